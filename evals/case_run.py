@@ -139,6 +139,11 @@ class Trace:
     """The model ids the providers' responses named (empty when they name none)."""
     error: str | None = None
     """Why the run stopped early (an exception's type and message), or None."""
+    messages: list[Any] = field(default_factory=list)
+    """The conversation as the thread holds it (user messages, tool calls and results,
+    replies), for the `accounting` scorer."""
+    summary: str = ""
+    """The summary of the approval the last message asked for (a search or a deployment)."""
 
 
 class _Usage(BaseCallbackHandler):
@@ -227,11 +232,13 @@ def run_case(
             turn = [session.send(text) for text in case.turns][-1]  # a case has >= 1 turn
             if turn.pending is not None:
                 trace.proposed = dict(turn.pending.get("request") or {})
+                trace.summary = str(turn.pending.get("summary") or "")
                 if case.approve is not None:
                     turn = session.decide("edit", changes=case.approve)
             trace.answer = "\n\n".join(turn.replies)
             values = session.snapshot().values
-            trace.tool_calls = _tool_calls(list(values.get("messages", [])))
+            trace.messages = list(values.get("messages", []))
+            trace.tool_calls = _tool_calls(trace.messages)
             trace.last_run = values.get("last_run")
         except Exception as exc:  # a provider failure is a result to report, not a crash
             trace.error = f"{type(exc).__name__}: {exc}"

@@ -55,6 +55,9 @@ class Expect:
     """Tools that must be called (in any order), with argument subsets."""
     forbidden_tools: tuple[str, ...] = ()
     """Tools that must not be called."""
+    no_action: bool = False
+    """A question, not a request: no tool with side effects runs and nothing (no search, no
+    deployment) is proposed."""
     numbers: tuple[CoreNumber, ...] = ()
     refusal: tuple[str, ...] = ()
     """The request must be refused or clarified: the answer contains one of these phrases
@@ -62,14 +65,20 @@ class Expect:
     citations: tuple[str, ...] = ()
     """Document names the answer must cite."""
     constraints: dict[str, float] = field(default_factory=dict)
-    """Limits the portfolios built must be asked for and honour (`max_weight`), and the
-    proposed and approved search must carry and its winner honour (`max_drawdown`, `cvar_95`,
-    `var_95`); fractions."""
+    """Limits the portfolios built must be asked for and honour (`max_weight`, `min_weight`),
+    and the proposed and approved search must carry and its winner honour (`max_drawdown`,
+    `cvar_95`, `var_95`); fractions."""
+    group_limits: dict[str, float] = field(default_factory=dict)
+    """Upper limits on a sector or industry (a term: "tech", "banks") the portfolios built
+    must be asked for as a group limit and whose members' weights must sum to at most it."""
     proposed: dict[str, Any] = field(default_factory=dict)
     """A subset the request the assistant proposed for approval (a strategy search or a
     deployment) must match, compared as tool arguments are (`ToolExpectation`)."""
     answer_contains: tuple[str, ...] = ()
     """Phrases the final answer must contain (case-insensitive)."""
+    answer_excludes: tuple[str, ...] = ()
+    """Phrases the final answer must not contain (case-insensitive): a tool's internal error,
+    a claim that would be false."""
     max_turns: int | None = None
     """Most model calls the case may take."""
 
@@ -136,12 +145,15 @@ def parse_case(data: dict[str, Any], where: str) -> Case:
     expect_known = {
         "tools",
         "forbidden_tools",
+        "no_action",
         "numbers",
         "refusal",
         "citations",
         "constraints",
         "proposed",
         "answer_contains",
+        "answer_excludes",
+        "group_limits",
         "max_turns",
     }
     if unknown := sorted(set(raw) - expect_known):
@@ -159,6 +171,9 @@ def parse_case(data: dict[str, Any], where: str) -> Case:
     proposed = raw.get("proposed", {})
     if not isinstance(proposed, dict):
         raise CaseError(f"{where}: expect.proposed must be a table")
+    no_action = raw.get("no_action", False)
+    if not isinstance(no_action, bool):
+        raise CaseError(f"{where}: expect.no_action must be true or false")
     max_turns = raw.get("max_turns")
     if max_turns is not None and (not isinstance(max_turns, int) or max_turns < 1):
         raise CaseError(f"{where}: expect.max_turns must be a positive integer")
@@ -174,12 +189,15 @@ def parse_case(data: dict[str, Any], where: str) -> Case:
         expect=Expect(
             tools=tools,
             forbidden_tools=_strings(raw, "forbidden_tools", where),
+            no_action=no_action,
             numbers=numbers,
             refusal=_strings(raw, "refusal", where),
             citations=_strings(raw, "citations", where),
             constraints={str(k): float(v) for k, v in raw.get("constraints", {}).items()},
+            group_limits={str(k): float(v) for k, v in raw.get("group_limits", {}).items()},
             proposed=dict(proposed),
             answer_contains=_strings(raw, "answer_contains", where),
+            answer_excludes=_strings(raw, "answer_excludes", where),
             max_turns=max_turns,
         ),
     )

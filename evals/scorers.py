@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.grounding import citation_problems, research_passages
-from evals.case_run import Trace
+from evals.case_run import ToolCall, Trace
 from evals.cases import Case, CoreNumber
 
 SIDE_EFFECT_TOOLS = frozenset({"save_idea", "remember_fact", "forget_memory"})
@@ -22,7 +22,8 @@ SIDE_EFFECT_TOOLS = frozenset({"save_idea", "remember_fact", "forget_memory"})
 
 SCORERS: dict[str, str] = {
     "tools": "every expected tool is called with arguments valid against its schema that match "
-    "the expected subset; no forbidden tool is called",
+    "the expected subset; no forbidden tool is called; a question (no_action) runs no tool with "
+    "side effects and proposes nothing",
     "numbers": "every number in the final answer is in a tool result or the user's messages, "
     "at the precision shown (a number with % may be a fraction x 100); n/a when no tool ran",
     "core": "each expected number, computed by the core at eval time, is quoted in the answer "
@@ -31,11 +32,16 @@ SCORERS: dict[str, str] = {
     "is cited",
     "refusal": "the answer contains an expected refusal or clarification phrase and no tool "
     "with side effects ran and no run was proposed",
-    "constraints": "each portfolio built is asked for and honours the expected max_weight; the "
-    "proposed search carries each expected risk limit and its winner honours it in every "
-    "limited scenario; the proposed request matches the expected subset",
-    "answer": "the final answer contains every expected phrase",
+    "constraints": "each portfolio built for the last message is asked for and honours the "
+    "expected max_weight, min_weight and group limits (its group's weights summed); the proposed "
+    "search carries each expected risk limit and its winner honours it in every limited "
+    "scenario; the proposed request matches the expected subset",
+    "answer": "the final answer contains every expected phrase and none of the excluded ones",
     "turns": "the case took at most its max_turns model calls",
+    "accounting": "every item of the last message (tickers, weights, limits, windows, groups, "
+    "methods, frequencies, levels, capital; and what a follow-up carries from the thread) "
+    "reaches a tool call or the proposed request, or the answer names it as not used "
+    "(graphs.ask_accounting)",
     "completed": "the conversation ran without an error",
 }
 """Each scorer's one-line definition."""
@@ -171,7 +177,7 @@ def tool_schema_check() -> SchemaCheck:
 
 def score_tools(case: Case, trace: Trace, check: SchemaCheck) -> Score:
     expected, forbidden = case.expect.tools, case.expect.forbidden_tools
-    if not expected and not forbidden:
+    if not expected and not forbidden and not case.expect.no_action:
         return Score(None)
     problems = []
     for want in expected:
@@ -185,6 +191,9 @@ def score_tools(case: Case, trace: Trace, check: SchemaCheck) -> Score:
         elif not any(_subset(want.args, c.args) for c in valid):
             problems.append(f"{want.name} called with {valid[0].args}, expected {want.args}")
     problems += [f"{c.name} must not be called" for c in trace.tool_calls if c.name in forbidden]
+    if case.expect.no_action:
+        problems += [f"{c.name} acted" for c in trace.tool_calls if c.name in SIDE_EFFECT_TOOLS]
+        problems += ["something was proposed for approval"] if trace.proposed is not None else []
     called = ", ".join(c.name for c in trace.tool_calls) or "no tool"
     return Score(not problems, "; ".join(problems) or called)
 
@@ -272,13 +281,37 @@ def score_refusal(case: Case, trace: Trace) -> Score:
     return Score(not problems, "; ".join(problems) or "refused or clarified")
 
 
-PORTFOLIO_LIMITS = ("max_weight",)
+PORTFOLIO_LIMITS = ("max_weight", "min_weight")
 """Constraints of the portfolios built in the chat (`optimize_portfolio`); the other constraint
 keys are risk limits of a strategy search (`max_drawdown`, `cvar_95`, `var_95`)."""
 
 
+def last_turn_builds(trace: Trace) -> list[ToolCall]:
+    """The `optimize_portfolio` calls that answer the case's last message: the builds its
+    expected limits are about (an earlier turn's build answered an earlier ask, which a
+    follow-up such as "same w/ 25% cap" then changes). A last message that builds nothing is
+    about the portfolios its tools name by id ("cvar 99?" of the thread's portfolio): the
+    latest earlier build of each."""
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    asked = [i for i, m in enumerate(trace.messages) if isinstance(m, HumanMessage)]
+    before = trace.messages[: asked[-1]] if asked else []
+    earlier = sum(len(m.tool_calls) for m in before if isinstance(m, AIMessage))
+    last = trace.tool_calls[earlier:]
+    built = [c for c in last if c.name == "optimize_portfolio"]
+    if built:
+        return built
+    named = {c.args.get("portfolio_id") for c in last} - {None}
+    latest: dict[str, ToolCall] = {}
+    for c in trace.tool_calls[:earlier]:
+        data = c.data if isinstance(c.data, dict) else {}
+        if c.name == "optimize_portfolio" and data.get("portfolio_id") in named:
+            latest[str(data["portfolio_id"])] = c
+    return list(latest.values())
+
+
 def _portfolio_problems(key: str, limit: float, trace: Trace) -> list[str]:
-    built = [c for c in trace.tool_calls if c.name == "optimize_portfolio"]
+    built = last_turn_builds(trace)
     if not built:
         return ["no portfolio was built"]
     problems = []
@@ -289,8 +322,41 @@ def _portfolio_problems(key: str, limit: float, trace: Trace) -> list[str]:
         if c.is_error or not isinstance(weights, dict):
             problems.append("optimize_portfolio returned no weights")
             continue
-        over = {a: w for a, w in weights.items() if abs(float(w)) > limit + 1e-6}
-        problems += [f"{a} holds {w:.4f} > {limit}" for a, w in over.items()]
+        if key == "max_weight":
+            broken = {a: w for a, w in weights.items() if abs(float(w)) > limit + 1e-6}
+        else:
+            broken = {a: w for a, w in weights.items() if float(w) < limit - 1e-6}
+        sign = ">" if key == "max_weight" else "<"
+        problems += [f"{a} holds {w:.4f} {sign} {limit}" for a, w in broken.items()]
+    return problems
+
+
+def _group_problems(term: str, limit: float, trace: Trace) -> list[str]:
+    """Each portfolio built for the last message is asked for a group limit on `term`'s members (a sector term
+    naming the same tickers) and holds at most `limit` in them, summed."""
+    from graphs.ask_vocabulary import vocabulary
+
+    vocab = vocabulary()
+    members = set(vocab.members(term))
+    built = last_turn_builds(trace)
+    if not built:
+        return ["no portfolio was built"]
+    problems = []
+    for c in built:
+        asked = c.args.get("sector_limits") or {}
+        if not any(
+            set(vocab.members(str(k))) == members
+            and math.isclose(float((v or {}).get("max", 1.0)), limit)
+            for k, v in asked.items()
+        ):
+            problems.append(f"optimize_portfolio called without a {term} group limit of {limit}")
+        weights = (c.data or {}).get("weights") if isinstance(c.data, dict) else None
+        if c.is_error or not isinstance(weights, dict):
+            problems.append("optimize_portfolio returned no weights")
+            continue
+        held = sum(float(w) for a, w in weights.items() if a in members)
+        if held > limit + 5e-4:  # weights are rounded to 4 decimals
+            problems.append(f"{term} holds {held:.4f} > {limit}")
     return problems
 
 
@@ -325,12 +391,14 @@ def _proposal_problems(expected: dict[str, Any], trace: Trace) -> list[str]:
 
 def score_constraints(case: Case, trace: Trace) -> Score:
     limits = case.expect.constraints
-    if not limits and not case.expect.proposed:
+    if not limits and not case.expect.proposed and not case.expect.group_limits:
         return Score(None)
     problems = _proposal_problems(case.expect.proposed, trace) if case.expect.proposed else []
     for key in PORTFOLIO_LIMITS:
         if key in limits:
             problems += _portfolio_problems(key, limits[key], trace)
+    for term, limit in case.expect.group_limits.items():
+        problems += _group_problems(term, limit, trace)
     search = {k: v for k, v in limits.items() if k not in PORTFOLIO_LIMITS}
     if search:
         problems += _search_problems(search, trace)
@@ -338,10 +406,14 @@ def score_constraints(case: Case, trace: Trace) -> Score:
 
 
 def score_answer(case: Case, trace: Trace) -> Score:
-    if not case.expect.answer_contains:
+    if not case.expect.answer_contains and not case.expect.answer_excludes:
         return Score(None)
-    missing = [p for p in case.expect.answer_contains if p.lower() not in trace.answer.lower()]
-    return Score(not missing, f"missing: {', '.join(missing)}" if missing else "phrases present")
+    answer = trace.answer.lower()
+    missing = [p for p in case.expect.answer_contains if p.lower() not in answer]
+    present = [p for p in case.expect.answer_excludes if p.lower() in answer]
+    problems = [f"missing: {', '.join(missing)}"] if missing else []
+    problems += [f"must not say: {', '.join(present)}"] if present else []
+    return Score(not problems, "; ".join(problems) or "phrases present")
 
 
 def score_turns(case: Case, trace: Trace) -> Score:
@@ -349,6 +421,39 @@ def score_turns(case: Case, trace: Trace) -> Score:
         return Score(None, f"{trace.model_calls} model calls")
     ok = trace.model_calls <= case.expect.max_turns
     return Score(ok, f"{trace.model_calls} model calls (at most {case.expect.max_turns})")
+
+
+def score_accounting(case: Case, trace: Trace) -> Score:
+    """The ask accounting of the last message on the trace's conversation: fails naming each
+    item that no tool call (or proposed request) took and the answer does not name as not
+    used; passes saying which items the answer names as not used (what the model missed, said
+    by the model or by the check in the graph)."""
+    from langchain_core.messages import HumanMessage
+
+    from graphs.ask_check import account
+    from graphs.ask_inputs import DEPLOYMENT, SEARCH, ToolUse, tool_uses
+    from graphs.ask_notes import describe
+    from graphs.ask_vocabulary import vocabulary
+
+    if trace.error is not None or not trace.messages:
+        return Score(None, "no conversation")
+    last = max(i for i, m in enumerate(trace.messages) if isinstance(m, HumanMessage))
+    history, new = trace.messages[: last + 1], trace.messages[last + 1 :]
+    uses = tool_uses(new)
+    if trace.proposed is not None:
+        kind = DEPLOYMENT if "schedule" in trace.proposed else SEARCH
+        uses.append(ToolUse(kind, trace.proposed))
+    reply = "\n\n".join(t for t in (trace.answer, trace.summary) if t)
+    vocab = vocabulary()
+    result = account(history, uses, reply, vocab, tool_uses(history))
+    if result.missing:
+        shown = "; ".join(f"{describe(u.item)} ({u.reason})" for u in result.missing)
+        return Score(False, f"neither used nor named: {shown}")
+    unused = account(history, uses, "", vocab, tool_uses(history)).missing
+    if unused:
+        named = dict.fromkeys(describe(u.item) for u in unused)
+        return Score(True, "named as not used: " + "; ".join(named))
+    return Score(True, "every item used")
 
 
 def score(
@@ -365,4 +470,5 @@ def score(
         "constraints": score_constraints(case, trace),
         "answer": score_answer(case, trace),
         "turns": score_turns(case, trace),
+        "accounting": score_accounting(case, trace),
     }

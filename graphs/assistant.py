@@ -38,6 +38,9 @@ from pydantic import ValidationError
 from agents.chat import answer, draft_deployment, draft_request, route_message
 from agents.conversation_texts import LAST_RUN_MARKER
 from agents.grounding import citation_problems, research_passages
+from graphs.ask_check import checked_answer, checked_reply, proposal_notes
+from graphs.ask_inputs import DEPLOYMENT, SEARCH
+from graphs.ask_vocabulary import vocabulary
 from graphs.compiled import CompiledOnce
 from graphs.emit import emit_node_started, emit_warning
 from graphs.thread_artifacts import ThreadArtifacts, merge_recipes
@@ -132,7 +135,7 @@ def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
             settings=settings_of(config),
             memory=memory,
         )
-        update["messages"] = new
+        update["messages"] = checked_answer(state["messages"], new, vocabulary(settings_of(config)))
         update["tokens"] += tokens
     return update
 
@@ -156,6 +159,7 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         memory=memory_of(config),
     )
     new = ground_citations(state["messages"], new)
+    new = checked_answer(state["messages"], new, vocabulary(settings_of(config)))
     return {"messages": new, "tokens": tokens, **artifacts_update()}
 
 
@@ -210,15 +214,17 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
                 else [(exc.field, exc.problem)]
             )
         )
+        text = f"I could not set up that search: {problems}. Please rephrase."
+        vocab = vocabulary(settings_of(config))
         return {
             "draft": None,
             "tokens": outcome.tokens,
-            "messages": [
-                AIMessage(f"I could not set up that search: {problems}. Please rephrase.")
-            ],
+            "messages": [checked_reply(state["messages"], text, vocab)],
         }
+    drafted = request.model_dump(mode="json")
+    notes += proposal_notes(state["messages"], SEARCH, drafted, vocabulary(settings_of(config)))
     return {
-        "draft": request.model_dump(mode="json"),
+        "draft": drafted,
         "draft_notes": notes,
         "focus": list(outcome.decision.focus or []),
         "tokens": outcome.tokens,
@@ -286,13 +292,18 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
     if decision.source == "last_run" and not (state.get("last_run") or {}).get("best") and built:
         # no search winner in the thread: "deploy it" is the portfolio built last
         decision = decision.model_copy(update={"source": "portfolio", "portfolio_id": built[-1]})
+    vocab = vocabulary(settings_of(config))
     refused = deployment_refusal(state.get("last_run"), decision, owner)
     if refused is not None:
-        return {"deployment": None, "tokens": outcome.tokens, "messages": [AIMessage(refused)]}
+        reply = checked_reply(state["messages"], refused, vocab)
+        return {"deployment": None, "tokens": outcome.tokens, "messages": [reply]}
     assert owner is not None
     proposal = deployment_proposal(state.get("last_run"), decision, owner)
     if isinstance(proposal, str):
-        return {"deployment": None, "tokens": outcome.tokens, "messages": [AIMessage(proposal)]}
+        reply = checked_reply(state["messages"], proposal, vocab)
+        return {"deployment": None, "tokens": outcome.tokens, "messages": [reply]}
+    notes = proposal_notes(state["messages"], DEPLOYMENT, proposal, vocab)
+    proposal["summary"] = " ".join([proposal["summary"], *(f"{note}." for note in notes)])
     return {"deployment": proposal, "tokens": outcome.tokens}
 
 

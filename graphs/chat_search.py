@@ -231,6 +231,44 @@ def _forwarder(as_job: bool) -> Callable[[TraceEvent], None]:
     return forward
 
 
+LIMIT_WORDS = {
+    "max_drawdown": "max drawdown",
+    "cvar_95": "daily 95% CVaR",
+    "var_95": "daily 95% VaR",
+}
+"""How the answer names the search's risk limits."""
+
+
+def checked_limits(request: OptimizationRequest, best: dict[str, Any] | None) -> str | None:
+    """Each risk limit of the search checked on the winner's metrics (path means) in every
+    scenario it applies to: met or not, with the value; None when the search had no limits. A
+    search without a winner says so; a winner that misses a limit says why it won (the run's
+    note: no trial met every limit, the winner came closest)."""
+    limits = request.risk_limits.limits()
+    if not limits:
+        return None
+    if not best:
+        return "No configuration was found, so no winner meets the risk limits."
+    where = request.risk_limits.scenarios or list(request.scenarios)
+    metrics = best.get("scenarios") or {}
+    checked, missed = [], []
+    for key, limit in limits.items():
+        for scenario in where:
+            value = (metrics.get(scenario) or {}).get(key)
+            said = f"{LIMIT_WORDS.get(key, key)} at most {limit:.1%} in {scenario}"
+            if value is None:
+                missed.append(f"{said}: not measured")
+            elif value <= limit + 1e-12:
+                checked.append(f"{said}: {value:.2%}, met")
+            else:
+                missed.append(f"{said}: {value:.2%}, NOT met")
+    text = "Risk limits checked on the winner: " + "; ".join([*checked, *missed]) + "."
+    if missed:
+        note = best.get("note")
+        text += " The winner does not meet every limit" + (f": {note}." if note else ".")
+    return text
+
+
 def _run_answer(
     run_id: str, result: dict[str, Any], request: OptimizationRequest, focus: list[str]
 ) -> str:
@@ -238,6 +276,9 @@ def _run_answer(
     best = result.get("best")
     lines = [f"Run {run_id} {result.get('status')}."]
     lines += [f"{reason}." for reason in result.get("left_out") or []]
+    limits = checked_limits(request, best)
+    if limits:
+        lines.append(limits)
     if best:
         lines += describe_limit_checks(best.get("limits") or [], best.get("trials_meeting_limits"))
         lines += winning_values(best["config"], focus)

@@ -21,7 +21,8 @@ __all__ = ["GUIDE_TOOL_NAMES", "GuideArgs", "guide_tools", "search_guide_section
 
 GUIDE_TOOL_NAMES = ("search_guide",)
 PASSAGE_CHARS = 1500
-"""The longest section text a result carries."""
+"""The longest text of a section a result carries (from its passage that best answers the
+question on: `services.guide.search_guide`)."""
 
 
 class GuideArgs(BaseModel):
@@ -40,7 +41,7 @@ class GuideArgs(BaseModel):
 def search_guide_sections(args: GuideArgs) -> dict[str, Any]:
     """The documentation's sections that best answer `args.query` (see the module docstring)."""
     try:
-        hits = search_guide(args.query, args.k)
+        hits = search_guide(args.query, args.k, limit=PASSAGE_CHARS)
     except GuideUnavailableError as exc:
         raise ValueError(str(exc)) from exc
     passages = [
@@ -48,7 +49,7 @@ def search_guide_sections(args: GuideArgs) -> dict[str, Any]:
             "citation": hit.section.citation,
             "page": f"docs/{hit.section.page}",
             "heading": hit.section.heading,
-            "text": hit.section.text[:PASSAGE_CHARS],
+            "text": hit.text,
         }
         for hit in hits
     ]

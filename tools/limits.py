@@ -70,10 +70,11 @@ class StatedLimit:
     high: float = 1.0
     each: bool = False
 
-    def held(self, weights: pd.Series) -> tuple[str, bool]:
-        """What `weights` hold against the limit, in words, and whether they keep it."""
+    def holding(self, weights: pd.Series) -> tuple[str, bool]:
+        """What `weights` hold against the limit, in words ("largest KO 30.0%", "holds
+        19.8%"; "" for a limit with no members), and whether they keep it."""
         if not self.members:
-            return self.described, True
+            return "", True
         values = weights.reindex(list(self.members)).fillna(0.0).astype(float)
         if self.each:
             low, high = float(values.min()), float(values.max())
@@ -86,7 +87,13 @@ class StatedLimit:
             low = high = float(values.sum())
             shown = f"holds {high:.1%}"
         kept = low >= self.low - LIMIT_TOLERANCE and high <= self.high + LIMIT_TOLERANCE
-        return f"{self.described} ({shown})", kept
+        return shown, kept
+
+    def held(self, weights: pd.Series) -> tuple[str, bool]:
+        """The limit in words with what `weights` hold against it ("at most 30.0% in any
+        asset (largest KO 30.0%)"), and whether they keep it."""
+        shown, kept = self.holding(weights)
+        return (f"{self.described} ({shown})" if shown else self.described), kept
 
 
 @dataclass(frozen=True)

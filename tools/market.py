@@ -172,8 +172,7 @@ def _regime_of_window(
     dates = context.data.dates
     held = int(((dates >= start) & (dates <= end)).sum())
     short = (
-        f"the window holds {len(returns)} sessions, fewer than the {REGIME_WINDOW + 1} a regime "
-        "reading needs"
+        f"a regime reading needs {REGIME_WINDOW + 1} sessions and the window holds {len(returns)}"
     )
     if held <= REGIME_WINDOW:
         return {"window_days": REGIME_WINDOW, "return_regime": None, "volatility_regime": None,

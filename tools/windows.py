@@ -109,12 +109,13 @@ WEIGHT_SUM_TOLERANCE = 1e-9
 
 
 def weights_note(weights: pd.Series, args: SubjectArgs, cash_rate: float = 0.0) -> str | None:
-    """How the answer took the portfolio's weights, when that is not plain: no weights were
-    given (the universe at equal weights), or the weights given do not sum to 100% (the rest in
+    """How the answer took the portfolio's weights, when that is not plain: the universe at
+    equal weights (no weights, no saved portfolio in the arguments: the note says what was held,
+    not what the user asked), or the weights given do not sum to 100% (the rest in
     cash, earning `cash_rate` a year; or more than the capital invested, as given). None for a
     saved portfolio or weights summing to 100%."""
     if args.portfolio_id is None and args.weights is None:
-        return "no weights were given: the universe is held at equal weights"
+        return f"the universe is held at equal weights, {1.0 / len(weights):.1%} each"
     total = float(weights.sum())
     if args.weights is None or abs(total - 1.0) <= WEIGHT_SUM_TOLERANCE:
         return None

@@ -65,7 +65,8 @@ def _drawdown(stats: dict[str, Any]) -> str:
     if not drawdown["depth"]:
         return "no drawdown"
     peak = f"from its peak on {drawdown['peak']} " if drawdown["peak"] else ""
-    text = f"maximum drawdown {_pct(drawdown['depth'])} {peak}to its trough on {drawdown['trough']}"
+    depth = _pct(drawdown["depth"], 2)  # the tool's four digits: "65.45%", never rounded twice
+    text = f"maximum drawdown {depth} {peak}to its trough on {drawdown['trough']}"
     recovered = drawdown["recovery"]
     return text + (f", recovered on {recovered}" if recovered else ", not recovered by the end")
 

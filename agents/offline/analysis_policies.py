@@ -19,7 +19,13 @@ from langchain_core.messages import AIMessage
 
 from agents.offline.analysis_answers import ANSWERS
 from agents.offline.analysis_routes import analysis_ask
-from agents.offline.chat_intent import SUBJECT_TOOLS, intent_of, known_tickers, thread_subject
+from agents.offline.chat_intent import (
+    SUBJECT_TOOLS,
+    intent_of,
+    known_tickers,
+    rate_args,
+    thread_subject,
+)
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.policies import PolicyInput, reply, tool_call
@@ -58,7 +64,8 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
             "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% "
             "KO') or build a portfolio first. Nothing was computed."
         )
-    return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask)}))
+    rate = rate_args(intent) if ask.kind == "backtest_weights" else {}
+    return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask), **rate}))
 
 
 def _window(intent: Intent, ask: AnalysisAsk) -> dict[str, Any]:
@@ -108,7 +115,7 @@ def _compare(
     compared by methods directly (the tool builds each over it)."""
     methods = [m for m in intent.methods if m != "frontier"]
     universe = intent.universe(known_tickers(), thread_subject(inp))
-    common: dict[str, Any] = {"level": intent.confidence or 0.95}
+    common: dict[str, Any] = {"level": intent.confidence or 0.95, **rate_args(intent)}
     if intent.equal_weight:
         common["equal_weight"] = True
     if "last_sessions" in window or "optimize_portfolio" not in inp.tool_names:
@@ -144,15 +151,10 @@ def _compare(
 
 
 def _build_notes(inp: PolicyInput) -> str:
-    """The limits the portfolios of this turn kept, and those that could not be built, and why
-    ("" when none)."""
+    """The portfolios of this turn that could not be built, and why ("" when none); the limits
+    of those built are stated by the chat graph (`graphs.limit_claims`)."""
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
-    kept: list[str] = next(
-        (r.data["limits"] for r in built if r.failure("") is None and r.data.get("limits")), []
-    )
-    notes = [f" Limits kept: {'; '.join(kept)}."] if kept else []
-    notes += [f" Not built: {r.args.get('method')} ({r.reason})." for r in built if r.is_error]
-    return "".join(notes)
+    return "".join(f" Not built: {r.args.get('method')} ({r.reason})." for r in built if r.is_error)
 
 
 def _built_first(

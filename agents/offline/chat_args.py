@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agents.offline import patterns
-from agents.offline.chat_intent import thread_subject, window_args
+from agents.offline.chat_intent import rate_args, thread_subject, window_args
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import horizon_sessions
 from agents.offline.policies import PolicyInput
@@ -47,7 +47,11 @@ def frontier_args(intent: Intent, inp: PolicyInput) -> dict[str, Any]:
     default) and the cap on every weight the message states."""
     match = _POINTS.search(intent.text.lower())
     points = int(match.group(1)) if match and 2 <= int(match.group(1)) <= 100 else 10
-    args: dict[str, Any] = {**window_args(intent, thread_subject(inp)), "points": points}
+    args: dict[str, Any] = {
+        **window_args(intent, thread_subject(inp)),
+        **rate_args(intent),
+        "points": points,
+    }
     if intent.limits.max_weight is not None:
         args["max_weight"] = intent.limits.max_weight
     return args

@@ -154,6 +154,12 @@ def revises_portfolio(inp: PolicyInput, intent: Intent) -> bool:
     return changes or bool(REVISE.search(intent.text.lower()) and intent.refers_back)
 
 
+def rate_args(intent: Intent) -> dict[str, Any]:
+    """The ``risk_free_rate`` argument the message states ("with a 2% risk-free rate"), for
+    the tools whose Sharpe ratios take one; none when it states none."""
+    return {} if intent.risk_free is None else {"risk_free_rate": intent.risk_free}
+
+
 def window_args(
     intent: Intent, subject: tuple[str, ...] = (), *, sessions: bool = False
 ) -> dict[str, Any]:

@@ -212,7 +212,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
             "The efficient frontier spans volatilities "
             f"{points[0]['volatility']:.1%} to {points[-1]['volatility']:.1%}; its best Sharpe "
             f"ratio, {best['sharpe']:.2f}, is at volatility {best['volatility']:.1%} and return "
-            f"{best['return']:.1%}." + capped + left_out + limits_note({}, intent)
+            f"{best['return']:.1%}." + capped + left_out + limits_note(intent)
         )
     revised = thread_method(inp) if revises_portfolio(inp, intent) else None
     wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [
@@ -240,7 +240,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     data = latest[-1].data
     left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
     return reply(
-        describe_portfolio(data) + " (in-sample estimates)." + limits_note(data, intent) + left_out
+        describe_portfolio(data) + " (in-sample estimates)." + limits_note(intent) + left_out
     )
 
 
@@ -282,7 +282,9 @@ def draft_search(inp: PolicyInput) -> AIMessage:
         draft["scenario_weights"] = {
             name: (2.0 if name in stressed else 1.0) for name in REGIME_NAMES
         }
-    if intent.target_vol is not None:
+    if intent.target_vol_range is not None:
+        draft["target_vol_range"] = list(intent.target_vol_range)
+    elif intent.target_vol is not None:
         low = max(0.01, round(intent.target_vol * 0.5, 4))
         draft["target_vol_range"] = [low, round(intent.target_vol * 1.5, 4)]
     if intent.weight_functions:

@@ -29,6 +29,7 @@ from agents.offline.chat_intent import known_tickers, session_window, user_text
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.intent.changes import Change, Criterion, read_change
+from agents.offline.intent.targets import sector_tickers
 from agents.offline.market_policies import market_answer
 from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
 from agents.offline.portfolio_builds import (
@@ -253,6 +254,12 @@ def _change_names(
     change, request = edit.change, edit.request
     names, weights = _names(request, inp)
     dropped = list(change.dropped)
+    for term in change.dropped_groups:  # "take the banks out": the request's names in it
+        members = [t for t in sector_tickers([term]) if t in names]
+        if not members:
+            return None, f"None of {', '.join(names)} is in {term}."
+        dropped += [t for t in members if t not in dropped]
+        edit.changes.append(f"{term} left out ({', '.join(members)})")
     if change.criterion is not None:
         stats = next((r for r in inp.results_this_turn() if r.name == "asset_statistics"), None)
         if change.criterion.measure != "weight" and stats is None:
@@ -310,6 +317,8 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         return None
     if change.cadence and tool != "backtest_weights":
         return None
+    if change.level is not None and tool != "portfolio_risk_report":
+        return None
     args = copy.deepcopy(request.args)
     if change.window:
         edit.changes.append(_change_window(request, change, args))
@@ -332,11 +341,17 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
             for name, (low, high) in limits.items():
                 args.setdefault(key, {})[name] = {"min": low, "max": high}
                 edit.changes.append(f"{name} within {low:.1%} to {high:.1%}")
+    if change.level is not None:
+        level_before = float(args.get("level") or 0.95)
+        if abs(level_before - change.level) < 1e-9:
+            return None
+        args["level"] = change.level
+        edit.changes.append(f"{change.level:.1%} confidence instead of {level_before:.1%}")
     if change.cadence:
         before = args.get("rebalance") or "monthly"
         args["rebalance"] = change.cadence
         edit.changes.append(f"rebalanced {change.cadence} instead of {before}")
-    if change.dropped or change.added or change.criterion:
+    if change.dropped or change.added or change.criterion or change.dropped_groups:
         stats, problem = _change_names(edit, inp, args)
         if stats is not None or problem is not None:
             return Edit(request, change, stats=stats, changes=edit.changes, problem=problem)
@@ -403,7 +418,7 @@ def _answer(edit: Edit, data: dict[str, Any]) -> str:
         return (
             describe_portfolio(data)
             + " (in-sample estimates)."
-            + limits_note(data, edit.change.intent)
+            + limits_note(edit.change.intent)
             + left_out
         )
     if tool in _KINDS:
@@ -415,5 +430,5 @@ def _answer(edit: Edit, data: dict[str, Any]) -> str:
         return market_answer(data, edit.request.text)
     if tool == "portfolio_risk_report":
         about = data.get("portfolio_id")
-        return (f"{about}: " if about else "") + risk_sentence(data)
+        return (f"{about}: " if about else "") + risk_sentence(data, edit.change.intent.text)
     return backtest_answer(data)

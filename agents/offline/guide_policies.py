@@ -16,8 +16,14 @@ from agents.research_quotes import best_sentence
 
 __all__ = ["GUIDE_QUOTES", "guide_chat"]
 
-GUIDE_QUOTES = 2
+GUIDE_QUOTES = 3
 """Sections quoted at most."""
+SEARCH_TERMS = (
+    (re.compile(r"\b(?:price|prices|pricing|data)\s+files?\b|\bown\s+(?:prices|data)\b", re.I),
+     "market data file"),
+)  # fmt: skip
+"""The documentation's words for what a question says in its own ("my own price files" are
+market data files): added to the search's query, as any model words a search."""
 QUOTE_CHARS = 400
 """The longest quote of one section: a longer one is cut at a word, marked "..."."""
 
@@ -37,7 +43,9 @@ def guide_chat(inp: PolicyInput) -> AIMessage:
     sections say (or that the documentation does not say)."""
     question = user_text(inp)
     if "search_guide" not in {call["name"] for call in inp.calls_this_turn()}:
-        return reply("", tool_call("search_guide", {"query": question, "k": 3}))
+        extra = [words for pattern, words in SEARCH_TERMS if pattern.search(question)]
+        query = " ".join([question, *extra])[:500]
+        return reply("", tool_call("search_guide", {"query": query, "k": GUIDE_QUOTES}))
     found = next((r for r in inp.results_this_turn() if r.name == "search_guide"), None)
     if found is None or (failed := found.failure("read the documentation")) is not None:
         return reply(failed or "I could not read the documentation.")

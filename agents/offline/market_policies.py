@@ -27,6 +27,8 @@ from agents.research_quotes import quoted_answer
 
 __all__ = ["market_chat", "research_chat"]
 
+DRAWDOWN_ASKED = re.compile(r"\bdraw[\s-]?downs?\b|\bm?dd\b")
+"""A question that names the drawdown ("dd", "mdd" included)."""
 MARKET_SHARPE_RISK_FREE = 0.0
 """The annual risk-free rate of `market_statistics`' Sharpe ratios (its `units` say so)."""
 
@@ -74,9 +76,9 @@ def _scenarios_answer(data: dict[str, Any]) -> str:
 
 def market_answer(data: dict[str, Any], asked: str) -> str:
     """The market read: the window and where the data ends, the regime (and how it was read
-    when the window is too short for one), the volatilities when
-    `asked` speaks of them, the best and worst Sharpe ratios (with their risk-free rate) and the
-    mean correlation."""
+    when the window is too short for one); one stock's Sharpe ratio (with its risk-free rate),
+    return, volatility and drawdown; of several, the volatilities and drawdowns when `asked`
+    speaks of them and the best and worst Sharpe ratios; the mean correlation."""
     regime, span = data.get("regime", {}), data.get("date_range", {})
     assets = data.get("per_asset", {})
     text = (
@@ -96,11 +98,23 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
                 f"{regime.get('window_days', 63)} days)"
             )
         text += "." + (f" Note: {regime['note']}." if regime.get("note") else "")
-    if assets and re.search(r"\bvolatil|\brisky\b|\bswings?\b", asked.lower()):
-        by_vol = sorted(assets.items(), key=lambda kv: -kv[1]["vol"])
-        shown = ", ".join(f"{ticker} {row['vol']:.1%}" for ticker, row in by_vol)
-        text += f" Annualised volatility: {shown}."
-    if assets:
+    low = asked.lower()
+    if len(assets) == 1:
+        ((ticker, row),) = assets.items()
+        text += (
+            f" {ticker}: Sharpe ratio {row['sharpe']:.2f} (risk-free rate "
+            f"{MARKET_SHARPE_RISK_FREE:.0%}), annualised return {row['ret']:.1%}, volatility "
+            f"{row['vol']:.1%}, maximum drawdown {row['mdd']:.2%}."
+        )
+    elif assets:
+        if re.search(r"\bvolatil|\brisky\b|\bswings?\b", low):
+            by_vol = sorted(assets.items(), key=lambda kv: -kv[1]["vol"])
+            shown = ", ".join(f"{ticker} {row['vol']:.1%}" for ticker, row in by_vol)
+            text += f" Annualised volatility: {shown}."
+        if DRAWDOWN_ASKED.search(low):
+            by_depth = sorted(assets.items(), key=lambda kv: -kv[1]["mdd"])
+            shown = ", ".join(f"{ticker} {row['mdd']:.2%}" for ticker, row in by_depth)
+            text += f" Maximum drawdown: {shown}."
         ranked = sorted(assets.items(), key=lambda kv: kv[1]["sharpe"])
         text += (
             f" Best Sharpe ratio (risk-free rate {MARKET_SHARPE_RISK_FREE:.0%}): {ranked[-1][0]} "

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.offline.chat_intent import data_end, revises_portfolio, thread_subject, window_args
+from agents.offline.chat_intent import (
+    data_end,
+    rate_args,
+    revises_portfolio,
+    thread_subject,
+    window_args,
+)
 from agents.offline.intent import Intent
 from agents.offline.policies import PolicyInput
 
@@ -93,6 +99,7 @@ def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
     args: dict[str, Any] = {
         **kept,
         **window_args(intent, thread_subject(inp)),
+        **rate_args(intent),
         "method": method,
     }
     ask = intent.limits
@@ -128,15 +135,13 @@ def default_method(intent: Intent) -> str:
     return "min_volatility" if intent.limits.sector_limits else "hrp"
 
 
-def limits_note(data: dict[str, Any], intent: Intent) -> str:
-    """What the answer says about the limits: those the portfolio kept and those it broke (as
-    the tool checked them on the weights it returned), what was left out, what was asked that every build keeps ("long-only", "no
-    leverage"), and what was asked that a portfolio build cannot keep, with why."""
+def limits_note(intent: Intent) -> str:
+    """What the answer says about the asks beside the weight limits: what was left out, what
+    was asked that every build keeps ("long-only", "no leverage"), and what was asked that a
+    portfolio build cannot keep, with why. The weight limits kept and broken are stated once,
+    checked on the weights returned, by the chat graph for every model
+    (`graphs.limit_claims`)."""
     notes = []
-    if data.get("limits"):
-        notes.append("Limits kept: " + "; ".join(data["limits"]) + ".")
-    if data.get("limits_broken"):
-        notes.append("Limits NOT kept: " + "; ".join(data["limits_broken"]) + ".")
     ask = intent.limits
     dropped = [*ask.excluded, *ask.excluded_sectors]
     if dropped:

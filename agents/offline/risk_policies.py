@@ -12,11 +12,12 @@ when asked to compare.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langchain_core.messages import AIMessage
 
-from agents.offline.chat_intent import data_end, intent_of, known_tickers, window_args
+from agents.offline.chat_intent import data_end, intent_of, known_tickers, rate_args, window_args
 from agents.offline.formats import percent
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import judged_measure
@@ -44,7 +45,7 @@ def _last_portfolio_data(inp: PolicyInput) -> dict[str, Any] | None:
 
 def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any]] | str:
     """The `portfolio_risk_report` arguments the message asks for, or a question to ask."""
-    level = {"level": intent.confidence or 0.95}
+    level = {"level": intent.confidence or 0.95, **rate_args(intent)}
     window = {k: v for k, v in window_args(intent).items() if k != "universe"}
     tickers = intent.universe(known_tickers())
     last = _last_portfolio_data(inp)
@@ -53,7 +54,12 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
         named = intent.portfolio_ids[:MAX_NAMED_PORTFOLIOS]
         return [{"portfolio_id": portfolio_id, **level, **window} for portfolio_id in named]
     if intent.weights and not built_now:
-        return [{"weights": dict(intent.weights), **level, **window}]
+        wanted = [{"weights": dict(intent.weights), **level, **window}]
+        if intent.equal_weight:  # beside the equal-weight portfolio of the same names
+            names = list(intent.weights)
+            equal = {t: round(1.0 / len(names), 6) for t in names}
+            wanted.append({"weights": equal, **level, **window})
+        return wanted
     if last is not None and (built_now or not tickers):
         if intent.equal_weight and not window:  # both over the window the portfolio was built on
             built_on = last.get("date_range") or {}
@@ -73,24 +79,40 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
     )
 
 
-def risk_sentence(d: dict[str, Any]) -> str:
-    """A risk report in a sentence, with its window and where the market data ends."""
+_RATIOS = (
+    (r"\bsharpe", "sharpe_ratio", "Sharpe ratio"),
+    (r"\bsortino", "sortino_ratio", "Sortino ratio"),
+    (r"\bcalmar", "calmar_ratio", "Calmar ratio"),
+)
+"""The ratios of a risk report a question may name: its words, the report's key, the name."""
+
+
+def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
+    """A risk report in a sentence, with its window and where the market data ends; then the
+    ratios the question `asked` names (Sharpe and Sortino with the risk-free rate they used)."""
     span = d["date_range"]
-    return (
+    text = (
         f"At {100 * d['level']:g}% confidence the one-day VaR is {percent(d['var_historical'], 2)} "
         f"and the CVaR {percent(d['cvar_historical'], 2)} (historical); the maximum drawdown was "
         f"{d['max_drawdown']:.1%} and the annualised volatility {d['volatility']:.1%}, from "
         f"{span['start']} to {span['end']} ({span['days']} sessions; the market data ends on "
         f"{data_end()})."
     )
+    low = asked.lower()
+    named = [(key, name) for word, key, name in _RATIOS if re.search(word, low) and key in d]
+    if named:
+        rate = 100 * float(d.get("risk_free_rate") or 0.0)
+        shown = ", ".join(f"{name} {float(d[key]):.2f}" for key, name in named)
+        text += f" {shown} (annualised; risk-free rate {rate:.4g}% a year)."
+    return text
 
 
-def _named_risk_sentence(report: ToolResult) -> str:
+def _named_risk_sentence(report: ToolResult, asked: str) -> str:
     """The risk of a portfolio the message named by id, or why there is none."""
     portfolio_id = report.args.get("portfolio_id")
     if report.is_error or not isinstance(report.data, dict):
         return f"{portfolio_id}: no risk report ({report.reason})."
-    return f"{portfolio_id}: " + risk_sentence(report.data)
+    return f"{portfolio_id}: " + risk_sentence(report.data, asked)
 
 
 _JUDGED_KEYS = {
@@ -136,21 +158,22 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
         return reply("", tool_call("portfolio_risk_report", wanted[len(done)]))
     reports = [r for r in inp.results_this_turn() if r.name == "portfolio_risk_report"]
     if intent.portfolio_ids and not built:
-        return reply(" ".join(_named_risk_sentence(r) for r in reports))
+        return reply(" ".join(_named_risk_sentence(r, intent.text) for r in reports))
     if any(r.is_error or not isinstance(r.data, dict) for r in reports):
         failed_report = next(r for r in reports if r.is_error or not isinstance(r.data, dict))
         return reply(f"The risk report failed: {failed_report.reason}")
-    parts = (
-        [describe_portfolio(built[-1].data) + "." + limits_note(built[-1].data, intent)]
-        if built
-        else []
-    )
+    parts = [describe_portfolio(built[-1].data) + "." + limits_note(intent)] if built else []
     if len(reports) == 2:
         ours, equal = reports[0].data, reports[1].data
-        parts.append(f"{ours['portfolio_id']}: " + risk_sentence(ours))
-        parts.append("The equal-weight portfolio of the same stocks: " + risk_sentence(equal))
+        given = ", ".join(f"{t} {float(w):.1%}" for t, w in (reports[0].args.get("weights") or {}).items())  # fmt: skip
+        label = ours.get("portfolio_id") or f"The portfolio given ({given})"
+        parts.append(f"{label}: " + risk_sentence(ours, intent.text))
+        parts.append(
+            "The equal-weight portfolio of the same stocks: " + risk_sentence(equal, intent.text)
+        )
         parts.append(_verdict(ours, equal, judged_measure(intent.text) or "cvar"))
     else:
         about = reports[0].data.get("portfolio_id")
-        parts.append((f"{about}: " if about and not built else "") + risk_sentence(reports[0].data))
+        sentence = risk_sentence(reports[0].data, intent.text)
+        parts.append((f"{about}: " if about and not built else "") + sentence)
     return reply(" ".join(parts))

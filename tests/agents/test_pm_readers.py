@@ -80,6 +80,10 @@ def test_limits_on_every_weight(text: str, cap: float | None, floor: float | Non
          {}, {"healthcare": (0.25, 1.0), "tech": (0.0, 0.2)}),
         # a cap after the universe's list is on every weight, not on its last ticker
         ("min vol on KO PG PEP WMT capped at 25%", {}, {}),
+        # shares in words and "then" for "than"
+        ("min vol across all names with at most a fifth in tech", {}, {"tech": (0.0, 0.2)}),
+        ("max sharpe of all stocks, tech no more then 25%", {}, {"tech": (0.0, 0.25)}),
+        ("min vol of every stock, banks up to a quarter", {}, {"banks": (0.0, 0.25)}),
     ],
 )  # fmt: skip
 def test_limits_on_named_assets_and_sectors(

@@ -87,6 +87,9 @@ BEYOND_THE_SCHEMA = {
     "POST /agent/threads/{thread_id}/runs/crons": "a schedule cron reads, an IANA time zone, "
     "one user message as its runs' input under the text rule",
     "POST /agent/runs/crons/search": "a metadata filter under the text rule",
+    "POST /agent/runs/crons/count": "a metadata filter under the text rule",
+    "PATCH /agent/runs/crons/{cron_id}": "what it gives as a new cron's: a schedule cron reads, "
+    "an IANA time zone, one user message under the text rule",
 }
 """Operation -> the rules beyond its schema (a schema-valid request may be 422)."""
 

@@ -165,5 +165,12 @@ def test_a_broken_scorer_fails_against_the_baseline(
     assert data["runs_per_case"] == 2
     assert data["cases"]["cvar-aapl-ko"] == {
         "pass_rate": 0.0,
-        "scorers": {"tools": 1.0, "numbers": 0.0, "core": 1.0, "turns": 1.0, "completed": 1.0},
+        "scorers": {
+            "tools": 1.0,
+            "numbers": 0.0,
+            "core": 1.0,
+            "turns": 1.0,
+            "accounting": 1.0,
+            "completed": 1.0,
+        },
     }

@@ -15,6 +15,7 @@ from evals.scorers import (
     SCORERS,
     quoted_numbers,
     score,
+    score_answer,
     score_constraints,
     score_core,
     score_grounding,
@@ -214,6 +215,38 @@ def test_a_portfolio_over_the_weight_cap_fails_the_constraints() -> None:
     assert score_constraints(c, trace("")).passed is False
 
 
+def test_a_group_over_its_limit_or_a_floor_broken_fails_the_constraints() -> None:
+    c = case(expect={"group_limits": {"tech": 0.3}, "constraints": {"min_weight": 0.1}})
+    limited = {"method": "min_volatility", "min_weight": 0.1,
+               "sector_limits": {"information technology": {"min": 0.0, "max": 0.3}}}  # fmt: skip
+    kept = {"weights": {"AAPL": 0.15, "MSFT": 0.15, "KO": 0.4, "PG": 0.3}}
+    assert score_constraints(c, trace("", call("optimize_portfolio", limited, kept))).passed
+    over = {"weights": {"AAPL": 0.3, "MSFT": 0.2, "KO": 0.4, "PG": 0.1}}
+    result = score_constraints(c, trace("", call("optimize_portfolio", limited, over)))
+    assert result.passed is False and "tech holds 0.5000 > 0.3" in result.detail
+    capped = {"method": "min_volatility", "min_weight": 0.1, "max_weight": 0.3}  # a cap per name
+    result = score_constraints(c, trace("", call("optimize_portfolio", capped, kept)))
+    assert "called without a tech group limit of 0.3" in result.detail
+    under = {"weights": {"AAPL": 0.15, "MSFT": 0.15, "KO": 0.65, "PG": 0.05}}
+    result = score_constraints(c, trace("", call("optimize_portfolio", limited, under)))
+    assert result.passed is False and "PG holds 0.0500 < 0.1" in result.detail
+
+
+def test_excluded_phrases_fail_the_answer_and_a_question_acts_on_nothing(check: Any) -> None:
+    c = case(expect={"answer_contains": ["netted"], "answer_excludes": ["fewer than"]})
+    assert score_answer(c, trace("Their orders are netted.")).passed is True
+    said = score_answer(c, trace("They are netted: fewer than 63 sessions"))
+    assert said.passed is False and said.detail == "must not say: fewer than"
+    question = case(expect={"no_action": True})
+    assert score_tools(question, trace("Shared accounts net orders."), check).passed is True
+    proposed = score_tools(question, trace("", proposed={"capital": 1.0}), check)
+    assert proposed.passed is False and "proposed for approval" in proposed.detail
+    saved = score_tools(question, trace("", call("save_idea", {"title": "x"}, {})), check)
+    assert saved.passed is False and "save_idea acted" in saved.detail
+    with pytest.raises(CaseError, match="no_action must be true or false"):
+        case(expect={"no_action": "yes"})
+
+
 def test_every_scorer_is_defined_and_an_error_fails_completed(check: Any) -> None:
     scores = score(case(), trace("", error="RuntimeError: boom"), check, lambda n: 0.0)
     assert set(scores) == set(SCORERS)
@@ -262,3 +295,39 @@ def test_the_shipped_cases_load_and_bad_ones_are_refused(tmp_path: Path) -> None
     (tmp_path / "a.toml").write_text('id = "a"\ndescription = "d"\nturns = [')
     with pytest.raises(CaseError, match=r"a\.toml: not valid TOML"):
         load_cases(tmp_path)
+
+
+def _conversation(message: str, args: dict[str, Any], answer: str) -> list[Any]:
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+    return [
+        HumanMessage(message),
+        AIMessage("", tool_calls=[{"name": "optimize_portfolio", "args": args, "id": "c1"}]),
+        ToolMessage(json.dumps({"weights": {"AAPL": 0.5, "MSFT": 0.5}}), tool_call_id="c1",
+                    name="optimize_portfolio"),
+        AIMessage(answer),
+    ]  # fmt: skip
+
+
+def test_the_accounting_scorer_fails_an_item_neither_used_nor_named() -> None:
+    from evals.scorers import score_accounting
+
+    message = "min vol of AAPL, MSFT and ko capped at 30% per name since 2019"
+    args: dict[str, Any] = {
+        "universe": ["AAPL", "MSFT"], "method": "min_volatility", "start": "2019-01-01"
+    }  # fmt: skip
+    silent = "Min vol portfolio: AAPL 50%, MSFT 50%."
+    t = trace(silent, messages=_conversation(message, args, silent))
+    verdict = score_accounting(case(), t)
+    assert verdict.passed is False
+    assert "KO (not in the universe used (AAPL, MSFT))" in verdict.detail
+    assert "the 30% cap on every asset (the optimize_portfolio call did not take it)" in verdict.detail  # fmt: skip
+    owned = silent + " KO was not used: it is not in the data I used. The 30% cap was not applied."
+    t = trace(owned, messages=_conversation(message, args, owned))
+    verdict = score_accounting(case(), t)
+    assert verdict.passed is True
+    assert verdict.detail == "named as not used: the 30% cap on every asset; KO"
+    args |= {"universe": ["AAPL", "MSFT", "KO"], "max_weight": 0.3}
+    t = trace(silent, messages=_conversation(message, args, silent))
+    assert score_accounting(case(), t).detail == "every item used"
+    assert score_accounting(case(), trace("")).passed is None  # no conversation: n/a

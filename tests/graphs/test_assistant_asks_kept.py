@@ -133,13 +133,13 @@ def test_weights_that_do_not_sum_to_one_are_used_and_the_reply_says_how(
     assert "the weights given sum to 80.0%: used as given, the other 20.0% held in cash" in cash
 
 
-def test_no_weights_given_says_the_universe_is_held_at_equal_weights(
+def test_no_weights_given_says_the_universe_is_held_at_equal_weights_and_what_each_is(
     session: ChatSession,
 ) -> None:
     reply = session.send("backtest aapl, msft and jpm").replies[-1]
     [args] = _calls(session, "backtest_weights")
     assert args["universe"] == ["AAPL", "MSFT", "JPM"]
-    assert "no weights were given: the universe is held at equal weights" in reply
+    assert "the universe is held at equal weights, 33.3% each" in reply
 
 
 def test_lower_case_tickers_are_the_universe_and_unknown_ones_are_named(
@@ -158,7 +158,7 @@ def test_lower_case_tickers_are_the_universe_and_unknown_ones_are_named(
 
 def test_a_window_too_short_for_a_regime_is_answered_with_a_note(session: ChatSession) -> None:
     reply = session.send("what is the market regime over the last month").replies[-1]
-    assert "fewer than the 64 a regime reading needs" in reply
+    assert "a regime reading needs 64 sessions and the window holds" in reply
     assert "the regime is read over the 63 sessions to 2022-12-28" in reply
     assert "failed" not in reply
     vol = INDEX.iloc[-63:].std(ddof=1) * np.sqrt(252)

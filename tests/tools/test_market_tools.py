@@ -183,7 +183,9 @@ def test_a_window_shorter_than_a_regime_is_answered_from_the_sessions_before_it(
     low, high = np.quantile(annual, [1 / 3, 2 / 3])
     trend = "bull" if annual[-1] >= high else "bear" if annual[-1] <= low else "neutral"
     assert regime["return_regime"] == trend
-    assert f"the window holds {len(window)} sessions, fewer than the 64" in regime["note"]
+    assert (
+        f"a regime reading needs 64 sessions and the window holds {len(window)}" in regime["note"]
+    )
     assert "the regime is read over the 63 sessions to 2022-12-28" in regime["note"]
 
 

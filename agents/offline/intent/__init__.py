@@ -48,8 +48,10 @@ from agents.offline.intent.numbers import (
     read_confidence,
     read_numbers,
     read_percentages,
+    read_risk_free,
     read_risk_limits,
     read_target_vol,
+    read_target_vol_range,
 )
 from agents.offline.intent.scanner import PCT_RE, Scanner, fraction
 from agents.offline.intent.spelled import spelled_percentages
@@ -132,7 +134,12 @@ class Intent:
     - `hedge`: the option hedge asked for (kinds, strike, tenors, budget; None when the
       message does not speak of one, see `hedge.read_hedge`);
       `unplaced`: percentages that no reader gave a meaning (not a limit, target, confidence,
-      weight, strike or budget), e.g. the 5% of "add protection at 5%".
+      weight, strike or budget), e.g. the 5% of "add protection at 5%";
+      `sectors`: the sector or industry terms `tickers` came from, when the message names a
+      group as its subject and no ticker ("how has tech done"); `risk_free`: the annual
+      risk-free rate a Sharpe ratio is asked against ("with a 2% risk-free rate");
+      `target_vol_range`: the volatility targets a search is asked over ("target vols between
+      8% and 14%").
     """
 
     intent: IntentName
@@ -165,6 +172,9 @@ class Intent:
     refers_back: bool = False
     hedge: HedgeAsk | None = None
     unplaced: tuple[float, ...] = ()
+    sectors: tuple[str, ...] = ()
+    risk_free: float | None = None
+    target_vol_range: tuple[float, float] | None = None
 
     def universe(self, known_tickers: Sequence[str], subject: Sequence[str] = ()) -> list[str]:
         """The tickers asked for, less what the message leaves out: all known ones for
@@ -205,16 +215,19 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     methods = read_all_methods(scan.free)
     window = read_window(scan)
     confidence = read_confidence(scan)
+    risk_free = read_risk_free(scan)
     weights = read_weights(scan, known_tickers, builds=bool(methods))
     hedge = read_hedge(scan)  # before limits and budgets: a strike is neither
     budget = read_budget(scan)
+    target_vol_range = read_target_vol_range(scan)
     target_vol = read_target_vol(scan)
     limits = read_risk_limits(scan)
     tickers, weight_limits, added = _universe_and_limits(scan, text, known_tickers)
     all_tickers = bool(ALL_TICKERS.search(scan.free))
+    sectors: tuple[str, ...] = ()
     if not tickers and not all_tickers:
-        named = sector_tickers(read_sector_universe(scan))
-        tickers = tuple(t for t in named if t in known_tickers)
+        sectors = read_sector_universe(scan)
+        tickers = tuple(t for t in sector_tickers(sectors) if t in known_tickers)
     unplaced = tuple(fraction(m.group(1)) for m in PCT_RE.finditer(scan.free))
     slots: dict[str, Any] = {
         "tickers": tickers,
@@ -247,6 +260,9 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "adds": bool(added or ADDS.search(scan.low)),
         "refers_back": bool(REFERS_BACK.search(scan.low)),
         "unplaced": unplaced,
+        "sectors": sectors if tickers else (),
+        "risk_free": risk_free,
+        "target_vol_range": target_vol_range,
     }
     return Intent(intent=classify(scan, slots), text=text, **slots, **extras)
 

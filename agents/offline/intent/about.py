@@ -35,7 +35,9 @@ _FEATURES = patterns.compile(
     r"|evaluations?|uploads?|datasets?|market data|notifications?|alerts?|emails?|webhooks?"
     r"|jobs?|approvals?|approve|fees|slippage|costs?|security|api keys?|login|sign(?:ed)? in"
     r"|cognito|aws|lambda|s3|dynamodb|agents?|supervisor|risk manager|optimizer|explanation"
-    r"|search space|trials|strategy model|options?|puts?|shares?|share|sharing|tenants?|owners?)\b"
+    r"|search space|trials|strategy model|options?|puts?|shares?|share|sharing|tenants?|owners?"
+    r"|credentials?|(?:own |my own )?(?:price|data|csv|parquet) files?|own (?:prices|data)"
+    r"|risk limits?|limits?)\b"
 )
 _RUN_TALK = patterns.compile(
     r"\b(?:last|latest|that|this|the) (?:run|search|winner|result)\b|\bwinners?\b|\bwon\b"

@@ -232,7 +232,9 @@ _PROBABILITY = patterns.compile(
 )
 _LOSS = patterns.compile(
     r"\blos(?:e|es|ing|s|t)\b|\bdown\b|\bdrop\w*|\bfall\w*|\bdrawdown\b|\bunder ?water\b"
+    r"|(?<![\w.])-\s?\d+(?:\.\d+)?\s*(?:%|percent\b|pct\b)"
 )
+"""A loss named: its words, or a negative percentage ("odds of -20% in a year?")."""
 _THRESHOLD = patterns.compile(
     r"(?:more than|over|above|beyond|at least|exceeding|greater than|worse than|>|bigger than|"
     r"in excess of)\s*(?:a\s+)?"
@@ -240,7 +242,10 @@ _THRESHOLD = patterns.compile(
     + r"|"
     + PCT
     + r"\s*(?:or more|\+|loss|drop|drawdown|down|fall)"
-    r"|\blos(?:e|es|ing)\s+(?:more than\s+|over\s+)?" + PCT
+    r"|\blos(?:e|es|ing)\s+(?:more than\s+|over\s+)?"
+    + PCT
+    + r"|\b(?:drops?|dropping|falls?|falling|declines?|declining|is down|goes down|sinks?)\s+"
+    r"(?:by\s+)?(?:more than\s+|over\s+|at least\s+)?" + PCT + r"|(?<![\w.])-\s?" + PCT
 )
 
 
@@ -287,14 +292,17 @@ _MEASURES: dict[str, str] = {
     "worst_day": r"\b(?:worst|biggest|largest|weakest)\s+(?:single\s+)?(?:trading\s+)?(?:day|daily|one[\s-]day)",
     "best_day": r"\bbest\s+(?:single\s+)?(?:trading\s+)?day",
     "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
-    r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed)\b",
+    r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed)\b|\bm?dd\b",
     "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?!\s*target)",
     "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
     r"returns?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b",
 }  # fmt: skip
+_RETURN_WORDS = patterns.compile(r"\breturns?\b|\bcagr\b|\bperformance\b|\bgain\w*")
+"""A return named as such (not "how has it done")."""
 _NOT_STATISTICS = patterns.compile(
     r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|\bregimes?\b|\btrend\w*|\boverview\b"
+    r"|\bsortino\b|\bcalmar\b"
     r"|\bdescribe\b|\btarget\b|\bexpected return|\bfrontier\b"
 )
 _SUBJECT = patterns.compile(
@@ -382,6 +390,8 @@ def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAs
         measures += ("volatility",)
     if intent.intent == "risk_report" and "drawdown_dates" not in measures:
         return None  # a drawdown of a portfolio: the risk report's
+    if intent.sectors and measures == ("return",) and not _RETURN_WORDS.search(low):
+        return None  # "how has tech done": a read of the sector's market, not statistics
     subject = intent.tickers or intent.weights or intent.portfolio_ids or _SUBJECT.search(low)
     if measures and (subject or subject_in_thread):
         return _base("statistics", intent, weights=intent.weights, measures=measures)

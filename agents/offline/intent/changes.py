@@ -40,7 +40,9 @@ class Criterion:
 class Change:
     """What a follow-up changes (None / empty: kept as it was): the window (`start`, `end`,
     `last_sessions`), the portfolio `method`, the weight limits (`intent.limits`), the
-    rebalancing `cadence`, names `dropped` and `added`, and a name to drop by a `criterion`."""
+    rebalancing `cadence`, names `dropped` and `added`, a name to drop by a `criterion`, the
+    sector or industry terms whose names are dropped (`dropped_groups`: "take the banks out")
+    and the confidence `level` of a risk measure ("and at 99?")."""
 
     intent: Intent
     start: str | None = None
@@ -51,6 +53,8 @@ class Change:
     dropped: tuple[str, ...] = ()
     added: tuple[str, ...] = ()
     criterion: Criterion | None = None
+    dropped_groups: tuple[str, ...] = ()
+    level: float | None = None
 
     @property
     def window(self) -> bool:
@@ -85,8 +89,12 @@ _MEASURES: tuple[tuple[str, Measure], ...] = (
 _CRITERION = patterns.compile(
     r"\b(?:drop|dropping|remove|removing|exclude|excluding|cut|cutting|ditch|lose|kick out"
     r"|take out|taking out|get rid of|leave out|leaving out|without|sell|skip)\s+(?:the\s+)?"
-    rf"((?:(?:{_HIGH}|{_LOW})\s+)?[a-z\-]+(?:\s+[a-z\-]+)?)"
+    r"(?:(?:whichever|whatever|which|the one|the name|the stock|one|name|stock)\s+(?:one\s+)?"
+    r"(?:has|had|with|is|was|carries|got)\s+(?:the\s+)?)?"
+    rf"((?:(?:{_HIGH}|{_LOW})\s+)?[a-z\-]+(?:\s+(?!(?:and|then|redo|rerun|again)\b)[a-z\-]+)?)"
 )
+"""A name dropped by a criterion: "drop the most volatile", "drop whichever has the lowest
+weight"."""
 
 
 def _criterion(low: str) -> Criterion | None:
@@ -126,6 +134,22 @@ _NOT_CHANGES = ("deploy", "save_idea", "propose_ideas", "research", "explain", "
                 "reject", "smalltalk", "help")  # fmt: skip
 
 
+_LEVEL = patterns.compile(
+    r"^\s*(?:and|what about|how about|now|then|same)?\s*(?:(?:at|@)\s+)?(?:the\s+)?(?:c?var\s+)?"
+    r"(?:at\s+)?(\d{2}(?:\.\d+)?)\s*%?\s*(?:confidence|level|c?var)?\s*(?:instead|then|now)?\s*[?.!]*\s*$"
+)
+"""A follow-up that only names a confidence level ("and at 99?", "cvar 99?", "at 97.5%")."""
+
+
+def _level(intent: Intent, low: str) -> float | None:
+    """The confidence level a follow-up asks a risk measure at (50% to 99.9%), else None."""
+    if intent.confidence is not None:
+        return intent.confidence
+    match = _LEVEL.match(low)
+    value = float(match.group(1)) / 100.0 if match else None
+    return value if value is not None and 0.5 <= value < 1.0 else None
+
+
 def read_change(intent: Intent) -> Change | None:
     """The change the message makes to the conversation's latest request (see the module
     docstring), or None."""
@@ -150,13 +174,19 @@ def read_change(intent: Intent) -> Change | None:
         dropped=tuple(intent.limits.excluded),
         added=tuple(intent.tickers) if intent.adds else (),
         criterion=criterion,
+        dropped_groups=tuple(intent.limits.excluded_sectors),
+        level=_level(intent, low),
     )
     changes = any(
         (change.window, change.method, change.cadence, change.limits, change.dropped,
-         change.added, change.criterion)
+         change.added, change.criterion, change.dropped_groups, change.level)
     )  # fmt: skip
+    if change.level is not None:
+        said = re.sub(r"\bc?var\b|expected shortfall|value[\s-]at[\s-]risk", " ", said)
     if not changes or len(methods) > 1 or _OTHER_ASKS.search(said) or measures_named(said):
         return None
     if intent.intent in ("unclear", "optimize_portfolio", "market_overview") or _CUE.search(low):
         return change
+    if change.level is not None and intent.intent == "risk_report":
+        return change  # "cvar 99?": the thread's risk measure at another level
     return None

@@ -157,7 +157,7 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
     "risk_report": [
         (
             r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|tail risk|risk report"
-            r"|risk contributions?|how risky|risk profile|\brisk metrics\b",
+            r"|risk contributions?|how risky|risk profile|\brisk metrics\b|\bsortino\b|\bcalmar\b",
             3.0,
         ),
         (r"\bdrawdowns?\b", 1.5),
@@ -255,6 +255,8 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["search_strategy"] += 1.0
     if slots["confidence"] is not None:
         scores["risk_report"] += 1.0
+    if slots["weights"] and re.search(r"\bsharpe\b", low):
+        scores["risk_report"] += 3.0  # the Sharpe ratio of weights given: their risk report
     if scores["risk_report"] >= 1.5 and _QUESTION.match(low):
         scores["risk_report"] += 2.0
     if slots["scenarios"]:

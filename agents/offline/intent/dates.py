@@ -1,7 +1,7 @@
 """The window a message names, one reader for every kind of question: dates and date ranges
 ("since March 2020", "in 2020", "over 2019-2021", "between 2017 and 2019", "from 2015",
-"start in 2018", "until 2019") and trailing windows ("the last 12 months", "past year", "over the last two
-years"), read as a number of market sessions (`services.windows.SESSIONS_PER`: 21 a month, 252
+"start in 2018", "until 2019", "ytd", "this year") and trailing windows ("the last 12 months",
+"past year", "over the last two years", "1y vol"), read as a number of market sessions (`services.windows.SESSIONS_PER`: 21 a month, 252
 a year), which the tools turn into dates that the answer names.
 """
 
@@ -138,7 +138,37 @@ def read_trailing(scan: Scanner) -> int | None:
     return None
 
 
+_COMPACT = patterns.compile(
+    r"(?<![\w$.])(\d+)\s?(y|yrs?|mos?|mths?|m|w|wks?|d)\s+(?=(?:of\s+)?(?:vol\w*|returns?|perf\w*"
+    r"|draw[\s-]?downs?|dd|mdd|sharpe|sortino|beta|corr\w*|stats?|statistics|c?var|risk)\b)"
+)
+"""A trailing window said compactly before the measure ("1y vol", "3m return", "6mo dd")."""
+_COMPACT_UNITS = {"y": "year", "yr": "year", "yrs": "year", "m": "month", "mo": "month",
+                  "mos": "month", "mth": "month", "mths": "month", "w": "week", "wk": "week",
+                  "wks": "week", "d": "day"}  # fmt: skip
+
+_YEAR_TO_DATE = patterns.compile(r"\b(?:ytd|year[\s-]to[\s-]date|this year|so far this year)\b")
+"""The window from the first day of the year the market data ends in."""
+
+
+def year_start() -> str:
+    """January 1 (ISO) of the year the configured market data ends in: where "ytd" and "this
+    year" start."""
+    from services.market_data.providers import market_returns
+    from settings import get_settings
+
+    return f"{market_returns(get_settings())[1].index[-1].year}-01-01"
+
+
 def read_window(scan: Scanner) -> Window:
-    """The window of the message in `scan` (see the module docstring)."""
+    """The window of the message in `scan` (see the module docstring); "ytd" and "this year"
+    start on January 1 of the data's last year (`year_start`); "1y vol" is the last year."""
     start, end = read_dates(scan)
-    return Window(start, end, read_trailing(scan))
+    if start is None and (ytd := _YEAR_TO_DATE.search(scan.free)) is not None:
+        scan.consume(ytd)
+        start = year_start()
+    trailing = read_trailing(scan)
+    if trailing is None and (compact := _COMPACT.search(scan.free)) is not None:
+        scan.consume(compact)
+        trailing = sessions(compact.group(1), _COMPACT_UNITS[compact.group(2)])
+    return Window(start, end, trailing)

@@ -1,6 +1,7 @@
 """Changes to the conversation's universe said as a swap: "swap XOM for WMT", "replace XOM with
 WMT", "exchange PFE for MRK", "take out JPM, put in BAC", "swap in JNJ for WMT", "substitute
-MRK for PFE", "use WMT instead of XOM" (the ticker taken out, then the one put in).
+MRK for PFE", "use WMT instead of XOM", "swap xom -> cvx" (the ticker taken out, then the one
+put in).
 
 `read_swaps(scan, known)` returns the tickers taken out and those put in (in order) and
 consumes what it read, so neither is read again as the message's universe or an exclusion.
@@ -18,8 +19,8 @@ __all__ = ["read_swaps"]
 
 _NAME = r"(?!(?:in|out|to|it)\b)(\$?[a-z][a-z&.\-]*(?:\s+[a-z][a-z&.\-]*)?)"
 _OUT_IN = (
-    rf"\b(?:swap|switch|exchange|trade|rotate|replace)\s+(?:out\s+)?{_NAME}\s+(?:out\s+)?"
-    rf"(?:for|with|by|into)\s+{_NAME}"
+    rf"\b(?:swap|switch|exchange|trade|rotate|replace)\s+(?:out\s+)?{_NAME}\s*(?:out\s+)?"
+    rf"(?:(?:for|with|by|into)\s+|(?:->|=>|→|>)\s*){_NAME}"
     rf"|\b(?:take|taking|pull|pulling|drop|dropping|remove|removing|sell|selling)\s+(?:out\s+)?"
     rf"{_NAME}\s*(?:out\s*)?(?:,|and|then|;)?\s*(?:put|putting|add|adding|bring|bringing|buy"
     rf"|use|swap|throw)\s+(?:in\s+)?{_NAME}"

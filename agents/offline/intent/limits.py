@@ -146,6 +146,8 @@ _CAPS_BARE = patterns.compile_all(
     rf"max(?:imum)?[\s_-]*weights?\s*(?:of|at|=|:)?\s*{PCT}",
     rf"\bcap(?:ped)?\s+(?:it\s+|them\s+|(?:the\s+)?weights?\s+|(?:the\s+)?positions?\s+)?at\s+"
     rf"{PCT}(?!\s*(?:in|on|for|of)\b)",
+    rf"^\s*(?:and\s+|now\s+|then\s+)?(?:a\s+)?cap\s+(?:of\s+)?{PCT}\s*(?:too|as well|also"
+    r"|please|pls|instead)?\s*[.?!]?\s*$",
     rf"(?:weights?|positions?|holdings?)\s*(?:capped at|of at most|at most|no more than|below"
     rf"|under|<=)\s*{PCT}",
 )

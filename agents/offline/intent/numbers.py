@@ -37,6 +37,13 @@ _CONFIDENCE = [
     ),
     patterns.compile(r"confidence(?:\s+level)?\s*(?:of|at|=|:)?\s*" + PCT),
     patterns.compile(PCT + r"\s*(?:confidence|level)\b"),
+    patterns.compile(
+        _TAIL_METRIC + r"\s*(?:at\s+|@\s*)?" + NUM + r"(?![\d.]|\s*(?:%|percent|pct))"
+    ),
+    patterns.compile(  # "1d 99 var", "99 cvar": a bare level before the measure
+        r"(?<![\d.])(\d{2}(?:\.\d+)?)\s+(?:one[\s-]day\s+|1[\s-]?d(?:ay)?\s+|daily\s+)?"
+        + _TAIL_METRIC
+    ),
 ]
 
 
@@ -49,6 +56,26 @@ def read_confidence(scan: Scanner) -> float | None:
             if 0.5 <= value < 1.0:
                 scan.consume(match, group)
                 return value
+    return None
+
+
+_RISK_FREE = [
+    patterns.compile(
+        r"\b(?:risk[\s-]?free(?:\s+rate)?|rf|cash rate|safe rate)\s*(?:rate\s*)?(?:of|at|=|:|is|@)?"
+        r"\s*(?:a\s+)?" + PCT
+    ),
+    patterns.compile(PCT + r"\s*(?:annual\s+)?(?:risk[\s-]?free|rf)\b"),
+]
+
+
+def read_risk_free(scan: Scanner) -> float | None:
+    """The annual risk-free rate a Sharpe ratio is asked against ("with a 2% risk-free rate",
+    "rf 3%"), as a fraction."""
+    for pattern in _RISK_FREE:
+        match = pattern.search(scan.free)
+        if match:
+            scan.consume(match)
+            return fraction(match.group(1))
     return None
 
 
@@ -69,6 +96,31 @@ _TARGET_VOL = [
         + PCT
     ),
 ]
+
+
+_TARGET_VOL_RANGE = [
+    patterns.compile(
+        r"(?:target(?:ing|ed)?[\s_-]*vol(?:atility|atilities|s)?|vol(?:atility)?[\s_-]*targets?)"
+        r"\s*(?:range\s*)?(?:between|from|of|in)?\s*" + PCT + r"\s*(?:and|to|-|–)\s*" + PCT
+    ),
+    patterns.compile(
+        PCT + r"\s*(?:-|–|to)\s*" + PCT + r"\s*(?:annual(?:ised|ized)?\s+)?"
+        r"(?:target[\s_-]*vol(?:atility|s)?|vol(?:atility)?[\s_-]*targets?)"
+    ),
+]
+
+
+def read_target_vol_range(scan: Scanner) -> tuple[float, float] | None:
+    """The range of volatility targets a search is asked over ("target vols between 8% and
+    14%", "8-14% target vol"), as fractions, low first."""
+    for pattern in _TARGET_VOL_RANGE:
+        match = pattern.search(scan.free)
+        if match:
+            low, high = sorted((fraction(match.group(1)), fraction(match.group(2))))
+            if 0.0 < low < high <= 1.0:
+                scan.consume(match)
+                return low, high
+    return None
 
 
 def read_target_vol(scan: Scanner) -> float | None:

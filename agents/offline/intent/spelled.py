@@ -1,5 +1,6 @@
 """Percentages written in words, as digits ("thirty percent" -> "30 percent", "twenty-five per
-cent" -> "25 per cent", "fifteen pct"), so that every reader of percentages reads them."""
+cent" -> "25 per cent", "fifteen pct", "at most a fifth" -> "at most 20%"), so that every reader
+of percentages reads them."""
 
 from __future__ import annotations
 
@@ -32,6 +33,28 @@ def _value(match: re.Match[str]) -> int:
     return _UNITS[match.group(4).lower()]
 
 
+_PARTS = {"half": 50, "third": 100 / 3, "quarter": 25, "fifth": 20, "sixth": 100 / 6,
+          "eighth": 12.5, "tenth": 10}  # fmt: skip
+_FRACTION = patterns.compile(
+    r"\b(at most|no more than|not more than|up to|under|below|less than|at least|no less than"
+    r"|max(?:imum)?(?: of)?|min(?:imum)?(?: of)?|capped at|cap(?:ped)? (?:it |them )?at"
+    r"|limited to|within)\s+(?:(a|one|two|three)\s+)?(half|third|quarter|fifth|sixth|eighth"
+    r"|tenth)s?\b(?!\s+(?:of\s+)?(?:the\s+|a\s+)?(?:year|month|week|day|session)s?\b)",
+    re.IGNORECASE,
+)
+"""A share said as a fraction after a limit's words ("at most a fifth", "up to half", "no more
+than two thirds"); "a quarter of a year" is a time."""
+
+
+def _fraction(match: re.Match[str]) -> str:
+    count = {"two": 2, "three": 3}.get((match.group(2) or "").lower(), 1)
+    share = count * _PARTS[match.group(3).lower()]
+    return f"{match.group(1)} {share:.4g}%"
+
+
 def spelled_percentages(text: str) -> str:
-    """`text` with each percentage written in words written in digits."""
+    """`text` with each percentage written in words written in digits, and each share said
+    as a fraction after a limit's words as a percentage ("at most a fifth" -> "at most
+    20%")."""
+    text = _FRACTION.sub(_fraction, text)
     return _SPELLED.sub(lambda m: f"{_value(m)}{m.group(5)}", text)

@@ -177,12 +177,20 @@ _EXCLUDE = patterns.compile(
 )
 
 
+_EXCLUDE_OUT = patterns.compile(
+    r"\b(?:take|taking|leave|leaving|kick|kicking|throw|throwing|cut|cutting|pull|pulling)\s+"
+    rf"((?:the\s+)?{WORD}(?:\s+{WORD})?(?:(?:\s*,\s*|\s+and\s+){WORD})*)\s+out\b"
+)
+"""An exclusion said around its names ("take the banks out", "leave XOM and CVX out")."""
+
+
 def exclusions(scan: Scanner, known: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The tickers and sector terms the message leaves out ("without XOM and CVX",
-    "ex-energy", "skip AMD")."""
+    "ex-energy", "skip AMD", "take the banks out")."""
     tickers: list[str] = []
     sectors: list[str] = []
-    for match in list(_EXCLUDE.finditer(scan.free)):
+    found = [*_EXCLUDE_OUT.finditer(scan.free), *_EXCLUDE.finditer(scan.free)]
+    for match in found:
         end = None
         for part in re.finditer(rf"{WORD}(?:\s+{WORD})?", match.group(1)):
             kind, name = resolve(part.group(0), known)
@@ -205,7 +213,7 @@ _SECTOR_SUBJECTS = (
         r"|equities|basket|space)\b"
     ),
     patterns.compile(
-        rf"\bhow (?:are|is|did|have|were) (?:the\s+)?((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})"
+        rf"\bhow (?:are|is|did|have|has|were|does|do) (?:the\s+)?((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})"
     ),
     patterns.compile(
         rf"\b(?:of|for|on|in|across|among)\s+(?:the\s+|my\s+|our\s+)?((?:{_GROUP_WORD}\s+)?"

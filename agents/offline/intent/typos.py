@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
+from services.shorthand import expand_shorthand
+
 _VOCABULARY = (
     "build",
     "sharpe",
@@ -50,9 +52,20 @@ _NOT_TYPOS = frozenset(
 """Real words close to a `_VOCABULARY` word, never "corrected"."""
 
 
+_THEN = re.compile(
+    r"\b(more|less|fewer|greater|higher|lower|bigger|smaller|larger|worse|better)\s+then\b",
+    re.IGNORECASE,
+)
+"""A comparison misspelt with "then" ("no more then 25%")."""
+
+
 def correct_typos(text: str) -> str:
-    """`text` with misspelled key words replaced ("buld" -> "build", "sharp" -> "sharpe",
-    "portfolo" -> "portfolio"): words of 4+ letters within a similarity of 0.8 of one."""
+    """`text` with shorthand written out ("bt" -> "backtest", `services.shorthand`), "then"
+    after a comparative as "than" ("no more then 25%") and
+    misspelled key words replaced ("buld" -> "build", "sharp" -> "sharpe", "portfolo" ->
+    "portfolio"): words of 4+ letters within a similarity of 0.8 of one."""
+    text = expand_shorthand(text)
+    text = _THEN.sub(r"\1 than", text)
     return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=4)
 
 

@@ -106,6 +106,27 @@ _NOT_TICKERS = frozenset(
         "PLS",
         "FYI",
         "ASAP",
+        # the software's own words, in questions about Stratigos ("do I need AWS credentials?")
+        "AWS",
+        "CLI",
+        "MCP",
+        "UI",
+        "URL",
+        "SQL",
+        "LLM",
+        "SSO",
+        "MFA",
+        "IAM",
+        "VPN",
+        "OS",
+        "SDK",
+        "HTTP",
+        "REST",
+        "SMTP",
+        "SES",
+        "SQS",
+        "CDK",
+        "EC2",
     ]
 )
 """Upper-case words that are not tickers (finance acronyms and short English words)."""

@@ -1,0 +1,522 @@
+"""Ask accounting (DESIGN.md invariant): every item of a portfolio manager's message
+(`graphs.ask_items`) reaches the tool calls of the turn (`graphs.ask_inputs`) or is named in
+the reply as not used, with the reason.
+
+`unaccounted` lists the items no tool took and the reply does not name as not used, each with a
+short, exact reason (`graphs.ask_notes.not_used_sentence` says them in one sentence: "Not used:
+the 20% limit on tech (it was applied as a limit on every asset, not a group limit)."). Items
+carried from the thread's earlier request (a follow-up that leans on it: `carried`) are held to
+less: they count as accounted when the reply mentions them or no tool of the turn takes their
+kind.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from graphs.ask_inputs import DEPLOYMENT, SEARCH, Inputs, ToolUse
+from graphs.ask_items import AskItem
+from graphs.ask_notes import NOTHING_COMPUTED, Unaccounted, named_as_not_used, pct
+from graphs.ask_vocabulary import Vocabulary
+
+TOLERANCE = 1e-6
+"""How close a number in a tool's arguments must be to the one asked (fractions)."""
+
+TAKES: dict[str, frozenset[str]] = {
+    kind: frozenset(tools)
+    for kind, tools in {
+        "cap": ("optimize_portfolio", "efficient_frontier", "compare_portfolios"),
+        "floor": ("optimize_portfolio", "compare_portfolios"),
+        "asset_cap": ("optimize_portfolio",),
+        "asset_floor": ("optimize_portfolio",),
+        "group_cap": ("optimize_portfolio",),
+        "group_floor": ("optimize_portfolio",),
+        "drawdown_limit": (SEARCH,),
+        "var_limit": (SEARCH,),
+        "cvar_limit": (SEARCH,),
+        "vol_limit": ("optimize_portfolio", "backtest_strategy", SEARCH),
+        "vol_target": ("optimize_portfolio", "backtest_strategy", SEARCH),
+        "return_target": ("optimize_portfolio",),
+        "risk_free": ("optimize_portfolio", "efficient_frontier", "compare_portfolios",
+                      "portfolio_risk_report", "backtest_weights"),
+        "horizon": ("stress_test", "loss_probability", "generate_market_scenarios", SEARCH),
+        "episode": ("stress_test",),
+        "scenario": ("stress_test", "loss_probability", "generate_market_scenarios", SEARCH),
+        "frequency": ("backtest_weights", "backtest_strategy", DEPLOYMENT, SEARCH),
+        "level": ("portfolio_risk_report", "compare_portfolios"),
+        "capital": ("stress_test", "loss_probability", "backtest_weights", DEPLOYMENT),
+        "threshold": ("loss_probability",),
+        "market_move": ("stress_test",),
+        "cost": ("backtest_weights", "backtest_strategy", SEARCH),
+    }.items()
+}  # fmt: skip
+"""The tools that take each kind of item (methods: `METHOD_TAKERS`; tickers, groups, weights
+and windows: every tool)."""
+
+PORTFOLIO_TOOLS = (
+    "optimize_portfolio", "compare_portfolios", "portfolio_risk_report", "stress_test",
+    "loss_probability", "backtest_weights", "asset_statistics",
+)  # fmt: skip
+"""Tools that build or take a portfolio (one built by a method, by its id)."""
+METHOD_TAKERS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("hrp", "risk_parity", "min_volatility", "max_sharpe", "equal_weight"),
+                    frozenset(PORTFOLIO_TOOLS)),
+    "frontier": frozenset({"efficient_frontier"}),
+    **dict.fromkeys(("inverse_vol", "sigmoid", "merton"),
+                    frozenset({"backtest_strategy", SEARCH})),
+}  # fmt: skip
+"""The tools that take each method: portfolio methods, the frontier, strategy weight
+functions."""
+
+KIND_WORDS = {
+    "cap": "a cap on every asset", "floor": "a floor on every asset",
+    "asset_cap": "a limit on one asset", "asset_floor": "a floor on one asset",
+    "group_cap": "a group limit", "group_floor": "a group floor",
+    "drawdown_limit": "a drawdown limit", "var_limit": "a VaR limit", "cvar_limit": "a CVaR limit",
+    "vol_limit": "a volatility limit", "vol_target": "a volatility target",
+    "return_target": "a return target", "risk_free": "a risk-free rate",
+    "horizon": "a horizon", "episode": "a historical episode", "scenario": "a market scenario",
+    "frequency": "a rebalancing frequency", "level": "a confidence level",
+    "capital": "a capital", "threshold": "a loss threshold", "market_move": "a market move",
+    "cost": "trading costs", "method": "that method", "percentage": "that percentage",
+}  # fmt: skip
+
+FREQUENCY_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
+SCHEDULE_EVERY = {"daily": "session", "weekly": "week", "monthly": "month", "quarterly": "quarter"}
+PORTFOLIO_METHODS = ("hrp", "risk_parity", "min_volatility", "max_sharpe")
+WEIGHT_FUNCTIONS = ("inverse_vol", "sigmoid", "merton")
+
+
+SAYS_NOTHING_COMPUTED = re.compile(
+    r"\bnothing (?:was|has been|is) (?:computed|run|built|deployed|done|saved)\b", re.IGNORECASE
+)
+"""A reply that says itself that the turn computed nothing."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the accounting compares: the uses of the turn with their `Inputs`, the reply, the
+    vocabulary."""
+
+    uses: Sequence[ToolUse]
+    inputs: Sequence[Inputs]
+    reply: str
+    vocab: Vocabulary
+
+    def taking(self, kind: str, value: Any = None) -> list[tuple[ToolUse, Inputs]]:
+        """The uses whose tool takes items of `kind` (a method: the method `value`); every use
+        but a deployment for tickers, groups, weights and windows."""
+        tools = METHOD_TAKERS.get(str(value)) if kind == "method" else TAKES.get(kind)
+        pairs = list(zip(self.uses, self.inputs, strict=True))
+        if tools is None:
+            return [(u, i) for u, i in pairs if u.name != DEPLOYMENT]
+        return [(u, i) for u, i in pairs if u.name in tools]
+
+    def values(self, key: str, kind: str | None = None) -> list[Any]:
+        """Every value of argument `key` (dotted) in the uses (that take `kind`)."""
+        pairs = self.taking(kind) if kind else list(zip(self.uses, self.inputs, strict=True))
+        return [i.flat[key] for _, i in pairs if key in i.flat]
+
+
+def label(use: ToolUse) -> str:
+    """A use in words: "the optimize_portfolio call", "the drafted search"."""
+    if use.name == SEARCH:
+        return "the drafted search"
+    if use.name == DEPLOYMENT:
+        return "the proposed deployment"
+    return f"the {use.name} call"
+
+
+def _close(a: Any, b: float, tolerance: float = TOLERANCE) -> bool:
+    return (
+        isinstance(a, int | float)
+        and not isinstance(a, bool)
+        and math.isclose(float(a), b, abs_tol=tolerance)
+    )
+
+
+# ---- is an item used ----------------------------------------------------------------------
+def _ticker_used(item: AskItem, turn: Turn) -> str | None:
+    """None when a ticker is used as asked (kept in, or left out), else why not."""
+    pairs = turn.taking("ticker")
+    holding = [i for _, i in pairs if item.value in i.tickers]
+    if item.excluded:
+        computed = [i for _, i in pairs if i.tickers]
+        if holding:
+            return f"{item.value} is in the universe used"
+        return None if computed else NOTHING_COMPUTED
+    if any(_word_in(str(item.value), t) or item.text.lower() in t for _, i in pairs for t in i.texts):  # fmt: skip
+        return None
+    if holding and all(i.default_universe for i in holding):
+        return f"the tools ran on the whole universe ({len(holding[0].tickers)} names), not the names asked"  # fmt: skip
+    if holding:
+        return None
+    universes = [sorted(i.tickers) for _, i in pairs if i.tickers]
+    if not universes:
+        return NOTHING_COMPUTED
+    shown = ", ".join(universes[-1][:12]) + (" ..." if len(universes[-1]) > 12 else "")
+    return f"not in the universe used ({shown})"
+
+
+def _word_in(word: str, text: str) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(word.lower())}(?![\w])", text) is not None
+
+
+def _members(term: str, vocab: Vocabulary) -> set[str]:
+    """The tickers of the market data a group term names."""
+    return set(vocab.members(term)) & set(vocab.tickers)
+
+
+def _group_used(item: AskItem, turn: Turn) -> str | None:
+    members = _members(str(item.value), turn.vocab)
+    pairs = turn.taking("group")
+    if item.excluded:
+        inside = sorted({t for _, i in pairs for t in i.tickers & members})
+        if inside:
+            return f"{', '.join(inside)} in the universe used"
+        return None if any(i.tickers for _, i in pairs) else NOTHING_COMPUTED
+    for _, inputs in pairs:
+        if members and members <= inputs.tickers:
+            return None
+        if any(_word_in(str(item.value), t) for t in inputs.texts):
+            return None
+        if any(_same_group(k, item, turn.vocab) for k in _sector_terms(inputs)):
+            return None
+        held = members & inputs.tickers
+        if held and all(_word_in(t, turn.reply.lower()) for t in members - held):
+            return None  # the names left out are named in the reply
+    if not any(i.tickers for _, i in pairs):
+        return NOTHING_COMPUTED
+    return f"not all of {', '.join(sorted(members))} in the universe used"
+
+
+def _sector_terms(inputs: Inputs) -> set[str]:
+    return {k.split(".")[1] for k in inputs.flat if k.startswith("sector_limits.")}
+
+
+def _same_group(term: str, item: AskItem, vocab: Vocabulary) -> bool:
+    asked = str(item.subject or item.value).lower()
+    if term.strip().lower() == asked:
+        return True
+    mine = _members(asked, vocab)
+    return bool(mine) and mine == _members(term.strip().lower(), vocab)
+
+
+def _universe_all_used(item: AskItem, turn: Turn, excluded: set[str]) -> str | None:
+    wanted = set(turn.vocab.tickers) - excluded
+    reply = turn.reply.upper()
+    for _, inputs in turn.taking("ticker"):
+        missing = wanted - inputs.tickers
+        if all(re.search(rf"\b{re.escape(t)}\b", reply) for t in missing):
+            return None
+    return "the tools ran on fewer names"
+
+
+def _limit_used(item: AskItem, turn: Turn) -> str | None:
+    """Weight limits: on every asset, on named assets, on groups."""
+    kind, value = item.kind, float(item.value)
+    pairs = turn.taking(kind)
+    if not pairs:
+        return f"no tool of this turn takes {KIND_WORDS[kind]}" if turn.uses else NOTHING_COMPUTED  # fmt: skip
+    if any(_close(v, value) for v in _limit_values(item, turn)):
+        return None
+    bound = "max" if kind.endswith("cap") else "min"
+    every = [v for v in turn.values(f"{bound}_weight", kind) if isinstance(v, int | float)]
+    if kind.startswith("asset") and any(_close(v, value) for v in every):
+        return f"it was applied to every asset, not to {item.subject} alone"
+    if kind.startswith("group") and any(_close(v, value) for v in every):
+        return "it was applied as a limit on every asset, not a group limit"
+    if kind in ("cap", "floor") and every:
+        return f"{label(pairs[0][0])} used {pct(every[0])}"
+    return f"{label(pairs[0][0])} did not take it"
+
+
+def _nested(inputs: Inputs, key: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for flat, value in inputs.flat.items():
+        parts = flat.split(".")
+        if parts[0] == key and len(parts) == 3:
+            out.setdefault(parts[1], {})[parts[2]] = value
+    return out
+
+
+def _window_used(item: AskItem, turn: Turn) -> str | None:
+    pairs = turn.taking("start")
+    windows = [w for _, i in pairs for w in i.windows if w != (None, None)]
+    end = turn.vocab.data_end
+    if item.kind == "recent":
+        sessions, start = item.value["sessions"], item.value.get("start")
+        if any(i.last_sessions is not None and abs(i.last_sessions - sessions) <= 1 for _, i in pairs):  # fmt: skip
+            return None
+        if start and any(_near(w[0], start, 7, 7) for w in windows):
+            return None
+    elif item.kind == "start":
+        if any(_near(w[0], item.value, 7, 10) for w in windows):
+            return None
+    else:
+        if any(_near(w[1], item.value, 10, 7) for w in windows):
+            return None
+        if end and item.value > end and any(w[1] == end for w in windows):
+            return None  # asked past the data's end: it ran to the end
+    if not windows:
+        return "the tools used their default window" if pairs else NOTHING_COMPUTED
+    start, stop = windows[-1]
+    return f"the tools used {start or 'the default start'} to {stop or end or 'the data end'}"
+
+
+def _near(day: Any, target: str, before: int, after: int) -> bool:
+    """Whether ISO `day` is within `before` days before and `after` days after `target`."""
+    try:
+        d, t = date.fromisoformat(str(day)[:10]), date.fromisoformat(target)
+    except ValueError:
+        return False
+    return t - timedelta(days=before) <= d <= t + timedelta(days=after)
+
+
+def _method_used(item: AskItem, turn: Turn) -> str | None:
+    method = item.value
+    for use, inputs in zip(turn.uses, turn.inputs, strict=True):
+        flat = inputs.flat
+        if method == "frontier" and use.name == "efficient_frontier":
+            return None
+        if method in PORTFOLIO_METHODS and (
+            flat.get("method") == method
+            or method in (use.args.get("methods") or [])
+            or any(p.method == method for p in inputs.portfolios)
+        ):
+            return None
+        if method in WEIGHT_FUNCTIONS and (
+            flat.get("config.weight_function") == method
+            or flat.get("search_space.weight_function") == method
+            or method in (flat.get("search_space.weight_function.choices") or [])
+        ):
+            return None
+        if method == "equal_weight" and _equal_weight(use, inputs):
+            return None
+    if not turn.taking("method", method):
+        return "no tool of this turn takes that method" if turn.uses else NOTHING_COMPUTED
+    return "no tool of this turn used it"
+
+
+def _equal_weight(use: ToolUse, inputs: Inputs) -> bool:
+    if use.args.get("equal_weight") is True:
+        return True
+    if any(len(set(w.values())) == 1 for w in inputs.weights if w):
+        return True
+    data = use.data if isinstance(use.data, dict) else {}
+    name = str((data.get("portfolio") or {}).get("name") or "") if isinstance(data.get("portfolio"), dict) else ""  # fmt: skip
+    return name.startswith("equal weights")
+
+
+def _frequency_used(item: AskItem, turn: Turn) -> str | None:
+    value = item.value
+    sessions = value if isinstance(value, int) else FREQUENCY_SESSIONS.get(str(value))
+    for _, inputs in turn.taking("frequency"):
+        flat = inputs.flat
+        if flat.get("rebalance") == value or (
+            value == "never" and flat.get("rebalance") == "never"
+        ):
+            return None
+        if sessions is not None and flat.get("config.rebalance_every") == sessions:
+            return None
+        if flat.get("schedule.every") == SCHEDULE_EVERY.get(str(value)):
+            return None
+        low, high = flat.get("search_space.rebalance_every.low"), flat.get("search_space.rebalance_every.high")  # fmt: skip
+        fixed = flat.get("search_space.rebalance_every")
+        if sessions is not None and (fixed == sessions or (
+            isinstance(low, int | float) and isinstance(high, int | float) and low <= sessions <= high)):  # fmt: skip
+            return None
+    return None if not turn.taking("frequency") else "the tools used another rebalancing"
+
+
+def _value_used(item: AskItem, turn: Turn) -> str | None:
+    """Numbers taken by one argument: levels, capital, thresholds, moves, costs, targets,
+    risk limits, horizons; and named episodes and scenarios."""
+    kind, value = item.kind, item.value
+    checks: dict[str, Callable[[Mapping[str, Any]], bool]] = {
+        "level": lambda f: _close(f.get("level"), value),
+        "capital": lambda f: _close(f.get("capital"), value, 0.5),
+        "threshold": lambda f: _close(f.get("threshold"), value),
+        "market_move": lambda f: _close(abs(f.get("market_move") or 0.0), abs(value)),
+        "cost": lambda f: any(
+            _close(f.get(k), value, 1e-4)
+            for k in ("cost_bps", "config.cost_bps", "search_space.cost_bps")
+        ),
+        "risk_free": lambda f: _close(f.get("risk_free_rate"), value),
+        "return_target": lambda f: _close(f.get("target_return"), value),
+        "drawdown_limit": lambda f: _close(f.get("risk_limits.max_drawdown"), value),
+        "var_limit": lambda f: _close(f.get("risk_limits.var_95"), value),
+        "cvar_limit": lambda f: _close(f.get("risk_limits.cvar_95"), value),
+        "vol_target": lambda f: (
+            _close(f.get(f"search_space.target_vol.{item.subject}"), value)
+            if item.subject in ("low", "high")  # an end of the range asked
+            else _close(f.get("target_volatility"), value)
+            or _close(f.get("config.target_vol"), value)
+            or _in_range(f, "search_space.target_vol", value)
+        ),
+        "vol_limit": lambda f: (
+            _close(f.get("target_volatility"), value)
+            or _at_most(f.get("config.target_vol"), value)
+            or _at_most(f.get("search_space.target_vol.high"), value)
+        ),
+        "horizon": lambda f: (
+            isinstance(f.get("horizon"), int) and abs(f["horizon"] - value) <= max(2, 0.02 * value)
+        ),
+        "episode": lambda f: value in (f.get("episodes") or []),
+        "scenario": lambda f: (
+            any(value in (f.get(k) or []) for k in ("scenarios", "risk_limits.scenarios"))
+            or f"scenario_weights.{value}" in f
+        ),
+    }
+    taking = turn.taking(kind)
+    for use, inputs in taking:
+        if checks[kind](inputs.flat) or _result_shows(kind, value, use):
+            return None
+    if not taking:
+        return f"no tool of this turn takes {KIND_WORDS[kind]}" if turn.uses else NOTHING_COMPUTED  # fmt: skip
+    return f"{label(taking[0][0])} did not take it"
+
+
+def _in_range(flat: Mapping[str, Any], key: str, value: float) -> bool:
+    low, high = flat.get(f"{key}.low"), flat.get(f"{key}.high")
+    if isinstance(low, int | float) and isinstance(high, int | float):
+        return low - TOLERANCE <= value <= high + TOLERANCE
+    return _close(flat.get(key), value)
+
+
+def _at_most(found: Any, value: float) -> bool:
+    return isinstance(found, int | float) and found <= value + TOLERANCE
+
+
+def _result_shows(kind: str, value: Any, use: ToolUse) -> bool:
+    """Whether a result reports the value it used (defaults included): its level, horizon,
+    episodes or scenarios."""
+    data = use.data if isinstance(use.data, dict) else {}
+    if kind in ("level", "horizon") and kind in data:
+        return _close(data[kind], float(value), TOLERANCE if kind == "level" else 2)
+    if kind == "episode":
+        return any(
+            isinstance(e, dict) and e.get("key") == value for e in data.get("episodes") or []
+        )
+    if kind == "scenario":
+        return isinstance(data.get("scenarios"), dict | list) and value in data["scenarios"]
+    return False
+
+
+def _weights_used(items: Sequence[AskItem], turn: Turn) -> str | None:
+    """Given weights: used when one call took them all as given."""
+    asked = {str(i.subject): float(i.value) for i in items}
+    for _, inputs in turn.taking("weight"):
+        for weights in inputs.weights:
+            if all(_close(weights.get(t), w, 1e-4) for t, w in asked.items()):
+                return None
+    ran = [w for _, i in turn.taking("weight") for w in i.weights]
+    if ran:
+        shown = ", ".join(f"{t} {pct(w)}" for t, w in list(ran[-1].items())[:8])
+        return f"the tools ran on other weights ({shown})"
+    tickers = sorted({t for _, i in turn.taking("weight") for t in i.tickers})
+    if tickers:
+        return f"the tools ran on {', '.join(tickers[:12])} without these weights"
+    return NOTHING_COMPUTED
+
+
+# ---- the accounting -----------------------------------------------------------------------
+def why_unused(item: AskItem, turn: Turn, excluded: set[str]) -> str | None:
+    """None when `item` reached a tool call of the turn as asked, else why it did not."""
+    kind = item.kind
+    if kind == "ticker":
+        return _ticker_used(item, turn)
+    if kind == "unknown_ticker":
+        texts = [t for i in turn.inputs for t in i.texts]
+        used = any(str(item.value) in i.tickers for i in turn.inputs) or any(_word_in(str(item.value), t) for t in texts)  # fmt: skip
+        return None if used else "no market data for it"
+    if kind == "group":
+        return _group_used(item, turn)
+    if kind == "universe_all":
+        return _universe_all_used(item, turn, excluded)
+    if kind in ("cap", "floor", "asset_cap", "asset_floor", "group_cap", "group_floor"):
+        return _limit_used(item, turn)
+    if kind in ("start", "end", "recent"):
+        return _window_used(item, turn)
+    if kind == "method":
+        return _method_used(item, turn)
+    if kind == "frequency":
+        return _frequency_used(item, turn)
+    if kind == "percentage":
+        return _percentage_used(item, turn)
+    return _value_used(item, turn)
+
+
+def _percentage_used(item: AskItem, turn: Turn) -> str | None:
+    """A percentage no phrasing read is used when some argument of the turn's calls holds it
+    (as a fraction or in percent, either sign)."""
+    value = abs(float(item.value))
+    for inputs in turn.inputs:
+        numbers = [v for v in inputs.flat.values() if isinstance(v, int | float)]
+        if any(_close(abs(v), value) or _close(abs(v), 100 * value) for v in numbers):
+            return None
+    return "no tool of this turn was given it" if turn.uses else NOTHING_COMPUTED
+
+
+def _limit_values(item: AskItem, turn: Turn) -> list[Any]:
+    """The values the turn's calls gave the argument that takes weight limit `item`."""
+    kind, bound = item.kind, "max" if item.kind.endswith("cap") else "min"
+    if kind in ("cap", "floor"):
+        return turn.values(f"{bound}_weight", kind)
+    found: list[Any] = []
+    for _, inputs in turn.taking(kind):
+        key = "asset_limits" if kind.startswith("asset") else "sector_limits"
+        for name, limit in _nested(inputs, key).items():
+            if (kind.startswith("asset") and name.upper() == str(item.subject).upper()) or (
+                kind.startswith("group") and _same_group(name, item, turn.vocab)
+            ):
+                found.append(limit.get(bound))
+    return found
+
+
+def unaccounted(
+    items: Sequence[AskItem],
+    turn: Turn,
+    *,
+    carried: Sequence[AskItem] = (),
+) -> list[Unaccounted]:
+    """The items of the message (and those `carried` from the thread's earlier request) that
+    no tool call of the turn took as asked and the reply does not name as not used. A turn
+    that computed nothing used none of its message's items (unless its reply says so)."""
+    if not turn.uses:
+        if SAYS_NOTHING_COMPUTED.search(turn.reply):
+            return []
+        return [
+            Unaccounted(item, NOTHING_COMPUTED)
+            for item in items
+            if not named_as_not_used(item, turn.reply)
+        ]
+    excluded = {str(i.value) for i in items if i.kind == "ticker" and i.excluded}
+    excluded |= {t for i in items if i.kind == "group" and i.excluded for t in _members(str(i.value), turn.vocab)}  # fmt: skip
+    found: list[Unaccounted] = []
+    weights = [i for i in items if i.kind == "weight"]
+    if weights:
+        reason = _weights_used(weights, turn)
+        if reason is not None and not any(named_as_not_used(w, turn.reply) for w in weights):
+            found += [Unaccounted(w, reason) for w in weights]
+    for item in items:
+        if item.kind == "weight":
+            continue
+        reason = why_unused(item, turn, excluded)
+        if reason is not None and not named_as_not_used(item, turn.reply):
+            found.append(Unaccounted(item, reason))
+    for item in carried:
+        if item.kind == "weight" or not turn.taking(item.kind, item.value):
+            continue
+        reason = why_unused(item, turn, excluded)
+        if reason is not None and not named_as_not_used(item, turn.reply, anywhere=True):
+            found.append(Unaccounted(item, reason, carried=True))
+    return found
+
+
+__all__ = ["KIND_WORDS", "TAKES", "Turn", "Unaccounted", "unaccounted", "why_unused"]

@@ -1,0 +1,177 @@
+"""The ask accounting applied to a chat turn, whatever the model: beside the citation check
+(`graphs.assistant.ground_citations`), every answer the assistant gives is checked against
+the message it answers and the tool calls it made (`checked_answer`); a drafted strategy search
+or a proposed deployment is checked against the request it would run (`proposal_notes`).
+
+The answer gets, after its own words: what the turn used when it computed something
+(`graphs.ask_statements.used_sentence`: universe, window, weights, method, limits, frequency),
+the limits kept, each checked against the weights it returned, and those not kept
+(`graphs.limit_claims`, replacing the answer's own "Limits kept: ..." claim), and the items of
+the message no tool took, each named with why (`graphs.ask_accounting`).
+
+A follow-up that leans on the thread ("now cap it at 25%", "what's its drawdown?") carries the
+earlier request's items (tickers, weights, groups, window, limits, method, frequency) that the
+message does not replace (`thread_items`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from graphs.ask_accounting import Turn, Unaccounted, unaccounted
+from graphs.ask_inputs import ToolUse, inputs_of, portfolio_book, tool_uses
+from graphs.ask_items import AskItem, ask_items
+from graphs.ask_notes import not_used_sentence
+from graphs.ask_statements import used_sentence
+from graphs.ask_vocabulary import Vocabulary
+from graphs.limit_claims import LIMITS_CLAIM, limit_sentences
+
+FOLLOW_UP = re.compile(
+    r"\b(?:it|its|it's|that|this|those|these|them|they|their|same|instead|now|again|rerun|"
+    r"re-run|rebuild|redo|also|too|swap|replace|drop|add|remove|exchange|throw|put in|take out|"
+    r"the portfolio)\b|^\s*(?:and|what about|how about|then)\b",
+    re.IGNORECASE,
+)
+"""A message that leans on the thread's earlier request."""
+ADDING = re.compile(
+    r"\b(?:add|adding|plus|throw|include|put in|into the mix|as well|too|also)\b", re.IGNORECASE
+)
+CARRIED_KINDS = frozenset(
+    {
+        "asset_cap", "asset_floor", "cap", "cvar_limit", "drawdown_limit", "end", "floor",
+        "frequency", "group", "group_cap", "group_floor", "method", "recent", "start", "ticker",
+        "universe_all", "var_limit", "vol_limit", "vol_target", "weight"
+    }
+)  # fmt: skip
+"""What a follow-up inherits from the earlier request."""
+_SAME_SLOT = {"start": "window", "end": "window", "recent": "window"}
+
+
+def _slot(item: AskItem) -> tuple[str, str | None]:
+    """What an item fills: a later item of the same slot replaces it."""
+    if item.kind in ("asset_cap", "asset_floor", "group_cap", "group_floor"):
+        return item.kind, item.subject
+    return _SAME_SLOT.get(item.kind, item.kind), None
+
+
+def carry(
+    earlier: Sequence[AskItem], message: str, items: Sequence[AskItem], vocab: Vocabulary
+) -> list[AskItem]:
+    """The items of the `earlier` request a follow-up `message` (with `items`) keeps."""
+    if not earlier or not FOLLOW_UP.search(message):
+        return []
+    names = [i for i in items if i.kind in ("ticker", "group", "universe_all") and not i.excluded]
+    dropped = {i.value for i in items if i.excluded}
+    dropped |= {t for i in items if i.kind == "group" and i.excluded for t in vocab.members(str(i.value))}  # fmt: skip
+    keep_names = not names or ADDING.search(message) is not None
+    slots = {_slot(i) for i in items}
+    kept = []
+    for item in earlier:
+        if item.kind not in CARRIED_KINDS or item.value in dropped:
+            continue
+        if item.kind in ("ticker", "group", "universe_all"):
+            if keep_names and not (item.excluded and item.value in {i.value for i in names}):
+                kept.append(item)
+        elif item.kind == "weight":
+            if not names and not any(i.kind == "weight" for i in items):
+                kept.append(item)
+        elif _slot(item) not in slots:
+            kept.append(item)
+    return kept
+
+
+def thread_items(
+    messages: Sequence[BaseMessage], vocab: Vocabulary
+) -> tuple[list[AskItem], list[AskItem]]:
+    """The items of the latest user message of `messages`, and those it carries from the
+    thread's earlier requests (see `carry`)."""
+    effective: list[AskItem] = []
+    items: list[AskItem] = []
+    carried: list[AskItem] = []
+    replies: list[str] = []
+    for message in messages:
+        if isinstance(message, AIMessage) and message.text:
+            replies.append(message.text)
+        elif isinstance(message, HumanMessage):
+            text = message.text
+            items = ask_items(text, vocab, cited=" ".join(replies[-3:]))
+            carried = carry(effective, text, items, vocab)
+            effective = [*items, *carried]
+    return items, carried
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """The accounting of one turn: what was not used, and the sentences to add."""
+
+    missing: list[Unaccounted]
+    sentences: list[str]
+
+
+def account(
+    history: Sequence[BaseMessage],
+    uses: Sequence[ToolUse],
+    reply: str,
+    vocab: Vocabulary,
+    earlier: Sequence[ToolUse] = (),
+) -> Accounting:
+    """The accounting of a turn: `history` ends with the user's message, `uses` are the turn's
+    tool calls (and drafts), `reply` its answer, `earlier` the thread's tool calls before it
+    (for the portfolios it refers to by id)."""
+    items, carried = thread_items(history, vocab)
+    book = portfolio_book([*earlier, *uses])
+    universe = sorted(vocab.tickers)
+    inputs = [inputs_of(use, book, universe) for use in uses]
+    turn = Turn(uses, inputs, reply, vocab)
+    missing = unaccounted(items, turn, carried=carried)
+    limits = limit_sentences(uses, [*items, *carried])
+    used = used_sentence(uses, inputs, with_limits=not limits)
+    note = not_used_sentence(missing)
+    return Accounting(missing, [s for s in (used, *limits, note) if s])
+
+
+def checked_answer(
+    history: Sequence[BaseMessage], new: list[BaseMessage], vocab: Vocabulary
+) -> list[BaseMessage]:
+    """`new` (the turn's tool calls, results and final answer) with the answer's own "Limits
+    kept" claim replaced by the checked one and the accounting's sentences added (`account`)."""
+    final = new[-1] if new else None
+    if not isinstance(final, AIMessage) or final.tool_calls:
+        return new
+    earlier = tool_uses(history)
+    result = account(history, tool_uses(new), final.text, vocab, earlier)
+    claimed = LIMITS_CLAIM.search(final.text) is not None
+    if not result.sentences and not claimed:
+        return new
+    text = LIMITS_CLAIM.sub("", final.text).rstrip()
+    text = "\n\n".join(part for part in (text, " ".join(result.sentences)) if part)
+    return [*new[:-1], AIMessage(text, id=final.id)]
+
+
+def checked_reply(history: Sequence[BaseMessage], text: str, vocab: Vocabulary) -> AIMessage:
+    """A reply written by the graph itself (a refusal, a search that could not be set up),
+    checked as `checked_answer` checks a model's."""
+    return checked_answer(history, [AIMessage(text)], vocab)[-1]  # type: ignore[return-value]
+
+
+def proposal_notes(
+    history: Sequence[BaseMessage], name: str, request: dict[str, Any], vocab: Vocabulary
+) -> list[str]:
+    """What the approval of a drafted search (`name` `graphs.ask_inputs.SEARCH`) or deployment
+    (`DEPLOYMENT`) adds to its summary: the message's items the request does not carry."""
+    earlier = tool_uses(history)
+    use = ToolUse(name, request)
+    result = account(history, [use], "", vocab, earlier)
+    note = not_used_sentence(result.missing)
+    return [note.removesuffix(".")] if note else []
+
+
+__all__ = [
+    "Accounting", "account", "carry", "checked_answer", "checked_reply", "proposal_notes",
+    "thread_items",
+]  # fmt: skip

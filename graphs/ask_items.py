@@ -1,0 +1,525 @@
+"""The items of a portfolio manager's message, read by code on its own (the ask accounting's
+reader, independent of every model's parser so it can check all of them): tickers (any case;
+typos of known ones written in capitals; unknown capitalised ones), company names, sectors and
+industries ("tech", "the banks"), weights, limits on weights (every asset, named assets,
+groups), risk limits, volatility and return targets, windows and horizons, historical episodes
+and market scenarios, methods, rebalancing frequencies, confidence levels, capital, loss
+thresholds, market moves and costs.
+
+Precision comes first: a number is an item of its kind only in a phrasing `graphs.ask_patterns`
+knows, so counts ("top 5", "3 ideas"), years inside dates and windows, and numbers quoted back
+from earlier replies (`cited`) are not items. A percentage no phrasing reads is still an item
+(`percentage`): some tool must take it, or the reply names it. Percentages are fractions
+(20% -> 0.2).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from graphs import ask_patterns as P
+from graphs.ask_vocabulary import Vocabulary
+from services.shorthand import expand_shorthand
+from services.windows import SESSIONS_PER, last_sessions_bounds
+
+ITEM_KINDS = (
+    "ticker", "unknown_ticker", "group", "universe_all", "weight", "cap", "floor", "asset_cap",
+    "asset_floor", "group_cap", "group_floor", "drawdown_limit", "var_limit", "cvar_limit",
+    "vol_limit", "vol_target", "return_target", "risk_free", "start", "end", "recent",
+    "horizon", "episode", "scenario", "method", "frequency", "level", "capital", "threshold",
+    "market_move", "cost", "percentage",
+)  # fmt: skip
+"""Every kind of item (`AskItem.kind`)."""
+
+STOPWORDS = frozenset(
+    {
+        "a", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been", "big", "but", "by",
+        "can", "cap", "car", "cat", "do", "does", "dont", "es", "for", "from", "get", "go", "has",
+        "have", "he", "her", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its",
+        "key", "let", "lot", "low", "man", "max", "may", "me", "min", "more", "most", "my", "new",
+        "no", "nor", "not", "now", "of", "off", "oh", "ok", "old", "on", "one", "or", "our", "out",
+        "own", "per", "pls", "put", "run", "say", "see", "she", "so", "some", "than", "that",
+        "the", "them", "then", "there", "these", "they", "this", "those", "to", "too", "two", "up",
+        "us", "use", "var", "vol", "was", "way", "we", "well", "were", "what", "when", "where",
+        "which", "who", "why", "will", "with", "yes", "yet", "you", "your"
+    }
+)  # fmt: skip
+"""Lower-case words that are never read as tickers ("all", "it", "on" are tickers elsewhere)."""
+
+ABBREVIATIONS = frozenset(
+    {
+        "ADR", "AWS", "CLI", "LLM", "ML", "SQL", "UI", "URL", "SSO", "MFA", "VPN", "OS", "PC", "UTC", "EST", "ET", "PT", "GMT", "AI", "AM", "AND", "API", "ARE", "ASAP", "AT", "ATR", "AUM", "BN", "BOD", "BOE",
+        "BOJ", "BP", "BPS", "BY", "CAGR", "CAN", "CEO", "CFO", "CFTC", "CO", "CPI", "CSV", "CVAR",
+        "DCF", "DD", "DJIA", "DO", "EBIT", "EBITDA", "ECB", "EMA", "EOD", "EOM", "EPS", "ERC",
+        "ES", "ESG", "ETF", "ETFS", "EU", "EUR", "EW", "FAQ", "FED", "FOMC", "FOR", "FX", "FY",
+        "FYI", "GBP", "GDP", "GDR", "GFC", "GICS", "GMV", "H1", "H2", "HELP", "HEY", "HI", "HOW",
+        "HRP", "ID", "IF", "IM", "IMF", "IN", "INC", "IPO", "IRR", "IS", "IT", "JPY", "JSON", "K",
+        "LLC", "LNG", "LOL", "LTD", "LTV", "M", "MACD", "MAX", "MCP", "ME", "MIN", "MLP", "MM",
+        "MTD", "MV", "MVO", "MWR", "MY", "NASDAQ", "NATO", "NAV", "NB", "NO", "NOT", "NYSE",
+        "OECD", "OF", "OK", "ON", "OOS", "OPEC", "OR", "OTC", "OUR", "PCT", "PDF", "PE", "PLC",
+        "PLS", "PM", "PMI", "PNL", "PS", "Q", "Q1", "Q2", "Q3", "Q4", "QOQ", "QTD", "REIT",
+        "REITS", "RF", "ROA", "ROE", "ROI", "RP", "RSI", "SD", "SEC", "SMA", "SO", "SP", "SPX",
+        "SPY", "STD", "TECH", "THE", "THX", "TIA", "TO", "TV", "TWR", "UK", "UN", "US", "USA",
+        "USD", "VAR", "VIX", "VOL", "WACC", "WE", "WHAT", "WHY", "WTD", "WTI", "YES", "YOU", "YOY",
+        "YTD"
+    }
+)  # fmt: skip
+"""Capitalised words that are not tickers."""
+
+_LEVEL_OR_LIMIT = ("level", "drawdown_limit", "var_limit", "cvar_limit")
+_WORD = re.compile(r"(?<![\w$&.])[A-Za-z]{1,6}(?:\.[A-Za-z])?(?![\w&])")
+
+
+@dataclass(frozen=True)
+class AskItem:
+    """One item of a message: its `kind` (`ITEM_KINDS`), the words that said it (`text`), its
+    value (a ticker, a fraction, an ISO date, a number of sessions, a method...), the ticker or
+    group term it is about (`subject`), and whether it was asked to be left out (`excluded`)."""
+
+    kind: str
+    text: str
+    value: Any = None
+    subject: str | None = None
+    excluded: bool = False
+
+
+def normalised(message: str) -> str:
+    """`message` with shorthand written out (`services.shorthand`: "qtrly rebal", "w/o"),
+    percentages written as "N%" ("20 percent", "twenty-five pct"), spelled
+    numbers before a unit as digits, shares said as fractions after a limit's words as
+    percentages ("at most a fifth" -> "at most 20%"), "then" after a comparative as "than", ranges "between 5 and 30%" as "between 5% and 30%",
+    "ex-energy" as "ex energy" and dashes as hyphens."""
+    text = (
+        expand_shorthand(message)
+        .replace("\u2212", "-")
+        .replace("\u2013", "-")
+        .replace("\u2014", "-")
+    )
+    text = P.SPELLED.sub(lambda m: str(P.spelled_value(m.group("w"))), text)
+    text = P.FRACTION.sub(lambda m: f"{m.group('c')} {P.fraction_percent(m)}%", text)
+    text = P.THEN.sub(r"\1 than", text)
+    text = re.sub(r"(?i)(\d+(?:\.\d+)?)\s*(?:percent\b|per cent\b|pct\b|%)", r"\1%", text)
+    text = re.sub(
+        r"(?i)\b(between|from)\s+(\d+(?:\.\d+)?)\s+(and|to)\s+(\d+(?:\.\d+)?)%",
+        r"\1 \2% \3 \4%",
+        text,
+    )
+    text = re.sub(r"(?<![\d.])(\d{1,2}(?:\.\d+)?)-(\d{1,2}(?:\.\d+)?)%", r"\1%-\2%", text)
+    return re.sub(r"(?i)\bex-(?=[a-z])", "ex ", text)
+
+
+def _edit_distance_one(a: str, b: str) -> bool:
+    """Whether `a` becomes `b` by one substitution, insertion, deletion or swap of neighbours."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i, j = ([*diff, 0, 0])[:2]
+        return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def typo_of(word: str, tickers: frozenset[str]) -> str | None:
+    """The one known ticker `word` (capitals, 3+ letters) is a typo of, else None."""
+    if len(word) < 3 or len(tickers) > 2000:
+        return None
+    found = [t for t in tickers if len(t) >= 3 and _edit_distance_one(word, t)]
+    return found[0] if len(found) == 1 else None
+
+
+@dataclass
+class _Subject:
+    kind: str  # "ticker" or "group"
+    value: str
+    text: str
+    start: int
+    end: int
+    in_limit: bool = False
+
+
+@dataclass
+class _Scan:
+    text: str
+    vocab: Vocabulary
+    low: str = ""
+    masked: list[str] = field(default_factory=list)
+    subjects: dict[int, _Subject] = field(default_factory=dict)
+    items: list[AskItem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.low = self.text.lower()
+        self.masked = list(self.low)
+
+    # -- masking --------------------------------------------------------------------------
+    def view(self) -> str:
+        return "".join(self.masked)
+
+    def claim(self, start: int, end: int) -> None:
+        """Mask `start:end` (subjects keep their marks)."""
+        for i in range(start, end):
+            if self.masked[i] not in "¤§":
+                self.masked[i] = "~"
+
+    def said(self, m: re.Match[str]) -> str:
+        """The words of the message a match read (as written, not masked)."""
+        return self.text[m.start() : m.end()].strip()
+
+    def subjects_in(self, start: int, end: int) -> list[_Subject]:
+        return [s for s in self.subjects.values() if start <= s.start < end]
+
+    # -- names ----------------------------------------------------------------------------
+    def names(self) -> None:
+        vocab, taken = self.vocab, [False] * len(self.text)
+
+        def add(kind: str, value: str, start: int, end: int) -> None:
+            if any(taken[start:end]):
+                return
+            for i in range(start, end):
+                taken[i] = True
+                self.masked[i] = "¤" if kind == "ticker" else "§"
+            self.subjects[start] = _Subject(kind, value, self.text[start:end], start, end)
+
+        for name in sorted(vocab.names, key=len, reverse=True):
+            for m in re.finditer(rf"(?<![\w&-]){re.escape(name)}(?![\w&-])", self.low):
+                add("ticker", vocab.names[name], m.start(), m.end())
+        for term in sorted(vocab.groups, key=len, reverse=True):
+            for m in re.finditer(rf"(?<![\w&-]){re.escape(term)}(?![\w&-])", self.low):
+                add("group", term, m.start(), m.end())
+        shouting = _shouting(self.text, vocab.tickers)
+        for m in _WORD.finditer(self.text):
+            word, up = m.group(0), m.group(0).upper()
+            if up in vocab.tickers and _reads_as_ticker(word):
+                add("ticker", up, m.start(), m.end())
+            elif word.isupper() and len(word) >= 2 and up not in ABBREVIATIONS and not shouting:
+                typo = typo_of(up, vocab.tickers)
+                if typo is not None:
+                    add("ticker", typo, m.start(), m.end())
+                elif not any(taken[m.start() : m.end()]) and re.fullmatch(r"[A-Z]{2,5}", word):
+                    self.items.append(AskItem("unknown_ticker", word, up))
+                    self.claim(m.start(), m.end())
+
+    # -- windows, horizons, episodes ------------------------------------------------------
+    def windows(self) -> None:
+        stress = P.STRESS_CONTEXT.search(self.low) is not None
+        for pattern, key in P.EPISODES:
+            for m in pattern.finditer(self.view()):
+                if m.group(0).strip() in P.EPISODE_YEARS and not stress:
+                    continue
+                self.items.append(AskItem("episode", self.said(m), key))
+                self.claim(m.start(), m.end())
+        if stress:
+            for m in P.EPISODE_YEAR.finditer(self.view()):
+                self.items.append(AskItem("episode", m.group("y"), P.EPISODE_YEARS[m.group("y")]))
+                self.claim(m.start("y"), m.end("y"))
+        for pattern in P.HORIZONS:
+            for m in pattern.finditer(self.view()):
+                sessions = _sessions(m.group("n"), m.group("u"))
+                if sessions:
+                    self.items.append(AskItem("horizon", self.said(m), sessions))
+                    self.claim(m.start(), m.end())
+        for pattern, form in P.WINDOWS:
+            for m in pattern.finditer(self.view()):
+                self._window(m, form)
+
+    def _window(self, m: re.Match[str], form: str) -> None:
+        said = self.said(m)
+        if form == "recent":
+            sessions = _sessions(m.group("n"), m.group("u"))
+            if sessions:
+                start = _recent_start(self.vocab, sessions)
+                self.items.append(AskItem("recent", said, {"sessions": sessions, "start": start}))
+        elif form == "ytd":
+            end = self.vocab.data_end
+            if end is not None:
+                self.items.append(AskItem("start", said, f"{end[:4]}-01-01"))
+        elif form == "year":
+            year = m.group("y")
+            self.items += [AskItem("start", said, f"{year}-01-01"),
+                           AskItem("end", said, f"{year}-12-31")]  # fmt: skip
+        else:
+            for group, kind in (("a", "start"), ("b", "end")):
+                if group in m.re.groupindex and m.group(group):
+                    day = _date(m.group(group), at_end=kind == "end")
+                    if day is not None:
+                        self.items.append(AskItem(kind, said, day))
+        self.claim(m.start(), m.end())
+
+    # -- numbers --------------------------------------------------------------------------
+    def numbers(self, cited: str) -> None:
+        for m in re.finditer(r"\d+\.\d+%", self.view()):
+            if m.group(0) in cited:  # a number quoted back from an earlier reply
+                self.claim(m.start(), m.end())
+        for pattern, reading in P.RANGES:
+            self._read(pattern, reading)
+        for pattern, reading in P.RISK:
+            self._read(pattern, reading)
+        if P.PROBABILITY.search(self.low):
+            for pattern, reading in P.THRESHOLDS:
+                self._read(pattern, reading)
+        for pattern, reading in P.MOVES_AND_TARGETS:
+            self._read(pattern, reading)
+        for m in P.COST_BPS.finditer(self.view()):
+            self.items.append(AskItem("cost", self.said(m), float(m.group("n"))))
+            self.claim(m.start(), m.end())
+        for pattern, reading in P.WEIGHT_LIMITS:
+            self._read(pattern, reading)
+        self._weights()
+        for m in P.MONEY.finditer(self.view()):
+            self._money(m)
+        for m in re.finditer(P.PCT, self.view()):  # a percentage no phrasing above read
+            before = re.search(r"(?:[\w&$.-]+\s+){0,3}$", self.text[: m.start()])
+            said = self.text[before.start() if before else m.start() : m.end()].strip()
+            self.items.append(AskItem("percentage", said, float(m.group("p")) / 100.0))
+            self.claim(m.start(), m.end())
+
+    def _read(self, pattern: re.Pattern[str], reading: tuple[str, ...]) -> None:
+        for m in pattern.finditer(self.view()):
+            groups = ["p"] if "p" in pattern.groupindex else ["p1", "p2"]
+            values = [float(m.group(g)) / 100.0 for g in groups]
+            if (reading[0] == "level") != (values[0] >= 0.5) and reading[0] in _LEVEL_OR_LIMIT:
+                continue  # a level is 50% or more, a risk limit less
+            subjects = self.subjects_in(m.start("s"), m.end("s")) if "s" in m.groupdict() else []
+            said = self.said(m)
+            every = self._every_ticker(subjects)
+            for kind, value in zip(reading, values, strict=True):
+                if kind.startswith("subject_") and every:
+                    self.items.append(AskItem(kind.removeprefix("subject_"), said, value))
+                elif kind.startswith("subject_"):
+                    for subject in subjects:
+                        subject.in_limit = True
+                        scope = "asset" if subject.kind == "ticker" else "group"
+                        bound = kind.removeprefix("subject_")
+                        self.items.append(AskItem(f"{scope}_{bound}", said, value, subject.value))
+                elif kind == "cost_pct":
+                    self.items.append(AskItem("cost", said, round(value * 10_000, 6)))
+                elif kind == "market_move":
+                    self.items.append(AskItem(kind, said, -value))
+                elif kind in ("vol_target_low", "vol_target_high"):  # the ends of a range
+                    end = kind.removeprefix("vol_target_")
+                    self.items.append(AskItem("vol_target", said, value, end))
+                else:
+                    self.items.append(AskItem(kind, said, value))
+            self.claim(m.start(), m.end())
+
+    def _every_ticker(self, subjects: list[_Subject]) -> bool:
+        """Whether a limit said of `subjects` is said of every asset: a list of two or more
+        tickers that is every ticker the message names ("hrp of aapl, msft and ko capped at
+        40%")."""
+        named = {s.value for s in self.subjects.values() if s.kind == "ticker"}
+        listed = {s.value for s in subjects}
+        return len(subjects) >= 2 and all(s.kind == "ticker" for s in subjects) and listed == named
+
+    def _weights(self) -> None:
+        view = self.view()
+        for m in re.finditer(rf"{P.PCT}\s+each\s+(?:of\s+|in\s+)?{P.TICKERS}", view):
+            for subject in self.subjects_in(m.start("s"), m.end("s")):
+                self._weight(subject, float(m.group("p")) / 100.0, self.said(m))
+            self.claim(m.start(), m.end())
+        slashed = (
+            r"(?P<nums>\d+(?:\.\d+)?%?(?:\s*/\s*\d+(?:\.\d+)?%?)+)\s+(?:(?:in|of)\s+)?"
+            r"(?P<s>¤+(?:\s*(?:/|,|and)?\s*¤+)+)"
+        )
+        for m in re.finditer(slashed, self.view()):
+            numbers = [float(n.rstrip("%")) for n in m.group("nums").split("/")]
+            subjects = self.subjects_in(m.start("s"), m.end("s"))
+            if len(numbers) == len(subjects) and abs(sum(numbers) - 100.0) < 0.5:
+                for subject, number in zip(subjects, numbers, strict=True):
+                    self._weight(subject, number / 100.0, self.said(m))
+                self.claim(m.start(), m.end())
+        pairs = r"(?P<a>\d+(?:\.\d+)?)%?\s+(?P<s>¤+)\s*/\s*(?P<b>\d+(?:\.\d+)?)%?\s+(?P<t>¤+)"
+        for m in re.finditer(pairs, self.view()):
+            a, b = float(m.group("a")), float(m.group("b"))
+            if abs(a + b - 100.0) < 0.5:
+                self._weight(self.subjects[m.start("s")], a / 100.0, self.said(m))
+                self._weight(self.subjects[m.start("t")], b / 100.0, self.said(m))
+                self.claim(m.start(), m.end())
+        before = re.compile(rf"{P.PCT}\s+(?:in\s+|of\s+)?(?P<s>¤+)")
+        after = re.compile(rf"(?P<s>¤+)\s+(?:at\s+|@\s*|=\s*|:\s*)?{P.PCT}(?!\s*(?:each|-))")
+        first = [next(pattern.finditer(self.view()), None) for pattern in (before, after)]
+        order = (
+            (after, before)
+            if first[1] is not None and (first[0] is None or first[1].start() < first[0].start())
+            else (before, after)
+        )
+        for pattern in order:
+            for m in pattern.finditer(self.view()):
+                self._weight(self.subjects[m.start("s")], float(m.group("p")) / 100.0, self.said(m))
+                self.claim(m.start(), m.end())
+
+    def _weight(self, subject: _Subject, value: float, said: str) -> None:
+        if 0.0 < value <= 1.0:
+            self.items.append(AskItem("weight", said.strip(), value, subject.value))
+
+    def _money(self, m: re.Match[str]) -> None:
+        number, unit = next(
+            (m.group(n), m.group(u) if u else "k")
+            for n, u in (("n", "u"), ("n2", "u2"), ("n3", "u3"), ("n4", None))
+            if m.group(n)
+        )
+        value = float(number.replace(",", "")) * P.MONEY_UNITS.get((unit or "").lower(), 1.0)
+        if value >= 1000:
+            self.items.append(AskItem("capital", self.said(m), value))
+            self.claim(m.start(), m.end())
+
+    # -- words ----------------------------------------------------------------------------
+    def words(self) -> None:
+        for pattern, method in P.METHODS:
+            for m in pattern.finditer(self.view()):
+                self.items.append(AskItem("method", self.said(m), method))
+                self.claim(m.start(), m.end())
+        for pattern in P.FREQUENCIES:
+            for m in pattern.finditer(self.view()):
+                found = m.groupdict()
+                if found.get("never"):
+                    value: Any = "never"
+                elif found.get("n"):
+                    value = int(found["n"])
+                else:
+                    value = P.FREQUENCY_WORDS[found["f"]]
+                self.items.append(AskItem("frequency", self.said(m), value))
+                self.claim(m.start(), m.end())
+        for pattern in P.SCENARIOS:
+            for m in pattern.finditer(self.view()):
+                for group in ("s", "t"):
+                    if group in m.re.groupindex and m.group(group):
+                        self.items.append(
+                            AskItem("scenario", self.said(m), _scenario(m.group(group)))
+                        )
+                self.claim(m.start(), m.end())
+        for m in P.WHOLE_UNIVERSE.finditer(self.view()):
+            self.items.append(AskItem("universe_all", self.said(m)))
+            self.claim(m.start(), m.end())
+
+    def subject_items(self) -> None:
+        view = self.view()
+        found: dict[tuple[str, str], AskItem] = {}
+        for subject in sorted(self.subjects.values(), key=lambda s: s.start):
+            if subject.kind == "group" and (
+                subject.in_limit or _saved_name(view, subject) or _describing(view, subject)
+            ):
+                continue
+            excluded = bool(
+                P.EXCLUDED_BEFORE.search(view[max(0, subject.start - 80) : subject.start])
+                or P.EXCLUDED_AFTER.search(view[subject.end : subject.end + 12])
+            )
+            key = (subject.kind, subject.value)
+            if key not in found or (excluded and not found[key].excluded):
+                found[key] = AskItem(subject.kind, subject.text, subject.value, None, excluded)
+        self.items += found.values()
+
+
+def _describing(view: str, subject: _Subject) -> bool:
+    """Whether a group term only describes tickers the message names ("save KO and PG as an
+    idea: defensive staples"), not a universe ("of the staples", "tech plus JNJ")."""
+    if "¤" not in view:
+        return False
+    before = view[max(0, subject.start - 30) : subject.start]
+    universe = r"(?:of|for|on|across|in|into|plus|and|add|with|to|ex|excluding|except|without|drop)\s+(?:the\s+|all\s+(?:the\s+)?)?$"  # fmt: skip
+    return re.search(universe, before) is None
+
+
+def _saved_name(view: str, subject: _Subject) -> bool:
+    """Whether a group term names a saved portfolio ("my Staples portfolio")."""
+    return bool(
+        re.search(r"\b(?:my|our)\s+$", view[max(0, subject.start - 6) : subject.start])
+        and re.match(r"\s+portfolio", view[subject.end :])
+    )
+
+
+def _reads_as_ticker(word: str) -> bool:
+    """Whether a word that spells a known ticker is meant as one: capitals (but not "A" or
+    "I"), or lower or title case that is not a common word."""
+    if word.isupper():
+        return word not in ("A", "I")
+    return len(word) >= 2 and word.lower() not in STOPWORDS
+
+
+def _shouting(text: str, tickers: frozenset[str]) -> bool:
+    """Whether the message is mostly capitals (then capitalised words are not tickers): three
+    or more of its words (of three letters or more, not tickers) and most of them."""
+    words = [w for w in re.findall(r"[A-Za-z]{3,}", text) if w.upper() not in tickers]
+    upper = sum(w.isupper() for w in words)
+    return upper >= 3 and upper > 0.6 * len(words)
+
+
+def _sessions(count: str | None, unit: str) -> int:
+    """Sessions in `count` `unit`s ("6 months" -> 126; no count is one)."""
+    n = 1.0 if count is None else float(P.NUMBER_WORDS.get(count.lower(), 0) or count)
+    unit = unit.lower()
+    key = next(
+        (
+            k
+            for k, prefixes in (
+                ("year", ("y",)),
+                ("quarter", ("q",)),
+                ("month", ("mo", "mth", "m")),
+                ("week", ("w",)),
+                ("session", ("s", "trading")),
+                ("day", ("d",)),
+            )
+            if unit.startswith(prefixes)
+        ),
+        None,
+    )
+    return round(n * SESSIONS_PER[key]) if key else 0
+
+
+def _recent_start(vocab: Vocabulary, sessions: int) -> str | None:
+    """The first session of the data's last `sessions` sessions (None when unknown)."""
+    if vocab.sessions is None or len(vocab.sessions) < sessions:
+        return None
+    start, _ = last_sessions_bounds(vocab.sessions, sessions)
+    return pd.Timestamp(start).date().isoformat()
+
+
+def _date(said: str, *, at_end: bool) -> str | None:
+    """An ISO date for a date as said ("2019", "March 2020", "2019-03", "2019-03-15"): the
+    first day of the period, or its last with `at_end`; None for an impossible date."""
+    said = said.strip().rstrip(".")
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", said):
+            return pd.Timestamp(said).date().isoformat()
+        if re.fullmatch(r"\d{4}", said):
+            period = pd.Period(said, freq="Y")
+        elif re.fullmatch(r"\d{4}-\d{2}", said):
+            period = pd.Period(said, freq="M")
+        else:
+            month, year = said.split()
+            period = pd.Period(f"{month[:3]} {year}", freq="M")
+    except (ValueError, KeyError):
+        return None
+    day = period.end_time if at_end else period.start_time
+    return pd.Timestamp(day).date().isoformat()
+
+
+def _scenario(said: str) -> str:
+    said = said.lower()
+    for prefix, name in (("high", "high_vol"), ("low", "low_vol"), ("base", "base")):
+        if said.startswith(prefix):
+            return name
+    return said
+
+
+def ask_items(message: str, vocab: Vocabulary, cited: str = "") -> list[AskItem]:
+    """The items of `message` (see the module docstring); `cited` is the text of earlier
+    replies, whose numbers with decimals quoted back are not items."""
+    scan = _Scan(normalised(message), vocab)
+    scan.names()
+    scan.windows()
+    scan.numbers(cited)
+    scan.words()
+    scan.subject_items()
+    unique: dict[tuple[str, str, str, str | None], AskItem] = {}
+    for item in scan.items:
+        unique.setdefault((item.kind, item.text, repr(item.value), item.subject), item)
+    return list(unique.values())
+
+
+__all__ = ["ITEM_KINDS", "AskItem", "ask_items", "normalised", "typo_of"]

@@ -1,0 +1,377 @@
+"""The phrasings the ask accounting reads (`graphs.ask_items`): regular expressions over a
+message in lower case in which every ticker or company name is masked as a run of ``¤`` and
+every sector or industry term as a run of ``§`` (so a pattern says "a subject" as `SUBJECTS`),
+and claimed spans (dates, numbers already read) as ``~``.
+
+Each numeric table is a list of (pattern, reading); `graphs.ask_items` tries them in order and
+a number read once is never read again, so the earlier tables win: risk limits, levels,
+thresholds, market moves and costs before weight limits, weight limits before weights.
+"""
+
+from __future__ import annotations
+
+import re
+
+PCT = r"(?P<p>\d+(?:\.\d+)?)%"
+PCT1 = r"(?P<p1>\d+(?:\.\d+)?)%"
+PCT2 = r"(?P<p2>\d+(?:\.\d+)?)%"
+_JOIN = r"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&|/|or)\s+)"
+SUBJECTS = rf"(?<!¤ )(?<!§ )(?P<s>¤+(?:{_JOIN}¤+)*|§+(?:{_JOIN}§+)*)"
+"""One subject or a list of them joined by commas or "and" ("JPM and BAC", "aapl, msft and
+ko"), not the end of a list joined by spaces alone (the universe: "AAPL MSFT XOM capped at 30%"
+caps every asset). A limit said of a list that is every ticker the message names is a limit on
+every asset (`graphs.ask_items`)."""
+NOT_EVERY = r"(?!\s*(?:per\b|(?:in|for|on)\s+(?:any|each|every)\b|(?:each|every|any)\s+\w))"
+"""After a limit on a subject: not a limit on every asset ("per name", "in each stock")."""
+TICKERS = r"(?P<s>¤+(?:\s*(?:,|and|&|/)?\s*¤+)*)"
+
+CAP = (
+    r"(?:at most|no more than|not more than|no higher than|no greater than|not above|not over|"
+    r"maximum of|maximum|max of|max|up to|under|below|less than|lower than|capped at|capped to|"
+    r"cap at|cap of|a cap of|limited to|limit of|a limit of|limit to|ceiling of|within|"
+    r"at or below|to at most|to no more than|<=|≤|<)"
+)
+"""Words that make a number an upper limit."""
+FLOOR = (
+    r"(?:at least|no less than|not less than|no lower than|minimum of|minimum|min of|min|"
+    r"a floor of|floor of|floor at|>=|≥)"
+)
+"""Words that make a number a lower limit."""
+SCOPE = (
+    r"(?:(?:in|on|for|of|per|to)\s+)?(?:any|each|every|a|one|per|all|the)?\s*(?:single\s+)?"
+    r"(?:stock|name|asset|position|holding|ticker|weight|company|security|constituent|line)s?\b"
+)
+"""Words that make a limit hold for every asset ("in any stock", "per name")."""
+HOLDING = r"(?:\s+(?:weights?|exposure|allocation|positions?|holdings?|names|stocks))?"
+PROBABILITY = re.compile(
+    r"\b(?:chances?|probabilit\w*|probabilty|prob|odds|likelihood|likely|risk of)\b"
+)
+"""A question about the chance of a loss: its percentages near loss words are thresholds."""
+
+Reading = tuple[str, ...]
+"""What a match says: the item kinds of its numbers (`p`, or `p1` then `p2`), each optionally
+about the match's subjects."""
+
+RANGES: list[tuple[re.Pattern[str], Reading]] = [
+    (re.compile(rf"{SUBJECTS}{HOLDING}\s+(?:between|from|within)\s+{PCT1}\s*(?:and|to|-)\s*"
+                rf"{PCT2}(?:\s+each)?"), ("subject_floor", "subject_cap")),
+    (re.compile(rf"\b(?:each|every|all)(?:\s+(?:one|stock|name|asset|position|holding|weight|"
+                rf"ticker))?s?\s+(?:weights?\s+)?(?:between|from|within)\s+{PCT1}\s*"
+                rf"(?:and|to|-)\s*{PCT2}"), ("floor", "cap")),
+    (re.compile(rf"\bbetween\s+{PCT1}\s+and\s+{PCT2}\s+{SCOPE}"), ("floor", "cap")),
+    (re.compile(rf"{FLOOR}\s+{PCT1}\s+and\s+{CAP}\s+{PCT2}\s+{SCOPE}"), ("floor", "cap")),
+]  # fmt: skip
+"""A lower and an upper limit at once."""
+
+RISK: list[tuple[re.Pattern[str], Reading]] = [
+    # confidence levels (50% and up: checked by the reader)
+    (re.compile(rf"{PCT}\s+(?:one[- ]day\s+|daily\s+|historical\s+|1-day\s+)?(?:c?var|es|"
+                r"expected shortfall|value at risk|conditional value at risk|confidence|level|"
+                r"tail)\b"), ("level",)),
+    (re.compile(r"\b(?:c?var|es|expected shortfall|value at risk|shortfall|confidence(?: level)?)"
+                rf"\b(?:\s+of\s+(?:it|that|this|them))?\s+(?:at|of|@)\s+(?:the\s+)?{PCT}"),
+     ("level",)),
+    (re.compile(rf"\bat\s+(?:the\s+|a\s+)?{PCT}\s+(?:level|confidence)"), ("level",)),
+    (re.compile(r"(?<![\d.%])(?P<p>\d{2}(?:\.\d+)?)\s+(?:one[- ]day\s+|1[- ]?d(?:ay)?\s+|daily\s+)?"
+                r"(?:c?var|es|expected shortfall|value at risk)\b"), ("level",)),
+    (re.compile(r"\b(?:c?var|es|expected shortfall|value at risk)\s+(?:at\s+|@\s*)?"
+                r"(?P<p>\d{2}(?:\.\d+)?)(?![\d.%])"), ("level",)),
+    # risk limits
+    (re.compile(r"\b(?:max(?:imum)?\s+)?(?:draw[- ]?downs?|dd)\s+(?:limit\s+|cap\s+)?(?:of\s+)?"
+                rf"(?:{CAP}\s+)?(?:of\s+)?{PCT}"), ("drawdown_limit",)),
+    (re.compile(rf"{PCT}\s+(?:max(?:imum)?\s+)?(?:draw[- ]?down|dd)(?:\s+(?:limit|cap|"
+                r"constraint))?\b"), ("drawdown_limit",)),
+    (re.compile(r"\bcvar(?:\s*\(?95%?\)?)?\s+(?:limit\s+(?:of\s+)?|cap\s+(?:of\s+)?)?"
+                rf"(?:{CAP}\s+)?{PCT}"), ("cvar_limit",)),
+    (re.compile(r"\b(?:expected shortfall|es)\s+(?:limit\s+(?:of\s+)?)?"
+                rf"{CAP}\s+{PCT}"), ("cvar_limit",)),
+    (re.compile(rf"{PCT}\s+cvar\s+(?:limit|cap)\b"), ("cvar_limit",)),
+    (re.compile(r"\bvar(?:\s*\(?95%?\)?)?\s+(?:limit\s+(?:of\s+)?|cap\s+(?:of\s+)?)?"
+                rf"(?:{CAP}\s+)?{PCT}"), ("var_limit",)),
+    (re.compile(rf"{PCT}\s+var\s+(?:limit|cap)\b"), ("var_limit",)),
+]  # fmt: skip
+"""Confidence levels and the risk limits of a strategy search."""
+
+THRESHOLDS: list[tuple[re.Pattern[str], Reading]] = [
+    (re.compile(r"\b(?:los(?:e|es|ing|s)|lossing|down|drop(?:s|ping)?|fall(?:s|ing)?|"
+                r"declines?|draw[- ]?down|loss)\s+(?:of\s+|by\s+)?(?:more than\s+|over\s+|"
+                rf"at least\s+|beyond\s+|in excess of\s+)?{PCT}"), ("threshold",)),
+    (re.compile(rf"{PCT}\s+(?:or more\s+)?(?:loss|losses|drop|fall|decline|draw[- ]?down)\b"),
+     ("threshold",)),
+]  # fmt: skip
+"""Loss thresholds, read only when the message asks about a chance (`PROBABILITY`)."""
+
+MOVES_AND_TARGETS: list[tuple[re.Pattern[str], Reading]] = [
+    (re.compile(r"\b(?:market|s&p(?:\s*500)?|spx|spy|index|stocks|equities)\s+(?:\w+\s+){0,2}?"
+                r"(?:drops?|falls?|declines?|crash(?:es)?|sells? off|tanks?|is down|goes down|"
+                rf"down|plunges?|slides?)\s+(?:by\s+)?{PCT}"), ("market_move",)),
+    (re.compile(rf"{PCT}\s+(?:market\s+|s&p\s+|index\s+|equity\s+)?(?:drop|fall|decline|crash|"
+                r"selloff|sell-off|correction|shock|plunge)\b"), ("market_move",)),
+    (re.compile(rf"{PCT}\s+(?:in\s+)?(?:trading\s+|transaction\s+)?costs?\b"), ("cost_pct",)),
+    (re.compile(rf"\b(?:trading\s+|transaction\s+)?costs?\s+(?:of\s+)?{PCT}"), ("cost_pct",)),
+    (re.compile(r"\btarget(?:ing|ed)?[- ]?(?:vol(?:atilit(?:y|ies)|s)?)\s+(?:range\s+)?(?:between|from|"
+                rf"of|in)?\s*{PCT1}\s*(?:and|to|-)\s*{PCT2}"), ("vol_target_low", "vol_target_high")),
+    (re.compile(rf"{PCT1}\s*(?:-|to)\s*{PCT2}\s+(?:annual(?:ised|ized)?\s+)?(?:target[- ]vol"
+                r"(?:atility|s)?|vol(?:atility)?[- ]targets?)"), ("vol_target_low", "vol_target_high")),
+    (re.compile(r"\btarget(?:ing|ed)?[- ]?(?:vol(?:atility)?|risk)(?:\s+(?:level|setting))?\s+"
+                rf"(?:of\s+|at\s+|around\s+|near\s+|=\s*|to\s+)?{PCT}"), ("vol_target",)),
+    (re.compile(rf"{PCT}\s+(?:annual(?:ised|ized)?\s+)?(?:target[- ]vol(?:atility)?|"
+                r"vol(?:atility)?[- ]target)"), ("vol_target",)),
+    (re.compile(rf"\bvol(?:atility)?[- ]target(?:ing)?\s+(?:of\s+|at\s+)?{PCT}"),
+     ("vol_target",)),
+    (re.compile(r"\btarget[- ]vol(?:atility)?\s+(?:strategy|rule)\s+(?:at|of|with)\s+"
+                rf"(?:a\s+)?{PCT}"), ("vol_target",)),
+    (re.compile(rf"\btargeting\s+{PCT}\s+(?:vol|volatility)\b"), ("vol_target",)),
+    (re.compile(rf"\b(?:vol|volatility)\s+(?:of\s+)?{CAP}\s+{PCT}"), ("vol_limit",)),
+    (re.compile(rf"\btarget(?:ing)?\s+(?:a\s+)?(?:return|returns)\s+(?:of\s+)?{PCT}"),
+     ("return_target",)),
+    (re.compile(rf"{PCT}\s+(?:target\s+return|return\s+target)"), ("return_target",)),
+    (re.compile(r"\b(?:risk[- ]free(?:\s+rate)?|rf)\s+(?:rate\s+)?(?:of\s+|at\s+|=\s*|is\s+)?"
+                rf"{PCT}"), ("risk_free",)),
+    (re.compile(rf"{PCT}\s+risk[- ]free"), ("risk_free",)),
+]  # fmt: skip
+"""Market moves, costs, volatility and return targets, the risk-free rate."""
+
+WEIGHT_LIMITS: list[tuple[re.Pattern[str], Reading]] = [
+    # on named assets or groups
+    (re.compile(r"\b(?:cap|caps|capped|capping|limit|limits|limiting|keep|keeping|hold|holding|"
+                rf"restrict|constrain|put)\s+(?:the\s+)?{SUBJECTS}{HOLDING}\s+(?:at|to|under|"
+                r"below|at or below|within|to at most|to no more than|at most|no more than|"
+                rf"max(?:imum)?|<=|≤|<)\s+{PCT}(?:\s+each)?{NOT_EVERY}"), ("subject_cap",)),
+    (re.compile(rf"{SUBJECTS}{HOLDING}\s+(?:is\s+|be\s+|to\s+be\s+|should\s+be\s+|stays?\s+|"
+                rf"kept\s+|capped\s+|limited\s+)?{CAP}\s+{PCT}(?:\s+each)?{NOT_EVERY}"), ("subject_cap",)),
+    (re.compile(rf"{CAP}\s+{PCT}\s+(?:(?:max|maximum|cap|limit)\s+)?(?:(?:in|on|for|of|to|into)"
+                rf"\s+)?(?:the\s+)?{SUBJECTS}"), ("subject_cap",)),
+    (re.compile(rf"{PCT}\s+(?:max(?:imum)?|cap|limit|ceiling)\s+(?:in|on|for)\s+(?:the\s+)?"
+                rf"{SUBJECTS}{NOT_EVERY}"), ("subject_cap",)),
+    (re.compile(rf"{FLOOR}\s+{PCT}\s+(?:(?:in|on|for|of|to|into)\s+)?(?:the\s+)?{SUBJECTS}"),
+     ("subject_floor",)),
+    (re.compile(rf"{SUBJECTS}{HOLDING}\s+(?:is\s+|be\s+|at\s+|to\s+be\s+|of\s+)?{FLOOR}\s+{PCT}{NOT_EVERY}"),
+     ("subject_floor",)),
+    (re.compile(rf"{PCT}\s+(?:floor|minimum|min)\s+(?:in|on|for)\s+(?:the\s+)?{SUBJECTS}"),
+     ("subject_floor",)),
+    # on every asset
+    (re.compile(rf"{CAP}\s+{PCT}\s+(?:(?:max|maximum|cap|limit)\s+)?{SCOPE}"), ("cap",)),
+    (re.compile(rf"{PCT}\s+(?:max(?:imum)?|cap|limit|position limit|per-name limit|ceiling)\b"
+                rf"(?:\s+{SCOPE})?"), ("cap",)),
+    (re.compile(r"\b(?:no|not any|not a)\s+(?:single\s+)?(?:stock|name|asset|position|holding|"
+                r"ticker|weight|company|one)s?\s+(?:weighs?\s+|is\s+|at\s+)?(?:above|over|"
+                r"bigger than|larger than|more than|greater than|exceeding|heavier than|"
+                rf"higher than)\s+{PCT}"), ("cap",)),
+    (re.compile(r"\bnothing\s+(?:over|above|bigger than|more than|larger than|heavier than)\s+"
+                rf"{PCT}"), ("cap",)),
+    (re.compile(r"\b(?:weights?|positions?|each(?:\s+(?:one|stock|name|position|asset|holding))?"
+                r"|every\s+(?:stock|name|weight|position|asset)|all\s+(?:weights|positions|"
+                r"stocks|names))\s+(?:capped\s+|limited\s+|kept\s+|held\s+)?(?:at|to|under|below|"
+                rf"at most|no more than|<=|<)\s+{PCT}"), ("cap",)),
+    (re.compile(rf"{CAP}\s+{PCT}\s+each\b"), ("cap",)),
+    (re.compile(r"\b(?:max(?:imum)?[ _]weights?|weight cap|position cap|position size)\s+"
+                rf"(?:of\s+|at\s+|=\s*)?{PCT}"), ("cap",)),
+    (re.compile(r"\b(?:cap(?:ped)?|limit(?:ed)?)\s+(?:it\s+|them\s+|this\s+|that\s+|"
+                rf"everything\s+|the portfolio\s+|positions\s+|weights\s+)?(?:at|to)\s+{PCT}"),
+     ("cap",)),
+    (re.compile(rf"\bcaps?\s+(?:of\s+)?{PCT}(?!\s*(?:in|on|for|of|to)\b)(?!\s*[¤§])"), ("cap",)),
+    (re.compile(rf"{FLOOR}\s+{PCT}\s+{SCOPE}"), ("floor",)),
+    (re.compile(rf"{PCT}\s+(?:floor|minimum|min)\b(?:\s+{SCOPE})?"), ("floor",)),
+    (re.compile(r"(?:each|every\s+\w+|all\s+\w+)\s+(?:at least|no less than|min(?:imum)?"
+                rf"(?: of)?)\s+{PCT}"), ("floor",)),
+    (re.compile(rf"\b(?:min(?:imum)?[ _]weights?|floor)\s+(?:of\s+|at\s+|=\s*)?{PCT}"),
+     ("floor",)),
+]  # fmt: skip
+"""Limits on weights: on named assets or groups, then on every asset."""
+
+COST_BPS = re.compile(r"(?<![\d.])(?P<n>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b")
+MONEY = re.compile(
+    r"\$\s?(?P<n>\d[\d,]*(?:\.\d+)?)\s?(?P<u>k|mm|mn|m|bn|b|million|thousand|billion)?\b"
+    r"|(?:\b(?:on|with|of|capital(?: of)?|book(?: of)?|invest(?:ing)?|put|deploy(?:ing)?|"
+    r"allocate|allocating)\s+(?:a\s+)?)(?P<n2>\d[\d,]*(?:\.\d+)?)\s?"
+    r"(?P<u2>k|mm|mn|m|bn|million|thousand|billion)\b"
+    r"|\b(?P<n3>\d[\d,]*(?:\.\d+)?)\s?(?P<u3>k|mm|mn|m|million)\s+(?:book|capital|portfolio|"
+    r"account|of capital|notional)\b"
+    r"|(?<![\w.$])(?P<n4>\d+(?:\.\d+)?)k\b"
+)
+"""Capital: "$2m", "on 1m", "$250,000", "a 5m book", "100k"."""
+MONEY_UNITS = {
+    "k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 1e6,
+    "b": 1e9, "bn": 1e9, "billion": 1e9,
+}  # fmt: skip
+
+# ---- dates, windows, horizons, episodes ---------------------------------------------------
+YEAR = r"(?:19|20)\d{2}"
+MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+DATE = rf"(?:{YEAR}-\d{{2}}-\d{{2}}|{MONTH}\.?\s+{YEAR}|{YEAR}-(?:0[1-9]|1[0-2])(?!\d)|{YEAR})"
+UNIT = (
+    r"(?P<u>years?|yrs?|y|months?|mos?|mths?|m|quarters?|qtrs?|weeks?|wks?|trading days|days?|"
+    r"sessions?)"
+)
+COUNT = r"(?P<n>\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen)"
+
+WINDOWS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"\b(?:from|between)\s+(?P<a>{DATE})\s*(?:-|to|until|till|through|thru|and)\s*"
+                rf"(?P<b>{DATE})\b"), "range"),
+    (re.compile(rf"\b(?P<a>{DATE})\s*(?:-|to|until|till|through|thru)\s*(?P<b>{DATE})\b"),
+     "range"),
+    (re.compile(r"\b(?:since|from|after|starting(?:\s+(?:in|from))?|beginning(?:\s+of)?|as of)"
+                rf"\s+(?:the\s+)?(?:start of\s+|beginning of\s+)?(?P<a>{DATE})\b"), "start"),
+    (re.compile(r"\b(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?)\s+(?:the\s+)?"
+                rf"(?:end of\s+)?(?P<b>{DATE})\b"), "end"),
+    (re.compile(r"\b(?:in|during|over|for|throughout|through|of|across)\s+(?:the\s+(?:year\s+)?|"
+                rf"calendar\s+(?:year\s+)?)?(?P<y>{YEAR})\b"), "year"),
+    (re.compile(r"\b(?:ytd|year[- ]to[- ]date|this year)\b"), "ytd"),
+    (re.compile(r"\b(?:last|past|previous|trailing|prior|recent)\s+(?:(?P<n>\d+(?:\.\d+)?|an?|"
+                r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen)\s*)?"
+                r"(?P<u>years?|yrs?|months?|mos?|mths?|m|quarters?|qtrs?|weeks?|wks?|"
+                r"trading days|days?|sessions?)\b"), "recent"),
+    (re.compile(r"(?<![\w$.])(?P<n>\d+)\s?(?P<u>y|yrs?|mos?|mths?|m|w|wks?|d)\s+(?=(?:of\s+)?"
+                r"(?:vol\w*|returns?|perf\w*|draw[- ]?downs?|dd|mdd|sharpe|sortino|beta|corr\w*|"
+                r"stats?|statistics|c?var|risk)\b)"), "recent"),
+]  # fmt: skip
+"""Windows of history ("since 2019", "2015-2020", "in 2020", "the last 3 years", "ytd", "1y
+vol": the last year before the measure)."""
+
+HORIZONS: list[re.Pattern[str]] = [
+    re.compile(rf"\b(?:next|coming|following)\s+(?:{COUNT}\s*)?{UNIT}\b"),
+    re.compile(r"\b(?:in|over|within)\s+(?P<n>a|one)\s+(?P<u>year|quarter|month)\b"),
+    re.compile(r"\b(?P<n>\d+)[- ](?P<u>years?|months?|days?|weeks?)\s+horizon\b"),
+    re.compile(rf"\bhorizon\s+(?:of\s+)?{COUNT}\s+{UNIT}"),
+    re.compile(rf"\b{COUNT}\s+{UNIT}\s+of\s+(?:simulated\s+)?paths\b"),
+]
+"""Horizons ahead ("over the next 3 months", "in a year", "2 years of paths")."""
+
+EPISODES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b(?:gfc|global financial crisis|great financial crisis|financial crisis|"
+                r"lehman|2008(?:\s+(?:financial\s+)?(?:crisis|crash|selloff|sell-off))?)\b"),
+     "gfc_2008"),
+    (re.compile(r"\b(?:(?:the\s+)?2020\s+)?(?:covid(?:-19)?|pandemic)(?:\s+(?:crash|selloff|"
+                r"sell-off|crisis|drawdown))?\b|\b2020\s+(?:crash|selloff|sell-off)\b"),
+     "covid_2020"),
+    (re.compile(r"\b(?:2022\s+)?rates?\s+shock\b|\b2022\s+(?:selloff|sell-off|bear market|"
+                r"drawdown|rate hikes)\b"), "rates_2022"),
+]  # fmt: skip
+"""The named historical episodes a stress test replays."""
+EPISODE_YEARS = {"2008": "gfc_2008", "2020": "covid_2020", "2022": "rates_2022"}
+STRESS_CONTEXT = re.compile(
+    r"\b(?:stress\w*|replay\w*|against|crisis|crash|selloff|sell-off|shock|fared|gfc|covid|"
+    r"episodes?)\b"
+)
+"""A message about replaying history: its bare episode years are episodes, not windows."""
+EPISODE_YEAR = re.compile(r"(?:\bagainst|\breplay\w*|\band|,|\bthe|\bin)\s+(?P<y>2008|2020|2022)\b")
+
+# ---- words --------------------------------------------------------------------------------
+METHODS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\bhrp\b|\bhierarchical(?: risk parity)?\b"), "hrp"),
+    (re.compile(r"(?<!hierarchical )\brisk[- ]parity\b|\bequal[- ]risk[- ]contributions?\b|"
+                r"\berc\b"), "risk_parity"),
+    (re.compile(r"\bmin(?:imum)?[- ]?(?:vol(?:atility)?|var(?:iance)?|risk)\b|\blowest[- ]"
+                r"(?:risk|vol(?:atility)?|variance)\b|\bgmv\b|\blow[- ]vol(?:atility)?\s+"
+                r"(?:mix|portfolio|allocation|weights)\b"), "min_volatility"),
+    (re.compile(r"\bmax(?:imum|imi[sz]e)?[- ]?sharpe?\b|\btangency\b"), "max_sharpe"),
+    (re.compile(r"\bequal(?:ly)?[- ]weight(?:s|ed|ing)?\b|\b1/n\b"), "equal_weight"),
+    (re.compile(r"\beffici?e?n?t\s+fronti?e?i?r\b|\bfrontier\b|\bfronteir\b"), "frontier"),
+    (re.compile(r"\binverse[- ]vol(?:atility)?\b"), "inverse_vol"),
+    (re.compile(r"\bsigmoid\b"), "sigmoid"),
+    (re.compile(r"\bmerton\b"), "merton"),
+]  # fmt: skip
+"""Methods named in a message (portfolio methods, the frontier, strategy weight functions)."""
+
+FREQUENCY_WORDS = {
+    "daily": "daily", "weekly": "weekly", "monthly": "monthly", "quarterly": "quarterly",
+    "quartely": "quarterly", "annually": "annually", "annual": "annually", "yearly": "annually",
+    "week": "weekly", "month": "monthly", "quarter": "quarterly", "year": "annually",
+    "day": "daily", "session": "daily",
+}  # fmt: skip
+FREQUENCIES: list[re.Pattern[str]] = [
+    re.compile(
+        r"\brebal\w*\s+(?:every\s+|each\s+)?(?P<f>daily|weekly|monthly|quarterly|quartely|"
+        r"annually|annual|yearly|week|month|quarter|year|day|session)\b"
+    ),
+    re.compile(
+        r"\b(?P<f>daily|weekly|monthly|quarterly|quartely|annually|annual|yearly)\s+"
+        r"rebal\w*"
+    ),
+    re.compile(r"\brebal\w*\s+every\s+(?P<n>\d+)\s+(?:trading\s+)?(?:days|sessions)\b"),
+    re.compile(r"\b(?P<never>buy[- ]and[- ]hold|no rebalancing|never rebalanced?)\b"),
+    re.compile(r"\bevery\s+(?P<f>week|month|quarter|year|session)\b"),
+    re.compile(
+        r"\b(?P<f>weekly|monthly|quarterly|quartely|annually|yearly)\b(?!\s+(?:returns?|"
+        r"data|vol|volatility|var|cvar|loss|losses|stat\w*|performance|changes?))"
+    ),
+]
+"""Rebalancing frequencies ("rebalanced monthly", "weekly rebal", "buy and hold")."""
+
+SCENARIO_NAMES = r"(?:bull|bear|high[- ]vol(?:atility)?|low[- ]vol(?:atility)?|base(?:[- ]case)?)"
+SCENARIOS: list[re.Pattern[str]] = [
+    re.compile(
+        rf"\b(?P<s>{SCENARIO_NAMES})\s*(?:and|,|&|or)\s*(?P<t>{SCENARIO_NAMES})\s+"
+        r"(?:markets|scenarios|cases|regimes)\b"
+    ),
+    re.compile(rf"\bin\s+(?:an?\s+|the\s+)?(?P<s>{SCENARIO_NAMES})\b"),
+    re.compile(
+        rf"\b(?P<s>{SCENARIO_NAMES})\s+(?:markets?|scenarios?|cases?|regimes?|"
+        r"conditions)\b"
+    ),
+]
+"""Market scenarios ("in bear", "a high vol regime", "bull and bear scenarios")."""
+
+WHOLE_UNIVERSE = re.compile(
+    r"\b(?:all|every|whole|entire)\s+(?:the\s+|of the\s+)?(?:\d+\s+)?(?:stocks|names|tickers|"
+    r"assets|universe|equities|stock|name)\b|\bwhole universe\b|\bentire universe\b"
+)
+"""The whole universe ("all stocks", "the whole universe")."""
+
+EXCLUDED_BEFORE = re.compile(
+    r"(?:\bex|\bexcluding|\bexclude|\bexcept(?: for)?|\bwithout|\bnot|\bno|\bnothing in|"
+    r"\bdrop(?:ping)?|\bremove|\bremoving|\btake out|\btaking out|\bminus|\bskip(?:ping)?|"
+    r"\bleave out|\bleaving out|\bother than|\bsell|\bswap(?:ping)?|\breplace|\breplacing|"
+    r"\bexchange|\bditch|\bavoid(?:ing)?)\s+(?:the\s+)?(?:[¤§]+\s*(?:,|and|&|or|/)?\s*)*$"
+)
+"""Words before a subject (or a list of them) that leave it out."""
+EXCLUDED_AFTER = re.compile(r"^\s+out\b(?!\s+of)")
+
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90, "a": 1, "an": 1,
+}  # fmt: skip
+_TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+_UNITS = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_TEENS = r"(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
+SPELLED = re.compile(
+    rf"\b(?P<w>{_TENS}(?:[- ]{_UNITS})?|{_TEENS}|{_UNITS})(?=\s*(?:%|percent\b|pct\b|per cent\b|"
+    r"years?\b|months?\b|weeks?\b|days?\b|sessions?\b|quarters?\b|bps\b|basis points?\b))",
+    re.IGNORECASE,
+)
+"""Numbers spelled out before a unit ("twenty-five percent", "three years")."""
+
+
+FRACTION = re.compile(
+    r"\b(?P<c>at most|no more than|not more than|up to|under|below|less than|at least"
+    r"|no less than|max(?:imum)?(?: of)?|min(?:imum)?(?: of)?|capped at|cap(?:ped)? (?:it |them )?at"
+    r"|limited to|within)\s+(?:(?P<n>a|one|two|three)\s+)?(?P<f>half|third|quarter|fifth|sixth"
+    r"|eighth|tenth)s?\b(?!\s+(?:of\s+)?(?:the\s+|a\s+)?(?:year|month|week|day|session)s?\b)",
+    re.IGNORECASE,
+)
+"""A share said as a fraction after a limit's words ("at most a fifth", "up to half")."""
+_PARTS = {"half": 50, "third": 100 / 3, "quarter": 25, "fifth": 20, "sixth": 100 / 6,
+          "eighth": 12.5, "tenth": 10}  # fmt: skip
+THEN = re.compile(
+    r"\b(more|less|fewer|greater|higher|lower|bigger|smaller|larger|worse|better)\s+then\b",
+    re.IGNORECASE,
+)
+"""A comparison misspelt with "then" ("no more then 25%")."""
+
+
+def fraction_percent(match: re.Match[str]) -> str:
+    """The percentage a `FRACTION` match says ("a fifth" -> "20", "two thirds" -> "66.67")."""
+    count = {"two": 2, "three": 3}.get((match.group("n") or "").lower(), 1)
+    return f"{count * _PARTS[match.group('f').lower()]:.4g}"
+
+
+def spelled_value(words: str) -> int:
+    """The value of a spelled-out number ("twenty-five" -> 25)."""
+    return sum(NUMBER_WORDS[w] for w in re.split(r"[- ]", words.lower()) if w)

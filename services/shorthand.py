@@ -1,0 +1,72 @@
+"""The shorthand portfolio managers write, written out, for the readers of a message (the
+offline model's and the ask accounting's, each otherwise on its own): "bt" a backtest, "tc"
+trading costs, "w/o" without, "qtrly rebal" quarterly rebalancing, "6 wks" six weeks, "last 2y"
+the last 2 years, "es" expected shortfall, "strats" strategies, "acct" an account, "techs" tech
+stocks; and the notation around numbers ("since '19", "no name >15%", "cap 40", "25 each", "ex
+financials": `expand_shorthand`). Only lower-case words are read (in capitals they may be tickers) and a word is read
+whole ("bts" is not "bt")."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["SHORTHAND", "expand_shorthand"]
+
+SHORTHAND = {
+    "bt": "backtest", "tc": "trading costs", "tcs": "trading costs",
+    "w/o": "without", "w/": "with",
+    "qtrly": "quarterly", "qtly": "quarterly", "mthly": "monthly", "mnthly": "monthly",
+    "wkly": "weekly", "annly": "annually", "rebal": "rebalancing", "rebals": "rebalancing",
+    "wk": "week", "wks": "weeks", "mos": "months", "mth": "month",
+    "mths": "months", "yr": "year", "yrs": "years", "qtr": "quarter", "qtrs": "quarters",
+    "es": "expected shortfall", "strat": "strategy", "strats": "strategies",
+    "acct": "account", "accts": "accounts", "techs": "tech stocks",
+}  # fmt: skip
+"""Each shorthand and what it stands for."""
+
+_WORD = re.compile(
+    r"(?<![\w/])(" + "|".join(sorted(map(re.escape, SHORTHAND), key=len, reverse=True)) + r")"
+    r"(?![\w/])"
+)
+_YEARS = re.compile(r"\b(last|past|trailing|prior|previous)\s+(\d{1,2})\s?y\b")
+"""A trailing window in years said with "y" after "last" ("last 2y"); "1y vol" alone is read
+by the readers as it is."""
+
+
+_LOOKBACK = re.compile(
+    r"\b(\d{1,2})\s?(y|yrs?|years?|m|mos|months?)\s+(?:look-?back|window|history|of (?:data|history))\b"
+)
+"""A trailing window said as a lookback ("2y lookback", "18m window")."""
+_SHORT_YEAR = re.compile(r"\b(since|from|in|after|before|until|till|through|to)\s+'(\d{2})\b")
+"""A year said by its last two digits after a window's word ("since '19")."""
+_SIGNS = re.compile(r"(?<![<>=-])\s*(>=|<=|>|<)\s*(?=\d)")
+_SIGN_WORDS = {">": " above ", "<": " below ", ">=": " at least ", "<=": " at most "}
+"""Comparison signs before a number ("no name >15%"), in words."""
+_BARE_LIMIT = re.compile(
+    r"\b(cap(?:ped)?(?:\s+(?:at|of|it at|them at))?|at most|at least|max(?:imum)?|floor(?:\s+of)?)"
+    r"\s+(\d{1,2}(?:\.\d+)?)(?![\d.%]|\s*(?:%|percent|pct|bps?|basis|k\b|m\b|mm\b|years?|yrs?"
+    r"|y\b|days?|sessions?|weeks?|months?|stocks|names|assets|holdings|positions|trials|paths))"
+)
+"""A weight limit said without its percent sign ("cap 40 too", "at least 5")."""
+_BARE_EACH = re.compile(r"(?<![\d.%])\b(\d{1,2}(?:\.\d+)?)\s+each\b(?!\s+(?:day|week|month))")
+"""Weights said as "25 each" of a list of names."""
+_EX = re.compile(r"\bex\s+(?!ante\b|post\b|div\w*\b)(?=[a-z])")
+"""A group or name left out with "ex" ("ex financials")."""
+
+
+def expand_shorthand(text: str) -> str:
+    """`text` with each lower-case shorthand of `SHORTHAND` written out, "last 2y" and "2y
+    lookback" as "the last 2 years", "since '19" as "since 2019", comparison signs before a number in words ("no name
+    >15%": above), a weight limit or "each" said without its percent sign with it ("cap 40",
+    "25 each"), and "ex financials" as "excluding financials"."""
+    text = _YEARS.sub(lambda m: f"{m.group(1)} {m.group(2)} years", text)
+    text = _LOOKBACK.sub(
+        lambda m: f"over the last {m.group(1)} {'years' if m.group(2)[0] == 'y' else 'months'}",
+        text,
+    )
+    text = _SHORT_YEAR.sub(lambda m: f"{m.group(1)} 20{m.group(2)}", text)
+    text = _SIGNS.sub(lambda m: _SIGN_WORDS[m.group(1)], text)
+    text = _BARE_LIMIT.sub(lambda m: f"{m.group(1)} {m.group(2)}%", text)
+    text = _BARE_EACH.sub(lambda m: f"{m.group(1)}% each", text)
+    text = _EX.sub("excluding ", text)
+    return _WORD.sub(lambda m: SHORTHAND[m.group(1)], text)

@@ -1,0 +1,50 @@
+"""services/shorthand: the shorthand portfolio managers write is written out for both readers
+of a message; words that only contain a shorthand, capitals (tickers) and text without any
+are left as they are."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.shorthand import SHORTHAND, expand_shorthand
+
+
+@pytest.mark.parametrize(
+    ("text", "expanded"),
+    [
+        ("bt 70/30 msft/pg qtrly rebal", "backtest 70/30 msft/pg quarterly rebalancing"),
+        ("now w/o the energy name", "now without the energy name"),
+        ("same w/ 25% cap", "same with 25% cap"),
+        ("beta last 2y?", "beta last 2 years?"),
+        ("over the past 6 wks", "over the past 6 weeks"),
+        ("two strats on one paper acct", "two strategies on one paper account"),
+        ("and es at 97.5?", "and expected shortfall at 97.5?"),
+        ("BT and ES stay tickers", "BT and ES stay tickers"),
+        ("erc since '19", "erc since 2019"),
+        (
+            "all names ex financials, no name >15%",
+            "all names excluding financials, no name above 15%",
+        ),
+        ("cap 40 too", "cap 40% too"),
+        ("sharpe of 25 each aapl msft", "sharpe of 25% each aapl msft"),
+        (
+            "top 5 ideas, max 10 trials, at least 5 names",
+            "top 5 ideas, max 10 trials, at least 5 names",
+        ),
+        ("swap xom -> cvx", "swap xom -> cvx"),
+        ("min-var KO/PG 2y lookback", "min-var KO/PG over the last 2 years"),
+        ("vol last qtr, 18m window", "vol last quarter, over the last 18 months"),
+        ("bts, yes, tcx and 1y vol stay", "bts, yes, tcx and 1y vol stay"),
+    ],
+)
+def test_shorthand_is_written_out(text: str, expanded: str) -> None:
+    assert expand_shorthand(text) == expanded
+
+
+@given(st.lists(st.sampled_from(["build", "min", "vol", "of", "AAPL", "KO", "20%", "since", "2019"])))  # fmt: skip
+def test_text_without_shorthand_is_unchanged(words: list[str]) -> None:
+    text = " ".join(words)
+    assert not set(words) & set(SHORTHAND)
+    assert expand_shorthand(text) == text
