@@ -193,6 +193,8 @@ from evals.cases import load_cases
 assert len(load_cases()) >= 150
 from prompts import load_prompts
 assert {"explanation", "supervisor"} <= set(load_prompts())
+from services.guide import BUNDLED_DOCS, search_guide
+assert (BUNDLED_DOCS / "deployments.md").is_file() and search_guide("share a paper account")
 web = os.path.join(os.path.dirname(api.app.__file__), "web", "index.html")
 assert os.path.isfile(web), web
 cli = os.path.join(os.path.dirname(sys.executable), "stratigos")
@@ -201,7 +203,7 @@ print(json.dumps({"python": sys.version_info[:2], "handlers": len(handlers)}))
 """
 """Run in the installed environment: every function handler the CDK app names imports and is
 callable, the package data the images need is there (model catalog, embedded prices, evaluation
-cases, prompts, the web UI) and the command line starts."""
+cases, prompts, the guide's documentation pages, the web UI) and the command line starts."""
 
 
 def _handlers() -> list[str]:
@@ -215,14 +217,18 @@ def _handlers() -> list[str]:
 
 def _build_context(destination: Path) -> Path:
     """What the images' build context holds of the project (the packages, pyproject.toml,
-    README.md and the runtime lock), copied without caches."""
+    README.md, the runtime lock, the wheel's build step `build_docs.py` and the documentation
+    pages it ships: `.dockerignore` keeps `docs/*.md`), copied without caches."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "cdk.out")
     for package in sorted(packages):
         shutil.copytree(ROOT / package, destination / package, ignore=ignore)
-    for name in ("pyproject.toml", "README.md", RUNTIME_LOCK):
+    for name in ("pyproject.toml", "README.md", RUNTIME_LOCK, "build_docs.py"):
         shutil.copy2(ROOT / name, destination / name)
+    (destination / "docs").mkdir()
+    for page in (ROOT / "docs").glob("*.md"):
+        shutil.copy2(page, destination / "docs" / page.name)
     return destination
 
 
