@@ -340,6 +340,15 @@ class _Scan:
                 self._weight(self.subjects[m.start("s")], a / 100.0, self.said(m))
                 self._weight(self.subjects[m.start("t")], b / 100.0, self.said(m))
                 self.claim(m.start(), m.end())
+        # bare numbers before tickers that make 100 ("50 jpm 50 bac", "60 aapl, 40 ko")
+        bare = r"(?<![\d.%])(?:\d+(?:\.\d+)?\s+¤+(?:\s*,\s*|\s+and\s+|\s+)?){2,}"
+        for m in re.finditer(bare, self.view()):
+            found = list(re.finditer(r"(?P<n>\d+(?:\.\d+)?)\s+(?P<s>¤+)", m.group(0)))
+            if abs(sum(float(f.group("n")) for f in found) - 100.0) < 0.5:
+                for f in found:
+                    subject = self.subjects[m.start() + f.start("s")]
+                    self._weight(subject, float(f.group("n")) / 100.0, self.said(m))
+                self.claim(m.start(), m.end())
         before = re.compile(rf"{P.PCT}\s+(?:in\s+|of\s+)?(?P<s>¤+)")
         after = re.compile(rf"(?P<s>¤+)\s+(?:at\s+|@\s*|=\s*|:\s*)?{P.PCT}(?!\s*(?:each|-))")
         first = [next(pattern.finditer(self.view()), None) for pattern in (before, after)]

@@ -21,7 +21,7 @@ from quant.regimes import current_regime
 from quant.risk import max_drawdown, sharpe_ratio, volatility
 from quant.scenarios import generate_scenarios
 from tools.context import MAX_UNIVERSE, ScenarioRecord, ToolContext, make_tool
-from tools.summaries import compact, iso_date, round_weights, sig
+from tools.summaries import compact, iso_date, round_weights, short_window, sig
 
 __all__ = [
     "REGIME_WINDOW",
@@ -213,6 +213,16 @@ def _trend(market: pd.Series) -> dict[str, Any]:
     }
 
 
+def _short_window(returns: pd.DataFrame) -> dict[str, Any] | None:
+    """For a short window (`tools.windows.short_window`), each asset's return over the window
+    itself (compounded, a fraction) beside what its annualised figures are; else None."""
+    flagged = short_window(len(returns))
+    if flagged is None:
+        return None
+    total = (1.0 + returns).prod() - 1.0
+    return {**flagged, "window_return": {str(n): sig(total[n]) for n in returns.columns}}
+
+
 def market_statistics(context: ToolContext, args: MarketStatisticsArgs) -> dict[str, Any]:
     """Statistics, correlations, regime and trend of a universe over a date range (a window too
     short to read a regime in is read with the sessions before it: `_regime_of_window`)."""
@@ -240,7 +250,9 @@ def market_statistics(context: ToolContext, args: MarketStatisticsArgs) -> dict[
         for name in returns.columns
     }
     values = market_series.to_numpy(dtype=float)
+    short = _short_window(returns)
     return {
+        **({"short_window": short} if short else {}),
         "date_range": {
             "start": iso_date(returns.index[0]),
             "end": iso_date(returns.index[-1]),

@@ -16,7 +16,7 @@ from pydantic import Field
 from quant.risk import portfolio_returns
 from services.statistics import SeriesStatistics, series_statistics
 from tools.context import ToolContext, make_tool
-from tools.summaries import iso_date, sig
+from tools.summaries import iso_date, short_window, sig
 from tools.windows import (
     SubjectArgs,
     base_date,
@@ -107,6 +107,8 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
         frame = pd.concat([returns, series], axis=1)
     stats = series_statistics(frame, market, base)
     out: dict[str, Any] = {**info}
+    if flagged := short_window(len(returns)):
+        out["short_window"] = flagged
     if portfolio:
         out["portfolio"] = {
             **subject_json(weights, label, args),

@@ -20,11 +20,13 @@ from prompts.canonical import round_significant
 
 __all__ = [
     "MAX_ITEMS",
+    "SHORT_WINDOW",
     "SIG_DIGITS",
     "compact",
     "downsample",
     "iso_date",
     "round_weights",
+    "short_window",
     "sig",
 ]
 
@@ -90,3 +92,20 @@ def downsample(values: Sequence[Any] | np.ndarray, max_items: int = MAX_ITEMS) -
         return list(range(n))
     picked = np.unique(np.round(np.linspace(0, n - 1, max_items)).astype(int))
     return [int(i) for i in picked]
+
+
+SHORT_WINDOW = 63
+"""Sessions (a quarter) below which a window's annualised figures are flagged: its pace scaled
+to a year reads as a forecast it is not (30 sessions of -15% make -125% a year)."""
+
+
+def short_window(sessions: int) -> dict[str, Any] | None:
+    """For a window of fewer than `SHORT_WINDOW` sessions, what its annualised figures are
+    (`sessions`, `note`); else None."""
+    if sessions >= SHORT_WINDOW:
+        return None
+    return {
+        "sessions": sessions,
+        "note": f"annualised figures scale {sessions} sessions' pace to a year: not what a "
+        "year returns; the window's own return is its total (cumulative) return",
+    }

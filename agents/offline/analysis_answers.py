@@ -128,6 +128,11 @@ def statistics_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         parts.append("The S&P 500 index: " + "; ".join(_PHRASES[m](index) for m in shown) + ".")
     if "correlation" in ask.measures:
         parts.append(_correlations(data) or "A correlation needs at least two stocks.")
+    if (short := data.get("short_window")) and {"return", "volatility"} & set(wanted):
+        parts.append(
+            f"The annual figures scale {short['sessions']} sessions' pace to a year: they are "
+            "not what a year returns (the total return is the window's own)."
+        )
     return " ".join(parts)
 
 

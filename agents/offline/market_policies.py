@@ -120,6 +120,12 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
             f" Best Sharpe ratio (risk-free rate {MARKET_SHARPE_RISK_FREE:.0%}): {ranked[-1][0]} "
             f"({ranked[-1][1]['sharpe']:.2f}); worst: {ranked[0][0]} ({ranked[0][1]['sharpe']:.2f})."
         )
+    if short := data.get("short_window"):
+        shown = ", ".join(f"{t} {r:.1%}" for t, r in short["window_return"].items())
+        text += (
+            f" Over the window itself: {shown}. The annualised figures scale "
+            f"{short['sessions']} sessions' pace to a year; they are not what a year returns."
+        )
     corr = (data.get("correlation") or {}).get("mean_pairwise")
     if corr is not None:
         text += f" Mean pairwise correlation {corr:.2f}."

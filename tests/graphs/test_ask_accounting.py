@@ -542,3 +542,40 @@ def test_a_percentage_no_tool_took_is_named_with_its_words() -> None:
          AIMessage("Min vol portfolio built.")],
         VOCAB,
     )[-1].text  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    names=st.lists(
+        st.sampled_from(["aapl", "msft", "ko", "jpm", "bac", "xom"]),
+        min_size=2,
+        max_size=4,
+        unique=True,
+    ),
+    joiner=st.sampled_from([" ", ", ", " and "]),
+)
+def test_bare_numbers_before_tickers_that_make_100_are_weights(
+    data: st.DataObject, names: list[str], joiner: str
+) -> None:
+    """'50 jpm 50 bac', '60 aapl, 40 ko': the ask's weights without percent signs, which the
+    offline model reads too, are items the tools must take (or the reply names); numbers that
+    do not make 100 are not read as weights."""
+    cuts = sorted(data.draw(st.lists(st.integers(1, 99), min_size=len(names) - 1, max_size=len(names) - 1, unique=True)))  # fmt: skip
+    numbers = [b - a for a, b in zip([0, *cuts], [*cuts, 100], strict=True)]
+    said = joiner.join(f"{n} {t}" for n, t in zip(numbers, names, strict=True))
+    weights = {i.subject: i.value for i in ask_items(f"backtest {said}", VOCAB) if i.kind == "weight"}  # fmt: skip
+    assert weights == {t.upper(): n / 100 for n, t in zip(numbers, names, strict=True)}
+    short = joiner.join(f"{n} {t}" for n, t in zip([*numbers[:-1], numbers[-1] + 5], names, strict=True))  # fmt: skip
+    assert not [i for i in ask_items(f"backtest {short}", VOCAB) if i.kind == "weight"]
+
+
+def test_bare_number_weights_replaced_by_equal_weights_are_named() -> None:
+    reply = checked_answer(
+        [HumanMessage("backtest 50 jpm 50 bac")],
+        [AIMessage("", tool_calls=[{"name": "backtest_weights", "args": {"universe": ["JPM", "BAC"]}, "id": "c"}]),
+         ToolMessage(json.dumps({"rebalance": "monthly"}), tool_call_id="c", name="backtest_weights"),
+         AIMessage("Backtest of equal weights: total return 50%.")],
+        VOCAB,
+    )[-1].text  # fmt: skip
+    assert "Not used: your weights (JPM 50%, BAC 50%)" in reply

@@ -240,3 +240,15 @@ def test_limit_checks_meet_a_limit_only_when_every_scenario_it_applies_to_does(
         inside = [values[s][metric] for s in where]
         assert checks[metric]["met"] is all(v <= limit for v in inside)
         assert checks[metric]["values"][checks[metric]["worst_scenario"]] == max(inside)
+
+
+def test_a_short_window_s_annual_figures_are_said_to_be_a_pace_not_a_year(
+    session: ChatSession,
+) -> None:
+    short = session.send("how has amd done over the last 30 sessions?").replies[-1]
+    assert "30 sessions" in short and "a total return of" in short
+    assert "The annual figures scale 30 sessions' pace to a year" in short
+    read = session.send("market read of aapl and ko over the last 6 wks").replies[-1]
+    assert "Over the window itself: AAPL" in read and "pace to a year" in read
+    long = session.send("how has amd done since 2020?").replies[-1]
+    assert "a total return of" in long and "pace to a year" not in long

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quant import generate_scenarios, load_sp500_index, load_sp500_prices, to_returns
 from tools import ToolContext, build_tools
@@ -303,3 +305,29 @@ def test_scenarios_of_a_window_too_short_to_tell_regimes_apart_say_what_to_do(
     assert isinstance(out, str)
     assert "the window from 2022-11-29 to 2022-12-28 holds 21" in out
     assert "ask for a longer window" in out and "regime window" not in out
+
+
+@settings(max_examples=15, deadline=None)
+@given(sessions=st.integers(min_value=3, max_value=90))
+def test_a_short_window_s_annual_figures_are_flagged_beside_its_own_return(
+    sessions: int, history: tuple[pd.DataFrame, pd.Series]
+) -> None:
+    """Under a quarter of sessions, both statistics tools say what their annualised figures are
+    and market_statistics gives each asset's return over the window itself (recomputed here);
+    from a quarter on, neither flags anything."""
+    assets, _ = history
+    window = assets[["AAPL", "KO"]].iloc[-sessions:]
+    args = {"universe": ["AAPL", "KO"], "start": window.index[0].date().isoformat()}
+    context = ToolContext()
+    market = tool(context, "market_statistics").invoke(args)
+    stats = tool(context, "asset_statistics").invoke(args)
+    assert market["date_range"]["days"] == stats["window"]["sessions"] == sessions
+    if sessions >= 63:
+        assert "short_window" not in market and "short_window" not in stats
+        return
+    for flagged in (market["short_window"], stats["short_window"]):
+        assert flagged["sessions"] == sessions and f"{sessions} sessions" in flagged["note"]
+    for ticker in ("AAPL", "KO"):
+        own = float(np.prod(1.0 + window[ticker].to_numpy()) - 1.0)
+        assert close(market["short_window"]["window_return"][ticker], own)
+        assert close(stats["assets"][ticker]["cumulative_return"], own)
