@@ -51,7 +51,6 @@ from trading.accounts.paper import CAPITAL_NOTE
 from trading.accounts.shared import account_run_id, netted_order
 from trading.deployments import (
     ACCOUNT_NAME_FIELD,
-    FIRE_PRICES,
     NOT_RETIRED,
     FirePrice,
     account_of,
@@ -67,6 +66,7 @@ from trading.forward_tests.hedge import ForwardHedge
 from trading.forward_tests.paper import (
     Progress,
     abandon_earlier_attempts,
+    check_fire_price_and_cash_rate,
     create_test_deployment,
     decided_targets,
     paused_by,
@@ -98,11 +98,7 @@ class AccountForwardTestRequest:
     fire_price: FirePrice = "session_close"
 
     def __post_init__(self) -> None:
-        if self.fire_price not in FIRE_PRICES:
-            raise InputError("fire_price", f"must be one of {', '.join(FIRE_PRICES)}")
-        rate = self.cash_rate
-        if rate is not None and not (0 <= rate <= 1):
-            raise InputError("cash_rate", f"must be a yearly rate from 0 to 1, got {rate!r}")
+        check_fire_price_and_cash_rate(self.fire_price, self.cash_rate)
 
     def job_request(self) -> dict[str, Any]:
         """The request of a forward-test job of the account (`from_job_request` reads it)."""

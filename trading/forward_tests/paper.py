@@ -76,6 +76,15 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 
 
+def check_fire_price_and_cash_rate(fire_price: str, cash_rate: float | None) -> None:
+    """Refuse a forward test's fire price other than `FIRE_PRICES` and a cash rate (a yearly
+    fraction) outside 0..1 (`InputError` naming the field)."""
+    if fire_price not in FIRE_PRICES:
+        raise InputError("fire_price", f"must be one of {', '.join(FIRE_PRICES)}")
+    if cash_rate is not None and not (math.isfinite(cash_rate) and 0 <= cash_rate <= 1):
+        raise InputError("cash_rate", f"must be a yearly rate from 0 to 1, got {cash_rate!r}")
+
+
 @dataclass(frozen=True)
 class ForwardTestRequest:
     """Forward-test deployment `deployment_id` from session `start` to `end` (None: the last
@@ -94,11 +103,7 @@ class ForwardTestRequest:
     fire_price: FirePrice = "session_close"
 
     def __post_init__(self) -> None:
-        if self.fire_price not in FIRE_PRICES:
-            raise InputError("fire_price", f"must be one of {', '.join(FIRE_PRICES)}")
-        rate = self.cash_rate
-        if rate is not None and not (math.isfinite(rate) and 0 <= rate <= 1):
-            raise InputError("cash_rate", f"must be a yearly rate from 0 to 1, got {rate!r}")
+        check_fire_price_and_cash_rate(self.fire_price, self.cash_rate)
 
     def job_request(self) -> dict[str, Any]:
         """The request of a forward-test job (`from_job_request` reads it)."""
