@@ -47,12 +47,13 @@ from graphs.optimization_run import (
 from graphs.request import OptimizationRequest
 from graphs.resources import bind_research, bind_strategy_model
 from graphs.search_steps import search_of_result
+from graphs.warm_start import warm_start_model
 from jobs.handlers import HandlerRegistry, JobCancelledError, JobContext, register_handler
 from jobs.job_runner import JobRunner
 from services.optimizations import submit_optimization
 from services.profiles import get_profile, screen_request
 from services.research import owner_search
-from services.strategy_model import Search, learn, learn_later, owner_model, prepare_learning
+from services.strategy_model import Search, learn, learn_later, prepare_learning
 from settings import Settings, get_settings
 from settings.files import write_private
 from store import (
@@ -134,7 +135,7 @@ def optimization_handler(
     # prompts are those of a run without documents)
     has_documents = bool(ctx.store.list_documents(job.owner))
     bind_research(job.id, owner_search(ctx.store, job.owner, settings) if has_documents else None)
-    bind_strategy_model(job.id, _warm_start_model(ctx.store, job.owner, request))
+    bind_strategy_model(job.id, warm_start_model(ctx.store, job.owner, request))
     directory = run_directory(job.id, settings)
     started_before = (directory / "request.json").is_file()
     if started_before and not has_checkpoint(job.id, settings):
@@ -172,18 +173,6 @@ def optimization_handler(
     ctx.put_trials([Trial(int(row.get("trial", i)), row) for i, row in enumerate(trials)])
     _teach(ctx.store, job.owner, search_of_result(job.id, request, result), learning)
     return result
-
-
-def _warm_start_model(store: Store, owner: str, request: OptimizationRequest) -> Any:
-    """The owner's newest strategy model for the run's warm start (None for a cold search, when
-    the owner has none, or when it cannot be read: logged, the run starts cold)."""
-    if not request.warm_start:
-        return None
-    try:
-        return owner_model(store, owner)
-    except Exception:
-        log.exception("the strategy model of %s could not be read: the run starts cold", owner)
-        return None
 
 
 def _teach(store: Store, owner: str, search: Search | None, learning: Learning) -> None:

@@ -18,7 +18,10 @@ optimization graph's own, shared with its nodes.
 
 The search order (`search_order`) is the request and the decisions the graph's agents make
 before the search (horizon, scenario weights, search space and method, constraints, the trial
-budget); without agents they are the request's own (`order_from_request`).
+budget), and the warm start the graph's `plan` node would compute from the owner's strategy
+model (`graphs.warm_start.plan_for_search`); without agents the decisions are the request's
+own. The optimization step evaluates the warm start's configurations first, and the result
+says what the warm start did, as the graph's does.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import pandas as pd
 from graphs.optimization_state import limits_as_constraints
 from graphs.request import MIN_HISTORY_DAYS, OptimizationRequest
 from graphs.resources import RunResources, resources
+from graphs.warm_start import plan_for_search
 from jobs.backends.base import ComputeBackend
 from jobs.batches import make_shards, path_means, scenario_data
 from jobs.pipeline.steps import StepContext, StepHandler
@@ -41,7 +45,9 @@ from quant import Constraint, Objective, ScenarioData, SearchRun, evaluate_path_
 from quant.errors import DataError
 from quant.strategy import StrategyConfig
 from quant.strategy_model import search_context
-from services.strategy_model import Search, learn
+from services.strategy_model import OwnerModel, Search, learn
+from services.warm_starts import warm_start_outcome
+from settings import Settings
 from store.factory import open_store
 
 DATASET = "dataset.json"
@@ -65,14 +71,25 @@ def search_order(
     method: str | None = None,
     constraints: Sequence[Mapping[str, Any]] | None = None,
     budget: int | None = None,
+    model: OwnerModel | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """The search order of `request` for run `run_id`: each decision given, else the request's
     (horizon, scenario weights (None: equal), search space, method, its risk limits as
-    constraints, `budget.max_trials` trials). Plain JSON; the weights are kept as given (the
-    objective normalises them), so an order of the graph's decisions scores as the graph does."""
+    constraints, `budget.max_trials` trials), and its warm start. Plain JSON; the weights are
+    kept as given (the objective normalises them), so an order of the graph's decisions scores
+    as the graph does.
+
+    `warm_start` is what the graph's `plan` node decides (`graphs.warm_start.plan_for_search`)
+    from `model`, the owner's strategy model (None: the search starts cold and says why), for
+    this search's universe, window and scenarios (the run's resources are built with
+    `settings` to describe them; a caller that does not run the steps in this process releases
+    them, `graphs.resources.release`); None when the request asks for a cold search. It holds
+    the model version it read and the configurations evaluated first, so the order alone
+    reproduces the search (a resumed or re-run pipeline reads the model no more)."""
     chosen = scenario_weights if scenario_weights is not None else request.scenario_weights
     weights = None if chosen is None else {str(k): float(v) for k, v in chosen.items()}
-    return {
+    order: dict[str, Any] = {
         "run_id": run_id,
         "owner": owner,
         "request": request.model_dump(mode="json"),
@@ -88,6 +105,19 @@ def search_order(
         ],
         "budget": int(budget if budget is not None else request.budget.max_trials),
     }
+    warm_start = None
+    if request.warm_start:
+        res = resources(run_id, request, settings)
+        warm_start = plan_for_search(
+            model,
+            request,
+            run_id=run_id,
+            search_space=order["search_space"],
+            method=order["method"],
+            objective=order_objective(order),
+            context=scenario_context(res, order["horizon"]),
+        )
+    return order | {"warm_start": warm_start}
 
 
 def order_request(order: Mapping[str, Any]) -> OptimizationRequest:
@@ -209,7 +239,13 @@ def order_search(
         safe=request.safe_rate,
         trials=trials,
         vol_model=request.vol_model,
+        first=order_warm_configs(order),
     )
+
+
+def order_warm_configs(order: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The configurations a search order's warm start evaluates first (none: it starts cold)."""
+    return list((order.get("warm_start") or {}).get("configs") or [])
 
 
 def _finite(values: Sequence[float]) -> list[float | None]:
@@ -229,10 +265,13 @@ def aggregate_trials(
     order: Mapping[str, Any], trials: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """The result of a search order's trials: the best feasible trial (its configuration,
-    objective and metrics per scenario; None when no trial is feasible), the trial counts and
-    the convergence (best feasible objective after each batch, None before the first)."""
+    objective and metrics per scenario; None when no trial is feasible), the trial counts, the
+    convergence (best feasible objective after each batch, None before the first) and, as the
+    graph's result says it, the warm start (`services.warm_starts.warm_start_outcome`; None
+    for a search asked to start cold)."""
     request = order_request(order)
     best = best_feasible_trial(trials)
+    plan = order.get("warm_start")
     summary: dict[str, Any] | None = None
     if best is not None:
         space = request.model_copy(update={"search_space": order["search_space"]}).space()
@@ -265,6 +304,7 @@ def aggregate_trials(
         "n_feasible": sum(1 for t in trials if t["feasible"]),
         "convergence": _finite(convergence),
         "scenario_weights": order["scenario_weights"],
+        "warm_start": None if plan is None else warm_start_outcome(plan, trials),
     }
 
 
@@ -368,6 +408,7 @@ def train(context: StepContext) -> None:
         scenario_weights=order["scenario_weights"],
         context=context.read("scenario-generation", SCENARIOS)["context"],
         trials=trials,
+        warm=bool(order_warm_configs(order)),
     )
     store = open_store(context.settings)
     try:

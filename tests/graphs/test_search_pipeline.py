@@ -1,11 +1,16 @@
 """One search pipeline, three engines: the five steps run here, on Ray, and from the SageMaker
 definition executed step by step on this machine (its containers as processes, S3 on moto's
 server) give the same trials and the same winner for the same request and seed; a step that
-failed resumes from its checkpoint; the optimization graph's search is the pipeline's."""
+failed resumes from its checkpoint; the optimization graph's search is the pipeline's. A search
+starts warm from its owner's strategy model on every engine as the graph does: the order
+carries the warm start (the model version read, the configurations first), so the same
+request, seed and model version give the same trials and winner, and a re-run from the order
+is the same search after the model learnt more."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +20,16 @@ import pytest
 
 from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
+from graphs.resources import bind_strategy_model, release
 from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
 from graphs.search_steps import TRIALS, search_order
 from jobs.pipeline.engines import StepOrderError, run_here, run_step, steps_to_run, write_order
 from jobs.pipeline.local_execution import LocalExecution, StepFailedError
 from jobs.pipeline.sagemaker_definition import PipelineConfig
 from jobs.pipeline.sagemaker_pipeline import SageMakerPipeline
+from services.strategy_model import owner_model, trials_to_reach
 from settings import ComputeSettings, ModelSettings, RaySettings, Settings
+from store.factory import open_store
 from tests.support.aws import FAKE_AWS_ENV, moto_server
 
 REQUEST: dict[str, Any] = {
@@ -214,3 +222,172 @@ def test_the_graphs_search_is_the_pipelines_given_the_agents_decisions(tmp_path:
     write_order(root, order)
     run_search_pipeline(request, run_id="decided", settings=settings, train=False)
     assert _trials(settings, "decided") == result["trials"]
+
+
+# --------------------------------------------------------------------------------------------
+# warm starts: the order carries the graph's warm start; every engine evaluates it first
+# --------------------------------------------------------------------------------------------
+OWNER = "alice"
+
+
+def _params(trial: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    return {name: trial[name] for name in names}
+
+
+@pytest.fixture(scope="module")
+def taught(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A data directory where OWNER's strategy model (version 1) learnt one search of REQUEST's
+    universe and window (another seed), run through the pipeline with its training step."""
+    settings = _settings(tmp_path_factory.mktemp("taught"))
+    request = OptimizationRequest.model_validate({**REQUEST, "seed": 5})
+    first = run_search_pipeline(request, run_id="first", owner=OWNER, settings=settings)
+    assert first["warm_start"]["configs"] == [] and first["warm_start"]["model"] is None
+    return settings
+
+
+@pytest.fixture(scope="module")
+def warm_here(taught: Settings) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """REQUEST's search by OWNER, warm from the taught model, on the embedded engine."""
+    request = OptimizationRequest.model_validate(REQUEST)
+    result = run_search_pipeline(
+        request, run_id="warm-here", owner=OWNER, settings=taught, train=False
+    )
+    return result, _trials(taught, "warm-here")
+
+
+def test_the_pipeline_starts_warm_from_the_owners_model_and_says_so(
+    here: tuple[dict[str, Any], list[dict[str, Any]]],
+    warm_here: tuple[dict[str, Any], list[dict[str, Any]]],
+    taught: Settings,
+) -> None:
+    result, trials = warm_here
+    start = result["warm_start"]
+    assert start["model"]["version"] == 1 and start["model"]["searches"] == 1
+    assert [run["run_id"] for run in start["runs"]] == ["first"]
+    configs = start["configs"]
+    assert 1 <= len(configs) <= REQUEST["budget"]["batch_size"]
+    names = list(REQUEST["search_space"])
+    assert [_params(t, names) for t in trials[: len(configs)]] == configs  # evaluated first
+    assert trials != here[1]  # the cold search of the same request and seed evaluated others
+    # the reference is the cold search of the same request (any seed: none of seed 11)
+    reference = start["reference"]
+    assert reference["run_id"] == "first" and reference["seed"] == 5
+    reached = trials_to_reach(trials, reference["best_objective"])
+    assert start["trials_to_reference"] == reached
+    saved = None if reached is None else reference["trials_to_best"] - reached
+    assert start["trials_saved"] == saved
+    order = json.loads(
+        (pipeline_workspace("warm-here", taught) / "order" / "order.json").read_text()
+    )
+    assert order["warm_start"]["model"] == start["model"]
+    assert order["warm_start"]["configs"] == configs
+    # a search asked to start cold carries no warm start, and says nothing of one
+    cold = OptimizationRequest.model_validate({**REQUEST, "warm_start": False})
+    asked = run_search_pipeline(
+        cold, run_id="asked-cold", owner=OWNER, settings=taught, train=False
+    )
+    assert asked["warm_start"] is None and _trials(taught, "asked-cold") == here[1]
+
+
+def test_a_rerun_from_the_order_is_the_same_search_after_the_model_moved_on(
+    warm_here: tuple[dict[str, Any], list[dict[str, Any]]], taught: Settings, tmp_path: Path
+) -> None:
+    """The order holds the warm start: run again from it after the owner's model learnt another
+    search (version 2; in a copy of the data directory), the run evaluates the same
+    configurations."""
+    settings = _settings(tmp_path / "data")
+    shutil.copytree(taught.data_dir, settings.data_dir)
+    request = OptimizationRequest.model_validate({**REQUEST, "seed": 7})
+    run_search_pipeline(request, run_id="second", owner=OWNER, settings=settings)
+    store = open_store(settings)
+    latest = store.latest_strategy_model(OWNER)
+    store.close()
+    assert latest is not None and latest.version == 2
+    order = json.loads(
+        (pipeline_workspace("warm-here", settings) / "order" / "order.json").read_text()
+    )
+    write_order(pipeline_workspace("warm-rerun", settings), order | {"run_id": "warm-rerun"})
+    again = run_search_pipeline(
+        OptimizationRequest.model_validate(REQUEST),
+        run_id="warm-rerun",
+        owner=OWNER,
+        settings=settings,
+        train=False,
+    )
+    assert _trials(settings, "warm-rerun") == warm_here[1]
+    assert again["warm_start"] == warm_here[0]["warm_start"]
+    # a new run of the same request reads the newest version: another warm start
+    moved = run_search_pipeline(
+        OptimizationRequest.model_validate(REQUEST),
+        run_id="warm-v2",
+        owner=OWNER,
+        settings=settings,
+        train=False,
+    )
+    assert moved["warm_start"]["model"]["version"] == 2
+
+
+def test_ray_starts_warm_the_same_way(
+    warm_here: tuple[dict[str, Any], list[dict[str, Any]]], taught: Settings
+) -> None:
+    settings = taught.model_copy(
+        update={"compute": ComputeSettings(backend="ray", ray=RaySettings(num_cpus=2))}
+    )
+    request = OptimizationRequest.model_validate(REQUEST)
+    result = run_search_pipeline(
+        request, engine="ray", run_id="warm-ray", owner=OWNER, settings=settings, train=False
+    )
+    assert _trials(settings, "warm-ray") == warm_here[1]
+    assert result["best"] == warm_here[0]["best"]
+    assert result["warm_start"] == warm_here[0]["warm_start"]
+
+
+def test_the_definitions_steps_start_warm_the_same_way(
+    warm_here: tuple[dict[str, Any], list[dict[str, Any]]],
+    taught: Settings,
+    s3_endpoint: str,
+    tmp_path: Path,
+) -> None:
+    pipeline, s3 = _deployed(s3_endpoint, tmp_path / "data", "graphs.search_steps")
+    request = OptimizationRequest.model_validate(REQUEST)
+    store = open_store(taught)
+    model = owner_model(store, OWNER, version=1)
+    store.close()
+    order = search_order(request, run_id="warm-sm", owner=OWNER, model=model, settings=taught)
+    release("warm-sm")
+    pipeline.start(order, train=False)
+    execution = LocalExecution(_stored_definition(pipeline), s3, tmp_path / "containers")
+    execution.run(pipeline.parameters("warm-sm", train=False))
+    trials = s3.get_object(Bucket=BUCKET, Key="runs/warm-sm/optimization/trials.json")
+    assert json.loads(trials["Body"].read())["trials"] == warm_here[1]
+    result = pipeline.result("warm-sm")
+    assert result["best"] == warm_here[0]["best"]
+    assert result["warm_start"] == warm_here[0]["warm_start"]
+
+
+def test_the_graphs_warm_start_is_the_orders(taught: Settings) -> None:
+    """Given the same model version, the graph's `plan` node and the order decide the same warm
+    start, and the pipeline then evaluates the graph's trials."""
+    request = OptimizationRequest.model_validate(REQUEST)
+    store = open_store(taught)
+    model = owner_model(store, OWNER, version=1)
+    store.close()
+    bind_strategy_model("graph-warm", model)
+    result = run_optimization(request, run_id="graph-warm", settings=taught).result
+    assert result is not None and result["warm_start"]["configs"]
+    view, plan = result["market_view"], result["plan"]
+    order = search_order(
+        request,
+        run_id="graph-decided-warm",
+        horizon=view["horizon"],
+        scenario_weights=view["scenario_weights"],
+        search_space=plan["search_space"],
+        method=plan["method"],
+        model=model,
+        settings=taught,
+    )
+    assert order["warm_start"]["configs"] == result["warm_start"]["configs"]
+    write_order(pipeline_workspace("graph-decided-warm", taught), order)
+    piped = run_search_pipeline(request, run_id="graph-decided-warm", settings=taught, train=False)
+    assert _trials(taught, "graph-decided-warm") == result["trials"]
+    assert piped["warm_start"] == result["warm_start"]
