@@ -103,8 +103,26 @@ STORE_ACCESS: dict[str, StoreAccess] = {
             "dynamodb:Query": ("RUN#",),
         },
     ),
+    # the search pipeline's steps: the training step reads the owner's newest model and stores
+    # the next version (services.strategy_model.learn); nothing else of the store
+    "pipeline": StoreAccess(
+        table=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),
+        families={
+            "dynamodb:GetItem": ("OWNER#",),
+            "dynamodb:PutItem": ("OWNER#",),
+            "dynamodb:Query": ("OWNER#",),
+        },
+        models=("s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
+    ),
+    # the estimates' serverless endpoint: reads an owner's model (services.estimates)
+    "estimates": StoreAccess(
+        table=("dynamodb:GetItem", "dynamodb:Query"),
+        families={"dynamodb:GetItem": ("OWNER#",), "dynamodb:Query": ("OWNER#",)},
+        models=("s3:GetObject",),
+    ),
 }
-"""Function (its name's last part, `stratigos-<stage>-<name>`) -> its store actions."""
+"""Function or role (its name's last part, `stratigos-<stage>-<name>`; `pipeline`: the search
+pipeline's steps, `estimates`: the estimates' endpoint) -> its store actions."""
 
 CHECKPOINT_ACTIONS = (
     "dynamodb:BatchGetItem",

@@ -76,7 +76,7 @@ WILDCARDS: tuple[tuple[str, str], ...] = (
         "functions get documents/*: tests/infra/test_recovery.py)",
     ),
     (
-        rf"Resource::arn:<AWS::Partition>:s3:::{_REPLICA_BUCKET}(/(versions|incoming|review|documents|strategy-models))?/\*",
+        rf"Resource::arn:<AWS::Partition>:s3:::{_REPLICA_BUCKET}(/(versions|incoming|review|documents|strategy-models|pipelines/search))?/\*",
         "objects of one of the stage's replica buckets (S3 Replication writes them; a failover's "
         "functions use them as the stage's own, with the same prefixes)",
     ),
@@ -154,6 +154,19 @@ WILDCARDS: tuple[tuple[str, str], ...] = (
     (
         rf"Resource::arn:<AWS::Partition>:logs:{_WHERE}:log-group:/aws/sagemaker/ProcessingJobs:\*",
         "SageMaker's log group of processing jobs (one stream per job)",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:sagemaker:{_WHERE}:processing-job/pipelines-\*",
+        "the processing jobs SageMaker Pipelines starts for the search pipeline's steps (it names "
+        "them pipelines-<execution>-<step>-...; the only pipeline the role runs is the stage's)",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:sagemaker:{_WHERE}:pipeline/stratigos-[a-z0-9-]+-search/execution/\*",
+        "the executions of the stage's search pipeline (one id per run)",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:logs:{_WHERE}:log-group:/aws/sagemaker/Endpoints/\*",
+        "SageMaker's log groups of endpoints (the estimates' endpoint writes its own)",
     ),
     (
         rf"Resource::arn:<AWS::Partition>:sagemaker:{_WHERE}:processing-job/stratigos-[a-z0-9-]+-batch-\*",

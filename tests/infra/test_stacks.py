@@ -30,6 +30,9 @@ from tests.support.cfn_templates import (
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
 DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "secretsmanager", "bedrock", "sagemaker", "sns")
+SAGEMAKER_ROLES = {"SearchPipelineStepRole": "pipeline", "EstimatesRole": "estimates"}
+"""The SageMaker roles that read or write the owners' models, by logical id prefix, and their
+`infra.access.STORE_ACCESS` entry."""
 ALLOWED_ON_ANY_RESOURCE = {
     "xray:PutTraceSegments",  # X-Ray accepts no resource-level permissions
     "xray:PutTelemetryRecords",
@@ -384,9 +387,9 @@ def test_the_model_artifacts_bucket_is_the_api_s_and_the_worker_s(
 ) -> None:
     """The owners' strategy models have a bucket of their own (the stage's key, versioned where
     the results bucket is, so backed up and replicated with it, its name an output); every
-    function that opens the store names it (none falls back to the results bucket); only the API
-    and the worker hold statements on it: exactly what their code calls (`infra.access`), on
-    `strategy-models/*` objects only."""
+    function that opens the store names it (none falls back to the results bucket); only the API,
+    the worker, the search pipeline's steps and the estimates' endpoint hold statements on it:
+    exactly what their code calls (`infra.access`), on `strategy-models/*` objects only."""
     foundation = synthesized.templates[stage]["foundation"]
     (props,) = [
         v["Properties"]
@@ -434,7 +437,9 @@ def test_the_model_artifacts_bucket_is_the_api_s_and_the_worker_s(
             (role,) = policy["Properties"]["Roles"]
             function = function_of_role.get(role["Ref"])
             name = str(function).removeprefix(f"stratigos-{stage}-")
-            assert name in ("api", "worker"), (kind, role, function)
+            if function is None:  # SageMaker's roles: the pipeline's steps, the endpoint's
+                name = next(n for k, n in SAGEMAKER_ROLES.items() if role["Ref"].startswith(k))
+            assert name in ("api", "worker", "pipeline", "estimates"), (kind, role, function)
             holders.add(name)
             assert actions_of(stmts) == set(STORE_ACCESS[name].models)
             for stmt in stmts:
@@ -442,7 +447,7 @@ def test_the_model_artifacts_bucket_is_the_api_s_and_the_worker_s(
                     bucket, pattern = resource["Fn::Join"][1]
                     assert pattern == "/strategy-models/*", resource
                     assert "ModelArtifactsBucket" in bucket["Fn::ImportValue"], resource
-    assert holders == {"api", "worker"}
+    assert holders == {"api", "worker", "pipeline", "estimates"}
     assert functions >= 4
 
 
