@@ -31,8 +31,6 @@ pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture)
 
 DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "secretsmanager", "bedrock", "sagemaker", "sns")
 SAGEMAKER_ROLES = {"SearchPipelineStepRole": "pipeline", "EstimatesRole": "estimates"}
-"""The SageMaker roles that read or write the owners' models, by logical id prefix, and their
-`infra.access.STORE_ACCESS` entry."""
 ALLOWED_ON_ANY_RESOURCE = {
     "xray:PutTraceSegments",  # X-Ray accepts no resource-level permissions
     "xray:PutTelemetryRecords",
@@ -436,9 +434,8 @@ def test_the_model_artifacts_bucket_is_the_api_s_and_the_worker_s(
                 continue
             (role,) = policy["Properties"]["Roles"]
             function = function_of_role.get(role["Ref"])
-            name = str(function).removeprefix(f"stratigos-{stage}-")
-            if function is None:  # SageMaker's roles: the pipeline's steps, the endpoint's
-                name = next(n for k, n in SAGEMAKER_ROLES.items() if role["Ref"].startswith(k))
+            own = str(function).removeprefix(f"stratigos-{stage}-")
+            name = SAGEMAKER_ROLES.get(role["Ref"][:-8], own)  # SageMaker's by logical id
             assert name in ("api", "worker", "pipeline", "estimates"), (kind, role, function)
             holders.add(name)
             assert actions_of(stmts) == set(STORE_ACCESS[name].models)
