@@ -19,7 +19,8 @@ the `problem`. Codes and statuses:
 | `INFEASIBLE` | 422 | a valid request whose target cannot be met (details carry what can) |
 | `RATE_LIMITED` | 429 | too many requests (`Retry-After` header, seconds) |
 | `INTERNAL` | 500 | a bug: logged with its traceback server-side, never sent |
-| `UNAVAILABLE` | 503 | the store cannot be reached |
+| `BAD_GATEWAY` | 502 | a service the answer depends on failed (the strategy model's estimates endpoint) |
+| `UNAVAILABLE` | 503 | the store cannot be reached; the estimates endpoint cannot answer now |
 | `OVERLOADED` | 503 | load shed: too many requests in flight or per minute (`Retry-After`) |
 | `MODEL_UNAVAILABLE` | 503 | no model route answered: the model service kept throttling or was unavailable (`Retry-After` header, seconds) |
 """

@@ -18,6 +18,7 @@ SUITES = (
     "options",
     "scenarios",
     "importance",
+    "strategy_model",
     "store",
     "jobs",
     "api",

@@ -73,6 +73,7 @@ TOOLS_OF = {
         "backtest_weights",
         "compare_portfolios",
         "asset_statistics",
+        "estimate_strategy",
     ),
     "risk_manager": (
         "portfolio_risk_report",

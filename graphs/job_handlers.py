@@ -20,16 +20,22 @@ handler. A job's run id is its job id: its checkpoints, run directory and trace 
   cancelled job's run stops at once.
 - The trials are also stored one per row (`Store.put_trials`) before the job completes, so
   the API pages through them without loading the whole result.
+- The run starts warm from the owner's strategy model (`graphs.warm_start`) unless its request
+  asks for a cold search.
+- The owner's strategy model then learns the run's trials (the search pipeline's training
+  step, `services.strategy_model.learn`): before the job completes, or, for the command line,
+  on a thread of its own while the reports are written.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from graphs.optimization_run import (
     PROFILE_NOTE_CODE,
@@ -39,12 +45,15 @@ from graphs.optimization_run import (
     run_optimization,
 )
 from graphs.request import OptimizationRequest
-from graphs.resources import bind_research
+from graphs.resources import bind_research, bind_strategy_model
+from graphs.search_steps import search_of_result
+from graphs.warm_start import warm_start_model
 from jobs.handlers import HandlerRegistry, JobCancelledError, JobContext, register_handler
 from jobs.job_runner import JobRunner
 from services.optimizations import submit_optimization
 from services.profiles import get_profile, screen_request
 from services.research import owner_search
+from services.strategy_model import Search, learn, learn_later, prepare_learning
 from settings import Settings, get_settings
 from settings.files import write_private
 from store import (
@@ -62,6 +71,10 @@ from traces.jsonl import read_jsonl
 from traces.schema import TraceEvent
 
 KIND = OPTIMIZATION_KIND
+Learning = Literal["now", "background"]
+"""When a run's trials reach the owner's strategy model: before the job completes, or on a
+thread of its own (the command line, which waits for it after writing the reports)."""
+log = logging.getLogger(__name__)
 
 EventSink = Callable[[TraceEvent], object]
 
@@ -82,9 +95,15 @@ def _trace_from_store(path: Path, ctx: JobContext) -> None:
 
 
 def optimization_handler(
-    job: Job, ctx: JobContext, *, sink: EventSink | None = None
+    job: Job,
+    ctx: JobContext,
+    *,
+    sink: EventSink | None = None,
+    learning: Learning = "now",
 ) -> dict[str, Any]:
-    """Run (or resume) the optimization workflow of `job`; returns its result document.
+    """Run (or resume) the optimization workflow of `job`; returns its result document, once
+    the owner's strategy model learnt the run's trials (`learning="now"`), or while it learns
+    them on a thread of its own (`"background"`: `services.strategy_model.learn_later`).
 
     `sink` also receives every event (the CLI prints them)."""
     request = OptimizationRequest.model_validate(job.request)
@@ -116,6 +135,7 @@ def optimization_handler(
     # prompts are those of a run without documents)
     has_documents = bool(ctx.store.list_documents(job.owner))
     bind_research(job.id, owner_search(ctx.store, job.owner, settings) if has_documents else None)
+    bind_strategy_model(job.id, warm_start_model(ctx.store, job.owner, request))
     directory = run_directory(job.id, settings)
     started_before = (directory / "request.json").is_file()
     if started_before and not has_checkpoint(job.id, settings):
@@ -151,7 +171,22 @@ def optimization_handler(
     # the job's last progress is the result's own count (stored before the result: the worker)
     ctx.progress(len(trials), request.budget.max_trials)
     ctx.put_trials([Trial(int(row.get("trial", i)), row) for i, row in enumerate(trials)])
+    _teach(ctx.store, job.owner, search_of_result(job.id, request, result), learning)
     return result
+
+
+def _teach(store: Store, owner: str, search: Search | None, learning: Learning) -> None:
+    """The owner's model learns `search` (None: nothing to learn) now or on a thread of its
+    own; a failure is logged (the run's result stands)."""
+    if search is None:
+        return
+    if learning == "background":
+        learn_later(store, owner, search)
+        return
+    try:
+        learn(store, owner, search)
+    except Exception:
+        log.exception("the strategy model of %s could not learn run %s", owner, search.run_id)
 
 
 class RunFailedError(RuntimeError):
@@ -180,11 +215,15 @@ def run_job_here(
     sink: EventSink | None = None,
     idempotency_key: str | None = None,
     settings: Settings | None = None,
+    learning: Learning = "now",
 ) -> tuple[str, dict[str, Any]]:
     """Submit `request` as `owner`'s optimization job and run it in this process (as a worker
     would: leased, its trace and result stored); (job id, result document). A job that did not
-    succeed gives `{"status", "reason"}` with its stored status and error."""
-    handlers = HandlerRegistry({KIND: partial(optimization_handler, sink=sink)})
+    succeed gives `{"status", "reason"}` with its stored status and error. `learning`: see
+    `optimization_handler`."""
+    if learning == "background":
+        prepare_learning()
+    handlers = HandlerRegistry({KIND: partial(optimization_handler, sink=sink, learning=learning)})
     runner = JobRunner(store, handlers=handlers, settings=settings)
     job = submit_optimization(
         runner, store, owner, request, idempotency_key=idempotency_key, apply_profile=False

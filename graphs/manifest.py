@@ -4,7 +4,8 @@ A `RunManifest` records the run id and graph, when it started and ended, the req
 seed, the model provider and the model id of every agent role, the sha256 of every prompt file,
 the versions of the packages that compute results, a fingerprint of the returns data, the
 budgets and what was used of them (tokens, trials, wall time), the sha256 of the tools' argument
-schemas, the git commit of the code, and the final status.
+schemas, the git commit of the code, the warm start's inputs (`graphs.warm_start`), and the
+final status.
 Two runs with equal manifests (apart from ids, times and usage) computed the same thing.
 """
 
@@ -268,6 +269,12 @@ class RunManifest(BaseModel):
     tool_schema_hash: str | None = None
     git_commit: str | None = None
     budgets: dict[str, float | int | None] = Field(default_factory=dict)
+    warm_start: dict[str, Any] | None = Field(
+        default=None,
+        description="The warm start's inputs (graphs.warm_start.MANIFEST_FIELDS): the owner's "
+        "strategy model version it read, the runs it learnt from, the configurations it "
+        "evaluated first; None for a cold search.",
+    )
     usage: Usage = Field(default_factory=Usage)
     status: ManifestStatus = "running"
     reason: str | None = None
@@ -325,6 +332,7 @@ def build_manifest(
     created_at: datetime | None = None,
     tools: Iterable[Any] | None = None,
     commit: str | None = "auto",
+    warm_start: Mapping[str, Any] | None = None,
 ) -> RunManifest:
     """A `RunManifest` with status "running" for a run about to start.
 
@@ -333,7 +341,7 @@ def build_manifest(
     (`agents.models.model_ids`). `returns` is the returns table the run evaluates on.
     `tools` are the tools whose argument schemas are hashed (`tool_schema_hash`; every tool
     of `tools.build_tools()` by default); `commit` is the git commit ("auto": `git_commit()`,
-    None when this is not a checkout).
+    None when this is not a checkout). `warm_start`: the warm start's inputs (None: cold).
     """
     req = request.model_dump(mode="json") if isinstance(request, BaseModel) else dict(request)
     if seed is None and isinstance(req.get("seed"), int):
@@ -376,6 +384,7 @@ def build_manifest(
         tool_schema_hash=tool_schema_hash(tools),
         git_commit=git_commit() if commit == "auto" else commit,
         budgets=budget_dict,
+        warm_start=None if warm_start is None else dict(warm_start),
     )
 
 

@@ -32,8 +32,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
@@ -57,28 +55,25 @@ from graphs.optimization_state import (
 )
 from graphs.resources import resources
 from graphs.risk_gate import after_risk_gate, risk_gate
-from jobs.batches import make_shards, path_means
-from quant import SearchSpace, SearchSpaceError, evaluate_path_means
+from graphs.search_steps import (
+    check_history,
+    dataset_summary,
+    evaluate_configs,
+    scenario_context,
+)
+from graphs.warm_start import plan_for_run
+from quant import SearchSpace, SearchSpaceError
 
 
 def validate(state: OptimizationState) -> dict[str, Any]:
-    """Load the request's data (validating the request checked what it can run on)."""
+    """Load the request's data and check it (the search pipeline's data validation step)."""
     emit_node_started()
     res = resources_of(state)
-    returns, data = res.returns, res.context.data
-    dataset = {
-        "assets": list(returns.columns),
-        "start": str(returns.index[0].date()),
-        "end": str(returns.index[-1].date()),
-        "days": len(returns),
-        "provider": getattr(data, "provider", None),
-        "version": getattr(data, "version", None),
-        "data_end": str(pd.Timestamp(data.dates[-1]).date()),
-    }
+    check_history(res.returns)
     return {
         "started_at": state.get("started_at") or time.time(),
         "status": "running",
-        "dataset": dataset,
+        "dataset": dataset_summary(res),
         "round": 0,
         "constraints": [],
         "trials": [],
@@ -143,16 +138,18 @@ def market_analysis(state: OptimizationState, config: RunnableConfig) -> dict[st
 
 
 def scenarios(state: OptimizationState) -> dict[str, Any]:
-    """Simulate the scenarios (seeded; rebuilt the same way on resume)."""
+    """Simulate the scenarios (seeded; rebuilt the same way on resume) and describe them for
+    the strategy model (the search pipeline's scenario generation step)."""
     emit_node_started()
     res = resources_of(state)
     scen = res.ensure_scenarios(state["horizon"])
     emit_progress(scen.n_paths * len(scen.names), scen.n_paths * len(scen.names), unit="paths")
-    return {}
+    return {"search_context": scenario_context(res, state["horizon"])}
 
 
 def plan(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
-    """The optimizer agent proposes the search space and method; the first round's budget."""
+    """The optimizer agent proposes the search space and method; the first round's budget; the
+    warm start from the owner's strategy model (`graphs.warm_start`)."""
     emit_node_started("optimizer")
     request = request_of(state)
     request_json = request.model_dump(mode="json")
@@ -170,6 +167,7 @@ def plan(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
     return {
         "plan": {"search_space": space, "method": method, "rationale": proposed.rationale},
         "round_budget": first_round_budget(request),
+        "warm_start": plan_for_run(state, space, method),
         "warnings": warned(warnings),
         **charge(outcome),
     }
@@ -204,30 +202,23 @@ def fan_out(state: OptimizationState) -> list[Send] | str:
 
 
 def evaluate(task: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate one batch on one scenario: path means of every metric per configuration."""
+    """Evaluate one batch on one scenario: path means of every metric per configuration (the
+    search pipeline's optimization step, one scenario at a time)."""
     res = resources(task["run_id"], task["request"])
-    res.ensure_scenarios(task["horizon"])
+    horizon = task["horizon"]
+    res.ensure_scenarios(horizon)
     space = SearchSpace(dict(task["plan"]["search_space"]))
     configs = [space.config(p) for p in task["batch"]["params"]]
     name = task["scenario"]
-    request = res.request
-    key = f"{task['batch']['index']}:{name}"
-    backend = res.backend()
-    if backend is None:
-        means, _ = evaluate_path_means(
-            configs, {name: res.inputs[name]}, safe=request.safe_rate, vol_model=request.vol_model
-        )
-        scenario_means = means[name]
-    else:
-        shards = make_shards(
-            configs,
-            [res.scenario_spec(name, task["horizon"])],
-            safe=request.safe_rate,
-            prefix=f"{task['run_id']}-{task['batch']['index']}",
-            vol_model=request.vol_model,
-        )
-        scenario_means = path_means(backend.map(shards))[name]
-    return {"batch_means": {key: {m: np.asarray(v).tolist() for m, v in scenario_means.items()}}}
+    means = evaluate_configs(
+        configs,
+        {name: res.inputs[name]},
+        lambda scenario: res.scenario_spec(scenario, horizon),
+        request=res.request,
+        backend=res.backend(),
+        prefix=f"{task['run_id']}-{task['batch']['index']}",
+    )
+    return {"batch_means": {f"{task['batch']['index']}:{name}": means[name]}}
 
 
 def aggregate(state: OptimizationState) -> dict[str, Any]:

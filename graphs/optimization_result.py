@@ -30,6 +30,8 @@ from graphs.optimization_state import (
     scenario_metrics,
 )
 from graphs.request import OptimizationRequest
+from graphs.search_steps import best_feasible_trial
+from graphs.warm_start import result_of as warm_start_result
 from quant import SearchSpace
 from quant.benchmark_strategies import REPORTED_METRICS, benchmark_path_means
 from quant.plausibility import plausibility_warnings
@@ -94,8 +96,7 @@ def _trials_meeting_limits(state: OptimizationState, request: OptimizationReques
 
 def _winner_note(state: OptimizationState, best: dict[str, Any]) -> str | None:
     """Why the winner is not the best feasible trial, when it is not."""
-    feasible = [t for t in state["trials"] if t["feasible"] and math.isfinite(t["objective"])]
-    top = max(feasible, key=lambda t: (t["objective"], -t["trial"]), default=None)
+    top = best_feasible_trial(state["trials"])
     if top is None:
         return (
             f"no trial met every risk limit: the winner is trial {best['trial']}, the one that "
@@ -150,6 +151,8 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
         "tokens": state.get("tokens", 0),
         "usage": add_usage(state.get("usage"), None),
         "dataset": state.get("dataset"),
+        "search_context": state.get("search_context"),
+        "warm_start": warm_start_result(state),
     }
     return {"status": status, "result": result}
 

@@ -28,6 +28,7 @@ from graphs.optimization import build_optimization_graph
 from graphs.request import OptimizationRequest
 from graphs.resources import release, resources
 from graphs.telemetry import traced
+from graphs.warm_start import manifest_inputs
 from settings import Settings, get_settings, metrics
 from settings.files import private_directory, private_file, write_private
 from settings.tracing import span
@@ -231,7 +232,13 @@ def _store(run: _DrivenRun, values: dict[str, Any]) -> RunOutcome:
     run_id, directory, timings = run.run_id, run.directory, run.timings
     result = dict(values["result"])
     res = resources(run_id, run.request)
-    manifest = build_manifest(run_id, run.request, returns=res.returns, settings=run.settings)
+    manifest = build_manifest(
+        run_id,
+        run.request,
+        returns=res.returns,
+        settings=run.settings,
+        warm_start=manifest_inputs(result.get("warm_start")),
+    )
     result["manifest"] = manifest.finish(
         status=result["status"],
         reason=result.get("reason"),

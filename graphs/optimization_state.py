@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, TypedDict
 
 from agents.agent_loop import AgentOutcome, add_usage
@@ -37,6 +37,8 @@ class OptimizationState(TypedDict, total=False):
     dataset: dict[str, Any]
     market_view: dict[str, Any]
     horizon: int
+    search_context: dict[str, Any]
+    warm_start: dict[str, Any] | None
     plan: dict[str, Any]
     constraints: list[dict[str, Any]]
     round: int
@@ -100,25 +102,37 @@ def objective_of(state: OptimizationState) -> Objective:
 
 
 def limit_scenarios(state: OptimizationState) -> list[str]:
+    """Where the risk limits apply (`scenarios_limited`, with the run's objective)."""
+    return scenarios_limited(request_of(state), objective_of(state).scenario_weights)
+
+
+def scenarios_limited(
+    request: OptimizationRequest, scenario_weights: Mapping[str, float] | None
+) -> list[str]:
     """Where the risk limits apply: the scenarios the limits name, else every scenario with a
-    positive weight in the objective."""
-    request = request_of(state)
+    positive weight in `scenario_weights` (every scenario when None)."""
     if request.risk_limits.scenarios:
         return list(request.risk_limits.scenarios)
-    weights = objective_of(state).scenario_weights
-    if not weights:
+    if not scenario_weights:
         return list(request.scenarios)
-    return [s for s in request.scenarios if weights.get(s, 0.0) > 0]
+    return [s for s in request.scenarios if scenario_weights.get(s, 0.0) > 0]
 
 
 def limit_constraints(state: OptimizationState) -> list[dict[str, Any]]:
+    """The request's risk limits as search constraints (`limits_as_constraints`)."""
+    return limits_as_constraints(request_of(state), objective_of(state).scenario_weights)
+
+
+def limits_as_constraints(
+    request: OptimizationRequest, scenario_weights: Mapping[str, float] | None
+) -> list[dict[str, Any]]:
     """The request's risk limits as search constraints, one per metric and scenario, so that a
     trial is feasible only when it meets every limit in every scenario they apply to."""
-    limits = request_of(state).risk_limits.limits()
+    limits = request.risk_limits.limits()
     return [
         {"metric": metric, "scenario": scenario, "max": limit}
         for metric, limit in limits.items()
-        for scenario in limit_scenarios(state)
+        for scenario in scenarios_limited(request, scenario_weights)
     ]
 
 
@@ -133,7 +147,7 @@ def feasibility_definition(state: OptimizationState) -> str:
 
 def search_run(state: OptimizationState, budget: int | None = None) -> SearchRun:
     """The search over the trials so far, under the limits and the risk rounds' constraints,
-    with `budget` trials (default: the round's)."""
+    with `budget` trials (default: the round's), the warm start's configurations first."""
     res = resources_of(state)
     res.ensure_scenarios(state["horizon"])
     plan = state["plan"]
@@ -152,6 +166,7 @@ def search_run(state: OptimizationState, budget: int | None = None) -> SearchRun
         safe=request.safe_rate,
         trials=state.get("trials", []),
         vol_model=request.vol_model,
+        first=(state.get("warm_start") or {}).get("configs") or [],
     )
 
 

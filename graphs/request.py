@@ -99,7 +99,9 @@ class OptimizationRequest(BaseModel):
     (`quant.metrics.PATH_METRICS`; maximised; default the mean Sharpe ratio over scenarios):
     `{"hedge_premium": -1}` asks for the cheapest protection that meets the risk limits.
     `vol_model`: the implied-volatility model that prices option overlays in every evaluation
-    of the run (None: `ImpliedVolModel()`'s documented defaults).
+    of the run (None: `ImpliedVolModel()`'s documented defaults). `warm_start`: start from the
+    owner's strategy model's most promising configurations when earlier searches resemble this
+    one (False: a cold search; docs/strategy-model.md).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -121,6 +123,7 @@ class OptimizationRequest(BaseModel):
     max_risk_rounds: int = Field(default=2, ge=0, le=5)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     vol_model: RequestVolModel | None = Field(default=None, exclude_if=lambda value: value is None)
+    warm_start: bool = Field(default=True, exclude_if=lambda value: value is True)
 
     @field_validator("universe")
     @classmethod

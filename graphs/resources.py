@@ -16,7 +16,7 @@ import pandas as pd
 from langchain_core.tools import BaseTool
 
 from graphs.request import MAX_REQUEST_UNIVERSE, OptimizationRequest
-from jobs.backends import ComputeBackend, backend_from_settings
+from jobs.backends import ComputeBackend, backend_for_search
 from jobs.batches import ArrayHistory, EmbeddedHistory, ScenarioSpec
 from quant import ScenarioData, as_scenarios
 from quant.scenarios import ScenarioSet, generate_scenarios
@@ -52,14 +52,8 @@ class RunResources:
         already evaluate the scenarios of a batch in parallel (the engine releases the GIL).
         """
         with self.lock:
-            if self._backend is not None:
-                return self._backend
-        compute = self.settings.compute
-        if compute.backend == "local" and not compute.workers:
-            return None
-        with self.lock:
             if self._backend is None:
-                self._backend = backend_from_settings(compute)
+                self._backend = backend_for_search(self.settings.compute)
             return self._backend
 
     def use_backend(self, backend: ComputeBackend) -> None:
@@ -123,6 +117,24 @@ _RUNS: dict[str, RunResources] = {}
 _LOCK = threading.Lock()
 _RESEARCH: dict[str, ResearchSearch] = {}
 """The research search of a run's owner, bound by the job handler before the run starts."""
+_STRATEGY_MODELS: dict[str, Any] = {}
+"""The strategy model (`services.strategy_model.OwnerModel`) of a run's owner, bound by the job
+handler before the run starts: what its warm start learns from."""
+
+
+def bind_strategy_model(run_id: str, model: Any) -> None:
+    """Let run `run_id` start warm from its owner's strategy model `model` (None: none)."""
+    with _LOCK:
+        if model is None:
+            _STRATEGY_MODELS.pop(run_id, None)
+        else:
+            _STRATEGY_MODELS[run_id] = model
+
+
+def bound_strategy_model(run_id: str) -> Any:
+    """The strategy model bound to run `run_id`, or None."""
+    with _LOCK:
+        return _STRATEGY_MODELS.get(run_id)
 
 
 def bind_research(run_id: str, search: ResearchSearch | None) -> None:
@@ -206,5 +218,6 @@ def release(run_id: str) -> None:
     with _LOCK:
         found = _RUNS.pop(run_id, None)
         _RESEARCH.pop(run_id, None)
+        _STRATEGY_MODELS.pop(run_id, None)
     if found is not None:
         found.close()

@@ -12,6 +12,11 @@ hour, purges it with what goes with it (`Store.purge_deleted`, the other store m
 handler and the CLI call; on the documents bucket it needs `PURGE_DOCUMENT_ACTIONS`). The
 worker may call any store method but those two (its jobs reach the store by handlers
 registered by name, so its code is not narrowed further) and never touches the documents.
+The owners' strategy models (`store.aws.strategy_models`, the model-artifacts bucket's
+`strategy-models/`) are the API's and the worker's, whose code names both sides: estimates and
+warm starts read an owner's newest version, the training after a search writes the next (and
+hands its file to the purge if another writer took that version number: the cleanup's
+`PURGE_MODEL_ACTIONS`).
 
 Partition-key families (`store.aws.table`'s item table: ``OWNER#<owner>``, ``RUN#<run id>``, ...)
 narrow an action with the condition `dynamodb:LeadingKeys`: the action applies only to items
@@ -39,13 +44,15 @@ owner `CONNECTIONS_OWNER`; tests/infra/test_least_privilege.py checks they agree
 class StoreAccess:
     """A function's actions on the store: the table (each, when `families` names it, only on
     those partition-key families), the table's indexes, the objects of the results bucket and of
-    the documents bucket (`documents/*`; `s3:ListBucketVersions` is on the bucket)."""
+    the documents bucket (`documents/*`; `s3:ListBucketVersions` is on the bucket) and of the
+    model-artifacts bucket (`strategy-models/*`)."""
 
     table: tuple[str, ...]
     index: tuple[str, ...] = ()
     families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     results: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
 
 
 STORE_ACCESS: dict[str, StoreAccess] = {
@@ -63,6 +70,9 @@ STORE_ACCESS: dict[str, StoreAccess] = {
             "dynamodb:BatchWriteItem": ("DOCCHUNK#", "OWNER#", "TRIALS#"),
         },
         results=("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"),
+        # a version's file read and written (a writer that lost its version number hands its
+        # file to the purge)
+        models=("s3:GetObject", "s3:PutObject"),
         documents=("s3:GetObject", "s3:PutObject", "s3:RestoreObject"),
     ),
     "worker": StoreAccess(
@@ -76,6 +86,7 @@ STORE_ACCESS: dict[str, StoreAccess] = {
         ),
         index=("dynamodb:Query",),
         results=("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"),
+        models=("s3:GetObject", "s3:PutObject"),
     ),
     "ws": StoreAccess(
         table=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),
@@ -85,10 +96,31 @@ STORE_ACCESS: dict[str, StoreAccess] = {
             "dynamodb:Query": ("RUN#",),
         },
     ),
+    # the search pipeline's steps: the training step reads the owner's newest model and stores
+    # the next version (services.strategy_model.learn); nothing else of the store
+    "pipeline": StoreAccess(
+        table=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),
+        families={
+            "dynamodb:GetItem": ("OWNER#",),
+            "dynamodb:PutItem": ("OWNER#",),
+            "dynamodb:Query": ("OWNER#",),
+        },
+        models=("s3:GetObject", "s3:PutObject"),
+    ),
+    # the estimates' serverless endpoint: reads an owner's model (services.estimates)
+    "estimates": StoreAccess(
+        table=("dynamodb:GetItem", "dynamodb:Query"),
+        families={"dynamodb:GetItem": ("OWNER#",), "dynamodb:Query": ("OWNER#",)},
+        models=("s3:GetObject",),
+    ),
 }
-"""Function (its name's last part, `stratigos-<stage>-<name>`) -> its store actions."""
+"""Function or role (its name's last part, `stratigos-<stage>-<name>`; `pipeline`: the search
+pipeline's steps, `estimates`: the estimates' endpoint) -> its store actions."""
 
 PURGE_DOCUMENT_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions")
+PURGE_MODEL_ACTIONS = ("s3:DeleteObject",)
+"""What the purge calls on the model-artifacts bucket's `strategy-models/`: the file of a version
+whose number another writer took."""
 """What the purge (`Store.purge_deleted`, the cleanup function's) calls on the documents bucket:
 a deleted document's original, every version of it. On the table and the results bucket the
 cleanup's role holds item- and object-level read, write and delete (its retention scans)."""

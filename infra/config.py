@@ -124,6 +124,10 @@ class StageConfig:
     """Most jobs running at once (the SQS event source's maximum concurrency, >= 2)."""
     job_max_receive_count: int = 3
     """Deliveries of a job message before it moves to the dead-letter queue."""
+    estimates_memory_mb: int = 3072
+    """Memory of the instant estimates' serverless endpoint (1024 to 6144, in steps of 1024)."""
+    estimates_max_concurrency: int = 5
+    """Estimates the serverless endpoint answers at once (1 to 200); more are throttled."""
     # API
     api_memory_mb: int = 2048
     api_throttle_rate: float = 50.0
@@ -242,9 +246,9 @@ class StageConfig:
     and RTO of each in docs/DEPLOY.md)."""
     bucket_replication: bool = False
     """S3 Replication (with Replication Time Control: 99.99 % of objects within 15 minutes,
-    delete markers included) of the market-data, documents and results buckets into buckets of
-    the replica stack, and the API key pepper replicated there by Secrets Manager (needs
-    `replica_region`). An update of the buckets: safe to turn on for a deployed stage."""
+    delete markers included) of the market-data, documents, results and model-artifacts buckets
+    into buckets of the replica stack, and the API key pepper replicated there by Secrets
+    Manager (needs `replica_region`). An update of the buckets: safe to turn on for a deployed stage."""
     table_replicas: Literal["off", "global", "manual"] = "off"
     """Replicas of the three tables in `replica_region` (needs it), replicated within seconds:
     `global`, the tables are DynamoDB global tables (`AWS::DynamoDB::GlobalTable`) with their
@@ -279,6 +283,14 @@ class StageConfig:
             raise ValueError(
                 f"worker_max_concurrency={self.worker_max_concurrency} must be in 2..1000 "
                 "(the SQS event source's limits)"
+            )
+        if self.estimates_memory_mb not in range(1024, 6145, 1024):
+            raise ValueError(
+                f"estimates_memory_mb={self.estimates_memory_mb} must be 1024, 2048, ... or 6144"
+            )
+        if not 1 <= self.estimates_max_concurrency <= 200:
+            raise ValueError(
+                f"estimates_max_concurrency={self.estimates_max_concurrency} must be in 1..200"
             )
         if self.tracing not in ("off", "xray"):
             raise ValueError(f"tracing={self.tracing!r} must be 'off' or 'xray'")
@@ -540,6 +552,7 @@ STAGES: dict[str, StageConfig] = {
         waf_rate_limit_per_5min=5000,
         worker_max_concurrency=50,
         sagemaker_instance_count=4,
+        estimates_max_concurrency=20,
         max_azs=3,  # seed 002: three availability zones
         nat_gateways=3,  # one per zone: losing a zone does not cut the others' egress
         backup=True,

@@ -32,7 +32,9 @@ _WHERE = r"(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d+)"
 """An ARN's region and account: literal, or the pseudo parameters of an environment-agnostic
 synthesis."""
 
-_REPLICA_BUCKET = r"stratigos-[a-z0-9-]+-replica-(market|documents|results)-(<AWS::AccountId>|\d+)"
+_REPLICA_BUCKET = (
+    r"stratigos-[a-z0-9-]+-replica-(market|documents|results|models)-(<AWS::AccountId>|\d+)"
+)
 """A replica bucket's name (`infra.stacks.replication.replica_bucket_name`)."""
 
 WILDCARDS: tuple[tuple[str, str], ...] = (
@@ -74,7 +76,7 @@ WILDCARDS: tuple[tuple[str, str], ...] = (
         "functions get documents/*: tests/infra/test_recovery.py)",
     ),
     (
-        rf"Resource::arn:<AWS::Partition>:s3:::{_REPLICA_BUCKET}(/(versions|incoming|review|documents))?/\*",
+        rf"Resource::arn:<AWS::Partition>:s3:::{_REPLICA_BUCKET}(/(versions|incoming|review|documents|strategy-models|pipelines/search))?/\*",
         "objects of one of the stage's replica buckets (S3 Replication writes them; a failover's "
         "functions use them as the stage's own, with the same prefixes)",
     ),
@@ -98,6 +100,11 @@ WILDCARDS: tuple[tuple[str, str], ...] = (
     (
         r"Resource::.*DocumentsBucket[0-9A-F]{8}.*/documents/\*",
         "the documents library's originals (one prefix of its own bucket)",
+    ),
+    (
+        r"Resource::.*ModelArtifactsBucket[0-9A-F]{8}.*/(strategy-models/)?\*",
+        "the owners' strategy model versions (one prefix of its own bucket, per owner below "
+        "it); every version of the bucket only for S3 Replication's role",
     ),
     (
         r"Resource::.*AuditBucket[0-9A-F]{8}.*/(config/)?\*",
@@ -147,6 +154,19 @@ WILDCARDS: tuple[tuple[str, str], ...] = (
     (
         rf"Resource::arn:<AWS::Partition>:logs:{_WHERE}:log-group:/aws/sagemaker/ProcessingJobs:\*",
         "SageMaker's log group of processing jobs (one stream per job)",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:sagemaker:{_WHERE}:processing-job/pipelines-\*",
+        "the processing jobs SageMaker Pipelines starts for the search pipeline's steps (it names "
+        "them pipelines-<execution>-<step>-...; the only pipeline the role runs is the stage's)",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:sagemaker:{_WHERE}:pipeline/stratigos-[a-z0-9-]+-search/execution/\*",
+        "the executions of the stage's search pipeline (one id per run)",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:logs:{_WHERE}:log-group:/aws/sagemaker/Endpoints/\*",
+        "SageMaker's log groups of endpoints (the estimates' endpoint writes its own)",
     ),
     (
         rf"Resource::arn:<AWS::Partition>:sagemaker:{_WHERE}:processing-job/stratigos-[a-z0-9-]+-batch-\*",

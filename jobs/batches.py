@@ -62,6 +62,7 @@ __all__ = [
     "make_shards",
     "path_means",
     "run_shard",
+    "scenario_data",
     "worker_name",
 ]
 
@@ -236,7 +237,9 @@ def clear_input_cache() -> None:
         _CACHE.clear()
 
 
-def _scenario_data(inputs: Inputs) -> ScenarioData:
+def scenario_data(inputs: Inputs) -> ScenarioData:
+    """The scenario `inputs` rebuild, cached in this process by their content hash (the last
+    `INPUT_CACHE_SIZE`)."""
     key = inputs.cache_key()
     with _CACHE_LOCK:
         found = _CACHE.get(key)
@@ -258,7 +261,7 @@ def evaluate_shard(shard: BatchShard, *, host: str = "") -> ShardResult:
     configs); backends call `run_shard`, which wraps them in `ShardError`.
     """
     started = time.perf_counter()
-    data = _scenario_data(shard.inputs)
+    data = scenario_data(shard.inputs)
     name = shard.scenario
     means, sharpe = evaluate_path_means(
         list(shard.configs), {name: data}, safe=shard.safe, vol_model=shard.vol_model

@@ -15,6 +15,10 @@ Inside the container (paths relative to `--root`, default `/`):
   failed, `<name>.error.json` (`{"shard_id", "file", "host", "reason"}`), and
   `_hosts/<current_host>.json` listing the files this host processed.
 
+`python -m jobs.entrypoint serve` (how SageMaker starts a serving container: the image's entry
+point with the argument `serve`) hands over to the module `SERVE_MODULE` names, the instant
+estimates' serving entry point (its `main`), found by name: `jobs/` never imports `api/`.
+
 A failing shard does not stop the others: its error file reports it and the backend raises
 `ShardError` when collecting. The exit status is 0 once every shard file was processed, 1 when
 the input directory is missing or the output cannot be written, 2 for bad arguments.
@@ -38,6 +42,9 @@ from settings.files import write_atomic
 INPUT_DIR = "opt/ml/processing/input"
 OUTPUT_DIR = "opt/ml/processing/output"
 RESOURCE_CONFIG = "opt/ml/config/resourceconfig.json"
+SERVE = "serve"
+SERVE_MODULE = "api.estimates_endpoint"
+"""The serving entry point `serve` starts (its `main()`)."""
 RESULT_SUFFIX = ".result.json"
 ERROR_SUFFIX = ".error.json"
 HOSTS_DIR = "_hosts"
@@ -148,6 +155,12 @@ def process(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == [SERVE]:
+        import importlib
+
+        serve: Any = importlib.import_module(SERVE_MODULE)
+        return int(serve.main(arguments[1:]))
     parser = argparse.ArgumentParser(
         prog="python -m jobs.entrypoint",
         description="Evaluate the sweep-batch shards of this SageMaker Processing instance.",
@@ -164,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="take every n-th shard by host position (for FullyReplicated inputs)",
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     try:
         summary = process(
             args.root,

@@ -30,6 +30,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "settings.groups.api": (
         "ApiSettings",
         "CognitoSettings",
+        "EstimatesEndpointSettings",
     ),
     "settings.groups.bedrock": ("BedrockSettings",),
     "settings.groups.compute": (
@@ -89,7 +90,7 @@ if TYPE_CHECKING:
         setting_fields,
     )
     from settings.groups.alpaca import AlpacaSettings
-    from settings.groups.api import ApiSettings, CognitoSettings
+    from settings.groups.api import ApiSettings, CognitoSettings, EstimatesEndpointSettings
     from settings.groups.bedrock import BedrockSettings
     from settings.groups.compute import ComputeSettings, RaySettings, SageMakerSettings
     from settings.groups.datasets import DatasetSettings

@@ -83,6 +83,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "AccountSnapshot",
         "SnapshotPosition",
     ),
+    "store.strategy_models": ("StrategyModelVersion",),
     "store.threads": ("ChatThread",),
 }
 
@@ -134,4 +135,5 @@ if TYPE_CHECKING:
     from store.results import Result, Trial
     from store.retention import CleanupReport
     from store.snapshots import AccountSnapshot, SnapshotPosition
+    from store.strategy_models import StrategyModelVersion
     from store.threads import ChatThread

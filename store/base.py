@@ -46,6 +46,7 @@ from store.reports import ReportRepository
 from store.results import ResultRepository
 from store.retention import RetentionRepository
 from store.snapshots import SnapshotRepository
+from store.strategy_models import StrategyModelRepository
 from store.threads import ThreadRepository
 
 WRITE_CHECK_OWNER = "system"
@@ -79,6 +80,7 @@ class Store(
     ReportRepository,
     SnapshotRepository,
     IVHistoryRepository,
+    StrategyModelRepository,
 ):
     """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
     results cache, API keys, deployments, execution queues, ledgers, executions (fills and order statuses written together), ledger exports,

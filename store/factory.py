@@ -38,6 +38,7 @@ def open_store(
             api_key_pepper=pepper,
             clock=clock,
             documents_bucket=config.documents_s3_bucket,
+            model_artifacts_bucket=config.model_artifacts_s3_bucket,
         )
     from store.sqlite import SQLiteStore
 

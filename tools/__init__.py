@@ -25,6 +25,7 @@ the search's). The package's names are imported on first use:
 | loss_probability | P[loss beyond a threshold over a horizon] per scenario |
 | backtest_weights | given weights on a rebalancing cadence with costs |
 | compare_portfolios | several portfolios in one table |
+| estimate_strategy | the owner's strategy model's estimate of a configuration (a model estimate) |
 
 The chat's memory tools (`remember_fact`, `recall_memories`, `forget_memory`) are bound to an
 owner instead: `tools.memory.memory_tools(owner, store)`; the documentation tool
@@ -86,6 +87,7 @@ TOOL_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tools.stress:stress_tools", ("stress_test", "loss_probability")),
     ("tools.weight_backtests:weight_backtest_tools", ("backtest_weights",)),
     ("tools.comparisons:comparison_tools", ("compare_portfolios",)),
+    ("tools.strategy_estimates:strategy_estimate_tools", ("estimate_strategy",)),
 )
 """Each module's tool factory ("module:function") and the names of the tools it returns, in
 `build_tools`' order."""

@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "serve": "api.cli.serve:serve_command",
     "mcp": "api.cli.mcp:mcp_command",
     "eval": "api.cli.evals:eval_command",
+    "estimate": "api.cli.estimate:estimate_command",
 }
 """Command -> "module:function" running it; the module is imported when its command runs, so
 one command never loads another's dependencies (and `--help` loads none)."""

@@ -22,8 +22,12 @@ def open_local_store() -> Any:
 
 
 def run_job(request: Any, key: str | None, sink: Any) -> tuple[str, dict[str, Any]]:
-    """Submit the request as an optimization job and run it here; (job id, result)."""
+    """Submit the request as an optimization job and run it here; (job id, result). The
+    strategy model learns the run's trials meanwhile on a thread of its own
+    (`services.strategy_model.wait_for_learning` waits for it)."""
     from graphs.job_handlers import run_job_here
     from store.factory import open_store
 
-    return run_job_here(open_store(), LOCAL_OWNER, request, sink=sink, idempotency_key=key)
+    return run_job_here(
+        open_store(), LOCAL_OWNER, request, sink=sink, idempotency_key=key, learning="background"
+    )

@@ -56,7 +56,11 @@ def optimize_command(args: argparse.Namespace) -> int:
         else:
             run_id, result = run_job(_with_profile(request), args.key, renderer.handle)
     renderer.close()
-    return _reported(args, run_id, result, run_directory(run_id))
+    code = _reported(args, run_id, result, run_directory(run_id))
+    from services.strategy_model import wait_for_learning
+
+    wait_for_learning()  # the strategy model learnt the run's trials while the reports were written
+    return code
 
 
 def resume_command(args: argparse.Namespace) -> int:
@@ -187,6 +191,10 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
         from graphs.request import describe_space
 
         lines.append(f"  search space: {describe_space(space)}")
+    if "warm_start" in result:
+        from services.warm_starts import describe_warm_start
+
+        lines.append(f"  start: {describe_warm_start(result['warm_start'])}")
     best = result.get("best")
     if best:
         lines.append(f"  best: {best_line(best)}")

@@ -19,6 +19,7 @@ from api.cli.arguments import (
     utc_time,
 )
 from api.cli.deploy_parser import add_deploy_parser
+from api.cli.estimate import add_estimate_parser
 from api.cli.evals import add_eval_parser
 from api.cli.market_data import add_market_data_parser
 from api.cli.memory import add_memory_parser
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_market_data_parser,
         add_profile_parser,
         add_eval_parser,
+        add_estimate_parser,
         _serve_parser,
         _mcp_parser,
     ):
@@ -105,6 +107,12 @@ def _optimize_parsers(commands: Any) -> None:
     optimize.add_argument(
         "--key",
         help="idempotency key: submitting the same key again shows that job instead of a new run",
+    )
+    optimize.add_argument(
+        "--cold",
+        action="store_true",
+        help="start cold: not from your strategy model's most promising configurations "
+        "(the request's warm_start: false)",
     )
     add_request_flags(optimize)
     _trace_options(optimize)

@@ -347,8 +347,8 @@ def _data_end() -> str:
 
 def request_from_args(args: argparse.Namespace) -> OptimizationRequest:
     """The optimization request of `stratigos optimize`'s arguments: `--request FILE` (else the
-    defaults), then `--trials`, `--paths` and the request flags; a `UsageError` naming each
-    problem's field, the flag that set it and the file."""
+    defaults), then `--trials`, `--paths`, `--cold` and the request flags; a `UsageError`
+    naming each problem's field, the flag that set it and the file."""
     from pydantic import ValidationError
 
     from graphs.request import OptimizationRequest
@@ -363,6 +363,8 @@ def request_from_args(args: argparse.Namespace) -> OptimizationRequest:
         data.setdefault("budget", {})["max_trials"] = args.trials
     if args.paths is not None:
         data["n_paths"] = args.paths
+    if getattr(args, "cold", False):
+        data["warm_start"] = False
     data, set_by = apply_request_flags(data, args)
     if "end" not in data:
         data["end"] = _data_end()

@@ -49,6 +49,7 @@ TOOL_ANNOTATIONS: dict[str, types.ToolAnnotations] = {
     "backtest_strategy": READ_ONLY,
     "backtest_weights": READ_ONLY,
     "compare_portfolios": READ_ONLY,
+    "estimate_strategy": READ_ONLY,
     "portfolio_risk_report": READ_ONLY,
     "stress_test": READ_ONLY,
     "loss_probability": READ_ONLY,

@@ -24,6 +24,7 @@ from api.routes import (
     optimizations,
     portfolios,
     profile,
+    strategy_estimates,
     threads,
     unversioned_analysis,
     unversioned_portfolios,
@@ -33,6 +34,7 @@ from api.routes import (
 ROUTERS: list[APIRouter] = [
     health.router,
     optimizations.router,
+    strategy_estimates.router,
     deployments.router,
     deployment_events.router,
     hedges.router,

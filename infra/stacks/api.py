@@ -123,6 +123,8 @@ class ApiStack(Stack):
                 "STRATIGOS_API_JOB_WORKERS": "0",
                 "STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url,
                 "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
+                # estimates are answered by the serverless endpoint (infra.stacks.estimates_endpoint)
+                "STRATIGOS_API_ESTIMATES_ENDPOINT_NAME": compute.estimates.name,
                 "AWS_LWA_INVOKE_MODE": "response_stream",
                 "AWS_LWA_PORT": LWA_PORT,
                 "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
@@ -150,6 +152,7 @@ class ApiStack(Stack):
         grant_research_index(self.function, foundation)  # index, search (the chat too), delete
         grant_memory(self.function, foundation)  # the chat's long-term memory, /v1/memories
         compute.job_queue.grant_send_messages(self.function)
+        compute.estimates.grant_invoke(self.function)  # that endpoint only
         compute.execution.grant_broker_keys(self.function)  # checks an owner's Alpaca account
         self.bedrock_resources = grant_bedrock(self.function, config, self)
         self.embedding_resources = grant_embedding(self.function, config, self)

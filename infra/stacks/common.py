@@ -22,6 +22,7 @@ from infra.access import (
     CHECKPOINT_ACTIONS,
     CHECKPOINT_OBJECT_ACTIONS,
     PURGE_DOCUMENT_ACTIONS,
+    PURGE_MODEL_ACTIONS,
     STORE_ACCESS,
 )
 from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, model_resource_arns
@@ -31,6 +32,9 @@ from infra.stacks.foundation import FoundationStack, removal_policy
 
 DOCUMENTS_PREFIX = "documents/"
 """Key prefix of the documents library's originals (`store.aws.documents`)."""
+MODELS_PREFIX = "strategy-models/"
+"""Key prefix of the owners' strategy model versions in the model-artifacts bucket
+(`store.aws.strategy_models.OBJECT_PREFIX`: `strategy-models/<owner>/<file>`)."""
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """Build context of every image: the repository root (its `.dockerignore` trims it)."""
 DOCKER_DIR = "infra/docker"
@@ -180,6 +184,8 @@ def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         # every function that opens the store names the documents bucket, so none can fall back
         # to the results bucket; only the API (`infra.access`) can touch it
         "STRATIGOS_STORE_DOCUMENTS_S3_BUCKET": foundation.documents_bucket.bucket_name,
+        # likewise the model-artifacts bucket: only the API and the worker may use it
+        "STRATIGOS_STORE_MODEL_ARTIFACTS_S3_BUCKET": foundation.model_artifacts_bucket.bucket_name,
         "STRATIGOS_STORE_AWS_REGION": region,
         "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id,
         "STRATIGOS_MODEL_PROVIDER": "bedrock",
@@ -248,7 +254,8 @@ def grant_store(
     grantee: iam.IGrantable, foundation: FoundationStack, *, graphs: bool = True
 ) -> None:
     """Item-level read/write on the store table (its scan included) and objects of the results
-    bucket, `PURGE_DOCUMENT_ACTIONS` on the documents bucket, and read of the API key pepper (no
+    bucket, `PURGE_DOCUMENT_ACTIONS` on the documents bucket, `PURGE_MODEL_ACTIONS` on the
+    model-artifacts bucket's strategy models, and read of the API key pepper (no
     table or bucket administration): the cleanup's, whose retention scans and whose purge
     removes what owners deleted. `graphs`: instead the worker's store actions
     (`grant_store_access`), the checkpoints (`grant_checkpoints`) and read of the market data
@@ -261,13 +268,15 @@ def grant_store(
     foundation.store_table.grant_read_write_data(grantee)
     foundation.results_bucket.grant_read_write(grantee)
     grant_documents(grantee, foundation, PURGE_DOCUMENT_ACTIONS)
+    grant_models(grantee, foundation, PURGE_MODEL_ACTIONS)
     grant_pepper_read(grantee, foundation)
 
 
 def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, name: str) -> None:
     """The store actions `infra.access.STORE_ACCESS[name]` declares for the function `name`,
     each on its resource (the table, narrowed to its partition-key families where it names
-    them; the indexes; the results bucket's objects; `documents/*` of the documents bucket),
+    them; the indexes; the results bucket's objects; `documents/*` of the documents bucket;
+    `strategy-models/*` of the model-artifacts bucket),
     the stage's key through DynamoDB and S3 only, and read of the API key pepper."""
     access = STORE_ACCESS[name]
     table = foundation.store_table.table_arn
@@ -294,9 +303,22 @@ def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, nam
         resources = [foundation.results_bucket.arn_for_objects("*")]
         add(iam.PolicyStatement(actions=list(access.results), resources=resources))
     grant_documents(grantee, foundation, access.documents)
-    if access.results or access.documents:
+    grant_models(grantee, foundation, access.models)
+    if access.results or access.documents or access.models:
         grant_key(grantee, foundation, "s3", OBJECT_KEY_ACTIONS)
     grant_pepper_read(grantee, foundation)
+
+
+def grant_models(
+    grantee: iam.IGrantable, foundation: FoundationStack, actions: Sequence[str]
+) -> None:
+    """`actions` on the `strategy-models/*` objects of the model-artifacts bucket (none when
+    `actions` is empty); the key is granted by the caller."""
+    if actions:
+        resources = [foundation.model_artifacts_bucket.arn_for_objects(f"{MODELS_PREFIX}*")]
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(actions), resources=resources)
+        )
 
 
 def grant_documents(

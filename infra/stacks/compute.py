@@ -15,6 +15,10 @@
   its logs and metrics. Nothing else.
 - Processing image (ECR asset): `infra/docker/processing.Dockerfile`, entry point
   `python -m jobs.entrypoint`.
+- The search pipeline on SageMaker Pipelines (`infra.stacks.search_pipeline`: the pipeline
+  `stratigos-<stage>-search`, its execution and steps' roles; the worker may start its
+  executions) and the instant estimates' serverless endpoint (`infra.stacks.estimates_endpoint`:
+  `stratigos-<stage>-estimates`, which the API invokes), both in the processing image.
 """
 
 from __future__ import annotations
@@ -47,11 +51,13 @@ from infra.stacks.common import (
     queue_with_dead_letters,
     research_index_uri,
 )
+from infra.stacks.estimates_endpoint import EstimatesEndpoint
 from infra.stacks.execution import OrderExecution
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.network import NetworkStack, placement
 from infra.stacks.notifications import EmailNotifications
 from infra.stacks.scheduler import ScheduleTicks
+from infra.stacks.search_pipeline import SearchPipeline
 
 WORKER_TIMEOUT = Duration.minutes(15)
 WORKER_HANDLER = "jobs.lambda_handlers.sqs_worker"
@@ -126,6 +132,17 @@ class ComputeStack(Stack):
         if config.compute_backend == "sagemaker":
             self._grant_processing_jobs(foundation)
         self._deployed_strategies(foundation)
+        self.search_pipeline = SearchPipeline(
+            self,
+            "SearchPipeline",
+            config=config,
+            foundation=foundation,
+            image=self.processing_image,
+            worker=self.worker,
+        )
+        self.estimates = EstimatesEndpoint(
+            self, "Estimates", config=config, foundation=foundation, image=self.processing_image
+        )
 
     def _worker_environment(self, foundation: FoundationStack) -> dict[str, str]:
         """The worker's settings: the base ones, the research index and, when sweeps run on

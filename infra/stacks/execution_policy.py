@@ -42,6 +42,7 @@ SERVICE_ACTIONS: dict[str, tuple[str, ...]] = {
     "AWS::Logs::": ("logs:*",),
     "AWS::Route53::": ("route53:*",),
     "AWS::S3::": ("s3:*",),
+    "AWS::SageMaker::": ("sagemaker:*",),
     "AWS::SES::": ("ses:*",),
     "AWS::SNS::": ("sns:*",),
     "AWS::SQS::": ("sqs:*",),

@@ -26,14 +26,18 @@
   `checkpoints/`, `STRATIGOS_STORE_CHECKPOINT_S3_BUCKET`, which never move); research index
   (`STRATIGOS_RESEARCH_INDEX_URI`, `s3://<bucket>/index`): the LanceDB tables of the documents'
   chunks and vectors, read on every search, so never versioned nor moved out of Standard (a
-  table rewrites and deletes its own files). All KMS-encrypted
-  with the stage's key (bucket keys), public access blocked, TLS only.
+  table rewrites and deletes its own files); model artifacts
+  (`STRATIGOS_STORE_MODEL_ARTIFACTS_S3_BUCKET`): the owners' strategy model versions under
+  `strategy-models/<owner>/` (each version a new object, never rewritten; versioned where the
+  results bucket is, for AWS Backup and replication, noncurrent versions expiring after
+  `documents_noncurrent_days`). All KMS-encrypted with the stage's key (bucket keys), public
+  access blocked, TLS only.
 - Secret `stratigos-<stage>/api-key-pepper`: a generated value keyed into API key hashes.
-- Replication (`infra.stacks.replication`): with `bucket_replication` the market-data, documents
-  and results buckets (then all versioned) replicate into the replica region and the pepper is
-  replicated there; with `table_replicas=global` the three tables are DynamoDB global tables
-  (`AWS::DynamoDB::GlobalTable`, construct ids `StoreGlobalTable`, ... of their own) with a
-  replica there (deletion protection and point-in-time recovery as here, the replica key).
+- Replication (`infra.stacks.replication`): with `bucket_replication` the market-data, documents,
+  results and model-artifacts buckets (then all versioned) replicate into the replica region and
+  the pepper is replicated there; with `table_replicas=global` the three tables are DynamoDB
+  global tables (`AWS::DynamoDB::GlobalTable`, construct ids `StoreGlobalTable`, ... of their
+  own) with a replica there (deletion protection and point-in-time recovery as here, the replica key).
 - `failover`: deployed in the replica region, the stack creates no key, table or replicated
   bucket and no pepper: it imports the replicas (the key by the ARN the replica stack keeps in
   SSM, the tables and the pepper by name, the buckets by their replica names) and creates only
@@ -314,8 +318,9 @@ class FoundationStack(Stack):
         )
 
     def _buckets(self) -> None:
-        """The market data, results, offload, documents and research index buckets (lifecycle
-        rules as the module docstring says) and their names as stack outputs."""
+        """The market data, results, offload, documents, model-artifacts and research index
+        buckets (lifecycle rules as the module docstring says) and their names as stack
+        outputs."""
         config = self.config
         # AWS Backup copies and S3 replicates only versioned buckets
         versioned = config.backup or config.bucket_replication
@@ -346,6 +351,14 @@ class FoundationStack(Stack):
                     abort_incomplete_uploads(),
                 ],
             ),
+            "models": self._bucket(
+                "ModelArtifactsBucket",
+                versioned=versioned,
+                lifecycle_rules=[
+                    *([expire_noncurrent(config.documents_noncurrent_days)] if versioned else []),
+                    abort_incomplete_uploads(),
+                ],
+            ),
         }
         self._name_buckets(self._replicated)
 
@@ -359,11 +372,13 @@ class FoundationStack(Stack):
         )
 
     def _name_buckets(self, replicated: Mapping[str, s3.IBucket]) -> None:
-        """`market_data_bucket`, `documents_bucket` and `results_bucket` from `replicated`
-        (by kind), and every bucket's name as a stack output."""
+        """`market_data_bucket`, `documents_bucket`, `results_bucket` and
+        `model_artifacts_bucket` from `replicated` (by kind), and every bucket's name as a stack
+        output."""
         self.market_data_bucket: s3.IBucket = replicated["market"]
         self.documents_bucket: s3.IBucket = replicated["documents"]
         self.results_bucket: s3.IBucket = replicated["results"]
+        self.model_artifacts_bucket: s3.IBucket = replicated["models"]
         self._outputs()
 
     def _import_replicas(self) -> None:
@@ -410,6 +425,7 @@ class FoundationStack(Stack):
             ("ResultsBucketName", self.results_bucket),
             ("OffloadBucketName", self.offload_bucket),
             ("DocumentsBucketName", self.documents_bucket),
+            ("ModelArtifactsBucketName", self.model_artifacts_bucket),
             ("ResearchIndexBucketName", self.research_index_bucket),
         ):
             CfnOutput(self, name, value=bucket.bucket_name)

@@ -3,8 +3,8 @@ region.
 
 - Vault `stratigos-<stage>` (the stage's KMS key) and plan `stratigos-<stage>` with two rules over
   the store, checkpoint and memory tables (besides their point-in-time recovery, 35 days to the
-  second) and the market-data, documents and results buckets (AWS Backup needs versioning: those
-  three are versioned where backup is on): `hourly`, every hour on the hour, kept
+  second) and the market-data, documents, results and model-artifacts buckets (AWS Backup needs
+  versioning: those four are versioned where backup is on): `hourly`, every hour on the hour, kept
   `backup_hourly_retention_days` (2), and `daily` at 05:00 UTC, kept `backup_retention_days`
   (35). The offload bucket (scratch and in-flight checkpoints) and the research index (rebuilt
   from the documents) are not backed up.
@@ -99,6 +99,7 @@ class RecoveryStack(Stack):
                 foundation.market_data_bucket,
                 foundation.documents_bucket,
                 foundation.results_bucket,
+                foundation.model_artifacts_bucket,
             )
         ]
         self.selection = self.plan.add_selection(

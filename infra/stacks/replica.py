@@ -10,7 +10,7 @@ into it:
   a failover deployment reads.
 - With `backup`: the vault `stratigos-<stage>-replica` that receives a copy of every backup.
 - With `bucket_replication`: the buckets `stratigos-<stage>-replica-<kind>-<account>` (kinds
-  `market`, `documents`, `results`), versioned, encrypted with the replica key (bucket keys),
+  `market`, `documents`, `results`, `models`), versioned, encrypted with the replica key (bucket keys),
   private, TLS only, their access logs in the stack's own log bucket; a version made noncurrent
   (by a replicated delete marker) expires after `documents_noncurrent_days`; the market-data
   replica sends its events to EventBridge (ingestion, after a failover).

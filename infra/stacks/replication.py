@@ -1,11 +1,12 @@
 """Replication of a stage's data into its replica region (`replica_region`), the side in the
 stage's own region, and the names both sides share.
 
-`replicate_buckets` gives the foundation stack's market-data, documents and results buckets their
+`replicate_buckets` gives the foundation stack's market-data, documents, results and
+model-artifacts buckets their
 replication rule: every object and delete marker, Replication Time Control (99.99 % of objects
 within 15 minutes, with its metrics), KMS-encrypted objects re-encrypted with the replica key,
 through the role `stratigos-<stage>-replication` (assumed by S3 for this account only: read the
-three buckets' versions for replication, replicate into the three replicas, decrypt with the
+four buckets' versions for replication, replicate into the four replicas, decrypt with the
 stage's key through S3 there and encrypt with the replica key through S3 in the replica region).
 Deletions of one version are not replicated (S3 never does): the documents library's delete
 leaves a delete marker for that reason (`store.aws.documents`). `replicate_secret` replicates the
@@ -23,9 +24,10 @@ from constructs import Construct
 
 from infra.config import StageConfig
 
-REPLICATED = ("market", "documents", "results")
-"""The kinds of bucket replicated (the three the backup plan also covers): market data,
-documents' originals, results. The offload bucket (scratch, in-flight checkpoints) and the
+REPLICATED = ("market", "documents", "results", "models")
+"""The kinds of bucket replicated (the four the backup plan also covers): market data,
+documents' originals, results, the owners' strategy models (model artifacts: their items in the
+store table are replicated too, and an item never lists a missing object). The offload bucket (scratch, in-flight checkpoints) and the
 research index (rebuilt from the documents) are not."""
 REPLICATION_MINUTES = 15
 """Replication Time Control's threshold: S3 replicates 99.99 % of objects within it."""
@@ -87,7 +89,7 @@ def replicate_buckets(
         scope,
         "ReplicationRole",
         role_name=f"{config.prefix}-replication",
-        description="S3 Replication of the market-data, documents and results buckets",
+        description="S3 Replication of the market-data, documents, results and model buckets",
         assumed_by=iam.ServicePrincipal(
             "s3.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": account}}
         ),

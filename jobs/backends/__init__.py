@@ -30,6 +30,7 @@ __all__ = [
     "RemoteJobError",
     "ShardError",
     "WorkerCrashedError",
+    "backend_for_search",
     "backend_from_settings",
 ]
 
@@ -57,3 +58,12 @@ def backend_from_settings(
 
         return SageMakerBackend.from_config(base)
     raise BackendUnavailableError(f"unknown compute backend {base.backend!r}")
+
+
+def backend_for_search(config: ComputeSettings) -> ComputeBackend | None:
+    """Where a search sends its batches: the backend `config` names, or None to evaluate them
+    in the searching process when it is `local` without `workers` (its threads already evaluate
+    a batch's scenarios in parallel: the engine releases the GIL)."""
+    if config.backend == "local" and not config.workers:
+        return None
+    return backend_from_settings(config)

@@ -91,6 +91,10 @@ class SearchRun:
     scored again with this run's objective and constraints (their metric columns are kept), so
     tightening the constraints re-judges earlier trials without evaluating them again.
 
+    `first`: searched-field values proposed before the method's own (a warm start: configurations
+    learnt from earlier searches); they take the first trials and count against the budget, and
+    TPE then learns from them as from any trial. Grid search ignores them (it evaluates its grid).
+
     TPE: each batch rebuilds an Optuna study from the trials so far (values, and the largest
     constraint margin as its constraint) with a `TPESampler` seeded from (seed, batch index), then
     asks `batch_size` trials.
@@ -110,6 +114,7 @@ class SearchRun:
         safe: float = 0.02,
         trials: Sequence[Mapping[str, Any]] = (),
         vol_model: ImpliedVolModel | None = None,
+        first: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.space = as_search_space(space)
         scen = as_scenarios(scenarios)
@@ -136,6 +141,7 @@ class SearchRun:
         self._planned: list[dict[str, Any]] | None = None
         if method in ("grid", "random"):
             self._planned = self._plan()
+        self.first = [] if method == "grid" else self._checked_first(first)
         self.rows: list[dict[str, Any]] = []
         for batch_index, batch in group_by_batch(trials):
             configs = [self.space.config({n: row[n] for n in self.space.names}) for row in batch]
@@ -181,9 +187,15 @@ class SearchRun:
         n = min(self.batch_size, self.total - len(self.rows))
         if n <= 0:
             return []
+        done = len(self.rows)
+        head = [dict(p) for p in self.first[done : done + n]]
+        rest = n - len(head)
+        if rest <= 0:
+            return head
         if self._planned is not None:
-            return self._planned[len(self.rows) : len(self.rows) + n]
-        return self._propose_tpe(n)
+            start = max(done - len(self.first), 0)
+            return head + self._planned[start : start + rest]
+        return head + self._propose_tpe(rest)
 
     def configs(self, params: Sequence[Mapping[str, Any]]) -> list[StrategyConfig]:
         """The `StrategyConfig`s of a batch of searched-field values."""
@@ -250,6 +262,20 @@ class SearchRun:
             self.rows.append(row)
             new.append(row)
         return new
+
+    def _checked_first(self, first: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """`first` as searched-field values of this space, at most the budget; a
+        `SearchSpaceError` naming the proposal that lacks a field or lies outside its range."""
+        searched = self.space.searched
+        checked = []
+        for i, params in enumerate(list(first)[: self.budget]):
+            for name, param in searched.items():
+                if name not in params or not param.contains(params[name]):
+                    raise SearchSpaceError(
+                        f"first[{i}].{name}: {params.get(name)!r} is not in the search space"
+                    )
+            checked.append({name: params[name] for name in searched})
+        return checked
 
     def _plan(self) -> list[dict[str, Any]]:
         rng = np.random.default_rng(np.random.SeedSequence(self.seed))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -119,8 +120,15 @@ class FloatRange:
         return self.points(self.grid_points or DEFAULT_GRID_POINTS)
 
     def contains(self, value: Any) -> bool:
-        """True when `value` lies in [low, high]."""
-        return bool(self.low <= float(value) <= self.high)
+        """True when `value` lies in [low, high] (and on its steps when it has one)."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return False
+        if not self.low <= float(value) <= self.high:
+            return False
+        if self.step is None:
+            return True
+        steps = (float(value) - self.low) / self.step
+        return bool(abs(steps - round(steps)) <= 1e-9 * max(1.0, abs(steps)))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly description."""
@@ -197,8 +205,11 @@ class IntRange:
         return self.points(self.grid_points)
 
     def contains(self, value: Any) -> bool:
-        """True when `value` lies in [low, high]."""
-        return bool(self.low <= value <= self.high)
+        """True when `value` is an integer on low, low + step, ..., high."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            return False
+        number = int(value)
+        return bool(self.low <= number <= self.high and (number - self.low) % self.step == 0)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly description."""

@@ -42,6 +42,34 @@ class CognitoSettings(SettingsGroup):
     )
 
 
+class EstimatesEndpointSettings(SettingsGroup):
+    """Where the API's instant estimates are computed: in its own process (the default), or by
+    the strategy model's SageMaker serverless endpoint (`services.estimate_endpoint`)."""
+
+    env_prefix: ClassVar[str] = "STRATIGOS_API_ESTIMATES_"
+
+    endpoint_name: str | None = Field(
+        default=None,
+        description="The SageMaker endpoint that answers POST /v1/strategy-estimates (a deployed "
+        "stack names its serverless endpoint, stratigos-<stage>-estimates); unset: the API "
+        "computes estimates in its own process.",
+    )
+    endpoint_url: str | None = Field(
+        default=None,
+        description="Address of the SageMaker Runtime API (unset: AWS's in aws_region), e.g. a "
+        "local serving container.",
+    )
+    aws_region: str | None = Field(
+        default=None, description="Region of the endpoint (unset: the process's AWS region)."
+    )
+    timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds to wait for the endpoint's answer (a serverless endpoint that has "
+        "scaled to zero starts a container first).",
+    )
+
+
 class ApiSettings(SettingsGroup):
     """Who the HTTP API (api/) accepts, how much and from which browser pages."""
 
@@ -49,6 +77,10 @@ class ApiSettings(SettingsGroup):
 
     cognito: CognitoSettings = Field(
         default_factory=CognitoSettings, description="Cognito bearer tokens."
+    )
+    estimates: EstimatesEndpointSettings = Field(
+        default_factory=EstimatesEndpointSettings,
+        description="Where instant estimates are computed.",
     )
     jwks_cache_seconds: float = Field(default=3600.0, gt=0, description="Seconds.")
     max_body_bytes: int = Field(

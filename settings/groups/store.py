@@ -69,6 +69,10 @@ class StoreSettings(SettingsGroup):
         default=None,
         description="Bucket for the documents library's originals (default: store_s3_bucket).",
     )
+    model_artifacts_s3_bucket: str | None = Field(
+        default=None,
+        description="Bucket for the owners' strategy models (default: store_s3_bucket).",
+    )
 
     @property
     def table_name(self) -> str:

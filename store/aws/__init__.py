@@ -23,6 +23,7 @@ from store.aws.purge import AwsPurge
 from store.aws.reports import AwsReports
 from store.aws.retention import AwsRetention
 from store.aws.snapshots import AwsSnapshots
+from store.aws.strategy_models import AwsStrategyModels
 from store.aws.table import EVENTS_PER_TRANSACTION, boto_config
 from store.aws.threads import AwsThreads
 
@@ -50,6 +51,7 @@ class AWSStore(
     AwsReports,
     AwsSnapshots,
     AwsIVHistory,
+    AwsStrategyModels,
 ):
     """The `Store` on DynamoDB (`table_name`) and S3 (`bucket`).
 
@@ -57,5 +59,6 @@ class AWSStore(
     `max_attempts`, `connect_timeout` and `read_timeout` (seconds) bound how long an unreachable
     endpoint takes to report `StoreUnavailableError`; results larger than `inline_limit_bytes`
     (UTF-8 JSON) go to S3; `api_key_pepper` is the secret of API key hashes; `clock` gives "now";
-    `documents_bucket` holds the documents library's originals (default: `bucket`).
+    `documents_bucket` holds the documents library's originals (default: `bucket`);
+    `model_artifacts_bucket` the owners' strategy models (default: `bucket`).
     """

@@ -26,11 +26,12 @@ def create_tables(
     endpoint_url: str | None = None,
     session: boto3.session.Session | None = None,
     documents_bucket: str | None = None,
+    model_artifacts_bucket: str | None = None,
 ) -> None:
     """Create the store's table (with `gsi1`, `gsi2` and TTL on `ttl`), the bucket, if named the
-    LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`) and the documents bucket
-    (versioned, as in the cloud) — for tests and development; production creates them with the
-    CDK stack. Existing resources are left alone."""
+    LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`), the documents bucket
+    (versioned, as in the cloud) and the model-artifacts bucket — for tests and development;
+    production creates them with the CDK stack. Existing resources are left alone."""
     session = session or boto3.session.Session(region_name=region)
     config = boto_config(max_attempts=2)
     ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
@@ -45,7 +46,7 @@ def create_tables(
             _create_table(ddb, table_name, "pk", "sk", STORE_INDEXES)
         if checkpoint_table and checkpoint_table not in existing:
             _create_table(ddb, checkpoint_table, "PK", "SK")
-        _create_buckets(s3, region, bucket, documents_bucket)
+        _create_buckets(s3, region, bucket, documents_bucket, model_artifacts_bucket)
     except (ClientError, BotoCoreError) as exc:
         raise StoreUnavailableError(f"cannot create {table_name} / s3://{bucket}: {exc}") from exc
 
@@ -86,11 +87,18 @@ def _key_schema(partition: str, sort: str) -> list[dict[str, str]]:
     ]
 
 
-def _create_buckets(s3: Any, region: str, bucket: str, documents_bucket: str | None) -> None:
-    """`bucket` and `documents_bucket` (versioned when it is a bucket of its own), unless they
-    exist."""
+def _create_buckets(
+    s3: Any,
+    region: str,
+    bucket: str,
+    documents_bucket: str | None,
+    model_artifacts_bucket: str | None = None,
+) -> None:
+    """`bucket`, `documents_bucket` (versioned when it is a bucket of its own) and
+    `model_artifacts_bucket`, unless they exist."""
     buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    for name in dict.fromkeys(b for b in (bucket, documents_bucket) if b):
+    named = (bucket, documents_bucket, model_artifacts_bucket)
+    for name in dict.fromkeys(b for b in named if b):
         if name in buckets:
             continue
         if region == "us-east-1":

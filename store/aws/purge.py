@@ -54,6 +54,13 @@ class AwsPurge(AwsDocuments):
             self._call("purge_deleted", self.s3.delete_object, Bucket=self.bucket, Key=s3_key)
         for s3_key in purge.documents:
             self._delete_all_versions("purge_deleted", s3_key)
+        for s3_key in purge.models:
+            self._call(
+                "purge_deleted",
+                self.s3.delete_object,
+                Bucket=self.model_artifacts_bucket,
+                Key=s3_key,
+            )
         for partition in purge.partitions:
             items = self._query("purge_deleted", partition, deleted=True)
             self._batch_delete("purge_deleted", [(i["pk"], i["sk"]) for i in items])

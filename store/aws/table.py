@@ -177,10 +177,12 @@ class AwsTable(Store):
         clock: Clock = utc_now,
         session: boto3.session.Session | None = None,
         documents_bucket: str | None = None,
+        model_artifacts_bucket: str | None = None,
     ) -> None:
         self.table = table_name
         self.bucket = bucket
         self.documents_bucket = documents_bucket or bucket
+        self.model_artifacts_bucket = model_artifacts_bucket or bucket
         self.region = region
         self.endpoint_url = endpoint_url
         self.inline_limit_bytes = inline_limit_bytes

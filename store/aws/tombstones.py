@@ -32,12 +32,14 @@ of a failed write, `AwsTable._put_object_then_item`, or of a refused job complet
 class Purge:
     """What the purge of a tombstone removes besides the tombstone itself: objects of the
     results bucket (`results`, keys), objects of the documents bucket with every version of
-    them (`documents`, keys) and every item of whole partitions (`partitions`, partition keys
-    a deleted thing owns alone, e.g. a document's chunks)."""
+    them (`documents`, keys), every item of whole partitions (`partitions`, partition keys
+    a deleted thing owns alone, e.g. a document's chunks) and objects of the model-artifacts
+    bucket (`models`, keys: a strategy model's file whose version number another writer took)."""
 
     results: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
     partitions: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """The compact JSON of the `purge` attribute."""
@@ -46,6 +48,7 @@ class Purge:
                 "results": list(self.results),
                 "documents": list(self.documents),
                 "partitions": list(self.partitions),
+                **({"models": list(self.models)} if self.models else {}),
             },
             separators=(",", ":"),
         )
@@ -58,6 +61,7 @@ class Purge:
             tuple(data.get("results", ())),
             tuple(data.get("documents", ())),
             tuple(data.get("partitions", ())),
+            tuple(data.get("models", ())),
         )
 
 

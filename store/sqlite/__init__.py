@@ -22,6 +22,7 @@ from store.sqlite.profiles import SqliteProfiles
 from store.sqlite.reports import SqliteReports
 from store.sqlite.retention import SqliteRetention
 from store.sqlite.snapshots import SqliteSnapshots
+from store.sqlite.strategy_models import SqliteStrategyModels
 from store.sqlite.threads import SqliteThreads
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
@@ -47,6 +48,7 @@ class SQLiteStore(
     SqliteReports,
     SqliteSnapshots,
     SqliteIVHistory,
+    SqliteStrategyModels,
 ):
     """The `Store` on one SQLite file.
 

@@ -31,6 +31,7 @@ from store.errors import ConflictError, NotFoundError, StoreGoneError, StoreUnav
 from store.sqlite.agent_crons_schema import AGENT_CRONS_TABLE
 from store.sqlite.owned_orders_schema import ORDERS_BY_OWNER
 from store.sqlite.schema_setup import set_up_schema
+from store.sqlite.strategy_models_schema import STRATEGY_MODELS_TABLE
 from store.sqlite.trading_day_schema import TRADING_DAY_TABLES
 
 MIGRATIONS: list[tuple[int, str]] = [
@@ -375,6 +376,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     TRADING_DAY_TABLES,
     ORDERS_BY_OWNER,
     AGENT_CRONS_TABLE,
+    STRATEGY_MODELS_TABLE,
 ]
 """(version, SQL script) pairs: a database at version N gets every script of a higher version,
 in version order (gaps in the numbering are allowed)."""

@@ -2,13 +2,14 @@
 Makefile and installed by `make mcp-inspector`), a client nobody here wrote, against `stratigos
 mcp` over stdio and `/mcp` of a real `stratigos serve` (two processes) over HTTP.
 
-It lists the twenty tools with their annotations and finds no portability problem in their
+It lists the twenty-one tools with their annotations and finds no portability problem in their
 schemas (`--strict`); over HTTP it calls every read-only tool with its optional arguments, typed
 on its command line as a person types them (`key=value`, lists and objects as JSON), each call in
 a process of its own, and each answer shows the argument took effect. Every optional argument of
 every read-only tool is given in some call. Over stdio (the same tools, a new `stratigos mcp`
 process for each call) it makes the ids and reads each kind of id in a call: ids built by one
-process are found by the next through their recipes (`api.mcp.artifacts`)."""
+process are found by the next through their recipes (`api.mcp.artifacts`). Over HTTP the owner
+has a strategy model (one small search taught it) for `estimate_strategy` to answer from."""
 
 from __future__ import annotations
 
@@ -57,9 +58,13 @@ def _close(value: float, expected: float) -> bool:
 
 
 UNIVERSE3 = '["AAPL","JNJ","KO"]'
+SEARCH = "s1"
+"""The run id of the search that taught the HTTP test's owner their strategy model."""
 WEIGHTS = '{"AAPL":0.6,"KO":0.4}'
 
 CALLS = (
+    Call("estimate_strategy", {"config": '{"target_vol":0.12}', "run_id": SEARCH, "scenarios": '["bear"]'},
+         lambda d: d["label"] == "model estimate" and d["config"]["target_vol"] == 0.12 and d["search"]["run_id"] == SEARCH and list(d["scenarios"]) == ["bear"]),
     Call("market_statistics", {"universe": '["AAPL","KO","XOM"]', "start": "2019-01-01", "end": "2021-12-31"},
          lambda d: set(d["per_asset"]) == {"AAPL", "KO", "XOM"} and d["date_range"]["end"] == "2021-12-31"),
     Call("search_research", {"query": "defensive stocks", "k": "2", "document_ids": '["{doc}"]'},
@@ -198,7 +203,7 @@ def list_and_call(target: list[str], env: dict[str, str], calls: tuple[Call, ...
     code, listed = run_inspector(target, ["--method", "tools/list", "--strict"], env)
     assert code == 0, listed
     tools = {tool["name"]: tool for tool in listed["tools"]}
-    assert len(tools) == 20 and set(tools) == set(TOOL_ANNOTATIONS)
+    assert len(tools) == 21 and set(tools) == set(TOOL_ANNOTATIONS)
     for name, tool in tools.items():
         assert tool["annotations"] == TOOL_ANNOTATIONS[name].model_dump(exclude_none=True), name
     read_only = {name for name, tool in tools.items() if tool["annotations"]["readOnlyHint"]}
@@ -252,6 +257,7 @@ def test_over_stdio_ids_made_by_one_process_are_found_by_the_next(
 def test_over_http_every_read_only_tool_takes_its_optional_arguments(
     inspector: Path, tmp_path: Path
 ) -> None:
+    _teach(tmp_path / "data", "alice")
     with serving(tmp_path / "data", ["alice"]) as (base, keys, _):
         headers = {"x-api-key": keys["alice"]}
         with httpx.Client(base_url=base, headers=headers, timeout=CALL_SECONDS) as http:
@@ -262,6 +268,17 @@ def test_over_http_every_read_only_tool_takes_its_optional_arguments(
         IDS["doc"] = uploaded.json()["id"]
         target = [f"{base}/mcp", "--transport", "http", "--header", f"x-api-key: {keys['alice']}"]
         list_and_call(target, _environment(tmp_path / "unused"), CALLS)
+
+
+def _teach(data_dir: Path, owner: str) -> None:
+    """`owner`'s strategy model in `data_dir`'s store, learnt from one small search (`SEARCH`),
+    as `stratigos optimize` teaches it."""
+    from graphs.search_pipeline import run_search_pipeline
+    from settings import ModelSettings, Settings
+    from tests.services.test_strategy_model import _request
+
+    settings = Settings(data_dir=data_dir, models=ModelSettings(provider="offline"))
+    run_search_pipeline(_request(1), run_id=SEARCH, owner=owner, settings=settings)
 
 
 def _document_id(printed: str) -> str:

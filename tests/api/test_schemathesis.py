@@ -57,6 +57,10 @@ BEYOND_THE_SCHEMA = {
     "the data; a target the frontier reaches",
     "POST /v1/optimizations": "universe, dates, scenarios, search space and objective fit the "
     "market data and one another",
+    "POST /v1/strategy-estimates": "the configuration's fields are StrategyConfig's and fit "
+    "it; the scenarios are the search's",
+    "POST /v1/threads/{thread_id}/approve": "changes (request fields, any JSON) under the "
+    "text rule",
     "POST /v1/ideas": "horizon_days or horizon_until; tickers of the data",
     "PATCH /v1/ideas/{idea_id}": "horizon_days or horizon_until; tickers of the data; If-Match "
     "agrees with the body's version",

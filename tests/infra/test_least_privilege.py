@@ -27,6 +27,7 @@ from infra.access import (
     CHECKPOINT_ACTIONS,
     CHECKPOINT_OBJECT_ACTIONS,
     PURGE_DOCUMENT_ACTIONS,
+    PURGE_MODEL_ACTIONS,
     STORE_ACCESS,
     WS_CONNECTIONS,
 )
@@ -74,6 +75,8 @@ def test_the_api_holds_exactly_what_its_code_calls(code: StoreCode) -> None:
     assert needs.index == set(access.index)
     assert needs.results == set(access.results)
     assert needs.documents == set(access.documents)
+    assert needs.models == set(access.models)
+    assert "put_strategy_model" in methods and "strategy_model_bytes" in methods
     for action, families in declared_families("api").items():
         assert needs.families[action] == families, action
     assert "dynamodb:Scan" not in needs.table
@@ -86,6 +89,7 @@ def test_the_websocket_function_holds_exactly_what_its_code_calls(code: StoreCod
     access = STORE_ACCESS["ws"]
     assert needs.table == set(access.table) and not needs.index
     assert not needs.results and not needs.documents and not access.results
+    assert not needs.models and not access.models
     families = declared_families("ws")
     for action in access.table:
         assert needs.families[action] >= {f.split("#")[0] + "#" for f in families[action]}
@@ -119,10 +123,14 @@ def test_the_worker_holds_every_store_action_but_the_scan_and_the_purge(
     access = STORE_ACCESS["worker"]
     assert needs.table == set(access.table) and needs.index == set(access.index)
     assert needs.results == set(access.results)
-    assert not {a for a in (*needs.table, *needs.results) if "Delete" in a}
+    assert needs.models == set(access.models)
+    assert not {a for a in (*needs.table, *needs.results, *needs.models) if "Delete" in a}
     assert not access.documents  # the documents are the API's (tests/infra/test_stacks.py)
-    # and the cleanup's purge: a deleted document's original, every version of it
-    assert code.needs({"purge_deleted"}).documents == set(PURGE_DOCUMENT_ACTIONS)
+    # and the cleanup's purge: a deleted document's original, every version of it, and the file
+    # of a strategy model version another writer took
+    purge = code.needs({"purge_deleted"})
+    assert purge.documents == set(PURGE_DOCUMENT_ACTIONS)
+    assert purge.models == set(PURGE_MODEL_ACTIONS)
 
 
 def test_the_derivation_has_teeth(code: StoreCode) -> None:
@@ -131,6 +139,24 @@ def test_the_derivation_has_teeth(code: StoreCode) -> None:
     code.methods["get_job"].operations.add("ddb.restore_table_to_point_in_time")
     with pytest.raises(KeyError, match="restore_table_to_point_in_time"):
         code.needs({"get_job"})
+
+
+def test_the_strategy_models_are_on_their_own_bucket_and_prefix(code: StoreCode) -> None:
+    """The strategy models' S3 calls are on the model-artifacts bucket, not the results bucket,
+    and the roles' prefix is where the store keys them."""
+    from infra.stacks.common import MODELS_PREFIX
+    from store.aws.strategy_models import OBJECT_PREFIX
+
+    writes = code.needs({"put_strategy_model"})
+    assert writes.models == {"s3:PutObject"}  # the loser's file goes to the purge
+    assert not writes.results and not writes.documents
+    assert "dynamodb:PutItem" in writes.table and writes.families["dynamodb:PutItem"] == {"OWNER#"}
+    assert code.needs({"strategy_model_bytes"}).models == {"s3:GetObject"}
+    assert not code.needs({"latest_strategy_model", "list_strategy_models"}).models
+    # other objects stay where they are (a report's key helper shares its name with the models')
+    others = code.needs({"dataset_bytes", "report_bytes", "document_bytes"})
+    assert not others.models and others.results == {"s3:GetObject"} and others.documents
+    assert MODELS_PREFIX == OBJECT_PREFIX
 
 
 def test_the_checkpoint_grants_are_what_the_saver_calls() -> None:
@@ -147,15 +173,18 @@ def test_the_checkpoint_grants_are_what_the_saver_calls() -> None:
 
 
 def store_statements(template: dict[str, Any], stage: str, name: str) -> list[dict[str, Any]]:
-    """The statements of the function `name`'s role that name the store table or the results
-    bucket."""
+    """The statements of the function `name`'s role that name the store table, the results
+    bucket or the model-artifacts bucket."""
     role = {"Ref": role_of(template, f"stratigos-{stage}-{name}")}
     return [
         statement
         for policy in identity_policies(template).values()
         if role in policy["Properties"].get("Roles", [])
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if any(k in json.dumps(statement["Resource"]) for k in ("StoreTable", "ResultsBucket"))
+        if any(
+            k in json.dumps(statement["Resource"])
+            for k in ("StoreTable", "ResultsBucket", "ModelArtifactsBucket")
+        )
     ]
 
 
@@ -172,7 +201,7 @@ def test_the_roles_hold_the_declaration_and_nothing_more(
         for action in as_list(statement["Action"]):
             granted.setdefault(action, []).append(keys.get("dynamodb:LeadingKeys"))
             assert action != "dynamodb:Scan" and "Delete" not in action
-    expected = {*access.table, *access.index, *access.results}
+    expected = {*access.table, *access.index, *access.results, *access.models}
     assert set(granted) == expected
     for action, families in access.families.items():
         assert granted[action] == [[f"{family}*" for family in families]], action

@@ -306,7 +306,7 @@ def test_production_backs_up_its_tables_and_versioned_buckets(synthesized: Synth
     selection = one(raw, "AWS::Backup::BackupSelection")["BackupSelection"]
     chosen = json.dumps(selection["Resources"])
     for name in ("StoreTable", "CheckpointTable", "MemoryTable", "MarketDataBucket",
-                 "DocumentsBucket", "ResultsBucket"):  # fmt: skip
+                 "DocumentsBucket", "ResultsBucket", "ModelArtifactsBucket"):  # fmt: skip
         assert name in chosen
     assert "OffloadBucket" not in chosen and "ResearchIndexBucket" not in chosen
     vault = one(raw, "AWS::Backup::BackupVault")

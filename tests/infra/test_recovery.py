@@ -33,7 +33,12 @@ from tests.support.cfn_templates import (
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
 TABLES = {"Store": "store", "Checkpoint": "checkpoints", "Memory": "memories"}
-BUCKETS = {"MarketDataBucket": "market", "DocumentsBucket": "documents", "ResultsBucket": "results"}
+BUCKETS = {
+    "MarketDataBucket": "market",
+    "DocumentsBucket": "documents",
+    "ResultsBucket": "results",
+    "ModelArtifactsBucket": "models",
+}
 REPLICA_KEY = f"arn:aws:kms:{REPLICA_REGION}:{ACCOUNT}:alias/stratigos-{OPTIONS}-replica"
 FAILOVER = {
     "replica_region": REPLICA_REGION,
@@ -91,7 +96,7 @@ def test_a_deployed_stage_keeps_its_tables_and_a_new_instance_gets_global_tables
     assert "StoreGlobalTable" in worker and "StoreTable" not in worker
 
 
-def test_the_three_buckets_replicate_within_15_minutes_into_their_replicas(
+def test_the_replicated_buckets_replicate_within_15_minutes_into_their_replicas(
     synthesized: Synthesized,
 ) -> None:
     options = synthesized.templates[OPTIONS]["foundation"]
@@ -122,7 +127,7 @@ def test_the_three_buckets_replicate_within_15_minutes_into_their_replicas(
         assert render(target["EncryptionConfiguration"]) == {"ReplicaKmsKeyID": REPLICA_KEY}
         assert target["ReplicationTime"] == {"Status": "Enabled", "Time": {"Minutes": 15}}
         assert target["Metrics"] == {"Status": "Enabled", "EventThreshold": {"Minutes": 15}}
-    assert replicated == 3
+    assert replicated == len(BUCKETS)
     for bucket in resources(synthesized.templates["prod"]["foundation"], "AWS::S3::Bucket"):
         props = synthesized.templates["prod"]["foundation"]["Resources"][bucket]["Properties"]
         assert "ReplicationConfiguration" not in props
@@ -270,6 +275,10 @@ def test_a_failover_runs_the_stage_in_the_replica_region_on_its_replicas(
     assert env["STRATIGOS_STORE_S3_BUCKET"] == f"stratigos-prod-replica-results-{ACCOUNT}"
     assert (
         env["STRATIGOS_STORE_DOCUMENTS_S3_BUCKET"] == f"stratigos-prod-replica-documents-{ACCOUNT}"
+    )
+    assert (
+        env["STRATIGOS_STORE_MODEL_ARTIFACTS_S3_BUCKET"]
+        == f"stratigos-prod-replica-models-{ACCOUNT}"
     )
     assert env["STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID"] == "stratigos-prod/api-key-pepper"
     granted = json.dumps(render(identity_policies(templates["compute"])))

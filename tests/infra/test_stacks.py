@@ -30,6 +30,7 @@ from tests.support.cfn_templates import (
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
 DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "secretsmanager", "bedrock", "sagemaker", "sns")
+SAGEMAKER_ROLES = {"SearchPipelineStepRole": "pipeline", "EstimatesRole": "estimates"}
 ALLOWED_ON_ANY_RESOURCE = {
     "xray:PutTraceSegments",  # X-Ray accepts no resource-level permissions
     "xray:PutTelemetryRecords",
@@ -245,8 +246,8 @@ def test_foundation_buckets_encrypted_private_tls_only(
     key_id = next(iter(resources(raw, "AWS::KMS::Key")))
     buckets = resources(raw, "AWS::S3::Bucket")
     logs = {k for k in buckets if k.startswith("AccessLogsBucket")}
-    # market data, results, offload, documents, research index; and their access logs
-    assert len(buckets) == 6 and len(logs) == 1
+    # market data, results, offload, documents, model artifacts, research index; their access logs
+    assert len(buckets) == 7 and len(logs) == 1
     (log_bucket,) = logs
     for name, bucket in buckets.items():
         if name != log_bucket:  # every bucket logs its accesses to the access-log bucket
@@ -382,6 +383,75 @@ def test_every_function_names_the_documents_bucket_and_only_the_api_and_the_purg
                         bucket = resource
                     assert "DocumentsBucket" in bucket["Fn::ImportValue"], resource
     assert functions >= 4  # api, websocket, worker, cleanup (and the rest that open the store)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_model_artifacts_bucket_is_the_api_s_and_the_worker_s(
+    synthesized: Synthesized, stage: str
+) -> None:
+    """The owners' strategy models have a bucket of their own (the stage's key, versioned where
+    the results bucket is, so backed up and replicated with it, its name an output); every
+    function that opens the store names it (none falls back to the results bucket); only the API,
+    the worker, the search pipeline's steps and the estimates' endpoint hold statements on it:
+    exactly what their code calls (`infra.access`), on `strategy-models/*` objects only."""
+    foundation = synthesized.templates[stage]["foundation"]
+    (props,) = [
+        v["Properties"]
+        for k, v in resources(foundation, "AWS::S3::Bucket").items()
+        if k.startswith("ModelArtifactsBucket")
+    ]
+    (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert encryption["BucketKeyEnabled"] is True
+    assert props["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    (results,) = [
+        v["Properties"]
+        for k, v in resources(foundation, "AWS::S3::Bucket").items()
+        if k.startswith("ResultsBucket")
+    ]
+    assert props.get("VersioningConfiguration") == results.get("VersioningConfiguration")
+    rules = {r["Id"] for r in props["LifecycleConfiguration"]["Rules"]}
+    assert "abort-incomplete-uploads" in rules
+    assert all("Transitions" not in r for r in props["LifecycleConfiguration"]["Rules"])
+    output = foundation["Outputs"]["ModelArtifactsBucketName"]["Value"]
+    assert output["Ref"].startswith("ModelArtifactsBucket")
+    holders = set()
+    functions = 0
+    for kind in KINDS:
+        raw = synthesized.templates[stage][kind]
+        function_of_role = {}
+        for fn in resources(raw, "AWS::Lambda::Function").values():
+            function_of_role[fn["Properties"]["Role"]["Fn::GetAtt"][0]] = fn["Properties"].get(
+                "FunctionName"
+            )
+            env = fn["Properties"].get("Environment", {}).get("Variables", {})
+            if env.get("STRATIGOS_STORE_BACKEND") != "aws":
+                continue
+            functions += 1
+            named = json.dumps(env["STRATIGOS_STORE_MODEL_ARTIFACTS_S3_BUCKET"])
+            assert "ModelArtifactsBucket" in named
+        for policy in identity_policies(raw).values():
+            stmts = [
+                s
+                for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                if "ModelArtifactsBucket" in json.dumps(s["Resource"])
+            ]
+            if not stmts:
+                continue
+            (role,) = policy["Properties"]["Roles"]
+            function = function_of_role.get(role["Ref"])
+            own = str(function).removeprefix(f"stratigos-{stage}-")
+            name = SAGEMAKER_ROLES.get(role["Ref"][:-8], own)  # SageMaker's by logical id
+            assert name in ("api", "worker", "pipeline", "estimates"), (kind, role, function)
+            holders.add(name)
+            assert actions_of(stmts) == set(STORE_ACCESS[name].models)
+            for stmt in stmts:
+                for resource in as_list(stmt["Resource"]):
+                    bucket, pattern = resource["Fn::Join"][1]
+                    assert pattern == "/strategy-models/*", resource
+                    assert "ModelArtifactsBucket" in bucket["Fn::ImportValue"], resource
+    assert holders == {"api", "worker", "pipeline", "estimates"}
+    assert functions >= 4
 
 
 @pytest.mark.parametrize("stage", STAGES)

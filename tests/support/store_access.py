@@ -15,8 +15,9 @@
 - `direct_store_calls`: the store methods some modules call on a receiver named `store` (the
   WebSocket function's `api.ws_gateway` and `api.auth`, whose handler holds the store so).
 - `StoreCode.needs`: the IAM actions of a set of methods, per resource: the table, its indexes,
-  the results bucket's objects, the documents bucket's objects (the S3 calls of a method that
-  reaches `store.aws.documents`).
+  the results bucket's objects, the model-artifacts bucket's objects (the S3 calls of a method
+  that reaches a body naming `self.model_artifacts_bucket`), the documents bucket's objects (of
+  a method that reaches `store.aws.documents`).
   A boto3 call with no entry in `DYNAMODB` / `S3` fails the derivation (map it first).
 """
 
@@ -64,6 +65,19 @@ S3 = {
 }
 """boto3 S3 operation -> the IAM actions it needs."""
 _FAMILY = re.compile(r"^([A-Z]+#)")
+BUCKETS = {"bucket": "results", "documents_bucket": "documents", "model_artifacts_bucket": "models"}
+"""The store's bucket attributes -> the resource of `Needs` their objects are."""
+
+
+def _s3_operation(node: ast.expr) -> str | None:
+    """The operation `node` names when it is ``<x>.s3.<op>``."""
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "s3"
+    ):
+        return node.attr
+    return None
 
 
 @dataclass
@@ -78,6 +92,12 @@ class Method:
     index: bool = False
     versions: bool = False
     """It names `VersionId` (so its S3 deletions delete versions: `s3:DeleteObjectVersion`)."""
+    models: bool = False
+    """It reads `self.model_artifacts_bucket` other than as a call's ``Bucket=`` (so its S3
+    calls are on the model-artifacts bucket)."""
+    placed: set[tuple[str, str]] = field(default_factory=set)
+    """S3 operations whose call names its bucket (``Bucket=self.documents_bucket``): (the
+    operation, `BUCKETS`' resource), attributed to that resource alone."""
     modules: set[str] = field(default_factory=set)
 
 
@@ -89,6 +109,7 @@ class Needs:
     index: frozenset[str]
     results: frozenset[str]
     documents: frozenset[str]
+    models: frozenset[str]
     families: dict[str, frozenset[str]]
     """Table action -> the partition-key families the methods using it name."""
 
@@ -129,7 +150,17 @@ class StoreCode:
     def _read(self, function: ast.FunctionDef, module: str) -> None:
         method = self.methods[function.name]
         method.modules.add(module)
+        placed: set[int] = set()  # the nodes of operations and buckets a call places
         for node in ast.walk(function):
+            if isinstance(node, ast.Call):
+                bucket = next((k.value for k in node.keywords if k.arg == "Bucket"), None)
+                if isinstance(bucket, ast.Attribute) and bucket.attr in BUCKETS:
+                    for named in (node.func, *node.args):
+                        if (op := _s3_operation(named)) is not None:
+                            method.placed.add((op, BUCKETS[bucket.attr]))
+                            placed.update((id(named), id(bucket)))
+            if id(node) in placed:
+                continue
             if (
                 isinstance(node, ast.Attribute)
                 and isinstance(node.value, ast.Attribute)
@@ -150,6 +181,12 @@ class StoreCode:
                         method.operations.add(f"tx.{name}")
             if isinstance(node, ast.keyword) and node.arg == "IndexName":
                 method.index = True
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "model_artifacts_bucket"
+                and isinstance(node.ctx, ast.Load)
+            ):
+                method.models = True
             if isinstance(node, ast.Constant) and node.value == "VersionId":
                 method.versions = True
             if isinstance(node, ast.Constant) and node.value == "DeleteRequest":
@@ -179,6 +216,8 @@ class StoreCode:
             merged.families |= method.families
             merged.index |= method.index
             merged.versions |= method.versions
+            merged.models |= method.models
+            merged.placed |= method.placed
             merged.modules |= method.modules
             todo.extend(method.calls)
         return merged
@@ -189,6 +228,7 @@ class StoreCode:
         index: set[str] = set()
         results: set[str] = set()
         documents: set[str] = set()
+        models: set[str] = set()
         families: dict[str, set[str]] = defaultdict(set)
         for name in names:
             done = self.closure(name)
@@ -203,10 +243,13 @@ class StoreCode:
                     if op == "query" and done.index:
                         index.add("dynamodb:Query")
                 else:
-                    bucket = documents if in_documents else results
+                    bucket = models if done.models else documents if in_documents else results
                     bucket.update(S3[op])
                     if op.startswith("delete") and done.versions:
                         bucket.add("s3:DeleteObjectVersion")
+            for op, resource in done.placed:
+                bucket = {"results": results, "documents": documents, "models": models}[resource]
+                bucket.update(S3[op])
             table |= own
             for action in own:
                 families[action] |= done.families
@@ -215,6 +258,7 @@ class StoreCode:
             frozenset(index),
             frozenset(results),
             frozenset(documents),
+            frozenset(models),
             {action: frozenset(found) for action, found in families.items()},
         )
 

@@ -1,0 +1,47 @@
+"""`POST /v1/strategy-estimates`: how a strategy configuration would do in the scenarios of one
+of the caller's searches, estimated by the caller's strategy model in milliseconds
+(`services.estimates`; docs/strategy-model.md#instant-estimates). Every answer is labelled
+"model estimate" and carries its prediction interval; nothing is simulated. A caller without a
+model, or naming a search that is not theirs, gets 404; a bad configuration or scenario 422
+naming the field. Where the settings name the strategy model's SageMaker endpoint
+(`STRATIGOS_API_ESTIMATES_ENDPOINT_NAME`, a deployed stack's) the endpoint computes the answer
+for the authenticated owner (`services.estimate_endpoint`); an endpoint that cannot answer is a
+503 (`UNAVAILABLE`: try again) or a 502 (`BAD_GATEWAY`: it failed), never an estimate."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.context import Caller, Ctx
+from api.errors import ApiError, field_errors
+from api.schemas.strategy_estimates import StrategyEstimateIn, StrategyEstimateOut
+
+router = APIRouter(prefix="/v1", tags=["strategy-model"])
+
+
+@router.post(
+    "/strategy-estimates",
+    response_model=StrategyEstimateOut,
+    summary="Estimate a configuration with your strategy model",
+)
+def estimate(body: StrategyEstimateIn, context: Ctx, caller: Caller) -> StrategyEstimateOut:
+    """The strategy model's estimate of `config` in the scenarios of your search `run_id`
+    (default: the newest it learnt): per scenario the path means of Sharpe, CAGR, volatility,
+    maximum drawdown and 95% CVaR, each with an interval holding the true value with
+    probability `coverage`, labelled "model estimate"."""
+    from services.estimate_endpoint import EstimateEndpointError, estimate
+
+    try:
+        with field_errors("body."):
+            answer = estimate(
+                context.store,
+                context.settings,
+                caller.owner,
+                body.config,
+                run_id=body.run_id,
+                scenarios=body.scenarios,
+            )
+    except EstimateEndpointError as exc:
+        code = "UNAVAILABLE" if exc.status == 503 else "BAD_GATEWAY"
+        raise ApiError(exc.status, code, f"no estimate: {exc.message}") from None
+    return StrategyEstimateOut.model_validate(answer)

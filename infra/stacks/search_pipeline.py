@@ -1,0 +1,223 @@
+"""The search pipeline on SageMaker Pipelines, created by the CDK app (docs/pipeline.md).
+
+- Pipeline `stratigos-<stage>-search` (`AWS::SageMaker::Pipeline`): its definition is
+  `jobs.pipeline.sagemaker_definition.pipeline_definition` (the one generator the tests validate
+  and run step by step), written into the template at synthesis: each step a Processing job
+  in the processing image (`infra/docker/processing.Dockerfile`, built from the lock) running
+  `python -m jobs.pipeline.container --step NAME`, on `sagemaker_instance_type`. A deploy
+  whose definition changed updates the pipeline in place; executions under way keep the
+  definition they started with.
+- Role `stratigos-<stage>-pipeline` (the pipeline's execution role, assumed by SageMaker):
+  creates, watches, stops and tags the pipeline's processing jobs (SageMaker names them
+  `pipelines-<execution>-<step>-...`) and passes the steps' role to SageMaker. Nothing else.
+- Role `stratigos-<stage>-pipeline-steps` (what the steps' code runs as): the run's objects
+  under `pipelines/search/` of the results bucket (SageMaker downloads a step's inputs and
+  uploads its output with it), the market data's versions (read), the owners' strategy
+  models (`strategy-models/*` of the model-artifacts bucket) and their records in the store
+  table as the training step calls them (`infra.access.STORE_ACCESS["pipeline"]`), the API key
+  pepper (read: every process opening the store on AWS reads it), the image, its logs and
+  metrics.
+- The worker may start, watch, retry and stop executions of this pipeline; it writes a run's
+  order and reads its result under that prefix with its store grant on the results bucket's
+  objects (`jobs.pipeline.sagemaker_pipeline.SageMakerPipeline` with `PIPELINE_PREFIX`).
+
+The optimization step evaluates its batches on its instance's cores
+(`STRATIGOS_COMPUTE_BACKEND=local`): a step's role creates no jobs of its own.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.stacks.common import MARKET_DATA_VERSIONS, grant_store_access, market_data_environment
+from infra.stacks.foundation import FoundationStack
+from jobs.pipeline.sagemaker_definition import (
+    PipelineConfig,
+    pipeline_definition,
+    validate_definition,
+)
+
+PIPELINE_PREFIX = "pipelines/search"
+"""Where a run's order and each step's output live in the results bucket:
+`pipelines/search/<run id>/<step>/` (`jobs.pipeline.sagemaker_definition.run_parameters`)."""
+PIPELINE_JOBS = "pipelines-*"
+"""The names SageMaker Pipelines gives the processing jobs of its steps."""
+PROCESSING_LOGS = "/aws/sagemaker/ProcessingJobs:*"
+
+
+def sagemaker_service(scope: Construct) -> iam.ServicePrincipal:
+    """SageMaker, acting for this account only."""
+    account = Stack.of(scope).account
+    return iam.ServicePrincipal(
+        "sagemaker.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": account}}
+    )
+
+
+def grant_logs_and_metrics(role: iam.Role, log_group: str, namespace: str) -> None:
+    """Let a SageMaker job's role write its logs (`log_group` and its streams) and its metrics
+    (the namespace `namespace` only)."""
+    stack = Stack.of(role)
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[
+                stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=log_group,
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+        )
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": namespace}},
+        )
+    )
+
+
+def step_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
+    """The settings of every step's container: the store on AWS (the training step keeps the
+    owner's model in the model-artifacts bucket), the market data, the optimization step's
+    batches on the instance's own cores."""
+    return market_data_environment(config, foundation) | {
+        "STRATIGOS_STORE_BACKEND": "aws",
+        "STRATIGOS_STORE_TABLE_PREFIX": config.table_prefix,
+        "STRATIGOS_STORE_S3_BUCKET": foundation.results_bucket.bucket_name,
+        "STRATIGOS_STORE_DOCUMENTS_S3_BUCKET": foundation.documents_bucket.bucket_name,
+        "STRATIGOS_STORE_MODEL_ARTIFACTS_S3_BUCKET": foundation.model_artifacts_bucket.bucket_name,
+        "STRATIGOS_STORE_AWS_REGION": Stack.of(foundation).region,
+        # every process that opens the store on AWS reads the pepper (the settings insist)
+        "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id,
+        "STRATIGOS_DATA_DIR": "/tmp/stratigos",
+        "STRATIGOS_LOG_FORMAT": "json",
+        "STRATIGOS_COMPUTE_BACKEND": "local",
+    }
+
+
+class SearchPipeline(Construct):
+    """The pipeline, its two roles and the worker's grants (see the module docstring)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        foundation: FoundationStack,
+        image: ecr_assets.DockerImageAsset,
+        worker: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.name = f"{config.prefix}-search"
+        self.step_role = self._step_role(config, foundation, image)
+        self.execution_role = self._execution_role(config)
+        definition = pipeline_definition(
+            PipelineConfig(
+                image_uri=image.image_uri,
+                role_arn=self.step_role.role_arn,
+                instance_type=config.sagemaker_instance_type,
+                environment=step_environment(config, foundation),
+            )
+        )
+        validate_definition(definition)
+        self.definition = definition
+        self.pipeline = sagemaker.CfnPipeline(
+            self,
+            "Pipeline",
+            pipeline_name=self.name,
+            pipeline_display_name=self.name,
+            pipeline_description="Stratigos search: data validation, scenario generation, "
+            "distributed optimization, training, results aggregation",
+            role_arn=self.execution_role.role_arn,
+            pipeline_definition={
+                "PipelineDefinitionBody": Stack.of(self).to_json_string(definition)
+            },
+        )
+        self.pipeline.node.add_dependency(self.execution_role, self.step_role)
+        self.pipeline_arn = Stack.of(self).format_arn(
+            service="sagemaker", resource="pipeline", resource_name=self.name
+        )
+        self._grant_worker(worker)
+
+    def _step_role(
+        self, config: StageConfig, foundation: FoundationStack, image: ecr_assets.DockerImageAsset
+    ) -> iam.Role:
+        role = iam.Role(
+            self,
+            "StepRole",
+            role_name=f"{config.prefix}-pipeline-steps",
+            description="The steps of the Stratigos search pipeline (SageMaker Processing)",
+            assumed_by=sagemaker_service(self),
+        )
+        runs = f"{PIPELINE_PREFIX}/*"
+        foundation.results_bucket.grant_read(role, runs)
+        foundation.results_bucket.grant_put(role, runs)
+        foundation.market_data_bucket.grant_read(role, f"{MARKET_DATA_VERSIONS}/*")
+        grant_store_access(role, foundation, "pipeline")
+        image.repository.grant_pull(role)
+        grant_logs_and_metrics(role, PROCESSING_LOGS, "/aws/sagemaker/ProcessingJobs")
+        return role
+
+    def _execution_role(self, config: StageConfig) -> iam.Role:
+        role = iam.Role(
+            self,
+            "ExecutionRole",
+            role_name=f"{config.prefix}-pipeline",
+            description="Runs the Stratigos search pipeline: its steps' processing jobs",
+            assumed_by=sagemaker_service(self),
+        )
+        stack = Stack.of(self)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:CreateProcessingJob",
+                    "sagemaker:DescribeProcessingJob",
+                    "sagemaker:StopProcessingJob",
+                    "sagemaker:AddTags",
+                ],
+                resources=[
+                    stack.format_arn(
+                        service="sagemaker", resource="processing-job", resource_name=PIPELINE_JOBS
+                    )
+                ],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.step_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        return role
+
+    def _grant_worker(self, worker: lambda_.IFunction) -> None:
+        """The worker starts, watches, retries and stops executions of this pipeline (it writes
+        a run's order and reads its result with its store grant on the results bucket's
+        objects: `SageMakerPipeline.start`, `.result`)."""
+        worker.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sagemaker:StartPipelineExecution"],
+                resources=[self.pipeline_arn],
+            )
+        )
+        worker.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:DescribePipelineExecution",
+                    "sagemaker:RetryPipelineExecution",
+                    "sagemaker:StopPipelineExecution",
+                ],
+                resources=[f"{self.pipeline_arn}/execution/*"],
+            )
+        )

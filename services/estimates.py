@@ -1,0 +1,128 @@
+"""Instant estimates: how a strategy configuration would do in the scenarios of one of the
+owner's searches, from the owner's strategy model (`services.strategy_model`), in
+milliseconds, with a prediction interval, labelled "model estimate" wherever shown
+(docs/strategy-model.md#instant-estimates).
+
+The scenarios are those of a search the model learnt (`run_id`, default the newest): its
+universe, window, scenario regimes, horizon, method and safe rate are the model's features,
+kept in its searches' index, so an estimate reads no market data and simulates nothing. A full
+evaluation of the same configuration in the same scenarios is a search with the configuration
+fixed (`full_evaluation`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from quant.strategy import StrategyConfig
+from quant.strategy_model import METRICS, feature_rows
+from services.errors import InputError, NotFoundInputError
+from services.problems import validation_problems
+from services.strategy_model import owner_model
+
+LABEL = "model estimate"
+"""How every estimate is labelled."""
+
+
+def _config(config: Mapping[str, Any]) -> StrategyConfig:
+    """`config` as a `StrategyConfig` (its defaults for the fields it leaves out), or an
+    `InputError` naming the first bad field (`config.<field>`)."""
+    if not isinstance(config, Mapping):
+        raise InputError("config", "must be an object of StrategyConfig fields")
+    try:
+        return StrategyConfig(**dict(config))
+    except ValidationError as exc:
+        where, problem = validation_problems(exc.errors())[0]
+        raise InputError(f"config.{where}" if where else "config", problem) from None
+    except TypeError as exc:
+        raise InputError("config", str(exc)) from None
+
+
+def _search(searches: Sequence[Mapping[str, Any]], run_id: str | None) -> Mapping[str, Any]:
+    """The model's record of search `run_id` (None: the newest), or `NotFoundInputError`."""
+    if run_id is None:
+        return searches[-1]
+    for search in searches:
+        if search["run_id"] == run_id:
+            return search
+    raise NotFoundInputError(
+        "run_id",
+        f"no search {run_id!r} in your strategy model",
+        f"search {run_id!r} not found among the searches your strategy model learnt",
+    )
+
+
+def estimate_strategy(
+    store: Any,
+    owner: str,
+    config: Mapping[str, Any],
+    *,
+    run_id: str | None = None,
+    scenarios: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The owner's model's estimate of `config` (StrategyConfig fields; the others at their
+    defaults) in the scenarios (`scenarios`, default all) of their search `run_id` (default:
+    the newest the model learnt): per scenario and metric (`quant.strategy_model.METRICS`: path
+    means, Sharpe over the safe rate, CAGR and volatility annualised, drawdown and CVaR as
+    positive losses) the estimate and its interval (`low`, `high`, holding the true path mean
+    with probability `coverage` for configurations like the held-out ones), with the model's
+    version and held-out accuracy. `NotFoundInputError` when the owner has no model yet or no
+    such search; `InputError` for a bad configuration or scenario."""
+    strategy = _config(config)
+    model = owner_model(store, owner)
+    if model is None or model.version is None:
+        raise NotFoundInputError(
+            "run_id",
+            "no strategy model yet",
+            "you have no strategy model yet: it learns from your searches, so run one first",
+        )
+    search = _search(model.searches, run_id)
+    context = search["context"]
+    names = list(context["scenarios"])
+    chosen = names if scenarios is None else list(scenarios)
+    for i, name in enumerate(chosen):
+        if name not in names:
+            raise InputError(
+                f"scenarios.{i}", f"{name!r} is not a scenario of search {search['run_id']}"
+            )
+    if not chosen:
+        raise InputError("scenarios", "name at least one scenario")
+    estimate = model.model.predict(feature_rows([strategy], context, chosen))
+    return {
+        "label": LABEL,
+        "config": strategy.model_dump(mode="json"),
+        "search": {
+            "run_id": search["run_id"],
+            "universe": search["universe"],
+            "start": search["start"],
+            "end": search["end"],
+            "horizon": search["horizon"],
+            "scenario_method": context.get("scenario_method"),
+            "safe_rate": context.get("safe_rate"),
+        },
+        "scenarios": {
+            name: {
+                metric: {
+                    "estimate": float(estimate.value[i, m]),
+                    "low": float(estimate.low[i, m]),
+                    "high": float(estimate.high[i, m]),
+                }
+                for m, metric in enumerate(METRICS)
+            }
+            for i, name in enumerate(chosen)
+        },
+        "coverage": model.model.coverage,
+        "model": {
+            "version": model.version.version,
+            "searches": len(model.searches),
+            "accuracy": model.model.accuracy,
+        },
+        "full_evaluation": (
+            f"this is a {LABEL}, not a simulation: to evaluate the configuration in these "
+            f"scenarios, run a search of run {search['run_id']}'s request with the "
+            "configuration's values fixed in its search space"
+        ),
+    }

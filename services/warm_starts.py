@@ -1,0 +1,247 @@
+"""Warm starts: a new search starts from what its owner's strategy model learnt of earlier
+searches that resemble it (docs/strategy-model.md#warm-starts).
+
+`plan_warm_start(model, search, objective)` picks the earlier searches
+that resemble this one (`resemblance`: the share of tickers in common times the share of the
+window in common, at least `RESEMBLANCE`; the `CLOSEST` highest), then the configurations the
+search evaluates first: the best configuration of each of those searches that lies in this
+search space, then the model's most promising configurations (the candidates: those searches'
+best configurations and `CANDIDATES` seeded draws from the space, ranked by the objective
+computed from the model's estimates for this search's universe, window and scenarios), up to
+`WARM_CONFIGS`. Everything it returns is plain JSON and depends only on the model version and
+the request (its seed included), so the run manifest records it and the same inputs give the
+same configurations.
+
+`warm_start_outcome(plan, trials)` is what the result says: the runs it learnt from, and the
+trials it saved to reach the best objective of the latest cold search of the same search
+(`search_key`: the same tickers, window, scenarios, horizon, paths, method and objective; of
+the same seed, whose scenarios are the same, when there is one) within 1%.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from quant import Objective, SearchSpace
+from quant.metrics import METRICS as ENGINE_METRICS
+from quant.strategy_model import METRICS, feature_rows
+from services.strategy_model import OwnerModel, Search, search_record, trials_to_reach
+
+RESEMBLANCE = 0.3
+"""The least resemblance (shared tickers x shared window) of an earlier search to learn from."""
+CLOSEST = 3
+"""Earlier searches a warm start learns from at most."""
+WARM_CONFIGS = 8
+"""Configurations a warm start evaluates first, at most (never more than a batch)."""
+CANDIDATES = 256
+"""Seeded draws from the search space the model ranks."""
+
+
+def _overlap(first: tuple[date, date], second: tuple[date, date]) -> float:
+    """Days two windows share over the days they span together (0 to 1)."""
+    shared = (min(first[1], second[1]) - max(first[0], second[0])).days
+    spanned = (max(first[1], second[1]) - min(first[0], second[0])).days
+    return max(shared, 0) / spanned if spanned > 0 else 1.0
+
+
+def search_key(record: Mapping[str, Any]) -> dict[str, Any]:
+    """What makes two searches the same search but for their seed: tickers, window,
+    scenarios, horizon, paths, simulation method, objective (of a searches' index record,
+    `services.strategy_model.search_record`)."""
+    return {
+        "universe": sorted(record["universe"]),
+        "start": str(record["start"]),
+        "end": str(record["end"]),
+        "scenarios": sorted(record["scenarios"]),
+        "horizon": int(record["horizon"]),
+        "n_paths": int(record["n_paths"]),
+        "scenario_method": record["context"].get("scenario_method"),
+        "objective": dict(record["objective"]),
+    }
+
+
+def resemblance(record: Mapping[str, Any], search: Mapping[str, Any]) -> float:
+    """How much an earlier search resembles another (both index records), 0 to 1: the share
+    of their tickers in common (Jaccard) times the share of their windows in common; 0 when
+    they share no scenario or use another simulation method."""
+    earlier, now = set(record["universe"]), set(search["universe"])
+    if not earlier or not now or not set(record["scenarios"]) & set(search["scenarios"]):
+        return 0.0
+    if record["context"].get("scenario_method") != search["context"].get("scenario_method"):
+        return 0.0
+    names = len(earlier & now) / len(earlier | now)
+    window = _overlap(
+        (date.fromisoformat(str(record["start"])), date.fromisoformat(str(record["end"]))),
+        (date.fromisoformat(str(search["start"])), date.fromisoformat(str(search["end"]))),
+    )
+    return names * window
+
+
+def _in_space(space: SearchSpace, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """`params` as this space's searched-field values, or None when one is missing or outside."""
+    picked = {}
+    for name, param in space.searched.items():
+        if name not in params or not param.contains(params[name]):
+            return None
+        picked[name] = params[name]
+    return picked
+
+
+def _predicted_objective(
+    model: OwnerModel,
+    space: SearchSpace,
+    candidates: Sequence[Mapping[str, Any]],
+    context: Mapping[str, Any],
+    objective: Objective,
+) -> np.ndarray | None:
+    """The objective of each candidate computed from the model's estimates (None when the
+    objective weighs a metric the model does not estimate)."""
+    if not set(objective.weights) <= set(METRICS) or not candidates:
+        return None
+    scenarios = list(context["scenarios"])
+    rows = feature_rows([space.config(p) for p in candidates], context, scenarios)
+    value = model.model.predict(rows).value.reshape(len(candidates), len(scenarios), len(METRICS))
+    zeros = np.zeros(len(candidates))
+    means = {
+        s: {ENGINE_METRICS[0]: zeros} | {m: value[:, i, j] for j, m in enumerate(METRICS)}
+        for i, s in enumerate(scenarios)
+    }
+    return objective.values(means, scenarios)
+
+
+def plan_warm_start(
+    model: OwnerModel | None,
+    search: Search,
+    objective: Objective,
+    *,
+    batch_size: int,
+) -> dict[str, Any]:
+    """The warm start of a search (see the module docstring): ``{"model": {"version",
+    "sha256", "searches"} | None, "runs": [{"run_id", "resemblance"}], "configs": [searched-field
+    values], "predicted": [objective estimates or None], "reference": the cold search of the
+    same request or None, "note"}``; no configurations when there is no model or no earlier
+    search resembles this one (`note` says which). `search`: the new search before it ran
+    (its request, decisions and context; no trials)."""
+    this = search_record(search)
+    plan: dict[str, Any] = {"model": None, "runs": [], "configs": [], "predicted": []}
+    plan["reference"] = None
+    if model is None or model.version is None:
+        return plan | {
+            "note": "no strategy model to start from (the owner's first search, or a run not "
+            "given its owner's model): it starts cold"
+        }
+    plan["model"] = {
+        "version": model.version.version,
+        "sha256": model.version.sha256,
+        "searches": len(model.searches),
+    }
+    scored = sorted(
+        ((resemblance(r, this), i) for i, r in enumerate(model.searches)),
+        key=lambda pair: (-pair[0], -pair[1]),
+    )
+    close = [(score, model.searches[i]) for score, i in scored if score >= RESEMBLANCE][:CLOSEST]
+    plan["reference"] = _reference(model.searches, this)
+    if not close:
+        return plan | {"note": "no earlier search resembles this one: it starts cold"}
+    plan["runs"] = [{"run_id": r["run_id"], "resemblance": round(s, 4)} for s, r in close]
+    space = SearchSpace(dict(search.search_space))
+    best_of_runs = [p for _, r in close for p in [_in_space(space, t) for t in r["top"][:1]] if p]
+    tops = [p for _, r in close for p in [_in_space(space, t) for t in r["top"]] if p]
+    rng = np.random.default_rng(np.random.SeedSequence([this["seed"], 55]))
+    candidates = tops + space.sample(rng, CANDIDATES)
+    predicted = _predicted_objective(model, space, candidates, search.context, objective)
+    order = (
+        list(range(len(candidates)))
+        if predicted is None
+        else sorted(
+            range(len(candidates)), key=lambda i: (-np.nan_to_num(predicted[i], nan=-np.inf), i)
+        )
+    )
+    chosen: list[dict[str, Any]] = []
+    estimates: list[float | None] = []
+    seen: set[str] = set()
+    count = min(WARM_CONFIGS, batch_size)
+    for params in best_of_runs + [candidates[i] for i in order]:
+        key = space.config(params).config_id
+        if key in seen:
+            continue
+        seen.add(key)
+        chosen.append(dict(params))
+        index = next(i for i, c in enumerate(candidates) if c == params)
+        value = None if predicted is None else float(predicted[index])
+        estimates.append(value if value is None or math.isfinite(value) else None)
+        if len(chosen) == count:
+            break
+    return plan | {"configs": chosen, "predicted": estimates, "note": None}
+
+
+def _reference(
+    searches: Sequence[Mapping[str, Any]], this: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The latest cold search of the same search as `this` (`search_key`) that found a best
+    objective, of the same seed (the same scenarios) if there is one, else of any seed:
+    ``{"run_id", "seed", "best_objective", "trials_to_best"}``."""
+    wanted = search_key(this)
+    same = [
+        r
+        for r in searches
+        if not r["warm"] and r["best_objective"] is not None and search_key(r) == wanted
+    ]
+    if not same:
+        return None
+    same.sort(key=lambda r: r["seed"] == this["seed"])  # stable: the latest of the seed last
+    record = same[-1]
+    return {
+        "run_id": record["run_id"],
+        "seed": record["seed"],
+        "best_objective": record["best_objective"],
+        "trials_to_best": record["trials_to_best"],
+    }
+
+
+def warm_start_outcome(
+    plan: Mapping[str, Any], trials: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """What a search's result says of its warm start: `plan` with ``trials_to_reference`` (the
+    trials this search took to come within 1% of the reference's best objective, None if it
+    did not) and ``trials_saved`` (the reference's trials to its best minus those; None without
+    a reference or when it did not come within 1%)."""
+    reference = plan.get("reference")
+    if reference is None:
+        return dict(plan) | {"trials_to_reference": None, "trials_saved": None}
+    reached = trials_to_reach(trials, float(reference["best_objective"]))
+    saved = None if reached is None else int(reference["trials_to_best"]) - reached
+    return dict(plan) | {"trials_to_reference": reached, "trials_saved": saved}
+
+
+def describe_warm_start(outcome: Mapping[str, Any] | None) -> str:
+    """One line saying how a search started: cold (asked for, or why), or from which runs, with
+    the trials it saved against the cold search of the same request."""
+    if outcome is None:
+        return "cold (asked for)"
+    if not outcome.get("configs"):
+        return f"cold: {outcome.get('note') or 'nothing to learn from'}"
+    model = outcome.get("model") or {}
+    runs = ", ".join(r["run_id"] for r in outcome.get("runs") or [])
+    words = (
+        f"{len(outcome['configs'])} configurations first from strategy model version "
+        f"{model.get('version')}, learnt from runs {runs}"
+    )
+    reference = outcome.get("reference")
+    if reference is None:
+        return f"{words}; no earlier cold search of the same request to compare with"
+    reached, saved = outcome.get("trials_to_reference"), outcome.get("trials_saved")
+    if reached is None:
+        return (
+            f"{words}; it did not come within 1% of cold run {reference['run_id']}'s best "
+            f"objective {reference['best_objective']:.4g}"
+        )
+    return (
+        f"{words}; within 1% of cold run {reference['run_id']}'s best objective after "
+        f"{reached} trials against its {reference['trials_to_best']} ({saved} trials saved)"
+    )

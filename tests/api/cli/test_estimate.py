@@ -1,0 +1,54 @@
+"""`stratigos estimate` after `stratigos optimize`: the command line's searches teach the local
+owner's model (the second starts warm, `--cold` cold), and estimates are labelled "model
+estimate" with intervals; bad input exits 2 naming the field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from tests.support.requests import SMALL_REQUEST
+
+
+def test_searches_teach_the_model_that_estimates(
+    offline_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["estimate"]) == 2
+    assert "no strategy model yet" in capsys.readouterr().err
+
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(SMALL_REQUEST))
+    assert main(["optimize", "--request", str(request), "--json", "--quiet"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["warm_start"]["configs"] == []
+    assert main(["optimize", "--request", str(request), "--quiet"]) == 0
+    summary = capsys.readouterr().out
+    assert f"learnt from runs {first['manifest']['run_id']}" in summary  # the `start:` line
+    assert main(["optimize", "--request", str(request), "--cold", "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["warm_start"] is None
+
+    assert main(["estimate", "--config", '{"target_vol": 0.1}', "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["label"] == "model estimate" and answer["model"]["searches"] == 3
+    assert answer["config"]["target_vol"] == 0.1
+    assert main(["estimate", "--config", '{"target_vol": 0.1}', "--scenarios", "bear"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Model estimate") and "prediction intervals" in text
+    assert [line.split()[0] for line in text.splitlines() if line.startswith("  bear")] == ["bear"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["--config", "{"], "--config: not JSON"),
+        (["--config", '{"lookback": 1.5}'], "config.lookback"),
+    ],
+)
+def test_bad_input_exits_2_naming_it(
+    offline_data_dir: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], words: str
+) -> None:
+    assert main(["estimate", *arguments]) == 2
+    assert words in capsys.readouterr().err

@@ -1,0 +1,88 @@
+"""`POST /v1/strategy-estimates`: the caller's strategy model's estimate, labelled, with its
+intervals; another owner's model and searches are not found (and not revealed); bad input is a
+422 in the project's error format naming the field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
+from graphs.search_steps import SCENARIOS, TRIALS
+from services.strategy_model import Search, learn
+from settings import ModelSettings, Settings
+from tests.api.conftest import Api, assert_error
+from tests.services.test_strategy_model import _request
+
+PATH = "/v1/strategy-estimates"
+
+
+@pytest.fixture(scope="module")
+def taught(api: Api, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Alice's model in the app's store, learnt from one search; its run id."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("search"), models=ModelSettings(provider="offline")
+    )
+    run_search_pipeline(_request(1), run_id="s1", settings=settings, train=False)
+    root: Path = pipeline_workspace("s1", settings)
+    order = json.loads((root / "order" / "order.json").read_text())
+    search = Search(
+        run_id="s1",
+        request=order["request"],
+        search_space=order["search_space"],
+        scenario_weights=order["scenario_weights"],
+        context=json.loads((root / "scenario-generation" / SCENARIOS).read_text())["context"],
+        trials=json.loads((root / "optimization" / TRIALS).read_text())["trials"],
+    )
+    learn(api.store, "alice", search)
+    return "s1"
+
+
+def test_an_estimate_is_labelled_and_has_intervals(api: Api, taught: str) -> None:
+    body = {"config": {"target_vol": 0.1, "weight_function": "sigmoid"}, "scenarios": ["bear"]}
+    response = api.client.post(PATH, json=body, headers=api.alice)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    assert answer["label"] == "model estimate" and answer["search"]["run_id"] == taught
+    assert answer["config"]["weight_function"] == "sigmoid"
+    [(scenario, metrics)] = answer["scenarios"].items()
+    assert scenario == "bear" and set(metrics) == {
+        "sharpe",
+        "cagr",
+        "volatility",
+        "max_drawdown",
+        "cvar_95",
+    }
+    assert all(v["low"] <= v["estimate"] <= v["high"] for v in metrics.values())
+    assert answer["coverage"] == 0.9 and answer["model"]["version"] == 1
+
+
+def test_another_owner_s_model_and_searches_are_not_found(api: Api, taught: str) -> None:
+    for body in ({}, {"run_id": taught}):
+        error = assert_error(api.client.post(PATH, json=body, headers=api.bob), 404, "NOT_FOUND")
+        assert taught not in json.dumps(error)
+    missing = api.client.post(PATH, json={"run_id": "nope"}, headers=api.alice)
+    assert_error(missing, 404, "NOT_FOUND", "body.run_id")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"config": {"target_vol": -1}}, "body.config.target_vol"),
+        ({"config": {"weight_function": "magic"}}, "body.config.weight_function"),
+        ({"config": {"leverage_please": 3}}, "body.config.leverage_please"),
+        ({"config": []}, "body.config"),
+        ({"scenarios": ["sideways"]}, "body.scenarios.0"),
+        ({"scenarios": []}, "body.scenarios"),
+        ({"run_id": ""}, "body.run_id"),
+        ({"extra": 1}, "body.extra"),
+    ],
+)
+def test_bad_input_names_its_field(api: Api, taught: str, body: dict[str, Any], field: str) -> None:
+    error = assert_error(
+        api.client.post(PATH, json=body, headers=api.alice), 422, "VALIDATION_ERROR", field
+    )
+    assert "Traceback" not in json.dumps(error) and "pydantic" not in json.dumps(error)

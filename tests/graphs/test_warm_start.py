@@ -1,0 +1,93 @@
+"""Warm starts through the optimization job: an owner's first search starts cold and says why;
+the next search of the same request starts from the configurations the model learnt (the
+first trials), says which runs it learnt from and how many trials it saved against the cold
+search, and records its inputs in the run manifest; another owner never starts from them;
+`warm_start: false` (`--cold`) starts cold; the same request, seed and model version give the
+same trials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphs.job_handlers import run_job_here
+from graphs.optimization_run import run_optimization
+from graphs.request import OptimizationRequest
+from graphs.resources import bind_strategy_model
+from services.strategy_model import owner_model, trials_to_reach
+from settings import ModelSettings, Settings
+from store.factory import open_store
+from tests.services.test_strategy_model import REQUEST
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, models=ModelSettings(provider="offline"))
+
+
+def _request(seed: int, **extra: Any) -> OptimizationRequest:
+    return OptimizationRequest.model_validate({**REQUEST, "seed": seed, **extra})
+
+
+def _params(trial: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    return {n: trial[n] for n in names}
+
+
+def test_the_second_search_starts_from_what_the_first_taught(settings: Settings) -> None:
+    store = open_store(settings)
+    cold_id, cold = run_job_here(store, "alice", _request(1), settings=settings)
+    assert cold["warm_start"]["configs"] == [] and "first search" in cold["warm_start"]["note"]
+    assert cold["warm_start"]["model"] is None
+    assert cold["manifest"]["warm_start"]["model"] is None
+
+    warm_id, warm = run_job_here(store, "alice", _request(2), settings=settings)
+    start = warm["warm_start"]
+    assert start["model"]["version"] == 1 and [r["run_id"] for r in start["runs"]] == [cold_id]
+    names = list(warm["plan"]["search_space"])
+    configs = start["configs"]
+    assert 1 <= len(configs) <= REQUEST["budget"]["batch_size"]
+    assert [_params(t, names) for t in warm["trials"][: len(configs)]] == configs
+    cold_best = max(t["objective"] for t in cold["trials"] if t["feasible"])
+    assert start["reference"] == {
+        "run_id": cold_id,
+        "seed": 1,
+        "best_objective": cold_best,
+        "trials_to_best": trials_to_reach(cold["trials"], cold_best),
+    }
+    reached = trials_to_reach(warm["trials"], cold_best)
+    assert start["trials_to_reference"] == reached
+    assert start["trials_saved"] == (
+        None if reached is None else start["reference"]["trials_to_best"] - reached
+    )
+    assert warm["manifest"]["warm_start"] == {
+        "model": start["model"],
+        "runs": start["runs"],
+        "configs": configs,
+    }
+    latest = store.latest_strategy_model("alice")
+    assert latest is not None and latest.summary["searches"] == [cold_id, warm_id]
+    model = owner_model(store, "alice")
+    assert model is not None and [s["warm"] for s in model.searches] == [False, True]
+
+    _, other = run_job_here(store, "bob", _request(2), settings=settings)
+    assert other["warm_start"]["configs"] == [] and other["warm_start"]["runs"] == []
+
+    _, asked_cold = run_job_here(store, "alice", _request(3, warm_start=False), settings=settings)
+    assert asked_cold["warm_start"] is None and asked_cold["manifest"]["warm_start"] is None
+    store.close()
+
+
+def test_the_same_request_seed_and_model_version_give_the_same_trials(settings: Settings) -> None:
+    store = open_store(settings)
+    run_job_here(store, "carol", _request(4), settings=settings)
+    model = owner_model(store, "carol", version=1)
+    trials = []
+    for run_id in ("again-1", "again-2"):
+        bind_strategy_model(run_id, model)
+        outcome = run_optimization(_request(5), run_id=run_id, settings=settings)
+        assert outcome.result is not None and outcome.result["warm_start"]["configs"]
+        trials.append([t["config_id"] for t in outcome.result["trials"]])
+    assert trials[0] == trials[1]
+    store.close()

@@ -1,0 +1,134 @@
+"""The strategy model's numerics: extremely randomized trees that learn a function and stay
+within what they saw, the same trees from the same seed, an interval that holds new values as
+often as it says, and a model that reads back exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from quant.extra_trees import fit_extra_trees, predict_trees
+from quant.strategy import StrategyConfig
+from quant.strategy_model import (
+    CONFIG_FEATURES,
+    FEATURES,
+    METRICS,
+    StrategyModel,
+    feature_rows,
+    fit_strategy_model,
+    pack_arrays,
+    search_context,
+    unpack_arrays,
+)
+
+
+def _smooth(X: np.ndarray, rng: np.random.Generator, noise: float) -> np.ndarray:
+    """Two outputs of the first three features, with noise."""
+    first = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+    second = 2 * X[:, 2] - X[:, 0] * X[:, 1]
+    clean = np.stack([first, second], axis=1)
+    return clean + noise * rng.normal(size=clean.shape)
+
+
+def test_the_trees_learn_a_smooth_function_of_some_of_many_features() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, size=(3000, 12))
+    Y = _smooth(X, rng, 0.05)
+    ensemble = fit_extra_trees(X[:2400], Y[:2400], n_trees=32, seed=3)
+    estimate = predict_trees(ensemble, X[2400:]).mean(axis=0)
+    truth = _smooth(X[2400:], np.random.default_rng(0), 0.0)
+    r2 = 1 - ((estimate - truth) ** 2).sum(axis=0) / ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
+    assert (r2 > 0.9).all(), r2
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    data=arrays(
+        np.float64,
+        st.tuples(st.integers(4, 60), st.integers(1, 5)),
+        elements=st.floats(-1e6, 1e6, allow_nan=False),
+    ),
+    outputs=st.integers(1, 3),
+    leaf=st.integers(1, 2),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_every_estimate_lies_within_the_targets_seen_and_the_seed_fixes_the_trees(
+    data: np.ndarray, outputs: int, leaf: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    Y = rng.normal(size=(len(data), outputs)) * rng.uniform(0.1, 100)
+    first = fit_extra_trees(data, Y, n_trees=4, min_samples_leaf=leaf, max_samples=32, seed=seed)
+    again = fit_extra_trees(data, Y, n_trees=4, min_samples_leaf=leaf, max_samples=32, seed=seed)
+    for name in ("left", "right", "feature", "threshold", "value", "roots"):
+        assert np.array_equal(getattr(first, name), getattr(again, name))
+    probe = np.concatenate([data, rng.normal(size=data.shape) * 1e6])
+    trees = predict_trees(first, probe)
+    assert trees.shape == (4, len(probe), outputs)
+    tolerance = 1e-9 * (1 + np.abs(Y).max())
+    assert (trees >= Y.min(axis=0) - tolerance).all()
+    assert (trees <= Y.max(axis=0) + tolerance).all()
+
+
+def test_the_interval_holds_new_values_as_often_as_it_says() -> None:
+    rng = np.random.default_rng(7)
+    n, features = 6000, len(FEATURES)
+    X = rng.uniform(0, 1, size=(n, features))
+    signal = np.stack([np.sin(4 * X[:, i]) + X[:, i + 1] for i in range(len(METRICS))], axis=1)
+    Y = signal + rng.normal(scale=0.2 + 0.3 * X[:, :1], size=signal.shape)  # uneven noise
+    held_out = np.zeros(n, dtype=bool)
+    held_out[3000:4500] = True
+    model = fit_strategy_model(X[:4500], Y[:4500], held_out[:4500], coverage=0.9, seed=1)
+    assert model.n_train == 3000 and model.n_held_out == 1500
+    estimate = model.predict(X[4500:])
+    inside = (Y[4500:] >= estimate.low) & (Y[4500:] <= estimate.high)
+    assert np.all(np.abs(inside.mean(axis=0) - 0.9) < 0.035), inside.mean(axis=0)
+    for metric in METRICS:
+        assert model.accuracy[metric]["r2"] is not None and model.accuracy[metric]["r2"] > 0.5
+
+
+def test_a_model_reads_back_exactly() -> None:
+    rng = np.random.default_rng(2)
+    X = rng.uniform(size=(400, len(FEATURES)))
+    Y = rng.normal(size=(400, len(METRICS)))
+    model = fit_strategy_model(X, Y, np.arange(400) % 5 == 0, seed=4)
+    read = StrategyModel.from_arrays(unpack_arrays(pack_arrays(model.arrays())))
+    first, second = model.predict(X[:50]), read.predict(X[:50])
+    for part in ("value", "low", "high"):
+        assert np.array_equal(getattr(first, part), getattr(second, part))
+    assert read.accuracy == model.accuracy and read.learner == model.learner
+
+
+def test_the_features_of_a_search_describe_its_universe_window_and_scenarios() -> None:
+    from quant.data import sp500_index_returns, sp500_returns
+
+    returns = sp500_returns().loc["2010":"2014", ["AAPL", "KO", "XOM"]]
+    market = sp500_index_returns().reindex(returns.index)
+    context = search_context(
+        returns,
+        market,
+        ["bull", "bear"],
+        horizon=189,
+        scenario_method="gbm",
+        safe_rate=0.03,
+    )
+    universe = context["universe"]
+    assert universe["n_assets"] == 3
+    assert abs(universe["window_years"] - len(returns) / 252) < 1e-12
+    equal = returns.mean(axis=1)
+    assert abs(universe["window_volatility"] - equal.std() * np.sqrt(252)) < 1e-12
+    bull, bear = context["scenarios"]["bull"], context["scenarios"]["bear"]
+    assert bull["regime_return"] > universe["window_return"] > bear["regime_return"]
+    rows = feature_rows(
+        [StrategyConfig(target_vol=0.1), StrategyConfig(weight_function="merton")],
+        context,
+        ["bull", "bear"],
+    )
+    assert rows.shape == (4, len(FEATURES))
+    frame = pd.DataFrame(rows, columns=list(FEATURES))
+    assert list(frame["scenario"]) == [0.0, 1.0, 0.0, 1.0]  # each config's scenarios in order
+    assert list(frame["weight_function"]) == [0.0, 0.0, 2.0, 2.0]
+    assert (frame["horizon"] == 189).all() and (frame["scenario_method"] == 1).all()
+    assert len(CONFIG_FEATURES) == len(StrategyConfig.model_fields)
