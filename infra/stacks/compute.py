@@ -138,7 +138,6 @@ class ComputeStack(Stack):
             config=config,
             foundation=foundation,
             image=self.processing_image,
-            worker=self.worker,
         )
         self.estimates = EstimatesEndpoint(
             self, "Estimates", config=config, foundation=foundation, image=self.processing_image

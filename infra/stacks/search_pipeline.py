@@ -17,9 +17,11 @@
   table as the training step calls them (`infra.access.STORE_ACCESS["pipeline"]`), the API key
   pepper (read: every process opening the store on AWS reads it), the image, its logs and
   metrics.
-- The worker may start, watch, retry and stop executions of this pipeline; it writes a run's
-  order and reads its result under that prefix with its store grant on the results bucket's
-  objects (`jobs.pipeline.sagemaker_pipeline.SageMakerPipeline` with `PIPELINE_PREFIX`).
+- No function of the stage starts executions: nothing in the API's or the worker's code does
+  yet (the job handlers run searches in the optimization graph), so no role holds
+  `sagemaker:StartPipelineExecution` (least privilege: each role holds what its code calls). An
+  operator starts a run with `jobs.pipeline.sagemaker_pipeline.SageMakerPipeline` and
+  `PIPELINE_PREFIX` (docs/pipeline.md).
 
 The optimization step evaluates its batches on its instance's cores
 (`STRATIGOS_COMPUTE_BACKEND=local`): a step's role creates no jobs of its own.
@@ -30,7 +32,6 @@ from __future__ import annotations
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
@@ -105,7 +106,7 @@ def step_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
 
 
 class SearchPipeline(Construct):
-    """The pipeline, its two roles and the worker's grants (see the module docstring)."""
+    """The pipeline and its two roles (see the module docstring)."""
 
     def __init__(
         self,
@@ -115,7 +116,6 @@ class SearchPipeline(Construct):
         config: StageConfig,
         foundation: FoundationStack,
         image: ecr_assets.DockerImageAsset,
-        worker: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = f"{config.prefix}-search"
@@ -147,7 +147,6 @@ class SearchPipeline(Construct):
         self.pipeline_arn = Stack.of(self).format_arn(
             service="sagemaker", resource="pipeline", resource_name=self.name
         )
-        self._grant_worker(worker)
 
     def _step_role(
         self, config: StageConfig, foundation: FoundationStack, image: ecr_assets.DockerImageAsset
@@ -200,24 +199,3 @@ class SearchPipeline(Construct):
             )
         )
         return role
-
-    def _grant_worker(self, worker: lambda_.IFunction) -> None:
-        """The worker starts, watches, retries and stops executions of this pipeline (it writes
-        a run's order and reads its result with its store grant on the results bucket's
-        objects: `SageMakerPipeline.start`, `.result`)."""
-        worker.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:StartPipelineExecution"],
-                resources=[self.pipeline_arn],
-            )
-        )
-        worker.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "sagemaker:DescribePipelineExecution",
-                    "sagemaker:RetryPipelineExecution",
-                    "sagemaker:StopPipelineExecution",
-                ],
-                resources=[f"{self.pipeline_arn}/execution/*"],
-            )
-        )

@@ -25,5 +25,6 @@ def test_the_picture_shows_the_flows_the_templates_hold(synthesized: Synthesized
     assert ("ingest-market-data", "ingest") in flows
     assert ("CloudFront", "web bucket") in flows and ("CloudFront", "api") in flows
     assert ("api", "store") in flows and ("worker", "market data bucket") in flows
-    assert ("cleanup", "documents bucket") not in flows  # it may not touch the documents
+    assert ("cleanup", "documents bucket") in flows  # the purge of deleted documents
+    assert ("worker", "documents bucket") not in flows  # the documents are the API's
     assert "vpc" in by_label and "plan" in by_label

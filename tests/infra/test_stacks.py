@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra.access import PURGE_DOCUMENT_ACTIONS, STORE_ACCESS
+from infra.access import PURGE_DOCUMENT_ACTIONS, PURGE_MODEL_ACTIONS, STORE_ACCESS
 from infra.config import stage_config
 from infra.images import supported_runtime
 from tests.support.cdk_synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
@@ -392,23 +392,16 @@ def test_the_model_artifacts_bucket_is_the_api_s_and_the_worker_s(
     """The owners' strategy models have a bucket of their own (the stage's key, versioned where
     the results bucket is, so backed up and replicated with it, its name an output); every
     function that opens the store names it (none falls back to the results bucket); only the API,
-    the worker, the search pipeline's steps and the estimates' endpoint hold statements on it:
-    exactly what their code calls (`infra.access`), on `strategy-models/*` objects only."""
+    the worker, the pipeline's steps, the estimates' endpoint and the cleanup (its purge) hold
+    statements on it: what their code calls (`infra.access`), on `strategy-models/*` only."""
     foundation = synthesized.templates[stage]["foundation"]
-    (props,) = [
-        v["Properties"]
-        for k, v in resources(foundation, "AWS::S3::Bucket").items()
-        if k.startswith("ModelArtifactsBucket")
-    ]
+    buckets = resources(foundation, "AWS::S3::Bucket").items()
+    (props,) = [v["Properties"] for k, v in buckets if k.startswith("ModelArtifactsBucket")]
     (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert encryption["BucketKeyEnabled"] is True
     assert props["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
-    (results,) = [
-        v["Properties"]
-        for k, v in resources(foundation, "AWS::S3::Bucket").items()
-        if k.startswith("ResultsBucket")
-    ]
+    (results,) = [v["Properties"] for k, v in buckets if k.startswith("ResultsBucket")]
     assert props.get("VersioningConfiguration") == results.get("VersioningConfiguration")
     rules = {r["Id"] for r in props["LifecycleConfiguration"]["Rules"]}
     assert "abort-incomplete-uploads" in rules
@@ -442,15 +435,16 @@ def test_the_model_artifacts_bucket_is_the_api_s_and_the_worker_s(
             function = function_of_role.get(role["Ref"])
             own = str(function).removeprefix(f"stratigos-{stage}-")
             name = SAGEMAKER_ROLES.get(role["Ref"][:-8], own)  # SageMaker's by logical id
-            assert name in ("api", "worker", "pipeline", "estimates"), (kind, role, function)
+            assert name in ("api", "worker", "pipeline", "estimates", "cleanup"), (kind, function)
             holders.add(name)
-            assert actions_of(stmts) == set(STORE_ACCESS[name].models)
+            expected = PURGE_MODEL_ACTIONS if name == "cleanup" else STORE_ACCESS[name].models
+            assert actions_of(stmts) == set(expected)
             for stmt in stmts:
                 for resource in as_list(stmt["Resource"]):
                     bucket, pattern = resource["Fn::Join"][1]
                     assert pattern == "/strategy-models/*", resource
                     assert "ModelArtifactsBucket" in bucket["Fn::ImportValue"], resource
-    assert holders == {"api", "worker", "pipeline", "estimates"}
+    assert holders == {"api", "worker", "pipeline", "estimates", "cleanup"}  # cleanup: the purge
     assert functions >= 4
 
 
