@@ -281,6 +281,15 @@ def unpack_arrays(data: bytes) -> dict[str, np.ndarray]:
         return {name: archive[name] for name in archive.files}
 
 
+ACCURACY_MEASURE = (
+    "on held-out trials: a fifth of the configurations of each search the model learnt, never "
+    "fitted, against their full evaluations (path means) in that search's scenarios; r2 over "
+    "every held-out row; rank_correlation the Spearman correlation within each scenario, "
+    "averaged over the scenarios. Held-out trials lie near the searches' best configurations; "
+    "a configuration far from them is ranked less well, and a full evaluation's own path noise "
+    "caps any rank correlation with it (docs/strategy-model.md#instant-estimates)"
+)
+"""What a model's `accuracy` measures, in the words shown with every estimate."""
 LEARNER: dict[str, Any] = {
     "kind": "extremely randomized trees (quant.extra_trees)",
     "n_trees": 64,
