@@ -17,7 +17,7 @@ from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
 from graphs.resources import bind_strategy_model
 from services.strategy_model import owner_model, trials_to_reach
-from services.warm_starts import WARM_NOTE
+from services.warm_starts import WARM_NOTE, describe_warm_start
 from settings import ModelSettings, Settings
 from store.factory import open_store
 from tests.services.test_strategy_model import REQUEST
@@ -46,6 +46,7 @@ def test_the_second_search_starts_from_what_the_first_taught(settings: Settings)
     warm_id, warm = run_job_here(store, "alice", _request(2), settings=settings)
     start = warm["warm_start"]
     assert start["note"] == WARM_NOTE and "--cold" in start["note"]
+    assert describe_warm_start(start).endswith("--cold compares like for like")  # start: line
     assert start["model"]["version"] == 1 and [r["run_id"] for r in start["runs"]] == [cold_id]
     names = list(warm["plan"]["search_space"])
     configs = start["configs"]
