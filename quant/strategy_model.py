@@ -2,7 +2,8 @@
 of earlier searches, with an interval around each estimate.
 
 A row is one trial in one scenario: the features of the configuration (every `StrategyConfig`
-field; a choice as its index in the field's choices), of the universe and window the scenarios
+field; a choice as its index in the field's choices; a field it does not read at its
+default), of the universe and window the scenarios
 were drawn from (`search_context`: assets, years, the equal-weight portfolio's annual return
 and volatility, the assets' mean volatility and correlation), and of the scenario (its name,
 the share of the window's days in its regime and the equal-weight portfolio's annual return and
@@ -126,9 +127,21 @@ def _code(field_name: str, value: Any) -> float:
     return float(value)
 
 
+_DEFAULTS = StrategyConfig()
+
+
 def config_features(config: StrategyConfig) -> list[float]:
-    """The configuration's features, in `CONFIG_FEATURES` order."""
-    return [_code(name, getattr(config, name)) for name in CONFIG_FEATURES]
+    """The configuration's features, in `CONFIG_FEATURES` order. A field the configuration does
+    not read (`StrategyConfig.unused_parameters`: a merton rule's target volatility, an inverse
+    volatility rule's steepness, the overlay fields without an overlay) takes its default value,
+    so configurations that give the same results have the same features; the default, not a
+    value outside the field's range, so the trees' thresholds, drawn between a node's smallest
+    and largest value, still fall among the values the field takes."""
+    unused = config.unused_parameters()
+    return [
+        _code(name, getattr(_DEFAULTS if name in unused else config, name))
+        for name in CONFIG_FEATURES
+    ]
 
 
 def feature_rows(
@@ -268,11 +281,20 @@ def unpack_arrays(data: bytes) -> dict[str, np.ndarray]:
         return {name: archive[name] for name in archive.files}
 
 
+ACCURACY_MEASURE = (
+    "on held-out trials: a fifth of the configurations of each search the model learnt, never "
+    "fitted, against their full evaluations (path means) in that search's scenarios; r2 over "
+    "every held-out row; rank_correlation the Spearman correlation within each scenario, "
+    "averaged over the scenarios. Held-out trials lie near the searches' best configurations; "
+    "a configuration far from them is ranked less well, and a full evaluation's own path noise "
+    "caps any rank correlation with it (docs/strategy-model.md#instant-estimates)"
+)
+"""What a model's `accuracy` measures, in the words shown with every estimate."""
 LEARNER: dict[str, Any] = {
     "kind": "extremely randomized trees (quant.extra_trees)",
-    "n_trees": 32,
-    "min_samples_leaf": 1,
-    "max_samples": 1024,
+    "n_trees": 64,
+    "min_samples_leaf": 3,
+    "max_samples": 4096,
 }
 """The learner's settings (docs/strategy-model.md says why)."""
 

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from quant.strategy import StrategyConfig
-from quant.strategy_model import METRICS, feature_rows
+from quant.strategy_model import ACCURACY_MEASURE, METRICS, feature_rows
 from services.errors import InputError, NotFoundInputError
 from services.problems import validation_problems
 from services.strategy_model import owner_model
@@ -119,6 +119,7 @@ def estimate_strategy(
             "version": model.version.version,
             "searches": len(model.searches),
             "accuracy": model.model.accuracy,
+            "accuracy_measure": ACCURACY_MEASURE,
         },
         "full_evaluation": (
             f"this is a {LABEL}, not a simulation: to evaluate the configuration in these "

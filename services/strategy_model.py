@@ -7,8 +7,10 @@ bucket on AWS), read back for warm starts (`services.warm_starts`) and estimates
 latest version (its training rows and the index of the searches they came from), replaces the
 rows of `search.run_id` (a retried run learns once), appends the new search's rows (one per
 trial and scenario, `quant.strategy_model.feature_rows`), keeps the newest `TRAINING_ROWS`,
-holds out a fifth of the configurations of each search (by a hash of the run and the
-configuration, so a configuration's scenarios are held out together), fits
+holds out a fifth of the configurations of each search (by a hash of the search's seed and the
+configuration, so a configuration's scenarios are held out together, and the same searches give
+the same split whatever their run ids: the same requests in the same order teach the same
+models), fits
 `quant.strategy_model.fit_strategy_model` and stores the result as the version after the one
 it read. When another process stored a version in between, it starts again from that one
 (`ConflictError`), so every version includes every search before it.
@@ -122,7 +124,7 @@ def search_record(search: Search) -> dict[str, Any]:
 
 def search_rows(search: Search) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The search's training rows: features [trials x scenarios, F], targets [.., metrics]
-    and each row's configuration hash (the held-out split)."""
+    and each row's hash of the search's seed and its configuration (the held-out split)."""
     space = SearchSpace(dict(search.search_space))
     scenarios = list(search.context["scenarios"])
     configs = [space.config({n: t[n] for n in space.names}) for t in search.trials]
@@ -134,8 +136,9 @@ def search_rows(search: Search) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             for s in scenarios
         ]
     ).reshape(len(X), len(METRICS))
+    seed = int(search.request.get("seed", 0))
     groups = [
-        int(hashlib.sha256(f"{search.run_id}:{t['config_id']}".encode()).hexdigest()[:12], 16)
+        int(hashlib.sha256(f"{seed}:{t['config_id']}".encode()).hexdigest()[:12], 16)
         for t in search.trials
     ]
     return X, Y, np.repeat(np.array(groups, dtype=np.int64), len(scenarios))

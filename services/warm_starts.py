@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from quant import Objective, SearchSpace
+from quant import Choices, Objective, SearchSpace
 from quant.metrics import METRICS as ENGINE_METRICS
 from quant.strategy_model import METRICS, feature_rows
 from services.strategy_model import OwnerModel, Search, search_record, trials_to_reach
@@ -38,8 +38,15 @@ CLOSEST = 3
 """Earlier searches a warm start learns from at most."""
 WARM_CONFIGS = 8
 """Configurations a warm start evaluates first, at most (never more than a batch)."""
-CANDIDATES = 256
-"""Seeded draws from the search space the model ranks."""
+WARM_NOTE = (
+    "started warm: its first trials are what the owner's strategy model learnt from earlier "
+    "searches, so the same request gives other trials, and may find another winner, once the "
+    'model has learnt more; run it with --cold ("warm_start": false) to compare like for like'
+)
+"""What a warm start's `note` says (the result's `warm_start.note`)."""
+CANDIDATES = 2048
+"""Seeded draws from the search space the model ranks (their features and estimates take about
+0.2 s, once per search)."""
 
 
 def _overlap(first: tuple[date, date], second: tuple[date, date]) -> float:
@@ -125,7 +132,7 @@ def plan_warm_start(
     "sha256", "searches"} | None, "runs": [{"run_id", "resemblance"}], "configs": [searched-field
     values], "predicted": [objective estimates or None], "reference": the cold search of the
     same request or None, "note"}``; no configurations when there is no model or no earlier
-    search resembles this one (`note` says which). `search`: the new search before it ran
+    search resembles this one (`note` says which; a warm start's says `WARM_NOTE`). `search`: the new search before it ran
     (its request, decisions and context; no trials)."""
     this = search_record(search)
     plan: dict[str, Any] = {"model": None, "runs": [], "configs": [], "predicted": []}
@@ -162,11 +169,12 @@ def plan_warm_start(
             range(len(candidates)), key=lambda i: (-np.nan_to_num(predicted[i], nan=-np.inf), i)
         )
     )
+    ranked = [candidates[i] for i in order]
     chosen: list[dict[str, Any]] = []
     estimates: list[float | None] = []
     seen: set[str] = set()
     count = min(WARM_CONFIGS, batch_size)
-    for params in best_of_runs + [candidates[i] for i in order]:
+    for params in best_of_runs + _best_of_each_choice(space, ranked) + ranked:
         key = space.config(params).config_id
         if key in seen:
             continue
@@ -177,7 +185,23 @@ def plan_warm_start(
         estimates.append(value if value is None or math.isfinite(value) else None)
         if len(chosen) == count:
             break
-    return plan | {"configs": chosen, "predicted": estimates, "note": None}
+    return plan | {"configs": chosen, "predicted": estimates, "note": WARM_NOTE}
+
+
+def _best_of_each_choice(
+    space: SearchSpace, ranked: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The first of `ranked` with each value of each searched choice field (each weight
+    function, say), in `ranked` order: one starting point in every family, not only in the one
+    the earlier searches' winners share."""
+    firsts: list[Mapping[str, Any]] = []
+    for name, param in space.searched.items():
+        if isinstance(param, Choices):
+            for value in param.choices:
+                found = next((p for p in ranked if p[name] == value), None)
+                if found is not None and found not in firsts:
+                    firsts.append(found)
+    return sorted(firsts, key=lambda p: next(i for i, q in enumerate(ranked) if q is p))
 
 
 def _reference(
@@ -233,15 +257,17 @@ def describe_warm_start(outcome: Mapping[str, Any] | None) -> str:
         f"{model.get('version')}, learnt from runs {runs}"
     )
     reference = outcome.get("reference")
+    like_for_like = "; --cold compares like for like"
     if reference is None:
-        return f"{words}; no earlier cold search of the same request to compare with"
+        return f"{words}; no earlier cold search of the same request to compare with{like_for_like}"
     reached, saved = outcome.get("trials_to_reference"), outcome.get("trials_saved")
     if reached is None:
         return (
             f"{words}; it did not come within 1% of cold run {reference['run_id']}'s best "
-            f"objective {reference['best_objective']:.4g}"
+            f"objective {reference['best_objective']:.4g}{like_for_like}"
         )
     return (
         f"{words}; within 1% of cold run {reference['run_id']}'s best objective after "
-        f"{reached} trials against its {reference['trials_to_best']} ({saved} trials saved)"
+        f"{reached} trials against its {reference['trials_to_best']} ({saved} trials "
+        f"saved){like_for_like}"
     )

@@ -17,6 +17,7 @@ from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
 from graphs.resources import bind_strategy_model
 from services.strategy_model import owner_model, trials_to_reach
+from services.warm_starts import WARM_NOTE, describe_warm_start
 from settings import ModelSettings, Settings
 from store.factory import open_store
 from tests.services.test_strategy_model import REQUEST
@@ -44,11 +45,17 @@ def test_the_second_search_starts_from_what_the_first_taught(settings: Settings)
 
     warm_id, warm = run_job_here(store, "alice", _request(2), settings=settings)
     start = warm["warm_start"]
+    assert start["note"] == WARM_NOTE and "--cold" in start["note"]
+    assert describe_warm_start(start).endswith("--cold compares like for like")  # start: line
     assert start["model"]["version"] == 1 and [r["run_id"] for r in start["runs"]] == [cold_id]
     names = list(warm["plan"]["search_space"])
     configs = start["configs"]
     assert 1 <= len(configs) <= REQUEST["budget"]["batch_size"]
     assert [_params(t, names) for t in warm["trials"][: len(configs)]] == configs
+    cold_winner = max(cold["trials"], key=lambda t: (t["objective"], -t["trial"]))
+    assert configs[0] == _params(cold_winner, names)  # the earlier search's winner first
+    # a starting point in every family of the space, not only the earlier winner's
+    assert {c["weight_function"] for c in configs} == {"inverse_vol", "sigmoid"}
     cold_best = max(t["objective"] for t in cold["trials"] if t["feasible"])
     assert start["reference"] == {
         "run_id": cold_id,

@@ -17,6 +17,7 @@ from quant.strategy_model import (
     FEATURES,
     METRICS,
     StrategyModel,
+    config_features,
     feature_rows,
     fit_strategy_model,
     pack_arrays,
@@ -132,3 +133,47 @@ def test_the_features_of_a_search_describe_its_universe_window_and_scenarios() -
     assert list(frame["weight_function"]) == [0.0, 0.0, 2.0, 2.0]
     assert (frame["horizon"] == 189).all() and (frame["scenario_method"] == 1).all()
     assert len(CONFIG_FEATURES) == len(StrategyConfig.model_fields)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    weight_function=st.sampled_from(["inverse_vol", "sigmoid", "merton"]),
+    overlay=st.sampled_from(["none", "put", "put_spread", "collar"]),
+    target_vol=st.floats(0.01, 0.5),
+    risk_aversion=st.floats(0.5, 20.0),
+    steepness=st.floats(0.5, 30.0),
+    strike=st.floats(0.85, 0.99),
+    hedge_ratio=st.floats(0.1, 2.0),
+)
+def test_configurations_that_differ_only_in_fields_they_do_not_read_have_the_same_features(
+    weight_function: str,
+    overlay: str,
+    target_vol: float,
+    risk_aversion: float,
+    steepness: float,
+    strike: float,
+    hedge_ratio: float,
+) -> None:
+    base = StrategyConfig(weight_function=weight_function, overlay=overlay)
+    changed = base.model_copy(
+        update={
+            "target_vol": target_vol,
+            "risk_aversion": risk_aversion,
+            "steepness": steepness,
+            "overlay_strike": strike,
+            "overlay_hedge_ratio": hedge_ratio,
+        }
+    )
+    unused = base.unused_parameters()
+    first = dict(zip(CONFIG_FEATURES, config_features(base), strict=True))
+    second = dict(zip(CONFIG_FEATURES, config_features(changed), strict=True))
+    for name in CONFIG_FEATURES:
+        if name in unused:  # at its default in both
+            assert (
+                first[name]
+                == second[name]
+                == config_features(StrategyConfig())[CONFIG_FEATURES.index(name)]
+            )
+        elif getattr(base, name) != getattr(changed, name):  # a field it reads tells them apart
+            assert first[name] != second[name]
+    assert ("target_vol" in unused) == (weight_function == "merton")

@@ -17,6 +17,7 @@ from scipy.stats import spearmanr
 from graphs.request import OptimizationRequest
 from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
 from graphs.search_steps import TRIALS
+from quant.strategy_model import METRICS
 from services.errors import InputError, NotFoundInputError
 from services.estimates import LABEL, estimate_strategy
 from settings import ModelSettings, Settings
@@ -66,6 +67,9 @@ def test_an_estimate_is_labelled_with_intervals_in_the_newest_search_s_scenarios
         for value in metrics.values():
             assert value["low"] <= value["estimate"] <= value["high"]
     assert "model estimate" in answer["full_evaluation"]
+    measure = answer["model"]["accuracy_measure"]  # what the accuracy numbers mean, said
+    assert "held-out" in measure and "within each scenario" in measure
+    assert set(answer["model"]["accuracy"]) == set(METRICS)
     some = estimate_strategy(store, "alice", {}, run_id="a1", scenarios=["bear"])
     assert some["search"]["run_id"] == "a1" and list(some["scenarios"]) == ["bear"]
 

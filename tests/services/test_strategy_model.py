@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,21 @@ def test_a_run_learnt_again_replaces_its_own_rows(settings: Settings) -> None:
     second = owner_model(store, "carol")
     assert first is not None and second is not None
     assert np.array_equal(first.X, second.X) and np.array_equal(first.Y, second.Y)
+    store.close()
+
+
+def test_the_same_search_under_another_run_id_teaches_the_same_model(settings: Settings) -> None:
+    run_search_pipeline(_request(5), run_id="r1", owner="carol", settings=settings)
+    search = _search(settings, "r1")
+    store = open_store(settings)
+    learn(store, "dave", replace(search, run_id="another-run"))
+    carol, dave = owner_model(store, "carol"), owner_model(store, "dave")
+    assert carol is not None and dave is not None
+    assert np.array_equal(carol.group, dave.group)  # the held-out split ignores the run id
+    assert carol.model.accuracy == dave.model.accuracy
+    assert np.array_equal(carol.model.predict(carol.X).value, dave.model.predict(carol.X).value)
+    other_seed = search_rows(replace(search, request={**search.request, "seed": 6}))[2]
+    assert not np.array_equal(other_seed, carol.group)  # another search's split is its own
     store.close()
 
 
