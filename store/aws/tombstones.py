@@ -32,12 +32,15 @@ of a failed write, `AwsTable._put_object_then_item`, or of a refused job complet
 class Purge:
     """What the purge of a tombstone removes besides the tombstone itself: objects of the
     results bucket (`results`, keys), objects of the documents bucket with every version of
-    them (`documents`, keys) and every item of whole partitions (`partitions`, partition keys
-    a deleted thing owns alone, e.g. a document's chunks)."""
+    them (`documents`, keys), every item of whole partitions (`partitions`, partition keys
+    a deleted thing owns alone, e.g. a document's chunks) and the LangGraph checkpoints of
+    conversations (`checkpoints`, their `thread_id`s: a chat thread's
+    `ChatThread.checkpoint`)."""
 
     results: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
     partitions: tuple[str, ...] = ()
+    checkpoints: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """The compact JSON of the `purge` attribute."""
@@ -46,6 +49,7 @@ class Purge:
                 "results": list(self.results),
                 "documents": list(self.documents),
                 "partitions": list(self.partitions),
+                "checkpoints": list(self.checkpoints),
             },
             separators=(",", ":"),
         )
@@ -58,11 +62,13 @@ class Purge:
             tuple(data.get("results", ())),
             tuple(data.get("documents", ())),
             tuple(data.get("partitions", ())),
+            tuple(data.get("checkpoints", ())),
         )
 
 
 NOTHING = Purge()
-"""The purge of a tombstone that goes alone (a portfolio, a thread, ...)."""
+"""The purge of a tombstone that goes alone (a portfolio, a profile, ...; a thread's
+conversation goes with a purge record of its own, `store.aws.threads`)."""
 
 
 def purge_index_sk(deleted_at: int, pk: str, sk: str) -> str:
