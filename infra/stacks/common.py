@@ -21,6 +21,8 @@ from constructs import Construct
 from infra.access import (
     CHECKPOINT_ACTIONS,
     CHECKPOINT_OBJECT_ACTIONS,
+    CHECKPOINT_PURGE_ACTIONS,
+    CHECKPOINT_PURGE_OBJECT_ACTIONS,
     PURGE_DOCUMENT_ACTIONS,
     STORE_ACCESS,
 )
@@ -247,9 +249,9 @@ def grant_store(
     grantee: iam.IGrantable, foundation: FoundationStack, *, graphs: bool = True
 ) -> None:
     """Item-level read/write on the store table (its scan included) and objects of the results
-    bucket, `PURGE_DOCUMENT_ACTIONS` on the documents bucket, and read of the API key pepper (no
-    table or bucket administration): the cleanup's, whose retention scans and whose purge
-    removes what owners deleted. `graphs`: instead the worker's store actions
+    bucket, `PURGE_DOCUMENT_ACTIONS` on the documents bucket, the checkpoint saver's calls with
+    its `delete_thread`'s, and read of the API key pepper (no table or bucket administration):
+    the cleanup's, whose retention scans and whose purge removes what owners deleted. `graphs`: instead the worker's store actions
     (`grant_store_access`), the checkpoints (`grant_checkpoints`) and read of the market data
     bucket, which functions running graphs need."""
     if graphs:
@@ -260,6 +262,7 @@ def grant_store(
     foundation.store_table.grant_read_write_data(grantee)
     foundation.results_bucket.grant_read_write(grantee)
     grant_documents(grantee, foundation, PURGE_DOCUMENT_ACTIONS)
+    grant_checkpoints(grantee, foundation, purge=True)  # a deleted thread's conversation
     grant_pepper_read(grantee, foundation)
 
 
@@ -318,19 +321,19 @@ def grant_documents(
         )
 
 
-def grant_checkpoints(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
-    """What LangGraph's DynamoDB saver calls (`infra.access.CHECKPOINT_ACTIONS`) on the
-    checkpoint table and on `checkpoints/` of the offload bucket, the key through those
-    services only."""
+def grant_checkpoints(
+    grantee: iam.IGrantable, foundation: FoundationStack, *, purge: bool = False
+) -> None:
+    """What LangGraph's DynamoDB saver calls to read and write (`infra.access.CHECKPOINT_ACTIONS`)
+    on the checkpoint table and on `checkpoints/` of the offload bucket, the key through those
+    services only; `purge`: its `delete_thread` too (`CHECKPOINT_PURGE_ACTIONS`, the cleanup's)."""
     add = grantee.grant_principal.add_to_principal_policy
+    tables = [*CHECKPOINT_ACTIONS, *(CHECKPOINT_PURGE_ACTIONS if purge else ())]
+    objects = [*CHECKPOINT_OBJECT_ACTIONS, *(CHECKPOINT_PURGE_OBJECT_ACTIONS if purge else ())]
+    add(iam.PolicyStatement(actions=tables, resources=[foundation.checkpoint_table.table_arn]))
     add(
         iam.PolicyStatement(
-            actions=list(CHECKPOINT_ACTIONS), resources=[foundation.checkpoint_table.table_arn]
-        )
-    )
-    add(
-        iam.PolicyStatement(
-            actions=list(CHECKPOINT_OBJECT_ACTIONS),
+            actions=objects,
             resources=[foundation.offload_bucket.arn_for_objects("checkpoints/*")],
         )
     )
