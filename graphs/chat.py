@@ -36,6 +36,7 @@ from settings.tracing import span
 from store import NotFoundError, Store
 from store.checkpoints import checkpointer
 from store.memories import memory_store
+from store.threads import checkpoint_thread
 from traces.tracelog import EventSink, trace_log
 
 ChunkSink = Callable[[Any], None]
@@ -78,18 +79,15 @@ class ChatSession:
         settings: Settings | None = None,
         owner: str | None = None,
         store: Store | None = None,
+        checkpoint: str | None = None,
     ) -> None:
         """`owner` (None: nobody) gets the thread's portfolios saved to their portfolios, and its
         approved searches run as their optimization jobs, in `store` (default: the configured
-        store)."""
+        store). `checkpoint` is the thread record's `ChatThread.checkpoint` when the caller has
+        the record (default: read from the owner's record, see `_checkpoint`)."""
         self.settings = settings or get_settings()
         self.thread_id = thread_id or f"thread_{uuid.uuid4().hex[:12]}"
         self.directory = self.settings.data_dir / "threads" / self.thread_id
-        self.config: dict[str, Any] = {
-            "configurable": {"thread_id": f"chat:{self.thread_id}"},
-            "recursion_limit": RECURSION_LIMIT,
-        }
-        bind_settings(f"chat:{self.thread_id}", self.settings)
         self._owner: tuple[str, Store] | None = None
         """Who the thread's portfolios and runs belong to, and where they are stored."""
         if owner is not None:
@@ -98,7 +96,26 @@ class ChatSession:
 
                 store = open_store(self.settings)
             self._owner = (owner, store)
-            bind_owner(f"chat:{self.thread_id}", owner, store)
+        key = checkpoint or self._checkpoint()
+        self.config: dict[str, Any] = {
+            "configurable": {"thread_id": key},
+            "recursion_limit": RECURSION_LIMIT,
+        }
+        bind_settings(key, self.settings)
+        if self._owner is not None:
+            bind_owner(key, *self._owner)
+
+    def _checkpoint(self) -> str:
+        """The LangGraph `thread_id` the conversation is checkpointed under: the one the
+        owner's thread record names (`ChatThread.checkpoint`), `chat:<thread_id>` for a session
+        without an owner or a thread record (the CLI's, an evaluation's)."""
+        if self._owner is not None:
+            owner, store = self._owner
+            try:
+                return store.get_thread(owner, self.thread_id).checkpoint
+            except NotFoundError:
+                pass
+        return checkpoint_thread(self.thread_id)
 
     def send(
         self,
@@ -205,10 +222,10 @@ class ChatSession:
                 raise NotFoundError(f"thread {self.thread_id} has no checkpoint {checkpoint_id}")
             return dict(build_assistant_graph(saver).update_state(base, values))
 
-    def copy_to(self, thread_id: str) -> None:
-        """Copy the thread's checkpoints (and their pending writes) to the new thread
-        `thread_id`, oldest first, so that it continues from the same state."""
-        target = ChatSession(thread_id, settings=self.settings).config["configurable"]
+    def copy_to(self, thread: ChatSession) -> None:
+        """Copy the thread's checkpoints (and their pending writes) to the new thread of
+        session `thread`, oldest first, so that it continues from the same state."""
+        target = thread.config["configurable"]
         with checkpointer(self.settings) as saver:
             for saved in reversed(list(saver.list(cast(RunnableConfig, self.config)))):
                 parent = dict(saved.parent_config or {}).get("configurable") or {}
@@ -251,9 +268,13 @@ class ChatSession:
         return list(self.snapshot().values.get("messages", []))
 
     def delete(self) -> None:
-        """Forget the conversation: its checkpoints and its trace file."""
-        with checkpointer(self.settings) as saver:
-            saver.delete_thread(self.config["configurable"]["thread_id"])
+        """Forget the conversation: its trace file, and its checkpoints on SQLite. On AWS the
+        checkpoints stay until the purge of the deleted thread record deletes them
+        (`Store.purge_deleted`, the cleanup's: the API may not delete); the thread's next
+        incarnation checkpoints under a key of its own (`ChatThread.checkpoint`)."""
+        if self.settings.store.backend != "aws":
+            with checkpointer(self.settings) as saver:
+                saver.delete_thread(self.config["configurable"]["thread_id"])
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def _stream(

@@ -229,7 +229,9 @@ def _propose(
     as_node: str,
 ) -> DraftOutcome:
     thread = store.create_thread(owner, title)
-    session = ChatSession(thread.id, settings=settings, owner=owner, store=store)
+    session = ChatSession(
+        thread.id, settings=settings, owner=owner, store=store, checkpoint=thread.checkpoint
+    )
     turn = session.propose({"messages": [HumanMessage(asked)], **values}, as_node=as_node)
     if turn.pending is None:  # pragma: no cover - the graph always pauses on a proposal
         raise RuntimeError(f"thread {thread.id} did not pause for approval")

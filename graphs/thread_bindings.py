@@ -33,6 +33,7 @@ from graphs.thread_artifacts import ThreadArtifacts
 from services.research import owner_search
 from settings import Settings, get_settings
 from store import NotFoundError, Store
+from store.threads import thread_of_checkpoint
 from tools import TOOL_NAMES, build_tools
 from tools.artifacts import ArtifactStore
 from tools.context import (
@@ -231,7 +232,7 @@ def saved_portfolios_context(store: Store, owner: str, thread_id: str) -> str | 
     built (which the conversation holds already): the latest `SAVED_PORTFOLIOS_LISTED` by name,
     id and largest weights, so a portfolio named by the user ("my Staples portfolio") is looked
     up by its id; None when there is none."""
-    own = {thread_id, thread_id.removeprefix("chat:")}  # a ChatSession's graph thread is chat:<id>
+    own = {thread_id, thread_of_checkpoint(thread_id)}  # a ChatSession's is its checkpoint key
     saved = [
         p
         for p in store.list_portfolios(owner)

@@ -127,14 +127,19 @@ cleanup's role holds item- and object-level read, write and delete (its retentio
 
 CHECKPOINT_ACTIONS = (
     "dynamodb:BatchGetItem",
-    "dynamodb:BatchWriteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:Query",
 )
-"""What LangGraph's `DynamoDBSaver` calls on the checkpoint table (no scan; its deletes are batch
-writes of one thread's items), for the functions that run graphs (the API and the worker)."""
-CHECKPOINT_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
-"""What it calls on `checkpoints/` of the offload bucket. Its start-up attempt to add a lifecycle
-rule to the bucket is refused on purpose (it logs a warning): the foundation stack's own rule
-expires offloaded checkpoints."""
+"""What LangGraph's `DynamoDBSaver` calls on the checkpoint table to read and write (no scan),
+for the functions that run graphs (the API and the worker)."""
+CHECKPOINT_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject")
+"""What it calls on `checkpoints/` of the offload bucket to read and write. Its start-up attempt
+to add a lifecycle rule to the bucket is refused on purpose (it logs a warning): the foundation
+stack's own rule expires offloaded checkpoints."""
+CHECKPOINT_PURGE_ACTIONS = ("dynamodb:BatchWriteItem",)
+"""What its `delete_thread` calls besides (its only batch writes are those deletes), with
+`CHECKPOINT_PURGE_OBJECT_ACTIONS`: the cleanup's alone, whose purge deletes a deleted chat
+thread's checkpoints (`Store.purge_deleted`); a thread's delete in the API only marks it."""
+CHECKPOINT_PURGE_OBJECT_ACTIONS = ("s3:DeleteObject",)
+"""What `delete_thread` calls on `checkpoints/` besides (`DeleteObjects`, one action per key)."""

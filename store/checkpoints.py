@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -72,3 +72,12 @@ def checkpointer(
         yield saver
     finally:
         connection.close()
+
+
+def delete_checkpoints(config: StoreSettings, thread_ids: Sequence[str]) -> None:
+    """Delete every checkpoint (and pending write) of the LangGraph threads `thread_ids` in the
+    checkpointer of the store settings `config` (the AWS store's purge of deleted chat
+    threads, `store.aws.purge`)."""
+    with checkpointer(config=config) as saver:
+        for thread_id in thread_ids:
+            saver.delete_thread(thread_id)

@@ -7,6 +7,9 @@ a `settings.StoreSettings`: `STRATIGOS_STORE_*` environment variables, e.g.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+
 from settings import Settings, StoreSettings, get_settings
 from store.base import Store
 from store.common import Clock, utc_now
@@ -39,11 +42,20 @@ def open_store(
             clock=clock,
             documents_bucket=config.documents_s3_bucket,
             model_artifacts_bucket=config.model_artifacts_s3_bucket,
+            delete_checkpoints=partial(_delete_checkpoints, config),
         )
     from store.sqlite import SQLiteStore
 
     path = config.sqlite_path or (settings or get_settings()).data_dir / "store.sqlite"
     return SQLiteStore(path, api_key_pepper=pepper, clock=clock)
+
+
+def _delete_checkpoints(config: StoreSettings, thread_ids: Sequence[str]) -> None:
+    """`store.checkpoints.delete_checkpoints`, LangGraph's saver imported on the first purge
+    that needs it (opening the store imports no LangGraph)."""
+    from store.checkpoints import delete_checkpoints
+
+    delete_checkpoints(config, thread_ids)
 
 
 def read_secret(secret_id: str, config: StoreSettings) -> str:

@@ -24,6 +24,23 @@ class ChatThread:
     title: str
     created_at: datetime
     updated_at: datetime
+    checkpoint: str
+    """The LangGraph `thread_id` its conversation is checkpointed under (`checkpoint_thread`)."""
+
+
+def checkpoint_thread(thread_id: str, incarnation: str | None = None) -> str:
+    """The LangGraph `thread_id` of chat thread `thread_id`'s conversation: `chat:<thread_id>`
+    (a thread on SQLite, or created on AWS before incarnations), or `chat~<incarnation>:<id>`
+    (a thread created on AWS, whose id may be taken again at once after a delete while the
+    purge has yet to delete the deleted one's checkpoints). No `chat:` key can equal a
+    `chat~` key, whatever the thread ids hold."""
+    return f"chat:{thread_id}" if incarnation is None else f"chat~{incarnation}:{thread_id}"
+
+
+def thread_of_checkpoint(key: str) -> str:
+    """The chat thread id of a `checkpoint_thread` key (any other key as it is)."""
+    prefix, colon, thread_id = key.partition(":")
+    return thread_id if colon and (prefix == "chat" or prefix.startswith("chat~")) else key
 
 
 class ThreadRepository(ABC):
@@ -73,4 +90,5 @@ def thread_from_row(d: Mapping[str, Any]) -> ChatThread:
         title=d["title"],
         created_at=from_micros(d["created_at"]),  # type: ignore[arg-type]
         updated_at=from_micros(d["updated_at"]),  # type: ignore[arg-type]
+        checkpoint=d.get("checkpoint") or checkpoint_thread(d["id"]),
     )

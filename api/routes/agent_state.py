@@ -170,7 +170,7 @@ def copy_thread(thread_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     with _idle(context, owner, source.id):
         copy = context.store.create_thread(owner, source.title)
         try:
-            chat_session(context, owner, source.id).copy_to(copy.id)
+            chat_session(context, owner, source.id).copy_to(chat_session(context, owner, copy.id))
         except BaseException:
             chat_session(context, owner, copy.id).delete()
             context.store.delete_thread(owner, copy.id)

@@ -109,7 +109,7 @@ def get_thread(thread_id: str, context: Ctx, caller: Caller) -> ThreadDetail:
     from graphs.chat import ChatSession  # the assistant's graph and LangChain on first use
 
     thread = _thread(context, caller.owner, thread_id)
-    session = ChatSession(thread.id, settings=context.settings)
+    session = ChatSession(thread.id, settings=context.settings, checkpoint=thread.checkpoint)
     messages = [m for m in map(_message, session.history()) if m is not None]
     return ThreadDetail(**_view(thread).model_dump(), messages=messages, pending=session.pending())
 
@@ -119,10 +119,10 @@ def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
     """Delete the thread: its entry, its conversation (checkpoints) and its trace."""
     from graphs.chat import ChatSession
 
-    _thread(context, caller.owner, thread_id)
+    thread = _thread(context, caller.owner, thread_id)
     claim_thread(context.store, caller.owner, thread_id)  # not while a turn is running
     try:
-        ChatSession(thread_id, settings=context.settings).delete()
+        ChatSession(thread_id, settings=context.settings, checkpoint=thread.checkpoint).delete()
         context.store.delete_thread(caller.owner, thread_id)
     finally:
         release_thread(context.store, caller.owner, thread_id)
@@ -227,7 +227,11 @@ def send_message(
     if not body.content.strip():
         raise ApiError(422, "VALIDATION_ERROR", "the message is empty", [("body.content", "empty")])
     session = ChatSession(
-        thread.id, settings=context.settings, owner=caller.owner, store=context.store
+        thread.id,
+        settings=context.settings,
+        owner=caller.owner,
+        store=context.store,
+        checkpoint=thread.checkpoint,
     )
     return _respond(
         context,
@@ -257,7 +261,11 @@ def decide(
 
     thread = _thread(context, caller.owner, thread_id)
     session = ChatSession(
-        thread.id, settings=context.settings, owner=caller.owner, store=context.store
+        thread.id,
+        settings=context.settings,
+        owner=caller.owner,
+        store=context.store,
+        checkpoint=thread.checkpoint,
     )
     pending = session.pending()
     if pending is None:

@@ -21,6 +21,8 @@ from constructs import Construct
 from infra.access import (
     CHECKPOINT_ACTIONS,
     CHECKPOINT_OBJECT_ACTIONS,
+    CHECKPOINT_PURGE_ACTIONS,
+    CHECKPOINT_PURGE_OBJECT_ACTIONS,
     PURGE_DOCUMENT_ACTIONS,
     PURGE_MODEL_ACTIONS,
     STORE_ACCESS,
@@ -255,9 +257,10 @@ def grant_store(
 ) -> None:
     """Item-level read/write on the store table (its scan included) and objects of the results
     bucket, `PURGE_DOCUMENT_ACTIONS` on the documents bucket, `PURGE_MODEL_ACTIONS` on the
-    model-artifacts bucket's strategy models, and read of the API key pepper (no
-    table or bucket administration): the cleanup's, whose retention scans and whose purge
-    removes what owners deleted. `graphs`: instead the worker's store actions
+    model-artifacts bucket's strategy models, the checkpoint saver's calls with its
+    `delete_thread`'s, and read of the API key pepper (no table or bucket administration): the
+    cleanup's, whose retention scans and whose purge removes what owners deleted. `graphs`:
+    instead the worker's store actions
     (`grant_store_access`), the checkpoints (`grant_checkpoints`) and read of the market data
     bucket, which functions running graphs need."""
     if graphs:
@@ -269,6 +272,7 @@ def grant_store(
     foundation.results_bucket.grant_read_write(grantee)
     grant_documents(grantee, foundation, PURGE_DOCUMENT_ACTIONS)
     grant_models(grantee, foundation, PURGE_MODEL_ACTIONS)
+    grant_checkpoints(grantee, foundation, purge=True)  # a deleted thread's conversation
     grant_pepper_read(grantee, foundation)
 
 
@@ -341,19 +345,19 @@ def grant_documents(
         )
 
 
-def grant_checkpoints(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
-    """What LangGraph's DynamoDB saver calls (`infra.access.CHECKPOINT_ACTIONS`) on the
-    checkpoint table and on `checkpoints/` of the offload bucket, the key through those
-    services only."""
+def grant_checkpoints(
+    grantee: iam.IGrantable, foundation: FoundationStack, *, purge: bool = False
+) -> None:
+    """What LangGraph's DynamoDB saver calls to read and write (`infra.access.CHECKPOINT_ACTIONS`)
+    on the checkpoint table and on `checkpoints/` of the offload bucket, the key through those
+    services only; `purge`: its `delete_thread` too (`CHECKPOINT_PURGE_ACTIONS`, the cleanup's)."""
     add = grantee.grant_principal.add_to_principal_policy
+    tables = [*CHECKPOINT_ACTIONS, *(CHECKPOINT_PURGE_ACTIONS if purge else ())]
+    objects = [*CHECKPOINT_OBJECT_ACTIONS, *(CHECKPOINT_PURGE_OBJECT_ACTIONS if purge else ())]
+    add(iam.PolicyStatement(actions=tables, resources=[foundation.checkpoint_table.table_arn]))
     add(
         iam.PolicyStatement(
-            actions=list(CHECKPOINT_ACTIONS), resources=[foundation.checkpoint_table.table_arn]
-        )
-    )
-    add(
-        iam.PolicyStatement(
-            actions=list(CHECKPOINT_OBJECT_ACTIONS),
+            actions=objects,
             resources=[foundation.offload_bucket.arn_for_objects("checkpoints/*")],
         )
     )

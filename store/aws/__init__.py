@@ -61,4 +61,8 @@ class AWSStore(
     (UTF-8 JSON) go to S3; `api_key_pepper` is the secret of API key hashes; `clock` gives "now";
     `documents_bucket` holds the documents library's originals (default: `bucket`);
     `model_artifacts_bucket` the owners' strategy models (default: `bucket`).
+    `delete_checkpoints(thread_ids)` deletes LangGraph threads' checkpoints where the chat
+    conversations are kept, for the purge of deleted threads (`open_store` passes
+    `store.checkpoints.delete_checkpoints` on its settings; None: a purge record naming
+    checkpoints stays, logged, at every purge).
     """

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from store.aws.documents import AwsDocuments
 from store.aws.table import DELETED, _av, _key, _plain
@@ -64,7 +64,19 @@ class AwsPurge(AwsDocuments):
         for partition in purge.partitions:
             items = self._query("purge_deleted", partition, deleted=True)
             self._batch_delete("purge_deleted", [(i["pk"], i["sk"]) for i in items])
+        if purge.checkpoints:
+            self._delete_checkpoints(purge.checkpoints)
         return int(self._delete_tombstone(pk, sk, item[DELETED]))
+
+    def _delete_checkpoints(self, thread_ids: tuple[str, ...]) -> None:
+        """Delete every checkpoint (and pending write) of the LangGraph threads `thread_ids`
+        (`AwsTable.delete_checkpoints`)."""
+        if self.delete_checkpoints is None:
+            raise StoreError("the store was opened without a way to delete checkpoints")
+        try:
+            self.delete_checkpoints(thread_ids)
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreError(f"the checkpoints of {thread_ids} were not deleted: {exc}") from exc
 
     def _delete_tombstone(self, pk: str, sk: str, deleted_at: int) -> bool:
         """Delete the tombstone `pk`/`sk` if it is still the one deleted at `deleted_at`."""

@@ -178,8 +178,13 @@ class AwsTable(Store):
         session: boto3.session.Session | None = None,
         documents_bucket: str | None = None,
         model_artifacts_bucket: str | None = None,
+        delete_checkpoints: Callable[[Sequence[str]], None] | None = None,
     ) -> None:
         self.table = table_name
+        self.delete_checkpoints = delete_checkpoints
+        """Deletes the checkpoints of LangGraph threads in the checkpointer holding the chat
+        conversations (`store.checkpoints.delete_checkpoints`): the purge of a deleted thread
+        calls it."""
         self.bucket = bucket
         self.documents_bucket = documents_bucket or bucket
         self.model_artifacts_bucket = model_artifacts_bucket or bucket
@@ -445,10 +450,17 @@ class AwsTable(Store):
         return True
 
     def _tombstone_action(
-        self, pk: str, sk: str, purge: Purge = NOTHING, *, existing: bool = True
+        self,
+        pk: str,
+        sk: str,
+        purge: Purge = NOTHING,
+        *,
+        existing: bool = True,
+        also: tuple[str, dict[str, str], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """The `Update` of a transaction that marks `pk`/`sk` deleted, its `purge` with it
-        (`store.aws.tombstones`); `existing`: only an item there and not deleted yet."""
+        (`store.aws.tombstones`); `existing`: only an item there and not deleted yet; `also`:
+        a further condition on the item, with its attribute names and values (plain)."""
         now = self._now()
         update: dict[str, Any] = {
             "TableName": self.table,
@@ -465,6 +477,11 @@ class AwsTable(Store):
         }
         if existing:
             update["ConditionExpression"] = f"attribute_exists(pk) AND {NOT_DELETED}"
+        if also is not None:
+            condition, names, values = also
+            update["ConditionExpression"] = f"{update['ConditionExpression']} AND {condition}"
+            update["ExpressionAttributeNames"] |= names
+            update["ExpressionAttributeValues"] |= {k: _av(v) for k, v in values.items()}
         return {"Update": update}
 
     def _tombstone(self, action: str, pk: str, sk: str, purge: Purge = NOTHING) -> bool:
@@ -479,11 +496,12 @@ class AwsTable(Store):
             raise
         return True
 
-    def _put_purge_record(self, action: str, pk: str, purge: Purge) -> None:
-        """A tombstone of nothing, in partition `pk`, that hands `purge` to the purge."""
+    def _purge_record(self, pk: str, purge: Purge) -> dict[str, Any]:
+        """A tombstone of nothing, in partition `pk`, that hands `purge` to the purge (as an
+        item): no later put of a key of its owner's replaces it."""
         now = self._now()
         sk = f"{PURGE_RECORD}{uuid.uuid4().hex}"
-        record = {
+        return {
             "pk": pk,
             "sk": sk,
             DELETED: now,
@@ -491,6 +509,11 @@ class AwsTable(Store):
             "gsi1pk": PURGE_INDEX,
             "gsi1sk": purge_index_sk(now, pk, sk),
         }
+
+    def _put_purge_record(self, action: str, pk: str, purge: Purge) -> None:
+        """Put a purge record (`_purge_record`) in partition `pk` that hands `purge` to the
+        purge."""
+        record = self._purge_record(pk, purge)
         self._call(action, self.ddb.put_item, TableName=self.table, Item=_item(record))
 
     def _put_object_then_item(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from store.aws.table import AwsTable, _item, _owner_pk
+from store.aws.tombstones import Purge
 from store.common import new_id
 from store.errors import ConflictError, NotFoundError
-from store.threads import ChatThread, thread_from_row
+from store.threads import ChatThread, checkpoint_thread, thread_from_row
 
 
 class AwsThreads(AwsTable):
@@ -24,6 +26,9 @@ class AwsThreads(AwsTable):
             "title": title,
             "created_at": now,
             "updated_at": now,
+            # this incarnation's own checkpoints: the id is free again at once after a delete,
+            # before the purge deletes the deleted thread's (`Purge.checkpoints`)
+            "checkpoint": checkpoint_thread(tid, uuid.uuid4().hex[:16]),
         }
         if thread_id is None:
             self._call("create_thread", self.ddb.put_item, TableName=self.table, Item=_item(record))
@@ -63,5 +68,23 @@ class AwsThreads(AwsTable):
         return threads[:limit]
 
     def delete_thread(self, owner: str, thread_id: str) -> None:
-        if not self._tombstone("delete_thread", _owner_pk(owner), f"TH#{thread_id}"):
+        """Tombstone the thread and, in the same transaction, put a purge record naming its
+        conversation's checkpoints (this incarnation's key, `ChatThread.checkpoint`; the
+        thread's tombstone itself is replaced when its id is taken again): the purge deletes
+        them. Only if the thread still has that key."""
+        pk, sk = _owner_pk(owner), f"TH#{thread_id}"
+        item = self._get("delete_thread", pk, sk)
+        if item is None:
+            raise NotFoundError(f"no thread {thread_id!r} for owner {owner!r}")
+        same: tuple[str, dict[str, str], dict[str, Any]] = (
+            ("#ck = :ck", {"#ck": "checkpoint"}, {":ck": item["checkpoint"]})
+            if "checkpoint" in item
+            else ("attribute_not_exists(#ck)", {"#ck": "checkpoint"}, {})
+        )
+        conversation = Purge(checkpoints=(thread_from_row(item).checkpoint,))
+        actions = [
+            self._tombstone_action(pk, sk, also=same),
+            {"Put": {"TableName": self.table, "Item": _item(self._purge_record(pk, conversation))}},
+        ]
+        if self._transact("delete_thread", actions) is not None:
             raise NotFoundError(f"no thread {thread_id!r} for owner {owner!r}")

@@ -33,13 +33,16 @@ class Purge:
     """What the purge of a tombstone removes besides the tombstone itself: objects of the
     results bucket (`results`, keys), objects of the documents bucket with every version of
     them (`documents`, keys), every item of whole partitions (`partitions`, partition keys
-    a deleted thing owns alone, e.g. a document's chunks) and objects of the model-artifacts
-    bucket (`models`, keys: a strategy model's file whose version number another writer took)."""
+    a deleted thing owns alone, e.g. a document's chunks), objects of the model-artifacts bucket
+    (`models`, keys: a strategy model's file whose version number another writer took) and the
+    LangGraph checkpoints of conversations (`checkpoints`, their `thread_id`s: a chat thread's
+    `ChatThread.checkpoint`)."""
 
     results: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
     partitions: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
+    checkpoints: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """The compact JSON of the `purge` attribute."""
@@ -48,7 +51,8 @@ class Purge:
                 "results": list(self.results),
                 "documents": list(self.documents),
                 "partitions": list(self.partitions),
-                **({"models": list(self.models)} if self.models else {}),
+                "models": list(self.models),
+                "checkpoints": list(self.checkpoints),
             },
             separators=(",", ":"),
         )
@@ -58,15 +62,17 @@ class Purge:
         """The `Purge` of a `purge` attribute (nothing when absent)."""
         data = json.loads(text) if text else {}
         return cls(
-            tuple(data.get("results", ())),
-            tuple(data.get("documents", ())),
-            tuple(data.get("partitions", ())),
-            tuple(data.get("models", ())),
+            results=tuple(data.get("results", ())),
+            documents=tuple(data.get("documents", ())),
+            partitions=tuple(data.get("partitions", ())),
+            models=tuple(data.get("models", ())),
+            checkpoints=tuple(data.get("checkpoints", ())),
         )
 
 
 NOTHING = Purge()
-"""The purge of a tombstone that goes alone (a portfolio, a thread, ...)."""
+"""The purge of a tombstone that goes alone (a portfolio, a profile, ...; a thread's
+conversation goes with a purge record of its own, `store.aws.threads`)."""
 
 
 def purge_index_sk(deleted_at: int, pk: str, sk: str) -> str:

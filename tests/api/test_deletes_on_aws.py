@@ -10,6 +10,8 @@ cleanup's purge then removes what was deleted (`Store.purge_deleted`).
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from settings import get_settings
-from store.aws import create_tables
+from store.aws import AWSStore, create_tables
 from store.memories import create_memory_table
 from tests.api import test_memories as memories
 from tests.api.conftest import Api, make_settings
@@ -42,7 +44,10 @@ __all__ = [  # the deletes, each run here on the AWS store
 PREFIX = "stratigos-deletes-"
 BUCKET = "stratigos-deletes-data"
 CALLS: list[tuple[str, str, dict[str, Any]]] = []
-"""Every AWS call the app made in this module: (service, operation, parameters)."""
+"""Every AWS call the app made in this module: (service, operation, parameters); not those of
+the cleanup's purge (`Store.purge_deleted`) the tests run to check what it removes."""
+PURGING = threading.Event()
+"""Set while a test runs the purge: its calls are the cleanup's, not the app's."""
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +59,18 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     original = botocore.client.BaseClient._make_api_call
 
     def record(client: Any, operation: str, params: Any) -> Any:
-        CALLS.append((client.meta.service_model.service_name, operation, params))
+        if not PURGING.is_set():
+            CALLS.append((client.meta.service_model.service_name, operation, params))
         return original(client, operation, params)
+
+    purge = AWSStore.purge_deleted
+
+    def purge_deleted(store: AWSStore, limit: int = 500) -> int:
+        PURGING.set()
+        try:
+            return purge(store, limit)
+        finally:
+            PURGING.clear()
 
     with moto_server() as url, pytest.MonkeyPatch.context() as mp:
         for key, value in {
@@ -84,6 +99,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         )
         create_memory_table(settings.store)
         mp.setattr(botocore.client.BaseClient, "_make_api_call", record)
+        mp.setattr(AWSStore, "purge_deleted", purge_deleted)
         with TestClient(create_app(settings), raise_server_exceptions=False) as client:
             app_store = client.app.state.context.store  # type: ignore[attr-defined]
             alice_key, _ = app_store.create_api_key("alice", "tests")
@@ -101,8 +117,9 @@ test_post_and_delete_all_and_bad_input = memories.test_post_and_delete_all_and_b
 
 
 def in_the_store(params: dict[str, Any]) -> bool:
-    """Whether a call names the store's table or bucket, or the memory table."""
-    names = {PREFIX + "store", PREFIX + "memories", BUCKET}
+    """Whether a call names the store's table or bucket (the checkpoints' offload bucket too),
+    the memory table or the checkpoint table."""
+    names = {PREFIX + "store", PREFIX + "memories", PREFIX + "checkpoints", BUCKET}
     return bool(names & {params.get("TableName"), params.get("Bucket")}) or bool(
         names & set(params.get("RequestItems", {}))
     )
@@ -142,3 +159,46 @@ def test_the_app_deleted_nothing_in_the_store_and_the_purge_removes_what_it_hid(
     assert left == []
     keys = [o["Key"] for o in store.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
     assert original not in keys
+
+
+def test_a_chat_thread_re_created_under_its_id_keeps_its_new_conversation_through_the_purge(
+    api: Api,
+) -> None:
+    """An Agent Protocol client deletes its thread and creates it again at once under the same
+    id: the new thread starts empty, and the purge of the deleted one deletes the old
+    conversation's checkpoints only."""
+    from store.checkpoints import checkpointer
+
+    client, store = api.client, api.store
+    chosen = str(uuid.uuid4())
+
+    def run(text: str) -> None:
+        message = {"role": "user", "content": text}
+        body = {"assistant_id": "assistant", "input": {"messages": [message]}}
+        response = client.post(f"/agent/threads/{chosen}/runs/wait", json=body, headers=api.alice)
+        assert response.status_code == 200, response.text
+
+    def said() -> list[str]:
+        state = client.get(f"/agent/threads/{chosen}/state", headers=api.alice).json()
+        messages = state["values"].get("messages", [])
+        return [m["content"] for m in messages if m["type"] == "human"]
+
+    def checkpoints(key: str) -> int:
+        with checkpointer(api.settings) as saver:
+            return len(list(saver.list({"configurable": {"thread_id": key}})))
+
+    create = {"thread_id": chosen}
+    assert client.post("/agent/threads", json=create, headers=api.alice).status_code == 200
+    run("the first conversation")
+    stored = store.list_threads("alice")[0]
+    assert stored.id.startswith(chosen) and said() == ["the first conversation"]
+    old = stored.checkpoint
+    assert client.delete(f"/agent/threads/{chosen}", headers=api.alice).status_code == 204
+    assert client.post("/agent/threads", json=create, headers=api.alice).status_code == 200
+    new = store.get_thread("alice", stored.id).checkpoint
+    assert new != old and said() == []
+    run("the second conversation")
+    assert checkpoints(old) > 0  # kept until the purge: the API deleted nothing
+    store.purge_deleted()
+    assert checkpoints(old) == 0
+    assert checkpoints(new) > 0 and said() == ["the second conversation"]

@@ -26,6 +26,8 @@ import pytest
 from infra.access import (
     CHECKPOINT_ACTIONS,
     CHECKPOINT_OBJECT_ACTIONS,
+    CHECKPOINT_PURGE_ACTIONS,
+    CHECKPOINT_PURGE_OBJECT_ACTIONS,
     PURGE_DOCUMENT_ACTIONS,
     PURGE_MODEL_ACTIONS,
     STORE_ACCESS,
@@ -159,17 +161,41 @@ def test_the_strategy_models_are_on_their_own_bucket_and_prefix(code: StoreCode)
     assert MODELS_PREFIX == OBJECT_PREFIX
 
 
-def test_the_checkpoint_grants_are_what_the_saver_calls() -> None:
-    called: dict[str, set[str]] = {"dynamodb_client": set(), "s3_client": set()}
+def saver_calls() -> dict[str, dict[str, set[str]]]:
+    """Each boto3 call of LangGraph's DynamoDB saver, by client (`dynamodb_client`,
+    `s3_client`): the saver's functions that make it."""
+    called: dict[str, dict[str, set[str]]] = {"dynamodb_client": {}, "s3_client": {}}
     for path in SAVER.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            client = node.value if isinstance(node, ast.Attribute) else None
-            if isinstance(client, ast.Attribute) and client.attr in called:
-                called[client.attr].add(node.attr)  # type: ignore[attr-defined]
-    tables = {a for op in called["dynamodb_client"] for a in DYNAMODB[op]}
-    objects = {a for op in called["s3_client"] - REFUSED_SAVER_CALLS for a in S3[op]}
-    assert tables == set(CHECKPOINT_ACTIONS) and "dynamodb:Scan" not in tables
-    assert objects == set(CHECKPOINT_OBJECT_ACTIONS)
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                client = node.value if isinstance(node, ast.Attribute) else None
+                if isinstance(client, ast.Attribute) and client.attr in called:
+                    operation = node.attr  # type: ignore[attr-defined]
+                    called[client.attr].setdefault(operation, set()).add(function.name)
+    return called
+
+
+def test_the_checkpoint_grants_are_what_the_saver_calls() -> None:
+    """Read and write: the API's and the worker's; the calls only its deletes make: the
+    cleanup's purge alone (`CHECKPOINT_PURGE_*`)."""
+    called = saver_calls()
+    ddb = called["dynamodb_client"]
+    s3 = {op: f for op, f in called["s3_client"].items() if op not in REFUSED_SAVER_CALLS}
+    tables = {a for op in ddb for a in DYNAMODB[op]}
+    objects = {a for op in s3 for a in S3[op]}
+    assert tables == {*CHECKPOINT_ACTIONS, *CHECKPOINT_PURGE_ACTIONS}
+    assert "dynamodb:Scan" not in tables
+    assert objects == {*CHECKPOINT_OBJECT_ACTIONS, *CHECKPOINT_PURGE_OBJECT_ACTIONS}
+    purging = {op for op in ddb if set(DYNAMODB[op]) & set(CHECKPOINT_PURGE_ACTIONS)} | {
+        op for op in s3 if set(S3[op]) & set(CHECKPOINT_PURGE_OBJECT_ACTIONS)
+    }
+    assert purging == {"batch_write_item", "delete_objects"}
+    makers = ddb["batch_write_item"] | s3["delete_objects"]
+    assert makers and all("delete" in name for name in makers), makers
+    reading = {a for op in set(ddb) - purging for a in DYNAMODB[op]}
+    assert reading == set(CHECKPOINT_ACTIONS)
 
 
 def store_statements(template: dict[str, Any], stage: str, name: str) -> list[dict[str, Any]]:
@@ -209,13 +235,9 @@ def test_the_roles_hold_the_declaration_and_nothing_more(
     assert unconditioned == expected - set(access.families)
 
 
-DELETES_LEFT_IN_THE_API = {
-    ("OffloadBucket", "s3:DeleteObject"),
-    ("ResearchIndexBucket", "s3:DeleteObject*"),
-}
-"""The API role's `Delete*` actions outside the store and the memory table, each on its one
-resource (docs/DEPLOY.md, "Least privilege"): the checkpoint saver's `delete_thread` (its
-offloaded objects; its `BatchWriteItem` serves the same call), LanceDB's own old files."""
+DELETES_LEFT_IN_THE_API = {("ResearchIndexBucket", "s3:DeleteObject*")}
+"""The API role's one `Delete*` action, on its one resource (docs/DEPLOY.md, "Least
+privilege"): LanceDB's own old files of the research index."""
 RESOURCES = (
     "StoreTable",
     "ResultsBucket",
@@ -376,3 +398,26 @@ def test_only_the_cleanup_scans_the_tenant_table(synthesized: Synthesized, stage
                     scanners |= {r["Ref"] for r in policy["Properties"].get("Roles", [])}
     operations = synthesized.templates[stage]["operations"]
     assert scanners == {role_of(operations, f"stratigos-{stage}-cleanup")}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_only_the_cleanup_deletes_checkpoints(synthesized: Synthesized, stage: str) -> None:
+    """The saver's deletes (`CHECKPOINT_PURGE_*`) on the checkpoint table and `checkpoints/`
+    are the cleanup role's alone: its purge deletes a deleted thread's conversation; the API
+    and the worker read and write them only."""
+    purge = {*CHECKPOINT_PURGE_ACTIONS, *CHECKPOINT_PURGE_OBJECT_ACTIONS}
+    deleters: dict[str, set[str]] = {}
+    for template in synthesized.templates[stage].values():
+        for policy in identity_policies(template).values():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                where = json.dumps(statement["Resource"])
+                if "CheckpointTable" not in where and "/checkpoints/" not in where:
+                    continue  # (the offload bucket's other prefixes are the worker's scratch)
+                actions = set(as_list(statement["Action"]))
+                held = {a for a in actions if a in purge or deletes(a) or a.endswith(":*")}
+                for role in policy["Properties"].get("Roles", []):
+                    deleters.setdefault(role["Ref"], set()).update(held)
+    operations = synthesized.templates[stage]["operations"]
+    cleanup = role_of(operations, f"stratigos-{stage}-cleanup")
+    assert deleters.pop(cleanup) == purge
+    assert not any(deleters.values()), deleters

@@ -7,12 +7,15 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from settings import StoreSettings
 from store import Store
 from store.aws import AWSStore, create_tables
+from store.checkpoints import delete_checkpoints
 from store.sqlite import SQLiteStore
 from tests.support.aws import FAKE_AWS_ENV, boto_session, moto_server
 
@@ -55,8 +58,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def aws_names(moto_endpoint: str, aws_env: None) -> dict[str, str]:
-    """Fresh table and bucket names for one test, created on the moto server (the checkpoint
-    table name is reserved but only created by the tests that need it)."""
+    """Fresh table and bucket names for one test, created on the moto server, the checkpoint
+    table with them (the purge of a deleted thread deletes its checkpoints there)."""
     suffix = uuid.uuid4().hex[:10]
     names = {
         "table": f"test-{suffix}-store",
@@ -64,9 +67,25 @@ def aws_names(moto_endpoint: str, aws_env: None) -> dict[str, str]:
         "checkpoints": f"test-{suffix}-checkpoints",
     }
     create_tables(
-        names["table"], names["bucket"], endpoint_url=moto_endpoint, session=boto_session()
+        names["table"],
+        names["bucket"],
+        checkpoint_table=names["checkpoints"],
+        endpoint_url=moto_endpoint,
+        session=boto_session(),
     )
     return names
+
+
+def checkpoint_settings(endpoint: str, names: dict[str, str]) -> StoreSettings:
+    """The store settings whose checkpointer (`store.checkpoints`) is on `names`' checkpoint
+    table and bucket."""
+    return StoreSettings(
+        backend="aws",
+        aws_endpoint_url=endpoint,
+        table_prefix=names["checkpoints"].removesuffix("checkpoints"),
+        s3_bucket=names["bucket"],
+        max_attempts=2,
+    )
 
 
 def make_aws_store(endpoint: str, names: dict[str, str], clock: FakeClock) -> AWSStore:
@@ -79,6 +98,7 @@ def make_aws_store(endpoint: str, names: dict[str, str], clock: FakeClock) -> AW
         api_key_pepper="test-pepper",
         clock=clock,
         session=boto_session(),
+        delete_checkpoints=partial(delete_checkpoints, checkpoint_settings(endpoint, names)),
     )
 
 
