@@ -31,7 +31,10 @@ SEARCH = (
     "find the target-vol setting that holds up in a bear market with 20 trials "
     "for AAPL, JNJ, KO and XOM since 2010"
 )
-EDIT = {"n_paths": 30, "horizon": 189}
+EDIT = {"n_paths": 30, "horizon": 189, "warm_start": False}
+"""The search's approval with changes: cold, since one owner holds the conversation several times
+here and a warm start would begin each search from what the one before taught the owner's
+strategy model (docs/strategy-model.md): like-for-like needs cold searches."""
 STEPS: tuple[str | dict[str, Any], ...] = (
     "an HRP portfolio of AAPL, MSFT and JNJ",
     "a risk parity portfolio of KO and PEP",

@@ -233,7 +233,8 @@ def test_a_higher_variance_risk_premium_makes_the_same_put_cost_more(
     trials = []
     for vrp in ("0", "0.04"):
         argv = ["optimize", "--request", str(request_file), "--json", "--overlay", "put",
-                "--overlay-strike", "0.95", "--overlay-tenor", "63", "--vol-premium", vrp]  # fmt: skip
+                "--overlay-strike", "0.95", "--overlay-tenor", "63", "--vol-premium", vrp,
+                "--cold"]  # fmt: skip
         assert main(argv) == 0
         run_id = json.loads(capsys.readouterr().out)["manifest"]["run_id"]
         result = json.loads((offline_data_dir / "runs" / run_id / "result.json").read_text())
