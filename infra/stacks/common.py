@@ -255,10 +255,9 @@ def market_data_refresh_environment(
 def grant_store(
     grantee: iam.IGrantable, foundation: FoundationStack, *, graphs: bool = True
 ) -> None:
-    """Item-level read/write on the store table (its scan included) and objects of the results
-    bucket, `PURGE_DOCUMENT_ACTIONS` on the documents bucket, `PURGE_MODEL_ACTIONS` on the
-    model-artifacts bucket's strategy models, the checkpoint saver's calls with its
-    `delete_thread`'s, and read of the API key pepper (no table or bucket administration): the
+    """Item-level read/write on the store table (scan included) and the results bucket's objects,
+    `PURGE_DOCUMENT_ACTIONS`, `PURGE_MODEL_ACTIONS`, the checkpoint saver's calls with its
+    `delete_thread`'s, read of the API key pepper (no table or bucket administration): the
     cleanup's, whose retention scans and whose purge removes what owners deleted. `graphs`:
     instead the worker's store actions
     (`grant_store_access`), the checkpoints (`grant_checkpoints`) and read of the market data
@@ -316,13 +315,11 @@ def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, nam
 def grant_models(
     grantee: iam.IGrantable, foundation: FoundationStack, actions: Sequence[str]
 ) -> None:
-    """`actions` on the `strategy-models/*` objects of the model-artifacts bucket (none when
-    `actions` is empty); the key is granted by the caller."""
+    """`actions` (if any) on the model-artifacts bucket's `strategy-models/*` (not the key)."""
+    objects = [foundation.model_artifacts_bucket.arn_for_objects(f"{MODELS_PREFIX}*")]
     if actions:
-        resources = [foundation.model_artifacts_bucket.arn_for_objects(f"{MODELS_PREFIX}*")]
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(actions), resources=resources)
-        )
+        statement = iam.PolicyStatement(actions=list(actions), resources=objects)
+        grantee.grant_principal.add_to_principal_policy(statement)
 
 
 def grant_documents(
