@@ -12,13 +12,14 @@
   `jobs.worker.SYSTEM_OWNER`, once however often it is delivered (e.g. `fire_due_schedules`,
   which submits the rebalance jobs of the deployments due).
 - `cleanup(event, context)`: EventBridge-scheduled retention (`Store.cleanup`): archives jobs
-  finished more than `archive_after_days` (event field, default 30) ago and drops expired
-  cache entries and account snapshots (`{"retention": false}`, the quarter-hourly check, skips
-  them); purges what owners deleted (`Store.purge_deleted`: on AWS the API only marks it
-  deleted), every run, so a deletion's bytes outlive it by at most a quarter hour while the
-  purge succeeds; announces stuck pending jobs again; returns the report and publishes it as metrics
-  (`settings.metrics`: what it archived and deleted, the runs found stuck, the deployments
-  active).
+  finished more than `archive_after_days` (event field, default 30) ago, drops expired cache
+  entries and account snapshots and deletes the files of the research index's versions older
+  than 7 days when it is on S3 (`store.lance_versions`: its writers there delete nothing)
+  (`{"retention": false}`, the quarter-hourly check, skips these); purges what owners deleted
+  (`Store.purge_deleted`: on AWS the API only marks it deleted), every run, so a deletion's
+  bytes outlive it by at most a quarter hour while the purge succeeds; announces stuck pending
+  jobs again; returns the report and publishes it as metrics (`settings.metrics`: what it
+  archived and deleted, the runs found stuck, the deployments active).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from settings import get_settings, metrics
 from settings.logs import configure_logging
 from settings.tracing import configure_tracing
 from store import TERMINAL_STATUSES, ConflictError, NotFoundError, Store
+from store.lance_versions import remove_old_versions
 
 log = logging.getLogger("jobs.lambda")
 
@@ -105,6 +107,16 @@ def sqs_worker(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return {"batchItemFailures": failures}
 
 
+def _remove_old_index_versions() -> int:
+    """Delete the files of the research index's old versions when it is in an object store
+    (`store.lance_versions`: its writers there delete nothing); how many tables it cleaned."""
+    settings = get_settings()
+    uri = settings.resolved_research_index_uri()
+    if not uri.startswith("s3://"):
+        return 0  # a local index is cleaned by its writers
+    return remove_old_versions(uri, settings.research_index_storage_options())
+
+
 def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[str, Any]:
     """Lambda handler of the scheduled retention run; returns what it did.
 
@@ -120,6 +132,7 @@ def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[st
         archived, expired = list(report.archived_jobs), report.expired_cache_entries
         snapshots = report.expired_snapshots
     purged = store.purge_deleted()
+    index_tables = _remove_old_index_versions() if event.get("retention", True) else 0
     queue = JobQueue.from_settings(get_settings())
     now = store.clock()
     stale = [
@@ -138,6 +151,7 @@ def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[st
         "expired_cache_entries": expired,
         "expired_snapshots": snapshots,
         "purged_deletions": purged,
+        "research_index_tables_cleaned": index_tables,
         "reannounced_jobs": reannounced,
         "stuck_runs": len(stale) + len(lost),
     }

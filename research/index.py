@@ -26,6 +26,7 @@ Filters (document ids, upload time range) are applied before ranking (pre-filter
 filtered search returns the best `k` of the chunks that pass.
 Writes to a local index (creating an owner's table, adding, deleting, rebuilding or compacting)
 take the table's lock file first, so any number of threads and processes may write at once.
+Writers delete no file in an object store (`writers_cleanup_window`, `store.lance_versions`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from research.index_terms import (
     SearchMode,
     is_remote,
     open_local_directory,
+    writers_cleanup_window,
 )
 from settings.file_locks import exclusive, lock_path
 
@@ -369,15 +371,16 @@ class ResearchIndex:
         if table.stats()["fragment_stats"]["num_fragments"] > COMPACT_AFTER_FILES and any(
             i.index_type == "FTS" for i in table.list_indices()
         ):
-            table.optimize()
+            table.optimize(cleanup_older_than=writers_cleanup_window(self.uri))
         else:
             table.create_index("search_text", config=FTS(), replace=True)
 
     def optimize(self, owner: str) -> None:
-        """Merge recent rows into the owner's indexes and drop old versions' files."""
+        """Compact the owner's files and merge recent rows into the indexes (old versions' files
+        are deleted locally, by the cleanup in an object store: `store.lance_versions`)."""
         with self._written(owner) as table:
             if table is not None:
-                table.optimize()
+                table.optimize(cleanup_older_than=writers_cleanup_window(self.uri))
 
     def rebuild_text_index(self, owner: str) -> None:
         """Compact the owner's files and build the full-text index over every row (after adds
@@ -386,7 +389,7 @@ class ResearchIndex:
 
         with self._written(owner) as table:
             if table is not None:
-                table.optimize()
+                table.optimize(cleanup_older_than=writers_cleanup_window(self.uri))
                 table.create_index("search_text", config=FTS(), replace=True)
 
     def delete_document(self, owner: str, document_id: str) -> None:

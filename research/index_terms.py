@@ -1,11 +1,12 @@
 """What the research index's callers name without loading it (LanceDB and Arrow take a second
 to import): its search modes, fusions and most results, its error, and where it lives
 (`is_remote`, `open_local_directory`, which the index (`research.index`) opens its location with
-and the API's readiness checks it with)."""
+and the API's readiness checks it with), and how its writers compact (`writers_cleanup_window`)."""
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Literal
 
 from settings.files import private_directory
@@ -27,6 +28,20 @@ def is_remote(uri: str) -> bool:
     """Whether the index at `uri` is in an object store (``s3://bucket/prefix``), not a local
     directory."""
     return "://" in uri
+
+
+WRITERS_KEEP = timedelta(days=365 * 100)
+"""The cleanup window of a compaction by a writer of an index in an object store: no version is
+that old, so LanceDB's cleanup step deletes no version's files there; the cleanup function deletes
+them (`store.lance_versions`). (A file no version names is deleted only once it predates every
+version kept and is 7 days old; the cleanup, keeping the same versions, deletes it first on its
+daily run.)"""
+
+
+def writers_cleanup_window(uri: str) -> timedelta | None:
+    """The `cleanup_older_than` of a compaction by a writer of the index at `uri`:
+    `WRITERS_KEEP` in an object store, LanceDB's default (7 days) in a directory."""
+    return WRITERS_KEEP if is_remote(uri) else None
 
 
 def open_local_directory(uri: str) -> None:

@@ -299,6 +299,7 @@ def test_cleanup_without_a_queue_announces_nothing(lambda_env: Path) -> None:
         "expired_cache_entries": 0,
         "expired_snapshots": 0,
         "purged_deletions": 0,
+        "research_index_tables_cleaned": 0,
         "reannounced_jobs": [],
         "stuck_runs": 0,
     }
@@ -337,6 +338,33 @@ def test_every_cleanup_run_purges_what_owners_deleted_on_the_aws_store(
     assert lh.cleanup({"retention": False})["purged_deletions"] == 1
     assert objects() == [f"datasets/olga/{kept.id}.parquet"]
     assert lh.cleanup({"retention": False})["purged_deletions"] == 0
+
+
+def test_the_daily_cleanup_goes_through_every_table_of_the_research_index_on_s3(
+    lambda_env: Path, aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daily run cleans the old versions of each owner's table (`store.lance_versions`;
+    what it deletes: tests/research/test_index_versions.py); the quarter-hourly run does not."""
+    from research.embeddings import HashingEmbedder
+    from research.index import ResearchIndex
+    from tests.research.test_index import ENERGY, JAN, chunks
+
+    bucket = f"index-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3", region_name="us-east-1", endpoint_url=aws).create_bucket(Bucket=bucket)
+    monkeypatch.setenv("STRATIGOS_RESEARCH_INDEX_URI", f"s3://{bucket}/index")
+    monkeypatch.setenv("STRATIGOS_STORE_AWS_ENDPOINT_URL", aws)
+    get_settings.cache_clear()
+    settings = get_settings()
+    index = ResearchIndex(
+        settings.resolved_research_index_uri(),
+        HashingEmbedder(),
+        settings.research_index_storage_options(),
+    )
+    for owner in ("olga", "piet", "quinn"):
+        index.add(owner, chunks(f"doc_{owner}", "energy.pdf", ENERGY, JAN))
+    assert lh.cleanup({})["research_index_tables_cleaned"] == 3
+    assert lh.cleanup({"retention": False})["research_index_tables_cleaned"] == 0
+    assert [h.document_id for h in index.search("piet", "energy stocks", k=1)] == ["doc_piet"]
 
 
 # --------------------------------------------------------------------------- pepper secret

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.loaders
@@ -44,10 +44,22 @@ def local_endpoint_env(monkeypatch: pytest.MonkeyPatch, scratch: Path) -> None:
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """A moto server (every service) on 127.0.0.1 until the block ends; yields its URL."""
+def moto_server(requests: list[tuple[str, str, str]] | None = None) -> Iterator[str]:
+    """A moto server (every service) on 127.0.0.1 until the block ends; yields its URL. With
+    `requests`, every request it receives is appended there as (method, path, query string):
+    what a client that is not boto3 (LanceDB's Rust object store) sent."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    if requests is not None:
+        wsgi = server._server.app  # type: ignore[union-attr]  # moto's WSGI application
+
+        def recording(environ: dict[str, Any], start_response: Any) -> Any:
+            requests.append(
+                (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ["QUERY_STRING"])
+            )
+            return wsgi(environ, start_response)
+
+        server._server.app = recording  # type: ignore[union-attr]
     try:
         host, port = server.get_host_and_port()
         yield f"http://{host}:{port}"
