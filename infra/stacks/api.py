@@ -45,17 +45,16 @@ from infra.stacks.common import (
     grant_checkpoints,
     grant_embedding,
     grant_memory,
-    grant_research_index,
     grant_store_access,
     lambda_image,
     log_group,
     market_data_environment,
-    research_index_uri,
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack, removal_policy
 from infra.stacks.network import NetworkStack, placement
 from infra.stacks.release import ApiRelease
+from infra.stacks.research_index import grant_research_index, research_index_uri
 from infra.stacks.waf import web_acl
 
 API_TIMEOUT = Duration.minutes(15)
@@ -149,7 +148,7 @@ class ApiStack(Stack):
         grant_store_access(self.function, foundation, "api")
         grant_checkpoints(self.function, foundation)
         foundation.market_data_bucket.grant_read(self.function)
-        grant_research_index(self.function, foundation)  # index, search (the chat too), delete
+        grant_research_index(self.function, foundation)  # index, search (the chat too)
         grant_memory(self.function, foundation)  # the chat's long-term memory, /v1/memories
         compute.job_queue.grant_send_messages(self.function)
         compute.estimates.grant_invoke(self.function)  # that endpoint only

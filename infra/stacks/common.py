@@ -375,21 +375,6 @@ def grant_key(
     )
 
 
-RESEARCH_INDEX_PREFIX = "index/"
-"""Where the research index's LanceDB tables live in the research index bucket."""
-
-
-def research_index_uri(foundation: FoundationStack) -> str:
-    """`STRATIGOS_RESEARCH_INDEX_URI` of the functions that search or index documents."""
-    return f"s3://{foundation.research_index_bucket.bucket_name}/{RESEARCH_INDEX_PREFIX[:-1]}"
-
-
-def grant_research_index(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
-    """Read, write and delete the research index's objects (LanceDB writes new files, rewrites
-    and deletes old ones) and list the bucket, with the KMS key's matching grants."""
-    foundation.research_index_bucket.grant_read_write(grantee, f"{RESEARCH_INDEX_PREFIX}*")
-
-
 MEMORY_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:UpdateItem",

@@ -43,19 +43,18 @@ from infra.stacks.common import (
     container_function,
     grant_bedrock,
     grant_embedding,
-    grant_research_index,
     grant_store,
     lambda_image,
     market_data_environment,
     market_data_refresh_environment,
     queue_with_dead_letters,
-    research_index_uri,
 )
 from infra.stacks.estimates_endpoint import EstimatesEndpoint
 from infra.stacks.execution import OrderExecution
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.network import NetworkStack, placement
 from infra.stacks.notifications import EmailNotifications
+from infra.stacks.research_index import grant_research_index, research_index_uri
 from infra.stacks.scheduler import ScheduleTicks
 from infra.stacks.search_pipeline import SearchPipeline
 

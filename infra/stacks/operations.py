@@ -3,7 +3,8 @@
 - Function `stratigos-<stage>-cleanup` (`jobs.lambda_handlers.cleanup`), run by the EventBridge
   rule `stratigos-<stage>-daily-cleanup` at `cleanup_hour_utc`:00 UTC every day (and every
   quarter hour by the stuck-run check, `infra.stacks.monitoring`); each run also purges what
-  owners deleted (`Store.purge_deleted`): the only role that deletes in the store.
+  owners deleted (`Store.purge_deleted`): the only role that deletes in the store; the daily
+  run deletes the research index's old versions (`store.lance_versions`), also its alone.
 - Queue `stratigos-<stage>-events-dlq` (KMS, TLS only, 14 days): the events this stack's
   EventBridge rules could not deliver and the cleanup's asynchronous runs that failed every
   attempt (each retried twice first).
@@ -61,6 +62,7 @@ from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.monitoring import Monitoring
 from infra.stacks.network import NetworkStack, placement
+from infra.stacks.research_index import grant_research_index, research_index_uri
 
 CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
 ERROR_RATE_PERCENT = 1.0
@@ -171,16 +173,21 @@ class OperationsStack(Stack):
             name="cleanup",
             code=lambda_image(CLEANUP_HANDLER),
             environment=base_environment(config, foundation)
-            | {"STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url},
+            | {
+                "STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url,
+                "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
+            },
             memory_mb=1024,
             timeout=Duration.minutes(15),
-            description="Daily retention: archives old jobs, drops expired cache entries, "
-            "re-announces stale pending jobs; purges what owners deleted",
+            description="Daily retention: archives old jobs, drops expired cache entries and "
+            "the research index's old versions, re-announces stale pending jobs; purges what "
+            "owners deleted",
             placement=placement(network, "isolated"),  # DynamoDB, S3, SQS: all endpoints
             reserved_concurrency=1,
             dead_letters=self.dead_letters,
         )
         grant_store(self.cleanup, foundation, graphs=False)
+        grant_research_index(self.cleanup, foundation, delete=True)  # LanceDB's old versions
         compute.job_queue.grant_send_messages(self.cleanup)  # re-announces stale pending jobs
         self.schedule = events.Rule(
             self,

@@ -25,8 +25,10 @@ def test_the_picture_shows_the_flows_the_templates_hold(synthesized: Synthesized
     assert ("ingest-market-data", "ingest") in flows
     assert ("CloudFront", "web bucket") in flows and ("CloudFront", "api") in flows
     assert ("api", "store") in flows and ("worker", "market data bucket") in flows
-    # the cleanup's purge: deleted documents' originals, deleted chat threads' checkpoints
+    # the cleanup's purge: deleted documents' originals, deleted chat threads' checkpoints; and
+    # the research index's old versions
     assert ("cleanup", "documents bucket") in flows and ("cleanup", "checkpoints") in flows
+    assert ("cleanup", "research index bucket") in flows
     assert ("worker", "documents bucket") not in flows  # the documents are the API's
     assert ("ws", "checkpoints") not in flows
     assert "vpc" in by_label and "plan" in by_label

@@ -449,13 +449,13 @@ def test_the_model_artifacts_bucket_is_the_api_s_and_the_worker_s(
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_research_index_bucket_is_the_api_s_and_the_worker_s(
+def test_the_research_index_bucket_is_the_api_s_the_worker_s_and_the_cleanup_s(
     synthesized: Synthesized, stage: str
 ) -> None:
     """The index bucket is neither versioned nor moved out of Standard (searches read it and
-    LanceDB deletes its own old files); the API (uploads, search, the chat) and the worker (the
-    workflow's market analysis) name it and alone may read, write and delete its `index/`
-    objects."""
+    the cleanup deletes LanceDB's old files); the API (uploads, search, the chat) and the worker
+    (the workflow's market analysis) name it and may read and write its `index/` objects, the
+    cleanup (old versions, `store.lance_versions`) read, write and delete them; no other role."""
     foundation = synthesized.templates[stage]["foundation"]
     (props,) = [
         v["Properties"]
@@ -478,11 +478,10 @@ def test_the_research_index_bucket_is_the_api_s_and_the_worker_s(
             if "STRATIGOS_RESEARCH_INDEX_URI" in env:
                 names.add(fn["Properties"]["FunctionName"])
                 assert "ResearchIndexBucket" in json.dumps(env["STRATIGOS_RESEARCH_INDEX_URI"])
-        allowed = [
-            {"Ref": role_of(raw, f"stratigos-{stage}-{name}")}
-            for name, home in (("api", "api"), ("worker", "compute"))
-            if kind == home
-        ]
+        homes = {"api": "api", "compute": "worker", "operations": "cleanup"}
+        allowed = (
+            [{"Ref": role_of(raw, f"stratigos-{stage}-{homes[kind]}")}] if kind in homes else []
+        )
         granted = []  # a role's statements may span its policies (CDK's overflow policies)
         for policy in identity_policies(raw).values():
             stmts = [
@@ -497,12 +496,13 @@ def test_the_research_index_bucket_is_the_api_s_and_the_worker_s(
             granted += stmts
         if allowed:
             actions = actions_of(granted)
-            assert {"s3:GetObject*", "s3:List*", "s3:PutObject", "s3:DeleteObject*"} <= actions
+            assert {"s3:GetObject*", "s3:List*", "s3:PutObject"} <= actions
+            assert ("s3:DeleteObject*" in actions) == (kind == "operations"), (kind, actions)
             for stmt in granted:
                 for resource in as_list(stmt["Resource"]):
                     if "Fn::Join" in resource:
                         assert resource["Fn::Join"][1][1] == "/index/*", resource
-    assert names == {f"stratigos-{stage}-api", f"stratigos-{stage}-worker"}
+    assert names == {f"stratigos-{stage}-{name}" for name in ("api", "worker", "cleanup")}
 
 
 # -- compute -------------------------------------------------------------------------------
