@@ -28,15 +28,13 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
-from graphs.search_steps import SCENARIOS, TRIALS
 from services.estimates import estimate_strategy
-from services.strategy_model import Search, learn
+from services.strategy_model import learn
 from settings import ModelSettings, Settings
 from tests.api.conftest import Api, assert_error, make_settings
-from tests.services.test_strategy_model import _request
 from tests.support.aws import FAKE_AWS_ENV
 from tests.support.live_server import closed_port, port_for_another_process
+from tests.support.pipeline_search import pipeline_search
 from tests.support.sagemaker_runtime import sagemaker_runtime
 
 PATH = "/v1/strategy-estimates"
@@ -51,17 +49,7 @@ def taught(api: Api, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
     data = Settings(
         data_dir=tmp_path_factory.mktemp("search"), models=ModelSettings(provider="offline")
     )
-    run_search_pipeline(_request(1), run_id="s1", settings=data, train=False)
-    root = pipeline_workspace("s1", data)
-    order = json.loads((root / "order" / "order.json").read_text())
-    search = Search(
-        run_id="s1",
-        request=order["request"],
-        search_space=order["search_space"],
-        scenario_weights=order["scenario_weights"],
-        context=json.loads((root / "scenario-generation" / SCENARIOS).read_text())["context"],
-        trials=json.loads((root / "optimization" / TRIALS).read_text())["trials"],
-    )
+    search = pipeline_search(data)
     files: dict[str, Path] = {}
     for owner in ("alice", "carol"):
         before = set(api.settings.data_dir.rglob("*.npz"))

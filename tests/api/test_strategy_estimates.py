@@ -5,17 +5,14 @@ intervals; another owner's model and searches are not found (and not revealed); 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
-from graphs.search_steps import SCENARIOS, TRIALS
-from services.strategy_model import Search, learn
+from services.strategy_model import learn
 from settings import ModelSettings, Settings
 from tests.api.conftest import Api, assert_error
-from tests.services.test_strategy_model import _request
+from tests.support.pipeline_search import pipeline_search
 
 PATH = "/v1/strategy-estimates"
 
@@ -26,17 +23,7 @@ def taught(api: Api, tmp_path_factory: pytest.TempPathFactory) -> str:
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("search"), models=ModelSettings(provider="offline")
     )
-    run_search_pipeline(_request(1), run_id="s1", settings=settings, train=False)
-    root: Path = pipeline_workspace("s1", settings)
-    order = json.loads((root / "order" / "order.json").read_text())
-    search = Search(
-        run_id="s1",
-        request=order["request"],
-        search_space=order["search_space"],
-        scenario_weights=order["scenario_weights"],
-        context=json.loads((root / "scenario-generation" / SCENARIOS).read_text())["context"],
-        trials=json.loads((root / "optimization" / TRIALS).read_text())["trials"],
-    )
+    search = pipeline_search(settings)
     learn(api.store, "alice", search)
     return "s1"
 

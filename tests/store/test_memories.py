@@ -19,6 +19,18 @@ from store.memory_tombstones import ForgettingStore
 OWNERS = ("alice", "cognito:1234-abcd", "bob.smith@example.com", "cognito:1234", "a%3Ab")
 
 
+def _aws_memories(endpoint: str, names: dict[str, str]) -> StoreSettings:
+    """Settings of a memory table on moto's server at `endpoint`, the table created."""
+    config = StoreSettings(
+        backend="aws",
+        aws_endpoint_url=endpoint,
+        table_prefix=names["table"].removesuffix("store"),
+        max_attempts=1,
+    )
+    create_memory_table(config)
+    return config
+
+
 @pytest.fixture(params=["sqlite", "aws"])
 def memories(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseStore]:
     settings = Settings(data_dir=tmp_path)
@@ -26,13 +38,7 @@ def memories(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseSto
     if request.param == "aws":
         endpoint = request.getfixturevalue("moto_endpoint")
         names = request.getfixturevalue("aws_names")
-        config = StoreSettings(
-            backend="aws",
-            aws_endpoint_url=endpoint,
-            table_prefix=names["table"].removesuffix("store"),
-            max_attempts=1,
-        )
-        create_memory_table(config)
+        config = _aws_memories(endpoint, names)
     opened: AbstractContextManager[BaseStore] = memory_store(settings, config)
     with opened as store:
         yield store
@@ -73,13 +79,7 @@ def test_remembering_and_forgetting_on_dynamodb_with_the_aws_store(
     from services.profiles import get_profile
     from tests.store.conftest import make_aws_store
 
-    config = StoreSettings(
-        backend="aws",
-        aws_endpoint_url=moto_endpoint,
-        table_prefix=aws_names["table"].removesuffix("store"),
-        max_attempts=1,
-    )
-    create_memory_table(config)
+    config = _aws_memories(moto_endpoint, aws_names)
     store = make_aws_store(moto_endpoint, aws_names, clock)
     with memory_store(Settings(data_dir=tmp_path), config) as memories:
         memory = remember(memories, store, "cognito:alice", "I never hold tobacco", ["tobacco"])
@@ -99,13 +99,7 @@ def test_forgetting_on_dynamodb_overwrites_the_memory_and_deletes_nothing(
     """The API may not delete (`store.memory_tombstones`): a forgotten memory's value is
     replaced at once, with an expiry for DynamoDB's TTL; no read shows it; a new put of its key
     is a memory again; searches page over what is left; another owner's are untouched."""
-    config = StoreSettings(
-        backend="aws",
-        aws_endpoint_url=moto_endpoint,
-        table_prefix=aws_names["table"].removesuffix("store"),
-        max_attempts=1,
-    )
-    create_memory_table(config)
+    config = _aws_memories(moto_endpoint, aws_names)
     with memory_store(Settings(data_dir=tmp_path), config) as memories:
         assert isinstance(memories, ForgettingStore)
         client = memories.store.client  # type: ignore[attr-defined]
