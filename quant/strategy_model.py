@@ -12,7 +12,8 @@ the trial's path means of `METRICS` in that scenario (Sharpe over the safe rate,
 volatility annualised, maximum drawdown and daily 95% CVaR as positive losses).
 
 `fit_strategy_model(X, Y, held_out)` grows extremely randomized trees (`quant.extra_trees`) on
-the rows not held out and measures them on the held-out rows: per metric the R², and the rank
+the rows not held out, one ensemble per group of `TREE_GROUPS` (Sharpe alone, CAGR alone, the
+three risk metrics together), and measures them on the held-out rows: per metric the R², and the rank
 correlation (Spearman) within each scenario, averaged over the scenarios. The held-out rows also
 calibrate the interval (split conformal prediction, normalised by the trees' spread): for a new
 row exchangeable with them, the interval holds its value with probability `coverage`.
@@ -45,6 +46,14 @@ from quant.strategy import (
 
 METRICS: tuple[str, ...] = ("sharpe", "cagr", "volatility", "max_drawdown", "cvar_95")
 """What the model estimates, per scenario (path means)."""
+TREE_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("sharpe",),
+    ("cagr",),
+    ("volatility", "max_drawdown", "cvar_95"),
+)
+"""The metrics each ensemble predicts together. Trees split on the summed error of their
+outputs, so the three risk metrics, which move together, would outweigh Sharpe in one ensemble
+of all five (docs/strategy-model.md#why-extremely-randomized-trees)."""
 CHOICES: dict[str, tuple[str, ...]] = {
     "weight_function": BUILTIN_WEIGHT_FUNCTIONS,
     "sleeve": get_args(SleeveName),
@@ -182,12 +191,13 @@ class Estimate:
 class StrategyModel:
     """Fitted trees, their interval calibration and their accuracy on held-out rows.
 
-    `interval_scale[m]` and `interval_floor[m]`: the interval is the estimate +/-
-    scale x (the trees' standard deviation + floor). `accuracy[metric]`: ``{"r2",
+    `ensembles[g]` predicts the metrics `groups[g]` (each a tuple of `METRICS` names; every
+    ensemble has as many trees). `interval_scale[m]` and `interval_floor[m]`: the interval is
+    the estimate +/- scale x (the trees' standard deviation + floor). `accuracy[metric]`: ``{"r2",
     "rank_correlation"}`` on the held-out rows (None with fewer than 3 in a scenario);
     `coverage`: the interval's probability; `n_train`, `n_held_out`: rows."""
 
-    ensemble: TreeEnsemble
+    ensembles: tuple[TreeEnsemble, ...]
     interval_scale: np.ndarray
     interval_floor: np.ndarray
     accuracy: dict[str, dict[str, float | None]]
@@ -196,11 +206,12 @@ class StrategyModel:
     n_held_out: int
     features: tuple[str, ...] = FEATURES
     metrics: tuple[str, ...] = METRICS
+    groups: tuple[tuple[str, ...], ...] = TREE_GROUPS
     learner: dict[str, Any] = field(default_factory=dict)
 
     def predict(self, X: np.ndarray) -> Estimate:
         """The estimates of rows X [rows, features] and their intervals."""
-        trees = predict_trees(self.ensemble, X)
+        trees = _predict_groups(self.ensembles, self.groups, self.metrics, X)
         value = trees.mean(axis=0)
         spread = trees.std(axis=0) + self.interval_floor
         half = self.interval_scale * spread
@@ -215,15 +226,16 @@ class StrategyModel:
             "n_held_out": self.n_held_out,
             "features": list(self.features),
             "metrics": list(self.metrics),
+            "groups": [list(g) for g in self.groups],
             "learner": self.learner,
         }
+        trees = {
+            f"{part}{g}": getattr(ensemble, part)
+            for g, ensemble in enumerate(self.ensembles)
+            for part in _TREE_PARTS
+        }
         return {
-            "left": self.ensemble.left,
-            "right": self.ensemble.right,
-            "feature": self.ensemble.feature,
-            "threshold": self.ensemble.threshold,
-            "value": self.ensemble.value,
-            "roots": self.ensemble.roots,
+            **trees,
             "interval_scale": self.interval_scale,
             "interval_floor": self.interval_floor,
             "meta": json_array(meta),
@@ -231,16 +243,18 @@ class StrategyModel:
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> StrategyModel:
-        """Inverse of `arrays`."""
+        """Inverse of `arrays`; also reads a version stored before `TREE_GROUPS` (one ensemble
+        of every metric, its arrays unnumbered)."""
         meta = from_json_array(arrays["meta"])
-        ensemble = TreeEnsemble(
-            *(
-                np.asarray(arrays[k])
-                for k in ("left", "right", "feature", "threshold", "value", "roots")
-            )
+        metrics = tuple(meta["metrics"])
+        groups = tuple(tuple(g) for g in meta.get("groups", [metrics]))
+        suffixes = [""] if "groups" not in meta else [str(g) for g in range(len(groups))]
+        ensembles = tuple(
+            TreeEnsemble(*(np.asarray(arrays[f"{part}{suffix}"]) for part in _TREE_PARTS))
+            for suffix in suffixes
         )
         return cls(
-            ensemble=ensemble,
+            ensembles=ensembles,
             interval_scale=np.asarray(arrays["interval_scale"]),
             interval_floor=np.asarray(arrays["interval_floor"]),
             accuracy=meta["accuracy"],
@@ -248,9 +262,28 @@ class StrategyModel:
             n_train=int(meta["n_train"]),
             n_held_out=int(meta["n_held_out"]),
             features=tuple(meta["features"]),
-            metrics=tuple(meta["metrics"]),
+            metrics=metrics,
+            groups=groups,
             learner=dict(meta["learner"]),
         )
+
+
+_TREE_PARTS = ("left", "right", "feature", "threshold", "value", "roots")
+
+
+def _predict_groups(
+    ensembles: Sequence[TreeEnsemble],
+    groups: Sequence[Sequence[str]],
+    metrics: Sequence[str],
+    X: np.ndarray,
+) -> np.ndarray:
+    """Every tree's predictions of rows X, [trees, rows, metrics] in `metrics` order, from the
+    ensembles of `groups` (the same number of trees each)."""
+    parts = [predict_trees(ensemble, X) for ensemble in ensembles]
+    trees = np.empty((parts[0].shape[0], len(X), len(metrics)))
+    for part, group in zip(parts, groups, strict=True):
+        trees[:, :, [metrics.index(name) for name in group]] = part
+    return trees
 
 
 def json_array(document: Any) -> np.ndarray:
@@ -295,6 +328,7 @@ LEARNER: dict[str, Any] = {
     "n_trees": 64,
     "min_samples_leaf": 3,
     "max_samples": 4096,
+    "groups": [list(g) for g in TREE_GROUPS],
 }
 """The learner's settings (docs/strategy-model.md says why)."""
 
@@ -335,15 +369,18 @@ def fit_strategy_model(
             f"the strategy model needs at least 4 rows to fit and 1 held out, got "
             f"{int(train.sum())} and {int(test.sum())}"
         )
-    ensemble = fit_extra_trees(
-        features[train],
-        targets[train],
-        n_trees=LEARNER["n_trees"],
-        min_samples_leaf=LEARNER["min_samples_leaf"],
-        max_samples=LEARNER["max_samples"],
-        seed=seed,
+    ensembles = tuple(
+        fit_extra_trees(
+            features[train],
+            targets[train][:, [METRICS.index(name) for name in group]],
+            n_trees=LEARNER["n_trees"],
+            min_samples_leaf=LEARNER["min_samples_leaf"],
+            max_samples=LEARNER["max_samples"],
+            seed=seed + g,
+        )
+        for g, group in enumerate(TREE_GROUPS)
     )
-    trees = predict_trees(ensemble, features[test])
+    trees = _predict_groups(ensembles, TREE_GROUPS, METRICS, features[test])
     estimate, spread = trees.mean(axis=0), trees.std(axis=0)
     floor = np.median(spread, axis=0) + 1e-12
     scores = np.abs(targets[test] - estimate) / (spread + floor)
@@ -356,7 +393,7 @@ def fit_strategy_model(
         for m, metric in enumerate(METRICS)
     }
     return StrategyModel(
-        ensemble=ensemble,
+        ensembles=ensembles,
         interval_scale=scale,
         interval_floor=floor,
         accuracy=accuracy,

@@ -16,10 +16,13 @@ from quant.strategy_model import (
     CONFIG_FEATURES,
     FEATURES,
     METRICS,
+    TREE_GROUPS,
     StrategyModel,
     config_features,
     feature_rows,
     fit_strategy_model,
+    from_json_array,
+    json_array,
     pack_arrays,
     search_context,
     unpack_arrays,
@@ -100,6 +103,44 @@ def test_a_model_reads_back_exactly() -> None:
     for part in ("value", "low", "high"):
         assert np.array_equal(getattr(first, part), getattr(second, part))
     assert read.accuracy == model.accuracy and read.learner == model.learner
+
+
+def test_a_version_stored_before_the_metric_groups_reads_back() -> None:
+    """A version of one ensemble of every metric, its arrays unnumbered and no `groups` in its
+    metadata (as the first versions were stored), estimates with that ensemble."""
+    rng = np.random.default_rng(3)
+    X = rng.uniform(size=(300, len(FEATURES)))
+    Y = rng.normal(size=(300, len(METRICS)))
+    model = fit_strategy_model(X, Y, np.arange(300) % 5 == 0, seed=2)
+    single = fit_extra_trees(X, Y, n_trees=8, seed=5)
+    arrays = {k: v for k, v in model.arrays().items() if not k[-1].isdigit()}
+    meta = from_json_array(arrays["meta"])
+    del meta["groups"]
+    arrays["meta"] = json_array(meta)
+    for part in ("left", "right", "feature", "threshold", "value", "roots"):
+        arrays[part] = getattr(single, part)
+    old = StrategyModel.from_arrays(unpack_arrays(pack_arrays(arrays)))
+    assert old.groups == (METRICS,)
+    assert np.array_equal(old.predict(X[:20]).value, predict_trees(single, X[:20]).mean(axis=0))
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16), scale=st.floats(0.01, 100))
+def test_each_metric_group_learns_from_its_own_targets_alone(seed: int, scale: float) -> None:
+    """Sharpe and CAGR have trees of their own: the risk metrics' targets, however different,
+    change neither estimate; the risk metrics share theirs."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(200, len(FEATURES)))
+    Y = rng.normal(size=(200, len(METRICS)))
+    other = Y.copy()
+    risk = [METRICS.index(name) for name in TREE_GROUPS[-1]]
+    other[:, risk] = scale * rng.normal(size=(200, len(risk)))
+    held_out = np.arange(200) % 5 == 0
+    first = fit_strategy_model(X, Y, held_out, seed=seed).predict(X).value
+    second = fit_strategy_model(X, other, held_out, seed=seed).predict(X).value
+    kept = [METRICS.index("sharpe"), METRICS.index("cagr")]
+    assert np.array_equal(first[:, kept], second[:, kept])
+    assert not np.allclose(first[:, risk], second[:, risk])
 
 
 def test_the_features_of_a_search_describe_its_universe_window_and_scenarios() -> None:
