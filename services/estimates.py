@@ -5,14 +5,15 @@ milliseconds, with a prediction interval, labelled "model estimate" wherever sho
 
 The scenarios are those of a search the model learnt (`run_id`, default the newest): its
 universe, window, scenario regimes, horizon, method and safe rate are the model's features,
-kept in its searches' index, so an estimate reads no market data and simulates nothing. A full
-evaluation of the same configuration in the same scenarios is a search with the configuration
-fixed (`full_evaluation`).
+kept in its searches' index, so an estimate reads no market data and simulates nothing. The
+full evaluation it offers (`full_evaluation`) simulates the configuration on that search's own
+paths (`graphs.strategy_evaluation`, from the same `estimate_inputs`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +22,7 @@ from quant.strategy import StrategyConfig
 from quant.strategy_model import ACCURACY_MEASURE, METRICS, feature_rows
 from services.errors import InputError, NotFoundInputError
 from services.problems import validation_problems
-from services.strategy_model import owner_model
+from services.strategy_model import OwnerModel, owner_model
 
 LABEL = "model estimate"
 """How every estimate is labelled."""
@@ -55,6 +56,50 @@ def _search(searches: Sequence[Mapping[str, Any]], run_id: str | None) -> Mappin
     )
 
 
+@dataclass(frozen=True)
+class EstimateInputs:
+    """What an estimate (or the full evaluation it offers) is of: the configuration, the
+    owner's model, the model's record of the search whose scenarios it is in, and the
+    scenarios chosen among them."""
+
+    strategy: StrategyConfig
+    model: OwnerModel
+    search: Mapping[str, Any]
+    scenarios: list[str]
+
+
+def estimate_inputs(
+    store: Any,
+    owner: str,
+    config: Mapping[str, Any],
+    *,
+    run_id: str | None = None,
+    scenarios: Sequence[str] | None = None,
+) -> EstimateInputs:
+    """`config` checked, the owner's newest model, its search `run_id` (default: the newest it
+    learnt) and the `scenarios` of it (default: all). `NotFoundInputError` when the owner has
+    no model yet or no such search; `InputError` for a bad configuration or scenario."""
+    strategy = _config(config)
+    model = owner_model(store, owner)
+    if model is None or model.version is None:
+        raise NotFoundInputError(
+            "run_id",
+            "no strategy model yet",
+            "you have no strategy model yet: it learns from your searches, so run one first",
+        )
+    search = _search(model.searches, run_id)
+    names = list(search["context"]["scenarios"])
+    chosen = names if scenarios is None else list(scenarios)
+    for i, name in enumerate(chosen):
+        if name not in names:
+            raise InputError(
+                f"scenarios.{i}", f"{name!r} is not a scenario of search {search['run_id']}"
+            )
+    if not chosen:
+        raise InputError("scenarios", "name at least one scenario")
+    return EstimateInputs(strategy, model, search, chosen)
+
+
 def estimate_strategy(
     store: Any,
     owner: str,
@@ -69,31 +114,15 @@ def estimate_strategy(
     means, Sharpe over the safe rate, CAGR and volatility annualised, drawdown and CVaR as
     positive losses) the estimate and its interval (`low`, `high`, holding the true path mean
     with probability `coverage` for configurations like the held-out ones), with the model's
-    version and held-out accuracy. `NotFoundInputError` when the owner has no model yet or no
-    such search; `InputError` for a bad configuration or scenario."""
-    strategy = _config(config)
-    model = owner_model(store, owner)
-    if model is None or model.version is None:
-        raise NotFoundInputError(
-            "run_id",
-            "no strategy model yet",
-            "you have no strategy model yet: it learns from your searches, so run one first",
-        )
-    search = _search(model.searches, run_id)
+    version and held-out accuracy. Errors as `estimate_inputs`."""
+    inputs = estimate_inputs(store, owner, config, run_id=run_id, scenarios=scenarios)
+    model, search, chosen = inputs.model, inputs.search, inputs.scenarios
     context = search["context"]
-    names = list(context["scenarios"])
-    chosen = names if scenarios is None else list(scenarios)
-    for i, name in enumerate(chosen):
-        if name not in names:
-            raise InputError(
-                f"scenarios.{i}", f"{name!r} is not a scenario of search {search['run_id']}"
-            )
-    if not chosen:
-        raise InputError("scenarios", "name at least one scenario")
-    estimate = model.model.predict(feature_rows([strategy], context, chosen))
+    assert model.version is not None
+    estimate = model.model.predict(feature_rows([inputs.strategy], context, chosen))
     return {
         "label": LABEL,
-        "config": strategy.model_dump(mode="json"),
+        "config": inputs.strategy.model_dump(mode="json"),
         "search": {
             "run_id": search["run_id"],
             "universe": search["universe"],
@@ -122,8 +151,9 @@ def estimate_strategy(
             "accuracy_measure": ACCURACY_MEASURE,
         },
         "full_evaluation": (
-            f"this is a {LABEL}, not a simulation: to evaluate the configuration in these "
-            f"scenarios, run a search of run {search['run_id']}'s request with the "
-            "configuration's values fixed in its search space"
+            f"this is a {LABEL}, not a simulation: the full evaluation simulates the "
+            f"configuration on the paths of run {search['run_id']}'s scenarios "
+            '(POST /v1/strategy-estimates with "evaluate": true, or stratigos estimate '
+            "--evaluate)"
         ),
     }

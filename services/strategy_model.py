@@ -17,8 +17,9 @@ it read. When another process stored a version in between, it starts again from 
 
 A version's file (`OwnerModel.to_bytes`) is an `.npz` of the fitted model, the training rows
 (features, targets, each row's search and configuration hash) and the searches' index (JSON:
-each search's universe, window, scenarios, seed, objective, best objective, the trials it took
-to come within 1% of it, its best configurations and its context features).
+each search's universe, window, scenarios, paths, seed, objective, option pricing model, best
+objective, the trials it took to come within 1% of it, its best configurations and its context
+features).
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ def search_record(search: Search) -> dict[str, Any]:
         "n_paths": int(request.get("n_paths", 0)),
         "seed": int(request.get("seed", 0)),
         "objective": dict(request.get("objective") or {"sharpe": 1.0}),
+        "vol_model": request.get("vol_model"),
         "scenario_weights": None
         if search.scenario_weights is None
         else {str(k): float(v) for k, v in search.scenario_weights.items()},

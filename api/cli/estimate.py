@@ -1,6 +1,7 @@
 """`stratigos estimate`: how a strategy configuration would do in the scenarios of one of your
 searches, from your strategy model in milliseconds (`services.estimates`), labelled "model
-estimate" with its prediction intervals."""
+estimate" with its prediction intervals; with `--evaluate`, also the full evaluation, the
+configuration simulated on that search's paths (`graphs.strategy_evaluation`)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ def add_estimate_parser(commands: Any) -> None:
     )
     estimate.add_argument("--run", help="the search whose scenarios (default: your newest)")
     estimate.add_argument("--scenarios", help="some of its scenarios, comma-separated")
+    estimate.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="also simulate the configuration on the search's own paths (the full evaluation)",
+    )
     estimate.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
 
@@ -54,6 +60,12 @@ def estimate_command(args: argparse.Namespace) -> int:
     store = open_local_store()
     try:
         answer = estimate_strategy(store, LOCAL_OWNER, config, run_id=args.run, scenarios=scenarios)
+        if args.evaluate:
+            from graphs.strategy_evaluation import evaluate_strategy
+
+            answer["evaluation"] = evaluate_strategy(
+                store, LOCAL_OWNER, config, run_id=answer["search"]["run_id"], scenarios=scenarios
+            )
     except InputError as exc:
         raise UsageError(exc.message) from None
     print(json.dumps(answer, indent=2) if args.json else estimate_text(answer))
@@ -83,5 +95,33 @@ def estimate_text(answer: dict[str, Any]) -> str:
         f"correlation with full evaluations of held-out configurations (Sharpe): "
         f"{'-' if rank is None else f'{rank:.2f}'}"
     )
-    lines.append(f"  {answer['full_evaluation']}")
+    evaluation = answer.get("evaluation")
+    if evaluation is None:
+        lines.append(f"  {answer['full_evaluation']}")
+    else:
+        lines += evaluation_text(evaluation, answer["scenarios"])
     return "\n".join(lines)
+
+
+def evaluation_text(evaluation: dict[str, Any], estimates: dict[str, Any]) -> list[str]:
+    """The full evaluation's lines: each simulated path mean, and whether it lies in the
+    estimate's interval."""
+    lines = [
+        f"Full evaluation (simulated on run {evaluation['run_id']}'s {evaluation['n_paths']} "
+        f"paths of {evaluation['horizon']} days per scenario, seed {evaluation['seed']})",
+        f"  {'scenario':9s} " + "  ".join(f"{title:>26s}" for _, title, _ in COLUMNS),
+    ]
+    outside = 0
+    for scenario, metrics in evaluation["scenarios"].items():
+        cells = []
+        for metric, _, form in COLUMNS:
+            value, interval = metrics[metric], estimates[scenario][metric]
+            inside = interval["low"] <= value <= interval["high"]
+            outside += not inside
+            cells.append(f"{form.format(value) + ('' if inside else ' (outside)'):>26s}")
+        lines.append(f"  {scenario:9s} " + "  ".join(cells))
+    lines.append(
+        f"  {outside} of {len(COLUMNS) * len(evaluation['scenarios'])} simulated values lie "
+        "outside the model's intervals"
+    )
+    return lines

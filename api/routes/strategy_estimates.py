@@ -1,12 +1,15 @@
 """`POST /v1/strategy-estimates`: how a strategy configuration would do in the scenarios of one
 of the caller's searches, estimated by the caller's strategy model in milliseconds
 (`services.estimates`; docs/strategy-model.md#instant-estimates). Every answer is labelled
-"model estimate" and carries its prediction interval; nothing is simulated. A caller without a
+"model estimate" and carries its prediction interval; nothing is simulated unless the body
+asks for the full evaluation (below). A caller without a
 model, or naming a search that is not theirs, gets 404; a bad configuration or scenario 422
 naming the field. Where the settings name the strategy model's SageMaker endpoint
 (`STRATIGOS_API_ESTIMATES_ENDPOINT_NAME`, a deployed stack's) the endpoint computes the answer
 for the authenticated owner (`services.estimate_endpoint`); an endpoint that cannot answer is a
-503 (`UNAVAILABLE`: try again) or a 502 (`BAD_GATEWAY`: it failed), never an estimate."""
+503 (`UNAVAILABLE`: try again) or a 502 (`BAD_GATEWAY`: it failed), never an estimate.
+`"evaluate": true` adds the full evaluation the estimate offers, simulated in this process on
+the search's own paths (`graphs.strategy_evaluation`)."""
 
 from __future__ import annotations
 
@@ -28,7 +31,9 @@ def estimate(body: StrategyEstimateIn, context: Ctx, caller: Caller) -> Strategy
     """The strategy model's estimate of `config` in the scenarios of your search `run_id`
     (default: the newest it learnt): per scenario the path means of Sharpe, CAGR, volatility,
     maximum drawdown and 95% CVaR, each with an interval holding the true value with
-    probability `coverage`, labelled "model estimate"."""
+    probability `coverage`, labelled "model estimate"; with `evaluate`, also the full
+    evaluation: the configuration simulated on that search's paths, labelled "full
+    evaluation"."""
     from services.estimate_endpoint import EstimateEndpointError, estimate
 
     try:
@@ -41,6 +46,17 @@ def estimate(body: StrategyEstimateIn, context: Ctx, caller: Caller) -> Strategy
                 run_id=body.run_id,
                 scenarios=body.scenarios,
             )
+            if body.evaluate:
+                from graphs.strategy_evaluation import evaluate_strategy
+
+                answer["evaluation"] = evaluate_strategy(
+                    context.store,
+                    caller.owner,
+                    body.config,
+                    run_id=answer["search"]["run_id"],
+                    scenarios=body.scenarios,
+                    settings=context.settings,
+                )
     except EstimateEndpointError as exc:
         code = "UNAVAILABLE" if exc.status == 503 else "BAD_GATEWAY"
         raise ApiError(exc.status, code, f"no estimate: {exc.message}") from None

@@ -8,8 +8,11 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from services.strategy_model import learn
+from quant import SearchSpace
+from services.strategy_model import Search, learn
 from settings import ModelSettings, Settings
 from tests.api.conftest import Api, assert_error
 from tests.support.pipeline_search import pipeline_search
@@ -18,14 +21,20 @@ PATH = "/v1/strategy-estimates"
 
 
 @pytest.fixture(scope="module")
-def taught(api: Api, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Alice's model in the app's store, learnt from one search; its run id."""
+def search(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Search:
+    """The search Alice's model in the app's store learnt (its only one)."""
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("search"), models=ModelSettings(provider="offline")
     )
-    search = pipeline_search(settings)
-    learn(api.store, "alice", search)
-    return "s1"
+    found = pipeline_search(settings)
+    learn(api.store, "alice", found)
+    return found
+
+
+@pytest.fixture(scope="module")
+def taught(search: Search) -> str:
+    """The run id of the search Alice's model learnt."""
+    return search.run_id
 
 
 def test_an_estimate_is_labelled_and_has_intervals(api: Api, taught: str) -> None:
@@ -73,3 +82,47 @@ def test_bad_input_names_its_field(api: Api, taught: str, body: dict[str, Any], 
         api.client.post(PATH, json=body, headers=api.alice), 422, "VALIDATION_ERROR", field
     )
     assert "Traceback" not in json.dumps(error) and "pydantic" not in json.dumps(error)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_the_full_evaluation_is_what_the_search_s_trial_of_the_configuration_showed(
+    api: Api, search: Search, data: st.DataObject
+) -> None:
+    """Asked to evaluate, the answer adds the configuration simulated on the search's own
+    paths: for a configuration the search tried, in any of its scenarios, exactly the path
+    means its trial recorded; the model's estimate beside it is unchanged."""
+    trial = data.draw(st.sampled_from(list(search.trials)), label="trial")
+    names = list(search.context["scenarios"])
+    chosen = data.draw(st.lists(st.sampled_from(names), min_size=1, unique=True), label="chosen")
+    space = SearchSpace(dict(search.search_space))
+    config = space.config({n: trial[n] for n in space.names}).model_dump(mode="json")
+    body = {"config": config, "scenarios": chosen}
+    estimated = api.client.post(PATH, json=body, headers=api.alice)
+    evaluated = api.client.post(PATH, json={**body, "evaluate": True}, headers=api.alice)
+    assert estimated.status_code == evaluated.status_code == 200, evaluated.text
+    assert estimated.json()["evaluation"] is None
+    answer = evaluated.json()
+    assert answer["scenarios"] == estimated.json()["scenarios"]
+    evaluation = answer["evaluation"]
+    assert evaluation["label"] == "full evaluation" and evaluation["run_id"] == search.run_id
+    assert evaluation["n_paths"] == search.request["n_paths"]
+    assert evaluation["seed"] == search.request["seed"]
+    assert list(evaluation["scenarios"]) == chosen
+    for scenario, metrics in evaluation["scenarios"].items():
+        assert metrics == {m: trial[f"{scenario}.{m}"] for m in metrics}
+
+
+def test_another_owner_cannot_have_a_search_evaluated(api: Api, taught: str) -> None:
+    body = {"run_id": taught, "evaluate": True}
+    error = assert_error(api.client.post(PATH, json=body, headers=api.bob), 404, "NOT_FOUND")
+    assert taught not in json.dumps(error)
+    bad = {"config": {"target_vol": -1}, "evaluate": True}
+    assert_error(
+        api.client.post(PATH, json=bad, headers=api.alice),
+        422,
+        "VALIDATION_ERROR",
+        "body.config.target_vol",
+    )

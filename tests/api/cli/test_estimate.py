@@ -1,6 +1,7 @@
 """`stratigos estimate` after `stratigos optimize`: the command line's searches teach the local
 owner's model (the second starts warm, `--cold` cold), and estimates are labelled "model
-estimate" with intervals; bad input exits 2 naming the field."""
+estimate" with intervals, and `--evaluate` simulates the configuration on the search's own
+paths; bad input exits 2 naming the field."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
+from quant import SearchSpace
 from tests.support.requests import SMALL_REQUEST
 
 
@@ -28,7 +30,8 @@ def test_searches_teach_the_model_that_estimates(
     summary = capsys.readouterr().out
     assert f"learnt from runs {first['manifest']['run_id']}" in summary  # the `start:` line
     assert main(["optimize", "--request", str(request), "--cold", "--json", "--quiet"]) == 0
-    assert json.loads(capsys.readouterr().out)["warm_start"] is None
+    cold = json.loads(capsys.readouterr().out)
+    assert cold["warm_start"] is None
 
     assert main(["estimate", "--config", '{"target_vol": 0.1}', "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
@@ -38,6 +41,21 @@ def test_searches_teach_the_model_that_estimates(
     text = capsys.readouterr().out
     assert text.startswith("Model estimate") and "prediction intervals" in text
     assert [line.split()[0] for line in text.splitlines() if line.startswith("  bear")] == ["bear"]
+
+    # the full evaluation of a configuration the newest search tried is what its trial showed
+    space = SearchSpace(dict(cold["plan"]["search_space"]))
+    trial = json.loads(Path(cold["files"]["result"]).read_text())["trials"][-1]
+    config = json.dumps(space.config({n: trial[n] for n in space.names}).model_dump(mode="json"))
+    assert main(["estimate", "--config", config, "--evaluate", "--json"]) == 0
+    evaluation = json.loads(capsys.readouterr().out)["evaluation"]
+    assert evaluation["label"] == "full evaluation"
+    assert evaluation["run_id"] == cold["manifest"]["run_id"]
+    for scenario, metrics in evaluation["scenarios"].items():
+        assert metrics == {m: trial[f"{scenario}.{m}"] for m in metrics}
+    assert main(["estimate", "--config", config, "--evaluate", "--scenarios", "bear"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Model estimate") and "Full evaluation (simulated on run" in text
+    assert "simulated values lie outside the model's intervals" in text
 
 
 @pytest.mark.parametrize(
