@@ -3,9 +3,10 @@ strategy with a 90% put"): the `backtest_strategy` call on the universe's histor
 start and end the message names, else the tool's defaults), and the answer from its result,
 with what an option overlay cost and paid.
 
-The strategy is the one the message describes: its target volatility and weight function, and
-at most one overlay kind with one strike and one tenor (the tool tests one strategy); the vol
-model when the message states it in the model's terms. An ask for several kinds or a strike
+The strategy is the one the message describes (`agents.offline.strategy_args`: its target
+volatility, weight function, lookback, rebalancing, leverage and at most one overlay kind with
+one strike and one tenor: the tool tests one strategy); the vol model when the message states
+it in the model's terms. An ask for several kinds or a strike
 range gets a question instead of a guess.
 """
 
@@ -13,17 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.offline import patterns
 from agents.offline.intent import Intent
+from agents.offline.strategy_args import stated_config
 from quant.strategy import HEDGE_NAMES
-
-_LOOKBACK = patterns.compile(
-    r"\b(\d{1,3})[\s-]*(?:trading[\s-]+)?(?:days?|sessions?)[\s-]+(?:of\s+)?lookback\b"
-    r"|\blookback\s+(?:window\s+)?(?:of\s+|=\s*)?(\d{1,3})\b"
-)
-_REBALANCE_EVERY = patterns.compile(
-    r"\brebalanc\w*\s+every\s+(\d{1,3})\s*(?:trading\s+)?(?:days?|sessions?)\b"
-)
 
 
 def backtest_question(intent: Intent) -> str | None:
@@ -49,35 +42,9 @@ def backtest_question(intent: Intent) -> str | None:
 def backtest_args(intent: Intent, history: dict[str, Any]) -> dict[str, Any]:
     """The `backtest_strategy` arguments of the message: its config and, on the history range
     `history` (universe, start, end as the message names them), the vol model it states."""
-    config: dict[str, Any] = {}
-    if intent.target_vol is not None:
-        config["target_vol"] = intent.target_vol
-    if len(intent.weight_functions) == 1:
-        config["weight_function"] = intent.weight_functions[0]
-    low = intent.text.lower()
-    if match := _LOOKBACK.search(low):
-        config["lookback"] = int(match.group(1) or match.group(2))
-    if match := _REBALANCE_EVERY.search(low):
-        config["rebalance_every"] = int(match.group(1))
-    args: dict[str, Any] = {"config": config, **history}
+    args: dict[str, Any] = {"config": stated_config(intent), **history}
     hedge = intent.hedge
-    kinds = [k for k in hedge.kinds if k != "none"] if hedge is not None else []
-    if hedge is None or not (kinds or hedge.strikes):
-        return args
-    config["overlay"] = kinds[0] if kinds else "put"
-    if hedge.strikes:
-        config["overlay_strike"] = hedge.strikes[0]
-    if hedge.tenors:
-        config["overlay_tenor_days"] = hedge.tenors[0]
-    if hedge.roll is not None:
-        config["overlay_roll"] = hedge.roll
-    if hedge.roll_delta_band is not None:
-        config["overlay_roll_delta_band"] = hedge.roll_delta_band
-    if hedge.hedge_ratio is not None:
-        config["overlay_hedge_ratio"] = hedge.hedge_ratio
-    if hedge.budget is not None:
-        config["overlay_budget"] = hedge.budget
-    if hedge.vol_model:
+    if hedge is not None and "overlay" in args["config"] and hedge.vol_model:
         args["vol_model"] = dict(hedge.vol_model)
     return args
 

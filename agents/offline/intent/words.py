@@ -243,7 +243,7 @@ _SCENARIO_TEXTS: dict[RegimeName, str] = {
     "bear": r"\bbear(?:ish|s)?\b|\bcrash\w*|\bdownturns?\b|\brecessions?\b|sell[\s-]?off|\bcrisis\b",
     "high_vol": r"\bhigh[\s_-]*vol(?:atility)?\b|\bvolatile markets?\b|\bturbulen\w*",
     "low_vol": r"\blow[\s_-]*vol(?:atility)?\b|\bcalm\b|\bquiet markets?\b",
-    "base": r"\bbase[\s_-]?(?:case|line|scenario)\b|\bnormal (?:market|conditions|regime)s?\b",
+    "base": r"\bbase[\s_-]?(?:case|line|scenarios?)\b|\bnormal (?:market|conditions|regime)s?\b",
 }
 _SCENARIO_PATTERNS = {name: patterns.compile(text) for name, text in _SCENARIO_TEXTS.items()}
 

@@ -1,0 +1,100 @@
+"""The `StrategyConfig` fields a chat message states, for the tools that take one strategy
+(`backtest_strategy`, `estimate_strategy`): its volatility target and weight function (from
+the parsed `Intent`), its lookback ("63-day lookback", "lookback of 3 months": trading days,
+`services.windows.SESSIONS_PER`), how often it rebalances ("rebalance every 10 days",
+"rebalanced weekly"), its leverage ("leverage 1.5", "1.5x leverage") and at most one option
+overlay kind with one strike and one tenor.
+
+Every field returned is one the message states; a field it leaves out is left out (the
+`StrategyConfig` default applies).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.offline import patterns
+from agents.offline.intent import Intent
+from agents.offline.intent.analysis import cadence_named
+from services.windows import SESSIONS_PER
+
+__all__ = ["stated_config", "stated_fields"]
+
+_UNIT = r"(trading[\s-]+days?|days?|sessions?|weeks?|months?|quarters?|years?)"
+_LOOKBACK = patterns.compile(
+    r"\b(\d{1,3})[\s-]*" + _UNIT + r"[\s-]+(?:of\s+)?look[\s_-]*back\b"
+    r"|\blook[\s_-]*back\s+(?:window\s+)?(?:of\s+|=\s*|:\s*)?(\d{1,3})(?:[\s-]*" + _UNIT + r")?"
+)
+_REBALANCE_EVERY = patterns.compile(
+    r"\brebalanc\w*\s+every\s+(\d{1,3})\s*(?:trading\s+)?(?:days?|sessions?)\b"
+)
+_LEVERAGE = patterns.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?)\s*x\s+(?:max(?:imum)?\s+)?(?:leverage|levered|gross)\b"
+    r"|\b(?:max(?:imum)?[\s_-]*)?leverage\s*(?:of|at|=|:|up to|to|cap(?:ped)? at)?\s*"
+    r"(\d+(?:\.\d+)?)(?!\.?\d)\s*x?(?![\w%])"
+)
+_CADENCE_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
+"""Trading days between rebalances of a cadence said in words."""
+
+
+def _lookback(low: str) -> int | None:
+    match = _LOOKBACK.search(low)
+    if match is None:
+        return None
+    count = match.group(1) or match.group(3)
+    unit = (match.group(2) or match.group(4) or "day").split()[-1].split("-")[-1].rstrip("s")
+    return int(count) * SESSIONS_PER[unit]
+
+
+def _rebalance_every(low: str) -> int | None:
+    if match := _REBALANCE_EVERY.search(low):
+        return int(match.group(1))
+    if "rebalanc" in low:
+        return _CADENCE_SESSIONS.get(cadence_named(low) or "")
+    return None
+
+
+def _leverage(low: str) -> float | None:
+    match = _LEVERAGE.search(low)
+    return float(match.group(1) or match.group(2)) if match else None
+
+
+def stated_config(intent: Intent) -> dict[str, Any]:
+    """The `StrategyConfig` fields the message of `intent` states (see the module docstring)."""
+    config: dict[str, Any] = {}
+    if intent.target_vol is not None:
+        config["target_vol"] = intent.target_vol
+    if len(intent.weight_functions) == 1:
+        config["weight_function"] = intent.weight_functions[0]
+    low = intent.text.lower()
+    if (lookback := _lookback(low)) is not None:
+        config["lookback"] = lookback
+    if (every := _rebalance_every(low)) is not None:
+        config["rebalance_every"] = every
+    if (leverage := _leverage(low)) is not None:
+        config["max_leverage"] = leverage
+    hedge = intent.hedge
+    kinds = [k for k in hedge.kinds if k != "none"] if hedge is not None else []
+    if hedge is None or not (kinds or hedge.strikes):
+        return config
+    config["overlay"] = kinds[0] if kinds else "put"
+    if hedge.strikes:
+        config["overlay_strike"] = hedge.strikes[0]
+    if hedge.tenors:
+        config["overlay_tenor_days"] = hedge.tenors[0]
+    if hedge.roll is not None:
+        config["overlay_roll"] = hedge.roll
+    if hedge.roll_delta_band is not None:
+        config["overlay_roll_delta_band"] = hedge.roll_delta_band
+    if hedge.hedge_ratio is not None:
+        config["overlay_hedge_ratio"] = hedge.hedge_ratio
+    if hedge.budget is not None:
+        config["overlay_budget"] = hedge.budget
+    return config
+
+
+def stated_fields(intent: Intent, config: dict[str, Any]) -> list[str]:
+    """The StrategyConfig fields the message names (`Intent.parameters`: "lookback",
+    "leverage", "costs" ...) that `config` holds no value of: said without a value this
+    parser reads, so the tool takes their defaults."""
+    return [p for p in intent.parameters if p not in config]
