@@ -24,6 +24,9 @@ from graphs.ask_items import AskItem
 from graphs.ask_notes import NOTHING_COMPUTED, Unaccounted, named_as_not_used, pct
 from graphs.ask_vocabulary import Vocabulary
 
+ESTIMATE = "estimate_strategy"
+"""The strategy model's estimate of one configuration (`config`) in named `scenarios`."""
+
 TOLERANCE = 1e-6
 """How close a number in a tool's arguments must be to the one asked (fractions)."""
 
@@ -40,19 +43,20 @@ TAKES: dict[str, frozenset[str]] = {
         "var_limit": (SEARCH,),
         "cvar_limit": (SEARCH,),
         "vol_limit": ("optimize_portfolio", "backtest_strategy", SEARCH),
-        "vol_target": ("optimize_portfolio", "backtest_strategy", SEARCH),
+        "vol_target": ("optimize_portfolio", "backtest_strategy", ESTIMATE, SEARCH),
         "return_target": ("optimize_portfolio",),
         "risk_free": ("optimize_portfolio", "efficient_frontier", "compare_portfolios",
                       "portfolio_risk_report", "backtest_weights"),
         "horizon": ("stress_test", "loss_probability", "generate_market_scenarios", SEARCH),
         "episode": ("stress_test",),
-        "scenario": ("stress_test", "loss_probability", "generate_market_scenarios", SEARCH),
-        "frequency": ("backtest_weights", "backtest_strategy", DEPLOYMENT, SEARCH),
+        "scenario": ("stress_test", "loss_probability", "generate_market_scenarios", ESTIMATE,
+                     SEARCH),
+        "frequency": ("backtest_weights", "backtest_strategy", ESTIMATE, DEPLOYMENT, SEARCH),
         "level": ("portfolio_risk_report", "compare_portfolios"),
         "capital": ("stress_test", "loss_probability", "backtest_weights", DEPLOYMENT),
         "threshold": ("loss_probability",),
         "market_move": ("stress_test",),
-        "cost": ("backtest_weights", "backtest_strategy", SEARCH),
+        "cost": ("backtest_weights", "backtest_strategy", ESTIMATE, SEARCH),
     }.items()
 }  # fmt: skip
 """The tools that take each kind of item (methods: `METHOD_TAKERS`; tickers, groups, weights
@@ -68,7 +72,7 @@ METHOD_TAKERS: dict[str, frozenset[str]] = {
                     frozenset(PORTFOLIO_TOOLS)),
     "frontier": frozenset({"efficient_frontier"}),
     **dict.fromkeys(("inverse_vol", "sigmoid", "merton"),
-                    frozenset({"backtest_strategy", SEARCH})),
+                    frozenset({"backtest_strategy", ESTIMATE, SEARCH})),
 }  # fmt: skip
 """The tools that take each method: portfolio methods, the frontier, strategy weight
 functions."""

@@ -31,6 +31,7 @@ from agents.offline.chat_intent import (
     user_text,
     window_args,
 )
+from agents.offline.estimate_policies import estimate_chat
 from agents.offline.follow_ups import follow_up_route
 from agents.offline.guide_policies import guide_chat
 from agents.offline.hedge_policies import hedge_draft, hedge_question
@@ -64,6 +65,7 @@ ROUTES = {
     "scenarios": "market_analysis",
     "optimize_portfolio": "optimizer",
     "backtest": "optimizer",
+    "estimate": "optimizer",
     "search_strategy": "optimizer",
     "deploy": "optimizer",
     "save_idea": "market_analysis",
@@ -190,11 +192,14 @@ def clarifying_question(intent: Intent) -> str:
 
 
 def optimizer_chat(inp: PolicyInput) -> AIMessage:
-    """Build a portfolio with `optimize_portfolio` (or the frontier) and describe it."""
+    """Build a portfolio with `optimize_portfolio` (or the frontier) and describe it; a
+    backtest or an estimate of one strategy is answered by its own rules."""
     intent = intent_of(inp)
     done = {call["name"] for call in inp.calls_this_turn()}
     if intent.intent == "backtest" and "backtest_strategy" in inp.tool_names:
         return _backtest_chat(inp, intent, done)
+    if intent.intent == "estimate":
+        return estimate_chat(inp, intent, done)
     if intent.method == "frontier":
         if "efficient_frontier" not in done:
             return reply("", tool_call("efficient_frontier", frontier_args(intent, inp)))

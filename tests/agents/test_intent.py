@@ -178,6 +178,7 @@ ONE_MESSAGE_PER_INTENT = {
     "market_overview": "give me a market overview of AAPL and MSFT",
     "scenarios": "show me the bear and crash scenarios",
     "backtest": "backtest a target vol strategy since 2015",
+    "estimate": "how would a 10% target vol sigmoid strategy do in a bear market?",
     "search_strategy": "search 100 trials for the best target volatility strategy",
     "deploy": "deploy that to paper with weekly rebalancing",
     "save_idea": "save that as an idea",

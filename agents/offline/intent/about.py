@@ -58,7 +58,7 @@ def about_stratigos(intent: Intent) -> bool:
         or intent.percentages or intent.start or intent.end or intent.last_sessions
         or intent.unknown_tickers or intent.methods
     )  # fmt: skip
-    if subject or intent.intent in ("research", "save_idea", "propose_ideas"):
+    if subject or intent.intent in ("research", "save_idea", "propose_ideas", "estimate"):
         return False
     if re.search(r"\b(?:my|our) (?:deployments?|accounts?|ideas?|memor(?:y|ies)|profile)\b", low):
         return False  # the owner's own: their deployments, ideas, memories are read elsewhere

@@ -316,7 +316,9 @@ _WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
     r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b"
 )
-_OTHER_INTENTS = ("search_strategy", "deploy", "save_idea", "propose_ideas", "research", "explain")
+_OTHER_INTENTS = (
+    "search_strategy", "estimate", "deploy", "save_idea", "propose_ideas", "research", "explain",
+)  # fmt: skip
 
 
 _BUILD = patterns.compile(

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from agents.offline import patterns
+from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.names import IntentName
 from agents.offline.intent.scanner import Scanner
 from agents.offline.intent.words import words
@@ -239,6 +240,8 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
             r"(?:no|nope|nah)\b", low
         ):
             return "reject"
+    if asks_estimate(low, slots):
+        return "estimate"  # the strategy model's estimate of a configuration
     scores: dict[IntentName, float] = {}
     for intent, cues in _CUES.items():
         text = scan.free if intent == "risk_report" else low  # limits don't ask for a report

@@ -10,6 +10,7 @@ IntentName = Literal[
     "market_overview",
     "scenarios",
     "backtest",
+    "estimate",
     "search_strategy",
     "deploy",
     "save_idea",

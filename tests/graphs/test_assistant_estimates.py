@@ -1,0 +1,165 @@
+"""The chat answers "how would this configuration do?" with the owner's strategy model: the
+offline model calls `estimate_strategy` with the fields and scenarios the message states, and
+the reply quotes the tool's answer (labelled a model estimate, with its intervals, the model's
+version and held-out rank correlation, and the full evaluation offered); without a model it
+says so and estimates nothing; another owner's model is never used."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, ToolMessage
+
+from graphs.chat import ChatSession
+from services.estimates import estimate_strategy
+from services.strategy_model import Search, learn
+from settings import ModelSettings, Settings
+from store import Store
+from store.sqlite import SQLiteStore
+from tests.support.pipeline_search import pipeline_search
+
+_METRICS = (
+    ("sharpe", "Sharpe", "{:.2f}"),
+    ("cagr", "CAGR", "{:.1%}"),
+    ("volatility", "volatility", "{:.1%}"),
+    ("max_drawdown", "maximum drawdown", "{:.1%}"),
+    ("cvar_95", "95% CVaR", "{:.2%}"),
+)
+
+
+@pytest.fixture(scope="module")
+def search(tmp_path_factory: pytest.TempPathFactory) -> Search:
+    """A small search (four stocks, five scenarios), as the strategy model learns it."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("search"), models=ModelSettings(provider="offline")
+    )
+    return pipeline_search(settings)
+
+
+@pytest.fixture
+def store(tmp_path: Path, search: Search) -> Store:
+    """A store where Alice's strategy model learnt `search`, and Bob has none."""
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    learn(store, "alice", search)
+    return store
+
+
+def _turn(session: ChatSession, text: str) -> tuple[str, list[dict[str, Any]], list[Any]]:
+    """The reply to `text`, the `estimate_strategy` calls of the turn and their results."""
+    before = len(session.snapshot().values.get("messages", []))
+    reply = session.send(text).replies[-1]
+    new = session.snapshot().values["messages"][before:]
+    calls = [
+        call
+        for m in new
+        if isinstance(m, AIMessage)
+        for call in m.tool_calls
+        if call["name"] == "estimate_strategy"
+    ]
+    results = [
+        m.content for m in new if isinstance(m, ToolMessage) and m.name == "estimate_strategy"
+    ]
+    return reply, calls, results
+
+
+def _quoted(answer: dict[str, Any]) -> list[str]:
+    """Every number of the tool's answer the reply must quote, formatted as answers are."""
+    texts = []
+    for metrics in answer["scenarios"].values():
+        for key, label, form in _METRICS:
+            value = metrics[key]
+            low, high = form.format(value["low"]), form.format(value["high"])
+            texts.append(f"{label} {form.format(value['estimate'])} ({low} to {high})")
+    return texts
+
+
+@pytest.mark.parametrize(
+    ("text", "config", "scenarios"),
+    [
+        (
+            "how would a 10% target vol sigmoid strategy with a 63-day lookback do in a bear "
+            "market?",
+            {"target_vol": 0.1, "weight_function": "sigmoid", "lookback": 63},
+            ["bear"],
+        ),
+        (
+            "quick estimate for target_vol 0.12, inverse vol, in the bull and base scenarios",
+            {"target_vol": 0.12, "weight_function": "inverse_vol"},
+            ["bull", "base"],
+        ),
+        ("what does my strategy model say about leverage 1.5?", {"max_leverage": 1.5}, None),
+        ("estimate target vol 8% without running a search", {"target_vol": 0.08}, None),
+    ],
+)
+def test_the_chat_answers_an_estimate_from_the_owner_s_model(
+    offline_data_dir: Path,
+    store: Store,
+    search: Search,
+    text: str,
+    config: dict[str, Any],
+    scenarios: list[str] | None,
+) -> None:
+    session = ChatSession("estimate-1", settings=Settings(), owner="alice", store=store)
+    reply, calls, results = _turn(session, text)
+    [call] = calls
+    assert call["args"]["config"] == config
+    assert call["args"].get("scenarios") == scenarios
+    # the reply quotes the tool's answer: the service's estimate, rounded by the tool
+    answer = json.loads(results[0])
+    direct = estimate_strategy(store, "alice", config, scenarios=scenarios)
+    assert set(answer["scenarios"]) == set(scenarios or search.context["scenarios"])
+    for name, metrics in direct["scenarios"].items():
+        for key, value in metrics.items():
+            assert answer["scenarios"][name][key] == pytest.approx(value, rel=1e-3)
+    assert "model estimate" in reply and "not a simulation" in reply
+    for quoted in _quoted(answer):
+        assert quoted in reply, quoted
+    rank = answer["model"]["accuracy"]["sharpe"]["rank_correlation"]
+    assert f"held-out Sharpe rank correlation {rank:.2f}" in reply
+    assert f"Strategy model version {answer['model']['version']}" in reply
+    assert answer["full_evaluation"] in reply and "backtest this configuration" in reply
+    for key, value in config.items():
+        assert f"{key} {value}" in reply
+    assert "Not used" not in reply
+
+
+def test_what_the_estimate_does_not_use_is_named(
+    offline_data_dir: Path, store: Store, search: Search
+) -> None:
+    session = ChatSession("estimate-2", settings=Settings(), owner="alice", store=store)
+    reply, [call], _ = _turn(
+        session,
+        "model estimate for a sigmoid strategy on AAPL and MSFT with risk limits of max "
+        "drawdown 15%, and costs, in a crash",
+    )
+    assert call["args"] == {"config": {"weight_function": "sigmoid"}, "scenarios": ["bear"]}
+    unused = reply.split("Not used: ")[1]
+    assert "AAPL, MSFT" in unused and "risk limits" in unused
+    assert "cost_bps: named without a value" in unused
+
+
+def test_without_a_model_the_reply_says_so_and_estimates_nothing(
+    offline_data_dir: Path, store: Store
+) -> None:
+    session = ChatSession("estimate-3", settings=Settings(), owner="bob", store=store)
+    reply, [call], [result] = _turn(session, "quick estimate for a 12% target vol in a bear market")
+    assert call["args"] == {"config": {"target_vol": 0.12}, "scenarios": ["bear"]}
+    assert "no strategy model yet" in result  # Alice's model is not Bob's
+    assert "no strategy model yet" in reply and "run a search" in reply
+    assert "nothing was estimated" in reply
+    assert not re.search(r"\d", reply.replace("12%", "")), reply  # no numbers invented
+
+
+def test_a_chat_without_a_signed_in_owner_says_where_estimates_come_from(
+    offline_data_dir: Path,
+) -> None:
+    session = ChatSession("estimate-4", settings=Settings())
+    reply, [call], [result] = _turn(session, "model estimate for a 10% target vol, inverse vol")
+    assert call["args"] == {"config": {"target_vol": 0.1, "weight_function": "inverse_vol"}}
+    assert "signed-in user's strategy model" in result
+    assert reply.startswith("I could not estimate that: estimates come from the signed-in")
+    assert reply.endswith("Nothing was estimated.")
