@@ -12,15 +12,17 @@ strategy model the answer says so, estimates nothing and offers a search.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from langchain_core.messages import AIMessage
 
-from agents.offline.intent import Intent
+from agents.offline.chat_intent import known_tickers
+from agents.offline.intent import Intent, parse_intent
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.offline.strategy_args import stated_config, stated_fields
 
-__all__ = ["estimate_answer", "estimate_args", "estimate_chat", "not_used"]
+__all__ = ["backtest_offer", "estimate_answer", "estimate_args", "estimate_chat", "not_used"]
 
 TOOL = "estimate_strategy"
 
@@ -32,6 +34,9 @@ _METRICS = (
     ("cvar_95", "95% CVaR", "{:.2%}"),
 )
 """The metrics an answer quotes, in order: key of the tool's answer, name, format."""
+
+_LIMITS = {"max_drawdown": "drawdown", "cvar": "CVaR", "var": "VaR", "volatility": "volatility"}
+"""Risk limits in words."""
 
 NO_MODEL = "no strategy model yet"
 """What the tool's error says when the owner has no model (`services.estimates`)."""
@@ -66,8 +71,13 @@ def not_used(intent: Intent, config: dict[str, Any]) -> list[str]:
             f"target vols {low:.0%} to {high:.0%}: an estimate is of one target (a search "
             "compares a range)"
         )
-    if intent.risk_limits:
-        notes.append("risk limits: an estimate checks none (a search keeps them)")
+    for key, value in intent.risk_limits.items():
+        limit = (
+            f"the minimum Sharpe of {value:g}"
+            if key == "min_sharpe"
+            else f"the {value:.0%} {_LIMITS.get(key, key)} limit"
+        )
+        notes.append(f"{limit}: an estimate checks no limits (a search keeps them)")
     if intent.risk_free is not None:
         notes.append(f"a {intent.risk_free:.1%} risk-free rate: the search's safe rate is used")
     if intent.confidence is not None and intent.confidence != 0.95:
@@ -114,6 +124,46 @@ def estimate_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessage
     return reply(estimate_answer(result.data, config, not_used(intent, config)))
 
 
+def _phrase(config: dict[str, Any], search: dict[str, Any]) -> str | None:
+    """A backtest ask of `config` on the universe and window of `search`, in the words the
+    offline model reads; None for a field it has no words for here (an overlay)."""
+    words = {
+        "target_vol": lambda v: f"target vol {v * 100:g}%",
+        "weight_function": lambda v: str(v).replace("_", " "),
+        "lookback": lambda v: f"lookback {v}",
+        "rebalance_every": lambda v: f"rebalance every {v} days",
+        "max_leverage": lambda v: f"leverage {v:g}",
+    }
+    if not set(config) <= set(words):
+        return None
+    said = ", ".join(words[key](value) for key, value in config.items())
+    universe = ", ".join(search.get("universe") or [])
+    window = f" from {search['start']} to {search['end']}" if search.get("start") else ""
+    return f"backtest {said or 'a target vol strategy'} on {universe}{window}"
+
+
+def _same(read: dict[str, Any], config: dict[str, Any]) -> bool:
+    """Whether `read` holds the fields of `config`, numbers equal up to rounding ("12.3%")."""
+    return read.keys() == config.keys() and all(
+        math.isclose(read[k], v, rel_tol=1e-9)
+        if isinstance(v, float) and isinstance(read[k], float)
+        else read[k] == v
+        for k, v in config.items()
+    )
+
+
+def backtest_offer(config: dict[str, Any], search: dict[str, Any]) -> str:
+    """The offer of a backtest of the stated `config` in the chat, on the universe and window
+    of the estimate's `search`: the sentence to say when it reads back as that backtest of
+    that configuration (checked by parsing it), else the offer in general words."""
+    phrase = _phrase(config, search)
+    if phrase is not None:
+        intent = parse_intent(phrase, known_tickers())
+        if intent.intent == "backtest" and _same(stated_config(intent), config):
+            return f"or say '{phrase}' to backtest it on the market history here"
+    return "or ask me to backtest this configuration on the market history here"
+
+
 def estimate_answer(data: dict[str, Any], stated: dict[str, Any], unused: list[str]) -> str:
     """The answer from an `estimate_strategy` result `data` for the configuration fields the
     message `stated`, naming what it said that was `unused`."""
@@ -122,7 +172,7 @@ def estimate_answer(data: dict[str, Any], stated: dict[str, Any], unused: list[s
     what = f"{fields} (the other fields at their defaults)" if fields else "the default settings"
     coverage = float(data["coverage"])
     lines = [
-        f"A {data['label']} (from your strategy model, not a simulation) for {what}, "
+        f"A {data['label']} (from your strategy model) for {what}, "
         f"in the scenarios of your search {search['run_id']} ({', '.join(search['universe'])}, "
         f"{search['start']} to {search['end']}, {search['horizon']}-day horizon); path means "
         f"with their {coverage:.0%} prediction intervals:"
@@ -140,14 +190,13 @@ def estimate_answer(data: dict[str, Any], stated: dict[str, Any], unused: list[s
         if rank is not None
         else "held-out Sharpe rank correlation not measured (too few held-out trials)"
     )
+    searches = int(model["searches"])
     lines.append(
-        f"Strategy model version {model['version']}, learnt from {model['searches']} "
-        f"search(es); {measured}."
+        f"Strategy model version {model['version']}, learnt from {searches} "
+        f"search{'es' if searches != 1 else ''}; {measured}."
     )
-    lines.append(
-        f"The full evaluation: {data['full_evaluation']}; or ask me to backtest this "
-        "configuration on the market history here."
-    )
+    offer = str(data["full_evaluation"])
+    lines.append(f"{offer[:1].upper()}{offer[1:]}; {backtest_offer(stated, search)}.")
     if unused:
         lines.append("Not used: " + "; ".join(unused) + ".")
     return " ".join(lines)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agents.offline.chat_intent import known_tickers
-from agents.offline.estimate_policies import estimate_args, not_used
+from agents.offline.estimate_policies import backtest_offer, estimate_args, not_used
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.about import about_stratigos
 from agents.offline.strategy_args import stated_config
@@ -213,3 +213,33 @@ def test_what_a_message_states_beyond_one_configuration_is_named() -> None:
     notes = " | ".join(not_used(intent, config))
     assert "weight functions inverse_vol and sigmoid" in notes
     assert "AAPL" in notes and "target vols 8% to 12%" in notes and "2.0% risk-free" in notes
+
+
+_SEARCH = {"universe": ["AAPL", "KO", "XOM", "JNJ"], "start": "2010-01-01", "end": "2022-12-28"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "target_vol": st.integers(min_value=1, max_value=400).map(lambda n: n / 1000),
+            "weight_function": st.sampled_from(["inverse_vol", "sigmoid", "merton"]),
+            "lookback": st.integers(min_value=2, max_value=999),
+            "rebalance_every": st.integers(min_value=1, max_value=999),
+            "max_leverage": st.sampled_from([0.5, 1.0, 1.25, 1.5, 2.0, 3.0]),
+        },
+    )
+)
+def test_the_backtest_offered_reads_back_as_that_configuration(config: dict[str, Any]) -> None:
+    offer = backtest_offer(config, _SEARCH)
+    assert offer.startswith("or say 'backtest "), offer
+    said = offer.split("'")[1]
+    intent = parse(said)
+    assert intent.intent == "backtest" and stated_config(intent) == pytest.approx(config)
+    assert intent.tickers == tuple(_SEARCH["universe"]) and intent.start == _SEARCH["start"]
+
+
+def test_an_overlay_is_offered_in_general_words() -> None:
+    offer = backtest_offer({"target_vol": 0.1, "overlay": "put", "overlay_strike": 0.9}, _SEARCH)
+    assert offer == "or ask me to backtest this configuration on the market history here"

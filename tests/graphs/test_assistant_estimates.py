@@ -121,7 +121,21 @@ def test_the_chat_answers_an_estimate_from_the_owner_s_model(
     rank = answer["model"]["accuracy"]["sharpe"]["rank_correlation"]
     assert f"held-out Sharpe rank correlation {rank:.2f}" in reply
     assert f"Strategy model version {answer['model']['version']}" in reply
-    assert answer["full_evaluation"] in reply and "backtest this configuration" in reply
+    offer = answer["full_evaluation"]
+    assert offer[:1].upper() + offer[1:] in reply
+    # the backtest offered, said as offered, backtests the configuration on the search's stocks
+    [said] = re.findall(r"or say '([^']+)' to backtest it", reply)
+    session.send(said)
+    [backtest] = [
+        call
+        for m in session.snapshot().values["messages"]
+        if isinstance(m, AIMessage)
+        for call in m.tool_calls
+        if call["name"] == "backtest_strategy"
+    ]
+    assert backtest["args"]["config"] == config
+    assert backtest["args"]["universe"] == answer["search"]["universe"]
+    assert backtest["args"]["start"] == answer["search"]["start"]
     for key, value in config.items():
         assert f"{key} {value}" in reply
     assert "Not used" not in reply
@@ -137,8 +151,8 @@ def test_what_the_estimate_does_not_use_is_named(
         "drawdown 15%, and costs, in a crash",
     )
     assert call["args"] == {"config": {"weight_function": "sigmoid"}, "scenarios": ["bear"]}
-    unused = reply.split("Not used: ")[1]
-    assert "AAPL, MSFT" in unused and "risk limits" in unused
+    [unused] = reply.split("Not used: ")[1:]  # named once, by the answer itself
+    assert "AAPL, MSFT" in unused and "the 15% drawdown limit" in unused
     assert "cost_bps: named without a value" in unused
 
 
