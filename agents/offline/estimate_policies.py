@@ -1,7 +1,7 @@
 """The offline model's rules for an estimate asked in the chat ("how would a 10% target vol
 sigmoid strategy do in a bear market?", "what does my strategy model say about leverage
 1.5?"): the `estimate_strategy` call with the configuration the message states
-(`agents.offline.strategy_args`) and the scenarios it names, and the answer from the tool's
+(`agents.offline.strategy_args`), the scenarios and the search (run id) it names, and the answer from the tool's
 result only: labelled a model estimate, per scenario each metric's estimate with its interval,
 the model's version and its held-out Sharpe rank correlation, and the full evaluation offered.
 
@@ -17,6 +17,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
+from agents.offline import patterns
 from agents.offline.chat_intent import known_tickers
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.policies import PolicyInput, reply, tool_call
@@ -42,12 +43,19 @@ NO_MODEL = "no strategy model yet"
 """What the tool's error says when the owner has no model (`services.estimates`)."""
 
 
+_RUN_ID = patterns.compile(r"\b(run_[0-9a-f]{12})\b")
+"""A search's run id, as `graphs.optimization_run` makes them."""
+
+
 def estimate_args(intent: Intent) -> dict[str, Any]:
-    """The `estimate_strategy` arguments of the message: the StrategyConfig fields it states
-    and the scenarios it names (none named: all the search's)."""
+    """The `estimate_strategy` arguments of the message: the StrategyConfig fields it states,
+    the scenarios it names (none named: all the search's) and the search it names by run id
+    (none: the newest the model learnt)."""
     args: dict[str, Any] = {"config": stated_config(intent)}
     if intent.scenarios:
         args["scenarios"] = list(intent.scenarios)
+    if run := _RUN_ID.search(intent.text.lower()):
+        args["run_id"] = run.group(1)
     return args
 
 

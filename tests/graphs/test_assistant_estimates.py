@@ -22,6 +22,9 @@ from store import Store
 from store.sqlite import SQLiteStore
 from tests.support.pipeline_search import pipeline_search
 
+RUN = "run_5ca1ab1e0001"
+"""The run id of the search Alice's model learnt."""
+
 _METRICS = (
     ("sharpe", "Sharpe", "{:.2f}"),
     ("cagr", "CAGR", "{:.1%}"),
@@ -37,7 +40,7 @@ def search(tmp_path_factory: pytest.TempPathFactory) -> Search:
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("search"), models=ModelSettings(provider="offline")
     )
-    return pipeline_search(settings)
+    return pipeline_search(settings, run_id=RUN)
 
 
 @pytest.fixture
@@ -177,3 +180,17 @@ def test_a_chat_without_a_signed_in_owner_says_where_estimates_come_from(
     assert "signed-in user's strategy model" in result
     assert reply.startswith("I could not estimate that: estimates come from the signed-in")
     assert reply.endswith("Nothing was estimated.")
+
+
+def test_a_search_named_by_its_run_id_is_the_one_estimated_in(
+    offline_data_dir: Path, store: Store
+) -> None:
+    session = ChatSession("estimate-5", settings=Settings(), owner="alice", store=store)
+    reply, [call], _ = _turn(session, f"model estimate for target vol 9% in {RUN}, bear case")
+    assert call["args"] == {"config": {"target_vol": 0.09}, "scenarios": ["bear"], "run_id": RUN}
+    assert f"your search {RUN}" in reply
+    missing = "run_0123456789ab"
+    reply, [call], [result] = _turn(session, f"model estimate for target vol 9% in {missing}")
+    assert call["args"]["run_id"] == missing and "not found" in result
+    assert reply.startswith("I could not estimate that:") and missing in reply
+    assert "Sharpe" not in reply
