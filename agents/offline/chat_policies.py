@@ -114,7 +114,7 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         return routed  # a change of the conversation's latest request
     if (routed := analysis_route(inp, intent)) is not None:
         return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
-    question = hedge_question(intent)
+    question = None if intent.intent == "estimate" else hedge_question(intent)  # it says so
     if inp.must_call_tool:
         agent = ROUTES.get(_thread_intent(inp, intent), "supervisor")
         if (intent.unknown_tickers and intent.intent != "research") or question is not None:

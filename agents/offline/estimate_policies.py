@@ -91,6 +91,11 @@ def not_used(intent: Intent, config: dict[str, Any]) -> list[str]:
     if intent.confidence is not None and intent.confidence != 0.95:
         notes.append(f"{intent.confidence:.0%} confidence: the model estimates the 95% CVaR")
     hedge = intent.hedge
+    if hedge is not None and "overlay" not in config:
+        notes.append(
+            "the option protection: no kind or strike I could read (e.g. 'a 90% put'), so the "
+            "estimate holds no options"
+        )
     if hedge is not None:
         extra = [k for k in hedge.kinds if k != "none"][1:]
         extra += [f"{s:.0%} strike" for s in dict.fromkeys(hedge.strikes[1:])]

@@ -243,3 +243,12 @@ def test_the_backtest_offered_reads_back_as_that_configuration(config: dict[str,
 def test_an_overlay_is_offered_in_general_words() -> None:
     offer = backtest_offer({"target_vol": 0.1, "overlay": "put", "overlay_strike": 0.9}, _SEARCH)
     assert offer == "or ask me to backtest this configuration on the market history here"
+
+
+def test_protection_without_a_kind_or_strike_is_named_not_guessed() -> None:
+    intent = parse("how would a 10% target vol strategy with protection do in a crash?")
+    assert intent.intent == "estimate"
+    args = estimate_args(intent)
+    assert args == {"config": {"target_vol": 0.1}, "scenarios": ["bear"]}
+    [note] = not_used(intent, args["config"])
+    assert note.startswith("the option protection: no kind or strike")

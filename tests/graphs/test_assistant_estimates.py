@@ -194,3 +194,15 @@ def test_a_search_named_by_its_run_id_is_the_one_estimated_in(
     assert call["args"]["run_id"] == missing and "not found" in result
     assert reply.startswith("I could not estimate that:") and missing in reply
     assert "Sharpe" not in reply
+
+
+def test_protection_without_a_kind_is_estimated_without_options_and_said_so(
+    offline_data_dir: Path, store: Store
+) -> None:
+    session = ChatSession("estimate-6", settings=Settings(), owner="alice", store=store)
+    text = "how would a 10% target vol strategy with protection do in a crash?"
+    reply, [call], [result] = _turn(session, text)
+    assert call["args"] == {"config": {"target_vol": 0.1}, "scenarios": ["bear"]}
+    assert json.loads(result)["config"]["overlay"] == "none"
+    assert "model estimate" in reply
+    assert "Not used: the option protection: no kind or strike" in reply
