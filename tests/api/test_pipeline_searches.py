@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from jobs.pipeline.runs import PIPELINE_NOTE
 from jobs.pipeline.sagemaker_definition import PipelineConfig
 from jobs.pipeline.sagemaker_pipeline import SageMakerPipeline
 from settings import ModelSettings, Settings, get_settings
+from store import ConflictError
 from tests.api.conftest import Api, assert_error, make_settings
 from tests.support.aws import FAKE_AWS_ENV, moto_server
 
@@ -258,6 +259,35 @@ def test_an_execution_that_failed_or_stopped_fails_its_job_with_the_reason(
     assert_error(api.client.get(f"{PATH}/{job_id}/results", headers=api.alice), 409, "CONFLICT")
     events = api.client.get(f"{PATH}/{job_id}/events", headers=api.alice).text
     assert '"status":"failed"' in events.replace(" ", "")
+
+
+def test_a_job_whose_execution_never_reports_its_end_fails_once_its_wait_is_over(
+    sagemaker_app: tuple[Api, SageMakerPipeline],
+    endpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The execution holds the job for `wait_hours` (48); then a worker takes the job over and
+    fails it naming the execution, without starting another; a late end changes nothing."""
+    api, pipeline = sagemaker_app
+    job_id, arn = _submit_and_hand_over(api)
+    started = len(
+        pipeline.sagemaker.list_pipeline_executions(PipelineName=NAME)["PipelineExecutionSummaries"]
+    )
+    worker = api.client.app.state.context.runner.worker  # type: ignore[attr-defined]
+    later = api.store.clock() + timedelta(hours=47)
+    monkeypatch.setattr(api.store, "clock", lambda: later)
+    with pytest.raises(ConflictError):  # still the execution's
+        api.store.claim("alice", job_id, worker.worker_id, 30)
+    later += timedelta(hours=2)
+    outcome = _run(api, job_id)
+    assert outcome.status == "failed" and "no end reported within 48 hours" in outcome.error
+    assert arn in outcome.error
+    executions = pipeline.sagemaker.list_pipeline_executions(PipelineName=NAME)
+    assert len(executions["PipelineExecutionSummaries"]) == started
+    assert _deliver(api, endpoint, _event(arn, "Succeeded"), monkeypatch) == {
+        "pipeline_job": "ignored"
+    }
+    assert api.client.get(f"{PATH}/{job_id}", headers=api.alice).json()["status"] == "failed"
 
 
 EVENTS = st.fixed_dictionaries(
