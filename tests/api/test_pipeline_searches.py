@@ -383,3 +383,13 @@ def test_the_embedded_engine_runs_the_pipeline_search_to_the_same_winner(
         assert results["pipeline"]["engine"] == "here" and results["pipeline"]["agents"] is False
         assert results["explanation"] is None and results["trials"]["total"] == 16
         assert_error(api.client.get(f"{PATH}/{job_id}/results", headers=api.bob), 404, "NOT_FOUND")
+
+
+def test_the_agents_workflow_never_runs_a_request_asking_for_the_pipeline(tmp_path: Path) -> None:
+    """A bare run (the chat's search without an owner) refuses it rather than ignore the ask."""
+    from graphs.optimization_run import run_directory, run_optimization
+
+    data = Settings(data_dir=tmp_path, models=ModelSettings(provider="offline"))
+    with pytest.raises(ValueError, match="pipeline"):
+        run_optimization(OptimizationRequest.model_validate(REQUEST), run_id="r", settings=data)
+    assert not run_directory("r", data).exists()
