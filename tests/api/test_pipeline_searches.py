@@ -8,7 +8,9 @@
   seed. A `Failed` or `Stopped` execution fails its job with the reason; an event of an
   execution no job holds changes nothing (any event: hypothesis); another owner never sees
   the job. Without a pipeline configured the request is refused at submission.
-- Engine `here`: the worker runs the pipeline to its end, the same winner.
+- Engine `here` (and `ray`: tests/api/test_pipeline_searches_on_ray.py): the worker runs the
+  pipeline to its end, the same winner. A job cancelled while its execution runs stays
+  cancelled when the execution ends.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def _app(data_dir: Path, pipeline: dict[str, Any], endpoint: str | None = None) 
     tests run the worker)."""
     from api.app import create_app
 
-    compute: dict[str, Any] = {"pipeline": pipeline}
+    compute: dict[str, Any] = {"pipeline": pipeline, "ray": {"num_cpus": 2}}
     if endpoint is not None:
         compute |= {"aws_endpoint_url": endpoint, "aws_region": "us-east-1"}
     app_settings = make_settings(data_dir, api={"job_workers": 0}, compute=compute)
@@ -290,6 +292,21 @@ def test_a_job_whose_execution_never_reports_its_end_fails_once_its_wait_is_over
     assert api.client.get(f"{PATH}/{job_id}", headers=api.alice).json()["status"] == "failed"
 
 
+def test_a_cancelled_job_stays_cancelled_when_its_execution_ends(
+    sagemaker_app: tuple[Api, SageMakerPipeline],
+    endpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api, _ = sagemaker_app
+    job_id, arn = _submit_and_hand_over(api)
+    cancelled = api.client.delete(f"{PATH}/{job_id}", headers=api.alice).json()
+    assert cancelled["status"] == "cancelled" and cancelled["pipeline_execution"] is None
+    assert _deliver(api, endpoint, _event(arn, "Succeeded"), monkeypatch) == {
+        "pipeline_job": "ignored"
+    }
+    assert api.client.get(f"{PATH}/{job_id}", headers=api.alice).json()["status"] == "cancelled"
+
+
 EVENTS = st.fixed_dictionaries(
     {
         "source": st.sampled_from(["aws.sagemaker"]),
@@ -370,17 +387,23 @@ def test_a_sagemaker_pipeline_search_is_refused_at_submission_without_a_pipeline
         assert accepted.status_code == 202, accepted.text
 
 
-def test_the_embedded_engine_runs_the_pipeline_search_to_the_same_winner(
+def test_the_worker_runs_the_pipeline_search_here_to_the_same_winner(
     tmp_path: Path, reference: dict[str, Any]
 ) -> None:
-    api = _app(tmp_path / "data", {"engine": "here"})
+    check_the_engine_s_winner(tmp_path, reference, "here")
+
+
+def check_the_engine_s_winner(tmp_path: Path, reference: dict[str, Any], engine: str) -> None:
+    """Through the API and the worker on `engine`: the reference's winner, said to be a
+    pipeline run on that engine; another owner sees nothing."""
+    api = _app(tmp_path / "data", {"engine": engine})
     with api.client:
         job_id = api.client.post(PATH, json=REQUEST, headers=api.alice).json()["id"]
         outcome = _run(api, job_id)
         assert outcome.status == "succeeded", outcome
         results = api.client.get(f"{PATH}/{job_id}/results", headers=api.alice).json()
         assert results["best"] == reference["best"]
-        assert results["pipeline"]["engine"] == "here" and results["pipeline"]["agents"] is False
+        assert results["pipeline"]["engine"] == engine and results["pipeline"]["agents"] is False
         assert results["explanation"] is None and results["trials"]["total"] == 16
         assert_error(api.client.get(f"{PATH}/{job_id}/results", headers=api.bob), 404, "NOT_FOUND")
 
