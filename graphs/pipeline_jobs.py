@@ -23,6 +23,7 @@ import json
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from graphs.optimization_run import PROFILE_NOTE_CODE
 from graphs.request import OptimizationRequest
 from graphs.resources import release
 from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
@@ -105,18 +106,18 @@ def pipeline_search(
             raise RunFailedError(f"no end reported within {hours:g} hours: {started[-1]}")
     trace.emit("run_started", {"graph": GRAPH, "resumed": ctx.resume})
     trace.emit("warning", {"code": RUN_CODE, "message": f"{PIPELINE_NOTE} (engine {engine})"})
-    for reason in (item.reason for item in screened.left_out):
-        trace.emit("warning", {"code": "profile", "message": reason})
+    left_out = [item.reason for item in screened.left_out]
+    for reason in left_out:
+        trace.emit("warning", {"code": PROFILE_NOTE_CODE, "message": reason})
     if engine == "sagemaker":
-        _start_on_sagemaker(job, ctx, request, settings, trace)
+        _start_on_sagemaker(job, ctx, request, settings, trace, left_out)
     aggregation = run_search_pipeline(
         request, engine=engine, run_id=job.id, owner=job.owner, settings=settings
     )
     trials = json.loads(
         (pipeline_workspace(job.id, settings) / "optimization" / TRIALS).read_text()
     )
-    result = job_result(aggregation, trials["trials"], engine=engine)
-    result["left_out"] = [item.reason for item in screened.left_out]
+    result = job_result(aggregation, trials["trials"], engine=engine, left_out=left_out)
     verify_result(job.id, result)
     ctx.progress(len(result["trials"]), request.budget.max_trials)
     ctx.put_trials([Trial(int(row.get("trial", i)), row) for i, row in enumerate(result["trials"])])
@@ -125,10 +126,15 @@ def pipeline_search(
 
 
 def _start_on_sagemaker(
-    job: Job, ctx: JobContext, request: OptimizationRequest, settings: Settings, trace: _Trace
+    job: Job,
+    ctx: JobContext,
+    request: OptimizationRequest,
+    settings: Settings,
+    trace: _Trace,
+    left_out: list[str],
 ) -> NoReturn:
-    """Write the order, start the execution, name it in the trace and hand the job to it
-    (`JobHandedOverError`, always raised)."""
+    """Write the order (with `left_out`, for the job's result), start the execution, name it
+    in the trace and hand the job to it (`JobHandedOverError`, always raised)."""
     pipeline = configured_pipeline(settings)
     model = warm_start_model(ctx.store, job.owner, request)
     try:
@@ -137,7 +143,7 @@ def _start_on_sagemaker(
         )
     finally:
         release(job.id)  # the steps run on SageMaker, not here
-    arn = pipeline.start(order)
+    arn = pipeline.start({**order, "left_out": left_out})
     message = f"started the SageMaker pipeline execution {arn} of {pipeline.name}"
     trace.emit("warning", {"code": EXECUTION_CODE, "message": message})
     hours = settings.compute.pipeline.wait_hours

@@ -63,8 +63,9 @@ def _document(s3: Any, uri: str) -> Any:
 
 def _run_of(
     sagemaker: Any, s3: Any, arn: str, bucket: str, prefix: str
-) -> tuple[dict[str, str], str, str] | None:
-    """(the execution's parameters, owner, run id) when its order lies under our runs' prefix."""
+) -> tuple[dict[str, str], dict[str, Any]] | None:
+    """(the execution's parameters, its order) when the order lies under our runs' prefix and
+    names an owner and a run."""
     from botocore.exceptions import ClientError
 
     try:
@@ -82,7 +83,7 @@ def _run_of(
     if not isinstance(owner, str) or not isinstance(run_id, str) or not owner:
         log.warning("pipeline execution %s: its order names no owner and run: ignored", arn)
         return None
-    return parameters, owner, run_id
+    return parameters, order
 
 
 def _finish_trace(store: Store, job: Job, status: Literal["succeeded"], reason: str) -> None:
@@ -118,7 +119,8 @@ def complete_execution(
     run = _run_of(sagemaker, s3, arn, bucket, prefix)
     if run is None:
         return "ignored"
-    parameters, owner, run_id = run
+    parameters, order = run
+    owner, run_id = str(order["owner"]), str(order["run_id"])
     holder = execution_holder(arn)
     try:
         job = store.get_job(owner, run_id)
@@ -141,6 +143,7 @@ def complete_execution(
             trials,
             engine="sagemaker",
             execution_arn=arn,
+            left_out=[str(reason) for reason in order.get("left_out") or []],
         )
         try:
             check_result(job.kind, result)

@@ -50,10 +50,13 @@ def job_result(
     *,
     engine: Engine,
     execution_arn: str | None = None,
+    left_out: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The job's result document of a pipeline run: the aggregation's result (its `status` is
-    `failed` when no trial met the constraints, which fails the job), its trials in order, and
-    `pipeline`: the engine, the SageMaker execution (None elsewhere) and what the run is."""
+    `failed` when no trial met the constraints, which fails the job), its trials in order,
+    `pipeline`: the engine, the SageMaker execution (None elsewhere) and what the run is, and
+    `left_out`: what the owner's profile kept out of the run (also in `warnings`, as for the
+    agents' run)."""
     not_used = ", ".join(NOT_USED)
     return {
         **aggregation,
@@ -66,5 +69,6 @@ def job_result(
             "note": PIPELINE_NOTE,
             "not_used": list(NOT_USED),
         },
-        "warnings": [f"{PIPELINE_NOTE}; not used: {not_used}"],
+        "warnings": [f"{PIPELINE_NOTE}; not used: {not_used}", *left_out],
+        "left_out": list(left_out),
     }

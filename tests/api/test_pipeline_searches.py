@@ -242,6 +242,39 @@ def test_a_pipeline_search_on_sagemaker_is_started_by_the_worker_and_completed_b
     assert api.client.get(f"{PATH}/{job_id}/results", headers=api.alice).json() == results
 
 
+def test_what_the_owners_profile_leaves_out_stays_out_and_the_result_says_so(
+    sagemaker_app: tuple[Api, SageMakerPipeline],
+    endpoint: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api, pipeline = sagemaker_app
+    saved = api.client.put("/v1/profile", json={"exclusions": ["KO"]}, headers=api.bob)
+    assert saved.status_code == 200, saved.text
+    job_id = api.client.post(PATH, json=REQUEST, headers=api.bob).json()["id"]
+    worker = api.client.app.state.context.runner.worker  # type: ignore[attr-defined]
+    assert worker.run_claimed(api.store.claim("bob", job_id, worker.worker_id, 30)).status == (
+        "handed_over"
+    )
+    arn = api.client.get(f"{PATH}/{job_id}", headers=api.bob).json()["pipeline_execution"]
+    order_key = f"{PREFIX}/{job_id}/order/order.json"
+    order = json.loads(pipeline.s3.get_object(Bucket=BUCKET, Key=order_key)["Body"].read())
+    reason = "KO left out: your profile excludes KO"
+    assert order["request"]["universe"] == ["AAPL", "XOM"] and order["left_out"] == [reason]
+    definition = json.loads(
+        pipeline.sagemaker.describe_pipeline(PipelineName=NAME)["PipelineDefinition"]
+    )
+    LocalExecution(definition, pipeline.s3, tmp_path / "containers").run(
+        pipeline.parameters(job_id, train=False)
+    )
+    assert _deliver(api, endpoint, _event(arn, "Succeeded"), monkeypatch) == {
+        "pipeline_job": "succeeded"
+    }
+    results = api.client.get(f"{PATH}/{job_id}/results", headers=api.bob).json()
+    assert results["warnings"][1:] == [reason]
+    assert results["best"]["config"] and results["pipeline"]["execution_arn"] == arn
+
+
 @pytest.mark.parametrize("status", ["Failed", "Stopped"])
 def test_an_execution_that_failed_or_stopped_fails_its_job_with_the_reason(
     sagemaker_app: tuple[Api, SageMakerPipeline],
