@@ -25,6 +25,10 @@ handler. A job's run id is its job id: its checkpoints, run directory and trace 
 - The owner's strategy model then learns the run's trials (the search pipeline's training
   step, `services.strategy_model.learn`): before the job completes, or, for the command line,
   on a thread of its own while the reports are written.
+- A request asking for the search pipeline (`"pipeline": true`) runs without the graph
+  (`pipeline_search`): on the engine `settings.compute.pipeline` names, here or on Ray to its
+  end, or started on SageMaker Pipelines, whose execution then holds the job until
+  `jobs.pipeline.completion` ends it (docs/pipeline.md).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from graphs.optimization_run import (
     run_directory,
     run_optimization,
 )
+from graphs.pipeline_jobs import pipeline_search, verify_result
 from graphs.request import OptimizationRequest
 from graphs.resources import bind_research, bind_strategy_model
 from graphs.search_steps import search_of_result
@@ -58,14 +63,11 @@ from settings import Settings, get_settings
 from settings.files import write_private
 from store import (
     OPTIMIZATION_KIND,
-    SUCCESS_DOCUMENT_STATUSES,
-    InvalidResultError,
     Job,
     Store,
     StoreGoneError,
     StoreUnavailableError,
     Trial,
-    check_result,
 )
 from traces.jsonl import read_jsonl
 from traces.schema import TraceEvent
@@ -103,11 +105,12 @@ def optimization_handler(
 ) -> dict[str, Any]:
     """Run (or resume) the optimization workflow of `job`; returns its result document, once
     the owner's strategy model learnt the run's trials (`learning="now"`), or while it learns
-    them on a thread of its own (`"background"`: `services.strategy_model.learn_later`).
-
-    `sink` also receives every event (the CLI prints them)."""
+    them on a thread of its own (`"background"`: `services.strategy_model.learn_later`); a
+    pipeline search (`pipeline_search`) otherwise. `sink` also receives every event."""
     request = OptimizationRequest.model_validate(job.request)
     settings = ctx.settings or get_settings()
+    if request.pipeline:
+        return pipeline_search(job, ctx, settings, sink=sink)
 
     pending: list[TraceEvent] = []
 
@@ -187,24 +190,6 @@ def _teach(store: Store, owner: str, search: Search | None, learning: Learning) 
         learn(store, owner, search)
     except Exception:
         log.exception("the strategy model of %s could not learn run %s", owner, search.run_id)
-
-
-class RunFailedError(RuntimeError):
-    """The run's result document is not a success (a resumed run that had failed, or one with
-    parts missing): the job fails with this reason instead of completing."""
-
-
-def verify_result(run_id: str, result: dict[str, Any]) -> None:
-    """Check that `result` may complete its job (`store.check_result` for an
-    optimization: status succeeded with trials and a best configuration, or partial, and every
-    trial present); `RunFailedError` with the run's reason otherwise."""
-    status = result.get("status")
-    if status not in SUCCESS_DOCUMENT_STATUSES:
-        raise RunFailedError(f"run {run_id} {status}: {result.get('reason') or 'no reason given'}")
-    try:
-        check_result(KIND, result)
-    except InvalidResultError as exc:
-        raise RunFailedError(f"run {run_id}: {exc}") from exc
 
 
 def run_job_here(

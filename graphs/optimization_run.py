@@ -91,7 +91,11 @@ def run_optimization(
 
     `notes` are what the caller changed in the request before the run (e.g. "AMD left out: your
     profile excludes AMD"): each becomes a `warning` trace event (code `profile_exclusion`)
-    right after `run_started`, and the result's first `warnings`."""
+    right after `run_started`, and the result's first `warnings`. A request asking for the
+    search pipeline (`pipeline`) is refused (`ValueError`): it runs as a job, without agents
+    (`graphs.pipeline_jobs`), never as this workflow."""
+    if request.pipeline:
+        raise ValueError("pipeline: a search asked for as the search pipeline runs as a job")
     settings = settings or get_settings()
     run_id = run_id or f"run_{uuid.uuid4().hex[:12]}"
     directory = run_directory(run_id, settings)

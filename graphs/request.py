@@ -101,7 +101,10 @@ class OptimizationRequest(BaseModel):
     `vol_model`: the implied-volatility model that prices option overlays in every evaluation
     of the run (None: `ImpliedVolModel()`'s documented defaults). `warm_start`: start from the
     owner's strategy model's most promising configurations when earlier searches resemble this
-    one (False: a cold search; docs/strategy-model.md).
+    one (False: a cold search; docs/strategy-model.md). `pipeline`: run the search as the search
+    pipeline, on the engine the settings name (`STRATIGOS_COMPUTE_PIPELINE_ENGINE`: here, ray or
+    sagemaker), with the request's own decisions and no agents (no review between batches, no
+    risk manager's verdict, no explanation; docs/pipeline.md).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -124,6 +127,7 @@ class OptimizationRequest(BaseModel):
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     vol_model: RequestVolModel | None = Field(default=None, exclude_if=lambda value: value is None)
     warm_start: bool = Field(default=True, exclude_if=lambda value: value is True)
+    pipeline: bool = Field(default=False, exclude_if=lambda value: value is False)
 
     @field_validator("universe")
     @classmethod

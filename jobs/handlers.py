@@ -17,6 +17,8 @@ Contract (see docs/jobs.md):
 * `ctx.resume` is True when the job ran before (a retry, or another worker died holding it):
   continue from the handler's own checkpoint instead of starting over. Handlers must be
   idempotent per unit of work (a unit interrupted mid-way is redone; finished ones are not).
+* Raise `JobHandedOverError(holder, lease_seconds, message)` when the work goes on elsewhere
+  and something else will end the job: it stays `running`, its lease held by `holder`.
 * `ctx.progress(done, total)` records progress (and extends the lease); `ctx.emit(events)`
   appends trace events (anything with `run_id == ctx.run_id`, `seq` and `to_json()`, e.g.
   `traces.schema.TraceEvent` or `JobEvent`) to the store; `ctx.last_seq()` is the last stored
@@ -52,6 +54,19 @@ class TransientJobError(JobError):
 
 class JobCancelledError(JobError):
     """Raised by a handler that stops because `ctx.cancelled()` became True."""
+
+
+class JobHandedOverError(JobError):
+    """Raised by a handler whose work goes on outside the workers (a SageMaker pipeline
+    execution it started): the worker passes the job's lease to `holder` for `lease_seconds`
+    (`Store.hand_over`) and leaves the job `running`; `holder`'s own code completes or fails it
+    (e.g. `jobs.pipeline.completion`). If the lease expires first, a worker takes the job over
+    and its handler runs again with `ctx.resume=True`."""
+
+    def __init__(self, holder: str, lease_seconds: float, message: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+        self.lease_seconds = lease_seconds
 
 
 class UnknownJobKindError(JobError, LookupError):

@@ -11,6 +11,10 @@
   EventBridge Scheduler every minute) starts the job of kind K for that minute, owned by
   `jobs.worker.SYSTEM_OWNER`, once however often it is delivered (e.g. `fire_due_schedules`,
   which submits the rebalance jobs of the deployments due).
+- The same function takes EventBridge's "SageMaker Model Building Pipeline Execution Status
+  Change" events of the stage's search pipeline: `jobs.pipeline.completion` ends the job the
+  execution ran (its result stored, or its failure), on the pipeline settings
+  (`STRATIGOS_COMPUTE_PIPELINE_*`).
 - `cleanup(event, context)`: EventBridge-scheduled retention (`Store.cleanup`): archives jobs
   finished more than `archive_after_days` (event field, default 30) ago, drops expired cache
   entries and account snapshots and deletes the files of the research index's versions older
@@ -28,6 +32,8 @@ import logging
 from typing import Any
 
 from jobs.handlers import registry
+from jobs.pipeline.completion import complete_execution, is_status_change
+from jobs.pipeline.sagemaker_pipeline import configured_pipeline
 from jobs.queue import JobQueue, parse_announcement, parse_tick
 from jobs.worker import Worker, load_handler_modules
 from settings import get_settings, metrics
@@ -95,7 +101,11 @@ def run_announced_job(store: Store, body: str, worker: Worker) -> bool:
 
 
 def sqs_worker(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda handler for SQS job announcements (partial batch responses)."""
+    """Lambda handler for SQS job announcements (partial batch responses), and for the search
+    pipeline's execution status changes (`{"pipeline_job": outcome}`; an error raised has
+    Lambda deliver the event again)."""
+    if is_status_change(event):
+        return {"pipeline_job": pipeline_status_changed(event)}
     store = _open_store()
     settings = get_settings()
     load_handler_modules(settings.jobs.handlers)
@@ -105,6 +115,21 @@ def sqs_worker(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         if not run_announced_job(store, str(record.get("body", "")), worker):
             failures.append({"itemIdentifier": record.get("messageId")})
     return {"batchItemFailures": failures}
+
+
+def pipeline_status_changed(event: dict[str, Any]) -> str:
+    """End the job of the pipeline execution `event` reports (`complete_execution`): what it
+    did, `succeeded`, `failed` or `ignored`."""
+    store = _open_store()
+    pipeline = configured_pipeline(get_settings())
+    return complete_execution(
+        store,
+        event,
+        sagemaker=pipeline.sagemaker,
+        s3=pipeline.s3,
+        bucket=pipeline.bucket,
+        prefix=pipeline.prefix,
+    )
 
 
 def _remove_old_index_versions() -> int:

@@ -11,9 +11,8 @@ span `job {kind}` whose parent is the span that submitted the job (`Job.trace_co
 with it so that a worker in another process or on another machine continues that trace); a job
 without one (scheduled, or submitted with tracing off) starts a trace of its own.
 
-Run one as a separate process with `python -m jobs.worker --handlers MODULE` (MODULE registers
-handlers with `jobs.handlers.register_handler` on import, or defines a `HANDLERS` mapping).
-See docs/jobs.md.
+Run one as a process with `python -m jobs.worker --handlers MODULE` (MODULE registers handlers
+on import, `jobs.handlers.register_handler`, or defines a `HANDLERS` mapping; docs/jobs.md).
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ from jobs.handlers import (
     Handler,
     JobCancelledError,
     JobContext,
+    JobHandedOverError,
     TransientJobError,
     registry,
 )
@@ -51,7 +51,7 @@ log = logging.getLogger("jobs.worker")
 DEFAULT_BACKOFF: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 """Seconds to wait before the 2nd, 3rd, ... attempt (the last value repeats)."""
 
-Outcome = Literal["succeeded", "failed", "cancelled", "lost"]
+Outcome = Literal["succeeded", "failed", "cancelled", "lost", "handed_over"]
 
 
 def new_worker_id() -> str:
@@ -70,8 +70,8 @@ class WorkOutcome:
     """How one claimed job ended for this worker.
 
     `status` is `succeeded` / `failed` / `cancelled` (the job's final status, written by this
-    worker or, for `cancelled`, by whoever cancelled it) or `lost` (another worker took the
-    lease; the job goes on there). `attempts` is the job's attempt count at the end.
+    worker or, for `cancelled`, by whoever cancelled it), `lost` (another worker took the
+    lease; the job goes on there) or `handed_over` (`JobHandedOverError`: it goes on elsewhere). `attempts` is the job's attempt count at the end.
     """
 
     job_id: str
@@ -456,6 +456,8 @@ class Worker:
             except JobCancelledError:
                 lease.refresh()
                 return self._stopped(job, lease)
+            except JobHandedOverError as exc:
+                return self._hand_over(job, lease, exc)
             except (TransientJobError, StoreUnavailableError) as exc:
                 last_error = describe(exc)
                 if lease.stopped.is_set():
@@ -483,6 +485,15 @@ class Worker:
                 if lease.stopped.is_set() or lease.refresh():
                     return self._stopped(job, lease)
                 return self._fail(job, lease, describe(exc))
+
+    def _hand_over(self, job: Job, lease: _Lease, to: JobHandedOverError) -> WorkOutcome:
+        """Pass the job's lease to the work going on elsewhere; the job stays running."""
+        try:
+            self.store.hand_over(job.owner, job.id, self.worker_id, to.holder, to.lease_seconds)
+        except ConflictError as exc:  # cancelled, or lost, meanwhile
+            lease._mark(exc.current if isinstance(exc.current, Job) else None)
+            return self._stopped(job, lease)
+        return WorkOutcome(job.id, job.owner, "handed_over", job.attempts, str(to))
 
     def _stopped(self, job: Job, lease: _Lease) -> WorkOutcome:
         status: Outcome = "cancelled" if lease.reason == "cancelled" else "lost"

@@ -13,7 +13,9 @@ approved searches, an accepted idea) hands this module a parsed request. The ste
 3. validation: the filled request, and the request as the worker will run it, pass the
    request's own checks (its pydantic model: `pydantic.ValidationError` naming the fields);
 4. submission: a pending job of kind ``optimization`` (`store.OPTIMIZATION_KIND`) that a worker
-   runs (`graphs.job_handlers`).
+   runs (`graphs.job_handlers`); a request asking for the search pipeline (`"pipeline": true`)
+   is refused here (`InputError` on ``pipeline``) when the settings' engine cannot start it
+   (`sagemaker` without a pipeline configured: `check_pipeline`).
 
 `prepare_optimization` is steps 1-3 (the chat's drafts stop there); `submit_optimization` is all
 four, or, with ``apply_profile=False``, the request as given (an idea's request, whose fields
@@ -28,7 +30,9 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from jobs.job_runner import JobRunner
+from services.errors import InputError
 from services.profiles import LeftOut, fill_request_defaults, get_profile, screen_request
+from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Job, Store
 
 Request = TypeVar("Request", bound=BaseModel)
@@ -89,12 +93,29 @@ def submit_optimization(
     (`prepare_optimization`, whose errors it raises) unless `apply_profile` is False. The same
     `idempotency_key` again returns the first job (a different request with it is the store's
     `ConflictError`)."""
+    check_pipeline(request, runner.worker.settings or get_settings())
     if apply_profile:
         prepared = prepare_optimization(store, owner, request)
     else:
         prepared = PreparedRequest(request, request.model_dump(mode="json"))
     job = runner.submit(owner, OPTIMIZATION_KIND, prepared.data, idempotency_key=idempotency_key)
     return Submission(job, prepared)
+
+
+def check_pipeline(request: BaseModel, settings: Settings) -> None:
+    """Refuse (`InputError` on ``pipeline``) a request asking for the search pipeline when the
+    engine `settings` name cannot run it: `sagemaker` without the pipeline's name and bucket."""
+    chosen = settings.compute.pipeline
+    if not getattr(request, "pipeline", False) or chosen.engine != "sagemaker":
+        return
+    missing = chosen.missing()
+    if missing:
+        raise InputError(
+            "pipeline",
+            f"no SageMaker search pipeline is configured ({', '.join(missing)} unset)",
+            "this deployment runs the search pipeline on SageMaker but names no pipeline: "
+            "submit without `pipeline`",
+        )
 
 
 def config_summary(result: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +147,7 @@ def config_summary(result: dict[str, Any]) -> dict[str, Any]:
 __all__ = [
     "PreparedRequest",
     "Submission",
+    "check_pipeline",
     "config_summary",
     "prepare_optimization",
     "submit_optimization",

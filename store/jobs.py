@@ -451,6 +451,26 @@ class JobRepository(ABC):
         """`heartbeat` after its checks: the backend's guarded update (`error` None leaves the
         recorded one)."""
 
+    def hand_over(
+        self, owner: str, job_id: str, worker: str, holder: str, lease_seconds: float
+    ) -> Job:
+        """Pass `worker`'s lease on the running job to `holder` (work that goes on outside the
+        workers, e.g. a SageMaker pipeline execution named by its ARN) until now +
+        `lease_seconds`, as one conditional write: the job stays `running`, no worker claims it
+        while the lease lasts, and `holder` ends it (`complete_job(..., worker=holder)`, or
+        `transition(..., worker=holder)` to fail it). `ConflictError` (nothing written) if
+        `worker` does not hold the lease or the job is not running."""
+        if not worker or not holder:
+            raise ValueError("worker and holder must be non-empty strings")
+        lease_seconds = check_lease_seconds(lease_seconds)
+        return self._hand_over(owner, job_id, worker, holder, lease_seconds)
+
+    @abstractmethod
+    def _hand_over(
+        self, owner: str, job_id: str, worker: str, holder: str, lease_seconds: float
+    ) -> Job:
+        """`hand_over` after its checks: the backend's guarded update."""
+
     @abstractmethod
     def release(self, owner: str, job_id: str, worker: str) -> Job:
         """Drop `worker`'s lease without changing the status (`ConflictError` if not held)."""

@@ -1,7 +1,10 @@
 """`estimate_strategy`: the owner's strategy model's estimate of how a configuration would do in
 the scenarios of one of their searches (`services.estimates`), in milliseconds, labelled
 "model estimate" with prediction intervals; the answer says how to get the full evaluation.
-Bound to the chat's signed-in owner (`ToolContext.records`)."""
+Bound to the chat's signed-in owner (`ToolContext.records`). Answered as
+`POST /v1/strategy-estimates` answers (`services.estimate_endpoint.estimate`): by the SageMaker
+endpoint the settings name (`STRATIGOS_API_ESTIMATES_ENDPOINT_NAME`), else in this process; an
+endpoint that cannot answer is a tool error, never an estimate."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from quant.regime_names import RegimeName
-from services.estimates import estimate_strategy
+from services.estimate_endpoint import EstimateEndpointError, estimate
+from settings import get_settings
 from tools.context import ToolContext, make_tool
 from tools.summaries import compact
 
@@ -50,9 +54,18 @@ def _estimate(context: ToolContext, args: EstimateArgs) -> dict[str, Any]:
             "the web UI's chat"
         )
     records = context.records
-    answer = estimate_strategy(
-        records.store, records.owner, args.config, run_id=args.run_id, scenarios=args.scenarios
-    )
+    settings = records.settings if records.settings is not None else get_settings()
+    try:
+        answer = estimate(
+            records.store,
+            settings,
+            records.owner,
+            args.config,
+            run_id=args.run_id,
+            scenarios=args.scenarios,
+        )
+    except EstimateEndpointError as exc:
+        raise ValueError(f"no estimate: {exc.message}") from None
     return dict(compact(answer))
 
 

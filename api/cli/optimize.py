@@ -50,6 +50,7 @@ def optimize_command(args: argparse.Namespace) -> int:
 
     renderer = _renderer(args)
     request = request_from_args(args)
+    _refuse_a_pipeline_elsewhere(request)
     with _worker_warnings_left_to_the_summary():
         if args.record is not None:
             run_id, result = run_job_recorded(request, args, renderer.handle)
@@ -61,6 +62,19 @@ def optimize_command(args: argparse.Namespace) -> int:
 
     wait_for_learning()  # the strategy model learnt the run's trials while the reports were written
     return code
+
+
+def _refuse_a_pipeline_elsewhere(request: Any) -> None:
+    """This command runs its job in this process: a search pipeline on SageMaker (which the
+    deployed stack's EventBridge rule completes) is refused; the API submits it."""
+    from settings import get_settings
+
+    if request.pipeline and get_settings().compute.pipeline.engine == "sagemaker":
+        raise UsageError(
+            "--pipeline with STRATIGOS_COMPUTE_PIPELINE_ENGINE=sagemaker: this command runs the "
+            "job here and cannot wait for a SageMaker execution; use the engine here or ray, or "
+            "submit the request to POST /v1/optimizations of the deployed API"
+        )
 
 
 def resume_command(args: argparse.Namespace) -> int:

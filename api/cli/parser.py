@@ -114,6 +114,12 @@ def _optimize_parsers(commands: Any) -> None:
         help="start cold: not from your strategy model's most promising configurations "
         "(the request's warm_start: false)",
     )
+    optimize.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="run the search as the search pipeline: the request's own decisions, no agents "
+        "(the request's pipeline: true; engine STRATIGOS_COMPUTE_PIPELINE_ENGINE, here or ray)",
+    )
     add_request_flags(optimize)
     _trace_options(optimize)
     _record_options(optimize)

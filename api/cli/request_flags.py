@@ -347,7 +347,7 @@ def _data_end() -> str:
 
 def request_from_args(args: argparse.Namespace) -> OptimizationRequest:
     """The optimization request of `stratigos optimize`'s arguments: `--request FILE` (else the
-    defaults), then `--trials`, `--paths`, `--cold` and the request flags; a `UsageError`
+    defaults), then `--trials`, `--paths`, `--cold`, `--pipeline` and the request flags; a `UsageError`
     naming each problem's field, the flag that set it and the file."""
     from pydantic import ValidationError
 
@@ -365,6 +365,8 @@ def request_from_args(args: argparse.Namespace) -> OptimizationRequest:
         data["n_paths"] = args.paths
     if getattr(args, "cold", False):
         data["warm_start"] = False
+    if getattr(args, "pipeline", False):
+        data["pipeline"] = True
     data, set_by = apply_request_flags(data, args)
     if "end" not in data:
         data["end"] = _data_end()

@@ -171,6 +171,7 @@ def optimization_results(
         explanation=result.get("explanation"),
         market_view=result.get("market_view"),
         warnings=[str(w) for w in result.get("warnings") or []],
+        pipeline=result.get("pipeline"),
         benchmarks=benchmark_rows(result),
         benchmarks_missing=result.get("benchmarks_missing") or {},
         benchmark_note=benchmark_note(result) if result.get("benchmarks") else None,

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from jobs.pipeline.runs import execution_of
 from store.jobs import Job, JobStatus
 
 
@@ -49,6 +50,11 @@ class JobView(BaseModel):
         default=None,
         description="On submission: what the caller's profile filled in and left out.",
     )
+    pipeline_execution: str | None = Field(
+        default=None,
+        description="A search run as the search pipeline on SageMaker (`pipeline: true`): the "
+        "ARN of the pipeline execution running it, while it runs (the result names it after).",
+    )
 
 
 def job_view(job: Job) -> JobView:
@@ -66,6 +72,7 @@ def job_view(job: Job) -> JobView:
         started_at=job.started_at,
         finished_at=job.finished_at,
         request=dict(job.request),
+        pipeline_execution=execution_of(job),
         links={
             "self": base,
             "events": f"{base}/events",
@@ -113,6 +120,13 @@ class Results(BaseModel):
     explanation: dict[str, Any] | None
     market_view: dict[str, Any] | None
     warnings: list[str]
+    pipeline: dict[str, Any] | None = Field(
+        default=None,
+        description="A search run as the search pipeline (`pipeline: true`): its `engine`, the "
+        "SageMaker `execution_arn` (null elsewhere), `agents` false, a `note` saying what such a "
+        "run is (the request's own decisions, no agents' review, no explanation) and the request "
+        "fields it did `not_use`; null for the agents' run.",
+    )
     benchmarks: list[dict[str, Any]] = Field(
         description="The winner against its risky sleeve held at 100%, the universe "
         "equal-weighted (bought once and held; rebalanced daily) and the market index, per "

@@ -5,7 +5,10 @@
   `{"owner", "job_id"}` after each submission (`STRATIGOS_COMPUTE_JOB_QUEUE_URL`).
 - Worker function `stratigos-<stage>-worker` (`jobs.lambda_handlers.sqs_worker`, batch size 1,
   partial batch failures reported): runs the job's graph with Bedrock, stores its result, and
-  sends sweep batches to SageMaker Processing when `compute_backend` is `sagemaker`.
+  sends sweep batches to SageMaker Processing when `compute_backend` is `sagemaker`. Its
+  asynchronous invocations (the search pipeline's ended executions, below) are retried twice,
+  then kept in `stratigos-<stage>-worker-events-dlq` (KMS, TLS only, 14 days; alarmed), which
+  also holds the events EventBridge could not deliver to it.
 - For deployed strategies, the worker also consumes the schedule ticks (`infra/stacks/scheduler.py`)
   (the execution queue is the store's), reads its owners' Alpaca keys (`infra/stacks/execution.py`), sends
   e-mail through SES (`infra/stacks/notifications.py`), and announces the rebalance jobs the
@@ -16,9 +19,10 @@
 - Processing image (ECR asset): `infra/docker/processing.Dockerfile`, entry point
   `python -m jobs.entrypoint`.
 - The search pipeline on SageMaker Pipelines (`infra.stacks.search_pipeline`: the pipeline
-  `stratigos-<stage>-search`, its execution and steps' roles; the worker may start its
-  executions) and the instant estimates' serverless endpoint (`infra.stacks.estimates_endpoint`:
-  `stratigos-<stage>-estimates`, which the API invokes), both in the processing image.
+  `stratigos-<stage>-search`, its execution and steps' roles; the worker starts the executions
+  of the searches asked for as the pipeline and ends their jobs) and the instant estimates'
+  serverless endpoint (`infra.stacks.estimates_endpoint`: `stratigos-<stage>-estimates`, which
+  the API invokes), both in the processing image.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import COMPUTE_PREFIX, StageConfig
@@ -41,6 +46,7 @@ from infra.stacks.common import (
     REPO_ROOT,
     base_environment,
     container_function,
+    dead_letter_queue,
     grant_bedrock,
     grant_embedding,
     grant_store,
@@ -97,6 +103,7 @@ class ComputeStack(Stack):
             platform=PLATFORM,
         )
         self.processing_role = self._processing_role(foundation)
+        self.worker_dead_letters = self._worker_dead_letters(foundation)
 
         self.worker = container_function(
             self,
@@ -112,6 +119,7 @@ class ComputeStack(Stack):
             # brokers, webhooks, SES and SageMaker are reached through NAT
             placement=placement(network, "egress"),
             reserved_concurrency=config.worker_reserved_concurrency,
+            dead_letters=self.worker_dead_letters,
         )
         self.worker.add_event_source(
             event_sources.SqsEventSource(
@@ -138,9 +146,16 @@ class ComputeStack(Stack):
             foundation=foundation,
             image=self.processing_image,
         )
+        self.search_pipeline.run_by(self.worker, foundation, self.worker_dead_letters)
         self.estimates = EstimatesEndpoint(
             self, "Estimates", config=config, foundation=foundation, image=self.processing_image
         )
+
+    def _worker_dead_letters(self, foundation: FoundationStack) -> sqs.Queue:
+        """What EventBridge could not deliver to the worker, and its asynchronous invocations
+        (the search pipeline's ended executions) that failed every attempt."""
+        name = f"{self.config.prefix}-worker-events-dlq"
+        return dead_letter_queue(self, "WorkerEventsDeadLetterQueue", name, foundation)
 
     def _worker_environment(self, foundation: FoundationStack) -> dict[str, str]:
         """The worker's settings: the base ones, the research index and, when sweeps run on

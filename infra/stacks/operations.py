@@ -15,6 +15,8 @@
     (api, ws, worker, cleanup);
   - `<prefix>-jobs-dlq-depth`: visible messages in the dead-letter queue >= 1;
   - `<prefix>-events-dlq-depth`: the same in the events' dead-letter queue;
+  - `<prefix>-worker-events-dlq-depth`: the same in the worker's events' dead-letter queue (the
+    search pipeline's ended executions undelivered, or whose jobs the worker failed to end);
   - `<prefix>-api-5xx`: REST API 5xx responses >= `api_5xx_threshold` in 5 minutes;
   - `<prefix>-sagemaker-job-failures`: the EventBridge rule matching failed processing jobs named `stratigos-<stage>-batch-*` triggered at least once in 5 minutes (each
     matched event is also kept in the log group `/stratigos/<stage>/sagemaker-failures`);
@@ -118,6 +120,7 @@ class OperationsStack(Stack):
             description="A scheduled cleanup or a failure record was not delivered, or the "
             "cleanup failed every attempt: the message says which",
         )
+        self._worker_events_alarm(compute)
         self._alarm(
             "jobs-dlq-depth",
             compute.dead_letter_queue.metric_approximate_number_of_messages_visible(
@@ -225,6 +228,17 @@ class OperationsStack(Stack):
         alarm.add_ok_action(cw_actions.SnsAction(self.topic))
         self.alarms[name] = alarm
         return alarm
+
+    def _worker_events_alarm(self, compute: ComputeStack) -> None:
+        self._alarm(
+            "worker-events-dlq-depth",
+            compute.worker_dead_letters.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum"
+            ),
+            threshold=1,
+            description="A search pipeline's end was not delivered to the worker, or the worker "
+            "failed every attempt to end its job: the message says which execution",
+        )
 
     def _error_rate_alarm(self, name: str, function: lambda_.IFunction) -> None:
         rate = cloudwatch.MathExpression(

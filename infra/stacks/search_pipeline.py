@@ -17,11 +17,17 @@
   table as the training step calls them (`infra.access.STORE_ACCESS["pipeline"]`), the API key
   pepper (read: every process opening the store on AWS reads it), the image, its logs and
   metrics.
-- No function of the stage starts executions: nothing in the API's or the worker's code does
-  yet (the job handlers run searches in the optimization graph), so no role holds
-  `sagemaker:StartPipelineExecution` (least privilege: each role holds what its code calls). An
-  operator starts a run with `jobs.pipeline.sagemaker_pipeline.SageMakerPipeline` and
-  `PIPELINE_PREFIX` (docs/pipeline.md).
+- The worker function runs the searches asked for as the search pipeline (`"pipeline": true`;
+  `graphs.pipeline_jobs`) on it (`run_by`): its settings name the pipeline, the results bucket
+  and `PIPELINE_PREFIX` (`STRATIGOS_COMPUTE_PIPELINE_*`, engine `sagemaker`), and its role may
+  start this pipeline's executions (`sagemaker:StartPipelineExecution`, what
+  `SageMakerPipeline.start` calls; its order and run card go to `pipelines/search/*` of the
+  results bucket, which the worker's store access already writes) and, when EventBridge
+  reports one ended (the rule `stratigos-<stage>-search-ends` delivers this pipeline's ended
+  executions to the worker), read its parameters and its failure reason
+  (`ListPipelineParametersForExecution`, `DescribePipelineExecution`: what
+  `jobs.pipeline.completion` calls) on this pipeline's executions only. No other function may
+  touch the pipeline (least privilege: each role holds what its code calls).
 
 The optimization step evaluates its batches on its instance's cores
 (`STRATIGOS_COMPUTE_BACKEND=local`): a step's role creates no jobs of its own.
@@ -31,13 +37,22 @@ from __future__ import annotations
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.stacks.common import MARKET_DATA_VERSIONS, grant_store_access, market_data_environment
+from infra.stacks.common import (
+    MARKET_DATA_VERSIONS,
+    events_target,
+    grant_store_access,
+    market_data_environment,
+)
 from infra.stacks.foundation import FoundationStack
+from jobs.pipeline.completion import DETAIL_TYPE, ENDED
 from jobs.pipeline.sagemaker_definition import (
     PipelineConfig,
     pipeline_definition,
@@ -146,6 +161,58 @@ class SearchPipeline(Construct):
         self.pipeline.node.add_dependency(self.execution_role, self.step_role)
         self.pipeline_arn = Stack.of(self).format_arn(
             service="sagemaker", resource="pipeline", resource_name=self.name
+        )
+
+    def run_by(
+        self, worker: lambda_.Function, foundation: FoundationStack, dead_letters: sqs.IQueue
+    ) -> None:
+        """Let `worker` start this pipeline's executions and end their jobs (the module
+        docstring), tell it where the pipeline and its runs are, and deliver it the executions
+        that ended (the rule `<prefix>-search-pipeline-ends`; undelivered events in
+        `dead_letters`)."""
+        stack = Stack.of(self)
+        self.ends = events.Rule(
+            self,
+            "Ends",
+            rule_name=f"{self.name}-ends",
+            description="Executions of the search pipeline that ended: the worker ends their jobs",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=[DETAIL_TYPE],
+                detail={
+                    "pipelineArn": [self.pipeline_arn],
+                    "currentPipelineExecutionStatus": list(ENDED),
+                },
+            ),
+            targets=[events_target(worker, dead_letters)],
+        )
+        environment = {
+            "STRATIGOS_COMPUTE_PIPELINE_ENGINE": "sagemaker",
+            "STRATIGOS_COMPUTE_PIPELINE_NAME": self.name,
+            "STRATIGOS_COMPUTE_PIPELINE_BUCKET": foundation.results_bucket.bucket_name,
+            "STRATIGOS_COMPUTE_PIPELINE_PREFIX": PIPELINE_PREFIX,
+        }
+        for name, value in environment.items():
+            worker.add_environment(name, value)
+        worker.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="StartSearchPipeline",
+                actions=["sagemaker:StartPipelineExecution"],
+                resources=[self.pipeline_arn],
+            )
+        )
+        executions = stack.format_arn(
+            service="sagemaker", resource="pipeline", resource_name=f"{self.name}/execution/*"
+        )
+        worker.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="EndSearchPipelineJobs",
+                actions=[
+                    "sagemaker:ListPipelineParametersForExecution",
+                    "sagemaker:DescribePipelineExecution",
+                ],
+                resources=[executions],
+            )
         )
 
     def _step_role(

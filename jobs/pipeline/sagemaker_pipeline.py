@@ -1,7 +1,8 @@
 """The search pipeline on SageMaker Pipelines, through plain boto3: create or update the
 pipeline from its generated definition, start a run, follow it, read its result.
 
-`SageMakerPipeline(name, bucket, prefix, config)`:
+`SageMakerPipeline(name, bucket, prefix, config)` (`configured_pipeline(settings)`: the one
+`STRATIGOS_COMPUTE_PIPELINE_*` names, whose runs the worker starts; no definition config):
 - `deploy()` validates the definition (`sagemaker_definition.validate_definition`) and
   creates the pipeline, or updates it when it exists (the CDK app or a deploy calls it).
 - `start(order, train=True)` writes the search order to `s3://<bucket>/<prefix>/<run>/order/`
@@ -21,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobs.pipeline.sagemaker_definition import (
     PipelineConfig,
@@ -30,6 +31,9 @@ from jobs.pipeline.sagemaker_definition import (
     validate_definition,
 )
 from jobs.pipeline.steps import ORDER_FILE
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 RUN_CARD = "_run.json"
 """The object `start` writes into the optimization step's prefix before the run."""
@@ -52,7 +56,7 @@ def display_name(run_id: str) -> str:
 
 class SageMakerPipeline:
     """One search pipeline on SageMaker (see the module docstring). `sagemaker` and `s3`:
-    boto3 clients."""
+    boto3 clients; `config`: its definition's (None: runs only, no `definition`/`deploy`)."""
 
     def __init__(
         self,
@@ -60,7 +64,7 @@ class SageMakerPipeline:
         name: str,
         bucket: str,
         prefix: str,
-        config: PipelineConfig,
+        config: PipelineConfig | None,
         sagemaker: Any,
         s3: Any,
     ) -> None:
@@ -73,6 +77,8 @@ class SageMakerPipeline:
 
     def definition(self) -> dict[str, Any]:
         """The pipeline's definition (validated)."""
+        if self.config is None:
+            raise ValueError(f"pipeline {self.name}: no definition config given")
         definition = pipeline_definition(self.config)
         validate_definition(definition)
         return definition
@@ -82,6 +88,7 @@ class SageMakerPipeline:
         from botocore.exceptions import ClientError
 
         body = json.dumps(self.definition())
+        role_arn = self.config.role_arn if self.config is not None else ""
         try:
             self.sagemaker.describe_pipeline(PipelineName=self.name)
         except ClientError as exc:
@@ -90,13 +97,13 @@ class SageMakerPipeline:
             answer = self.sagemaker.create_pipeline(
                 PipelineName=self.name,
                 PipelineDefinition=body,
-                RoleArn=self.config.role_arn,
+                RoleArn=role_arn,
                 PipelineDescription="Stratigos search: data validation, scenario generation, "
                 "distributed optimization, training, results aggregation",
             )
             return str(answer["PipelineArn"])
         answer = self.sagemaker.update_pipeline(
-            PipelineName=self.name, PipelineDefinition=body, RoleArn=self.config.role_arn
+            PipelineName=self.name, PipelineDefinition=body, RoleArn=role_arn
         )
         return str(answer["PipelineArn"])
 
@@ -134,3 +141,23 @@ class SageMakerPipeline:
         body = self.s3.get_object(Bucket=bucket, Key=key + "result.json")["Body"].read()
         document: dict[str, Any] = json.loads(body)
         return document
+
+
+def configured_pipeline(settings: Settings) -> SageMakerPipeline:
+    """The pipeline `settings.compute.pipeline` names (`ValueError` naming what is missing),
+    through clients of `settings.compute`'s region and endpoint."""
+    import boto3
+
+    chosen, compute = settings.compute.pipeline, settings.compute
+    missing = chosen.missing()
+    if missing:
+        raise ValueError(f"no SageMaker search pipeline configured: set {', '.join(missing)}")
+    clients = {"region_name": compute.aws_region, "endpoint_url": compute.aws_endpoint_url}
+    return SageMakerPipeline(
+        name=str(chosen.name),
+        bucket=str(chosen.bucket),
+        prefix=chosen.prefix,
+        config=None,
+        sagemaker=boto3.client("sagemaker", **clients),
+        s3=boto3.client("s3", **clients),
+    )

@@ -52,6 +52,42 @@ class SageMakerSettings(SettingsGroup):
     max_attempts: int = Field(default=3, ge=1, description="botocore attempts per call.")
 
 
+class SearchPipelineSettings(SettingsGroup):
+    """Where an optimization request asking for the search pipeline (`"pipeline": true`) runs:
+    `here` (the worker's or command line's process, `run_search_pipeline(engine="here")`),
+    `ray`, or `sagemaker` (the CDK app's `stratigos-<stage>-search`, which the worker starts
+    and an EventBridge rule reports the end of; docs/pipeline.md)."""
+
+    env_prefix: ClassVar[str] = "STRATIGOS_COMPUTE_PIPELINE_"
+
+    engine: Literal["here", "ray", "sagemaker"] = Field(
+        default="here", description="here, ray or sagemaker."
+    )
+    name: str | None = Field(
+        default=None,
+        pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$",
+        description="The SageMaker pipeline (engine sagemaker).",
+    )
+    bucket: str | None = Field(
+        default=None, description="The results bucket holding its runs' orders and outputs."
+    )
+    prefix: str = Field(
+        default="pipelines/search",
+        description="Where its runs live in the bucket: <prefix>/<run>/.",
+    )
+    wait_hours: float = Field(
+        default=48.0,
+        gt=0,
+        le=24 * 30,
+        description="Hours a job waits for its execution's end; then a worker takes it over "
+        "and fails it.",
+    )
+
+    def missing(self) -> list[str]:
+        """The environment names of the settings a SageMaker pipeline run needs and these lack."""
+        return [f"{self.env_prefix}{n.upper()}" for n in ("name", "bucket") if not getattr(self, n)]
+
+
 class ComputeSettings(SettingsGroup):
     """The compute backend of sweep batches (jobs.backends) and the local one's workers."""
 
@@ -75,6 +111,9 @@ class ComputeSettings(SettingsGroup):
     ray: RaySettings = Field(default_factory=RaySettings, description="The ray backend.")
     sagemaker: SageMakerSettings = Field(
         default_factory=SageMakerSettings, description="The sagemaker backend."
+    )
+    pipeline: SearchPipelineSettings = Field(
+        default_factory=SearchPipelineSettings, description="The search pipeline's engine."
     )
     aws_region: str | None = None
     aws_endpoint_url: str | None = Field(

@@ -247,6 +247,27 @@ class AwsJobs(AwsTable):
             lease_not_held(worker),
         )
 
+    def _hand_over(
+        self, owner: str, job_id: str, worker: str, holder: str, lease_seconds: float
+    ) -> Job:
+        now = self.clock()
+        return self._guarded_update(
+            "hand_over",
+            owner,
+            job_id,
+            "SET lease_owner = :h, lease_expires_at = :exp, updated_at = :now",
+            "#st = :running AND lease_owner = :w",
+            {
+                ":h": holder,
+                ":exp": lease_expiry(now, lease_seconds),
+                ":now": to_micros(now),
+                ":w": worker,
+                ":running": "running",
+            },
+            {"#st": "status"},
+            lease_not_held(worker),
+        )
+
     def release(self, owner: str, job_id: str, worker: str) -> Job:
         return self._guarded_update(
             "release",

@@ -181,6 +181,20 @@ class SqliteJobs(SqliteConnection):
         params += [job_id, owner, worker]
         return self._guarded_update("heartbeat", owner, job_id, sql, params, lease_not_held(worker))
 
+    def _hand_over(
+        self, owner: str, job_id: str, worker: str, holder: str, lease_seconds: float
+    ) -> Job:
+        now = self.clock()
+        return self._guarded_update(
+            "hand_over",
+            owner,
+            job_id,
+            "UPDATE jobs SET lease_owner = ?, lease_expires_at = ?, updated_at = ? "
+            "WHERE id = ? AND owner = ? AND status = 'running' AND lease_owner = ?",
+            (holder, lease_expiry(now, lease_seconds), to_micros(now), job_id, owner, worker),
+            lease_not_held(worker),
+        )
+
     def release(self, owner: str, job_id: str, worker: str) -> Job:
         return self._guarded_update(
             "release",

@@ -9,6 +9,9 @@
   of that container (InvokeEndpoint's wire format, `tests.support.sagemaker_runtime`): the same
   statuses and bodies as the API computing in process, refusals included; an endpoint that
   cannot answer is a 503 or 502 naming it, never an estimate.
+- The chat's and MCP's `estimate_strategy` tool on the same settings: through the endpoint it
+  answers what it answers in process, refusals included; an endpoint that cannot answer is the
+  tool's error naming it, never an estimate.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from tests.support.aws import FAKE_AWS_ENV
 from tests.support.live_server import closed_port, port_for_another_process
 from tests.support.pipeline_search import pipeline_search
 from tests.support.sagemaker_runtime import sagemaker_runtime
+from tools import ToolContext, build_tools
+from tools.context import OwnerRecords
 
 PATH = "/v1/strategy-estimates"
 ENDPOINT = "stratigos-test-estimates"
@@ -212,6 +217,73 @@ def test_the_api_through_the_endpoint_answers_as_in_process(
     there = remote.post(PATH, json=body, headers=headers)
     assert there.status_code == here.status_code, there.text
     assert there.json() == here.json()
+
+
+def _estimate_tool(api: Api, owner: str, **endpoint: Any) -> Any:
+    """The `estimate_strategy` tool of `owner`'s chat over the app's store, on settings whose
+    estimates endpoint `endpoint` configures (none: computed in process)."""
+    estimates = {"aws_region": "us-east-1", **endpoint}
+    settings = make_settings(api.settings.data_dir, api={"job_workers": 0, "estimates": estimates})
+    records = OwnerRecords(owner, api.store, settings)
+    [tool] = build_tools(ToolContext(records=records), names=["estimate_strategy"])
+    return tool
+
+
+@pytest.mark.parametrize(
+    ("arguments", "owner", "estimated"),
+    [
+        ({"config": {"target_vol": 0.12, "weight_function": "sigmoid"}}, "alice", True),
+        ({"config": {"lookback": 63}, "run_id": "s1", "scenarios": ["bull"]}, "alice", True),
+        ({"config": {"target_vol": -1}}, "alice", False),
+        ({"run_id": "nope"}, "alice", False),
+        ({}, "bob", False),
+    ],
+)
+def test_the_chat_tool_through_the_endpoint_answers_as_in_process(
+    api: Api,
+    container: str,
+    taught: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    arguments: dict[str, Any],
+    owner: str,
+    estimated: bool,
+) -> None:
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    here = _estimate_tool(api, owner).invoke(arguments)
+    with sagemaker_runtime(ENDPOINT, container) as runtime:
+        there = _estimate_tool(api, owner, endpoint_name=ENDPOINT, endpoint_url=runtime).invoke(
+            arguments
+        )
+        # the answer came through the endpoint: a configuration naming another one gets none
+        elsewhere = _estimate_tool(api, owner, endpoint_name="another", endpoint_url=runtime)
+        refused = elsewhere.invoke(arguments)
+    assert there == here
+    assert isinstance(refused, str) and "no estimate" in refused and "another" in refused
+    if estimated:
+        assert there["label"] == "model estimate"
+    else:  # refused by the endpoint as in process: the tool's error with the service's words
+        assert isinstance(there, str) and "estimate_strategy failed" in there
+
+
+def test_the_chat_tool_gets_an_error_never_an_estimate_when_the_endpoint_cannot_answer(
+    api: Api, container: str, taught: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    arguments = {"config": {"target_vol": 0.1}}
+    with closed_port() as port:
+        unreachable = f"http://127.0.0.1:{port}"
+        answer = _estimate_tool(
+            api, "alice", endpoint_name=ENDPOINT, endpoint_url=unreachable, timeout_s=5
+        ).invoke(arguments)
+        assert isinstance(answer, str) and answer.startswith("estimate_strategy failed")
+        assert ENDPOINT in answer and "could not be reached" in answer
+        with sagemaker_runtime(ENDPOINT, unreachable) as down:
+            answer = _estimate_tool(api, "alice", endpoint_name=ENDPOINT, endpoint_url=down).invoke(
+                arguments
+            )
+        assert isinstance(answer, str) and "no estimate" in answer and ENDPOINT in answer
 
 
 def test_an_endpoint_that_cannot_answer_is_503_or_502_never_an_estimate(

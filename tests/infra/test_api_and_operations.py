@@ -294,6 +294,7 @@ def test_operations_alarms_notify_the_topic(synthesized: Synthesized, stage: str
         *(f"{p}{fn}-error-rate" for fn in ("api", "ws", "worker", "cleanup")),
         f"{p}jobs-dlq-depth",
         f"{p}events-dlq-depth",  # tests/infra/test_stakes.py
+        f"{p}worker-events-dlq-depth",  # tests/infra/test_search_pipeline_stack.py
         f"{p}api-5xx",
         f"{p}sagemaker-job-failures",
         # deployed strategies (tests/infra/test_deployed_strategies.py)

@@ -5,8 +5,9 @@
   tests/graphs/test_search_pipeline.py), its steps in the processing image built from the lock,
   their environment valid settings; its execution role runs only its steps' processing jobs and
   passes only the steps' role, which holds the run's prefix, the market data, the owners' models
-  and the store actions the training step's code calls, derived from the code; the worker may
-  start and follow its executions only.
+  and the store actions the training step's code calls, derived from the code; the worker alone
+  may start its executions and read an ended one's parameters and failure reason (derived from
+  the code), and EventBridge delivers the ended executions to it.
 - The endpoint is serverless with the stage's memory and concurrency, in the same image; its role
   only reads the owners' models as `services.estimates` does (derived); only the API may invoke
   it, on that endpoint's ARN, and the API is told its name.
@@ -36,6 +37,7 @@ from tests.support.cfn_templates import (
     one,
     policies_of_role,
     resources,
+    role_of,
 )
 from tests.support.pipeline_schema import PIPELINE_DEFINITION
 from tests.support.store_access import StoreCode, direct_store_calls
@@ -224,20 +226,95 @@ def test_the_pipelines_and_the_endpoints_store_actions_are_what_their_code_calls
     }
 
 
+def _client_calls(module: str, functions: set[str], client: str) -> set[str]:
+    """The methods `functions` of `module` (top-level or of its classes) call on `client` (a
+    name or an attribute of that name: `sagemaker`, `self.sagemaker`, `pipeline`)."""
+    tree = ast.parse((ROOT / (module.replace(".", "/") + ".py")).read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name in functions:
+            for call in ast.walk(node):
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+                    value = call.func.value
+                    name = value.attr if isinstance(value, ast.Attribute) else None
+                    name = value.id if isinstance(value, ast.Name) else name
+                    if name == client:
+                        found.add(call.func.attr)
+    return found
+
+
+def _iam(operation: str) -> str:
+    """`start_pipeline_execution` -> `sagemaker:StartPipelineExecution`."""
+    return "sagemaker:" + "".join(part.capitalize() for part in operation.split("_"))
+
+
 @pytest.mark.parametrize("stage", STAGES)
-def test_no_function_may_start_the_pipeline_whose_code_never_starts_it(
+def test_the_worker_holds_the_pipeline_calls_its_code_makes_and_no_one_else_does(
     synthesized: Synthesized, stage: str
 ) -> None:
-    """Least privilege: no role of the stage's functions holds the pipeline's executions (their
-    code never starts one: the job handlers run searches in the optimization graph)."""
-    from tests.support.store_access import imported_modules
-
-    for entry in ("api.app", "jobs.lambda_handlers"):
-        assert "jobs.pipeline.sagemaker_pipeline" not in imported_modules(entry)
+    """Least privilege, derived from the code: the worker's handler starts an execution
+    (`SageMakerPipeline.start`) and the completion reads the ended execution's parameters and
+    failure reason; the worker's role holds exactly those calls, on this pipeline and its
+    executions; no other role holds any call on pipeline executions."""
+    assert _client_calls("graphs.pipeline_jobs", {"_start_on_sagemaker"}, "pipeline") == {"start"}
+    starting = _client_calls("jobs.pipeline.sagemaker_pipeline", {"start"}, "sagemaker")
+    ending = _client_calls(
+        "jobs.pipeline.completion", {"complete_execution", "_run_of"}, "sagemaker"
+    )
+    assert starting == {"start_pipeline_execution"}
+    assert ending == {"list_pipeline_parameters_for_execution", "describe_pipeline_execution"}
+    compute = synthesized.templates[stage]["compute"]
+    worker = role_of(compute, f"stratigos-{stage}-worker")
+    pipeline = f':pipeline/stratigos-{stage}-search"]]}}'
+    held: dict[str, str] = {}
+    for stmt in policies_of_role(compute, worker):
+        for action in as_list(stmt["Action"]):
+            if action.startswith("sagemaker:") and "Pipeline" in action:
+                (resource,) = as_list(stmt["Resource"])
+                held[action] = json.dumps(resource)
+    assert set(held) == {_iam(op) for op in starting | ending}
+    for operation in starting:
+        assert held[_iam(operation)].endswith(pipeline)
+    for operation in ending:
+        assert held[_iam(operation)].endswith(pipeline.replace('"]]}', '/execution/*"]]}'))
+    variables = function_by_name(compute, f"stratigos-{stage}-worker")["Environment"]["Variables"]
+    assert variables["STRATIGOS_COMPUTE_PIPELINE_ENGINE"] == "sagemaker"
+    assert variables["STRATIGOS_COMPUTE_PIPELINE_NAME"] == f"stratigos-{stage}-search"
+    assert variables["STRATIGOS_COMPUTE_PIPELINE_PREFIX"] == PIPELINE_PREFIX
+    assert "ResultsBucket" in json.dumps(variables["STRATIGOS_COMPUTE_PIPELINE_BUCKET"])
     for kind in KINDS:
         for policy in identity_policies(synthesized.templates[stage][kind]).values():
+            roles = policy["Properties"].get("Roles", [])
             for stmt in policy["Properties"]["PolicyDocument"]["Statement"]:
-                assert not [a for a in as_list(stmt["Action"]) if "PipelineExecution" in a]
+                if [a for a in as_list(stmt["Action"]) if "PipelineExecution" in a]:
+                    assert kind == "compute" and roles == [{"Ref": worker}], (kind, roles)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_pipelines_ended_executions_reach_the_worker(
+    synthesized: Synthesized, stage: str
+) -> None:
+    """The rule matches this pipeline's executions that succeeded, failed or stopped, as the
+    completion reads them, and delivers them to the worker, retried, undelivered ones kept."""
+    from jobs.pipeline.completion import DETAIL_TYPE, ENDED
+
+    compute = synthesized.templates[stage]["compute"]
+    rule = one(compute, "AWS::Events::Rule", Name=f"stratigos-{stage}-search-ends")
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.sagemaker"] and pattern["detail-type"] == [DETAIL_TYPE]
+    assert pattern["detail"]["currentPipelineExecutionStatus"] == list(ENDED)
+    (arn,) = pattern["detail"]["pipelineArn"]
+    assert json.dumps(arn).endswith(f':pipeline/stratigos-{stage}-search"]]}}')
+    (target,) = rule["Targets"]
+    worker = one(compute, "AWS::Lambda::Function", FunctionName=f"stratigos-{stage}-worker")
+    (worker_id,) = [
+        k
+        for k, v in resources(compute, "AWS::Lambda::Function").items()
+        if v["Properties"] is worker
+    ]
+    assert target["Arn"] == {"Fn::GetAtt": [worker_id, "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert target["DeadLetterConfig"]["Arn"] == worker["DeadLetterConfig"]["TargetArn"]
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -150,7 +150,7 @@ def test_every_asynchronous_target_has_a_dead_letter_queue(
                 and merged[arn["Fn::GetAtt"][0]]["Type"] == "AWS::Lambda::Function"
             ):
                 invoked.add(arn["Fn::GetAtt"][0])
-    assert len(invoked) == 2  # the cleanup and the ingestion
+    assert len(invoked) == 3  # the cleanup, the ingestion, the worker (pipeline executions' ends)
     for function in invoked:  # Lambda's own retries of the invocation end in a queue too
         assert "TargetArn" in merged[function]["Properties"]["DeadLetterConfig"], function
         (config,) = (
@@ -164,7 +164,7 @@ def test_every_asynchronous_target_has_a_dead_letter_queue(
         r["Properties"].get("QueueName") for r in merged.values() if r["Type"] == "AWS::SQS::Queue"
     }
     name = synthesized.stages[stage].config.prefix
-    assert {f"{name}-events-dlq", f"{name}-ingest-dlq"} <= queues
+    assert {f"{name}-events-dlq", f"{name}-ingest-dlq", f"{name}-worker-events-dlq"} <= queues
 
 
 ASYNC_INVOKERS = {

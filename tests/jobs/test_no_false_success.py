@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from graphs.job_handlers import RunFailedError, verify_result
+from graphs.pipeline_jobs import RunFailedError, verify_result
 from store import StoreUnavailableError
 from store.sqlite import SQLiteStore
 

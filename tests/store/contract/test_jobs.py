@@ -246,6 +246,45 @@ def test_lease_exclusive_and_expiry(store: Store, clock: FakeClock) -> None:
     assert store.claim(ALICE, job.id, holder, 30).attempts == 3
 
 
+def test_a_lease_handed_over_keeps_the_job_running_for_its_holder_alone(
+    store: Store, clock: FakeClock
+) -> None:
+    """A worker hands its lease to work going on elsewhere (a pipeline execution): the job stays
+    running, no worker claims it until the handed lease expires, only the holder completes or
+    fails it; only the lease's worker may hand it over, once."""
+    job_id = running_job(store, worker="w1")
+    with pytest.raises(ConflictError):
+        store.hand_over(ALICE, job_id, "w2", "pipeline:x", 3600)
+    with pytest.raises(NotFoundError):
+        store.hand_over(BOB, job_id, "w1", "pipeline:x", 3600)  # another owner's id: not theirs
+    handed = store.hand_over(ALICE, job_id, "w1", "pipeline:x", 3600)
+    assert handed.status == "running" and handed.lease_owner == "pipeline:x"
+    assert handed.lease_expires_at == clock.now + timedelta(seconds=3600)
+    assert handed.attempts == store.get_job(ALICE, job_id).attempts
+    with pytest.raises(ConflictError):
+        store.hand_over(ALICE, job_id, "w1", "pipeline:y", 3600)  # w1 no longer holds it
+    clock.advance(3599)
+    for worker in ("w1", "w2"):
+        with pytest.raises(ConflictError):
+            store.claim(ALICE, job_id, worker, 30)
+        with pytest.raises(ConflictError):
+            store.complete_job(ALICE, job_id, {"ok": True}, worker=worker)
+        with pytest.raises(ConflictError):
+            store.transition(ALICE, job_id, ["running"], "failed", error="x", worker=worker)
+    done = store.complete_job(ALICE, job_id, {"ok": True}, worker="pipeline:x")
+    assert done.status == "succeeded" and done.lease_owner is None
+    other = running_job(store, worker="w1")
+    store.hand_over(ALICE, other, "w1", "pipeline:z", 60)
+    failed = store.transition(ALICE, other, ["running"], "failed", error="why", worker="pipeline:z")
+    assert failed.status == "failed" and failed.error == "why"
+    expired = running_job(store, worker="w1")
+    store.hand_over(ALICE, expired, "w1", "pipeline:q", 60)
+    clock.advance(61)  # the holder never reported: a worker may take the job over
+    assert store.claim(ALICE, expired, "w2", 30).lease_owner == "w2"
+    with pytest.raises(ValueError):
+        store.hand_over(ALICE, expired, "w2", "pipeline:q", 0)
+
+
 def test_an_attempt_s_failure_stays_with_the_job_until_it_succeeds(
     store: Store, clock: FakeClock
 ) -> None:
