@@ -22,22 +22,28 @@ def parse(text: str) -> Intent:
     return parse_intent(text, known_tickers())
 
 
+ESTIMATE_ASKS: list[tuple[str, dict[str, Any], list[str] | None]] = [
+    (
+        "how would a 10% target vol sigmoid strategy with a 63-day lookback do in a bear market?",
+        {"target_vol": 0.1, "weight_function": "sigmoid", "lookback": 63},
+        ["bear"],
+    ),
+    (
+        "quick estimate for target_vol 0.12, inverse vol, in the bull and base scenarios",
+        {"target_vol": 0.12, "weight_function": "inverse_vol"},
+        ["bull", "base"],
+    ),
+    ("what does my strategy model say about leverage 1.5?", {"max_leverage": 1.5}, None),
+    ("estimate target vol 8% without running a search", {"target_vol": 0.08}, None),
+]
+"""Estimate asks as a portfolio manager words them: (text, the configuration it states, the
+scenarios it names; None: all)."""
+
+
 @pytest.mark.parametrize(
     ("text", "config", "scenarios"),
     [
-        (
-            "how would a 10% target vol sigmoid strategy with a 63-day lookback do in a bear "
-            "market?",
-            {"target_vol": 0.1, "weight_function": "sigmoid", "lookback": 63},
-            ["bear"],
-        ),
-        (
-            "quick estimate for target_vol 0.12, inverse vol, in the bull and base scenarios",
-            {"target_vol": 0.12, "weight_function": "inverse_vol"},
-            ["bull", "base"],
-        ),
-        ("what does my strategy model say about leverage 1.5?", {"max_leverage": 1.5}, None),
-        ("estimate target vol 8% without running a search", {"target_vol": 0.08}, None),
+        *ESTIMATE_ASKS,
         (
             "instant read on a merton strategy, 2x leverage, lookback of 6 months, rebalanced "
             "weekly, in high vol and low vol",

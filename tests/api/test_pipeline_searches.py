@@ -38,24 +38,10 @@ from jobs.pipeline.sagemaker_pipeline import SageMakerPipeline
 from settings import ModelSettings, Settings, get_settings
 from store import ConflictError
 from tests.api.conftest import Api, assert_error, make_settings
+from tests.graphs.test_search_pipeline import REQUEST as SEARCH_REQUEST
 from tests.support.aws import FAKE_AWS_ENV, moto_server
 
-REQUEST: dict[str, Any] = {
-    "universe": ["AAPL", "KO", "XOM"],
-    "start": "2010-01-01",
-    "n_paths": 24,
-    "horizon": 168,
-    "search_space": {
-        "target_vol": {"low": 0.05, "high": 0.25},
-        "weight_function": {"choices": ["inverse_vol", "sigmoid"]},
-        "lookback": {"low": 21, "high": 84, "step": 21},
-        "rebalance_every": {"low": 5, "high": 40, "step": 5},
-    },
-    "budget": {"max_trials": 16, "batch_size": 8},
-    "seed": 11,
-    "warm_start": False,
-    "pipeline": True,
-}
+REQUEST: dict[str, Any] = {**SEARCH_REQUEST, "warm_start": False, "pipeline": True}
 BUCKET = "stratigos-test-results"
 NAME = "stratigos-test-search"
 PREFIX = "pipelines/search"

@@ -20,6 +20,7 @@ from services.strategy_model import Search, learn
 from settings import ModelSettings, Settings
 from store import Store
 from store.sqlite import SQLiteStore
+from tests.agents.test_estimate_intent import ESTIMATE_ASKS
 from tests.support.pipeline_search import pipeline_search
 
 RUN = "run_5ca1ab1e0001"
@@ -80,24 +81,7 @@ def _quoted(answer: dict[str, Any]) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize(
-    ("text", "config", "scenarios"),
-    [
-        (
-            "how would a 10% target vol sigmoid strategy with a 63-day lookback do in a bear "
-            "market?",
-            {"target_vol": 0.1, "weight_function": "sigmoid", "lookback": 63},
-            ["bear"],
-        ),
-        (
-            "quick estimate for target_vol 0.12, inverse vol, in the bull and base scenarios",
-            {"target_vol": 0.12, "weight_function": "inverse_vol"},
-            ["bull", "base"],
-        ),
-        ("what does my strategy model say about leverage 1.5?", {"max_leverage": 1.5}, None),
-        ("estimate target vol 8% without running a search", {"target_vol": 0.08}, None),
-    ],
-)
+@pytest.mark.parametrize(("text", "config", "scenarios"), ESTIMATE_ASKS)
 def test_the_chat_answers_an_estimate_from_the_owner_s_model(
     offline_data_dir: Path,
     store: Store,
