@@ -5,7 +5,10 @@ no agents, on the engine `settings.compute.pipeline.engine` names (docs/pipeline
 - `here` and `ray`: `run_search_pipeline(engine=...)` in the job's workspace
   (`<data_dir>/pipelines/<job id>/`, so a retried attempt continues where it stopped); the
   aggregation's result with the trials becomes the job's result (`jobs.pipeline.runs.job_result`),
-  which says it is a pipeline run; the training step taught the owner's model.
+  which says it is a pipeline run; the training step taught the owner's model. On `here` the
+  job's progress follows each batch, and a cancelled job stops after the batch it is in
+  (`JobCancelledError`); on `ray` the steps run in Ray's processes, so the job reports its
+  trials at the end and a cancellation takes effect then (nothing is stored for it).
 - `sagemaker`: the order written and an execution of the configured pipeline started
   (`SageMakerPipeline.start`); the handler then hands the job to the execution
   (`JobHandedOverError`: its lease held by the execution for `wait_hours`, the job running)
@@ -29,7 +32,7 @@ from graphs.resources import release
 from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
 from graphs.search_steps import TRIALS, search_order
 from graphs.warm_start import warm_start_model
-from jobs.handlers import JobContext, JobHandedOverError
+from jobs.handlers import JobCancelledError, JobContext, JobHandedOverError
 from jobs.pipeline.runs import PIPELINE_NOTE, execution_holder, job_result
 from jobs.pipeline.sagemaker_pipeline import configured_pipeline
 from services.profiles import get_profile, screen_request
@@ -111,8 +114,19 @@ def pipeline_search(
         trace.emit("warning", {"code": PROFILE_NOTE_CODE, "message": reason})
     if engine == "sagemaker":
         _start_on_sagemaker(job, ctx, request, settings, trace, left_out)
+
+    def after_batch(done: int) -> None:
+        ctx.progress(done, request.budget.max_trials)
+        if ctx.cancelled():
+            raise JobCancelledError(f"job {job.id} was cancelled after {done} trials")
+
     aggregation = run_search_pipeline(
-        request, engine=engine, run_id=job.id, owner=job.owner, settings=settings
+        request,
+        engine=engine,
+        run_id=job.id,
+        owner=job.owner,
+        settings=settings,
+        after_batch=after_batch if engine == "here" else None,
     )
     trials = json.loads(
         (pipeline_workspace(job.id, settings) / "optimization" / TRIALS).read_text()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,13 +45,16 @@ def run_search_pipeline(
     settings: Settings | None = None,
     backend: ComputeBackend | None = None,
     train: bool = True,
+    after_batch: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Run `request`'s search through the pipeline on `engine`; the aggregation's result.
     `backend` takes the optimization step's shards on the `here` engine (None: evaluated in
     this process); on `ray` they are Ray tasks. `train`: run the training step (the strategy
     model of `owner` learns the trials). The search starts warm from `owner`'s newest strategy
     model unless the request asks for a cold one (no owner: cold, and the result says why);
-    the order records the warm start, so a run continued from its workspace does the same."""
+    the order records the warm start, so a run continued from its workspace does the same.
+    `after_batch` (the `here` engine only): called with the trials held after each batch of the
+    optimization step; it may raise to stop the run there (`jobs.pipeline.steps.StepContext`)."""
     settings = settings or get_settings()
     run_id = run_id or f"search_{uuid.uuid4().hex[:12]}"
     root = pipeline_workspace(run_id, settings)
@@ -63,7 +67,7 @@ def run_search_pipeline(
             )
             write_order(root, order)
         if engine == "here":
-            run_here(root, steps=steps, backend=backend, settings=settings)
+            run_here(root, steps=steps, backend=backend, settings=settings, after_batch=after_batch)
         elif engine == "ray":
             from jobs.backends.ray_backend import RayBackend
 

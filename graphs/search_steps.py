@@ -341,7 +341,7 @@ def generate_scenarios(context: StepContext) -> None:
 
 def optimize(context: StepContext) -> None:
     """Step 3: the search, batch after batch, from the checkpoint an earlier attempt left;
-    `trials.json` after every batch."""
+    `trials.json` after every batch, then the context's `after_batch` (which may stop it)."""
     order = context.order
     request = order_request(order)
     specs = [
@@ -365,6 +365,8 @@ def optimize(context: StepContext) -> None:
         )
         run.record(params, means)
         context.write(TRIALS, {"trials": run.rows, "convergence": _finite(run.convergence)})
+        if context.after_batch is not None:
+            context.after_batch(len(run.rows))
     if not (context.output / TRIALS).is_file():
         context.write(TRIALS, {"trials": run.rows, "convergence": _finite(run.convergence)})
 

@@ -13,7 +13,7 @@ generated definition (`jobs.pipeline.sagemaker_definition`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,9 +61,11 @@ def run_step(
     module: str = STEPS_MODULE,
     backend: ComputeBackend | None = None,
     settings: Settings | None = None,
+    after_batch: Callable[[int], None] | None = None,
 ) -> Path:
     """Run step `name` of the workspace `root` here unless it is done; its output directory.
-    `StepOrderError` when a step it needs has not finished."""
+    `StepOrderError` when a step it needs has not finished. `after_batch`: see
+    `StepContext`."""
     step = pipeline_step(name)
     output = root / step.name
     if is_done(output):
@@ -80,6 +82,7 @@ def run_step(
         output=output,
         backend=backend,
         settings=settings,
+        after_batch=after_batch,
     )
     step_handler(step.name, module)(context)
     mark_done(output, step)
@@ -93,11 +96,20 @@ def run_here(
     module: str = STEPS_MODULE,
     backend: ComputeBackend | None = None,
     settings: Settings | None = None,
+    after_batch: Callable[[int], None] | None = None,
 ) -> Path:
     """Run `steps` (default: all five) of the workspace `root` in this process, in order; the
-    workspace. `backend` takes the optimization step's shards (None: evaluated here)."""
+    workspace. `backend` takes the optimization step's shards (None: evaluated here);
+    `after_batch`: see `StepContext`."""
     for step in steps if steps is not None else SEARCH_PIPELINE:
-        run_step(step.name, root, module=module, backend=backend, settings=settings)
+        run_step(
+            step.name,
+            root,
+            module=module,
+            backend=backend,
+            settings=settings,
+            after_batch=after_batch,
+        )
     return root
 
 

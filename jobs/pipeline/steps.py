@@ -84,7 +84,10 @@ class StepContext:
     """What a running step sees. `order`: the search order. `inputs`: the output directory of
     every step it needs, by name. `output`: its own output directory (exists; may hold its
     checkpoint). `backend`: where the optimization step sends its batches' shards (None: it
-    evaluates in this process). `settings`: the process's (None: `get_settings()`)."""
+    evaluates in this process). `settings`: the process's (None: `get_settings()`).
+    `after_batch`: called by the optimization step with the trials it holds after each batch
+    it checkpointed (a job's progress; it raises to stop the search there, as a cancelled job
+    does); None on engines whose steps run in other processes."""
 
     step: PipelineStep
     order: Mapping[str, Any]
@@ -92,6 +95,7 @@ class StepContext:
     output: Path
     backend: ComputeBackend | None = None
     settings: Settings | None = None
+    after_batch: Callable[[int], None] | None = None
 
     def read(self, step: str, name: str) -> Any:
         """The JSON document `name` a needed step wrote."""

@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphs.request import OptimizationRequest
-from graphs.search_pipeline import run_search_pipeline
+from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
+from graphs.search_steps import TRIALS
 from jobs import lambda_handlers
 from jobs.pipeline.completion import DETAIL_TYPE, complete_execution
 from jobs.pipeline.local_execution import LocalExecution
@@ -435,3 +436,29 @@ def test_the_agents_workflow_never_runs_a_request_asking_for_the_pipeline(tmp_pa
     with pytest.raises(ValueError, match="pipeline"):
         run_optimization(OptimizationRequest.model_validate(REQUEST), run_id="r", settings=data)
     assert not run_directory("r", data).exists()
+
+
+def test_a_job_cancelled_while_its_search_runs_here_stops_after_the_batch_it_is_in(
+    tmp_path: Path,
+) -> None:
+    """On the `here` engine the worker's pipeline search reports each batch and stops at the
+    first batch after a cancellation: the job stays cancelled, its workspace holds that one
+    batch of the 80 trials asked for, and no result is stored."""
+    api = _app(tmp_path / "data", {"engine": "here"})
+    request = {**REQUEST, "budget": {"max_trials": 80, "batch_size": 8}}
+    with api.client:
+        job_id = api.client.post(PATH, json=request, headers=api.alice).json()["id"]
+        worker = api.client.app.state.context.runner.worker  # type: ignore[attr-defined]
+        claimed = api.store.claim("alice", job_id, worker.worker_id, 30)
+        cancelled = api.client.delete(f"{PATH}/{job_id}", headers=api.alice)
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        outcome = worker.run_claimed(claimed)
+        assert outcome.status == "cancelled", outcome
+        workspace = pipeline_workspace(job_id, api.settings)
+        trials = json.loads((workspace / "optimization" / TRIALS).read_text())["trials"]
+        assert len(trials) == 8
+        assert not (workspace / "aggregation").exists()
+        job = api.client.get(f"{PATH}/{job_id}", headers=api.alice).json()
+        assert job["status"] == "cancelled"
+        results = api.client.get(f"{PATH}/{job_id}/results", headers=api.alice)
+        assert results.status_code in (404, 409), results.text
