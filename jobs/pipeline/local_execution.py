@@ -22,11 +22,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jobs.pipeline.sagemaker_definition import references
 from jobs.pipeline.sagemaker_pipeline import s3_location
 from jobs.pipeline.steps import DONE_MARKER
 
@@ -37,18 +38,6 @@ class StepFailedError(RuntimeError):
     def __init__(self, step: str, reason: str) -> None:
         super().__init__(f"pipeline step {step!r} failed: {reason}")
         self.step = step
-
-
-def _references(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        if set(value) == {"Get"}:
-            yield str(value["Get"])
-            return
-        for item in value.values():
-            yield from _references(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _references(item)
 
 
 @dataclass
@@ -91,7 +80,7 @@ class LocalExecution:
 
     def _needs(self, step: Mapping[str, Any]) -> set[str]:
         needed = set(step.get("DependsOn", []))
-        needed |= {r.split(".")[1] for r in _references(step) if r.startswith("Steps.")}
+        needed |= {r.split(".")[1] for r in references(step) if r.startswith("Steps.")}
         inner = [*step.get("Arguments", {}).get("IfSteps", [])]
         inner += step.get("Arguments", {}).get("ElseSteps", [])
         return needed - {s["Name"] for s in inner} - {step["Name"]}

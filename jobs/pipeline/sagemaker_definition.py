@@ -239,7 +239,7 @@ def problems(definition: Mapping[str, Any]) -> list[str]:
             found.append(f"step name {name!r} does not match {_NAME.pattern}")
     if len(set(names)) != len(names):
         found.append(f"step names repeat: {names}")
-    for reference in _references(definition):
+    for reference in references(definition):
         kind, _, rest = reference.partition(".")
         target = rest.split(".", 1)[0]
         if kind == "Parameters" and target not in parameters:
@@ -255,16 +255,18 @@ def problems(definition: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _references(value: Any) -> Iterator[str]:
+def references(value: Any) -> Iterator[str]:
+    """The targets of every `{"Get": ...}` inside a definition's `value` (such as
+    `Parameters.OrderUri` or `Steps.optimization.ProcessingOutputConfig...`), in document order."""
     if isinstance(value, dict):
         if set(value) == {"Get"} and isinstance(value["Get"], str):
             yield value["Get"]
             return
         for item in value.values():
-            yield from _references(item)
+            yield from references(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _references(item)
+            yield from references(item)
 
 
 class InvalidDefinitionError(ValueError):
