@@ -275,10 +275,10 @@ def _teach(data_dir: Path, owner: str) -> None:
     as `stratigos optimize` teaches it."""
     from graphs.search_pipeline import run_search_pipeline
     from settings import ModelSettings, Settings
-    from tests.services.test_strategy_model import _request
+    from tests.support.pipeline_search import seeded_request
 
     settings = Settings(data_dir=data_dir, models=ModelSettings(provider="offline"))
-    run_search_pipeline(_request(1), run_id=SEARCH, owner=owner, settings=settings)
+    run_search_pipeline(seeded_request(1), run_id=SEARCH, owner=owner, settings=settings)
 
 
 def _document_id(printed: str) -> str:

@@ -14,18 +14,14 @@ from graphs.resources import resources
 from jobs.backends.ray_backend import RayBackend
 from settings import ComputeSettings, ModelSettings, Settings
 from tests.jobs.test_sagemaker_backend import ContainerEmulator, _backend, _clients, moto_endpoint
+from tests.support.requests import SMALL_SPACE
 
 REQUEST: dict[str, Any] = {
     "universe": ["AAPL", "KO", "XOM"],
     "start": "2010-01-01",
     "n_paths": 24,
     "horizon": 168,
-    "search_space": {
-        "target_vol": {"low": 0.05, "high": 0.25},
-        "weight_function": {"choices": ["inverse_vol", "sigmoid"]},
-        "lookback": {"low": 21, "high": 84, "step": 21},
-        "rebalance_every": {"low": 5, "high": 40, "step": 5},
-    },
+    "search_space": SMALL_SPACE,
     "budget": {"max_trials": 16, "batch_size": 8},
 }
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from graphs.optimization_run import resume_optimization, run_optimization
 from graphs.request import OptimizationRequest
 from settings import ModelSettings, Settings
+from tests.support.requests import SMALL_SPACE
 from traces.jsonl import check_sequence, read_jsonl
 
 REQUEST = {
@@ -18,12 +19,7 @@ REQUEST = {
     "start": "2008-01-01",
     "n_paths": 30,
     "horizon": 168,
-    "search_space": {
-        "target_vol": {"low": 0.05, "high": 0.25},
-        "weight_function": {"choices": ["inverse_vol", "sigmoid"]},
-        "lookback": {"low": 21, "high": 84, "step": 21},
-        "rebalance_every": {"low": 5, "high": 40, "step": 5},
-    },
+    "search_space": SMALL_SPACE,
     "budget": {"max_trials": 40, "batch_size": 10},
 }
 

@@ -30,19 +30,15 @@ from jobs.pipeline.sagemaker_pipeline import SageMakerPipeline
 from services.strategy_model import owner_model, trials_to_reach
 from settings import ComputeSettings, ModelSettings, RaySettings, Settings
 from store.factory import open_store
-from tests.support.aws import FAKE_AWS_ENV, moto_server
+from tests.support.aws import moto_with_bucket
+from tests.support.requests import SMALL_SPACE
 
 REQUEST: dict[str, Any] = {
     "universe": ["AAPL", "KO", "XOM"],
     "start": "2010-01-01",
     "n_paths": 24,
     "horizon": 168,
-    "search_space": {
-        "target_vol": {"low": 0.05, "high": 0.25},
-        "weight_function": {"choices": ["inverse_vol", "sigmoid"]},
-        "lookback": {"low": 21, "high": 84, "step": 21},
-        "rebalance_every": {"low": 5, "high": 40, "step": 5},
-    },
+    "search_space": SMALL_SPACE,
     "budget": {"max_trials": 16, "batch_size": 8},
     "seed": 11,
 }
@@ -99,12 +95,7 @@ def test_ray_gives_the_same_trials_and_winner(
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as patch, moto_server() as endpoint:
-        for name, value in FAKE_AWS_ENV.items():
-            patch.setenv(name, value)
-        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
-            Bucket=BUCKET
-        )
+    with moto_with_bucket(BUCKET) as endpoint:
         yield endpoint
 
 
@@ -210,16 +201,7 @@ def test_the_graphs_search_is_the_pipelines_given_the_agents_decisions(tmp_path:
     assert result is not None and result["n_trials"] == 16  # the search ran its whole budget
     settings = _settings(tmp_path / "pipeline")
     root = pipeline_workspace("decided", settings)
-    view, plan = result["market_view"], result["plan"]
-    order = search_order(
-        request,
-        run_id="decided",
-        horizon=view["horizon"],
-        scenario_weights=view["scenario_weights"],
-        search_space=plan["search_space"],
-        method=plan["method"],
-    )
-    write_order(root, order)
+    write_order(root, _graphs_order(request, result, "decided"))
     run_search_pipeline(request, run_id="decided", settings=settings, train=False)
     assert _trials(settings, "decided") == result["trials"]
 
@@ -365,6 +347,24 @@ def test_the_definitions_steps_start_warm_the_same_way(
     assert result["warm_start"] == warm_here[0]["warm_start"]
 
 
+def _graphs_order(
+    request: OptimizationRequest, result: dict[str, Any], run_id: str, **warm: Any
+) -> dict[str, Any]:
+    """The search order of run `run_id` with the decisions the graph's agents took in `result`
+    (the market view's horizon and scenario weights, the optimizer's search space and method);
+    `warm`: `search_order`'s model and settings."""
+    view, plan = result["market_view"], result["plan"]
+    return search_order(
+        request,
+        run_id=run_id,
+        horizon=view["horizon"],
+        scenario_weights=view["scenario_weights"],
+        search_space=plan["search_space"],
+        method=plan["method"],
+        **warm,
+    )
+
+
 def test_the_graphs_warm_start_is_the_orders(taught: Settings) -> None:
     """Given the same model version, the graph's `plan` node and the order decide the same warm
     start, and the pipeline then evaluates the graph's trials."""
@@ -375,17 +375,7 @@ def test_the_graphs_warm_start_is_the_orders(taught: Settings) -> None:
     bind_strategy_model("graph-warm", model)
     result = run_optimization(request, run_id="graph-warm", settings=taught).result
     assert result is not None and result["warm_start"]["configs"]
-    view, plan = result["market_view"], result["plan"]
-    order = search_order(
-        request,
-        run_id="graph-decided-warm",
-        horizon=view["horizon"],
-        scenario_weights=view["scenario_weights"],
-        search_space=plan["search_space"],
-        method=plan["method"],
-        model=model,
-        settings=taught,
-    )
+    order = _graphs_order(request, result, "graph-decided-warm", model=model, settings=taught)
     assert order["warm_start"]["configs"] == result["warm_start"]["configs"]
     write_order(pipeline_workspace("graph-decided-warm", taught), order)
     piped = run_search_pipeline(request, run_id="graph-decided-warm", settings=taught, train=False)

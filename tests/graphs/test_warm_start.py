@@ -20,7 +20,7 @@ from services.strategy_model import owner_model, trials_to_reach
 from services.warm_starts import WARM_NOTE, describe_warm_start
 from settings import ModelSettings, Settings
 from store.factory import open_store
-from tests.services.test_strategy_model import REQUEST
+from tests.support.pipeline_search import REQUEST
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from jobs.entrypoint import RESOURCE_CONFIG, process
 from quant.strategy import StrategyConfig
 from settings import ComputeSettings, SageMakerSettings
 from tests.jobs import sample_shards
-from tests.support.aws import FAKE_AWS_ENV, moto_server
+from tests.support.aws import moto_with_bucket
 
 BUCKET = "stratigos-test-compute"
 ROLE = "arn:aws:iam::123456789012:role/stratigos-processing"
@@ -37,12 +37,7 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratigos-processing:test"
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as patch, moto_server() as endpoint:
-        for name, value in FAKE_AWS_ENV.items():
-            patch.setenv(name, value)
-        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
-            Bucket=BUCKET
-        )
+    with moto_with_bucket(BUCKET) as endpoint:
         yield endpoint
 
 

@@ -22,7 +22,7 @@ from services.errors import InputError, NotFoundInputError
 from services.estimates import LABEL, estimate_strategy
 from settings import ModelSettings, Settings
 from store.factory import open_store
-from tests.services.test_strategy_model import REQUEST
+from tests.support.pipeline_search import REQUEST
 
 PARAMS = ("target_vol", "weight_function", "lookback", "rebalance_every")
 

@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 
 from graphs.job_handlers import run_job_here
-from graphs.request import OptimizationRequest
 from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
-from graphs.search_steps import MODEL, SCENARIOS, TRIALS
+from graphs.search_steps import MODEL
 from quant.strategy_model import METRICS
 from services.strategy_model import (
     Search,
@@ -30,20 +29,7 @@ from services.strategy_model import (
 )
 from settings import ModelSettings, Settings
 from store.factory import open_store
-
-REQUEST: dict[str, Any] = {
-    "universe": ["AAPL", "KO", "XOM", "JNJ"],
-    "start": "2010-01-01",
-    "n_paths": 24,
-    "horizon": 168,
-    "search_space": {
-        "target_vol": {"low": 0.05, "high": 0.25},
-        "weight_function": {"choices": ["inverse_vol", "sigmoid"]},
-        "lookback": {"low": 21, "high": 84, "step": 21},
-        "rebalance_every": {"low": 5, "high": 40, "step": 5},
-    },
-    "budget": {"max_trials": 24, "batch_size": 12},
-}
+from tests.support.pipeline_search import seeded_request, workspace_search
 
 
 @pytest.fixture
@@ -51,27 +37,9 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path, models=ModelSettings(provider="offline"))
 
 
-def _request(seed: int) -> OptimizationRequest:
-    return OptimizationRequest.model_validate({**REQUEST, "seed": seed})
-
-
-def _search(settings: Settings, run_id: str) -> Search:
-    """The Search a finished pipeline run gave its training step."""
-    root = pipeline_workspace(run_id, settings)
-    order = json.loads((root / "order" / "order.json").read_text())
-    return Search(
-        run_id=run_id,
-        request=order["request"],
-        search_space=order["search_space"],
-        scenario_weights=order["scenario_weights"],
-        context=json.loads((root / "scenario-generation" / SCENARIOS).read_text())["context"],
-        trials=json.loads((root / "optimization" / TRIALS).read_text())["trials"],
-    )
-
-
 def test_each_search_teaches_its_owner_s_model_and_no_one_else_s(settings: Settings) -> None:
     for owner, run_id, seed in (("alice", "a1", 1), ("bob", "b1", 2), ("alice", "a2", 3)):
-        run_search_pipeline(_request(seed), run_id=run_id, owner=owner, settings=settings)
+        run_search_pipeline(seeded_request(seed), run_id=run_id, owner=owner, settings=settings)
         written = json.loads(
             (pipeline_workspace(run_id, settings) / "training" / MODEL).read_text()
         )
@@ -83,7 +51,7 @@ def test_each_search_teaches_its_owner_s_model_and_no_one_else_s(settings: Setti
     assert bob[-1].summary["searches"] == ["b1"]  # never alice's trials
     model = owner_model(store, "alice")
     assert model is not None and model.version == alice[-1]
-    rows = sum(len(search_rows(_search(settings, r))[0]) for r in ("a1", "a2"))
+    rows = sum(len(search_rows(workspace_search(settings, r))[0]) for r in ("a1", "a2"))
     assert len(model.X) == rows == 2 * 24 * 5
     assert {s["run_id"] for s in model.searches} == {"a1", "a2"}
     summary = alice[-1].summary
@@ -96,10 +64,10 @@ def test_each_search_teaches_its_owner_s_model_and_no_one_else_s(settings: Setti
 
 
 def test_a_run_learnt_again_replaces_its_own_rows(settings: Settings) -> None:
-    run_search_pipeline(_request(5), run_id="r1", owner="carol", settings=settings)
+    run_search_pipeline(seeded_request(5), run_id="r1", owner="carol", settings=settings)
     store = open_store(settings)
     first = owner_model(store, "carol")
-    again = learn(store, "carol", _search(settings, "r1"))
+    again = learn(store, "carol", workspace_search(settings, "r1"))
     assert again.version == 2 and again.summary["searches"] == ["r1"]
     second = owner_model(store, "carol")
     assert first is not None and second is not None
@@ -108,8 +76,8 @@ def test_a_run_learnt_again_replaces_its_own_rows(settings: Settings) -> None:
 
 
 def test_the_same_search_under_another_run_id_teaches_the_same_model(settings: Settings) -> None:
-    run_search_pipeline(_request(5), run_id="r1", owner="carol", settings=settings)
-    search = _search(settings, "r1")
+    run_search_pipeline(seeded_request(5), run_id="r1", owner="carol", settings=settings)
+    search = workspace_search(settings, "r1")
     store = open_store(settings)
     learn(store, "dave", replace(search, run_id="another-run"))
     carol, dave = owner_model(store, "carol"), owner_model(store, "dave")
@@ -124,9 +92,9 @@ def test_the_same_search_under_another_run_id_teaches_the_same_model(settings: S
 
 def test_learners_racing_for_one_owner_both_land(settings: Settings) -> None:
     for run_id, seed in (("p1", 6), ("p2", 7)):
-        run_search_pipeline(_request(seed), run_id=run_id, settings=settings, train=False)
+        run_search_pipeline(seeded_request(seed), run_id=run_id, settings=settings, train=False)
     store = open_store(settings)
-    searches = [_search(settings, r) for r in ("p1", "p2")]
+    searches = [workspace_search(settings, r) for r in ("p1", "p2")]
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -152,7 +120,9 @@ def test_learners_racing_for_one_owner_both_land(settings: Settings) -> None:
 @pytest.mark.parametrize("learning", ["now", "background"])
 def test_an_optimization_job_teaches_its_owner_s_model(settings: Settings, learning: Any) -> None:
     store = open_store(settings)
-    job_id, result = run_job_here(store, "erin", _request(9), settings=settings, learning=learning)
+    job_id, result = run_job_here(
+        store, "erin", seeded_request(9), settings=settings, learning=learning
+    )
     wait_for_learning("erin")
     assert result["status"] == "succeeded"
     latest = store.latest_strategy_model("erin")

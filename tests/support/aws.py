@@ -67,6 +67,21 @@ def moto_server(requests: list[tuple[str, str, str]] | None = None) -> Iterator[
         server.stop()
 
 
+@contextmanager
+def moto_with_bucket(bucket: str) -> Iterator[str]:
+    """`moto_server()` with the bucket `bucket` created and `FAKE_AWS_ENV` in the environment
+    until the block ends (for a module's fixture: no test's monkeypatch lives that long)."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch, moto_server() as endpoint:
+        for name, value in FAKE_AWS_ENV.items():
+            patch.setenv(name, value)
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
+            Bucket=bucket
+        )
+        yield endpoint
+
+
 @functools.cache
 def _loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()

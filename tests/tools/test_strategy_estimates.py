@@ -10,7 +10,7 @@ from typing import Any
 from graphs.search_pipeline import run_search_pipeline
 from settings import ModelSettings, Settings
 from store.factory import open_store
-from tests.services.test_strategy_model import _request
+from tests.support.pipeline_search import seeded_request
 from tools import ToolContext, build_tools
 from tools.context import OwnerRecords
 
@@ -22,7 +22,7 @@ def _tool(records: OwnerRecords | None) -> Any:
 
 def test_the_tool_answers_with_the_signed_in_owner_s_model(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, models=ModelSettings(provider="offline"))
-    run_search_pipeline(_request(1), run_id="r1", owner="alice", settings=settings)
+    run_search_pipeline(seeded_request(1), run_id="r1", owner="alice", settings=settings)
     store = open_store(settings)
     answer = _tool(OwnerRecords("alice", store)).invoke(
         {"config": {"target_vol": 0.1}, "scenarios": ["bear", "bull"]}
