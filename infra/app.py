@@ -111,13 +111,18 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
     env = Environment(account=account, region=region) if account or region else None
     prefix = config.prefix
     replica = add_replica(app, config, account)
+    foundation = add_foundation(app, config, replica, env)
     network = None
     if config.network == "vpc":
         description = f"Stratigos {config.stage}: VPC, endpoints, security groups"
         network = NetworkStack(
-            app, f"{prefix}-network", config=config, env=env, description=description
+            app,
+            f"{prefix}-network",
+            config=config,
+            key=foundation.key,  # its flow logs'
+            env=env,
+            description=description,
         )
-    foundation = add_foundation(app, config, replica, env)
     compute = ComputeStack(
         app,
         f"{prefix}-compute",

@@ -78,6 +78,9 @@ PAIRED_REGIONS: dict[str, str] = {
 geography and legal area, with Bedrock and AWS Backup. A stage elsewhere names its own."""
 
 COMPUTE_PREFIX = "stratigos/compute"
+PERMISSIONS_BOUNDARY = "stratigos-boundary"
+"""The managed policy every role of a stage is created with as its permissions boundary (the
+account's delivery stack makes it, `infra.stacks.execution_policy`)."""
 """`Settings.compute.sagemaker.prefix`: S3 prefix of SageMaker shard inputs and outputs."""
 
 
@@ -167,7 +170,11 @@ class StageConfig:
     """Subscribed to the alarm topic (confirm the e-mail AWS sends); production needs it or a
     Slack channel (`infra.completeness`)."""
     api_5xx_threshold: int = 5
-    """API Gateway 5xx responses in 5 minutes that raise the alarm."""
+    """API Gateway 5xx responses in 5 minutes that raise the alarm (and SageMaker's 5xx
+    answers of the estimates endpoint)."""
+    api_latency_p95_ms: int = 10_000
+    """The REST API's 95th percentile latency (milliseconds, three 5-minute periods in a row)
+    above which `<prefix>-api-latency` alarms."""
     cleanup_hour_utc: int = 3
     tracing: Literal["off", "xray"] = "xray"
     """OpenTelemetry spans of every function (runs, graph nodes, agent turns, model and tool
@@ -268,6 +275,16 @@ class StageConfig:
     """Reserved concurrency of the worker (None: the account's shared pool)."""
     api_provisioned_concurrency: int = 0
     """Provisioned concurrency of the API function's `live` alias (0: none)."""
+    api_reserved_concurrency: int = 10
+    """Reserved concurrency of the API function: at most that many requests at once (beyond,
+    API Gateway answers 429 and `<prefix>-lambda-throttles` alarms), and never starved by the
+    other functions of the account."""
+    ws_reserved_concurrency: int = 5
+    """Reserved concurrency of the WebSocket function."""
+    permissions_boundary: str = PERMISSIONS_BOUNDARY
+    """The permissions boundary of every role the stage creates (the delivery stack's managed
+    policy, which the CloudFormation execution policy insists on); `none` for a stage deployed
+    by hand into an account without the delivery stack."""
     instance: str | None = None
     """Another name for the stage's resources (`stratigos-<instance>-...`), for side-by-side
     copies such as the per-pull-request stacks (`pr-123`); None: the stage's name."""
@@ -330,6 +347,13 @@ class StageConfig:
         return f"stratigos-{self.name}"
 
     @property
+    def boundary(self) -> str | None:
+        """The name of the roles' permissions boundary (None: `permissions_boundary=none`)."""
+        return (
+            None if self.permissions_boundary.lower() in ("", "none") else self.permissions_boundary
+        )
+
+    @property
     def refreshes_market_data(self) -> bool:
         """Whether the market data is refreshed from Alpaca after each close."""
         return self.market_data == "alpaca" or self.market_data_refresh == "alpaca"
@@ -389,6 +413,13 @@ class StageConfig:
             )
         if self.api_provisioned_concurrency < 0:
             raise ValueError("api_provisioned_concurrency must be >= 0")
+        if self.api_reserved_concurrency <= self.api_provisioned_concurrency:
+            raise ValueError(
+                f"api_reserved_concurrency={self.api_reserved_concurrency} must be more than "
+                f"api_provisioned_concurrency={self.api_provisioned_concurrency}"
+            )
+        if self.ws_reserved_concurrency < 1:
+            raise ValueError("ws_reserved_concurrency must be >= 1")
 
     def _check_recovery_options(self) -> None:
         """The replica region's options (ValueError naming the field)."""
@@ -541,6 +572,8 @@ STAGES: dict[str, StageConfig] = {
         log_retention_days=30,
         checkpoint_ttl_days=30,
         worker_reserved_concurrency=14,  # 10 jobs, 2 ticks, 2 spare
+        api_reserved_concurrency=50,
+        ws_reserved_concurrency=10,
     ),
     "prod": StageConfig(
         stage="prod",
@@ -558,6 +591,8 @@ STAGES: dict[str, StageConfig] = {
         backup=True,
         replica_region="auto",  # hourly backups copied to PAIRED_REGIONS[region]: RPO 1 h
         worker_reserved_concurrency=54,  # 50 jobs, 2 ticks, 2 spare
+        api_reserved_concurrency=200,  # the usage plan's 200 requests a second, each short
+        ws_reserved_concurrency=50,
         monthly_budget_usd=1000.0,  # the account's: set yours with -c monthly_budget_usd=...
     ),
 }

@@ -109,6 +109,7 @@ class ApiStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         self.network = network
+        self.key = foundation.key
         self._user_pool()
         issuer = self.user_pool.user_pool_provider_url
         audience = self.user_pool_client.user_pool_client_id
@@ -141,6 +142,8 @@ class ApiStack(Stack):
             memory_mb=config.api_memory_mb,
             timeout=API_TIMEOUT,
             description="Stratigos HTTP API (uvicorn api.app:app behind the Lambda Web Adapter)",
+            key=foundation.key,
+            reserved_concurrency=config.api_reserved_concurrency,
             # brokers' account checks and Cognito's signing keys are outside AWS's endpoints
             placement=placement(network, "egress"),
         )
@@ -156,7 +159,9 @@ class ApiStack(Stack):
         self.bedrock_resources = grant_bedrock(self.function, config, self)
         self.embedding_resources = grant_embedding(self.function, config, self)
 
-        self.release = ApiRelease(self, "Release", config=config, function=self.function)
+        self.release = ApiRelease(
+            self, "Release", config=config, function=self.function, key=foundation.key
+        )
         self.rest_api = self._rest_api()
         self.release.watch(self.rest_api)
         self.web_acl = self._web_acl()
@@ -218,7 +223,7 @@ class ApiStack(Stack):
     # -- REST API ------------------------------------------------------------------------------
     def _rest_api(self) -> apigw.RestApi:
         config = self.config
-        access_logs = log_group(self, "AccessLogs", config, "api-access")
+        access_logs = log_group(self, "AccessLogs", config, "api-access", key=self.key)
         api = apigw.RestApi(
             self,
             "RestApi",
@@ -383,7 +388,7 @@ class ApiStack(Stack):
 
     def _web_acl(self) -> wafv2.CfnWebACL:
         """The regional web ACL `<prefix>-api` on the REST API's stage (`infra.stacks.waf`)."""
-        acl = web_acl(self, "WebAcl", self.config, label="api", scope_name="REGIONAL")
+        acl = web_acl(self, "WebAcl", self.config, label="api", scope_name="REGIONAL", key=self.key)
         wafv2.CfnWebACLAssociation(
             self,
             "WebAclAssociation",
@@ -409,7 +414,7 @@ class ApiStack(Stack):
                 rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst
             ),
         )
-        access_logs = log_group(self, "WsAccessLogs", config, "ws-access")
+        access_logs = log_group(self, "WsAccessLogs", config, "ws-access", key=foundation.key)
         cfn_stage: Any = self.ws_stage.node.default_child
         cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
             destination_arn=access_logs.log_group_arn,
@@ -434,6 +439,8 @@ class ApiStack(Stack):
             memory_mb=1024,
             timeout=Duration.seconds(29),
             description="WebSocket routes of the job status API (api.ws_gateway.handler)",
+            key=foundation.key,
+            reserved_concurrency=config.ws_reserved_concurrency,
             # API Gateway's connection API (postToConnection) has no VPC endpoint
             placement=placement(self.network, "egress"),
         )

@@ -12,6 +12,7 @@ from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -71,11 +72,13 @@ def log_group(
     config: StageConfig,
     name: str,
     *,
+    key: kms.IKey,
     full_name: str | None = None,
 ) -> logs.LogGroup:
     """The log group `/stratigos/<config.name>/<name>` (the instance's name for an instance),
-    or `full_name` where a service dictates the name, with the stage's retention (days),
-    deleted with its stack unless the stage retains its data."""
+    or `full_name` where a service dictates the name, encrypted with `key` (whose policy lets
+    CloudWatch Logs use it, `infra.stacks.foundation.allow_log_groups`), with the stage's
+    retention (days), deleted with its stack unless the stage retains its data."""
     if config.log_retention_days not in _RETENTION:
         raise ValueError(
             f"log_retention_days={config.log_retention_days} is not one of {sorted(_RETENTION)}"
@@ -85,6 +88,7 @@ def log_group(
         construct_id,
         log_group_name=full_name or f"/stratigos/{config.name}/{name}",
         retention=_RETENTION[config.log_retention_days],
+        encryption_key=key,
         removal_policy=removal_policy(config),
     )
 
@@ -108,6 +112,7 @@ def container_function(
     memory_mb: int,
     timeout: Duration,
     description: str,
+    key: kms.IKey,
     ephemeral_mb: int = 512,
     placement: dict[str, Any] | None = None,
     reserved_concurrency: int | None = None,
@@ -118,7 +123,7 @@ def container_function(
     Embedded Metric Format lines in namespace `Stratigos/<stage>` (`settings.metrics`); in the
     VPC as `placement` says (`infra.stacks.network.placement`); at most `reserved_concurrency`
     instances when given; its failed asynchronous invocations (after `ASYNC_RETRIES` retries)
-    in `dead_letters` when given (a function EventBridge invokes). With the stage's `tracing` on, the app's OpenTelemetry spans go to
+    in `dead_letters` when given (a function EventBridge invokes); its logs encrypted with `key`. With the stage's `tracing` on, the app's OpenTelemetry spans go to
     X-Ray's OTLP endpoint as service `<prefix>-<name>`."""
     environment = environment | {
         "STRATIGOS_METRICS": "emf",
@@ -144,7 +149,7 @@ def container_function(
         logging_format=lambda_.LoggingFormat.JSON,
         application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
         system_log_level_v2=lambda_.SystemLogLevel.WARN,
-        log_group=log_group(scope, f"{construct_id}Logs", config, name),
+        log_group=log_group(scope, f"{construct_id}Logs", config, name, key=key),
         reserved_concurrent_executions=reserved_concurrency,
         dead_letter_queue=dead_letters,
         retry_attempts=ASYNC_RETRIES if dead_letters is not None else None,

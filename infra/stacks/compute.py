@@ -116,6 +116,7 @@ class ComputeStack(Stack):
             timeout=WORKER_TIMEOUT,
             ephemeral_mb=2048,
             description="Runs queued jobs (jobs.lambda_handlers.sqs_worker)",
+            key=foundation.key,
             # brokers, webhooks, SES and SageMaker are reached through NAT
             placement=placement(network, "egress"),
             reserved_concurrency=config.worker_reserved_concurrency,

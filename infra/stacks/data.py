@@ -81,6 +81,7 @@ class DataStack(Stack):
             timeout=Duration.minutes(5),
             description="Checks a price file put under incoming/ and makes it the new version "
             "of the market data, or refuses it (api.market_data_ingest.handler)",
+            key=foundation.key,
             placement=placement(network, "isolated"),
             reserved_concurrency=1,
             dead_letters=self.dead_letters,

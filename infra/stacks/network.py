@@ -3,7 +3,7 @@
 - VPC `stratigos-<stage>` over `max_azs` zones (10.0.0.0/16): public subnets (the NAT
   gateways only), private subnets with egress through `nat_gateways` NAT gateways, and isolated
   subnets with no route out of the VPC. Flow logs of rejected traffic go to
-  `/stratigos/<stage>/vpc-flow-logs`.
+  `/stratigos/<stage>/vpc-flow-logs` (encrypted with the stage's key).
 - Gateway endpoints for S3 and DynamoDB (free; on every subnet's route table) and interface
   endpoints (private DNS) for what the functions call: Bedrock Runtime, SQS, Secrets Manager,
   CloudWatch Logs, STS and, with tracing on, X-Ray (the OpenTelemetry spans).
@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -45,7 +46,13 @@ class NetworkStack(Stack):
     """VPC, endpoints and function security groups (see the module docstring)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        key: kms.IKey,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
@@ -77,7 +84,7 @@ class NetworkStack(Stack):
             flow_logs={
                 "Rejected": ec2.FlowLogOptions(
                     destination=ec2.FlowLogDestination.to_cloud_watch_logs(
-                        log_group(self, "FlowLogs", config, "vpc-flow-logs")
+                        log_group(self, "FlowLogs", config, "vpc-flow-logs", key=key)
                     ),
                     traffic_type=ec2.FlowLogTrafficType.REJECT,
                 )

@@ -89,6 +89,7 @@ class OperationsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
+        self.key = foundation.key
 
         # what the rules of this stack could not deliver, and the cleanup's failed runs
         self.dead_letters = dead_letter_queue(
@@ -185,6 +186,7 @@ class OperationsStack(Stack):
             description="Daily retention: archives old jobs, drops expired cache entries and "
             "the research index's old versions, re-announces stale pending jobs; purges what "
             "owners deleted",
+            key=foundation.key,
             placement=placement(network, "isolated"),  # DynamoDB, S3, SQS: all endpoints
             reserved_concurrency=1,
             dead_letters=self.dead_letters,
@@ -260,7 +262,9 @@ class OperationsStack(Stack):
 
     def _sagemaker_failures(self) -> None:
         config = self.config
-        failures = log_group(self, "SageMakerFailureLogs", config, "sagemaker-failures")
+        failures = log_group(
+            self, "SageMakerFailureLogs", config, "sagemaker-failures", key=self.key
+        )
         rule = events.Rule(
             self,
             "SageMakerJobFailures",

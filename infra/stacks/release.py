@@ -23,6 +23,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -46,6 +47,7 @@ class ApiRelease(Construct):
         *,
         config: StageConfig,
         function: lambda_.Function,
+        key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
         self.alias = function.add_alias(
@@ -61,7 +63,8 @@ class ApiRelease(Construct):
             code=lambda_.Code.from_asset(str(HOOKS), exclude=["__init__.py", "__pycache__"]),
             timeout=Duration.minutes(5),
             environment={"FUNCTION_NAME": function.function_name},
-            log_group=log_group(self, "SmokeHookLogs", config, "api-smoke"),
+            log_group=log_group(self, "SmokeHookLogs", config, "api-smoke", key=key),
+            reserved_concurrent_executions=1,  # one release at a time
         )
         function.grant_invoke(self.hook)
         acknowledge(

@@ -35,6 +35,7 @@ from infra.stacks.foundation import (
     ACCESS_LOG_DAYS,
     abort_incomplete_uploads,
     access_log_bucket,
+    allow_log_groups,
     encrypted_bucket,
     expire_noncurrent,
     removal_policy,
@@ -66,6 +67,7 @@ class ReplicaStack(Stack):
             removal_policy=removal_policy(config),
         )
         allow_publishers_to_encrypt(self.key, self.account)
+        allow_log_groups(self.key)  # a failover's log groups
         ssm.StringParameter(
             self,
             "KeyArn",
