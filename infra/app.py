@@ -13,7 +13,7 @@ which wins). The account and region come from `-c account=` / `-c region=` or th
 `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`. Production refuses to synthesize without what
 `infra.completeness` names; `main` prints that, and the synthesis' warnings, without a trace.
 
-Stacks of stage `<s>`: `stratigos-<s>-network` (with `network=vpc`), `-foundation`, `-compute`,
+Stacks of stage `<s>`: `stratigos-<s>-foundation`, `-network` (with `network=vpc`), `-compute`,
 `-api`, `-operations`, `-data`, `-edge` (with `edge`, in
 us-east-1), `-recovery` (with `backup`) and `-replica` (with `replica_region` and something to
 keep there, in that region, deployed before `-foundation` when the data replicates into it and
@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, BootstraplessSynthesizer, CfnOutput, Environment, Stack, Tags
+from aws_cdk import aws_iam as iam
 
+from infra.checkov import skip_cdk_handlers
 from infra.completeness import STAND_INS, IncompleteStage, missing_settings, synthesis_warnings
 from infra.config import STAGE_NAMES, StageConfig, stage_config
 from infra.nag import synth_checked
@@ -84,11 +86,11 @@ class StageStacks:
 
     @property
     def stacks(self) -> dict[str, Stack]:
-        """The stage's stacks by kind (`network`, `foundation`, `compute`, `api`, ...), in
+        """The stage's stacks by kind (`foundation`, `network`, `compute`, `api`, ...), in
         deployment order; the optional ones only when the stage has them."""
         found: dict[str, Stack | None] = {
-            "network": self.network,
             "foundation": self.foundation,
+            "network": self.network,
             "compute": self.compute,
             "api": self.api,
             "operations": self.operations,
@@ -101,7 +103,7 @@ class StageStacks:
 
 
 def add_stage(app: App, config: StageConfig) -> StageStacks:
-    """Add the stacks of `config`'s stage to `app` (network, foundation, compute, api,
+    """Add the stacks of `config`'s stage to `app` (foundation, network, compute, api,
     operations, and as the stage says data, edge, recovery and replica), tagged
     `project=stratigos`, `stage`; `IncompleteStage` when production lacks a setting it needs
     (`infra.completeness`), `replica_region=auto` resolved for the stage's region."""
@@ -180,6 +182,11 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
     for stack in stage.stacks.values():
         Tags.of(stack).add("project", "stratigos")
         Tags.of(stack).add("stage", config.stage)
+        if config.boundary:  # every role, CDK's own included (the execution policy insists)
+            boundary = iam.ManagedPolicy.from_managed_policy_name(
+                stack, "PermissionsBoundary", config.boundary
+            )
+            iam.PermissionsBoundary.of(stack).apply(boundary)
     return stage
 
 
@@ -308,6 +315,7 @@ def build_app(
         name: add_stage(app, stage_config(name, context_overrides(app, name))) for name in stages
     }
     add_account_stacks(app)
+    skip_cdk_handlers(app)
     return built
 
 

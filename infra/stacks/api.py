@@ -115,7 +115,7 @@ class ApiStack(Stack):
         audience = self.user_pool_client.user_pool_client_id
 
         environment = (
-            base_environment(config, foundation)
+            base_environment(config, foundation, checks_api_keys=True)
             | market_data_environment(config, foundation)
             | {
                 "STRATIGOS_API_COGNITO_ISSUER": issuer,
@@ -421,7 +421,7 @@ class ApiStack(Stack):
             format=json.dumps(WS_ACCESS_LOG_FORMAT),
         )
         environment = (
-            base_environment(config, foundation)
+            base_environment(config, foundation, checks_api_keys=True)
             | market_data_environment(config, foundation)
             | {
                 "STRATIGOS_API_COGNITO_ISSUER": issuer,

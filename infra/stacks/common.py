@@ -20,6 +20,7 @@ from aws_cdk import aws_xray as xray
 from constructs import Construct
 
 from infra.access import (
+    API_KEY_CHECKERS,
     CHECKPOINT_ACTIONS,
     CHECKPOINT_OBJECT_ACTIONS,
     CHECKPOINT_PURGE_ACTIONS,
@@ -179,8 +180,19 @@ def metrics_namespace(config: StageConfig) -> str:
     return f"Stratigos/{config.name}"
 
 
-def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
-    """Settings (`STRATIGOS_*`) every function that opens the store and the models receives."""
+def store_key_environment(foundation: FoundationStack, *, checks_api_keys: bool) -> dict[str, str]:
+    """How a process that opens the store gets the API key pepper: by its secret's id when it
+    creates or verifies API keys (`infra.access.API_KEY_CHECKERS`), else not at all."""
+    if checks_api_keys:
+        return {"STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id}
+    return {"STRATIGOS_STORE_API_KEY_CHECKS": "false"}
+
+
+def base_environment(
+    config: StageConfig, foundation: FoundationStack, *, checks_api_keys: bool = False
+) -> dict[str, str]:
+    """Settings (`STRATIGOS_*`) every function that opens the store and the models receives;
+    the pepper's secret only for a function that `checks_api_keys` (`store_key_environment`)."""
     region = Stack.of(foundation).region
     bedrock_region = config.bedrock_region or region
     environment = {
@@ -194,7 +206,7 @@ def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         # likewise the model-artifacts bucket: only the API and the worker may use it
         "STRATIGOS_STORE_MODEL_ARTIFACTS_S3_BUCKET": foundation.model_artifacts_bucket.bucket_name,
         "STRATIGOS_STORE_AWS_REGION": region,
-        "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id,
+        **store_key_environment(foundation, checks_api_keys=checks_api_keys),
         "STRATIGOS_MODEL_PROVIDER": "bedrock",
         "STRATIGOS_BEDROCK_REGION": bedrock_region,
         "STRATIGOS_BEDROCK_STRONG_MODEL_ID": config.strong_model_id,
@@ -262,8 +274,7 @@ def grant_store(
 ) -> None:
     """Item-level read/write on the store table (scan included) and the results bucket's objects,
     `PURGE_DOCUMENT_ACTIONS`, `PURGE_MODEL_ACTIONS`, the checkpoint saver's calls with its
-    `delete_thread`'s, read of the API key pepper (no table or bucket administration): the
-    cleanup's, whose retention scans and whose purge removes what owners deleted. `graphs`:
+    `delete_thread`'s (no table or bucket administration, no API key pepper): the cleanup's, whose retention scans and whose purge removes what owners deleted. `graphs`:
     instead the worker's store actions
     (`grant_store_access`), the checkpoints (`grant_checkpoints`) and read of the market data
     bucket, which functions running graphs need."""
@@ -277,7 +288,6 @@ def grant_store(
     grant_documents(grantee, foundation, PURGE_DOCUMENT_ACTIONS)
     grant_models(grantee, foundation, PURGE_MODEL_ACTIONS)
     grant_checkpoints(grantee, foundation, purge=True)  # a deleted thread's conversation
-    grant_pepper_read(grantee, foundation)
 
 
 def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, name: str) -> None:
@@ -285,7 +295,8 @@ def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, nam
     each on its resource (the table, narrowed to its partition-key families where it names
     them; the indexes; the results bucket's objects; `documents/*` of the documents bucket;
     `strategy-models/*` of the model-artifacts bucket),
-    the stage's key through DynamoDB and S3 only, and read of the API key pepper."""
+    the stage's key through DynamoDB and S3 only, and read of the API key pepper for the
+    functions that check API keys (`infra.access.API_KEY_CHECKERS`)."""
     access = STORE_ACCESS[name]
     table = foundation.store_table.table_arn
     add = grantee.grant_principal.add_to_principal_policy
@@ -314,7 +325,8 @@ def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, nam
     grant_models(grantee, foundation, access.models)
     if access.results or access.documents or access.models:
         grant_key(grantee, foundation, "s3", OBJECT_KEY_ACTIONS)
-    grant_pepper_read(grantee, foundation)
+    if name in API_KEY_CHECKERS:
+        grant_pepper_read(grantee, foundation)
 
 
 def grant_models(

@@ -15,7 +15,9 @@
   ticks submit on the job queue (`STRATIGOS_JOBS_QUEUE_URL`).
 - Role `stratigos-<stage>-processing`: assumed by SageMaker only; reads shard inputs and writes
   outputs under `stratigos/compute/` of the offload bucket, pulls the processing image, writes
-  its logs and metrics. Nothing else.
+  its logs and metrics. Nothing else. With the stage's VPC the batches run in its isolated
+  subnets (`STRATIGOS_COMPUTE_SAGEMAKER_SUBNETS`, `_SECURITY_GROUP_IDS`), and the worker may
+  create no job elsewhere (`sagemaker:VpcSubnets`, `sagemaker:VpcSecurityGroupIds`).
 - Processing image (ECR asset): `infra/docker/processing.Dockerfile`, entry point
   `python -m jobs.entrypoint`.
 - The search pipeline on SageMaker Pipelines (`infra.stacks.search_pipeline`: the pipeline
@@ -58,11 +60,11 @@ from infra.stacks.common import (
 from infra.stacks.estimates_endpoint import EstimatesEndpoint
 from infra.stacks.execution import OrderExecution
 from infra.stacks.foundation import FoundationStack
-from infra.stacks.network import NetworkStack, placement
+from infra.stacks.network import NetworkStack, jobs_network, placement
 from infra.stacks.notifications import EmailNotifications
 from infra.stacks.research_index import grant_research_index, research_index_uri
 from infra.stacks.scheduler import ScheduleTicks
-from infra.stacks.search_pipeline import SearchPipeline
+from infra.stacks.search_pipeline import SearchPipeline, grant_processing_jobs
 
 WORKER_TIMEOUT = Duration.minutes(15)
 WORKER_HANDLER = "jobs.lambda_handlers.sqs_worker"
@@ -83,6 +85,7 @@ class ComputeStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
+        self.job_network = jobs_network(network)
 
         self.job_queue, self.dead_letter_queue = queue_with_dead_letters(
             self,
@@ -146,6 +149,7 @@ class ComputeStack(Stack):
             config=config,
             foundation=foundation,
             image=self.processing_image,
+            network=self.job_network,
         )
         self.search_pipeline.run_by(self.worker, foundation, self.worker_dead_letters)
         self.estimates = EstimatesEndpoint(
@@ -184,6 +188,12 @@ class ComputeStack(Stack):
                 "STRATIGOS_COMPUTE_AWS_REGION": self.region,
                 "STRATIGOS_COMPUTE_TIMEOUT_S": str(int(WORKER_TIMEOUT.to_seconds()) - 60),
             }
+            if self.job_network is not None:  # the batches run in the isolated subnets
+                subnets, groups = self.job_network
+                environment |= {
+                    "STRATIGOS_COMPUTE_SAGEMAKER_SUBNETS": ",".join(subnets),
+                    "STRATIGOS_COMPUTE_SAGEMAKER_SECURITY_GROUP_IDS": ",".join(groups),
+                }
         return environment
 
     def _deployed_strategies(self, foundation: FoundationStack) -> None:
@@ -263,18 +273,7 @@ class ComputeStack(Stack):
             resource="processing-job",
             resource_name=f"{self.config.job_name_prefix}-*",
         )
-        self.worker.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="ProcessingJobs",
-                actions=[
-                    "sagemaker:CreateProcessingJob",
-                    "sagemaker:DescribeProcessingJob",
-                    "sagemaker:StopProcessingJob",
-                    "sagemaker:AddTags",
-                ],
-                resources=[jobs_arn],
-            )
-        )
+        grant_processing_jobs(self.worker, jobs_arn, self.job_network, "ProcessingJobs")
         self.worker.add_to_role_policy(
             iam.PolicyStatement(
                 sid="PassProcessingRole",
