@@ -27,7 +27,11 @@
     `<prefix>-execution-dead-letters`: the worker logged an `order_dead_lettered` event (an
     order failed every attempt to reach its broker) and `<prefix>-reconciliation-mismatch`: it
     logged a `reconciliation_mismatch` event (ledger and broker account disagree), each at least
-    once in 5 minutes.
+    once in 5 minutes;
+  - AWS's own signals (`infra.stacks.service_alarms`): failed search pipeline executions and
+    steps, the estimates endpoint's 5xx, the REST API's latency, DynamoDB and Lambda throttles;
+    and, straight to the topic, KMS keys scheduled for deletion or disabled and failed backup or
+    copy jobs.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ from infra.stacks.foundation import FoundationStack
 from infra.stacks.monitoring import Monitoring
 from infra.stacks.network import NetworkStack, placement
 from infra.stacks.research_index import grant_research_index, research_index_uri
+from infra.stacks.service_alarms import ServiceAlarms
 
 CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
 ERROR_RATE_PERCENT = 1.0
@@ -148,6 +153,20 @@ class OperationsStack(Stack):
             functions=functions,
         )
         self.alarms |= self.monitoring.alarms
+        self.service_alarms = ServiceAlarms(
+            self,
+            "ServiceAlarms",
+            config=config,
+            alarm=self._alarm,
+            topic=self.topic,
+            dead_letters=self.dead_letters,
+            failures=self.failures,
+            foundation=foundation,
+            compute=compute,
+            functions=functions,
+            rest_api_name=api.rest_api.rest_api_name,
+            rest_api_stage=config.stage,
+        )
         CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
 
     def _topic(self, foundation: FoundationStack) -> sns.Topic:
@@ -213,6 +232,7 @@ class OperationsStack(Stack):
         comparison: cloudwatch.ComparisonOperator = (
             cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
         ),
+        periods: int = 1,
     ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
@@ -222,8 +242,8 @@ class OperationsStack(Stack):
             metric=metric,
             threshold=threshold,
             comparison_operator=comparison,
-            evaluation_periods=1,
-            datapoints_to_alarm=1,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
@@ -265,6 +285,7 @@ class OperationsStack(Stack):
         failures = log_group(
             self, "SageMakerFailureLogs", config, "sagemaker-failures", key=self.key
         )
+        self.failures = failures
         rule = events.Rule(
             self,
             "SageMakerJobFailures",

@@ -8,7 +8,8 @@ into it:
   tables, the pepper, backup copies), which the alarm topic's publishers and EventBridge's dead
   letters may also use (those of a failover deployment, `KEY_PUBLISHERS`); its ARN in the SSM parameter `/stratigos-<stage>/replica-key-arn`, which
   a failover deployment reads.
-- With `backup`: the vault `stratigos-<stage>-replica` that receives a copy of every backup.
+- With `backup`: the vault `stratigos-<stage>-replica` that receives a copy of every backup,
+  locked like the stage's own (`infra.stacks.recovery.vault_protection`).
 - With `bucket_replication`: the buckets `stratigos-<stage>-replica-<kind>-<account>` (kinds
   `market`, `documents`, `results`, `models`), versioned, encrypted with the replica key (bucket keys),
   private, TLS only, their access logs in the stack's own log bucket; a version made noncurrent
@@ -40,6 +41,7 @@ from infra.stacks.foundation import (
     expire_noncurrent,
     removal_policy,
 )
+from infra.stacks.recovery import vault_protection
 from infra.stacks.replication import (
     REPLICATED,
     allow_publishers_to_encrypt,
@@ -83,6 +85,7 @@ class ReplicaStack(Stack):
                 backup_vault_name=replica_vault_name(config),
                 encryption_key=self.key,
                 removal_policy=removal_policy(config),
+                **vault_protection(config),
             )
         self.buckets: dict[str, s3.Bucket] = {}
         if config.bucket_replication:
