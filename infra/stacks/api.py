@@ -33,6 +33,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from infra.checkov import skip
 from infra.config import StageConfig
 from infra.nag import acknowledge
 from infra.stacks.common import (
@@ -267,6 +268,13 @@ class ApiStack(Stack):
         )
         cfn_api: apigw.CfnRestApi = api.node.default_child
         cfn_api.security_policy = TLS_POLICY
+        skip(
+            api.deployment_stage,
+            "CKV_AWS_120",
+            "answers are per caller: the edge caches the ones that never change, keyed on the "
+            "caller's credentials (infra.stacks.edge); a stage cache keyed on the path alone "
+            "would give one owner's answer to another",
+        )
 
         for name, response_type in (
             ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
@@ -356,6 +364,7 @@ class ApiStack(Stack):
         public path (no data), or every path of a stage whose app checks its own API keys."""
         if public:
             reason = "a public path: the web page, its assets and health carry no data"
+            skip(method, "CKV_AWS_59", reason)
         elif not self.config.cognito_authorizer:
             reason = (
                 "the app authenticates every request itself (its API keys, also metered by "

@@ -30,6 +30,7 @@ from infra.access import (
     STORE_ACCESS,
 )
 from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, model_resource_arns
+from infra.checkov import skip
 from infra.config import StageConfig
 from infra.nag import acknowledge
 from infra.stacks.foundation import FoundationStack, removal_policy
@@ -156,6 +157,19 @@ def container_function(
         retry_attempts=ASYNC_RETRIES if dead_letters is not None else None,
         **(placement or {}),
     )
+    skip(
+        function,
+        "CKV_AWS_173",
+        "its environment holds names, ids and settings, no secret (secrets are read from "
+        "Secrets Manager by id); Lambda encrypts it at rest with its own key",
+    )
+    if dead_letters is None:
+        skip(
+            function,
+            "CKV_AWS_116",
+            "invoked synchronously (API Gateway) or by an SQS event source with its own "
+            "dead-letter queue: no asynchronous invocation to keep",
+        )
     managed = "AWSLambdaVPCAccessExecutionRole" if placement else "AWSLambdaBasicExecutionRole"
     for policy in {"AWSLambdaBasicExecutionRole", managed}:
         acknowledge(

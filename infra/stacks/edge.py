@@ -53,6 +53,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from infra.checkov import skip
 from infra.config import StageConfig
 from infra.nag import acknowledge, acknowledge_cdk_handlers
 from infra.stacks.api import ApiStack
@@ -146,6 +147,18 @@ class EdgeStack(Stack):
             memory_limit=512,
         )
         acknowledge_cdk_handlers(self)
+        skip(
+            self.bucket,
+            "CKV_AWS_21",
+            "the web UI's files, copied from the repository at every deployment: nothing there "
+            "is only here",
+        )
+        skip(
+            self.deployment.handler_role.node.find_child("DefaultPolicy"),
+            "CKV_AWS_111",
+            "CDK's bucket deployment: it writes the web files into their bucket and invalidates "
+            "the distribution (CloudFront takes no resource for an invalidation)",
+        )
         CfnOutput(self, "DistributionDomainName", value=self.distribution.distribution_domain_name)
         if config.domain_name:  # where the smoke test checks TLS 1.2 (infra.smoke)
             CfnOutput(self, "DomainName", value=config.domain_name)

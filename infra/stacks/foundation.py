@@ -58,6 +58,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from infra.checkov import skip
 from infra.config import COMPUTE_PREFIX, StageConfig
 from infra.nag import acknowledge, acknowledge_cdk_handlers
 from infra.stacks.replication import (
@@ -156,6 +157,12 @@ def access_log_bucket(
         auto_delete_objects=removal == RemovalPolicy.DESTROY,
     )
     acknowledge(bucket, "S1", "it is the access-log bucket: logging it would log itself")
+    skip(bucket, "CKV_AWS_18", "it is the access-log bucket: logging it would log itself")
+    skip(
+        bucket,
+        "CKV_AWS_21",
+        f"logs written once and expired after {days} days: versions would keep what expires",
+    )
     return bucket
 
 
@@ -404,8 +411,20 @@ class FoundationStack(Stack):
         (created in a failover too)."""
         self.access_logs_bucket = self._access_logs_bucket()
         self.offload_bucket = self._bucket("OffloadBucket", lifecycle_rules=self._offload_rules())
+        skip(
+            self.offload_bucket,
+            "CKV_AWS_21",
+            "scratch: SageMaker's shard files (expired after compute_scratch_days) and large "
+            "checkpoints their saver rewrites and deletes; nothing there is backed up",
+        )
         self.research_index_bucket = self._bucket(
             "ResearchIndexBucket", lifecycle_rules=[abort_incomplete_uploads()]
+        )
+        skip(
+            self.research_index_bucket,
+            "CKV_AWS_21",
+            "LanceDB rewrites and prunes its own files and the index is rebuilt from the "
+            "documents (POST /v1/research/reindex): versions would keep every file it deletes",
         )
 
     def _name_buckets(self, replicated: Mapping[str, s3.IBucket]) -> None:
