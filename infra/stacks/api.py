@@ -91,6 +91,12 @@ _ERROR_TEMPLATE = json.dumps(
     }
 ).replace('"$context.error.messageString"', "$context.error.messageString")
 """API Gateway's own errors in the app's error shape (`messageString` is already quoted)."""
+OAUTH_SCOPES = (
+    ("openid", cognito.OAuthScope.OPENID),
+    ("email", cognito.OAuthScope.EMAIL),
+    ("profile", cognito.OAuthScope.PROFILE),
+)
+"""The web client's only OAuth scopes (the sign-in's ID token and who signed in)."""
 
 
 class ApiStack(Stack):
@@ -113,14 +119,12 @@ class ApiStack(Stack):
         self.key = foundation.key
         self._user_pool()
         issuer = self.user_pool.user_pool_provider_url
-        audience = self.user_pool_client.user_pool_client_id
 
         environment = (
             base_environment(config, foundation, checks_api_keys=True)
             | market_data_environment(config, foundation)
             | {
                 "STRATIGOS_API_COGNITO_ISSUER": issuer,
-                "STRATIGOS_API_COGNITO_AUDIENCE": audience,
                 "STRATIGOS_API_JOB_WORKERS": "0",
                 "STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url,
                 "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
@@ -164,6 +168,10 @@ class ApiStack(Stack):
             self, "Release", config=config, function=self.function, key=foundation.key
         )
         self.rest_api = self._rest_api()
+        # the web client's sign-in returns to the stage's address, so it follows the API
+        self.user_pool_client = self._web_client()
+        audience = self.user_pool_client.user_pool_client_id
+        self.function.add_environment("STRATIGOS_API_COGNITO_AUDIENCE", audience)
         self.release.watch(self.rest_api)
         self.web_acl = self._web_acl()
         self._usage_plan()
@@ -175,7 +183,7 @@ class ApiStack(Stack):
 
     def _user_pool(self) -> None:
         """The Cognito user pool (no self sign-up, e-mail sign-in, TOTP required or optional as
-        `mfa` says) and its web client, whose ID tokens the API accepts."""
+        `mfa` says); its web client comes with the REST API (`_web_client`)."""
         config = self.config
         self.user_pool = cognito.UserPool(
             self,
@@ -210,16 +218,37 @@ class ApiStack(Stack):
             "the Essentials tier is enough: no threat protection features are used, and Plus "
             "costs about 0.02 USD per monthly active user more",
         )
-        self.user_pool_client = self.user_pool.add_client(
+
+    def _web_client(self) -> cognito.UserPoolClient:
+        """The web client, whose ID tokens the API accepts: no secret (a browser: the
+        authorization code flow with PKCE), Cognito's own sign-in, the code grant alone (no
+        implicit flow), the scopes `OAUTH_SCOPES` alone, back to the stage's own address."""
+        return self.user_pool.add_client(
             "WebClient",
-            user_pool_client_name=f"{config.prefix}-web",
-            generate_secret=False,
+            user_pool_client_name=f"{self.config.prefix}-web",
+            generate_secret=False,  # a public client (a browser): the code flow with PKCE
             auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[scope for _, scope in OAUTH_SCOPES],
+                callback_urls=self._sign_in_urls(),
+                logout_urls=self._sign_in_urls(),
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(30),
         )
+
+    def _sign_in_urls(self) -> list[str]:
+        """Where Cognito may send a signed-in (or signed-out) browser back to: the web UI at
+        the stage's domain, or, without one, at the REST API's stage address (built from the
+        API's id: the client cannot wait for the stage, whose function names the client)."""
+        if self.config.domain_name:
+            return [f"https://{self.config.domain_name}/"]
+        host = f"{self.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}"
+        return [f"https://{host}/{self.config.stage}/"]
 
     # -- REST API ------------------------------------------------------------------------------
     def _rest_api(self) -> apigw.RestApi:
