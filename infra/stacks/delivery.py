@@ -127,6 +127,30 @@ class DeliveryStack(Stack):
                 "a permissions boundary grants nothing: it is the most a stage's role may ever "
                 "do (the services the stage calls, no IAM but passing its own roles)",
             )
+        self._api_gateway_logging()
+        self.roles: dict[str, iam.Role] = {}
+        for name, environment in ROLES[account_stage].items():
+            self.roles[name] = self._role(name, environment)
+        if account_stage == "preview":
+            self._preview(self.roles["stratigos-preview"])
+        for name, role in self.roles.items():
+            if name.startswith("stratigos-deploy-"):
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        sid="AssumeCdkBootstrapRoles",
+                        actions=["sts:AssumeRole"],
+                        resources=[self.bootstrap_role("*")],
+                    )
+                )
+                role.add_to_policy(  # the smoke test's addresses, the commit to roll back to
+                    iam.PolicyStatement(
+                        sid="ReadStageOutputs",
+                        actions=["cloudformation:DescribeStacks"],
+                        resources=[self.stacks_arn()],
+                    )
+                )
+            elif name.startswith("stratigos-plan-"):
+                self._plan(role)
 
     def _acknowledge_wildcards(
         self, policy: iam.CfnManagedPolicy, statements: list[dict[str, Any]]

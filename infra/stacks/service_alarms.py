@@ -32,6 +32,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -256,19 +257,34 @@ class ServiceAlarms(Construct):
         self, name: str, description: str, pattern: events.EventPattern, message: str
     ) -> events.Rule:
         """A rule `<prefix>-<name>` sending `message` to the alarm topic for each matched
-        event (retried, the undelivered in the dead-letter queue)."""
+        event (retried, the undelivered in the dead-letter queue). The topic's policy lets this
+        rule alone publish; its key already lets EventBridge of this account use it
+        (`infra.stacks.replication.KEY_PUBLISHERS`): the topic is given to the target by its
+        ARN, so CDK adds no key grant of its own without that condition."""
+        construct_id = "".join(part.title() for part in name.split("-"))
+        topic = sns.Topic.from_topic_arn(self, f"{construct_id}Topic", self.topic.topic_arn)
         target: Any = targets.SnsTopic(
-            self.topic,
+            topic,
             message=events.RuleTargetInput.from_text(message),
             retry_attempts=ASYNC_RETRIES,
             max_event_age=Duration.hours(24),
             dead_letter_queue=self.dead_letters,
         )
-        return events.Rule(
+        rule = events.Rule(
             self,
-            "".join(part.title() for part in name.split("-")),
+            construct_id,
             rule_name=f"{self.config.prefix}-{name}",
             description=description,
             event_pattern=pattern,
             targets=[target],
         )
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"EventBridge{construct_id}",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": rule.rule_arn}},
+            )
+        )
+        return rule
