@@ -370,11 +370,11 @@ def test_every_log_group_is_encrypted_with_a_customer_key(
     ]
     assert len(logs) == 1
     (statement,) = [render(s) for s in logs]
-    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/stratigos/{stage}/api"
-    context = {"kms:EncryptionContext:aws:logs:arn": group}
+    ours = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/stratigos/{stage}/api"
+    context = {"kms:EncryptionContext:aws:logs:arn": ours}
     service = f"logs.{REGION}.amazonaws.com"
     assert allowed([statement], Request("kms:GenerateDataKey", "*", context, service))
-    elsewhere = {"kms:EncryptionContext:aws:logs:arn": group.replace(ACCOUNT, "999999999999")}
+    elsewhere = {"kms:EncryptionContext:aws:logs:arn": ours.replace(ACCOUNT, "999999999999")}
     assert not allowed([statement], Request("kms:GenerateDataKey", "*", elsewhere, service))
 
 
