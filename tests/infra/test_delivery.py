@@ -117,7 +117,8 @@ def test_each_account_s_roles_trust_one_environment_of_this_repository_exactly(
                         f"{OIDC}:sub": f"{subject}:ref:refs/heads/main",
                     }
                 }
-            trust = [render(statement)]
+            assert "Federated" in statement["Principal"]  # GitHub's OIDC provider
+            trust = [{k: v for k, v in render(statement).items() if k != "Principal"}]
             for ref, trusted in (
                 ("refs/heads/main", environment != "preview"),
                 ("refs/heads/feature", False),
