@@ -180,14 +180,20 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         warnings,
     )
     for stack in stage.stacks.values():
-        Tags.of(stack).add("project", "stratigos")
-        Tags.of(stack).add("stage", config.stage)
-        if config.boundary:  # every role, CDK's own included (the execution policy insists)
-            boundary = iam.ManagedPolicy.from_managed_policy_name(
-                stack, "PermissionsBoundary", config.boundary
-            )
-            iam.PermissionsBoundary.of(stack).apply(boundary)
+        tag_and_bound(stack, config)
     return stage
+
+
+def tag_and_bound(stack: Stack, config: StageConfig) -> None:
+    """Tag `stack` `project=stratigos` and `stage`, and give every role in it (CDK's own
+    included) the stage's permissions boundary, which the execution policy insists on."""
+    Tags.of(stack).add("project", "stratigos")
+    Tags.of(stack).add("stage", config.stage)
+    if config.boundary:
+        boundary = iam.ManagedPolicy.from_managed_policy_name(
+            stack, "PermissionsBoundary", config.boundary
+        )
+        iam.PermissionsBoundary.of(stack).apply(boundary)
 
 
 def add_data(

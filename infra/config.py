@@ -79,8 +79,7 @@ geography and legal area, with Bedrock and AWS Backup. A stage elsewhere names i
 
 COMPUTE_PREFIX = "stratigos/compute"
 PERMISSIONS_BOUNDARY = "stratigos-boundary"
-"""The managed policy every role of a stage is created with as its permissions boundary (the
-account's delivery stack makes it, `infra.stacks.execution_policy`)."""
+"""Every stage role's permissions boundary (the delivery stack's, `infra.stacks.delivery`)."""
 """`Settings.compute.sagemaker.prefix`: S3 prefix of SageMaker shard inputs and outputs."""
 
 
@@ -276,15 +275,10 @@ class StageConfig:
     api_provisioned_concurrency: int = 0
     """Provisioned concurrency of the API function's `live` alias (0: none)."""
     api_reserved_concurrency: int = 10
-    """Reserved concurrency of the API function: at most that many requests at once (beyond,
-    API Gateway answers 429 and `<prefix>-lambda-throttles` alarms), and never starved by the
-    other functions of the account."""
+    """Reserved concurrency of the API function (beyond it: 429, `<prefix>-lambda-throttles`)."""
     ws_reserved_concurrency: int = 5
-    """Reserved concurrency of the WebSocket function."""
     permissions_boundary: str = PERMISSIONS_BOUNDARY
-    """The permissions boundary of every role the stage creates (the delivery stack's managed
-    policy, which the CloudFormation execution policy insists on); `none` for a stage deployed
-    by hand into an account without the delivery stack."""
+    """Every role's permissions boundary (`none`: an account without the delivery stack)."""
     instance: str | None = None
     """Another name for the stage's resources (`stratigos-<instance>-...`), for side-by-side
     copies such as the per-pull-request stacks (`pr-123`); None: the stage's name."""
@@ -349,9 +343,8 @@ class StageConfig:
     @property
     def boundary(self) -> str | None:
         """The name of the roles' permissions boundary (None: `permissions_boundary=none`)."""
-        return (
-            None if self.permissions_boundary.lower() in ("", "none") else self.permissions_boundary
-        )
+        name = self.permissions_boundary
+        return None if name.lower() in ("", "none") else name
 
     @property
     def refreshes_market_data(self) -> bool:
@@ -419,7 +412,7 @@ class StageConfig:
                 f"api_provisioned_concurrency={self.api_provisioned_concurrency}"
             )
         if self.ws_reserved_concurrency < 1:
-            raise ValueError("ws_reserved_concurrency must be >= 1")
+            raise ValueError(f"ws_reserved_concurrency={self.ws_reserved_concurrency} must be >= 1")
 
     def _check_recovery_options(self) -> None:
         """The replica region's options (ValueError naming the field)."""

@@ -16,7 +16,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_xray as xray
 from constructs import Construct
 
 from infra.access import (
@@ -157,19 +156,7 @@ def container_function(
         retry_attempts=ASYNC_RETRIES if dead_letters is not None else None,
         **(placement or {}),
     )
-    skip(
-        function,
-        "CKV_AWS_173",
-        "its environment holds names, ids and settings, no secret (secrets are read from "
-        "Secrets Manager by id); Lambda encrypts it at rest with its own key",
-    )
-    if dead_letters is None:
-        skip(
-            function,
-            "CKV_AWS_116",
-            "invoked synchronously (API Gateway) or by an SQS event source with its own "
-            "dead-letter queue: no asynchronous invocation to keep",
-        )
+    _accepted_findings(function, asynchronous=dead_letters is not None)
     managed = "AWSLambdaVPCAccessExecutionRole" if placement else "AWSLambdaBasicExecutionRole"
     for policy in {"AWSLambdaBasicExecutionRole", managed}:
         acknowledge(
@@ -187,6 +174,23 @@ def container_function(
             )
         )
     return function
+
+
+def _accepted_findings(function: lambda_.Function, *, asynchronous: bool) -> None:
+    """checkov's findings on a container function that the design accepts, with why."""
+    skip(
+        function,
+        "CKV_AWS_173",
+        "its environment holds names, ids and settings, no secret (secrets are read from "
+        "Secrets Manager by id); Lambda encrypts it at rest with its own key",
+    )
+    if not asynchronous:
+        skip(
+            function,
+            "CKV_AWS_116",
+            "invoked synchronously (API Gateway) or by an SQS event source with its own "
+            "dead-letter queue: no asynchronous invocation to keep",
+        )
 
 
 def metrics_namespace(config: StageConfig) -> str:
@@ -579,37 +583,3 @@ def events_target(
         max_event_age=Duration.hours(24),
         dead_letter_queue=dead_letters,
     )
-
-
-def transaction_search(scope: Construct, construct_id: str) -> xray.CfnTransactionSearchConfig:
-    """CloudWatch Transaction Search for the account and region: X-Ray may write spans to the
-    `aws/spans` (and Application Signals') log groups, and 1% of spans are indexed."""
-    stack = Stack.of(scope)
-    source = f"arn:{stack.partition}:xray:{stack.region}:{stack.account}:*"
-    groups = [
-        f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{group}:*"
-        for group in ("aws/spans", "/aws/application-signals/data")
-    ]
-    document = iam.PolicyDocument(
-        statements=[
-            iam.PolicyStatement(
-                sid="TransactionSearchXRayAccess",
-                principals=[iam.ServicePrincipal("xray.amazonaws.com")],
-                actions=["logs:PutLogEvents"],
-                resources=groups,
-                conditions={
-                    "ArnLike": {"aws:SourceArn": source},
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                },
-            )
-        ]
-    )
-    policy = logs.CfnResourcePolicy(
-        scope,
-        f"{construct_id}LogsPolicy",
-        policy_name="TransactionSearchAccess",
-        policy_document=stack.to_json_string(document.to_json()),
-    )
-    config = xray.CfnTransactionSearchConfig(scope, construct_id, indexing_percentage=1)
-    config.node.add_dependency(policy)
-    return config

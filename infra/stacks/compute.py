@@ -34,6 +34,7 @@ from typing import Any
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -108,31 +109,7 @@ class ComputeStack(Stack):
         self.processing_role = self._processing_role(foundation)
         self.worker_dead_letters = self._worker_dead_letters(foundation)
 
-        self.worker = container_function(
-            self,
-            "Worker",
-            config=config,
-            name="worker",
-            code=lambda_image(WORKER_HANDLER),
-            environment=self._worker_environment(foundation),
-            memory_mb=config.worker_memory_mb,
-            timeout=WORKER_TIMEOUT,
-            ephemeral_mb=2048,
-            description="Runs queued jobs (jobs.lambda_handlers.sqs_worker)",
-            key=foundation.key,
-            # brokers, webhooks, SES and SageMaker are reached through NAT
-            placement=placement(network, "egress"),
-            reserved_concurrency=config.worker_reserved_concurrency,
-            dead_letters=self.worker_dead_letters,
-        )
-        self.worker.add_event_source(
-            event_sources.SqsEventSource(
-                self.job_queue,
-                batch_size=1,
-                report_batch_item_failures=True,
-                max_concurrency=config.worker_max_concurrency,
-            )
-        )
+        self.worker = self._worker(foundation, network)
         grant_store(self.worker, foundation)
         if config.refreshes_market_data:  # the refresh's file for the ingestion, and its record
             for key in (f"{MARKET_DATA_INCOMING}*", f"{MARKET_DATA_VERSIONS}/{REFRESH_RECORD}"):
@@ -155,6 +132,38 @@ class ComputeStack(Stack):
         self.estimates = EstimatesEndpoint(
             self, "Estimates", config=config, foundation=foundation, image=self.processing_image
         )
+
+    def _worker(
+        self, foundation: FoundationStack, network: NetworkStack | None
+    ) -> lambda_.DockerImageFunction:
+        """The worker function, fed one job announcement at a time by the job queue."""
+        config = self.config
+        worker = container_function(
+            self,
+            "Worker",
+            config=config,
+            name="worker",
+            code=lambda_image(WORKER_HANDLER),
+            environment=self._worker_environment(foundation),
+            memory_mb=config.worker_memory_mb,
+            timeout=WORKER_TIMEOUT,
+            ephemeral_mb=2048,
+            description="Runs queued jobs (jobs.lambda_handlers.sqs_worker)",
+            key=foundation.key,
+            # brokers, webhooks, SES and SageMaker are reached through NAT
+            placement=placement(network, "egress"),
+            reserved_concurrency=config.worker_reserved_concurrency,
+            dead_letters=self.worker_dead_letters,
+        )
+        worker.add_event_source(
+            event_sources.SqsEventSource(
+                self.job_queue,
+                batch_size=1,
+                report_batch_item_failures=True,
+                max_concurrency=config.worker_max_concurrency,
+            )
+        )
+        return worker
 
     def _worker_dead_letters(self, foundation: FoundationStack) -> sqs.Queue:
         """What EventBridge could not deliver to the worker, and its asynchronous invocations

@@ -28,6 +28,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -88,19 +89,7 @@ class DataStack(Stack):
             reserved_concurrency=1,
             dead_letters=self.dead_letters,
         )
-        bucket.grant_read(self.ingest, f"{MARKET_DATA_INCOMING}*")
-        for prefix in (f"{MARKET_DATA_VERSIONS}/", MARKET_DATA_REVIEW):
-            bucket.grant_read(self.ingest, f"{prefix}*")
-            bucket.grant_put(self.ingest, f"{prefix}*")
-        # pruning the oldest versions: a delete marker (the bucket is versioned), never a
-        # version deleted (no s3:DeleteObjectVersion)
-        self.ingest.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="PruneOldVersions",
-                actions=["s3:DeleteObject"],
-                resources=[bucket.arn_for_objects(f"{MARKET_DATA_VERSIONS}/*")],
-            )
-        )
+        self._grant_ingest(bucket)
         self.rule = events.Rule(
             self,
             "IngestMarketData",
@@ -132,3 +121,19 @@ class DataStack(Stack):
         )
         self.alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
         self.alarm.add_ok_action(cw_actions.SnsAction(alarm_topic))
+
+    def _grant_ingest(self, bucket: s3.IBucket) -> None:
+        """Read `incoming/`, read and write `versions/` and `review/`, and prune the oldest
+        versions: a delete marker in the versioned bucket, never a version deleted (no
+        `s3:DeleteObjectVersion`)."""
+        bucket.grant_read(self.ingest, f"{MARKET_DATA_INCOMING}*")
+        for prefix in (f"{MARKET_DATA_VERSIONS}/", MARKET_DATA_REVIEW):
+            bucket.grant_read(self.ingest, f"{prefix}*")
+            bucket.grant_put(self.ingest, f"{prefix}*")
+        self.ingest.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PruneOldVersions",
+                actions=["s3:DeleteObject"],
+                resources=[bucket.arn_for_objects(f"{MARKET_DATA_VERSIONS}/*")],
+            )
+        )

@@ -194,6 +194,7 @@ def execution_statements(prefix: str, partition: str, account: str) -> list[dict
         statements
         + scoped_statements(prefix, partition, account)
         + iam_statements(prefix, partition, account)
+        + platform_statements(partition, account)
         + guard_statements(partition, account)
     )
 
@@ -356,6 +357,13 @@ def iam_statements(prefix: str, partition: str, account: str) -> list[dict[str, 
             "Action": "iam:PassRole",
             "Resource": roles,
         },
+    ]
+
+
+def platform_statements(partition: str, account: str) -> list[dict[str, Any]]:
+    """The service-linked roles the services create (`SERVICE_LINKED`) and reading the
+    bootstrap's own assets (Lambda reads code and images with the caller's rights)."""
+    return [
         {
             "Sid": "ServiceLinkedRoles",
             "Effect": "Allow",

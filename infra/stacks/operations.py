@@ -62,11 +62,10 @@ from infra.stacks.common import (
     lambda_image,
     log_group,
     metrics_namespace,
-    transaction_search,
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack
-from infra.stacks.monitoring import Monitoring
+from infra.stacks.monitoring import Monitoring, transaction_search
 from infra.stacks.network import NetworkStack, placement
 from infra.stacks.research_index import grant_research_index, research_index_uri
 from infra.stacks.service_alarms import ServiceAlarms
@@ -153,10 +152,22 @@ class OperationsStack(Stack):
             functions=functions,
         )
         self.alarms |= self.monitoring.alarms
-        self.service_alarms = ServiceAlarms(
+        self.service_alarms = self._service_alarms(foundation, compute, api, functions)
+        CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
+
+    def _service_alarms(
+        self,
+        foundation: FoundationStack,
+        compute: ComputeStack,
+        api: ApiStack,
+        functions: dict[str, lambda_.IFunction],
+    ) -> ServiceAlarms:
+        """The alarms on AWS's own signals and the events straight to the topic
+        (`infra.stacks.service_alarms`)."""
+        return ServiceAlarms(
             self,
             "ServiceAlarms",
-            config=config,
+            config=self.config,
             alarm=self._alarm,
             topic=self.topic,
             dead_letters=self.dead_letters,
@@ -165,9 +176,8 @@ class OperationsStack(Stack):
             compute=compute,
             functions=functions,
             rest_api_name=api.rest_api.rest_api_name,
-            rest_api_stage=config.stage,
+            rest_api_stage=self.config.stage,
         )
-        CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
 
     def _topic(self, foundation: FoundationStack) -> sns.Topic:
         """The alarm topic (the stage's key, TLS only), `alarm_email` subscribed to it."""
