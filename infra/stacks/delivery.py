@@ -14,7 +14,7 @@ stage (`-c github_repository=owner/name -c delivery=<preview|staging|prod>`):
 - the permissions boundary `stratigos-boundary` (`infra.stacks.execution_policy.BOUNDARY`), which
   every role a stage creates carries (the execution policy refuses a role without it);
 - the GitHub roles of the account's stage (`ROLES`), each assumable only by this repository's jobs
-  running in one GitHub environment on the refs it names (`REFS`): the token's `sub` is
+  running in one GitHub environment on the ref `infra.github.REFS` names: the token's `sub` is
   `repo:<owner>/<name>:environment:<env>:ref:<ref>`, the repository's OIDC subject template
   being `repo`, `context`, `ref` (docs/DEPLOY.md, "First deployment"); a fork's pull request
   gets no token:
@@ -43,6 +43,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.checkov import skip
+from infra.github import MAIN, REFS
 from infra.nag import BOOTSTRAP, acknowledge
 from infra.stacks.execution_policy import (
     BOUNDARY,
@@ -62,13 +63,6 @@ ROLES: dict[str, dict[str, str]] = {
     "prod": {"stratigos-deploy-prod": "production", "stratigos-plan-prod": "production-plan"},
 }
 """The account's stage -> its GitHub roles and the environment each trusts."""
-MAIN = "refs/heads/main"
-REFS: dict[str, str] = {"preview": "refs/pull/*/merge"}
-"""The GitHub environment -> the ref its jobs run on (default `MAIN`): a pull request's merge
-ref for `preview`; the deploy workflow's jobs (`workflow_run` of CI on main) run on main."""
-OIDC_SUBJECT_CLAIMS = ("repo", "context", "ref")
-"""The repository's OIDC subject template (GitHub's `include_claim_keys`), which puts the ref
-in the token's `sub`: AWS reads no claim of GitHub's but `aud` and `sub`."""
 
 
 class DeliveryStack(Stack):

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra.pins import check, unpinned_actions
+from infra.github import MAIN, OIDC_SUBJECT_CLAIMS, REFS
 from infra.stacks.execution_policy import (
     BOUNDARY,
     BOUNDARY_SERVICES,
@@ -439,3 +440,17 @@ def test_the_execution_policy_has_no_s3_kms_ssm_or_ec2_wildcard_on_everything(
         statements, Request("ec2:CreateVpc", "arn:aws:ec2:us-east-1:999999999999:vpc/x")
     )
     assert allowed(statements, Request("ec2:CreateVpc", f"arn:aws:ec2:us-east-1:{ACCOUNT}:vpc/*"))
+
+
+def test_the_guide_sets_the_subject_template_the_roles_trust() -> None:
+    """The roles name the ref in the token's `sub`, which GitHub writes only once the
+    repository's subject template includes it: the guide's command sets the claims the stack
+    expects, and the workflows run where the roles' refs say (a pull request's merge ref for
+    preview, main for the deploy workflow's jobs)."""
+    text = (ROOT / "docs" / "DEPLOY.md").read_text()
+    found = re.search(r'"include_claim_keys": (\[[^\]]*\])', text)
+    assert found and json.loads(found.group(1)) == list(OIDC_SUBJECT_CLAIMS)
+    assert set(workflow("preview.yml")["on"]) == {"pull_request"}
+    assert REFS == {"preview": "refs/pull/*/merge"} and MAIN == "refs/heads/main"
+    deploy = workflow("deploy.yml")["on"]
+    assert set(deploy) == {"workflow_run"} and deploy["workflow_run"]["branches"] == ["main"]
