@@ -14,8 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra.pins import check, unpinned_actions
 from infra.github import MAIN, OIDC_SUBJECT_CLAIMS, REFS
+from infra.pins import check, unpinned_actions
 from infra.stacks.execution_policy import (
     BOUNDARY,
     BOUNDARY_SERVICES,
