@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, Size, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -565,6 +566,28 @@ def dead_letter_queue(
         "Lambda invocations (no redrive policy names it); its depth raises an alarm",
     )
     return queue
+
+
+def log_group_target(group: logs.ILogGroup, dead_letters: sqs.IQueue) -> targets.CloudWatchLogGroup:
+    """An EventBridge rule's target keeping each matched event in `group`, retried
+    `ASYNC_RETRIES` times within a day, its undelivered events in `dead_letters`."""
+    return targets.CloudWatchLogGroup(
+        group,
+        retry_attempts=ASYNC_RETRIES,
+        max_event_age=Duration.hours(24),
+        dead_letter_queue=dead_letters,
+    )
+
+
+def rule_matches(rule: events.IRule, period: Duration) -> cloudwatch.Metric:
+    """How many events `rule` matched in each `period` (EventBridge's `TriggeredRules`)."""
+    return cloudwatch.Metric(
+        namespace="AWS/Events",
+        metric_name="TriggeredRules",
+        dimensions_map={"RuleName": rule.rule_name},
+        period=period,
+        statistic="Sum",
+    )
 
 
 def events_target(

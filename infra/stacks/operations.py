@@ -42,7 +42,6 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -53,7 +52,6 @@ from infra.config import StageConfig
 from infra.nag import acknowledge_cdk_handlers
 from infra.stacks.api import ApiStack
 from infra.stacks.common import (
-    ASYNC_RETRIES,
     base_environment,
     container_function,
     dead_letter_queue,
@@ -61,7 +59,9 @@ from infra.stacks.common import (
     grant_store,
     lambda_image,
     log_group,
+    log_group_target,
     metrics_namespace,
+    rule_matches,
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack
@@ -309,23 +309,10 @@ class OperationsStack(Stack):
                     "ProcessingJobName": [{"prefix": config.job_name_prefix}],
                 },
             ),
-            targets=[
-                targets.CloudWatchLogGroup(
-                    failures,
-                    retry_attempts=ASYNC_RETRIES,
-                    max_event_age=Duration.hours(24),
-                    dead_letter_queue=self.dead_letters,
-                )
-            ],
+            targets=[log_group_target(failures, self.dead_letters)],
         )
         acknowledge_cdk_handlers(self)  # the log group policy letting EventBridge write
-        metric = cloudwatch.Metric(
-            namespace="AWS/Events",
-            metric_name="TriggeredRules",
-            dimensions_map={"RuleName": rule.rule_name},
-            period=PERIOD,
-            statistic="Sum",
-        )
+        metric = rule_matches(rule, PERIOD)
         self._alarm(
             "sagemaker-job-failures",
             metric,

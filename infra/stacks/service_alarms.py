@@ -40,7 +40,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.stacks.common import ASYNC_RETRIES
+from infra.stacks.common import ASYNC_RETRIES, log_group_target, rule_matches
 from infra.stacks.compute import ComputeStack
 from infra.stacks.estimates_endpoint import VARIANT
 from infra.stacks.foundation import FoundationStack
@@ -65,6 +65,13 @@ KEY_MESSAGE = (
 BACKUP_MESSAGE = "AWS Backup {kind} {state}: {resource} ({region}, {time}): {reason}"
 
 Alarm = Callable[..., cloudwatch.Alarm]
+
+
+def total(metrics: dict[str, cloudwatch.IMetric]) -> cloudwatch.MathExpression:
+    """The sum of `metrics` (by their ids in the expression) over each `PERIOD`."""
+    return cloudwatch.MathExpression(
+        expression=" + ".join(metrics), using_metrics=metrics, period=PERIOD
+    )
 
 
 class ServiceAlarms(Construct):
@@ -153,31 +160,12 @@ class ServiceAlarms(Construct):
                         detail_type=[detail_type],
                         detail={"pipelineArn": [pipeline.pipeline_arn], status: ["Failed"]},
                     ),
-                    targets=[
-                        targets.CloudWatchLogGroup(
-                            failures,
-                            retry_attempts=ASYNC_RETRIES,
-                            max_event_age=Duration.hours(24),
-                            dead_letter_queue=self.dead_letters,
-                        )
-                    ],
+                    targets=[log_group_target(failures, self.dead_letters)],
                 )
             )
-        matched = {
-            f"rule{i}": cloudwatch.Metric(
-                namespace="AWS/Events",
-                metric_name="TriggeredRules",
-                dimensions_map={"RuleName": rule.rule_name},
-                period=PERIOD,
-                statistic="Sum",
-            )
-            for i, rule in enumerate(rules)
-        }
         self.alarm(
             "pipeline-failures",
-            cloudwatch.MathExpression(
-                expression=" + ".join(matched), using_metrics=matched, period=PERIOD
-            ),
+            total({f"rule{i}": rule_matches(rule, PERIOD) for i, rule in enumerate(rules)}),
             threshold=1,
             description="An execution of the search pipeline, or one of its steps, failed (the "
             "event is in the SageMaker failures' log group)",
@@ -232,9 +220,7 @@ class ServiceAlarms(Construct):
         }
         self.alarm(
             "dynamodb-throttles",
-            cloudwatch.MathExpression(
-                expression=" + ".join(table_metrics), using_metrics=table_metrics, period=PERIOD
-            ),
+            total(table_metrics),
             threshold=1,
             description="A read or write of the store, checkpoint or memory table was throttled",
         )
@@ -245,9 +231,7 @@ class ServiceAlarms(Construct):
         }
         self.alarm(
             "lambda-throttles",
-            cloudwatch.MathExpression(
-                expression=" + ".join(throttled), using_metrics=throttled, period=PERIOD
-            ),
+            total(throttled),
             threshold=1,
             description="An invocation of the API, WebSocket or worker function was throttled "
             "(its reserved concurrency was reached)",
