@@ -78,6 +78,7 @@ PAIRED_REGIONS: dict[str, str] = {
 geography and legal area, with Bedrock and AWS Backup. A stage elsewhere names its own."""
 
 COMPUTE_PREFIX = "stratigos/compute"
+_VAULT_ARN = re.compile(r"arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[\w.-]+")
 PERMISSIONS_BOUNDARY = "stratigos-boundary"
 """Every stage role's permissions boundary (the delivery stack's, `infra.stacks.delivery`)."""
 """`Settings.compute.sagemaker.prefix`: S3 prefix of SageMaker shard inputs and outputs."""
@@ -166,14 +167,11 @@ class StageConfig:
     """Days LangGraph checkpoints live (DynamoDB TTL and S3 expiry); None keeps them."""
     log_retention_days: int = 7
     alarm_email: str | None = None
-    """Subscribed to the alarm topic (confirm the e-mail AWS sends); production needs it or a
-    Slack channel (`infra.completeness`)."""
+    """Subscribed to the alarm topic (confirm AWS's e-mail); production needs it or Slack."""
     api_5xx_threshold: int = 5
-    """API Gateway 5xx responses in 5 minutes that raise the alarm (and SageMaker's 5xx
-    answers of the estimates endpoint)."""
+    """5xx answers in 5 minutes (API Gateway's, the estimates endpoint's) that raise an alarm."""
     api_latency_p95_ms: int = 10_000
-    """The REST API's 95th percentile latency (milliseconds, three 5-minute periods in a row)
-    above which `<prefix>-api-latency` alarms."""
+    """The REST API's p95 latency (ms) above which, for 15 minutes, `<prefix>-api-latency` alarms."""
     cleanup_hour_utc: int = 3
     tracing: Literal["off", "xray"] = "xray"
     """OpenTelemetry spans of every function (runs, graph nodes, agent turns, model and tool
@@ -245,6 +243,8 @@ class StageConfig:
     backup_retention_days: int = 35
     backup_hourly_retention_days: int = 2
     """Days the hourly recovery points are kept (the daily ones: `backup_retention_days`)."""
+    backup_copy_vault_arn: str | None = None
+    """Another account's vault that also gets a copy of every recovery point (DEPLOY.md)."""
     replica_region: str | None = None
     """Another region (`auto`: `PAIRED_REGIONS` of the stage's region; `none`: no replica), the home of the stack `stratigos-<stage>-replica` (its own KMS key
     `alias/stratigos-<stage>-replica`): with `backup` every backup is copied to its vault, with
@@ -419,6 +419,8 @@ class StageConfig:
         replica = None if self.replica_region == "none" else self.replica_region
         if replica and replica == self.region:
             raise ValueError("replica_region must differ from the stage's region")
+        if (vault := self.backup_copy_vault_arn) and not _VAULT_ARN.fullmatch(vault):
+            raise ValueError(f"backup_copy_vault_arn={vault!r} is not a backup vault's ARN")
         if not 1 <= self.backup_hourly_retention_days <= self.backup_retention_days:
             raise ValueError("backup_hourly_retention_days must be in 1..backup_retention_days")
         if self.table_replicas not in ("off", "global", "manual"):

@@ -11,7 +11,8 @@ region.
 - With `replica_region` (production's default, `auto`): every recovery point of both rules is
   also copied to the vault `stratigos-<stage>-replica` in that region (`infra.stacks.replica`,
   its own KMS key), kept as long. `RPO_HOURS` and `RTO_HOURS` state what that gives; the restore
-  drill that checks them is in docs/DEPLOY.md.
+  drill that checks them is in docs/DEPLOY.md. With `backup_copy_vault_arn` (a vault of another
+  account, an Organization's backup account), to that vault as well.
 - Role `stratigos-<stage>-backup`: assumed by AWS Backup, with AWS's managed backup and restore
   policies (for DynamoDB and S3).
 - Both vaults are locked and deny deleting recovery points (`vault_protection`), so a stolen
@@ -151,20 +152,24 @@ class RecoveryStack(Stack):
                     arn_format=ArnFormat.COLON_RESOURCE_NAME,
                 ),
             )
+        vaults = [replica_vault] if replica_vault is not None else []
+        if config.backup_copy_vault_arn:  # another account's, where configured
+            vaults.append(
+                backup.BackupVault.from_backup_vault_arn(
+                    self, "CopyVault", config.backup_copy_vault_arn
+                )
+            )
         plan = backup.BackupPlan(self, "Plan", backup_plan_name=config.prefix)
         for name, schedule, days in (
             ("hourly", HOURLY, config.backup_hourly_retention_days),
             ("daily", DAILY, config.backup_retention_days),
         ):
-            copies = (
-                [
-                    backup.BackupPlanCopyActionProps(
-                        destination_backup_vault=replica_vault, delete_after=Duration.days(days)
-                    )
-                ]
-                if replica_vault is not None
-                else None
-            )
+            copies = [
+                backup.BackupPlanCopyActionProps(
+                    destination_backup_vault=vault, delete_after=Duration.days(days)
+                )
+                for vault in vaults
+            ] or None
             plan.add_rule(
                 backup.BackupPlanRule(
                     rule_name=name,
