@@ -22,6 +22,8 @@ FROM python:3.13-slim@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe
 COPY --from=build /opt/stratigos /opt/stratigos
 ENV PATH=/opt/stratigos/bin:$PATH \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
+    MPLCONFIGDIR=/tmp/matplotlib \
+    HOME=/tmp \
     PYTHONUNBUFFERED=1 \
     STRATIGOS_RUN_AS=10001:10001
 ENTRYPOINT ["python", "-m", "jobs.entrypoint"]
