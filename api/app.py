@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from api.admission import AdmissionControl
 from api.context import AppContext
-from api.contract import RequestContract, contract_openapi
+from api.contract import RequestContract, contract_of, contract_openapi
 from api.disconnects import ClientDisconnects
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     def prepare() -> None:
         configure_tracing(context.settings)
+        contract_of(app)  # here, in the start-up's thread: seconds the event loop never waits
         context.start()
 
     def warm_up() -> None:
@@ -94,6 +95,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         redoc_url=None,
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        # a body with no content type is read as JSON, as the contract checks it: the forgery
+        # the framework's strict default guards against needs a credential a browser sends by
+        # itself (a cookie); ours are headers no page of another origin sets without a preflight
+        strict_content_type=False,
     )
     app.state.context = context
     app.openapi = lambda: contract_openapi(app)  # type: ignore[method-assign]

@@ -18,7 +18,7 @@ parts), the value is left to the validator.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from services.problems import plain_number
@@ -100,12 +100,15 @@ class BodyShape:
             return kind != "null"  # open or nested choices: a candidate for any value
         return _admits(branch, kind)
 
-    def problems(self, body: Any, limit: int, path: str = "body") -> tuple[list[Problem], Any]:
+    def problems(
+        self, body: Any, limit: int, path: str = "body"
+    ) -> tuple[list[Problem], Callable[[], Any]]:
         """(field path, problem) of each field of `body` its schema does not declare ("is not a
         field here") and each object or array with more entries than it allows, in document
-        order of the containers, at most `limit`; and the body without those fields and with
-        those containers cut to their bounds (the body itself when nothing was found), whose
-        other problems the validator can then list at a cost that does not grow with them."""
+        order of the containers, at most `limit`; and what gives the body without those fields
+        and with those containers cut to their bounds (the body itself when nothing was found),
+        whose other problems the validator can then list at a cost that does not grow with
+        them."""
         found: list[Problem] = []
         cuts: dict[int, set[str] | int] = {}
         stack: list[tuple[Any, Any, str]] = [(self.schema, body, path)]
@@ -152,7 +155,7 @@ class BodyShape:
                 if unknown:
                     cuts[id(value)] = unknown
             stack.extend(reversed(inner))
-        return found[:limit], (_cut(body, cuts) if cuts else body)
+        return found[:limit], (lambda: _cut(body, cuts) if cuts else body)
 
 
 def _cut(value: Any, cuts: Mapping[int, set[str] | int]) -> Any:

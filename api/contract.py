@@ -86,7 +86,7 @@ INLINE_CHECK_BYTES = 65_536
 """Largest body checked on the event loop (about a millisecond of work); a larger one is checked
 in a worker thread."""
 
-CHECK_THREADS = 2
+CHECK_THREADS = 1
 """Bodies checked in worker threads at once per process (the others wait their turn, on the
 event loop, holding no thread): a flood of large bodies from unknown callers takes at most
 these threads, never the request threads the routes run on."""
@@ -379,7 +379,7 @@ class Contract:
         if len(found) >= MAX_PROBLEMS:
             return found
         seen = set(found)
-        for error in validator.iter_errors(trimmed):
+        for error in validator.iter_errors(trimmed()):
             for pair in problem(error):
                 if pair not in seen:
                     seen.add(pair)
@@ -387,6 +387,14 @@ class Contract:
                     if len(found) >= MAX_PROBLEMS:
                         return found
         return found
+
+
+def contract_of(app: FastAPI) -> Contract:
+    """The app's `Contract`, built once (seconds: the app's start-up builds it in its thread)."""
+    found = getattr(app.state, "contract", None)
+    if not isinstance(found, Contract):
+        found = app.state.contract = Contract(app)
+    return found
 
 
 def content_type(scope: Scope) -> bytes | None:
@@ -438,7 +446,6 @@ class RequestContract:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self._contract: Contract | None = None
         self._limiters: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, anyio.CapacityLimiter
         ] = weakref.WeakKeyDictionary()
@@ -458,13 +465,20 @@ class RequestContract:
             )
             await answer(scope, receive, send)
             return
-        unknown = self._unknown_parameters(scope) if scope.get("query_string") else []
+        queried = bool(scope.get("query_string"))
+        if not queried and scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)  # nothing to check (health checks, reads)
+            return
+        contract = await self._contract_of(scope)
+        if contract is None:
+            await self.app(scope, receive, send)
+            return
+        unknown = self._unknown_parameters(contract, scope) if queried else []
         if unknown:
             await _refusal(unknown)(scope, receive, send)
             return
-        contract = self._contract_of(scope)
-        operation = None if contract is None else contract.operation(scope)
-        if contract is None or operation is None or not contract.reads_json(operation):
+        operation = contract.operation(scope)
+        if operation is None or not contract.reads_json(operation):
             await self.app(scope, receive, send)  # no JSON body here (an upload, or none)
             return
         try:
@@ -502,20 +516,23 @@ class RequestContract:
             limiter=limiter,
         )
 
-    def _contract_of(self, scope: Scope) -> Contract | None:
+    async def _contract_of(self, scope: Scope) -> Contract | None:
+        """The app's `Contract` (`contract_of`; built in a worker thread when the app's start-up
+        did not build it: seconds of work the event loop never waits for)."""
         app = scope.get("app")
         if not isinstance(app, FastAPI):
             return None
-        if self._contract is None:
-            self._contract = Contract(app)
-        return self._contract
+        found = getattr(app.state, "contract", None)
+        if isinstance(found, Contract):
+            return found
+        return await anyio.to_thread.run_sync(contract_of, app)
 
-    def _unknown_parameters(self, scope: Scope) -> list[Problem]:
+    @staticmethod
+    def _unknown_parameters(contract: Contract, scope: Scope) -> list[Problem]:
         """(``query.<name>``, problem) of each query parameter the operation does not declare
         ([] for a path the schema does not document, or one under `/agent`)."""
         path = str(scope.get("path", ""))
-        contract = self._contract_of(scope)
-        if contract is None or path.startswith(FREE_TEXT_PREFIX):
+        if path.startswith(FREE_TEXT_PREFIX):
             return []
         operation = contract.operation(scope)
         declared = None if operation is None else contract.queries.get(operation)
