@@ -208,7 +208,25 @@ def run_approved_search(
         )
         return {"draft": None, "messages": [AIMessage(said)]}
     try:
-        return _run_search(request, settings, focus, owner)
+        from graphs.job_handlers import run_job_here
+        from graphs.optimization_run import run_optimization
+
+        emit_node_started("optimizer")
+        forward = _forwarder(owner is not None)
+        if owner is None:
+            outcome = run_optimization(request, on_event=forward, settings=settings)
+            run_id, result = outcome.run_id, outcome.result or {"status": outcome.status}
+        else:
+            name, store = owner
+            run_id, result = run_job_here(store, name, request, sink=forward, settings=settings)
+        last_run = {
+            "run_id": run_id,
+            "status": result.get("status"),
+            "best": result.get("best"),
+            "explanation": result.get("explanation"),
+        }
+        answer = _run_answer(run_id, result, request, focus)
+        return {"draft": None, "last_run": last_run, "messages": [AIMessage(answer)]}
     finally:
         bound.leave()
 
@@ -219,34 +237,6 @@ def _searches(settings: Settings) -> WorkBound:
     return _SEARCH_BOUNDS.setdefault(
         limit, WorkBound("searches for chats", limit, "approval", SEARCH_RETRY_AFTER_S)
     )
-
-
-def _run_search(
-    request: OptimizationRequest,
-    settings: Settings,
-    focus: list[str],
-    owner: tuple[str, Store] | None,
-) -> dict[str, Any]:
-    """`run_approved_search` once the search has its place."""
-    from graphs.job_handlers import run_job_here
-    from graphs.optimization_run import run_optimization
-
-    emit_node_started("optimizer")
-    forward = _forwarder(owner is not None)
-    if owner is None:
-        outcome = run_optimization(request, on_event=forward, settings=settings)
-        run_id, result = outcome.run_id, outcome.result or {"status": outcome.status}
-    else:
-        name, store = owner
-        run_id, result = run_job_here(store, name, request, sink=forward, settings=settings)
-    last_run = {
-        "run_id": run_id,
-        "status": result.get("status"),
-        "best": result.get("best"),
-        "explanation": result.get("explanation"),
-    }
-    answer = _run_answer(run_id, result, request, focus)
-    return {"draft": None, "last_run": last_run, "messages": [AIMessage(answer)]}
 
 
 def _forwarder(as_job: bool) -> Callable[[TraceEvent], None]:

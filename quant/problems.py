@@ -342,8 +342,12 @@ def read_json(text: str | bytes, **options: Any) -> Any:
     `NestedTooDeepError` (a `ValueError`, as a malformed one's `json.JSONDecodeError` is). A whole
     number of more than `MAX_INTEGER_DIGITS` digits is kept as a `LongInteger` (its digits), which
     `json_problems` names."""
-    digits = _LONG_DIGITS_BYTES if isinstance(text, bytes | bytearray) else _LONG_DIGITS
-    if digits.search(text):
+    long = (
+        _LONG_DIGITS_BYTES.search(text)
+        if isinstance(text, bytes | bytearray)
+        else _LONG_DIGITS.search(text)
+    )
+    if long:
         options = {"parse_int": _integer, **options}
     try:
         return json.loads(text, **options)

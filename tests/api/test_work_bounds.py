@@ -26,6 +26,8 @@ from quant import SearchSpace
 from services.strategy_model import Search, learn
 from services.work_bounds import BusyError, WorkBound
 from settings import ModelSettings, Settings
+from settings.groups.api import ApiSettings
+from settings.groups.documents import DocumentSettings
 from store.factory import open_store
 from store.sqlite import SQLiteStore
 from tests.api.conftest import Api, assert_error
@@ -89,7 +91,7 @@ def _context(api: Api) -> AppContext:
     return context
 
 
-def _refused(response: httpx.Response, field: str, retry_after: str, what: str) -> None:
+def _refused(response: Any, field: str, retry_after: str, what: str) -> None:
     error = assert_error(response, 429, "RATE_LIMITED", field)
     assert response.headers["Retry-After"] == retry_after
     assert what in error["message"] and "its limit" in error["message"]
@@ -219,16 +221,16 @@ def test_twenty_evaluations_at_once_the_excess_refused_and_liveness_answers(
         return found
 
     clients = [threading.Thread(target=evaluate) for _ in range(20)]
-    for client in clients:
-        client.start()
+    for worker in clients:
+        worker.start()
     latencies: list[float] = []
     checker = threading.Thread(target=lambda: latencies.extend(liveness()))
     checker.start()
     for _ in range(2):
         start.wait()
         time.sleep(0.5)
-    for client in clients:
-        client.join()
+    for worker in clients:
+        worker.join()
     done.set()
     checker.join()
     assert len(statuses) == 40 and {s for s, _ in statuses} <= {200, 429}, statuses
@@ -244,7 +246,8 @@ def test_the_bounds_are_settings() -> None:
     """Each process's bounds come from its settings (`STRATIGOS_API_MAX_EVALUATIONS`,
     `_MAX_ESTIMATES`, `STRATIGOS_DOCUMENTS_PARSE_WORKERS`)."""
     settings_ = Settings(
-        api={"max_evaluations": 5, "max_estimates": 7}, documents={"parse_workers": 3}
-    )  # type: ignore[arg-type]
+        api=ApiSettings(max_evaluations=5, max_estimates=7),
+        documents=DocumentSettings(parse_workers=3),
+    )
     context = AppContext(settings_)
     assert (context.evaluations.limit, context.estimates.limit, context.uploads.limit) == (5, 7, 3)

@@ -188,7 +188,7 @@ def test_estimate_evaluation_search_and_deployment_refuse_the_same_configuration
     else:
         assert estimated is None
     assert deployed in (None, f"source.config.{field}")
-    search = {
+    search: dict[str, Any] = {
         "universe": UNIVERSE,
         "start": "2010-01-01",
         "horizon": 126,
