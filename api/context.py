@@ -8,6 +8,7 @@ workers (`python -m jobs.worker --handlers graphs.job_handlers`, or the SQS work
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import threading
@@ -156,6 +157,14 @@ class AppContext:
 
         with self.uploads.held():
             return await run_in_threadpool(run)
+
+    @staticmethod
+    async def load(module: str) -> None:
+        """Import `module` in a worker thread: an async route's first use of a module with heavy
+        libraries (pandas, parsers) would otherwise import them on the event loop, or wait
+        there for another thread importing them (the start-up's warm-up)."""
+        if module not in sys.modules:
+            await run_in_threadpool(importlib.import_module, module)
 
     def notify_submitted(self, job: Job) -> None:
         """Wake the in-process workers, and announce a new job on the SQS queue when one is
