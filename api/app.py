@@ -53,13 +53,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     def prepare() -> None:
         configure_tracing(context.settings)
-        contract_of(app)  # here, in the start-up's thread: seconds the event loop never waits
         context.start()
 
     def warm_up() -> None:
         """Once the app serves: load what the first requests would otherwise wait for."""
         from tools.market_frames import configured_market_data
 
+        contract_of(app)  # the bodies' validators: seconds, off the event loop
         with suppress(DataError):  # request validation reads it (pandas and the data: a second)
             configured_market_data(context.settings)
         # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
@@ -95,10 +95,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         redoc_url=None,
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
-        # a body with no content type is read as JSON, as the contract checks it: the forgery
-        # the framework's strict default guards against needs a credential a browser sends by
-        # itself (a cookie); ours are headers no page of another origin sets without a preflight
-        strict_content_type=False,
+        strict_content_type=False,  # no content type: JSON, as the contract reads it (api.md)
     )
     app.state.context = context
     app.openapi = lambda: contract_openapi(app)  # type: ignore[method-assign]

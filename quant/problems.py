@@ -356,7 +356,9 @@ def read_json(text: str | bytes, **options: Any) -> Any:
 
 
 TextRule = Callable[[str], "str | None"]
-"""A rule of text: why a text is refused, or None (`text_problem`, `unicode_problem`)."""
+"""A rule of text: why a text is refused, or None (`text_problem`, `unicode_problem`). A rule
+is one of characters (a text breaks it where one of its characters does) that takes line
+breaks: texts joined by line breaks break it when one of them does."""
 
 
 def json_problems(
@@ -387,12 +389,17 @@ def json_problems(
             continue
         inner: list[tuple[Any, str, str | int | None, int]] = []
         if isinstance(item, dict):
-            for name, element in item.items():
-                problem = rule(str(name))
-                if problem is not None:
-                    found.append((_place(where, str(name)), f"the key {problem}"))
-                if isinstance(element, str | dict | list):  # numbers hold no text: not walked
-                    inner.append((element, where, str(name), depth + 1))
+            names = [str(name) for name in item]
+            if rule("\n".join(names)) is not None:  # one search for all keys; which, if any
+                for name in names:
+                    problem = rule(name)
+                    if problem is not None:
+                        found.append((_place(where, name), f"the key {problem}"))
+            inner = [
+                (element, where, str(name), depth + 1)
+                for name, element in item.items()
+                if isinstance(element, str | dict | list)  # numbers hold no text: not walked
+            ]
         else:
             inner = [
                 (element, where, index, depth + 1)

@@ -69,6 +69,7 @@ def estimate_inputs(
     `NotFoundInputError` when the owner has no model yet or no such search; `InputError` for a
     bad configuration or scenario."""
     given = config_fields(config)
+    strategy_config(given)  # a bad field is named first, model or not
     model = owner_model(store, owner)
     if model is None or model.version is None:
         raise NotFoundInputError(
