@@ -236,9 +236,9 @@ def test_health_answers_while_bodies_of_thirty_thousand_unknown_fields_arrive(
     served: str,
 ) -> None:
     """Four clients send bodies of 30,000 unknown fields, again and again, while liveness is
-    checked: the checks answer in 50 ms typically (median) and within 250 ms at the 90th
-    percentile (generous: a busy shared machine; a check on the event loop held each of them
-    for seconds), and every body is refused with 422 naming at most `MAX_PROBLEMS` fields."""
+    checked: the checks answer in 50 ms typically (median) and within a second at the 90th
+    percentile (generous: on a shared machine of 2 busy cores it measured 60-350 ms; a check on
+    the event loop held each of them for seconds to a minute), and every body is refused with 422 naming at most `MAX_PROBLEMS` fields."""
     body = _fields(30_000)
     stop = threading.Event()
     answers: list[tuple[int, int]] = []
@@ -263,4 +263,4 @@ def test_health_answers_while_bodies_of_thirty_thousand_unknown_fields_arrive(
             client.join()
     assert answers and all(answer == (422, MAX_PROBLEMS) for answer in answers), answers
     assert statistics.median(latencies) < 0.05, latencies
-    assert latencies[int(0.9 * len(latencies))] < 0.25, latencies
+    assert latencies[int(0.9 * len(latencies))] < 1.0, latencies
