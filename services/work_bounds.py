@@ -30,8 +30,7 @@ class BusyError(RuntimeError):
         self.field = field
         self.retry_after_s = retry_after_s
         super().__init__(
-            f"this server is running {limit} {what} already, its limit; retry in "
-            f"{retry_after_s} s"
+            f"this server is running {limit} {what} already, its limit; retry in {retry_after_s} s"
         )
 
     @property
