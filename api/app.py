@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from api.admission import AdmissionControl
 from api.context import AppContext
-from api.contract import RequestContract, contract_openapi
+from api.contract import RequestContract, contract_of, contract_openapi
 from api.disconnects import ClientDisconnects
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         """Once the app serves: load what the first requests would otherwise wait for."""
         from tools.market_frames import configured_market_data
 
+        contract_of(app)  # the bodies' validators: seconds, off the event loop
         with suppress(DataError):  # request validation reads it (pandas and the data: a second)
             configured_market_data(context.settings)
         # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         redoc_url=None,
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        strict_content_type=False,  # no content type: JSON, as the contract reads it (api.md)
     )
     app.state.context = context
     app.openapi = lambda: contract_openapi(app)  # type: ignore[method-assign]

@@ -8,11 +8,10 @@ workers (`python -m jobs.worker --handlers graphs.job_handlers`, or the SQS work
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import logging
 import sys
 import threading
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -31,6 +30,7 @@ from api.probe_thread import ProbeThread
 from jobs.handlers import Handler, HandlerRegistry, HandlersOnFirstUse
 from jobs.job_runner import JobRunner
 from jobs.queue import JobQueue
+from services.work_bounds import WorkBound
 from settings import Settings, get_settings
 from store import Job, Store
 from store.factory import open_store
@@ -41,6 +41,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("stratigos.api")
 T = TypeVar("T")
 
+
+EVALUATION_RETRY_AFTER_S = 2
+"""`Retry-After` of a full evaluation refused at the bound: one takes up to seconds."""
+ESTIMATE_RETRY_AFTER_S = 1
+"""`Retry-After` of an estimate refused at the bound: one takes milliseconds (an endpoint's
+call, up to its timeout)."""
+UPLOAD_RETRY_AFTER_S = 5
+"""`Retry-After` of an upload refused at the bound: reading one takes seconds."""
 
 JOB_THREAD_SWITCH_INTERVAL = 0.001
 """Seconds a thread may hold the GIL while another waits, with in-process job workers."""
@@ -73,9 +81,21 @@ class AppContext:
         """The process's limits: requests in flight and the global rate (503)."""
         self.probes = ProbeThread("readiness")
         """Where readiness runs its blocking checks (never the request threads)."""
-        self._upload_slots: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, asyncio.Semaphore
-        ] = weakref.WeakKeyDictionary()
+        self.evaluations = WorkBound(
+            "full evaluations", api.max_evaluations, "body.evaluate", EVALUATION_RETRY_AFTER_S
+        )
+        """Full evaluations this process runs at once (`services.work_bounds`)."""
+        self.estimates = WorkBound(
+            "estimates", api.max_estimates, "body.config", ESTIMATE_RETRY_AFTER_S
+        )
+        """Instant estimates this process computes at once."""
+        self.uploads = WorkBound(
+            "uploads being read",
+            self.settings.documents.parse_workers,
+            "file",
+            UPLOAD_RETRY_AFTER_S,
+        )
+        """Uploads this process reads at once (each in a child process)."""
 
     @property
     def store(self) -> Store:
@@ -124,11 +144,10 @@ class AppContext:
 
     async def read_upload(self, file: UploadFile, limit: int, work: Callable[[bytes], T]) -> T:
         """`work` on the first `limit` + 1 bytes of an uploaded `file` (one byte past the limit
-        is enough to refuse it), in one of the `documents.parse_workers` places for uploads:
-        a request waits for one on the event loop (it holds no worker thread, and reads the
-        body only once it has one, so queued uploads never starve the other routes' threads),
-        then reads and works in a worker thread. Afterwards the free pages of the server's
-        heaps go back to the system (`api.memory.release_free_memory`)."""
+        is enough to refuse it), in a worker thread, in one of the `documents.parse_workers`
+        places for uploads of this process (`uploads`: with none free, `BusyError` at once, a
+        429 with `Retry-After`). Afterwards the free pages of the server's heaps go back to the
+        system (`api.memory.release_free_memory`)."""
 
         def run() -> T:
             try:
@@ -136,14 +155,16 @@ class AppContext:
             finally:
                 release_free_memory()
 
-        loop = asyncio.get_running_loop()
-        slots = self._upload_slots.get(loop)
-        if slots is None:
-            slots = self._upload_slots[loop] = asyncio.Semaphore(
-                self.settings.documents.parse_workers
-            )
-        async with slots:
+        with self.uploads.held():
             return await run_in_threadpool(run)
+
+    @staticmethod
+    async def load(module: str) -> None:
+        """Import `module` in a worker thread: an async route's first use of a module with heavy
+        libraries (pandas, parsers) would otherwise import them on the event loop, or wait
+        there for another thread importing them (the start-up's warm-up)."""
+        if module not in sys.modules:
+            await run_in_threadpool(importlib.import_module, module)
 
     def notify_submitted(self, job: Job) -> None:
         """Wake the in-process workers, and announce a new job on the SQS queue when one is

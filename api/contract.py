@@ -11,43 +11,57 @@ breaks, no bidirectional override), unless the field states a pattern, format or
 own. Parts a body leaves free-form (the Agent Protocol's metadata filters, config, context)
 declare no type, and stay free.
 
-`RequestContract` (ASGI middleware) refuses a query parameter the operation does not declare
-(422 on `query.<name>`: a misspelt `?offest=5` is not silently ignored; the Agent Protocol's
-paths under `/agent` are left to their clients, which send options of their own), reads a JSON
-body (one with no content type too, which the routes read as JSON), and refuses, before any
-schema is applied, what the one text boundary refuses (`quant.problems.json_problems`): a lone
-surrogate anywhere (`"\\ud800"`: no text can hold it), nesting beyond `MAX_DEPTH`, and a control
-or bidirectional character in any string or key of a `/v1` or unversioned body (an Agent
-Protocol body's typed text is the schema's to refuse, its user message the run's:
-`api.agent_protocol.run_requests`, with the same rule). Then numbers that are not finite anywhere in it (`NaN`, `Infinity`,
-`1e999`: JSON has none of them, Python's reader takes them) and a key repeated in one object (a
-reader keeps only its last value: `{"AAPL": 0.5, "AAPL": 0.5}` would silently become one
-weight), then the schema (`jsonschema_rs`, formats checked), which holds the typed text of the
-Agent Protocol's bodies (a thread's title) to the text rule.
+`RequestContract` (ASGI middleware) refuses a request that gives a credential header
+(`x-api-key`, `Authorization`) more than once (400 naming it: which one would count is a
+reader's accident), a query parameter the operation does not declare (422 on `query.<name>`: a
+misspelt `?offest=5` is not silently ignored; the Agent Protocol's paths under `/agent` are
+left to their clients, which send options of their own), and, on an operation whose body is
+JSON, a body sent as another type (415 naming `header.content-type`: a JSON object sent as
+`text/plain` or as a form is not read as something else; a body with no content type is read as
+JSON, as the routes read it). It reads a JSON body and refuses, before any schema is applied,
+what the one text boundary refuses (`quant.problems.json_problems`): a lone surrogate anywhere
+(`"\\ud800"`: no text can hold it), nesting beyond `MAX_DEPTH`, a whole number too long to read
+(`MAX_INTEGER_DIGITS`), and a control or bidirectional character in any string or key of a
+`/v1` or unversioned body (an Agent Protocol body's typed text is the schema's to refuse, its
+user message the run's: `api.agent_protocol.run_requests`, with the same rule). Then numbers
+that are not finite anywhere in it (`NaN`, `Infinity`, `1e999`: JSON has none of them, Python's
+reader takes them) and a key repeated in one object (a reader keeps only its last value:
+`{"AAPL": 0.5, "AAPL": 0.5}` would silently become one weight), then the schema
+(`jsonschema_rs`, formats checked; the fields it does not declare and the containers beyond
+their bounds first, `api.body_shape`), which holds the typed text of the Agent Protocol's
+bodies (a thread's title) to the text rule. All of it runs before the caller is known, in time
+linear in the body's size, naming at most `MAX_PROBLEMS` places; a large body is checked off
+the event loop (`RequestContract`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import threading
+import weakref
 from collections import Counter
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
+import anyio.to_thread
 import jsonschema_rs
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 
+from api.body_shape import BodyShape
 from api.errors import error_json
 from api.paths import paths_of
+from api.schema_words import problem
 from services.problems import (
     NESTED_TOO_DEEP,
     TEXT_PATTERN,
     NestedTooDeepError,
-    TextRule,
     json_problems,
     not_finite,
-    plain_number,
     read_json,
     text_problem,
     unicode_problem,
@@ -67,25 +81,17 @@ covers every other body whole."""
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 """Methods whose body a route reads as JSON when it comes without a content type."""
 
-_WORDS = {
-    "integer": "a whole number",
-    "number": "a number",
-    "string": "text",
-    "boolean": "true or false",
-    "array": "a list",
-    "object": "an object",
-    "null": "null",
-}
+CREDENTIALS = frozenset({b"x-api-key", b"authorization"})
+"""Headers that carry a caller's credential: each may be given once."""
 
-_FORMATS = {
-    "date": "a date (YYYY-MM-DD)",
-    "date-time": "a date and time (ISO 8601, e.g. 2026-01-31T00:00:00Z)",
-    "time": "a time of day (HH:MM:SS)",
-    "uuid": "a UUID",
-    "email": "an email address",
-    "uri": "a URL",
-}
+INLINE_CHECK_BYTES = 65_536
+"""Largest body checked on the event loop (about a millisecond of work); a larger one is checked
+in a worker thread."""
 
+CHECK_THREADS = 1
+"""Bodies checked in worker threads at once per process (the others wait their turn, on the
+event loop, holding no thread): a flood of large bodies from unknown callers takes at most
+these threads, never the request threads the routes run on."""
 
 # ----------------------------------------------------------------------------- the schema
 
@@ -157,115 +163,31 @@ def contract_openapi(app: FastAPI) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- the problems
 
 
-def _expected(types: Any) -> str:
-    names = [types] if isinstance(types, str) else list(types or [])
-    words = [_WORDS.get(str(name), str(name)) for name in names]
-    return " or ".join(words) if words else "something else"
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def _path(prefix: str, parts: Any) -> str:
-    return ".".join([prefix, *(str(part) for part in parts)])
-
-
-def _branch_error(error: Any) -> Any | None:
-    """Of an anyOf/oneOf error, the error of the branch the value was meant for: the one whose
-    first error is not about the value's type (a null or another type is another branch)."""
-    context = error.kind.as_dict().get("context") or []
-    for branch in context:
-        if branch and type(branch[0].kind).__name__ != "Type":
-            return branch[0]
-    return None
-
-
-def problem(error: Any, prefix: str = "body") -> list[Problem]:
-    """Our words for one schema validation error (`jsonschema_rs.ValidationError`)."""
-    kind = type(error.kind).__name__
-    details = error.kind.as_dict()
-    where = _path(prefix, error.instance_path)
-    value = error.instance
-    if kind in ("AnyOf", "OneOfNotValid"):
-        inner = _branch_error(error)
-        if inner is not None:
-            return problem(inner, prefix)
-        context = details.get("context") or []
-        types = [b[0].kind.as_dict().get("types") for b in context if b]
-        flat = [t for ts in types for t in ([ts] if isinstance(ts, str) else ts or [])]
-        return [(where, f"must be {_expected(flat)}")]
-    if kind == "Type":
-        return [(where, f"must be {_expected(details.get('types'))}")]
-    if kind == "Required":
-        return [(f"{where}.{details.get('property')}", "is required")]
-    if kind in ("AdditionalProperties", "FalseSchema", "UnevaluatedProperties"):
-        names = details.get("unexpected") or [None]
-        return [(f"{where}.{name}" if name else where, "is not a field here") for name in names]
-    if kind == "PropertyNames":
-        inner = details.get("error")
-        key = inner.instance if inner is not None else ""
-        named = text_problem(str(key)) or "is not an allowed name"
-        return [(f"{where}.{key}", f"the key {named}")]
-    if kind == "Pattern":
-        pattern = details.get("pattern")
-        said = text_problem(str(value)) if pattern == TEXT_PATTERN else None
-        return [(where, said or f"must match the pattern {pattern}")]
-    if kind == "Format":
-        form = str(details.get("format"))
-        return [(where, f"must be {_FORMATS.get(form, f'a valid {form}')}")]
-    if kind == "Enum":
-        options = [str(option) for option in details.get("options") or []]
-        listed = (
-            ", ".join(options[:-1]) + f" or {options[-1]}" if len(options) > 1 else "".join(options)
-        )
-        return [(where, f"must be one of {listed}")]
-    if kind == "Constant":
-        return [(where, f"must be {details.get('expected_value')}")]
-    return [(where, _bound(kind, details.get("limit"), value))]
-
-
-def _bound(kind: str, limit: Any, value: Any) -> str:
-    limit = plain_number(limit)
-    words = {
-        "Minimum": f"must be at least {limit}",
-        "Maximum": f"must be at most {limit}",
-        "ExclusiveMinimum": f"must be greater than {limit}",
-        "ExclusiveMaximum": f"must be less than {limit}",
-        "MultipleOf": f"must be a multiple of {limit}",
-        "MinLength": f"must have at least {limit} character(s)",
-        "MaxLength": f"must have at most {limit} characters",
-        "MinItems": f"must have at least {limit} item(s)",
-        "MaxItems": f"must have at most {limit} items",
-        "MinProperties": f"must have at least {limit} entries",
-        "MaxProperties": f"must have at most {limit} entries",
-        "UniqueItems": "must not repeat an item",
-        "Not": "is not allowed here",
-    }
-    return words.get(kind, f"is not valid here ({_json_type(value)} given)")
-
-
-def non_finite(value: Any, path: str = "body") -> Iterator[Problem]:
-    """(field path, problem) of every number of a decoded JSON value that is not finite."""
-    odd = not_finite(value)
-    if odd is not None:
-        yield path, f"is {odd}; JSON allows finite numbers only"
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from non_finite(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from non_finite(item, f"{path}.{index}")
+def non_finite(value: Any, path: str = "body", limit: int = MAX_PROBLEMS) -> list[Problem]:
+    """(field path, problem) of the numbers of a decoded JSON value that are not finite, at most
+    `limit`, in document order; a walk over its containers and numbers that spells a path only
+    for a container or a finding."""
+    found: list[Problem] = []
+    stack: list[tuple[Any, str, str | int | None]] = [(value, path, None)]
+    while stack and len(found) < limit:
+        item, parent, key = stack.pop()
+        where = parent if key is None else f"{parent}.{key}"
+        odd = not_finite(item)
+        if odd is not None:
+            found.append((where, f"is {odd}; JSON allows finite numbers only"))
+        elif isinstance(item, dict):
+            stack.extend(
+                (element, where, name)
+                for name, element in reversed(item.items())
+                if isinstance(element, dict | list | float)
+            )
+        elif isinstance(item, list):
+            stack.extend(
+                (item[index], where, index)
+                for index in range(len(item) - 1, -1, -1)
+                if isinstance(item[index], dict | list | float)
+            )
+    return found
 
 
 class _Object(dict[str, Any]):
@@ -280,47 +202,66 @@ class _Object(dict[str, Any]):
         )
 
 
-def _any_repeated(value: Any) -> bool:
-    """Whether some object of `value` (decoded with `_Object`) repeats a key: a walk over the
-    objects only, skipping lists of numbers."""
-    if isinstance(value, dict):
-        if getattr(value, "repeated", None):
-            return True
-        return any(_any_repeated(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_any_repeated(item) for item in value if isinstance(item, dict | list))
-    return False
-
-
-def repeated_keys(value: Any, path: str = "body") -> Iterator[Problem]:
+def repeated_keys(value: Any, path: str = "body", limit: int = MAX_PROBLEMS) -> list[Problem]:
     """(field path, problem) of every key given more than once in one object of a value
-    decoded with `_Object` (the path names the repeated key)."""
-    if isinstance(value, _Object):
-        for key in value.repeated:
-            yield f"{path}.{key}", "is given more than once in the same object: give each key once"
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from repeated_keys(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from repeated_keys(item, f"{path}.{index}")
+    decoded with `_Object` (the path names the repeated key), at most `limit`."""
+    found: list[Problem] = []
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack and len(found) < limit:
+        item, where = stack.pop()
+        if isinstance(item, _Object):
+            found += (
+                (f"{where}.{key}", "is given more than once in the same object: give each key once")
+                for key in item.repeated
+            )
+        if isinstance(item, dict):
+            stack.extend(
+                (element, f"{where}.{key}")
+                for key, element in reversed(item.items())
+                if isinstance(element, dict | list)
+            )
+        elif isinstance(item, list):
+            stack.extend(
+                (item[index], f"{where}.{index}")
+                for index in range(len(item) - 1, -1, -1)
+                if isinstance(item[index], dict | list)
+            )
+    return found[:limit]
+
+
+def decoded_body(body: bytes) -> tuple[Any, bool]:
+    """A JSON body decoded (`read_json`, objects as `_Object`), and whether some object of it
+    repeats a key. Raises `ValueError` for a body that is not JSON."""
+    repeated = False
+
+    def pairs(given: list[tuple[str, Any]]) -> _Object:
+        nonlocal repeated
+        decoded = _Object(given)
+        repeated = repeated or bool(decoded.repeated)
+        return decoded
+
+    return read_json(body, object_pairs_hook=pairs), repeated
 
 
 # ----------------------------------------------------------------------------- the middleware
 
 
 class Contract:
-    """The validators of an app's JSON request bodies, by (method, path template)."""
+    """The validators and shapes (`api.body_shape`) of an app's JSON request bodies, and the
+    query parameters of its operations, by (method, path template)."""
 
     def __init__(self, app: FastAPI) -> None:
         document = app.openapi()
-        root = {"components": document.get("components", {})}
+        components = document.get("components", {})
+        root = {"components": components}
         self.paths = paths_of(app)
         self.validators: dict[tuple[str, str], Any] = {}
+        self.shapes: dict[tuple[str, str], BodyShape] = {}
         self.queries: dict[tuple[str, str], frozenset[str]] = {}
         for path, operations in document.get("paths", {}).items():
             for method, operation in operations.items():
-                self.queries[(method.upper(), path)] = frozenset(
+                key = (method.upper(), path)
+                self.queries[key] = frozenset(
                     str(p["name"])
                     for p in operation.get("parameters", [])
                     if p.get("in") == "query"
@@ -328,59 +269,140 @@ class Contract:
                 content = (operation.get("requestBody") or {}).get("content", {})
                 schema = content.get("application/json", {}).get("schema")
                 if schema is not None:
-                    self.validators[(method.upper(), path)] = jsonschema_rs.validator_for(
+                    self.validators[key] = jsonschema_rs.validator_for(
                         {**root, **schema}, validate_formats=True
                     )
+                    self.shapes[key] = BodyShape(schema, components.get("schemas", {}))
+
+    def operation(self, scope: Scope) -> tuple[str, str] | None:
+        """(method, path template) of the request, None when the document does not have it."""
+        matched = self.paths.match(str(scope.get("path", "")))
+        return None if matched is None else (str(scope["method"]), matched[0])
+
+    def reads_json(self, operation: tuple[str, str] | None) -> bool:
+        """Whether the operation's body is JSON its schema describes."""
+        return operation in self.validators
 
     def problems(self, method: str, path: str, body: Any) -> list[Problem]:
-        """What the body of `method path` (a path template) breaks of its schema."""
+        """What the body of `method path` (a path template) breaks of its schema, at most
+        `MAX_PROBLEMS`: nothing for a valid body (one pass of the validator); else the fields
+        its schema does not declare and the containers beyond their bounds
+        (`api.body_shape`), then the validator's errors in our words on the body without them
+        (each error hands over a copy of its value: a body's unknown fields would otherwise be
+        copied for each error above them)."""
         validator = self.validators.get((method, path))
-        if validator is None:
+        if validator is None or validator.is_valid(body):
             return []
-        found: list[Problem] = []
-        for error in validator.iter_errors(body):
-            for pair in problem(error):
-                if pair not in found:
+        found, trimmed = self.shapes[(method, path)].problems(body, MAX_PROBLEMS)
+        if len(found) >= MAX_PROBLEMS:
+            return found
+        seen = set(found)
+        for error in validator.iter_errors(trimmed()):
+            for pair in problem(error, limit=MAX_PROBLEMS):
+                if pair not in seen:
+                    seen.add(pair)
                     found.append(pair)
-            if len(found) >= MAX_PROBLEMS:
-                break
-        return found[:MAX_PROBLEMS]
+                    if len(found) >= MAX_PROBLEMS:
+                        return found
+        return found
 
 
-def _free_rule(field: str) -> TextRule:
-    """The text rule of a free-form part: Unicode's only (`unicode_problem`)."""
-    return unicode_problem
+_building = threading.Lock()
+
+
+def contract_of(app: FastAPI) -> Contract:
+    """The app's `Contract`, built once (seconds of work: the app's warm-up builds it in its
+    thread, and a request that needs it sooner waits for it in a worker thread)."""
+    with _building:
+        found = getattr(app.state, "contract", None)
+        if not isinstance(found, Contract):
+            found = app.state.contract = Contract(app)
+    return found
+
+
+def content_type(scope: Scope) -> bytes | None:
+    """The request's media type (lower case, without parameters), None without a header."""
+    for name, value in scope.get("headers") or []:
+        if name == b"content-type":
+            return bytes(value).split(b";")[0].strip().lower()
+    return None
+
+
+def is_json_type(kind: bytes) -> bool:
+    """Whether a media type is JSON (`application/json`, or a `+json` type)."""
+    return kind == b"application/json" or kind.endswith(b"+json")
 
 
 def _is_json(scope: Scope) -> bool:
     """Whether the route reads the request's body as JSON: a JSON content type, or none on a
     method with a body (as FastAPI reads it)."""
-    for name, value in scope.get("headers") or []:
-        if name == b"content-type":
-            kind = value.split(b";")[0].strip().lower()
-            return kind == b"application/json" or kind.endswith(b"+json")
-    return str(scope.get("method")) in BODY_METHODS
+    kind = content_type(scope)
+    if kind is None:
+        return str(scope.get("method")) in BODY_METHODS
+    return is_json_type(kind)
+
+
+def repeated_credentials(scope: Scope) -> list[Problem]:
+    """(``header.<name>``, problem) of each credential header the request gives more than once:
+    which one would count is a reader's accident, so neither does."""
+    counts = Counter(
+        bytes(name).lower() for name, _ in scope.get("headers") or [] if name.lower() in CREDENTIALS
+    )
+    return [
+        (f"header.{name.decode()}", f"is given {n} times; send one credential, once")
+        for name, n in sorted(counts.items())
+        if n > 1
+    ]
 
 
 class RequestContract:
-    """ASGI middleware: a JSON body is read, checked (see the module docstring) and handed on
-    unchanged, or refused with 422 naming each place (at most `MAX_PROBLEMS`). A body that is
-    not JSON at all is the route's to refuse (400)."""
+    """ASGI middleware: a request that repeats a credential header is refused (400 naming it);
+    a JSON body is read, checked (see the module docstring) and handed on unchanged, or refused
+    with 422 naming each place (at most `MAX_PROBLEMS`); a body the operation reads as JSON
+    sent as another type is refused (415 naming `header.content-type`). A body that is not JSON
+    at all is the route's to refuse (400).
+
+    Everything here runs before the caller is known, so it costs time linear in the body's size
+    (one decoding, one walk per rule, each stopping at `MAX_PROBLEMS`); a body larger than
+    `INLINE_CHECK_BYTES` is checked in a worker thread, at most `CHECK_THREADS` at once, so the
+    event loop (health checks, other requests) never waits for one."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self._contract: Contract | None = None
+        self._limiters: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, anyio.CapacityLimiter
+        ] = weakref.WeakKeyDictionary()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        unknown = self._unknown_parameters(scope) if scope.get("query_string") else []
+        repeated = repeated_credentials(scope)
+        if repeated:
+            field, said = repeated[0]
+            answer = error_json(
+                400,
+                "BAD_REQUEST",
+                f"{field}: {said}",
+                [{"field": f, "problem": p} for f, p in repeated],
+            )
+            await answer(scope, receive, send)
+            return
+        queried = bool(scope.get("query_string"))
+        if not queried and scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)  # nothing to check (health checks, reads)
+            return
+        contract = await self._contract_of(scope)
+        if contract is None:
+            await self.app(scope, receive, send)
+            return
+        unknown = self._unknown_parameters(contract, scope) if queried else []
         if unknown:
             await _refusal(unknown)(scope, receive, send)
             return
-        if not _is_json(scope):
-            await self.app(scope, receive, send)
+        operation = contract.operation(scope)
+        if operation is None or not contract.reads_json(operation):
+            await self.app(scope, receive, send)  # no JSON body here (an upload, or none)
             return
         try:
             body = await read_body(receive)
@@ -391,31 +413,52 @@ class RequestContract:
             )
             await answer(scope, receive, send)
             return
-        found = self._problems(scope, body)
-        if found:
-            await _refusal(found)(scope, receive, send)
+        if body and not _is_json(scope):
+            await _not_json(scope)(scope, receive, send)
             return
+        if body:
+            found = await self._checked(contract, operation, scope, body)
+            if found:
+                await _refusal(found)(scope, receive, send)
+                return
         await self.app(scope, replayed(body, receive), send)
 
-    def _contract_of(self, scope: Scope) -> Contract | None:
+    async def _checked(
+        self, contract: Contract, operation: tuple[str, str], scope: Scope, body: bytes
+    ) -> list[Problem]:
+        """`body_problems`, in a worker thread for a body larger than `INLINE_CHECK_BYTES`."""
+        free = str(scope.get("path", "")).startswith(FREE_TEXT_PREFIX)
+        if len(body) <= INLINE_CHECK_BYTES:
+            return body_problems(contract, operation, body, free=free)
+        loop = asyncio.get_running_loop()
+        limiter = self._limiters.get(loop)
+        if limiter is None:
+            limiter = self._limiters[loop] = anyio.CapacityLimiter(CHECK_THREADS)
+        return await anyio.to_thread.run_sync(
+            functools.partial(body_problems, contract, operation, body, free=free),
+            limiter=limiter,
+        )
+
+    async def _contract_of(self, scope: Scope) -> Contract | None:
+        """The app's `Contract` (`contract_of`; built in a worker thread when the app's start-up
+        did not build it: seconds of work the event loop never waits for)."""
         app = scope.get("app")
         if not isinstance(app, FastAPI):
             return None
-        if self._contract is None:
-            self._contract = Contract(app)
-        return self._contract
+        found = getattr(app.state, "contract", None)
+        if isinstance(found, Contract):
+            return found
+        return await anyio.to_thread.run_sync(contract_of, app)
 
-    def _unknown_parameters(self, scope: Scope) -> list[Problem]:
+    @staticmethod
+    def _unknown_parameters(contract: Contract, scope: Scope) -> list[Problem]:
         """(``query.<name>``, problem) of each query parameter the operation does not declare
         ([] for a path the schema does not document, or one under `/agent`)."""
         path = str(scope.get("path", ""))
-        contract = self._contract_of(scope)
-        if contract is None or path.startswith(FREE_TEXT_PREFIX):
+        if path.startswith(FREE_TEXT_PREFIX):
             return []
-        matched = contract.paths.match(path)
-        if matched is None:
-            return []
-        declared = contract.queries.get((str(scope["method"]), matched[0]))
+        operation = contract.operation(scope)
+        declared = None if operation is None else contract.queries.get(operation)
         if declared is None:
             return []
         given = parse_qsl(bytes(scope["query_string"]).decode("latin-1"), keep_blank_values=True)
@@ -426,34 +469,31 @@ class RequestContract:
             for name in names[:MAX_PROBLEMS]
         ]
 
-    def _problems(self, scope: Scope, body: bytes) -> list[Problem]:
-        """What the body breaks of its operation's contract ([] for a path the schema does
-        not document, such as the MCP endpoint, which answers in its own protocol with the same
-        rules: `api.mcp.frames`)."""
-        contract = self._contract_of(scope)
-        if contract is None:
-            return []
-        matched = contract.paths.match(str(scope.get("path", "")))
-        if matched is None:
-            return []
-        try:
-            decoded = read_json(body, object_pairs_hook=_Object)
-        except NestedTooDeepError:
-            return [("body", NESTED_TOO_DEEP)]
-        except ValueError:  # not JSON: the route's 400
-            return []
-        path = str(scope.get("path", ""))
-        free = path.startswith(FREE_TEXT_PREFIX)  # its typed text: the schema's rule below
-        found = json_problems(decoded, "body", _free_rule if free else None, limit=MAX_PROBLEMS)
-        if found:
-            return found
-        found = list(non_finite(decoded))
-        if _any_repeated(decoded):
-            found += repeated_keys(decoded)
-        found = found[:MAX_PROBLEMS]
-        if found:
-            return found
-        return contract.problems(str(scope["method"]), matched[0], decoded)
+
+def body_problems(
+    contract: Contract, operation: tuple[str, str], body: bytes, *, free: bool = False
+) -> list[Problem]:
+    """What a JSON body of `operation` (method, path template) breaks, at most `MAX_PROBLEMS`:
+    the text boundary's rules (`free`: an Agent Protocol body, whose free-form parts keep
+    Unicode's rule only), numbers that are not finite, keys repeated in one object, then its
+    schema. [] for a body that is not JSON at all (the route's 400)."""
+    try:
+        decoded, repeated = decoded_body(body)
+    except NestedTooDeepError:
+        return [("body", NESTED_TOO_DEEP)]
+    except ValueError:  # not JSON: the route's 400
+        return []
+    found = json_problems(
+        decoded, "body", unicode_problem if free else text_problem, limit=MAX_PROBLEMS
+    )
+    if found:
+        return found
+    found = non_finite(decoded)
+    if repeated:
+        found += repeated_keys(decoded)
+    if found:
+        return found[:MAX_PROBLEMS]
+    return contract.problems(*operation, decoded)
 
 
 def _refusal(found: list[Problem]) -> Any:
@@ -462,6 +502,19 @@ def _refusal(found: list[Problem]) -> Any:
     summary = "; ".join(f"{f}: {p}" for f, p in found[:3])
     details = [{"field": f, "problem": p} for f, p in found]
     return error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
+
+
+def _not_json(scope: Scope) -> Any:
+    """The 415 answer (an ASGI app) to a body sent as another type than JSON where the
+    operation reads JSON."""
+    kind = (content_type(scope) or b"").decode("latin-1")
+    said = f"is {kind}; this path reads a JSON body: send it as application/json"
+    return error_json(
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        f"the body is sent as {kind}, not as JSON (Content-Type: application/json)",
+        [{"field": "header.content-type", "problem": said}],
+    )
 
 
 async def read_body(receive: Any) -> bytes:

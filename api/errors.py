@@ -17,7 +17,7 @@ the `problem`. Codes and statuses:
 | `UNSUPPORTED_MEDIA_TYPE` | 415 | an uploaded document of a type the library cannot read |
 | `VALIDATION_ERROR` | 422 | the request does not match the schema, or the numbers are unusable |
 | `INFEASIBLE` | 422 | a valid request whose target cannot be met (details carry what can) |
-| `RATE_LIMITED` | 429 | too many requests (`Retry-After` header, seconds) |
+| `RATE_LIMITED` | 429 | too many requests, or this process runs as much of the work asked for as its bound allows (full evaluations, estimates, chat turns and searches, uploads being parsed: `services.work_bounds`); `Retry-After` header, seconds |
 | `INTERNAL` | 500 | a bug: logged with its traceback server-side, never sent |
 | `BAD_GATEWAY` | 502 | a service the answer depends on failed (the strategy model's estimates endpoint) |
 | `UNAVAILABLE` | 503 | the store cannot be reached; the estimates endpoint cannot answer now |
@@ -43,6 +43,7 @@ from agents.errors import RETRY_AFTER_S, ModelUnavailableError
 from api.paths import paths_of
 from services.errors import InfeasibleTargetError, InputError, NotFoundInputError, QuantError
 from services.problems import validation_problems
+from services.work_bounds import BusyError
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 from tools.artifacts import ArtifactNotFoundError
 
@@ -303,7 +304,8 @@ def project_error(exc: BaseException, prefix: str = "body.") -> ApiError | None:
     - the store's `NotFoundError` and a tool's `ArtifactNotFoundError`: 404 NOT_FOUND; its
       `ConflictError`: 409 CONFLICT; `StoreUnavailableError`: 503 UNAVAILABLE; any other
       `StoreError`: 500 INTERNAL (logged);
-    - `ModelUnavailableError`: 503 MODEL_UNAVAILABLE with `Retry-After`.
+    - `ModelUnavailableError`: 503 MODEL_UNAVAILABLE with `Retry-After`;
+    - `BusyError` (work beyond its bound in this process): 429 RATE_LIMITED with `Retry-After`.
     """
     if isinstance(exc, ApiError):
         return exc
@@ -325,7 +327,21 @@ def project_error(exc: BaseException, prefix: str = "body.") -> ApiError | None:
         wait = round(exc.retry_after or RETRY_AFTER_S)
         log.warning("model unavailable: %s", exc)
         return ApiError(503, "MODEL_UNAVAILABLE", str(exc), headers={"Retry-After": str(wait)})
+    if isinstance(exc, BusyError):
+        return busy(exc)
     return None
+
+
+def busy(exc: BusyError) -> ApiError:
+    """429 `RATE_LIMITED` with `Retry-After` for work beyond its bound in this process
+    (`services.work_bounds`), naming the part of the request that asked for it."""
+    return ApiError(
+        429,
+        "RATE_LIMITED",
+        str(exc),
+        [(exc.field, exc.problem)],
+        headers={"Retry-After": str(exc.retry_after_s)},
+    )
 
 
 def _quant_error(exc: QuantError) -> ApiError:
@@ -387,7 +403,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for kind in (ValidationError, QuantError, StoreError, ModelUnavailableError):
+    for kind in (ValidationError, QuantError, StoreError, ModelUnavailableError, BusyError):
         app.add_exception_handler(kind, _project_error)
     app.add_exception_handler(Exception, _unexpected)
 

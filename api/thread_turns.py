@@ -9,7 +9,7 @@ invocation), so a turn holds a lease on its thread in the owner's cache in the s
 `RENEW_EVERY_SECONDS` while it runs and released when it ends: a second turn, here or in another
 process, is refused (409) meanwhile. A process that dies mid-turn leaves its thread busy until
 the lease expires. How many turns this process answers at once is its own capacity, counted
-here (429 with `Retry-After` beyond).
+here (`TURNS`, 429 with `Retry-After` beyond: `services.work_bounds`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-from api.errors import ApiError
+from api.errors import ApiError, busy
+from services.work_bounds import BusyError, WorkBound
 from store import Store, StoreError
 
 log = logging.getLogger("stratigos.api")
@@ -30,6 +31,11 @@ TURN_LEASE_SECONDS = 60.0
 """How long a turn's hold on its thread lasts unrenewed (a dead process's turn at most)."""
 RENEW_EVERY_SECONDS = 15.0
 """How often a running turn renews its hold."""
+TURN_RETRY_AFTER_S = 5
+"""`Retry-After` of a turn refused because this process answers its maximum."""
+TURNS = WorkBound("chat turns", MAX_CONCURRENT_TURNS, "thread", TURN_RETRY_AFTER_S)
+"""The turns this process answers at once: the bound every kind of expensive work has
+(`services.work_bounds`)."""
 
 
 def turn_key(thread_id: str) -> str:
@@ -68,14 +74,10 @@ def claim_thread(store: Store, owner: str, thread_id: str) -> None:
     with _turns_lock:
         if key in _turns:
             raise _busy(thread_id)
-        if len(_turns) >= MAX_CONCURRENT_TURNS:
-            raise ApiError(
-                429,
-                "RATE_LIMITED",
-                f"{MAX_CONCURRENT_TURNS} conversations are answering already; retry shortly",
-                [("thread", "the server is busy")],
-                headers={"Retry-After": "5"},
-            )
+        try:
+            TURNS.enter()
+        except BusyError as exc:
+            raise busy(exc) from None
         _turns[key] = turn
     try:
         held = store.hold_lease(owner, turn_key(thread_id), turn.holder, TURN_LEASE_SECONDS)
@@ -108,7 +110,10 @@ def _renew(store: Store, owner: str, thread_id: str, turn: _Turn) -> None:
 
 def _forget(key: tuple[str, str]) -> _Turn | None:
     with _turns_lock:
-        return _turns.pop(key, None)
+        turn = _turns.pop(key, None)
+        if turn is not None:
+            TURNS.leave()
+        return turn
 
 
 def release_thread(store: Store, owner: str, thread_id: str) -> None:

@@ -30,6 +30,7 @@ from graphs.hedge_search import (
 from graphs.request import DEFAULT_SPACE, OptimizationRequest
 from prompts.canonical import model_json
 from quant.strategy import StrategyConfig
+from services.work_bounds import BusyError, WorkBound
 from settings import Settings
 from store import Store
 from traces.schema import TraceEvent
@@ -180,6 +181,12 @@ def winning_values(config: dict[str, Any], focus: list[str]) -> list[str]:
     return lines
 
 
+SEARCH_RETRY_AFTER_S = 30
+"""How long a chat's search refused at the bound is asked to wait (a search takes minutes)."""
+_SEARCH_BOUNDS: dict[int, WorkBound] = {}
+"""The bound of chats' searches in this process, by its limit (one per setting in use)."""
+
+
 def run_approved_search(
     request: OptimizationRequest,
     settings: Settings,
@@ -189,28 +196,47 @@ def run_approved_search(
     """Run an approved search to its end, its progress streaming into the chat: as `owner`'s
     optimization job when there is one, else as a bare run. The state update: the answer (the
     run's status, the winner's values of the `focus` parameters and its hedge, the reason, the
-    explanation) and the thread's `last_run`."""
-    from graphs.job_handlers import run_job_here
-    from graphs.optimization_run import (
-        run_optimization,  # the workflow's driver (checkpoints, files)
-    )
+    explanation) and the thread's `last_run`. At most `api.max_chat_searches` run at once in
+    this process (`services.work_bounds`): beyond, the answer says so and nothing runs."""
+    bound = _searches(settings)
+    try:
+        bound.enter()
+    except BusyError as exc:
+        said = (
+            f"I could not start the search: this server is running {exc.limit} searches for "
+            "chats already, its limit. Nothing was run; ask for it again in a minute."
+        )
+        return {"draft": None, "messages": [AIMessage(said)]}
+    try:
+        from graphs.job_handlers import run_job_here
+        from graphs.optimization_run import run_optimization
 
-    emit_node_started("optimizer")
-    forward = _forwarder(owner is not None)
-    if owner is None:
-        outcome = run_optimization(request, on_event=forward, settings=settings)
-        run_id, result = outcome.run_id, outcome.result or {"status": outcome.status}
-    else:
-        name, store = owner
-        run_id, result = run_job_here(store, name, request, sink=forward, settings=settings)
-    last_run = {
-        "run_id": run_id,
-        "status": result.get("status"),
-        "best": result.get("best"),
-        "explanation": result.get("explanation"),
-    }
-    answer = _run_answer(run_id, result, request, focus)
-    return {"draft": None, "last_run": last_run, "messages": [AIMessage(answer)]}
+        emit_node_started("optimizer")
+        forward = _forwarder(owner is not None)
+        if owner is None:
+            outcome = run_optimization(request, on_event=forward, settings=settings)
+            run_id, result = outcome.run_id, outcome.result or {"status": outcome.status}
+        else:
+            name, store = owner
+            run_id, result = run_job_here(store, name, request, sink=forward, settings=settings)
+        last_run = {
+            "run_id": run_id,
+            "status": result.get("status"),
+            "best": result.get("best"),
+            "explanation": result.get("explanation"),
+        }
+        answer = _run_answer(run_id, result, request, focus)
+        return {"draft": None, "last_run": last_run, "messages": [AIMessage(answer)]}
+    finally:
+        bound.leave()
+
+
+def _searches(settings: Settings) -> WorkBound:
+    """The bound of searches chats run in this process (`api.max_chat_searches`)."""
+    limit = settings.api.max_chat_searches
+    return _SEARCH_BOUNDS.setdefault(
+        limit, WorkBound("searches for chats", limit, "approval", SEARCH_RETRY_AFTER_S)
+    )
 
 
 def _forwarder(as_job: bool) -> Callable[[TraceEvent], None]:

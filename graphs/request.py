@@ -34,6 +34,7 @@ from quant.metrics import HEDGE_METRICS, PATH_METRICS
 from quant.problems import Problem, RequestProblems
 from quant.regime_names import REGIME_NAMES as ALL_SCENARIOS
 from quant.regime_names import RegimeName as ScenarioName
+from quant.strategy import MAX_HORIZON_DAYS, lookback_problem
 from services.bounds import ObjectiveWeight, RelativeWeight, RequestVolModel
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class OptimizationRequest(BaseModel):
     scenarios: list[ScenarioName] = Field(default_factory=lambda: list(ALL_SCENARIOS))
     scenario_method: Literal["block_bootstrap", "gbm"] = "block_bootstrap"
     n_paths: int = Field(default=300, ge=10, le=10_000)
-    horizon: int = Field(default=252, ge=63, le=2_520)
+    horizon: int = Field(default=252, ge=63, le=MAX_HORIZON_DAYS)
     objective: dict[str, ObjectiveWeight] = Field(default_factory=lambda: {"sharpe": 1.0})
     scenario_weights: dict[ScenarioName, RelativeWeight] | None = None
     risk_limits: RiskLimits = Field(default_factory=RiskLimits)
@@ -231,14 +232,9 @@ class OptimizationRequest(BaseModel):
                 )
             ]
         longest = max(int(v) for v in space.values_of("lookback"))
-        if longest >= self.horizon - 20:
-            return [
-                (
-                    "search_space.lookback",
-                    f"lookback up to {longest} days leaves too few of the {self.horizon}-day "
-                    "horizon to evaluate; lower it or raise horizon",
-                )
-            ]
+        too_long = lookback_problem(longest, self.horizon, searched=True)
+        if too_long is not None:
+            return [("search_space.lookback", f"{too_long}; lower it or raise horizon")]
         return []
 
     def _scenario_problems(self) -> list[Problem]:

@@ -15,9 +15,11 @@ bidirectional embedding, override or isolate, and no lone surrogate (half of a U
 `"\\ud800"` spells one, no UTF-8 text can hold it): `text_problem` says why a text is refused,
 `unicode_problem` only whether it is Unicode text at all, `strip_controls` removes the refused
 characters from a name Stratigos makes itself (a file's name). A JSON document a door accepts
-nests at most `MAX_DEPTH` arrays and objects: `read_json` decodes one (refusing, as
-`NestedTooDeepError`, a document too deep for the decoder itself), `json_problems` names every
-string, key and container of a decoded value that breaks these rules, walking it without
+nests at most `MAX_DEPTH` arrays and objects and holds no whole number of more than
+`MAX_INTEGER_DIGITS` digits: `read_json` decodes one (refusing, as `NestedTooDeepError`, a
+document too deep for the decoder itself; keeping a too-long number's digits as a
+`LongInteger`), `json_problems` names every string, key, number and container of a decoded
+value that breaks these rules, walking it without
 recursion. Every door (the HTTP API, the Agent Protocol, MCP, uploads) uses these, so the same
 text is refused in the same words everywhere.
 """
@@ -296,6 +298,38 @@ def shown(text: str) -> str:
     return _REFUSED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+MAX_INTEGER_DIGITS = 4300
+"""Digits of the longest whole number a JSON document a door accepts may hold (Python's own
+limit on reading one, `sys.get_int_max_str_digits()`'s default: reading a number costs time
+that grows with the square of its digits). A longer one is not read: `read_json` keeps its
+digits as a `LongInteger`, and `json_problems` names its place."""
+
+
+class LongInteger(str):
+    """The digits of a whole number in a JSON document, too long to be read as one (more than
+    `MAX_INTEGER_DIGITS`)."""
+
+    @property
+    def problem(self) -> str:
+        """What is wrong with the number, in our words."""
+        digits = len(self.lstrip("-"))
+        return (
+            f"is a whole number of {digits} digits, too long to read (at most "
+            f"{MAX_INTEGER_DIGITS} digits)"
+        )
+
+
+_LONG_DIGITS = re.compile(f"[0-9]{{{MAX_INTEGER_DIGITS + 1}}}")
+_LONG_DIGITS_BYTES = re.compile(_LONG_DIGITS.pattern.encode())
+
+
+def _integer(digits: str) -> int | LongInteger:
+    """A JSON document's whole number: an `int`, or a `LongInteger` when it is too long."""
+    if len(digits) > MAX_INTEGER_DIGITS and len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        return LongInteger(digits)
+    return int(digits)
+
+
 class NestedTooDeepError(ValueError):
     """A JSON document nested too deeply for the decoder to build it (far beyond `MAX_DEPTH`)."""
 
@@ -305,7 +339,16 @@ class NestedTooDeepError(ValueError):
 
 def read_json(text: str | bytes, **options: Any) -> Any:
     """`json.loads(text, **options)`; a document nested too deeply for the decoder raises
-    `NestedTooDeepError` (a `ValueError`, as a malformed one's `json.JSONDecodeError` is)."""
+    `NestedTooDeepError` (a `ValueError`, as a malformed one's `json.JSONDecodeError` is). A whole
+    number of more than `MAX_INTEGER_DIGITS` digits is kept as a `LongInteger` (its digits), which
+    `json_problems` names."""
+    long = (
+        _LONG_DIGITS_BYTES.search(text)
+        if isinstance(text, bytes | bytearray)
+        else _LONG_DIGITS.search(text)
+    )
+    if long:
+        options = {"parse_int": _integer, **options}
     try:
         return json.loads(text, **options)
     except RecursionError:
@@ -313,48 +356,62 @@ def read_json(text: str | bytes, **options: Any) -> Any:
 
 
 TextRule = Callable[[str], "str | None"]
-"""A rule of text: why a text is refused, or None (`text_problem`, `unicode_problem`)."""
+"""A rule of text: why a text is refused, or None (`text_problem`, `unicode_problem`). A rule
+is one of characters (a text breaks it where one of its characters does) that takes line
+breaks: texts joined by line breaks break it when one of them does."""
 
 
 def json_problems(
-    value: Any,
-    path: str = "body",
-    rule_at: Callable[[str], TextRule] | None = None,
-    *,
-    limit: int = 20,
+    value: Any, path: str = "body", rule: TextRule = text_problem, *, limit: int = 20
 ) -> list[Problem]:
     """(field path, problem) of each string and object key of the decoded JSON `value` that
-    breaks its rule (`text_problem`, or what `rule_at(field path)` gives for the place), and of
-    each array or object nested beyond `MAX_DEPTH` (not walked further); at most `limit`, in
-    document order (an object's keys before what it holds). Keys are named with `shown`, so a
-    path is always text. The walk keeps its own stack: any depth is safe."""
+    breaks the text `rule` (`text_problem`, or `unicode_problem` for free-form parts), of each
+    whole number too long to read (`LongInteger`), and of each array or object nested beyond
+    `MAX_DEPTH` (not walked further); at most `limit`, in document order (an object's keys
+    before what it holds). Keys are named with `shown`, so a path is always text. The walk keeps
+    its own stack (any depth is safe) and spells a place's path only for a container or a
+    problem: its cost is a few operations per key, string and container."""
     found: list[Problem] = []
-    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    # (value, the path of its container, its key or index there, depth); the root has no key
+    stack: list[tuple[Any, str, str | int | None, int]] = [(value, path, None, 0)]
     while stack and len(found) < limit:
-        item, where, depth = stack.pop()
+        item, parent, key, depth = stack.pop()
         if isinstance(item, str):
-            problem = (rule_at(where) if rule_at else text_problem)(item)
+            problem = item.problem if isinstance(item, LongInteger) else rule(item)
             if problem is not None:
-                found.append((where, problem))
+                found.append((_place(parent, key), problem))
             continue
         if not isinstance(item, dict | list):
             continue
+        where = _place(parent, key)
         if depth >= MAX_DEPTH:
             found.append((where, NESTED_TOO_DEEP))
             continue
-        inner: list[tuple[Any, str, int]] = []
+        inner: list[tuple[Any, str, str | int | None, int]] = []
         if isinstance(item, dict):
-            for key, element in item.items():
-                at = f"{where}.{shown(str(key))}"
-                problem = (rule_at(at) if rule_at else text_problem)(str(key))
-                if problem is not None:
-                    found.append((at, f"the key {problem}"))
-                inner.append((element, at, depth + 1))
+            names = [str(name) for name in item]
+            if rule("\n".join(names)) is not None:  # one search for all keys; which, if any
+                for name in names:
+                    problem = rule(name)
+                    if problem is not None:
+                        found.append((_place(where, name), f"the key {problem}"))
+            inner = [
+                (element, where, str(name), depth + 1)
+                for name, element in item.items()
+                if isinstance(element, str | dict | list)  # numbers hold no text: not walked
+            ]
         else:
             inner = [
-                (element, f"{where}.{index}", depth + 1)
+                (element, where, index, depth + 1)
                 for index, element in enumerate(item)
-                if isinstance(element, str | dict | list)  # numbers hold no text: not walked
+                if isinstance(element, str | dict | list)
             ]
         stack.extend(reversed(inner))
     return found[:limit]
+
+
+def _place(parent: str, key: str | int | None) -> str:
+    """The path of the value at `key` of the container at `parent` (`parent` itself for none)."""
+    if key is None:
+        return parent
+    return f"{parent}.{key}" if isinstance(key, int) else f"{parent}.{shown(key)}"

@@ -31,6 +31,22 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 SIGMA_FLOOR = 1e-8
 """Smallest annualised volatility used by the weight functions (avoids division by zero)."""
 
+MAX_HORIZON_DAYS = 2_520
+"""Longest horizon a strategy is simulated over, in trading days (ten years of 252)."""
+MIN_EVALUATED_DAYS = 21
+"""Fewest days of a horizon left after a strategy's lookback: the days its returns are measured
+on (a month of trading days)."""
+MAX_LOOKBACK = MAX_HORIZON_DAYS - MIN_EVALUATED_DAYS
+"""Longest lookback the engine can evaluate: within the longest horizon, with
+`MIN_EVALUATED_DAYS` left to measure (2,499 days, about ten years)."""
+MAX_LEVERAGE = 3.0
+"""Largest `max_leverage` the engine honours. The engine models no margin call: a strategy
+holding m times its wealth in the risky sleeve loses m times the sleeve's return in a day, and
+compounds what is left, so a day on which the sleeve falls by 1/m or more would take wealth
+through zero, which no account survives. The worst daily return of a stock in the embedded data
+(2005-2022) is -29 % (a single-stock sleeve); at m = 3 that day leaves 13 % of the wealth,
+at m = 1/0.29 = 3.45 nothing. Leveraged funds and margin accounts stop at 2-3 times too."""
+
 BUILTIN_WEIGHT_FUNCTIONS = ("inverse_vol", "sigmoid", "merton")
 """Weight functions the engine computes inside its compiled loop (codes 0, 1, 2)."""
 
@@ -185,9 +201,10 @@ class StrategyConfig(BaseModel):
     ------
     target_vol: annualised volatility target (> 0), e.g. 0.10 for 10 %.
     weight_function: name of a registered weight function (see `registered_weight_functions`).
-    lookback: estimation window L in trading days (>= 2).
+    lookback: estimation window L in trading days (2 to `MAX_LOOKBACK`, 2,499).
     rebalance_every: days k between rebalances (>= 1); rebalance days are L, L+k, L+2k, ...
-    max_leverage: upper bound m of the risky weight (> 0); weights are clipped to [0, m].
+    max_leverage: upper bound m of the risky weight (> 0, at most `MAX_LEVERAGE`, 3); weights are
+        clipped to [0, m].
     risk_aversion: gamma of the Merton rule (> 0).
     steepness: kappa of the sigmoid rule (> 0).
     cost_bps: proportional trading cost c in basis points of the traded notional (>= 0).
@@ -219,9 +236,9 @@ class StrategyConfig(BaseModel):
 
     target_vol: float = Field(default=0.10, gt=0, allow_inf_nan=False)
     weight_function: str = "inverse_vol"
-    lookback: int = Field(default=63, ge=2)
+    lookback: int = Field(default=63, ge=2, le=MAX_LOOKBACK)
     rebalance_every: int = Field(default=21, ge=1)
-    max_leverage: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    max_leverage: float = Field(default=1.0, gt=0, le=MAX_LEVERAGE, allow_inf_nan=False)
     risk_aversion: float = Field(default=2.0, gt=0, allow_inf_nan=False)
     steepness: float = Field(default=10.0, gt=0, allow_inf_nan=False)
     cost_bps: float = Field(default=0.0, ge=0, allow_inf_nan=False)
@@ -302,6 +319,19 @@ class StrategyConfig(BaseModel):
         return frozenset(unused)
 
 
+def lookback_problem(lookback: int, horizon: int, *, searched: bool = False) -> str | None:
+    """Why a lookback of `lookback` days (the longest of a search space: `searched`) cannot be
+    evaluated over a horizon of `horizon` days, fewer than `MIN_EVALUATED_DAYS` being left to
+    measure; None when it can."""
+    if horizon - lookback >= MIN_EVALUATED_DAYS:
+        return None
+    return (
+        f"lookback {'up to ' if searched else ''}{lookback} days leaves too few of the "
+        f"{horizon}-day horizon to evaluate (at most {max(0, horizon - MIN_EVALUATED_DAYS)}: "
+        f"{MIN_EVALUATED_DAYS} days are measured)"
+    )
+
+
 def check_config(config: StrategyConfig) -> None:
     """Re-check a config's numeric fields (configs built with ``model_construct`` skip validation).
 
@@ -316,14 +346,20 @@ def check_config(config: StrategyConfig) -> None:
     for field, value in positive.items():
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise ValueError(f"{field} must be a finite number > 0, got {value!r}")
+    if config.max_leverage > MAX_LEVERAGE:
+        raise ValueError(
+            f"max_leverage must be at most {MAX_LEVERAGE:g}, got {config.max_leverage!r}"
+        )
     if not (
         isinstance(config.cost_bps, int | float)
         and math.isfinite(config.cost_bps)
         and config.cost_bps >= 0
     ):
         raise ValueError(f"cost_bps must be a finite number >= 0, got {config.cost_bps!r}")
-    if not isinstance(config.lookback, int) or config.lookback < 2:
-        raise ValueError(f"lookback must be an integer >= 2, got {config.lookback!r}")
+    if not isinstance(config.lookback, int) or not 2 <= config.lookback <= MAX_LOOKBACK:
+        raise ValueError(
+            f"lookback must be an integer from 2 to {MAX_LOOKBACK}, got {config.lookback!r}"
+        )
     if not isinstance(config.rebalance_every, int) or config.rebalance_every < 1:
         raise ValueError(f"rebalance_every must be an integer >= 1, got {config.rebalance_every!r}")
     if config.weight_function not in _WEIGHT_FUNCTIONS:

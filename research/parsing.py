@@ -399,7 +399,7 @@ def _json(text: str, filename: str, budget: Budget) -> Iterator[Block]:
         raise CorruptDocumentError(f"{filename!r} {exc}") from None
     except json.JSONDecodeError as exc:
         raise CorruptDocumentError(f"{filename!r} is not valid JSON: {exc}") from exc
-    found = json_problems(document, "", lambda _: unicode_problem, limit=1)
+    found = json_problems(document, "", unicode_problem, limit=1)
     if found:
         where, problem = found[0]
         raise CorruptDocumentError(f"{filename!r} at {where.lstrip('.') or 'its top'} {problem}")

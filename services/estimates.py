@@ -16,30 +16,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
+from quant import SearchSpace
 from quant.strategy import StrategyConfig
 from quant.strategy_model import ACCURACY_MEASURE, METRICS, feature_rows
 from services.errors import InputError, NotFoundInputError
-from services.problems import validation_problems
+from services.strategy_configs import config_fields, config_in_horizon, strategy_config
 from services.strategy_model import OwnerModel, owner_model
 
 LABEL = "model estimate"
 """How every estimate is labelled."""
-
-
-def _config(config: Mapping[str, Any]) -> StrategyConfig:
-    """`config` as a `StrategyConfig` (its defaults for the fields it leaves out), or an
-    `InputError` naming the first bad field (`config.<field>`)."""
-    if not isinstance(config, Mapping):
-        raise InputError("config", "must be an object of StrategyConfig fields")
-    try:
-        return StrategyConfig(**dict(config))
-    except ValidationError as exc:
-        where, problem = validation_problems(exc.errors())[0]
-        raise InputError(f"config.{where}" if where else "config", problem) from None
-    except TypeError as exc:
-        raise InputError("config", str(exc)) from None
 
 
 def _search(searches: Sequence[Mapping[str, Any]], run_id: str | None) -> Mapping[str, Any]:
@@ -76,10 +61,15 @@ def estimate_inputs(
     run_id: str | None = None,
     scenarios: Sequence[str] | None = None,
 ) -> EstimateInputs:
-    """`config` checked, the owner's newest model, its search `run_id` (default: the newest it
-    learnt) and the `scenarios` of it (default: all). `NotFoundInputError` when the owner has
-    no model yet or no such search; `InputError` for a bad configuration or scenario."""
-    strategy = _config(config)
+    """`config` completed and checked, the owner's newest model, its search `run_id` (default:
+    the newest it learnt) and the `scenarios` of it (default: all). The configuration is the
+    search's: the fields it leaves out take the values the search held fixed (its trading cost,
+    say), else their defaults; it is held to the one validation of a configuration
+    (`services.strategy_configs`), its lookback within the search's horizon.
+    `NotFoundInputError` when the owner has no model yet or no such search; `InputError` for a
+    bad configuration or scenario."""
+    given = config_fields(config)
+    strategy_config(given)  # a bad field is named first, model or not
     model = owner_model(store, owner)
     if model is None or model.version is None:
         raise NotFoundInputError(
@@ -88,6 +78,9 @@ def estimate_inputs(
             "you have no strategy model yet: it learns from your searches, so run one first",
         )
     search = _search(model.searches, run_id)
+    fixed = SearchSpace(dict(search["search_space"])).fixed
+    strategy = strategy_config({**fixed, **given})
+    config_in_horizon(strategy, int(search["horizon"]))
     names = list(search["context"]["scenarios"])
     chosen = names if scenarios is None else list(scenarios)
     for i, name in enumerate(chosen):
@@ -108,8 +101,8 @@ def estimate_strategy(
     run_id: str | None = None,
     scenarios: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The owner's model's estimate of `config` (StrategyConfig fields; the others at their
-    defaults) in the scenarios (`scenarios`, default all) of their search `run_id` (default:
+    """The owner's model's estimate of `config` (StrategyConfig fields; the others at the
+    search's fixed values, else their defaults) in the scenarios (`scenarios`, default all) of their search `run_id` (default:
     the newest the model learnt): per scenario and metric (`quant.strategy_model.METRICS`: path
     means, Sharpe over the safe rate, CAGR and volatility annualised, drawdown and CVaR as
     positive losses) the estimate and its interval (`low`, `high`, holding the true path mean

@@ -47,6 +47,7 @@ from services.errors import InputError
 from services.market_data import market_closes, market_data_provider
 from services.market_data.tickers import unknown_tickers
 from services.profiles import Profile, check_webhooks, excluded_holdings, get_profile
+from services.strategy_configs import strategy_config
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
 from trading.account_names import ACCOUNT_NAME_FIELD, check_account_name, shared_paper_account
@@ -479,7 +480,7 @@ def _strategy(
     safe_rate = float(request.get("safe_rate", 0.02))
     notes = []
     if trial is None or trial == best.get("trial"):
-        config = StrategyConfig.model_validate(best["config"])
+        config = strategy_config(best["config"], "source.config")  # one validation everywhere
     else:
         config, note = _trial_config(result, source_id, trial)
         notes.append(note)

@@ -183,7 +183,7 @@ def refusal(headers: Mapping[str, str], body: bytes, methods: Methods) -> Refusa
         )
     found = [
         (f.removeprefix("body."), p)
-        for f, p in json_problems(message, "body", lambda _: unicode_problem, limit=MAX_DETAILS)
+        for f, p in json_problems(message, "body", unicode_problem, limit=MAX_DETAILS)
     ]
     request_id = _request_id(message)
     if found:

@@ -88,6 +88,7 @@ async def create_document(
     """Parse, chunk and store the file (see the module docstring for the errors). The file is
     read, and indexed, in child processes (the offline embedder runs there too), from a worker
     thread that stores it: the event loop serves other requests meanwhile."""
+    await context.load("services.documents")  # off the event loop
     from services.documents import add_document
 
     limit = context.settings.documents.max_bytes

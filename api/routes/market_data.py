@@ -154,6 +154,7 @@ async def upload_dataset(
     for an unreadable or invalid table; 413 naming the limit passed. The table is read in a
     child process, from a worker thread that stores it: the event loop serves other requests
     meanwhile."""
+    await context.load("services.market_data.uploads")  # off the event loop
     from services.market_data.uploads import FILE, DatasetTooLargeError, read_upload
 
     if name is not None and (problem := text_problem(name)) is not None:

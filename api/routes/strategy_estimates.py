@@ -9,7 +9,10 @@ naming the field. Where the settings name the strategy model's SageMaker endpoin
 for the authenticated owner (`services.estimate_endpoint`); an endpoint that cannot answer is a
 503 (`UNAVAILABLE`: try again) or a 502 (`BAD_GATEWAY`: it failed), never an estimate.
 `"evaluate": true` adds the full evaluation the estimate offers, simulated in this process on
-the search's own paths (`graphs.strategy_evaluation`)."""
+the search's own paths (`graphs.strategy_evaluation`). Each process computes at most
+`STRATIGOS_API_MAX_ESTIMATES` estimates and `STRATIGOS_API_MAX_EVALUATIONS` full evaluations at
+once; one more is refused at once with 429 and `Retry-After`, naming `body.config` or
+`body.evaluate` (`services.work_bounds`)."""
 
 from __future__ import annotations
 
@@ -38,25 +41,27 @@ def estimate(body: StrategyEstimateIn, context: Ctx, caller: Caller) -> Strategy
 
     try:
         with field_errors("body."):
-            answer = estimate(
-                context.store,
-                context.settings,
-                caller.owner,
-                body.config,
-                run_id=body.run_id,
-                scenarios=body.scenarios,
-            )
+            with context.estimates.held():
+                answer = estimate(
+                    context.store,
+                    context.settings,
+                    caller.owner,
+                    body.config,
+                    run_id=body.run_id,
+                    scenarios=body.scenarios,
+                )
             if body.evaluate:
                 from graphs.strategy_evaluation import evaluate_strategy
 
-                answer["evaluation"] = evaluate_strategy(
-                    context.store,
-                    caller.owner,
-                    body.config,
-                    run_id=answer["search"]["run_id"],
-                    scenarios=body.scenarios,
-                    settings=context.settings,
-                )
+                with context.evaluations.held():
+                    answer["evaluation"] = evaluate_strategy(
+                        context.store,
+                        caller.owner,
+                        body.config,
+                        run_id=answer["search"]["run_id"],
+                        scenarios=body.scenarios,
+                        settings=context.settings,
+                    )
     except EstimateEndpointError as exc:
         code = "UNAVAILABLE" if exc.status == 503 else "BAD_GATEWAY"
         raise ApiError(exc.status, code, f"no estimate: {exc.message}") from None

@@ -115,6 +115,29 @@ class ApiSettings(SettingsGroup):
         "beyond it a request is refused at once with 503 and Retry-After instead of queueing. "
         "Health checks are never counted nor refused.",
     )
+    max_evaluations: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Full evaluations (POST /v1/strategy-estimates with evaluate: a strategy "
+        "simulated on a search's paths, up to seconds each) this process runs at once; beyond "
+        "it: 429 with Retry-After. Each process counts its own.",
+    )
+    max_estimates: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Instant estimates (the strategy model's, in this process or from its "
+        "endpoint) this process computes at once; beyond it: 429 with Retry-After.",
+    )
+    max_chat_searches: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Searches chats run in this process at once (an approved search runs in "
+        "its turn, besides the job workers' searches); beyond it the chat says so and runs "
+        "nothing.",
+    )
     threads: int | None = Field(
         default=None,
         ge=1,

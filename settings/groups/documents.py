@@ -44,7 +44,11 @@ class DocumentSettings(SettingsGroup):
         default=100_000, ge=1, description="Most chunks of all of an owner's documents."
     )
     parse_workers: int = Field(
-        default=2, ge=1, le=16, description="Files read at once (child processes)."
+        default=2,
+        ge=1,
+        le=16,
+        description="Files read at once (child processes) per server process: uploads being "
+        "parsed; one more is refused with 429 and Retry-After.",
     )
     parse_seconds: float = Field(
         default=60.0, gt=0, le=900, description="Longest a file may take to read, seconds."

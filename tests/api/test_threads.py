@@ -181,14 +181,12 @@ def test_busy_threads_are_409_and_a_full_server_is_429(
     assert api.store.hold_lease("alice", key, "another process", 60)
     assert_error(api.client.post(url, json={"content": ASK}, headers=api.alice), 409, "CONFLICT")
     api.store.release_lease("alice", key, "another process")
-    others = {
-        ("alice", f"th_{i}"): thread_turns._Turn() for i in range(thread_turns.MAX_CONCURRENT_TURNS)
-    }
-    monkeypatch.setattr(thread_turns, "_turns", others)  # the process is answering its maximum
+    # the process is answering its maximum
+    monkeypatch.setattr(thread_turns.TURNS, "running", thread_turns.MAX_CONCURRENT_TURNS)
     response = api.client.post(url, json={"content": ASK}, headers=api.alice)
-    assert_error(response, 429, "RATE_LIMITED")
+    assert_error(response, 429, "RATE_LIMITED", "thread")
     assert response.headers["Retry-After"] == "5"
-    monkeypatch.setattr(thread_turns, "_turns", {})
+    monkeypatch.setattr(thread_turns.TURNS, "running", 0)
     answered = api.client.post(url, json={"content": ASK}, headers={**api.alice, **JSON})
     assert answered.status_code == 200, answered.text
     assert api.store.cache_get("alice", key) is None  # the turn's hold ended with it
