@@ -21,6 +21,7 @@ from quant import optimizers  # each optimizer loads on first use (a risk report
 from quant.performance import portfolio_performance
 from quant.risk import risk_report
 from services.portfolios import build_portfolio, estimates
+from services.risk import portfolio_horizon_risk
 from tools.artifacts import ArtifactNotFoundError
 from tools.context import MAX_UNIVERSE, ToolContext, make_tool
 from tools.limits import weight_limits
@@ -183,6 +184,15 @@ class RiskReportArgs(RangeArgs):
         le=0.999,
         description="Confidence level of VaR and CVaR (0.95 = 95%: the 5% worst days).",
     )
+    horizon_days: int = Field(
+        default=1,
+        ge=1,
+        le=252,
+        description="Horizon of VaR and CVaR in trading days (10 = a 10-day VaR). Above 1 the "
+        "report adds `horizon`: the VaR and CVaR over that many days by two methods, each "
+        "named: overlapping multi-day historical windows and the one-day figures scaled by the "
+        "square root of time. Default 1 (one day).",
+    )
     risk_free_rate: float = Field(default=0.0, ge=-0.1, le=0.5, description=RISK_FREE_DESCRIPTION)
 
     @model_validator(mode="after")
@@ -336,6 +346,11 @@ def portfolio_risk_report(context: ToolContext, args: RiskReportArgs) -> dict[st
     report = risk_report(weights, returns, level=args.level, risk_free_rate=args.risk_free_rate)
     data = report.to_dict()
     contributions = data.pop("risk_contributions")
+    horizon = None
+    if args.horizon_days > 1:
+        horizon = compact(
+            portfolio_horizon_risk(weights, returns, horizon=args.horizon_days, level=args.level)
+        )
     return {
         "portfolio_id": portfolio_id,
         "date_range": {
@@ -346,7 +361,9 @@ def portfolio_risk_report(context: ToolContext, args: RiskReportArgs) -> dict[st
         "weights_sum": sig(float(weights.sum())),
         **{k: compact(v) for k, v in data.items() if k not in ("periods_per_year",)},
         "risk_contributions": compact(contributions),
-        "units": "VaR and CVaR: one-day losses as positive fractions at `level`; "
+        **({"horizon": horizon} if horizon is not None else {}),
+        "units": "VaR and CVaR: one-day losses as positive fractions at `level` (`horizon`: "
+        "over its `days`, by each method named); "
         "annualised_return, cagr, volatility, sharpe, sortino annualised; max_drawdown a "
         "positive fraction; drawdown_duration in trading days; risk_contributions sum to 1",
     }
@@ -387,7 +404,8 @@ def portfolio_tools(context: ToolContext) -> list[BaseTool]:
             description=(
                 "Risk report of a portfolio (a portfolio_id from optimize_portfolio, or weights) "
                 "held at constant weights over a date range: one-day VaR and CVaR (historical "
-                "and gaussian), maximum drawdown and its duration, annualised volatility, "
+                "and gaussian) and, with horizon_days, over that many days (overlapping "
+                "multi-day windows and square-root-of-time, each named), maximum drawdown and its duration, annualised volatility, "
                 "return, Sharpe, Sortino and Calmar ratios, and each asset's share of the risk."
             ),
             args_schema=RiskReportArgs,

@@ -46,6 +46,8 @@ def _last_portfolio_data(inp: PolicyInput) -> dict[str, Any] | None:
 def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any]] | str:
     """The `portfolio_risk_report` arguments the message asks for, or a question to ask."""
     level = {"level": intent.confidence or 0.95, **rate_args(intent)}
+    if intent.horizon_days and intent.horizon_days > 1:
+        level["horizon_days"] = intent.horizon_days
     window = {k: v for k, v in window_args(intent).items() if k != "universe"}
     tickers = intent.universe(known_tickers())
     last = _last_portfolio_data(inp)
@@ -98,6 +100,7 @@ def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
         f"{span['start']} to {span['end']} ({span['days']} sessions; the market data ends on "
         f"{data_end()})."
     )
+    text += horizon_sentence(d)
     low = asked.lower()
     named = [(key, name) for word, key, name in _RATIOS if re.search(word, low) and key in d]
     if named:
@@ -105,6 +108,28 @@ def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
         shown = ", ".join(f"{name} {float(d[key]):.2f}" for key, name in named)
         text += f" {shown} (annualised; risk-free rate {rate:.4g}% a year)."
     return text
+
+
+def horizon_sentence(d: dict[str, Any]) -> str:
+    """The VaR and CVaR over the report's horizon, when it has one, each with its method."""
+    horizon = d.get("horizon")
+    if not isinstance(horizon, dict):
+        return ""
+    days = horizon["days"]
+    said = []
+    for method, name in (
+        ("overlapping", "overlapping"),
+        ("square_root_of_time", "square-root-of-time"),
+    ):
+        found = (horizon.get("methods") or {}).get(method) or {}
+        if "var" in found:
+            said.append(
+                f"{name}: VaR {percent(found['var'], 2)}, CVaR {percent(found['cvar'], 2)} "
+                f"({found['definition']})"
+            )
+        elif found.get("not_computed"):
+            said.append(f"{name}: not computed ({found['not_computed']})")
+    return f" Over {days} sessions at {100 * d['level']:g}% confidence: " + "; ".join(said) + "."
 
 
 def _named_risk_sentence(report: ToolResult, asked: str) -> str:

@@ -11,6 +11,7 @@ Every field returned is one the message states; a field it leaves out is left ou
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agents.offline import patterns
@@ -20,7 +21,7 @@ from services.windows import SESSIONS_PER
 
 __all__ = ["stated_config", "stated_fields"]
 
-_UNIT = r"(trading[\s-]+days?|days?|sessions?|weeks?|months?|quarters?|years?)"
+_UNIT = r"(trading[\s-]+days?|days?|sessions?|weeks?|months?|quarters?|years?)\b"
 _LOOKBACK = patterns.compile(
     r"\b(\d{1,3})[\s-]*" + _UNIT + r"[\s-]+(?:of\s+)?look[\s_-]*back\b"
     r"|\blook[\s_-]*back\s+(?:window\s+)?(?:of\s+|=\s*|:\s*)?(\d{1,3})(?:[\s-]*" + _UNIT + r")?"
@@ -49,7 +50,7 @@ def _lookback(low: str) -> int | None:
 def _rebalance_every(low: str) -> int | None:
     if match := _REBALANCE_EVERY.search(low):
         return int(match.group(1))
-    if "rebalanc" in low:
+    if re.search(r"\brebal\w*", low):  # "rebalanced", "rebal", "rebalnced"
         return _CADENCE_SESSIONS.get(cadence_named(low) or "")
     return None
 

@@ -40,8 +40,11 @@ _FORWARD = patterns.compile(
     r"\bhow (?:would|will|might|could|does|do)\b(?!.*\bhave\b).*\b(?:do|perform|fare|hold up"
     r"|behave)\b.*\bin (?:a |an |the )?(?:bull|bear|high|low|base|crash|downturn|recession"
     r"|sell[\s-]?off|calm|volatile|turbulent|rally|boom|normal|crisis)"
+    r"|\bhow (?:would|will|might|could)\b(?!.*\bhave\b).*\b(?:do|perform|fare|hold up|behave)"
+    r"\s*[?.!]*\s*$"
 )
-"""How a configuration would do in a scenario (not "would have done": a backtest)."""
+"""How a configuration would do in a scenario, or in all of them (not "would have done": a
+backtest)."""
 
 _CONFIGURATION = patterns.compile(
     r"\bstrateg(?:y|ies)\b|\bconfig(?:uration)?s?\b|\bsetup\b|\bsettings?\b"
