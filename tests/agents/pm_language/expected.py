@@ -180,3 +180,111 @@ def estimate_problems(ask: Ask, args: dict[str, Any]) -> list[str]:
     if scenarios != sorted(e.scenarios):
         problems.append("scenarios")
     return problems
+
+
+# ---- the ask accounting's items -----------------------------------------------------------
+Key = tuple[Any, ...]
+
+
+def _group_key(members: Any) -> frozenset[str]:
+    return frozenset(members)
+
+
+def expected_items(ask: Ask) -> set[Key]:
+    """The items the ask accounting must find in `ask`'s words, as comparable keys."""
+    keys: set[Key] = set()
+    u = ask.universe
+    if u is not None:
+        if u.form == "tickers":
+            keys |= {("ticker", t, False) for t in u.tickers}
+        elif u.form == "group":
+            keys.add(("group", _group_key(GROUPS[str(u.group)]), False))
+        elif u.form == "all_but":
+            keys |= {("ticker", t, True) for t in u.tickers}
+            keys.add(("universe_all",))
+        else:
+            keys.add(("group", _group_key(GROUPS[str(u.group)]), True))
+            keys.add(("universe_all",))
+    if ask.method in ("min_volatility", "max_sharpe", "risk_parity", "hrp"):
+        keys.add(("method", ask.method))
+    if ask.method == "equal":
+        keys.add(("method", "equal_weight"))
+    for t, w in ask.weights:
+        keys |= {("weight", t, round(w, 4)), ("ticker", t, False)}
+    lim = ask.limits
+    if lim.cap is not None:
+        keys.add(("cap", round(lim.cap, 4)))
+    if lim.floor is not None:
+        keys.add(("floor", round(lim.floor, 4)))
+    for t, c in lim.asset_caps:
+        keys |= {("asset_cap", t, round(c, 4)), ("ticker", t, False)}
+    for t, f in lim.asset_floors:
+        keys |= {("asset_floor", t, round(f, 4)), ("ticker", t, False)}
+    for g, c in lim.group_caps:
+        keys.add(("group_cap", _group_key(GROUPS[g]), round(c, 4)))
+    for g, f in lim.group_floors:
+        keys.add(("group_floor", _group_key(GROUPS[g]), round(f, 4)))
+    w = ask.window
+    if w is not None:
+        if w.form == "since":
+            keys.add(("start", f"{w.year}-01-01"))
+        elif w.form == "range":
+            keys |= {("start", f"{w.year}-01-01"), ("end", f"{w.to_year}-12-31")}
+        elif w.form == "last":
+            keys.add(("recent", w.sessions))
+        else:
+            keys.add(("episode", w.episode))
+    if ask.level is not None:
+        keys.add(("level", round(ask.level, 4)))
+    if ask.horizon is not None:
+        keys.add(("horizon", ask.horizon))
+    if ask.rebalance is not None:
+        keys.add(("frequency", ask.rebalance))
+    if ask.cost_bps is not None:
+        keys.add(("cost", float(ask.cost_bps)))
+    e = ask.estimate
+    if e is not None:
+        if e.target_vol is not None:
+            keys.add(("vol_target", round(e.target_vol, 4)))
+        if e.weight_function is not None:
+            keys.add(("method", e.weight_function))
+        if e.lookback_days is not None:
+            keys.add(("lookback", e.lookback_days))
+        if e.cadence is not None:
+            keys.add(("frequency", e.cadence))
+        if e.leverage is not None:
+            keys.add(("leverage", e.leverage))
+        keys |= {("scenario", s) for s in e.scenarios}
+    return keys
+
+
+def found_items(items: Any, vocab: Any) -> set[Key]:
+    """The accounting's items (`graphs.ask_items.AskItem`) as the keys `expected_items` gives."""
+    keys: set[Key] = set()
+    for i in items:
+        value = i.value
+        if i.kind in ("ticker", "unknown_ticker"):
+            keys.add((i.kind, value, i.excluded))
+        elif i.kind == "group":
+            keys.add(("group", _group_key(vocab.members(str(value))), i.excluded))
+        elif i.kind == "universe_all":
+            keys.add(("universe_all",))
+        elif i.kind in ("group_cap", "group_floor"):
+            keys.add((i.kind, _group_key(vocab.members(str(i.subject))), round(value, 4)))
+        elif i.kind in ("asset_cap", "asset_floor", "weight"):
+            keys.add((i.kind, i.subject, round(value, 4)))
+        elif i.kind == "recent":
+            keys.add(("recent", value["sessions"]))
+        elif isinstance(value, float):
+            keys.add((i.kind, round(value, 4)))
+        else:
+            keys.add((i.kind, value))
+    return keys
+
+
+def item_problems(ask: Ask, items: Any, vocab: Any) -> list[str]:
+    """What the accounting missed of `ask` ("missing ...") and what it found that the ask does
+    not hold ("extra ...")."""
+    want, got = expected_items(ask), found_items(items, vocab)
+    problems = [f"missing {k[0]} {k[1:]}" for k in sorted(want - got, key=str)]
+    return problems + [f"extra {k[0]} {k[1:]}" for k in sorted(got - want, key=str)]

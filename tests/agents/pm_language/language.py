@@ -237,8 +237,8 @@ def _feasible(limits: Limits, members: tuple[str, ...]) -> bool:
     """Whether long-only weights of `members` summing to 1 can keep every limit (a quick test
     of the sums: each floor below each cap, the floors' total at most 1, the caps' at least 1)."""
     n = len(members)
-    hi = {t: limits.cap if limits.cap is not None else 1.0 for t in members}
-    lo = {t: limits.floor or 0.0 for t in members}
+    hi = dict.fromkeys(members, limits.cap if limits.cap is not None else 1.0)
+    lo = dict.fromkeys(members, limits.floor or 0.0)
     for t, c in limits.asset_caps:
         hi[t] = min(hi[t], c)
     for t, f in limits.asset_floors:
