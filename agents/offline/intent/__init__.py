@@ -84,6 +84,8 @@ they?", "the same four")."""
 
 ADDS = patterns.compile(
     r"\b(?:add|adding|include|including|plus|throw|toss|bring in|also with|as well|into the mix)\b"
+    r"(?!\s+(?:a|an|the)\s+(?:\d+(?:\.\d+)?\s*%\s*)?(?:cap|limit|floor|constraint|ceiling|max"
+    r"|min)\w*)"
 )
 """A message that adds its tickers to the conversation's universe."""
 

@@ -246,7 +246,7 @@ _CADENCES = (
     (r"\bdaily\b|\bevery (?:day|session)\b", "daily"),
     (r"\bweekly\b|\bevery week\b|\beach week\b", "weekly"),
     (r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b", "monthly"),
-    (r"\bquarterly\b|\bevery quarter\b|\beach quarter\b", "quarterly"),
+    (r"\bquart\w{0,2}ly\b|\bevery quarter\b|\beach quarter\b", "quarterly"),
     (r"\b(?:annually|yearly|annual rebalanc\w*|every year|each year|once a year)\b", "annually"),
 )  # fmt: skip
 _BPS = patterns.compile(

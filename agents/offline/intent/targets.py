@@ -150,8 +150,12 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
             if bound == "max"
             else rf"\bfloor\s+{TARGET}\s+at\s+{PCT}"
         )
-        for pattern, back in ((forward, False), (backward, True), (verb, False)):
-            pct, target = (1, 2) if pattern is forward else (2, 1)
+        noun = patterns.compile(  # "a 10% cap on health care", "a 5% floor in energy"
+            rf"{PCT}\s*(?:{'cap|limit|ceiling|max(?:imum)?' if bound == 'max' else 'floor|min(?:imum)?'})"
+            rf"\s+(?:on|for|in|of)\s+{TARGET}"
+        )
+        for pattern, back in ((forward, False), (noun, False), (backward, True), (verb, False)):
+            pct, target = (1, 2) if pattern in (forward, noun) else (2, 1)
             for match in pattern.finditer(scan.free):
                 if back and _RISK_BEFORE.search(scan.free[: match.start()][-30:]):
                     continue  # "the CVaR of AAPL below 5%" limits a risk measure, not a weight
@@ -173,6 +177,8 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
         end = match.end()
         # "JPM and BAC at most 15% each": the names joined before a target said first
         joined = _listed_before(scan, start, known) if back and kind == "asset" else []
+        if name in joined:  # "on KO, PG, WMT, KO at most 5%": a list, then a name said again
+            joined = []
         names = [name, *joined]
         scan.free = scan.free[:start] + " " * (end - start) + scan.free[end:]
         book = assets if kind == "asset" else sectors

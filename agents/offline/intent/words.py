@@ -19,9 +19,14 @@ def read_all_methods(free: str) -> tuple[Method, ...]:
         rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{ANY_METHOD})", " ", free
     )
     hits: dict[Method, int] = {}
-    for name, pattern in _METHODS:
-        if hit := re.search(pattern, cleared):
-            hits[name] = hit.start()
+    for name, pattern in _METHODS:  # each read once: "hierarchical risk parity" is HRP alone
+        found = list(re.finditer(pattern, cleared))
+        if found:
+            hits[name] = found[0].start()
+        for hit in found:
+            cleared = (
+                cleared[: hit.start()] + " " * (hit.end() - hit.start()) + cleared[hit.end() :]
+            )
     return tuple(sorted(hits, key=lambda name: hits[name]))
 
 

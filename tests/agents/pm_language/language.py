@@ -450,14 +450,17 @@ def follow_ups(draw: st.DrawFn) -> tuple[Ask, FollowUp]:
     if kind == "risk":
         ask = draw(risk_asks())
         if draw(st.booleans()):
-            return ask, FollowUp("level", value=draw(st.sampled_from([0.9, 0.975, 0.99])))
-        return ask, FollowUp("horizon", value=draw(st.sampled_from([5, 10, 20])))
+            levels = [v for v in (0.9, 0.975, 0.99) if v != (ask.level or 0.95)]
+            return ask, FollowUp("level", value=draw(st.sampled_from(levels)))
+        horizons = [v for v in (5, 10, 20) if v != (ask.horizon or 1)]
+        return ask, FollowUp("horizon", value=draw(st.sampled_from(horizons)))
     if kind == "backtest":
         ask = draw(backtests())
         if draw(st.booleans()):
             cadence = draw(st.sampled_from(["weekly", "monthly", "quarterly", "annually"]))
             return ask, FollowUp("cadence", cadence=cadence)
-        return ask, FollowUp("cost", value=draw(st.sampled_from([15, 30, 50])))
+        costs = [v for v in (15, 30, 50) if v != ask.cost_bps]
+        return ask, FollowUp("cost", value=draw(st.sampled_from(costs)))
     ask = draw(estimates())
     change = draw(st.sampled_from(["scenario", "leverage", "cadence"]))
     if change == "scenario":

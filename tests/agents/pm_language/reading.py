@@ -19,6 +19,7 @@ from agents.chat import RequestDraft, Route, chat_conversation
 from agents.offline.model import OfflineChatModel
 from graphs.assistant import TOOLS_OF
 from tools import ToolContext, build_tools
+from tools.guide import guide_tools
 
 MAX_STEPS = 8
 
@@ -49,6 +50,8 @@ def _schemas(role: str) -> list[dict[str, Any]]:
 
 ROUTE = [convert_to_openai_tool(Route)]
 DRAFT = [convert_to_openai_tool(RequestDraft)]
+GUIDE = [convert_to_openai_tool(tool) for tool in guide_tools()]
+"""The supervisor's own tool (questions about Stratigos)."""
 
 
 def _route(messages: list[BaseMessage]) -> dict[str, Any]:
@@ -68,8 +71,9 @@ def read_latest(messages: list[BaseMessage]) -> Reading:
     agent = str(route.get("agent"))
     if agent == "supervisor":
         conversation = chat_conversation("supervisor", messages)
-        said = OfflineChatModel(role="supervisor").decide(conversation, [])
-        return Reading(agent, text=said.text)
+        said = OfflineChatModel(role="supervisor").decide(conversation, GUIDE)
+        calls = [(c["name"], dict(c["args"])) for c in said.tool_calls]
+        return Reading(agent, calls, text=said.text)
     if route.get("run_search"):
         conversation = chat_conversation("optimizer", messages)
         decided = OfflineChatModel(role="optimizer").decide(conversation, DRAFT, "RequestDraft")
