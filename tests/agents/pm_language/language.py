@@ -409,66 +409,82 @@ class FollowUp:
 
 
 @st.composite
-def follow_ups(draw: st.DrawFn) -> tuple[Ask, FollowUp]:
-    """An ask and a follow-up that changes one of its parts."""
+def first_asks(draw: st.DrawFn) -> Ask:
+    """An ask a follow-up can change: a build of named tickers, a risk report, a backtest or an
+    estimate."""
     kind = draw(st.sampled_from(["build", "build", "risk", "backtest", "estimate"]))
     if kind == "build":
         method = draw(st.sampled_from(sorted(METHOD_WORDS)))
         universe = _universes(draw, allow_wide=False)
-        ask = Ask("build", universe, method, limits=_limits(draw, universe.members(), method),
-                  window=_windows(draw, crises=False))  # fmt: skip
-        change = draw(st.sampled_from(["group_cap", "cap", "method", "swap", "window"]))
-        members = universe.members()
-        if change == "group_cap":
-            groups = [g for g in ("tech", "energy", "banks", "staples", "health care")
-                      if set(GROUPS[g]) & set(members) and not set(GROUPS[g]) >= set(members)]  # fmt: skip
-            if groups:
-                group = draw(st.sampled_from(groups))
-                follow = FollowUp("group_cap", group=group, value=_percent(draw, 10, 30))
-                if _feasible(follow.apply(ask).limits, members):
-                    return ask, follow
-            change = "method"
-        if change == "cap":
-            follow = FollowUp("cap", value=_percent(draw, max(5, -(-100 // len(members)) + 5), 50))
-            if _feasible(follow.apply(ask).limits, members):
-                return ask, follow
-            change = "method"
-        if change == "method":
-            other = draw(st.sampled_from([m for m in sorted(METHOD_WORDS) if m != method]))
-            return ask, FollowUp("method", method=other)
-        if change == "swap":
-            limited = {t for t, _ in (*ask.limits.asset_caps, *ask.limits.asset_floors)}
-            out = draw(st.sampled_from([t for t in members if t not in limited] or list(members)))
-            into = draw(st.sampled_from([t for t in TICKERS if t not in members]))
-            follow = FollowUp("swap", out=out, into=into)
-            if out not in limited and _feasible(
-                follow.apply(ask).limits, follow.apply(ask).universe.members()
-            ):  # type: ignore[union-attr]
-                return ask, follow
-        window = _windows(draw, crises=False) or Window("since", year=2018)
-        return ask, FollowUp("window", window=window)
-    if kind == "risk":
-        ask = draw(risk_asks())
+        return Ask("build", universe, method, limits=_limits(draw, universe.members(), method),
+                   window=_windows(draw, crises=False))  # fmt: skip
+    return draw({"risk": risk_asks(), "backtest": backtests(), "estimate": estimates()}[kind])
+
+
+@st.composite
+def follow_up_for(draw: st.DrawFn, ask: Ask) -> FollowUp:
+    """A follow-up that changes one part of `ask` (a change it can take)."""
+    if ask.kind == "build":
+        return _build_follow_up(draw, ask)
+    if ask.kind == "risk":
         if draw(st.booleans()):
             levels = [v for v in (0.9, 0.975, 0.99) if v != (ask.level or 0.95)]
-            return ask, FollowUp("level", value=draw(st.sampled_from(levels)))
+            return FollowUp("level", value=draw(st.sampled_from(levels)))
         horizons = [v for v in (5, 10, 20) if v != (ask.horizon or 1)]
-        return ask, FollowUp("horizon", value=draw(st.sampled_from(horizons)))
-    if kind == "backtest":
-        ask = draw(backtests())
+        return FollowUp("horizon", value=draw(st.sampled_from(horizons)))
+    if ask.kind == "backtest":
         if draw(st.booleans()):
-            cadence = draw(st.sampled_from(["weekly", "monthly", "quarterly", "annually"]))
-            return ask, FollowUp("cadence", cadence=cadence)
+            cadences = [
+                c for c in ("weekly", "monthly", "quarterly", "annually") if c != ask.rebalance
+            ]
+            return FollowUp("cadence", cadence=draw(st.sampled_from(cadences)))
         costs = [v for v in (15, 30, 50) if v != ask.cost_bps]
-        return ask, FollowUp("cost", value=draw(st.sampled_from(costs)))
-    ask = draw(estimates())
+        return FollowUp("cost", value=draw(st.sampled_from(costs)))
+    estimate = ask.estimate
+    assert estimate is not None
     change = draw(st.sampled_from(["scenario", "leverage", "cadence"]))
     if change == "scenario":
-        return ask, FollowUp(
-            "scenario", scenario=draw(st.sampled_from(["bear", "bull", "high_vol"]))
-        )
+        others = [s for s in ("bear", "bull", "high_vol") if (s,) != estimate.scenarios]
+        return FollowUp("scenario", scenario=draw(st.sampled_from(others)))
     if change == "leverage":
-        return ask, FollowUp("leverage", value=draw(st.sampled_from([1.5, 2.0, 3.0])))
-    return ask, FollowUp(
-        "cadence", cadence=draw(st.sampled_from(["weekly", "monthly", "quarterly"]))
-    )
+        levers = [v for v in (1.5, 2.0, 3.0) if v != estimate.leverage]
+        return FollowUp("leverage", value=draw(st.sampled_from(levers)))
+    cadences = [c for c in ("weekly", "monthly", "quarterly") if c != estimate.cadence]
+    return FollowUp("cadence", cadence=draw(st.sampled_from(cadences)))
+
+
+def _build_follow_up(draw: st.DrawFn, ask: Ask) -> FollowUp:
+    assert ask.universe is not None and ask.method is not None
+    members = ask.universe.members()
+    change = draw(st.sampled_from(["group_cap", "cap", "method", "swap", "window"]))
+    if change == "group_cap":
+        groups = [g for g in ("tech", "energy", "banks", "staples", "health care")
+                  if set(GROUPS[g]) & set(members) and not set(GROUPS[g]) >= set(members)]  # fmt: skip
+        if groups:
+            follow = FollowUp("group_cap", group=draw(st.sampled_from(groups)),
+                              value=_percent(draw, 10, 30))  # fmt: skip
+            if _feasible(follow.apply(ask).limits, members):
+                return follow
+        change = "method"
+    if change == "cap":
+        follow = FollowUp("cap", value=_percent(draw, max(5, -(-100 // len(members)) + 5), 50))
+        if follow.value != ask.limits.cap and _feasible(follow.apply(ask).limits, members):
+            return follow
+        change = "method"
+    if change == "method":
+        other = draw(st.sampled_from([m for m in sorted(METHOD_WORDS) if m != ask.method]))
+        return FollowUp("method", method=other)
+    if change == "swap":
+        limited = {t for t, _ in (*ask.limits.asset_caps, *ask.limits.asset_floors)}
+        free = [t for t in members if t not in limited]
+        if free:
+            follow = FollowUp("swap", out=draw(st.sampled_from(free)),
+                              into=draw(st.sampled_from([t for t in TICKERS if t not in members])))  # fmt: skip
+            swapped = follow.apply(ask)
+            assert swapped.universe is not None
+            if _feasible(swapped.limits, swapped.universe.members()):
+                return follow
+    window = _windows(draw, crises=False) or Window("since", year=2018)
+    if window == ask.window:
+        window = Window("since", year=2017 if window.year != 2017 else 2016)
+    return FollowUp("window", window=window)
