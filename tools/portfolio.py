@@ -3,7 +3,8 @@
 Estimates come from the universe's daily simple returns over the date range: expected returns
 are the arithmetic mean x 252 (`quant.estimators.mean_returns`), the covariance the sample
 covariance (ddof=1) x 252 (`sample_covariance`), as the engine's optimizer sleeves use. Weights
-are long-only and fully invested; `max_weight` caps each asset (mean-variance methods only).
+are long-only and fully invested, within the limits asked (every method keeps the limits on
+each weight; every method but HRP the limits on a group's total).
 Portfolios and frontiers are stored in the artifact store and referenced by id.
 """
 
@@ -49,12 +50,12 @@ RISK_FREE_DESCRIPTION = (
 )
 MAX_WEIGHT_DESCRIPTION = (
     "Largest weight of any single asset, a fraction in (0, 1] (0.2 = 20%). Must be at least "
-    "1 / number of assets. Every method but risk_parity keeps it (risk parity's weights follow "
-    "from equal risk contributions: a cap they break is refused, saying so). Default 1."
+    "1 / number of assets. Every method keeps it (risk_parity then makes the risk contributions "
+    "as equal as the limits allow). Default 1."
 )
 MIN_WEIGHT_DESCRIPTION = (
     "Smallest weight of every asset, a fraction in [0, 1) (0.02 = at least 2% in each). Kept by "
-    "every method but risk_parity. Default 0."
+    "every method. Default 0."
 )
 ASSET_LIMITS_DESCRIPTION = (
     "Limits on named assets: {ticker: {'min': fraction, 'max': fraction}} (e.g. {'XOM': {'max': "
@@ -64,7 +65,8 @@ SECTOR_LIMITS_DESCRIPTION = (
     "Limits on the total weight of a sector or industry: {term: {'min': fraction, 'max': "
     "fraction}}, a term naming a GICS sector or sub-industry ('information technology', "
     "'energy', 'banks'; e.g. {'energy': {'max': 0.2}}). Kept by min_volatility, max_sharpe, "
-    "efficient_return and efficient_risk; hrp and risk_parity take none."
+    "efficient_return, efficient_risk and risk_parity; hrp takes none (its weights come from "
+    "splitting the correlation tree): asked for one it is refused, naming the group."
 )
 
 
