@@ -58,7 +58,8 @@ TAKES: dict[str, frozenset[str]] = {
                      SEARCH),
         "frequency": ("backtest_weights", "backtest_strategy", ESTIMATE, DEPLOYMENT, SEARCH),
         "level": ("portfolio_risk_report", "compare_portfolios"),
-        "capital": ("stress_test", "loss_probability", "backtest_weights", DEPLOYMENT),
+        "capital": ("stress_test", "loss_probability", "backtest_weights", "optimize_portfolio",
+                    "portfolio_risk_report", DEPLOYMENT),
         "threshold": ("loss_probability",),
         "market_move": ("stress_test",),
         "cost": ("backtest_weights", "backtest_strategy", ESTIMATE, SEARCH),
@@ -378,12 +379,16 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
             isinstance(f.get(k), int) and abs(f[k] - value) <= max(2, 0.02 * value)
             for k in ("horizon", "horizon_days")
         ),
-        "episode": lambda f: value in (f.get("episodes") or [])
-        or f.get("start") == EPISODES[value].start,  # the episode as the window
-        "leverage": lambda f: _close(f.get("config.max_leverage"), value)
-        or _in_range(f, "search_space.max_leverage", value),
-        "lookback": lambda f: f.get("config.lookback") == value
-        or _in_range(f, "search_space.lookback", value),
+        "episode": lambda f: (
+            value in (f.get("episodes") or []) or f.get("start") == EPISODES[value].start
+        ),  # the episode as the window
+        "leverage": lambda f: (
+            _close(f.get("config.max_leverage"), value)
+            or _in_range(f, "search_space.max_leverage", value)
+        ),
+        "lookback": lambda f: (
+            f.get("config.lookback") == value or _in_range(f, "search_space.lookback", value)
+        ),
         "scenario": lambda f: (
             any(value in (f.get(k) or []) for k in ("scenarios", "risk_limits.scenarios"))
             or f"scenario_weights.{value}" in f

@@ -44,6 +44,10 @@ Method = Literal[
     "hrp", "risk_parity", "min_volatility", "max_sharpe", "efficient_return", "efficient_risk"
 ]
 
+CAPITAL_DESCRIPTION = (
+    "Capital in currency (e.g. 1000000 for $1m), optional: the result adds each number as an "
+    "amount of money (`amounts`)."
+)
 RISK_FREE_DESCRIPTION = (
     "Annual risk-free rate as a fraction (0.02 = 2% a year), used by the Sharpe ratio and by "
     "max_sharpe. Default 0."
@@ -132,6 +136,7 @@ class OptimizeArgs(RangeArgs):
     sector_limits: dict[str, Limit] = Field(
         default_factory=dict, max_length=20, description=SECTOR_LIMITS_DESCRIPTION
     )
+    capital: float | None = Field(default=None, gt=0, le=1e13, description=CAPITAL_DESCRIPTION)
     target_return: float | None = Field(
         default=None,
         ge=-1.0,
@@ -196,6 +201,7 @@ class RiskReportArgs(RangeArgs):
         "square root of time. Default 1 (one day).",
     )
     risk_free_rate: float = Field(default=0.0, ge=-0.1, le=0.5, description=RISK_FREE_DESCRIPTION)
+    capital: float | None = Field(default=None, gt=0, le=1e13, description=CAPITAL_DESCRIPTION)
 
     @model_validator(mode="after")
     def _one_source(self) -> RiskReportArgs:
@@ -262,6 +268,7 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
         "sample covariance x 252); weights are fractions summing to 1",
         **({"limits": kept} if kept else {}),
         **({"limits_broken": broken} if broken else {}),
+        **_amounts(args.capital, {str(t): float(w) for t, w in weights.items()}),
         **({"left_out": left_out} if left_out else {}),
     }
 
@@ -350,8 +357,8 @@ def portfolio_risk_report(context: ToolContext, args: RiskReportArgs) -> dict[st
     contributions = data.pop("risk_contributions")
     horizon = None
     if args.horizon_days > 1:
-        horizon = compact(
-            portfolio_horizon_risk(weights, returns, horizon=args.horizon_days, level=args.level)
+        horizon = portfolio_horizon_risk(
+            weights, returns, horizon=args.horizon_days, level=args.level
         )
     return {
         "portfolio_id": portfolio_id,
@@ -363,12 +370,31 @@ def portfolio_risk_report(context: ToolContext, args: RiskReportArgs) -> dict[st
         "weights_sum": sig(float(weights.sum())),
         **{k: compact(v) for k, v in data.items() if k not in ("periods_per_year",)},
         "risk_contributions": compact(contributions),
-        **({"horizon": horizon} if horizon is not None else {}),
+        **({"horizon": compact(horizon)} if horizon is not None else {}),
+        **_amounts(args.capital, _losses(data, horizon)),
         "units": "VaR and CVaR: one-day losses as positive fractions at `level` (`horizon`: "
         "over its `days`, by each method named); "
         "annualised_return, cagr, volatility, sharpe, sortino annualised; max_drawdown a "
         "positive fraction; drawdown_duration in trading days; risk_contributions sum to 1",
     }
+
+
+def _losses(report: dict[str, Any], horizon: dict[str, Any] | None) -> dict[str, float]:
+    """The report's VaR and CVaR (fractions), the horizon's keyed `<method>.var`/`.cvar`."""
+    found = {k: float(report[k]) for k in ("var_historical", "cvar_historical", "var_gaussian",
+                                           "cvar_gaussian") if report.get(k) is not None}  # fmt: skip
+    for method, values in ((horizon or {}).get("methods") or {}).items():
+        for key in ("var", "cvar"):
+            if isinstance(values.get(key), int | float):
+                found[f"{method}.{key}"] = float(values[key])
+    return found
+
+
+def _amounts(capital: float | None, fractions: dict[str, float]) -> dict[str, Any]:
+    """`capital` and each fraction of it as money (to the cent), when a capital is given."""
+    if capital is None:
+        return {}
+    return {"capital": capital, "amounts": {k: round(v * capital, 2) for k, v in fractions.items()}}
 
 
 def portfolio_tools(context: ToolContext) -> list[BaseTool]:

@@ -144,7 +144,7 @@ _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 
           "billion": 1e9}  # fmt: skip
 
 
-def _capital(low: str) -> float | None:
+def capital_named(low: str) -> float | None:
     """The capital named ("$1m", "on 250k", "$2,000,000"), if any."""
     for match in _MONEY.finditer(low):
         number = match.group(1) or match.group(3)
@@ -400,7 +400,7 @@ def read_analysis(
     if (other and not (intent.weights and intent.intent == "search_strategy")) or intent.hedge:
         return None  # a search of given weights is not one: "what would 30% XOM 70% KO have ..."
     low = normalised(intent.text)
-    capital = _capital(low)
+    capital = capital_named(low)
     if (asked := _comparison(intent, low, capital) or _backtest(intent, low, capital)) is not None:
         return asked
     weights = intent.weights
