@@ -23,6 +23,7 @@ from graphs.ask_inputs import DEPLOYMENT, SEARCH, Inputs, ToolUse
 from graphs.ask_items import AskItem
 from graphs.ask_notes import NOTHING_COMPUTED, Unaccounted, named_as_not_used, pct
 from graphs.ask_vocabulary import Vocabulary
+from quant.stress import EPISODES
 
 ESTIMATE = "estimate_strategy"
 """The strategy model's estimate of one configuration (`config`) in named `scenarios`."""
@@ -47,13 +48,18 @@ TAKES: dict[str, frozenset[str]] = {
         "return_target": ("optimize_portfolio",),
         "risk_free": ("optimize_portfolio", "efficient_frontier", "compare_portfolios",
                       "portfolio_risk_report", "backtest_weights"),
-        "horizon": ("stress_test", "loss_probability", "generate_market_scenarios", SEARCH),
-        "episode": ("stress_test",),
+        "horizon": ("stress_test", "loss_probability", "generate_market_scenarios",
+                    "portfolio_risk_report", SEARCH),
+        "episode": ("stress_test", "portfolio_risk_report", "asset_statistics", "backtest_weights",
+                    "compare_portfolios", "optimize_portfolio"),
+        "leverage": ("backtest_strategy", ESTIMATE, SEARCH),
+        "lookback": ("backtest_strategy", ESTIMATE, SEARCH),
         "scenario": ("stress_test", "loss_probability", "generate_market_scenarios", ESTIMATE,
                      SEARCH),
         "frequency": ("backtest_weights", "backtest_strategy", ESTIMATE, DEPLOYMENT, SEARCH),
         "level": ("portfolio_risk_report", "compare_portfolios"),
-        "capital": ("stress_test", "loss_probability", "backtest_weights", DEPLOYMENT),
+        "capital": ("stress_test", "loss_probability", "backtest_weights", "optimize_portfolio",
+                    "portfolio_risk_report", DEPLOYMENT),
         "threshold": ("loss_probability",),
         "market_move": ("stress_test",),
         "cost": ("backtest_weights", "backtest_strategy", ESTIMATE, SEARCH),
@@ -88,6 +94,7 @@ KIND_WORDS = {
     "frequency": "a rebalancing frequency", "level": "a confidence level",
     "capital": "a capital", "threshold": "a loss threshold", "market_move": "a market move",
     "cost": "trading costs", "method": "that method", "percentage": "that percentage",
+    "leverage": "a leverage", "lookback": "a lookback",
 }  # fmt: skip
 
 FREQUENCY_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
@@ -368,10 +375,20 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
             or _at_most(f.get("config.target_vol"), value)
             or _at_most(f.get("search_space.target_vol.high"), value)
         ),
-        "horizon": lambda f: (
-            isinstance(f.get("horizon"), int) and abs(f["horizon"] - value) <= max(2, 0.02 * value)
+        "horizon": lambda f: any(
+            isinstance(f.get(k), int) and abs(f[k] - value) <= max(2, 0.02 * value)
+            for k in ("horizon", "horizon_days")
         ),
-        "episode": lambda f: value in (f.get("episodes") or []),
+        "episode": lambda f: (
+            value in (f.get("episodes") or []) or f.get("start") == EPISODES[value].start
+        ),  # the episode as the window
+        "leverage": lambda f: (
+            _close(f.get("config.max_leverage"), value)
+            or _in_range(f, "search_space.max_leverage", value)
+        ),
+        "lookback": lambda f: (
+            f.get("config.lookback") == value or _in_range(f, "search_space.lookback", value)
+        ),
         "scenario": lambda f: (
             any(value in (f.get(k) or []) for k in ("scenarios", "risk_limits.scenarios"))
             or f"scenario_weights.{value}" in f

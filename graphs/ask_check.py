@@ -66,15 +66,17 @@ def carry(
     if not earlier or not FOLLOW_UP.search(message):
         return []
     names = [i for i in items if i.kind in ("ticker", "group", "universe_all") and not i.excluded]
-    dropped = {i.value for i in items if i.excluded}
+    dropped = {str(i.value) for i in items if i.excluded}
     dropped |= {t for i in items if i.kind == "group" and i.excluded for t in vocab.members(str(i.value))}  # fmt: skip
     keep_names = not names or ADDING.search(message) is not None
     slots = {_slot(i) for i in items}
     kept = []
     for item in earlier:
-        if item.kind not in CARRIED_KINDS or item.value in dropped:
+        if item.kind not in CARRIED_KINDS or item.subject in dropped:
             continue
         if item.kind in ("ticker", "group", "universe_all"):
+            if item.value in dropped:
+                continue
             if keep_names and not (item.excluded and item.value in {i.value for i in names}):
                 kept.append(item)
         elif item.kind == "weight":
@@ -153,12 +155,6 @@ def checked_answer(
     return [*new[:-1], AIMessage(text, id=final.id)]
 
 
-def checked_reply(history: Sequence[BaseMessage], text: str, vocab: Vocabulary) -> AIMessage:
-    """A reply written by the graph itself (a refusal, a search that could not be set up),
-    checked as `checked_answer` checks a model's."""
-    return checked_answer(history, [AIMessage(text)], vocab)[-1]  # type: ignore[return-value]
-
-
 def proposal_notes(
     history: Sequence[BaseMessage], name: str, request: dict[str, Any], vocab: Vocabulary
 ) -> list[str]:
@@ -172,6 +168,6 @@ def proposal_notes(
 
 
 __all__ = [
-    "Accounting", "account", "carry", "checked_answer", "checked_reply", "proposal_notes",
+    "Accounting", "account", "carry", "checked_answer", "proposal_notes",
     "thread_items",
 ]  # fmt: skip

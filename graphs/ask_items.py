@@ -31,7 +31,7 @@ ITEM_KINDS = (
     "asset_floor", "group_cap", "group_floor", "drawdown_limit", "var_limit", "cvar_limit",
     "vol_limit", "vol_target", "return_target", "risk_free", "start", "end", "recent",
     "horizon", "episode", "scenario", "method", "frequency", "level", "capital", "threshold",
-    "market_move", "cost", "percentage",
+    "market_move", "cost", "leverage", "lookback", "percentage",
 )  # fmt: skip
 """Every kind of item (`AskItem.kind`)."""
 
@@ -171,8 +171,28 @@ class _Scan:
         """The words of the message a match read (as written, not masked)."""
         return self.text[m.start() : m.end()].strip()
 
+    def _limited(self, subjects: list[_Subject], before: bool) -> list[_Subject]:
+        """The subjects of a list that a limit said `before` (or after) them is about: not
+        those an earlier limit took ("at least 5% in energy, banks at most 10%") or an exclusion
+        left out ("ex energy, staples at most 25%"), nor those before a name said again ("on
+        KO, PG, WMT, WMT at least 6%"); the one beside the limit always."""
+        values = [s.value for s in subjects]
+        again = [i for i in range(len(values)) if values[i] in values[:i]]
+        if before and again:
+            subjects = subjects[again[-1] :]
+        near = subjects[-1] if before else subjects[0]
+        return [s for s in subjects if s is near or not (s.in_limit or self.excluded(s))]
+
+    def excluded(self, subject: _Subject) -> bool:
+        """Whether the words before `subject` leave it out ("without XOM", "all but KO and")."""
+        view = self.view()
+        return (
+            P.EXCLUDED_BEFORE.search(view[max(0, subject.start - 80) : subject.start]) is not None
+        )
+
     def subjects_in(self, start: int, end: int) -> list[_Subject]:
-        return [s for s in self.subjects.values() if start <= s.start < end]
+        found = [s for s in self.subjects.values() if start <= s.start < end]
+        return sorted(found, key=lambda s: s.start)
 
     # -- names ----------------------------------------------------------------------------
     def names(self) -> None:
@@ -223,7 +243,7 @@ class _Scan:
                 sessions = _sessions(m.group("n"), m.group("u"))
                 if sessions:
                     self.items.append(AskItem("horizon", self.said(m), sessions))
-                    self.claim(m.start(), m.end())
+                    self.claim(m.start("n"), m.end("u"))  # "10-day 99 var": 99 is the level
         for pattern, form in P.WINDOWS:
             for m in pattern.finditer(self.view()):
                 self._window(m, form)
@@ -265,6 +285,17 @@ class _Scan:
                 self._read(pattern, reading)
         for pattern, reading in P.MOVES_AND_TARGETS:
             self._read(pattern, reading)
+        for m in P.LEVERAGE.finditer(self.view()):
+            self.items.append(
+                AskItem("leverage", self.said(m), float(m.group("x") or m.group("y")))
+            )
+            self.claim(m.start(), m.end())
+        for m in P.LOOKBACK.finditer(self.view()):
+            unit = m.group("u") or m.group("u2") or "days"
+            sessions = _sessions(m.group("n") or m.group("n2"), unit)
+            if sessions:
+                self.items.append(AskItem("lookback", self.said(m), sessions))
+                self.claim(m.start(), m.end())
         for m in P.COST_BPS.finditer(self.view()):
             self.items.append(AskItem("cost", self.said(m), float(m.group("n"))))
             self.claim(m.start(), m.end())
@@ -286,6 +317,8 @@ class _Scan:
             if (reading[0] == "level") != (values[0] >= 0.5) and reading[0] in _LEVEL_OR_LIMIT:
                 continue  # a level is 50% or more, a risk limit less
             subjects = self.subjects_in(m.start("s"), m.end("s")) if "s" in m.groupdict() else []
+            if len(subjects) > 1:
+                subjects = self._limited(subjects, before=m.start("s") < m.start(groups[0]))
             said = self.said(m)
             every = self._every_ticker(subjects)
             for kind, value in zip(reading, values, strict=True):
@@ -349,6 +382,15 @@ class _Scan:
                     subject = self.subjects[m.start() + f.start("s")]
                     self._weight(subject, float(f.group("n")) / 100.0, self.said(m))
                 self.claim(m.start(), m.end())
+        # fractions after tickers that make 1 ("aapl .5 msft .3 jpm .2", "KO 0.6 PG 0.4")
+        decimal = r"(?:¤+\s*(?:=\s*)?(?:0?\.\d+|1\.0*)(?![\d%])(?:\s*,\s*|\s+and\s+|\s+)?){2,}"
+        for m in re.finditer(decimal, self.view()):
+            found = list(re.finditer(r"(?P<s>¤+)\s*(?:=\s*)?(?P<n>0?\.\d+|1\.0*)", m.group(0)))
+            if abs(sum(float(f.group("n")) for f in found) - 1.0) < 0.005:
+                for f in found:
+                    subject = self.subjects[m.start() + f.start("s")]
+                    self._weight(subject, float(f.group("n")), self.said(m))
+                self.claim(m.start(), m.end())
         before = re.compile(rf"{P.PCT}\s+(?:in\s+|of\s+)?(?P<s>¤+)")
         after = re.compile(rf"(?P<s>¤+)\s+(?:at\s+|@\s*|=\s*|:\s*)?{P.PCT}(?!\s*(?:each|-))")
         first = [next(pattern.finditer(self.view()), None) for pattern in (before, after)]
@@ -410,13 +452,21 @@ class _Scan:
         view = self.view()
         found: dict[tuple[str, str], AskItem] = {}
         for subject in sorted(self.subjects.values(), key=lambda s: s.start):
+            free_tickers = any(
+                t.kind == "ticker" and not t.in_limit for t in self.subjects.values()
+            )
             if subject.kind == "group" and (
-                subject.in_limit or _saved_name(view, subject) or _describing(view, subject)
+                subject.in_limit
+                or _saved_name(view, subject)
+                or (free_tickers and _describing(view, subject))
             ):
                 continue
-            excluded = bool(
-                P.EXCLUDED_BEFORE.search(view[max(0, subject.start - 80) : subject.start])
-                or P.EXCLUDED_AFTER.search(view[subject.end : subject.end + 12])
+            excluded = (
+                not subject.in_limit
+                and bool(  # a name limited is one held
+                    P.EXCLUDED_BEFORE.search(view[max(0, subject.start - 80) : subject.start])
+                    or P.EXCLUDED_AFTER.search(view[subject.end : subject.end + 12])
+                )
             )
             key = (subject.kind, subject.value)
             if key not in found or (excluded and not found[key].excluded):
@@ -510,7 +560,9 @@ def _date(said: str, *, at_end: bool) -> str | None:
 
 def _scenario(said: str) -> str:
     said = said.lower()
-    for prefix, name in (("high", "high_vol"), ("low", "low_vol"), ("base", "base")):
+    for prefix, name in (("high", "high_vol"), ("low", "low_vol"), ("base", "base"),
+                         ("crash", "bear"), ("downturn", "bear"), ("sell", "bear"),
+                         ("rally", "bull"), ("volatile", "high_vol")):  # fmt: skip
         if said.startswith(prefix):
             return name
     return said

@@ -15,8 +15,8 @@ import re
 PCT = r"(?P<p>\d+(?:\.\d+)?)%"
 PCT1 = r"(?P<p1>\d+(?:\.\d+)?)%"
 PCT2 = r"(?P<p2>\d+(?:\.\d+)?)%"
-_JOIN = r"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&|/|or)\s+)"
-SUBJECTS = rf"(?<!¤ )(?<!§ )(?P<s>¤+(?:{_JOIN}¤+)*|§+(?:{_JOIN}§+)*)"
+_JOIN = r"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&|or)\s+|\s*/\s*)"
+SUBJECTS = rf"(?<!¤ )(?<!§ )(?P<s>¤++(?:{_JOIN}¤++)*|§++(?:{_JOIN}§++)*)"
 """One subject or a list of them joined by commas or "and" ("JPM and BAC", "aapl, msft and
 ko"), not the end of a list joined by spaces alone (the universe: "AAPL MSFT XOM capped at 30%"
 caps every asset). A limit said of a list that is every ticker the message names is a limit on
@@ -33,16 +33,17 @@ CAP = (
 )
 """Words that make a number an upper limit."""
 FLOOR = (
-    r"(?:at least|no less than|not less than|no lower than|minimum of|minimum|min of|min|"
+    r"(?:at least|no less than|not less than|no lower than|minimu[mn] of|minimu[mn]|min of|min|"
     r"a floor of|floor of|floor at|>=|≥)"
 )
 """Words that make a number a lower limit."""
 SCOPE = (
-    r"(?:(?:in|on|for|of|per|to)\s+)?(?:any|each|every|a|one|per|all|the)?\s*(?:single\s+)?"
+    r"(?:(?:in|on|for|of|per|to)\s+)?(?:(?:any|each|every)\s+(?:one\s+)?|a\s+|one\s+|per\s+|all\s+"
+    r"|the\s+)?(?:single\s+)?"
     r"(?:stock|name|asset|position|holding|ticker|weight|company|security|constituent|line)s?\b"
 )
 """Words that make a limit hold for every asset ("in any stock", "per name")."""
-HOLDING = r"(?:\s+(?:weights?|exposure|allocation|positions?|holdings?|names|stocks))?"
+HOLDING = r"(?:\s+(?:weights?|expos\w*|allocation|positions?|holdings?|names|stocks))?"
 PROBABILITY = re.compile(
     r"\b(?:chances?|probabilit\w*|probabilty|prob|odds|likelihood|likely|risk of)\b"
 )
@@ -59,7 +60,8 @@ RANGES: list[tuple[re.Pattern[str], Reading]] = [
                 rf"ticker))?s?\s+(?:weights?\s+)?(?:between|from|within)\s+{PCT1}\s*"
                 rf"(?:and|to|-)\s*{PCT2}"), ("floor", "cap")),
     (re.compile(rf"\bbetween\s+{PCT1}\s+and\s+{PCT2}\s+{SCOPE}"), ("floor", "cap")),
-    (re.compile(rf"{FLOOR}\s+{PCT1}\s+and\s+{CAP}\s+{PCT2}\s+{SCOPE}"), ("floor", "cap")),
+    (re.compile(rf"(?<![¤§]\s){FLOOR}\s+{PCT1}\s+and\s+{CAP}\s+{PCT2}\s+{SCOPE}"),
+     ("floor", "cap")),
 ]  # fmt: skip
 """A lower and an upper limit at once."""
 
@@ -69,7 +71,7 @@ RISK: list[tuple[re.Pattern[str], Reading]] = [
                 r"expected shortfall|value at risk|conditional value at risk|confidence|level|"
                 r"tail)\b"), ("level",)),
     (re.compile(r"\b(?:c?var|es|expected shortfall|value at risk|shortfall|confidence(?: level)?)"
-                rf"\b(?:\s+of\s+(?:it|that|this|them))?\s+(?:at|of|@)\s+(?:the\s+)?{PCT}"),
+                rf"\b(?:\s+of\s+(?:it|that|this|them))?\s+(?:at|of|@)\s+(?:the\s+)?{PCT}(?!\s*[¤§])"),
      ("level",)),
     (re.compile(rf"\bat\s+(?:the\s+|a\s+)?{PCT}\s+(?:level|confidence)"), ("level",)),
     (re.compile(r"(?<![\d.%])(?P<p>\d{2}(?:\.\d+)?)\s+(?:one[- ]day\s+|1[- ]?d(?:ay)?\s+|daily\s+)?"
@@ -133,19 +135,22 @@ MOVES_AND_TARGETS: list[tuple[re.Pattern[str], Reading]] = [
 """Market moves, costs, volatility and return targets, the risk-free rate."""
 
 WEIGHT_LIMITS: list[tuple[re.Pattern[str], Reading]] = [
-    # on named assets or groups
+    # on named assets or groups: said before them first ("no more than 20% in tech and banks
+    # at most 10%": tech's limit is 20%, the banks' 10%)
+    (re.compile(rf"{CAP}\s+{PCT}\s+(?:(?:max|maximum|cap|limit)\s+)?(?:(?:in|on|for|of|to|into)"
+                rf"\s+)?(?:the\s+)?{SUBJECTS}"
+                rf"(?!{HOLDING}\s+(?:is\s+|be\s+|at\s+|stays?\s+|kept\s+|capped\s+|limited\s+)?(?:{CAP}|{FLOOR})\s)"), ("subject_cap",)),
+    (re.compile(rf"{FLOOR}\s+{PCT}\s+(?:(?:in|on|for|of|to|into)\s+)?(?:the\s+)?{SUBJECTS}"
+                rf"(?!{HOLDING}\s+(?:is\s+|be\s+|at\s+|stays?\s+|kept\s+|capped\s+|limited\s+)?(?:{CAP}|{FLOOR})\s)"),
+     ("subject_floor",)),
     (re.compile(r"\b(?:cap|caps|capped|capping|limit|limits|limiting|keep|keeping|hold|holding|"
                 rf"restrict|constrain|put)\s+(?:the\s+)?{SUBJECTS}{HOLDING}\s+(?:at|to|under|"
                 r"below|at or below|within|to at most|to no more than|at most|no more than|"
                 rf"max(?:imum)?|<=|≤|<)\s+{PCT}(?:\s+each)?{NOT_EVERY}"), ("subject_cap",)),
     (re.compile(rf"{SUBJECTS}{HOLDING}\s+(?:is\s+|be\s+|to\s+be\s+|should\s+be\s+|stays?\s+|"
                 rf"kept\s+|capped\s+|limited\s+)?{CAP}\s+{PCT}(?:\s+each)?{NOT_EVERY}"), ("subject_cap",)),
-    (re.compile(rf"{CAP}\s+{PCT}\s+(?:(?:max|maximum|cap|limit)\s+)?(?:(?:in|on|for|of|to|into)"
-                rf"\s+)?(?:the\s+)?{SUBJECTS}"), ("subject_cap",)),
     (re.compile(rf"{PCT}\s+(?:max(?:imum)?|cap|limit|ceiling)\s+(?:in|on|for)\s+(?:the\s+)?"
                 rf"{SUBJECTS}{NOT_EVERY}"), ("subject_cap",)),
-    (re.compile(rf"{FLOOR}\s+{PCT}\s+(?:(?:in|on|for|of|to|into)\s+)?(?:the\s+)?{SUBJECTS}"),
-     ("subject_floor",)),
     (re.compile(rf"{SUBJECTS}{HOLDING}\s+(?:is\s+|be\s+|at\s+|to\s+be\s+|of\s+)?{FLOOR}\s+{PCT}{NOT_EVERY}"),
      ("subject_floor",)),
     (re.compile(rf"{PCT}\s+(?:floor|minimum|min)\s+(?:in|on|for)\s+(?:the\s+)?{SUBJECTS}"),
@@ -172,6 +177,11 @@ WEIGHT_LIMITS: list[tuple[re.Pattern[str], Reading]] = [
      ("cap",)),
     (re.compile(rf"\bcaps?\s+(?:of\s+)?{PCT}(?!\s*(?:in|on|for|of|to)\b)(?!\s*[¤§])"), ("cap",)),
     (re.compile(rf"{FLOOR}\s+{PCT}\s+{SCOPE}"), ("floor",)),
+    (re.compile(rf"{FLOOR}\s+{PCT}\s+(?:(?:in|on|for)\s+)?(?:each|apiece)\b(?!\s+[¤§])"),
+     ("floor",)),
+    (re.compile(r"\b(?:no|not any|not a)\s+(?:single\s+)?(?:stock|name|asset|position|holding|"
+                r"ticker|weight|company|one)s?\s+(?:weighs?\s+|is\s+|at\s+)?(?:below|under|"
+                rf"less than|smaller than|lower than|beneath)\s+{PCT}"), ("floor",)),
     (re.compile(rf"{PCT}\s+(?:floor|minimum|min)\b(?:\s+{SCOPE})?"), ("floor",)),
     (re.compile(r"(?:each|every\s+\w+|all\s+\w+)\s+(?:at least|no less than|min(?:imum)?"
                 rf"(?: of)?)\s+{PCT}"), ("floor",)),
@@ -210,7 +220,7 @@ UNIT = (
 COUNT = r"(?P<n>\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen)"
 
 WINDOWS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(rf"\b(?:from|between)\s+(?P<a>{DATE})\s*(?:-|to|until|till|through|thru|and)\s*"
+    (re.compile(rf"\b(?:from|between|bewteen|betwen)\s+(?P<a>{DATE})\s*(?:-|to|until|till|through|thru|and)\s*"
                 rf"(?P<b>{DATE})\b"), "range"),
     (re.compile(rf"\b(?P<a>{DATE})\s*(?:-|to|until|till|through|thru)\s*(?P<b>{DATE})\b"),
      "range"),
@@ -233,6 +243,14 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
 vol": the last year before the measure)."""
 
 HORIZONS: list[re.Pattern[str]] = [
+    re.compile(
+        r"(?<![\w.])(?P<n>\d{1,3})[- ]?(?P<u>days?|d|weeks?|wks?)\s+(?:\d+(?:\.\d+)?%?\s+)?"
+        r"(?:c?var|es|expected shortfall|value at risk)\b"
+    ),
+    re.compile(
+        r"\b(?:c?var|es|expected shortfall|value at risk)\b[^.?!;]{0,60}?\b(?:over|for|across)"
+        r"\s+(?:a\s+|the\s+next\s+)?(?P<n>\d{1,3})[- ]?(?P<u>days?|weeks?)\b"
+    ),
     re.compile(rf"\b(?:next|coming|following)\s+(?:{COUNT}\s*)?{UNIT}\b"),
     re.compile(r"\b(?:in|over|within)\s+(?P<n>a|one)\s+(?P<u>year|quarter|month)\b"),
     re.compile(r"\b(?P<n>\d+)[- ](?P<u>years?|months?|days?|weeks?)\s+horizon\b"),
@@ -260,15 +278,26 @@ STRESS_CONTEXT = re.compile(
 """A message about replaying history: its bare episode years are episodes, not windows."""
 EPISODE_YEAR = re.compile(r"(?:\bagainst|\breplay\w*|\band|,|\bthe|\bin)\s+(?P<y>2008|2020|2022)\b")
 
+LEVERAGE = re.compile(
+    r"(?<![\w.])(?P<x>\d+(?:\.\d+)?)\s*x\s+(?:max(?:imum)?\s+)?(?:leverage|levered|gross)\b"
+    r"|\b(?:max(?:imum)?\s+)?leverage\s+(?:of\s+|at\s+|up to\s+)?(?P<y>\d+(?:\.\d+)?)(?![\d.%])"
+)
+"""A strategy's leverage ("2x leverage", "leverage 1.5")."""
+LOOKBACK = re.compile(
+    r"\b(?P<n>\d{1,3})[- ]?(?P<u>days?|months?|weeks?)\s+(?:of\s+)?look[- ]?back\b"
+    r"|\blook[- ]?back\s+(?:of\s+)?(?P<n2>\d{1,3})(?:[- ]?(?P<u2>days?|months?|weeks?)\b)?"
+)
+"""A strategy's lookback ("a 63-day lookback", "lookback 6 months", "6 months of lookback")."""
+
 # ---- words --------------------------------------------------------------------------------
 METHODS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bhrp\b|\bhierarchical(?: risk parity)?\b"), "hrp"),
     (re.compile(r"(?<!hierarchical )\brisk[- ]parity\b|\bequal[- ]risk[- ]contributions?\b|"
                 r"\berc\b"), "risk_parity"),
-    (re.compile(r"\bmin(?:imum)?[- ]?(?:vol(?:atility)?|var(?:iance)?|risk)\b|\blowest[- ]"
+    (re.compile(r"\bmin\w{0,5}[- ]?(?:vol\w*|var(?:iance)?|risk)\b|\blowest[- ]"
                 r"(?:risk|vol(?:atility)?|variance)\b|\bgmv\b|\blow[- ]vol(?:atility)?\s+"
                 r"(?:mix|portfolio|allocation|weights)\b"), "min_volatility"),
-    (re.compile(r"\bmax(?:imum|imi[sz]e)?[- ]?sharpe?\b|\btangency\b"), "max_sharpe"),
+    (re.compile(r"\bmax\w{0,5}[- ]?sh\w{0,2}rpe?\b|\btangency\b"), "max_sharpe"),
     (re.compile(r"\bequal(?:ly)?[- ]weight(?:s|ed|ing)?\b|\b1/n\b"), "equal_weight"),
     (re.compile(r"\beffici?e?n?t\s+fronti?e?i?r\b|\bfrontier\b|\bfronteir\b"), "frontier"),
     (re.compile(r"\binverse[- ]vol(?:atility)?\b"), "inverse_vol"),
@@ -293,8 +322,9 @@ FREQUENCIES: list[re.Pattern[str]] = [
         r"rebal\w*"
     ),
     re.compile(r"\brebal\w*\s+every\s+(?P<n>\d+)\s+(?:trading\s+)?(?:days|sessions)\b"),
-    re.compile(r"\b(?P<never>buy[- ]and[- ]hold|no rebalancing|never rebalanced?)\b"),
+    re.compile(r"\b(?P<never>buy[- ]and[- ]hold|no rebalancing|never rebal\w*)\b"),
     re.compile(r"\bevery\s+(?P<f>week|month|quarter|year|session)\b"),
+    re.compile(r"\bonce\s+an?\s+(?P<f>week|month|quarter|year)\b"),
     re.compile(
         r"\b(?P<f>weekly|monthly|quarterly|quartely|annually|yearly)\b(?!\s+(?:returns?|"
         r"data|vol|volatility|var|cvar|loss|losses|stat\w*|performance|changes?))"
@@ -302,7 +332,10 @@ FREQUENCIES: list[re.Pattern[str]] = [
 ]
 """Rebalancing frequencies ("rebalanced monthly", "weekly rebal", "buy and hold")."""
 
-SCENARIO_NAMES = r"(?:bull|bear|high[- ]vol(?:atility)?|low[- ]vol(?:atility)?|base(?:[- ]case)?)"
+SCENARIO_NAMES = (
+    r"(?:bull|bear|high[- ]vol\w*|low[- ]vol\w*|base(?:[- ]case)?|crash|downturn"
+    r"|sell[- ]?off|rally|volatile)"
+)
 SCENARIOS: list[re.Pattern[str]] = [
     re.compile(
         rf"\b(?P<s>{SCENARIO_NAMES})\s*(?:and|,|&|or)\s*(?P<t>{SCENARIO_NAMES})\s+"
@@ -317,7 +350,7 @@ SCENARIOS: list[re.Pattern[str]] = [
 """Market scenarios ("in bear", "a high vol regime", "bull and bear scenarios")."""
 
 WHOLE_UNIVERSE = re.compile(
-    r"\b(?:all|every|whole|entire)\s+(?:the\s+|of the\s+)?(?:\d+\s+)?(?:stocks|names|tickers|"
+    r"\beverything\b|\b(?:all|every|whole|entire)\s+(?:the\s+|of the\s+)?(?:\d+\s+)?(?:stocks|names|tickers|"
     r"assets|universe|equities|stock|name)\b|\bwhole universe\b|\bentire universe\b"
 )
 """The whole universe ("all stocks", "the whole universe")."""
@@ -326,7 +359,8 @@ EXCLUDED_BEFORE = re.compile(
     r"(?:\bex|\bexcluding|\bexclude|\bexcept(?: for)?|\bwithout|\bnot|\bno|\bnothing in|"
     r"\bdrop(?:ping)?|\bremove|\bremoving|\btake out|\btaking out|\bminus|\bskip(?:ping)?|"
     r"\bleave out|\bleaving out|\bother than|\bsell|\bswap(?:ping)?|\breplace|\breplacing|"
-    r"\bexchange|\bditch|\bavoid(?:ing)?)\s+(?:the\s+)?(?:[¤§]+\s*(?:,|and|&|or|/)?\s*)*$"
+    r"\bexchange|\bditch|\bavoid(?:ing)?|(?:\ball|\bevery|\beverything|~+)(?:\s+(?:stocks?|names?|"
+    r"tickers?))?\s+but)\s+(?:the\s+)?(?:[¤§]+[\s~]*(?:,|and|&|or|/)?[\s~]*)*$"
 )
 """Words before a subject (or a list of them) that leave it out."""
 EXCLUDED_AFTER = re.compile(r"^\s+out\b(?!\s+of)")

@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from agents.chat import answer, draft_deployment, draft_request, route_message
 from agents.conversation_texts import LAST_RUN_MARKER
 from agents.grounding import citation_problems, research_passages
-from graphs.ask_check import checked_answer, checked_reply, proposal_notes
+from graphs.ask_check import checked_answer, proposal_notes
 from graphs.ask_inputs import DEPLOYMENT, SEARCH
 from graphs.ask_vocabulary import vocabulary
 from graphs.compiled import CompiledOnce
@@ -52,6 +52,7 @@ from graphs.thread_bindings import (
     settings_of,
     supervisor_tools,
 )
+from graphs.turn_guard import checked, checked_notes, guarded
 from prompts.canonical import model_json
 from prompts.roles import AgentRole
 from quant.problems import validation_problems
@@ -114,6 +115,21 @@ def _tools(role: str, tools: list[Any], config: RunnableConfig) -> list[Any]:
     return tools + external_tools_of(config, role)
 
 
+def _accounted(
+    history: Sequence[BaseMessage], new: list[BaseMessage], config: RunnableConfig
+) -> list[BaseMessage]:
+    """`new` with its answer checked by the ask accounting (`checked_answer`); an accounting
+    that fails keeps the answer and says it was not checked (`graphs.turn_guard.checked`)."""
+    vocab = vocabulary(settings_of(config))
+    return checked(lambda h, n: checked_answer(h, n, vocab), history, new)
+
+
+def _reply(history: Sequence[BaseMessage], text: str, config: RunnableConfig) -> BaseMessage:
+    """A reply the graph writes itself (a refusal), checked as `_accounted` checks a model's."""
+    return _accounted(history, [AIMessage(text)], config)[-1]
+
+
+@guarded("supervisor", {"route": "supervisor"})
 def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Route the latest message (or answer it directly)."""
     emit_node_started("supervisor")
@@ -135,11 +151,12 @@ def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
             settings=settings_of(config),
             memory=memory,
         )
-        update["messages"] = checked_answer(state["messages"], new, vocabulary(settings_of(config)))
+        update["messages"] = _accounted(state["messages"], new, config)
         update["tokens"] += tokens
     return update
 
 
+@guarded("specialist")
 def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The routed specialist answers with its tools."""
     role = state["route"]
@@ -159,7 +176,7 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         memory=memory_of(config),
     )
     new = ground_citations(state["messages"], new)
-    new = checked_answer(state["messages"], new, vocabulary(settings_of(config)))
+    new = _accounted(state["messages"], new, config)
     return {"messages": new, "tokens": tokens, **artifacts_update()}
 
 
@@ -192,6 +209,7 @@ def ground_citations(history: Sequence[BaseMessage], new: list[BaseMessage]) -> 
     return [*new[:-1], AIMessage(text, id=final.id)]
 
 
+@guarded("draft", {"draft": None})
 def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The optimizer drafts the strategy search the user asked for."""
     from graphs.chat_profile import profile_draft
@@ -215,14 +233,14 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
             )
         )
         text = f"I could not set up that search: {problems}. Please rephrase."
-        vocab = vocabulary(settings_of(config))
         return {
             "draft": None,
             "tokens": outcome.tokens,
-            "messages": [checked_reply(state["messages"], text, vocab)],
+            "messages": [_reply(state["messages"], text, config)],
         }
     drafted = request.model_dump(mode="json")
-    notes += proposal_notes(state["messages"], SEARCH, drafted, vocabulary(settings_of(config)))
+    vocab = vocabulary(settings_of(config))
+    notes += checked_notes(lambda: proposal_notes(state["messages"], SEARCH, drafted, vocab))
     return {
         "draft": drafted,
         "draft_notes": notes,
@@ -231,6 +249,7 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     }
 
 
+@guarded("approve", {"draft": None})
 def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; run the optimization when approved (or edited), else cancel."""
     from graphs.chat_search import describe_request, run_approved_search
@@ -279,6 +298,7 @@ def after_deployment_draft(state: AssistantState) -> str:
     return "approve_deployment" if state.get("deployment") else END
 
 
+@guarded("propose_deployment", {"deployment": None})
 def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The optimizer drafts the deployment the user asked for; what it would deploy is checked
     now (the owner's portfolio, or the thread's last search run as one of the owner's jobs)."""
@@ -295,18 +315,19 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
     vocab = vocabulary(settings_of(config))
     refused = deployment_refusal(state.get("last_run"), decision, owner)
     if refused is not None:
-        reply = checked_reply(state["messages"], refused, vocab)
+        reply = _reply(state["messages"], refused, config)
         return {"deployment": None, "tokens": outcome.tokens, "messages": [reply]}
     assert owner is not None
     proposal = deployment_proposal(state.get("last_run"), decision, owner)
     if isinstance(proposal, str):
-        reply = checked_reply(state["messages"], proposal, vocab)
+        reply = _reply(state["messages"], proposal, config)
         return {"deployment": None, "tokens": outcome.tokens, "messages": [reply]}
-    notes = proposal_notes(state["messages"], DEPLOYMENT, proposal, vocab)
+    notes = checked_notes(lambda: proposal_notes(state["messages"], DEPLOYMENT, proposal, vocab))
     proposal["summary"] = " ".join([proposal["summary"], *(f"{note}." for note in notes)])
     return {"deployment": proposal, "tokens": outcome.tokens}
 
 
+@guarded("approve_deployment", {"deployment": None})
 def approve_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; create and activate the deployment when approved, else cancel."""
     from graphs.chat_deployment import deploy

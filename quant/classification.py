@@ -125,10 +125,12 @@ def classify(ticker: str, path: Path | None = None) -> Classification | None:
     return classifications(path).get(ticker.strip().upper())
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9&]+", text.lower())
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[a-z0-9&]+", text.lower()))
 
 
+@functools.lru_cache(maxsize=65536)
 def names_category(term: str, category: str) -> bool:
     """Whether `term` names `category` (a sector or sub-industry): it equals it, or its words
     are a run of the category's whole words, ignoring case and punctuation."""

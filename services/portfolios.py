@@ -88,14 +88,15 @@ def build_portfolio(
     returns' correlation tree; `linkage`, `optimal_ordering`), `risk_parity` (risk contributions
     equal to `budgets`, equal by default), `min_volatility`, `max_sharpe` (against
     `risk_free_rate`), `efficient_return` (needs `target_return`) or `efficient_risk` (needs
-    `target_volatility`). Every method keeps each weight within `bounds`, and the mean-variance
-    methods each group's weight within its limits (`groups`, e.g. sectors); HRP takes no group
-    limits, and risk parity takes no limits at all (its weights follow from the risk budgets):
-    `ConstraintError` says so when its weights break one."""
-    if method in ("hrp", "risk_parity") and groups:
+    `target_volatility`). Every method keeps each weight within `bounds`, and every method but
+    HRP each group's weight within its limits (`groups`, e.g. sectors): risk parity within limits
+    is `quant.optimizers.constrained_parity` (equal budgets only); HRP asked for a group limit
+    raises `ConstraintError` naming the method and why."""
+    if method == "hrp" and groups:
         named = ", ".join(group.name for group in groups)
         raise ConstraintError(
-            f"{method} cannot keep a limit on a group of holdings ({named}): build "
+            f"hrp cannot keep a limit on a group of holdings ({named}): its weights come from "
+            "splitting the correlation tree, which knows no groups; build risk_parity, "
             "min_volatility or max_sharpe, which keep each group within its limits, or leave "
             "the group limit out"
         )
@@ -103,9 +104,12 @@ def build_portfolio(
         weights = optimizers.hierarchical_risk_parity(
             returns, linkage=linkage, optimal_ordering=optimal_ordering, bounds=bounds
         )
+    elif method == "risk_parity" and (groups or _limited(bounds, returns.columns)):
+        if budgets is not None:
+            raise ConstraintError("risk budgets other than equal cannot be kept with limits")
+        weights = optimizers.bounded_risk_parity(cov, bounds=bounds, groups=groups)
     elif method == "risk_parity":
         weights = optimizers.risk_parity(cov, budgets=budgets)
-        _check_within(weights, bounds)
     elif groups:
         weights = _grouped(method, mu, cov, groups, bounds, risk_free_rate, target_return,
                            target_volatility)  # fmt: skip
@@ -157,20 +161,10 @@ def _grouped(
     )
 
 
-def _check_within(weights: pd.Series, bounds: Bounds) -> None:
-    """`ConstraintError` naming the assets whose risk-parity weights break their bounds."""
-    lower, upper = weight_bounds(bounds, [str(n) for n in weights.index])
-    broken = [
-        f"{name} {w:.1%}"
-        for name, w, lo, hi in zip(weights.index, weights, lower, upper, strict=True)
-        if w < lo - 1e-9 or w > hi + 1e-9
-    ]
-    if broken:
-        raise ConstraintError(
-            "risk parity takes no weight limits (its weights follow from equal risk "
-            f"contributions) and its weights break them: {', '.join(broken)}; HRP, "
-            "min_volatility or max_sharpe keep each weight within its limits"
-        )
+def _limited(bounds: Bounds, assets: Collection[Any]) -> bool:
+    """Whether `bounds` limit any weight of `assets` more than long-only does."""
+    lower, upper = weight_bounds(bounds, [str(a) for a in assets])
+    return bool((lower > 0.0).any() or (upper < 1.0).any())
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,16 @@ _LOOKBACK = re.compile(
     r"\b(\d{1,2})\s?(y|yrs?|years?|m|mos|months?)\s+(?:look-?back|window|history|of (?:data|history))\b"
 )
 """A trailing window said as a lookback ("2y lookback", "18m window")."""
+_STRATEGY = re.compile(
+    r"(?i)\b(?:target[\s_-]*vol|vol(?:atility)?[\s_-]*target|sigmoid|merton|inverse[\s_-]*vol"
+    r"|strateg\w*|leverage)"
+)
+"""Words of a strategy's settings: beside them "6 months lookback" is the strategy's lookback."""
 _SHORT_YEAR = re.compile(r"\b(since|from|in|after|before|until|till|through|to)\s+'(\d{2})\b")
 """A year said by its last two digits after a window's word ("since '19")."""
-_SIGNS = re.compile(r"(?<![<>=-])\s*(>=|<=|>|<)\s*(?=\d)")
-_SIGN_WORDS = {">": " above ", "<": " below ", ">=": " at least ", "<=": " at most "}
+_SIGNS = re.compile(r"(?<![<>=-])\s*(>=|<=|>|<|≤|≥|=<|=>)\s*(?=\d)")
+_SIGN_WORDS = {">": " above ", "<": " below ", ">=": " at least ", "<=": " at most ",
+               "≥": " at least ", "≤": " at most ", "=>": " at least ", "=<": " at most "}  # fmt: skip
 """Comparison signs before a number ("no name >15%"), in words."""
 _BARE_LIMIT = re.compile(
     r"\b(cap(?:ped)?(?:\s+(?:at|of|it at|them at))?|at most|at least|max(?:imum)?|floor(?:\s+of)?)"
@@ -50,21 +56,33 @@ _BARE_LIMIT = re.compile(
 """A weight limit said without its percent sign ("cap 40 too", "at least 5")."""
 _BARE_EACH = re.compile(r"(?<![\d.%])\b(\d{1,2}(?:\.\d+)?)\s+each\b(?!\s+(?:day|week|month))")
 """Weights said as "25 each" of a list of names."""
+_NEGATED = re.compile(
+    r"\b(?:can'?t|cannot|can not|shouldn'?t|should not|mustn'?t|must not|won'?t|will not|"
+    r"don'?t|do not|doesn'?t|does not|never)\s+(?:[a-z]+\s+){0,2}?"
+    r"(?:(?P<up>more than|over|above|exceed(?:ing|s)?|go above|go over|be above|be over)|"
+    r"(?P<down>less than|fewer than|under|below|go below|go under|fall below|drop below|"
+    r"be below|be under))\s+(?=\d)"
+)
+"""A bound said by negating its opposite ("can't hold more than 20%": at most 20%; "shouldn't
+go below 5%": at least 5%)."""
 _EX = re.compile(r"\bex\s+(?!ante\b|post\b|div\w*\b)(?=[a-z])")
 """A group or name left out with "ex" ("ex financials")."""
 
 
 def expand_shorthand(text: str) -> str:
     """`text` with each lower-case shorthand of `SHORTHAND` written out, "last 2y" and "2y
-    lookback" as "the last 2 years", "since '19" as "since 2019", comparison signs before a number in words ("no name
-    >15%": above), a weight limit or "each" said without its percent sign with it ("cap 40",
+    lookback" as "the last 2 years", "since '19" as "since 2019", a bound said by negating its
+    opposite as the bound ("can't hold more than 20%": at most 20%), comparison signs before a
+    number in words ("no name >15%": above; "≤ 10%": at most), a weight limit or "each" said without its percent sign with it ("cap 40",
     "25 each"), and "ex financials" as "excluding financials"."""
     text = _YEARS.sub(lambda m: f"{m.group(1)} {m.group(2)} years", text)
-    text = _LOOKBACK.sub(
-        lambda m: f"over the last {m.group(1)} {'years' if m.group(2)[0] == 'y' else 'months'}",
-        text,
-    )
+    if not _STRATEGY.search(text):  # a strategy's lookback is one of its settings
+        text = _LOOKBACK.sub(
+            lambda m: f"over the last {m.group(1)} {'years' if m.group(2)[0] == 'y' else 'months'}",
+            text,
+        )
     text = _SHORT_YEAR.sub(lambda m: f"{m.group(1)} 20{m.group(2)}", text)
+    text = _NEGATED.sub(lambda m: "at most " if m.group("up") else "at least ", text)
     text = _SIGNS.sub(lambda m: _SIGN_WORDS[m.group(1)], text)
     text = _BARE_LIMIT.sub(lambda m: f"{m.group(1)} {m.group(2)}%", text)
     text = _BARE_EACH.sub(lambda m: f"{m.group(1)}% each", text)

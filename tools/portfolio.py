@@ -3,7 +3,8 @@
 Estimates come from the universe's daily simple returns over the date range: expected returns
 are the arithmetic mean x 252 (`quant.estimators.mean_returns`), the covariance the sample
 covariance (ddof=1) x 252 (`sample_covariance`), as the engine's optimizer sleeves use. Weights
-are long-only and fully invested; `max_weight` caps each asset (mean-variance methods only).
+are long-only and fully invested, within the limits asked (every method keeps the limits on
+each weight; every method but HRP the limits on a group's total).
 Portfolios and frontiers are stored in the artifact store and referenced by id.
 """
 
@@ -21,6 +22,7 @@ from quant import optimizers  # each optimizer loads on first use (a risk report
 from quant.performance import portfolio_performance
 from quant.risk import risk_report
 from services.portfolios import build_portfolio, estimates
+from services.risk import portfolio_horizon_risk
 from tools.artifacts import ArtifactNotFoundError
 from tools.context import MAX_UNIVERSE, ToolContext, make_tool
 from tools.limits import weight_limits
@@ -42,18 +44,22 @@ Method = Literal[
     "hrp", "risk_parity", "min_volatility", "max_sharpe", "efficient_return", "efficient_risk"
 ]
 
+CAPITAL_DESCRIPTION = (
+    "Capital in currency (e.g. 1000000 for $1m), optional: the result adds each number as an "
+    "amount of money (`amounts`)."
+)
 RISK_FREE_DESCRIPTION = (
     "Annual risk-free rate as a fraction (0.02 = 2% a year), used by the Sharpe ratio and by "
     "max_sharpe. Default 0."
 )
 MAX_WEIGHT_DESCRIPTION = (
     "Largest weight of any single asset, a fraction in (0, 1] (0.2 = 20%). Must be at least "
-    "1 / number of assets. Every method but risk_parity keeps it (risk parity's weights follow "
-    "from equal risk contributions: a cap they break is refused, saying so). Default 1."
+    "1 / number of assets. Every method keeps it (risk_parity then makes the risk contributions "
+    "as equal as the limits allow). Default 1."
 )
 MIN_WEIGHT_DESCRIPTION = (
     "Smallest weight of every asset, a fraction in [0, 1) (0.02 = at least 2% in each). Kept by "
-    "every method but risk_parity. Default 0."
+    "every method. Default 0."
 )
 ASSET_LIMITS_DESCRIPTION = (
     "Limits on named assets: {ticker: {'min': fraction, 'max': fraction}} (e.g. {'XOM': {'max': "
@@ -63,7 +69,8 @@ SECTOR_LIMITS_DESCRIPTION = (
     "Limits on the total weight of a sector or industry: {term: {'min': fraction, 'max': "
     "fraction}}, a term naming a GICS sector or sub-industry ('information technology', "
     "'energy', 'banks'; e.g. {'energy': {'max': 0.2}}). Kept by min_volatility, max_sharpe, "
-    "efficient_return and efficient_risk; hrp and risk_parity take none."
+    "efficient_return, efficient_risk and risk_parity; hrp takes none (its weights come from "
+    "splitting the correlation tree): asked for one it is refused, naming the group."
 )
 
 
@@ -129,6 +136,7 @@ class OptimizeArgs(RangeArgs):
     sector_limits: dict[str, Limit] = Field(
         default_factory=dict, max_length=20, description=SECTOR_LIMITS_DESCRIPTION
     )
+    capital: float | None = Field(default=None, gt=0, le=1e13, description=CAPITAL_DESCRIPTION)
     target_return: float | None = Field(
         default=None,
         ge=-1.0,
@@ -183,7 +191,17 @@ class RiskReportArgs(RangeArgs):
         le=0.999,
         description="Confidence level of VaR and CVaR (0.95 = 95%: the 5% worst days).",
     )
+    horizon_days: int = Field(
+        default=1,
+        ge=1,
+        le=252,
+        description="Horizon of VaR and CVaR in trading days (10 = a 10-day VaR). Above 1 the "
+        "report adds `horizon`: the VaR and CVaR over that many days by two methods, each "
+        "named: overlapping multi-day historical windows and the one-day figures scaled by the "
+        "square root of time. Default 1 (one day).",
+    )
     risk_free_rate: float = Field(default=0.0, ge=-0.1, le=0.5, description=RISK_FREE_DESCRIPTION)
+    capital: float | None = Field(default=None, gt=0, le=1e13, description=CAPITAL_DESCRIPTION)
 
     @model_validator(mode="after")
     def _one_source(self) -> RiskReportArgs:
@@ -250,6 +268,7 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
         "sample covariance x 252); weights are fractions summing to 1",
         **({"limits": kept} if kept else {}),
         **({"limits_broken": broken} if broken else {}),
+        **_amounts(args.capital, {str(t): float(w) for t, w in weights.items()}),
         **({"left_out": left_out} if left_out else {}),
     }
 
@@ -336,6 +355,11 @@ def portfolio_risk_report(context: ToolContext, args: RiskReportArgs) -> dict[st
     report = risk_report(weights, returns, level=args.level, risk_free_rate=args.risk_free_rate)
     data = report.to_dict()
     contributions = data.pop("risk_contributions")
+    horizon = None
+    if args.horizon_days > 1:
+        horizon = portfolio_horizon_risk(
+            weights, returns, horizon=args.horizon_days, level=args.level
+        )
     return {
         "portfolio_id": portfolio_id,
         "date_range": {
@@ -346,10 +370,31 @@ def portfolio_risk_report(context: ToolContext, args: RiskReportArgs) -> dict[st
         "weights_sum": sig(float(weights.sum())),
         **{k: compact(v) for k, v in data.items() if k not in ("periods_per_year",)},
         "risk_contributions": compact(contributions),
-        "units": "VaR and CVaR: one-day losses as positive fractions at `level`; "
+        **({"horizon": compact(horizon)} if horizon is not None else {}),
+        **_amounts(args.capital, _losses(data, horizon)),
+        "units": "VaR and CVaR: one-day losses as positive fractions at `level` (`horizon`: "
+        "over its `days`, by each method named); "
         "annualised_return, cagr, volatility, sharpe, sortino annualised; max_drawdown a "
         "positive fraction; drawdown_duration in trading days; risk_contributions sum to 1",
     }
+
+
+def _losses(report: dict[str, Any], horizon: dict[str, Any] | None) -> dict[str, float]:
+    """The report's VaR and CVaR (fractions), the horizon's keyed `<method>.var`/`.cvar`."""
+    found = {k: float(report[k]) for k in ("var_historical", "cvar_historical", "var_gaussian",
+                                           "cvar_gaussian") if report.get(k) is not None}  # fmt: skip
+    for method, values in ((horizon or {}).get("methods") or {}).items():
+        for key in ("var", "cvar"):
+            if isinstance(values.get(key), int | float):
+                found[f"{method}.{key}"] = float(values[key])
+    return found
+
+
+def _amounts(capital: float | None, fractions: dict[str, float]) -> dict[str, Any]:
+    """`capital` and each fraction of it as money (to the cent), when a capital is given."""
+    if capital is None:
+        return {}
+    return {"capital": capital, "amounts": {k: round(v * capital, 2) for k, v in fractions.items()}}
 
 
 def portfolio_tools(context: ToolContext) -> list[BaseTool]:
@@ -387,7 +432,8 @@ def portfolio_tools(context: ToolContext) -> list[BaseTool]:
             description=(
                 "Risk report of a portfolio (a portfolio_id from optimize_portfolio, or weights) "
                 "held at constant weights over a date range: one-day VaR and CVaR (historical "
-                "and gaussian), maximum drawdown and its duration, annualised volatility, "
+                "and gaussian) and, with horizon_days, over that many days (overlapping "
+                "multi-day windows and square-root-of-time, each named), maximum drawdown and its duration, annualised volatility, "
                 "return, Sharpe, Sortino and Calmar ratios, and each asset's share of the risk."
             ),
             args_schema=RiskReportArgs,

@@ -104,14 +104,14 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         if inp.must_call_tool:
             return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})
         return reply(declined)
+    if (routed := follow_up_route(inp)) is not None:
+        return routed  # a change of the conversation's latest request
     if about_stratigos(intent):
         if inp.must_call_tool:
             return forced_call(
                 inp, {"agent": "supervisor", "reason": "a question about Stratigos itself"}
             )
         return guide_chat(inp)
-    if (routed := follow_up_route(inp)) is not None:
-        return routed  # a change of the conversation's latest request
     if (routed := analysis_route(inp, intent)) is not None:
         return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
     question = None if intent.intent == "estimate" else hedge_question(intent)  # it says so

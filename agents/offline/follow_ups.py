@@ -26,6 +26,7 @@ from langchain_core.messages.tool import ToolCall
 from agents.offline.analysis_answers import ANSWERS
 from agents.offline.backtest_policies import backtest_answer
 from agents.offline.chat_intent import known_tickers, session_window, user_text
+from agents.offline.estimate_policies import estimate_answer
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.intent.changes import Change, Criterion, read_change
@@ -39,6 +40,7 @@ from agents.offline.portfolio_builds import (
     method_name,
 )
 from agents.offline.risk_policies import risk_sentence
+from agents.offline.strategy_args import CADENCE_SESSIONS
 
 __all__ = [
     "EDITABLE",
@@ -59,6 +61,7 @@ EDITABLE = {
     "stress_test": "risk_manager",
     "loss_probability": "risk_manager",
     "portfolio_risk_report": "risk_manager",
+    "estimate_strategy": "optimizer",
 }
 """The tools whose request a follow-up may change, and the specialist that holds each."""
 MAX_REQUESTS_BACK = 5
@@ -77,7 +80,10 @@ _WHAT = {
     "backtest_weights": "run that backtest",
     "backtest_strategy": "run that backtest",
     "portfolio_risk_report": "report that risk",
+    "estimate_strategy": "estimate that",
 }
+_STRATEGY_TOOLS = ("estimate_strategy", "backtest_strategy")
+"""The tools that take one strategy's settings (`config`)."""
 _MEASURE_WORDS = {
     "volatility": ("annualised volatility", lambda a: a["volatility"]),
     "return": ("total return", lambda a: a["cumulative_return"]),
@@ -167,6 +173,8 @@ def _change_window(request: ThreadRequest, change: Change, args: dict[str, Any])
     """Change the window of `args` in place; the change in words."""
     before = _window_words(request.args, request.data)
     end = change.end if change.end is not None else args.get("end")
+    if change.last_sessions is not None:
+        end = change.end  # "over the past 6 months": the data's last sessions
     for key in ("start", "end", "last_sessions"):
         args.pop(key, None)
     if change.last_sessions is not None and request.tool in _SESSIONS:
@@ -315,11 +323,18 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
     builds = tool == "optimize_portfolio"
     if (change.method or change.limits) and not builds:
         return None
-    if change.cadence and tool != "backtest_weights":
+    if change.cadence and tool not in ("backtest_weights", *_STRATEGY_TOOLS):
         return None
-    if change.level is not None and tool != "portfolio_risk_report":
+    if (change.level is not None or change.horizon is not None) and tool != "portfolio_risk_report":
+        return None
+    if change.cost_bps is not None and tool not in ("backtest_weights", "backtest_strategy"):
+        return None
+    if change.strategy and (
+        tool not in _STRATEGY_TOOLS or (change.scenarios and tool != "estimate_strategy")
+    ):
         return None
     args = copy.deepcopy(request.args)
+    _change_settings(change, tool, args, edit.changes)
     if change.window:
         edit.changes.append(_change_window(request, change, args))
     if change.method:
@@ -339,6 +354,9 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
             ("sector_limits", ask.sector_limits),
         ):
             for name, (low, high) in limits.items():
+                before = (args.get(key) or {}).get(name) or {}
+                low = low if low > 0.0 else float(before.get("min", 0.0))  # a cap keeps the floor
+                high = high if high < 1.0 else float(before.get("max", 1.0))
                 args.setdefault(key, {})[name] = {"min": low, "max": high}
                 edit.changes.append(f"{name} within {low:.1%} to {high:.1%}")
     if change.level is not None:
@@ -347,7 +365,7 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
             return None
         args["level"] = change.level
         edit.changes.append(f"{change.level:.1%} confidence instead of {level_before:.1%}")
-    if change.cadence:
+    if change.cadence and tool == "backtest_weights":
         before = args.get("rebalance") or "monthly"
         args["rebalance"] = change.cadence
         edit.changes.append(f"rebalanced {change.cadence} instead of {before}")
@@ -356,6 +374,32 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         if stats is not None or problem is not None:
             return Edit(request, change, stats=stats, changes=edit.changes, problem=problem)
     return Edit(request, change, args=args, changes=edit.changes)
+
+
+def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list[str]) -> None:
+    """Change in place the horizon of a risk report, the costs of a backtest, and a strategy's
+    cadence, leverage, lookback and scenarios; each change in words to `said`."""
+    if change.horizon is not None:
+        before = int(args.get("horizon_days") or 1)
+        args["horizon_days"] = change.horizon
+        said.append(f"over {change.horizon} sessions instead of {before}")
+    config = args.setdefault("config", {}) if tool in _STRATEGY_TOOLS else args
+    settings: list[tuple[str, Any, str]] = [
+        ("cost_bps", change.cost_bps, "costs {} bps"),
+        ("max_leverage", change.leverage, "leverage {}x"),
+        ("lookback", change.lookback, "lookback {} sessions"),
+    ]
+    if change.cadence and tool in _STRATEGY_TOOLS:
+        settings.append(("rebalance_every", CADENCE_SESSIONS[change.cadence], "rebalanced every {} sessions"))  # fmt: skip
+    for key, value, words in settings:
+        if value is not None:
+            before = config.get(key)
+            config[key] = value
+            said.append(words.format(f"{value:g}") + (f" instead of {before:g}" if before is not None else ""))  # fmt: skip
+    if change.scenarios and tool == "estimate_strategy":
+        before = ", ".join(args.get("scenarios") or ["all the search's"])
+        args["scenarios"] = list(change.scenarios)
+        said.append(f"in {', '.join(change.scenarios)} instead of {before}")
 
 
 def thread_edit(inp: PolicyInput) -> Edit | None:
@@ -428,6 +472,9 @@ def _answer(edit: Edit, data: dict[str, Any]) -> str:
         return ANSWERS[kind](data, ask)
     if tool == "market_statistics":
         return market_answer(data, edit.request.text)
+    if tool == "estimate_strategy":
+        config = dict(edit.args.get("config") or {}) if edit.args else {}
+        return estimate_answer(data, config, [])
     if tool == "portfolio_risk_report":
         about = data.get("portfolio_id")
         return (f"{about}: " if about else "") + risk_sentence(data, edit.change.intent.text)

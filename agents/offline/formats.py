@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-__all__ = ["percent"]
+__all__ = ["money_text", "percent"]
 
 
 def percent(value: float | None, decimals: int = 1) -> str:
@@ -22,3 +22,8 @@ def percent(value: float | None, decimals: int = 1) -> str:
         places = -int(exact.as_tuple().exponent)
         return f"{exact:.{places}f}%"
     return f"{rounded:.{decimals}f}%"
+
+
+def money_text(value: float) -> str:
+    """An amount of money in dollars to the cent ("$156,751.97"; a loss keeps its sign)."""
+    return f"{'-' if value < 0 else ''}${abs(value):,.2f}"

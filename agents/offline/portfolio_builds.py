@@ -14,7 +14,9 @@ from agents.offline.chat_intent import (
     thread_subject,
     window_args,
 )
+from agents.offline.formats import money_text
 from agents.offline.intent import Intent
+from agents.offline.intent.analysis import capital_named, normalised
 from agents.offline.policies import PolicyInput
 
 __all__ = [
@@ -83,10 +85,16 @@ def describe_portfolio(data: dict[str, Any]) -> str:
         if span.get("start") and span.get("end") and span.get("days")
         else ""
     )
+    money = ""
+    if data.get("capital") and isinstance(data.get("amounts"), dict):
+        held = sorted(data["amounts"].items(), key=lambda kv: -kv[1])[:SHOWN_WEIGHTS]
+        money = f". On {money_text(data['capital'])}: " + ", ".join(
+            f"{t} {money_text(v)}" for t, v in held
+        )
     return (
-        f"{method_name(data['method'])} portfolio ({data['portfolio_id']}): {shown}. Expected "
-        f"return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, {sharpe}"
-        f"{window}"
+        f"{method_name(data['method'])} portfolio ({data['portfolio_id']}): {shown}{money}. "
+        f"Expected return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, "
+        f"{sharpe}{window}"
     )
 
 
@@ -102,6 +110,8 @@ def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
         **rate_args(intent),
         "method": method,
     }
+    if (capital := stated_capital(intent)) is not None:
+        args["capital"] = capital
     ask = intent.limits
     if ask.max_weight is not None:
         args["max_weight"] = ask.max_weight
@@ -111,6 +121,11 @@ def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
         if limits:
             args[name] = {key: {"min": low, "max": high} for key, (low, high) in limits.items()}
     return args
+
+
+def stated_capital(intent: Intent) -> float | None:
+    """The capital the message states ("on $1m", "with 250k"), in currency, if any."""
+    return capital_named(normalised(intent.text))
 
 
 def _previous_build(inp: PolicyInput) -> dict[str, Any]:

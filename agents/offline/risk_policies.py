@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from agents.offline.chat_intent import data_end, intent_of, known_tickers, rate_args, window_args
-from agents.offline.formats import percent
+from agents.offline.formats import money_text, percent
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import judged_measure
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
@@ -27,6 +27,7 @@ from agents.offline.portfolio_builds import (
     build_attempt,
     describe_portfolio,
     limits_note,
+    stated_capital,
 )
 
 __all__ = ["MAX_NAMED_PORTFOLIOS", "risk_chat"]
@@ -43,9 +44,28 @@ def _last_portfolio_data(inp: PolicyInput) -> dict[str, Any] | None:
     return None
 
 
+_IN_MONEY = re.compile(r"\b(?:in (?:dollars|\$|usd|money|cash)|dollar|how much money)\b")
+
+
+def _thread_capital(inp: PolicyInput, intent: Intent) -> float | None:
+    """The capital the thread's latest build was given, when the message asks for money."""
+    if not _IN_MONEY.search(intent.text.lower()):
+        return None
+    for call in reversed(inp.tool_calls_made()):
+        if call["name"] in ("optimize_portfolio", "portfolio_risk_report") and call["args"].get(
+            "capital"
+        ):
+            return float(call["args"]["capital"])
+    return None
+
+
 def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any]] | str:
     """The `portfolio_risk_report` arguments the message asks for, or a question to ask."""
     level = {"level": intent.confidence or 0.95, **rate_args(intent)}
+    if intent.horizon_days and intent.horizon_days > 1:
+        level["horizon_days"] = intent.horizon_days
+    if (capital := stated_capital(intent) or _thread_capital(inp, intent)) is not None:
+        level["capital"] = capital
     window = {k: v for k, v in window_args(intent).items() if k != "universe"}
     tickers = intent.universe(known_tickers())
     last = _last_portfolio_data(inp)
@@ -98,6 +118,7 @@ def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
         f"{span['start']} to {span['end']} ({span['days']} sessions; the market data ends on "
         f"{data_end()})."
     )
+    text += horizon_sentence(d) + money_sentence(d)
     low = asked.lower()
     named = [(key, name) for word, key, name in _RATIOS if re.search(word, low) and key in d]
     if named:
@@ -105,6 +126,47 @@ def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
         shown = ", ".join(f"{name} {float(d[key]):.2f}" for key, name in named)
         text += f" {shown} (annualised; risk-free rate {rate:.4g}% a year)."
     return text
+
+
+def money_sentence(d: dict[str, Any]) -> str:
+    """The report's VaR and CVaR as money on the capital asked about, when there is one."""
+    amounts, capital = d.get("amounts"), d.get("capital")
+    if not isinstance(amounts, dict) or not capital:
+        return ""
+    said = [f"one-day VaR {money_text(amounts['var_historical'])} and CVaR "
+            f"{money_text(amounts['cvar_historical'])} (historical)"]  # fmt: skip
+    for method, name in (
+        ("overlapping", "overlapping"),
+        ("square_root_of_time", "square-root-of-time"),
+    ):
+        if f"{method}.var" in amounts:
+            said.append(
+                f"over {d['horizon']['days']} sessions ({name}) VaR "
+                f"{money_text(amounts[f'{method}.var'])} and CVaR {money_text(amounts[f'{method}.cvar'])}"
+            )
+    return f" On {money_text(capital)} of capital: " + "; ".join(said) + "."
+
+
+def horizon_sentence(d: dict[str, Any]) -> str:
+    """The VaR and CVaR over the report's horizon, when it has one, each with its method."""
+    horizon = d.get("horizon")
+    if not isinstance(horizon, dict):
+        return ""
+    days = horizon["days"]
+    said = []
+    for method, name in (
+        ("overlapping", "overlapping"),
+        ("square_root_of_time", "square-root-of-time"),
+    ):
+        found = (horizon.get("methods") or {}).get(method) or {}
+        if "var" in found:
+            said.append(
+                f"{name}: VaR {percent(found['var'], 2)}, CVaR {percent(found['cvar'], 2)} "
+                f"({found['definition']})"
+            )
+        elif found.get("not_computed"):
+            said.append(f"{name}: not computed ({found['not_computed']})")
+    return f" Over {days} sessions at {100 * d['level']:g}% confidence: " + "; ".join(said) + "."
 
 
 def _named_risk_sentence(report: ToolResult, asked: str) -> str:

@@ -11,6 +11,7 @@ Every field returned is one the message states; a field it leaves out is left ou
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agents.offline import patterns
@@ -18,9 +19,15 @@ from agents.offline.intent import Intent
 from agents.offline.intent.analysis import cadence_named
 from services.windows import SESSIONS_PER
 
-__all__ = ["stated_config", "stated_fields"]
+__all__ = [
+    "CADENCE_SESSIONS",
+    "lookback_sessions",
+    "stated_config",
+    "stated_fields",
+    "stated_leverage",
+]
 
-_UNIT = r"(trading[\s-]+days?|days?|sessions?|weeks?|months?|quarters?|years?)"
+_UNIT = r"(trading[\s-]+days?|days?|sessions?|weeks?|months?|quarters?|years?)\b"
 _LOOKBACK = patterns.compile(
     r"\b(\d{1,3})[\s-]*" + _UNIT + r"[\s-]+(?:of\s+)?look[\s_-]*back\b"
     r"|\blook[\s_-]*back\s+(?:window\s+)?(?:of\s+|=\s*|:\s*)?(\d{1,3})(?:[\s-]*" + _UNIT + r")?"
@@ -33,11 +40,12 @@ _LEVERAGE = patterns.compile(
     r"|\b(?:max(?:imum)?[\s_-]*)?leverage\s*(?:of|at|=|:|up to|to|cap(?:ped)? at)?\s*"
     r"(\d+(?:\.\d+)?)(?!\.?\d)\s*x?(?![\w%])"
 )
-_CADENCE_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
+CADENCE_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
 """Trading days between rebalances of a cadence said in words."""
 
 
-def _lookback(low: str) -> int | None:
+def lookback_sessions(low: str) -> int | None:
+    """The lookback the lower-case text states, in sessions ("a 6-month lookback": 126)."""
     match = _LOOKBACK.search(low)
     if match is None:
         return None
@@ -49,12 +57,13 @@ def _lookback(low: str) -> int | None:
 def _rebalance_every(low: str) -> int | None:
     if match := _REBALANCE_EVERY.search(low):
         return int(match.group(1))
-    if "rebalanc" in low:
-        return _CADENCE_SESSIONS.get(cadence_named(low) or "")
+    if re.search(r"\brebal\w*", low):  # "rebalanced", "rebal", "rebalnced"
+        return CADENCE_SESSIONS.get(cadence_named(low) or "")
     return None
 
 
-def _leverage(low: str) -> float | None:
+def stated_leverage(low: str) -> float | None:
+    """The leverage the lower-case text states ("2x leverage", "leverage 1.5")."""
     match = _LEVERAGE.search(low)
     return float(match.group(1) or match.group(2)) if match else None
 
@@ -67,11 +76,11 @@ def stated_config(intent: Intent) -> dict[str, Any]:
     if len(intent.weight_functions) == 1:
         config["weight_function"] = intent.weight_functions[0]
     low = intent.text.lower()
-    if (lookback := _lookback(low)) is not None:
+    if (lookback := lookback_sessions(low)) is not None:
         config["lookback"] = lookback
     if (every := _rebalance_every(low)) is not None:
         config["rebalance_every"] = every
-    if (leverage := _leverage(low)) is not None:
+    if (leverage := stated_leverage(low)) is not None:
         config["max_leverage"] = leverage
     hedge = intent.hedge
     kinds = [k for k in hedge.kinds if k != "none"] if hedge is not None else []

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from lazy_exports import exported_names, lazy_exports
 
 OPTIMIZERS: dict[str, tuple[str, ...]] = {
+    "quant.optimizers.constrained_parity": ("bounded_risk_parity",),
     "quant.optimizers.hrp": ("hierarchical_risk_parity",),
     "quant.optimizers.mean_variance": (
         "efficient_frontier",
@@ -33,6 +34,7 @@ __all__ = exported_names(OPTIMIZERS)
 __getattr__, __dir__ = lazy_exports("quant.optimizers", OPTIMIZERS, globals())
 
 if TYPE_CHECKING:
+    from quant.optimizers.constrained_parity import bounded_risk_parity
     from quant.optimizers.hrp import hierarchical_risk_parity
     from quant.optimizers.mean_variance import (
         efficient_frontier,

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from agents.offline import patterns
@@ -38,8 +39,9 @@ from agents.offline.intent.classify import (
     RISK_ASK,
     classify,
 )
-from agents.offline.intent.dates import read_window
+from agents.offline.intent.dates import read_window, said_year_start
 from agents.offline.intent.edits import read_swaps
+from agents.offline.intent.episodes import read_episode_window
 from agents.offline.intent.hedge import HedgeAsk, read_hedge
 from agents.offline.intent.limits import LimitAsk, read_limits
 from agents.offline.intent.names import INTENTS, IntentName, Method
@@ -49,6 +51,7 @@ from agents.offline.intent.numbers import (
     read_numbers,
     read_percentages,
     read_risk_free,
+    read_risk_horizon,
     read_risk_limits,
     read_target_vol,
     read_target_vol_range,
@@ -81,6 +84,8 @@ they?", "the same four")."""
 
 ADDS = patterns.compile(
     r"\b(?:add|adding|include|including|plus|throw|toss|bring in|also with|as well|into the mix)\b"
+    r"(?!\s+(?:a|an|the)\s+(?:\d+(?:\.\d+)?\s*%\s*)?(?:cap|limit|floor|constraint|ceiling|max"
+    r"|min)\w*)"
 )
 """A message that adds its tickers to the conversation's universe."""
 
@@ -139,7 +144,10 @@ class Intent:
       group as its subject and no ticker ("how has tech done"); `risk_free`: the annual
       risk-free rate a Sharpe ratio is asked against ("with a 2% risk-free rate");
       `target_vol_range`: the volatility targets a search is asked over ("target vols between
-      8% and 14%").
+      8% and 14%"); `horizon_days`: the horizon of a VaR or CVaR in sessions ("10-day 99%
+      VaR": 10, `numbers.read_risk_horizon`); `episode`: a historical episode said as the
+      window ("the VaR during the covid crash": `start` and `end` are its dates,
+      `episodes.read_episode_window`).
     """
 
     intent: IntentName
@@ -175,6 +183,8 @@ class Intent:
     sectors: tuple[str, ...] = ()
     risk_free: float | None = None
     target_vol_range: tuple[float, float] | None = None
+    horizon_days: int | None = None
+    episode: str | None = None
 
     def universe(self, known_tickers: Sequence[str], subject: Sequence[str] = ()) -> list[str]:
         """The tickers asked for, less what the message leaves out: all known ones for
@@ -208,11 +218,24 @@ class Intent:
 
 
 def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
-    """Parse `text` into an `Intent`; tickers are recognised only among `known_tickers`."""
+    """Parse `text` into an `Intent`; tickers are recognised only among `known_tickers`. The
+    same text is read once per process (a turn reads its message in several policies); treat
+    the intent as read-only."""
+    return _parsed(text, tuple(known_tickers), said_year_start(text))
+
+
+@lru_cache(maxsize=2048)
+def _parsed(text: str, known_tickers: tuple[str, ...], year_start: str | None) -> Intent:
+    del year_start  # part of the cache key only: "ytd" starts in the data's last year
     portfolio_ids = tuple(dict.fromkeys(PORTFOLIO_ID.findall(text)))
     text = spelled_percentages(correct_typos(PORTFOLIO_ID.sub(" ", text)))
+    if "ES" not in known_tickers:  # "99% ES": expected shortfall, unless a ticker of the data
+        text = re.sub(r"\bES\b", "expected shortfall", text)
     scan = Scanner(text)
     methods = read_all_methods(scan.free)
+    method = read_method(scan)  # before the sectors: "erc healthcare stocks" names a method
+    horizon_days = read_risk_horizon(scan)  # before the window: "10d var" is no window
+    episode = read_episode_window(scan)  # before the dates: "during the 2020 crash"
     window = read_window(scan)
     confidence = read_confidence(scan)
     risk_free = read_risk_free(scan)
@@ -233,8 +256,8 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "tickers": tickers,
         "all_tickers": all_tickers,
         "percentages": read_percentages(scan),
-        "start": window.start,
-        "end": window.end,
+        "start": episode[1] if episode else window.start,
+        "end": episode[2] if episode else window.end,
         "last_sessions": window.last_sessions,
         "weights": weights,
         "scenarios": read_scenarios(scan.low),
@@ -246,7 +269,7 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "risk_limits": limits,
         "revision": bool(REVISION.search(scan.low)),
         "hedge": hedge,
-        "method": read_method(scan),
+        "method": method,
         "numbers": read_numbers(scan),
     }
     extras: dict[str, Any] = {
@@ -263,6 +286,8 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "sectors": sectors if tickers else (),
         "risk_free": risk_free,
         "target_vol_range": target_vol_range,
+        "horizon_days": horizon_days,
+        "episode": episode[0] if episode else None,
     }
     return Intent(intent=classify(scan, slots), text=text, **slots, **extras)
 

@@ -21,6 +21,7 @@ from typing import Literal
 from agents.offline import patterns
 from agents.offline.intent import Intent
 from agents.offline.intent.dates import COUNT, UNIT, sessions
+from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
 from agents.offline.intent.scanner import NUM, PCT, fraction
 from agents.offline.intent.typos import repair_words
 from agents.offline.intent.words import ANY_METHOD as _ANY_METHOD
@@ -143,7 +144,7 @@ _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 
           "billion": 1e9}  # fmt: skip
 
 
-def _capital(low: str) -> float | None:
+def capital_named(low: str) -> float | None:
     """The capital named ("$1m", "on 250k", "$2,000,000"), if any."""
     for match in _MONEY.finditer(low):
         number = match.group(1) or match.group(3)
@@ -182,17 +183,6 @@ def _market_move(low: str) -> float | None:
     return None
 
 
-_EPISODES: dict[str, str] = {
-    "gfc_2008": r"\b(?:2008|2007[\s/-]*(?:20)?09|2008[\s/-]*(?:20)?09)\b\s*(?:financial\s+)?"
-    r"(?:crisis|crash|style|again|bear|meltdown|sell[\s-]?off)|\bgfc\b|global financial crisis"
-    r"|(?:great |the )?financial crisis|\blehman\b|\bsubprime\b|(?:replay|repeat\w*|rerun|like|"
-    r"against)\s+(?:the\s+)?2008\b",
-    "covid_2020": r"\bcovid\w*|\bcorona\w*|\bpandemic\b|\b(?:march\s+)?2020\s+(?:crash|sell[\s-]?"
-    r"off|drop|crisis)|(?:replay|repeat\w*|rerun|like|against)\s+(?:the\s+)?(?:march\s+)?2020\b",
-    "rates_2022": r"\brate[s]?\s+(?:shock|hikes?|hiking|spike|sell[\s-]?off)|\b2022\s+(?:rate|"
-    r"bear|sell[\s-]?off|drawdown|crash|inflation)|\binflation shock\b|(?:replay|repeat\w*|rerun"
-    r"|like|against)\s+(?:the\s+)?2022\b",
-}
 _ALL_EPISODES = patterns.compile(
     r"\b(?:historical|past|history's|famous)\s+(?:episodes|crises|crashes|stress(?:es)?|"
     r"scenarios)\b|\b(?:the\s+)?(?:big|major|great)\s+(?:crashes|crises)\b"
@@ -256,7 +246,7 @@ _CADENCES = (
     (r"\bdaily\b|\bevery (?:day|session)\b", "daily"),
     (r"\bweekly\b|\bevery week\b|\beach week\b", "weekly"),
     (r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b", "monthly"),
-    (r"\bquarterly\b|\bevery quarter\b|\beach quarter\b", "quarterly"),
+    (r"\bquart\w{0,2}ly\b|\bevery quarter\b|\beach quarter\b", "quarterly"),
     (r"\b(?:annually|yearly|annual rebalanc\w*|every year|each year|once a year)\b", "annually"),
 )  # fmt: skip
 _BPS = patterns.compile(
@@ -410,7 +400,7 @@ def read_analysis(
     if (other and not (intent.weights and intent.intent == "search_strategy")) or intent.hedge:
         return None  # a search of given weights is not one: "what would 30% XOM 70% KO have ..."
     low = normalised(intent.text)
-    capital = _capital(low)
+    capital = capital_named(low)
     if (asked := _comparison(intent, low, capital) or _backtest(intent, low, capital)) is not None:
         return asked
     weights = intent.weights
@@ -422,6 +412,8 @@ def read_analysis(
             threshold=None if value is None else fraction(value), horizon=horizon_sessions(low),
             bear_case=bool(_BEAR_CASE.search(low)), scenarios=intent.scenarios,
         )  # fmt: skip
+    if intent.episode is not None:  # "the VaR during covid": the episode is the window
+        low = re.sub(_EPISODES[intent.episode], " ", low)
     stress = bool(_STRESS.search(low))
     move, episodes = _market_move(low), _episodes(low, stress)
     bear = bool(_BEAR_CASE.search(low))

@@ -20,6 +20,8 @@ from agents.offline import patterns
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import cadence_named, measures_named, normalised
 from agents.offline.intent.words import ANY_METHOD
+from agents.offline.strategy_args import lookback_sessions as _lookback
+from agents.offline.strategy_args import stated_leverage as _leverage
 
 __all__ = ["Change", "Criterion", "read_change"]
 
@@ -42,7 +44,10 @@ class Change:
     `last_sessions`), the portfolio `method`, the weight limits (`intent.limits`), the
     rebalancing `cadence`, names `dropped` and `added`, a name to drop by a `criterion`, the
     sector or industry terms whose names are dropped (`dropped_groups`: "take the banks out")
-    and the confidence `level` of a risk measure ("and at 99?")."""
+    the confidence `level` and the `horizon` (sessions) of a risk measure ("and at 99?", "and
+    over 10 days?"), trading costs (`cost_bps`: "same with 20 bps costs"), and a strategy's
+    `leverage`, `lookback` and the `scenarios` an estimate is asked in ("and with 2x leverage?",
+    "what about the bear case?")."""
 
     intent: Intent
     start: str | None = None
@@ -55,6 +60,16 @@ class Change:
     criterion: Criterion | None = None
     dropped_groups: tuple[str, ...] = ()
     level: float | None = None
+    horizon: int | None = None
+    cost_bps: float | None = None
+    leverage: float | None = None
+    lookback: int | None = None
+    scenarios: tuple[str, ...] = ()
+
+    @property
+    def strategy(self) -> bool:
+        """Whether it changes a strategy's setting or the scenarios it is asked about."""
+        return any(v is not None for v in (self.leverage, self.lookback)) or bool(self.scenarios)
 
     @property
     def window(self) -> bool:
@@ -74,6 +89,7 @@ class Change:
 _CUE = patterns.compile(
     r"\b(?:instead|rather|now|again|redo|re-?run|rebuild|recompute|re-?do|switch\w*|chang\w*"
     r"|make it|use|try|what about|how about|this time|then|same but|same thing|but)\b"
+    r"|^\s*(?:and|also)\b"
 )
 """Words that say a message changes what was asked before."""
 
@@ -150,6 +166,23 @@ def _level(intent: Intent, low: str) -> float | None:
     return value if value is not None and 0.5 <= value < 1.0 else None
 
 
+_HORIZON = patterns.compile(
+    r"\b(?:over|for|across)\s+(?:a\s+|the\s+next\s+)?(\d{1,3})[\s-]?(days?|sessions?|weeks?)\b"
+    r"|(?<![\w.])(\d{1,3})[\s-](day|week)\b(?![\s-]*look)"
+)
+"""A horizon said in a follow-up ("and over 10 days?", "same but 10-day")."""
+_COST = patterns.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b")
+
+
+def _horizon(intent: Intent, low: str) -> int | None:
+    if intent.horizon_days is not None:
+        return intent.horizon_days
+    if intent.last_sessions is not None or (match := _HORIZON.search(low)) is None:
+        return None
+    count, unit = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+    return int(count) * (5 if unit.startswith("week") else 1)
+
+
 def read_change(intent: Intent) -> Change | None:
     """The change the message makes to the conversation's latest request (see the module
     docstring), or None."""
@@ -158,7 +191,8 @@ def read_change(intent: Intent) -> Change | None:
     if intent.all_tickers or (intent.tickers and not intent.adds):
         return None
     low = normalised(intent.text)
-    if _QUESTION.search(low):
+    horizon = _horizon(intent, low)
+    if _QUESTION.search(low) and horizon is None:
         return None  # "what was the worst day in 2020?": a question of its own
     criterion = _criterion(low)
     said = low if criterion is None else low.replace(criterion.words.removeprefix("the "), " ")
@@ -176,17 +210,27 @@ def read_change(intent: Intent) -> Change | None:
         criterion=criterion,
         dropped_groups=tuple(intent.limits.excluded_sectors),
         level=_level(intent, low),
+        horizon=horizon,
+        cost_bps=float(cost.group(1)) if (cost := _COST.search(low)) else None,
+        leverage=_leverage(low),
+        lookback=_lookback(low),
+        scenarios=tuple(intent.scenarios),
     )
     changes = any(
         (change.window, change.method, change.cadence, change.limits, change.dropped,
-         change.added, change.criterion, change.dropped_groups, change.level)
+         change.added, change.criterion, change.dropped_groups, change.level, change.horizon,
+         change.cost_bps is not None, change.strategy)
     )  # fmt: skip
-    if change.level is not None:
-        said = re.sub(r"\bc?var\b|expected shortfall|value[\s-]at[\s-]risk", " ", said)
+    if change.scenarios:  # "how about high-volatility?" names a scenario, not a measure
+        said = re.sub(r"\b(?:high|low)[\s-]*vol\w*", " ", said)
+    if change.level is not None or change.horizon is not None:
+        said = re.sub(r"\bc?var\b|expected shortfall|value[\s-]at[\s-]risk|\bnumbers?\b", " ", said)
     if not changes or len(methods) > 1 or _OTHER_ASKS.search(said) or measures_named(said):
         return None
     if intent.intent in ("unclear", "optimize_portfolio", "market_overview") or _CUE.search(low):
         return change
-    if change.level is not None and intent.intent == "risk_report":
+    if (change.level is not None or change.horizon is not None) and intent.intent == "risk_report":
         return change  # "cvar 99?": the thread's risk measure at another level
+    if change.strategy or change.cost_bps is not None:
+        return change  # "and with 2x leverage?", "what about the bear case?": the thread's
     return None

@@ -160,6 +160,12 @@ def year_start() -> str:
     return f"{market_returns(get_settings())[1].index[-1].year}-01-01"
 
 
+def said_year_start(text: str) -> str | None:
+    """`year_start()` when `text` says "ytd" or "this year" (what its reading depends on beyond
+    its words), else None."""
+    return year_start() if _YEAR_TO_DATE.search(text.lower()) else None
+
+
 def read_window(scan: Scanner) -> Window:
     """The window of the message in `scan` (see the module docstring); "ytd" and "this year"
     start on January 1 of the data's last year (`year_start`); "1y vol" is the last year."""

@@ -40,8 +40,16 @@ _FORWARD = patterns.compile(
     r"\bhow (?:would|will|might|could|does|do)\b(?!.*\bhave\b).*\b(?:do|perform|fare|hold up"
     r"|behave)\b.*\bin (?:a |an |the )?(?:bull|bear|high|low|base|crash|downturn|recession"
     r"|sell[\s-]?off|calm|volatile|turbulent|rally|boom|normal|crisis)"
+    r"|\bhow (?:would|will|might|could)\b(?!.*\bhave\b).*\b(?:do|perform|fare|hold up|behave)"
+    r"\s*[?.!]*\s*$"
 )
-"""How a configuration would do in a scenario (not "would have done": a backtest)."""
+"""How a configuration would do in a scenario, or in all of them (not "would have done": a
+backtest)."""
+
+_QUESTION = patterns.compile(
+    r"\?\s*$|^(?:what|how|would|could|will|does|do|is)\b|\bwhat (?:about|if|would)\b"
+)
+"""A message asked as a question."""
 
 _CONFIGURATION = patterns.compile(
     r"\bstrateg(?:y|ies)\b|\bconfig(?:uration)?s?\b|\bsetup\b|\bsettings?\b"
@@ -72,4 +80,11 @@ def asks_estimate(low: str, slots: dict[str, Any]) -> bool:
         or slots["parameters"]
         or _CONFIGURATION.search(re.sub(r"\bstrategy model\b", " ", low))
     )
-    return configured and (model or bool(_ESTIMATE_WORD.search(low) or _FORWARD.search(low)))
+    asked = bool(_ESTIMATE_WORD.search(low) or _FORWARD.search(low))
+    # "what about a 12% vol target, 9 months lookback and a crash?": a configuration in a
+    # scenario, asked as a question, with no search or backtest said, is the model's to estimate
+    in_scenario = bool(slots["scenarios"]) and bool(_QUESTION.search(low))
+    in_scenario = in_scenario and not re.search(
+        r"\b(?:best|optimal|ideal|optimi[sz]\w*|which)\b", low
+    )
+    return configured and (model or asked or (in_scenario and not other))

@@ -44,7 +44,8 @@ _HOLDING = (
     r"|constituent)s?"
 )
 _EVERY = (
-    rf"(?:(?:any|each|every|a single|one|single|per|all|all the|all of the|each of the)\s+"
+    rf"(?:(?:any one|any single|any|each|every|a single|one|single|per|all|all the|all of the"
+    rf"|each of the)\s+"
     rf"(?:single\s+)?{_HOLDING}\b|each one\b|every one\b|each of them\b|all of them\b)"
 )
 _EACH = r"(?:(?:in\s+|on\s+|for\s+)?each\b|apiece\b|a (?:name|stock|position|holding)\b)"
@@ -56,7 +57,7 @@ _SAID_OF_EACH = patterns.compile(r"(?:\beach|apiece|\ba (?:name|stock|position|h
 _CAP_NOUN = r"(?:max(?:imum)?|cap|limit|ceiling)"
 _FLOOR_NOUN = r"(?:floor|min(?:imum)?)"
 _KIND = r"(?:(?:position|name|single[\s-]name|per[\s-]name|weight|holding|stock|asset)\s+)?"
-_ON_EVERY = rf"(?:(?:in|on|per|for|to)\s+)?(?:{_EVERY}|{_EACH})"
+_ON_EVERY = rf"(?:(?:in|on|per|for|to|of)\s+)?(?:{_EVERY}|{_EACH})"
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,9 @@ def _first(scan: Scanner, said: Sequence[re.Pattern[str]], known: Sequence[str])
     for pattern in said:
         for match in re.finditer(pattern, scan.free):
             value = _value(match)
-            said_of_each = _SAID_OF_EACH.search(match.group(0))
+            said_of_each = _SAID_OF_EACH.search(match.group(0)) or re.match(
+                r"\s*each\b", match.group(0)
+            )
             if value is None or (said_of_each and _targets_before(scan, match.start(), known)):
                 continue
             scan.consume(match)
@@ -127,6 +130,7 @@ def _first(scan: Scanner, said: Sequence[re.Pattern[str]], known: Sequence[str])
 
 _CAPS_EXPLICIT = patterns.compile_all(
     rf"{CAP}\s*{PCT}\s*{_ON_EVERY}",
+    rf"\beach\s+(?:one\s+)?{CAP}\s*{PCT}",
     rf"{PCT}\s*{_KIND}{_CAP_NOUN}\s*{_ON_EVERY}",
     rf"(?:\bno|none of the|not a|not one)\s+(?:single\s+)?{_HOLDING}\s*{_ABOVE}\s*{PCT}",
     rf"\bnothing\s+{_ABOVE}\s*{PCT}",
@@ -134,8 +138,12 @@ _CAPS_EXPLICIT = patterns.compile_all(
     rf"\b(?:limit|cap|restrict|constrain|hold|keep)\s+(?:it\s+|them\s+)?{_EVERY}\s*(?:to|at|under|below|at most)\s*{PCT}",
     rf"\b(?:cap|limit)\s+(?:it|them|the weights?)\s+(?:at|to)\s+{PCT}\s*{_ON_EVERY}",
 )
+_BELOW = r"(?:below|under|less than|smaller than|lower than|beneath)"
 _FLOORS_EXPLICIT = patterns.compile_all(
     rf"{FLOOR}\s*{PCT}\s*{_ON_EVERY}",
+    rf"\beach\s+(?:one\s+)?{FLOOR}\s*{PCT}",
+    rf"(?:\bno|none of the|not a|not one)\s+(?:single\s+)?{_HOLDING}\s*{_BELOW}\s*{PCT}",
+    rf"\bnothing\s+{_BELOW}\s*{PCT}",
     rf"{PCT}\s*{_KIND}{_FLOOR_NOUN}\s*{_ON_EVERY}",
     rf"{_EVERY}\s*(?:weight\s*)?(?:should be\s*|must be\s*|is\s*|stays?\s*|kept\s*|at\s*)?{FLOOR}\s*{PCT}",
 )
@@ -163,11 +171,13 @@ _RANGES_EVERY = patterns.compile_all(
 )
 
 
-def _every_range(scan: Scanner) -> tuple[float, float] | None:
-    """Both limits on every weight ("each between 2% and 10%"), as (floor, cap)."""
+def _every_range(scan: Scanner, known: Sequence[str]) -> tuple[float, float] | None:
+    """Both limits on every weight ("each between 2% and 10%"), as (floor, cap); not a first
+    limit said of a named asset or sector ("jnj at least 9% and at most 30% per name": the
+    floor is JNJ's)."""
     for n, pattern in enumerate(_RANGES_EVERY):
         match = re.search(pattern, scan.free)
-        if match is None:
+        if match is None or (n >= 2 and _targets_before(scan, match.start(), known)):
             continue
         low, high = (fraction(g) for g in match.groups() if g is not None)
         low, high = (high, low) if n == 3 else (low, high)
@@ -179,7 +189,7 @@ def _every_range(scan: Scanner) -> tuple[float, float] | None:
 
 def read_limits(scan: Scanner, known: Sequence[str]) -> LimitAsk:
     """The limits of the message in `scan` (see the module docstring)."""
-    floor, cap = _every_range(scan) or (None, None)
+    floor, cap = _every_range(scan, known) or (None, None)
     assets: Book = {}
     sectors: Book = {}
     ranges(scan, known, assets, sectors)

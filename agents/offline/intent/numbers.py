@@ -25,6 +25,45 @@ def read_budget(scan: Scanner) -> int | None:
 
 _TAIL_METRIC = r"(c?var|value[\s-]at[\s-]risk|expected shortfall|conditional value[\s-]at[\s-]risk)"
 
+_COUNT = r"(\d{1,3}|one|two|three|four|five|ten)"
+_SPAN = r"(days?|d|trading[\s-]days?|sessions?|weeks?|wks?|months?)"
+_SPAN_SESSIONS = {"d": 1, "day": 1, "trading": 1, "session": 1, "week": 5, "wk": 5, "month": 21}
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
+_RISK_HORIZON = [
+    patterns.compile(  # "10-day 99% VaR", "a 2-week CVaR", "10d var"
+        rf"(?<![\w.]){_COUNT}[\s-]?{_SPAN}\b(?:[\s-]+(?:horizon|holding[\s-]period))?(?=\s*"
+        rf"(?:\d+(?:\.\d+)?\s*%?\s*)?(?:confidence\s+)?(?:level\s+)?{_TAIL_METRIC})"
+    ),
+    patterns.compile(  # "the VaR ... over 10 days", "CVaR for a 2-week horizon"
+        rf"{_TAIL_METRIC}[^.?!;]{{0,60}}?\b(?:over|for|across|at|on)\s+(?:a\s+|an\s+|the\s+next\s+)?"
+        rf"{_COUNT}[\s-]?{_SPAN}\b(?:[\s-]+(?:horizon|holding[\s-]period))?"
+    ),
+    patterns.compile(
+        rf"\b(?:horizon|holding[\s-]period)\s+(?:of\s+)?(?:a\s+)?{_COUNT}[\s-]?{_SPAN}\b"
+    ),
+    patterns.compile(rf"(?<![\w.]){_COUNT}[\s-]?{_SPAN}[\s-]+(?:horizon|holding[\s-]period)\b"),
+]
+
+
+def read_risk_horizon(scan: Scanner) -> int | None:
+    """The horizon of a VaR or CVaR in sessions ("10-day 99% VaR": 10; "CVaR over 2 weeks":
+    10; "a 1-month horizon": 21), up to a year; None when the message names none (one day)."""
+    for pattern in _RISK_HORIZON:
+        match = pattern.search(scan.free)
+        if match is None:
+            continue
+        count_group = next(i for i, g in enumerate(match.groups(), 1) if g and g[0].isalnum()
+                           and (g[0].isdigit() or g in _COUNT_WORDS))  # fmt: skip
+        count, unit = match.group(count_group), match.group(count_group + 1)
+        number = int(count) if count.isdigit() else _COUNT_WORDS[count]
+        key = unit.split()[0].split("-")[0].rstrip("s")
+        sessions = number * _SPAN_SESSIONS.get(key, 1)
+        if 1 <= sessions <= 252:
+            scan.consume(match, count_group)
+            scan.consume(match, count_group + 1)
+            return sessions
+    return None
+
 
 _CONFIDENCE = [
     patterns.compile(
@@ -84,6 +123,7 @@ _TARGET_VOL = [
         r"(?:target(?:ing|ed)?[\s_-]*vol(?:atility)?|vol(?:atility)?[\s_-]*target)"
         r"\s*(?:of|at|to|=|:|around|about|near|level of)?\s*(?:of\s+)?(?:about\s+)?"
         + NUM
+        + r"(?!\.?\d|\s*x\b|[\s-]*(?:months?|days?|weeks?|years?|sessions?)\b)"
         + r"\s*(%|percent\b|pct\b)?"
     ),
     patterns.compile(

@@ -1,8 +1,13 @@
 """Asks outside what the assistant does, answered with what it does instead: placing orders or
-trades for the user (it deploys to a paper account, after approval, only) and predicting a
-price (it gives the spread of outcomes of scenario paths instead)."""
+trades for the user (it deploys to a paper account, after approval, only), trading live at a
+broker Stratigos does not connect to (it deploys to its paper accounts, or to Alpaca once the
+owner's Alpaca keys are configured, after approval), instruments the market data does not hold
+(crypto, futures, bonds, currencies, commodities: it works on the data's stocks) and predicting
+a price (it gives the spread of outcomes of scenario paths instead)."""
 
 from __future__ import annotations
+
+import re
 
 from agents.offline import patterns
 
@@ -17,6 +22,12 @@ _PREDICTION = patterns.compile(
     r"|\bprice (?:prediction|tomorrow|next (?:week|month))\b|\bpredict (?:the )?(?:price|close)\b"
 )
 
+_BROKER_NAMES = {
+    "interactive brokers": "Interactive Brokers", "ibkr": "Interactive Brokers",
+    "ib": "Interactive Brokers", "schwab": "Schwab", "fidelity": "Fidelity", "etrade": "E*TRADE",
+    "e*trade": "E*TRADE", "robinhood": "Robinhood", "my broker": "your broker",
+}  # fmt: skip
+
 ORDER_REPLY = (
     "I can't place orders or trade for you: I analyse, build and test portfolios, and can deploy "
     "a strategy or a portfolio to a paper account after your approval (for example 'an HRP "
@@ -29,9 +40,53 @@ PREDICTION_REPLY = (
 )
 
 
+_BROKERS = (
+    r"interactive brokers|ibkr|\bib\b|schwab|fidelity|e\*?trade|robinhood|td ameritrade|vanguard"
+    r"|saxo|degiro|tradestation|webull|merrill|morgan stanley|goldman|ig markets|etoro|tastytrade"
+    r"|my broker"
+)
+_UNSUPPORTED_BROKER = patterns.compile(
+    rf"\b(?:put|deploy|run|trade|move|send|go|launch|execute|place|connect)\b[^.?!]*\b(?:{_BROKERS})"
+    rf"|\b(?:{_BROKERS})\b[^.?!]*\b(?:account|live|deploy|trade|trading)\b"
+)
+_INSTRUMENTS = (
+    r"bitcoin|btc|ethereum|eth|crypto\w*|futures?|treasur(?:y|ies)|t-bills?|bonds?|forex|\bfx\b"
+    r"|currenc(?:y|ies)|commodit(?:y|ies)|gold|silver|oil futures|swaps?|cfds?|warrants?"
+)
+_UNHELD = patterns.compile(
+    r"\b(?:buy|sell|short|add|include|hold|trade|allocate(?: to)?|invest in|put|build|portfolio of"
+    rf"|mix of|basket of|with)\b[^.?!]*?\b({_INSTRUMENTS})\b"
+)
+
+BROKER_REPLY = (
+    "I can't put a portfolio on a live account at {broker}: Stratigos trades through its own "
+    "paper accounts and through Alpaca (your own Alpaca account, its paper endpoint by default, "
+    "once your Alpaca keys are configured), and nothing reaches a broker before you approve it. "
+    "What I can do: deploy the portfolio to a paper account on a schedule ('deploy it to paper, "
+    "weekly'), or to Alpaca once it is configured, and you approve the deployment before it "
+    "runs. Nothing was deployed."
+)
+INSTRUMENT_REPLY = (
+    "I can't work with {instrument}: Stratigos's market data holds stocks (the embedded data's 20 "
+    "S&P 500 stocks, your own price files, or Alpaca's stocks once configured), with option "
+    "overlays on them in a strategy search. I can build, measure and backtest portfolios of "
+    "those stocks instead. Nothing was computed."
+)
+
+
 def out_of_scope(text: str) -> str | None:
-    """The reply to an order or a price prediction asked in `text` (None for any other ask)."""
+    """The reply to an order, a live account at a broker Stratigos does not connect to, an
+    instrument its data does not hold, or a price prediction asked in `text` (None for any
+    other ask)."""
     low = " ".join(text.lower().split())
+    if (broker := _UNSUPPORTED_BROKER.search(low)) is not None:
+        name = re.search(_BROKERS, broker.group(0))
+        return BROKER_REPLY.format(
+            broker=_BROKER_NAMES.get(name.group(0), name.group(0)) if name else "that broker"
+        )
+    if (held := _UNHELD.search(low)) is not None:
+        named = dict.fromkeys(re.findall(rf"\b(?:{_INSTRUMENTS})\b", low[held.start(1) :]))
+        return INSTRUMENT_REPLY.format(instrument=" and ".join(named))
     if _ORDER.search(low):
         return ORDER_REPLY
     if _PREDICTION.search(low):

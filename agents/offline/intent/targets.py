@@ -23,12 +23,14 @@ from quant.classification import matching
 
 CAP = (
     r"(?:at most|no more than|not more than|no greater than|no higher than|up to|max(?:imum)?"
-    r"(?: of)?|cap(?:ped)?(?: at| to)?|limit(?:ed)?(?: to| at)?|below|under|less than|lower than"
+    r"(?: of)?|cap(?:ped)?(?: at| to)?|limit(?:ed)?(?: to| at)?|(?<!no )(?<!not )(?:below|under"
+    r"|less than|lower than)"
     r"|not (?:above|over|exceeding)|<=?|≤)"
 )
 FLOOR = (
     r"(?:at least|no less than|not less than|no lower than|not below|min(?:imum)?(?: of)?"
-    r"|floor(?:ed)?(?: at)?|above|over|more than|greater than|higher than|>=?|≥)"
+    r"|floor(?:ed)?(?: at| of)?|(?<!no )(?<!not )(?:above|over|more than|greater than|higher than)"
+    r"|>=?|≥)"
 )
 WORD = r"\b(?!(?:and|or|but|with|while|per|each|any|every|in|on|at|to|for|of|a|an)\b)[a-z&$.\-]+"
 TARGET = rf"((?:the\s+)?{WORD}(?:\s+{WORD}){{0,2}})"
@@ -62,7 +64,7 @@ def resolve_run(
 ) -> tuple[str | None, str, int]:
     """`resolve`, with how many of the target's words (its last ones when `backward`, else its
     first ones) the name was read from (0 when none)."""
-    words = target.strip().removeprefix("the ").split()
+    words = target.strip().rstrip(".").removeprefix("the ").split()
     runs = [words[i:] for i in range(len(words))] if backward else []
     runs += [words[:size] for size in range(len(words), 0, -1)] if not backward else []
     for run in runs:
@@ -91,7 +93,8 @@ def _universe_list(target: str, known: Sequence[str]) -> bool:
 def _listed_before(scan: Scanner, start: int, known: Sequence[str]) -> list[str]:
     """Tickers joined to a limit's target just before `start` ("JPM and BAC at most 15%
     each": JPM; "JPM, BAC and XOM ...": JPM and BAC), not those of a list that came before
-    ("on JPM BAC XOM, KO and PG at most 10%": KO only)."""
+    ("on JPM BAC XOM, KO and PG at most 10%": KO only) nor those of an exclusion ("all but KO
+    and GE, BAC at most 5%": none)."""
     text = re.sub(r",\s?(and|&)\b", r" \1", scan.free[:start])  # ", and" joins as "and" does
     tokens = re.findall(r"\$?[a-z][a-z.\-]*|,|&", text)
     found: list[str] = []
@@ -101,7 +104,15 @@ def _listed_before(scan: Scanner, start: int, known: Sequence[str]) -> list[str]
             break  # not a ticker, or one of a list of tickers said without joins (a universe)
         found.append(ticker[0])
         tokens = tokens[:-2]
+    if tokens[-1:] and _EXCLUSION_WORD.fullmatch(tokens[-1]):
+        return []
     return found
+
+
+_EXCLUSION_WORD = patterns.compile(
+    r"but|except|excluding|without|ex|minus|skip|avoid|drop|sans|than|from"
+)
+"""A word before a list of tickers that leaves them out ("all but KO and GE", "other than")."""
 
 
 def ranges(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -> None:
@@ -139,8 +150,12 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
             if bound == "max"
             else rf"\bfloor\s+{TARGET}\s+at\s+{PCT}"
         )
-        for pattern, back in ((forward, False), (backward, True), (verb, False)):
-            pct, target = (1, 2) if pattern is forward else (2, 1)
+        noun = patterns.compile(  # "a 10% cap on health care", "a 5% floor in energy"
+            rf"{PCT}\s*(?:{'cap|limit|ceiling|max(?:imum)?' if bound == 'max' else 'floor|min(?:imum)?'})"
+            rf"\s+(?:on|for|in|of)\s+{TARGET}"
+        )
+        for pattern, back in ((forward, False), (noun, False), (backward, True), (verb, False)):
+            pct, target = (1, 2) if pattern in (forward, noun) else (2, 1)
             for match in pattern.finditer(scan.free):
                 if back and _RISK_BEFORE.search(scan.free[: match.start()][-30:]):
                     continue  # "the CVaR of AAPL below 5%" limits a risk measure, not a weight
@@ -153,14 +168,18 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
                 # all the limit takes of the text: the words before it stay free
                 start = _run_start(match, target, used) if back and kind else match.start()
                 if kind is not None and 0.0 <= value <= 1.0:
-                    found.append((start, match, bound, kind, name, value))
+                    found.append((start, match, bound, kind, name, value, back))
     found.sort(key=lambda item: item[0])
     end = -1
-    for start, match, bound, kind, name, value in found:
+    for start, match, bound, kind, name, value, back in found:
         if start < end:
             continue
         end = match.end()
-        names = [name] + (_listed_before(scan, start, known) if kind == "asset" else [])
+        # "JPM and BAC at most 15% each": the names joined before a target said first
+        joined = _listed_before(scan, start, known) if back and kind == "asset" else []
+        if name in joined:  # "on KO, PG, WMT, KO at most 5%": a list, then a name said again
+            joined = []
+        names = [name, *joined]
         scan.free = scan.free[:start] + " " * (end - start) + scan.free[end:]
         book = assets if kind == "asset" else sectors
         for each in names:
@@ -177,6 +196,13 @@ _EXCLUDE = patterns.compile(
 )
 
 
+_ALL_BUT = patterns.compile(
+    r"\b(?:all|every|everything|the whole universe)(?:\s+(?:the\s+)?(?:\d+\s+)?(?:stocks?|names?"
+    r"|tickers?|holdings?|assets?))?\s+but\s+(?!not\b)"
+    rf"((?:the\s+)?{WORD}(?:\s+{WORD})?(?:(?:\s*,\s*|\s+and\s+|\s+or\s+){WORD})*)"
+)
+"""An exclusion said as what the universe holds but ("all stocks but XOM and CVX")."""
+
 _EXCLUDE_OUT = patterns.compile(
     r"\b(?:take|taking|leave|leaving|kick|kicking|throw|throwing|cut|cutting|pull|pulling)\s+"
     rf"((?:the\s+)?{WORD}(?:\s+{WORD})?(?:(?:\s*,\s*|\s+and\s+){WORD})*)\s+out\b"
@@ -189,7 +215,11 @@ def exclusions(scan: Scanner, known: Sequence[str]) -> tuple[tuple[str, ...], tu
     "ex-energy", "skip AMD", "take the banks out")."""
     tickers: list[str] = []
     sectors: list[str] = []
-    found = [*_EXCLUDE_OUT.finditer(scan.free), *_EXCLUDE.finditer(scan.free)]
+    found = [
+        *_EXCLUDE_OUT.finditer(scan.free),
+        *_ALL_BUT.finditer(scan.free),
+        *_EXCLUDE.finditer(scan.free),
+    ]
     for match in found:
         end = None
         for part in re.finditer(rf"{WORD}(?:\s+{WORD})?", match.group(1)):

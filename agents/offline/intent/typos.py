@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 
 from services.shorthand import expand_shorthand
 
@@ -22,6 +23,10 @@ _VOCABULARY = (
     "against",
     "forecast",
     "forecasts",
+    "maximum",
+    "minimum",
+    "exposure",
+    "between",
 )
 """Words whose misspellings `correct_typos` repairs."""
 
@@ -74,14 +79,22 @@ def repair_words(
 ) -> str:
     """`text` with each word of `min_letters`+ letters that is within a similarity of 0.8 of a
     `vocabulary` word replaced by it; words in `keep` and upper-case words (tickers) stay."""
-    import difflib
+    words = tuple(vocabulary)
 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
         low = word.lower()
-        if low in vocabulary or low in keep or word.isupper():
-            return word
-        close = difflib.get_close_matches(low, vocabulary, n=1, cutoff=0.8)
-        return close[0] if close else word
+        if low in keep or word.isupper() or any(w in low for w in words):
+            return word  # a word of the vocabulary, or one holding it ("maxsharpe")
+        return _closest(low, words) or word
 
     return re.sub(rf"\b[A-Za-z]{{{min_letters},}}\b", fix, text)
+
+
+@lru_cache(maxsize=16384)
+def _closest(word: str, vocabulary: tuple[str, ...]) -> str | None:
+    """The `vocabulary` word within a similarity of 0.8 of `word`, if any."""
+    import difflib
+
+    close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.8)
+    return close[0] if close else None

@@ -19,9 +19,14 @@ def read_all_methods(free: str) -> tuple[Method, ...]:
         rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{ANY_METHOD})", " ", free
     )
     hits: dict[Method, int] = {}
-    for name, pattern in _METHODS:
-        if hit := re.search(pattern, cleared):
-            hits[name] = hit.start()
+    for name, pattern in _METHODS:  # each read once: "hierarchical risk parity" is HRP alone
+        found = list(re.finditer(pattern, cleared))
+        if found:
+            hits[name] = found[0].start()
+        for hit in found:
+            cleared = (
+                cleared[: hit.start()] + " " * (hit.end() - hit.start()) + cleared[hit.end() :]
+            )
     return tuple(sorted(hits, key=lambda name: hits[name]))
 
 
@@ -147,9 +152,8 @@ def read_unknown_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
                 found.setdefault(token, None)
     for token in _listed_words(text, known_set):
         found.setdefault(token, None)
-    low = text.lower()
-    for name, ticker in _COMPANY_NAMES.items():
-        if ticker not in known_set and re.search(rf"\b{re.escape(name)}\b", low):
+    for name, _ in _company_names(text.lower(), whole=True):
+        if (ticker := _COMPANY_NAMES[name]) not in known_set:
             found.setdefault(ticker, None)
     return tuple(found)
 
@@ -171,13 +175,14 @@ _LIST_END = patterns.compile(
 def _listed_words(text: str, known_set: set[str]) -> list[str]:
     """The lower-case words of a list of tickers that are not in the data ("aapl, tsla and ko":
     TSLA): a list of single words joined by commas, slashes or "and", at least one of them a
-    known ticker; a common word ("aapl, msft and more") is not a ticker."""
+    known ticker written in lower case; a common word ("aapl, msft and more") is not a
+    ticker."""
     found = []
     for match in _LIST.finditer(text):
         items = [w.lstrip("$").rstrip(".") for w in re.findall(r"\$?[A-Za-z][A-Za-z.]*", match[0])]
         items = [w for w in items if w.lower() not in ("and", "or", "plus")]
-        if not any(w.upper() in known_set for w in items):
-            continue
+        if not any(w.upper() in known_set and w.islower() for w in items):
+            continue  # "limit, RRC": tickers written in capitals make a lower-case word a word
         if not _LIST_END.match(text, match.end()) or "," not in match[0]:
             items = items[:-1]  # "bac, banks at most 20%", "xom and build": not a ticker
         for word in items:
@@ -210,7 +215,7 @@ _METHODS: list[tuple[Method, str]] = [
     ),
     (
         "max_sharpe",
-        r"\bmax(?:imum|imal|imise|imize)?[\s_-]*sharpe|tangency|(?:highest|best)\s+sharpe"
+        r"\bmax(?:imum|imal|imise|imize)?[\s_-]*sharpe?\b|tangency|(?:highest|best)\s+sharpe"
         r"|best risk[\s-]adjusted",
     ),
     ("frontier", r"\bfrontier\b"),
@@ -318,6 +323,10 @@ _COMPANY_NAMES = {
     "google": "GOOGL",
     "tesla": "TSLA",
 }
+_COMPANY_CUE = re.compile(
+    r"\b(?:" + "|".join(sorted(map(re.escape, _COMPANY_NAMES), key=len, reverse=True)) + ")"
+)
+"""Any company name of `_COMPANY_NAMES` (a quick test before finding which)."""
 
 
 def words(text: str) -> frozenset[str]:
@@ -345,6 +354,19 @@ _COMMON_WORDS = words(
 """Words of a list of tickers that are not tickers ("aapl, msft and more")."""
 
 
+def _company_names(low: str, whole: bool = False) -> list[tuple[str, int]]:
+    """The company names of `_COMPANY_NAMES` in the lower-case text `low`, each with where it
+    first starts (a name's start must begin a word; with `whole`, its end must end one)."""
+    if not _COMPANY_CUE.search(low):
+        return []
+    found = []
+    for name in _COMPANY_NAMES:
+        m = re.search(rf"\b{re.escape(name)}" + (r"\b" if whole else ""), low)
+        if m:
+            found.append((name, m.start()))
+    return found
+
+
 def read_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
     known_set = {t.upper(): t for t in known}
     hits: list[tuple[int, str]] = []
@@ -358,10 +380,10 @@ def read_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
         word = lowered in (_STOPWORDS if len(token) >= 3 else _SHORT_WORDS)
         if explicit or (len(token) >= 2 and not word):
             hits.append((match.start(), known_set[upper]))
-    low = text.lower()
-    for name, ticker in _COMPANY_NAMES.items():
-        if ticker in known_set and (m := re.search(rf"\b{re.escape(name)}", low)):
-            hits.append((m.start(), known_set[ticker]))
+    for name, start in _company_names(text.lower()):
+        ticker = _COMPANY_NAMES[name]
+        if ticker in known_set:
+            hits.append((start, known_set[ticker]))
     seen: dict[str, None] = {}
     for _, ticker in sorted(hits):
         seen.setdefault(ticker, None)

@@ -1,0 +1,47 @@
+"""The named historical episodes (`quant.stress.EPISODES`) in a message: how each is said, and an
+episode said as the window of a measure ("the 99% VaR during the covid crash", "KO's volatility
+through the GFC"), which is then the window, from the index's peak to its trough."""
+
+from __future__ import annotations
+
+import re
+
+from agents.offline import patterns
+from agents.offline.intent.scanner import Scanner
+from quant.stress import EPISODES
+
+EPISODE_WORDS: dict[str, str] = {
+    "gfc_2008": r"\b(?:2008|2007[\s/-]*(?:20)?09|2008[\s/-]*(?:20)?09)\b\s*(?:financial\s+)?"
+    r"(?:crisis|crash|style|again|bear|meltdown|sell[\s-]?off)|\bgfc\b|global financial crisis"
+    r"|(?:great |the )?financial crisis|\blehman\b|\bsubprime\b|(?:replay|repeat\w*|rerun|like|"
+    r"against)\s+(?:the\s+)?2008\b",
+    "covid_2020": r"\bcovid\w*|\bcorona\w*|\bpandemic\b|\b(?:march\s+)?2020\s+(?:crash|sell[\s-]?"
+    r"off|drop|crisis)|(?:replay|repeat\w*|rerun|like|against)\s+(?:the\s+)?(?:march\s+)?2020\b",
+    "rates_2022": r"\brate[s]?\s+(?:shock|hikes?|hiking|spike|sell[\s-]?off)|\b2022\s+(?:rate|"
+    r"bear|sell[\s-]?off|drawdown|crash|inflation)|\binflation shock\b|(?:replay|repeat\w*|rerun"
+    r"|like|against)\s+(?:the\s+)?2022\b",
+}
+"""How each episode is said (regular expressions, lower case)."""
+
+_WINDOW_CUE = r"\b(?:during|over|through|throughout|across|in)\s+(?:the\s+)?"
+_STRESS_CUE = patterns.compile(
+    r"\bstress\w*|\breplay\w*|\bwhat (?:would|if|happens)\b|\bhow (?:would|will)\b|\bagainst\b"
+    r"|\bimpact\b|\bshock (?:it|the|my)\b"
+)
+
+
+def read_episode_window(scan: Scanner) -> tuple[str, str, str] | None:
+    """The episode said as the window of a measure (its key, first and last date), consumed from
+    the scanner; None when none is, or when the message asks to replay or stress one."""
+    if _STRESS_CUE.search(scan.free):
+        return None
+    for key, words in EPISODE_WORDS.items():
+        match = re.search(_WINDOW_CUE + rf"(?:{words})", scan.free)
+        if match is not None:
+            scan.consume(match)
+            episode = EPISODES[key]
+            return key, episode.start, episode.end
+    return None
+
+
+__all__ = ["EPISODE_WORDS", "read_episode_window"]
