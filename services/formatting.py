@@ -201,7 +201,11 @@ PARAMETERS: dict[str, Term] = {
         "rolled",
         "choice",
         "when held options are replaced",
-        {"expiry": "at expiry", "band": "early at a moneyness band", "delta": "early at a delta band"},
+        {
+            "expiry": "at expiry",
+            "band": "early at a moneyness band",
+            "delta": "early at a delta band",
+        },
     ),
     "overlay_roll_band": Term("moneyness band", "percent", "half-width of the roll band"),
     "overlay_roll_delta_band": Term("delta band", "ratio", "half-width, in delta units"),
@@ -321,9 +325,12 @@ def limit_sentence(
 FORMATS: dict[str, dict[str, Any]] = {
     "percent": {"multiply": 100, "decimals": 2, "suffix": "%", "example": percent(0.1742)},
     "signed_percent": {
-        "multiply": 100, "decimals": 2, "suffix": "%", "sign": True,
+        "multiply": 100,
+        "decimals": 2,
+        "suffix": "%",
+        "sign": True,
         "example": percent(0.5682, signed=True),
-    },  # fmt: skip
+    },
     "ratio": {"decimals": 2, "example": ratio(1.0731)},
     "multiple": {"decimals": 2, "suffix": "x", "example": multiple(1.5)},
     "money": {"decimals": 2, "prefix": "$", "thousands": ",", "example": money(-112.66)},
