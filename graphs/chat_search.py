@@ -217,16 +217,17 @@ def checked_limits(request: OptimizationRequest, best: dict[str, Any] | None) ->
     if not best:
         return "No configuration was found, so no winner meets the risk limits."
     checks = best.get("limits") or []
-    if not all("sentences" in check for check in checks) or not checks:
+    if not checks or not all("per_scenario" in check for check in checks):
         where = request.risk_limits.scenarios or list(request.scenarios)
         checks = limit_checks(best.get("scenarios") or {}, limits, list(where))
-    said, missed = [], False
-    for check in checks:
-        for scenario, sentence in check["sentences"].items():
-            value = check["values"].get(scenario)
-            met = value is not None and value <= check["limit"]
-            missed = missed or not met
-            said.append(sentence if value is None else f"{sentence}, {'met' if met else 'NOT met'}")
+    rows = [row for check in checks for row in check["per_scenario"]]
+    said = [
+        row["words"]
+        if row["value"] is None
+        else f"{row['words']}, {'met' if row['met'] else 'NOT met'}"
+        for row in rows
+    ]
+    missed = not all(row["met"] for row in rows)
     text = "Risk limits checked on the winner: " + "; ".join(said) + "."
     if missed:
         note = best.get("note")

@@ -20,18 +20,24 @@ def limit_checks(
     -> key -> value, keys as `Limit.key`) in the scenarios it applies to (`where`): the metric,
     its limit, the statistic and its words, the value in each of those scenarios (None when not
     measured: a trial stored before the statistic was kept; it does not meet the limit), the
-    worst of them, whether every one is within the limit, and the sentence of each scenario and
-    of the worst (`words`)."""
+    worst of them, whether every one is within the limit, the sentence of the worst (`words`)
+    and `per_scenario`: each scenario's value, whether it meets the limit and its sentence
+    ("max drawdown ≤ 25.00% in 95% of bear paths: 23.10%")."""
     checks = []
     for metric, limit in limits.items():
         key = limit.key(metric)
         values = {s: _finite(metrics.get(s, {}).get(key)) for s in where}
         worst = _worst(values)
-        sentences = {
-            s: limit_sentence(metric, limit.limit, limit.statistic, s, v)
-            + ("" if v is not None else ": not measured")
+        per_scenario = [
+            {
+                "scenario": s,
+                "value": v,
+                "met": v is not None and v <= limit.limit,
+                "words": limit_sentence(metric, limit.limit, limit.statistic, s, v)
+                + ("" if v is not None else ": not measured"),
+            }
             for s, v in values.items()
-        }
+        ]
         checks.append(
             {
                 "metric": metric,
@@ -40,9 +46,9 @@ def limit_checks(
                 "checked": statistic_words(limit.statistic),
                 "values": values,
                 "worst_scenario": worst,
-                "met": all(v is not None and v <= limit.limit for v in values.values()),
-                "sentences": sentences,
-                "words": sentences.get(worst) if worst is not None else None,
+                "met": all(row["met"] for row in per_scenario),
+                "words": next((r["words"] for r in per_scenario if r["scenario"] == worst), None),
+                "per_scenario": per_scenario,
             }
         )
     return checks

@@ -283,21 +283,26 @@ def scenario(name: str) -> str:
     return SCENARIOS.get(name, name.replace("_", " "))
 
 
-def describe_config(config: StrategyConfig | Mapping[str, Any]) -> list[str]:
-    """The parameters of a configuration that change its results, each in words: the weight
-    rule, its own parameters, lookback, rebalancing, leverage, sleeve, trading cost, and the
-    hedge's settings only when it holds one (`StrategyConfig.unused_parameters` left out)."""
+def config_items(config: StrategyConfig | Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The parameters of a configuration that change its results, as (field, label, value in
+    its format): the weight rule, its own parameters, lookback, rebalancing, leverage, trading
+    cost, sleeve, and the hedge's settings only when it holds one
+    (`StrategyConfig.unused_parameters` left out; no premium budget when uncapped)."""
     cfg = config if isinstance(config, StrategyConfig) else StrategyConfig.model_validate(config)
     unused = cfg.unused_parameters()
     values = cfg.model_dump()
-    order = list(PARAMETERS)
     return [
-        parameter(name, values[name])
-        for name in order
+        (name, term.label, term.write(values[name]))
+        for name, term in PARAMETERS.items()
         if name not in unused
         and not (name == "overlay" and values[name] == "none")
         and not (name == "overlay_budget" and values[name] is None)
     ]
+
+
+def describe_config(config: StrategyConfig | Mapping[str, Any]) -> list[str]:
+    """`config_items` as phrases: "volatility target 17.42%", "lookback 63 trading days"."""
+    return [f"{label} {value}" for _, label, value in config_items(config)]
 
 
 def config_sentence(config: StrategyConfig | Mapping[str, Any]) -> str:
@@ -370,6 +375,7 @@ __all__ = [
     "SCENARIOS",
     "Term",
     "bps",
+    "config_items",
     "config_sentence",
     "count",
     "day",
