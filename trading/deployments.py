@@ -52,6 +52,7 @@ from services.profiles import Profile, check_webhooks, excluded_holdings, get_pr
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
 from trading.account_names import ACCOUNT_NAME_FIELD, check_account_name, shared_paper_account
+from trading.forward_tests.limits import search_limits
 from trading.hedges import check_hedge
 
 if TYPE_CHECKING:
@@ -498,6 +499,7 @@ def _strategy(
     else:
         config, note, objective = _trial_config(result, source_id, trial)
         notes.append(note)
+    stated = search_limits(request, result, None if winner else _trial_row(result, trial))
     what = "The winner" if winner else f"Trial {trial}"
     verdict = _below_benchmarks(result, objective, what)
     if verdict is not None:
@@ -532,6 +534,8 @@ def _strategy(
         "safe_rate": safe_rate,
         "notes": notes,
     }
+    if stated:
+        described["risk_limits"] = stated
     return strategy, described
 
 
@@ -558,20 +562,24 @@ def _below_benchmarks(
     return verdict if verdict["beats"] is False else None
 
 
+def _trial_row(result: Mapping[str, Any], trial: Any) -> dict[str, Any] | None:
+    """The row of trial number `trial` of an optimization's result, or None."""
+    return next((row for row in result.get("trials") or [] if row.get("trial") == trial), None)
+
+
 def _trial_config(
     result: Mapping[str, Any], source_id: str, trial: int
 ) -> tuple[StrategyConfig, str, Any]:
     """The `StrategyConfig` of the optimization's trial number `trial` (not its winner), a note
     saying what the trial was (its objective, and whether it met the risk limits) and its
     objective."""
-    rows = [row for row in result.get("trials") or [] if row.get("trial") == trial]
-    if not rows:
+    row = _trial_row(result, trial)
+    if row is None:
         count = len(result.get("trials") or [])
         raise InputError(
             "source.trial",
             f"optimization {source_id} has no trial {trial} (trials 0 to {count - 1})",
         )
-    row = rows[0]
     space = SearchSpace(dict(result["plan"]["search_space"]))
     config = space.config({name: row[name] for name in space.names})
     feasible = (
