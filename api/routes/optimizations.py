@@ -166,6 +166,7 @@ def optimization_results(
     return Results(
         job_id=job_id,
         status=str(result.get("status")),
+        benchmark_verdict=result.get("benchmark_verdict"),
         best=result.get("best"),
         config_summary=config_summary(result),
         explanation=result.get("explanation"),
