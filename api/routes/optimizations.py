@@ -136,8 +136,9 @@ page gave (`api.errors`)."""
 SortKey = Annotated[
     str | None,
     Query(
-        pattern=r"^[A-Za-z0-9_.]{1,64}$",
-        description="Sort the trials by this column (e.g. objective, base.sharpe).",
+        pattern=r"^[A-Za-z0-9_.@]{1,64}$",
+        description="Sort the trials by this column (e.g. objective, base.sharpe, "
+        "bear.max_drawdown@p95: a limit's statistic of the paths).",
     ),
 ]
 
