@@ -45,7 +45,7 @@ def _stored_winner(api: Api, objective: float, scores: dict[str, float]) -> str:
         "edge": {"winner": objective, "scores": scores},
         "trials": [{"trial": 0, "objective": objective}],
         "n_trials": 1,
-        "dataset": {"assets": list(SMALL_REQUEST["universe"])},  # type: ignore[arg-type]
+        "dataset": {"assets": SMALL_REQUEST["universe"]},
     }
     store.complete_job("alice", job.id, result)
     return str(job.id)
