@@ -5,37 +5,21 @@ speaks of command-line flags."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.formatting import ratio
-from tests.api.conftest import Api, assert_error, make_settings
+from tests.api.conftest import Api, assert_error
 from tests.support.requests import SMALL_REQUEST
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory, api_env: Path) -> Iterator[Api]:
-    """An app without job workers: the results these tests store are never run."""
-    from api.app import create_app
-
-    settings = make_settings(tmp_path_factory.mktemp("confirm"), api={"job_workers": 0})
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        store = client.app.state.context.store  # type: ignore[attr-defined]
-        key, _ = store.create_api_key("alice", "tests")
-        other, _ = store.create_api_key("bob", "tests")
-        yield Api(client, settings, {"x-api-key": key}, {"x-api-key": other})
-
-
-def _stored_winner(api: Api, objective: float, scores: dict[str, float]) -> str:
+def _stored_winner(queued: Api, objective: float, scores: dict[str, float]) -> str:
     """A succeeded optimization of alice's whose winner (levered 1.5x) scores `objective` and
     whose benchmarks scored `scores`, stored as its worker would store it."""
-    store = api.client.app.state.context.store  # type: ignore[attr-defined]
+    store = queued.client.app.state.context.store  # type: ignore[attr-defined]
     job, _ = store.submit_job("alice", "optimization", SMALL_REQUEST)
     store.claim("alice", job.id, "tests", 30)
     config = {"target_vol": 0.12, "lookback": 63, "rebalance_every": 21, "max_leverage": 1.5}
@@ -63,38 +47,38 @@ def _body(job_id: str, **extra: Any) -> dict[str, Any]:
 @settings(max_examples=5, deadline=None)
 @given(objective=st.floats(-1, 2), gap=st.floats(0.01, 1))
 def test_a_winner_below_its_benchmarks_is_refused_until_confirmed(
-    api: Api, objective: float, gap: float
+    queued: Api, objective: float, gap: float
 ) -> None:
-    job_id = _stored_winner(api, objective, {"buy_and_hold": objective + gap})
-    refused = api.client.post("/v1/deployments", json=_body(job_id), headers=api.alice)
+    job_id = _stored_winner(queued, objective, {"buy_and_hold": objective + gap})
+    refused = queued.client.post("/v1/deployments", json=_body(job_id), headers=queued.alice)
     error = assert_error(refused, 422, "VALIDATION_ERROR", "body.confirm_below_benchmarks")
     message = error["message"]
     assert message.startswith("The winner does not beat equal-weight buy-and-hold")
     assert f"{ratio(objective)} against {ratio(objective + gap)}" in message
     assert "--" not in message and message.count("does not beat") == 1
-    made = api.client.post(
-        "/v1/deployments", json=_body(job_id, confirm_below_benchmarks=True), headers=api.alice
+    made = queued.client.post(
+        "/v1/deployments", json=_body(job_id, confirm_below_benchmarks=True), headers=queued.alice
     )
     assert made.status_code == 201, made.text
     notes = made.json()["spec"]["strategy"]["notes"]
     assert any("does not beat its benchmarks" in n for n in notes)
 
 
-def test_a_levered_winner_deploys_capped_with_the_defaults_unless_refused(api: Api) -> None:
-    job_id = _stored_winner(api, 1.0, {"buy_and_hold": 0.5})  # beats it: no confirmation
-    made = api.client.post("/v1/deployments", json=_body(job_id), headers=api.alice)
+def test_a_levered_winner_deploys_capped_with_the_defaults_unless_refused(queued: Api) -> None:
+    job_id = _stored_winner(queued, 1.0, {"buy_and_hold": 0.5})  # beats it: no confirmation
+    made = queued.client.post("/v1/deployments", json=_body(job_id), headers=queued.alice)
     assert made.status_code == 201, made.text
     strategy = made.json()["spec"]["strategy"]
     assert strategy["config"]["max_leverage"] == 1.0
     assert any("capped from 1.50x to 1.00x" in n for n in strategy["notes"])
-    refused = api.client.post(
-        "/v1/deployments", json=_body(job_id, cap_leverage=False), headers=api.alice
+    refused = queued.client.post(
+        "/v1/deployments", json=_body(job_id, cap_leverage=False), headers=queued.alice
     )
     error = assert_error(refused, 422, "VALIDATION_ERROR", "body.cap_leverage")
     assert "--" not in error["message"] and "1.50x" in error["message"]
 
 
 @pytest.mark.parametrize("field", ["confirm_below_benchmarks", "cap_leverage"])
-def test_the_fields_are_in_the_openapi_schema(api: Api, field: str) -> None:
-    schema = api.client.get("/v1/openapi.json").json()
+def test_the_fields_are_in_the_openapi_schema(queued: Api, field: str) -> None:
+    schema = queued.client.get("/v1/openapi.json").json()
     assert field in schema["components"]["schemas"]["DeploymentIn"]["properties"]
