@@ -27,13 +27,22 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from prompts.roles import AGENT_ROLES
-from quant.limits import DEFAULT_STATISTIC, LIMIT_METRICS, STATISTIC_WORDS, statistic_words
+from quant.hedge_names import HEDGE_NAMES
+from quant.limits import (
+    DEFAULT_STATISTIC,
+    LIMIT_METRICS,
+    STATISTIC_WORDS,
+    STATISTICS,
+    statistic_words,
+)
 from quant.metrics import PATH_METRICS
 from quant.regime_names import REGIME_NAMES
-from quant.strategy import HEDGE_NAMES, StrategyConfig
+
+if TYPE_CHECKING:
+    from quant.strategy import StrategyConfig
 
 Format = Literal[
     "percent", "signed_percent", "ratio", "multiple", "money", "count", "days", "bps", "date",
@@ -289,6 +298,8 @@ def config_items(config: StrategyConfig | Mapping[str, Any]) -> list[tuple[str, 
     its format): the weight rule, its own parameters, lookback, rebalancing, leverage, trading
     cost, sleeve, and the hedge's settings only when it holds one
     (`StrategyConfig.unused_parameters` left out; no premium budget when uncapped)."""
+    from quant.strategy import StrategyConfig  # the numerics, only when a config is described
+
     cfg = config if isinstance(config, StrategyConfig) else StrategyConfig.model_validate(config)
     unused = cfg.unused_parameters()
     values = cfg.model_dump()
@@ -374,6 +385,7 @@ __all__ = [
     "MISSING",
     "PARAMETERS",
     "SCENARIOS",
+    "STATISTICS",
     "Term",
     "bps",
     "config_items",

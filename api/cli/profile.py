@@ -11,8 +11,8 @@ from typing import Any
 
 from api.cli.arguments import add_json_flag, command_group
 from api.cli.local import LOCAL_OWNER, open_local_store
-from quant.limits import LimitValues
 from services.formatting import limit_sentence
+from services.profiles import LimitValues
 
 RESET = "none"
 """The value that resets a field to its default (`--benchmark none`)."""

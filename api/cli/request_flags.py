@@ -18,7 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from api.cli.errors import UsageError, read_json_object
-from quant.limits import STATISTICS
+from services.formatting import STATISTICS
 
 if TYPE_CHECKING:
     from graphs.request import OptimizationRequest

@@ -12,7 +12,7 @@ Beside the account's value at each session's close (`beside_the_account`):
   performance with Sharpe ratios against the strategy's safe rate, which the result states
   (`benchmarks.risk_free_rate`);
 - the risk limits the strategy's search stated, with the account's realised values beside
-  them (`trading.forward_tests.limits`).
+  them (`trading.risk_limits`).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from trading.forward_tests.backtest import (
     deployed_targets,
     searched_backtest,
 )
-from trading.forward_tests.limits import realised_against_limits
 from trading.forward_tests.tracking import decompose_gap
+from trading.risk_limits import realised_against_limits
 
 LINE_LABELS = {
     "paper": "the paper account",
@@ -111,7 +111,7 @@ def comparison_fields(values: pd.Series, beside: Beside) -> dict[str, Any]:
     `benchmarks` (`risk_free_rate`, a `performance` row per line, those `missing` and why),
     `risk_limits` (the account's realised drawdown, VaR and CVaR beside each risk limit its
     search stated, with the statistic of the paths it was checked on:
-    `trading.forward_tests.limits`) and `values` (dates, and each line's value at each of
+    `trading.risk_limits`) and `values` (dates, and each line's value at each of
     them)."""
     backtest = beside.deployed
     common = values.index.intersection(backtest.index)

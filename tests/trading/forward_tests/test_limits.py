@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.formatting import limit_sentence, percent
-from trading.forward_tests.limits import realised_against_limits, search_limits
+from trading.risk_limits import realised_against_limits, search_limits
 
 
 def _reference(values: np.ndarray) -> dict[str, float]:
