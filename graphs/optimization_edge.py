@@ -15,23 +15,55 @@ from typing import Any
 
 import numpy as np
 
+from graphs.optimization_state import (
+    OptimizationState,
+    config_of,
+    objective_of,
+    request_of,
+    resources_of,
+)
+from quant.benchmark_strategies import benchmark_path_means
 from quant.tuning.objective import Objective
+from services.formatting import BENCHMARKS, metric_label, percent, ratio
 
 SMALL_EDGE = 0.05
 """An edge under this share of the benchmark's objective is called small."""
 
-BENCHMARK_LABELS = {
-    "risky_sleeve": "100% in the risky sleeve",
-    "buy_and_hold": "equal-weight buy-and-hold",
-    "equal_weight": "equal weights, rebalanced daily",
-    "market": "the market index",
-}
-"""The benchmarks' names for people (`quant.benchmark_strategies` keys)."""
-
 
 def objective_name(weights: Mapping[str, float]) -> str:
-    """The objective as a user reads it, e.g. "1 x sharpe (scenario-weighted mean)"."""
-    return " + ".join(f"{w:g} x {m}" for m, w in weights.items()) + " (scenario-weighted mean)"
+    """The objective as a user reads it, e.g. "1 x Sharpe ratio - 0.5 x max drawdown
+    (scenario-weighted mean)"."""
+    text = ""
+    for i, (name, weight) in enumerate(weights.items()):
+        term = f"{abs(weight):g} x {metric_label(name)}"
+        if i == 0:
+            text = term if weight >= 0 else f"-{term}"
+        else:
+            text += f" {'+' if weight >= 0 else '-'} {term}"
+    return text + " (scenario-weighted mean)"
+
+
+def run_benchmarks(
+    state: OptimizationState, trial: Mapping[str, Any]
+) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, Any]]:
+    """The benchmark strategies' path means beside a trial of the run (evaluated once per
+    configuration and process, on the run's scenarios) and the trial's `edge` over them."""
+    request = request_of(state)
+    config = config_of(state, dict(trial))
+    res = resources_of(state)
+    res.ensure_scenarios(state["horizon"])
+    means = res.benchmark_means.get(config.config_id)
+    if means is None:
+        means = benchmark_path_means(config, res.inputs, safe=request.safe_rate)
+        res.benchmark_means[config.config_id] = means
+    edge = winner_edge(
+        objective_of(state),
+        list(request.scenarios),
+        float(trial["objective"]),
+        means,
+        safe_rate=request.safe_rate,
+    )
+    return means, edge
 
 
 def winner_edge(
@@ -80,19 +112,21 @@ def _words(
     small: bool,
     safe_rate: float,
 ) -> str:
-    held = BENCHMARK_LABELS.get(best, best)
+    held = BENCHMARKS.get(best, best)
     if difference < 0:
-        verdict = f"{held} scores higher ({score:.3f}): the search found no edge over it"
+        verdict = f"{held} scores higher ({ratio(score)}): the search found no edge over it"
     elif small:
         verdict = (
-            f"an edge of {difference:.3f} over {held} ({score:.3f}), small: the managed "
+            f"an edge of {ratio(difference)} over {held} ({ratio(score)}), small: the managed "
             "strategy adds little over holding the stocks on these paths"
         )
     else:
         verdict = (
-            f"an edge of {difference:.3f} over the best unmanaged holding, {held} ({score:.3f})"
+            f"an edge of {ratio(difference)} over the best unmanaged holding, {held} "
+            f"({ratio(score)})"
         )
     return (
-        f"On the same simulated paths the winner scores {winner:.3f} on the objective "
-        f"({objective}; Sharpe ratios in excess of the {safe_rate:.2%} safe rate): {verdict}."
+        f"On the same simulated paths the winner scores {ratio(winner)} on the objective "
+        f"({objective}; Sharpe ratios in excess of the {percent(safe_rate)} safe rate): "
+        f"{verdict}."
     )

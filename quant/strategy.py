@@ -82,13 +82,6 @@ HedgeKind = Literal["none", "put", "put_spread", "collar"]
 `overlay_strike`, one sold at `overlay_lower_strike`); a collar (a put bought at
 `overlay_strike`, a call sold at `overlay_call_strike`)."""
 
-HEDGE_NAMES: dict[str, str] = {
-    "put": "protective put",
-    "put_spread": "put spread",
-    "collar": "collar",
-}
-"""What each hedge kind is called where a user reads it (singular; the plural adds an s)."""
-
 HEDGE_PARAMETERS: dict[str, tuple[str, ...]] = {
     "put": (),
     "put_spread": ("overlay_lower_strike",),

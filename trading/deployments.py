@@ -39,26 +39,23 @@ from execution.errors import BrokerError, DeploymentStateError, ScheduleError
 from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
 from execution.schedule import Schedule
 from notifications.preferences import NotificationPreferences
-from quant.data import sp500_prices
 from quant.problems import first_problem
 from quant.strategy import StrategyConfig
-from quant.tuning.space import SearchSpace
 from services.errors import InputError
 from services.market_data import market_closes, market_data_provider
 from services.market_data.tickers import unknown_tickers
 from services.profiles import Profile, check_webhooks, excluded_holdings, get_profile
-from services.strategy_configs import strategy_config
 from settings import Settings, get_settings
-from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
+from store import Deployment, Store, utc_now
 from trading.account_names import ACCOUNT_NAME_FIELD, check_account_name, shared_paper_account
 from trading.hedges import check_hedge
+from trading.optimization_winners import optimization_strategy
 
 if TYPE_CHECKING:
     from execution.brokers.alpaca import AlpacaBroker
 
 SourceKind = Literal["portfolio", "optimization"]
 BROKERS: tuple[BrokerName, ...] = ("paper", "alpaca")
-FINISHED_WITH_A_WINNER = ("succeeded", "partial")
 NOT_RETIRED = ("draft", "active", "paused")
 FORWARD_TEST_MODE = "forward_test"
 """The spec's `mode` of a forward test's own deployment (`trading.forward_tests`)."""
@@ -88,7 +85,8 @@ def create_deployment(
     schedule: Mapping[str, Any] | None = None,
     limits: Mapping[str, Any] | None = None,
     broker: BrokerName = "paper",
-    cap_leverage: bool = False,
+    cap_leverage: bool | None = None,
+    confirm_below_benchmarks: bool = False,
     notifications: Mapping[str, Any] | None = None,
     hedge: Mapping[str, Any] | None = None,
     account: str | None = None,
@@ -99,10 +97,13 @@ def create_deployment(
     `job_...`: its winner, or its trial number `trial`) with `capital` (currency), `schedule`
     (the fields of `execution.schedule.Schedule`; without `every` or `cron`, the strategy's own
     cadence: `own_cadence`) and `limits` (those of `DeploymentLimits`).
-    A winner whose `max_leverage` exceeds 1 would borrow, which a cash account cannot: it is
-    refused unless `cap_leverage`, which deploys it with `max_leverage` 1 (said in the spec's
-    `notes`; its backtest is the capped rule's). `InputError` names the field that cannot be
-    used; `store.NotFoundError` when the source is not the owner's. `notifications` are the
+    A winner whose `max_leverage` exceeds 1 would borrow, which a cash account cannot: by
+    default (`cap_leverage` None) and with `cap_leverage` true it is deployed with
+    `max_leverage` 1 (said in the spec's `notes`; its backtest is the capped rule's); with
+    `cap_leverage` false it is refused. A winner (or trial) whose objective does not beat every
+    benchmark the search scored on the same paths (`services.benchmark_verdict`) is refused
+    unless `confirm_below_benchmarks` (then the spec's `notes` say so). `InputError` names the
+    field that cannot be used, its message one sentence in words; `store.NotFoundError` when the source is not the owner's. `notifications` are the
     deployment's `NotificationPreferences` (who hears of its failures, breaches, mismatches
     and, if asked, fills and the daily summary; None: the owner's profile's). A source holding
     a ticker the owner's profile excludes is refused (`InputError` on ``source_id`` with the
@@ -121,7 +122,13 @@ def create_deployment(
     _check_capital(capital)
     check_account_name(account)  # before the Alpaca account is opened
     strategy, described = _strategy(
-        store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
+        store,
+        owner,
+        source,
+        source_id,
+        trial=trial,
+        cap_leverage=cap_leverage,
+        confirm_below_benchmarks=confirm_below_benchmarks,
     )
     profile = _check_universe(store, owner, strategy, settings)
     plan, own_schedule, from_first_fire = _schedule(schedule, strategy)
@@ -453,7 +460,8 @@ def _strategy(
     source_id: str,
     *,
     trial: int | None = None,
-    cap_leverage: bool = False,
+    cap_leverage: bool | None = None,
+    confirm_below_benchmarks: bool = False,
 ) -> tuple[DeployedStrategy, dict[str, Any]]:
     if source == "portfolio":
         if trial is not None:
@@ -465,85 +473,14 @@ def _strategy(
             raise InputError("source_id", f"portfolio {source_id}: {exc}") from None
     if source != "optimization":
         raise InputError("source", f"must be portfolio or optimization, got {source!r}")
-    job = store.get_job(owner, source_id)
-    if job.kind != OPTIMIZATION_KIND or job.status != "succeeded":
-        raise InputError(
-            "source_id",
-            f"{source_id} is a {job.status} {job.kind} job, not a finished optimization",
-        )
-    result = store.get_result(owner, source_id).payload
-    best = result.get("best") if isinstance(result, dict) else None
-    if result.get("status") not in FINISHED_WITH_A_WINNER or not best:
-        raise InputError("source_id", f"optimization {source_id} has no winning configuration")
-    request = job.request
-    universe = optimized_universe(request, result)
-    safe_rate = float(request.get("safe_rate", 0.02))
-    notes = []
-    if trial is None or trial == best.get("trial"):
-        config = strategy_config(best["config"], "source.config")  # one validation everywhere
-    else:
-        config, note = _trial_config(result, source_id, trial)
-        notes.append(note)
-    if config.max_leverage > 1:
-        if not cap_leverage:
-            what = "winner" if trial is None else f"trial {trial}"
-            raise InputError(
-                "source_id",
-                f"optimization {source_id}: its {what}'s max_leverage {config.max_leverage:g} "
-                "would borrow, which a cash account cannot; deploy it with its leverage capped "
-                "at 1 (cap_leverage, or --cap-leverage on the command line)",
-            )
-        notes.append(
-            f"max_leverage capped from {config.max_leverage:g} to 1 (a cash account cannot "
-            "borrow); the backtest it is compared with is the capped rule's"
-        )
-        config = config.model_copy(update={"max_leverage": 1.0})
-    try:
-        strategy = RuleStrategy(config, universe, safe_rate)
-    except ValueError as exc:
-        raise InputError("source_id", f"optimization {source_id}: {exc}") from None
-    described = {
-        "kind": "rule",
-        "config": config.model_dump(mode="json"),
-        "safe_rate": safe_rate,
-        "notes": notes,
-    }
-    return strategy, described
-
-
-def optimized_universe(request: Mapping[str, Any], result: Mapping[str, Any]) -> tuple[str, ...]:
-    """The assets an optimization held: those its run used (`result["dataset"]["assets"]`,
-    after its owner's exclusions left some out), which a deployment of it never widens, even
-    when the profile changes later; the request's universe for a result that does not say."""
-    dataset = result.get("dataset")
-    if isinstance(dataset, Mapping) and dataset.get("assets"):
-        return tuple(str(asset) for asset in dataset["assets"])
-    return tuple(request.get("universe") or sp500_prices().columns)
-
-
-def _trial_config(
-    result: Mapping[str, Any], source_id: str, trial: int
-) -> tuple[StrategyConfig, str]:
-    """The `StrategyConfig` of the optimization's trial number `trial` (not its winner) and a
-    note saying what the trial was: its objective, and whether it met the risk limits."""
-    rows = [row for row in result.get("trials") or [] if row.get("trial") == trial]
-    if not rows:
-        count = len(result.get("trials") or [])
-        raise InputError(
-            "source.trial",
-            f"optimization {source_id} has no trial {trial} (trials 0 to {count - 1})",
-        )
-    row = rows[0]
-    space = SearchSpace(dict(result["plan"]["search_space"]))
-    config = space.config({name: row[name] for name in space.names})
-    feasible = (
-        "it met the risk limits"
-        if row.get("feasible")
-        else f"it did NOT meet the risk limits (violation {row.get('violation', float('nan')):.4g})"
+    return optimization_strategy(
+        store,
+        owner,
+        source_id,
+        trial=trial,
+        cap_leverage=cap_leverage,
+        confirm_below_benchmarks=confirm_below_benchmarks,
     )
-    objective = row.get("objective")
-    shown = f"{objective:.4g}" if isinstance(objective, int | float) else str(objective)
-    return config, (f"trial {trial} of {source_id}, not its winner: objective {shown}; {feasible}")
 
 
 def schedule_fields(plan: Schedule) -> dict[str, Any]:

@@ -29,7 +29,10 @@ class ProfileOut(BaseModel):
     owner: str
     risk_tolerance: RiskTolerance
     risk_limits: LimitValues = Field(
-        description="Default upper limits of optimization requests (fractions, positive = loss)."
+        description="Default upper limits of optimization requests (fractions, positive = "
+        "loss), each checked on a statistic of the simulated paths: a number is the 95th "
+        "percentile ('in 95% of paths'), an object {limit, statistic} names another (mean, "
+        "median, p90, p95, p99, worst)."
     )
     benchmark: str | None = Field(description="A ticker of the market data, or SP500 (the index).")
     universe: list[str] | None = Field(description="Preferred tickers (null: none).")

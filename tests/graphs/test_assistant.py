@@ -79,7 +79,7 @@ def test_a_search_waits_for_approval_and_runs_when_approved(session: ChatSession
     # the search was asked about the target-vol setting: the answer names the winner's value
     config = result["best"]["config"]
     assert config["weight_function"] == "inverse_vol"
-    assert f"Winning target vol: {config['target_vol']:.1%}." in done.replies[-1]
+    assert f"Winning volatility target {config['target_vol']:.2%}." in done.replies[-1]
 
     why = session.send("why did it win?")
     assert result["explanation"]["text"] in why.replies[-1]
