@@ -30,7 +30,7 @@ export function takeKeyFromFragment() {
   setKey(key);
   params.delete("key");
   const rest = params.toString();
-  const route = rest.startsWith("/") ? `#${decodeURIComponent(rest)}` : "#/optimize";
+  const route = rest.startsWith("/") ? `#${decodeURIComponent(rest)}` : "#/start";
   history.replaceState(null, "", window.location.pathname + window.location.search + route);
   return true;
 }

@@ -3,8 +3,97 @@
 // assistant proposes an optimization run.
 
 import { api, errorText, streamEvents } from "./api.js";
-import { clear, fmtTime, h, showAlert } from "./dom.js";
-import { TraceView } from "./trace.js";
+import { purge, weightsChart } from "./charts.js";
+import { clear, h, showAlert, table } from "./dom.js";
+import { count, isoDate, isoTime, limitSentences, money, percent, ratio, scenario } from "./format.js";
+import { dataWords, TraceView } from "./trace.js";
+
+/** The structured answers of a turn's tool messages that carry weights ({asset: fraction}):
+ * [{tool, answer}] in order. A tool message whose content is not JSON carries none. */
+export function weightAnswers(messages) {
+  const found = [];
+  for (const m of messages) {
+    if (m.role !== "tool") continue;
+    let answer = null;
+    try {
+      answer = JSON.parse(m.content);
+    } catch {
+      continue;
+    }
+    if (answer && typeof answer === "object" && answer.weights && typeof answer.weights === "object" && !Array.isArray(answer.weights)) {
+      const numeric = Object.values(answer.weights).every((w) => typeof w === "number");
+      if (numeric && Object.keys(answer.weights).length) found.push({ tool: m.name || "tool", answer });
+    }
+  }
+  return found;
+}
+
+let weightCards = 0;
+
+/** A portfolio's weights as a table (largest first) and a bar chart, with the answer's
+ * expected return, volatility and Sharpe ratio when it gives them. */
+function weightsCard({ tool, answer }) {
+  weightCards += 1;
+  const id = `chat-weights-${weightCards}`;
+  const rows = Object.entries(answer.weights).sort((a, b) => b[1] - a[1]);
+  const capital = typeof answer.capital === "number" ? answer.capital : null;
+  const headers = ["Asset", "Weight", ...(capital ? ["Amount"] : [])];
+  const chart = h("div", { id: `${id}-chart`, className: "chart chart-small", role: "img", "aria-label": `Weights per asset: ${rows.map(([a, w]) => `${a} ${percent(w)}`).join(", ")}` });
+  const facts = [
+    typeof answer.expected_return === "number" ? `expected return ${percent(answer.expected_return, { signed: true })}` : null,
+    typeof answer.volatility === "number" ? `volatility ${percent(answer.volatility)}` : null,
+    typeof answer.sharpe === "number" ? `Sharpe ratio ${ratio(answer.sharpe)}` : null,
+    answer.date_range ? `estimated from ${isoDate(answer.date_range.start)} to ${isoDate(answer.date_range.end)}` : null,
+  ].filter(Boolean);
+  const box = h(
+    "figure",
+    { className: "weights-card", id },
+    h("figcaption", {}, h("strong", {}, `Weights (${String(answer.method || tool).replace(/_/g, " ")})`), facts.length ? `: ${facts.join(", ")}` : ""),
+    h(
+      "div",
+      { className: "two-col" },
+      table(
+        `${id}-table`,
+        `${count(rows.length)} assets`,
+        headers,
+        rows.map(([asset, w]) => [asset, percent(w), ...(capital ? [money(w * capital)] : [])]),
+      ),
+      chart,
+    ),
+  );
+  return { box, draw: () => weightsChart(chart, { weight: Object.fromEntries(rows) }) };
+}
+
+/** Show each answer's weights at the end of `where`. */
+function showWeights(where, answers) {
+  for (const answer of answers) {
+    const { box, draw } = weightsCard(answer);
+    where.append(box);
+    draw();
+  }
+}
+
+/** An optimization request (or a drafted deployment) in words, for the approval card. */
+function requestWords(request, deploying) {
+  if (deploying) {
+    const rows = [
+      ["Name", request.name || "n/a"],
+      ["Capital", money(request.capital)],
+      ...(request.source ? [["Deploys", `${String(request.source.kind || "").replace(/_/g, " ")} ${request.source.id || ""}`]] : []),
+    ];
+    return h("dl", { className: "data-list" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+  }
+  const budget = request.budget || {};
+  const rows = [
+    ["Universe", (request.universe || []).join(", ") || "the default universe"],
+    ["Dates", `${isoDate(request.start)} to ${isoDate(request.end)}`],
+    ["Scenarios", (request.scenarios || []).map(scenario).join(", ") || "n/a"],
+    ["Paths per scenario", count(request.n_paths)],
+    ["Trials", `${count(budget.max_trials)} in batches of ${count(budget.batch_size)}`],
+    ["Risk limits", limitSentences(request.risk_limits).join("; ") || "none"],
+  ];
+  return h("dl", { className: "data-list" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+}
 
 const EXAMPLES = [
   "Build me a max Sharpe portfolio of AAPL, MSFT, JNJ and KO since 2018",
@@ -90,7 +179,7 @@ export function renderChat(main, threadId) {
               {
                 href: `#/chat/${encodeURIComponent(t.id)}`,
                 "aria-current": t.id === thread ? "page" : false,
-                title: `last active ${fmtTime(t.updated_at)}`,
+                title: `last active ${isoTime(t.updated_at)}`,
               },
               t.title,
             ),
@@ -164,7 +253,7 @@ export function renderChat(main, threadId) {
       { className: "approval", "aria-labelledby": "approval-title" },
       h("h3", { id: "approval-title" }, "Approval needed"),
       h("p", {}, pending.summary || "The assistant proposes an optimization run."),
-      h("details", {}, h("summary", {}, deploying ? "The drafted deployment" : "The drafted request"), h("pre", { className: "json" }, JSON.stringify(request, null, 2))),
+      h("details", {}, h("summary", {}, deploying ? "The drafted deployment" : "The drafted request"), requestWords(request, deploying)),
       h("div", { className: "actions" }, approve, edit, reject),
       editForm,
     );
@@ -242,6 +331,7 @@ export function renderChat(main, threadId) {
       block.append(h("p", { className: "error-text", role: "alert" }, errorText(err)));
     } finally {
       if (!controller.signal.aborted) {
+        await turnWeights(block);
         setBusy(false);
         summary.textContent = `Agent trace (${trace.count} steps)`;
         box.open = false; // the replies follow; the steps stay one click away
@@ -249,6 +339,19 @@ export function renderChat(main, threadId) {
         const approve = block.querySelector(".approval:not(.decided) #approval-approve");
         (approve || input).focus();
       }
+    }
+  }
+
+  /** The weights the turn's tools answered with (the thread's messages since the last user
+   * message), as a table and a chart under the turn's replies. */
+  async function turnWeights(block) {
+    if (!thread) return;
+    try {
+      const detail = await api(`/v1/threads/${encodeURIComponent(thread)}`, { signal: controller.signal, signInOn401: false });
+      const lastUser = detail.messages.map((m) => m.role).lastIndexOf("user");
+      showWeights(block, weightAnswers(detail.messages.slice(lastUser + 1)));
+    } catch (err) {
+      if (!controller.signal.aborted) console.warn(`the turn's weights did not load: ${errorText(err)}`);
     }
   }
 
@@ -298,24 +401,41 @@ export function renderChat(main, threadId) {
 
   async function loadHistory() {
     if (!thread) {
-      log.append(h("p", { className: "hint intro" }, "Ask for a portfolio, a risk report or a strategy search."));
+      log.append(
+        h(
+          "div",
+          { className: "hint intro" },
+          h("p", {}, "Ask in your own words for a portfolio, a risk report, a comparison with equal weights or a strategy search: the assistant answers with numbers from the market data, saves the portfolios it builds, and asks before it runs a search or deploys anything."),
+          h("p", {}, "Pick an example below to start, or write your own."),
+        ),
+      );
       return;
     }
     try {
       const detail = await api(`/v1/threads/${encodeURIComponent(thread)}`, { signal: controller.signal });
+      let waiting = []; // weights answered since the last reply: shown under the next one
+      const flush = () => {
+        showWeights(log, waiting);
+        waiting = [];
+      };
       for (const m of detail.messages) {
-        if (m.role === "user") bubble("user", m.content);
-        else if (m.role === "assistant") {
+        if (m.role === "user") {
+          flush();
+          bubble("user", m.content);
+        } else if (m.role === "assistant") {
           const calls = (m.tool_calls || []).map((c) =>
-            h("details", { className: "tool" }, h("summary", {}, "called ", h("code", {}, c.name)), h("pre", { className: "json" }, JSON.stringify(c.args, null, 2))),
+            h("details", { className: "tool" }, h("summary", {}, `Used the tool ${String(c.name).replace(/_/g, " ")}`), dataWords(c.args || {})),
           );
           if (m.content || calls.length) bubble("assistant", m.content, calls.length ? h("div", {}, calls) : null);
+          if (m.content) flush();
         } else {
+          waiting.push(...weightAnswers([m]));
           log.append(
-            h("details", { className: "tool msg-tool" }, h("summary", {}, h("code", {}, m.name || "tool"), " answered"), h("pre", {}, m.content)),
+            h("details", { className: "tool msg-tool" }, h("summary", {}, `The tool ${String(m.name || "tool").replace(/_/g, " ")} answered`), dataWords(m.content)),
           );
         }
       }
+      flush();
       if (detail.pending) approvalCard(detail.pending, log);
     } catch (err) {
       if (!controller.signal.aborted) showAlert(errorText(err));
@@ -325,5 +445,8 @@ export function renderChat(main, threadId) {
   loadThreads();
   loadHistory();
   input.focus();
-  return () => controller.abort();
+  return () => {
+    controller.abort();
+    for (const el of main.querySelectorAll(".js-plotly-plot")) purge(el);
+  };
 }

@@ -14,7 +14,7 @@ from tests.support.browser import Server, sign_in, trace_lengths
 
 def test_create_edit_optimise_delete(page: Any, server: Server, artifacts: Path) -> None:
     sign_in(page, server, "#/portfolios")
-    page.wait_for_selector("#portfolios-status:has-text('No portfolios yet.')")
+    page.wait_for_selector("#portfolios-status:has-text('No portfolios yet')")
 
     # weights that do not sum to 1: the API's validation message is shown, nothing is saved
     page.fill("#portfolio-name", "Defensive four")
@@ -59,8 +59,8 @@ def test_create_edit_optimise_delete(page: Any, server: Server, artifacts: Path)
     assert f"{result['volatility']:.2%}" in page.inner_text("#optimise-result")
     # the Sharpe ratio names the risk-free rate it is measured against (the request's)
     assert result["options"]["risk_free_rate"] == 0.0
-    assert "Sharpe ratio (against a 0% risk-free rate)\t" in page.inner_text("#optimise-result")
-    assert page.inner_text("#optimised-sharpe") == f"{result['sharpe_ratio']:.4f}".rstrip("0")
+    assert "Sharpe ratio (against a 0.00% risk-free rate)\t" in page.inner_text("#optimise-result")
+    assert page.inner_text("#optimised-sharpe") == f"{result['sharpe_ratio']:.2f}"
     assert result["data"]["data_end"] == "2022-12-28"
     assert page.inner_text("#optimised-data").endswith("; the market data ends on 2022-12-28")
     page.screenshot(path=str(artifacts / "portfolio-optimised.png"), full_page=True)
