@@ -10,3 +10,12 @@ AgentRole = Literal["supervisor", "market_analysis", "optimizer", "risk_manager"
 
 AGENT_ROLES: tuple[AgentRole, ...] = get_args(AgentRole)
 """Every role, in workflow order."""
+
+ROLE_WORDS: dict[AgentRole, str] = {
+    "supervisor": "the supervisor",
+    "market_analysis": "the market analyst",
+    "optimizer": "the optimizer",
+    "risk_manager": "the risk manager",
+    "explanation": "the explanation agent",
+}
+"""Each role as a sentence names it."""

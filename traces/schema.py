@@ -13,9 +13,11 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from prompts.roles import AgentRole
+from traces.sentences import event_sentence
 from traces.text import REASONING_MAX_CHARS, SUMMARY_MAX_CHARS
 
 SCHEMA_VERSION: Literal["1"] = "1"
@@ -171,7 +173,8 @@ class TraceEvent(BaseModel):
     `seq` is 1-based and strictly increasing without gaps within a run; `ts` is a timezone-aware
     UTC timestamp (serialised as ISO-8601 with a `Z` suffix); `node` is the LangGraph node that
     produced the event and `agent` the role speaking, when known; `data` follows the type's shape
-    in `DATA_MODELS` (validated, defaults filled in).
+    in `DATA_MODELS` (validated, defaults filled in); `text` is the event in one sentence of
+    words (`traces.sentences.event_sentence`), filled in when not given.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -184,6 +187,7 @@ class TraceEvent(BaseModel):
     node: str | None = None
     agent: AgentRole | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    text: str = ""
 
     @field_validator("ts")
     @classmethod
@@ -200,6 +204,14 @@ class TraceEvent(BaseModel):
             return value
         model = DATA_MODELS[event_type]
         return model.model_validate(value).model_dump(mode="json")
+
+    @model_validator(mode="after")
+    def _sentence(self) -> TraceEvent:
+        """The event in words, when not given."""
+        if not self.text:
+            sentence = event_sentence(self.type, self.data, agent=self.agent, node=self.node)
+            object.__setattr__(self, "text", sentence)
+        return self
 
     def to_json(self) -> str:
         """One line of compact JSON."""

@@ -28,11 +28,13 @@ from api.routes import (
     threads,
     unversioned_analysis,
     unversioned_portfolios,
+    vocabulary,
     web,
 )
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    vocabulary.router,
     optimizations.router,
     strategy_estimates.router,
     deployments.router,

@@ -367,7 +367,9 @@ def test_json_lines_round_trip(events: list[TraceEvent], tmp_path: Any) -> None:
             "node",
             "agent",
             "data",
+            "text",
         }
+        assert raw["text"] and "{" not in raw["text"].replace(raw["data"].get("text", ""), "")
 
 
 def test_updates_only_stream_with_messages_from_updates() -> None:
