@@ -47,7 +47,7 @@ export function renderAccounts(main, params) {
 }
 
 function renderAccount(main, account) {
-  const chart = h("div", { id: "chart-account-equity", className: "chart", role: "img", "aria-label": "The account's equity at each snapshot" });
+  const chart = h("div", { id: "chart-account-equity", className: "chart", role: "figure", "aria-label": "The account's equity at each snapshot" });
   const summary = h("div", { id: "account-summary" });
   const reports = h("div", { id: "account-reports" });
   const runs = h("div", { id: "account-runs" });

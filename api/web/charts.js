@@ -96,14 +96,21 @@ export function riskReturnChart(el, byScenario, nameOf = (scenario) => scenario)
 export function panelBars(el, rows, category, panels) {
   const gap = 0.08;
   const width = (1 - gap * (panels.length - 1)) / panels.length;
+  const stacked = narrow(el) && panels.length > 1;
+  const rowGap = 0.12;
+  const height = (1 - rowGap * (panels.length - 1)) / panels.length;
+  el.style.height = stacked ? `${panels.length * 220}px` : "";
   const traces = [];
   const extra = { barmode: "group" };
   panels.forEach((panel, i) => {
     const suffix = i === 0 ? "" : String(i + 1);
     const start = i * (width + gap);
-    extra[`xaxis${suffix}`] = { ...axis("", undefined, el), domain: [start, start + width], anchor: `y${suffix}` };
+    // side by side on a wide box; stacked on a narrow one (its labels need the width)
+    const [xDomain, yDomain] = stacked ? [[0, 1], [1 - (i + 1) * (height + rowGap) + rowGap, 1 - i * (height + rowGap)]] : [[start, start + width], [0, 1]];
+    extra[`xaxis${suffix}`] = { ...axis("", undefined, el), domain: xDomain, anchor: `y${suffix}` };
     extra[`yaxis${suffix}`] = {
       ...axis(panel.title, panel.format, el),
+      domain: yDomain,
       anchor: `x${suffix}`,
       zeroline: true,
       rangemode: "tozero",

@@ -38,7 +38,7 @@ function weightsCard({ tool, answer }) {
   const rows = Object.entries(answer.weights).sort((a, b) => b[1] - a[1]);
   const capital = typeof answer.capital === "number" ? answer.capital : null;
   const headers = ["Asset", "Weight", ...(capital ? ["Amount"] : [])];
-  const chart = h("div", { id: `${id}-chart`, className: "chart chart-small", role: "img", "aria-label": `Weights per asset: ${rows.map(([a, w]) => `${a} ${percent(w)}`).join(", ")}` });
+  const chart = h("div", { id: `${id}-chart`, className: "chart chart-small", role: "figure", "aria-label": `Weights per asset: ${rows.map(([a, w]) => `${a} ${percent(w)}`).join(", ")}` });
   const facts = [
     typeof answer.expected_return === "number" ? `expected return ${percent(answer.expected_return, { signed: true })}` : null,
     typeof answer.volatility === "number" ? `volatility ${percent(answer.volatility)}` : null,
@@ -350,6 +350,7 @@ export function renderChat(main, threadId) {
       const detail = await api(`/v1/threads/${encodeURIComponent(thread)}`, { signal: controller.signal, signInOn401: false });
       const lastUser = detail.messages.map((m) => m.role).lastIndexOf("user");
       showWeights(block, weightAnswers(detail.messages.slice(lastUser + 1)));
+      log.scrollTop = log.scrollHeight;
     } catch (err) {
       if (!controller.signal.aborted) console.warn(`the turn's weights did not load: ${errorText(err)}`);
     }
@@ -437,6 +438,7 @@ export function renderChat(main, threadId) {
       }
       flush();
       if (detail.pending) approvalCard(detail.pending, log);
+      log.scrollTop = log.scrollHeight;
     } catch (err) {
       if (!controller.signal.aborted) showAlert(errorText(err));
     }

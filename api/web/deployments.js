@@ -8,7 +8,7 @@ import { api, errorText, openHtmlPage, streamEvents } from "./api.js";
 import { benchmarkSeries, benchmarkTable } from "./benchmarks.js";
 import { equityChart, purge } from "./charts.js";
 import { clear, clearFieldErrors, download, h, kvTable, markField, showAlert, table } from "./dom.js";
-import { configSentence, count, inWords, isoDate, isoTime, money, multiple, percent, quantity, signedPercent } from "./format.js";
+import { configSentence, count, inWords, isoTime, money, multiple, percent, quantity, signedPercent } from "./format.js";
 import { benchmarksNotBeaten, hedgeText } from "./results.js";
 
 const POLL_MS = 500;
@@ -48,8 +48,8 @@ export function renderDeployments(main, params) {
   );
   const on = h("select", { id: "deployment-on" }, ["first", "last"].map((v) => h("option", { value: v }, v)));
   const at = h("input", { id: "deployment-at", type: "time", value: "15:45", required: true });
-  const cashBuffer = h("input", { id: "deployment-cash-buffer", type: "number", min: "0", max: "0.99", step: "any", value: "0" });
-  const maxDrawdown = h("input", { id: "deployment-max-drawdown", type: "number", min: "0", max: "0.99", step: "any", placeholder: "none" });
+  const cashBuffer = h("input", { id: "deployment-cash-buffer", type: "number", min: "0", max: "99", step: "any", value: "0" });
+  const maxDrawdown = h("input", { id: "deployment-max-drawdown", type: "number", min: "0", max: "99", step: "any", placeholder: "none" });
   const capLeverage = h("input", { id: "deployment-cap-leverage", type: "checkbox" });
   const leverageNote = h("small", { id: "deployment-leverage-note", className: "hint" });
   const account = h("input", { id: "deployment-account", type: "text", maxlength: 40, placeholder: "its own account", autocomplete: "off", list: "deployment-accounts", pattern: "[a-z0-9][a-z0-9\\-]*" });
@@ -92,9 +92,9 @@ export function renderDeployments(main, params) {
     on,
     h("label", { for: "deployment-at" }, "At (exchange time, New York)"),
     at,
-    h("label", { for: "deployment-cash-buffer" }, "Cash buffer (fraction of equity)"),
+    h("label", { for: "deployment-cash-buffer" }, "Cash buffer, % of equity"),
     cashBuffer,
-    h("label", { for: "deployment-max-drawdown" }, "Pause at a drawdown of (fraction, optional)"),
+    h("label", { for: "deployment-max-drawdown" }, "Pause at a drawdown of, % (optional)"),
     maxDrawdown,
     h("label", { className: "check" }, capLeverage, " Cap a levered winner's leverage at 1.00x (a cash account cannot borrow)"),
     leverageNote,
@@ -282,8 +282,8 @@ export function renderDeployments(main, params) {
     }
     create.disabled = true;
     try {
-      const limits = { cash_buffer: Number(cashBuffer.value || 0) };
-      if (maxDrawdown.value) limits.max_drawdown = Number(maxDrawdown.value);
+      const limits = { cash_buffer: Number(cashBuffer.value || 0) / 100 };
+      if (maxDrawdown.value) limits.max_drawdown = Number(maxDrawdown.value) / 100;
       const created = await api("/v1/deployments", {
         method: "POST",
         body: {
@@ -426,7 +426,7 @@ function renderDeployment(main, id) {
     h("p", { className: "hint" }, "Everything that happened to it, newest first, as it happens."),
     h(
       "div",
-      { className: "table-scroll" },
+      { className: "table-scroll", tabindex: "0" },
       h(
         "table",
         { id: "events-table", className: "data events" },
@@ -558,7 +558,7 @@ function renderDeployment(main, id) {
       { id: "forward-test-fire-price" },
       [["session_close", "the session's close as the price at the fire (as a live run's latest trade)"], ["previous_close", "only the closes before the fire (fills a session later)"]].map(([v, text]) => h("option", { value: v }, text)),
     );
-    const cashRate = h("input", { id: "forward-test-cash-rate", type: "number", min: "0", max: "1", step: "0.001", placeholder: "the strategy's safe rate" });
+    const cashRate = h("input", { id: "forward-test-cash-rate", type: "number", min: "0", max: "100", step: "any", placeholder: "the strategy's safe rate" });
     const run = h("button", { type: "submit", id: "forward-test-run" }, "Run forward test");
     const progress = h("p", { id: "forward-test-status", className: "hint", "aria-live": "polite" });
     const result = h("div", { id: "forward-test-result" });
@@ -571,7 +571,7 @@ function renderDeployment(main, id) {
       end,
       h("label", { for: "forward-test-fire-price" }, "Fires decide on"),
       firePrice,
-      h("label", { for: "forward-test-cash-rate" }, "Cash earns (a year, e.g. 0.02)"),
+      h("label", { for: "forward-test-cash-rate" }, "Cash earns, % a year (e.g. 2)"),
       cashRate,
       h("div", { className: "actions" }, run),
     );
@@ -589,7 +589,7 @@ function renderDeployment(main, id) {
       try {
         const job = await api(`${base}/forward-tests`, {
           method: "POST",
-          body: { start: start.value, end: end.value || null, fire_price: firePrice.value, cash_rate: cashRate.value === "" ? null : Number(cashRate.value) },
+          body: { start: start.value, end: end.value || null, fire_price: firePrice.value, cash_rate: cashRate.value === "" ? null : Number(cashRate.value) / 100 },
         });
         progress.textContent = "Running…";
         const done = await waitFor(job.links.self, progress);
@@ -665,7 +665,7 @@ function renderDeployment(main, id) {
       }
     });
     const chart = performance.sessions
-      ? h("div", { id: "chart-performance", className: "chart", role: "img", "aria-label": "The account against its backtest" })
+      ? h("div", { id: "chart-performance", className: "chart", role: "figure", "aria-label": "The account against its backtest" })
       : null;
     const c = performance.comparison || {};
     const searched = performance.sessions ? searchedReturn(performance) : null;
@@ -680,7 +680,7 @@ function renderDeployment(main, id) {
           ["Backtest", `${signedPercent(c.backtest_return)}: the strategy as deployed (its fires, the basket drifting between them)`],
           ...(searched === null ? [] : [["Searched backtest", `${signedPercent(searched)}: the strategy as it was searched, on its own cadence`]]),
           ["Paper return against the backtest's", returnGapText(c)],
-          ...(performance.decomposition ? [["Why (share of capital)", h("span", { id: "performance-gap" }, performance.decomposition.words)]] : []),
+          ...(performance.decomposition ? [["Why (share of capital)", h("span", { id: "performance-gap", className: "server-words" }, performance.decomposition.words)]] : []),
           ["Tracking error (a year)", percent(c.tracking_error)],
           ["Time-weighted return", signedPercent(performance.time_weighted_return)],
           ["Drawdown", `${percent(c.drawdown)}${performance.max_drawdown_limit === null ? "" : ` (pauses beyond ${percent(performance.max_drawdown_limit)})`}`],
@@ -688,7 +688,7 @@ function renderDeployment(main, id) {
           ...(performance.hedge
             ? [
                 ["Option hedge (in the paper values)", `${money(performance.hedge.value)} on ${performance.hedge.priced_on} (cash ${money(performance.hedge.cash)}, options ${money(performance.hedge.market_value)})`],
-                ["Hedge volatility", performance.hedge.volatility.words],
+                ["Hedge volatility", h("span", { className: "server-words" }, performance.hedge.volatility.words)],
               ]
             : []),
         ],
@@ -772,7 +772,7 @@ function renderDeployment(main, id) {
 
 function showForwardTest(el, result) {
   const c = result.comparison;
-  const chart = h("div", { id: "chart-forward-test", className: "chart", role: "img", "aria-label": "Paper account against backtest" });
+  const chart = h("div", { id: "chart-forward-test", className: "chart", role: "figure", "aria-label": "Paper account against backtest" });
   const statuses = Object.entries(result.run_statuses).map(([s, n]) => `${n} ${s}`).join(", ");
   clear(el).append(
     h("h3", {}, `${result.start} to ${result.end}: paper against backtest`),
@@ -787,7 +787,7 @@ function showForwardTest(el, result) {
         ["Backtest", `${signedPercent(c.backtest_return)} over the same sessions: the strategy as deployed (its fires, the basket drifting between them)`],
         ...(searchedReturn(result) === null ? [] : [["Searched backtest", `${signedPercent(searchedReturn(result))}: the strategy as it was searched`]]),
         ["Paper return against the backtest's", returnGapText(c)],
-        ...(result.decomposition && result.decomposition.words ? [["Why (share of capital)", h("span", { id: "forward-test-gap" }, result.decomposition.words)]] : []),
+        ...(result.decomposition && result.decomposition.words ? [["Why (share of capital)", h("span", { id: "forward-test-gap", className: "server-words" }, result.decomposition.words)]] : []),
         ["Tracking error (a year)", percent(c.tracking_error)],
         ["Drawdown at the end", percent(c.drawdown)],
         ["Paused", result.paused ? `${isoTime(result.paused.fire)}: ${result.paused.reason}` : "no"],
@@ -851,7 +851,7 @@ function searchedReturn(result) {
 /** The paper return against the backtest's, both from the first close, in points. */
 function returnGapText(c) {
   const gap = c.return_gap;
-  return `${(Math.abs(gap) * 100).toFixed(2)} points ${gap >= 0 ? "above" : "below"} (both from the first close)`;
+  return `${percent(Math.abs(gap))} ${gap >= 0 ? "above" : "below"} (both from the first close)`;
 }
 
 /** The market data a deployment trades on (GET /v1/deployments/<id>, its performance's `data`):
@@ -877,7 +877,7 @@ function hedgeCard(hedge) {
         ["Options on", hedge.hedge.underlying],
         ["Hedging", h("span", { id: "hedge-halted", className: hedge.halted ? "danger-text" : "" }, hedge.halted ? "halted by the hedging kill switch: no hedge run trades until released" : "trading")],
         ["Priced on", hedge.priced_on ? `${hedge.priced_on} (model price of that close)` : "– (no close of the underlying yet)"],
-        ["Volatility", h("span", { id: "hedge-volatility" }, hedge.volatility.words)],
+        ["Volatility", h("span", { id: "hedge-volatility", className: "server-words" }, hedge.volatility.words)],
         ["Options value", money(hedge.market_value)],
         ["Cash (premiums, settlements, fees)", money(hedge.cash)],
         ["Premiums paid", money(hedge.premiums_paid)],
@@ -932,7 +932,7 @@ function hedgeSummary(hedge) {
         ["Option fees", money(hedge.fees)],
         ["Held at the end", held || "none"],
         ["Hedge value at the end", `${money(hedge.value)} (cash ${money(hedge.cash)}, options ${money(hedge.market_value)} on ${hedge.priced_on})`],
-        ["Volatility", hedge.volatility.words],
+        ["Volatility", h("span", { className: "server-words" }, hedge.volatility.words)],
       ],
       "Option hedge (in the paper values)",
     ),

@@ -121,7 +121,7 @@ function renderLibrary(main) {
       h("h2", { id: "documents-title" }, "Your documents"),
       h(
         "div",
-        { className: "table-scroll" },
+        { className: "table-scroll", tabindex: "0" },
         h(
           "table",
           { id: "documents-table", className: "data" },

@@ -52,7 +52,7 @@ export function download(name, text, type) {
 export function table(id, caption, headers, rows) {
   return h(
     "div",
-    { className: "table-scroll" },
+    { className: "table-scroll", tabindex: "0" },
     h(
       "table",
       { id, className: "data" },

@@ -76,7 +76,8 @@ export function renderHome(main) {
 
   async function load() {
     const [jobs, deployments, market] = await Promise.all([
-      api("/v1/optimizations?status=succeeded&limit=1", { signal: controller.signal }),
+      // (the limit counts the caller's other jobs too, e.g. forward tests: ask for a page)
+      api("/v1/optimizations?status=succeeded&limit=50", { signal: controller.signal }),
       api("/v1/deployments", { signal: controller.signal }),
       api("/v1/market-data", { signal: controller.signal, signInOn401: false }).catch(() => null),
     ]);

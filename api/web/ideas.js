@@ -5,7 +5,7 @@
 
 import { api, errorText } from "./api.js";
 import { clear, h, kvTable, showAlert } from "./dom.js";
-import { count, days, isoTime, percent, signedPercent } from "./format.js";
+import { count, days, inWords, isoTime, percent, signedPercent } from "./format.js";
 
 const STATUSES = ["proposed", "under_review", "accepted", "deployed", "retired"];
 const LABELS = {
@@ -38,7 +38,7 @@ function metricRows(metrics) {
     ["Maximum drawdown", percent(metrics.max_drawdown)],
     [
       "Definition",
-      `Last ${count(d.lookback_days)} daily returns, ${d.data_start} to ${d.data_end} (${d.source}). ${d.method || ""}`,
+      `Last ${count(d.lookback_days)} daily returns, ${d.data_start} to ${d.data_end} (${d.source}). ${inWords(d.method || "")}`,
     ],
   ];
 }
@@ -134,7 +134,7 @@ export function renderIdeas(main, params = []) {
       filters,
       h(
         "div",
-        { className: "table-scroll" },
+        { className: "table-scroll", tabindex: "0" },
         h(
           "table",
           { id: "ideas-table", className: "data" },

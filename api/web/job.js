@@ -18,7 +18,7 @@ export function convergenceWords(points, summary) {
   const first = points[0].best_objective;
   const last = points[points.length - 1].best_objective;
   const n = points.length;
-  const stopped = summary.max_trials && summary.n_trials < summary.max_trials ? ` The run stopped at ${count(summary.n_trials)} of ${count(summary.max_trials)} trials (why: see "In short" above).` : "";
+  const stopped = summary.max_trials && summary.n_trials < summary.max_trials ? ` The run stopped at ${count(summary.n_trials)} of ${count(summary.max_trials)} trials (why: see "In short").` : "";
   if (n === 1) return `One batch: its best objective is ${ratio(last)}.${stopped}`;
   const improvedAt = points.findIndex((p) => p.best_objective > first);
   if (improvedAt < 0 || Math.abs(last - first) < 1e-9) {
@@ -40,7 +40,7 @@ export function renderJob(main, jobId) {
   const progressText = h("span", { id: "job-progress-text" }, "Starting…");
   const cancel = h("button", { type: "button", id: "cancel-job", className: "danger", hidden: true }, "Cancel job");
   const working = h("p", { id: "job-working", className: "hint", "aria-live": "polite" });
-  const chart = h("div", { id: "chart-convergence", className: "chart", role: "img", "aria-label": "Convergence: best objective after each batch", hidden: true });
+  const chart = h("div", { id: "chart-convergence", className: "chart", role: "figure", "aria-label": "Convergence: best objective after each batch", hidden: true });
   const chartNote = h(
     "p",
     { id: "convergence-note", className: "chart-placeholder", "aria-live": "polite" },
@@ -49,6 +49,7 @@ export function renderJob(main, jobId) {
   const traceList = h("ol", { id: "job-trace", className: "trace" });
   const traceCount = h("span", {}, "0 steps");
   const results = h("div", { id: "results" });
+  const verdictSlot = h("div", { id: "results-first" });
   main.append(
     title,
     h(
@@ -66,6 +67,7 @@ export function renderJob(main, jobId) {
       working,
       h("p", { id: "job-meta", className: "hint" }),
     ),
+    verdictSlot,
     h(
       "section",
       { className: "card", "aria-labelledby": "convergence-title" },
@@ -178,7 +180,11 @@ export function renderJob(main, jobId) {
       convergenceChart(chart, data.charts.convergence, metric);
       chart.dataset.resultPoints = String(data.charts.convergence.length);
       chartNote.textContent = convergenceWords(data.charts.convergence, data.config_summary || {});
-      renderResults(results, jobId, data);
+      renderResults(results, jobId, data, verdictSlot);
+      const summary = data.config_summary || {};
+      if (summary.max_trials && summary.n_trials < summary.max_trials) {
+        progressText.textContent = `${count(summary.n_trials)} of ${count(summary.max_trials)} trials: it stopped early (why: see "In short" below)`;
+      }
       document.body.dataset.resultsReady = jobId;
     } else if (final.status === "failed" || final.status === "cancelled") {
       clear(results).append(

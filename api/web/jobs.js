@@ -42,7 +42,7 @@ export function renderJobs(main) {
       { className: "card" },
       h(
         "div",
-        { className: "table-scroll" },
+        { className: "table-scroll", tabindex: "0" },
         h(
           "table",
           { id: "jobs-table", className: "data" },

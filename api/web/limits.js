@@ -25,7 +25,7 @@ export function limitFields(prefix, limits = {}) {
       return h(
         "div",
         { className: "field limit" },
-        h("label", { for: id }, `${label}, % (${metricLabel(metric)} at most)`),
+        h("label", { for: id }, `${label} at most, %`),
         h("input", {
           id,
           name: id,
@@ -36,7 +36,7 @@ export function limitFields(prefix, limits = {}) {
           value: found ? String(+(found.limit * 100).toFixed(6)) : "",
           placeholder: "no limit",
         }),
-        h("label", { for: `${id}-statistic`, className: "sub" }, "checked"),
+        h("label", { for: `${id}-statistic`, className: "sub" }, `Held (${metricLabel(metric)})`),
         h(
           "select",
           { id: `${id}-statistic`, name: `${id}-statistic` },

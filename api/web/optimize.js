@@ -538,7 +538,7 @@ async function prefill(form) {
     parts.push(`Your profile excludes ${profile.exclusions.join(", ")}: the run leaves them out and its trace says so.`);
   }
   if (!parts.length) return;
-  form.prepend(
+  form.before(
     h(
       "p",
       { id: "profile-note", className: "hint" },

@@ -121,7 +121,7 @@ export function renderPortfolios(main) {
         h("h2", { id: "portfolios-title" }, "Saved portfolios"),
         h(
           "div",
-          { className: "table-scroll" },
+          { className: "table-scroll", tabindex: "0" },
           h(
             "table",
             { id: "portfolios-table", className: "data" },
@@ -384,13 +384,13 @@ export function renderPortfolios(main) {
       [`Daily CVaR ${percent(report.level)}`, percent(report.cvar_historical)],
       ["Data", h("span", { id: "optimised-data" }, `${(result.data && result.data.start) || ""} to ${(result.data && result.data.end) || ""}${result.data && result.data.data_end ? `; the market data ends on ${result.data.data_end}` : ""}`)],
     ];
-    const weightsBox = h("div", { id: "chart-weights", className: "chart", role: "img", "aria-label": "Current and optimised weights per asset" });
+    const weightsBox = h("div", { id: "chart-weights", className: "chart", role: "figure", "aria-label": "Current and optimised weights per asset" });
     clear(output).append(
       h("div", { className: "two-col" }, kvTable(rows, "Optimised portfolio"), weightsBox),
     );
     weightsChart(weightsBox, { current, optimised: result.weights });
     if (result.frontier && result.frontier.length) {
-      const frontierBox = h("div", { id: "chart-frontier", className: "chart", role: "img", "aria-label": "Efficient frontier" });
+      const frontierBox = h("div", { id: "chart-frontier", className: "chart", role: "figure", "aria-label": "Efficient frontier" });
       output.append(h("h3", {}, "Efficient frontier"), frontierBox);
       frontierChart(frontierBox, result.frontier, { volatility: result.volatility, expected_return: result.expected_return });
     }

@@ -9,6 +9,7 @@ import {
   benchmark,
   count,
   days,
+  inWords,
   isHedged,
   isoDate,
   isoTime,
@@ -82,7 +83,7 @@ function chartBox(id, title, description) {
   return h(
     "figure",
     { className: "chart-box" },
-    h("div", { id, className: "chart", role: "img", "aria-label": `${title}: ${description}` }),
+    h("div", { id, className: "chart", role: "figure", "aria-label": `${title}: ${description}` }),
     h("figcaption", {}, h("strong", {}, title), ` ${description}`),
   );
 }
@@ -110,9 +111,9 @@ function runRows(data) {
   return [
     ["Status", data.status === "partial" ? "partial: no candidate met every limit" : data.status],
     ["Objective", h("span", { id: "results-objective" }, `${ratio(summary.objective)}${summary.objective_name ? ` (${objectiveWords(summary.objective_name)})` : ""}`)],
-    ["Risk check", summary.risk_verdict || "–"],
+    ["Risk check", inWords(summary.risk_verdict) || "n/a"],
     ["Trials", summary.max_trials ? `${count(summary.n_trials)} of ${count(summary.max_trials)}` : count(summary.n_trials)],
-    ...(summary.winner_note ? [["Note", summary.winner_note]] : []),
+    ...(summary.winner_note ? [["Note", inWords(summary.winner_note)]] : []),
     ["Search method", METHODS[summary.method] || String(summary.method || "–")],
     ["Data", h("span", { id: "results-data" }, dataText(data.dataset))],
     ["Sharpe ratios", h("span", { id: "results-sharpe" }, `in excess of ${safeRateText(data)}`)],
@@ -163,13 +164,13 @@ function summaryCard(data) {
       kvTable(runRows(data), "The run"),
     ),
     h("h3", {}, "Explanation"),
-    h("p", { id: "explanation", className: "explanation" }, explanation || "No explanation was written."),
+    h("p", { id: "explanation", className: "explanation server-words" }, explanation ? inWords(explanation) : "No explanation was written."),
     data.warnings && data.warnings.length
       ? h(
           "div",
           { className: "warnings" },
           h("h3", {}, "Warnings"),
-          h("ul", {}, data.warnings.map((w) => h("li", {}, w))),
+          h("ul", {}, data.warnings.map((w) => h("li", { className: "server-words" }, inWords(w)))),
         )
       : null,
     marketView(data.market_view),
@@ -218,7 +219,7 @@ function definitions() {
 function comparisonTable(comparison) {
   return h(
     "div",
-    { className: "table-scroll" },
+    { className: "table-scroll", tabindex: "0" },
     h(
       "table",
       { id: "hedge-comparison", className: "data" },
@@ -259,7 +260,7 @@ function comparisonTable(comparison) {
 function tradeoffTable(hedging, winnerTrial) {
   return h(
     "div",
-    { className: "table-scroll" },
+    { className: "table-scroll", tabindex: "0" },
     h(
       "table",
       { id: "hedge-tradeoff", className: "data" },
@@ -305,7 +306,7 @@ function hedgeCard(data) {
   if (hedging && hedging.required) {
     const r = hedging.required;
     parts.push(
-      h("p", { id: "hedge-required" }, h("strong", {}, "Hedge required "), `from round ${r.round + 1} (${r.constraint}): ${r.reason || ""}`),
+      h("p", { id: "hedge-required" }, h("strong", {}, "Hedge required "), `from round ${r.round + 1} (${inWords(r.constraint)}): ${inWords(r.reason || "")}`),
     );
   }
   if (config.overlay && config.overlay !== "none") {
@@ -334,10 +335,10 @@ function hedgeCard(data) {
  * `benchmark_note`: the market index only when it is there, else why it is left out, and the
  * safe rate of the Sharpe ratios). */
 function benchmarkTable(rows, note) {
-  return h(
+  return h("div", { className: "table-scroll", tabindex: "0" }, h(
     "table",
     { id: "benchmark-table", className: "data" },
-    h("caption", {}, `${note || ""} Metrics are means over paths.`.trim()),
+    h("caption", {}, `${inWords(note) || ""} Metrics are means over paths.`.trim()),
     h(
       "thead",
       {},
@@ -365,11 +366,11 @@ function benchmarkTable(rows, note) {
         ),
       ),
     ),
-  );
+  ));
 }
 
 function riskTable(rows) {
-  return h(
+  return h("div", { className: "table-scroll", tabindex: "0" }, h(
     "table",
     { id: "risk-table", className: "data" },
     h("caption", {}, "Best configuration, mean over paths; daily VaR and CVaR at 95%, losses positive"),
@@ -396,7 +397,7 @@ function riskTable(rows) {
         ),
       ),
     ),
-  );
+  ));
 }
 
 /** A trials-table column in words: a parameter, a metric of a scenario, the trial's own. */
@@ -452,7 +453,7 @@ class TrialsTable {
       {},
       h(
         "div",
-        { className: "table-scroll" },
+        { className: "table-scroll", tabindex: "0" },
         h(
           "table",
           { id: "trials-table", className: "data sortable" },
@@ -644,7 +645,7 @@ function verdictCard(data) {
         { id: "results-below-benchmarks", className: "verdict verdict-warn", role: "note" },
         h("strong", {}, "The winner does not beat its benchmarks. "),
         verdict && verdict.words
-          ? `${verdict.words} `
+          ? `${inWords(verdict.words)} `
           : `Its objective is ${ratio(edge.winner)}, against ${below.map((b) => `${b.words} ${ratio(b.score)}`).join(", ")} on the same simulated paths: holding the stocks did as well. `,
         "Deploying it asks for your confirmation.",
       ),
@@ -655,7 +656,7 @@ function verdictCard(data) {
         "p",
         { id: "results-beats-benchmarks", className: "verdict verdict-ok" },
         verdict && verdict.words
-          ? verdict.words
+          ? inWords(verdict.words)
           : `The winner beats every benchmark on the objective: ${ratio(edge.winner)} against ${Object.entries(scores).map(([n, v]) => `${benchmark(n)} ${ratio(v)}`).join(", ")}.`,
       ),
     );
@@ -668,7 +669,7 @@ function verdictCard(data) {
         "p",
         { id: "results-stopped" },
         h("strong", {}, `Stopped at ${count(summary.n_trials)} of ${count(summary.max_trials)} trials: `),
-        summary.stop_reason ? summary.stop_reason.replace(/^\d+ of \d+ trials: /, "") : "the run recorded no reason.",
+        summary.stop_reason ? inWords(summary.stop_reason.replace(/^\d+ of \d+ trials: /, "")) : "the run recorded no reason.",
       ),
     );
   }
@@ -790,15 +791,22 @@ function downloadsCard(jobId, below) {
   );
 }
 
-/** Render the results of `jobId` (the first page of `GET .../results`) into `container`. */
-export function renderResults(container, jobId, data) {
+/** Render the results of `jobId` (the first page of `GET .../results`) into `container`; the
+ * verdict (benchmarks, limits, why it stopped) into `verdictSlot` when given (the job page
+ * shows it first), else first in `container`. */
+export function renderResults(container, jobId, data, verdictSlot = null) {
   clear(container);
+  if (verdictSlot) {
+    const verdict = verdictCard(data);
+    clear(verdictSlot);
+    if (verdict) verdictSlot.append(verdict);
+  }
   const charts = data.charts;
   const scenarios = Object.keys(charts.risk_return);
   const table = new TrialsTable(jobId, data.trials, scenarios);
   const below = benchmarksNotBeaten(data);
   const cards = [
-    verdictCard(data),
+    verdictSlot ? null : verdictCard(data),
     summaryCard(data),
     hedgeCard(data),
     card(
@@ -825,7 +833,7 @@ export function renderResults(container, jobId, data) {
       ? card(
           "benchmarks",
           "Compared with unmanaged holdings",
-          ...(data.edge && data.edge.words ? [h("p", { id: "benchmark-edge" }, data.edge.words)] : []),
+          ...(data.edge && data.edge.words ? [h("p", { id: "benchmark-edge", className: "server-words" }, inWords(data.edge.words))] : []),
           benchmarkTable(data.benchmarks, data.benchmark_note),
         )
       : null,

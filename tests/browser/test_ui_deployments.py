@@ -110,7 +110,7 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
         assert (part["words"] in gap) == (abs(part["share"]) >= 5e-5)
     shown = page.inner_text("#forward-test-result")
     returns = result["comparison"]["return_gap"]
-    assert f"{abs(returns) * 100:.2f} points {'above' if returns >= 0 else 'below'}" in shown
+    assert f"{abs(returns) * 100:.2f}% {'above' if returns >= 0 else 'below'}" in shown
     assert "\tGap\t" not in shown  # the one gap is the final values', in money and parts
     page.screenshot(path=str(artifacts / "deployment-forward-test.png"), full_page=True)
 

@@ -1,0 +1,215 @@
+"""A portfolio manager's journey through every page, in Chromium, on a laptop (1366 px) and a
+phone (390 px), with realistic data (`journey.seed`: a finished optimization, its winner
+deployed and forward-tested, a document, an idea, a profile, portfolios, an account, a chat
+with an answer). On every page at both widths:
+
+- the page does not scroll sideways (the document's scrollWidth is its clientWidth: wide tables
+  scroll inside their own box);
+- no two labels of a chart overlap (the bounding boxes of its tick labels, axis titles and
+  legend entries), and no chart is wider than its box;
+- no code name (a strategy parameter, metric or scenario as the API spells it, e.g.
+  `target_vol`, `high_vol`) and no raw JSON is in the visible text;
+- the numbers of its tables are in the one format (percentages with 2 decimals, money as
+  "$156,751.97");
+- axe-core (the npm package, pinned in the Makefile, injected into the page) finds no serious
+  or critical accessibility violation: on every page at the phone's width (where tables
+  scroll in their boxes and the navigation collapses behind its button), and on the start
+  page at the laptop's too (the navigation spread out); the plots' SVG drawings are left out
+  (each chart is a labelled figure).
+
+With `STRATIGOS_DOCS_IMAGES=docs/images` each page's full screenshot at both widths is written
+there (docs/ui.md shows them); the run takes them only then, to keep the suite short."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import TIMEOUT_MS, Server
+from tests.browser.journey import Journey, seed
+
+AXE = Path(__file__).resolve().parents[2] / ".cache/axe-core/node_modules/axe-core/axe.min.js"
+"""axe-core's script, installed by `make axe-core` (npm, pinned)."""
+
+WIDTHS = {"laptop": (1366, 800), "phone": (390, 844)}
+
+PAGES: list[tuple[str, str, str]] = [
+    # (name, route ({...} filled from the journey), what shows once the page is ready)
+    ("start", "#/start", "#home-yours:not([hidden])"),
+    ("optimize", "#/optimize", "#stale-data"),
+    ("results", "#/jobs/{job}", "body[data-results-ready]"),
+    ("jobs", "#/jobs", "#jobs-table tbody tr"),
+    ("chat", "#/chat/{thread}", ".weights-card .main-svg"),
+    ("portfolios", "#/portfolios", "#portfolios-table tbody tr"),
+    ("documents", "#/documents", "#documents-table tbody tr"),
+    ("document", "#/documents/{document}", "#document-summary table"),
+    ("ideas", "#/ideas/{idea}", "#idea-detail:not([hidden])"),
+    ("deployments", "#/deployments", "#deployments-table tbody tr"),
+    ("deployment", "#/deployments/{deployment}", "#chart-forward-test .main-svg"),
+    ("forward-test", "#/deployments/{forward_test_deployment}", "#chart-performance .main-svg"),
+    ("accounts", "#/accounts", "#accounts-table tbody tr"),
+    ("account", "#/accounts/{account}", "#account-title"),
+    ("profile", "#/profile", "#profile-form"),
+]
+
+MEASURE = """() => {
+  const doc = document.documentElement;
+  const overflow = doc.scrollWidth - doc.clientWidth;
+  // the elements sticking out on the right, to say what overflows
+  const wide = overflow > 0
+    ? [...document.querySelectorAll("body *")]
+        .filter((el) => el.getBoundingClientRect().right > doc.clientWidth + 1)
+        .filter((el) => !el.closest(".table-scroll") && el.checkVisibility())
+        .slice(0, 5)
+        .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`)
+    : [];
+  const overlaps = [];
+  const charts = [];
+  for (const plot of document.querySelectorAll(".js-plotly-plot")) {
+    if (!plot.checkVisibility()) continue;
+    const box = plot.getBoundingClientRect();
+    const svg = plot.querySelector(".main-svg");
+    if (svg && svg.getBoundingClientRect().width > box.width + 1) charts.push(`${plot.id} is wider than its box`);
+    const labels = [...plot.querySelectorAll(
+      ".xtick text, .ytick text, .x2tick text, .y2tick text, .g-xtitle text, .g-ytitle text, .g-x2title text, .g-y2title text, .legendtext, .gtitle",
+    )]
+      .filter((t) => t.textContent.trim() && getComputedStyle(t).opacity !== "0" && getComputedStyle(t).display !== "none")
+      .map((t) => ({ text: t.textContent.trim(), r: t.getBoundingClientRect() }))
+      .filter(({ r }) => r.width > 0 && r.height > 0);
+    for (let i = 0; i < labels.length; i += 1) {
+      for (let j = i + 1; j < labels.length; j += 1) {
+        const a = labels[i].r;
+        const b = labels[j].r;
+        const x = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const y = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (x > 1 && y > 1) overlaps.push(`${plot.id}: "${labels[i].text}" over "${labels[j].text}"`);
+      }
+    }
+  }
+  // the numbers the UI formats: table cells and lists of values, without the sentences the
+  // API writes itself (marked .server-words: its own formatter's)
+  const cells = [...document.querySelectorAll("td, dd, #results-limits li")]
+    .filter((el) => el.checkVisibility({ contentVisibilityAuto: true }) && !el.closest(".server-words"))
+    .map((el) => {
+      const copy = el.cloneNode(true);
+      copy.querySelectorAll(".server-words").forEach((s) => s.remove());
+      return copy.textContent;
+    });
+  return { overflow, wide, overlaps, charts, text: document.body.innerText, cells };
+}"""
+
+CODE_NAMES = """() => [
+  ...Object.keys(window.__vocabulary.parameters),
+  ...Object.keys(window.__vocabulary.metrics),
+  ...Object.keys(window.__vocabulary.scenarios),
+].filter((k) => k.includes("_"))"""
+
+RAW_JSON = re.compile(r'[{\[]\s*"[A-Za-z_]+"\s*:')
+PERCENT = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?%")
+MONEY = re.compile(r"\$[-\d,.]+")
+LABEL_PERCENTS = {"5%", "90%", "95%", "99%", "100%"}
+"""Percentages that are names, not numbers of the data ("VaR 95%", "in 95% of paths",
+"100% in the risky sleeve")."""
+
+
+@pytest.fixture(scope="module")
+def journey(server: Server) -> Journey:
+    """The PM's data, made once for the module through the API."""
+    with server.client() as client:
+        return seed(client)
+
+
+@pytest.fixture(scope="module")
+def tab(browser_context: Any, server: Server) -> Iterator[Any]:
+    """One tab for the journey, signed in; its uncaught errors in `tab.problems`."""
+    page = browser_context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.problems = problems
+    page.goto(f"{server.url}/#key={server.key}")
+    page.wait_for_selector("#nav:not([hidden])")
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def _number_problems(cells: list[str]) -> list[str]:
+    """Numbers of the tables not in the one format: a percentage without exactly 2 decimals,
+    an amount of money without cents or separators."""
+    wrong = []
+    for text in cells:
+        for found in PERCENT.findall(text):
+            if found not in LABEL_PERCENTS and not re.fullmatch(r"[-+]?\d{1,3}(,\d{3})*\.\d{2}%", found):
+                wrong.append(f"{found!r} in {text[:60]!r}")
+        for found in MONEY.findall(text):
+            amount = found.rstrip(".,")
+            if not re.fullmatch(r"\$\d{1,3}(,\d{3})*\.\d{2}", amount):
+                wrong.append(f"{amount!r} in {text[:60]!r}")
+    return wrong
+
+
+def _axe(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    violations: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run({ exclude: [['.js-plotly-plot .main-svg']] }, { resultTypes: ['violations'] })).violations"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}: "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def _open(page: Any, server: Server, route: str, ready: str, size: tuple[int, int]) -> None:
+    """Load `route` at `size` (a full load, so that charts are drawn for the width) and wait
+    until it shows `ready` and every chart is drawn."""
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.goto(f"{server.url}/?width={size[0]}{route}")
+    page.wait_for_selector(ready, timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.chart')].every("
+        "(el) => el.hidden || el.offsetParent === null || (el.querySelector('.main-svg')))"
+    )
+    page.wait_for_function("() => !document.querySelector('main').innerText.includes('Loading…')")
+
+
+@pytest.mark.parametrize(("name", "route", "ready"), PAGES, ids=[p[0] for p in PAGES])
+def test_every_page_fits_says_things_in_words_and_is_accessible(
+    tab: Any, server: Server, journey: Journey, name: str, route: str, ready: str
+) -> None:
+    docs = os.environ.get("STRATIGOS_DOCS_IMAGES")
+    route = route.format(**journey.__dict__)
+    for width, size in WIDTHS.items():
+        _open(tab, server, route, ready, size)
+        tab.evaluate(
+            "async () => { window.__vocabulary = await (await fetch('v1/vocabulary')).json(); }"
+        )
+        code_names = tab.evaluate(CODE_NAMES)
+        seen = tab.evaluate(MEASURE)
+        where = f"{name} at {size[0]} px"
+        if docs:
+            tab.screenshot(path=str(Path(docs) / f"ui-{name}-{width}.png"), full_page=True)
+        assert seen["overflow"] <= 0, f"{where} scrolls sideways by {seen['overflow']} px: {seen['wide']}"
+        assert not seen["overlaps"], f"{where}: chart labels overlap: {seen['overlaps'][:5]}"
+        assert not seen["charts"], f"{where}: {seen['charts']}"
+        text = seen["text"]
+        named = [c for c in code_names if re.search(rf"\b{re.escape(c)}\b", text)]
+        assert not named, f"{where} shows code names: {named}"
+        assert not RAW_JSON.search(text), f"{where} shows raw JSON: {RAW_JSON.search(text)}"
+        wrong = _number_problems(seen["cells"])
+        assert not wrong, f"{where}: numbers not in the one format: {wrong[:8]}"
+        if AXE.exists() and (width == "phone" or name == "start"):
+            violations = _axe(tab)
+            assert not violations, f"{where}: accessibility: {violations}"
+    assert tab.problems == []
+    if not AXE.exists():
+        pytest.skip(f"the accessibility checks did not run: {AXE} is missing (`make axe-core`)")
