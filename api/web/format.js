@@ -329,27 +329,39 @@ const HEDGE_FIELDS = [
   "overlay_budget",
 ];
 
+/** The fields each built-in weight function reads besides those every strategy uses (as
+ * quant.strategy.WEIGHT_FUNCTION_PARAMETERS; a test checks the sentences agree). */
+const WEIGHT_FUNCTION_PARAMETERS = {
+  inverse_vol: ["target_vol"],
+  sigmoid: ["target_vol", "steepness"],
+  merton: ["risk_aversion"],
+};
+
+/** The hedge fields only some hedge kinds read, and the band each early-roll rule reads. */
+const HEDGE_KIND_PARAMETERS = { put: [], put_spread: ["overlay_lower_strike"], collar: ["overlay_call_strike"] };
+const ROLL_BANDS = { band: "overlay_roll_band", delta: "overlay_roll_delta_band" };
+
 /** The parameters of a strategy configuration its results depend on (as
- * StrategyConfig.unused_parameters leaves the others out): a weight rule's own parameters only
- * for it, the hedge's only when it holds one. Names, in the vocabulary's order. */
+ * StrategyConfig.unused_parameters leaves the others out): a built-in weight rule's own
+ * parameters only for it, the hedge's only when it holds one (a budget only when capped).
+ * Names, in the vocabulary's order. */
 export function usedParameters(config) {
   const unused = new Set();
-  if (config.weight_function !== "sigmoid") unused.add("steepness");
-  if (config.weight_function !== "merton") unused.add("risk_aversion");
-  const hedged = config.overlay && config.overlay !== "none";
-  if (!hedged) {
+  const reads = WEIGHT_FUNCTION_PARAMETERS[config.weight_function];
+  if (reads) {
+    for (const names of Object.values(WEIGHT_FUNCTION_PARAMETERS)) for (const name of names) if (!reads.includes(name)) unused.add(name);
+  }
+  if (!isHedged(config)) {
     unused.add("overlay");
     for (const key of HEDGE_FIELDS) unused.add(key);
   } else {
-    if (config.overlay !== "put_spread") unused.add("overlay_lower_strike");
-    if (config.overlay !== "collar") unused.add("overlay_call_strike");
-    if (config.overlay_roll !== "band") unused.add("overlay_roll_band");
-    if (config.overlay_roll !== "delta") unused.add("overlay_roll_delta_band");
+    const kind = HEDGE_KIND_PARAMETERS[config.overlay] || [];
+    for (const names of Object.values(HEDGE_KIND_PARAMETERS)) for (const name of names) if (!kind.includes(name)) unused.add(name);
+    for (const [rule, band] of Object.entries(ROLL_BANDS)) if (rule !== config.overlay_roll) unused.add(band);
+    if (config.overlay_budget === null || config.overlay_budget === undefined) unused.add("overlay_budget");
   }
   const order = words && words.parameters ? Object.keys(words.parameters) : Object.keys(config);
-  const known = order.filter((k) => k in config);
-  const extra = Object.keys(config).filter((k) => !known.includes(k));
-  return [...known, ...extra].filter((k) => !unused.has(k));
+  return order.filter((k) => k in config && !unused.has(k));
 }
 
 /** A configuration's parameters in words, one phrase each ("volatility target 17.42%"). */

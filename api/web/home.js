@@ -14,7 +14,7 @@ export const EXAMPLE_SEARCH = {
   end: "2021-12-31",
   n_paths: 50,
   scenarios: ["bull", "bear", "high_vol", "base"],
-  risk_limits: { max_drawdown: 0.25 },
+  risk_limits: { max_drawdown: { limit: 0.25, statistic: "p95" } },
   budget: { max_trials: 60, batch_size: 20 },
 };
 

@@ -47,8 +47,8 @@ export function limitFields(prefix, limits = {}) {
   );
 }
 
-/** The limits the fields hold: metric -> a bare fraction (the default statistic) or
- * {limit, statistic}; throws an Error naming the field (`.id`) when one is not a number. */
+/** The limits the fields hold: metric -> {limit (a fraction), statistic}; throws an Error
+ * naming the field (`.id`) when one is not a number. */
 export function limitsFromFields(form, prefix) {
   const limits = {};
   for (const [metric, suffix, label] of LIMITS) {
@@ -62,7 +62,7 @@ export function limitsFromFields(form, prefix) {
       throw err;
     }
     const statistic = form.querySelector(`#${id}-statistic`).value;
-    limits[metric] = statistic === defaultStatistic() ? value / 100 : { limit: value / 100, statistic };
+    limits[metric] = { limit: value / 100, statistic };
   }
   return limits;
 }

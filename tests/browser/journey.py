@@ -27,7 +27,7 @@ Valuations are above their ten-year median; a rally led by growth stocks would l
 
 PROFILE = {
     "risk_tolerance": "moderate",
-    "risk_limits": {"max_drawdown": 0.25},
+    "risk_limits": {"max_drawdown": {"limit": 0.25, "statistic": "p95"}},
     "benchmark": "SP500",
     "universe": None,
     "exclusions": [],
@@ -44,8 +44,8 @@ SEARCH = {
     "end": "2021-12-31",
     "n_paths": 20,
     "scenarios": ["bull", "bear", "high_vol", "base"],
-    "budget": {"max_trials": 30, "batch_size": 10},
-    "risk_limits": {"max_drawdown": 0.35},
+    "budget": {"max_trials": 20, "batch_size": 10},
+    "risk_limits": {"max_drawdown": {"limit": 0.35, "statistic": "p95"}},
     "seed": 7,
 }
 

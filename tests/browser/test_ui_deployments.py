@@ -187,8 +187,8 @@ def test_a_deployment_on_a_schedule_of_its_own_shows_the_searched_backtest_too(
     lengths = trace_lengths(page, "chart-performance")
     assert lengths["searched backtest"] == lengths["backtest"] == sessions
     searched = result["values"]["searched"]
-    shown = f"{(searched[-1] / searched[0] - 1) * 100:.2f}".rstrip("0").rstrip(".")  # as fmtPct
-    assert f"Searched backtest\t{shown}%" in page.inner_text("#deployment-books")
+    shown = f"{(searched[-1] / searched[0] - 1) * 100:+.2f}%"  # a return: signed, 2 decimals
+    assert f"Searched backtest\t{shown}" in page.inner_text("#deployment-books")
     assert page.problems == []
 
 
@@ -221,7 +221,7 @@ def test_a_hedged_deployment_s_forward_test_shows_its_option_hedge(
     shown = page.inner_text("#forward-test-hedge")
     for label, value in (("Premiums paid", "premiums_paid"), ("Premiums received",
                          "premiums_received"), ("Settlements", "settlements")):  # fmt: skip
-        assert f"{label}\t{hedge[value]:,.2f}" in shown, (label, shown)
+        assert f"{label}\t${hedge[value]:,.2f}" in shown, (label, shown)
     assert f"{hedge['runs']} (" in shown and "whole contracts and a beta of 1" in shown
     assert f"Volatility\t{hedge['volatility']['words']}" in shown
     assert "null" not in page.inner_text("#forward-test-result")
