@@ -12,8 +12,13 @@ number of `facts`, rounded as written, so it always passes the grounding check.
 of VaR and CVaR) and `hedging` when the search could hold option hedges (built by
 `graphs.optimization_explanation`: `comparison` of the winner with and without its hedge per
 scenario, `tradeoff` rows, `required`, `limits`, `scenario`, `n_hedged_trials`,
-`n_hedged_feasible`). Parameters the winner's weight function or hedge does not read (e.g. the
-volatility target of a Merton winner) are never cited.
+`n_hedged_feasible`), `limits` (each risk limit checked on the winner: `metric`, `limit`,
+`statistic`, `checked` (the statistic in words), `quantile`, `values`, `met`, `words`) and
+`benchmark_verdict` (`beats`, `winner`, `benchmarks` with their scores and gaps, `words`).
+Parameters the winner's weight function or hedge does not read (e.g. the volatility target of
+a Merton winner) are never cited. A winner that does not beat its benchmarks on the objective
+says so first; every risk limit is said with the statistic of the paths it was checked on.
+Numbers are written by `services.formatting` (percentages and ratios with 2 decimals).
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from __future__ import annotations
 from typing import Any
 
 from quant.strategy import HEDGE_NAMES, StrategyConfig
+from services.formatting import multiple, percent, ratio
 
 
-def _pct(value: float, digits: int = 1) -> str:
-    return f"{value * 100:.{digits}f}%"
+def _pct(value: float, digits: int = 2) -> str:
+    return percent(value, digits=digits)
 
 
 def _describe(config: dict[str, Any]) -> str:
@@ -39,7 +45,7 @@ def _describe(config: dict[str, Any]) -> str:
     rule = rules.get(function, f"uses the {function.replace('_', ' ')} weight function")
     return (
         f"{rule}, estimated over a {config['lookback']}-day lookback, rebalanced every "
-        f"{config['rebalance_every']} days, with leverage capped at {config['max_leverage']:.2f}"
+        f"{config['rebalance_every']} days, with leverage capped at {multiple(config['max_leverage'])}"
     )
 
 
@@ -99,7 +105,8 @@ def _hedge_sentences(hedging: dict[str, Any]) -> list[str]:
         )
     rows = hedging.get("tradeoff") or []
     bare_rows = [r for r in rows if not r["hedged"]]
-    limit = (hedging.get("limits") or {}).get("max_drawdown")
+    drawdown = (hedging.get("limits") or {}).get("max_drawdown") or {}
+    limit = drawdown.get("limit")
     if bare_rows and hedging.get("winner_hedged") and scenario:
         row = bare_rows[0]
         text = (
@@ -108,23 +115,37 @@ def _hedge_sentences(hedging: dict[str, Any]) -> list[str]:
             f"{scenario.replace('_', '-')} scenario"
         )
         if limit is not None:
-            relation = "above" if row["max_drawdown"] > limit else "within"
-            text += f", {relation} the {_pct(limit)} limit"
+            relation = "above" if row["max_drawdown"] > limit else "near"
+            text += f", {relation} the {_pct(limit)} limit (which is checked {drawdown['checked']})"
         parts.append(text + ".")
     return parts
 
 
+def _limit_sentences(facts: dict[str, Any]) -> list[str]:
+    """Each risk limit checked on the winner, with its statistic of the paths."""
+    checks = facts.get("limits") or []
+    if not checks:
+        return []
+    said = "; ".join(
+        f"{check['words']} ({'met' if check['met'] else 'NOT met'})" for check in checks
+    )
+    return [f"Risk limits checked on the winner: {said}."]
+
+
 def template_explanation(facts: dict[str, Any]) -> str:
-    """A plain-language explanation of the winner composed only from `facts`."""
+    """A plain-language explanation of the winner composed only from `facts`: the benchmark
+    verdict first when the winner does not beat its benchmarks."""
     best = facts["best_config"]
-    parts = [f"The best configuration {_describe(best)}."]
+    verdict = facts.get("benchmark_verdict") or {}
+    parts = [verdict["words"]] if verdict.get("beats") is False else []
+    parts.append(f"The best configuration {_describe(best)}.")
     hedge = _describe_hedge(best)
     if hedge:
         parts.append(hedge)
     scenarios: dict[str, dict[str, float]] = facts.get("scenarios", {})
     if scenarios:
         parts.append(
-            f"It scored {facts['objective']:.3f} on the objective ({facts.get('objective_name', 'mean Sharpe ratio')}) "
+            f"It scored {ratio(facts['objective'])} on the objective ({facts.get('objective_name', 'mean Sharpe ratio')}) "
             f"after {facts['n_trials']} trials."
         )
         by_sharpe = sorted(scenarios.items(), key=lambda kv: kv[1]["sharpe"])
@@ -141,6 +162,9 @@ def template_explanation(facts: dict[str, Any]) -> str:
             f"{_pct(stress['max_drawdown'])} and its daily 95% CVaR {_pct(stress['cvar_95'], 2)}, "
             f"holding an average risky weight of {_pct(stress['average_weight'])}."
         )
+    parts += _limit_sentences(facts)
+    if verdict.get("beats"):
+        parts.append(verdict["words"])
     unused = StrategyConfig.model_validate(best).unused_parameters()
     importance = {k: v for k, v in facts.get("importance", {}).items() if k not in unused}
     if importance:

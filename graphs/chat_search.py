@@ -27,9 +27,16 @@ from graphs.hedge_search import (
     describe_vol_model,
     hedge_space,
 )
+from graphs.optimization_limits import limit_checks
 from graphs.request import DEFAULT_SPACE, OptimizationRequest
-from prompts.canonical import model_json
 from quant.strategy import StrategyConfig
+from services.formatting import (
+    PARAMETERS,
+    WEIGHT_FUNCTIONS,
+    config_sentence,
+    limit_sentence,
+    parameter,
+)
 from settings import Settings
 from store import Store
 from traces.schema import TraceEvent
@@ -104,7 +111,8 @@ def describe_request(request: OptimizationRequest) -> str:
         else "",
         describe_hedge_search(space) or "",
         describe_vol_model(request.vol_model) if request.vol_model is not None else "",
-        f"risk limits {', '.join(f'{k} {v:.0%}' for k, v in limits.items())}"
+        "risk limits "
+        + ", ".join(limit_sentence(k, v.limit, v.statistic) for k, v in limits.items())
         + (
             f" in {', '.join(request.risk_limits.scenarios)}"
             if request.risk_limits.scenarios
@@ -117,43 +125,18 @@ def describe_request(request: OptimizationRequest) -> str:
     return "; ".join(p for p in parts if p) + "."
 
 
-LIMIT_NAMES = {
-    "max_drawdown": "maximum drawdown",
-    "cvar_95": "daily 95% CVaR",
-    "var_95": "daily 95% VaR",
-}
-"""How the risk limits are named in answers."""
-
-
 def describe_limit_checks(checks: list[dict[str, Any]], meeting: int | None) -> list[str]:
-    """Each risk limit and whether the winner meets it, checked on its path means in every
-    scenario the limit applies to (`graphs.optimization_result.limit_checks`), in words; when
-    the winner breaks one, how many trials of the run met them all (`meeting`)."""
-    lines = []
-    for check in checks:
-        name = LIMIT_NAMES.get(check["metric"], check["metric"])
-        values = check["values"]
-        worst = check["worst_scenario"]
-        shown = ", ".join(f"{s} {v:.1%}" for s, v in values.items())
-        if check["met"]:
-            lines.append(
-                f"Risk limit {name} at most {check['limit']:.1%}: met by the winner in every "
-                f"scenario it applies to ({shown})."
-            )
-        else:
-            lines.append(
-                f"Risk limit {name} at most {check['limit']:.1%}: NOT met by the winner "
-                f"({worst} {values[worst]:.1%}; {shown})."
-            )
-    if any(not check["met"] for check in checks):
-        lines.append(
-            "No trial of the search met every risk limit: the winner is the one that came "
-            "closest, and it breaks a limit."
-            if not meeting
-            else f"{meeting} trial(s) of the search met every risk limit, but none was approved: "
-            "the winner breaks a limit."
-        )
-    return lines
+    """When the winner breaks a risk limit (`graphs.optimization_limits.limit_checks`), how
+    many trials of the run met them all (`meeting`), in words; nothing when it meets them."""
+    if all(check["met"] for check in checks):
+        return []
+    return [
+        "No trial of the search met every risk limit: the winner is the one that came "
+        "closest, and it breaks a limit."
+        if not meeting
+        else f"{meeting} trial(s) of the search met every risk limit, but none was approved: "
+        "the winner breaks a limit."
+    ]
 
 
 def winning_values(config: dict[str, Any], focus: list[str]) -> list[str]:
@@ -162,21 +145,12 @@ def winning_values(config: dict[str, Any], focus: list[str]) -> list[str]:
     winner = StrategyConfig.model_validate(config)
     lines = []
     for name in focus:
-        label = name.replace("_", " ")
         if name in winner.unused_parameters():
-            lines.append(
-                f"The winner ({winner.weight_function.replace('_', ' ')} weights) does not use "
-                f"a {label}."
-            )
-        elif name == "target_vol":
-            lines.append(f"Winning {label}: {winner.target_vol:.1%}.")
+            rule = WEIGHT_FUNCTIONS.get(winner.weight_function, winner.weight_function)
+            label = PARAMETERS[name].label if name in PARAMETERS else name.replace("_", " ")
+            lines.append(f"The winner ({rule}) does not use a {label}.")
         elif name in config:
-            value = config[name]
-            lines.append(
-                f"Winning {label}: {value:.4g}."
-                if isinstance(value, float)
-                else f"Winning {label}: {value}."
-            )
+            lines.append(f"Winning {parameter(name, config[name])}.")
     return lines
 
 
@@ -231,38 +205,30 @@ def _forwarder(as_job: bool) -> Callable[[TraceEvent], None]:
     return forward
 
 
-LIMIT_WORDS = {
-    "max_drawdown": "max drawdown",
-    "cvar_95": "daily 95% CVaR",
-    "var_95": "daily 95% VaR",
-}
-"""How the answer names the search's risk limits."""
-
-
 def checked_limits(request: OptimizationRequest, best: dict[str, Any] | None) -> str | None:
-    """Each risk limit of the search checked on the winner's metrics (path means) in every
-    scenario it applies to: met or not, with the value; None when the search had no limits. A
-    search without a winner says so; a winner that misses a limit says why it won (the run's
-    note: no trial met every limit, the winner came closest)."""
+    """Each risk limit of the search checked on the winner's stated statistic of the paths in
+    every scenario it applies to, in words ("max drawdown ≤ 25.00% in 95% of bear paths:
+    23.10%, met"); None when the search had no limits. A search without a winner says so; a
+    winner that misses a limit says why it won (the run's note: no trial met every limit, the
+    winner came closest)."""
     limits = request.risk_limits.limits()
     if not limits:
         return None
     if not best:
         return "No configuration was found, so no winner meets the risk limits."
-    where = request.risk_limits.scenarios or list(request.scenarios)
-    metrics = best.get("scenarios") or {}
-    checked, missed = [], []
-    for key, limit in limits.items():
-        for scenario in where:
-            value = (metrics.get(scenario) or {}).get(key)
-            said = f"{LIMIT_WORDS.get(key, key)} at most {limit:.1%} in {scenario}"
-            if value is None:
-                missed.append(f"{said}: not measured")
-            elif value <= limit + 1e-12:
-                checked.append(f"{said}: {value:.2%}, met")
-            else:
-                missed.append(f"{said}: {value:.2%}, NOT met")
-    text = "Risk limits checked on the winner: " + "; ".join([*checked, *missed]) + "."
+    checks = best.get("limits") or []
+    if not checks or not all("per_scenario" in check for check in checks):
+        where = request.risk_limits.scenarios or list(request.scenarios)
+        checks = limit_checks(best.get("scenarios") or {}, limits, list(where))
+    rows = [row for check in checks for row in check["per_scenario"]]
+    said = [
+        row["words"]
+        if row["value"] is None
+        else f"{row['words']}, {'met' if row['met'] else 'NOT met'}"
+        for row in rows
+    ]
+    missed = not all(row["met"] for row in rows)
+    text = "Risk limits checked on the winner: " + "; ".join(said) + "."
     if missed:
         note = best.get("note")
         text += " The winner does not meet every limit" + (f": {note}." if note else ".")
@@ -275,6 +241,9 @@ def _run_answer(
     """The chat's answer once a run is done (see `run_approved_search`)."""
     best = result.get("best")
     lines = [f"Run {run_id} {result.get('status')}."]
+    verdict = result.get("benchmark_verdict") or {}
+    if verdict.get("beats") is False:
+        lines.append(verdict["words"])
     lines += [f"{reason}." for reason in result.get("left_out") or []]
     limits = checked_limits(request, best)
     if limits:
@@ -293,5 +262,5 @@ def _run_answer(
     if explanation:
         lines.append(explanation)
     elif best:
-        lines.append(f"Best configuration: {model_json(best['config'])}.")
+        lines.append(f"Best configuration: {config_sentence(best['config'])}.")
     return " ".join(lines)

@@ -15,23 +15,100 @@ from typing import Any
 
 import numpy as np
 
+from graphs.optimization_state import (
+    OptimizationState,
+    config_of,
+    objective_of,
+    request_of,
+    resources_of,
+)
+from quant.benchmark_strategies import benchmark_path_means
 from quant.tuning.objective import Objective
+from services.formatting import BENCHMARKS, metric_label, percent, ratio
 
 SMALL_EDGE = 0.05
 """An edge under this share of the benchmark's objective is called small."""
 
-BENCHMARK_LABELS = {
-    "risky_sleeve": "100% in the risky sleeve",
-    "buy_and_hold": "equal-weight buy-and-hold",
-    "equal_weight": "equal weights, rebalanced daily",
-    "market": "the market index",
-}
-"""The benchmarks' names for people (`quant.benchmark_strategies` keys)."""
-
 
 def objective_name(weights: Mapping[str, float]) -> str:
-    """The objective as a user reads it, e.g. "1 x sharpe (scenario-weighted mean)"."""
-    return " + ".join(f"{w:g} x {m}" for m, w in weights.items()) + " (scenario-weighted mean)"
+    """The objective as a user reads it, e.g. "1 x Sharpe ratio - 0.5 x max drawdown
+    (scenario-weighted mean)"."""
+    text = ""
+    for i, (name, weight) in enumerate(weights.items()):
+        term = f"{abs(weight):g} x {metric_label(name)}"
+        if i == 0:
+            text = term if weight >= 0 else f"-{term}"
+        else:
+            text += f" {'+' if weight >= 0 else '-'} {term}"
+    return text + " (scenario-weighted mean)"
+
+
+def run_benchmarks(
+    state: OptimizationState, trial: Mapping[str, Any]
+) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, Any]]:
+    """The benchmark strategies' path means beside a trial of the run (evaluated once per
+    configuration and process, on the run's scenarios) and the trial's `edge` over them."""
+    request = request_of(state)
+    config = config_of(state, dict(trial))
+    res = resources_of(state)
+    res.ensure_scenarios(state["horizon"])
+    means = res.benchmark_means.get(config.config_id)
+    if means is None:
+        means = benchmark_path_means(config, res.inputs, safe=request.safe_rate)
+        res.benchmark_means[config.config_id] = means
+    edge = winner_edge(
+        objective_of(state),
+        list(request.scenarios),
+        float(trial["objective"]),
+        means,
+        safe_rate=request.safe_rate,
+    )
+    return means, edge
+
+
+def benchmark_verdict(edge: Mapping[str, Any]) -> dict[str, Any]:
+    """Whether the winner beats every benchmark the result computed (`edge["scores"]`: the
+    same objective on the same paths), the result's `benchmark_verdict`: `beats` (None when no
+    benchmark could be scored), the `objective`, the `winner`'s score, each benchmark's score
+    and its `gap` (winner minus benchmark; negative: the benchmark scores higher), those the
+    winner does not beat (`below`, highest first) and the verdict in words (`words`), which
+    results, reports, the command line and the chat say first when the winner does not beat
+    them, and which a deployment of the winner must confirm (`confirm_below_benchmarks`)."""
+    scores: Mapping[str, float] = edge.get("scores") or {}
+    winner = float(edge["winner"])
+    rows = [
+        {"name": name, "label": BENCHMARKS.get(name, name), "score": score, "gap": winner - score}
+        for name, score in sorted(scores.items(), key=lambda kv: -kv[1])
+    ]
+    below = [row for row in rows if not row["gap"] > 0]
+    if not rows:
+        words = "No benchmark could be scored on these paths, so the winner is not compared."
+        beats: bool | None = None
+    elif below:
+        beats = False
+        worst = below[0]
+        others = "".join(f"; {r['label']} {ratio(r['score'])}" for r in below[1:])
+        words = (
+            f"The winner does not beat {worst['label']} on the objective: "
+            f"{ratio(winner)} against {ratio(worst['score'])} (a gap of "
+            f"{ratio(-worst['gap'])}{others}) on the same simulated paths. Holding the stocks "
+            "did as well; deploy it only if you have another reason to."
+        )
+    else:
+        beats = True
+        words = (
+            f"The winner beats every benchmark on the objective: {ratio(winner)} against "
+            + ", ".join(f"{r['label']} {ratio(r['score'])}" for r in rows)
+            + "."
+        )
+    return {
+        "beats": beats,
+        "objective": edge.get("objective"),
+        "winner": winner,
+        "benchmarks": rows,
+        "below": [row["name"] for row in below],
+        "words": words,
+    }
 
 
 def winner_edge(
@@ -80,19 +157,21 @@ def _words(
     small: bool,
     safe_rate: float,
 ) -> str:
-    held = BENCHMARK_LABELS.get(best, best)
+    held = BENCHMARKS.get(best, best)
     if difference < 0:
-        verdict = f"{held} scores higher ({score:.3f}): the search found no edge over it"
+        verdict = f"{held} scores higher ({ratio(score)}): the search found no edge over it"
     elif small:
         verdict = (
-            f"an edge of {difference:.3f} over {held} ({score:.3f}), small: the managed "
+            f"an edge of {ratio(difference)} over {held} ({ratio(score)}), small: the managed "
             "strategy adds little over holding the stocks on these paths"
         )
     else:
         verdict = (
-            f"an edge of {difference:.3f} over the best unmanaged holding, {held} ({score:.3f})"
+            f"an edge of {ratio(difference)} over the best unmanaged holding, {held} "
+            f"({ratio(score)})"
         )
     return (
-        f"On the same simulated paths the winner scores {winner:.3f} on the objective "
-        f"({objective}; Sharpe ratios in excess of the {safe_rate:.2%} safe rate): {verdict}."
+        f"On the same simulated paths the winner scores {ratio(winner)} on the objective "
+        f"({objective}; Sharpe ratios in excess of the {percent(safe_rate)} safe rate): "
+        f"{verdict}."
     )

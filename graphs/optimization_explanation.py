@@ -23,7 +23,8 @@ from agents.explanation import sensitivity_facts, template_explanation
 from agents.grounding import ungrounded_numbers
 from agents.workflow import explain
 from graphs.emit import emit_node_started
-from graphs.optimization_edge import objective_name
+from graphs.optimization_edge import benchmark_verdict, objective_name, run_benchmarks
+from graphs.optimization_limits import limit_checks
 from graphs.optimization_state import (
     OptimizationState,
     charge,
@@ -37,8 +38,10 @@ from graphs.optimization_state import (
     search_run,
     warned,
 )
+from graphs.request import OptimizationRequest
 from quant import NoFeasibleTrialError, SearchResult
 from quant.hedging import hedge_comparison, hedge_tradeoff
+from quant.limits import QUANTILES, statistic_words
 from tools.context import SearchRecord
 
 
@@ -92,15 +95,34 @@ def _hedging(state: OptimizationState) -> dict[str, Any] | None:
         "comparison": comparison,
         "tradeoff": hedge_tradeoff(trials, scenario, winner=int(chosen["trial"])),
         "required": state.get("hedge_required"),
-        "limits": request.risk_limits.limits(),
+        "limits": limit_facts(request),
         "units": "hedge_premium, hedge_payoff, hedge_carry (premium - payoff): fractions of "
-        "wealth per year; max_drawdown, cvar_95 (daily): positive losses; path means",
+        "wealth per year; max_drawdown, cvar_95 (daily): positive losses; path means (the "
+        "limits: their statistic of the paths, `limits`)",
+    }
+
+
+def limit_facts(request: OptimizationRequest) -> dict[str, dict[str, Any]]:
+    """The request's risk limits as the explanation reads them: each metric's `limit`, the
+    `statistic` of the paths it is checked on, that statistic as a `quantile` (None for the
+    mean) and in words (`checked`)."""
+    return {
+        metric: {
+            "limit": limit.limit,
+            "statistic": limit.statistic,
+            "quantile": QUANTILES.get(limit.statistic),
+            "checked": statistic_words(limit.statistic),
+        }
+        for metric, limit in request.risk_limits.limits().items()
     }
 
 
 def _facts(state: OptimizationState, result: SearchResult | None) -> dict[str, Any]:
     """What the explanation may cite about the winner: its configuration, objective and
-    per-scenario metrics, the scenario weights, and the deflated and paired Sharpe ratios."""
+    per-scenario metrics, the scenario weights, the risk limits with the statistic of the paths
+    each is checked on and the winner's value of it (`limits`), how it compares with the
+    benchmarks on the objective (`benchmark_verdict`), and the deflated and paired Sharpe
+    ratios."""
     request = request_of(state)
     chosen = state["chosen"]
     assert chosen is not None
@@ -115,6 +137,13 @@ def _facts(state: OptimizationState, result: SearchResult | None) -> dict[str, A
         "scenario_weights": state["market_view"]["scenario_weights"],
         "var_confidence": 0.95,
     }
+    if request.risk_limits.limits():
+        where = limit_scenarios(state)
+        checks = limit_checks(scenario_metrics(trial, where), request.risk_limits.limits(), where)
+        facts["limits"] = [
+            {**check, "quantile": QUANTILES.get(check["statistic"])} for check in checks
+        ]
+    facts["benchmark_verdict"] = benchmark_verdict(run_benchmarks(state, trial)[1])
     if result is not None:
         summary = result.to_dict()
         facts["deflated_sharpe"] = summary["deflated_sharpe"]

@@ -2,13 +2,17 @@
 to store.
 
 The result holds the status and why the run used fewer trials than its budget, the winner
-(`best`: configuration, objective, per-scenario metrics, the risk verdict in words, each risk
-limit checked on the winner's metrics in every scenario it applies to (`limits`), how many
-trials met every limit, a note when it is not the best feasible trial), what "feasible" meant, every trial, the convergence, the
-rounds and their constraints, the market view, plan, risk review, hedging summary and
-explanation, the warnings (plausibility checks of the winner among them), the benchmark
-strategies on the same paths (and those left out, with why: `benchmarks_missing`), and the
-tokens and usage spent.
+(`best`: configuration and its parameters in words (`config_words`), objective, per-scenario
+metrics (path means, and the statistics of the paths the limits are checked on, e.g.
+``max_drawdown@p95``), the risk verdict in words, each risk limit checked on the winner's
+stated statistic of the paths in every scenario it applies to (`limits`, each with its
+sentence: "max drawdown ≤ 25.00% in 95% of bear paths: 23.10%"), how many trials met every
+limit, a note when it is not the best feasible trial), whether the winner beats the benchmarks
+on the objective (`benchmark_verdict`, said first when it does not), what "feasible" meant,
+every trial, the convergence, the rounds and their constraints, the market view, plan, risk
+review, hedging summary and explanation, the warnings (plausibility checks of the winner among
+them), the benchmark strategies on the same paths (and those left out, with why:
+`benchmarks_missing`), and the tokens and usage spent.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any
 
 from agents.agent_loop import add_usage
 from graphs.emit import emit_node_started, emit_warning
-from graphs.optimization_edge import winner_edge
+from graphs.optimization_edge import benchmark_verdict, run_benchmarks
+from graphs.optimization_limits import limit_checks
 from graphs.optimization_state import (
     FIRST_ROUND_SHARE,
     OptimizationState,
@@ -33,8 +38,9 @@ from graphs.request import OptimizationRequest
 from graphs.search_steps import best_feasible_trial
 from graphs.warm_start import result_of as warm_start_result
 from quant import SearchSpace
-from quant.benchmark_strategies import REPORTED_METRICS, benchmark_path_means
+from quant.benchmark_strategies import REPORTED_METRICS
 from quant.plausibility import plausibility_warnings
+from services.formatting import config_sentence, limit_sentence, ratio
 
 
 def _stop_reason(state: OptimizationState, request: OptimizationRequest) -> str | None:
@@ -55,41 +61,26 @@ def _stop_reason(state: OptimizationState, request: OptimizationRequest) -> str 
 
 
 def _risk_verdict(approved: bool, request: OptimizationRequest) -> str:
-    """The risk check in words: approved only when there were limits to check."""
-    if not request.risk_limits.limits():
+    """The risk check in words, naming the statistic each limit is checked on: approved only
+    when there were limits to check."""
+    limits = request.risk_limits.limits()
+    if not limits:
         return "no risk limits were set, so nothing was checked"
+    stated = "; ".join(
+        limit_sentence(m, limit.limit, limit.statistic) for m, limit in limits.items()
+    )
     if approved:
-        return "approved by the risk manager: it meets every risk limit"
-    return "NOT approved: no candidate met every risk limit"
-
-
-def limit_checks(
-    metrics: dict[str, dict[str, float]], limits: dict[str, float], where: list[str]
-) -> list[dict[str, Any]]:
-    """Each risk limit checked on a trial's path means (`metrics`: scenario -> metric ->
-    value) in the scenarios it applies to (`where`): the metric, its limit, the value in each
-    of those scenarios, the worst of them and whether every one is within the limit."""
-    checks = []
-    for metric, limit in limits.items():
-        values = {s: float(metrics[s][metric]) for s in where if metric in metrics.get(s, {})}
-        worst = max(values, key=lambda s: values[s]) if values else None
-        checks.append(
-            {
-                "metric": metric,
-                "limit": limit,
-                "values": values,
-                "worst_scenario": worst,
-                "met": all(math.isfinite(v) and v <= limit for v in values.values()),
-            }
-        )
-    return checks
+        return f"approved by the risk manager: it meets every risk limit ({stated})"
+    return f"NOT approved: no candidate met every risk limit ({stated})"
 
 
 def _trials_meeting_limits(state: OptimizationState, request: OptimizationRequest) -> int:
-    """How many trials of the run meet every risk limit in every scenario it applies to."""
+    """How many trials of the run meet every risk limit (on its statistic of the paths) in
+    every scenario it applies to."""
     limits, where = request.risk_limits.limits(), limit_scenarios(state)
+    columns = [(f"{s}.{limit.key(m)}", limit.limit) for m, limit in limits.items() for s in where]
     return sum(
-        all(check["met"] for check in limit_checks(scenario_metrics(t, where), limits, where))
+        all(float(t.get(column, math.nan)) <= bound for column, bound in columns)
         for t in state["trials"]
     )
 
@@ -107,8 +98,8 @@ def _winner_note(state: OptimizationState, best: dict[str, Any]) -> str | None:
     verdict = (state.get("risk") or {}).get("verdict") or {}
     why = verdict.get("rationale") or "the risk manager preferred it"
     return (
-        f"the best feasible objective ({top['objective']:.4g}, trial {top['trial']}) is not the "
-        f"winner's ({best['objective']:.4g}, trial {best['trial']}): {why}"
+        f"the best feasible objective ({ratio(top['objective'])}, trial {top['trial']}) is not "
+        f"the winner's ({ratio(best['objective'])}, trial {best['trial']}): {why}"
     )
 
 
@@ -129,6 +120,7 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
     result = {
         "status": status,
         "reason": _stop_reason(state, request),
+        "benchmark_verdict": None if edge is None else benchmark_verdict(edge),
         "best": best,
         "feasibility": feasibility_definition(state) if "plan" in state else None,
         # NaN while no trial meets the constraints: null in the stored (strict) JSON
@@ -178,6 +170,7 @@ def _winner(
     best = {
         "trial": trial["trial"],
         "config": config.model_dump(mode="json"),
+        "config_words": config_sentence(config),
         "objective": trial["objective"],
         "approved_by_risk_manager": chosen["approved"] and bool(request.risk_limits.limits()),
         "risk_verdict": _risk_verdict(chosen["approved"], request),
@@ -195,16 +188,7 @@ def _winner(
     )
     for item in plausibility:
         emit_warning(item["message"], item["code"])
-    res = resources_of(state)
-    res.ensure_scenarios(state["horizon"])
-    means = benchmark_path_means(config, res.inputs, safe=request.safe_rate)
-    edge = winner_edge(
-        objective_of(state),
-        list(request.scenarios),
-        float(trial["objective"]),
-        means,
-        safe_rate=request.safe_rate,
-    )
+    means, edge = run_benchmarks(state, trial)
     reported = {
         name: {s: {m: by[m] for m in REPORTED_METRICS} for s, by in scenarios.items()}
         for name, scenarios in means.items()

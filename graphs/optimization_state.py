@@ -19,7 +19,9 @@ from graphs.emit import emit_warning
 from graphs.request import OptimizationRequest
 from graphs.resources import RunResources, resources
 from quant import Constraint, Objective, SearchRun, SearchSpace
+from quant.limits import statistic_words
 from quant.strategy import StrategyConfig
+from services.formatting import limit_sentence, metric, metric_label, scenario
 
 
 def _merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
@@ -126,14 +128,33 @@ def limit_constraints(state: OptimizationState) -> list[dict[str, Any]]:
 def limits_as_constraints(
     request: OptimizationRequest, scenario_weights: Mapping[str, float] | None
 ) -> list[dict[str, Any]]:
-    """The request's risk limits as search constraints, one per metric and scenario, so that a
-    trial is feasible only when it meets every limit in every scenario they apply to."""
+    """The request's risk limits as search constraints, one per metric and scenario, each on
+    the limit's statistic of the paths, so that a trial is feasible only when it meets every
+    limit in every scenario they apply to."""
     limits = request.risk_limits.limits()
     return [
-        {"metric": metric, "scenario": scenario, "max": limit}
+        {"metric": metric, "scenario": scenario, "max": limit.limit, "statistic": limit.statistic}
         for metric, limit in limits.items()
         for scenario in scenarios_limited(request, scenario_weights)
     ]
+
+
+def constraint_words(constraint: Mapping[str, Any]) -> str:
+    """A search constraint in words with its statistic of the paths: "max drawdown ≤ 25.00% in
+    95% of bear paths", "volatility ≤ 20.00% on the mean of the paths" (every scenario)."""
+    c = Constraint(**constraint)
+    everywhere = " in every scenario" if c.scenario is None else ""
+    if c.metric == "hedge_premium" and c.max is None:
+        return "holds an option hedge (pays a premium) in every scenario"
+    if c.max is not None and c.min is None:
+        return limit_sentence(c.metric, c.max, c.statistic, c.scenario) + everywhere
+    bounds = []
+    if c.min is not None:
+        bounds.append(f"≥ {metric(c.metric, c.min)}")
+    if c.max is not None:
+        bounds.append(f"≤ {metric(c.metric, c.max)}")
+    where = statistic_words(c.statistic, None if c.scenario is None else scenario(c.scenario))
+    return f"{metric_label(c.metric)} {' and '.join(bounds)} {where}{everywhere}"
 
 
 def feasibility_definition(state: OptimizationState) -> str:
@@ -141,8 +162,8 @@ def feasibility_definition(state: OptimizationState) -> str:
     constraints = [*limit_constraints(state), *state.get("constraints", [])]
     if not constraints:
         return "feasible: the objective is finite (no risk limits or constraints were set)"
-    described = sorted({Constraint(**c).describe() for c in constraints})
-    return "feasible: path means meet every one of " + "; ".join(described)
+    described = sorted({constraint_words(c) for c in constraints})
+    return "feasible: meets every one of " + "; ".join(described)
 
 
 def search_run(state: OptimizationState, budget: int | None = None) -> SearchRun:
@@ -167,6 +188,7 @@ def search_run(state: OptimizationState, budget: int | None = None) -> SearchRun
         trials=state.get("trials", []),
         vol_model=request.vol_model,
         first=(state.get("warm_start") or {}).get("configs") or [],
+        statistics=request.risk_limits.keys(),
     )
 
 

@@ -41,6 +41,9 @@ class RunResources:
     scenarios: ScenarioSet | None = None
     inputs: dict[str, ScenarioData] = field(default_factory=dict)
     scenario_set_id: str | None = None
+    benchmark_means: dict[str, Any] = field(default_factory=dict)
+    """The benchmark strategies' path means beside a configuration, by its config id
+    (`graphs.optimization_edge.run_benchmarks`: the explanation and the result share them)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     _backend: ComputeBackend | None = None
 

@@ -1,13 +1,15 @@
 """The risk gate of the `optimization` graph, and the constraint feedback it sends back.
 
 The risk limits (`risk_limits`) are checked in code on the top `CANDIDATES` distinct candidates
-(feasible ones first; path means per scenario, where the limits apply). The risk manager agent
+(feasible ones first), each on its stated statistic of the simulated paths per scenario where
+the limits apply (`quant.limits`: by default the 95th percentile, "in 95% of paths"). The risk manager agent
 approves one or rejects them and names constraints; an approval of a candidate that breaks a
 limit is overruled. Without limits the best candidate passes; with the token or time budget
 spent, the best candidate that meets every limit passes, checked in code alone.
 
 A rejection sends the optimizer back (at most `max_risk_rounds` times, while trials are left)
-with the new constraints added (the violated limits when the agent names none) and an equal
+with the new constraints added (the violated limits when the agent names none; a constraint on
+a limited metric is checked on that limit's statistic, one on another metric on the path mean) and an equal
 share of the trials left; earlier trials are judged again under them without being re-evaluated.
 When the search space holds hedged and unhedged strategies, the risk manager may require an
 option hedge (once): the next rounds then also need `hedge_premium >= HEDGE_REQUIRED_PREMIUM` in
@@ -29,6 +31,7 @@ from graphs.optimization_state import (
     OptimizationState,
     charge,
     config_of,
+    constraint_words,
     hedge_possible,
     limit_scenarios,
     out_of_budget,
@@ -37,14 +40,15 @@ from graphs.optimization_state import (
     warned,
 )
 from graphs.request import OptimizationRequest
-from quant import Constraint, SearchSpace
+from quant import SearchSpace
+from quant.limits import statistic_words
+from services.formatting import limit_sentence
 
 CANDIDATES = 3
 """Distinct candidates the risk manager judges per round."""
 HEDGE_REQUIRED_PREMIUM = 1e-6
 """How the risk manager's "require a hedge" becomes a constraint: a premium of at least this
-fraction of wealth a year in every scenario (so feasibility stays a statement about path
-means). A strategy without an option hedge pays exactly 0; one with a hedge pays more,
+fraction of wealth a year in every scenario (on the path mean). A strategy without an option hedge pays exactly 0; one with a hedge pays more,
 unless its `overlay_budget` caps its premiums below this (then it counts as unhedged)."""
 
 
@@ -71,7 +75,8 @@ def hedge_available(state: OptimizationState) -> bool:
 
 def candidates(state: OptimizationState) -> list[dict[str, Any]]:
     """The best `CANDIDATES` distinct configurations (feasible trials, else those closest to
-    feasible) with their risk metrics per scenario and the limits each violates."""
+    feasible) with their risk metrics per scenario (path means, and each limit's statistic of
+    the paths by its key, e.g. ``max_drawdown@p95``) and the limits each violates, in words."""
     request = request_of(state)
     limits = request.risk_limits.limits()
     where = limit_scenarios(state)
@@ -89,11 +94,23 @@ def candidates(state: OptimizationState) -> list[dict[str, Any]]:
             continue
         seen.add(trial["config_id"])
         metrics = {s: {m: trial[f"{s}.{m}"] for m in shown} for s in request.scenarios}
+        for s in request.scenarios:
+            for m, limit in limits.items():
+                metrics[s][limit.key(m)] = trial.get(f"{s}.{limit.key(m)}", math.nan)
         violations = [
-            {"metric": m, "scenario": s, "value": trial[f"{s}.{m}"], "limit": limit}
+            {
+                "metric": m,
+                "statistic": limit.statistic,
+                "scenario": s,
+                "value": metrics[s][limit.key(m)],
+                "limit": limit.limit,
+                "words": limit_sentence(
+                    m, limit.limit, limit.statistic, s, metrics[s][limit.key(m)]
+                ),
+            }
             for m, limit in limits.items()
             for s in where
-            if trial[f"{s}.{m}"] > limit
+            if not metrics[s][limit.key(m)] <= limit.limit
         ]
         candidate = {"trial": trial["trial"], "objective": trial["objective"],
                      "metrics": metrics, "violations": violations}  # fmt: skip
@@ -159,7 +176,7 @@ def _verdict(
         )  # fmt: skip
     outcome = review_risk(
         found,
-        request.risk_limits.model_dump(mode="json", exclude_none=True),
+        limits_for_review(request),
         state.get("round", 0),
         config,
         resources_of(state).settings,
@@ -186,6 +203,24 @@ def _verdict(
     return judged
 
 
+def limits_for_review(request: OptimizationRequest) -> dict[str, Any]:
+    """The request's limits as the risk manager reads them: each metric's limit, the statistic
+    of the paths it is checked on, its key in the candidates' metrics and the statistic in
+    words; and where they apply."""
+    out: dict[str, Any] = {
+        metric: {
+            "limit": limit.limit,
+            "statistic": limit.statistic,
+            "key": limit.key(metric),
+            "checked": statistic_words(limit.statistic),
+        }
+        for metric, limit in request.risk_limits.limits().items()
+    }
+    if request.risk_limits.scenarios:
+        out["scenarios"] = list(request.risk_limits.scenarios)
+    return out
+
+
 def _search_again(
     state: OptimizationState,
     request: OptimizationRequest,
@@ -194,16 +229,24 @@ def _search_again(
     trials_left: int,
 ) -> dict[str, Any]:
     """The state update of another round: the new constraints (the verdict's, else the
-    violated limits; a hedge requirement when asked), the round and its trial budget."""
+    violated limits; a hedge requirement when asked), each on the statistic of the paths its
+    metric's limit is checked on (the path mean for a metric without a limit), the round and
+    its trial budget."""
     constraints = judged.constraints or [
         {"metric": v["metric"], "scenario": v["scenario"], "max": v["limit"]}
         for c in found
         for v in c["violations"]
     ]
+    limits = request.risk_limits.limits()
     rounds_left = request.max_risk_rounds - state.get("round", 0)
     known = {(c["metric"], c.get("scenario")) for c in state.get("constraints", [])}
     added = [
-        {"metric": c["metric"], "scenario": c.get("scenario"), "max": c["max"]}
+        {
+            "metric": c["metric"],
+            "scenario": c.get("scenario"),
+            "max": c["max"],
+            "statistic": limits[c["metric"]].statistic if c["metric"] in limits else "mean",
+        }
         for c in constraints
         if (c["metric"], c.get("scenario")) not in known
     ]
@@ -212,7 +255,7 @@ def _search_again(
         added.append({"metric": "hedge_premium", "scenario": None, "min": HEDGE_REQUIRED_PREMIUM})
         update["hedge_required"] = {
             "round": state.get("round", 0) + 1,
-            "constraint": Constraint(**added[-1]).describe(),
+            "constraint": constraint_words(added[-1]),
             "reason": judged.verdict.get("rationale"),
         }
     return {

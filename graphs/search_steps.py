@@ -199,12 +199,18 @@ def evaluate_configs(
     backend: ComputeBackend | None,
     prefix: str,
 ) -> dict[str, dict[str, list[float]]]:
-    """Path means (scenario -> metric -> [C]) of `configs` on the scenarios of `inputs`:
-    evaluated here when `backend` is None, else as shards on `backend`, rebuilt there from
-    `spec_of(name)` (the same values either way)."""
+    """Path means (scenario -> metric -> [C]) of `configs` on the scenarios of `inputs`, and
+    the statistics of the paths the request's risk limits are checked on (by key, e.g.
+    ``max_drawdown@p95``): evaluated here when `backend` is None, else as shards on `backend`,
+    rebuilt there from `spec_of(name)` (the same values either way)."""
+    statistics = request.risk_limits.keys()
     if backend is None:
         means, _ = evaluate_path_means(
-            configs, inputs, safe=request.safe_rate, vol_model=request.vol_model
+            configs,
+            inputs,
+            safe=request.safe_rate,
+            vol_model=request.vol_model,
+            statistics=statistics,
         )
     else:
         shards = make_shards(
@@ -213,6 +219,7 @@ def evaluate_configs(
             safe=request.safe_rate,
             prefix=prefix,
             vol_model=request.vol_model,
+            statistics=statistics,
         )
         means = path_means(backend.map(shards))
     return {
@@ -240,6 +247,7 @@ def order_search(
         trials=trials,
         vol_model=request.vol_model,
         first=order_warm_configs(order),
+        statistics=request.risk_limits.keys(),
     )
 
 

@@ -88,7 +88,9 @@ class BatchShard:
     `StrategyConfig`s (mappings are validated into them). `inputs`: how to rebuild the scenario.
     `safe`: the safe asset's annual rate, passed to the engine as is. `sharpe_paths`: also return
     the per-path Sharpe ratios [C, P]. `vol_model`: the implied-volatility model that prices
-    option overlays (the engine's default when None).
+    option overlays (the engine's default when None). `statistics`: keys
+    ``<metric>@<statistic>`` of the statistics of the paths to return beside the path means
+    (`quant.limits.statistic_key`: what the risk limits are checked on).
     """
 
     shard_id: str
@@ -97,12 +99,14 @@ class BatchShard:
     safe: float = 0.02
     sharpe_paths: bool = False
     vol_model: ImpliedVolModel | None = None
+    statistics: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.shard_id, str) or not self.shard_id:
             raise ValueError(f"shard_id must be a non-empty string, got {self.shard_id!r}")
         object.__setattr__(self, "configs", tuple(_as_config(c) for c in self.configs))
         object.__setattr__(self, "safe", float(self.safe))
+        object.__setattr__(self, "statistics", tuple(str(k) for k in self.statistics))
 
     @property
     def scenario(self) -> str:
@@ -119,6 +123,7 @@ class BatchShard:
             "configs": [c.model_dump(mode="json") for c in self.configs],
             "inputs": self.inputs.to_dict(),
             "vol_model": None if self.vol_model is None else self.vol_model.model_dump(),
+            "statistics": list(self.statistics),
         }
 
     def to_json(self) -> str:
@@ -142,6 +147,7 @@ class BatchShard:
             vol_model=None
             if doc.get("vol_model") is None
             else ImpliedVolModel.model_validate(doc["vol_model"]),
+            statistics=tuple(doc.get("statistics") or ()),
         )
 
     @classmethod
@@ -155,7 +161,7 @@ class ShardResult:
     """What a shard's evaluation gives.
 
     `means[metric]`: [C] path means of the engine's metric (and hedge measure) per config, in the shard's config
-    order (`config_ids`). `sharpe_paths`: [C, P] per-path annualised Sharpe ratios, or None.
+    order (`config_ids`), and the statistics the shard asked for by key. `sharpe_paths`: [C, P] per-path annualised Sharpe ratios, or None.
     `host` and `elapsed_s` (seconds) say where and how long; they are not part of the values.
     """
 
@@ -264,7 +270,11 @@ def evaluate_shard(shard: BatchShard, *, host: str = "") -> ShardResult:
     data = scenario_data(shard.inputs)
     name = shard.scenario
     means, sharpe = evaluate_path_means(
-        list(shard.configs), {name: data}, safe=shard.safe, vol_model=shard.vol_model
+        list(shard.configs),
+        {name: data},
+        safe=shard.safe,
+        vol_model=shard.vol_model,
+        statistics=shard.statistics,
     )
     return ShardResult(
         shard_id=shard.shard_id,
@@ -306,10 +316,11 @@ def make_shards(
     sharpe_paths: bool = False,
     prefix: str = "batch",
     vol_model: ImpliedVolModel | None = None,
+    statistics: Sequence[str] = (),
 ) -> list[BatchShard]:
     """Cut a batch (configs x scenarios) into shards: scenario-major, then config chunks of at
     most `configs_per_shard` (None: all configs in one shard per scenario). Shard ids are
-    "<prefix>/<scenario>/<chunk>"."""
+    "<prefix>/<scenario>/<chunk>"; every shard asks for `statistics`."""
     cfgs = tuple(_as_config(c) for c in configs)
     if not cfgs:
         raise ValueError("configs is empty: a batch needs at least one StrategyConfig")
@@ -330,6 +341,7 @@ def make_shards(
                     safe=safe,
                     sharpe_paths=sharpe_paths,
                     vol_model=vol_model,
+                    statistics=tuple(statistics),
                 )
             )
     return shards

@@ -165,9 +165,7 @@ def statistics_of(keys: Any) -> dict[str, tuple[str, str]]:
         if not statistic:
             continue
         if statistic not in QUANTILES:
-            raise ValueError(
-                f"unknown statistic in {key!r}; statistics: {', '.join(STATISTICS)}"
-            )
+            raise ValueError(f"unknown statistic in {key!r}; statistics: {', '.join(STATISTICS)}")
         out[str(key)] = (metric, statistic)
     return out
 

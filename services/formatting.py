@@ -201,7 +201,11 @@ PARAMETERS: dict[str, Term] = {
         "rolled",
         "choice",
         "when held options are replaced",
-        {"expiry": "at expiry", "band": "early at a moneyness band", "delta": "early at a delta band"},
+        {
+            "expiry": "at expiry",
+            "band": "early at a moneyness band",
+            "delta": "early at a delta band",
+        },
     ),
     "overlay_roll_band": Term("moneyness band", "percent", "half-width of the roll band"),
     "overlay_roll_delta_band": Term("delta band", "ratio", "half-width, in delta units"),
@@ -279,21 +283,26 @@ def scenario(name: str) -> str:
     return SCENARIOS.get(name, name.replace("_", " "))
 
 
-def describe_config(config: StrategyConfig | Mapping[str, Any]) -> list[str]:
-    """The parameters of a configuration that change its results, each in words: the weight
-    rule, its own parameters, lookback, rebalancing, leverage, sleeve, trading cost, and the
-    hedge's settings only when it holds one (`StrategyConfig.unused_parameters` left out)."""
+def config_items(config: StrategyConfig | Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The parameters of a configuration that change its results, as (field, label, value in
+    its format): the weight rule, its own parameters, lookback, rebalancing, leverage, trading
+    cost, sleeve, and the hedge's settings only when it holds one
+    (`StrategyConfig.unused_parameters` left out; no premium budget when uncapped)."""
     cfg = config if isinstance(config, StrategyConfig) else StrategyConfig.model_validate(config)
     unused = cfg.unused_parameters()
     values = cfg.model_dump()
-    order = list(PARAMETERS)
     return [
-        parameter(name, values[name])
-        for name in order
+        (name, term.label, term.write(values[name]))
+        for name, term in PARAMETERS.items()
         if name not in unused
         and not (name == "overlay" and values[name] == "none")
         and not (name == "overlay_budget" and values[name] is None)
     ]
+
+
+def describe_config(config: StrategyConfig | Mapping[str, Any]) -> list[str]:
+    """`config_items` as phrases: "volatility target 17.42%", "lookback 63 trading days"."""
+    return [f"{label} {value}" for _, label, value in config_items(config)]
 
 
 def config_sentence(config: StrategyConfig | Mapping[str, Any]) -> str:
@@ -321,9 +330,12 @@ def limit_sentence(
 FORMATS: dict[str, dict[str, Any]] = {
     "percent": {"multiply": 100, "decimals": 2, "suffix": "%", "example": percent(0.1742)},
     "signed_percent": {
-        "multiply": 100, "decimals": 2, "suffix": "%", "sign": True,
+        "multiply": 100,
+        "decimals": 2,
+        "suffix": "%",
+        "sign": True,
         "example": percent(0.5682, signed=True),
-    },  # fmt: skip
+    },
     "ratio": {"decimals": 2, "example": ratio(1.0731)},
     "multiple": {"decimals": 2, "suffix": "x", "example": multiple(1.5)},
     "money": {"decimals": 2, "prefix": "$", "thousands": ",", "example": money(-112.66)},
@@ -363,6 +375,7 @@ __all__ = [
     "SCENARIOS",
     "Term",
     "bps",
+    "config_items",
     "config_sentence",
     "count",
     "day",

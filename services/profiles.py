@@ -299,8 +299,7 @@ def update_profile(
     fields = current.editable()
     for name, value in changes.items():
         if name == "risk_limits" and isinstance(value, Mapping):
-            merged = {**fields["risk_limits"], **value}
-            fields[name] = {k: v for k, v in merged.items() if v is not None}
+            fields[name] = _merged_limits(fields["risk_limits"], value)
         elif value is None:
             fields.pop(name, None)
         else:
@@ -422,6 +421,20 @@ class Filled:
     left_out: list[LeftOut]
 
 
+def _merged_limits(saved: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile's risk limits after a merge patch: a metric's limit or statistic given alone
+    keeps the other as saved (``{"max_drawdown": {"statistic": "mean"}}`` changes only where it
+    is checked); null removes the limit."""
+    merged = dict(saved)
+    for metric, value in patch.items():
+        before = merged.get(metric)
+        if isinstance(value, Mapping) and before is not None:
+            old = before if isinstance(before, Mapping) else {"limit": before}
+            value = {**old, **value}
+        merged[metric] = value
+    return {k: v for k, v in merged.items() if v is not None}
+
+
 def fill_request_defaults(
     profile: Profile, request: Mapping[str, Any], *, screen: bool = True, min_assets: int = 1
 ) -> Filled:
@@ -434,7 +447,7 @@ def fill_request_defaults(
     if out.get("universe") is None and profile.universe is not None:
         out["universe"] = list(profile.universe)
         from_profile.append("universe")
-    saved_limits = profile.risk_limits.limits()
+    saved_limits = profile.risk_limits.model_dump(mode="json", exclude_none=True)
     limits = out.get("risk_limits")
     limits = dict(limits) if isinstance(limits, Mapping) else {}
     for metric in LIMIT_METRICS:

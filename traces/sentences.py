@@ -71,7 +71,11 @@ def _decision(tool: str, args: Mapping[str, Any], who: str, agent: str | None) -
         regime = f"{args.get('return_regime', 'an unclear')} returns and {args.get('volatility_regime', 'unclear')} volatility"
         return f"{who} read the market: {regime}"
     if tool == "SearchPlan":
-        method = {"tpe": "a guided (TPE) search", "random": "a random search", "grid": "a grid search"}
+        method = {
+            "tpe": "a guided (TPE) search",
+            "random": "a random search",
+            "grid": "a grid search",
+        }
         return f"{who} planned {method.get(args.get('method') or '', 'the search')}"
     if tool == "BatchDecision":
         stop = args.get("action") == "stop"

@@ -164,26 +164,20 @@ def run_files(directory: Path) -> dict[str, Path]:
 
 
 def best_line(best: dict[str, Any]) -> str:
-    """The best configuration in one line: weights, target vol, lookback, rebalancing, leverage
-    and the option overlay, if any."""
-    from graphs.hedge_search import describe_hedge
+    """The best configuration in one line, its parameters in words (the hedge's only when it
+    holds one; `services.formatting.config_sentence`), and its objective."""
+    from services.formatting import config_sentence, ratio
 
-    config = best["config"]
-    overlay = describe_hedge(config)
-    return (
-        f"{config['weight_function']} weights, target vol {config['target_vol']:.1%}, "
-        f"lookback {config['lookback']} d, rebalance every {config['rebalance_every']} d, "
-        f"max leverage {config['max_leverage']:.2f}"
-        + (f"; {overlay}" if overlay else "")
-        + f"; objective {best['objective']:.3f}"
-    )
+    return f"{config_sentence(best['config'])}; objective {ratio(best['objective'])}"
 
 
 def _sharpe(result: dict[str, Any]) -> str:
     """How the result's Sharpe ratios are measured: over the request's safe rate, which the
     winner's edge states (unnamed in results written before it did)."""
+    from services.formatting import percent
+
     rate = (result.get("edge") or {}).get("safe_rate")
-    return "Sharpe" if rate is None else f"Sharpe over the {rate:.2%} safe rate"
+    return "Sharpe" if rate is None else f"Sharpe over the {percent(rate)} safe rate"
 
 
 def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str:
@@ -191,7 +185,12 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
     from api.reports.manifest import text_lines as manifest_lines
     from api.reports.markdown import benchmark_rows, data_source
 
+    from services.formatting import metric, scenario
+
     lines = ["", f"Run {run_id}: {result.get('status')}"]
+    verdict = result.get("benchmark_verdict") or {}
+    if verdict.get("beats") is False:
+        lines.append(f"  {verdict['words']}")
     if result.get("reason"):
         lines.append(f"  reason: {result['reason']}")
     dataset = result.get("dataset") or {}
@@ -213,23 +212,31 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
     if best:
         lines.append(f"  best: {best_line(best)}")
         lines.append(f"  risk check: {best.get('risk_verdict', '-')}")
+        for check in best.get("limits") or []:
+            for row in check.get("per_scenario") or []:
+                lines.append(f"    {row['words']}: {'met' if row['met'] else 'NOT met'}")
         if best.get("note"):
             lines.append(f"  note: {best['note']}")
         lines.append(f"  per scenario (path means; {_sharpe(result)}):")
-        for scenario, metrics in best["scenarios"].items():
+        for name, metrics in best["scenarios"].items():
             lines.append(
-                f"    {scenario:9s} Sharpe {metrics['sharpe']:6.2f}  CAGR {metrics['cagr']:7.1%}  "
-                f"max drawdown {metrics['max_drawdown']:6.1%}  CVaR95 {metrics['cvar_95']:6.2%}"
+                f"    {scenario(name):15s} Sharpe {metric('sharpe', metrics['sharpe']):>6s}  "
+                f"annual return {metric('cagr', metrics['cagr']):>8s}  "
+                f"max drawdown {metric('max_drawdown', metrics['max_drawdown']):>7s}  "
+                f"daily 95% CVaR {metric('cvar_95', metrics['cvar_95']):>6s}"
             )
     if result.get("feasibility"):
         lines.append(f"  {result['feasibility']}")
     rows = benchmark_rows(result)
     if rows:
-        lines.append(f"  compared on the same paths ({_sharpe(result)}, CAGR, max drawdown):")
+        lines.append(
+            f"  compared on the same paths ({_sharpe(result)}, annual return, max drawdown):"
+        )
         for row in rows:
             lines.append(
-                f"    {row['scenario']:9s} {row['label']:26s} {row['sharpe']:6.2f} "
-                f"{row['cagr']:7.1%} {row['max_drawdown']:7.1%}"
+                f"    {scenario(row['scenario']):15s} {row['label']:31s} "
+                f"{metric('sharpe', row['sharpe']):>6s} {metric('cagr', row['cagr']):>8s} "
+                f"{metric('max_drawdown', row['max_drawdown']):>7s}"
             )
         missing = result.get("benchmarks_missing") or {}
         if "market" in missing:

@@ -11,6 +11,8 @@ from typing import Any
 
 from api.cli.arguments import add_json_flag, command_group
 from api.cli.local import LOCAL_OWNER, open_local_store
+from quant.limits import LimitValues
+from services.formatting import limit_sentence
 
 RESET = "none"
 """The value that resets a field to its default (`--benchmark none`)."""
@@ -113,7 +115,7 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
 
 def describe(data: dict[str, Any]) -> str:
     """The profile (as JSON) in a few lines of text."""
-    limits = {k: v for k, v in data["risk_limits"].items() if v is not None}
+    limits = LimitValues.model_validate(data["risk_limits"]).limits()
     destinations = data["notifications"]["destinations"]
     saved = (
         f"version {data['version']}, updated {data['updated_at']}"
@@ -124,7 +126,10 @@ def describe(data: dict[str, Any]) -> str:
         f"Profile of {data['owner']} ({saved})",
         f"  risk tolerance   {data['risk_tolerance']}",
         "  risk limits      "
-        + (", ".join(f"{k} {v:.2%}" for k, v in limits.items()) or "none (request defaults)"),
+        + (
+            ", ".join(limit_sentence(k, v.limit, v.statistic) for k, v in limits.items())
+            or "none (request defaults)"
+        ),
         f"  benchmark        {data['benchmark'] or 'none'}",
         f"  universe         {', '.join(data['universe'] or []) or 'none (request defaults)'}",
         f"  exclusions       {', '.join(data['exclusions']) or 'none'}",

@@ -18,6 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from api.cli.errors import UsageError, read_json_object
+from quant.limits import STATISTICS
 
 if TYPE_CHECKING:
     from graphs.request import OptimizationRequest
@@ -247,7 +248,10 @@ def _add_pricing_flags(command: argparse.ArgumentParser) -> None:
 def _add_limit_flags(command: argparse.ArgumentParser) -> None:
     """The flags of the risk limits (`risk_limits`) and the scenarios they apply in."""
     limits = command.add_argument_group(
-        "risk limits", "Limits on path means per scenario (fractions; VaR and CVaR daily)."
+        "risk limits",
+        "Upper limits per scenario (fractions; VaR and CVaR daily), each checked on a statistic "
+        "of the simulated paths: by default the 95th percentile (drawdown at most 15%% in 95%% "
+        "of paths).",
     )
     for name, flag in LIMIT_FLAGS.items():
         limits.add_argument(
@@ -256,6 +260,12 @@ def _add_limit_flags(command: argparse.ArgumentParser) -> None:
             metavar="FRACTION",
             help=f"risk_limits.{name}, e.g. {_LIMIT_EXAMPLES[name]}",
         )
+    limits.add_argument(
+        "--limit-statistic",
+        choices=STATISTICS,
+        help="what the limit flags are checked on: mean (of the paths), median, p90, p95 "
+        "(default), p99 or worst (path)",
+    )
     limits.add_argument(
         "--limit-scenario",
         action="append",
@@ -309,8 +319,13 @@ def apply_request_flags(
     if pricing:
         given = data.get("vol_model")
         data["vol_model"] = {**(given if isinstance(given, dict) else {}), **pricing}
+    statistic = getattr(args, "limit_statistic", None)
     limits: dict[str, Any] = {
-        name: getattr(args, name) for name in LIMIT_FLAGS if getattr(args, name) is not None
+        name: getattr(args, name)
+        if statistic is None
+        else {"limit": getattr(args, name), "statistic": statistic}
+        for name in LIMIT_FLAGS
+        if getattr(args, name) is not None
     }
     if args.limit_scenario:
         limits["scenarios"] = args.limit_scenario

@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from api.reports.page import escape, json_script, page_head, percent, plotly_js, unsigned_zero
+from api.reports.page import escape, json_script, page_head, percent, plotly_js
+from services import formatting
+from services.formatting import money
 
 _CHART_JS = """
 (function () {
@@ -40,12 +42,6 @@ _CHART_JS = """
   }, { displaylogo: false, responsive: true });
 })();
 """
-
-
-def money(value: Any) -> str:
-    """An amount with two decimals and thousands separators (never "-0.00"); "–" when
-    missing."""
-    return "–" if value is None else f"{unsigned_zero(float(value), 2):,.2f}"
 
 
 def _data(data: Mapping[str, Any] | None) -> str:
@@ -159,22 +155,20 @@ def _chart_data(performance: Mapping[str, Any]) -> dict[str, Any]:
 def _beside(benchmarks: Mapping[str, Any]) -> str:
     """The account, its backtest and the benchmarks, one row each (`trading.benchmarks`)."""
 
-    def ratio(value: float | None) -> str:
-        return "–" if value is None else f"{unsigned_zero(value, 2):.2f}"
-
+    ratio = formatting.ratio
     rows = [
         (
             row["label"],
-            percent(row["total_return"], 2),
-            percent(row["cagr"], 2),
-            percent(row["volatility"], 2),
+            percent(row["total_return"]),
+            percent(row["cagr"]),
+            percent(row["volatility"]),
             ratio(row["sharpe"]),
-            percent(row["max_drawdown"], 2),
+            percent(row["max_drawdown"]),
         )
         for row in benchmarks["performance"]
     ]
     headers = ["", "Return", "CAGR", "Volatility", "Sharpe", "Max drawdown"]
-    rate = percent(benchmarks["risk_free_rate"], 2)
+    rate = percent(benchmarks["risk_free_rate"])
     missing = "".join(f"<p>Left out: {escape(why)}.</p>" for why in benchmarks["missing"].values())
     return (
         f"<h3>Beside it (Sharpe against a {rate} risk-free rate)</h3>"
@@ -193,8 +187,8 @@ def _against_the_backtest(performance: Mapping[str, Any]) -> str:
         )
     c = performance["comparison"]
     limit = performance.get("max_drawdown_limit")
-    drawdown = percent(c["drawdown"], 2) + (
-        "" if limit is None else f" (pauses beyond {percent(limit, 2)})"
+    drawdown = percent(c["drawdown"]) + (
+        "" if limit is None else f" (pauses beyond {percent(limit)})"
     )
     gap = c["return_gap"]
     rows = [
@@ -203,16 +197,16 @@ def _against_the_backtest(performance: Mapping[str, Any]) -> str:
             f"{performance['start']} to {performance['end']} ({performance['sessions']})",
         ),
         data,
-        ("Paper (from the first close)", percent(c["live_return"], 2)),
-        ("Backtest: the strategy as deployed", percent(c["backtest_return"], 2)),
+        ("Paper (from the first close)", percent(c["live_return"])),
+        ("Backtest: the strategy as deployed", percent(c["backtest_return"])),
         *_searched_row(performance.get("values") or {}),
         (
             "Paper return against the backtest's",
             f"{abs(gap) * 100:.2f} points {'above' if gap >= 0 else 'below'}",
         ),
-        ("Tracking error (a year)", percent(c["tracking_error"], 2)),
+        ("Tracking error (a year)", percent(c["tracking_error"])),
         ("Drawdown", drawdown),
-        ("Weight drift from the targets", percent(performance["weight_drift"], 2)),
+        ("Weight drift from the targets", percent(performance["weight_drift"])),
         *_hedge_rows(performance.get("hedge")),
     ]
     return "\n".join(
@@ -233,7 +227,7 @@ def _searched_row(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     searched = values.get("searched") or []
     if not searched:
         return []
-    total = percent(searched[-1] / searched[0] - 1, 2)
+    total = percent(searched[-1] / searched[0] - 1)
     return [("Searched backtest: the strategy as it was searched, on its own cadence", total)]
 
 
@@ -242,7 +236,7 @@ def _gap(decomposition: Mapping[str, Any] | None) -> str:
     (`trading.forward_tests.tracking`): its words and every part as a share of the capital."""
     if not decomposition:
         return ""
-    rows = [(part["words"], percent(part["share"], 4)) for part in decomposition["parts"]]
+    rows = [(part["words"], percent(part["share"])) for part in decomposition["parts"]]
     return (
         '<h3>The gap, in parts</h3><p id="gap-words">'
         + escape(decomposition["words"][:1].upper() + decomposition["words"][1:])

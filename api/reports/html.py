@@ -36,6 +36,7 @@ from api.reports.page import (
     percent,
     plotly_js,
 )
+from services.formatting import PARAMETERS, config_items, scenario
 
 SCENARIO_METRICS = ("sharpe", "cagr", "max_drawdown")
 """The metrics of the scenario bar chart (Sharpe ratio; CAGR and max drawdown as fractions)."""
@@ -51,15 +52,39 @@ RISK_METRICS = (
 _NON_PARAMETER_COLUMNS = frozenset(
     {"trial", "batch", "config_id", "objective", "feasible", "violation", "sleeve"}
 )
-_PERCENT_PARAMETERS = frozenset({"target_vol"})
 
 
 def _param(key: str, value: Any) -> str:
-    if key in _PERCENT_PARAMETERS:
-        return percent(value)
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return escape(value)
+    """A parameter's value in its format (`services.formatting.PARAMETERS`), escaped."""
+    term = PARAMETERS.get(key)
+    return escape(value if term is None else term.write(value))
+
+
+def _label(key: str) -> str:
+    """A parameter's name in words."""
+    term = PARAMETERS.get(key)
+    return key.replace("_", " ") if term is None else term.label
+
+
+def verdict_html(result: Mapping[str, Any]) -> str:
+    """The benchmark verdict when the winner does not beat its benchmarks ("" otherwise): what
+    the page says first."""
+    verdict = result.get("benchmark_verdict") or {}
+    if verdict.get("beats") is not False:
+        return ""
+    return f'<p class="verdict warning" id="benchmark-verdict"><strong>{escape(verdict["words"])}</strong></p>'
+
+
+def limits_html(best: Mapping[str, Any]) -> str:
+    """Each risk limit checked on the winner, with its statistic of the paths ("max drawdown
+    ≤ 25.00% in 95% of bear paths: 23.10%"), met or not ("" without limits)."""
+    items = [
+        f"<li class='{'met' if row['met'] else 'not-met'}'>{escape(row['words'])}: "
+        f"{'met' if row['met'] else 'NOT met'}</li>"
+        for check in best.get("limits") or []
+        for row in check.get("per_scenario") or []
+    ]
+    return f'<ul class="limits" id="limits">{"".join(items)}</ul>' if items else ""
 
 
 def _scenario_names(result: Mapping[str, Any], trials: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -178,18 +203,18 @@ def _header(result: Mapping[str, Any], title: str) -> str:
         else:
             parts.append(f'<p class="reason">Reason: {escape(result["reason"])}</p>')
     if best:
-        config = best.get("config") or {}
         verdict = best.get("risk_verdict") or ""
         chips = "".join(
-            f'<li><span class="k">{escape(k)}</span> {_param(k, v)}</li>' for k, v in config.items()
+            f'<li><span class="k">{escape(label)}</span> {escape(value)}</li>'
+            for _, label, value in config_items(best.get("config") or {})
         )
         parts.append(
-            '<div class="best"><p><strong>Best configuration</strong> '
+            verdict_html(result) + '<div class="best"><p><strong>Best configuration</strong> '
             f"(trial {escape(best.get('trial'))}; objective "
-            f"<strong>{number(best.get('objective'), 4)}</strong>"
+            f"<strong>{number(best.get('objective'))}</strong>"
             f"{'; ' + escape(verdict) if verdict else ''})</p>"
             + (f'<p class="note">{escape(best["note"])}</p>' if best.get("note") else "")
-            + f'<ul class="chips">{chips}</ul></div>'
+            + f'<ul class="chips">{chips}</ul>{limits_html(best)}</div>'
         )
     if result.get("feasibility"):
         parts.append(f'<p class="feasibility">{escape(result["feasibility"].capitalize())}.</p>')
@@ -226,8 +251,8 @@ def _summary(result: Mapping[str, Any]) -> str:
     best = result.get("best")
     if best:
         rows = "".join(
-            f"<tr><th scope='row'>{escape(k)}</th><td>{_param(k, v)}</td></tr>"
-            for k, v in (best.get("config") or {}).items()
+            f"<tr><th scope='row'>{escape(label)}</th><td>{escape(value)}</td></tr>"
+            for _, label, value in config_items(best.get("config") or {})
         )
         parts.append(
             '<div class="two"><table class="kv"><caption>Best configuration</caption>'
@@ -249,7 +274,7 @@ def _summary(result: Mapping[str, Any]) -> str:
         parts.append(f"<h3>Market view</h3><p>{escape(market['summary'])}</p>")
         weights = market.get("scenario_weights") or {}
         if weights:
-            items = ", ".join(f"{escape(k)} {percent(v)}" for k, v in weights.items())
+            items = ", ".join(f"{escape(scenario(k))} {percent(v)}" for k, v in weights.items())
             parts.append(f'<p class="note">Scenario weights: {items}</p>')
     plan = result.get("plan") or {}
     if plan.get("method") or plan.get("rationale"):
@@ -272,8 +297,8 @@ def _benchmarks(result: Mapping[str, Any]) -> str:
         return ""
     body = "".join(
         f"<tr><th scope=row>{escape(r['scenario'])}</th><td>{escape(r['label'])}</td>"
-        f"<td>{number(r['sharpe'], 2)}</td><td>{percent(r['cagr'])}</td>"
-        f"<td>{percent(r['max_drawdown'])}</td><td>{percent(r['cvar_95'], 2)}</td></tr>"
+        f"<td>{number(r['sharpe'])}</td><td>{percent(r['cagr'])}</td>"
+        f"<td>{percent(r['max_drawdown'])}</td><td>{percent(r['cvar_95'])}</td></tr>"
         for r in rows
     )
     words = (result.get("edge") or {}).get("words")
@@ -296,7 +321,7 @@ def _risk(result: Mapping[str, Any]) -> str:
         head = "".join(f"<th scope='col' class='num'>{label}</th>" for _, label in RISK_METRICS)
         rows = "".join(
             f"<tr><th scope='row'>{escape(name)}</th>"
-            + "".join(f"<td class='num'>{percent(m.get(key), 2)}</td>" for key, _ in RISK_METRICS)
+            + "".join(f"<td class='num'>{percent(m.get(key))}</td>" for key, _ in RISK_METRICS)
             + "</tr>"
             for name, m in metrics.items()
         )
@@ -318,10 +343,14 @@ def _risk(result: Mapping[str, Any]) -> str:
         items = []
         for candidate in candidates:
             violations = candidate.get("violations") or []
-            text = "; ".join(escape(v) for v in violations) if violations else "no limit broken"
+            text = (
+                "; ".join(escape(v.get("words") or v.get("metric")) for v in violations)
+                if violations
+                else "no limit broken"
+            )
             items.append(
                 f"<li>trial {escape(candidate.get('trial'))}: objective "
-                f"{number(candidate.get('objective'), 4)} — {text}</li>"
+                f"{number(candidate.get('objective'))} — {text}</li>"
             )
         parts.append(f"<h3>Candidates reviewed</h3><ul>{''.join(items)}</ul>")
     if len(parts) == 1:
@@ -346,12 +375,12 @@ def _hedging(result: Mapping[str, Any]) -> str:
     if compared:
         body = "".join(
             f"<tr><th scope=row>{escape(r['scenario'])}</th>"
-            f"<td class=num>{percent(r['premium'], 2)}</td><td class=num>{percent(r['payoff'], 2)}"
-            f"</td><td class=num>{percent(r['carry'], 2)}</td>"
+            f"<td class=num>{percent(r['premium'])}</td><td class=num>{percent(r['payoff'])}"
+            f"</td><td class=num>{percent(r['carry'])}</td>"
             f"<td class=num>{percent(r['unhedged_max_drawdown'])}</td>"
             f"<td class=num>{percent(r['hedged_max_drawdown'])}</td>"
-            f"<td class=num>{percent(r['unhedged_cvar_95'], 2)}</td>"
-            f"<td class=num>{percent(r['hedged_cvar_95'], 2)}</td></tr>"
+            f"<td class=num>{percent(r['unhedged_cvar_95'])}</td>"
+            f"<td class=num>{percent(r['hedged_cvar_95'])}</td></tr>"
             for r in compared
         )
         parts.append(
@@ -371,12 +400,12 @@ def _hedging(result: Mapping[str, Any]) -> str:
     if rows:
         body = "".join(
             f"<tr><th scope=row>{escape(r['trial'])}{' (winner)' if r['winner'] else ''}</th>"
-            f"<td>{escape(r['label'])}</td><td class=num>{percent(r['hedge_premium'], 2)}</td>"
-            f"<td class=num>{percent(r['hedge_carry'], 2)}</td>"
+            f"<td>{escape(r['label'])}</td><td class=num>{percent(r['hedge_premium'])}</td>"
+            f"<td class=num>{percent(r['hedge_carry'])}</td>"
             f"<td class=num>{percent(r['max_drawdown'])}</td>"
-            f"<td class=num>{percent(r['cvar_95'], 2)}</td>"
+            f"<td class=num>{percent(r['cvar_95'])}</td>"
             f"<td>{'yes' if r['feasible'] else 'no'}</td>"
-            f"<td class=num>{number(r['objective'], 4)}</td></tr>"
+            f"<td class=num>{number(r['objective'])}</td></tr>"
             for r in rows
         )
         parts.append(
@@ -399,7 +428,7 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
     scenarios = _scenario_names(result, rows)
     params = _parameter_columns(result, rows)
     columns: list[tuple[str, str, str]] = [("trial", "Trial", "num"), ("batch", "Batch", "num")]
-    columns += [(p, p, "num" if p != "weight_function" else "text") for p in params]
+    columns += [(p, _label(p), "num" if p != "weight_function" else "text") for p in params]
     columns += [("objective", "Objective", "num"), ("feasible", "Feasible", "text")]
     columns += [(f"{s}.sharpe", f"Sharpe {s}", "num") for s in scenarios]
     columns += [(f"{s}.max_drawdown", f"Max DD {s}", "num") for s in scenarios]
@@ -413,12 +442,14 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
         cells = []
         for key, _, kind in columns:
             value = row.get(key)
-            if key.endswith(".max_drawdown") or key in _PERCENT_PARAMETERS:
+            if key.endswith(".max_drawdown"):
                 shown = percent(value)
+            elif key in PARAMETERS:
+                shown = _param(key, value)
             elif key == "feasible":
                 shown = "yes" if value else "no"
             elif kind == "num":
-                shown = number(value, 4)
+                shown = number(value)
             else:
                 shown = escape(value)
             numeric = finite(value)
@@ -428,7 +459,7 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
     return (
         '<section class="card" id="trials"><h2>Trials</h2>'
         f"<p class='note'>{len(rows)} trials; click or press Enter on a column header to sort. "
-        f"Max DD: maximum drawdown (loss, %); Sharpe: in excess of "
+        f"Max DD: maximum drawdown (loss, %, mean of the paths); Sharpe: in excess of "
         f"{escape(safe_rate_words(result))}.</p>"
         '<div class="scroll tall"><table class="sortable" id="trials-table">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div></section>"

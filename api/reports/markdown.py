@@ -6,19 +6,28 @@ from collections.abc import Mapping
 from typing import Any
 
 from api.reports.hedging import markdown_lines as hedging_lines
-from graphs.optimization_edge import BENCHMARK_LABELS as BENCHMARKS
 from graphs.request import OptimizationRequest
-
-_METRICS = (
-    ("sharpe", "Sharpe", "{:.2f}"),
-    ("cagr", "CAGR", "{:.1%}"),
-    ("volatility", "volatility", "{:.1%}"),
-    ("max_drawdown", "max drawdown", "{:.1%}"),
-    ("var_95", "VaR 95% (1d)", "{:.2%}"),
-    ("cvar_95", "CVaR 95% (1d)", "{:.2%}"),
-    ("average_weight", "avg risky weight", "{:.1%}"),
-    ("turnover", "turnover / yr", "{:.2f}"),
+from services.formatting import (
+    BENCHMARKS,
+    config_items,
+    metric,
+    metric_label,
+    percent,
+    ratio,
+    scenario,
 )
+
+_METRICS: tuple[str, ...] = (
+    "sharpe",
+    "cagr",
+    "volatility",
+    "max_drawdown",
+    "var_95",
+    "cvar_95",
+    "average_weight",
+    "turnover",
+)
+"""The metrics of the per-scenario tables, each written in its format (`services.formatting`)."""
 
 
 BENCHMARK_LABELS: tuple[tuple[str, str], ...] = (
@@ -52,7 +61,7 @@ def safe_rate_words(result: Mapping[str, Any]) -> str:
     """The rate a result's Sharpe ratios are in excess of, in words ("the request's 2.00% safe
     rate"; unnamed in results written before the winner's edge stated it)."""
     rate = (result.get("edge") or {}).get("safe_rate")
-    return "the request's safe rate" if rate is None else f"the request's {rate:.2%} safe rate"
+    return "the request's safe rate" if rate is None else f"the request's {percent(rate)} safe rate"
 
 
 def benchmark_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,12 +83,14 @@ def benchmark_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _for_people(key: str, value: Any) -> str:
-    """A configuration value rounded for reading: a volatility target as a percentage, other
-    reals to 4 significant digits, the rest as they are."""
-    if isinstance(value, float):
-        return f"{value:.2%}" if key == "target_vol" else f"{value:.4g}"
-    return str(value)
+def limit_lines(best: Mapping[str, Any]) -> list[str]:
+    """Each risk limit checked on the winner, with its statistic of the paths, met or not
+    (`graphs.optimization_limits.limit_checks`'s sentences)."""
+    return [
+        f"- {row['words']}: {'met' if row['met'] else 'NOT met'}"
+        for check in best.get("limits") or []
+        for row in check.get("per_scenario") or []
+    ]
 
 
 def data_source(dataset: dict[str, Any]) -> str:
@@ -96,6 +107,9 @@ def data_source(dataset: dict[str, Any]) -> str:
 def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str, Any]) -> str:
     """The result as Markdown: status, winner, per-scenario metrics, explanation, convergence."""
     lines = [f"# Stratigos optimization {run_id}", ""]
+    verdict = result.get("benchmark_verdict") or {}
+    if verdict.get("beats") is False:
+        lines += [f"**{verdict['words']}**", ""]
     status = result["status"]
     lines.append(
         f"**Status:** {status}" + (f" ({result['reason']})" if result.get("reason") else "")
@@ -123,27 +137,34 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
             "| parameter | value |",
             "| --- | --- |",
         ]
-        for key, value in best["config"].items():
-            lines.append(f"| {key} | {_for_people(key, value)} |")
-        lines += ["", f"Objective: {best['objective']:.4f}", "", "## Per-scenario results", ""]
+        for _, label, value in config_items(best["config"]):
+            lines.append(f"| {label} | {value} |")
+        lines += ["", f"Objective: {ratio(best['objective'])}", ""]
+        limits = limit_lines(best)
+        if limits:
+            lines += ["## Risk limits", "", *limits, ""]
+        lines += ["## Per-scenario results", ""]
         lines += [f"Means over paths; Sharpe ratios in excess of {safe_rate_words(result)}.", ""]
-        header = "| scenario | " + " | ".join(label for _, label, _ in _METRICS) + " |"
+        header = "| scenario | " + " | ".join(metric_label(key) for key in _METRICS) + " |"
         lines += [header, "| --- |" + " ---: |" * len(_METRICS)]
-        for scenario, metrics in best["scenarios"].items():
-            cells = [fmt.format(metrics[key]) for key, _, fmt in _METRICS]
-            lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
+        for name, metrics in best["scenarios"].items():
+            cells = [metric(key, metrics[key]) for key in _METRICS]
+            lines.append(f"| {scenario(name)} | " + " | ".join(cells) + " |")
         lines.append("")
         rows = benchmark_rows(result)
         if rows:
-            compared = [m for m in _METRICS if m[0] in rows[0]]
+            compared = [key for key in _METRICS if key in rows[0]]
             lines += ["## Compared with unmanaged holdings", "", benchmark_note(result), ""]
             words = (result.get("edge") or {}).get("words")
             lines += [words, ""] if words else []
-            lines.append("| scenario | strategy | " + " | ".join(c[1] for c in compared) + " |")
+            header = " | ".join(metric_label(key) for key in compared)
+            lines.append(f"| scenario | strategy | {header} |")
             lines.append("| --- | --- |" + " ---: |" * len(compared))
             for row in rows:
-                cells = [fmt.format(row[key]) for key, _, fmt in compared]
-                lines.append(f"| {row['scenario']} | {row['label']} | " + " | ".join(cells) + " |")
+                cells = [metric(key, row[key]) for key in compared]
+                lines.append(
+                    f"| {scenario(row['scenario'])} | {row['label']} | " + " | ".join(cells) + " |"
+                )
             lines.append("")
     lines += hedging_lines(result)
     explanation = result.get("explanation")
@@ -156,7 +177,7 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
         lines += [
             "## Convergence",
             "",
-            "Best objective after each batch: " + ", ".join(f"{v:.4f}" for v in convergence),
+            "Best objective after each batch: " + ", ".join(ratio(v) for v in convergence),
             "",
         ]
     risk = result.get("risk")
@@ -169,7 +190,7 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
         lines += [
             "## Timings (s)",
             "",
-            ", ".join(f"{k} {v:.2f}" for k, v in timings.items()),
+            ", ".join(f"{k} {ratio(v)}" for k, v in timings.items()),
             "",
         ]
     return "\n".join(lines)

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from services import formatting
+
 
 @lru_cache(maxsize=1)
 def plotly_js() -> str:
@@ -63,30 +65,21 @@ def page_head(title: str) -> str:
     )
 
 
-def unsigned_zero(value: float, digits: int) -> float:
-    """`value`, or 0.0 when it rounds to zero at `digits` decimals: what is shown never reads
-    "-0.00"."""
-    return value if round(value, digits) != 0 else 0.0
+def percent(value: Any, digits: int = 2) -> str:
+    """A fraction as a percentage, the one formatter's (`services.formatting.percent`:
+    "12.34%"; never "-0.00%"; its missing mark when missing or not finite)."""
+    return formatting.percent(value, digits=digits)
 
 
-def percent(value: Any, digits: int = 1) -> str:
-    """A fraction as a percentage ("12.3%"; never "-0.0%"); "–" when missing or not finite."""
-    number = finite(value)
-    return "–" if number is None else f"{unsigned_zero(number * 100, digits):.{digits}f}%"
-
-
-def number(value: Any, digits: int = 3) -> str:
-    """A number as text: whole numbers as integers, others with `digits` decimals (significant
-    digits from 1000 up; never "-0.000"); "–" when missing, a non-number's own text
-    HTML-escaped."""
-    number = finite(value)
-    if number is None:
-        return "–" if value is None else escape(value)
-    if float(number).is_integer() and abs(number) < 1e9 and not isinstance(value, float):
-        return str(int(number))
-    if abs(number) >= 1000:
-        return f"{number:.{digits}g}"
-    return f"{unsigned_zero(number, digits):.{digits}f}"
+def number(value: Any) -> str:
+    """A number as text: an integer as a count ("1,257"), a real as a ratio ("1.07"), by the
+    one formatter (`services.formatting`); its missing mark when missing, a non-number's own
+    text HTML-escaped."""
+    if finite(value) is None:
+        return formatting.MISSING if value is None else escape(value)
+    if isinstance(value, int):
+        return formatting.count(value)
+    return formatting.ratio(value)
 
 
 def kv_rows(items: Mapping[str, Any], code: bool = False) -> str:
@@ -140,6 +133,8 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .hash{word-break:break-all}
 .grid>*{min-width:0;overflow-x:auto}#manifest td{overflow-wrap:anywhere}
 .explanation p{margin:0 0 8px}.reason{color:#7d1a12}
+.verdict.warning{background:#fff1c9;color:#6b4e00;border-radius:6px;padding:8px 12px}
+.limits{margin:8px 0 0;padding-left:20px}.limits .not-met{color:#7d1a12}
 @media (max-width:980px){.two{grid-template-columns:1fr}.charts{grid-template-columns:1fr}
  main{padding:8px}.chart{height:300px}}
 """

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from api.reports.deployment import table
-from api.reports.page import json_script, percent, unsigned_zero
+from api.reports.page import json_script, percent
+from services import formatting
 from trading.day.statistics import MONTHS
 
 _CHARTS_JS = """
@@ -88,8 +89,8 @@ def _shown(statistic: dict[str, Any], kind: str) -> tuple[str, str, str]:
     """A statistic's value as shown, the day or month it is on, and why it is not shown."""
     value = statistic["value"]
     if value is None:
-        return "–", "", statistic["why"] or ""
-    text = percent(value, 2) if kind == "percent" else f"{unsigned_zero(value, 2):.2f}"
+        return formatting.MISSING, "", statistic["why"] or ""
+    text = percent(value) if kind == "percent" else formatting.ratio(value)
     return text, statistic["on"] or "", ""
 
 

@@ -108,7 +108,8 @@ def render_event(event: TraceEvent) -> str | None:
 
     Node starts inside subgraphs and node ends get no line, nor does an agent's thinking (kept
     in the trace, never shown as an answer); a structured output (a tool call named after its
-    schema, e.g. `MarketView`) reads "decided" rather than "calling".
+    schema, e.g. `MarketView`) is said in words (`TraceEvent.text`: "The market analyst read
+    the market: bull returns and normal volatility.").
 
     Examples: "[market analysis] calling market_statistics(universe=20 tickers)",
     "[optimizer] batch 3/4: best Sharpe 0.91", "warning: universe trimmed (universe_trimmed)".
@@ -128,8 +129,9 @@ def render_event(event: TraceEvent) -> str | None:
         case "node_finished" | "message_delta" | "reasoning":
             return None  # text is printed as it streams (`TerminalRenderer`); thinking never
         case "tool_call":
-            verb = "decided" if is_decision(data["tool"]) else "calling"
-            return f"{who} {verb} {data['tool']}({format_args(data['args'])})"
+            if is_decision(data["tool"]):
+                return event.text  # the decision in words ("The supervisor sent ...")
+            return f"{who} calling {data['tool']}({format_args(data['args'])})"
         case "tool_result":
             tool = data.get("tool") or "tool"
             summary = _one_line(data["summary"], RESULT_MAX_CHARS)

@@ -13,7 +13,6 @@ import optuna
 import pandas as pd
 
 from quant.errors import SearchSpaceError
-from quant.metrics import PATH_METRICS
 from quant.options.vol_model import ImpliedVolModel
 from quant.scenarios import ScenarioSet
 from quant.strategy import StrategyConfig
@@ -91,6 +90,10 @@ class SearchRun:
     scored again with this run's objective and constraints (their metric columns are kept), so
     tightening the constraints re-judges earlier trials without evaluating them again.
 
+    `statistics`: keys ``<metric>@<statistic>`` (`quant.limits.statistic_key`) of the
+    statistics of the paths each trial keeps beside its path means, as columns
+    ``<scenario>.<metric>@<statistic>`` (default: those the constraints are checked on).
+
     `first`: searched-field values proposed before the method's own (a warm start: configurations
     learnt from earlier searches); they take the first trials and count against the budget, and
     TPE then learns from them as from any trial. Grid search ignores them (it evaluates its grid).
@@ -115,6 +118,7 @@ class SearchRun:
         trials: Sequence[Mapping[str, Any]] = (),
         vol_model: ImpliedVolModel | None = None,
         first: Sequence[Mapping[str, Any]] = (),
+        statistics: Sequence[str] | None = None,
     ) -> None:
         self.space = as_search_space(space)
         scen = as_scenarios(scenarios)
@@ -136,7 +140,7 @@ class SearchRun:
         self.seed = check_seed(seed)
         horizon = min(d.horizon for d in scen.values())
         check_lookback(self.space, horizon, "scenario horizon")
-        self.evaluator = BatchEvaluator(self.space, scen, obj, cons, safe, vol_model)
+        self.evaluator = BatchEvaluator(self.space, scen, obj, cons, safe, vol_model, statistics)
         self.notes: list[str] = []
         self._planned: list[dict[str, Any]] | None = None
         if method in ("grid", "random"):
@@ -145,9 +149,14 @@ class SearchRun:
         self.rows: list[dict[str, Any]] = []
         for batch_index, batch in group_by_batch(trials):
             configs = [self.space.config({n: row[n] for n in self.space.names}) for row in batch]
+            columns = self.evaluator.columns
             for config, row in zip(configs, batch, strict=True):
                 self.evaluator.store(
-                    config, {s: {m: row[f"{s}.{m}"] for m in PATH_METRICS} for s in self.names}
+                    config,
+                    {
+                        s: {m: row[f"{s}.{m}"] for m in columns if f"{s}.{m}" in row}
+                        for s in self.names
+                    },
                 )
             self._append(batch_index, configs)
 
@@ -206,15 +215,18 @@ class SearchRun:
         params: Sequence[Mapping[str, Any]],
         means: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
     ) -> list[dict[str, Any]]:
-        """Score and keep a batch; `means[scenario][metric][i]` are its path means, evaluated
-        here when None. Returns the batch's new trial rows."""
+        """Score and keep a batch; `means[scenario][metric][i]` are its path means (and the
+        statistics the run tracks, by key), evaluated here when None. Returns the batch's new
+        trial rows."""
         configs = self.configs(params)
         if means is None:
             configs = self.evaluator.run(params)
         else:
+            columns = self.evaluator.columns
             for i, config in enumerate(configs):
                 self.evaluator.store(
-                    config, {s: {m: means[s][m][i] for m in PATH_METRICS} for s in self.names}
+                    config,
+                    {s: {m: means[s][m][i] for m in columns if m in means[s]} for s in self.names},
                 )
         return self._append(self.batch_index, configs)
 
@@ -257,7 +269,7 @@ class SearchRun:
             )
             cached = self.evaluator.cache[config]
             for s in self.names:
-                for m in PATH_METRICS:
+                for m in self.evaluator.columns:
                     row[f"{s}.{m}"] = cached.means[s][m]
             self.rows.append(row)
             new.append(row)

@@ -1,8 +1,15 @@
-"""Evaluating a batch of configurations on every scenario: path means per metric, cached by
-configuration."""
+"""Evaluating a batch of configurations on every scenario: path means per metric (and the
+statistics of the paths the risk limits are checked on), cached by configuration.
+
+The per-scenario values of a configuration are keyed by metric (its mean over the paths) and,
+for each statistic a search tracks (`statistics`, keys ``<metric>@<statistic>`` of
+`quant.limits.statistic_key`), by that key: e.g. ``max_drawdown@p95``, the 95th percentile of
+the paths' maximum drawdowns. The statistics are reduced from the [C, P] arrays of the same
+evaluation, so they cost no simulation."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +18,7 @@ import numpy as np
 
 from quant.engine import evaluate
 from quant.errors import SearchSpaceError
+from quant.limits import path_statistic, statistics_of
 from quant.metrics import PATH_METRICS
 from quant.options.vol_model import ImpliedVolModel
 from quant.scenarios import ScenarioSet
@@ -71,19 +79,24 @@ def evaluate_path_means(
     *,
     safe: float = 0.02,
     vol_model: ImpliedVolModel | None = None,
+    statistics: Sequence[str] = (),
 ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
     """Evaluate `configs` with one `evaluate` call per scenario (two if sleeves are mixed);
-    `vol_model` prices option overlays (default `ImpliedVolModel()`).
+    `vol_model` prices option overlays (default `ImpliedVolModel()`); `statistics`: keys
+    ``<metric>@<statistic>`` of the statistics of the paths to reduce too (module docstring).
 
-    Returns (path means: scenario -> metric -> [C] for every `PATH_METRICS` metric, per-path
-    Sharpe: scenario -> [C, P]).
+    Returns (path means: scenario -> metric -> [C] for every `PATH_METRICS` metric, and each
+    key of `statistics` -> [C]; per-path Sharpe: scenario -> [C, P]).
     """
     scen = as_scenarios(scenarios)
+    wanted = statistics_of(statistics)
     means: dict[str, dict[str, np.ndarray]] = {}
     sharpe: dict[str, np.ndarray] = {}
     for name, data in scen.items():
         arrays = evaluate_scenario(configs, data, safe, vol_model)
         means[name] = {m: a.mean(axis=1) for m, a in arrays.items()}
+        for key, (metric, statistic) in wanted.items():
+            means[name][key] = path_statistic(arrays[metric], statistic)
         sharpe[name] = arrays["sharpe"]
     return means, sharpe
 
@@ -95,7 +108,9 @@ class EvaluatedConfig:
 
 
 class BatchEvaluator:
-    """Evaluates batches of parameter dicts; caches results by config."""
+    """Evaluates batches of parameter dicts; caches results by config. `statistics`: the keys
+    ``<metric>@<statistic>`` kept beside the path means (default: those the constraints are
+    checked on)."""
 
     def __init__(
         self,
@@ -105,6 +120,7 @@ class BatchEvaluator:
         constraints: tuple[Constraint, ...],
         safe: float,
         vol_model: ImpliedVolModel | None = None,
+        statistics: Sequence[str] | None = None,
     ) -> None:
         self.space = space
         self.vol_model = vol_model or ImpliedVolModel()
@@ -113,6 +129,10 @@ class BatchEvaluator:
         self.objective = objective
         self.constraints = constraints
         self.safe = safe
+        keys = [c.key for c in constraints] if statistics is None else list(statistics)
+        self.statistics = tuple(statistics_of(dict.fromkeys(keys)))
+        self.columns = (*PATH_METRICS, *self.statistics)
+        """Every per-scenario value kept of a config: the path means, then the statistics."""
         self.cache: dict[StrategyConfig, EvaluatedConfig] = {}
 
     def run(self, batch: Sequence[Mapping[str, Any]]) -> list[StrategyConfig]:
@@ -123,20 +143,28 @@ class BatchEvaluator:
                 missing.append(config)
         if missing:
             means, sharpe = evaluate_path_means(
-                missing, self.scenarios, safe=self.safe, vol_model=self.vol_model
+                missing,
+                self.scenarios,
+                safe=self.safe,
+                vol_model=self.vol_model,
+                statistics=self.statistics,
             )
             for i, config in enumerate(missing):
                 self.cache[config] = EvaluatedConfig(
-                    means={s: {m: float(means[s][m][i]) for m in PATH_METRICS} for s in self.names},
+                    means={s: {m: float(means[s][m][i]) for m in self.columns} for s in self.names},
                     sharpe_paths={s: sharpe[s][i] for s in self.names},
                 )
         return configs
 
     def store(self, config: StrategyConfig, means: Mapping[str, Mapping[str, float]]) -> None:
-        """Record path means computed elsewhere (a restored trial, a fanned-out evaluation)."""
+        """Record path means (and statistics) computed elsewhere (a restored trial, a fanned-out
+        evaluation); a statistic they lack is NaN (it then breaks every limit on it)."""
         if config not in self.cache:
             self.cache[config] = EvaluatedConfig(
-                means={s: {m: float(means[s][m]) for m in PATH_METRICS} for s in self.names}
+                means={
+                    s: {m: float(means[s].get(m, math.nan)) for m in self.columns}
+                    for s in self.names
+                }
             )
 
     def sharpe_paths(self, config: StrategyConfig) -> dict[str, np.ndarray]:
@@ -154,7 +182,7 @@ class BatchEvaluator:
         once: hashing a config hashes every field)."""
         records = [self.cache[c].means for c in configs]
         return {
-            s: {m: np.array([r[s][m] for r in records]) for m in PATH_METRICS} for s in self.names
+            s: {m: np.array([r[s][m] for r in records]) for m in self.columns} for s in self.names
         }
 
     def score(self, configs: Sequence[StrategyConfig]) -> tuple[np.ndarray, np.ndarray]:

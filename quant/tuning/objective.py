@@ -13,10 +13,11 @@ cost measures (`hedge_premium`, `hedge_payoff`, `hedge_carry`, fractions of weal
   scenario-weighted mean of the scores (equal weights by default), `aggregate="min"` the worst
   scenario among those with positive weight. The search maximises this value. Losses (drawdown,
   VaR, CVaR, volatility, turnover) are positive numbers, so they take negative weights.
-- `Constraint(metric, scenario=None, min=None, max=None)`: the path mean of `metric` must lie in
-  [min, max] in `scenario`, or in every scenario when `scenario` is None. Its margin is
-  max(value - max, min - value), maximised over the scenarios it covers; <= 0 means satisfied
-  (Optuna's convention). A NaN path mean violates every constraint on that metric.
+- `Constraint(metric, scenario=None, min=None, max=None, statistic="mean")`: the `statistic` of
+  `metric` over the paths (`quant.limits.STATISTICS`: the path mean by default, or e.g. "p95",
+  its 95th percentile) must lie in [min, max] in `scenario`, or in every scenario when
+  `scenario` is None. Its margin is max(value - max, min - value), maximised over the scenarios
+  it covers; <= 0 means satisfied (Optuna's convention). A NaN value violates the constraint.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 
 from quant.errors import SearchSpaceError
+from quant.limits import STATISTICS, statistic_key
 from quant.metrics import METRICS, PATH_METRICS
 
 LOSS_METRICS = frozenset(
@@ -138,15 +140,22 @@ class Objective:
 
 @dataclass(frozen=True)
 class Constraint:
-    """The path mean of `metric` must lie in [min, max] (in `scenario`, or in every scenario)."""
+    """The `statistic` of `metric` over the paths (default their mean) must lie in [min, max]
+    (in `scenario`, or in every scenario)."""
 
     metric: str
     scenario: str | None = None
     min: float | None = None
     max: float | None = None
+    statistic: str = "mean"
 
     def __post_init__(self) -> None:
         _check_metric(self.metric, "constraint")
+        if self.statistic not in STATISTICS:
+            raise SearchSpaceError(
+                f"constraint on {self.metric}: statistic must be one of "
+                f"{', '.join(STATISTICS)}, got {self.statistic!r}"
+            )
         if self.min is None and self.max is None:
             raise SearchSpaceError(f"constraint on {self.metric}: give min, max or both")
         for name, bound in (("min", self.min), ("max", self.max)):
@@ -159,15 +168,27 @@ class Constraint:
                 f"constraint on {self.metric}: min ({self.min!r}) > max ({self.max!r})"
             )
 
+    @property
+    def key(self) -> str:
+        """The per-scenario value it is checked on (`quant.limits.statistic_key`)."""
+        return statistic_key(self.metric, self.statistic)
+
     def validate(self, scenarios: Sequence[str]) -> None:
         """Raise `SearchSpaceError` if `scenario` is not one of `scenarios`."""
         if self.scenario is not None:
             _check_scenario(self.scenario, scenarios, f"constraint on {self.metric}")
 
     def margins(self, means: PathMeans, scenarios: Sequence[str]) -> np.ndarray:
-        """Violation margin per config, shape [C]: > 0 violated, <= 0 satisfied, inf for NaN."""
+        """Violation margin per config, shape [C]: > 0 violated, <= 0 satisfied, inf for NaN
+        (and for a statistic `means` lacks)."""
         covered = [self.scenario] if self.scenario is not None else list(scenarios)
-        values = np.stack([np.asarray(means[s][self.metric], dtype=float) for s in covered])
+        size = len(np.asarray(means[covered[0]][METRICS[0]]))
+        values = np.stack(
+            [
+                np.asarray(means[s].get(self.key, np.full(size, np.nan)), dtype=float)
+                for s in covered
+            ]
+        )
         margin = np.full(values.shape, -np.inf)
         if self.max is not None:
             margin = np.maximum(margin, values - self.max)
@@ -177,18 +198,25 @@ class Constraint:
         return np.asarray(margin.max(axis=0), dtype=float)
 
     def describe(self) -> str:
-        """E.g. 'max_drawdown <= 0.25 in bear'."""
+        """E.g. 'max_drawdown <= 0.25 in bear' (the path mean), 'max_drawdown@p95 <= 0.25 in
+        bear' (its 95th percentile over the paths)."""
         parts = []
         if self.min is not None:
             parts.append(f">= {self.min:g}")
         if self.max is not None:
             parts.append(f"<= {self.max:g}")
         where = f"in {self.scenario}" if self.scenario is not None else "in every scenario"
-        return f"{self.metric} {' and '.join(parts)} {where}"
+        return f"{self.key} {' and '.join(parts)} {where}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly description."""
-        return {"metric": self.metric, "scenario": self.scenario, "min": self.min, "max": self.max}
+        return {
+            "metric": self.metric,
+            "scenario": self.scenario,
+            "min": self.min,
+            "max": self.max,
+            "statistic": self.statistic,
+        }
 
 
 def as_objective(objective: Objective | str | Mapping[str, float] | None) -> Objective:

@@ -235,7 +235,7 @@ def test_nested_node_and_decision_lines() -> None:
         agent="market_analysis",
     )
     assert render_event(decision) == (
-        "[market analysis] decided MarketView(horizon=252, return_regime=bull)"
+        "The market analyst read the market: bull returns and unclear volatility."
     )
 
 

@@ -4,10 +4,13 @@ hand (metric weights, then the scenario-weighted mean), the best one named, and 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from graphs.optimization_edge import winner_edge
+from graphs.optimization_edge import benchmark_verdict, objective_name, winner_edge
 from quant.metrics import PATH_METRICS
 from quant.tuning.objective import Objective
+from services.formatting import ratio
 
 NAMED = {
     "buy_and_hold": {
@@ -43,7 +46,7 @@ def test_each_benchmark_is_scored_by_the_searchs_objective_and_the_best_is_named
     assert edge["difference"] == pytest.approx(0.9 - _by_hand("buy_and_hold"), rel=1e-12)
     assert edge["small"] is False and edge["safe_rate"] == 0.02
     assert (
-        "an edge of 0.175 over the best unmanaged holding, equal-weight buy-and-hold"
+        "an edge of 0.18 over the best unmanaged holding, equal-weight buy-and-hold (0.72)"
         in (edge["words"])
     )
     assert "in excess of the 2.00% safe rate" in edge["words"]
@@ -58,3 +61,42 @@ def test_a_small_edge_and_no_edge_are_said_so() -> None:
     assert "no edge" in behind["words"] and behind["difference"] < 0
     none = winner_edge(OBJECTIVE, ["bull", "bear"], 1.0, {}, safe_rate=0.0)
     assert none["over"] is None and none["words"] is None
+
+
+def test_the_objective_is_named_in_words_with_its_signs() -> None:
+    assert objective_name({"sharpe": 1.0, "max_drawdown": -0.5}) == (
+        "1 x Sharpe ratio - 0.5 x max drawdown (scenario-weighted mean)"
+    )
+    assert objective_name({"hedge_premium": -1.0}).startswith("-1 x hedge premium")
+
+
+SCORES = st.dictionaries(
+    st.sampled_from(["buy_and_hold", "market", "equal_weight", "risky_sleeve"]),
+    st.floats(-3, 3, allow_nan=False),
+    max_size=4,
+)
+
+
+@given(winner=st.floats(-3, 3, allow_nan=False), scores=SCORES)
+def test_the_benchmark_verdict_says_first_when_the_winner_does_not_beat_a_benchmark(
+    winner: float, scores: dict[str, float]
+) -> None:
+    """`beats` is true exactly when the winner's objective is above every benchmark's score;
+    the ones it does not beat are listed highest first and the words name the best of them
+    with both scores and the gap, in the formatter's two decimals."""
+    verdict = benchmark_verdict({"winner": winner, "scores": scores, "objective": "x"})
+    below = sorted((n for n, v in scores.items() if not winner > v), key=lambda n: -scores[n])
+    assert verdict["below"] == below
+    if not scores:
+        assert verdict["beats"] is None
+        return
+    assert verdict["beats"] is (not below)
+    gaps = {row["name"]: row["gap"] for row in verdict["benchmarks"]}
+    assert gaps == pytest.approx({n: winner - v for n, v in scores.items()})
+    if below:
+        top = scores[below[0]]
+        assert verdict["words"].startswith("The winner does not beat ")
+        said = f"{ratio(winner)} against {ratio(top)} (a gap of {ratio(top - winner)}"
+        assert said in verdict["words"]
+    else:
+        assert verdict["words"].startswith("The winner beats every benchmark")
