@@ -121,11 +121,9 @@ function runRows(data) {
 }
 
 /** An objective's name in words: "1 x sharpe (scenario-weighted mean)" -> "Sharpe ratio
- * (scenario-weighted mean)"; each metric named by the vocabulary. */
+ * (scenario-weighted mean)" (a weight of 1 left out, each metric in the vocabulary's words). */
 function objectiveWords(name) {
-  return name
-    .replace(/\b1 x ([a-z_0-9]+)/g, (_, m) => metricLabel(m))
-    .replace(/([-\d.]+) x ([a-z_0-9]+)/g, (_, w, m) => `${w} × ${metricLabel(m)}`);
+  return inWords(String(name).replace(/(^|, |\+ )1 x /g, "$1").replace(/\b([\d.]+) x /g, "$1 × "));
 }
 
 /** The market view of the analysis agent in words: its summary, the regimes it read and the

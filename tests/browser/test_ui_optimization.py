@@ -119,8 +119,7 @@ def test_form_progress_results_and_charts(page: Any, server: Server, artifacts: 
     # summary panel and explanation (in words), manifest (in words, not JSON)
     assert page.inner_text("#explanation") == _in_words(results["explanation"]["text"])
     summary = page.inner_text("#config-summary")
-    assert results["config_summary"]["objective_name"] == "1 x sharpe (scenario-weighted mean)"
-    assert "Sharpe ratio (scenario-weighted mean)" in summary
+    assert "Objective\t" in summary and "Sharpe ratio (scenario-weighted mean)" in summary
     config = results["config_summary"]["config"]
     assert f"Volatility target\t{config['target_vol'] * 100:.2f}%" in summary
     assert "target_vol" not in summary and "overlay" not in summary.lower()
