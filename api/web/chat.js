@@ -186,7 +186,7 @@ export function renderChat(main, threadId) {
           ),
         ),
       );
-      if (!threads.length) threadList.append(h("li", { className: "hint" }, "No conversations yet."));
+      if (!threads.length) threadList.append(h("li", { className: "hint" }, "No conversations yet: your first message starts one."));
     } catch (err) {
       if (!controller.signal.aborted) showAlert(errorText(err));
     }

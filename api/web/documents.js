@@ -160,7 +160,9 @@ function renderLibrary(main) {
         ),
       ),
     );
-    const count = items.length ? `${items.length} document(s)` : "No documents yet.";
+    const count = items.length
+      ? `${items.length} document${items.length === 1 ? "" : "s"}.`
+      : "No documents yet. Add your research (broker notes, filings, spreadsheets): the assistant quotes their passages, with the page or section, when it answers, and ideas can cite them as evidence.";
     listStatus.textContent = announce ? `${announce} ${count}`.trim() : count;
   }
 

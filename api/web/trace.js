@@ -19,8 +19,9 @@ function valueWords(key, value) {
   }
   if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? valueWords(key, v) : String(v))).join(", ");
   if (typeof value === "object") {
+    // the members of a percentage-like field (weights by asset) are percentages too
     return Object.entries(value)
-      .map(([k, v]) => `${k.replace(/_/g, " ")} ${valueWords(k, v)}`)
+      .map(([k, v]) => `${k.replace(/_/g, " ")} ${valueWords(PERCENT_KEYS.test(key) ? key : k, v)}`)
       .join("; ");
   }
   if (/^\d{4}-\d{2}-\d{2}/.test(value)) return isoDate(value);
@@ -39,7 +40,7 @@ export function dataWords(data) {
     }
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) return h("p", { className: "data-text" }, valueWords("", value));
-  const entries = Object.entries(value).filter(([k]) => k !== "weights");
+  const entries = Object.entries(value);
   if (!entries.length) return h("p", { className: "data-text" }, "nothing");
   return h(
     "dl",

@@ -25,7 +25,7 @@ Consumer staples held up in the 2022 drawdown: JNJ, KO and PG fell less than the
 Valuations are above their ten-year median; a rally led by growth stocks would leave them behind.
 """
 
-PROFILE = {
+PROFILE: dict[str, Any] = {
     "risk_tolerance": "moderate",
     "risk_limits": {"max_drawdown": {"limit": 0.25, "statistic": "p95"}},
     "benchmark": "SP500",

@@ -163,9 +163,7 @@ def test_numbers_are_written_the_same(format_js: FormatJs, fmt: str, values: lis
 @given(values=st.lists(st.one_of(st.dates(), st.none()), max_size=20))
 def test_dates_are_iso(format_js: FormatJs, values: list[Any]) -> None:
     texts = [None if v is None else v.isoformat() for v in values]
-    assert format_js.ask({"format": "date", "values": texts}) == [
-        formatting.day(v) for v in values
-    ]
+    assert format_js.ask({"format": "date", "values": texts}) == [formatting.day(v) for v in values]
 
 
 @FAST
@@ -173,7 +171,9 @@ def test_dates_are_iso(format_js: FormatJs, values: list[Any]) -> None:
     name=st.sampled_from(sorted(formatting.PARAMETERS)),
     values=st.lists(st.floats(min_value=0, max_value=1e4), max_size=20),
 )
-def test_each_parameter_is_said_the_same(format_js: FormatJs, name: str, values: list[float]) -> None:
+def test_each_parameter_is_said_the_same(
+    format_js: FormatJs, name: str, values: list[float]
+) -> None:
     term = formatting.PARAMETERS[name]
     if term.format == "choice":
         values = sorted(term.choices or {})  # type: ignore[assignment]

@@ -64,9 +64,7 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     rows = weights.locator("tbody tr").all_inner_texts()
     expected = sorted(tool["weights"].items(), key=lambda kv: -kv[1])
     assert [r.split("\t") for r in rows] == [[a, f"{w * 100:.2f}%"] for a, w in expected]
-    assert sorted(trace_lengths(page, weights.locator(".chart").get_attribute("id"))) == [
-        "weight"
-    ]
+    assert sorted(trace_lengths(page, weights.locator(".chart").get_attribute("id"))) == ["weight"]
     reply = turn.locator(".msg-assistant").inner_text()
     assert "max-Sharpe portfolio" in reply and "AAPL" in reply
     thread_id = page.evaluate("location.hash").split("/")[-1]

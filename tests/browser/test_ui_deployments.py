@@ -200,8 +200,10 @@ def test_an_optimization_s_results_link_to_deploying_its_winner(page: Any, serve
     page.fill("#deployment-capital", "1000")
     page.click("#deployment-create")
     alert = page.locator("#alert")
-    alert.wait_for(state="visible")
-    assert "job_0123456789abcdef" in alert.inner_text()
+    alert.wait_for(state="visible")  # the refusal once: beside the source, the banner says where
+    assert "not created" in alert.inner_text()
+    assert "job_0123456789abcdef" in page.inner_text("#deployment-source-error")
+    assert "job_0123456789abcdef" not in alert.inner_text()
     assert page.problems == []
 
 

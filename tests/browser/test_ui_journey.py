@@ -18,7 +18,8 @@ with an answer). On every page at both widths:
   (each chart is a labelled figure).
 
 With `STRATIGOS_DOCS_IMAGES=docs/images` each page's full screenshot at both widths is written
-there (docs/ui.md shows them); the run takes them only then, to keep the suite short."""
+there as `ui-<page>-<laptop|phone>.jpg` (docs/ui.md shows them); the run takes them only then,
+to keep the suite short."""
 
 from __future__ import annotations
 
@@ -145,7 +146,9 @@ def _number_problems(cells: list[str]) -> list[str]:
     wrong = []
     for text in cells:
         for found in PERCENT.findall(text):
-            if found not in LABEL_PERCENTS and not re.fullmatch(r"[-+]?\d{1,3}(,\d{3})*\.\d{2}%", found):
+            if found not in LABEL_PERCENTS and not re.fullmatch(
+                r"[-+]?\d{1,3}(,\d{3})*\.\d{2}%", found
+            ):
                 wrong.append(f"{found!r} in {text[:60]!r}")
         for found in MONEY.findall(text):
             amount = found.rstrip(".,")
@@ -197,8 +200,11 @@ def test_every_page_fits_says_things_in_words_and_is_accessible(
         seen = tab.evaluate(MEASURE)
         where = f"{name} at {size[0]} px"
         if docs:
-            tab.screenshot(path=str(Path(docs) / f"ui-{name}-{width}.png"), full_page=True)
-        assert seen["overflow"] <= 0, f"{where} scrolls sideways by {seen['overflow']} px: {seen['wide']}"
+            target = Path(docs) / f"ui-{name}-{width}.jpg"
+            tab.screenshot(path=str(target), full_page=True, type="jpeg", quality=70)
+        assert seen["overflow"] <= 0, (
+            f"{where} scrolls sideways by {seen['overflow']} px: {seen['wide']}"
+        )
         assert not seen["overlaps"], f"{where}: chart labels overlap: {seen['overlaps'][:5]}"
         assert not seen["charts"], f"{where}: {seen['charts']}"
         text = seen["text"]

@@ -19,7 +19,9 @@ def sign_in(page: Any, server: Server, route: str = "#/optimize") -> None:
         page.evaluate("route => { window.location.hash = route; }", route)
     if route == "#/optimize":
         page.wait_for_selector("#optimize-form")
-        page.evaluate("document.querySelectorAll('#optimize-form details').forEach(d => d.open = true)")
+        page.evaluate(
+            "document.querySelectorAll('#optimize-form details').forEach(d => d.open = true)"
+        )
 
 
 def trace_lengths(page: Any, chart_id: str) -> dict[str, int]:
