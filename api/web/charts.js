@@ -45,21 +45,42 @@ function axis(title, format, el = null) {
   };
 }
 
+/** The y range of a convergence chart: its points, at least 0.1 wide (a nearly flat line
+ * shows flat, with distinct 2-decimal ticks). */
+function convergenceRange(ys) {
+  const low = Math.min(...ys);
+  const high = Math.max(...ys);
+  const pad = Math.max(0, 0.1 - (high - low)) / 2 + 0.01;
+  return [low - pad, high + pad];
+}
+
+/** Whole-number ticks for `xs` (trials): about six of them. */
+function wholeTicks(xs) {
+  const span = Math.max(...xs) - Math.min(...xs);
+  return Math.max(1, Math.ceil(span / 6));
+}
+
 /** Best objective after each batch: one line. `points` = [{trials, best_objective}]. */
 export function convergenceChart(el, points, metric = "objective") {
+  const x = points.map((p) => p.trials);
+  const y = points.map((p) => p.best_objective);
   const trace = {
     type: "scatter",
     mode: "lines+markers",
     name: `best ${metric}`,
-    x: points.map((p) => p.trials),
-    y: points.map((p) => p.best_objective),
+    x,
+    y,
     hovertemplate: "%{x} trials: best %{y:.2f}<extra></extra>",
     line: { color: "#2563eb" },
   };
   return plotly().react(
     el,
     [trace],
-    layout(el, { xaxis: axis("trials evaluated", "d", el), yaxis: axis(`best ${metric}`, ".2f", el), showlegend: false }),
+    layout(el, {
+      xaxis: { ...axis("trials evaluated", "d", el), dtick: wholeTicks(x) },
+      yaxis: { ...axis(`best ${metric}`, ".2f", el), range: convergenceRange(y) },
+      showlegend: false,
+    }),
     CONFIG,
   );
 }
@@ -67,7 +88,8 @@ export function convergenceChart(el, points, metric = "objective") {
 /** Add one point to a convergence chart (the live view while a job runs). */
 export function extendConvergence(el, trials, best) {
   if (!el.data) return convergenceChart(el, [{ trials, best_objective: best }]);
-  return plotly().extendTraces(el, { x: [[trials]], y: [[best]] }, [0]);
+  const points = el.data[0].x.map((x, i) => ({ trials: x, best_objective: el.data[0].y[i] }));
+  return convergenceChart(el, [...points, { trials, best_objective: best }]);
 }
 
 /** Every trial's volatility and CAGR, one trace per scenario. */

@@ -8,8 +8,23 @@ import { clear, h, showAlert, table } from "./dom.js";
 import { count, isoDate, isoTime, limitSentences, money, percent, ratio, scenario } from "./format.js";
 import { dataWords, TraceView } from "./trace.js";
 
-/** The structured answers of a turn's tool messages that carry weights ({asset: fraction}):
- * [{tool, answer}] in order. A tool message whose content is not JSON carries none. */
+const isWeights = (w) => w && typeof w === "object" && !Array.isArray(w) && Object.keys(w).length && Object.values(w).every((v) => typeof v === "number");
+
+/** The weights a tool's structured answer carries, as named series {name: {asset: fraction}}:
+ * a portfolio's `weights`, or a comparison's `rows` (each portfolio's `largest_weights`);
+ * null when it carries none. */
+function weightSeries(tool, answer) {
+  if (!answer || typeof answer !== "object") return null;
+  if (isWeights(answer.weights)) return { [String(answer.method || tool).replace(/_/g, " ")]: answer.weights };
+  if (Array.isArray(answer.rows)) {
+    const rows = answer.rows.filter((r) => r && isWeights(r.largest_weights));
+    if (rows.length) return Object.fromEntries(rows.map((r) => [String(r.portfolio).replace(/_/g, " "), r.largest_weights]));
+  }
+  return null;
+}
+
+/** The weights of a turn's tool messages: [{tool, answer, series}] in order (a tool message
+ * whose content is not JSON, or carries no weights, gives none). */
 export function weightAnswers(messages) {
   const found = [];
   for (const m of messages) {
@@ -20,48 +35,52 @@ export function weightAnswers(messages) {
     } catch {
       continue;
     }
-    if (answer && typeof answer === "object" && answer.weights && typeof answer.weights === "object" && !Array.isArray(answer.weights)) {
-      const numeric = Object.values(answer.weights).every((w) => typeof w === "number");
-      if (numeric && Object.keys(answer.weights).length) found.push({ tool: m.name || "tool", answer });
-    }
+    const series = weightSeries(m.name || "tool", answer);
+    if (series) found.push({ tool: m.name || "tool", answer, series });
   }
   return found;
 }
 
 let weightCards = 0;
 
-/** A portfolio's weights as a table (largest first) and a bar chart, with the answer's
+/** Weights as a table (assets by the first series' weight, largest first; one column per
+ * series; amounts when the answer states a capital) and a bar chart, with the answer's
  * expected return, volatility and Sharpe ratio when it gives them. */
-function weightsCard({ tool, answer }) {
+function weightsCard({ answer, series }) {
   weightCards += 1;
   const id = `chat-weights-${weightCards}`;
-  const rows = Object.entries(answer.weights).sort((a, b) => b[1] - a[1]);
-  const capital = typeof answer.capital === "number" ? answer.capital : null;
-  const headers = ["Asset", "Weight", ...(capital ? ["Amount"] : [])];
-  const chart = h("div", { id: `${id}-chart`, className: "chart chart-small", role: "figure", "aria-label": `Weights per asset: ${rows.map(([a, w]) => `${a} ${percent(w)}`).join(", ")}` });
+  const names = Object.keys(series);
+  const first = series[names[0]];
+  const assets = [...new Set(names.flatMap((n) => Object.keys(series[n])))].sort((a, b) => (first[b] ?? -1) - (first[a] ?? -1));
+  const capital = typeof answer.capital === "number" && names.length === 1 ? answer.capital : null;
+  const headers = ["Asset", ...(names.length === 1 ? ["Weight"] : names), ...(capital ? ["Amount"] : [])];
+  const cell = (name, asset) => (asset in series[name] ? percent(series[name][asset]) : "");
+  const chart = h("div", { id: `${id}-chart`, className: "chart chart-small", role: "figure", "aria-label": `Weights per asset of ${names.join(", ")}` });
   const facts = [
     typeof answer.expected_return === "number" ? `expected return ${percent(answer.expected_return, { signed: true })}` : null,
     typeof answer.volatility === "number" ? `volatility ${percent(answer.volatility)}` : null,
     typeof answer.sharpe === "number" ? `Sharpe ratio ${ratio(answer.sharpe)}` : null,
     answer.date_range ? `estimated from ${isoDate(answer.date_range.start)} to ${isoDate(answer.date_range.end)}` : null,
+    answer.start && answer.end ? `from ${isoDate(answer.start)} to ${isoDate(answer.end)}` : null,
   ].filter(Boolean);
+  const title = names.length === 1 ? `Weights (${names[0]})` : `Largest weights of ${names.join(", ")}`;
   const box = h(
     "figure",
     { className: "weights-card", id },
-    h("figcaption", {}, h("strong", {}, `Weights (${String(answer.method || tool).replace(/_/g, " ")})`), facts.length ? `: ${facts.join(", ")}` : ""),
+    h("figcaption", {}, h("strong", {}, title), facts.length ? `: ${facts.join(", ")}` : ""),
     h(
       "div",
       { className: "two-col" },
       table(
         `${id}-table`,
-        `${count(rows.length)} assets`,
+        `${count(assets.length)} assets`,
         headers,
-        rows.map(([asset, w]) => [asset, percent(w), ...(capital ? [money(w * capital)] : [])]),
+        assets.map((asset) => [asset, ...names.map((n) => cell(n, asset)), ...(capital ? [money(first[asset] * capital)] : [])]),
       ),
       chart,
     ),
   );
-  return { box, draw: () => weightsChart(chart, { weight: Object.fromEntries(rows) }) };
+  return { box, draw: () => weightsChart(chart, names.length === 1 ? { weight: first } : series) };
 }
 
 /** Show each answer's weights at the end of `where`. */
@@ -350,7 +369,6 @@ export function renderChat(main, threadId) {
       const detail = await api(`/v1/threads/${encodeURIComponent(thread)}`, { signal: controller.signal, signInOn401: false });
       const lastUser = detail.messages.map((m) => m.role).lastIndexOf("user");
       showWeights(block, weightAnswers(detail.messages.slice(lastUser + 1)));
-      log.scrollTop = log.scrollHeight;
     } catch (err) {
       if (!controller.signal.aborted) console.warn(`the turn's weights did not load: ${errorText(err)}`);
     }
@@ -438,7 +456,6 @@ export function renderChat(main, threadId) {
       }
       flush();
       if (detail.pending) approvalCard(detail.pending, log);
-      log.scrollTop = log.scrollHeight;
     } catch (err) {
       if (!controller.signal.aborted) showAlert(errorText(err));
     }

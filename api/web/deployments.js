@@ -9,6 +9,7 @@ import { benchmarkSeries, benchmarkTable } from "./benchmarks.js";
 import { equityChart, purge } from "./charts.js";
 import { clear, clearFieldErrors, download, h, kvTable, markField, showAlert, table } from "./dom.js";
 import { configSentence, count, inWords, isoTime, money, multiple, percent, quantity, signedPercent } from "./format.js";
+import { requestText } from "./jobs.js";
 import { benchmarksNotBeaten, hedgeText } from "./results.js";
 
 const POLL_MS = 500;
@@ -229,7 +230,7 @@ export function renderDeployments(main, params) {
       for (const p of items) source.append(h("option", { value: p.id }, `${p.name} (${p.id})`));
     } else {
       const jobs = await api("/v1/optimizations?status=succeeded&limit=100");
-      for (const j of jobs) source.append(h("option", { value: j.id, selected: j.id === fromJob }, `${j.id} (${isoTime(j.finished_at)})`));
+      for (const j of jobs) source.append(h("option", { value: j.id, selected: j.id === fromJob }, `The search of ${requestText(j.request)}, finished ${isoTime(j.finished_at)}`));
       if (fromJob && !jobs.some((j) => j.id === fromJob)) source.append(h("option", { value: fromJob, selected: true }, fromJob));
     }
     if (!source.options.length) source.append(h("option", { value: "" }, `no ${sourceKind.value === "portfolio" ? "saved portfolios" : "succeeded optimizations"} yet`));

@@ -9,7 +9,7 @@ const STATUSES = ["pending", "running", "succeeded", "failed", "cancelled"];
 const REFRESH_MS = 3000;
 
 /** What a job searches, in a few words: "8 assets, 2010-01-04 to 2021-12-31, 30 trials". */
-function requestText(request) {
+export function requestText(request) {
   if (!request) return "";
   const assets = request.universe && request.universe.length ? `${count(request.universe.length)} assets` : "the default universe";
   const trials = request.budget && request.budget.max_trials ? `, ${count(request.budget.max_trials)} trials` : "";

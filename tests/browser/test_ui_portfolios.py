@@ -125,15 +125,12 @@ def test_upload_data_and_optimise_a_portfolio_on_it(
 
 
 def test_a_bad_key_brings_back_the_sign_in_form(page: Any, server: Server) -> None:
-    page.goto(f"{server.url}/#key=stg_not-a-real-key")
-    page.wait_for_selector("#optimize-form")
-    page.fill("#max-trials", "40")
-    page.click("#submit-optimization")
+    page.goto(f"{server.url}/#key=stg_not-a-real-key")  # the start page asks the API: 401
     page.wait_for_selector("#signin")
     assert "unknown or revoked API key" in page.inner_text("#signin-message")
     assert page.evaluate("sessionStorage.getItem('stratigos.apiKey')") is None
 
     page.fill("#api-key", server.key)
     page.keyboard.press("Enter")
-    page.wait_for_selector("#optimize-form")
+    page.wait_for_selector(".start-grid")
     assert page.evaluate("sessionStorage.getItem('stratigos.apiKey')") == server.key
