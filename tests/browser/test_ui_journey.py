@@ -34,6 +34,8 @@ import pytest
 from tests.browser.conftest import TIMEOUT_MS, Server
 from tests.browser.journey import Journey, seed
 
+pytestmark = pytest.mark.slow  # the journey's data: an optimization and a forward test first
+
 AXE = Path(__file__).resolve().parents[2] / ".cache/axe-core/node_modules/axe-core/axe.min.js"
 """axe-core's script, installed by `make axe-core` (npm, pinned)."""
 
