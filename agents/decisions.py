@@ -59,7 +59,9 @@ class BatchDecision(BaseModel):
 
 
 class ConstraintSpec(BaseModel):
-    """An upper limit on a metric's path mean, in one scenario or (scenario null) in all."""
+    """An upper limit on a metric, in one scenario or (scenario null) in all: checked on the
+    statistic of the paths the request's limit on that metric names (`quant.limits`; the 95th
+    percentile by default), on the path mean for a metric the request does not limit."""
 
     model_config = ConfigDict(extra="forbid")
 

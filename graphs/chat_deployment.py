@@ -17,6 +17,7 @@ from typing import Any
 from agents.chat import DeploymentDraft
 from quant.strategy import StrategyConfig
 from services.errors import InputError
+from services.formatting import config_sentence, money, multiple
 from store import NotFoundError, Store
 
 DEFAULT_CAPITAL = 100_000.0
@@ -59,20 +60,19 @@ def deployment_proposal(
         if portfolio_id is None:
             return f"I do not find portfolio {draft.portfolio_id} among your saved portfolios."
         source = {"kind": "portfolio", "id": portfolio_id}
-        what, cap = f"portfolio {portfolio_id}", False
+        what, cap, below = f"portfolio {portfolio_id}", False, None
         when = "on the first session of each week"
     else:
         last = last_run or {}
         config = StrategyConfig.model_validate(last["best"]["config"])
         source = {"kind": "optimization", "id": last["run_id"]}
         cap = config.max_leverage > 1
-        what = f"the winner of run {last['run_id']} ({config.weight_function.replace('_', ' ')}"
-        what += " weights"
-        if "target_vol" not in config.unused_parameters():
-            what += f", target vol {config.target_vol:.1%}"
+        verdict = last.get("benchmark_verdict") or {}
+        below = verdict.get("words") if verdict.get("beats") is False else None
+        what = f"the winner of run {last['run_id']} ({config_sentence(config)}"
         what += (
-            f", its max leverage {config.max_leverage:.3g} capped at 1: a paper cash account "
-            "cannot borrow)"
+            f"; its leverage {multiple(config.max_leverage)} capped at 1.00x: a paper cash "
+            "account cannot borrow)"
             if cap
             else ")"
         )
@@ -86,16 +86,19 @@ def deployment_proposal(
     elif draft.every:
         when = f"on the {schedule['on']} session of each {draft.every}"
     summary = (
-        f"Deploy {what} to a paper account with {capital:,.0f} of capital, rebalanced "
+        f"Deploy {what} to a paper account with {money(capital)} of capital, rebalanced "
         f"{when} at {schedule['at']} New York time. It starts active; forward-test it to see "
         "how it would have traded."
     )
+    if below:
+        summary = f"{below} Approving deploys it anyway. {summary}"
     return {
         "name": f"Chat: {what.split(' (')[0]}",
         "source": source,
         "capital": capital,
         "schedule": schedule,
         "cap_leverage": cap,
+        "confirm_below_benchmarks": below is not None,
         "summary": summary,
     }
 
@@ -125,6 +128,7 @@ def deploy(owner: tuple[str, Store], proposal: dict[str, Any]) -> str:
             capital=proposal["capital"],
             schedule=proposal["schedule"],
             cap_leverage=bool(proposal.get("cap_leverage")),
+            confirm_below_benchmarks=bool(proposal.get("confirm_below_benchmarks")),
             by="chat",
         )
     except (InputError, NotFoundError, KeyError, TypeError) as exc:

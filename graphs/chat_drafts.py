@@ -215,7 +215,12 @@ def _finished_search(store: Store, owner: str, job_id: str | None) -> dict[str, 
             "succeeded optimization",
         )  # fmt: skip
     result = store.get_result(owner, job_id).payload
-    return {"run_id": job.id, "status": result.get("status"), "best": result.get("best")}
+    return {
+        "run_id": job.id,
+        "status": result.get("status"),
+        "best": result.get("best"),
+        "benchmark_verdict": result.get("benchmark_verdict"),
+    }
 
 
 def _propose(

@@ -182,6 +182,7 @@ def run_approved_search(
         "status": result.get("status"),
         "best": result.get("best"),
         "explanation": result.get("explanation"),
+        "benchmark_verdict": result.get("benchmark_verdict"),
     }
     answer = _run_answer(run_id, result, request, focus)
     return {"draft": None, "last_run": last_run, "messages": [AIMessage(answer)]}

@@ -66,51 +66,6 @@ def run_benchmarks(
     return means, edge
 
 
-def benchmark_verdict(edge: Mapping[str, Any]) -> dict[str, Any]:
-    """Whether the winner beats every benchmark the result computed (`edge["scores"]`: the
-    same objective on the same paths), the result's `benchmark_verdict`: `beats` (None when no
-    benchmark could be scored), the `objective`, the `winner`'s score, each benchmark's score
-    and its `gap` (winner minus benchmark; negative: the benchmark scores higher), those the
-    winner does not beat (`below`, highest first) and the verdict in words (`words`), which
-    results, reports, the command line and the chat say first when the winner does not beat
-    them, and which a deployment of the winner must confirm (`confirm_below_benchmarks`)."""
-    scores: Mapping[str, float] = edge.get("scores") or {}
-    winner = float(edge["winner"])
-    rows = [
-        {"name": name, "label": BENCHMARKS.get(name, name), "score": score, "gap": winner - score}
-        for name, score in sorted(scores.items(), key=lambda kv: -kv[1])
-    ]
-    below = [row for row in rows if not row["gap"] > 0]
-    if not rows:
-        words = "No benchmark could be scored on these paths, so the winner is not compared."
-        beats: bool | None = None
-    elif below:
-        beats = False
-        worst = below[0]
-        others = "".join(f"; {r['label']} {ratio(r['score'])}" for r in below[1:])
-        words = (
-            f"The winner does not beat {worst['label']} on the objective: "
-            f"{ratio(winner)} against {ratio(worst['score'])} (a gap of "
-            f"{ratio(-worst['gap'])}{others}) on the same simulated paths. Holding the stocks "
-            "did as well; deploy it only if you have another reason to."
-        )
-    else:
-        beats = True
-        words = (
-            f"The winner beats every benchmark on the objective: {ratio(winner)} against "
-            + ", ".join(f"{r['label']} {ratio(r['score'])}" for r in rows)
-            + "."
-        )
-    return {
-        "beats": beats,
-        "objective": edge.get("objective"),
-        "winner": winner,
-        "benchmarks": rows,
-        "below": [row["name"] for row in below],
-        "words": words,
-    }
-
-
 def winner_edge(
     objective: Objective,
     scenarios: Sequence[str],

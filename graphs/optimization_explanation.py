@@ -23,7 +23,7 @@ from agents.explanation import sensitivity_facts, template_explanation
 from agents.grounding import ungrounded_numbers
 from agents.workflow import explain
 from graphs.emit import emit_node_started
-from graphs.optimization_edge import benchmark_verdict, objective_name, run_benchmarks
+from graphs.optimization_edge import objective_name, run_benchmarks
 from graphs.optimization_limits import limit_checks
 from graphs.optimization_state import (
     OptimizationState,
@@ -42,6 +42,7 @@ from graphs.request import OptimizationRequest
 from quant import NoFeasibleTrialError, SearchResult
 from quant.hedging import hedge_comparison, hedge_tradeoff
 from quant.limits import QUANTILES, statistic_words
+from services.benchmark_verdict import benchmark_verdict
 from tools.context import SearchRecord
 
 

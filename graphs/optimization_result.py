@@ -22,7 +22,7 @@ from typing import Any
 
 from agents.agent_loop import add_usage
 from graphs.emit import emit_node_started, emit_warning
-from graphs.optimization_edge import benchmark_verdict, run_benchmarks
+from graphs.optimization_edge import run_benchmarks
 from graphs.optimization_limits import limit_checks
 from graphs.optimization_state import (
     FIRST_ROUND_SHARE,
@@ -40,6 +40,7 @@ from graphs.warm_start import result_of as warm_start_result
 from quant import SearchSpace
 from quant.benchmark_strategies import REPORTED_METRICS
 from quant.plausibility import plausibility_warnings
+from services.benchmark_verdict import benchmark_verdict
 from services.formatting import config_sentence, limit_sentence, ratio
 
 

@@ -24,10 +24,11 @@ import pandas as pd
 
 from quant.engine.held_runs import held_wealth
 from quant.risk import cagr, max_drawdown, sharpe_ratio, volatility
+from services.formatting import BENCHMARKS
 from services.market_data.index import INDEX_NAME, sp500_index_levels
 
 LABELS = {
-    "equal_weight_held": "equal weights, bought once and held",
+    "equal_weight_held": BENCHMARKS["buy_and_hold"],
     "equal_weight_rebalanced": "equal weights, rebalanced at each fire",
     "sp500": INDEX_NAME,
 }

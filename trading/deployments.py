@@ -43,13 +43,16 @@ from quant.data import sp500_prices
 from quant.problems import first_problem
 from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
+from services.benchmark_verdict import benchmark_verdict
 from services.errors import InputError
+from services.formatting import multiple, ratio
 from services.market_data import market_closes, market_data_provider
 from services.market_data.tickers import unknown_tickers
 from services.profiles import Profile, check_webhooks, excluded_holdings, get_profile
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
 from trading.account_names import ACCOUNT_NAME_FIELD, check_account_name, shared_paper_account
+from trading.forward_tests.limits import search_limits
 from trading.hedges import check_hedge
 
 if TYPE_CHECKING:
@@ -87,7 +90,8 @@ def create_deployment(
     schedule: Mapping[str, Any] | None = None,
     limits: Mapping[str, Any] | None = None,
     broker: BrokerName = "paper",
-    cap_leverage: bool = False,
+    cap_leverage: bool | None = None,
+    confirm_below_benchmarks: bool = False,
     notifications: Mapping[str, Any] | None = None,
     hedge: Mapping[str, Any] | None = None,
     account: str | None = None,
@@ -98,10 +102,13 @@ def create_deployment(
     `job_...`: its winner, or its trial number `trial`) with `capital` (currency), `schedule`
     (the fields of `execution.schedule.Schedule`; without `every` or `cron`, the strategy's own
     cadence: `own_cadence`) and `limits` (those of `DeploymentLimits`).
-    A winner whose `max_leverage` exceeds 1 would borrow, which a cash account cannot: it is
-    refused unless `cap_leverage`, which deploys it with `max_leverage` 1 (said in the spec's
-    `notes`; its backtest is the capped rule's). `InputError` names the field that cannot be
-    used; `store.NotFoundError` when the source is not the owner's. `notifications` are the
+    A winner whose `max_leverage` exceeds 1 would borrow, which a cash account cannot: by
+    default (`cap_leverage` None) and with `cap_leverage` true it is deployed with
+    `max_leverage` 1 (said in the spec's `notes`; its backtest is the capped rule's); with
+    `cap_leverage` false it is refused. A winner (or trial) whose objective does not beat every
+    benchmark the search scored on the same paths (`services.benchmark_verdict`) is refused
+    unless `confirm_below_benchmarks` (then the spec's `notes` say so). `InputError` names the
+    field that cannot be used, its message one sentence in words; `store.NotFoundError` when the source is not the owner's. `notifications` are the
     deployment's `NotificationPreferences` (who hears of its failures, breaches, mismatches
     and, if asked, fills and the daily summary; None: the owner's profile's). A source holding
     a ticker the owner's profile excludes is refused (`InputError` on ``source_id`` with the
@@ -120,7 +127,13 @@ def create_deployment(
     _check_capital(capital)
     check_account_name(account)  # before the Alpaca account is opened
     strategy, described = _strategy(
-        store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
+        store,
+        owner,
+        source,
+        source_id,
+        trial=trial,
+        cap_leverage=cap_leverage,
+        confirm_below_benchmarks=confirm_below_benchmarks,
     )
     profile = _check_universe(store, owner, strategy, settings)
     plan, own_schedule, from_first_fire = _schedule(schedule, strategy)
@@ -452,7 +465,8 @@ def _strategy(
     source_id: str,
     *,
     trial: int | None = None,
-    cap_leverage: bool = False,
+    cap_leverage: bool | None = None,
+    confirm_below_benchmarks: bool = False,
 ) -> tuple[DeployedStrategy, dict[str, Any]]:
     if source == "portfolio":
         if trial is not None:
@@ -478,23 +492,36 @@ def _strategy(
     universe = optimized_universe(request, result)
     safe_rate = float(request.get("safe_rate", 0.02))
     notes = []
-    if trial is None or trial == best.get("trial"):
+    winner = trial is None or trial == best.get("trial")
+    if winner:
         config = StrategyConfig.model_validate(best["config"])
+        objective = best.get("objective")
     else:
-        config, note = _trial_config(result, source_id, trial)
+        config, note, objective = _trial_config(result, source_id, trial)
         notes.append(note)
-    if config.max_leverage > 1:
-        if not cap_leverage:
-            what = "winner" if trial is None else f"trial {trial}"
+    stated = search_limits(request, result, None if winner else _trial_row(result, trial))
+    what = "The winner" if winner else f"Trial {trial}"
+    verdict = _below_benchmarks(result, objective, what)
+    if verdict is not None:
+        if not confirm_below_benchmarks:
             raise InputError(
-                "source_id",
-                f"optimization {source_id}: its {what}'s max_leverage {config.max_leverage:g} "
-                "would borrow, which a cash account cannot; deploy it with its leverage capped "
-                "at 1 (cap_leverage, or --cap-leverage on the command line)",
+                "confirm_below_benchmarks",
+                "confirm deploying a strategy that does not beat its benchmarks",
+                f"{verdict['words']} Confirm that you want to deploy it anyway to go on.",
+            )
+        notes.append(f"deployed although it does not beat its benchmarks: {verdict['words']}")
+    if config.max_leverage > 1:
+        if cap_leverage is False:
+            raise InputError(
+                "cap_leverage",
+                "a levered strategy needs its leverage capped at 1 on a cash account",
+                f"{what} of optimization {source_id} holds up to "
+                f"{multiple(config.max_leverage)} of wealth at risk, which would borrow; a "
+                "cash account cannot, so it deploys only with its leverage capped at 1.00x.",
             )
         notes.append(
-            f"max_leverage capped from {config.max_leverage:g} to 1 (a cash account cannot "
-            "borrow); the backtest it is compared with is the capped rule's"
+            f"leverage capped from {multiple(config.max_leverage)} to 1.00x (a cash account "
+            "cannot borrow); the backtest it is compared with is the capped rule's"
         )
         config = config.model_copy(update={"max_leverage": 1.0})
     try:
@@ -507,6 +534,8 @@ def _strategy(
         "safe_rate": safe_rate,
         "notes": notes,
     }
+    if stated:
+        described["risk_limits"] = stated
     return strategy, described
 
 
@@ -520,19 +549,37 @@ def optimized_universe(request: Mapping[str, Any], result: Mapping[str, Any]) ->
     return tuple(request.get("universe") or sp500_prices().columns)
 
 
+def _below_benchmarks(
+    result: Mapping[str, Any], objective: Any, subject: str
+) -> dict[str, Any] | None:
+    """The benchmark verdict of a strategy of `result` whose objective is `objective`, when it
+    does not beat every benchmark the search scored on the same paths (None when it beats them
+    or none was scored: a result written before the search compared them)."""
+    scores = (result.get("edge") or {}).get("scores") or {}
+    if not scores or not isinstance(objective, int | float):
+        return None
+    verdict = benchmark_verdict({"winner": objective, "scores": scores}, subject)
+    return verdict if verdict["beats"] is False else None
+
+
+def _trial_row(result: Mapping[str, Any], trial: Any) -> dict[str, Any] | None:
+    """The row of trial number `trial` of an optimization's result, or None."""
+    return next((row for row in result.get("trials") or [] if row.get("trial") == trial), None)
+
+
 def _trial_config(
     result: Mapping[str, Any], source_id: str, trial: int
-) -> tuple[StrategyConfig, str]:
-    """The `StrategyConfig` of the optimization's trial number `trial` (not its winner) and a
-    note saying what the trial was: its objective, and whether it met the risk limits."""
-    rows = [row for row in result.get("trials") or [] if row.get("trial") == trial]
-    if not rows:
+) -> tuple[StrategyConfig, str, Any]:
+    """The `StrategyConfig` of the optimization's trial number `trial` (not its winner), a note
+    saying what the trial was (its objective, and whether it met the risk limits) and its
+    objective."""
+    row = _trial_row(result, trial)
+    if row is None:
         count = len(result.get("trials") or [])
         raise InputError(
             "source.trial",
             f"optimization {source_id} has no trial {trial} (trials 0 to {count - 1})",
         )
-    row = rows[0]
     space = SearchSpace(dict(result["plan"]["search_space"]))
     config = space.config({name: row[name] for name in space.names})
     feasible = (
@@ -541,8 +588,9 @@ def _trial_config(
         else f"it did NOT meet the risk limits (violation {row.get('violation', float('nan')):.4g})"
     )
     objective = row.get("objective")
-    shown = f"{objective:.4g}" if isinstance(objective, int | float) else str(objective)
-    return config, (f"trial {trial} of {source_id}, not its winner: objective {shown}; {feasible}")
+    shown = ratio(objective) if isinstance(objective, int | float) else str(objective)
+    note = f"trial {trial} of {source_id}, not its winner: objective {shown}; {feasible}"
+    return config, note, objective
 
 
 def schedule_fields(plan: Schedule) -> dict[str, Any]:

@@ -29,6 +29,7 @@ that the market data prices, up to `as_of` (and, for a forward test, the end of 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -214,9 +215,7 @@ def _beside(
         searched=spec.get("schedule_source") != "strategy" and "hedge" not in spec,
     )  # fmt: skip
     if any(flows[1:]):  # the replay starts with the capital alone
-        return Beside(
-            beside.deployed, beside.searched, None, beside.benchmarks, beside.risk_free_rate
-        )
+        return dataclasses.replace(beside, decomposition=None)
     return beside
 
 

@@ -21,9 +21,12 @@ from api.cli.deploy_text import (
 )
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER, open_local_store
+from services.errors import InputError
 from settings.files import write_atomic
 
 LIFECYCLE = {"activate": "active", "pause": "paused", "resume": "active", "retire": "retired"}
+CONFIRMATION_FLAGS = {"confirm_below_benchmarks": "--confirm-below-benchmarks"}
+"""The flag that gives each confirmation a refusal asks for."""
 
 
 def deploy_command(args: argparse.Namespace) -> int:
@@ -111,23 +114,30 @@ def _create(store: Any, args: argparse.Namespace) -> int:
         )
         if getattr(args, name) is not None
     }
-    deployment = create_deployment(
-        store,
-        LOCAL_OWNER,
-        name=args.name or f"{source} {source_id}",
-        source=source,  # type: ignore[arg-type]
-        source_id=source_id,
-        trial=args.trial,
-        capital=args.capital,
-        schedule=schedule,
-        limits=limits,
-        cap_leverage=args.cap_leverage,
-        notifications=_notifications(args),
-        by="cli",
-        broker=args.broker,
-        hedge=None if args.hedge_underlying is None else {"underlying": args.hedge_underlying},
-        account=args.account,
-    )
+    try:
+        deployment = create_deployment(
+            store,
+            LOCAL_OWNER,
+            name=args.name or f"{source} {source_id}",
+            source=source,  # type: ignore[arg-type]
+            source_id=source_id,
+            trial=args.trial,
+            capital=args.capital,
+            schedule=schedule,
+            limits=limits,
+            cap_leverage=args.cap_leverage,
+            confirm_below_benchmarks=args.confirm_below_benchmarks,
+            notifications=_notifications(args),
+            by="cli",
+            broker=args.broker,
+            hedge=None if args.hedge_underlying is None else {"underlying": args.hedge_underlying},
+            account=args.account,
+        )
+    except InputError as exc:
+        flag = CONFIRMATION_FLAGS.get(exc.field)
+        if flag is None:
+            raise
+        raise UsageError(f"{exc.message.removesuffix(' to go on.')} with {flag}.") from None
     if args.activate:
         deployment = change_status(store, LOCAL_OWNER, deployment.id, "active", by="cli")
     print_result(args, _view(deployment), _describe(deployment))

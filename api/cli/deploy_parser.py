@@ -82,8 +82,18 @@ def _create_arguments(create: Any) -> None:
         help="also the links to each session's tearsheets, after the close",
     )
     create.add_argument(
-        "--cap-leverage", action="store_true",
-        help="deploy a winner whose max_leverage exceeds 1 with it capped at 1 (cash account)",
+        "--cap-leverage", dest="cap_leverage", action="store_true", default=None,
+        help="cap a levered winner's max_leverage at 1 (what happens by default)",
+    )  # fmt: skip
+    create.add_argument(
+        "--no-cap-leverage", dest="cap_leverage", action="store_false", default=None,
+        help="refuse a winner whose max_leverage exceeds 1 instead of capping it at 1 (the "
+        "default: a cash account cannot borrow, so its leverage is capped and the spec says so)",
+    )  # fmt: skip
+    create.add_argument(
+        "--confirm-below-benchmarks", action="store_true",
+        help="deploy an optimization's winner that does not beat its benchmarks on the "
+        "objective (refused without it, naming the gap)",
     )  # fmt: skip
     create.add_argument(
         "--broker", choices=("paper", "alpaca"), default="paper",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.formatting import bps, money, percent
+
 
 def performance_text(report: dict[str, Any]) -> str:
     data = f"market data: {data_text(report['data'])}" if report.get("data") else ""
@@ -18,19 +20,19 @@ def performance_text(report: dict[str, Any]) -> str:
         [
             f"{report['start']} to {report['end']} ({report['sessions']} sessions)"
             + (f"; {data}" if data else ""),
-            f"  paper {c['live_return']:+.2%}, backtest {c['backtest_return']:+.2%} from the first "
+            f"  paper {percent(c['live_return'], signed=True)}, backtest {percent(c['backtest_return'], signed=True)} from the first "
             f"close, the strategy as deployed ({_against(c)})",
             *_tracking_lines(report),
-            f"  time-weighted return {report['time_weighted_return']:+.2%}",
-            f"  drawdown {c['drawdown']:.2%}"
-            + ("" if limit is None else f" (pauses beyond {limit:.2%})"),
-            f"  weights drift up to {report['weight_drift']:.2%} from the targets",
+            f"  time-weighted return {percent(report['time_weighted_return'], signed=True)}",
+            f"  drawdown {percent(c['drawdown'])}"
+            + ("" if limit is None else f" (pauses beyond {percent(limit)})"),
+            f"  weights drift up to {percent(report['weight_drift'])} from the targets",
             *benchmark_lines(report["benchmarks"]),
             *(
                 []
                 if report["hedge"] is None
                 else [
-                    f"  option hedge {report['hedge']['value']:,.2f} on "
+                    f"  option hedge {money(report['hedge']['value'])} on "
                     f"{report['hedge']['priced_on']} (in the paper values); volatility: "
                     f"{report['hedge']['volatility']['words']}"
                 ]
@@ -54,7 +56,7 @@ def _against(comparison: dict[str, Any]) -> str:
     tracking = comparison["tracking_error"]
     return (
         f"the paper return is {abs(gap) * 100:.2f} points {'above' if gap >= 0 else 'below'} "
-        "it; tracking error " + ("n/a" if tracking is None else f"{tracking:.2%} a year")
+        "it; tracking error " + ("n/a" if tracking is None else f"{percent(tracking)} a year")
     )
 
 
@@ -65,7 +67,7 @@ def benchmark_lines(benchmarks: dict[str, Any]) -> list[str]:
     rate = benchmarks["risk_free_rate"]
     width = max(len(row["label"]) for row in rows)
     lines = [
-        f"  beside it (Sharpe against a {rate:.2%} risk-free rate):",
+        f"  beside it (Sharpe against a {percent(rate)} risk-free rate):",
         f"    {'':{width}}  {'return':>8} {'CAGR':>8} {'volatility':>10} {'Sharpe':>7} "
         f"{'max drawdown':>12}",
     ]
@@ -85,7 +87,7 @@ def benchmark_lines(benchmarks: dict[str, Any]) -> list[str]:
         verb = "ahead of" if edge >= 0 else "behind"
         lines.append(
             f"  the account is {abs(edge) * 100:.2f} points {verb} holding the same stocks equal-weighted "
-            f"({by_name['paper']['total_return']:+.2%} against {held['total_return']:+.2%})"
+            f"({percent(by_name['paper']['total_return'], signed=True)} against {percent(held['total_return'], signed=True)})"
         )
     lines += [f"  {name}: left out, {why}" for name, why in benchmarks["missing"].items()]
     return lines
@@ -102,11 +104,11 @@ def _hedge_lines(hedge: dict[str, Any]) -> list[str]:
     held = ", ".join(f"{n:+d} {s}" for s, n in hedge["positions"].items()) or "nothing"
     return [
         f"  hedge on {hedge['underlying']}: {hedge['runs']} runs ({statuses}), "
-        f"{hedge['trades']} option trades; premiums paid {hedge['premiums_paid']:,.2f}, "
-        f"received {hedge['premiums_received']:,.2f}, settlements {hedge['settlements']:,.2f}, "
-        f"fees {hedge['fees']:,.2f}",
-        f"  hedge value {hedge['value']:,.2f} on {hedge['priced_on']} (cash "
-        f"{hedge['cash']:,.2f}, options {hedge['market_value']:,.2f}; holds {held})",
+        f"{hedge['trades']} option trades; premiums paid {money(hedge['premiums_paid'])}, "
+        f"received {money(hedge['premiums_received'])}, settlements {money(hedge['settlements'])}, "
+        f"fees {money(hedge['fees'])}",
+        f"  hedge value {money(hedge['value'])} on {hedge['priced_on']} (cash "
+        f"{money(hedge['cash'])}, options {money(hedge['market_value'])}; holds {held})",
         f"  volatility: {hedge['volatility']['words']}",
         f"  ({hedge['note']})",
     ]
@@ -122,7 +124,7 @@ def _tracking_lines(result: dict[str, Any]) -> list[str]:
     if values.get("searched"):
         searched = values["searched"]
         lines.append(
-            f"  searched: {searched[-1] / searched[0] - 1:+.2%}, the strategy as it was searched "
+            f"  searched: {percent(searched[-1] / searched[0] - 1, signed=True)}, the strategy as it was searched "
             "(its own cadence from the first session, the engine's basket)"
         )
     decomposition = result.get("decomposition")
@@ -144,18 +146,19 @@ def forward_test_text(job_id: str, result: dict[str, Any]) -> str:
     lines = [
         f"Forward test {job_id}: {result['start']} to {result['end']}, {result['sessions']} "
         f"sessions, {result['runs']} rebalances ({statuses}), {result['fills']} fills",
-        f"  paper:    {result['capital']:,.2f} -> {result['final_value']:,.2f} "
-        f"({comparison['live_return']:+.2%} from the first close)",
-        f"  backtest: {comparison['backtest_return']:+.2%} over the same sessions, the strategy as "
-        f"deployed ({_against(comparison)})",
-        f"  drawdown at the end {comparison['drawdown']:.2%}; commissions {result['fees']:,.2f} "
-        f"(slippage of {result['costs']['slippage_bps']:g} bps is in the fill prices); "
-        f"realised P&L {result['realised_pnl']:,.2f}",
+        f"  paper:    {money(result['capital'])} -> {money(result['final_value'])} "
+        f"({percent(comparison['live_return'], signed=True)} from the first close)",
+        f"  backtest: {percent(comparison['backtest_return'], signed=True)} over the same "
+        f"sessions, the strategy as deployed ({_against(comparison)})",
+        f"  drawdown at the end {percent(comparison['drawdown'])}; commissions "
+        f"{money(result['fees'])} (slippage of {bps(result['costs']['slippage_bps'])} is in the "
+        f"fill prices); realised P&L {money(result['realised_pnl'])}",
         f"  fires decided on {_FIRE_PRICE_WORDS[result['fire_price']]}; cash earned "
-        f"{result['cash_rate']:.2%} a year ({result['interest']:,.2f} of interest)",
+        f"{percent(result['cash_rate'])} a year ({money(result['interest'])} of interest)",
     ]
     lines += _tracking_lines(result)
     lines += benchmark_lines(result["benchmarks"])
+    lines += [f"  {item['words']}" for item in result.get("risk_limits") or []]
     if paused:
         lines.append(f"  paused at {paused['fire']}: {paused['reason']}")
     if result["hedge"] is not None:
@@ -181,12 +184,12 @@ def account_forward_test_text(job_id: str, result: dict[str, Any]) -> str:
         f"  netting:  {netting['decision_times']} decision times, {netting['conflicts']} "
         f"conflicts; {netting['orders_sent']} orders sent, {netting['orders_crossed']} crossed "
         f"inside the account ({netting['shares_crossed']:,.4f} shares, "
-        f"{netting['value_crossed']:,.2f}); the crossed parts saved "
-        f"{netting['slippage_saved']:,.2f} of slippage and {netting['commission_saved']:,.2f} "
+        f"{money(netting['value_crossed'])}); the crossed parts saved "
+        f"{money(netting['slippage_saved'])} of slippage and {money(netting['commission_saved'])} "
         "of commission",
-        f"  account:  {result['capital']:,.2f} -> {result['final_value']:,.2f}; "
-        f"{result['fills']} fills at the broker, commissions {result['fees']:,.2f} "
-        f"({_costs_text(costs)}), interest {result['interest']:,.2f}",
+        f"  account:  {money(result['capital'])} -> {money(result['final_value'])}; "
+        f"{result['fills']} fills at the broker, commissions {money(result['fees'])} "
+        f"({_costs_text(costs)}), interest {money(result['interest'])}",
     ]
     for member in result["members"]:
         c, mine = member["comparison"], member["netting"]
@@ -194,14 +197,14 @@ def account_forward_test_text(job_id: str, result: dict[str, Any]) -> str:
         lines += [
             f"  {member['name']} ({member['deployment_id']}; test "
             f"{member['forward_test_deployment_id']}):",
-            f"    book {member['capital']:,.2f} -> {member['final_value']:,.2f} "
-            f"({c['live_return']:+.2%} from the first close; backtest "
-            f"{c['backtest_return']:+.2%}, {_against(c)})",
-            f"    {member['runs']} runs ({statuses}); fees {member['fees']:,.2f}; interest "
-            f"{member['interest']:,.2f} at {member['cash_rate']:.2%} a year",
-            f"    crossed {mine['shares_crossed']:,.4f} shares ({mine['value_crossed']:,.2f}) "
-            f"inside the account, saving {mine['slippage_saved']:,.2f} of slippage and "
-            f"{mine['commission_saved']:,.2f} of commission",
+            f"    book {money(member['capital'])} -> {money(member['final_value'])} "
+            f"({percent(c['live_return'], signed=True)} from the first close; backtest "
+            f"{percent(c['backtest_return'], signed=True)}, {_against(c)})",
+            f"    {member['runs']} runs ({statuses}); fees {money(member['fees'])}; interest "
+            f"{money(member['interest'])} at {percent(member['cash_rate'])} a year",
+            f"    crossed {mine['shares_crossed']:,.4f} shares ({money(mine['value_crossed'])}) "
+            f"inside the account, saving {money(mine['slippage_saved'])} of slippage and "
+            f"{money(mine['commission_saved'])} of commission",
         ]
         if member["paused"]:
             lines.append(f"    paused at {member['paused']['fire']}: {member['paused']['reason']}")

@@ -184,7 +184,6 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
     from api.reports.hedging import text_lines as hedging_lines
     from api.reports.manifest import text_lines as manifest_lines
     from api.reports.markdown import benchmark_rows, data_source
-
     from services.formatting import metric, scenario
 
     lines = ["", f"Run {run_id}: {result.get('status')}"]

@@ -102,6 +102,7 @@ def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response)
                 schedule=body.schedule.model_dump(mode="json", exclude_unset=True),
                 limits=body.limits.model_dump(),
                 cap_leverage=body.cap_leverage,
+                confirm_below_benchmarks=body.confirm_below_benchmarks,
                 notifications=body.notifications.model_dump(mode="json")
                 if "notifications" in body.model_fields_set
                 else None,

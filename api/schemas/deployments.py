@@ -133,10 +133,17 @@ class DeploymentIn(BaseModel):
         "webhook) and the kinds each receives (alerts by default; fills and the daily summary "
         "when named).",
     )
-    cap_leverage: bool = Field(
+    cap_leverage: bool | None = Field(
+        default=None,
+        description="A winner whose max_leverage exceeds 1 would borrow, which a cash account "
+        "cannot: by default (null) and with true it is deployed with its leverage capped at 1 "
+        "(said in the spec's notes); false refuses it.",
+    )
+    confirm_below_benchmarks: bool = Field(
         default=False,
-        description="Deploy a winner whose max_leverage exceeds 1 with it capped at 1 (a cash "
-        "account cannot borrow); refused otherwise.",
+        description="Deploy an optimization's winner (or trial) that does not beat every "
+        "benchmark its search scored on the same paths (the result's benchmark_verdict): "
+        "refused (422 naming this field, with the gap in words) unless true.",
     )
     broker: BrokerName = Field(
         default="paper",

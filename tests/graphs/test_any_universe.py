@@ -78,7 +78,7 @@ def test_a_500_stock_universe_optimizes_deploys_and_forward_tests(
         assert dataset["version"] == market_data_provider().version()
         assert dataset["data_end"] == "2022-12-30"
         deployment = create_deployment(
-            store, "alice", name="500 stocks", source="optimization", source_id=job_id,
+            store, "alice", name="500 stocks", source="optimization", confirm_below_benchmarks=True, source_id=job_id,
             capital=10_000_000.0, schedule={"every": "month", "on": "last", "at": "15:45"},
         )  # fmt: skip
         assert len(deployment.spec["universe"]) == 500

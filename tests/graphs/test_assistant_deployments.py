@@ -38,7 +38,11 @@ def test_the_winner_of_a_search_is_deployed_once_approved(
     assert proposal["source"] == {"kind": "optimization", "id": job_id}
     assert proposal["capital"] == 250_000
     assert proposal["schedule"] == {"every": "month", "on": "first", "at": "15:45"}
-    assert "250,000 of capital" in turn.pending["summary"]
+    assert "$250,000.00 of capital" in turn.pending["summary"]
+    verdict = store.get_result("alice", job_id).payload["benchmark_verdict"]
+    below = verdict["beats"] is False  # the approval says so first, and approving confirms it
+    assert turn.pending["summary"].startswith(verdict["words"]) == below
+    assert proposal["confirm_below_benchmarks"] == below
     assert store.list_deployments("alice") == []  # nothing before approval
     done = session.decide("approve")
     (deployment,) = store.list_deployments("alice")

@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graphs.optimization_edge import benchmark_verdict, objective_name, winner_edge
+from graphs.optimization_edge import objective_name, winner_edge
 from quant.metrics import PATH_METRICS
 from quant.tuning.objective import Objective
+from services.benchmark_verdict import benchmark_verdict
 from services.formatting import ratio
 
 NAMED = {

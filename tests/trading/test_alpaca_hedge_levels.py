@@ -137,7 +137,7 @@ def test_creation_reads_the_owner_s_account_and_an_unreachable_one_names_broker(
 
         def create() -> None:
             create_deployment(
-                store, "alice", name="hedged on Alpaca", source="optimization",
+                store, "alice", name="hedged on Alpaca", source="optimization", confirm_below_benchmarks=True,
                 source_id=job_id, capital=100_000, schedule={"every": "week", "at": "15:45"},
                 hedge={"underlying": "AAPL"}, broker="alpaca", settings=settings,
             )  # fmt: skip

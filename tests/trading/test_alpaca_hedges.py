@@ -61,7 +61,7 @@ def on_retry(alpaca: LocalAlpaca) -> Iterator[_OnRetry]:
 
 def _hedged(store: Store, settings: Any, underlying: str = "AAPL") -> Deployment:
     deployment = create_deployment(
-        store, "alice", name="hedged on Alpaca", source="optimization",
+        store, "alice", name="hedged on Alpaca", source="optimization", confirm_below_benchmarks=True,
         source_id=put_overlay_winner(store), capital=CAPITAL,
         schedule={"every": "session", "at": "15:45"}, limits={"cash_buffer": 0.02},
         hedge={"underlying": underlying}, broker="alpaca", settings=settings,

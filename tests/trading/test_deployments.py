@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from execution.errors import DeploymentStateError
 from execution.rebalance import FixedWeights, RuleStrategy
 from graphs.job_handlers import run_job_here
 from graphs.request import OptimizationRequest
 from services.errors import InputError
+from services.formatting import ratio
 from store import ConflictError, NotFoundError, Store
 from store.sqlite import SQLiteStore
 from trading.deployments import change_status, create_deployment, deployed_strategy
@@ -61,7 +64,7 @@ def test_the_winner_of_an_optimization_is_deployed_as_its_rule(store: Store) -> 
     job_id, result = _optimized(store, {"lookback": 42})
     assert result["status"] in ("succeeded", "partial")
     deployment = create_deployment(
-        store, "alice", name="winner", source="optimization", source_id=job_id,
+        store, "alice", name="winner", source="optimization", confirm_below_benchmarks=True, source_id=job_id,
         capital=50_000, schedule={"every": "month", "on": "last", "at": "15:30"},
     )  # fmt: skip
     strategy = deployed_strategy(deployment.spec)
@@ -70,7 +73,7 @@ def test_the_winner_of_an_optimization_is_deployed_as_its_rule(store: Store) -> 
     assert strategy.universe == ("AAPL", "KO", "XOM") and strategy.safe_rate == 0.02
     other = next(t for t in result["trials"] if t["trial"] != result["best"]["trial"])
     of_trial = create_deployment(
-        store, "alice", name="trial", source="optimization", source_id=job_id,
+        store, "alice", name="trial", source="optimization", confirm_below_benchmarks=True, source_id=job_id,
         trial=other["trial"], capital=50_000, schedule=WEEKLY,
     )  # fmt: skip
     config = deployed_strategy(of_trial.spec).config  # type: ignore[union-attr]
@@ -96,7 +99,7 @@ def test_the_winner_of_an_optimization_is_deployed_as_its_rule(store: Store) -> 
         assert raised.value.field == field
     with pytest.raises(NotFoundError):
         create_deployment(
-            store, "bob", name="x", source="optimization", source_id=job_id,
+            store, "bob", name="x", source="optimization", confirm_below_benchmarks=True, source_id=job_id,
             capital=1, schedule=WEEKLY,
         )  # fmt: skip
 
@@ -145,7 +148,7 @@ def test_the_lifecycle_is_kept_and_stale_changes_lose(store: Store) -> None:
         store.update_deployment("alice", deployment.id, expected_version=3, status="active")
 
 
-def test_a_winner_that_would_borrow_is_refused_unless_its_leverage_is_capped(
+def test_a_winner_that_would_borrow_deploys_with_its_leverage_capped_unless_told_otherwise(
     store: Store,
 ) -> None:
     request = OptimizationRequest.model_validate(
@@ -161,17 +164,79 @@ def test_a_winner_that_would_borrow_is_refused_unless_its_leverage_is_capped(
     job_id, _ = run_job_here(store, "alice", request)
     arguments = {
         "name": "levered", "source": "optimization", "source_id": job_id, "capital": 1_000.0,
-        "schedule": WEEKLY,
+        "schedule": WEEKLY, "confirm_below_benchmarks": True,
     }  # fmt: skip
     with pytest.raises(InputError) as raised:
+        create_deployment(store, "alice", cap_leverage=False, **arguments)  # type: ignore[arg-type]
+    assert raised.value.field == "cap_leverage"
+    assert "1.50x" in raised.value.message and "--" not in raised.value.message
+    assert raised.value.message.count("cash account") == 1  # said once
+    for cap in (None, True):  # the default caps it, as asking does
+        capped = create_deployment(store, "alice", cap_leverage=cap, **arguments)  # type: ignore[arg-type]
+        strategy = deployed_strategy(capped.spec)
+        assert isinstance(strategy, RuleStrategy) and strategy.config.max_leverage == 1.0
+        assert any("capped from 1.50x to 1.00x" in n for n in capped.spec["strategy"]["notes"])
+
+
+def _with_benchmark_scores(store: Store, job_id: str, scores: dict[str, float]) -> str:
+    """A copy of alice's optimization `job_id` whose benchmarks scored `scores` on its
+    objective, stored as its worker would store it."""
+    job = store.get_job("alice", job_id)
+    result = store.get_result("alice", job_id).payload
+    copy, _ = store.submit_job("alice", job.kind, job.request)
+    store.claim("alice", copy.id, "tests", 30)
+    edge = {**result["edge"], "scores": scores}
+    store.complete_job("alice", copy.id, {**result, "edge": edge})
+    return str(copy.id)
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(gaps=st.lists(st.floats(-0.5, 0.5).filter(lambda g: abs(g) > 1e-9), min_size=1, max_size=3))
+def test_a_winner_below_its_benchmarks_deploys_only_when_confirmed(
+    store: Store, gaps: list[float]
+) -> None:
+    """Refused (on `confirm_below_benchmarks`, the largest gap in words) exactly when some
+    benchmark scores at least the winner's objective; deployed when confirmed, the spec's notes
+    saying so."""
+    job_id = _optimized_once(store)
+    objective = store.get_result("alice", job_id).payload["best"]["objective"]
+    names = ["buy_and_hold", "market", "equal_weight"]
+    scores = {name: objective - gap for name, gap in zip(names, gaps, strict=False)}
+    source = _with_benchmark_scores(store, job_id, scores)
+    arguments = {
+        "name": "below", "source": "optimization", "source_id": source, "capital": 1_000.0,
+        "schedule": WEEKLY,
+    }  # fmt: skip
+    below = any(gap < 0 for gap in gaps)
+    before = len(store.list_deployments("alice"))
+    if below:
+        with pytest.raises(InputError) as raised:
+            create_deployment(store, "alice", **arguments)  # type: ignore[arg-type]
+        assert raised.value.field == "confirm_below_benchmarks"
+        message = raised.value.message
+        assert message.startswith("The winner does not beat ")
+        assert f"a gap of {ratio(-min(gaps))}" in message and "--" not in message
+        assert len(store.list_deployments("alice")) == before
+    else:
         create_deployment(store, "alice", **arguments)  # type: ignore[arg-type]
-    assert raised.value.field == "source_id" and "max_leverage 1.5 would borrow" in str(
-        raised.value
+    confirmed = create_deployment(
+        store,
+        "alice",
+        confirm_below_benchmarks=True,
+        **arguments,  # type: ignore[arg-type]
     )
-    capped = create_deployment(store, "alice", cap_leverage=True, **arguments)  # type: ignore[arg-type]
-    strategy = deployed_strategy(capped.spec)
-    assert isinstance(strategy, RuleStrategy) and strategy.config.max_leverage == 1.0
-    assert "capped from 1.5 to 1" in capped.spec["strategy"]["notes"][0]
+    notes = confirmed.spec["strategy"]["notes"]
+    assert any("does not beat its benchmarks" in n for n in notes) == below
+
+
+def _optimized_once(store: Store) -> str:
+    """A succeeded optimization of alice's: the one made for an earlier example of the test
+    (hypothesis's examples share the test's store), else a new one."""
+    for job in store.list_jobs("alice", statuses=["succeeded"]):
+        return str(job.id)
+    return _optimized(store, {"rebalance_every": 21})[0]
 
 
 def _next_session_fire_dates() -> set[str]:
@@ -191,7 +256,7 @@ def test_without_a_schedule_a_rule_trades_on_its_own_cadence_from_its_first_fire
     job_id, _ = _optimized(store, {"rebalance_every": 17})
     before = _next_session_fire_dates()
     draft = create_deployment(
-        store, "alice", name="own cadence", source="optimization", source_id=job_id,
+        store, "alice", name="own cadence", source="optimization", confirm_below_benchmarks=True, source_id=job_id,
         capital=50_000, schedule={"at": "15:45"},
     )  # fmt: skip
     expected = before | _next_session_fire_dates()
@@ -208,7 +273,7 @@ def test_without_a_schedule_a_rule_trades_on_its_own_cadence_from_its_first_fire
     assert active.spec["schedule"]["anchor"] in before | _next_session_fire_dates()
     # a schedule the user gives is kept as given
     weekly = create_deployment(
-        store, "alice", name="weekly", source="optimization", source_id=job_id,
+        store, "alice", name="weekly", source="optimization", confirm_below_benchmarks=True, source_id=job_id,
         capital=50_000, schedule=WEEKLY,
     )  # fmt: skip
     assert weekly.spec["schedule"]["every"] == "week"

@@ -92,14 +92,14 @@ def test_a_deployment_holds_only_the_assets_its_optimization_held(
     assert result["dataset"]["assets"] == ["AAPL", "MSFT", "KO"]
     remove_exclusion(store, "alice", "oil & gas")  # lifted after the run: the run did not hold them
     deployment = create_deployment(
-        store, "alice", name="winner", source="optimization", source_id=job_id,
+        store, "alice", name="winner", source="optimization", confirm_below_benchmarks=True, source_id=job_id,
         capital=10_000, schedule=WEEKLY,
     )  # fmt: skip
     assert deployment.spec["universe"] == ["AAPL", "MSFT", "KO"]
     add_exclusion(store, "alice", "KO")  # a later exclusion of an asset it held is refused
     with pytest.raises(InputError) as caught:
         create_deployment(
-            store, "alice", name="winner", source="optimization", source_id=job_id,
+            store, "alice", name="winner", source="optimization", confirm_below_benchmarks=True, source_id=job_id,
             capital=10_000, schedule=WEEKLY,
         )  # fmt: skip
     assert caught.value.field == "source_id" and "KO left out" in caught.value.problem

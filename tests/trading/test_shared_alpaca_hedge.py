@@ -107,12 +107,12 @@ def test_the_shared_alpaca_account_s_hedge_follows_its_trades_on_its_total_expos
                    source_id=portfolio.id, capital=35_000.0)  # fmt: skip
     winner = put_overlay_winner(store)
     hedged = _create(
-        store, settings, "hedged", WEEKLY, source="optimization", source_id=winner,
+        store, settings, "hedged", WEEKLY, source="optimization", confirm_below_benchmarks=True, source_id=winner,
         capital=40_000.0, hedge={"underlying": "AAPL"},
     )  # fmt: skip
     with pytest.raises(InputError, match="one hedge per account") as refused:
         _create(
-            store, settings, "second hedge", WEEKLY, source="optimization", source_id=winner,
+            store, settings, "second hedge", WEEKLY, source="optimization", confirm_below_benchmarks=True, source_id=winner,
             capital=1_000.0, hedge={"underlying": "AAPL"},
         )  # fmt: skip
     assert refused.value.field == "account"

@@ -8,8 +8,11 @@ Beside the account's value at each session's close (`beside_the_account`):
 - the gap between the account and the deployed backtest in parts
   (`trading.forward_tests.tracking`; none for a hedged deployment);
 - the benchmarks (`trading.benchmarks`: the universe equal-weighted, held or rebalanced at each
-  fire, and the S&P 500 index), and every line's performance with Sharpe ratios against the
-  strategy's safe rate, which the result states (`benchmarks.risk_free_rate`).
+  fire, and the S&P 500 index: those the search compared its winner with), and every line's
+  performance with Sharpe ratios against the strategy's safe rate, which the result states
+  (`benchmarks.risk_free_rate`);
+- the risk limits the strategy's search stated, with the account's realised values beside
+  them (`trading.forward_tests.limits`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from trading.forward_tests.backtest import (
     deployed_targets,
     searched_backtest,
 )
+from trading.forward_tests.limits import realised_against_limits
 from trading.forward_tests.tracking import decompose_gap
 
 LINE_LABELS = {
@@ -52,6 +56,7 @@ class Beside:
     decomposition: dict[str, Any] | None
     benchmarks: Benchmarks
     risk_free_rate: float
+    stated_limits: list[dict[str, Any]]
 
 
 def beside_the_account(
@@ -97,13 +102,17 @@ def beside_the_account(
         decomposition,
         benchmarks,
         safe_rate_of(spec),
+        list((spec.get("strategy") or {}).get("risk_limits") or []),
     )
 
 
 def comparison_fields(values: pd.Series, beside: Beside) -> dict[str, Any]:
     """The result's `comparison` (the account against the deployed backtest), `decomposition`,
-    `benchmarks` (`risk_free_rate`, a `performance` row per line, those `missing` and why) and
-    `values` (dates, and each line's value at each of them)."""
+    `benchmarks` (`risk_free_rate`, a `performance` row per line, those `missing` and why),
+    `risk_limits` (the account's realised drawdown, VaR and CVaR beside each risk limit its
+    search stated, with the statistic of the paths it was checked on:
+    `trading.forward_tests.limits`) and `values` (dates, and each line's value at each of
+    them)."""
     backtest = beside.deployed
     common = values.index.intersection(backtest.index)
     comparison = compare_with_backtest(
@@ -120,6 +129,7 @@ def comparison_fields(values: pd.Series, beside: Beside) -> dict[str, Any]:
         "benchmarks": benchmark_fields(
             lines, LINE_LABELS, beside.benchmarks, beside.risk_free_rate
         ),
+        "risk_limits": realised_against_limits(values, beside.stated_limits),
         "values": {
             "dates": [d.date().isoformat() for d in values.index],
             "paper": _floats(values),

@@ -33,10 +33,17 @@ def test_the_winner_of_optimize_is_deployed_forward_tested_and_read_back(
     request.write_text(json.dumps({**SMALL_REQUEST, "search_space": space}))
     assert main(["optimize", "--request", str(request), "--quiet"]) == 0
     capsys.readouterr()
-    created = run_json(
-        capsys, "deploy", "create", "--optimization", "last", "--capital", "50000",
-        "--every", "month", "--cash-buffer", "0.02", "--activate",
-    )  # fmt: skip
+    arguments = ["deploy", "create", "--optimization", "last", "--capital", "50000",
+                 "--every", "month", "--cash-buffer", "0.02", "--activate"]  # fmt: skip
+    from api.cli.local import LOCAL_OWNER, open_local_store
+
+    store = open_local_store()
+    job = store.list_jobs(LOCAL_OWNER, statuses=["succeeded"], limit=1)[0]
+    if store.get_result(LOCAL_OWNER, job.id).payload["benchmark_verdict"]["beats"] is False:
+        refused = fails(capsys, *arguments)  # said once, in words, naming the flag
+        assert refused.count("does not beat") == 1 and "--confirm-below-benchmarks" in refused
+        arguments.append("--confirm-below-benchmarks")
+    created = run_json(capsys, *arguments)
     assert (created["status"], created["mode"]) == ("active", "paper")
     assert created["spec"]["strategy"]["kind"] == "rule"
     assert created["spec"]["universe"] == SMALL_REQUEST["universe"]

@@ -60,6 +60,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
             "alice",
             name="hedged winner",
             source="optimization",
+            confirm_below_benchmarks=True,
             source_id=job_id,
             capital=CAPITAL,
             schedule={"every": "week", "at": "15:45"},
