@@ -8,7 +8,7 @@ import { api, errorText, openHtmlPage, streamEvents } from "./api.js";
 import { benchmarkSeries, benchmarkTable } from "./benchmarks.js";
 import { equityChart, purge } from "./charts.js";
 import { clear, clearFieldErrors, download, h, kvTable, markField, showAlert, table } from "./dom.js";
-import { configSentence, count, inWords, isoTime, money, multiple, percent, quantity, signedPercent } from "./format.js";
+import { configSentence, count, inWords, isoTime, limitSentence, money, multiple, percent, quantity, signedPercent } from "./format.js";
 import { requestText } from "./jobs.js";
 import { benchmarksNotBeaten, hedgeText } from "./results.js";
 
@@ -531,6 +531,9 @@ function renderDeployment(main, id) {
           ["Schedule", schedule],
           ["Market data", h("span", { id: "deployment-data" }, dataText(d.data))],
           ["Limits", limitsText(spec.limits)],
+          ...((spec.strategy.risk_limits || []).length
+            ? [["Its search's risk limits", h("span", { id: "deployment-search-limits" }, spec.strategy.risk_limits.map((l) => `${limitSentence(l.metric, l.limit, l.statistic)} (${l.met ? "met" : "not met"} in its search)`).join("; "))]]
+            : []),
           ...(spec.strategy.notes || []).map((n) => ["Note", inWords(n)]),
         ],
         "What is deployed",
@@ -695,6 +698,7 @@ function renderDeployment(main, id) {
         ],
         "Performance",
       ),
+      !chart ? "" : limitsAgainst("performance-limits", performance.risk_limits),
       !chart ? "" : benchmarkTable("performance-benchmarks", performance.benchmarks),
       h("h2", {}, "Positions, orders and ledger"),
       kvTable(
@@ -796,6 +800,7 @@ function showForwardTest(el, result) {
       ],
       "Forward test",
     ),
+    limitsAgainst("forward-test-limits", result.risk_limits),
     benchmarkTable("forward-test-benchmarks", result.benchmarks),
     ...[
       result.hedge ? hedgeSummary(result.hedge) : null,
@@ -813,6 +818,22 @@ function showForwardTest(el, result) {
   const lines = { paper: result.values.paper.slice(0, n), backtest: result.values.backtest };
   if (result.values.searched && result.values.searched.length === n) lines["searched backtest"] = result.values.searched;
   equityChart(chart, result.values.dates.slice(0, n), { ...lines, ...benchmarkSeries(result.benchmarks, result.values) });
+}
+
+/** The account's realised drawdown, VaR and CVaR beside each risk limit its search stated (a
+ * forward test's or a performance's `risk_limits`, in the API's words), or null without any. */
+function limitsAgainst(id, rows) {
+  if (!rows || !rows.length) return null;
+  return h(
+    "div",
+    { id },
+    h("h3", {}, "Against the risk limits its search stated"),
+    h(
+      "ul",
+      { className: "limits-against" },
+      rows.map((r) => h("li", { className: `server-words ${r.within ? "" : "danger-text"}`.trim(), dataset: { within: r.within ? "yes" : "no" } }, r.words)),
+    ),
+  );
 }
 
 /** A deployment's schedule in words (execution.schedule.Schedule.describe). */
