@@ -86,12 +86,17 @@ async function toApiError(response) {
   return apiErrorOf(response.status, response.statusText, text);
 }
 
-function headers(extra = {}, json = false) {
-  const result = { ...extra };
+/** The headers that carry the signed-in credential: the one place a credential becomes a
+ * request's authentication (a sign-in of another kind changes this function and `getKey`). */
+export function authHeaders() {
   const key = getKey();
   // a JWT (an ID token of the deployment's Cognito user pool) goes as a bearer token
-  if (key && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(key)) result.authorization = `Bearer ${key}`;
-  else if (key) result["x-api-key"] = key;
+  if (key && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(key)) return { authorization: `Bearer ${key}` };
+  return key ? { "x-api-key": key } : {};
+}
+
+function headers(extra = {}, json = false) {
+  const result = { ...extra, ...authHeaders() };
   if (json) result["content-type"] = "application/json";
   return result;
 }

@@ -45,6 +45,11 @@ def test_a_put_overlay_winner_is_deployed_with_its_hedge_underlying(
     assert "option term 21 trading days" in page.inner_text("#deployment-hedge-hint")
     assert page.get_attribute(UNDERLYING, "aria-required") == "true"
 
+    with server.client() as client:
+        verdict = client.get(f"/v1/optimizations/{job_id}/results?limit=1").json()
+    if (verdict.get("benchmark_verdict") or {}).get("beats") is False:  # confirmed first
+        page.wait_for_selector("#deployment-below:not([hidden])")
+        page.check("#deployment-confirm-below")
     page.fill("#deployment-name", "Put-hedged")
     page.click("#deployment-create")  # no underlying: the API's 422 beside the field
     page.wait_for_selector(UNDERLYING_ERROR)

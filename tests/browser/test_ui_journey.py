@@ -33,6 +33,7 @@ import pytest
 
 from tests.browser.conftest import TIMEOUT_MS, Server
 from tests.browser.journey import Journey, seed
+from tests.support.browser import wait_for_job
 
 pytestmark = pytest.mark.slow  # the journey's data: an optimization and a forward test first
 
@@ -221,3 +222,100 @@ def test_every_page_fits_says_things_in_words_and_is_accessible(
     assert tab.problems == []
     if not AXE.exists():
         pytest.skip(f"the accessibility checks did not run: {AXE} is missing (`make axe-core`)")
+
+
+BELOW = {
+    "universe": ["AAPL", "MSFT", "JNJ", "KO"],
+    "start": "2012-01-03",
+    "end": "2021-12-31",
+    "n_paths": 20,
+    "scenarios": ["bull", "base"],
+    "objective": {"cagr": 1.0},
+    "search_space": {
+        "target_vol": 0.03,
+        "weight_function": "inverse_vol",
+        "lookback": {"low": 42, "high": 84, "step": 21},
+        "rebalance_every": 21,
+        "max_leverage": 1.0,
+    },
+    "budget": {"max_trials": 3, "batch_size": 3},
+}
+"""A search whose winner cannot beat holding its stocks on its objective (CAGR): a 3%
+volatility target in bull and base markets."""
+
+
+def test_a_winner_below_its_benchmarks_is_said_first_and_deploys_only_when_confirmed(
+    tab: Any, server: Server
+) -> None:
+    with server.client() as client:
+        job = client.post("/v1/optimizations", json=BELOW).json()
+        assert wait_for_job(client, job["id"])["status"] == "succeeded"
+        results = client.get(f"/v1/optimizations/{job['id']}/results?limit=1").json()
+    verdict = results["benchmark_verdict"]
+    assert verdict["beats"] is False and verdict["below"]
+    _open(tab, server, f"#/jobs/{job['id']}", "body[data-results-ready]", WIDTHS["laptop"])
+    # said first: the page's first card after the progress is the verdict, in the API's words
+    first = tab.evaluate("document.querySelector('#results-first > section').id")
+    assert first == "verdict"
+    said = tab.inner_text("#results-below-benchmarks")
+    assert said.startswith("The winner does not beat its benchmarks.")
+    assert verdict["words"].split(":")[0] in said and "asks for your confirmation" in said
+    # Deploy is a secondary action with a confirmation step, not the primary button
+    deploy = tab.locator("#deploy-to-paper")
+    assert deploy.evaluate("el => el.tagName") == "BUTTON" and "secondary" in (
+        deploy.get_attribute("class") or ""
+    )
+    deploy.click()
+    tab.wait_for_selector("#deploy-confirm:not([hidden])")
+    assert "Deploy it to paper anyway?" in tab.inner_text("#deploy-confirm")
+    tab.click("#deploy-confirmed")
+    tab.wait_for_selector("#deployment-below:not([hidden])")
+    assert tab.is_checked("#deployment-confirm-below")  # confirmed on the results page
+    tab.uncheck("#deployment-confirm-below")
+    tab.click("#deployment-create")  # not confirmed: refused in the page, nothing sent
+    tab.wait_for_selector("#deployment-confirm-below-error")
+    with server.client() as client:
+        before = client.get("/v1/deployments").json()["items"]
+    assert not [d for d in before if d["spec"]["source"]["id"] == job["id"]]
+    tab.check("#deployment-confirm-below")
+    tab.fill("#deployment-name", "Below its benchmarks")
+    tab.click("#deployment-create")
+    tab.wait_for_selector("#deployment-title:has-text('Below its benchmarks')")
+    with server.client() as client:
+        (created,) = [
+            d
+            for d in client.get("/v1/deployments").json()["items"]
+            if d["spec"]["source"]["id"] == job["id"]
+        ]
+    notes = " ".join(created["spec"]["strategy"]["notes"])
+    assert "does not beat its benchmarks" in notes
+    assert tab.problems == []
+
+
+def test_the_winner_deploys_from_its_results_with_the_form_s_defaults(
+    tab: Any, server: Server, journey: Journey
+) -> None:
+    """The journey's winner beats its benchmarks and is levered: Deploy to paper is the primary
+    action, and the form, left as it opens, deploys it capped at 1.00x."""
+    with server.client() as client:
+        results = client.get(f"/v1/optimizations/{journey.job}/results?limit=1").json()
+    config = results["best"]["config"]
+    assert results["benchmark_verdict"]["beats"] is True and config["max_leverage"] > 1
+    _open(tab, server, f"#/jobs/{journey.job}", "body[data-results-ready]", WIDTHS["laptop"])
+    assert tab.locator("#results-beats-benchmarks").count() == 1
+    deploy = tab.locator("#deploy-to-paper")
+    assert deploy.evaluate("el => el.tagName") == "A" and "secondary" not in (
+        deploy.get_attribute("class") or ""
+    )
+    deploy.click()
+    tab.wait_for_selector("#deployment-leverage-note:has-text('deployed capped at 1.00x')")
+    assert f"{config['max_leverage']:.2f}x" in tab.inner_text("#deployment-leverage-note")
+    assert tab.is_checked("#deployment-cap-leverage") and tab.is_hidden("#deployment-below")
+    tab.click("#deployment-create")
+    tab.wait_for_selector("#deployment-status:has-text('draft')")
+    assert tab.locator("#alert:not([hidden])").count() == 0
+    with server.client() as client:
+        deployment_id = tab.evaluate("location.hash").split("/")[-1]
+        spec = client.get(f"/v1/deployments/{deployment_id}").json()["spec"]
+    assert spec["strategy"]["config"]["max_leverage"] == 1.0
+    assert tab.problems == []
