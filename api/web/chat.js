@@ -25,7 +25,7 @@ function weightSeries(tool, answer) {
 
 /** The weights of a turn's tool messages: [{tool, answer, series}] in order (a tool message
  * whose content is not JSON, or carries no weights, gives none). */
-export function weightAnswers(messages) {
+function weightAnswers(messages) {
   const found = [];
   for (const m of messages) {
     if (m.role !== "tool") continue;

@@ -18,7 +18,7 @@
 // The words (parameters, metrics, statistics, scenarios, benchmarks, agents) come from the
 // API's GET /v1/vocabulary, loaded once before the first page (`loadVocabulary`).
 
-export const MISSING = "n/a";
+const MISSING = "n/a";
 
 function finite(value) {
   if (value === null || value === undefined || typeof value === "boolean") return null;
@@ -160,7 +160,7 @@ const WRITERS = {
 };
 
 /** `value` written in format `fmt` (a vocabulary format name; a choice by its words). */
-export function formatValue(value, fmt, choices = null) {
+function formatValue(value, fmt, choices = null) {
   if (fmt === "choice") return (choices && choices[String(value)]) || String(value).replace(/_/g, " ");
   const writer = WRITERS[fmt];
   return writer ? writer(value) : String(value);
@@ -274,7 +274,7 @@ function statisticShort(statistic) {
 }
 
 /** A statistic in words, naming the scenario's paths when given ("in 95% of bear paths"). */
-export function statisticWords(statistic, scenarioName = null) {
+function statisticWords(statistic, scenarioName = null) {
   const text = (words && words.statistics && words.statistics[statistic]) || `on the ${statisticShort(statistic)}`;
   if (!scenarioName) return text;
   const label = scenario(scenarioName);
@@ -362,12 +362,6 @@ export function usedParameters(config) {
   }
   const order = words && words.parameters ? Object.keys(words.parameters) : Object.keys(config);
   return order.filter((k) => k in config && !unused.has(k));
-}
-
-/** A configuration's parameters in words, one phrase each ("volatility target 17.42%"). */
-export function describeConfig(config) {
-  if (!config) return [];
-  return usedParameters(config).map((name) => parameter(name, config[name]));
 }
 
 /** A configuration in one phrase: "inverse volatility, volatility target 17.42%, ...". */

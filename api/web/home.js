@@ -8,7 +8,7 @@ import { staleDataNotice } from "./market.js";
 
 /** The example search: four large stocks over twelve years, a drawdown limit met in 95% of
  * the simulated paths, 60 trials (about a minute on a laptop). */
-export const EXAMPLE_SEARCH = {
+const EXAMPLE_SEARCH = {
   universe: ["AAPL", "MSFT", "JNJ", "KO"],
   start: "2010-01-04",
   end: "2021-12-31",

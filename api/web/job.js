@@ -13,7 +13,7 @@ const MAX_RECONNECTS = 5;
 
 /** What the convergence chart shows, in words: how much the best objective improved, and
  * that it is flat when the later batches found nothing better. */
-export function convergenceWords(points, summary) {
+function convergenceWords(points, summary) {
   if (!points.length) return "No batch finished: there is nothing to chart.";
   const first = points[0].best_objective;
   const last = points[points.length - 1].best_objective;

@@ -6,7 +6,7 @@ import { h } from "./dom.js";
 import { defaultStatistic, limitOf, metricLabel, statistics } from "./format.js";
 
 /** The limits, in the form's order: [metric, id suffix, label]. */
-export const LIMITS = [
+const LIMITS = [
   ["max_drawdown", "max-drawdown", "Max drawdown"],
   ["cvar_95", "cvar", "Daily CVaR 95%"],
   ["var_95", "var", "Daily VaR 95%"],
