@@ -117,7 +117,9 @@ async function send(path, { method = "GET", body, headers: extra = {}, signal, s
   });
   if (!response.ok) {
     const err = await toApiError(response);
-    if (response.status === 401 && signInOn401) {
+    // the first 401 of a page signs out and says why; those of its other requests, answered
+    // after it, find the key gone and leave that message
+    if (response.status === 401 && signInOn401 && getKey()) {
       setKey(null);
       onUnauthenticated(err.message);
     }
@@ -160,7 +162,7 @@ export function uploadWithProgress(path, form, { onProgress = () => {}, onSent =
         return;
       }
       const err = apiErrorOf(xhr.status, xhr.statusText, xhr.responseText);
-      if (xhr.status === 401) {
+      if (xhr.status === 401 && getKey()) {
         setKey(null);
         onUnauthenticated(err.message);
       }

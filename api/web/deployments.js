@@ -698,7 +698,7 @@ function renderDeployment(main, id) {
         ],
         "Performance",
       ),
-      !chart ? "" : limitsAgainst("performance-limits", performance.risk_limits),
+      (chart && limitsAgainst("performance-limits", performance.risk_limits)) || "",
       !chart ? "" : benchmarkTable("performance-benchmarks", performance.benchmarks),
       h("h2", {}, "Positions, orders and ledger"),
       kvTable(
@@ -800,7 +800,7 @@ function showForwardTest(el, result) {
       ],
       "Forward test",
     ),
-    limitsAgainst("forward-test-limits", result.risk_limits),
+    limitsAgainst("forward-test-limits", result.risk_limits) || "",
     benchmarkTable("forward-test-benchmarks", result.benchmarks),
     ...[
       result.hedge ? hedgeSummary(result.hedge) : null,
