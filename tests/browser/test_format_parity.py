@@ -175,10 +175,9 @@ def test_each_parameter_is_said_the_same(
     format_js: FormatJs, name: str, values: list[float]
 ) -> None:
     term = formatting.PARAMETERS[name]
-    if term.format == "choice":
-        values = sorted(term.choices or {})  # type: ignore[assignment]
-    assert format_js.ask({"parameter": name, "values": values}) == [
-        formatting.parameter(name, v) for v in values
+    said: list[Any] = sorted(term.choices or {}) if term.format == "choice" else list(values)
+    assert format_js.ask({"parameter": name, "values": said}) == [
+        formatting.parameter(name, v) for v in said
     ]
 
 
