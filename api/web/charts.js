@@ -116,7 +116,7 @@ export function riskReturnChart(el, byScenario, nameOf = (scenario) => scenario)
  * different units (a Sharpe ratio, a percentage) never share an axis. `panels` =
  * [{title, format, metrics: [[key, label], ...]}]; one trace per metric. */
 export function panelBars(el, rows, category, panels) {
-  const gap = 0.08;
+  const gap = 0.16; // room for the next panel's axis title
   const width = (1 - gap * (panels.length - 1)) / panels.length;
   const stacked = narrow(el) && panels.length > 1;
   const rowGap = 0.12;

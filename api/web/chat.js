@@ -83,9 +83,11 @@ function weightsCard({ answer, series }) {
   return { box, draw: () => weightsChart(chart, names.length === 1 ? { weight: first } : series) };
 }
 
-/** Show each answer's weights at the end of `where`. */
+/** Show the answers' weights at the end of `where`: a comparison's alone when the turn made
+ * one (it holds the portfolios built for it), else each portfolio's. */
 function showWeights(where, answers) {
-  for (const answer of answers) {
+  const compared = answers.filter((a) => Object.keys(a.series).length > 1);
+  for (const answer of compared.length ? compared : answers) {
     const { box, draw } = weightsCard(answer);
     where.append(box);
     draw();

@@ -30,7 +30,7 @@ function convergenceWords(points, summary) {
   });
   const tail = lastGain < n - 1 ? ` It has not improved since batch ${count(lastGain + 1)}.` : " It was still improving at the last batch.";
   if (ratio(first) === ratio(last)) {
-    return `Nearly flat: the best objective moved by less than 0.01 over ${count(n)} batches (${ratio(last)}), so more trials of the same search are unlikely to help much.${tail}${stopped}`;
+    return `Nearly flat: the best objective moved by less than 0.01 over ${count(n)} batches (${ratio(last)}), so more trials of the same search are unlikely to help much.${stopped}`;
   }
   return `The best objective rose from ${ratio(first)} after the first batch to ${ratio(last)} after ${count(n)} batches.${tail}${stopped}`;
 }

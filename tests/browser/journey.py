@@ -63,6 +63,7 @@ PORTFOLIOS = [
 ]
 
 CHAT = "Build me a max Sharpe portfolio of AAPL, MSFT, JNJ and KO since 2018"
+COMPARE = "compare HRP, risk parity and min-vol for AAPL MSFT JPM XOM"
 
 
 @dataclass(frozen=True)
@@ -83,19 +84,20 @@ def _ok(response: httpx.Response) -> Any:
     return response.json() if response.content else None
 
 
-def _chat(client: httpx.Client, text: str) -> str:
-    """A thread with one answered message; its id."""
-    thread = _ok(client.post("/v1/threads", json={"title": text[:60]}))
-    with client.stream(
-        "POST",
-        f"/v1/threads/{thread['id']}/messages",
-        json={"content": text},
-        headers={"accept": "text/event-stream"},
-        timeout=300,
-    ) as stream:
-        assert stream.status_code == 200
-        for _ in stream.iter_lines():
-            pass
+def _chat(client: httpx.Client, *texts: str) -> str:
+    """A thread with each message answered in turn; its id."""
+    thread = _ok(client.post("/v1/threads", json={"title": texts[0][:60]}))
+    for text in texts:
+        with client.stream(
+            "POST",
+            f"/v1/threads/{thread['id']}/messages",
+            json={"content": text},
+            headers={"accept": "text/event-stream"},
+            timeout=300,
+        ) as stream:
+            assert stream.status_code == 200
+            for _ in stream.iter_lines():
+                pass
     return str(thread["id"])
 
 
@@ -157,7 +159,7 @@ def seed(client: httpx.Client) -> Journey:
             },
         )
     )
-    thread = _chat(client, CHAT)
+    thread = _chat(client, CHAT, COMPARE)
     return Journey(
         job=str(job["id"]),
         deployment=str(deployment["id"]),

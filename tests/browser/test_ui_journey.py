@@ -23,6 +23,7 @@ to keep the suite short."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -318,4 +319,36 @@ def test_the_winner_deploys_from_its_results_with_the_form_s_defaults(
         deployment_id = tab.evaluate("location.hash").split("/")[-1]
         spec = client.get(f"/v1/deployments/{deployment_id}").json()["spec"]
     assert spec["strategy"]["config"]["max_leverage"] == 1.0
+    assert tab.problems == []
+
+
+def test_the_chat_shows_the_weights_its_answers_carry(
+    tab: Any, server: Server, journey: Journey
+) -> None:
+    """A portfolio's weights, and a comparison's (each portfolio's largest weights side by side,
+    in place of the portfolios built for it), as tables equal to the tools' answers and charts."""
+    with server.client() as client:
+        messages = client.get(f"/v1/threads/{journey.thread}").json()["messages"]
+    answers = [json.loads(m["content"]) for m in messages if m["role"] == "tool"]
+    portfolio = answers[0]["weights"]
+    (comparison,) = [a for a in answers if "rows" in a]
+    _open(tab, server, f"#/chat/{journey.thread}", ".weights-card .main-svg", WIDTHS["laptop"])
+    cards = tab.locator(".weights-card")
+    tab.wait_for_function("document.querySelectorAll('.weights-card .main-svg').length === 2")
+    assert cards.count() == 2  # the portfolio's, then the comparison's alone
+    first = [r.split("\t") for r in cards.nth(0).locator("tbody tr").all_inner_texts()]
+    ranked = sorted(portfolio.items(), key=lambda kv: -kv[1])
+    assert first == [[a, f"{w * 100:.2f}%"] for a, w in ranked]
+    heads = cards.nth(1).locator("thead th").all_inner_texts()
+    names = [str(r["portfolio"]).replace("_", " ") for r in comparison["rows"]]
+    assert heads == ["Asset", *names]
+    for row in cards.nth(1).locator("tbody tr").all():
+        asset, *cells = row.locator("td").all_inner_texts()
+        for r, cell in zip(comparison["rows"], cells, strict=True):
+            weight = r["largest_weights"].get(asset)
+            assert cell == ("" if weight is None else f"{weight * 100:.2f}%")
+    chart = cards.nth(1).locator(".chart").get_attribute("id")
+    assert sorted(tab.evaluate(f"document.getElementById('{chart}').data.map(t => t.name)")) == (
+        sorted(names)
+    )
     assert tab.problems == []
