@@ -6,7 +6,8 @@ with an answer). On every page at both widths:
 - the page does not scroll sideways (the document's scrollWidth is its clientWidth: wide tables
   scroll inside their own box);
 - no two labels of a chart overlap (the bounding boxes of its tick labels, axis titles and
-  legend entries), and no chart is wider than its box;
+  legend entries), no axis title or legend entry lies over a plotting area, and no chart is
+  wider than its box;
 - no code name (a strategy parameter, metric or scenario as the API spells it, e.g.
   `target_vol`, `high_vol`) and no raw JSON is in the visible text;
 - the numbers of its tables are in the one format (percentages with 2 decimals, money as
@@ -62,7 +63,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("profile", "#/profile", "#profile-form"),
 ]
 
-MEASURE = """() => {
+MEASURE = r"""() => {
   const doc = document.documentElement;
   const overflow = doc.scrollWidth - doc.clientWidth;
   // the elements sticking out on the right, to say what overflows
@@ -86,6 +87,27 @@ MEASURE = """() => {
       .filter((t) => t.textContent.trim() && getComputedStyle(t).opacity !== "0" && getComputedStyle(t).display !== "none")
       .map((t) => ({ text: t.textContent.trim(), r: t.getBoundingClientRect() }))
       .filter(({ r }) => r.width > 0 && r.height > 0);
+    // no axis title or legend entry over a plotting area (the next panel's, the legend's own)
+    const layout = plot._fullLayout;
+    const areas = Object.keys(layout)
+      .filter((k) => /^xaxis\d*$/.test(k))
+      .map((k) => {
+        const x = layout[k];
+        const y = layout[x.anchor.replace(/^y/, "yaxis")];
+        const left = box.left + x._offset;
+        const top = box.top + y._offset;
+        return { left, right: left + x._length, top, bottom: top + y._length };
+      });
+    const titles = [...plot.querySelectorAll("[class^='g-'][class$='title'] text, .legendtext")]
+      .filter((t) => t.textContent.trim())
+      .map((t) => ({ text: t.textContent.trim(), r: t.getBoundingClientRect() }));
+    for (const { text, r } of titles) {
+      for (const a of areas) {
+        const x = Math.min(r.right, a.right) - Math.max(r.left, a.left);
+        const y = Math.min(r.bottom, a.bottom) - Math.max(r.top, a.top);
+        if (x > 1 && y > 1) overlaps.push(`${plot.id}: "${text}" over a plotting area`);
+      }
+    }
     for (let i = 0; i < labels.length; i += 1) {
       for (let j = i + 1; j < labels.length; j += 1) {
         const a = labels[i].r;
