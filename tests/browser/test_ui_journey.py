@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from store.factory import open_store
 from tests.browser.conftest import TIMEOUT_MS, Server
 from tests.browser.journey import Journey, seed
 from tests.support.browser import wait_for_job
@@ -356,7 +357,7 @@ def test_the_chat_shows_the_weights_its_answers_carry(
     (comparison,) = [a for a in answers if "rows" in a]
     _open(tab, server, f"#/chat/{journey.thread}", ".weights-card .main-svg", WIDTHS["laptop"])
     cards = tab.locator(".weights-card")
-    tab.wait_for_function("document.querySelectorAll('.weights-card .main-svg').length === 2")
+    tab.wait_for_function("document.querySelectorAll('.weights-card .js-plotly-plot').length === 2")
     assert cards.count() == 2  # the portfolio's, then the comparison's alone
     first = [r.split("\t") for r in cards.nth(0).locator("tbody tr").all_inner_texts()]
     ranked = sorted(portfolio.items(), key=lambda kv: -kv[1])
@@ -374,3 +375,74 @@ def test_the_chat_shows_the_weights_its_answers_carry(
         sorted(names)
     )
     assert tab.problems == []
+
+
+def test_a_deployment_opened_again_shows_its_forward_test_and_its_tearsheet(
+    tab: Any, server: Server, journey: Journey
+) -> None:
+    """The forward test the journey ran stays on its deployment's page when the page is opened
+    again (chart, numbers, the books saying where to look); the tearsheet and the account are
+    one click away."""
+    with server.client() as client:
+        (job,) = client.get(f"/v1/deployments/{journey.deployment}/forward-tests").json()
+        result = client.get(job["links"]["self"]).json()["result"]
+    route = f"#/deployments/{journey.deployment}"
+    _open(tab, server, route, "#chart-forward-test .main-svg", WIDTHS["laptop"])
+    shown = tab.inner_text("#forward-test-result")
+    final = f"${result['final_value']:,.2f}"
+    assert f"{result['start']} to {result['end']}" in shown and final in shown
+    drawn = tab.evaluate("document.getElementById('chart-forward-test').data[0].y.length")
+    assert drawn == len(result["values"]["backtest"])
+    limits = tab.locator("#forward-test-limits li").all_inner_texts()
+    assert limits == [r["words"] for r in result["risk_limits"]] and limits
+    books = tab.inner_text("#books-empty")
+    assert "Its forward test above shows how it would have traded" in books
+    assert "Nothing traded yet" not in books
+    assert tab.is_visible("#deployment-report")  # the tearsheet (HTML report)
+    assert tab.get_attribute("#deployment-account-link", "href") == f"#/accounts/{journey.account}"
+    assert tab.problems == []
+
+
+def test_a_new_user_is_told_where_to_start_and_what_to_do_on_each_empty_page(
+    browser_context: Any, server: Server
+) -> None:
+    """Another owner, with nothing yet: the start page says where to start, each empty list says
+    what to do, the Deployments page has no kill switch (nothing to stop), the stale market data
+    is said with its way forward."""
+    store = open_store(server.settings)
+    try:
+        key, _ = store.create_api_key("newcomer", "browser-tests")
+    finally:
+        store.close()
+    page = browser_context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    try:
+        page.goto(f"{server.url}/#key={key}")
+        page.wait_for_selector(".start-grid")
+        for card in ("#start-assistant", "#start-example", "#start-search"):
+            assert page.is_visible(card)
+        assert page.is_hidden("#home-yours")  # nothing to come back to yet
+        with server.client() as client:
+            market = client.get("/v1/market-data").json()
+        notice = page.inner_text("#stale-data")
+        assert f"{market['behind_sessions']:,} sessions before" in notice and "What to do" in notice
+        assert page.get_attribute("#stale-data a", "href") == "#/portfolios"
+        empty = {
+            "#/jobs": ("#jobs-status", "start one from New optimization"),
+            "#/portfolios": ("#portfolios-status", "write one in the form"),
+            "#/documents": ("#documents-status", "Add your research"),
+            "#/ideas": ("#ideas-status", "write one below"),
+            "#/deployments": ("#deployments-status", "Choose above what to deploy"),
+            "#/accounts": ("#accounts-empty", "an account opens when a deployment first trades"),
+            "#/chat": (".intro", "Pick an example below"),
+        }
+        for route, (where, says) in empty.items():
+            page.evaluate("route => { window.location.hash = route; }", route)
+            page.wait_for_selector(f"{where}:has-text('{says}')")
+            if route == "#/deployments":
+                assert page.locator("#kill-switch").is_hidden()
+                assert page.locator("#hedge-kill-switch").is_hidden()
+    finally:
+        page.close()
+    assert problems == []
