@@ -46,7 +46,7 @@ export function renderPortfolios(main) {
 
   const body = h("tbody");
   const listStatus = h("p", { id: "portfolios-status", className: "hint", "aria-live": "polite" });
-  const name = h("input", { id: "portfolio-name", name: "name", type: "text", required: true, maxlength: 200 });
+  const name = h("input", { id: "portfolio-name", name: "name", type: "text", required: true, maxlength: 200, placeholder: "e.g. Defensive staples" });
   const weights = h("textarea", {
     id: "portfolio-weights",
     name: "weights",
@@ -241,7 +241,7 @@ export function renderPortfolios(main) {
         h(
           "tr",
           { dataset: { portfolio: p.id } },
-          h("th", { scope: "row" }, p.name),
+          h("th", { scope: "row", className: "wrap" }, p.name),
           h(
             "td",
             { className: "wrap" },
