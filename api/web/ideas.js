@@ -208,7 +208,7 @@ export function renderIdeas(main, params = []) {
   }
 
   function showDetail(idea) {
-    const reason = h("input", { id: "idea-reason", name: "reason", type: "text", maxlength: 1000, placeholder: "why (recorded)" });
+    const reason = h("input", { id: "idea-reason", name: "reason", type: "text", maxlength: 1000, placeholder: "why (recorded)", "aria-label": "Why you move it (recorded with the move)" });
     const moves = idea.allowed_transitions.map((to) =>
       h("button", { type: "button", className: to === "retired" ? "secondary" : "", onclick: () => move(idea, to, reason.value) }, `Move to ${statusLabel(to)}`),
     );
