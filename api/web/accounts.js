@@ -32,7 +32,7 @@ export function renderAccounts(main, params) {
       clear(box).append(
         h("h1", {}, "Accounts"),
         rows.length
-          ? table("accounts-table", "Each account your deployments trade", ["Account", "Broker", "Deployments", "Equity", "Last snapshot"], rows)
+          ? table("accounts-table", "Each account your deployments trade", ["Account", "Broker", "Deployments", "Equity", "Last snapshot"], rows, { stack: true })
           : h(
               "p",
               { id: "accounts-empty", className: "hint" },

@@ -258,6 +258,7 @@ export function renderDeployments(main, params) {
           scheduleText(d.spec),
           h("a", { href: `#/deployments/${encodeURIComponent(d.id)}`, "aria-label": `Open ${d.name}` }, "Open"),
         ]),
+        { stack: true },
       ),
     );
     // the kill switches stop something only when something is deployed

@@ -5,7 +5,7 @@
 // Routes: #/documents (upload and list), #/documents/<id> (one document).
 
 import { ApiError, api, apiRaw, errorText, uploadWithProgress } from "./api.js";
-import { clear, h, kvTable, showAlert } from "./dom.js";
+import { clear, h, kvTable, showAlert, stackable } from "./dom.js";
 import { fileSize, isoTime } from "./format.js";
 import { mountDocumentSearch } from "./research_search.js";
 
@@ -132,6 +132,7 @@ function renderLibrary(main) {
       listStatus,
     ),
   );
+  stackable(main.querySelector("#documents-table"));
 
   /** Show the caller's documents; the status line says how many, after `announce` if given. */
   async function load(announce = "") {

@@ -48,19 +48,34 @@ export function download(name, text, type) {
 }
 
 /** A data table with its `id`, a caption, column headers and rows of cells (text or nodes),
- * in a horizontally scrolling box. */
-export function table(id, caption, headers, rows) {
-  return h(
-    "div",
-    { className: "table-scroll", tabindex: "0" },
-    h(
-      "table",
-      { id, className: "data" },
-      h("caption", {}, caption),
-      h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c))))),
-    ),
+ * in a horizontally scrolling box; `{stack: true}` for a list that stacks on a phone. */
+export function table(id, caption, headers, rows, { stack = false } = {}) {
+  const el = h(
+    "table",
+    { id, className: "data" },
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c))))),
   );
+  return h("div", { className: "table-scroll", tabindex: "0" }, stack ? stackable(el) : el);
+}
+
+/** Make a list table stack on a phone (class "stack": each row a block, each cell after its
+ * column's name): every cell of its body, now and as rows come, gets its header as `data-label`.
+ * Returns the table. */
+export function stackable(tableEl) {
+  tableEl.classList.add("stack");
+  const label = () => {
+    const names = [...tableEl.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    for (const row of tableEl.querySelectorAll("tbody tr")) {
+      [...row.children].forEach((cell, i) => {
+        if (names[i] && cell.dataset.label !== names[i]) cell.dataset.label = names[i];
+      });
+    }
+  };
+  new MutationObserver(label).observe(tableEl, { childList: true, subtree: true });
+  label();
+  return tableEl;
 }
 
 /** A labelled key/value table. */

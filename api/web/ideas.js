@@ -4,7 +4,7 @@
 // Routes: #/ideas and #/ideas/<id>.
 
 import { api, errorText } from "./api.js";
-import { clear, h, kvTable, showAlert } from "./dom.js";
+import { clear, h, kvTable, showAlert, stackable } from "./dom.js";
 import { count, days, inWords, isoTime, percent, signedPercent } from "./format.js";
 
 const STATUSES = ["proposed", "under_review", "accepted", "deployed", "retired"];
@@ -158,6 +158,7 @@ export function renderIdeas(main, params = []) {
     detail,
     form,
   );
+  stackable(main.querySelector("#ideas-table"));
 
   function query() {
     const q = new URLSearchParams({ limit: "20" });

@@ -2,7 +2,7 @@
 // itself while any job is pending or running.
 
 import { api, errorText } from "./api.js";
-import { clear, h, showAlert } from "./dom.js";
+import { clear, h, showAlert, stackable } from "./dom.js";
 import { count, isoTime } from "./format.js";
 
 const STATUSES = ["pending", "running", "succeeded", "failed", "cancelled"];
@@ -64,6 +64,7 @@ export function renderJobs(main) {
       status,
     ),
   );
+  stackable(main.querySelector("#jobs-table"));
   let timer = null;
   let stopped = false;
 

@@ -3,7 +3,7 @@
 
 import { api, errorText } from "./api.js";
 import { frontierChart, weightsChart } from "./charts.js";
-import { clear, h, kvTable, showAlert } from "./dom.js";
+import { clear, h, kvTable, showAlert, stackable } from "./dom.js";
 import { count, isoTime, percent, ratio, signedPercent } from "./format.js";
 
 /** The optimisation methods in words (as the API names them in its answer). */
@@ -122,15 +122,17 @@ export function renderPortfolios(main) {
         h(
           "div",
           { className: "table-scroll", tabindex: "0" },
-          h(
-            "table",
-            { id: "portfolios-table", className: "data" },
+          stackable(
             h(
-              "thead",
-              {},
-              h("tr", {}, ["Name", "Assets", "Version", "Updated", "Actions"].map((t) => h("th", { scope: "col" }, t))),
+              "table",
+              { id: "portfolios-table", className: "data" },
+              h(
+                "thead",
+                {},
+                h("tr", {}, ["Name", "Assets", "Version", "Updated", "Actions"].map((t) => h("th", { scope: "col" }, t))),
+              ),
+              body,
             ),
-            body,
           ),
         ),
         listStatus,
