@@ -115,6 +115,13 @@ class Results(BaseModel):
 
     job_id: str
     status: str = Field(description="succeeded, or partial when a budget ran out.")
+    benchmark_verdict: dict[str, Any] | None = Field(
+        default=None,
+        description="Whether the winner beats every benchmark scored on the same paths on the "
+        "objective: beats (null: none scored), winner, benchmarks (name, label, score, gap), "
+        "below, words (to say first when it does not); null without a winner or for results "
+        "written before it was computed.",
+    )
     best: dict[str, Any] | None
     config_summary: dict[str, Any]
     explanation: dict[str, Any] | None
