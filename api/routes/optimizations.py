@@ -179,7 +179,6 @@ def optimization_results(
         benchmark_note=benchmark_note(result) if result.get("benchmarks") else None,
         dataset=result.get("dataset"),
         edge=result.get("edge"),
-        benchmark_verdict=result.get("benchmark_verdict"),
         hedging=result.get("hedging"),
         manifest=result.get("manifest"),
         charts=chart_data(result),

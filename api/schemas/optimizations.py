@@ -162,13 +162,6 @@ class Results(BaseModel):
         "(`scores`), the best benchmark (`over`), the `difference`, whether it is `small`, the "
         "`safe_rate` the Sharpe ratios are measured against, and a sentence (`words`).",
     )
-    benchmark_verdict: dict[str, Any] | None = Field(
-        default=None,
-        description="Whether the winner beats every benchmark on the objective (`beats`; null "
-        "when none could be scored), each benchmark's score and gap, those it does not beat "
-        "(`below`) and the verdict in words (`words`); a deployment of a winner below them "
-        "needs `confirm_below_benchmarks`.",
-    )
     hedging: dict[str, Any] | None = Field(
         default=None,
         description="When the search space held option overlays: the winner with and without "
