@@ -42,7 +42,7 @@ SCAN_VENV := .venv-scan
 SCAN_LOCK := requirements-scan.lock
 SCAN_STAMP := $(SCAN_VENV)/.installed
 
-.PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps bench-deps lock agent-chat-ui mcp-inspector \
+.PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps bench-deps lock agent-chat-ui mcp-inspector axe-core \
 	bytecode langgraph-dev langgraph-venv lock-langgraph-dev cdk-synth cdk-diff cdk-deploy \
 	cdk-context cdk-synth-cli pins pins-check scan-venv lock-scan
 
@@ -137,7 +137,7 @@ typecheck: $(STAMP)
 # in __pycache__ only where bytecode may be written; otherwise every worker redoes it.
 TEST_WORKERS ?= auto
 
-unit: $(STAMP) system-deps mcp-inspector bytecode agent-chat-ui $(SCAN_STAMP)
+unit: $(STAMP) system-deps mcp-inspector axe-core bytecode agent-chat-ui $(SCAN_STAMP)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # Installs the Debian packages listed in the shell variable `missing` with apt-get (as root, or with
@@ -192,6 +192,20 @@ mcp-inspector:
 		npm install --prefix $(MCP_INSPECTOR_DIR) --no-save --ignore-scripts --engine-strict=false \
 			--no-audit --no-fund --loglevel=error @modelcontextprotocol/inspector@$(MCP_INSPECTOR_VERSION); \
 	} || echo "WARNING: could not install the MCP Inspector (npm); the tests that drive it will skip"
+
+# axe-core, the accessibility checker the browser tests inject into every page of the web UI
+# (tests/browser/test_ui_journey.py): the npm registry's package at a pinned version, in
+# .cache/axe-core, installed with npm when missing or another version. Without it those
+# tests skip their accessibility checks and say why.
+AXE_CORE_VERSION := 4.14.1
+AXE_CORE_PACKAGE := .cache/axe-core/node_modules/axe-core/package.json
+
+axe-core:
+	@grep -qs '"version": "$(AXE_CORE_VERSION)"' $(AXE_CORE_PACKAGE) || { \
+		command -v npm >/dev/null && echo "installing axe-core@$(AXE_CORE_VERSION) with npm" && \
+		npm install --prefix .cache/axe-core --no-save --ignore-scripts \
+			--no-audit --no-fund --loglevel=error axe-core@$(AXE_CORE_VERSION); \
+	} || echo "WARNING: could not install axe-core (npm); the browser tests skip their accessibility checks"
 
 # The benchmarks' external load generator (Debian's wrk: benchmarks/wrk_load.py, bench_api.py),
 # installed with apt when missing; without it they leave wrk's rows out and say so.

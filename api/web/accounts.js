@@ -11,7 +11,8 @@
 
 import { api, apiRaw, errorText, openHtmlPage } from "./api.js";
 import { equityChart, purge } from "./charts.js";
-import { clear, download, fmt, fmtMoney, fmtTime, h, kvTable, showAlert, table } from "./dom.js";
+import { clear, download, h, kvTable, showAlert, table } from "./dom.js";
+import { count, isoTime, money, quantity } from "./format.js";
 
 const path = (account) => `/v1/accounts/${encodeURIComponent(account)}`;
 
@@ -25,14 +26,20 @@ export function renderAccounts(main, params) {
         h("a", { href: `#/accounts/${encodeURIComponent(a.account)}` }, a.account),
         a.broker,
         a.deployments.map((d) => `${d.name} (${d.status})`).join(", "),
-        a.last_snapshot ? fmtMoney(a.last_snapshot.equity) : "–",
-        a.last_snapshot ? fmtTime(a.last_snapshot.taken_at) : a.opened ? "–" : "not opened yet",
+        a.last_snapshot ? money(a.last_snapshot.equity) : "–",
+        a.last_snapshot ? isoTime(a.last_snapshot.taken_at) : a.opened ? "–" : "not opened yet",
       ]);
       clear(box).append(
         h("h1", {}, "Accounts"),
         rows.length
-          ? table("accounts-table", "Each account your deployments trade", ["Account", "Broker", "Deployments", "Equity", "Last snapshot"], rows)
-          : h("p", { className: "hint" }, "No account yet: deploy a strategy first."),
+          ? table("accounts-table", "Each account your deployments trade", ["Account", "Broker", "Deployments", "Equity", "Last snapshot"], rows, { stack: true })
+          : h(
+              "p",
+              { id: "accounts-empty", className: "hint" },
+              "No account yet: an account opens when a deployment first trades. ",
+              h("a", { href: "#/deployments" }, "Deploy a portfolio or an optimization's winner"),
+              " and activate it (or forward-test it on past data).",
+            ),
       );
     })
     .catch((err) => showAlert(errorText(err)));
@@ -40,7 +47,7 @@ export function renderAccounts(main, params) {
 }
 
 function renderAccount(main, account) {
-  const chart = h("div", { id: "chart-account-equity", className: "chart", role: "img", "aria-label": "The account's equity at each snapshot" });
+  const chart = h("div", { id: "chart-account-equity", className: "chart", role: "figure", "aria-label": "The account's equity at each snapshot" });
   const summary = h("div", { id: "account-summary" });
   const reports = h("div", { id: "account-reports" });
   const runs = h("div", { id: "account-runs" });
@@ -74,26 +81,26 @@ function renderAccount(main, account) {
       clear(summary).append(
         kvTable(
           [
-            ["Last snapshot", fmtTime(last.taken_at)],
-            ["Equity", fmtMoney(last.equity)],
-            ["Cash", fmtMoney(last.cash)],
-            ["Buying power", fmtMoney(last.buying_power)],
+            ["Last snapshot", isoTime(last.taken_at)],
+            ["Equity", money(last.equity)],
+            ["Cash", money(last.cash)],
+            ["Buying power", money(last.buying_power)],
             ["Positions valued at the closes of", last.priced_on || "–"],
           ],
-          `${items.length} snapshot(s)`,
+          `${count(items.length)} snapshot${items.length === 1 ? "" : "s"}`,
         ),
         table(
           "account-positions",
           "Positions at the last snapshot",
           ["Symbol", "Shares", "Price", "Value"],
-          last.positions.map((p) => [p.symbol, fmt(p.quantity), fmtMoney(p.price), fmtMoney(p.market_value)]),
+          last.positions.map((p) => [p.symbol, quantity(p.quantity), money(p.price), money(p.market_value)]),
         ),
       );
     } else {
       chart.hidden = true;
       clear(summary).append(h("p", { id: "account-no-snapshots", className: "hint" }, "No snapshot yet: the first is taken at the next six-hourly time once the account opened."));
     }
-    renderReports(listed.items);
+    renderReports(listed.items, names);
     renderRuns(netted.items, names);
   }
 
@@ -106,17 +113,17 @@ function renderAccount(main, account) {
     }
     const part = (allocations) =>
       Object.entries(allocations)
-        .map(([id, q]) => `${names[id] || id} ${fmt(q)}`)
+        .map(([id, q]) => `${names[id] || id} ${quantity(q)}`)
         .join(", ");
     const rows = items
       .slice()
       .reverse()
       .flatMap((run) =>
         run.orders.map((o) => [
-          fmtTime(run.created_at),
+          isoTime(run.created_at),
           o.symbol,
           o.side,
-          fmt(o.quantity),
+          quantity(o.quantity),
           o.crossed ? "crossed inside the account" : o.status,
           part(o.allocations),
         ]),
@@ -126,12 +133,12 @@ function renderAccount(main, account) {
       .reverse()
       .flatMap((run) =>
         run.conflicts.map((c) => [
-          fmtTime(run.created_at),
+          isoTime(run.created_at),
           c.symbol,
           part(c.buyers),
           part(c.sellers),
-          fmt(c.crossed),
-          c.net_side ? `${c.net_side} ${fmt(c.net_quantity)}` : "nothing",
+          quantity(c.crossed),
+          c.net_side ? `${c.net_side} ${quantity(c.net_quantity)}` : "nothing",
         ]),
       );
     clear(runs).append(
@@ -140,7 +147,7 @@ function renderAccount(main, account) {
     );
   }
 
-  function renderReports(items) {
+  function renderReports(items, names) {
     if (!items.length) {
       clear(reports).append(h("p", { className: "hint" }, "No report yet: they are written after each session's close."));
       return;
@@ -151,7 +158,7 @@ function renderAccount(main, account) {
       .map((r) => [
         r.day,
         r.kind,
-        r.deployment_id || "the account",
+        (r.deployment_id && names[r.deployment_id]) || r.deployment_id || "the account",
         r.kind === "tearsheet"
           ? h("button", { type: "button", className: "link tearsheet-open", dataset: { report: r.id }, onclick: () => openTearsheet(r.id) }, "Open")
           : h("button", { type: "button", className: "link analytics-download", onclick: () => downloadFile(r) }, "Download Parquet"),

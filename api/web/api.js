@@ -30,7 +30,7 @@ export function takeKeyFromFragment() {
   setKey(key);
   params.delete("key");
   const rest = params.toString();
-  const route = rest.startsWith("/") ? `#${decodeURIComponent(rest)}` : "#/optimize";
+  const route = rest.startsWith("/") ? `#${decodeURIComponent(rest)}` : "#/start";
   history.replaceState(null, "", window.location.pathname + window.location.search + route);
   return true;
 }
@@ -86,12 +86,17 @@ async function toApiError(response) {
   return apiErrorOf(response.status, response.statusText, text);
 }
 
-function headers(extra = {}, json = false) {
-  const result = { ...extra };
+/** The headers that carry the signed-in credential: the one place a credential becomes a
+ * request's authentication (a sign-in of another kind changes this function and `getKey`). */
+export function authHeaders() {
   const key = getKey();
   // a JWT (an ID token of the deployment's Cognito user pool) goes as a bearer token
-  if (key && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(key)) result.authorization = `Bearer ${key}`;
-  else if (key) result["x-api-key"] = key;
+  if (key && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(key)) return { authorization: `Bearer ${key}` };
+  return key ? { "x-api-key": key } : {};
+}
+
+function headers(extra = {}, json = false) {
+  const result = { ...extra, ...authHeaders() };
   if (json) result["content-type"] = "application/json";
   return result;
 }
@@ -112,7 +117,9 @@ async function send(path, { method = "GET", body, headers: extra = {}, signal, s
   });
   if (!response.ok) {
     const err = await toApiError(response);
-    if (response.status === 401 && signInOn401) {
+    // the first 401 of a page signs out and says why; those of its other requests, answered
+    // after it, find the key gone and leave that message
+    if (response.status === 401 && signInOn401 && getKey()) {
       setKey(null);
       onUnauthenticated(err.message);
     }
@@ -155,7 +162,7 @@ export function uploadWithProgress(path, form, { onProgress = () => {}, onSent =
         return;
       }
       const err = apiErrorOf(xhr.status, xhr.statusText, xhr.responseText);
-      if (xhr.status === 401) {
+      if (xhr.status === 401 && getKey()) {
         setKey(null);
         onUnauthenticated(err.message);
       }

@@ -1,6 +1,6 @@
 // The Stratigos web UI: a hash router over a few views, and the API key sign-in.
 //
-// Routes: #/optimize (the form), #/jobs, #/jobs/<id> (progress and results), #/chat,
+// Routes: #/start (the first page: what Stratigos does, where to start), #/optimize (the form), #/jobs, #/jobs/<id> (progress and results), #/chat,
 // #/chat/<thread id>, #/portfolios, #/documents, #/documents/<id>, #/ideas, #/ideas/<id>, #/deployments, #/deployments/<id>, #/accounts, #/accounts/<account>, #/profile, #/deployments/new/<job id>. `stratigos serve` prints http://HOST:PORT/#key=<key>: the key
 // is moved from the address bar into sessionStorage on load.
 
@@ -10,6 +10,8 @@ import { renderChat } from "./chat.js";
 import { renderDeployments } from "./deployments.js";
 import { renderDocuments } from "./documents.js";
 import { clear, h, showAlert } from "./dom.js";
+import { loadVocabulary } from "./format.js";
+import { renderHome } from "./home.js";
 import { renderIdeas } from "./ideas.js";
 import { renderJob } from "./job.js";
 import { renderJobs } from "./jobs.js";
@@ -20,10 +22,12 @@ import { renderProfile } from "./profile.js";
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const signOut = document.getElementById("sign-out");
+const menu = document.getElementById("menu-toggle");
 let cleanup = null;
 let signInMessage = null;
 
 const VIEWS = {
+  start: renderHome,
   optimize: renderOptimize,
   jobs: (el, [id]) => (id ? renderJob(el, id) : renderJobs(el)),
   chat: (el, [id]) => renderChat(el, id || null),
@@ -38,7 +42,7 @@ const VIEWS = {
 function parseRoute() {
   const path = window.location.hash.replace(/^#\/?/, "");
   const [name, ...rest] = path.split("/").map(decodeURIComponent);
-  return { name: VIEWS[name] ? name : "optimize", params: rest.filter(Boolean) };
+  return { name: VIEWS[name] ? name : "start", params: rest.filter(Boolean) };
 }
 
 function stop() {
@@ -62,6 +66,8 @@ function route() {
   showAlert(null);
   nav.hidden = false;
   signOut.hidden = false;
+  menu.hidden = false;
+  setMenu(false);
   const { name, params } = parseRoute();
   for (const link of nav.querySelectorAll("a")) {
     if (link.dataset.route === name) link.setAttribute("aria-current", "page");
@@ -74,9 +80,16 @@ function route() {
   }
 }
 
+/** Open or close the navigation on a narrow screen (on a wide one it is always shown). */
+function setMenu(open) {
+  menu.setAttribute("aria-expanded", String(open));
+  nav.classList.toggle("open", open);
+}
+
 function renderSignIn() {
   nav.hidden = true;
   signOut.hidden = true;
+  menu.hidden = true;
   const input = h("input", {
     id: "api-key",
     name: "api-key",
@@ -135,6 +148,7 @@ signOut.addEventListener("click", () => {
   route();
 });
 
+menu.addEventListener("click", () => setMenu(menu.getAttribute("aria-expanded") !== "true"));
 document.getElementById("alert-close").addEventListener("click", () => showAlert(null));
 document.getElementById("skip-link").addEventListener("click", () => main.focus());
 
@@ -143,4 +157,5 @@ window.addEventListener("hashchange", () => {
   if (takeKeyFromFragment()) signInMessage = null;
   route();
 });
-route();
+// the words of parameters, metrics and limits first (public, cached): every page writes them
+loadVocabulary((path) => api(path, { signInOn401: false })).finally(route);

@@ -3,8 +3,118 @@
 // assistant proposes an optimization run.
 
 import { api, errorText, streamEvents } from "./api.js";
-import { clear, fmtTime, h, showAlert } from "./dom.js";
-import { TraceView } from "./trace.js";
+import { purge, weightsChart } from "./charts.js";
+import { clear, h, showAlert, table } from "./dom.js";
+import { count, isoDate, isoTime, limitSentences, money, percent, ratio, scenario } from "./format.js";
+import { dataWords, TraceView } from "./trace.js";
+
+const isWeights = (w) => w && typeof w === "object" && !Array.isArray(w) && Object.keys(w).length && Object.values(w).every((v) => typeof v === "number");
+
+/** The weights a tool's structured answer carries, as named series {name: {asset: fraction}}:
+ * a portfolio's `weights`, or a comparison's `rows` (each portfolio's `largest_weights`);
+ * null when it carries none. */
+function weightSeries(tool, answer) {
+  if (!answer || typeof answer !== "object") return null;
+  if (isWeights(answer.weights)) return { [String(answer.method || tool).replace(/_/g, " ")]: answer.weights };
+  if (Array.isArray(answer.rows)) {
+    const rows = answer.rows.filter((r) => r && isWeights(r.largest_weights));
+    if (rows.length) return Object.fromEntries(rows.map((r) => [String(r.portfolio).replace(/_/g, " "), r.largest_weights]));
+  }
+  return null;
+}
+
+/** The weights of a turn's tool messages: [{tool, answer, series}] in order (a tool message
+ * whose content is not JSON, or carries no weights, gives none). */
+function weightAnswers(messages) {
+  const found = [];
+  for (const m of messages) {
+    if (m.role !== "tool") continue;
+    let answer = null;
+    try {
+      answer = JSON.parse(m.content);
+    } catch {
+      continue;
+    }
+    const series = weightSeries(m.name || "tool", answer);
+    if (series) found.push({ tool: m.name || "tool", answer, series });
+  }
+  return found;
+}
+
+let weightCards = 0;
+
+/** Weights as a table (assets by the first series' weight, largest first; one column per
+ * series; amounts when the answer states a capital) and a bar chart, with the answer's
+ * expected return, volatility and Sharpe ratio when it gives them. */
+function weightsCard({ answer, series }) {
+  weightCards += 1;
+  const id = `chat-weights-${weightCards}`;
+  const names = Object.keys(series);
+  const first = series[names[0]];
+  const assets = [...new Set(names.flatMap((n) => Object.keys(series[n])))].sort((a, b) => (first[b] ?? -1) - (first[a] ?? -1));
+  const capital = typeof answer.capital === "number" && names.length === 1 ? answer.capital : null;
+  const headers = ["Asset", ...(names.length === 1 ? ["Weight"] : names), ...(capital ? ["Amount"] : [])];
+  const cell = (name, asset) => (asset in series[name] ? percent(series[name][asset]) : "");
+  const chart = h("div", { id: `${id}-chart`, className: "chart chart-small", role: "figure", "aria-label": `Weights per asset of ${names.join(", ")}` });
+  const facts = [
+    typeof answer.expected_return === "number" ? `expected return ${percent(answer.expected_return, { signed: true })}` : null,
+    typeof answer.volatility === "number" ? `volatility ${percent(answer.volatility)}` : null,
+    typeof answer.sharpe === "number" ? `Sharpe ratio ${ratio(answer.sharpe)}` : null,
+    answer.date_range ? `estimated from ${isoDate(answer.date_range.start)} to ${isoDate(answer.date_range.end)}` : null,
+    answer.start && answer.end ? `from ${isoDate(answer.start)} to ${isoDate(answer.end)}` : null,
+  ].filter(Boolean);
+  const title = names.length === 1 ? `Weights (${names[0]})` : `Largest weights of ${names.join(", ")}`;
+  const box = h(
+    "figure",
+    { className: "weights-card", id },
+    h("figcaption", {}, h("strong", {}, title), facts.length ? `: ${facts.join(", ")}` : ""),
+    h(
+      "div",
+      { className: "two-col" },
+      table(
+        `${id}-table`,
+        `${count(assets.length)} assets`,
+        headers,
+        assets.map((asset) => [asset, ...names.map((n) => cell(n, asset)), ...(capital ? [money(first[asset] * capital)] : [])]),
+      ),
+      chart,
+    ),
+  );
+  return { box, draw: () => weightsChart(chart, names.length === 1 ? { weight: first } : series) };
+}
+
+/** Show the answers' weights at the end of `where`: a comparison's alone when the turn made
+ * one (it holds the portfolios built for it), else each portfolio's. */
+function showWeights(where, answers) {
+  const compared = answers.filter((a) => Object.keys(a.series).length > 1);
+  for (const answer of compared.length ? compared : answers) {
+    const { box, draw } = weightsCard(answer);
+    where.append(box);
+    draw();
+  }
+}
+
+/** An optimization request (or a drafted deployment) in words, for the approval card. */
+function requestWords(request, deploying) {
+  if (deploying) {
+    const rows = [
+      ["Name", request.name || "n/a"],
+      ["Capital", money(request.capital)],
+      ...(request.source ? [["Deploys", `${String(request.source.kind || "").replace(/_/g, " ")} ${request.source.id || ""}`]] : []),
+    ];
+    return h("dl", { className: "data-list" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+  }
+  const budget = request.budget || {};
+  const rows = [
+    ["Universe", (request.universe || []).join(", ") || "the default universe"],
+    ["Dates", `${isoDate(request.start)} to ${isoDate(request.end)}`],
+    ["Scenarios", (request.scenarios || []).map(scenario).join(", ") || "n/a"],
+    ["Paths per scenario", count(request.n_paths)],
+    ["Trials", `${count(budget.max_trials)} in batches of ${count(budget.batch_size)}`],
+    ["Risk limits", limitSentences(request.risk_limits).join("; ") || "none"],
+  ];
+  return h("dl", { className: "data-list" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+}
 
 const EXAMPLES = [
   "Build me a max Sharpe portfolio of AAPL, MSFT, JNJ and KO since 2018",
@@ -90,14 +200,14 @@ export function renderChat(main, threadId) {
               {
                 href: `#/chat/${encodeURIComponent(t.id)}`,
                 "aria-current": t.id === thread ? "page" : false,
-                title: `last active ${fmtTime(t.updated_at)}`,
+                title: `last active ${isoTime(t.updated_at)}`,
               },
               t.title,
             ),
           ),
         ),
       );
-      if (!threads.length) threadList.append(h("li", { className: "hint" }, "No conversations yet."));
+      if (!threads.length) threadList.append(h("li", { className: "hint" }, "No conversations yet: your first message starts one."));
     } catch (err) {
       if (!controller.signal.aborted) showAlert(errorText(err));
     }
@@ -164,7 +274,7 @@ export function renderChat(main, threadId) {
       { className: "approval", "aria-labelledby": "approval-title" },
       h("h3", { id: "approval-title" }, "Approval needed"),
       h("p", {}, pending.summary || "The assistant proposes an optimization run."),
-      h("details", {}, h("summary", {}, deploying ? "The drafted deployment" : "The drafted request"), h("pre", { className: "json" }, JSON.stringify(request, null, 2))),
+      h("details", {}, h("summary", {}, deploying ? "The drafted deployment" : "The drafted request"), requestWords(request, deploying)),
       h("div", { className: "actions" }, approve, edit, reject),
       editForm,
     );
@@ -242,6 +352,7 @@ export function renderChat(main, threadId) {
       block.append(h("p", { className: "error-text", role: "alert" }, errorText(err)));
     } finally {
       if (!controller.signal.aborted) {
+        await turnWeights(block);
         setBusy(false);
         summary.textContent = `Agent trace (${trace.count} steps)`;
         box.open = false; // the replies follow; the steps stay one click away
@@ -249,6 +360,19 @@ export function renderChat(main, threadId) {
         const approve = block.querySelector(".approval:not(.decided) #approval-approve");
         (approve || input).focus();
       }
+    }
+  }
+
+  /** The weights the turn's tools answered with (the thread's messages since the last user
+   * message), as a table and a chart under the turn's replies. */
+  async function turnWeights(block) {
+    if (!thread) return;
+    try {
+      const detail = await api(`/v1/threads/${encodeURIComponent(thread)}`, { signal: controller.signal, signInOn401: false });
+      const lastUser = detail.messages.map((m) => m.role).lastIndexOf("user");
+      showWeights(block, weightAnswers(detail.messages.slice(lastUser + 1)));
+    } catch (err) {
+      if (!controller.signal.aborted) console.warn(`the turn's weights did not load: ${errorText(err)}`);
     }
   }
 
@@ -298,24 +422,41 @@ export function renderChat(main, threadId) {
 
   async function loadHistory() {
     if (!thread) {
-      log.append(h("p", { className: "hint intro" }, "Ask for a portfolio, a risk report or a strategy search."));
+      log.append(
+        h(
+          "div",
+          { className: "hint intro" },
+          h("p", {}, "Ask in your own words for a portfolio, a risk report, a comparison with equal weights or a strategy search: the assistant answers with numbers from the market data, saves the portfolios it builds, and asks before it runs a search or deploys anything."),
+          h("p", {}, "Pick an example below to start, or write your own."),
+        ),
+      );
       return;
     }
     try {
       const detail = await api(`/v1/threads/${encodeURIComponent(thread)}`, { signal: controller.signal });
+      let waiting = []; // weights answered since the last reply: shown under the next one
+      const flush = () => {
+        showWeights(log, waiting);
+        waiting = [];
+      };
       for (const m of detail.messages) {
-        if (m.role === "user") bubble("user", m.content);
-        else if (m.role === "assistant") {
+        if (m.role === "user") {
+          flush();
+          bubble("user", m.content);
+        } else if (m.role === "assistant") {
           const calls = (m.tool_calls || []).map((c) =>
-            h("details", { className: "tool" }, h("summary", {}, "called ", h("code", {}, c.name)), h("pre", { className: "json" }, JSON.stringify(c.args, null, 2))),
+            h("details", { className: "tool" }, h("summary", {}, `Used the tool ${String(c.name).replace(/_/g, " ")}`), dataWords(c.args || {})),
           );
           if (m.content || calls.length) bubble("assistant", m.content, calls.length ? h("div", {}, calls) : null);
+          if (m.content) flush();
         } else {
+          waiting.push(...weightAnswers([m]));
           log.append(
-            h("details", { className: "tool msg-tool" }, h("summary", {}, h("code", {}, m.name || "tool"), " answered"), h("pre", {}, m.content)),
+            h("details", { className: "tool msg-tool" }, h("summary", {}, `The tool ${String(m.name || "tool").replace(/_/g, " ")} answered`), dataWords(m.content)),
           );
         }
       }
+      flush();
       if (detail.pending) approvalCard(detail.pending, log);
     } catch (err) {
       if (!controller.signal.aborted) showAlert(errorText(err));
@@ -325,5 +466,8 @@ export function renderChat(main, threadId) {
   loadThreads();
   loadHistory();
   input.focus();
-  return () => controller.abort();
+  return () => {
+    controller.abort();
+    for (const el of main.querySelectorAll(".js-plotly-plot")) purge(el);
+  };
 }

@@ -7,8 +7,10 @@
 import { api, errorText, openHtmlPage, streamEvents } from "./api.js";
 import { benchmarkSeries, benchmarkTable } from "./benchmarks.js";
 import { equityChart, purge } from "./charts.js";
-import { clear, clearFieldErrors, download, fmt, fmtMoney, fmtPct, fmtTime, h, kvTable, markField, showAlert, table } from "./dom.js";
-import { hedgeText } from "./results.js";
+import { clear, clearFieldErrors, download, h, kvTable, markField, showAlert, table } from "./dom.js";
+import { configSentence, count, inWords, isoTime, limitSentence, money, multiple, percent, quantity, signedPercent } from "./format.js";
+import { requestText } from "./jobs.js";
+import { benchmarksNotBeaten, hedgeText } from "./results.js";
 
 const POLL_MS = 500;
 const HEDGE_HINT =
@@ -28,6 +30,7 @@ function brokerText(spec) {
 export function renderDeployments(main, params) {
   if (params[0] && params[0] !== "new") return renderDeployment(main, params[0]);
   const fromJob = params[0] === "new" ? params[1] || null : null;
+  const confirmedOnResults = params[0] === "new" && params[2] === "confirmed";
   const listBox = h("section", { className: "card" });
   const status = h("p", { id: "deployments-status", className: "hint", "aria-live": "polite" });
   const sourceKind = h(
@@ -46,9 +49,14 @@ export function renderDeployments(main, params) {
   );
   const on = h("select", { id: "deployment-on" }, ["first", "last"].map((v) => h("option", { value: v }, v)));
   const at = h("input", { id: "deployment-at", type: "time", value: "15:45", required: true });
-  const cashBuffer = h("input", { id: "deployment-cash-buffer", type: "number", min: "0", max: "0.99", step: "any", value: "0" });
-  const maxDrawdown = h("input", { id: "deployment-max-drawdown", type: "number", min: "0", max: "0.99", step: "any", placeholder: "none" });
+  const cashBuffer = h("input", { id: "deployment-cash-buffer", type: "number", min: "0", max: "99", step: "any", value: "0" });
+  const maxDrawdown = h("input", { id: "deployment-max-drawdown", type: "number", min: "0", max: "99", step: "any", placeholder: "none" });
   const capLeverage = h("input", { id: "deployment-cap-leverage", type: "checkbox" });
+  const leverageNote = h("small", { id: "deployment-leverage-note", className: "hint" });
+  const account = h("input", { id: "deployment-account", type: "text", maxlength: 40, placeholder: "its own account", autocomplete: "off", list: "deployment-accounts", pattern: "[a-z0-9][a-z0-9\\-]*" });
+  const accountList = h("datalist", { id: "deployment-accounts" });
+  const belowBox = h("div", { id: "deployment-below", className: "verdict verdict-warn", hidden: true });
+  const confirmBelow = h("input", { id: "deployment-confirm-below", type: "checkbox" });
   const broker = h(
     "select",
     { id: "deployment-broker" },
@@ -85,14 +93,21 @@ export function renderDeployments(main, params) {
     on,
     h("label", { for: "deployment-at" }, "At (exchange time, New York)"),
     at,
-    h("label", { for: "deployment-cash-buffer" }, "Cash buffer (fraction of equity)"),
+    h("label", { for: "deployment-cash-buffer" }, "Cash buffer, % of equity"),
     cashBuffer,
-    h("label", { for: "deployment-max-drawdown" }, "Pause at a drawdown of (fraction, optional)"),
+    h("label", { for: "deployment-max-drawdown" }, "Pause at a drawdown of, % (optional)"),
     maxDrawdown,
-    h("label", { className: "check" }, capLeverage, " Cap a levered winner's leverage at 1 (a cash account cannot borrow)"),
+    h("label", { className: "check" }, capLeverage, " Cap a levered winner's leverage at 1.00x (a cash account cannot borrow)"),
+    leverageNote,
+    h("label", { for: "deployment-account" }, "Shared account (optional)"),
+    account,
+    accountList,
+    h("small", { className: "hint" }, "Name an account to net this deployment's orders with the other deployments trading it (lower-case letters, digits and dashes); empty: its own paper account."),
+    belowBox,
     h("div", { className: "actions" }, create),
   );
   const kill = h("button", { type: "button", id: "kill-switch", className: "danger" }, "Kill switch: stop everything");
+  const toolbar = h("div", { className: "toolbar", hidden: true });
   const killStatus = h("p", { id: "kill-status", className: "hint", "aria-live": "polite" });
   kill.addEventListener("click", async () => {
     if (!window.confirm("Pause every deployment and cancel their runs and open orders?")) return;
@@ -105,9 +120,11 @@ export function renderDeployments(main, params) {
     }
   });
   const hedgeButtons = hedgeSwitch({}, "hedge-kill-status", loadList);
+  toolbar.append(kill, hedgeButtons.kill, hedgeButtons.release);
   main.append(
     h("h1", {}, "Deployments"),
-    h("div", { className: "toolbar" }, kill, hedgeButtons.kill, hedgeButtons.release),
+    h("p", { className: "lead" }, "A deployment trades a saved portfolio or an optimization's winner on a paper account, on a schedule; forward-test it on past data before you activate it."),
+    toolbar,
     killStatus,
     hedgeButtons.status,
     form,
@@ -127,6 +144,8 @@ export function renderDeployments(main, params) {
     "limits.cash_buffer": "deployment-cash-buffer",
     "limits.max_drawdown": "deployment-max-drawdown",
     cap_leverage: "deployment-cap-leverage",
+    account: "deployment-account",
+    confirm_below_benchmarks: "deployment-confirm-below",
   };
   function inputOfField(field) {
     const parts = String(field || "").replace(/^body\./, "").split(".");
@@ -139,6 +158,28 @@ export function renderDeployments(main, params) {
 
   // the chosen optimization's winner: with a hedge its underlying is required
   let describing = 0;
+  /** What the form knows of the chosen winner: a levered one is capped at 1.00x (said with
+   * its leverage); one below its benchmarks needs the confirmation box ticked. */
+  function describeWinner(config, data) {
+    const levered = config && config.max_leverage > 1;
+    capLeverage.checked = Boolean(levered);
+    leverageNote.textContent = levered
+      ? `The winner's leverage is ${multiple(config.max_leverage)}; a cash account cannot borrow, so it is deployed capped at 1.00x (its backtest is then the capped rule's).`
+      : config
+        ? `The winner's leverage is ${multiple(config.max_leverage)}: nothing to cap.`
+        : "";
+    const below = data ? benchmarksNotBeaten(data) : [];
+    clear(belowBox);
+    belowBox.hidden = !below.length;
+    if (below.length) {
+      confirmBelow.checked = confirmedOnResults && source.value === fromJob;
+      belowBox.append(
+        h("p", {}, h("strong", {}, "This winner does not beat its benchmarks: "), `its objective is below ${below.map((b) => b.words).join(" and ")} on the same simulated paths.`),
+        h("label", { className: "check" }, confirmBelow, " I understand, deploy it anyway"),
+      );
+    }
+  }
+
   async function describeHedge() {
     const asked = (describing += 1);
     const set = (label, hint, required, hidden = false) => {
@@ -149,7 +190,11 @@ export function renderDeployments(main, params) {
       else hedgeUnderlying.removeAttribute("aria-required");
       hedgeField.hidden = hidden;
     };
-    if (sourceKind.value === "portfolio") return set("Hedge underlying", "", false, true);
+    const winner = (config, data) => describeWinner(config, data);
+    if (sourceKind.value === "portfolio") {
+      winner(null, null);
+      return set("Hedge underlying", "", false, true);
+    }
     const generic = () => set(
       "Hedge underlying (optional)",
       HEDGE_HINT,
@@ -157,13 +202,15 @@ export function renderDeployments(main, params) {
     );
     if (!source.value) return generic();
     let config = null;
+    let data = null;
     try {
-      const data = await api(`/v1/optimizations/${encodeURIComponent(source.value)}/results?limit=1`);
+      data = await api(`/v1/optimizations/${encodeURIComponent(source.value)}/results?limit=1`);
       config = data.best && data.best.config;
     } catch {
       config = null; // an unknown job: the API says so when the form is sent
     }
     if (asked !== describing) return undefined;
+    winner(config, data);
     const hedge = hedgeText(config);
     if (!hedge) {
       if (config) return set("Hedge underlying", "The winner holds no option hedge: nothing to hedge.", false, true);
@@ -183,11 +230,16 @@ export function renderDeployments(main, params) {
       for (const p of items) source.append(h("option", { value: p.id }, `${p.name} (${p.id})`));
     } else {
       const jobs = await api("/v1/optimizations?status=succeeded&limit=100");
-      for (const j of jobs) source.append(h("option", { value: j.id, selected: j.id === fromJob }, `${j.id} (${fmtTime(j.finished_at)})`));
+      for (const j of jobs) source.append(h("option", { value: j.id, selected: j.id === fromJob }, `The search of ${requestText(j.request)}, finished ${isoTime(j.finished_at)}`));
       if (fromJob && !jobs.some((j) => j.id === fromJob)) source.append(h("option", { value: fromJob, selected: true }, fromJob));
     }
     if (!source.options.length) source.append(h("option", { value: "" }, `no ${sourceKind.value === "portfolio" ? "saved portfolios" : "succeeded optimizations"} yet`));
     await describeHedge();
+  }
+
+  async function loadAccounts() {
+    const { items } = await api("/v1/accounts");
+    clear(accountList).append(...items.filter((a) => a.shared).map((a) => h("option", { value: a.account.replace(/^paper-shared-[^-]+-/, "") })));
   }
 
   async function loadList() {
@@ -202,13 +254,20 @@ export function renderDeployments(main, params) {
           h("a", { href: `#/deployments/${encodeURIComponent(d.id)}` }, d.name),
           d.status,
           d.mode === "forward_test" ? "forward test" : brokerText(d.spec),
-          fmtMoney(d.spec.capital),
+          money(d.spec.capital),
           scheduleText(d.spec),
           h("a", { href: `#/deployments/${encodeURIComponent(d.id)}`, "aria-label": `Open ${d.name}` }, "Open"),
         ]),
+        { stack: true },
       ),
     );
-    status.textContent = items.length ? "" : "No deployments yet.";
+    // the kill switches stop something only when something is deployed
+    toolbar.hidden = !items.length;
+    hedgeButtons.kill.hidden = hedgeButtons.release.hidden = !items.some((d) => d.spec.hedge);
+    listBox.hidden = !items.length;
+    status.textContent = items.length
+      ? ""
+      : "No deployments yet. Choose above what to deploy: an optimization's winner (run one from New optimization, or ask the assistant) or a saved portfolio (from Portfolios); it is created as a draft that you can forward-test on past data, then activate.";
   }
 
   sourceKind.addEventListener("change", () => loadSources().catch((err) => showAlert(errorText(err))));
@@ -217,10 +276,16 @@ export function renderDeployments(main, params) {
     event.preventDefault();
     showAlert(null);
     clearFieldErrors(form);
+    if (!belowBox.hidden && !confirmBelow.checked) {
+      markField(form, "deployment-confirm-below", "Tick this to deploy a winner that does not beat its benchmarks.");
+      showAlert("Confirm below that you deploy a winner that does not beat its benchmarks.");
+      confirmBelow.focus();
+      return;
+    }
     create.disabled = true;
     try {
-      const limits = { cash_buffer: Number(cashBuffer.value || 0) };
-      if (maxDrawdown.value) limits.max_drawdown = Number(maxDrawdown.value);
+      const limits = { cash_buffer: Number(cashBuffer.value || 0) / 100 };
+      if (maxDrawdown.value) limits.max_drawdown = Number(maxDrawdown.value) / 100;
       const created = await api("/v1/deployments", {
         method: "POST",
         body: {
@@ -232,29 +297,49 @@ export function renderDeployments(main, params) {
           cap_leverage: capLeverage.checked,
           broker: broker.value,
           ...(hedgeUnderlying.value.trim() && !hedgeField.hidden ? { hedge: { underlying: hedgeUnderlying.value.trim().toUpperCase() } } : {}),
+          ...(account.value.trim() ? { account: account.value.trim() } : {}),
+          ...(!belowBox.hidden && confirmBelow.checked ? { confirm_below_benchmarks: true } : {}),
         },
       });
       showAlert(`Created ${created.name} as a draft: activate it or forward-test it.`, "info");
       window.location.hash = `#/deployments/${encodeURIComponent(created.id)}`;
     } catch (err) {
-      // each problem beside the field it names (the first one focused), the rest as a message
-      const marked = (err.details || [])
-        .map((d) => d && inputOfField(d.field) && markField(form, inputOfField(d.field), d.problem))
-        .filter(Boolean);
-      showAlert(errorText(err));
-      if (marked.length) marked[0].focus();
+      // each problem once: beside the field it names (the first one focused), the others and
+      // the message in the banner
+      const details = (err.details || []).filter(Boolean);
+      const placed = details.filter((d) => inputOfField(d.field) && markField(form, inputOfField(d.field), pageWords(d.problem)));
+      const rest = details.filter((d) => !placed.includes(d)).map((d) => pageWords(d.problem));
+      const message = pageWords(err.message || errorText(err));
+      const covered = placed.some((d) => message.includes(pageWords(d.problem)) || pageWords(d.problem).includes(message));
+      showAlert(
+        placed.length
+          ? `The deployment was not created: ${covered ? "see the field marked below" : message}${rest.length ? `; ${rest.join("; ")}` : ""}.`
+          : `The deployment was not created: ${[message, ...rest.filter((r) => !message.includes(r))].join("; ")}`,
+      );
+      const first = form.querySelector("[aria-invalid=true]");
+      if (first) first.focus();
     } finally {
       create.disabled = false;
     }
   });
-  Promise.all([loadSources(), loadList()]).catch((err) => showAlert(errorText(err)));
+  Promise.all([loadSources(), loadList(), loadAccounts()]).catch((err) => showAlert(errorText(err)));
   return null;
+}
+
+/** An API refusal in the page's words: the command-line flag and the request's field names
+ * of its text as the form names them. */
+function pageWords(text) {
+  return inWords(
+    String(text || "")
+      .replace(/\s*\(cap_leverage, or --cap-leverage on the command line\)/g, " (tick “Cap a levered winner's leverage at 1.00x”)")
+      .replace(/--[a-z-]+/g, (flag) => `“${flag.slice(2).replace(/-/g, " ")}”`),
+  );
 }
 
 /** What the hedging kill switch (or its release) did, in one paragraph. */
 function hedgeSwitchText(report, released) {
   if (released) return `Released the hedges of ${report.released.length} deployment(s): their next hedge run buys the hedge afresh.`;
-  const closing = report.closed.map((o) => `${o.side} ${fmt(o.contracts)} ${o.symbol} (${o.status})`).join(", ");
+  const closing = report.closed.map((o) => `${o.side} ${quantity(o.contracts)} ${o.symbol} (${o.status})`).join(", ");
   return [
     `Halted the hedges of ${report.halted.length} deployment(s), canceled ${report.canceled_orders.length} hedge order(s), sent ${report.closed.length} closing order(s)${closing ? `: ${closing}` : ""}.`,
     report.failures.length ? `Not closed (pull it again): ${report.failures.join("; ")}` : "",
@@ -306,9 +391,9 @@ function ordersTable(orders) {
     `Orders (${orders.length}), in queue order${netted ? ": this strategy's part of the shared account's orders" : ""}`,
     headers,
     orders.slice(-200).map((o) => [
-      String(o.sequence), o.symbol, o.side, fmt(o.quantity),
-      ...(netted ? [fmt(o.order_quantity)] : []),
-      o.status, fmtMoney(o.average_price), o.reason || "",
+      String(o.sequence), o.symbol, o.side, quantity(o.quantity),
+      ...(netted ? [quantity(o.order_quantity)] : []),
+      o.status, money(o.average_price), o.reason || "",
     ]),
   );
 }
@@ -316,15 +401,15 @@ function ordersTable(orders) {
 /** A hedge plan in words: its action, its orders and their net premium. */
 function planText(plan) {
   if (!plan) return "no plan";
-  const orders = (plan.orders || []).map((o) => `${o.side} ${fmt(o.contracts)} ${o.symbol}`).join(", ");
-  const premium = plan.net_premium === undefined || plan.net_premium === null ? "" : `, net premium ${fmtMoney(plan.net_premium)}`;
+  const orders = (plan.orders || []).map((o) => `${o.side} ${quantity(o.contracts)} ${o.symbol}`).join(", ");
+  const premium = plan.net_premium === undefined || plan.net_premium === null ? "" : `, net premium ${money(plan.net_premium)}`;
   return `${plan.action}${orders ? `: ${orders}` : ""}${premium}`;
 }
 
 /** Option orders in words: side, contracts, symbol, status (and why, when not filled). */
 function ordersText(orders) {
   return (orders || [])
-    .map((o) => `${o.side} ${fmt(o.contracts)} ${o.symbol} ${o.status}${o.reason && o.status !== "filled" ? ` (${o.reason})` : ""}`)
+    .map((o) => `${o.side} ${quantity(o.contracts)} ${o.symbol} ${o.status}${o.reason && o.status !== "filled" ? ` (${o.reason})` : ""}`)
     .join(", ");
 }
 
@@ -342,10 +427,14 @@ function renderDeployment(main, id) {
     h("h2", { id: "deployment-events-title" }, "Events"),
     h("p", { className: "hint" }, "Everything that happened to it, newest first, as it happens."),
     h(
-      "table",
-      { id: "events-table" },
-      h("thead", {}, h("tr", {}, ...["#", "Time", "Event", "What"].map((t) => h("th", { scope: "col" }, t)))),
-      eventRows,
+      "div",
+      { className: "table-scroll", tabindex: "0" },
+      h(
+        "table",
+        { id: "events-table", className: "data events" },
+        h("thead", {}, h("tr", {}, ...["#", "Time", "Event", "What"].map((t) => h("th", { scope: "col" }, t)))),
+        eventRows,
+      ),
     ),
   );
   main.append(
@@ -359,6 +448,7 @@ function renderDeployment(main, id) {
   );
   let stopped = false;
   let timer = null;
+  let forwardTests = 0;
   const events = new AbortController();
   let reloading = null;
 
@@ -369,13 +459,13 @@ function renderDeployment(main, id) {
     }
     if (event.type === "run_finished") {
       const fills = d.orders ? `, ${d.filled} of ${d.orders} orders filled` : "";
-      return `run at ${fmtTime(d.fire)}: ${d.outcome}${fills}${d.reason ? ` (${d.reason})` : ""}${d.paused ? "; paused" : ""}`;
+      return `run at ${isoTime(d.fire)}: ${d.outcome}${fills}${d.reason ? ` (${d.reason})` : ""}${d.paused ? "; paused" : ""}`;
     }
-    if (event.type === "created") return `${d.status}, by ${d.by}, capital ${fmtMoney(d.capital)}`;
+    if (event.type === "created") return `${d.status}, by ${d.by}, capital ${money(d.capital)}`;
     if (event.type === "hedge_planned") return `hedge plan of ${d.run_id}: ${planText(d.plan)}`;
     if (event.type === "hedge_run") {
       const orders = ordersText(d.orders);
-      return `hedge run at ${fmtTime(d.fire)}: ${d.outcome}${d.plan ? ` (plan: ${d.plan.action})` : ""}${orders ? `; ${orders}` : ""}${d.reason ? `; ${d.reason}` : ""}`;
+      return `hedge run at ${isoTime(d.fire)}: ${d.outcome}${d.plan ? ` (plan: ${d.plan.action})` : ""}${orders ? `; ${orders}` : ""}${d.reason ? `; ${d.reason}` : ""}`;
     }
     if (event.type === "hedges_closed") {
       const orders = ordersText(d.orders);
@@ -392,7 +482,7 @@ function renderDeployment(main, id) {
         if (message.event === "end" || !message.data || !message.data.seq) return;
         const e = message.data;
         eventRows.prepend(
-          h("tr", { "data-type": e.type }, h("td", {}, String(e.seq)), h("td", {}, fmtTime(e.time)), h("td", {}, e.type.replace("_", " ")), h("td", {}, eventWhat(e))),
+          h("tr", { "data-type": e.type }, h("td", {}, count(e.seq)), h("td", {}, isoTime(e.time)), h("td", { className: "text" }, e.type.replace(/_/g, " ")), h("td", { className: "wrap" }, inWords(eventWhat(e)))),
         );
         // a change made elsewhere (the scheduler, the kill switch, another tab) shows at once
         if (e.type !== "created" && !reloading) {
@@ -428,21 +518,24 @@ function renderDeployment(main, id) {
     const spec = d.spec;
     const strategy =
       spec.strategy.kind === "weights"
-        ? Object.entries(spec.strategy.weights).map(([s, w]) => `${s} ${fmtPct(w)}`).join(", ")
-        : Object.entries(spec.strategy.config).map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
+        ? Object.entries(spec.strategy.weights).map(([s, w]) => `${s} ${percent(w)}`).join(", ")
+        : configSentence(spec.strategy.config);
     const schedule = scheduleText(spec);
     clear(summary).append(
       kvTable(
         [
           ["Status", h("span", { id: "deployment-status" }, d.status)],
-          ["Mode", d.mode === "forward_test" ? `forward test of ${spec.forward_test_of}` : brokerText(spec)],
+          ["Mode", d.mode === "forward_test" ? h("span", {}, "forward test of ", h("a", { href: `#/deployments/${encodeURIComponent(spec.forward_test_of)}` }, "its deployment")) : brokerText(spec)],
           ["Strategy", strategy],
           ["Universe", spec.universe.join(", ")],
-          ["Capital", fmtMoney(spec.capital)],
+          ["Capital", money(spec.capital)],
           ["Schedule", schedule],
           ["Market data", h("span", { id: "deployment-data" }, dataText(d.data))],
-          ["Limits", Object.entries(spec.limits).filter(([, v]) => v !== null).map(([k, v]) => `${k.replace(/_/g, " ")} ${fmt(v)}`).join("; ")],
-          ...(spec.strategy.notes || []).map((n) => ["Note", n]),
+          ["Limits", limitsText(spec.limits)],
+          ...((spec.strategy.risk_limits || []).length
+            ? [["Its search's risk limits", h("span", { id: "deployment-search-limits" }, spec.strategy.risk_limits.map((l) => `${limitSentence(l.metric, l.limit, l.statistic)} (${l.met ? "met" : "not met"} in its search)`).join("; "))]]
+            : []),
+          ...(spec.strategy.notes || []).map((n) => ["Note", inWords(n)]),
         ],
         "What is deployed",
       ),
@@ -454,12 +547,13 @@ function renderDeployment(main, id) {
           : ACTIONS[d.status].map((action) =>
               h("button", { type: "button", id: `deployment-${action}`, className: action === "retire" ? "secondary" : "", onclick: () => act(action) }, action[0].toUpperCase() + action.slice(1)),
             ),
-        h("button", { type: "button", id: "deployment-report", className: "secondary", onclick: openReport }, "Open HTML report"),
+        h("button", { type: "button", id: "deployment-report", className: "secondary", onclick: openReport }, "Open tearsheet (HTML report)"),
+        d.mode === "forward_test" ? null : h("a", { href: `#/accounts/${encodeURIComponent(accountOf(d))}`, id: "deployment-account-link" }, "Its account"),
       ),
     );
   }
 
-  function renderTestForm(d) {
+  function renderTestForm(d, tests) {
     clear(testBox);
     if (d.mode === "forward_test") return;
     const start = h("input", { id: "forward-test-start", type: "date", value: "2022-01-03", required: true });
@@ -469,7 +563,7 @@ function renderDeployment(main, id) {
       { id: "forward-test-fire-price" },
       [["session_close", "the session's close as the price at the fire (as a live run's latest trade)"], ["previous_close", "only the closes before the fire (fills a session later)"]].map(([v, text]) => h("option", { value: v }, text)),
     );
-    const cashRate = h("input", { id: "forward-test-cash-rate", type: "number", min: "0", max: "1", step: "0.001", placeholder: "the strategy's safe rate" });
+    const cashRate = h("input", { id: "forward-test-cash-rate", type: "number", min: "0", max: "100", step: "any", placeholder: "the strategy's safe rate" });
     const run = h("button", { type: "submit", id: "forward-test-run" }, "Run forward test");
     const progress = h("p", { id: "forward-test-status", className: "hint", "aria-live": "polite" });
     const result = h("div", { id: "forward-test-result" });
@@ -482,10 +576,11 @@ function renderDeployment(main, id) {
       end,
       h("label", { for: "forward-test-fire-price" }, "Fires decide on"),
       firePrice,
-      h("label", { for: "forward-test-cash-rate" }, "Cash earns (a year, e.g. 0.02)"),
+      h("label", { for: "forward-test-cash-rate" }, "Cash earns, % a year (e.g. 2)"),
       cashRate,
       h("div", { className: "actions" }, run),
     );
+    showLatestForwardTest(result, progress, tests).catch((err) => showAlert(errorText(err)));
     testBox.append(
       h("h2", { id: "forward-test-title" }, "Forward test"),
       h("p", { className: "hint" }, "Paper-trade this deployment over past market data through the same schedule, execution queue, paper broker and ledger, and compare it with the backtest of the same strategy."),
@@ -499,7 +594,7 @@ function renderDeployment(main, id) {
       try {
         const job = await api(`${base}/forward-tests`, {
           method: "POST",
-          body: { start: start.value, end: end.value || null, fire_price: firePrice.value, cash_rate: cashRate.value === "" ? null : Number(cashRate.value) },
+          body: { start: start.value, end: end.value || null, fire_price: firePrice.value, cash_rate: cashRate.value === "" ? null : Number(cashRate.value) / 100 },
         });
         progress.textContent = "Running…";
         const done = await waitFor(job.links.self, progress);
@@ -508,6 +603,7 @@ function renderDeployment(main, id) {
           return;
         }
         progress.textContent = "";
+        forwardTests += 1;
         showForwardTest(result, done.result);
       } catch (err) {
         showAlert(errorText(err));
@@ -515,6 +611,18 @@ function renderDeployment(main, id) {
         run.disabled = false;
       }
     });
+  }
+
+  /** The newest forward test of this deployment, shown as it was run (it stays on reload); a
+   * running one is followed. */
+  async function showLatestForwardTest(result, progress, tests) {
+    const latest = tests.find((t) => t.status === "succeeded") || tests.find((t) => !["failed", "cancelled"].includes(t.status));
+    if (!latest) return;
+    if (latest.status !== "succeeded") progress.textContent = "A forward test is running…";
+    const done = latest.status === "succeeded" ? await api(latest.links.self) : await waitFor(latest.links.self, progress);
+    if (stopped || done.job.status !== "succeeded") return;
+    progress.textContent = tests.length > 1 ? `The newest of ${count(tests.length)} forward tests, run ${isoTime(done.job.finished_at)}.` : `Run ${isoTime(done.job.finished_at)}.`;
+    showForwardTest(result, done.result);
   }
 
   async function waitFor(path, progress) {
@@ -540,7 +648,15 @@ function renderDeployment(main, id) {
     if (!ledger.entries.length) {
       clear(books).append(
         h("h2", {}, "Positions, orders and ledger"),
-        h("p", { id: "books-empty", className: "hint" }, "Nothing traded yet: the paper account is funded with the capital at the first rebalance. A forward test shows how it would have traded."),
+        h(
+          "p",
+          { id: "books-empty", className: "hint" },
+          forwardTests
+            ? "This deployment has not traded on its own account yet: it trades once you activate it (its account is funded with the capital at the first rebalance). Its forward test above shows how it would have traded; "
+            : "Nothing traded yet: the paper account is funded with the capital at the first rebalance once you activate it. Run a forward test above to see how it would have traded first.",
+          forwardTests ? h("a", { href: "#forward-test", onclick: (event) => { event.preventDefault(); testBox.scrollIntoView(); } }, "see the forward test") : null,
+          forwardTests ? "." : null,
+        ),
       );
       return;
     }
@@ -554,7 +670,7 @@ function renderDeployment(main, id) {
       }
     });
     const chart = performance.sessions
-      ? h("div", { id: "chart-performance", className: "chart", role: "img", "aria-label": "The account against its backtest" })
+      ? h("div", { id: "chart-performance", className: "chart", role: "figure", "aria-label": "The account against its backtest" })
       : null;
     const c = performance.comparison || {};
     const searched = performance.sessions ? searchedReturn(performance) : null;
@@ -565,34 +681,35 @@ function renderDeployment(main, id) {
         [
           ["Sessions", `${performance.start} to ${performance.end} (${performance.sessions})`],
           ["Market data", h("span", { id: "performance-data" }, dataText(performance.data))],
-          ["Paper", `${fmtPct(c.live_return)} from the first close`],
-          ["Backtest", `${fmtPct(c.backtest_return)}: the strategy as deployed (its fires, the basket drifting between them)`],
-          ...(searched === null ? [] : [["Searched backtest", `${fmtPct(searched)}: the strategy as it was searched, on its own cadence`]]),
+          ["Paper", `${signedPercent(c.live_return)} from the first close`],
+          ["Backtest", `${signedPercent(c.backtest_return)}: the strategy as deployed (its fires, the basket drifting between them)`],
+          ...(searched === null ? [] : [["Searched backtest", `${signedPercent(searched)}: the strategy as it was searched, on its own cadence`]]),
           ["Paper return against the backtest's", returnGapText(c)],
-          ...(performance.decomposition ? [["Why (share of capital)", h("span", { id: "performance-gap" }, performance.decomposition.words)]] : []),
-          ["Tracking error (a year)", fmtPct(c.tracking_error)],
-          ["Time-weighted return", fmtPct(performance.time_weighted_return)],
-          ["Drawdown", `${fmtPct(c.drawdown)}${performance.max_drawdown_limit === null ? "" : ` (pauses beyond ${fmtPct(performance.max_drawdown_limit)})`}`],
-          ["Weight drift from the targets", fmtPct(performance.weight_drift)],
+          ...(performance.decomposition ? [["Why (share of capital)", h("span", { id: "performance-gap", className: "server-words" }, performance.decomposition.words)]] : []),
+          ["Tracking error (a year)", percent(c.tracking_error)],
+          ["Time-weighted return", signedPercent(performance.time_weighted_return)],
+          ["Drawdown", `${percent(c.drawdown)}${performance.max_drawdown_limit === null ? "" : ` (pauses beyond ${percent(performance.max_drawdown_limit)})`}`],
+          ["Weight drift from the targets", percent(performance.weight_drift)],
           ...(performance.hedge
             ? [
-                ["Option hedge (in the paper values)", `${fmtMoney(performance.hedge.value)} on ${performance.hedge.priced_on} (cash ${fmtMoney(performance.hedge.cash)}, options ${fmtMoney(performance.hedge.market_value)})`],
-                ["Hedge volatility", performance.hedge.volatility.words],
+                ["Option hedge (in the paper values)", `${money(performance.hedge.value)} on ${performance.hedge.priced_on} (cash ${money(performance.hedge.cash)}, options ${money(performance.hedge.market_value)})`],
+                ["Hedge volatility", h("span", { className: "server-words" }, performance.hedge.volatility.words)],
               ]
             : []),
         ],
         "Performance",
       ),
+      (chart && limitsAgainst("performance-limits", performance.risk_limits)) || "",
       !chart ? "" : benchmarkTable("performance-benchmarks", performance.benchmarks),
       h("h2", {}, "Positions, orders and ledger"),
       kvTable(
         [
           ["Valued at the closes of", positions.priced_on || "–"],
-          ["Cash", fmtMoney(positions.cash)],
-          ["Equity", fmtMoney(positions.equity)],
-          ["Realised P&L", fmtMoney(positions.realised_pnl)],
-          ["Unrealised P&L", fmtMoney(positions.unrealised_pnl)],
-          ["Commissions", fmtMoney(positions.fees)],
+          ["Cash", money(positions.cash)],
+          ["Equity", money(positions.equity)],
+          ["Realised P&L", money(positions.realised_pnl)],
+          ["Unrealised P&L", money(positions.unrealised_pnl)],
+          ["Commissions", money(positions.fees)],
         ],
         "Account",
       ),
@@ -600,7 +717,7 @@ function renderDeployment(main, id) {
         "positions-table",
         "Positions held",
         ["Symbol", "Shares", "Price", "Value", "Cost basis", "Unrealised P&L", "Realised P&L"],
-        held.map((p) => [p.symbol, fmt(p.quantity), fmtMoney(p.price), fmtMoney(p.market_value), fmtMoney(p.cost_basis), fmtMoney(p.unrealised_pnl), fmtMoney(p.realised_pnl)]),
+        held.map((p) => [p.symbol, quantity(p.quantity), money(p.price), money(p.market_value), money(p.cost_basis), money(p.unrealised_pnl), money(p.realised_pnl)]),
       ),
       ordersTable(orders),
       h("div", { className: "actions" }, csvButton),
@@ -608,7 +725,7 @@ function renderDeployment(main, id) {
         "ledger-table",
         `Ledger (${ledger.entries.length} entries; the last 200 shown)`,
         ["Time", "Kind", "Symbol", "Side", "Quantity", "Price", "Fee", "Amount"],
-        ledger.entries.slice(-200).map((e) => [fmtTime(e.time), e.kind.replace("_", " "), e.symbol || "", e.side || "", fmt(e.quantity), fmtMoney(e.price), fmtMoney(e.fee), fmtMoney(e.amount)]),
+        ledger.entries.slice(-200).map((e) => [isoTime(e.time), e.kind.replace("_", " "), e.symbol || "", e.side || "", quantity(e.quantity), money(e.price), money(e.fee), money(e.amount)]),
       ),
     );
     if (chart) {
@@ -635,7 +752,11 @@ function renderDeployment(main, id) {
     const d = await api(base);
     renderSummary(d);
     await loadHedge(d);
-    if (!testBox.childElementCount) renderTestForm(d);
+    if (!testBox.childElementCount) {
+      const tests = d.mode === "forward_test" ? [] : await api(`${base}/forward-tests`);
+      forwardTests = tests.length;
+      renderTestForm(d, tests);
+    }
     await loadBooks();
   }
 
@@ -657,7 +778,7 @@ function renderDeployment(main, id) {
 
 function showForwardTest(el, result) {
   const c = result.comparison;
-  const chart = h("div", { id: "chart-forward-test", className: "chart", role: "img", "aria-label": "Paper account against backtest" });
+  const chart = h("div", { id: "chart-forward-test", className: "chart", role: "figure", "aria-label": "Paper account against backtest" });
   const statuses = Object.entries(result.run_statuses).map(([s, n]) => `${n} ${s}`).join(", ");
   clear(el).append(
     h("h3", {}, `${result.start} to ${result.end}: paper against backtest`),
@@ -666,20 +787,21 @@ function showForwardTest(el, result) {
       [
         ["Rebalances", `${result.runs} (${statuses})`],
         ["Fills", String(result.fills)],
-        ["Paper", `${fmtMoney(result.capital)} → ${fmtMoney(result.final_value)} (${fmtPct(c.live_return)} from the first close)`],
+        ["Paper", `${money(result.capital)} → ${money(result.final_value)} (${signedPercent(c.live_return)} from the first close)`],
         ["Fires decided on", result.fire_price === "previous_close" ? "the closes before each fire (orders filled a session later)" : "the session's close as the price at the fire"],
-        ["Cash earned", `${fmtPct(result.cash_rate)} a year`],
-        ["Backtest", `${fmtPct(c.backtest_return)} over the same sessions: the strategy as deployed (its fires, the basket drifting between them)`],
-        ...(searchedReturn(result) === null ? [] : [["Searched backtest", `${fmtPct(searchedReturn(result))}: the strategy as it was searched`]]),
+        ["Cash earned", `${percent(result.cash_rate)} a year`],
+        ["Backtest", `${signedPercent(c.backtest_return)} over the same sessions: the strategy as deployed (its fires, the basket drifting between them)`],
+        ...(searchedReturn(result) === null ? [] : [["Searched backtest", `${signedPercent(searchedReturn(result))}: the strategy as it was searched`]]),
         ["Paper return against the backtest's", returnGapText(c)],
-        ...(result.decomposition && result.decomposition.words ? [["Why (share of capital)", h("span", { id: "forward-test-gap" }, result.decomposition.words)]] : []),
-        ["Tracking error (a year)", fmtPct(c.tracking_error)],
-        ["Drawdown at the end", fmtPct(c.drawdown)],
-        ["Paused", result.paused ? `${fmtTime(result.paused.fire)}: ${result.paused.reason}` : "no"],
+        ...(result.decomposition && result.decomposition.words ? [["Why (share of capital)", h("span", { id: "forward-test-gap", className: "server-words" }, result.decomposition.words)]] : []),
+        ["Tracking error (a year)", percent(c.tracking_error)],
+        ["Drawdown at the end", percent(c.drawdown)],
+        ["Paused", result.paused ? `${isoTime(result.paused.fire)}: ${result.paused.reason}` : "no"],
         ["Its own deployment", h("a", { id: "forward-test-deployment", href: `#/deployments/${encodeURIComponent(result.forward_test_deployment_id)}` }, "positions, orders and ledger")],
       ],
       "Forward test",
     ),
+    limitsAgainst("forward-test-limits", result.risk_limits) || "",
     benchmarkTable("forward-test-benchmarks", result.benchmarks),
     ...[
       result.hedge ? hedgeSummary(result.hedge) : null,
@@ -688,7 +810,7 @@ function showForwardTest(el, result) {
             "forward-test-runs",
             "Runs that did not end filled or with nothing to trade",
             ["Run", "Fire", "Status", "Orders", "Reason"],
-            result.runs_detail.map((r) => [r.kind, fmtTime(r.fire), r.status, String(r.orders), r.reason || ""]),
+            result.runs_detail.map((r) => [r.kind, isoTime(r.fire), r.status, String(r.orders), r.reason || ""]),
           )
         : null,
     ].filter(Boolean),
@@ -697,6 +819,22 @@ function showForwardTest(el, result) {
   const lines = { paper: result.values.paper.slice(0, n), backtest: result.values.backtest };
   if (result.values.searched && result.values.searched.length === n) lines["searched backtest"] = result.values.searched;
   equityChart(chart, result.values.dates.slice(0, n), { ...lines, ...benchmarkSeries(result.benchmarks, result.values) });
+}
+
+/** The account's realised drawdown, VaR and CVaR beside each risk limit its search stated (a
+ * forward test's or a performance's `risk_limits`, in the API's words), or null without any. */
+function limitsAgainst(id, rows) {
+  if (!rows || !rows.length) return null;
+  return h(
+    "div",
+    { id },
+    h("h3", {}, "Against the risk limits its search stated"),
+    h(
+      "ul",
+      { className: "limits-against" },
+      rows.map((r) => h("li", { className: `server-words ${r.within ? "" : "danger-text"}`.trim(), dataset: { within: r.within ? "yes" : "no" } }, r.words)),
+    ),
+  );
 }
 
 /** A deployment's schedule in words (execution.schedule.Schedule.describe). */
@@ -709,6 +847,24 @@ function scheduleText(spec) {
   return `${s.on} ${s.calendar} session of each ${s.every} at ${s.at}${own}`;
 }
 
+/** The account a deployment trades (its own paper account unless it names a shared one). */
+function accountOf(d) {
+  return d.account || (d.spec && d.spec.account) || `paper-${d.id}`;
+}
+
+/** A deployment's trading limits in words ("cash buffer 2.00%, pauses at a 20.00% drawdown,
+ * ..."). */
+function limitsText(limits) {
+  const parts = [];
+  if (limits.cash_buffer) parts.push(`keeps ${percent(limits.cash_buffer)} in cash`);
+  if (limits.max_drawdown !== null && limits.max_drawdown !== undefined) parts.push(`pauses at a ${percent(limits.max_drawdown)} drawdown`);
+  if (limits.max_position !== null && limits.max_position !== undefined && limits.max_position < 1) parts.push(`at most ${percent(limits.max_position)} in one stock`);
+  if (limits.max_turnover !== null && limits.max_turnover !== undefined && limits.max_turnover < 1) parts.push(`trades at most ${percent(limits.max_turnover)} of equity a rebalance`);
+  if (limits.min_trade_value) parts.push(`skips trades under ${money(limits.min_trade_value)}`);
+  if (limits.price_reserve) parts.push(`keeps ${percent(limits.price_reserve)} aside for price moves`);
+  return parts.join("; ") || "none";
+}
+
 /** The searched backtest's return over the same sessions (null when it is not shown). */
 function searchedReturn(result) {
   const s = result.values.searched;
@@ -718,7 +874,7 @@ function searchedReturn(result) {
 /** The paper return against the backtest's, both from the first close, in points. */
 function returnGapText(c) {
   const gap = c.return_gap;
-  return `${(Math.abs(gap) * 100).toFixed(2)} points ${gap >= 0 ? "above" : "below"} (both from the first close)`;
+  return `${percent(Math.abs(gap))} ${gap >= 0 ? "above" : "below"} (both from the first close)`;
 }
 
 /** The market data a deployment trades on (GET /v1/deployments/<id>, its performance's `data`):
@@ -744,14 +900,14 @@ function hedgeCard(hedge) {
         ["Options on", hedge.hedge.underlying],
         ["Hedging", h("span", { id: "hedge-halted", className: hedge.halted ? "danger-text" : "" }, hedge.halted ? "halted by the hedging kill switch: no hedge run trades until released" : "trading")],
         ["Priced on", hedge.priced_on ? `${hedge.priced_on} (model price of that close)` : "– (no close of the underlying yet)"],
-        ["Volatility", h("span", { id: "hedge-volatility" }, hedge.volatility.words)],
-        ["Options value", fmtMoney(hedge.market_value)],
-        ["Cash (premiums, settlements, fees)", fmtMoney(hedge.cash)],
-        ["Premiums paid", fmtMoney(hedge.premiums_paid)],
-        ["Premiums received", fmtMoney(hedge.premiums_received)],
-        ["Settlements", fmtMoney(hedge.settlements)],
-        ["Option fees", fmtMoney(hedge.fees)],
-        ["P&L (cash + options value)", fmtMoney(hedge.pnl)],
+        ["Volatility", h("span", { id: "hedge-volatility", className: "server-words" }, hedge.volatility.words)],
+        ["Options value", money(hedge.market_value)],
+        ["Cash (premiums, settlements, fees)", money(hedge.cash)],
+        ["Premiums paid", money(hedge.premiums_paid)],
+        ["Premiums received", money(hedge.premiums_received)],
+        ["Settlements", money(hedge.settlements)],
+        ["Option fees", money(hedge.fees)],
+        ["P&L (cash + options value)", money(hedge.pnl)],
         ["Dead letters", h("span", { id: "hedge-dead-count", className: dead ? "danger-text" : "" }, dead ? `${dead}: the hedge queue gave up on them (see the orders below)` : "none")],
       ],
       "The hedge",
@@ -760,7 +916,7 @@ function hedgeCard(hedge) {
       "hedge-positions-table",
       held.length ? "Options held" : "Options held: none",
       ["Symbol", "Contracts", "Expiry", "Price (per share)", "Market value", "Settlement"],
-      held.map((m) => [m.symbol, fmt(m.contracts), m.expiry || "–", fmtMoney(m.price), fmtMoney(m.market_value), m.settlement ? `${m.settlement.words} (not yet booked in the ledger)` : "open"]),
+      held.map((m) => [m.symbol, quantity(m.contracts), m.expiry || "–", money(m.price), money(m.market_value), m.settlement ? `${m.settlement.words} (not yet booked in the ledger)` : "open"]),
     ),
     table(
       "hedge-orders-table",
@@ -770,10 +926,10 @@ function hedgeCard(hedge) {
         o.run_id,
         o.symbol,
         o.side,
-        fmt(o.contracts),
-        fmt(o.filled_contracts),
+        quantity(o.contracts),
+        quantity(o.filled_contracts),
         o.status === "dead" ? h("strong", { className: "danger-text" }, "dead letter") : o.status,
-        fmtMoney(o.average_price),
+        money(o.average_price),
         o.reason || "",
       ]),
     ),
@@ -793,13 +949,13 @@ function hedgeSummary(hedge) {
         ["Options on", hedge.underlying],
         ["Hedge runs", `${hedge.runs} (${statuses || "none"})`],
         ["Option trades", String(hedge.trades)],
-        ["Premiums paid", fmtMoney(hedge.premiums_paid)],
-        ["Premiums received", fmtMoney(hedge.premiums_received)],
-        ["Settlements", fmtMoney(hedge.settlements)],
-        ["Option fees", fmtMoney(hedge.fees)],
+        ["Premiums paid", money(hedge.premiums_paid)],
+        ["Premiums received", money(hedge.premiums_received)],
+        ["Settlements", money(hedge.settlements)],
+        ["Option fees", money(hedge.fees)],
         ["Held at the end", held || "none"],
-        ["Hedge value at the end", `${fmtMoney(hedge.value)} (cash ${fmtMoney(hedge.cash)}, options ${fmtMoney(hedge.market_value)} on ${hedge.priced_on})`],
-        ["Volatility", hedge.volatility.words],
+        ["Hedge value at the end", `${money(hedge.value)} (cash ${money(hedge.cash)}, options ${money(hedge.market_value)} on ${hedge.priced_on})`],
+        ["Volatility", h("span", { className: "server-words" }, hedge.volatility.words)],
       ],
       "Option hedge (in the paper values)",
     ),

@@ -5,7 +5,8 @@
 // Routes: #/documents (upload and list), #/documents/<id> (one document).
 
 import { ApiError, api, apiRaw, errorText, uploadWithProgress } from "./api.js";
-import { clear, fmtTime, h, kvTable, showAlert } from "./dom.js";
+import { clear, h, kvTable, showAlert, stackable } from "./dom.js";
+import { fileSize, isoTime } from "./format.js";
 import { mountDocumentSearch } from "./research_search.js";
 
 const KINDS = {
@@ -25,19 +26,6 @@ export function kindOf(mediaType) {
   return KINDS[mediaType] || mediaType;
 }
 
-/** A byte count as "512 B", "1.5 KB", "20 MB" (powers of 1024). */
-export function fmtBytes(n) {
-  if (n === null || n === undefined) return "–";
-  const units = ["B", "KB", "MB", "GB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
 /** A chunk's reference as text: "page 3", "sheet Q1, rows 2-14", "section Risks", "lines 1-9",
  * "rows 2-14", "key limits" (other keys as "name value"). */
 export function fmtReference(reference) {
@@ -46,7 +34,7 @@ export function fmtReference(reference) {
     if (name === "section" && value === "") parts.push("before the first heading");
     else parts.push(`${name} ${value}`);
   }
-  return parts.join(", ") || "–";
+  return parts.join(", ") || "the whole document";
 }
 
 /** Why a file was refused: the API's problem with the field `file` (413, 415, 422), else the
@@ -133,7 +121,7 @@ function renderLibrary(main) {
       h("h2", { id: "documents-title" }, "Your documents"),
       h(
         "div",
-        { className: "table-scroll" },
+        { className: "table-scroll", tabindex: "0" },
         h(
           "table",
           { id: "documents-table", className: "data" },
@@ -144,6 +132,7 @@ function renderLibrary(main) {
       listStatus,
     ),
   );
+  stackable(main.querySelector("#documents-table"));
 
   /** Show the caller's documents; the status line says how many, after `announce` if given. */
   async function load(announce = "") {
@@ -162,8 +151,8 @@ function renderLibrary(main) {
           h("th", { scope: "row" }, h("a", { href: `#/documents/${encodeURIComponent(d.id)}` }, d.name)),
           h("td", {}, kindOf(d.media_type)),
           h("td", {}, extent(d)),
-          h("td", {}, fmtBytes(d.size_bytes)),
-          h("td", {}, fmtTime(d.created_at)),
+          h("td", {}, fileSize(d.size_bytes)),
+          h("td", {}, isoTime(d.created_at)),
           h(
             "td",
             { className: "row-actions" },
@@ -172,7 +161,9 @@ function renderLibrary(main) {
         ),
       ),
     );
-    const count = items.length ? `${items.length} document(s)` : "No documents yet.";
+    const count = items.length
+      ? `${items.length} document${items.length === 1 ? "" : "s"}.`
+      : "No documents yet. Add your research (broker notes, filings, spreadsheets): the assistant quotes their passages, with the page or section, when it answers, and ideas can cite them as evidence.";
     listStatus.textContent = announce ? `${announce} ${count}`.trim() : count;
   }
 
@@ -219,7 +210,7 @@ function renderLibrary(main) {
           events += 1;
           row.dataset.progressEvents = String(events);
           bar.setAttribute("value", String(Math.round((100 * loaded) / Math.max(total, 1))));
-          status.textContent = `Uploading… ${fmtBytes(loaded)} of ${fmtBytes(total)}`;
+          status.textContent = `Uploading… ${fileSize(loaded)} of ${fileSize(total)}`;
         },
         onSent: () => {
           bar.setAttribute("value", "100");
@@ -309,8 +300,8 @@ function renderDocument(main, documentId) {
           ["Kind", `${kindOf(d.media_type)} (${d.media_type})`],
           ["Pages", d.pages === null ? "–" : String(d.pages)],
           ["Passages (chunks)", String(d.chunk_count)],
-          ["Size", fmtBytes(d.size_bytes)],
-          ["Uploaded", fmtTime(d.created_at)],
+          ["Size", fileSize(d.size_bytes)],
+          ["Uploaded", isoTime(d.created_at)],
           ["SHA-256", h("code", {}, d.sha256)],
         ],
         "Document",

@@ -1,5 +1,7 @@
 // Small DOM helpers: elements are built with textContent (never HTML from the API).
 
+import { agent } from "./format.js";
+
 /** `h("button", {type: "button", onclick}, "text", child)` -> element. Attributes starting with
  * "on" become listeners; `dataset`, `className` and boolean attributes are handled. */
 export function h(tag, attrs = {}, ...children) {
@@ -35,37 +37,6 @@ export function clear(el) {
   return el;
 }
 
-const pct = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 2 });
-const num = new Intl.NumberFormat("en", { maximumFractionDigits: 4 });
-
-/** A fraction as a percentage ("12.34%"); "–" when missing. */
-export function fmtPct(value) {
-  return value === null || value === undefined || Number.isNaN(value) ? "–" : pct.format(value);
-}
-
-/** A number with up to 4 decimals; strings and booleans as they are; "–" when missing. */
-export function fmt(value) {
-  if (value === null || value === undefined) return "–";
-  if (typeof value === "number") return Number.isFinite(value) ? num.format(value) : "–";
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
-}
-
-const money = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-/** An amount with two decimals and thousands separators; "–" when missing (a short option worth
- * nothing is -0: shown as 0.00, not -0.00). */
-export function fmtMoney(value) {
-  return value === null || value === undefined ? "–" : money.format(Math.abs(value) < 0.005 ? 0 : value);
-}
-
-export function fmtTime(iso) {
-  if (!iso) return "–";
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
-}
-
 /** Save `text` (or a Blob) as a file download named `name`. */
 export function download(name, text, type) {
   const url = URL.createObjectURL(new Blob([text], { type }));
@@ -77,19 +48,34 @@ export function download(name, text, type) {
 }
 
 /** A data table with its `id`, a caption, column headers and rows of cells (text or nodes),
- * in a horizontally scrolling box. */
-export function table(id, caption, headers, rows) {
-  return h(
-    "div",
-    { className: "table-scroll" },
-    h(
-      "table",
-      { id, className: "data" },
-      h("caption", {}, caption),
-      h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c))))),
-    ),
+ * in a horizontally scrolling box; `{stack: true}` for a list that stacks on a phone. */
+export function table(id, caption, headers, rows, { stack = false } = {}) {
+  const el = h(
+    "table",
+    { id, className: "data" },
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c))))),
   );
+  return h("div", { className: "table-scroll", tabindex: "0" }, stack ? stackable(el) : el);
+}
+
+/** Make a list table stack on a phone (class "stack": each row a block, each cell after its
+ * column's name): every cell of its body, now and as rows come, gets its header as `data-label`.
+ * Returns the table. */
+export function stackable(tableEl) {
+  tableEl.classList.add("stack");
+  const label = () => {
+    const names = [...tableEl.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    for (const row of tableEl.querySelectorAll("tbody tr")) {
+      [...row.children].forEach((cell, i) => {
+        if (names[i] && cell.dataset.label !== names[i]) cell.dataset.label = names[i];
+      });
+    }
+  };
+  new MutationObserver(label).observe(tableEl, { childList: true, subtree: true });
+  label();
+  return tableEl;
 }
 
 /** A labelled key/value table. */
@@ -106,18 +92,11 @@ export function kvTable(rows, caption) {
   );
 }
 
-const AGENTS = {
-  supervisor: "Supervisor",
-  market_analysis: "Market analysis",
-  optimizer: "Optimizer",
-  risk_manager: "Risk manager",
-  explanation: "Explanation",
-};
-
-/** Display name of an agent role. */
-export function agentName(agent) {
-  if (!agent) return "System";
-  return AGENTS[agent] || agent.replace(/_/g, " ");
+/** Display name of an agent role, capitalised ("Risk manager"; the vocabulary's words). */
+export function agentName(role) {
+  if (!role) return "Stratigos";
+  const words = agent(role).replace(/^the /, "");
+  return words[0].toUpperCase() + words.slice(1);
 }
 
 /** Show a message in the page's alert region (errors by default); null hides it. */
@@ -159,5 +138,7 @@ export function markField(form, id, message) {
   note.textContent = note.textContent ? `${note.textContent} ${message}` : message;
   input.setAttribute("aria-invalid", "true");
   input.setAttribute("aria-describedby", note.id);
+  // a field in a collapsed group of the form: open it, so the problem can be seen and fixed
+  for (let group = input.closest("details"); group; group = group.parentElement.closest("details")) group.open = true;
   return input;
 }

@@ -4,7 +4,8 @@
 // Routes: #/ideas and #/ideas/<id>.
 
 import { api, errorText } from "./api.js";
-import { clear, fmtPct, fmtTime, h, kvTable, showAlert } from "./dom.js";
+import { clear, h, kvTable, showAlert, stackable } from "./dom.js";
+import { count, days, inWords, isoTime, percent, signedPercent } from "./format.js";
 
 const STATUSES = ["proposed", "under_review", "accepted", "deployed", "retired"];
 const LABELS = {
@@ -31,13 +32,13 @@ function statusLabel(status) {
 function metricRows(metrics) {
   const d = metrics.definition || {};
   return [
-    ["Trailing return (annualised, not a forecast)", fmtPct(metrics.expected_return)],
-    ["Volatility (annualised)", fmtPct(metrics.volatility)],
-    ["95% CVaR (daily, a loss)", fmtPct(metrics.cvar_95)],
-    ["Maximum drawdown", fmtPct(metrics.max_drawdown)],
+    ["Trailing return (annualised, not a forecast)", signedPercent(metrics.expected_return)],
+    ["Volatility (annualised)", percent(metrics.volatility)],
+    ["95% CVaR (daily, a loss)", percent(metrics.cvar_95)],
+    ["Maximum drawdown", percent(metrics.max_drawdown)],
     [
       "Definition",
-      `Last ${d.lookback_days} daily returns, ${d.data_start} to ${d.data_end} (${d.source}). ${d.method || ""}`,
+      `Last ${count(d.lookback_days)} daily returns, ${d.data_start} to ${d.data_end} (${d.source}). ${inWords(d.method || "")}`,
     ],
   ];
 }
@@ -133,7 +134,7 @@ export function renderIdeas(main, params = []) {
       filters,
       h(
         "div",
-        { className: "table-scroll" },
+        { className: "table-scroll", tabindex: "0" },
         h(
           "table",
           { id: "ideas-table", className: "data" },
@@ -157,6 +158,7 @@ export function renderIdeas(main, params = []) {
     detail,
     form,
   );
+  stackable(main.querySelector("#ideas-table"));
 
   function query() {
     const q = new URLSearchParams({ limit: "20" });
@@ -181,9 +183,9 @@ export function renderIdeas(main, params = []) {
       h("td", {}, statusLabel(idea.status)),
       h("td", {}, idea.tickers.join(", ")),
       h("td", {}, idea.direction),
-      h("td", {}, fmtPct(idea.metrics.expected_return)),
-      h("td", {}, fmtPct(idea.metrics.volatility)),
-      h("td", {}, fmtTime(idea.created_at)),
+      h("td", {}, signedPercent(idea.metrics.expected_return)),
+      h("td", {}, percent(idea.metrics.volatility)),
+      h("td", {}, isoTime(idea.created_at)),
     );
   }
 
@@ -195,14 +197,19 @@ export function renderIdeas(main, params = []) {
       body.append(...page.items.map(row));
       cursor = page.next_cursor;
       more.hidden = !cursor;
-      listStatus.textContent = body.children.length ? `${body.children.length} idea(s) shown.` : "No ideas match.";
+      const filtered = fStatus.value || fTicker.value.trim() || fFrom.value || fTo.value;
+      listStatus.textContent = body.children.length
+        ? `${count(body.children.length)} idea${body.children.length === 1 ? "" : "s"} shown.`
+        : filtered
+          ? "No ideas match these filters: clear them to see all your ideas."
+          : "No ideas yet: write one below (a title, a thesis and its tickers); Stratigos computes its trailing return and risk, and you can move it through review and optimize it once accepted.";
     } catch (err) {
       showAlert(errorText(err));
     }
   }
 
   function showDetail(idea) {
-    const reason = h("input", { id: "idea-reason", name: "reason", type: "text", maxlength: 1000, placeholder: "why (recorded)" });
+    const reason = h("input", { id: "idea-reason", name: "reason", type: "text", maxlength: 1000, placeholder: "why (recorded)", "aria-label": "Why you move it (recorded with the move)" });
     const moves = idea.allowed_transitions.map((to) =>
       h("button", { type: "button", className: to === "retired" ? "secondary" : "", onclick: () => move(idea, to, reason.value) }, `Move to ${statusLabel(to)}`),
     );
@@ -220,8 +227,8 @@ export function renderIdeas(main, params = []) {
           ["Status", h("span", { id: "idea-status" }, statusLabel(idea.status))],
           ["Tickers", idea.tickers.join(", ")],
           ["Direction", idea.direction],
-          ["Weights", idea.weights ? Object.entries(idea.weights).map(([t, w]) => `${t} ${fmtPct(w)}`).join(", ") : "equal"],
-          ["Horizon", `${idea.horizon_days} trading days`],
+          ["Weights", idea.weights ? Object.entries(idea.weights).map(([t, w]) => `${t} ${percent(w)}`).join(", ") : "equal"],
+          ["Horizon", days(idea.horizon_days)],
           ["Version", String(idea.version)],
         ],
         "Idea",
@@ -233,7 +240,7 @@ export function renderIdeas(main, params = []) {
       h(
         "ol",
         { id: "idea-history" },
-        idea.history.map((c) => h("li", {}, `${fmtTime(c.at)}: ${c.from ? statusLabel(c.from) : "–"} → ${statusLabel(c.to)} by ${c.by}${c.reason ? ` (${c.reason})` : ""}`)),
+        idea.history.map((c) => h("li", {}, `${isoTime(c.at)}: ${c.from ? statusLabel(c.from) : "–"} → ${statusLabel(c.to)} by ${c.by}${c.reason ? ` (${c.reason})` : ""}`)),
       ),
       h("div", { className: "actions", id: "idea-moves" }, moves.length ? reason : null, ...moves, optimize, remove),
       optimizeResult,

@@ -3,25 +3,63 @@
 
 import { api, errorText, streamEvents } from "./api.js";
 import { convergenceChart, extendConvergence, purge } from "./charts.js";
-import { clear, fmt, fmtTime, h, showAlert } from "./dom.js";
+import { clear, h, showAlert } from "./dom.js";
+import { count, isoTime, ratio } from "./format.js";
 import { renderResults } from "./results.js";
 import { TraceView } from "./trace.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 const MAX_RECONNECTS = 5;
 
+/** Submit an optimization request and open its job's page (throws ApiError when refused). */
+export async function startOptimization(request) {
+  const job = await api("/v1/optimizations", { method: "POST", body: request });
+  window.location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+  return job;
+}
+
+/** What the convergence chart shows, in words: how much the best objective improved, and
+ * that it is flat when the later batches found nothing better. */
+function convergenceWords(points, summary) {
+  if (!points.length) return "No batch finished: there is nothing to chart.";
+  const first = points[0].best_objective;
+  const last = points[points.length - 1].best_objective;
+  const n = points.length;
+  const stopped = summary.max_trials && summary.n_trials < summary.max_trials ? ` The run stopped at ${count(summary.n_trials)} of ${count(summary.max_trials)} trials (why: see "In short").` : "";
+  if (n === 1) return `One batch: its best objective is ${ratio(last)}.${stopped}`;
+  const improvedAt = points.findIndex((p) => p.best_objective > first);
+  if (improvedAt < 0 || Math.abs(last - first) < 1e-9) {
+    return `Flat: the first batch's best objective (${ratio(first)}) was never beaten by the ${count(n - 1)} later batch${n - 1 === 1 ? "" : "es"}, so more trials of the same search are unlikely to help.${stopped}`;
+  }
+  let lastGain = 0;
+  points.forEach((p, i) => {
+    if (i && p.best_objective > points[i - 1].best_objective) lastGain = i;
+  });
+  const tail = lastGain < n - 1 ? ` It has not improved since batch ${count(lastGain + 1)}.` : " It was still improving at the last batch.";
+  if (ratio(first) === ratio(last)) {
+    return `Nearly flat: the best objective moved by less than 0.01 over ${count(n)} batches (${ratio(last)}), so more trials of the same search are unlikely to help much.${stopped}`;
+  }
+  return `The best objective rose from ${ratio(first)} after the first batch to ${ratio(last)} after ${count(n)} batches.${tail}${stopped}`;
+}
+
 export function renderJob(main, jobId) {
   const controller = new AbortController();
-  const title = h("h1", {}, "Optimization ", h("code", {}, jobId));
+  const title = h("h1", {}, "Optimization ", h("span", { className: "id" }, jobId));
   const badge = h("span", { id: "job-status", className: "status-badge" }, "loading");
   const bar = h("progress", { id: "job-progress", max: 1, value: 0, "aria-labelledby": "job-progress-label" });
-  const progressText = h("span", { id: "job-progress-text" }, "waiting for the first batch…");
+  const progressText = h("span", { id: "job-progress-text" }, "Starting…");
   const cancel = h("button", { type: "button", id: "cancel-job", className: "danger", hidden: true }, "Cancel job");
   const working = h("p", { id: "job-working", className: "hint", "aria-live": "polite" });
-  const chart = h("div", { id: "chart-convergence", className: "chart", role: "img", "aria-label": "Convergence: best objective after each batch" });
+  const chart = h("div", { id: "chart-convergence", className: "chart", role: "figure", "aria-label": "Convergence: best objective after each batch", hidden: true });
+  const chartNote = h(
+    "p",
+    { id: "convergence-note", className: "chart-placeholder", "aria-live": "polite" },
+    "The search first reads the market data and simulates the scenarios; this chart gains a point after each batch of trials.",
+  );
   const traceList = h("ol", { id: "job-trace", className: "trace" });
-  const traceCount = h("span", {}, "0 events");
+  const traceCount = h("span", {}, "0 steps");
   const results = h("div", { id: "results" });
+  const verdictSlot = h("div", { id: "results-first" });
   main.append(
     title,
     h(
@@ -39,11 +77,13 @@ export function renderJob(main, jobId) {
       working,
       h("p", { id: "job-meta", className: "hint" }),
     ),
+    verdictSlot,
     h(
       "section",
       { className: "card", "aria-labelledby": "convergence-title" },
       h("h2", { id: "convergence-title" }, "Convergence"),
       h("p", { className: "hint" }, "Best objective after each batch of trials."),
+      chartNote,
       chart,
     ),
     results,
@@ -68,12 +108,14 @@ export function renderJob(main, jobId) {
         bar.value = data.done;
       }
       if (data.metric) metric = data.metric;
-      const best = data.best === null || data.best === undefined ? "" : ` · best ${metric} ${fmt(data.best)}`;
-      progressText.textContent = `${data.done} / ${data.total ?? "?"} trials${best}`;
+      const best = data.best === null || data.best === undefined ? "" : `; best ${metric} so far ${ratio(data.best)}`;
+      progressText.textContent = `${count(data.done)} of ${data.total ? count(data.total) : "?"} trials${best}`;
       if (data.best !== null && data.best !== undefined) {
+        chart.hidden = false;
         extendConvergence(chart, data.done, data.best);
         live += 1;
         chart.dataset.livePoints = String(live);
+        chartNote.textContent = `${count(data.done)} trials evaluated so far.`;
       }
     },
   });
@@ -84,16 +126,18 @@ export function renderJob(main, jobId) {
     cancel.hidden = TERMINAL.has(job.status);
     const meta = document.getElementById("job-meta");
     if (meta) {
-      meta.textContent = `Submitted ${fmtTime(job.created_at)}` +
-        (job.finished_at ? ` · finished ${fmtTime(job.finished_at)}` : "") +
-        (job.attempts > 1 ? ` · attempt ${job.attempts}` : "");
+      meta.textContent = `Submitted ${isoTime(job.created_at)}` +
+        (job.finished_at ? `; finished ${isoTime(job.finished_at)}` : "") +
+        (job.attempts > 1 ? `; attempt ${count(job.attempts)}` : "");
     }
     if (job.progress && job.progress.total) {
       bar.max = job.progress.total;
       bar.value = job.progress.done;
       if (!progressText.textContent.includes("best")) {
-        progressText.textContent = `${job.progress.done} / ${job.progress.total} trials`;
+        progressText.textContent = `${count(job.progress.done)} of ${count(job.progress.total)} trials`;
       }
+    } else if (!TERMINAL.has(job.status)) {
+      progressText.textContent = job.status === "pending" ? "Waiting for a worker to start it…" : "Preparing the search…";
     }
   }
 
@@ -142,21 +186,37 @@ export function renderJob(main, jobId) {
         signal: controller.signal,
       });
       if (controller.signal.aborted) return;
+      chart.hidden = false;
       convergenceChart(chart, data.charts.convergence, metric);
       chart.dataset.resultPoints = String(data.charts.convergence.length);
-      renderResults(results, jobId, data);
+      chartNote.textContent = convergenceWords(data.charts.convergence, data.config_summary || {});
+      renderResults(results, jobId, data, verdictSlot);
+      const summary = data.config_summary || {};
+      if (summary.max_trials && summary.n_trials < summary.max_trials) {
+        progressText.textContent = `${count(summary.n_trials)} of ${count(summary.max_trials)} trials: it stopped early (why: see "In short" below)`;
+      }
       document.body.dataset.resultsReady = jobId;
     } else if (final.status === "failed" || final.status === "cancelled") {
       clear(results).append(
         h(
           "section",
           { className: "card error-card", role: "alert" },
-          h("h2", {}, `The job ${final.status}`),
-          h("p", {}, final.error || "No reason was recorded."),
+          h("h2", {}, final.status === "cancelled" ? "The search was cancelled" : "The search failed"),
+          h(
+            "p",
+            { id: "job-stopped" },
+            final.status === "cancelled"
+              ? `It was cancelled${final.progress && final.progress.total ? ` after ${count(final.progress.done)} of ${count(final.progress.total)} trials` : ""}${final.error ? `: ${final.error}` : "."} `
+              : `${final.error || "No reason was recorded."} `,
+            h("a", { href: "#/optimize" }, "Start a new optimization"),
+            " or ",
+            h("a", { href: "#/chat" }, "ask the assistant"),
+            ".",
+          ),
         ),
       );
     } else {
-      working.textContent = `The event stream closed while the job is ${final.status}; reload to follow it.`;
+      working.textContent = `The event stream closed while the job is ${final.status}: reload the page to follow it.`;
     }
   }
 

@@ -2,10 +2,20 @@
 // itself while any job is pending or running.
 
 import { api, errorText } from "./api.js";
-import { clear, fmtTime, h, showAlert } from "./dom.js";
+import { clear, h, showAlert, stackable } from "./dom.js";
+import { count, isoTime } from "./format.js";
 
 const STATUSES = ["pending", "running", "succeeded", "failed", "cancelled"];
 const REFRESH_MS = 3000;
+
+/** What a job searches, in a few words: "8 assets, 2010-01-04 to 2021-12-31, 30 trials". */
+export function requestText(request) {
+  if (!request) return "";
+  const assets = request.universe && request.universe.length ? `${count(request.universe.length)} assets` : "the default universe";
+  const trials = request.budget && request.budget.max_trials ? `, ${count(request.budget.max_trials)} trials` : "";
+  const span = request.start && request.end ? `, ${request.start} to ${request.end}` : "";
+  return `${assets}${span}${trials}`;
+}
 
 export function renderJobs(main) {
   const filter = h(
@@ -32,7 +42,7 @@ export function renderJobs(main) {
       { className: "card" },
       h(
         "div",
-        { className: "table-scroll" },
+        { className: "table-scroll", tabindex: "0" },
         h(
           "table",
           { id: "jobs-table", className: "data" },
@@ -43,7 +53,7 @@ export function renderJobs(main) {
             h(
               "tr",
               {},
-              ["Job", "Status", "Progress", "Submitted", "Finished", ""].map((t) =>
+              ["Job", "What", "Status", "Progress", "Submitted", "Finished", ""].map((t) =>
                 h("th", { scope: "col" }, t),
               ),
             ),
@@ -54,6 +64,7 @@ export function renderJobs(main) {
       status,
     ),
   );
+  stackable(main.querySelector("#jobs-table"));
   let timer = null;
   let stopped = false;
 
@@ -87,16 +98,17 @@ export function renderJobs(main) {
           "tr",
           { dataset: { job: job.id } },
           h("td", {}, h("a", { href: `#/jobs/${encodeURIComponent(job.id)}` }, h("code", {}, job.id))),
+          h("td", { className: "text" }, requestText(job.request)),
           h("td", {}, h("span", { className: `status-badge status-${job.status}` }, job.status)),
           h(
             "td",
             {},
             p.total
-              ? [h("progress", { max: p.total, value: p.done, "aria-label": `progress of ${job.id}` }), ` ${p.done}/${p.total}`]
+              ? [h("progress", { max: p.total, value: p.done, "aria-label": `progress of ${job.id}` }), ` ${count(p.done)} of ${count(p.total)}`]
               : "–",
           ),
-          h("td", {}, fmtTime(job.created_at)),
-          h("td", {}, fmtTime(job.finished_at)),
+          h("td", {}, isoTime(job.created_at)),
+          h("td", {}, isoTime(job.finished_at)),
           h(
             "td",
             {},
@@ -111,7 +123,11 @@ export function renderJobs(main) {
         );
       }),
     );
-    status.textContent = jobs.length ? `${jobs.length} job(s)` : "No jobs yet: submit one from New optimization.";
+    status.textContent = jobs.length
+      ? `${count(jobs.length)} job${jobs.length === 1 ? "" : "s"}`
+      : filter.value
+        ? `No ${filter.value} jobs.`
+        : "No optimization yet: start one from New optimization (a structured search), or ask the assistant to search for you.";
     if (jobs.some((j) => j.status === "pending" || j.status === "running")) {
       timer = setTimeout(load, REFRESH_MS);
     }

@@ -3,6 +3,10 @@
 
 import { api, errorText } from "./api.js";
 import { clearFieldErrors, h, markField, showAlert } from "./dom.js";
+import { count } from "./format.js";
+import { startOptimization } from "./job.js";
+import { fillLimitFields, limitFields, limitsFromFields } from "./limits.js";
+import { staleDataNotice } from "./market.js";
 
 const SCENARIOS = [
   ["bull", "Bull"],
@@ -101,6 +105,17 @@ function section(title, ...children) {
   return h("fieldset", { className: "group" }, h("legend", {}, title), ...children);
 }
 
+/** A collapsed group of advanced settings: its summary says what it holds and that the
+ * defaults apply while it stays closed. */
+function advanced(id, title, what, ...children) {
+  return h(
+    "details",
+    { className: "advanced", id },
+    h("summary", {}, h("strong", {}, title), h("span", { className: "hint" }, ` ${what}`)),
+    h("div", { className: "advanced-body" }, ...children),
+  );
+}
+
 /** The option hedge of the risky sleeve (StrategyConfig's `overlay` fields, docs/engine.md):
  * searched like the other parameters. Only "None" checked sends no overlay fields at all. */
 function hedgeSection() {
@@ -178,7 +193,8 @@ function volModelFields() {
   );
 }
 
-/** The form's fields as an element. */
+/** The form's fields as an element: what a first search needs in view (universe, dates,
+ * risk limits, trials), the rest in collapsed groups with their defaults. */
 function buildForm() {
   return h(
     "form",
@@ -199,105 +215,106 @@ function buildForm() {
       ),
     ),
     section(
-      "Volatility target and weight function",
-      rangeFields("target-vol", "Target volatility, % per year", 5, 25, { min: 0.5, max: 200 }),
-      checkboxes("weight-function", "Weight functions", WEIGHT_FUNCTIONS, [
-        "inverse_vol",
-        "sigmoid",
-        "merton",
-      ]),
-      rangeFields("steepness", "Sigmoid steepness", 2, 20, { min: 0.01 }),
-      rangeFields("risk-aversion", "Risk aversion (Merton)", 1, 10, { min: 0.01 }),
+      "Risk limits (empty: no limit)",
       h(
-        "label",
-        { className: "check" },
-        h("input", { type: "checkbox", id: "risk-aversion-log", name: "risk-aversion-log", checked: true }),
-        " Search risk aversion on a log scale",
+        "p",
+        { className: "hint", id: "limits-hint" },
+        "Each limit is checked on the simulated paths of every scenario (or of those checked below), on the statistic you choose: \"in 95% of paths\" means 95 of 100 simulated paths stay within it.",
       ),
-    ),
-    section(
-      "Lookback, rebalancing, leverage, costs",
-      h(
-        "div",
-        { className: "range three" },
-        numberField("lookback-low", "Lookback window, days: from", 21, { min: 2, step: 1 }),
-        numberField("lookback-high", "Lookback window, days: to", 126, { min: 2, step: 1 }),
-        numberField("lookback-step", "Lookback step, days", 21, { min: 1, step: 1 }),
-      ),
-      rangeFields("rebalance", "Rebalance every, days", 5, 63, { min: 1, step: 1 }),
-      rangeFields("leverage", "Maximum leverage", 1, 2, { min: 0.1 }),
-      numberField("cost-bps", "Transaction costs, basis points per trade", 5, { min: 0 }),
-    ),
-    hedgeSection(),
-    section(
-      "Scenarios",
-      checkboxes(
-        "scenario",
-        "Market scenarios",
-        SCENARIOS,
-        SCENARIOS.map(([v]) => v),
-      ),
-      select(
-        "scenario-method",
-        "Scenario generator",
-        [
-          ["block_bootstrap", "Block bootstrap of history"],
-          ["gbm", "Geometric Brownian motion"],
-        ],
-        "block_bootstrap",
-      ),
-      h(
-        "div",
-        { className: "range" },
-        numberField("n-paths", "Paths per scenario", 300, { min: 10, max: 10000, step: 1 }),
-        numberField("horizon", "Horizon, trading days", 252, { min: 63, max: 2520, step: 1 }),
-      ),
-    ),
-    section(
-      "Objective (maximised: weight × scenario mean of each metric)",
-      h(
-        "div",
-        { className: "metric-grid" },
-        METRICS.map(([key, label, value]) =>
-          numberField(`objective-${key}`, label, value, { required: false, placeholder: "not used" }),
-        ),
-      ),
-    ),
-    section(
-      "Risk limits (per scenario, empty: no limit)",
-      h(
-        "div",
-        { className: "range three" },
-        numberField("limit-max-drawdown", "Max drawdown, %", "", { required: false, min: 0.01, max: 100 }),
-        numberField("limit-cvar", "Daily CVaR 95%, %", "", { required: false, min: 0.01, max: 100 }),
-        numberField("limit-var", "Daily VaR 95%, %", "", { required: false, min: 0.01, max: 100 }),
-      ),
+      limitFields("limit"),
       checkboxes("limit-scenario", "Scenarios the limits apply to (none checked: every scenario)", SCENARIOS, []),
     ),
     section(
-      "Budget and search",
+      "Budget",
       h(
         "div",
         { className: "range" },
-        numberField("max-trials", "Maximum trials", 200, { min: 1, max: 20000, step: 1 }),
-        numberField("batch-size", "Trials per batch", 50, { min: 1, max: 1000, step: 1 }),
+        numberField("max-trials", "Maximum trials", 200, { min: 1, max: 20000, step: 1 }, "Strategies to try; a search may stop earlier when it converges, and says why."),
         numberField("max-wall-seconds", "Time limit, seconds", 600, { min: 1, max: 86400 }),
-        numberField("max-llm-tokens", "Model token budget", 200000, { min: 0, step: 1 }),
       ),
-      h(
-        "div",
-        { className: "range" },
-        select(
-          "method",
-          "Search method",
-          [
-            ["tpe", "Bayesian (TPE)"],
-            ["random", "Random"],
-            ["grid", "Grid"],
-          ],
-          "tpe",
+    ),
+    h(
+      "div",
+      { className: "advanced-all" },
+      h("p", { className: "hint" }, "Advanced settings: the defaults below search three weight rules over volatility targets of 5% to 25%, in five market scenarios, for the best Sharpe ratio. Open a group to change it."),
+      advanced(
+        "advanced-strategy",
+        "Strategies to search",
+        "(volatility target, weight rules, lookback, rebalancing, leverage, costs)",
+        rangeFields("target-vol", "Target volatility, % per year", 5, 25, { min: 0.5, max: 200 }),
+        checkboxes("weight-function", "Weight functions", WEIGHT_FUNCTIONS, ["inverse_vol", "sigmoid", "merton"]),
+        rangeFields("steepness", "Sigmoid steepness", 2, 20, { min: 0.01 }),
+        rangeFields("risk-aversion", "Risk aversion (Merton)", 1, 10, { min: 0.01 }),
+        h(
+          "label",
+          { className: "check" },
+          h("input", { type: "checkbox", id: "risk-aversion-log", name: "risk-aversion-log", checked: true }),
+          " Search risk aversion on a log scale",
         ),
-        numberField("seed", "Random seed", 0, { min: 0, step: 1 }),
+        h(
+          "div",
+          { className: "range three" },
+          numberField("lookback-low", "Lookback window, days: from", 21, { min: 2, step: 1 }),
+          numberField("lookback-high", "Lookback window, days: to", 126, { min: 2, step: 1 }),
+          numberField("lookback-step", "Lookback step, days", 21, { min: 1, step: 1 }),
+        ),
+        rangeFields("rebalance", "Rebalance every, days", 5, 63, { min: 1, step: 1 }),
+        rangeFields("leverage", "Maximum leverage", 1, 2, { min: 0.1 }),
+        numberField("cost-bps", "Transaction costs, basis points per trade", 5, { min: 0 }),
+      ),
+      advanced("advanced-hedge", "Option hedge", "(none by default)", hedgeSection()),
+      advanced(
+        "advanced-scenarios",
+        "Scenarios and objective",
+        "(five scenarios of 300 paths a year long; best Sharpe ratio)",
+        checkboxes("scenario", "Market scenarios", SCENARIOS, SCENARIOS.map(([v]) => v)),
+        select(
+          "scenario-method",
+          "Scenario generator",
+          [
+            ["block_bootstrap", "Block bootstrap of history"],
+            ["gbm", "Geometric Brownian motion"],
+          ],
+          "block_bootstrap",
+        ),
+        h(
+          "div",
+          { className: "range" },
+          numberField("n-paths", "Paths per scenario", 300, { min: 10, max: 10000, step: 1 }),
+          numberField("horizon", "Horizon, trading days", 252, { min: 63, max: 2520, step: 1 }),
+        ),
+        h("p", { className: "hint" }, "Objective (maximised): the weight of each metric times its scenario mean."),
+        h(
+          "div",
+          { className: "metric-grid" },
+          METRICS.map(([key, label, value]) => numberField(`objective-${key}`, label, value, { required: false, placeholder: "not used" })),
+        ),
+      ),
+      advanced(
+        "advanced-search",
+        "Search method",
+        "(Bayesian, batches of 50, seed 0)",
+        h(
+          "div",
+          { className: "range" },
+          numberField("batch-size", "Trials per batch", 50, { min: 1, max: 1000, step: 1 }),
+          numberField("max-llm-tokens", "Model token budget", 200000, { min: 0, step: 1 }),
+        ),
+        h(
+          "div",
+          { className: "range" },
+          select(
+            "method",
+            "Search method",
+            [
+              ["tpe", "Bayesian (TPE)"],
+              ["random", "Random"],
+              ["grid", "Grid"],
+            ],
+            "tpe",
+          ),
+          numberField("seed", "Random seed", 0, { min: 0, step: 1 }),
+        ),
       ),
     ),
     h(
@@ -438,14 +455,11 @@ export function requestFromForm(form) {
   if (!Object.keys(objective).length) {
     throw new FormError("objective-sharpe", "Give at least one objective metric a weight");
   }
-  const limits = {};
-  for (const [id, key] of [
-    ["limit-max-drawdown", "max_drawdown"],
-    ["limit-cvar", "cvar_95"],
-    ["limit-var", "var_95"],
-  ]) {
-    const limit = optional(form, id, "Risk limit");
-    if (limit !== null) limits[key] = limit / 100;
+  let limits;
+  try {
+    limits = limitsFromFields(form, "limit");
+  } catch (err) {
+    throw new FormError(err.id, err.message);
   }
   const limitScenarios = checked(form, "limit-scenario");
   if (limitScenarios.length) {
@@ -501,12 +515,6 @@ export function requestFromForm(form) {
   return request;
 }
 
-const PROFILE_LIMITS = [
-  ["max_drawdown", "limit-max-drawdown"],
-  ["cvar_95", "limit-cvar"],
-  ["var_95", "limit-var"],
-];
-
 /** Pre-fill the universe and risk limits from the caller's profile (GET /v1/profile), marked
  * "from your profile" and left editable; a note names the exclusions the run will leave out.
  * Resetting the form clears them (the request's own defaults). */
@@ -524,20 +532,14 @@ async function prefill(form) {
     universe.value = profile.universe.join(", ");
     from.push("universe");
   }
-  for (const [key, id] of PROFILE_LIMITS) {
-    const value = profile.risk_limits[key];
-    const input = form.querySelector(`#${id}`);
-    if (value === null || value === undefined || input.value.trim()) continue;
-    input.value = String(+(value * 100).toFixed(6));
-    from.push(key.replace("_", " "));
-  }
+  from.push(...fillLimitFields(form, "limit", profile.risk_limits || {}));
   const parts = [];
   if (from.length) parts.push(`From your profile (editable): ${from.join(", ")}.`);
   if (profile.exclusions.length) {
     parts.push(`Your profile excludes ${profile.exclusions.join(", ")}: the run leaves them out and its trace says so.`);
   }
   if (!parts.length) return;
-  form.prepend(
+  form.before(
     h(
       "p",
       { id: "profile-note", className: "hint" },
@@ -578,11 +580,12 @@ async function offerMarketData(form) {
     pick.value = "";
     pick.focus();
   });
-  const behind = data.behind_sessions ? `, ${data.behind_sessions} session(s) behind ${data.last_closed_session}` : ", current";
   const hint = form.querySelector("#universe-hint");
   hint.textContent =
     `Any tickers of the market data: ${data.provider} (version ${data.version}), ${data.start} to ` +
-    `${data.end}${behind}. Leave empty for ${fallback}.`;
+    `${data.end}${data.behind_sessions ? "" : ", current"}. Leave empty for ${fallback}.`;
+  const stale = staleDataNotice(data);
+  if (stale) form.before(stale);
   hint.after(
     h("div", { className: "picker" }, pick, add),
     h("datalist", { id: "universe-tickers" }, ...data.tickers.map((t) => h("option", { value: t }))),
@@ -686,8 +689,7 @@ export function renderOptimize(main) {
     button.disabled = true;
     status.textContent = "Submitting…";
     try {
-      const job = await api("/v1/optimizations", { method: "POST", body: request });
-      window.location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+      await startOptimization(request);
     } catch (err) {
       status.textContent = "";
       showAlert(`The optimization was not accepted: ${errorText(err)}`);

@@ -3,7 +3,17 @@
 
 import { api, errorText } from "./api.js";
 import { frontierChart, weightsChart } from "./charts.js";
-import { clear, fmt, fmtPct, fmtTime, h, kvTable, showAlert } from "./dom.js";
+import { clear, h, kvTable, showAlert, stackable } from "./dom.js";
+import { count, isoTime, percent, ratio, signedPercent } from "./format.js";
+
+/** The optimisation methods in words (as the API names them in its answer). */
+const METHOD_WORDS = {
+  hrp: "hierarchical risk parity",
+  risk_parity: "risk parity",
+  "risk-parity": "risk parity",
+  efficient_frontier: "efficient frontier",
+  "efficient-frontier": "efficient frontier",
+};
 
 const METHODS = [
   ["hrp", "Hierarchical risk parity"],
@@ -36,7 +46,7 @@ export function renderPortfolios(main) {
 
   const body = h("tbody");
   const listStatus = h("p", { id: "portfolios-status", className: "hint", "aria-live": "polite" });
-  const name = h("input", { id: "portfolio-name", name: "name", type: "text", required: true, maxlength: 200 });
+  const name = h("input", { id: "portfolio-name", name: "name", type: "text", required: true, maxlength: 200, placeholder: "e.g. Defensive staples" });
   const weights = h("textarea", {
     id: "portfolio-weights",
     name: "weights",
@@ -111,16 +121,18 @@ export function renderPortfolios(main) {
         h("h2", { id: "portfolios-title" }, "Saved portfolios"),
         h(
           "div",
-          { className: "table-scroll" },
-          h(
-            "table",
-            { id: "portfolios-table", className: "data" },
+          { className: "table-scroll", tabindex: "0" },
+          stackable(
             h(
-              "thead",
-              {},
-              h("tr", {}, ["Name", "Assets", "Version", "Updated", "Actions"].map((t) => h("th", { scope: "col" }, t))),
+              "table",
+              { id: "portfolios-table", className: "data" },
+              h(
+                "thead",
+                {},
+                h("tr", {}, ["Name", "Assets", "Version", "Updated", "Actions"].map((t) => h("th", { scope: "col" }, t))),
+              ),
+              body,
             ),
-            body,
           ),
         ),
         listStatus,
@@ -231,17 +243,17 @@ export function renderPortfolios(main) {
         h(
           "tr",
           { dataset: { portfolio: p.id } },
-          h("th", { scope: "row" }, p.name),
+          h("th", { scope: "row", className: "wrap" }, p.name),
           h(
             "td",
-            {},
+            { className: "wrap" },
             p.weights
               .slice(0, 6)
-              .map((w) => `${w.asset} ${fmtPct(w.weight)}`)
+              .map((w) => `${w.asset} ${percent(w.weight)}`)
               .join(", ") + (p.weights.length > 6 ? ` … (${p.weights.length})` : ""),
           ),
-          h("td", {}, String(p.version)),
-          h("td", {}, fmtTime(p.updated_at)),
+          h("td", {}, count(p.version)),
+          h("td", {}, isoTime(p.updated_at)),
           h(
             "td",
             { className: "row-actions" },
@@ -253,7 +265,9 @@ export function renderPortfolios(main) {
       ),
     );
     if (announce || !portfolios.length) {
-      listStatus.textContent = portfolios.length ? `${portfolios.length} portfolio(s)` : "No portfolios yet.";
+      listStatus.textContent = portfolios.length
+        ? `${count(portfolios.length)} portfolio${portfolios.length === 1 ? "" : "s"}`
+        : "No portfolios yet: write one in the form (one ticker and its weight a line), or ask the assistant to build one; then optimise it or deploy it to paper.";
     }
   }
 
@@ -363,22 +377,22 @@ export function renderPortfolios(main) {
     const current = Object.fromEntries(portfolio.weights.map((w) => [w.asset, w.weight]));
     const report = result.risk_report || {};
     const rows = [
-      ["Method", result.method + (result.selected ? ` (${result.selected.replace(/_/g, " ")})` : "")],
-      ["Expected return, annual", fmtPct(result.expected_return)],
-      ["Volatility, annual", fmtPct(result.volatility)],
-      [`Sharpe ratio (against a ${fmtPct((result.options || {}).risk_free_rate || 0)} risk-free rate)`, h("span", { id: "optimised-sharpe" }, fmt(result.sharpe_ratio))],
-      ["Max drawdown", fmtPct(report.max_drawdown)],
-      [`Daily VaR ${fmtPct(report.level)}`, fmtPct(report.var_historical)],
-      [`Daily CVaR ${fmtPct(report.level)}`, fmtPct(report.cvar_historical)],
+      ["Method", (METHOD_WORDS[result.method] || result.method.replace(/[-_]/g, " ")) + (result.selected ? ` (${result.selected.replace(/_/g, " ")})` : "")],
+      ["Expected return, annual", signedPercent(result.expected_return)],
+      ["Volatility, annual", percent(result.volatility)],
+      [`Sharpe ratio (against a ${percent((result.options || {}).risk_free_rate || 0)} risk-free rate)`, h("span", { id: "optimised-sharpe" }, ratio(result.sharpe_ratio))],
+      ["Max drawdown", percent(report.max_drawdown)],
+      [`Daily VaR ${percent(report.level)}`, percent(report.var_historical)],
+      [`Daily CVaR ${percent(report.level)}`, percent(report.cvar_historical)],
       ["Data", h("span", { id: "optimised-data" }, `${(result.data && result.data.start) || ""} to ${(result.data && result.data.end) || ""}${result.data && result.data.data_end ? `; the market data ends on ${result.data.data_end}` : ""}`)],
     ];
-    const weightsBox = h("div", { id: "chart-weights", className: "chart", role: "img", "aria-label": "Current and optimised weights per asset" });
+    const weightsBox = h("div", { id: "chart-weights", className: "chart", role: "figure", "aria-label": "Current and optimised weights per asset" });
     clear(output).append(
       h("div", { className: "two-col" }, kvTable(rows, "Optimised portfolio"), weightsBox),
     );
     weightsChart(weightsBox, { current, optimised: result.weights });
     if (result.frontier && result.frontier.length) {
-      const frontierBox = h("div", { id: "chart-frontier", className: "chart", role: "img", "aria-label": "Efficient frontier" });
+      const frontierBox = h("div", { id: "chart-frontier", className: "chart", role: "figure", "aria-label": "Efficient frontier" });
       output.append(h("h3", {}, "Efficient frontier"), frontierBox);
       frontierChart(frontierBox, result.frontier, { volatility: result.volatility, expected_return: result.expected_return });
     }

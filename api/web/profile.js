@@ -3,18 +3,14 @@
 // the page says so instead of overwriting it.
 
 import { api, ApiError, errorText } from "./api.js";
-import { clear, fmtTime, h, showAlert } from "./dom.js";
+import { clear, h, showAlert } from "./dom.js";
+import { isoTime } from "./format.js";
+import { limitFields, limitsFromFields } from "./limits.js";
 
 const TOLERANCES = [
   ["conservative", "Conservative"],
   ["moderate", "Moderate"],
   ["aggressive", "Aggressive"],
-];
-
-const LIMITS = [
-  ["max_drawdown", "profile-max-drawdown", "Max drawdown, %"],
-  ["cvar_95", "profile-cvar", "Daily CVaR 95%, %"],
-  ["var_95", "profile-var", "Daily VaR 95%, %"],
 ];
 
 const KINDS = [
@@ -99,14 +95,7 @@ function destinationRow(destination, index) {
 
 /** The profile fields the form describes (what PUT /v1/profile takes, without the version). */
 function fieldsFromForm(form, exclusions) {
-  const limits = {};
-  for (const [key, id, label] of LIMITS) {
-    const text = form.querySelector(`#${id}`).value.trim();
-    if (text === "") continue;
-    const value = Number(text);
-    if (!Number.isFinite(value)) throw new Error(`${label} must be a number`);
-    limits[key] = value / 100;
-  }
+  const limits = limitsFromFields(form, "profile");
   const universe = tickers(form.querySelector("#profile-universe").value);
   const destinations = [...form.querySelectorAll(".destination")].map((row) => ({
     channel: row.querySelector(".dest-channel").value,
@@ -189,7 +178,7 @@ export function renderProfile(main) {
     exclusions = [...profile.exclusions];
     destinations = profile.notifications.destinations.map((d) => ({ ...d }));
     status.textContent = profile.version
-      ? `Version ${profile.version}, saved ${fmtTime(profile.updated_at)}.`
+      ? `Version ${profile.version}, saved ${isoTime(profile.updated_at)}.`
       : "No profile saved yet: these are the defaults.";
     const form = h(
       "form",
@@ -207,26 +196,8 @@ export function renderProfile(main) {
             TOLERANCES.map(([v, t]) => h("option", { value: v, selected: v === profile.risk_tolerance }, t)),
           ),
         ),
-        h(
-          "div",
-          { className: "range three" },
-          LIMITS.map(([key, id, label]) => {
-            const value = profile.risk_limits[key];
-            return field(
-              id,
-              label,
-              h("input", {
-                id,
-                type: "number",
-                step: "any",
-                min: 0.01,
-                max: 100,
-                value: value === null || value === undefined ? "" : String(+(value * 100).toFixed(6)),
-                placeholder: "no default",
-              }),
-            );
-          }),
-        ),
+        h("p", { className: "hint" }, "Default risk limits of new optimizations (empty: no limit), each checked on the statistic of the simulated paths you choose."),
+        limitFields("profile", profile.risk_limits),
       ),
       h(
         "fieldset",

@@ -4,67 +4,50 @@
 
 import { api, apiRaw, errorText } from "./api.js";
 import { groupedBars, panelBars, riskReturnChart } from "./charts.js";
-import { clear, download, fmt, fmtPct, h, kvTable, showAlert } from "./dom.js";
+import { clear, download, h, kvTable, showAlert } from "./dom.js";
+import {
+  benchmark,
+  count,
+  days,
+  inWords,
+  isHedged,
+  isoDate,
+  isoTime,
+  limitOf,
+  limitSentence,
+  metric,
+  metricLabel,
+  parameter,
+  parameterLabel,
+  parameterValue,
+  percent,
+  ratio,
+  scenario,
+  signedPercent,
+  usedParameters,
+} from "./format.js";
 
-const CONFIG_LABELS = {
-  target_vol: ["Target volatility", fmtPct],
-  weight_function: ["Weight function", fmt],
-  lookback: ["Lookback window, days", fmt],
-  rebalance_every: ["Rebalance every, days", fmt],
-  max_leverage: ["Maximum leverage", fmt],
-  risk_aversion: ["Risk aversion", fmt],
-  steepness: ["Sigmoid steepness", fmt],
-  cost_bps: ["Costs, bps", fmt],
-  sleeve: ["Risky sleeve", fmt],
-  overlay: ["Hedge", (v) => HEDGE_NAMES[v] || fmt(v)],
-};
-
-const HEDGE_NAMES = {
-  none: "none",
-  put: "protective put",
-  put_spread: "put spread",
-  collar: "collar",
-};
-
-const ROLL_NAMES = {
-  expiry: "at expiry",
-  band: "at expiry or at the band",
-  delta: "at expiry or at the delta band",
-};
-
-/** The hedge fields of a winner (StrategyConfig's `overlay` fields), as shown (label, format),
- * in this order. */
-const HEDGE_LABELS = [
-  ["overlay", "Hedge", (v) => HEDGE_NAMES[v] || fmt(v)],
-  ["overlay_strike", "Bought put strike", fmtPct],
-  ["overlay_lower_strike", "Sold put strike", fmtPct],
-  ["overlay_call_strike", "Sold call strike", fmtPct],
-  ["overlay_tenor_days", "Tenor, trading days", fmt],
-  ["overlay_roll", "Roll", (v) => ROLL_NAMES[v] || "at expiry"],
-  ["overlay_roll_band", "Roll band (± moneyness)", fmtPct],
-  ["overlay_roll_delta_band", "Delta band (± delta)", fmt],
-  ["overlay_hedge_ratio", "Hedge ratio", fmt],
-  ["overlay_budget", "Annual budget cap", (v) => (v === null || v === undefined ? "no cap" : `${fmtPct(v)} of wealth`)],
-];
-
-/** Hedge fields the winner's hedge does not read (as StrategyConfig.unused_parameters). */
-function unusedHedgeFields(config) {
-  const unused = new Set();
-  if (config.overlay !== "put_spread") unused.add("overlay_lower_strike");
-  if (config.overlay !== "collar") unused.add("overlay_call_strike");
-  if (config.overlay_roll !== "band") unused.add("overlay_roll_band");
-  if (config.overlay_roll !== "delta") unused.add("overlay_roll_delta_band");
-  return unused;
+/** A phrase with its first letter in capitals ("volatility target" -> "Volatility target"). */
+export function capitalised(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
 }
 
-/** A winner's hedge in one line ("protective put; Bought put strike 95%; ..."), or null
+/** A winner's hedge in one line ("hedge protective put, put strike 95.00%, ..."), or null
  * when it has none. */
 export function hedgeText(config) {
-  if (!config || !config.overlay || config.overlay === "none") return null;
-  const unused = unusedHedgeFields(config);
-  return HEDGE_LABELS.filter(([key]) => key in config && !unused.has(key))
-    .map(([key, label, format]) => (key === "overlay" ? format(config[key]) : `${label.toLowerCase()} ${format(config[key])}`))
-    .join("; ");
+  if (!isHedged(config)) return null;
+  return usedParameters(config)
+    .filter((key) => key.startsWith("overlay"))
+    .map((key) => (key === "overlay" ? parameterValue(key, config[key]) : parameter(key, config[key])))
+    .join(", ");
+}
+
+/** The rows (label, value) of a configuration's parameters in words: those its results
+ * depend on; the hedge's only when `hedge` (the Hedge card) or left out (the summary). */
+function configRows(config, hedge) {
+  return usedParameters(config)
+    .filter((key) => key.startsWith("overlay") === hedge)
+    .map((key) => [capitalised(parameterLabel(key)), parameterValue(key, config[key])]);
 }
 
 const PAGE_SIZES = [10, 20, 50, 100];
@@ -86,7 +69,6 @@ const CONFIG_COLUMNS = [
   "overlay_hedge_ratio",
   "overlay_budget",
 ];
-const PERCENT_COLUMNS = /(^target_vol$|^overlay_(strike|budget)$|\.(cagr|volatility|max_drawdown|var_95|cvar_95)$)/;
 
 function card(id, title, ...children) {
   return h(
@@ -101,7 +83,7 @@ function chartBox(id, title, description) {
   return h(
     "figure",
     { className: "chart-box" },
-    h("div", { id, className: "chart", role: "img", "aria-label": `${title}: ${description}` }),
+    h("div", { id, className: "chart", role: "figure", "aria-label": `${title}: ${description}` }),
     h("figcaption", {}, h("strong", {}, title), ` ${description}`),
   );
 }
@@ -120,80 +102,93 @@ function safeRateText(data) {
   return rate === undefined || rate === null ? "the request's safe rate" : `the request's ${(rate * 100).toFixed(2)}% safe rate`;
 }
 
-function summaryCard(data) {
+const METHODS = { tpe: "Bayesian (TPE)", random: "random", grid: "grid" };
+
+/** The run in words: objective, risk check, trials (and why fewer than planned), search
+ * method, data, the safe rate. */
+function runRows(data) {
   const summary = data.config_summary || {};
-  const config = summary.config || {};
-  const rows = [
-    ["Status", data.status],
-    ["Objective", `${fmt(summary.objective)}${summary.objective_name ? ` (${summary.objective_name})` : ""}`],
-    ["Risk check", summary.risk_verdict || "-"],
-    ["Trials", summary.max_trials ? `${fmt(summary.n_trials)} of ${fmt(summary.max_trials)}` : fmt(summary.n_trials)],
-    ...(summary.stop_reason ? [["Stopped because", summary.stop_reason]] : []),
-    ...(summary.feasibility ? [["Feasible means", summary.feasibility.replace(/^feasible: /, "")]] : []),
-    ...(summary.winner_note ? [["Note", summary.winner_note]] : []),
-    ["Search method", fmt(summary.method)],
+  return [
+    ["Status", data.status === "partial" ? "partial: no candidate met every limit" : data.status],
+    ["Objective", h("span", { id: "results-objective" }, `${ratio(summary.objective)}${summary.objective_name ? ` (${objectiveWords(summary.objective_name)})` : ""}`)],
+    ["Risk check", inWords(summary.risk_verdict) || "n/a"],
+    ["Trials", summary.max_trials ? `${count(summary.n_trials)} of ${count(summary.max_trials)}` : count(summary.n_trials)],
+    ...(summary.winner_note ? [["Note", inWords(summary.winner_note)]] : []),
+    ["Search method", METHODS[summary.method] || String(summary.method || "–")],
     ["Data", h("span", { id: "results-data" }, dataText(data.dataset))],
     ["Sharpe ratios", h("span", { id: "results-sharpe" }, `in excess of ${safeRateText(data)}`)],
   ];
-  // the hedge's own fields are in the Hedge card
-  const configRows = Object.entries(config).filter(([key]) => !key.startsWith("overlay_")).map(([key, value]) => {
-    const [label, format] = CONFIG_LABELS[key] || [key, fmt];
-    return [label, format(value)];
-  });
+}
+
+/** An objective's name in words: "1 x sharpe (scenario-weighted mean)" -> "Sharpe ratio
+ * (scenario-weighted mean)" (a weight of 1 left out, each metric in the vocabulary's words). */
+function objectiveWords(name) {
+  return inWords(String(name).replace(/(^|, |\+ )1 x /g, "$1").replace(/\b([\d.]+) x /g, "$1 × "));
+}
+
+/** The market view of the analysis agent in words: its summary, the regimes it read and the
+ * weight it gave each scenario. */
+function marketView(view) {
+  if (!view) return null;
+  const weights = Object.entries(view.scenario_weights || {}).map(([name, w]) => `${scenario(name)} ${percent(w)}`);
+  return h(
+    "div",
+    { id: "market-view" },
+    h("h3", {}, "Market view"),
+    view.summary || view.rationale ? h("p", {}, view.summary || view.rationale) : null,
+    kvTable(
+      [
+        ...(view.return_regime ? [["Returns", `${view.return_regime.replace(/_/g, " ")} regime`]] : []),
+        ...(view.volatility_regime ? [["Volatility", `${view.volatility_regime.replace(/_/g, " ")} regime`]] : []),
+        ...(view.horizon ? [["Horizon", days(view.horizon)]] : []),
+        ...(weights.length ? [["Scenario weights", weights.join(", ")]] : []),
+      ],
+      "What the market analysis read",
+    ),
+  );
+}
+
+function summaryCard(data) {
+  const summary = data.config_summary || {};
+  const config = summary.config || {};
   const explanation = data.explanation && data.explanation.text;
-  const view = data.market_view;
   return card(
     "config-summary",
     "Best configuration",
     h(
       "div",
       { className: "two-col" },
-      kvTable(rows, "Run"),
-      kvTable(configRows, "Configuration"),
+      kvTable(configRows(config, false), "The strategy"),
+      kvTable(runRows(data), "The run"),
     ),
     h("h3", {}, "Explanation"),
-    h("p", { id: "explanation", className: "explanation" }, explanation || "No explanation was written."),
+    h("p", { id: "explanation", className: "explanation server-words" }, explanation ? inWords(explanation) : "No explanation was written."),
     data.warnings && data.warnings.length
       ? h(
           "div",
           { className: "warnings" },
           h("h3", {}, "Warnings"),
-          h("ul", {}, data.warnings.map((w) => h("li", {}, w))),
+          h("ul", {}, data.warnings.map((w) => h("li", { className: "server-words" }, inWords(w)))),
         )
       : null,
-    view
-      ? h(
-          "details",
-          {},
-          h("summary", {}, "Market view of the analysis agent"),
-          view.rationale || view.summary ? h("p", {}, view.rationale || view.summary) : null,
-          h("pre", { className: "json" }, JSON.stringify(view, null, 2)),
-        )
-      : null,
+    marketView(data.market_view),
   );
 }
 
-/** A fraction as a percentage with a fixed number of decimals ("6.20%"), as the reports print it. */
-function pctFixed(value, digits) {
-  return value === null || value === undefined || !Number.isFinite(value) ? "–" : `${(value * 100).toFixed(digits)}%`;
-}
-
-/** A hedge in a few words, e.g. "put 90% 63d" or "none" (as the reports label it). */
+/** A hedge in a few words, e.g. "protective put 90.00%, 63 trading days" or "none". */
 export function hedgeLabel(hedge) {
   const kind = hedge.overlay || "none";
   if (kind === "none") return "none";
-  let text = `${kind} ${(hedge.overlay_strike * 100).toFixed(0)}%`;
-  if ("overlay_lower_strike" in hedge) text += `/${(hedge.overlay_lower_strike * 100).toFixed(0)}%`;
-  if ("overlay_call_strike" in hedge) text += `/${(hedge.overlay_call_strike * 100).toFixed(0)}%`;
-  text += ` ${hedge.overlay_tenor_days}d`;
-  if (hedge.overlay_hedge_ratio !== undefined && hedge.overlay_hedge_ratio !== 1) text += ` x${hedge.overlay_hedge_ratio}`;
-  if (hedge.overlay_budget !== null && hedge.overlay_budget !== undefined) text += ` cap ${pctFixed(hedge.overlay_budget, 1)}/yr`;
+  const strikes = [hedge.overlay_strike, hedge.overlay_lower_strike, hedge.overlay_call_strike].filter((v) => v !== undefined && v !== null);
+  let text = `${parameterValue("overlay", kind)} ${strikes.map((v) => percent(v)).join("/")}, ${days(hedge.overlay_tenor_days)}`;
+  if (hedge.overlay_hedge_ratio !== undefined && hedge.overlay_hedge_ratio !== 1) text += `, ${parameter("overlay_hedge_ratio", hedge.overlay_hedge_ratio)}`;
+  if (hedge.overlay_budget !== null && hedge.overlay_budget !== undefined) text += `, ${parameter("overlay_budget", hedge.overlay_budget)}`;
   return text;
 }
 
 /** A numeric table cell that keeps the raw number beside its text. */
-function numCell(value, digits) {
-  return h("td", { className: "num", dataset: { value: String(value) } }, pctFixed(value, digits));
+function numCell(value) {
+  return h("td", { className: "num", dataset: { value: String(value) } }, percent(value));
 }
 
 function headRow(titles) {
@@ -222,7 +217,7 @@ function definitions() {
 function comparisonTable(comparison) {
   return h(
     "div",
-    { className: "table-scroll" },
+    { className: "table-scroll", tabindex: "0" },
     h(
       "table",
       { id: "hedge-comparison", className: "data" },
@@ -244,12 +239,12 @@ function comparisonTable(comparison) {
           h(
             "tr",
             { dataset: { scenario: name } },
-            h("th", { scope: "row" }, name),
-            numCell(sides.hedged.hedge_premium, 2),
-            numCell(sides.hedged.hedge_payoff, 2),
-            numCell(sides.hedged.hedge_carry, 2),
-            numCell(sides.unhedged.max_drawdown, 1),
-            numCell(sides.hedged.max_drawdown, 1),
+            h("th", { scope: "row" }, scenario(name)),
+            numCell(sides.hedged.hedge_premium),
+            numCell(sides.hedged.hedge_payoff),
+            numCell(sides.hedged.hedge_carry),
+            numCell(sides.unhedged.max_drawdown),
+            numCell(sides.hedged.max_drawdown),
             numCell(sides.unhedged.cvar_95, 2),
             numCell(sides.hedged.cvar_95, 2),
           ),
@@ -263,14 +258,14 @@ function comparisonTable(comparison) {
 function tradeoffTable(hedging, winnerTrial) {
   return h(
     "div",
-    { className: "table-scroll" },
+    { className: "table-scroll", tabindex: "0" },
     h(
       "table",
       { id: "hedge-tradeoff", className: "data" },
       h(
         "caption",
         {},
-        `Trade-off in the ${hedging.scenario} scenario: the unhedged trial closest to the risk limits beside the cheapest hedged trials that meet them`,
+        `Trade-off in the ${scenario(hedging.scenario)} scenario: the unhedged trial closest to the risk limits beside the cheapest hedged trials that meet them`,
       ),
       headRow(["Trial", "Hedge", "Premium / yr", "Carry / yr", "Max drawdown", "CVaR 95% (1d)", "Meets limits", "Objective"]),
       h(
@@ -282,12 +277,12 @@ function tradeoffTable(hedging, winnerTrial) {
             { dataset: { trial: row.trial } },
             h("th", { scope: "row" }, `${row.trial}${row.trial === winnerTrial ? " (winner)" : ""}`),
             h("td", { className: "text" }, hedgeLabel(row.overlay)),
-            numCell(row.hedge_premium, 2),
-            numCell(row.hedge_carry, 2),
-            numCell(row.max_drawdown, 1),
+            numCell(row.hedge_premium),
+            numCell(row.hedge_carry),
+            numCell(row.max_drawdown),
             numCell(row.cvar_95, 2),
             h("td", { className: "text" }, row.feasible ? "yes" : "no"),
-            h("td", { className: "num", dataset: { value: String(row.objective) } }, row.objective.toFixed(4)),
+            h("td", { className: "num", dataset: { value: String(row.objective) } }, ratio(row.objective)),
           ),
         ),
       ),
@@ -309,15 +304,14 @@ function hedgeCard(data) {
   if (hedging && hedging.required) {
     const r = hedging.required;
     parts.push(
-      h("p", { id: "hedge-required" }, h("strong", {}, "Hedge required "), `from round ${r.round + 1} (${r.constraint}): ${r.reason || ""}`),
+      h("p", { id: "hedge-required" }, h("strong", {}, "Hedge required "), `from round ${r.round + 1} (${inWords(r.constraint)}): ${inWords(r.reason || "")}`),
     );
   }
   if (config.overlay && config.overlay !== "none") {
-    const unused = unusedHedgeFields(config);
-    const rows = HEDGE_LABELS.filter(([key]) => key in config && !unused.has(key)).map(([key, label, format]) => [label, format(config[key])]);
+    const rows = configRows(config, true);
     parts.push(h("div", { id: "hedge-winner" }, kvTable(rows, "The winner's option hedge")));
   } else {
-    const tried = searched.length ? `; the search also tried ${searched.map((k) => HEDGE_NAMES[k] || k).join(", ")}` : "";
+    const tried = searched.length ? `; the search also tried ${searched.map((k) => parameterValue("overlay", k)).join(", ")}` : "";
     parts.push(h("p", { id: "hedge-unhedged" }, `The winner holds no option hedge, so there is nothing to compare it with${tried}.`));
   }
   if (hedging && hedging.comparison && Object.keys(hedging.comparison).length) {
@@ -339,10 +333,10 @@ function hedgeCard(data) {
  * `benchmark_note`: the market index only when it is there, else why it is left out, and the
  * safe rate of the Sharpe ratios). */
 function benchmarkTable(rows, note) {
-  return h(
+  return h("div", { className: "table-scroll", tabindex: "0" }, h(
     "table",
     { id: "benchmark-table", className: "data" },
-    h("caption", {}, `${note || ""} Metrics are means over paths.`.trim()),
+    h("caption", {}, `${inWords(note) || ""} Metrics are means over paths.`.trim()),
     h(
       "thead",
       {},
@@ -361,20 +355,20 @@ function benchmarkTable(rows, note) {
         h(
           "tr",
           { dataset: { strategy: r.strategy } },
-          h("th", { scope: "row" }, r.scenario),
+          h("th", { scope: "row" }, scenario(r.scenario)),
           h("td", {}, r.label),
-          h("td", {}, fmt(r.sharpe)),
-          h("td", {}, fmtPct(r.cagr)),
-          h("td", {}, fmtPct(r.max_drawdown)),
-          h("td", {}, fmtPct(r.cvar_95)),
+          h("td", {}, ratio(r.sharpe)),
+          h("td", {}, signedPercent(r.cagr)),
+          h("td", {}, percent(r.max_drawdown)),
+          h("td", {}, percent(r.cvar_95)),
         ),
       ),
     ),
-  );
+  ));
 }
 
 function riskTable(rows) {
-  return h(
+  return h("div", { className: "table-scroll", tabindex: "0" }, h(
     "table",
     { id: "risk-table", className: "data" },
     h("caption", {}, "Best configuration, mean over paths; daily VaR and CVaR at 95%, losses positive"),
@@ -394,23 +388,31 @@ function riskTable(rows) {
         h(
           "tr",
           {},
-          h("th", { scope: "row" }, r.scenario),
-          h("td", {}, fmtPct(r.var_95)),
-          h("td", {}, fmtPct(r.cvar_95)),
-          h("td", {}, fmtPct(r.max_drawdown)),
+          h("th", { scope: "row" }, scenario(r.scenario)),
+          h("td", {}, percent(r.var_95)),
+          h("td", {}, percent(r.cvar_95)),
+          h("td", {}, percent(r.max_drawdown)),
         ),
       ),
     ),
-  );
+  ));
 }
 
+/** A trials-table column in words: a parameter, a metric of a scenario, the trial's own. */
 function columnLabel(key) {
-  return key.replace(/_/g, " ");
+  const own = { trial: "trial", batch: "batch", objective: "objective", feasible: "meets the limits" };
+  if (own[key]) return own[key];
+  if (key.includes(".")) return metricLabel(key);
+  return parameterLabel(key);
 }
 
+/** A trials-table cell in its column's format. */
 function cell(key, value) {
-  if (typeof value === "number" && PERCENT_COLUMNS.test(key)) return fmtPct(value);
-  return fmt(value);
+  if (key === "trial" || key === "batch") return count(value);
+  if (key === "objective") return ratio(value);
+  if (key === "feasible") return value ? "yes" : "no";
+  if (key.includes(".")) return metric(key, value);
+  return parameterValue(key, value);
 }
 
 /** The trials table: server-side sorting (click a column header) and cursor pagination. */
@@ -449,7 +451,7 @@ class TrialsTable {
       {},
       h(
         "div",
-        { className: "table-scroll" },
+        { className: "table-scroll", tabindex: "0" },
         h(
           "table",
           { id: "trials-table", className: "data sortable" },
@@ -595,7 +597,138 @@ export function trialsCsv(rows) {
   return lines.join("\r\n") + "\r\n";
 }
 
-function downloadsCard(jobId) {
+/** The benchmarks the winner does not beat on the objective (the same objective scored on
+ * the same paths): [{name, words, score}], highest first, from the result's
+ * `benchmark_verdict` (its `below`), else from `edge.scores`. Empty when it beats them all or
+ * none could be scored. */
+export function benchmarksNotBeaten(data) {
+  const verdict = data.benchmark_verdict;
+  if (verdict && Array.isArray(verdict.below)) {
+    const rows = Object.fromEntries((verdict.benchmarks || []).map((r) => [r.name, r]));
+    return verdict.below.map((name) => ({ name, words: (rows[name] && rows[name].label) || benchmark(name), score: rows[name] ? rows[name].score : null }));
+  }
+  const edge = data.edge;
+  if (!edge || !edge.scores || edge.winner === undefined || edge.winner === null) return [];
+  return Object.entries(edge.scores)
+    .filter(([, score]) => score !== null && !(edge.winner > score))
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, score]) => ({ name, words: benchmark(name), score }));
+}
+
+/** The risk limits of the winner in words, each with the statistic it is checked on and the
+ * value found in its worst scenario ("max drawdown ≤ 35.00% in 95% of bear paths: 19.03%"). */
+function limitLines(best) {
+  return ((best && best.limits) || []).map((row) => {
+    const found = limitOf({ limit: row.limit, statistic: row.statistic || "mean" });
+    const worst = row.worst_scenario || null;
+    const value = worst && row.values ? row.values[worst] : null;
+    const where = worst ? `${limitSentence(row.metric, found.limit, found.statistic, worst, value)}` : limitSentence(row.metric, found.limit, found.statistic);
+    return h("li", { dataset: { met: row.met ? "yes" : "no" } }, `${row.met ? "Met" : "Not met"}: ${where}${worst ? " (its worst scenario)" : ""}.`);
+  });
+}
+
+/** The first words of the results: whether the winner beats its benchmarks, its risk limits
+ * in words with their statistic, and why the run stopped when it stopped early. */
+function verdictCard(data) {
+  const summary = data.config_summary || {};
+  const edge = data.edge || {};
+  const verdict = data.benchmark_verdict || null;
+  const below = benchmarksNotBeaten(data);
+  const scores = edge.scores || {};
+  const parts = [];
+  if (below.length) {
+    parts.push(
+      h(
+        "p",
+        { id: "results-below-benchmarks", className: "verdict verdict-warn", role: "note" },
+        h("strong", {}, "The winner does not beat its benchmarks. "),
+        verdict && verdict.words
+          ? `${inWords(verdict.words)} `
+          : `Its objective is ${ratio(edge.winner)}, against ${below.map((b) => `${b.words} ${ratio(b.score)}`).join(", ")} on the same simulated paths: holding the stocks did as well. `,
+        "Deploying it asks for your confirmation.",
+      ),
+    );
+  } else if ((verdict && verdict.beats) || Object.keys(scores).length) {
+    parts.push(
+      h(
+        "p",
+        { id: "results-beats-benchmarks", className: "verdict verdict-ok" },
+        verdict && verdict.words
+          ? inWords(verdict.words)
+          : `The winner beats every benchmark on the objective: ${ratio(edge.winner)} against ${Object.entries(scores).map(([n, v]) => `${benchmark(n)} ${ratio(v)}`).join(", ")}.`,
+      ),
+    );
+  }
+  const limits = limitLines(data.best);
+  if (limits.length) parts.push(h("h3", {}, "Risk limits"), h("ul", { id: "results-limits" }, limits));
+  if (summary.max_trials && summary.n_trials < summary.max_trials) {
+    parts.push(
+      h(
+        "p",
+        { id: "results-stopped" },
+        h("strong", {}, `Stopped at ${count(summary.n_trials)} of ${count(summary.max_trials)} trials: `),
+        summary.stop_reason ? inWords(summary.stop_reason.replace(/^\d+ of \d+ trials: /, "")) : "the run recorded no reason.",
+      ),
+    );
+  }
+  return parts.length ? card("verdict", "In short", ...parts) : null;
+}
+
+/** The Deploy action: the primary action when the winner beats its benchmarks; otherwise a
+ * secondary one that asks for a confirmation first (the deployment form asks again). */
+function deployAction(jobId, below) {
+  const href = `#/deployments/new/${encodeURIComponent(jobId)}`;
+  if (!below.length) return [h("a", { href, id: "deploy-to-paper", className: "button" }, "Deploy to paper")];
+  const confirmBox = h(
+    "div",
+    { id: "deploy-confirm", className: "confirm", role: "group", "aria-labelledby": "deploy-confirm-text", hidden: true },
+    h("p", { id: "deploy-confirm-text" }, `The winner does not beat ${below.map((b) => b.words).join(" or ")} on its objective. Deploy it to paper anyway?`),
+    h(
+      "div",
+      { className: "actions" },
+      h("a", { href: `${href}/confirmed`, id: "deploy-confirmed", className: "button secondary" }, "Yes, deploy it anyway"),
+      h("button", { type: "button", id: "deploy-cancel", className: "secondary", onclick: () => { confirmBox.hidden = true; open.focus(); } }, "No, keep it"),
+    ),
+  );
+  const open = h(
+    "button",
+    {
+      type: "button",
+      id: "deploy-to-paper",
+      className: "secondary",
+      "aria-expanded": "false",
+      "aria-controls": "deploy-confirm",
+      onclick: () => {
+        confirmBox.hidden = false;
+        open.setAttribute("aria-expanded", "true");
+        confirmBox.querySelector("#deploy-cancel").focus();
+      },
+    },
+    "Deploy to paper…",
+  );
+  return [open, confirmBox];
+}
+
+/** The run manifest in words: when, the code and model, the data (its hash), budgets, the
+ * packages and the prompts' hashes. */
+function manifestRows(manifest) {
+  if (!manifest) return [];
+  const budgets = manifest.budgets || {};
+  const data = manifest.dataset || {};
+  const short = (hash) => (hash ? String(hash).slice(0, 12) : "n/a");
+  return [
+    ["Run", `${isoTime(manifest.created_at)} to ${isoTime(manifest.finished_at)}`],
+    ["Code", `commit ${short(manifest.git_commit)}`],
+    ["Models", `${manifest.model_provider || "n/a"}${manifest.model_ids ? `: ${Object.values(manifest.model_ids).join(", ")}` : ""}`],
+    ["Data", `${count(data.n_columns)} assets, ${count(data.n_rows)} days, ${isoDate(data.start)} to ${isoDate(data.end)}, fingerprint ${short(data.sha256)}`],
+    ["Budget", `${count(budgets.max_trials)} trials in batches of ${count(budgets.batch_size)}, ${count(budgets.max_wall_seconds)} seconds, ${count(budgets.max_llm_tokens)} model tokens`],
+    ["Request fingerprint", short(manifest.request_hash)],
+    ["Packages", Object.entries(manifest.package_versions || {}).map(([name, v]) => `${name} ${v}`).join(", ")],
+    ["Prompts", Object.entries(manifest.prompt_hashes || {}).map(([name, v]) => `${name.replace(/_/g, " ")} ${short(v)}`).join(", ")],
+  ];
+}
+
+function downloadsCard(jobId, below) {
   const status = h("p", { id: "report-status", className: "hint", role: "status" });
   const busy = async (button, work) => {
     button.disabled = true;
@@ -612,11 +745,6 @@ function downloadsCard(jobId) {
   const jsonButton = h("button", { type: "button", id: "download-json", className: "secondary" }, "Download JSON");
   const csvButton = h("button", { type: "button", id: "download-csv", className: "secondary" }, "Download trials CSV");
   const reportButton = h("button", { type: "button", id: "open-report" }, "Open HTML report");
-  const deployLink = h(
-    "a",
-    { href: `#/deployments/new/${encodeURIComponent(jobId)}`, id: "deploy-to-paper", className: "button" },
-    "Deploy to paper",
-  );
   jsonButton.addEventListener("click", () =>
     busy(jsonButton, async () => {
       const { data, rows } = await allTrials(jobId);
@@ -656,18 +784,27 @@ function downloadsCard(jobId) {
   return card(
     "downloads",
     "Downloads and report",
-    h("div", { className: "actions" }, jsonButton, csvButton, reportButton, deployLink),
+    h("div", { className: "actions" }, reportButton, jsonButton, csvButton, ...deployAction(jobId, below)),
     status,
   );
 }
 
-/** Render the results of `jobId` (the first page of `GET .../results`) into `container`. */
-export function renderResults(container, jobId, data) {
+/** Render the results of `jobId` (the first page of `GET .../results`) into `container`; the
+ * verdict (benchmarks, limits, why it stopped) into `verdictSlot` when given (the job page
+ * shows it first), else first in `container`. */
+export function renderResults(container, jobId, data, verdictSlot = null) {
   clear(container);
+  if (verdictSlot) {
+    const verdict = verdictCard(data);
+    clear(verdictSlot);
+    if (verdict) verdictSlot.append(verdict);
+  }
   const charts = data.charts;
   const scenarios = Object.keys(charts.risk_return);
   const table = new TrialsTable(jobId, data.trials, scenarios);
+  const below = benchmarksNotBeaten(data);
   const cards = [
+    verdictSlot ? null : verdictCard(data),
     summaryCard(data),
     hedgeCard(data),
     card(
@@ -694,12 +831,12 @@ export function renderResults(container, jobId, data) {
       ? card(
           "benchmarks",
           "Compared with unmanaged holdings",
-          ...(data.edge && data.edge.words ? [h("p", { id: "benchmark-edge" }, data.edge.words)] : []),
+          ...(data.edge && data.edge.words ? [h("p", { id: "benchmark-edge", className: "server-words" }, inWords(data.edge.words))] : []),
           benchmarkTable(data.benchmarks, data.benchmark_note),
         )
       : null,
     card("trials", "Trials", table.element),
-    downloadsCard(jobId),
+    downloadsCard(jobId, below),
     card(
       "manifest",
       "Run manifest",
@@ -707,17 +844,19 @@ export function renderResults(container, jobId, data) {
         "details",
         {},
         h("summary", {}, "Versions, data, prompts and budgets of this run"),
-        h("pre", { id: "manifest-json", className: "json" }, JSON.stringify(data.manifest, null, 2)),
+        h("div", { id: "manifest-table", dataset: { requestHash: (data.manifest || {}).request_hash || "" } }, kvTable(manifestRows(data.manifest), "What reproduces this run")),
       ),
     ),
   ];
   container.append(...cards.filter(Boolean));
-  riskReturnChart(document.getElementById("chart-risk-return"), charts.risk_return);
-  panelBars(document.getElementById("chart-scenarios"), charts.scenario_bars, "scenario", [
-    { title: "Sharpe ratio", format: "", metrics: [["sharpe", "Sharpe ratio"]] },
+  riskReturnChart(document.getElementById("chart-risk-return"), charts.risk_return, scenario);
+  const named = (rows) => rows.map((r) => ({ ...r, scenario: scenario(r.scenario) }));
+  panelBars(document.getElementById("chart-scenarios"), named(charts.scenario_bars), "scenario", [
+    { title: "Sharpe ratio", format: ".1f", hover: ".2f", metrics: [["sharpe", "Sharpe ratio"]] },
     {
       title: "per year",
       format: ".0%",
+      hover: ".2%",
       metrics: [
         ["cagr", "CAGR"],
         ["volatility", "volatility"],
@@ -726,7 +865,7 @@ export function renderResults(container, jobId, data) {
   ]);
   groupedBars(
     document.getElementById("chart-risk"),
-    charts.risk,
+    named(charts.risk),
     "scenario",
     [
       ["var_95", "VaR 95%"],
@@ -734,6 +873,7 @@ export function renderResults(container, jobId, data) {
       ["max_drawdown", "max drawdown"],
     ],
     "loss",
-    ".1%",
+    ".0%",
+    ".2%",
   );
 }

@@ -339,6 +339,14 @@ def test_chart_data_matches_the_result(api: Api, finished: dict[str, Any]) -> No
     assert "market" in {row["strategy"] for row in body["benchmarks"]}
     assert "and the market index (the S&P 500 of the embedded data)" in body["benchmark_note"]
     assert "in excess of the request's 2.00% safe rate" in body["benchmark_note"]
+    # whether the winner beats its benchmarks, as the result holds it, consistent with its edge
+    verdict = body["benchmark_verdict"]
+    assert verdict == result["benchmark_verdict"]
+    scores = body["edge"]["scores"]
+    below = verdict["below"]
+    assert set(below) == {n for n, score in scores.items() if not body["edge"]["winner"] > score}
+    assert [scores[n] for n in below] == sorted((scores[n] for n in below), reverse=True)
+    assert verdict["beats"] is (not verdict["below"])
     json.dumps(body, allow_nan=False)
 
 

@@ -1,20 +1,30 @@
-"""Chat in Chromium: a message's agent trace streams in as steps (agents working, tool calls
-with their results), the portfolio it builds is saved to the owner's portfolios (linked from
+"""Chat in Chromium: a message's agent trace streams in as steps in sentences (agents working,
+tool calls with their results in words), the weights an answer carries as a table and a chart
+(also after a reload), the portfolio it builds is saved to the owner's portfolios (linked from
 the turn), an approval prompt appears when the assistant drafts a run, approving
 runs it (its progress shows), and the thread's history comes back after a reload."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from tests.support.browser import Server, sign_in
+from tests.support.browser import Server, sign_in, trace_lengths
 
 PORTFOLIO = "Build me a max Sharpe portfolio of AAPL, MSFT, JNJ and KO since 2018"
 SEARCH = (
     "find the target-vol setting that holds up in a bear market with 20 trials "
     "for AAPL, JNJ, KO and XOM since 2010"
 )
+
+
+def _messages(server: Server, page: Any) -> list[dict[str, Any]]:
+    """The messages of the thread the page shows."""
+    thread_id = page.evaluate("location.hash").split("/")[-1]
+    with server.client() as client:
+        messages: list[dict[str, Any]] = client.get(f"/v1/threads/{thread_id}").json()["messages"]
+    return messages
 
 
 def _turns_done(page: Any, count: int) -> None:
@@ -33,13 +43,28 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     # which agent worked, as steps
     agents = turn.locator(".step-agent").all_inner_texts()
     assert any("Supervisor" in a for a in agents) and any("Optimizer" in a for a in agents)
-    # the supervisor's routing decision and the optimizer's tool call with its result
-    assert "Route" in turn.locator(".step-decision").first.inner_text()
-    call = turn.locator(".step-tool-call details", has_text="optimize_portfolio").first
+    # the supervisor's routing decision and the optimizer's tool call with its result, in
+    # sentences and words (no tool names as code, no JSON)
+    decision = turn.locator(".step-decision").first.inner_text()
+    assert "sent the message to the optimizer" in decision and "Route" not in decision
+    call = turn.locator(".step-tool-call details", has_text="optimize portfolio").first
     assert call.locator(".tool-result").count() == 1
     call.locator("summary").click()  # a collapsed step opens
-    assert call.locator(".tool-result pre").is_visible()
-    assert "AAPL" in call.locator(".tool-result pre").inner_text()
+    assert call.locator(".tool-result dl").is_visible()
+    answer = call.locator(".tool-result").inner_text()
+    assert "AAPL" in answer and "{" not in answer
+    # the weights the tool answered with: a table and a chart under the reply
+    weights = turn.locator(".weights-card")
+    weights.wait_for()
+    tool = next(
+        json.loads(m["content"])
+        for m in _messages(server, page)
+        if m["role"] == "tool" and m["name"] == "optimize_portfolio"
+    )
+    rows = weights.locator("tbody tr").all_inner_texts()
+    expected = sorted(tool["weights"].items(), key=lambda kv: -kv[1])
+    assert [r.split("\t") for r in rows] == [[a, f"{w * 100:.2f}%"] for a, w in expected]
+    assert sorted(trace_lengths(page, weights.locator(".chart").get_attribute("id"))) == ["weight"]
     reply = turn.locator(".msg-assistant").inner_text()
     assert "max-Sharpe portfolio" in reply and "AAPL" in reply
     thread_id = page.evaluate("location.hash").split("/")[-1]
@@ -71,7 +96,7 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     assert run.get_attribute("data-status") == "succeeded"
     run.locator("details.trace-box > summary").click()
     progress = run.locator(".step-progress", has_text="trials")
-    assert progress.count() >= 1 and "20/20 trials" in progress.last.inner_text()
+    assert progress.count() >= 1 and "20 of 20 trials" in progress.last.inner_text()
     assert "succeeded" in run.locator(".msg-assistant").inner_text()
     # the run is one of the owner's jobs, linked from the reply
     link = run.locator(".msg-assistant a.job-link")
@@ -93,4 +118,5 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
         == "page"
     )
     assert page.locator(".approval").count() == 0
+    assert page.locator(".weights-card tbody tr").count() == len(expected)  # from the history
     assert page.problems == []

@@ -85,10 +85,11 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
         result = client.get(job["links"]["self"]).json()["result"]
     sessions = len(result["values"]["dates"])
     benchmarks = {  # beside the account: its stocks held equal-weighted and the index
-        "equal weights, bought once and held": sessions,
-        "equal weights, rebalanced at each fire": sessions,
-        "the S&P 500 index": sessions,
+        row["label"]: sessions
+        for row in result["benchmarks"]["performance"]
+        if row["name"] in ("equal_weight_held", "equal_weight_rebalanced", "sp500")
     }
+    assert len(benchmarks) == 3
     assert trace_lengths(page, "chart-forward-test") == {
         "paper": sessions,
         "backtest": sessions,
@@ -110,7 +111,7 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
         assert (part["words"] in gap) == (abs(part["share"]) >= 5e-5)
     shown = page.inner_text("#forward-test-result")
     returns = result["comparison"]["return_gap"]
-    assert f"{abs(returns) * 100:.2f} points {'above' if returns >= 0 else 'below'}" in shown
+    assert f"{abs(returns) * 100:.2f}% {'above' if returns >= 0 else 'below'}" in shown
     assert "\tGap\t" not in shown  # the one gap is the final values', in money and parts
     page.screenshot(path=str(artifacts / "deployment-forward-test.png"), full_page=True)
 
@@ -187,8 +188,8 @@ def test_a_deployment_on_a_schedule_of_its_own_shows_the_searched_backtest_too(
     lengths = trace_lengths(page, "chart-performance")
     assert lengths["searched backtest"] == lengths["backtest"] == sessions
     searched = result["values"]["searched"]
-    shown = f"{(searched[-1] / searched[0] - 1) * 100:.2f}".rstrip("0").rstrip(".")  # as fmtPct
-    assert f"Searched backtest\t{shown}%" in page.inner_text("#deployment-books")
+    shown = f"{(searched[-1] / searched[0] - 1) * 100:+.2f}%"  # a return: signed, 2 decimals
+    assert f"Searched backtest\t{shown}" in page.inner_text("#deployment-books")
     assert page.problems == []
 
 
@@ -200,8 +201,10 @@ def test_an_optimization_s_results_link_to_deploying_its_winner(page: Any, serve
     page.fill("#deployment-capital", "1000")
     page.click("#deployment-create")
     alert = page.locator("#alert")
-    alert.wait_for(state="visible")
-    assert "job_0123456789abcdef" in alert.inner_text()
+    alert.wait_for(state="visible")  # the refusal once: beside the source, the banner says where
+    assert "not created" in alert.inner_text()
+    assert "job_0123456789abcdef" in page.inner_text("#deployment-source-error")
+    assert "job_0123456789abcdef" not in alert.inner_text()
     assert page.problems == []
 
 
@@ -221,7 +224,7 @@ def test_a_hedged_deployment_s_forward_test_shows_its_option_hedge(
     shown = page.inner_text("#forward-test-hedge")
     for label, value in (("Premiums paid", "premiums_paid"), ("Premiums received",
                          "premiums_received"), ("Settlements", "settlements")):  # fmt: skip
-        assert f"{label}\t{hedge[value]:,.2f}" in shown, (label, shown)
+        assert f"{label}\t${hedge[value]:,.2f}" in shown, (label, shown)
     assert f"{hedge['runs']} (" in shown and "whole contracts and a beta of 1" in shown
     assert f"Volatility\t{hedge['volatility']['words']}" in shown
     assert "null" not in page.inner_text("#forward-test-result")

@@ -121,7 +121,7 @@ def test_drop_pick_read_download_and_delete_documents(
     assert bad.locator(".upload-status").inner_text().startswith("'cut.json' is not valid JSON")
     page.wait_for_selector("#documents-table tbody tr >> nth=1")
     assert [r[0] for r in row_texts(page)] == ["notes.txt", "research.md"]  # newest first
-    page.wait_for_selector("#documents-status:has-text('2 document(s)')")
+    page.wait_for_selector("#documents-status:has-text('2 documents.')")
     assert sorted(listed(server)) == ["notes.txt", "research.md"]
     page.screenshot(path=str(artifacts / "documents.png"), full_page=True)
 

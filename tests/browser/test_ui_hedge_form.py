@@ -16,13 +16,13 @@ COMPARISON = [
     ("hedged", "hedge_premium", 2),
     ("hedged", "hedge_payoff", 2),
     ("hedged", "hedge_carry", 2),
-    ("unhedged", "max_drawdown", 1),
-    ("hedged", "max_drawdown", 1),
+    ("unhedged", "max_drawdown", 2),
+    ("hedged", "max_drawdown", 2),
     ("unhedged", "cvar_95", 2),
     ("hedged", "cvar_95", 2),
 ]
 """The comparison table's columns after the scenario: (side, metric, decimals of the percent)."""
-TRADEOFF = [("hedge_premium", 2), ("hedge_carry", 2), ("max_drawdown", 1), ("cvar_95", 2)]
+TRADEOFF = [("hedge_premium", 2), ("hedge_carry", 2), ("max_drawdown", 2), ("cvar_95", 2)]
 """The trade-off table's percent columns after trial and overlay."""
 
 
@@ -114,22 +114,22 @@ def test_an_overlay_search_with_a_bear_drawdown_limit_shows_the_winner_s_overlay
 
     config = results["config_summary"]["config"]
     assert config["overlay"] in ("put", "collar") and config["overlay_budget"] == 0.02
-    shown = page.inner_text("#hedge-winner")
+    shown = page.inner_text("#hedge-winner")  # in the vocabulary's words and formats
     name = {"put": "protective put", "collar": "collar"}[config["overlay"]]
     assert f"Hedge\t{name}" in shown
-    assert f"Bought put strike\t{config['overlay_strike'] * 100:.2f}%" in shown
-    assert f"Tenor, trading days\t{config['overlay_tenor_days']}" in shown
-    assert "Annual budget cap\t2% of wealth" in shown
-    assert ("Sold call strike\t112%" in shown) == (config["overlay"] == "collar")
-    assert "Roll band" not in shown  # the winner rolls at expiry: the band is not used
-    assert "max_drawdown <= 0.5 in bear" in page.inner_text("#config-summary")
+    assert f"Put strike\t{config['overlay_strike'] * 100:.2f}%" in shown
+    assert f"Option term\t{config['overlay_tenor_days']} trading days" in shown
+    assert "Premium budget\t2.00%" in shown
+    assert ("Sold call strike\t112.00%" in shown) == (config["overlay"] == "collar")
+    assert "band" not in shown  # the winner rolls at expiry: the band is not used
+    assert "max drawdown ≤ 50.00% in 95% of bear paths" in page.inner_text("#results-limits")
     _assert_hedging_tables_match(page, results)
     assert page.locator("#hedge-unhedged").count() == 0
     page.locator("#hedge").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "hedge-results.png"))
     # the trials table has the overlay's columns
     header = page.inner_text("#trials-table thead")
-    assert "overlay" in header and "overlay strike" in header
+    assert "hedge" in header and "put strike" in header and "overlay" not in header
     assert page.problems == []
 
 
@@ -192,7 +192,7 @@ def test_a_required_hedge_that_none_meets_is_said_with_its_reason(
             "overlay_tenor_days": 63,
         },
         "objective": {"hedge_premium": -1.0},
-        "risk_limits": {"max_drawdown": 0.15, "scenarios": ["bear"]},
+        "risk_limits": {"max_drawdown": {"limit": 0.15, "statistic": "p95"}, "scenarios": ["bear"]},
         "budget": {"max_trials": 40, "batch_size": 20},
         "method": "random",
     }
@@ -268,8 +268,8 @@ def test_a_delta_band_roll_is_sent_checked_and_shown_for_the_winner(
     assert "overlay_roll_band" not in space  # the moneyness band is not read: not sent
     assert (config["overlay_roll"], config["overlay_roll_delta_band"]) == ("delta", 0.05)
     shown = page.inner_text("#hedge-winner")
-    assert "Roll\tat expiry or at the delta band" in shown
-    assert "Delta band (± delta)\t0.05" in shown and "Roll band" not in shown
+    assert "Rolled\tearly at a delta band" in shown
+    assert "Delta band\t0.05" in shown and "Moneyness band" not in shown
     assert page.problems == []
 
 

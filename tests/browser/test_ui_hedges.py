@@ -23,8 +23,10 @@ UNDERLYING_ERROR = "#deployment-hedge-underlying-error"
 
 
 def money(value: float) -> str:
-    """Currency as the UI shows it (a worthless short option's -0 as 0.00)."""
-    return f"{0.0 if abs(value) < 0.005 else value:,.2f}"
+    """Dollars as the UI shows them (services.formatting's rule: "-$112.66"; a worthless short
+    option's -0 as $0.00)."""
+    text = f"${abs(value):,.2f}"
+    return f"-{text}" if value < 0 and text != "$0.00" else text
 
 
 def test_a_put_overlay_winner_is_deployed_with_its_hedge_underlying(
@@ -40,9 +42,14 @@ def test_a_put_overlay_winner_is_deployed_with_its_hedge_underlying(
     assert page.inner_text("label[for='deployment-hedge-underlying']") == (
         "Hedge underlying (required)"
     )
-    assert "tenor, trading days 21" in page.inner_text("#deployment-hedge-hint")
+    assert "option term 21 trading days" in page.inner_text("#deployment-hedge-hint")
     assert page.get_attribute(UNDERLYING, "aria-required") == "true"
 
+    with server.client() as client:
+        verdict = client.get(f"/v1/optimizations/{job_id}/results?limit=1").json()
+    if (verdict.get("benchmark_verdict") or {}).get("beats") is False:  # confirmed first
+        page.wait_for_selector("#deployment-below:not([hidden])")
+        page.check("#deployment-confirm-below")
     page.fill("#deployment-name", "Put-hedged")
     page.click("#deployment-create")  # no underlying: the API's 422 beside the field
     page.wait_for_selector(UNDERLYING_ERROR)

@@ -15,7 +15,7 @@ def test_create_review_accept_optimize_filter_delete(
     page: Any, server: Server, artifacts: Path
 ) -> None:
     sign_in(page, server, "#/ideas")
-    page.wait_for_selector("#ideas-status:has-text('No ideas match.')")
+    page.wait_for_selector("#ideas-status:has-text('No ideas yet')")
 
     page.fill("#idea-title", "Staples")
     page.fill("#idea-thesis", "Staples hold up when the market is volatile.")
@@ -63,7 +63,7 @@ def test_create_review_accept_optimize_filter_delete(
     page.wait_for_selector("#ideas-table tbody tr >> nth=1")
     page.select_option("#filter-status", "accepted")
     page.click("#filter-apply")
-    page.wait_for_selector("#ideas-status:has-text('1 idea(s) shown.')")
+    page.wait_for_selector("#ideas-status:has-text('1 idea shown.')")
     assert page.locator("#ideas-table tbody tr").all_inner_texts()[0].startswith("Staples")
     page.select_option("#filter-status", "")
     page.fill("#filter-ticker", "xom")

@@ -8,11 +8,13 @@ import csv
 import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from services.formatting import vocabulary
 from tests.support.browser import (
     Server,
     sign_in,
@@ -21,6 +23,24 @@ from tests.support.browser import (
     trace_lengths,
     wait_for_job,
 )
+
+
+def _in_words(text: str) -> str:
+    """An API sentence as the page writes it: snake_case names of the vocabulary in its words,
+    other snake_case words with spaces, "<=" as "≤" (a plain re-statement of format.js's
+    inWords)."""
+    words = vocabulary()
+    known = {
+        **{k: v["label"] for k, v in words["parameters"].items()},
+        **{k: v["label"] for k, v in words["metrics"].items()},
+        **words["scenarios"],
+    }
+    text = text.replace("<=", "≤").replace(">=", "≥")
+    return re.sub(
+        r"\b[a-z]+(?:_(?:[a-z][a-z0-9]*|\d{2}))+\b",
+        lambda m: known.get(m.group(0), m.group(0).replace("_", " ")),
+        text,
+    )
 
 
 def _results(server: Server, job_id: str, **params: Any) -> dict[str, Any]:
@@ -64,7 +84,7 @@ def test_form_progress_results_and_charts(page: Any, server: Server, artifacts: 
     # the progress bar is full and the live chart grew one point per batch from the stream
     assert page.get_attribute("#job-progress", "value") == "40"
     assert page.get_attribute("#job-progress", "max") == "40"
-    assert "40 / 40 trials" in page.inner_text("#job-progress-text")
+    assert "40 of 40 trials" in page.inner_text("#job-progress-text")
     assert page.inner_text("#job-status") == "succeeded"
     convergence = page.get_attribute("#chart-convergence", "data-live-points")
     assert convergence == str(len(charts["convergence"]))
@@ -95,12 +115,16 @@ def test_form_progress_results_and_charts(page: Any, server: Server, artifacts: 
     row = page.locator("#risk-table tbody tr").first.inner_text()
     assert first_risk["scenario"] in row and f"{first_risk['var_95'] * 100:.2f}%" in row
 
-    # summary panel and explanation, manifest
-    assert page.inner_text("#explanation") == results["explanation"]["text"]
+    # summary panel and explanation (in words), manifest (in words, not JSON)
+    assert page.inner_text("#explanation") == _in_words(results["explanation"]["text"])
     summary = page.inner_text("#config-summary")
-    assert results["config_summary"]["objective_name"] in summary
-    manifest = json.loads(page.text_content("#manifest-json") or "")
-    assert manifest["request_hash"] == results["manifest"]["request_hash"]
+    assert "Objective\t" in summary and "Sharpe ratio (scenario-weighted mean)" in summary
+    config = results["config_summary"]["config"]
+    assert f"Volatility target\t{config['target_vol'] * 100:.2f}%" in summary
+    assert "target_vol" not in summary and "overlay" not in summary.lower()
+    manifest = results["manifest"]
+    assert page.get_attribute("#manifest-table", "data-request-hash") == manifest["request_hash"]
+    assert manifest["request_hash"][:12] in page.text_content("#manifest-table")
     assert page.problems == []
 
 
@@ -108,11 +132,12 @@ def test_results_say_what_feasible_means_why_the_run_stopped_and_what_to_doubt(
     page: Any, server: Server
 ) -> None:
     """A run with a drawdown limit (its first round may use 70% of the trials) and a lookback
-    range of two values (the winner sits at an edge): the summary panel shows the risk check,
-    "28 of 40" trials and why, what "feasible" means, and the warnings, as the API has them."""
+    range of two values (the winner sits at an edge): "In short" says first whether the winner
+    beats its benchmarks, each limit in words with its statistic and the value found, and why
+    it stopped at 28 of 40 trials; the summary panel the risk check and the warnings."""
     request = {
         **small_request(),
-        "risk_limits": {"max_drawdown": 0.5},
+        "risk_limits": {"max_drawdown": {"limit": 0.5, "statistic": "p95"}},
         "search_space": {
             "target_vol": {"low": 0.05, "high": 0.25},
             "weight_function": "inverse_vol",
@@ -127,21 +152,31 @@ def test_results_say_what_feasible_means_why_the_run_stopped_and_what_to_doubt(
     summary = results["config_summary"]
     assert summary["n_trials"] == 28 and summary["max_trials"] == 40
     assert summary["stop_reason"].startswith("28 of 40 trials")
-    assert summary["feasibility"] == "feasible: path means meet every one of " + "; ".join(
-        f"max_drawdown <= 0.5 in {s}" for s in sorted(["base", "bear", "bull"])
-    )
     edge = [w for w in results["warnings"] if "search range" in w]
     assert edge
 
     sign_in(page, server, f"#/jobs/{job['id']}")
     page.wait_for_selector(f"body[data-results-ready='{job['id']}']")
     panel = page.inner_text("#config-summary")
-    assert f"Risk check\t{summary['risk_verdict']}" in panel
+    assert f"Risk check\t{_in_words(summary['risk_verdict'])}" in panel
     assert summary["risk_verdict"].startswith("approved by the risk manager")
     assert "Trials\t28 of 40" in panel
-    assert f"Stopped because\t{summary['stop_reason']}" in panel
-    assert "Feasible means\tpath means meet every one of max_drawdown <= 0.5 in base" in panel
-    assert edge[0] in page.inner_text("#config-summary .warnings")
+    stopped = page.inner_text("#results-stopped")
+    assert stopped == "Stopped at 28 of 40 trials: " + _in_words(
+        summary["stop_reason"].removeprefix("28 of 40 trials: ")
+    )
+    (limit,) = results["best"]["limits"]
+    worst = limit["worst_scenario"]
+    statistic = {"p95": "in 95% of", "mean": "on the mean of the"}[limit.get("statistic", "mean")]
+    assert page.inner_text("#results-limits") == (
+        f"Met: max drawdown ≤ 50.00% {statistic} {worst} paths: "
+        f"{limit['values'][worst] * 100:.2f}% (its worst scenario)."
+    )
+    verdict = page.inner_text("#results-first")
+    assert verdict.split("\n", 1)[1].strip().startswith("The winner")  # the benchmarks first
+    beaten = results["edge"]["winner"] > max(results["edge"]["scores"].values())
+    assert ("does not beat its benchmarks" in verdict) == (not beaten)
+    assert _in_words(edge[0]) in page.inner_text("#config-summary .warnings")
     # the benchmarks: five strategies per scenario, as the API computed them, and the edge
     rows = page.locator("#benchmark-table tbody tr")
     assert rows.count() == len(results["benchmarks"]) == 5 * 3
@@ -152,10 +187,10 @@ def test_results_say_what_feasible_means_why_the_run_stopped_and_what_to_doubt(
         "equal_weight",
         "market",
     ]
-    assert page.inner_text("#benchmark-edge") == results["edge"]["words"]
+    assert page.inner_text("#benchmark-edge") == _in_words(results["edge"]["words"])
     assert page.inner_text("#results-sharpe") == "in excess of the request's 2.00% safe rate"
     caption = page.inner_text("#benchmark-table caption")
-    assert caption == f"{results['benchmark_note']} Metrics are means over paths."
+    assert caption == f"{_in_words(results['benchmark_note'])} Metrics are means over paths."
     assert "the market index (the S&P 500 of the embedded data)" in caption
     # the data it used, where it ends, outside the raw manifest
     dataset = results["dataset"]

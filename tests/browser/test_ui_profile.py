@@ -19,6 +19,7 @@ def test_edit_the_profile_and_see_it_prefill_the_form(
     page.wait_for_selector("#profile-status:has-text('No profile saved yet')")
     page.select_option("#profile-tolerance", "conservative")
     page.fill("#profile-max-drawdown", "25")
+    page.select_option("#profile-max-drawdown-statistic", "p99")  # in 99% of paths
     page.fill("#profile-universe", "aapl, KO, JNJ")
     page.fill("#profile-exclude", "crypto")
     page.click("#profile-exclude-add")
@@ -38,7 +39,7 @@ def test_edit_the_profile_and_see_it_prefill_the_form(
     with server.client() as client:
         saved = client.get("/v1/profile").json()
     assert saved["risk_tolerance"] == "conservative"
-    assert saved["risk_limits"]["max_drawdown"] == 0.25
+    assert saved["risk_limits"]["max_drawdown"] == {"limit": 0.25, "statistic": "p99"}
     assert saved["universe"] == ["AAPL", "KO", "JNJ"]
     assert saved["exclusions"] == ["tobacco", "AMD"]
     page.screenshot(path=str(artifacts / "profile.png"), full_page=True)
@@ -51,7 +52,7 @@ def test_edit_the_profile_and_see_it_prefill_the_form(
     page.wait_for_selector("#alert:has-text('changed elsewhere')")
     with server.client() as client:
         now = client.get("/v1/profile").json()
-    assert now["version"] == 2 and now["risk_limits"]["max_drawdown"] == 0.25
+    assert now["version"] == 2 and now["risk_limits"]["max_drawdown"]["limit"] == 0.25
 
     # reloaded, the page edits version 2: a notification destination is added and saved
     page.evaluate("() => { window.location.hash = '#/jobs'; }")
@@ -70,7 +71,8 @@ def test_edit_the_profile_and_see_it_prefill_the_form(
     page.evaluate("() => { window.location.hash = '#/optimize'; }")
     page.wait_for_selector("#profile-note")
     assert page.input_value("#universe") == "AAPL, KO, JNJ"
-    assert page.input_value("#limit-max-drawdown") == "25"
+    assert page.input_value("#limit-max-drawdown") == "25"  # with its statistic
+    assert page.input_value("#limit-max-drawdown-statistic") == "p99"
     note = page.inner_text("#profile-note")
     assert "From your profile (editable): universe, max drawdown." in note
     assert "Your profile excludes tobacco, AMD" in note

@@ -10,11 +10,18 @@ from tests.browser.conftest import Server
 
 
 def sign_in(page: Any, server: Server, route: str = "#/optimize") -> None:
-    """Open the UI with the key in the address fragment, as `stratigos serve` prints it."""
+    """Open the UI with the key in the address fragment, as `stratigos serve` prints it (it
+    lands on the start page), then go to `route`. On the optimization form the collapsed groups
+    of advanced settings are opened, so that a test can fill any field."""
     page.goto(f"{server.url}/#key={server.key}")
     page.wait_for_selector("#nav:not([hidden])")
-    if route != "#/optimize":
+    if route != "#/start":
         page.evaluate("route => { window.location.hash = route; }", route)
+    if route == "#/optimize":
+        page.wait_for_selector("#optimize-form")
+        page.evaluate(
+            "document.querySelectorAll('#optimize-form details').forEach(d => d.open = true)"
+        )
 
 
 def trace_lengths(page: Any, chart_id: str) -> dict[str, int]:
