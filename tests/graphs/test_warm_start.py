@@ -16,7 +16,7 @@ from graphs.job_handlers import run_job_here
 from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
 from graphs.resources import bind_strategy_model
-from services.strategy_model import owner_model, trials_to_reach
+from services.strategy_model import owner_model, trials_to_reach, wait_for_learning
 from services.warm_starts import WARM_NOTE, describe_warm_start
 from settings import ModelSettings, Settings
 from store.factory import open_store
@@ -39,11 +39,13 @@ def _params(trial: dict[str, Any], names: list[str]) -> dict[str, Any]:
 def test_the_second_search_starts_from_what_the_first_taught(settings: Settings) -> None:
     store = open_store(settings)
     cold_id, cold = run_job_here(store, "alice", _request(1), settings=settings)
+    wait_for_learning("alice")  # the job answered first; its owner's model learns it after
     assert cold["warm_start"]["configs"] == [] and "first search" in cold["warm_start"]["note"]
     assert cold["warm_start"]["model"] is None
     assert cold["manifest"]["warm_start"]["model"] is None
 
     warm_id, warm = run_job_here(store, "alice", _request(2), settings=settings)
+    wait_for_learning("alice")
     start = warm["warm_start"]
     assert start["note"] == WARM_NOTE and "--cold" in start["note"]
     assert describe_warm_start(start).endswith("--cold compares like for like")  # start: line
@@ -88,7 +90,7 @@ def test_the_second_search_starts_from_what_the_first_taught(settings: Settings)
 
 def test_the_same_request_seed_and_model_version_give_the_same_trials(settings: Settings) -> None:
     store = open_store(settings)
-    run_job_here(store, "carol", _request(4), settings=settings)
+    run_job_here(store, "carol", _request(4), settings=settings, learning="worker")
     model = owner_model(store, "carol", version=1)
     trials = []
     for run_id in ("again-1", "again-2"):
