@@ -226,8 +226,29 @@ def _combined(previous: OwnerModel | None, search: Search) -> OwnerModel:
                 break
             blocks.append((previous.X[rows], previous.Y[rows], previous.group[rows]))
             searches.append(kept)
-    blocks.reverse()
-    searches.reverse()
+    return _fitted(blocks[::-1], searches[::-1])
+
+
+def learn_from(searches: Sequence[Search]) -> OwnerModel:
+    """The model (not stored) that learning `searches` one after the other ends with, fitted
+    once: the newest `TRAINING_ROWS` of their rows (whole searches). An owner's history for the
+    benchmark of the learning cost."""
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    records: list[dict[str, Any]] = []
+    for search in reversed(searches):
+        rows = search_rows(search)
+        if blocks and sum(len(b[0]) for b in blocks) + len(rows[0]) > TRAINING_ROWS:
+            break
+        blocks.append(rows)
+        records.append(search_record(search))
+    return _fitted(blocks[::-1], records[::-1])
+
+
+def _fitted(
+    blocks: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], searches: list[dict[str, Any]]
+) -> OwnerModel:
+    """The model fitted to the searches' rows (`blocks` of X, Y and groups, oldest first, one
+    per record of `searches`)."""
     order = np.concatenate([np.full(len(b[0]), i, dtype=np.int64) for i, b in enumerate(blocks)])
     X = np.concatenate([b[0] for b in blocks])
     Y = np.concatenate([b[1] for b in blocks])

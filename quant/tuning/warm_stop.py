@@ -7,7 +7,7 @@ model estimated for it (`predicted`). It then searches as it would have, keeping
 `EXPLORATION_SHARE` of every later batch for random draws from the whole space (away from the
 model's picks, where TPE would concentrate). It stops, before its budget, after a batch when:
 
-- it has run at least `MIN_BATCHES` batches (the first one and at least one of its own);
+- it has run at least `MIN_BATCHES` batches (the first one and two of its own);
 - where it started can be trusted: on the random probes, the model's estimates rank the
   objectives as their evaluations do (Spearman at least `TRUST`). A model that ranks this
   search's random configurations well knows its landscape, so its picks are close to the best;
@@ -37,8 +37,9 @@ TRUST = 0.8
 random probes for a warm search to stop early."""
 MIN_PROBES = 8
 """The fewest evaluated probes the rank correlation is computed from (fewer: no early stop)."""
-MIN_BATCHES = 2
-"""Batches a warm search runs at least before it may stop early."""
+MIN_BATCHES = 3
+"""Batches a warm search runs at least before it may stop early: the first, and two of its own
+(TPE's and the exploration's)."""
 STALL_TOLERANCE = 0.005
 """The largest relative improvement of the best objective in a batch that counts as none."""
 

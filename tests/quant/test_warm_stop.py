@@ -142,7 +142,7 @@ def _warm(
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(seed=st.integers(0, 2**16))
-def test_a_search_whose_start_holds_the_best_and_a_faithful_model_stops_after_two_batches(
+def test_a_search_whose_start_holds_the_best_and_a_faithful_model_stops_after_three_batches(
     grid: tuple[dict[str, Any], list[dict[str, Any]]], seed: int
 ) -> None:
     scenarios, points = grid
@@ -151,7 +151,7 @@ def test_a_search_whose_start_holds_the_best_and_a_faithful_model_stops_after_tw
     probes = [points[i] for i in rng.choice(len(points), size=9, replace=False)]
     first = [best, *probes]
     faithful = _warm(scenarios, first, [p["objective"] for p in first], 9)
-    assert len(faithful.rows) == 20 and faithful.stop_note is not None  # two batches of ten
+    assert len(faithful.rows) == 30 and faithful.stop_note is not None  # three batches of ten
     assert max(r["objective"] for r in faithful.rows) == best["objective"]
     if len({p["objective"] for p in probes}) > 1:  # a model ranking them backwards: no stop
         backwards = _warm(scenarios, first, [-p["objective"] for p in first], 9)
