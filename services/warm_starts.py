@@ -118,7 +118,7 @@ def _predicted_objective(
         return None
     scenarios = list(context["scenarios"])
     rows = feature_rows([space.config(p) for p in candidates], context, scenarios)
-    value = model.model.predict(rows).value.reshape(len(candidates), len(scenarios), len(METRICS))
+    value = model.model.mean(rows).reshape(len(candidates), len(scenarios), len(METRICS))
     zeros = np.zeros(len(candidates))
     means = {
         s: {ENGINE_METRICS[0]: zeros} | {m: value[:, i, j] for j, m in enumerate(METRICS)}
@@ -171,12 +171,10 @@ def plan_warm_start(
     rng = np.random.default_rng(np.random.SeedSequence([this["seed"], 55]))
     candidates = tops + space.sample(rng, CANDIDATES)
     predicted = _predicted_objective(model, space, candidates, search.context, objective)
-    order = (
-        list(range(len(candidates)))
+    order = (  # best estimate first, ties and unknown (NaN, last) in the candidates' order
+        range(len(candidates))
         if predicted is None
-        else sorted(
-            range(len(candidates)), key=lambda i: (-np.nan_to_num(predicted[i], nan=-np.inf), i)
-        )
+        else np.argsort(-np.nan_to_num(predicted, nan=-np.inf), kind="stable")
     )
     ranked = [candidates[i] for i in order]
     chosen: list[dict[str, Any]] = []
