@@ -23,8 +23,11 @@ handler. A job's run id is its job id: its checkpoints, run directory and trace 
 - The run starts warm from the owner's strategy model (`graphs.warm_start`) unless its request
   asks for a cold search.
 - The owner's strategy model then learns the run's trials (the search pipeline's training
-  step, `services.strategy_model.learn`): before the job completes, or, for the command line,
-  on a thread of its own while the reports are written.
+  step, `services.strategy_model.learn`), after the job succeeded with its result stored
+  (`JobContext.after_success`): in the worker once it completed the job (`learning="worker"`),
+  on a thread of its own (`"thread"`: a job run in the caller's process, such as the chat's),
+  or in a process of its own that outlives the caller (`"detached"`: `stratigos optimize`,
+  `graphs.learn_job`). Nobody waits for it, and its failure is logged, never the job's.
 - A request asking for the search pipeline (`"pipeline": true`) runs without the graph
   (`pipeline_search`): on the engine `settings.compute.pipeline` names, here or on Ray to its
   end, or started on SageMaker Pipelines, whose execution then holds the job until
@@ -41,6 +44,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from graphs.learn_job import learn_detached, learn_run
 from graphs.optimization_run import (
     PROFILE_NOTE_CODE,
     has_checkpoint,
@@ -51,14 +55,13 @@ from graphs.optimization_run import (
 from graphs.pipeline_jobs import pipeline_search, verify_result
 from graphs.request import OptimizationRequest
 from graphs.resources import bind_research, bind_strategy_model
-from graphs.search_steps import search_of_result
 from graphs.warm_start import warm_start_model
 from jobs.handlers import HandlerRegistry, JobCancelledError, JobContext, register_handler
 from jobs.job_runner import JobRunner
 from services.optimizations import submit_optimization
 from services.profiles import get_profile, screen_request
 from services.research import owner_search
-from services.strategy_model import Search, learn, learn_later, prepare_learning
+from services.strategy_model import learn_in_order
 from settings import Settings, get_settings
 from settings.files import write_private
 from store import (
@@ -73,9 +76,9 @@ from traces.jsonl import read_jsonl
 from traces.schema import TraceEvent
 
 KIND = OPTIMIZATION_KIND
-Learning = Literal["now", "background"]
-"""When a run's trials reach the owner's strategy model: before the job completes, or on a
-thread of its own (the command line, which waits for it after writing the reports)."""
+Learning = Literal["worker", "thread", "detached"]
+"""Where a run's trials reach the owner's strategy model once its job succeeded: in the worker
+that ran it, on a thread of its own, or in a process of its own (see the module docstring)."""
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[TraceEvent], object]
@@ -101,17 +104,25 @@ def optimization_handler(
     ctx: JobContext,
     *,
     sink: EventSink | None = None,
-    learning: Learning = "now",
+    learning: Learning = "worker",
 ) -> dict[str, Any]:
-    """Run (or resume) the optimization workflow of `job`; returns its result document, once
-    the owner's strategy model learnt the run's trials (`learning="now"`), or while it learns
-    them on a thread of its own (`"background"`: `services.strategy_model.learn_later`); a
-    pipeline search (`pipeline_search`) otherwise. `sink` also receives every event."""
-    request = OptimizationRequest.model_validate(job.request)
+    """Run (or resume) the optimization workflow of `job`, or a pipeline search
+    (`pipeline_search`); returns its result document. The owner's strategy model learns the
+    run's trials after the job succeeded, where `learning` says (`Learning`). `sink` also
+    receives every event."""
     settings = ctx.settings or get_settings()
-    if request.pipeline:
-        return pipeline_search(job, ctx, settings, sink=sink)
+    pipeline = OptimizationRequest.model_validate(job.request).pipeline
+    result = (pipeline_search if pipeline else _graph_search)(job, ctx, settings, sink=sink)
+    ctx.after_success(partial(_teach, ctx.store, job, result, learning, settings))
+    return result
 
+
+def _graph_search(
+    job: Job, ctx: JobContext, settings: Settings, *, sink: EventSink | None
+) -> dict[str, Any]:
+    """Run (or resume) the optimization workflow of `job` (see the module docstring); its
+    result document."""
+    request = OptimizationRequest.model_validate(job.request)
     pending: list[TraceEvent] = []
 
     def flush() -> None:
@@ -174,22 +185,29 @@ def optimization_handler(
     # the job's last progress is the result's own count (stored before the result: the worker)
     ctx.progress(len(trials), request.budget.max_trials)
     ctx.put_trials([Trial(int(row.get("trial", i)), row) for i, row in enumerate(trials)])
-    _teach(ctx.store, job.owner, search_of_result(job.id, request, result), learning)
     return result
 
 
-def _teach(store: Store, owner: str, search: Search | None, learning: Learning) -> None:
-    """The owner's model learns `search` (None: nothing to learn) now or on a thread of its
-    own; a failure is logged (the run's result stands)."""
-    if search is None:
+def _teach(
+    store: Store, job: Job, result: dict[str, Any], learning: Learning, settings: Settings
+) -> None:
+    """The owner's model learns the succeeded `job` (`graphs.learn_job.learn_run`), where
+    `learning` says; a failure is logged (the job's result stands)."""
+    if learning == "detached":
+        learn_detached(job.owner, job.id, settings)
         return
-    if learning == "background":
-        learn_later(store, owner, search)
-        return
-    try:
-        learn(store, owner, search)
-    except Exception:
-        log.exception("the strategy model of %s could not learn run %s", owner, search.run_id)
+    request = OptimizationRequest.model_validate(job.request)
+
+    def teach() -> None:
+        try:
+            learn_run(store, job.owner, job.id, request, result, settings)
+        except Exception:
+            log.exception("the strategy model of %s could not learn run %s", job.owner, job.id)
+
+    if learning == "thread":
+        learn_in_order(job.owner, f"learn-{job.id}", teach)
+    else:
+        teach()
 
 
 def run_job_here(
@@ -200,14 +218,13 @@ def run_job_here(
     sink: EventSink | None = None,
     idempotency_key: str | None = None,
     settings: Settings | None = None,
-    learning: Learning = "now",
+    learning: Learning = "thread",
 ) -> tuple[str, dict[str, Any]]:
     """Submit `request` as `owner`'s optimization job and run it in this process (as a worker
-    would: leased, its trace and result stored); (job id, result document). A job that did not
-    succeed gives `{"status", "reason"}` with its stored status and error. `learning`: see
-    `optimization_handler`."""
-    if learning == "background":
-        prepare_learning()
+    would: leased, its trace and result stored); (job id, result document), returned without
+    waiting for the owner's strategy model to learn the run (`learning`: see
+    `optimization_handler`; `services.strategy_model.wait_for_learning` waits for a thread). A
+    job that did not succeed gives `{"status", "reason"}` with its stored status and error."""
     handlers = HandlerRegistry({KIND: partial(optimization_handler, sink=sink, learning=learning)})
     runner = JobRunner(store, handlers=handlers, settings=settings)
     job = submit_optimization(

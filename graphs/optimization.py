@@ -232,6 +232,7 @@ def aggregate(state: OptimizationState) -> dict[str, Any]:
         str(name): state["batch_means"][f"{batch['index']}:{name}"] for name in names
     }
     run.record(batch["params"], means)
+    stopped = run.stop_note  # a warm search that learnt enough (`quant.tuning.warm_stop`)
     convergence = run.convergence
     best = convergence[-1] if convergence else math.nan
     emit_progress(  # trials kept of the run's budget (rounds share it): the result's counts
@@ -241,14 +242,15 @@ def aggregate(state: OptimizationState) -> dict[str, Any]:
         best=None if math.isnan(best) else best,
         metric="objective",
     )
-    return {"trials": run.rows, "convergence": convergence, "batch": None}
+    update: dict[str, Any] = {"trials": run.rows, "convergence": convergence, "batch": None}
+    return update | ({"stop": True, "stop_note": stopped, "warm_stop": stopped} if stopped else {})
 
 
 def review(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
     """Stop or continue: budgets in code, convergence by the optimizer agent."""
     request = request_of(state)
     done = len(state["trials"])
-    if done >= state["round_budget"]:
+    if done >= state["round_budget"] or state.get("stop"):  # the budget, or a warm stop
         return {"stop": True}
     reason = out_of_budget(state, request)
     if reason is not None:

@@ -53,6 +53,7 @@ class OptimizationState(TypedDict, total=False):
     risk: dict[str, Any]
     hedge_required: dict[str, Any] | None
     stop_note: str | None
+    warm_stop: str | None
     chosen: dict[str, Any] | None
     hedging: dict[str, Any] | None
     explanation: dict[str, Any]
@@ -187,9 +188,23 @@ def search_run(state: OptimizationState, budget: int | None = None) -> SearchRun
         safe=request.safe_rate,
         trials=state.get("trials", []),
         vol_model=request.vol_model,
-        first=(state.get("warm_start") or {}).get("configs") or [],
+        **warm_search(state.get("warm_start") if state.get("round", 0) == 0 else None),
         statistics=request.risk_limits.keys(),
     )
+
+
+def warm_search(plan: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`SearchRun`'s warm-start arguments from a warm start `plan` (None: a cold search): its
+    configurations first, and its model's estimates of them and its random probes, which
+    decide when it may stop early (`quant.tuning.warm_stop`)."""
+    return {"first": (plan or {}).get("configs") or [], **warm_estimates(plan)}
+
+
+def warm_estimates(plan: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A warm start's model estimates of its first configurations (`predicted`) and how many of
+    them are random `probes` (none in a plan made before warm starts had probes)."""
+    plan = plan or {}
+    return {"predicted": plan.get("predicted") or [], "probes": int(plan.get("probes") or 0)}
 
 
 def config_of(state: OptimizationState, trial: dict[str, Any]) -> StrategyConfig:

@@ -5,7 +5,8 @@ no agents, on the engine `settings.compute.pipeline.engine` names (docs/pipeline
 - `here` and `ray`: `run_search_pipeline(engine=...)` in the job's workspace
   (`<data_dir>/pipelines/<job id>/`, so a retried attempt continues where it stopped); the
   aggregation's result with the trials becomes the job's result (`jobs.pipeline.runs.job_result`),
-  which says it is a pipeline run; the training step taught the owner's model. On `here` the
+  which says it is a pipeline run; the training step runs once the job succeeded
+  (`graphs.job_handlers`: the job never waits for the owner's model to learn). On `here` the
   job's progress follows each batch, and a cancelled job stops after the batch it is in
   (`JobCancelledError`); on `ray` the steps run in Ray's processes, so the job reports its
   trials at the end and a cancellation takes effect then (nothing is stored for it).
@@ -127,6 +128,7 @@ def pipeline_search(
         owner=job.owner,
         settings=settings,
         after_batch=after_batch if engine == "here" else None,
+        train=False,  # the job's handler teaches the owner's model once the job succeeded
     )
     trials = json.loads(
         (pipeline_workspace(job.id, settings) / "optimization" / TRIALS).read_text()

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphs.optimization_state import limits_as_constraints
+from graphs.optimization_state import limits_as_constraints, warm_estimates, warm_search
 from graphs.request import MIN_HISTORY_DAYS, OptimizationRequest
 from graphs.resources import RunResources, resources
 from graphs.warm_start import plan_for_search
@@ -45,6 +45,7 @@ from quant import Constraint, Objective, ScenarioData, SearchRun, evaluate_path_
 from quant.errors import DataError
 from quant.strategy import StrategyConfig
 from quant.strategy_model import search_context
+from quant.tuning.warm_stop import warm_stop_reason
 from services.strategy_model import OwnerModel, Search, learn
 from services.warm_starts import warm_start_outcome
 from settings import Settings
@@ -246,7 +247,7 @@ def order_search(
         safe=request.safe_rate,
         trials=trials,
         vol_model=request.vol_model,
-        first=order_warm_configs(order),
+        **warm_search(order.get("warm_start")),
         statistics=request.risk_limits.keys(),
     )
 
@@ -294,6 +295,8 @@ def aggregate_trials(
                 for s in request.scenarios
             },
         }
+    early = plan is not None and len(trials) < int(order["budget"])
+    stopped = warm_stop_reason(trials, **warm_estimates(plan)) if early else None
     running, convergence, batch = -math.inf, [], None
     for row in trials:
         if batch is not None and row["batch"] != batch:
@@ -312,7 +315,7 @@ def aggregate_trials(
         "n_feasible": sum(1 for t in trials if t["feasible"]),
         "convergence": _finite(convergence),
         "scenario_weights": order["scenario_weights"],
-        "warm_start": None if plan is None else warm_start_outcome(plan, trials),
+        "warm_start": None if plan is None else warm_start_outcome(plan, trials, stopped),
     }
 
 

@@ -100,7 +100,9 @@ def plan_for_search(
 def result_of(state: OptimizationState) -> dict[str, Any] | None:
     """What the result says of the warm start (None: a cold search was asked for)."""
     plan = state.get("warm_start")
-    return None if plan is None else warm_start_outcome(plan, state.get("trials", []))
+    if plan is None:
+        return None
+    return warm_start_outcome(plan, state.get("trials", []), state.get("warm_stop"))
 
 
 def manifest_inputs(warm_start: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -19,6 +19,9 @@ Contract (see docs/jobs.md):
   idempotent per unit of work (a unit interrupted mid-way is redone; finished ones are not).
 * Raise `JobHandedOverError(holder, lease_seconds, message)` when the work goes on elsewhere
   and something else will end the job: it stays `running`, its lease held by `holder`.
+* `ctx.after_success(fn)` asks the worker to call `fn()` once the job's result is stored and
+  the job succeeded (work that follows the answer, such as training a model on it): the job
+  never waits for it, and its failure is logged, never the job's.
 * `ctx.progress(done, total)` records progress (and extends the lease); `ctx.emit(events)`
   appends trace events (anything with `run_id == ctx.run_id`, `seq` and `to_json()`, e.g.
   `traces.schema.TraceEvent` or `JobEvent`) to the store; `ctx.last_seq()` is the last stored
@@ -27,7 +30,9 @@ Contract (see docs/jobs.md):
 
 from __future__ import annotations
 
+import importlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,8 +41,11 @@ from typing import Any
 from settings import Settings
 from store import Job, SequencedEvent, Store, StoredEvent, Trial
 
+log = logging.getLogger("jobs.worker")
 Handler = Callable[[Job, "JobContext"], dict[str, Any]]
 """A job kind's work: `fn(job, ctx) -> result dict`."""
+FollowUp = Callable[[], object]
+"""Work that follows a job's success (`JobContext.after_success`)."""
 
 
 class JobError(Exception):
@@ -122,6 +130,8 @@ class JobContext:
         self._cancelled = cancelled
         self._progress = progress
         self._lock = threading.Lock()
+        self.follow_ups: list[FollowUp] = []
+        """What `after_success` asked for, in order (the worker calls them)."""
 
     @property
     def store(self) -> Store:
@@ -131,6 +141,12 @@ class JobContext:
     def cancelled(self) -> bool:
         """True once the job was cancelled or this worker lost its lease: stop promptly."""
         return self._cancelled()
+
+    def after_success(self, follow_up: FollowUp) -> None:
+        """Call `follow_up()` after the job succeeded (its result stored), in this worker, after
+        the follow-ups asked before it; never if the attempt does not complete the job. A
+        follow-up that raises is logged and changes nothing of the job."""
+        self.follow_ups.append(follow_up)
 
     def progress(self, done: int, total: int | None = None) -> None:
         """Record `done` of `total` units (stored with the next heartbeat, at once if it can)."""
@@ -262,3 +278,29 @@ def register_handler(kind: str, fn: Handler, *, replace: bool = False) -> Handle
 def get_handler(kind: str) -> Handler:
     """The handler registered for `kind` in the process-wide `registry`."""
     return registry.handler(kind)
+
+
+def run_follow_ups(job: Job, follow_ups: Sequence[FollowUp]) -> None:
+    """Call a succeeded job's follow-ups in order (`JobContext.after_success`): each in a span of
+    its own; one that raises is logged and the next still runs (the job's result stands)."""
+    from settings.tracing import span
+
+    for follow_up in follow_ups:
+        try:
+            with span(f"job {job.kind} follow-up", carry={"stratigos.job_id": job.id}):
+                follow_up()
+        except Exception:
+            log.exception("job %s: a follow-up after its success failed", job.id)
+
+
+def load_handler_modules(modules: Sequence[str]) -> None:
+    """Import each module: it registers handlers on import (`register_handler`) and/or defines
+    a `HANDLERS` mapping of kind -> handler, which is registered here."""
+    for name in modules:
+        module = importlib.import_module(name)
+        table = getattr(module, "HANDLERS", None)
+        if table is not None:
+            if not isinstance(table, Mapping):
+                raise TypeError(f"{name}.HANDLERS must be a mapping of kind -> handler")
+            for kind, fn in table.items():
+                registry.register(kind, fn)

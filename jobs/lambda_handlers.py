@@ -31,11 +31,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from jobs.handlers import registry
+from jobs.handlers import load_handler_modules, registry
 from jobs.pipeline.completion import complete_execution, is_status_change
 from jobs.pipeline.sagemaker_pipeline import configured_pipeline
 from jobs.queue import JobQueue, parse_announcement, parse_tick
-from jobs.worker import Worker, load_handler_modules
+from jobs.worker import Worker
 from settings import get_settings, metrics
 from settings.logs import configure_logging
 from settings.tracing import configure_tracing

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import importlib
 import logging
 import os
 import signal
@@ -33,12 +32,15 @@ from types import FrameType
 from typing import Literal, TypedDict, cast
 
 from jobs.handlers import (
+    FollowUp,
     Handler,
     JobCancelledError,
     JobContext,
     JobHandedOverError,
     TransientJobError,
+    load_handler_modules,
     registry,
+    run_follow_ups,
 )
 from jobs.trace_end import TraceEnds
 from settings import Settings, get_settings
@@ -412,13 +414,15 @@ class Worker:
             self.cancel_poll_seconds,
         )
         lease.start()
+        follow_ups: list[FollowUp] = []  # the succeeding attempt's `ctx.after_success`
         try:
-            return self._attempts(job, lease)
+            return self._attempts(job, lease, follow_ups)
         finally:
             lease.stop()
+            run_follow_ups(job, follow_ups)
             flush_tracing()  # a job's spans leave before the next job (or the process end)
 
-    def _attempts(self, job: Job, lease: _Lease) -> WorkOutcome:
+    def _attempts(self, job: Job, lease: _Lease, follow_ups: list[FollowUp]) -> WorkOutcome:
         last_error: str | None = None
         while True:
             if job.attempts > self.max_attempts:
@@ -452,6 +456,7 @@ class Worker:
                     )
                 lease.store_progress()
                 done = self.store.complete_job(job.owner, job.id, result, worker=self.worker_id)
+                follow_ups.extend(ctx.follow_ups)
                 return WorkOutcome(job.id, job.owner, "succeeded", done.attempts)
             except JobCancelledError:
                 lease.refresh()
@@ -521,19 +526,6 @@ class Worker:
 
 
 # --------------------------------------------------------------------------- CLI
-
-
-def load_handler_modules(modules: Sequence[str]) -> None:
-    """Import each module: it registers handlers on import (`register_handler`) and/or defines
-    a `HANDLERS` mapping of kind -> handler, which is registered here."""
-    for name in modules:
-        module = importlib.import_module(name)
-        table = getattr(module, "HANDLERS", None)
-        if table is not None:
-            if not isinstance(table, Mapping):
-                raise TypeError(f"{name}.HANDLERS must be a mapping of kind -> handler")
-            for kind, fn in table.items():
-                registry.register(kind, fn)
 
 
 def _backoff(text: str) -> tuple[float, ...]:

@@ -24,6 +24,7 @@ are the idea's and the request's defaults; a recorded run's, which its replay re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -146,7 +147,20 @@ def config_summary(result: dict[str, Any]) -> dict[str, Any]:
         "scenario_weights": (result.get("market_view") or {}).get("scenario_weights"),
         "dataset": result.get("dataset"),
         "timings": result.get("timings"),
+        "warm_start": warm_start_payload(result),
     }
+
+
+def warm_start_payload(result: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What a result says of how its search started (`services.warm_starts.warm_start_outcome`)
+    with `words`, the sentence the command line and the report print; None for a search asked
+    to start cold (or a result stored before warm starts)."""
+    outcome = result.get("warm_start")
+    if outcome is None:
+        return None
+    from services.warm_starts import describe_warm_start
+
+    return {**outcome, "words": describe_warm_start(outcome)}
 
 
 __all__ = [
@@ -156,4 +170,5 @@ __all__ = [
     "config_summary",
     "prepare_optimization",
     "submit_optimization",
+    "warm_start_payload",
 ]

@@ -25,11 +25,10 @@ features).
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -227,8 +226,29 @@ def _combined(previous: OwnerModel | None, search: Search) -> OwnerModel:
                 break
             blocks.append((previous.X[rows], previous.Y[rows], previous.group[rows]))
             searches.append(kept)
-    blocks.reverse()
-    searches.reverse()
+    return _fitted(blocks[::-1], searches[::-1])
+
+
+def learn_from(searches: Sequence[Search]) -> OwnerModel:
+    """The model (not stored) that learning `searches` one after the other ends with, fitted
+    once: the newest `TRAINING_ROWS` of their rows (whole searches). An owner's history for the
+    benchmark of the learning cost."""
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    records: list[dict[str, Any]] = []
+    for search in reversed(searches):
+        rows = search_rows(search)
+        if blocks and sum(len(b[0]) for b in blocks) + len(rows[0]) > TRAINING_ROWS:
+            break
+        blocks.append(rows)
+        records.append(search_record(search))
+    return _fitted(blocks[::-1], records[::-1])
+
+
+def _fitted(
+    blocks: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], searches: list[dict[str, Any]]
+) -> OwnerModel:
+    """The model fitted to the searches' rows (`blocks` of X, Y and groups, oldest first, one
+    per record of `searches`)."""
     order = np.concatenate([np.full(len(b[0]), i, dtype=np.int64) for i, b in enumerate(blocks)])
     X = np.concatenate([b[0] for b in blocks])
     Y = np.concatenate([b[1] for b in blocks])
@@ -301,27 +321,21 @@ def owner_model(store: Store, owner: str, version: int | None = None) -> OwnerMo
 
 _LEARNING: dict[str, threading.Thread] = {}
 _LEARNING_LOCK = threading.Lock()
-log = logging.getLogger(__name__)
 
 
-def learn_later(store: Store, owner: str, search: Search) -> threading.Thread:
-    """`learn` on a thread of its own, after the owner's learning asked before it (so a
-    process's versions follow its searches in order); a failure is logged, not raised (the
-    search's result is stored already). `wait_for_learning` waits for it."""
+def learn_in_order(owner: str, name: str, work: Callable[[], object]) -> threading.Thread:
+    """`work()` (an owner's learning, which logs its own failure) on a thread of its own named
+    `name`, after the learning of `owner` started before it in this process (so a process's
+    versions follow its searches in order). `wait_for_learning` waits for it."""
     with _LEARNING_LOCK:
         before = _LEARNING.get(owner)
 
         def run() -> None:
             if before is not None:
                 before.join()
-            try:
-                learn(store, owner, search)
-            except Exception:
-                log.exception(
-                    "the strategy model of %s could not learn run %s", owner, search.run_id
-                )
+            work()
 
-        thread = threading.Thread(target=run, name=f"learn-{search.run_id}")
+        thread = threading.Thread(target=run, name=name)
         _LEARNING[owner] = thread
         thread.start()
     return thread
@@ -334,14 +348,3 @@ def wait_for_learning(owner: str | None = None) -> None:
         threads = [t for o, t in _LEARNING.items() if owner is None or o == owner]
     for thread in threads:
         thread.join()
-
-
-def prepare_learning() -> threading.Thread:
-    """Load the learner's compiled kernels on a thread of its own (a process about to search
-    has a core to spare while it starts), so that learning after the search does not wait for
-    them."""
-    from quant.extra_trees import warm_up
-
-    thread = threading.Thread(target=warm_up, name="strategy-model-kernels", daemon=True)
-    thread.start()
-    return thread

@@ -8,7 +8,8 @@ search evaluates first: the best configuration of each of those searches that li
 search space, then the model's most promising configurations (the candidates: those searches'
 best configurations and `CANDIDATES` seeded draws from the space, ranked by the objective
 computed from the model's estimates for this search's universe, window and scenarios), up to
-`WARM_CONFIGS`. Everything it returns is plain JSON and depends only on the model version and
+`WARM_CONFIGS` (`picks`), then up to `PROBES` of the seeded draws as drawn, which test the
+model's estimates (`quant.tuning.warm_stop`: when the search may stop early). Everything it returns is plain JSON and depends only on the model version and
 the request (its seed included), so the run manifest records it and the same inputs give the
 same configurations.
 
@@ -30,14 +31,19 @@ import numpy as np
 from quant import Choices, Objective, SearchSpace
 from quant.metrics import METRICS as ENGINE_METRICS
 from quant.strategy_model import METRICS, feature_rows
-from services.strategy_model import OwnerModel, Search, search_record, trials_to_reach
+from services.strategy_model import WITHIN, OwnerModel, Search, search_record, trials_to_reach
 
 RESEMBLANCE = 0.3
 """The least resemblance (shared tickers x shared window) of an earlier search to learn from."""
 CLOSEST = 3
 """Earlier searches a warm start learns from at most."""
 WARM_CONFIGS = 8
-"""Configurations a warm start evaluates first, at most (never more than a batch)."""
+"""The model's picks a warm start evaluates first, at most (never more than a third of a
+batch)."""
+PROBES = 16
+"""Random draws from the space a warm start evaluates with its picks, at most (the rest of the
+first batch): their evaluations against the model's estimates say whether the model knows this
+search's landscape (`quant.tuning.warm_stop`)."""
 WARM_NOTE = (
     "started warm: its first trials are what the owner's strategy model learnt from earlier "
     "searches, so the same request gives other trials, and may find another winner, once the "
@@ -112,7 +118,7 @@ def _predicted_objective(
         return None
     scenarios = list(context["scenarios"])
     rows = feature_rows([space.config(p) for p in candidates], context, scenarios)
-    value = model.model.predict(rows).value.reshape(len(candidates), len(scenarios), len(METRICS))
+    value = model.model.mean(rows).reshape(len(candidates), len(scenarios), len(METRICS))
     zeros = np.zeros(len(candidates))
     means = {
         s: {ENGINE_METRICS[0]: zeros} | {m: value[:, i, j] for j, m in enumerate(METRICS)}
@@ -130,12 +136,15 @@ def plan_warm_start(
 ) -> dict[str, Any]:
     """The warm start of a search (see the module docstring): ``{"model": {"version",
     "sha256", "searches"} | None, "runs": [{"run_id", "resemblance"}], "configs": [searched-field
-    values], "predicted": [objective estimates or None], "reference": the cold search of the
-    same request or None, "note"}``; no configurations when there is no model or no earlier
-    search resembles this one (`note` says which; a warm start's says `WARM_NOTE`). `search`: the new search before it ran
-    (its request, decisions and context; no trials)."""
+    values: the model's picks, then `probes` random draws], "predicted": [the model's objective
+    estimate of each, or None], "probes", "reference": the cold search of the same request or
+    None, "note"}``; no configurations when there is no model or no earlier search resembles
+    this one (`note` says which; a warm start's says `WARM_NOTE`). `search`: the new search
+    before it ran (its request, decisions and context; no trials)."""
     this = search_record(search)
-    plan: dict[str, Any] = {"model": None, "runs": [], "configs": [], "predicted": []}
+    plan: dict[str, Any] = {
+        "model": None, "runs": [], "configs": [], "predicted": [], "probes": 0,
+    }  # fmt: skip
     plan["reference"] = None
     if model is None or model.version is None:
         return plan | {
@@ -162,30 +171,43 @@ def plan_warm_start(
     rng = np.random.default_rng(np.random.SeedSequence([this["seed"], 55]))
     candidates = tops + space.sample(rng, CANDIDATES)
     predicted = _predicted_objective(model, space, candidates, search.context, objective)
-    order = (
-        list(range(len(candidates)))
+    order = (  # best estimate first, ties and unknown (NaN, last) in the candidates' order
+        range(len(candidates))
         if predicted is None
-        else sorted(
-            range(len(candidates)), key=lambda i: (-np.nan_to_num(predicted[i], nan=-np.inf), i)
-        )
+        else np.argsort(-np.nan_to_num(predicted, nan=-np.inf), kind="stable")
     )
     ranked = [candidates[i] for i in order]
     chosen: list[dict[str, Any]] = []
     estimates: list[float | None] = []
     seen: set[str] = set()
-    count = min(WARM_CONFIGS, batch_size)
-    for params in best_of_runs + _best_of_each_choice(space, ranked) + ranked:
-        key = space.config(params).config_id
-        if key in seen:
-            continue
-        seen.add(key)
-        chosen.append(dict(params))
-        index = next(i for i, c in enumerate(candidates) if c == params)
-        value = None if predicted is None else float(predicted[index])
-        estimates.append(value if value is None or math.isfinite(value) else None)
-        if len(chosen) == count:
-            break
-    return plan | {"configs": chosen, "predicted": estimates, "note": WARM_NOTE}
+
+    def choose(found: Sequence[Mapping[str, Any]], count: int) -> int:
+        """Add the first `count` configurations of `found` not chosen yet; how many."""
+        added = 0
+        for params in found:
+            if added == count:
+                break
+            key = space.config(params).config_id
+            if key in seen:
+                continue
+            seen.add(key)
+            chosen.append(dict(params))
+            index = next(i for i, c in enumerate(candidates) if c == params)
+            value = None if predicted is None else float(predicted[index])
+            estimates.append(value if value is None or math.isfinite(value) else None)
+            added += 1
+        return added
+
+    choose([*best_of_runs, *_best_of_each_choice(space, ranked), *ranked], picks(batch_size))
+    drawn = candidates[len(tops) :]  # the seeded draws, in the order drawn: no model in it
+    probes = choose(drawn, min(PROBES, batch_size - len(chosen)))
+    return plan | {"configs": chosen, "predicted": estimates, "probes": probes, "note": WARM_NOTE}
+
+
+def picks(batch_size: int) -> int:
+    """The model's picks a warm start evaluates first in batches of `batch_size`: at most
+    `WARM_CONFIGS` and a third of a batch (at least one)."""
+    return max(1, min(WARM_CONFIGS, batch_size // 3))
 
 
 def _best_of_each_choice(
@@ -209,7 +231,8 @@ def _reference(
 ) -> dict[str, Any] | None:
     """The latest cold search of the same search as `this` (`search_key`) that found a best
     objective, of the same seed (the same scenarios) if there is one, else of any seed:
-    ``{"run_id", "seed", "best_objective", "trials_to_best"}``."""
+    ``{"run_id", "seed", "best_objective", "trials_to_best", "same_seed", "seed_noise"}``
+    (`seed_noise`: None for the same seed, else `_seed_noise`)."""
     wanted = search_key(this)
     same = [
         r
@@ -220,54 +243,96 @@ def _reference(
         return None
     same.sort(key=lambda r: r["seed"] == this["seed"])  # stable: the latest of the seed last
     record = same[-1]
+    same_seed = record["seed"] == this["seed"]
     return {
         "run_id": record["run_id"],
         "seed": record["seed"],
         "best_objective": record["best_objective"],
         "trials_to_best": record["trials_to_best"],
+        "same_seed": same_seed,
+        "seed_noise": None if same_seed else _seed_noise(same),
+    }
+
+
+def _seed_noise(cold: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """How far the best objectives of the cold searches `cold` of one search (`search_key`)
+    lie apart between their seeds (the latest of each seed): ``{"seeds", "spread": (largest -
+    smallest) / |largest| or None with one seed, "words"}``. The paths differ between seeds, so
+    a warm search compared with another seed's best compares across that noise."""
+    best = {r["seed"]: float(r["best_objective"]) for r in cold}  # the latest of each seed
+    seeds = len(best)
+    if seeds < 2:
+        return {
+            "seeds": seeds,
+            "spread": None,
+            "words": "the reference ran on another seed's paths, and how far this request's "
+            "best objective moves between seeds is not measured yet (one seed's cold search): "
+            "trials_to_reference compares across that noise with a 1% margin, and no trials "
+            "saved are claimed; run this seed with --cold to compare like for like",
+        }
+    high, low = max(best.values()), min(best.values())
+    spread = (high - low) / max(abs(high), 1e-12)
+    return {
+        "seeds": seeds,
+        "spread": round(spread, 4),
+        "words": f"the reference ran on another seed's paths: this request's cold searches on "
+        f"{seeds} seeds found best objectives {spread:.1%} apart, "
+        f"{'more than' if spread > WITHIN else 'within'} the 1% margin of trials_to_reference, "
+        "and no trials saved are claimed; run this seed with --cold to compare like for like",
     }
 
 
 def warm_start_outcome(
-    plan: Mapping[str, Any], trials: Sequence[Mapping[str, Any]]
+    plan: Mapping[str, Any], trials: Sequence[Mapping[str, Any]], stopped: str | None = None
 ) -> dict[str, Any]:
-    """What a search's result says of its warm start: `plan` with ``trials_to_reference`` (the
-    trials this search took to come within 1% of the reference's best objective, None if it
-    did not) and ``trials_saved`` (the reference's trials to its best minus those; None without
-    a reference or when it did not come within 1%)."""
+    """What a search's result says of its warm start: `plan` with ``stopped`` (why it stopped
+    before its budget, `quant.tuning.warm_stop`; None when it did not), ``trials_to_reference``
+    (the trials this search took to come within 1% of the reference's best objective, None if
+    it did not) and ``trials_saved`` (the reference's trials to its best minus those; None
+    without a reference or when it did not come within 1%)."""
     reference = plan.get("reference")
+    plan = dict(plan) | {"stopped": stopped}
     if reference is None:
-        return dict(plan) | {"trials_to_reference": None, "trials_saved": None}
+        return plan | {"trials_to_reference": None, "trials_saved": None}
     reached = trials_to_reach(trials, float(reference["best_objective"]))
-    saved = None if reached is None else int(reference["trials_to_best"]) - reached
+    like_for_like = reference.get("same_seed", True)
+    saved = None if reached is None or not like_for_like else reference["trials_to_best"] - reached
     return dict(plan) | {"trials_to_reference": reached, "trials_saved": saved}
 
 
 def describe_warm_start(outcome: Mapping[str, Any] | None) -> str:
     """One line saying how a search started: cold (asked for, or why), or from which runs, with
-    the trials it saved against the cold search of the same request."""
+    the model's picks and random probes, why it stopped early if it did, and the trials it took
+    against the cold search of the same request (saved: against the same seed's only; another
+    seed's with the noise between seeds)."""
     if outcome is None:
         return "cold (asked for)"
     if not outcome.get("configs"):
         return f"cold: {outcome.get('note') or 'nothing to learn from'}"
     model = outcome.get("model") or {}
     runs = ", ".join(r["run_id"] for r in outcome.get("runs") or [])
+    probes = int(outcome.get("probes") or 0)
     words = (
-        f"{len(outcome['configs'])} configurations first from strategy model version "
-        f"{model.get('version')}, learnt from runs {runs}"
+        f"{len(outcome['configs']) - probes} configurations first from strategy model version "
+        f"{model.get('version')} (learnt from runs {runs}) and {probes} random probes"
     )
+    if outcome.get("stopped"):
+        words += f"; stopped early: {outcome['stopped']}"
     reference = outcome.get("reference")
     like_for_like = "; --cold compares like for like"
     if reference is None:
         return f"{words}; no earlier cold search of the same request to compare with{like_for_like}"
     reached, saved = outcome.get("trials_to_reference"), outcome.get("trials_saved")
+    cold = f"cold run {reference['run_id']} (seed {reference['seed']})"
     if reached is None:
-        return (
-            f"{words}; it did not come within 1% of cold run {reference['run_id']}'s best "
-            f"objective {reference['best_objective']:.4g}{like_for_like}"
+        words += (
+            f"; it did not come within 1% of {cold}'s best objective "
+            f"{reference['best_objective']:.4g}"
         )
-    return (
-        f"{words}; within 1% of cold run {reference['run_id']}'s best objective after "
-        f"{reached} trials against its {reference['trials_to_best']} ({saved} trials "
-        f"saved){like_for_like}"
-    )
+    else:
+        words += (
+            f"; within 1% of {cold}'s best objective after {reached} trials against its "
+            f"{reference['trials_to_best']}" + ("" if saved is None else f" ({saved} trials saved)")
+        )
+    noise = reference.get("seed_noise")
+    return words + (f"; {noise['words']}" if noise else like_for_like)

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         "(started by the first one, in the background: later commands answer in about 0.3 s "
         "instead of 1.7 s); 0 runs every turn in its own process (docs/cli.md).",
     )
+    cli_learning: Literal["detached", "thread"] = Field(
+        default="detached",
+        description="Where a search run by the command line (`stratigos optimize`) teaches the "
+        "owner's strategy model once its result is stored: `detached`, a process of its own "
+        "that outlives the command, which answers and exits at once; `thread`, a thread of the "
+        "command's process, which waits for it before it exits (docs/strategy-model.md).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = Field(
         default="text", description="`json` writes one JSON object per log record (CloudWatch)."

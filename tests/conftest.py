@@ -80,12 +80,15 @@ def sp500_returns() -> pd.DataFrame:
 
 @pytest.fixture
 def offline_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh data directory and the offline model, for this test's process settings."""
+    """A fresh data directory and the offline model, for this test's process settings; the
+    command line's searches teach the strategy model on a thread of the test's process, not in
+    a process of their own (`tests/api/cli/test_learning.py` tests that)."""
     from settings import get_settings
 
     data_dir = tmp_path / "data"
     monkeypatch.setenv("STRATIGOS_DATA_DIR", str(data_dir))
     monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
+    monkeypatch.setenv("STRATIGOS_CLI_LEARNING", "thread")
     get_settings.cache_clear()
     yield data_dir
     get_settings.cache_clear()

@@ -83,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown command {args.command}")
     if args.command == "chat":
         return chat_here_or_warm(args, sys.argv[1:] if argv is None else list(argv))
+    if args.command == "mcp":  # the client's `initialize` answered before anything loads
+        from api.cli.mcp import answer_early
+
+        args.mcp_early = answer_early()
     return run_parsed(args)
 
 

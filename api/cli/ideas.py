@@ -122,11 +122,13 @@ def _optimize(store: Any, args: argparse.Namespace) -> None:
     from jobs.job_runner import JobRunner
     from services.ideas import optimize_idea
     from services.optimizations import submit_optimization
+    from settings import get_settings
 
     def submit(fields: dict[str, Any]) -> str:
         request = OptimizationRequest.model_validate(fields)
         if args.run_here:
-            job_id, _result = run_job_here(store, LOCAL_OWNER, request)
+            learning = get_settings().cli_learning  # as `stratigos optimize` learns
+            job_id, _result = run_job_here(store, LOCAL_OWNER, request, learning=learning)
             return job_id
         runner = JobRunner(store)
         return submit_optimization(runner, store, LOCAL_OWNER, request, apply_profile=False).job.id

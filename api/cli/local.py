@@ -23,11 +23,14 @@ def open_local_store() -> Any:
 
 def run_job(request: Any, key: str | None, sink: Any) -> tuple[str, dict[str, Any]]:
     """Submit the request as an optimization job and run it here; (job id, result). The
-    strategy model learns the run's trials meanwhile on a thread of its own
-    (`services.strategy_model.wait_for_learning` waits for it)."""
+    owner's strategy model learns the run afterwards where `settings.cli_learning` says: in a
+    process of its own, which outlives this one (`graphs.learn_job`), or on a thread of this
+    one, which waits for it before it exits."""
     from graphs.job_handlers import run_job_here
+    from settings import get_settings
     from store.factory import open_store
 
+    learning = get_settings().cli_learning
     return run_job_here(
-        open_store(), LOCAL_OWNER, request, sink=sink, idempotency_key=key, learning="background"
+        open_store(), LOCAL_OWNER, request, sink=sink, idempotency_key=key, learning=learning
     )

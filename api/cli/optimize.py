@@ -57,11 +57,7 @@ def optimize_command(args: argparse.Namespace) -> int:
         else:
             run_id, result = run_job(_with_profile(request), args.key, renderer.handle)
     renderer.close()
-    code = _reported(args, run_id, result, run_directory(run_id))
-    from services.strategy_model import wait_for_learning
-
-    wait_for_learning()  # the strategy model learnt the run's trials while the reports were written
-    return code
+    return _reported(args, run_id, result, run_directory(run_id))
 
 
 def _refuse_a_pipeline_elsewhere(request: Any) -> None:

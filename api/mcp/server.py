@@ -12,10 +12,13 @@ owner in its arguments.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from functools import partial, wraps
 from importlib.metadata import version
+from io import TextIOWrapper
 from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
@@ -28,6 +31,7 @@ from api.errors import project_error
 from api.mcp.artifacts import OwnerTools
 from api.mcp.drafts import DRAFT_TOOL_NAMES, DRAFT_TOOLS, DraftCall, call_draft_tool
 from api.mcp.frames import rpc_error
+from api.mcp.handshake import INSTRUCTIONS, SERVER_NAME, Early
 from api.mcp.prompts import get_prompt, list_prompts
 from api.mcp.resources import list_owner_resources, read_owner_resource, resource_templates
 from api.mcp.tools import argument_refusal, error_result, mcp_tool, owner_tools, run_tool
@@ -39,17 +43,6 @@ log = logging.getLogger("stratigos.mcp")
 
 PRINCIPAL_KEY = "stratigos.principal"
 """Where the HTTP layer puts the authenticated `api.auth.Principal` in a request's scope."""
-
-INSTRUCTIONS = """\
-Stratigos: exact portfolio numbers for a portfolio manager. Build portfolios
-(optimize_portfolio), measure their risk (portfolio_risk_report: VaR, CVaR, drawdown,
-contributions), read the market (market_statistics, generate_market_scenarios), trace
-efficient frontiers, backtest a volatility-targeting strategy, search the user's research
-with citations, save ideas and remember facts about the user. Conventions: daily simple
-returns, 252 periods a year, VaR/CVaR/drawdown are positive losses; the embedded data ends
-2022-12-28. Strategy searches and deployments are only drafted (draft_strategy_search,
-draft_deployment): they run when the user approves. Resources hold the user's portfolios,
-runs with results and traces, documents and profile."""
 
 StoreSource = Callable[[], Store]
 """Returns the store (opened on first use by the app, or the local store)."""
@@ -93,7 +86,7 @@ def build_server(
     process's part of its tools' artifact ids (`api.mcp.artifacts`: over HTTP, where a call
     may reach any process)."""
     server: Server[Any, Any] = Server(
-        "stratigos", version=version("stratigos"), instructions=INSTRUCTIONS
+        SERVER_NAME, version=version("stratigos"), instructions=INSTRUCTIONS
     )
 
     def owner() -> str:
@@ -199,8 +192,43 @@ def _draft_call(
     )
 
 
-async def serve_stdio(settings: Settings, store: Store, owner: str) -> None:
-    """Serve MCP on this process's stdin and stdout, as `owner`, until the client closes them."""
+async def serve_stdio(
+    settings: Settings, store: Store, owner: str, early: Early | None = None
+) -> None:
+    """Serve MCP on this process's stdin and stdout, as `owner`, until the client closes them.
+    `early`: the first line, read (and when an `initialize`, answered) before the server was
+    loaded (`api.mcp.handshake`): the server reads it first and does not answer it again."""
     server = build_server(settings, lambda: store, local_owner=owner)
-    async with stdio_server() as (read, write):
+    stdin = anyio.wrap_file(TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"))
+    stdout = anyio.wrap_file(TextIOWrapper(sys.stdout.buffer, encoding="utf-8"))
+    lines = _lines(early.line.decode("utf-8", "replace") if early else None, stdin)
+    answered = _Answered(stdout, None if early is None else early.answered)
+    async with stdio_server(lines, answered) as (read, write):  # type: ignore[arg-type]
         await server.run(read, write, server.create_initialization_options())
+
+
+async def _lines(first: str | None, rest: AsyncIterable[str]) -> AsyncIterator[str]:
+    """`first` (when there is one), then the lines of `rest`."""
+    if first:
+        yield first
+    async for line in rest:
+        yield line
+
+
+class _Answered:
+    """Standard output that leaves out the server's answer to the request already answered
+    early (`answered`: its id), once; everything else written as is."""
+
+    def __init__(self, stdout: Any, answered: str | int | None) -> None:
+        self._stdout, self._answered = stdout, answered
+
+    async def write(self, text: str) -> None:
+        if self._answered is not None:
+            message = json.loads(text)
+            if message.get("id") == self._answered and "method" not in message:
+                self._answered = None
+                return
+        await self._stdout.write(text)
+
+    async def flush(self) -> None:
+        await self._stdout.flush()

@@ -202,6 +202,11 @@ def _header(result: Mapping[str, Any], title: str) -> str:
             parts.append(f'<p class="note">Stopped early: {escape(result["reason"])}</p>')
         else:
             parts.append(f'<p class="reason">Reason: {escape(result["reason"])}</p>')
+    if "warm_start" in result:
+        from services.warm_starts import describe_warm_start
+
+        start = describe_warm_start(result["warm_start"])
+        parts.append(f'<p class="note">Start: {escape(start)}</p>')
     if best:
         verdict = best.get("risk_verdict") or ""
         chips = "".join(

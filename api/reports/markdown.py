@@ -105,7 +105,10 @@ def data_source(dataset: dict[str, Any]) -> str:
 
 
 def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str, Any]) -> str:
-    """The result as Markdown: status, winner, per-scenario metrics, explanation, convergence."""
+    """The result as Markdown: status, how it started, winner, per-scenario metrics,
+    explanation, convergence."""
+    from services.warm_starts import describe_warm_start
+
     lines = [f"# Stratigos optimization {run_id}", ""]
     verdict = result.get("benchmark_verdict") or {}
     if verdict.get("beats") is False:
@@ -125,6 +128,11 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
         + (f" Data: {data_source(dataset)}." if data_source(dataset) else ""),
         "",
         *([f"{result['feasibility'].capitalize()}.", ""] if result.get("feasibility") else []),
+        *(
+            [f"Start: {describe_warm_start(result['warm_start'])}.", ""]
+            if "warm_start" in result
+            else []
+        ),
     ]
     best = result.get("best")
     if best is None:

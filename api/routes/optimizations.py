@@ -28,7 +28,7 @@ from api.schemas.optimizations import (
 from graphs.request import OptimizationRequest
 from jobs.job_runner import JobNotSucceededError
 from services import optimizations
-from services.optimizations import Submission, config_summary
+from services.optimizations import Submission, config_summary, warm_start_payload
 from store import OPTIMIZATION_KIND
 from store.common import encode_cursor
 from store.jobs import Job, JobStatus
@@ -174,6 +174,7 @@ def optimization_results(
         market_view=result.get("market_view"),
         warnings=[str(w) for w in result.get("warnings") or []],
         pipeline=result.get("pipeline"),
+        warm_start=warm_start_payload(result),
         benchmarks=benchmark_rows(result),
         benchmarks_missing=result.get("benchmarks_missing") or {},
         benchmark_note=benchmark_note(result) if result.get("benchmarks") else None,

@@ -134,6 +134,18 @@ class Results(BaseModel):
         "run is (the request's own decisions, no agents' review, no explanation) and the request "
         "fields it did `not_use`; null for the agents' run.",
     )
+    warm_start: dict[str, Any] | None = Field(
+        default=None,
+        description="How the search started (null: asked to start cold; docs/strategy-model.md"
+        "#warm-starts): the strategy `model` version it read and the `runs` it learnt from, "
+        "the `configs` evaluated first (the model's picks, then `probes` random draws) with the "
+        "model's objective estimates (`predicted`), `note` (why it started cold, or what a warm "
+        "start means), `stopped` (why it stopped before its budget, or null), `reference` (the "
+        "latest cold search of the same request: its `run_id`, `seed`, `best_objective`, "
+        "`trials_to_best`, `same_seed`, and for another seed's `seed_noise`), "
+        "`trials_to_reference` and `trials_saved` (null unless compared with the same seed), "
+        "and `words`: all of it in one sentence.",
+    )
     benchmarks: list[dict[str, Any]] = Field(
         description="The winner against its risky sleeve held at 100%, the universe "
         "equal-weighted (bought once and held; rebalanced daily) and the market index, per "

@@ -33,8 +33,14 @@ ORDER_PARAMETER = "OrderUri"
 TRAIN_PARAMETER = "TrainModel"
 TRAIN_CONDITION = "training-if-asked"
 CONTAINER_ENTRYPOINT = ("python", "-m", "jobs.pipeline.container")
-RETRIED_ERRORS = ("SageMaker.JOB_INTERNAL_ERROR", "SageMaker.CAPACITY_ERROR", "Step.THROTTLING")
-"""The failures SageMaker retries a step after (the step then resumes from its checkpoint)."""
+RETRIED_ERRORS: tuple[tuple[str, ...], ...] = (
+    ("SageMaker.JOB_INTERNAL_ERROR", "SageMaker.CAPACITY_ERROR"),
+    ("Step.THROTTLING",),
+)
+"""The failures SageMaker retries a step after (the step then resumes from its checkpoint), one
+retry policy per group: its `ExceptionType` is the list of a group (the service's documented
+shape, `"ExceptionType": [String]`), the job's errors apart from the step's as the SageMaker
+Python SDK writes them (`SageMakerJobStepRetryPolicy`, `StepRetryPolicy`)."""
 _NAME = re.compile(r"^[A-Za-z0-9\-_]{1,64}$")
 
 
@@ -136,12 +142,12 @@ def _processing_step(step: PipelineStep, config: PipelineConfig) -> dict[str, An
         },
         "RetryPolicies": [
             {
-                "ExceptionType": kind,
+                "ExceptionType": list(kinds),
                 "IntervalSeconds": 30,
                 "BackoffRate": 2.0,
                 "MaxAttempts": config.retry_attempts,
             }
-            for kind in RETRIED_ERRORS
+            for kinds in RETRIED_ERRORS
         ],
     }
 
@@ -224,7 +230,8 @@ def _placeholders(value: Any) -> Any:
 def problems(definition: Mapping[str, Any]) -> list[str]:
     """What is wrong with `definition` as a SageMaker pipeline of Processing and Condition
     steps: step names, unique and valid; references to steps and parameters that exist; each
-    Processing step's arguments valid for `CreateProcessingJob` (botocore's model)."""
+    Processing step's retry policies as documented and its arguments valid for
+    `CreateProcessingJob` (botocore's model)."""
     from botocore.session import get_session
     from botocore.validate import ParamValidator
 
@@ -251,11 +258,37 @@ def problems(definition: Mapping[str, Any]) -> list[str]:
         elif kind == "Steps" and target not in names:
             found.append(f"Get {reference!r} names no step")
     for step in processing_steps(definition):
+        found += [f"step {step.get('Name')}: {p}" for p in _retry_problems(step)]
         arguments = dict(_placeholders(copy.deepcopy(step.get("Arguments", {}))))
         arguments["ProcessingJobName"] = "validation-placeholder"
         report = ParamValidator().validate(arguments, shape)
         if report.has_errors():
             found.append(f"step {step.get('Name')}: {report.generate_report()}")
+    return found
+
+
+EXCEPTION_TYPES = frozenset(
+    ("Step.SERVICE_FAULT", "Step.THROTTLING", "SageMaker.JOB_INTERNAL_ERROR",
+     "SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT")
+)  # fmt: skip
+"""The exception types a step's retry policy may name (the service's documentation)."""
+
+
+def _retry_problems(step: Mapping[str, Any]) -> list[str]:
+    """What is wrong with a step's `RetryPolicies` as the service documents them: each
+    `ExceptionType` a non-empty list of `EXCEPTION_TYPES`, the numbers positive."""
+    found = []
+    for i, policy in enumerate(step.get("RetryPolicies") or []):
+        kinds = policy.get("ExceptionType")
+        if not isinstance(kinds, list) or not kinds or not set(kinds) <= EXCEPTION_TYPES:
+            found.append(
+                f"RetryPolicies[{i}].ExceptionType must be a list of {sorted(EXCEPTION_TYPES)}, "
+                f"got {kinds!r}"
+            )
+        for name in ("IntervalSeconds", "MaxAttempts", "ExpireAfterMin"):
+            value = policy.get(name, 1)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                found.append(f"RetryPolicies[{i}].{name} must be a positive integer, got {value!r}")
     return found
 
 

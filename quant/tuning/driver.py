@@ -28,6 +28,7 @@ from quant.tuning.inputs import (
 from quant.tuning.objective import Constraint, Objective, as_objective
 from quant.tuning.result import SearchResult, assemble_result, group_by_batch, native_value
 from quant.tuning.space import SearchSpace, as_search_space
+from quant.tuning.warm_stop import EXPLORATION_SHARE, warm_stop_reason
 
 _MARGIN_CAP = 1e12
 
@@ -97,6 +98,10 @@ class SearchRun:
     `first`: searched-field values proposed before the method's own (a warm start: configurations
     learnt from earlier searches); they take the first trials and count against the budget, and
     TPE then learns from them as from any trial. Grid search ignores them (it evaluates its grid).
+    A TPE search with `first` keeps `quant.tuning.warm_stop.EXPLORATION_SHARE` of every later
+    batch for random draws from the whole space. `predicted` (the model's objective estimate of
+    each of `first`) and `probes` (how many of the last of `first` are random draws): with them,
+    the search stops before its budget once `warm_stop_reason` says so (`stop_note`).
 
     TPE: each batch rebuilds an Optuna study from the trials so far (values, and the largest
     constraint margin as its constraint) with a `TPESampler` seeded from (seed, batch index), then
@@ -119,6 +124,8 @@ class SearchRun:
         vol_model: ImpliedVolModel | None = None,
         first: Sequence[Mapping[str, Any]] = (),
         statistics: Sequence[str] | None = None,
+        predicted: Sequence[float | None] = (),
+        probes: int = 0,
     ) -> None:
         self.space = as_search_space(space)
         scen = as_scenarios(scenarios)
@@ -146,6 +153,8 @@ class SearchRun:
         if method in ("grid", "random"):
             self._planned = self._plan()
         self.first = [] if method == "grid" else self._checked_first(first)
+        self.predicted = list(predicted)[: len(self.first)] if self.first else []
+        self.probes = min(int(probes), len(self.predicted))
         self.rows: list[dict[str, Any]] = []
         for batch_index, batch in group_by_batch(trials):
             configs = [self.space.config({n: row[n] for n in self.space.names}) for row in batch]
@@ -168,8 +177,15 @@ class SearchRun:
 
     @property
     def done(self) -> bool:
-        """True once `total` trials have been recorded."""
-        return len(self.rows) >= self.total
+        """True once `total` trials have been recorded, or a warm search stopped (`stop_note`)."""
+        return len(self.rows) >= self.total or self.stop_note is not None
+
+    @property
+    def stop_note(self) -> str | None:
+        """Why a warm search stopped before its budget (`warm_stop_reason`), or None."""
+        if not self.probes or len(self.rows) >= self.total:
+            return None
+        return warm_stop_reason(self.rows, self.predicted, self.probes)
 
     @property
     def batch_index(self) -> int:
@@ -194,7 +210,7 @@ class SearchRun:
     def propose(self) -> list[dict[str, Any]]:
         """Searched-field values of the next batch (empty when the run is done)."""
         n = min(self.batch_size, self.total - len(self.rows))
-        if n <= 0:
+        if n <= 0 or self.stop_note is not None:
             return []
         done = len(self.rows)
         head = [dict(p) for p in self.first[done : done + n]]
@@ -204,7 +220,16 @@ class SearchRun:
         if self._planned is not None:
             start = max(done - len(self.first), 0)
             return head + self._planned[start : start + rest]
-        return head + self._propose_tpe(rest)
+        explore = math.ceil(EXPLORATION_SHARE * rest) if self.first and done else 0
+        tpe = self._propose_tpe(rest - explore) if rest > explore else []
+        return head + tpe + self._explore(explore)
+
+    def _explore(self, n: int) -> list[dict[str, Any]]:
+        """`n` draws from the whole space, seeded by the search's seed and the batch."""
+        if n <= 0:
+            return []
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, self.batch_index, 63]))
+        return self.space.sample(rng, n)
 
     def configs(self, params: Sequence[Mapping[str, Any]]) -> list[StrategyConfig]:
         """The `StrategyConfig`s of a batch of searched-field values."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -395,3 +396,28 @@ def test_a_succeeded_job_s_results_may_be_cached_for_the_caller_only(
         url = f"/v1/optimizations/{pending['id']}/{kind}"
         response = queued.client.get(url, headers=queued.alice)
         assert response.status_code == 409 and "cache-control" not in response.headers
+
+
+def test_results_say_how_the_search_started_as_the_command_line_and_report_do(
+    api: Api, finished: dict[str, Any]
+) -> None:
+    """`warm_start` (the outcome stored in the result, with its sentence) on the results, the
+    brief of every door that shows one (`config_summary`) and the report."""
+    from services.warm_starts import describe_warm_start
+
+    stored = _result(api, finished["id"])["warm_start"]
+    base = f"/v1/optimizations/{finished['id']}"
+    results = api.client.get(f"{base}/results", headers=api.alice).json()
+    words = describe_warm_start(stored)
+    assert results["warm_start"] == {**stored, "words": words}
+    assert results["config_summary"]["warm_start"] == results["warm_start"]
+    for name in ("note", "reference", "trials_saved", "trials_to_reference", "stopped"):
+        assert name in results["warm_start"]
+    report = api.client.get(f"{base}/report", headers=api.alice).text
+    assert html.escape(f"Start: {words}") in report
+    cold = api.client.post(
+        "/v1/optimizations", json={**SMALL, "warm_start": False}, headers=api.alice
+    ).json()
+    assert wait_done(api, cold["id"], api.alice)["status"] == "succeeded"
+    asked = api.client.get(f"/v1/optimizations/{cold['id']}/results", headers=api.alice).json()
+    assert asked["warm_start"] is None and asked["config_summary"]["warm_start"] is None

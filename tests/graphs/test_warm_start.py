@@ -16,7 +16,8 @@ from graphs.job_handlers import run_job_here
 from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
 from graphs.resources import bind_strategy_model
-from services.strategy_model import owner_model, trials_to_reach
+from quant.tuning.warm_stop import warm_stop_reason
+from services.strategy_model import owner_model, trials_to_reach, wait_for_learning
 from services.warm_starts import WARM_NOTE, describe_warm_start
 from settings import ModelSettings, Settings
 from store.factory import open_store
@@ -39,35 +40,43 @@ def _params(trial: dict[str, Any], names: list[str]) -> dict[str, Any]:
 def test_the_second_search_starts_from_what_the_first_taught(settings: Settings) -> None:
     store = open_store(settings)
     cold_id, cold = run_job_here(store, "alice", _request(1), settings=settings)
+    wait_for_learning("alice")  # the job answered first; its owner's model learns it after
     assert cold["warm_start"]["configs"] == [] and "first search" in cold["warm_start"]["note"]
     assert cold["warm_start"]["model"] is None
     assert cold["manifest"]["warm_start"]["model"] is None
 
     warm_id, warm = run_job_here(store, "alice", _request(2), settings=settings)
+    wait_for_learning("alice")
     start = warm["warm_start"]
     assert start["note"] == WARM_NOTE and "--cold" in start["note"]
-    assert describe_warm_start(start).endswith("--cold compares like for like")  # start: line
+    line = describe_warm_start(start)  # the `start:` line
+    assert line.endswith("run this seed with --cold to compare like for like")
     assert start["model"]["version"] == 1 and [r["run_id"] for r in start["runs"]] == [cold_id]
     names = list(warm["plan"]["search_space"])
     configs = start["configs"]
-    assert 1 <= len(configs) <= REQUEST["budget"]["batch_size"]
+    batch = REQUEST["budget"]["batch_size"]
+    # a third of the batch the model's picks, the rest random probes of the whole space
+    assert start["probes"] == batch - batch // 3 == len(configs) - batch // 3
+    assert f"{batch // 3} configurations first" in line and f"{start['probes']} random" in line
+    assert len(start["predicted"]) == len(configs)
     assert [_params(t, names) for t in warm["trials"][: len(configs)]] == configs
     cold_winner = max(cold["trials"], key=lambda t: (t["objective"], -t["trial"]))
     assert configs[0] == _params(cold_winner, names)  # the earlier search's winner first
     # a starting point in every family of the space, not only the earlier winner's
-    assert {c["weight_function"] for c in configs} == {"inverse_vol", "sigmoid"}
+    assert {c["weight_function"] for c in configs[: batch // 3]} == {"inverse_vol", "sigmoid"}
     cold_best = max(t["objective"] for t in cold["trials"] if t["feasible"])
+    # another seed's cold search (other paths): compared, with the noise between seeds unknown
+    noise = start["reference"].pop("seed_noise")
+    assert noise["seeds"] == 1 and noise["spread"] is None and "not measured" in noise["words"]
     assert start["reference"] == {
         "run_id": cold_id,
         "seed": 1,
         "best_objective": cold_best,
         "trials_to_best": trials_to_reach(cold["trials"], cold_best),
+        "same_seed": False,
     }
-    reached = trials_to_reach(warm["trials"], cold_best)
-    assert start["trials_to_reference"] == reached
-    assert start["trials_saved"] == (
-        None if reached is None else start["reference"]["trials_to_best"] - reached
-    )
+    assert start["trials_to_reference"] == trials_to_reach(warm["trials"], cold_best)
+    assert start["trials_saved"] is None  # no saving claimed across seeds
     assert warm["manifest"]["warm_start"] == {
         "model": start["model"],
         "runs": start["runs"],
@@ -83,12 +92,33 @@ def test_the_second_search_starts_from_what_the_first_taught(settings: Settings)
 
     _, asked_cold = run_job_here(store, "alice", _request(3, warm_start=False), settings=settings)
     assert asked_cold["warm_start"] is None and asked_cold["manifest"]["warm_start"] is None
+    wait_for_learning("alice")
+
+    # the same seed's cold search exists: compared like for like, the trials saved claimed
+    _, same = run_job_here(store, "alice", _request(3), settings=settings)
+    reference = same["warm_start"]["reference"]
+    third_best = max(t["objective"] for t in asked_cold["trials"] if t["feasible"])
+    assert reference["seed"] == 3 and reference["same_seed"] and reference["seed_noise"] is None
+    reached = trials_to_reach(same["trials"], third_best)
+    assert same["warm_start"]["trials_to_reference"] == reached
+    assert same["warm_start"]["trials_saved"] == (
+        None if reached is None else trials_to_reach(asked_cold["trials"], third_best) - reached
+    )
+    assert describe_warm_start(same["warm_start"]).endswith("--cold compares like for like")
+    # a seed without a cold search: the latest cold one's, and the spread of the two seeds' bests
+    wait_for_learning("alice")
+    _, fourth = run_job_here(store, "alice", _request(4), settings=settings)
+    noise = fourth["warm_start"]["reference"]["seed_noise"]
+    high, low = max(cold_best, third_best), min(cold_best, third_best)
+    assert noise["seeds"] == 2 and noise["spread"] == round((high - low) / abs(high), 4)
+    assert f"{(high - low) / abs(high):.1%} apart" in noise["words"]
+    wait_for_learning("alice")
     store.close()
 
 
 def test_the_same_request_seed_and_model_version_give_the_same_trials(settings: Settings) -> None:
     store = open_store(settings)
-    run_job_here(store, "carol", _request(4), settings=settings)
+    run_job_here(store, "carol", _request(4), settings=settings, learning="worker")
     model = owner_model(store, "carol", version=1)
     trials = []
     for run_id in ("again-1", "again-2"):
@@ -97,4 +127,31 @@ def test_the_same_request_seed_and_model_version_give_the_same_trials(settings: 
         assert outcome.result is not None and outcome.result["warm_start"]["configs"]
         trials.append([t["config_id"] for t in outcome.result["trials"]])
     assert trials[0] == trials[1]
+    store.close()
+
+
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_a_warm_search_stops_at_the_first_batch_its_rule_says_and_says_why(
+    settings: Settings, pipeline: bool
+) -> None:
+    store = open_store(settings)
+    run_job_here(store, "dora", _request(6), settings=settings, learning="worker")
+    budget = {"max_trials": 60, "batch_size": 12}
+    _, warm = run_job_here(
+        store, "dora", _request(6, budget=budget, pipeline=pipeline), settings=settings
+    )
+    wait_for_learning("dora")
+    start, trials = warm["warm_start"], warm["trials"]
+    first, probes = len(start["configs"]), start["probes"]
+    assert probes == 8 and len(start["predicted"]) == first
+    # the rule after each batch: the search ran on while it said nothing, and stopped where it spoke
+    said = [warm_stop_reason(trials[:n], start["predicted"], probes) for n in range(12, 61, 12)]
+    ends = len(trials) // 12 - 1  # the index of its last batch
+    assert len(trials) % 12 == 0 and all(reason is None for reason in said[:ends])
+    if start["stopped"] is not None:  # the rule stopped it
+        assert len(trials) < 60 and start["stopped"] == said[ends]
+        if not pipeline:  # the graph's result says why it used fewer trials than its budget
+            assert warm["reason"] == f"{len(trials)} of 60 trials: {start['stopped']}"
+    else:  # the budget, or (the graph) its optimizer agent did, before the rule spoke
+        assert len(trials) == 60 or said[ends] is None
     store.close()

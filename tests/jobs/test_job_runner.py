@@ -115,6 +115,47 @@ def test_succeeded_job_has_its_result_and_progress(store: SQLiteStore) -> None:
         runner.results("bob", job.id)  # other owners see nothing
 
 
+def test_follow_ups_run_after_the_job_succeeded_and_never_fail_it(
+    store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def answered_then_learns(job: Job, ctx: JobContext) -> dict[str, Any]:
+        def learn() -> None:  # what it sees: the job succeeded, its result stored
+            seen.append((store.get_job(ALICE, job.id).status, store.get_result(ALICE, job.id)))
+
+        def broken() -> None:
+            raise RuntimeError("the model could not learn")
+
+        ctx.after_success(learn)
+        ctx.after_success(broken)
+        ctx.after_success(lambda: seen.append(("after the failure", None)))
+        return {"answer": job.request["n"]}
+
+    runner = fast_runner(store, {"answer": answered_then_learns})
+    job = runner.submit(ALICE, "answer", {"n": 42})
+    outcome = runner.run_once()
+    assert outcome is not None and outcome.status == "succeeded"
+    assert seen[0][0] == "succeeded" and seen[0][1].payload == {"answer": 42}
+    assert seen[1] == ("after the failure", None)  # one follow-up's failure stops no other
+    assert runner.status(ALICE, job.id).status == "succeeded"
+    assert runner.results(ALICE, job.id) == {"answer": 42}
+    assert "a follow-up after its success failed" in caplog.text
+
+
+def test_follow_ups_of_a_job_that_does_not_succeed_never_run(store: SQLiteStore) -> None:
+    ran: list[str] = []
+
+    def asks_then_fails(job: Job, ctx: JobContext) -> dict[str, Any]:
+        ctx.after_success(lambda: ran.append(job.id))
+        raise ValueError("no answer")
+
+    runner = fast_runner(store, {"fails": asks_then_fails})
+    runner.submit(ALICE, "fails", {})
+    outcome = runner.run_once()
+    assert outcome is not None and outcome.status == "failed" and ran == []
+
+
 def test_handler_exception_fails_with_reason_and_no_result(store: SQLiteStore) -> None:
     def broken(job: Job, ctx: JobContext) -> dict[str, Any]:
         raise ValueError(f"asset {job.request['asset']!r} has no prices")

@@ -106,18 +106,37 @@ def _broken(change: str) -> dict[str, Any]:
         first["Arguments"]["ProcessingResources"]["ClusterConfig"]["InstanceCount"] = "one"
     elif change == "unknown field":
         first["Arguments"]["AppSpecification"]["Entrypoint"] = ["python"]
+    elif change == "retry as one string":  # what the definition wrote before (issue 63)
+        first["RetryPolicies"][0]["ExceptionType"] = "SageMaker.JOB_INTERNAL_ERROR"
     return definition
 
 
-@pytest.mark.parametrize("change", ["step name", "parameter", "argument", "unknown field"])
+@pytest.mark.parametrize(
+    "change", ["step name", "parameter", "argument", "unknown field", "retry as one string"]
+)
 def test_a_broken_definition_is_refused_saying_what_is_wrong(change: str) -> None:
     definition = _broken(change)
     with pytest.raises(InvalidDefinitionError) as caught:
         validate_definition(definition)
     word = {"step name": "step name", "parameter": "Nope", "argument": "InstanceCount"}
+    word["retry as one string"] = "ExceptionType must be a list"
     assert word.get(change, "Entrypoint") in str(caught.value)
     if change != "parameter":  # the schema cannot know which parameters exist
         assert list(SCHEMA.iter_errors(definition))
+
+
+def test_retry_policies_are_what_the_service_documents() -> None:
+    """`"ExceptionType": [String]` (the developer guide's JSON schema of a retry policy), the
+    job's errors apart from the step's as the SageMaker SDK writes them; every kind retried."""
+    for step in processing_steps(pipeline_definition(_config(retry_attempts=4))):
+        policies = step["RetryPolicies"]
+        assert [p["ExceptionType"] for p in policies] == [
+            ["SageMaker.JOB_INTERNAL_ERROR", "SageMaker.CAPACITY_ERROR"],
+            ["Step.THROTTLING"],
+        ]
+        assert all(
+            p["MaxAttempts"] == 4 and isinstance(p["IntervalSeconds"], int) for p in policies
+        )
 
 
 def test_run_parameters_name_each_step_output_under_the_run() -> None:

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+import graphs.learn_job as learn_job_module
+import graphs.search_steps as search_steps_module
 from graphs.job_handlers import run_job_here
 from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
 from graphs.search_steps import MODEL
@@ -117,7 +119,7 @@ def test_learners_racing_for_one_owner_both_land(settings: Settings) -> None:
     store.close()
 
 
-@pytest.mark.parametrize("learning", ["now", "background"])
+@pytest.mark.parametrize("learning", ["worker", "thread"])
 def test_an_optimization_job_teaches_its_owner_s_model(settings: Settings, learning: Any) -> None:
     store = open_store(settings)
     job_id, result = run_job_here(
@@ -132,6 +134,41 @@ def test_an_optimization_job_teaches_its_owner_s_model(settings: Settings, learn
     assert len(model.X) == len(result["trials"]) * len(result["search_context"]["scenarios"])
     # the winner is the risk manager's pick: at most the best feasible objective
     assert model.searches[0]["best_objective"] >= result["best"]["objective"]
+    store.close()
+
+
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_the_job_succeeds_before_its_owner_s_model_learns_and_whatever_learning_does(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, pipeline: bool
+) -> None:
+    """The worker completes the job, then the model learns (`JobContext.after_success`): the
+    learner sees the job succeeded with its result stored; a learner that fails leaves the job
+    succeeded, and the next search still learns."""
+    store = open_store(settings)
+    seen: list[str] = []
+    real = learn_job_module.learn
+
+    def first_fails_then_learns(store_: Any, owner: str, search: Search) -> Any:
+        job = store_.get_job(owner, search.run_id)
+        seen.append(job.status)
+        assert store_.get_result(owner, search.run_id).payload["status"] == "succeeded"
+        if len(seen) == 1:
+            raise RuntimeError("the learner broke")
+        return real(store_, owner, search)
+
+    monkeypatch.setattr(learn_job_module, "learn", first_fails_then_learns)
+    monkeypatch.setattr(search_steps_module, "learn", first_fails_then_learns)
+    request = seeded_request(9).model_copy(update={"pipeline": pipeline})
+    first, result = run_job_here(store, "frank", request, settings=settings, learning="worker")
+    assert result["status"] == "succeeded" and seen == ["succeeded"]
+    assert store.get_job("frank", first).status == "succeeded"
+    assert store.latest_strategy_model("frank") is None  # the learner failed; the job stands
+    second, _ = run_job_here(
+        store, "frank", seeded_request(10), settings=settings, learning="worker"
+    )
+    latest = store.latest_strategy_model("frank")
+    assert seen == ["succeeded", "succeeded"]
+    assert latest is not None and latest.summary["searches"] == [second]
     store.close()
 
 

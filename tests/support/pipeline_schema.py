@@ -1,11 +1,14 @@
 """The SageMaker Pipeline Definition Language's rules for the parts a search pipeline uses, as a
-JSON Schema (draft 7): written here from the schema the SageMaker team publishes
-(github.com/aws-sagemaker-mlops/sagemaker-model-building-pipeline-definition-JSON-schema,
-`schema/pipeline-definition.schema.json`, whose repository carries no licence, so it is not
-copied): version 2020-12-01; parameters of the four types; Processing and Condition steps
-with exactly the properties that schema allows them (`additionalProperties: false` at every
-level it says so), step and parameter names matching its pattern, retry policies of its
-exception types, and every argument a literal of its type or a `Get`."""
+JSON Schema (draft 7), written here from the service's documentation (the Amazon SageMaker AI
+developer guide): version 2020-12-01 and the parameters of the four types ("Pipeline
+parameters"); Processing and Condition steps with their `Name`, `Type`, `DependsOn`,
+`DisplayName`, `Description`, `RetryPolicies`, `CacheConfig` and `Arguments` ("Pipelines steps",
+"Step types"), a Processing step's arguments those of `CreateProcessingJob` (the API reference;
+the definition's own check, `validate_definition`, holds them to botocore's model of it); retry
+policies as "Retry Policy for Pipeline Steps" gives their JSON schema: `"ExceptionType":
+[String]` of the supported exception types, `IntervalSeconds`, `BackoffRate`, `MaxAttempts`,
+`ExpireAfterMin`; every argument a literal of its type or a `Get`. It replaces the community
+schema this check followed before, which let a retry policy's `ExceptionType` be one string."""
 
 from __future__ import annotations
 
@@ -57,23 +60,27 @@ PARAMETER = {
         _parameter("Boolean", {"type": "boolean"}, ("Name", "Type")),
     ]
 }
+EXCEPTION_TYPES = (
+    "Step.SERVICE_FAULT",
+    "Step.THROTTLING",
+    "SageMaker.JOB_INTERNAL_ERROR",
+    "SageMaker.CAPACITY_ERROR",
+    "SageMaker.RESOURCE_LIMIT",
+)
+"""The exception types the retry policy supports (the developer guide's "Retry Policy for
+Pipeline Steps", "Supported exception types for the retry policy")."""
 RETRY_POLICY = _closed(
     {
         "ExceptionType": {
-            "type": "string",
-            "enum": [
-                "Step.SERVICE_FAULT",
-                "Step.THROTTLING",
-                "SageMaker.JOB_INTERNAL_ERROR",
-                "SageMaker.CAPACITY_ERROR",
-                "SageMaker.RESOURCE_LIMIT",
-                "Emr.RESOURCE_LIMIT",
-            ],
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": {"type": "string", "enum": list(EXCEPTION_TYPES)},
         },
-        "IntervalSeconds": {"type": "integer"},
-        "BackoffRate": {"type": "number"},
-        "ExpireAfterMin": {"type": "integer"},
-        "MaxAttempts": {"type": "integer"},
+        "IntervalSeconds": {"type": "integer", "minimum": 1},
+        "BackoffRate": {"type": "number", "minimum": 0},
+        "ExpireAfterMin": {"type": "integer", "minimum": 1},
+        "MaxAttempts": {"type": "integer", "minimum": 1},
     },
     ("ExceptionType",),
 )

@@ -12,6 +12,7 @@ import pytest
 
 from api.cli import main
 from quant import SearchSpace
+from services.strategy_model import wait_for_learning
 from tests.support.requests import SMALL_REQUEST
 
 
@@ -26,11 +27,13 @@ def test_searches_teach_the_model_that_estimates(
     assert main(["optimize", "--request", str(request), "--json", "--quiet"]) == 0
     first = json.loads(capsys.readouterr().out)
     assert first["warm_start"]["configs"] == []
+    wait_for_learning()  # the command answered first; the model learns on (here) a thread
     assert main(["optimize", "--request", str(request), "--quiet"]) == 0
     summary = capsys.readouterr().out
     assert f"learnt from runs {first['manifest']['run_id']}" in summary  # the `start:` line
     assert main(["optimize", "--request", str(request), "--cold", "--json", "--quiet"]) == 0
     cold = json.loads(capsys.readouterr().out)
+    wait_for_learning()
     assert cold["warm_start"] is None
 
     assert main(["estimate", "--config", '{"target_vol": 0.1}', "--json"]) == 0
