@@ -40,6 +40,7 @@ never on the event loop.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -48,12 +49,13 @@ import re
 import stat
 import zipfile
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from services.errors import InputError
+from settings import Settings
 from store import ConflictError, Store
 from store.memories import memory_namespace
 from store.owner_data import (
@@ -140,6 +142,19 @@ class OwnerStores:
     def saver(self) -> AbstractContextManager[BaseCheckpointSaver[str]] | None:
         """The checkpointer, open for a `with` block (None: conversations are not kept)."""
         return None if self.checkpointer is None else self.checkpointer()
+
+
+@contextmanager
+def open_owner_stores(
+    settings: Settings, research: ResearchIndex | None = None
+) -> Iterator[OwnerStores]:
+    """The places beside the store an owner's data lives in, open for a `with` block: the
+    memory store and the checkpointer of `settings`, and `research` (None: not touched)."""
+    from store.checkpoints import checkpointer
+    from store.memories import memory_store
+
+    with memory_store(settings) as memories:
+        yield OwnerStores(memories, functools.partial(checkpointer, settings), research)
 
 
 def store_backend(store: Store) -> str:
@@ -454,7 +469,7 @@ def import_owner(
     owner: str,
     source: IO[bytes],
     stores: OwnerStores,
-    limits: ArchiveLimits = ArchiveLimits(),  # noqa: B008 (frozen)
+    limits: ArchiveLimits = ArchiveLimits(),
 ) -> ImportReport:
     """Restore the archive `source` into `owner` (see the module docstring)."""
     check_importable(store, owner)
@@ -584,4 +599,5 @@ __all__ = [
     "erase_owner_data",
     "export_owner",
     "import_owner",
+    "open_owner_stores",
 ]

@@ -211,8 +211,8 @@ class OwnerDataRepository(ABC):
     def _owner_objects(self, owner: str) -> Iterator[OwnerObject]: ...
 
     def owner_has_data(self, owner: str) -> bool:
-        """True when the store holds anything of `owner` (a deleted thing not yet purged
-        counts: its key is not free for an import)."""
+        """True when the store holds anything of `owner` but API keys and cache entries (a
+        deleted thing not yet purged counts: its key is not free for an import)."""
         check_owner(owner)
         return self._owner_has_data(owner)
 

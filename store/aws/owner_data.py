@@ -219,8 +219,10 @@ class AwsOwnerData(AwsPurge):
         return data
 
     def _owner_has_data(self, owner: str) -> bool:
-        found = self._query("owner_has_data", _owner_pk(owner), limit=2, deleted=True)
-        return any(i["sk"] != LOCK_SK or "state" in i for i in found)
+        found = self._query("owner_has_data", _owner_pk(owner), deleted=True)
+        return any(
+            not str(i["sk"]).startswith(("KEY#", LOCK_SK)) or "state" in i for i in found
+        )
 
     # --- restoring -------------------------------------------------------------------------
 

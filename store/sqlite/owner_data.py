@@ -178,7 +178,7 @@ class SqliteOwnerData(SqliteConnection):
                 yield OwnerObject(name, path.read_bytes)
 
     def _owner_has_data(self, owner: str) -> bool:
-        tables = [*OWNED_TABLES, *NOT_EXPORTED, "owner_locks"]
+        tables = [*OWNED_TABLES, "owner_locks"]
         sql = " UNION ALL ".join(
             f"SELECT 1 FROM (SELECT 1 FROM {t} WHERE owner = ? LIMIT 1)" for t in tables
         )
@@ -247,7 +247,7 @@ class SqliteOwnerData(SqliteConnection):
                     parents.setdefault(table, set()).add(row.get(_PARENT_KEYS[table]))
 
     def _locked_or_owning(self, conn: sqlite3.Connection, owner: str) -> bool:
-        tables = [*OWNED_TABLES, *NOT_EXPORTED, "owner_locks"]
+        tables = [*OWNED_TABLES, "owner_locks"]
         return any(
             conn.execute(f"SELECT 1 FROM {t} WHERE owner = ? LIMIT 1", (owner,)).fetchone()
             for t in tables

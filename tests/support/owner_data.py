@@ -34,6 +34,8 @@ class Shape:
     orders: int = 1
     text: str = "plain"
     blob: bytes = b"PAR1\x00data"
+    status: str = "active"
+    """The deployments' status (an app's scheduler fires an active one's schedule)."""
 
 
 def populate(store: Store, owner: str, shape: Shape) -> dict[str, Any]:
@@ -81,7 +83,7 @@ def populate(store: Store, owner: str, shape: Shape) -> dict[str, Any]:
         dep = store.create_deployment(
             owner,
             f"dep {n}",
-            "active",
+            shape.status,
             {"capital": 1e5, "account": account, "hedge": {"underlying": "SPY"}},
         )
         store.append_deployment_event(owner, dep.id, "note", {"text": shape.text}, key=f"e{n}")
