@@ -220,9 +220,7 @@ class AwsOwnerData(AwsPurge):
 
     def _owner_has_data(self, owner: str) -> bool:
         found = self._query("owner_has_data", _owner_pk(owner), deleted=True)
-        return any(
-            not str(i["sk"]).startswith(("KEY#", LOCK_SK)) or "state" in i for i in found
-        )
+        return any(not str(i["sk"]).startswith(("KEY#", LOCK_SK)) or "state" in i for i in found)
 
     # --- restoring -------------------------------------------------------------------------
 
