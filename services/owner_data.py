@@ -67,6 +67,7 @@ from store.owner_data import (
 )
 
 if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.store.base import BaseStore
 
@@ -242,7 +243,7 @@ def _export_conversations(
         return
     with opened as saver:
         for thread in _threads(store, owner):
-            config = {"configurable": {"thread_id": thread.checkpoint}}
+            config: RunnableConfig = {"configurable": {"thread_id": thread.checkpoint}}
             tuples = list(saver.list(config))
             if not tuples:
                 continue

@@ -359,7 +359,7 @@ def _record_write(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(self: OwnerDataRepository, record: Any, *args: Any, **kwargs: Any) -> Any:
         owner = getattr(record, "owner", None)
-        if _checkable(owner):
+        if isinstance(owner, str) and _checkable(owner):
             _refuse_locked(self, owner, method.__name__)
         return method(self, record, *args, **kwargs)
 

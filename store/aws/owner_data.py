@@ -28,6 +28,7 @@ then the lock, and stamps the receipt.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterable, Iterator
@@ -208,10 +209,8 @@ class AwsOwnerData(AwsPurge):
         for item in self._query("owner_objects", _owner_pk(owner)):
             for bucket, key in self._objects_of(owner, item):
                 prefix, _, rest = key.partition(f"/{owner}/")
-                yield OwnerObject(
-                    f"{OBJECTS_PREFIX}{prefix}/{rest}",
-                    lambda b=bucket, k=key: self._read_object(b, k),
-                )
+                read = functools.partial(self._read_object, bucket, key)
+                yield OwnerObject(f"{OBJECTS_PREFIX}{prefix}/{rest}", read)
 
     def _read_object(self, bucket: str, key: str) -> bytes:
         out = self._call("owner_objects", self.s3.get_object, Bucket=bucket, Key=key)

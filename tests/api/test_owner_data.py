@@ -13,6 +13,7 @@ from itertools import count
 from typing import Any
 
 import pytest
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import empty_checkpoint
 
 from store.checkpoints import checkpointer
@@ -47,7 +48,9 @@ def _fill(api: Api, owner: str, headers: dict[str, str], text: str) -> None:
     assert api.client.post("/v1/documents", files=upload, headers=headers).status_code == 201
     thread = api.store.create_thread(owner, f"talk {text}")
     with checkpointer(api.settings) as saver:
-        config = {"configurable": {"thread_id": thread.checkpoint, "checkpoint_ns": ""}}
+        config: RunnableConfig = {
+            "configurable": {"thread_id": thread.checkpoint, "checkpoint_ns": ""}
+        }
         checkpoint = empty_checkpoint()
         checkpoint["channel_values"] = {"messages": [f"hello {text}"]}
         saver.put(config, checkpoint, {"source": "input", "step": 1}, {})

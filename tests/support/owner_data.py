@@ -54,7 +54,7 @@ def populate(store: Store, owner: str, shape: Shape) -> dict[str, Any]:
             TraceEvent(run_id=job.id, seq=s, ts=now + timedelta(milliseconds=s), type="progress", node="evaluate", data={"done": s, "total": 9, "unit": "trials", "best": s / 7, "metric": "Sharpe"})
             for s in range(1, shape.events + 1)
         ])  # fmt: skip
-        payload = {"best": {"sharpe": 0.1 + 0.2, "note": shape.text}}
+        payload: dict[str, Any] = {"best": {"sharpe": 0.1 + 0.2, "note": shape.text}}
         if shape.big_result and n == 0:
             payload["pad"] = "x" * 40_000  # above the AWS test store's inline limit: S3
         store.complete_job(owner, job.id, payload, worker="w1")
