@@ -49,6 +49,7 @@ from execution.errors import BrokerUnavailableError
 from execution.ledger import CashFlow
 from execution.schedule import trading_sessions
 from jobs.handlers import JobContext, TransientJobError, register_handler
+from notifications import messages
 from notifications.notifier import Notifier
 from notifications.preferences import NotificationPreferences
 from services.market_data import (
@@ -79,9 +80,12 @@ from trading.day.post_market import forward_test_tearsheets
 from trading.deployments import account_of, book_rate, broker_of, calendar_of, is_shared
 from trading.forward_tests.account import AccountForwardTestRequest, account_forward_test
 from trading.forward_tests.paper import ForwardTestRequest, forward_test
+from trading.hedge_checks import session_of
+from trading.hedges import hedge_spec
 from trading.ledger import AccountLedger, Ledger
 from trading.queue import RetryPolicy
 from trading.runs.hedge import run_hedge
+from trading.runs.outcome import RunOutcome
 from trading.runs.rebalance import (
     ExecutionContext,
     Notify,
@@ -254,14 +258,50 @@ def _submit_hedge(ctx: JobContext, deployment: Deployment, fire: datetime) -> st
 
 
 def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Run the hedge `job.request` names ({"deployment_id", "fire"}) on the deployment's
-    options account (`trading.runs.hedge`; paper or Alpaca, `trading.accounts`), after its
-    rebalance at that fire. Orders still working, or a broker that cannot be reached, make the
-    attempt transient; a failed run (an order dead-lettered, no plan) fails the job."""
+    """Run the hedge `job.request` names ({"deployment_id", "fire"}, and `check` for the daily
+    hedge check, `trading.hedge_checks`) on the deployment's options account
+    (`trading.runs.hedge`; paper or Alpaca, `trading.accounts`), after its rebalance at that
+    fire or at the day's check time. Orders still working, or a broker that cannot be reached,
+    make the attempt transient; a failed run (an order dead-lettered, no plan, no prices) fails
+    the job. The owner is told through the deployment's notification preferences of a roll or
+    close that filled (`hedge_rolled`) and of a failed run (`hedge_run_failed`)."""
     store = ctx.store
     settings = ctx.settings or get_settings()
     deployment = store.get_deployment(job.owner, job.request["deployment_id"])
     fire = datetime.fromisoformat(job.request["fire"])
+    check = bool(job.request.get("check"))
+    notify = _notifier(settings)
+    try:
+        outcome = _hedge_run(store, settings, deployment, fire, job.id, check)
+    except RunFailedError as exc:
+        notify(
+            messages.hedge_run_failed(
+                owner=deployment.owner,
+                deployment_id=deployment.id,
+                deployment_name=deployment.name,
+                run_id=job.id,
+                reason=str(exc),
+                by_check=check,
+                time=store.clock(),
+            ),
+            deployment,
+        )
+        raise
+    plan = outcome.plan or {}
+    if outcome.status == "filled" and plan.get("action") in ("roll", "close"):
+        notify(_rolled(deployment, outcome, plan, check, store.clock()), deployment)
+    return outcome.to_json()
+
+
+def _hedge_run(
+    store: Store,
+    settings: Settings,
+    deployment: Deployment,
+    fire: datetime,
+    run_id: str,
+    check: bool,
+) -> RunOutcome:
+    """The hedge run of `hedge_handler`; `RunFailedError` when it failed."""
     closes = universe_closes(traded_universe(store, deployment), settings)
     calendar = calendar_of(deployment.spec)
     problem = unpriced(closes, calendar, fire)
@@ -274,11 +314,13 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
             store,
             deployment,
             fire,
-            job.id,
+            run_id,
             account=account,
             stock=_stock_sleeve(store, deployment, account, closes),
             closes=known,
             retry=RetryPolicy(settings.execution.max_attempts, settings.execution.retry_seconds),
+            session=session_of(fire, settings),
+            check=check,
         )
     except BrokerUnavailableError as exc:
         raise TransientJobError(str(exc)) from None
@@ -286,7 +328,29 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         raise TransientJobError(outcome.reason or "hedge orders are still working")
     if outcome.status == "failed":
         raise RunFailedError(outcome.reason or "the hedge run failed")
-    return outcome.to_json()
+    return outcome
+
+
+def _rolled(
+    deployment: Deployment, outcome: RunOutcome, plan: dict[str, Any], check: bool, now: datetime
+) -> messages.Notification:
+    """The notice of a hedge rolled or closed by `outcome`."""
+    orders = [
+        (o.side, o.symbol, round(o.filled_quantity or o.quantity), o.average_price)
+        for o in outcome.orders
+    ]
+    return messages.hedge_rolled(
+        owner=deployment.owner,
+        deployment_id=deployment.id,
+        deployment_name=deployment.name,
+        run_id=outcome.run_id,
+        action=str(plan["action"]),
+        underlying=str(hedge_spec(deployment).get("underlying", "")),
+        orders=orders,
+        reason="; ".join(str(n) for n in plan.get("notes") or []) or str(plan["action"]),
+        by_check=check,
+        time=now,
+    )
 
 
 def _stock_sleeve(

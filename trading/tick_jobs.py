@@ -20,6 +20,7 @@ from settings import get_settings
 from store import Job
 from trading.daily_summary import send_daily_summaries
 from trading.day.schedule import submit_day_jobs
+from trading.hedge_checks import submit_hedge_checks
 from trading.scheduling import fire_due
 
 FIRE_DUE_KIND = "fire_due_schedules"
@@ -33,7 +34,7 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Submit a rebalance job for every due fire of every active deployment (all owners), the
     daily-summary job of the last closed session (once per session), the trading day's jobs
     due (`trading.day.schedule`: snapshots, post-market runs, tearsheets, the implied-volatility
-    history), the runs of the Agent Protocol crons due (`services.agent_crons`) and, while the
+    history), the day's hedge checks (`trading.hedge_checks`), the runs of the Agent Protocol crons due (`services.agent_crons`) and, while the
     configured market data is refreshed and behind, its refresh
     (`services.market_data.refresh`), and announce each on the job queue when one is
     configured."""
@@ -44,11 +45,12 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     report = fire_due(ctx.store, ctx.store.clock(), settings=ctx.settings)
     refresh, refresh_job = submit_refresh(ctx.store, SYSTEM_OWNER, ctx.store.clock(), settings)
     day = submit_day_jobs(ctx.store, ctx.store.clock(), settings)  # after the close: trading.day
+    checks = submit_hedge_checks(ctx.store, ctx.store.clock(), settings)  # trading.hedge_checks
     crons = fire_due_crons(ctx.store, ctx.store.clock())
     queue = JobQueue.from_settings(settings)
     if queue is not None:
         refreshed = [refresh_job] if refresh_job else []
-        for submitted in [*report.jobs, *refreshed, *day.jobs, *crons]:
+        for submitted in [*report.jobs, *refreshed, *day.jobs, *checks.jobs, *crons]:
             queue.announce(submitted)
     return {
         "submitted": report.submitted,
@@ -57,6 +59,7 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         "daily_summary": _summary_job(ctx),
         "market_data": refresh,
         "trading_day": day.to_json(),
+        "hedge_checks": checks.to_json(),
         "agent_crons": [job.id for job in crons],
     }
 
