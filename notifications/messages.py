@@ -521,21 +521,21 @@ def data_refreshed(
     provider: str,
     version: str,
     end: str,
-    appended_sessions: int,
-    added: Sequence[str],
+    previous: str | None,
+    symbols: int,
     regime: str | None,
     time: datetime,
 ) -> Notification:
-    """The market data (`provider`) has a new `version` ending on `end`: `appended_sessions`
-    sessions and the symbols `added`; `regime` the market's regime indicators in words."""
+    """The market data (`provider`) has a new `version` (after `previous`) whose last close is
+    on `end`, holding `symbols` symbols; `regime` the market's regime indicators in words."""
     subject = f"{SUBJECT_PREFIX} Market data refreshed: closes to {end}"
     facts = [
         ("Provider", provider),
         ("Version", version),
+        ("Previous", previous or "none"),
         ("Last close", end),
-        ("New sessions", str(appended_sessions)),
-        ("Symbols added", ", ".join(added) or "none"),
-        ("Regime", regime or "not enough history to say"),
+        ("Symbols", str(symbols)),
+        ("Regime", regime or "not stored for this version"),
         ("Time", format_time(time)),
     ]
     return Notification(

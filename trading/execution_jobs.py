@@ -60,6 +60,7 @@ from services.market_data import (
     universe_closes,
     unpriced,
 )
+from services.market_data.announcements import FRESH_DATA_KIND, fresh_data_handler
 from services.market_data.refresh import REFRESH_KIND, refresh_handler
 from settings import Settings, get_settings, metrics
 from store import ConflictError, Deployment, Job, Store
@@ -590,6 +591,7 @@ HANDLERS = {
     HEDGE_KIND: hedge_handler,
     FORWARD_TEST_KIND: forward_test_handler,
     REFRESH_KIND: refresh_handler,
+    FRESH_DATA_KIND: fresh_data_handler,
     **DAY_HANDLERS,
     **TICK_HANDLERS,
 }

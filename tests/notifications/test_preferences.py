@@ -54,7 +54,7 @@ def one_of_each() -> list[Notification]:
         m.hedge_run_failed(run_id="h", reason="stale", by_check=True, **dep),
         m.data_refreshed(
             owner="alice", provider="alpaca", version="v2", end="2026-11-20",
-            appended_sessions=1, added=[], regime=None, time=T,
+            previous="v1", symbols=20, regime=None, time=T,
         ),  # fmt: skip
         m.daily_summary(owner="alice", day=date(2026, 11, 23), deployments=[], time=T),
     ]
