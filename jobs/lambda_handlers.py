@@ -21,7 +21,8 @@
   than 7 days when it is on S3 (`store.lance_versions`: its writers there delete nothing)
   (`{"retention": false}`, the quarter-hourly check, skips these); purges what owners deleted
   (`Store.purge_deleted`: on AWS the API only marks it deleted), every run, so a deletion's
-  bytes outlive it by at most a quarter hour while the purge succeeds; announces stuck pending
+  bytes outlive it by at most a quarter hour while the purge succeeds, and what owners erased
+  whole (`Store.purge_erased`, docs/owner-data.md); announces stuck pending
   jobs again; returns the report and publishes it as metrics (`settings.metrics`: what it
   archived and deleted, the runs found stuck, the deployments active).
 """
@@ -157,6 +158,7 @@ def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[st
         archived, expired = list(report.archived_jobs), report.expired_cache_entries
         snapshots = report.expired_snapshots
     purged = store.purge_deleted()
+    erasures = store.purge_erased()  # owners' erasures (and failed imports): hidden until now
     index_tables = _remove_old_index_versions() if event.get("retention", True) else 0
     queue = JobQueue.from_settings(get_settings())
     now = store.clock()
@@ -176,6 +178,7 @@ def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[st
         "expired_cache_entries": expired,
         "expired_snapshots": snapshots,
         "purged_deletions": purged,
+        "purged_erasures": erasures,
         "research_index_tables_cleaned": index_tables,
         "reannounced_jobs": reannounced,
         "stuck_runs": len(stale) + len(lost),
