@@ -9,8 +9,9 @@ report and strategy model files beside the SQLite database, S3 objects on AWS). 
 shape is the backend's own: an archive restores into a store of the backend that wrote it
 (`services.owner_data` says so at submission).
 
-**The owner lock.** `erase_owner` is one conditional write: the owner's lock, `erasing`, with the
-receipt's id (SQLite deletes the rows in the same transaction). From then on every store method
+**The owner lock** (AWS; SQLite deletes the owner's rows in the erasure's transaction and never
+locks: `store.sqlite.owner_data`). `erase_owner` is one conditional write: the owner's lock,
+`erasing`, with the receipt's id. From then on every store method
 that takes the owner first refuses with `OwnerBusyError` (the gate below: one lookup of the lock
 per outermost call), the cross-owner listings (`jobs_by_status`, `deployments_by_status`,
 `due_agent_crons`) leave the owner's records out and an API key of the owner verifies as unknown,

@@ -1,6 +1,14 @@
 """An owner's data as a whole in the SQLite store (`store.owner_data`): every table's rows of the
 owner, the owner's files in the data directory, one transaction to restore or erase them.
 
+No owner is ever locked here (`_owner_lock` is always None, so the gate costs nothing): an
+erasure deletes every row of the owner in one transaction, hidden at once as any SQLite delete,
+and records what is left to purge (`erasure_purges`: the owner's files written before it, the
+conversations of the threads it deleted), which it purges right after, and the cleanup again if
+that failed; an import is one transaction. The purge removes a file only if no row of the owner
+names it and it is older than the erasure, and a conversation only if no thread of its id exists
+again, so what the owner writes or imports after an erasure is never purged.
+
 A record's collection is its table and its document the row (BLOBs as ``{"$bytes": base64}``);
 `ledger_entries.seq` (the database's own counter) is left out and given anew in the same order.
 Tables without an owner column follow their parent (`CHILD_TABLES`: trials, trace events,
@@ -14,8 +22,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import shutil
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -26,7 +34,6 @@ from store.errors import ConflictError, StoreError
 from store.owner_data import (
     OBJECTS_PREFIX,
     ErasureReceipt,
-    OwnerBusyError,
     OwnerLock,
     OwnerNotEmptyError,
     OwnerObject,
@@ -79,7 +86,9 @@ NOT_EXPORTED: dict[str, str] = {
     "cache": "the results cache is rebuilt on demand",
 }
 """Owned tables left out of an export (erased all the same), and why."""
-STORE_TABLES = frozenset({"schema_version", "sqlite_sequence", "owner_locks", "erasure_receipts"})
+STORE_TABLES = frozenset(
+    {"schema_version", "sqlite_sequence", "erasure_purges", "erasure_receipts"}
+)
 """The store's own tables: no owner's data."""
 _PARENT_KEYS = {parent: key for _, parent, key, _ in CHILD_TABLES.values()}
 SURROGATE_COLUMNS: dict[str, tuple[str, ...]] = {"ledger_entries": ("seq",)}
@@ -138,16 +147,7 @@ class SqliteOwnerData(SqliteConnection):
     delete_checkpoints: Callable[[Sequence[str]], None] | None = None
 
     def _owner_lock(self, owner: str, action: str = "owner_lock") -> OwnerLock | None:
-        rows = self._read(
-            "owner_lock",
-            "SELECT state, since, receipt_id FROM owner_locks WHERE owner = ?",
-            (owner,),
-        )
-        if not rows:
-            return None
-        since = from_micros(rows[0]["since"])
-        assert since is not None
-        return OwnerLock(rows[0]["state"], since, rows[0]["receipt_id"])
+        return None  # see the module docstring: deletes are at once, imports one transaction
 
     def _receipt_pepper(self) -> str:
         return self._pepper
@@ -178,7 +178,7 @@ class SqliteOwnerData(SqliteConnection):
                 yield OwnerObject(name, path.read_bytes)
 
     def _owner_has_data(self, owner: str) -> bool:
-        tables = [*OWNED_TABLES, "owner_locks"]
+        tables = list(OWNED_TABLES)
         sql = " UNION ALL ".join(
             f"SELECT 1 FROM (SELECT 1 FROM {t} WHERE owner = ? LIMIT 1)" for t in tables
         )
@@ -247,7 +247,7 @@ class SqliteOwnerData(SqliteConnection):
                     parents.setdefault(table, set()).add(row.get(_PARENT_KEYS[table]))
 
     def _locked_or_owning(self, conn: sqlite3.Connection, owner: str) -> bool:
-        tables = [*OWNED_TABLES, "owner_locks"]
+        tables = list(OWNED_TABLES)
         return any(
             conn.execute(f"SELECT 1 FROM {t} WHERE owner = ? LIMIT 1", (owner,)).fetchone()
             for t in tables
@@ -257,33 +257,17 @@ class SqliteOwnerData(SqliteConnection):
         now = self._now()
         receipt_id = new_id("era")
         counts: dict[str, int] = {}
+        files_before = time.time_ns()  # the files' clock, not the store's
         with self._tx("erase_owner") as conn:
-            held = conn.execute(
-                "SELECT state, since FROM owner_locks WHERE owner = ?", (owner,)
-            ).fetchone()
-            if held is not None:
-                since = from_micros(held["since"])
-                assert since is not None
-                raise OwnerBusyError(owner, held["state"], since)
             threads = [
-                checkpoint_thread(r["id"])
-                for r in conn.execute("SELECT id FROM threads WHERE owner = ?", (owner,))
+                r["id"] for r in conn.execute("SELECT id FROM threads WHERE owner = ?", (owner,))
             ]
-            for table, (column, parent, key, _) in CHILD_TABLES.items():
-                cur = conn.execute(
-                    f"DELETE FROM {table} WHERE {column} IN "
-                    f"(SELECT {key} FROM {parent} WHERE owner = ?)",
-                    (owner,),
-                )
-                counts[table] = cur.rowcount
-            for table in (*reversed(OWNED_TABLES), *NOT_EXPORTED):
-                cur = conn.execute(f"DELETE FROM {table} WHERE owner = ?", (owner,))
-                counts[table] = cur.rowcount
+            counts = self._delete_rows(conn, owner)
             counts["conversations"] = len(threads)
             conn.execute(
-                "INSERT INTO owner_locks (owner, state, since, receipt_id, checkpoints) "
-                "VALUES (?, 'erasing', ?, ?, ?)",
-                (owner, now, receipt_id, json.dumps(threads)),
+                "INSERT INTO erasure_purges (receipt_id, owner, files_before, threads) "
+                "VALUES (?, ?, ?, ?)",
+                (receipt_id, owner, files_before, json.dumps(threads)),
             )
             conn.execute(
                 "INSERT INTO erasure_receipts (id, owner_key, requested_at, purged_at, counts) "
@@ -291,59 +275,84 @@ class SqliteOwnerData(SqliteConnection):
                 (receipt_id, owner_key(self._pepper, owner), now, json.dumps(counts)),
             )
         try:
-            self._purge_owner(owner, receipt_id, threads)
+            self._purge(receipt_id)
         except (OSError, StoreError) as exc:  # the cleanup tries again; nothing is readable
             log.warning(
                 "the purge of an erased owner's files failed (the cleanup retries): %s", exc
             )
         return self._receipt(receipt_id)
 
-    def _purge_owner(self, owner: str, receipt_id: str | None, threads: Sequence[str]) -> None:
-        """Remove the owner's rows (again: a failed import's), files and conversations, then
-        the lock; stamp the receipt with the files removed and the time."""
-        files = 0
+    @staticmethod
+    def _delete_rows(conn: sqlite3.Connection, owner: str) -> dict[str, int]:
+        """Delete every row of `owner` (children first); the rows deleted per table."""
+        counts: dict[str, int] = {}
+        for table, (column, parent, key, _) in CHILD_TABLES.items():
+            cur = conn.execute(
+                f"DELETE FROM {table} WHERE {column} IN "
+                f"(SELECT {key} FROM {parent} WHERE owner = ?)",
+                (owner,),
+            )
+            counts[table] = cur.rowcount
+        for table in (*reversed(OWNED_TABLES), *NOT_EXPORTED):
+            cur = conn.execute(f"DELETE FROM {table} WHERE owner = ?", (owner,))
+            counts[table] = cur.rowcount
+        return counts
+
+    def _named_files(self, owner: str) -> set[str]:
+        """The owner's files its rows name now (`<kind>/<name>`)."""
+        reports = self._read(
+            "purge_erased", "SELECT id, format FROM reports WHERE owner = ?", (owner,)
+        )
+        models = self.list_strategy_models(owner)
+        return {f"reports/{r['id']}.{r['format']}" for r in reports} | {
+            f"strategy-models/{m.file_name}" for m in models
+        }
+
+    def _purge(self, receipt_id: str) -> None:
+        """Purge what the erasure `receipt_id` left (see the module docstring), then stamp its
+        receipt with the files removed and the time."""
+        [row] = self._read(
+            "purge_erased", "SELECT * FROM erasure_purges WHERE receipt_id = ?", (receipt_id,)
+        )
+        owner, before = row["owner"], row["files_before"]
+        named, files = self._named_files(owner), 0
         for kind in OBJECT_KINDS:
             root = self.objects_directory() / kind / owner_digest(owner)
-            if root.is_dir():
-                files += sum(1 for p in root.rglob("*") if p.is_file())
-                shutil.rmtree(root)
-        if threads:
+            for path in sorted(root.rglob("*")) if root.is_dir() else []:
+                name = f"{kind}/{path.relative_to(root).as_posix()}"
+                if path.is_file() and name not in named and path.stat().st_mtime_ns <= before:
+                    path.unlink()
+                    files += 1
+        gone = [t for t in json.loads(row["threads"]) if not self._thread_exists(t)]
+        if gone:
             if self.delete_checkpoints is None:
                 raise StoreError("the store was opened without a way to delete checkpoints")
-            self.delete_checkpoints(threads)
+            self.delete_checkpoints([checkpoint_thread(t) for t in gone])
         with self._tx("purge_erased") as conn:
-            for table, (column, parent, key, _) in CHILD_TABLES.items():
-                conn.execute(
-                    f"DELETE FROM {table} WHERE {column} IN "
-                    f"(SELECT {key} FROM {parent} WHERE owner = ?)",
-                    (owner,),
-                )
-            for table in (*reversed(OWNED_TABLES), *NOT_EXPORTED):
-                conn.execute(f"DELETE FROM {table} WHERE owner = ?", (owner,))
-            conn.execute("DELETE FROM owner_locks WHERE owner = ?", (owner,))
-            if receipt_id is not None:
-                row = conn.execute(
-                    "SELECT counts FROM erasure_receipts WHERE id = ?", (receipt_id,)
-                ).fetchone()
-                counts = json.loads(row["counts"]) if row is not None else {}
-                counts["files"] = files
-                conn.execute(
-                    "UPDATE erasure_receipts SET purged_at = ?, counts = ? WHERE id = ?",
-                    (self._now(), json.dumps(counts), receipt_id),
-                )
+            conn.execute("DELETE FROM erasure_purges WHERE receipt_id = ?", (receipt_id,))
+            found = conn.execute(
+                "SELECT counts FROM erasure_receipts WHERE id = ?", (receipt_id,)
+            ).fetchone()
+            counts = {**json.loads(found["counts"]), "files": files}
+            conn.execute(
+                "UPDATE erasure_receipts SET purged_at = ?, counts = ? WHERE id = ?",
+                (self._now(), json.dumps(counts), receipt_id),
+            )
+
+    def _thread_exists(self, thread_id: str) -> bool:
+        sql = "SELECT 1 FROM threads WHERE id = ?"
+        return bool(self._read("purge_erased", sql, (thread_id,)))
 
     def purge_erased(self, limit: int = 20) -> int:
         rows = self._read(
             "purge_erased",
-            "SELECT owner, receipt_id, checkpoints FROM owner_locks WHERE state = 'erasing' "
-            "ORDER BY since LIMIT ?",
+            "SELECT receipt_id FROM erasure_purges ORDER BY files_before LIMIT ?",
             (limit,),
         )
         purged = 0
         for row in rows:
             try:
-                threads = json.loads(row["checkpoints"])
-                self._purge_owner(row["owner"], row["receipt_id"], threads)
+                self._purge(row["receipt_id"])
                 purged += 1
             except (OSError, StoreError) as exc:
                 log.warning("the purge of an erased owner failed (the next run retries): %s", exc)

@@ -1,18 +1,17 @@
-"""The SQLite tables of the owner locks and the erasure receipts (migration 19;
-`store.sqlite.owner_data`)."""
+"""The SQLite tables of the erasures whose files are still to purge and of the erasure receipts
+(migration 19; `store.sqlite.owner_data`)."""
 
 from __future__ import annotations
 
 OWNER_DATA_SCHEMA = (
     19,
     """
-    CREATE TABLE owner_locks (
-        owner TEXT PRIMARY KEY,
-        state TEXT NOT NULL CHECK (state IN ('erasing', 'importing')),
-        since INTEGER NOT NULL,
-        receipt_id TEXT,
-        checkpoints TEXT NOT NULL DEFAULT '[]'
-    ) WITHOUT ROWID;
+    CREATE TABLE erasure_purges (
+        receipt_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        files_before INTEGER NOT NULL,
+        threads TEXT NOT NULL
+    );
     CREATE TABLE erasure_receipts (
         id TEXT PRIMARY KEY,
         owner_key TEXT NOT NULL,
@@ -23,4 +22,5 @@ OWNER_DATA_SCHEMA = (
     CREATE INDEX erasure_receipts_by_owner ON erasure_receipts (owner_key, requested_at);
     """,
 )
-"""(version, SQL script): the owner locks and the erasure receipts (migration 19)."""
+"""(version, SQL script): the erasures whose files are still to purge and the erasure receipts
+(migration 19)."""

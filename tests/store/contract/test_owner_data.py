@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections.abc import Iterator
+from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -215,3 +216,31 @@ def test_every_sqlite_table_is_classified(tmp_path: Path) -> None:
     classified = [set(OWNED_TABLES), set(CHILD_TABLES), set(NOT_EXPORTED), set(STORE_TABLES)]
     assert set().union(*classified) == tables
     assert sum(map(len, classified)) == len(tables)  # each in exactly one
+
+
+def test_a_pending_sqlite_purge_never_removes_what_was_written_after_the_erasure(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """An erasure whose purge failed (here: no way to delete conversations yet) is finished by
+    the cleanup; what the owner wrote meanwhile, a report file and a thread of the same id,
+    survives it."""
+    store = SQLiteStore(tmp_path / "s.sqlite", clock=clock)
+    alice = fresh("alice")
+    old = store.put_report(
+        alice, "paper-x", date(2026, 11, 20), "tearsheet", None, b"<html>old</html>"
+    )
+    thread = store.create_thread(alice, "talk", thread_id="th_same")
+    receipt = store.erase_owner(alice)
+    assert receipt.status == "hidden" and store.list_threads(alice) == []  # rows gone at once
+    new = store.put_report(
+        alice, "paper-x", date(2026, 11, 21), "tearsheet", None, b"<html>new</html>"
+    )
+    store.create_thread(alice, "again", thread_id=thread.id)
+    deleted: list[str] = []
+    store.delete_checkpoints = deleted.extend
+    assert store.purge_erased() == 1
+    assert store.erasure_receipts(alice)[0].status == "purged"
+    assert store.report_bytes(alice, new.id) == b"<html>new</html>"
+    assert not any(p.name.startswith(old.id) for p in store.objects_directory().rglob("*"))
+    assert deleted == []  # the thread exists again: its conversation is its new one's
+    assert store.purge_erased() == 0
