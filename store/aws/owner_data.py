@@ -32,7 +32,7 @@ import functools
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -68,7 +68,10 @@ OWNER_FAMILIES = ("TRIALS", "DOCCHUNK", "IDEATICKER", "DEPEV", "ORDQ", "LEDGER",
 too, erased but not exported)."""
 _LEFT_OUT_SK = ("KEY#", "PURGE#", LOCK_SK)
 _STORE_PREFIXES = ("results", "analyses", "datasets", "exports", "reports", "archive")
-_BUCKET_OF = {"documents": "documents", "strategy-models": "models"}
+Role = Literal["store", "documents", "models"]
+"""Which of the store's buckets an object is in: the results bucket, the documents bucket, the
+model-artifacts bucket."""
+_BUCKET_OF: dict[str, Role] = {"documents": "documents", "strategy-models": "models"}
 _KEYS = frozenset({"pk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"})
 _FORBIDDEN = frozenset({"deleted_at", "purge"})
 """Attributes an imported item may not carry (a tombstone's: the purge would act on them)."""
@@ -182,40 +185,68 @@ class AwsOwnerData(AwsPurge):
         for item in self._owner_items(owner):
             yield OwnerRecord("items", item)
 
-    def _objects_of(self, owner: str, item: dict[str, Any]) -> Iterator[tuple[str, str]]:
-        """The (bucket, key) of each object `item` names."""
+    @staticmethod
+    def _objects_of(owner: str, item: dict[str, Any]) -> Iterator[tuple[Role, str]]:
+        """The (bucket role, key) of each object `item` names."""
         kind = _prefix(item)
         if "location" in item:
-            yield self.bucket, _location_key(str(item["location"]))
+            yield "store", _location_key(str(item["location"]))
         if not str(item["pk"]).startswith("OWNER#"):
             return
         if kind == "DS#":
-            yield self.bucket, f"datasets/{owner}/{item['id']}.parquet"
+            yield "store", f"datasets/{owner}/{item['id']}.parquet"
         elif kind == "EXP#":
             e = export_from_row(item)
-            yield self.bucket, f"exports/{owner}/{e.deployment_id}/{e.id}.{e.format}"
+            yield "store", f"exports/{owner}/{e.deployment_id}/{e.id}.{e.format}"
         elif kind == "DOC#":
-            yield self.documents_bucket, f"documents/{owner}/{item['id']}/original"
+            yield "documents", f"documents/{owner}/{item['id']}/original"
         elif kind == "RPT#":
             r = report_from_row(item)
-            yield self.bucket, f"reports/{owner}/{r.account}/{r.day.isoformat()}/{r.id}.{r.format}"
+            yield "store", f"reports/{owner}/{r.account}/{r.day.isoformat()}/{r.id}.{r.format}"
         elif kind == "SMODEL#":
-            m = model_from_row(item)
-            yield self.model_artifacts_bucket, f"strategy-models/{owner}/{m.file_name}"
+            yield "models", f"strategy-models/{owner}/{model_from_row(item).file_name}"
         elif kind == "JOB#" and item.get("archived_at") is not None:
-            yield self.bucket, f"archive/{owner}/{item['id']}.json.gz"
+            yield "store", f"archive/{owner}/{item['id']}.json.gz"
 
     def _owner_objects(self, owner: str) -> Iterator[OwnerObject]:
         for item in self._query("owner_objects", _owner_pk(owner)):
-            for bucket, key in self._objects_of(owner, item):
+            for role, key in self._objects_of(owner, item):
                 prefix, _, rest = key.partition(f"/{owner}/")
-                read = functools.partial(self._read_object, bucket, key)
+                read = functools.partial(self._read_object, role, key)
                 yield OwnerObject(f"{OBJECTS_PREFIX}{prefix}/{rest}", read)
 
-    def _read_object(self, bucket: str, key: str) -> bytes:
-        out = self._call("owner_objects", self.s3.get_object, Bucket=bucket, Key=key)
+    def _read_object(self, role: Role, key: str) -> bytes:
+        get = functools.partial(self._call, "owner_objects", self.s3.get_object, Key=key)
+        if role == "documents":
+            out = get(Bucket=self.documents_bucket)
+        elif role == "models":
+            out = get(Bucket=self.model_artifacts_bucket)
+        else:
+            out = get(Bucket=self.bucket)
         data: bytes = out["Body"].read()
         return data
+
+    def _put_object(self, role: Role, key: str, data: bytes) -> None:
+        put = functools.partial(self._call, "restore_owner", self.s3.put_object, Key=key, Body=data)
+        if role == "documents":
+            put(Bucket=self.documents_bucket)
+        elif role == "models":
+            put(Bucket=self.model_artifacts_bucket)
+        else:
+            put(Bucket=self.bucket)
+
+    def _delete_object(self, role: Role, key: str) -> None:
+        if role == "documents":
+            self._delete_all_versions("purge_erased", key)
+        elif role == "models":
+            self._call(
+                "purge_erased",
+                self.s3.delete_object,
+                Bucket=self.model_artifacts_bucket,
+                Key=key,
+            )
+        else:
+            self._call("purge_erased", self.s3.delete_object, Bucket=self.bucket, Key=key)
 
     def _owner_has_data(self, owner: str) -> bool:
         found = self._query("owner_has_data", _owner_pk(owner), deleted=True)
@@ -223,8 +254,10 @@ class AwsOwnerData(AwsPurge):
 
     # --- restoring -------------------------------------------------------------------------
 
-    def _object_target(self, owner: str, name: str) -> tuple[str, str]:
-        """The bucket and key of the object `name` (`objects/<prefix>/<rest>`) for `owner`."""
+    @staticmethod
+    def _object_target(owner: str, name: str) -> tuple[Role, str]:
+        """The bucket role and key of the object `name` (`objects/<prefix>/<rest>`) for
+        `owner`."""
         parts = name.split("/")
         if (
             len(parts) < 3
@@ -233,13 +266,7 @@ class AwsOwnerData(AwsPurge):
             or any(p in ("", ".", "..") for p in parts)
         ):
             raise ValueError(f"no object of this store is named {name!r}")
-        role = _BUCKET_OF.get(parts[1], "store")
-        bucket = {
-            "store": self.bucket,
-            "documents": self.documents_bucket,
-            "models": self.model_artifacts_bucket,
-        }[role]
-        return bucket, "/".join([parts[1], owner, *parts[2:]])
+        return _BUCKET_OF.get(parts[1], "store"), "/".join([parts[1], owner, *parts[2:]])
 
     def _checked_item(self, owner: str, item: dict[str, Any], runs: set[str]) -> dict[str, Any]:
         """`item` (re-owned) if it may be written for `owner`, else `ValueError`."""
@@ -312,8 +339,7 @@ class AwsOwnerData(AwsPurge):
             ) from None
         try:
             for name, data in objects:
-                bucket, key = self._object_target(owner, rewrite.value(name))
-                self._call("restore_owner", self.s3.put_object, Bucket=bucket, Key=key, Body=data)
+                self._put_object(*self._object_target(owner, rewrite.value(name)), data)
             runs: set[str] = set()
             for record in records:
                 if record.collection != "items":
@@ -450,11 +476,8 @@ class AwsOwnerData(AwsPurge):
         ]
         if threads:
             self._delete_checkpoints(tuple(threads))
-        for bucket, key in objects:
-            if bucket == self.documents_bucket and key.startswith("documents/"):
-                self._delete_all_versions("purge_erased", key)
-            else:
-                self._call("purge_erased", self.s3.delete_object, Bucket=bucket, Key=key)
+        for role, key in objects:
+            self._delete_object(role, key)
         keys = []
         for item in items:
             if item["sk"] == LOCK_SK and item["pk"] == _owner_pk(owner):
