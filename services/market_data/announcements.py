@@ -12,7 +12,10 @@ and last session, its symbols, the version it followed, and the regime indicator
 stored for it (`services.market_data.ingestion`: the equal-weight market's return and volatility
 regimes over 63 sessions, `quant.regimes.current_regime`) with the session they are as of.
 
-**Its handler** (`fresh_data_handler`) tells each owner who asked for `data_refreshed` in a
+**Its handler** (`fresh_data_handler`) puts the event on the EventBridge bus
+`settings.market_data_event_bus` names, when one does (`publish`: detail-type `Market data
+refreshed`, source `stratigos.market-data`, the detail the event's JSON; a refused or failed put
+makes the job transient, retried), then tells each owner who asked for `data_refreshed` in a
 deployment's notification preferences (the profile's preferences become a new deployment's),
 once per owner and address (`notifications.messages.data_refreshed`).
 
@@ -24,11 +27,12 @@ embedded data and plain files), which the optimization's market analysis hands i
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobs.handlers import JobContext
+from jobs.handlers import JobContext, TransientJobError
 from notifications import messages
 from notifications.notifier import Notifier
 from notifications.preferences import NotificationPreferences
@@ -37,6 +41,8 @@ from services.market_data.versions import VersionedProvider
 from settings import Settings, get_settings
 from store import Job, Store
 
+EVENT_SOURCE = "stratigos.market-data"
+EVENT_DETAIL_TYPE = "Market data refreshed"
 FRESH_DATA_KIND = "market_data_fresh"
 """The job kind of a new version's announcement (the store's outbox)."""
 _LISTENING = ("draft", "active", "paused")
@@ -137,11 +143,44 @@ def regime_words(regimes: dict[str, Any] | None) -> str | None:
     )
 
 
+def publish(event: dict[str, Any], settings: Settings) -> str | None:
+    """Put `event` on `settings.market_data_event_bus` (in the store's AWS region and endpoint);
+    the EventBridge event id, None when no bus is configured. `TransientJobError` when the put
+    fails or is refused."""
+    bus = settings.market_data_event_bus
+    if not bus:
+        return None
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    config = settings.store
+    client = boto3.client(
+        "events", region_name=config.aws_region, endpoint_url=config.aws_endpoint_url
+    )
+    entry = {
+        "Source": EVENT_SOURCE,
+        "DetailType": EVENT_DETAIL_TYPE,
+        "Detail": json.dumps(event, sort_keys=True),
+        "EventBusName": bus,
+    }
+    try:
+        out = client.put_events(Entries=[entry])
+    except (BotoCoreError, ClientError) as exc:
+        raise TransientJobError(f"the event bus {bus} could not be reached: {exc}") from exc
+    [result] = out["Entries"]
+    if out.get("FailedEntryCount") or "EventId" not in result:
+        raise TransientJobError(
+            f"the event bus {bus} refused the event: {result.get('ErrorMessage')}"
+        )
+    return str(result["EventId"])
+
+
 def fresh_data_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Tell every owner who asked (see the module docstring) of the version `job.request`
-    announces; the owners told."""
+    """Put the version `job.request` announces on the event bus, if one is configured, and tell
+    every owner who asked (see the module docstring); the event id and the owners told."""
     event = job.request
     settings = ctx.settings or get_settings()
+    published = publish(event, settings)
     notifier = Notifier.from_settings(settings)
     preferences: dict[str, list[NotificationPreferences]] = {}
     for status in _LISTENING:
@@ -164,4 +203,4 @@ def fresh_data_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
             time=now,
         )
         notifier.send(notification, *chosen_all)
-    return {"version": event["version"], "told": sorted(preferences)}
+    return {"version": event["version"], "event_id": published, "told": sorted(preferences)}

@@ -1,7 +1,8 @@
 """Fresh market data announced (`services.market_data.announcements`): each new version the
-ingestion writes becomes one event in the store that the workers read, owners who asked for
-`data_refreshed` are emailed (aiosmtpd on loopback) and others are not, and the market analysis
-agent's task carries the regimes stored with the latest version, with their date."""
+ingestion writes becomes one event in the store that the workers read (and, configured, one on
+EventBridge), owners who asked for `data_refreshed` are emailed (aiosmtpd on loopback) and
+others are not, and the market analysis agent's task carries the regimes stored with the latest
+version, with their date."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pandas as pd
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -21,11 +23,17 @@ from agents.workflow import analyse_market
 from jobs.job_runner import JobRunner
 from jobs.worker import SYSTEM_OWNER
 from quant.regimes import current_regime
-from services.market_data.announcements import FRESH_DATA_KIND, stored_regimes
+from services.market_data.announcements import (
+    EVENT_DETAIL_TYPE,
+    EVENT_SOURCE,
+    FRESH_DATA_KIND,
+    stored_regimes,
+)
 from services.market_data.ingestion import ingest, ingested_market_data, review_folder
 from settings import NotificationSettings, Settings, SmtpSettings
 from store import Store
 from tests.store.conftest import FakeClock
+from tests.support.aws import FAKE_AWS_ENV, moto_server
 from tests.support.market import synthetic_closes
 from tests.support.smtp import smtp_controller
 from trading.execution_jobs import HANDLERS
@@ -157,3 +165,44 @@ def test_the_market_analysis_agent_reads_the_latest_stored_regimes_with_their_da
     assert seen["regime"]["volatility_regime"] == regimes["regime"]["volatility_regime"]
     assert Settings(data_dir=tmp_path).market_data is None
     assert stored_regimes(Settings(data_dir=tmp_path)) is None  # the embedded data has none
+
+
+def test_the_announcement_is_put_on_the_event_bus(
+    store: Store,
+    clock: FakeClock,
+    tmp_path: Path,
+    closes: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With `market_data_event_bus`, the announcement goes on EventBridge (moto's server on
+    loopback): a rule on the bus delivers it to a queue, detail and all."""
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    with moto_server() as url:
+        events = boto3.client("events", endpoint_url=url, region_name="us-east-1")
+        sqs = boto3.client("sqs", endpoint_url=url, region_name="us-east-1")
+        queue = sqs.create_queue(QueueName="fresh")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        pattern = {"source": [EVENT_SOURCE], "detail-type": [EVENT_DETAIL_TYPE]}
+        events.put_rule(Name="fresh-data", EventPattern=json.dumps(pattern))
+        target = {"Id": "q", "Arn": arn["Attributes"]["QueueArn"]}
+        events.put_targets(Rule="fresh-data", Targets=[target])
+        settings = Settings(
+            data_dir=tmp_path,
+            market_data="ingested",
+            market_data_dir=str(tmp_path / "versions"),
+            market_data_event_bus="default",
+            store={"backend": "sqlite", "aws_endpoint_url": url},
+            jobs={"ticks": []},
+        )
+        clock.now = datetime(2026, 3, 10, 22, 0, tzinfo=UTC)
+        written = _ingest(settings, closes.loc[:"2026-03-10"], "history.csv", clock.now)
+        announced = store.get_job(SYSTEM_OWNER, _tick(store, settings)["fresh_data"])
+        result = store.get_result(SYSTEM_OWNER, announced.id).payload
+        assert result["event_id"]
+        [message] = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"]
+        delivered = json.loads(message["Body"])
+        assert delivered["source"] == EVENT_SOURCE
+        assert delivered["detail-type"] == EVENT_DETAIL_TYPE
+        assert delivered["detail"]["version"] == written["version"]
+        assert delivered["detail"]["regimes"]["as_of"] == "2026-03-10"
