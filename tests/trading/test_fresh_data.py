@@ -30,7 +30,14 @@ from services.market_data.announcements import (
     stored_regimes,
 )
 from services.market_data.ingestion import ingest, ingested_market_data, review_folder
-from settings import NotificationSettings, Settings, SmtpSettings
+from settings import (
+    JobSettings,
+    ModelSettings,
+    NotificationSettings,
+    Settings,
+    SmtpSettings,
+    StoreSettings,
+)
 from store import Store
 from tests.store.conftest import FakeClock
 from tests.support.aws import FAKE_AWS_ENV, moto_server
@@ -99,7 +106,7 @@ def test_each_new_version_is_announced_once_and_owners_who_asked_are_told(
         data_dir=tmp_path,
         market_data="ingested",
         market_data_dir=str(tmp_path / "versions"),
-        jobs={"ticks": []},
+        jobs=JobSettings(ticks=[]),
         notifications=NotificationSettings(smtp=SmtpSettings(host="127.0.0.1", port=port)),
     )
     _deployment(store, "alice", ["data_refreshed"])
@@ -124,7 +131,7 @@ def test_each_new_version_is_announced_once_and_owners_who_asked_are_told(
     assert (
         mail["To"] == "alice@example.com" and mail["X-Stratigos-Notification"] == "data_refreshed"
     )
-    body = mail.get_payload(decode=True).decode()
+    body = _text(mail)
     assert "2026-03-10" in mail["Subject"] and first["version"] in body
     assert f"{expected['return_regime']} return regime" in body
 
@@ -146,7 +153,7 @@ def test_the_market_analysis_agent_reads_the_latest_stored_regimes_with_their_da
         data_dir=tmp_path,
         market_data="ingested",
         market_data_dir=str(tmp_path / "versions"),
-        models={"provider": "offline"},
+        models=ModelSettings(provider="offline"),
     )
     assert stored_regimes(settings) is None  # nothing ingested yet
     now = datetime(2026, 3, 12, 22, 0, tzinfo=UTC)
@@ -192,8 +199,8 @@ def test_the_announcement_is_put_on_the_event_bus(
             market_data="ingested",
             market_data_dir=str(tmp_path / "versions"),
             market_data_event_bus="default",
-            store={"backend": "sqlite", "aws_endpoint_url": url},
-            jobs={"ticks": []},
+            store=StoreSettings(backend="sqlite", aws_endpoint_url=url),
+            jobs=JobSettings(ticks=[]),
         )
         clock.now = datetime(2026, 3, 10, 22, 0, tzinfo=UTC)
         written = _ingest(settings, closes.loc[:"2026-03-10"], "history.csv", clock.now)
@@ -206,3 +213,10 @@ def test_the_announcement_is_put_on_the_event_bus(
         assert delivered["detail-type"] == EVENT_DETAIL_TYPE
         assert delivered["detail"]["version"] == written["version"]
         assert delivered["detail"]["regimes"]["as_of"] == "2026-03-10"
+
+
+def _text(message: Message) -> str:
+    """A plain-text email's body."""
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()

@@ -210,10 +210,10 @@ def test_a_put_spread_is_rolled_by_the_daily_check_over_a_simulated_week(
         m for m in mailbox.messages if m["X-Stratigos-Notification"] == "hedge_run_failed"
     )
     assert failed["To"] == "pm@example.com" and "daily hedge check failed" in failed["Subject"]
-    assert "market data" in failed.get_payload(decode=True).decode()
+    assert "market data" in _text(failed)
     roll = next(m for m in mailbox.messages if m["X-Stratigos-Notification"] == "hedge_rolled")
     assert "option hedge on AAPL rolled" in roll["Subject"]
-    body = roll.get_payload(decode=True).decode()
+    body = _text(roll)
     assert "By:" in body and "the daily hedge check" in body and "Why:" in body
 
 
@@ -238,3 +238,10 @@ def test_the_check_time_is_15_45_new_york_on_sessions_only(tmp_path: Path) -> No
     assert check_time("XNYS", _at(date(2022, 7, 4), 15, 45), settings) is None  # a holiday
     half = date(2022, 11, 25)  # the day after Thanksgiving closes at 13:00
     assert check_time("XNYS", _at(half, 12, 50), settings) == _at(half, 12, 45)
+
+
+def _text(message: Message) -> str:
+    """A plain-text email's body."""
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
