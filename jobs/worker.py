@@ -435,6 +435,7 @@ class Worker:
                 settings=self.settings,
                 cancelled=lease.cancelled,
                 progress=lease.progress,
+                max_attempts=self.max_attempts,
             )
             try:
                 with span(

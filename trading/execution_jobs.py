@@ -265,7 +265,8 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     fire or at the day's check time. Orders still working, or a broker that cannot be reached,
     make the attempt transient; a failed run (an order dead-lettered, no plan, no prices) fails
     the job. The owner is told through the deployment's notification preferences of a roll or
-    close that filled (`hedge_rolled`) and of a failed run (`hedge_run_failed`)."""
+    close that filled (`hedge_rolled`) and of a run that failed its job (`hedge_run_failed`:
+    a failed run, or the last attempt's transient failure)."""
     store = ctx.store
     settings = ctx.settings or get_settings()
     deployment = store.get_deployment(job.owner, job.request["deployment_id"])
@@ -274,19 +275,25 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     notify = _notifier(settings)
     try:
         outcome = _hedge_run(store, settings, deployment, fire, job.id, check)
-    except RunFailedError as exc:
-        notify(
-            messages.hedge_run_failed(
-                owner=deployment.owner,
-                deployment_id=deployment.id,
-                deployment_name=deployment.name,
-                run_id=job.id,
-                reason=str(exc),
-                by_check=check,
-                time=store.clock(),
-            ),
-            deployment,
-        )
+    except (RunFailedError, TransientJobError) as exc:
+        if isinstance(exc, RunFailedError) or ctx.last_attempt:  # the job fails now
+            last = (
+                ""
+                if isinstance(exc, RunFailedError)
+                else f" (gave up after {ctx.attempt} attempts)"
+            )
+            notify(
+                messages.hedge_run_failed(
+                    owner=deployment.owner,
+                    deployment_id=deployment.id,
+                    deployment_name=deployment.name,
+                    run_id=job.id,
+                    reason=f"{exc}{last}",
+                    by_check=check,
+                    time=store.clock(),
+                ),
+                deployment,
+            )
         raise
     plan = outcome.plan or {}
     if outcome.status == "filled" and plan.get("action") in ("roll", "close"):

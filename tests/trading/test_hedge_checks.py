@@ -245,3 +245,38 @@ def _text(message: Message) -> str:
     payload = message.get_payload(decode=True)
     assert isinstance(payload, bytes)
     return payload.decode()
+
+
+def test_a_check_whose_orders_never_fill_tells_the_owner_at_its_last_attempt(
+    store: Store, clock: FakeClock, tmp_path: Path, inbox: tuple[_Inbox, int]
+) -> None:
+    """The close its orders fill at never comes (the data stops the day before): the last
+    attempt fails the job, and the owner hears of it once, with the reason."""
+    mailbox, port = inbox
+    prices = tmp_path / "closes.csv"
+    settings = Settings(
+        data_dir=tmp_path,
+        market_data=str(prices),
+        notifications=NotificationSettings(smtp=SmtpSettings(host="127.0.0.1", port=port)),
+    )
+    clock.now = _at(WEEK[0], 9, 0)
+    draft = store.create_deployment("alice", "spread", "draft", _spec())
+    deployment = store.update_deployment("alice", draft.id, expected_version=1, status="active")
+    _data(prices, WEEK[0].isoformat())  # the first rebalance buys the spread
+    clock.now = _at(WEEK[0], 16, 30)
+    store.submit_job(SYSTEM_OWNER, FIRE_DUE_KIND, {"tick": clock.now.isoformat()})
+    _run_everything(store, settings)
+    mailbox.messages.clear()
+    _data(prices, "2022-06-02")  # 3 June's band roll plans on 2 June's close; 3 June's never comes
+    clock.now = _at(date(2022, 6, 3), 15, 50)
+    fire = _at(date(2022, 6, 3), 15, 45)
+    request = {"deployment_id": deployment.id, "fire": fire.isoformat(), "check": True}
+    job, _ = store.submit_job("alice", HEDGE_KIND, request)
+    runner = JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,), max_attempts=2)
+    while runner.run_once() is not None:
+        pass
+    failed = store.get_job("alice", job.id)
+    assert failed.status == "failed" and "still working" in (failed.error or "")
+    [mail] = mailbox.messages
+    assert mail["X-Stratigos-Notification"] == "hedge_run_failed"
+    assert "gave up after 2 attempts" in _text(mail)
