@@ -69,12 +69,14 @@ from services.owner_archive import (
 )
 from settings import Settings
 from store import Store
+from store.errors import NotFoundError
 from store.memories import memory_namespace
 from store.owner_data import (
     ErasureReceipt,
     OwnerBusyError,
     OwnerNotEmptyError,
     OwnerRewrite,
+    thread_of,
 )
 
 if TYPE_CHECKING:
@@ -127,7 +129,10 @@ def export_owner(
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         entry: ArchiveEntry | None = None
         collection = None
+        threads: list[str] = []
         for record in store.owner_records(owner):
+            if (thread := thread_of(record)) is not None:
+                threads.append(thread)
             if record.collection != collection:
                 if entry is not None:
                     entry.close(manifest, counted=True)
@@ -150,23 +155,25 @@ def export_owner(
                 entry.line({"key": item.key, "value": item.value})
             entry.close(manifest, counted=True)
             manifest.counts["memories"] = entry.count
-        _export_conversations(store, owner, archive, stores, manifest)
+        _export_conversations(store, owner, threads, archive, stores, manifest)
         archive.writestr(MANIFEST, json.dumps(manifest.to_json(), indent=1, ensure_ascii=False))
     return manifest
 
 
-def _threads(store: Store, owner: str) -> Iterator[Any]:
-    yield from store.list_threads(owner, limit=1000)
-
-
 def _export_conversations(
-    store: Store, owner: str, archive: zipfile.ZipFile, stores: OwnerStores, manifest: Manifest
+    store: Store,
+    owner: str,
+    threads: list[str],
+    archive: zipfile.ZipFile,
+    stores: OwnerStores,
+    manifest: Manifest,
 ) -> None:
     opened = stores.saver()
     if opened is None:
         return
     with opened as saver:
-        for thread in _threads(store, owner):
+        for thread_id in threads:
+            thread = store.get_thread(owner, thread_id)
             config: RunnableConfig = {"configurable": {"thread_id": thread.checkpoint}}
             tuples = list(saver.list(config))
             if not tuples:
@@ -264,7 +271,7 @@ def import_owner(
                 raise
             raise ArchiveError(f"a record this store does not keep: {exc}") from None
         try:
-            _restore_beside(store, owner, archive, checked, stores)
+            _restore_beside(store, owner, archive, checked, stores, rewrite)
         except BaseException:
             log.exception("an import failed after the store's restore; erasing what it wrote")
             erase_owner_data(store, owner, stores)
@@ -279,8 +286,10 @@ def _restore_beside(
     archive: zipfile.ZipFile,
     checked: CheckedArchive,
     stores: OwnerStores,
+    rewrite: OwnerRewrite,
 ) -> None:
-    """The memories, conversations and research index of an import."""
+    """The memories, conversations (under their threads' re-owned ids) and research index of
+    an import."""
     if MEMORIES in checked.sizes:
         if stores.memories is None:
             raise ArchiveError("holds memories, and this server keeps none", MEMORIES)
@@ -299,7 +308,10 @@ def _restore_beside(
             raise ArchiveError("holds conversations, and this server keeps none")
         with opened as saver:
             for thread_id, name in sorted(conversations.items()):
-                key = store.get_thread(owner, thread_id).checkpoint
+                try:
+                    key = store.get_thread(owner, rewrite.value(thread_id)).checkpoint
+                except NotFoundError:
+                    raise ArchiveError(f"{name}: the archive holds no thread {thread_id}") from None
                 for line in entry_lines(archive, checked.infos[name], checked.sizes[name]):
                     _put_checkpoint(saver, key, line)
     if stores.research is not None:

@@ -137,6 +137,19 @@ class ErasureReceipt:
         }
 
 
+def thread_of(record: OwnerRecord) -> str | None:
+    """The id of the chat thread `record` is the index entry of (a SQLite `threads` row, a
+    DynamoDB `TH#` item of the owner's partition), else None."""
+    data = record.data
+    if record.collection == "threads" or (
+        record.collection == "items"
+        and str(data.get("pk", "")).startswith("OWNER#")
+        and str(data.get("sk", "")).startswith("TH#")
+    ):
+        return str(data["id"])
+    return None
+
+
 def owner_key(pepper: str, owner: str) -> str:
     """The keyed digest receipts know an owner by (HMAC-SHA-256 under the store's pepper, 32
     hex digits): the owner can find their receipts, the receipt cannot name them."""

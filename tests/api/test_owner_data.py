@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import uuid
 import zipfile
 from itertools import count
 from typing import Any
@@ -16,8 +17,10 @@ import pytest
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import empty_checkpoint
 
+from api.agent_protocol.thread_ids import stored_thread_id
 from store.checkpoints import checkpointer
 from store.owner_data import OwnerRewrite
+from store.owner_ids import owner_digest
 from tests.api.conftest import Api, assert_error
 from tests.support.owner_data import Shape, populate
 
@@ -46,7 +49,8 @@ def _fill(api: Api, owner: str, headers: dict[str, str], text: str) -> None:
         "file": ("notes.md", f"# Notes\n\nRRC and {text} look cheap.\n".encode(), "text/markdown")
     }
     assert api.client.post("/v1/documents", files=upload, headers=headers).status_code == 201
-    thread = api.store.create_thread(owner, f"talk {text}")
+    chosen = stored_thread_id(owner, str(uuid.uuid4()))  # an Agent Protocol id: the owner's digest
+    thread = api.store.create_thread(owner, f"talk {text}", thread_id=chosen)
     with checkpointer(api.settings) as saver:
         config: RunnableConfig = {
             "configurable": {"thread_id": thread.checkpoint, "checkpoint_ns": ""}
@@ -139,6 +143,8 @@ def test_an_export_erased_and_imported_into_a_new_owner_compares_equal(api: Api)
     assert _comparable(again, None) == _comparable(entries, OwnerRewrite(alice, carol))
     found = api.client.get("/v1/research/search", params={"q": "cocoa"}, headers=as_carol).json()
     assert found["hits"], found  # indexed again for search
+    chosen = [t.id for t in api.store.list_threads(carol) if "." in t.id]
+    assert len(chosen) == 1 and chosen[0].endswith(owner_digest(carol))  # re-owned
     memories = api.client.get("/v1/memories", headers=as_carol).json()["memories"]
     assert [m["text"] for m in memories] == ["I like cocoa"]
 
