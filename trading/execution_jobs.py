@@ -49,7 +49,6 @@ from execution.errors import BrokerUnavailableError
 from execution.ledger import CashFlow
 from execution.schedule import trading_sessions
 from jobs.handlers import JobContext, TransientJobError, register_handler
-from notifications import messages
 from notifications.notifier import Notifier
 from notifications.preferences import NotificationPreferences
 from services.market_data import (
@@ -82,7 +81,7 @@ from trading.deployments import account_of, book_rate, broker_of, calendar_of, i
 from trading.forward_tests.account import AccountForwardTestRequest, account_forward_test
 from trading.forward_tests.paper import ForwardTestRequest, forward_test
 from trading.hedge_checks import session_of
-from trading.hedges import hedge_spec
+from trading.hedge_notices import hedge_failed_notice, hedge_rolled_notice
 from trading.ledger import AccountLedger, Ledger
 from trading.queue import RetryPolicy
 from trading.runs.hedge import run_hedge
@@ -282,22 +281,12 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
                 if isinstance(exc, RunFailedError)
                 else f" (gave up after {ctx.attempt} attempts)"
             )
-            notify(
-                messages.hedge_run_failed(
-                    owner=deployment.owner,
-                    deployment_id=deployment.id,
-                    deployment_name=deployment.name,
-                    run_id=job.id,
-                    reason=f"{exc}{last}",
-                    by_check=check,
-                    time=store.clock(),
-                ),
-                deployment,
-            )
+            failed = hedge_failed_notice(deployment, job.id, f"{exc}{last}", check, store.clock())
+            notify(failed, deployment)
         raise
-    plan = outcome.plan or {}
-    if outcome.status == "filled" and plan.get("action") in ("roll", "close"):
-        notify(_rolled(deployment, outcome, plan, check, store.clock()), deployment)
+    rolled = hedge_rolled_notice(deployment, outcome, check, store.clock())
+    if rolled is not None:
+        notify(rolled, deployment)
     return outcome.to_json()
 
 
@@ -337,28 +326,6 @@ def _hedge_run(
     if outcome.status == "failed":
         raise RunFailedError(outcome.reason or "the hedge run failed")
     return outcome
-
-
-def _rolled(
-    deployment: Deployment, outcome: RunOutcome, plan: dict[str, Any], check: bool, now: datetime
-) -> messages.Notification:
-    """The notice of a hedge rolled or closed by `outcome`."""
-    orders = [
-        (o.side, o.symbol, round(o.filled_quantity or o.quantity), o.average_price)
-        for o in outcome.orders
-    ]
-    return messages.hedge_rolled(
-        owner=deployment.owner,
-        deployment_id=deployment.id,
-        deployment_name=deployment.name,
-        run_id=outcome.run_id,
-        action=str(plan["action"]),
-        underlying=str(hedge_spec(deployment).get("underlying", "")),
-        orders=orders,
-        reason="; ".join(str(n) for n in plan.get("notes") or []) or str(plan["action"]),
-        by_check=check,
-        time=now,
-    )
 
 
 def _stock_sleeve(
