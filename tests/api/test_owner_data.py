@@ -266,3 +266,21 @@ def test_an_import_into_an_owner_with_data_is_refused_before_the_archive_is_read
     )
     assert_error(answer, 409, "CONFLICT")
     assert "no data" in answer.json()["error"]["message"]
+
+
+def test_exports_and_imports_beyond_the_process_bound_wait_their_turn(api: Api) -> None:
+    """Exports and imports run in worker threads, at most `EXCLUSIVE` at once per process: the
+    next is refused with 503 and `Retry-After`, and served once one ends."""
+    from api.routes import owner_data
+
+    _owner_id, headers = _owner(api, "fay")
+    held = [owner_data._running.acquire(blocking=False) for _ in range(owner_data.EXCLUSIVE)]
+    assert all(held)
+    try:
+        busy = api.client.get("/v1/export", headers=headers)
+        assert_error(busy, 503, "BUSY")
+        assert busy.headers["retry-after"] == "60"
+    finally:
+        for _ in held:
+            owner_data._running.release()
+    assert api.client.get("/v1/export", headers=headers).status_code == 200
