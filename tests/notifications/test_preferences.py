@@ -48,14 +48,25 @@ def one_of_each() -> list[Notification]:
             time=T,
         ),
         m.hedge_rolled(
-            run_id="h", action="roll", underlying="SPY", reason="band", by_check=True,
-            orders=[("sell", "SPY250620P00500000", 2, 4.5)], **dep,
-        ),  # fmt: skip
+            run_id="h",
+            action="roll",
+            underlying="SPY",
+            reason="band",
+            by_check=True,
+            orders=[("sell", "SPY250620P00500000", 2, 4.5)],
+            **dep,
+        ),
         m.hedge_run_failed(run_id="h", reason="stale", by_check=True, **dep),
         m.data_refreshed(
-            owner="alice", provider="alpaca", version="v2", end="2026-11-20",
-            previous="v1", symbols=20, regime=None, time=T,
-        ),  # fmt: skip
+            owner="alice",
+            provider="alpaca",
+            version="v2",
+            end="2026-11-20",
+            previous="v1",
+            symbols=20,
+            regime=None,
+            time=T,
+        ),
         m.daily_summary(owner="alice", day=date(2026, 11, 23), deployments=[], time=T),
     ]
 
