@@ -42,6 +42,7 @@ from settings.logs import configure_logging
 from settings.tracing import configure_tracing
 from store import TERMINAL_STATUSES, ConflictError, NotFoundError, Store
 from store.lance_versions import remove_old_versions
+from store.owner_data import OwnerBusyError
 
 log = logging.getLogger("jobs.lambda")
 
@@ -85,6 +86,9 @@ def run_announced_job(store: Store, body: str, worker: Worker) -> bool:
         job = store.get_job(owner, job_id)
     except NotFoundError:
         log.warning("job %s of %s no longer exists", job_id, owner)
+        return True
+    except OwnerBusyError:  # its owner's data is erased (the purge removes the job) or imported
+        log.warning("job %s of an owner being erased or imported: dropped", job_id)
         return True
     if job.status in TERMINAL_STATUSES:
         return True
