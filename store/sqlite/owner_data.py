@@ -153,18 +153,27 @@ class SqliteOwnerData(SqliteConnection):
         return self._pepper
 
     def _owner_records(self, owner: str) -> Iterator[OwnerRecord]:
-        for table, order in OWNED_TABLES.items():
-            skip = SURROGATE_COLUMNS.get(table, ())
-            sql = f"SELECT * FROM {table} WHERE owner = ? ORDER BY {order}"
-            for row in self._read("owner_records", sql, (owner,)):
-                yield OwnerRecord(table, _encoded(row, skip))
-        for table, (column, parent, key, order) in CHILD_TABLES.items():
-            sql = (
-                f"SELECT * FROM {table} WHERE {column} IN "
-                f"(SELECT {key} FROM {parent} WHERE owner = ?) ORDER BY {order}"
-            )
-            for row in self._read("owner_records", sql, (owner,)):
-                yield OwnerRecord(table, _encoded(row, ()))
+        """The owner's rows as of one moment (one read transaction: a write meanwhile is in
+        all of them or none), streamed table by table."""
+        self._check_file()
+        with self._connection() as conn, self._errors("owner_records"):
+            conn.execute("BEGIN")
+            try:
+                for table, order in OWNED_TABLES.items():
+                    skip = SURROGATE_COLUMNS.get(table, ())
+                    sql = f"SELECT * FROM {table} WHERE owner = ? ORDER BY {order}"
+                    for row in conn.execute(sql, (owner,)):
+                        yield OwnerRecord(table, _encoded(row, skip))
+                for table, (column, parent, key, order) in CHILD_TABLES.items():
+                    sql = (
+                        f"SELECT * FROM {table} WHERE {column} IN "
+                        f"(SELECT {key} FROM {parent} WHERE owner = ?) ORDER BY {order}"
+                    )
+                    for row in conn.execute(sql, (owner,)):
+                        yield OwnerRecord(table, _encoded(row, ()))
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")  # a read: nothing to keep
 
     def _owner_objects(self, owner: str) -> Iterator[OwnerObject]:
         for kind in OBJECT_KINDS:
