@@ -121,7 +121,7 @@ async def import_archive(
                     f"the archive is larger than {limits.max_archive_bytes} bytes",
                     [("archive", f"at most {limits.max_archive_bytes} bytes")],
                 )
-            with field_errors("body."), _stores(context) as stores:
+            with field_errors(""), _stores(context) as stores:
                 report = import_owner(context.store, caller.owner, copy, stores, limits)
         return report.to_json()
 
