@@ -37,16 +37,22 @@ def analyse_market(
     settings: Settings | None = None,
     *,
     research: bool = False,
+    stored_regimes: dict[str, Any] | None = None,
 ) -> AgentOutcome[MarketView]:
     """Market analysis for an optimization request (as JSON); with `research`, the agent may
-    also read the owner's documents (`search_research`) and cite them in its summary."""
-    task = {
+    also read the owner's documents (`search_research`) and cite them in its summary. With
+    `stored_regimes` (`services.market_data.announcements.stored_regimes`: the regime
+    indicators the ingestion stored with the latest market data, `as_of` its last session),
+    the task carries them as `market_data_regimes`."""
+    task: dict[str, Any] = {
         "kind": "market_view",
         "request": {k: request.get(k) for k in ("universe", "start", "end")},
         "scenarios": request["scenarios"],
         "horizon": request["horizon"],
         "scenario_weights_requested": request.get("scenario_weights"),
     }
+    if stored_regimes is not None:
+        task["market_data_regimes"] = stored_regimes
     return run_agent(
         "market_analysis",
         task,

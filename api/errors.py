@@ -45,6 +45,7 @@ from services.errors import InfeasibleTargetError, InputError, NotFoundInputErro
 from services.problems import validation_problems
 from services.work_bounds import BusyError
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
+from store.owner_data import OwnerBusyError
 from tools.artifacts import ArtifactNotFoundError
 
 log = logging.getLogger("stratigos.api")
@@ -302,7 +303,8 @@ def project_error(exc: BaseException, prefix: str = "body.") -> ApiError | None:
     - the numeric core's `InfeasibleTargetError`: 422 INFEASIBLE with the achievable range;
       any other `QuantError`: 422 VALIDATION_ERROR on the data;
     - the store's `NotFoundError` and a tool's `ArtifactNotFoundError`: 404 NOT_FOUND; its
-      `ConflictError`: 409 CONFLICT; `StoreUnavailableError`: 503 UNAVAILABLE; any other
+      `ConflictError`: 409 CONFLICT; `OwnerBusyError` (the owner's data erased and not yet
+      purged, or being imported): 409 OWNER_LOCKED with `Retry-After`; `StoreUnavailableError`: 503 UNAVAILABLE; any other
       `StoreError`: 500 INTERNAL (logged);
     - `ModelUnavailableError`: 503 MODEL_UNAVAILABLE with `Retry-After`;
     - `BusyError` (work beyond its bound in this process): 429 RATE_LIMITED with `Retry-After`.
@@ -357,6 +359,8 @@ def _quant_error(exc: QuantError) -> ApiError:
 
 
 def _store_error(exc: StoreError) -> ApiError:
+    if isinstance(exc, OwnerBusyError):  # erased (until purged) or being imported
+        return ApiError(409, "OWNER_LOCKED", str(exc), headers={"Retry-After": "900"})
     if isinstance(exc, NotFoundError):
         return ApiError(404, "NOT_FOUND", str(exc))
     if isinstance(exc, ConflictError):

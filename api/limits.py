@@ -18,8 +18,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-UPLOAD_PATHS = ("/v1/market-data/datasets", "/v1/documents")
-"""Routes whose bodies may be as large as `api_max_upload_bytes` (file uploads)."""
+UPLOAD_PATHS = ("/v1/market-data/datasets", "/v1/documents", "/v1/import")
+"""Routes whose bodies may be as large as `api_max_upload_bytes` (file uploads, an owner's
+archive)."""
 
 
 class BodySizeLimit:

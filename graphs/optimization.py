@@ -63,6 +63,7 @@ from graphs.search_steps import (
 )
 from graphs.warm_start import plan_for_run
 from quant import SearchSpace, SearchSpaceError
+from services.market_data.announcements import stored_regimes
 
 
 def validate(state: OptimizationState) -> dict[str, Any]:
@@ -107,7 +108,14 @@ def market_analysis(state: OptimizationState, config: RunnableConfig) -> dict[st
         return {"status": "partial", "reason": reason, "stop": True}
     res = resources_of(state)
     research = res.context.research is not None
-    outcome = analyse_market(request_json, res.tools, config, res.settings, research=research)
+    outcome = analyse_market(
+        request_json,
+        res.tools,
+        config,
+        res.settings,
+        research=research,
+        stored_regimes=stored_regimes(res.settings),  # the latest ingestion's, with its date
+    )
     view = outcome.decision.model_dump(mode="json")
     warnings = ground_market_view(view, outcome.messages)
     weights = {

@@ -106,8 +106,9 @@ class JobContext:
     """What a running handler may use: progress, events, cancellation and the resume flag.
 
     Built by the worker for each attempt. `run_id` is the id of the job's trace (the job id);
-    `attempt` is the job's `attempts` count for this run (1 on the first); `resume` is True when
-    an earlier attempt started the job.
+    `attempt` is the job's `attempts` count for this run (1 on the first), `max_attempts` the
+    worker's bound (None: unknown), so `attempt >= max_attempts` is the last; `resume` is True
+    when an earlier attempt started the job.
     """
 
     def __init__(
@@ -119,8 +120,10 @@ class JobContext:
         settings: Settings | None,
         cancelled: Callable[[], bool],
         progress: Callable[[int, int | None], None],
+        max_attempts: int | None = None,
     ) -> None:
         self.job = job
+        self.max_attempts = max_attempts
         self.owner = job.owner
         self.run_id = job.id
         self.attempt = job.attempts
@@ -137,6 +140,11 @@ class JobContext:
     def store(self) -> Store:
         """The store the job lives in (the handler reads and writes its owner's records)."""
         return self._store
+
+    @property
+    def last_attempt(self) -> bool:
+        """Whether a transient failure of this attempt fails the job (no retry follows)."""
+        return self.max_attempts is not None and self.attempt >= self.max_attempts
 
     def cancelled(self) -> bool:
         """True once the job was cancelled or this worker lost its lease: stop promptly."""

@@ -21,7 +21,8 @@
   than 7 days when it is on S3 (`store.lance_versions`: its writers there delete nothing)
   (`{"retention": false}`, the quarter-hourly check, skips these); purges what owners deleted
   (`Store.purge_deleted`: on AWS the API only marks it deleted), every run, so a deletion's
-  bytes outlive it by at most a quarter hour while the purge succeeds; announces stuck pending
+  bytes outlive it by at most a quarter hour while the purge succeeds, and what owners erased
+  whole (`Store.purge_erased`, docs/owner-data.md); announces stuck pending
   jobs again; returns the report and publishes it as metrics (`settings.metrics`: what it
   archived and deleted, the runs found stuck, the deployments active).
 """
@@ -41,6 +42,7 @@ from settings.logs import configure_logging
 from settings.tracing import configure_tracing
 from store import TERMINAL_STATUSES, ConflictError, NotFoundError, Store
 from store.lance_versions import remove_old_versions
+from store.owner_data import OwnerBusyError
 
 log = logging.getLogger("jobs.lambda")
 
@@ -84,6 +86,9 @@ def run_announced_job(store: Store, body: str, worker: Worker) -> bool:
         job = store.get_job(owner, job_id)
     except NotFoundError:
         log.warning("job %s of %s no longer exists", job_id, owner)
+        return True
+    except OwnerBusyError:  # its owner's data is erased (the purge removes the job) or imported
+        log.warning("job %s of an owner being erased or imported: dropped", job_id)
         return True
     if job.status in TERMINAL_STATUSES:
         return True
@@ -157,6 +162,7 @@ def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[st
         archived, expired = list(report.archived_jobs), report.expired_cache_entries
         snapshots = report.expired_snapshots
     purged = store.purge_deleted()
+    erasures = store.purge_erased()  # owners' erasures (and failed imports): hidden until now
     index_tables = _remove_old_index_versions() if event.get("retention", True) else 0
     queue = JobQueue.from_settings(get_settings())
     now = store.clock()
@@ -176,6 +182,7 @@ def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[st
         "expired_cache_entries": expired,
         "expired_snapshots": snapshots,
         "purged_deletions": purged,
+        "purged_erasures": erasures,
         "research_index_tables_cleaned": index_tables,
         "reannounced_jobs": reannounced,
         "stuck_runs": len(stale) + len(lost),

@@ -47,6 +47,7 @@ from settings import Settings, get_settings
 from settings.logs import configure_logging
 from settings.tracing import configure_tracing, flush_tracing, span
 from store import ConflictError, Job, NotFoundError, Store, StoreUnavailableError
+from store.owner_data import OwnerBusyError
 
 log = logging.getLogger("jobs.worker")
 
@@ -134,7 +135,7 @@ class _Lease:
         self._last_poll = time.monotonic()
         try:
             job = self.store.get_job(self.owner, self.job_id)
-        except NotFoundError:
+        except (NotFoundError, OwnerBusyError):  # gone, or its owner's data erased
             self._mark(None)
             return True
         except StoreUnavailableError:
@@ -159,7 +160,7 @@ class _Lease:
             self.store.heartbeat(
                 self.owner, self.job_id, self.worker_id, self.lease_seconds, error=error
             )
-        except (ConflictError, NotFoundError, StoreUnavailableError) as exc:
+        except (ConflictError, NotFoundError, StoreUnavailableError, OwnerBusyError) as exc:
             log.warning("job %s: could not record the attempt's failure: %s", self.job_id, exc)
 
     def progress(self, done: int, total: int | None) -> None:
@@ -192,7 +193,7 @@ class _Lease:
             self._last_write = time.monotonic()
         except ConflictError as exc:
             self._mark(exc.current if isinstance(exc.current, Job) else None)
-        except NotFoundError:
+        except (NotFoundError, OwnerBusyError):  # gone, or its owner's data erased
             self._mark(None)
         except StoreUnavailableError as exc:
             log.warning("job %s: heartbeat failed, will retry: %s", self.job_id, exc)
@@ -309,8 +310,8 @@ class Worker:
         for job in candidates:
             try:
                 return self.store.claim(job.owner, job.id, self.worker_id, self.lease_seconds)
-            except (ConflictError, NotFoundError):
-                continue  # another worker won, or it was cancelled meanwhile
+            except (ConflictError, NotFoundError, OwnerBusyError):
+                continue  # another worker won, it was cancelled, or its owner was just erased
         return None
 
     def submit_tick(self, kind: str) -> Job | None:
@@ -439,6 +440,7 @@ class Worker:
                 settings=self.settings,
                 cancelled=lease.cancelled,
                 progress=lease.progress,
+                max_attempts=self.max_attempts,
             )
             try:
                 with span(
@@ -513,6 +515,9 @@ class Worker:
             )
         except ConflictError as exc:
             lease._mark(exc.current if isinstance(exc.current, Job) else None)
+            return self._stopped(job, lease)
+        except OwnerBusyError:  # its owner's data was erased meanwhile: the purge removes it
+            lease._mark(None)
             return self._stopped(job, lease)
         except StoreUnavailableError as exc:
             self._unrecorded[(job.owner, job.id)] = reason

@@ -32,6 +32,9 @@ class NotificationKind(StrEnum):
     LIMIT_BREACH = "limit_breach"
     DAILY_SUMMARY = "daily_summary"
     TEARSHEETS = "tearsheets"
+    HEDGE_ROLLED = "hedge_rolled"
+    HEDGE_RUN_FAILED = "hedge_run_failed"
+    DATA_REFRESHED = "data_refreshed"
 
 
 class Notification(BaseModel):
@@ -433,5 +436,114 @@ def tearsheets(
         deployment_name=None,
         subject=subject,
         body=f"{head}\n\nTearsheets:\n{lines}\n\nDashboard: {dashboard}",
+        time=time,
+    )
+
+
+def hedge_rolled(
+    *,
+    owner: str,
+    deployment_id: str,
+    deployment_name: str,
+    run_id: str,
+    action: str,
+    underlying: str,
+    orders: Sequence[tuple[str, str, int, float | None]],
+    reason: str,
+    by_check: bool,
+    time: datetime,
+    currency: str = "USD",
+) -> Notification:
+    """The option hedge on `underlying` was rolled (or closed: `action`) for `reason`, by the
+    daily hedge check or by a rebalance run (`by_check`); `orders` are (side, symbol,
+    contracts, average fill price per share or None)."""
+    verb = "closed" if action == "close" else "rolled"
+    subject = f"{SUBJECT_PREFIX} {deployment_name}: option hedge on {underlying} {verb}"
+    facts = [
+        _deployment(deployment_name, deployment_id),
+        ("Run", run_id),
+        ("By", "the daily hedge check" if by_check else "the rebalance run"),
+        ("Why", reason),
+    ]
+    for side, symbol, contracts, price in orders:
+        at = "" if price is None else f" at {format_money(price, currency)} per share"
+        facts.append(("Order", f"{side} {contracts} {symbol}{at}"))
+    facts.append(("Time", format_time(time)))
+    return _about_deployment(
+        NotificationKind.HEDGE_ROLLED,
+        owner,
+        deployment_id,
+        deployment_name,
+        subject,
+        _body(facts, "The hedge's ledger and positions: stratigos deploy hedges " + deployment_id),
+        time,
+    )
+
+
+def hedge_run_failed(
+    *,
+    owner: str,
+    deployment_id: str,
+    deployment_name: str,
+    run_id: str,
+    reason: str,
+    by_check: bool,
+    time: datetime,
+) -> Notification:
+    """A hedge run (of the daily check, or after a rebalance: `by_check`) failed for
+    `reason`: its options were not rolled or closed as their rules asked."""
+    what = "daily hedge check" if by_check else "hedge run"
+    subject = f"{SUBJECT_PREFIX} {deployment_name}: {what} failed"
+    facts = [
+        _deployment(deployment_name, deployment_id),
+        ("Run", run_id),
+        ("Reason", reason),
+        ("Time", format_time(time)),
+    ]
+    advice = (
+        "The options stay as they were; the next daily check or rebalance run plans again. "
+        "Look into the reason, or close the hedge with the hedging kill switch."
+    )
+    return _about_deployment(
+        NotificationKind.HEDGE_RUN_FAILED,
+        owner,
+        deployment_id,
+        deployment_name,
+        subject,
+        _body(facts, advice),
+        time,
+    )
+
+
+def data_refreshed(
+    *,
+    owner: str,
+    provider: str,
+    version: str,
+    end: str,
+    previous: str | None,
+    symbols: int,
+    regime: str | None,
+    time: datetime,
+) -> Notification:
+    """The market data (`provider`) has a new `version` (after `previous`) whose last close is
+    on `end`, holding `symbols` symbols; `regime` the market's regime indicators in words."""
+    subject = f"{SUBJECT_PREFIX} Market data refreshed: closes to {end}"
+    facts = [
+        ("Provider", provider),
+        ("Version", version),
+        ("Previous", previous or "none"),
+        ("Last close", end),
+        ("Symbols", str(symbols)),
+        ("Regime", regime or "not stored for this version"),
+        ("Time", format_time(time)),
+    ]
+    return Notification(
+        kind=NotificationKind.DATA_REFRESHED,
+        owner=owner,
+        deployment_id=None,
+        deployment_name=None,
+        subject=subject,
+        body=_body(facts, "New analyses and the market analysis agent use these closes now."),
         time=time,
     )

@@ -1,9 +1,9 @@
 """Per-deployment notification preferences: which kinds of notification go to which address on
 which channel.
 
-Every destination receives the alerts (failed and dead-lettered runs, reconciliation mismatches,
-limit breaches) unless its `kinds` say otherwise; fills, the daily summary and the tearsheets of
-the trading day are opt-in.
+Every destination receives the alerts (failed and dead-lettered runs, failed hedge runs,
+reconciliation mismatches, limit breaches) unless its `kinds` say otherwise; fills, the daily
+summary, the tearsheets of the trading day, hedge rolls and market data refreshes are opt-in.
 """
 
 from __future__ import annotations
@@ -19,12 +19,19 @@ ALERT_KINDS: frozenset[NotificationKind] = frozenset(
         NotificationKind.RUN_DEAD_LETTERED,
         NotificationKind.RECONCILIATION_MISMATCH,
         NotificationKind.LIMIT_BREACH,
+        NotificationKind.HEDGE_RUN_FAILED,
     }
 )
 """What every destination receives by default."""
 
 OPT_IN_KINDS: frozenset[NotificationKind] = frozenset(
-    {NotificationKind.FILL, NotificationKind.DAILY_SUMMARY, NotificationKind.TEARSHEETS}
+    {
+        NotificationKind.FILL,
+        NotificationKind.DAILY_SUMMARY,
+        NotificationKind.TEARSHEETS,
+        NotificationKind.HEDGE_ROLLED,
+        NotificationKind.DATA_REFRESHED,
+    }
 )
 """What a destination receives only when its `kinds` name it."""
 
@@ -63,9 +70,16 @@ class Destination(BaseModel):
         fills: bool = False,
         daily_summary: bool = False,
         tearsheets: bool = False,
+        hedge_rolls: bool = False,
+        data_refreshes: bool = False,
     ) -> Destination:
-        """The alerts, plus fills, the daily summary and the tearsheets if asked for."""
+        """The alerts, plus fills, the daily summary, the tearsheets, hedge rolls and market
+        data refreshes if asked for."""
         kinds = set(ALERT_KINDS)
+        if hedge_rolls:
+            kinds.add(NotificationKind.HEDGE_ROLLED)
+        if data_refreshes:
+            kinds.add(NotificationKind.DATA_REFRESHED)
         if fills:
             kinds.add(NotificationKind.FILL)
         if daily_summary:

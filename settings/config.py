@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         "(a deployed stack: s3://<market-data bucket>/incoming, whose events run the ingestion "
         "function, one file at a time); unset: the refresh ingests them itself.",
     )
+    market_data_event_bus: str | None = Field(
+        default=None,
+        description="An EventBridge event bus (its name or ARN; `default` for the account's) "
+        "each new version of the market data is also put on when announced: detail-type "
+        "`Market data refreshed`, source `stratigos.market-data`, in the store's AWS region and "
+        "endpoint; unset: the announcement is the store's event alone (the workers' outbox).",
+    )
     market_data_start: date = Field(
         default=date(2016, 1, 1),
         description="With a refresh from Alpaca: the first day of a symbol's history fetched.",

@@ -40,6 +40,7 @@ from store.iv_history import IVHistoryRepository
 from store.jobs import JobRepository
 from store.ledger import LedgerRepository
 from store.orders import OrderQueueRepository
+from store.owner_data import OwnerDataRepository, gate_owner_methods
 from store.portfolios import PortfolioRepository
 from store.profiles import ProfileRepository
 from store.reports import ReportRepository
@@ -81,17 +82,24 @@ class Store(
     SnapshotRepository,
     IVHistoryRepository,
     StrategyModelRepository,
+    OwnerDataRepository,
 ):
     """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
     results cache, API keys, deployments, execution queues, ledgers, executions (fills and order statuses written together), ledger exports,
     the documents library, investment ideas, simulated broker accounts, user profiles, Agent Protocol runs and crons, stored optimization results and simulations, and the trading day's
-    post-market reports, account snapshots and implied-volatility history: every repository
+    post-market reports, account snapshots and implied-volatility history, and an owner's data
+    as a whole (export, import, erasure: `store.owner_data`): every repository
     interface in one object. Backends:
     `store.sqlite.SQLiteStore` (embedded default) and `store.aws.AWSStore` (DynamoDB + S3). All
     methods are thread-safe.
     """
 
     clock: Clock
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """Every backend honours the owner lock (`store.owner_data.gate_owner_methods`)."""
+        super().__init_subclass__(**kwargs)
+        gate_owner_methods(cls)
 
     def check_writable(self) -> None:
         """Write to the store without growing it, for readiness (`api.routes.health`): the cache

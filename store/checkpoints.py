@@ -74,10 +74,13 @@ def checkpointer(
         connection.close()
 
 
-def delete_checkpoints(config: StoreSettings, thread_ids: Sequence[str]) -> None:
+def delete_checkpoints(
+    config: StoreSettings, thread_ids: Sequence[str], settings: Settings | None = None
+) -> None:
     """Delete every checkpoint (and pending write) of the LangGraph threads `thread_ids` in the
     checkpointer of the store settings `config` (the AWS store's purge of deleted chat
-    threads, `store.aws.purge`)."""
-    with checkpointer(config=config) as saver:
+    threads, `store.aws.purge`, and an owner's erasure on either backend, `store.owner_data`;
+    `settings` locate the SQLite file, default the process's)."""
+    with checkpointer(settings, config=config) as saver:
         for thread_id in thread_ids:
             saver.delete_thread(thread_id)

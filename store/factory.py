@@ -50,15 +50,22 @@ def open_store(
     from store.sqlite import SQLiteStore
 
     path = config.sqlite_path or (settings or get_settings()).data_dir / "store.sqlite"
-    return SQLiteStore(path, api_key_pepper=pepper, clock=clock)
+    return SQLiteStore(
+        path,
+        api_key_pepper=pepper,
+        clock=clock,
+        delete_checkpoints=partial(_delete_checkpoints, config, settings=settings),
+    )
 
 
-def _delete_checkpoints(config: StoreSettings, thread_ids: Sequence[str]) -> None:
+def _delete_checkpoints(
+    config: StoreSettings, thread_ids: Sequence[str], settings: Settings | None = None
+) -> None:
     """`store.checkpoints.delete_checkpoints`, LangGraph's saver imported on the first purge
     that needs it (opening the store imports no LangGraph)."""
     from store.checkpoints import delete_checkpoints
 
-    delete_checkpoints(config, thread_ids)
+    delete_checkpoints(config, thread_ids, settings)
 
 
 def read_secret(secret_id: str, config: StoreSettings) -> str:

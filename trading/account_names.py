@@ -3,8 +3,8 @@ names stand for.
 
 A name is the owner's: two owners who both name an account `main` trade two accounts, which
 share nothing (orders, client order ids, run ids, ledgers, snapshots, reports, jobs). The
-paper account of an owner's name is `paper-shared-<owner tag>-<name>`: `owner_tag` is a short
-digest of the owner id, so every id derived from the account (its orders' client order ids,
+paper account of an owner's name is `paper-shared-<owner tag>-<name>`: `owner_tag` (`store.owner_ids.account_tag`) is a
+short digest of the owner id, so every id derived from the account (its orders' client order ids,
 its runs' ids, its reports' ids) is the owner's too, and none of them spells the owner id.
 Accounts named before names were the owner's are `paper-shared-<name>`: an owner who has one
 keeps trading it under that name (`shared_paper_account`).
@@ -12,16 +12,14 @@ keeps trading it under that name (`shared_paper_account`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from services.errors import InputError
 from store import Store
+from store.owner_ids import account_tag as owner_tag
 
 SHARED_ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 """A shared paper account's name: lowercase letters, digits and dashes, at most 40."""
-OWNER_TAG_LENGTH = 8
-"""Hex digits of an owner's tag."""
 ACCOUNT_NAME_FIELD = "account_name"
 """The spec field holding the name of the shared account a deployment trades (set since names
 are the owner's; an earlier deployment's `paper-shared-<name>` has none)."""
@@ -34,13 +32,6 @@ def check_account_name(name: object) -> None:
         raise InputError(
             "account", "must be 1 to 40 lowercase letters, digits and dashes, e.g. main-book"
         )
-
-
-def owner_tag(owner: str) -> str:
-    """The owner's part of the ids derived from names the owner chose: the first
-    `OWNER_TAG_LENGTH` hex digits of a SHA-256 digest of the owner id (the same in every
-    process; the id cannot be read from it, only a guess of it checked)."""
-    return hashlib.sha256(f"stratigos owner tag\0{owner}".encode()).hexdigest()[:OWNER_TAG_LENGTH]
 
 
 def shared_paper_account(store: Store, owner: str, name: str) -> str:

@@ -59,6 +59,7 @@ from services.market_data import (
     universe_closes,
     unpriced,
 )
+from services.market_data.announcements import FRESH_DATA_KIND, fresh_data_handler
 from services.market_data.refresh import REFRESH_KIND, refresh_handler
 from settings import Settings, get_settings, metrics
 from store import ConflictError, Deployment, Job, Store
@@ -79,9 +80,12 @@ from trading.day.post_market import forward_test_tearsheets
 from trading.deployments import account_of, book_rate, broker_of, calendar_of, is_shared
 from trading.forward_tests.account import AccountForwardTestRequest, account_forward_test
 from trading.forward_tests.paper import ForwardTestRequest, forward_test
+from trading.hedge_checks import session_of
+from trading.hedge_notices import hedge_failed_notice, hedge_rolled_notice
 from trading.ledger import AccountLedger, Ledger
 from trading.queue import RetryPolicy
 from trading.runs.hedge import run_hedge
+from trading.runs.outcome import RunOutcome
 from trading.runs.rebalance import (
     ExecutionContext,
     Notify,
@@ -254,14 +258,47 @@ def _submit_hedge(ctx: JobContext, deployment: Deployment, fire: datetime) -> st
 
 
 def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Run the hedge `job.request` names ({"deployment_id", "fire"}) on the deployment's
-    options account (`trading.runs.hedge`; paper or Alpaca, `trading.accounts`), after its
-    rebalance at that fire. Orders still working, or a broker that cannot be reached, make the
-    attempt transient; a failed run (an order dead-lettered, no plan) fails the job."""
+    """Run the hedge `job.request` names ({"deployment_id", "fire"}, and `check` for the daily
+    hedge check, `trading.hedge_checks`) on the deployment's options account
+    (`trading.runs.hedge`; paper or Alpaca, `trading.accounts`), after its rebalance at that
+    fire or at the day's check time. Orders still working, or a broker that cannot be reached,
+    make the attempt transient; a failed run (an order dead-lettered, no plan, no prices) fails
+    the job. The owner is told through the deployment's notification preferences of a roll or
+    close that filled (`hedge_rolled`) and of a run that failed its job (`hedge_run_failed`:
+    a failed run, or the last attempt's transient failure)."""
     store = ctx.store
     settings = ctx.settings or get_settings()
     deployment = store.get_deployment(job.owner, job.request["deployment_id"])
     fire = datetime.fromisoformat(job.request["fire"])
+    check = bool(job.request.get("check"))
+    notify = _notifier(settings)
+    try:
+        outcome = _hedge_run(store, settings, deployment, fire, job.id, check)
+    except (RunFailedError, TransientJobError) as exc:
+        if isinstance(exc, RunFailedError) or ctx.last_attempt:  # the job fails now
+            last = (
+                ""
+                if isinstance(exc, RunFailedError)
+                else f" (gave up after {ctx.attempt} attempts)"
+            )
+            failed = hedge_failed_notice(deployment, job.id, f"{exc}{last}", check, store.clock())
+            notify(failed, deployment)
+        raise
+    rolled = hedge_rolled_notice(deployment, outcome, check, store.clock())
+    if rolled is not None:
+        notify(rolled, deployment)
+    return outcome.to_json()
+
+
+def _hedge_run(
+    store: Store,
+    settings: Settings,
+    deployment: Deployment,
+    fire: datetime,
+    run_id: str,
+    check: bool,
+) -> RunOutcome:
+    """The hedge run of `hedge_handler`; `RunFailedError` when it failed."""
     closes = universe_closes(traded_universe(store, deployment), settings)
     calendar = calendar_of(deployment.spec)
     problem = unpriced(closes, calendar, fire)
@@ -274,11 +311,13 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
             store,
             deployment,
             fire,
-            job.id,
+            run_id,
             account=account,
             stock=_stock_sleeve(store, deployment, account, closes),
             closes=known,
             retry=RetryPolicy(settings.execution.max_attempts, settings.execution.retry_seconds),
+            session=session_of(fire, settings),
+            check=check,
         )
     except BrokerUnavailableError as exc:
         raise TransientJobError(str(exc)) from None
@@ -286,7 +325,7 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         raise TransientJobError(outcome.reason or "hedge orders are still working")
     if outcome.status == "failed":
         raise RunFailedError(outcome.reason or "the hedge run failed")
-    return outcome.to_json()
+    return outcome
 
 
 def _stock_sleeve(
@@ -526,6 +565,7 @@ HANDLERS = {
     HEDGE_KIND: hedge_handler,
     FORWARD_TEST_KIND: forward_test_handler,
     REFRESH_KIND: refresh_handler,
+    FRESH_DATA_KIND: fresh_data_handler,
     **DAY_HANDLERS,
     **TICK_HANDLERS,
 }

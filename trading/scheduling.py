@@ -96,7 +96,7 @@ def fire_due(
             calendar = calendar_of(deployment.spec)
             if calendar not in paper_times:
                 if last_day is None:
-                    last_day = _last_day(settings)
+                    last_day = last_market_day(settings)
                 paper_times[calendar] = (
                     None if last_day is None else paper_time(calendar, now, last_day)
                 )
@@ -142,7 +142,7 @@ def _guard(store: Store, deployment: Deployment, now: datetime, report: FiringRe
         )
 
 
-def _last_day(settings: Settings | None) -> pd.Timestamp | None:
+def last_market_day(settings: Settings | None) -> pd.Timestamp | None:
     """The market data's last session, or None when it cannot be read (logged: the schedules
     then fire on the clock and each run says what is wrong with the data)."""
     try:

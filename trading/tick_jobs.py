@@ -15,11 +15,13 @@ from execution.schedule import trading_sessions
 from jobs.handlers import JobContext
 from notifications.notifier import Notifier
 from services.agent_crons import fire_due_crons
+from services.market_data.announcements import announce_fresh_data
 from services.market_data.refresh import submit_refresh
 from settings import get_settings
 from store import Job
 from trading.daily_summary import send_daily_summaries
 from trading.day.schedule import submit_day_jobs
+from trading.hedge_checks import submit_hedge_checks
 from trading.scheduling import fire_due
 
 FIRE_DUE_KIND = "fire_due_schedules"
@@ -33,7 +35,8 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Submit a rebalance job for every due fire of every active deployment (all owners), the
     daily-summary job of the last closed session (once per session), the trading day's jobs
     due (`trading.day.schedule`: snapshots, post-market runs, tearsheets, the implied-volatility
-    history), the runs of the Agent Protocol crons due (`services.agent_crons`) and, while the
+    history), the day's hedge checks (`trading.hedge_checks`), the announcement of a new
+    version of the market data (`services.market_data.announcements`), the runs of the Agent Protocol crons due (`services.agent_crons`) and, while the
     configured market data is refreshed and behind, its refresh
     (`services.market_data.refresh`), and announce each on the job queue when one is
     configured."""
@@ -43,12 +46,14 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     settings = ctx.settings or get_settings()
     report = fire_due(ctx.store, ctx.store.clock(), settings=ctx.settings)
     refresh, refresh_job = submit_refresh(ctx.store, SYSTEM_OWNER, ctx.store.clock(), settings)
+    fresh = announce_fresh_data(ctx.store, SYSTEM_OWNER, settings)  # a new version's event
     day = submit_day_jobs(ctx.store, ctx.store.clock(), settings)  # after the close: trading.day
+    checks = submit_hedge_checks(ctx.store, ctx.store.clock(), settings)  # trading.hedge_checks
     crons = fire_due_crons(ctx.store, ctx.store.clock())
     queue = JobQueue.from_settings(settings)
     if queue is not None:
-        refreshed = [refresh_job] if refresh_job else []
-        for submitted in [*report.jobs, *refreshed, *day.jobs, *crons]:
+        refreshed = [job for job in (refresh_job, fresh) if job is not None]
+        for submitted in [*report.jobs, *refreshed, *day.jobs, *checks.jobs, *crons]:
             queue.announce(submitted)
     return {
         "submitted": report.submitted,
@@ -56,7 +61,9 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         "skipped": report.skipped,
         "daily_summary": _summary_job(ctx),
         "market_data": refresh,
+        "fresh_data": None if fresh is None else fresh.id,
         "trading_day": day.to_json(),
+        "hedge_checks": checks.to_json(),
         "agent_crons": [job.id for job in crons],
     }
 

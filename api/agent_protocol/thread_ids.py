@@ -11,18 +11,10 @@ never UUIDs, so the two kinds never meet.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 
 from api.errors import validation_error
-
-TAG_DIGITS = 32
-"""Hex digits of the owner tag of a stored client-chosen id (128 bits)."""
-
-
-def owner_tag(owner: str) -> str:
-    """The tag of `owner` in the stored ids of the threads they named."""
-    return hashlib.sha256(owner.encode("utf-8", "surrogatepass")).hexdigest()[:TAG_DIGITS]
+from store.owner_ids import owner_digest as owner_tag
 
 
 def as_uuid(text: str) -> str | None:

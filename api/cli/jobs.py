@@ -21,15 +21,17 @@ def cleanup_command(args: argparse.Namespace) -> int:
     store = open_store()
     report = store.cleanup(archive_after_days=args.days)
     purged = store.purge_deleted()
+    erasures = store.purge_erased()
     if args.json:
-        print(json.dumps({**dataclasses.asdict(report), "purged_deletions": purged}, indent=2))
+        done = {"purged_deletions": purged, "purged_erasures": erasures}
+        print(json.dumps({**dataclasses.asdict(report), **done}, indent=2))
     else:
         print(
             f"Archived {len(report.archived_jobs)} job(s) finished more than {args.days:g} days "
             f"ago; dropped {report.expired_cache_entries} expired cache entr"
             f"{'y' if report.expired_cache_entries == 1 else 'ies'} and "
             f"{report.expired_snapshots} expired account snapshot(s); purged {purged} "
-            "deletion(s)."
+            f"deletion(s) and {erasures} owner erasure(s)."
         )
     return 0
 

@@ -23,6 +23,7 @@ from api.cli.estimate import add_estimate_parser
 from api.cli.evals import add_eval_parser
 from api.cli.market_data import add_market_data_parser
 from api.cli.memory import add_memory_parser
+from api.cli.owner_data import add_owner_data_parsers
 from api.cli.profile import add_profile_parser
 from api.cli.request_flags import add_request_flags
 from settings.owners import LOCAL_OWNER
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         _docs_parser,
         _ideas_parser,
         add_memory_parser,
+        add_owner_data_parsers,
         add_market_data_parser,
         add_profile_parser,
         add_eval_parser,

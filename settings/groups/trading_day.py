@@ -30,6 +30,11 @@ class TradingDaySettings(SettingsGroup):
         default=time(21, 15),
         description="When the HTML tearsheets of a session are rendered from its analytics.",
     )
+    hedge_check_at: time = Field(
+        default=time(15, 45),
+        description="When the daily hedge check rolls or closes each hedged deployment's options "
+        "by their rules, on every session of its calendar (15 minutes before an earlier close).",
+    )
     snapshot_times: list[time] = Field(
         default_factory=lambda: [time(4, 0), time(10, 0), time(16, 0), time(22, 0)],
         min_length=1,

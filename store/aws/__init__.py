@@ -16,6 +16,7 @@ from store.aws.executions import AwsExecutions
 from store.aws.exports import AwsExports
 from store.aws.ideas import AwsIdeas
 from store.aws.iv_history import AwsIVHistory
+from store.aws.owner_data import AwsOwnerData
 from store.aws.portfolios import AwsPortfolios
 from store.aws.profiles import AwsProfiles
 from store.aws.provisioning import create_tables
@@ -38,6 +39,7 @@ class AWSStore(
     AwsPortfolios,
     AwsDatasets,
     AwsExports,
+    AwsOwnerData,
     AwsPurge,
     AwsDocuments,
     AwsIdeas,

@@ -27,6 +27,7 @@ class AwsIVHistory(AwsTable):
             "data": iv_data(record),
             "recorded_at": to_micros(record.recorded_at),
         }
+        self._register_partition("record_iv", record.owner, str(item["pk"]))
         return self._put_if_absent("record_iv", item)
 
     def iv_history(

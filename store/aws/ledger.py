@@ -31,6 +31,8 @@ class AwsLedger(AwsTable):
             head = self._get("append_ledger", pk, "#HEAD")
             last = 0 if head is None else int(head["last_seq"])
             actions = [self._head_put(pk, head, last + len(new))]
+            if head is None:  # the book's first entries: found by the owner's export
+                actions.append(self._pointer_put(owner, pk))
             actions += self._entry_puts(pk, new, last)
             if self._transact("append_ledger", actions) is None:
                 return len(new)

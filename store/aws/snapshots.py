@@ -41,6 +41,7 @@ class AwsSnapshots(AwsTable):
             "expires_at": expires,
             "ttl": -(-expires // 1_000_000),
         }
+        self._register_partition("put_snapshot", snapshot.owner, str(record["pk"]))
         return self._put_if_absent("put_snapshot", record)
 
     def list_snapshots(

@@ -36,6 +36,9 @@ seconds: cache items and account snapshots).
 | account snapshot | `SNAP#<owner>#<account>` | `<taken µs, 20 digits>` | `data` (JSON), `expires_at` (µs), `ttl` (s) |
 | implied volatility | `IV#<owner>#<underlying>` | `<day, ISO>` | `data` (JSON), `recorded_at` (µs) |
 | purge record | `OWNER#<owner>` | `PURGE#<id>` | a tombstone of orphans only: `deleted_at`, `purge`, `gsi1pk=PURGE` |
+| partition pointer | `OWNER#<owner>` | `PART#<partition key>` | a ledger book, an account's snapshots or an underlying's volatility history of the owner, written with its first item (`store.aws.owner_data`) |
+| owner lock | `OWNER#<owner>` | `#LOCK` | `state` (`erasing`, `importing`), `since` (µs), `receipt`; `gsi1pk=OWNERLOCK`, `gsi1sk=<since µs>#<owner>` while the purge has to erase it |
+| erasure receipt | `ERASURE#<owner key>` | `<requested µs, 20 digits>#<id>` | `id`, `requested_at`, `purged_at` (µs), `counts` (JSON); the owner only as a keyed digest |
 
 Any item an owner deletes becomes a tombstone until the purge removes it: `deleted_at` (µs),
 `purge` (JSON: what goes with it), `gsi1pk=PURGE`, `gsi1sk=<deleted µs>#<pk>#<sk>`; reads leave
@@ -420,6 +423,18 @@ class AwsTable(Store):
             put["ConditionExpression"] = "last_seq = :last"
             put["ExpressionAttributeValues"] = {":last": {"N": str(head["last_seq"])}}
         return {"Put": put}
+
+    def _pointer_put(self, owner: str, pk: str) -> dict[str, Any]:
+        """The transaction action registering the partition `pk` (a ledger book, an account's
+        snapshots, an underlying's volatility history) in `owner`'s partition, so the owner's
+        data is found without a scan (`store.aws.owner_data`); idempotent."""
+        item = _item({"pk": _owner_pk(owner), "sk": f"PART#{pk}"})
+        return {"Put": {"TableName": self.table, "Item": item}}
+
+    def _register_partition(self, action: str, owner: str, pk: str) -> None:
+        """`_pointer_put` written on its own (before the partition's first item)."""
+        put = self._pointer_put(owner, pk)["Put"]
+        self._call(action, self.ddb.put_item, **put)
 
     def _put_new(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """The transaction action that puts `record` where no item is yet (or a tombstone:

@@ -3,6 +3,10 @@ aggregate (see `store.sqlite.connection` for connections, transactions and migra
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
 from store.sqlite.agent_crons import SqliteAgentCrons
 from store.sqlite.agent_runs import SqliteAgentRuns
 from store.sqlite.analyses import SqliteAnalyses
@@ -17,6 +21,7 @@ from store.sqlite.executions import SqliteExecutions
 from store.sqlite.exports import SqliteExports
 from store.sqlite.ideas import SqliteIdeas
 from store.sqlite.iv_history import SqliteIVHistory
+from store.sqlite.owner_data import SqliteOwnerData
 from store.sqlite.portfolios import SqlitePortfolios
 from store.sqlite.profiles import SqliteProfiles
 from store.sqlite.reports import SqliteReports
@@ -49,11 +54,25 @@ class SQLiteStore(
     SqliteSnapshots,
     SqliteIVHistory,
     SqliteStrategyModels,
+    SqliteOwnerData,
 ):
     """The `Store` on one SQLite file.
 
     `path` is the database file (its directory is created); `busy_timeout` is how long, in
     seconds, a writer waits for another one; `max_db_bytes` caps the file size (SQLite then
     answers "database or disk is full", reported as `StoreUnavailableError`); `api_key_pepper`
-    is the secret mixed into API key hashes; `clock` gives "now".
+    is the secret mixed into API key hashes; `clock` gives "now"; `delete_checkpoints(thread_ids)`
+    deletes LangGraph threads' checkpoints (the chat conversations), for an owner's erasure
+    (`open_store` passes `store.checkpoints.delete_checkpoints`; None: an erasure of an owner
+    with threads stays pending, logged).
     """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        delete_checkpoints: Callable[[Sequence[str]], None] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(path, **options)
+        self.delete_checkpoints = delete_checkpoints

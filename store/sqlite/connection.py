@@ -30,6 +30,7 @@ from store.common import Clock, to_micros, utc_now
 from store.errors import ConflictError, NotFoundError, StoreGoneError, StoreUnavailableError
 from store.sqlite.agent_crons_schema import AGENT_CRONS_TABLE
 from store.sqlite.owned_orders_schema import ORDERS_BY_OWNER
+from store.sqlite.owner_data_schema import OWNER_DATA_SCHEMA
 from store.sqlite.schema_setup import set_up_schema
 from store.sqlite.strategy_models_schema import STRATEGY_MODELS_TABLE
 from store.sqlite.trading_day_schema import TRADING_DAY_TABLES
@@ -377,6 +378,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     ORDERS_BY_OWNER,
     AGENT_CRONS_TABLE,
     STRATEGY_MODELS_TABLE,
+    OWNER_DATA_SCHEMA,
 ]
 """(version, SQL script) pairs: a database at version N gets every script of a higher version,
 in version order (gaps in the numbering are allowed)."""
@@ -561,6 +563,11 @@ class SqliteConnection(Store):
         if not rows:
             raise NotFoundError(f"no {kind} {record_id!r} for owner {owner!r}")
         return rows[0]
+
+    def objects_directory(self) -> Path:
+        """Where this store keeps its files (beside the database file): one directory per kind
+        (`reports`, `strategy-models`), one per owner below it (`store.owner_ids.owner_digest`)."""
+        return self.path.with_name(f"{self.path.stem}-objects")
 
     def schema_version(self) -> int:
         """The schema version of the open database."""

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from settings.files import write_private
 from store.errors import StoreUnavailableError
+from store.owner_ids import owner_digest
 from store.reports import REPORT_FIELDS, Report, report_from_row, report_order, report_to_row
 from store.sqlite.connection import SqliteConnection
 
@@ -24,12 +25,8 @@ _COLUMNS = ", ".join((*REPORT_FIELDS, "day", "created_at"))
 class SqliteReports(SqliteConnection):
     """The reports repository on SQLite and the data directory."""
 
-    def objects_directory(self) -> Path:
-        """Where this store keeps its files (beside the database file)."""
-        return self.path.with_name(f"{self.path.stem}-objects")
-
     def _report_file(self, report: Report) -> Path:
-        owner = hashlib.sha256(report.owner.encode()).hexdigest()[:32]
+        owner = owner_digest(report.owner)
         return self.objects_directory() / "reports" / owner / f"{report.id}.{report.format}"
 
     def _write_report(self, report: Report, data: bytes) -> None:

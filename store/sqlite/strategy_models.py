@@ -13,6 +13,7 @@ from pathlib import Path
 
 from settings.files import write_private
 from store.errors import NotFoundError, StoreUnavailableError
+from store.owner_ids import owner_digest
 from store.sqlite.connection import SqliteConnection
 from store.strategy_models import StrategyModelVersion, model_from_row, model_to_row
 
@@ -23,9 +24,8 @@ class SqliteStrategyModels(SqliteConnection):
     """The strategy models repository on SQLite and the data directory."""
 
     def _model_file(self, model: StrategyModelVersion) -> Path:
-        owner = hashlib.sha256(model.owner.encode()).hexdigest()[:32]
-        objects = self.path.with_name(f"{self.path.stem}-objects")
-        return objects / "strategy-models" / owner / model.file_name
+        owner = owner_digest(model.owner)
+        return self.objects_directory() / "strategy-models" / owner / model.file_name
 
     def _write_strategy_model(self, model: StrategyModelVersion, data: bytes) -> bool:
         path = self._model_file(model)

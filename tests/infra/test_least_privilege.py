@@ -110,10 +110,10 @@ def test_the_worker_holds_every_store_action_but_the_scan_and_the_purge(
     code: StoreCode,
 ) -> None:
     scanning = {m for m in code.public() if "dynamodb:Scan" in code.needs({m}).table}
-    assert scanning == {"cleanup"}
+    assert scanning == {"cleanup", "purge_erased"}  # the erasure's purge finds every item too
     deleting = {m for m in code.public() if "dynamodb:DeleteItem" in code.needs({m}).table}
-    assert deleting == {"purge_deleted"}  # no other store method deletes an item
-    for method in ("cleanup", "purge_deleted"):
+    assert deleting == {"purge_deleted", "purge_erased"}  # no other store method deletes an item
+    for method in ("cleanup", "purge_deleted", "purge_erased"):
         callers = sorted(
             str(path.relative_to(ROOT))
             for package in ("api", "jobs", "services", "trading", "graphs", "agents", "tools")
@@ -133,6 +133,9 @@ def test_the_worker_holds_every_store_action_but_the_scan_and_the_purge(
     purge = code.needs({"purge_deleted"})
     assert purge.documents == set(PURGE_DOCUMENT_ACTIONS)
     assert purge.models == set(PURGE_MODEL_ACTIONS)
+    erasures = code.needs({"purge_erased"})  # an erased owner's originals and model files
+    assert erasures.documents <= set(PURGE_DOCUMENT_ACTIONS)
+    assert erasures.models <= set(PURGE_MODEL_ACTIONS)
 
 
 def test_the_derivation_has_teeth(code: StoreCode) -> None:

@@ -299,6 +299,7 @@ def test_cleanup_without_a_queue_announces_nothing(lambda_env: Path) -> None:
         "expired_cache_entries": 0,
         "expired_snapshots": 0,
         "purged_deletions": 0,
+        "purged_erasures": 0,
         "research_index_tables_cleaned": 0,
         "reannounced_jobs": [],
         "stuck_runs": 0,

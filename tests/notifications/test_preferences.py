@@ -47,6 +47,26 @@ def one_of_each() -> list[Notification]:
             dashboard="/#/accounts/paper-d1",
             time=T,
         ),
+        m.hedge_rolled(
+            run_id="h",
+            action="roll",
+            underlying="SPY",
+            reason="band",
+            by_check=True,
+            orders=[("sell", "SPY250620P00500000", 2, 4.5)],
+            **dep,
+        ),
+        m.hedge_run_failed(run_id="h", reason="stale", by_check=True, **dep),
+        m.data_refreshed(
+            owner="alice",
+            provider="alpaca",
+            version="v2",
+            end="2026-11-20",
+            previous="v1",
+            symbols=20,
+            regime=None,
+            time=T,
+        ),
         m.daily_summary(owner="alice", day=date(2026, 11, 23), deployments=[], time=T),
     ]
 
@@ -63,11 +83,13 @@ def test_defaults_send_alerts_only_and_opt_ins_add_fills_and_summaries() -> None
     fills = Destination.with_opt_ins("webhook", "https://hooks.example.com/x", fills=True)
     assert fills.kinds == ALERT_KINDS | {NotificationKind.FILL}
     both = Destination.with_opt_ins("email", "cio@example.com", fills=True, daily_summary=True)
-    assert both.kinds == set(NotificationKind) - {NotificationKind.TEARSHEETS}
+    assert both.kinds == ALERT_KINDS | {NotificationKind.FILL, NotificationKind.DAILY_SUMMARY}
     every = Destination.with_opt_ins(
-        "email", "cio@example.com", fills=True, daily_summary=True, tearsheets=True
-    )
+        "email", "cio@example.com", fills=True, daily_summary=True, tearsheets=True,
+        hedge_rolls=True, data_refreshes=True,
+    )  # fmt: skip
     assert every.kinds == set(NotificationKind)
+    assert NotificationKind.HEDGE_RUN_FAILED in ALERT_KINDS  # a failed hedge run is an alert
 
 
 def test_notifier_routes_each_kind_to_the_destinations_that_want_it() -> None:

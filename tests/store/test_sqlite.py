@@ -127,7 +127,7 @@ def test_a_version_5_store_gets_deployment_events_and_exports(tmp_path: Path) ->
     assert (event.seq, event.type, event.data["status"]) == (1, "created", "paused")
     store.update_deployment(ALICE, "dep_1", expected_version=3, status="active")
     assert [e.seq for e in store.deployment_events(ALICE, "dep_1")] == [1, 2]
-    assert store.schema_version() == SCHEMA_VERSION == 18
+    assert store.schema_version() == SCHEMA_VERSION == 19
     store.create_export(ALICE, "dep_1", "csv", b"x", rows=1)
     assert len(store.list_exports(ALICE, "dep_1")) == 1
     store.close()

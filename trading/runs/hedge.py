@@ -94,17 +94,30 @@ def run_hedge(
     closes: pd.DataFrame,
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    session: date | None = None,
+    check: bool = False,
 ) -> RunOutcome:
     """Run the hedge of `deployment` at `fire` (see the module docstring) on its options
     `account`, with `stock` the stock sleeve's state (its cash without the hedge's) and `closes`
     the universe's closes known at the fire (the last row prices the sleeve). A finished run
-    appends its `hedge_run` event once."""
+    appends its `hedge_run` event once. With `session`, the run claims that session first
+    (`claim_session`): a daily check (`check`) finding it claimed by another run, or a
+    rebalance's run finding it claimed by the check, is skipped."""
     outcome = RunOutcome("hedge", deployment.id, run_id, fire, "skipped")
     guard = deployment.status == "paused" and account.settlement == "physical"
+    holder = None
     if halted(deployment):
         outcome.reason = "hedging is halted by the hedging kill switch"
     elif deployment.status != "active" and not guard:
         outcome.reason = f"the deployment is {deployment.status}"
+    elif session is not None and (
+        holder := claim_session(store, deployment, session, run_id, check)
+    ):
+        outcome.reason = (
+            f"the hedge already ran on {session.isoformat()}, by "
+            f"{'the daily hedge check' if holder['check'] else 'the rebalance run'} "
+            f"{holder['run_id']}: one hedge run trades a session"
+        )
     else:
         ledger = Ledger(store, deployment.owner, hedge_account(deployment))
         queue = AccountQueue(
@@ -116,6 +129,25 @@ def run_hedge(
             deployment.owner, deployment.id, "hedge_run", outcome.to_json(), key=f"hedge:{run_id}"
         )
     return outcome
+
+
+def claim_session(
+    store: Store, deployment: Deployment, session: date, run_id: str, check: bool
+) -> dict[str, Any] | None:
+    """Claim `session` for the hedge run `run_id` (the `hedge_day` event keyed by the session:
+    the first run's stands); None when this run may trade, else the claim of the run that
+    stops it (a daily check is stopped by any other run, a rebalance's run by the check)."""
+    event = store.append_deployment_event(
+        deployment.owner,
+        deployment.id,
+        "hedge_day",
+        {"session": session.isoformat(), "run_id": run_id, "check": check},
+        key=f"hedge-day:{session.isoformat()}",
+    )
+    holder: dict[str, Any] = dict(event.data)
+    if holder["run_id"] == run_id or not (check or holder["check"]):
+        return None
+    return holder
 
 
 def _trade(
