@@ -263,6 +263,16 @@ class StageConfig:
     foundation stack there imports the replica tables, buckets, key and pepper instead of
     creating them (needs `bucket_replication` and `table_replicas`); no edge, backup or replica
     stack (docs/DEPLOY.md, "Recovery")."""
+    # failover without hands (infra/failover.py)
+    api_failover_domain: str | None = None
+    """The API's name served from whichever region is healthy (`api.example.com`, in
+    `hosted_zone_id`/`hosted_zone_name`; needs `replica_region`): the stage's deployment answers
+    it as the Route 53 failover record's PRIMARY, health-checked on its `/v1/health`, and the
+    failover deployment in `replica_region` as its SECONDARY (docs/DEPLOY.md, "Failover without
+    hands")."""
+    standby_restore_after_minutes: int = 15
+    """Minutes the primary's health check must fail before the standby's data is restored from
+    the backup copies (a stage whose data has no replicas); DNS fails over after 90 s."""
     # concurrency
     worker_reserved_concurrency: int | None = None
     """Reserved concurrency of the worker (None: the account's shared pool)."""
@@ -404,10 +414,33 @@ class StageConfig:
         for option in ("bucket_replication", "table_replicas", "failover"):
             if getattr(self, option) not in (False, "off") and not replica:
                 raise ValueError(f"{option} needs replica_region (where the replicas are)")
-        if self.failover and not (self.bucket_replication and self.table_replicas != "off"):
+        if self.failover and not (self.has_replicas or self.backup):
             raise ValueError(
-                "failover needs bucket_replication and table_replicas (the replicas it runs on)"
+                "failover needs bucket_replication and table_replicas (the replicas it runs on), "
+                "or backup (its data restored from the copies)"
             )
+        if self.api_failover_domain is not None:
+            if not (self.hosted_zone_id and self.hosted_zone_name and replica):
+                raise ValueError(
+                    "api_failover_domain needs hosted_zone_id, hosted_zone_name (its zone) and "
+                    "replica_region (the standby's region)"
+                )
+            zone = self.hosted_zone_name.rstrip(".")
+            if not self.api_failover_domain.rstrip(".").endswith(f".{zone}"):
+                raise ValueError(f"api_failover_domain must be a name in {zone}")
+        if not 1 <= self.standby_restore_after_minutes <= 1440:
+            raise ValueError("standby_restore_after_minutes must be in 1..1440")
+
+    @property
+    def has_replicas(self) -> bool:
+        """Whether the data replicates continuously to `replica_region` (buckets and tables)."""
+        return self.bucket_replication and self.table_replicas != "off"
+
+    @property
+    def restores_standby(self) -> bool:
+        """Whether a failover brings the standby's data back from the backup copies (the API
+        fails over, and the data has copies but no replicas)."""
+        return bool(self.api_failover_domain and self.backup and not self.has_replicas)
 
     def with_replica_region(self, region: str | None) -> StageConfig:
         """This configuration with `replica_region` resolved for a stage in `region`: `auto`

@@ -35,7 +35,8 @@
 - Secret `stratigos-<stage>/api-key-pepper`: a generated value keyed into API key hashes.
 - Replication (`infra.stacks.replication`): with `bucket_replication` the market-data, documents,
   results and model-artifacts buckets (then all versioned) replicate into the replica region and
-  the pepper is replicated there; with `table_replicas=global` the three tables are DynamoDB
+  the pepper is replicated there (also for a standby restored from the backup copies,
+  `restores_standby`); with `table_replicas=global` the three tables are DynamoDB
   global tables (`AWS::DynamoDB::GlobalTable`, construct ids `StoreGlobalTable`, ... of their
   own) with a replica there (deletion protection and point-in-time recovery as here, the replica key).
 - `failover`: deployed in the replica region, the stack creates no key, table or replicated
@@ -211,6 +212,7 @@ class FoundationStack(Stack):
         self._pepper()
         if config.bucket_replication:
             self.replication_role = replicate_buckets(self, config, self.key, self._replicated)
+        if config.bucket_replication or config.restores_standby:  # a standby reads it there
             assert isinstance(self.pepper_secret, secretsmanager.Secret)
             replicate_secret(self.pepper_secret, config)
 
