@@ -26,7 +26,11 @@ With `api_failover_domain` (a name in the stage's hosted zone, `api.example.com`
   deployment reads (the tables' own names, the buckets' replica names, all with the replica
   key), in parallel, and waits for each restore job (`RESTORE_POLL_S`). Started by hand with
   `{"suffix": "-drill"}` it restores under names ending so (the drill); a target that exists
-  fails its restore job, so a second start changes nothing. `RPO_HOURS` / `RTO_HOURS` below.
+  fails its restore job, so a second start changes nothing.
+
+What it gives: on replicas, RPO the replication's (tables seconds, buckets 15 minutes) and RTO
+`FAILOVER_SECONDS`; on the backup copies, RPO and RTO `infra.stacks.recovery.RPO_HOURS` and
+`RTO_HOURS` (1 h, 4 h: the last hourly copy; the wait, then the restore, which the drill times).
 
 The failover deployment itself (`-c failover=true`, docs/DEPLOY.md) is deployed ahead of time
 and stays idle (warm-but-idle: functions and APIs cost nothing while unused; the VPC's NAT
@@ -76,13 +80,6 @@ FAILOVER_SECONDS = CHECK_INTERVAL_S * FAILURE_THRESHOLD + ALIAS_TTL_S
 METRICS_REGION = "us-east-1"
 """Where Route 53 publishes its health checks' metrics (and so where their alarms can be)."""
 RESTORE_POLL_S = 60
-RPO_HOURS = {"replicas": 0.25, "copies": 1}
-"""Data lost at worst: with replicas, the buckets' 15 minutes (the tables' seconds); with backup
-copies only, the last hourly copy (seed 002: 1 h)."""
-RTO_HOURS = {"replicas": 0.05, "copies": 4}
-"""Until the API answers again: with replicas, `FAILOVER_SECONDS`; with copies, the
-detection, the wait, and the restore of the tables and buckets (seed 002: 4 h; the drill
-measures it)."""
 STATE_CHANGE = "CloudWatch Alarm State Change"
 
 

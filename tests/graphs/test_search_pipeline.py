@@ -21,7 +21,7 @@ import pytest
 from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
 from graphs.resources import bind_strategy_model, release
-from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
+from graphs.search_pipeline import Engine, pipeline_workspace, run_search_pipeline
 from graphs.search_steps import TRIALS, search_order
 from jobs.pipeline.engines import StepOrderError, run_here, run_step, steps_to_run, write_order
 from jobs.pipeline.local_execution import LocalExecution, StepFailedError
@@ -283,7 +283,7 @@ def test_a_failed_shard_resumes_from_the_slices_published(
 
 @pytest.mark.parametrize("engine", ["here", "ray"])
 def test_four_shards_here_and_on_ray_give_the_one_instance_trials(
-    here: tuple[dict[str, Any], list[dict[str, Any]]], tmp_path: Path, engine: str
+    here: tuple[dict[str, Any], list[dict[str, Any]]], tmp_path: Path, engine: Engine
 ) -> None:
     """Four threads here, four Ray tasks on a local cluster of two CPUs (every shard waits for
     the others' slices, reserving no CPU): the one instance's trials and winner."""

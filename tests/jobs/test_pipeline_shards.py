@@ -199,6 +199,7 @@ def test_the_s3_exchange_keeps_every_bit_and_knows_a_missing_slice(s3_endpoint: 
     assert [o["Key"] for o in stored] == [
         "runs/r1/optimization/shards/batch-000000/shard-00-of-02.json"
     ]
-    assert _same(exchange.read("batch-000000/shard-00-of-02.json")["means"], means)
+    published = exchange.read("batch-000000/shard-00-of-02.json")
+    assert published is not None and _same(published["means"], means)
     with pytest.raises(Exception, match="NoSuchBucket"):
         S3Exchange(s3, "s3://no-such-bucket/x/").read("y.json")
