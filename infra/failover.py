@@ -12,7 +12,7 @@ With `api_failover_domain` (a name in the stage's hosted zone, `api.example.com`
   `replica_region`). The PRIMARY carries a Route 53 health check of the primary's own REST API
   address, `GET /<stage>/v1/health` over HTTPS every `CHECK_INTERVAL_S` seconds, unhealthy after
   `FAILURE_THRESHOLD` failures in a row: readiness, 503 when the store cannot be read or
-  written (docs/operations.md), so a region whose API or data is down fails it. Route 53 then
+  written (docs/api.md), so a region whose API or data is down fails it. Route 53 then
   answers the name with the SECONDARY (alias TTL 60 s): `FAILOVER_SECONDS` at worst, and back to
   the PRIMARY by itself once it is healthy again. The alarm `<prefix>-primary-unhealthy`
   (Route 53 publishes health-check metrics in us-east-1 only, so the stage must be there)
@@ -397,49 +397,37 @@ class StandbyRestoreStack(Stack):
         wait for the restore job."""
         vault = replica_vault_name(self.config)
         target = _target_name(name)
-        newest = tasks.CallAwsService.jsonata(
-            self,
+        newest = self._backup(
             f"Newest copy {index}",
-            state_name=f"Newest copy of {name}",
-            service="backup",
-            action="listRecoveryPointsByBackupVault",
-            iam_action="backup:ListRecoveryPointsByBackupVault",
-            parameters={"BackupVaultName": vault, "ByResourceArn": source, "MaxResults": 1000},
-            iam_resources=[self.vault_arn],
+            f"Newest copy of {name}",
+            "listRecoveryPointsByBackupVault",
+            {"BackupVaultName": vault, "ByResourceArn": source, "MaxResults": 1000},
+            [self.vault_arn],
             assign={
                 "point": "{% $sort($states.result.RecoveryPoints[Status = 'COMPLETED'], "
                 "function($l, $r) { $l.CreationDate < $r.CreationDate })[0].RecoveryPointArn %}"
             },
         )
         found = sfn.Choice.jsonata(self, f"Found {index}", state_name=f"A copy of {name}?")
-        metadata = tasks.CallAwsService.jsonata(
-            self,
+        metadata = self._backup(
             f"Metadata {index}",
-            state_name=f"How {name} was",
-            service="backup",
-            action="getRecoveryPointRestoreMetadata",
-            iam_action="backup:GetRecoveryPointRestoreMetadata",
-            parameters={"BackupVaultName": vault, "RecoveryPointArn": "{% $point %}"},
-            iam_resources=[self.vault_arn, self._points()],
+            f"How {name} was",
+            "getRecoveryPointRestoreMetadata",
+            {"BackupVaultName": vault, "RecoveryPointArn": "{% $point %}"},
+            [self.vault_arn, self._points()],
             assign={
                 "metadata": "{% $merge([$states.result.RestoreMetadata, "
                 + _jsonata_object({field: target, **extra})
                 + "]) %}"
             },
         )
-        start = tasks.CallAwsService.jsonata(
-            self,
+        arguments = {"RecoveryPointArn": "{% $point %}", "IamRoleArn": backup_role}
+        start = self._backup(
             f"Restore {index}",
-            state_name=f"Restore {name}",
-            service="backup",
-            action="startRestoreJob",
-            iam_action="backup:StartRestoreJob",
-            parameters={
-                "RecoveryPointArn": "{% $point %}",
-                "IamRoleArn": backup_role,
-                "Metadata": "{% $metadata %}",
-            },
-            iam_resources=[self._points()],
+            f"Restore {name}",
+            "startRestoreJob",
+            arguments | {"Metadata": "{% $metadata %}"},
+            [self._points()],
             assign={"job": "{% $states.result.RestoreJobId %}"},
         )
         wait = sfn.Wait.jsonata(
@@ -448,15 +436,12 @@ class StandbyRestoreStack(Stack):
             state_name=f"Wait for {name}",
             time=sfn.WaitTime.duration(Duration.seconds(RESTORE_POLL_S)),
         )
-        status = tasks.CallAwsService.jsonata(
-            self,
+        status = self._backup(
             f"Status {index}",
-            state_name=f"Status of {name}",
-            service="backup",
-            action="describeRestoreJob",
-            iam_action="backup:DescribeRestoreJob",
-            parameters={"RestoreJobId": "{% $job %}"},
-            iam_resources=["*"],  # DescribeRestoreJob takes no resource
+            f"Status of {name}",
+            "describeRestoreJob",
+            {"RestoreJobId": "{% $job %}"},
+            ["*"],  # DescribeRestoreJob takes no resource
             outputs={"status": "{% $states.result.Status %}", "target": "{% " + target + " %}"},
         )
         done = sfn.Choice.jsonata(self, f"Done {index}", state_name=f"{name} restored?")
@@ -487,6 +472,29 @@ class StandbyRestoreStack(Stack):
         wait.next(status)
         status.next(done)
         return newest.next(found)
+
+    def _backup(
+        self,
+        construct_id: str,
+        state: str,
+        action: str,
+        parameters: dict[str, Any],
+        resources: list[str],
+        **results: Any,
+    ) -> tasks.CallAwsService:
+        """A state calling AWS Backup's `action` (its IAM action on `resources`); `results`:
+        what it assigns or outputs."""
+        return tasks.CallAwsService.jsonata(
+            self,
+            construct_id,
+            state_name=state,
+            service="backup",
+            action=action,
+            iam_action=f"backup:{action[0].upper()}{action[1:]}",
+            parameters=parameters,
+            iam_resources=resources,
+            **results,
+        )
 
     def _points(self) -> str:
         """The recovery points of the replica vault (their ids are generated)."""
