@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from infra.failover_options import FailoverOptions, check_failover_options
 from settings.model_catalog import model_catalog
 
 StageName = Literal["dev", "staging", "prod"]
@@ -78,11 +79,14 @@ PAIRED_REGIONS: dict[str, str] = {
 geography and legal area, with Bedrock and AWS Backup. A stage elsewhere names its own."""
 
 COMPUTE_PREFIX = "stratigos/compute"
+_VAULT_ARN = re.compile(r"arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[\w.-]+")
+PERMISSIONS_BOUNDARY = "stratigos-boundary"
+"""Every stage role's permissions boundary (the delivery stack's, `infra.stacks.delivery`)."""
 """`Settings.compute.sagemaker.prefix`: S3 prefix of SageMaker shard inputs and outputs."""
 
 
 @dataclass(frozen=True)
-class StageConfig:
+class StageConfig(FailoverOptions):
     """Everything that differs between stages (sizes, retention, limits, models).
 
     Durations are in days unless the name says otherwise; rates are requests per second.
@@ -164,10 +168,11 @@ class StageConfig:
     """Days LangGraph checkpoints live (DynamoDB TTL and S3 expiry); None keeps them."""
     log_retention_days: int = 7
     alarm_email: str | None = None
-    """Subscribed to the alarm topic (confirm the e-mail AWS sends); production needs it or a
-    Slack channel (`infra.completeness`)."""
+    """Subscribed to the alarm topic (confirm AWS's e-mail); production needs it or Slack."""
     api_5xx_threshold: int = 5
-    """API Gateway 5xx responses in 5 minutes that raise the alarm."""
+    """5xx answers in 5 minutes (API Gateway's, the estimates endpoint's) that raise an alarm."""
+    api_latency_p95_ms: int = 10_000
+    """The REST API's p95 latency (ms) above which, for 15 minutes, `<prefix>-api-latency` alarms."""
     cleanup_hour_utc: int = 3
     tracing: Literal["off", "xray"] = "xray"
     """OpenTelemetry spans of every function (runs, graph nodes, agent turns, model and tool
@@ -239,6 +244,8 @@ class StageConfig:
     backup_retention_days: int = 35
     backup_hourly_retention_days: int = 2
     """Days the hourly recovery points are kept (the daily ones: `backup_retention_days`)."""
+    backup_copy_vault_arn: str | None = None
+    """Another account's vault that also gets a copy of every recovery point (DEPLOY.md)."""
     replica_region: str | None = None
     """Another region (`auto`: `PAIRED_REGIONS` of the stage's region; `none`: no replica), the home of the stack `stratigos-<stage>-replica` (its own KMS key
     `alias/stratigos-<stage>-replica`): with `backup` every backup is copied to its vault, with
@@ -261,23 +268,18 @@ class StageConfig:
     failover: bool = False
     """Deploy the stage in `replica_region` on its replicas, after losing its own region: the
     foundation stack there imports the replica tables, buckets, key and pepper instead of
-    creating them (needs `bucket_replication` and `table_replicas`); no edge, backup or replica
-    stack (docs/DEPLOY.md, "Recovery")."""
-    # failover without hands (infra/failover.py)
-    api_failover_domain: str | None = None
-    """The API's name served from whichever region is healthy (`api.example.com`, in
-    `hosted_zone_id`/`hosted_zone_name`; needs `replica_region`): the stage's deployment answers
-    it as the Route 53 failover record's PRIMARY, health-checked on its `/v1/health`, and the
-    failover deployment in `replica_region` as its SECONDARY (docs/DEPLOY.md, "Failover without
-    hands")."""
-    standby_restore_after_minutes: int = 15
-    """Minutes the primary's health check must fail before the standby's data is restored from
-    the backup copies (a stage whose data has no replicas); DNS fails over after 90 s."""
+    creating them (needs the replicas, or `backup`: restored, `infra.failover_options`); no edge,
+    backup or replica stack (docs/DEPLOY.md, "Recovery"); failover fields: `FailoverOptions`."""
     # concurrency
     worker_reserved_concurrency: int | None = None
     """Reserved concurrency of the worker (None: the account's shared pool)."""
     api_provisioned_concurrency: int = 0
     """Provisioned concurrency of the API function's `live` alias (0: none)."""
+    api_reserved_concurrency: int = 10
+    """Reserved concurrency of the API function (beyond it: 429, `<prefix>-lambda-throttles`)."""
+    ws_reserved_concurrency: int = 5
+    permissions_boundary: str = PERMISSIONS_BOUNDARY
+    """Every role's permissions boundary (`none`: an account without the delivery stack)."""
     instance: str | None = None
     """Another name for the stage's resources (`stratigos-<instance>-...`), for side-by-side
     copies such as the per-pull-request stacks (`pr-123`); None: the stage's name."""
@@ -340,6 +342,12 @@ class StageConfig:
         return f"stratigos-{self.name}"
 
     @property
+    def boundary(self) -> str | None:
+        """The name of the roles' permissions boundary (None: `permissions_boundary=none`)."""
+        name = self.permissions_boundary
+        return None if name.lower() in ("", "none") else name
+
+    @property
     def refreshes_market_data(self) -> bool:
         """Whether the market data is refreshed from Alpaca after each close."""
         return self.market_data == "alpaca" or self.market_data_refresh == "alpaca"
@@ -399,12 +407,21 @@ class StageConfig:
             )
         if self.api_provisioned_concurrency < 0:
             raise ValueError("api_provisioned_concurrency must be >= 0")
+        if self.api_reserved_concurrency <= self.api_provisioned_concurrency:
+            raise ValueError(
+                f"api_reserved_concurrency={self.api_reserved_concurrency} must be more than "
+                f"api_provisioned_concurrency={self.api_provisioned_concurrency}"
+            )
+        if self.ws_reserved_concurrency < 1:
+            raise ValueError(f"ws_reserved_concurrency={self.ws_reserved_concurrency} must be >= 1")
 
     def _check_recovery_options(self) -> None:
         """The replica region's options (ValueError naming the field)."""
         replica = None if self.replica_region == "none" else self.replica_region
         if replica and replica == self.region:
             raise ValueError("replica_region must differ from the stage's region")
+        if (vault := self.backup_copy_vault_arn) and not _VAULT_ARN.fullmatch(vault):
+            raise ValueError(f"backup_copy_vault_arn={vault!r} is not a backup vault's ARN")
         if not 1 <= self.backup_hourly_retention_days <= self.backup_retention_days:
             raise ValueError("backup_hourly_retention_days must be in 1..backup_retention_days")
         if self.table_replicas not in ("off", "global", "manual"):
@@ -414,33 +431,7 @@ class StageConfig:
         for option in ("bucket_replication", "table_replicas", "failover"):
             if getattr(self, option) not in (False, "off") and not replica:
                 raise ValueError(f"{option} needs replica_region (where the replicas are)")
-        if self.failover and not (self.has_replicas or self.backup):
-            raise ValueError(
-                "failover needs bucket_replication and table_replicas (the replicas it runs on), "
-                "or backup (its data restored from the copies)"
-            )
-        if self.api_failover_domain is not None:
-            if not (self.hosted_zone_id and self.hosted_zone_name and replica):
-                raise ValueError(
-                    "api_failover_domain needs hosted_zone_id, hosted_zone_name (its zone) and "
-                    "replica_region (the standby's region)"
-                )
-            zone = self.hosted_zone_name.rstrip(".")
-            if not self.api_failover_domain.rstrip(".").endswith(f".{zone}"):
-                raise ValueError(f"api_failover_domain must be a name in {zone}")
-        if not 1 <= self.standby_restore_after_minutes <= 1440:
-            raise ValueError("standby_restore_after_minutes must be in 1..1440")
-
-    @property
-    def has_replicas(self) -> bool:
-        """Whether the data replicates continuously to `replica_region` (buckets and tables)."""
-        return self.bucket_replication and self.table_replicas != "off"
-
-    @property
-    def restores_standby(self) -> bool:
-        """Whether a failover brings the standby's data back from the backup copies (the API
-        fails over, and the data has copies but no replicas)."""
-        return bool(self.api_failover_domain and self.backup and not self.has_replicas)
+        check_failover_options(self, replica)
 
     def with_replica_region(self, region: str | None) -> StageConfig:
         """This configuration with `replica_region` resolved for a stage in `region`: `auto`
@@ -574,6 +565,8 @@ STAGES: dict[str, StageConfig] = {
         log_retention_days=30,
         checkpoint_ttl_days=30,
         worker_reserved_concurrency=14,  # 10 jobs, 2 ticks, 2 spare
+        api_reserved_concurrency=50,
+        ws_reserved_concurrency=10,
     ),
     "prod": StageConfig(
         stage="prod",
@@ -591,6 +584,8 @@ STAGES: dict[str, StageConfig] = {
         backup=True,
         replica_region="auto",  # hourly backups copied to PAIRED_REGIONS[region]: RPO 1 h
         worker_reserved_concurrency=54,  # 50 jobs, 2 ticks, 2 spare
+        api_reserved_concurrency=200,  # the usage plan's 200 requests a second, each short
+        ws_reserved_concurrency=50,
         monthly_budget_usd=1000.0,  # the account's: set yours with -c monthly_budget_usd=...
     ),
 }

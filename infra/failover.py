@@ -59,6 +59,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.failover_options import restores_standby
 from infra.nag import acknowledge
 from infra.stacks.api import ApiStack
 from infra.stacks.foundation import FoundationStack
@@ -216,7 +217,7 @@ class ApiFailoverStack(Stack):
             alarm_description=(
                 f"The primary API's readiness ({HEALTH_PATH}) failed for {minutes} minutes: "
                 "Route 53 answers the failover name with the standby"
-                + (" and the standby's data is being restored" if config.restores_standby else "")
+                + (" and the standby's data is restored" if restores_standby(config) else "")
             ),
             metric=cloudwatch.Metric(
                 namespace="AWS/Route53",
@@ -234,7 +235,7 @@ class ApiFailoverStack(Stack):
         )
         alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
         alarm.add_ok_action(cloudwatch_actions.SnsAction(topic))
-        if config.restores_standby:
+        if restores_standby(config):
             assert config.replica_region
             bus = events.EventBus.from_event_bus_arn(
                 self,

@@ -43,6 +43,7 @@ from jobs.pipeline.steps import (
     pipeline_step,
     step_handler,
 )
+from jobs.privileges import drop_root
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -160,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="s3:// prefix under which the instances of a sharded step share its batches",
     )
     args = parser.parse_args(argv)
+    drop_root([Path(args.root) / OUTPUT_DIR])  # SageMaker starts it as root (jobs.privileges)
     try:
         output = run_in_container(
             args.step, root=Path(args.root), module=args.steps_module, shards_uri=args.shards_uri

@@ -60,8 +60,11 @@ class PipelineConfig:
     retry_attempts: int = 3
     steps_module: str = STEPS_MODULE
     environment: Mapping[str, str] = field(default_factory=dict)
+    network: Mapping[str, Any] | None = None
+    """Every step's `NetworkConfig` (its VPC subnets and security groups), or None: SageMaker's
+    own network."""
     shards: int = 1
-    """The default of `ShardsParameter`: the instances of the sharded (optimization) step."""
+    """The default of `OptimizationInstances`: the instances of the optimization step."""
 
     def __post_init__(self) -> None:
         check_shard_count(self.shards)
@@ -149,6 +152,7 @@ def _processing_step(step: PipelineStep, config: PipelineConfig) -> dict[str, An
             },
             "StoppingCondition": {"MaxRuntimeInSeconds": config.max_runtime_s},
             "Environment": dict(config.environment),
+            **({"NetworkConfig": dict(config.network)} if config.network is not None else {}),
         },
         "RetryPolicies": [
             {

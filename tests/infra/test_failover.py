@@ -23,6 +23,7 @@ from infra.failover import (
     alarm_name,
     restore_machine_name,
 )
+from infra.failover_options import restores_standby
 from tests.support.cdk_synth import (
     ACCOUNT,
     CONTEXT,
@@ -334,5 +335,5 @@ def test_with_replicas_the_standby_needs_no_restore() -> None:
             "table_replicas": "manual",
         },
     )
-    assert config.api_failover_domain == NAME and not config.restores_standby
-    assert stage_config("prod", {**PRODUCTION, **FAILOVER}).restores_standby
+    assert config.api_failover_domain == NAME and not restores_standby(config)
+    assert restores_standby(stage_config("prod", {**PRODUCTION, **FAILOVER}))
