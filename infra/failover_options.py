@@ -4,10 +4,7 @@ apart from `infra.config.StageConfig`, which inherits them, with their checks.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from infra.config import StageConfig
+from typing import Protocol
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,6 +20,27 @@ class FailoverOptions:
     standby_restore_after_minutes: int = 15
     """Minutes the primary's health check must fail before the standby's data is restored from
     the backup copies (a stage whose data has no replicas); DNS fails over after 150 s."""
+
+
+class StageConfig(Protocol):
+    """What these checks read of an `infra.config.StageConfig` (which imports this module)."""
+
+    @property
+    def failover(self) -> bool: ...
+    @property
+    def backup(self) -> bool: ...
+    @property
+    def bucket_replication(self) -> bool: ...
+    @property
+    def table_replicas(self) -> str: ...
+    @property
+    def hosted_zone_id(self) -> str | None: ...
+    @property
+    def hosted_zone_name(self) -> str | None: ...
+    @property
+    def api_failover_domain(self) -> str | None: ...
+    @property
+    def standby_restore_after_minutes(self) -> int: ...
 
 
 def has_replicas(config: StageConfig) -> bool:
