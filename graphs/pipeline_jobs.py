@@ -159,7 +159,7 @@ def _start_on_sagemaker(
         )
     finally:
         release(job.id)  # the steps run on SageMaker, not here
-    arn = pipeline.start({**order, "left_out": left_out})
+    arn = pipeline.start({**order, "left_out": left_out}, shards=settings.compute.pipeline.shards)
     message = f"started the SageMaker pipeline execution {arn} of {pipeline.name}"
     trace.emit("warning", {"code": EXECUTION_CODE, "message": message})
     hours = settings.compute.pipeline.wait_hours

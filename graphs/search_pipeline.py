@@ -46,6 +46,7 @@ def run_search_pipeline(
     backend: ComputeBackend | None = None,
     train: bool = True,
     after_batch: Callable[[int], None] | None = None,
+    shards: int | None = None,
 ) -> dict[str, Any]:
     """Run `request`'s search through the pipeline on `engine`; the aggregation's result.
     `backend` takes the optimization step's shards on the `here` engine (None: evaluated in
@@ -54,8 +55,12 @@ def run_search_pipeline(
     model unless the request asks for a cold one (no owner: cold, and the result says why);
     the order records the warm start, so a run continued from its workspace does the same.
     `after_batch` (the `here` engine only): called with the trials held after each batch of the
-    optimization step; it may raise to stop the run there (`jobs.pipeline.steps.StepContext`)."""
+    optimization step; it may raise to stop the run there (`jobs.pipeline.steps.StepContext`).
+    `shards`: the instances sharing the optimization step's batches (threads here, Ray tasks
+    on Ray; `jobs.pipeline.shards`), None: `settings.compute.pipeline.shards`, else one; the
+    same trials and winner whatever their number."""
     settings = settings or get_settings()
+    count = shards or settings.compute.pipeline.shards or 1
     run_id = run_id or f"search_{uuid.uuid4().hex[:12]}"
     root = pipeline_workspace(run_id, settings)
     steps = steps_to_run(train=train)
@@ -67,12 +72,19 @@ def run_search_pipeline(
             )
             write_order(root, order)
         if engine == "here":
-            run_here(root, steps=steps, backend=backend, settings=settings, after_batch=after_batch)
+            run_here(
+                root,
+                steps=steps,
+                backend=backend,
+                settings=settings,
+                after_batch=after_batch,
+                shards=count,
+            )
         elif engine == "ray":
             from jobs.backends.ray_backend import RayBackend
 
             with RayBackend.from_config(settings.compute):
-                run_on_ray(root, steps=steps, settings=settings)
+                run_on_ray(root, steps=steps, settings=settings, shards=count)
         else:
             raise ValueError(f"engine must be 'here' or 'ray', got {engine!r}")
     finally:

@@ -9,7 +9,9 @@ optimization graph's own, shared with its nodes.
   seeded recipe every engine's workers rebuild the same paths from) and its size.
 - distributed optimization: `quant.SearchRun` batch after batch, each batch's shards on the
   engine's compute backend (`evaluate_configs`, the graph's `evaluate` node); `trials.json`
-  is written after every batch, so a failed step resumes after its last finished batch.
+  is written after every batch, so a failed step resumes after its last finished batch. On a
+  fleet, each instance evaluates its slice of every batch and takes the others'
+  (`jobs.pipeline.shards`): the same trials as one instance.
 - training: the owner's strategy model learns the new trials (`services.strategy_model.learn`;
   the graph's runs learn after their job completes: `graphs.job_handlers`); `model.json`
   names the version stored.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -39,6 +42,7 @@ from graphs.resources import RunResources, resources
 from graphs.warm_start import plan_for_search
 from jobs.backends.base import ComputeBackend
 from jobs.batches import make_shards, path_means, scenario_data
+from jobs.pipeline.shards import Means
 from jobs.pipeline.steps import StepContext, StepHandler
 from jobs.shard_inputs import ScenarioSpec, inputs_from_dict
 from quant import Constraint, Objective, ScenarioData, SearchRun, evaluate_path_means
@@ -350,9 +354,35 @@ def generate_scenarios(context: StepContext) -> None:
     )
 
 
+def _evaluate_positions(
+    configs: Sequence[StrategyConfig],
+    inputs: Mapping[str, ScenarioData],
+    spec_of: Callable[[str], ScenarioSpec],
+    positions: range,
+    *,
+    request: OptimizationRequest,
+    backend: ComputeBackend | None,
+    prefix: str,
+) -> Means:
+    """`evaluate_configs` of the candidates at `positions` of a batch (a shard's slice; its
+    shards' ids start with `prefix`, and the first position when it is not the whole batch)."""
+    whole = positions.start == 0 and positions.stop == len(configs)
+    return evaluate_configs(
+        configs[positions.start : positions.stop],
+        inputs,
+        spec_of,
+        request=request,
+        backend=backend,
+        prefix=prefix if whole else f"{prefix}-{positions.start}",
+    )
+
+
 def optimize(context: StepContext) -> None:
     """Step 3: the search, batch after batch, from the checkpoint an earlier attempt left;
-    `trials.json` after every batch, then the context's `after_batch` (which may stop it)."""
+    `trials.json` after every batch, then the context's `after_batch` (which may stop it).
+    On one of several instances (`context.shard`), each batch's candidates are shared: this
+    instance evaluates its slice, takes the others' (`jobs.pipeline.shards.Shard.share`) and
+    records the whole batch as one instance would; only the leader writes."""
     order = context.order
     request = order_request(order)
     specs = [
@@ -362,23 +392,31 @@ def optimize(context: StepContext) -> None:
     inputs = {name: scenario_data(spec) for name, spec in by_name.items()}
     done = context.checkpoint(TRIALS) or {"trials": []}
     run = order_search(order, inputs, done["trials"])
+    shard = context.shard
     while not run.done:
         params = run.propose()
         if not params:
             break
-        means = evaluate_configs(
-            run.configs(params),
+        configs = run.configs(params)
+        evaluate = partial(
+            _evaluate_positions,
+            configs,
             inputs,
             by_name.__getitem__,
             request=request,
             backend=context.backend,
             prefix=f"{order['run_id']}-{run.batch_index}",
         )
+        if shard is None:
+            means = evaluate(range(len(configs)))
+        else:
+            means = shard.share(run.batch_index, [c.config_id for c in configs], evaluate)
         run.record(params, means)
-        context.write(TRIALS, {"trials": run.rows, "convergence": _finite(run.convergence)})
-        if context.after_batch is not None:
-            context.after_batch(len(run.rows))
-    if not (context.output / TRIALS).is_file():
+        if context.writes_output:
+            context.write(TRIALS, {"trials": run.rows, "convergence": _finite(run.convergence)})
+            if context.after_batch is not None:
+                context.after_batch(len(run.rows))
+    if context.writes_output and not (context.output / TRIALS).is_file():
         context.write(TRIALS, {"trials": run.rows, "convergence": _finite(run.convergence)})
 
 

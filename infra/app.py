@@ -18,8 +18,11 @@ Stacks of stage `<s>`: `stratigos-<s>-foundation`, `-network` (with `network=vpc
 us-east-1), `-recovery` (with `backup`) and `-replica` (with `replica_region` and something to
 keep there, in that region, deployed before `-foundation` when the data replicates into it and
 before `-recovery`, whose plan copies into it); each depends on the ones before it. With
-`failover` the stage's stacks go to `replica_region` on its replicas, without `-edge`,
-`-recovery` or `-replica`.
+`failover` the stage's stacks go to `replica_region` on its replicas (or on the data restored
+from its copies), without `-edge`, `-recovery` or `-replica`. With `api_failover_domain`
+(`infra.failover`): `-api-failover` in the deployment's region (the failover name's PRIMARY,
+or SECONDARY in a failover deployment) and, when the standby's data comes from the copies,
+`-standby` in `replica_region`.
 Once per account, from context: `stratigos-delivery` (`github_repository` and `delivery`, the
 account's stage) and `stratigos-audit` (`audit=true`). `main` synthesizes with cdk-nag (`infra.nag`).
 """
@@ -40,6 +43,8 @@ from aws_cdk import aws_iam as iam
 from infra.checkov import skip_cdk_handlers
 from infra.completeness import STAND_INS, IncompleteStage, missing_settings, synthesis_warnings
 from infra.config import STAGE_NAMES, StageConfig, stage_config
+from infra.failover import ApiFailoverStack, StandbyRestoreStack
+from infra.failover_options import restores_standby
 from infra.nag import synth_checked
 from infra.stacks.api import ApiStack
 from infra.stacks.audit import AuditStack
@@ -83,6 +88,8 @@ class StageStacks:
     replica: ReplicaStack | None = None
     warnings: tuple[str, ...] = ()
     """What the synthesis prints as warnings (`infra.completeness.synthesis_warnings`)."""
+    api_failover: ApiFailoverStack | None = None
+    standby: StandbyRestoreStack | None = None
 
     @property
     def stacks(self) -> dict[str, Stack]:
@@ -98,6 +105,8 @@ class StageStacks:
             "replica": self.replica,
             "recovery": self.recovery,
             "edge": self.edge,
+            "api_failover": self.api_failover,
+            "standby": self.standby,
         }
         return {kind: stack for kind, stack in found.items() if stack is not None}
 
@@ -165,6 +174,7 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
     data = add_data(app, config, foundation, operations, network, env)
     edge = add_edge(app, config, api, account, env, cross_region)
     recovery = add_recovery(app, config, foundation, replica, env)
+    api_failover, standby = add_failover(app, config, foundation, api, operations, replica, env)
     warnings = tuple(synthesis_warnings(config))
     stage = StageStacks(
         config,
@@ -178,6 +188,8 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         edge,
         replica,
         warnings,
+        api_failover,
+        standby,
     )
     for stack in stage.stacks.values():
         tag_and_bound(stack, config)
@@ -291,6 +303,47 @@ def add_recovery(
     if replica is not None:
         recovery.add_dependency(replica)
     return recovery
+
+
+def add_failover(
+    app: App,
+    config: StageConfig,
+    foundation: FoundationStack,
+    api: ApiStack,
+    operations: OperationsStack,
+    replica: ReplicaStack | None,
+    env: Environment | None,
+) -> tuple[ApiFailoverStack | None, StandbyRestoreStack | None]:
+    """With `api_failover_domain` (`infra.failover`): the API's failover name in this
+    deployment's region (PRIMARY, or SECONDARY in a failover deployment) and, when a failover
+    restores the standby's data from the copies, the restore in `replica_region`."""
+    if not config.api_failover_domain:
+        return None, None
+    api_failover = ApiFailoverStack(
+        app,
+        f"{config.prefix}-api-failover",
+        config=config,
+        api=api,
+        topic=operations.topic,
+        env=env,
+        description=f"Stratigos {config.stage}: the API's failover name and health check",
+    )
+    if config.failover or not restores_standby(config):
+        return api_failover, None
+    if env is None or env.region is None or replica is None:
+        raise ValueError("api_failover_domain with backup copies needs the stage's region")
+    standby = StandbyRestoreStack(
+        app,
+        f"{config.prefix}-standby",
+        config=config,
+        foundation=foundation,
+        primary_region=env.region,
+        env=Environment(account=env.account, region=config.replica_region),
+        cross_region_references=True,
+        description=f"Stratigos {config.stage}: the standby's restore from the backup copies",
+    )
+    standby.add_dependency(replica)  # the replica key's parameter and the vault
+    return api_failover, standby
 
 
 def add_replica(app: App, config: StageConfig, account: str | None) -> ReplicaStack | None:

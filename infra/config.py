@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from infra.failover_options import FailoverOptions, check_failover_options
 from settings.model_catalog import model_catalog
 
 StageName = Literal["dev", "staging", "prod"]
@@ -85,7 +86,7 @@ PERMISSIONS_BOUNDARY = "stratigos-boundary"
 
 
 @dataclass(frozen=True)
-class StageConfig:
+class StageConfig(FailoverOptions):
     """Everything that differs between stages (sizes, retention, limits, models).
 
     Durations are in days unless the name says otherwise; rates are requests per second.
@@ -267,8 +268,8 @@ class StageConfig:
     failover: bool = False
     """Deploy the stage in `replica_region` on its replicas, after losing its own region: the
     foundation stack there imports the replica tables, buckets, key and pepper instead of
-    creating them (needs `bucket_replication` and `table_replicas`); no edge, backup or replica
-    stack (docs/DEPLOY.md, "Recovery")."""
+    creating them (needs the replicas, or `backup`: restored, `infra.failover_options`); no edge,
+    backup or replica stack (docs/DEPLOY.md, "Recovery"); failover fields: `FailoverOptions`."""
     # concurrency
     worker_reserved_concurrency: int | None = None
     """Reserved concurrency of the worker (None: the account's shared pool)."""
@@ -430,10 +431,7 @@ class StageConfig:
         for option in ("bucket_replication", "table_replicas", "failover"):
             if getattr(self, option) not in (False, "off") and not replica:
                 raise ValueError(f"{option} needs replica_region (where the replicas are)")
-        if self.failover and not (self.bucket_replication and self.table_replicas != "off"):
-            raise ValueError(
-                "failover needs bucket_replication and table_replicas (the replicas it runs on)"
-            )
+        check_failover_options(self, replica)
 
     def with_replica_region(self, region: str | None) -> StageConfig:
         """This configuration with `replica_region` resolved for a stage in `region`: `auto`

@@ -35,7 +35,8 @@
 - Secret `stratigos-<stage>/api-key-pepper`: a generated value keyed into API key hashes.
 - Replication (`infra.stacks.replication`): with `bucket_replication` the market-data, documents,
   results and model-artifacts buckets (then all versioned) replicate into the replica region and
-  the pepper is replicated there; with `table_replicas=global` the three tables are DynamoDB
+  the pepper is replicated there (also for a standby restored from the backup copies,
+  `restores_standby`); with `table_replicas=global` the three tables are DynamoDB
   global tables (`AWS::DynamoDB::GlobalTable`, construct ids `StoreGlobalTable`, ... of their
   own) with a replica there (deletion protection and point-in-time recovery as here, the replica key).
 - `failover`: deployed in the replica region, the stack creates no key, table or replicated
@@ -60,6 +61,7 @@ from constructs import Construct
 
 from infra.checkov import skip
 from infra.config import COMPUTE_PREFIX, StageConfig
+from infra.failover_options import restores_standby
 from infra.nag import acknowledge, acknowledge_cdk_handlers
 from infra.stacks.replication import (
     REPLICATED,
@@ -253,6 +255,7 @@ class FoundationStack(Stack):
         self._pepper()
         if config.bucket_replication:
             self.replication_role = replicate_buckets(self, config, self.key, self._replicated)
+        if config.bucket_replication or restores_standby(config):  # a standby reads it there
             assert isinstance(self.pepper_secret, secretsmanager.Secret)
             replicate_secret(self.pepper_secret, config)
 

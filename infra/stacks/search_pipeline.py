@@ -4,15 +4,18 @@
   `jobs.pipeline.sagemaker_definition.pipeline_definition` (the one generator the tests validate
   and run step by step), written into the template at synthesis: each step a Processing job
   in the processing image (`infra/docker/processing.Dockerfile`, built from the lock) running
-  `python -m jobs.pipeline.container --step NAME`, on `sagemaker_instance_type`. A deploy
-  whose definition changed updates the pipeline in place; executions under way keep the
-  definition they started with.
+  `python -m jobs.pipeline.container --step NAME`, on `sagemaker_instance_type`; the
+  optimization step on a fleet of `OptimizationInstances` of them (the parameter's default:
+  the stage's `sagemaker_instance_count`, 1 to 20), which share each batch through the step's
+  prefix in the results bucket (`jobs.pipeline.shards`). A deploy whose definition changed
+  updates the pipeline in place; executions under way keep the definition they started with.
 - Role `stratigos-<stage>-pipeline` (the pipeline's execution role, assumed by SageMaker):
   creates, watches, stops and tags the pipeline's processing jobs (SageMaker names them
   `pipelines-<execution>-<step>-...`) and passes the steps' role to SageMaker. Nothing else.
 - Role `stratigos-<stage>-pipeline-steps` (what the steps' code runs as): the run's objects
   under `pipelines/search/` of the results bucket (SageMaker downloads a step's inputs and
-  uploads its output with it), the market data's versions (read), the owners' strategy
+  uploads its output with it; the optimization step's instances publish and read each other's
+  slices of a batch there), the market data's versions (read), the owners' strategy
   models (`strategy-models/*` of the model-artifacts bucket) and their records in the store
   table as the training step calls them (`infra.access.STORE_ACCESS["pipeline"]`), the image,
   its logs and metrics; not the API key pepper (the steps check no API key:
@@ -32,7 +35,7 @@
   `jobs.pipeline.completion` calls) on this pipeline's executions only. No other function may
   touch the pipeline (least privilege: each role holds what its code calls).
 
-The optimization step evaluates its batches on its instance's cores
+Each instance of the optimization step evaluates its slice of a batch on its own cores
 (`STRATIGOS_COMPUTE_BACKEND=local`): a step's role creates no jobs of its own.
 """
 
@@ -164,7 +167,8 @@ def grant_logs_and_metrics(role: iam.Role, log_group: str, namespace: str) -> No
 def step_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
     """The settings of every step's container: the store on AWS (the training step keeps the
     owner's model in the model-artifacts bucket), the market data, the optimization step's
-    batches on the instance's own cores."""
+    slices on each instance's own cores, shared with the other instances in this region's
+    S3."""
     return market_data_environment(config, foundation) | {
         "STRATIGOS_STORE_BACKEND": "aws",
         "STRATIGOS_STORE_TABLE_PREFIX": config.table_prefix,
@@ -177,6 +181,7 @@ def step_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         "STRATIGOS_DATA_DIR": "/tmp/stratigos",
         "STRATIGOS_LOG_FORMAT": "json",
         "STRATIGOS_COMPUTE_BACKEND": "local",
+        "STRATIGOS_COMPUTE_AWS_REGION": Stack.of(foundation).region,
     }
 
 
@@ -203,6 +208,7 @@ class SearchPipeline(Construct):
                 role_arn=self.step_role.role_arn,
                 instance_type=config.sagemaker_instance_type,
                 environment=step_environment(config, foundation),
+                shards=config.sagemaker_instance_count,
                 network=network_config(network),
             )
         )

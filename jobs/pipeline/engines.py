@@ -6,18 +6,29 @@ order in this process; `run_on_ray` runs each step as a Ray task (on a local clu
 workspace is a directory both see; a remote cluster needs the workspace on storage its nodes
 share). Both skip a step whose output is marked done and refuse to run a step before the steps
 it needs, so a run interrupted between steps continues where it stopped, and a step that failed
-mid-way resumes from its own checkpoint. The SageMaker engine runs the same steps from the
-generated definition (`jobs.pipeline.sagemaker_definition`).
+mid-way resumes from its own checkpoint. Given `shards`, the optimization step's batches are
+shared by that many instances (`jobs.pipeline.shards`): threads here, Ray tasks on Ray,
+publishing their slices in the step's `shards/` directory. The SageMaker engine runs the same
+steps from the generated definition (`jobs.pipeline.sagemaker_definition`).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jobs.backends.ray_backend import import_ray
+from jobs.pipeline.shards import (
+    SHARDS_DIR,
+    DirectoryExchange,
+    Shard,
+    ShardsStoppedError,
+    check_shard_count,
+)
 from jobs.pipeline.steps import (
     ORDER,
     ORDER_FILE,
@@ -54,6 +65,49 @@ def write_order(root: Path, order: Mapping[str, Any]) -> Path:
     return path
 
 
+def _ready(step: PipelineStep, root: Path) -> bool:
+    """False when `step` is done; `StepOrderError` when a step it needs has not finished."""
+    if is_done(root / step.name):
+        return False
+    waiting = [n for n in step.needs if not is_done(root / n)]
+    if waiting:
+        raise StepOrderError(f"step {step.name!r} needs {waiting}, which have not finished")
+    return True
+
+
+def shard_exchange(root: Path, step: PipelineStep) -> DirectoryExchange:
+    """Where the shards of `step` in the workspace `root` publish their slices."""
+    return DirectoryExchange(root / step.name / SHARDS_DIR)
+
+
+def run_shard(
+    name: str,
+    root: Path,
+    *,
+    module: str = STEPS_MODULE,
+    backend: ComputeBackend | None = None,
+    settings: Settings | None = None,
+    after_batch: Callable[[int], None] | None = None,
+    shard: Shard | None = None,
+) -> None:
+    """Run step `name` of the workspace `root` as `shard` (None: the only instance), without
+    marking it done: the code of the step with its context. `after_batch` reaches the
+    leader only."""
+    step = pipeline_step(name)
+    output = private_directory(root / step.name)
+    context = StepContext(
+        step=step,
+        order=json.loads((root / ORDER / ORDER_FILE).read_text()),
+        inputs={n: root / n for n in step.needs},
+        output=output,
+        backend=backend,
+        settings=settings,
+        after_batch=after_batch if shard is None or shard.leader else None,
+        shard=shard,
+    )
+    step_handler(step.name, module)(context)
+
+
 def run_step(
     name: str,
     root: Path,
@@ -62,31 +116,61 @@ def run_step(
     backend: ComputeBackend | None = None,
     settings: Settings | None = None,
     after_batch: Callable[[int], None] | None = None,
+    shards: int = 1,
 ) -> Path:
     """Run step `name` of the workspace `root` here unless it is done; its output directory.
     `StepOrderError` when a step it needs has not finished. `after_batch`: see
-    `StepContext`."""
+    `StepContext`. `shards`: the instances a sharded step's batches are shared across, each a
+    thread of this process (`jobs.pipeline.shards`; a step that is not sharded runs once)."""
     step = pipeline_step(name)
     output = root / step.name
-    if is_done(output):
+    if not _ready(step, root):
         return output
-    waiting = [n for n in step.needs if not is_done(root / n)]
-    if waiting:
-        raise StepOrderError(f"step {step.name!r} needs {waiting}, which have not finished")
-    order = json.loads((root / ORDER / ORDER_FILE).read_text())
-    private_directory(output)
-    context = StepContext(
-        step=step,
-        order=order,
-        inputs={n: root / n for n in step.needs},
-        output=output,
-        backend=backend,
-        settings=settings,
-        after_batch=after_batch,
-    )
-    step_handler(step.name, module)(context)
+    count = check_shard_count(shards) if step.sharded else 1
+    if count == 1:
+        run_shard(
+            name, root, module=module, backend=backend, settings=settings, after_batch=after_batch
+        )
+    else:
+        exchange = shard_exchange(root, step)
+        wait_s = _shard_wait_s(settings)
+        stop = threading.Event()
+
+        def one(index: int) -> None:
+            shard = Shard(index, count, exchange, wait_s=wait_s, stopped=stop.is_set)
+            try:
+                run_shard(
+                    name,
+                    root,
+                    module=module,
+                    backend=backend,
+                    settings=settings,
+                    after_batch=after_batch,
+                    shard=shard,
+                )
+            except BaseException:
+                stop.set()  # the others stop waiting for this one's slices
+                raise
+
+        with ThreadPoolExecutor(max_workers=count, thread_name_prefix=step.name) as pool:
+            futures = [pool.submit(one, index) for index in range(count)]
+        _raise_first_failure([f.exception() for f in futures])
     mark_done(output, step)
     return output
+
+
+def _shard_wait_s(settings: Settings | None) -> float:
+    from settings import get_settings
+
+    return (settings or get_settings()).compute.pipeline.shard_wait_s
+
+
+def _raise_first_failure(errors: Sequence[BaseException | None]) -> None:
+    """Raise the first error that is not a shard stopped because of it (the cause)."""
+    failed = [e for e in errors if e is not None]
+    causes = [e for e in failed if not isinstance(e, ShardsStoppedError)]
+    if causes or failed:
+        raise (causes or failed)[0]
 
 
 def run_here(
@@ -97,10 +181,11 @@ def run_here(
     backend: ComputeBackend | None = None,
     settings: Settings | None = None,
     after_batch: Callable[[int], None] | None = None,
+    shards: int = 1,
 ) -> Path:
     """Run `steps` (default: all five) of the workspace `root` in this process, in order; the
     workspace. `backend` takes the optimization step's shards (None: evaluated here);
-    `after_batch`: see `StepContext`."""
+    `after_batch`: see `StepContext`; `shards`: see `run_step`."""
     for step in steps if steps is not None else SEARCH_PIPELINE:
         run_step(
             step.name,
@@ -109,16 +194,20 @@ def run_here(
             backend=backend,
             settings=settings,
             after_batch=after_batch,
+            shards=shards,
         )
     return root
 
 
-def _ray_step(name: str, root: str, module: str, settings: Settings | None) -> str:
-    """A step as a Ray task: its shards go to the Ray session this task runs in."""
+def _ray_step(
+    name: str, root: str, module: str, settings: Settings | None, shard: Shard | None
+) -> None:
+    """A step (or one shard of it) as a Ray task: its candidates go to the Ray session this
+    task runs in."""
     from jobs.backends.ray_backend import RayBackend
 
     with RayBackend() as backend:  # joins the task's own session; never shuts it down
-        return str(run_step(name, Path(root), module=module, backend=backend, settings=settings))
+        run_shard(name, Path(root), module=module, backend=backend, settings=settings, shard=shard)
 
 
 def run_on_ray(
@@ -127,12 +216,44 @@ def run_on_ray(
     steps: Sequence[PipelineStep] | None = None,
     module: str = STEPS_MODULE,
     settings: Settings | None = None,
+    shards: int = 1,
 ) -> Path:
-    """Run `steps` (default: all five) of the workspace `root` as Ray tasks, one after the
-    other, in this process's Ray session (a `RayBackend` starts or joins one); each step's shards are Ray tasks of
-    their own. A step's task reserves no CPU (its shards do), so a one-CPU cluster runs both."""
+    """Run `steps` (default: all five) of the workspace `root` as Ray tasks, one step after
+    the other, in this process's Ray session (a `RayBackend` starts or joins one); a sharded
+    step runs as `shards` tasks at once, sharing its batches (`jobs.pipeline.shards`; a task
+    that fails cancels the others), and each task's candidates are Ray tasks of their own.
+    A step's task reserves no CPU (its candidates' tasks do), so a one-CPU cluster runs them
+    all. The workspace must be on storage every node sees (a local cluster's directory)."""
     ray = import_ray()
     task = ray.remote(num_cpus=0, max_retries=0)(_ray_step)
     for step in steps if steps is not None else SEARCH_PIPELINE:
-        ray.get(task.remote(step.name, str(root), module, settings))
+        if not _ready(step, root):
+            continue
+        count = check_shard_count(shards) if step.sharded else 1
+        if count == 1:
+            ray.get(task.remote(step.name, str(root), module, settings, None))
+        else:
+            exchange, wait_s = shard_exchange(root, step), _shard_wait_s(settings)
+            running = [
+                task.remote(
+                    step.name, str(root), module, settings, Shard(i, count, exchange, wait_s=wait_s)
+                )
+                for i in range(count)
+            ]
+            _wait_for_shards(ray, running)
+        mark_done(root / step.name, step)
     return root
+
+
+def _wait_for_shards(ray: Any, running: list[Any]) -> None:
+    """Wait for the shards' Ray tasks; the first that fails cancels the others and its error
+    is raised."""
+    pending = list(running)
+    while pending:
+        finished, pending = ray.wait(pending, num_returns=1)
+        try:
+            ray.get(finished[0])
+        except BaseException:
+            for other in pending:
+                ray.cancel(other, force=True)
+            raise

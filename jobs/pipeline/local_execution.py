@@ -4,12 +4,15 @@ definition is the program.
 `LocalExecution(definition, s3, workdir).run(parameters)` resolves the parameters (given, else
 their defaults), then runs each step once every step it depends on has run (`DependsOn` and
 the steps its `Get`s read), in the order the definition lists them: a Condition step
-evaluates its conditions and runs its `IfSteps` or `ElseSteps`; a Processing step has its
-inputs downloaded from S3 into a directory laid out as its container's filesystem, runs the
-container's entry point and arguments (`python` is this interpreter; `--root` points the
-container at that directory) with the step's environment, and has its output uploaded to its
-S3 prefix (also when the step failed, for an output uploaded `Continuous`ly: what a
-checkpointed step wrote before it failed is in S3, as on SageMaker).
+evaluates its conditions and runs its `IfSteps` or `ElseSteps`; a Processing step runs one
+container per instance (`InstanceCount`, `algo-1`, `algo-2`, ... at once, each told its place
+in `opt/ml/config/resourceconfig.json`): its inputs downloaded from S3 into a directory laid
+out as the container's filesystem, the container's entry point and arguments (`python` is
+this interpreter; `--root` points the container at that directory) run with the step's
+environment, its output uploaded to the step's S3 prefix (also when the step failed, for an
+output uploaded `Continuous`ly: what a checkpointed step wrote before it failed is in S3, as
+on SageMaker). Once an instance fails the others are stopped and the step fails, as a
+processing job does.
 
 With `resume=True`, a Processing step whose output prefix already holds its done marker is
 not run again (what `RetryPipelineExecution` does with the steps that succeeded).
@@ -19,14 +22,19 @@ server on loopback, or a bucket).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from jobs.entrypoint import RESOURCE_CONFIG
 from jobs.pipeline.sagemaker_definition import references
 from jobs.pipeline.sagemaker_pipeline import s3_location
 from jobs.pipeline.steps import DONE_MARKER
@@ -129,28 +137,88 @@ class LocalExecution:
         self.outputs[name] = {o["OutputName"]: o["S3Output"]["S3Uri"] for o in outputs}
         if resume and outputs and self._done(outputs[0]["S3Output"]["S3Uri"]):
             return
-        root = self.workdir / name
-        for item in arguments.get("ProcessingInputs", []):
-            self._download(
-                item["S3Input"]["S3Uri"], root / item["S3Input"]["LocalPath"].lstrip("/")
-            )
+        count = int(arguments["ProcessingResources"]["ClusterConfig"]["InstanceCount"])
+        if count < 1:
+            raise StepFailedError(name, f"InstanceCount {count} is not a number of instances")
+        hosts = [f"algo-{i + 1}" for i in range(count)]
+        roots = [self.workdir / name / host for host in hosts]
+        for host, root in zip(hosts, roots, strict=True):
+            config = root / RESOURCE_CONFIG
+            config.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text(json.dumps({"current_host": host, "hosts": hosts}))
+            for item in arguments.get("ProcessingInputs", []):
+                source = item["S3Input"]
+                if source.get("S3DataDistributionType", "FullyReplicated") != "FullyReplicated":
+                    raise StepFailedError(name, "only FullyReplicated inputs are executed here")
+                self._download(source["S3Uri"], root / source["LocalPath"].lstrip("/"))
         app = arguments["AppSpecification"]
         command = [self.python if part == "python" else part for part in app["ContainerEntrypoint"]]
-        command += [*app.get("ContainerArguments", []), "--root", str(root)]
+        command += app.get("ContainerArguments", [])
         env = {**os.environ, **arguments.get("Environment", {}), **self.environment}
         limit = arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds")
-        completed = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=limit, check=False
+        failures = self._run_instances(
+            [[*command, "--root", str(root)] for root in roots], env, limit
         )
-        failed = completed.returncode != 0
-        for output in outputs:
-            target = output["S3Output"]
-            if not failed or target.get("S3UploadMode") == "Continuous":
-                self._upload(root / target["LocalPath"].lstrip("/"), target["S3Uri"])
-        if failed:
-            tail = (completed.stderr or completed.stdout).strip().splitlines()[-5:]
-            raise StepFailedError(name, " | ".join(tail) or f"exit status {completed.returncode}")
+        for root in roots:  # every instance's output goes to the same prefix, as on SageMaker
+            for output in outputs:
+                target = output["S3Output"]
+                if not failures or target.get("S3UploadMode") == "Continuous":
+                    self._upload(root / target["LocalPath"].lstrip("/"), target["S3Uri"])
+        if failures:
+            raise StepFailedError(name, " | ".join(failures))
         self.ran.append(name)
+
+    def _run_instances(
+        self, commands: list[list[str]], env: Mapping[str, str], limit: float | None
+    ) -> list[str]:
+        """Run the instances' containers at once; once one fails, stop the others (as
+        SageMaker fails the processing job). The failures' last lines of output, by
+        instance (none when all succeeded)."""
+        with contextlib.ExitStack() as stack:
+            logs = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in commands]
+            return self._wait_for_instances(commands, logs, env, limit)
+
+    @staticmethod
+    def _wait_for_instances(
+        commands: list[list[str]],
+        logs: Sequence[IO[str]],
+        env: Mapping[str, str],
+        limit: float | None,
+    ) -> list[str]:
+        running = [
+            subprocess.Popen(
+                command, env=dict(env), stdout=log, stderr=subprocess.STDOUT, text=True
+            )
+            for command, log in zip(commands, logs, strict=True)
+        ]
+        deadline = None if limit is None else time.monotonic() + float(limit)
+        failures: list[str] = []
+        try:
+            while None in (statuses := [p.poll() for p in running]):
+                failed = [status for status in statuses if status not in (None, 0)]
+                late = deadline is not None and time.monotonic() > deadline
+                if failed or late:
+                    for process in running:
+                        if process.poll() is None:
+                            process.kill()
+                    if late:
+                        failures.append(f"stopped after MaxRuntimeInSeconds={limit}")
+                    break
+                time.sleep(0.05)
+            for process in running:
+                process.wait()
+            for index, (process, log) in enumerate(zip(running, logs, strict=True)):
+                if process.returncode == 0:
+                    continue
+                log.seek(0)
+                tail = log.read().strip().splitlines()[-5:]
+                host = f"algo-{index + 1}: " if len(running) > 1 else ""
+                failures.append(host + (" | ".join(tail) or f"exit status {process.returncode}"))
+        finally:
+            for process in running:
+                if process.poll() is None:
+                    process.kill()
+        return failures
 
     def _done(self, uri: str) -> bool:
         bucket, key = s3_location(uri)

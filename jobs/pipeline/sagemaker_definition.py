@@ -10,11 +10,14 @@ A step reads the order and the outputs of the steps it needs (`Get` of those ste
 `ProcessingOutputConfig`, which also orders the steps); the checkpointed optimization step
 uploads its output continuously and reads its own prefix back as the `checkpoint` input, so a
 step SageMaker retries (`RetryPolicies`) or an execution retried after a failure
-(`RetryPipelineExecution`) continues after its last finished batch.
+(`RetryPipelineExecution`) continues after its last finished batch. The optimization step
+runs on `OptimizationInstances` instances (an Integer parameter, default
+`PipelineConfig.shards`: the stage's fleet) that share each batch through its output prefix
+(`--shards-uri`; `jobs.pipeline.shards`), so its result is one instance's.
 
 `validate_definition(definition)` checks each step's arguments against botocore's model of
 `CreateProcessingJob` (the service's own shapes: names, types, enums, lengths) with every
-`Get` in place of its value; `problems` names what is wrong.
+`Get` in place of a value of its parameter's type; `problems` names what is wrong.
 """
 
 from __future__ import annotations
@@ -26,11 +29,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobs.pipeline.container import CHECKPOINT, input_path, output_path
+from jobs.pipeline.shards import check_shard_count
 from jobs.pipeline.steps import ORDER, SEARCH_PIPELINE, STEPS_MODULE, PipelineStep
+from settings.groups.compute import MAX_PIPELINE_SHARDS
 
 DEFINITION_VERSION = "2020-12-01"
 ORDER_PARAMETER = "OrderUri"
 TRAIN_PARAMETER = "TrainModel"
+SHARDS_PARAMETER = "OptimizationInstances"
+"""The Integer parameter: how many instances share the optimization step's batches."""
 TRAIN_CONDITION = "training-if-asked"
 CONTAINER_ENTRYPOINT = ("python", "-m", "jobs.pipeline.container")
 RETRIED_ERRORS: tuple[tuple[str, ...], ...] = (
@@ -62,6 +69,11 @@ class PipelineConfig:
     network: Mapping[str, Any] | None = None
     """Every step's `NetworkConfig` (its VPC subnets and security groups), or None: SageMaker's
     own network."""
+    shards: int = 1
+    """The default of `OptimizationInstances`: the instances of the optimization step."""
+
+    def __post_init__(self) -> None:
+        check_shard_count(self.shards)
 
 
 def output_parameter(step: PipelineStep) -> str:
@@ -70,15 +82,18 @@ def output_parameter(step: PipelineStep) -> str:
 
 
 def run_parameters(
-    bucket: str, prefix: str, run_id: str, *, train: bool = True
-) -> dict[str, str | bool]:
+    bucket: str, prefix: str, run_id: str, *, train: bool = True, shards: int | None = None
+) -> dict[str, str | bool | int]:
     """The parameters of run `run_id`: its order and each step's output under
-    `s3://<bucket>/<prefix>/<run_id>/`, and whether the training step runs."""
+    `s3://<bucket>/<prefix>/<run_id>/`, whether the training step runs and, when given, the
+    optimization step's instances (else the definition's default)."""
     base = "/".join(p for p in (f"s3://{bucket}", prefix.strip("/"), run_id) if p)
-    parameters: dict[str, str | bool] = {ORDER_PARAMETER: f"{base}/{ORDER}/"}
+    parameters: dict[str, str | bool | int] = {ORDER_PARAMETER: f"{base}/{ORDER}/"}
     for step in SEARCH_PIPELINE:
         parameters[output_parameter(step)] = f"{base}/{step.name}/"
     parameters[TRAIN_PARAMETER] = train
+    if shards is not None:
+        parameters[SHARDS_PARAMETER] = check_shard_count(shards, SHARDS_PARAMETER)
     return parameters
 
 
@@ -105,6 +120,11 @@ def _processing_step(step: PipelineStep, config: PipelineConfig) -> dict[str, An
     inputs += [_input(needed, _output_reference(needed)) for needed in step.needs]
     if step.checkpointed:
         inputs.append(_input(CHECKPOINT, own))
+    arguments: list[Any] = ["--step", step.name, "--steps-module", config.steps_module]
+    instances: Any = 1
+    if step.sharded:  # its instances share each batch through its own output prefix
+        arguments += ["--shards-uri", own]
+        instances = {"Get": f"Parameters.{SHARDS_PARAMETER}"}
     return {
         "Name": step.name,
         "Type": "Processing",
@@ -112,7 +132,7 @@ def _processing_step(step: PipelineStep, config: PipelineConfig) -> dict[str, An
         "Arguments": {
             "ProcessingResources": {
                 "ClusterConfig": {
-                    "InstanceCount": 1,
+                    "InstanceCount": instances,
                     "InstanceType": config.instance_type,
                     "VolumeSizeInGB": config.volume_gb,
                 }
@@ -120,7 +140,7 @@ def _processing_step(step: PipelineStep, config: PipelineConfig) -> dict[str, An
             "AppSpecification": {
                 "ImageUri": config.image_uri,
                 "ContainerEntrypoint": list(CONTAINER_ENTRYPOINT),
-                "ContainerArguments": ["--step", step.name, "--steps-module", config.steps_module],
+                "ContainerArguments": arguments,
             },
             "RoleArn": config.role_arn,
             "ProcessingInputs": inputs,
@@ -190,6 +210,15 @@ def pipeline_definition(config: PipelineConfig) -> dict[str, Any]:
         )
     parameters.append(
         {
+            "Name": SHARDS_PARAMETER,
+            "Type": "Integer",
+            "DefaultValue": config.shards,
+            "Description": "instances sharing the optimization step's batches "
+            f"(1 to {MAX_PIPELINE_SHARDS})",
+        }
+    )
+    parameters.append(
+        {
             "Name": TRAIN_PARAMETER,
             "Type": "Boolean",
             "DefaultValue": True,
@@ -215,15 +244,25 @@ def processing_steps(definition: Mapping[str, Any]) -> Iterator[Mapping[str, Any
             yield step
 
 
-def _placeholders(value: Any) -> Any:
-    """`value` with each `Get` replaced by a value of the type its place needs (a string; the
-    only integer places we use are literals)."""
+_PLACEHOLDERS: dict[str, Any] = {
+    "String": "s3://placeholder/resolved-at-run-time/",
+    "Integer": 1,
+    "Float": 1.0,
+    "Boolean": True,
+}
+
+
+def _placeholders(value: Any, types: Mapping[str, str]) -> Any:
+    """`value` with each `Get` replaced by a value of its type: a parameter's (`types`: each
+    parameter's `Type`), a string for a step's property (its output's S3 URI)."""
     if isinstance(value, dict):
         if set(value) == {"Get"}:
-            return "s3://placeholder/resolved-at-run-time/"
-        return {k: _placeholders(v) for k, v in value.items()}
+            kind, _, name = str(value["Get"]).partition(".")
+            wanted = types.get(name, "String") if kind == "Parameters" else "String"
+            return _PLACEHOLDERS.get(wanted, _PLACEHOLDERS["String"])
+        return {k: _placeholders(v, types) for k, v in value.items()}
     if isinstance(value, list):
-        return [_placeholders(v) for v in value]
+        return [_placeholders(v, types) for v in value]
     return value
 
 
@@ -242,7 +281,10 @@ def problems(definition: Mapping[str, Any]) -> list[str]:
         .operation_model("CreateProcessingJob")
         .input_shape
     )
-    parameters = {p.get("Name") for p in definition.get("Parameters", [])}
+    types = {
+        str(p.get("Name")): str(p.get("Type", "String")) for p in definition.get("Parameters", [])
+    }
+    parameters = set(types)
     names = [s.get("Name") for s in definition.get("Steps", [])]
     names += [s.get("Name") for s in processing_steps(definition) if s.get("Name") not in names]
     for name in names:
@@ -259,7 +301,7 @@ def problems(definition: Mapping[str, Any]) -> list[str]:
             found.append(f"Get {reference!r} names no step")
     for step in processing_steps(definition):
         found += [f"step {step.get('Name')}: {p}" for p in _retry_problems(step)]
-        arguments = dict(_placeholders(copy.deepcopy(step.get("Arguments", {}))))
+        arguments = dict(_placeholders(copy.deepcopy(step.get("Arguments", {})), types))
         arguments["ProcessingJobName"] = "validation-placeholder"
         report = ParamValidator().validate(arguments, shape)
         if report.has_errors():

@@ -5,9 +5,10 @@ pipeline from its generated definition, start a run, follow it, read its result.
 `STRATIGOS_COMPUTE_PIPELINE_*` names, whose runs the worker starts; no definition config):
 - `deploy()` validates the definition (`sagemaker_definition.validate_definition`) and
   creates the pipeline, or updates it when it exists (the CDK app or a deploy calls it).
-- `start(order, train=True)` writes the search order to `s3://<bucket>/<prefix>/<run>/order/`
+- `start(order, train=True, shards=None)` writes the search order to `s3://<bucket>/<prefix>/<run>/order/`
   and a run card into the optimization step's prefix (so its `checkpoint` input is never an
-  empty prefix), then starts an execution with the run's parameters; its ARN.
+  empty prefix), then starts an execution with the run's parameters (`shards`: the
+  optimization step's instances, else the definition's default); its ARN.
 - `status(arn)` is the execution's status; `result(run_id)` reads the aggregation step's
   `result.json`.
 
@@ -107,14 +108,19 @@ class SageMakerPipeline:
         )
         return str(answer["PipelineArn"])
 
-    def parameters(self, run_id: str, *, train: bool = True) -> dict[str, str | bool]:
+    def parameters(
+        self, run_id: str, *, train: bool = True, shards: int | None = None
+    ) -> dict[str, str | bool | int]:
         """The parameters of run `run_id` (`run_parameters`)."""
-        return run_parameters(self.bucket, self.prefix, run_id, train=train)
+        return run_parameters(self.bucket, self.prefix, run_id, train=train, shards=shards)
 
-    def start(self, order: Mapping[str, Any], *, train: bool = True) -> str:
-        """Write `order` and the run card, start an execution; its ARN."""
+    def start(
+        self, order: Mapping[str, Any], *, train: bool = True, shards: int | None = None
+    ) -> str:
+        """Write `order` and the run card, start an execution on `shards` instances of the
+        optimization step (None: the definition's default); its ARN."""
         run_id = str(order["run_id"])
-        parameters = self.parameters(run_id, train=train)
+        parameters = self.parameters(run_id, train=train, shards=shards)
         bucket, key = s3_location(str(parameters["OrderUri"]))
         self.s3.put_object(Bucket=bucket, Key=key + ORDER_FILE, Body=json.dumps(order).encode())
         bucket, key = s3_location(str(parameters["OptimizationUri"]))
@@ -123,7 +129,10 @@ class SageMakerPipeline:
             PipelineName=self.name,
             PipelineExecutionDisplayName=display_name(run_id),
             PipelineParameters=[
-                {"Name": name, "Value": str(value).lower() if isinstance(value, bool) else value}
+                {
+                    "Name": name,
+                    "Value": str(value).lower() if isinstance(value, bool) else str(value),
+                }
                 for name, value in parameters.items()
             ],
             ClientRequestToken=run_id[:128].ljust(32, "-"),

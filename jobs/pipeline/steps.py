@@ -11,7 +11,8 @@ A step reads the search order (`ORDER`: the request and the decisions made befor
 and the outputs of the steps it `needs` (JSON documents in directories named after them), and
 writes its own output directory. A step's output is final once the engine marks it done
 (`DONE_MARKER`); the optimization step also writes a checkpoint after every batch, so a step
-that failed resumes from its last finished batch.
+that failed resumes from its last finished batch, and may run on several instances sharing
+each batch (`sharded`; `jobs.pipeline.shards`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from settings.files import write_atomic
 
 if TYPE_CHECKING:
     from jobs.backends.base import ComputeBackend
+    from jobs.pipeline.shards import Shard
     from settings import Settings
 
 ORDER = "order"
@@ -42,13 +44,16 @@ STEPS_MODULE = "graphs.search_steps"
 class PipelineStep:
     """One step. `name`: its id (a directory name, a SageMaker step name). `needs`: the steps
     whose outputs it reads, in order. `optional`: a step a search may leave out (training).
-    `checkpointed`: the step writes its progress to its output as it goes (resumable)."""
+    `checkpointed`: the step writes its progress to its output as it goes (resumable).
+    `sharded`: the step may run on several instances sharing each batch
+    (`jobs.pipeline.shards`)."""
 
     name: str
     title: str
     needs: tuple[str, ...] = ()
     optional: bool = False
     checkpointed: bool = False
+    sharded: bool = False
 
 
 SEARCH_PIPELINE: tuple[PipelineStep, ...] = (
@@ -59,6 +64,7 @@ SEARCH_PIPELINE: tuple[PipelineStep, ...] = (
         "Distributed optimization",
         needs=("scenario-generation",),
         checkpointed=True,
+        sharded=True,
     ),
     PipelineStep(
         "training",
@@ -87,7 +93,9 @@ class StepContext:
     evaluates in this process). `settings`: the process's (None: `get_settings()`).
     `after_batch`: called by the optimization step with the trials it holds after each batch
     it checkpointed (a job's progress; it raises to stop the search there, as a cancelled job
-    does); None on engines whose steps run in other processes."""
+    does); None on engines whose steps run in other processes. `shard`: which of the
+    instances sharing a sharded step's batches this one is (None: the only one); only the
+    leader writes the step's output."""
 
     step: PipelineStep
     order: Mapping[str, Any]
@@ -96,6 +104,12 @@ class StepContext:
     backend: ComputeBackend | None = None
     settings: Settings | None = None
     after_batch: Callable[[int], None] | None = None
+    shard: Shard | None = None
+
+    @property
+    def writes_output(self) -> bool:
+        """Whether this instance writes the step's output (the only one, or the leader)."""
+        return self.shard is None or self.shard.leader
 
     def read(self, step: str, name: str) -> Any:
         """The JSON document `name` a needed step wrote."""

@@ -8,6 +8,10 @@ from pydantic import Field
 
 from settings.fields import EnvironmentName, SettingsGroup
 
+MAX_PIPELINE_SHARDS = 20
+"""The most instances the search pipeline's optimization step shares a batch across (the
+founding document's fleet: "up to 20")."""
+
 
 class RaySettings(SettingsGroup):
     """The Ray cluster of `compute_backend = "ray"`."""
@@ -83,6 +87,21 @@ class SearchPipelineSettings(SettingsGroup):
     prefix: str = Field(
         default="pipelines/search",
         description="Where its runs live in the bucket: <prefix>/<run>/.",
+    )
+    shards: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_PIPELINE_SHARDS,
+        description="Instances (shards) the optimization step shares each batch across, 1 to "
+        "20: threads on `here`, Ray tasks on `ray`, the step's processing instances on "
+        "`sagemaker` (None: one here and on Ray; the pipeline definition's default, the "
+        "stage's fleet, on SageMaker).",
+    )
+    shard_wait_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds a shard waits for the other shards' slices of a batch before it "
+        "fails the step.",
     )
     wait_hours: float = Field(
         default=48.0,

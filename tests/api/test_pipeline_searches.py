@@ -34,7 +34,7 @@ from jobs import lambda_handlers
 from jobs.pipeline.completion import DETAIL_TYPE, complete_execution
 from jobs.pipeline.local_execution import LocalExecution
 from jobs.pipeline.runs import PIPELINE_NOTE
-from jobs.pipeline.sagemaker_definition import PipelineConfig
+from jobs.pipeline.sagemaker_definition import SHARDS_PARAMETER, PipelineConfig
 from jobs.pipeline.sagemaker_pipeline import SageMakerPipeline
 from settings import ModelSettings, Settings, get_settings
 from store import ConflictError
@@ -91,7 +91,13 @@ def sagemaker_app(
     """The app configured with the SageMaker engine, and the pipeline deployed on moto (its
     steps' store: the app's)."""
     data_dir = tmp_path_factory.mktemp("sagemaker") / "data"
-    pipeline_settings = {"engine": "sagemaker", "name": NAME, "bucket": BUCKET, "prefix": PREFIX}
+    pipeline_settings = {
+        "engine": "sagemaker",
+        "name": NAME,
+        "bucket": BUCKET,
+        "prefix": PREFIX,
+        "shards": 2,  # the worker starts each execution on a fleet of two
+    }
     api = _app(data_dir, pipeline_settings, endpoint)
     clients = {"endpoint_url": endpoint, "region_name": "us-east-1"}
     pipeline = SageMakerPipeline(
@@ -104,6 +110,8 @@ def sagemaker_app(
             environment={
                 "STRATIGOS_DATA_DIR": str(data_dir),
                 "STRATIGOS_MODEL_PROVIDER": "offline",
+                "STRATIGOS_COMPUTE_AWS_ENDPOINT_URL": endpoint,
+                "STRATIGOS_COMPUTE_AWS_REGION": "us-east-1",
             },
         ),
         sagemaker=boto3.client("sagemaker", **clients),
@@ -200,14 +208,16 @@ def test_a_pipeline_search_on_sagemaker_is_started_by_the_worker_and_completed_b
     # another owner sees no such job, not even that it exists
     for path in (f"{PATH}/{job_id}", f"{PATH}/{job_id}/results", f"{PATH}/{job_id}/events"):
         assert_error(api.client.get(path, headers=api.bob), 404, "NOT_FOUND")
-    # the execution's steps, as SageMaker would run them
+    # the execution's steps, as SageMaker would run them with the parameters it was started with
     definition = json.loads(
         pipeline.sagemaker.describe_pipeline(PipelineName=NAME)["PipelineDefinition"]
     )
-    ran = LocalExecution(definition, pipeline.s3, tmp_path / "containers").run(
-        pipeline.parameters(job_id)
-    )
+    started = pipeline.sagemaker.list_pipeline_parameters_for_execution(PipelineExecutionArn=arn)
+    parameters = {p["Name"]: p["Value"] for p in started["PipelineParameters"]}
+    assert parameters[SHARDS_PARAMETER] == "2"  # the worker's settings: a fleet of two
+    ran = LocalExecution(definition, pipeline.s3, tmp_path / "containers").run(parameters)
     assert ran[-1] == "aggregation" and "training" in ran
+    assert len(list((tmp_path / "containers" / "optimization").iterdir())) == 2
     # still running until the execution's end is reported
     assert api.client.get(f"{PATH}/{job_id}", headers=api.alice).json()["status"] == "running"
     answer = _deliver(api, endpoint, _event(arn, "Succeeded"), monkeypatch)
@@ -413,10 +423,13 @@ def test_the_worker_runs_the_pipeline_search_here_to_the_same_winner(
     check_the_engine_s_winner(tmp_path, reference, "here")
 
 
-def check_the_engine_s_winner(tmp_path: Path, reference: dict[str, Any], engine: str) -> None:
-    """Through the API and the worker on `engine`: the reference's winner, said to be a
+def check_the_engine_s_winner(
+    tmp_path: Path, reference: dict[str, Any], engine: str, shards: int | None = None
+) -> None:
+    """Through the API and the worker on `engine` (`shards`: the optimization step's
+    instances, `STRATIGOS_COMPUTE_PIPELINE_SHARDS`): the reference's winner, said to be a
     pipeline run on that engine; another owner sees nothing."""
-    api = _app(tmp_path / "data", {"engine": engine})
+    api = _app(tmp_path / "data", {"engine": engine, "shards": shards})
     with api.client:
         job_id = api.client.post(PATH, json=REQUEST, headers=api.alice).json()["id"]
         outcome = _run(api, job_id)

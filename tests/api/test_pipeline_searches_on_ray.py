@@ -1,5 +1,6 @@
 """A search asked for as the search pipeline, run by the worker with the engine `ray`
-(`STRATIGOS_COMPUTE_PIPELINE_ENGINE=ray`, a local Ray cluster of 2 CPUs): the winner
+(`STRATIGOS_COMPUTE_PIPELINE_ENGINE=ray`, a local Ray cluster of 2 CPUs, the optimization step
+on four shards): the winner
 `run_search_pipeline(engine="here")` finds for the same request and seed
 (tests/api/test_pipeline_searches.py has the other engines)."""
 
@@ -17,7 +18,9 @@ pytestmark = pytest.mark.xdist_group("ray")  # one local Ray cluster at a time, 
 __all__ = ["reference"]  # the fixture, shared
 
 
-def test_the_worker_runs_the_pipeline_search_on_ray_to_the_same_winner(
+def test_the_worker_runs_the_pipeline_search_on_four_ray_shards_to_the_same_winner(
     tmp_path: Path, reference: dict[str, Any]
 ) -> None:
-    check_the_engine_s_winner(tmp_path, reference, "ray")
+    """The stage's fleet on Ray: four tasks share each batch of the optimization step
+    (`STRATIGOS_COMPUTE_PIPELINE_SHARDS=4`), and the winner is the one instance's."""
+    check_the_engine_s_winner(tmp_path, reference, "ray", shards=4)

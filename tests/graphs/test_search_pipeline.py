@@ -21,7 +21,7 @@ import pytest
 from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
 from graphs.resources import bind_strategy_model, release
-from graphs.search_pipeline import pipeline_workspace, run_search_pipeline
+from graphs.search_pipeline import Engine, pipeline_workspace, run_search_pipeline
 from graphs.search_steps import TRIALS, search_order
 from jobs.pipeline.engines import StepOrderError, run_here, run_step, steps_to_run, write_order
 from jobs.pipeline.local_execution import LocalExecution, StepFailedError
@@ -99,14 +99,24 @@ def s3_endpoint() -> Iterator[str]:
         yield endpoint
 
 
-def _deployed(endpoint: str, data_dir: Path, module: str) -> tuple[SageMakerPipeline, Any]:
+def _deployed(
+    endpoint: str, data_dir: Path, module: str, shards: int = 1
+) -> tuple[SageMakerPipeline, Any]:
     kwargs = {"endpoint_url": endpoint, "region_name": "us-east-1"}
     s3 = boto3.client("s3", **kwargs)
     config = PipelineConfig(
         image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/stratigos:test",
         role_arn="arn:aws:iam::123456789012:role/stratigos-pipeline",
         steps_module=module,
-        environment={"STRATIGOS_DATA_DIR": str(data_dir), "STRATIGOS_MODEL_PROVIDER": "offline"},
+        environment={
+            "STRATIGOS_DATA_DIR": str(data_dir),
+            "STRATIGOS_MODEL_PROVIDER": "offline",
+            # where a fleet's instances share the optimization step's batches (S3)
+            "STRATIGOS_COMPUTE_AWS_ENDPOINT_URL": endpoint,
+            "STRATIGOS_COMPUTE_AWS_REGION": "us-east-1",
+            "STRATIGOS_COMPUTE_PIPELINE_SHARD_WAIT_S": "600",  # a lost slice fails, not hangs
+        },
+        shards=shards,
     )
     pipeline = SageMakerPipeline(
         name=f"search-{module.rsplit('.', 1)[-1].replace('_', '-')}",
@@ -189,6 +199,104 @@ def test_a_failed_step_here_resumes_and_no_step_runs_before_what_it_needs(
     run_here(root, steps=steps, module=FAULTY, settings=settings)
     assert log.read_text().split() == ["8", "16"]
     assert json.loads((root / "optimization" / TRIALS).read_text())["trials"] == here[1]
+
+
+# --------------------------------------------------------------------------------------------
+# a fleet: the optimization step's batches shared by N instances give the one instance's trials
+# --------------------------------------------------------------------------------------------
+SHARDS = 4
+
+
+def _slices(s3: Any, run_id: str) -> list[str]:
+    """The slices the instances of run `run_id`'s optimization step published in S3."""
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"runs/{run_id}/optimization/shards/")
+    return sorted(item["Key"].split("/shards/", 1)[1] for item in listed.get("Contents", []))
+
+
+def test_four_shards_of_the_definition_give_the_one_instance_winner(
+    here: tuple[dict[str, Any], list[dict[str, Any]]], s3_endpoint: str, tmp_path: Path
+) -> None:
+    """The definition's default fleet (4 instances, as a stage sets it): the optimization
+    step's processing job runs four containers at once, each evaluating its quarter of every
+    batch and publishing it in S3; the trials, and so the winner, are the one instance's."""
+    pipeline, s3 = _deployed(s3_endpoint, tmp_path / "data", "graphs.search_steps", SHARDS)
+    definition = _stored_definition(pipeline)
+    request = OptimizationRequest.model_validate(REQUEST)
+    pipeline.start(search_order(request, run_id="fleet"), train=False)
+    execution = LocalExecution(definition, s3, tmp_path / "containers")
+    execution.run(pipeline.parameters("fleet", train=False))
+    instances = sorted(p.name for p in (tmp_path / "containers" / "optimization").iterdir())
+    assert instances == [f"algo-{i}" for i in range(1, SHARDS + 1)]
+    trials = s3.get_object(Bucket=BUCKET, Key="runs/fleet/optimization/trials.json")
+    assert json.loads(trials["Body"].read())["trials"] == here[1]
+    assert pipeline.result("fleet")["best"] == here[0]["best"]
+    batches = REQUEST["budget"]["max_trials"] // REQUEST["budget"]["batch_size"]
+    assert _slices(s3, "fleet") == [
+        f"batch-{b:06d}/shard-{i:02d}-of-{SHARDS:02d}.json"
+        for b in range(batches)
+        for i in range(SHARDS)
+    ]
+    # the same definition, asked for one instance by the run's parameter: no slices shared
+    pipeline.start(search_order(request, run_id="alone"), train=False)
+    alone = LocalExecution(definition, s3, tmp_path / "alone")
+    alone.run(pipeline.parameters("alone", train=False, shards=1))
+    assert _slices(s3, "alone") == [] and pipeline.result("alone")["best"] == here[0]["best"]
+
+
+def test_a_failed_shard_resumes_from_the_slices_published(
+    here: tuple[dict[str, Any], list[dict[str, Any]]],
+    s3_endpoint: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Shard 3 of 4 fails before its slice of the second batch: the others are stopped and the
+    step fails (as a processing job does). Retried, no instance evaluates the first batch
+    again (every slice of it was published), shard 3 evaluates its slice of the second, and
+    the trials are the one instance's."""
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    monkeypatch.setenv("STRATIGOS_TEST_FAIL_ONCE", str(tmp_path / "failed-once"))
+    monkeypatch.setenv("STRATIGOS_TEST_FAIL_SHARD", "2")
+    monkeypatch.setenv("STRATIGOS_TEST_BATCH_LOG", str(first))
+    pipeline, s3 = _deployed(s3_endpoint, tmp_path / "data", FAULTY, SHARDS)
+    request = OptimizationRequest.model_validate(REQUEST)
+    pipeline.start(search_order(request, run_id="shard-failed"), train=False)
+    parameters = pipeline.parameters("shard-failed", train=False)
+    execution = LocalExecution(_stored_definition(pipeline), s3, tmp_path / "first")
+    with pytest.raises(StepFailedError, match="injected failure of shard 2") as failed:
+        execution.run(parameters)
+    assert failed.value.step == "optimization"
+    evaluated = first.read_text().split()
+    assert sorted(line for line in evaluated if line.endswith(":0")) == [
+        f"{i}:0" for i in range(SHARDS)
+    ]
+    assert "2:1" not in evaluated
+    monkeypatch.setenv("STRATIGOS_TEST_BATCH_LOG", str(second))
+    retried = LocalExecution(_stored_definition(pipeline), s3, tmp_path / "second")
+    assert retried.run(parameters, resume=True) == ["optimization", "aggregation"]
+    again = second.read_text().split()
+    assert "2:1" in again and all(line.endswith(":1") for line in again)
+    assert len(again) == len(set(again))  # a slice is evaluated once per attempt
+    assert {f"{i}:1" for i in range(SHARDS)} <= set(evaluated) | set(again)
+    final = s3.get_object(Bucket=BUCKET, Key="runs/shard-failed/optimization/trials.json")
+    assert json.loads(final["Body"].read())["trials"] == here[1]
+
+
+@pytest.mark.parametrize("engine", ["here", "ray"])
+def test_four_shards_here_and_on_ray_give_the_one_instance_trials(
+    here: tuple[dict[str, Any], list[dict[str, Any]]], tmp_path: Path, engine: Engine
+) -> None:
+    """Four threads here, four Ray tasks on a local cluster of two CPUs (every shard waits for
+    the others' slices, reserving no CPU): the one instance's trials and winner."""
+    compute = ComputeSettings(backend="ray", ray=RaySettings(num_cpus=2))
+    settings = _settings(tmp_path, **({"compute": compute} if engine == "ray" else {}))
+    request = OptimizationRequest.model_validate(REQUEST)
+    result = run_search_pipeline(
+        request, engine=engine, run_id=engine, settings=settings, train=False, shards=SHARDS
+    )
+    assert _trials(settings, engine) == here[1]
+    assert result["best"] == here[0]["best"]
+    slices = pipeline_workspace(engine, settings) / "optimization" / "shards"
+    assert len(list(slices.rglob("*.json"))) == SHARDS * 2  # each shard's slice of each batch
 
 
 def test_the_graphs_search_is_the_pipelines_given_the_agents_decisions(tmp_path: Path) -> None:

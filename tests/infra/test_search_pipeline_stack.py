@@ -26,7 +26,12 @@ import pytest
 from infra.access import STORE_ACCESS
 from infra.config import stage_config
 from infra.stacks.search_pipeline import PIPELINE_PREFIX
-from jobs.pipeline.sagemaker_definition import PipelineConfig, pipeline_definition, problems
+from jobs.pipeline.sagemaker_definition import (
+    SHARDS_PARAMETER,
+    PipelineConfig,
+    pipeline_definition,
+    problems,
+)
 from jobs.pipeline.steps import SEARCH_PIPELINE
 from tests.support.cdk_synth import KINDS, STAGES, Synthesized
 from tests.support.cfn_templates import (
@@ -119,10 +124,15 @@ def test_the_pipeline_is_the_generated_definition_in_the_processing_image(
             role_arn=role,
             instance_type=stage_config(stage).sagemaker_instance_type,
             environment=environment,
+            shards=stage_config(stage).sagemaker_instance_count,
             network=arguments.get("NetworkConfig"),  # the stage's VPC (test_hardening.py)
         )
     )
     assert document == expected  # the one generator, whatever the tokens stand for
+    # the optimization step's fleet: the stage's, by default (production: 4)
+    (fleet,) = [p for p in document["Parameters"] if p["Name"] == SHARDS_PARAMETER]
+    assert fleet["DefaultValue"] == stage_config(stage).sagemaker_instance_count
+    assert fleet["DefaultValue"] == (4 if stage == "prod" else 1)
     names = [s.name for s in SEARCH_PIPELINE]
     found = [s["Name"] for s in document["Steps"]]
     assert found == [*names[:3], "training-if-asked", names[4]]
@@ -136,6 +146,8 @@ def test_the_pipeline_is_the_generated_definition_in_the_processing_image(
     assert set(environment) <= fields
     assert environment["STRATIGOS_STORE_BACKEND"] == "aws"
     assert environment["STRATIGOS_COMPUTE_BACKEND"] == "local"
+    # the fleet's instances share their slices in the stage's own region
+    assert environment["STRATIGOS_COMPUTE_AWS_REGION"] == environment["STRATIGOS_STORE_AWS_REGION"]
     values = {n: "filled-in-at-deployment" if v in tokens else v for n, v in environment.items()}
     Settings.model_validate(environment_values(Settings, values))
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from jobs.pipeline.sagemaker_definition import (
     ORDER_PARAMETER,
+    SHARDS_PARAMETER,
     TRAIN_PARAMETER,
     InvalidDefinitionError,
     PipelineConfig,
@@ -63,6 +64,40 @@ def test_every_step_of_the_list_is_a_step_of_the_definition_in_its_order() -> No
     assert [s["Name"] for s in condition["Arguments"]["IfSteps"]] == ["training"]
 
 
+def test_the_optimization_step_runs_on_the_fleet_its_parameter_asks_for() -> None:
+    """Its instances come from the Integer parameter (default: the configuration's fleet) and
+    share its batches through its own output prefix; every other step runs on one instance."""
+    definition = pipeline_definition(_config(shards=4))
+    (parameter,) = [p for p in definition["Parameters"] if p["Name"] == SHARDS_PARAMETER]
+    assert parameter["Type"] == "Integer" and parameter["DefaultValue"] == 4
+    for step in processing_steps(definition):
+        arguments = step["Arguments"]
+        count = arguments["ProcessingResources"]["ClusterConfig"]["InstanceCount"]
+        container = arguments["AppSpecification"]["ContainerArguments"]
+        if step["Name"] == "optimization":
+            assert count == {"Get": f"Parameters.{SHARDS_PARAMETER}"}
+            (output,) = arguments["ProcessingOutputConfig"]["Outputs"]
+            assert container[container.index("--shards-uri") + 1] == output["S3Output"]["S3Uri"]
+        else:
+            assert count == 1 and "--shards-uri" not in container
+
+
+@pytest.mark.parametrize("shards", [0, 21, -1])
+def test_a_fleet_outside_one_to_twenty_instances_is_refused(shards: int) -> None:
+    with pytest.raises(ValueError, match=r"shards=-?\d+ must be in 1\.\.20"):
+        _config(shards=shards)
+    with pytest.raises(ValueError, match=f"{SHARDS_PARAMETER}={shards} must be in"):
+        run_parameters(BUCKET, "p", "r", shards=shards)
+
+
+def test_instances_from_a_parameter_of_another_type_are_refused() -> None:
+    definition = pipeline_definition(_config())
+    (optimization,) = [s for s in processing_steps(definition) if s["Name"] == "optimization"]
+    cluster = optimization["Arguments"]["ProcessingResources"]["ClusterConfig"]
+    cluster["InstanceCount"] = {"Get": f"Parameters.{ORDER_PARAMETER}"}  # a String
+    assert any("InstanceCount" in problem for problem in problems(definition))
+
+
 environments = st.dictionaries(
     st.from_regex(r"STRATIGOS_[A-Z_]{1,20}", fullmatch=True),
     st.text(st.characters(codec="ascii", exclude_categories=("Cc",)), max_size=40),
@@ -77,9 +112,15 @@ environments = st.dictionaries(
     runtime=st.integers(1, 432000),
     attempts=st.integers(1, 20),
     environment=environments,
+    shards=st.integers(1, 20),
 )
 def test_the_definition_is_valid_for_any_configuration(
-    instance_type: str, volume: int, runtime: int, attempts: int, environment: dict[str, str]
+    instance_type: str,
+    volume: int,
+    runtime: int,
+    attempts: int,
+    environment: dict[str, str],
+    shards: int,
 ) -> None:
     definition = pipeline_definition(
         _config(
@@ -88,6 +129,7 @@ def test_the_definition_is_valid_for_any_configuration(
             max_runtime_s=runtime,
             retry_attempts=attempts,
             environment=environment,
+            shards=shards,
         )
     )
     assert list(SCHEMA.iter_errors(definition)) == []
@@ -185,14 +227,15 @@ def test_moto_creates_updates_and_starts_the_pipeline(moto_endpoint: str) -> Non
     assert "ml.m5.xlarge" in stored["PipelineDefinition"]
 
     order = {"run_id": "job_01", "request": {"seed": 3}}
-    execution = pipeline.start(order, train=False)
+    execution = pipeline.start(order, train=False, shards=6)
     assert pipeline.status(execution) in ("Executing", "Succeeded")
     given_parameters = sagemaker.list_pipeline_parameters_for_execution(
         PipelineExecutionArn=execution
     )["PipelineParameters"]
-    expected = pipeline.parameters("job_01", train=False)
+    expected = pipeline.parameters("job_01", train=False, shards=6)
+    assert expected[SHARDS_PARAMETER] == 6
     assert {p["Name"]: p["Value"] for p in given_parameters} == {
-        k: str(v).lower() if isinstance(v, bool) else v for k, v in expected.items()
+        k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in expected.items()
     }
     written = s3.get_object(Bucket=BUCKET, Key="searches/job_01/order/order.json")
     assert json.loads(written["Body"].read()) == order
