@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from quant.strategy import HEDGE_NAMES, StrategyConfig
+from quant.hedge_names import HEDGE_NAMES
+from quant.strategy import StrategyConfig
 from services.formatting import PARAMETERS, multiple, percent, ratio
 
 

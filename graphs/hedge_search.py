@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 
-from quant.strategy import HEDGE_NAMES, HedgeKind
+from quant.hedge_names import HEDGE_NAMES
+from quant.strategy import HedgeKind
 
 if TYPE_CHECKING:  # the CLI imports this module to parse its flags: no numba at that point
     from quant.options.vol_model import ImpliedVolModel

@@ -16,7 +16,7 @@ from typing import Any
 
 from agents.offline.intent import Intent
 from agents.offline.strategy_args import stated_config
-from quant.strategy import HEDGE_NAMES
+from quant.hedge_names import HEDGE_NAMES
 
 
 def backtest_question(intent: Intent) -> str | None:

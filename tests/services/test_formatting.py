@@ -64,7 +64,10 @@ def test_the_examples_of_the_issue() -> None:
     assert F.limit_sentence("max_drawdown", 0.25, "p95", "bear", 0.231) == (
         "max drawdown ≤ 25.00% in 95% of bear paths: 23.10%"
     )
-    assert F.limit_sentence("cvar_95", 0.03, "mean") == "daily 95% CVaR ≤ 3.00% on the mean of the paths"
+    assert (
+        F.limit_sentence("cvar_95", 0.03, "mean")
+        == "daily 95% CVaR ≤ 3.00% on the mean of the paths"
+    )
     assert F.limit_sentence("max_drawdown", 0.2, "worst", "high_vol") == (
         "max drawdown ≤ 20.00% on the worst high-volatility path"
     )
