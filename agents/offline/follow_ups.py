@@ -354,9 +354,9 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
             ("sector_limits", ask.sector_limits),
         ):
             for name, (low, high) in limits.items():
-                before = (args.get(key) or {}).get(name) or {}
-                low = low if low > 0.0 else float(before.get("min", 0.0))  # a cap keeps the floor
-                high = high if high < 1.0 else float(before.get("max", 1.0))
+                held = (args.get(key) or {}).get(name) or {}
+                low = low if low > 0.0 else float(held.get("min", 0.0))  # a cap keeps the floor
+                high = high if high < 1.0 else float(held.get("max", 1.0))
                 args.setdefault(key, {})[name] = {"min": low, "max": high}
                 edit.changes.append(f"{name} within {low:.1%} to {high:.1%}")
     if change.level is not None:
@@ -380,9 +380,9 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
     """Change in place the horizon of a risk report, the costs of a backtest, and a strategy's
     cadence, leverage, lookback and scenarios; each change in words to `said`."""
     if change.horizon is not None:
-        before = int(args.get("horizon_days") or 1)
+        horizon_before = int(args.get("horizon_days") or 1)
         args["horizon_days"] = change.horizon
-        said.append(f"over {change.horizon} sessions instead of {before}")
+        said.append(f"over {change.horizon} sessions instead of {horizon_before}")
     config = args.setdefault("config", {}) if tool in _STRATEGY_TOOLS else args
     settings: list[tuple[str, Any, str]] = [
         ("cost_bps", change.cost_bps, "costs {} bps"),
@@ -397,9 +397,9 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
             config[key] = value
             said.append(words.format(f"{value:g}") + (f" instead of {before:g}" if before is not None else ""))  # fmt: skip
     if change.scenarios and tool == "estimate_strategy":
-        before = ", ".join(args.get("scenarios") or ["all the search's"])
+        scenarios_before = ", ".join(args.get("scenarios") or ["all the search's"])
         args["scenarios"] = list(change.scenarios)
-        said.append(f"in {', '.join(change.scenarios)} instead of {before}")
+        said.append(f"in {', '.join(change.scenarios)} instead of {scenarios_before}")
 
 
 def thread_edit(inp: PolicyInput) -> Edit | None:
