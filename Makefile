@@ -35,9 +35,16 @@ DEV_LOCK := requirements-langgraph-dev.lock
 DEV_STAMP := $(DEV_VENV)/.installed
 LANGGRAPH_PORT ?= 2024
 
+# The security scanners `make test` runs (checkov over the synthesized templates, Dockerfiles and
+# workflows; pip-audit over the locks) live in a venv of their own, from a lock of their own:
+# checkov pins tabulate < 0.10, which requirements.lock is past (requirements-scan.in).
+SCAN_VENV := .venv-scan
+SCAN_LOCK := requirements-scan.lock
+SCAN_STAMP := $(SCAN_VENV)/.installed
+
 .PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps bench-deps lock agent-chat-ui mcp-inspector axe-core \
 	bytecode langgraph-dev langgraph-venv lock-langgraph-dev cdk-synth cdk-diff cdk-deploy \
-	cdk-context cdk-synth-cli pins pins-check
+	cdk-context cdk-synth-cli pins pins-check scan-venv lock-scan
 
 $(VENV_MARK):
 	@if test -x $(BIN)/python && ! test -f $@; then \
@@ -93,6 +100,18 @@ lock-langgraph-dev: | $(UV)
 	$(UV) pip compile pyproject.toml requirements-langgraph-dev.in --universal \
 		--python-version 3.11 --generate-hashes --no-header --upgrade --quiet -o $(DEV_LOCK)
 
+# Exactly the locked versions (hashes checked), from PyPI.
+$(SCAN_STAMP): $(SCAN_LOCK) | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(SCAN_VENV)
+	$(UV) pip sync --quiet --python $(SCAN_VENV)/bin/python --require-hashes $(SCAN_LOCK)
+	@touch $(SCAN_STAMP)
+
+scan-venv: $(SCAN_STAMP)
+
+lock-scan: | $(UV)
+	$(UV) pip compile requirements-scan.in --universal --python-version 3.11 \
+		--generate-hashes --no-header --upgrade --quiet -o $(SCAN_LOCK)
+
 optimize: $(STAMP) bytecode
 	$(BIN)/stratigos optimize
 
@@ -118,7 +137,7 @@ typecheck: $(STAMP)
 # in __pycache__ only where bytecode may be written; otherwise every worker redoes it.
 TEST_WORKERS ?= auto
 
-unit: $(STAMP) system-deps mcp-inspector axe-core bytecode agent-chat-ui
+unit: $(STAMP) system-deps mcp-inspector axe-core bytecode agent-chat-ui $(SCAN_STAMP)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # Installs the Debian packages listed in the shell variable `missing` with apt-get (as root, or with
@@ -261,4 +280,4 @@ pins-check: $(STAMP)
 	$(BIN)/python -m infra.pins check
 
 clean:
-	rm -rf $(VENV) $(DEV_VENV) $(MCP_INSPECTOR_DIR) .langgraph_api .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(DEV_VENV) $(SCAN_VENV) $(MCP_INSPECTOR_DIR) .langgraph_api .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -35,6 +35,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+API_KEY_CHECKERS = frozenset({"api", "ws"})
+"""The functions whose code creates or verifies API keys (`api.auth`, the WebSocket's
+`$connect`): the only ones given the API key pepper. Every other process that opens the store
+runs with `STRATIGOS_STORE_API_KEY_CHECKS=false` and may not read it."""
 WS_CONNECTIONS = "CACHE#ws-connections#"
 """The partition-key family of the WebSocket function's connections (`api.ws_gateway`'s cache
 owner `CONNECTIONS_OWNER`; tests/infra/test_least_privilege.py checks they agree)."""

@@ -13,7 +13,7 @@ which wins). The account and region come from `-c account=` / `-c region=` or th
 `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`. Production refuses to synthesize without what
 `infra.completeness` names; `main` prints that, and the synthesis' warnings, without a trace.
 
-Stacks of stage `<s>`: `stratigos-<s>-network` (with `network=vpc`), `-foundation`, `-compute`,
+Stacks of stage `<s>`: `stratigos-<s>-foundation`, `-network` (with `network=vpc`), `-compute`,
 `-api`, `-operations`, `-data`, `-edge` (with `edge`, in
 us-east-1), `-recovery` (with `backup`) and `-replica` (with `replica_region` and something to
 keep there, in that region, deployed before `-foundation` when the data replicates into it and
@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, BootstraplessSynthesizer, CfnOutput, Environment, Stack, Tags
+from aws_cdk import aws_iam as iam
 
+from infra.checkov import skip_cdk_handlers
 from infra.completeness import STAND_INS, IncompleteStage, missing_settings, synthesis_warnings
 from infra.config import STAGE_NAMES, StageConfig, stage_config
 from infra.nag import synth_checked
@@ -84,11 +86,11 @@ class StageStacks:
 
     @property
     def stacks(self) -> dict[str, Stack]:
-        """The stage's stacks by kind (`network`, `foundation`, `compute`, `api`, ...), in
+        """The stage's stacks by kind (`foundation`, `network`, `compute`, `api`, ...), in
         deployment order; the optional ones only when the stage has them."""
         found: dict[str, Stack | None] = {
-            "network": self.network,
             "foundation": self.foundation,
+            "network": self.network,
             "compute": self.compute,
             "api": self.api,
             "operations": self.operations,
@@ -101,7 +103,7 @@ class StageStacks:
 
 
 def add_stage(app: App, config: StageConfig) -> StageStacks:
-    """Add the stacks of `config`'s stage to `app` (network, foundation, compute, api,
+    """Add the stacks of `config`'s stage to `app` (foundation, network, compute, api,
     operations, and as the stage says data, edge, recovery and replica), tagged
     `project=stratigos`, `stage`; `IncompleteStage` when production lacks a setting it needs
     (`infra.completeness`), `replica_region=auto` resolved for the stage's region."""
@@ -111,13 +113,18 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
     env = Environment(account=account, region=region) if account or region else None
     prefix = config.prefix
     replica = add_replica(app, config, account)
+    foundation = add_foundation(app, config, replica, env)
     network = None
     if config.network == "vpc":
         description = f"Stratigos {config.stage}: VPC, endpoints, security groups"
         network = NetworkStack(
-            app, f"{prefix}-network", config=config, env=env, description=description
+            app,
+            f"{prefix}-network",
+            config=config,
+            key=foundation.key,  # its flow logs'
+            env=env,
+            description=description,
         )
-    foundation = add_foundation(app, config, replica, env)
     compute = ComputeStack(
         app,
         f"{prefix}-compute",
@@ -173,9 +180,20 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         warnings,
     )
     for stack in stage.stacks.values():
-        Tags.of(stack).add("project", "stratigos")
-        Tags.of(stack).add("stage", config.stage)
+        tag_and_bound(stack, config)
     return stage
+
+
+def tag_and_bound(stack: Stack, config: StageConfig) -> None:
+    """Tag `stack` `project=stratigos` and `stage`, and give every role in it (CDK's own
+    included) the stage's permissions boundary, which the execution policy insists on."""
+    Tags.of(stack).add("project", "stratigos")
+    Tags.of(stack).add("stage", config.stage)
+    if config.boundary:
+        boundary = iam.ManagedPolicy.from_managed_policy_name(
+            stack, "PermissionsBoundary", config.boundary
+        )
+        iam.PermissionsBoundary.of(stack).apply(boundary)
 
 
 def add_data(
@@ -303,6 +321,7 @@ def build_app(
         name: add_stage(app, stage_config(name, context_overrides(app, name))) for name in stages
     }
     add_account_stacks(app)
+    skip_cdk_handlers(app)
     return built
 
 

@@ -78,6 +78,9 @@ PAIRED_REGIONS: dict[str, str] = {
 geography and legal area, with Bedrock and AWS Backup. A stage elsewhere names its own."""
 
 COMPUTE_PREFIX = "stratigos/compute"
+_VAULT_ARN = re.compile(r"arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[\w.-]+")
+PERMISSIONS_BOUNDARY = "stratigos-boundary"
+"""Every stage role's permissions boundary (the delivery stack's, `infra.stacks.delivery`)."""
 """`Settings.compute.sagemaker.prefix`: S3 prefix of SageMaker shard inputs and outputs."""
 
 
@@ -164,10 +167,11 @@ class StageConfig:
     """Days LangGraph checkpoints live (DynamoDB TTL and S3 expiry); None keeps them."""
     log_retention_days: int = 7
     alarm_email: str | None = None
-    """Subscribed to the alarm topic (confirm the e-mail AWS sends); production needs it or a
-    Slack channel (`infra.completeness`)."""
+    """Subscribed to the alarm topic (confirm AWS's e-mail); production needs it or Slack."""
     api_5xx_threshold: int = 5
-    """API Gateway 5xx responses in 5 minutes that raise the alarm."""
+    """5xx answers in 5 minutes (API Gateway's, the estimates endpoint's) that raise an alarm."""
+    api_latency_p95_ms: int = 10_000
+    """The REST API's p95 latency (ms) above which, for 15 minutes, `<prefix>-api-latency` alarms."""
     cleanup_hour_utc: int = 3
     tracing: Literal["off", "xray"] = "xray"
     """OpenTelemetry spans of every function (runs, graph nodes, agent turns, model and tool
@@ -239,6 +243,8 @@ class StageConfig:
     backup_retention_days: int = 35
     backup_hourly_retention_days: int = 2
     """Days the hourly recovery points are kept (the daily ones: `backup_retention_days`)."""
+    backup_copy_vault_arn: str | None = None
+    """Another account's vault that also gets a copy of every recovery point (DEPLOY.md)."""
     replica_region: str | None = None
     """Another region (`auto`: `PAIRED_REGIONS` of the stage's region; `none`: no replica), the home of the stack `stratigos-<stage>-replica` (its own KMS key
     `alias/stratigos-<stage>-replica`): with `backup` every backup is copied to its vault, with
@@ -268,6 +274,11 @@ class StageConfig:
     """Reserved concurrency of the worker (None: the account's shared pool)."""
     api_provisioned_concurrency: int = 0
     """Provisioned concurrency of the API function's `live` alias (0: none)."""
+    api_reserved_concurrency: int = 10
+    """Reserved concurrency of the API function (beyond it: 429, `<prefix>-lambda-throttles`)."""
+    ws_reserved_concurrency: int = 5
+    permissions_boundary: str = PERMISSIONS_BOUNDARY
+    """Every role's permissions boundary (`none`: an account without the delivery stack)."""
     instance: str | None = None
     """Another name for the stage's resources (`stratigos-<instance>-...`), for side-by-side
     copies such as the per-pull-request stacks (`pr-123`); None: the stage's name."""
@@ -330,6 +341,12 @@ class StageConfig:
         return f"stratigos-{self.name}"
 
     @property
+    def boundary(self) -> str | None:
+        """The name of the roles' permissions boundary (None: `permissions_boundary=none`)."""
+        name = self.permissions_boundary
+        return None if name.lower() in ("", "none") else name
+
+    @property
     def refreshes_market_data(self) -> bool:
         """Whether the market data is refreshed from Alpaca after each close."""
         return self.market_data == "alpaca" or self.market_data_refresh == "alpaca"
@@ -389,12 +406,21 @@ class StageConfig:
             )
         if self.api_provisioned_concurrency < 0:
             raise ValueError("api_provisioned_concurrency must be >= 0")
+        if self.api_reserved_concurrency <= self.api_provisioned_concurrency:
+            raise ValueError(
+                f"api_reserved_concurrency={self.api_reserved_concurrency} must be more than "
+                f"api_provisioned_concurrency={self.api_provisioned_concurrency}"
+            )
+        if self.ws_reserved_concurrency < 1:
+            raise ValueError(f"ws_reserved_concurrency={self.ws_reserved_concurrency} must be >= 1")
 
     def _check_recovery_options(self) -> None:
         """The replica region's options (ValueError naming the field)."""
         replica = None if self.replica_region == "none" else self.replica_region
         if replica and replica == self.region:
             raise ValueError("replica_region must differ from the stage's region")
+        if (vault := self.backup_copy_vault_arn) and not _VAULT_ARN.fullmatch(vault):
+            raise ValueError(f"backup_copy_vault_arn={vault!r} is not a backup vault's ARN")
         if not 1 <= self.backup_hourly_retention_days <= self.backup_retention_days:
             raise ValueError("backup_hourly_retention_days must be in 1..backup_retention_days")
         if self.table_replicas not in ("off", "global", "manual"):
@@ -541,6 +567,8 @@ STAGES: dict[str, StageConfig] = {
         log_retention_days=30,
         checkpoint_ttl_days=30,
         worker_reserved_concurrency=14,  # 10 jobs, 2 ticks, 2 spare
+        api_reserved_concurrency=50,
+        ws_reserved_concurrency=10,
     ),
     "prod": StageConfig(
         stage="prod",
@@ -558,6 +586,8 @@ STAGES: dict[str, StageConfig] = {
         backup=True,
         replica_region="auto",  # hourly backups copied to PAIRED_REGIONS[region]: RPO 1 h
         worker_reserved_concurrency=54,  # 50 jobs, 2 ticks, 2 spare
+        api_reserved_concurrency=200,  # the usage plan's 200 requests a second, each short
+        ws_reserved_concurrency=50,
         monthly_budget_usd=1000.0,  # the account's: set yours with -c monthly_budget_usd=...
     ),
 }

@@ -6,6 +6,9 @@
 back to) and the stage's own settings `stage:<stage>` (`SETTINGS`, the environment's
 `STAGE_CONTEXT`: a JSON object of `infra.config.StageConfig` fields). A file keeps the JSON out of
 shell quoting; a missing or malformed variable stops the job naming it.
+
+`REFS` and `OIDC_SUBJECT_CLAIMS` say which refs the jobs of each environment run on and how the
+repository's OIDC token names them, for the roles that trust them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,14 @@ from pathlib import Path
 from typing import Any
 
 CONTEXT_FILE = Path(__file__).resolve().parent / "cdk.context.json"
+MAIN = "refs/heads/main"
+REFS: dict[str, str] = {"preview": "refs/pull/*/merge"}
+"""A GitHub environment -> the ref its jobs run on (default `MAIN`), which its role in AWS
+trusts (`infra.stacks.delivery`): a pull request's merge ref for `preview`; the deploy
+workflow's jobs (`workflow_run` of CI on main) run on main."""
+OIDC_SUBJECT_CLAIMS = ("repo", "context", "ref")
+"""The repository's OIDC subject template (GitHub's `include_claim_keys`, docs/DEPLOY.md), which
+puts the ref in the token's `sub`: AWS reads no claim of GitHub's but `aud` and `sub`."""
 
 
 def stage_context(stage: str, environ: Mapping[str, str]) -> dict[str, Any]:

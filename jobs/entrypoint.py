@@ -37,6 +37,7 @@ from typing import Any
 
 from jobs.batches import SCHEMA_VERSION, BatchShard, run_shard
 from jobs.compute_errors import ShardError, describe_exception
+from jobs.privileges import drop_root
 from settings.files import write_atomic
 
 INPUT_DIR = "opt/ml/processing/input"
@@ -159,6 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments[:1] == [SERVE]:
         import importlib
 
+        drop_root([])  # SageMaker starts it as root (jobs.privileges); it writes only /tmp
         serve: Any = importlib.import_module(SERVE_MODULE)
         return int(serve.main(arguments[1:]))
     parser = argparse.ArgumentParser(
@@ -178,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="take every n-th shard by host position (for FullyReplicated inputs)",
     )
     args = parser.parse_args(arguments)
+    output = Path(args.output) if args.output else Path(args.root) / OUTPUT_DIR
+    drop_root([output])  # SageMaker starts it as root (jobs.privileges)
     try:
         summary = process(
             args.root,

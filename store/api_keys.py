@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from store.common import check_owner, from_micros, to_micros
+from store.errors import StoreError
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,25 @@ def generate_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+NO_PEPPER = ""
+"""The pepper of a store opened by a process that checks no API key
+(`STRATIGOS_STORE_API_KEY_CHECKS=false`): hashing a key with it is refused."""
+
+
 def hash_api_key(raw_key: str, pepper: str) -> str:
     """The stored form of an API key: hex HMAC-SHA256 of the key under the server's `pepper`.
 
     API keys carry 256 random bits, so a fast keyed hash is enough (no salt or slow KDF is needed
     against guessing); the pepper, kept out of the database, makes a stolen table useless for
     checking candidate keys offline. Lookup is by this hash, so it must be deterministic.
+    `StoreError` when this process holds no pepper (`NO_PEPPER`): it may not create or verify
+    keys.
     """
+    if pepper == NO_PEPPER:
+        raise StoreError(
+            "this process checks no API key (STRATIGOS_STORE_API_KEY_CHECKS=false) and holds no "
+            "API key pepper: create and verify keys where the pepper is (the API, the CLI)"
+        )
     return hmac.new(pepper.encode(), raw_key.encode(), hashlib.sha256).hexdigest()
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from settings import Settings, StoreSettings, get_settings
+from store.api_keys import NO_PEPPER
 from store.base import Store
 from store.common import Clock, utc_now
 from store.errors import StoreUnavailableError
@@ -24,7 +25,9 @@ def open_store(
     (`StoreUnavailableError` if it cannot be opened)."""
     config = config or (settings or get_settings()).store
     pepper = config.api_key_pepper.get_secret_value()
-    if config.api_key_pepper_secret_id:
+    if not config.api_key_checks:  # this process hashes no API key: it holds no pepper
+        pepper = NO_PEPPER
+    elif config.api_key_pepper_secret_id:
         pepper = read_secret(config.api_key_pepper_secret_id, config)
     if config.backend == "aws":
         from store.aws import AWSStore

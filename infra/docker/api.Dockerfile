@@ -12,6 +12,7 @@
 # replaced it by AWS_LWA_READINESS_CHECK_HEALTHY_STATUS).
 # Every base is pulled by the digest of docker-library/repo-info's record (infra/images.py).
 # Build context: the repository root (see /.dockerignore).
+# checkov:skip=CKV_DOCKER_2: Lambda never reads a HEALTHCHECK; the Web Adapter checks /v1/health/live before traffic
 FROM python:3.13-slim@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6 AS build
 COPY requirements-runtime.lock /src/requirements-runtime.lock
 RUN python -m venv /opt/stratigos \
@@ -40,5 +41,7 @@ ENV PATH=/opt/stratigos/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     MALLOC_ARENA_MAX=2
 WORKDIR /tmp
+# An unprivileged user (Lambda runs functions as one of its own in any case).
+USER 10001:10001
 EXPOSE 8080
 CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8080", "--no-access-log"]

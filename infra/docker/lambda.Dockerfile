@@ -6,6 +6,7 @@
 # per function (infra/stacks/common.py `lambda_image`), e.g. jobs.lambda_handlers.sqs_worker.
 # The base is pulled by the digest of docker-library/repo-info's record (infra/images.py).
 # Build context: the repository root (see /.dockerignore).
+# checkov:skip=CKV_DOCKER_2: Lambda never reads a HEALTHCHECK; a function that fails is retried and alarmed
 FROM python:3.13-slim@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6 AS build
 COPY requirements-runtime.lock /src/requirements-runtime.lock
 RUN python -m venv /opt/stratigos \
@@ -24,5 +25,7 @@ ENV PATH=/opt/stratigos/bin:$PATH \
     HOME=/tmp \
     PYTHONUNBUFFERED=1
 WORKDIR /tmp
+# An unprivileged user (Lambda runs functions as one of its own in any case).
+USER 10001:10001
 ENTRYPOINT ["/opt/stratigos/bin/python", "-m", "awslambdaric"]
 CMD ["jobs.lambda_handlers.sqs_worker"]

@@ -4,6 +4,12 @@
 # Stratigos itself without dependencies.
 # The base is pulled by the digest of docker-library/repo-info's record (infra/images.py).
 # Build context: the repository root (see /.dockerignore).
+# SageMaker starts the container as root and mounts the processing directories root-owned, so the
+# image keeps root as its user; the entry points (jobs.entrypoint, jobs.pipeline.container) hand
+# their output directory to the unprivileged user STRATIGOS_RUN_AS names and become it before any
+# of the job's code runs (jobs/privileges.py).
+# checkov:skip=CKV_DOCKER_3: SageMaker needs root to start the container; the entry points drop to the user STRATIGOS_RUN_AS names (uid 10001) before the job's code runs
+# checkov:skip=CKV_DOCKER_2: SageMaker never reads a HEALTHCHECK; a processing job ends with its exit code, the endpoint answers GET /ping
 FROM python:3.13-slim@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6 AS build
 COPY requirements-runtime.lock /src/requirements-runtime.lock
 RUN python -m venv /opt/stratigos \
@@ -16,5 +22,8 @@ FROM python:3.13-slim@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe
 COPY --from=build /opt/stratigos /opt/stratigos
 ENV PATH=/opt/stratigos/bin:$PATH \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
-    PYTHONUNBUFFERED=1
+    MPLCONFIGDIR=/tmp/matplotlib \
+    HOME=/tmp \
+    PYTHONUNBUFFERED=1 \
+    STRATIGOS_RUN_AS=10001:10001
 ENTRYPOINT ["python", "-m", "jobs.entrypoint"]

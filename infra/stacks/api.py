@@ -33,6 +33,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from infra.checkov import skip
 from infra.config import StageConfig
 from infra.nag import acknowledge
 from infra.stacks.common import (
@@ -90,6 +91,12 @@ _ERROR_TEMPLATE = json.dumps(
     }
 ).replace('"$context.error.messageString"', "$context.error.messageString")
 """API Gateway's own errors in the app's error shape (`messageString` is already quoted)."""
+OAUTH_SCOPES = (
+    ("openid", cognito.OAuthScope.OPENID),
+    ("email", cognito.OAuthScope.EMAIL),
+    ("profile", cognito.OAuthScope.PROFILE),
+)
+"""The web client's only OAuth scopes (the sign-in's ID token and who signed in)."""
 
 
 class ApiStack(Stack):
@@ -109,16 +116,15 @@ class ApiStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         self.network = network
+        self.key = foundation.key
         self._user_pool()
         issuer = self.user_pool.user_pool_provider_url
-        audience = self.user_pool_client.user_pool_client_id
 
         environment = (
-            base_environment(config, foundation)
+            base_environment(config, foundation, checks_api_keys=True)
             | market_data_environment(config, foundation)
             | {
                 "STRATIGOS_API_COGNITO_ISSUER": issuer,
-                "STRATIGOS_API_COGNITO_AUDIENCE": audience,
                 "STRATIGOS_API_JOB_WORKERS": "0",
                 "STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url,
                 "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
@@ -141,6 +147,8 @@ class ApiStack(Stack):
             memory_mb=config.api_memory_mb,
             timeout=API_TIMEOUT,
             description="Stratigos HTTP API (uvicorn api.app:app behind the Lambda Web Adapter)",
+            key=foundation.key,
+            reserved_concurrency=config.api_reserved_concurrency,
             # brokers' account checks and Cognito's signing keys are outside AWS's endpoints
             placement=placement(network, "egress"),
         )
@@ -156,8 +164,14 @@ class ApiStack(Stack):
         self.bedrock_resources = grant_bedrock(self.function, config, self)
         self.embedding_resources = grant_embedding(self.function, config, self)
 
-        self.release = ApiRelease(self, "Release", config=config, function=self.function)
+        self.release = ApiRelease(
+            self, "Release", config=config, function=self.function, key=foundation.key
+        )
         self.rest_api = self._rest_api()
+        # the web client's sign-in returns to the stage's address, so it follows the API
+        self.user_pool_client = self._web_client()
+        audience = self.user_pool_client.user_pool_client_id
+        self.function.add_environment("STRATIGOS_API_COGNITO_AUDIENCE", audience)
         self.release.watch(self.rest_api)
         self.web_acl = self._web_acl()
         self._usage_plan()
@@ -169,7 +183,7 @@ class ApiStack(Stack):
 
     def _user_pool(self) -> None:
         """The Cognito user pool (no self sign-up, e-mail sign-in, TOTP required or optional as
-        `mfa` says) and its web client, whose ID tokens the API accepts."""
+        `mfa` says); its web client comes with the REST API (`_web_client`)."""
         config = self.config
         self.user_pool = cognito.UserPool(
             self,
@@ -204,21 +218,42 @@ class ApiStack(Stack):
             "the Essentials tier is enough: no threat protection features are used, and Plus "
             "costs about 0.02 USD per monthly active user more",
         )
-        self.user_pool_client = self.user_pool.add_client(
+
+    def _web_client(self) -> cognito.UserPoolClient:
+        """The web client, whose ID tokens the API accepts: no secret (a browser: the
+        authorization code flow with PKCE), Cognito's own sign-in, the code grant alone (no
+        implicit flow), the scopes `OAUTH_SCOPES` alone, back to the stage's own address."""
+        return self.user_pool.add_client(
             "WebClient",
-            user_pool_client_name=f"{config.prefix}-web",
-            generate_secret=False,
+            user_pool_client_name=f"{self.config.prefix}-web",
+            generate_secret=False,  # a public client (a browser): the code flow with PKCE
             auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[scope for _, scope in OAUTH_SCOPES],
+                callback_urls=self._sign_in_urls(),
+                logout_urls=self._sign_in_urls(),
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.days(30),
         )
 
+    def _sign_in_urls(self) -> list[str]:
+        """Where Cognito may send a signed-in (or signed-out) browser back to: the web UI at
+        the stage's domain, or, without one, at the REST API's stage address (built from the
+        API's id: the client cannot wait for the stage, whose function names the client)."""
+        if self.config.domain_name:
+            return [f"https://{self.config.domain_name}/"]
+        host = f"{self.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}"
+        return [f"https://{host}/{self.config.stage}/"]
+
     # -- REST API ------------------------------------------------------------------------------
     def _rest_api(self) -> apigw.RestApi:
         config = self.config
-        access_logs = log_group(self, "AccessLogs", config, "api-access")
+        access_logs = log_group(self, "AccessLogs", config, "api-access", key=self.key)
         api = apigw.RestApi(
             self,
             "RestApi",
@@ -262,6 +297,13 @@ class ApiStack(Stack):
         )
         cfn_api: apigw.CfnRestApi = api.node.default_child
         cfn_api.security_policy = TLS_POLICY
+        skip(
+            api.deployment_stage,
+            "CKV_AWS_120",
+            "answers are per caller: the edge caches the ones that never change, keyed on the "
+            "caller's credentials (infra.stacks.edge); a stage cache keyed on the path alone "
+            "would give one owner's answer to another",
+        )
 
         for name, response_type in (
             ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
@@ -351,6 +393,7 @@ class ApiStack(Stack):
         public path (no data), or every path of a stage whose app checks its own API keys."""
         if public:
             reason = "a public path: the web page, its assets and health carry no data"
+            skip(method, "CKV_AWS_59", reason)
         elif not self.config.cognito_authorizer:
             reason = (
                 "the app authenticates every request itself (its API keys, also metered by "
@@ -383,7 +426,7 @@ class ApiStack(Stack):
 
     def _web_acl(self) -> wafv2.CfnWebACL:
         """The regional web ACL `<prefix>-api` on the REST API's stage (`infra.stacks.waf`)."""
-        acl = web_acl(self, "WebAcl", self.config, label="api", scope_name="REGIONAL")
+        acl = web_acl(self, "WebAcl", self.config, label="api", scope_name="REGIONAL", key=self.key)
         wafv2.CfnWebACLAssociation(
             self,
             "WebAclAssociation",
@@ -409,14 +452,14 @@ class ApiStack(Stack):
                 rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst
             ),
         )
-        access_logs = log_group(self, "WsAccessLogs", config, "ws-access")
+        access_logs = log_group(self, "WsAccessLogs", config, "ws-access", key=foundation.key)
         cfn_stage: Any = self.ws_stage.node.default_child
         cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
             destination_arn=access_logs.log_group_arn,
             format=json.dumps(WS_ACCESS_LOG_FORMAT),
         )
         environment = (
-            base_environment(config, foundation)
+            base_environment(config, foundation, checks_api_keys=True)
             | market_data_environment(config, foundation)
             | {
                 "STRATIGOS_API_COGNITO_ISSUER": issuer,
@@ -434,6 +477,8 @@ class ApiStack(Stack):
             memory_mb=1024,
             timeout=Duration.seconds(29),
             description="WebSocket routes of the job status API (api.ws_gateway.handler)",
+            key=foundation.key,
+            reserved_concurrency=config.ws_reserved_concurrency,
             # API Gateway's connection API (postToConnection) has no VPC endpoint
             placement=placement(self.network, "egress"),
         )

@@ -2,8 +2,10 @@
 account and region, when the context asks (`-c audit=true`).
 
 - Trail `stratigos-audit`: every region's management events and the global services', log file
-  validation, KMS-encrypted (its own key, yearly rotation) in its own bucket (TLS only, access
-  logged, kept `AUDIT_RETENTION_DAYS` days).
+  validation, KMS-encrypted (its own key, yearly rotation, whose policy lets CloudTrail generate
+  data keys for this trail and describe the key: `trail_key_statements`, AWS's documented
+  statements) in its own bucket (versioned, TLS only, access logged, kept
+  `AUDIT_RETENTION_DAYS` days, old versions as long).
 - AWS Config: a recorder of every supported resource type (global ones included) delivering to
   the same bucket under `config/`, and managed rules on what this app promises: S3 buckets TLS
   only and not public, DynamoDB point-in-time recovery, CloudTrail on, KMS rotation, Lambda
@@ -35,6 +37,39 @@ CONFIG_RULES = {
     "KmsRotation": "CMK_BACKING_KEY_ROTATION_ENABLED",
 }
 """Construct id -> the AWS Config managed rule's identifier."""
+TRAIL_NAME = "stratigos-audit"
+
+
+def trail_key_statements(trail_arn: str, account: str, partition: str) -> list[iam.PolicyStatement]:
+    """What CloudTrail needs of the trail's key (AWS CloudTrail User Guide, "Configure AWS KMS
+    key policies for CloudTrail"): generate data keys to encrypt the trail's log and digest
+    files (the encryption context names a trail of this account; `aws:SourceArn` this trail),
+    and describe the key (this trail only)."""
+    cloudtrail_service = iam.ServicePrincipal("cloudtrail.amazonaws.com")
+    source = {"aws:SourceArn": trail_arn}
+    return [
+        iam.PolicyStatement(
+            sid="AllowCloudTrailToEncryptLogs",
+            principals=[cloudtrail_service],
+            actions=["kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={
+                "StringEquals": source,
+                "StringLike": {
+                    "kms:EncryptionContext:aws:cloudtrail:arn": (
+                        f"arn:{partition}:cloudtrail:*:{account}:trail/*"
+                    )
+                },
+            },
+        ),
+        iam.PolicyStatement(
+            sid="AllowCloudTrailToDescribeKey",
+            principals=[cloudtrail_service],
+            actions=["kms:DescribeKey"],
+            resources=["*"],
+            conditions={"StringEquals": source},
+        ),
+    ]
 
 
 class AuditStack(Stack):
@@ -50,6 +85,11 @@ class AuditStack(Stack):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        trail_arn = self.format_arn(
+            service="cloudtrail", resource="trail", resource_name=TRAIL_NAME
+        )
+        for statement in trail_key_statements(trail_arn, self.account, self.partition):
+            key.add_to_resource_policy(statement)
         logs = access_log_bucket(
             self, "AccessLogs", removal=RemovalPolicy.RETAIN, days=AUDIT_RETENTION_DAYS
         )
@@ -61,13 +101,19 @@ class AuditStack(Stack):
             enforce_ssl=True,
             server_access_logs_bucket=logs,
             server_access_logs_prefix="audit/",
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(AUDIT_RETENTION_DAYS))],
+            versioned=True,  # an overwrite or a delete keeps the file it replaced
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(AUDIT_RETENTION_DAYS),
+                    noncurrent_version_expiration=Duration.days(AUDIT_RETENTION_DAYS),
+                )
+            ],
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.trail = cloudtrail.Trail(
             self,
             "Trail",
-            trail_name="stratigos-audit",
+            trail_name=TRAIL_NAME,
             bucket=self.bucket,
             encryption_key=key,
             is_multi_region_trail=True,

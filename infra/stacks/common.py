@@ -8,17 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, Size, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_xray as xray
 from constructs import Construct
 
 from infra.access import (
+    API_KEY_CHECKERS,
     CHECKPOINT_ACTIONS,
     CHECKPOINT_OBJECT_ACTIONS,
     CHECKPOINT_PURGE_ACTIONS,
@@ -28,6 +30,7 @@ from infra.access import (
     STORE_ACCESS,
 )
 from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, model_resource_arns
+from infra.checkov import skip
 from infra.config import StageConfig
 from infra.nag import acknowledge
 from infra.stacks.foundation import FoundationStack, removal_policy
@@ -71,11 +74,13 @@ def log_group(
     config: StageConfig,
     name: str,
     *,
+    key: kms.IKey,
     full_name: str | None = None,
 ) -> logs.LogGroup:
     """The log group `/stratigos/<config.name>/<name>` (the instance's name for an instance),
-    or `full_name` where a service dictates the name, with the stage's retention (days),
-    deleted with its stack unless the stage retains its data."""
+    or `full_name` where a service dictates the name, encrypted with `key` (whose policy lets
+    CloudWatch Logs use it, `infra.stacks.foundation.allow_log_groups`), with the stage's
+    retention (days), deleted with its stack unless the stage retains its data."""
     if config.log_retention_days not in _RETENTION:
         raise ValueError(
             f"log_retention_days={config.log_retention_days} is not one of {sorted(_RETENTION)}"
@@ -85,6 +90,7 @@ def log_group(
         construct_id,
         log_group_name=full_name or f"/stratigos/{config.name}/{name}",
         retention=_RETENTION[config.log_retention_days],
+        encryption_key=key,
         removal_policy=removal_policy(config),
     )
 
@@ -108,6 +114,7 @@ def container_function(
     memory_mb: int,
     timeout: Duration,
     description: str,
+    key: kms.IKey,
     ephemeral_mb: int = 512,
     placement: dict[str, Any] | None = None,
     reserved_concurrency: int | None = None,
@@ -118,7 +125,7 @@ def container_function(
     Embedded Metric Format lines in namespace `Stratigos/<stage>` (`settings.metrics`); in the
     VPC as `placement` says (`infra.stacks.network.placement`); at most `reserved_concurrency`
     instances when given; its failed asynchronous invocations (after `ASYNC_RETRIES` retries)
-    in `dead_letters` when given (a function EventBridge invokes). With the stage's `tracing` on, the app's OpenTelemetry spans go to
+    in `dead_letters` when given (a function EventBridge invokes); its logs encrypted with `key`. With the stage's `tracing` on, the app's OpenTelemetry spans go to
     X-Ray's OTLP endpoint as service `<prefix>-<name>`."""
     environment = environment | {
         "STRATIGOS_METRICS": "emf",
@@ -144,12 +151,13 @@ def container_function(
         logging_format=lambda_.LoggingFormat.JSON,
         application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
         system_log_level_v2=lambda_.SystemLogLevel.WARN,
-        log_group=log_group(scope, f"{construct_id}Logs", config, name),
+        log_group=log_group(scope, f"{construct_id}Logs", config, name, key=key),
         reserved_concurrent_executions=reserved_concurrency,
         dead_letter_queue=dead_letters,
         retry_attempts=ASYNC_RETRIES if dead_letters is not None else None,
         **(placement or {}),
     )
+    _accepted_findings(function, asynchronous=dead_letters is not None)
     managed = "AWSLambdaVPCAccessExecutionRole" if placement else "AWSLambdaBasicExecutionRole"
     for policy in {"AWSLambdaBasicExecutionRole", managed}:
         acknowledge(
@@ -169,13 +177,41 @@ def container_function(
     return function
 
 
+def _accepted_findings(function: lambda_.Function, *, asynchronous: bool) -> None:
+    """checkov's findings on a container function that the design accepts, with why."""
+    skip(
+        function,
+        "CKV_AWS_173",
+        "its environment holds names, ids and settings, no secret (secrets are read from "
+        "Secrets Manager by id); Lambda encrypts it at rest with its own key",
+    )
+    if not asynchronous:
+        skip(
+            function,
+            "CKV_AWS_116",
+            "invoked synchronously (API Gateway) or by an SQS event source with its own "
+            "dead-letter queue: no asynchronous invocation to keep",
+        )
+
+
 def metrics_namespace(config: StageConfig) -> str:
     """The CloudWatch namespace of the stage's own metrics (EMF and metric filters)."""
     return f"Stratigos/{config.name}"
 
 
-def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
-    """Settings (`STRATIGOS_*`) every function that opens the store and the models receives."""
+def store_key_environment(foundation: FoundationStack, *, checks_api_keys: bool) -> dict[str, str]:
+    """How a process that opens the store gets the API key pepper: by its secret's id when it
+    creates or verifies API keys (`infra.access.API_KEY_CHECKERS`), else not at all."""
+    if checks_api_keys:
+        return {"STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id}
+    return {"STRATIGOS_STORE_API_KEY_CHECKS": "false"}
+
+
+def base_environment(
+    config: StageConfig, foundation: FoundationStack, *, checks_api_keys: bool = False
+) -> dict[str, str]:
+    """Settings (`STRATIGOS_*`) every function that opens the store and the models receives;
+    the pepper's secret only for a function that `checks_api_keys` (`store_key_environment`)."""
     region = Stack.of(foundation).region
     bedrock_region = config.bedrock_region or region
     environment = {
@@ -189,7 +225,7 @@ def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         # likewise the model-artifacts bucket: only the API and the worker may use it
         "STRATIGOS_STORE_MODEL_ARTIFACTS_S3_BUCKET": foundation.model_artifacts_bucket.bucket_name,
         "STRATIGOS_STORE_AWS_REGION": region,
-        "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id,
+        **store_key_environment(foundation, checks_api_keys=checks_api_keys),
         "STRATIGOS_MODEL_PROVIDER": "bedrock",
         "STRATIGOS_BEDROCK_REGION": bedrock_region,
         "STRATIGOS_BEDROCK_STRONG_MODEL_ID": config.strong_model_id,
@@ -257,8 +293,7 @@ def grant_store(
 ) -> None:
     """Item-level read/write on the store table (scan included) and the results bucket's objects,
     `PURGE_DOCUMENT_ACTIONS`, `PURGE_MODEL_ACTIONS`, the checkpoint saver's calls with its
-    `delete_thread`'s, read of the API key pepper (no table or bucket administration): the
-    cleanup's, whose retention scans and whose purge removes what owners deleted. `graphs`:
+    `delete_thread`'s (no table or bucket administration, no API key pepper): the cleanup's, whose retention scans and whose purge removes what owners deleted. `graphs`:
     instead the worker's store actions
     (`grant_store_access`), the checkpoints (`grant_checkpoints`) and read of the market data
     bucket, which functions running graphs need."""
@@ -272,7 +307,6 @@ def grant_store(
     grant_documents(grantee, foundation, PURGE_DOCUMENT_ACTIONS)
     grant_models(grantee, foundation, PURGE_MODEL_ACTIONS)
     grant_checkpoints(grantee, foundation, purge=True)  # a deleted thread's conversation
-    grant_pepper_read(grantee, foundation)
 
 
 def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, name: str) -> None:
@@ -280,7 +314,8 @@ def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, nam
     each on its resource (the table, narrowed to its partition-key families where it names
     them; the indexes; the results bucket's objects; `documents/*` of the documents bucket;
     `strategy-models/*` of the model-artifacts bucket),
-    the stage's key through DynamoDB and S3 only, and read of the API key pepper."""
+    the stage's key through DynamoDB and S3 only, and read of the API key pepper for the
+    functions that check API keys (`infra.access.API_KEY_CHECKERS`)."""
     access = STORE_ACCESS[name]
     table = foundation.store_table.table_arn
     add = grantee.grant_principal.add_to_principal_policy
@@ -309,7 +344,8 @@ def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, nam
     grant_models(grantee, foundation, access.models)
     if access.results or access.documents or access.models:
         grant_key(grantee, foundation, "s3", OBJECT_KEY_ACTIONS)
-    grant_pepper_read(grantee, foundation)
+    if name in API_KEY_CHECKERS:
+        grant_pepper_read(grantee, foundation)
 
 
 def grant_models(
@@ -532,6 +568,28 @@ def dead_letter_queue(
     return queue
 
 
+def log_group_target(group: logs.ILogGroup, dead_letters: sqs.IQueue) -> targets.CloudWatchLogGroup:
+    """An EventBridge rule's target keeping each matched event in `group`, retried
+    `ASYNC_RETRIES` times within a day, its undelivered events in `dead_letters`."""
+    return targets.CloudWatchLogGroup(
+        group,
+        retry_attempts=ASYNC_RETRIES,
+        max_event_age=Duration.hours(24),
+        dead_letter_queue=dead_letters,
+    )
+
+
+def rule_matches(rule: events.IRule, period: Duration) -> cloudwatch.Metric:
+    """How many events `rule` matched in each `period` (EventBridge's `TriggeredRules`)."""
+    return cloudwatch.Metric(
+        namespace="AWS/Events",
+        metric_name="TriggeredRules",
+        dimensions_map={"RuleName": rule.rule_name},
+        period=period,
+        statistic="Sum",
+    )
+
+
 def events_target(
     function: lambda_.IFunction,
     dead_letters: sqs.IQueue,
@@ -548,37 +606,3 @@ def events_target(
         max_event_age=Duration.hours(24),
         dead_letter_queue=dead_letters,
     )
-
-
-def transaction_search(scope: Construct, construct_id: str) -> xray.CfnTransactionSearchConfig:
-    """CloudWatch Transaction Search for the account and region: X-Ray may write spans to the
-    `aws/spans` (and Application Signals') log groups, and 1% of spans are indexed."""
-    stack = Stack.of(scope)
-    source = f"arn:{stack.partition}:xray:{stack.region}:{stack.account}:*"
-    groups = [
-        f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{group}:*"
-        for group in ("aws/spans", "/aws/application-signals/data")
-    ]
-    document = iam.PolicyDocument(
-        statements=[
-            iam.PolicyStatement(
-                sid="TransactionSearchXRayAccess",
-                principals=[iam.ServicePrincipal("xray.amazonaws.com")],
-                actions=["logs:PutLogEvents"],
-                resources=groups,
-                conditions={
-                    "ArnLike": {"aws:SourceArn": source},
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                },
-            )
-        ]
-    )
-    policy = logs.CfnResourcePolicy(
-        scope,
-        f"{construct_id}LogsPolicy",
-        policy_name="TransactionSearchAccess",
-        policy_document=stack.to_json_string(document.to_json()),
-    )
-    config = xray.CfnTransactionSearchConfig(scope, construct_id, indexing_percentage=1)
-    config.node.add_dependency(policy)
-    return config

@@ -15,7 +15,9 @@
   ticks submit on the job queue (`STRATIGOS_JOBS_QUEUE_URL`).
 - Role `stratigos-<stage>-processing`: assumed by SageMaker only; reads shard inputs and writes
   outputs under `stratigos/compute/` of the offload bucket, pulls the processing image, writes
-  its logs and metrics. Nothing else.
+  its logs and metrics. Nothing else. With the stage's VPC the batches run in its isolated
+  subnets (`STRATIGOS_COMPUTE_SAGEMAKER_SUBNETS`, `_SECURITY_GROUP_IDS`), and the worker may
+  create no job elsewhere (`sagemaker:VpcSubnets`, `sagemaker:VpcSecurityGroupIds`).
 - Processing image (ECR asset): `infra/docker/processing.Dockerfile`, entry point
   `python -m jobs.entrypoint`.
 - The search pipeline on SageMaker Pipelines (`infra.stacks.search_pipeline`: the pipeline
@@ -32,6 +34,7 @@ from typing import Any
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -58,11 +61,11 @@ from infra.stacks.common import (
 from infra.stacks.estimates_endpoint import EstimatesEndpoint
 from infra.stacks.execution import OrderExecution
 from infra.stacks.foundation import FoundationStack
-from infra.stacks.network import NetworkStack, placement
+from infra.stacks.network import NetworkStack, jobs_network, placement
 from infra.stacks.notifications import EmailNotifications
 from infra.stacks.research_index import grant_research_index, research_index_uri
 from infra.stacks.scheduler import ScheduleTicks
-from infra.stacks.search_pipeline import SearchPipeline
+from infra.stacks.search_pipeline import SearchPipeline, grant_processing_jobs
 
 WORKER_TIMEOUT = Duration.minutes(15)
 WORKER_HANDLER = "jobs.lambda_handlers.sqs_worker"
@@ -83,6 +86,7 @@ class ComputeStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
+        self.job_network = jobs_network(network)
 
         self.job_queue, self.dead_letter_queue = queue_with_dead_letters(
             self,
@@ -105,30 +109,7 @@ class ComputeStack(Stack):
         self.processing_role = self._processing_role(foundation)
         self.worker_dead_letters = self._worker_dead_letters(foundation)
 
-        self.worker = container_function(
-            self,
-            "Worker",
-            config=config,
-            name="worker",
-            code=lambda_image(WORKER_HANDLER),
-            environment=self._worker_environment(foundation),
-            memory_mb=config.worker_memory_mb,
-            timeout=WORKER_TIMEOUT,
-            ephemeral_mb=2048,
-            description="Runs queued jobs (jobs.lambda_handlers.sqs_worker)",
-            # brokers, webhooks, SES and SageMaker are reached through NAT
-            placement=placement(network, "egress"),
-            reserved_concurrency=config.worker_reserved_concurrency,
-            dead_letters=self.worker_dead_letters,
-        )
-        self.worker.add_event_source(
-            event_sources.SqsEventSource(
-                self.job_queue,
-                batch_size=1,
-                report_batch_item_failures=True,
-                max_concurrency=config.worker_max_concurrency,
-            )
-        )
+        self.worker = self._worker(foundation, network)
         grant_store(self.worker, foundation)
         if config.refreshes_market_data:  # the refresh's file for the ingestion, and its record
             for key in (f"{MARKET_DATA_INCOMING}*", f"{MARKET_DATA_VERSIONS}/{REFRESH_RECORD}"):
@@ -145,11 +126,44 @@ class ComputeStack(Stack):
             config=config,
             foundation=foundation,
             image=self.processing_image,
+            network=self.job_network,
         )
         self.search_pipeline.run_by(self.worker, foundation, self.worker_dead_letters)
         self.estimates = EstimatesEndpoint(
             self, "Estimates", config=config, foundation=foundation, image=self.processing_image
         )
+
+    def _worker(
+        self, foundation: FoundationStack, network: NetworkStack | None
+    ) -> lambda_.DockerImageFunction:
+        """The worker function, fed one job announcement at a time by the job queue."""
+        config = self.config
+        worker = container_function(
+            self,
+            "Worker",
+            config=config,
+            name="worker",
+            code=lambda_image(WORKER_HANDLER),
+            environment=self._worker_environment(foundation),
+            memory_mb=config.worker_memory_mb,
+            timeout=WORKER_TIMEOUT,
+            ephemeral_mb=2048,
+            description="Runs queued jobs (jobs.lambda_handlers.sqs_worker)",
+            key=foundation.key,
+            # brokers, webhooks, SES and SageMaker are reached through NAT
+            placement=placement(network, "egress"),
+            reserved_concurrency=config.worker_reserved_concurrency,
+            dead_letters=self.worker_dead_letters,
+        )
+        worker.add_event_source(
+            event_sources.SqsEventSource(
+                self.job_queue,
+                batch_size=1,
+                report_batch_item_failures=True,
+                max_concurrency=config.worker_max_concurrency,
+            )
+        )
+        return worker
 
     def _worker_dead_letters(self, foundation: FoundationStack) -> sqs.Queue:
         """What EventBridge could not deliver to the worker, and its asynchronous invocations
@@ -183,6 +197,12 @@ class ComputeStack(Stack):
                 "STRATIGOS_COMPUTE_AWS_REGION": self.region,
                 "STRATIGOS_COMPUTE_TIMEOUT_S": str(int(WORKER_TIMEOUT.to_seconds()) - 60),
             }
+            if self.job_network is not None:  # the batches run in the isolated subnets
+                subnets, groups = self.job_network
+                environment |= {
+                    "STRATIGOS_COMPUTE_SAGEMAKER_SUBNETS": ",".join(subnets),
+                    "STRATIGOS_COMPUTE_SAGEMAKER_SECURITY_GROUP_IDS": ",".join(groups),
+                }
         return environment
 
     def _deployed_strategies(self, foundation: FoundationStack) -> None:
@@ -262,18 +282,7 @@ class ComputeStack(Stack):
             resource="processing-job",
             resource_name=f"{self.config.job_name_prefix}-*",
         )
-        self.worker.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="ProcessingJobs",
-                actions=[
-                    "sagemaker:CreateProcessingJob",
-                    "sagemaker:DescribeProcessingJob",
-                    "sagemaker:StopProcessingJob",
-                    "sagemaker:AddTags",
-                ],
-                resources=[jobs_arn],
-            )
-        )
+        grant_processing_jobs(self.worker, jobs_arn, self.job_network, "ProcessingJobs")
         self.worker.add_to_role_policy(
             iam.PolicyStatement(
                 sid="PassProcessingRole",

@@ -5,8 +5,9 @@
   function reads (`versions/` of the bucket, `STRATIGOS_MARKET_DATA=ingested`), or refuses it;
   its review notes (bad-data markers, refusals) go to `review/`. One instance at a time (reserved
   concurrency 1): two files never race for the current version. In the isolated subnets (S3 and
-  CloudWatch Logs through endpoints). It may read `incoming/` and read and write `versions/` and
-  `review/`, nothing else.
+  CloudWatch Logs through endpoints). It may read `incoming/`, read and write `versions/` and
+  `review/`, and delete the oldest versions (`s3:DeleteObject` on `versions/*`: in the versioned
+  bucket a delete marker; no `s3:DeleteObjectVersion`), nothing else.
 - EventBridge rule `stratigos-<stage>-ingest-market-data`: the bucket's ``Object Created`` events
   under `incoming/` invoke it (retried twice); what it cannot deliver, and the ingestions that
   failed every attempt, wait in `stratigos-<stage>-ingest-dlq` (KMS, 14 days), whose depth
@@ -26,6 +27,8 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -81,13 +84,12 @@ class DataStack(Stack):
             timeout=Duration.minutes(5),
             description="Checks a price file put under incoming/ and makes it the new version "
             "of the market data, or refuses it (api.market_data_ingest.handler)",
+            key=foundation.key,
             placement=placement(network, "isolated"),
             reserved_concurrency=1,
             dead_letters=self.dead_letters,
         )
-        bucket.grant_read(self.ingest, f"{MARKET_DATA_INCOMING}*")
-        for prefix in (f"{MARKET_DATA_VERSIONS}/", MARKET_DATA_REVIEW):
-            bucket.grant_read_write(self.ingest, f"{prefix}*")
+        self._grant_ingest(bucket)
         self.rule = events.Rule(
             self,
             "IngestMarketData",
@@ -119,3 +121,19 @@ class DataStack(Stack):
         )
         self.alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
         self.alarm.add_ok_action(cw_actions.SnsAction(alarm_topic))
+
+    def _grant_ingest(self, bucket: s3.IBucket) -> None:
+        """Read `incoming/`, read and write `versions/` and `review/`, and prune the oldest
+        versions: a delete marker in the versioned bucket, never a version deleted (no
+        `s3:DeleteObjectVersion`)."""
+        bucket.grant_read(self.ingest, f"{MARKET_DATA_INCOMING}*")
+        for prefix in (f"{MARKET_DATA_VERSIONS}/", MARKET_DATA_REVIEW):
+            bucket.grant_read(self.ingest, f"{prefix}*")
+            bucket.grant_put(self.ingest, f"{prefix}*")
+        self.ingest.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PruneOldVersions",
+                actions=["s3:DeleteObject"],
+                resources=[bucket.arn_for_objects(f"{MARKET_DATA_VERSIONS}/*")],
+            )
+        )

@@ -11,9 +11,13 @@ stage (`-c github_repository=owner/name -c delivery=<preview|staging|prod>`):
   execution role's only policy, limited to the account's stage prefix (`PREFIXES`);
 - API Gateway's account-wide logging role (`AWS::ApiGateway::Account` of the region), so no
   stage's stack creates or retains one;
+- the permissions boundary `stratigos-boundary` (`infra.stacks.execution_policy.BOUNDARY`), which
+  every role a stage creates carries (the execution policy refuses a role without it);
 - the GitHub roles of the account's stage (`ROLES`), each assumable only by this repository's jobs
-  running in one GitHub environment (the token's `sub` is `repo:<owner>/<name>:environment:<env>`;
-  a fork's pull request gets no token):
+  running in one GitHub environment on the ref `infra.github.REFS` names: the token's `sub` is
+  `repo:<owner>/<name>:environment:<env>:ref:<ref>`, the repository's OIDC subject template
+  being `repo`, `context`, `ref` (docs/DEPLOY.md, "First deployment"); a fork's pull request
+  gets no token:
   - preview: `stratigos-preview` (environment `preview`) deploys and destroys the stacks
     `stratigos-pr-*` itself, through CloudFormation with the bootstrap's execution role, and
     nothing else: not the bootstrap's deploy role, no other stack; its permissions boundary
@@ -22,7 +26,8 @@ stage (`-c github_repository=owner/name -c delivery=<preview|staging|prod>`):
     bootstrap roles, which deploy, and read its stacks' outputs (the smoke test's addresses);
   - prod: `stratigos-deploy-prod` (environment `production`, which requires a reviewer) the
     same, and `stratigos-plan-prod` (environment `production-plan`) reads the deployed
-    templates for `cdk diff` and nothing more.
+    templates for `cdk diff` and nothing more (not CDK's lookup role, whose ReadOnlyAccess
+    reads the whole account).
 
 A pull request's job can only ever hold the preview role, of the preview account: no role of the
 staging or production account trusts its token.
@@ -37,8 +42,15 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from infra.checkov import skip
+from infra.github import MAIN, REFS
 from infra.nag import BOOTSTRAP, acknowledge
-from infra.stacks.execution_policy import EXECUTION_POLICY, execution_statements
+from infra.stacks.execution_policy import (
+    BOUNDARY,
+    EXECUTION_POLICY,
+    boundary_statements,
+    execution_statements,
+)
 
 GITHUB_OIDC = "token.actions.githubusercontent.com"
 BOOTSTRAP_QUALIFIER = BOOTSTRAP
@@ -85,6 +97,30 @@ class DeliveryStack(Stack):
             policy_document={"Version": "2012-10-17", "Statement": statements},
         )
         self._acknowledge_wildcards(self.execution_policy, statements)
+        limits = boundary_statements(self.prefix, self.partition, self.account)
+        self.boundary = iam.CfnManagedPolicy(
+            self,
+            "StageBoundary",
+            managed_policy_name=BOUNDARY,
+            description=f"Permissions boundary of every {self.prefix}* role",
+            policy_document={"Version": "2012-10-17", "Statement": limits},
+        )
+        self._acknowledge_wildcards(self.boundary, limits)
+        for check in ("CKV_AWS_107", "CKV_AWS_109", "CKV_AWS_111"):
+            skip(
+                self.execution_policy,
+                check,
+                "CloudFormation's execution policy: it creates and deletes the stage's "
+                "resources, whose ids (API Gateway, CloudFront, Cognito) it cannot know before; "
+                "IAM only on the stage's roles, under the boundary, never users or keys",
+            )
+        for check in ("CKV_AWS_107", "CKV_AWS_108", "CKV_AWS_109", "CKV_AWS_110", "CKV_AWS_111"):
+            skip(
+                self.boundary,
+                check,
+                "a permissions boundary grants nothing: it is the most a stage's role may ever "
+                "do (the services the stage calls, no IAM but passing its own roles)",
+            )
         self._api_gateway_logging()
         self.roles: dict[str, iam.Role] = {}
         for name, environment in ROLES[account_stage].items():
@@ -113,10 +149,11 @@ class DeliveryStack(Stack):
     def _acknowledge_wildcards(
         self, policy: iam.CfnManagedPolicy, statements: list[dict[str, Any]]
     ) -> None:
-        """Acknowledge each wildcard of the execution policy's allowing statements (cdk-nag's
-        IAM5): what CloudFormation creates and deletes for a stage is a service's whole set of
-        actions, on resources named after the stage's prefix where the service names them
-        (tests/infra/test_delivery.py checks the policy's shape)."""
+        """Acknowledge each wildcard of the allowing statements of the execution policy or of
+        the boundary (cdk-nag's IAM5): what CloudFormation creates and deletes for a stage is a
+        service's whole set of actions, on resources named after the stage's prefix where the
+        service names them; the boundary is the ceiling of the stage's roles, the services
+        they call (tests/infra/test_delivery.py checks both policies' shape)."""
         account = "<AWS::AccountId>" if Token.is_unresolved(self.account) else self.account
         for statement in statements:
             if statement["Effect"] != "Allow":
@@ -131,13 +168,20 @@ class DeliveryStack(Stack):
                     acknowledge(
                         policy,
                         f"IAM5[{kind}::{shown}]",
-                        "the CloudFormation execution policy: a service's actions on the "
-                        "stage's resources (by prefix where the service names them), never "
-                        "IAM beyond the stage's roles (infra.stacks.execution_policy)",
+                        "the CloudFormation execution policy or the stage's permissions "
+                        "boundary: a service's actions on the stage's resources (by prefix "
+                        "where the service names them), never IAM beyond the stage's roles "
+                        "(infra.stacks.execution_policy)",
                     )
 
     def _role(self, name: str, environment: str) -> iam.Role:
-        """The role `name`, assumable by this repository's jobs in `environment` only."""
+        """The role `name`, assumable by this repository's jobs in `environment` only, on the
+        ref `REFS` names for it."""
+        ref = REFS.get(environment, MAIN)
+        subject = f"repo:{self.repository}:environment:{environment}:ref:{ref}"
+        match = "StringLike" if "*" in ref else "StringEquals"
+        conditions: dict[str, Any] = {"StringEquals": {f"{GITHUB_OIDC}:aud": "sts.amazonaws.com"}}
+        conditions.setdefault(match, {})[f"{GITHUB_OIDC}:sub"] = subject
         return iam.Role(
             self,
             "".join(part.title() for part in name.split("-")),
@@ -145,13 +189,7 @@ class DeliveryStack(Stack):
             description=f"GitHub Actions of {self.repository} (environment {environment})",
             max_session_duration=Duration.hours(1),
             assumed_by=iam.WebIdentityPrincipal(
-                self.provider.oidc_provider_arn,
-                conditions={
-                    "StringEquals": {
-                        f"{GITHUB_OIDC}:aud": "sts.amazonaws.com",
-                        f"{GITHUB_OIDC}:sub": f"repo:{self.repository}:environment:{environment}",
-                    }
-                },
+                self.provider.oidc_provider_arn, conditions=conditions
             ),
         )
 
@@ -177,8 +215,8 @@ class DeliveryStack(Stack):
             role.add_to_policy(statement)
 
     def _plan(self, role: iam.Role) -> None:
-        """`cdk diff` against the deployed stacks: read their templates (and the bootstrap's
-        version, and the read-only lookup role), change nothing."""
+        """`cdk diff` against the deployed stacks: read their templates and the bootstrap's
+        version, change nothing (no lookup role: the CLI reads with these credentials)."""
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="ReadDeployedTemplates",
@@ -191,13 +229,6 @@ class DeliveryStack(Stack):
                 sid="BootstrapVersion",
                 actions=["ssm:GetParameter"],
                 resources=[self.bootstrap_version_arn()],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="AssumeLookupRole",
-                actions=["sts:AssumeRole"],
-                resources=[self.bootstrap_role("lookup-role-*")],
             )
         )
 

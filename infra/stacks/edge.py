@@ -2,6 +2,9 @@
 optional custom domain. CloudFront's web ACLs and certificates live in us-east-1, and so does
 this stack (with references across regions when the stage is elsewhere).
 
+- Key `alias/stratigos-<stage>-edge` (yearly rotation): the web ACL's log group's (KMS keys are
+  regional; the stage's own is in its region). The access-log bucket (CloudFront's standard logs
+  and the web bucket's) is kept when the stage keeps its data.
 - Bucket (private, S3-managed encryption, TLS only, access logged): the web UI's files as the
   API serves them (`index.html` with plotly's version, `static/*` from `api/web`,
   `static/vendor/plotly.min.js` from the installed plotly package), copied at each deployment,
@@ -43,17 +46,19 @@ from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from infra.checkov import skip
 from infra.config import StageConfig
 from infra.nag import acknowledge, acknowledge_cdk_handlers
 from infra.stacks.api import ApiStack
 from infra.stacks.common import REPO_ROOT
-from infra.stacks.foundation import access_log_bucket
+from infra.stacks.foundation import access_log_bucket, allow_log_groups, removal_policy
 from infra.stacks.waf import web_acl
 
 EDGE_REGION = "us-east-1"
@@ -104,7 +109,7 @@ class EdgeStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         logs = access_log_bucket(
-            self, "EdgeLogs", removal=RemovalPolicy.DESTROY, days=90, acl_writers=True
+            self, "EdgeLogs", removal=removal_policy(config), days=90, acl_writers=True
         )
         self.bucket = s3.Bucket(
             self,
@@ -118,7 +123,18 @@ class EdgeStack(Stack):
             auto_delete_objects=True,
         )
         # the rules' metrics: <prefix>-edge-<rule>; its logs in this region, as WAF requires
-        self.web_acl = web_acl(self, "WebAcl", config, label="edge", scope_name="CLOUDFRONT")
+        self.key = kms.Key(
+            self,
+            "LogKey",
+            alias=f"alias/{config.prefix}-edge",
+            description=f"Stratigos {config.name}: the edge's web ACL logs (us-east-1)",
+            enable_key_rotation=True,
+            removal_policy=removal_policy(config),
+        )
+        allow_log_groups(self.key)
+        self.web_acl = web_acl(
+            self, "WebAcl", config, label="edge", scope_name="CLOUDFRONT", key=self.key
+        )
         self.distribution = self._distribution(api, logs)
         self.deployment = s3deploy.BucketDeployment(
             self,
@@ -131,6 +147,18 @@ class EdgeStack(Stack):
             memory_limit=512,
         )
         acknowledge_cdk_handlers(self)
+        skip(
+            self.bucket,
+            "CKV_AWS_21",
+            "the web UI's files, copied from the repository at every deployment: nothing there "
+            "is only here",
+        )
+        skip(
+            self.deployment.handler_role.node.find_child("DefaultPolicy"),
+            "CKV_AWS_111",
+            "CDK's bucket deployment: it writes the web files into their bucket and invalidates "
+            "the distribution (CloudFront takes no resource for an invalidation)",
+        )
         CfnOutput(self, "DistributionDomainName", value=self.distribution.distribution_domain_name)
         if config.domain_name:  # where the smoke test checks TLS 1.2 (infra.smoke)
             CfnOutput(self, "DomainName", value=config.domain_name)

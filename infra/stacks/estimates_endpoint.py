@@ -6,8 +6,10 @@
   answering with `services.estimates.estimate_strategy` from the owner's model in the
   model-artifacts bucket. Its role `stratigos-<stage>-estimates` reads the owners' strategy
   models and their records in the store table (`infra.access.STORE_ACCESS["estimates"]`:
-  reads only) and the API key pepper (read, as every process opening the store on AWS), pulls
-  the image and writes the endpoint's logs and metrics. Nothing else.
+  reads only), pulls the image and writes the endpoint's logs and metrics. Nothing else: not
+  the API key pepper (it checks no API key, `STRATIGOS_STORE_API_KEY_CHECKS=false`). A
+  serverless endpoint runs in SageMaker's network (serverless inference takes no VPC
+  configuration and no network isolation): it reads the store and the models, writes nothing.
 - Endpoint configuration: one variant with `ServerlessConfig` (`estimates_memory_mb`,
   `estimates_max_concurrency`: the stage's settings).
 - Endpoint `stratigos-<stage>-estimates`: only the API function may invoke it
@@ -24,6 +26,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from infra.checkov import skip
 from infra.config import StageConfig
 from infra.stacks.common import grant_store_access
 from infra.stacks.foundation import FoundationStack
@@ -44,8 +47,8 @@ def endpoint_environment(config: StageConfig, foundation: FoundationStack) -> di
         "STRATIGOS_STORE_DOCUMENTS_S3_BUCKET": foundation.documents_bucket.bucket_name,
         "STRATIGOS_STORE_MODEL_ARTIFACTS_S3_BUCKET": foundation.model_artifacts_bucket.bucket_name,
         "STRATIGOS_STORE_AWS_REGION": Stack.of(foundation).region,
-        # every process that opens the store on AWS reads the pepper (the settings insist)
-        "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id,
+        # it checks no API key: no pepper (infra.access.API_KEY_CHECKERS)
+        "STRATIGOS_STORE_API_KEY_CHECKS": "false",
         "STRATIGOS_DATA_DIR": "/tmp/stratigos",
         "STRATIGOS_LOG_FORMAT": "json",
     }
@@ -86,6 +89,12 @@ class EstimatesEndpoint(Construct):
             ),
         )
         self.model.node.add_dependency(self.role)
+        skip(
+            self.model,
+            "CKV_AWS_370",
+            "it reads the owners' models from S3 and DynamoDB, which network isolation forbids; "
+            "a serverless endpoint takes no VPC either: its role reads, and writes nothing",
+        )
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",

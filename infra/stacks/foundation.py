@@ -49,7 +49,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -58,6 +58,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from infra.checkov import skip
 from infra.config import COMPUTE_PREFIX, StageConfig
 from infra.nag import acknowledge, acknowledge_cdk_handlers
 from infra.stacks.replication import (
@@ -80,6 +81,41 @@ DOCUMENTS_IA_DAYS = 30
 DOCUMENTS_GLACIER_DAYS = 90
 """Days after upload a document's original moves to S3 Glacier Flexible Retrieval (reading it
 then needs a restore of 3-5 hours, which `GET /v1/documents/{id}/original` requests)."""
+
+
+LOG_KEY_ACTIONS = (
+    "kms:Encrypt*",
+    "kms:Decrypt*",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:Describe*",
+)
+"""What CloudWatch Logs needs of a key that encrypts log groups (its documented key policy)."""
+
+
+def allow_log_groups(key: kms.Key) -> None:
+    """Let CloudWatch Logs of `key`'s region use it for the log groups of its account and
+    region only (the encryption context names the log group): the statement AWS documents for
+    encrypting log data with a customer managed key."""
+    stack = Stack.of(key)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchLogsOfTheAccount",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=list(LOG_KEY_ACTIONS),
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                }
+            },
+        )
+    )
 
 
 def removal_policy(config: StageConfig) -> RemovalPolicy:
@@ -121,6 +157,12 @@ def access_log_bucket(
         auto_delete_objects=removal == RemovalPolicy.DESTROY,
     )
     acknowledge(bucket, "S1", "it is the access-log bucket: logging it would log itself")
+    skip(bucket, "CKV_AWS_18", "it is the access-log bucket: logging it would log itself")
+    skip(
+        bucket,
+        "CKV_AWS_21",
+        f"logs written once and expired after {days} days: versions would keep what expires",
+    )
     return bucket
 
 
@@ -241,8 +283,9 @@ class FoundationStack(Stack):
 
     def _key(self) -> kms.Key:
         """The stage's KMS key (yearly rotation), which CloudWatch alarms and AWS Budgets may
-        also use to publish to the encrypted alarm topic, and EventBridge to put undelivered
-        events in the encrypted dead-letter queues (`KEY_PUBLISHERS`)."""
+        also use to publish to the encrypted alarm topic, EventBridge to put undelivered
+        events in the encrypted dead-letter queues (`KEY_PUBLISHERS`), and CloudWatch Logs to
+        encrypt the stage's log groups (`allow_log_groups`)."""
         config = self.config
         key = kms.Key(
             self,
@@ -254,6 +297,7 @@ class FoundationStack(Stack):
             removal_policy=removal_policy(config),
         )
         allow_publishers_to_encrypt(key, self.account)
+        allow_log_groups(key)
         return key
 
     def _table(
@@ -367,8 +411,20 @@ class FoundationStack(Stack):
         (created in a failover too)."""
         self.access_logs_bucket = self._access_logs_bucket()
         self.offload_bucket = self._bucket("OffloadBucket", lifecycle_rules=self._offload_rules())
+        skip(
+            self.offload_bucket,
+            "CKV_AWS_21",
+            "scratch: SageMaker's shard files (expired after compute_scratch_days) and large "
+            "checkpoints their saver rewrites and deletes; nothing there is backed up",
+        )
         self.research_index_bucket = self._bucket(
             "ResearchIndexBucket", lifecycle_rules=[abort_incomplete_uploads()]
+        )
+        skip(
+            self.research_index_bucket,
+            "CKV_AWS_21",
+            "LanceDB rewrites and prunes its own files and the index is rebuilt from the "
+            "documents (POST /v1/research/reindex): versions would keep every file it deletes",
         )
 
     def _name_buckets(self, replicated: Mapping[str, s3.IBucket]) -> None:

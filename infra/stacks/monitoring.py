@@ -28,8 +28,10 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_xray as xray
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -238,3 +240,37 @@ class Monitoring(Construct):
                 for kind, threshold in (("ACTUAL", 80), ("FORECASTED", 100))
             ],
         )
+
+
+def transaction_search(scope: Construct, construct_id: str) -> xray.CfnTransactionSearchConfig:
+    """CloudWatch Transaction Search for the account and region: X-Ray may write spans to the
+    `aws/spans` (and Application Signals') log groups, and 1% of spans are indexed."""
+    stack = Stack.of(scope)
+    source = f"arn:{stack.partition}:xray:{stack.region}:{stack.account}:*"
+    groups = [
+        f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{group}:*"
+        for group in ("aws/spans", "/aws/application-signals/data")
+    ]
+    document = iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="TransactionSearchXRayAccess",
+                principals=[iam.ServicePrincipal("xray.amazonaws.com")],
+                actions=["logs:PutLogEvents"],
+                resources=groups,
+                conditions={
+                    "ArnLike": {"aws:SourceArn": source},
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                },
+            )
+        ]
+    )
+    policy = logs.CfnResourcePolicy(
+        scope,
+        f"{construct_id}LogsPolicy",
+        policy_name="TransactionSearchAccess",
+        policy_document=stack.to_json_string(document.to_json()),
+    )
+    config = xray.CfnTransactionSearchConfig(scope, construct_id, indexing_percentage=1)
+    config.node.add_dependency(policy)
+    return config

@@ -3,7 +3,7 @@
 - VPC `stratigos-<stage>` over `max_azs` zones (10.0.0.0/16): public subnets (the NAT
   gateways only), private subnets with egress through `nat_gateways` NAT gateways, and isolated
   subnets with no route out of the VPC. Flow logs of rejected traffic go to
-  `/stratigos/<stage>/vpc-flow-logs`.
+  `/stratigos/<stage>/vpc-flow-logs` (encrypted with the stage's key).
 - Gateway endpoints for S3 and DynamoDB (free; on every subnet's route table) and interface
   endpoints (private DNS) for what the functions call: Bedrock Runtime, SQS, Secrets Manager,
   CloudWatch Logs, STS and, with tracing on, X-Ray (the OpenTelemetry spans).
@@ -11,8 +11,10 @@
   nothing outside AWS (cleanup, market-data ingestion), placed in the isolated subnets, where the
   only routes lead to the endpoints; `egress` for those that must leave AWS (the API: brokers'
   account checks and Cognito's keys; the worker: brokers, webhooks, SES, SageMaker; the
-  WebSocket function: API Gateway's connection API), placed in the private subnets behind NAT.
-  The endpoints' group admits HTTPS from those two groups only.
+  WebSocket function: API Gateway's connection API), placed in the private subnets behind NAT;
+  `jobs` for SageMaker Processing (sweep batches and the search pipeline's steps), placed in
+  the isolated subnets like `isolated`: no internet egress, the store and the market data
+  through the gateway endpoints. The endpoints' group admits HTTPS from those groups only.
 
 `attach(function, kind)` puts a function in its subnets with its group.
 """
@@ -23,13 +25,14 @@ from typing import Any, Literal
 
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from infra.config import StageConfig
 from infra.nag import acknowledge
 from infra.stacks.common import log_group
 
-Placement = Literal["isolated", "egress"]
+Placement = Literal["isolated", "egress", "jobs"]
 INTERFACE_ENDPOINTS = {
     "BedrockRuntime": ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME,
     "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
@@ -45,7 +48,13 @@ class NetworkStack(Stack):
     """VPC, endpoints and function security groups (see the module docstring)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        key: kms.IKey,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
@@ -77,14 +86,14 @@ class NetworkStack(Stack):
             flow_logs={
                 "Rejected": ec2.FlowLogOptions(
                     destination=ec2.FlowLogDestination.to_cloud_watch_logs(
-                        log_group(self, "FlowLogs", config, "vpc-flow-logs")
+                        log_group(self, "FlowLogs", config, "vpc-flow-logs", key=key)
                     ),
                     traffic_type=ec2.FlowLogTrafficType.REJECT,
                 )
             },
         )
         self.groups: dict[Placement, ec2.SecurityGroup] = {
-            kind: self._function_group(kind) for kind in ("isolated", "egress")
+            kind: self._function_group(kind) for kind in ("isolated", "egress", "jobs")
         }
         self.endpoint_group = ec2.SecurityGroup(
             self,
@@ -95,12 +104,12 @@ class NetworkStack(Stack):
             allow_all_outbound=False,
         )
         for group in self.groups.values():
-            self.endpoint_group.add_ingress_rule(group, HTTPS, "HTTPS from the functions")
+            self.endpoint_group.add_ingress_rule(group, HTTPS, "HTTPS from the stage's code")
         acknowledge(
             self.endpoint_group,
             "EC23",
-            "ingress is HTTPS from the two function security groups only (a reference the "
-            "rule cannot resolve), never from an address range",
+            "ingress is HTTPS from the function and job security groups only (a reference "
+            "the rule cannot resolve), never from an address range",
         )
         services = dict(INTERFACE_ENDPOINTS)
         if config.tracing == "xray":
@@ -122,12 +131,14 @@ class NetworkStack(Stack):
             self,
             f"{kind.title()}FunctionGroup",
             vpc=self.vpc,
-            security_group_name=f"{self.config.prefix}-{kind}-functions",
-            description=(
-                "Functions that reach only AWS (endpoints): HTTPS out"
-                if kind == "isolated"
-                else "Functions that reach the internet through NAT: HTTPS out"
-            ),
+            security_group_name=f"{self.config.prefix}-{kind}-functions"
+            if kind != "jobs"
+            else f"{self.config.prefix}-sagemaker-jobs",
+            description={
+                "isolated": "Functions that reach only AWS (endpoints): HTTPS out",
+                "egress": "Functions that reach the internet through NAT: HTTPS out",
+                "jobs": "SageMaker Processing jobs: AWS through the endpoints only, HTTPS out",
+            }[kind],
             allow_all_outbound=False,
         )
         group.add_egress_rule(ec2.Peer.any_ipv4(), HTTPS, "HTTPS only")
@@ -136,9 +147,9 @@ class NetworkStack(Stack):
     def placement(self, kind: Placement) -> dict[str, Any]:
         """The `vpc`, `vpc_subnets` and `security_groups` of a function placed as `kind`."""
         subnet_type = (
-            ec2.SubnetType.PRIVATE_ISOLATED
-            if kind == "isolated"
-            else ec2.SubnetType.PRIVATE_WITH_EGRESS
+            ec2.SubnetType.PRIVATE_WITH_EGRESS
+            if kind == "egress"
+            else ec2.SubnetType.PRIVATE_ISOLATED
         )
         return {
             "vpc": self.vpc,
@@ -147,9 +158,18 @@ class NetworkStack(Stack):
         }
 
 
+def jobs_network(network: NetworkStack | None) -> tuple[list[str], list[str]] | None:
+    """The subnet and security group ids of the stage's SageMaker Processing jobs (its isolated
+    subnets, the `jobs` group), None without a network."""
+    if network is None:
+        return None
+    subnets = network.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+    return list(subnets.subnet_ids), [network.groups["jobs"].security_group_id]
+
+
 def placement(network: NetworkStack | None, kind: Placement) -> dict[str, Any]:
     """The VPC settings of a function placed as `kind` (none without a network)."""
     return {} if network is None else network.placement(kind)
 
 
-__all__ = ["INTERFACE_ENDPOINTS", "NetworkStack", "Placement", "placement"]
+__all__ = ["INTERFACE_ENDPOINTS", "NetworkStack", "Placement", "jobs_network", "placement"]

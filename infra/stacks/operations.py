@@ -27,7 +27,11 @@
     `<prefix>-execution-dead-letters`: the worker logged an `order_dead_lettered` event (an
     order failed every attempt to reach its broker) and `<prefix>-reconciliation-mismatch`: it
     logged a `reconciliation_mismatch` event (ledger and broker account disagree), each at least
-    once in 5 minutes.
+    once in 5 minutes;
+  - AWS's own signals (`infra.stacks.service_alarms`): failed search pipeline executions and
+    steps, the estimates endpoint's 5xx, the REST API's latency, DynamoDB and Lambda throttles;
+    and, straight to the topic, KMS keys scheduled for deletion or disabled and failed backup or
+    copy jobs.
 """
 
 from __future__ import annotations
@@ -38,7 +42,6 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -49,7 +52,6 @@ from infra.config import StageConfig
 from infra.nag import acknowledge_cdk_handlers
 from infra.stacks.api import ApiStack
 from infra.stacks.common import (
-    ASYNC_RETRIES,
     base_environment,
     container_function,
     dead_letter_queue,
@@ -57,14 +59,16 @@ from infra.stacks.common import (
     grant_store,
     lambda_image,
     log_group,
+    log_group_target,
     metrics_namespace,
-    transaction_search,
+    rule_matches,
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack
-from infra.stacks.monitoring import Monitoring
+from infra.stacks.monitoring import Monitoring, transaction_search
 from infra.stacks.network import NetworkStack, placement
 from infra.stacks.research_index import grant_research_index, research_index_uri
+from infra.stacks.service_alarms import ServiceAlarms
 
 CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
 ERROR_RATE_PERCENT = 1.0
@@ -89,6 +93,7 @@ class OperationsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
+        self.key = foundation.key
 
         # what the rules of this stack could not deliver, and the cleanup's failed runs
         self.dead_letters = dead_letter_queue(
@@ -147,7 +152,32 @@ class OperationsStack(Stack):
             functions=functions,
         )
         self.alarms |= self.monitoring.alarms
+        self.service_alarms = self._service_alarms(foundation, compute, api, functions)
         CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
+
+    def _service_alarms(
+        self,
+        foundation: FoundationStack,
+        compute: ComputeStack,
+        api: ApiStack,
+        functions: dict[str, lambda_.IFunction],
+    ) -> ServiceAlarms:
+        """The alarms on AWS's own signals and the events straight to the topic
+        (`infra.stacks.service_alarms`)."""
+        return ServiceAlarms(
+            self,
+            "ServiceAlarms",
+            config=self.config,
+            alarm=self._alarm,
+            topic=self.topic,
+            dead_letters=self.dead_letters,
+            failures=self.failures,
+            foundation=foundation,
+            compute=compute,
+            functions=functions,
+            rest_api_name=api.rest_api.rest_api_name,
+            rest_api_stage=self.config.stage,
+        )
 
     def _topic(self, foundation: FoundationStack) -> sns.Topic:
         """The alarm topic (the stage's key, TLS only), `alarm_email` subscribed to it."""
@@ -185,6 +215,7 @@ class OperationsStack(Stack):
             description="Daily retention: archives old jobs, drops expired cache entries and "
             "the research index's old versions, re-announces stale pending jobs; purges what "
             "owners deleted",
+            key=foundation.key,
             placement=placement(network, "isolated"),  # DynamoDB, S3, SQS: all endpoints
             reserved_concurrency=1,
             dead_letters=self.dead_letters,
@@ -211,6 +242,7 @@ class OperationsStack(Stack):
         comparison: cloudwatch.ComparisonOperator = (
             cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
         ),
+        periods: int = 1,
     ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
@@ -220,8 +252,8 @@ class OperationsStack(Stack):
             metric=metric,
             threshold=threshold,
             comparison_operator=comparison,
-            evaluation_periods=1,
-            datapoints_to_alarm=1,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
@@ -260,7 +292,10 @@ class OperationsStack(Stack):
 
     def _sagemaker_failures(self) -> None:
         config = self.config
-        failures = log_group(self, "SageMakerFailureLogs", config, "sagemaker-failures")
+        failures = log_group(
+            self, "SageMakerFailureLogs", config, "sagemaker-failures", key=self.key
+        )
+        self.failures = failures
         rule = events.Rule(
             self,
             "SageMakerJobFailures",
@@ -274,23 +309,10 @@ class OperationsStack(Stack):
                     "ProcessingJobName": [{"prefix": config.job_name_prefix}],
                 },
             ),
-            targets=[
-                targets.CloudWatchLogGroup(
-                    failures,
-                    retry_attempts=ASYNC_RETRIES,
-                    max_event_age=Duration.hours(24),
-                    dead_letter_queue=self.dead_letters,
-                )
-            ],
+            targets=[log_group_target(failures, self.dead_letters)],
         )
         acknowledge_cdk_handlers(self)  # the log group policy letting EventBridge write
-        metric = cloudwatch.Metric(
-            namespace="AWS/Events",
-            metric_name="TriggeredRules",
-            dimensions_map={"RuleName": rule.rule_name},
-            period=PERIOD,
-            statistic="Sum",
-        )
+        metric = rule_matches(rule, PERIOD)
         self._alarm(
             "sagemaker-job-failures",
             metric,

@@ -11,9 +11,14 @@ region.
 - With `replica_region` (production's default, `auto`): every recovery point of both rules is
   also copied to the vault `stratigos-<stage>-replica` in that region (`infra.stacks.replica`,
   its own KMS key), kept as long. `RPO_HOURS` and `RTO_HOURS` state what that gives; the restore
-  drill that checks them is in docs/DEPLOY.md.
+  drill that checks them is in docs/DEPLOY.md. With `backup_copy_vault_arn` (a vault of another
+  account, an Organization's backup account), to that vault as well.
 - Role `stratigos-<stage>-backup`: assumed by AWS Backup, with AWS's managed backup and restore
   policies (for DynamoDB and S3).
+- Both vaults are locked and deny deleting recovery points (`vault_protection`), so a stolen
+  administrator's credentials cannot erase the backups before their time; the copies stay in
+  the stage's account (docs/DEPLOY.md, "Recovery and audit", says why). A failed, aborted or
+  expired backup or copy job goes to the alarm topic (`infra.stacks.service_alarms`).
 """
 
 from __future__ import annotations
@@ -49,6 +54,30 @@ BACKUP_POLICIES = (
 )
 
 
+LOCK_MAX_RETENTION_DAYS = 3650
+"""The longest retention a locked vault takes (a recovery point kept longer is refused)."""
+LOCK_CHANGEABLE_DAYS = 3
+"""Days a locked vault's lock may still be changed or removed (AWS Backup's shortest grace):
+after them, where the stage keeps its data, the lock is in compliance mode for good."""
+
+
+def vault_protection(config: StageConfig) -> dict[str, Any]:
+    """A vault's protection from deletion (`BackupVault` keyword arguments): a vault lock (no
+    recovery point deleted, by anyone, before `backup_hourly_retention_days`, none kept beyond
+    `LOCK_MAX_RETENTION_DAYS`; in compliance mode after `LOCK_CHANGEABLE_DAYS` where the stage
+    keeps its data, governance mode elsewhere) and an access policy denying every principal
+    `backup:DeleteRecoveryPoint` and `backup:UpdateRecoveryPointLifecycle` (AWS Backup's own
+    lifecycle still expires them)."""
+    return {
+        "lock_configuration": backup.LockConfiguration(
+            min_retention=Duration.days(config.backup_hourly_retention_days),
+            max_retention=Duration.days(LOCK_MAX_RETENTION_DAYS),
+            changeable_for=Duration.days(LOCK_CHANGEABLE_DAYS) if config.retain_data else None,
+        ),
+        "block_recovery_point_deletion": True,
+    }
+
+
 class RecoveryStack(Stack):
     """The backup vault, plan, selection and role (see the module docstring)."""
 
@@ -68,6 +97,7 @@ class RecoveryStack(Stack):
             backup_vault_name=config.prefix,
             encryption_key=foundation.key,
             removal_policy=removal_policy(config),
+            **vault_protection(config),
         )
         self.plan = self._plan(config)
         self.role = iam.Role(
@@ -122,20 +152,24 @@ class RecoveryStack(Stack):
                     arn_format=ArnFormat.COLON_RESOURCE_NAME,
                 ),
             )
+        vaults = [replica_vault] if replica_vault is not None else []
+        if config.backup_copy_vault_arn:  # another account's, where configured
+            vaults.append(
+                backup.BackupVault.from_backup_vault_arn(
+                    self, "CopyVault", config.backup_copy_vault_arn
+                )
+            )
         plan = backup.BackupPlan(self, "Plan", backup_plan_name=config.prefix)
         for name, schedule, days in (
             ("hourly", HOURLY, config.backup_hourly_retention_days),
             ("daily", DAILY, config.backup_retention_days),
         ):
-            copies = (
-                [
-                    backup.BackupPlanCopyActionProps(
-                        destination_backup_vault=replica_vault, delete_after=Duration.days(days)
-                    )
-                ]
-                if replica_vault is not None
-                else None
-            )
+            copies = [
+                backup.BackupPlanCopyActionProps(
+                    destination_backup_vault=vault, delete_after=Duration.days(days)
+                )
+                for vault in vaults
+            ] or None
             plan.add_rule(
                 backup.BackupPlanRule(
                     rule_name=name,

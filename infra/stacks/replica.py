@@ -8,7 +8,8 @@ into it:
   tables, the pepper, backup copies), which the alarm topic's publishers and EventBridge's dead
   letters may also use (those of a failover deployment, `KEY_PUBLISHERS`); its ARN in the SSM parameter `/stratigos-<stage>/replica-key-arn`, which
   a failover deployment reads.
-- With `backup`: the vault `stratigos-<stage>-replica` that receives a copy of every backup.
+- With `backup`: the vault `stratigos-<stage>-replica` that receives a copy of every backup,
+  locked like the stage's own (`infra.stacks.recovery.vault_protection`).
 - With `bucket_replication`: the buckets `stratigos-<stage>-replica-<kind>-<account>` (kinds
   `market`, `documents`, `results`, `models`), versioned, encrypted with the replica key (bucket keys),
   private, TLS only, their access logs in the stack's own log bucket; a version made noncurrent
@@ -35,10 +36,12 @@ from infra.stacks.foundation import (
     ACCESS_LOG_DAYS,
     abort_incomplete_uploads,
     access_log_bucket,
+    allow_log_groups,
     encrypted_bucket,
     expire_noncurrent,
     removal_policy,
 )
+from infra.stacks.recovery import vault_protection
 from infra.stacks.replication import (
     REPLICATED,
     allow_publishers_to_encrypt,
@@ -66,6 +69,7 @@ class ReplicaStack(Stack):
             removal_policy=removal_policy(config),
         )
         allow_publishers_to_encrypt(self.key, self.account)
+        allow_log_groups(self.key)  # a failover's log groups
         ssm.StringParameter(
             self,
             "KeyArn",
@@ -81,6 +85,7 @@ class ReplicaStack(Stack):
                 backup_vault_name=replica_vault_name(config),
                 encryption_key=self.key,
                 removal_policy=removal_policy(config),
+                **vault_protection(config),
             )
         self.buckets: dict[str, s3.Bucket] = {}
         if config.bucket_replication:

@@ -67,8 +67,13 @@ class ScheduleTicks(Construct):
             ("Queue", "DeadLetterQueue"),
             (f"{config.prefix}-schedule-ticks", f"{config.prefix}-schedule-dlq"),
             foundation,
-            visibility_timeout=worker_timeout,  # Lambda requires at least the function's
-            retention_period=Duration.hours(1),
+            # AWS recommends six times the function's timeout for a Lambda event source (a tick
+            # a worker still holds never reappears); a failed tick is retried after that, and
+            # kept long enough to reach the dead-letter queue rather than expire
+            visibility_timeout=Duration.seconds(6 * worker_timeout.to_seconds()),
+            retention_period=Duration.seconds(
+                6 * worker_timeout.to_seconds() * (TICK_MAX_RECEIVE_COUNT + 1)
+            ),
             max_receive_count=TICK_MAX_RECEIVE_COUNT,
         )
         worker.add_event_source(

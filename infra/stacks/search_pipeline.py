@@ -14,9 +14,12 @@
   under `pipelines/search/` of the results bucket (SageMaker downloads a step's inputs and
   uploads its output with it), the market data's versions (read), the owners' strategy
   models (`strategy-models/*` of the model-artifacts bucket) and their records in the store
-  table as the training step calls them (`infra.access.STORE_ACCESS["pipeline"]`), the API key
-  pepper (read: every process opening the store on AWS reads it), the image, its logs and
-  metrics.
+  table as the training step calls them (`infra.access.STORE_ACCESS["pipeline"]`), the image,
+  its logs and metrics; not the API key pepper (the steps check no API key:
+  `STRATIGOS_STORE_API_KEY_CHECKS=false`).
+- With the stage's VPC, every step runs in its isolated subnets with the `jobs` security group
+  (`NetworkConfig`), and the execution role may create only such jobs (`grant_processing_jobs`):
+  no step reaches the internet.
 - The worker function runs the searches asked for as the search pipeline (`"pipeline": true`;
   `graphs.pipeline_jobs`) on it (`run_by`): its settings name the pipeline, the results bucket
   and `PIPELINE_PREFIX` (`STRATIGOS_COMPUTE_PIPELINE_*`, engine `sagemaker`), and its role may
@@ -34,6 +37,8 @@ The optimization step evaluates its batches on its instance's cores
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -75,6 +80,61 @@ def sagemaker_service(scope: Construct) -> iam.ServicePrincipal:
     )
 
 
+JobNetwork = tuple[list[str], list[str]]
+"""The subnet ids and security group ids SageMaker Processing jobs run in
+(`infra.stacks.network.jobs_network`)."""
+
+
+def network_config(network: JobNetwork | None) -> dict[str, Any] | None:
+    """A processing job's `NetworkConfig` in `network` (None: SageMaker's own network)."""
+    if network is None:
+        return None
+    subnets, groups = network
+    return {
+        "EnableInterContainerTrafficEncryption": True,
+        "VpcConfig": {"Subnets": subnets, "SecurityGroupIds": groups},
+    }
+
+
+def grant_processing_jobs(
+    grantee: iam.IGrantable, jobs_arn: str, network: JobNetwork | None, sid: str
+) -> None:
+    """Let `grantee` create, describe, stop and tag the processing jobs of `jobs_arn`; with a
+    `network`, create only jobs in its subnets and security groups (the conditions
+    `sagemaker:VpcSubnets` and `sagemaker:VpcSecurityGroupIds`, present and every value one of
+    those), so no job of the stage runs outside the VPC with internet egress."""
+    conditions: dict[str, Any] = {}
+    if network is not None:
+        subnets, groups = network
+        conditions = {
+            "ForAllValues:StringEquals": {
+                "sagemaker:VpcSubnets": subnets,
+                "sagemaker:VpcSecurityGroupIds": groups,
+            },
+            "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"},
+        }
+    add = grantee.grant_principal.add_to_principal_policy
+    add(
+        iam.PolicyStatement(
+            sid=f"Create{sid}",
+            actions=["sagemaker:CreateProcessingJob"],
+            resources=[jobs_arn],
+            conditions=conditions or None,
+        )
+    )
+    add(
+        iam.PolicyStatement(
+            sid=sid,
+            actions=[
+                "sagemaker:DescribeProcessingJob",
+                "sagemaker:StopProcessingJob",
+                "sagemaker:AddTags",
+            ],
+            resources=[jobs_arn],
+        )
+    )
+
+
 def grant_logs_and_metrics(role: iam.Role, log_group: str, namespace: str) -> None:
     """Let a SageMaker job's role write its logs (`log_group` and its streams) and its metrics
     (the namespace `namespace` only)."""
@@ -112,8 +172,8 @@ def step_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         "STRATIGOS_STORE_DOCUMENTS_S3_BUCKET": foundation.documents_bucket.bucket_name,
         "STRATIGOS_STORE_MODEL_ARTIFACTS_S3_BUCKET": foundation.model_artifacts_bucket.bucket_name,
         "STRATIGOS_STORE_AWS_REGION": Stack.of(foundation).region,
-        # every process that opens the store on AWS reads the pepper (the settings insist)
-        "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id,
+        # it checks no API key: no pepper (infra.access.API_KEY_CHECKERS)
+        "STRATIGOS_STORE_API_KEY_CHECKS": "false",
         "STRATIGOS_DATA_DIR": "/tmp/stratigos",
         "STRATIGOS_LOG_FORMAT": "json",
         "STRATIGOS_COMPUTE_BACKEND": "local",
@@ -131,17 +191,19 @@ class SearchPipeline(Construct):
         config: StageConfig,
         foundation: FoundationStack,
         image: ecr_assets.DockerImageAsset,
+        network: JobNetwork | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = f"{config.prefix}-search"
         self.step_role = self._step_role(config, foundation, image)
-        self.execution_role = self._execution_role(config)
+        self.execution_role = self._execution_role(config, network)
         definition = pipeline_definition(
             PipelineConfig(
                 image_uri=image.image_uri,
                 role_arn=self.step_role.role_arn,
                 instance_type=config.sagemaker_instance_type,
                 environment=step_environment(config, foundation),
+                network=network_config(network),
             )
         )
         validate_definition(definition)
@@ -234,7 +296,7 @@ class SearchPipeline(Construct):
         grant_logs_and_metrics(role, PROCESSING_LOGS, "/aws/sagemaker/ProcessingJobs")
         return role
 
-    def _execution_role(self, config: StageConfig) -> iam.Role:
+    def _execution_role(self, config: StageConfig, network: JobNetwork | None) -> iam.Role:
         role = iam.Role(
             self,
             "ExecutionRole",
@@ -243,21 +305,10 @@ class SearchPipeline(Construct):
             assumed_by=sagemaker_service(self),
         )
         stack = Stack.of(self)
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "sagemaker:CreateProcessingJob",
-                    "sagemaker:DescribeProcessingJob",
-                    "sagemaker:StopProcessingJob",
-                    "sagemaker:AddTags",
-                ],
-                resources=[
-                    stack.format_arn(
-                        service="sagemaker", resource="processing-job", resource_name=PIPELINE_JOBS
-                    )
-                ],
-            )
+        jobs = stack.format_arn(
+            service="sagemaker", resource="processing-job", resource_name=PIPELINE_JOBS
         )
+        grant_processing_jobs(role, jobs, network, "PipelineStepJobs")
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["iam:PassRole"],

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
@@ -38,10 +39,16 @@ def visibility(config: StageConfig, name: str) -> wafv2.CfnWebACL.VisibilityConf
 
 
 def web_acl(
-    scope: Construct, construct_id: str, config: StageConfig, *, label: str, scope_name: str
+    scope: Construct,
+    construct_id: str,
+    config: StageConfig,
+    *,
+    label: str,
+    scope_name: str,
+    key: kms.IKey,
 ) -> wafv2.CfnWebACL:
     """The web ACL `<prefix>-<label>` of `scope_name` (``REGIONAL`` or ``CLOUDFRONT``) with the
-    stage's rules, its requests logged (see the module docstring)."""
+    stage's rules, its requests logged (encrypted with `key`; see the module docstring)."""
     acl = wafv2.CfnWebACL(
         scope,
         construct_id,
@@ -52,7 +59,7 @@ def web_acl(
         rules=web_acl_rules(config, "" if label == "api" else label),
     )
     name = f"{WAF_LOG_PREFIX}{config.prefix}-{label}"
-    logs = log_group(scope, f"{construct_id}Logs", config, label, full_name=name)
+    logs = log_group(scope, f"{construct_id}Logs", config, label, key=key, full_name=name)
     destination = Stack.of(scope).format_arn(
         service="logs",
         resource="log-group",

@@ -77,6 +77,24 @@ class SageMakerJob:
         return f"s3://{self.bucket}/{self.output_prefix}"
 
 
+def network_config(subnets: str, security_group_ids: str) -> dict[str, Any] | None:
+    """A processing job's `NetworkConfig` in the VPC subnets and security groups given
+    (comma-separated ids; traffic between its instances encrypted), None when no subnet is
+    given (SageMaker's own network); `ValueError` for subnets without a security group."""
+    subnet_ids = [part.strip() for part in subnets.split(",") if part.strip()]
+    groups = [part.strip() for part in security_group_ids.split(",") if part.strip()]
+    if not subnet_ids:
+        return None
+    if not groups:
+        raise ValueError(
+            "STRATIGOS_COMPUTE_SAGEMAKER_SUBNETS needs STRATIGOS_COMPUTE_SAGEMAKER_SECURITY_GROUP_IDS"
+        )
+    return {
+        "EnableInterContainerTrafficEncryption": True,
+        "VpcConfig": {"Subnets": subnet_ids, "SecurityGroupIds": groups},
+    }
+
+
 class SageMakerBackend(ComputeBackend):
     """Shards as a SageMaker Processing job (see the module docstring).
 
@@ -107,6 +125,7 @@ class SageMakerBackend(ComputeBackend):
         max_attempts: int = 3,
         job_name_prefix: str = "stratigos-batch",
         environment: dict[str, str] | None = None,
+        network: dict[str, Any] | None = None,
         s3_client: Any = None,
         sagemaker_client: Any = None,
         after_submit: Callable[[SageMakerJob], None] | None = None,
@@ -129,6 +148,7 @@ class SageMakerBackend(ComputeBackend):
         self.max_poll_s = float(max_poll_s)
         self.timeout_s = timeout_s
         self.job_name_prefix = job_name_prefix
+        self.network = network
         self.environment = {"NUMBA_CACHE_DIR": "/tmp/numba-cache", **(environment or {})}
         self.after_submit = after_submit
         self._sleep = sleep
@@ -180,6 +200,7 @@ class SageMakerBackend(ComputeBackend):
             endpoint_url=config.aws_endpoint_url,
             max_attempts=sagemaker.max_attempts,
             job_name_prefix=sagemaker.job_name_prefix,
+            network=network_config(sagemaker.subnets, sagemaker.security_group_ids),
             **kwargs,
         )
 
@@ -249,6 +270,8 @@ class SageMakerBackend(ComputeBackend):
             "RoleArn": self.role_arn,
             "Tags": [{"Key": "stratigos:shards", "Value": str(len(shards))}],
         }
+        if self.network is not None:
+            request["NetworkConfig"] = self.network
         self.sagemaker.create_processing_job(**request)
         job = SageMakerJob(
             name=name,

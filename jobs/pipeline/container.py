@@ -35,6 +35,7 @@ from jobs.pipeline.steps import (
     pipeline_step,
     step_handler,
 )
+from jobs.privileges import drop_root
 
 INPUT_DIR = "opt/ml/processing/input"
 OUTPUT_DIR = "opt/ml/processing/output"
@@ -102,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--steps-module", default=STEPS_MODULE, help="where the steps' code is")
     parser.add_argument("--root", default="/", help="filesystem root of the container layout")
     args = parser.parse_args(argv)
+    drop_root([Path(args.root) / OUTPUT_DIR])  # SageMaker starts it as root (jobs.privileges)
     try:
         output = run_in_container(args.step, root=Path(args.root), module=args.steps_module)
     except Exception as exc:

@@ -53,6 +53,9 @@ class PipelineConfig:
     retry_attempts: int = 3
     steps_module: str = STEPS_MODULE
     environment: Mapping[str, str] = field(default_factory=dict)
+    network: Mapping[str, Any] | None = None
+    """Every step's `NetworkConfig` (its VPC subnets and security groups), or None: SageMaker's
+    own network."""
 
 
 def output_parameter(step: PipelineStep) -> str:
@@ -129,6 +132,7 @@ def _processing_step(step: PipelineStep, config: PipelineConfig) -> dict[str, An
             },
             "StoppingCondition": {"MaxRuntimeInSeconds": config.max_runtime_s},
             "Environment": dict(config.environment),
+            **({"NetworkConfig": dict(config.network)} if config.network is not None else {}),
         },
         "RetryPolicies": [
             {

@@ -50,6 +50,15 @@ class SageMakerSettings(SettingsGroup):
     poll_s: float = Field(default=5.0, gt=0)
     max_poll_s: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=3, ge=1, description="botocore attempts per call.")
+    subnets: str = Field(
+        default="",
+        description="Comma-separated VPC subnet ids the processing jobs run in (with "
+        "security_group_ids; a deployed stack names its isolated subnets, which reach AWS "
+        "through endpoints and nothing else); empty: SageMaker's own network.",
+    )
+    security_group_ids: str = Field(
+        default="", description="Comma-separated security group ids of the processing jobs."
+    )
 
 
 class SearchPipelineSettings(SettingsGroup):

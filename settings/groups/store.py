@@ -60,6 +60,12 @@ class StoreSettings(SettingsGroup):
         description="Secrets Manager secret holding the API key pepper (overrides "
         "store_api_key_pepper; read once at start-up).",
     )
+    api_key_checks: bool = Field(
+        default=True,
+        description="Whether this process creates or verifies API keys (a server, the command "
+        "line); false for one that never does (a job worker, a SageMaker container): it needs "
+        "no pepper and reads none, and an API key call there fails naming this setting.",
+    )
     checkpoint_s3_bucket: str | None = Field(
         default=None,
         description="Bucket for checkpoints above 350 KB (default: store_s3_bucket).",

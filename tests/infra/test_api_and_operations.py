@@ -306,6 +306,12 @@ def test_operations_alarms_notify_the_topic(synthesized: Synthesized, stage: str
         f"{p}stuck-runs",
         f"{p}model-cost-anomaly",
         f"{p}token-spike",
+        # AWS's own signals (tests/infra/test_hardening.py)
+        f"{p}pipeline-failures",
+        f"{p}estimates-errors",
+        f"{p}api-latency",
+        f"{p}dynamodb-throttles",
+        f"{p}lambda-throttles",
     }
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]

@@ -113,6 +113,19 @@ def test_invalid_values_are_rejected() -> None:
     for sender in ("notifications", "ops@localhost", "a b@example.com"):
         with pytest.raises(ValueError, match="notifications_email_from"):
             stage_config("dev", {"notifications_email_from": sender})
+    for vault in (
+        "stratigos-copies",
+        "arn:aws:s3:::bucket",
+        "arn:aws:backup:us-east-1:1:backup-vault:v",
+    ):
+        with pytest.raises(ValueError, match="backup_copy_vault_arn"):
+            stage_config("prod", {"backup_copy_vault_arn": vault})
+    with pytest.raises(ValueError, match="api_reserved_concurrency=2 must be more than"):
+        stage_config("prod", {"api_reserved_concurrency": "2", "api_provisioned_concurrency": "2"})
+    with pytest.raises(ValueError, match="ws_reserved_concurrency=0"):
+        stage_config("dev", {"ws_reserved_concurrency": "0"})
+    assert stage_config("dev", {"permissions_boundary": "none"}).boundary is None
+    assert stage_config("dev").boundary == "stratigos-boundary"
 
 
 def test_notification_sender_per_stage_and_from_context() -> None:

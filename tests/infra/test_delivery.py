@@ -11,9 +11,18 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from infra.github import MAIN, OIDC_SUBJECT_CLAIMS, REFS
 from infra.pins import check, unpinned_actions
-from infra.stacks.execution_policy import PROTECTED_ROLES, SERVICE_ACTIONS
+from infra.stacks.execution_policy import (
+    BOUNDARY,
+    BOUNDARY_SERVICES,
+    MANAGED_POLICIES,
+    PROTECTED_ROLES,
+    SERVICE_ACTIONS,
+)
 from tests.support.cdk_synth import (
     ACCOUNT,
     PREVIEW,
@@ -23,6 +32,7 @@ from tests.support.cdk_synth import (
     isolated_cdk_environment,
 )
 from tests.support.cfn_templates import as_list, one, render, resources
+from tests.support.iam_eval import Request, allowed
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
@@ -95,12 +105,35 @@ def test_each_account_s_roles_trust_one_environment_of_this_repository_exactly(
         for name, environment in github.items():
             (statement,) = found[name]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
             assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-            assert statement["Condition"] == {  # exact: no wildcard, no pull_request subject
-                "StringEquals": {
-                    f"{OIDC}:aud": "sts.amazonaws.com",
-                    f"{OIDC}:sub": f"repo:{REPOSITORY}:environment:{environment}",
+            subject = f"repo:{REPOSITORY}:environment:{environment}"
+            if environment == "preview":  # a pull request's merge ref, of this repository
+                assert statement["Condition"] == {
+                    "StringEquals": {f"{OIDC}:aud": "sts.amazonaws.com"},
+                    "StringLike": {f"{OIDC}:sub": f"{subject}:ref:refs/pull/*/merge"},
                 }
+            else:  # exact: main only, no wildcard
+                assert statement["Condition"] == {
+                    "StringEquals": {
+                        f"{OIDC}:aud": "sts.amazonaws.com",
+                        f"{OIDC}:sub": f"{subject}:ref:refs/heads/main",
+                    }
+                }
+            assert "Federated" in statement["Principal"]  # GitHub's OIDC provider
+            trust = [{k: v for k, v in render(statement).items() if k != "Principal"}]
+            for ref, trusted in (
+                ("refs/heads/main", environment != "preview"),
+                ("refs/heads/feature", False),
+                ("refs/pull/12/merge", environment == "preview"),
+                ("refs/tags/v1", False),
+            ):
+                token = {f"{OIDC}:aud": "sts.amazonaws.com", f"{OIDC}:sub": f"{subject}:ref:{ref}"}
+                request = Request("sts:AssumeRoleWithWebIdentity", context=token)
+                assert allowed(trust, request) is trusted, (name, ref)
+            other = {
+                f"{OIDC}:aud": "sts.amazonaws.com",
+                f"{OIDC}:sub": f"repo:{REPOSITORY}:ref:refs/heads/main",
             }
+            assert not allowed(trust, Request("sts:AssumeRoleWithWebIdentity", context=other))
 
 
 def test_the_preview_role_can_only_touch_pull_request_stacks(accounts: dict[str, Any]) -> None:
@@ -147,14 +180,12 @@ def test_the_plan_role_only_reads(accounts: dict[str, Any]) -> None:
         if v["Properties"]["RoleName"] == "stratigos-plan-prod"
     )
     actions = {a for s in role_statements(template, role_id) for a in as_list(s["Action"])}
+    # no role to assume: CDK's lookup role holds ReadOnlyAccess over the whole account
     assert actions == {
         "cloudformation:DescribeStacks",
         "cloudformation:GetTemplate",
         "ssm:GetParameter",
-        "sts:AssumeRole",
     }
-    assume = next(s for s in role_statements(template, role_id) if s["Action"] == "sts:AssumeRole")
-    assert render(assume["Resource"]).endswith(":role/cdk-hnb659fds-lookup-role-*")
 
 
 def execution_policy(template: dict[str, Any]) -> list[dict[str, Any]]:
@@ -299,3 +330,127 @@ def test_pull_requests_get_production_s_template_diff_without_credentials() -> N
     assert "STAND_INS=1" in text and "infra.template_diff --stage prod" in text
     assert "gh pr comment" in text and "configure-aws-credentials" not in text
     assert "make cdk-synth STAGE=prod STAND_INS=1" in steps_text(flow["jobs"]["synth"])
+
+
+ROLE_WRITES = (
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+)
+"""What writes a role's permissions: allowed only with the boundary in place."""
+
+
+@pytest.mark.parametrize("stage", ["preview", "staging", "prod"])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    suffix=st.from_regex(r"[a-z0-9-]{1,20}", fullmatch=True),
+    action=st.sampled_from(ROLE_WRITES),
+    boundary=st.sampled_from(["ours", "none", "another"]),
+    inside=st.booleans(),
+)
+def test_a_stage_can_only_create_and_change_roles_under_the_boundary(
+    accounts: dict[str, Any], stage: str, suffix: str, action: str, boundary: str, inside: bool
+) -> None:
+    """A pull request's template (or any stage's) cannot make a role beyond the boundary: every
+    write of a role's permissions needs the boundary `stratigos-boundary` on it, on the stage's
+    roles only."""
+    statements = execution_policy(accounts[stage])
+    ours = f"arn:aws:iam::{ACCOUNT}:policy/{BOUNDARY}"
+    context = {
+        "ours": {"iam:PermissionsBoundary": ours},
+        "none": {},
+        "another": {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/other-{suffix}"},
+    }[boundary]
+    name = f"{PREFIXES[stage]}{suffix}" if inside else f"outside-{suffix}"
+    request = Request(action, f"arn:aws:iam::{ACCOUNT}:role/{name}", context)
+    assert allowed(statements, request) is (inside and boundary == "ours")
+
+
+@pytest.mark.parametrize("stage", ["preview", "staging", "prod"])
+def test_nobody_removes_or_edits_the_boundary(accounts: dict[str, Any], stage: str) -> None:
+    statements = execution_policy(accounts[stage])
+    prefix = PREFIXES[stage]
+    role = f"arn:aws:iam::{ACCOUNT}:role/{prefix}worker"
+    ours = f"arn:aws:iam::{ACCOUNT}:policy/{BOUNDARY}"
+    bounded = {"iam:PermissionsBoundary": ours}
+    assert not allowed(statements, Request("iam:DeleteRolePermissionsBoundary", role, bounded))
+    managed = f"arn:aws:iam::aws:policy/{MANAGED_POLICIES[0]}"
+    attach = {"iam:PolicyARN": managed}
+    assert allowed(statements, Request("iam:AttachRolePolicy", role, attach | bounded))
+    assert not allowed(statements, Request("iam:AttachRolePolicy", role, attach))
+    administrator = {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    assert not allowed(statements, Request("iam:AttachRolePolicy", role, administrator | bounded))
+    for action in (
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:DeletePolicy",
+    ):
+        assert not allowed(statements, Request(action, ours)), action
+    for protected in (*PROTECTED_ROLES, "cdk-hnb659fds-cfn-exec-role-1-us-east-1"):
+        target = f"arn:aws:iam::{ACCOUNT}:role/{protected.rstrip('*')}x"
+        assert not allowed(statements, Request("iam:PutRolePolicy", target, bounded)), protected
+    # the boundary itself is the delivery stack's, with the same statements in every account
+    policy = one(accounts[stage], "AWS::IAM::ManagedPolicy", ManagedPolicyName=BOUNDARY)
+    limits = [render(s) for s in policy["PolicyDocument"]["Statement"]]
+    assert not allowed(limits, Request("iam:CreateRole", role))
+    assert not allowed(limits, Request("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/x"))
+    assert allowed(limits, Request("iam:PassRole", role))
+    assert not allowed(limits, Request("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin"))
+    for service in BOUNDARY_SERVICES:
+        assert allowed(limits, Request(f"{service}:AnyAction")), service
+
+
+@pytest.mark.parametrize("stage", ["preview", "staging", "prod"])
+def test_the_execution_policy_has_no_s3_kms_ssm_or_ec2_wildcard_on_everything(
+    accounts: dict[str, Any], stage: str
+) -> None:
+    statements = execution_policy(accounts[stage])
+    prefix = PREFIXES[stage]
+    read_only = {"kms:ListAliases", "kms:ListKeys", "ec2:Describe*"}
+    for statement in statements:
+        if statement["Effect"] != "Allow" or "*" not in as_list(statement["Resource"]):
+            continue
+        for action in as_list(statement["Action"]):
+            service = action.split(":")[0]
+            if service in ("s3", "kms", "ssm", "ec2") and action not in read_only:
+                # creating a key is allowed on * only with the app's tag in the request
+                assert action in ("kms:CreateKey", "kms:TagResource"), action
+                assert statement["Condition"] == {
+                    "StringEquals": {"aws:RequestTag/project": "stratigos"}
+                }
+    bucket = f"arn:aws:s3:::{prefix}foundation-resultsbucket-abc"
+    assert allowed(statements, Request("s3:PutBucketPolicy", bucket))
+    assert not allowed(statements, Request("s3:PutBucketPolicy", "arn:aws:s3:::someone-else"))
+    assert not allowed(statements, Request("s3:GetObject", "arn:aws:s3:::someone-else/key"))
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234"
+    ours = {"aws:ResourceTag/project": "stratigos"}
+    assert allowed(statements, Request("kms:ScheduleKeyDeletion", key, ours))
+    assert not allowed(statements, Request("kms:ScheduleKeyDeletion", key, {}))
+    assert not allowed(statements, Request("kms:CreateKey", "*", {}))
+    parameter = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/{prefix}x/replica-key-arn"
+    assert allowed(statements, Request("ssm:PutParameter", parameter))
+    other = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/database/password"
+    assert not allowed(statements, Request("ssm:GetParameter", other))
+    assert not allowed(
+        statements, Request("ec2:CreateVpc", "arn:aws:ec2:us-east-1:999999999999:vpc/x")
+    )
+    assert allowed(statements, Request("ec2:CreateVpc", f"arn:aws:ec2:us-east-1:{ACCOUNT}:vpc/*"))
+
+
+def test_the_guide_sets_the_subject_template_the_roles_trust() -> None:
+    """The roles name the ref in the token's `sub`, which GitHub writes only once the
+    repository's subject template includes it: the guide's command sets the claims the stack
+    expects, and the workflows run where the roles' refs say (a pull request's merge ref for
+    preview, main for the deploy workflow's jobs)."""
+    text = (ROOT / "docs" / "DEPLOY.md").read_text()
+    found = re.search(r'"include_claim_keys": (\[[^\]]*\])', text)
+    assert found and json.loads(found.group(1)) == list(OIDC_SUBJECT_CLAIMS)
+    assert set(workflow("preview.yml")["on"]) == {"pull_request"}
+    assert REFS == {"preview": "refs/pull/*/merge"} and MAIN == "refs/heads/main"
+    deploy = workflow("deploy.yml")["on"]
+    assert set(deploy) == {"workflow_run"} and deploy["workflow_run"]["branches"] == ["main"]

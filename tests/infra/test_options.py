@@ -9,7 +9,14 @@ import json
 
 import pytest
 
-from tests.support.cdk_synth import DOMAIN, OPTIONS, PRODUCTION, REPLICA_REGION, Synthesized
+from tests.support.cdk_synth import (
+    DOMAIN,
+    OPTION_OVERRIDES,
+    OPTIONS,
+    PRODUCTION,
+    REPLICA_REGION,
+    Synthesized,
+)
 from tests.support.cfn_templates import identity_policies, one, resources
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
@@ -62,11 +69,13 @@ def test_backups_are_copied_to_the_replica_vault_in_its_region(synthesized: Synt
     rules = {rule["RuleName"]: rule for rule in plan["BackupPlan"]["BackupPlanRule"]}
     assert set(rules) == {"hourly", "daily"}  # tests/infra/test_stakes.py: production's
     for name, days in (("hourly", 2), ("daily", 35)):
-        (copy,) = rules[name]["CopyActions"]
-        assert copy["Lifecycle"] == {"DeleteAfterDays": days}
+        copy, elsewhere = rules[name]["CopyActions"]
+        assert copy["Lifecycle"] == elsewhere["Lifecycle"] == {"DeleteAfterDays": days}
         target = json.dumps(copy["DestinationBackupVaultArn"])
         assert f":{REPLICA_REGION}:" in target
         assert "backup-vault:stratigos-options-replica" in target
+        # and to the other account's vault `backup_copy_vault_arn` names
+        assert elsewhere["DestinationBackupVaultArn"] == OPTION_OVERRIDES["backup_copy_vault_arn"]
 
 
 def test_provisioned_concurrency_serves_the_api_from_a_warm_alias(

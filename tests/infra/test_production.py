@@ -83,10 +83,12 @@ def test_security_groups_allow_https_out_only_and_endpoints_from_functions(
                  "IpProtocol": "tcp", "ToPort": 443}
             ]  # fmt: skip
     ingress = [i["Properties"] for i in resources(raw, "AWS::EC2::SecurityGroupIngress").values()]
-    assert len(ingress) == 2
+    assert len(ingress) == 3  # the two function groups and the SageMaker jobs' group
     for rule in ingress:
         assert (rule["FromPort"], rule["ToPort"]) == (443, 443)
-        assert rule["SourceSecurityGroupId"]["Fn::GetAtt"][0].startswith(("Isolated", "Egress"))
+        assert rule["SourceSecurityGroupId"]["Fn::GetAtt"][0].startswith(
+            ("Isolated", "Egress", "Jobs")
+        )
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -72,7 +72,7 @@ def test_transaction_search_lets_xray_write_the_spans_log_group(synthesized: Syn
     from aws_cdk import App, Stack
     from aws_cdk.assertions import Match, Template
 
-    from infra.stacks.common import transaction_search
+    from infra.stacks.monitoring import transaction_search
 
     stack = Stack(App(), "Search", env={"account": "123456789012", "region": "eu-west-1"})
     transaction_search(stack, "TransactionSearch")

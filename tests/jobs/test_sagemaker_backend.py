@@ -21,7 +21,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from jobs.backends.sagemaker import SageMakerBackend, SageMakerJob
+from jobs.backends.sagemaker import SageMakerBackend, SageMakerJob, network_config
 from jobs.batches import BatchShard, PathInputs, ShardResult, run_shard
 from jobs.compute_errors import ComputeError, ComputeTimeoutError, RemoteJobError, ShardError
 from jobs.entrypoint import RESOURCE_CONFIG, process
@@ -108,6 +108,31 @@ def test_from_config_reads_the_compute_group_and_its_sagemaker_group() -> None:
     assert (backend.bucket, backend.role_arn, backend.image_uri) == (BUCKET, ROLE, IMAGE)
     assert (backend.prefix, backend.instance_count, backend.timeout_s) == ("runs", 3, 600)
     assert (backend.poll_s, backend.max_poll_s) == (90, 90)  # the maximum is at least the first
+    assert backend.network is None  # no subnets named: SageMaker's own network
+
+
+def test_jobs_run_in_the_subnets_and_groups_the_settings_name(moto_endpoint: str) -> None:
+    """With subnets named (a deployed stage's isolated subnets) every job is created in them,
+    its security groups with it, traffic between its instances encrypted."""
+    sagemaker = SageMakerSettings(
+        bucket=BUCKET, role_arn=ROLE, image_uri=IMAGE,
+        subnets="subnet-a, subnet-b", security_group_ids="sg-1",
+    )  # fmt: skip
+    backend = SageMakerBackend.from_config(
+        ComputeSettings(sagemaker=sagemaker), s3_client=object(), sagemaker_client=object()
+    )
+    assert backend.network == {
+        "EnableInterContainerTrafficEncryption": True,
+        "VpcConfig": {"Subnets": ["subnet-a", "subnet-b"], "SecurityGroupIds": ["sg-1"]},
+    }
+    s3, client = _clients(moto_endpoint)
+    backend.s3, backend.sagemaker = s3, client
+    job = backend.submit(sample_shards(n_paths=5, horizon=70)[:1])
+    assert job.request["NetworkConfig"] == backend.network
+    described = client.describe_processing_job(ProcessingJobName=job.name)
+    assert described["NetworkConfig"]["VpcConfig"]["Subnets"] == ["subnet-a", "subnet-b"]
+    with pytest.raises(ValueError, match="SECURITY_GROUP_IDS"):
+        network_config("subnet-a", "")
 
 
 def test_map_on_moto_with_the_emulated_container_matches_run_shard(

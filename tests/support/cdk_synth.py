@@ -3,7 +3,8 @@
 All stages go into one `App` (account 123456789012, us-east-1, the context of
 `infra/cdk.json`), with production once more as the instance `options` with every option on
 (custom domain, backup copies and replicas in another region, provisioned concurrency, the
-market data refreshed from Alpaca), and the dev stage
+market data refreshed from Alpaca, backups copied to another account's vault too), and the dev
+stage
 once more as a pull request's instance (`PREVIEW`), synthesized once into a temporary cloud
 assembly. CDK writes under `$HOME`
 and jsii unpacks its runtime (~200 MB) into `JSII_RUNTIME_PACKAGE_CACHE_ROOT`; while `aws_cdk`
@@ -72,6 +73,7 @@ OPTION_OVERRIDES = {
     "market_data_refresh": "alpaca",
     "market_data_owner": "alice",
     "fallback_strong_model_id": "us.anthropic.claude-opus-5-5",
+    "backup_copy_vault_arn": "arn:aws:backup:us-west-2:210987654321:backup-vault:stratigos-copies",
 }
 PREVIEW = "pr-7"
 """The key of one more stage in the test app: the dev stage as a pull request's instance

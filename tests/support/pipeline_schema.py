@@ -129,6 +129,18 @@ PROCESSING_ARGUMENTS = _closed(
                 )
             }
         ),
+        "NetworkConfig": _closed(
+            {
+                "EnableInterContainerTrafficEncryption": BOOLEAN,
+                "EnableNetworkIsolation": BOOLEAN,
+                "VpcConfig": _closed(
+                    {
+                        "SecurityGroupIds": {"type": "array", "items": STRING},
+                        "Subnets": {"type": "array", "items": STRING},
+                    }
+                ),
+            }
+        ),
         "RoleArn": STRING,
         "StoppingCondition": _closed({"MaxRuntimeInSeconds": INTEGER}),
         "Tags": {"type": "array", "items": _closed({"Key": STRING, "Value": STRING})},

@@ -1,0 +1,260 @@
+"""Known vulnerabilities of every locked package, from PyPI's vulnerability data (`make test`
+runs it: tests/infra/test_dependency_audit.py; `python -m infra.dependency_audit` prints it).
+
+Each lock (`LOCKS`) is read pin by pin, every version it names (a universal lock forks some
+packages by Python version), and audited two ways:
+
+1. pip-audit (PyPA's tool, from the scanners' venv `.venv-scan`) with its PyPI service, which asks
+   PyPI's per-release JSON API (`/pypi/<name>/<version>/json`) for the release's vulnerabilities;
+2. what pip-audit could not audit (a release PyPI's per-release API did not answer, as on a
+   machine whose PyPI serves only the project API; a pin of another Python than pip-audit's,
+   whose markers it skips) is looked up in PyPI's project JSON (`/pypi/<name>/json`), whose
+   `vulnerabilities` are those of the newest release: exact for a pin at the newest release.
+
+A pin neither way could audit (an older release where only the project API answers) is
+reported as unaudited, never as clean. A vulnerability found is a failure unless
+`EXCEPTIONS` (infra/vulnerability-exceptions.toml) records it for that package with a reason; an
+exception that matches nothing found is reported as stale.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCKS = (
+    "requirements.lock",
+    "requirements-runtime.lock",
+    "requirements-langgraph-dev.lock",
+    "requirements-scan.lock",
+)
+"""The locks audited: the project's, the images', the LangGraph dev server's, the scanners'."""
+EXCEPTIONS = ROOT / "infra" / "vulnerability-exceptions.toml"
+PIP_AUDIT = ROOT / ".venv-scan" / "bin" / "pip-audit"
+PYPI = "https://pypi.org/pypi"
+MIN_REASON = 20
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
+
+
+def canonical(name: str) -> str:
+    """A package name as PyPI compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+Pin = tuple[str, str]
+"""(canonical name, version)."""
+
+
+@dataclass(frozen=True)
+class Vulnerability:
+    """A known vulnerability of one pinned release."""
+
+    package: str
+    version: str
+    id: str
+    aliases: tuple[str, ...] = ()
+    fixed_in: tuple[str, ...] = ()
+
+    def names(self) -> set[str]:
+        """Its id and its aliases (CVE, GHSA, PYSEC)."""
+        return {self.id, *self.aliases}
+
+    def __str__(self) -> str:
+        fixed = f" (fixed in {', '.join(self.fixed_in)})" if self.fixed_in else ""
+        return f"{self.package} {self.version}: {self.id}{fixed}"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A vulnerability accepted for a package, with the reason."""
+
+    package: str
+    id: str
+    reason: str
+
+
+@dataclass
+class Report:
+    """What the audit found over the locks."""
+
+    pins: dict[Pin, set[str]] = field(default_factory=dict)
+    """Every pin, with the locks naming it."""
+    audited: dict[Pin, str] = field(default_factory=dict)
+    """Pin -> how it was audited (`pip-audit` or `newest release`)."""
+    unaudited: dict[Pin, str] = field(default_factory=dict)
+    """Pin -> why neither way could audit it."""
+    vulnerabilities: list[Vulnerability] = field(default_factory=list)
+    excepted: list[tuple[Vulnerability, Accepted]] = field(default_factory=list)
+    stale: list[Accepted] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Vulnerability]:
+        """The vulnerabilities no exception accepts."""
+        excepted = [v for v, _ in self.excepted]
+        return [v for v in self.vulnerabilities if v not in excepted]
+
+
+def pins(lock: Path) -> set[Pin]:
+    """Every (name, version) a lock file pins, whatever its markers."""
+    return {(canonical(n), v) for n, v in _PIN.findall(lock.read_text(encoding="utf-8"))}
+
+
+def load_exceptions(path: Path = EXCEPTIONS) -> list[Accepted]:
+    """The recorded exceptions (`[[exception]]` tables with `package`, `id`, `reason`);
+    `ValueError` naming one without a real reason."""
+    if not path.exists():
+        return []
+    found = []
+    for entry in tomllib.loads(path.read_text(encoding="utf-8")).get("exception", []):
+        reason = str(entry.get("reason", "")).strip()
+        if len(reason) < MIN_REASON or not entry.get("package") or not entry.get("id"):
+            raise ValueError(f"{path.name}: {entry!r} needs package, id and a reason")
+        found.append(Accepted(canonical(entry["package"]), entry["id"], reason))
+    return found
+
+
+def run_pip_audit(lock: Path, pip_audit: Path = PIP_AUDIT) -> dict[Pin, list[Vulnerability]]:
+    """pip-audit's findings on `lock` through PyPI's per-release API: pin -> its vulnerabilities,
+    for the pins it audited (those it skipped are absent)."""
+    command = [str(pip_audit), "--requirement", str(lock), "--disable-pip", "--require-hashes"]
+    command += ["--vulnerability-service", "pypi", "--format", "json", "--progress-spinner", "off"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    if done.returncode not in (0, 1):  # 1: vulnerabilities found (the report says which)
+        raise RuntimeError(
+            f"pip-audit on {lock.name} exited {done.returncode}: {done.stderr[-2000:]}"
+        )
+    found: dict[Pin, list[Vulnerability]] = {}
+    for dependency in json.loads(done.stdout)["dependencies"]:
+        if "version" not in dependency or "skip_reason" in dependency:
+            continue
+        name, version = canonical(dependency["name"]), dependency["version"]
+        found[(name, version)] = [
+            Vulnerability(
+                name,
+                version,
+                vuln["id"],
+                tuple(vuln.get("aliases", ())),
+                tuple(vuln.get("fix_versions", ())),
+            )
+            for vuln in dependency.get("vulns", [])
+        ]
+    return found
+
+
+def newest_release(name: str, timeout: float = 60.0) -> tuple[str, list[dict[str, Any]]]:
+    """PyPI's newest release of `name` and its vulnerabilities (the project JSON API)."""
+    with urllib.request.urlopen(f"{PYPI}/{name}/json", timeout=timeout) as answer:
+        project = json.load(answer)
+    return project["info"]["version"], list(project.get("vulnerabilities") or [])
+
+
+def audit(
+    locks: Iterable[Path],
+    *,
+    exceptions: Iterable[Accepted] = (),
+    pip_audit: Callable[[Path], Mapping[Pin, list[Vulnerability]]] = run_pip_audit,
+    project: Callable[[str], tuple[str, list[dict[str, Any]]]] = newest_release,
+) -> Report:
+    """Audit every pin of `locks` (see the module docstring), matching `exceptions`."""
+    report = Report()
+    found: dict[Pin, list[Vulnerability]] = {}
+    locks = list(locks)
+    with ThreadPoolExecutor(8) as pool:
+        for lock, audited in zip(locks, pool.map(pip_audit, locks), strict=True):
+            for pin in pins(lock):
+                report.pins.setdefault(pin, set()).add(lock.name)
+            for pin, vulns in audited.items():
+                if pin in report.pins:
+                    found[pin] = vulns
+                    report.audited[pin] = "pip-audit"
+        rest = sorted(set(report.pins) - set(found))
+        looked_up = pool.map(lambda pin: _project(project, pin[0]), rest)
+        answers = dict(zip(rest, looked_up, strict=True))
+    for (name, version), answer in answers.items():
+        if isinstance(answer, str):
+            report.unaudited[(name, version)] = answer
+        elif answer[0] != version:
+            report.unaudited[(name, version)] = (
+                f"not PyPI's newest release ({answer[0]}), and PyPI's per-release API did not "
+                "answer for it"
+            )
+        else:
+            report.audited[(name, version)] = "newest release"
+            found[(name, version)] = [
+                Vulnerability(
+                    name,
+                    version,
+                    vuln["id"],
+                    tuple(vuln.get("aliases") or ()),
+                    tuple(vuln.get("fixed_in") or ()),
+                )
+                for vuln in answer[1]
+                if not vuln.get("withdrawn")
+            ]
+    report.vulnerabilities = sorted(
+        (v for vulns in found.values() for v in vulns), key=lambda v: (v.package, v.version, v.id)
+    )
+    accepted = list(exceptions)
+    used: set[int] = set()
+    for vulnerability in report.vulnerabilities:
+        match = next(
+            (
+                index
+                for index, exception in enumerate(accepted)
+                if exception.package == vulnerability.package
+                and exception.id in vulnerability.names()
+            ),
+            None,
+        )
+        if match is not None:
+            report.excepted.append((vulnerability, accepted[match]))
+            used.add(match)
+    report.stale = [e for i, e in enumerate(accepted) if i not in used]
+    return report
+
+
+def _project(
+    project: Callable[[str], tuple[str, list[dict[str, Any]]]], name: str
+) -> tuple[str, list[dict[str, Any]]] | str:
+    """`project(name)`, or why PyPI did not answer."""
+    try:
+        return project(name)
+    except (OSError, urllib.error.URLError, ValueError, KeyError) as exc:
+        return f"PyPI's project API did not answer: {exc}"
+
+
+def describe(report: Report) -> str:
+    """The report as text: counts, failures, exceptions, stale exceptions, unaudited pins."""
+    lines = [
+        f"{len(report.pins)} pins: {len(report.audited)} audited "
+        f"({sum(how == 'pip-audit' for how in report.audited.values())} by pip-audit), "
+        f"{len(report.unaudited)} not auditable here, {len(report.vulnerabilities)} known "
+        f"vulnerabilities ({len(report.excepted)} excepted)"
+    ]
+    lines += [f"VULNERABLE {v}" for v in report.failures]
+    lines += [f"excepted {v}: {e.reason}" for v, e in report.excepted]
+    lines += [f"stale exception {e.package} {e.id}" for e in report.stale]
+    lines += [f"unaudited {n} {v}: {why}" for (n, v), why in sorted(report.unaudited.items())]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Audit `LOCKS` and print the report; 1 when a vulnerability is not excepted."""
+    report = audit([ROOT / lock for lock in LOCKS], exceptions=load_exceptions())
+    print(describe(report))
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
