@@ -26,6 +26,7 @@ from api.routes import (
     profile,
     strategy_estimates,
     threads,
+    ui_config,
     unversioned_analysis,
     unversioned_portfolios,
     vocabulary,
@@ -35,6 +36,7 @@ from api.routes import (
 ROUTERS: list[APIRouter] = [
     health.router,
     vocabulary.router,
+    ui_config.router,
     optimizations.router,
     strategy_estimates.router,
     deployments.router,

@@ -1,5 +1,8 @@
-// Talking to the Stratigos API: the API key, JSON requests, readable errors, and
-// Server-Sent Events read with fetch() (EventSource cannot send the x-api-key header).
+// Talking to the Stratigos API: the API key or the Cognito session (auth.js), JSON requests,
+// readable errors, and Server-Sent Events read with fetch() (EventSource cannot send the
+// x-api-key header).
+
+import { forgetSession, freshSession, idToken } from "./auth.js";
 
 const KEY_STORAGE = "stratigos.apiKey";
 
@@ -10,13 +13,18 @@ export function setUnauthenticatedHandler(handler) {
   onUnauthenticated = handler;
 }
 
+/** The credential the page is signed in with: the Cognito session's ID token, else the key. */
 export function getKey() {
-  return sessionStorage.getItem(KEY_STORAGE);
+  return idToken() || sessionStorage.getItem(KEY_STORAGE);
 }
 
+/** Keep an API key (or a pasted token); `null` forgets it and the Cognito session. */
 export function setKey(key) {
   if (key) sessionStorage.setItem(KEY_STORAGE, key);
-  else sessionStorage.removeItem(KEY_STORAGE);
+  else {
+    sessionStorage.removeItem(KEY_STORAGE);
+    forgetSession();
+  }
 }
 
 /** Take the key from a `#key=...` address fragment (as `stratigos serve` prints it), store it,
@@ -89,8 +97,10 @@ async function toApiError(response) {
 /** The headers that carry the signed-in credential: the one place a credential becomes a
  * request's authentication (a sign-in of another kind changes this function and `getKey`). */
 export function authHeaders() {
+  const token = idToken(); // the Cognito session's
+  if (token) return { authorization: `Bearer ${token}` };
   const key = getKey();
-  // a JWT (an ID token of the deployment's Cognito user pool) goes as a bearer token
+  // a JWT (an ID token of the deployment's Cognito user pool, pasted) goes as a bearer token
   if (key && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(key)) return { authorization: `Bearer ${key}` };
   return key ? { "x-api-key": key } : {};
 }
@@ -108,6 +118,7 @@ export function apiUrl(path) {
 }
 
 async function send(path, { method = "GET", body, headers: extra = {}, signal, signInOn401 = true } = {}) {
+  await freshSession(); // a Cognito session about to expire is refreshed first
   const response = await fetch(apiUrl(path), {
     method,
     // a FormData body (a file upload) sets its own multipart content type
