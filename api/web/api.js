@@ -240,8 +240,9 @@ function parseBlock(block) {
 }
 
 /** Stream Server-Sent Events from `path` (GET or POST with a JSON body), calling
- * `onEvent({event, id, data})` for each message; resolves when the server closes the stream. */
-export async function streamEvents(path, { method = "GET", body, signal, onEvent }) {
+ * `onEvent({event, id, data})` for each message (and `onBytes()` whenever bytes arrive, the
+ * server's keep-alive comments included); resolves when the server closes the stream. */
+export async function streamEvents(path, { method = "GET", body, signal, onEvent, onBytes = () => {} }) {
   const response = await send(path, {
     method,
     body,
@@ -255,6 +256,7 @@ export async function streamEvents(path, { method = "GET", body, signal, onEvent
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
+    onBytes();
     buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
     let cut = buffer.indexOf("\n\n");
     while (cut >= 0) {
