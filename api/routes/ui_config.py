@@ -10,28 +10,34 @@ the page's Content-Security-Policy allows it to connect to besides the API (`api
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Response
 
 from api.context import Ctx
+from api.page_policy import cognito_endpoint
 from api.schemas.ui_config import CognitoSignInOut, UiConfigOut
 from settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["web UI"])
 
+USER_POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_([0-9A-Za-z]+)")
+"""A user pool's id: its region, "_", its letters and digits (`eu-west-1_AbCdEf123`)."""
+
 
 def cognito_sign_in(settings: Settings) -> CognitoSignInOut | None:
     """The user pool the UI signs in at, or None (API keys) when the issuer or the client id
-    is unset or the issuer does not name a user pool (`<region>_<id>` as its last segment)."""
+    is unset or the issuer does not name a user pool (`USER_POOL_ID` as its last segment)."""
     cognito = settings.api.cognito
     if not cognito.issuer or not cognito.audience:
         return None
     pool_id = urlsplit(cognito.issuer).path.rstrip("/").rsplit("/", 1)[-1]
-    region, separator, rest = pool_id.partition("_")
-    if not separator or not region or not rest:
+    match = USER_POOL_ID.fullmatch(pool_id)
+    if match is None:
         return None
-    endpoint = cognito.endpoint or f"https://cognito-idp.{region}.amazonaws.com/"
+    region = match.group(1)
+    endpoint = cognito.endpoint or cognito_endpoint(region)
     return CognitoSignInOut(
         region=region, user_pool_id=pool_id, client_id=cognito.audience, endpoint=endpoint
     )

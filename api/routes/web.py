@@ -2,7 +2,7 @@
 
 - `GET /` -> `api/web/index.html` (the page reads the API key from the `#key=` fragment that
   `stratigos serve` prints, or signs a user in: `api.routes.ui_config`), with its
-  Content-Security-Policy (`content_security_policy`).
+  Content-Security-Policy (`api.page_policy`).
 - `GET /static/<name>` -> a file of `api/web/` with its content type; only names of files in
   that directory (no subdirectories, no `..`) are served, anything else is 404.
 - `GET /static/vendor/plotly.min.js` -> plotly.js read from the installed `plotly` Python
@@ -25,8 +25,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.context import Ctx
 from api.errors import not_found
+from api.page_policy import content_security_policy
 from api.routes.ui_config import cognito_origin
-from settings import Settings
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,33 +79,12 @@ def _index_html() -> str:
     return text.replace(PLOTLY_PLACEHOLDER, plotly_version())
 
 
-def content_security_policy(settings: Settings) -> str:
-    """The page's Content-Security-Policy: scripts, styles sheets and fonts from this origin
-    only (no inline script, no eval), style attributes allowed (plotly sets them), connections
-    to this origin (HTTP and WebSocket) and, when the UI signs in with Cognito, to that one
-    address (`api.routes.ui_config.cognito_origin`), no framing, no plugins."""
-    connect = " ".join(filter(None, ["'self'", cognito_origin(settings)]))
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data: blob:",
-            f"connect-src {connect}",
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ]
-    )
-
-
 @router.get("/", response_class=HTMLResponse)
 def index(context: Ctx) -> HTMLResponse:
     """The single-page UI, with its Content-Security-Policy."""
     headers = {
         "Cache-Control": ASSET_CACHE,
-        "Content-Security-Policy": content_security_policy(context.settings),
+        "Content-Security-Policy": content_security_policy(cognito_origin(context.settings)),
         **SECURITY_HEADERS,
     }
     return HTMLResponse(_index_html(), headers=headers)

@@ -197,18 +197,36 @@ export async function apiRaw(path, options = {}) {
   return send(path, options);
 }
 
-/** Open the HTML page at `path` in a new tab: it needs the API key, so it is fetched and
- * opened from a local blob. Throws ApiError (the tab opened for it is closed then). */
+/** Open the HTML page at `path` (a report, with its own inline scripts) in a new tab: it needs
+ * the credential, so it is fetched here and written into `static/report.html`, an empty page of
+ * this origin served without the app's Content-Security-Policy (a blob: or about:blank tab
+ * would inherit it, and the report's charts would not be drawn). Throws ApiError (the tab
+ * opened for it is closed then). */
 export async function openHtmlPage(path) {
-  const tab = window.open("", "_blank");
+  const tab = window.open(apiUrl("static/report.html"), "_blank");
+  if (!tab) throw new Error("The browser blocked the new tab: allow pop-ups for this page to open the report.");
   try {
     const html = await (await send(path, {})).text();
-    const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
-    if (tab) tab.location.href = url;
-    else window.location.assign(url);
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    await new Promise((resolve, reject) => {
+      const started = Date.now();
+      const check = () => {
+        let ready = false;
+        try {
+          ready = tab.location.pathname.endsWith("/report.html") && tab.document.readyState === "complete";
+        } catch {
+          ready = false; // still on its way
+        }
+        if (ready) resolve();
+        else if (tab.closed || Date.now() - started > 30_000) reject(new Error("The report's tab did not open."));
+        else setTimeout(check, 50);
+      };
+      check();
+    });
+    tab.document.open();
+    tab.document.write(html);
+    tab.document.close();
   } catch (err) {
-    if (tab) tab.close();
+    tab.close();
     throw err;
   }
 }

@@ -42,6 +42,7 @@ class CognitoSettings(SettingsGroup):
     )
     endpoint: str | None = Field(
         default=None,
+        pattern=r"^https?://[^\s;,'\"]+$",
         description="The Cognito Identity Provider address the web UI signs users in at "
         "(default https://cognito-idp.<region>.amazonaws.com/, the region from the issuer's "
         "user pool id); the page's Content-Security-Policy allows it alone besides the API.",

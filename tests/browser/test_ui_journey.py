@@ -357,7 +357,9 @@ def test_the_chat_shows_the_weights_its_answers_carry(
     (comparison,) = [a for a in answers if "rows" in a]
     _open(tab, server, f"#/chat/{journey.thread}", ".weights-card .main-svg", WIDTHS["laptop"])
     cards = tab.locator(".weights-card")
-    tab.wait_for_function("document.querySelectorAll('.weights-card .js-plotly-plot').length === 2")
+    tab.wait_for_function(
+        "() => document.querySelectorAll('.weights-card .js-plotly-plot').length === 2"
+    )
     assert cards.count() == 2  # the portfolio's, then the comparison's alone
     first = [r.split("\t") for r in cards.nth(0).locator("tbody tr").all_inner_texts()]
     ranked = sorted(portfolio.items(), key=lambda kv: -kv[1])
