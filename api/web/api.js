@@ -154,7 +154,8 @@ export async function api(path, options = {}) {
  * `onSent()` is called once the body is sent (the server is then processing it). Resolves to
  * the parsed JSON answer; rejects with ApiError (a 401 brings back the sign-in form), or a
  * TypeError when the server cannot be reached. `signal` (an AbortSignal) aborts the upload. */
-export function uploadWithProgress(path, form, { onProgress = () => {}, onSent = () => {}, signal } = {}) {
+export async function uploadWithProgress(path, form, { onProgress = () => {}, onSent = () => {}, signal } = {}) {
+  await freshSession(); // a Cognito session about to expire is refreshed first
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", apiUrl(path));

@@ -142,11 +142,20 @@ export function renderCognitoSignIn(main, { message = null, onSignedIn, onUseKey
     handle(view, async () => {
       username = email.input.value.trim();
       const start = srpStart();
-      const challenge = await cognito("InitiateAuth", {
-        AuthFlow: "USER_SRP_AUTH",
-        ClientId: pool.client_id,
-        AuthParameters: { USERNAME: username, SRP_A: start.srpA },
-      });
+      let challenge;
+      try {
+        challenge = await cognito("InitiateAuth", {
+          AuthFlow: "USER_SRP_AUTH",
+          ClientId: pool.client_id,
+          AuthParameters: { USERNAME: username, SRP_A: start.srpA },
+        });
+      } catch (err) {
+        if (err instanceof CognitoError && err.type === "PasswordResetRequiredException") {
+          forgot(username, "An administrator reset your password: choose a new one with the code we e-mail you.");
+          return;
+        }
+        throw err;
+      }
       if (challenge.ChallengeName !== "PASSWORD_VERIFIER") {
         next(challenge);
         return;
@@ -237,12 +246,12 @@ export function renderCognitoSignIn(main, { message = null, onSignedIn, onUseKey
     show(view.form, code.input);
   }
 
-  function forgot(known) {
+  function forgot(known, text = "We will e-mail you a code to choose a new password with.") {
     const email = field("reset-email", "E-mail", { type: "email", autocomplete: "username", value: known || username });
     const view = card(
       "forgot",
       "Reset your password",
-      "We will e-mail you a code to choose a new password with.",
+      text,
       email.nodes,
       "Send the code",
       [linkButton("back-to-signin", "Back to sign in", () => signIn())],
