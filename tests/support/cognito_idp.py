@@ -231,7 +231,11 @@ class CognitoStandIn:
 
     def _tokens(self, user_id: str, *, refresh: bool) -> dict[str, Any]:
         now = int(time.time())
-        claims = {"iat": now, "exp": now + TOKEN_SECONDS, "jti": secrets.token_hex(8)}
+        claims: dict[str, Any] = {
+            "iat": now,
+            "exp": now + TOKEN_SECONDS,
+            "jti": secrets.token_hex(8),
+        }
         access = self.jwks.token("access", sub=user_id, **claims)
         result: dict[str, Any] = {
             "IdToken": self.jwks.token("id", sub=user_id, **claims),
