@@ -26,11 +26,17 @@ from __future__ import annotations
 from typing import Any
 
 from quant.strategy import HEDGE_NAMES, StrategyConfig
-from services.formatting import multiple, percent, ratio
+from services.formatting import PARAMETERS, multiple, percent, ratio
 
 
 def _pct(value: float, digits: int = 2) -> str:
     return percent(value, digits=digits)
+
+
+def _label(name: str) -> str:
+    """A parameter's name in words (the vocabulary's)."""
+    term = PARAMETERS.get(name)
+    return name.replace("_", " ") if term is None else term.label
 
 
 def _describe(config: dict[str, Any]) -> str:
@@ -171,18 +177,18 @@ def template_explanation(facts: dict[str, Any]) -> str:
         ranked = sorted(importance.items(), key=lambda kv: -kv[1])
         top = ranked[0]
         text = (
-            f"The parameter that mattered most was {top[0].replace('_', ' ')}, which explains "
+            f"The parameter that mattered most was {_label(top[0])}, which explains "
             f"{_pct(top[1])} of the variation of the objective across trials"
         )
         if len(ranked) > 1:
-            text += f", followed by {ranked[1][0].replace('_', ' ')} ({_pct(ranked[1][1])})"
+            text += f", followed by {_label(ranked[1][0])} ({_pct(ranked[1][1])})"
         parts.append(text + ".")
         curve = facts.get("sensitivity", {}).get(top[0])
         if curve:
             values = [point["objective"] for point in curve if point.get("objective") is not None]
             low, high = (f"{min(values):.3f}", f"{max(values):.3f}") if values else ("", "")
             moving = (
-                f"Moving {top[0].replace('_', ' ')} across its range while holding the others "
+                f"Moving {_label(top[0])} across its range while holding the others "
                 "at the winner's values"
             )
             if values and low != high:

@@ -93,7 +93,9 @@ def candidates(state: OptimizationState) -> list[dict[str, Any]]:
         if trial["config_id"] in seen:
             continue
         seen.add(trial["config_id"])
-        metrics = {s: {m: trial[f"{s}.{m}"] for m in shown} for s in request.scenarios}
+        metrics: dict[str, dict[str, Any]] = {
+            s: {m: trial[f"{s}.{m}"] for m in shown} for s in request.scenarios
+        }
         for s in request.scenarios:
             for m, limit in limits.items():
                 metrics[s][limit.key(m)] = trial.get(f"{s}.{limit.key(m)}", math.nan)

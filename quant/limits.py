@@ -24,11 +24,19 @@ schemas and requests can name limits cheaply.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
-from pydantic import model_validator as _model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    model_serializer,
+)
+from pydantic_core import PydanticCustomError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,6 +117,30 @@ class Limit(BaseModel):
         return statistic_key(metric, self.statistic)
 
 
+LimitNumber = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+"""A limit given as a bare number: a fraction in (0, 1] on the default statistic."""
+_LIMIT_NUMBER: TypeAdapter[float] = TypeAdapter(LimitNumber)
+
+
+def _bare_number(value: Any) -> Any:
+    """A bare number as a limit on the default statistic (checked as one, so a bad number is
+    named on the metric's own field)."""
+    if not _is_number(value):
+        return value
+    try:
+        return {"limit": _LIMIT_NUMBER.validate_python(value)}
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise PydanticCustomError(error["type"], error["msg"], error.get("ctx")) from None
+
+
+LimitField = Annotated[
+    Limit | None,
+    BeforeValidator(_bare_number, json_schema_input_type=LimitNumber | Limit | None),
+]
+"""A limit: a bare number (the default statistic) or a `Limit`; None: no limit."""
+
+
 class LimitValues(BaseModel):
     """Upper limits on `max_drawdown` (fraction of peak wealth), `cvar_95` and `var_95` (daily
     losses), each a `Limit` (or a bare number in (0, 1]: the default statistic); None leaves
@@ -116,19 +148,9 @@ class LimitValues(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_drawdown: Limit | None = None
-    cvar_95: Limit | None = None
-    var_95: Limit | None = None
-
-    @_model_validator(mode="before")
-    @classmethod
-    def _bare_numbers(cls, data: Any) -> Any:
-        """A bare number is a limit on the default statistic."""
-        if not isinstance(data, Mapping):
-            return data
-        return {
-            k: {"limit": v} if k in LIMIT_METRICS and _is_number(v) else v for k, v in data.items()
-        }
+    max_drawdown: LimitField = None
+    cvar_95: LimitField = None
+    var_95: LimitField = None
 
     @model_serializer(mode="wrap")
     def _compact(self, handler: SerializerFunctionWrapHandler) -> Any:

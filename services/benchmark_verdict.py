@@ -24,7 +24,7 @@ def benchmark_verdict(edge: Mapping[str, Any], subject: str = "The winner") -> d
     them, and which a deployment of the winner must confirm (`confirm_below_benchmarks`)."""
     scores: Mapping[str, float] = edge.get("scores") or {}
     winner = float(edge["winner"])
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"name": name, "label": BENCHMARKS.get(name, name), "score": score, "gap": winner - score}
         for name, score in sorted(scores.items(), key=lambda kv: -kv[1])
     ]

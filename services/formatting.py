@@ -45,7 +45,8 @@ MISSING = "n/a"
 """What a missing or non-finite number is written as."""
 
 
-def _finite(value: Any) -> float | None:
+def finite(value: Any) -> float | None:
+    """`value` as a float, or None when it is missing, not a number, NaN or infinite."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -57,7 +58,7 @@ def _finite(value: Any) -> float | None:
 
 def percent(fraction: Any, *, signed: bool = False, digits: int = 2) -> str:
     """A fraction as a percentage: 0.1742 -> "17.42%"; signed: 0.5682 -> "+56.82%"."""
-    number = _finite(fraction)
+    number = finite(fraction)
     if number is None:
         return MISSING
     text = f"{number * 100:{'+' if signed else ''},.{digits}f}%"
@@ -66,19 +67,19 @@ def percent(fraction: Any, *, signed: bool = False, digits: int = 2) -> str:
 
 def ratio(value: Any, *, digits: int = 2) -> str:
     """A ratio (Sharpe, Sortino, an objective) with 2 decimals: "1.07"."""
-    number = _finite(value)
+    number = finite(value)
     return MISSING if number is None else f"{number:,.{digits}f}".replace("-0.00", "0.00")
 
 
 def multiple(value: Any) -> str:
     """A multiple of wealth (leverage) with 2 decimals: "1.50x"."""
-    number = _finite(value)
+    number = finite(value)
     return MISSING if number is None else f"{number:,.2f}x"
 
 
 def money(amount: Any) -> str:
     """Dollars with thousands separators and cents: "$156,751.97", "-$112.66"."""
-    number = _finite(amount)
+    number = finite(amount)
     if number is None:
         return MISSING
     text = f"${abs(number):,.2f}"
@@ -87,13 +88,13 @@ def money(amount: Any) -> str:
 
 def count(value: Any) -> str:
     """An integer with thousands separators: "1,257"."""
-    number = _finite(value)
+    number = finite(value)
     return MISSING if number is None else f"{round(number):,}"
 
 
 def days(value: Any) -> str:
     """Trading days: "63 trading days" ("1 trading day")."""
-    number = _finite(value)
+    number = finite(value)
     if number is None:
         return MISSING
     n = round(number)
@@ -102,7 +103,7 @@ def days(value: Any) -> str:
 
 def bps(value: Any) -> str:
     """Basis points with one decimal: "5.0 bps"."""
-    number = _finite(value)
+    number = finite(value)
     return MISSING if number is None else f"{number:,.1f} bps"
 
 
@@ -381,6 +382,7 @@ __all__ = [
     "day",
     "days",
     "describe_config",
+    "finite",
     "format_value",
     "limit_sentence",
     "metric",

@@ -119,18 +119,23 @@ def check_pipeline(request: BaseModel, settings: Settings) -> None:
 
 
 def config_summary(result: dict[str, Any]) -> dict[str, Any]:
-    """What an optimization result found, in brief: the best configuration and its objective,
-    the risk manager's verdict, trials run and why the search stopped, method and data."""
+    """What an optimization result found, in brief: whether the winner beats its benchmarks
+    (said first), the best configuration (and in words) and its objective, the risk manager's
+    verdict and each limit checked with its statistic, trials run and why the search stopped,
+    method and data."""
     best = result.get("best") or {}
     plan = result.get("plan") or {}
     return {
+        "benchmark_verdict": result.get("benchmark_verdict"),
         "config": best.get("config"),
+        "config_words": best.get("config_words"),
         "objective": best.get("objective"),
         "objective_name": ((result.get("explanation") or {}).get("facts") or {}).get(
             "objective_name"
         ),
         "approved_by_risk_manager": best.get("approved_by_risk_manager"),
         "risk_verdict": best.get("risk_verdict"),
+        "limits": best.get("limits"),
         "winner_note": best.get("note"),
         "n_trials": result.get("n_trials"),
         "max_trials": result.get("max_trials"),

@@ -45,7 +45,7 @@ STATUS_WORDS: dict[str, str] = {
 
 
 def _who(agent: str | None) -> str:
-    return ROLE_WORDS.get(agent, "Stratigos") if agent else "Stratigos"  # type: ignore[call-overload]
+    return next((words for role, words in ROLE_WORDS.items() if role == agent), "Stratigos")
 
 
 def _cap(text: str) -> str:
@@ -59,7 +59,8 @@ def _words(name: str | None) -> str:
 def _decision(tool: str, args: Mapping[str, Any], who: str, agent: str | None) -> str | None:
     """The sentence of a structured decision (a tool named in CamelCase), None for others."""
     if tool == "Route":
-        target = ROLE_WORDS.get(args.get("agent"), _words(args.get("agent")))  # type: ignore[call-overload]
+        named = str(args.get("agent"))
+        target = next((w for r, w in ROLE_WORDS.items() if r == named), _words(named))
         if args.get("run_search"):
             return f"{who} sent the request for a strategy search to {target}"
         if args.get("propose_deployment"):

@@ -493,7 +493,7 @@ def _strategy(
     safe_rate = float(request.get("safe_rate", 0.02))
     notes = []
     winner = trial is None or trial == best.get("trial")
-    if winner:
+    if trial is None or winner:
         config = StrategyConfig.model_validate(best["config"])
         objective = best.get("objective")
     else:

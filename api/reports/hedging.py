@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from services.formatting import percent
+
 HEDGING_NOTE = (
     "The winner and the same strategy without its options, on the same simulated paths (same "
     "seed): premium, payoff and carry (premium - payoff) in % of wealth a year; drawdown and "
@@ -48,16 +50,16 @@ def hedge_label(overlay: Mapping[str, Any]) -> str:
     kind = str(overlay.get("overlay", "none"))
     if kind == "none":
         return "none"
-    text = f"{kind} {float(overlay['overlay_strike']):.0%}"
+    text = f"{kind} {percent(float(overlay['overlay_strike']))}"
     if "overlay_lower_strike" in overlay:
-        text += f"/{float(overlay['overlay_lower_strike']):.0%}"
+        text += f"/{percent(float(overlay['overlay_lower_strike']))}"
     if "overlay_call_strike" in overlay:
-        text += f"/{float(overlay['overlay_call_strike']):.0%}"
+        text += f"/{percent(float(overlay['overlay_call_strike']))}"
     text += f" {overlay['overlay_tenor_days']}d"
     if float(overlay.get("overlay_hedge_ratio", 1.0)) != 1.0:
         text += f" x{float(overlay['overlay_hedge_ratio']):g}"
     if overlay.get("overlay_budget") is not None:
-        text += f" cap {float(overlay['overlay_budget']):.1%}/yr"
+        text += f" cap {percent(float(overlay['overlay_budget']))}/yr"
     return text
 
 
@@ -97,9 +99,9 @@ def markdown_lines(result: Mapping[str, Any]) -> list[str]:
         ]
         for r in compared:
             lines.append(
-                f"| {r['scenario']} | {r['premium']:.2%} | {r['payoff']:.2%} | {r['carry']:.2%} "
-                f"| {r['unhedged_max_drawdown']:.1%} | {r['hedged_max_drawdown']:.1%} "
-                f"| {r['unhedged_cvar_95']:.2%} | {r['hedged_cvar_95']:.2%} |"
+                f"| {r['scenario']} | {percent(r['premium'])} | {percent(r['payoff'])} | {percent(r['carry'])} "
+                f"| {percent(r['unhedged_max_drawdown'])} | {percent(r['hedged_max_drawdown'])} "
+                f"| {percent(r['unhedged_cvar_95'])} | {percent(r['hedged_cvar_95'])} |"
             )
         lines.append("")
     else:
@@ -118,8 +120,8 @@ def markdown_lines(result: Mapping[str, Any]) -> list[str]:
         for r in rows:
             mark = " (winner)" if r["winner"] else ""
             lines.append(
-                f"| {r['trial']}{mark} | {r['label']} | {r['hedge_premium']:.2%} "
-                f"| {r['hedge_carry']:.2%} | {r['max_drawdown']:.1%} | {r['cvar_95']:.2%} "
+                f"| {r['trial']}{mark} | {r['label']} | {percent(r['hedge_premium'])} "
+                f"| {percent(r['hedge_carry'])} | {percent(r['max_drawdown'])} | {percent(r['cvar_95'])} "
                 f"| {'yes' if r['feasible'] else 'no'} | {r['objective']:.4f} |"
             )
         lines.append("")
@@ -152,11 +154,13 @@ def text_lines(result: Mapping[str, Any]) -> list[str]:
             f"{'max drawdown':>16s}  {'CVaR95':>15s}",
         ]
         for r in compared:
-            drawdown = f"{r['unhedged_max_drawdown']:.1%} -> {r['hedged_max_drawdown']:.1%}"
-            cvar = f"{r['unhedged_cvar_95']:.2%} -> {r['hedged_cvar_95']:.2%}"
+            drawdown = (
+                f"{percent(r['unhedged_max_drawdown'])} -> {percent(r['hedged_max_drawdown'])}"
+            )
+            cvar = f"{percent(r['unhedged_cvar_95'])} -> {percent(r['hedged_cvar_95'])}"
             lines.append(
-                f"    {r['scenario']:9s} {r['premium']:8.2%} {r['payoff']:8.2%} "
-                f"{r['carry']:8.2%}  {drawdown:>16s}  {cvar:>15s}"
+                f"    {r['scenario']:9s} {percent(r['premium']):>8} {percent(r['payoff']):>8} "
+                f"{percent(r['carry']):>8}  {drawdown:>16s}  {cvar:>15s}"
             )
     else:
         lines.append("  hedged vs unhedged: the winner holds no option overlay")
@@ -171,8 +175,8 @@ def text_lines(result: Mapping[str, Any]) -> list[str]:
         for r in rows:
             trial = f"{r['trial']}{'*' if r['winner'] else ''}"
             lines.append(
-                f"    {trial:>6s}  {r['label']:32s} {r['hedge_premium']:8.2%} "
-                f"{r['hedge_carry']:8.2%} {r['max_drawdown']:7.1%} {r['cvar_95']:7.2%}  "
+                f"    {trial:>6s}  {r['label']:32s} {percent(r['hedge_premium']):>8} "
+                f"{percent(r['hedge_carry']):>8} {percent(r['max_drawdown']):>7} {percent(r['cvar_95']):>7}  "
                 f"{'yes' if r['feasible'] else 'no':5s} {r['objective']:9.4f}"
             )
     tried = hedging.get("n_hedged_trials", 0)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -35,14 +34,9 @@ def escape(value: Any) -> str:
 
 
 def finite(value: Any) -> float | None:
-    """A float, or None for missing / non-numeric / NaN / infinite values (JSON has no NaN)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+    """A float, or None for missing / non-numeric / NaN / infinite values (JSON has no NaN):
+    the one formatter's reading of a number (`services.formatting.finite`)."""
+    return formatting.finite(value)
 
 
 def json_script(element_id: str, data: Any) -> str:

@@ -136,8 +136,9 @@ page gave (`api.errors`)."""
 SortKey = Annotated[
     str | None,
     Query(
-        pattern=r"^[A-Za-z0-9_.]{1,64}$",
-        description="Sort the trials by this column (e.g. objective, base.sharpe).",
+        pattern=r"^[A-Za-z0-9_.@]{1,64}$",
+        description="Sort the trials by this column (e.g. objective, base.sharpe, "
+        "bear.max_drawdown@p95: a limit's statistic of the paths).",
     ),
 ]
 
@@ -166,6 +167,7 @@ def optimization_results(
     return Results(
         job_id=job_id,
         status=str(result.get("status")),
+        benchmark_verdict=result.get("benchmark_verdict"),
         best=result.get("best"),
         config_summary=config_summary(result),
         explanation=result.get("explanation"),
@@ -177,7 +179,6 @@ def optimization_results(
         benchmark_note=benchmark_note(result) if result.get("benchmarks") else None,
         dataset=result.get("dataset"),
         edge=result.get("edge"),
-        benchmark_verdict=result.get("benchmark_verdict"),
         hedging=result.get("hedging"),
         manifest=result.get("manifest"),
         charts=chart_data(result),

@@ -115,6 +115,13 @@ class Results(BaseModel):
 
     job_id: str
     status: str = Field(description="succeeded, or partial when a budget ran out.")
+    benchmark_verdict: dict[str, Any] | None = Field(
+        default=None,
+        description="Whether the winner beats every benchmark scored on the same paths on the "
+        "objective: beats (null: none scored), winner, benchmarks (name, label, score, gap), "
+        "below, words (to say first when it does not); null without a winner or for results "
+        "written before it was computed.",
+    )
     best: dict[str, Any] | None
     config_summary: dict[str, Any]
     explanation: dict[str, Any] | None
@@ -154,13 +161,6 @@ class Results(BaseModel):
         description="The winner's objective beside each benchmark's on the same paths "
         "(`scores`), the best benchmark (`over`), the `difference`, whether it is `small`, the "
         "`safe_rate` the Sharpe ratios are measured against, and a sentence (`words`).",
-    )
-    benchmark_verdict: dict[str, Any] | None = Field(
-        default=None,
-        description="Whether the winner beats every benchmark on the objective (`beats`; null "
-        "when none could be scored), each benchmark's score and gap, those it does not beat "
-        "(`below`) and the verdict in words (`words`); a deployment of a winner below them "
-        "needs `confirm_below_benchmarks`.",
     )
     hedging: dict[str, Any] | None = Field(
         default=None,

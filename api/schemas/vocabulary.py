@@ -17,7 +17,7 @@ class TermOut(BaseModel):
     label: str
     format: str
     help: str = ""
-    choices: dict[str, str] | None = None
+    choices: dict[str, str] | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class VocabularyOut(BaseModel):

@@ -4,6 +4,7 @@
 import { api, errorText } from "./api.js";
 import { clear, h, showAlert } from "./dom.js";
 import { count, isoDate } from "./format.js";
+import { startOptimization } from "./job.js";
 import { staleDataNotice } from "./market.js";
 
 /** The example search: four large stocks over twelve years, a drawdown limit met in 95% of
@@ -64,8 +65,7 @@ export function renderHome(main) {
     example.disabled = true;
     exampleStatus.textContent = "Submitting…";
     try {
-      const job = await api("/v1/optimizations", { method: "POST", body: EXAMPLE_SEARCH });
-      window.location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+      await startOptimization(EXAMPLE_SEARCH);
     } catch (err) {
       exampleStatus.textContent = "";
       showAlert(`The example was not started: ${errorText(err)}`);

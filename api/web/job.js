@@ -11,6 +11,13 @@ import { TraceView } from "./trace.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
+/** Submit an optimization request and open its job's page (throws ApiError when refused). */
+export async function startOptimization(request) {
+  const job = await api("/v1/optimizations", { method: "POST", body: request });
+  window.location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+  return job;
+}
+
 /** What the convergence chart shows, in words: how much the best objective improved, and
  * that it is flat when the later batches found nothing better. */
 function convergenceWords(points, summary) {

@@ -4,6 +4,7 @@
 import { api, errorText } from "./api.js";
 import { clearFieldErrors, h, markField, showAlert } from "./dom.js";
 import { count } from "./format.js";
+import { startOptimization } from "./job.js";
 import { fillLimitFields, limitFields, limitsFromFields } from "./limits.js";
 import { staleDataNotice } from "./market.js";
 
@@ -688,8 +689,7 @@ export function renderOptimize(main) {
     button.disabled = true;
     status.textContent = "Submitting…";
     try {
-      const job = await api("/v1/optimizations", { method: "POST", body: request });
-      window.location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+      await startOptimization(request);
     } catch (err) {
       status.textContent = "";
       showAlert(`The optimization was not accepted: ${errorText(err)}`);

@@ -71,6 +71,19 @@ def api(api_env: Path) -> Iterator[Api]:
         yield Api(client, settings, {"x-api-key": alice_key}, {"x-api-key": bob_key})
 
 
+@pytest.fixture(scope="module")
+def queued(tmp_path_factory: pytest.TempPathFactory, api_env: Path) -> Iterator[Api]:
+    """An app without job workers: submitted jobs stay pending."""
+    from api.app import create_app
+
+    settings = make_settings(tmp_path_factory.mktemp("queued"), api={"job_workers": 0})
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        store = client.app.state.context.store  # type: ignore[attr-defined]
+        key, _ = store.create_api_key("alice", "tests")
+        other, _ = store.create_api_key("bob", "tests")
+        yield Api(client, settings, {"x-api-key": key}, {"x-api-key": other})
+
+
 def assert_error(response: Any, status: int, code: str, field: str | None = None) -> dict[str, Any]:
     """Check the error format: status, code, a message, and (optionally) a detail on `field`."""
     assert response.status_code == status, response.text

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -19,7 +16,7 @@ from api.caching import IMMUTABLE_CACHE
 from graphs.request import DEFAULT_SPACE
 from store import Trial
 from store.common import encode_cursor
-from tests.api.conftest import Api, assert_error, make_settings
+from tests.api.conftest import Api, assert_error
 
 SMALL = {"budget": {"max_trials": 40, "batch_size": 10}, "n_paths": 20, "seed": 3}
 
@@ -42,19 +39,6 @@ def finished(api: Api) -> dict[str, Any]:
     job = wait_done(api, response.json()["id"], api.alice)
     assert job["status"] == "succeeded", job
     return job
-
-
-@pytest.fixture(scope="module")
-def queued(tmp_path_factory: pytest.TempPathFactory, api_env: Path) -> Iterator[Api]:
-    """An app without job workers: submitted jobs stay pending."""
-    from api.app import create_app
-
-    settings = make_settings(tmp_path_factory.mktemp("queued"), api={"job_workers": 0})
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        store = client.app.state.context.store  # type: ignore[attr-defined]
-        key, _ = store.create_api_key("alice", "tests")
-        other, _ = store.create_api_key("bob", "tests")
-        yield Api(client, settings, {"x-api-key": key}, {"x-api-key": other})
 
 
 def test_submit_answers_202_with_location_and_a_pending_job(queued: Api) -> None:

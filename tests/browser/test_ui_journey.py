@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from store.factory import open_store
@@ -447,6 +448,17 @@ def test_a_new_user_is_told_where_to_start_and_what_to_do_on_each_empty_page(
             if route == "#/deployments":
                 assert page.locator("#kill-switch").is_hidden()
                 assert page.locator("#hedge-kill-switch").is_hidden()
+        # the example search starts with one click and its page follows it (then it is cancelled)
+        page.evaluate("() => { window.location.hash = '#/start'; }")
+        page.click("#run-example")
+        page.wait_for_function("location.hash.startsWith('#/jobs/job_')")
+        job_id = page.evaluate("location.hash").split("/")[-1]
+        page.wait_for_selector("#job-status")
+        with httpx.Client(base_url=server.url, headers={"x-api-key": key}) as client:
+            request = client.get(f"/v1/optimizations/{job_id}").json()["request"]
+            assert request["universe"] == ["AAPL", "MSFT", "JNJ", "KO"]
+            assert request["budget"]["max_trials"] == 60
+            assert client.delete(f"/v1/optimizations/{job_id}").status_code < 300
     finally:
         page.close()
     assert problems == []

@@ -17,6 +17,7 @@ from api.reports import write_reports
 from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
 from quant.strategy import StrategyConfig
+from services.formatting import percent
 from settings import ComputeSettings, ModelSettings, Settings
 from traces.jsonl import check_sequence, read_jsonl
 from traces.schema import TraceEvent
@@ -97,7 +98,7 @@ def test_a_run_goes_through_every_agent_and_stores_a_grounded_result(settings: S
     report = (outcome.directory / "report.md").read_text()
     assert "Why it won" in report
     # numbers are rounded for people: no 17-digit floats in the report
-    assert f"| target_vol | {best['config']['target_vol']:.2%} |" in report
+    assert f"| volatility target | {best['config']['target_vol']:.2%} |" in report
     assert not re.search(r"\d\.\d{7,}", report)
     assert "## Compared with unmanaged holdings" in report
     rate = f"the request's {result['edge']['safe_rate']:.2%} safe rate"
@@ -113,10 +114,10 @@ def test_the_same_request_gives_the_same_result(settings: Settings) -> None:
 
 def test_feasible_means_every_risk_limit_in_every_weighted_scenario(settings: Settings) -> None:
     data = {**SMALL, "budget": {"max_trials": 40, "batch_size": 10}}
-    probe, _ = _run(data, settings)
-    drawdowns = sorted(t["bear.max_drawdown"] for t in probe.result["trials"])  # path means; the limit is on p95
+    probe, _ = _run({**data, "risk_limits": {"max_drawdown": 1.0}}, settings)  # keeps the p95s
+    drawdowns = sorted(t["bear.max_drawdown@p95"] for t in probe.result["trials"])
     limit = drawdowns[len(drawdowns) // 2]
-    data["risk_limits"] = {"max_drawdown": limit}
+    data["risk_limits"] = {"max_drawdown": limit}  # on the 95th percentile of the paths
     outcome, _ = _run(data, settings)
     result = outcome.result
     weights = result["market_view"]["scenario_weights"]
@@ -126,11 +127,12 @@ def test_feasible_means_every_risk_limit_in_every_weighted_scenario(settings: Se
         meets = all(trial[f"{s}.max_drawdown@p95"] <= limit for s in weighted)
         assert trial["feasible"] == (meets and math.isfinite(trial["objective"])), trial["trial"]
     assert any(not t["feasible"] for t in result["trials"])  # the limit bites
-    assert f"max_drawdown <= {limit:g} in bear" in result["feasibility"]
+    assert f"max drawdown ≤ {percent(limit)} in 95% of bear paths" in result["feasibility"]
     best = result["best"]
     assert outcome.status == "succeeded" and best["approved_by_risk_manager"]
     assert best["risk_verdict"].startswith("approved by the risk manager")
-    assert all(best["scenarios"][s]["max_drawdown"] <= limit for s in weighted)
+    assert all(best["scenarios"][s]["max_drawdown@p95"] <= limit for s in weighted)
+    assert all(check["met"] and check["statistic"] == "p95" for check in best["limits"])
     # the first round may use 70% of the trials; the result says why it used no more
     assert result["n_trials"] == 28 and result["max_trials"] == 40  # ceil(0.7 x 40)
     assert result["reason"].startswith("28 of 40 trials: the first round may use 70%")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from quant.limits import Limit
 from services.errors import InputError
 from services.market_data.providers import default_universe
 from services.profiles import (
@@ -49,7 +50,11 @@ def test_update_merges_changes_and_reads_back(store: Store) -> None:
         expected_version=1,
     )
     assert second.version == 2 and second.risk_tolerance == "conservative"
-    assert second.risk_limits.limits() == {"max_drawdown": 0.2, "var_95": 0.02}
+    assert second.risk_limits.limits() == {
+        "max_drawdown": Limit(limit=0.2),
+        "var_95": Limit(limit=0.02),
+    }
+    assert second.risk_limits.model_dump(exclude_none=True) == {"max_drawdown": 0.2, "var_95": 0.02}
     assert second.benchmark == "SP500"
     assert get_profile(store, ALICE) == second
     assert get_profile(store, BOB).version == 0
