@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 from tests.browser.conftest import Server, serving
 from tests.support.aws import moto_server
+from tests.support.browser import visit
 
 TEMPORARY = "Temporary-Passw0rd!"
 CHOSEN = "Chosen-Passw0rd!long"
@@ -187,12 +188,6 @@ def claims(token: str) -> dict[str, Any]:
     body = token.split(".")[1]
     parsed: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     return parsed
-
-
-def visit(page: Any, server: Server, route: str, path: str) -> None:
-    """Open the page `route` and wait for its read of the API's `path`."""
-    with page.expect_response(lambda r: r.url.startswith(f"{server.url}{path}")):
-        page.evaluate("route => { window.location.hash = route; }", f"#/{route}")
 
 
 def signed_in(page: Any) -> None:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.browser.conftest import Server, serving
+from tests.support.browser import visit
 from tests.support.cognito import CLIENT_ID, Jwks
 from tests.support.cognito_idp import (
     CognitoStandIn,
@@ -56,13 +57,6 @@ def sign_in(page: Any, server: Server, password: str) -> None:
     page.fill("#signin-email", EMAIL)
     page.fill("#signin-password", password)
     page.click("#signin button[type=submit]")
-
-
-def visit(page: Any, server: Server, route: str, path: str) -> Any:
-    """Open `route`; the API's answer to its read of `path` (its request carries the token)."""
-    with page.expect_response(lambda r: r.url.startswith(f"{server.url}{path}")) as answer:
-        page.evaluate("route => { window.location.hash = route; }", f"#/{route}")
-    return answer.value
 
 
 def test_the_right_password_signs_in_and_a_wrong_one_is_refused(
