@@ -153,9 +153,10 @@ class StageConfig(FailoverOptions):
     blocked_countries: tuple[str, ...] = ()
     """ISO 3166-1 alpha-2 codes of countries whose requests are refused: a geo-match rule in both
     web ACLs and the distribution's geo restriction (none by default)."""
-    public_paths: tuple[str, ...] = ("/", "v1/health", "static/*")
-    """GET paths open without authentication (the web page, health, the page's assets);
-    `prefix/*` opens everything below `prefix`."""
+    public_paths: tuple[str, ...] = ("/", "v1/health", "v1/ui-config", "v1/vocabulary", "static/*")
+    """GET paths open without authentication (the web page, health, how the page signs in,
+    its words and number formats, the page's assets); `prefix/*` opens everything below
+    `prefix`."""
     # storage and operations
     retain_data: bool = False
     """Keep tables, buckets, the key and the user pool when the stack is deleted."""

@@ -27,6 +27,7 @@ from api.routes import (
     profile,
     strategy_estimates,
     threads,
+    ui_config,
     unversioned_analysis,
     unversioned_portfolios,
     vocabulary,
@@ -36,6 +37,7 @@ from api.routes import (
 ROUTERS: list[APIRouter] = [
     health.router,
     vocabulary.router,
+    ui_config.router,
     optimizations.router,
     strategy_estimates.router,
     deployments.router,

@@ -1,7 +1,8 @@
 """The web UI: `/` serves the single page, `/static/...` its assets; no build step, no CDN.
 
 - `GET /` -> `api/web/index.html` (the page reads the API key from the `#key=` fragment that
-  `stratigos serve` prints, or asks for one).
+  `stratigos serve` prints, or signs a user in: `api.routes.ui_config`), with its
+  Content-Security-Policy (`api.page_policy`).
 - `GET /static/<name>` -> a file of `api/web/` with its content type; only names of files in
   that directory (no subdirectories, no `..`) are served, anything else is 404.
 - `GET /static/vendor/plotly.min.js` -> plotly.js read from the installed `plotly` Python
@@ -22,7 +23,10 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from api.context import Ctx
 from api.errors import not_found
+from api.page_policy import content_security_policy
+from api.routes.ui_config import cognito_origin
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,9 +80,14 @@ def _index_html() -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def index() -> HTMLResponse:
-    """The single-page UI."""
-    return HTMLResponse(_index_html(), headers={"Cache-Control": ASSET_CACHE, **SECURITY_HEADERS})
+def index(context: Ctx) -> HTMLResponse:
+    """The single-page UI, with its Content-Security-Policy."""
+    headers = {
+        "Cache-Control": ASSET_CACHE,
+        "Content-Security-Policy": content_security_policy(cognito_origin(context.settings)),
+        **SECURITY_HEADERS,
+    }
+    return HTMLResponse(_index_html(), headers=headers)
 
 
 @router.get("/static/vendor/plotly.min.js")

@@ -1,5 +1,8 @@
-// Talking to the Stratigos API: the API key, JSON requests, readable errors, and
-// Server-Sent Events read with fetch() (EventSource cannot send the x-api-key header).
+// Talking to the Stratigos API: the API key or the Cognito session (auth.js), JSON requests,
+// readable errors, and Server-Sent Events read with fetch() (EventSource cannot send the
+// x-api-key header).
+
+import { forgetSession, freshSession, idToken } from "./auth.js";
 
 const KEY_STORAGE = "stratigos.apiKey";
 
@@ -10,13 +13,18 @@ export function setUnauthenticatedHandler(handler) {
   onUnauthenticated = handler;
 }
 
+/** The credential the page is signed in with: the Cognito session's ID token, else the key. */
 export function getKey() {
-  return sessionStorage.getItem(KEY_STORAGE);
+  return idToken() || sessionStorage.getItem(KEY_STORAGE);
 }
 
+/** Keep an API key (or a pasted token); `null` forgets it and the Cognito session. */
 export function setKey(key) {
   if (key) sessionStorage.setItem(KEY_STORAGE, key);
-  else sessionStorage.removeItem(KEY_STORAGE);
+  else {
+    sessionStorage.removeItem(KEY_STORAGE);
+    forgetSession();
+  }
 }
 
 /** Take the key from a `#key=...` address fragment (as `stratigos serve` prints it), store it,
@@ -89,8 +97,10 @@ async function toApiError(response) {
 /** The headers that carry the signed-in credential: the one place a credential becomes a
  * request's authentication (a sign-in of another kind changes this function and `getKey`). */
 export function authHeaders() {
+  const token = idToken(); // the Cognito session's
+  if (token) return { authorization: `Bearer ${token}` };
   const key = getKey();
-  // a JWT (an ID token of the deployment's Cognito user pool) goes as a bearer token
+  // a JWT (an ID token of the deployment's Cognito user pool, pasted) goes as a bearer token
   if (key && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(key)) return { authorization: `Bearer ${key}` };
   return key ? { "x-api-key": key } : {};
 }
@@ -108,6 +118,7 @@ export function apiUrl(path) {
 }
 
 async function send(path, { method = "GET", body, headers: extra = {}, signal, signInOn401 = true } = {}) {
+  await freshSession(); // a Cognito session about to expire is refreshed first
   const response = await fetch(apiUrl(path), {
     method,
     // a FormData body (a file upload) sets its own multipart content type
@@ -143,7 +154,8 @@ export async function api(path, options = {}) {
  * `onSent()` is called once the body is sent (the server is then processing it). Resolves to
  * the parsed JSON answer; rejects with ApiError (a 401 brings back the sign-in form), or a
  * TypeError when the server cannot be reached. `signal` (an AbortSignal) aborts the upload. */
-export function uploadWithProgress(path, form, { onProgress = () => {}, onSent = () => {}, signal } = {}) {
+export async function uploadWithProgress(path, form, { onProgress = () => {}, onSent = () => {}, signal } = {}) {
+  await freshSession(); // a Cognito session about to expire is refreshed first
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", apiUrl(path));
@@ -186,18 +198,36 @@ export async function apiRaw(path, options = {}) {
   return send(path, options);
 }
 
-/** Open the HTML page at `path` in a new tab: it needs the API key, so it is fetched and
- * opened from a local blob. Throws ApiError (the tab opened for it is closed then). */
+/** Open the HTML page at `path` (a report, with its own inline scripts) in a new tab: it needs
+ * the credential, so it is fetched here and written into `static/report.html`, an empty page of
+ * this origin served without the app's Content-Security-Policy (a blob: or about:blank tab
+ * would inherit it, and the report's charts would not be drawn). Throws ApiError (the tab
+ * opened for it is closed then). */
 export async function openHtmlPage(path) {
-  const tab = window.open("", "_blank");
+  const tab = window.open(apiUrl("static/report.html"), "_blank");
+  if (!tab) throw new Error("The browser blocked the new tab: allow pop-ups for this page to open the report.");
   try {
     const html = await (await send(path, {})).text();
-    const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
-    if (tab) tab.location.href = url;
-    else window.location.assign(url);
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    await new Promise((resolve, reject) => {
+      const started = Date.now();
+      const check = () => {
+        let ready = false;
+        try {
+          ready = tab.location.pathname.endsWith("/report.html") && tab.document.readyState === "complete";
+        } catch {
+          ready = false; // still on its way
+        }
+        if (ready) resolve();
+        else if (tab.closed || Date.now() - started > 30_000) reject(new Error("The report's tab did not open."));
+        else setTimeout(check, 50);
+      };
+      check();
+    });
+    tab.document.open();
+    tab.document.write(html);
+    tab.document.close();
   } catch (err) {
-    if (tab) tab.close();
+    tab.close();
     throw err;
   }
 }
@@ -229,8 +259,9 @@ function parseBlock(block) {
 }
 
 /** Stream Server-Sent Events from `path` (GET or POST with a JSON body), calling
- * `onEvent({event, id, data})` for each message; resolves when the server closes the stream. */
-export async function streamEvents(path, { method = "GET", body, signal, onEvent }) {
+ * `onEvent({event, id, data})` for each message (and `onBytes()` whenever bytes arrive, the
+ * server's keep-alive comments included); resolves when the server closes the stream. */
+export async function streamEvents(path, { method = "GET", body, signal, onEvent, onBytes = () => {} }) {
   const response = await send(path, {
     method,
     body,
@@ -244,6 +275,7 @@ export async function streamEvents(path, { method = "GET", body, signal, onEvent
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
+    onBytes();
     buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
     let cut = buffer.indexOf("\n\n");
     while (cut >= 0) {

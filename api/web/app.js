@@ -6,6 +6,7 @@
 
 import { renderAccounts } from "./accounts.js";
 import { api, errorText, getKey, setKey, setUnauthenticatedHandler, takeKeyFromFragment } from "./api.js";
+import { cognitoConfig, idToken, loadSignInConfig, restoreSession, setSessionExpiredHandler, signOutEverywhere } from "./auth.js";
 import { renderChat } from "./chat.js";
 import { renderDeployments } from "./deployments.js";
 import { renderDocuments } from "./documents.js";
@@ -18,6 +19,7 @@ import { renderJobs } from "./jobs.js";
 import { renderOptimize } from "./optimize.js";
 import { renderPortfolios } from "./portfolios.js";
 import { renderProfile } from "./profile.js";
+import { renderCognitoSignIn } from "./signin.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -25,6 +27,7 @@ const signOut = document.getElementById("sign-out");
 const menu = document.getElementById("menu-toggle");
 let cleanup = null;
 let signInMessage = null;
+let useApiKey = false; // on a deployment with Cognito, the user chose to sign in with a key
 
 const VIEWS = {
   start: renderHome,
@@ -90,6 +93,21 @@ function renderSignIn() {
   nav.hidden = true;
   signOut.hidden = true;
   menu.hidden = true;
+  if (cognitoConfig() && !useApiKey) {
+    renderCognitoSignIn(main, {
+      message: signInMessage,
+      onSignedIn: () => {
+        signInMessage = null;
+        route();
+      },
+      onUseKey: () => {
+        useApiKey = true;
+        clear(main);
+        renderSignIn();
+      },
+    });
+    return;
+  }
   const input = h("input", {
     id: "api-key",
     name: "api-key",
@@ -112,6 +130,26 @@ function renderSignIn() {
       { className: "hint" },
       "`stratigos serve` prints a link that signs you in; or create a key with `stratigos keys create`.",
     ),
+    cognitoConfig()
+      ? h(
+          "p",
+          { className: "hint" },
+          h(
+            "button",
+            {
+              type: "button",
+              id: "use-password",
+              className: "link",
+              onclick: () => {
+                useApiKey = false;
+                clear(main);
+                renderSignIn();
+              },
+            },
+            "Sign in with your e-mail and password",
+          ),
+        )
+      : null,
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -135,16 +173,20 @@ function renderSignIn() {
   input.focus();
 }
 
-setUnauthenticatedHandler((message) => {
+function signInAgain(message) {
   signInMessage = `Please sign in again: ${message}`;
   stop();
   clear(main);
   renderSignIn();
-});
+}
+setUnauthenticatedHandler(signInAgain);
+setSessionExpiredHandler(signInAgain);
 
-signOut.addEventListener("click", () => {
+signOut.addEventListener("click", async () => {
+  // a Cognito session is ended everywhere (its refresh tokens revoked), a key only forgotten
+  const problem = idToken() ? await signOutEverywhere() : null;
   setKey(null);
-  signInMessage = "Signed out.";
+  signInMessage = problem ? `Signed out here; Cognito could not be told (${problem}).` : "Signed out.";
   route();
 });
 
@@ -157,5 +199,10 @@ window.addEventListener("hashchange", () => {
   if (takeKeyFromFragment()) signInMessage = null;
   route();
 });
-// the words of parameters, metrics and limits first (public, cached): every page writes them
-loadVocabulary((path) => api(path, { signInOn401: false })).finally(route);
+// the words of parameters, metrics and limits first (public, cached): every page writes them;
+// and how this deployment signs in (a tab's Cognito session resumes from its refresh token)
+const publicJson = (path) => api(path, { signInOn401: false });
+const signInReady = loadSignInConfig(publicJson)
+  .then(restoreSession)
+  .catch((err) => console.warn(`the sign-in settings did not load: ${err && err.message}`));
+Promise.all([loadVocabulary(publicJson), signInReady]).finally(route);

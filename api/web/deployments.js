@@ -4,12 +4,13 @@
 // (paper against backtest), positions, orders, the ledger (with a CSV download) and its events,
 // streamed live from /v1/deployments/<id>/events (SSE).
 
-import { api, errorText, openHtmlPage, streamEvents } from "./api.js";
+import { api, errorText, openHtmlPage } from "./api.js";
 import { benchmarkSeries, benchmarkTable } from "./benchmarks.js";
 import { equityChart, purge } from "./charts.js";
 import { clear, clearFieldErrors, download, h, kvTable, markField, showAlert, table } from "./dom.js";
 import { configSentence, count, inWords, isoTime, limitSentence, money, multiple, percent, quantity, signedPercent } from "./format.js";
 import { requestText } from "./jobs.js";
+import { followEvents } from "./live.js";
 import { benchmarksNotBeaten, hedgeText } from "./results.js";
 
 const POLL_MS = 500;
@@ -475,12 +476,12 @@ function renderDeployment(main, id) {
     return [d.reason, changed && `changed: ${changed}`].filter(Boolean).join("; ");
   }
 
-  async function followEvents() {
-    await streamEvents(`${base}/events`, {
+  async function followDeployment() {
+    // SSE, else long polling (no WebSocket route here), each resuming after the last event
+    await followEvents(base, {
       signal: events.signal,
-      onEvent: (message) => {
-        if (message.event === "end" || !message.data || !message.data.seq) return;
-        const e = message.data;
+      websocket: false,
+      onEvent: (e) => {
         eventRows.prepend(
           h("tr", { "data-type": e.type }, h("td", {}, count(e.seq)), h("td", {}, isoTime(e.time)), h("td", { className: "text" }, e.type.replace(/_/g, " ")), h("td", { className: "wrap" }, inWords(eventWhat(e)))),
         );
@@ -761,7 +762,7 @@ function renderDeployment(main, id) {
   }
 
   load().catch((err) => showAlert(errorText(err)));
-  followEvents().catch((err) => {
+  followDeployment().catch((err) => {
     if (!stopped) showAlert(errorText(err));
   });
   return () => {

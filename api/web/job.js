@@ -1,15 +1,15 @@
 // One optimization job: live progress from its event stream (progress bar, convergence chart
 // growing batch by batch, the agents' trace), then the results page.
 
-import { api, errorText, streamEvents } from "./api.js";
+import { api, errorText } from "./api.js";
 import { convergenceChart, extendConvergence, purge } from "./charts.js";
 import { clear, h, showAlert } from "./dom.js";
 import { count, isoTime, ratio } from "./format.js";
+import { followEvents } from "./live.js";
 import { renderResults } from "./results.js";
 import { TraceView } from "./trace.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
-const MAX_RECONNECTS = 5;
 
 /** Submit an optimization request and open its job's page (throws ApiError when refused). */
 export async function startOptimization(request) {
@@ -96,7 +96,6 @@ export function renderJob(main, jobId) {
 
   let live = 0;
   let metric = "objective";
-  let lastSeq = 0;
   const trace = new TraceView(traceList, {
     onStatus: (text) => {
       working.textContent = text;
@@ -155,29 +154,18 @@ export function renderJob(main, jobId) {
   async function follow() {
     const job = await api(`/v1/optimizations/${encodeURIComponent(jobId)}`, { signal: controller.signal });
     setStatus(job);
-    let ended = null;
-    for (let attempt = 0; attempt <= MAX_RECONNECTS && !ended; attempt += 1) {
-      try {
-        await streamEvents(`/v1/optimizations/${encodeURIComponent(jobId)}/events?after=${lastSeq}`, {
-          signal: controller.signal,
-          onEvent: ({ event, data }) => {
-            if (event === "end") {
-              ended = data;
-              return;
-            }
-            if (!data || typeof data !== "object" || !data.seq) return;
-            if (data.seq <= lastSeq) return;
-            lastSeq = data.seq;
-            trace.add(data);
-            traceCount.textContent = `${trace.count} steps`;
-          },
-        });
-      } catch (err) {
-        if (controller.signal.aborted) return;
-        if (err && err.status) throw err; // an API error: not worth retrying
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    }
+    // SSE, else a WebSocket, else long polling, each resuming after the last event shown
+    await followEvents(`/v1/optimizations/${encodeURIComponent(jobId)}`, {
+      signal: controller.signal,
+      onTransport: (name) => {
+        bar.dataset.transport = name;
+      },
+      onEvent: (data) => {
+        trace.add(data);
+        traceCount.textContent = `${trace.count} steps`;
+      },
+    });
+    if (controller.signal.aborted) return;
     const final = await api(`/v1/optimizations/${encodeURIComponent(jobId)}`, { signal: controller.signal });
     setStatus(final);
     working.textContent = "";

@@ -2,7 +2,7 @@
 // (risk-return of all trials by scenario, scenario performance, risk per scenario), the risk
 // report, a sortable paginated trials table, JSON/CSV downloads, the HTML report, the manifest.
 
-import { api, apiRaw, errorText } from "./api.js";
+import { api, errorText, openHtmlPage } from "./api.js";
 import { groupedBars, panelBars, riskReturnChart } from "./charts.js";
 import { clear, download, h, kvTable, showAlert } from "./dom.js";
 import {
@@ -760,25 +760,17 @@ function downloadsCard(jobId, below) {
   );
   reportButton.addEventListener("click", () =>
     busy(reportButton, async () => {
-      // the report needs the API key, so it is fetched and opened from a local blob
-      const tab = window.open("", "_blank");
-      let response;
+      // the report needs the credential: fetched here, written into a tab of its own
       try {
-        response = await apiRaw(`/v1/optimizations/${encodeURIComponent(jobId)}/report`);
+        await openHtmlPage(`/v1/optimizations/${encodeURIComponent(jobId)}/report`);
       } catch (err) {
-        if (tab) tab.close();
         if (err.status === 404) {
           status.textContent = `The HTML report is not available on this server (404: ${err.message}).`;
           return;
         }
         throw err;
       }
-      const html = await response.text();
-      const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
-      if (tab) tab.location.href = url;
-      else window.location.assign(url);
       status.textContent = "The report opened in a new tab.";
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
     }),
   );
   return card(

@@ -9,7 +9,8 @@ this stack (with references across regions when the stage is elsewhere).
   API serves them (`index.html` with plotly's version, `static/*` from `api/web`,
   `static/vendor/plotly.min.js` from the installed plotly package), copied at each deployment,
   which invalidates the distribution. CloudFront reads it through an origin access control.
-- Distribution: `/index.html` (the default root object) and `/static/*` from the bucket, cached
+- Distribution: `/index.html` (the default root object; with the app's Content-Security-Policy,
+  `api.page_policy`) and `/static/*` from the bucket, cached
   at the edge (CloudFront's CachingOptimized policy; every deployment invalidates them, so they
   stay immutable between deployments); everything else (`/v1/*`, the Agent Protocol, MCP) from
   the REST API's stage, never cached, every viewer header but Host forwarded, responses streamed
@@ -53,6 +54,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from api.page_policy import cognito_endpoint, content_security_policy
 from infra.checkov import skip
 from infra.config import StageConfig
 from infra.nag import acknowledge, acknowledge_cdk_handlers
@@ -182,6 +184,27 @@ class EdgeStack(Stack):
             enable_accept_encoding_brotli=True,
         )
 
+    def _page_headers(self, api: ApiStack) -> cloudfront.ResponseHeadersPolicy:
+        """The page's security headers: the app's Content-Security-Policy (`api.page_policy`,
+        connections to this origin and Cognito in the user pool's region), no sniffing, no
+        framing."""
+        cognito = cognito_endpoint(api.region).rstrip("/")
+        return cloudfront.ResponseHeadersPolicy(
+            self,
+            "PageHeaders",
+            response_headers_policy_name=f"{self.config.prefix}-page",
+            comment="The web page's Content-Security-Policy, nosniff and no framing",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=content_security_policy(cognito), override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+            ),
+        )
+
     def _domain(self) -> tuple[route53.IHostedZone | None, dict[str, Any]]:
         """With `domain_name`: its hosted zone and the distribution's settings for it (the
         DNS-validated certificate, TLS 1.2 at least); else None and no settings."""
@@ -215,6 +238,15 @@ class EdgeStack(Stack):
             cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
             compress=True,
         )
+        # the page itself, with the app's Content-Security-Policy (its Cognito address in the
+        # user pool's region); the static files and report.html (the reports' own scripts) without
+        page = cloudfront.BehaviorOptions(
+            origin=web,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+            response_headers_policy=self._page_headers(api),
+            compress=True,
+        )
         zone, domain = self._domain()
         api_origin = origins.RestApiOrigin(api.rest_api, read_timeout=API_READ_TIMEOUT)
         immutable = cloudfront.BehaviorOptions(
@@ -239,7 +271,7 @@ class EdgeStack(Stack):
                 compress=False,  # streamed responses pass as the function sends them
             ),
             additional_behaviors={
-                "/index.html": static,
+                "/index.html": page,
                 "/static/*": static,
                 **dict.fromkeys(IMMUTABLE_PATHS, immutable),
             },

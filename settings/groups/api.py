@@ -40,6 +40,13 @@ class CognitoSettings(SettingsGroup):
     required_group: str | None = Field(
         default=None, description="Accept only tokens of users in this Cognito group."
     )
+    endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s;,'\"]+$",
+        description="The Cognito Identity Provider address the web UI signs users in at "
+        "(default https://cognito-idp.<region>.amazonaws.com/, the region from the issuer's "
+        "user pool id); the page's Content-Security-Policy allows it alone besides the API.",
+    )
 
 
 class EstimatesEndpointSettings(SettingsGroup):

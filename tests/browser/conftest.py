@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,12 +63,10 @@ def _skip_without_chromium() -> None:
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (the Makefile does)")
 
 
-@pytest.fixture(scope="module")
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    """The app on a fresh data dir, served on a free loopback port until the module ends (with
-    the module's `SERVER_SETTINGS`, if it has any)."""
+@contextmanager
+def serving(tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> Iterator[Server]:
+    """The app on a fresh data dir with settings `overrides`, served on a free loopback port
+    until the block ends."""
     _skip_without_chromium()
     from api.app import create_app
 
@@ -76,12 +75,22 @@ def server(
         mp.setenv("STRATIGOS_DATA_DIR", str(data_dir))
         mp.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
         get_settings.cache_clear()
-        settings = make_settings(data_dir, **getattr(request.module, "SERVER_SETTINGS", {}))
+        settings = make_settings(data_dir, **overrides)
         app = create_app(settings)
         key, _ = app.state.context.store.create_api_key("local", "browser-tests")
         with running_server(app, timeout=60) as url:
             yield Server(url=url, key=key, settings=settings)
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The app on a fresh data dir, served on a free loopback port until the module ends (with
+    the module's `SERVER_SETTINGS`, if it has any)."""
+    with serving(tmp_path_factory, **getattr(request.module, "SERVER_SETTINGS", {})) as server:
+        yield server
 
 
 @pytest.fixture(scope="package")

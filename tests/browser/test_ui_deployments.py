@@ -79,7 +79,7 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
     page.fill("#forward-test-cash-rate", "0")
     page.click("#forward-test-run")
     page.wait_for_selector("#chart-forward-test", timeout=120_000)
-    page.wait_for_function("document.getElementById('chart-forward-test').data !== undefined")
+    page.wait_for_function("() => document.getElementById('chart-forward-test').data !== undefined")
     with server.client() as client:
         (job,) = client.get(f"/v1/deployments/{created['id']}/forward-tests").json()
         result = client.get(job["links"]["self"]).json()["result"]
@@ -128,11 +128,11 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
     with page.context.expect_page() as opened:
         page.click("#deployment-report")
     report = opened.value
-    report.wait_for_url("blob:**")
+    report.wait_for_url("**/static/report.html")
     report.wait_for_selector("#chart-performance .main-svg")  # plotly drew it, offline
     assert "Against the backtest" in report.inner_text("body")
     report.close()
-    page.wait_for_function("document.getElementById('chart-performance').data !== undefined")
+    page.wait_for_function("() => document.getElementById('chart-performance').data !== undefined")
     assert trace_lengths(page, "chart-performance") == {
         "paper": sessions,
         "backtest": sessions,
@@ -180,7 +180,7 @@ def test_a_deployment_on_a_schedule_of_its_own_shows_the_searched_backtest_too(
     _forward_test(page, server, created["id"], "Monthly staples", "2022-06-30")
     page.click("#forward-test-deployment")
     page.wait_for_selector("#positions-table")
-    page.wait_for_function("document.getElementById('chart-performance').data !== undefined")
+    page.wait_for_function("() => document.getElementById('chart-performance').data !== undefined")
     with server.client() as client:
         (job,) = client.get(f"/v1/deployments/{created['id']}/forward-tests").json()
         result = client.get(job["links"]["self"]).json()["result"]

@@ -173,7 +173,9 @@ def test_drop_pick_read_download_and_delete_documents(
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#document-delete")
     page.wait_for_selector("#documents-table")
-    page.wait_for_function("document.querySelectorAll('#documents-table tbody tr').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#documents-table tbody tr').length === 1"
+    )
     assert sorted(listed(server)) == ["notes.txt"]
 
     # and from the list, with the keyboard

@@ -89,7 +89,7 @@ def test_an_overlay_search_with_a_bear_drawdown_limit_shows_the_winner_s_overlay
     page.screenshot(path=str(artifacts / "hedge-form.png"))
     page.click("#submit-optimization")
 
-    page.wait_for_function("location.hash.startsWith('#/jobs/job_')")
+    page.wait_for_function("() => location.hash.startsWith('#/jobs/job_')")
     job_id = page.evaluate("location.hash").split("/")[-1]
     page.wait_for_selector(f"body[data-results-ready='{job_id}']", timeout=120_000)
     with server.client() as client:
@@ -256,7 +256,7 @@ def test_a_delta_band_roll_is_sent_checked_and_shown_for_the_winner(
     page.select_option("#overlay-roll", "delta")
     page.fill("#overlay-roll-delta-band", "0.05")
     page.click("#submit-optimization")
-    page.wait_for_function("location.hash.startsWith('#/jobs/job_')")
+    page.wait_for_function("() => location.hash.startsWith('#/jobs/job_')")
     job_id = page.evaluate("location.hash").split("/")[-1]
     page.wait_for_selector(f"body[data-results-ready='{job_id}']", timeout=120_000)
     with server.client() as client:

@@ -146,7 +146,9 @@ def test_the_hedge_card_and_the_hedging_kill_switch(
     report = page.inner_text("#hedge-switch-status")
     for symbol, n in bought.positions.items():  # the closing orders, past the data: working
         assert f"{'sell' if n > 0 else 'buy'} {abs(n)} {symbol} (submitted)" in report, report
-    page.wait_for_function("document.querySelectorAll('#hedge-orders-table tbody tr').length === 5")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#hedge-orders-table tbody tr').length === 5"
+    )
     closing = [
         r.locator("td").all_inner_texts()
         for r in page.locator("#hedge-orders-table tbody tr").all()

@@ -73,7 +73,7 @@ def test_form_progress_results_and_charts(page: Any, server: Server, artifacts: 
     assert page.evaluate("document.activeElement.id") == "submit-optimization"
     page.keyboard.press("Enter")
 
-    page.wait_for_function("location.hash.startsWith('#/jobs/job_')")
+    page.wait_for_function("() => location.hash.startsWith('#/jobs/job_')")
     job_id = page.evaluate("location.hash").split("/")[-1]
     page.wait_for_selector(f"body[data-results-ready='{job_id}']")
     page.screenshot(path=str(artifacts / "optimization-results.png"), full_page=True)
@@ -278,7 +278,7 @@ def test_the_html_report_opens_in_a_new_tab(
     with browser_context.expect_page() as opened:
         page.click("#open-report")
     report = opened.value  # opened blank at the click, then sent to the fetched report
-    report.wait_for_url("blob:**")
+    report.wait_for_url("**/static/report.html")
     report.wait_for_load_state()
     assert job_id in report.content() or "Stratigos" in report.title()
     report.screenshot(path=str(artifacts / "report.png"), full_page=True)
@@ -323,7 +323,7 @@ def test_results_screenshot_for_the_docs(page: Any, server: Server, artifacts: P
     sign_in(page, server, f"#/jobs/{job_id}")
     page.wait_for_selector(f"body[data-results-ready='{job_id}']")
     page.evaluate("window.scrollTo(0, document.getElementById('charts').offsetTop - 12)")
-    page.wait_for_function("document.getElementById('chart-risk').data !== undefined")
+    page.wait_for_function("() => document.getElementById('chart-risk').data !== undefined")
     targets = [artifacts / "results-1280x800.png"]
     if os.environ.get("STRATIGOS_DOCS_SCREENSHOT"):
         targets.append(Path(os.environ["STRATIGOS_DOCS_SCREENSHOT"]))

@@ -52,7 +52,7 @@ def test_create_edit_optimise_delete(page: Any, server: Server, artifacts: Path)
         page.click("#optimise-run")
     result = answer.value.json()
     page.wait_for_selector("#chart-frontier")
-    page.wait_for_function("document.getElementById('chart-frontier').data !== undefined")
+    page.wait_for_function("() => document.getElementById('chart-frontier').data !== undefined")
     assert trace_lengths(page, "chart-weights") == {"current": 5, "optimised": 5}
     frontier = trace_lengths(page, "chart-frontier")
     assert frontier == {"efficient frontier": len(result["frontier"]), "selected": 1}

@@ -62,6 +62,8 @@ def test_api_routes_stream_and_require_auth(synthesized: Synthesized, stage: str
         ("ANY", "/{proxy+}"),
         ("ANY", "/v1/{proxy+}"),
         ("GET", "/v1/health"),
+        ("GET", "/v1/ui-config"),
+        ("GET", "/v1/vocabulary"),
         ("ANY", "/static/{proxy+}"),
         ("GET", "/static/{proxy+}"),
     }

@@ -24,6 +24,14 @@ def sign_in(page: Any, server: Server, route: str = "#/optimize") -> None:
         )
 
 
+def visit(page: Any, server: Server, route: str, path: str) -> Any:
+    """Open the page `#/<route>` of a signed-in tab; the API's answer to its read of `path`
+    (a Playwright response: its request carries the credential the page sent)."""
+    with page.expect_response(lambda r: r.url.startswith(f"{server.url}{path}")) as answer:
+        page.evaluate("route => { window.location.hash = route; }", f"#/{route}")
+    return answer.value
+
+
 def trace_lengths(page: Any, chart_id: str) -> dict[str, int]:
     """Number of points of each trace of a plotly chart, by trace name."""
     lengths: dict[str, int] = page.evaluate(
@@ -80,4 +88,12 @@ def succeeded_job(server: Server) -> str:
         return str(job["id"])
 
 
-__all__ = ["Server", "sign_in", "small_request", "succeeded_job", "trace_lengths", "wait_for_job"]
+__all__ = [
+    "Server",
+    "sign_in",
+    "small_request",
+    "succeeded_job",
+    "trace_lengths",
+    "visit",
+    "wait_for_job",
+]
