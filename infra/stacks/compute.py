@@ -49,20 +49,19 @@ from infra.stacks.common import (
     REPO_ROOT,
     base_environment,
     container_function,
-    dead_letter_queue,
     grant_bedrock,
     grant_embedding,
     grant_store,
     lambda_image,
     market_data_environment,
     market_data_refresh_environment,
-    queue_with_dead_letters,
 )
 from infra.stacks.estimates_endpoint import EstimatesEndpoint
 from infra.stacks.execution import OrderExecution
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.network import NetworkStack, jobs_network, placement
 from infra.stacks.notifications import EmailNotifications
+from infra.stacks.queues import dead_letter_queue, queue_with_dead_letters
 from infra.stacks.research_index import grant_research_index, research_index_uri
 from infra.stacks.scheduler import ScheduleTicks
 from infra.stacks.search_pipeline import SearchPipeline, grant_processing_jobs

@@ -38,13 +38,12 @@ from infra.stacks.common import (
     MARKET_DATA_REVIEW,
     MARKET_DATA_VERSIONS,
     container_function,
-    dead_letter_queue,
-    events_target,
     lambda_image,
     market_data_environment,
 )
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.network import NetworkStack, placement
+from infra.stacks.queues import dead_letter_queue, events_target
 
 INGEST_HANDLER = "api.market_data_ingest.handler"
 

@@ -35,7 +35,8 @@ from aws_cdk import aws_xray as xray
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.stacks.common import events_target, metrics_namespace
+from infra.stacks.common import metrics_namespace
+from infra.stacks.queues import events_target
 
 STUCK_CHECK = Duration.minutes(15)
 BUSINESS = (

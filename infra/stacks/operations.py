@@ -54,19 +54,16 @@ from infra.stacks.api import ApiStack
 from infra.stacks.common import (
     base_environment,
     container_function,
-    dead_letter_queue,
-    events_target,
     grant_store,
     lambda_image,
     log_group,
-    log_group_target,
     metrics_namespace,
-    rule_matches,
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.monitoring import Monitoring, transaction_search
 from infra.stacks.network import NetworkStack, placement
+from infra.stacks.queues import dead_letter_queue, events_target, log_group_target, rule_matches
 from infra.stacks.research_index import grant_research_index, research_index_uri
 from infra.stacks.service_alarms import ServiceAlarms
 

@@ -29,8 +29,9 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.stacks.common import queue_with_dead_letters, via_service
+from infra.stacks.common import via_service
 from infra.stacks.foundation import FoundationStack
+from infra.stacks.queues import queue_with_dead_letters
 
 TICK = {"kind": "fire_due_schedules"}
 """The body of every tick message."""

@@ -53,13 +53,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.stacks.common import (
-    MARKET_DATA_VERSIONS,
-    events_target,
-    grant_store_access,
-    market_data_environment,
-)
+from infra.stacks.common import MARKET_DATA_VERSIONS, grant_store_access, market_data_environment
 from infra.stacks.foundation import FoundationStack
+from infra.stacks.queues import events_target
 from jobs.pipeline.completion import DETAIL_TYPE, ENDED
 from jobs.pipeline.sagemaker_definition import (
     PipelineConfig,

@@ -40,10 +40,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.stacks.common import ASYNC_RETRIES, log_group_target, rule_matches
+from infra.stacks.common import ASYNC_RETRIES
 from infra.stacks.compute import ComputeStack
 from infra.stacks.estimates_endpoint import VARIANT
 from infra.stacks.foundation import FoundationStack
+from infra.stacks.queues import log_group_target, rule_matches
 
 PERIOD = Duration.minutes(5)
 LATENCY_PERIODS = 3
