@@ -70,6 +70,8 @@ ABBREVIATIONS = frozenset(
 )  # fmt: skip
 """Capitalised words that are not tickers."""
 
+_SAID_BEFORE = 120
+"""How far before a percentage no phrasing read its quote may start (three words)."""
 _LEVEL_OR_LIMIT = ("level", "drawdown_limit", "var_limit", "cvar_limit")
 _WORD = re.compile(r"(?<![\w$&.])[A-Za-z]{1,6}(?:\.[A-Za-z])?(?![\w&])")
 
@@ -88,13 +90,16 @@ class AskItem:
 
 
 def normalised(message: str) -> str:
-    """`message` with shorthand written out (`services.shorthand`: "qtrly rebal", "w/o"),
-    percentages written as "N%" ("20 percent", "twenty-five pct"), spelled
+    """`message` with each run of spaces or tabs as one space and each line break with the
+    spaces around it as one line break, shorthand written out (`services.shorthand`: "qtrly
+    rebal", "w/o"), percentages written as "N%" ("20 percent", "twenty-five pct"), spelled
     numbers before a unit as digits, shares said as fractions after a limit's words as
-    percentages ("at most a fifth" -> "at most 20%"), "then" after a comparative as "than", ranges "between 5 and 30%" as "between 5% and 30%",
-    "ex-energy" as "ex energy" and dashes as hyphens."""
+    percentages ("at most a fifth" -> "at most 20%"), "then" after a comparative as "than",
+    ranges "between 5 and 30%" as "between 5% and 30%", "ex-energy" as "ex energy" and dashes
+    as hyphens."""
+    text = re.sub(r"\s*\n\s*", "\n", re.sub(r"[^\S\n]+", " ", message))
     text = (
-        expand_shorthand(message)
+        expand_shorthand(text)
         .replace("\u2212", "-")
         .replace("\u2013", "-")
         .replace("\u2014", "-")
@@ -102,7 +107,7 @@ def normalised(message: str) -> str:
     text = P.SPELLED.sub(lambda m: str(P.spelled_value(m.group("w"))), text)
     text = P.FRACTION.sub(lambda m: f"{m.group('c')} {P.fraction_percent(m)}%", text)
     text = P.THEN.sub(r"\1 than", text)
-    text = re.sub(r"(?i)(\d+(?:\.\d+)?)\s*(?:percent\b|per cent\b|pct\b|%)", r"\1%", text)
+    text = re.sub(r"(?i)(?<![\d.])(\d+(?:\.\d+)?)\s*(?:percent\b|per cent\b|pct\b|%)", r"\1%", text)
     text = re.sub(
         r"(?i)\b(between|from)\s+(\d+(?:\.\d+)?)\s+(and|to)\s+(\d+(?:\.\d+)?)%",
         r"\1 \2% \3 \4%",
@@ -273,7 +278,7 @@ class _Scan:
 
     # -- numbers --------------------------------------------------------------------------
     def numbers(self, cited: str) -> None:
-        for m in re.finditer(r"\d+\.\d+%", self.view()):
+        for m in re.finditer(r"(?<![\d.])\d+\.\d+%", self.view()):
             if m.group(0) in cited:  # a number quoted back from an earlier reply
                 self.claim(m.start(), m.end())
         for pattern, reading in P.RANGES:
@@ -305,8 +310,9 @@ class _Scan:
         for m in P.MONEY.finditer(self.view()):
             self._money(m)
         for m in re.finditer(P.PCT, self.view()):  # a percentage no phrasing above read
-            before = re.search(r"(?:[\w&$.-]+\s+){0,3}$", self.text[: m.start()])
-            said = self.text[before.start() if before else m.start() : m.end()].strip()
+            head = max(0, m.start() - _SAID_BEFORE)
+            before = re.search(r"(?:[\w&$.-]+\s+){0,3}$", self.text[head : m.start()])
+            said = self.text[head + before.start() if before else m.start() : m.end()].strip()
             self.items.append(AskItem("percentage", said, float(m.group("p")) / 100.0))
             self.claim(m.start(), m.end())
 
@@ -356,7 +362,7 @@ class _Scan:
                 self._weight(subject, float(m.group("p")) / 100.0, self.said(m))
             self.claim(m.start(), m.end())
         slashed = (
-            r"(?P<nums>\d+(?:\.\d+)?%?(?:\s*/\s*\d+(?:\.\d+)?%?)+)\s+(?:(?:in|of)\s+)?"
+            r"(?<![\d.])(?P<nums>\d+(?:\.\d+)?%?(?:\s*/\s*\d+(?:\.\d+)?%?)+)\s+(?:(?:in|of)\s+)?"
             r"(?P<s>¤+(?:\s*(?:/|,|and)?\s*¤+)+)"
         )
         for m in re.finditer(slashed, self.view()):
@@ -366,7 +372,9 @@ class _Scan:
                 for subject, number in zip(subjects, numbers, strict=True):
                     self._weight(subject, number / 100.0, self.said(m))
                 self.claim(m.start(), m.end())
-        pairs = r"(?P<a>\d+(?:\.\d+)?)%?\s+(?P<s>¤+)\s*/\s*(?P<b>\d+(?:\.\d+)?)%?\s+(?P<t>¤+)"
+        pairs = (
+            r"(?<![\d.])(?P<a>\d+(?:\.\d+)?)%?\s+(?P<s>¤+)\s*/\s*(?P<b>\d+(?:\.\d+)?)%?\s+(?P<t>¤+)"
+        )
         for m in re.finditer(pairs, self.view()):
             a, b = float(m.group("a")), float(m.group("b"))
             if abs(a + b - 100.0) < 0.5:
@@ -383,7 +391,9 @@ class _Scan:
                     self._weight(subject, float(f.group("n")) / 100.0, self.said(m))
                 self.claim(m.start(), m.end())
         # fractions after tickers that make 1 ("aapl .5 msft .3 jpm .2", "KO 0.6 PG 0.4")
-        decimal = r"(?:¤+\s*(?:=\s*)?(?:0?\.\d+|1\.0*)(?![\d%])(?:\s*,\s*|\s+and\s+|\s+)?){2,}"
+        decimal = (
+            r"(?<!¤)(?:¤+\s*(?:=\s*)?(?:0?\.\d+|1\.0*)(?![\d%])(?:\s*,\s*|\s+and\s+|\s+)?){2,}"
+        )
         for m in re.finditer(decimal, self.view()):
             found = list(re.finditer(r"(?P<s>¤+)\s*(?:=\s*)?(?P<n>0?\.\d+|1\.0*)", m.group(0)))
             if abs(sum(float(f.group("n")) for f in found) - 1.0) < 0.005:
@@ -392,7 +402,7 @@ class _Scan:
                     self._weight(subject, float(f.group("n")), self.said(m))
                 self.claim(m.start(), m.end())
         before = re.compile(rf"{P.PCT}\s+(?:in\s+|of\s+)?(?P<s>¤+)")
-        after = re.compile(rf"(?P<s>¤+)\s+(?:at\s+|@\s*|=\s*|:\s*)?{P.PCT}(?!\s*(?:each|-))")
+        after = re.compile(rf"(?<!¤)(?P<s>¤+)\s+(?:at\s+|@\s*|=\s*|:\s*)?{P.PCT}(?!\s*(?:each|-))")
         first = [next(pattern.finditer(self.view()), None) for pattern in (before, after)]
         order = (
             (after, before)
@@ -451,10 +461,8 @@ class _Scan:
     def subject_items(self) -> None:
         view = self.view()
         found: dict[tuple[str, str], AskItem] = {}
+        free_tickers = any(t.kind == "ticker" and not t.in_limit for t in self.subjects.values())
         for subject in sorted(self.subjects.values(), key=lambda s: s.start):
-            free_tickers = any(
-                t.kind == "ticker" and not t.in_limit for t in self.subjects.values()
-            )
             if subject.kind == "group" and (
                 subject.in_limit
                 or _saved_name(view, subject)

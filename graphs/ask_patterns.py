@@ -12,15 +12,29 @@ from __future__ import annotations
 
 import re
 
-PCT = r"(?P<p>\d+(?:\.\d+)?)%"
-PCT1 = r"(?P<p1>\d+(?:\.\d+)?)%"
-PCT2 = r"(?P<p2>\d+(?:\.\d+)?)%"
+PCT = r"(?<![\d.])(?P<p>\d+(?:\.\d+)?)%"
+PCT1 = r"(?<![\d.])(?P<p1>\d+(?:\.\d+)?)%"
+PCT2 = r"(?<![\d.])(?P<p2>\d+(?:\.\d+)?)%"
 _JOIN = r"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&|or)\s+|\s*/\s*)"
-SUBJECTS = rf"(?<!¤ )(?<!§ )(?P<s>¤++(?:{_JOIN}¤++)*|§++(?:{_JOIN}§++)*)"
+_JOINS = (",", ", ", ",\n", " and ", " & ", " or ", ", and ", ", & ", "/", " / ")
+
+
+def _not_after_join(mask: str) -> str:
+    """Lookbehinds refusing to start a list of `mask` subjects inside a subject or a list: a list
+    read from its first subject already ends where any of its tails would, so starting at each
+    of its subjects too made reading a long list cost the square of its length."""
+    return f"(?<!{mask})" + "".join(f"(?<!{mask}{re.escape(join)})" for join in _JOINS)
+
+
+SUBJECTS = (
+    rf"(?<!¤ )(?<!§ )(?P<s>{_not_after_join('¤')}¤++(?:{_JOIN}¤++)*"
+    rf"|{_not_after_join('§')}§++(?:{_JOIN}§++)*)"
+)
 """One subject or a list of them joined by commas or "and" ("JPM and BAC", "aapl, msft and
 ko"), not the end of a list joined by spaces alone (the universe: "AAPL MSFT XOM capped at 30%"
 caps every asset). A limit said of a list that is every ticker the message names is a limit on
-every asset (`graphs.ask_items`)."""
+every asset (`graphs.ask_items`). A list is read from its first subject only (the message's
+whitespace runs are single spaces: `graphs.ask_items.normalised`)."""
 NOT_EVERY = r"(?!\s*(?:per\b|(?:in|for|on)\s+(?:any|each|every)\b|(?:each|every|any)\s+\w))"
 """After a limit on a subject: not a limit on every asset ("per name", "in each stock")."""
 TICKERS = r"(?P<s>¤+(?:\s*(?:,|and|&|/)?\s*¤+)*)"
@@ -196,7 +210,7 @@ MONEY = re.compile(
     r"|(?:\b(?:on|with|of|capital(?: of)?|book(?: of)?|invest(?:ing)?|put|deploy(?:ing)?|"
     r"allocate|allocating)\s+(?:a\s+)?)(?P<n2>\d[\d,]*(?:\.\d+)?)\s?"
     r"(?P<u2>k|mm|mn|m|bn|million|thousand|billion)\b"
-    r"|\b(?P<n3>\d[\d,]*(?:\.\d+)?)\s?(?P<u3>k|mm|mn|m|million)\s+(?:book|capital|portfolio|"
+    r"|(?<![\d,.])\b(?P<n3>\d[\d,]*(?:\.\d+)?)\s?(?P<u3>k|mm|mn|m|million)\s+(?:book|capital|portfolio|"
     r"account|of capital|notional)\b"
     r"|(?<![\w.$])(?P<n4>\d+(?:\.\d+)?)k\b"
 )
