@@ -57,9 +57,14 @@ def search_limits(
     return out
 
 
+MIN_RETURNS = 2
+"""The fewest daily returns (sessions less one) the realised values are computed on; with fewer,
+the account's drawdown and tail are not measured yet and its limits say so."""
+
+
 def _realised(values: pd.Series) -> dict[str, float]:
     returns = values.pct_change().dropna()
-    if returns.empty:
+    if len(returns) < MIN_RETURNS:
         return {}
     return {
         "max_drawdown": float(np.asarray(max_drawdown(returns))),
@@ -97,9 +102,15 @@ def realised_against_limits(
         else:
             reading = "no simulated path went beyond the limit"
         met = "met" if item.get("met") else "did NOT meet"
-        words = (
+        realised_words = (
             f"Realised {metric_label(metric)} {percent(value)} over {sessions:,} sessions, "
-            f"{'within' if within else 'beyond'} the limit its search {met}: {statement} "
+            f"{'within' if within else 'beyond'}"
+            if value is not None
+            else f"{metric_label(metric)} not measured yet: {sessions:,} sessions (it needs at "
+            f"least {MIN_RETURNS + 1}) for"
+        )
+        words = (
+            f"{realised_words} the limit its search {met}: {statement} "
             f"({where}; {int(item.get('horizon') or 252):,}-session paths); {reading}."
         )
         out.append(
