@@ -128,9 +128,9 @@ def _hedge_sentences(hedging: dict[str, Any]) -> list[str]:
     return parts
 
 
-def _limit_sentences(facts: dict[str, Any]) -> list[str]:
-    """Each risk limit checked on the winner, with its statistic of the paths."""
-    checks = facts.get("limits") or []
+def limit_sentences(checks: list[dict[str, Any]]) -> list[str]:
+    """Each risk limit checked on the winner (`graphs.optimization_limits.limit_checks`), with
+    its statistic of the paths, in the worst scenario."""
     if not checks:
         return []
     said = "; ".join(
@@ -169,7 +169,7 @@ def template_explanation(facts: dict[str, Any]) -> str:
             f"{_pct(stress['max_drawdown'])} and its daily 95% CVaR {_pct(stress['cvar_95'], 2)}, "
             f"holding an average risky weight of {_pct(stress['average_weight'])}."
         )
-    parts += _limit_sentences(facts)
+    parts += limit_sentences(facts.get("limits") or [])
     if verdict.get("beats"):
         parts.append(verdict["words"])
     unused = StrategyConfig.model_validate(best).unused_parameters()

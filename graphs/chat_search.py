@@ -20,6 +20,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from agents.chat import RequestDraft
+from agents.explanation import limit_sentences
 from graphs.emit import emit_job, emit_node_started, emit_progress, emit_warning
 from graphs.hedge_search import (
     describe_hedge,
@@ -276,7 +277,10 @@ def _run_answer(
     if limits:
         lines.append(limits)
     if best:
-        lines += describe_limit_checks(best.get("limits") or [], best.get("trials_meeting_limits"))
+        if not (limits and best.get("note")):  # the note says why a winner breaks a limit
+            lines += describe_limit_checks(
+                best.get("limits") or [], best.get("trials_meeting_limits")
+            )
         lines += winning_values(best["config"], focus)
         hedge = describe_hedge(best["config"])
         if hedge:
@@ -287,7 +291,21 @@ def _run_answer(
         lines.append(f"Reason: {result['reason']}.")
     explanation = (result.get("explanation") or {}).get("text")
     if explanation:
-        lines.append(explanation)
+        lines.append(_not_said_again(explanation, verdict, best, bool(limits)))
     elif best:
         lines.append(f"Best configuration: {config_sentence(best['config'])}.")
     return " ".join(lines)
+
+
+def _not_said_again(
+    explanation: str, verdict: dict[str, Any], best: dict[str, Any] | None, limits_said: bool
+) -> str:
+    """The explanation without the sentences the answer already says above it: the benchmark
+    verdict and the risk limits checked on the winner."""
+    said = [str(verdict["words"])] if verdict.get("beats") is False else []
+    if limits_said and best:
+        said += limit_sentences(best.get("limits") or [])
+    shown = explanation
+    for sentence in said:
+        shown = shown.replace(sentence, "")
+    return shown if shown == explanation else " ".join(shown.split())

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from graphs.chat import ChatSession
 from graphs.optimization_result import limit_checks
 from quant import load_sp500_index, load_sp500_prices, to_returns
+from quant.limits import Limit
+from services.formatting import limit_sentence
 from settings import Settings
 
 PRICES = load_sp500_prices()
@@ -179,12 +181,13 @@ def test_a_drawdown_limit_stated_with_a_search_reaches_its_risk_limits(
     pending = session.send(text).pending
     assert pending is not None
     assert pending["request"]["risk_limits"]["max_drawdown"] == 0.2
-    assert "risk limits max_drawdown 20%" in pending["summary"]
+    assert "risk limits max drawdown ≤ 20.00% in 95% of paths" in pending["summary"]
 
 
 def test_the_result_says_whether_the_winner_meets_each_limit(session: ChatSession) -> None:
     """A 1% drawdown limit no vol-targeting strategy of stocks meets over a year: the answer
-    says the winner breaks it, by how much in which scenario, and that no trial met it."""
+    says, scenario by scenario, the winner's drawdown in 95% of paths (the limit's default
+    statistic) and that it breaks the limit, that no trial met it, and says it once."""
     session.send("find a vol-targeting strategy on AAPL KO PG with max drawdown under 1%")
     done = session.decide(
         "edit", changes={"n_paths": 20, "budget": {"max_trials": 12}, "max_risk_rounds": 0}
@@ -192,16 +195,16 @@ def test_the_result_says_whether_the_winner_meets_each_limit(session: ChatSessio
     answer = done.replies[-1]
     best = session.snapshot().values["last_run"]["best"]
     [check] = best["limits"]
-    drawdowns = {s: m["max_drawdown"] for s, m in best["scenarios"].items()}
+    drawdowns = {s: m["max_drawdown@p95"] for s, m in best["scenarios"].items()}
     worst = max(drawdowns, key=lambda s: drawdowns[s])
     assert check["met"] is False and check["worst_scenario"] == worst
     assert check["values"] == drawdowns and drawdowns[worst] > 0.01
-    assert (
-        f"Risk limit maximum drawdown at most 1.0%: NOT met by the winner ({worst} "
-        f"{drawdowns[worst]:.1%};" in answer
-    )
+    for name, value in drawdowns.items():
+        sentence = limit_sentence("max_drawdown", 0.01, "p95", name, value)
+        assert f"{sentence}, NOT met" in answer
     assert best["trials_meeting_limits"] == 0
-    assert "No trial of the search met every risk limit" in answer
+    assert answer.lower().count("no trial met every risk limit") == 1
+    assert answer.count("Risk limits checked on the winner") == 1
     assert "approved by the risk manager" not in best["risk_verdict"]
 
 
@@ -211,11 +214,10 @@ def test_a_limit_the_winner_meets_is_said_to_be_met(session: ChatSession) -> Non
         "edit", changes={"n_paths": 20, "budget": {"max_trials": 8}, "max_risk_rounds": 0}
     )
     best = session.snapshot().values["last_run"]["best"]
-    shown = ", ".join(f"{s} {m['max_drawdown']:.1%}" for s, m in best["scenarios"].items())
-    assert (
-        "Risk limit maximum drawdown at most 90.0%: met by the winner in every scenario it "
-        f"applies to ({shown})." in done.replies[-1]
-    )
+    for name, metrics in best["scenarios"].items():
+        sentence = limit_sentence("max_drawdown", 0.9, "p95", name, metrics["max_drawdown@p95"])
+        assert f"{sentence}, met" in done.replies[-1]
+    assert "NOT met" not in done.replies[-1]
     assert best["trials_meeting_limits"] == 8
 
 
@@ -223,7 +225,9 @@ def test_a_limit_the_winner_meets_is_said_to_be_met(session: ChatSession) -> Non
 @given(
     values=st.dictionaries(
         st.sampled_from(["bull", "bear", "base", "high_vol", "low_vol"]),
-        st.fixed_dictionaries({"max_drawdown": st.floats(0, 1), "cvar_95": st.floats(0, 0.2)}),
+        st.fixed_dictionaries(
+            {"max_drawdown@p95": st.floats(0, 1), "cvar_95@worst": st.floats(0, 0.2)}
+        ),
         min_size=1,
     ),
     limits=st.dictionaries(
@@ -235,10 +239,14 @@ def test_limit_checks_meet_a_limit_only_when_every_scenario_it_applies_to_does(
     values: dict[str, dict[str, float]], limits: dict[str, float], data: st.DataObject
 ) -> None:
     where = data.draw(st.lists(st.sampled_from(sorted(values)), min_size=1, unique=True))
-    checks = {c["metric"]: c for c in limit_checks(values, limits, where)}
-    for metric, limit in limits.items():
-        inside = [values[s][metric] for s in where]
-        assert checks[metric]["met"] is all(v <= limit for v in inside)
+    stated = {
+        metric: Limit(limit=limit, statistic="p95" if metric == "max_drawdown" else "worst")
+        for metric, limit in limits.items()
+    }
+    checks = {c["metric"]: c for c in limit_checks(values, stated, where)}
+    for metric, limit in stated.items():
+        inside = [values[s][limit.key(metric)] for s in where]
+        assert checks[metric]["met"] is all(v <= limit.limit for v in inside)
         assert checks[metric]["values"][checks[metric]["worst_scenario"]] == max(inside)
 
 
