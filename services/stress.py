@@ -1,5 +1,5 @@
 """Stress tests and loss probabilities of a portfolio: a market move through each asset's beta,
-historical episodes replayed on its weights (`quant.stress.EPISODES`), and its losses on the
+historical episodes replayed on its weights (`quant.episodes.EPISODES`), and its losses on the
 scenario engine's paths (`quant.scenarios`: the bear case and the other regimes).
 
 Conventions: returns are daily simple returns; weights are fractions of capital by asset, used
