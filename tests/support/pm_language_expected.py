@@ -15,7 +15,7 @@ import pandas as pd
 
 from quant.classification import matching
 from quant.data import sp500_returns
-from tests.agents.pm_language.language import GROUPS, TICKERS, Ask, Window
+from tests.support.pm_language import GROUPS, TICKERS, Ask, Window
 
 REBALANCE_EVERY = {"weekly": 5, "monthly": 21, "quarterly": 63}
 """Sessions between rebalances of a strategy's cadence."""
