@@ -17,10 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from quant.episodes import Episode
 from quant.regime_names import RegimeName
 from quant.scenarios import generate_scenarios, max_drawdowns
 from quant.statistics import beta
-from quant.stress import Episode, EpisodeReplay, beta_shock, replay_episode
+from quant.stress import EpisodeReplay, beta_shock, replay_episode
 from services.monte_carlo import ScenarioPaths, horizon_risk
 
 __all__ = [
