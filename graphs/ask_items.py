@@ -99,10 +99,7 @@ def normalised(message: str) -> str:
     as hyphens."""
     text = re.sub(r"\s*\n\s*", "\n", re.sub(r"[^\S\n]+", " ", message))
     text = (
-        expand_shorthand(text)
-        .replace("\u2212", "-")
-        .replace("\u2013", "-")
-        .replace("\u2014", "-")
+        expand_shorthand(text).replace("\u2212", "-").replace("\u2013", "-").replace("\u2014", "-")
     )
     text = P.SPELLED.sub(lambda m: str(P.spelled_value(m.group("w"))), text)
     text = P.FRACTION.sub(lambda m: f"{m.group('c')} {P.fraction_percent(m)}%", text)

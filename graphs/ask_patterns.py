@@ -309,7 +309,7 @@ METHODS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<!hierarchical )\brisk[- ]parity\b|\bequal[- ]risk[- ]contributions?\b|"
                 r"\berc\b"), "risk_parity"),
     (re.compile(r"\bmin\w{0,5}[- ]?(?:vol\w*|var(?:iance)?|risk)\b|\blowest[- ]"
-                r"(?:risk|vol(?:atility)?|variance)\b|\bgmv\b|\blow[- ]vol(?:atility)?\s+"
+                r"(?:risk|vol\w*|variance)\b|\bgmv\b|\blow[- ]vol(?:atility)?\s+"
                 r"(?:mix|portfolio|allocation|weights)\b"), "min_volatility"),
     (re.compile(r"\bmax\w{0,5}[- ]?sh\w{0,2}rpe?\b|\btangency\b"), "max_sharpe"),
     (re.compile(r"\bequal(?:ly)?[- ]weight(?:s|ed|ing)?\b|\b1/n\b"), "equal_weight"),

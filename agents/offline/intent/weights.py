@@ -93,10 +93,11 @@ def _split(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, f
 
 _BARE = r"(\d*\.\d+|\d{1,3})"
 _NOT_A_WEIGHT = (
-    r"(?!\s*(?:%|percent|per cent|pct|bps|bp|basis|days?|weeks?|months?|years?|yrs?|y\b|sessions?"
-    r"|trials?|paths?|x\b|k\b|m\b|mm\b|bn\b|thousand|million|billion|stocks?|names?|assets?)"
-    r"|[\d.])"
+    r"(?!\s*(?:%|(?:percent|per cent|pct|bps|bp|basis|days?|weeks?|months?|years?|yrs?|y|sessions?"
+    r"|trials?|paths?|x|k|m|mm|bn|thousand|million|billion|stocks?|names?|assets?)\b)|[\d.])"
 )
+"""After a bare number: not a unit that makes it something else than a weight (a whole word:
+".5 weekly" is a weight before a cadence)."""
 
 
 def _bare(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, float]]:

@@ -122,6 +122,13 @@ REGRESSIONS: list[tuple[str, Ask]] = [
     ("estimate a 6% target vol 1.5x leverage in a bear",
      Ask("estimate", estimate=Estimate(0.06, leverage=1.5, scenarios=("bear",)))),
     ("How would a 6% target vol strategy do?", Ask("estimate", estimate=Estimate(0.06))),
+    # a bare weight before a cadence read as a number of weeks
+    ("Backtest AAPL .50 AMD .50 weekly rebalancing",
+     Ask("backtest", method="given", weights=(("AAPL", 0.5), ("AMD", 0.5)), rebalance="weekly")),
+    ("Build a lowest-volatilty portfolio of all stocks but AAPL, with at most 11% in any name, at "
+     "least 1% in each and at least 5% in AMD.",
+     Ask("build", Universe("all_but", ("AAPL",)), "min_volatility",
+         limits=Limits(cap=0.11, floor=0.01, asset_floors=(("AMD", 0.05),)))),
 ]  # fmt: skip
 """Shrunk failures of the property above, kept as examples."""
 
