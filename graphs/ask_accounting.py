@@ -23,7 +23,7 @@ from graphs.ask_inputs import DEPLOYMENT, SEARCH, Inputs, ToolUse
 from graphs.ask_items import AskItem
 from graphs.ask_notes import NOTHING_COMPUTED, Unaccounted, named_as_not_used, pct
 from graphs.ask_vocabulary import Vocabulary
-from quant.stress import EPISODES
+from quant.episodes import EPISODES
 
 ESTIMATE = "estimate_strategy"
 """The strategy model's estimate of one configuration (`config`) in named `scenarios`."""

@@ -29,12 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 import quant
 from quant.errors import SearchSpaceError
+from quant.horizons import MAX_HORIZON_DAYS, lookback_problem
 from quant.limits import LimitValues
 from quant.metrics import HEDGE_METRICS, PATH_METRICS
 from quant.problems import Problem, RequestProblems
 from quant.regime_names import REGIME_NAMES as ALL_SCENARIOS
 from quant.regime_names import RegimeName as ScenarioName
-from quant.strategy import MAX_HORIZON_DAYS, lookback_problem
 from services.bounds import ObjectiveWeight, RelativeWeight, RequestVolModel
 
 if TYPE_CHECKING:

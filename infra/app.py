@@ -123,27 +123,8 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
     prefix = config.prefix
     replica = add_replica(app, config, account)
     foundation = add_foundation(app, config, replica, env)
-    network = None
-    if config.network == "vpc":
-        description = f"Stratigos {config.stage}: VPC, endpoints, security groups"
-        network = NetworkStack(
-            app,
-            f"{prefix}-network",
-            config=config,
-            key=foundation.key,  # its flow logs'
-            env=env,
-            description=description,
-        )
-    compute = ComputeStack(
-        app,
-        f"{prefix}-compute",
-        config=config,
-        foundation=foundation,
-        network=network,
-        env=env,
-        description=f"Stratigos {config.stage}: job queue, worker, SageMaker Processing, "
-        "schedule ticks, execution queue, broker keys, SES sender",
-    )
+    network = add_network(app, config, foundation, env)
+    compute = add_compute(app, config, foundation, network, env)
     # CloudFront's web ACL and certificate live in us-east-1, so the edge stack does: read from
     # another region, the API's address crosses regions (SSM parameters CDK writes and reads)
     cross_region = bool(config.edge and not config.failover and region and region != EDGE_REGION)
@@ -206,6 +187,44 @@ def tag_and_bound(stack: Stack, config: StageConfig) -> None:
             stack, "PermissionsBoundary", config.boundary
         )
         iam.PermissionsBoundary.of(stack).apply(boundary)
+
+
+def add_network(
+    app: App, config: StageConfig, foundation: FoundationStack, env: Environment | None
+) -> NetworkStack | None:
+    """The stage's VPC, its endpoints and security groups (with `network=vpc`), its flow logs
+    encrypted with the foundation's key."""
+    if config.network != "vpc":
+        return None
+    return NetworkStack(
+        app,
+        f"{config.prefix}-network",
+        config=config,
+        key=foundation.key,  # its flow logs'
+        env=env,
+        description=f"Stratigos {config.stage}: VPC, endpoints, security groups",
+    )
+
+
+def add_compute(
+    app: App,
+    config: StageConfig,
+    foundation: FoundationStack,
+    network: NetworkStack | None,
+    env: Environment | None,
+) -> ComputeStack:
+    """The stage's compute: its job queue and worker, SageMaker Processing, the schedule ticks,
+    the execution queue, the broker keys and the SES sender."""
+    return ComputeStack(
+        app,
+        f"{config.prefix}-compute",
+        config=config,
+        foundation=foundation,
+        network=network,
+        env=env,
+        description=f"Stratigos {config.stage}: job queue, worker, SageMaker Processing, "
+        "schedule ticks, execution queue, broker keys, SES sender",
+    )
 
 
 def add_data(

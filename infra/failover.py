@@ -288,6 +288,29 @@ class StandbyRestoreStack(Stack):
         backup_role = self.format_arn(
             service="iam", region="", resource="role", resource_name=f"{config.prefix}-backup"
         )
+        self.targets = self._targets(foundation, primary_region, key_arn)
+        checked = self._checked_restores(backup_role)
+        self.machine = self._state_machine(checked, backup_role)
+        events.Rule(
+            self,
+            "PrimaryUnhealthy",
+            rule_name=f"{config.prefix}-standby-restore",
+            description="The primary stayed unhealthy (its alarm, forwarded): restore the data",
+            event_pattern=_alarm_pattern(_alarm_arn(self, config, primary_region)),
+            targets=[
+                events_targets.SfnStateMachine(
+                    self.machine, input=events.RuleTargetInput.from_object({"suffix": ""})
+                )
+            ],
+        )
+
+    def _targets(
+        self, foundation: FoundationStack, primary_region: str, key_arn: str
+    ) -> list[tuple[str, str, str, dict[str, str]]]:
+        """What the restore restores: each table and replicated bucket of the primary as (its
+        name in the standby, the ARN of its source, the restore metadata's field naming it, the
+        metadata that encrypts it with the replica key `key_arn`)."""
+        config = self.config
         targets: list[tuple[str, str, str, dict[str, str]]] = []
         for table in (
             config.store_table_name,
@@ -325,9 +348,13 @@ class StandbyRestoreStack(Stack):
                     },
                 )
             )
-        self.targets = targets
+        return targets
+
+    def _checked_restores(self, backup_role: str) -> sfn.Choice:
+        """The restore of every target at once (`backup_role` restoring), after the input's
+        suffix is checked (a dash then 1-12 lower-case letters or digits, or none)."""
         restores = sfn.Parallel.jsonata(self, "Restore every table and bucket")
-        for index, (name, source, field, extra) in enumerate(targets):
+        for index, (name, source, field, extra) in enumerate(self.targets):
             restores.branch(self._branch(index, name, source, field, extra, backup_role))
         checked = sfn.Choice.jsonata(self, "A suffix of letters and digits, or none")
         checked.when(
@@ -341,6 +368,12 @@ class StandbyRestoreStack(Stack):
                 self, "Refused", error="BadSuffix", cause="suffix: a dash then 1-12 a-z0-9"
             )
         )
+        return checked
+
+    def _state_machine(self, checked: sfn.Choice, backup_role: str) -> sfn.StateMachine:
+        """The restore's state machine (from `checked`, logged and traced), allowed to read the
+        replica vault's recovery points and to pass `backup_role` to AWS Backup."""
+        config = self.config
         log_group = logs.LogGroup(
             self,
             "RestoreLogs",
@@ -348,7 +381,7 @@ class StandbyRestoreStack(Stack):
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        self.machine = sfn.StateMachine(
+        machine = sfn.StateMachine(
             self,
             "Restore",
             state_machine_name=restore_machine_name(config),
@@ -359,12 +392,12 @@ class StandbyRestoreStack(Stack):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL),
         )
         acknowledge(
-            self.machine,
+            machine,
             f"IAM5[Resource::{self._points().replace(self.partition, '<AWS::Partition>')}]",
             "the recovery points of the stage's own replica vault, whose ids AWS Backup "
             "generates: the restore reads, and restores, the newest of each table and bucket",
         )
-        self.machine.add_to_role_policy(
+        machine.add_to_role_policy(
             iam.PolicyStatement(
                 sid="PassTheBackupRole",
                 actions=["iam:PassRole"],
@@ -372,18 +405,7 @@ class StandbyRestoreStack(Stack):
                 conditions={"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}},
             )
         )
-        events.Rule(
-            self,
-            "PrimaryUnhealthy",
-            rule_name=f"{config.prefix}-standby-restore",
-            description="The primary stayed unhealthy (its alarm, forwarded): restore the data",
-            event_pattern=_alarm_pattern(_alarm_arn(self, config, primary_region)),
-            targets=[
-                events_targets.SfnStateMachine(
-                    self.machine, input=events.RuleTargetInput.from_object({"suffix": ""})
-                )
-            ],
-        )
+        return machine
 
     def _branch(
         self,
@@ -445,20 +467,7 @@ class StandbyRestoreStack(Stack):
             ["*"],  # DescribeRestoreJob takes no resource
             outputs={"status": "{% $states.result.Status %}", "target": "{% " + target + " %}"},
         )
-        done = sfn.Choice.jsonata(self, f"Done {index}", state_name=f"{name} restored?")
-        done.when(
-            sfn.Condition.jsonata("{% $states.input.status = 'COMPLETED' %}"),
-            sfn.Succeed.jsonata(self, f"Restored {index}", state_name=f"{name} restored"),
-        ).when(
-            sfn.Condition.jsonata("{% $states.input.status in ['FAILED', 'ABORTED'] %}"),
-            sfn.Fail.jsonata(
-                self,
-                f"Failed {index}",
-                state_name=f"{name} not restored",
-                error="RestoreFailed",
-                cause=f"the restore job of {name} failed or was aborted",
-            ),
-        ).otherwise(wait)
+        done = self._done(index, name, wait)
         found.when(sfn.Condition.jsonata("{% $exists($point) %}"), metadata).otherwise(
             sfn.Fail.jsonata(
                 self,
@@ -473,6 +482,25 @@ class StandbyRestoreStack(Stack):
         wait.next(status)
         status.next(done)
         return newest.next(found)
+
+    def _done(self, index: int, name: str, wait: sfn.Wait) -> sfn.Choice:
+        """Whether the restore job of `name` ended: restored, failed or aborted, else `wait`
+        again."""
+        done = sfn.Choice.jsonata(self, f"Done {index}", state_name=f"{name} restored?")
+        done.when(
+            sfn.Condition.jsonata("{% $states.input.status = 'COMPLETED' %}"),
+            sfn.Succeed.jsonata(self, f"Restored {index}", state_name=f"{name} restored"),
+        ).when(
+            sfn.Condition.jsonata("{% $states.input.status in ['FAILED', 'ABORTED'] %}"),
+            sfn.Fail.jsonata(
+                self,
+                f"Failed {index}",
+                state_name=f"{name} not restored",
+                error="RestoreFailed",
+                cause=f"the restore job of {name} failed or was aborted",
+            ),
+        ).otherwise(wait)
+        return done
 
     def _backup(
         self,

@@ -28,17 +28,11 @@ from typing import Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from quant.horizons import MAX_LOOKBACK
+
 SIGMA_FLOOR = 1e-8
 """Smallest annualised volatility used by the weight functions (avoids division by zero)."""
 
-MAX_HORIZON_DAYS = 2_520
-"""Longest horizon a strategy is simulated over, in trading days (ten years of 252)."""
-MIN_EVALUATED_DAYS = 21
-"""Fewest days of a horizon left after a strategy's lookback: the days its returns are measured
-on (a month of trading days)."""
-MAX_LOOKBACK = MAX_HORIZON_DAYS - MIN_EVALUATED_DAYS
-"""Longest lookback the engine can evaluate: within the longest horizon, with
-`MIN_EVALUATED_DAYS` left to measure (2,499 days, about ten years)."""
 MAX_LEVERAGE = 3.0
 """Largest `max_leverage` the engine honours. The engine models no margin call: a strategy
 holding m times its wealth in the risky sleeve loses m times the sleeve's return in a day, and
@@ -310,19 +304,6 @@ class StrategyConfig(BaseModel):
             specific = {name for names in WEIGHT_FUNCTION_PARAMETERS.values() for name in names}
             unused |= specific - set(used)
         return frozenset(unused)
-
-
-def lookback_problem(lookback: int, horizon: int, *, searched: bool = False) -> str | None:
-    """Why a lookback of `lookback` days (the longest of a search space: `searched`) cannot be
-    evaluated over a horizon of `horizon` days, fewer than `MIN_EVALUATED_DAYS` being left to
-    measure; None when it can."""
-    if horizon - lookback >= MIN_EVALUATED_DAYS:
-        return None
-    return (
-        f"lookback {'up to ' if searched else ''}{lookback} days leaves too few of the "
-        f"{horizon}-day horizon to evaluate (at most {max(0, horizon - MIN_EVALUATED_DAYS)}: "
-        f"{MIN_EVALUATED_DAYS} days are measured)"
-    )
 
 
 def check_config(config: StrategyConfig) -> None:

@@ -1,15 +1,8 @@
 """Stress tests of a portfolio: a market move passed through each asset's beta, and historical
 episodes replayed on the portfolio's weights.
 
-`EPISODES` is the one place the historical episodes are defined: each runs from the S&P 500
-index's closing peak to its closing trough (levels as published by S&P Dow Jones Indices; the
-embedded index holds the same closes, checked in tests/quant/test_stress.py):
-
-| key | episode | peak close | trough close | index move |
-| --- | --- | --- | --- | --- |
-| `gfc_2008` | the 2008 financial crisis | 2007-10-09 (1,565.15) | 2009-03-09 (676.53) | -56.8% |
-| `covid_2020` | the 2020 Covid crash | 2020-02-19 (3,386.15) | 2020-03-23 (2,237.40) | -33.9% |
-| `rates_2022` | the 2022 rate shock | 2022-01-03 (4,796.56) | 2022-10-12 (3,577.03) | -25.4% |
+The episodes replayed are `quant.episodes.EPISODES` (each from the S&P 500 index's closing peak
+to its closing trough).
 
 A replay buys the weights at the close of the episode's first date and holds them, drifting
 with prices, to the close of its last (no rebalancing, no costs; the rest of the capital, when
@@ -27,29 +20,7 @@ import pandas as pd
 from quant.errors import DataError
 from quant.validation import as_returns_frame
 
-__all__ = ["EPISODES", "Episode", "EpisodeReplay", "beta_shock", "replay_episode"]
-
-
-@dataclass(frozen=True)
-class Episode:
-    """A historical market episode: its key, its name as a user reads it, and its first and
-    last dates (ISO; the index's closing peak and trough)."""
-
-    key: str
-    name: str
-    start: str
-    end: str
-
-
-EPISODES: dict[str, Episode] = {
-    episode.key: episode
-    for episode in (
-        Episode("gfc_2008", "the 2008 financial crisis", "2007-10-09", "2009-03-09"),
-        Episode("covid_2020", "the 2020 Covid crash", "2020-02-19", "2020-03-23"),
-        Episode("rates_2022", "the 2022 rate shock", "2022-01-03", "2022-10-12"),
-    )
-}
-"""The historical episodes stress tests replay, by key (see the module docstring)."""
+__all__ = ["EpisodeReplay", "beta_shock", "replay_episode"]
 
 
 def beta_shock(betas: pd.Series, weights: pd.Series, move: float) -> tuple[float, pd.Series]:

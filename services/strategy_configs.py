@@ -7,7 +7,7 @@ The rules are `quant.strategy.StrategyConfig`'s own: each field's range (among t
 the engine can honour, `MAX_LEVERAGE` and `MAX_LOOKBACK`), the weight function's registration,
 the option overlay's strikes in order; and, for a configuration evaluated in one of the owner's
 searches, a lookback that leaves some of that search's horizon to measure
-(`quant.strategy.lookback_problem`).
+(`quant.horizons.lookback_problem`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from quant.strategy import StrategyConfig, lookback_problem
+from quant.horizons import lookback_problem
+from quant.strategy import StrategyConfig
 from services.errors import InputError
 from services.problems import validation_problems
 

@@ -1,5 +1,5 @@
 """Stress tests and loss probabilities of a portfolio: a market move through each asset's beta,
-historical episodes replayed on its weights (`quant.stress.EPISODES`), and its losses on the
+historical episodes replayed on its weights (`quant.episodes.EPISODES`), and its losses on the
 scenario engine's paths (`quant.scenarios`: the bear case and the other regimes).
 
 Conventions: returns are daily simple returns; weights are fractions of capital by asset, used
@@ -17,10 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from quant.episodes import Episode
 from quant.regime_names import RegimeName
 from quant.scenarios import generate_scenarios, max_drawdowns
 from quant.statistics import beta
-from quant.stress import Episode, EpisodeReplay, beta_shock, replay_episode
+from quant.stress import EpisodeReplay, beta_shock, replay_episode
 from services.monte_carlo import ScenarioPaths, horizon_risk
 
 __all__ = [

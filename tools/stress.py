@@ -1,5 +1,5 @@
 """`stress_test` and `loss_probability`: what a portfolio loses in a market move (through each
-asset's beta), in the historical episodes (`quant.stress.EPISODES`: 2008, 2020, 2022) replayed
+asset's beta), in the historical episodes (`quant.episodes.EPISODES`: 2008, 2020, 2022) replayed
 on its weights and in the scenario engine's bear case; and the probability of losing more than
 a threshold over a horizon in each scenario (`services.stress`). Losses are shown as fractions
 and, given a capital, in currency; every answer names the window its betas and paths come from
@@ -15,7 +15,7 @@ import pandas as pd
 from langchain_core.tools import BaseTool
 from pydantic import Field
 
-from quant.stress import EPISODES
+from quant.episodes import EPISODES
 from services.stress import (
     EpisodeOutcome,
     ScenarioLoss,

@@ -132,18 +132,9 @@ def create_deployment(
     )
     profile = _check_universe(store, owner, strategy, settings)
     plan, own_schedule, from_first_fire = _schedule(schedule, strategy)
-    checked_hedge = check_hedge(
-        strategy,
-        hedge,
-        market_closes(settings).columns,
-        broker,
-        lambda: _alpaca(settings, owner).options_level(),
-        schedule=plan,
-    )
+    checked_hedge = _checked_hedge(strategy, hedge, broker, plan, owner, settings)
     spec = {
-        "source": {"kind": source, "id": source_id}
-        if trial is None
-        else {"kind": source, "id": source_id, "trial": trial},
+        "source": {"kind": source, "id": source_id} | ({} if trial is None else {"trial": trial}),
         "strategy": described,
         "universe": list(strategy.universe),
         "capital": float(capital),
@@ -157,12 +148,41 @@ def create_deployment(
     }
     if checked_hedge is not None:
         spec["hedge"] = checked_hedge
-    if broker == "alpaca":
-        spec.update(_alpaca_account(store, owner, settings, shared=account is not None))
-    if account is not None:
-        spec.update(shared_account(store, owner, account, broker, spec))
+    _add_account(store, owner, spec, account, settings)
     event = {"by": by, "source": spec["source"], "capital": spec["capital"], "broker": broker}
     return store.create_deployment(owner, name, "draft", spec, event_data=event)
+
+
+def _checked_hedge(
+    strategy: DeployedStrategy,
+    hedge: Mapping[str, Any] | None,
+    broker: BrokerName,
+    plan: Schedule,
+    owner: str,
+    settings: Settings,
+) -> dict[str, Any] | None:
+    """The option hedge of a strategy with an overlay, checked against the embedded closes, the
+    broker and the owner's Alpaca options level (`trading.hedges.check_hedge`)."""
+    return check_hedge(
+        strategy,
+        hedge,
+        market_closes(settings).columns,
+        broker,
+        lambda: _alpaca(settings, owner).options_level(),
+        schedule=plan,
+    )
+
+
+def _add_account(
+    store: Store, owner: str, spec: dict[str, Any], account: str | None, settings: Settings
+) -> None:
+    """Add to `spec` the fields of the broker account it trades (`ACCOUNT_FIELDS`): the owner's
+    Alpaca account, then the account of the owner's named `account` its deployments share; none
+    for a paper account of its own."""
+    if spec["broker"] == "alpaca":
+        spec.update(_alpaca_account(store, owner, settings, shared=account is not None))
+    if account is not None:
+        spec.update(shared_account(store, owner, account, spec["broker"], spec))
 
 
 def _check_capital(capital: float) -> None:

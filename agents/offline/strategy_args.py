@@ -17,41 +17,15 @@ from typing import Any
 from agents.offline import patterns
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import cadence_named
-from services.windows import SESSIONS_PER
+from agents.offline.intent.strategy_terms import lookback_sessions, stated_leverage
 
-__all__ = [
-    "CADENCE_SESSIONS",
-    "lookback_sessions",
-    "stated_config",
-    "stated_fields",
-    "stated_leverage",
-]
+__all__ = ["CADENCE_SESSIONS", "stated_config", "stated_fields"]
 
-_UNIT = r"(trading[\s-]+days?|days?|sessions?|weeks?|months?|quarters?|years?)\b"
-_LOOKBACK = patterns.compile(
-    r"\b(\d{1,3})[\s-]*" + _UNIT + r"[\s-]+(?:of\s+)?look[\s_-]*back\b"
-    r"|\blook[\s_-]*back\s+(?:window\s+)?(?:of\s+|=\s*|:\s*)?(\d{1,3})(?:[\s-]*" + _UNIT + r")?"
-)
 _REBALANCE_EVERY = patterns.compile(
     r"\brebalanc\w*\s+every\s+(\d{1,3})\s*(?:trading\s+)?(?:days?|sessions?)\b"
 )
-_LEVERAGE = patterns.compile(
-    r"(?<![\w.])(\d+(?:\.\d+)?)\s*x\s+(?:max(?:imum)?\s+)?(?:leverage|levered|gross)\b"
-    r"|\b(?:max(?:imum)?[\s_-]*)?leverage\s*(?:of|at|=|:|up to|to|cap(?:ped)? at)?\s*"
-    r"(\d+(?:\.\d+)?)(?!\.?\d)\s*x?(?![\w%])"
-)
 CADENCE_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
 """Trading days between rebalances of a cadence said in words."""
-
-
-def lookback_sessions(low: str) -> int | None:
-    """The lookback the lower-case text states, in sessions ("a 6-month lookback": 126)."""
-    match = _LOOKBACK.search(low)
-    if match is None:
-        return None
-    count = match.group(1) or match.group(3)
-    unit = (match.group(2) or match.group(4) or "day").split()[-1].split("-")[-1].rstrip("s")
-    return int(count) * SESSIONS_PER[unit]
 
 
 def _rebalance_every(low: str) -> int | None:
@@ -60,12 +34,6 @@ def _rebalance_every(low: str) -> int | None:
     if re.search(r"\brebal\w*", low):  # "rebalanced", "rebal", "rebalnced"
         return CADENCE_SESSIONS.get(cadence_named(low) or "")
     return None
-
-
-def stated_leverage(low: str) -> float | None:
-    """The leverage the lower-case text states ("2x leverage", "leverage 1.5")."""
-    match = _LEVERAGE.search(low)
-    return float(match.group(1) or match.group(2)) if match else None
 
 
 def stated_config(intent: Intent) -> dict[str, Any]:

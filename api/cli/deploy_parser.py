@@ -29,6 +29,17 @@ def add_deploy_parser(commands: Any) -> None:
 
 def _create_arguments(create: Any) -> None:
     """`deploy create`: the source, capital, schedule, limits, notifications and broker."""
+    _source_arguments(create)
+    _schedule_arguments(create)
+    _limit_arguments(create)
+    _notification_arguments(create)
+    _broker_arguments(create)
+    create.add_argument("--activate", action="store_true", help="activate it at once")
+
+
+def _source_arguments(create: Any) -> None:
+    """`deploy create`: what is deployed (a portfolio, an optimization's winner or trial), with
+    how much capital and under which name."""
     source = create.add_mutually_exclusive_group(required=True)
     source.add_argument("--portfolio", metavar="PF_ID", help="a saved portfolio's weights")
     source.add_argument(
@@ -40,6 +51,10 @@ def _create_arguments(create: Any) -> None:
                         help="with --optimization: its trial N instead of its winner")  # fmt: skip
     create.add_argument("--capital", type=float, required=True, help="currency, e.g. 100000")
     create.add_argument("--name", help="a display name (default: the source)")
+
+
+def _schedule_arguments(create: Any) -> None:
+    """`deploy create`: when it rebalances (a cadence or a cron expression, on a calendar)."""
     create.add_argument(
         "--every", choices=("session", "week", "month", "quarter"),
         help="rebalance each session (or every --interval sessions) or once a "
@@ -55,6 +70,11 @@ def _create_arguments(create: Any) -> None:
     create.add_argument("--calendar", default="XNYS", help="exchange calendar (default XNYS)")
     create.add_argument("--catch-up", choices=("latest", "all", "none"), default="latest",
                         help="what happens to fires missed while nothing ran")  # fmt: skip
+
+
+def _limit_arguments(create: Any) -> None:
+    """`deploy create`: the limits each rebalance keeps (turnover, trade size, cash, position,
+    drawdown)."""
     for name, text in (
         ("--max-turnover", "traded value / equity allowed per run (default 1)"),
         ("--min-trade-value", "smallest trade worth making, currency (default 1)"),
@@ -70,6 +90,10 @@ def _create_arguments(create: Any) -> None:
         ("--max-drawdown", "pause when the account falls this far from its peak"),
     ):
         create.add_argument(name, type=float, help=text)
+
+
+def _notification_arguments(create: Any) -> None:
+    """`deploy create`: where its alerts go and which events besides the alerts are sent."""
     create.add_argument("--notify-email", action="append", metavar="ADDRESS",
                         help="send its alerts to this address (repeatable)")  # fmt: skip
     create.add_argument("--notify-webhook", action="append", metavar="URL",
@@ -81,6 +105,11 @@ def _create_arguments(create: Any) -> None:
         action="store_true",
         help="also the links to each session's tearsheets, after the close",
     )
+
+
+def _broker_arguments(create: Any) -> None:
+    """`deploy create`: the broker and account it trades on, its hedge's underlying, and what a
+    levered or below-benchmark winner needs to be deployed."""
     create.add_argument(
         "--cap-leverage", dest="cap_leverage", action="store_true", default=None,
         help="cap a levered winner's max_leverage at 1 (what happens by default)",
@@ -110,7 +139,6 @@ def _create_arguments(create: Any) -> None:
         "letters, digits and dashes): their orders are netted at each decision time "
         "(default: an account of its own)",
     )  # fmt: skip
-    create.add_argument("--activate", action="store_true", help="activate it at once")
 
 
 def _switches(sub: Any) -> None:

@@ -177,10 +177,43 @@ def _sharpe(result: dict[str, Any]) -> str:
 
 
 def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str:
+    """The text a finished run prints: its heading, its winner, its benchmarks, its hedge, its
+    explanation and warnings, its manifest and timings, and where its files were written."""
     from api.reports.hedging import text_lines as hedging_lines
     from api.reports.manifest import text_lines as manifest_lines
-    from api.reports.markdown import benchmark_rows, data_source
-    from services.formatting import metric, scenario
+
+    lines = _heading_lines(run_id, result)
+    lines += _best_lines(result)
+    if result.get("feasibility"):
+        lines.append(f"  {result['feasibility']}")
+    lines += _benchmark_lines(result)
+    edge = result.get("edge") or {}
+    if edge.get("words"):
+        lines.append(f"  {edge['words']}")
+    lines += hedging_lines(result)
+    explanation = (result.get("explanation") or {}).get("text")
+    if explanation:
+        lines += ["", explanation]
+    for warning in result.get("warnings") or []:
+        lines.append(f"  warning: {warning}")
+    manifest = result.get("manifest")
+    if isinstance(manifest, dict):
+        lines += ["", *manifest_lines(manifest)]
+    timings = result.get("timings") or {}
+    if timings:
+        lines.append("\nTime (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    if "result" in files:
+        lines.append(f"Results: {files['result']}")
+    reports = [str(files[k]) for k in ("report_html", "report_md") if k in files]
+    if reports:
+        lines.append("Report:  " + ", ".join(reports))
+    return "\n".join(lines)
+
+
+def _heading_lines(run_id: str, result: dict[str, Any]) -> list[str]:
+    """A run's status, its benchmark verdict when it does not beat them, why it ended, the data
+    it used, its search space and how it started."""
+    from api.reports.markdown import data_source
 
     lines = ["", f"Run {run_id}: {result.get('status')}"]
     verdict = result.get("benchmark_verdict") or {}
@@ -203,57 +236,51 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
         from services.warm_starts import describe_warm_start
 
         lines.append(f"  start: {describe_warm_start(result['warm_start'])}")
+    return lines
+
+
+def _best_lines(result: dict[str, Any]) -> list[str]:
+    """The winner: its rule, its risk check limit by limit, its note and its path means in
+    each scenario (none when the run has no winner)."""
+    from services.formatting import metric, scenario
+
     best = result.get("best")
-    if best:
-        lines.append(f"  best: {best_line(best)}")
-        lines.append(f"  risk check: {best.get('risk_verdict', '-')}")
-        for check in best.get("limits") or []:
-            for row in check.get("per_scenario") or []:
-                lines.append(f"    {row['words']}: {'met' if row['met'] else 'NOT met'}")
-        if best.get("note"):
-            lines.append(f"  note: {best['note']}")
-        lines.append(f"  per scenario (path means; {_sharpe(result)}):")
-        for name, metrics in best["scenarios"].items():
-            lines.append(
-                f"    {scenario(name):15s} Sharpe {metric('sharpe', metrics['sharpe']):>6s}  "
-                f"annual return {metric('cagr', metrics['cagr']):>8s}  "
-                f"max drawdown {metric('max_drawdown', metrics['max_drawdown']):>7s}  "
-                f"daily 95% CVaR {metric('cvar_95', metrics['cvar_95']):>6s}"
-            )
-    if result.get("feasibility"):
-        lines.append(f"  {result['feasibility']}")
-    rows = benchmark_rows(result)
-    if rows:
+    if not best:
+        return []
+    lines = [f"  best: {best_line(best)}", f"  risk check: {best.get('risk_verdict', '-')}"]
+    for check in best.get("limits") or []:
+        for row in check.get("per_scenario") or []:
+            lines.append(f"    {row['words']}: {'met' if row['met'] else 'NOT met'}")
+    if best.get("note"):
+        lines.append(f"  note: {best['note']}")
+    lines.append(f"  per scenario (path means; {_sharpe(result)}):")
+    for name, metrics in best["scenarios"].items():
         lines.append(
-            f"  compared on the same paths ({_sharpe(result)}, annual return, max drawdown):"
+            f"    {scenario(name):15s} Sharpe {metric('sharpe', metrics['sharpe']):>6s}  "
+            f"annual return {metric('cagr', metrics['cagr']):>8s}  "
+            f"max drawdown {metric('max_drawdown', metrics['max_drawdown']):>7s}  "
+            f"daily 95% CVaR {metric('cvar_95', metrics['cvar_95']):>6s}"
         )
-        for row in rows:
-            lines.append(
-                f"    {scenario(row['scenario']):15s} {row['label']:31s} "
-                f"{metric('sharpe', row['sharpe']):>6s} {metric('cagr', row['cagr']):>8s} "
-                f"{metric('max_drawdown', row['max_drawdown']):>7s}"
-            )
-        missing = result.get("benchmarks_missing") or {}
-        if "market" in missing:
-            lines.append(f"    the market index: left out, {missing['market']}")
-    edge = result.get("edge") or {}
-    if edge.get("words"):
-        lines.append(f"  {edge['words']}")
-    lines += hedging_lines(result)
-    explanation = (result.get("explanation") or {}).get("text")
-    if explanation:
-        lines += ["", explanation]
-    for warning in result.get("warnings") or []:
-        lines.append(f"  warning: {warning}")
-    manifest = result.get("manifest")
-    if isinstance(manifest, dict):
-        lines += ["", *manifest_lines(manifest)]
-    timings = result.get("timings") or {}
-    if timings:
-        lines.append("\nTime (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
-    if "result" in files:
-        lines.append(f"Results: {files['result']}")
-    reports = [str(files[k]) for k in ("report_html", "report_md") if k in files]
-    if reports:
-        lines.append("Report:  " + ", ".join(reports))
-    return "\n".join(lines)
+    return lines
+
+
+def _benchmark_lines(result: dict[str, Any]) -> list[str]:
+    """The benchmarks compared with the winner on the same paths, scenario by scenario, and a
+    benchmark left out with why (none when the run has no comparison)."""
+    from api.reports.markdown import benchmark_rows
+    from services.formatting import metric, scenario
+
+    rows = benchmark_rows(result)
+    if not rows:
+        return []
+    lines = [f"  compared on the same paths ({_sharpe(result)}, annual return, max drawdown):"]
+    for row in rows:
+        lines.append(
+            f"    {scenario(row['scenario']):15s} {row['label']:31s} "
+            f"{metric('sharpe', row['sharpe']):>6s} {metric('cagr', row['cagr']):>8s} "
+            f"{metric('max_drawdown', row['max_drawdown']):>7s}"
+        )
+    missing = result.get("benchmarks_missing") or {}
+    if "market" in missing:
+        lines.append(f"    the market index: left out, {missing['market']}")
+    return lines

@@ -107,9 +107,25 @@ def data_source(dataset: dict[str, Any]) -> str:
 def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str, Any]) -> str:
     """The result as Markdown: status, how it started, winner, per-scenario metrics,
     explanation, convergence."""
+    lines = [f"# Stratigos optimization {run_id}", ""]
+    lines += _heading_lines(request, result)
+    best = result.get("best")
+    if best is None:
+        lines += ["No configuration was selected.", ""]
+    else:
+        lines += _best_lines(best, result)
+        lines += _benchmark_lines(result)
+    lines += hedging_lines(result)
+    lines += _closing_lines(result)
+    return "\n".join(lines)
+
+
+def _heading_lines(request: OptimizationRequest, result: dict[str, Any]) -> list[str]:
+    """The verdict when the result does not beat its benchmarks, its status, the universe,
+    scenarios, trials and data it used, its feasibility and how it started."""
     from services.warm_starts import describe_warm_start
 
-    lines = [f"# Stratigos optimization {run_id}", ""]
+    lines: list[str] = []
     verdict = result.get("benchmark_verdict") or {}
     if verdict.get("beats") is False:
         lines += [f"**{verdict['words']}**", ""]
@@ -134,47 +150,61 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
             else []
         ),
     ]
-    best = result.get("best")
-    if best is None:
-        lines += ["No configuration was selected.", ""]
-    else:
-        lines += [
-            f"## Best configuration ({best['risk_verdict']})",
-            "",
-            *([f"_{best['note']}_", ""] if best.get("note") else []),
-            "| parameter | value |",
-            "| --- | --- |",
-        ]
-        for _, label, value in config_items(best["config"]):
-            lines.append(f"| {label} | {value} |")
-        lines += ["", f"Objective: {ratio(best['objective'])}", ""]
-        limits = limit_lines(best)
-        if limits:
-            lines += ["## Risk limits", "", *limits, ""]
-        lines += ["## Per-scenario results", ""]
-        lines += [f"Means over paths; Sharpe ratios in excess of {safe_rate_words(result)}.", ""]
-        header = "| scenario | " + " | ".join(metric_label(key) for key in _METRICS) + " |"
-        lines += [header, "| --- |" + " ---: |" * len(_METRICS)]
-        for name, metrics in best["scenarios"].items():
-            cells = [metric(key, metrics[key]) for key in _METRICS]
-            lines.append(f"| {scenario(name)} | " + " | ".join(cells) + " |")
-        lines.append("")
-        rows = benchmark_rows(result)
-        if rows:
-            compared = [key for key in _METRICS if key in rows[0]]
-            lines += ["## Compared with unmanaged holdings", "", benchmark_note(result), ""]
-            words = (result.get("edge") or {}).get("words")
-            lines += [words, ""] if words else []
-            header = " | ".join(metric_label(key) for key in compared)
-            lines.append(f"| scenario | strategy | {header} |")
-            lines.append("| --- | --- |" + " ---: |" * len(compared))
-            for row in rows:
-                cells = [metric(key, row[key]) for key in compared]
-                lines.append(
-                    f"| {scenario(row['scenario'])} | {row['label']} | " + " | ".join(cells) + " |"
-                )
-            lines.append("")
-    lines += hedging_lines(result)
+    return lines
+
+
+def _best_lines(best: dict[str, Any], result: dict[str, Any]) -> list[str]:
+    """The winner's section: its verdict and note, its parameters, its objective, its risk
+    limits and its path means in each scenario."""
+    lines = [
+        f"## Best configuration ({best['risk_verdict']})",
+        "",
+        *([f"_{best['note']}_", ""] if best.get("note") else []),
+        "| parameter | value |",
+        "| --- | --- |",
+    ]
+    for _, label, value in config_items(best["config"]):
+        lines.append(f"| {label} | {value} |")
+    lines += ["", f"Objective: {ratio(best['objective'])}", ""]
+    limits = limit_lines(best)
+    if limits:
+        lines += ["## Risk limits", "", *limits, ""]
+    lines += ["## Per-scenario results", ""]
+    lines += [f"Means over paths; Sharpe ratios in excess of {safe_rate_words(result)}.", ""]
+    header = "| scenario | " + " | ".join(metric_label(key) for key in _METRICS) + " |"
+    lines += [header, "| --- |" + " ---: |" * len(_METRICS)]
+    for name, metrics in best["scenarios"].items():
+        cells = [metric(key, metrics[key]) for key in _METRICS]
+        lines.append(f"| {scenario(name)} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
+
+
+def _benchmark_lines(result: dict[str, Any]) -> list[str]:
+    """The winner compared with unmanaged holdings on the same paths (none when the result
+    holds no comparison)."""
+    rows = benchmark_rows(result)
+    if not rows:
+        return []
+    compared = [key for key in _METRICS if key in rows[0]]
+    lines = ["## Compared with unmanaged holdings", "", benchmark_note(result), ""]
+    words = (result.get("edge") or {}).get("words")
+    lines += [words, ""] if words else []
+    header = " | ".join(metric_label(key) for key in compared)
+    lines.append(f"| scenario | strategy | {header} |")
+    lines.append("| --- | --- |" + " ---: |" * len(compared))
+    for row in rows:
+        cells = [metric(key, row[key]) for key in compared]
+        lines.append(
+            f"| {scenario(row['scenario'])} | {row['label']} | " + " | ".join(cells) + " |"
+        )
+    lines.append("")
+    return lines
+
+
+def _closing_lines(result: dict[str, Any]) -> list[str]:
+    """Why the winner won, the search's convergence, the risk review, warnings and timings."""
+    lines: list[str] = []
     explanation = result.get("explanation")
     if explanation:
         lines += ["## Why it won", "", explanation["text"], ""]
@@ -201,4 +231,4 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
             ", ".join(f"{k} {ratio(v)}" for k, v in timings.items()),
             "",
         ]
-    return "\n".join(lines)
+    return lines

@@ -1,7 +1,7 @@
 """A portfolio manager's journey through every page, in Chromium, on a laptop (1366 px) and a
-phone (390 px), with realistic data (`journey.seed`: a finished optimization, its winner
-deployed and forward-tested, a document, an idea, a profile, portfolios, an account, a chat
-with an answer). On every page at both widths:
+phone (390 px), with realistic data (`tests.support.ui_journey.seed`: a finished optimization,
+its winner deployed and forward-tested, a document, an idea, a profile, portfolios, an account,
+a chat with an answer). On every page at both widths:
 
 - the page does not scroll sideways (the document's scrollWidth is its clientWidth: wide tables
   scroll inside their own box);
@@ -36,8 +36,8 @@ import pytest
 
 from store.factory import open_store
 from tests.browser.conftest import TIMEOUT_MS, Server
-from tests.browser.journey import Journey, seed
 from tests.support.browser import wait_for_job
+from tests.support.ui_journey import Journey, seed
 
 pytestmark = pytest.mark.slow  # the journey's data: an optimization and a forward test first
 

@@ -20,8 +20,9 @@ from graphs.request import OptimizationRequest
 from graphs.search_pipeline import run_search_pipeline
 from graphs.strategy_evaluation import evaluate_strategy
 from quant import SearchSpace
+from quant.horizons import MAX_LOOKBACK, MIN_EVALUATED_DAYS
 from quant.regime_names import REGIME_NAMES
-from quant.strategy import MAX_LEVERAGE, MAX_LOOKBACK, MIN_EVALUATED_DAYS
+from quant.strategy import MAX_LEVERAGE
 from services.errors import InputError
 from services.estimates import estimate_strategy
 from services.problems import validation_problems

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from graphs.chat import ChatSession, ChatTurn
 from graphs.turn_guard import UNCHECKED, failure_reply
 from settings import Settings, get_settings
-from tests.agents.pm_language.language import TICKERS, asks, follow_up_for
-from tests.agents.pm_language.render import follow_up_text, rendered
+from tests.support.pm_language import TICKERS, asks, follow_up_for
+from tests.support.pm_language_render import follow_up_text, rendered
 
 THREADS = int(os.environ.get("STRATIGOS_THREADS", "200"))
 PYTHON_ERRORS = re.compile(

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 from quant.data import load_sp500_index, load_sp500_prices
+from quant.episodes import EPISODES
 from quant.errors import DataError
 from quant.risk import max_drawdown
 from quant.statistics import beta, deepest_drawdown, monthly_returns
-from quant.stress import EPISODES, beta_shock, replay_episode
+from quant.stress import beta_shock, replay_episode
 
 
 @pytest.fixture(scope="module")

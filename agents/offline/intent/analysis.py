@@ -54,7 +54,7 @@ class AnalysisAsk:
     """An analysis question: its `kind`, the `tool` that answers it, and what the message
     states (empty: not stated). `weights` by ticker (fractions); `last_sessions` for "the last
     12 months" (252); `market_move` a signed fraction; `episodes` keys of
-    `quant.stress.EPISODES`; `bear_case` the scenario engine's bear case asked for; `threshold`
+    `quant.episodes.EPISODES`; `bear_case` the scenario engine's bear case asked for; `threshold`
     the loss of a probability and `scenarios` those it names; `horizon` in sessions; `capital`
     in currency; `rebalance` a cadence; `cost_bps`; `measures` the statistics named (return,
     correlation, beta, ...); `judged_on` the measure a comparison is asked on (a key of a

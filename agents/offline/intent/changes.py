@@ -19,9 +19,9 @@ from typing import Literal
 from agents.offline import patterns
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import cadence_named, measures_named, normalised
+from agents.offline.intent.strategy_terms import lookback_sessions as _lookback
+from agents.offline.intent.strategy_terms import stated_leverage as _leverage
 from agents.offline.intent.words import ANY_METHOD
-from agents.offline.strategy_args import lookback_sessions as _lookback
-from agents.offline.strategy_args import stated_leverage as _leverage
 
 __all__ = ["Change", "Criterion", "read_change"]
 

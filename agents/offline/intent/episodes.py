@@ -1,4 +1,4 @@
-"""The named historical episodes (`quant.stress.EPISODES`) in a message: how each is said, and an
+"""The named historical episodes (`quant.episodes.EPISODES`) in a message: how each is said, and an
 episode said as the window of a measure ("the 99% VaR during the covid crash", "KO's volatility
 through the GFC"), which is then the window, from the index's peak to its trough."""
 
@@ -8,7 +8,7 @@ import re
 
 from agents.offline import patterns
 from agents.offline.intent.scanner import Scanner
-from quant.stress import EPISODES
+from quant.episodes import EPISODES
 
 EPISODE_WORDS: dict[str, str] = {
     "gfc_2008": r"\b(?:2008|2007[\s/-]*(?:20)?09|2008[\s/-]*(?:20)?09)\b\s*(?:financial\s+)?"

@@ -24,8 +24,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from graphs.ask_items import ask_items
 from graphs.ask_vocabulary import Vocabulary, vocabulary
 from settings import Settings
-from tests.agents.pm_language.expected import call_problems, item_problems
-from tests.agents.pm_language.language import (
+from tests.support.pm_language import (
     Ask,
     Estimate,
     FollowUp,
@@ -36,8 +35,9 @@ from tests.agents.pm_language.language import (
     first_asks,
     follow_up_for,
 )
-from tests.agents.pm_language.reading import answered, read_latest
-from tests.agents.pm_language.render import follow_up_text, rendered
+from tests.support.pm_language_expected import call_problems, item_problems
+from tests.support.pm_language_reading import answered, read_latest
+from tests.support.pm_language_render import follow_up_text, rendered
 
 ASKS = int(os.environ.get("STRATIGOS_PM_ASKS", "5000"))
 PAIRS = int(os.environ.get("STRATIGOS_PM_FOLLOW_UPS", "1000"))

@@ -4,8 +4,9 @@ their authors did not choose.
 
 An ask is composed of parts (`Ask`: what is asked, the method, the universe, the limits, the
 window, the risk measure with its confidence and horizon, the backtest's cadence and costs, the
-estimate's configuration and scenarios) and rendered (`render`) in one of several registers:
-full sentences, terse notes, abbreviations, with lower-case tickers and typos of the key words.
+estimate's configuration and scenarios) and rendered (`tests.support.pm_language_render`) in
+one of several registers: full sentences, terse notes, abbreviations, with lower-case tickers and
+typos of the key words.
 A follow-up (`FollowUp`) changes one part of the ask before it ("limit energy to 15% as well",
 "same but quarterly", "swap XOM for WMT", "what about the bear case?", "and with 2x leverage?");
 `FollowUp.apply` gives the ask it leaves. Hypothesis draws both (`asks`, `follow_ups`), so a

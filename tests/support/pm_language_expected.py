@@ -15,7 +15,7 @@ import pandas as pd
 
 from quant.classification import matching
 from quant.data import sp500_returns
-from tests.agents.pm_language.language import GROUPS, TICKERS, Ask, Window
+from tests.support.pm_language import GROUPS, TICKERS, Ask, Window
 
 REBALANCE_EVERY = {"weekly": 5, "monthly": 21, "quarterly": 63}
 """Sessions between rebalances of a strategy's cadence."""
@@ -53,7 +53,7 @@ def window_problems(args: dict[str, Any], window: Window | None, sessions_arg: b
         return [] if args.get("start") == _first_of_last(window.sessions) else ["window"]
     start, end = window.start(), window.end()
     if window.form == "crisis":
-        from quant.stress import EPISODES
+        from quant.episodes import EPISODES
 
         end = EPISODES[window.episode].end
     ok = str(args.get("start") or "")[:10] == start and (end is None or args.get("end") == end)

@@ -1,13 +1,13 @@
-"""How a PM writes an ask of `language` (issue 61): each part in one of several phrasings and
-orders, in a register (full sentences, terse notes, abbreviations), tickers in capitals or lower
-case, with typos in the key words. Hypothesis draws every choice, so a failure shrinks to the
-first phrasing of each part and the shortest order."""
+"""How a PM writes an ask of `tests.support.pm_language` (issue 61): each part in one of several
+phrasings and orders, in a register (full sentences, terse notes, abbreviations), tickers in
+capitals or lower case, with typos in the key words. Hypothesis draws every choice, so a failure
+shrinks to the first phrasing of each part and the shortest order."""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from tests.agents.pm_language.language import (
+from tests.support.pm_language import (
     EPISODE_WORDS,
     METHOD_WORDS,
     SCENARIO_WORDS,
