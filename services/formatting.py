@@ -65,25 +65,31 @@ def finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _unsigned_zero(text: str) -> str:
+    """`text` without its sign when every digit it shows is zero: what rounds to zero reads
+    "0.00%", never "-0.00%" or "+0.0%"."""
+    shows_zero = not any(c in "123456789" for c in text)
+    return text[1:] if shows_zero and text.startswith(("+", "-")) else text
+
+
 def percent(fraction: Any, *, signed: bool = False, digits: int = 2) -> str:
     """A fraction as a percentage: 0.1742 -> "17.42%"; signed: 0.5682 -> "+56.82%"."""
     number = finite(fraction)
     if number is None:
         return MISSING
-    text = f"{number * 100:{'+' if signed else ''},.{digits}f}%"
-    return text.replace("+-", "-").replace("-0.00%", "0.00%").replace("+0.00%", "0.00%")
+    return _unsigned_zero(f"{number * 100:{'+' if signed else ''},.{digits}f}%")
 
 
 def ratio(value: Any, *, digits: int = 2) -> str:
     """A ratio (Sharpe, Sortino, an objective) with 2 decimals: "1.07"."""
     number = finite(value)
-    return MISSING if number is None else f"{number:,.{digits}f}".replace("-0.00", "0.00")
+    return MISSING if number is None else _unsigned_zero(f"{number:,.{digits}f}")
 
 
 def multiple(value: Any) -> str:
     """A multiple of wealth (leverage) with 2 decimals: "1.50x"."""
     number = finite(value)
-    return MISSING if number is None else f"{number:,.2f}x"
+    return MISSING if number is None else _unsigned_zero(f"{number:,.2f}x")
 
 
 def money(amount: Any) -> str:
@@ -113,7 +119,7 @@ def days(value: Any) -> str:
 def bps(value: Any) -> str:
     """Basis points with one decimal: "5.0 bps"."""
     number = finite(value)
-    return MISSING if number is None else f"{number:,.1f} bps"
+    return MISSING if number is None else _unsigned_zero(f"{number:,.1f} bps")
 
 
 def day(value: date | datetime | str | None) -> str:

@@ -49,7 +49,7 @@ from settings import Settings, get_settings
 from store import Deployment, Store, utc_now
 from trading.account_names import ACCOUNT_NAME_FIELD, check_account_name, shared_paper_account
 from trading.hedges import check_hedge
-from trading.optimization_winners import optimization_strategy
+from trading.optimization_winners import confirm_benchmarks, optimization_strategy
 
 if TYPE_CHECKING:
     from execution.brokers.alpaca import AlpacaBroker
@@ -102,8 +102,10 @@ def create_deployment(
     `max_leverage` 1 (said in the spec's `notes`; its backtest is the capped rule's); with
     `cap_leverage` false it is refused. A winner (or trial) whose objective does not beat every
     benchmark the search scored on the same paths (`services.benchmark_verdict`) is refused
-    unless `confirm_below_benchmarks` (then the spec's `notes` say so). `InputError` names the
-    field that cannot be used, its message one sentence in words; `store.NotFoundError` when the source is not the owner's. `notifications` are the
+    unless `confirm_below_benchmarks` (then the spec's `notes` say so), a refusal made last, once
+    every other field is accepted, so a confirmation is never followed by another refusal.
+    `InputError` names the field that cannot be used, its message one sentence in words;
+    `store.NotFoundError` when the source is not the owner's. `notifications` are the
     deployment's `NotificationPreferences` (who hears of its failures, breaches, mismatches
     and, if asked, fills and the daily summary; None: the owner's profile's). A source holding
     a ticker the owner's profile excludes is refused (`InputError` on ``source_id`` with the
@@ -121,14 +123,8 @@ def create_deployment(
     settings = settings or get_settings()
     _check_capital(capital)
     check_account_name(account)  # before the Alpaca account is opened
-    strategy, described = _strategy(
-        store,
-        owner,
-        source,
-        source_id,
-        trial=trial,
-        cap_leverage=cap_leverage,
-        confirm_below_benchmarks=confirm_below_benchmarks,
+    strategy, described, below_benchmarks = _strategy(
+        store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
     )
     profile = _check_universe(store, owner, strategy, settings)
     plan, own_schedule, from_first_fire = _schedule(schedule, strategy)
@@ -149,6 +145,7 @@ def create_deployment(
     if checked_hedge is not None:
         spec["hedge"] = checked_hedge
     _add_account(store, owner, spec, account, settings)
+    confirm_benchmarks(described, below_benchmarks, confirm_below_benchmarks)
     event = {"by": by, "source": spec["source"], "capital": spec["capital"], "broker": broker}
     return store.create_deployment(owner, name, "draft", spec, event_data=event)
 
@@ -481,26 +478,20 @@ def _strategy(
     *,
     trial: int | None = None,
     cap_leverage: bool | None = None,
-    confirm_below_benchmarks: bool = False,
-) -> tuple[DeployedStrategy, dict[str, Any]]:
+) -> tuple[DeployedStrategy, dict[str, Any], dict[str, Any] | None]:
+    """The deployed strategy of a portfolio or an optimization, the spec's `strategy` and, for
+    a winner below its benchmarks, its verdict (`optimization_strategy`)."""
     if source == "portfolio":
         if trial is not None:
             raise InputError("source.trial", "only an optimization has trials")
         weights = store.get_portfolio(owner, source_id).weights
         try:
-            return FixedWeights(weights), {"kind": "weights", "weights": weights}
+            return FixedWeights(weights), {"kind": "weights", "weights": weights}, None
         except ValueError as exc:
             raise InputError("source_id", f"portfolio {source_id}: {exc}") from None
     if source != "optimization":
         raise InputError("source", f"must be portfolio or optimization, got {source!r}")
-    return optimization_strategy(
-        store,
-        owner,
-        source_id,
-        trial=trial,
-        cap_leverage=cap_leverage,
-        confirm_below_benchmarks=confirm_below_benchmarks,
-    )
+    return optimization_strategy(store, owner, source_id, trial=trial, cap_leverage=cap_leverage)
 
 
 def schedule_fields(plan: Schedule) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """An optimization's winner (or one of its trials) as a deployed strategy: its rule, capped to a
-cash account's leverage, refused below its benchmarks unless confirmed, with the risk limits its
-search stated (`trading.risk_limits`) and notes that say what was changed or accepted."""
+cash account's leverage, refused below its benchmarks unless confirmed (`confirm_benchmarks`:
+asked last, once every other input is accepted), with the risk limits its search stated
+(`trading.risk_limits`) and notes that say what was changed or accepted."""
 
 from __future__ import annotations
 
@@ -29,13 +30,13 @@ def optimization_strategy(
     *,
     trial: int | None = None,
     cap_leverage: bool | None = None,
-    confirm_below_benchmarks: bool = False,
-) -> tuple[DeployedStrategy, dict[str, Any]]:
+) -> tuple[DeployedStrategy, dict[str, Any], dict[str, Any] | None]:
     """The winner of `owner`'s optimization `source_id` (or its trial number `trial`) as a
-    `RuleStrategy` and the spec's `strategy` (config, safe rate, notes, the search's
-    `risk_limits`). A levered one is capped at 1 unless `cap_leverage` is false (then refused
-    on ``cap_leverage``); one below its benchmarks is refused on ``confirm_below_benchmarks``
-    unless confirmed. `InputError` names the field, its message one sentence in words."""
+    `RuleStrategy`, the spec's `strategy` (config, safe rate, notes, the search's
+    `risk_limits`) and its benchmark verdict when it does not beat its benchmarks (None
+    otherwise: `confirm_benchmarks` then asks for the confirmation). A levered one is capped at
+    1 unless `cap_leverage` is false (then refused on ``cap_leverage``). `InputError` names the
+    field, its message one sentence in words."""
     job = store.get_job(owner, source_id)
     if job.kind != OPTIMIZATION_KIND or job.status != "succeeded":
         raise InputError(
@@ -59,15 +60,6 @@ def optimization_strategy(
         notes.append(note)
     stated = search_limits(request, result, None if winner else _trial_row(result, trial))
     what = "The winner" if winner else f"Trial {trial}"
-    verdict = _below_benchmarks(result, objective, what)
-    if verdict is not None:
-        if not confirm_below_benchmarks:
-            raise InputError(
-                "confirm_below_benchmarks",
-                "confirm deploying a strategy that does not beat its benchmarks",
-                f"{verdict['words']} Confirm that you want to deploy it anyway to go on.",
-            )
-        notes.append(f"deployed although it does not beat its benchmarks: {verdict['words']}")
     if config.max_leverage > 1:
         if cap_leverage is False:
             raise InputError(
@@ -94,7 +86,27 @@ def optimization_strategy(
     }
     if stated:
         described["risk_limits"] = stated
-    return strategy, described
+    return strategy, described, _below_benchmarks(result, objective, what)
+
+
+def confirm_benchmarks(
+    described: dict[str, Any], verdict: Mapping[str, Any] | None, confirmed: bool
+) -> None:
+    """Refuse a strategy below its benchmarks (`verdict`, from `optimization_strategy`) on
+    ``confirm_below_benchmarks`` unless `confirmed`; a confirmed one's notes (in `described`,
+    the spec's `strategy`) say it was deployed although it does not beat them. Asked after every
+    other input is accepted, so that a confirmation is never followed by a refusal."""
+    if verdict is None:
+        return
+    if not confirmed:
+        raise InputError(
+            "confirm_below_benchmarks",
+            "confirm deploying a strategy that does not beat its benchmarks",
+            f"{verdict['words']} Confirm that you want to deploy it anyway to go on.",
+        )
+    described["notes"].append(
+        f"deployed although it does not beat its benchmarks: {verdict['words']}"
+    )
 
 
 def optimized_universe(request: Mapping[str, Any], result: Mapping[str, Any]) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from api.cli.deploy_text import (
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER, open_local_store
 from services.errors import InputError
+from services.formatting import money
 from settings.files import write_atomic
 
 LIFECYCLE = {"activate": "active", "pause": "paused", "resume": "active", "retire": "retired"}
@@ -336,23 +337,23 @@ def _hedges_text(report: dict[str, Any]) -> str:
     halted = " (halted by the hedging kill switch)" if report["halted"] else ""
     lines = [
         f"Hedge of {report['deployment_id']} on {report['hedge']['underlying']}{halted}",
-        f"  premiums paid {report['premiums_paid']:,.2f}, received "
-        f"{report['premiums_received']:,.2f}, settlements {report['settlements']:,.2f}, "
-        f"fees {report['fees']:,.2f}, net cash {report['cash']:,.2f}",
+        f"  premiums paid {money(report['premiums_paid'])}, received "
+        f"{money(report['premiums_received'])}, settlements {money(report['settlements'])}, "
+        f"fees {money(report['fees'])}, net cash {money(report['cash'])}",
     ]
     for mark in report["marks"]:
         if mark["settlement"] is not None:
             lines.append(
                 f"  holds {mark['contracts']:+d} {mark['symbol']}, {mark['settlement']['words']}: "
-                f"worth {mark['market_value']:,.2f} (not yet booked in the ledger)"
+                f"worth {money(mark['market_value'])} (not yet booked in the ledger)"
             )
             continue
         lines.append(
-            f"  holds {mark['contracts']:+d} {mark['symbol']}, worth {mark['market_value']:,.2f} "
+            f"  holds {mark['contracts']:+d} {mark['symbol']}, worth {money(mark['market_value'])} "
             f"at {mark['price']:.4f} (model, {report['priced_on']})"
         )
     if report["pnl"] is not None:
-        lines.append(f"  hedge P&L so far {report['pnl']:,.2f} (net cash plus market value)")
+        lines.append(f"  hedge P&L so far {money(report['pnl'])} (net cash plus market value)")
     lines.append(f"  volatility: {report['volatility']['words']}")
     for row in report["dead_letters"]:
         lines.append(
@@ -394,7 +395,7 @@ def _event_text(event: Any) -> str:
             part
             for part in (
                 f"{source['kind']} {source['id']}{trial}" if source else "",
-                "" if capital is None else f"capital {capital:,.2f}",
+                "" if capital is None else f"capital {money(capital)}",
                 f"on {data.pop('broker')}" if "broker" in data else "",
                 str(data.pop("status", "")),
             )
@@ -507,7 +508,7 @@ def _describe(deployment: Any) -> str:
         [
             f"Deployment {deployment.id} ({deployment.status}): {deployment.name}",
             f"  strategy: {what}",
-            f"  capital:  {spec['capital']:,.2f} on {_account_text(deployment)}",
+            f"  capital:  {money(spec['capital'])} on {_account_text(deployment)}",
             f"  schedule: {schedule.describe()} (catch-up: {schedule.catch_up})"
             + (", the strategy's own cadence" if spec.get("schedule_source") == "strategy" else ""),
             f"  limits:   {limits}",
@@ -565,6 +566,6 @@ def _positions_text(report: dict[str, Any]) -> str:
             f"  {p['symbol']:6} {p['quantity']:>14.6f} shares  value {p['market_value']:>14,.2f}"
             f"  unrealised {p['unrealised_pnl']:>12,.2f}"
         )
-    lines.append(f"  cash {report['cash']:,.2f}; equity {report['equity']:,.2f}")
-    lines.append(f"  realised P&L {report['realised_pnl']:,.2f}; fees {report['fees']:,.2f}")
+    lines.append(f"  cash {money(report['cash'])}; equity {money(report['equity'])}")
+    lines.append(f"  realised P&L {money(report['realised_pnl'])}; fees {money(report['fees'])}")
     return "\n".join(lines)

@@ -56,12 +56,17 @@ function pyFormat(number, digits, plus = false) {
   return sign + grouped(Math.abs(number), digits);
 }
 
+/** `text` without its sign when every digit it shows is zero: what rounds to zero reads
+ * "0.00%", never "-0.00%" or "+0.0%" (services.formatting's rule). */
+function unsignedZero(text) {
+  return /^[+-]/.test(text) && !/[1-9]/.test(text) ? text.slice(1) : text;
+}
+
 /** A fraction as a percentage: 0.1742 -> "17.42%"; `{signed: true}` for returns: "+56.82%". */
 export function percent(fraction, { signed: plus = false, digits = 2 } = {}) {
   const number = finite(fraction);
   if (number === null) return MISSING;
-  const text = `${pyFormat(number * 100, digits, plus)}%`;
-  return text.replace("+-", "-").replace("-0.00%", "0.00%").replace("+0.00%", "0.00%");
+  return unsignedZero(`${pyFormat(number * 100, digits, plus)}%`);
 }
 
 /** A return: a signed percentage ("+56.82%", "-3.10%"). */
@@ -72,13 +77,13 @@ export function signedPercent(fraction) {
 /** A ratio (Sharpe, Sortino, an objective) with 2 decimals: "1.07". */
 export function ratio(value, { digits = 2 } = {}) {
   const number = finite(value);
-  return number === null ? MISSING : pyFormat(number, digits).replace("-0.00", "0.00");
+  return number === null ? MISSING : unsignedZero(pyFormat(number, digits));
 }
 
 /** A multiple of wealth (leverage): "1.50x". */
 export function multiple(value) {
   const number = finite(value);
-  return number === null ? MISSING : `${pyFormat(number, 2)}x`;
+  return number === null ? MISSING : unsignedZero(`${pyFormat(number, 2)}x`);
 }
 
 /** Dollars with thousands separators and cents: "$156,751.97", "-$112.66". */
@@ -115,7 +120,7 @@ export function days(value) {
 /** Basis points with one decimal: "5.0 bps". */
 export function bps(value) {
   const number = finite(value);
-  return number === null ? MISSING : `${pyFormat(number, 1)} bps`;
+  return number === null ? MISSING : unsignedZero(`${pyFormat(number, 1)} bps`);
 }
 
 /** A date in ISO 8601: "2022-12-28" (a timestamp's date; a string as given, cut to 10). */

@@ -15,6 +15,7 @@ from quant.data import sp500_prices
 from quant.options import ImpliedVolModel
 from store import NewOrder
 from tests.api.conftest import Api, assert_error, wait_job
+from tests.support.dollars import dollars
 from tests.support.hedged import hedged_deployment, hedged_spec
 from trading.accounts.paper import StoredPaperOptionsAccount
 from trading.queue import dispatch
@@ -160,7 +161,7 @@ def test_a_forward_test_of_a_hedged_deployment_returns_its_hedge(api: Api) -> No
     assert report["hedge"]["value"] == pytest.approx(hedge["value"], rel=1e-12)
     page = client.get(f"/v1/deployments/{test_id}/report", headers=api.alice).text
     assert "Option hedge (in the paper values)" in page
-    assert f"{report['hedge']['value']:,.2f} on {report['hedge']['priced_on']}" in page
+    assert f"{dollars(report['hedge']['value'])} on {report['hedge']['priced_on']}" in page
     # the hedge view of the ended test is priced at its window's end, as the test and its
     # performance are (not at the data's last close, months after its options expired)
     view = client.get(f"/v1/deployments/{test_id}/hedges", headers=api.alice).json()

@@ -29,6 +29,7 @@ from quant.data import load_sp500_prices, to_returns
 from settings import LOCAL_OWNER, Settings, get_settings
 from store import Store
 from store.factory import open_store
+from tests.support.dollars import dollars
 from tests.support.hostile import BIDI, CONTROLS, assert_our_words, nested, with_char
 from tests.support.mcp_client import data, error, in_memory, user_answers
 from tools.memory import memory_tools
@@ -348,7 +349,8 @@ def test_a_deployment_is_drafted_from_a_finished_search_and_deployed_once_approv
 
     wanted = {"optimization_id": job_id, "capital": 50_000, "every": "month"}
     pending = data(in_memory(served(local), lambda s: s.call_tool("draft_deployment", wanted)))
-    assert pending["status"] == "pending_approval" and "50,000 of capital" in pending["summary"]
+    summary = pending["summary"]
+    assert pending["status"] == "pending_approval" and f"{dollars(50_000)} of capital" in summary
     assert pending["request"]["source"] == {"kind": "optimization", "id": job_id}
     assert store.list_deployments(LOCAL_OWNER) == []
 
@@ -358,6 +360,9 @@ def test_a_deployment_is_drafted_from_a_finished_search_and_deployed_once_approv
     (deployment,) = store.list_deployments(LOCAL_OWNER)
     assert deployed["status"] == "approved" and deployment.id in deployed["replies"][-1]
     assert deployment.status == "active" and deployment.spec["capital"] == 50_000
+    # a winner below its benchmarks is said so in the draft, and approving it confirms it
+    below = any("does not beat its benchmarks" in n for n in deployment.spec["strategy"]["notes"])
+    assert below == summary.startswith("The winner does not beat")
 
 
 def test_another_owner_s_drafts_and_records_are_not_found(local: tuple[Settings, Store]) -> None:

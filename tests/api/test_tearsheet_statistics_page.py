@@ -21,11 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.deployment_views import deployment_out
-from api.reports.deployment import money
 from api.reports.page import number, percent
 from api.reports.tearsheets import render_strategy_tearsheet
 from quant.data import sp500_prices
+from services.formatting import money
 from store.sqlite import SQLiteStore
+from tests.support.dollars import dollars
 from tests.support.trading_day import SPEC
 from trading.day.analytics import StrategyAnalytics, strategy_analytics
 from trading.forward_tests.paper import ForwardTestRequest, forward_test
@@ -116,17 +117,27 @@ def test_costs_include_the_slippage_and_nothing_reads_as_a_negative_zero(
     assert totals["fees"] == 0.0 and totals["slippage"] > 0  # the paper broker: 5 bps, no fee
     assert totals["costs"] == pytest.approx(totals["slippage"])
     assert totals["costs_fraction"] > 0
-    assert f"<td>Slippage against the closes</td><td>{totals['slippage']:,.2f}</td>" in page
-    assert f"<td>Costs (commissions and slippage)</td><td>{totals['costs']:,.2f}</td>" in page
+    assert f"<td>Slippage against the closes</td><td>{dollars(totals['slippage'])}</td>" in page
+    assert f"<td>Costs (commissions and slippage)</td><td>{dollars(totals['costs'])}</td>" in page
     shown = re.sub(r"<script.*?</script>", "", page, flags=re.S)
     assert not re.search(r"-0\.0+(?![0-9])", shown)
 
 
 @settings(max_examples=300, deadline=None)
-@given(value=st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6))
-def test_a_number_shown_is_never_a_negative_zero(value: float) -> None:
-    for shown in (percent(value, 2), money(value), number(value, 3)):
-        if shown.startswith("-"):  # a negative shows a nonzero digit
-            assert re.search(r"[1-9]", shown), shown
-    assert percent(-0.00001, 2) == "0.00%" and money(-0.001) == "0.00"
-    assert percent(-0.0001, 2) == "-0.01%"
+@given(
+    value=st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6),
+    digits=st.integers(min_value=1, max_value=4),  # the tearsheets show 1 to 3 decimals
+)
+def test_a_number_shown_is_never_a_negative_zero(value: float, digits: int) -> None:
+    shown_texts = {
+        percent(value, digits): f"{value * 100:,.{digits}f}%",
+        money(value): dollars(value),
+        number(value): f"{value:,.2f}",
+    }
+    for shown, reference in shown_texts.items():
+        if re.search(r"[1-9]", reference):  # a nonzero number keeps its sign and digits
+            assert shown == reference, (value, digits)
+        else:  # what rounds to zero reads unsigned
+            assert shown == reference.removeprefix("-"), (value, digits)
+    assert percent(-0.00001, 2) == "0.00%" and money(-0.001) == "$0.00"
+    assert percent(-0.0001, 2) == "-0.01%" and percent(-0.0000001, 3) == "0.000%"

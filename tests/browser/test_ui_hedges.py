@@ -14,19 +14,13 @@ from quant.data import sp500_prices
 from store import NewOrder
 from store.factory import open_store
 from tests.support.browser import Server, sign_in
+from tests.support.dollars import dollars as money  # a worthless short option's -0: $0.00
 from tests.support.hedged import hedged_deployment, put_overlay_winner
 from trading.accounts.paper import StoredPaperOptionsAccount
 from trading.queue import dispatch
 
 UNDERLYING = "#deployment-hedge-underlying"
 UNDERLYING_ERROR = "#deployment-hedge-underlying-error"
-
-
-def money(value: float) -> str:
-    """Dollars as the UI shows them (services.formatting's rule: "-$112.66"; a worthless short
-    option's -0 as $0.00)."""
-    text = f"${abs(value):,.2f}"
-    return f"-{text}" if value < 0 and text != "$0.00" else text
 
 
 def test_a_put_overlay_winner_is_deployed_with_its_hedge_underlying(

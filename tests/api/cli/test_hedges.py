@@ -12,6 +12,7 @@ import pytest
 
 from api.cli import main
 from tests.support.cli import fails
+from tests.support.dollars import dollars
 from tests.support.hedged import hedged_deployment
 
 
@@ -85,17 +86,17 @@ def test_a_forward_test_of_a_hedged_deployment_prints_its_hedge(
     assert main(["deploy", "forward-test", deployment.id, *window]) == 0
     text = capsys.readouterr().out
     assert f"hedge on AAPL: {hedge['runs']} runs (" in text
-    assert f"premiums paid {hedge['premiums_paid']:,.2f}" in text
+    assert f"premiums paid {dollars(hedge['premiums_paid'])}" in text
     assert "whole contracts and a beta of 1" in text
     assert "volatility: the paper broker has no option quotes" in text
     test_id = result["forward_test_deployment_id"]
     assert main(["deploy", "performance", test_id]) == 0
     performance = capsys.readouterr().out
-    assert f"option hedge {hedge['value']:,.2f} on {hedge['priced_on']}" in performance
+    assert f"option hedge {dollars(hedge['value'])} on {hedge['priced_on']}" in performance
     assert "volatility: the paper broker has no option quotes" in performance
     # `deploy hedges` of the ended test says the same as the test and its performance
     view = run_json(capsys, "deploy", "hedges", test_id)
     assert view["priced_on"] == hedge["priced_on"] == "2022-02-28"
     assert view["pnl"] == pytest.approx(hedge["value"], rel=1e-12)
     assert main(["deploy", "hedges", test_id]) == 0
-    assert f"hedge P&L so far {hedge['value']:,.2f}" in capsys.readouterr().out
+    assert f"hedge P&L so far {dollars(hedge['value'])}" in capsys.readouterr().out

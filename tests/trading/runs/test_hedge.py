@@ -303,10 +303,20 @@ def test_the_winner_of_an_optimization_with_an_overlay_needs_its_hedge_underlyin
     job_id = put_overlay_winner(store)
     fields = {"name": "hedged winner", "source": "optimization", "source_id": job_id,
               "capital": 100_000, "schedule": {"every": "week", "at": "15:45"}}  # fmt: skip
-    with pytest.raises(InputError) as missing:
+    with pytest.raises(InputError) as missing:  # refused on the hedge before any confirmation
         create_deployment(store, "alice", **fields)  # type: ignore[arg-type]
     assert missing.value.field == "hedge.underlying"
-    deployment = create_deployment(store, "alice", hedge={"underlying": "AAPL"}, **fields)  # type: ignore[arg-type]
+    hedge = {"underlying": "AAPL"}
+    with pytest.raises(InputError) as unconfirmed:  # the winner is below its benchmarks
+        create_deployment(store, "alice", hedge=hedge, **fields)  # type: ignore[arg-type]
+    assert unconfirmed.value.field == "confirm_below_benchmarks"
+    deployment = create_deployment(
+        store,
+        "alice",
+        hedge=hedge,
+        confirm_below_benchmarks=True,
+        **fields,  # type: ignore[arg-type]
+    )
     assert deployment.spec["hedge"] == {
         "underlying": "AAPL",
         "vol_model": ImpliedVolModel().model_dump(),
