@@ -86,14 +86,20 @@ def sleep(page: Any, hours: int) -> None:
     page.clock.set_system_time(now + timedelta(hours=hours))
 
 
-def test_a_session_is_refreshed_after_a_sleep_and_ends_when_revoked(
-    page: Any, server: Server, idp: CognitoStandIn
-) -> None:
+def signed_in_on_a_fake_clock(page: Any, server: Server, route: str, path: str) -> str | None:
+    """Sign in with the page's clock under the test's control, open `#/<route>`; the
+    credential its read of `path` carried."""
     page.clock.install()
     sign_in(page, server, PASSWORD)
     page.wait_for_selector("#nav:not([hidden])")
-    before = visit(page, server, "jobs", "/v1/optimizations").request
-    token = before.header_value("authorization")
+    token: str | None = visit(page, server, route, path).request.header_value("authorization")
+    return token
+
+
+def test_a_session_is_refreshed_after_a_sleep_and_ends_when_revoked(
+    page: Any, server: Server, idp: CognitoStandIn
+) -> None:
+    token = signed_in_on_a_fake_clock(page, server, "jobs", "/v1/optimizations")
     sleep(page, hours=2)
     refreshes = idp.calls.count(("InitiateAuth", "REFRESH_TOKEN_AUTH"))
     after = visit(page, server, "portfolios", "/v1/portfolios")
@@ -111,12 +117,7 @@ def test_a_session_is_refreshed_after_a_sleep_and_ends_when_revoked(
 def test_an_open_page_refreshes_its_session_five_minutes_before_the_token_expires(
     page: Any, server: Server, idp: CognitoStandIn
 ) -> None:
-    page.clock.install()
-    sign_in(page, server, PASSWORD)
-    page.wait_for_selector("#nav:not([hidden])")
-    token = visit(page, server, "portfolios", "/v1/portfolios").request.header_value(
-        "authorization"
-    )
+    token = signed_in_on_a_fake_clock(page, server, "portfolios", "/v1/portfolios")
     refreshes = idp.calls.count(("InitiateAuth", "REFRESH_TOKEN_AUTH"))
     page.clock.run_for("54:00")  # the hour's token has six minutes left: not yet
     assert idp.calls.count(("InitiateAuth", "REFRESH_TOKEN_AUTH")) == refreshes
