@@ -212,8 +212,13 @@ def run_case(
     case: Case, provider: Provider, base: Settings, clock: Clock = time.perf_counter
 ) -> Trace:
     """Run `case` on `provider` in a fresh temporary data directory; the `Trace` of what the
-    assistant did (an exception during the conversation is recorded in `Trace.error`)."""
+    assistant did (an exception during the conversation is recorded in `Trace.error`).
+
+    A search the conversation ran teaches the case owner's strategy model on a thread after
+    its answer (docs/strategy-model.md); the run waits for that learning after it measured the
+    latency and before it closes the store and removes the directory the learner writes in."""
     from graphs.chat import ChatSession
+    from services.strategy_model import wait_for_learning
     from store.factory import open_store
 
     trace = Trace(case.id, provider.label, user_text="\n".join(case.turns))
@@ -253,5 +258,6 @@ def run_case(
             trace.tokens_cache_read = usage.total("cache_read_tokens")
             trace.tokens_cache_write = usage.total("cache_write_tokens")
             trace.models = sorted({model for model, _ in usage.calls if model})
+            wait_for_learning(CASE_OWNER)
             store.close()
     return trace

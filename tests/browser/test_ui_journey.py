@@ -451,7 +451,7 @@ def test_a_new_user_is_told_where_to_start_and_what_to_do_on_each_empty_page(
         # the example search starts with one click and its page follows it (then it is cancelled)
         page.evaluate("() => { window.location.hash = '#/start'; }")
         page.click("#run-example")
-        page.wait_for_function("location.hash.startsWith('#/jobs/job_')")
+        page.wait_for_function("() => location.hash.startsWith('#/jobs/job_')")
         job_id = page.evaluate("location.hash").split("/")[-1]
         page.wait_for_selector("#job-status")
         with httpx.Client(base_url=server.url, headers={"x-api-key": key}) as client:

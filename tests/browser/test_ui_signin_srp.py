@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hmac
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -78,26 +78,56 @@ def test_the_right_password_signs_in_and_a_wrong_one_is_refused(
     assert page.problems == []
 
 
-def test_a_session_is_refreshed_after_a_sleep_and_ends_when_revoked(
-    page: Any, server: Server, idp: CognitoStandIn
-) -> None:
+def sleep(page: Any, hours: int) -> None:
+    """The computer sleeps `hours`: the page's clock jumps ahead while none of its timers runs
+    (they are counted in the clock's ticks, which `set_system_time` leaves alone), so the only
+    refresh that can happen is the one before the next request, whatever the machine's load."""
+    now = datetime.fromtimestamp(page.evaluate("() => Date.now()") / 1000, UTC)
+    page.clock.set_system_time(now + timedelta(hours=hours))
+
+
+def signed_in_on_a_fake_clock(page: Any, server: Server, route: str, path: str) -> str | None:
+    """Sign in with the page's clock under the test's control, open `#/<route>`; the
+    credential its read of `path` carried."""
     page.clock.install()
     sign_in(page, server, PASSWORD)
     page.wait_for_selector("#nav:not([hidden])")
-    before = visit(page, server, "jobs", "/v1/optimizations").request
-    token = before.header_value("authorization")
-    # the computer sleeps two hours: no timer ran; the next request refreshes first
-    page.clock.fast_forward("02:00:00")
+    token: str | None = visit(page, server, route, path).request.header_value("authorization")
+    return token
+
+
+def test_a_session_is_refreshed_after_a_sleep_and_ends_when_revoked(
+    page: Any, server: Server, idp: CognitoStandIn
+) -> None:
+    token = signed_in_on_a_fake_clock(page, server, "jobs", "/v1/optimizations")
+    sleep(page, hours=2)
     refreshes = idp.calls.count(("InitiateAuth", "REFRESH_TOKEN_AUTH"))
     after = visit(page, server, "portfolios", "/v1/portfolios")
     assert after.status == 200 and after.request.header_value("authorization") != token
-    assert idp.calls.count(("InitiateAuth", "REFRESH_TOKEN_AUTH")) > refreshes
+    assert idp.calls.count(("InitiateAuth", "REFRESH_TOKEN_AUTH")) == refreshes + 1
 
     idp.revoke(EMAIL)  # signed out by an administrator meanwhile
-    page.clock.fast_forward("02:00:00")
-    page.evaluate("window.location.hash = '#/jobs'")
+    sleep(page, hours=2)
+    page.evaluate("() => { window.location.hash = '#/jobs'; }")
     page.wait_for_selector("#signin-message:has-text('your session has ended')")
-    assert page.evaluate("sessionStorage.getItem('stratigos.cognito.refresh')") is None
+    assert page.evaluate("() => sessionStorage.getItem('stratigos.cognito.refresh')") is None
+    assert page.problems == []
+
+
+def test_an_open_page_refreshes_its_session_five_minutes_before_the_token_expires(
+    page: Any, server: Server, idp: CognitoStandIn
+) -> None:
+    token = signed_in_on_a_fake_clock(page, server, "portfolios", "/v1/portfolios")
+    refreshes = idp.calls.count(("InitiateAuth", "REFRESH_TOKEN_AUTH"))
+    page.clock.run_for("54:00")  # the hour's token has six minutes left: not yet
+    assert idp.calls.count(("InitiateAuth", "REFRESH_TOKEN_AUTH")) == refreshes
+    with page.expect_response(lambda r: r.url.startswith(idp.url)) as refreshed:
+        page.clock.run_for("01:01")  # five minutes before the end, without any request
+    assert refreshed.value.ok
+    assert idp.calls.count(("InitiateAuth", "REFRESH_TOKEN_AUTH")) == refreshes + 1
+    after = visit(page, server, "jobs", "/v1/optimizations")
+    assert after.status == 200 and after.request.header_value("authorization") != token
+    assert idp.calls.count(("InitiateAuth", "REFRESH_TOKEN_AUTH")) == refreshes + 1
     assert page.problems == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,6 +64,9 @@ def test_the_profile_exclusion_and_the_approved_search_are_honoured(base: Settin
     assert search.proposed is not None and search.proposed["risk_limits"]["max_drawdown"] == 0.25
     assert search.last_run is not None and search.last_run["status"] == "succeeded"
     assert search.last_run["best"]["scenarios"]["bear"]["max_drawdown"] <= 0.25
+    # the search's learning (a thread after the answer) ended before its directory was removed
+    learning = [t.name for t in threading.enumerate() if t.name.startswith("learn-")]
+    assert learning == [] and not base.data_dir.exists()
 
 
 def test_a_failing_conversation_is_recorded_not_raised(
