@@ -135,6 +135,9 @@ class JobContext:
         self._lock = threading.Lock()
         self.follow_ups: list[FollowUp] = []
         """What `after_success` asked for, in order (the worker calls them)."""
+        self.trace_context: dict[str, str] | None = None
+        """The W3C trace context of the attempt's `job <kind>` span (set by the worker; None
+        untraced): the parent of the follow-ups' spans, so they are in the job's trace."""
 
     @property
     def store(self) -> Store:
@@ -288,14 +291,18 @@ def get_handler(kind: str) -> Handler:
     return registry.handler(kind)
 
 
-def run_follow_ups(job: Job, follow_ups: Sequence[FollowUp]) -> None:
+def run_follow_ups(
+    job: Job, follow_ups: Sequence[FollowUp], parent: Mapping[str, str] | None = None
+) -> None:
     """Call a succeeded job's follow-ups in order (`JobContext.after_success`): each in a span of
-    its own; one that raises is logged and the next still runs (the job's result stands)."""
+    its own, a child of `parent` (the job's span: `JobContext.trace_context`) when given; one
+    that raises is logged and the next still runs (the job's result stands)."""
     from settings.tracing import span
 
     for follow_up in follow_ups:
         try:
-            with span(f"job {job.kind} follow-up", carry={"stratigos.job_id": job.id}):
+            carry = {"stratigos.job_id": job.id}
+            with span(f"job {job.kind} follow-up", carry=carry, parent=parent):
                 follow_up()
         except Exception:
             log.exception("job %s: a follow-up after its success failed", job.id)

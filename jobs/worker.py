@@ -32,7 +32,6 @@ from types import FrameType
 from typing import Literal, TypedDict, cast
 
 from jobs.handlers import (
-    FollowUp,
     Handler,
     JobCancelledError,
     JobContext,
@@ -45,7 +44,7 @@ from jobs.handlers import (
 from jobs.trace_end import TraceEnds
 from settings import Settings, get_settings
 from settings.logs import configure_logging
-from settings.tracing import configure_tracing, flush_tracing, span
+from settings.tracing import configure_tracing, current_trace_context, flush_tracing, span
 from store import ConflictError, Job, NotFoundError, Store, StoreUnavailableError
 from store.owner_data import OwnerBusyError
 
@@ -415,15 +414,16 @@ class Worker:
             self.cancel_poll_seconds,
         )
         lease.start()
-        follow_ups: list[FollowUp] = []  # the succeeding attempt's `ctx.after_success`
+        succeeded: list[JobContext] = []  # the attempt that completed the job, if one did
         try:
-            return self._attempts(job, lease, follow_ups)
+            return self._attempts(job, lease, succeeded)
         finally:
             lease.stop()
-            run_follow_ups(job, follow_ups)
+            for ctx in succeeded:  # its `ctx.after_success`, in the job's trace
+                run_follow_ups(job, ctx.follow_ups, parent=ctx.trace_context)
             flush_tracing()  # a job's spans leave before the next job (or the process end)
 
-    def _attempts(self, job: Job, lease: _Lease, follow_ups: list[FollowUp]) -> WorkOutcome:
+    def _attempts(self, job: Job, lease: _Lease, succeeded: list[JobContext]) -> WorkOutcome:
         last_error: str | None = None
         while True:
             if job.attempts > self.max_attempts:
@@ -449,6 +449,7 @@ class Worker:
                     carry={"stratigos.job_id": job.id},
                     parent=job.trace_context,  # the submitter's span, wherever it ran
                 ):
+                    ctx.trace_context = current_trace_context()  # the follow-ups' parent
                     result = handler(job, ctx)
                 if lease.stopped.is_set() or lease.refresh():
                     return self._stopped(job, lease)  # a cancelled run's result is discarded
@@ -458,7 +459,7 @@ class Worker:
                     )
                 lease.store_progress()
                 done = self.store.complete_job(job.owner, job.id, result, worker=self.worker_id)
-                follow_ups.extend(ctx.follow_ups)
+                succeeded.append(ctx)
                 return WorkOutcome(job.id, job.owner, "succeeded", done.attempts)
             except JobCancelledError:
                 lease.refresh()

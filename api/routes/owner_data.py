@@ -68,7 +68,18 @@ def _stores(context: AppContext) -> Any:
     return open_owner_stores(context.settings, context.research_index)
 
 
-@router.get("/export", summary="Export everything you have as one archive")
+@router.get(
+    "/export",
+    summary="Export everything you have as one archive",
+    response_model=None,
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The archive, a download (`stratigos-export-<date>.zip`).",
+        }
+    },
+)
 async def export(context: Ctx, caller: Caller) -> StreamingResponse:
     """The caller's portfolios, runs and results, deployments, ledgers, documents and their
     files, ideas, profile, memories, threads and their conversations, strategy models,

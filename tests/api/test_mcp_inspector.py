@@ -95,8 +95,10 @@ CALLS = (
          lambda d: [r["portfolio"] for r in d["rows"]][:2] == ["hrp", "risk_parity"] and len(d["rows"]) == 3 and d["level"] == 0.99),
     Call("compare_portfolios", {"portfolios": '{"60/40":' + WEIGHTS + "}", "portfolio_ids": '["{pf}"]', "start": "2020-01-01", "end": "2020-12-31"},
          lambda d: "60/40" in [r["portfolio"] for r in d["rows"]] and d["window"]["end"] == "2020-12-31"),
-    Call("portfolio_risk_report", {"weights": WEIGHTS, "start": "2019-01-01", "end": "2022-12-28", "level": "0.99", "risk_free_rate": "0.02"},
-         lambda d: d["level"] == 0.99 and d["risk_free_rate"] == 0.02 and d["date_range"]["start"] == "2019-01-02"),
+    Call("portfolio_risk_report", {"weights": WEIGHTS, "start": "2019-01-01", "end": "2022-12-28", "level": "0.99", "risk_free_rate": "0.02", "horizon_days": "10", "capital": "1000000"},
+         lambda d: d["level"] == 0.99 and d["risk_free_rate"] == 0.02 and d["date_range"]["start"] == "2019-01-02"
+         and d["horizon"]["days"] == 10 and d["capital"] == 1_000_000
+         and abs(d["amounts"]["var_historical"] / (d["var_historical"] * 1_000_000) - 1) < 1e-3),
     Call("portfolio_risk_report", {"portfolio_id": "{pf}"},
          lambda d: d["portfolio_id"] == IDS["pf"]),
     # the universe of a risk report is its portfolio's: given with weights, it is refused in
@@ -121,8 +123,9 @@ CALLS = (
 """The calls made once the ids below exist (`BUILDERS`)."""
 
 BUILDERS = {
-    "pf": Call("optimize_portfolio", {"method": "min_volatility", "universe": '["AAPL","JNJ","KO","XOM"]', "start": "2018-01-01", "end": "2022-12-28", "max_weight": "0.5", "min_weight": "0.05", "asset_limits": '{"XOM":{"max":0.1}}', "sector_limits": '{"energy":{"max":0.15}}', "risk_free_rate": "0.01"},
-               lambda d: d["weights"]["XOM"] <= 0.1 + 1e-6 and min(d["weights"].values()) >= 0.05 - 1e-6 and max(d["weights"].values()) <= 0.5 + 1e-6 and d["risk_free_rate"] == 0.01),
+    "pf": Call("optimize_portfolio", {"method": "min_volatility", "universe": '["AAPL","JNJ","KO","XOM"]', "start": "2018-01-01", "end": "2022-12-28", "max_weight": "0.5", "min_weight": "0.05", "asset_limits": '{"XOM":{"max":0.1}}', "sector_limits": '{"energy":{"max":0.15}}', "risk_free_rate": "0.01", "capital": "1000000"},
+               lambda d: d["weights"]["XOM"] <= 0.1 + 1e-6 and min(d["weights"].values()) >= 0.05 - 1e-6 and max(d["weights"].values()) <= 0.5 + 1e-6 and d["risk_free_rate"] == 0.01
+               and d["capital"] == 1_000_000 and abs(sum(d["amounts"].values()) - 1_000_000) < 1),
     "scn": Call("generate_market_scenarios", {"universe": '["AAPL","KO"]', "start": "2015-01-01", "end": "2022-12-28", "names": '["bear","base"]', "n_paths": "20", "horizon": "126", "seed": "7", "method": "block_bootstrap", "block_size": "10", "weights": '{"AAPL":0.7,"KO":0.3}'},
                 lambda d: d["scenarios"] == ["bear", "base"] and (d["n_paths"], d["horizon"], d["seed"], d["block_size"]) == (20, 126, 7, 10) and d["sleeve"] == {"AAPL": 0.7, "KO": 0.3}),
     "draft": Call("draft_strategy_search", {"universe": '["AAPL","KO"]', "max_trials": "4"},

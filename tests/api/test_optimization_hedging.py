@@ -25,7 +25,9 @@ HEDGED: dict[str, Any] = {
         "overlay_strike": {"low": 0.85, "high": 1.0},
     },
     "objective": {"hedge_premium": -1.0},
-    "risk_limits": {"max_drawdown": LIMIT, "scenarios": ["bear"]},
+    # on the mean of the paths (a bare number is the 95th percentile, issue 62): the path means
+    # of the results below are what the limit is checked on
+    "risk_limits": {"max_drawdown": {"limit": LIMIT, "statistic": "mean"}, "scenarios": ["bear"]},
     "vol_model": {"variance_risk_premium": 0.02},
     "budget": {"max_trials": 20, "batch_size": 10},
     "method": "random",
@@ -78,7 +80,9 @@ def test_results_and_report_show_hedged_vs_unhedged(api: Api) -> None:
     results = api.client.get(f"{url}/results", headers=api.alice).json()
     hedging = results["hedging"]
     assert hedging is not None and hedging["scenario"] == "bear"
-    assert hedging["limits"] == {"max_drawdown": LIMIT}
+    limit = hedging["limits"]["max_drawdown"]
+    assert (limit["limit"], limit["statistic"]) == (LIMIT, "mean")
+    assert limit["checked"] == "on the mean of the paths"
     best = results["best"]
     assert best["config"]["overlay"] == "put" and best["approved_by_risk_manager"]
     bear = hedging["comparison"]["bear"]

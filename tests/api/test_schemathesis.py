@@ -47,6 +47,9 @@ BEYOND_THE_SCHEMA = {
     "POST /v1/hedge-kill-switch/release": "the deployment holds an option hedge",
     "POST /v1/kill-switch": "the account is one a deployment of the caller trades",
     "POST /v1/memories": "exclusions name known tickers, sectors or industries",
+    "DELETE /v1/owner-data": "confirm=erase-everything, a safety catch the schema leaves "
+    "unstated so that no generated request erases the fuzzing owner mid-run "
+    "(tests/api/test_owner_data.py erases and checks the 422 without it)",
     "PUT /v1/profile": "exclusions, universe and benchmark name known tickers or industries",
     "PATCH /v1/profile": "known exclusions; If-Match agrees with the body's version",
     "POST /v1/monte-carlo/simulate": "one source of returns; its assets and dates in the data",

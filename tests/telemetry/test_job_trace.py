@@ -87,9 +87,12 @@ def names_parent(trace_context: dict[str, str] | None, span: ReceivedSpan) -> bo
 
 def job_spans(receiver: OtlpReceiver, job_id: str) -> ReceivedSpan:
     """The job's span, after checking that every span of the job (run, graph nodes, agents,
-    model and tool calls) is in its trace, below it."""
-    [job] = receiver.named(f"job {KIND}")
+    model and tool calls, and the learning that follows its success) is in its trace, below it."""
+    [job] = [s for s in receiver.named(f"job {KIND}") if s.name == f"job {KIND}"]
     assert job.attributes["stratigos.job_id"] == job_id
+    # the owner's strategy model learns the run after the answer, in the job's trace (issue 63)
+    [learning] = receiver.named(f"job {KIND} follow-up")
+    assert receiver.parent(learning) is job and learning.attributes["stratigos.job_id"] == job_id
     [run] = receiver.named("run optimization")
     assert receiver.parent(run) is job
     nodes = receiver.named("node ")

@@ -63,13 +63,16 @@ def test_a_trace_of_stratigos_optimize_arrives_with_its_structure_and_genai_attr
     [root] = [s for s in spans if s.parent_id == ""]
     assert root.name == "stratigos optimize"
     assert root.resource["service.name"] == "stratigos"
-    [job] = receiver.named("job optimization")
+    [job] = [s for s in receiver.named("job optimization") if s.name == "job optimization"]
     assert receiver.parent(job) is root and job.attributes["stratigos.job_id"] == run_id
+    # the learning after the answer (issue 63) starts in the job's trace, below the job
+    [learning] = receiver.named("job optimization follow-up")
+    assert receiver.parent(learning) is job and learning.attributes["stratigos.job_id"] == run_id
     nodes = {s.attributes["langgraph.node"] for s in receiver.named("node ")}
     assert {"validate", "market_analysis", "plan", "evaluate", "risk_gate", "finalize"} <= nodes
     # every span below the job carries the job's and the run's id
     for span in spans:
-        if span not in (root, job):
+        if span not in (root, job, learning):
             assert span.attributes["stratigos.job_id"] == run_id
             assert span.attributes["stratigos.run_id"] == run_id
 

@@ -172,8 +172,10 @@ def test_risk_report_by_id_and_by_weights(context: ToolContext, window: pd.DataF
         ("optimize_portfolio", {"method": "efficient_return"}, "needs target_return"),
         (
             "optimize_portfolio",
-            {"method": "risk_parity", "universe": ["KO", "PG", "AMD"], "max_weight": 0.34},
-            "no weight limits",
+            # risk parity keeps caps (issue 61; test_pm_coverage): one no weights can meet is
+            # refused, saying why
+            {"method": "risk_parity", "universe": ["KO", "PG", "AMD"], "max_weight": 0.3},
+            "max_weight 0.3 is infeasible for 3 assets",
         ),
         ("optimize_portfolio", {"method": "black_litterman"}, "method: must be one of hrp,"),
         ("optimize_portfolio", {}, "method: is required"),

@@ -29,11 +29,20 @@ _STRESS_CUE = patterns.compile(
     r"|\bimpact\b|\bshock (?:it|the|my)\b"
 )
 
+_MEASURE_CUE = patterns.compile(
+    r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|\bdrawdowns?\b|\brisk\b|\bvol\b"
+    r"|\bvolatil\w*|\breturns?\b|\bbetas?\b|\bcorrelat\w*|\bsharpe\b|\bsortino\b"
+    r"|\bcalmar\b|\bworst\b|\bbest\b|\bstatistics?\b|\bperform\w*"
+)
+"""Words of a measure: an episode is its window only beside one ("and in the 2008 crisis, on
+$2m?" after a stress test replays the crisis)."""
+
 
 def read_episode_window(scan: Scanner) -> tuple[str, str, str] | None:
     """The episode said as the window of a measure (its key, first and last date), consumed from
-    the scanner; None when none is, or when the message asks to replay or stress one."""
-    if _STRESS_CUE.search(scan.free):
+    the scanner; None when none is, when the message names no measure, or when it asks to replay
+    or stress one."""
+    if _STRESS_CUE.search(scan.free) or not _MEASURE_CUE.search(scan.free):
         return None
     for key, words in EPISODE_WORDS.items():
         match = re.search(_WINDOW_CUE + rf"(?:{words})", scan.free)

@@ -73,7 +73,7 @@ def test_jobs_list_show_and_cancel(
     assert main(["jobs", "show", run_id]) == 0
     text = capsys.readouterr().out
     assert "status:   succeeded" in text
-    assert f"objective {stored['best']['objective']:.3f}" in text
+    assert f"objective {stored['best']['objective']:.2f}" in text  # ratios: 2 decimals (issue 62)
     pending = run_json(capsys, "jobs", "show", pending_a.id, "--json")
     assert pending["status"] == "pending" and pending["best"] is None
 

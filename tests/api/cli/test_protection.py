@@ -53,7 +53,8 @@ def test_overlay_flags_search_the_overlay_and_the_winner_holds_what_was_asked(
     assert space["target_vol"] == REQUEST["search_space"]["target_vol"]  # the file's space kept
     assert request["risk_limits"]["max_drawdown"] == 0.5
     assert request["risk_limits"]["scenarios"] == ["bear"]
-    assert "max_drawdown <= 0.5 in bear" in printed["feasibility"]
+    # a bare limit is on the 95th percentile of the scenario's paths (issue 62)
+    assert "max drawdown ≤ 50.00% in 95% of bear paths" in printed["feasibility"]
     config = printed["best"]["config"]
     assert config["overlay"] in ("put", "collar")
     assert 0.85 <= config["overlay_strike"] <= 0.98
@@ -68,8 +69,11 @@ def test_the_text_summary_names_the_winner_s_overlay(
     assert main(argv) == 0
     out = capsys.readouterr().out
     best = next(line for line in out.splitlines() if line.strip().startswith("best:"))
-    assert "protective put: put strike 90%, 63-day tenor, roll at expiry" in best
-    assert "annual budget 2%" in best
+    assert (
+        "hedge protective put, put strike 90.00%, option term 63 trading days, rolled at expiry"
+        in best
+    )
+    assert "premium budget 2.00%" in best
 
 
 @pytest.mark.parametrize(
@@ -107,8 +111,8 @@ def test_the_text_summary_shows_hedged_vs_unhedged_and_the_trade_off(
         row = next(r for r in block if r[0] == scenario)
         assert row == [
             scenario, f"{h['hedge_premium']:.2%}", f"{h['hedge_payoff']:.2%}",
-            f"{h['hedge_carry']:.2%}", f"{u['max_drawdown']:.1%}", "->",
-            f"{h['max_drawdown']:.1%}", f"{u['cvar_95']:.2%}", "->", f"{h['cvar_95']:.2%}",
+            f"{h['hedge_carry']:.2%}", f"{u['max_drawdown']:.2%}", "->",
+            f"{h['max_drawdown']:.2%}", f"{u['cvar_95']:.2%}", "->", f"{h['cvar_95']:.2%}",
         ]  # fmt: skip
     start = next(i for i, line in enumerate(lines) if line.startswith("  trade-off in bear"))
     shown = [line.split() for line in lines[start + 2 : start + 2 + len(hedging["tradeoff"])]]
@@ -118,7 +122,7 @@ def test_the_text_summary_shows_hedged_vs_unhedged_and_the_trade_off(
         assert cells[0] == f"{row['trial']}{'*' if winner else ''}"
         assert cells[-6:] == [
             f"{row['hedge_premium']:.2%}", f"{row['hedge_carry']:.2%}",
-            f"{row['max_drawdown']:.1%}", f"{row['cvar_95']:.2%}",
+            f"{row['max_drawdown']:.2%}", f"{row['cvar_95']:.2%}",
             "yes" if row["feasible"] else "no", f"{row['objective']:.4f}",
         ]  # fmt: skip
         assert (cells[1] == "none") == (not row["hedged"])
