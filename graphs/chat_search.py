@@ -113,18 +113,22 @@ def describe_request(request: OptimizationRequest) -> str:
         else "",
         describe_hedge_search(space) or "",
         describe_vol_model(request.vol_model) if request.vol_model is not None else "",
-        "risk limits "
-        + ", ".join(limit_sentence(k, v.limit, v.statistic) for k, v in limits.items())
-        + (
-            f" in {', '.join(request.risk_limits.scenarios)}"
-            if request.risk_limits.scenarios
-            else ""
-        )
-        if limits
-        else "",
+        _limits_said(request) if limits else "",
         f"{request.budget.max_trials} trials, {request.n_paths} paths per scenario",
     ]
     return "; ".join(p for p in parts if p) + "."
+
+
+def _limits_said(request: OptimizationRequest) -> str:
+    """The search's risk limits in words, on the scenario they apply to when there is one
+    ("max drawdown ≤ 15.00% in 95% of bear paths"), else followed by the scenarios."""
+    where = list(request.risk_limits.scenarios or [])
+    one = where[0] if len(where) == 1 else None
+    said = ", ".join(
+        limit_sentence(k, v.limit, v.statistic, one)
+        for k, v in request.risk_limits.limits().items()
+    )
+    return f"risk limits {said}" + (f" in {', '.join(where)}" if len(where) > 1 else "")
 
 
 def describe_limit_checks(checks: list[dict[str, Any]], meeting: int | None) -> list[str]:

@@ -57,7 +57,7 @@ def test_how_much_and_in_what_form_to_keep_the_bear_drawdown_under_15_percent(
         "to 98%; tenor (days) 21 or 63 or 126; annual budget 0.5% to 5%" in summary
     )
     # the limit with its statistic: a bare number is the 95th percentile of the paths (issue 62)
-    assert "risk limits max drawdown ≤ 15.00% in 95% of paths in bear" in summary
+    assert "risk limits max drawdown ≤ 15.00% in 95% of bear paths" in summary
     runs = session.settings.data_dir / "runs"
     assert not runs.exists()  # nothing runs before approval
 
