@@ -19,7 +19,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from functools import partial, wraps
 from importlib.metadata import version
 from io import TextIOWrapper
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeGuard, TypeVar
 
 import anyio.to_thread
 import mcp.types as types
@@ -198,36 +198,108 @@ async def serve_stdio(
     """Serve MCP on this process's stdin and stdout, as `owner`, until the client closes them.
     `early`: the first line, read (and when an `initialize`, answered) before the server was
     loaded (`api.mcp.handshake`): the server reads it first and does not answer it again."""
-    server = build_server(settings, lambda: store, local_owner=owner)
     stdin = anyio.wrap_file(TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"))
     stdout = anyio.wrap_file(TextIOWrapper(sys.stdout.buffer, encoding="utf-8"))
-    lines = _lines(early.line.decode("utf-8", "replace") if early else None, stdin)
-    answered = _Answered(stdout, None if early is None else early.answered)
-    async with stdio_server(lines, answered) as (read, write):  # type: ignore[arg-type]
+    await serve_lines(settings, store, owner, stdin, stdout, early)
+
+
+async def serve_lines(
+    settings: Settings,
+    store: Store,
+    owner: str,
+    lines: AsyncIterable[str],
+    out: Any,
+    early: Early | None = None,
+) -> None:
+    """Serve MCP on `lines` (the client's messages, one per line) and `out` (an async text
+    sink with `write` and `flush`), as `owner`, until `lines` ends. When it ends, every request
+    already read is answered first (a client may write its requests and close its end, as a
+    shell pipe does), for at most `DRAIN_LIMIT_S` seconds."""
+    server = build_server(settings, lambda: store, local_owner=owner)
+    in_flight = _InFlight()
+    first = early.line.decode("utf-8", "replace") if early else None
+    source = _lines(first, lines, in_flight)
+    answered = _Answered(out, None if early is None else early.answered, in_flight)
+    async with stdio_server(source, answered) as (read, write):  # type: ignore[arg-type]
         await server.run(read, write, server.create_initialization_options())
 
 
-async def _lines(first: str | None, rest: AsyncIterable[str]) -> AsyncIterator[str]:
-    """`first` (when there is one), then the lines of `rest`."""
+DRAIN_LIMIT_S = 600.0
+"""How long, after the client closed its end, the server goes on answering the requests it
+had read (seconds)."""
+
+
+async def _lines(
+    first: str | None, rest: AsyncIterable[str], in_flight: _InFlight
+) -> AsyncIterator[str]:
+    """`first` (when there is one), then the lines of `rest`, each noted in `in_flight`; at the
+    end of `rest`, ends once every request read is answered (or after `DRAIN_LIMIT_S`)."""
     if first:
+        in_flight.read(first)
         yield first
     async for line in rest:
+        in_flight.read(line)
         yield line
+    with anyio.move_on_after(DRAIN_LIMIT_S):
+        await in_flight.all_answered()
+
+
+class _InFlight:
+    """The ids of the requests read from the client and not yet answered (nor cancelled)."""
+
+    def __init__(self) -> None:
+        self._ids: set[str | int] = set()
+        self._changed = anyio.Event()
+
+    def read(self, line: str) -> None:
+        """Note a line from the client: a request is in flight until answered; a cancellation
+        notice settles the request it names (the server does not answer it)."""
+        try:
+            message = types.JSONRPCMessage.model_validate_json(line).root
+        except ValueError:
+            return
+        if isinstance(message, types.JSONRPCRequest):
+            self._ids.add(message.id)
+        elif _is_cancellation(message) and message.params:
+            self.settle(message.params.get("requestId"))
+
+    def settle(self, ident: Any) -> None:
+        """The request `ident` needs no more answer."""
+        if isinstance(ident, str | int) and ident in self._ids:
+            self._ids.discard(ident)
+            self._changed.set()
+            self._changed = anyio.Event()
+
+    async def all_answered(self) -> None:
+        """Returns when no request read is waiting for its answer."""
+        while self._ids:
+            await self._changed.wait()
+
+
+def _is_cancellation(message: Any) -> TypeGuard[types.JSONRPCNotification]:
+    """Whether `message` is the client's notice that it cancelled a request."""
+    return (
+        isinstance(message, types.JSONRPCNotification)
+        and message.method == "notifications/cancelled"
+    )
 
 
 class _Answered:
     """Standard output that leaves out the server's answer to the request already answered
-    early (`answered`: its id), once; everything else written as is."""
+    early (`answered`: its id), once; everything else written as is. Every answer settles its
+    request in `in_flight`."""
 
-    def __init__(self, stdout: Any, answered: str | int | None) -> None:
-        self._stdout, self._answered = stdout, answered
+    def __init__(self, stdout: Any, answered: str | int | None, in_flight: _InFlight) -> None:
+        self._stdout, self._answered, self._in_flight = stdout, answered, in_flight
 
     async def write(self, text: str) -> None:
-        if self._answered is not None:
-            message = json.loads(text)
-            if message.get("id") == self._answered and "method" not in message:
-                self._answered = None
-                return
+        message = json.loads(text)
+        is_answer = isinstance(message, dict) and "method" not in message
+        if is_answer:
+            self._in_flight.settle(message.get("id"))
+        if self._answered is not None and is_answer and message.get("id") == self._answered:
+            self._answered = None
+            return
         await self._stdout.write(text)
 
     async def flush(self) -> None:

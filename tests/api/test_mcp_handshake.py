@@ -1,7 +1,8 @@
 """`stratigos mcp` answers `initialize` before it loads (`api.mcp.handshake`): the early answer
 is the one the SDK's server gives, for any protocol version and id a client sends; what it does
 not answer (not JSON, another method, an `initialize` missing a field) is left to the server;
-and over stdio the session goes on as usual, the server never answering `initialize` twice."""
+and over stdio the session goes on as usual, the server never answering `initialize` twice, and
+every request read before the client closed its end is answered."""
 
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ from typing import Any
 
 import anyio
 import mcp.types as types
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp.shared.message import SessionMessage
 from mcp.shared.version import SUPPORTED_PROTOCOL_VERSIONS
 
 from api.mcp.handshake import PROTOCOL_VERSIONS, answer_early
-from api.mcp.server import build_server
-from settings import Settings
+from api.mcp.server import build_server, serve_lines
+from settings import LOCAL_OWNER, Settings, get_settings
+from store.factory import open_store
 
 STRATIGOS = Path(sys.executable).with_name("stratigos")
 
@@ -116,3 +118,58 @@ def test_over_stdio_the_session_goes_on_and_initialize_is_answered_once(tmp_path
     assert [a["id"] for a in answers] == [7, 8], done.stderr
     assert answers[0]["result"] == _server_answer(messages[0])["result"]
     assert answers[1]["result"]["prompts"]
+
+
+class _Sink:
+    """An async text sink collecting what the server writes."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    async def write(self, text: str) -> None:
+        self.text += text
+
+    async def flush(self) -> None:
+        return None
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(order=st.permutations(["tools/list", "prompts/list", "tools/call", "resources/list"]))
+def test_requests_read_before_the_client_closes_are_all_answered(
+    order: list[str], offline_data_dir: Path
+) -> None:
+    """A client that writes its requests and closes its end (a shell pipe) gets every answer,
+    the slowest (a risk report computed in a worker thread) included."""
+    requests: list[dict[str, Any]] = [
+        {"jsonrpc": "2.0", "id": 10 + i, "method": method, "params": {}}
+        for i, method in enumerate(order)
+    ]
+    for request in requests:
+        if request["method"] == "tools/call":
+            request["params"] = {
+                "name": "portfolio_risk_report",
+                "arguments": {"weights": {"AAPL": 0.5, "KO": 0.5}, "start": "2019"},
+            }
+    messages = [
+        _initialize(7, "2025-06-18"),
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *requests,
+    ]
+    local = get_settings()
+    local.ensure_data_dir()
+    store = open_store(local)
+
+    async def client_lines() -> Any:
+        for message in messages:
+            yield json.dumps(message) + "\n"
+
+    sink = _Sink()
+    try:
+        anyio.run(serve_lines, local, store, LOCAL_OWNER, client_lines(), sink)
+    finally:
+        store.close()
+    answers = {a["id"]: a for a in map(json.loads, sink.text.splitlines())}
+    assert sorted(answers) == [7, *(r["id"] for r in requests)]
+    assert all("result" in a for a in answers.values()), sink.text
