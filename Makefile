@@ -134,11 +134,12 @@ typecheck: $(STAMP)
 # one unit of work, the units of `slow` tests first (tests/support/scheduling.py). `TEST_WORKERS=0`
 # runs it in this one process. PYTHONDONTWRITEBYTECODE is cleared for pytest alone: pytest keeps
 # its assertion rewriting of the test modules and of its plugins' packages (hundreds of modules)
-# in __pycache__ only where bytecode may be written; otherwise every worker redoes it.
+# in __pycache__ only where bytecode may be written; otherwise every worker redoes it. The 40
+# slowest steps are printed at the end (issue 63: the suite in 10 minutes).
 TEST_WORKERS ?= auto
 
 unit: $(STAMP) system-deps mcp-inspector axe-core bytecode agent-chat-ui $(SCAN_STAMP)
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=40
 
 # Installs the Debian packages listed in the shell variable `missing` with apt-get (as root, or with
 # sudo); fails when it cannot (the caller says what goes without them).
