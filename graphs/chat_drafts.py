@@ -191,14 +191,8 @@ def _session(store: Store, owner: str, settings: Settings, draft_id: str) -> Cha
 def _finished_search(store: Store, owner: str, job_id: str | None) -> dict[str, Any]:
     """The thread-like `last_run` of `owner`'s succeeded optimization job `job_id`."""
     if not job_id:
-        latest = next(
-            (
-                job.id
-                for job in store.list_jobs(owner, statuses=["succeeded"])
-                if job.kind == OPTIMIZATION_KIND
-            ),
-            None,
-        )
+        newest = store.list_jobs(owner, statuses=["succeeded"], kinds=[OPTIMIZATION_KIND], limit=1)
+        latest = newest[0].id if newest else None
         hint = f" (your latest finished one is {latest})" if latest else ""
         raise InputError(
             "optimization_id", f"name the optimization job whose winner to deploy{hint}"

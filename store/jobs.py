@@ -62,6 +62,24 @@ class Job:
         )
 
 
+@dataclass(frozen=True)
+class JobFilter:
+    """Which of an owner's jobs a listing keeps: in `statuses` and of `kinds` (None: any), and
+    archived ones only with `include_archived`."""
+
+    statuses: Sequence[JobStatus] | None = None
+    kinds: Sequence[str] | None = None
+    include_archived: bool = False
+
+    def keeps(self, job: Job) -> bool:
+        """Whether `job` is one the listing keeps."""
+        return (
+            (self.statuses is None or job.status in self.statuses)
+            and (self.kinds is None or job.kind in self.kinds)
+            and (self.include_archived or job.archived_at is None)
+        )
+
+
 class SequencedEvent(Protocol):
     """What `append_events` accepts: `traces.schema.TraceEvent` fits (the store never imports it)."""
 
@@ -338,20 +356,20 @@ class JobRepository(ABC):
         owner: str,
         *,
         statuses: Sequence[JobStatus] | None = None,
+        kinds: Sequence[str] | None = None,
         include_archived: bool = False,
         limit: int = 100,
     ) -> list[Job]:
-        """The owner's jobs, newest first, optionally only those in `statuses`."""
+        """The owner's newest `limit` jobs, newest first, optionally only those in `statuses`
+        and of `kinds` (the limit counts the jobs kept, not the jobs read)."""
         check_limit(limit)
-        if statuses is not None and not statuses:
+        if (statuses is not None and not statuses) or (kinds is not None and not kinds):
             return []
-        return self._list_jobs(owner, statuses, include_archived, limit)
+        return self._list_jobs(owner, JobFilter(statuses, kinds, include_archived), limit)
 
     @abstractmethod
-    def _list_jobs(
-        self, owner: str, statuses: Sequence[JobStatus] | None, include_archived: bool, limit: int
-    ) -> list[Job]:
-        """`list_jobs` after its checks (`statuses` None or non-empty)."""
+    def _list_jobs(self, owner: str, wanted: JobFilter, limit: int) -> list[Job]:
+        """`list_jobs` after its checks (`wanted`'s sequences None or non-empty)."""
 
     def jobs_by_status(self, status: JobStatus, *, limit: int = 100) -> list[Job]:
         """Jobs of every owner in `status`, oldest first (for schedulers and lease sweepers)."""

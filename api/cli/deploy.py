@@ -170,9 +170,10 @@ def _optimization_id(store: Any, given: str) -> str:
 
     if given != "last":
         return given
-    for job in store.list_jobs(LOCAL_OWNER, statuses=["succeeded"], limit=200):
-        if job.kind == OPTIMIZATION_KIND:
-            return str(job.id)
+    for job in store.list_jobs(
+        LOCAL_OWNER, statuses=["succeeded"], kinds=[OPTIMIZATION_KIND], limit=1
+    ):
+        return str(job.id)
     raise UsageError("no succeeded optimization to deploy: run `stratigos optimize` first")
 
 

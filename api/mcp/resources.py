@@ -28,7 +28,7 @@ from api.mcp.frames import rpc_error
 from services.documents import all_chunks
 from services.optimizations import config_summary
 from services.profiles import get_profile
-from store import NotFoundError, Store
+from store import OPTIMIZATION_KIND, NotFoundError, Store
 
 LISTED = 50
 """Most portfolios, runs and documents `list_resources` names, newest first."""
@@ -76,13 +76,10 @@ def list_owner_resources(store: Store, owner: str) -> list[types.Resource]:
         resource(f"stratigos://portfolios/{p.id}", p.name, "A saved portfolio.")
         for p in store.list_portfolios(owner)[:LISTED]
     ]
-    for job in store.list_jobs(owner, limit=LISTED):
-        if job.kind == "optimization":
-            found.append(
-                resource(
-                    f"stratigos://runs/{job.id}", f"run {job.id}", f"Optimization {job.status}."
-                )
-            )
+    found += [
+        resource(f"stratigos://runs/{job.id}", f"run {job.id}", f"Optimization {job.status}.")
+        for job in store.list_jobs(owner, kinds=[OPTIMIZATION_KIND], limit=LISTED)
+    ]
     found += [
         resource(
             f"stratigos://documents/{d.id}", d.name, f"Research document, {d.chunk_count} chunks."

@@ -219,12 +219,8 @@ def _job(job: Job, deployment_id: str) -> JobView:
 def _deployment_jobs(context: Ctx, caller: Caller, deployment_id: str, kind: str) -> list[JobView]:
     """The deployment's jobs of `kind`, newest first (404 if it is not the caller's)."""
     get_deployment(context, caller, deployment_id)
-    jobs = context.store.list_jobs(caller.owner, limit=500)
-    return [
-        _job(j, deployment_id)
-        for j in jobs
-        if j.kind == kind and j.request.get("deployment_id") == deployment_id
-    ]
+    jobs = context.store.list_jobs(caller.owner, kinds=[kind], limit=500)
+    return [_job(j, deployment_id) for j in jobs if j.request.get("deployment_id") == deployment_id]
 
 
 @router.get(

@@ -104,8 +104,10 @@ def list_optimizations(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[JobView]:
     """The caller's optimization jobs, newest first."""
-    jobs = context.store.list_jobs(caller.owner, statuses=status_filter, limit=limit)
-    return [job_view(job) for job in jobs if job.kind == OPTIMIZATION_KIND]
+    jobs = context.store.list_jobs(
+        caller.owner, statuses=status_filter, kinds=[OPTIMIZATION_KIND], limit=limit
+    )
+    return [job_view(job) for job in jobs]
 
 
 @router.get("/optimizations/{job_id}", response_model=JobView, summary="Status and progress")

@@ -14,6 +14,7 @@ from store.errors import ConflictError, StoreError
 from store.jobs import (
     TERMINAL_STATUSES,
     Job,
+    JobFilter,
     JobStatus,
     StoredEvent,
     check_key_reuse,
@@ -108,15 +109,11 @@ class AwsJobs(AwsTable):
     def get_job(self, owner: str, job_id: str) -> Job:
         return job_from_row(self._job_item(owner, job_id))
 
-    def _list_jobs(
-        self, owner: str, statuses: Sequence[JobStatus] | None, include_archived: bool, limit: int
-    ) -> list[Job]:
+    def _list_jobs(self, owner: str, wanted: JobFilter, limit: int) -> list[Job]:
         out: list[Job] = []
         for item in self._query("list_jobs", _owner_pk(owner), sk_prefix="JOB#", forward=False):
             job = job_from_row(item)
-            if statuses is not None and job.status not in statuses:
-                continue
-            if job.archived_at is not None and not include_archived:
+            if not wanted.keeps(job):
                 continue
             out.append(job)
             if len(out) >= limit:

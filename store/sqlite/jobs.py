@@ -11,6 +11,7 @@ from store.errors import ConflictError, NotFoundError
 from store.jobs import (
     TERMINAL_STATUSES,
     Job,
+    JobFilter,
     JobStatus,
     StoredEvent,
     check_key_reuse,
@@ -80,15 +81,14 @@ class SqliteJobs(SqliteConnection):
             raise NotFoundError(f"no job {job_id!r} for owner {owner!r}")
         return job_from_row(dict(rows[0]))
 
-    def _list_jobs(
-        self, owner: str, statuses: Sequence[JobStatus] | None, include_archived: bool, limit: int
-    ) -> list[Job]:
+    def _list_jobs(self, owner: str, wanted: JobFilter, limit: int) -> list[Job]:
         sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE owner = ?"
         params: list[Any] = [owner]
-        if statuses is not None:
-            sql += f" AND status IN ({', '.join('?' * len(statuses))})"
-            params.extend(statuses)
-        if not include_archived:
+        for column, values in (("status", wanted.statuses), ("kind", wanted.kinds)):
+            if values is not None:
+                sql += f" AND {column} IN ({', '.join('?' * len(values))})"
+                params.extend(values)
+        if not wanted.include_archived:
             sql += " AND archived_at IS NULL"
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
         params.append(limit)

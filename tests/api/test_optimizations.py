@@ -101,6 +101,14 @@ def test_list_filters_by_status_and_only_shows_the_callers_jobs(queued: Api) -> 
     )
 
 
+def test_the_limit_counts_optimizations_not_the_owner_s_other_jobs(queued: Api) -> None:
+    job = queued.client.post("/v1/optimizations", json=SMALL, headers=queued.alice).json()
+    for n in range(3):  # newer jobs of another kind (a deployment's rebalances)
+        queued.store.submit_job("alice", "rebalance", {"n": n})
+    listed = queued.client.get("/v1/optimizations?limit=1", headers=queued.alice).json()
+    assert [j["id"] for j in listed] == [job["id"]]
+
+
 def test_another_owner_gets_404_everywhere(queued: Api) -> None:
     job = queued.client.post("/v1/optimizations", json=SMALL, headers=queued.alice).json()
     base = f"/v1/optimizations/{job['id']}"

@@ -369,3 +369,25 @@ def test_concurrent_appends_of_the_same_seq(store: Store, clock: FakeClock) -> N
     assert sum(1 for o in out if o == 2) == 1
     assert sum(1 for o in out if isinstance(o, ConflictError)) == 3
     assert [e.seq for e in store.events(ALICE, run)] == [1, 2]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5])
+def test_a_listing_by_kind_keeps_the_newest_of_that_kind_up_to_its_limit(
+    store: Store, clock: FakeClock, limit: int
+) -> None:
+    """The limit counts the jobs of the kinds asked for: other kinds between them, newer or
+    older, never take its places."""
+    kinds = ["optimize", "rebalance", "rebalance", "optimize", "tearsheet", "rebalance"] * 2
+    submitted = []
+    for n, kind in enumerate(kinds):
+        submitted.append(store.submit_job(ALICE, kind, {"n": n})[0])
+        clock.advance(1)
+    store.submit_job(BOB, "optimize", {"n": 99})
+    newest_first = submitted[::-1]
+    for wanted in (["optimize"], ["rebalance", "tearsheet"]):
+        expected = [j.id for j in newest_first if j.kind in wanted][:limit]
+        listed = store.list_jobs(ALICE, kinds=wanted, limit=limit)
+        assert [j.id for j in listed] == expected
+    assert store.list_jobs(ALICE, kinds=[], limit=limit) == []
+    succeeded = [j.id for j in store.list_jobs(ALICE, statuses=["succeeded"], kinds=["optimize"])]
+    assert succeeded == []
