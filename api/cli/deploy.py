@@ -544,28 +544,41 @@ def _orders_text(rows: list[dict[str, Any]]) -> str:
 
 
 def _ledger_text(rows: list[dict[str, Any]]) -> str:
+    """The ledger as a table: one line per entry, trades in shares at a price in dollars,
+    cash flows in dollars (signed: money out of the account is negative)."""
     if not rows:
         return "The ledger is empty."
-    lines = []
+    lines = [
+        f"{'Time (UTC)':19}  {'Entry':5} {'Symbol':6} {'Shares':>15} {'Price':>12} "
+        f"{'Fee':>9} {'Cash flow':>15}  Note"
+    ]
     for r in rows:
+        when = r["time"][:19].replace("T", " ")
         if r["kind"] == "cash_flow":
-            lines.append(f"{r['time'][:19]}  cash  {r['amount']:>14,.2f}  {r['note']}")
+            lines.append(
+                f"{when}  {'cash':5} {'':6} {'':>15} {'':>12} {'':>9} "
+                f"{money(r['amount']):>15}  {r['note']}"
+            )
         else:
             lines.append(
-                f"{r['time'][:19]}  {r['side']:4}  {r['quantity']:>14.6f} {r['symbol']:6} at "
-                f"{r['price']:.4f}, fee {r['fee']:.2f}"
+                f"{when}  {r['side']:5} {r['symbol']:6} {r['quantity']:>15,.6f} "
+                f"{money(r['price']):>12} {money(r['fee']):>9}"
             )
     return "\n".join(lines)
 
 
 def _positions_text(report: dict[str, Any]) -> str:
-    lines = [f"Valued at the closes of {report['priced_on']}"]
+    """The positions held, valued at the closes of `priced_on`, then cash, equity and P&L."""
+    lines = [
+        f"Valued at the closes of {report['priced_on']}",
+        f"  {'Symbol':6} {'Shares':>15} {'Value':>15} {'Unrealised P&L':>15}",
+    ]
     for p in report["positions"]:
         if p["quantity"] <= 0:
             continue
         lines.append(
-            f"  {p['symbol']:6} {p['quantity']:>14.6f} shares  value {p['market_value']:>14,.2f}"
-            f"  unrealised {p['unrealised_pnl']:>12,.2f}"
+            f"  {p['symbol']:6} {p['quantity']:>15,.6f} {money(p['market_value']):>15} "
+            f"{money(p['unrealised_pnl']):>15}"
         )
     lines.append(f"  cash {money(report['cash'])}; equity {money(report['equity'])}")
     lines.append(f"  realised P&L {money(report['realised_pnl'])}; fees {money(report['fees'])}")

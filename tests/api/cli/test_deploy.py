@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from api.cli import main
+from services.formatting import money
 from tests.support.cli import fails
 from tests.support.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
 from tests.support.requests import SMALL_REQUEST
@@ -72,8 +73,20 @@ def test_the_winner_of_optimize_is_deployed_forward_tested_and_read_back(
     assert main(["deploy", "ledger", test_id, "--csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [r["entry_id"] for r in rows] == [e["entry_id"] for e in ledger]
+    assert main(["deploy", "ledger", test_id]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:4] == ["Time", "(UTC)", "Entry", "Symbol"]
+    for line, entry in zip(table[1:], ledger, strict=True):  # one line per entry, in dollars
+        shown = money(entry["amount"] if entry["kind"] == "cash_flow" else entry["price"])
+        assert line.startswith(entry["time"][:10]) and shown in line
     positions = run_json(capsys, "deploy", "positions", test_id)
     assert positions["cash"] == pytest.approx(result["cash"])
+    assert main(["deploy", "positions", test_id]) == 0
+    held = capsys.readouterr().out
+    for position in (p for p in positions["positions"] if p["quantity"] > 0):
+        assert f"{position['symbol']:6} {position['quantity']:>15,.6f}" in held
+        assert money(position["market_value"]) in held
+    assert f"equity {money(positions['equity'])}" in held
     performance = run_json(capsys, "deploy", "performance", test_id)
     assert performance["values"]["paper"][-1] == pytest.approx(result["final_value"])
     assert performance["data"]["data_end"] == "2022-12-28"
