@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from quant.horizons import MAX_HORIZON_DAYS
 from services.errors import InputError
 from services.market_data.tickers import unknown_tickers
 from settings import Settings, get_settings
@@ -39,8 +40,6 @@ DEFAULT_LOOKBACK_DAYS = 252
 """Daily returns the metrics are computed over unless told otherwise (about a year)."""
 
 MIN_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS = 21, 2520
-MAX_HORIZON_DAYS = 2520
-"""The longest horizon of an idea, trading days (as an optimization request's)."""
 """The lookback window's bounds (trading days)."""
 
 CVAR_LEVEL = 0.95
