@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from services.bounds import Count
 from services.problems import TEXT_PATTERN
@@ -17,6 +18,9 @@ Label = Annotated[str, StringConstraints(pattern=f"^{LABEL}$")]
 NAMESPACE_QUERY = f"^{LABEL}(\\.{LABEL}){{0,9}}$"
 """A namespace in a query: its labels joined by `.`."""
 KEY_QUERY = f"^[^{_TEXT}]{{1,200}}$"
+FILTER_KEY = r"^[A-Za-z0-9_.-]{1,200}$"
+"""A search filter's key: a path into an item's value (its keys joined by `.`), 1 to 200
+letters, digits, `_`, `-` and `.` (what the store can look up)."""
 
 
 class ItemPut(BaseModel):
@@ -45,12 +49,26 @@ class ItemSearch(BaseModel):
 
     namespace_prefix: list[Label] = Field(default_factory=list, max_length=10)
     filter: dict[str, Any] | None = Field(
-        default=None, description="Items whose value holds these values at these keys."
+        default=None,
+        description="Items whose value holds these values at these keys (a key is a path into "
+        "the value, its keys joined by `.`: letters, digits, `_`, `-`).",
+        json_schema_extra={"propertyNames": {"pattern": FILTER_KEY}},
     )
     limit: int = Field(default=10, ge=1, le=1000)
     offset: Count = 0
     query: None = Field(default=None, description="Not supported: no semantic index is kept.")
     refresh_ttl: bool | None = None
+
+    @field_validator("filter")
+    @classmethod
+    def _keys_the_store_can_look_up(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        for key in value or {}:
+            if not re.fullmatch(FILTER_KEY, key):
+                raise ValueError(
+                    f"key {key[:40]!r} must be 1 to 200 letters, digits, '_', '-' or '.' "
+                    "(a path into the value, its keys joined by '.')"
+                )
+        return value
 
 
 class NamespaceSearch(BaseModel):

@@ -5,6 +5,7 @@ owners using the same namespaces and keys never meet; hostile text at each door.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,26 @@ def test_hostile_text_at_the_store_doors(server: Server, text: str, door: str) -
     assert error["code"] == "VALIDATION_ERROR"
     assert error["details"][0]["field"].split(".")[0] in ("body", "query")
     assert not any(word in response.text for word in LIBRARY_WORDS)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(key=st.one_of(st.text(max_size=8), st.from_regex(r"\A[A-Za-z0-9_.-]{1,8}\Z")))
+def test_a_filter_key_is_a_path_the_store_can_look_up_or_is_refused(
+    server: Server, key: str
+) -> None:
+    """A key of letters, digits, `_`, `-` and `.` searches; any other is refused naming the
+    filter, never a server error."""
+    response = httpx.post(
+        f"{server.url}/store/items/search",
+        content=json.dumps({"namespace_prefix": ["prefs"], "filter": {key: 1}}),
+        headers={"x-api-key": server.alice, "content-type": "application/json"},
+    )
+    if re.fullmatch(r"[A-Za-z0-9_.-]{1,200}", key):
+        assert response.status_code == 200, response.text
+    else:
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["details"][0]["field"] in (
+            "body.filter",
+            f"body.filter.{key}",
+        )
+        assert not any(word in response.text for word in LIBRARY_WORDS)
