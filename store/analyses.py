@@ -61,8 +61,12 @@ class AnalysisRepository(ABC):
         """The owner's record of `kind` with this id, or `NotFoundError`."""
 
     @abstractmethod
-    def list_analyses(self, owner: str, kind: AnalysisKind) -> list[Analysis]:
-        """The owner's records of `kind`, oldest first."""
+    def list_analyses(
+        self, owner: str, kind: AnalysisKind, *, omit: tuple[str, ...] = ()
+    ) -> list[Analysis]:
+        """The owner's records of `kind`, oldest first; the top-level keys `omit` of their `data`
+        are left out (a listing that does not show a simulation's trajectories does not decode
+        them)."""
 
 
 def analysis_from_row(d: Mapping[str, Any]) -> Analysis:

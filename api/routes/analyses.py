@@ -198,7 +198,7 @@ def get_optimization_result(
 )
 def list_simulations(context: Ctx, caller: Caller) -> SimulationList:
     """Every answer of `/v1/monte-carlo/simulate` the caller received, oldest first."""
-    records = context.store.list_analyses(caller.owner, "simulation")
+    records = context.store.list_analyses(caller.owner, "simulation", omit=("trajectories",))
     return SimulationList(items=[simulation_out(r) for r in records])
 
 

@@ -51,6 +51,12 @@ class AwsAnalyses(AwsTable):
         )
         return self._analysis(item)
 
-    def list_analyses(self, owner: str, kind: AnalysisKind) -> list[Analysis]:
+    def list_analyses(
+        self, owner: str, kind: AnalysisKind, *, omit: tuple[str, ...] = ()
+    ) -> list[Analysis]:
         items = self._query("list_analyses", _owner_pk(owner), sk_prefix=f"AN#{kind}#")
-        return sorted(map(self._analysis, items), key=lambda a: (a.created_at, a.id))
+        records = sorted(map(self._analysis, items), key=lambda a: (a.created_at, a.id))
+        for record in records:
+            for key in omit:
+                record.data.pop(key, None)
+        return records

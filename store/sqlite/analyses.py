@@ -33,10 +33,15 @@ class SqliteAnalyses(SqliteConnection):
             raise NotFoundError(f"no {kind} {analysis_id!r} for owner {owner!r}")
         return analysis_from_row(dict(rows[0]))
 
-    def list_analyses(self, owner: str, kind: AnalysisKind) -> list[Analysis]:
+    def list_analyses(
+        self, owner: str, kind: AnalysisKind, *, omit: tuple[str, ...] = ()
+    ) -> list[Analysis]:
+        # SQLite drops the keys `omit` before the JSON reaches Python (json_remove)
+        data = "json_remove(data" + ", ?" * len(omit) + ")" if omit else "data"
         rows = self._read(
             "list_analyses",
-            "SELECT * FROM analyses WHERE owner = ? AND kind = ? ORDER BY created_at, id",
-            (owner, kind),
+            f"SELECT id, owner, kind, portfolio_id, {data} AS data, created_at FROM analyses "
+            "WHERE owner = ? AND kind = ? ORDER BY created_at, id",
+            (*(f'$."{key}"' for key in omit), owner, kind),
         )
         return [analysis_from_row(dict(r)) for r in rows]
