@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,11 +25,11 @@ from infra.failover import (
 from infra.failover_options import restores_standby
 from tests.support.cdk_synth import (
     ACCOUNT,
-    CONTEXT,
+    API_FAILOVER,
+    FAILOVER_NAME,
     PRODUCTION,
     REGION,
     REPLICA_REGION,
-    isolated_cdk_environment,
 )
 from tests.support.cfn_lint import problems
 from tests.support.cfn_templates import (
@@ -44,41 +43,6 @@ from tests.support.cfn_templates import (
 pytestmark = pytest.mark.xdist_group("cdk")
 
 ZONE = str(PRODUCTION["hosted_zone_name"]).rstrip(".")
-NAME = f"api.{ZONE}"
-FAILOVER = {"api_failover_domain": NAME}
-
-
-def _synthesize(workdir: Path, overrides: dict[str, str]) -> dict[str, Any]:
-    """Production with `overrides`, synthesized on its own: templates by kind, the stacks,
-    cdk-nag's findings."""
-    with isolated_cdk_environment(workdir):
-        from aws_cdk import App
-
-        from infra.app import add_stage, cdk_context, context_overrides
-        from infra.nag import acknowledge_wildcards, findings
-
-        app = App(outdir=str(workdir / "cdk.out"), context={**cdk_context(), **CONTEXT})
-        stage = add_stage(
-            app, stage_config("prod", {**context_overrides(app, "prod"), **overrides})
-        )
-        app.synth()
-        acknowledge_wildcards(app)
-        found = findings(app)
-    templates = {
-        kind: json.loads((workdir / "cdk.out" / f"{stack.stack_name}.template.json").read_text())
-        for kind, stack in stage.stacks.items()
-    }
-    return {"templates": templates, "stacks": stage.stacks, "findings": found}
-
-
-@pytest.fixture(scope="module")
-def primary(cdk_workdir: Path) -> dict[str, Any]:
-    return _synthesize(cdk_workdir / "failover-primary", FAILOVER)
-
-
-@pytest.fixture(scope="module")
-def standby(cdk_workdir: Path) -> dict[str, Any]:
-    return _synthesize(cdk_workdir / "failover-standby", {**FAILOVER, "failover": "true"})
 
 
 def _one(template: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -87,9 +51,9 @@ def _one(template: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def test_route_53_checks_the_primarys_readiness_and_answers_with_it_while_healthy(
-    primary: dict[str, Any],
+    failover_primary: dict[str, Any],
 ) -> None:
-    stacks, template = primary["stacks"], primary["templates"]["api_failover"]
+    stacks, template = failover_primary["stacks"], failover_primary["templates"]["api_failover"]
     assert stacks["api_failover"].region == REGION
     check = _one(template, "AWS::Route53::HealthCheck")["HealthCheckConfig"]
     # the primary's own REST API address (never the failover name, which may be the standby's)
@@ -108,40 +72,40 @@ def test_route_53_checks_the_primarys_readiness_and_answers_with_it_while_health
     )
     assert FAILOVER_SECONDS == 150
     record = _one(template, "AWS::Route53::RecordSet")
-    assert record["Name"] == f"{NAME}." and record["Type"] == "A"
+    assert record["Name"] == f"{FAILOVER_NAME}." and record["Type"] == "A"
     assert (
         record["Failover"] == "PRIMARY" and record["HostedZoneId"] == PRODUCTION["hosted_zone_id"]
     )
     (check_id,) = resources(template, "AWS::Route53::HealthCheck")
     assert record["HealthCheckId"] == {"Fn::GetAtt": [check_id, "HealthCheckId"]}
     domain = _one(template, "AWS::ApiGateway::DomainName")
-    assert domain["DomainName"] == NAME and domain["SecurityPolicy"] == "TLS_1_2"
+    assert domain["DomainName"] == FAILOVER_NAME and domain["SecurityPolicy"] == "TLS_1_2"
     assert domain["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
     (domain_id,) = resources(template, "AWS::ApiGateway::DomainName")
     assert record["AliasTarget"]["DNSName"] == {"Fn::GetAtt": [domain_id, "RegionalDomainName"]}
     mapping = _one(template, "AWS::ApiGateway::BasePathMapping")
     assert "RestApi" in json.dumps(mapping["RestApiId"])
     certificate = _one(template, "AWS::CertificateManager::Certificate")
-    assert certificate["DomainName"] == NAME and certificate["ValidationMethod"] == "DNS"
+    assert certificate["DomainName"] == FAILOVER_NAME and certificate["ValidationMethod"] == "DNS"
 
 
 def test_the_standby_answers_the_name_when_the_primary_is_unhealthy(
-    standby: dict[str, Any],
+    failover_standby: dict[str, Any],
 ) -> None:
-    stacks, templates = standby["stacks"], standby["templates"]
+    stacks, templates = failover_standby["stacks"], failover_standby["templates"]
     assert "standby" not in stacks and stacks["api_failover"].region == REPLICA_REGION
     template = templates["api_failover"]
     record = _one(template, "AWS::Route53::RecordSet")
-    assert record["Name"] == f"{NAME}." and record["Failover"] == "SECONDARY"
+    assert record["Name"] == f"{FAILOVER_NAME}." and record["Failover"] == "SECONDARY"
     assert "HealthCheckId" not in record and resources(template, "AWS::Route53::HealthCheck") == {}
     assert resources(template, "AWS::CloudWatch::Alarm") == {}
-    assert _one(template, "AWS::ApiGateway::DomainName")["DomainName"] == NAME
+    assert _one(template, "AWS::ApiGateway::DomainName")["DomainName"] == FAILOVER_NAME
 
 
 def test_an_unhealthy_primary_alarms_and_starts_the_standbys_restore_in_its_region(
-    primary: dict[str, Any],
+    failover_primary: dict[str, Any],
 ) -> None:
-    template = primary["templates"]["api_failover"]
+    template = failover_primary["templates"]["api_failover"]
     alarm = _one(template, "AWS::CloudWatch::Alarm")
     assert alarm["AlarmName"] == alarm_name(stage_config("prod"))
     assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Route53", "HealthCheckStatus")
@@ -165,8 +129,8 @@ def test_an_unhealthy_primary_alarms_and_starts_the_standbys_restore_in_its_regi
     (target,) = rule["Targets"]
     assert render(target["Arn"]) == f"arn:aws:events:{REPLICA_REGION}:{ACCOUNT}:event-bus/default"
     # the standby's region hears that alarm, and only it, and starts the restore
-    standby = primary["templates"]["standby"]
-    assert primary["stacks"]["standby"].region == REPLICA_REGION
+    standby = failover_primary["templates"]["standby"]
+    assert failover_primary["stacks"]["standby"].region == REPLICA_REGION
     there = _one(standby, "AWS::Events::Rule")
     assert [_text(arn) for arn in there["EventPattern"]["resources"]] == [
         f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm['AlarmName']}"
@@ -224,16 +188,18 @@ def _restored(branch: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def test_the_restore_brings_back_every_table_and_bucket_the_standby_reads(
-    primary: dict[str, Any], standby: dict[str, Any]
+    failover_primary: dict[str, Any], failover_standby: dict[str, Any]
 ) -> None:
     """What the restore writes is what the failover deployment reads: its tables by their
     names, its buckets by their replica names (with the replica key), from the newest
     completed copy in the replica vault of each table and bucket the backup plan covers."""
     restored = {
         name: (source, meta)
-        for name, source, meta in map(_restored, _branches(primary["templates"]["standby"]))
+        for name, source, meta in map(
+            _restored, _branches(failover_primary["templates"]["standby"])
+        )
     }
-    worker = function_by_name(standby["templates"]["compute"], "stratigos-prod-worker")
+    worker = function_by_name(failover_standby["templates"]["compute"], "stratigos-prod-worker")
     env = worker["Environment"]["Variables"]
     prefix = env["STRATIGOS_STORE_TABLE_PREFIX"]
     tables = [f"{prefix}{t}" for t in ("store", "checkpoints", "memories")]
@@ -256,15 +222,17 @@ def test_the_restore_brings_back_every_table_and_bucket_the_standby_reads(
         assert source.startswith("<") and "Bucket" in source  # the primary's bucket (cross-region)
         assert f"'DestinationBucketName': '{bucket}' & " in metadata
         assert "'NewBucket': 'true'" in metadata and "'EncryptionType': 'SSE-KMS'" in metadata
-    granted = json.dumps([render(identity_policies(t)) for t in standby["templates"].values()])
+    granted = json.dumps(
+        [render(identity_policies(t)) for t in failover_standby["templates"].values()]
+    )
     for table in tables:  # the standby's functions read the tables restored
         assert f"table/{table}" in granted
 
 
 def test_the_restores_role_holds_what_the_machine_calls_and_passes_only_the_backup_role(
-    primary: dict[str, Any],
+    failover_primary: dict[str, Any],
 ) -> None:
-    standby = primary["templates"]["standby"]
+    standby = failover_primary["templates"]["standby"]
     statements = [
         s
         for policy in resources(standby, "AWS::IAM::Policy").values()
@@ -292,28 +260,30 @@ def test_the_restores_role_holds_what_the_machine_calls_and_passes_only_the_back
 
 
 def test_the_standby_restored_from_copies_reads_a_replicated_pepper(
-    primary: dict[str, Any],
+    failover_primary: dict[str, Any],
 ) -> None:
-    pepper = _one(primary["templates"]["foundation"], "AWS::SecretsManager::Secret")
+    pepper = _one(failover_primary["templates"]["foundation"], "AWS::SecretsManager::Secret")
     assert pepper["ReplicaRegions"][0]["Region"] == REPLICA_REGION
 
 
 def test_both_sides_pass_cdk_nag_and_cfn_lint(
-    primary: dict[str, Any], standby: dict[str, Any]
+    failover_primary: dict[str, Any], failover_standby: dict[str, Any]
 ) -> None:
-    assert primary["findings"] == [] and standby["findings"] == []
-    home = {k: v for k, v in primary["templates"].items() if k not in ("standby", "replica")}
+    assert failover_primary["findings"] == [] and failover_standby["findings"] == []
+    home = {
+        k: v for k, v in failover_primary["templates"].items() if k not in ("standby", "replica")
+    }
     assert problems(home, REGION) == []
-    assert problems({"standby": primary["templates"]["standby"]}, REPLICA_REGION) == []
-    assert problems(standby["templates"], REPLICA_REGION) == []
+    assert problems({"standby": failover_primary["templates"]["standby"]}, REPLICA_REGION) == []
+    assert problems(failover_standby["templates"], REPLICA_REGION) == []
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
         ({"api_failover_domain": "api.elsewhere.org"}, f"must be a name in {ZONE}"),
-        ({"api_failover_domain": NAME, "replica_region": "none"}, "needs hosted_zone_id"),
-        ({"api_failover_domain": NAME, "standby_restore_after_minutes": "0"}, "1..1440"),
+        ({"api_failover_domain": FAILOVER_NAME, "replica_region": "none"}, "needs hosted_zone_id"),
+        ({"api_failover_domain": FAILOVER_NAME, "standby_restore_after_minutes": "0"}, "1..1440"),
     ],
 )
 def test_a_failover_name_without_what_it_needs_is_refused(
@@ -329,11 +299,11 @@ def test_with_replicas_the_standby_needs_no_restore() -> None:
         "prod",
         {
             **PRODUCTION,
-            **FAILOVER,
+            **API_FAILOVER,
             "replica_region": REPLICA_REGION,
             "bucket_replication": "true",
             "table_replicas": "manual",
         },
     )
-    assert config.api_failover_domain == NAME and not restores_standby(config)
-    assert restores_standby(stage_config("prod", {**PRODUCTION, **FAILOVER}))
+    assert config.api_failover_domain == FAILOVER_NAME and not restores_standby(config)
+    assert restores_standby(stage_config("prod", {**PRODUCTION, **API_FAILOVER}))

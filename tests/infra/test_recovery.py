@@ -6,7 +6,6 @@ and on a failover deployment of production, synthesized on its own."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,12 +13,10 @@ import pytest
 from infra.config import stage_config
 from tests.support.cdk_synth import (
     ACCOUNT,
-    CONTEXT,
     OPTIONS,
     REGION,
     REPLICA_REGION,
     Synthesized,
-    isolated_cdk_environment,
 )
 from tests.support.cfn_lint import problems
 from tests.support.cfn_templates import (
@@ -40,12 +37,6 @@ BUCKETS = {
     "ModelArtifactsBucket": "models",
 }
 REPLICA_KEY = f"arn:aws:kms:{REPLICA_REGION}:{ACCOUNT}:alias/stratigos-{OPTIONS}-replica"
-FAILOVER = {
-    "replica_region": REPLICA_REGION,
-    "bucket_replication": "true",
-    "table_replicas": "manual",  # production's tables, given their replicas by hand
-    "failover": "true",
-}
 
 
 def by_prefix(template: dict[str, Any], kind: str, prefix: str) -> dict[str, Any]:
@@ -225,34 +216,10 @@ def test_the_replica_stack_holds_the_key_the_vault_and_the_replica_buckets(
     assert len(resources(replica, "AWS::Backup::BackupVault")) == 1
 
 
-@pytest.fixture(scope="module")
-def failover(synthesized: Synthesized, cdk_workdir: Path) -> dict[str, Any]:
-    """Production failed over to the replica region, synthesized on its own (its stacks have
-    production's names): templates by kind, the stacks, cdk-nag's findings."""
-    workdir = cdk_workdir / "failover"
-    with isolated_cdk_environment(workdir):
-        from aws_cdk import App
-
-        from infra.app import add_stage, cdk_context, context_overrides
-        from infra.nag import acknowledge_wildcards, findings
-
-        app = App(outdir=str(workdir / "cdk.out"), context={**cdk_context(), **CONTEXT})
-        overrides = {**context_overrides(app, "prod"), **FAILOVER}
-        stage = add_stage(app, stage_config("prod", overrides))
-        app.synth()
-        acknowledge_wildcards(app)
-        found = findings(app)
-    templates = {
-        kind: json.loads((workdir / "cdk.out" / f"{stack.stack_name}.template.json").read_text())
-        for kind, stack in stage.stacks.items()
-    }
-    return {"templates": templates, "stacks": stage.stacks, "findings": found}
-
-
 def test_a_failover_runs_the_stage_in_the_replica_region_on_its_replicas(
-    failover: dict[str, Any],
+    replica_failover: dict[str, Any],
 ) -> None:
-    stacks, templates = failover["stacks"], failover["templates"]
+    stacks, templates = replica_failover["stacks"], replica_failover["templates"]
     assert set(stacks) == {"network", "foundation", "compute", "api", "operations", "data"}
     assert {stack.region for stack in stacks.values()} == {REPLICA_REGION}
     assert stacks["foundation"].stack_name == "stratigos-prod-foundation"
@@ -290,9 +257,9 @@ def test_a_failover_runs_the_stage_in_the_replica_region_on_its_replicas(
     assert pepper in granted
 
 
-def test_a_failover_passes_cdk_nag_and_cfn_lint(failover: dict[str, Any]) -> None:
-    assert failover["findings"] == []
-    assert problems(failover["templates"], REPLICA_REGION) == []
+def test_a_failover_passes_cdk_nag_and_cfn_lint(replica_failover: dict[str, Any]) -> None:
+    assert replica_failover["findings"] == []
+    assert problems(replica_failover["templates"], REPLICA_REGION) == []
 
 
 def test_tables_given_replicas_by_hand_stay_tables_and_keep_the_replica_key(

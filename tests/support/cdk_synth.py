@@ -75,6 +75,18 @@ OPTION_OVERRIDES = {
     "fallback_strong_model_id": "us.anthropic.claude-opus-5-5",
     "backup_copy_vault_arn": "arn:aws:backup:us-west-2:210987654321:backup-vault:stratigos-copies",
 }
+FAILOVER_NAME = f"api.{str(PRODUCTION['hosted_zone_name']).rstrip('.')}"
+"""The API's failover name of production in `API_FAILOVER` (a name in its hosted zone)."""
+API_FAILOVER = {"api_failover_domain": FAILOVER_NAME}
+"""Production with the API's failover name (`infra.failover`; its default recovery: backup copies
+in the replica region, no replicas): the primary; with `failover=true` as well, the standby."""
+REPLICA_FAILOVER = {
+    "replica_region": REPLICA_REGION,
+    "bucket_replication": "true",
+    "table_replicas": "manual",  # production's tables, given their replicas by hand
+    "failover": "true",
+}
+"""Production failed over to the replica region, onto its replicas (`infra.stacks.replication`)."""
 PREVIEW = "pr-7"
 """The key of one more stage in the test app: the dev stage as a pull request's instance
 (`.github/workflows/preview.yml`), beside the dev stage itself."""
@@ -168,3 +180,29 @@ def synthesize(workdir: Path) -> Synthesized:
         for kind in ("delivery", "audit")
     }
     return Synthesized(outdir, templates, stages, found, acknowledged)
+
+
+def synthesize_production(workdir: Path, overrides: dict[str, str]) -> dict[str, Any]:
+    """Production with `overrides`, synthesized on its own into `workdir/cdk.out` (its stacks
+    have production's names, so it cannot join the app of `synthesize`): templates by kind
+    (`templates`), the stacks (`stacks`), cdk-nag's findings (`findings`)."""
+    outdir = workdir / "cdk.out"
+    with isolated_cdk_environment(workdir):
+        from aws_cdk import App
+
+        from infra.app import add_stage, cdk_context, context_overrides
+        from infra.config import stage_config
+        from infra.nag import acknowledge_wildcards, findings
+
+        app = App(outdir=str(outdir), context={**cdk_context(), **CONTEXT})
+        stage = add_stage(
+            app, stage_config("prod", {**context_overrides(app, "prod"), **overrides})
+        )
+        app.synth()
+        acknowledge_wildcards(app)
+        found = findings(app)
+    templates = {
+        kind: json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
+        for kind, stack in stage.stacks.items()
+    }
+    return {"templates": templates, "stacks": stage.stacks, "findings": found}

@@ -4,7 +4,9 @@ rules loaded once per region.
 `cfnlint.api.lint(text)` builds a new `Runner` for every template it is given, and loading the
 rules is about a third of its time over the app's templates; one `Runner` per region, kept for the
 process, lints every template as the `cfn-lint` command does when it is given several files (one
-runner, the templates one after another). The matches are the same, template by template.
+runner, the templates one after another). The matches are the same, template by template. A
+template met again in the same region (the same JSON text) is not linted again: its matches are
+kept for the process.
 
 W3005 (an explicit DependsOn that a Ref/GetAtt already implies) is how CDK writes a function
 that depends on its role's default policy, and the WAF association on the API stage: harmless.
@@ -35,14 +37,22 @@ def _runner(region: str) -> Any:
 def matches(template: dict[str, Any], region: str) -> list[Any]:
     """What cfn-lint reports on `template` in `region` (what `cfnlint.api.lint` returns for its
     JSON text): a template it cannot decode gives its decoding errors."""
+    return list(_matches_of_text(json.dumps(template), region))
+
+
+@functools.cache
+def _matches_of_text(text: str, region: str) -> tuple[Any, ...]:
+    """`matches` of the template whose JSON text is `text`, linted once per process and region:
+    the same template again (several of production's stacks come out the same in the failover's
+    primary, `tests/infra/test_failover.py`) gives the same matches without a second lint."""
     from cfnlint.decode.decode import decode_str
 
-    decoded, errors = decode_str(json.dumps(template))
+    decoded, errors = decode_str(text)
     if errors:
-        return list(errors)
+        return tuple(errors)
     if decoded is None:
-        return []
-    return list(_runner(region).validate_template(decoded))
+        return ()
+    return tuple(_runner(region).validate_template(decoded))
 
 
 def problems(templates: dict[str, dict[str, Any]], region: str) -> list[str]:
