@@ -110,6 +110,7 @@ BEYOND_THE_SCHEMA = {
 CONTENT = {
     "POST /v1/documents": "a supported, readable, non-empty document",
     "POST /v1/market-data/datasets": "a readable table of dates and assets",
+    "POST /v1/import": "an archive `GET /v1/export` wrote (a zip of its records and files)",
 }
 """Operation -> what its file's bytes must be (a schema-valid upload may be 415 or 422)."""
 
