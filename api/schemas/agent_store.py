@@ -51,8 +51,12 @@ class ItemSearch(BaseModel):
     filter: dict[str, Any] | None = Field(
         default=None,
         description="Items whose value holds these values at these keys (a key is a path into "
-        "the value, its keys joined by `.`: letters, digits, `_`, `-`).",
-        json_schema_extra={"propertyNames": {"pattern": FILTER_KEY}},
+        "the value, its keys joined by `.`: letters, digits, `_`, `-`; a value is one to equal, "
+        "not an object: comparisons are not kept).",
+        json_schema_extra={
+            "propertyNames": {"pattern": FILTER_KEY},
+            "additionalProperties": {"not": {"type": "object"}},
+        },
     )
     limit: int = Field(default=10, ge=1, le=1000)
     offset: Count = 0
@@ -62,11 +66,16 @@ class ItemSearch(BaseModel):
     @field_validator("filter")
     @classmethod
     def _keys_the_store_can_look_up(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        for key in value or {}:
+        for key, wanted in (value or {}).items():
             if not re.fullmatch(FILTER_KEY, key):
                 raise ValueError(
                     f"key {key[:40]!r} must be 1 to 200 letters, digits, '_', '-' or '.' "
                     "(a path into the value, its keys joined by '.')"
+                )
+            if isinstance(wanted, dict):
+                raise ValueError(
+                    f"the value at {key!r} must be one to equal, not an object "
+                    "(comparisons are not kept)"
                 )
         return value
 

@@ -134,18 +134,28 @@ def test_hostile_text_at_the_store_doors(server: Server, text: str, door: str) -
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-@given(key=st.one_of(st.text(max_size=8), st.from_regex(r"\A[A-Za-z0-9_.-]{1,8}\Z")))
+@given(
+    key=st.one_of(st.text(max_size=8), st.from_regex(r"\A[A-Za-z0-9_.-]{1,8}\Z")),
+    wanted=st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.text(max_size=5),
+        st.lists(st.integers(), max_size=2),
+        st.dictionaries(st.sampled_from(["$eq", "$gt", "x", ""]), st.integers(), max_size=2),
+    ),
+)
 def test_a_filter_key_is_a_path_the_store_can_look_up_or_is_refused(
-    server: Server, key: str
+    server: Server, key: str, wanted: Any
 ) -> None:
-    """A key of letters, digits, `_`, `-` and `.` searches; any other is refused naming the
-    filter, never a server error."""
+    """A key of letters, digits, `_`, `-` and `.` with a value to equal searches; any other key,
+    or an object as the value, is refused naming the filter, never a server error."""
     response = httpx.post(
         f"{server.url}/store/items/search",
-        content=json.dumps({"namespace_prefix": ["prefs"], "filter": {key: 1}}),
+        content=json.dumps({"namespace_prefix": ["prefs"], "filter": {key: wanted}}),
         headers={"x-api-key": server.alice, "content-type": "application/json"},
     )
-    if re.fullmatch(r"[A-Za-z0-9_.-]{1,200}", key):
+    if re.fullmatch(r"[A-Za-z0-9_.-]{1,200}", key) and not isinstance(wanted, dict):
         assert response.status_code == 200, response.text
     else:
         assert response.status_code == 422, response.text
