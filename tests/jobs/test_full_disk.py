@@ -1,8 +1,9 @@
 """A disk that fills while an optimization job runs, then has room again (issue 50: a 0-byte
 `result.json` was left behind, and the job's trace as served stopped before `run_finished`).
 
-For real: the job runs in a child process whose files may not grow past a size limit
-(`RLIMIT_FSIZE`, `tests/support/full_disk_job.py`), so the store's database and WAL, the
+For real: the job runs in a child process (forked from a server that imported the workflow once,
+`tests.support.forked`) whose files may not grow past a size limit (`RLIMIT_FSIZE`,
+`tests/support/full_disk_job.py`), so the store's database and WAL, the
 checkpoints and the run's files fail as on a full disk at whatever point of the run they reach
 it; the limit is swept from the first write to past the last. Then the disk has room again
 and the worker polls on. Whatever failed, the job must end and then:
@@ -18,8 +19,7 @@ and the worker polls on. Whatever failed, the job must end and then:
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ from graphs.request import OptimizationRequest
 from store import NotFoundError, check_result
 from store.sqlite import SQLiteStore
 from tests.api.conftest import assert_error, make_settings
+from tests.support import full_disk_job
+from tests.support.forked import forkserver_runner
 from tests.support.requests import TINY
 from traces.jsonl import read_jsonl
 from traces.schema import TraceEvent
@@ -38,28 +40,29 @@ from traces.schema import TraceEvent
 pytestmark = pytest.mark.slow  # a job run per size limit
 
 OWNER = "alice"
-ROOT = Path(__file__).resolve().parents[2]
 LIMITS = (2_000, 100_000, 400_000, 500_000, 600_000, 700_000, 3_000_000)
 """File size limits in bytes: the store's WAL passes each at another point of the run (the
 largest is past every file of the run: the control)."""
 
 
-def run_with_full_disk(data_dir: Path, limit: int) -> tuple[str, dict[str, Any]]:
+@pytest.fixture(scope="module")
+def fork() -> Callable[..., int]:
+    """Run a `full_disk_job` function in a process forked from the forkserver; its exit code."""
+    return forkserver_runner(full_disk_job.PRELOAD)
+
+
+def run_with_full_disk(
+    fork: Callable[..., int], data_dir: Path, limit: int
+) -> tuple[str, dict[str, Any]]:
     """Submit the tiny job, run it in a child process whose files may not pass `limit` bytes
     until the worker first gives up, then with room again; (job id, the child's summary)."""
     store = SQLiteStore(data_dir / "store.sqlite")
     request = OptimizationRequest.model_validate(TINY).model_dump(mode="json")
     job, _ = store.submit_job(OWNER, "optimization", request)
     store.close()
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.support.full_disk_job", str(data_dir), str(limit)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert child.returncode == 0, child.stderr[-3000:]
-    return job.id, json.loads(child.stdout.splitlines()[-1])
+    summary = data_dir / "summary.json"
+    assert fork(full_disk_job.run, data_dir, limit, summary) == 0, f"limit {limit}"
+    return job.id, json.loads(summary.read_text())
 
 
 def check_run_files(run: Path) -> None:
@@ -88,11 +91,13 @@ def served_trace(data_dir: Path, job_id: str) -> tuple[dict[str, Any], Any]:
     return events, results
 
 
-def test_a_full_disk_never_leaves_a_partial_result_or_an_unended_trace(tmp_path: Path) -> None:
+def test_a_full_disk_never_leaves_a_partial_result_or_an_unended_trace(
+    tmp_path: Path, fork: Callable[..., int]
+) -> None:
     outcomes = []
     for limit in LIMITS:
         data_dir = tmp_path / f"limit-{limit}"
-        job_id, summary = run_with_full_disk(data_dir, limit)
+        job_id, summary = run_with_full_disk(fork, data_dir, limit)
         store = SQLiteStore(data_dir / "store.sqlite")
         job = store.get_job(OWNER, job_id)
         what = f"limit {limit}: {summary}"

@@ -1,5 +1,10 @@
 """AWS in tests: fake credentials, a moto server on a loopback port the kernel picks, boto3
-sessions that share the service models."""
+sessions that share the service models.
+
+The moto server answers without two costs of every request that tell a test nothing: a line
+of werkzeug's request log (formatted and written to the captured stderr), and moto's listing of
+its own package directory (a `stat` of each of its ~150 service folders, to see whether the
+host names a service) - that listing is made once per process instead."""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.loaders
 import botocore.session
+from moto import backends
+from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import ThreadedMotoServer
 
 if TYPE_CHECKING:
@@ -43,6 +50,17 @@ def local_endpoint_env(monkeypatch: pytest.MonkeyPatch, scratch: Path) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+_MOTO_MODULES = tuple(backends.list_of_moto_modules())
+backends.list_of_moto_modules = lambda: _MOTO_MODULES  # the same names, listed once
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler without werkzeug's line per request."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log nothing."""
+
+
 @contextmanager
 def moto_server(requests: list[tuple[str, str, str]] | None = None) -> Iterator[str]:
     """A moto server (every service) on 127.0.0.1 until the block ends; yields its URL. With
@@ -50,6 +68,7 @@ def moto_server(requests: list[tuple[str, str, str]] | None = None) -> Iterator[
     what a client that is not boto3 (LanceDB's Rust object store) sent."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    server._server.RequestHandlerClass = _QuietRequestHandler  # type: ignore[union-attr]
     if requests is not None:
         wsgi = server._server.app  # type: ignore[union-attr]  # moto's WSGI application
 
