@@ -340,7 +340,8 @@ def test_operations_alarms_notify_the_topic(synthesized: Synthesized, stage: str
 
 
 def test_image_build_context_is_trimmed(synthesized: Synthesized) -> None:
-    """The staged Docker build contexts hold the project, not the venv, git or tests."""
+    """The staged Docker build contexts hold the project, not the venv, git, the tests or the
+    tests' tools (node packages under .cache and .mcp-inspector: a third of a gigabyte)."""
     assets = json.loads((synthesized.outdir / "stratigos-prod-api.assets.json").read_text())
     files = {a["source"]["dockerFile"]: a for a in assets["dockerImages"].values()}
     assert set(files) == {"infra/docker/api.Dockerfile", "infra/docker/lambda.Dockerfile"}
@@ -349,5 +350,6 @@ def test_image_build_context_is_trimmed(synthesized: Synthesized) -> None:
     for needed in ("pyproject.toml", "README.md", "jobs/entrypoint.py", "api/app.py"):
         assert (context / needed).is_file(), needed
     assert (context / "infra/docker/api.Dockerfile").is_file()
-    for excluded in (".venv", ".git", "tests", "infra/cdk.out"):
+    excluded_dirs = (".venv", ".git", "tests", "infra/cdk.out", ".cache", ".mcp-inspector")
+    for excluded in excluded_dirs:
         assert not (context / excluded).exists(), excluded
