@@ -5,7 +5,9 @@ scenario, with the engine's own metric definitions, over the winner's evaluation
 day ``lookback`` on, so all are measured over the same days):
 
 - ``risky_sleeve``: 100% of wealth in the winner's risky sleeve, all the time (no volatility
-  targeting, no option overlay and no safe asset; the sleeve itself is rebuilt as the winner's is);
+  targeting, no option overlay and no safe asset; the sleeve itself is rebuilt as the winner's is),
+  only when an optimizer builds the sleeve: a ``single`` sleeve held at 100% is ``equal_weight``
+  (several assets) or ``buy_and_hold`` (one asset), the same portfolio, not listed twice;
 - ``buy_and_hold``: the equal-weight portfolio of the universe bought on the first evaluated day
   and never rebalanced (weights drift with prices); with one asset, that asset;
 - ``equal_weight``: the equal-weight portfolio of the universe rebalanced every day (only with
@@ -80,10 +82,9 @@ def benchmark_path_means(
     single = invested.model_copy(update={"sleeve": "single"})
     out: dict[str, dict[str, dict[str, float]]] = {}
     for name, data in scenarios.items():
-        sleeve_input = (
-            data.risky if data.assets is None or config.sleeve == "single" else data.assets
-        )
-        runs = {"risky_sleeve": (invested, sleeve_input)}
+        runs: dict[str, tuple[StrategyConfig, np.ndarray]] = {}
+        if config.sleeve != "single" and data.assets is not None:  # an optimizer's sleeve
+            runs["risky_sleeve"] = (invested, data.assets)
         if data.assets is None:
             runs["buy_and_hold"] = (single, data.risky)
         else:

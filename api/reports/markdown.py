@@ -38,19 +38,26 @@ BENCHMARK_LABELS: tuple[tuple[str, str], ...] = (
 
 
 def benchmark_note(result: dict[str, Any]) -> str:
-    """What the benchmark table compares, in words: the strategies on the same paths, the
-    market index only when the result holds it (else that it is left out, and why), and the
-    safe rate the Sharpe ratios are in excess of."""
-    held = "market" in (result.get("benchmarks") or {})
+    """What the benchmark table compares, in words: the strategies on the same paths (the
+    winner's risky sleeve held at 100% of wealth named once: on its own row when an optimizer
+    builds it, else as the equal-weight or single-asset row it is), the market index only when
+    the result holds it (else that it is left out, and why), and the safe rate the Sharpe ratios
+    are in excess of."""
+    held = result.get("benchmarks") or {}
+    sleeve = "" if "risky_sleeve" in held else " (the winner's risky sleeve at 100% of wealth)"
+    basket = "equal_weight" in held
     compared = [
         "the winner",
-        "its risky sleeve held at 100% of wealth",
-        "the equal-weight universe bought on the first day and never rebalanced",
-        "the same rebalanced daily",
-        *(["the market index (the S&P 500 of the embedded data) on the same days"] if held else []),
-    ]
+        *(["its risky sleeve held at 100% of wealth"] if "risky_sleeve" in held else []),
+        "the equal-weight universe bought on the first day and never rebalanced"
+        if basket
+        else f"the one asset held{sleeve}",
+        *([f"the same rebalanced daily{sleeve}"] if basket else []),
+        *(["the market index (the S&P 500 of the embedded data) on the same days"]
+          if "market" in held else []),
+    ]  # fmt: skip
     why = (result.get("benchmarks_missing") or {}).get("market")
-    left_out = "" if held or not why else f" The market index is left out: {why}."
+    left_out = "" if "market" in held or not why else f" The market index is left out: {why}."
     return (
         f"Same simulated paths and days: {', '.join(compared[:-1])} and {compared[-1]}."
         f"{left_out} Sharpe ratios are in excess of {safe_rate_words(result)}."

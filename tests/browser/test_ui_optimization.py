@@ -177,12 +177,12 @@ def test_results_say_what_feasible_means_why_the_run_stopped_and_what_to_doubt(
     beaten = results["edge"]["winner"] > max(results["edge"]["scores"].values())
     assert ("does not beat its benchmarks" in verdict) == (not beaten)
     assert _in_words(edge[0]) in page.inner_text("#config-summary .warnings")
-    # the benchmarks: five strategies per scenario, as the API computed them, and the edge
+    # the benchmarks: four strategies per scenario, as the API computed them, and the edge (the
+    # winner's single sleeve at 100% is the equal-weight row, not listed twice)
     rows = page.locator("#benchmark-table tbody tr")
-    assert rows.count() == len(results["benchmarks"]) == 5 * 3
-    assert [rows.nth(i).get_attribute("data-strategy") for i in range(5)] == [
+    assert rows.count() == len(results["benchmarks"]) == 4 * 3
+    assert [rows.nth(i).get_attribute("data-strategy") for i in range(4)] == [
         "winner",
-        "risky_sleeve",
         "buy_and_hold",
         "equal_weight",
         "market",
@@ -192,6 +192,7 @@ def test_results_say_what_feasible_means_why_the_run_stopped_and_what_to_doubt(
     caption = page.inner_text("#benchmark-table caption")
     assert caption == f"{_in_words(results['benchmark_note'])} Metrics are means over paths."
     assert "the market index (the S&P 500 of the embedded data)" in caption
+    assert "the same rebalanced daily (the winner's risky sleeve at 100% of wealth)" in caption
     # the data it used, where it ends, outside the raw manifest
     dataset = results["dataset"]
     assert page.inner_text("#results-data") == (

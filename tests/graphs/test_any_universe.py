@@ -124,7 +124,7 @@ def test_without_a_market_index_the_result_and_its_reports_say_it_is_left_out_an
         "embedded data only"
     )
     assert result["benchmarks_missing"] == {"market": why}
-    assert set(result["benchmarks"]) == {"risky_sleeve", "buy_and_hold", "equal_weight"}
+    assert set(result["benchmarks"]) == {"buy_and_hold", "equal_weight"}  # its single sleeve
     pages = {markdown_report("job_x", request, result): str, render_html_report(result): escape}
     for report, shown in pages.items():
         assert shown(f"The market index is left out: {why}.") in report

@@ -65,8 +65,7 @@ def test_benchmark_metrics_equal_the_reference_over_the_winners_window(assets: n
     sleeve = [reference_metrics(data.risky[p, 63:]) for p in range(3)]
     held = [reference_metrics(reference_buy_and_hold(assets[p], 63)[63:]) for p in range(3)]
     indexed = [reference_metrics(market[p, 63:]) for p in range(3)]
-    references = {
-        "risky_sleeve": sleeve,  # the winner's sleeve is the daily-rebalanced equal weights
+    references = {  # the winner's sleeve is the daily-rebalanced equal weights: listed once
         "equal_weight": sleeve,
         "buy_and_hold": held,
         "market": indexed,
@@ -81,7 +80,7 @@ def test_benchmark_metrics_equal_the_reference_over_the_winners_window(assets: n
             assert value == pytest.approx(expected, rel=1e-9, abs=1e-12), (key, metric)
         assert means[key]["base"]["hedge_premium"] == 0.0  # no benchmark holds options
     alone = benchmark_path_means(winner, {"base": ScenarioData(market)}, safe=SAFE)
-    assert set(alone) == {"risky_sleeve", "buy_and_hold"}  # one asset: no basket, no market
+    assert set(alone) == {"buy_and_hold"}  # one asset (the sleeve): no basket, no market
 
 
 def test_the_initial_purchase_pays_the_winners_cost(assets: np.ndarray) -> None:
@@ -90,5 +89,17 @@ def test_the_initial_purchase_pays_the_winners_cost(assets: np.ndarray) -> None:
     costly = benchmark_path_means(
         StrategyConfig(lookback=63, cost_bps=50), {"base": data}, safe=SAFE
     )
-    for key in ("risky_sleeve", "buy_and_hold"):
+    for key in ("equal_weight", "buy_and_hold"):
         assert costly[key]["base"]["cagr"] < free[key]["base"]["cagr"]
+
+
+@pytest.mark.parametrize("sleeve", ["min_volatility", "hrp"])
+def test_an_optimizer_s_sleeve_is_its_own_benchmark(assets: np.ndarray, sleeve: str) -> None:
+    """A sleeve an optimizer builds is another portfolio than equal weights: held at 100% of
+    wealth it is a benchmark row of its own."""
+    data = ScenarioData(np.ascontiguousarray(assets.mean(axis=2)), np.ascontiguousarray(assets))
+    winner = StrategyConfig(lookback=63, rebalance_every=21, sleeve=sleeve)
+    means = benchmark_path_means(winner, {"base": data}, safe=SAFE)
+    assert set(means) == {"risky_sleeve", "buy_and_hold", "equal_weight"}
+    built, equal = means["risky_sleeve"]["base"], means["equal_weight"]["base"]
+    assert built["volatility"] != pytest.approx(equal["volatility"], rel=1e-6)
