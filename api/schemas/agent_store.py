@@ -55,7 +55,15 @@ class ItemSearch(BaseModel):
         "not an object: comparisons are not kept).",
         json_schema_extra={
             "propertyNames": {"pattern": FILTER_KEY},
-            "additionalProperties": {"not": {"type": "object"}},
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "string", "pattern": TEXT_PATTERN},
+                    {"type": "number"},
+                    {"type": "boolean"},
+                    {"type": "null"},
+                    {"type": "array"},
+                ]
+            },
         },
     )
     limit: int = Field(default=10, ge=1, le=1000)
