@@ -95,7 +95,7 @@ BEYOND_THE_SCHEMA = {
     "POST /agent/threads/{thread_id}/state/checkpoint": "no subgraphs (they keep no state)",
     "GET /agent/threads/{thread_id}/state/{checkpoint_id}": "a checkpoint id (a UUID)",
     "PUT /agent/store/items": "a value under the text rule",
-    "POST /agent/store/items/search": "a filter under the text rule",
+    "POST /agent/store/items/search": "a filter under the text rule, its values not objects",
     "POST /agent/runs/crons": "a schedule cron reads, an IANA time zone, one user message as "
     "its runs' input under the text rule, an end after now",
     "POST /agent/threads/{thread_id}/runs/crons": "a schedule cron reads, an IANA time zone, "
