@@ -69,6 +69,7 @@ BEYOND_THE_SCHEMA = {
     "the data; a target the frontier reaches",
     "POST /v1/optimizations": "universe, dates, scenarios, search space and objective fit the "
     "market data and one another",
+    "GET /v1/optimizations/{job_id}/results": "sort names a column of the job's trials",
     "POST /v1/strategy-estimates": "the configuration's fields are StrategyConfig's and fit "
     "it; the scenarios are the search's",
     "POST /v1/threads/{thread_id}/approve": "changes (request fields, any JSON) under the "
