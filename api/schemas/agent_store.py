@@ -53,10 +53,7 @@ class ItemSearch(BaseModel):
         description="Items whose value holds these values at these keys (a key is a path into "
         "the value, its keys joined by `.`: letters, digits, `_`, `-`; a value is one to equal, "
         "not an object: comparisons are not kept).",
-        json_schema_extra={
-            "propertyNames": {"pattern": FILTER_KEY},
-            "additionalProperties": {"not": {"type": "object"}},
-        },
+        json_schema_extra={"propertyNames": {"pattern": FILTER_KEY}},
     )
     limit: int = Field(default=10, ge=1, le=1000)
     offset: Count = 0

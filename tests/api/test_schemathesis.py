@@ -1,5 +1,5 @@
 """The `/v1` operations keep to the OpenAPI schema: schemathesis 4, every check, all four phases
-(tests/api/schemathesis_run.py says how and what may be refused); and every operation of the
+(tests/support/schemathesis_run.py says how and what may be refused); and every operation of the
 schema is fuzzed by exactly one shard."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.schemathesis_run import SHARDS, check_shard, fuzz_app
+from tests.support.schemathesis_run import SHARDS, check_shard, fuzz_app
 
 pytestmark = pytest.mark.slow  # a hundred operations through four phases: a minute and more
 

@@ -1,5 +1,5 @@
 """The Agent Protocol (`/agent`) and 001's unversioned paths keep to the OpenAPI schema:
-schemathesis 4, every check, all four phases (tests/api/schemathesis_run.py says how and what
+schemathesis 4, every check, all four phases (tests/support/schemathesis_run.py says how and what
 may be refused). A module of its own so that pytest-xdist runs it beside the `/v1` shard."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.schemathesis_run import check_shard
+from tests.support.schemathesis_run import check_shard
 
 pytestmark = pytest.mark.slow  # fifty operations through four phases
 

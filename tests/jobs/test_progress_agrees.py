@@ -6,6 +6,7 @@ result's own trial count."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,79 @@ def test_a_succeeded_job_keeps_the_progress_its_handler_reported_last(
     outcome = Worker(store, {"report": reporting}).run_once()
     assert outcome is not None and outcome.status == "succeeded"
     assert store.get_job(ALICE, job.id).progress == reports[-1]
+    store.close()
+
+
+class _HeldHeartbeat(SQLiteStore):
+    """A store whose heartbeat thread's first write of progress (1, 2) is held until the job
+    completes: the write a slow heartbeat makes with the progress it read before the last
+    report (CI saw a succeeded 6-batch job left at 5 of 6)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.holding = threading.Event()  # the heartbeat thread is inside its write of (1, 2)
+        self.let_go = threading.Event()
+        self.held_written = threading.Event()
+        self.last_report_entered = threading.Event()  # the handler's (2, 2) reached the store
+
+    def heartbeat(
+        self,
+        owner: str,
+        job_id: str,
+        worker: str,
+        lease_seconds: float,
+        *,
+        progress: tuple[int, int | None] | None = None,
+        error: str | None = None,
+    ) -> Job:
+        args = (owner, job_id, worker, lease_seconds)
+        kwargs: dict[str, Any] = {"progress": progress, "error": error}
+        from_the_thread = threading.current_thread().name.startswith("heartbeat-")
+        if from_the_thread and progress == (1, 2) and not self.holding.is_set():
+            self.holding.set()
+            self.let_go.wait(10)
+            try:
+                return super().heartbeat(*args, **kwargs)
+            finally:
+                self.held_written.set()
+        if progress == (2, 2):
+            self.last_report_entered.set()
+        return super().heartbeat(*args, **kwargs)
+
+    def complete_job(
+        self, owner: str, job_id: str, result: Any, *, worker: str | None = None
+    ) -> Job:
+        self.let_go.set()
+        self.held_written.wait(10)
+        return super().complete_job(owner, job_id, result, worker=worker)
+
+
+def test_a_heartbeat_holding_an_older_progress_never_lands_after_the_last_report(
+    tmp_path: Path,
+) -> None:
+    store = _HeldHeartbeat(tmp_path / "store.sqlite")
+
+    def reporting(job: Job, ctx: JobContext) -> dict[str, Any]:
+        ctx.progress(1, 2)
+        assert store.holding.wait(10), "the heartbeat thread never wrote (1, 2)"
+
+        def release_if_the_last_report_waits() -> None:
+            # the last report waits for the held write (the lease's writes are serialised)
+            if not store.last_report_entered.wait(0.5):
+                store.let_go.set()
+
+        releaser = threading.Thread(target=release_if_the_last_report_waits)
+        releaser.start()
+        ctx.progress(2, 2)
+        releaser.join()
+        return {"done": 2}
+
+    job, _ = store.submit_job(ALICE, "report", {})
+    worker = Worker(store, {"report": reporting}, heartbeat_seconds=0.05)
+    outcome = worker.run_once()
+    assert outcome is not None and outcome.status == "succeeded"
+    assert store.held_written.is_set()
+    assert store.get_job(ALICE, job.id).progress == (2, 2)
     store.close()
 
 

@@ -69,6 +69,7 @@ BEYOND_THE_SCHEMA = {
     "the data; a target the frontier reaches",
     "POST /v1/optimizations": "universe, dates, scenarios, search space and objective fit the "
     "market data and one another",
+    "GET /v1/optimizations/{job_id}/results": "sort names a column of the job's trials",
     "POST /v1/strategy-estimates": "the configuration's fields are StrategyConfig's and fit "
     "it; the scenarios are the search's",
     "POST /v1/threads/{thread_id}/approve": "changes (request fields, any JSON) under the "
@@ -95,7 +96,7 @@ BEYOND_THE_SCHEMA = {
     "POST /agent/threads/{thread_id}/state/checkpoint": "no subgraphs (they keep no state)",
     "GET /agent/threads/{thread_id}/state/{checkpoint_id}": "a checkpoint id (a UUID)",
     "PUT /agent/store/items": "a value under the text rule",
-    "POST /agent/store/items/search": "a filter under the text rule",
+    "POST /agent/store/items/search": "a filter under the text rule, its values not objects",
     "POST /agent/runs/crons": "a schedule cron reads, an IANA time zone, one user message as "
     "its runs' input under the text rule, an end after now",
     "POST /agent/threads/{thread_id}/runs/crons": "a schedule cron reads, an IANA time zone, "
