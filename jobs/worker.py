@@ -109,8 +109,6 @@ class _Lease:
         self._last_poll = time.monotonic()
         self._done = threading.Event()
         self._lock = threading.Lock()
-        # one lease write at a time, each carrying the progress as it is when the write starts
-        # (a heartbeat never lands an older progress after a newer one)
         self._write_lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{job.id}", daemon=True)
 
@@ -174,30 +172,24 @@ class _Lease:
     def store_progress(self) -> None:
         """Store the last progress reported now, before the job's result (a succeeded job's
         progress is the one its handler reported last); errors of the write propagate."""
-        with self._write_lock:
-            if self._progress is not None:
-                self.store.heartbeat(
-                    self.owner,
-                    self.job_id,
-                    self.worker_id,
-                    self.lease_seconds,
-                    progress=self._progress,
-                )
+        if self._progress is not None:
+            self._renew()
 
     # -- heartbeat -----------------------------------------------------------------------
+
+    def _renew(self) -> None:
+        """Extend the lease, with the progress as it is when the write starts (one write at a
+        time: a heartbeat never lands an older progress after a newer one)."""
+        with self._write_lock:
+            self.store.heartbeat(
+                self.owner, self.job_id, self.worker_id, self.lease_seconds, progress=self._progress
+            )
 
     def _beat(self) -> None:
         if self.stopped.is_set():
             return
         try:
-            with self._write_lock:
-                self.store.heartbeat(
-                    self.owner,
-                    self.job_id,
-                    self.worker_id,
-                    self.lease_seconds,
-                    progress=self._progress,
-                )
+            self._renew()
             self._last_write = time.monotonic()
         except ConflictError as exc:
             self._mark(exc.current if isinstance(exc.current, Job) else None)
