@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -71,8 +70,15 @@ def aws_credentials_configured() -> bool:
         return True
     if env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
         return True
-    credentials = Path(env.get("AWS_SHARED_CREDENTIALS_FILE", Path.home() / ".aws/credentials"))
-    if credentials.is_file():
+    # os.path on strings, not pathlib: every offline model decision under `auto` asks this,
+    # and the files are looked at anew each time (credentials written later are seen)
+    if os.path.isfile(env.get("AWS_SHARED_CREDENTIALS_FILE", _home_file("credentials"))):
         return True
-    config = Path(env.get("AWS_CONFIG_FILE", Path.home() / ".aws/config"))
-    return bool(env.get("AWS_PROFILE")) and config.is_file()
+    return bool(env.get("AWS_PROFILE")) and os.path.isfile(
+        env.get("AWS_CONFIG_FILE", _home_file("config"))
+    )
+
+
+def _home_file(name: str) -> str:
+    """`~/.aws/<name>` (the AWS SDKs' default place of the shared files)."""
+    return os.path.join(os.path.expanduser("~"), ".aws", name)

@@ -88,6 +88,17 @@ def test_model_provider_auto_resolves_to_offline_without_aws_credentials(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     assert Settings().models.resolved_provider() == "offline"
+    monkeypatch.setenv("AWS_PROFILE", "research")
+    assert Settings().models.resolved_provider() == "offline"  # a profile without its file
+    (tmp_path / "config").write_text("[profile research]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    assert Settings().models.resolved_provider() == "bedrock"  # looked at anew, not remembered
+    monkeypatch.delenv("AWS_PROFILE")
+    assert Settings().models.resolved_provider() == "offline"
+    (tmp_path / "credentials").write_text("[default]\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    assert Settings().models.resolved_provider() == "bedrock"  # credentials written later
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
     assert Settings().models.resolved_provider() == "bedrock"
