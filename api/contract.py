@@ -138,10 +138,24 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**kept[0], **rest}
 
 
+_documenting = threading.Lock()
+
+
 def contract_openapi(app: FastAPI) -> dict[str, Any]:
-    """The app's OpenAPI document, built once, with the text rule stated on every body."""
+    """The app's OpenAPI document, built once, with the text rule stated on every body (a
+    caller that asks while another builds it waits for that build: the app's warm-up and a first
+    `GET /v1/openapi.json` would otherwise each spend the seconds it takes)."""
     if app.openapi_schema is not None:
         return app.openapi_schema
+    with _documenting:
+        document = app.openapi_schema
+        if document is None:
+            document = app.openapi_schema = _documented(app)
+    return document
+
+
+def _documented(app: FastAPI) -> dict[str, Any]:
+    """`contract_openapi`'s document, built anew."""
     document = get_openapi(
         title=app.title,
         version=app.version,
@@ -156,7 +170,6 @@ def contract_openapi(app: FastAPI) -> dict[str, Any]:
                 parameter["schema"] = _without_null(parameter.get("schema", {}))
             for media in (operation.get("requestBody") or {}).get("content", {}).values():
                 _state_text_rule(media.get("schema"), components, seen)
-    app.openapi_schema = document
     return document
 
 

@@ -1,6 +1,8 @@
-"""The `/v1` operations keep to the OpenAPI schema: schemathesis 4, every check, all four phases
-(tests/support/schemathesis_run.py says how and what may be refused); and every operation of the
-schema is fuzzed by exactly one shard."""
+"""`/v1`'s searches, deployments and their trading, ideas, documents, reports and the owner's
+records keep to the OpenAPI schema: schemathesis 4, every check, all four phases
+(tests/support/schemathesis_run.py says how and what may be refused, and where `/v1` is cut); and
+every operation of the schema is fuzzed by exactly one shard (the rest of `/v1`:
+tests/api/test_schemathesis_v1_analyses.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.support.schemathesis_run import SHARDS, check_shard, fuzz_app
 
-pytestmark = pytest.mark.slow  # a hundred operations through four phases: a minute and more
+pytestmark = pytest.mark.slow  # sixty operations through four phases: a minute
 
 
 def test_every_operation_is_in_one_shard(tmp_path: Path) -> None:
@@ -23,5 +25,5 @@ def test_every_operation_is_in_one_shard(tmp_path: Path) -> None:
         assert sum(1 for regex in SHARDS.values() if re.match(regex, path)) == 1, path
 
 
-def test_the_v1_api_keeps_to_its_schema(tmp_path: Path) -> None:
-    check_shard(tmp_path / "data", "v1")
+def test_the_v1_searches_and_deployments_keep_to_their_schema(tmp_path: Path) -> None:
+    check_shard(tmp_path / "data", "v1 searches")

@@ -14,12 +14,15 @@ cursor is a token a previous page gave (`CURSORS`: 400 for a made-up one); a DEL
 cancels a job leaves it readable as canceled (`CANCELS`: no use-after-free check under it).
 Long polls are asked not to wait (`wait=0`): with no worker, nothing would arrive.
 
-The run is cut in two `SHARDS` by path, each a test module of its own on an app of its own (so
-that pytest-xdist's two workers share it): `/v1` (tests/api/test_schemathesis.py), and the
-Agent Protocol with 001's unversioned paths (tests/api/test_schemathesis_agent.py). Each runs
-every phase on its operations, and every one of its operations must have been exercised. The
-stateful phase follows the links inside a shard (no link of the schema joins `/v1` to the
-others: the unversioned paths are adapters with their own ids and bodies).
+The run is cut in three `SHARDS` by path, each a test module of its own on an app of its own (so
+that pytest-xdist's two workers share them): `/v1`'s searches, deployments, ideas and documents
+(tests/api/test_schemathesis.py), `/v1`'s portfolios, market data, analyses and conversations
+(tests/api/test_schemathesis_v1_analyses.py), and the Agent Protocol with 001's unversioned
+paths (tests/api/test_schemathesis_agent.py). Each runs every phase on its operations, and every
+one of its operations must have been exercised. The stateful phase follows the links inside a
+shard: the two `/v1` shards are cut where none of the schema's links (given, or inferred by
+schemathesis) crosses, and no link joins `/v1` to the others (the unversioned paths are adapters
+with their own ids and bodies).
 """
 
 from __future__ import annotations
@@ -130,11 +133,24 @@ CANCELS = {
 """DELETE operations that cancel rather than remove (schemathesis' use_after_free does not apply
 to what lies under their path)."""
 
+ANALYSES = (
+    "portfolios|market-data|optimization|monte-carlo"  # linked to one another
+    "|threads|profile|memories|vocabulary|ui-config"  # linked to nothing
+)
+"""The `/v1` path groups of the shard "v1 analyses": portfolios, the market data and the one-shot
+analyses on them (linked to one another), and the conversations and the caller's profile and
+memories (linked to nothing). The shard "v1 searches" has the rest: searches, deployments and
+their trading, ideas, documents and research, reports and the owner's records (linked to one
+another). No link of the schema, given or inferred, joins the two, and they take about the same
+time."""
+
 SHARDS = {
-    "v1": "^/v1/",
+    "v1 analyses": f"^/v1/({ANALYSES})(/|$)",
+    "v1 searches": f"^/v1/(?!({ANALYSES})(/|$))",
     "agent and 001": "^/(agent|portfolios|market-data|optimization|monte-carlo)(/|$)",
 }
 """Shard -> the paths it fuzzes (a regular expression); every path is in exactly one."""
+
 
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 """What schemathesis expects of a schema-valid request by default (5xx fails another check)."""
