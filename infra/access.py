@@ -62,6 +62,7 @@ class StoreAccess:
 STORE_ACCESS: dict[str, StoreAccess] = {
     "api": StoreAccess(
         table=(
+            "dynamodb:BatchGetItem",
             "dynamodb:BatchWriteItem",
             "dynamodb:GetItem",
             "dynamodb:PutItem",
@@ -82,6 +83,7 @@ STORE_ACCESS: dict[str, StoreAccess] = {
     "worker": StoreAccess(
         # whatever a job, a schedule or a trade needs of the store, but scanning or purging it
         table=(
+            "dynamodb:BatchGetItem",
             "dynamodb:BatchWriteItem",
             "dynamodb:GetItem",
             "dynamodb:PutItem",

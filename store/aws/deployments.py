@@ -88,12 +88,16 @@ class AwsDeployments(AwsTable):
     ) -> Deployment:
         pk = _events_pk(owner, deployment_id)
         for _ in range(_ATTEMPTS):
-            current = self.get_deployment(owner, deployment_id)  # NotFoundError if absent
+            item, head = self._batch_get(  # in one request
+                "update_deployment", [(_owner_pk(owner), f"DEP#{deployment_id}"), (pk, "#HEAD")]
+            )
+            if item is None:
+                raise NotFoundError(f"no deployment {deployment_id!r} for owner {owner!r}")
+            current = deployment_from_row(item)
             if current.version != expected_version:
                 raise version_conflict(f"deployment {deployment_id}", current, expected_version)
             kind, data = change_event(current, status, spec, event_data)
             now = self._now()
-            head = self._get("update_deployment", pk, "#HEAD")
             seq = (0 if head is None else int(head["last_seq"])) + 1
             codes = self._transact(
                 "update_deployment",
@@ -103,8 +107,13 @@ class AwsDeployments(AwsTable):
                     self._put_new(self._event_record(pk, deployment_id, seq, kind, data, now)),
                 ],
             )
-            if codes is None:
-                return self.get_deployment(owner, deployment_id)
+            if codes is None:  # the item as the guarded update left it, without reading it
+                changed: dict[str, Any] = {"version": current.version + 1, "updated_at": now}
+                if status is not None:
+                    changed["status"] = status
+                if spec is not None:
+                    changed["spec"] = dumps(spec)
+                return deployment_from_row(item | changed)
         raise ConflictError(f"deployment {deployment_id}'s events kept changing; update again")
 
     def _deployment_update(
@@ -147,22 +156,31 @@ class AwsDeployments(AwsTable):
         )
         # the index is eventually consistent: re-read each and keep those still in `status`
         keys = [_plain(item) for item in out.get("Items", [])]
-        current = [
-            self.get_deployment(d["pk"].removeprefix("OWNER#"), d["sk"].removeprefix("DEP#"))
+        wanted = [
+            (
+                d["pk"].removeprefix("OWNER#"),
+                d["sk"],
+                f"deployment {d['sk'].removeprefix('DEP#')!r}",
+            )
             for d in keys
         ]
+        current = map(deployment_from_row, self._owned_items("get_deployment", wanted))
         return [d for d in current if d.status == status]
 
     def _append_deployment_event(
         self, owner: str, deployment_id: str, type: str, data: str, key: str
     ) -> DeploymentEvent:
-        self.get_deployment(owner, deployment_id)  # NotFoundError for another owner
         pk = _events_pk(owner, deployment_id)
-        for _ in range(_ATTEMPTS):
-            held = self._get("append_deployment_event", pk, f"KEY#{key}")
+        for attempt in range(_ATTEMPTS):
+            # the key's item, the head and (first) the deployment, in one request
+            wanted = [(pk, f"KEY#{key}"), (pk, "#HEAD")]
+            if attempt == 0:
+                wanted.append((_owner_pk(owner), f"DEP#{deployment_id}"))
+            held, head, *deployment = self._batch_get("append_deployment_event", wanted)
+            if deployment == [None]:  # another owner's, or none
+                raise NotFoundError(f"no deployment {deployment_id!r} for owner {owner!r}")
             if held is not None:
                 return self._event(pk, int(held["seq"]))
-            head = self._get("append_deployment_event", pk, "#HEAD")
             seq = (0 if head is None else int(head["last_seq"])) + 1
             record = self._event_record(pk, deployment_id, seq, type, data, self._now())
             actions = [

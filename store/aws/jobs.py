@@ -132,9 +132,11 @@ class AwsJobs(AwsTable):
         )
         # the index is eventually consistent: re-read each job and keep those still in `status`
         keys = [_plain(item) for item in out.get("Items", [])]
-        jobs = [
-            self.get_job(d["pk"].removeprefix("OWNER#"), d["sk"].removeprefix("JOB#")) for d in keys
+        wanted = [
+            (d["pk"].removeprefix("OWNER#"), d["sk"], f"job {d['sk'].removeprefix('JOB#')!r}")
+            for d in keys
         ]
+        jobs = map(job_from_row, self._owned_items("get_job", wanted))
         return [j for j in jobs if j.status == status]
 
     def _transition(

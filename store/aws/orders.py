@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.aws.table import AwsTable, _owner_pk
+from store.aws.table import AwsTable, _item, _owner_pk, _plain
 from store.errors import ConflictError, NotFoundError
 from store.orders import (
     NewOrder,
@@ -49,14 +49,14 @@ class AwsOrders(AwsTable):
                 return sorted(stored.values(), key=lambda o: o.sequence)
             head = self._get("enqueue_orders", _queue_pk(owner, account), "#HEAD")
             last = 0 if head is None else int(head["last_seq"])
-            if (
-                self._transact(
-                    "enqueue_orders",
-                    self._enqueue_actions(owner, account, deployment_id, run_id, new, head, last),
-                )
-                is None
-            ):
-                return self._enqueued(owner, orders)
+            records = self._queue_records(owner, account, deployment_id, run_id, new, last)
+            if self._transact("enqueue_orders", self._enqueue_actions(head, records)) is None:
+                # the orders as written, without reading them back
+                written = {r["client_order_id"]: order_from_row(_plain(_item(r))) for r in records}
+                enqueued = [
+                    stored.get(o.client_order_id) or written[o.client_order_id] for o in orders
+                ]
+                return sorted(enqueued, key=lambda o: o.sequence)
         raise ConflictError(f"the queue of {account} kept changing; enqueue again")
 
     def _stored_or_conflict(
@@ -73,21 +73,20 @@ class AwsOrders(AwsTable):
             stored[order.client_order_id] = existing
         return stored
 
-    def _enqueue_actions(
+    def _queue_records(
         self,
         owner: str,
         account: str,
         deployment_id: str,
         run_id: str,
         new: list[NewOrder],
-        head: dict[str, Any] | None,
         last: int,
     ) -> list[dict[str, Any]]:
+        """The queue items of the orders `new`, in order after the sequence number `last`."""
         now = self._now()
         pk = _queue_pk(owner, account)
-        actions = [self._head_put(pk, head, last + len(new))]
-        for offset, order in enumerate(new, start=1):
-            sequence = last + offset
+        records = []
+        for sequence, order in enumerate(new, start=last + 1):
             record = {
                 "pk": pk,
                 "sk": f"{sequence:012d}",
@@ -110,20 +109,26 @@ class AwsOrders(AwsTable):
                 record["allocations"] = allocations_json(order.allocations)
             if order.internal_price is not None:
                 record["internal_price"] = _float(order.internal_price)
+            records.append(record)
+        return records
+
+    def _enqueue_actions(
+        self, head: dict[str, Any] | None, records: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The transaction that appends the queue items `records` (`_queue_records`) with their
+        pointers, guarded by the queue's head as read (`head`)."""
+        actions = [self._head_put(records[0]["pk"], head, records[-1]["sequence"])]
+        for record in records:
             pointer = {
-                "pk": _owner_pk(owner),
-                "sk": f"ORD#{order.client_order_id}",
-                "account": account,
-                "sequence": sequence,
-                "deployment_id": deployment_id,
-                "run_id": run_id,
+                "pk": _owner_pk(record["owner"]),
+                "sk": f"ORD#{record['client_order_id']}",
+                "account": record["account"],
+                "sequence": record["sequence"],
+                "deployment_id": record["deployment_id"],
+                "run_id": record["run_id"],
             }
             actions += [self._put_new(record), self._put_new(pointer)]
         return actions
-
-    def _enqueued(self, owner: str, orders: list[NewOrder]) -> list[QueuedOrder]:
-        stored = [self.get_order(owner, o.client_order_id) for o in orders]
-        return sorted(stored, key=lambda o: o.sequence)
 
     def _pointer(self, owner: str, client_order_id: str) -> dict[str, Any]:
         pointer = self._get("get_order", _owner_pk(owner), f"ORD#{client_order_id}")

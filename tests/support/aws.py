@@ -1,14 +1,19 @@
 """AWS in tests: fake credentials, a moto server on a loopback port the kernel picks, boto3
 sessions that share the service models.
 
-The moto server answers without two costs of every request that tell a test nothing: a line
-of werkzeug's request log (formatted and written to the captured stderr), and moto's listing of
-its own package directory (a `stat` of each of its ~150 service folders, to see whether the
-host names a service) - that listing is made once per process instead."""
+The moto server answers without three costs that tell a test nothing: a line of werkzeug's
+request log per request (formatted and written to the captured stderr); moto's listing of its
+own package directory (a `stat` of each of its ~150 service folders, to see whether the host
+names a service), made once per process instead; and, in a DynamoDB `TransactWriteItems`, a deep
+copy of the whole table (moto's backup for the rollback) for each of its actions instead of one
+per table: the backup is the same copy, made once per transaction (issue 63)."""
 
 from __future__ import annotations
 
+import copy
 import functools
+import threading
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -17,6 +22,9 @@ import boto3
 import botocore.loaders
 import botocore.session
 from moto import backends
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import ThreadedMotoServer
 
@@ -52,6 +60,36 @@ def local_endpoint_env(monkeypatch: pytest.MonkeyPatch, scratch: Path) -> None:
 
 _MOTO_MODULES = tuple(backends.list_of_moto_modules())
 backends.list_of_moto_modules = lambda: _MOTO_MODULES  # the same names, listed once
+
+
+_backups = threading.local()
+"""`tables`: in a transaction of this (server) thread, the backup copy of each table by id."""
+
+
+def _deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """`copy.deepcopy` for moto's DynamoDB backend: within one transaction, a table's backup is
+    copied once (before any of its actions runs, as moto copies them all)."""
+    tables: dict[int, Any] | None = getattr(_backups, "tables", None)
+    if tables is None or not isinstance(value, Table):
+        return copy.deepcopy(value, memo)
+    if id(value) not in tables:
+        tables[id(value)] = copy.deepcopy(value, memo)
+    return tables[id(value)]
+
+
+_transact_write_items = DynamoDBBackend.transact_write_items
+
+
+def _transact_backing_up_once(self: DynamoDBBackend, transact_items: Any) -> None:
+    _backups.tables = {}
+    try:
+        _transact_write_items(self, transact_items)
+    finally:
+        _backups.tables = None
+
+
+DynamoDBBackend.transact_write_items = _transact_backing_up_once  # type: ignore[method-assign]
+dynamodb_models.copy = types.SimpleNamespace(deepcopy=_deepcopy)  # type: ignore[attr-defined]
 
 
 class _QuietRequestHandler(MotoRequestHandler):
