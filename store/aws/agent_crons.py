@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from store.agent_crons import AgentCron, agent_cron_from_row
-from store.aws.table import AwsTable, _owner_pk, _plain
+from store.aws.items import _owner_pk, _plain
+from store.aws.table import AwsTable
 from store.errors import ConflictError, NotFoundError
 
 DUE = "AGCRONDUE"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from store.agent_runs import ENDED, AgentRunRecord, agent_run_from_row
-from store.aws.table import AwsTable, _owner_pk
+from store.aws.items import _owner_pk
+from store.aws.table import AwsTable
 from store.errors import ConflictError, NotFoundError
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from store.analyses import ID_PREFIXES, Analysis, AnalysisKind, analysis_from_row
-from store.aws.table import AwsTable, _item, _owner_pk
+from store.aws.items import _item, _owner_pk
+from store.aws.table import AwsTable
 from store.common import new_id
 
 

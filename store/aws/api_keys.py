@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from store.api_keys import ApiKey, api_key_from_row, hash_api_key
-from store.aws.table import AwsTable, _item, _key, _owner_pk
+from store.aws.items import _item, _key, _owner_pk
+from store.aws.table import AwsTable
 from store.common import new_id, to_micros
 from store.errors import ConflictError, NotFoundError
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from store.aws.table import AwsTable, _owner_pk
+from store.aws.items import _owner_pk
+from store.aws.table import AwsTable
 from store.broker_accounts import BrokerAccount, broker_account_from_row
 from store.errors import ConflictError, version_conflict
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from store.aws.table import AwsTable, _av, _item, _key
+from store.aws.items import _av, _item, _key
+from store.aws.table import AwsTable
 from store.common import to_micros
 
 

@@ -3,7 +3,8 @@ dataset's object goes with its tombstone's purge (`store.aws.tombstones`)."""
 
 from __future__ import annotations
 
-from store.aws.table import AwsTable, _owner_pk
+from store.aws.items import _owner_pk
+from store.aws.table import AwsTable
 from store.aws.tombstones import Purge
 from store.common import new_id
 from store.datasets import Dataset, dataset_from_row

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from store.aws.table import AwsTable, _key, _owner_pk, _plain
+from store.aws.items import _key, _owner_pk, _plain
+from store.aws.table import AwsTable
 from store.common import dumps, new_id
 from store.deployments import (
     Deployment,

@@ -31,7 +31,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from store.aws.table import AwsTable, _owner_pk
+from store.aws.items import _owner_pk
+from store.aws.table import AwsTable
 from store.aws.tombstones import Purge
 from store.documents import Document, document_from_row, document_to_row
 from store.errors import ArchivedError, NotFoundError, StoreError, StoreUnavailableError

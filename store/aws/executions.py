@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from store.aws.items import _av, _key
 from store.aws.ledger import AwsLedger, book_pk
 from store.aws.orders import AwsOrders
-from store.aws.table import _av, _key
 from store.errors import ConflictError
 from store.executions import RecordedExecutions
 from store.ledger import LedgerEntry

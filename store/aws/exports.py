@@ -11,7 +11,8 @@ object, then the item (`store.aws.tombstones`).
 
 from __future__ import annotations
 
-from store.aws.table import AwsTable, _owner_pk
+from store.aws.items import _owner_pk
+from store.aws.table import AwsTable
 from store.aws.tombstones import Purge
 from store.errors import NotFoundError
 from store.exports import EXPORT_MEDIA_TYPES, Export, export_from_row, export_to_row

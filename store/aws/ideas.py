@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from store.aws.table import NOT_DELETED, AwsTable, _item, _owner_pk, _plain
+from store.aws.items import _item, _owner_pk, _plain
+from store.aws.table import NOT_DELETED, AwsTable
 from store.common import to_micros
 from store.errors import ConflictError, NotFoundError
 from store.ideas import Idea, IdeaFilter, idea_from_row, idea_to_row, sort_key

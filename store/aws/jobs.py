@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
-from store.aws.table import EVENTS_PER_TRANSACTION, AwsTable, _item, _key, _owner_pk, _plain
+from store.aws.items import _item, _key, _owner_pk, _plain
+from store.aws.table import EVENTS_PER_TRANSACTION, AwsTable
 from store.aws.tombstones import Purge
 from store.common import new_id, to_micros
 from store.errors import ConflictError, StoreError

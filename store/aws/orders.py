@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.aws.table import AwsTable, _item, _owner_pk, _plain
+from store.aws.items import _item, _owner_pk, _plain
+from store.aws.table import AwsTable
 from store.errors import ConflictError, NotFoundError
 from store.orders import (
     NewOrder,

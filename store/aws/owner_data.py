@@ -36,8 +36,8 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from store.aws.items import _av, _item, _key, _owner_pk
 from store.aws.purge import AwsPurge
-from store.aws.table import _av, _item, _key, _owner_pk
 from store.common import from_micros, new_id
 from store.errors import ConflictError, StoreError
 from store.exports import export_from_row

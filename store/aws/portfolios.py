@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.aws.table import AwsTable, _item, _owner_pk
+from store.aws.items import _item, _owner_pk
+from store.aws.table import AwsTable
 from store.common import new_id
 from store.errors import NotFoundError, version_conflict
 from store.portfolios import Portfolio, portfolio_from_row

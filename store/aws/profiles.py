@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.aws.table import AwsTable, _owner_pk
+from store.aws.items import _owner_pk
+from store.aws.table import AwsTable
 from store.errors import ConflictError, NotFoundError
 from store.profiles import StoredProfile, profile_conflict, profile_from_row
 

@@ -10,7 +10,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from store.aws.documents import AwsDocuments
-from store.aws.table import DELETED, _av, _key, _plain
+from store.aws.items import _av, _key, _plain
+from store.aws.table import DELETED
 from store.aws.tombstones import PURGE_INDEX, Purge
 from store.errors import StoreError
 

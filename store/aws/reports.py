@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from store.aws.table import AwsTable, _owner_pk
+from store.aws.items import _owner_pk
+from store.aws.table import AwsTable
 from store.errors import NotFoundError
 from store.reports import (
     ACCOUNT_SUBJECT,

@@ -6,8 +6,8 @@ import json
 
 from botocore.exceptions import ClientError
 
+from store.aws.items import _item, _owner_pk
 from store.aws.jobs import AwsJobs
-from store.aws.table import _item, _owner_pk
 from store.common import from_micros
 from store.errors import NotFoundError, StoreUnavailableError
 from store.results import Result, Trial

@@ -9,8 +9,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from store.aws.items import _owner_pk
 from store.aws.results import AwsResults
-from store.aws.table import _owner_pk
 from store.common import dumps, to_micros
 from store.errors import NotFoundError
 from store.jobs import TERMINAL_STATUSES, Job, job_from_row

@@ -7,7 +7,8 @@ item never lists a missing object."""
 
 from __future__ import annotations
 
-from store.aws.table import AwsTable, _owner_pk
+from store.aws.items import _owner_pk
+from store.aws.table import AwsTable
 from store.aws.tombstones import Purge
 from store.errors import NotFoundError
 from store.strategy_models import (

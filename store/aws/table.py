@@ -74,6 +74,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from settings.groups.store import DEVELOPMENT_PEPPER
+from store.aws.items import _av, _item, _key, _owner_pk, _plain
 from store.aws.tombstones import NOTHING, PURGE_INDEX, PURGE_RECORD, Purge, purge_index_sk
 from store.base import Store
 from store.common import Clock, to_micros, utc_now
@@ -111,43 +112,6 @@ _UNAVAILABLE_CODES = frozenset(
 
 
 _PASS = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
-
-
-def _av(value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, int):
-        return {"N": str(value)}
-    if isinstance(value, str):
-        return {"S": value}
-    raise TypeError(f"unsupported attribute value {value!r}")
-
-
-def _item(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A plain dict as a DynamoDB item (None values are left out)."""
-    return {k: _av(v) for k, v in values.items() if v is not None}
-
-
-def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in item.items():
-        if "S" in value:
-            out[key] = value["S"]
-        elif "N" in value:
-            out[key] = int(value["N"])
-        elif "BOOL" in value:
-            out[key] = value["BOOL"]
-        else:
-            out[key] = None
-    return out
-
-
-def _key(pk: str, sk: str) -> dict[str, Any]:
-    return {"pk": {"S": pk}, "sk": {"S": sk}}
-
-
-def _owner_pk(owner: str) -> str:
-    return f"OWNER#{owner}"
 
 
 def boto_config(

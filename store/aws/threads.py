@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from store.aws.table import AwsTable, _item, _owner_pk
+from store.aws.items import _item, _owner_pk
+from store.aws.table import AwsTable
 from store.aws.tombstones import Purge
 from store.common import new_id
 from store.errors import ConflictError, NotFoundError
