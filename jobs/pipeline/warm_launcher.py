@@ -100,6 +100,7 @@ class WarmLauncher:
             env=dict(env),
         )
         self._exits: dict[int, int] = {}
+        self._buffer = b""
         ready = self._receive(block=True)
         if ready != {"ready": True}:
             raise LauncherError(f"the warm launcher did not start: {ready}")
@@ -153,18 +154,26 @@ class WarmLauncher:
             raise LauncherError("the warm launcher has stopped") from exc
 
     def _receive(self, *, block: bool) -> dict[str, Any] | None:
+        """The zygote's next message (None when `block` is false and none has arrived). Reads
+        the pipe's descriptor directly into this launcher's own buffer, so a message that
+        arrived with the previous one is never left unseen in a file object's buffer."""
         stdout = self._process.stdout
         assert stdout is not None
-        if not block:
-            with selectors.DefaultSelector() as selector:
-                selector.register(stdout, selectors.EVENT_READ)
-                if not selector.select(timeout=0):
-                    return None
-        line = stdout.readline()
-        if not line:
-            raise LauncherError(
-                f"the warm launcher ended (exit status {self._process.wait()}); its stderr has why"
-            )
+        descriptor = stdout.fileno()
+        while b"\n" not in self._buffer:
+            if not block:
+                with selectors.DefaultSelector() as selector:
+                    selector.register(descriptor, selectors.EVENT_READ)
+                    if not selector.select(timeout=0):
+                        return None
+            chunk = os.read(descriptor, 65536)
+            if not chunk:
+                status = self._process.wait()
+                raise LauncherError(
+                    f"the warm launcher ended (exit status {status}); its stderr has why"
+                )
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
         message: dict[str, Any] = json.loads(line)
         return message
 

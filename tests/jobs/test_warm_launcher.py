@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,29 @@ def test_only_python_dash_m_commands_are_forked() -> None:
     assert module_command([sys.executable, "-m", MODULE, "x"], sys.executable) == (MODULE, ["x"])
     assert module_command(["/bin/echo", "-m", MODULE], sys.executable) is None
     assert module_command([sys.executable, "script.py"], sys.executable) is None
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_polling_alone_sees_every_end_even_when_they_arrive_together(
+    launcher: WarmLauncher, tmp_path: Path
+) -> None:
+    """Ends reported in one read of the pipe are all seen by `poll` (none left unread in a
+    buffer while the pipe looks empty): eight quick commands, polled only, all end."""
+    env = _env("polled", tmp_path / "data")
+    running = [
+        launcher.launch([sys.executable, "-m", MODULE, f"exit:{i}"], env, tmp_path / f"{i}.log")
+        for i in range(8)
+    ]
+    deadline = time.monotonic() + 300  # generous: a lost end would poll None forever
+    while any(_exists(p.pid) for p in running) and time.monotonic() < deadline:
+        time.sleep(0.05)  # every command ended and was reaped: their ends wait in the pipe
+    while None in [p.poll() for p in running] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p.poll() for p in running] == list(range(8))
