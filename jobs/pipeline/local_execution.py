@@ -14,6 +14,13 @@ output uploaded `Continuous`ly: what a checkpointed step wrote before it failed 
 on SageMaker). Once an instance fails the others are stopped and the step fails, as a
 processing job does.
 
+A container whose entry point is `python -m MODULE` is forked from a warm interpreter
+(`jobs.pipeline.warm_launcher`, one per `run`, started at the first such step with its
+environment) that imported MODULE and the steps' code (`--steps-module`) once: still one
+process per container, with the step's environment and arguments, without paying the imports
+again for every step and instance. `warm=False` (or a platform without `os.fork`) starts a
+fresh interpreter per container instead.
+
 With `resume=True`, a Processing step whose output prefix already holds its done marker is
 not run again (what `RetryPipelineExecution` does with the steps that succeeded).
 Used by the tests and for trying a definition without an AWS account (with any S3: moto's
@@ -32,12 +39,23 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from jobs.entrypoint import RESOURCE_CONFIG
+from jobs.pipeline import warm_launcher
 from jobs.pipeline.sagemaker_definition import references
 from jobs.pipeline.sagemaker_pipeline import s3_location
 from jobs.pipeline.steps import DONE_MARKER
+
+_Process = subprocess.Popen[str] | warm_launcher.WarmProcess
+"""A running container: a new interpreter's process, or one forked by the warm launcher."""
+
+
+def _option(arguments: Sequence[str], name: str) -> list[str]:
+    """The value of option `name` in `arguments` (`[value]`, or `[]` when absent)."""
+    if name in arguments[:-1]:
+        return [arguments[arguments.index(name) + 1]]
+    return []
 
 
 class StepFailedError(RuntimeError):
@@ -51,13 +69,15 @@ class StepFailedError(RuntimeError):
 @dataclass
 class LocalExecution:
     """One local execution of `definition` (see the module docstring). `s3`: a boto3 client;
-    `workdir`: where the containers' filesystems go; `environment`: added to every step's."""
+    `workdir`: where the containers' filesystems go; `environment`: added to every step's;
+    `warm`: fork `python -m` containers from a warm interpreter (module docstring)."""
 
     definition: Mapping[str, Any]
     s3: Any
     workdir: Path
     environment: Mapping[str, str] = field(default_factory=dict)
     python: str = sys.executable
+    warm: bool = True
     ran: list[str] = field(default_factory=list)
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -72,6 +92,15 @@ class LocalExecution:
         values.update(parameters)
         steps = list(self.definition["Steps"])
         settled: set[str] = set()
+        with contextlib.ExitStack() as launchers:
+            self._launchers = launchers
+            self._launcher: warm_launcher.WarmLauncher | None = None
+            self._run_steps(steps, settled, values, resume)
+        return list(self.ran)
+
+    def _run_steps(
+        self, steps: list[Any], settled: set[str], values: Mapping[str, Any], resume: bool
+    ) -> None:
         while steps:
             ready = next((s for s in steps if self._needs(s) <= settled), None)
             if ready is None:
@@ -84,7 +113,6 @@ class LocalExecution:
                 self._process(step, values, resume)
                 settled.add(step["Name"])
             settled.add(ready["Name"])
-        return list(self.ran)
 
     def _needs(self, step: Mapping[str, Any]) -> set[str]:
         needed = set(step.get("DependsOn", []))
@@ -174,23 +202,32 @@ class LocalExecution:
         """Run the instances' containers at once; once one fails, stop the others (as
         SageMaker fails the processing job). The failures' last lines of output, by
         instance (none when all succeeded)."""
-        with contextlib.ExitStack() as stack:
-            logs = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in commands]
-            return self._wait_for_instances(commands, logs, env, limit)
+        with tempfile.TemporaryDirectory(prefix="stratigos-containers-") as directory:
+            logs = [Path(directory) / f"algo-{i + 1}.log" for i in range(len(commands))]
+            running = [self._start(c, env, log) for c, log in zip(commands, logs, strict=True)]
+            return self._wait_for_instances(running, logs, limit)
+
+    def _start(self, command: list[str], env: Mapping[str, str], log: Path) -> _Process:
+        """Start one container's `command`, its output to `log`: forked from the warm
+        launcher for a `python -m` command (started at the first), else a new process."""
+        parsed = warm_launcher.module_command(command, self.python)
+        if parsed is not None and self.warm and warm_launcher.available():
+            if self._launcher is None:
+                module, arguments = parsed
+                preload = [module, *_option(arguments, "--steps-module")]
+                self._launcher = self._launchers.enter_context(
+                    warm_launcher.WarmLauncher(self.python, preload, env)
+                )
+            return self._launcher.launch(command, env, log)
+        with log.open("w") as output:
+            return subprocess.Popen(
+                command, env=dict(env), stdout=output, stderr=subprocess.STDOUT, text=True
+            )
 
     @staticmethod
     def _wait_for_instances(
-        commands: list[list[str]],
-        logs: Sequence[IO[str]],
-        env: Mapping[str, str],
-        limit: float | None,
+        running: Sequence[_Process], logs: Sequence[Path], limit: float | None
     ) -> list[str]:
-        running = [
-            subprocess.Popen(
-                command, env=dict(env), stdout=log, stderr=subprocess.STDOUT, text=True
-            )
-            for command, log in zip(commands, logs, strict=True)
-        ]
         deadline = None if limit is None else time.monotonic() + float(limit)
         failures: list[str] = []
         try:
@@ -210,8 +247,7 @@ class LocalExecution:
             for index, (process, log) in enumerate(zip(running, logs, strict=True)):
                 if process.returncode == 0:
                     continue
-                log.seek(0)
-                tail = log.read().strip().splitlines()[-5:]
+                tail = log.read_text(errors="replace").strip().splitlines()[-5:]
                 host = f"algo-{index + 1}: " if len(running) > 1 else ""
                 failures.append(host + (" | ".join(tail) or f"exit status {process.returncode}"))
         finally:

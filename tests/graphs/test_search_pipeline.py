@@ -23,6 +23,7 @@ from graphs.request import OptimizationRequest
 from graphs.resources import bind_strategy_model, release
 from graphs.search_pipeline import Engine, pipeline_workspace, run_search_pipeline
 from graphs.search_steps import TRIALS, search_order
+from jobs.backends.ray_backend import RayBackend
 from jobs.pipeline.engines import StepOrderError, run_here, run_step, steps_to_run, write_order
 from jobs.pipeline.local_execution import LocalExecution, StepFailedError
 from jobs.pipeline.sagemaker_definition import PipelineConfig
@@ -58,6 +59,24 @@ def _trials(settings: Settings, run_id: str) -> list[dict[str, Any]]:
     return trials
 
 
+RAY_CPUS = 2
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[None]:
+    """The local Ray cluster of RAY_CPUS CPUs the module's Ray runs share: started once (as
+    the engine starts one, `RayBackend`), joined by each run, shut down after the module."""
+    with RayBackend(num_cpus=RAY_CPUS) as backend:
+        assert backend.started_cluster
+        yield
+
+
+def _on_ray(settings: Settings) -> Settings:
+    """`settings` with the Ray backend on a local cluster of RAY_CPUS CPUs."""
+    compute = ComputeSettings(backend="ray", ray=RaySettings(num_cpus=RAY_CPUS))
+    return settings.model_copy(update={"compute": compute})
+
+
 @pytest.fixture(scope="module")
 def here(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """REQUEST's search run by the embedded engine: (result, trials)."""
@@ -79,12 +98,11 @@ def test_the_embedded_engine_runs_the_five_steps_of_the_list(
     assert result["convergence"][-1] == best["objective"]
 
 
+@pytest.mark.usefixtures("ray_cluster")
 def test_ray_gives_the_same_trials_and_winner(
     here: tuple[dict[str, Any], list[dict[str, Any]]], tmp_path: Path
 ) -> None:
-    settings = _settings(
-        tmp_path, compute=ComputeSettings(backend="ray", ray=RaySettings(num_cpus=2))
-    )
+    settings = _on_ray(_settings(tmp_path))
     request = OptimizationRequest.model_validate(REQUEST)
     result = run_search_pipeline(
         request, engine="ray", run_id="ray", settings=settings, train=False
@@ -283,15 +301,20 @@ def test_a_failed_shard_resumes_from_the_slices_published(
 
 @pytest.mark.parametrize("engine", ["here", "ray"])
 def test_four_shards_here_and_on_ray_give_the_one_instance_trials(
-    here: tuple[dict[str, Any], list[dict[str, Any]]], tmp_path: Path, engine: Engine
+    here: tuple[dict[str, Any], list[dict[str, Any]]],
+    tmp_path: Path,
+    engine: Engine,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Four threads here, four Ray tasks on a local cluster of two CPUs (every shard waits for
     the others' slices, reserving no CPU): the one instance's trials and winner."""
-    compute = ComputeSettings(backend="ray", ray=RaySettings(num_cpus=2))
-    settings = _settings(tmp_path, **({"compute": compute} if engine == "ray" else {}))
-    request = OptimizationRequest.model_validate(REQUEST)
+    settings = _settings(tmp_path)
+    if engine == "ray":
+        request.getfixturevalue("ray_cluster")
+        settings = _on_ray(settings)
+    search = OptimizationRequest.model_validate(REQUEST)
     result = run_search_pipeline(
-        request, engine=engine, run_id=engine, settings=settings, train=False, shards=SHARDS
+        search, engine=engine, run_id=engine, settings=settings, train=False, shards=SHARDS
     )
     assert _trials(settings, engine) == here[1]
     assert result["best"] == here[0]["best"]
@@ -417,12 +440,11 @@ def test_a_rerun_from_the_order_is_the_same_search_after_the_model_moved_on(
     assert moved["warm_start"]["model"]["version"] == 2
 
 
+@pytest.mark.usefixtures("ray_cluster")
 def test_ray_starts_warm_the_same_way(
     warm_here: tuple[dict[str, Any], list[dict[str, Any]]], taught: Settings
 ) -> None:
-    settings = taught.model_copy(
-        update={"compute": ComputeSettings(backend="ray", ray=RaySettings(num_cpus=2))}
-    )
+    settings = _on_ray(taught)
     request = OptimizationRequest.model_validate(REQUEST)
     result = run_search_pipeline(
         request, engine="ray", run_id="warm-ray", owner=OWNER, settings=settings, train=False
