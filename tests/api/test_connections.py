@@ -59,6 +59,28 @@ def closed_after(sock: socket.socket, started: float) -> tuple[bytes, float]:
     return received, time.monotonic() - started
 
 
+def response_body(sock: socket.socket) -> bytes:
+    """The body of the next HTTP response on `sock`, read whole by its Content-Length (the head
+    and the body may arrive in separate segments)."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(65536)
+        assert chunk, f"the connection closed within the response's head: {received!r}"
+        received += chunk
+    head, body = received.split(b"\r\n\r\n", 1)
+    lengths = [
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")[1:]
+        if line.lower().startswith(b"content-length:")
+    ]
+    assert len(lengths) == 1, head
+    while len(body) < lengths[0]:
+        chunk = sock.recv(65536)
+        assert chunk, "the connection closed within the response's body"
+        body += chunk
+    return body
+
+
 def closing_records(caplog: pytest.LogCaptureFixture, part: str) -> list[str]:
     return [
         r.getMessage()
@@ -182,7 +204,7 @@ def test_a_client_leaving_before_its_answer_is_not_an_error(
             ).encode()
             + submit
         )
-        job = json.loads(sock.recv(65536).split(b"\r\n\r\n", 1)[1])["id"]
+        job = json.loads(response_body(sock))["id"]
     events = send(f"GET /v1/optimizations/{job}/events HTTP/1.1", b"\r\n")
     assert events.recv(65536).startswith(b"HTTP/1.1 200")
     _reset(events)
