@@ -63,13 +63,30 @@ def private_directory(path: str | os.PathLike[str]) -> Path:
 
 def private_file(path: str | os.PathLike[str]) -> Path:
     """`path`, created empty with mode 0600 if missing (its directory as `private_directory`),
-    else tightened (`tighten`); an empty file is what SQLite takes for a new database."""
+    else tightened (`tighten`); an empty file is what SQLite takes for a new database.
+
+    The file is made under a temporary name, closed, then linked to `path`: `path` itself is
+    never opened here. Closing any descriptor of a file drops every POSIX lock this process
+    holds on it, so a thread creating a SQLite file while another thread of the process has
+    already opened it through SQLite would release that connection's locks, and another
+    process could then checkpoint and delete the write-ahead log under it (its commits lost).
+    """
     file = Path(path)
     private_directory(file.parent)
+    if os.path.lexists(file):
+        tighten(file)
+        return file
+    made = file.with_name(f".{file.name}.{secrets.token_hex(8)}.new")
+    os.close(os.open(made, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
     try:
-        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+        os.link(made, file)
     except FileExistsError:
         tighten(file)
+    except OSError:  # a file system without hard links (FAT, some network shares)
+        with suppress(FileExistsError):
+            os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    finally:
+        os.unlink(made)
     return file
 
 
