@@ -41,7 +41,7 @@ from quant import SearchSpace
 from quant.benchmark_strategies import REPORTED_METRICS
 from quant.plausibility import plausibility_warnings
 from services.benchmark_verdict import benchmark_verdict
-from services.formatting import config_sentence, limit_sentence, ratio
+from services.formatting import config_sentence, limit_sentence, plausibility_words, ratio
 
 
 def _stop_reason(state: OptimizationState, request: OptimizationRequest) -> str | None:
@@ -113,7 +113,7 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
     if status == "running":
         status = "succeeded"
     best: dict[str, Any] | None = None
-    plausibility: list[dict[str, str]] = []
+    plausibility: list[dict[str, Any]] = []
     benchmarks: dict[str, Any] | None = None
     edge: dict[str, Any] | None = None
     if chosen is not None:
@@ -159,7 +159,7 @@ def _missing(state: OptimizationState) -> dict[str, str]:
 
 def _winner(
     state: OptimizationState, request: OptimizationRequest, chosen: dict[str, Any]
-) -> tuple[dict[str, Any], list[dict[str, str]], dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """The chosen trial as the result's `best` (configuration, objective, the risk verdict,
     metrics per scenario, a note when it is not the best feasible trial), its plausibility
     warnings (each also a trace event), the benchmark strategies on the same paths and the
@@ -180,13 +180,14 @@ def _winner(
         "trials_meeting_limits": _trials_meeting_limits(state, request),
     }
     best["note"] = _winner_note(state, best)
-    plausibility = plausibility_warnings(
+    checks = plausibility_warnings(
         config,
         space,
         metrics,
         objective_of(state).scenario_weights or dict.fromkeys(request.scenarios, 1.0),
         dict(request.objective),
     )
+    plausibility = [{**item, "message": plausibility_words(item)} for item in checks]
     for item in plausibility:
         emit_warning(item["message"], item["code"])
     means, edge = run_benchmarks(state, trial)

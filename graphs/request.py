@@ -36,6 +36,7 @@ from quant.problems import Problem, RequestProblems
 from quant.regime_names import REGIME_NAMES as ALL_SCENARIOS
 from quant.regime_names import RegimeName as ScenarioName
 from services.bounds import ObjectiveWeight, RelativeWeight, RequestVolModel
+from services.formatting import space_words
 
 if TYPE_CHECKING:
     from quant import SearchSpace
@@ -285,10 +286,10 @@ def _search_space(canonical: str) -> SearchSpace:
 
 
 def describe_space(space: Mapping[str, Any]) -> str:
-    """What a search space searches, fixes and leaves at each field's default, in words
-    (`SearchSpace.describe`); what is wrong with it when it is not a valid space."""
+    """What a search space searches, fixes and leaves at each setting's default, in words
+    (`services.formatting.space_words`); what is wrong with it when it is not a valid space."""
     try:
-        return quant.SearchSpace(dict(space)).describe()
+        return space_words(space)
     except SearchSpaceError as exc:
         return f"not a valid search space ({exc})"
 

@@ -9,12 +9,18 @@
 - **one scenario**: one scenario contributing more than `DOMINANCE_SHARE` (60%) of the absolute
   weighted objective: the ranking reflects that scenario more than the mix.
 
-Each warning is ``{"code", "message"}``; messages state the number and the level it crossed.
+Each warning is a dict with its ``code`` and the numbers it rests on, no words (the words are
+`services.formatting.plausibility_words`'s):
+
+- ``{"code": "leverage", "scenario", "average_weight", "level"}``;
+- ``{"code": "search_edge", "parameter", "value", "end": "low" | "high", "low", "high"}``;
+- ``{"code": "one_scenario", "scenario", "share", "level"}``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from quant.strategy import StrategyConfig
 from quant.tuning.space import FloatRange, IntRange, SearchSpace
@@ -35,23 +41,23 @@ def plausibility_warnings(
     scenario_metrics: Mapping[str, Mapping[str, float]],
     scenario_weights: Mapping[str, float],
     objective_weights: Mapping[str, float],
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     """Warnings about a winner (see the module docstring).
 
     `scenario_metrics` holds the winner's path means per scenario (``average_weight`` and the
     objective's metrics); `scenario_weights` and `objective_weights` define the objective as
     ``sum_s w_s * sum_m a_m * metric[s][m]``.
     """
-    warnings: list[dict[str, str]] = []
+    warnings: list[dict[str, Any]] = []
     for scenario, metrics in scenario_metrics.items():
         exposure = metrics.get("average_weight")
         if exposure is not None and exposure > LEVERAGE_WARNING:
             warnings.append(
                 {
                     "code": "leverage",
-                    "message": f"the winner holds on average {exposure:.0%} of wealth in the "
-                    f"risky sleeve in the {scenario} scenario (above {LEVERAGE_WARNING:.0%}: "
-                    "its results rely on leverage)",
+                    "scenario": scenario,
+                    "average_weight": float(exposure),
+                    "level": LEVERAGE_WARNING,
                 }
             )
     unused = config.unused_parameters()
@@ -65,9 +71,11 @@ def plausibility_warnings(
                 warnings.append(
                     {
                         "code": "search_edge",
-                        "message": f"the winner's {name} = {value:g} is at the {label} end of "
-                        f"its search range [{dimension.low:g}, {dimension.high:g}]: the best "
-                        "value may lie outside the range searched",
+                        "parameter": name,
+                        "value": value,
+                        "end": label,
+                        "low": float(dimension.low),
+                        "high": float(dimension.high),
                     }
                 )
     contributions = {
@@ -83,9 +91,9 @@ def plausibility_warnings(
             warnings.append(
                 {
                     "code": "one_scenario",
-                    "message": f"{share:.0%} of the objective comes from the {scenario} "
-                    f"scenario (above {DOMINANCE_SHARE:.0%}): the ranking reflects that "
-                    "scenario more than the mix",
+                    "scenario": scenario,
+                    "share": share,
+                    "level": DOMINANCE_SHARE,
                 }
             )
     return warnings

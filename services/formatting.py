@@ -345,6 +345,129 @@ def limit_sentence(
     return text if value is None else f"{text}: {metric(metric_name, value)}"
 
 
+SEARCH_METHODS: dict[str, str] = {
+    "tpe": "Bayesian search (TPE)",
+    "random": "random search",
+    "grid": "grid search",
+}
+"""The search methods in words (`graphs.request.OptimizationRequest.method`)."""
+
+
+def search_method(name: Any) -> str:
+    """A search method in words ("tpe" -> "Bayesian search (TPE)")."""
+    return SEARCH_METHODS.get(str(name), str(name).replace("_", " "))
+
+
+def _setting(name: str, value: Any) -> str:
+    """One setting a space fixes or leaves at its default, in words ("trading cost 5.0 bps";
+    a choice by its words: "no hedge", "equal-weight portfolio")."""
+    term = PARAMETERS.get(name)
+    if term is None:
+        return f"{name.replace('_', ' ')} {value}"
+    if term.format == "choice":
+        return term.write(value) if name == "overlay" else term.phrase(value)
+    return "no premium budget" if value is None else term.phrase(value)
+
+
+def _span(name: str, dimension: Any) -> str:
+    """What a searched setting ranges over, in words: "volatility target 5.00% to 25.00%",
+    "weight rule: inverse volatility or Merton rule"."""
+    from quant.tuning.space import Choices
+
+    term = PARAMETERS.get(name)
+    label = name.replace("_", " ") if term is None else term.label
+    if isinstance(dimension, Choices):
+        shown = [
+            term.write(c) if term is not None else format_value(c, "choice")
+            for c in dimension.choices
+        ]
+        listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+        return f"{label}: {listed}"
+    return f"{label} {range_words(name, dimension.low, dimension.high)}"
+
+
+def range_words(name: str, low: Any, high: Any) -> str:
+    """A setting's range in its format: "5.00% to 25.00%", "21 to 126 trading days"."""
+    term = PARAMETERS.get(name)
+    if term is not None and term.format == "days":
+        return f"{count(low)} to {days(high)}"
+    write = term.write if term is not None else str
+    return f"{write(low)} to {write(high)}"
+
+
+def space_words(space: Mapping[str, Any]) -> str:
+    """A search space in words: what it searches (each setting's range), what it fixes and the
+    value every setting it does not name keeps ("searches volatility target 5.00% to 25.00%;
+    lookback 21 to 126 trading days; it fixes trading cost 5.0 bps; it leaves every other
+    setting at its default: rebalancing every 21 trading days, ..."). Raises
+    `SearchSpaceError` for an invalid space."""
+    from quant.tuning.space import SearchSpace
+
+    parsed = SearchSpace(dict(space))
+    spans = [_span(n, d) for n, d in parsed.searched.items()]
+    searched = "nothing" if not spans else "; ".join(spans)
+    parts = [f"searches {searched}"]
+    if parsed.fixed:
+        parts.append("fixes " + ", ".join(_setting(n, v) for n, v in parsed.fixed.items()))
+    if parsed.defaults:
+        shown = ", ".join(_setting(n, v) for n, v in parsed.defaults.items())
+        parts.append(f"leaves every other setting at its default: {shown}")
+    return "; it ".join(parts)
+
+
+def plausibility_words(warning: Mapping[str, Any]) -> str:
+    """A plausibility warning on a search winner in words (`quant.plausibility`): "the winner
+    holds on average 193% of wealth in the risky sleeve in the bull scenario (above 100%: its
+    results rely on leverage)", "the winner's volatility target 24.87% is at the high end of
+    its search range, 5.00% to 25.00%: ...", "86% of the objective comes from ..."."""
+    code = warning["code"]
+    if code == "leverage":
+        return (
+            f"the winner holds on average {percent(warning['average_weight'], digits=0)} of "
+            f"wealth in the risky sleeve in the {scenario(warning['scenario'])} scenario "
+            f"(above {percent(warning['level'], digits=0)}: its results rely on leverage)"
+        )
+    if code == "search_edge":
+        name = warning["parameter"]
+        return (
+            f"the winner's {parameter(name, warning['value'])} is at the {warning['end']} end "
+            f"of its search range, {range_words(name, warning['low'], warning['high'])}: the "
+            "best value may lie outside the range searched"
+        )
+    if code == "one_scenario":
+        return (
+            f"{percent(warning['share'], digits=0)} of the objective comes from the "
+            f"{scenario(warning['scenario'])} scenario (above "
+            f"{percent(warning['level'], digits=0)}): the ranking reflects that scenario more "
+            "than the mix"
+        )
+    raise ValueError(f"unknown plausibility warning {code!r}")
+
+
+def trading_limits_words(limits: Mapping[str, Any]) -> str:
+    """A deployment's trading limits in words ("keeps 2.00% in cash; pauses at a 20.00%
+    drawdown; at most 25.00% in one stock; ..."; "none"): each limit that binds, in its format
+    (`execution.deployment.DeploymentLimits`)."""
+
+    def given(name: str) -> float | None:
+        return finite(limits.get(name))
+
+    parts = []
+    if given("cash_buffer"):
+        parts.append(f"keeps {percent(limits['cash_buffer'])} in cash")
+    if given("max_drawdown") is not None:
+        parts.append(f"pauses at a {percent(limits['max_drawdown'])} drawdown")
+    if (given("max_position") or 1.0) < 1:
+        parts.append(f"at most {percent(limits['max_position'])} in one stock")
+    if (given("max_turnover") or 1.0) < 1:
+        parts.append(f"trades at most {percent(limits['max_turnover'])} of equity a rebalance")
+    if given("min_trade_value"):
+        parts.append(f"skips trades under {money(limits['min_trade_value'])}")
+    if given("price_reserve"):
+        parts.append(f"keeps {percent(limits['price_reserve'])} aside for price moves")
+    return "; ".join(parts) or "none"
+
+
 FORMATS: dict[str, dict[str, Any]] = {
     "percent": {"multiply": 100, "decimals": 2, "suffix": "%", "example": percent(0.1742)},
     "signed_percent": {
@@ -391,6 +514,7 @@ __all__ = [
     "MISSING",
     "PARAMETERS",
     "SCENARIOS",
+    "SEARCH_METHODS",
     "STATISTICS",
     "Term",
     "bps",
@@ -409,7 +533,12 @@ __all__ = [
     "multiple",
     "parameter",
     "percent",
+    "plausibility_words",
+    "range_words",
     "ratio",
     "scenario",
+    "search_method",
+    "space_words",
+    "trading_limits_words",
     "vocabulary",
 ]

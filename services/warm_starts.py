@@ -31,6 +31,7 @@ import numpy as np
 from quant import Choices, Objective, SearchSpace
 from quant.metrics import METRICS as ENGINE_METRICS
 from quant.strategy_model import METRICS, feature_rows
+from services.formatting import ratio
 from services.strategy_model import WITHIN, OwnerModel, Search, search_record, trials_to_reach
 
 RESEMBLANCE = 0.3
@@ -300,11 +301,12 @@ def warm_start_outcome(
     return dict(plan) | {"trials_to_reference": reached, "trials_saved": saved}
 
 
-def describe_warm_start(outcome: Mapping[str, Any] | None) -> str:
+def describe_warm_start(outcome: Mapping[str, Any] | None, *, with_stop: bool = True) -> str:
     """One line saying how a search started: cold (asked for, or why), or from which runs, with
-    the model's picks and random probes, why it stopped early if it did, and the trials it took
-    against the cold search of the same request (saved: against the same seed's only; another
-    seed's with the noise between seeds)."""
+    the model's picks and random probes, why it stopped early if it did (left out with
+    `with_stop=False`, for a page that says it just above), and the trials it took against the
+    cold search of the same request (saved: against the same seed's only; another seed's with
+    the noise between seeds)."""
     if outcome is None:
         return "cold (asked for)"
     if not outcome.get("configs"):
@@ -316,7 +318,7 @@ def describe_warm_start(outcome: Mapping[str, Any] | None) -> str:
         f"{len(outcome['configs']) - probes} configurations first from strategy model version "
         f"{model.get('version')} (learnt from runs {runs}) and {probes} random probes"
     )
-    if outcome.get("stopped"):
+    if with_stop and outcome.get("stopped"):
         words += f"; stopped early: {outcome['stopped']}"
     reference = outcome.get("reference")
     like_for_like = "; --cold compares like for like"
@@ -327,11 +329,12 @@ def describe_warm_start(outcome: Mapping[str, Any] | None) -> str:
     if reached is None:
         words += (
             f"; it did not come within 1% of {cold}'s best objective "
-            f"{reference['best_objective']:.4g}"
+            f"{ratio(reference['best_objective'])}"
         )
     else:
         words += (
-            f"; within 1% of {cold}'s best objective after {reached} trials against its "
+            f"; within 1% of {cold}'s best objective after {reached} "
+            f"{'trial' if reached == 1 else 'trials'} against its "
             f"{reference['trials_to_best']}" + ("" if saved is None else f" ({saved} trials saved)")
         )
     noise = reference.get("seed_noise")

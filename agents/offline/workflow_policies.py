@@ -150,12 +150,11 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
 
 
 def _plan_rationale(task: dict[str, Any]) -> str:
-    """Why the plan keeps the request's space, saying what it searches, what it fixes and the
-    default every field it does not name takes (`SearchSpace.describe`)."""
-    from quant.tuning.space import SearchSpace  # the search's numbers, loaded when a run plans
+    """Why the plan keeps the request's space, saying in words what it searches, what it fixes
+    and the default every setting it does not name takes (`services.formatting.space_words`)."""
+    from services.formatting import space_words
 
-    space = SearchSpace(dict(task.get("search_space") or {}))
-    return f"Keeping the requested search space and method: it {space.describe()}."
+    return f"Keeping the requested search space and method: it {space_words(task.get('search_space') or {})}."
 
 
 @register_policy("risk_manager")

@@ -64,8 +64,21 @@ def _rows(cells: Sequence[Sequence[Any]]) -> str:
 
 
 def table(headers: Sequence[str], cells: Sequence[Sequence[Any]]) -> str:
+    """A table in its own scrolling box; without header words a key-value table, its values
+    wrapped to the page's width."""
+    if not any(headers):
+        rows = "".join(
+            f'<tr><th scope="row">{escape(key)}</th>'
+            + "".join(f"<td>{escape(c)}</td>" for c in rest)
+            + "</tr>"
+            for key, *rest in cells
+        )
+        return f'<table class="kv"><tbody>{rows}</tbody></table>'
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{_rows(cells)}</tbody></table>"
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{_rows(cells)}</tbody></table></div>"
+    )
 
 
 def _hedge_rows(hedge: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -116,14 +129,15 @@ def render_deployment_report(
 
 
 def _what_is_deployed(deployment: Mapping[str, Any]) -> str:
+    from trading.deployments import schedule_of  # the trading code, loaded when a page is made
+
     spec = deployment["spec"]
     strategy = spec["strategy"]
     what = (
         ", ".join(f"{s} {percent(w)}" for s, w in strategy["weights"].items())
         if strategy["kind"] == "weights"
-        else ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                       for k, v in strategy["config"].items())
-    )  # fmt: skip
+        else formatting.config_sentence(strategy["config"])
+    )
     summary = [
         ("Deployment", f"{deployment['id']} ({deployment['status']}, {deployment['mode']})"),
         ("Strategy", what),
@@ -131,13 +145,13 @@ def _what_is_deployed(deployment: Mapping[str, Any]) -> str:
         ("Capital", money(spec["capital"])),
         (
             "Schedule",
-            ", ".join(f"{k} {v}" for k, v in spec["schedule"].items() if v)
+            schedule_of(spec).describe()
             + (
                 " (the strategy's own cadence)" if spec.get("schedule_source") == "strategy" else ""
             ),
         ),
         ("Market data", _data(deployment.get("data"))),
-        ("Limits", ", ".join(f"{k} {v}" for k, v in spec["limits"].items() if v is not None)),
+        ("Limits", formatting.trading_limits_words(spec["limits"])),
         *(("Note", note) for note in strategy.get("notes", [])),
     ]
     return "\n".join(["<section><h2>What is deployed</h2>", table(["", ""], summary), "</section>"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.formatting import percent
+from services.formatting import percent, ratio, scenario
 
 HEDGING_NOTE = (
     "The winner and the same strategy without its options, on the same simulated paths (same "
@@ -99,19 +99,19 @@ def markdown_lines(result: Mapping[str, Any]) -> list[str]:
         ]
         for r in compared:
             lines.append(
-                f"| {r['scenario']} | {percent(r['premium'])} | {percent(r['payoff'])} | {percent(r['carry'])} "
+                f"| {scenario(r['scenario'])} | {percent(r['premium'])} | {percent(r['payoff'])} | {percent(r['carry'])} "
                 f"| {percent(r['unhedged_max_drawdown'])} | {percent(r['hedged_max_drawdown'])} "
                 f"| {percent(r['unhedged_cvar_95'])} | {percent(r['hedged_cvar_95'])} |"
             )
         lines.append("")
     else:
         lines += ["The winner holds no option overlay.", ""]
-    scenario, rows = tradeoff(result)
+    where, rows = tradeoff(result)
     if rows:
         lines += [
             "### Trade-off",
             "",
-            TRADEOFF_NOTE.format(scenario=scenario),
+            TRADEOFF_NOTE.format(scenario=scenario(where)),
             "",
             "| trial | overlay | premium / yr | carry / yr | max drawdown | CVaR 95% (1d) | "
             "meets limits | objective |",
@@ -122,7 +122,7 @@ def markdown_lines(result: Mapping[str, Any]) -> list[str]:
             lines.append(
                 f"| {r['trial']}{mark} | {r['label']} | {percent(r['hedge_premium'])} "
                 f"| {percent(r['hedge_carry'])} | {percent(r['max_drawdown'])} | {percent(r['cvar_95'])} "
-                f"| {'yes' if r['feasible'] else 'no'} | {r['objective']:.4f} |"
+                f"| {'yes' if r['feasible'] else 'no'} | {ratio(r['objective'])} |"
             )
         lines.append("")
     tried = hedging.get("n_hedged_trials", 0)
@@ -150,7 +150,7 @@ def text_lines(result: Mapping[str, Any]) -> list[str]:
         lines += [
             "  hedged vs unhedged, same paths (premium, payoff, carry: % of wealth a year; "
             "drawdown, 1-day CVaR95: losses):",
-            f"    {'scenario':9s} {'premium':>8s} {'payoff':>8s} {'carry':>8s}  "
+            f"    {'scenario':15s} {'premium':>8s} {'payoff':>8s} {'carry':>8s}  "
             f"{'max drawdown':>16s}  {'CVaR95':>15s}",
         ]
         for r in compared:
@@ -159,15 +159,15 @@ def text_lines(result: Mapping[str, Any]) -> list[str]:
             )
             cvar = f"{percent(r['unhedged_cvar_95'])} -> {percent(r['hedged_cvar_95'])}"
             lines.append(
-                f"    {r['scenario']:9s} {percent(r['premium']):>8} {percent(r['payoff']):>8} "
+                f"    {scenario(r['scenario']):15s} {percent(r['premium']):>8} {percent(r['payoff']):>8} "
                 f"{percent(r['carry']):>8}  {drawdown:>16s}  {cvar:>15s}"
             )
     else:
         lines.append("  hedged vs unhedged: the winner holds no option overlay")
-    scenario, rows = tradeoff(result)
+    where, rows = tradeoff(result)
     if rows:
         lines += [
-            f"  trade-off in {scenario} (unhedged closest to the limits, cheapest hedged "
+            f"  trade-off in {scenario(where)} (unhedged closest to the limits, cheapest hedged "
             "meeting them; * winner):",
             f"    {'trial':>6s}  {'overlay':32s} {'premium':>8s} {'carry':>8s} "
             f"{'max DD':>7s} {'CVaR95':>7s}  {'meets':5s} {'objective':>9s}",

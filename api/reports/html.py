@@ -36,7 +36,7 @@ from api.reports.page import (
     percent,
     plotly_js,
 )
-from services.formatting import PARAMETERS, config_items, scenario
+from services.formatting import PARAMETERS, config_items, scenario, search_method
 
 SCENARIO_METRICS = ("sharpe", "cagr", "max_drawdown")
 """The metrics of the scenario bar chart (Sharpe ratio; CAGR and max drawdown as fractions)."""
@@ -64,6 +64,11 @@ def _label(key: str) -> str:
     """A parameter's name in words."""
     term = PARAMETERS.get(key)
     return key.replace("_", " ") if term is None else term.label
+
+
+def _sentence_case(text: str) -> str:
+    """`text` with its first letter in upper case (the rest as written: "TPE" stays)."""
+    return text[:1].upper() + text[1:]
 
 
 def verdict_html(result: Mapping[str, Any]) -> str:
@@ -118,10 +123,11 @@ def chart_data(
     """The data of the report's three charts (what the page embeds as JSON).
 
     `convergence`: `{"batch": [1..n], "best_objective": [...]}`; `risk_return`:
-    `{"x": "volatility", "y": "cagr", "units": "%", "series": [{"scenario", "trial", "x", "y",
-    "feasible"}], "best": {...}}` with one point per trial in each scenario (x and y in % per
-    year; null where a metric is missing); `scenarios`: the best configuration's Sharpe, CAGR
-    (%) and max drawdown (%, positive = loss) per scenario.
+    `{"x": "volatility", "y": "cagr", "units": "%", "series": [{"scenario", "label", "trial",
+    "x", "y", "feasible"}], "best": {...}}` with one point per trial in each scenario (x and y
+    in % per year; null where a metric is missing; `label`: the scenario in words);
+    `scenarios`: the best configuration's Sharpe, CAGR (%) and max drawdown (%, positive =
+    loss) per scenario.
     """
     rows = list(trials if trials is not None else result.get("trials") or [])
     scenarios = _scenario_names(result, rows)
@@ -136,6 +142,7 @@ def chart_data(
         series.append(
             {
                 "scenario": name,
+                "label": scenario(name),
                 "trial": [row.get("trial", i) for i, row in enumerate(rows)],
                 "x": [pct(row.get(f"{name}.volatility")) for row in rows],
                 "y": [pct(row.get(f"{name}.cagr")) for row in rows],
@@ -158,12 +165,14 @@ def chart_data(
             "best": {
                 "trial": best.get("trial"),
                 "scenario": best_names,
+                "label": [scenario(n) for n in best_names],
                 "x": [pct(best_metrics[n].get("volatility")) for n in best_names],
                 "y": [pct(best_metrics[n].get("cagr")) for n in best_names],
             },
         },
         "scenarios": {
             "scenario": best_names,
+            "label": [scenario(n) for n in best_names],
             "sharpe": [finite(best_metrics[n].get("sharpe")) for n in best_names],
             "cagr": [pct(best_metrics[n].get("cagr")) for n in best_names],
             "max_drawdown": [pct(best_metrics[n].get("max_drawdown")) for n in best_names],
@@ -205,7 +214,7 @@ def _header(result: Mapping[str, Any], title: str) -> str:
     if "warm_start" in result:
         from services.warm_starts import describe_warm_start
 
-        start = describe_warm_start(result["warm_start"])
+        start = describe_warm_start(result["warm_start"], with_stop=not result.get("reason"))
         parts.append(f'<p class="note">Start: {escape(start)}</p>')
     if best:
         verdict = best.get("risk_verdict") or ""
@@ -246,7 +255,7 @@ def _charts(result: Mapping[str, Any]) -> str:
     <div class="chart" id="chart-scenarios" role="img"
       aria-label="Sharpe ratio, CAGR and max drawdown of the best configuration by scenario">
     </div>
-    <figcaption>{sharpe} (left panel); CAGR and max drawdown in % (right panel; drawdown
+    <figcaption>{sharpe} (first panel); CAGR and max drawdown in % (second panel; drawdown
       positive = loss).</figcaption></figure>
 </section>"""
 
@@ -284,7 +293,7 @@ def _summary(result: Mapping[str, Any]) -> str:
     plan = result.get("plan") or {}
     if plan.get("method") or plan.get("rationale"):
         parts.append(
-            f"<h3>Search plan</h3><p>Method <code>{escape(plan.get('method'))}</code>. "
+            f"<h3>Search plan</h3><p>{escape(_sentence_case(search_method(plan.get('method'))))}. "
             f"{escape(plan.get('rationale'))}</p>"
         )
     warnings = result.get("warnings") or []
@@ -301,7 +310,7 @@ def _benchmarks(result: Mapping[str, Any]) -> str:
     if not rows:
         return ""
     body = "".join(
-        f"<tr><th scope=row>{escape(r['scenario'])}</th><td>{escape(r['label'])}</td>"
+        f"<tr><th scope=row>{escape(scenario(r['scenario']))}</th><td>{escape(r['label'])}</td>"
         f"<td>{number(r['sharpe'])}</td><td>{percent(r['cagr'])}</td>"
         f"<td>{percent(r['max_drawdown'])}</td><td>{percent(r['cvar_95'])}</td></tr>"
         for r in rows
@@ -311,10 +320,10 @@ def _benchmarks(result: Mapping[str, Any]) -> str:
     return (
         f"<h3>Compared with unmanaged holdings</h3>"
         f'<p class="note">{escape(benchmark_note(dict(result)))}</p>'
-        f"{edge}"
+        f'{edge}<div class="scroll">'
         '<table id="benchmarks"><thead><tr><th scope=col>scenario</th><th scope=col>strategy'
         "</th><th scope=col>Sharpe</th><th scope=col>CAGR</th><th scope=col>max drawdown</th>"
-        f"<th scope=col>CVaR 95% (1d)</th></tr></thead><tbody>{body}</tbody></table>"
+        f"<th scope=col>CVaR 95% (1d)</th></tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 
@@ -325,7 +334,7 @@ def _risk(result: Mapping[str, Any]) -> str:
     if metrics:
         head = "".join(f"<th scope='col' class='num'>{label}</th>" for _, label in RISK_METRICS)
         rows = "".join(
-            f"<tr><th scope='row'>{escape(name)}</th>"
+            f"<tr><th scope='row'>{escape(scenario(name))}</th>"
             + "".join(f"<td class='num'>{percent(m.get(key))}</td>" for key, _ in RISK_METRICS)
             + "</tr>"
             for name, m in metrics.items()
@@ -379,7 +388,7 @@ def _hedging(result: Mapping[str, Any]) -> str:
     compared = comparison_rows(result)
     if compared:
         body = "".join(
-            f"<tr><th scope=row>{escape(r['scenario'])}</th>"
+            f"<tr><th scope=row>{escape(scenario(r['scenario']))}</th>"
             f"<td class=num>{percent(r['premium'])}</td><td class=num>{percent(r['payoff'])}"
             f"</td><td class=num>{percent(r['carry'])}</td>"
             f"<td class=num>{percent(r['unhedged_max_drawdown'])}</td>"
@@ -401,7 +410,7 @@ def _hedging(result: Mapping[str, Any]) -> str:
         )
     else:
         parts.append("<p>The winner holds no option overlay.</p>")
-    scenario, rows = tradeoff(result)
+    where, rows = tradeoff(result)
     if rows:
         body = "".join(
             f"<tr><th scope=row>{escape(r['trial'])}{' (winner)' if r['winner'] else ''}</th>"
@@ -414,7 +423,7 @@ def _hedging(result: Mapping[str, Any]) -> str:
             for r in rows
         )
         parts.append(
-            f'<h3>Trade-off</h3><p class="note">{escape(TRADEOFF_NOTE.format(scenario=scenario))}'
+            f'<h3>Trade-off</h3><p class="note">{escape(TRADEOFF_NOTE.format(scenario=scenario(where)))}'
             '</p><div class="scroll"><table id="hedge-tradeoff"><thead><tr>'
             "<th scope=col>trial</th><th scope=col>overlay</th>"
             "<th scope=col class=num>premium / yr</th><th scope=col class=num>carry / yr</th>"
@@ -435,8 +444,8 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
     columns: list[tuple[str, str, str]] = [("trial", "Trial", "num"), ("batch", "Batch", "num")]
     columns += [(p, _label(p), "num" if p != "weight_function" else "text") for p in params]
     columns += [("objective", "Objective", "num"), ("feasible", "Feasible", "text")]
-    columns += [(f"{s}.sharpe", f"Sharpe {s}", "num") for s in scenarios]
-    columns += [(f"{s}.max_drawdown", f"Max DD {s}", "num") for s in scenarios]
+    columns += [(f"{s}.sharpe", f"Sharpe {scenario(s)}", "num") for s in scenarios]
+    columns += [(f"{s}.max_drawdown", f"Max DD {scenario(s)}", "num") for s in scenarios]
     head = "".join(
         f'<th scope="col" aria-sort="none" class="{kind}"><button type="button" '
         f'data-col="{i}" data-type="{kind}">{escape(label)}</button></th>'
@@ -474,32 +483,41 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
 _JS = """
 (function(){
   function data(id){var el=document.getElementById(id);return el?JSON.parse(el.textContent):null;}
-  var cfg={responsive:true,displaylogo:false};
-  var m={l:56,r:56,t:10,b:48};
+  var cfg={responsive:true,displaylogo:false,displayModeBar:!window.matchMedia('(max-width:600px)').matches};
+  var narrow=window.matchMedia('(max-width:600px)').matches;
+  var m={l:narrow?44:56,r:narrow?8:56,t:10,b:narrow?72:48};
+  var top={orientation:'h',x:0,y:1.02,xanchor:'left',yanchor:'bottom'};
   if(window.Plotly){
     var c=data('data-convergence');
     if(c&&c.best_objective.length){Plotly.newPlot('chart-convergence',[{x:c.batch,
       y:c.best_objective,mode:'lines+markers',name:'best objective'}],{margin:m,
-      xaxis:{title:{text:'batch'},dtick:1},yaxis:{title:{text:'best objective'}}},cfg);}
+      xaxis:{title:{text:'batch'},dtick:1,automargin:true},
+      yaxis:{title:{text:'best objective'},automargin:true}},cfg);}
     var r=data('data-risk-return');
     if(r){var t=r.series.map(function(s){return {x:s.x,y:s.y,text:s.trial.map(function(n){
-      return 'trial '+n;}),mode:'markers',type:'scattergl',name:s.scenario,
+      return 'trial '+n;}),mode:'markers',type:'scattergl',name:s.label,
       marker:{size:6,opacity:0.6}};});
-      if(r.best.x.length){t.push({x:r.best.x,y:r.best.y,text:r.best.scenario,mode:'markers',
+      if(r.best.x.length){t.push({x:r.best.x,y:r.best.y,text:r.best.label,mode:'markers',
         name:'best (trial '+r.best.trial+')',marker:{symbol:'diamond',size:12,color:'#111',
         line:{color:'#fff',width:1}}});}
-      Plotly.newPlot('chart-risk-return',t,{margin:m,legend:{orientation:'h',y:-0.2},
-        xaxis:{title:{text:'volatility (annualised, %)'}},
-        yaxis:{title:{text:'CAGR (% per year)'}}},cfg);}
+      Plotly.newPlot('chart-risk-return',t,{margin:m,legend:top,
+        xaxis:{title:{text:'volatility (annualised, %)'},automargin:true},
+        yaxis:{title:{text:'CAGR (% per year)'},automargin:true}},cfg);}
     var s=data('data-scenarios');
-    if(s&&s.scenario.length){Plotly.newPlot('chart-scenarios',[
-      {x:s.scenario,y:s.sharpe,type:'bar',name:'Sharpe'},
-      {x:s.scenario,y:s.cagr,type:'bar',name:'CAGR %',xaxis:'x2',yaxis:'y2'},
-      {x:s.scenario,y:s.max_drawdown,type:'bar',name:'max drawdown %',xaxis:'x2',yaxis:'y2'}],
-      {barmode:'group',margin:m,legend:{orientation:'h',y:-0.2},
-       xaxis:{domain:[0,0.3],anchor:'y'},xaxis2:{domain:[0.4,1],anchor:'y2'},
-       yaxis:{title:{text:'Sharpe'},rangemode:'tozero',anchor:'x'},
-       yaxis2:{title:{text:'% per year / of wealth'},rangemode:'tozero',anchor:'x2'}},
+    if(s&&s.scenario.length){
+      // side by side on a wide screen; on a narrow one stacked, each label on two lines
+      var names=narrow?s.label.map(function(l){return l.replace('-','-<br>');}):s.label;
+      Plotly.newPlot('chart-scenarios',[
+      {x:names,y:s.sharpe,type:'bar',name:'Sharpe'},
+      {x:names,y:s.cagr,type:'bar',name:'CAGR %',xaxis:'x2',yaxis:'y2'},
+      {x:names,y:s.max_drawdown,type:'bar',name:'max drawdown %',xaxis:'x2',yaxis:'y2'}],
+      {barmode:'group',margin:m,legend:top,
+       xaxis:{domain:narrow?[0,1]:[0,0.3],anchor:'y',automargin:true,tickangle:narrow?0:'auto'},
+       xaxis2:{domain:narrow?[0,1]:[0.4,1],anchor:'y2',automargin:true,tickangle:narrow?0:'auto'},
+       yaxis:{title:{text:'Sharpe'},rangemode:'tozero',anchor:'x',automargin:true,
+         domain:narrow?[0.62,1]:[0,1]},
+       yaxis2:{title:{text:'% per year / of wealth'},rangemode:'tozero',anchor:'x2',
+         side:narrow?'left':'right',automargin:true,domain:narrow?[0,0.4]:[0,1]}},
       cfg);}
   }
   document.querySelectorAll('table.sortable').forEach(function(table){

@@ -152,7 +152,10 @@ def _heading_lines(request: OptimizationRequest, result: dict[str, Any]) -> list
         "",
         *([f"{result['feasibility'].capitalize()}.", ""] if result.get("feasibility") else []),
         *(
-            [f"Start: {describe_warm_start(result['warm_start'])}.", ""]
+            [
+                f"Start: {describe_warm_start(result['warm_start'], with_stop=not result.get('reason'))}.",
+                "",
+            ]
             if "warm_start" in result
             else []
         ),

@@ -96,7 +96,7 @@ body{margin:0;background:var(--bg);color:var(--fg);line-height:1.45;
 main{max-width:1280px;margin:0 auto;padding:16px}
 header{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px;
  margin-bottom:16px}
-h1{font-size:1.4rem;margin:0 0 6px}h2{font-size:1.1rem;margin:0 0 8px}h3{font-size:1rem;
+h1{font-size:1.4rem;margin:0 0 6px;overflow-wrap:anywhere}h2{font-size:1.1rem;margin:0 0 8px}h3{font-size:1rem;
  margin:14px 0 4px}
 .meta,.note,figcaption,caption{color:var(--muted);font-size:.9rem}
 caption{text-align:left;padding:4px 0;font-weight:600}
@@ -108,9 +108,10 @@ caption{text-align:left;padding:4px 0;font-weight:600}
 .chips li{background:#eef2f8;border-radius:6px;padding:2px 8px}.k{color:var(--muted)}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px;
  margin:0 0 16px}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:16px}
-.charts figure{margin:0}.chart{width:100%;height:360px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(460px,100%),1fr));gap:16px}
+.charts figure{margin:0;min-width:0}.chart{width:100%;height:360px}
 .two{display:grid;grid-template-columns:minmax(220px,1fr) 2fr;gap:24px;align-items:start}
+.two>*{min-width:0}.kv td{overflow-wrap:anywhere}.meta,.note,p,li{overflow-wrap:anywhere}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px;
  align-items:start}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
@@ -131,5 +132,6 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .limits{margin:8px 0 0;padding-left:20px}.limits .not-met{color:#7d1a12}
 @media (max-width:980px){.two{grid-template-columns:1fr}.charts{grid-template-columns:1fr}
  main{padding:8px}.chart{height:300px}}
+@media (max-width:600px){#chart-scenarios{height:560px}}
 """
 """The reports' CSS: the optimization and deployment pages share it."""

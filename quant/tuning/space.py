@@ -452,18 +452,6 @@ class SearchSpace:
             if name not in self.params and (hedged or not name.startswith("overlay_"))
         }
 
-    def describe(self) -> str:
-        """What the space searches, what it fixes and the default every other field takes
-        ("searches target_vol; fixes weight_function inverse_vol; every other field at its
-        default: lookback 63, ..., cost_bps 0.0")."""
-        parts = [f"searches {', '.join(self.names) or 'nothing'}"]
-        if self.fixed:
-            parts.append("fixes " + ", ".join(f"{n} {v}" for n, v in self.fixed.items()))
-        if self.defaults:
-            shown = ", ".join(f"{n} {v}" for n, v in self.defaults.items())
-            parts.append(f"every other field at its default: {shown}")
-        return "; ".join(parts)
-
     def distributions(self) -> dict[str, optuna.distributions.BaseDistribution]:
         """Optuna distributions of the searched fields."""
         return {n: p.distribution() for n, p in self.searched.items()}

@@ -175,8 +175,9 @@ def test_a_forward_test_paper_trades_the_deployment_and_its_books_can_be_read(ap
         "paper", "backtest", "searched", "equal_weight_held", "equal_weight_rebalanced", "sp500",
     ]  # fmt: skip
     assert performance["values"]["searched"] == pytest.approx(result["values"]["searched"])
-    assert "<td>Searched backtest: the strategy as it was searched, on its own cadence</td>" in (
-        page.text
+    assert (
+        '<th scope="row">Searched backtest: the strategy as it was searched, on its own cadence</th>'
+        in (page.text)
     )
     assert performance["benchmarks"]["risk_free_rate"] == 0.0  # fixed weights have no safe rate
     assert "Sharpe against a 0.00% risk-free rate" in page.text

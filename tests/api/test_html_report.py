@@ -177,7 +177,7 @@ def test_sections_trials_table_and_manifest(result: dict[str, Any]) -> None:
     assert "equal-weight buy-and-hold" in table
     # every Sharpe ratio on the page says what rate it is in excess of
     rate = f"the request&#x27;s {result['edge']['safe_rate']:.2%} safe rate"
-    assert f"Sharpe ratio in excess of {rate} (left panel)" in page
+    assert f"Sharpe ratio in excess of {rate} (first panel)" in page
     assert f"Sharpe: in excess of {rate}." in page
     assert f"Sharpe ratios are in excess of {rate}." in page
     assert result["feasibility"].capitalize() in page

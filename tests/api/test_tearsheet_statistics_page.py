@@ -117,8 +117,14 @@ def test_costs_include_the_slippage_and_nothing_reads_as_a_negative_zero(
     assert totals["fees"] == 0.0 and totals["slippage"] > 0  # the paper broker: 5 bps, no fee
     assert totals["costs"] == pytest.approx(totals["slippage"])
     assert totals["costs_fraction"] > 0
-    assert f"<td>Slippage against the closes</td><td>{dollars(totals['slippage'])}</td>" in page
-    assert f"<td>Costs (commissions and slippage)</td><td>{dollars(totals['costs'])}</td>" in page
+    assert (
+        f'<th scope="row">Slippage against the closes</th><td>{dollars(totals["slippage"])}</td>'
+        in page
+    )
+    assert (
+        f'<th scope="row">Costs (commissions and slippage)</th><td>{dollars(totals["costs"])}</td>'
+        in page
+    )
     shown = re.sub(r"<script.*?</script>", "", page, flags=re.S)
     assert not re.search(r"-0\.0+(?![0-9])", shown)
 

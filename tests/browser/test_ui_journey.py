@@ -202,6 +202,25 @@ def _axe(page: Any) -> list[str]:
     ]
 
 
+def _assert_fits_in_words(tab: Any, where: str) -> None:
+    """The page in `tab` does not scroll sideways, its charts fit and their labels do not
+    overlap, it shows no code name (`window.__vocabulary`'s) and no raw JSON, and the numbers
+    of its tables are in the one format."""
+    code_names = tab.evaluate(CODE_NAMES)
+    seen = tab.evaluate(MEASURE)
+    assert seen["overflow"] <= 0, (
+        f"{where} scrolls sideways by {seen['overflow']} px: {seen['wide']}"
+    )
+    assert not seen["overlaps"], f"{where}: chart labels overlap: {seen['overlaps'][:5]}"
+    assert not seen["charts"], f"{where}: {seen['charts']}"
+    text = seen["text"]
+    named = [c for c in code_names if re.search(rf"\b{re.escape(c)}\b", text)]
+    assert not named, f"{where} shows code names: {named}"
+    assert not RAW_JSON.search(text), f"{where} shows raw JSON: {RAW_JSON.search(text)}"
+    wrong = _number_problems(seen["cells"])
+    assert not wrong, f"{where}: numbers not in the one format: {wrong[:8]}"
+
+
 def _open(page: Any, server: Server, route: str, ready: str, size: tuple[int, int]) -> None:
     """Load `route` at `size` (a full load, so that charts are drawn for the width) and wait
     until it shows `ready` and every chart is drawn."""
@@ -226,29 +245,56 @@ def test_every_page_fits_says_things_in_words_and_is_accessible(
         tab.evaluate(
             "async () => { window.__vocabulary = await (await fetch('v1/vocabulary')).json(); }"
         )
-        code_names = tab.evaluate(CODE_NAMES)
-        seen = tab.evaluate(MEASURE)
         where = f"{name} at {size[0]} px"
         if docs:
             target = Path(docs) / f"ui-{name}-{width}.jpg"
             tab.screenshot(path=str(target), full_page=True, type="jpeg", quality=70)
-        assert seen["overflow"] <= 0, (
-            f"{where} scrolls sideways by {seen['overflow']} px: {seen['wide']}"
-        )
-        assert not seen["overlaps"], f"{where}: chart labels overlap: {seen['overlaps'][:5]}"
-        assert not seen["charts"], f"{where}: {seen['charts']}"
-        text = seen["text"]
-        named = [c for c in code_names if re.search(rf"\b{re.escape(c)}\b", text)]
-        assert not named, f"{where} shows code names: {named}"
-        assert not RAW_JSON.search(text), f"{where} shows raw JSON: {RAW_JSON.search(text)}"
-        wrong = _number_problems(seen["cells"])
-        assert not wrong, f"{where}: numbers not in the one format: {wrong[:8]}"
+        _assert_fits_in_words(tab, where)
         if AXE.exists() and (width == "phone" or name == "start"):
             violations = _axe(tab)
             assert not violations, f"{where}: accessibility: {violations}"
     assert tab.problems == []
     if not AXE.exists():
         pytest.skip(f"the accessibility checks did not run: {AXE} is missing (`make axe-core`)")
+
+
+REPORTS = [
+    ("optimization-report", "/v1/optimizations/{job}/report"),
+    ("deployment-report", "/v1/deployments/{deployment}/report"),
+]
+"""The self-contained HTML reports (one file each, opened or saved by the PM)."""
+
+
+@pytest.mark.parametrize(("name", "route"), REPORTS, ids=[r[0] for r in REPORTS])
+def test_every_report_fits_and_says_things_in_words(
+    tab: Any, server: Server, journey: Journey, name: str, route: str
+) -> None:
+    """A report, as the browser shows the file, at both widths: what every page promises
+    (`_assert_fits_in_words`), its charts drawn for the width."""
+    with server.client() as client:
+        page = client.get(route.format(**journey.__dict__))
+        vocabulary = client.get("/v1/vocabulary").json()
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    docs = os.environ.get("STRATIGOS_DOCS_IMAGES")
+    for width, size in WIDTHS.items():
+        tab.set_viewport_size({"width": size[0], "height": size[1]})
+        # written into the empty page the web UI opens a report in (served without the app's
+        # Content-Security-Policy, which would stop the report's inline charts)
+        tab.goto(f"{server.url}/static/report.html")
+        tab.set_content(page.text, wait_until="load")
+        tab.wait_for_function(
+            "() => [...document.querySelectorAll('.chart')].every((el) => el.querySelector('.main-svg'))"
+        )
+        tab.evaluate("(v) => { window.__vocabulary = v; }", vocabulary)
+        if docs:
+            target = Path(docs) / f"ui-{name}-{width}.jpg"
+            tab.screenshot(path=str(target), full_page=True, type="jpeg", quality=70)
+        where = f"{name} at {size[0]} px"
+        _assert_fits_in_words(tab, where)
+        if AXE.exists() and width == "phone":
+            violations = _axe(tab)
+            assert not violations, f"{where}: accessibility: {violations}"
+    assert tab.problems == []
 
 
 BELOW = {

@@ -280,8 +280,10 @@ def test_the_html_report_opens_in_a_new_tab(
         page.click("#open-report")
     report = opened.value  # opened blank at the click, then sent to the fetched report
     report.wait_for_url("**/static/report.html")
-    report.wait_for_load_state()
-    assert job_id in report.content() or "Stratigos" in report.title()
+    # the empty page loads first; the fetched report is written into it after
+    report.wait_for_function("(id) => document.title.includes(id)", arg=job_id)
+    assert report.title() == f"Optimization {job_id}"
+    report.wait_for_selector("#chart-convergence .main-svg")  # its charts are drawn
     report.screenshot(path=str(artifacts / "report.png"), full_page=True)
     report.close()
 

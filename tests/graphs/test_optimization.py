@@ -17,7 +17,7 @@ from api.reports import write_reports
 from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
 from quant.strategy import StrategyConfig
-from services.formatting import percent
+from services.formatting import days, multiple, percent
 from settings import ComputeSettings, ModelSettings, Settings
 from traces.jsonl import check_sequence, read_jsonl
 from traces.schema import TraceEvent
@@ -193,8 +193,12 @@ def test_a_winner_at_the_edge_of_its_search_range_is_warned_about(settings: Sett
     result = outcome.result
     lookback = result["best"]["config"]["lookback"]
     edge = [w for w in result["plausibility"] if w["code"] == "search_edge"]
-    assert any(f"lookback = {lookback}" in w["message"] for w in edge)
-    assert any(f"lookback = {lookback}" in w for w in result["warnings"])
+    (at_edge,) = [w for w in edge if w["parameter"] == "lookback"]
+    assert at_edge["value"] == lookback and (at_edge["low"], at_edge["high"]) == (21, 42)
+    assert at_edge["end"] == ("low" if lookback == 21 else "high")
+    said = f"the winner's lookback {days(lookback)} is at the"
+    assert any(w["message"].startswith(said) for w in edge)
+    assert any(w.startswith(said) for w in result["warnings"])
     warned = [e for e in events if e.type == "warning" and e.data.get("code") == "search_edge"]
     assert warned
 
@@ -310,10 +314,12 @@ def test_a_search_space_that_fixes_every_field_is_refused_and_a_plan_says_what_i
     outcome, _ = _run(SMALL, settings)
     rationale = outcome.result["plan"]["rationale"]
     assert rationale == (
-        "Keeping the requested search space and method: it searches target_vol, weight_function, "
-        "lookback, rebalance_every; fixes cost_bps 5.0; every other field at its default: "
-        "max_leverage 1.0, risk_aversion 2.0, steepness 10.0, sleeve single, overlay none."
+        "Keeping the requested search space and method: it searches volatility target 5.00% "
+        "to 25.00%; weight rule: inverse volatility or sigmoid volatility rule; lookback 21 to "
+        "105 trading days; rebalancing every 5 to 40 trading days; it fixes trading cost 5.0 "
+        "bps; it leaves every other setting at its default: leverage 1.00x, risk aversion 2.00, "
+        "steepness 10.00, risky sleeve equal-weight portfolio, no hedge."
     )
     defaults = StrategyConfig()  # what a field the request leaves out is held at, stated
-    assert f"max_leverage {defaults.max_leverage}" in rationale
-    assert f"overlay {defaults.overlay}" in rationale and "overlay_strike" not in rationale
+    assert f"leverage {multiple(defaults.max_leverage)}" in rationale
+    assert "no hedge" in rationale and "strike" not in rationale and "_" not in rationale

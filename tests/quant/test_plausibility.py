@@ -3,6 +3,10 @@ objective driven by one scenario, each against the level it states."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from quant import SearchSpace
 from quant.plausibility import (
     DOMINANCE_SHARE,
@@ -27,7 +31,7 @@ CALM = {
 EVEN = {"bull": 0.5, "bear": 0.5}
 
 
-def codes(warnings: list[dict[str, str]]) -> list[str]:
+def codes(warnings: list[dict[str, Any]]) -> list[str]:
     return [w["code"] for w in warnings]
 
 
@@ -41,7 +45,12 @@ def test_leverage_above_the_stated_level_is_warned_with_the_scenario() -> None:
     config = StrategyConfig(target_vol=0.12, lookback=63, max_leverage=2.0)
     warnings = plausibility_warnings(config, SPACE, metrics, EVEN, {"sharpe": 1.0})
     assert codes(warnings) == ["leverage"]
-    assert "183%" in warnings[0]["message"] and "bull" in warnings[0]["message"]
+    assert warnings[0] == {
+        "code": "leverage",
+        "scenario": "bull",
+        "average_weight": 1.83,
+        "level": LEVERAGE_WARNING,
+    }
     at_level = {**CALM, "bull": {"average_weight": LEVERAGE_WARNING, "sharpe": 1.0}}
     assert plausibility_warnings(config, SPACE, at_level, EVEN, {"sharpe": 1.0}) == []
 
@@ -51,7 +60,11 @@ def test_the_edge_of_a_range_is_within_the_stated_fraction_of_its_width() -> Non
     warnings = plausibility_warnings(
         StrategyConfig(target_vol=near, lookback=21), SPACE, CALM, EVEN, {"sharpe": 1.0}
     )
-    assert sorted(w["message"].split(" is at the ")[1][:4] for w in warnings) == ["high", "low "]
+    assert sorted((w["parameter"], w["end"]) for w in warnings) == [
+        ("lookback", "low"),
+        ("target_vol", "high"),
+    ]
+    assert {(w["low"], w["high"]) for w in warnings} == {(0.05, 0.25), (21.0, 105.0)}
     inside = 0.25 - EDGE_FRACTION * 0.20 * 2
     warnings = plausibility_warnings(
         StrategyConfig(target_vol=inside, lookback=63), SPACE, CALM, EVEN, {"sharpe": 1.0}
@@ -73,4 +86,6 @@ def test_one_scenario_driving_the_objective_is_warned_with_its_share() -> None:
     share = 3.0 / 3.5
     assert share > DOMINANCE_SHARE
     assert codes(warnings) == ["one_scenario"]
-    assert f"{share:.0%} of the objective comes from the bull scenario" in warnings[0]["message"]
+    assert warnings[0]["scenario"] == "bull"
+    assert warnings[0]["share"] == pytest.approx(share)
+    assert warnings[0]["level"] == DOMINANCE_SHARE

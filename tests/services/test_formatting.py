@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date, datetime
 
 import pytest
@@ -117,3 +118,92 @@ def test_a_configuration_is_described_in_words_without_what_it_does_not_read(
     else:
         assert F.PARAMETERS["overlay"].choices[config.overlay] in text  # type: ignore[index]
     assert F.multiple(config.max_leverage) in text
+
+
+@st.composite
+def search_spaces(draw: st.DrawFn) -> dict[str, object]:
+    """A valid search space: some ranges and choices searched, some fields fixed."""
+    space: dict[str, object] = {}
+    if draw(st.booleans()):
+        low = draw(st.floats(0.02, 0.2))
+        space["target_vol"] = {"low": low, "high": low + draw(st.floats(0.01, 0.3))}
+    if draw(st.booleans()):
+        space["lookback"] = {"low": 21, "high": draw(st.sampled_from([42, 63, 126, 252]))}
+    if draw(st.booleans()):
+        space["weight_function"] = {
+            "choices": draw(
+                st.lists(st.sampled_from(["inverse_vol", "sigmoid", "merton"]), min_size=1,
+                         max_size=3, unique=True)
+            )
+        }  # fmt: skip
+    if draw(st.booleans()):
+        space["overlay"] = {"choices": ["none", draw(st.sampled_from(["put", "collar"]))]}
+    if draw(st.booleans()) or not space:
+        space["max_leverage"] = {"low": 1.0, "high": draw(st.floats(1.5, 3.0))}
+    if draw(st.booleans()):
+        space["cost_bps"] = draw(st.floats(0.0, 20.0))
+    return space
+
+
+@given(search_spaces())
+def test_a_search_space_is_written_in_words_with_every_range_and_value(
+    space: dict[str, object],
+) -> None:
+    """No field name or raw choice reaches the words; every searched setting is named with its
+    range in its format, every fixed one with its value, the rest with their defaults."""
+    text = F.space_words(space)
+    assert "_" not in text
+    for name, spec in space.items():
+        term = F.PARAMETERS[name]
+        assert term.label in text or (name == "overlay" and "hedge" in text)
+        if isinstance(spec, dict) and "low" in spec:
+            assert F.format_value(spec["high"], term.format) in text
+        elif isinstance(spec, dict):
+            for choice in spec["choices"]:
+                assert F.format_value(choice, "choice", term.choices) in text
+        else:
+            assert term.phrase(spec) in text
+    defaults = StrategyConfig()
+    if "max_leverage" not in space:
+        assert F.PARAMETERS["max_leverage"].phrase(defaults.max_leverage) in text
+
+
+@given(
+    st.sampled_from(list(F.PARAMETERS)[1:8]),
+    st.floats(0.0, 1.0),
+    st.sampled_from(sorted(REGIME_NAMES)),
+    st.floats(1.0, 3.0),
+)
+def test_plausibility_warnings_are_written_in_words(
+    name: str, fraction: float, regime: str, exposure: float
+) -> None:
+    """Each warning names its setting and scenario in words and its numbers in their formats:
+    never a field name or an unrounded number."""
+    term = F.PARAMETERS[name]
+    low, high = (0.05, 0.25) if term.format == "percent" else (1.0, 9.0)
+    value = low + fraction * (high - low)
+    texts = [
+        F.plausibility_words(
+            {
+                "code": "search_edge",
+                "parameter": name,
+                "value": value,
+                "end": "high",
+                "low": low,
+                "high": high,
+            }
+        ),
+        F.plausibility_words(
+            {"code": "leverage", "scenario": regime, "average_weight": exposure, "level": 1.0}
+        ),
+        F.plausibility_words(
+            {"code": "one_scenario", "scenario": regime, "share": fraction, "level": 0.6}
+        ),
+    ]
+    for text in texts:
+        assert "_" not in text and not re.search(r"\d\.\d{3}", text)
+    assert texts[0].startswith(f"the winner's {term.phrase(value)} is at the high end")
+    assert f"search range, {F.range_words(name, low, high)}:" in texts[0]
+    assert f"in the {F.scenario(regime)} scenario" in texts[1]
+    assert F.percent(exposure, digits=0) in texts[1]
+    assert f"{F.percent(fraction, digits=0)} of the objective" in texts[2]

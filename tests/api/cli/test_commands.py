@@ -257,9 +257,11 @@ def test_optimize_text_output_names_the_html_report(
     assert "\r" not in out and "[optimizer] trials 6/6" in out
     # the search space as run: what it searches, fixes and leaves at each field's default
     assert (
-        "  search space: searches target_vol, weight_function, lookback, rebalance_every, "
-        "max_leverage, risk_aversion, steepness; fixes cost_bps 5.0; every other field at its "
-        "default: sleeve single, overlay none\n"
+        "  search space: searches volatility target 5.00% to 25.00%; weight rule: inverse "
+        "volatility, sigmoid volatility rule or Merton rule; lookback 21 to 126 trading days; "
+        "rebalancing every 5 to 63 trading days; leverage 1.00x to 2.00x; risk aversion 1.00 to "
+        "10.00; steepness 2.00 to 20.00; it fixes trading cost 5.0 bps; it leaves every other "
+        "setting at its default: risky sleeve equal-weight portfolio, no hedge\n"
     ) in out
 
 
