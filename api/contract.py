@@ -38,10 +38,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import threading
 import weakref
 from collections import Counter
-from collections.abc import MutableMapping
+from collections.abc import Hashable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -140,17 +141,47 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 _documenting = threading.Lock()
 
+_DOCUMENTS: dict[Hashable, str] = {}
+"""The OpenAPI documents built in this process (as JSON), by `operations_of` their apps."""
+
+_CONTRACTS: dict[Hashable, Contract] = {}
+"""The `Contract`s built in this process, by `operations_of` their apps."""
+
+
+def operations_of(app: FastAPI) -> Hashable:
+    """What an app's OpenAPI document is made of: its title, version and description, and each
+    route's class, path, methods and (for a documented route) endpoint. Two apps with the same
+    have the same document and contract (every app of a process includes the same routers)."""
+    return (
+        app.title,
+        app.version,
+        app.description,
+        tuple(
+            (
+                type(route).__name__,
+                getattr(route, "path", None),
+                frozenset(getattr(route, "methods", None) or ()),
+                route.endpoint if getattr(route, "include_in_schema", False) else None,  # type: ignore[attr-defined]
+            )
+            for route in app.routes
+        ),
+    )
+
 
 def contract_openapi(app: FastAPI) -> dict[str, Any]:
-    """The app's OpenAPI document, built once, with the text rule stated on every body (a
-    caller that asks while another builds it waits for that build: the app's warm-up and a first
+    """The app's OpenAPI document, built once a process for apps of the same operations (each
+    app its own copy), with the text rule stated on every body (a caller that asks while
+    another builds it waits for that build: the app's warm-up and a first
     `GET /v1/openapi.json` would otherwise each spend the seconds it takes)."""
     if app.openapi_schema is not None:
         return app.openapi_schema
     with _documenting:
         document = app.openapi_schema
         if document is None:
-            document = app.openapi_schema = _documented(app)
+            key = operations_of(app)
+            if key not in _DOCUMENTS:
+                _DOCUMENTS[key] = json.dumps(_documented(app))
+            document = app.openapi_schema = json.loads(_DOCUMENTS[key])
     return document
 
 
@@ -324,12 +355,16 @@ _building = threading.Lock()
 
 
 def contract_of(app: FastAPI) -> Contract:
-    """The app's `Contract`, built once (seconds of work: the app's warm-up builds it in its
-    thread, and a request that needs it sooner waits for it in a worker thread)."""
+    """The app's `Contract`, built once a process for apps of the same operations (seconds of
+    work: the app's warm-up builds it in its thread, and a request that needs it sooner waits
+    for it in a worker thread). A contract is read only: apps may share it."""
     with _building:
         found = getattr(app.state, "contract", None)
         if not isinstance(found, Contract):
-            found = app.state.contract = Contract(app)
+            key = operations_of(app)
+            if key not in _CONTRACTS:
+                _CONTRACTS[key] = Contract(app)
+            found = app.state.contract = _CONTRACTS[key]
     return found
 
 

@@ -1,5 +1,6 @@
 """The app's OpenAPI document is built once: callers that ask at the same time (the app's warm-up
-and a first `GET /v1/openapi.json`) share one build and one document."""
+and a first `GET /v1/openapi.json`) share one build and one document, and the apps of one
+process with the same operations share one build (each its own copy) and one contract."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def test_callers_at_the_same_time_share_one_build(
         return build(built)
 
     monkeypatch.setattr(api.contract, "_documented", counted)
+    monkeypatch.setattr(api.contract, "_DOCUMENTS", {})  # nothing built in this process yet
+    monkeypatch.setattr(api.contract, "_CONTRACTS", {})
     start = threading.Barrier(CALLERS)
 
     def ask(_: int) -> dict[str, Any]:
@@ -50,3 +53,41 @@ def test_callers_at_the_same_time_share_one_build(
         assert builds == [app]
     finally:
         app.state.context.close()
+
+
+def test_apps_of_one_process_share_one_build_each_with_its_own_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds: list[FastAPI] = []
+    build = api.contract._documented
+
+    def counted(built: FastAPI) -> dict[str, Any]:
+        builds.append(built)
+        return build(built)
+
+    monkeypatch.setattr(api.contract, "_documented", counted)
+    monkeypatch.setattr(api.contract, "_DOCUMENTS", {})
+    monkeypatch.setattr(api.contract, "_CONTRACTS", {})
+    first, second = (
+        create_app(make_settings(tmp_path / name, api={"job_workers": 0})) for name in "ab"
+    )
+    other = create_app(make_settings(tmp_path / "c", api={"job_workers": 0}))
+
+    @other.get("/v1/only-here")
+    def only_here() -> dict[str, str]:
+        return {}
+
+    try:
+        one, two = contract_openapi(first), contract_openapi(second)
+        assert builds == [first] and one == two and one is not two
+        assert contract_of(first) is contract_of(second)
+        assert ("POST", "/v1/portfolios") in contract_of(second).validators
+        one["paths"].pop("/v1/portfolios")  # a change to one app's copy stays there
+        assert "/v1/portfolios" in two["paths"]
+        assert TestClient(second).get("/v1/openapi.json").json() == two
+        # an app with other operations has a document of its own
+        assert "/v1/only-here" in contract_openapi(other)["paths"] and builds == [first, other]
+        assert contract_of(other) is not contract_of(first)
+    finally:
+        for app in (first, second, other):
+            app.state.context.close()
