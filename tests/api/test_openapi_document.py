@@ -21,20 +21,25 @@ from tests.api.conftest import make_settings
 CALLERS = 4
 
 
-def test_callers_at_the_same_time_share_one_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    app = create_app(make_settings(tmp_path / "data", api={"job_workers": 0}))
-    builds: list[FastAPI] = []
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[FastAPI]:
+    """The apps whose document is built from here on, in order (nothing built in this process
+    before)."""
+    built: list[FastAPI] = []
     build = api.contract._documented
 
-    def counted(built: FastAPI) -> dict[str, Any]:
-        builds.append(built)
-        return build(built)
+    def counted(app: FastAPI) -> dict[str, Any]:
+        built.append(app)
+        return build(app)
 
     monkeypatch.setattr(api.contract, "_documented", counted)
-    monkeypatch.setattr(api.contract, "_DOCUMENTS", {})  # nothing built in this process yet
+    monkeypatch.setattr(api.contract, "_DOCUMENTS", {})
     monkeypatch.setattr(api.contract, "_CONTRACTS", {})
+    return built
+
+
+def test_callers_at_the_same_time_share_one_build(tmp_path: Path, builds: list[FastAPI]) -> None:
+    app = create_app(make_settings(tmp_path / "data", api={"job_workers": 0}))
     start = threading.Barrier(CALLERS)
 
     def ask(_: int) -> dict[str, Any]:
@@ -56,18 +61,8 @@ def test_callers_at_the_same_time_share_one_build(
 
 
 def test_apps_of_one_process_share_one_build_each_with_its_own_copy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, builds: list[FastAPI]
 ) -> None:
-    builds: list[FastAPI] = []
-    build = api.contract._documented
-
-    def counted(built: FastAPI) -> dict[str, Any]:
-        builds.append(built)
-        return build(built)
-
-    monkeypatch.setattr(api.contract, "_documented", counted)
-    monkeypatch.setattr(api.contract, "_DOCUMENTS", {})
-    monkeypatch.setattr(api.contract, "_CONTRACTS", {})
     first, second = (
         create_app(make_settings(tmp_path / name, api={"job_workers": 0})) for name in "ab"
     )
