@@ -4,9 +4,11 @@ mcp` over stdio and `/mcp` of a real `stratigos serve` (two processes) over HTTP
 
 It lists the twenty-one tools with their annotations and finds no portability problem in their
 schemas (`--strict`); over HTTP it calls every read-only tool with its optional arguments, typed
-on its command line as a person types them (`key=value`, lists and objects as JSON), each call in
-a process of its own, and each answer shows the argument took effect. Every optional argument of
-every read-only tool is given in some call. Over stdio (the same tools, a new `stratigos mcp`
+on its command line as a person types them (`key=value`, lists and objects as JSON), each call on
+a connection of its own, and each answer shows the argument took effect. The command lines run
+through the inspector CLI's own `runCli`, several in one node process
+(`tests/support/inspector_batch.mjs`), so node and the inspector load once, not once a call.
+Every optional argument of every read-only tool is given in some call. Over stdio (the same tools, a new `stratigos mcp`
 process for each call) it makes the ids and reads each kind of id in a call: ids built by one
 process are found by the next through their recipes (`api.mcp.artifacts`). Over HTTP the owner
 has a strategy model (one small search taught it) for `estimate_strategy` to answer from."""
