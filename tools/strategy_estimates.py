@@ -14,7 +14,6 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from quant.regime_names import RegimeName
-from services.estimate_endpoint import EstimateEndpointError, estimate
 from settings import get_settings
 from tools.context import ToolContext, make_tool
 from tools.summaries import compact
@@ -48,6 +47,10 @@ class EstimateArgs(BaseModel):
 
 
 def _estimate(context: ToolContext, args: EstimateArgs) -> dict[str, Any]:
+    # the strategy model (scipy.stats: a second of imports) loads on the first estimate, not
+    # when the tools are built (every chat turn and `stratigos mcp` build them)
+    from services.estimate_endpoint import EstimateEndpointError, estimate
+
     if context.records is None:
         raise ValueError(
             "estimates come from the signed-in user's strategy model: use `stratigos chat` or "

@@ -11,8 +11,6 @@ from typing import Any
 
 from api.cli.arguments import add_json_flag, command_group
 from api.cli.local import LOCAL_OWNER, open_local_store
-from services.formatting import limit_sentence
-from services.profiles import LimitValues
 
 RESET = "none"
 """The value that resets a field to its default (`--benchmark none`)."""
@@ -115,6 +113,10 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
 
 def describe(data: dict[str, Any]) -> str:
     """The profile (as JSON) in a few lines of text."""
+    # loaded here, not with the parser every command builds (`stratigos mcp` answers sooner)
+    from services.formatting import limit_sentence
+    from services.profiles import LimitValues
+
     limits = LimitValues.model_validate(data["risk_limits"]).limits()
     destinations = data["notifications"]["destinations"]
     saved = (

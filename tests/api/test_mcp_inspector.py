@@ -4,9 +4,11 @@ mcp` over stdio and `/mcp` of a real `stratigos serve` (two processes) over HTTP
 
 It lists the twenty-one tools with their annotations and finds no portability problem in their
 schemas (`--strict`); over HTTP it calls every read-only tool with its optional arguments, typed
-on its command line as a person types them (`key=value`, lists and objects as JSON), each call in
-a process of its own, and each answer shows the argument took effect. Every optional argument of
-every read-only tool is given in some call. Over stdio (the same tools, a new `stratigos mcp`
+on its command line as a person types them (`key=value`, lists and objects as JSON), each call on
+a connection of its own, and each answer shows the argument took effect. The command lines run
+through the inspector CLI's own `runCli`, several in one node process
+(`tests/support/inspector_batch.mjs`), so node and the inspector load once, not once a call.
+Every optional argument of every read-only tool is given in some call. Over stdio (the same tools, a new `stratigos mcp`
 process for each call) it makes the ids and reads each kind of id in a call: ids built by one
 process are found by the next through their recipes (`api.mcp.artifacts`). Over HTTP the owner
 has a strategy model (one small search taught it) for `estimate_strategy` to answer from."""
@@ -17,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,13 +33,15 @@ from api.mcp.annotations import READ_ONLY, TOOL_ANNOTATIONS
 from tests.support.mcp_serve import serving
 
 ROOT = Path(__file__).resolve().parents[2]
+INSPECTOR_PACKAGE = ROOT / ".mcp-inspector" / "node_modules" / "@modelcontextprotocol" / "inspector"
 INSPECTOR = ROOT / ".mcp-inspector" / "node_modules" / ".bin" / "mcp-inspector"
+BATCH = ROOT / "tests" / "support" / "inspector_batch.mjs"
 STRATIGOS = Path(sys.executable).with_name("stratigos")
 CALL_SECONDS = 180
 TOOL_IS_ERROR_EXIT = 5
 """The inspector's exit code for a tool result with ``isError``."""
 
-pytestmark = pytest.mark.slow  # some sixty processes of node and stratigos
+pytestmark = pytest.mark.slow  # node, stratigos mcp (a process a call over stdio), stratigos serve
 
 NOTE = b"Defensive stocks: consumer staples such as KO and PG hold up in bear markets.\n"
 
@@ -153,19 +158,49 @@ def _environment(data_dir: Path) -> dict[str, str]:
 
 
 def run_inspector(
-    target: list[str], options: list[str], env: dict[str, str]
-) -> tuple[int, dict[str, Any]]:
-    """The inspector's exit code and the JSON it printed."""
+    target: list[str], command_lines: list[list[str]], env: dict[str, str], results: Path
+) -> list[tuple[int, dict[str, Any]]]:
+    """Each of `command_lines` (the inspector's options after `target`) run by the inspector's
+    CLI, in one node process (`tests/support/inspector_batch.mjs`: node and the inspector load
+    once; each call still connects anew, over stdio to a `stratigos mcp` process of its own):
+    the exit code of each and the JSON it wrote (to a file under `results`)."""
+    results.mkdir(parents=True, exist_ok=True)
+    outputs = [results / f"{uuid.uuid4().hex}.json" for _ in command_lines]
+    timeout = ["--connect-timeout", str(CALL_SECONDS * 1000)]
+    batch = [
+        [*target, *timeout, *options, "--output", str(output)]
+        for options, output in zip(command_lines, outputs, strict=True)
+    ]
     done = subprocess.run(
-        [str(INSPECTOR), "--cli", *target, "--connect-timeout", str(CALL_SECONDS * 1000), *options],
+        ["node", str(BATCH), str(INSPECTOR_PACKAGE)],
+        input=json.dumps(batch),
         env=env,
         capture_output=True,
         text=True,
-        timeout=CALL_SECONDS,
+        timeout=CALL_SECONDS * len(batch),
         check=False,
     )
-    assert done.stdout.strip(), (done.returncode, done.stderr[-2000:])
-    return done.returncode, json.loads(done.stdout)
+    assert done.returncode == 0 and done.stdout.strip(), (done.returncode, done.stderr[-2000:])
+    outcomes = json.loads(done.stdout)
+    answers = []
+    for outcome, output in zip(outcomes, outputs, strict=True):
+        assert output.exists(), (outcome, done.stderr[-2000:])
+        answers.append((int(outcome["code"]), json.loads(output.read_text())))
+    return answers
+
+
+def run_in_two(
+    target: list[str], command_lines: list[list[str]], env: dict[str, str], results: Path
+) -> list[tuple[int, dict[str, Any]]]:
+    """`run_inspector` of `command_lines` in two node processes at once (alternate lines in
+    each), the answers in the order of `command_lines`."""
+    halves = [command_lines[0::2], command_lines[1::2]]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(lambda half: run_inspector(target, half, env, results), halves)
+    answers: list[tuple[int, dict[str, Any]]] = []
+    for index in range(len(command_lines)):
+        answers.append((first if index % 2 == 0 else second)[index // 2])
+    return answers
 
 
 def call_options(call: Call) -> list[str]:
@@ -201,9 +236,14 @@ ID_CALLS = tuple(
 """For each kind of id an earlier call (another process) made, the first call that names one."""
 
 
-def list_and_call(target: list[str], env: dict[str, str], calls: tuple[Call, ...]) -> None:
-    """List the tools (strictly), make the builders' ids, then `calls`, two at a time."""
-    code, listed = run_inspector(target, ["--method", "tools/list", "--strict"], env)
+def list_and_call(
+    target: list[str], env: dict[str, str], calls: tuple[Call, ...], results: Path
+) -> None:
+    """List the tools (strictly) and make the builders' ids, then `calls` (each call a
+    connection of its own; two node processes at a time)."""
+    builders = [call_options(builder) for builder in BUILDERS.values()]
+    listing = ["--method", "tools/list", "--strict"]
+    (code, listed), *built = run_in_two(target, [listing, *builders], env, results)
     assert code == 0, listed
     tools = {tool["name"]: tool for tool in listed["tools"]}
     assert len(tools) == 21 and set(tools) == set(TOOL_ANNOTATIONS)
@@ -212,16 +252,12 @@ def list_and_call(target: list[str], env: dict[str, str], calls: tuple[Call, ...
     read_only = {name for name, tool in tools.items() if tool["annotations"]["readOnlyHint"]}
     assert read_only == {n for n, a in TOOL_ANNOTATIONS.items() if a == READ_ONLY}
     _every_optional_argument_is_given(tools, read_only)
-
-    def run(call: Call) -> dict[str, Any]:
-        code, answer = run_inspector(target, call_options(call), env)
+    for (key, builder), (code, answer) in zip(BUILDERS.items(), built, strict=True):
+        check_answer(builder, code, answer)
+        IDS[key] = str(answer["structuredContent"][ID_FIELDS[key]])
+    answers = run_in_two(target, [call_options(call) for call in calls], env, results)
+    for call, (code, answer) in zip(calls, answers, strict=True):
         check_answer(call, code, answer)
-        return dict(answer["structuredContent"])
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        built = dict(zip(BUILDERS, pool.map(run, BUILDERS.values()), strict=True))
-        IDS.update({key: str(built[key][ID_FIELDS[key]]) for key in BUILDERS})
-        list(pool.map(run, calls))
 
 
 def _every_optional_argument_is_given(tools: dict[str, Any], read_only: set[str]) -> None:
@@ -254,7 +290,7 @@ def test_over_stdio_ids_made_by_one_process_are_found_by_the_next(
     # environment: the data directory is passed with -e, as a person would
     passed = [f"{name}={env[name]}" for name in ("STRATIGOS_DATA_DIR", "STRATIGOS_MODEL_PROVIDER")]
     target = [option for pair in passed for option in ("-e", pair)] + [str(STRATIGOS), "mcp"]
-    list_and_call(target, env, ID_CALLS)
+    list_and_call(target, env, ID_CALLS, tmp_path / "answers")
 
 
 def test_over_http_every_read_only_tool_takes_its_optional_arguments(
@@ -270,7 +306,7 @@ def test_over_http_every_read_only_tool_takes_its_optional_arguments(
         IDS.clear()
         IDS["doc"] = uploaded.json()["id"]
         target = [f"{base}/mcp", "--transport", "http", "--header", f"x-api-key: {keys['alice']}"]
-        list_and_call(target, _environment(tmp_path / "unused"), CALLS)
+        list_and_call(target, _environment(tmp_path / "unused"), CALLS, tmp_path / "answers")
 
 
 def _teach(data_dir: Path, owner: str) -> None:
