@@ -21,6 +21,7 @@ from api.cli.warm import stop_warm_processes
 from quant.data import load_sp500_prices, to_returns
 from quant.synthetic import factor_model_returns
 from tests.support.classification import write_classification
+from tests.support.ray_cluster import shared_cluster, stop_after, stop_shared_cluster
 from tests.support.scheduling import UnitScheduling, check_groups, slow_first
 
 # Property tests draw the same examples on every run (a test suite that lands must not fail at
@@ -43,6 +44,27 @@ def no_warm_process_outlives_the_session() -> Iterator[None]:
     """Stop the warm chat processes started in this session's runtime directory."""
     yield
     stop_warm_processes(SESSION_RUNTIME_DIR / "stratigos")
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> object:
+    """The local Ray cluster of the group "ray" (tests/support/ray_cluster.py): started by its
+    first test, joined by every `RayBackend` until the group's last test."""
+    return shared_cluster()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a test's teardown: stop the group's Ray cluster when the next test is not of it."""
+    try:
+        yield
+    finally:
+        stop_after(item, nextitem)
+
+
+def pytest_sessionfinish() -> None:
+    """Stop the group's Ray cluster if a session ends inside the group (interrupted, `-x`)."""
+    stop_shared_cluster()
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -48,6 +48,12 @@ if TYPE_CHECKING:
     from settings import Settings
 
 
+DIRECTORY_POLL_S = 0.5
+"""The longest a shard sleeps between two looks for another shard's slice in the workspace's
+directory (a file check costs nothing; `Shard`'s default of 5 s suits S3, and here it added up
+to that much idle time per batch once a slow shard had made the waits grow)."""
+
+
 class StepOrderError(RuntimeError):
     """A step was asked to run before a step it needs had finished."""
 
@@ -137,7 +143,14 @@ def run_step(
         stop = threading.Event()
 
         def one(index: int) -> None:
-            shard = Shard(index, count, exchange, wait_s=wait_s, stopped=stop.is_set)
+            shard = Shard(
+                index,
+                count,
+                exchange,
+                wait_s=wait_s,
+                max_poll_s=DIRECTORY_POLL_S,
+                stopped=stop.is_set,
+            )
             try:
                 run_shard(
                     name,
@@ -236,7 +249,11 @@ def run_on_ray(
             exchange, wait_s = shard_exchange(root, step), _shard_wait_s(settings)
             running = [
                 task.remote(
-                    step.name, str(root), module, settings, Shard(i, count, exchange, wait_s=wait_s)
+                    step.name,
+                    str(root),
+                    module,
+                    settings,
+                    Shard(i, count, exchange, wait_s=wait_s, max_poll_s=DIRECTORY_POLL_S),
                 )
                 for i in range(count)
             ]

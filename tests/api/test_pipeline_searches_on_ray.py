@@ -18,6 +18,7 @@ pytestmark = pytest.mark.xdist_group("ray")  # one local Ray cluster at a time, 
 __all__ = ["reference"]  # the fixture, shared
 
 
+@pytest.mark.usefixtures("ray_cluster")  # the group's cluster, which the engine joins
 def test_the_worker_runs_the_pipeline_search_on_four_ray_shards_to_the_same_winner(
     tmp_path: Path, reference: dict[str, Any]
 ) -> None:

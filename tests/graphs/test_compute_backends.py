@@ -14,6 +14,7 @@ from graphs.resources import resources
 from jobs.backends.ray_backend import RayBackend
 from settings import ComputeSettings, ModelSettings, Settings
 from tests.jobs.test_sagemaker_backend import ContainerEmulator, _backend, _clients, moto_endpoint
+from tests.support.ray_cluster import CPUS as RAY_CPUS
 from tests.support.requests import SMALL_SPACE
 
 REQUEST: dict[str, Any] = {
@@ -49,6 +50,7 @@ def test_batches_on_a_remote_backend_give_the_in_process_trials(
     moto_endpoint: str,
     tmp_path: Path,
     local: RunOutcome,
+    request: pytest.FixtureRequest,
 ) -> None:
     optimization = OptimizationRequest.model_validate(REQUEST)
     settings = Settings(
@@ -57,7 +59,8 @@ def test_batches_on_a_remote_backend_give_the_in_process_trials(
         compute=ComputeSettings(backend=backend_name),
     )
     if backend_name == "ray":
-        backend: Any = RayBackend(num_cpus=2)
+        request.getfixturevalue("ray_cluster")  # the group's cluster, which the backend joins
+        backend: Any = RayBackend(num_cpus=RAY_CPUS)
     else:
         s3, _ = _clients(moto_endpoint)
         backend = _backend(moto_endpoint, after_submit=ContainerEmulator(s3, tmp_path / "sm"))

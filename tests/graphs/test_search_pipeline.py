@@ -23,7 +23,6 @@ from graphs.request import OptimizationRequest
 from graphs.resources import bind_strategy_model, release
 from graphs.search_pipeline import Engine, pipeline_workspace, run_search_pipeline
 from graphs.search_steps import TRIALS, search_order
-from jobs.backends.ray_backend import RayBackend
 from jobs.pipeline.engines import StepOrderError, run_here, run_step, steps_to_run, write_order
 from jobs.pipeline.local_execution import LocalExecution, StepFailedError
 from jobs.pipeline.sagemaker_definition import PipelineConfig
@@ -32,6 +31,7 @@ from services.strategy_model import owner_model, trials_to_reach
 from settings import ComputeSettings, ModelSettings, RaySettings, Settings
 from store.factory import open_store
 from tests.support.aws import moto_with_bucket
+from tests.support.ray_cluster import CPUS as RAY_CPUS
 from tests.support.requests import SMALL_SPACE
 
 REQUEST: dict[str, Any] = {
@@ -59,20 +59,9 @@ def _trials(settings: Settings, run_id: str) -> list[dict[str, Any]]:
     return trials
 
 
-RAY_CPUS = 2
-
-
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[None]:
-    """The local Ray cluster of RAY_CPUS CPUs the module's Ray runs share: started once (as
-    the engine starts one, `RayBackend`), joined by each run, shut down after the module."""
-    with RayBackend(num_cpus=RAY_CPUS) as backend:
-        assert backend.started_cluster
-        yield
-
-
 def _on_ray(settings: Settings) -> Settings:
-    """`settings` with the Ray backend on a local cluster of RAY_CPUS CPUs."""
+    """`settings` with the Ray backend on a local cluster of RAY_CPUS CPUs (the group's
+    cluster, `ray_cluster`, which the runs join)."""
     compute = ComputeSettings(backend="ray", ray=RaySettings(num_cpus=RAY_CPUS))
     return settings.model_copy(update={"compute": compute})
 

@@ -1,4 +1,4 @@
-"""The Ray backend on a local cluster (started once for this module, num_cpus=2), and the same
+"""The Ray backend on a local cluster (the group's, tests/support/ray_cluster.py), and the same
 shards through every backend giving bit-for-bit the same results."""
 
 from __future__ import annotations
@@ -23,14 +23,12 @@ pytestmark = pytest.mark.xdist_group("ray")  # one local Ray cluster at a time, 
 
 
 @pytest.fixture(scope="module")
-def ray_backend() -> Iterator[object]:
+def ray_backend(ray_cluster: object) -> Iterator[object]:
+    """A `RayBackend` on the group's cluster (`ray_cluster`), which it joins."""
     from jobs.backends.ray_backend import RayBackend
-    from jobs.compute_errors import BackendUnavailableError
 
-    try:
-        backend = RayBackend(num_cpus=2)
-    except BackendUnavailableError as exc:  # ray is locked and installed: this is a failure
-        pytest.fail(f"a local Ray cluster did not start: {exc}")
+    backend = RayBackend(num_cpus=2)
+    assert not backend.started_cluster
     # the shards of these tests hold classes of the tests.jobs package: ship them by value
     import ray.cloudpickle
 
