@@ -15,6 +15,7 @@ from earlier replies (`cited`) are not items. A percentage no phrasing reads is 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -208,11 +209,11 @@ class _Scan:
                 self.masked[i] = "¤" if kind == "ticker" else "§"
             self.subjects[start] = _Subject(kind, value, self.text[start:end], start, end)
 
-        for name in sorted(vocab.names, key=len, reverse=True):
-            for m in re.finditer(rf"(?<![\w&-]){re.escape(name)}(?![\w&-])", self.low):
+        for name, pattern in _whole_words(tuple(vocab.names)):
+            for m in pattern.finditer(self.low):
                 add("ticker", vocab.names[name], m.start(), m.end())
-        for term in sorted(vocab.groups, key=len, reverse=True):
-            for m in re.finditer(rf"(?<![\w&-]){re.escape(term)}(?![\w&-])", self.low):
+        for term, pattern in _whole_words(tuple(vocab.groups)):
+            for m in pattern.finditer(self.low):
                 add("group", term, m.start(), m.end())
         shouting = _shouting(self.text, vocab.tickers)
         for m in _WORD.finditer(self.text):
@@ -571,6 +572,16 @@ def _scenario(said: str) -> str:
         if said.startswith(prefix):
             return name
     return said
+
+
+@functools.lru_cache(maxsize=16)
+def _whole_words(words: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """`words` longest first, each with its pattern as a whole word (not inside a longer word,
+    a hyphenation or an "&" name): compiled once per vocabulary, not per message."""
+    return tuple(
+        (word, re.compile(rf"(?<![\w&-]){re.escape(word)}(?![\w&-])"))
+        for word in sorted(words, key=len, reverse=True)
+    )
 
 
 def ask_items(message: str, vocab: Vocabulary, cited: str = "") -> list[AskItem]:

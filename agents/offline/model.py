@@ -27,7 +27,7 @@ import json
 import math
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -352,7 +352,9 @@ def _usage(input_chars: int, output_chars: int) -> UsageMetadata:
     return UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
 
 
-_FORMATTED: dict[tuple[Any, ...], dict[str, Any]] = {}
+_FORMATTED: dict[tuple[Any, ...], dict[str, Any] | str] = {}
+"""`openai_tool`'s conversions: the JSON text of each (copied by parsing it, a few times faster
+than a deep copy), or the dict itself when JSON would not give it back as it is."""
 _FORMATTED_LIMIT = 1024
 
 
@@ -368,7 +370,11 @@ def openai_tool(tool: ToolLike) -> dict[str, Any]:
     if formatted is None:
         if len(_FORMATTED) >= _FORMATTED_LIMIT:
             _FORMATTED.clear()
-        formatted = _FORMATTED[key] = convert_to_openai_tool(tool)
+        converted = convert_to_openai_tool(tool)
+        text = json.dumps(converted)
+        formatted = _FORMATTED[key] = text if json.loads(text) == converted else converted
+    if isinstance(formatted, str):
+        return cast(dict[str, Any], json.loads(formatted))
     return copy.deepcopy(formatted)
 
 
