@@ -236,13 +236,17 @@ def _limits(draw: st.DrawFn, members: tuple[str, ...], method: str) -> Limits:
 
 def _feasible(limits: Limits, members: tuple[str, ...]) -> bool:
     """Whether long-only weights of `members` summing to 1 can keep every limit (a quick test
-    of the sums: each floor below each cap, the floors' total at most 1, the caps' at least 1)."""
+    of the sums: each floor below each cap, the floors' total at most 1, the caps' at least 1;
+    a floor on a stock outside `members` cannot be kept, a cap on one binds nothing)."""
     n = len(members)
     hi = dict.fromkeys(members, limits.cap if limits.cap is not None else 1.0)
     lo = dict.fromkeys(members, limits.floor or 0.0)
     for t, c in limits.asset_caps:
-        hi[t] = min(hi[t], c)
+        if t in hi:  # a cap on a stock not held binds nothing
+            hi[t] = min(hi[t], c)
     for t, f in limits.asset_floors:
+        if t not in lo:  # a floor on a stock not held cannot be kept
+            return False
         lo[t] = max(lo[t], f)
     if any(lo[t] > hi[t] for t in members) or sum(lo.values()) > 1 or sum(hi.values()) < 1:
         return False
