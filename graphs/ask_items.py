@@ -576,12 +576,10 @@ def _scenario(said: str) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _whole_words(words: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """`words` longest first, each with its pattern as a whole word (not inside a longer word,
-    a hyphenation or an "&" name): compiled once per vocabulary, not per message."""
-    return tuple(
-        (word, re.compile(rf"(?<![\w&-]){re.escape(word)}(?![\w&-])"))
-        for word in sorted(words, key=len, reverse=True)
-    )
+    """`words` longest first, each with its whole-word pattern (not inside a longer word, a
+    hyphenation or an "&" name), compiled once per vocabulary, not per message."""
+    ordered = sorted(words, key=len, reverse=True)
+    return tuple((w, re.compile(rf"(?<![\w&-]){re.escape(w)}(?![\w&-])")) for w in ordered)
 
 
 def ask_items(message: str, vocab: Vocabulary, cited: str = "") -> list[AskItem]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from api.reports.page import escape, json_script, page_head, percent, plotly_js
+from api.reports.page import escape, json_script, page_head, percent, plotly_js, scroll_box
 from services import formatting
 from services.formatting import money
 
@@ -64,8 +64,8 @@ def _rows(cells: Sequence[Sequence[Any]]) -> str:
 
 
 def table(headers: Sequence[str], cells: Sequence[Sequence[Any]]) -> str:
-    """A table in its own scrolling box; without header words a key-value table, its values
-    wrapped to the page's width."""
+    """A table in its own scrolling box (a region named by its headers, which a keyboard can
+    focus); without header words a key-value table, its values wrapped to the page's width."""
     if not any(headers):
         rows = "".join(
             f'<tr><th scope="row">{escape(key)}</th>'
@@ -76,7 +76,8 @@ def table(headers: Sequence[str], cells: Sequence[Sequence[Any]]) -> str:
         return f'<table class="kv"><tbody>{rows}</tbody></table>'
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     return (
-        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"{scroll_box('Table of ' + ', '.join(h for h in headers if h))}"
+        f"<table><thead><tr>{head}</tr></thead>"
         f"<tbody>{_rows(cells)}</tbody></table></div>"
     )
 

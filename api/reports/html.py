@@ -35,6 +35,7 @@ from api.reports.page import (
     page_head,
     percent,
     plotly_js,
+    scroll_box,
 )
 from services.formatting import PARAMETERS, config_items, scenario, search_method
 
@@ -320,7 +321,7 @@ def _benchmarks(result: Mapping[str, Any]) -> str:
     return (
         f"<h3>Compared with unmanaged holdings</h3>"
         f'<p class="note">{escape(benchmark_note(dict(result)))}</p>'
-        f'{edge}<div class="scroll">'
+        f"{edge}{scroll_box('Compared with unmanaged holdings')}"
         '<table id="benchmarks"><thead><tr><th scope=col>scenario</th><th scope=col>strategy'
         "</th><th scope=col>Sharpe</th><th scope=col>CAGR</th><th scope=col>max drawdown</th>"
         f"<th scope=col>CVaR 95% (1d)</th></tr></thead><tbody>{body}</tbody></table></div>"
@@ -340,7 +341,7 @@ def _risk(result: Mapping[str, Any]) -> str:
             for name, m in metrics.items()
         )
         parts.append(
-            '<div class="scroll"><table><caption>The best configuration in each scenario '
+            f"{scroll_box('Risk report')}<table><caption>The best configuration in each scenario "
             "(averages over the simulated paths; VaR, CVaR and drawdown are losses)</caption>"
             f"<thead><tr><th scope='col'>Scenario</th>{head}</tr></thead>"
             f"<tbody>{rows}</tbody></table></div>"
@@ -398,7 +399,7 @@ def _hedging(result: Mapping[str, Any]) -> str:
             for r in compared
         )
         parts.append(
-            f'<p class="note">{escape(HEDGING_NOTE)}</p><div class="scroll">'
+            f'<p class="note">{escape(HEDGING_NOTE)}</p>{scroll_box("Hedged vs unhedged")}'
             '<table id="hedge-comparison"><thead><tr><th scope=col>scenario</th>'
             "<th scope=col class=num>premium / yr</th><th scope=col class=num>payoff / yr</th>"
             "<th scope=col class=num>carry / yr</th>"
@@ -424,7 +425,7 @@ def _hedging(result: Mapping[str, Any]) -> str:
         )
         parts.append(
             f'<h3>Trade-off</h3><p class="note">{escape(TRADEOFF_NOTE.format(scenario=scenario(where)))}'
-            '</p><div class="scroll"><table id="hedge-tradeoff"><thead><tr>'
+            f'</p>{scroll_box("Trade-off")}<table id="hedge-tradeoff"><thead><tr>'
             "<th scope=col>trial</th><th scope=col>overlay</th>"
             "<th scope=col class=num>premium / yr</th><th scope=col class=num>carry / yr</th>"
             "<th scope=col class=num>max drawdown</th><th scope=col class=num>CVaR 95% (1d)</th>"
@@ -475,7 +476,7 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
         f"<p class='note'>{len(rows)} trials; click or press Enter on a column header to sort. "
         f"Max DD: maximum drawdown (loss, %, mean of the paths); Sharpe: in excess of "
         f"{escape(safe_rate_words(result))}.</p>"
-        '<div class="scroll tall"><table class="sortable" id="trials-table">'
+        f'{scroll_box("Trials", tall=True)}<table class="sortable" id="trials-table">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div></section>"
     )
 

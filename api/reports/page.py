@@ -76,6 +76,13 @@ def number(value: Any) -> str:
     return formatting.ratio(value)
 
 
+def scroll_box(label: str, tall: bool = False) -> str:
+    """The opening tag of a box that scrolls a wide table sideways (`tall`: down too): a
+    labelled region a keyboard can focus, so its hidden columns can be scrolled to."""
+    kind = "scroll tall" if tall else "scroll"
+    return f'<div class="{kind}" tabindex="0" role="region" aria-label="{escape(label)}">'
+
+
 def kv_rows(items: Mapping[str, Any], code: bool = False) -> str:
     """Table rows of `items`: the key as the row's header, the value (as code with `code`)."""
 
