@@ -107,16 +107,22 @@ def moto_server(requests: list[tuple[str, str, str]] | None = None) -> Iterator[
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     server._server.RequestHandlerClass = _QuietRequestHandler  # type: ignore[union-attr]
-    if requests is not None:
-        wsgi = server._server.app  # type: ignore[union-attr]  # moto's WSGI application
+    wsgi = server._server.app  # type: ignore[union-attr]  # moto's WSGI application
+    one_at_a_time = threading.Lock()
 
-        def recording(environ: dict[str, Any], start_response: Any) -> Any:
+    def serving(environ: dict[str, Any], start_response: Any) -> Any:
+        if requests is not None:
             requests.append(
                 (environ["REQUEST_METHOD"], environ["PATH_INFO"], environ["QUERY_STRING"])
             )
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB_"):
             return wsgi(environ, start_response)
+        # DynamoDB applies a conditional write atomically; moto checks the condition and then
+        # writes, so two threads of its server could both pass the check: one at a time here
+        with one_at_a_time:
+            return list(wsgi(environ, start_response))
 
-        server._server.app = recording  # type: ignore[union-attr]
+    server._server.app = serving  # type: ignore[union-attr]
     try:
         host, port = server.get_host_and_port()
         yield f"http://{host}:{port}"
