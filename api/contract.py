@@ -42,8 +42,8 @@ import json
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Hashable, MutableMapping
-from typing import Any
+from collections.abc import Callable, Hashable, MutableMapping
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import anyio
@@ -141,11 +141,28 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 _documenting = threading.Lock()
 
+_Built = TypeVar("_Built")
+
+KEPT_BUILDS = 8
+"""How many documents (and contracts) of distinct route sets a process keeps: production has
+one route set; the oldest build is dropped past this many."""
+
 _DOCUMENTS: dict[Hashable, str] = {}
-"""The OpenAPI documents built in this process (as JSON), by `operations_of` their apps."""
+"""The OpenAPI documents built in this process (as JSON), by `operations_of` their apps, oldest
+first."""
 
 _CONTRACTS: dict[Hashable, Contract] = {}
-"""The `Contract`s built in this process, by `operations_of` their apps."""
+"""The `Contract`s built in this process, by `operations_of` their apps, oldest first."""
+
+
+def _kept(builds: dict[Hashable, _Built], key: Hashable, build: Callable[[], _Built]) -> _Built:
+    """`builds[key]`, built now if absent; `builds` keeps at most `KEPT_BUILDS` (the caller
+    holds the lock that guards `builds`)."""
+    if key not in builds:
+        builds[key] = build()
+        while len(builds) > KEPT_BUILDS:
+            del builds[next(iter(builds))]
+    return builds[key]
 
 
 def operations_of(app: FastAPI) -> Hashable:
@@ -178,10 +195,8 @@ def contract_openapi(app: FastAPI) -> dict[str, Any]:
     with _documenting:
         document = app.openapi_schema
         if document is None:
-            key = operations_of(app)
-            if key not in _DOCUMENTS:
-                _DOCUMENTS[key] = json.dumps(_documented(app))
-            document = app.openapi_schema = json.loads(_DOCUMENTS[key])
+            text = _kept(_DOCUMENTS, operations_of(app), lambda: json.dumps(_documented(app)))
+            document = app.openapi_schema = json.loads(text)
     return document
 
 
@@ -361,10 +376,8 @@ def contract_of(app: FastAPI) -> Contract:
     with _building:
         found = getattr(app.state, "contract", None)
         if not isinstance(found, Contract):
-            key = operations_of(app)
-            if key not in _CONTRACTS:
-                _CONTRACTS[key] = Contract(app)
-            found = app.state.contract = _CONTRACTS[key]
+            found = _kept(_CONTRACTS, operations_of(app), lambda: Contract(app))
+            app.state.contract = found
     return found
 
 

@@ -86,3 +86,25 @@ def test_apps_of_one_process_share_one_build_each_with_its_own_copy(
     finally:
         for app in (first, second, other):
             app.state.context.close()
+
+
+def test_a_process_keeps_the_documents_of_its_latest_route_sets(builds: list[FastAPI]) -> None:
+    """Past `KEPT_BUILDS` distinct route sets the oldest document is dropped: an app of that
+    set asking again builds it anew; the latest are still shared."""
+
+    def endpoint() -> dict[str, str]:
+        return {}
+
+    def app_with_route(number: int) -> FastAPI:
+        app = FastAPI(title="routes")
+        app.add_api_route(f"/route-{number}", endpoint, methods=["GET"])
+        return app
+
+    apps = [app_with_route(number) for number in range(api.contract.KEPT_BUILDS + 1)]
+    for number, app in enumerate(apps):
+        assert f"/route-{number}" in contract_openapi(app)["paths"]
+    assert builds == apps and len(api.contract._DOCUMENTS) == api.contract.KEPT_BUILDS
+    oldest, latest = app_with_route(0), app_with_route(len(apps) - 1)
+    assert "/route-0" in contract_openapi(oldest)["paths"]
+    assert contract_openapi(latest) == contract_openapi(apps[-1])
+    assert builds == [*apps, oldest]
