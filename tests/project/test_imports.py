@@ -1,6 +1,7 @@
 """Commands import what they use (a stray top-level import anywhere on their path fails here,
 not in a timing): `--help`, `jobs list`, `keys list` and `profile show` load no LangChain,
-LangGraph, pandas, numpy, scipy, numba or boto3; a chat turn on the offline model loads the
+LangGraph, pandas, numpy, scipy, numba or boto3, and `--help` no pydantic (the limits'
+vocabulary is apart from their models); a chat turn on the offline model loads the
 tools of its route and none of the search's, nor the clients of models or AWS it does not
 call, nor HRP's clustering or the drafts of searches and deployments, and the offline model's
 first decision loads no pandas; creating the API's app (what `stratigos serve` loads before it
@@ -117,6 +118,12 @@ def command_modules(command: list[str], tmp_path: Path, **env: str) -> list[str]
 def test_commands_without_numbers_import_nothing_heavy(command: list[str], tmp_path: Path) -> None:
     packages = {name.split(".")[0] for name in command_modules(command, tmp_path)}
     assert sorted(packages & set(HEAVY)) == []
+
+
+def test_help_loads_no_pydantic(tmp_path: Path) -> None:
+    modules = set(command_modules(["--help"], tmp_path))
+    assert "services.formatting" in modules  # the help's words were loaded (limit vocabulary)
+    assert loaded(modules, ("pydantic", "pydantic_core", "quant.limits")) == []
 
 
 def test_a_chat_turn_imports_its_routes_tools_only(tmp_path: Path) -> None:
