@@ -19,12 +19,14 @@ gate, the results, the forward test and the user profile's default limits
 (`services.profiles`).
 
 Importing this module loads no array library (numpy is imported by `path_statistic`), so
-schemas and requests can name limits cheaply.
+schemas and requests can name limits cheaply. The vocabulary (the statistics, their words, the
+metrics a limit bounds) is defined in `quant.limit_names`, which loads no pydantic either, and
+re-exported here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -38,46 +40,21 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from quant.limit_names import (
+    DEFAULT_STATISTIC,
+    LIMIT_METRICS,
+    STATISTIC_WORDS,
+    STATISTICS,
+    Statistic,
+    statistic_words,
+)
+
 if TYPE_CHECKING:
     import numpy as np
-
-Statistic = Literal["mean", "median", "p90", "p95", "p99", "worst"]
-"""The statistic of a loss metric's distribution over the paths that a limit is checked on."""
-STATISTICS: tuple[Statistic, ...] = get_args(Statistic)
-"""Every statistic, from the mildest to the strictest for a loss."""
-DEFAULT_STATISTIC: Statistic = "p95"
-"""What a limit given as a bare number is checked on: the 95th percentile of the paths."""
 
 QUANTILES: dict[str, float] = {"median": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "worst": 1.0}
 """The quantile of the loss distribution each statistic is (numpy's default, linear
 interpolation; `worst` is the largest loss); `mean` is the average."""
-
-STATISTIC_WORDS: dict[str, str] = {
-    "mean": "on the mean of the paths",
-    "median": "in half of the paths",
-    "p90": "in 90% of paths",
-    "p95": "in 95% of paths",
-    "p99": "in 99% of paths",
-    "worst": "on the worst path",
-}
-"""Each statistic as a limit's sentence says it ("max drawdown ≤ 25% in 95% of paths")."""
-
-LIMIT_METRICS: tuple[str, ...] = ("max_drawdown", "cvar_95", "var_95")
-"""The metrics a `LimitValues` can limit, in field order."""
-
-
-def statistic_words(statistic: str, scenario: str | None = None) -> str:
-    """The statistic in words, naming the scenario's paths when given: "in 95% of bear paths",
-    "on the mean of the bear paths", "on the worst bear path"."""
-    words = STATISTIC_WORDS[statistic]
-    if scenario is None:
-        return words
-    label = scenario.replace("_", "-")
-    return (
-        words.replace("the paths", f"the {label} paths")
-        .replace("of paths", f"of {label} paths")
-        .replace("worst path", f"worst {label} path")
-    )
 
 
 def statistic_key(metric: str, statistic: str) -> str:

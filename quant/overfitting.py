@@ -26,10 +26,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from quant.errors import DataError, InsufficientDataError
 
@@ -105,7 +105,10 @@ def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
     if n == 1:
         return 0.0
     g = EULER_MASCHERONI
-    quantiles = (1.0 - g) * ndtri(1.0 - 1.0 / n) + g * ndtri(1.0 - 1.0 / (n * math.e))
+    normal = NormalDist()  # the standard normal (the standard library's, as precise as scipy's)
+    quantiles = (1.0 - g) * normal.inv_cdf(1.0 - 1.0 / n) + g * normal.inv_cdf(
+        1.0 - 1.0 / (n * math.e)
+    )
     return float(math.sqrt(sharpe_variance) * quantiles)
 
 
@@ -134,7 +137,7 @@ def probabilistic_sharpe_ratio(
             f"(skewness {skewness:.3g}, kurtosis {kurtosis:.3g}, SR {sharpe:.3g})"
         )
     z = (sharpe - benchmark) * math.sqrt(n_obs - 1.0) / math.sqrt(denominator)
-    return float(ndtr(z))
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))  # the standard normal CDF, exact in the tails
 
 
 def deflated_sharpe_ratio(
@@ -208,7 +211,7 @@ def paired_interval(
     diff = diff[np.isfinite(diff)]
     if diff.size < 2:
         raise InsufficientDataError(f"need at least 2 finite paired differences, got {diff.size}")
-    z = float(ndtri(0.5 + confidence / 2.0))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
     mean = float(diff.mean())
     std = float(diff.std(ddof=1))
     stderr = std / math.sqrt(diff.size)
@@ -240,7 +243,7 @@ def combine_intervals(
         raise DataError("interval weights must be >= 0 with a positive sum")
     w = raw / raw.sum()
     confidence = intervals[names[0]].confidence
-    z = float(ndtri(0.5 + confidence / 2.0))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
     mean = float(sum(wi * intervals[n].mean for wi, n in zip(w, names, strict=True)))
     stderr = math.sqrt(
         sum(wi**2 * intervals[n].stderr ** 2 for wi, n in zip(w, names, strict=True))

@@ -21,11 +21,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from quant.errors import DataError
 from quant.estimators import PERIODS_PER_YEAR, sample_covariance
@@ -191,7 +191,7 @@ def _cornish_fisher_tail_mean(
     ∫ (z² - 1) φ = -a φ(a), ∫ z³ φ = -(a² + 2) φ(a), so the integral is
     -φ(a) [1 + a S/6 + (a² - 1) K/24 - (2a² - 1) S²/36].
     """
-    a = float(ndtri(alpha))
+    a = NormalDist().inv_cdf(alpha)
     density = math.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi)
     bracket = (
         1.0
@@ -207,7 +207,7 @@ def _var(values: np.ndarray, level: float, method: str) -> np.ndarray:
     if method == "historical":
         return np.asarray(-np.quantile(values, alpha, axis=0))
     mean, std, skew, kurt = _moments(values)
-    z = float(ndtri(alpha))
+    z = NormalDist().inv_cdf(alpha)
     if method == "gaussian":
         return np.asarray(-(mean + z * std))
     return np.asarray(-(mean + cornish_fisher_z(z, skew, kurt) * std))
@@ -221,7 +221,7 @@ def _cvar(values: np.ndarray, level: float, method: str) -> np.ndarray:
         return np.asarray(-(np.where(tail, values, 0.0).sum(axis=0) / tail.sum(axis=0)))
     mean, std, skew, kurt = _moments(values)
     if method == "gaussian":
-        z = float(ndtri(alpha))
+        z = NormalDist().inv_cdf(alpha)
         density = math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
         return np.asarray(-(mean - std * density / alpha))
     return np.asarray(-(mean + std * _cornish_fisher_tail_mean(alpha, skew, kurt)))

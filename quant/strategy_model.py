@@ -31,9 +31,9 @@ from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from quant.extra_trees import TreeEnsemble, fit_extra_trees, predict_trees
+from quant.rank_correlation import spearman
 from quant.regime_names import REGIME_NAMES
 from quant.regimes import identify_regimes
 from quant.strategy import (
@@ -347,7 +347,7 @@ def _accuracy(
     for code in np.unique(scenario):
         inside = scenario == code
         if inside.sum() >= 3 and np.ptp(actual[inside]) > 0 and np.ptp(estimate[inside]) > 0:
-            ranks.append(float(spearmanr(actual[inside], estimate[inside]).statistic))
+            ranks.append(spearman(actual[inside], estimate[inside]))
     return {
         "r2": 1.0 - residual / total if total > 0 else None,
         "rank_correlation": float(np.mean(ranks)) if ranks else None,

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from prompts.roles import AGENT_ROLES
 from quant.hedge_names import HEDGE_NAMES
-from quant.limits import (
+from quant.limit_names import (
     DEFAULT_STATISTIC,
     LIMIT_METRICS,
     STATISTIC_WORDS,

@@ -27,7 +27,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import spearmanr
+
+from quant.rank_correlation import spearman
 
 EXPLORATION_SHARE = 0.2
 """Share of each batch after a warm search's first that is drawn at random from the whole space
@@ -64,7 +65,7 @@ def probe_trust(
     estimates, actual = np.array(pairs).T
     if np.ptp(estimates) <= 0 or np.ptp(actual) <= 0:
         return None
-    return float(spearmanr(estimates, actual).statistic)
+    return spearman(estimates, actual)
 
 
 def _best(rows: Sequence[Mapping[str, Any]]) -> float:

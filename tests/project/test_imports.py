@@ -1,6 +1,7 @@
 """Commands import what they use (a stray top-level import anywhere on their path fails here,
 not in a timing): `--help`, `jobs list`, `keys list` and `profile show` load no LangChain,
-LangGraph, pandas, numpy, scipy, numba or boto3; a chat turn on the offline model loads the
+LangGraph, pandas, numpy, scipy, numba or boto3, and `--help` no pydantic (the limits'
+vocabulary is apart from their models); a chat turn on the offline model loads the
 tools of its route and none of the search's, nor the clients of models or AWS it does not
 call, nor HRP's clustering or the drafts of searches and deployments, and the offline model's
 first decision loads no pandas; creating the API's app (what `stratigos serve` loads before it
@@ -9,7 +10,9 @@ nor the chat's graph and tools, nor pandas, numpy, scipy, numba, Arrow, Alpaca's
 library (Cognito tokens only), and its readiness answers without loading LanceDB; the API's
 error format loads no request model's market data, and the bounds of a request no compiled
 kernel; a search's parameter importance loads neither scikit-learn nor scipy.stats (their
-import alone took longer than the importance step)."""
+import alone took longer than the importance step), and a search (`graphs.optimization_run`)
+neither scipy.stats nor scipy.special (Spearman's rank correlation is numpy's, the normal
+quantiles the standard library's: a second of imports)."""
 
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ CHAT_UNUSED: tuple[str, ...] = ("boto3", "botocore", "openai", "langchain_aws", 
 CHAT_UNUSED += ("langchain_openai", "optuna", "lancedb", "fastapi", "uvicorn", "tools.strategy")
 CHAT_UNUSED += ("graphs.optimization", "scipy.cluster", "graphs.request", "graphs.chat_search")
 CHAT_UNUSED += ("scipy.linalg", "quant.optimizers.mean_variance", "quant.optimizers.risk_budgeting")
+CHAT_UNUSED += ("scipy.special", "scipy.stats")
 CHAT_UNUSED += (
     "graphs.chat_deployment",
     "services.optimizations",
@@ -47,7 +51,8 @@ CHAT_UNUSED += (
 )
 """What the offline model's answer to a risk question needs none of: the model and AWS clients,
 the search (Optuna, the importance forest, its tools and graph), the research index, the API,
-the optimizers (scipy's linear algebra, HRP's clustering), the drafts of searches and deployments, the memory and MCP clients' tools."""
+the optimizers (scipy's linear algebra, HRP's clustering), scipy's special functions and
+statistics (the normal quantiles are the standard library's), the drafts of searches and deployments, the memory and MCP clients' tools."""
 
 
 APP_UNUSED: tuple[str, ...] = ("langchain", "langchain_core", "langchain_aws", "langchain_openai")
@@ -119,6 +124,12 @@ def test_commands_without_numbers_import_nothing_heavy(command: list[str], tmp_p
     assert sorted(packages & set(HEAVY)) == []
 
 
+def test_help_loads_no_pydantic(tmp_path: Path) -> None:
+    modules = set(command_modules(["--help"], tmp_path))
+    assert "services.formatting" in modules  # the help's words were loaded (limit vocabulary)
+    assert loaded(modules, ("pydantic", "pydantic_core", "quant.limits")) == []
+
+
 def test_a_chat_turn_imports_its_routes_tools_only(tmp_path: Path) -> None:
     question = "what is the 95% CVaR of AAPL and KO since 2019?"
     modules = set(
@@ -162,6 +173,12 @@ def test_parameter_importance_imports_no_scikit_learn(tmp_path: Path) -> None:
     )
     modules = code_modules(code, tmp_path)
     assert sorted(modules & {"sklearn", "scipy.stats", "narwhals", "joblib"}) == []
+
+
+def test_a_search_loads_no_scipy_statistics_or_special_functions(tmp_path: Path) -> None:
+    modules = code_modules("import graphs.optimization_run", tmp_path)
+    assert "quant.tuning.warm_stop" in modules  # the warm search's stopping rule was loaded
+    assert loaded(modules, ("scipy.stats", "scipy.special")) == []
 
 
 def test_the_offline_models_first_routing_decision_loads_no_data_frame_or_search(
