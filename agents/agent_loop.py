@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, TypeVar, cast
 
 from langchain_core.language_models import BaseChatModel
@@ -35,7 +36,7 @@ from langchain_core.tools import BaseTool
 from langgraph._internal._constants import CONFIG_KEY_DURABILITY
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
-from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.prebuilt.tool_node import INVALID_TOOL_NAME_ERROR_TEMPLATE, ToolCallRequest
 from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
 
@@ -114,11 +115,44 @@ def tokens_of(messages: Sequence[BaseMessage]) -> int:
     return usage_of(messages)["total_tokens"]
 
 
-def _canonical_result(
+LOOP_RUN_KEY = "__stratigos_tool_loop_run"
+"""The run config's ``configurable`` key holding a run's `LoopRun` (its model and tools): the
+loop is compiled once (`tool_loop`), and what changes from run to run travels in the config.
+LangChain leaves ``__``-keys out of the run metadata, so it never reaches a trace."""
+
+
+@dataclass(frozen=True)
+class LoopRun:
+    """What one run of `tool_loop` works with: `caller` the model (over its routes) with the
+    tools bound, `tools_by_name` the tools it may call."""
+
+    caller: RoutedModel
+    tools_by_name: dict[str, BaseTool]
+
+
+def _loop_run(config: RunnableConfig) -> LoopRun:
+    """The `LoopRun` in `config` (set by `run_tool_loop`)."""
+    run = (config.get("configurable") or {}).get(LOOP_RUN_KEY)
+    if not isinstance(run, LoopRun):
+        raise TypeError("tool_loop runs with a LoopRun in its config: call run_tool_loop")
+    return run
+
+
+def _run_tool(
     request: ToolCallRequest, execute: Callable[[ToolCallRequest], ToolMessage | Command]
 ) -> ToolMessage | Command:
-    """Run the tool call and put its result into the conversation in canonical form."""
-    result = execute(request)
+    """Run the tool call with the run's own tool (the compiled `ToolNode` holds none) and put
+    its result into the conversation in canonical form; a tool the run does not have is
+    answered as `ToolNode` answers it."""
+    tools = _loop_run(request.runtime.config).tools_by_name
+    name = request.tool_call["name"]
+    if name not in tools:
+        content = INVALID_TOOL_NAME_ERROR_TEMPLATE.format(
+            requested_tool=name, available_tools=", ".join(tools)
+        )
+        return ToolMessage(content, name=name, tool_call_id=request.tool_call["id"],
+                           status="error")  # fmt: skip
+    result = execute(request.override(tool=tools[name]))
     if isinstance(result, ToolMessage) and isinstance(result.content, str):
         result.content = canonical_text(result.content)
     return result
@@ -171,54 +205,48 @@ def _truncated_tool_calls(message: AIMessage) -> AIMessage:
     return message
 
 
-def tool_loop(
-    model: BaseChatModel,
-    tools: Sequence[BaseTool],
-    role: str = "agent",
-    settings: Settings | None = None,
-    routes: Sequence[str] = (),
-) -> Any:
-    """A compiled subgraph without a checkpointer (run it with `run_tool_loop`): the model calls
-    tools until it answers (at most `MAX_TOOL_ROUNDS` model turns per request), over `routes`
-    when the service throttles (`agents.model_routes`). Tool calls made at the cap are answered
-    with `BUDGET_EXHAUSTED` errors, so every toolUse has its toolResult."""
+def _call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[AnyMessage]]:
+    """The loop's model turn: the run's model answers, unless the request's turns are spent."""
+    if model_turns_since_request(state["messages"]) >= MAX_TOOL_ROUNDS:
+        return {"messages": []}
+    reply = _loop_run(config).caller.invoke(state["messages"], config)
+    return {"messages": [_truncated_tool_calls(reply)]}
 
-    def bind(chosen: BaseChatModel) -> Any:
-        caching = is_bedrock(chosen) and cache_point_for(role, "tools", settings)
-        return chosen.bind_tools([*tools, *([CACHE_POINT] if caching else [])])
 
-    caller = RoutedModel(cast(AgentRole, role), model, bind, routes=routes, settings=settings)
+def _route(state: MessagesState) -> str:
+    """After a model turn: its tool calls are run, or closed at the cap, or the loop ends."""
+    last = state["messages"][-1]
+    if not isinstance(last, AIMessage) or not last.tool_calls:
+        return END
+    turns = model_turns_since_request(state["messages"])
+    return "tools" if turns < MAX_TOOL_ROUNDS else "close"
 
-    def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[AnyMessage]]:
-        turns = model_turns_since_request(state["messages"])
-        if turns >= MAX_TOOL_ROUNDS:
-            return {"messages": []}
-        reply = caller.invoke(state["messages"], config)
-        return {"messages": [_truncated_tool_calls(reply)]}
 
-    def route(state: MessagesState) -> str:
-        last = state["messages"][-1]
-        if not isinstance(last, AIMessage) or not last.tool_calls:
-            return END
-        turns = model_turns_since_request(state["messages"])
-        return "tools" if turns < MAX_TOOL_ROUNDS else "close"
+def _close(state: MessagesState) -> dict[str, list[AnyMessage]]:
+    """Answer the tool calls made at the cap with `BUDGET_EXHAUSTED` errors."""
+    last = state["messages"][-1]
+    assert isinstance(last, AIMessage)
+    unanswered: list[AnyMessage] = [
+        ToolMessage(BUDGET_EXHAUSTED, tool_call_id=call["id"] or "", name=call["name"],
+                    status="error")
+        for call in last.tool_calls
+    ]  # fmt: skip
+    return {"messages": unanswered}
 
-    def close(state: MessagesState) -> dict[str, list[AnyMessage]]:
-        last = state["messages"][-1]
-        assert isinstance(last, AIMessage)
-        unanswered: list[AnyMessage] = [
-            ToolMessage(BUDGET_EXHAUSTED, tool_call_id=call["id"] or "", name=call["name"],
-                        status="error")
-            for call in last.tool_calls
-        ]  # fmt: skip
-        return {"messages": unanswered}
 
+@cache
+def tool_loop() -> Any:
+    """The compiled tool-calling loop, without a checkpointer (run it with `run_tool_loop`,
+    which puts the run's model and tools in its config): the model calls tools until it
+    answers (at most `MAX_TOOL_ROUNDS` model turns per request). Tool calls made at the cap are
+    answered with `BUDGET_EXHAUSTED` errors, so every toolUse has its toolResult. Compiled once
+    per process: nothing of a run is in the graph."""
     graph = StateGraph(MessagesState)
-    graph.add_node("model", call_model)
-    graph.add_node("tools", ToolNode(list(tools), wrap_tool_call=_canonical_result))
-    graph.add_node("close", close)
+    graph.add_node("model", _call_model)
+    graph.add_node("tools", ToolNode([], wrap_tool_call=_run_tool))
+    graph.add_node("close", _close)
     graph.add_edge(START, "model")
-    graph.add_conditional_edges("model", route, {"tools": "tools", "close": "close", END: END})
+    graph.add_conditional_edges("model", _route, {"tools": "tools", "close": "close", END: END})
     graph.add_edge("tools", "model")
     graph.add_edge("close", END)
     return graph.compile(checkpointer=False)
@@ -233,19 +261,28 @@ def run_tool_loop(
     settings: Settings | None = None,
     routes: Sequence[str] = (),
 ) -> list[BaseMessage]:
-    """Run `tool_loop` on `messages` with the caller's `config` (or the enclosing node's) over
-    `routes` (`agents.model_routes`); the whole conversation after it.
+    """Run `tool_loop` on `messages` with `model` (over `routes` when the service throttles,
+    `agents.model_routes`) and `tools`, with the caller's `config` (or the enclosing node's);
+    the whole conversation after it.
 
     The loop saves nothing, so the durability a parent run hands its nodes is left out of its
     config: with ``sync`` (`graphs.optimization_run` streams with it) LangGraph would wait for a checkpoint
     save that a graph without a checkpointer never starts (`AttributeError: ..._put_checkpoint_fut`
     in langgraph 1.2)."""
+
+    def bind(chosen: BaseChatModel) -> Any:
+        caching = is_bedrock(chosen) and cache_point_for(role, "tools", settings)
+        return chosen.bind_tools([*tools, *([CACHE_POINT] if caching else [])])
+
+    caller = RoutedModel(cast(AgentRole, role), model, bind, routes=routes, settings=settings)
+    run = LoopRun(caller, {tool.name: tool for tool in tools})
     config = ensure_config(config)
     configurable = config.get("configurable") or {}
-    config["configurable"] = {k: v for k, v in configurable.items() if k != CONFIG_KEY_DURABILITY}
-    result = tool_loop(model, tools, role, settings, routes).invoke(
-        {"messages": list(messages)}, config, stream_mode="values"
-    )
+    config["configurable"] = {
+        **{k: v for k, v in configurable.items() if k != CONFIG_KEY_DURABILITY},
+        LOOP_RUN_KEY: run,
+    }
+    result = tool_loop().invoke({"messages": list(messages)}, config, stream_mode="values")
     return list(result["messages"])
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from graphs import ask_patterns as P
+from graphs.ask_items_memo import remembered
 from graphs.ask_vocabulary import Vocabulary
 from services.shorthand import expand_shorthand
 from services.windows import SESSIONS_PER, last_sessions_bounds
@@ -79,9 +80,8 @@ _WORD = re.compile(r"(?<![\w$&.])[A-Za-z]{1,6}(?:\.[A-Za-z])?(?![\w&])")
 
 @dataclass(frozen=True)
 class AskItem:
-    """One item of a message: its `kind` (`ITEM_KINDS`), the words that said it (`text`), its
-    value (a ticker, a fraction, an ISO date, a number of sessions, a method...), the ticker or
-    group term it is about (`subject`), and whether it was asked to be left out (`excluded`)."""
+    """An item of a message: `kind` (`ITEM_KINDS`), the words that said it (`text`), `value` (a
+    ticker, fraction, ISO date, sessions, method...), `subject` (its ticker or group), `excluded`."""
 
     kind: str
     text: str
@@ -582,9 +582,9 @@ def _whole_words(words: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], .
     return tuple((w, re.compile(rf"(?<![\w&-]){re.escape(w)}(?![\w&-])")) for w in ordered)
 
 
+@remembered  # a thread's messages are read again on every turn: each is read once
 def ask_items(message: str, vocab: Vocabulary, cited: str = "") -> list[AskItem]:
-    """The items of `message` (see the module docstring); `cited` is the text of earlier
-    replies, whose numbers with decimals quoted back are not items."""
+    """The items of `message`; numbers with decimals quoted back from `cited` are not items."""
     scan = _Scan(normalised(message), vocab)
     scan.names()
     scan.windows()

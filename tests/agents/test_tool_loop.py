@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import START, MessagesState, StateGraph
 
-from agents.agent_loop import run_tool_loop
+from agents.agent_loop import run_tool_loop, tool_loop
 from agents.offline import (
     OfflineChatModel,
     PolicyInput,
@@ -84,3 +85,30 @@ def test_a_tool_loop_in_a_sync_durable_checkpointed_graph_saves_nothing_of_its_o
     inner = [namespace for namespace, _ in chunks if namespace]
     assert inner and all(ns[0].startswith("agent:") for ns in inner)  # streamed as a subgraph
     assert namespaces == {""}  # only the parent graph's checkpoints
+
+
+def _adder_tool(offset: int) -> Any:
+    """An `add` tool whose sum is off by `offset` (a run's own tool, built for that run)."""
+
+    @tool
+    def add(a: int, b: int) -> dict[str, int]:
+        """Add two integers."""
+        return {"sum": a + b + offset}
+
+    return add
+
+
+def test_the_loop_is_compiled_once_and_each_run_calls_its_own_tools() -> None:
+    """Runs at once on different threads, each with its own tools, get their own tools' results
+    from the one compiled loop."""
+    assert tool_loop() is tool_loop()
+
+    def run(offset: int) -> str:
+        given = [HumanMessage(f"add {offset} and 10")]
+        loop = run_tool_loop(OfflineChatModel(role=ROLE), [_adder_tool(offset)], ROLE, given)
+        return str(loop[-1].content)
+
+    offsets = list(range(12))
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(run, offsets))
+    assert answers == [f"The sum is {2 * k + 10}." for k in offsets]

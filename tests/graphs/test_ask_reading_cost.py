@@ -10,6 +10,7 @@ runs, per character: it may not grow by more than `LINEAR_SLACK` between a messa
 from __future__ import annotations
 
 import gc
+import inspect
 import time
 
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,8 @@ from graphs.ask_items import ask_items
 from graphs.ask_vocabulary import Vocabulary, vocabulary
 
 VOCAB: Vocabulary = vocabulary()
+READ = inspect.unwrap(ask_items)
+"""The reading itself, not the readings `graphs.ask_items_memo` keeps."""
 SMALL = 1_000
 LARGE = 8_000
 """The chat's longest message (`api.schemas.threads`: 8,000 characters)."""
@@ -38,7 +41,7 @@ def _cost(message: str) -> float:
         gc.disable()
         try:
             start = time.thread_time()
-            ask_items(message, VOCAB)
+            READ(message, VOCAB)
             best = min(best, time.thread_time() - start)
         finally:
             gc.enable()

@@ -1,0 +1,44 @@
+"""A thread's messages are read once (`graphs.ask_items_memo`): a kept reading is given again only
+for the same message, cited text and an equal vocabulary, and is always what a fresh reading
+gives; a changed vocabulary (other tickers, names, groups or sessions) reads the message again."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import replace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graphs.ask_items import ask_items
+from graphs.ask_vocabulary import Vocabulary, vocabulary
+from tests.support.pm_language import asks
+from tests.support.pm_language_render import rendered
+
+VOCAB: Vocabulary = vocabulary()
+READ = inspect.unwrap(ask_items)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), cited=st.sampled_from(["", "Expected return 12.5%, volatility 20.1%."]))
+def test_a_kept_reading_is_what_a_fresh_reading_gives(data: st.DataObject, cited: str) -> None:
+    message = data.draw(asks().flatmap(rendered))
+    fresh = READ(message, VOCAB, cited)
+    first = ask_items(message, VOCAB, cited)
+    again = ask_items(message, vocabulary(), cited)  # an equal vocabulary, built anew
+    assert first == again == fresh
+    again.clear()
+    assert ask_items(message, VOCAB, cited) == fresh  # the caller's list is its own
+
+
+def test_a_changed_vocabulary_reads_the_message_again() -> None:
+    message = "min vol of AAPL, msft and the banks over the last 6 months, capped at 40%"
+    assert any(i.value == "AAPL" for i in ask_items(message, VOCAB))
+    no_apple = replace(VOCAB, tickers=VOCAB.tickers - {"AAPL"})
+    assert ask_items(message, no_apple) == READ(message, no_apple)
+    shorter = replace(VOCAB, sessions=VOCAB.sessions[:-21] if VOCAB.sessions is not None else None)
+    assert ask_items(message, shorter) == READ(message, shorter)
+    assert ask_items(message, shorter) != ask_items(message, VOCAB)  # "last 6 months" moved
+    no_groups = replace(VOCAB, groups={})
+    assert ask_items(message, no_groups) == READ(message, no_groups)
+    assert ask_items(message, no_groups) != ask_items(message, VOCAB)  # "the banks" unread
