@@ -142,22 +142,16 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 _documenting = threading.Lock()
 
 _Built = TypeVar("_Built")
-
 KEPT_BUILDS = 8
-"""How many documents (and contracts) of distinct route sets a process keeps: production has
-one route set; the oldest build is dropped past this many."""
-
+"""How many route sets' documents (and contracts) a process keeps, oldest dropped first."""
 _DOCUMENTS: dict[Hashable, str] = {}
-"""The OpenAPI documents built in this process (as JSON), by `operations_of` their apps, oldest
-first."""
-
+"""The OpenAPI documents built in this process (as JSON), by `operations_of` their apps."""
 _CONTRACTS: dict[Hashable, Contract] = {}
-"""The `Contract`s built in this process, by `operations_of` their apps, oldest first."""
+"""The `Contract`s built in this process, by `operations_of` their apps."""
 
 
 def _kept(builds: dict[Hashable, _Built], key: Hashable, build: Callable[[], _Built]) -> _Built:
-    """`builds[key]`, built now if absent; `builds` keeps at most `KEPT_BUILDS` (the caller
-    holds the lock that guards `builds`)."""
+    """`builds[key]`, built now if absent, keeping the latest `KEPT_BUILDS` (caller holds the lock)."""
     if key not in builds:
         builds[key] = build()
         while len(builds) > KEPT_BUILDS:
