@@ -301,6 +301,15 @@ def warm_start_outcome(
     return dict(plan) | {"trials_to_reference": reached, "trials_saved": saved}
 
 
+def describe_result_start(result: Mapping[str, Any]) -> str | None:
+    """How a stored search result started (`describe_warm_start`), for its reports and pages:
+    without the early stop when the result gives its `reason` already; None when the result has
+    no warm-start record (a run before warm starts)."""
+    if "warm_start" not in result:
+        return None
+    return describe_warm_start(result["warm_start"], with_stop=not result.get("reason"))
+
+
 def describe_warm_start(outcome: Mapping[str, Any] | None, *, with_stop: bool = True) -> str:
     """One line saying how a search started: cold (asked for, or why), or from which runs, with
     the model's picks and random probes, why it stopped early if it did (left out with

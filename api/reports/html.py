@@ -212,10 +212,9 @@ def _header(result: Mapping[str, Any], title: str) -> str:
             parts.append(f'<p class="note">Stopped early: {escape(result["reason"])}</p>')
         else:
             parts.append(f'<p class="reason">Reason: {escape(result["reason"])}</p>')
-    if "warm_start" in result:
-        from services.warm_starts import describe_warm_start
+    from services.warm_starts import describe_result_start
 
-        start = describe_warm_start(result["warm_start"], with_stop=not result.get("reason"))
+    if start := describe_result_start(result):
         parts.append(f'<p class="note">Start: {escape(start)}</p>')
     if best:
         verdict = best.get("risk_verdict") or ""

@@ -130,7 +130,7 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
 def _heading_lines(request: OptimizationRequest, result: dict[str, Any]) -> list[str]:
     """The verdict when the result does not beat its benchmarks, its status, the universe,
     scenarios, trials and data it used, its feasibility and how it started."""
-    from services.warm_starts import describe_warm_start
+    from services.warm_starts import describe_result_start
 
     lines: list[str] = []
     verdict = result.get("benchmark_verdict") or {}
@@ -151,14 +151,7 @@ def _heading_lines(request: OptimizationRequest, result: dict[str, Any]) -> list
         + (f" Data: {data_source(dataset)}." if data_source(dataset) else ""),
         "",
         *([f"{result['feasibility'].capitalize()}.", ""] if result.get("feasibility") else []),
-        *(
-            [
-                f"Start: {describe_warm_start(result['warm_start'], with_stop=not result.get('reason'))}.",
-                "",
-            ]
-            if "warm_start" in result
-            else []
-        ),
+        *([f"Start: {start}.", ""] if (start := describe_result_start(result)) else []),
     ]
     return lines
 

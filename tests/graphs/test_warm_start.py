@@ -18,7 +18,7 @@ from graphs.request import OptimizationRequest
 from graphs.resources import bind_strategy_model
 from quant.tuning.warm_stop import warm_stop_reason
 from services.strategy_model import owner_model, trials_to_reach, wait_for_learning
-from services.warm_starts import WARM_NOTE, describe_warm_start
+from services.warm_starts import WARM_NOTE, describe_result_start, describe_warm_start
 from settings import ModelSettings, Settings
 from store.factory import open_store
 from tests.support.pipeline_search import REQUEST
@@ -154,4 +154,10 @@ def test_a_warm_search_stops_at_the_first_batch_its_rule_says_and_says_why(
             assert warm["reason"] == f"{len(trials)} of 60 trials: {start['stopped']}"
     else:  # the budget, or (the graph) its optimizer agent did, before the rule spoke
         assert len(trials) == 60 or said[ends] is None
+    # the report's `Start:` line says the stop unless the result's reason says it already
+    line = describe_result_start(warm)
+    assert line is not None and line.startswith(f"{first - probes} configurations first")
+    stop_said = start["stopped"] is not None and f"stopped early: {start['stopped']}" in line
+    assert stop_said == (start["stopped"] is not None and not warm.get("reason"))
+    assert describe_result_start({k: v for k, v in warm.items() if k != "warm_start"}) is None
     store.close()
