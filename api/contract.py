@@ -26,7 +26,7 @@ what the one text boundary refuses (`quant.problems.json_problems`): a lone surr
 user message the run's: `api.agent_protocol.run_requests`, with the same rule). Then numbers
 that are not finite anywhere in it (`NaN`, `Infinity`, `1e999`: JSON has none of them, Python's
 reader takes them) and a key repeated in one object (a reader keeps only its last value:
-`{"AAPL": 0.5, "AAPL": 0.5}` would silently become one weight), then the schema
+`{"AAPL": 0.5, "AAPL": 0.5}` would silently become one weight: `api.body_values`), then the schema
 (`jsonschema_rs`, formats checked; the fields it does not declare and the containers beyond
 their bounds first, `api.body_shape`), which holds the typed text of the Agent Protocol's
 bodies (a thread's title) to the text rule. All of it runs before the caller is known, in time
@@ -54,6 +54,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 
 from api.body_shape import BodyShape
+from api.body_values import MAX_PROBLEMS, Problem, decoded_body, non_finite, repeated_keys
 from api.errors import error_json
 from api.paths import paths_of
 from api.schema_words import problem
@@ -62,19 +63,12 @@ from services.problems import (
     TEXT_PATTERN,
     NestedTooDeepError,
     json_problems,
-    not_finite,
-    read_json,
     text_problem,
     unicode_problem,
 )
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
-Problem = tuple[str, str]
-
-MAX_PROBLEMS = 20
-"""At most this many places are named in one answer."""
-
 FREE_TEXT_PREFIX = "/agent/"
 """Request bodies whose free-form parts the text rule leaves free (the Agent Protocol's); it
 covers every other body whole."""
@@ -211,89 +205,6 @@ def _documented(app: FastAPI) -> dict[str, Any]:
             for media in (operation.get("requestBody") or {}).get("content", {}).values():
                 _state_text_rule(media.get("schema"), components, seen)
     return document
-
-
-# ----------------------------------------------------------------------------- the problems
-
-
-def non_finite(value: Any, path: str = "body", limit: int = MAX_PROBLEMS) -> list[Problem]:
-    """(field path, problem) of the numbers of a decoded JSON value that are not finite, at most
-    `limit`, in document order; a walk over its containers and numbers that spells a path only
-    for a container or a finding."""
-    found: list[Problem] = []
-    stack: list[tuple[Any, str, str | int | None]] = [(value, path, None)]
-    while stack and len(found) < limit:
-        item, parent, key = stack.pop()
-        where = parent if key is None else f"{parent}.{key}"
-        odd = not_finite(item)
-        if odd is not None:
-            found.append((where, f"is {odd}; JSON allows finite numbers only"))
-        elif isinstance(item, dict):
-            stack.extend(
-                (element, where, name)
-                for name, element in reversed(item.items())
-                if isinstance(element, dict | list | float)
-            )
-        elif isinstance(item, list):
-            stack.extend(
-                (item[index], where, index)
-                for index in range(len(item) - 1, -1, -1)
-                if isinstance(item[index], dict | list | float)
-            )
-    return found
-
-
-class _Object(dict[str, Any]):
-    """A decoded JSON object that remembers the keys it was given more than once."""
-
-    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
-        super().__init__(pairs)
-        self.repeated = (
-            []
-            if len(self) == len(pairs)
-            else [k for k, n in Counter(k for k, _ in pairs).items() if n > 1]
-        )
-
-
-def repeated_keys(value: Any, path: str = "body", limit: int = MAX_PROBLEMS) -> list[Problem]:
-    """(field path, problem) of every key given more than once in one object of a value
-    decoded with `_Object` (the path names the repeated key), at most `limit`."""
-    found: list[Problem] = []
-    stack: list[tuple[Any, str]] = [(value, path)]
-    while stack and len(found) < limit:
-        item, where = stack.pop()
-        if isinstance(item, _Object):
-            found += (
-                (f"{where}.{key}", "is given more than once in the same object: give each key once")
-                for key in item.repeated
-            )
-        if isinstance(item, dict):
-            stack.extend(
-                (element, f"{where}.{key}")
-                for key, element in reversed(item.items())
-                if isinstance(element, dict | list)
-            )
-        elif isinstance(item, list):
-            stack.extend(
-                (item[index], f"{where}.{index}")
-                for index in range(len(item) - 1, -1, -1)
-                if isinstance(item[index], dict | list)
-            )
-    return found[:limit]
-
-
-def decoded_body(body: bytes) -> tuple[Any, bool]:
-    """A JSON body decoded (`read_json`, objects as `_Object`), and whether some object of it
-    repeats a key. Raises `ValueError` for a body that is not JSON."""
-    repeated = False
-
-    def pairs(given: list[tuple[str, Any]]) -> _Object:
-        nonlocal repeated
-        decoded = _Object(given)
-        repeated = repeated or bool(decoded.repeated)
-        return decoded
-
-    return read_json(body, object_pairs_hook=pairs), repeated
 
 
 # ----------------------------------------------------------------------------- the middleware
