@@ -1,8 +1,9 @@
 """agent-chat-ui (langchain-ai's LangGraph chat app, built by `make agent-chat-ui` from the npm
-registry) in Debian's Chromium against a real `stratigos serve` (two processes, the offline
-model): the page on its own origin, allowed by `STRATIGOS_API_CORS_ORIGINS`, talks to `/agent`
-with the sign-in key; a message asks for a strategy search, the approval shows in the app's
-inbox, Accept runs it, and the thread ends with the search's result."""
+registry) in Debian's Chromium against a real `stratigos serve` (one app process, the offline
+model; the same conversation served by two processes is `tests/api/test_chat_serve.py`'s): the
+page on its own origin, allowed by `STRATIGOS_API_CORS_ORIGINS`, talks to `/agent` with the
+sign-in key; a message asks for a strategy search, the approval shows in the app's inbox, Accept
+runs it, and the thread ends with the search's result."""
 
 from __future__ import annotations
 
@@ -60,10 +61,10 @@ def app_origin() -> Iterator[str]:
 def stratigos(
     app_origin: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str]]:
-    """`stratigos serve` (two processes) allowing the app's origin: its URL and sign-in key."""
+    """`stratigos serve` (one app process) allowing the app's origin: its URL and sign-in key."""
     data_dir = tmp_path_factory.mktemp("agent-chat-ui") / "data"
     variables = {
-        "STRATIGOS_API_PROCESSES": "2",
+        "STRATIGOS_API_PROCESSES": "1",
         "STRATIGOS_API_JOB_WORKERS": "1",
         "STRATIGOS_COMPUTE_WORKERS": "1",
         "STRATIGOS_API_CORS_ORIGINS": json.dumps([app_origin]),
