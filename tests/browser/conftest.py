@@ -1,9 +1,14 @@
 """Browser fixtures: the API app under uvicorn on loopback, Debian's Chromium driven by
 Playwright, and a directory for screenshots.
 
-- `server` (module-scoped): `create_app(settings)` (SQLite store, offline model, one job
-  worker; a test module's `SERVER_SETTINGS` dict overrides settings) served by `uvicorn.Server` in a thread on a free 127.0.0.1 port, with an API key of
-  owner `local`; ready once `/v1/health` answers.
+- `server` (module-scoped): the app for a test module, signed in as an owner of its own. A
+  module without `SERVER_SETTINGS` gets `shared_server` (package-scoped: one app on the default
+  settings for every such module) with a new API key of an owner named after the module, so
+  that modules see only their own data (the isolation between owners is the product's); a
+  module with a `SERVER_SETTINGS` dict (settings overrides) gets an app of its own, owner
+  `local`. Each app is `create_app(settings)` (SQLite store, offline model, one job worker)
+  served by `uvicorn.Server` in a thread on a free 127.0.0.1 port, ready once `/v1/health`
+  answers.
 - `browser_context` (session-scoped): one headless Chromium (`/usr/bin/chromium`, never a
   downloaded browser) with a fresh user-data dir, a 1280x800 viewport; tests open pages in it.
 - `artifacts`: where screenshots go: `$STRATIGOS_TEST_ARTIFACTS` when set, else a directory
@@ -17,7 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,7 @@ import httpx
 import pytest
 
 from settings import Settings, get_settings
+from store import Store
 from tests.api.conftest import make_settings
 from tests.support.live_server import running_server
 
@@ -47,11 +53,19 @@ _artifact_dirs: list[Path] = []
 
 @dataclass
 class Server:
-    """A running API server: its base URL, an API key and the settings it runs on."""
+    """A running API server: its base URL, an API key of `owner`, the settings it runs on and
+    the app's store."""
 
     url: str
     key: str
+    owner: str
     settings: Settings
+    store: Store
+
+    def signed_in_as(self, owner: str) -> Server:
+        """The same server with a new API key of `owner`."""
+        key, _ = self.store.create_api_key(owner, "browser-tests")
+        return replace(self, key=key, owner=owner)
 
     def client(self) -> httpx.Client:
         """An HTTP client for the API with the key set."""
@@ -77,19 +91,34 @@ def serving(tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> Itera
         get_settings.cache_clear()
         settings = make_settings(data_dir, **overrides)
         app = create_app(settings)
-        key, _ = app.state.context.store.create_api_key("local", "browser-tests")
+        store = app.state.context.store
+        key, _ = store.create_api_key("local", "browser-tests")
         with running_server(app, timeout=60) as url:
-            yield Server(url=url, key=key, settings=settings)
+            yield Server(url=url, key=key, owner="local", settings=settings, store=store)
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="package")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app on the default settings and a fresh data dir, served until the package's tests
+    end: one start (and one origin for the browser's cache) for every module that needs no
+    settings of its own."""
+    with serving(tmp_path_factory) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    """The app on a fresh data dir, served on a free loopback port until the module ends (with
-    the module's `SERVER_SETTINGS`, if it has any)."""
-    with serving(tmp_path_factory, **getattr(request.module, "SERVER_SETTINGS", {})) as server:
+    """The module's server: `shared_server` signed in as the module's own owner, or, with the
+    module's `SERVER_SETTINGS`, an app of its own on a fresh data dir until the module ends."""
+    overrides = getattr(request.module, "SERVER_SETTINGS", None)
+    if overrides is None:
+        shared: Server = request.getfixturevalue("shared_server")
+        yield shared.signed_in_as(request.module.__name__.rsplit(".", 1)[-1])
+        return
+    with serving(tmp_path_factory, **overrides) as server:
         yield server
 
 

@@ -1,8 +1,9 @@
 """agent-chat-ui (langchain-ai's LangGraph chat app, built by `make agent-chat-ui` from the npm
-registry) in Debian's Chromium against a real `stratigos serve` (two processes, the offline
-model): the page on its own origin, allowed by `STRATIGOS_API_CORS_ORIGINS`, talks to `/agent`
-with the sign-in key; a message asks for a strategy search, the approval shows in the app's
-inbox, Accept runs it, and the thread ends with the search's result."""
+registry) in Debian's Chromium against a real `stratigos serve` (one app process, the offline
+model; the same conversation served by two processes is `tests/api/test_chat_serve.py`'s): the
+page on its own origin, allowed by `STRATIGOS_API_CORS_ORIGINS`, talks to `/agent` with the
+sign-in key; a message asks for a strategy search, the approval shows in the app's inbox, Accept
+runs it, and the thread ends with the search's result."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 
 from api.server import SIGN_IN_FILE
 from tests.api.test_serve_workers import STARTUP_SECONDS, start_serve
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORT
+from tests.browser.conftest import CHROMIUM
 
 DIST = Path(__file__).resolve().parents[2] / ".cache" / "agent-chat-ui" / "dist"
 ASK = "find the target-vol setting that holds up in a bear market"
@@ -60,10 +61,10 @@ def app_origin() -> Iterator[str]:
 def stratigos(
     app_origin: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str]]:
-    """`stratigos serve` (two processes) allowing the app's origin: its URL and sign-in key."""
+    """`stratigos serve` (one app process) allowing the app's origin: its URL and sign-in key."""
     data_dir = tmp_path_factory.mktemp("agent-chat-ui") / "data"
     variables = {
-        "STRATIGOS_API_PROCESSES": "2",
+        "STRATIGOS_API_PROCESSES": "1",
         "STRATIGOS_API_JOB_WORKERS": "1",
         "STRATIGOS_COMPUTE_WORKERS": "1",
         "STRATIGOS_API_CORS_ORIGINS": json.dumps([app_origin]),
@@ -83,42 +84,31 @@ def stratigos(
 
 
 def test_a_chat_with_an_approval_in_agent_chat_ui(
-    app_origin: str, stratigos: tuple[str, str], tmp_path: Path, artifacts: Path
+    app_origin: str, stratigos: tuple[str, str], browser_context: Any, artifacts: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     base, key = stratigos
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport=VIEWPORT,
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        try:
-            page = context.new_page()
-            page.on("pageerror", lambda exc: problems.append(f"{exc}: {exc.stack}"))
-            # the app keeps its API key in local storage ("LangSmith API key" on its form)
-            page.add_init_script(f"window.localStorage.setItem('lg:chat:apiKey', '{key}')")
-            page.goto(f"{app_origin}/?apiUrl={base}/agent&assistantId=assistant")
-            box = page.get_by_placeholder("Type your message...")
-            box.fill(ASK)
-            box.press("Enter")
-            # the approval, in the app's inbox: the proposed search and its buttons
-            accept = page.get_by_role("button", name="Accept")
-            accept.wait_for()
-            assert "run_strategy_search" in page.content()
-            page.screenshot(path=str(artifacts / "agent-chat-ui-approval.png"))
-            thread_id = page.evaluate("new URLSearchParams(location.search).get('threadId')")
-            assert thread_id
-            accept.click()
-            page.get_by_text("succeeded", exact=False).first.wait_for()
-            page.screenshot(path=str(artifacts / "agent-chat-ui-answer.png"))
-        finally:
-            context.close()
+    page = browser_context.new_page()  # the app's origin is new: its local storage is empty
+    try:
+        page.on("pageerror", lambda exc: problems.append(f"{exc}: {exc.stack}"))
+        # the app keeps its API key in local storage ("LangSmith API key" on its form)
+        page.add_init_script(f"window.localStorage.setItem('lg:chat:apiKey', '{key}')")
+        page.goto(f"{app_origin}/?apiUrl={base}/agent&assistantId=assistant")
+        box = page.get_by_placeholder("Type your message...")
+        box.fill(ASK)
+        box.press("Enter")
+        # the approval, in the app's inbox: the proposed search and its buttons
+        accept = page.get_by_role("button", name="Accept")
+        accept.wait_for()
+        assert "run_strategy_search" in page.content()
+        page.screenshot(path=str(artifacts / "agent-chat-ui-approval.png"))
+        thread_id = page.evaluate("new URLSearchParams(location.search).get('threadId')")
+        assert thread_id
+        accept.click()
+        page.get_by_text("succeeded", exact=False).first.wait_for()
+        page.screenshot(path=str(artifacts / "agent-chat-ui-answer.png"))
+    finally:
+        page.close()
     assert problems == []
     # what the app showed is the thread as the server keeps it
     with httpx.Client(base_url=f"{base}/agent", headers={"x-api-key": key}, timeout=60) as api:

@@ -213,7 +213,7 @@ def test_a_hedged_deployment_s_forward_test_shows_its_option_hedge(
 ) -> None:
     store = open_store(server.settings)  # a collar on AAPL, seeded as a draft
     try:
-        deployment = store.create_deployment("local", "Collared", "draft", hedged_spec())
+        deployment = store.create_deployment(server.owner, "Collared", "draft", hedged_spec())
     finally:
         store.close()
     _forward_test(page, server, deployment.id, "Collared", "2022-03-31")

@@ -28,7 +28,7 @@ def test_a_put_overlay_winner_is_deployed_with_its_hedge_underlying(
 ) -> None:
     store = open_store(server.settings)
     try:
-        job_id = put_overlay_winner(store, "local")
+        job_id = put_overlay_winner(store, server.owner)
     finally:
         store.close()
     sign_in(page, server, f"#/deployments/new/{job_id}")
@@ -84,12 +84,12 @@ def test_the_hedge_card_and_the_hedging_kill_switch(
 ) -> None:
     store = open_store(server.settings)
     try:
-        deployment, bought = hedged_deployment(store, "local")
+        deployment, bought = hedged_deployment(store, server.owner)
         book = f"hedge-{deployment.id}"  # an order the hedge queue dead-letters
         poison = NewOrder("hdg-0000000000000000-00-bo", "NOT-AN-OPTION", "buy", 1.0)
-        store.enqueue_orders("local", book, deployment.id, "poisoned", [poison])
+        store.enqueue_orders(server.owner, book, deployment.id, "poisoned", [poison])
         account = StoredPaperOptionsAccount(store, deployment, sp500_prices()[["AAPL"]])
-        dispatch(store, "local", book, account)
+        dispatch(store, server.owner, book, account)
     finally:
         store.close()
     with server.client() as client:
