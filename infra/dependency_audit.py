@@ -5,7 +5,10 @@ Each lock (`LOCKS`) is read pin by pin, every version it names (a universal lock
 packages by Python version), and audited two ways:
 
 1. pip-audit (PyPA's tool, from the scanners' venv `.venv-scan`) with its PyPI service, which asks
-   PyPI's per-release JSON API (`/pypi/<name>/<version>/json`) for the release's vulnerabilities;
+   PyPI's per-release JSON API (`/pypi/<name>/<version>/json`) for the release's vulnerabilities.
+   It is given the locks' requirements, hashes and markers as they are written, each distinct one
+   once (`pip_audit_inputs`: most pins are in several locks, and pip-audit asks PyPI one release
+   at a time), spread over `PIP_AUDIT_RUNS` requirement files run side by side;
 2. what pip-audit could not audit (a release PyPI's per-release API did not answer, as on a
    machine whose PyPI serves only the project API; a pin of another Python than pip-audit's,
    whose markers it skips) is looked up in PyPI's project JSON (`/pypi/<name>/json`), whose
@@ -29,7 +32,9 @@ import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +50,9 @@ PIP_AUDIT = ROOT / ".venv-scan" / "bin" / "pip-audit"
 PYPI = "https://pypi.org/pypi"
 MIN_REASON = 20
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
+PIP_AUDIT_RUNS = 4
+"""How many pip-audit processes audit the locks' distinct requirements side by side (each asks
+PyPI one release at a time; a process costs ~2 CPU-s to start)."""
 
 
 def canonical(name: str) -> str:
@@ -105,9 +113,64 @@ class Report:
         return [v for v in self.vulnerabilities if v not in excepted]
 
 
+Requirement = tuple[str, str, str]
+"""(canonical name, version, the requirement's line up to its hashes, e.g.
+`numpy==2.5.5 ; python_full_version >= '3.12'`)."""
+
+
+def requirements(lock: Path) -> dict[Requirement, str]:
+    """A lock file's requirements -> each as written (its line and the indented hash and comment
+    lines under it); `ValueError` naming a line that is neither a `name==version` pin nor under
+    one."""
+    found: dict[Requirement, str] = {}
+    key: Requirement | None = None
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line[0].isspace():
+            if key is None:
+                raise ValueError(f"{lock.name}: {line.strip()!r} is under no requirement")
+            found[key] += "\n" + line
+            continue
+        pin = _PIN.match(line)
+        if pin is None:
+            raise ValueError(f"{lock.name}: {line!r} is not a pinned requirement (name==version)")
+        key = (canonical(pin.group(1)), pin.group(2), line.removesuffix("\\").strip())
+        found[key] = line
+    return found
+
+
 def pins(lock: Path) -> set[Pin]:
     """Every (name, version) a lock file pins, whatever its markers."""
-    return {(canonical(n), v) for n, v in _PIN.findall(lock.read_text(encoding="utf-8"))}
+    return {(name, version) for name, version, _ in requirements(lock)}
+
+
+def pip_audit_inputs(
+    locks: Iterable[Path], directory: Path, runs: int = PIP_AUDIT_RUNS
+) -> list[Path]:
+    """The distinct requirements of `locks` (`requirements`: the same pin with the same markers
+    in several locks once), written as requirement files into `directory` for pip-audit: `runs`
+    files of about the same length (more where a package is pinned at more versions: pip-audit
+    refuses two requirements of one package in a file), no file holding one package twice; a
+    requirement ends at its last line (no `\\` joins it to the next one)."""
+    distinct: dict[Requirement, str] = {}
+    for lock in locks:
+        for key, text in requirements(lock).items():
+            distinct.setdefault(key, text)
+    files: list[list[Requirement]] = [[] for _ in range(runs)]
+    for requirement in sorted(distinct):
+        free = [f for f in files if all(held[0] != requirement[0] for held in f)]
+        if not free:
+            free = [[]]
+            files.append(free[0])
+        min(free, key=len).append(requirement)
+    paths = []
+    for index, held in enumerate(f for f in files if f):
+        path = directory / f"requirements-{index}.txt"
+        text = "\n".join(distinct[key].rstrip().removesuffix("\\") for key in held)
+        path.write_text(text + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def load_exceptions(path: Path = EXCEPTIONS) -> list[Accepted]:
@@ -124,15 +187,18 @@ def load_exceptions(path: Path = EXCEPTIONS) -> list[Accepted]:
     return found
 
 
-def run_pip_audit(lock: Path, pip_audit: Path = PIP_AUDIT) -> dict[Pin, list[Vulnerability]]:
-    """pip-audit's findings on `lock` through PyPI's per-release API: pin -> its vulnerabilities,
-    for the pins it audited (those it skipped are absent)."""
-    command = [str(pip_audit), "--requirement", str(lock), "--disable-pip", "--require-hashes"]
+def run_pip_audit(
+    requirement_file: Path, pip_audit: Path = PIP_AUDIT
+) -> dict[Pin, list[Vulnerability]]:
+    """pip-audit's findings on `requirement_file` (hashed pins) through PyPI's per-release API:
+    pin -> its vulnerabilities, for the pins it audited (those it skipped are absent)."""
+    command = [str(pip_audit), "--requirement", str(requirement_file), "--disable-pip"]
+    command += ["--require-hashes"]
     command += ["--vulnerability-service", "pypi", "--format", "json", "--progress-spinner", "off"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
     if done.returncode not in (0, 1):  # 1: vulnerabilities found (the report says which)
         raise RuntimeError(
-            f"pip-audit on {lock.name} exited {done.returncode}: {done.stderr[-2000:]}"
+            f"pip-audit on {requirement_file.name} exited {done.returncode}: {done.stderr[-2000:]}"
         )
     found: dict[Pin, list[Vulnerability]] = {}
     for dependency in json.loads(done.stdout)["dependencies"]:
@@ -170,18 +236,22 @@ def audit(
     report = Report()
     found: dict[Pin, list[Vulnerability]] = {}
     locks = list(locks)
-    with ThreadPoolExecutor(8) as pool:
-        for lock, audited in zip(locks, pool.map(pip_audit, locks), strict=True):
-            for pin in pins(lock):
-                report.pins.setdefault(pin, set()).add(lock.name)
-            for pin, vulns in audited.items():
-                if pin in report.pins:
-                    found[pin] = vulns
-                    report.audited[pin] = "pip-audit"
-        rest = sorted(set(report.pins) - set(found))
-        looked_up = pool.map(lambda pin: _project(project, pin[0]), rest)
-        answers = dict(zip(rest, looked_up, strict=True))
-    for (name, version), answer in answers.items():
+    for lock in locks:
+        for pin in pins(lock):
+            report.pins.setdefault(pin, set()).add(lock.name)
+    with TemporaryDirectory(prefix="stratigos-audit-") as directory:
+        inputs = pip_audit_inputs(locks, Path(directory))
+        with ThreadPoolExecutor(8) as pool:
+            for audited in pool.map(pip_audit, inputs):
+                for pin, vulns in audited.items():
+                    if pin in report.pins:
+                        found[pin] = vulns
+                        report.audited[pin] = "pip-audit"
+            rest = sorted(set(report.pins) - set(found))
+            names = sorted({name for name, _ in rest})  # a package forked by Python: asked once
+            by_name = dict(zip(names, pool.map(partial(_project, project), names), strict=True))
+    for name, version in rest:
+        answer = by_name[name]
         if isinstance(answer, str):
             report.unaudited[(name, version)] = answer
         elif answer[0] != version:

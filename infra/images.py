@@ -63,6 +63,15 @@ replaced the latter by AWS_LWA_READINESS_CHECK_HEALTHY_STATUS)."""
 RUNTIME_LOCK = "requirements-runtime.lock"
 """What the images install, at the repository root."""
 
+WS_HANDLER = "api.ws_gateway.handler"
+WORKER_HANDLER = "jobs.lambda_handlers.sqs_worker"
+INGEST_HANDLER = "api.market_data_ingest.handler"
+CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
+FUNCTION_HANDLERS = (WS_HANDLER, WORKER_HANDLER, INGEST_HANDLER, CLEANUP_HANDLER)
+"""The handlers the functions' image runs (its `CMD`, set per function by the stacks: the
+WebSocket API's, the job worker's, the market data's ingest and the cleanup), here apart from
+the stacks so that what reads them needs no CDK."""
+
 LAMBDA_RUNTIME_DEPRECATION = {
     "python3.12": date(2028, 10, 31),
     "python3.13": date(2029, 6, 30),

@@ -35,6 +35,7 @@ from constructs import Construct
 
 from infra.checkov import skip
 from infra.config import StageConfig
+from infra.images import WS_HANDLER
 from infra.nag import acknowledge
 from infra.stacks.common import (
     API_DOCKERFILE,
@@ -60,7 +61,6 @@ from infra.stacks.waf import web_acl
 
 API_TIMEOUT = Duration.minutes(15)
 """The longest a streamed response may last (Lambda's limit)."""
-WS_HANDLER = "api.ws_gateway.handler"
 LWA_PORT = "8080"
 READINESS_PATH = "/v1/health/live"
 """The Web Adapter's start-up check: liveness (the process answers); `/v1/health` also reads

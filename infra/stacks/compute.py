@@ -40,6 +40,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import COMPUTE_PREFIX, StageConfig
+from infra.images import WORKER_HANDLER
 from infra.stacks.common import (
     MARKET_DATA_INCOMING,
     MARKET_DATA_VERSIONS,
@@ -67,7 +68,6 @@ from infra.stacks.scheduler import ScheduleTicks
 from infra.stacks.search_pipeline import SearchPipeline, grant_processing_jobs
 
 WORKER_TIMEOUT = Duration.minutes(15)
-WORKER_HANDLER = "jobs.lambda_handlers.sqs_worker"
 
 
 class ComputeStack(Stack):

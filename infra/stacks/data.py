@@ -33,6 +33,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.images import INGEST_HANDLER
 from infra.stacks.common import (
     MARKET_DATA_INCOMING,
     MARKET_DATA_REVIEW,
@@ -44,8 +45,6 @@ from infra.stacks.common import (
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.network import NetworkStack, placement
 from infra.stacks.queues import dead_letter_queue, events_target
-
-INGEST_HANDLER = "api.market_data_ingest.handler"
 
 
 class DataStack(Stack):

@@ -49,6 +49,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.images import CLEANUP_HANDLER
 from infra.nag import acknowledge_cdk_handlers
 from infra.stacks.api import ApiStack
 from infra.stacks.common import (
@@ -67,7 +68,6 @@ from infra.stacks.queues import dead_letter_queue, events_target, log_group_targ
 from infra.stacks.research_index import grant_research_index, research_index_uri
 from infra.stacks.service_alarms import ServiceAlarms
 
-CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
 ERROR_RATE_PERCENT = 1.0
 PERIOD = Duration.minutes(5)
 STUCK_TICK_AGE = Duration.minutes(5)

@@ -21,6 +21,8 @@ from infra.dependency_audit import (
     describe,
     load_exceptions,
     pins,
+    pip_audit_inputs,
+    requirements,
     run_pip_audit,
 )
 from tests.support.checkov import scanner
@@ -102,6 +104,39 @@ def test_every_pinned_version_is_audited_or_named(tmp_path: Path) -> None:
     assert [(v.id, e.package) for v, e in report.excepted] == [("PYSEC-1", "ecdsa")]
     assert [e.id for e in report.stale] == ["CVE-9"]
     assert "VULNERABLE jinja2 3.1.6: GHSA-x (fixed in 3.1.7)" in describe(report)
+
+
+def test_pip_audit_reads_each_distinct_requirement_of_the_locks_once(tmp_path: Path) -> None:
+    """Every requirement of every lock, as written (hashes, markers), is in exactly one of
+    pip-audit's files, a requirement several locks share once, and no file names a package
+    twice (pip-audit refuses that); a line that is not a pin is refused."""
+    locks = [ROOT / lock for lock in LOCKS]
+    inputs = pip_audit_inputs(locks, tmp_path)
+    written = [requirements(path) for path in inputs]
+    everything = {key: text for lock in locks for key, text in requirements(lock).items()}
+    assert sum(len(held) for held in written) == len(everything)
+    assert set().union(*written) == set(everything)
+    for held in written:
+        assert len({name for name, _, _ in held}) == len(held)
+        for key, text in held.items():
+            assert text.splitlines()[0] == everything[key].splitlines()[0]
+            assert "--hash=sha256:" in text
+    assert {pin for lock in locks for pin in pins(lock)} == {
+        (name, version) for held in written for name, version, _ in held
+    }
+    forked = lock_file(
+        tmp_path,
+        "numpy==2.4.6 ; python_full_version < '3.12' \\",
+        "    --hash=sha256:00",
+        "numpy==2.5.5 ; python_full_version >= '3.12' \\",
+        "    --hash=sha256:01",
+    )
+    (tmp_path / "forked").mkdir()
+    split = pip_audit_inputs([forked], tmp_path / "forked", runs=1)
+    assert [set(pins(path)) for path in split] == [{("numpy", "2.4.6")}, {("numpy", "2.5.5")}]
+    broken = lock_file(tmp_path, "-e .", "six==1.17.0 \\", "    --hash=sha256:00")
+    with pytest.raises(ValueError, match="not a pinned requirement"):
+        requirements(broken)
 
 
 def test_a_pin_pypi_does_not_answer_for_is_unaudited(tmp_path: Path) -> None:

@@ -35,11 +35,13 @@ from infra import pins
 from infra.images import (
     BASE_DIGESTS,
     BASE_IMAGES,
+    FUNCTION_HANDLERS,
     IMAGE_PYTHON,
     LAMBDA_RUNTIME_DEPRECATION,
     OLDEST_PYTHON,
     RUNTIME_LOCK,
     WEB_ADAPTER_CRATE,
+    WS_HANDLER,
     supported_runtime,
 )
 from tests.support.cdk_synth import ROOT
@@ -202,7 +204,9 @@ def test_the_functions_run_the_handler_cmd_names_through_the_runtime_interface_c
     commands = [line for line in functions if line.startswith("CMD ")]
     assert len(commands) == 1
     default = json.loads(commands[0].removeprefix("CMD "))
-    assert default in [[handler] for handler in _handlers()]  # the CDK app sets one per function
+    assert default in [
+        [handler] for handler in FUNCTION_HANDLERS
+    ]  # the CDK app sets one per function
     assert "COPY --from=build /opt/stratigos /opt/stratigos" in functions
     environment = " ".join(line for line in functions if line.startswith("ENV "))
     for writable in ("STRATIGOS_DATA_DIR=/tmp/", "NUMBA_CACHE_DIR=/tmp/", "HOME=/tmp"):
@@ -293,15 +297,6 @@ print(json.dumps({"python": sys.version_info[:2], "handlers": len(handlers)}))
 """Run in the installed environment: every function handler the CDK app names imports and is
 callable, the package data the images need is there (model catalog, embedded prices, evaluation
 cases, prompts, the guide's documentation pages, the web UI) and the command line starts."""
-
-
-def _handlers() -> list[str]:
-    from infra.stacks.api import WS_HANDLER
-    from infra.stacks.compute import WORKER_HANDLER
-    from infra.stacks.data import INGEST_HANDLER
-    from infra.stacks.operations import CLEANUP_HANDLER
-
-    return [WS_HANDLER, WORKER_HANDLER, INGEST_HANDLER, CLEANUP_HANDLER]
 
 
 def _build_context(destination: Path) -> Path:
@@ -478,7 +473,7 @@ def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
         run = subprocess.run(step, capture_output=True, text=True, env=environment, check=False)
         assert run.returncode == 0, (step[:3], run.stderr[-2000:])
     smoke = subprocess.run(
-        [str(venv / "bin/python"), "-c", SMOKE, json.dumps(_handlers())],
+        [str(venv / "bin/python"), "-c", SMOKE, json.dumps(FUNCTION_HANDLERS)],
         capture_output=True,
         text=True,
         env=environment,
@@ -491,8 +486,6 @@ def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
     assert result == {"python": [int(part) for part in version.split(".")], "handlers": 4}
     # the functions' entry point runs a handler the CDK app names: the WebSocket function refuses
     # a connection without credentials, its answer posted back to the Runtime API
-    from infra.stacks.api import WS_HANDLER
-
     path, answer = _invoke_through_the_runtime_interface_client(
         str(venv / "bin/python"),
         WS_HANDLER,

@@ -11,7 +11,8 @@
   default bodies alike).
 - `api_store_methods`: the store's public methods named (called or passed) by any module the API
   function imports (`api.app` and, transitively, every module its modules import, by their
-  import statements; the store's own modules excluded): the API serves every route of those.
+  import statements; the store's own modules excluded; each module's source read and walked
+  once, `module_names`): the API serves every route of those.
 - `direct_store_calls`: the store methods some modules call on a receiver named `store` (the
   WebSocket function's `api.ws_gateway` and `api.auth`, whose handler holds the store so).
 - `StoreCode.needs`: the IAM actions of a set of methods, per resource: the table, its indexes,
@@ -24,6 +25,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -263,59 +265,76 @@ class StoreCode:
         )
 
 
+@functools.cache
 def module_path(module: str, root: Path = ROOT) -> Path | None:
-    """The source file of `module` under `root`, None when it is not ours."""
+    """The source file of `module` under `root`, None when it is not ours (asked once per
+    process: the sources do not move while the tests read them)."""
     base = root / module.replace(".", "/")
     if (base / "__init__.py").exists():
         return base / "__init__.py"
     return base.with_suffix(".py") if base.with_suffix(".py").exists() else None
 
 
-def imported_modules(entry: str, root: Path = ROOT) -> frozenset[str]:
+@dataclass(frozen=True)
+class ModuleNames:
+    """What one module's source names: the modules its import statements import (anywhere, a
+    function's body included; relative imports made absolute, `from a import b` as `a` and
+    `a.b`), and the attributes it reads (`x.attr`)."""
+
+    imports: frozenset[str]
+    attributes: frozenset[str]
+
+
+def module_names(module: str, path: Path) -> ModuleNames:
+    """`ModuleNames` of `module`, whose source is `path`, from one walk of its syntax tree."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    imports: set[str] = set()
+    attributes: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute):
+            attributes.add(node.attr)
+        elif isinstance(node, ast.Import):
+            imports.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            imports.add(base)
+            imports.update(f"{base}.{alias.name}" for alias in node.names)
+    return ModuleNames(frozenset(imports), frozenset(attributes))
+
+
+def imported_modules(entry: str, root: Path = ROOT) -> dict[str, ModuleNames]:
     """`entry` and every module of ours it imports, transitively, by its import statements
-    (anywhere in a module, a function's body included), and the packages above each."""
-    seen = {entry}
+    (anywhere in a module, a function's body included), and the packages above each: each with
+    what its source names (a module without a source file under `root`: nothing)."""
+    seen: dict[str, ModuleNames] = {}
     todo = [entry]
     while todo:
         module = todo.pop()
         path = module_path(module, root)
-        if path is None:
-            continue
-        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join([*parts, *([node.module] if node.module else [])])
-                names.add(base)
-                names.update(f"{base}.{alias.name}" for alias in node.names)
-        for name in names:
+        seen[module] = (
+            ModuleNames(frozenset(), frozenset()) if path is None else module_names(module, path)
+        )
+        for name in seen[module].imports:
             while name and module_path(name, root) is None:
                 name = name.rpartition(".")[0]
             parts = name.split(".") if name else []
             for i in range(1, len(parts) + 1):
                 found = ".".join(parts[:i])
-                if found not in seen and module_path(found, root) is not None:
-                    seen.add(found)
+                if found not in seen and found not in todo and module_path(found, root):
                     todo.append(found)
-    return frozenset(seen)
+    return seen
 
 
 def api_store_methods(code: StoreCode, entry: str = "api.app") -> frozenset[str]:
     """The store's public methods any module `entry` imports names (see the module docstring)."""
     public = code.public()
     found: set[str] = set()
-    for module in imported_modules(entry):
-        path = module_path(module)
-        if path is None or module == "store" or module.startswith("store."):
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Attribute) and node.attr in public:
-                found.add(node.attr)
+    for module, names in imported_modules(entry).items():
+        if module != "store" and not module.startswith("store."):
+            found |= names.attributes & public
     return frozenset(found)
 
 
