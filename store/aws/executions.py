@@ -10,10 +10,10 @@ from typing import Any
 from store.aws.items import _av, _key
 from store.aws.ledger import AwsLedger, book_pk
 from store.aws.orders import AwsOrders
-from store.errors import ConflictError
+from store.errors import ConflictError, NotFoundError
 from store.executions import RecordedExecutions
 from store.ledger import LedgerEntry
-from store.orders import status_conflict
+from store.orders import QueuedOrder, order_from_row, status_conflict
 
 _ATTEMPTS = 5
 
@@ -48,8 +48,7 @@ class AwsExecutions(AwsLedger, AwsOrders):
             actions += [self._update_action(u) for u in order_updates]
             codes = self._transact("record_executions", actions)
             if codes is None:
-                orders = [self.get_order(owner, u[0]) for u in updates]
-                return RecordedExecutions(new_count, orders)
+                return RecordedExecutions(new_count, self._updated(owner, updates, order_updates))
             failed = [
                 updates[i - ledger_actions][0]
                 for i, code in enumerate(codes)
@@ -63,6 +62,22 @@ class AwsExecutions(AwsLedger, AwsOrders):
         raise ConflictError(
             f"ledgers {', '.join(books)} kept changing; record the executions again"
         )
+
+    def _updated(
+        self,
+        owner: str,
+        updates: list[tuple[str, str, dict[str, Any]]],
+        order_updates: list[dict[str, Any]],
+    ) -> list[QueuedOrder]:
+        """The orders just updated, read at the keys their pointers gave (`_order_update`) in
+        one `BatchGetItem`, instead of each pointer again and then its item."""
+        items = self._batch_get("record_executions", [(u["pk"], u["sk"]) for u in order_updates])
+        orders = []
+        for (client_order_id, _, _), item in zip(updates, items, strict=True):
+            if item is None:  # erased since (the owner's purge)
+                raise NotFoundError(f"no order {client_order_id!r} for owner {owner!r}")
+            orders.append(order_from_row(item))
+        return orders
 
     def _update_action(self, update: dict[str, Any]) -> dict[str, Any]:
         return {

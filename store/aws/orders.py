@@ -63,15 +63,29 @@ class AwsOrders(AwsTable):
     def _stored_or_conflict(
         self, owner: str, account: str, deployment_id: str, orders: list[NewOrder]
     ) -> dict[str, QueuedOrder]:
-        stored: dict[str, QueuedOrder] = {}
+        stored = self._stored_orders(owner, [o.client_order_id for o in orders])
         for order in orders:
-            try:
-                existing = self.get_order(owner, order.client_order_id)
-            except NotFoundError:
-                continue
-            if not same_order(existing, order, account, deployment_id):
+            existing = stored.get(order.client_order_id)
+            if existing is not None and not same_order(existing, order, account, deployment_id):
                 raise id_taken(order.client_order_id)
-            stored[order.client_order_id] = existing
+        return stored
+
+    def _stored_orders(self, owner: str, client_order_ids: list[str]) -> dict[str, QueuedOrder]:
+        """The orders of `client_order_ids` that `owner` has, by id, read as `get_order` reads
+        them (pointer, then item) but in two `BatchGetItem`s for all of them."""
+        pointers = self._batch_get(
+            "get_order", [(_owner_pk(owner), f"ORD#{i}") for i in client_order_ids]
+        )
+        found = [(i, p) for i, p in zip(client_order_ids, pointers, strict=True) if p is not None]
+        items = self._batch_get(
+            "get_order",
+            [(_queue_pk(owner, p["account"]), f"{p['sequence']:012d}") for _, p in found],
+        )
+        stored = {}
+        for (client_order_id, _), item in zip(found, items, strict=True):
+            if item is None:  # pragma: no cover - written in one transaction with its pointer
+                raise NotFoundError(f"no order {client_order_id!r} for owner {owner!r}")
+            stored[client_order_id] = order_from_row(item)
         return stored
 
     def _queue_records(

@@ -36,8 +36,9 @@ WARM_IMPORTS = (
     "agents.chat",
     "exchange_calendars",  # trading sessions (execution.schedule)
 )
-"""Modules the workflows import on first use: imported by every server, so that no child pays
-for them (missing ones are skipped)."""
+"""Modules the workflows import on first use: imported by a server that warms them (the default),
+so that no child pays for them (missing ones are skipped); a harness whose children run none of
+the workflows (the rebalance kill tests) does without them (4 CPU-s a server)."""
 
 TIMEOUT_SECONDS = 300
 _HEADER = struct.Struct("!I")
@@ -76,19 +77,21 @@ def _warm_numba() -> None:
     numba.njit(lambda x: x + 1)(1)
 
 
-def serve(requests: int, answers: int, preload: Sequence[str]) -> None:
-    """The server's loop: import `preload` and call the `warm()` of each module of it that has
-    one (first-use caches every child would fill again: it must start no thread, so no
-    parallel numba kernel), then for each (target, args) request fork a child that runs
-    `target(*args)` and answer with the child's exit code (-9 when it SIGKILLed itself, 1 when
-    it raised); ends when the requests end."""
-    for name in [*preload, *WARM_IMPORTS]:
+def serve(requests: int, answers: int, preload: Sequence[str], warm_imports: bool) -> None:
+    """The server's loop: import `preload` (and, if `warm_imports`, `WARM_IMPORTS` and numba's
+    compiler) and call the `warm()` of each module of `preload` that has one (first-use caches
+    every child would fill again: it must start no thread, so no parallel numba kernel), then
+    for each (target, args) request fork a child that runs `target(*args)` and answer with the
+    child's exit code (-9 when it SIGKILLed itself, 1 when it raised); ends when the requests
+    end."""
+    for name in [*preload, *(WARM_IMPORTS if warm_imports else ())]:
         try:
             importlib.import_module(name)
         except ImportError:
             if name in preload:
                 raise
-    _warm_numba()
+    if warm_imports:
+        _warm_numba()
     for name in preload:
         warm = getattr(sys.modules[name], "warm", None)
         if callable(warm):
@@ -113,10 +116,10 @@ def serve(requests: int, answers: int, preload: Sequence[str]) -> None:
         _send(answers, str(os.waitstatus_to_exitcode(status)).encode())
 
 
-def forkserver_runner(preload: Sequence[str]) -> Callable[..., int]:
+def forkserver_runner(preload: Sequence[str], *, warm_imports: bool = True) -> Callable[..., int]:
     """`run(target, *args)`: run `target(*args)` in a process forked from a server that imported
-    `preload` (and `WARM_IMPORTS`); its exit code (-9 when it SIGKILLed itself). The server ends
-    with the returned function."""
+    `preload` (and `WARM_IMPORTS` unless `warm_imports` is False); its exit code (-9 when it
+    SIGKILLed itself). The server ends with the returned function."""
     requests_r, requests_w = os.pipe()
     answers_r, answers_w = os.pipe()
     server = subprocess.Popen(
@@ -125,11 +128,12 @@ def forkserver_runner(preload: Sequence[str]) -> Callable[..., int]:
             "-c",
             "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
             "from tests.support.forked import serve; "
-            "serve(int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4]))",
+            "serve(int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5] == '1')",
             json.dumps(sys.path),
             str(requests_r),
             str(answers_w),
             json.dumps(list(preload)),
+            "1" if warm_imports else "0",
         ],
         pass_fds=(requests_r, answers_w),
         stdin=subprocess.DEVNULL,

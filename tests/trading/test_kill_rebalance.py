@@ -17,8 +17,11 @@ from tests.support.forked import forkserver_runner
 
 @pytest.fixture(scope="module")
 def fork() -> Callable[..., int]:
-    """Run a `kill_rebalance` function in a process forked from the forkserver; its exit code."""
-    return forkserver_runner(kill_rebalance.PRELOAD)
+    """Run a `kill_rebalance` or `kill_shared_alpaca` function in a process forked from one fork
+    server for the module; its exit code. The children run no workflow: the server imports
+    the execution services, not `WARM_IMPORTS`."""
+    preload = dict.fromkeys([*kill_rebalance.PRELOAD, *kill_shared_alpaca.PRELOAD])
+    return forkserver_runner(list(preload), warm_imports=False)
 
 
 @pytest.mark.slow
@@ -75,15 +78,9 @@ def test_a_netted_rebalance_killed_after_any_store_write_is_finished_exactly_onc
     print(f"\n{len(writes)} store writes, killed after each: finished exactly every time")
 
 
-@pytest.fixture(scope="module")
-def fork_alpaca() -> Callable[..., int]:
-    """Run a `kill_shared_alpaca` function in a process forked from its forkserver."""
-    return forkserver_runner(kill_shared_alpaca.PRELOAD)
-
-
 @pytest.mark.slow
 def test_a_netted_alpaca_rebalance_killed_after_any_store_write_is_finished_exactly_once(
-    tmp_path: Path, fork_alpaca: Callable[..., int]
+    tmp_path: Path, fork: Callable[..., int]
 ) -> None:
     """Two strategies sharing the owner's Alpaca account (the loopback stand-in, in this
     process: it outlives the killed workers) open it and trade their first netted rebalance: a
@@ -93,7 +90,7 @@ def test_a_netted_alpaca_rebalance_killed_after_any_store_write_is_finished_exac
     reference = tmp_path / "reference.json"
     with kill_shared_alpaca.stand_in() as alpaca:
         run = kill_shared_alpaca.run_until_killed
-        assert fork_alpaca(run, tmp_path / "clean", alpaca.url, None, reference) == 0
+        assert fork(run, tmp_path / "clean", alpaca.url, None, reference) == 0
         expected_alpaca = kill_shared_alpaca.at_alpaca(alpaca)
     recorded = json.loads(reference.read_text())
     writes = recorded["writes"]
@@ -106,9 +103,9 @@ def test_a_netted_alpaca_rebalance_killed_after_any_store_write_is_finished_exac
     for k in range(1, len(writes) + 1):
         data_dir, report = tmp_path / f"killed-{k}", tmp_path / f"killed-{k}.json"
         with kill_shared_alpaca.stand_in() as alpaca:
-            code = fork_alpaca(run, data_dir, alpaca.url, k, tmp_path / "unused.json")
+            code = fork(run, data_dir, alpaca.url, k, tmp_path / "unused.json")
             assert code == -signal.SIGKILL, f"write {k} ({writes[k - 1]}): not killed ({code})"
-            taken = fork_alpaca(kill_shared_alpaca.take_over, data_dir, alpaca.url, report)
+            taken = fork(kill_shared_alpaca.take_over, data_dir, alpaca.url, report)
             assert taken == 0, f"killed after write {k} ({writes[k - 1]})"
             assert kill_shared_alpaca.at_alpaca(alpaca) == expected_alpaca, f"write {k}"
         assert json.loads(report.read_text()) == recorded["essence"], f"write {k}"
