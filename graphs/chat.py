@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -133,10 +134,10 @@ class ChatSession:
         message gets (default: a new one)."""
         if not text.strip():
             raise ValueError("the message is empty")
-        if self.pending() is not None:
-            self._stream(Command(resume={"action": "reject"}), None)
         message = HumanMessage(text, id=message_id) if message_id else HumanMessage(text)
-        return self._stream({"messages": [message]}, on_event, on_chunk, modes)
+        return self._stream(
+            {"messages": [message]}, on_event, on_chunk, modes, rejecting_pending=True
+        )
 
     def decide(
         self,
@@ -257,11 +258,7 @@ class ChatSession:
 
     def pending(self) -> dict[str, Any] | None:
         """The approval request the thread is paused on, or None."""
-        snapshot = self.snapshot()
-        for interrupt in snapshot.interrupts:
-            if isinstance(interrupt.value, dict):
-                return interrupt.value
-        return None
+        return _approval(self.snapshot())
 
     def history(self) -> list[BaseMessage]:
         """The conversation so far (user messages, tool calls and results, replies)."""
@@ -283,18 +280,37 @@ class ChatSession:
         on_event: EventSink | None,
         on_chunk: ChunkSink | None = None,
         modes: Sequence[str] = (),
+        *,
+        rejecting_pending: bool = False,
     ) -> ChatTurn:
-        turn = ChatTurn(self.thread_id)
+        """Run the thread's graph on `payload` as one turn; with `rejecting_pending`, a proposal
+        the thread waits on is first rejected in a run of its own (its events not sent to
+        `on_event`). The thread's state is loaded once for both."""
         path = private_file(self.directory / "events.jsonl")
-        with (
-            trace_log(path, self.thread_id, on_event) as log,
-            checkpointer(self.settings) as saver,
-            self._memories() as memories,
-        ):
+        with checkpointer(self.settings) as saver, self._memories() as memories:
             graph = build_assistant_graph(saver, memories)
-            state = graph.get_state(self.config).values
-            before = len(state.get("messages", []))
-            known = set(state.get("portfolios") or {})
+            state = graph.get_state(self.config)
+            if rejecting_pending and _approval(state) is not None:
+                reject: Command[Any] = Command(resume={"action": "reject"})
+                state = self._run(graph, path, state, reject, None)[1]
+            return self._run(graph, path, state, payload, on_event, on_chunk, modes)[0]
+
+    def _run(
+        self,
+        graph: Any,
+        path: Path,
+        state: StateSnapshot,
+        payload: Any,
+        on_event: EventSink | None,
+        on_chunk: ChunkSink | None = None,
+        modes: Sequence[str] = (),
+    ) -> tuple[ChatTurn, StateSnapshot]:
+        """One run of `graph` from the thread's `state`, its trace appended to `path`: the
+        turn, and the thread's state after it."""
+        turn = ChatTurn(self.thread_id)
+        with trace_log(path, self.thread_id, on_event) as log:
+            before = len(state.values.get("messages", []))
+            known = set(state.values.get("portfolios") or {})
             log.emit([log.recorder.run_started("assistant")])
             with (
                 span("assistant turn", carry={"stratigos.thread_id": self.thread_id}),
@@ -308,11 +324,9 @@ class ChatSession:
             turn.replies = [
                 m.text for m in messages if isinstance(m, AIMessage) and not m.tool_calls and m.text
             ]
-            turn.pending = next(
-                (i.value for i in snapshot.interrupts if isinstance(i.value, dict)), None
-            )
+            turn.pending = _approval(snapshot)
             log.emit(log.recorder.run_finished("interrupted" if turn.pending else "succeeded"))
-        return turn
+        return turn, snapshot
 
     def _memories(self) -> AbstractContextManager[BaseStore | None]:
         """The long-term memory store for a thread with an owner (nothing without one)."""
@@ -360,6 +374,11 @@ class ChatSession:
                 "end": data["end"],
             },
         }
+
+
+def _approval(snapshot: StateSnapshot) -> dict[str, Any] | None:
+    """The approval request a thread in state `snapshot` is paused on, or None."""
+    return next((i.value for i in snapshot.interrupts if isinstance(i.value, dict)), None)
 
 
 def portfolio_name(data: dict[str, Any]) -> str:

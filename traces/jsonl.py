@@ -62,16 +62,33 @@ def _is_torn(line: str) -> bool:
 
 def mend(path: str | Path) -> None:
     """Make the JSON-lines file `path` end with a whole line, for appending: a last line an
-    append left unfinished is cut off; a whole event without its newline gets it."""
-    data = Path(path).read_bytes()
-    start = data.rfind(b"\n") + 1
-    if start == len(data) or not data[start:].strip():
+    append left unfinished is cut off; a whole event without its newline gets it. Only the
+    file's last line is read."""
+    start, rest = _last_line(path)
+    if not rest.strip():
         return
-    if _is_torn(data[start:].decode("utf-8", errors="replace")):
+    if _is_torn(rest.decode("utf-8", errors="replace")):
         os.truncate(path, start)
     else:
         with Path(path).open("ab") as fh:
             fh.write(b"\n")
+
+
+def _last_line(path: str | Path, block: int = 65536) -> tuple[int, bytes]:
+    """Where the file's last line starts (the byte after its last newline, 0 without one) and
+    that line's bytes (empty when the file ends with a newline), read backwards by `block`s."""
+    with Path(path).open("rb") as fh:
+        position = fh.seek(0, os.SEEK_END)
+        tail = b""
+        while position > 0:
+            step = min(block, position)
+            position -= step
+            fh.seek(position)
+            tail = fh.read(step) + tail
+            newline = tail.rfind(b"\n")
+            if newline >= 0:
+                return position + newline + 1, tail[newline + 1 :]
+        return 0, tail
 
 
 def read_jsonl(source: str | Path | Iterable[str]) -> list[TraceEvent]:

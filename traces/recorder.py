@@ -119,15 +119,43 @@ class TraceRecorder:
             raise ValueError("cannot resume from an empty trace; create a new TraceRecorder")
         check_sequence(events, start_seq=events[0].seq)
         recorder = cls(events[-1].run_id, start_seq=events[-1].seq + 1, **kwargs)
+        recorder._know(events)
+        return recorder
+
+    @classmethod
+    def resume_after(
+        cls, previous: TraceRecorder, events: Iterable[TraceEvent], **kwargs: Any
+    ) -> TraceRecorder:
+        """A recorder continuing the stored trace `previous` was resumed from, after `events`,
+        the events appended to it since (they go on from `previous.next_seq`, in its run): the
+        same recorder as `resume` of the whole trace; `previous` is left as it was."""
+        events = list(events)
+        check_sequence(events, start_seq=previous.next_seq)
+        if events and events[0].run_id != previous.run_id:
+            raise ValueError(
+                f"event seq {events[0].seq} belongs to run {events[0].run_id!r}, "
+                f"not {previous.run_id!r}"
+            )
+        last_seq = events[-1].seq if events else previous.last_seq
+        recorder = cls(previous.run_id, start_seq=last_seq + 1, **kwargs)
+        recorder._seen_messages.update(previous._seen_messages)
+        recorder._emitted_calls.update(previous._emitted_calls)
+        recorder._call_names.update(previous._call_names)
+        recorder._emitted_results.update(previous._emitted_results)
+        recorder._know(events)
+        return recorder
+
+    def _know(self, events: Iterable[TraceEvent]) -> None:
+        """Take in the messages, tool calls and results of stored `events`, which are not
+        emitted again."""
         for event in events:
             if event.type in ("message_delta", "reasoning") and event.data.get("message_id"):
-                recorder._seen_messages.add(event.data["message_id"])
+                self._seen_messages.add(event.data["message_id"])
             elif event.type == "tool_call" and event.data.get("call_id"):
-                recorder._emitted_calls.add(event.data["call_id"])
-                recorder._call_names[event.data["call_id"]] = event.data["tool"]
+                self._emitted_calls.add(event.data["call_id"])
+                self._call_names[event.data["call_id"]] = event.data["tool"]
             elif event.type == "tool_result" and event.data.get("call_id"):
-                recorder._emitted_results.add(event.data["call_id"])
-        return recorder
+                self._emitted_results.add(event.data["call_id"])
 
     @property
     def next_seq(self) -> int:

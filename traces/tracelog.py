@@ -16,7 +16,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from traces.jsonl import mend, read_jsonl
+from traces.continuation import continuation
+from traces.jsonl import mend
 from traces.recorder import TraceRecorder
 from traces.schema import TraceEvent
 
@@ -99,11 +100,10 @@ def trace_log(path: Path, run_id: str, on_event: EventSink | None = None) -> Ite
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_file():
         mend(path)
-    previous = read_jsonl(path) if path.is_file() else []
-    recorder = TraceRecorder.resume(previous) if previous else TraceRecorder(run_id)
+    recorder, last = continuation(path, run_id)
     # the callers make the file owner-only first (`settings.files.private_file`)
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        yield TraceLog(descriptor, recorder, on_event, previous[-1] if previous else None)
+        yield TraceLog(descriptor, recorder, on_event, last)
     finally:
         os.close(descriptor)
