@@ -47,6 +47,7 @@ from agents.model_plan import bedrock_plan
 from agents.model_routes import RoutedModel
 from agents.models import chat_model, is_bedrock, model_id_for, routes_for, structured_model
 from agents.trace_notes import trace_note
+from agents.usage_counts import USAGE_KEYS
 from prompts import load_prompt
 from prompts.canonical import canonical_text, model_json
 from prompts.roles import AGENT_ROLES, AgentRole
@@ -75,19 +76,6 @@ class AgentOutcome(Generic[T]):
     notes: tuple[str, ...] = ()
 
 
-USAGE_KEYS = (
-    "llm_calls",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "fallback_calls",
-)
-"""What `usage_of` counts (`fallback_calls`: calls a fallback route answered,
-`agents.model_routes`)."""
-
-
 def usage_of(messages: Sequence[BaseMessage]) -> dict[str, int]:
     """Model calls and tokens of the model replies in `messages` (every provider reports usage
     metadata: Bedrock's, the OpenAI-compatible servers', the offline model's estimate), each
@@ -102,11 +90,6 @@ def usage_of(messages: Sequence[BaseMessage]) -> dict[str, int]:
         for key, value in usage.items():
             totals[key] += value
     return totals
-
-
-def add_usage(left: dict[str, int] | None, right: dict[str, int] | None) -> dict[str, int]:
-    """The sum of two `usage_of` counts (a graph-state reducer)."""
-    return {k: (left or {}).get(k, 0) + (right or {}).get(k, 0) for k in USAGE_KEYS}
 
 
 def tokens_of(messages: Sequence[BaseMessage]) -> int:

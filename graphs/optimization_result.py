@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from agents.agent_loop import add_usage
+from agents.usage_counts import add_usage
 from graphs.emit import emit_node_started, emit_warning
 from graphs.optimization_edge import run_benchmarks
 from graphs.optimization_limits import limit_checks

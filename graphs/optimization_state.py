@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
-from agents.agent_loop import AgentOutcome, add_usage
+from agents.usage_counts import add_usage
 from graphs.emit import emit_warning
 from graphs.request import OptimizationRequest
 from graphs.resources import RunResources, resources
@@ -22,6 +22,9 @@ from quant import Constraint, Objective, SearchRun, SearchSpace
 from quant.limits import statistic_words
 from quant.strategy import StrategyConfig
 from services.formatting import limit_sentence, metric, metric_label, scenario
+
+if TYPE_CHECKING:  # the agents' loop (LangChain) is not loaded by the pipeline's steps
+    from agents.agent_loop import AgentOutcome
 
 
 def _merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from langchain_core.tools import BaseTool
 
 from graphs.request import MAX_REQUEST_UNIVERSE, OptimizationRequest
 from jobs.backends import ComputeBackend, backend_for_search
@@ -25,15 +24,18 @@ from settings import Settings, get_settings
 from tools import build_tools
 from tools.context import ResearchSearch, ScenarioRecord, ToolContext, configured_market_data
 
+if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
+
 
 @dataclass
 class RunResources:
-    """The returns, tools and (once the horizon is known) scenarios of one run."""
+    """The returns, tools (built on first use) and (once the horizon is known) scenarios of one
+    run."""
 
     request: OptimizationRequest
     settings: Settings
     context: ToolContext
-    tools: list[BaseTool]
     returns: pd.DataFrame
     market: pd.Series | None
     market_missing: str | None = None
@@ -46,6 +48,16 @@ class RunResources:
     (`graphs.optimization_edge.run_benchmarks`: the explanation and the result share them)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     _backend: ComputeBackend | None = None
+    _tools: list[BaseTool] | None = None
+
+    @property
+    def tools(self) -> list[BaseTool]:
+        """The run's tools, bound to its context (`tools.build_tools`), built on first use: the
+        search pipeline's steps use none, so their processes load no LangChain."""
+        with self.lock:
+            if self._tools is None:
+                self._tools = build_tools(self.context)
+            return self._tools
 
     def backend(self) -> ComputeBackend | None:
         """The compute backend batches go to, or None to evaluate on the graph's own threads.
@@ -187,7 +199,6 @@ def resources(
             request=parsed,
             settings=settings,
             context=context,
-            tools=build_tools(context),
             returns=returns,
             market=market,
             market_missing=missing,

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from quant.errors import QuantError
 from services.comparisons import BEST_IS, best_rows, compare_weights
 from tools.artifacts import ArtifactNotFoundError
-from tools.context import ToolContext, make_tool
+from tools.context import ToolContext
 from tools.portfolio import (
     MAX_WEIGHT_DESCRIPTION,
     MIN_WEIGHT_DESCRIPTION,
@@ -27,6 +27,7 @@ from tools.portfolio import (
     optimize_portfolio,
 )
 from tools.summaries import round_weights, sig
+from tools.tool_factory import make_tool
 from tools.windows import WindowArgs, window_bounds, window_info, window_returns
 
 __all__ = ["CompareArgs", "compare_portfolios", "comparison_tools"]

@@ -15,7 +15,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.guide import GuideUnavailableError, search_guide
-from tools.context import make_tool
+from tools.tool_factory import make_tool
 
 __all__ = ["GUIDE_TOOL_NAMES", "GuideArgs", "guide_tools", "search_guide_sections"]
 

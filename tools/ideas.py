@@ -19,9 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.ideas import IdeaDraft, create_idea
 from store.ideas import MAX_TICKERS, Idea
-from tools.context import OwnerRecords, ToolContext, make_tool
+from tools.context import OwnerRecords, ToolContext
 from tools.market import REGIME_WINDOW, MarketStatisticsArgs, RangeArgs, market_statistics
 from tools.summaries import sig
+from tools.tool_factory import make_tool
 
 MAX_PROPOSALS = 5
 """Most ideas one `propose_ideas` call proposes."""

@@ -20,8 +20,9 @@ from quant.estimators import PERIODS_PER_YEAR, mean_returns
 from quant.regimes import current_regime
 from quant.risk import max_drawdown, sharpe_ratio, volatility
 from quant.scenarios import generate_scenarios
-from tools.context import MAX_UNIVERSE, ScenarioRecord, ToolContext, make_tool
+from tools.context import MAX_UNIVERSE, ScenarioRecord, ToolContext
 from tools.summaries import compact, iso_date, round_weights, short_window, sig
+from tools.tool_factory import make_tool
 
 __all__ = [
     "REGIME_WINDOW",

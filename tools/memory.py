@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.memories import MAX_TEXT, forget, forget_all, remember, what_is_known
 from services.profiles import get_profile
 from store import NotFoundError, Store, StoreUnavailableError
-from tools.context import make_tool
+from tools.tool_factory import make_tool
 
 __all__ = ["MEMORY_TOOL_NAMES", "ForgetArgs", "RecallArgs", "RememberArgs", "memory_tools"]
 

@@ -24,10 +24,11 @@ from quant.risk import risk_report
 from services.portfolios import build_portfolio, estimates
 from services.risk import portfolio_horizon_risk
 from tools.artifacts import ArtifactNotFoundError
-from tools.context import MAX_UNIVERSE, ToolContext, make_tool
+from tools.context import MAX_UNIVERSE, ToolContext
 from tools.limits import weight_limits
 from tools.market import RangeArgs
 from tools.summaries import compact, iso_date, round_weights, sig
+from tools.tool_factory import make_tool
 
 __all__ = [
     "FrontierArgs",

@@ -178,7 +178,7 @@ def recorded_tools(
     """`tools` (built by `tools.build_tools` on `context`) each recording the recipes of what it
     builds in `book` and rebuilding, from `book`, the artifacts its arguments name that
     `context` lacks (see the module docstring). Tools of other kinds are returned as they are."""
-    from tools.context import QuantTool
+    from tools.tool_factory import QuantTool
 
     return [
         _recording(tool, context, book) if isinstance(tool, QuantTool) else tool for tool in tools

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from research.citations import cite
 from research.embeddings import EmbeddingError
 from research.index import ResearchIndexError
-from tools.context import ToolContext, make_tool
+from tools.context import ToolContext
+from tools.tool_factory import make_tool
 
 PASSAGE_CHARS = 800
 """The longest passage text a result carries (a chunk is at most this long)."""

@@ -15,8 +15,9 @@ from pydantic import Field
 
 from quant.risk import portfolio_returns
 from services.statistics import SeriesStatistics, series_statistics
-from tools.context import ToolContext, make_tool
+from tools.context import ToolContext
 from tools.summaries import iso_date, short_window, sig
+from tools.tool_factory import make_tool
 from tools.windows import (
     SubjectArgs,
     base_date,

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from quant.regime_names import RegimeName
 from settings import get_settings
-from tools.context import ToolContext, make_tool
+from tools.context import ToolContext
 from tools.summaries import compact
+from tools.tool_factory import make_tool
 
 __all__ = ["EstimateArgs", "strategy_estimate_tools"]
 

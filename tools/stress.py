@@ -23,9 +23,10 @@ from services.stress import (
     market_move,
     scenario_losses,
 )
-from tools.context import ToolContext, make_tool
+from tools.context import ToolContext
 from tools.market import ScenarioName
 from tools.summaries import iso_date, sig
+from tools.tool_factory import make_tool
 from tools.windows import (
     SubjectArgs,
     subject_json,

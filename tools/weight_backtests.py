@@ -13,8 +13,9 @@ from pydantic import Field
 
 from quant.risk import cagr, max_drawdown, volatility
 from services.weight_backtests import Cadence, backtest_weights
-from tools.context import ToolContext, make_tool
+from tools.context import ToolContext
 from tools.summaries import iso_date, sig
+from tools.tool_factory import make_tool
 from tools.windows import (
     SubjectArgs,
     base_date,

@@ -39,9 +39,9 @@ from services.problems import json_problems
 from settings import Settings
 from store import Store
 from store.memories import memory_store
-from tools.context import format_validation_error
 from tools.memory import MEMORY_TOOL_NAMES, memory_tools
 from tools.recipes import OwnerCacheRecipes
+from tools.tool_factory import format_validation_error
 
 THREAD_PREFIX = "mcp:"
 """The tool context of an owner's MCP calls is that of the chat thread `mcp:<owner>` (over

@@ -27,7 +27,7 @@ import pytest
 from graphs.job_handlers import KIND, optimization_handler
 from graphs.request import OptimizationRequest
 from jobs.worker import Worker, WorkOutcome
-from settings import ModelSettings, Settings
+from settings import ModelSettings, Settings, get_settings
 from store import TERMINAL_STATUSES, Job, StoreUnavailableError
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
@@ -107,10 +107,20 @@ def check_recovered(run: Run, reference: dict[str, Any], what: str) -> None:
         raise AssertionError(f"{what}: {exc}") from exc
 
 
-@pytest.fixture
-def reference(tmp_path: Path, offline_data_dir: Path) -> tuple[list[str], dict[str, Any]]:
-    """The uninterrupted run: its numbered writes and its result's essence."""
-    run = run_job(tmp_path, "clean")
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], dict[str, Any]]:
+    """The uninterrupted run, once for the module's two sweeps, in the environment the sweeps'
+    runs have (`offline_data_dir`'s): its numbered writes and its result's essence."""
+    tmp_path = tmp_path_factory.mktemp("reference")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STRATIGOS_DATA_DIR", str(tmp_path / "data"))
+        patch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
+        patch.setenv("STRATIGOS_CLI_LEARNING", "thread")
+        get_settings.cache_clear()
+        try:
+            run = run_job(tmp_path, "clean")
+        finally:
+            get_settings.cache_clear()
     assert run.job is not None and run.job.status == "succeeded" and not run.errors
     result = run.store.inner.get_result(OWNER, run.job.id).payload
     writes = run.store.writes
@@ -119,6 +129,7 @@ def reference(tmp_path: Path, offline_data_dir: Path) -> tuple[list[str], dict[s
     return writes, essence(result)
 
 
+@pytest.mark.usefixtures("offline_data_dir")
 def test_a_transient_store_fault_at_any_write_is_recovered_from_exactly(
     tmp_path: Path, reference: tuple[list[str], dict[str, Any]]
 ) -> None:
@@ -142,6 +153,7 @@ def test_a_transient_store_fault_at_any_write_is_recovered_from_exactly(
     assert sum(outcomes.values()) == len(writes)
 
 
+@pytest.mark.usefixtures("offline_data_dir")
 def test_a_store_deleted_at_any_write_never_ends_in_a_success(
     tmp_path: Path, reference: tuple[list[str], dict[str, Any]]
 ) -> None:

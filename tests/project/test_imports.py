@@ -192,3 +192,27 @@ def test_the_offline_models_first_routing_decision_loads_no_data_frame_or_search
     )
     assert "agents.offline.chat_policies" in decided  # the offline model's rules were loaded
     assert loaded(decided, ("pandas", "scipy", "quant.data", "quant.tuning")) == []
+
+
+PIPELINE_STEPS = """
+import os
+from pathlib import Path
+from graphs.request import OptimizationRequest
+from graphs.search_steps import search_order
+from jobs.pipeline.engines import run_here, write_order
+from jobs.pipeline.steps import SEARCH_PIPELINE
+from tests.support.requests import TINY
+root = Path(os.environ["STRATIGOS_DATA_DIR"]) / "workspace"
+write_order(root, search_order(OptimizationRequest.model_validate(TINY), run_id="steps"))
+run_here(root, steps=SEARCH_PIPELINE[:2])
+assert (root / "scenario-generation" / "scenarios.json").is_file()
+"""
+"""What a Ray task or a container of the search pipeline does first: the steps' code imported
+by name (`jobs.pipeline.steps.STEPS_MODULE`), the data validated and the scenarios generated."""
+
+
+def test_the_search_pipelines_steps_load_no_agents_or_langchain(tmp_path: Path) -> None:
+    modules = code_modules(PIPELINE_STEPS, tmp_path)
+    assert "graphs.search_steps" in modules  # the steps' code ran
+    unused = ("langchain_core", "langsmith", "langgraph", "agents.agent_loop", "tools.market")
+    assert loaded(modules, unused) == []

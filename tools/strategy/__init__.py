@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from langchain_core.tools import BaseTool
 
-from tools.context import ToolContext, make_tool
+from tools.context import ToolContext
 from tools.strategy.backtest import backtest_strategy
 from tools.strategy.results import search_results, search_status
 from tools.strategy.schemas import (
@@ -32,6 +32,7 @@ from tools.strategy.schemas import (
 )
 from tools.strategy.search import run_strategy_search
 from tools.strategy.sensitivity import sensitivity_analysis
+from tools.tool_factory import make_tool
 
 
 def strategy_tools(context: ToolContext) -> list[BaseTool]:
