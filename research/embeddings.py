@@ -188,6 +188,7 @@ _STOP_WORDS = frozenset(
 _SUFFIXES = ("ies", "ing", "ed", "es", "s", "e")
 
 
+@lru_cache(maxsize=65_536)  # a text's words repeat: documents, the guide, questions
 def _stem(word: str) -> str:
     """`word` without one common English ending (kept when the rest would be under 3 letters)."""
     for suffix in _SUFFIXES:

@@ -23,6 +23,7 @@ import math
 import re
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,6 +178,20 @@ def passages(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class _PassageTerms:
+    """A passage's words as its weight reads them: how often each is said, how many are said,
+    and which pairs of consecutive words it says."""
+
+    counts: Counter[str]
+    length: int
+    pairs: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, said: Sequence[str]) -> _PassageTerms:
+        return cls(Counter(said), len(said), frozenset(itertools.pairwise(said)))
+
+
+@dataclass(frozen=True)
 class _Index:
     sections: tuple[GuideSection, ...]
     terms: tuple[Counter[str], ...]
@@ -184,6 +199,8 @@ class _Index:
     document_frequency: Counter[str]
     passages: tuple[tuple[str, ...], ...]
     """Each section's passages."""
+    passage_terms: tuple[tuple[_PassageTerms, ...], ...]
+    """What each section's passages say (the first also holds the section's heading)."""
     passage_frequency: Counter[str]
     """In how many passages each word is."""
     passage_count: int
@@ -239,11 +256,11 @@ def _built(docs: Path | None) -> _Index:
         for counted in terms:
             frequency.update(counted.keys())
         units = tuple(tuple(passages(s.text)) for s in sections)
+        unit_words = tuple(tuple(tuple(words_of(unit)) for unit in su) for su in units)
         in_passages: Counter[str] = Counter()
         lengths = []
-        for section_units in units:
-            for unit in section_units:
-                said = words_of(unit)
+        for section_words in unit_words:
+            for said in section_words:
                 in_passages.update(set(said))
                 lengths.append(len(said))
         headings = tuple(tuple(words_of(" ".join(s.headings))) for s in sections)
@@ -256,6 +273,13 @@ def _built(docs: Path | None) -> _Index:
             tuple(sum(c.values()) for c in terms),
             frequency,
             units,
+            tuple(
+                tuple(
+                    _PassageTerms.of([*said, *(words_of(s.heading) if n == 0 else ())])
+                    for n, said in enumerate(section_words)
+                )
+                for s, section_words in zip(sections, unit_words, strict=True)
+            ),
             in_passages,
             len(lengths),
             sum(lengths) / max(1, len(lengths)),
@@ -279,19 +303,17 @@ def _best_passage(
     BM25 score over all passages for the question's `words` (the first passage also holds the
     section's heading), plus, for each of the question's `pairs` of consecutive words it says
     together ("risk manager"), the second word's inverse passage frequency again."""
-    units = index.passages[section]
-    heading = words_of(index.sections[section].heading)
+    units = index.passage_terms[section]
 
     def weight(n: int) -> float:
-        said = words_of(units[n]) + (heading if n == 0 else [])
-        counted = Counter(said)
-        norm = K1 * (1.0 - B + B * len(said) / index.passage_length)
+        said = units[n]
+        counted = said.counts
+        norm = K1 * (1.0 - B + B * said.length / index.passage_length)
         score = sum(
             _idf(index, w) * counted[w] * (K1 + 1.0) / (counted[w] + norm)
             for w in words & counted.keys()
         )
-        together = set(itertools.pairwise(said)) & pairs
-        return score + sum(_idf(index, b) for _, b in together)
+        return score + sum(_idf(index, b) for _, b in said.pairs & pairs)
 
     best = max(range(len(units)), key=lambda n: (weight(n), -n))
     return weight(best), best
