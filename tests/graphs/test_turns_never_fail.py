@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from graphs.chat import ChatSession, ChatTurn
 from graphs.turn_guard import UNCHECKED, failure_reply
 from settings import Settings, get_settings
-from tests.support.pm_language import TICKERS, asks, follow_up_for
+from tests.support.pm_language import TICKERS, asks, between, follow_up_for, sampled
 from tests.support.pm_language_render import follow_up_text, rendered
 
 THREADS = int(os.environ.get("STRATIGOS_THREADS", "200"))
@@ -62,13 +62,13 @@ INSERTS = st.one_of(
 def mutated(draw: st.DrawFn, text: str) -> str:
     """`text` with words inserted, swapped letters (typos) or words dropped."""
     words = text.split()
-    for _ in range(draw(st.integers(0, 3))):
-        how = draw(st.sampled_from(["insert", "typo", "drop"]))
-        at = draw(st.integers(0, max(0, len(words) - 1)))
+    for _ in range(draw(between(0, 3))):
+        how = draw(sampled(("insert", "typo", "drop")))
+        at = draw(between(0, max(0, len(words) - 1)))
         if how == "insert" or not words:
             words.insert(at, draw(INSERTS))
         elif how == "typo" and len(words[at]) > 3:
-            i = draw(st.integers(0, len(words[at]) - 2))
+            i = draw(between(0, len(words[at]) - 2))
             w = words[at]
             words[at] = w[:i] + w[i + 1] + w[i] + w[i + 2 :]
         elif len(words) > 1:
@@ -81,7 +81,7 @@ def threads(draw: st.DrawFn) -> list[str]:
     """One to three messages: a generated ask, then follow-ups of it or other asks, mutated."""
     ask = draw(asks())
     said = [draw(rendered(ask))]
-    for _ in range(draw(st.integers(0, 2))):
+    for _ in range(draw(between(0, 2))):
         if ask.kind in ("build", "risk", "backtest", "estimate") and draw(st.booleans()):
             try:
                 follow = draw(follow_up_for(ask))

@@ -14,14 +14,36 @@ failure shrinks to its smallest phrase.
 
 Percentages are fractions here (0.3 = 30%); windows are calendar years or trailing sessions of
 the market data (252 a year, 21 a month).
+
+Each strategy is built once (`sampled`, `between` and the other factories are cached by their
+hashable arguments): hypothesis validates every new strategy object on its first draw, and that
+was most of the generation's time while the generators built new ones inside every example
+(issue 63).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from functools import cache
+from typing import Literal, TypeVar
 
 from hypothesis import strategies as st
+
+T = TypeVar("T")
+
+
+@cache
+def sampled(options: tuple[T, ...]) -> st.SearchStrategy[T]:
+    """One of `options` (shrinking to the first), built once for each tuple of options (equal
+    tuples share it, and 1 == 1.0: keep the options of one type)."""
+    return st.sampled_from(options)
+
+
+@cache
+def between(low: int, high: int) -> st.SearchStrategy[int]:
+    """An integer from `low` to `high` (both included), built once for each pair."""
+    return st.integers(low, high)
+
 
 TICKERS = (
     "AAPL", "AMD", "BAC", "BBY", "CVX", "GE", "HD", "JNJ", "JPM", "KO", "LLY", "MRK", "MSFT",
@@ -66,6 +88,8 @@ METHOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 """How each portfolio method is said, by register."""
+METHODS = tuple(sorted(METHOD_WORDS))
+"""The portfolio methods, in alphabetical order."""
 
 EPISODE_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "gfc_2008": ("2007-10-09", ("the 2008 crisis", "the GFC", "the financial crisis")),
@@ -182,23 +206,33 @@ class Ask:
 
 
 # ---- composing ---------------------------------------------------------------------------
+@cache
+def _tickers(min_size: int, max_size: int) -> st.SearchStrategy[list[str]]:
+    """Distinct stocks of the data, `min_size` to `max_size` of them."""
+    return st.lists(sampled(TICKERS), min_size=min_size, max_size=max_size, unique=True)
+
+
 def _universes(draw: st.DrawFn, allow_wide: bool = True) -> Universe:
-    forms = ["tickers", "tickers", "group", "all_but", "ex_group"] if allow_wide else ["tickers"]
-    form = draw(st.sampled_from(forms))
+    forms = ("tickers", "tickers", "group", "all_but", "ex_group") if allow_wide else ("tickers",)
+    form = draw(sampled(forms))
     if form == "tickers":
-        tickers = draw(st.lists(st.sampled_from(TICKERS), min_size=3, max_size=6, unique=True))
-        return Universe("tickers", tuple(tickers))
+        return Universe("tickers", tuple(draw(_tickers(3, 6))))
     if form == "group":
-        group = draw(st.sampled_from(["tech", "energy", "staples", "health care", "healthcare"]))
+        group = draw(sampled(("tech", "energy", "staples", "health care", "healthcare")))
         return Universe("group", group=group)
     if form == "all_but":
-        out = draw(st.lists(st.sampled_from(TICKERS), min_size=1, max_size=2, unique=True))
-        return Universe("all_but", tuple(out))
-    return Universe("ex_group", group=draw(st.sampled_from(["energy", "tech", "banks"])))
+        return Universe("all_but", tuple(draw(_tickers(1, 2))))
+    return Universe("ex_group", group=draw(sampled(("energy", "tech", "banks"))))
 
 
 def _percent(draw: st.DrawFn, low: int, high: int) -> float:
-    return draw(st.integers(low, high)) / 100.0
+    return draw(between(low, high)) / 100.0
+
+
+@cache
+def _some_of(options: tuple[str, ...], max_size: int) -> st.SearchStrategy[list[str]]:
+    """Up to `max_size` distinct ones of `options`."""
+    return st.lists(sampled(options), max_size=max_size, unique=True)
 
 
 def _limits(draw: st.DrawFn, members: tuple[str, ...], method: str) -> Limits:
@@ -207,26 +241,22 @@ def _limits(draw: st.DrawFn, members: tuple[str, ...], method: str) -> Limits:
     cap = floor = None
     if draw(st.booleans()):
         cap = _percent(draw, max(5, -(-100 // n) + 5), 60)
-    if draw(st.integers(0, 3)) == 0:
+    if draw(between(0, 3)) == 0:
         floor = _percent(draw, 1, max(1, min(5, 100 // (2 * n))))
     asset_caps: list[tuple[str, float]] = []
     asset_floors: list[tuple[str, float]] = []
-    if n > 3 and draw(st.integers(0, 2)) == 0:
-        name = draw(st.sampled_from(members))
+    if n > 3 and draw(between(0, 2)) == 0:
+        name = draw(sampled(members))
         if draw(st.booleans()):
             asset_caps.append((name, _percent(draw, 5, 20)))
         else:
             asset_floors.append((name, _percent(draw, 5, 15)))
-    groups = [g for g in ("tech", "energy", "banks", "staples", "health care")
-              if set(GROUPS[g]) & set(members) and not set(GROUPS[g]) >= set(members)]  # fmt: skip
-    chosen = (
-        draw(st.lists(st.sampled_from(groups), max_size=min(3, len(groups)), unique=True))
-        if groups
-        else []
-    )
+    groups = tuple(g for g in ("tech", "energy", "banks", "staples", "health care")
+                   if set(GROUPS[g]) & set(members) and not set(GROUPS[g]) >= set(members))  # fmt: skip
+    chosen = draw(_some_of(groups, min(3, len(groups)))) if groups else []
     group_caps = [(g, _percent(draw, 10, 40)) for g in chosen]
     group_floors: list[tuple[str, float]] = []
-    if group_caps and draw(st.integers(0, 3)) == 0:
+    if group_caps and draw(between(0, 3)) == 0:
         group, _ = group_caps.pop()
         group_floors.append((group, _percent(draw, 5, 15)))
     limits = Limits(cap, floor, tuple(asset_caps), tuple(asset_floors), tuple(group_caps),
@@ -261,28 +291,32 @@ def _feasible(limits: Limits, members: tuple[str, ...]) -> bool:
 
 
 def _windows(draw: st.DrawFn, crises: bool = True) -> Window | None:
-    form = draw(
-        st.sampled_from(["none", "since", "last", "range", *(["crisis"] if crises else [])])
-    )
+    form = draw(sampled(("none", "since", "last", "range", *(("crisis",) if crises else ()))))
     if form == "none":
         return None
     if form == "since":
-        return Window("since", year=draw(st.integers(2010, 2021)))
+        return Window("since", year=draw(between(2010, 2021)))
     if form == "range":
-        year = draw(st.integers(2008, 2019))
-        return Window("range", year=year, to_year=draw(st.integers(year + 1, 2022)))
+        year = draw(between(2008, 2019))
+        return Window("range", year=year, to_year=draw(between(year + 1, 2022)))
     if form == "crisis":
-        return Window("crisis", episode=draw(st.sampled_from(sorted(EPISODE_WORDS))))
+        return Window("crisis", episode=draw(sampled(tuple(sorted(EPISODE_WORDS)))))
     if draw(st.booleans()):
-        years = draw(st.integers(1, 5))
+        years = draw(between(1, 5))
         return Window("last", sessions=252 * years, unit="years")
-    months = draw(st.sampled_from([3, 6, 9, 18]))
+    months = draw(sampled((3, 6, 9, 18)))
     return Window("last", sessions=21 * months, unit="months")
 
 
+@cache
+def _parts(count: int) -> st.SearchStrategy[list[int]]:
+    """`count` relative sizes of weights, 1 to 8 each."""
+    return st.lists(between(1, 8), min_size=count, max_size=count)
+
+
 def _weights(draw: st.DrawFn) -> tuple[tuple[str, float], ...]:
-    names = draw(st.lists(st.sampled_from(TICKERS), min_size=2, max_size=4, unique=True))
-    parts = draw(st.lists(st.integers(1, 8), min_size=len(names), max_size=len(names)))
+    names = draw(_tickers(2, 4))
+    parts = draw(_parts(len(names)))
     total = sum(parts)
     percents = [round(100 * p / total) for p in parts]
     percents[-1] = 100 - sum(percents[:-1])
@@ -295,7 +329,7 @@ def _weights(draw: st.DrawFn) -> tuple[tuple[str, float], ...]:
 @st.composite
 def builds(draw: st.DrawFn) -> Ask:
     """A portfolio build: a method, a universe, limits and a window."""
-    method = draw(st.sampled_from(sorted(METHOD_WORDS)))
+    method = draw(sampled(METHODS))
     universe = _universes(draw)
     limits = _limits(draw, universe.members(), method)
     return Ask("build", universe, method, limits=limits, window=_windows(draw, crises=False))
@@ -305,14 +339,14 @@ def builds(draw: st.DrawFn) -> Ask:
 def risk_asks(draw: st.DrawFn) -> Ask:
     """A VaR or CVaR of given weights or of equal weights, at a confidence, horizon and window."""
     given = draw(st.booleans())
-    measure = draw(st.sampled_from(["var", "cvar"]))
-    level = draw(st.sampled_from([None, 0.9, 0.95, 0.975, 0.99]))
-    horizon = draw(st.sampled_from([None, None, 5, 10, 20]))
+    measure = draw(sampled(("var", "cvar")))
+    level = draw(sampled((None, 0.9, 0.95, 0.975, 0.99)))
+    horizon = draw(sampled((None, None, 5, 10, 20)))
     window = _windows(draw)
     if given:
         return Ask("risk", method="given", weights=_weights(draw), measure=measure, level=level,
                    horizon=horizon, window=window)  # fmt: skip
-    tickers = draw(st.lists(st.sampled_from(TICKERS), min_size=2, max_size=5, unique=True))
+    tickers = draw(_tickers(2, 5))
     return Ask("risk", Universe("tickers", tuple(tickers)), "equal", measure=measure,
                level=level, horizon=horizon, window=window)  # fmt: skip
 
@@ -320,8 +354,8 @@ def risk_asks(draw: st.DrawFn) -> Ask:
 @st.composite
 def backtests(draw: st.DrawFn) -> Ask:
     """A backtest of given weights: cadence, costs and window."""
-    rebalance = draw(st.sampled_from([None, "weekly", "monthly", "quarterly", "annually", "never"]))
-    cost = draw(st.sampled_from([None, 5, 10, 20, 25]))
+    rebalance = draw(sampled((None, "weekly", "monthly", "quarterly", "annually", "never")))
+    cost = draw(sampled((None, 5, 10, 20, 25)))
     window = _windows(draw, crises=False)
     return Ask("backtest", method="given", weights=_weights(draw), rebalance=rebalance,
                cost_bps=cost, window=window)  # fmt: skip
@@ -331,27 +365,22 @@ def backtests(draw: st.DrawFn) -> Ask:
 def estimates(draw: st.DrawFn) -> Ask:
     """An estimate of a strategy: target vol, weight function, lookback, cadence, leverage, and
     the scenarios asked about (several at once)."""
-    unit = draw(st.sampled_from(["days", "months"]))
-    lookback = (
-        draw(st.sampled_from([63, 126, 42]))
-        if unit == "days"
-        else 21 * draw(st.sampled_from([3, 6]))
-    )
-    scenarios = draw(
-        st.lists(st.sampled_from(["bear", "bull", "high_vol", "base"]), max_size=2, unique=True)
-    )
+    unit = draw(sampled(("days", "months")))
+    lookback = draw(sampled((63, 126, 42))) if unit == "days" else 21 * draw(sampled((3, 6)))
+    scenarios = draw(_some_of(("bear", "bull", "high_vol", "base"), 2))
     estimate = Estimate(
         target_vol=_percent(draw, 6, 20),
-        weight_function=draw(st.sampled_from([None, "inverse_vol", "sigmoid", "merton"])),
-        lookback_days=draw(st.sampled_from([None, lookback])),
+        weight_function=draw(sampled((None, "inverse_vol", "sigmoid", "merton"))),
+        lookback_days=draw(sampled((None, lookback))),
         lookback_unit=unit,
-        cadence=draw(st.sampled_from([None, "weekly", "monthly", "quarterly"])),
-        leverage=draw(st.sampled_from([None, 1.5, 2.0])),
+        cadence=draw(sampled((None, "weekly", "monthly", "quarterly"))),
+        leverage=draw(sampled((None, 1.5, 2.0))),
         scenarios=tuple(scenarios),
     )
     return Ask("estimate", estimate=estimate)
 
 
+@cache
 def asks() -> st.SearchStrategy[Ask]:
     """Every kind of ask."""
     return st.one_of(builds(), risk_asks(), backtests(), estimates())
@@ -392,7 +421,7 @@ class FollowUp:
             return replace(ask, method=self.method)
         if self.change == "swap":
             assert ask.universe is not None
-            swapped = tuple(self.into if t == self.out else t for t in ask.universe.tickers)
+            swapped = tuple(str(self.into) if t == self.out else t for t in ask.universe.tickers)
             return replace(ask, universe=Universe("tickers", tuple(swapped)))
         if self.change == "window":
             return replace(ask, window=self.window)
@@ -413,17 +442,21 @@ class FollowUp:
         return replace(ask, estimate=replace(estimate, leverage=self.value))
 
 
+_FIRST_ASKS_OF = {"risk": risk_asks(), "backtest": backtests(), "estimate": estimates()}
+"""The strategies of `first_asks` other than builds, by kind."""
+
+
 @st.composite
 def first_asks(draw: st.DrawFn) -> Ask:
     """An ask a follow-up can change: a build of named tickers, a risk report, a backtest or an
     estimate."""
-    kind = draw(st.sampled_from(["build", "build", "risk", "backtest", "estimate"]))
+    kind = draw(sampled(("build", "build", "risk", "backtest", "estimate")))
     if kind == "build":
-        method = draw(st.sampled_from(sorted(METHOD_WORDS)))
+        method = draw(sampled(METHODS))
         universe = _universes(draw, allow_wide=False)
         return Ask("build", universe, method, limits=_limits(draw, universe.members(), method),
                    window=_windows(draw, crises=False))  # fmt: skip
-    return draw({"risk": risk_asks(), "backtest": backtests(), "estimate": estimates()}[kind])
+    return draw(_FIRST_ASKS_OF[kind])
 
 
 @st.composite
@@ -433,40 +466,40 @@ def follow_up_for(draw: st.DrawFn, ask: Ask) -> FollowUp:
         return _build_follow_up(draw, ask)
     if ask.kind == "risk":
         if draw(st.booleans()):
-            levels = [v for v in (0.9, 0.975, 0.99) if v != (ask.level or 0.95)]
-            return FollowUp("level", value=draw(st.sampled_from(levels)))
-        horizons = [v for v in (5, 10, 20) if v != (ask.horizon or 1)]
-        return FollowUp("horizon", value=draw(st.sampled_from(horizons)))
+            levels = tuple(v for v in (0.9, 0.975, 0.99) if v != (ask.level or 0.95))
+            return FollowUp("level", value=draw(sampled(levels)))
+        horizons = tuple(v for v in (5, 10, 20) if v != (ask.horizon or 1))
+        return FollowUp("horizon", value=draw(sampled(horizons)))
     if ask.kind == "backtest":
         if draw(st.booleans()):
-            cadences = [
+            cadences = tuple(
                 c for c in ("weekly", "monthly", "quarterly", "annually") if c != ask.rebalance
-            ]
-            return FollowUp("cadence", cadence=draw(st.sampled_from(cadences)))
-        costs = [v for v in (15, 30, 50) if v != ask.cost_bps]
-        return FollowUp("cost", value=draw(st.sampled_from(costs)))
+            )
+            return FollowUp("cadence", cadence=draw(sampled(cadences)))
+        costs = tuple(v for v in (15, 30, 50) if v != ask.cost_bps)
+        return FollowUp("cost", value=draw(sampled(costs)))
     estimate = ask.estimate
     assert estimate is not None
-    change = draw(st.sampled_from(["scenario", "leverage", "cadence"]))
+    change = draw(sampled(("scenario", "leverage", "cadence")))
     if change == "scenario":
-        others = [s for s in ("bear", "bull", "high_vol") if (s,) != estimate.scenarios]
-        return FollowUp("scenario", scenario=draw(st.sampled_from(others)))
+        others = tuple(s for s in ("bear", "bull", "high_vol") if (s,) != estimate.scenarios)
+        return FollowUp("scenario", scenario=draw(sampled(others)))
     if change == "leverage":
-        levers = [v for v in (1.5, 2.0, 3.0) if v != estimate.leverage]
-        return FollowUp("leverage", value=draw(st.sampled_from(levers)))
-    cadences = [c for c in ("weekly", "monthly", "quarterly") if c != estimate.cadence]
-    return FollowUp("cadence", cadence=draw(st.sampled_from(cadences)))
+        levers = tuple(v for v in (1.5, 2.0, 3.0) if v != estimate.leverage)
+        return FollowUp("leverage", value=draw(sampled(levers)))
+    cadences = tuple(c for c in ("weekly", "monthly", "quarterly") if c != estimate.cadence)
+    return FollowUp("cadence", cadence=draw(sampled(cadences)))
 
 
 def _build_follow_up(draw: st.DrawFn, ask: Ask) -> FollowUp:
     assert ask.universe is not None and ask.method is not None
     members = ask.universe.members()
-    change = draw(st.sampled_from(["group_cap", "cap", "method", "swap", "window"]))
+    change = draw(sampled(("group_cap", "cap", "method", "swap", "window")))
     if change == "group_cap":
-        groups = [g for g in ("tech", "energy", "banks", "staples", "health care")
-                  if set(GROUPS[g]) & set(members) and not set(GROUPS[g]) >= set(members)]  # fmt: skip
+        groups = tuple(g for g in ("tech", "energy", "banks", "staples", "health care")
+                       if set(GROUPS[g]) & set(members) and not set(GROUPS[g]) >= set(members))  # fmt: skip
         if groups:
-            follow = FollowUp("group_cap", group=draw(st.sampled_from(groups)),
+            follow = FollowUp("group_cap", group=draw(sampled(groups)),
                               value=_percent(draw, 10, 30))  # fmt: skip
             if _feasible(follow.apply(ask).limits, members):
                 return follow
@@ -477,14 +510,14 @@ def _build_follow_up(draw: st.DrawFn, ask: Ask) -> FollowUp:
             return follow
         change = "method"
     if change == "method":
-        other = draw(st.sampled_from([m for m in sorted(METHOD_WORDS) if m != ask.method]))
+        other = draw(sampled(tuple(m for m in METHODS if m != ask.method)))
         return FollowUp("method", method=other)
     if change == "swap":
         limited = {t for t, _ in (*ask.limits.asset_caps, *ask.limits.asset_floors)}
-        free = [t for t in members if t not in limited]
+        free = tuple(t for t in members if t not in limited)
         if free:
-            follow = FollowUp("swap", out=draw(st.sampled_from(free)),
-                              into=draw(st.sampled_from([t for t in TICKERS if t not in members])))  # fmt: skip
+            follow = FollowUp("swap", out=draw(sampled(free)),
+                              into=draw(sampled(tuple(t for t in TICKERS if t not in members))))  # fmt: skip
             swapped = follow.apply(ask)
             assert swapped.universe is not None
             if _feasible(swapped.limits, swapped.universe.members()):

@@ -17,6 +17,8 @@ from tests.support.pm_language import (
     Register,
     Universe,
     Window,
+    between,
+    sampled,
 )
 
 TYPOS = {
@@ -36,8 +38,8 @@ TYPOS = {
 
 def _pct(draw: st.DrawFn, value: float, register: Register) -> str:
     number = f"{round(value * 100, 1):g}"
-    forms = ["{n}%", "{n} percent", "{n}pct"] if register != "full" else ["{n}%", "{n} percent"]
-    return draw(st.sampled_from(forms)).format(n=number)
+    forms = ("{n}%", "{n} percent", "{n}pct") if register != "full" else ("{n}%", "{n} percent")
+    return draw(sampled(forms)).format(n=number)
 
 
 def _ticker(t: str, lower: bool) -> str:
@@ -49,113 +51,103 @@ def _listed(draw: st.DrawFn, words: list[str], register: Register) -> str:
         return words[0]
     if register == "full":
         return ", ".join(words[:-1]) + " and " + words[-1]
-    return (
-        draw(st.sampled_from([" ", ", ", "/"])).join(words)
-        if register == "abbrev"
-        else ", ".join(words)
-    )
+    return draw(sampled((" ", ", ", "/"))).join(words) if register == "abbrev" else ", ".join(words)
 
 
 def universe_words(draw: st.DrawFn, u: Universe, register: Register, lower: bool) -> str:
     if u.form == "tickers":
         return _listed(draw, [_ticker(t, lower) for t in u.tickers], register)
     if u.form == "group":
-        return draw(st.sampled_from(["the {g} names", "{g} stocks", "the {g} stocks"])).format(
-            g=u.group
-        )
+        return draw(sampled(("the {g} names", "{g} stocks", "the {g} stocks"))).format(g=u.group)
     if u.form == "all_but":
         out = _listed(draw, [_ticker(t, lower) for t in u.tickers], "full")
         return draw(
-            st.sampled_from(
-                ["all stocks but {o}", "all names except {o}", "every stock except {o}"]
-            )
+            sampled(("all stocks but {o}", "all names except {o}", "every stock except {o}"))
         ).format(o=out)
-    return draw(
-        st.sampled_from(["all stocks ex-{g}", "all names ex {g}", "everything except {g}"])
-    ).format(g=u.group)
+    return draw(sampled(("all stocks ex-{g}", "all names ex {g}", "everything except {g}"))).format(
+        g=u.group
+    )
 
 
-CAP = ["at most {p} in any name", "max {p} per name", "no more than {p} in any single stock",
+CAP = ("at most {p} in any name", "max {p} per name", "no more than {p} in any single stock",
        "can't hold more than {p} of any one stock", "no position above {p}", "each name under {p}",
        "cap each name at {p}", "≤{p} per name", "no stock over {p}", "{p} max per name",
-       "a {p} position limit", "nothing bigger than {p}"]  # fmt: skip
-FLOOR = ["at least {p} in each", "min {p} per name", "no name below {p}", "≥{p} each",
-         "a floor of {p} on every stock", "each at least {p}"]  # fmt: skip
-ASSET_CAP = ["{t} at most {p}", "no more than {p} in {t}", "cap {t} at {p}", "{t} ≤ {p}",
-             "can't hold more than {p} of {t}", "keep {t} under {p}"]  # fmt: skip
-ASSET_FLOOR = ["at least {p} in {t}", "{t} at least {p}", "{t} ≥ {p}", "min {p} in {t}"]
-GROUP_CAP = ["{g} at most {p}", "no more than {p} in {g}", "cap {g} at {p}", "{g} ≤ {p}",
+       "a {p} position limit", "nothing bigger than {p}")  # fmt: skip
+FLOOR = ("at least {p} in each", "min {p} per name", "no name below {p}", "≥{p} each",
+         "a floor of {p} on every stock", "each at least {p}")  # fmt: skip
+ASSET_CAP = ("{t} at most {p}", "no more than {p} in {t}", "cap {t} at {p}", "{t} ≤ {p}",
+             "can't hold more than {p} of {t}", "keep {t} under {p}")  # fmt: skip
+ASSET_FLOOR = ("at least {p} in {t}", "{t} at least {p}", "{t} ≥ {p}", "min {p} in {t}")
+GROUP_CAP = ("{g} at most {p}", "no more than {p} in {g}", "cap {g} at {p}", "{g} ≤ {p}",
              "{g} under {p}", "can't hold more than {p} in {g}", "limit {g} to {p}",
              "keep {g} below {p}", "{g} no more than {p}", "max {p} {g}",
-             "{g} exposure no more than {p}"]  # fmt: skip
-GROUP_FLOOR = ["at least {p} in {g}", "{g} at least {p}", "{g} ≥ {p}", "a minimum of {p} in {g}"]
+             "{g} exposure no more than {p}")  # fmt: skip
+GROUP_FLOOR = ("at least {p} in {g}", "{g} at least {p}", "{g} ≥ {p}", "a minimum of {p} in {g}")
 
 
 def limit_phrases(draw: st.DrawFn, limits: Limits, register: Register, lower: bool) -> list[str]:
     """Each limit of `limits` as a phrase, in a drawn order."""
     phrases = []
     if limits.cap is not None:
-        phrases.append(draw(st.sampled_from(CAP)).format(p=_pct(draw, limits.cap, register)))
+        phrases.append(draw(sampled(CAP)).format(p=_pct(draw, limits.cap, register)))
     if limits.floor is not None:
-        phrases.append(draw(st.sampled_from(FLOOR)).format(p=_pct(draw, limits.floor, register)))
+        phrases.append(draw(sampled(FLOOR)).format(p=_pct(draw, limits.floor, register)))
     for t, c in limits.asset_caps:
         phrases.append(
-            draw(st.sampled_from(ASSET_CAP)).format(t=_ticker(t, lower), p=_pct(draw, c, register))
+            draw(sampled(ASSET_CAP)).format(t=_ticker(t, lower), p=_pct(draw, c, register))
         )
     for t, f in limits.asset_floors:
         phrases.append(
-            draw(st.sampled_from(ASSET_FLOOR)).format(
-                t=_ticker(t, lower), p=_pct(draw, f, register)
-            )
+            draw(sampled(ASSET_FLOOR)).format(t=_ticker(t, lower), p=_pct(draw, f, register))
         )
     for g, c in limits.group_caps:
-        phrases.append(draw(st.sampled_from(GROUP_CAP)).format(g=g, p=_pct(draw, c, register)))
+        phrases.append(draw(sampled(GROUP_CAP)).format(g=g, p=_pct(draw, c, register)))
     for g, f in limits.group_floors:
-        phrases.append(draw(st.sampled_from(GROUP_FLOOR)).format(g=g, p=_pct(draw, f, register)))
+        phrases.append(draw(sampled(GROUP_FLOOR)).format(g=g, p=_pct(draw, f, register)))
     return draw(st.permutations(phrases)) if phrases else []
 
 
 def window_words(draw: st.DrawFn, w: Window, register: Register) -> str:
     if w.form == "since":
-        forms = ["since {y}", "from {y}", "since {y}"] + (
-            ["since '{yy}"] if register != "full" else []
+        forms = ("since {y}", "from {y}", "since {y}") + (
+            ("since '{yy}",) if register != "full" else ()
         )
-        return draw(st.sampled_from(forms)).format(y=w.year, yy=str(w.year)[2:])
+        return draw(sampled(forms)).format(y=w.year, yy=str(w.year)[2:])
     if w.form == "range":
-        forms = ["{a}-{b}", "from {a} to {b}", "between {a} and {b}", "over {a}-{b}"]
-        return draw(st.sampled_from(forms)).format(a=w.year, b=w.to_year)
+        forms = ("{a}-{b}", "from {a} to {b}", "between {a} and {b}", "over {a}-{b}")
+        return draw(sampled(forms)).format(a=w.year, b=w.to_year)
     if w.form == "crisis":
-        words = draw(st.sampled_from(EPISODE_WORDS[w.episode][1]))
-        return draw(st.sampled_from(["during {c}", "over {c}", "through {c}"])).format(c=words)
+        words = draw(sampled(EPISODE_WORDS[w.episode][1]))
+        return draw(sampled(("during {c}", "over {c}", "through {c}"))).format(c=words)
     n = w.sessions // (252 if w.unit == "years" else 21)
     if w.unit == "years":
-        unit = draw(st.sampled_from(["yrs", "years"] if register != "full" else ["years"]))
+        unit = draw(sampled(("yrs", "years") if register != "full" else ("years",)))
         if n == 1:
-            return draw(st.sampled_from(["over the last year", "past year", "last 12 months"]))
-        return draw(
-            st.sampled_from(["last {n} {u}", "over the past {n} {u}", "the last {n} {u}"])
-        ).format(n=n, u=unit)
-    return draw(st.sampled_from(["last {n} months", "over the past {n} months"])).format(n=n)
+            return draw(sampled(("over the last year", "past year", "last 12 months")))
+        return draw(sampled(("last {n} {u}", "over the past {n} {u}", "the last {n} {u}"))).format(
+            n=n, u=unit
+        )
+    return draw(sampled(("last {n} months", "over the past {n} months"))).format(n=n)
 
 
 def method_words(draw: st.DrawFn, method: str, register: Register) -> str:
-    return draw(st.sampled_from(METHOD_WORDS[method][register]))
+    return draw(sampled(METHOD_WORDS[method][register]))
 
 
 def _level(draw: st.DrawFn, level: float) -> str:
     number = f"{level * 100:g}"
-    return draw(st.sampled_from(["{n}%", "{n}"])).format(n=number)
+    return draw(sampled(("{n}%", "{n}"))).format(n=number)
 
 
 def _horizon(draw: st.DrawFn, days: int) -> str:
-    forms = ["{d}-day", "{d}-day", "{d} day"]
+    forms: tuple[str, ...] = ("{d}-day", "{d}-day", "{d} day")
     if days in (5, 10, 20):
-        forms.append({5: "1-week", 10: "2-week", 20: "4-week"}[days])
-    return draw(st.sampled_from(forms)).format(d=days)
+        forms += ({5: "1-week", 10: "2-week", 20: "4-week"}[days],)
+    return draw(sampled(forms)).format(d=days)
 
 
 def weights_words(draw: st.DrawFn, weights: tuple[tuple[str, float], ...], lower: bool) -> str:
-    form = draw(st.sampled_from(["pct_first", "ticker_first", "decimal"]))
+    form = draw(sampled(("pct_first", "ticker_first", "decimal")))
     parts = []
     for t, w in weights:
         name = _ticker(t, lower)
@@ -166,22 +158,22 @@ def weights_words(draw: st.DrawFn, weights: tuple[tuple[str, float], ...], lower
 
 
 def _typo(draw: st.DrawFn, text: str) -> str:
-    present = [w for w in TYPOS if w in text]
+    present = tuple(w for w in TYPOS if w in text)
     if not present:
         return text
-    word = draw(st.sampled_from(present))
+    word = draw(sampled(present))
     return text.replace(word, TYPOS[word], 1)
 
 
 @st.composite
 def rendered(draw: st.DrawFn, ask: Ask) -> str:
     """`ask` as a PM writes it."""
-    register: Register = draw(st.sampled_from(["full", "terse", "abbrev"]))
+    register: Register = draw(sampled(("full", "terse", "abbrev")))
     lower = draw(st.booleans())
     text = {
         "build": _build, "risk": _risk, "backtest": _backtest, "estimate": _estimate,
     }[ask.kind](draw, ask, register, lower)  # fmt: skip
-    if draw(st.integers(0, 3)) == 0:
+    if draw(between(0, 3)) == 0:
         text = _typo(draw, text)
     return text
 
@@ -194,18 +186,18 @@ def _build(draw: st.DrawFn, ask: Ask, register: Register, lower: bool) -> str:
     window = window_words(draw, ask.window, register) if ask.window else ""
     if register == "full":
         head = draw(
-            st.sampled_from(
-                [
+            sampled(
+                (
                     "Build a {m} portfolio of {u}",
                     "Can you build a {m} portfolio of {u}",
                     "I'd like a {m} portfolio of {u}",
-                ]
+                )
             )
         ).format(m=method, u=universe)
         said = head + (f" {window}" if window else "")
         if limits:
-            said += draw(st.sampled_from([", with ", " with ", ", keeping "])) + _joined(limits)
-        return said + draw(st.sampled_from([".", "?", ""]))
+            said += draw(sampled((", with ", " with ", ", keeping "))) + _joined(limits)
+        return said + draw(sampled((".", "?", "")))
     head = f"{method} {universe}" if draw(st.booleans()) else f"{method} on {universe}"
     rest = [*limits, *([window] if window else [])]
     rest = draw(st.permutations(rest)) if rest else []
@@ -223,13 +215,13 @@ def _measure(draw: st.DrawFn, ask: Ask, register: Register) -> str:
         "VaR"
         if ask.measure == "var"
         else draw(
-            st.sampled_from(
-                ["CVaR", "cvar", "expected shortfall"] if register != "abbrev" else ["cvar", "ES"]
+            sampled(
+                ("CVaR", "cvar", "expected shortfall") if register != "abbrev" else ("cvar", "ES")
             )
         )
     )
     if ask.measure == "var" and register != "full":
-        name = draw(st.sampled_from(["VaR", "var"]))
+        name = draw(sampled(("VaR", "var")))
     parts = []
     if ask.horizon is not None:
         parts.append(_horizon(draw, ask.horizon))
@@ -245,8 +237,8 @@ def _subject(draw: st.DrawFn, ask: Ask, register: Register, lower: bool) -> str:
     assert ask.universe is not None
     names = universe_words(draw, ask.universe, register, lower)
     return draw(
-        st.sampled_from(
-            ["equal weights of {u}", "an equal-weight portfolio of {u}", "{u} equally weighted"]
+        sampled(
+            ("equal weights of {u}", "an equal-weight portfolio of {u}", "{u} equally weighted")
         )
     ).format(u=names)
 
@@ -270,19 +262,19 @@ def _backtest(draw: st.DrawFn, ask: Ask, register: Register, lower: bool) -> str
     subject = weights_words(draw, ask.weights, lower)
     parts = []
     if ask.rebalance is not None:
-        words = draw(st.sampled_from(CADENCE[ask.rebalance]))
+        words = draw(sampled(CADENCE[ask.rebalance]))
         parts.append(
             words
             if ask.rebalance == "never"
-            else draw(
-                st.sampled_from(["rebalanced {c}", "{c} rebalancing", "rebalance {c}"])
-            ).format(c=words)
+            else draw(sampled(("rebalanced {c}", "{c} rebalancing", "rebalance {c}"))).format(
+                c=words
+            )
         )
     if ask.cost_bps is not None:
         parts.append(
-            draw(
-                st.sampled_from(["{b} bps costs", "with {b}bp trading costs", "{b} bps tc"])
-            ).format(b=ask.cost_bps)
+            draw(sampled(("{b} bps costs", "with {b}bp trading costs", "{b} bps tc"))).format(
+                b=ask.cost_bps
+            )
         )
     if ask.window is not None:
         parts.append(window_words(draw, ask.window, register))
@@ -298,7 +290,7 @@ def _estimate(draw: st.DrawFn, ask: Ask, register: Register, lower: bool) -> str
     parts = []
     if e.target_vol is not None:
         parts.append(
-            draw(st.sampled_from(["{v} target vol", "target vol {v}", "{v} vol target"])).format(
+            draw(sampled(("{v} target vol", "target vol {v}", "{v} vol target"))).format(
                 v=_pct(draw, e.target_vol, register)
             )
         )
@@ -313,34 +305,30 @@ def _estimate(draw: st.DrawFn, ask: Ask, register: Register, lower: bool) -> str
             months = e.lookback_days // 21
             parts.append(
                 draw(
-                    st.sampled_from(
-                        [
+                    sampled(
+                        (
                             "with a {m}-month lookback",
                             "lookback {m} months",
                             "{m} months of lookback",
                             "{m} months lookback",
-                        ]
+                        )
                     )
                 ).format(m=months)
             )
         else:
             parts.append(
-                draw(st.sampled_from(["with a {d}-day lookback", "lookback {d}"])).format(
-                    d=e.lookback_days
-                )
+                draw(sampled(("with a {d}-day lookback", "lookback {d}"))).format(d=e.lookback_days)
             )
     if e.cadence is not None:
-        parts.append(
-            draw(st.sampled_from(["rebalanced {c}", "{c} rebalancing"])).format(c=e.cadence)
-        )
+        parts.append(draw(sampled(("rebalanced {c}", "{c} rebalancing"))).format(c=e.cadence))
     if e.leverage is not None:
         parts.append(
-            draw(st.sampled_from(["{x}x leverage", "leverage {x}", "max leverage {x}"])).format(
+            draw(sampled(("{x}x leverage", "leverage {x}", "max leverage {x}"))).format(
                 x=f"{e.leverage:g}"
             )
         )
     config = " ".join(parts)
-    scenarios = [draw(st.sampled_from(SCENARIO_WORDS[s])) for s in e.scenarios]
+    scenarios = [draw(sampled(SCENARIO_WORDS[s])) for s in e.scenarios]
     where = ""
     if scenarios:
         where = (
@@ -350,17 +338,15 @@ def _estimate(draw: st.DrawFn, ask: Ask, register: Register, lower: bool) -> str
         )
     if register == "full":
         return draw(
-            st.sampled_from(
-                [
+            sampled(
+                (
                     "How would a {c} strategy do{w}?",
                     "Estimate a {c} strategy{w}.",
                     "What does my strategy model say about {c}{w}?",
-                ]
+                )
             )
         ).format(c=config, w=where)
-    return draw(st.sampled_from(["estimate {c}{w}", "quick estimate: {c}{w}"])).format(
-        c=config, w=where
-    )
+    return draw(sampled(("estimate {c}{w}", "quick estimate: {c}{w}"))).format(c=config, w=where)
 
 
 @st.composite
@@ -371,63 +357,57 @@ def follow_up_text(draw: st.DrawFn, follow: FollowUp, ask: Ask) -> str:
     if change == "group_cap":
         p = _pct(draw, float(follow.value or 0), "terse")
         return draw(
-            st.sampled_from(
-                [
+            sampled(
+                (
                     "limit {g} to {p} as well",
                     "and keep {g} under {p} too",
                     "also cap {g} at {p}",
                     "add a {p} cap on {g}",
-                ]
+                )
             )
         ).format(g=follow.group, p=p)
     if change == "cap":
         p = _pct(draw, float(follow.value or 0), "terse")
         return draw(
-            st.sampled_from(
-                ["cap at {p} instead", "now max {p} per name", "same but no name above {p}"]
-            )
+            sampled(("cap at {p} instead", "now max {p} per name", "same but no name above {p}"))
         ).format(p=p)
     if change == "method":
         m = method_words(draw, str(follow.method), "terse")
         return draw(
-            st.sampled_from(["same but {m}", "now {m} instead", "try {m}", "what about {m}?"])
+            sampled(("same but {m}", "now {m} instead", "try {m}", "what about {m}?"))
         ).format(m=m)
     if change == "swap":
         a, b = _ticker(str(follow.out), lower), _ticker(str(follow.into), lower)
         return draw(
-            st.sampled_from(
-                ["swap {a} for {b}", "replace {a} with {b}", "take out {a}, put in {b}"]
-            )
+            sampled(("swap {a} for {b}", "replace {a} with {b}", "take out {a}, put in {b}"))
         ).format(a=a, b=b)
     if change == "window":
         assert follow.window is not None
-        return draw(st.sampled_from(["same but {w}", "{w} instead", "redo it {w}"])).format(
+        return draw(sampled(("same but {w}", "{w} instead", "redo it {w}"))).format(
             w=window_words(draw, follow.window, "terse")
         )
     if change == "level":
-        return draw(
-            st.sampled_from(["and at {l}?", "same at {l}", "what about {l} confidence?"])
-        ).format(l=_level(draw, float(follow.value or 0)))
+        return draw(sampled(("and at {l}?", "same at {l}", "what about {l} confidence?"))).format(
+            l=_level(draw, float(follow.value or 0))
+        )
     if change == "horizon":
         return draw(
-            st.sampled_from(["and over {d} days?", "same but {h}", "what's the {h} number?"])
+            sampled(("and over {d} days?", "same but {h}", "what's the {h} number?"))
         ).format(d=int(follow.value or 0), h=_horizon(draw, int(follow.value or 0)))
     if change == "cost":
-        return draw(st.sampled_from(["same with {b} bps costs", "and with {b}bp costs?"])).format(
+        return draw(sampled(("same with {b} bps costs", "and with {b}bp costs?"))).format(
             b=int(follow.value or 0)
         )
     if change == "cadence":
-        return draw(st.sampled_from(["same but {c}", "make it {c}", "and rebalanced {c}?"])).format(
+        return draw(sampled(("same but {c}", "make it {c}", "and rebalanced {c}?"))).format(
             c=follow.cadence
         )
     if change == "scenario":
-        s = draw(st.sampled_from(SCENARIO_WORDS[str(follow.scenario)][:2]))
+        s = draw(sampled(SCENARIO_WORDS[str(follow.scenario)][:2]))
         return draw(
-            st.sampled_from(["what about the {s} case?", "and in a {s}?", "how about {s}?"])
+            sampled(("what about the {s} case?", "and in a {s}?", "how about {s}?"))
         ).format(s=s)
     x = f"{follow.value:g}"
     return draw(
-        st.sampled_from(
-            ["and with {x}x leverage?", "same with leverage {x}", "what about {x}x leverage?"]
-        )
+        sampled(("and with {x}x leverage?", "same with leverage {x}", "what about {x}x leverage?"))
     ).format(x=x)
