@@ -423,7 +423,7 @@ class SqliteConnection(Store):
             raise StoreUnavailableError(
                 f"cannot create the SQLite store {self.path}: {exc.strerror or exc}"
             ) from exc
-        set_up_schema(self.path, self._tx, MIGRATIONS)
+        set_up_schema(self.path, self._tx, MIGRATIONS, self._connection)
         self._identity = self._file_identity()
 
     def _file_identity(self) -> tuple[int, int] | None:

@@ -11,6 +11,7 @@ import pytest
 
 from store import NotFoundError, StoreUnavailableError, Trial
 from store.sqlite import SCHEMA_VERSION, SQLiteStore
+from store.sqlite.connection import MIGRATIONS
 from tests.store.conftest import FakeClock
 from tests.support.store_contract import ALICE, BOB, events, running_job
 
@@ -218,3 +219,45 @@ def test_a_version_15_store_keeps_its_orders_and_their_ids_become_the_owner_s(
     ]
     assert [o.symbol for o in store.list_orders(BOB)] == ["XOM"]
     store.close()
+
+
+def _schema(conn: sqlite3.Connection) -> list[tuple[str, str, str, str | None]]:
+    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+    return [tuple(row) for row in rows]
+
+
+def test_a_new_file_gets_the_schema_the_migrations_give_one_statement_at_a_time(
+    tmp_path: Path,
+) -> None:
+    """A new file's schema is copied from the process's template: the same tables, indexes,
+    their SQL and version as every migration run statement by statement (reference below)."""
+    reference = sqlite3.connect(":memory:")
+    reference.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for _, script in sorted(MIGRATIONS):
+        for statement in script.split(";"):
+            if statement.strip():
+                reference.execute(statement)
+    for name in ("one.sqlite", "two.sqlite"):  # the template serves every new file
+        store = SQLiteStore(tmp_path / name)
+        job, _ = store.submit_job(ALICE, "optimize", {"n": 1})
+        assert store.get_job(ALICE, job.id) == job
+        store.close()
+        with sqlite3.connect(tmp_path / name) as conn:
+            assert _schema(conn) == _schema(reference)
+            assert conn.execute("SELECT version FROM schema_version").fetchall() == [
+                (SCHEMA_VERSION,)
+            ]
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_file_holding_other_tables_is_migrated_in_place_not_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.execute("INSERT INTO notes VALUES ('kept')")
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT text FROM notes").fetchall() == [("kept",)]
