@@ -59,6 +59,13 @@ def memory_namespace(owner: str) -> tuple[str, str]:
     return (MEMORY_ROOT, owner_label(owner))
 
 
+def _set_up(connection: sqlite3.Connection) -> None:
+    """LangGraph's own setup of the memory tables (the template `copy_if_new` copies)."""
+    from langgraph.store.sqlite import SqliteStore
+
+    SqliteStore(connection).setup()
+
+
 def memory_path(settings: Settings) -> str:
     """The SQLite file of the memories: `<data_dir>/memories.sqlite`."""
     return str(settings.data_dir / "memories.sqlite")
@@ -80,6 +87,8 @@ def memory_store(
         return
     from langgraph.store.sqlite import SqliteStore
 
+    from store.sqlite.schema_setup import copy_if_new
+
     path = memory_path(settings)
     try:
         connection = sqlite3.connect(
@@ -94,6 +103,8 @@ def memory_store(
         # file's lock they run one at a time, and the later ones find the schema current.
         with exclusive(lock_path(path)):
             connection.execute("PRAGMA journal_mode=WAL")
+            # a new file gets the tables copied from a template set up once per process
+            copy_if_new(connection, ("memories", tuple(SqliteStore.MIGRATIONS)), _set_up)
             store.setup()
     except (OSError, sqlite3.Error) as exc:
         connection.close()

@@ -9,7 +9,7 @@ in one `BEGIN IMMEDIATE` transaction that reads the version first, so a file at 
 version is left as it is, and a failed upgrade leaves the file at its old version.
 
 A new file (no table at all) is not built statement by statement: the schema is built once per
-process in an in-memory database (`_template`) and copied into the file with SQLite's
+process in an in-memory database (`copy_if_new`) and copied into the file with SQLite's
 backup (one write of a few pages instead of compiling some seventy statements, ~3 ms instead
 of ~13 ms of CPU); the migrations then find it at the newest version.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -31,7 +31,7 @@ Transaction = Callable[[str], AbstractContextManager[sqlite3.Connection]]
 Connect = Callable[[], AbstractContextManager[sqlite3.Connection]]
 """One of the store's connections, in autocommit mode (`SqliteConnection._connection`)."""
 
-_templates: dict[tuple[tuple[int, str], ...], sqlite3.Connection] = {}
+_templates: dict[Hashable, sqlite3.Connection] = {}
 _templates_lock = threading.Lock()
 """Guards `_templates` and every backup from them (a connection is one thread's at a time)."""
 
@@ -46,15 +46,13 @@ def set_up_schema(
     script) pairs: a file at version N gets every script of a higher version, in order) under
     its setup lock; `StoreUnavailableError` when the file holds a newer schema than the code
     knows, the lock file cannot be made or SQLite fails. With `connection`, a file without any
-    table first gets the schema copied from the process's template (`_template`: the tables,
+    table first gets the schema copied from the process's template (`copy_if_new`: the tables,
     indexes and version the migrations give)."""
     try:
         with exclusive(lock_path(path)):
             if connection is not None:
                 with connection() as conn:
-                    if conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is None:
-                        with _templates_lock:
-                            _template(migrations).backup(conn)
+                    copy_if_new(conn, ("store", tuple(migrations)), _migrated(migrations))
             with transaction("migration") as conn:
                 migrate(conn, path, migrations)
     except OSError as exc:
@@ -91,15 +89,29 @@ def migrate(
         conn.execute("UPDATE schema_version SET version = ?", (newest,))
 
 
-def _template(migrations: Sequence[tuple[int, str]]) -> sqlite3.Connection:
-    """An in-memory database at the newest version of `migrations`, built by `migrate` on the
-    first call for these migrations in the process (the caller holds `_templates_lock`)."""
-    key = tuple(migrations)
-    template = _templates.get(key)
-    if template is None:
-        template = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+def _migrated(migrations: Sequence[tuple[int, str]]) -> Callable[[sqlite3.Connection], None]:
+    def build(template: sqlite3.Connection) -> None:
         template.execute("BEGIN")
         migrate(template, ":memory:", migrations)
         template.execute("COMMIT")
-        _templates[key] = template
-    return template
+
+    return build
+
+
+def copy_if_new(
+    conn: sqlite3.Connection, key: Hashable, build: Callable[[sqlite3.Connection], None]
+) -> bool:
+    """Copy into the database of `conn` (a file, no transaction open; the caller holds its
+    setup lock) the schema `build` sets up, when it holds no table at all; whether it copied.
+    `build` runs once per `key` and process, on an in-memory database kept as the template;
+    the copy is SQLite's backup (the file keeps its journal mode)."""
+    if conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None:
+        return False
+    with _templates_lock:
+        template = _templates.get(key)
+        if template is None:
+            template = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            build(template)
+            _templates[key] = template
+        template.backup(conn)
+    return True

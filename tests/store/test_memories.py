@@ -132,3 +132,29 @@ def test_forgetting_on_dynamodb_overwrites_the_memory_and_deletes_nothing(
             Key={"PK": {"S": f"memories:{owner_label('alice')}"}, "SK": {"S": "m0"}},
         )
         assert "expires_at" not in raw.get("Item", {"expires_at": None})
+
+
+def test_a_new_memory_file_gets_the_tables_langgraph_s_own_setup_makes(tmp_path: Path) -> None:
+    """A new file's memory tables are copied from a template: the same schema and migration
+    rows as LangGraph's `SqliteStore.setup` on an empty file (the reference), and they work."""
+    import sqlite3
+
+    from langgraph.store.sqlite import SqliteStore
+
+    reference = sqlite3.connect(tmp_path / "reference.sqlite", isolation_level=None)
+    SqliteStore(reference).setup()
+
+    def described(conn: sqlite3.Connection) -> list[Any]:
+        schema = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name")
+        versions = conn.execute("SELECT v FROM store_migrations ORDER BY v")
+        return [*schema.fetchall(), *versions.fetchall()]
+
+    for name in ("one", "two"):  # the template serves every new file
+        settings = Settings(data_dir=tmp_path / name)
+        with memory_store(settings) as memories:
+            memories.put(("memories", "alice"), "m1", {"text": "no tobacco"})
+            item = memories.get(("memories", "alice"), "m1")
+            assert item is not None and item.value == {"text": "no tobacco"}
+        with sqlite3.connect(settings.data_dir / "memories.sqlite") as conn:
+            assert described(conn) == described(reference)
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
