@@ -40,19 +40,18 @@ def set_up_schema(
     path: Path,
     transaction: Transaction,
     migrations: Sequence[tuple[int, str]],
-    connection: Connect | None = None,
+    connection: Connect,
 ) -> None:
     """Bring the SQLite file `path` to the newest version of `migrations` ((version, SQL
     script) pairs: a file at version N gets every script of a higher version, in order) under
     its setup lock; `StoreUnavailableError` when the file holds a newer schema than the code
-    knows, the lock file cannot be made or SQLite fails. With `connection`, a file without any
-    table first gets the schema copied from the process's template (`copy_if_new`: the tables,
-    indexes and version the migrations give)."""
+    knows, the lock file cannot be made or SQLite fails. A file without any table first gets
+    the schema copied, over `connection`, from the process's template (`copy_if_new`: the
+    tables, indexes and version the migrations give)."""
     try:
         with exclusive(lock_path(path)):
-            if connection is not None:
-                with connection() as conn:
-                    copy_if_new(conn, ("store", tuple(migrations)), _migrated(migrations))
+            with connection() as conn:
+                copy_if_new(conn, ("store", tuple(migrations)), _migrated(migrations))
             with transaction("migration") as conn:
                 migrate(conn, path, migrations)
     except OSError as exc:
@@ -100,13 +99,13 @@ def _migrated(migrations: Sequence[tuple[int, str]]) -> Callable[[sqlite3.Connec
 
 def copy_if_new(
     conn: sqlite3.Connection, key: Hashable, build: Callable[[sqlite3.Connection], None]
-) -> bool:
+) -> None:
     """Copy into the database of `conn` (a file, no transaction open; the caller holds its
-    setup lock) the schema `build` sets up, when it holds no table at all; whether it copied.
+    setup lock) the schema `build` sets up, when it holds no table at all.
     `build` runs once per `key` and process, on an in-memory database kept as the template;
     the copy is SQLite's backup (the file keeps its journal mode)."""
     if conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is not None:
-        return False
+        return
     with _templates_lock:
         template = _templates.get(key)
         if template is None:
@@ -114,4 +113,3 @@ def copy_if_new(
             build(template)
             _templates[key] = template
         template.backup(conn)
-    return True
