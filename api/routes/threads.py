@@ -161,6 +161,26 @@ def _respond_json(context: AppContext, owner: str, thread: ChatThread, turn: Tur
     )
 
 
+def _settled(
+    context: AppContext,
+    owner: str,
+    thread: ChatThread,
+    turn: Turn,
+    on_event: Callable[[TraceEvent], None],
+) -> tuple[str, Any]:
+    """Run `turn` to its end: `("turn", result)`, or `("error", exc)` when it failed. The thread
+    is touched and free by the time this returns, so a client that sends its next message as
+    soon as the answer arrives is not refused as busy."""
+    try:
+        result = turn(on_event)
+        context.store.touch_thread(owner, thread.id)
+        return "turn", result
+    except Exception as exc:  # reported to the client as the stream's error
+        return "error", exc
+    finally:
+        release_thread(context.store, owner, thread.id)
+
+
 async def _stream(
     context: AppContext, owner: str, thread: ChatThread, turn: Turn
 ) -> AsyncIterator[bytes]:
@@ -171,14 +191,8 @@ async def _stream(
         loop.call_soon_threadsafe(queue.put_nowait, ("event", event))
 
     def work() -> None:
-        try:
-            result = turn(on_event)
-            context.store.touch_thread(owner, thread.id)
-            loop.call_soon_threadsafe(queue.put_nowait, ("turn", result))
-        except Exception as exc:  # reported to the client as the stream's error
-            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
-        finally:
-            release_thread(context.store, owner, thread.id)
+        outcome = _settled(context, owner, thread, turn, on_event)
+        loop.call_soon_threadsafe(queue.put_nowait, outcome)
 
     # the turn runs in the request's context: its spans nest under the request's span
     runner = contextvars.copy_context().run

@@ -192,6 +192,24 @@ def test_busy_threads_are_409_and_a_full_server_is_429(
     assert api.store.cache_get("alice", key) is None  # the turn's hold ended with it
 
 
+def test_the_thread_is_free_when_its_turn_s_answer_arrives(api: Api) -> None:
+    """A client that sends its next message as soon as a turn's `turn` event arrives is
+    answered, not refused as busy: the turn's hold ends before its answer is sent."""
+    from api import thread_turns
+
+    thread = new_thread(api, api.alice)
+    path = f"/v1/threads/{thread['id']}/messages"
+    for ask in ("what is risk parity?", "and HRP?", "which of them is cheaper to run?"):
+        with api.client.stream("POST", path, json={"content": ask}, headers=api.alice) as response:
+            assert response.status_code == 200, response.read()
+            for line in response.iter_lines():
+                if line == "event: turn":
+                    assert not thread_turns.thread_busy(api.store, "alice", thread["id"])
+                    break
+            else:
+                raise AssertionError("the stream ended without its turn")
+
+
 def test_a_chat_portfolio_is_saved_to_its_owner_s_portfolios(api: Api) -> None:
     """The portfolio the assistant builds is on the Portfolios page (`/v1/portfolios`) of the
     thread's owner, with the weights the chat reported, once; other owners never see it."""
