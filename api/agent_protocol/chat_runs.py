@@ -311,18 +311,19 @@ def execute(
 ) -> None:
     """Do `outcome(run)` in this thread and end the run with its status and result (`error`,
     with an `error` frame, if it raises). The `journal` records the start and the end;
-    `release()` frees the thread whatever happens; both before the run's `end` frame (whoever
-    waits for the run finds it recorded and the thread free)."""
+    `release()` frees the thread whatever happens. The thread is freed first, then the end
+    recorded, then the run's `end` frame sent: whoever sees the run ended, in the store or in
+    its stream, finds its thread free for the next run."""
     try:
         journal.running(run)
         status, result = outcome(run)
     except Exception as exc:  # e.g. reading the thread's state failed: the run's error
         status, result = failed(run, exc)
     try:
-        journal.ended(run, status, result)
+        release()
     finally:
         try:
-            release()
+            journal.ended(run, status, result)
         finally:
             run.finish(status, result)
 

@@ -7,7 +7,7 @@ with API keys of two different owners, for tenancy tests.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,3 +129,19 @@ def wait_job(api: Api, path: str, timeout: float = 120) -> dict[str, Any]:
             return dict(found)
         time.sleep(0.2)
     raise AssertionError(f"{path} did not finish in {timeout} s")
+
+
+SLOW_STORE_SECONDS = 0.3
+"""How long `slow` holds each call up: longer than a client takes to read an answer and send
+its next request on loopback."""
+
+
+def slow(call: Callable[..., Any]) -> Callable[..., Any]:
+    """`call`, held up `SLOW_STORE_SECONDS` before it runs (a store slow to answer: it widens
+    the window in which an answer sent before the call ends would be seen early)."""
+
+    def held_up(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(SLOW_STORE_SECONDS)
+        return call(*args, **kwargs)
+
+    return held_up

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,8 @@ import pytest
 from langgraph_sdk import get_client, get_sync_client
 
 from api.agent_protocol.run_records import RunTiming
-from tests.api.conftest import make_settings
+from store import Store
+from tests.api.conftest import make_settings, slow
 from tests.support.live_server import running_server
 
 ASK = "find the target-vol setting that holds up in a bear market"
@@ -26,12 +28,13 @@ NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")  # LangGraph
 
 
 class Server:
-    """The live server's Agent Protocol URL and two owners' API keys."""
+    """The live server's Agent Protocol URL, two owners' API keys and its store."""
 
-    def __init__(self, url: str, alice: str, bob: str) -> None:
+    def __init__(self, url: str, alice: str, bob: str, store: Store) -> None:
         self.url = url
         self.alice = alice
         self.bob = bob
+        self.store = store
 
     def client(self, key: str | None = None) -> Any:
         return get_client(url=self.url, api_key=key or self.alice)
@@ -50,7 +53,7 @@ def server(api_env: Path) -> Iterator[Server]:
     alice, _ = store.create_api_key("alice", "agent protocol")
     bob, _ = store.create_api_key("bob", "agent protocol")
     with running_server(app) as base:
-        yield Server(f"{base}/agent", alice, bob)
+        yield Server(f"{base}/agent", alice, bob, store)
 
 
 def human(text: str) -> dict[str, Any]:
@@ -289,6 +292,25 @@ def test_background_run_join_and_cancel(server: Server) -> None:
     with pytest.raises(httpx.HTTPStatusError) as ended:
         client.runs.cancel(thread_id, long["run_id"])
     assert ended.value.response.status_code == 409
+
+
+def test_a_run_read_as_ended_has_freed_its_thread(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that polls a background run until it reads ended, then starts the next run on
+    the thread, is answered, not refused as busy, even when the store is slow to free the
+    thread: the thread is freed before the end is recorded."""
+    monkeypatch.setattr(server.store, "release_lease", slow(server.store.release_lease))
+    client = server.sync()
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(thread_id, "assistant", input=human("hello"))
+    for ask in ("and what is HRP?", "thanks"):
+        deadline = time.monotonic() + 120
+        while client.runs.get(thread_id, run["run_id"])["status"] in ("pending", "running"):
+            assert time.monotonic() < deadline, "the run did not end"
+            time.sleep(0.01)  # polling a live server, as such a client does
+        run = client.runs.create(thread_id, "assistant", input=human(ask))
+    assert client.runs.join(thread_id, run["run_id"])["messages"][-1]["type"] == "ai"
 
 
 def test_another_owner_and_no_credentials_are_refused(server: Server) -> None:

@@ -25,12 +25,8 @@ from tests.support.hostile import HOSTILE_TEXT, LIBRARY_WORDS
 from tests.support.live_server import running_server
 
 
-class CronServer(Server):
-    store: Any
-
-
 @pytest.fixture(scope="module")
-def server(api_env: Path) -> Iterator[CronServer]:
+def server(api_env: Path) -> Iterator[Server]:
     from api.app import create_app
 
     app = create_app(make_settings(api_env / "crons"))
@@ -38,9 +34,7 @@ def server(api_env: Path) -> Iterator[CronServer]:
     alice, _ = store.create_api_key("alice", "crons")
     bob, _ = store.create_api_key("bob", "crons")
     with running_server(app) as base:
-        served = CronServer(f"{base}/agent", alice, bob)
-        served.store = store
-        yield served
+        yield Server(f"{base}/agent", alice, bob, store)
 
 
 def _refused(call: Any, status: int = 422) -> dict[str, Any]:
@@ -52,7 +46,7 @@ def _refused(call: Any, status: int = 422) -> dict[str, Any]:
     return error
 
 
-def _ran(server: CronServer, owner: str, job_ids: list[str]) -> list[dict[str, Any]]:
+def _ran(server: Server, owner: str, job_ids: list[str]) -> list[dict[str, Any]]:
     """The results of the cron jobs, once the app's worker has run them."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -64,7 +58,7 @@ def _ran(server: CronServer, owner: str, job_ids: list[str]) -> list[dict[str, A
     raise AssertionError("the cron runs did not end")
 
 
-def test_a_cron_on_a_thread_fires_once_per_fire_as_a_recorded_run(server: CronServer) -> None:
+def test_a_cron_on_a_thread_fires_once_per_fire_as_a_recorded_run(server: Server) -> None:
     alice, bob = server.sync(server.alice), server.sync(server.bob)
     thread_id = alice.threads.create()["thread_id"]
     cron = alice.crons.create_for_thread(
@@ -99,7 +93,7 @@ def test_a_cron_on_a_thread_fires_once_per_fire_as_a_recorded_run(server: CronSe
     _refused(lambda: alice.crons.delete(cron["cron_id"]), 404)
 
 
-def test_stateless_crons_of_two_owners_with_one_schedule(server: CronServer) -> None:
+def test_stateless_crons_of_two_owners_with_one_schedule(server: Server) -> None:
     alice, bob = server.sync(server.alice), server.sync(server.bob)
     before = {
         o: {t["thread_id"] for t in c.threads.search(limit=100)}
@@ -134,7 +128,7 @@ def test_stateless_crons_of_two_owners_with_one_schedule(server: CronServer) -> 
     assert {t["thread_id"] for t in bob.threads.search(limit=100)} == before["b"]  # deleted
 
 
-def test_a_cron_is_updated_and_counted_by_its_owner_alone(server: CronServer) -> None:
+def test_a_cron_is_updated_and_counted_by_its_owner_alone(server: Server) -> None:
     alice, bob = server.sync(server.alice), server.sync(server.bob)
     thread_id = alice.threads.create()["thread_id"]
     bobs = bob.crons.count()
@@ -182,7 +176,7 @@ def test_a_cron_is_updated_and_counted_by_its_owner_alone(server: CronServer) ->
     _refused(lambda: alice.crons.update(cron["cron_id"], enabled=True), 404)
 
 
-def test_what_a_cron_cannot_be_is_refused(server: CronServer) -> None:
+def test_what_a_cron_cannot_be_is_refused(server: Server) -> None:
     client = server.sync()
     thread_id = client.threads.create()["thread_id"]
     cases = [
@@ -232,7 +226,7 @@ def test_what_a_cron_cannot_be_is_refused(server: CronServer) -> None:
     text=HOSTILE_TEXT,
     door=st.sampled_from(["schedule", "input", "metadata", "search", "count", "update"]),
 )
-def test_hostile_text_at_the_cron_doors(server: CronServer, text: str, door: str) -> None:
+def test_hostile_text_at_the_cron_doors(server: Server, text: str, door: str) -> None:
     headers = {"x-api-key": server.alice, "content-type": "application/json"}
     client = server.sync()
     if not (before := client.crons.search(limit=100)):

@@ -30,7 +30,7 @@ def server(api_env: Path) -> Iterator[Server]:
     alice, _ = store.create_api_key("alice", "store")
     bob, _ = store.create_api_key("bob", "store")
     with running_server(app) as base:
-        yield Server(f"{base}/agent", alice, bob)
+        yield Server(f"{base}/agent", alice, bob, store)
 
 
 def _refused(call: Any, status: int = 422) -> dict[str, Any]:

@@ -26,7 +26,7 @@ def server(api_env: Path) -> Iterator[Server]:
     alice, _ = store.create_api_key("alice", "streams")
     bob, _ = store.create_api_key("bob", "streams")
     with running_server(app) as base:
-        yield Server(f"{base}/agent", alice, bob)
+        yield Server(f"{base}/agent", alice, bob, store)
 
 
 def _stream(server: Server, modes: list[str], text: str, **options: Any) -> tuple[str, list[Any]]:

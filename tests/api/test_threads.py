@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.api.conftest import Api, assert_error, parse_sse
+from tests.api.conftest import Api, assert_error, parse_sse, slow
 
 ASK = "find the target-vol setting that holds up in a bear market"
 JSON = {"accept": "application/json"}
@@ -192,11 +192,15 @@ def test_busy_threads_are_409_and_a_full_server_is_429(
     assert api.store.cache_get("alice", key) is None  # the turn's hold ended with it
 
 
-def test_the_thread_is_free_when_its_turn_s_answer_arrives(api: Api) -> None:
+def test_the_thread_is_free_when_its_turn_s_answer_arrives(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A client that sends its next message as soon as a turn's `turn` event arrives is
-    answered, not refused as busy: the turn's hold ends before its answer is sent."""
+    answered, not refused as busy, even when the store is slow to free the thread: the turn's
+    hold ends before its answer is sent."""
     from api import thread_turns
 
+    monkeypatch.setattr(api.store, "release_lease", slow(api.store.release_lease))
     thread = new_thread(api, api.alice)
     path = f"/v1/threads/{thread['id']}/messages"
     for ask in ("what is risk parity?", "and HRP?", "which of them is cheaper to run?"):
