@@ -18,11 +18,13 @@ process that runs later `chat -m` turns without loading the assistant again: doc
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from api.cli.parser import build_parser
 
@@ -73,6 +75,20 @@ def check_models() -> None:
     from settings import get_settings
 
     check_model_settings(get_settings())
+
+
+def command() -> NoReturn:
+    """The `stratigos` executable: `main()`, then exit with its code. What is alive at that point
+    is first moved out of the cyclic garbage collector's reach (`gc.freeze`): the interpreter's
+    shutdown would otherwise walk the whole heap several times (about 0.75 s after an
+    `optimize` run, a fifth of the command). Objects are still freed by reference counting and
+    every `atexit` handler still runs; only garbage in reference cycles is left to the end of
+    the process. `main` itself freezes nothing: tests call it in their own process and go on."""
+    try:
+        code = main()
+    finally:
+        gc.freeze()
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
