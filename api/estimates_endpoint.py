@@ -34,6 +34,7 @@ from starlette.routing import Route
 from api.errors import ApiError, error_json, field_errors
 from services.estimates import estimate_strategy
 from settings import Settings, get_settings
+from settings.process_exit import exit_process
 from store import Store, StoreUnavailableError
 from store.factory import open_store
 
@@ -163,4 +164,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_process(main)

@@ -32,6 +32,7 @@ from jobs.pipeline.engines import run_step
 from services.strategy_model import learn
 from settings import Settings
 from settings.file_locks import exclusive
+from settings.process_exit import exit_process
 from store import Store
 
 MODULE = "graphs.learn_job"
@@ -124,4 +125,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_process(main)

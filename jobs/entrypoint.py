@@ -39,6 +39,7 @@ from jobs.batches import SCHEMA_VERSION, BatchShard, run_shard
 from jobs.compute_errors import ShardError, describe_exception
 from jobs.privileges import drop_root
 from settings.files import write_atomic
+from settings.process_exit import exit_process
 
 INPUT_DIR = "opt/ml/processing/input"
 OUTPUT_DIR = "opt/ml/processing/output"
@@ -200,4 +201,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main)

@@ -44,6 +44,7 @@ from jobs.handlers import (
 from jobs.trace_end import TraceEnds
 from settings import Settings, get_settings
 from settings.logs import configure_logging
+from settings.process_exit import exit_process
 from settings.tracing import configure_tracing, current_trace_context, flush_tracing, span
 from store import ConflictError, Job, NotFoundError, Store, StoreUnavailableError
 from store.owner_data import OwnerBusyError
@@ -595,4 +596,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_process(main)

@@ -21,6 +21,7 @@ from typing import Any
 from research.child_process import run_child
 from research.chunking import chunk_blocks
 from research.parsing import DocumentError, parse_document
+from settings.process_exit import exit_process
 
 
 class _GivenVectors:
@@ -98,4 +99,4 @@ def answer(header: dict[str, Any], data: bytes) -> tuple[dict[str, Any], bytes]:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_child(answer))
+    exit_process(lambda: run_child(answer))

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from api.cli.warm import file_version
+from settings.process_exit import exit_process
 
 REQUEST_LIMIT_BYTES = 1 << 20
 """Longest request line a client may send (the arguments of one command)."""
@@ -381,4 +382,4 @@ def main(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_process(lambda: main(sys.argv[1:]))

@@ -44,6 +44,7 @@ from jobs.pipeline.steps import (
     step_handler,
 )
 from jobs.privileges import drop_root
+from settings.process_exit import exit_process
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -174,4 +175,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main)

@@ -15,6 +15,7 @@ from typing import Any
 from research.child_process import run_child
 from services.errors import InputError
 from services.market_data.uploads import DatasetTooLargeError, UploadLimits, parse_upload
+from settings.process_exit import exit_process
 
 
 def answer(header: dict[str, Any], data: bytes) -> tuple[dict[str, Any], bytes]:
@@ -37,4 +38,4 @@ def answer(header: dict[str, Any], data: bytes) -> tuple[dict[str, Any], bytes]:
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_child(answer))
+    exit_process(lambda: run_child(answer))
