@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import prange
 
 from quant.compiled import kernel
 
@@ -229,7 +230,7 @@ def fit_extra_trees(
     )
 
 
-@kernel()
+@kernel(parallel=True)
 def _predict(
     left: np.ndarray,
     right: np.ndarray,
@@ -240,8 +241,9 @@ def _predict(
     X: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Each tree's value for each row of X into out [trees, rows, outputs]."""
-    for t in range(len(roots)):
+    """Each tree's value for each row of X into out [trees, rows, outputs]; the trees are
+    shared among the threads (each tree's nodes stay in its thread's cache over the rows)."""
+    for t in prange(len(roots)):
         for r in range(X.shape[0]):
             node = roots[t]
             while left[node] >= 0:

@@ -4,6 +4,8 @@ often as it says, and a model that reads back exactly."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
@@ -122,6 +124,37 @@ def test_a_version_stored_before_the_metric_groups_reads_back() -> None:
     old = StrategyModel.from_arrays(unpack_arrays(pack_arrays(arrays)))
     assert old.groups == (METRICS,)
     assert np.array_equal(old.predict(X[:20]).value, predict_trees(single, X[:20]).mean(axis=0))
+
+
+def _walked(ensemble: Any, X: np.ndarray) -> np.ndarray:
+    """Each tree's value for each row of X, [trees, rows, outputs], found by walking each tree
+    from its root in plain Python (the reference of the compiled, threaded walk)."""
+    out = np.empty((len(ensemble.roots), len(X), ensemble.value.shape[1]))
+    for t, root in enumerate(ensemble.roots):
+        for r, row in enumerate(X):
+            node = int(root)
+            while ensemble.left[node] >= 0:
+                go_left = row[ensemble.feature[node]] <= ensemble.threshold[node]
+                node = int(ensemble.left[node] if go_left else ensemble.right[node])
+            out[t, r] = ensemble.value[node]
+    return out
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**16), rows=st.integers(1, 60), trees=st.integers(1, 9))
+def test_the_walk_and_the_estimates_are_those_of_a_plain_walk(
+    seed: int, rows: int, trees: int
+) -> None:
+    """`predict_trees` (compiled, its trees shared among threads) gives exactly the values of a
+    plain walk down each tree, and `mean` exactly `predict`'s estimates."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(120, len(FEATURES)))
+    Y = rng.normal(size=(120, len(METRICS)))
+    ensemble = fit_extra_trees(X, Y[:, :2], n_trees=trees, seed=seed)
+    probe = rng.uniform(-0.2, 1.2, size=(rows, len(FEATURES)))  # outside what was seen, too
+    assert np.array_equal(predict_trees(ensemble, probe), _walked(ensemble, probe))
+    model = fit_strategy_model(X, Y, np.arange(120) % 5 == 0, seed=seed)
+    assert np.array_equal(model.mean(probe), model.predict(probe).value)
 
 
 @settings(max_examples=10, deadline=None)
