@@ -95,7 +95,7 @@ def _chat(client: httpx.Client, *texts: str) -> str:
             headers={"accept": "text/event-stream"},
             timeout=300,
         ) as stream:
-            assert stream.status_code == 200
+            assert stream.status_code == 200, (stream.status_code, stream.read())
             for _ in stream.iter_lines():
                 pass
     return str(thread["id"])
