@@ -147,11 +147,11 @@ def _respond(
 
 def _respond_json(context: AppContext, owner: str, thread: ChatThread, turn: Turn) -> TurnView:
     events: list[dict[str, Any]] = []
-    try:
-        result = turn(lambda e: events.append(json.loads(e.to_json())))
-    finally:
-        release_thread(context.store, owner, thread.id)
-    context.store.touch_thread(owner, thread.id)
+    kind, result = _settled(
+        context, owner, thread, turn, lambda e: events.append(json.loads(e.to_json()))
+    )
+    if kind == "error":
+        raise result
     return TurnView(
         thread_id=thread.id,
         replies=result.replies,
@@ -175,7 +175,7 @@ def _settled(
         result = turn(on_event)
         context.store.touch_thread(owner, thread.id)
         return "turn", result
-    except Exception as exc:  # reported to the client as the stream's error
+    except Exception as exc:  # the client's error: the stream's `error` event, or raised for JSON
         return "error", exc
     finally:
         release_thread(context.store, owner, thread.id)
