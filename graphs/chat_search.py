@@ -205,7 +205,7 @@ def run_approved_search(
             "explanation": result.get("explanation"),
             "benchmark_verdict": result.get("benchmark_verdict"),
         }
-        answer = _run_answer(run_id, result, request, focus)
+        answer = _run_answer(run_id, result, request, focus, owned=owner is not None)
         return {"draft": None, "last_run": last_run, "messages": [AIMessage(answer)]}
     finally:
         bound.leave()
@@ -268,9 +268,16 @@ def checked_limits(request: OptimizationRequest, best: dict[str, Any] | None) ->
 
 
 def _run_answer(
-    run_id: str, result: dict[str, Any], request: OptimizationRequest, focus: list[str]
+    run_id: str,
+    result: dict[str, Any],
+    request: OptimizationRequest,
+    focus: list[str],
+    *,
+    owned: bool,
 ) -> str:
-    """The chat's answer once a run is done (see `run_approved_search`)."""
+    """The chat's answer once a run is done (see `run_approved_search`); a run of an owner (their
+    job) says how it started, the report's "Start" sentence (`describe_result_start`: cold, or
+    from which version of their strategy model and what that saved)."""
     best = result.get("best")
     lines = [f"Run {run_id} {result.get('status')}."]
     verdict = result.get("benchmark_verdict") or {}
@@ -293,6 +300,11 @@ def _run_answer(
             lines.append("The winner holds no option overlay (the search also tried some).")
     if result.get("reason"):
         lines.append(f"Reason: {result['reason']}.")
+    from services.warm_starts import describe_result_start  # the strategy model's stack
+
+    start = describe_result_start(result) if owned else None
+    if start:
+        lines.append(f"Start: {start}.")
     explanation = (result.get("explanation") or {}).get("text")
     if explanation:
         lines.append(_not_said_again(explanation, verdict, best, bool(limits)))

@@ -123,7 +123,10 @@ def config_summary(result: dict[str, Any]) -> dict[str, Any]:
     """What an optimization result found, in brief: whether the winner beats its benchmarks
     (said first), the best configuration (and in words) and its objective, the risk manager's
     verdict and each limit checked with its statistic, trials run and why the search stopped,
-    method and data."""
+    method and data, how the search started (`warm_start`, and `start`: the report's sentence,
+    `services.warm_starts.describe_result_start`)."""
+    from services.warm_starts import describe_result_start
+
     best = result.get("best") or {}
     plan = result.get("plan") or {}
     return {
@@ -148,6 +151,7 @@ def config_summary(result: dict[str, Any]) -> dict[str, Any]:
         "dataset": result.get("dataset"),
         "timings": result.get("timings"),
         "warm_start": warm_start_payload(result),
+        "start": describe_result_start(result),
     }
 
 

@@ -48,7 +48,7 @@ search's landscape (`quant.tuning.warm_stop`)."""
 WARM_NOTE = (
     "started warm: its first trials are what the owner's strategy model learnt from earlier "
     "searches, so the same request gives other trials, and may find another winner, once the "
-    'model has learnt more; run it with --cold ("warm_start": false) to compare like for like'
+    "model has learnt more; start it cold to compare like for like"
 )
 """What a warm start's `note` says (the result's `warm_start.note`)."""
 CANDIDATES = 2048
@@ -269,7 +269,7 @@ def _seed_noise(cold: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "words": "the reference ran on another seed's paths, and how far this request's "
             "best objective moves between seeds is not measured yet (one seed's cold search): "
             "trials_to_reference compares across that noise with a 1% margin, and no trials "
-            "saved are claimed; run this seed with --cold to compare like for like",
+            "saved are claimed; start this seed cold to compare like for like",
         }
     high, low = max(best.values()), min(best.values())
     spread = (high - low) / max(abs(high), 1e-12)
@@ -279,7 +279,7 @@ def _seed_noise(cold: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "words": f"the reference ran on another seed's paths: this request's cold searches on "
         f"{seeds} seeds found best objectives {spread:.1%} apart, "
         f"{'more than' if spread > WITHIN else 'within'} the 1% margin of trials_to_reference, "
-        "and no trials saved are claimed; run this seed with --cold to compare like for like",
+        "and no trials saved are claimed; start this seed cold to compare like for like",
     }
 
 
@@ -330,7 +330,7 @@ def describe_warm_start(outcome: Mapping[str, Any] | None, *, with_stop: bool = 
     if with_stop and outcome.get("stopped"):
         words += f"; stopped early: {outcome['stopped']}"
     reference = outcome.get("reference")
-    like_for_like = "; --cold compares like for like"
+    like_for_like = "; a cold start of the same request compares like for like"
     if reference is None:
         return f"{words}; no earlier cold search of the same request to compare with{like_for_like}"
     reached, saved = outcome.get("trials_to_reference"), outcome.get("trials_saved")

@@ -293,12 +293,18 @@ function buildForm() {
       advanced(
         "advanced-search",
         "Search method",
-        "(Bayesian, batches of 50, seed 0)",
+        "(Bayesian, batches of 50, seed 0, starts from your strategy model)",
         h(
           "div",
           { className: "range" },
           numberField("batch-size", "Trials per batch", 50, { min: 1, max: 1000, step: 1 }),
           numberField("max-llm-tokens", "Model token budget", 200000, { min: 0, step: 1 }),
+        ),
+        h(
+          "label",
+          { className: "check" },
+          h("input", { type: "checkbox", id: "start-cold", name: "start-cold" }),
+          " Start cold: ignore what your earlier searches taught your strategy model (to compare two runs like for like)",
         ),
         h(
           "div",
@@ -508,6 +514,7 @@ export function requestFromForm(form) {
     seed: number(form, "seed", "Random seed"),
   };
   if (universe.length) request.universe = universe;
+  if (form.querySelector("#start-cold").checked) request.warm_start = false;
   if (request.search_space.overlay !== undefined) {
     const volModel = volModelFromForm(form);
     if (volModel) request.vol_model = volModel;
@@ -635,6 +642,7 @@ const REQUEST_INPUTS = {
   "budget.max_llm_tokens": "max-llm-tokens",
   method: "method",
   seed: "seed",
+  warm_start: "start-cold",
   vol_model: "vol-premium",
   "vol_model.variance_risk_premium": "vol-premium",
   "vol_model.skew": "vol-skew",

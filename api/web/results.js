@@ -104,8 +104,9 @@ function safeRateText(data) {
 
 const METHODS = { tpe: "Bayesian (TPE)", random: "random", grid: "grid" };
 
-/** The run in words: objective, risk check, trials (and why fewer than planned), search
- * method, data, the safe rate. */
+/** The run in words: objective, risk check, trials (and why fewer than planned), how the search
+ * started (cold, or from which strategy model and what that saved: the report's "Start" line),
+ * search method, data, the safe rate. */
 function runRows(data) {
   const summary = data.config_summary || {};
   return [
@@ -114,6 +115,7 @@ function runRows(data) {
     ["Risk check", inWords(summary.risk_verdict) || "n/a"],
     ["Trials", summary.max_trials ? `${count(summary.n_trials)} of ${count(summary.max_trials)}` : count(summary.n_trials)],
     ...(summary.winner_note ? [["Note", inWords(summary.winner_note)]] : []),
+    ...(summary.start ? [["Start", h("span", { id: "results-start" }, capitalised(inWords(summary.start)))]] : []),
     ["Search method", METHODS[summary.method] || String(summary.method || "–")],
     ["Data", h("span", { id: "results-data" }, dataText(data.dataset))],
     ["Sharpe ratios", h("span", { id: "results-sharpe" }, `in excess of ${safeRateText(data)}`)],

@@ -411,7 +411,7 @@ def test_results_say_how_the_search_started_as_the_command_line_and_report_do(
 ) -> None:
     """`warm_start` (the outcome stored in the result, with its sentence) on the results, the
     brief of every door that shows one (`config_summary`) and the report."""
-    from services.warm_starts import describe_warm_start
+    from services.warm_starts import describe_result_start, describe_warm_start
 
     stored = _result(api, finished["id"])["warm_start"]
     base = f"/v1/optimizations/{finished['id']}"
@@ -423,9 +423,14 @@ def test_results_say_how_the_search_started_as_the_command_line_and_report_do(
         assert name in results["warm_start"]
     report = api.client.get(f"{base}/report", headers=api.alice).text
     assert html.escape(f"Start: {words}") in report
+    # the report's sentence, for a page (the results page's "Start" row)
+    start = describe_result_start(_result(api, finished["id"]))
+    assert start and results["config_summary"]["start"] == start
+    assert html.escape(f"Start: {start}") in report
     cold = api.client.post(
         "/v1/optimizations", json={**SMALL, "warm_start": False}, headers=api.alice
     ).json()
     assert wait_done(api, cold["id"], api.alice)["status"] == "succeeded"
     asked = api.client.get(f"/v1/optimizations/{cold['id']}/results", headers=api.alice).json()
     assert asked["warm_start"] is None and asked["config_summary"]["warm_start"] is None
+    assert asked["config_summary"]["start"] == "cold (asked for)"

@@ -43,6 +43,14 @@ def _in_words(text: str) -> str:
     )
 
 
+def _job(server: Server, job_id: str) -> dict[str, Any]:
+    with server.client() as client:
+        response = client.get(f"/v1/optimizations/{job_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
 def _results(server: Server, job_id: str, **params: Any) -> dict[str, Any]:
     with server.client() as client:
         response = client.get(f"/v1/optimizations/{job_id}/results", params=params)
@@ -66,6 +74,7 @@ def test_form_progress_results_and_charts(page: Any, server: Server, artifacts: 
     page.fill("#n-paths", "20")
     page.uncheck("input[name=scenario][value=high_vol]")
     page.uncheck("input[name=scenario][value=low_vol]")
+    page.check("#start-cold")  # a cold search, to compare like for like
     page.screenshot(path=str(artifacts / "optimization-form.png"), full_page=True)
     # keyboard only: from the last field, Tab reaches the submit button, Enter submits
     page.focus("#seed")
@@ -122,6 +131,10 @@ def test_form_progress_results_and_charts(page: Any, server: Server, artifacts: 
     config = results["config_summary"]["config"]
     assert f"Volatility target\t{config['target_vol'] * 100:.2f}%" in summary
     assert "target_vol" not in summary and "overlay" not in summary.lower()
+    # asked to start cold: the request says so, and the page as the report does
+    assert _job(server, job_id)["request"]["warm_start"] is False
+    assert results["config_summary"]["start"] == "cold (asked for)"
+    assert page.inner_text("#results-start") == "Cold (asked for)"
     manifest = results["manifest"]
     assert page.get_attribute("#manifest-table", "data-request-hash") == manifest["request_hash"]
     assert manifest["request_hash"][:12] in page.text_content("#manifest-table")
@@ -161,6 +174,11 @@ def test_results_say_what_feasible_means_why_the_run_stopped_and_what_to_doubt(
     assert f"Risk check\t{_in_words(summary['risk_verdict'])}" in panel
     assert summary["risk_verdict"].startswith("approved by the risk manager")
     assert "Trials\t28 of 40" in panel
+    # how it started, in the report's words (warm or cold, whatever the module's earlier runs
+    # taught this owner's model), the early stop said once, below
+    start = summary["start"]
+    assert start and "stopped early" not in start
+    assert f"Start\t{start[0].upper()}{_in_words(start)[1:]}" in panel
     stopped = page.inner_text("#results-stopped")
     assert stopped == "Stopped at 28 of 40 trials: " + _in_words(
         summary["stop_reason"].removeprefix("28 of 40 trials: ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,10 @@ import pytest
 
 from graphs.chat import ChatSession, NothingPendingError
 from quant import load_sp500_prices, max_sharpe, mean_returns, sample_covariance, to_returns
+from services.strategy_model import wait_for_learning
+from services.warm_starts import describe_result_start
 from settings import Settings
+from store.sqlite import SQLiteStore
 from traces.jsonl import check_sequence, read_jsonl
 from traces.schema import TraceEvent
 
@@ -91,6 +95,24 @@ def test_a_search_waits_for_approval_and_runs_when_approved(session: ChatSession
         "succeeded",
     ]
     assert any(e.type == "progress" and e.data["unit"] == "trials" for e in events)
+
+
+def test_an_owner_s_search_says_how_it_started(offline_data_dir: Path, tmp_path: Path) -> None:
+    """An owner's approved search runs as their job, and its answer says how it started, as
+    its report does: the first cold (no model yet), the next from the model the first taught."""
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    session = ChatSession("starts", settings=Settings(), owner="alice", store=store)
+    starts = []
+    for _ in range(2):
+        assert session.send(SEARCH).pending is not None
+        reply = session.decide("edit", changes={"n_paths": 30, "horizon": 189}).replies[-1]
+        [job_id] = re.findall(r"^Run (job_\w+) succeeded\.", reply)
+        start = describe_result_start(store.get_result("alice", job_id).payload)
+        assert start and f" Start: {start}. " in reply
+        starts.append(start)
+        wait_for_learning("alice")  # the job answered first; the owner's model learns it after
+    assert starts[0].startswith("cold: no strategy model to start from")
+    assert "first from strategy model version 1" in starts[1]
 
 
 def test_a_rejected_search_runs_nothing(session: ChatSession) -> None:

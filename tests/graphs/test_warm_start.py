@@ -48,9 +48,9 @@ def test_the_second_search_starts_from_what_the_first_taught(settings: Settings)
     warm_id, warm = run_job_here(store, "alice", _request(2), settings=settings)
     wait_for_learning("alice")
     start = warm["warm_start"]
-    assert start["note"] == WARM_NOTE and "--cold" in start["note"]
+    assert start["note"] == WARM_NOTE and "start it cold" in start["note"]
     line = describe_warm_start(start)  # the `start:` line
-    assert line.endswith("run this seed with --cold to compare like for like")
+    assert line.endswith("start this seed cold to compare like for like")
     assert start["model"]["version"] == 1 and [r["run_id"] for r in start["runs"]] == [cold_id]
     names = list(warm["plan"]["search_space"])
     configs = start["configs"]
@@ -104,7 +104,9 @@ def test_the_second_search_starts_from_what_the_first_taught(settings: Settings)
     assert same["warm_start"]["trials_saved"] == (
         None if reached is None else trials_to_reach(asked_cold["trials"], third_best) - reached
     )
-    assert describe_warm_start(same["warm_start"]).endswith("--cold compares like for like")
+    assert describe_warm_start(same["warm_start"]).endswith(
+        "a cold start of the same request compares like for like"
+    )
     # a seed without a cold search: the latest cold one's, and the spread of the two seeds' bests
     wait_for_learning("alice")
     _, fourth = run_job_here(store, "alice", _request(4), settings=settings)
