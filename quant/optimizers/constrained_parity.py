@@ -10,7 +10,9 @@ cone those constraints cut (Richard and Roncalli 2019's constrained risk budgeti
 budget equation kept homogeneous) gives a unique y; w = y / 1'y keeps every limit, and equals
 the unconstrained risk-parity portfolio whenever no limit binds (the first-order conditions are
 then Spinu's). Where a limit binds, the assets it holds back carry less (or more) than their
-budget of the risk, and the others share the rest as equally as the limits allow.
+budget of the risk, and the others share the rest as equally as the limits allow. An asset that
+may hold nothing (a cap of 0, or a group capped at 0) has no place in the log barrier: it holds
+0, and the others are the same program on their own covariance and limits.
 
 Solved with cvxpy and CLARABEL (an exponential-cone program) on the correlation scale, then
 checked: weights sum to 1 and keep every limit to `quant.optimizers.grouped.TOLERANCE`, else
@@ -65,6 +67,10 @@ def bounded_risk_parity(
             )
         membership[row, [names.index(m) for m in group.members]] = 1.0
     _check_feasible(lo, hi, membership, groups)
+    closed = [i for i in range(n) if hi[i] <= 0.0 or any(
+        g.max <= 0.0 and membership[r, i] for r, g in enumerate(groups))]  # fmt: skip
+    if closed:
+        return _without(frame, lo, hi, groups, set(closed))
     w = _solve(root, std, lo, hi, membership, groups)
     total = w.sum()
     if not np.isfinite(total) or total <= 0:
@@ -81,6 +87,35 @@ def bounded_risk_parity(
     return pd.Series(
         np.clip(w, 0.0, None) / np.clip(w, 0.0, None).sum(), index=names, name="weight"
     )
+
+
+def _without(
+    frame: pd.DataFrame,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    groups: Sequence[GroupLimit],
+    closed: set[int],
+) -> pd.Series:
+    """The weights when the assets `closed` (positions) may hold nothing (a cap of 0, or a group
+    capped at 0): 0 for them, risk parity within the limits among the others (the whole budget
+    to one left alone). The limits are known feasible (`_check_feasible`)."""
+    names = [str(c) for c in frame.columns]
+    kept = [i for i in range(len(names)) if i not in closed]
+    weights = np.zeros(len(names))
+    if len(kept) == 1:
+        weights[kept] = 1.0
+    else:
+        held = {names[i] for i in kept}
+        narrowed = [
+            GroupLimit(g.name, tuple(m for m in g.members if m in held), g.min, g.max)
+            for g in groups
+            if any(m in held for m in g.members)
+        ]
+        sub = frame.iloc[kept, kept]
+        weights[kept] = bounded_risk_parity(
+            sub, bounds=(lo[kept], hi[kept]), groups=narrowed
+        ).to_numpy()
+    return pd.Series(weights, index=names, name="weight")
 
 
 def _check_feasible(

@@ -215,7 +215,9 @@ def _bisection_weights(
         # Two riskless halves (both variances 0) share their block's weight equally.
         alpha = np.where(positive, 1.0 - v_left / np.where(positive, total, 1.0), 0.5)
         if bounded:
-            block = weights[starts]  # every asset of a block holds the block's weight
+            # every asset of a block holds the block's weight; a block of assets capped at 0
+            # holds none, and either split of nothing is nothing (1: no 0/0)
+            block = np.where(weights[starts] > 0.0, weights[starts], 1.0)
             left = (low_sums[mids] - low_sums[starts], high_sums[mids] - high_sums[starts])
             right = (low_sums[stops] - low_sums[mids], high_sums[stops] - high_sums[mids])
             alpha = np.minimum(left[1] / block, np.maximum(left[0] / block, alpha))

@@ -84,6 +84,34 @@ def test_binding_limits_are_kept_and_match_the_reference(
     np.testing.assert_allclose(weights.to_numpy(), _reference(cov, lo, hi, [group]), atol=2e-4)
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(3, 8), by_group=st.booleans(), data=st.data())
+def test_assets_capped_at_zero_hold_nothing_and_the_rest_is_their_risk_parity(
+    seed: int, n: int, by_group: bool, data: st.DataObject
+) -> None:
+    """A cap of 0 on some assets (each, or their group's) leaves them out: weight 0, and the
+    others' weights are the plain risk parity of their own covariance (no other limit binds)."""
+    cov = _cov(seed, n)
+    closed = data.draw(st.lists(st.sampled_from(list(cov.columns)), min_size=1,
+                                max_size=n - 2, unique=True), label="capped at 0")  # fmt: skip
+    kept = [name for name in cov.columns if name not in closed]
+    if by_group:
+        weights = bounded_risk_parity(cov, groups=[GroupLimit("closed", tuple(closed), 0.0, 0.0)])
+    else:
+        caps = pd.Series(1.0, index=cov.columns)
+        caps[closed] = 0.0
+        weights = bounded_risk_parity(cov, bounds=(0.0, caps))
+    assert (weights[closed] == 0.0).all() and weights.sum() == pytest.approx(1.0, abs=1e-9)
+    expected = risk_parity(cov.loc[kept, kept])
+    np.testing.assert_allclose(weights[kept].to_numpy(), expected.to_numpy(), atol=2e-5)
+
+
+def test_one_asset_left_holds_everything() -> None:
+    cov = _cov(2, 3)
+    caps = pd.Series([0.0, 0.0, 1.0], index=cov.columns)
+    assert bounded_risk_parity(cov, bounds=(0.0, caps)).tolist() == [0.0, 0.0, 1.0]
+
+
 def test_limits_no_portfolio_keeps_are_refused() -> None:
     cov = _cov(1, 4)
     with pytest.raises(ConstraintError, match="sum to 1"):

@@ -429,6 +429,37 @@ def test_per_asset_bounds_match_skfolio(sp500_returns: pd.DataFrame) -> None:
     assert max_diff(ours, expected) <= TOL
 
 
+@settings(max_examples=40, deadline=None)
+@given(n_assets=st.integers(3, 16), seed=st.integers(0, 10_000), data=st.data())
+def test_assets_capped_at_zero_hold_nothing_as_in_the_limit_of_tiny_caps(
+    n_assets: int, seed: int, data: Any
+) -> None:
+    """Caps of 0 (a whole cluster of them included) leave those assets out: finite weights
+    within the caps, the limit of caps of 1e-12 in their place (skfolio refuses such caps)."""
+    returns = factor_model_returns(250, n_assets, seed=seed)
+    zero = data.draw(st.lists(st.integers(0, n_assets - 1), min_size=1, max_size=n_assets - 2,
+                              unique=True), label="capped at 0")  # fmt: skip
+    caps = data.draw(st.lists(st.floats(0.5, 1.0), min_size=n_assets, max_size=n_assets))
+    upper = np.array(caps)
+    upper[zero] = 0.0
+    weights = hierarchical_risk_parity(returns, bounds=(0.0, upper))
+    check_weights(weights, returns)
+    assert (weights.iloc[zero] == 0.0).all() and (weights.to_numpy() <= upper + 1e-12).all()
+    tiny = upper.copy()
+    tiny[zero] = 1e-12
+    assert max_diff(weights, hierarchical_risk_parity(returns, bounds=(0.0, tiny))) <= 1e-9
+
+
+def test_a_cluster_capped_at_zero_is_left_out(sp500_returns: pd.DataFrame) -> None:
+    """Two names HRP clusters together, both capped at 0: the others share the whole budget."""
+    names = list(sp500_returns.columns)
+    upper = pd.Series(1.0, index=names)
+    upper[["AAPL", "MSFT"]] = 0.0
+    weights = hierarchical_risk_parity(sp500_returns, bounds=(0.0, upper))
+    check_weights(weights, sp500_returns)
+    assert (weights[["AAPL", "MSFT"]] == 0.0).all()
+
+
 def test_bounds_that_fit_no_portfolio_are_refused(returns_20: pd.DataFrame) -> None:
     with pytest.raises(ConstraintError, match="bounds cannot sum to 1"):
         hierarchical_risk_parity(returns_20, bounds=(0.0, 0.04))  # 20 x 4% < 100%

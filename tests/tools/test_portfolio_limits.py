@@ -9,7 +9,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from quant import hierarchical_risk_parity, load_sp500_prices, min_volatility, to_returns
+from quant import (
+    hierarchical_risk_parity,
+    load_sp500_prices,
+    min_volatility,
+    risk_parity,
+    to_returns,
+)
 from tools import ToolContext, build_tools
 
 UNIVERSE = ["AAPL", "MSFT", "AMD", "JPM", "XOM", "CVX", "KO", "PG"]
@@ -72,6 +78,21 @@ def test_a_sector_cap_holds_on_the_sum_of_its_weights() -> None:
         f"tech (AAPL, AMD, MSFT) within 0.0% to 30.0% in all (holds {held:.1%})"
     ]
     assert "limits_broken" not in result
+
+
+@pytest.mark.parametrize("method", ["risk_parity", "hrp"])
+def test_names_capped_at_zero_are_left_out_by_every_method(method: str) -> None:
+    """ "At most 0% in AAPL and MSFT": they hold nothing, the others the whole budget (risk
+    parity: the plain risk parity of the others alone, `quant.risk_parity`, peer-checked in tests/quant)."""
+    result = run({"method": method, "asset_limits": {"AAPL": {"max": 0}, "MSFT": {"max": 0}}})
+    held = weights(result)
+    assert held[["AAPL", "MSFT"]].tolist() == [0.0, 0.0] and held.sum() == pytest.approx(
+        1, abs=1e-3
+    )
+    if method == "risk_parity":
+        others = [t for t in UNIVERSE if t not in ("AAPL", "MSFT")]
+        expected = risk_parity(RETURNS[others].cov() * 252)
+        assert (held[others] - expected.round(4)).abs().max() < 2e-4
 
 
 def test_limits_a_method_cannot_keep_are_refused_saying_why() -> None:
