@@ -10,9 +10,10 @@ cone those constraints cut (Richard and Roncalli 2019's constrained risk budgeti
 budget equation kept homogeneous) gives a unique y; w = y / 1'y keeps every limit, and equals
 the unconstrained risk-parity portfolio whenever no limit binds (the first-order conditions are
 then Spinu's). Where a limit binds, the assets it holds back carry less (or more) than their
-budget of the risk, and the others share the rest as equally as the limits allow. An asset that
-may hold nothing (a cap of 0, or a group capped at 0) has no place in the log barrier: it holds
-0, and the others are the same program on their own covariance and limits.
+budget of the risk, and the others share the rest as equally as the limits allow. An asset the
+limits let hold nothing (a cap of 0, a group capped at 0, others' floors that take the whole
+budget) has no place in the log barrier: it holds 0, and the others are the same program on their
+own covariance and limits.
 
 Solved with cvxpy and CLARABEL (an exponential-cone program) on the correlation scale, then
 checked: weights sum to 1 and keep every limit to `quant.optimizers.grouped.TOLERANCE`, else
@@ -30,6 +31,12 @@ from quant.errors import ConstraintError, SolverError
 from quant.optimizers.bounds import Bounds, weight_bounds
 from quant.optimizers.grouped import TOLERANCE, GroupLimit, cvxpy
 from quant.validation import as_covariance
+
+_OPEN = 1e-3
+"""The total share the first program of `_closed_assets` spreads over the assets (each at most
+`_OPEN / n`): an asset left below half of its part is checked on its own."""
+_NOTHING = 1e-9
+"""The largest weight an asset may reach and still count as holding nothing."""
 
 
 def bounded_risk_parity(
@@ -66,11 +73,9 @@ def bounded_risk_parity(
                 f"group {group.name!r} names assets not in the covariance: {unknown}"
             )
         membership[row, [names.index(m) for m in group.members]] = 1.0
-    _check_feasible(lo, hi, membership, groups)
-    closed = [i for i in range(n) if hi[i] <= 0.0 or any(
-        g.max <= 0.0 and membership[r, i] for r, g in enumerate(groups))]  # fmt: skip
+    closed = _closed_assets(lo, hi, membership, groups)
     if closed:
-        return _without(frame, lo, hi, groups, set(closed))
+        return _without(frame, lo, hi, groups, closed)
     w = _solve(root, std, lo, hi, membership, groups)
     total = w.sum()
     if not np.isfinite(total) or total <= 0:
@@ -96,9 +101,9 @@ def _without(
     groups: Sequence[GroupLimit],
     closed: set[int],
 ) -> pd.Series:
-    """The weights when the assets `closed` (positions) may hold nothing (a cap of 0, or a group
-    capped at 0): 0 for them, risk parity within the limits among the others (the whole budget
-    to one left alone). The limits are known feasible (`_check_feasible`)."""
+    """The weights when the limits let the assets `closed` (positions) hold nothing: 0 for them,
+    risk parity within the limits among the others (the whole budget to one left alone). The
+    limits are known feasible (`_closed_assets`)."""
     names = [str(c) for c in frame.columns]
     kept = [i for i in range(len(names)) if i not in closed]
     weights = np.zeros(len(names))
@@ -118,22 +123,31 @@ def _without(
     return pd.Series(weights, index=names, name="weight")
 
 
-def _check_feasible(
+def _closed_assets(
     lo: np.ndarray, hi: np.ndarray, membership: np.ndarray, groups: Sequence[GroupLimit]
-) -> None:
-    """`ConstraintError` when no fully invested weights keep every limit (a linear program)."""
+) -> set[int]:
+    """The positions of the assets that no fully invested weights within the limits let hold
+    anything (a cap of 0, a group capped at 0, others' floors that take the whole budget);
+    `ConstraintError` when no such weights exist. Linear programs: one that gives every asset
+    it can the least share `_OPEN` (assets left at 0 are suspects), then one per suspect that
+    maximises its weight."""
     from scipy.optimize import linprog
 
     n = len(lo)
-    rows = [*membership, *(-membership)] if len(groups) else []
-    bounds_up = [*(g.max for g in groups), *(-g.min for g in groups)]
+    rows = np.array([*membership, *(-membership)]).reshape(-1, n)
+    bounds_up = np.array([*(g.max for g in groups), *(-g.min for g in groups)])
+    limits = list(zip(lo, hi, strict=True))
+    share = _OPEN / n
+    # variables: the weights w, then s_i <= w_i, s_i <= share; maximise the sum of the s
     found = linprog(
-        np.zeros(n),
-        A_ub=np.array(rows) if rows else None,
-        b_ub=np.array(bounds_up) if rows else None,
-        A_eq=np.ones((1, n)),
+        np.concatenate((np.zeros(n), -np.ones(n))),
+        A_ub=np.vstack(
+            (np.hstack((rows, np.zeros_like(rows))), np.hstack((-np.eye(n), np.eye(n))))
+        ),
+        b_ub=np.concatenate((bounds_up, np.zeros(n))),
+        A_eq=np.concatenate((np.ones(n), np.zeros(n)))[None, :],
         b_eq=[1.0],
-        bounds=list(zip(lo, hi, strict=True)),
+        bounds=limits + [(0.0, share)] * n,
         method="highs",
     )
     if found.status == 2:
@@ -142,6 +156,23 @@ def _check_feasible(
             "no fully invested portfolio keeps the weight limits"
             + (f" and the limits on {named}" if named else "")
         )
+    if found.status != 0:
+        return set()  # the program below decides
+    suspects = [i for i in range(n) if found.x[n + i] < share / 2 and lo[i] <= 0.0]
+    closed = set()
+    for i in suspects:
+        most = linprog(
+            -np.eye(n)[i],
+            A_ub=rows if len(rows) else None,
+            b_ub=bounds_up if len(rows) else None,
+            A_eq=np.ones((1, n)),
+            b_eq=[1.0],
+            bounds=limits,
+            method="highs",
+        )
+        if most.status == 0 and -most.fun <= _NOTHING:
+            closed.add(i)
+    return closed
 
 
 def _solve(

@@ -110,6 +110,28 @@ def test_one_asset_left_holds_everything() -> None:
     cov = _cov(2, 3)
     caps = pd.Series([0.0, 0.0, 1.0], index=cov.columns)
     assert bounded_risk_parity(cov, bounds=(0.0, caps)).tolist() == [0.0, 0.0, 1.0]
+    floors = pd.Series([0.0, 1.0, 0.0], index=cov.columns)  # a floor that takes the budget
+    assert bounded_risk_parity(cov, bounds=(floors, 1.0)).tolist() == [0.0, 1.0, 0.0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(4, 8), data=st.data())
+def test_floors_that_take_the_whole_budget_leave_the_others_out(
+    seed: int, n: int, data: st.DataObject
+) -> None:
+    """Floors on two assets (or on a group of them) that sum to 1: the others hold nothing, the
+    two their floors, not a solver's failure."""
+    cov = _cov(seed, n)
+    first = data.draw(st.floats(0.05, 0.95), label="first floor")
+    floors = pd.Series(0.0, index=cov.columns)
+    floors.iloc[:2] = [first, 1.0 - first]
+    weights = bounded_risk_parity(cov, bounds=(floors, 1.0))
+    np.testing.assert_allclose(weights.to_numpy(), floors.to_numpy(), atol=1e-7)
+    group = GroupLimit("pair", tuple(cov.columns[:2]), 1.0, 1.0)
+    paired = bounded_risk_parity(cov, groups=[group])
+    assert (paired.iloc[2:] == 0.0).all()
+    expected = risk_parity(cov.iloc[:2, :2])
+    np.testing.assert_allclose(paired.iloc[:2].to_numpy(), expected.to_numpy(), atol=2e-5)
 
 
 def test_limits_no_portfolio_keeps_are_refused() -> None:
