@@ -93,7 +93,7 @@ def plan_for_search(
         batch_size=request.budget.batch_size,
     )
     if method == "grid":
-        plan["note"] = "a grid search evaluates its grid: it starts cold"
+        plan["note"] = "a grid search evaluates its grid"
     return plan
 
 

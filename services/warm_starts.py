@@ -149,8 +149,8 @@ def plan_warm_start(
     plan["reference"] = None
     if model is None or model.version is None:
         return plan | {
-            "note": "no strategy model to start from (the owner's first search, or a run not "
-            "given its owner's model): it starts cold"
+            "note": "no strategy model to start from yet (the owner's first search, or a run not "
+            "given its owner's model)"
         }
     plan["model"] = {
         "version": model.version.version,
@@ -164,7 +164,7 @@ def plan_warm_start(
     close = [(score, model.searches[i]) for score, i in scored if score >= RESEMBLANCE][:CLOSEST]
     plan["reference"] = _reference(model.searches, this)
     if not close:
-        return plan | {"note": "no earlier search resembles this one: it starts cold"}
+        return plan | {"note": "no earlier search resembles this one"}
     plan["runs"] = [{"run_id": r["run_id"], "resemblance": round(s, 4)} for s, r in close]
     space = SearchSpace(dict(search.search_space))
     best_of_runs = [p for _, r in close for p in [_in_space(space, t) for t in r["top"][:1]] if p]
