@@ -85,6 +85,30 @@ GROUP_CAP = ("{g} at most {p}", "no more than {p} in {g}", "cap {g} at {p}", "{g
 GROUP_FLOOR = ("at least {p} in {g}", "{g} at least {p}", "{g} ≥ {p}", "a minimum of {p} in {g}")
 
 
+ASSETS_CAP = ("no more than {p} in {ts}", "at most {p} in {ts}", "max {p} in {ts}",
+              "{ts} at most {p}", "{ts} ≤ {p}")  # fmt: skip
+ASSETS_FLOOR = ("at least {p} in {ts}", "min {p} in {ts}", "{ts} at least {p}")
+"""A limit said of several named stocks alike, the list joined by commas and "and"."""
+
+
+def _asset_phrases(
+    draw: st.DrawFn,
+    limits: tuple[tuple[str, float], ...],
+    forms: tuple[tuple[str, ...], tuple[str, ...]],
+    register: Register,
+    lower: bool,
+) -> list[str]:
+    """Limits on named stocks: each in a phrase of its own (`forms[0]`), or, when they are
+    alike, one phrase of them all (`forms[1]`) when drawn so."""
+    if len({value for _, value in limits}) == 1 and len(limits) > 1 and draw(st.booleans()):
+        names = _listed(draw, [_ticker(t, lower) for t, _ in limits], "full")
+        return [draw(sampled(forms[1])).format(ts=names, p=_pct(draw, limits[0][1], register))]
+    return [
+        draw(sampled(forms[0])).format(t=_ticker(t, lower), p=_pct(draw, value, register))
+        for t, value in limits
+    ]
+
+
 def limit_phrases(draw: st.DrawFn, limits: Limits, register: Register, lower: bool) -> list[str]:
     """Each limit of `limits` as a phrase, in a drawn order."""
     phrases = []
@@ -92,14 +116,10 @@ def limit_phrases(draw: st.DrawFn, limits: Limits, register: Register, lower: bo
         phrases.append(draw(sampled(CAP)).format(p=_pct(draw, limits.cap, register)))
     if limits.floor is not None:
         phrases.append(draw(sampled(FLOOR)).format(p=_pct(draw, limits.floor, register)))
-    for t, c in limits.asset_caps:
-        phrases.append(
-            draw(sampled(ASSET_CAP)).format(t=_ticker(t, lower), p=_pct(draw, c, register))
-        )
-    for t, f in limits.asset_floors:
-        phrases.append(
-            draw(sampled(ASSET_FLOOR)).format(t=_ticker(t, lower), p=_pct(draw, f, register))
-        )
+    phrases += _asset_phrases(draw, limits.asset_caps, (ASSET_CAP, ASSETS_CAP), register, lower)
+    phrases += _asset_phrases(
+        draw, limits.asset_floors, (ASSET_FLOOR, ASSETS_FLOOR), register, lower
+    )
     for g, c in limits.group_caps:
         phrases.append(draw(sampled(GROUP_CAP)).format(g=g, p=_pct(draw, c, register)))
     for g, f in limits.group_floors:

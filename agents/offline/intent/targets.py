@@ -132,9 +132,35 @@ def ranges(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -> 
                 (assets if kind == "asset" else sectors)[name] = (low, high)
 
 
+_JOINED = patterns.compile(
+    r"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&|or)\s+|\s*/\s*)(\$?[a-z][a-z.\-]*)\b"
+)
+"""A ticker joined to the one before it ("and MSFT", ", KO", "/ PG")."""
+_OWN_LIMIT = patterns.compile(
+    rf"\s*(?:(?:weight|exposure|allocation|position|is|at|should be|must be|to|kept|stays?"
+    rf"|held)\s+)*(?:{CAP}|{FLOOR}|between\b|from\b|\d)"
+)
+"""What follows a ticker with a limit of its own ("and MSFT at most 5%")."""
+
+
+def _listed_after(scan: Scanner, end: int, known: Sequence[str]) -> list[str]:
+    """Tickers joined to a limit's target just after `end` ("at most 10% in AAPL and MSFT":
+    MSFT; "in AAPL, MSFT and KO": MSFT and KO), not one with a limit of its own ("and MSFT at
+    most 5%"). They stay free, as the names joined before a target do (`_listed_before`)."""
+    found: list[str] = []
+    while match := _JOINED.match(scan.free, end):
+        ticker = read_tickers(match.group(1).upper(), known)
+        if len(ticker) != 1 or _OWN_LIMIT.match(scan.free, match.end()):
+            break
+        found.append(ticker[0])
+        end = match.end()
+    return found
+
+
 def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -> None:
     """Read the caps and floors on named assets and sectors into the books (see the module
-    docstring), in order of appearance, each number once."""
+    docstring), in order of appearance, each number once; a limit said after its comparator of
+    a list of tickers holds for each ("at most 10% in AAPL and MSFT")."""
     found = []
     for bound, comparator in (("max", CAP), ("min", FLOOR)):
         forward = patterns.compile(
@@ -168,15 +194,20 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
                 # all the limit takes of the text: the words before it stay free
                 start = _run_start(match, target, used) if back and kind else match.start()
                 if kind is not None and 0.0 <= value <= 1.0:
-                    found.append((start, match, bound, kind, name, value, back))
+                    found.append((start, match.end(), bound, kind, name, value, back))
     found.sort(key=lambda item: item[0])
     end = -1
-    for start, match, bound, kind, name, value, back in found:
+    for start, stop, bound, kind, name, value, back in found:
         if start < end:
             continue
-        end = match.end()
-        # "JPM and BAC at most 15% each": the names joined before a target said first
-        joined = _listed_before(scan, start, known) if back and kind == "asset" else []
+        end = stop
+        # "JPM and BAC at most 15% each": the names joined before a target said first; "at
+        # most 10% in AAPL and MSFT": those after one said last
+        joined: list[str] = []
+        if kind == "asset" and back:
+            joined = _listed_before(scan, start, known)
+        elif kind == "asset":
+            joined = _listed_after(scan, stop, known)
         if name in joined:  # "on KO, PG, WMT, KO at most 5%": a list, then a name said again
             joined = []
         names = [name, *joined]

@@ -349,9 +349,11 @@ _COMMON_WORDS = words(
     "which while will with your yours stock stocks fund funds index mix book data risk build "
     "redo rerun run test check show give make try drop add swap keep cap caps hold sell buy "
     "then plot chart table again too well put get let got pick sort rank list print take bring "
-    "throw toss into out"
+    "throw toss into out limit limits floor floors pct bps cost costs alone day days week weeks "
+    "month months year years yr yrs"
 )
-"""Words of a list of tickers that are not tickers ("aapl, msft and more")."""
+"""Words of a list of tickers that are not tickers ("aapl, msft and more"), and words that end
+a phrase before one ("a 30% position limit, ko at least 5%", "over 3 yrs, ko and pg")."""
 
 
 def _company_names(low: str, whole: bool = False) -> list[tuple[str, int]]:

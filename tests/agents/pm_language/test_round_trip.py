@@ -129,6 +129,15 @@ REGRESSIONS: list[tuple[str, Ask]] = [
      "least 1% in each and at least 5% in AMD.",
      Ask("build", Universe("all_but", ("AAPL",)), "min_volatility",
          limits=Limits(cap=0.11, floor=0.01, asset_floors=(("AMD", 0.05),)))),
+    # a word ending a limit read as an unknown ticker beside a lower-case one
+    ("hrp on the staples names, a 30% position limit, ko at least 5%",
+     Ask("build", Universe("group", group="staples"), "hrp",
+         limits=Limits(cap=0.3, asset_floors=(("KO", 0.05),)))),
+    # a limit said after its comparator of two named stocks: only the first took it
+    ("risk parity on ge, xom, mrk, bac, rrc, aapl, max 15pct in bac and rrc, last 4 yrs",
+     Ask("build", Universe("tickers", ("GE", "XOM", "MRK", "BAC", "RRC", "AAPL")), "risk_parity",
+         limits=Limits(asset_caps=(("BAC", 0.15), ("RRC", 0.15))),
+         window=Window("last", sessions=1008))),
 ]  # fmt: skip
 """Shrunk failures of the property above, kept as examples."""
 
