@@ -232,10 +232,10 @@ def _heading_lines(run_id: str, result: dict[str, Any]) -> list[str]:
         from graphs.request import describe_space
 
         lines.append(f"  search space: {describe_space(space)}")
-    if "warm_start" in result:
-        from services.warm_starts import describe_warm_start
+    from services.warm_starts import describe_result_start
 
-        lines.append(f"  start: {describe_warm_start(result['warm_start'])}")
+    if start := describe_result_start(result):  # the early stop said once, as `reason:`
+        lines.append(f"  start: {start}")
     return lines
 
 

@@ -6,6 +6,7 @@ paths; bad input exits 2 naming the field."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from api.cli import main
 from quant import SearchSpace
 from services.strategy_model import wait_for_learning
+from services.warm_starts import describe_result_start
 from tests.support.requests import SMALL_REQUEST
 
 
@@ -31,6 +33,10 @@ def test_searches_teach_the_model_that_estimates(
     assert main(["optimize", "--request", str(request), "--quiet"]) == 0
     summary = capsys.readouterr().out
     assert f"learnt from runs {first['manifest']['run_id']}" in summary  # the `start:` line
+    [path] = re.findall(r"^Results: (\S+)$", summary, re.MULTILINE)
+    [start] = re.findall(r"^  start: (.+)$", summary, re.MULTILINE)
+    assert start == describe_result_start(json.loads(Path(path).read_text()))
+    assert summary.count("stopped early") + summary.count("it started warm where") <= 1
     assert main(["optimize", "--request", str(request), "--cold", "--json", "--quiet"]) == 0
     cold = json.loads(capsys.readouterr().out)
     wait_for_learning()
@@ -73,3 +79,20 @@ def test_bad_input_exits_2_naming_it(
 ) -> None:
     assert main(["estimate", *arguments]) == 2
     assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("reason", [None, "48 of 60 trials: its last batch improved nothing"])
+def test_the_start_line_says_an_early_stop_once(reason: str | None) -> None:
+    """`start:` says why a warm search stopped early unless `reason:` just above says it."""
+    from api.cli.optimize import _heading_lines
+
+    stopped = "its last batch improved nothing"
+    outcome = {"configs": [{}, {}], "probes": 1, "model": {"version": 3}, "stopped": stopped,
+               "runs": [{"run_id": "job_a"}], "reference": None}  # fmt: skip
+    result = {"status": "succeeded", "warm_start": outcome} | ({"reason": reason} if reason else {})
+    lines = "\n".join(_heading_lines("job_b", result))
+    assert lines.count(stopped) == 1
+    assert ("stopped early" in lines) == (reason is None)
+    assert f"  start: {describe_result_start(result)}" in lines
+    cold = _heading_lines("job_c", {"status": "succeeded", "warm_start": None})
+    assert "  start: cold (asked for)" in cold
