@@ -36,7 +36,6 @@ def test_searches_teach_the_model_that_estimates(
     [path] = re.findall(r"^Results: (\S+)$", summary, re.MULTILINE)
     [start] = re.findall(r"^  start: (.+)$", summary, re.MULTILINE)
     assert start == describe_result_start(json.loads(Path(path).read_text()))
-    assert summary.count("stopped early") + summary.count("it started warm where") <= 1
     assert main(["optimize", "--request", str(request), "--cold", "--json", "--quiet"]) == 0
     cold = json.loads(capsys.readouterr().out)
     wait_for_learning()
