@@ -25,6 +25,7 @@ import pandas as pd
 from graphs import ask_patterns as P
 from graphs.ask_items_memo import remembered
 from graphs.ask_vocabulary import Vocabulary
+from graphs.ask_weights import read_weights
 from services.shorthand import expand_shorthand
 from services.windows import SESSIONS_PER, last_sessions_bounds
 
@@ -304,7 +305,7 @@ class _Scan:
             self.claim(m.start(), m.end())
         for pattern, reading in P.WEIGHT_LIMITS:
             self._read(pattern, reading)
-        self._weights()
+        read_weights(self)
         for m in P.MONEY.finditer(self.view()):
             self._money(m)
         for m in re.finditer(P.PCT, self.view()):  # a percentage no phrasing above read
@@ -353,66 +354,9 @@ class _Scan:
         listed = {s.value for s in subjects}
         return len(subjects) >= 2 and all(s.kind == "ticker" for s in subjects) and listed == named
 
-    def _weights(self) -> None:
-        view = self.view()
-        for m in re.finditer(rf"{P.PCT}\s+each\s+(?:of\s+|in\s+)?{P.TICKERS}", view):
-            for subject in self.subjects_in(m.start("s"), m.end("s")):
-                self._weight(subject, float(m.group("p")) / 100.0, self.said(m))
-            self.claim(m.start(), m.end())
-        slashed = (
-            r"(?<![\d.])(?P<nums>\d+(?:\.\d+)?%?(?:\s*/\s*\d+(?:\.\d+)?%?)+)\s+(?:(?:in|of)\s+)?"
-            r"(?P<s>¤+(?:\s*(?:/|,|and)?\s*¤+)+)"
-        )
-        for m in re.finditer(slashed, self.view()):
-            numbers = [float(n.rstrip("%")) for n in m.group("nums").split("/")]
-            subjects = self.subjects_in(m.start("s"), m.end("s"))
-            if len(numbers) == len(subjects) and abs(sum(numbers) - 100.0) < 0.5:
-                for subject, number in zip(subjects, numbers, strict=True):
-                    self._weight(subject, number / 100.0, self.said(m))
-                self.claim(m.start(), m.end())
-        pairs = (
-            r"(?<![\d.])(?P<a>\d+(?:\.\d+)?)%?\s+(?P<s>¤+)\s*/\s*(?P<b>\d+(?:\.\d+)?)%?\s+(?P<t>¤+)"
-        )
-        for m in re.finditer(pairs, self.view()):
-            a, b = float(m.group("a")), float(m.group("b"))
-            if abs(a + b - 100.0) < 0.5:
-                self._weight(self.subjects[m.start("s")], a / 100.0, self.said(m))
-                self._weight(self.subjects[m.start("t")], b / 100.0, self.said(m))
-                self.claim(m.start(), m.end())
-        # bare numbers before tickers that make 100 ("50 jpm 50 bac", "60 aapl, 40 ko")
-        bare = r"(?<![\d.%])(?:\d+(?:\.\d+)?\s+¤+(?:\s*,\s*|\s+and\s+|\s+)?){2,}"
-        for m in re.finditer(bare, self.view()):
-            found = list(re.finditer(r"(?P<n>\d+(?:\.\d+)?)\s+(?P<s>¤+)", m.group(0)))
-            if abs(sum(float(f.group("n")) for f in found) - 100.0) < 0.5:
-                for f in found:
-                    subject = self.subjects[m.start() + f.start("s")]
-                    self._weight(subject, float(f.group("n")) / 100.0, self.said(m))
-                self.claim(m.start(), m.end())
-        # fractions after tickers that make 1 ("aapl .5 msft .3 jpm .2", "KO 0.6 PG 0.4")
-        decimal = (
-            r"(?<!¤)(?:¤+\s*(?:=\s*)?(?:0?\.\d+|1\.0*)(?![\d%])(?:\s*,\s*|\s+and\s+|\s+)?){2,}"
-        )
-        for m in re.finditer(decimal, self.view()):
-            found = list(re.finditer(r"(?P<s>¤+)\s*(?:=\s*)?(?P<n>0?\.\d+|1\.0*)", m.group(0)))
-            if abs(sum(float(f.group("n")) for f in found) - 1.0) < 0.005:
-                for f in found:
-                    subject = self.subjects[m.start() + f.start("s")]
-                    self._weight(subject, float(f.group("n")), self.said(m))
-                self.claim(m.start(), m.end())
-        before = re.compile(rf"{P.PCT}\s+(?:in\s+|of\s+)?(?P<s>¤+)")
-        after = re.compile(rf"(?<!¤)(?P<s>¤+)\s+(?:at\s+|@\s*|=\s*|:\s*)?{P.PCT}(?!\s*(?:each|-))")
-        first = [next(pattern.finditer(self.view()), None) for pattern in (before, after)]
-        order = (
-            (after, before)
-            if first[1] is not None and (first[0] is None or first[1].start() < first[0].start())
-            else (before, after)
-        )
-        for pattern in order:
-            for m in pattern.finditer(self.view()):
-                self._weight(self.subjects[m.start("s")], float(m.group("p")) / 100.0, self.said(m))
-                self.claim(m.start(), m.end())
-
-    def _weight(self, subject: _Subject, value: float, said: str) -> None:
+    def weight(self, subject: _Subject, value: float, said: str) -> None:
+        """Add a weight of `value` (a fraction) on `subject`, said in the words `said`; none
+        outside (0, 1]."""
         if 0.0 < value <= 1.0:
             self.items.append(AskItem("weight", said.strip(), value, subject.value))
 

@@ -1,0 +1,88 @@
+"""The weights a portfolio manager's message gives, as the ask accounting reads them
+(`graphs.ask_items`): shares of named tickers said in a phrasing of a whole portfolio (slashes,
+pairs, bare numbers or fractions that make 100%) or one by one ("40% KO", "KO 40%")."""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol, TypeVar
+
+from graphs import ask_patterns as P
+
+S = TypeVar("S")
+
+
+class WeightScan(Protocol[S]):
+    """What the reading needs of the accounting's scan: its masked view, its subjects (the
+    marks `¤` of tickers in the view, by position) and where to put what it read."""
+
+    subjects: dict[int, S]
+
+    def view(self) -> str: ...
+
+    def claim(self, start: int, end: int) -> None: ...
+
+    def said(self, m: re.Match[str]) -> str: ...
+
+    def subjects_in(self, start: int, end: int) -> list[S]: ...
+
+    def weight(self, subject: S, value: float, said: str) -> None: ...
+
+
+def read_weights(scan: WeightScan[S]) -> None:
+    """Read the weights `scan`'s message gives into its items: "25% each in AAPL, KO and XOM",
+    "60/40 AAPL/KO", "60% AAPL / 40% KO", "50 jpm 50 bac", "aapl .5 msft .3 jpm .2", "40% KO",
+    "KO 40%"; each phrasing's words claimed, so no later reading takes them again."""
+    view = scan.view()
+    for m in re.finditer(rf"{P.PCT}\s+each\s+(?:of\s+|in\s+)?{P.TICKERS}", view):
+        for subject in scan.subjects_in(m.start("s"), m.end("s")):
+            scan.weight(subject, float(m.group("p")) / 100.0, scan.said(m))
+        scan.claim(m.start(), m.end())
+    slashed = (
+        r"(?<![\d.])(?P<nums>\d+(?:\.\d+)?%?(?:\s*/\s*\d+(?:\.\d+)?%?)+)\s+(?:(?:in|of)\s+)?"
+        r"(?P<s>¤+(?:\s*(?:/|,|and)?\s*¤+)+)"
+    )
+    for m in re.finditer(slashed, scan.view()):
+        numbers = [float(n.rstrip("%")) for n in m.group("nums").split("/")]
+        subjects = scan.subjects_in(m.start("s"), m.end("s"))
+        if len(numbers) == len(subjects) and abs(sum(numbers) - 100.0) < 0.5:
+            for subject, number in zip(subjects, numbers, strict=True):
+                scan.weight(subject, number / 100.0, scan.said(m))
+            scan.claim(m.start(), m.end())
+    pairs = r"(?<![\d.])(?P<a>\d+(?:\.\d+)?)%?\s+(?P<s>¤+)\s*/\s*(?P<b>\d+(?:\.\d+)?)%?\s+(?P<t>¤+)"
+    for m in re.finditer(pairs, scan.view()):
+        a, b = float(m.group("a")), float(m.group("b"))
+        if abs(a + b - 100.0) < 0.5:
+            scan.weight(scan.subjects[m.start("s")], a / 100.0, scan.said(m))
+            scan.weight(scan.subjects[m.start("t")], b / 100.0, scan.said(m))
+            scan.claim(m.start(), m.end())
+    # bare numbers before tickers that make 100 ("50 jpm 50 bac", "60 aapl, 40 ko")
+    bare = r"(?<![\d.%])(?:\d+(?:\.\d+)?\s+¤+(?:\s*,\s*|\s+and\s+|\s+)?){2,}"
+    for m in re.finditer(bare, scan.view()):
+        found = list(re.finditer(r"(?P<n>\d+(?:\.\d+)?)\s+(?P<s>¤+)", m.group(0)))
+        if abs(sum(float(f.group("n")) for f in found) - 100.0) < 0.5:
+            for f in found:
+                subject = scan.subjects[m.start() + f.start("s")]
+                scan.weight(subject, float(f.group("n")) / 100.0, scan.said(m))
+            scan.claim(m.start(), m.end())
+    # fractions after tickers that make 1 ("aapl .5 msft .3 jpm .2", "KO 0.6 PG 0.4")
+    decimal = r"(?<!¤)(?:¤+\s*(?:=\s*)?(?:0?\.\d+|1\.0*)(?![\d%])(?:\s*,\s*|\s+and\s+|\s+)?){2,}"
+    for m in re.finditer(decimal, scan.view()):
+        found = list(re.finditer(r"(?P<s>¤+)\s*(?:=\s*)?(?P<n>0?\.\d+|1\.0*)", m.group(0)))
+        if abs(sum(float(f.group("n")) for f in found) - 1.0) < 0.005:
+            for f in found:
+                subject = scan.subjects[m.start() + f.start("s")]
+                scan.weight(subject, float(f.group("n")), scan.said(m))
+            scan.claim(m.start(), m.end())
+    before = re.compile(rf"{P.PCT}\s+(?:in\s+|of\s+)?(?P<s>¤+)")
+    after = re.compile(rf"(?<!¤)(?P<s>¤+)\s+(?:at\s+|@\s*|=\s*|:\s*)?{P.PCT}(?!\s*(?:each|-))")
+    first = [next(pattern.finditer(scan.view()), None) for pattern in (before, after)]
+    order = (
+        (after, before)
+        if first[1] is not None and (first[0] is None or first[1].start() < first[0].start())
+        else (before, after)
+    )
+    for pattern in order:
+        for m in pattern.finditer(scan.view()):
+            scan.weight(scan.subjects[m.start("s")], float(m.group("p")) / 100.0, scan.said(m))
+            scan.claim(m.start(), m.end())
