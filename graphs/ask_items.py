@@ -156,6 +156,8 @@ class _Scan:
     masked: list[str] = field(default_factory=list)
     subjects: dict[int, _Subject] = field(default_factory=dict)
     items: list[AskItem] = field(default_factory=list)
+    every: list[tuple[str, str, float, list[_Subject]]] = field(default_factory=list)
+    """Limits said of a list of every ticker named: (bound, words, value, the list)."""
 
     def __post_init__(self) -> None:
         self.low = self.text.lower()
@@ -327,14 +329,12 @@ class _Scan:
             said = self.said(m)
             every = self._every_ticker(subjects)
             for kind, value in zip(reading, values, strict=True):
-                if kind.startswith("subject_") and every:
-                    self.items.append(AskItem(kind.removeprefix("subject_"), said, value))
+                if kind.startswith("subject_") and every:  # settled once all is read
+                    self.every.append((kind.removeprefix("subject_"), said, value, subjects))
                 elif kind.startswith("subject_"):
-                    for subject in subjects:
-                        subject.in_limit = True
-                        scope = "asset" if subject.kind == "ticker" else "group"
-                        bound = kind.removeprefix("subject_")
-                        self.items.append(AskItem(f"{scope}_{bound}", said, value, subject.value))
+                    self._subject_limit(subjects, kind.removeprefix("subject_"), value, said)
+                    if m.start("s") > m.start(groups[0]):  # said before its subjects
+                        self._chained(m, kind.removeprefix("subject_"))
                 elif kind == "cost_pct":
                     self.items.append(AskItem("cost", said, round(value * 10_000, 6)))
                 elif kind == "market_move":
@@ -345,6 +345,27 @@ class _Scan:
                 else:
                     self.items.append(AskItem(kind, said, value))
             self.claim(m.start(), m.end())
+
+    def _subject_limit(self, subjects: list[_Subject], bound: str, value: float, said: str) -> None:
+        """A limit (`bound` "cap" or "floor") of `value` on each of `subjects`."""
+        for subject in subjects:
+            subject.in_limit = True
+            scope = "asset" if subject.kind == "ticker" else "group"
+            self.items.append(AskItem(f"{scope}_{bound}", said, value, subject.value))
+
+    def _chained(self, m: re.Match[str], bound: str) -> None:
+        """The shares joined after the limit `m` read, its comparator left out ("at least 60%
+        in KO and 40% in JNJ"): each a limit of the same `bound` on its subject."""
+        comparator = self.text[m.start() : m.start("p")].strip()
+        end = m.end()
+        while chained := P.CHAINED_SHARE.match(self.view(), end):
+            said = f"{comparator} {self.text[chained.start('p') : chained.end()].strip()}"
+            value = float(chained.group("p")) / 100.0
+            self._subject_limit(
+                self.subjects_in(chained.start("s"), chained.end("s")), bound, value, said
+            )
+            self.claim(chained.start(), chained.end())
+            end = chained.end()
 
     def _every_ticker(self, subjects: list[_Subject]) -> bool:
         """Whether a limit said of `subjects` is said of every asset: a list of two or more
@@ -399,6 +420,22 @@ class _Scan:
         for m in P.WHOLE_UNIVERSE.finditer(self.view()):
             self.items.append(AskItem("universe_all", self.said(m)))
             self.claim(m.start(), m.end())
+
+    def settle_every(self) -> None:
+        """The limits said of a list of every ticker named: on every asset ("hrp of aapl, msft
+        and ko capped at 40%"), unless the message names a group to work on, whose members
+        the list names ("min vol of the health care stocks, at most 10% in JNJ and PFE"), or
+        all stocks ("all stocks ex-energy, at least 5% in AAPL and AMD")."""
+        view = self.view()
+        group = any(item.kind == "universe_all" for item in self.items) or any(
+            s.kind == "group" and not (s.in_limit or self.excluded(s) or _saved_name(view, s))
+            for s in self.subjects.values()
+        )
+        for bound, said, value, subjects in self.every:
+            if group:
+                self._subject_limit(subjects, bound, value, said)
+            else:
+                self.items.append(AskItem(bound, said, value))
 
     def subject_items(self) -> None:
         view = self.view()
@@ -534,6 +571,7 @@ def ask_items(message: str, vocab: Vocabulary, cited: str = "") -> list[AskItem]
     scan.windows()
     scan.numbers(cited)
     scan.words()
+    scan.settle_every()
     scan.subject_items()
     unique: dict[tuple[str, str, str, str | None], AskItem] = {}
     for item in scan.items:

@@ -26,15 +26,6 @@ def _not_after_join(mask: str) -> str:
     return f"(?<!{mask})" + "".join(f"(?<!{mask}{re.escape(join)})" for join in _JOINS)
 
 
-SUBJECTS = (
-    rf"(?<!¤ )(?<!§ )(?P<s>{_not_after_join('¤')}¤++(?:{_JOIN}¤++)*"
-    rf"|{_not_after_join('§')}§++(?:{_JOIN}§++)*)"
-)
-"""One subject or a list of them joined by commas or "and" ("JPM and BAC", "aapl, msft and
-ko"), not the end of a list joined by spaces alone (the universe: "AAPL MSFT XOM capped at 30%"
-caps every asset). A limit said of a list that is every ticker the message names is a limit on
-every asset (`graphs.ask_items`). A list is read from its first subject only (the message's
-whitespace runs are single spaces: `graphs.ask_items.normalised`)."""
 NOT_EVERY = r"(?!\s*(?:per\b|(?:in|for|on)\s+(?:any|each|every)\b|(?:each|every|any)\s+\w))"
 """After a limit on a subject: not a limit on every asset ("per name", "in each stock")."""
 TICKERS = r"(?P<s>¤+(?:\s*(?:,|and|&|/)?\s*¤+)*)"
@@ -51,6 +42,19 @@ FLOOR = (
     r"a floor of|floor of|floor at|>=|≥)"
 )
 """Words that make a number a lower limit."""
+_LIMIT_NEXT = rf"(?=\s+(?:[a-z]+\s+){{0,3}}?(?:{CAP}|{FLOOR})\s)"
+SUBJECTS = (
+    rf"(?<!¤ )(?<!§ )(?P<s>{_not_after_join('¤')}¤++(?:{_JOIN}¤++)*"
+    rf"|{_not_after_join('§')}§++(?:{_JOIN}§++)*"
+    rf"|(?<=¤, )¤++{_LIMIT_NEXT})"
+)
+"""One subject or a list of them joined by commas or "and" ("JPM and BAC", "aapl, msft and
+ko"), not the end of a list joined by spaces alone (the universe: "AAPL MSFT XOM capped at 30%"
+caps every asset). A limit said of a list that is every ticker the message names is a limit on
+every asset (`graphs.ask_items`). A list is read from its first subject only (the message's
+whitespace runs are single spaces: `graphs.ask_items.normalised`). A name said again after the
+universe, with its own limit, is a subject of its own ("hrp on AAPL AMD BAC, AAPL at least 5%":
+a comma, then AAPL and a limit's words)."""
 SCOPE = (
     r"(?:(?:in|on|for|of|per|to)\s+)?(?:(?:any|each|every)\s+(?:one\s+)?|a\s+|one\s+|per\s+|all\s+"
     r"|the\s+)?(?:single\s+)?"
@@ -203,6 +207,17 @@ WEIGHT_LIMITS: list[tuple[re.Pattern[str], Reading]] = [
      ("floor",)),
 ]  # fmt: skip
 """Limits on weights: on named assets or groups, then on every asset."""
+
+CHAINED_SHARE = re.compile(
+    r"(?:\s+(?:sectors?|industry|industries|stocks|names|shares|companies|weights?|expos\w*"
+    r"|allocation|positions?|holdings?))?"
+    rf"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&)\s+|\s*;\s*){PCT}\s+(?:(?:in|on|for|of|to|into)\s+)?"
+    rf"(?:the\s+)?(?P<s>¤++|§++){HOLDING}(?!\s+(?:is\s+|be\s+|at\s+|stays?\s+|kept\s+|capped\s+"
+    rf"|limited\s+)?(?:{CAP}|{FLOOR})\s)"
+)
+"""A share of another subject joined after a limit said before its subjects, the comparator
+left out ("at least 60% in KO and 40% in JNJ": JNJ's floor is 40%; "at most 20% in the energy
+sector, 10% in AAPL"), not one with a limit of its own after it."""
 
 COST_BPS = re.compile(r"(?<![\d.])(?P<n>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b")
 MONEY = re.compile(

@@ -57,23 +57,19 @@ def read_weights(scan: WeightScan[S]) -> None:
             scan.weight(scan.subjects[m.start("t")], b / 100.0, scan.said(m))
             scan.claim(m.start(), m.end())
     # bare numbers before tickers that make 100 ("50 jpm 50 bac", "60 aapl, 40 ko")
-    bare = r"(?<![\d.%])(?:\d+(?:\.\d+)?\s+¤+(?:\s*,\s*|\s+and\s+|\s+)?){2,}"
-    for m in re.finditer(bare, scan.view()):
-        found = list(re.finditer(r"(?P<n>\d+(?:\.\d+)?)\s+(?P<s>¤+)", m.group(0)))
-        if abs(sum(float(f.group("n")) for f in found) - 100.0) < 0.5:
-            for f in found:
-                subject = scan.subjects[m.start() + f.start("s")]
-                scan.weight(subject, float(f.group("n")) / 100.0, scan.said(m))
-            scan.claim(m.start(), m.end())
+    _making_a_whole(
+        scan,
+        r"(?<![\d.%])(?:\d+(?:\.\d+)?\s+¤+(?:\s*,\s*|\s+and\s+|\s+)?){2,}",
+        r"(?P<n>\d+(?:\.\d+)?)\s+(?P<s>¤+)",
+        whole=100.0,
+    )
     # fractions after tickers that make 1 ("aapl .5 msft .3 jpm .2", "KO 0.6 PG 0.4")
-    decimal = r"(?<!¤)(?:¤+\s*(?:=\s*)?(?:0?\.\d+|1\.0*)(?![\d%])(?:\s*,\s*|\s+and\s+|\s+)?){2,}"
-    for m in re.finditer(decimal, scan.view()):
-        found = list(re.finditer(r"(?P<s>¤+)\s*(?:=\s*)?(?P<n>0?\.\d+|1\.0*)", m.group(0)))
-        if abs(sum(float(f.group("n")) for f in found) - 1.0) < 0.005:
-            for f in found:
-                subject = scan.subjects[m.start() + f.start("s")]
-                scan.weight(subject, float(f.group("n")), scan.said(m))
-            scan.claim(m.start(), m.end())
+    _making_a_whole(
+        scan,
+        r"(?<!¤)(?:¤+\s*(?:=\s*)?(?:0?\.\d+|1\.0*)(?![\d%])(?:\s*,\s*|\s+and\s+|\s+)?){2,}",
+        r"(?P<s>¤+)\s*(?:=\s*)?(?P<n>0?\.\d+|1\.0*)",
+        whole=1.0,
+    )
     before = re.compile(rf"{P.PCT}\s+(?:in\s+|of\s+)?(?P<s>¤+)")
     after = re.compile(rf"(?<!¤)(?P<s>¤+)\s+(?:at\s+|@\s*|=\s*|:\s*)?{P.PCT}(?!\s*(?:each|-))")
     first = [next(pattern.finditer(scan.view()), None) for pattern in (before, after)]
@@ -85,4 +81,16 @@ def read_weights(scan: WeightScan[S]) -> None:
     for pattern in order:
         for m in pattern.finditer(scan.view()):
             scan.weight(scan.subjects[m.start("s")], float(m.group("p")) / 100.0, scan.said(m))
+            scan.claim(m.start(), m.end())
+
+
+def _making_a_whole(scan: WeightScan[S], run: str, share: str, whole: float) -> None:
+    """Read each run of shares (`run`; each a number `n` beside a subject `s`, `share`) whose
+    numbers sum to `whole` (to within half a percent of it) as the portfolio's weights."""
+    for m in re.finditer(run, scan.view()):
+        found = list(re.finditer(share, m.group(0)))
+        if abs(sum(float(f.group("n")) for f in found) - whole) < 0.005 * whole:
+            for f in found:
+                subject = scan.subjects[m.start() + f.start("s")]
+                scan.weight(subject, float(f.group("n")) / whole, scan.said(m))
             scan.claim(m.start(), m.end())

@@ -235,11 +235,10 @@ def _some_of(options: tuple[str, ...], max_size: int) -> st.SearchStrategy[list[
     return st.lists(sampled(options), max_size=max_size, unique=True)
 
 
-def _limits(draw: st.DrawFn, members: tuple[str, ...], method: str, listed: bool = False) -> Limits:
-    """Limits a build of `members` by `method` can be asked for (feasible together); with
-    `listed` (a universe said as tickers), one limit may name two of them alike ("at most 10%
-    in AAPL and MSFT"). A group universe beside two named tickers is not asked: both readers
-    take those tickers for the universe (a known gap, noted on issue 63)."""
+def _limits(draw: st.DrawFn, members: tuple[str, ...], method: str) -> Limits:
+    """Limits a build of `members` by `method` can be asked for (feasible together); a limit may
+    name two of them, alike ("at most 10% in AAPL and MSFT") or each with its own share ("at most
+    10% in AAPL and 15% in MSFT")."""
     n = len(members)
     cap = floor = None
     if draw(st.booleans()):
@@ -250,14 +249,12 @@ def _limits(draw: st.DrawFn, members: tuple[str, ...], method: str, listed: bool
     asset_floors: list[tuple[str, float]] = []
     if n > 3 and draw(between(0, 2)) == 0:
         names = [draw(sampled(members))]
-        if listed and draw(st.booleans()):
-            names += [draw(sampled(tuple(m for m in members if m != names[0])))]
         if draw(st.booleans()):
-            value = _percent(draw, 5, 20)
-            asset_caps += [(name, value) for name in names]
-        else:
-            value = _percent(draw, 5, 15)
-            asset_floors += [(name, value) for name in names]
+            names += [draw(sampled(tuple(m for m in members if m != names[0])))]
+        caps, alike = draw(st.booleans()), draw(st.booleans())
+        values = [_percent(draw, 5, 20 if caps else 15) for _ in names[: 1 if alike else None]]
+        limited = [(name, values[min(i, len(values) - 1)]) for i, name in enumerate(names)]
+        asset_caps, asset_floors = (limited, []) if caps else ([], limited)
     groups = tuple(g for g in ("tech", "energy", "banks", "staples", "health care")
                    if set(GROUPS[g]) & set(members) and not set(GROUPS[g]) >= set(members))  # fmt: skip
     chosen = draw(_some_of(groups, min(3, len(groups)))) if groups else []
@@ -338,7 +335,7 @@ def builds(draw: st.DrawFn) -> Ask:
     """A portfolio build: a method, a universe, limits and a window."""
     method = draw(sampled(METHODS))
     universe = _universes(draw)
-    limits = _limits(draw, universe.members(), method, universe.form == "tickers")
+    limits = _limits(draw, universe.members(), method)
     return Ask("build", universe, method, limits=limits, window=_windows(draw, crises=False))
 
 
@@ -461,7 +458,7 @@ def first_asks(draw: st.DrawFn) -> Ask:
     if kind == "build":
         method = draw(sampled(METHODS))
         universe = _universes(draw, allow_wide=False)
-        limits = _limits(draw, universe.members(), method, listed=True)
+        limits = _limits(draw, universe.members(), method)
         return Ask("build", universe, method, limits=limits, window=_windows(draw, crises=False))
     return draw(_FIRST_ASKS_OF[kind])
 

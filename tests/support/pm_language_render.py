@@ -89,20 +89,40 @@ ASSETS_CAP = ("no more than {p} in {ts}", "at most {p} in {ts}", "max {p} in {ts
               "{ts} at most {p}", "{ts} ≤ {p}")  # fmt: skip
 ASSETS_FLOOR = ("at least {p} in {ts}", "min {p} in {ts}", "{ts} at least {p}")
 """A limit said of several named stocks alike, the list joined by commas and "and"."""
+CAPS_SAID_ONCE = ("no more than", "at most", "max")
+FLOORS_SAID_ONCE = ("at least", "min")
+"""A comparator said once before the shares of several stocks or groups, each its own ("at least
+60% in KO and 40% in JNJ", "max 20% in tech, 10% in energy")."""
+
+
+def _said_once(
+    draw: st.DrawFn,
+    limits: tuple[tuple[str, float], ...],
+    comparators: tuple[str, ...],
+    register: Register,
+) -> str:
+    """Limits of one kind said with their comparator once ("at most 10% in AAPL and 15% in
+    MSFT")."""
+    shares = [f"{_pct(draw, value, register)} in {name}" for name, value in limits]
+    return f"{draw(sampled(comparators))} {_listed(draw, shares, 'full')}"
 
 
 def _asset_phrases(
     draw: st.DrawFn,
     limits: tuple[tuple[str, float], ...],
-    forms: tuple[tuple[str, ...], tuple[str, ...]],
+    forms: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
     register: Register,
     lower: bool,
 ) -> list[str]:
-    """Limits on named stocks: each in a phrase of its own (`forms[0]`), or, when they are
-    alike, one phrase of them all (`forms[1]`) when drawn so."""
-    if len({value for _, value in limits}) == 1 and len(limits) > 1 and draw(st.booleans()):
-        names = _listed(draw, [_ticker(t, lower) for t, _ in limits], "full")
-        return [draw(sampled(forms[1])).format(ts=names, p=_pct(draw, limits[0][1], register))]
+    """Limits on named stocks: each in a phrase of its own (`forms[0]`), or, when drawn so,
+    one phrase of them all: of the list when they are alike (`forms[1]`), else of each share
+    after a comparator said once (`forms[2]`)."""
+    if len(limits) > 1 and draw(st.booleans()):
+        if len({value for _, value in limits}) == 1 and draw(st.booleans()):
+            names = _listed(draw, [_ticker(t, lower) for t, _ in limits], "full")
+            return [draw(sampled(forms[1])).format(ts=names, p=_pct(draw, limits[0][1], register))]
+        named = tuple((_ticker(t, lower), value) for t, value in limits)
+        return [_said_once(draw, named, forms[2], register)]
     return [
         draw(sampled(forms[0])).format(t=_ticker(t, lower), p=_pct(draw, value, register))
         for t, value in limits
@@ -116,12 +136,19 @@ def limit_phrases(draw: st.DrawFn, limits: Limits, register: Register, lower: bo
         phrases.append(draw(sampled(CAP)).format(p=_pct(draw, limits.cap, register)))
     if limits.floor is not None:
         phrases.append(draw(sampled(FLOOR)).format(p=_pct(draw, limits.floor, register)))
-    phrases += _asset_phrases(draw, limits.asset_caps, (ASSET_CAP, ASSETS_CAP), register, lower)
     phrases += _asset_phrases(
-        draw, limits.asset_floors, (ASSET_FLOOR, ASSETS_FLOOR), register, lower
+        draw, limits.asset_caps, (ASSET_CAP, ASSETS_CAP, CAPS_SAID_ONCE), register, lower
     )
-    for g, c in limits.group_caps:
-        phrases.append(draw(sampled(GROUP_CAP)).format(g=g, p=_pct(draw, c, register)))
+    phrases += _asset_phrases(
+        draw, limits.asset_floors, (ASSET_FLOOR, ASSETS_FLOOR, FLOORS_SAID_ONCE), register, lower
+    )
+    if len(limits.group_caps) > 1 and draw(st.booleans()):
+        phrases.append(_said_once(draw, limits.group_caps, CAPS_SAID_ONCE, register))
+    else:
+        phrases += [
+            draw(sampled(GROUP_CAP)).format(g=g, p=_pct(draw, c, register))
+            for g, c in limits.group_caps
+        ]
     for g, f in limits.group_floors:
         phrases.append(draw(sampled(GROUP_FLOOR)).format(g=g, p=_pct(draw, f, register)))
     return draw(st.permutations(phrases)) if phrases else []

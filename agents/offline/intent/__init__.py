@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -307,6 +308,8 @@ def _universe_and_limits(
         limits = replace(limits, excluded=tuple(t for t in left_out if t not in added))
     outside = read_tickers(scan.cased_outside(before), known)
     tickers = [t for t in read_tickers(text, known) if t in outside]
+    if set(tickers) <= set(limits.asset_limits) and not added and _group_said(scan, before):
+        return (), limits, added  # "the health care stocks, at most 10% in JNJ and PFE"
     every = _limit_on_every(limits)
     if every is not None and tickers and not added and set(tickers) <= set(limits.asset_limits):
         tickers = [t for t in read_tickers(text, known) if t in limits.asset_limits]
@@ -315,6 +318,17 @@ def _universe_and_limits(
         limited = [t for t in read_tickers(text, known) if t in limits.asset_limits]
         tickers = [t for t in read_tickers(text, known) if t in {*tickers, *limited}]
     return tuple(dict.fromkeys([*tickers, *added])), limits, added
+
+
+_EVERYTHING = patterns.compile(r"\beverything\b")
+
+
+def _group_said(scan: Scanner, before: str) -> bool:
+    """Whether the message names every stock ("all stocks but AAPL", "everything except energy",
+    in `before`: the text before its limits and exclusions were read) or sectors or industries
+    to work on (`read_sector_universe`, read from a copy: the scan is left as it is)."""
+    everything = ALL_TICKERS.search(before) or _EVERYTHING.search(before)
+    return bool(everything or read_sector_universe(copy(scan)))
 
 
 def _limit_on_every(limits: LimitAsk) -> tuple[float, float] | None:

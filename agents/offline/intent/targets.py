@@ -157,6 +157,31 @@ def _listed_after(scan: Scanner, end: int, known: Sequence[str]) -> list[str]:
     return found
 
 
+_CHAINED = patterns.compile(
+    rf"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&)\s+|\s*;\s*)(?!{CAP}|{FLOOR}){PCT}\s*"
+    rf"(?:(?:in|on|for|to|of|into)\s+)?{TARGET}"
+)
+"""A share of another target joined to a limit said before it, its comparator left out ("at
+least 60% in KO and 40% in JNJ": at least 40% in JNJ)."""
+
+
+def _chained(
+    scan: Scanner, end: int, known: Sequence[str]
+) -> tuple[list[tuple[str, str, float]], int]:
+    """The limits joined to one that ends at `end` with their comparator left out (kind, name
+    and value of each, in order; they take its comparator), and where their words end."""
+    found = []
+    while match := _CHAINED.match(scan.free, end):
+        kind, name, used = resolve_run(match.group(2), known)
+        value = fraction(match.group(1))
+        if kind is None or not 0.0 <= value <= 1.0:
+            break
+        words = [m.end() for m in re.finditer(r"\S+", match.group(2))]
+        end = match.start(2) + words[used - 1 + match.group(2).startswith("the ")]
+        found.append((kind, name, value))
+    return found, end
+
+
 def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -> None:
     """Read the caps and floors on named assets and sectors into the books (see the module
     docstring), in order of appearance, each number once; a limit said after its comparator of
@@ -194,10 +219,11 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
                 # all the limit takes of the text: the words before it stay free
                 start = _run_start(match, target, used) if back and kind else match.start()
                 if kind is not None and 0.0 <= value <= 1.0:
-                    found.append((start, match.end(), bound, kind, name, value, back))
+                    limit = (kind, name, value)
+                    found.append((start, match.end(), bound, limit, back, pattern is forward))
     found.sort(key=lambda item: item[0])
     end = -1
-    for start, stop, bound, kind, name, value, back in found:
+    for start, stop, bound, (kind, name, value), back, joins in found:
         if start < end:
             continue
         end = stop
@@ -210,12 +236,15 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
             joined = _listed_after(scan, stop, known)
         if name in joined:  # "on KO, PG, WMT, KO at most 5%": a list, then a name said again
             joined = []
-        names = [name, *joined]
+        limits = [(kind, each, value) for each in [name, *joined]]
+        if joins and not joined:
+            chained, end = _chained(scan, stop, known)
+            limits += chained
         scan.free = scan.free[:start] + " " * (end - start) + scan.free[end:]
-        book = assets if kind == "asset" else sectors
-        for each in names:
+        for kind_of, each, share in limits:
+            book = assets if kind_of == "asset" else sectors
             low, high = book.get(each, (0.0, 1.0))
-            book[each] = (low, value) if bound == "max" else (value, high)
+            book[each] = (low, share) if bound == "max" else (share, high)
 
 
 _EXCLUDE = patterns.compile(

@@ -26,8 +26,25 @@ _LIMIT_BEFORE = patterns.compile(
     r"|min(?:imum)?|cap(?:ped)?|limit(?:ed)?|floor(?:ed)?|below|under|above|over|less than|more "
     r"than|exceed\w*|within|between|than|<=?|>=?|≤|≥)\s*(?:of\s+|at\s+)?$"
 )
+_CHAINED_BEFORE = patterns.compile(
+    rf"{PCT}\s*(?:in\s+|of\s+|into\s+|on\s+|for\s+)?(?:the\s+)?\$?[a-z][\w.&\-]*(?:\s+[a-z]+)?"
+    r"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&)\s+|\s*;\s*)$"
+)
+"""A share of a target joined before another ("at least 60% in KO and " before "40% in JNJ"):
+a limit's comparator said before it holds for the next one too."""
+_CHAIN_CHARS = 160
+"""How far back shares joined to a limit are looked for (characters): a handful of them."""
 _TOLERANCE = 0.011
 """How far from 100% weights may sum and still be the whole portfolio (rounding)."""
+
+
+def _after_limit(free: str, start: int) -> bool:
+    """Whether a number at `start` follows a limit's word, directly ("at least 40% JPM") or
+    through the shares joined after it ("at least 60% in KO and 40% in JNJ")."""
+    before = free[max(0, start - _CHAIN_CHARS) : start]
+    while chained := _CHAINED_BEFORE.search(before):
+        before = before[: chained.start()]
+    return _LIMIT_BEFORE.search(before[-25:]) is not None
 
 
 def _ticker_pattern(known: Sequence[str]) -> str:
@@ -43,7 +60,7 @@ def _pairs(scan: Scanner, ticker: str) -> list[tuple[re.Match[str], str, float]]
         (rf"{ticker}\s*(?:at|:|=|@|-)?\s*{PCT}", (1, 2)),
     ):
         for match in re.finditer(pattern, scan.free):
-            if _LIMIT_BEFORE.search(scan.free[: match.start()][-25:]):
+            if _after_limit(scan.free, match.start()):
                 continue
             name, value = match.group(order[0]), fraction(match.group(order[1]))
             found.append((match, name.upper(), value))
@@ -75,7 +92,7 @@ def _split(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, f
         rf"|\s*&\s*)?)+)",
         scan.free,
     )
-    if each and not _LIMIT_BEFORE.search(scan.free[: each.start()][-25:]):
+    if each and not _after_limit(scan.free, each.start()):
         tickers = [t.upper() for t in re.findall(ticker, each.group(2))]
         share = fraction(each.group(1))
         if tickers and abs(share * len(tickers) - 1.0) < _TOLERANCE:
@@ -108,9 +125,7 @@ def _bare(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, fl
         (rf"(?<![\d.$])\b{_BARE}\s*(?:of\s+|in\s+)?{ticker}\b", (2, 1)),
     ):
         found = [
-            m
-            for m in re.finditer(pattern, scan.free)
-            if not _LIMIT_BEFORE.search(scan.free[: m.start()][-25:])
+            m for m in re.finditer(pattern, scan.free) if not _after_limit(scan.free, m.start())
         ]
         weights = {m.group(order[0]).upper(): float(m.group(order[1])) for m in found}
         if len(found) < 2 or len(weights) != len(found):

@@ -138,6 +138,32 @@ REGRESSIONS: list[tuple[str, Ask]] = [
      Ask("build", Universe("tickers", ("GE", "XOM", "MRK", "BAC", "RRC", "AAPL")), "risk_parity",
          limits=Limits(asset_caps=(("BAC", 0.15), ("RRC", 0.15))),
          window=Window("last", sessions=1008))),
+    # a comparator said once before two shares: the second read as a weight
+    ("min variance of AAPL, MSFT, KO and JNJ with at least 60% in KO and 40% in JNJ",
+     Ask("build", Universe("tickers", ("AAPL", "MSFT", "KO", "JNJ")), "min_volatility",
+         limits=Limits(asset_floors=(("KO", 0.6), ("JNJ", 0.4))))),
+    ("max sharpe on aapl, msft, ko, xom, jnj, max 20 percent in tech and 10% in energy",
+     Ask("build", Universe("tickers", ("AAPL", "MSFT", "KO", "XOM", "JNJ")), "max_sharpe",
+         limits=Limits(group_caps=(("tech", 0.2), ("energy", 0.1))))),
+    # a name of a universe said with spaces, said again after a comma with its limit: the
+    # accounting read no limit
+    ("hrp on AAPL AMD BAC BBY, AAPL at least 5%",
+     Ask("build", Universe("tickers", ("AAPL", "AMD", "BAC", "BBY")), "hrp",
+         limits=Limits(asset_floors=(("AAPL", 0.05),)))),
+    # a limit of two stocks of a group or of all stocks: the two read as the universe
+    ("min vol of the health care stocks with no more than 10% in JNJ and PFE",
+     Ask("build", Universe("group", group="health care"), "min_volatility",
+         limits=Limits(asset_caps=(("JNJ", 0.1), ("PFE", 0.1))))),
+    ("min vol of all stocks but AAPL, at most 10% in MSFT and KO",
+     Ask("build", Universe("all_but", ("AAPL",)), "min_volatility",
+         limits=Limits(asset_caps=(("MSFT", 0.1), ("KO", 0.1))))),
+    ("Build a hierarchical risk parity portfolio of all stocks ex-energy, with at least 5% in "
+     "AAPL and AMD.",
+     Ask("build", Universe("ex_group", group="energy"), "hrp",
+         limits=Limits(asset_floors=(("AAPL", 0.05), ("AMD", 0.05))))),
+    ("hrp on everything except energy, at least 5% in AAPL and AMD",
+     Ask("build", Universe("ex_group", group="energy"), "hrp",
+         limits=Limits(asset_floors=(("AAPL", 0.05), ("AMD", 0.05))))),
 ]  # fmt: skip
 """Shrunk failures of the property above, kept as examples."""
 
