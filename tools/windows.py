@@ -106,14 +106,17 @@ def subject_weights(context: ToolContext, args: SubjectArgs) -> tuple[pd.Series,
 
 WEIGHT_SUM_TOLERANCE = 1e-9
 """How far from 1 weights may sum and still be read as fully invested."""
+ROUNDED_SUM = 0.005
+"""How far above 1 weights rounded by the user may sum (33.4% three times: 100.2%): not called
+levered, though used as given."""
 
 
 def weights_note(weights: pd.Series, args: SubjectArgs, cash_rate: float = 0.0) -> str | None:
     """How the answer took the portfolio's weights, when that is not plain: the universe at
     equal weights (no weights, no saved portfolio in the arguments: the note says what was held,
     not what the user asked), or the weights given do not sum to 100% (the rest in
-    cash, earning `cash_rate` a year; or more than the capital invested, as given). None for a
-    saved portfolio or weights summing to 100%."""
+    cash, earning `cash_rate` a year; or more than the capital invested, as given, called
+    levered beyond `ROUNDED_SUM`). None for a saved portfolio or weights summing to 100%."""
     if args.portfolio_id is None and args.weights is None:
         return f"the universe is held at equal weights, {1.0 / len(weights):.1%} each"
     total = float(weights.sum())
@@ -125,9 +128,10 @@ def weights_note(weights: pd.Series, args: SubjectArgs, cash_rate: float = 0.0) 
             f"the weights given sum to {total:.1%}: used as given, the other {1.0 - total:.1%} "
             f"held in cash {earning}"
         )
+    levered = "" if total - 1.0 <= ROUNDED_SUM else " (levered)"
     return (
         f"the weights given sum to {total:.1%}: used as given, {total:.1%} of the capital "
-        "invested (levered)"
+        f"invested{levered}"
     )
 
 

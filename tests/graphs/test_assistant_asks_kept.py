@@ -116,13 +116,28 @@ def test_weights_given_as_decimals_are_backtested_as_given(session: ChatSession)
     assert "Backtest of AAPL 50.0%, MSFT 30.0%, JPM 20.0%, bought once and held" in reply
 
 
+def test_weights_rounded_past_one_are_used_as_given_and_not_called_levered(
+    session: ChatSession,
+) -> None:
+    reply = session.send(
+        "stress test 33.4% AAPL, 33.4% KO and 33.3% XOM for a 20% market drop"
+    ).replies[-1]
+    [args] = _calls(session, "stress_test")
+    assert args["weights"] == pytest.approx({"AAPL": 0.334, "KO": 0.334, "XOM": 0.333})
+    assert "the weights given sum to 100.1%: used as given, 100.1% of the capital invested" in reply
+    assert "levered" not in reply
+
+
 def test_weights_that_do_not_sum_to_one_are_used_and_the_reply_says_how(
     session: ChatSession,
 ) -> None:
     reply = session.send("stress test 60% aapl 60% ko for a 20% market drop").replies[-1]
     [args] = _calls(session, "stress_test")
     assert args["weights"] == {"AAPL": 0.6, "KO": 0.6} and args["market_move"] == -0.2
-    assert "the weights given sum to 120.0%: used as given, 120.0% of the capital invested" in reply
+    assert (
+        "the weights given sum to 120.0%: used as given, 120.0% of the capital invested (levered)"
+        in reply
+    )
     frame = pd.concat([RETURNS[["AAPL", "KO"]], INDEX.rename("index")], axis=1).dropna()
     betas = {
         t: np.cov(frame[t], frame["index"], ddof=1)[0, 1] / frame["index"].var(ddof=1)
