@@ -96,7 +96,9 @@ def normalised(message: str) -> str:
     spaces around it as one line break, shorthand written out (`services.shorthand`: "qtrly
     rebal", "w/o"), percentages written as "N%" ("20 percent", "twenty-five pct"), spelled
     numbers before a unit as digits, shares said as fractions after a limit's words as
-    percentages ("at most a fifth" -> "at most 20%"), "then" after a comparative as "than",
+    percentages ("at most a fifth" -> "at most 20%"), numbers said without "%" as a limit on
+    every weight as percentages ("no more than 40 in any name"), equal shares said as fractions
+    ("1/3 each"), "then" after a comparative as "than",
     ranges "between 5 and 30%" as "between 5% and 30%", "ex-energy" as "ex energy" and dashes
     as hyphens."""
     text = re.sub(r"\s*\n\s*", "\n", re.sub(r"[^\S\n]+", " ", message))
@@ -105,6 +107,8 @@ def normalised(message: str) -> str:
     )
     text = P.SPELLED.sub(lambda m: str(P.spelled_value(m.group("w"))), text)
     text = P.FRACTION.sub(lambda m: f"{m.group('c')} {P.fraction_percent(m)}%", text)
+    text = P.BARE_LIMIT.sub(r"\g<c> \g<n>%", text)
+    text = P.EACH_SHARE.sub(lambda m: f"{P.each_share_percent(m)}% ", text)
     text = P.THEN.sub(r"\1 than", text)
     text = re.sub(r"(?i)(?<![\d.])(\d+(?:\.\d+)?)\s*(?:percent\b|per cent\b|pct\b|%)", r"\1%", text)
     text = re.sub(

@@ -253,9 +253,10 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
                 rf"(?P<b>{DATE})\b"), "range"),
     (re.compile(rf"\b(?P<a>{DATE})\s*(?:-|to|until|till|through|thru)\s*(?P<b>{DATE})\b"),
      "range"),
-    (re.compile(r"\b(?:since|from|after|starting(?:\s+(?:in|from))?|beginning(?:\s+of)?|as of)"
-                rf"\s+(?:the\s+)?(?:start of\s+|beginning of\s+)?(?P<a>{DATE})\b"), "start"),
-    (re.compile(r"\b(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?)\s+(?:the\s+)?"
+    (re.compile(r"\b(?:since|from|after|starting(?:\s+(?:in|from))?|beginning(?:\s+of)?|as of"
+                rf"|back\s+(?:to|till|until))\s+(?:the\s+)?(?:start of\s+|beginning of\s+)?(?P<a>{DATE})\b"),
+     "start"),
+    (re.compile(r"\b(?<!back )(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?)\s+(?:the\s+)?"
                 rf"(?:end of\s+)?(?P<b>{DATE})\b"), "end"),
     (re.compile(r"\b(?:in|during|over|for|throughout|through|of|across)\s+(?:the\s+(?:year\s+)?|"
                 rf"calendar\s+(?:year\s+)?)?(?P<y>{YEAR})\b"), "year"),
@@ -268,8 +269,8 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
                 r"(?:vol\w*|returns?|perf\w*|draw[- ]?downs?|dd|mdd|sharpe|sortino|beta|corr\w*|"
                 r"stats?|statistics|c?var|risk)\b)"), "recent"),
 ]  # fmt: skip
-"""Windows of history ("since 2019", "2015-2020", "in 2020", "the last 3 years", "ytd", "1y
-vol": the last year before the measure)."""
+"""Windows of history ("since 2019", "go back to 2012", "2015-2020", "in 2020", "the last 3
+years", "ytd", "1y vol": the last year before the measure)."""
 
 HORIZONS: list[re.Pattern[str]] = [
     re.compile(
@@ -422,11 +423,33 @@ FRACTION = re.compile(
 """A share said as a fraction after a limit's words ("at most a fifth", "up to half")."""
 _PARTS = {"half": 50, "third": 100 / 3, "quarter": 25, "fifth": 20, "sixth": 100 / 6,
           "eighth": 12.5, "tenth": 10}  # fmt: skip
+BARE_LIMIT = re.compile(
+    r"(?i)\b(?P<c>at most|no more than|not more than|up to|under|below|less than|at least|no less"
+    r" than|max(?:imum)?(?: of)?|min(?:imum)?(?: of)?|capped at|cap(?:ped)? at|limited to|floor"
+    r" of)\s+(?P<n>\d{1,2}(?:\.\d+)?|100)(?=\s+(?:(?:(?:in|on|for|of)\s+(?:any|each|every)\s+"
+    r"(?:one\s+|single\s+)?|per\s+|a\s+)(?:name|stock|position|holding|asset|ticker|security"
+    r"|company)\b|each\b|apiece\b))"
+)
+"""A number said without "%" after a limit's words, as a limit on every weight ("no more than
+40 in any name", "max 25 per stock"): a percentage."""
 THEN = re.compile(
     r"\b(more|less|fewer|greater|higher|lower|bigger|smaller|larger|worse|better)\s+then\b",
     re.IGNORECASE,
 )
 """A comparison misspelt with "then" ("no more then 25%")."""
+
+
+EACH_SHARE = re.compile(
+    r"(?i)(?<![\w./])(?:1\s*/\s*(?P<d>[2-9]|10)%?|(?:a|one)\s+(?P<f>half|third|quarter|fifth"
+    r"|sixth|eighth|tenth))\s+(?=(?:each|apiece)\b)"
+)
+"""An equal share said as a fraction before "each" ("1/3 each", "a quarter each")."""
+
+
+def each_share_percent(match: re.Match[str]) -> str:
+    """The percentage an `EACH_SHARE` match says ("1/3" -> "33.3333333333")."""
+    share = 100 / int(match.group("d")) if match.group("d") else _PARTS[match.group("f").lower()]
+    return f"{share:.12g}"
 
 
 def fraction_percent(match: re.Match[str]) -> str:

@@ -94,6 +94,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     if inp.must_call_tool and inp.forced_tool != "Route":
         return default_policy(inp)
     memory = read_memory_ask(user_text(inp), known_tickers(), get_settings().classification_file)
+    if memory is not None and memory.bare and (routed := follow_up_route(inp)) is not None:
+        return routed  # "exclude XOM" after a build changes the build
     if memory is not None:
         if inp.must_call_tool:
             reason = f"a long-term memory ask ({memory.action.replace('_', ' ')})"

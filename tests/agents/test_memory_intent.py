@@ -23,11 +23,14 @@ from agents.offline.intent.memory import MemoryAsk, exclusion_terms, read_memory
                 "remember", fact="I never hold tobacco or AMD stocks", exclusions=("tobacco", "AMD")
             ),
         ),
-        ("no AMD", MemoryAsk("remember", fact="no AMD", exclusions=("AMD",))),
-        ("never tobacco", MemoryAsk("remember", fact="never tobacco", exclusions=("tobacco",))),
+        ("no AMD", MemoryAsk("remember", fact="no AMD", exclusions=("AMD",), bare=True)),
+        (
+            "never tobacco",
+            MemoryAsk("remember", fact="never tobacco", exclusions=("tobacco",), bare=True),
+        ),
         (
             "exclude energy stocks",
-            MemoryAsk("remember", fact="exclude energy stocks", exclusions=("energy",)),
+            MemoryAsk("remember", fact="exclude energy stocks", exclusions=("energy",), bare=True),
         ),
         (
             "remember that I prefer low turnover",
@@ -50,11 +53,11 @@ def test_a_bare_industry_statement_needs_the_industry_classified(classification_
     # The embedded classification knows banks (BAC, JPM) but no tobacco stock; the supplied
     # file classifies MO and PM as Tobacco.
     assert read_memory_ask("no banks", known_tickers()) == MemoryAsk(
-        "remember", fact="no banks", exclusions=("banks",)
+        "remember", fact="no banks", exclusions=("banks",), bare=True
     )
     assert read_memory_ask("never tobacco", known_tickers()) is None
     assert read_memory_ask("never tobacco", known_tickers(), classification_file) == MemoryAsk(
-        "remember", fact="never tobacco", exclusions=("tobacco",)
+        "remember", fact="never tobacco", exclusions=("tobacco",), bare=True
     )
 
 

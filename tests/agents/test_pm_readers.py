@@ -48,10 +48,14 @@ def parse(text: str) -> Intent:
         ),
         ("min vol for KO PG PEP WMT JNJ with a 10% floor on each name", None, 0.1),
         ("min vol on AAPL MSFT JPM XOM, minimum 15% in every stock", None, 0.15),
+        # the "%" left out before a limit on every weight
+        ("min vol on AAPL MSFT JNJ KO, no more than 40 in any name", 0.4, None),
+        ("hrp on AAPL MSFT JNJ KO, max 25 per stock, at least 5 each", 0.25, 0.05),
         # not a limit on every weight
         ("min vol AAPL MSFT JPM XOM, at least 40% JPM and tech no more than 40%", None, None),
         ("keep drawdown no more than 25%", None, None),
         ("min vol of all stocks, energy capped at 10 percent", None, None),
+        ("hrp on AAPL MSFT JNJ KO, max 2 per sector", None, None),
     ],
 )
 def test_limits_on_every_weight(text: str, cap: float | None, floor: float | None) -> None:
@@ -111,6 +115,9 @@ def test_limits_on_named_assets_and_sectors(
         ("substitute MRK for PFE", ("PFE",), ("MRK",)),
         ("use WMT instead of XOM", ("XOM",), ("WMT",)),
         ("switch to risk parity for AAPL and KO", (), ("AAPL", "KO")),
+        # "ex" without its hyphen
+        ("max sharpe on AAPL MSFT AMD ex AMD", ("AMD",), ("AAPL", "MSFT", "AMD")),
+        ("ex ante vol of AAPL and KO", (), ("AAPL", "KO")),
     ],
 )  # fmt: skip
 def test_exclusions_and_swaps(text: str, excluded: tuple[str, ...], tickers: tuple) -> None:
@@ -181,6 +188,8 @@ DATES = np.asarray(sp500_returns().index.strftime("%Y-%m-%d"))
         ("VaR of JNJ since March 2020", "2020-03-01", None, None),
         ("return on MSFT from 2015", "2015-01-01", None, None),
         ("hrp until 2019", None, "2019-12-31", None),
+        ("go back to 2012", "2012-01-01", None, None),
+        ("extend the window back to 2015", "2015-01-01", None, None),
         # a measure's own window, not the question's
         ("protective puts with realized vol over the last 63 days", None, None, None),
         ("probability of losing 10% over the next 6 months", None, None, None),
@@ -206,6 +215,10 @@ def test_one_window_reader_for_every_question(
         ("what if the market drops 35% for 40% AAPL 60% JNJ", {"AAPL": 0.4, "JNJ": 0.6}),
         ("VaR of 30% AAPL, 30% MSFT, 40% JNJ at 99% over the past year",
          {"AAPL": 0.3, "MSFT": 0.3, "JNJ": 0.4}),
+        # an equal share said as a fraction
+        ("vol of 1/3 each AAPL MSFT JPM", dict.fromkeys(("AAPL", "MSFT", "JPM"), 1 / 3)),
+        ("risk report on a quarter each in AAPL, KO, XOM and JNJ",
+         dict.fromkeys(("AAPL", "KO", "XOM", "JNJ"), 0.25)),
         # limits are not weights
         ("min vol AAPL MSFT JPM XOM, at least 40% JPM and tech no more than 40%", {}),
         ("max sharpe on LLY UNH JNJ PFE MRK, cap LLY at 20%", {}),
@@ -222,6 +235,23 @@ def test_weights_given_are_the_portfolio(text: str, weights: dict[str, float]) -
 def test_a_confidence_level_after_the_weights_is_still_read() -> None:
     intent = parse("VaR of 30% AAPL, 30% MSFT, 40% JNJ at 99% over the past year")
     assert intent.confidence == 0.99 and intent.last_sessions == 252
+
+
+@pytest.mark.parametrize(
+    ("text", "confidence", "horizon"),
+    [
+        ("99% 10-day VaR of AAPL", 0.99, 10),
+        ("99% 1-day VaR of AAPL", 0.99, 1),
+        ("97.5% 5-day CVaR of KO", 0.975, 5),
+        ("99.9% VaR of AAPL", 0.999, None),
+    ],
+)
+def test_a_confidence_level_is_read_exactly_beside_a_hyphenated_horizon(
+    text: str, confidence: float, horizon: int | None
+) -> None:
+    """Exactly: 99.9% is 0.999, which a level check `<= 0.999` accepts."""
+    intent = parse(text)
+    assert (intent.confidence, intent.horizon_days) == (confidence, horizon)
 
 
 @pytest.mark.parametrize(

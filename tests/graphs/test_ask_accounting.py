@@ -510,6 +510,8 @@ def test_the_book_resolves_a_portfolio_id_to_its_build() -> None:
         ("max sharpe of all stocks, tech no more then 25%", ("group_cap", 0.25, "tech")),
         ("hrp of AAPL MSFT KO with up to half in KO", ("asset_cap", 0.5, "KO")),
         ("min vol of AAPL MSFT KO, keep turnover under 5%", ("percentage", 0.05, None)),
+        ("min vol on AAPL MSFT JNJ KO, no more than 40 in any name", ("cap", 0.4, None)),
+        ("hrp on AAPL MSFT JNJ KO, at least 5 per stock", ("floor", 0.05, None)),
     ],
 )
 def test_every_percentage_is_an_item_in_words_typos_or_an_unknown_phrasing(
@@ -579,3 +581,16 @@ def test_bare_number_weights_replaced_by_equal_weights_are_named() -> None:
         VOCAB,
     )[-1].text  # fmt: skip
     assert "Not used: your weights (JPM 50%, BAC 50%)" in reply
+
+
+@pytest.mark.parametrize("said", ["go back to 2012", "extend the window back to 2012"])
+def test_going_back_to_a_year_is_where_the_window_starts(said: str) -> None:
+    assert {(i.kind, i.value) for i in ask_items(said, VOCAB)} == {("start", "2012-01-01")}
+
+
+@pytest.mark.parametrize(("said", "share"), [("1/3 each", 1 / 3), ("a quarter each", 0.25)])
+def test_an_equal_share_said_as_a_fraction_is_each_name_s_weight(said: str, share: float) -> None:
+    names = ["AAPL", "MSFT", "JPM", "KO"][: round(1 / share)]
+    items = ask_items(f"vol of {said} {' '.join(names)}", VOCAB)
+    weights = {i.subject: i.value for i in items if i.kind == "weight"}
+    assert weights == pytest.approx(dict.fromkeys(names, share))

@@ -94,6 +94,19 @@ def test_the_conversation_keeps_its_subject(session: ChatSession) -> None:
     assert f"KO {vol:.1%}" in volatile
 
 
+@pytest.mark.parametrize("said", ["exclude XOM", "no XOM", "avoid XOM", "ex XOM"])
+def test_an_exclusion_said_alone_after_a_build_rebuilds_it_without_the_name(
+    session: ChatSession, said: str
+) -> None:
+    """A bare exclusion in a conversation about a build changes the build; it is not a memory
+    to keep (which a signed-out session would refuse, computing nothing)."""
+    session.send("hrp on AAPL MSFT JPM XOM")
+    reply = session.send(said).replies[-1]
+    rebuilt = _calls(session)[-1]
+    assert (rebuilt["method"], rebuilt["universe"]) == ("hrp", ["AAPL", "MSFT", "JPM"])
+    assert "XOM left out" in reply and "memory" not in reply
+
+
 def test_a_cap_a_smaller_universe_cannot_meet_is_said(session: ChatSession) -> None:
     session.send("build a min-vol portfolio of AAPL MSFT JPM XOM with at most 30% in any stock")
     refused = session.send("drop XOM and rebuild").replies[-1]

@@ -290,7 +290,8 @@ def _parsed(text: str, known_tickers: tuple[str, ...], year_start: str | None) -
         "horizon_days": horizon_days,
         "episode": episode[0] if episode else None,
     }
-    return Intent(intent=classify(scan, slots), text=text, **slots, **extras)
+    intent = classify(scan, {**slots, "limits": weight_limits})
+    return Intent(intent=intent, text=text, **slots, **extras)
 
 
 def _universe_and_limits(

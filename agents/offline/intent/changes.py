@@ -19,6 +19,7 @@ from typing import Literal
 from agents.offline import patterns
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import cadence_named, measures_named, normalised
+from agents.offline.intent.scanner import fraction
 from agents.offline.intent.strategy_terms import lookback_sessions as _lookback
 from agents.offline.intent.strategy_terms import stated_leverage as _leverage
 from agents.offline.intent.words import ANY_METHOD
@@ -162,7 +163,7 @@ def _level(intent: Intent, low: str) -> float | None:
     if intent.confidence is not None:
         return intent.confidence
     match = _LEVEL.match(low)
-    value = float(match.group(1)) / 100.0 if match else None
+    value = fraction(match.group(1)) if match else None
     return value if value is not None and 0.5 <= value < 1.0 else None
 
 

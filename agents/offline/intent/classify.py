@@ -222,7 +222,13 @@ def _actionable(slots: dict[str, Any]) -> bool:
         "tickers", "method", "numbers", "percentages", "scenarios", "start", "budget", "weights",
         "last_sessions",
     )  # fmt: skip
-    return any(slots[k] for k in keys) or bool(slots["risk_limits"]) or bool(slots["hedge"])
+    limits = slots["limits"]  # an exclusion is a change: "no MSFT" after a build
+    return (
+        any(slots[k] for k in keys)
+        or bool(slots["risk_limits"])
+        or bool(slots["hedge"])
+        or bool(limits.excluded or limits.excluded_sectors)
+    )
 
 
 def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:

@@ -37,6 +37,10 @@ _START_CUE = patterns.compile(
 )
 
 
+_BACK_TO = patterns.compile(r"\bback\s+(?:to|till|until)\s*$")
+"""A start said as how far back to go ("go back to 2012", "extend it back to 2015")."""
+
+
 _END_CUE = patterns.compile(
     r"(?:until|till|to|through|thru|up to|before|ending(?: in)?|end of)\s*$"
 )
@@ -83,7 +87,9 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
             scan.consume(nxt)
             i += 2
             continue
-        if _END_CUE.search(before):
+        if _BACK_TO.search(before):
+            start = lo
+        elif _END_CUE.search(before):
             end = hi
         elif _START_CUE.search(before):  # "start in 2018": from it on
             start = lo

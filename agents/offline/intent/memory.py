@@ -71,6 +71,9 @@ class MemoryAsk:
     exclusions: tuple[str, ...] = ()
     about: str = ""
     key: str | None = None
+    bare: bool = False
+    """An exclusion said without asking to remember it ("exclude XOM", "no tobacco"): in a
+    conversation about a request, a change of that request rather than a memory."""
 
 
 def _clean(text: str) -> str:
@@ -134,5 +137,5 @@ def read_memory_ask(
     if _BARE_EXCLUSION.match(low):
         terms = exclusion_terms(words)
         if terms and all(_known(t, known_tickers, classification_file) for t in terms):
-            return MemoryAsk("remember", fact=words, exclusions=tuple(terms))
+            return MemoryAsk("remember", fact=words, exclusions=tuple(terms), bare=True)
     return None

@@ -58,9 +58,9 @@ def read_risk_horizon(scan: Scanner) -> int | None:
         number = int(count) if count.isdigit() else _COUNT_WORDS[count]
         key = unit.split()[0].split("-")[0].rstrip("s")
         sessions = number * _SPAN_SESSIONS.get(key, 1)
-        if 1 <= sessions <= 252:
-            scan.consume(match, count_group)
-            scan.consume(match, count_group + 1)
+        if 1 <= sessions <= 252:  # the count, its unit and what joins them ("10-day")
+            start, end = match.start(count_group), match.end(count_group + 1)
+            scan.free = scan.free[:start] + " " * (end - start) + scan.free[end:]
             return sessions
     return None
 
@@ -91,7 +91,7 @@ def read_confidence(scan: Scanner) -> float | None:
         match = pattern.search(scan.free)
         if match:
             group = next(i for i in range(1, 3) if (match.group(i) or "")[:1].isdigit())
-            value = float(match.group(group)) / 100.0
+            value = fraction(match.group(group))
             if 0.5 <= value < 1.0:
                 scan.consume(match, group)
                 return value

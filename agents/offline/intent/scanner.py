@@ -39,5 +39,7 @@ PCT_RE = patterns.compile(PCT)
 
 
 def fraction(number: str, percent: bool = True) -> float:
+    """`number` as a fraction: a percentage (or any number above 1) divided by 100, rounded to
+    12 decimals so that "99.9" is 0.999, not 0.9990000000000001."""
     value = float(number)
-    return value / 100.0 if percent or value > 1.0 else value
+    return round(value / 100.0, 12) if percent or value > 1.0 else value

@@ -52,9 +52,38 @@ def _fraction(match: re.Match[str]) -> str:
     return f"{match.group(1)} {share:.4g}%"
 
 
+_BARE_LIMIT = patterns.compile(
+    r"\b(at most|no more than|not more than|up to|under|below|less than|at least|no less than"
+    r"|max(?:imum)?(?: of)?|min(?:imum)?(?: of)?|capped at|cap(?:ped)? (?:it |them )?at"
+    r"|limited to|floor of)\s+(\d{1,2}(?:\.\d+)?|100)"
+    r"(?=\s+(?:(?:(?:in|on|for|of)\s+(?:any|each|every)\s+(?:one\s+|single\s+)?|per\s+|a\s+)"
+    r"(?:name|stock|position|holding|asset|ticker|security|company)\b|each\b|apiece\b))",
+    re.IGNORECASE,
+)
+"""A number without its "%" after a limit's words and before a limit on every weight ("no more
+than 40 in any name", "max 25 per stock"): a percentage."""
+
+
+_EACH_SHARE = patterns.compile(
+    r"(?<![\w./])(?:1\s*/\s*([2-9]|10)%?|(?:a|one)\s+(half|third|quarter|fifth|sixth|eighth"
+    r"|tenth))\s+(?=(?:each|apiece)\b)",
+    re.IGNORECASE,
+)
+"""An equal share said as a fraction before "each" ("1/3 each", "a quarter each")."""
+
+
+def _each_share(match: re.Match[str]) -> str:
+    share = 100 / int(match.group(1)) if match.group(1) else _PARTS[match.group(2).lower()]
+    return f"{share:.12g}% "
+
+
 def spelled_percentages(text: str) -> str:
-    """`text` with each percentage written in words written in digits, and each share said
-    as a fraction after a limit's words as a percentage ("at most a fifth" -> "at most
-    20%")."""
+    """`text` with each percentage written in words written in digits, each share said as a
+    fraction after a limit's words as a percentage ("at most a fifth" -> "at most 20%"), and
+    each number said without "%" as a limit on every weight as a percentage ("no more than 40
+    in any name" -> "no more than 40% in any name"), and each equal share said as a fraction
+    before "each" as a percentage ("1/3 each" -> "33.3333333333% each")."""
     text = _FRACTION.sub(_fraction, text)
+    text = _EACH_SHARE.sub(_each_share, text)
+    text = _BARE_LIMIT.sub(lambda m: f"{m.group(1)} {m.group(2)}%", text)
     return _SPELLED.sub(lambda m: f"{_value(m)}{m.group(5)}", text)
