@@ -34,8 +34,13 @@ def parse(text: str) -> Intent:
         ("how are the banks doing?", ("BAC", "JPM")),
         ("how is tech doing since 2021", ("AAPL", "AMD", "MSFT")),
         ("stress test the pharma space against 2020", ("JNJ", "LLY", "MRK", "PFE")),
+        # several, joined
+        ("hrp on tech and health care", ("AAPL", "AMD", "MSFT", "JNJ", "LLY", "MRK", "PFE", "UNH")),
+        ("hrp on tech + the banks", ("AAPL", "AMD", "MSFT", "BAC", "JPM")),
+        ("hrp on banks, staples and energy since 2019",
+         ("BAC", "JPM", "KO", "PEP", "PG", "WMT", "CVX", "RRC", "XOM")),
     ],
-)
+)  # fmt: skip
 def test_a_sector_named_as_the_subject_is_the_universe(text: str, tickers: tuple[str, ...]) -> None:
     assert parse(text).tickers == tickers
 

@@ -307,25 +307,49 @@ _SECTOR_SUBJECTS = (
     ),
     patterns.compile(
         rf"\b(?:of|for|on|in|across|among)\s+(?:the\s+|my\s+|our\s+)?((?:{_GROUP_WORD}\s+)?"
-        rf"{_GROUP_WORD})\s*(?=$|[?,.;!]|\s(?:since|from|over|between|in|with|and|during|"
+        rf"{_GROUP_WORD})\s*(?=$|[?,.;!+]|\s(?:since|from|over|between|in|with|and|plus|during|"
         r"for|at|to|under|without|excluding|no|capped)\b)"
     ),
 )
 
 
+_JOINED_GROUP = patterns.compile(
+    rf"(?:\s*,\s*(?:(?:and|&|plus)\s+)?|\s+(?:and|&|plus)\s+|\s*\+\s*)(?:the\s+)?"
+    rf"((?:(?!(?:and|or|plus)\b){_GROUP_WORD}\s+)?(?!(?:and|or|plus)\b){_GROUP_WORD})"
+)
+"""A sector or industry joined to the one before it ("tech and health care", "banks, staples
+and energy", "tech + health care")."""
+
+
+def _group_term(words: str) -> str | None:
+    """The sector or industry term `words` name: all of them, their last or their first."""
+    split = words.split()
+    for head in (" ".join(split), split[-1], split[0]):
+        if head not in ("the", "my", "our", "all", "any", "each") and matching(head):
+            return head
+    return None
+
+
 def read_sector_universe(scan: Scanner) -> tuple[str, ...]:
     """The sectors or industries a message names as what to work on ("the energy names",
-    "healthcare stocks", "a frontier for the staples"), in order; run after the limits and
-    exclusions were consumed, so "no more than 30% in tech" is not a universe."""
+    "healthcare stocks", "a frontier for the staples", "tech and health care"), in order; run
+    after the limits and exclusions were consumed, so "no more than 30% in tech" is not a
+    universe."""
     found: dict[str, None] = {}
     for pattern in _SECTOR_SUBJECTS:
         for match in pattern.finditer(scan.free):
-            words = match.group(1).split()
-            for head in (" ".join(words), words[-1], words[0]):
-                if head not in ("the", "my", "our", "all", "any", "each") and matching(head):
-                    found.setdefault(head, None)
-                    scan.consume(match, 1)
-                    break
+            head = _group_term(match.group(1))
+            if head is None:
+                continue
+            found.setdefault(head, None)
+            scan.consume(match, 1)
+            end = match.end(1)
+            while (joined := _JOINED_GROUP.match(scan.free, end)) and (
+                more := _group_term(joined.group(1))
+            ):
+                found.setdefault(more, None)
+                scan.consume(joined, 1)
+                end = joined.end(1)
     return tuple(found)
 
 
