@@ -30,6 +30,7 @@ from graphs.ask_notes import not_used_sentence
 from graphs.ask_statements import used_sentence
 from graphs.ask_vocabulary import Vocabulary
 from graphs.limit_claims import LIMITS_CLAIM, limit_sentences
+from services.shorthand import restated
 
 FOLLOW_UP = re.compile(
     r"\b(?:it|its|it's|that|this|those|these|them|they|their|same|instead|now|again|rerun|"
@@ -96,11 +97,12 @@ def thread_items(
     items: list[AskItem] = []
     carried: list[AskItem] = []
     replies: list[str] = []
+    earlier = ""
     for message in messages:
         if isinstance(message, AIMessage) and message.text:
             replies.append(message.text)
         elif isinstance(message, HumanMessage):
-            text = message.text
+            text = earlier = restated(message.text, earlier)  # "make that 30"
             items = ask_items(text, vocab, cited=" ".join(replies[-3:]))
             carried = carry(effective, text, items, vocab)
             effective = [*items, *carried]

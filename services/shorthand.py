@@ -4,13 +4,14 @@ trading costs, "w/o" without, "qtrly rebal" quarterly rebalancing, "6 wks" six w
 the last 2 years, "es" expected shortfall, "strats" strategies, "acct" an account, "techs" tech
 stocks; and the notation around numbers ("since '19", "no name >15%", "cap 40", "25 each", "ex
 financials": `expand_shorthand`). Only lower-case words are read (in capitals they may be tickers) and a word is read
-whole ("bts" is not "bt")."""
+whole ("bts" is not "bt"). A number said again for the one a message gave ("make that 30" after
+"max 25% each") is that message with the new number (`restated`)."""
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["SHORTHAND", "expand_shorthand"]
+__all__ = ["SHORTHAND", "expand_shorthand", "restated"]
 
 SHORTHAND = {
     "bt": "backtest", "tc": "trading costs", "tcs": "trading costs",
@@ -88,3 +89,24 @@ def expand_shorthand(text: str) -> str:
     text = _BARE_EACH.sub(lambda m: f"{m.group(1)}% each", text)
     text = _EX.sub("excluding ", text)
     return _WORD.sub(lambda m: SHORTHAND[m.group(1)], text)
+
+
+_MAKE_THAT = re.compile(
+    r"^\W*(?:(?:actually|no|sorry|ok|okay|hmm|wait|oh)\W+)*(?:make|change)\s+(?:that|it)\s+"
+    r"(?:to\s+|into\s+)?(\d+(?:\.\d+)?)\s*(?:%|percent\b|pct\b)?\W*$",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+
+
+def restated(latest: str, earlier: str) -> str:
+    """`latest`, or, when it only says a number again ("make that 30", "actually, make it
+    30%"), the message before it (`earlier`) with its one number as that ("max 25% each" ->
+    "max 30% each"); `latest` when `earlier` gives no number or several."""
+    said = _MAKE_THAT.match(latest)
+    if said is None:
+        return latest
+    numbers = list(_NUMBER.finditer(earlier))
+    if len(numbers) != 1:
+        return latest
+    return earlier[: numbers[0].start()] + said.group(1) + earlier[numbers[0].end() :]

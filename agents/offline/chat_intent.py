@@ -51,13 +51,20 @@ def session_window(last_sessions: int, end: str | None = None) -> tuple[str, str
     return str(first.date()), str(final.date())
 
 
+def user_texts(inp: PolicyInput) -> list[str]:
+    """The messages the user wrote (not the agent runner's requests for a decision), the
+    latest first."""
+    asks = (DECISION_PROMPT.split("{")[0], RETRY_PROMPT.split("{")[0])
+    return [
+        message.text
+        for message in reversed(inp.messages)
+        if isinstance(message, HumanMessage) and not message.text.startswith(asks)
+    ]
+
+
 def user_text(inp: PolicyInput) -> str:
     """The latest message the user wrote (not the agent runner's request for a decision)."""
-    asks = (DECISION_PROMPT.split("{")[0], RETRY_PROMPT.split("{")[0])
-    for message in reversed(inp.messages):
-        if isinstance(message, HumanMessage) and not message.text.startswith(asks):
-            return message.text
-    return ""
+    return next(iter(user_texts(inp)), "")
 
 
 _SAVED = patterns.compile(r"^- (?P<name>.+?): (?P<id>pf_[0-9a-f]{28})\b", re.MULTILINE)

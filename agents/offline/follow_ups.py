@@ -25,7 +25,7 @@ from langchain_core.messages.tool import ToolCall
 
 from agents.offline.analysis_answers import ANSWERS
 from agents.offline.backtest_policies import backtest_answer
-from agents.offline.chat_intent import known_tickers, session_window, user_text
+from agents.offline.chat_intent import known_tickers, session_window, user_text, user_texts
 from agents.offline.estimate_policies import estimate_answer
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
@@ -41,6 +41,7 @@ from agents.offline.portfolio_builds import (
 )
 from agents.offline.risk_policies import risk_sentence
 from agents.offline.strategy_args import CADENCE_SESSIONS
+from services.shorthand import restated
 
 __all__ = [
     "EDITABLE",
@@ -402,10 +403,19 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
         said.append(f"in {', '.join(change.scenarios)} instead of {scenarios_before}")
 
 
+def restated_latest(inp: PolicyInput) -> str:
+    """The user's latest message, a number said again ("make that 30") as the message before it
+    with that number (`services.shorthand.restated`)."""
+    said = ""
+    for text in reversed(user_texts(inp)):  # the oldest first: "make it 35" after "make that 30"
+        said = restated(text, said)
+    return said
+
+
 def thread_edit(inp: PolicyInput) -> Edit | None:
-    """The user's latest message as a change of the conversation's latest request that can
-    take it, applied; None when it is no such change (see the module docstring)."""
-    change = read_change(_parsed(user_text(inp)))
+    """The user's latest message (`restated_latest`) as a change of the conversation's latest request
+    that can take it, applied; None when it is no such change (see the module docstring)."""
+    change = read_change(_parsed(restated_latest(inp)))
     if change is None:
         return None
     for request in thread_requests(inp)[:MAX_REQUESTS_BACK]:

@@ -107,6 +107,19 @@ def test_an_exclusion_said_alone_after_a_build_rebuilds_it_without_the_name(
     assert "XOM left out" in reply and "memory" not in reply
 
 
+def test_a_number_said_again_changes_the_limit_it_replaces(session: ChatSession) -> None:
+    """ "make that 30" after "max 25% each" is "max 30% each": the same method and universe with
+    the new cap, and the accounting checks the new cap, not the one it replaced."""
+    session.send("risk parity on AAPL MSFT JPM XOM KO")
+    session.send("max 25% each")
+    reply = session.send("actually make that 30").replies[-1]
+    rebuilt = _calls(session)[-1]
+    assert (rebuilt["method"], rebuilt["max_weight"]) == ("risk_parity", 0.3)
+    assert sorted(rebuilt["universe"]) == sorted(["AAPL", "MSFT", "JPM", "XOM", "KO"])
+    assert "at most 30.0% in any asset" in reply
+    assert "25" not in reply.split("Used:", 1)[1]  # the replaced cap is not checked or named
+
+
 def test_a_cap_a_smaller_universe_cannot_meet_is_said(session: ChatSession) -> None:
     session.send("build a min-vol portfolio of AAPL MSFT JPM XOM with at most 30% in any stock")
     refused = session.send("drop XOM and rebuild").replies[-1]

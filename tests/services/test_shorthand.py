@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.shorthand import SHORTHAND, expand_shorthand
+from services.shorthand import SHORTHAND, expand_shorthand, restated
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,29 @@ def test_text_without_shorthand_is_unchanged(words: list[str]) -> None:
     text = " ".join(words)
     assert not set(words) & set(SHORTHAND)
     assert expand_shorthand(text) == text
+
+
+@pytest.mark.parametrize(
+    ("latest", "earlier", "said"),
+    [
+        ("actually make that 30", "max 25% each", "max 30% each"),
+        ("make it 30%", "max 25% each", "max 30% each"),
+        ("No, change it to 2019", "start in 2015 instead", "start in 2019 instead"),
+        ("make that 30", "hrp on AAPL MSFT", "make that 30"),  # no number to say again
+        ("make that 30", "between 5% and 25% each", "make that 30"),  # which of the two?
+        ("make that monthly", "max 25% each", "make that monthly"),
+    ],
+)
+def test_a_number_said_again_restates_the_message_before(
+    latest: str, earlier: str, said: str
+) -> None:
+    assert restated(latest, earlier) == said
+
+
+@given(number=st.integers(1, 99), before=st.text("abcdefgh %", max_size=12), after=st.text("xyz %"))
+def test_the_message_before_changes_in_its_number_only(
+    number: int, before: str, after: str
+) -> None:
+    earlier = f"{before} 25 {after}".strip()
+    assert restated(f"make that {number}", earlier) == earlier.replace("25", str(number), 1)
+    assert restated("make that cheaper", earlier) == "make that cheaper"
