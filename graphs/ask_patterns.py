@@ -33,7 +33,7 @@ TICKERS = r"(?P<s>¤+(?:\s*(?:,|and|&|/)?\s*¤+)*)"
 CAP = (
     r"(?:at most|no more than|not more than|no higher than|no greater than|not above|not over|"
     r"maximum of|maximum|max of|max|up to|under|below|less than|lower than|capped at|capped to|"
-    r"cap at|cap of|a cap of|limited to|limit of|a limit of|limit to|ceiling of|within|"
+    r"cap at|cap of|a cap of|limited to|limit of|a limit of|limit to|ceiling of|ceiling|within|"
     r"at or below|to at most|to no more than|<=|≤|<)"
 )
 """Words that make a number an upper limit."""
@@ -152,6 +152,17 @@ MOVES_AND_TARGETS: list[tuple[re.Pattern[str], Reading]] = [
 ]  # fmt: skip
 """Market moves, costs, volatility and return targets, the risk-free rate."""
 
+_CLAUSE_START = (
+    r"(?:^|(?<=[,;:])|(?<=[,;:] )|(?<=\bwith )|(?<=\band )|(?<=\bbut )|(?<=\bkeep )"
+    r"|(?<=\bkeeping ))"
+)
+_CLAUSE_END = (
+    r"(?=(?:[\s~]*\b(?:in|the|over|for|during|from|since|of)\b)*[\s~]*(?:$|[,.;!?]|(?:and|with"
+    r"|but|using)\b))"
+)
+"""Around a limit said alone as a clause: a limit on every weight (what follows it up to the
+clause's end is a window read already, masked, and the words left of it: "in the")."""
+
 WEIGHT_LIMITS: list[tuple[re.Pattern[str], Reading]] = [
     # on named assets or groups: said before them first ("no more than 20% in tech and banks
     # at most 10%": tech's limit is 20%, the banks' 10%)
@@ -204,6 +215,13 @@ WEIGHT_LIMITS: list[tuple[re.Pattern[str], Reading]] = [
     (re.compile(r"(?:each|every\s+\w+|all\s+\w+)\s+(?:at least|no less than|min(?:imum)?"
                 rf"(?: of)?)\s+{PCT}"), ("floor",)),
     (re.compile(rf"\b(?:min(?:imum)?[ _]weights?|floor)\s+(?:of\s+|at\s+|=\s*)?{PCT}"),
+     ("floor",)),
+    # said alone as a clause of a build ("hrp on AAPL MSFT JPM XOM, max 25%")
+    (re.compile(rf"{_CLAUSE_START}(?:a\s+)?(?:max(?:imum)?|cap(?:ped)?(?:\s+at)?|ceiling"
+                rf"(?:\s+of)?|no more than|not more than|at most|up to)\s+(?:of\s+)?{PCT}"
+                rf"{_CLAUSE_END}"), ("cap",)),
+    (re.compile(rf"{_CLAUSE_START}(?:a\s+)?(?:min(?:imum)?|at least)\s+(?:of\s+)?{PCT}"
+                rf"{_CLAUSE_END}"),
      ("floor",)),
 ]  # fmt: skip
 """Limits on weights: on named assets or groups, then on every asset."""

@@ -51,7 +51,14 @@ def parse(text: str) -> Intent:
         # the "%" left out before a limit on every weight
         ("min vol on AAPL MSFT JNJ KO, no more than 40 in any name", 0.4, None),
         ("hrp on AAPL MSFT JNJ KO, max 25 per stock, at least 5 each", 0.25, 0.05),
+        # said alone as a clause of the build
+        ("hrp on AAPL MSFT JPM XOM, max 25%", 0.25, None),
+        ("min vol on AAPL MSFT JPM XOM, no more than 30% in the last 3 years", 0.3, None),
+        ("min vol on AAPL MSFT JPM XOM, ceiling 40% per stock, floor 5%", 0.4, 0.05),
+        ("min vol on AAPL MSFT JPM XOM, at least 5% in every stock, max 30%", 0.3, 0.05),
         # not a limit on every weight
+        ("hrp on AAPL MSFT JPM XOM, max 25% drawdown", None, None),
+        ("hrp on AAPL MSFT JPM XOM, max 25% in tech", None, None),
         ("min vol AAPL MSFT JPM XOM, at least 40% JPM and tech no more than 40%", None, None),
         ("keep drawdown no more than 25%", None, None),
         ("min vol of all stocks, energy capped at 10 percent", None, None),

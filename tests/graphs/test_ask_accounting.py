@@ -512,6 +512,9 @@ def test_the_book_resolves_a_portfolio_id_to_its_build() -> None:
         ("min vol of AAPL MSFT KO, keep turnover under 5%", ("percentage", 0.05, None)),
         ("min vol on AAPL MSFT JNJ KO, no more than 40 in any name", ("cap", 0.4, None)),
         ("hrp on AAPL MSFT JNJ KO, at least 5 per stock", ("floor", 0.05, None)),
+        ("hrp on AAPL MSFT JPM XOM, max 25%", ("cap", 0.25, None)),
+        ("hrp on AAPL MSFT JPM XOM, max 25% in the last 3 years", ("cap", 0.25, None)),
+        ("min vol on AAPL MSFT JPM XOM, ceiling 40% per stock", ("cap", 0.4, None)),
     ],
 )
 def test_every_percentage_is_an_item_in_words_typos_or_an_unknown_phrasing(

@@ -72,9 +72,10 @@ def universe_words(draw: st.DrawFn, u: Universe, register: Register, lower: bool
 CAP = ("at most {p} in any name", "max {p} per name", "no more than {p} in any single stock",
        "can't hold more than {p} of any one stock", "no position above {p}", "each name under {p}",
        "cap each name at {p}", "≤{p} per name", "no stock over {p}", "{p} max per name",
-       "a {p} position limit", "nothing bigger than {p}")  # fmt: skip
+       "a {p} position limit", "nothing bigger than {p}", "max {p}", "no more than {p}",
+       "cap {p}")  # fmt: skip
 FLOOR = ("at least {p} in each", "min {p} per name", "no name below {p}", "≥{p} each",
-         "a floor of {p} on every stock", "each at least {p}")  # fmt: skip
+         "a floor of {p} on every stock", "each at least {p}", "floor {p}")  # fmt: skip
 ASSET_CAP = ("{t} at most {p}", "no more than {p} in {t}", "cap {t} at {p}", "{t} ≤ {p}",
              "can't hold more than {p} of {t}", "keep {t} under {p}")  # fmt: skip
 ASSET_FLOOR = ("at least {p} in {t}", "{t} at least {p}", "{t} ≥ {p}", "min {p} in {t}")

@@ -147,7 +147,18 @@ _FLOORS_EXPLICIT = patterns.compile_all(
     rf"{PCT}\s*{_KIND}{_FLOOR_NOUN}\s*{_ON_EVERY}",
     rf"{_EVERY}\s*(?:weight\s*)?(?:should be\s*|must be\s*|is\s*|stays?\s*|kept\s*|at\s*)?{FLOOR}\s*{PCT}",
 )
+_CLAUSE_START = r"(?:^|[,;:]\s*|\b(?:with|and|but|keep|keeping)\s+)"
+_CLAUSE_END = (
+    r"(?=(?:\s*\b(?:in|the|over|for|during|from|since|of)\b)*\s*(?:$|[,.;!?]|(?:and|with|but"
+    r"|using)\b))"
+)
+"""Around a limit said alone as a clause of a build ("hrp on AAPL MSFT JPM XOM, max 25%"): a
+limit on every weight; after it, up to the clause's end, only the words of a window read before
+("max 25% in 2020": "in" is left of it). A target, a risk measure or a unit after it makes it
+something else."""
 _CAPS_BARE = patterns.compile_all(
+    rf"{_CLAUSE_START}(?:a\s+)?(?:max(?:imum)?|cap(?:ped)?(?:\s+at)?|ceiling(?:\s+of)?|no more than"
+    rf"|not more than|at most|up to)\s+(?:of\s+)?{PCT}{_CLAUSE_END}",
     rf"{PCT}\s*{_KIND}{_CAP_NOUN}\b(?!\s*(?:in|on|for|of|to)\b)",
     rf"(?:position|weight|name|single[\s-]name|per[\s-]name|concentration|holding)[\s_-]+"
     rf"(?:limit|cap|max(?:imum)?)\s*(?:of|at|=|:|to)?\s*{PCT}",
@@ -162,6 +173,7 @@ _CAPS_BARE = patterns.compile_all(
 _FLOORS_BARE = patterns.compile_all(
     rf"{PCT}\s*{_KIND}{_FLOOR_NOUN}\b(?!\s*(?:in|on|for|of|to)\b)",
     rf"\bfloor(?:ed)?\s+(?:it\s+|them\s+|(?:the\s+)?weights?\s+)?at\s+{PCT}(?!\s*(?:in|on|for|of)\b)",
+    rf"{_CLAUSE_START}(?:a\s+)?(?:floor|min(?:imum)?|at least)\s+(?:of\s+)?{PCT}{_CLAUSE_END}",
 )
 _RANGES_EVERY = patterns.compile_all(
     rf"(?:{_EVERY}|\beach\b)\s*(?:weight\s*)?(?:(?:is|at|should be|must be|kept|held|of)\s+)?{BETWEEN}",

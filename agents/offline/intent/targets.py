@@ -23,8 +23,8 @@ from quant.classification import matching
 
 CAP = (
     r"(?:at most|no more than|not more than|no greater than|no higher than|up to|max(?:imum)?"
-    r"(?: of)?|cap(?:ped)?(?: at| to)?|limit(?:ed)?(?: to| at)?|(?<!no )(?<!not )(?:below|under"
-    r"|less than|lower than)"
+    r"(?: of)?|cap(?:ped)?(?: at| to)?|ceiling(?: of)?|limit(?:ed)?(?: to| at)?|(?<!no )(?<!not )"
+    r"(?:below|under|less than|lower than)"
     r"|not (?:above|over|exceeding)|<=?|≤)"
 )
 FLOOR = (
