@@ -361,13 +361,11 @@ class _Scan:
         """The shares joined after the limit `m` read, its comparator left out ("at least 60%
         in KO and 40% in JNJ"): each a limit of the same `bound` on its subject."""
         comparator = self.text[m.start() : m.start("p")].strip()
-        end = m.end()
-        while chained := P.CHAINED_SHARE.match(self.view(), end):
+        view, end = self.view(), m.end()  # claims below mask only what the loop has passed
+        while chained := P.CHAINED_SHARE.match(view, end):
             said = f"{comparator} {self.text[chained.start('p') : chained.end()].strip()}"
             value = float(chained.group("p")) / 100.0
-            self._subject_limit(
-                self.subjects_in(chained.start("s"), chained.end("s")), bound, value, said
-            )
+            self._subject_limit([self.subjects[chained.start("s")]], bound, value, said)
             self.claim(chained.start(), chained.end())
             end = chained.end()
 

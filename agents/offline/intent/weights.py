@@ -27,11 +27,12 @@ _LIMIT_BEFORE = patterns.compile(
     r"than|exceed\w*|within|between|than|<=?|>=?|≤|≥)\s*(?:of\s+|at\s+)?$"
 )
 _CHAINED_BEFORE = patterns.compile(
-    rf"{PCT}\s*(?:in\s+|of\s+|into\s+|on\s+|for\s+)?(?:the\s+)?\$?[a-z][\w.&\-]*(?:\s+[a-z]+)?"
-    r"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&)\s+|\s*;\s*)$"
+    rf"(?:{PCT}\s*(?:in\s+|of\s+|into\s+|on\s+|for\s+)?(?:the\s+)?\$?[a-z][\w.&\-]*(?:\s+[a-z]+)?"
+    r"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&)\s+|\s*;\s*))+$"
 )
-"""A share of a target joined before another ("at least 60% in KO and " before "40% in JNJ"):
-a limit's comparator said before it holds for the next one too."""
+"""The shares of targets joined before another ("at least 60% in KO and " before "40% in
+JNJ"): a limit's comparator said before them holds for the next one too."""
+_JOINED_END = patterns.compile(r"(?:,|;|\band|&)\s*$")
 _CHAIN_CHARS = 160
 """How far back shares joined to a limit are looked for (characters): a handful of them."""
 _TOLERANCE = 0.011
@@ -42,7 +43,7 @@ def _after_limit(free: str, start: int) -> bool:
     """Whether a number at `start` follows a limit's word, directly ("at least 40% JPM") or
     through the shares joined after it ("at least 60% in KO and 40% in JNJ")."""
     before = free[max(0, start - _CHAIN_CHARS) : start]
-    while chained := _CHAINED_BEFORE.search(before):
+    if _JOINED_END.search(before[-6:]) and (chained := _CHAINED_BEFORE.search(before)):
         before = before[: chained.start()]
     return _LIMIT_BEFORE.search(before[-25:]) is not None
 
