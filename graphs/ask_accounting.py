@@ -100,6 +100,13 @@ KIND_WORDS = {
 FREQUENCY_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
 SCHEDULE_EVERY = {"daily": "session", "weekly": "week", "monthly": "month", "quarterly": "quarter"}
 PORTFOLIO_METHODS = ("hrp", "risk_parity", "min_volatility", "max_sharpe")
+NOT_OFFERED = (
+    "not a method offered here: HRP, risk parity, minimum volatility, maximum Sharpe, equal "
+    "weight, the efficient frontier, and the strategies' inverse-volatility, sigmoid and Merton "
+    "weightings"
+)
+"""Why a method the message names that no tool offers (maximum diversification, Black-Litterman,
+minimum CVaR) was not used."""
 WEIGHT_FUNCTIONS = ("inverse_vol", "sigmoid", "merton")
 
 
@@ -291,6 +298,8 @@ def _near(day: Any, target: str, before: int, after: int) -> bool:
 
 def _method_used(item: AskItem, turn: Turn) -> str | None:
     method = item.value
+    if method not in METHOD_TAKERS:
+        return NOT_OFFERED
     for use, inputs in zip(turn.uses, turn.inputs, strict=True):
         flat = inputs.flat
         if method == "frontier" and use.name == "efficient_frontier":

@@ -341,18 +341,24 @@ LOOKBACK = re.compile(
 METHODS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bhrp\b|\bhierarchical(?: risk parity)?\b"), "hrp"),
     (re.compile(r"(?<!hierarchical )\brisk[- ]parity\b|\bequal[- ]risk[- ]contributions?\b|"
-                r"\berc\b"), "risk_parity"),
+                r"\berc\b|\brp\b"), "risk_parity"),
     (re.compile(r"\bmin\w{0,5}[- ]?(?:vol\w*|var(?:iance)?|risk)\b|\blowest[- ]"
                 r"(?:risk|vol\w*|variance)\b|\bgmv\b|\blow[- ]vol(?:atility)?\s+"
                 r"(?:mix|portfolio|allocation|weights)\b"), "min_volatility"),
-    (re.compile(r"\bmax\w{0,5}[- ]?sh\w{0,2}rpe?\b|\btangency\b"), "max_sharpe"),
-    (re.compile(r"\bequal(?:ly)?[- ]weight(?:s|ed|ing)?\b|\b1/n\b"), "equal_weight"),
+    (re.compile(r"\bmax\w{0,5}[- ]?sh\w{0,2}rpe?\b|\btangency\b|\bmvo\b|\bmarkowitz\b|"
+                r"\bmean[- ]variance\b(?! (?:efficient )?frontier)"), "max_sharpe"),
+    (re.compile(r"\bequal(?:ly)?[- ]weight(?:s|ed|ing)?\b|\b1/n\b|\bew\b"), "equal_weight"),
     (re.compile(r"\beffici?e?n?t\s+fronti?e?i?r\b|\bfrontier\b|\bfronteir\b"), "frontier"),
     (re.compile(r"\binverse[- ]vol(?:atility)?\b"), "inverse_vol"),
     (re.compile(r"\bsigmoid\b"), "sigmoid"),
     (re.compile(r"\bmerton\b"), "merton"),
+    (re.compile(r"\bmax\w{0,5}[- ]?div(?:ersification|ersified)?\b(?! yield)|"
+                r"\bmost[- ]diversified\b"), "max_diversification"),
+    (re.compile(r"\bblack[- ]litterman\b|\bbl model\b"), "black_litterman"),
+    (re.compile(r"\bmin\w{0,5}[- ]?c[- ]?var\b|\bmean[- ]c[- ]?var\b"), "min_cvar"),
 ]  # fmt: skip
-"""Methods named in a message (portfolio methods, the frontier, strategy weight functions)."""
+"""Methods named in a message (portfolio methods, the frontier, strategy weight functions, and
+methods not offered here, which the reply must say were not used)."""
 
 FREQUENCY_WORDS = {
     "daily": "daily", "weekly": "weekly", "monthly": "monthly", "quarterly": "quarterly",

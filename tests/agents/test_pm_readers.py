@@ -377,3 +377,36 @@ def test_a_tool_s_number_is_not_rounded_twice(
     value: float | None, decimals: int, shown: str
 ) -> None:
     assert percent(value, decimals) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "method"),
+    [
+        ("rp on AAPL JPM XOM", "risk_parity"),
+        ("RP on AAPL JPM XOM", "risk_parity"),
+        ("mean-variance on AAPL MSFT KO", "max_sharpe"),
+        ("MVO of AAPL MSFT KO", "max_sharpe"),
+        ("markowitz weights for AAPL MSFT KO", "max_sharpe"),
+        # maximum diversification is not offered: risk parity is the closest (the accounting
+        # says the method asked was not used)
+        ("max diversification on AAPL MSFT KO XOM", "risk_parity"),
+        ("most diversified portfolio of AAPL MSFT KO XOM", "risk_parity"),
+        ("max div on AAPL MSFT KO XOM", "risk_parity"),
+        # neighbours
+        ("mean-variance frontier of AAPL MSFT KO", "frontier"),
+        ("max div yield stocks: AAPL MSFT KO", None),
+        ("rpm of the engines", None),
+    ],
+)
+def test_a_method_said_in_desk_shorthand_is_that_method(text: str, method: str | None) -> None:
+    assert parse(text).method == method
+
+
+@pytest.mark.parametrize(
+    "text", ["eq wt AAPL MSFT KO", "ew AAPL MSFT KO vs hrp", "EW portfolio of AAPL MSFT KO",
+             "equal wt AAPL MSFT KO", "eq-weight AAPL MSFT KO"],
+)  # fmt: skip
+def test_equal_weight_said_in_shorthand_is_the_equal_weight_portfolio(text: str) -> None:
+    intent = parse(text)
+    assert intent.equal_weight
+    assert intent.tickers == ("AAPL", "MSFT", "KO") and not intent.unknown_tickers

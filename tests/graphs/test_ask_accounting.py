@@ -26,7 +26,8 @@ VOCAB: Vocabulary = vocabulary()
 TICKERS = sorted(VOCAB.tickers)
 GROUPS = ["tech", "banks", "energy", "staples", "healthcare", "pharma"]
 METHODS = {"min vol": "min_volatility", "hrp": "hrp", "risk parity": "risk_parity",
-           "max sharpe": "max_sharpe"}  # fmt: skip
+           "max sharpe": "max_sharpe", "rp": "risk_parity", "mean-variance": "max_sharpe",
+           "MVO": "max_sharpe"}  # fmt: skip
 FREQUENCIES = {"rebalanced monthly": "monthly", "weekly rebalancing": "weekly",
                "rebalanced quarterly": "quarterly"}  # fmt: skip
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -597,3 +598,31 @@ def test_an_equal_share_said_as_a_fraction_is_each_name_s_weight(said: str, shar
     items = ask_items(f"vol of {said} {' '.join(names)}", VOCAB)
     weights = {i.subject: i.value for i in items if i.kind == "weight"}
     assert weights == pytest.approx(dict.fromkeys(names, share))
+
+
+@pytest.mark.parametrize(
+    ("said", "method"),
+    [
+        ("max diversification", "max_diversification"),
+        ("most diversified", "max_diversification"),
+        ("Black-Litterman", "black_litterman"),
+        ("min CVaR", "min_cvar"),
+    ],
+)
+def test_a_method_not_offered_is_named_as_not_used_whatever_was_built(
+    said: str, method: str
+) -> None:
+    message = f"{said} portfolio of AAPL MSFT KO"
+    assert ("method", method) in {(i.kind, i.value) for i in ask_items(message, VOCAB)}
+    args = {"universe": ["AAPL", "MSFT", "KO"], "method": "risk_parity"}
+    weights = {"AAPL": 0.3, "MSFT": 0.3, "KO": 0.4}
+    reply = checked_answer(
+        [HumanMessage(message)],
+        [AIMessage("", tool_calls=[{"name": "optimize_portfolio", "args": args, "id": "c"}]),
+         ToolMessage(json.dumps({"method": "risk_parity", "weights": weights}), tool_call_id="c",
+                     name="optimize_portfolio"),
+         AIMessage("risk-parity portfolio: KO 40%, AAPL 30%, MSFT 30%.")],
+        VOCAB,
+    )[-1].text  # fmt: skip
+    assert f"Not used: the method {said} (not a method offered here: HRP, risk parity" in reply
+    assert "Used: AAPL, KO, MSFT" in reply and "risk parity" in reply.split("Used:")[1]

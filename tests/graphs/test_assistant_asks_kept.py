@@ -275,3 +275,19 @@ def test_a_short_window_s_annual_figures_are_said_to_be_a_pace_not_a_year(
     assert "Over the window itself: AAPL" in read and "pace to a year" in read
     long = session.send("how has amd done since 2020?").replies[-1]
     assert "a total return of" in long and "pace to a year" not in long
+
+
+def test_a_method_not_offered_is_said_beside_the_closest_one_built(session: ChatSession) -> None:
+    reply = session.send("max diversification on AAPL MSFT KO XOM").replies[-1]
+    [args] = _calls(session, "optimize_portfolio")
+    assert args["method"] == "risk_parity"
+    assert sorted(args["universe"]) == ["AAPL", "KO", "MSFT", "XOM"]
+    assert reply.startswith("risk-parity portfolio (pf_")
+    assert "Not used: the method max diversification (not a method offered here:" in reply
+
+
+def test_risk_parity_said_as_rp_is_built(session: ChatSession) -> None:
+    reply = session.send("rp on AAPL JPM XOM").replies[-1]
+    [args] = _calls(session, "optimize_portfolio")
+    assert args["method"] == "risk_parity" and sorted(args["universe"]) == ["AAPL", "JPM", "XOM"]
+    assert "Not used" not in reply

@@ -74,12 +74,12 @@ METHOD_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "max_sharpe": {
         "full": ("maximum Sharpe", "max-Sharpe", "tangency"),
         "terse": ("max sharpe", "max-sharpe"),
-        "abbrev": ("max shrp", "maxsharpe"),
+        "abbrev": ("max shrp", "maxsharpe", "MVO", "mean-variance"),
     },
     "risk_parity": {
         "full": ("risk parity", "equal risk contribution"),
         "terse": ("risk parity", "risk-parity"),
-        "abbrev": ("ERC", "erc"),
+        "abbrev": ("ERC", "erc", "rp", "RP"),
     },
     "hrp": {
         "full": ("hierarchical risk parity", "HRP"),

@@ -20,7 +20,9 @@ RISK_ASK = patterns.compile(
 )
 
 
-EQUAL_WEIGHT = patterns.compile(r"\bequal[\s-]*weight\w*|\b1\s*/\s*n\b|\bnaive portfolio\b")
+EQUAL_WEIGHT = patterns.compile(
+    r"\bequal[\s-]*weight\w*|\b1\s*/\s*n\b|\bnaive portfolio\b|\bew\b"  # "EW": not a ticker
+)
 
 
 REVISION = patterns.compile(

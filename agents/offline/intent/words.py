@@ -98,6 +98,7 @@ _NOT_TICKERS = frozenset(
         "P",
         "N",
         "RP",
+        "EW",
         "MV",
         "ERC",
         "IVP",
@@ -205,7 +206,14 @@ def _listed_words(text: str, known_set: set[str]) -> list[str]:
 
 _METHODS: list[tuple[Method, str]] = [
     ("hrp", r"\bhrp\b|hierarchical(?:[\s-]+risk[\s-]+parity)?"),
-    ("risk_parity", r"risk[\s_-]*parity|equal[\s-]*risk(?:[\s-]*contributions?)?|\berc\b"),
+    (
+        "risk_parity",
+        r"risk[\s_-]*parity|equal[\s-]*risk(?:[\s-]*contributions?)?|\berc\b|\brp\b"
+        # maximum diversification is not offered: risk parity is its closest method here,
+        # and the ask accounting says the method asked was not used
+        r"|\bmax(?:imum|imal|imise|imize)?[\s_-]*div(?:ersification|ersified)?\b(?!\s+yield)"
+        r"|\bmost[\s-]+diversified\b",
+    ),
     (
         "min_volatility",
         r"\bmin(?:imum|imal|imise|imize)?[\s_-]*(?:vol(?:atility)?|variance|var|risk)\b"
@@ -214,9 +222,9 @@ _METHODS: list[tuple[Method, str]] = [
         r"|blend|weights?|weighting|version)\b",
     ),
     (
-        "max_sharpe",
+        "max_sharpe",  # mean-variance optimisation with no other target: the tangency portfolio
         r"\bmax(?:imum|imal|imise|imize)?[\s_-]*sharpe?\b|tangency|(?:highest|best)\s+sharpe"
-        r"|best risk[\s-]adjusted",
+        r"|best risk[\s-]adjusted|\bmean[\s-]*variance\b(?![\s-]+(?:efficient\s+)?frontier)|\bmvo\b|\bmarkowitz\b",
     ),
     ("frontier", r"\bfrontier\b"),
 ]
