@@ -414,9 +414,10 @@ EXCLUDED_BEFORE = re.compile(
     r"\bdrop(?:ping)?|\bremove|\bremoving|\btake out|\btaking out|\bminus|\bskip(?:ping)?|"
     r"\bleave out|\bleaving out|\bother than|\bsell|\bswap(?:ping)?|\breplace|\breplacing|"
     r"\bexchange|\bditch|\bavoid(?:ing)?|(?:\ball|\bevery|\beverything|~+)(?:\s+(?:stocks?|names?|"
-    r"tickers?))?\s+but)\s+(?:the\s+)?(?:[¤§]+[\s~]*(?:,|and|&|or|/)?[\s~]*)*$"
+    r"tickers?))?\s+but)\s+(?:the\s+)?(?:[¤§]+\s*(?:,|and|&|or|/)?\s*)*$"
 )
-"""Words before a subject (or a list of them) that leave it out."""
+"""Words before a subject (or a list of them) that leave it out; a phrase read before (masked)
+ends the list ("all but AAPL, tech at most 10%, AMD and BAC at most 5%": AMD is held)."""
 EXCLUDED_AFTER = re.compile(r"^\s+out\b(?!\s+of)")
 
 NUMBER_WORDS = {

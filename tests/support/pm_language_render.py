@@ -249,6 +249,10 @@ def _build(draw: st.DrawFn, ask: Ask, register: Register, lower: bool) -> str:
     head = f"{method} {universe}" if draw(st.booleans()) else f"{method} on {universe}"
     rest = [*limits, *([window] if window else [])]
     rest = draw(st.permutations(rest)) if rest else []
+    if ask.universe.form == "all_but" and rest:
+        # "all stocks but AAPL, AMD and BAC at most 5%" leaves AMD out or holds it: a PM ends
+        # the exclusion first
+        return f"{head}; " + ", ".join(rest)
     return ", ".join([head, *rest])
 
 

@@ -96,7 +96,7 @@ def _listed_before(scan: Scanner, start: int, known: Sequence[str]) -> list[str]
     ("on JPM BAC XOM, KO and PG at most 10%": KO only) nor those of an exclusion ("all but KO
     and GE, BAC at most 5%": none)."""
     text = re.sub(r",\s?(and|&)\b", r" \1", scan.free[:start])  # ", and" joins as "and" does
-    tokens = re.findall(r"\$?[a-z][a-z.\-]*|,|&", text)
+    tokens = re.findall(r"\$?[a-z][a-z.\-]*|[,&;:]", text)  # ";" and ":" end a list
     found: list[str] = []
     while len(tokens) >= 2 and tokens[-1] in ("and", "&", ","):
         ticker = read_tickers(tokens[-2].upper(), known)

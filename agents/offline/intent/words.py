@@ -100,6 +100,7 @@ _NOT_TICKERS = frozenset(
         "RP",
         "EW",
         "MV",
+        "MVO",
         "ERC",
         "IVP",
         "ES",

@@ -164,6 +164,15 @@ REGRESSIONS: list[tuple[str, Ask]] = [
     ("hrp on everything except energy, at least 5% in AAPL and AMD",
      Ask("build", Universe("ex_group", group="energy"), "hrp",
          limits=Limits(asset_floors=(("AAPL", 0.05), ("AMD", 0.05))))),
+    ("hrp on all stocks but AAPL; at least 1% in each, AMD and BAC at most 5%",
+     Ask("build", Universe("all_but", ("AAPL",)), "hrp",
+         limits=Limits(floor=0.01, asset_caps=(("AMD", 0.05), ("BAC", 0.05))))),
+    ("hrp on all stocks but AAPL, tech at most 10%, AMD and BAC at most 5%",
+     Ask("build", Universe("all_but", ("AAPL",)), "hrp",
+         limits=Limits(asset_caps=(("AMD", 0.05), ("BAC", 0.05)), group_caps=(("tech", 0.1),)))),
+    ("MVO on AAPL AMD BAC, at least 1% in each",
+     Ask("build", Universe("tickers", ("AAPL", "AMD", "BAC")), "max_sharpe",
+         limits=Limits(floor=0.01))),
 ]  # fmt: skip
 """Shrunk failures of the property above, kept as examples."""
 
