@@ -1,12 +1,14 @@
 """Statistics of assets or a portfolio over a window, the questions a portfolio manager asks:
-returns (cumulative, annualised, CAGR), volatility, beta to the index, the worst day and worst
+returns (cumulative, annualised, CAGR), volatility, the Sharpe ratio, beta to the index, the worst day and worst
 calendar month, the deepest drawdown with its peak, trough and recovery dates, correlations.
 
 Conventions: `returns` are daily simple returns on the window's sessions (first row: the day
 after the close the window starts from, `base_date`); a portfolio is held at constant weights,
 rebalanced daily (`quant.risk.portfolio_returns`), as the risk report holds it; the annualised
 return is the arithmetic mean x 252, the CAGR the compounded growth per 252 sessions, the
-volatility the standard deviation (ddof=1) x sqrt(252); drawdowns are positive fractions.
+volatility the standard deviation (ddof=1) x sqrt(252), the Sharpe ratio the annualised mean
+over the volatility with a risk-free rate of 0 (`quant.risk.sharpe_ratio`); drawdowns are
+positive fractions.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from quant.estimators import PERIODS_PER_YEAR
-from quant.risk import cagr, volatility
+from quant.risk import cagr, sharpe_ratio, volatility
 from quant.statistics import beta, deepest_drawdown, monthly_returns
 
 __all__ = [
@@ -50,6 +52,7 @@ class SeriesStatistics:
     annualised_return: float
     cagr: float
     volatility: float
+    sharpe: float
     beta: float | None
     worst_day: tuple[pd.Timestamp, float]
     best_day: tuple[pd.Timestamp, float]
@@ -83,7 +86,9 @@ def series_statistics(
     months = monthly_returns(returns)
     vols = volatility(returns)
     growth = cagr(returns)
+    sharpes = sharpe_ratio(returns)
     assert isinstance(vols, pd.Series) and isinstance(growth, pd.Series)
+    assert isinstance(sharpes, pd.Series)
     dates = pd.DatetimeIndex(returns.index)
     month_ends = pd.DatetimeIndex(months.index)
     out: dict[str, SeriesStatistics] = {}
@@ -96,6 +101,7 @@ def series_statistics(
             annualised_return=float(values.mean() * PERIODS_PER_YEAR),
             cagr=float(growth.iloc[k]),
             volatility=float(vols.iloc[k]),
+            sharpe=float(sharpes.iloc[k]),
             beta=None if betas is None else float(betas.iloc[k]),
             worst_day=(pd.Timestamp(dates[worst]), float(values[worst])),
             best_day=(pd.Timestamp(dates[best]), float(values[best])),

@@ -1,5 +1,6 @@
 """`asset_statistics`: the statistics of assets, or of a portfolio and its assets, over any window
-(`services.statistics`): cumulative and annualised returns, CAGR, volatility, beta to the
+(`services.statistics`): cumulative and annualised returns, CAGR, volatility, the Sharpe
+ratio, beta to the
 index, worst and best day, worst calendar month, the deepest drawdown with its peak, trough and
 recovery dates, and the correlation matrix. Every answer names its window and where the market
 data ends (`tools.windows`).
@@ -36,7 +37,8 @@ MAX_CORRELATION_ASSETS = 12
 
 UNITS = (
     "fractions (0.12 = 12%); cumulative_return: total over the window; annualised_return: mean "
-    "daily return x 252; cagr: compounded a year; volatility: annualised (ddof=1); beta: to the "
+    "daily return x 252; cagr: compounded a year; volatility: annualised (ddof=1); "
+    "sharpe_ratio: annualised_return / volatility, risk-free rate 0; beta: to the "
     "index, on daily returns; worst_month: calendar months of the window (edge months count "
     "only their sessions inside it); max_drawdown: depth (positive = loss) from its peak to its "
     "trough, recovery null when not back at the peak by the window's end; a portfolio is held "
@@ -64,6 +66,7 @@ def _series_json(stats: SeriesStatistics, with_beta: bool = True) -> dict[str, A
         "annualised_return": sig(stats.annualised_return),
         "cagr": sig(stats.cagr),
         "volatility": sig(stats.volatility),
+        "sharpe_ratio": sig(stats.sharpe),
     }
     if with_beta:
         out["beta"] = None if stats.beta is None else sig(stats.beta)
@@ -134,7 +137,8 @@ def statistics_tools(context: ToolContext) -> list[BaseTool]:
             description=(
                 "Statistics of stocks, or of a portfolio (portfolio_id or weights) and its "
                 "stocks, over any window (start/end dates, or last_sessions: 252 = the last 12 "
-                "months): cumulative and annualised return, CAGR, volatility, beta to the S&P 500 "
+                "months): cumulative and annualised return, CAGR, volatility, Sharpe ratio, beta "
+                "to the S&P 500 "
                 "index, worst and best day, worst calendar month, maximum drawdown with its peak, "
                 "trough and recovery dates, and the correlation matrix. Use it for questions "
                 "such as 'correlation of AAPL and MSFT since 2021', 'return of XOM between 2019 "

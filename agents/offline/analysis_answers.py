@@ -77,6 +77,7 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"year annualised, CAGR {_pct(s['cagr'])})"
     ),
     "volatility": lambda s: f"volatility {_pct(s['volatility'])} a year",
+    "sharpe_ratio": lambda s: f"Sharpe ratio {s['sharpe_ratio']:.2f} (risk-free rate 0%)",
     "beta": lambda s: (
         "no beta (no index)"
         if s.get("beta") is None

@@ -77,6 +77,15 @@ def test_statistics_over_the_windows_named(session: ChatSession) -> None:
     assert f"from {closes.index[1]:%Y-%m-%d} to 2022-12-28 (252 sessions" in reply
 
 
+@pytest.mark.parametrize("said", ["vol and sharpe of KO", "KO: volatility and Sharpe ratio?"])
+def test_each_statistic_named_is_answered(session: ChatSession, said: str) -> None:
+    reply = session.send(said).replies[-1]
+    r = _returns(["KO"], "2018-01-01", "2022-12-28")["KO"].to_numpy()
+    assert f"volatility {r.std(ddof=1) * np.sqrt(252):.1%} a year" in reply
+    sharpe = r.mean() / r.std(ddof=1) * np.sqrt(252)
+    assert f"Sharpe ratio {sharpe:.2f} (risk-free rate 0%)" in reply
+
+
 def test_a_stress_test_and_a_loss_probability_of_the_thread_s_portfolio(
     session: ChatSession,
 ) -> None:

@@ -62,6 +62,8 @@ def test_statistics_of_stocks_over_a_window(tools: dict[str, Any]) -> None:
         assert _close(stats["annualised_return"], r[:, k].mean() * 252)
         assert _close(stats["cagr"], (closes[-1, k] / closes[0, k]) ** (252 / len(r)) - 1.0)
         assert _close(stats["volatility"], r[:, k].std(ddof=1) * np.sqrt(252))
+        sharpe = r[:, k].mean() / r[:, k].std(ddof=1) * np.sqrt(252)  # risk-free rate 0
+        assert _close(stats["sharpe_ratio"], sharpe)
         assert _close(stats["beta"], np.cov(r[:, k], m)[0, 1] / m.var(ddof=1))
         worst = int(np.argmin(r[:, k]))
         assert stats["worst_day"] == {
@@ -104,6 +106,7 @@ def test_the_last_12_months_are_the_last_252_sessions_and_a_portfolio_is_held_da
     assert portfolio["weights"] == weights and set(out["assets"]) == {"AAPL", "KO"}
     assert _close(portfolio["cumulative_return"], np.prod(1 + daily) - 1.0)
     assert _close(portfolio["volatility"], daily.std(ddof=1) * np.sqrt(252))
+    assert _close(portfolio["sharpe_ratio"], daily.mean() / daily.std(ddof=1) * np.sqrt(252))
 
 
 def test_a_market_move_episodes_and_the_bear_case(tools: dict[str, Any]) -> None:

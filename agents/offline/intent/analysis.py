@@ -284,6 +284,7 @@ _MEASURES: dict[str, str] = {
     "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
     r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed)\b|\bm?dd\b",
     "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?!\s*target)",
+    "sharpe_ratio": r"\bsharpe(?:\s+ratio)?s?\b|\brisk[\s-]adjusted returns?\b",
     "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
     r"returns?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b",
