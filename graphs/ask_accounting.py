@@ -62,6 +62,7 @@ TAKES: dict[str, frozenset[str]] = {
                     "portfolio_risk_report", DEPLOYMENT),
         "threshold": ("loss_probability",),
         "market_move": ("stress_test",),
+        "rate_move": (),
         "cost": ("backtest_weights", "backtest_strategy", ESTIMATE, SEARCH),
     }.items()
 }  # fmt: skip
@@ -93,6 +94,7 @@ KIND_WORDS = {
     "horizon": "a horizon", "episode": "a historical episode", "scenario": "a market scenario",
     "frequency": "a rebalancing frequency", "level": "a confidence level",
     "capital": "a capital", "threshold": "a loss threshold", "market_move": "a market move",
+    "rate_move": "an interest-rate move",
     "cost": "trading costs", "method": "that method", "percentage": "that percentage",
     "leverage": "a leverage", "lookback": "a lookback",
 }  # fmt: skip
@@ -105,6 +107,11 @@ NOT_OFFERED = (
     "weight, the efficient frontier, and the strategies' inverse-volatility, sigmoid and Merton "
     "weightings"
 )
+RATES_NOT_MODELLED = (
+    "no tool here models interest rates: stress tests move the equity market and replay "
+    "historical crises, the 2022 rate shock among them"
+)
+"""Why a move of interest rates the message states was not used."""
 """Why a method the message names that no tool offers (maximum diversification, Black-Litterman,
 minimum CVaR) was not used."""
 WEIGHT_FUNCTIONS = ("inverse_vol", "sigmoid", "merton")
@@ -479,6 +486,8 @@ def why_unused(item: AskItem, turn: Turn, excluded: set[str]) -> str | None:
         return _frequency_used(item, turn)
     if kind == "percentage":
         return _percentage_used(item, turn)
+    if kind == "rate_move":
+        return RATES_NOT_MODELLED
     return _value_used(item, turn)
 
 

@@ -4,7 +4,7 @@ typos of known ones written in capitals; unknown capitalised ones), company name
 industries ("tech", "the banks"), weights, limits on weights (every asset, named assets,
 groups), risk limits, volatility and return targets, windows and horizons, historical episodes
 and market scenarios, methods, rebalancing frequencies, confidence levels, capital, loss
-thresholds, market moves and costs.
+thresholds, market moves, interest-rate moves (which no tool models) and costs.
 
 Precision comes first: a number is an item of its kind only in a phrasing `graphs.ask_patterns`
 knows, so counts ("top 5", "3 ideas"), years inside dates and windows, and numbers quoted back
@@ -34,7 +34,7 @@ ITEM_KINDS = (
     "asset_floor", "group_cap", "group_floor", "drawdown_limit", "var_limit", "cvar_limit",
     "vol_limit", "vol_target", "return_target", "risk_free", "start", "end", "recent",
     "horizon", "episode", "scenario", "method", "frequency", "level", "capital", "threshold",
-    "market_move", "cost", "leverage", "lookback", "percentage",
+    "market_move", "rate_move", "cost", "leverage", "lookback", "percentage",
 )  # fmt: skip
 """Every kind of item (`AskItem.kind`)."""
 
@@ -306,6 +306,14 @@ class _Scan:
             if sessions:
                 self.items.append(AskItem("lookback", self.said(m), sessions))
                 self.claim(m.start(), m.end())
+        for m in P.RATE_MOVE.finditer(self.view()):
+            sign = (
+                -1.0 if re.search(r"\b(?:down|lower|fall\w*|drop\w*|cut\w*)\b", m.group(0)) else 1.0
+            )
+            self.items.append(
+                AskItem("rate_move", self.said(m), sign * float(m.group("n") or m.group("n2")))
+            )
+            self.claim(m.start(), m.end())
         for m in P.COST_BPS.finditer(self.view()):
             self.items.append(AskItem("cost", self.said(m), float(m.group("n"))))
             self.claim(m.start(), m.end())
@@ -348,7 +356,7 @@ class _Scan:
                     self.items.append(AskItem("vol_target", said, value, end))
                 else:
                     self.items.append(AskItem(kind, said, value))
-            self.claim(m.start(), m.end())
+            self.claim(*(m.span("c") if "c" in pattern.groupindex else m.span()))
 
     def _subject_limit(self, subjects: list[_Subject], bound: str, value: float, said: str) -> None:
         """A limit (`bound` "cap" or "floor") of `value` on each of `subjects`."""

@@ -91,11 +91,16 @@ RISK: list[tuple[re.Pattern[str], Reading]] = [
     (re.compile(r"\b(?:c?var|es|expected shortfall|value at risk|shortfall|confidence(?: level)?)"
                 rf"\b(?:\s+of\s+(?:it|that|this|them))?\s+(?:at|of|@)\s+(?:the\s+)?{PCT}(?!\s*[¤§])"),
      ("level",)),
+    # a level said after the subject ("VaR of AAPL at 99%", "VaR of 60% AAPL 40% KO at 99%"):
+    # 90% and up, so that "KO at 60%" stays a weight; only "at 99%" is read
+    (re.compile(r"\b(?:c?var|es|expected shortfall|value at risk)\b[^.?!;]{0,80}?\s"
+                r"(?P<c>(?:at|@)\s+(?:the\s+)?(?P<p>9\d(?:\.\d+)?)%)(?!\s*[¤§])"),
+     ("level",)),
     (re.compile(rf"\bat\s+(?:the\s+|a\s+)?{PCT}\s+(?:level|confidence)"), ("level",)),
     (re.compile(r"(?<![\d.%])(?P<p>\d{2}(?:\.\d+)?)\s+(?:one[- ]day\s+|1[- ]?d(?:ay)?\s+|daily\s+)?"
                 r"(?:c?var|es|expected shortfall|value at risk)\b"), ("level",)),
     (re.compile(r"\b(?:c?var|es|expected shortfall|value at risk)\s+(?:at\s+|@\s*)?"
-                r"(?P<p>\d{2}(?:\.\d+)?)(?![\d.%])"), ("level",)),
+                r"(?P<p>\d{2}(?:\.\d+)?)%?(?![\d.%]|\s*\)?\s*(?:limit|cap|constraint))"), ("level",)),
     # risk limits
     (re.compile(r"\b(?:max(?:imum)?\s+)?(?:draw[- ]?downs?|dd)\s+(?:limit\s+|cap\s+)?(?:of\s+)?"
                 rf"(?:{CAP}\s+)?(?:of\s+)?{PCT}"), ("drawdown_limit",)),
@@ -237,6 +242,19 @@ CHAINED_SHARE = re.compile(
 left out ("at least 60% in KO and 40% in JNJ": JNJ's floor is 40%; "at most 20% in the energy
 sector, 10% in AAPL"), not one with a limit of its own after it."""
 
+_RATES = r"(?:(?:interest|policy|fed funds)\s+)?(?:rates?|yields?|the fed|treasur(?:y|ies))"
+_RATE_VERB = (
+    r"(?:up|down|higher|lower|rise|rises|rising|fall|falls|falling|jump\w*|drop\w*|move\w*|"
+    r"shock(?:ed)?|hike\w*|cut\w*|increase\w*|decrease\w*)"
+)
+RATE_MOVE = re.compile(
+    rf"\b{_RATES}\s+(?:(?:go|going|goes|to go|that)\s+)?{_RATE_VERB}\s+(?:by\s+)?"
+    r"(?P<n>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b"
+    r"|(?<![\d.])(?P<n2>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)"
+    r"\s+(?:hike|rise|shock|cut|move|increase|decrease)s?|hikes?)\b"
+)
+"""A move of interest rates ("rates up 200bps", "a 50bp rate hike"), in basis points: no
+tool models rates, so the reply says so."""
 COST_BPS = re.compile(r"(?<![\d.])(?P<n>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b")
 MONEY = re.compile(
     r"\$\s?(?P<n>\d[\d,]*(?:\.\d+)?)\s?(?P<u>k|mm|mn|m|bn|b|million|thousand|billion)?\b"
@@ -298,6 +316,10 @@ HORIZONS: list[re.Pattern[str]] = [
     re.compile(
         r"\b(?:c?var|es|expected shortfall|value at risk)\b[^.?!;]{0,60}?\b(?:over|for|across)"
         r"\s+(?:a\s+|the\s+next\s+)?(?P<n>\d{1,3})[- ]?(?P<u>days?|weeks?)\b"
+    ),
+    re.compile(
+        r"\b(?:c?var|es|expected shortfall|value at risk)\s+(?:at\s+|@\s*)?(?:\d{2}(?:\.\d+)?%?\s+)?"
+        r"(?P<n>\d{1,3})[- ]?(?P<u>days?|d|weeks?|wks?)\b"
     ),
     re.compile(rf"\b(?:next|coming|following)\s+(?:{COUNT}\s*)?{UNIT}\b"),
     re.compile(r"\b(?:in|over|within)\s+(?P<n>a|one)\s+(?P<u>year|quarter|month)\b"),

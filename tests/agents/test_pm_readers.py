@@ -251,6 +251,10 @@ def test_a_confidence_level_after_the_weights_is_still_read() -> None:
         ("99% 1-day VaR of AAPL", 0.99, 1),
         ("97.5% 5-day CVaR of KO", 0.975, 5),
         ("99.9% VaR of AAPL", 0.999, None),
+        # the level and the horizon after the metric, in desk shorthand
+        ("var 99 10d AAPL", 0.99, 10),
+        ("cvar 97.5% 5d KO", 0.975, 5),
+        ("VaR of AAPL at 99% over 10 days", 0.99, 10),
     ],
 )
 def test_a_confidence_level_is_read_exactly_beside_a_hyphenated_horizon(
@@ -410,3 +414,20 @@ def test_equal_weight_said_in_shorthand_is_the_equal_weight_portfolio(text: str)
     intent = parse(text)
     assert intent.equal_weight
     assert intent.tickers == ("AAPL", "MSFT", "KO") and not intent.unknown_tickers
+
+
+@pytest.mark.parametrize(
+    ("text", "costs"),
+    [
+        ("backtest 60% AAPL 40% KO with rates up 100bps", None),
+        ("backtest 60% AAPL 40% KO if the fed hikes 50 bps", None),
+        ("backtest 60% AAPL 40% KO through a 50bp rate hike", None),
+        ("backtest 60% AAPL 40% KO with 10bps costs, rates up 100bps", 10.0),
+        ("backtest 60% AAPL 40% KO with 10 bps", 10.0),
+    ],
+)
+def test_a_move_of_interest_rates_is_not_a_trading_cost(text: str, costs: float | None) -> None:
+    intent = parse(text)
+    asked = read_analysis(intent, known_tickers())
+    assert asked is not None and asked.kind == "backtest_weights"
+    assert asked.cost_bps == costs

@@ -626,3 +626,52 @@ def test_a_method_not_offered_is_named_as_not_used_whatever_was_built(
     )[-1].text  # fmt: skip
     assert f"Not used: the method {said} (not a method offered here: HRP, risk parity" in reply
     assert "Used: AAPL, KO, MSFT" in reply and "risk parity" in reply.split("Used:")[1]
+
+
+@pytest.mark.parametrize(
+    ("message", "level", "horizon"),
+    [
+        ("VaR of AAPL at 99% over 10 days", 0.99, 10),
+        ("var 99 10d AAPL", 0.99, 10),
+        ("CVaR of AAPL and MSFT at 97.5%", 0.975, None),
+        ("VaR of 60% AAPL 40% KO at 99%", 0.99, None),
+    ],
+)
+def test_a_level_said_after_the_subject_is_a_level_not_a_weight(
+    message: str, level: float, horizon: int | None
+) -> None:
+    items = {(i.kind, i.value) for i in ask_items(message, VOCAB)}
+    assert ("level", level) in items
+    assert ("weight", level) not in items
+    assert (("horizon", horizon) in items) == (horizon is not None)
+    weights = {value for kind, value in items if kind == "weight"}
+    assert weights == ({0.6, 0.4} if "60%" in message else set())
+
+
+def test_a_weight_of_a_named_stock_stays_a_weight_beside_a_var() -> None:
+    items = {(i.kind, i.value) for i in ask_items("VaR with KO at 60% and AAPL at 40%", VOCAB)}
+    assert {("weight", 0.6), ("weight", 0.4)} <= items and not any(k == "level" for k, _ in items)
+
+
+@pytest.mark.parametrize(
+    ("message", "move"),
+    [
+        ("stress test AAPL MSFT KO with rates up 200bps", 200.0),
+        ("what if rates rise by 100 bps", 100.0),
+        ("a 50bp rate hike on AAPL and KO", 50.0),
+        ("stress AAPL if the fed cuts 25bps", -25.0),
+    ],
+)
+def test_a_move_of_interest_rates_is_said_to_be_beyond_the_tools(message: str, move: float) -> None:
+    items = ask_items(message, VOCAB)
+    assert ("rate_move", move) in {(i.kind, i.value) for i in items}
+    assert not any(i.kind == "cost" for i in items)
+    args = {"universe": ["AAPL", "KO"]}
+    reply = checked_answer(
+        [HumanMessage(message)],
+        [AIMessage("", tool_calls=[{"name": "stress_test", "args": args, "id": "c"}]),
+         ToolMessage(json.dumps({"market_move": -0.2}), tool_call_id="c", name="stress_test"),
+         AIMessage("Stress test: a 20% market fall costs 18%.")],
+        VOCAB,
+    )[-1].text  # fmt: skip
+    assert f"the {move:+g} bps rate move (no tool here models interest rates" in reply

@@ -291,3 +291,20 @@ def test_risk_parity_said_as_rp_is_built(session: ChatSession) -> None:
     [args] = _calls(session, "optimize_portfolio")
     assert args["method"] == "risk_parity" and sorted(args["universe"]) == ["AAPL", "JPM", "XOM"]
     assert "Not used" not in reply
+
+
+def test_a_move_of_interest_rates_is_no_trading_cost_and_is_said_to_be_beyond_the_tools(
+    session: ChatSession,
+) -> None:
+    reply = session.send("backtest 60% AAPL 40% KO with rates up 100bps").replies[-1]
+    [args] = _calls(session, "backtest_weights")
+    assert args["weights"] == {"AAPL": 0.6, "KO": 0.4} and not args.get("cost_bps")
+    assert "with no trading costs" in reply
+    assert "Not used: the +100 bps rate move (no tool here models interest rates" in reply
+
+
+def test_a_level_and_horizon_said_after_the_stock_are_used_as_said(session: ChatSession) -> None:
+    reply = session.send("VaR of AAPL at 99% over 10 days").replies[-1]
+    [args] = _calls(session, "portfolio_risk_report")
+    assert args["level"] == 0.99 and args["horizon_days"] == 10
+    assert "Over 10 sessions at 99% confidence" in reply and "Not used" not in reply

@@ -264,8 +264,16 @@ def cadence_named(low: str) -> str | None:
     return None
 
 
+RATE_MOVE = patterns.compile(
+    r"\b(?:rates?|yields?|the fed|treasur(?:y|ies))\s+(?:\w+\s+){0,2}?" + NUM
+    + r"\s*(?:bps|bp|basis points?|bips)\b|" + NUM
+    + r"\s*(?:bps|bp|basis points?|bips)\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)\s+\w+|hikes?)"
+)  # fmt: skip
+"""A move of interest rates in basis points ("rates up 200bps", "a 50bp hike"): not a cost."""
+
+
 def _cost_bps(low: str) -> float | None:
-    match = _BPS.search(low)
+    match = _BPS.search(RATE_MOVE.sub(" ", low))
     if match is None:
         return None
     if match.group(1):

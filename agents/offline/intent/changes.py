@@ -18,7 +18,7 @@ from typing import Literal
 
 from agents.offline import patterns
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import cadence_named, measures_named, normalised
+from agents.offline.intent.analysis import RATE_MOVE, cadence_named, measures_named, normalised
 from agents.offline.intent.scanner import fraction
 from agents.offline.intent.strategy_terms import lookback_sessions as _lookback
 from agents.offline.intent.strategy_terms import stated_leverage as _leverage
@@ -212,7 +212,9 @@ def read_change(intent: Intent) -> Change | None:
         dropped_groups=tuple(intent.limits.excluded_sectors),
         level=_level(intent, low),
         horizon=horizon,
-        cost_bps=float(cost.group(1)) if (cost := _COST.search(low)) else None,
+        cost_bps=(
+            float(cost.group(1)) if (cost := _COST.search(RATE_MOVE.sub(" ", low))) else None
+        ),
         leverage=_leverage(low),
         lookback=_lookback(low),
         scenarios=tuple(intent.scenarios),

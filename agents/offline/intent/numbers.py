@@ -38,6 +38,9 @@ _RISK_HORIZON = [
         rf"{_TAIL_METRIC}[^.?!;]{{0,60}}?\b(?:over|for|across|at|on)\s+(?:a\s+|an\s+|the\s+next\s+)?"
         rf"{_COUNT}[\s-]?{_SPAN}\b(?:[\s-]+(?:horizon|holding[\s-]period))?"
     ),
+    patterns.compile(  # "var 99 10d", "CVaR 97.5% 2 weeks": the level between, or none
+        rf"{_TAIL_METRIC}\s+(?:at\s+|@\s*)?(?:\d{{2}}(?:\.\d+)?\s*%?\s+)?{_COUNT}[\s-]?{_SPAN}\b"
+    ),
     patterns.compile(
         rf"\b(?:horizon|holding[\s-]period)\s+(?:of\s+)?(?:a\s+)?{_COUNT}[\s-]?{_SPAN}\b"
     ),
@@ -74,6 +77,7 @@ _CONFIDENCE = [
         + r"(?:\s+(?:of|for|on)\s+(?:[\w$.%,/]+\s+){0,8}?)?\s*(?:at|@)\s*(?:the\s+)?(?:a\s+)?"
         + PCT
     ),
+    patterns.compile(_TAIL_METRIC + r"\s+" + PCT),  # "cvar 97.5% 5d"
     patterns.compile(r"confidence(?:\s+level)?\s*(?:of|at|=|:)?\s*" + PCT),
     patterns.compile(PCT + r"\s*(?:confidence|level)\b"),
     patterns.compile(
