@@ -45,6 +45,28 @@ Method = Literal[
     "hrp", "risk_parity", "min_volatility", "max_sharpe", "efficient_return", "efficient_risk"
 ]
 
+MIN_TAIL_SESSIONS = 10
+"""Fewest sessions a historical CVaR may average before the report warns that its VaR and CVaR
+rest on too few losses to be stable (`thin_tail`)."""
+
+
+def thin_tail(daily: np.ndarray, level: float) -> dict[str, Any]:
+    """`{"thin_tail": {...}}` when the historical CVaR at `level` of the portfolio's `daily`
+    returns averages fewer than `MIN_TAIL_SESSIONS` losses (the returns at or below their
+    (1 - level) quantile, linearly interpolated, as `quant.risk` takes them), else {}."""
+    sessions = len(daily)
+    tail = int((daily <= np.quantile(daily, 1.0 - level)).sum()) if sessions else 0
+    if tail >= MIN_TAIL_SESSIONS:
+        return {}
+    worst = "the single worst" if tail == 1 else f"the worst {tail}"
+    note = (
+        f"the historical VaR and CVaR at {100 * level:g}% rest on {worst} of {sessions} "
+        "sessions, too few losses for a stable estimate (a lower confidence level or a longer "
+        "window gives more)"
+    )
+    return {"thin_tail": {"tail_sessions": tail, "sessions": sessions, "note": note}}
+
+
 CAPITAL_DESCRIPTION = (
     "Capital in currency (e.g. 1000000 for $1m), optional: the result adds each number as an "
     "amount of money (`amounts`)."
@@ -372,6 +394,7 @@ def portfolio_risk_report(context: ToolContext, args: RiskReportArgs) -> dict[st
         **{k: compact(v) for k, v in data.items() if k not in ("periods_per_year",)},
         "risk_contributions": compact(contributions),
         **({"horizon": compact(horizon)} if horizon is not None else {}),
+        **thin_tail(returns.to_numpy() @ weights.reindex(returns.columns).to_numpy(), args.level),
         **_amounts(args.capital, _losses(data, horizon)),
         "units": "VaR and CVaR: one-day losses as positive fractions at `level` (`horizon`: "
         "over its `days`, by each method named); "

@@ -119,6 +119,8 @@ def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
         f"{data_end()})."
     )
     text += horizon_sentence(d) + money_sentence(d)
+    if isinstance(thin := d.get("thin_tail"), dict):
+        text += f" Caution: {thin['note']}."
     low = asked.lower()
     named = [(key, name) for word, key, name in _RATIOS if re.search(word, low) and key in d]
     if named:

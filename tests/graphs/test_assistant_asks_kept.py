@@ -308,3 +308,12 @@ def test_a_level_and_horizon_said_after_the_stock_are_used_as_said(session: Chat
     [args] = _calls(session, "portfolio_risk_report")
     assert args["level"] == 0.99 and args["horizon_days"] == 10
     assert "Over 10 sessions at 99% confidence" in reply and "Not used" not in reply
+
+
+def test_a_var_on_too_few_losses_is_answered_with_a_caution(session: ChatSession) -> None:
+    reply = session.send("99.9% VaR of AAPL").replies[-1]
+    daily = RETURNS["AAPL"].to_numpy()
+    worst = int((daily <= np.quantile(daily, 0.001)).sum())
+    assert reply.startswith("At 99.9% confidence the one-day VaR is")
+    assert f"Caution: the historical VaR and CVaR at 99.9% rest on the worst {worst} of " in reply
+    assert "Caution" not in session.send("99% VaR of AAPL").replies[-1]  # 13 losses

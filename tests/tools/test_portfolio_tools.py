@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quant import (
     efficient_frontier,
@@ -24,6 +26,7 @@ from quant import (
     to_returns,
 )
 from tools import ToolContext, build_tools
+from tools.portfolio import MIN_TAIL_SESSIONS
 
 UNIVERSE = ["AAPL", "JNJ", "KO", "MSFT", "XOM", "JPM", "WMT", "PG"]
 
@@ -207,3 +210,29 @@ def test_risk_report_rejects_another_kind_of_id(context: ToolContext) -> None:
     out = tool(context, "portfolio_risk_report").invoke({"portfolio_id": frontier["frontier_id"]})
     assert isinstance(out, str)
     assert f"{frontier['frontier_id']!r} is a frontier artifact, not a portfolio artifact" in out
+
+
+@given(
+    level=st.sampled_from([0.9, 0.95, 0.975, 0.99, 0.995, 0.999]),
+    start=st.sampled_from(["2016-01-01", "2019-01-01", "2020-06-01", "2022-01-01", "2022-10-01"]),
+)
+@settings(max_examples=30, deadline=None)
+def test_a_var_resting_on_too_few_losses_says_so(level: float, start: str) -> None:
+    """The warning is given exactly when the historical CVaR averages fewer than
+    MIN_TAIL_SESSIONS losses, counted here on the returns themselves."""
+    report = tool(ToolContext(), "portfolio_risk_report").invoke(
+        {"weights": {"AAPL": 0.5, "KO": 0.5}, "start": start, "level": level}
+    )
+    sub = to_returns(load_sp500_prices()).loc[start:, ["AAPL", "KO"]]
+    port = sub.to_numpy() @ np.array([0.5, 0.5])
+    losses = int((port <= np.quantile(port, 1 - level)).sum())
+    assert close(report["cvar_historical"], -port[port <= np.quantile(port, 1 - level)].mean())
+    if losses < MIN_TAIL_SESSIONS:
+        assert report["thin_tail"]["tail_sessions"] == losses
+        assert report["thin_tail"]["sessions"] == len(port)
+        assert (
+            f"rest on the {'single worst' if losses == 1 else f'worst {losses}'} of"
+            in (report["thin_tail"]["note"])
+        )
+    else:
+        assert "thin_tail" not in report
