@@ -86,6 +86,15 @@ def test_each_statistic_named_is_answered(session: ChatSession, said: str) -> No
     assert f"Sharpe ratio {sharpe:.2f} (risk-free rate 0%)" in reply
 
 
+def test_risk_adjusted_returns_are_the_sharpe_ratios_of_each_stock(session: ChatSession) -> None:
+    reply = session.send("risk-adjusted returns of XOM vs CVX").replies[-1]
+    assert _calls(session) == [("asset_statistics", {"universe": ["XOM", "CVX"]})]
+    for name in ("XOM", "CVX"):
+        r = _returns([name], "2018-01-01", "2022-12-28")[name].to_numpy()
+        sharpe = r.mean() / r.std(ddof=1) * np.sqrt(252)
+        assert f"{name}: Sharpe ratio {sharpe:.2f} (risk-free rate 0%)" in reply
+
+
 def test_a_stress_test_and_a_loss_probability_of_the_thread_s_portfolio(
     session: ChatSession,
 ) -> None:

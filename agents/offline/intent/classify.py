@@ -164,7 +164,7 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
             3.0,
         ),
         (r"\bdrawdowns?\b", 1.5),
-        (r"\brisk\b", 0.5),
+        (r"\brisk\b(?![\s-]adjusted)", 0.5),  # "risk-adjusted returns": a Sharpe ratio
     ],
     "scenarios": [
         (r"\bscenarios?\b", 3.0),
