@@ -431,3 +431,28 @@ def test_a_move_of_interest_rates_is_not_a_trading_cost(text: str, costs: float 
     asked = read_analysis(intent, known_tickers())
     assert asked is not None and asked.kind == "backtest_weights"
     assert asked.cost_bps == costs
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("my target allocation is 60% KO 40% PG, what's its drawdown?", "risk_report"),
+        ("our target weights are 60% KO 40% PG: how risky?", "risk_report"),
+        # neighbours: a target the house holds is research
+        ("what's our price target on AAPL", "research"),
+        ("what is the house target for XOM", "research"),
+    ],
+)
+def test_target_weights_are_weights_and_the_house_s_target_is_research(
+    text: str, intent: str
+) -> None:
+    parsed = parse(text)
+    assert parsed.intent == intent
+    assert bool(parsed.weights) == (intent == "risk_report")
+
+
+def test_a_statistic_of_target_weights_is_answered_on_them() -> None:
+    intent = parse("target weights AAPL 50% MSFT 50%, vol?")
+    asked = read_analysis(intent, known_tickers())
+    assert asked is not None and asked.kind == "statistics"
+    assert asked.weights == {"AAPL": 0.5, "MSFT": 0.5} and asked.measures == ("volatility",)

@@ -302,7 +302,7 @@ _RETURN_WORDS = patterns.compile(r"\breturns?\b|\bcagr\b|\bperformance\b|\bgain\
 _NOT_STATISTICS = patterns.compile(
     r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|\bregimes?\b|\btrend\w*|\boverview\b"
     r"|\bsortino\b|\bcalmar\b"
-    r"|\bdescribe\b|\btarget\b|\bexpected return|\bfrontier\b"
+    r"|\bdescribe\b|\btarget\b(?!\s+(?:weights?|allocations?|mix))|\bexpected return|\bfrontier\b"
 )
 _SUBJECT = patterns.compile(
     r"\b(?:it|its|this|that|my|our|the same|those|these|they|them|their|portfolio|allocation"

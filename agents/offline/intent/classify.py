@@ -85,7 +85,8 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
         (
             r"\b(?:my|our|the house'?s?|house|the firm'?s?|the desk'?s?|in-house) (?:own )?"
             r"(?:(?!portfolios?\b|allocations?\b|strateg|holdings?\b|weights?\b)[\w-]+ ){0,2}?(?:views?|takes?|thesis|outlooks?|forecasts?|calls?|stance|opinions?"
-            r"|recommendations?|ratings?|price targets?|targets?|expectations?|expected returns?)\b"
+            r"|recommendations?|ratings?|price targets?|expectations?|expected returns?"
+            r"|targets?(?!\s+(?:weights?|allocations?|mix|portfolios?)\b))\b"
             r"|\b(?:are|do) we (?:\w+ )?(?:over|under)[\s-]?weight\b|\bwe(?:'re| are) "
             r"(?:over|under)[\s-]?weight\b"
             r"|\bwhat (?:do|did|does) (?:we|our (?:team|desk|analysts?|strategists?)) "
