@@ -2,9 +2,9 @@
 offline model's and the ask accounting's, each otherwise on its own): "bt" a backtest, "tc"
 trading costs, "w/o" without, "qtrly rebal" quarterly rebalancing, "6 wks" six weeks, "last 2y"
 the last 2 years, "es" expected shortfall, "strats" strategies, "acct" an account, "techs" tech
-stocks, "eq wt" equal weight; and the notation around numbers ("since '19", "no name >15%", "cap 40", "25 each", "ex
-financials": `expand_shorthand`). Only lower-case words are read (in capitals they may be tickers) and a word is read
-whole ("bts" is not "bt"). A number said again for the one a message gave ("make that 30" after
+stocks, "eq wt" equal weight; and the notation around numbers ("since '19", "no name >15%",
+"cap 40", "25 each", "ex financials": `expand_shorthand`). Only lower-case words are read (in
+capitals they may be tickers) and a word is read whole ("bts" is not "bt"). A number said again for the one a message gave ("make that 30" after
 "max 25% each") is that message with the new number (`restated`)."""
 
 from __future__ import annotations

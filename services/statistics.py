@@ -1,6 +1,7 @@
 """Statistics of assets or a portfolio over a window, the questions a portfolio manager asks:
-returns (cumulative, annualised, CAGR), volatility, the Sharpe ratio, beta to the index, the worst day and worst
-calendar month, the deepest drawdown with its peak, trough and recovery dates, correlations.
+returns (cumulative, annualised, CAGR), volatility, the Sharpe ratio, beta to the index, the
+worst day and worst calendar month, the deepest drawdown with its peak, trough and recovery
+dates, correlations.
 
 Conventions: `returns` are daily simple returns on the window's sessions (first row: the day
 after the close the window starts from, `base_date`); a portfolio is held at constant weights,
