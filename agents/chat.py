@@ -174,7 +174,12 @@ class RequestDraft(BaseModel):
     start: str | None = Field(default=None, description="ISO date")
     end: str | None = Field(default=None, description="ISO date")
     target_vol_range: list[float] | None = Field(
-        default=None, min_length=2, max_length=2, description="[low, high] annualised"
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="[low, high] annualised volatility targets to search: [0.1, 0.1] for "
+        "'a 10% vol target' (the target kept, not searched), [0.08, 0.14] for 'target vols "
+        "between 8% and 14%', a range around it for 'target vol around 12%'.",
     )
     weight_functions: list[Literal["inverse_vol", "sigmoid", "merton"]] | None = None
     scenarios: list[ScenarioName] | None = None

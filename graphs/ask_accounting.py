@@ -384,7 +384,8 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
             if item.subject in ("low", "high")  # an end of the range asked
             else _close(f.get("target_volatility"), value)
             or _close(f.get("config.target_vol"), value)
-            or _in_range(f, "search_space.target_vol", value)
+            or _close(f.get("search_space.target_vol"), value)  # kept, not searched around
+            or (item.subject == "around" and _in_range(f, "search_space.target_vol", value))
         ),
         "vol_limit": lambda f: (
             _close(f.get("target_volatility"), value)

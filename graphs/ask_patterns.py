@@ -146,7 +146,9 @@ MOVES_AND_TARGETS: list[tuple[re.Pattern[str], Reading]] = [
      ("vol_target",)),
     (re.compile(r"\btarget[- ]vol(?:atility)?\s+(?:strategy|rule)\s+(?:at|of|with)\s+"
                 rf"(?:a\s+)?{PCT}"), ("vol_target",)),
-    (re.compile(rf"\btargeting\s+{PCT}\s+(?:vol|volatility)\b"), ("vol_target",)),
+    (re.compile(r"\btarget(?:s|ing)\s+(?:an?\s+)?(?:(?:around|about|roughly|approximately|"
+                rf"near)\s+)?{PCT}\s+(?:annual(?:ised|ized)?\s+)?"
+                r"(?:vol|volatility)\b"), ("vol_target",)),
     (re.compile(rf"\b(?:vol|volatility)\s+(?:of\s+)?{CAP}\s+{PCT}"), ("vol_limit",)),
     (re.compile(rf"\btarget(?:ing)?\s+(?:a\s+)?(?:return|returns)\s+(?:of\s+)?{PCT}"),
      ("return_target",)),
@@ -508,3 +510,7 @@ def fraction_percent(match: re.Match[str]) -> str:
 def spelled_value(words: str) -> int:
     """The value of a spelled-out number ("twenty-five" -> 25)."""
     return sum(NUMBER_WORDS[w] for w in re.split(r"[- ]", words.lower()) if w)
+
+
+APPROXIMATE = re.compile(r"\b(?:around|about|near|roughly|approximately|circa)\b|~")
+"""A number said as approximate ("target vol around 12%"): a search may look around it."""

@@ -54,7 +54,9 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
             data[key] = value
     if d.target_vol_range is not None:
         low, high = sorted(d.target_vol_range)
-        data["search_space"]["target_vol"] = {"low": low, "high": high}
+        data["search_space"]["target_vol"] = (
+            low if high - low < 1e-9 else {"low": low, "high": high}  # one target: fixed
+        )
     if d.weight_functions:
         data["search_space"]["weight_function"] = {"choices": list(d.weight_functions)}
     elif d.focus and "weight_function" not in d.focus:
@@ -105,8 +107,11 @@ def describe_request(request: OptimizationRequest) -> str:
             if request.scenario_weights
             else ""
         ),
-        f"target vol {space['target_vol']['low']:.0%}-{space['target_vol']['high']:.0%}"
+        f"target vol {space['target_vol']['low'] * 100:.4g}%-"
+        f"{space['target_vol']['high'] * 100:.4g}%"
         if isinstance(space.get("target_vol"), dict) and "low" in space["target_vol"]
+        else f"target vol {space['target_vol'] * 100:.4g}% (fixed)"
+        if isinstance(space.get("target_vol"), int | float)
         else "",
         f"weight function {space['weight_function'].replace('_', ' ')} (fixed)"
         if isinstance(space.get("weight_function"), str)

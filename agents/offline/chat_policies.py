@@ -291,9 +291,11 @@ def draft_search(inp: PolicyInput) -> AIMessage:
         }
     if intent.target_vol_range is not None:
         draft["target_vol_range"] = list(intent.target_vol_range)
-    elif intent.target_vol is not None:
+    elif intent.target_vol is not None and intent.target_vol_around:  # "around 12%"
         low = max(0.01, round(intent.target_vol * 0.5, 4))
         draft["target_vol_range"] = [low, round(intent.target_vol * 1.5, 4)]
+    elif intent.target_vol is not None:  # a stated target is kept, not searched around
+        draft["target_vol_range"] = [intent.target_vol, intent.target_vol]
     if intent.weight_functions:
         draft["weight_functions"] = list(intent.weight_functions)
     limits = {

@@ -454,6 +454,26 @@ def test_a_drawdown_limit_a_search_draft_drops_is_named_in_its_approval() -> Non
     assert proposal_notes(history, SEARCH, request, VOCAB) == []
 
 
+@given(st.integers(3, 40), st.sampled_from(["targets {}% vol", "a {}% vol target",
+                                             "target vol of {}%", "targeting a {}% volatility"]))  # fmt: skip
+def test_a_vol_target_a_search_draft_searches_around_is_named_in_its_approval(
+    percent: int, words: str
+) -> None:
+    """One volatility target said is used by a search that keeps it, not by one whose range
+    merely holds it (issue 63: "targets 10% vol" searched 5-25% with no word)."""
+    target = percent / 100
+    history = [HumanMessage(f"find a strategy on AAPL KO that {words.format(percent)}")]
+    request: dict[str, Any] = {"universe": ["AAPL", "KO"], "start": "2005-01-01",
+                               "search_space": {"target_vol": {"low": 0.01, "high": 0.9}}}  # fmt: skip
+    [note] = proposal_notes(history, SEARCH, request, VOCAB)
+    assert note.startswith(f"Not used: the {percent}% volatility target"), note
+    request["search_space"]["target_vol"] = target
+    assert proposal_notes(history, SEARCH, request, VOCAB) == []
+    around = [HumanMessage(f"find a strategy on AAPL KO targeting around {percent}% vol")]
+    request["search_space"]["target_vol"] = {"low": target / 2, "high": target * 1.5}
+    assert proposal_notes(around, SEARCH, request, VOCAB) == []
+
+
 @pytest.mark.parametrize(
     "message",
     [

@@ -199,6 +199,51 @@ def test_a_drawdown_limit_stated_with_a_search_reaches_its_risk_limits(
     assert "risk limits max drawdown ≤ 20.00% in 95% of paths" in pending["summary"]
 
 
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("find a strategy on AAPL MSFT KO JPM that targets 10% vol", 0.10),
+        ("search strategies with a 12% vol target", 0.12),
+        ("optimize a target vol strategy at 8% on the banks", 0.08),
+        ("vol-targeting strategy search, target volatility of 15%", 0.15),
+    ],
+)
+def test_a_stated_vol_target_is_kept_not_searched_around(
+    session: ChatSession, text: str, target: float
+) -> None:
+    """One volatility target said is the search's target, fixed (issue 63: "targets 10% vol"
+    searched 5-25%, "a 12% vol target" 6-18%)."""
+    pending = session.send(text).pending
+    assert pending is not None
+    assert pending["request"]["search_space"]["target_vol"] == pytest.approx(target)
+    assert f"target vol {target * 100:g}% (fixed)" in pending["summary"]
+
+
+def test_a_range_of_vol_targets_is_searched(session: ChatSession) -> None:
+    pending = session.send("search target vols between 8% and 14% on AAPL KO PG").pending
+    assert pending is not None
+    assert pending["request"]["search_space"]["target_vol"] == {"low": 0.08, "high": 0.14}
+    assert "target vol 8%-14%" in pending["summary"]
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("find a strategy for KO PG targeting about 9% vol", 0.09),
+        ("search target vol around 12% for AAPL MSFT", 0.12),
+        ("search strategies with roughly a 15% vol target on KO PG", 0.15),
+    ],
+)
+def test_a_vol_target_said_as_approximate_is_searched_around(
+    session: ChatSession, text: str, target: float
+) -> None:
+    pending = session.send(text).pending
+    assert pending is not None
+    space = pending["request"]["search_space"]["target_vol"]
+    assert space["low"] < target < space["high"]
+    assert "Not used" not in pending["summary"]
+
+
 def test_the_result_says_whether_the_winner_meets_each_limit(session: ChatSession) -> None:
     """A 1% drawdown limit no vol-targeting strategy of stocks meets over a year: the answer
     says, scenario by scenario, the winner's drawdown in 95% of paths (the limit's default

@@ -145,7 +145,8 @@ class Intent:
       group as its subject and no ticker ("how has tech done"); `risk_free`: the annual
       risk-free rate a Sharpe ratio is asked against ("with a 2% risk-free rate");
       `target_vol_range`: the volatility targets a search is asked over ("target vols between
-      8% and 14%"); `horizon_days`: the horizon of a VaR or CVaR in sessions ("10-day 99%
+      8% and 14%"); `target_vol_around`: `target_vol` was said as approximate ("target vol
+      around 12%"), so a search looks around it rather than keeping it; `horizon_days`: the horizon of a VaR or CVaR in sessions ("10-day 99%
       VaR": 10, `numbers.read_risk_horizon`); `episode`: a historical episode said as the
       window ("the VaR during the covid crash": `start` and `end` are its dates,
       `episodes.read_episode_window`).
@@ -184,6 +185,7 @@ class Intent:
     sectors: tuple[str, ...] = ()
     risk_free: float | None = None
     target_vol_range: tuple[float, float] | None = None
+    target_vol_around: bool = False
     horizon_days: int | None = None
     episode: str | None = None
 
@@ -244,7 +246,7 @@ def _parsed(text: str, known_tickers: tuple[str, ...], year_start: str | None) -
     hedge = read_hedge(scan)  # before limits and budgets: a strike is neither
     budget = read_budget(scan)
     target_vol_range = read_target_vol_range(scan)
-    target_vol = read_target_vol(scan)
+    target_vol, target_vol_around = read_target_vol(scan) or (None, False)
     limits = read_risk_limits(scan)
     tickers, weight_limits, added = _universe_and_limits(scan, text, known_tickers)
     all_tickers = bool(ALL_TICKERS.search(scan.free))
@@ -287,6 +289,7 @@ def _parsed(text: str, known_tickers: tuple[str, ...], year_start: str | None) -
         "sectors": sectors if tickers else (),
         "risk_free": risk_free,
         "target_vol_range": target_vol_range,
+        "target_vol_around": target_vol_around,
         "horizon_days": horizon_days,
         "episode": episode[0] if episode else None,
     }

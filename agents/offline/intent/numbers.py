@@ -134,7 +134,11 @@ _TARGET_VOL = [
         PCT
         + r"\s*(?:annual(?:ised|ized)?\s+)?(?:target[\s_-]*vol(?:atility)?|vol(?:atility)?[\s_-]*target)"
     ),
-    patterns.compile(r"target(?:ing)?\s+(?:an?\s+)?" + PCT + r"\s*(?:annual(?:ised|ized)?\s+)?vol"),
+    patterns.compile(
+        r"target(?:s|ing)?\s+(?:an?\s+)?(?:(?:around|about|roughly|approximately|near)\s+)?"
+        + PCT
+        + r"\s*(?:annual(?:ised|ized)?\s+)?vol"
+    ),
     patterns.compile(
         r"target[\s_-]*vol(?:atility)?\s+(?:strategy|rule|overlay|approach)\s+(?:at|of|targeting)\s+"
         + PCT
@@ -167,13 +171,20 @@ def read_target_vol_range(scan: Scanner) -> tuple[float, float] | None:
     return None
 
 
-def read_target_vol(scan: Scanner) -> float | None:
+_APPROXIMATE = patterns.compile(r"\b(?:around|about|near|roughly|approximately|circa)\b|~")
+
+
+def read_target_vol(scan: Scanner) -> tuple[float, bool] | None:
+    """The one volatility target said ("a 12% vol target", "targets 10% vol"), as a fraction,
+    and whether it was said as approximate ("target vol around 12%": a search looks around it,
+    otherwise it keeps it)."""
     for n, pattern in enumerate(_TARGET_VOL):
         match = pattern.search(scan.free)
         if match:
             percent = n > 0 or bool(match.group(2))
+            around = _APPROXIMATE.search(scan.free, max(0, match.start() - 16), match.end())
             scan.consume(match, 1)
-            return fraction(match.group(1), percent)
+            return fraction(match.group(1), percent), around is not None
     return None
 
 
