@@ -63,6 +63,7 @@ TAKES: dict[str, frozenset[str]] = {
         "threshold": ("loss_probability",),
         "market_move": ("stress_test",),
         "rate_move": (),
+        "beta_to": ("asset_statistics",),
         "cost": ("backtest_weights", "backtest_strategy", ESTIMATE, SEARCH),
     }.items()
 }  # fmt: skip
@@ -95,6 +96,7 @@ KIND_WORDS = {
     "frequency": "a rebalancing frequency", "level": "a confidence level",
     "capital": "a capital", "threshold": "a loss threshold", "market_move": "a market move",
     "rate_move": "an interest-rate move",
+    "beta_to": "a beta against that stock",
     "cost": "trading costs", "method": "that method", "percentage": "that percentage",
     "leverage": "a leverage", "lookback": "a lookback",
 }  # fmt: skip
@@ -392,6 +394,7 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
             or _at_most(f.get("config.target_vol"), value)
             or _at_most(f.get("search_space.target_vol.high"), value)
         ),
+        "beta_to": lambda f: str(f.get("beta_to") or "").strip().upper() == value,
         "horizon": lambda f: any(
             isinstance(f.get(k), int) and abs(f[k] - value) <= max(2, 0.02 * value)
             for k in ("horizon", "horizon_days")

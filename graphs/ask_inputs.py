@@ -154,6 +154,8 @@ def inputs_of(use: ToolUse, book: Mapping[str, BuiltPortfolio], universe: Iterab
     for key in ("universe", "tickers"):
         if isinstance(args.get(key), list):
             tickers |= {str(t).strip().upper() for t in args[key]}
+    if isinstance(args.get("beta_to"), str):  # the stock a beta is measured against
+        tickers.add(args["beta_to"].strip().upper())
     for key in ("weights", "asset_limits"):
         tickers |= _upper_keys(args.get(key))
     if isinstance(args.get("weights"), Mapping):

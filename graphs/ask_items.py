@@ -34,7 +34,7 @@ ITEM_KINDS = (
     "asset_floor", "group_cap", "group_floor", "drawdown_limit", "var_limit", "cvar_limit",
     "vol_limit", "vol_target", "return_target", "risk_free", "start", "end", "recent",
     "horizon", "episode", "scenario", "method", "frequency", "level", "capital", "threshold",
-    "market_move", "rate_move", "cost", "leverage", "lookback", "percentage",
+    "market_move", "rate_move", "cost", "leverage", "lookback", "percentage", "beta_to",
 )  # fmt: skip
 """Every kind of item (`AskItem.kind`)."""
 
@@ -306,6 +306,9 @@ class _Scan:
             if sessions:
                 self.items.append(AskItem("lookback", self.said(m), sessions))
                 self.claim(m.start(), m.end())
+        for m in P.BETA_TO.finditer(self.low):  # "beta of JPM to XOM": XOM, not the index
+            if (against := m.group("t").upper()) in self.vocab.tickers:
+                self.items.append(AskItem("beta_to", self.said(m), against))
         for m in P.RATE_MOVE.finditer(self.view()):
             sign = (
                 -1.0 if re.search(r"\b(?:down|lower|fall\w*|drop\w*|cut\w*)\b", m.group(0)) else 1.0

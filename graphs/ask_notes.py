@@ -111,6 +111,7 @@ def describe(item: AskItem) -> str:
         "threshold": f"the {number} loss threshold",
         "market_move": f"the {number} market fall",
         "rate_move": f"the {value:+g} bps rate move" if isinstance(value, float) else said,
+        "beta_to": f"the beta against {value}",
         "weight": f"{item.subject} {number}",
         "capital": f"the capital {amount}",
         "cost": f"the {value:g} bps costs" if isinstance(value, float) else f"the costs {said}",

@@ -514,3 +514,10 @@ def spelled_value(words: str) -> int:
 
 APPROXIMATE = re.compile(r"\b(?:around|about|near|roughly|approximately|circa)\b|~")
 """A number said as approximate ("target vol around 12%"): a search may look around it."""
+
+
+BETA_TO = re.compile(
+    r"\bbetas?\b[^.?!;]{0,60}?\b(?:to|against|relative to|with respect to|w\.?r\.?t\.?)\s+"
+    r"(?P<t>[a-z][a-z.]{0,5})\b"
+)
+"""A beta asked against a stock rather than the index ("beta of JPM to XOM": `t` XOM)."""

@@ -1,9 +1,8 @@
 """`asset_statistics`: the statistics of assets, or of a portfolio and its assets, over any window
 (`services.statistics`): cumulative and annualised returns, CAGR, volatility, the Sharpe
-ratio, beta to the
-index, worst and best day, worst calendar month, the deepest drawdown with its peak, trough and
-recovery dates, and the correlation matrix. Every answer names its window and where the market
-data ends (`tools.windows`).
+ratio, beta to the index (or to another stock, `beta_to`), worst and best day, worst calendar
+month, the deepest drawdown with its peak, trough and recovery dates, and the correlation
+matrix. Every answer names its window and where the market data ends (`tools.windows`).
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ UNITS = (
     "fractions (0.12 = 12%); cumulative_return: total over the window; annualised_return: mean "
     "daily return x 252; cagr: compounded a year; volatility: annualised (ddof=1); "
     "sharpe_ratio: annualised_return / volatility, risk-free rate 0; beta: to the "
-    "index, on daily returns; worst_month: calendar months of the window (edge months count "
+    "index (to beta_to when given), on daily returns; worst_month: calendar months of the window (edge months count "
     "only their sessions inside it); max_drawdown: depth (positive = loss) from its peak to its "
     "trough, recovery null when not back at the peak by the window's end; a portfolio is held "
     "at constant weights, rebalanced daily"
@@ -56,6 +55,12 @@ class StatisticsArgs(SubjectArgs):
         max_length=MAX_STATISTICS_ASSETS,
         description="Tickers to describe, each on its own (at most "
         f"{MAX_STATISTICS_ASSETS}), e.g. ['AAPL', 'MSFT']; or give portfolio_id or weights.",
+    )
+    beta_to: str | None = Field(
+        default=None,
+        max_length=12,
+        description="A ticker to measure beta against instead of the S&P 500 index: 'beta of "
+        "JPM to XOM' is universe ['JPM'], beta_to 'XOM'.",
     )
 
 
@@ -99,7 +104,11 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
     """Statistics of the assets (or the portfolio and its assets) over the window."""
     weights, label = subject_weights(context, args)
     tickers = [str(t) for t in weights.index]
-    returns = window_returns(context, tickers, args.start, args.end, args.last_sessions)
+    against = None if args.beta_to is None else context.resolve_universe([args.beta_to])[0]
+    wanted = tickers + ([against] if against is not None and against not in tickers else [])
+    returns = window_returns(context, wanted, args.start, args.end, args.last_sessions)
+    reference = None if against is None else returns[against]
+    returns = returns[tickers]
     info = window_info(context, returns)
     market = context.market(info["window"]["start"], info["window"]["end"])
     market = None if market is None else market.reindex(returns.index).dropna()
@@ -109,8 +118,10 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
     if portfolio:
         series = portfolio_returns(weights, returns).rename("portfolio")
         frame = pd.concat([returns, series], axis=1)
-    stats = series_statistics(frame, market, base)
+    stats = series_statistics(frame, market if reference is None else reference, base)
     out: dict[str, Any] = {**info}
+    if against is not None:
+        out["beta_to"] = against
     if flagged := short_window(len(returns)):
         out["short_window"] = flagged
     if portfolio:
@@ -142,8 +153,8 @@ def statistics_tools(context: ToolContext) -> list[BaseTool]:
                 "index, worst and best day, worst calendar month, maximum drawdown with its peak, "
                 "trough and recovery dates, and the correlation matrix. Use it for questions "
                 "such as 'correlation of AAPL and MSFT since 2021', 'return of XOM between 2019 "
-                "and 2021', 'worst month of KO', 'beta of JPM'. The answer names its window and "
-                "where the market data ends."
+                "and 2021', 'worst month of KO', 'beta of JPM', 'beta of JPM to XOM' (beta_to). "
+                "The answer names its window and where the market data ends."
             ),
             args_schema=StatisticsArgs,
             run=lambda args: asset_statistics(context, args),

@@ -81,7 +81,7 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "beta": lambda s: (
         "no beta (no index)"
         if s.get("beta") is None
-        else f"beta {s['beta']:.2f} to the S&P 500 index"
+        else f"beta {s['beta']:.2f} to {s.get('beta_to') or 'the S&P 500 index'}"
     ),
     "worst_day": lambda s: (
         f"worst day {s['worst_day']['date']} ({_pct(s['worst_day']['return'], 2)})"
@@ -117,12 +117,14 @@ def statistics_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     )
     parts = [f"Statistics {_window(data)}:"]
     portfolio = data.get("portfolio")
+    against = {"beta_to": data["beta_to"]} if data.get("beta_to") else {}
     if portfolio and wanted:
-        line = "; ".join(_PHRASES[m](portfolio) for m in wanted)
+        line = "; ".join(_PHRASES[m]({**portfolio, **against}) for m in wanted)
         parts.append(f"the portfolio ({_held(portfolio)}) had {line}.")
     if wanted:
         for name, stats in data["assets"].items():
-            parts.append(f"{name}: " + "; ".join(_PHRASES[m](stats) for m in wanted) + ".")
+            phrases = (_PHRASES[m]({**stats, **against}) for m in wanted)
+            parts.append(f"{name}: " + "; ".join(phrases) + ".")
     index = data.get("index")
     if index and ("return" in wanted or "worst_month" in wanted):
         shown = [m for m in wanted if m in ("return", "worst_month", "volatility")]

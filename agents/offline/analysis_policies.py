@@ -98,6 +98,8 @@ def _slots(ask: AnalysisAsk) -> dict[str, Any]:
             out["horizon"] = min(1260, max(21, ask.horizon))
         if ask.scenarios:
             out["scenarios"] = list(ask.scenarios)
+    elif ask.kind == "statistics" and ask.beta_to is not None:
+        out["beta_to"] = ask.beta_to
     elif ask.kind == "backtest_weights":
         out["rebalance"] = ask.rebalance or "monthly"
         if ask.cost_bps is not None:
@@ -187,10 +189,10 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
         return {"portfolio_id": intent.portfolio_ids[-1]}
     if ask.weights:
         return {"weights": dict(ask.weights)}
-    tickers = intent.universe(known_tickers())
+    tickers = [t for t in intent.universe(known_tickers()) if t != ask.beta_to]
     if tickers:
         return {"universe": tickers}
-    return _last_subject(inp)
+    return _last_subject(inp)  # "its beta to XOM": the conversation's subject
 
 
 def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]:

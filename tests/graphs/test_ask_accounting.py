@@ -475,6 +475,30 @@ def test_a_vol_target_a_search_draft_searches_around_is_named_in_its_approval(
 
 
 @pytest.mark.parametrize(
+    ("message", "against"),
+    [("beta of JPM to XOM", "XOM"), ("jpm and bac betas against xom", "XOM"),
+     ("what's AAPL's beta relative to MSFT?", "MSFT")],
+)  # fmt: skip
+def test_a_beta_against_a_stock_the_tools_measured_on_the_index_is_named(
+    message: str, against: str
+) -> None:
+    """Issue 63: answered with betas to the S&P 500, and the accounting said nothing."""
+    items = ask_items(message, VOCAB)
+    assert [i.value for i in items if i.kind == "beta_to"] == [against]
+    named = [i.value for i in items if i.kind == "ticker"]
+    on_index = ToolUse("asset_statistics", {"universe": named})
+    missing = unaccounted(items, Turn([on_index], [inputs_of(on_index, {}, TICKERS)], "", VOCAB))
+    assert [(u.item.kind, u.item.value) for u in missing] == [("beta_to", against)]
+    held = [t for t in named if t != against]
+    on_it = ToolUse("asset_statistics", {"universe": held, "beta_to": against})
+    assert unaccounted(items, Turn([on_it], [inputs_of(on_it, {}, TICKERS)], "", VOCAB)) == []
+
+
+def test_a_beta_to_the_market_is_no_item() -> None:
+    assert not [i for i in ask_items("beta of JPM to the market", VOCAB) if i.kind == "beta_to"]
+
+
+@pytest.mark.parametrize(
     "message",
     [
         "give me the top 5 ideas and 3 defensive ones",

@@ -45,6 +45,35 @@ def _returns(tickers: list[str], first: str, last: str) -> pd.DataFrame:
     return closes.iloc[lo:].loc[:last].pct_change().dropna()
 
 
+@pytest.mark.parametrize(
+    ("text", "held", "against", "first"),
+    [
+        ("beta of JPM to XOM", ["JPM"], "XOM", "2018-01-01"),
+        ("JPM and BAC betas against XOM since 2020", ["JPM", "BAC"], "XOM", "2020-01-01"),
+        ("what's the beta of aapl relative to msft", ["AAPL"], "MSFT", "2018-01-01"),
+    ],
+)
+def test_a_beta_against_a_stock_is_measured_on_that_stock(
+    session: ChatSession, text: str, held: list[str], against: str, first: str
+) -> None:
+    """Issue 63: "beta of JPM to XOM" answered each stock's beta to the S&P 500."""
+    reply = session.send(text).replies[-1]
+    [(name, args)] = _calls(session)
+    assert name == "asset_statistics" and args["beta_to"] == against
+    assert sorted(args["universe"]) == sorted(held)
+    r = _returns([*held, against], first, "2022-12-28")
+    for ticker in held:
+        slope = np.polyfit(r[against].to_numpy(), r[ticker].to_numpy(), 1)[0]
+        assert f"{ticker}: beta {slope:.2f} to {against}." in reply
+    assert "S&P 500" not in reply and "Not used" not in reply
+
+
+def test_a_beta_to_the_market_is_to_the_index(session: ChatSession) -> None:
+    reply = session.send("beta of JPM to the market").replies[-1]
+    assert "JPM: beta" in reply and "to the S&P 500 index" in reply
+    assert "beta_to" not in _calls(session)[0][1]
+
+
 def test_statistics_over_the_windows_named(session: ChatSession) -> None:
     reply = session.send("corelation of AAPL and MSFT since 2021").replies[-1]
     assert _calls(session) == [

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quant import generate_scenarios, hierarchical_risk_parity, min_volatility
 from quant.data import load_sp500_index, load_sp500_prices
@@ -107,6 +109,41 @@ def test_the_last_12_months_are_the_last_252_sessions_and_a_portfolio_is_held_da
     assert _close(portfolio["cumulative_return"], np.prod(1 + daily) - 1.0)
     assert _close(portfolio["volatility"], daily.std(ddof=1) * np.sqrt(252))
     assert _close(portfolio["sharpe_ratio"], daily.mean() / daily.std(ddof=1) * np.sqrt(252))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.sampled_from(sorted(CLOSES.columns)), min_size=3, max_size=4, unique=True),
+    st.integers(30, 1500),
+    st.booleans(),
+)
+def test_a_beta_against_another_stock_is_the_slope_on_its_returns(
+    tools: dict[str, Any], names: list[str], sessions: int, as_portfolio: bool
+) -> None:
+    """`beta_to`: each asset's (and a portfolio's) beta is on that stock's daily returns over
+    the same sessions, not the index's (issue 63: "beta of JPM to XOM" gave betas to the S&P
+    500); the slope of an ordinary least-squares fit, by numpy."""
+    *held, against = names
+    weights = {t: 1.0 / len(held) for t in held}
+    subject = {"weights": weights} if as_portfolio else {"universe": held}
+    out = _call(
+        tools,
+        "asset_statistics",
+        {**subject, "beta_to": against.lower(), "last_sessions": sessions},
+    )
+    assert out["beta_to"] == against and set(out["assets"]) == set(held)
+    closes = CLOSES[[*held, against]].to_numpy()[-sessions - 1 :]
+    r = closes[1:] / closes[:-1] - 1.0
+    for k, name in enumerate(held):
+        assert _close(out["assets"][name]["beta"], np.polyfit(r[:, -1], r[:, k], 1)[0], 2e-3)
+    if as_portfolio:
+        daily = r[:, :-1] @ np.array(list(weights.values()))
+        assert _close(out["portfolio"]["beta"], np.polyfit(r[:, -1], daily, 1)[0], 2e-3)
+
+
+def test_a_beta_against_an_unknown_stock_is_refused_by_name(tools: dict[str, Any]) -> None:
+    out = tools["asset_statistics"].invoke({"universe": ["JPM"], "beta_to": "ZZZQ"})
+    assert isinstance(out, str) and "unknown ticker ZZZQ" in out
 
 
 def test_a_market_move_episodes_and_the_bear_case(tools: dict[str, Any]) -> None:

@@ -58,7 +58,8 @@ class AnalysisAsk:
     the loss of a probability and `scenarios` those it names; `horizon` in sessions; `capital`
     in currency; `rebalance` a cadence; `cost_bps`; `measures` the statistics named (return,
     correlation, beta, ...); `judged_on` the measure a comparison is asked on (a key of a
-    `compare_portfolios` row: "which gives lower drawdown" -> ``max_drawdown``)."""
+    `compare_portfolios` row: "which gives lower drawdown" -> ``max_drawdown``); `beta_to` the
+    stock a beta is asked against instead of the index ("beta of JPM to XOM": XOM)."""
 
     kind: AnalysisKind
     tool: str
@@ -75,6 +76,7 @@ class AnalysisAsk:
     cost_bps: float | None = None
     measures: tuple[str, ...] = ()
     judged_on: str | None = None
+    beta_to: str | None = None
 
 
 _VOCABULARY = (
@@ -395,8 +397,27 @@ def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAs
         return None  # "how has tech done": a read of the sector's market, not statistics
     subject = intent.tickers or intent.weights or intent.portfolio_ids or _SUBJECT.search(low)
     if measures and (subject or subject_in_thread):
-        return _base("statistics", intent, weights=intent.weights, measures=measures)
+        against = _beta_to(intent, low) if "beta" in measures else None
+        return _base(
+            "statistics", intent, weights=intent.weights, measures=measures, beta_to=against
+        )
     return None
+
+
+_BETA_TO = patterns.compile(
+    r"\bbetas?\b[^.?!;]{0,60}?\b(?:to|against|relative to|with respect to|w\.?r\.?t\.?)\s+"
+    r"([a-z][a-z.]{0,5})\b"
+)
+
+
+def _beta_to(intent: Intent, low: str) -> str | None:
+    """The stock named after "beta ... to / against / relative to" ("beta of JPM to XOM"), when
+    it is one of the message's tickers; None for the index ("beta to the market")."""
+    match = _BETA_TO.search(low)
+    if match is None:
+        return None
+    named = match.group(1).upper()
+    return named if named in intent.tickers else None
 
 
 def read_analysis(
