@@ -27,6 +27,7 @@ from graphs.ask_items_memo import remembered
 from graphs.ask_vocabulary import Vocabulary
 from graphs.ask_weights import read_weights
 from services.shorthand import expand_shorthand
+from services.spelling import typo_of
 from services.windows import SESSIONS_PER, last_sessions_bounds
 
 ITEM_KINDS = (
@@ -76,6 +77,8 @@ ABBREVIATIONS = frozenset(
 _SAID_BEFORE = 120
 """How far before a percentage no phrasing read its quote may start (three words)."""
 _LEVEL_OR_LIMIT = ("level", "drawdown_limit", "var_limit", "cvar_limit")
+_LOWER_RUN = re.compile(r"(?<![\w$&.])[a-z]{2,5}(?:[ \t]+[a-z]{2,5}){2,}(?![\w&])")
+"""Three or more short lower-case words joined by spaces: maybe a list of tickers."""
 _WORD = re.compile(r"(?<![\w$&.])[A-Za-z]{1,6}(?:\.[A-Za-z])?(?![\w&])")
 
 
@@ -118,28 +121,6 @@ def normalised(message: str) -> str:
     )
     text = re.sub(r"(?<![\d.])(\d{1,2}(?:\.\d+)?)-(\d{1,2}(?:\.\d+)?)%", r"\1%-\2%", text)
     return re.sub(r"(?i)\bex-(?=[a-z])", "ex ", text)
-
-
-def _edit_distance_one(a: str, b: str) -> bool:
-    """Whether `a` becomes `b` by one substitution, insertion, deletion or swap of neighbours."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diff) == 1:
-            return True
-        i, j = ([*diff, 0, 0])[:2]
-        return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
-
-
-def typo_of(word: str, tickers: frozenset[str]) -> str | None:
-    """The one known ticker `word` (capitals, 3+ letters) is a typo of, else None."""
-    if len(word) < 3 or len(tickers) > 2000:
-        return None
-    found = [t for t in tickers if len(t) >= 3 and _edit_distance_one(word, t)]
-    return found[0] if len(found) == 1 else None
 
 
 @dataclass
@@ -234,6 +215,15 @@ class _Scan:
                 elif not any(taken[m.start() : m.end()]) and re.fullmatch(r"[A-Z]{2,5}", word):
                     self.items.append(AskItem("unknown_ticker", word, up))
                     self.claim(m.start(), m.end())
+        for run in _LOWER_RUN.finditer(self.text):  # "hrp on appl msft jpm": "appl" is AAPL
+            words = [(w.start() + run.start(), w.group(0)) for w in _WORD.finditer(run.group(0))]
+            if sum(w.upper() in vocab.tickers for _, w in words) >= 2:
+                for start, word in words:
+                    up = word.upper()
+                    if word in STOPWORDS or up in ABBREVIATIONS:  # "erc": a method, not RRC
+                        continue
+                    if typo := typo_of(up, vocab.tickers):
+                        add("ticker", typo, start, start + len(word))
 
     # -- windows, horizons, episodes ------------------------------------------------------
     def windows(self) -> None:
@@ -594,4 +584,4 @@ def ask_items(message: str, vocab: Vocabulary, cited: str = "") -> list[AskItem]
     return list(unique.values())
 
 
-__all__ = ["ITEM_KINDS", "AskItem", "ask_items", "normalised", "typo_of"]
+__all__ = ["ITEM_KINDS", "AskItem", "ask_items", "normalised"]

@@ -18,9 +18,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from graphs.ask_accounting import Turn, unaccounted
 from graphs.ask_check import account, checked_answer, proposal_notes
 from graphs.ask_inputs import SEARCH, ToolUse, inputs_of, portfolio_book
-from graphs.ask_items import ABBREVIATIONS, AskItem, ask_items, typo_of
+from graphs.ask_items import ABBREVIATIONS, AskItem, ask_items
 from graphs.ask_notes import describe, not_used_sentence
 from graphs.ask_vocabulary import Vocabulary, vocabulary
+from services.spelling import typo_of
 
 VOCAB: Vocabulary = vocabulary()
 TICKERS = sorted(VOCAB.tickers)

@@ -11,6 +11,7 @@ from agents.offline.intent.names import Method
 from agents.offline.intent.scanner import Scanner
 from quant.classification import matching
 from quant.regime_names import REGIME_NAMES, RegimeName
+from services.spelling import typo_of
 
 
 def read_all_methods(free: str) -> tuple[Method, ...]:
@@ -143,16 +144,16 @@ def read_unknown_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
     """Ticker-like words that are not in the data, in order: upper-case ones ("TSLA"), the
     lower-case members of a list of tickers ("aapl, tsla and ko": TSLA) and companies named
     whose ticker is not in the data ("tesla")."""
-    words = re.findall(r"\b[A-Za-z][A-Za-z.]*\b", text)
-    shouted = [w for w in words if len(w) > 1 and w.isupper()]
     known_set = {t.upper() for t in known}
+    words = [w for w in re.findall(r"\b[A-Za-z][A-Za-z.]*\b", text) if w.upper() not in known_set]
+    shouted = [w for w in words if len(w) > 1 and w.isupper()]
     found: dict[str, None] = {}
-    if len(shouted) * 2 <= len(words):  # all capitals: no way to tell tickers from words
+    if len(shouted) * 2 <= len(words):  # else capitals: words or tickers? no way to tell
         for match in re.finditer(r"\$?\b([A-Z][A-Z.]{0,5})\b", text):
             token = match.group(1).rstrip(".")
             if token and token not in known_set and token not in _NOT_TICKERS:
                 found.setdefault(token, None)
-    for token in _listed_words(text, known_set):
+    for token in [*_listed_words(text, known_set), *_mistyped_in_runs(text, known_set)]:
         found.setdefault(token, None)
     for name, _ in _company_names(text.lower(), whole=True):
         if (ticker := _COMPANY_NAMES[name]) not in known_set:
@@ -202,6 +203,32 @@ def _listed_words(text: str, known_set: set[str]) -> list[str]:
                 and not matching(lowered)
             ):
                 found.append(upper)
+    return found
+
+
+_SPACED = patterns.compile(r"(?<![\w$.])[a-z]{2,5}(?:[ \t]+[a-z]{2,5}){2,}(?![\w$])")
+
+
+def _mistyped_in_runs(text: str, known_set: set[str]) -> list[str]:
+    """Lower-case words one edit from a known ticker in a run of short words joined by spaces
+    that holds two known tickers or more ("hrp on appl msft jpm": APPL, which the reply asks
+    about); common words ("and", "for") are not tickers."""
+    found = []
+    for run in _SPACED.finditer(text):
+        words = run.group(0).split()
+        if sum(w.upper() in known_set for w in words) < 2:
+            continue
+        for word in words:
+            if (
+                word.upper() not in known_set
+                and word not in _STOPWORDS
+                and word not in _SHORT_WORDS
+                and word not in _COMMON_WORDS
+                and word.upper() not in _NOT_TICKERS
+                and not re.fullmatch(ANY_METHOD, word)  # "erc": risk parity, not RRC
+                and typo_of(word.upper(), known_set) is not None
+            ):
+                found.append(word.upper())
     return found
 
 

@@ -1,0 +1,100 @@
+"""A mistyped ticker in a list joined by spaces (issue 63): "hrp on appl msft jpm" built HRP of
+MSFT and JPM without a word, and "hrp on AAPL MFST JPM" read MFST as no ticker in a short
+message of capitals. Both readers now see it: the offline model's reader asks which stock was
+meant (nothing computed), the ask accounting reads the ticker it mistypes, so a reply that
+leaves it out names it. Words that are no ticker stay words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from agents.offline.chat_intent import known_tickers
+from agents.offline.intent import parse_intent
+from graphs.ask_accounting import Turn, unaccounted
+from graphs.ask_inputs import ToolUse, inputs_of
+from graphs.ask_items import ask_items
+from graphs.ask_vocabulary import vocabulary
+from graphs.chat import ChatSession
+from services.spelling import one_edit_apart, typo_of
+from settings import Settings
+
+KNOWN = known_tickers()
+VOCAB = vocabulary()
+LONG = sorted(t for t in KNOWN if len(t) >= 3 and t.isalpha())
+
+
+@st.composite
+def typos(draw: st.DrawFn) -> tuple[str, str]:
+    """A ticker and a typo of it one edit away (a letter doubled, dropped, swapped with its
+    neighbour or replaced by a rare one) that is no known ticker and mistypes no other."""
+    ticker = draw(st.sampled_from(LONG))
+    i = draw(st.integers(0, len(ticker) - 1))
+    how = draw(st.sampled_from(["double", "drop", "swap", "replace"]))
+    if how == "double":
+        typo = ticker[: i + 1] + ticker[i:]
+    elif how == "drop":
+        typo = ticker[:i] + ticker[i + 1 :]
+    elif how == "swap" and i + 1 < len(ticker):
+        typo = ticker[:i] + ticker[i + 1] + ticker[i] + ticker[i + 2 :]
+    else:
+        typo = ticker[:i] + draw(st.sampled_from("QXZ")) + ticker[i + 1 :]
+    assume(len(typo) >= 3 and typo not in KNOWN and typo_of(typo, KNOWN) == ticker)
+    return ticker, typo
+
+
+@settings(max_examples=150, deadline=None)
+@given(typos(), st.lists(st.sampled_from(LONG), min_size=2, max_size=3, unique=True),
+       st.integers(0, 3), st.booleans())  # fmt: skip
+def test_a_typo_in_a_list_joined_by_spaces_is_read_by_both_readers(
+    mistyped: tuple[str, str], others: list[str], at: int, capitals: bool
+) -> None:
+    ticker, typo = mistyped
+    assume(ticker not in others)
+    names = [t if capitals else t.lower() for t in others]
+    names.insert(min(at, len(names)), typo if capitals else typo.lower())
+    text = f"hrp on {' '.join(names)}"
+    assert typo in parse_intent(text, KNOWN).unknown_tickers, text
+    items = ask_items(text, VOCAB)
+    assert ticker in {i.value for i in items if i.kind == "ticker"}, text
+    without = ToolUse("optimize_portfolio", {"universe": others, "method": "hrp"})
+    missing = unaccounted(items, Turn([without], [inputs_of(without, {}, KNOWN)], "", VOCAB))
+    assert ("ticker", ticker) in {(u.item.kind, u.item.value) for u in missing}, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "min vol on aapl msft and more",
+        "risk parity for jpm bac and xom",
+        "hrp on the jpm bac xom names",
+        "BUILD AN HRP PORTFOLIO OF AAPL AND MSFT",
+        "max sharpe for ko pg pep wmt",
+        "erc on aapl amd bac",
+    ],
+)
+def test_words_beside_tickers_are_no_typos(text: str) -> None:
+    assert parse_intent(text, KNOWN).unknown_tickers == ()
+    assert not [i for i in ask_items(text, VOCAB) if i.kind == "unknown_ticker"]
+
+
+def test_one_edit_is_a_substitution_an_insertion_a_deletion_or_a_swap() -> None:
+    assert one_edit_apart("APPL", "AAPL") and one_edit_apart("MFST", "MSFT")
+    assert one_edit_apart("JPMM", "JPM") and one_edit_apart("JM", "JPM")
+    assert not one_edit_apart("JPM", "JPM") and not one_edit_apart("MSTF", "SMFT")
+    assert typo_of("PEPP", KNOWN) == "PEP" and typo_of("ZZZZ", KNOWN) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "typo", "meant"),
+    [("hrp on appl msft jpm", "APPL", "AAPL"), ("hrp on AAPL MFST JPM", "MFST", "MSFT")],
+)
+def test_the_assistant_asks_which_stock_a_typo_meant(
+    offline_data_dir: Path, text: str, typo: str, meant: str
+) -> None:
+    reply = ChatSession("typos", settings=Settings()).send(text).replies[-1]
+    assert f"I don't have the ticker {typo} (closest known: {meant}" in reply
+    assert "Nothing was computed" in reply
