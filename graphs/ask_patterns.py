@@ -306,9 +306,12 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<![\w$.])(?P<n>\d+)\s?(?P<u>y|yrs?|mos?|mths?|m|w|wks?|d)\s+(?=(?:of\s+)?"
                 r"(?:vol\w*|returns?|perf\w*|draw[- ]?downs?|dd|mdd|sharpe|sortino|beta|corr\w*|"
                 r"stats?|statistics|c?var|risk)\b)"), "recent"),
+    (re.compile(r"(?<![\w$.])(?P<n>\d+(?:\.\d+)?)\s*(?P<u>years?|yrs?|months?|weeks?|trading days|"
+                r"days?|sessions?)\s+of\s+(?:daily\s+)?(?:data|history|returns|prices)\b"),
+     "recent"),
 ]  # fmt: skip
 """Windows of history ("since 2019", "go back to 2012", "2015-2020", "in 2020", "the last 3
-years", "ytd", "1y vol": the last year before the measure)."""
+years", "ytd", "1y vol": the last year before the measure, "252 days of data")."""
 
 HORIZONS: list[re.Pattern[str]] = [
     re.compile(

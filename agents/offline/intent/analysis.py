@@ -376,8 +376,15 @@ def _backtest(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | 
     return None
 
 
+_HISTORY_OF_RETURNS = patterns.compile(
+    r"\b(?:years?|yrs?|months?|weeks?|days?|sessions?)\s+of\s+(?:daily\s+)?returns\b"
+)
+"""Returns as the history a window holds ("3 years of daily returns"), not a measure asked."""
+
+
 def measures_named(low: str) -> tuple[str, ...]:
     """The statistics a lower-cased message names (return, volatility, beta, worst day, ...)."""
+    low = _HISTORY_OF_RETURNS.sub(" ", low)
     return tuple(name for name, p in _MEASURES.items() if re.search(p, low))
 
 

@@ -134,13 +134,27 @@ _OF_A_MEASURE = patterns.compile(r"\breali[sz]ed\s+vol\w*\s+(?:over|of|from|in)\
 """A window that is a measure's, not the question's ("realised vol over the last 63 days")."""
 
 
+_OF_DATA = patterns.compile(
+    r"(?<![\w$.])(\d+(?:\.\d+)?)\s*"
+    + UNIT
+    + r"\s+of\s+(?:daily\s+)?(?:data|history|returns|prices)\b"
+)
+"""A trailing window said as an amount of history ("using 252 days of data", "3 years of
+returns")."""
+
+
 def read_trailing(scan: Scanner) -> int | None:
-    """The sessions of a trailing window ("the last 6 months" -> 126, "past year" -> 252)."""
+    """The sessions of a trailing window ("the last 6 months" -> 126, "past year" -> 252,
+    "252 days of data" -> 252)."""
     for match in _TRAILING.finditer(scan.free):
         if _OF_A_MEASURE.search(scan.free[: match.start()]):
             continue
         scan.consume(match)
         return sessions(match.group(1), match.group(2))
+    amount = _OF_DATA.search(scan.free)
+    if amount is not None:
+        scan.consume(amount)
+        return sessions(amount.group(1), amount.group(2))
     return None
 
 
