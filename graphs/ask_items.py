@@ -247,6 +247,12 @@ class _Scan:
         for pattern, form in P.WINDOWS:
             for m in pattern.finditer(self.view()):
                 self._window(m, form)
+        for m in P.YEARS_COMPARED.finditer(self.view()):  # "in 2022 vs 2021": a window a year
+            read = {i.value for i in self.items if i.kind == "start"}
+            for year in dict.fromkeys(re.findall(P.YEAR, m.group(0))):  # those not read yet
+                if f"{year}-01-01" not in read:
+                    self.items += [AskItem("start", self.said(m), f"{year}-01-01"),
+                                   AskItem("end", self.said(m), f"{year}-12-31")]  # fmt: skip
 
     def _window(self, m: re.Match[str], form: str) -> None:
         said = self.said(m)

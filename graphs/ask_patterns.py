@@ -294,7 +294,7 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:since|from|after|starting(?:\s+(?:in|from))?|beginning(?:\s+of)?|as of"
                 rf"|back\s+(?:to|till|until))\s+(?:the\s+)?(?:start of\s+|beginning of\s+)?(?P<a>{DATE})\b"),
      "start"),
-    (re.compile(r"\b(?<!back )(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?)\s+(?:the\s+)?"
+    (re.compile(r"\b(?<!back )(?<!compared )(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?)\s+(?:the\s+)?"
                 rf"(?:end of\s+)?(?P<b>{DATE})\b"), "end"),
     (re.compile(r"\b(?:in|during|over|for|throughout|through|of|across)\s+(?:the\s+(?:year\s+)?|"
                 rf"calendar\s+(?:year\s+)?)?(?P<y>{YEAR})\b"), "year"),
@@ -312,6 +312,13 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
 ]  # fmt: skip
 """Windows of history ("since 2019", "go back to 2012", "2015-2020", "in 2020", "the last 3
 years", "ytd", "1y vol": the last year before the measure, "252 days of data")."""
+YEARS_COMPARED = re.compile(
+    rf"(?<!between )(?<!from )(?:\b{YEAR}|~{{4}})(?:\s*(?:,|\bvs\.?|\bversus|\bagainst|\bcompared (?:to|with)|"
+    rf"\band|\bor)\s+(?:in\s+)?{YEAR}\b)+"
+)
+"""Calendar years set side by side ("in 2022 vs 2021", "2008 and 2020"): each its own window
+(on the masked text: the first may be a window read already, "~~~~~~~ vs 2021")."""
+
 
 HORIZONS: list[re.Pattern[str]] = [
     re.compile(

@@ -45,6 +45,10 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         return None
     intent = intent_of(inp)
     done = [r for r in inp.results_this_turn() if r.name == ask.tool]
+    if done and ask.kind == "statistics" and len(ask.years) > 1:  # an answer a year compared
+        failures = [f for r in done if (f := r.failure("answer that")) is not None]
+        answers = [ANSWERS[ask.kind](r.data, ask) for r in done if not r.is_error]
+        return reply("\n\n".join(answers + failures) + _build_notes(inp))
     if done:
         failed = done[-1].failure("answer that")
         if failed is not None:
@@ -65,6 +69,9 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
             "KO') or build a portfolio first. Nothing was computed."
         )
     rate = rate_args(intent) if ask.kind == "backtest_weights" else {}
+    if ask.kind == "statistics" and len(ask.years) > 1:  # "in 2022 vs 2021": a call a year
+        years = [{"start": f"{y}-01-01", "end": f"{y}-12-31"} for y in ask.years]
+        return reply("", *(tool_call(ask.tool, {**subject, **y, **_slots(ask)}) for y in years))
     return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask), **rate}))
 
 

@@ -59,7 +59,8 @@ class AnalysisAsk:
     in currency; `rebalance` a cadence; `cost_bps`; `measures` the statistics named (return,
     correlation, beta, ...); `judged_on` the measure a comparison is asked on (a key of a
     `compare_portfolios` row: "which gives lower drawdown" -> ``max_drawdown``); `beta_to` the
-    stock a beta is asked against instead of the index ("beta of JPM to XOM": XOM)."""
+    stock a beta is asked against instead of the index ("beta of JPM to XOM": XOM); `years`
+    calendar years compared, each its own window ("vol of AAPL in 2022 vs 2021")."""
 
     kind: AnalysisKind
     tool: str
@@ -77,6 +78,7 @@ class AnalysisAsk:
     measures: tuple[str, ...] = ()
     judged_on: str | None = None
     beta_to: str | None = None
+    years: tuple[str, ...] = ()
 
 
 _VOCABULARY = (
@@ -406,9 +408,26 @@ def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAs
     if measures and (subject or subject_in_thread):
         against = _beta_to(intent, low) if "beta" in measures else None
         return _base(
-            "statistics", intent, weights=intent.weights, measures=measures, beta_to=against
-        )
+            "statistics", intent, weights=intent.weights, measures=measures, beta_to=against,
+            years=years_compared(low),
+        )  # fmt: skip
     return None
+
+
+_YEARS_COMPARED = patterns.compile(
+    r"(?<!between )(?<!from )\b((?:19|20)\d{2})((?:\s*(?:,|\bvs\.?|\bversus|\bagainst|"
+    r"\bcompared (?:to|with)|\band|\bor)\s+(?:in\s+)?(?:19|20)\d{2}\b)+)"
+)
+
+
+def years_compared(low: str) -> tuple[str, ...]:
+    """Calendar years set side by side ("in 2022 vs 2021", "2008 and 2020", "2019, 2020 and
+    2021"), in the order said, or () for one year or a range ("between 2015 and 2020")."""
+    match = _YEARS_COMPARED.search(low)
+    if match is None:
+        return ()
+    years = [match.group(1), *re.findall(r"(?:19|20)\d{2}", match.group(2))]
+    return tuple(dict.fromkeys(years)) if len(set(years)) > 1 else ()
 
 
 _BETA_TO = patterns.compile(
