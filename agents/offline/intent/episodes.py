@@ -1,6 +1,7 @@
 """The named historical episodes (`quant.episodes.EPISODES`) in a message: how each is said, and an
 episode said as the window of a measure ("the 99% VaR during the covid crash", "KO's volatility
-through the GFC"), which is then the window, from the index's peak to its trough."""
+through the GFC"), which is then the window, from the index's peak to its trough, or from its
+peak on ("since the covid crash")."""
 
 from __future__ import annotations
 
@@ -38,18 +39,27 @@ _MEASURE_CUE = patterns.compile(
 $2m?" after a stress test replays the crisis)."""
 
 
-def read_episode_window(scan: Scanner) -> tuple[str, str, str] | None:
-    """The episode said as the window of a measure (its key, first and last date), consumed from
-    the scanner; None when none is, when the message names no measure, or when it asks to replay
-    or stress one."""
+_SINCE_CUE = r"\b(?:since|after|from)\s+(?:the\s+)?(?:start\s+of\s+(?:the\s+)?)?"
+"""An episode as where the window starts ("the drawdown of JPM since the covid crash")."""
+
+
+def read_episode_window(scan: Scanner) -> tuple[str, str, str | None] | None:
+    """The episode said as the window of a measure (its key, first and last date; the last None
+    for a window from the episode's first date to the data's end: "since the covid crash"),
+    consumed from the scanner; None when none is, when the message names no measure, or when it
+    asks to replay or stress one."""
     if _STRESS_CUE.search(scan.free) or not _MEASURE_CUE.search(scan.free):
         return None
     for key, words in EPISODE_WORDS.items():
+        episode = EPISODES[key]
         match = re.search(_WINDOW_CUE + rf"(?:{words})", scan.free)
         if match is not None:
             scan.consume(match)
-            episode = EPISODES[key]
             return key, episode.start, episode.end
+        match = re.search(_SINCE_CUE + rf"(?:{words})", scan.free)
+        if match is not None:
+            scan.consume(match)
+            return key, episode.start, None
     return None
 
 
