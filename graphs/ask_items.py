@@ -353,7 +353,9 @@ class _Scan:
                 elif kind in ("vol_target_low", "vol_target_high"):  # the ends of a range
                     end = kind.removeprefix("vol_target_")
                     self.items.append(AskItem("vol_target", said, value, end))
-                elif kind == "vol_target" and P.APPROXIMATE.search(self.text, max(0, m.start() - 16), m.end()):  # fmt: skip
+                elif kind == "vol_target" and P.APPROXIMATE.search(
+                    self.text, max(0, m.start() - 16), m.end()
+                ):  # "target vol around 12%": a search may look around it
                     self.items.append(AskItem(kind, said, value, "around"))
                 else:
                     self.items.append(AskItem(kind, said, value))

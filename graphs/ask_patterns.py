@@ -313,8 +313,8 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
 """Windows of history ("since 2019", "go back to 2012", "2015-2020", "in 2020", "the last 3
 years", "ytd", "1y vol": the last year before the measure, "252 days of data")."""
 YEARS_COMPARED = re.compile(
-    rf"(?<!between )(?<!from )(?:\b{YEAR}|~{{4}})(?:\s*(?:,|\bvs\.?|\bversus|\bagainst|\bcompared (?:to|with)|"
-    rf"\band|\bor)\s+(?:in\s+)?{YEAR}\b)+"
+    rf"(?<!between )(?<!from )(?:\b{YEAR}|~{{4}})(?:\s*(?:,|\bvs\.?|\bversus|\bagainst|"
+    rf"\bcompared (?:to|with)|\band|\bor)\s+(?:in\s+)?{YEAR}\b)+"
 )
 """Calendar years set side by side ("in 2022 vs 2021", "2008 and 2020"): each its own window
 (on the masked text: the first may be a window read already, "~~~~~~~ vs 2021")."""

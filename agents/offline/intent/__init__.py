@@ -146,8 +146,8 @@ class Intent:
       risk-free rate a Sharpe ratio is asked against ("with a 2% risk-free rate");
       `target_vol_range`: the volatility targets a search is asked over ("target vols between
       8% and 14%"); `target_vol_around`: `target_vol` was said as approximate ("target vol
-      around 12%"), so a search looks around it rather than keeping it; `horizon_days`: the horizon of a VaR or CVaR in sessions ("10-day 99%
-      VaR": 10, `numbers.read_risk_horizon`); `episode`: a historical episode said as the
+      around 12%"), so a search looks around it rather than keeping it; `horizon_days`: the
+      horizon of a VaR or CVaR in sessions ("10-day 99% VaR": 10, `numbers.read_risk_horizon`); `episode`: a historical episode said as the
       window ("the VaR during the covid crash": `start` and `end` are its dates,
       `episodes.read_episode_window`).
     """
