@@ -50,6 +50,7 @@ from typing import Any, TextIO
 
 from settings import LOCAL_OWNER, Settings, get_settings
 from settings.files import write_private
+from settings.process_start import defer_package_indexes
 from store import ApiKey, Clock, NotFoundError, Store, utc_now
 from store.factory import open_store
 
@@ -343,6 +344,7 @@ def _serve_child(
     store of its own; `started` is set once it accepts connections. SIGTERM stops it
     gracefully; so does the death of the supervisor (`parent`). When its app cannot be loaded
     or started it sends the reason on `failures` and exits with `CHILD_CANNOT_START`."""
+    defer_package_indexes()  # a spawned interpreter: as `exit_process` does in ours
     _terminate_as_interrupt()
     _end_with_parent(parent)
     store = open_store(settings)

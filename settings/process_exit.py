@@ -1,6 +1,6 @@
-"""How a process of ours ends: `exit_process(run)` runs `run()` and exits with its code, having
-first moved every object still alive out of the cyclic garbage collector's reach
-(`gc.freeze`).
+"""How a process of ours runs and ends: `exit_process(run)` defers the package indexes no process
+of ours reads (`settings.process_start`), runs `run()` and exits with its code, having first
+moved every object still alive out of the cyclic garbage collector's reach (`gc.freeze`).
 
 A process that has loaded LangGraph, pandas, numba and the tools holds over a million objects;
 at shutdown the interpreter runs the cyclic collector over all of them several times, which
@@ -18,10 +18,13 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
+from settings.process_start import defer_package_indexes
+
 
 def exit_process(run: Callable[[], int | None]) -> NoReturn:
-    """Run `run()` and exit the process with its code (None is 0); an exception it raises,
+    """Run `run()` (package indexes deferred first) and exit the process with its code (None is 0); an exception it raises,
     `SystemExit` included, ends the process as it would without this."""
+    defer_package_indexes()
     try:
         code = run()
     finally:
