@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graphs.ask_inputs import ANALYSIS_TOOLS, Inputs, ToolUse
+from services.formatting import listed
 
 SUBJECT_TOOLS = frozenset(
     {"portfolio_risk_report", "stress_test", "loss_probability", "backtest_weights"}
@@ -112,8 +113,16 @@ def used_sentence(
     if not parts.get("universe"):
         return ""
     order = ("universe", "window", "weights", "method", "limits", "frequency")
-    text = "; ".join(" and ".join(parts[k]) for k in order if parts.get(k))
+    text = "; ".join(_joined(parts[k]) for k in order if parts.get(k))
     return f"Used: {text}."
+
+
+def _joined(values: list[str]) -> str:
+    """One kind's values in a sentence: "a, b and c"; values that hold commas themselves (two
+    universes) joined by "and" alone, so each keeps its own list."""
+    if any(", " in value for value in values):
+        return " and ".join(values)
+    return listed(values)
 
 
 __all__ = ["used_sentence"]

@@ -24,7 +24,7 @@ statistic ("max drawdown ≤ 25.00% in 95% of bear paths: 23.10%").
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -381,9 +381,15 @@ def _span(name: str, dimension: Any) -> str:
             term.write(c) if term is not None else format_value(c, "choice")
             for c in dimension.choices
         ]
-        listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
-        return f"{label}: {listed}"
+        return f"{label}: {listed(shown, 'or')}"
     return f"{label} {range_words(name, dimension.low, dimension.high)}"
+
+
+def listed(items: Sequence[str], conjunction: str = "and") -> str:
+    """Items as a sentence lists them: "a", "a and b", "a, b and c" ("" for none)."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
 def range_words(name: str, low: Any, high: Any) -> str:

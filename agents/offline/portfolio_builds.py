@@ -18,6 +18,7 @@ from agents.offline.formats import money_text
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import capital_named, normalised
 from agents.offline.policies import PolicyInput
+from services.formatting import listed
 
 __all__ = [
     "METHOD_NAMES",
@@ -55,11 +56,7 @@ def build_attempt(args: dict[str, Any]) -> str:
     not: "that HRP portfolio of AAPL, MSFT and KO" (the stocks it named; "of the default
     universe" when it named none)."""
     universe = [str(t) for t in args.get("universe") or []]
-    names = (
-        ", ".join(universe[:-1]) + f" and {universe[-1]}"
-        if len(universe) > 1
-        else "".join(universe)
-    )
+    names = listed(universe)
     method = method_name(str(args.get("method") or "")) or "the"
     return f"build that {method} portfolio of " + (names or "the default universe")
 

@@ -79,3 +79,11 @@ def test_the_assistant_answers_each_year(offline_data_dir: Path) -> None:
         vol = returns.std(ddof=1) * np.sqrt(252)
         assert f"AAPL: volatility {vol:.1%} a year" in reply
     assert reply.index("2022-01-03") < reply.index("2021-01-04") and "Not used" not in reply
+
+
+def test_three_years_are_listed_as_a_sentence_lists_them(offline_data_dir: Path) -> None:
+    """ "Used:" names each year's window once, "a, b and c" (not "a and b and c")."""
+    session = ChatSession("three-years", settings=Settings())
+    reply = session.send("vol of KO 2019 versus 2020 versus 2021").replies[-1]
+    used = reply[reply.index("Used: ") :].split(";")[1].strip().rstrip(".")
+    assert used == "2019-01-02 to 2019-12-31, 2020-01-02 to 2020-12-31 and 2021-01-04 to 2021-12-31"

@@ -207,3 +207,14 @@ def test_plausibility_warnings_are_written_in_words(
     assert f"in the {F.scenario(regime)} scenario" in texts[1]
     assert F.percent(exposure, digits=0) in texts[1]
     assert f"{F.percent(fraction, digits=0)} of the objective" in texts[2]
+
+
+@given(st.lists(st.text(alphabet="abcxyz ", min_size=1, max_size=6), max_size=6))
+def test_listed_joins_items_as_a_sentence(items: list[str]) -> None:
+    text = F.listed(items)
+    if len(items) < 2:
+        assert text == "".join(items)
+    else:
+        head, _, last = text.rpartition(" and ")
+        assert last == items[-1] and head == ", ".join(items[:-1])
+    assert F.listed(["a", "b"], "or") == "a or b"
