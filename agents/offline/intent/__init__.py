@@ -293,7 +293,7 @@ def _parsed(text: str, known_tickers: tuple[str, ...], year_start: str | None) -
         "horizon_days": horizon_days,
         "episode": episode[0] if episode else None,
     }
-    intent = classify(scan, {**slots, "limits": weight_limits})
+    intent = classify(scan, {**slots, "limits": weight_limits, "episode": extras["episode"]})
     return Intent(intent=intent, text=text, **slots, **extras)
 
 

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from agents.offline import patterns
+from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.names import IntentName
 from agents.offline.intent.scanner import Scanner
@@ -215,6 +216,16 @@ _PRIORITY: tuple[IntentName, ...] = (
 )
 
 
+_EPISODE = patterns.compile("|".join(f"(?:{words})" for words in EPISODE_WORDS.values()))
+"""A historical episode named ("the 2008 crisis", "covid", "against 2008")."""
+_SEARCH_NAMED = patterns.compile(r"\bstrateg(?:y|ies)\b|\bsearch\w*|\btun(?:e|ing)\b|\btrials?\b")
+EPISODE_WEIGHT = 2.0
+"""What an episode named adds to the stress test's score when no search is named: how stocks
+"hold up" in one, or how "robust" they are to it, is a replay of it (a search's cue, 1.0, names
+only what a search would look for); "a strategy that holds up in the 2008 crisis" stays a
+search."""
+
+
 _QUESTION = patterns.compile(
     r"^(?:what|what's|whats|how|show|give|compute|calculate|tell|report)\b"
 )
@@ -273,6 +284,8 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["risk_report"] += 2.0
     if slots["scenarios"]:
         scores["scenarios"] += 1.0
+    if slots.get("episode") is None and _EPISODE.search(low) and not _SEARCH_NAMED.search(low):
+        scores["scenarios"] += EPISODE_WEIGHT  # an episode read as a window is no replay
     best = max(_PRIORITY, key=lambda name: (scores[name], -_PRIORITY.index(name)))
     if _HELP.search(low) and scores[best] < 3.0:
         return "help"

@@ -13,7 +13,7 @@ from quant.episodes import EPISODES
 
 EPISODE_WORDS: dict[str, str] = {
     "gfc_2008": r"\b(?:2008|2007[\s/-]*(?:20)?09|2008[\s/-]*(?:20)?09)\b\s*(?:financial\s+)?"
-    r"(?:crisis|crash|style|again|bear|meltdown|sell[\s-]?off)|\bgfc\b|global financial crisis"
+    r"(?:crisis|crash|style|again\b|bear|meltdown|sell[\s-]?off)|\bgfc\b|global financial crisis"
     r"|(?:great |the )?financial crisis|\blehman\b|\bsubprime\b|(?:replay|repeat\w*|rerun|like|"
     r"against)\s+(?:the\s+)?2008\b",
     "covid_2020": r"\bcovid\w*|\bcorona\w*|\bpandemic\b|\b(?:march\s+)?2020\s+(?:crash|sell[\s-]?"
