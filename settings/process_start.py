@@ -1,13 +1,18 @@
 """How a process of ours starts: `defer_package_indexes()` keeps the package indexes in
 `DEFERRED_PACKAGES` from loading until a name is read from them.
 
-LangChain imports LangSmith's run trees, which import one name from `langsmith.types`; the
-package's `__init__` imports all of its 160-odd modules of generated API types to re-export
-them, 0.3-0.45 s of every process that loads LangGraph (issue 63: a chat turn in its own process,
-`stratigos optimize`), none of which our processes read. Deferred, importing a module of the
-package (`langsmith.types.run_select_field`) loads that module only; the first name read from the
-package itself (`from langsmith.types import Run`) runs its `__init__` as it would have run, so
-every reader still gets every name.
+Two packages' `__init__` import far more than what LangGraph reads of them, in every process that
+loads LangGraph (issue 63: a chat turn in its own process, `stratigos optimize`):
+
+- LangChain's tracers import LangSmith's run trees, which import one module of `langsmith.types`,
+  whose `__init__` imports all of its 160-odd modules of generated API types (0.2 s of CPU);
+- LangGraph's runtime imports `langgraph_sdk.auth.types`, and `langgraph_sdk`'s `__init__`
+  imports the LangGraph Platform client with httpx, websockets and rich (0.2 s).
+
+None of our processes reads those names. Deferred, importing a module of the package
+(`langsmith.types.run_select_field`) loads that module only; the first name read from the package
+itself (`from langsmith.types import Run`, `langgraph_sdk.get_client`) runs its `__init__` as it
+would have run, so every reader still gets every name.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import sys
 import threading
 from typing import Any
 
-DEFERRED_PACKAGES = ("langsmith.types",)
+DEFERRED_PACKAGES = ("langsmith.types", "langgraph_sdk")
 """Packages whose `__init__` runs on the first name read from them rather than on import."""
 
 
@@ -29,16 +34,16 @@ def defer_package_indexes() -> None:
 
 
 def defer_package_index(name: str) -> bool:
-    """Register package `name` (a dotted name whose parent is a package) in `sys.modules` with
-    its `__init__` not yet run: its submodules import as usual, and the first attribute read
-    that the module lacks runs the `__init__` (once, under a lock) and answers from it.
+    """Register package `name` (top-level or in a package) in `sys.modules` with its `__init__`
+    not yet run: its submodules import as usual, and the first attribute read that the module
+    lacks runs the `__init__` (once, under a lock) and answers from it.
 
     True when deferred; False when the package is already imported or not installed."""
     if name in sys.modules:
         return False
     parent_name, _, child = name.rpartition(".")
     try:
-        parent = importlib.import_module(parent_name)
+        parent = importlib.import_module(parent_name) if parent_name else None
     except ModuleNotFoundError:
         return False
     spec = importlib.util.find_spec(name)
@@ -66,5 +71,6 @@ def defer_package_index(name: str) -> bool:
 
     module.__getattr__ = run_init  # type: ignore[method-assign]
     sys.modules[name] = module
-    setattr(parent, child, module)
+    if parent is not None:
+        setattr(parent, child, module)
     return True

@@ -95,7 +95,7 @@ def test_an_index_that_fails_fails_its_reader_and_the_next_read_runs_it_again(
     assert done.stdout.split("\n")[:2] == ["index run 1", "index run 2"]
 
 
-@pytest.mark.parametrize("name", ["outer.absent", "absent_package.index"])
+@pytest.mark.parametrize("name", ["outer.absent", "absent_package.index", "absent_package"])
 def test_a_package_not_installed_is_not_deferred(tmp_path: Path, name: str) -> None:
     program = f"""
         from settings.process_start import defer_package_index
@@ -106,21 +106,58 @@ def test_a_package_not_installed_is_not_deferred(tmp_path: Path, name: str) -> N
     assert done.stdout.strip() == "False"
 
 
-def test_a_process_of_ours_loads_langgraph_without_langsmith_s_type_index() -> None:
-    """What the deferral is for: `exit_process` defers it, LangGraph and LangChain's tracers
-    load without the 160-odd modules of `langsmith.types`, and a reader of its names gets them."""
+def test_a_top_level_package_is_deferred_as_well(tmp_path: Path) -> None:
+    top = tmp_path / "toplevel"
+    top.mkdir()
+    (top / "__init__.py").write_text("import sys\nfrom .alpha import ALPHA\nsys.top_runs = 1\n")
+    (top / "alpha.py").write_text("ALPHA = 'a'\n")
+    (top / "beta.py").write_text("BETA = 'b'\n")
     done = _run(
         """
         import sys
+        from settings.process_start import defer_package_index
+        assert defer_package_index("toplevel")
+        from toplevel.beta import BETA
+        assert BETA == "b" and not hasattr(sys, "top_runs")
+        import toplevel
+        assert toplevel.ALPHA == "a" and sys.top_runs == 1
+        print("ok")
+        """,
+        tmp_path,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_process_of_ours_runs_langgraph_without_the_deferred_indexes() -> None:
+    """What the deferral is for: `exit_process` defers them; LangGraph and LangChain's tracers
+    load, and a graph runs, without the 160-odd modules of `langsmith.types` or the LangGraph
+    Platform client; a reader of their names gets them."""
+    done = _run(
+        """
+        import sys
+        from typing import TypedDict
         from settings.process_exit import exit_process
 
         def work():
-            import langgraph.graph, langchain_core.tracers.langchain
-            loaded = sorted(m for m in sys.modules if m.startswith("langsmith.types."))
-            print(len(loaded))
+            import langchain_core.tracers.langchain
+            from langgraph.graph import END, START, StateGraph
+
+            class State(TypedDict):
+                n: int
+
+            graph = StateGraph(State)
+            graph.add_node("double", lambda s: {"n": 2 * s["n"]})
+            graph.add_edge(START, "double")
+            graph.add_edge("double", END)
+            assert graph.compile().invoke({"n": 21}) == {"n": 42}
+            types = [m for m in sys.modules if m.startswith("langsmith.types.")]
+            client = [m for m in ("langgraph_sdk.client", "httpx", "websockets") if m in sys.modules]
+            print(len(types), len(client))
             from langsmith.types import Run
             from langsmith.types.run import Run as defined
-            assert Run is defined
+            from langgraph_sdk import get_client
+            from langgraph_sdk.client import get_client as client_defined
+            assert Run is defined and get_client is client_defined
             print(len([m for m in sys.modules if m.startswith("langsmith.types.")]) > 100)
             return 0
 
@@ -129,5 +166,5 @@ def test_a_process_of_ours_loads_langgraph_without_langsmith_s_type_index() -> N
         Path.cwd(),
     )
     assert done.returncode == 0, done.stderr
-    loaded, all_after = done.stdout.split()
-    assert int(loaded) <= 2 and all_after == "True"
+    types, client, all_after = done.stdout.split()
+    assert int(types) <= 2 and client == "0" and all_after == "True"
