@@ -11,7 +11,7 @@ from typing import Any
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.portfolio_builds import method_name
 
-__all__ = ["ANSWERS"]
+__all__ = ["ANSWERS", "group_name", "groups_answer"]
 
 SCENARIO_NAMES = {
     "bull": "bull",
@@ -109,18 +109,25 @@ def _correlations(data: dict[str, Any]) -> str:
     return f"Correlation of daily returns: {shown}."
 
 
-def statistics_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
-    """Each asset's (and the portfolio's) statistics the question names (a summary when it
-    names none), the correlations when asked, the window."""
-    wanted = [m for m in ask.measures if m in _PHRASES] or (
+def _wanted(ask: AnalysisAsk) -> list[str]:
+    """The statistics the question names (the summary's when it names none)."""
+    return [m for m in ask.measures if m in _PHRASES] or (
         [] if "correlation" in ask.measures else list(_SUMMARY)
     )
+
+
+def statistics_answer(
+    data: dict[str, Any], ask: AnalysisAsk, subject: str = "the portfolio"
+) -> str:
+    """Each asset's (and the portfolio's, called `subject`) statistics the question names (a
+    summary when it names none), the correlations when asked, the window."""
+    wanted = _wanted(ask)
     parts = [f"Statistics {_window(data)}:"]
     portfolio = data.get("portfolio")
     against = {"beta_to": data["beta_to"]} if data.get("beta_to") else {}
     if portfolio and wanted:
         line = "; ".join(_PHRASES[m]({**portfolio, **against}) for m in wanted)
-        parts.append(f"the portfolio ({_held(portfolio)}) had {line}.")
+        parts.append(f"{subject} ({_held(portfolio)}) had {line}.")
     if wanted:
         for name, stats in data["assets"].items():
             phrases = (_PHRASES[m]({**stats, **against}) for m in wanted)
@@ -137,6 +144,38 @@ def statistics_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             "not what a year returns (the total return is the window's own)."
         )
     return " ".join(parts)
+
+
+_SIDE_BY_SIDE: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+    "return": ("total return", lambda s: _pct(s["cumulative_return"])),
+    "volatility": ("volatility a year", lambda s: _pct(s["volatility"])),
+    "sharpe_ratio": ("Sharpe ratio", lambda s: f"{s['sharpe_ratio']:.2f}"),
+    "drawdown_dates": ("maximum drawdown", lambda s: _pct(s["max_drawdown"]["depth"], 2)),
+}
+"""The measures a comparison of groups sets side by side: the words, then the value's text."""
+
+
+def group_name(name: str) -> str:
+    """A sector or industry as a subject: "the staples", "the banks", "the tech names"."""
+    return f"the {name}" if name.endswith("s") else f"the {name} names"
+
+
+def groups_answer(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -> str:
+    """Sectors or industries compared ("vol of tech vs staples"): each group's statistics at
+    equal weights with its stocks', a paragraph a group, then the groups' values side by side
+    for each measure named; `groups` holds each group's name and its tool result."""
+    paragraphs = [
+        statistics_answer(data, ask, subject=f"{group_name(name)} at equal weights")
+        for name, data in groups
+    ]
+    lines = [
+        f"{words}: " + ", ".join(f"{name} {value(data['portfolio'])}" for name, data in groups)
+        for key, (words, value) in _SIDE_BY_SIDE.items()
+        if key in _wanted(ask)
+    ]
+    if len(groups) > 1 and lines:
+        paragraphs.append("Side by side, each group at equal weights: " + "; ".join(lines) + ".")
+    return "\n\n".join(paragraphs)
 
 
 # ---- stress -------------------------------------------------------------------------------

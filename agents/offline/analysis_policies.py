@@ -17,7 +17,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
-from agents.offline.analysis_answers import ANSWERS
+from agents.offline.analysis_answers import ANSWERS, group_name, groups_answer
 from agents.offline.analysis_routes import analysis_ask
 from agents.offline.chat_intent import (
     SUBJECT_TOOLS,
@@ -45,6 +45,12 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         return None
     intent = intent_of(inp)
     done = [r for r in inp.results_this_turn() if r.name == ask.tool]
+    if done and ask.kind == "statistics" and len(ask.groups) > 1:  # an answer a group compared
+        named = [(name, r) for (name, _), r in zip(ask.groups, done, strict=False)]
+        failures = [f"{group_name(name).capitalize()}: {f}" for name, r in named
+                    if (f := r.failure("answer that")) is not None]  # fmt: skip
+        answered = [(name, r.data) for name, r in named if not r.is_error]
+        return reply("\n\n".join(([groups_answer(answered, ask)] if answered else []) + failures))
     if done and ask.kind == "statistics" and len(ask.years) > 1:  # an answer a year compared
         failures = [f for r in done if (f := r.failure("answer that")) is not None]
         answers = [ANSWERS[ask.kind](r.data, ask) for r in done if not r.is_error]
@@ -55,6 +61,9 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
             return reply(failed)
         return reply(ANSWERS[ask.kind](done[-1].data, ask) + _build_notes(inp))
     window = _window(intent, ask)
+    if ask.kind == "statistics" and len(ask.groups) > 1:  # "tech vs staples": a call a group
+        return reply("", *(tool_call(ask.tool, {"weights": _equal(members), **window,
+                                                **_slots(ask)}) for _, members in ask.groups))  # fmt: skip
     if ask.kind == "compare":
         return _compare(inp, intent, ask, window)
     built = _built_first(inp, intent, ask)
@@ -73,6 +82,11 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         years = [{"start": f"{y}-01-01", "end": f"{y}-12-31"} for y in ask.years]
         return reply("", *(tool_call(ask.tool, {**subject, **y, **_slots(ask)}) for y in years))
     return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask), **rate}))
+
+
+def _equal(tickers: tuple[str, ...]) -> dict[str, float]:
+    """Equal weights of `tickers` (fractions summing to 1)."""
+    return {t: 1.0 / len(tickers) for t in tickers}
 
 
 def _window(intent: Intent, ask: AnalysisAsk) -> dict[str, Any]:

@@ -7,20 +7,23 @@ HRP portfolio of ... and its 95% CVaR"); else the portfolios named by id (of thi
 the owner's saved ones, `chat_intent.intent_of` reads a saved one's name); else the weights it
 gives ("40% KO, 30% PG and 30% PEP"); else the last portfolio built; else the tickers named
 (equal weights). Beside the equal-weight portfolio of the same stocks, over the same window,
-when asked to compare.
+when asked to compare. Sectors set side by side ("CVaR of tech vs staples") get a report each, of
+the group at equal weights, and their values side by side.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage
 
+from agents.offline.analysis_answers import group_name
 from agents.offline.chat_intent import data_end, intent_of, known_tickers, rate_args, window_args
 from agents.offline.formats import money_text, percent
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import judged_measure
+from agents.offline.intent.analysis import groups_compared, judged_measure, normalised
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import (
     build_args,
@@ -59,6 +62,15 @@ def _thread_capital(inp: PolicyInput, intent: Intent) -> float | None:
     return None
 
 
+def _equal(tickers: Sequence[str]) -> dict[str, float]:
+    return {t: round(1.0 / len(tickers), 6) for t in tickers}
+
+
+def _groups(intent: Intent) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Sectors set side by side ("CVaR of tech vs staples"), each with its stocks."""
+    return groups_compared(intent, normalised(intent.text), ())
+
+
 def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any]] | str:
     """The `portfolio_risk_report` arguments the message asks for, or a question to ask."""
     level = {"level": intent.confidence or 0.95, **rate_args(intent)}
@@ -90,9 +102,10 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
             equal = {t: round(1.0 / len(names), 6) for t in names}
             wanted.append({"weights": equal, **level, **window})
         return wanted
+    if groups := _groups(intent):  # "CVaR of tech vs staples": a report a group
+        return [{"weights": _equal(members), **level, **window} for _, members in groups]
     if tickers:
-        equal = {t: round(1.0 / len(tickers), 6) for t in tickers}
-        return [{"weights": equal, **level, **window}]
+        return [{"weights": _equal(tickers), **level, **window}]
     return (
         "Which portfolio? Build one first (for example 'an HRP portfolio of AAPL, MSFT and JNJ') "
         "or name the tickers."
@@ -204,6 +217,46 @@ def _verdict(ours: dict[str, Any], equal: dict[str, Any], measure: str) -> str:
     )
 
 
+_GROUP_MEASURES = {
+    "var": ("var_historical", "VaR"),
+    "cvar": ("cvar_historical", "CVaR"),
+    "max_drawdown": ("max_drawdown", "maximum drawdown"),
+    "volatility": ("volatility", "annualised volatility"),
+    "sharpe_ratio": ("sharpe_ratio", "Sharpe ratio"),
+    "annualised_return": ("annualised_return", "annualised return"),
+}
+"""A measure groups are set side by side on: its key in the risk report and its name."""
+
+
+def _measure_text(measure: str, value: float) -> str:
+    """A risk report's value as `risk_sentence` writes it."""
+    if measure == "sharpe_ratio":
+        return f"{value:.2f}"
+    return percent(value, 2 if measure in ("var", "cvar") else 1)
+
+
+def _groups_sentence(
+    groups: Sequence[tuple[str, tuple[str, ...]]], reports: list[dict[str, Any]], asked: str
+) -> str:
+    """Each group's risk report at equal weights, a paragraph a group, then the groups side by
+    side on the measure asked (CVaR when none)."""
+    low = asked.lower()
+    tail = re.search(r"\bcvar\b|expected shortfall|conditional", low)
+    value_at_risk = re.search(r"\bvar\b|value[\s-]at[\s-]risk", low) and not tail
+    measure = "var" if value_at_risk else judged_measure(asked) or "cvar"
+    key, name = _GROUP_MEASURES[measure]
+    paragraphs = [
+        f"{group_name(group).capitalize()} at equal weights ({', '.join(members)}): "
+        + risk_sentence(report, asked)
+        for (group, members), report in zip(groups, reports, strict=True)
+    ]
+    side = ", ".join(
+        f"{group} {_measure_text(measure, float(report[key]))}"
+        for (group, _), report in zip(groups, reports, strict=True)
+    )
+    return "\n\n".join([*paragraphs, f"Side by side, each group at equal weights: {name} {side}."])
+
+
 def risk_chat(inp: PolicyInput) -> AIMessage:
     """Risk of the portfolio under discussion (see the module docstring)."""
     intent = intent_of(inp)
@@ -227,6 +280,12 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
         failed_report = next(r for r in reports if r.is_error or not isinstance(r.data, dict))
         return reply(f"The risk report failed: {failed_report.reason}")
     parts = [describe_portfolio(built[-1].data) + "." + limits_note(intent)] if built else []
+    groups = _groups(intent) if not built and len(reports) > 1 else ()
+    equal_each = all(
+        r.args.get("weights") == _equal(m) for r, (_, m) in zip(reports, groups, strict=False)
+    )
+    if groups and equal_each:
+        return reply(_groups_sentence(groups, [r.data for r in reports], intent.text))
     if len(reports) == 2:
         ours, equal = reports[0].data, reports[1].data
         given = ", ".join(f"{t} {float(w):.1%}" for t, w in (reports[0].args.get("weights") or {}).items())  # fmt: skip

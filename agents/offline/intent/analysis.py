@@ -23,6 +23,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.dates import COUNT, UNIT, sessions
 from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
 from agents.offline.intent.scanner import NUM, PCT, fraction
+from agents.offline.intent.targets import sector_tickers
 from agents.offline.intent.typos import repair_words
 from agents.offline.intent.words import ANY_METHOD as _ANY_METHOD
 from agents.offline.intent.words import read_mentioned
@@ -60,7 +61,9 @@ class AnalysisAsk:
     correlation, beta, ...); `judged_on` the measure a comparison is asked on (a key of a
     `compare_portfolios` row: "which gives lower drawdown" -> ``max_drawdown``); `beta_to` the
     stock a beta is asked against instead of the index ("beta of JPM to XOM": XOM); `years`
-    calendar years compared, each its own window ("vol of AAPL in 2022 vs 2021")."""
+    calendar years compared, each its own window ("vol of AAPL in 2022 vs 2021"); `groups`
+    sectors or industries set side by side, each with its known tickers ("vol of tech vs
+    staples": each group measured at equal weights)."""
 
     kind: AnalysisKind
     tool: str
@@ -79,6 +82,7 @@ class AnalysisAsk:
     judged_on: str | None = None
     beta_to: str | None = None
     years: tuple[str, ...] = ()
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 _VOCABULARY = (
@@ -298,10 +302,10 @@ _MEASURES: dict[str, str] = {
     "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?!\s*target)",
     "sharpe_ratio": r"\bsharpe(?:\s+ratio)?s?\b|\brisk[\s-]adjusted returns?\b",
     "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
-    r"returns?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
+    r"return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b",
 }  # fmt: skip
-_RETURN_WORDS = patterns.compile(r"\breturns?\b|\bcagr\b|\bperformance\b|\bgain\w*")
+_RETURN_WORDS = patterns.compile(r"\breturn(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bgain\w*")
 """A return named as such (not "how has it done")."""
 _NOT_STATISTICS = patterns.compile(
     r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|\bregimes?\b|\btrend\w*|\boverview\b"
@@ -398,8 +402,15 @@ def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAs
     if _NOT_STATISTICS.search(low) or builds:
         return None
     measures = measures_named(low)
-    if intent.weights and "volatility" not in measures and re.search(r"\bvolatil", low):
+    named_volatile = "volatility" not in measures and re.search(r"\bvolatil", low)
+    if named_volatile and (intent.weights or len(intent.sectors) > 1):  # not the market's read
         measures += ("volatility",)
+    if (
+        intent.intent == "risk_report"
+        and re.search(r"\bdrawdowns?\b", low)
+        and groups_compared(intent, low, measures)
+    ):
+        measures += () if "drawdown_dates" in measures else ("drawdown_dates",)  # tech vs staples
     if intent.intent == "risk_report" and "drawdown_dates" not in measures:
         return None  # a drawdown of a portfolio: the risk report's
     if intent.sectors and measures == ("return",) and not _RETURN_WORDS.search(low):
@@ -409,9 +420,26 @@ def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAs
         against = _beta_to(intent, low) if "beta" in measures else None
         return _base(
             "statistics", intent, weights=intent.weights, measures=measures, beta_to=against,
-            years=years_compared(low),
+            years=years_compared(low), groups=groups_compared(intent, low, measures),
         )  # fmt: skip
     return None
+
+
+def groups_compared(
+    intent: Intent, low: str, measures: tuple[str, ...]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The sectors or industries set side by side ("vol of tech vs staples", "return of energy
+    compared with the banks"), each with its known tickers, in the order said; () for one
+    group, groups only listed ("vol of tech and staples": each stock), weights given, or a
+    correlation asked (between stocks)."""
+    if len(intent.sectors) < 2 or intent.weights or "correlation" in measures:
+        return ()
+    if not _COMPARE.search(low):
+        return ()
+    groups = [
+        (s, tuple(t for t in sector_tickers([s]) if t in intent.tickers)) for s in intent.sectors
+    ]
+    return tuple((name, members) for name, members in groups if members)
 
 
 _YEARS_COMPARED = patterns.compile(

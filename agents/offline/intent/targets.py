@@ -297,28 +297,33 @@ def exclusions(scan: Scanner, known: Sequence[str]) -> tuple[tuple[str, ...], tu
 
 
 _GROUP_WORD = r"[a-z&\-]+"
+_SIDE_BY_SIDE = r"vs\.?|versus|against|compared (?:to|with)|or"
+"""Words that set one sector beside another ("tech vs staples", "banks compared with energy")."""
+_GROUP = rf"(?:{_GROUP_WORD}\s+)?(?!(?:and|or|plus|vs|versus|against|compared)\b){_GROUP_WORD}"
+"""A sector or industry term of one or two words, the second no joining word ("tech", "health
+care"; not "tech vs")."""
 _SECTOR_SUBJECTS = (
     patterns.compile(
-        rf"\b((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})\s+(?:names|stocks|sector|shares|companies"
-        r"|equities|basket|space)\b"
+        rf"\b({_GROUP})\s+(?:names|stocks|sector|shares|companies|equities|basket|space)\b"
     ),
+    patterns.compile(rf"\bhow (?:are|is|did|have|has|were|does|do) (?:the\s+)?({_GROUP})"),
     patterns.compile(
-        rf"\bhow (?:are|is|did|have|has|were|does|do) (?:the\s+)?((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})"
+        rf"\b(?:of|for|on|in|across|among)\s+(?:the\s+|my\s+|our\s+)?({_GROUP})\s*(?=$|[?,.;!+]"
+        r"|\s(?:since|from|over|between|in|with|and|plus|during|for|at|to|under|without|excluding"
+        rf"|no|capped|{_SIDE_BY_SIDE})\b)"
     ),
-    patterns.compile(
-        rf"\b(?:of|for|on|in|across|among)\s+(?:the\s+|my\s+|our\s+)?((?:{_GROUP_WORD}\s+)?"
-        rf"{_GROUP_WORD})\s*(?=$|[?,.;!+]|\s(?:since|from|over|between|in|with|and|plus|during|"
-        r"for|at|to|under|without|excluding|no|capped)\b)"
+    patterns.compile(  # "which is riskier, tech or staples?", "tech vs staples: which ...?"
+        rf"(?:^|[,:]\s*)(?:the\s+)?({_GROUP})(?=\s+(?:or|vs\.?|versus)\s)"
     ),
 )
 
 
 _JOINED_GROUP = patterns.compile(
-    rf"(?:\s*,\s*(?:(?:and|&|plus)\s+)?|\s+(?:and|&|plus)\s+|\s*\+\s*)(?:the\s+)?"
-    rf"((?:(?!(?:and|or|plus)\b){_GROUP_WORD}\s+)?(?!(?:and|or|plus)\b){_GROUP_WORD})"
+    rf"(?:\s*,\s*(?:(?:and|&|plus)\s+)?|\s+(?:and|&|plus|{_SIDE_BY_SIDE})\s+|\s*\+\s*)"
+    rf"(?:the\s+)?((?!(?:and|or|plus|vs|versus)\b){_GROUP})"
 )
 """A sector or industry joined to the one before it ("tech and health care", "banks, staples
-and energy", "tech + health care")."""
+and energy", "tech + health care", "tech vs staples")."""
 
 
 def _group_term(words: str) -> str | None:
