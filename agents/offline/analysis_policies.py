@@ -29,7 +29,7 @@ from agents.offline.chat_intent import (
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.policies import PolicyInput, reply, tool_call
-from agents.offline.portfolio_builds import build_args, build_attempt
+from agents.offline.portfolio_builds import build_args, build_attempt, equal_weights
 
 __all__ = ["analysis_chat"]
 
@@ -62,7 +62,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         return reply(ANSWERS[ask.kind](done[-1].data, ask) + _build_notes(inp))
     window = _window(intent, ask)
     if ask.kind == "statistics" and len(ask.groups) > 1:  # "tech vs staples": a call a group
-        return reply("", *(tool_call(ask.tool, {"weights": _equal(members), **window,
+        return reply("", *(tool_call(ask.tool, {"weights": equal_weights(members), **window,
                                                 **_slots(ask)}) for _, members in ask.groups))  # fmt: skip
     if ask.kind == "compare":
         return _compare(inp, intent, ask, window)
@@ -82,11 +82,6 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         years = [{"start": f"{y}-01-01", "end": f"{y}-12-31"} for y in ask.years]
         return reply("", *(tool_call(ask.tool, {**subject, **y, **_slots(ask)}) for y in years))
     return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask), **rate}))
-
-
-def _equal(tickers: tuple[str, ...]) -> dict[str, float]:
-    """Equal weights of `tickers` (fractions summing to 1)."""
-    return {t: 1.0 / len(tickers) for t in tickers}
 
 
 def _window(intent: Intent, ask: AnalysisAsk) -> dict[str, Any]:

@@ -5,6 +5,7 @@ this way (`agents.offline.chat_policies`, `agents.offline.analysis_policies`).""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from agents.offline.chat_intent import (
@@ -49,6 +50,11 @@ def method_name(method: str) -> str:
     """A method as replies name it ("min_volatility" -> "min-volatility"; any other label, such
     as a portfolio's id, as it is)."""
     return METHOD_NAMES.get(method, method)
+
+
+def equal_weights(tickers: Sequence[str]) -> dict[str, float]:
+    """Equal weights of `tickers` (fractions, each 1/n: they sum to 1 as a tool checks it)."""
+    return {t: 1.0 / len(tickers) for t in tickers}
 
 
 def build_attempt(args: dict[str, Any]) -> str:

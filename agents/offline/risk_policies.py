@@ -29,6 +29,7 @@ from agents.offline.portfolio_builds import (
     build_args,
     build_attempt,
     describe_portfolio,
+    equal_weights,
     limits_note,
     stated_capital,
 )
@@ -62,10 +63,6 @@ def _thread_capital(inp: PolicyInput, intent: Intent) -> float | None:
     return None
 
 
-def _equal(tickers: Sequence[str]) -> dict[str, float]:
-    return {t: round(1.0 / len(tickers), 6) for t in tickers}
-
-
 def _groups(intent: Intent) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Sectors set side by side ("CVaR of tech vs staples"), each with its stocks."""
     return groups_compared(intent, normalised(intent.text), ())
@@ -89,7 +86,7 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
         wanted = [{"weights": dict(intent.weights), **level, **window}]
         if intent.equal_weight:  # beside the equal-weight portfolio of the same names
             names = list(intent.weights)
-            equal = {t: round(1.0 / len(names), 6) for t in names}
+            equal = equal_weights(names)
             wanted.append({"weights": equal, **level, **window})
         return wanted
     if last is not None and (built_now or not tickers):
@@ -99,13 +96,13 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
         wanted = [{"portfolio_id": last["portfolio_id"], **level, **window}]
         if intent.equal_weight:
             names = sorted(last["weights"])
-            equal = {t: round(1.0 / len(names), 6) for t in names}
+            equal = equal_weights(names)
             wanted.append({"weights": equal, **level, **window})
         return wanted
     if groups := _groups(intent):  # "CVaR of tech vs staples": a report a group
-        return [{"weights": _equal(members), **level, **window} for _, members in groups]
+        return [{"weights": equal_weights(members), **level, **window} for _, members in groups]
     if tickers:
-        return [{"weights": _equal(tickers), **level, **window}]
+        return [{"weights": equal_weights(tickers), **level, **window}]
     return (
         "Which portfolio? Build one first (for example 'an HRP portfolio of AAPL, MSFT and JNJ') "
         "or name the tickers."
@@ -282,7 +279,8 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     parts = [describe_portfolio(built[-1].data) + "." + limits_note(intent)] if built else []
     groups = _groups(intent) if not built and len(reports) > 1 else ()
     equal_each = all(
-        r.args.get("weights") == _equal(m) for r, (_, m) in zip(reports, groups, strict=False)
+        r.args.get("weights") == equal_weights(m)
+        for r, (_, m) in zip(reports, groups, strict=False)
     )
     if groups and equal_each:
         return reply(_groups_sentence(groups, [r.data for r in reports], intent.text))

@@ -216,7 +216,8 @@ _STRESS = patterns.compile(
     r"\bstress(?:[\s-]?test\w*)?\b|\bwhat (?:would|will|could|happens|if)\b|\bwhat'?s the (?:impact|hit)"
     r"|\bwhat (?:does|do|did)\b.*\bdo to\b|\bin (?:dollars|\$|usd|money|cash)\b"
     r"|\bhow (?:would|will) (?:it|my|the|this|that|our)\b.*\b(?:do|fare|hold up|perform|survive)"
-    r"|\bhow much (?:would|could|will|do|did) (?:i|we|it)\b.*\blos[es]\b|\bimpact of\b|\bshock\b"
+    r"|\bhow much (?:would|could|will|do) (?:i|we|it)\b(?! have\b).*\blos[es]\b|\bimpact of\b"
+    r"|\bshock\b"
     r"|\bif (?:the )?(?:market|s&p|index)\b|\breplay\w*\b"
 )
 _BEAR_CASE = patterns.compile(
@@ -291,6 +292,13 @@ def _cost_bps(low: str) -> float | None:
 
 
 # ---- statistics ---------------------------------------------------------------------------
+_MONEY_MADE_OR_LOST = (
+    r"\bhow much\b[^?.!;]*?\b(?:lost|made|gained|earned|returned)\b"
+    r"|\bhow much (?:did|do|does)\b[^?.!;]*?\b(?:lose|make|gain|earn|return)\b"
+)
+"""What a holding made or lost over a past window ("how much did AAPL lose in 2022", "how much
+would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
+much would I lose if ...", is a stress test)."""
 _MEASURES: dict[str, str] = {
     "correlation": r"\bcorrelat\w*|\bco-?movement\b",
     "beta": r"\bbetas?\b",
@@ -303,9 +311,12 @@ _MEASURES: dict[str, str] = {
     "sharpe_ratio": r"\bsharpe(?:\s+ratio)?s?\b|\brisk[\s-]adjusted returns?\b",
     "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
     r"return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
-    r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b",
+    r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b"
+    r"|" + _MONEY_MADE_OR_LOST,
 }  # fmt: skip
-_RETURN_WORDS = patterns.compile(r"\breturn(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bgain\w*")
+_RETURN_WORDS = patterns.compile(
+    r"\breturn(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bgain\w*|" + _MONEY_MADE_OR_LOST
+)
 """A return named as such (not "how has it done")."""
 _NOT_STATISTICS = patterns.compile(
     r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|\bregimes?\b|\btrend\w*|\boverview\b"
@@ -398,12 +409,17 @@ def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAs
     """Statistics of assets or a portfolio over a window (not a build, a risk report or a market
     overview); the conversation's subject is the question's when it names none
     (`subject_in_thread`: "beta against the index?")."""
-    builds = intent.intent == "optimize_portfolio" and _BUILD.search(low)
+    made = re.search(_MONEY_MADE_OR_LOST, low)  # "how much did AAPL make": no build
+    builds = intent.intent == "optimize_portfolio" and _BUILD.search(low) and not made
     if _NOT_STATISTICS.search(low) or builds:
         return None
+    weights = intent.weights
+    equal = intent.equal_weight or "equal_weight" in intent.methods
+    if not weights and equal and len(intent.tickers) > 1:
+        weights = {t: 1.0 / len(intent.tickers) for t in intent.tickers}  # held at equal weights
     measures = measures_named(low)
     named_volatile = "volatility" not in measures and re.search(r"\bvolatil", low)
-    if named_volatile and (intent.weights or len(intent.sectors) > 1):  # not the market's read
+    if named_volatile and (weights or len(intent.sectors) > 1):  # not the market's read
         measures += ("volatility",)
     if (
         intent.intent == "risk_report"
@@ -415,11 +431,11 @@ def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAs
         return None  # a drawdown of a portfolio: the risk report's
     if intent.sectors and measures == ("return",) and not _RETURN_WORDS.search(low):
         return None  # "how has tech done": a read of the sector's market, not statistics
-    subject = intent.tickers or intent.weights or intent.portfolio_ids or _SUBJECT.search(low)
+    subject = intent.tickers or weights or intent.portfolio_ids or _SUBJECT.search(low)
     if measures and (subject or subject_in_thread):
         against = _beta_to(intent, low) if "beta" in measures else None
         return _base(
-            "statistics", intent, weights=intent.weights, measures=measures, beta_to=against,
+            "statistics", intent, weights=weights, measures=measures, beta_to=against,
             years=years_compared(low), groups=groups_compared(intent, low, measures),
         )  # fmt: skip
     return None
@@ -507,6 +523,8 @@ def read_analysis(
             "stress", intent, weights=weights, capital=capital, market_move=move,
             episodes=episodes, bear_case=bear, horizon=horizon_sessions(low),
         )  # fmt: skip
-    if any(m != "frontier" for m in intent.methods):
+    methods = [m for m in intent.methods if m != "frontier"]
+    held_equal = methods == ["equal_weight"] and not _BUILD.search(low)  # "holding equal weights"
+    if methods and not held_equal:
         return None  # a portfolio to build: the optimizer's (stressed or its odds of loss first)
     return _statistics(intent, low, subject_in_thread)

@@ -1,0 +1,79 @@
+"""What a holding made or lost over a past window is its total return (issue 63): "how much did
+AAPL lose in 2022" got a market overview (its Sharpe ratio and annualised return), "how much did
+we lose on JPM in 2020" a stress test of nothing, and "how much would I have lost in 2022
+holding equal weights of the tech stocks" a risk report (VaR and CVaR). A loss that may still
+happen ("how much would I lose if the market drops 20%") stays a stress test."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.offline.chat_intent import known_tickers
+from agents.offline.intent import parse_intent
+from agents.offline.intent.analysis import read_analysis
+from graphs.chat import ChatSession
+from quant.data import load_sp500_prices
+from settings import Settings
+
+KNOWN = known_tickers()
+ASKS = (
+    "how much did {t} lose in {y}",
+    "how much did {t} make in {y}?",
+    "how much would I have made holding {t} since {y}",
+    "how much did we lose on {t} in {y}",
+    "how much would {t} have gained since {y}",
+    "how much have we lost on {t} since {y}?",
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.sampled_from(ASKS),
+    st.sampled_from(["AAPL", "KO", "JPM", "XOM", "AAPL and MSFT", "50% KO 50% PEP"]),
+    st.integers(2006, 2021),
+)
+def test_what_a_holding_made_or_lost_is_its_total_return(ask: str, held: str, year: int) -> None:
+    text = ask.format(t=held, y=year)
+    intent = parse_intent(text, KNOWN)
+    analysis = read_analysis(intent, KNOWN)
+    assert analysis is not None and analysis.kind == "statistics", text
+    assert "return" in analysis.measures, text
+    assert intent.start == f"{year}-01-01", text
+
+
+@pytest.mark.parametrize(
+    ("text", "episodes"),
+    [
+        ("how much would I lose if the market drops 20% on 50% JPM 50% BAC", ()),
+        ("how much could we lose on AAPL and KO in the 2008 crisis", ("gfc_2008",)),
+        ("how much would AAPL and KO have lost in the 2008 crisis", ("gfc_2008",)),
+    ],
+)
+def test_a_loss_that_may_happen_or_an_episode_replayed_stays_a_stress_test(
+    text: str, episodes: tuple[str, ...]
+) -> None:
+    analysis = read_analysis(parse_intent(text, KNOWN), KNOWN)
+    assert analysis is not None and analysis.kind == "stress" and analysis.episodes == episodes
+
+
+def test_holding_equal_weights_is_answered_as_that_portfolio(offline_data_dir: Path) -> None:
+    session = ChatSession("lost", settings=Settings())
+    reply = session.send(
+        "how much would I have lost in 2022 holding equal weights of the tech stocks"
+    ).replies[-1]
+    calls = [c for m in session.history() for c in getattr(m, "tool_calls", [])]
+    assert [c["name"] for c in calls] == ["asset_statistics"]
+    args = calls[0]["args"]
+    assert sorted(args["weights"]) == ["AAPL", "AMD", "MSFT"]
+    assert sum(args["weights"].values()) == pytest.approx(1.0)
+    assert (args["start"], args["end"]) == ("2022-01-01", "2022-12-31")
+    closes = load_sp500_prices()[["AAPL", "AMD", "MSFT"]].loc[:"2022-12-31"]
+    daily = closes.pct_change().loc["2022"].mean(axis=1)  # constant equal weights
+    total = float((1 + daily).prod() - 1)
+    assert re.search(rf"the portfolio \([^)]*\) had a total return of {total:.1%}", reply), reply
+    assert "Not used" not in reply and "VaR" not in reply
