@@ -47,7 +47,7 @@ class DrawdownDates:
 @dataclass(frozen=True)
 class SeriesStatistics:
     """One series' statistics over the window (see the module docstring); `beta` is None
-    without an index, `worst_month` holds the month's last date in the window."""
+    without an index, `worst_month` and `best_month` hold the month's last date in the window."""
 
     cumulative_return: float
     annualised_return: float
@@ -58,6 +58,7 @@ class SeriesStatistics:
     worst_day: tuple[pd.Timestamp, float]
     best_day: tuple[pd.Timestamp, float]
     worst_month: tuple[pd.Timestamp, float]
+    best_month: tuple[pd.Timestamp, float]
     drawdown: DrawdownDates
 
 
@@ -96,7 +97,8 @@ def series_statistics(
     for k, name in enumerate(returns.columns):
         values = returns.iloc[:, k].to_numpy(dtype=float)
         monthly = months.iloc[:, k].to_numpy(dtype=float)
-        worst, best, month = int(np.argmin(values)), int(np.argmax(values)), int(np.argmin(monthly))
+        worst, best = int(np.argmin(values)), int(np.argmax(values))
+        month, top_month = int(np.argmin(monthly)), int(np.argmax(monthly))
         out[str(name)] = SeriesStatistics(
             cumulative_return=float(np.expm1(np.log1p(values).sum())),
             annualised_return=float(values.mean() * PERIODS_PER_YEAR),
@@ -107,6 +109,7 @@ def series_statistics(
             worst_day=(pd.Timestamp(dates[worst]), float(values[worst])),
             best_day=(pd.Timestamp(dates[best]), float(values[best])),
             worst_month=(pd.Timestamp(month_ends[month]), float(monthly[month])),
+            best_month=(pd.Timestamp(month_ends[top_month]), float(monthly[top_month])),
             drawdown=drawdown_dates(returns.iloc[:, k], base_date),
         )
     return out

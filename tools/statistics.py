@@ -38,7 +38,7 @@ UNITS = (
     "fractions (0.12 = 12%); cumulative_return: total over the window; annualised_return: mean "
     "daily return x 252; cagr: compounded a year; volatility: annualised (ddof=1); "
     "sharpe_ratio: annualised_return / volatility, risk-free rate 0; beta: to the "
-    "index (to beta_to when given), on daily returns; worst_month: calendar months of the "
+    "index (to beta_to when given), on daily returns; worst_month, best_month: calendar months of the "
     "window (edge months count "
     "only their sessions inside it); max_drawdown: depth (positive = loss) from its peak to its "
     "trough, recovery null when not back at the peak by the window's end; a portfolio is held "
@@ -82,6 +82,10 @@ def _series_json(stats: SeriesStatistics, with_beta: bool = True) -> dict[str, A
         worst_month={
             "month": stats.worst_month[0].strftime("%Y-%m"),
             "return": sig(stats.worst_month[1]),
+        },
+        best_month={
+            "month": stats.best_month[0].strftime("%Y-%m"),
+            "return": sig(stats.best_month[1]),
         },
         max_drawdown={
             "depth": sig(drawdown.depth),

@@ -90,6 +90,9 @@ _PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "worst_month": lambda s: (
         f"worst month {s['worst_month']['month']} ({_pct(s['worst_month']['return'])})"
     ),
+    "best_month": lambda s: (
+        f"best month {s['best_month']['month']} ({_pct(s['best_month']['return'])})"
+    ),
     "drawdown_dates": _drawdown,
 }
 _SUMMARY = ("return", "volatility", "beta", "worst_month", "drawdown_dates")
@@ -133,8 +136,8 @@ def statistics_answer(
             phrases = (_PHRASES[m]({**stats, **against}) for m in wanted)
             parts.append(f"{name}: " + "; ".join(phrases) + ".")
     index = data.get("index")
-    if index and ("return" in wanted or "worst_month" in wanted):
-        shown = [m for m in wanted if m in ("return", "worst_month", "volatility")]
+    if index and {"return", "worst_month", "best_month"} & set(wanted):
+        shown = [m for m in wanted if m in ("return", "worst_month", "best_month", "volatility")]
         parts.append("The S&P 500 index: " + "; ".join(_PHRASES[m](index) for m in shown) + ".")
     if "correlation" in ask.measures:
         parts.append(_correlations(data) or "A correlation needs at least two stocks.")

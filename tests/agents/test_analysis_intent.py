@@ -49,6 +49,9 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("return of XOM between 2019 and 2021", "statistics", {"measures": ("return",)}),
     ("return of XOM in 2008", "statistics", {"episodes": ()}),  # a window, not the episode
     ("worst month of KO", "statistics", {"measures": ("worst_month",)}),
+    ("what was the best month for XOM in 2022", "statistics", {"measures": ("best_month",)}),
+    ("best and worst month of KO since 2015", "statistics",
+     {"measures": ("worst_month", "best_month")}),
     ("KO worst day ever since 2010", "statistics", {"measures": ("worst_day",)}),
     ("what's JPM's beta since 2019?", "statistics", {"measures": ("beta",)}),
     ("beta of JPM over the last 3 years", "statistics", {"measures": ("beta",), "last_sessions": 756}),

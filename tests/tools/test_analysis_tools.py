@@ -77,6 +77,8 @@ def test_statistics_of_stocks_over_a_window(tools: dict[str, Any]) -> None:
         monthly = month_ends.to_numpy() / month_starts - 1.0
         assert stats["worst_month"] == {"month": str(month_ends.index[np.argmin(monthly)]),
                                         "return": pytest.approx(monthly.min(), rel=6e-4)}  # fmt: skip
+        assert stats["best_month"] == {"month": str(month_ends.index[np.argmax(monthly)]),
+                                       "return": pytest.approx(monthly.max(), rel=6e-4)}  # fmt: skip
         wealth = closes[:, k] / closes[0, k]
         peaks = np.maximum.accumulate(wealth)
         trough = int(np.argmax(1 - wealth / peaks))

@@ -302,7 +302,10 @@ much would I lose if ...", is a stress test)."""
 _MEASURES: dict[str, str] = {
     "correlation": r"\bcorrelat\w*|\bco-?movement\b",
     "beta": r"\bbetas?\b",
-    "worst_month": r"\b(?:worst|biggest|largest|weakest)\s+(?:single\s+)?(?:calendar\s+)?month",
+    "worst_month": r"\b(?:worst|biggest|largest|weakest)\s+(?:(?:and|&|or)\s+(?:the\s+)?"
+    r"(?:best|strongest)\s+)?(?:single\s+)?(?:calendar\s+)?month",
+    "best_month": r"\b(?:best|strongest)\s+(?:(?:and|&|or)\s+(?:the\s+)?(?:worst|weakest)\s+)?"
+    r"(?:single\s+)?(?:calendar\s+)?month",
     "worst_day": r"\b(?:worst|biggest|largest|weakest)\s+(?:single\s+)?(?:trading\s+)?(?:day|daily|one[\s-]day)",
     "best_day": r"\bbest\s+(?:single\s+)?(?:trading\s+)?day",
     "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
