@@ -229,7 +229,7 @@ def _measure_text(measure: str, value: float) -> str:
     """A risk report's value as `risk_sentence` writes it."""
     if measure == "sharpe_ratio":
         return f"{value:.2f}"
-    return percent(value, 2 if measure in ("var", "cvar") else 1)
+    return percent(value, 2) if measure in ("var", "cvar") else f"{value:.1%}"
 
 
 def _groups_sentence(
