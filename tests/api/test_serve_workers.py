@@ -57,11 +57,14 @@ def start_serve(
     preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.Popen[str]:
     """`stratigos serve --port 0 *arguments` on the offline model with its data in `data_dir`,
-    none of this process's `STRATIGOS_*` variables but `variables`; its output in a pipe."""
+    none of this process's `STRATIGOS_*` variables but `variables`; its output in a pipe. Python's
+    fault handler is on: a server that dies of a signal (once, of SIGABRT after a clean shutdown,
+    in a full suite) writes every thread's stack to the stderr a test reads."""
     environment = {
         name: value for name, value in os.environ.items() if not name.startswith("STRATIGOS_")
     }
-    environment |= {"STRATIGOS_DATA_DIR": str(data_dir), "STRATIGOS_MODEL_PROVIDER": "offline"}
+    environment |= {"STRATIGOS_DATA_DIR": str(data_dir), "STRATIGOS_MODEL_PROVIDER": "offline",
+                    "PYTHONFAULTHANDLER": "1"}  # fmt: skip
     stratigos = str(Path(sys.executable).with_name("stratigos"))
     return subprocess.Popen(
         [stratigos, "serve", "--port", "0", *arguments],
