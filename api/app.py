@@ -45,6 +45,10 @@ callers get 404. Errors always look like
 """
 
 
+WARM_UP_JOIN_SECONDS = 60.0
+"""Longest a shutdown waits for the app's warm-up to finish (it takes seconds)."""
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """A new app on `settings` (default: the process settings) and `store` (default: the
     configured store, opened on first use)."""
@@ -78,11 +82,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # in a thread: a server loading this app answers health checks meanwhile (api.startup)
         await anyio.to_thread.run_sync(prepare)
         # in the background: the app is ready without it (readiness does not wait for the data)
-        threading.Thread(target=warm_up, name="app-warm-up", daemon=True).start()
+        warming = threading.Thread(target=warm_up, name="app-warm-up", daemon=True)
+        warming.start()
         try:
             async with mcp.running():
                 yield
         finally:
+            # a shutdown soon after the start waits for it: no thread of ours is left running C
+            # code (pandas, the validators) while the interpreter finalizes
+            await anyio.to_thread.run_sync(warming.join, WARM_UP_JOIN_SECONDS)
             context.close()
             flush_tracing()
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio.to_thread
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -151,3 +152,31 @@ def test_health_answers_while_every_request_thread_is_busy(tmp_path: Path) -> No
                 assert (await asyncio.wait_for(waiting, 30)).status_code == 200
 
     asyncio.run(scenario())
+
+
+def test_a_shutdown_right_after_the_start_waits_for_the_warm_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up loads the data and the validators on a thread of its own; a server stopped
+    as soon as it started (a test's SIGINT) ended with it still running while the interpreter
+    finalized. The shutdown now waits for it."""
+    import api.app
+
+    started, release = threading.Event(), threading.Event()
+
+    def held_contract(app: Any) -> None:  # the warm-up's first step, held until released
+        started.set()
+        release.wait(60)
+
+    monkeypatch.setattr(api.app, "contract_of", held_contract)
+    c = client(tmp_path / "data")
+    c.__enter__()
+    assert started.wait(60)
+    stopped = threading.Event()
+    stopping = threading.Thread(target=lambda: (c.__exit__(None, None, None), stopped.set()))
+    stopping.start()
+    assert not stopped.wait(3)  # still waiting for the warm-up (the rest of a shutdown: 2 s)
+    release.set()
+    stopping.join(60)
+    assert stopped.is_set()
+    assert not [t for t in threading.enumerate() if t.name == "app-warm-up"]
