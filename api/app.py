@@ -49,6 +49,19 @@ WARM_UP_JOIN_SECONDS = 60.0
 """Longest a shutdown waits for the app's warm-up to finish (it takes seconds)."""
 
 
+def _warm_up(app: FastAPI, context: AppContext) -> None:
+    """Once the app serves: load what the first requests would otherwise wait for."""
+    from tools.market_frames import configured_market_data
+
+    contract_of(app)  # the bodies' validators: seconds, off the event loop
+    with suppress(DataError):  # request validation reads it (pandas and the data: a second)
+        configured_market_data(context.settings)
+    # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
+    # garbage collections (tens of ms each) out of request latencies
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """A new app on `settings` (default: the process settings) and `store` (default: the
     configured store, opened on first use)."""
@@ -58,18 +71,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     def prepare() -> None:
         configure_tracing(context.settings)
         context.start()
-
-    def warm_up() -> None:
-        """Once the app serves: load what the first requests would otherwise wait for."""
-        from tools.market_frames import configured_market_data
-
-        contract_of(app)  # the bodies' validators: seconds, off the event loop
-        with suppress(DataError):  # request validation reads it (pandas and the data: a second)
-            configured_market_data(context.settings)
-        # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
-        # garbage collections (tens of ms each) out of request latencies
-        gc.collect()
-        gc.freeze()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,7 +83,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # in a thread: a server loading this app answers health checks meanwhile (api.startup)
         await anyio.to_thread.run_sync(prepare)
         # in the background: the app is ready without it (readiness does not wait for the data)
-        warming = threading.Thread(target=warm_up, name="app-warm-up", daemon=True)
+        warming = threading.Thread(
+            target=_warm_up, args=(app, context), name="app-warm-up", daemon=True
+        )
         warming.start()
         try:
             async with mcp.running():
