@@ -32,6 +32,10 @@ from store import (
 
 log = logging.getLogger("jobs.job_runner")
 
+BETWEEN_JOBS_JOIN_SECONDS = 60.0
+"""How long `JobRunner.stop` waits, beyond its timeout, for a worker that is not running a job
+(loading the handlers given on first use takes seconds: graphs, compiled kernels, trading)."""
+
 
 class JobNotSucceededError(ConflictError):
     """`results()` of a job that has not succeeded: `status` names where it is (and `job` is it)."""
@@ -210,14 +214,23 @@ class JobRunner:
             worker.wake()
 
     def stop(self, timeout: float | None = None) -> None:
-        """Stop the background workers after their current job (waits up to `timeout` each)."""
+        """Stop the background workers: none claims a job after this call.
+
+        A worker running a job stops after it and is waited for up to `timeout` seconds (one
+        left running dies with the process; its job is taken over once its lease expires). A
+        worker between jobs (looking for work; the first look loads the handlers given on first
+        use) is waited for too, up to `BETWEEN_JOBS_JOIN_SECONDS` more: a process that stops
+        right after its start leaves no thread of its own importing modules while it exits.
+        """
         self._stop.set()
         self.wake()
-        for thread in self._threads:
+        for thread, worker in zip(self._threads, self._workers, strict=True):
             thread.join(timeout)
-        self._threads = [t for t in self._threads if t.is_alive()]
-        if not self._threads:
-            self._workers = []
+            if thread.is_alive() and not worker.in_job:
+                thread.join(BETWEEN_JOBS_JOIN_SECONDS)
+        alive = [(t, w) for t, w in zip(self._threads, self._workers, strict=True) if t.is_alive()]
+        self._threads = [t for t, _ in alive]
+        self._workers = [w for _, w in alive]
 
     def _another_worker(self, i: int) -> Worker:
         w = self.worker

@@ -275,6 +275,7 @@ class Worker:
         self.cancel_poll_seconds = float(cancel_poll_seconds)
         self.poll_seconds = float(poll_seconds)
         self._wake = threading.Event()
+        self._in_job = False
         self.settings = settings
         self._ticked: datetime | None = None
         self._unrecorded: dict[tuple[str, str], str] = {}
@@ -296,9 +297,11 @@ class Worker:
 
     # ----------------------------------------------------------------- claiming
 
-    def claim_next(self) -> Job | None:
+    def claim_next(self, stop: threading.Event | None = None) -> Job | None:
         """Claim one runnable job: the oldest pending one, else a running one whose lease
-        expired. None when there is none (or other workers won every race)."""
+        expired. None when there is none (or other workers won every race), or when `stop` is
+        set once the candidates are read (the first read loads handlers given on first use:
+        seconds, after which a stopped worker claims nothing)."""
         candidates = [
             j for j in self.store.jobs_by_status("pending", limit=100) if j.kind in self.handlers
         ]
@@ -308,6 +311,8 @@ class Worker:
             for j in self.store.jobs_by_status("running", limit=100)
             if j.kind in self.handlers and not j.lease_active(now)
         ]
+        if stop is not None and stop.is_set():
+            return None
         for job in candidates:
             try:
                 return self.store.claim(job.owner, job.id, self.worker_id, self.lease_seconds)
@@ -338,9 +343,9 @@ class Worker:
         for kind in self.ticks:
             self.submit_tick(kind)
 
-    def run_once(self) -> WorkOutcome | None:
+    def run_once(self, stop: threading.Event | None = None) -> WorkOutcome | None:
         """Start this minute's ticks (once), then claim and run one job to its end for this
-        worker; None if nothing was runnable.
+        worker; None if nothing was runnable, or if `stop` was set before the claim.
 
         Raises `StoreUnavailableError` when the store cannot be reached to claim, or to record
         a failure (the job then stays `running` without a result until this worker records the
@@ -349,7 +354,7 @@ class Worker:
         """
         self._record_failures()
         self._tick()
-        job = self.claim_next()
+        job = self.claim_next(stop)
         if job is None:
             return None
         return self.run_claimed(job)
@@ -384,7 +389,7 @@ class Worker:
         ran = 0
         while not stop_event.is_set() and (max_jobs is None or ran < max_jobs):
             try:
-                outcome = self.run_once()
+                outcome = self.run_once(stop_event)
             except StoreUnavailableError as exc:
                 log.error("worker %s: store unavailable: %s", self.worker_id, exc)
                 stop_event.wait(self.poll_seconds)
@@ -405,8 +410,20 @@ class Worker:
 
     # ----------------------------------------------------------------- running
 
+    @property
+    def in_job(self) -> bool:
+        """True while this worker runs a job it claimed (`run_claimed`)."""
+        return self._in_job
+
     def run_claimed(self, job: Job) -> WorkOutcome:
         """Run a job this worker has just claimed (its lease is held) to its end here."""
+        self._in_job = True
+        try:
+            return self._run_leased(job)
+        finally:
+            self._in_job = False
+
+    def _run_leased(self, job: Job) -> WorkOutcome:
         lease = _Lease(
             self.store,
             job,

@@ -4,6 +4,7 @@ once, and their jobs then run as with handlers given up front."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -78,3 +79,33 @@ def test_a_loader_that_gives_no_handlers_is_refused_when_read() -> None:
     assert handlers  # a promise of handlers, not read yet
     with pytest.raises(ValueError, match="none"):
         len(handlers)
+
+
+def test_a_stop_while_the_workers_load_their_handlers_waits_for_them_and_claims_nothing(
+    store: SQLiteStore,
+) -> None:
+    """A process stopped right after its start: `stop` outwaits its own timeout for workers
+    still loading (no thread of ours is left importing as the process exits), and a worker
+    that finishes loading after the stop leaves the pending job to the next start."""
+    loading, release = threading.Event(), threading.Event()
+
+    def slow_load() -> Mapping[str, Handler]:
+        loading.set()
+        release.wait(60)
+        return {"double": doubling}
+
+    job, _ = store.submit_job("alice", "double", {"n": 3})
+    runner = JobRunner(store, handlers=HandlersOnFirstUse(slow_load), poll_seconds=0.02)
+    runner.start(2)
+    assert loading.wait(30)
+    stopped = threading.Event()
+    stopping = threading.Thread(target=lambda: (runner.stop(timeout=0.05), stopped.set()))
+    stopping.start()
+    # a bound, not a sleep: the code before returned after its 0.05 s timeout
+    assert not stopped.wait(1.0)
+    assert runner.live_workers() == 2
+    release.set()
+    assert stopped.wait(30)
+    stopping.join()
+    assert runner.live_workers() == 0
+    assert store.get_job("alice", job.id).status == "pending"
