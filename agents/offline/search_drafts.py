@@ -1,0 +1,128 @@
+"""The offline model's draft of a strategy search (`agents.chat.RequestDraft`) from the chat's
+messages: universe, dates, scenarios to stress, volatility target, weight functions, the settings
+the user states ("rebalanced monthly", "a 63-day lookback": kept, not searched), risk limits,
+trials and option protection (`agents.offline.hedge_policies`).
+
+A revision ("rebalance quarterly instead", "make it 50 trials") changes the conversation's
+latest search ask: the draft is that ask's, with what the revision states on top (and each
+revision since). A revision in a conversation with no earlier request, naming nothing to work
+on, has nothing to change: the supervisor asks what it is for (`nothing_to_revise`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from langchain_core.messages import AIMessage
+
+from agents.decisions import FixedSetting, SearchedParameter
+from agents.offline.chat_intent import (
+    intent_of,
+    known_tickers,
+    thread_subject,
+    user_texts,
+    window_args,
+)
+from agents.offline.hedge_policies import hedge_draft
+from agents.offline.intent import Intent, parse_intent
+from agents.offline.policies import PolicyInput, forced_call
+from agents.offline.strategy_args import stated_config
+from quant.regime_names import REGIME_NAMES
+
+__all__ = ["draft_search", "nothing_to_revise", "nothing_to_revise_reply"]
+
+_LIMITS = (("max_drawdown", "max_drawdown"), ("cvar_95", "cvar"), ("var_95", "var"))
+"""RiskLimitsDraft field -> the intent's risk limit."""
+
+
+def _target_vol_range(intent: Intent) -> list[float] | None:
+    if intent.target_vol_range is not None:
+        return list(intent.target_vol_range)
+    if intent.target_vol is not None and intent.target_vol_around:  # "around 12%"
+        return [max(0.01, round(intent.target_vol * 0.5, 4)), round(intent.target_vol * 1.5, 4)]
+    if intent.target_vol is not None:  # a stated target is kept, not searched around
+        return [intent.target_vol, intent.target_vol]
+    return None
+
+
+def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
+    """The draft's fields one message states (the universe `subject` when it names none)."""
+    draft: dict[str, Any] = dict(window_args(intent, subject))
+    stressed = list(intent.scenarios)
+    if stressed:
+        draft["scenario_weights"] = {n: (2.0 if n in stressed else 1.0) for n in REGIME_NAMES}
+    if (targets := _target_vol_range(intent)) is not None:
+        draft["target_vol_range"] = targets
+    if intent.weight_functions:
+        draft["weight_functions"] = list(intent.weight_functions)
+    stated = stated_config(intent)
+    if fixed := {name: stated[name] for name in get_args(FixedSetting) if name in stated}:
+        draft["fixed"] = fixed
+    limits = {key: intent.risk_limits[s] for key, s in _LIMITS if s in intent.risk_limits}
+    if limits:
+        draft["risk_limits"] = {**limits, "scenarios": stressed or None}
+    if intent.budget is not None:
+        draft["max_trials"] = intent.budget
+    if (hedge := hedge_draft(intent)) is not None:
+        draft["protection"] = hedge  # the field of `ProtectionDraft` the models see
+    focus = get_args(SearchedParameter)
+    if asked := [p for p in intent.parameters if p in focus and p not in fixed]:
+        draft["focus"] = asked
+    return draft
+
+
+def _search_asks(inp: PolicyInput) -> list[Intent]:
+    """The asks the latest message's search is drafted from, oldest first: the message alone,
+    or for a revision the conversation's latest search ask that is not one, then each
+    revision since (other asks between them left out); [] for a revision with no such ask."""
+    latest = intent_of(inp)
+    chain = [latest]
+    if not latest.revision:
+        return chain
+    for text in user_texts(inp)[1:]:
+        earlier = parse_intent(text, known_tickers())
+        if earlier.intent != "search_strategy":
+            continue
+        chain.insert(0, earlier)
+        if not earlier.revision:
+            return chain
+    return []
+
+
+def draft_search(inp: PolicyInput) -> AIMessage:
+    """The `RequestDraft` of the latest message's search (see the module docstring)."""
+    asks = _search_asks(inp) or [intent_of(inp)]
+    draft = _search_fields(asks[0], thread_subject(inp))
+    for revision in asks[1:]:  # each states only what it changes
+        changed = _search_fields(revision, ())
+        fixed = {**draft.get("fixed", {}), **changed.get("fixed", {})}
+        draft.update(changed)
+        if fixed:
+            draft["fixed"] = fixed
+    stressed = [n for n, w in (draft.get("scenario_weights") or {}).items() if w > 1.0]
+    focus = f", weighting the {' and '.join(stressed)} scenario(s) double" if stressed else ""
+    hedged = " with option protection" if "protection" in draft else ""
+    draft["summary"] = (
+        f"A volatility-targeting strategy search{hedged} across market scenarios{focus}."
+    )
+    return forced_call(inp, draft)
+
+
+def nothing_to_revise(inp: PolicyInput) -> bool:
+    """Whether the latest message changes an earlier request ("rebalance quarterly instead")
+    in a conversation that has none, naming nothing to work on (no stocks, sector or
+    portfolio)."""
+    intent = intent_of(inp)
+    named = intent.tickers or intent.all_tickers or intent.sectors or intent.portfolio_ids
+    return intent.revision and not named and len(user_texts(inp)) == 1
+
+
+def nothing_to_revise_reply(inp: PolicyInput) -> str:
+    """The question that answers a revision with nothing to revise."""
+    said = user_texts(inp)[0].strip().rstrip(".!?")
+    return (
+        f'There is no earlier request in this conversation for "{said}" to change, so '
+        "nothing was computed. Say what it is for, with the stocks: for example 'search "
+        "strategies for AAPL, MSFT and KO, rebalanced quarterly' or 'an HRP portfolio of "
+        "AAPL, MSFT and JNJ since 2018'."
+    )

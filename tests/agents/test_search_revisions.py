@@ -1,0 +1,133 @@
+"""A search keeps what the PM states and what a revision leaves alone (issue 63).
+
+Before: "find a strategy ... rebalanced monthly" searched rebalancing over 5-63 days (the cadence
+only named the parameter the answer reports); "find a strategy for AAPL, MSFT and KO with a 10%
+max drawdown in the bear scenario" generated a bear scenario set instead of a search; "rebalance
+quarterly instead" after a search drafted a new search of the whole universe without the earlier
+limit; and the same words in an empty conversation drafted a 200-trial search of 20 stocks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.offline.chat_intent import known_tickers
+from agents.offline.intent import parse_intent
+from agents.offline.strategy_args import CADENCE_SESSIONS
+from graphs.chat import ChatSession
+from settings import Settings
+
+KNOWN = known_tickers()
+UNIVERSES = (("AAPL", "MSFT", "KO"), ("JPM", "BAC"), ("XOM", "CVX", "PG", "KO"))
+SCENARIOS = ("bear", "bull", "high-vol", "low-vol")
+CADENCES = ("weekly", "monthly", "quarterly")
+
+
+def _names(universe: tuple[str, ...]) -> str:
+    return ", ".join(universe[:-1]) + " and " + universe[-1]
+
+
+def _fresh() -> str:
+    """A thread id of its own (hypothesis' examples share the test's store)."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def _drafted(session: ChatSession, text: str) -> dict[str, Any]:
+    """The request a message drafts for approval (rejected, so the thread goes on)."""
+    turn = session.send(text)
+    assert turn.pending is not None and turn.pending["type"] == "approval", (text, turn.replies)
+    session.decide("reject")
+    return dict(turn.pending["request"]) | {"summary": turn.pending["summary"]}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(UNIVERSES),
+    st.integers(5, 30),
+    st.sampled_from(SCENARIOS),
+    st.sampled_from(("find", "find me", "look for", "suggest", "recommend")),
+)
+def test_a_strategy_asked_for_with_a_limit_in_a_scenario_is_a_search(
+    universe: tuple[str, ...], limit: int, scenario: str, verb: str
+) -> None:
+    text = f"{verb} a strategy for {_names(universe)} with a {limit}% max drawdown in the "
+    intent = parse_intent(text + f"{scenario} scenario", KNOWN)
+    assert intent.intent == "search_strategy", text
+    assert intent.risk_limits == {"max_drawdown": limit / 100}
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    st.sampled_from(UNIVERSES),
+    st.sampled_from(CADENCES),
+    st.sampled_from((21, 42, 63, 126)),
+    st.sampled_from((1.25, 1.5, 2.0)),
+)
+def test_the_cadence_lookback_and_leverage_asked_are_kept_in_every_trial(
+    universe: tuple[str, ...], cadence: str, lookback: int, leverage: float
+) -> None:
+    session = ChatSession(_fresh(), settings=Settings())
+    text = (
+        f"find a strategy for {_names(universe)} rebalanced {cadence}, with a {lookback}-day "
+        f"lookback and {leverage:g}x leverage"
+    )
+    request = _drafted(session, text)
+    space = request["search_space"]
+    assert space["rebalance_every"] == CADENCE_SESSIONS[cadence], text
+    assert space["lookback"] == lookback and space["max_leverage"] == leverage, text
+    assert sorted(request["universe"]) == sorted(universe)
+    assert isinstance(space["target_vol"], dict)  # what is not stated is searched
+    assert (
+        f"rebalancing every {CADENCE_SESSIONS[cadence]} trading days (fixed)"
+        in (request["summary"])
+    )
+
+
+def test_a_revision_changes_the_latest_search_and_keeps_the_rest() -> None:
+    session = ChatSession("revised", settings=Settings())
+    first = _drafted(
+        session,
+        "find a strategy for AAPL, MSFT and KO with a 10% max drawdown in the bear scenario",
+    )
+    assert first["risk_limits"]["max_drawdown"] == 0.1
+    quarterly = _drafted(session, "rebalance quarterly instead")
+    assert quarterly["universe"] == first["universe"]
+    assert quarterly["risk_limits"] == first["risk_limits"]
+    assert quarterly["search_space"]["rebalance_every"] == 63
+    session.send("what's the vol of XOM")  # another ask between: not a search
+    fewer = _drafted(session, "and make it 50 trials instead")
+    assert fewer["budget"]["max_trials"] == 50
+    assert fewer["universe"] == first["universe"]  # not XOM, the subject of the ask between
+    assert fewer["risk_limits"] == first["risk_limits"]
+    assert fewer["search_space"]["rebalance_every"] == 63  # the revision before is kept too
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.sampled_from(
+        (
+            "rebalance quarterly instead",
+            "make it 50 trials instead",
+            "use min vol instead",
+            "start in 2018 instead",
+            "rebalance monthly instead.",
+        )
+    )
+)
+def test_a_revision_in_an_empty_conversation_asks_what_it_is_for(text: str) -> None:
+    turn = ChatSession(_fresh(), settings=Settings()).send(text)
+    assert turn.pending is None, text  # no search drafted
+    assert len(turn.replies) == 1
+    reply = turn.replies[0]
+    assert reply.startswith("There is no earlier request in this conversation"), reply
+    assert "nothing was computed" in reply
+    assert text.rstrip(".") in reply
+
+
+def test_a_revision_naming_its_stocks_in_an_empty_conversation_is_answered() -> None:
+    turn = ChatSession("named", settings=Settings()).send("use min vol instead for AAPL and KO")
+    assert turn.pending is None
+    assert turn.replies and turn.replies[0].startswith("min-volatility portfolio")
