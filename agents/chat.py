@@ -28,7 +28,7 @@ from agents.agent_loop import (
     system_prompt,
     tokens_of,
 )
-from agents.decisions import ScenarioName, SearchedParameter
+from agents.decisions import FixedSetting, ScenarioName, SearchedParameter
 from agents.model_routes import RoutedModel
 from agents.models import chat_model, routes_for
 from prompts import load_guide
@@ -182,6 +182,14 @@ class RequestDraft(BaseModel):
         "between 8% and 14%', a range around it for 'target vol around 12%'.",
     )
     weight_functions: list[Literal["inverse_vol", "sigmoid", "merton"]] | None = None
+    fixed: dict[FixedSetting, float] | None = Field(
+        default=None,
+        description="Strategy settings the user states, kept in every trial instead of "
+        "searched: rebalance_every in trading days ({'rebalance_every': 21} for 'rebalanced "
+        "monthly'; 5 weekly, 63 quarterly), lookback in trading days ({'lookback': 63} for 'a "
+        "63-day lookback'), max_leverage in times wealth ({'max_leverage': 1.5} for '1.5x "
+        "leverage').",
+    )
     scenarios: list[ScenarioName] | None = None
     scenario_weights: dict[ScenarioName, float] | None = None
     risk_limits: RiskLimitsDraft | None = None

@@ -16,6 +16,9 @@ from quant.strategy import RuleParameter
 SearchedParameter = RuleParameter
 """Strategy parameters a search varies (and a user may ask about)."""
 
+FixedSetting = Literal["lookback", "rebalance_every", "max_leverage"]
+"""Strategy settings a search keeps at a value the user states instead of searching them."""
+
 
 class MarketView(BaseModel):
     """The market analysis agent's reading of the market and its scenario plan."""

@@ -224,13 +224,10 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         if owner is not None:
             request, notes = profile_draft(request, *owner)
     except (ValidationError, InputError) as exc:
-        problems = "; ".join(
-            f"{field}: {problem}"
-            for field, problem in (
-                validation_problems(exc.errors())
-                if isinstance(exc, ValidationError)
-                else [(exc.field, exc.problem)]
-            )
+        problems = (
+            "; ".join(f"{f}: {problem}" for f, problem in validation_problems(exc.errors()))
+            if isinstance(exc, ValidationError)
+            else exc.message
         )
         text = f"I could not set up that search: {problems}. Please rephrase."
         return {

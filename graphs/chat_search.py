@@ -15,11 +15,13 @@ and what "deploy that" deploys).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 from langchain_core.messages import AIMessage
+from pydantic import ValidationError
 
 from agents.chat import RequestDraft
+from agents.decisions import FixedSetting
 from agents.explanation import limit_sentences
 from graphs.emit import emit_job, emit_node_started, emit_progress, emit_warning
 from graphs.hedge_search import (
@@ -30,7 +32,9 @@ from graphs.hedge_search import (
 )
 from graphs.optimization_limits import limit_checks
 from graphs.request import DEFAULT_SPACE, OptimizationRequest
-from quant.strategy import StrategyConfig
+from quant.horizons import MAX_LOOKBACK
+from quant.strategy import MAX_LEVERAGE, StrategyConfig
+from services.errors import InputError
 from services.formatting import (
     PARAMETERS,
     WEIGHT_FUNCTIONS,
@@ -57,6 +61,8 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
         data["search_space"]["target_vol"] = (
             low if high - low < 1e-9 else {"low": low, "high": high}  # one target: fixed
         )
+    for name, value in (d.fixed or {}).items():
+        data["search_space"][name] = _fixed_setting(name, value)
     if d.weight_functions:
         data["search_space"]["weight_function"] = {"choices": list(d.weight_functions)}
     elif d.focus and "weight_function" not in d.focus:
@@ -94,6 +100,26 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
     return OptimizationRequest.model_validate(data)
 
 
+_FIXED_RANGES: dict[str, str] = {
+    "lookback": f"a whole number of trading days from 2 to {MAX_LOOKBACK:,}",
+    "rebalance_every": "a whole number of trading days, 1 or more",
+    "max_leverage": f"above 0 and at most {MAX_LEVERAGE:g}x (the engine models no margin call)",
+}
+"""What each `FixedSetting` a strategy takes must be, in words."""
+
+
+def _fixed_setting(name: str, value: float) -> float:
+    """A setting the user states as the search keeps it (days whole: 21.0 is 21); `InputError`
+    naming `fixed.<name>` for a value no strategy takes."""
+    kept = int(value) if name != "max_leverage" and float(value).is_integer() else value
+    try:
+        StrategyConfig.model_validate({name: kept})
+    except ValidationError:
+        problem = f"{parameter(name, value)} asked, but it must be {_FIXED_RANGES[name]}"
+        raise InputError(f"fixed.{name}", problem, message=problem) from None
+    return kept
+
+
 def describe_request(request: OptimizationRequest) -> str:
     """A short description of a request, for the approval prompt."""
     space = request.search_space
@@ -116,6 +142,11 @@ def describe_request(request: OptimizationRequest) -> str:
         f"weight function {space['weight_function'].replace('_', ' ')} (fixed)"
         if isinstance(space.get("weight_function"), str)
         else "",
+        *(
+            f"{parameter(name, space[name])} (fixed)"
+            for name in get_args(FixedSetting)
+            if isinstance(space.get(name), int | float)
+        ),
         describe_hedge_search(space) or "",
         describe_vol_model(request.vol_model) if request.vol_model is not None else "",
         _limits_said(request) if limits else "",

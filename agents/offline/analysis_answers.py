@@ -149,7 +149,7 @@ def statistics_answer(
     return " ".join(parts)
 
 
-_SIDE_BY_SIDE: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+_GROUP_MEASURES: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "return": ("total return", lambda s: _pct(s["cumulative_return"])),
     "volatility": ("volatility a year", lambda s: _pct(s["volatility"])),
     "sharpe_ratio": ("Sharpe ratio", lambda s: f"{s['sharpe_ratio']:.2f}"),
@@ -173,7 +173,7 @@ def groups_answer(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) ->
     ]
     lines = [
         f"{words}: " + ", ".join(f"{name} {value(data['portfolio'])}" for name, data in groups)
-        for key, (words, value) in _SIDE_BY_SIDE.items()
+        for key, (words, value) in _GROUP_MEASURES.items()
         if key in _wanted(ask)
     ]
     if len(groups) > 1 and lines:

@@ -2,9 +2,8 @@
 
 Chat turns arrive as plain conversation (no JSON task): the supervisor routes the latest message
 by `parse_intent`, and each specialist calls the tool the intent asks for, then answers with the
-numbers of the tool result. A strategy search is drafted from the intent's slots (universe,
-dates, scenarios to stress, volatility target, weight functions, risk limits, trials, option
-hedge: `agents.offline.hedge_policies`).
+numbers of the tool result. A strategy search is drafted from the intent's slots
+(`agents.offline.search_drafts`).
 """
 
 from __future__ import annotations
@@ -12,12 +11,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any, get_args
+from typing import Any
 
 from langchain_core.messages import AIMessage, SystemMessage
 
 from agents.conversation_texts import LAST_RUN_MARKER
-from agents.decisions import SearchedParameter
 from agents.offline import patterns
 from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
@@ -34,7 +32,7 @@ from agents.offline.chat_intent import (
 from agents.offline.estimate_policies import estimate_chat
 from agents.offline.follow_ups import follow_up_route
 from agents.offline.guide_policies import guide_chat
-from agents.offline.hedge_policies import hedge_draft, hedge_question
+from agents.offline.hedge_policies import hedge_question
 from agents.offline.intent import Intent
 from agents.offline.intent.about import about_stratigos
 from agents.offline.intent.memory import read_memory_ask
@@ -56,7 +54,7 @@ from agents.offline.portfolio_builds import (
     limits_note,
     method_name,
 )
-from quant.regime_names import REGIME_NAMES
+from agents.offline.search_drafts import nothing_to_revise, nothing_to_revise_reply
 from settings import get_settings
 
 ROUTES = {
@@ -108,6 +106,11 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         return reply(declined)
     if (routed := follow_up_route(inp)) is not None:
         return routed  # a change of the conversation's latest request
+    if nothing_to_revise(inp):
+        if inp.must_call_tool:
+            reason = "a change with no earlier request to change"
+            return forced_call(inp, {"agent": "supervisor", "reason": reason})
+        return reply(nothing_to_revise_reply(inp))
     if about_stratigos(intent):
         if inp.must_call_tool:
             return forced_call(
@@ -278,51 +281,6 @@ def _comparison(results: Sequence[Any]) -> str:
         "(in-sample estimates)."
     )
     return " ".join(lines + [f"Failed: {f}" for f in failed])
-
-
-def draft_search(inp: PolicyInput) -> AIMessage:
-    """A `RequestDraft` from the latest message's slots."""
-    intent = intent_of(inp)
-    draft: dict[str, Any] = dict(window_args(intent, thread_subject(inp)))
-    stressed = list(intent.scenarios)
-    if stressed:
-        draft["scenario_weights"] = {
-            name: (2.0 if name in stressed else 1.0) for name in REGIME_NAMES
-        }
-    if intent.target_vol_range is not None:
-        draft["target_vol_range"] = list(intent.target_vol_range)
-    elif intent.target_vol is not None and intent.target_vol_around:  # "around 12%"
-        low = max(0.01, round(intent.target_vol * 0.5, 4))
-        draft["target_vol_range"] = [low, round(intent.target_vol * 1.5, 4)]
-    elif intent.target_vol is not None:  # a stated target is kept, not searched around
-        draft["target_vol_range"] = [intent.target_vol, intent.target_vol]
-    if intent.weight_functions:
-        draft["weight_functions"] = list(intent.weight_functions)
-    limits = {
-        key: intent.risk_limits[source]
-        for key, source in (
-            ("max_drawdown", "max_drawdown"),
-            ("cvar_95", "cvar"),
-            ("var_95", "var"),
-        )
-        if source in intent.risk_limits
-    }
-    if limits:
-        draft["risk_limits"] = {**limits, "scenarios": stressed or None}
-    if intent.budget is not None:
-        draft["max_trials"] = intent.budget
-    hedge = hedge_draft(intent)
-    if hedge is not None:
-        draft["protection"] = hedge  # the field of `ProtectionDraft` the models see
-    focus_names = get_args(SearchedParameter)
-    if asked := [p for p in intent.parameters if p in focus_names]:
-        draft["focus"] = asked
-    focus = f", weighting the {' and '.join(stressed)} scenario(s) double" if stressed else ""
-    hedged = " with option protection" if hedge is not None else ""
-    draft["summary"] = (
-        f"A volatility-targeting strategy search{hedged} across market scenarios{focus}."
-    )
-    return forced_call(inp, draft)
 
 
 _MONEY = patterns.compile(

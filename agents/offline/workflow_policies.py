@@ -17,7 +17,6 @@ from agents.explanation import sensitivity_facts, template_explanation
 from agents.offline.analysis_policies import analysis_chat
 from agents.offline.chat_policies import (
     draft_deployment,
-    draft_search,
     explanation_chat,
     optimizer_chat,
 )
@@ -25,6 +24,7 @@ from agents.offline.follow_ups import follow_up_chat
 from agents.offline.market_policies import market_chat
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
 from agents.offline.risk_policies import risk_chat
+from agents.offline.search_drafts import draft_search
 from agents.research_quotes import quoted_answer
 from quant.regime_names import REGIME_NAMES
 

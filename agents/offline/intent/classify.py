@@ -141,6 +141,10 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
         (r"\bholds? up\b|\brobust\w*\b", 1.0),
         (r"\bstrateg(?:y|ies)\b", 1.0),
         (
+            r"\b(?:find|look for|search for|suggest|recommend)\b(?:\s+\w+){0,3}\s+strateg(?:y|ies)\b",
+            3.0,
+        ),
+        (
             r"\boptimi[sz]\w*\s+(?:the\s+|my\s+)?(?:strategy|parameters|settings|allocation rule)",
             3.0,
         ),
