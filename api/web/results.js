@@ -104,6 +104,14 @@ function safeRateText(data) {
 
 const METHODS = { tpe: "Bayesian (TPE)", random: "random", grid: "grid" };
 
+/** A sentence with each job it names ("learnt from runs job_01…", "cold run job_01… (seed 0)")
+ * a link to that job's page; a command line's run ids (run_…) stay text: they have no page. */
+export function withJobLinks(text) {
+  return String(text)
+    .split(/\b(job_[0-9A-Za-z]+)\b/)
+    .map((part, i) => (i % 2 ? h("a", { href: `#/jobs/${encodeURIComponent(part)}` }, h("code", {}, part)) : part));
+}
+
 /** The run in words: objective, risk check, trials (and why fewer than planned), how the search
  * started (cold, or from which strategy model and what that saved: the report's "Start" line),
  * search method, data, the safe rate. */
@@ -115,7 +123,7 @@ function runRows(data) {
     ["Risk check", inWords(summary.risk_verdict) || "n/a"],
     ["Trials", summary.max_trials ? `${count(summary.n_trials)} of ${count(summary.max_trials)}` : count(summary.n_trials)],
     ...(summary.winner_note ? [["Note", inWords(summary.winner_note)]] : []),
-    ...(summary.start ? [["Start", h("span", { id: "results-start" }, capitalised(inWords(summary.start)))]] : []),
+    ...(summary.start ? [["Start", h("span", { id: "results-start" }, withJobLinks(capitalised(inWords(summary.start))))]] : []),
     ["Search method", METHODS[summary.method] || String(summary.method || "–")],
     ["Data", h("span", { id: "results-data" }, dataText(data.dataset))],
     ["Sharpe ratios", h("span", { id: "results-sharpe" }, `in excess of ${safeRateText(data)}`)],

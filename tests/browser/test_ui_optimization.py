@@ -179,6 +179,9 @@ def test_results_say_what_feasible_means_why_the_run_stopped_and_what_to_doubt(
     start = summary["start"]
     assert start and "stopped early" not in start
     assert f"Start\t{start[0].upper()}{_in_words(start)[1:]}" in panel
+    # each earlier job it names (the runs learnt from, the cold run compared with) is a link
+    hrefs = page.eval_on_selector_all("#results-start a", "els => els.map(a => a.hash)")
+    assert hrefs == [f"#/jobs/{job_id}" for job_id in re.findall(r"\bjob_\w+", start)]
     stopped = page.inner_text("#results-stopped")
     assert stopped == "Stopped at 28 of 40 trials: " + _in_words(
         summary["stop_reason"].removeprefix("28 of 40 trials: ")
@@ -368,3 +371,29 @@ def test_the_universe_picker_offers_the_market_data_s_tickers(page: Any, server:
     assert page.input_value("#universe") == "AAPL, KO"
     assert page.input_value("#end") == "2022-12-28"
     assert page.problems == []
+
+
+def test_the_start_line_links_each_job_it_names_and_leaves_other_runs_as_text(
+    page: Any, server: Server
+) -> None:
+    """How a warm search started names the runs its strategy model learnt from and the cold run
+    it is compared with: each job among them is a link to that job's page, a command line's run
+    id (no page) stays text, and the words are unchanged."""
+    sign_in(page, server, "#/jobs")
+    said = (
+        "4 configurations first from strategy model version 3 (learnt from runs job_01JAB12, "
+        "run_5f2e0a9b7c1d) and 1 random probes; it came within 1% of cold run job_01JCD34 "
+        "(seed 0)'s best objective 1.02 in 3 trials"
+    )
+    text, links = page.evaluate(
+        """async (said) => {
+            const { withJobLinks } = await import('./static/results.js');
+            const line = document.createElement('span');
+            line.append(...withJobLinks(said));
+            return [line.textContent,
+                    [...line.querySelectorAll('a')].map(a => [a.hash, a.textContent])];
+        }""",
+        said,
+    )
+    assert text == said
+    assert links == [["#/jobs/job_01JAB12", "job_01JAB12"], ["#/jobs/job_01JCD34", "job_01JCD34"]]
