@@ -3,10 +3,10 @@ messages: universe, dates, scenarios to stress, volatility target, weight functi
 the user states ("rebalanced monthly", "a 63-day lookback": kept, not searched), risk limits,
 trials and option protection (`agents.offline.hedge_policies`).
 
-A revision ("rebalance quarterly instead", "make it 50 trials") changes the conversation's
-latest search ask: the draft is that ask's, with what the revision states on top (and each
-revision since). A revision in a conversation with no earlier request, naming nothing to work
-on, has nothing to change: the supervisor asks what it is for (`nothing_to_revise`).
+A follow-up ("rebalance quarterly instead", "now with 2x leverage", "try it with 50 trials")
+changes the conversation's latest search ask: the draft is that ask's, with what the follow-up
+states on top (and each follow-up since). A revision in a conversation with no earlier request,
+naming nothing to work on, has nothing to change: the supervisor asks what it is for (`nothing_to_revise`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, get_args
 from langchain_core.messages import AIMessage
 
 from agents.decisions import FixedSetting, SearchedParameter
+from agents.offline import patterns
 from agents.offline.chat_intent import (
     intent_of,
     known_tickers,
@@ -25,6 +26,7 @@ from agents.offline.chat_intent import (
 )
 from agents.offline.hedge_policies import hedge_draft
 from agents.offline.intent import Intent, parse_intent
+from agents.offline.intent.changes import read_change
 from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.strategy_args import stated_config
 from quant.regime_names import REGIME_NAMES
@@ -71,21 +73,40 @@ def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
     return draft
 
 
+_FOLLOW_UP = patterns.compile(r"^\s*(?:and|now|also|plus|then|same|what about|how about|try)\b")
+"""A message that opens as a follow-up of the one before ("now with 2x leverage", "try it with
+50 trials", "what about a 126-day lookback?")."""
+
+
+def follows_up(intent: Intent) -> bool:
+    """Whether a message changes an earlier ask rather than asking afresh: a revision
+    ("instead"), a reference back ("same with ..."), a change the follow-ups read
+    (`intent.changes.read_change`) or a follow-up's opening words."""
+    return (
+        intent.revision
+        or intent.refers_back
+        or read_change(intent) is not None
+        or bool(_FOLLOW_UP.search(intent.text.lower()))
+    )
+
+
 def _search_asks(inp: PolicyInput) -> list[Intent]:
     """The asks the latest message's search is drafted from, oldest first: the message alone,
-    or for a revision the conversation's latest search ask that is not one, then each
-    revision since (other asks between them left out); [] for a revision with no such ask."""
+    or for a follow-up the conversation's latest search ask that is not one, then each
+    follow-up of it since (another ask between them, and its own follow-ups, left out); [] for
+    a follow-up with no such search ask."""
     latest = intent_of(inp)
-    chain = [latest]
-    if not latest.revision:
-        return chain
+    if not follows_up(latest):
+        return [latest]
+    since: list[Intent] = []
     for text in user_texts(inp)[1:]:
         earlier = parse_intent(text, known_tickers())
-        if earlier.intent != "search_strategy":
-            continue
-        chain.insert(0, earlier)
-        if not earlier.revision:
-            return chain
+        if follows_up(earlier):
+            since.insert(0, earlier)
+        elif earlier.intent == "search_strategy":
+            return [earlier, *since, latest]
+        else:
+            since = []  # they followed up that other ask
     return []
 
 

@@ -1,4 +1,4 @@
-"""A search keeps what the PM states and what a revision leaves alone (issue 63).
+"""A search keeps what the PM states and what a follow-up leaves alone (issue 63).
 
 Before: "find a strategy ... rebalanced monthly" searched rebalancing over 5-63 days (the cadence
 only named the parameter the answer reports); "find a strategy for AAPL, MSFT and KO with a 10%
@@ -131,3 +131,24 @@ def test_a_revision_naming_its_stocks_in_an_empty_conversation_is_answered() -> 
     turn = ChatSession("named", settings=Settings()).send("use min vol instead for AAPL and KO")
     assert turn.pending is None
     assert turn.replies and turn.replies[0].startswith("min-volatility portfolio")
+
+
+def test_follow_ups_of_a_search_change_it_and_those_of_another_ask_stay_with_that_ask() -> None:
+    """ "now with 2x leverage", "what about a 126-day lookback?", "try it with 50 trials" build on
+    the search (each keeping the changes before it); "and since 2015?" after a statistics ask
+    changes that ask, not the search."""
+    session = ChatSession(_fresh(), settings=Settings())
+    first = _drafted(session, "find a strategy for AAPL, MSFT and KO rebalanced monthly")
+    levered = _drafted(session, "now with 2x leverage")
+    longer = _drafted(session, "what about a 126-day lookback?")
+    assert levered["universe"] == longer["universe"] == first["universe"]
+    assert levered["search_space"]["max_leverage"] == longer["search_space"]["max_leverage"] == 2
+    assert longer["search_space"]["lookback"] == 126
+    assert longer["search_space"]["rebalance_every"] == 21
+    session.send("what's the vol of XOM")
+    since = session.send("and since 2015?")
+    assert since.pending is None and "2015" in since.replies[-1]
+    fewer = _drafted(session, "try it with 50 trials")
+    assert fewer["budget"]["max_trials"] == 50
+    assert fewer["universe"] == first["universe"] and fewer["start"] == first["start"]
+    assert fewer["search_space"]["lookback"] == 126
