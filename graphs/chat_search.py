@@ -32,7 +32,7 @@ from graphs.hedge_search import (
 )
 from graphs.optimization_limits import limit_checks
 from graphs.request import DEFAULT_SPACE, OptimizationRequest
-from quant.horizons import MAX_LOOKBACK
+from quant.horizons import MAX_HORIZON_DAYS, MAX_LOOKBACK
 from quant.strategy import MAX_LEVERAGE, StrategyConfig
 from services.errors import InputError
 from services.formatting import (
@@ -102,7 +102,7 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
 
 _FIXED_RANGES: dict[str, str] = {
     "lookback": f"a whole number of trading days from 2 to {MAX_LOOKBACK:,}",
-    "rebalance_every": "a whole number of trading days, 1 or more",
+    "rebalance_every": f"a whole number of trading days from 1 to {MAX_HORIZON_DAYS:,}",
     "max_leverage": f"above 0 and at most {MAX_LEVERAGE:g}x (the engine models no margin call)",
 }
 """What each `FixedSetting` a strategy takes must be, in words."""

@@ -28,7 +28,7 @@ from typing import Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from quant.horizons import MAX_LOOKBACK
+from quant.horizons import MAX_HORIZON_DAYS, MAX_LOOKBACK
 
 SIGMA_FLOOR = 1e-8
 """Smallest annualised volatility used by the weight functions (avoids division by zero)."""
@@ -189,7 +189,8 @@ class StrategyConfig(BaseModel):
     target_vol: annualised volatility target (> 0), e.g. 0.10 for 10 %.
     weight_function: name of a registered weight function (see `registered_weight_functions`).
     lookback: estimation window L in trading days (2 to `MAX_LOOKBACK`, 2,499).
-    rebalance_every: days k between rebalances (>= 1); rebalance days are L, L+k, L+2k, ...
+    rebalance_every: days k between rebalances (1 to `MAX_HORIZON_DAYS`, 2,520: one rebalance in
+        the longest horizon); rebalance days are L, L+k, L+2k, ...
     max_leverage: upper bound m of the risky weight (> 0, at most `MAX_LEVERAGE`, 3); weights are
         clipped to [0, m].
     risk_aversion: gamma of the Merton rule (> 0).
@@ -224,7 +225,7 @@ class StrategyConfig(BaseModel):
     target_vol: float = Field(default=0.10, gt=0, allow_inf_nan=False)
     weight_function: str = "inverse_vol"
     lookback: int = Field(default=63, ge=2, le=MAX_LOOKBACK)
-    rebalance_every: int = Field(default=21, ge=1)
+    rebalance_every: int = Field(default=21, ge=1, le=MAX_HORIZON_DAYS)
     max_leverage: float = Field(default=1.0, gt=0, le=MAX_LEVERAGE, allow_inf_nan=False)
     risk_aversion: float = Field(default=2.0, gt=0, allow_inf_nan=False)
     steepness: float = Field(default=10.0, gt=0, allow_inf_nan=False)
@@ -334,8 +335,13 @@ def check_config(config: StrategyConfig) -> None:
         raise ValueError(
             f"lookback must be an integer from 2 to {MAX_LOOKBACK}, got {config.lookback!r}"
         )
-    if not isinstance(config.rebalance_every, int) or config.rebalance_every < 1:
-        raise ValueError(f"rebalance_every must be an integer >= 1, got {config.rebalance_every!r}")
+    if not isinstance(config.rebalance_every, int) or not 1 <= config.rebalance_every <= (
+        MAX_HORIZON_DAYS
+    ):
+        raise ValueError(
+            f"rebalance_every must be an integer from 1 to {MAX_HORIZON_DAYS}, "
+            f"got {config.rebalance_every!r}"
+        )
     if config.weight_function not in _WEIGHT_FUNCTIONS:
         known = ", ".join(registered_weight_functions())
         raise ValueError(

@@ -16,6 +16,7 @@ import quant.engine.resources as resources
 from quant.engine import METRICS, evaluate
 from quant.engine import tail_kernels as K
 from quant.errors import ConstraintError, DataError, InsufficientDataError, QuantError
+from quant.horizons import MAX_HORIZON_DAYS
 from quant.strategy import StrategyConfig, register_weight_function
 
 TOL = 1e-10
@@ -291,7 +292,7 @@ def test_shape_mismatches_are_explained() -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [("target_vol", 0.0), ("target_vol", -1.0), ("rebalance_every", 0), ("cost_bps", -1.0),
-     ("lookback", 1), ("max_leverage", 0.0)],
+     ("lookback", 1), ("max_leverage", 0.0), ("rebalance_every", 2521), ("rebalance_every", 2**63)],
 )  # fmt: skip
 def test_bad_config_values_refused(field: str, value: float) -> None:
     # via a mapping: ConstraintError (a QuantError) naming field and value
@@ -411,3 +412,14 @@ def test_thread_choice_stays_within_numba_threads() -> None:
     assert 1 <= resources._n_threads(1000) <= n
     busy = resources._busy_cores()
     assert busy is None or busy >= 0
+
+
+@given(st.integers(1, MAX_HORIZON_DAYS))
+@settings(max_examples=15, deadline=None)
+def test_every_cadence_a_config_takes_runs(every: int) -> None:
+    """Up to one rebalance in the longest horizon (`MAX_HORIZON_DAYS`) a config takes, and the
+    engine runs it; above, it is refused before a run (2**63 had been taken and then overflowed
+    the engine's integers mid-run)."""
+    risky = np.random.default_rng(every).normal(0.0004, 0.01, 60)
+    result = evaluate([StrategyConfig(lookback=5, rebalance_every=every)], risky, 0.0)
+    assert np.isfinite(result.sharpe).all() and np.isfinite(result.cagr).all()
