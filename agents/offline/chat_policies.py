@@ -54,7 +54,11 @@ from agents.offline.portfolio_builds import (
     limits_note,
     method_name,
 )
-from agents.offline.search_drafts import nothing_to_revise, nothing_to_revise_reply
+from agents.offline.search_drafts import (
+    nothing_to_revise,
+    nothing_to_revise_reply,
+    repeats_search,
+)
 from settings import get_settings
 
 ROUTES = {
@@ -111,6 +115,9 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             reason = "a change with no earlier request to change"
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return reply(nothing_to_revise_reply(inp))
+    if inp.must_call_tool and repeats_search(inp):
+        reason = "the message asks for the conversation's search again, changed"
+        return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
     if about_stratigos(intent):
         if inp.must_call_tool:
             return forced_call(

@@ -31,7 +31,13 @@ from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.strategy_args import stated_config
 from quant.regime_names import REGIME_NAMES
 
-__all__ = ["draft_search", "nothing_to_revise", "nothing_to_revise_reply"]
+__all__ = [
+    "draft_search",
+    "follows_up",
+    "nothing_to_revise",
+    "nothing_to_revise_reply",
+    "repeats_search",
+]
 
 _LIMITS = (("max_drawdown", "max_drawdown"), ("cvar_95", "cvar"), ("var_95", "var"))
 """RiskLimitsDraft field -> the intent's risk limit."""
@@ -108,6 +114,24 @@ def _search_asks(inp: PolicyInput) -> list[Intent]:
         else:
             since = []  # they followed up that other ask
     return []
+
+
+_SAME = patterns.compile(r"\bsame\b")
+
+
+def repeats_search(inp: PolicyInput) -> bool:
+    """Whether the latest message asks for the conversation's search again, changed, without
+    a search word of its own ("same but for the banks", "same thing for JPM and BAC"): it says
+    "same", reads as no other strong ask, and the ask it follows (past the follow-ups between)
+    is a search."""
+    latest = intent_of(inp)
+    if latest.intent not in ("market_overview", "unclear") or not _SAME.search(latest.text.lower()):
+        return False
+    for text in user_texts(inp)[1:]:
+        earlier = parse_intent(text, known_tickers())
+        if not follows_up(earlier):
+            return earlier.intent == "search_strategy"
+    return False
 
 
 def draft_search(inp: PolicyInput) -> AIMessage:

@@ -152,3 +152,20 @@ def test_follow_ups_of_a_search_change_it_and_those_of_another_ask_stay_with_tha
     assert fewer["budget"]["max_trials"] == 50
     assert fewer["universe"] == first["universe"] and fewer["start"] == first["start"]
     assert fewer["search_space"]["lookback"] == 126
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    st.sampled_from(("same but for {n}", "same thing for {n}", "same for {n} please")),
+    st.sampled_from((("the banks", ("BAC", "JPM")), ("JPM and XOM", ("JPM", "XOM")))),
+)
+def test_same_for_other_names_after_a_search_is_that_search_on_them(
+    form: str, names: tuple[str, tuple[str, ...]]
+) -> None:
+    """ "same but for the banks" after a search read as a market overview of the banks; it is the
+    search again on them, with its stated settings."""
+    session = ChatSession(_fresh(), settings=Settings())
+    _drafted(session, "find a strategy for AAPL, MSFT and KO rebalanced monthly")
+    again = _drafted(session, form.format(n=names[0]))
+    assert tuple(sorted(again["universe"])) == names[1]
+    assert again["search_space"]["rebalance_every"] == 21
