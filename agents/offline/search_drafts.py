@@ -5,12 +5,14 @@ trials and option protection (`agents.offline.hedge_policies`).
 
 A follow-up ("rebalance quarterly instead", "now with 2x leverage", "try it with 50 trials")
 changes the conversation's latest search ask: the draft is that ask's, with what the follow-up
-states on top (and each follow-up since). A revision in a conversation with no earlier request,
-naming nothing to work on, has nothing to change: the supervisor asks what it is for (`nothing_to_revise`).
+states on top (and each follow-up since). A change in a conversation with no earlier request,
+naming nothing to work on, has nothing to change: the supervisor asks what it is for
+(`nothing_to_revise`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, get_args
 
 from langchain_core.messages import AIMessage
@@ -96,6 +98,19 @@ def follows_up(intent: Intent) -> bool:
     )
 
 
+def _asks_before(inp: PolicyInput) -> Iterator[tuple[Intent, list[Intent]]]:
+    """The conversation's earlier asks that are not follow-ups, the latest first, each with its
+    follow-ups since (oldest first)."""
+    since: list[Intent] = []
+    for text in user_texts(inp)[1:]:
+        earlier = parse_intent(text, known_tickers())
+        if follows_up(earlier):
+            since.insert(0, earlier)
+        else:
+            yield earlier, since
+            since = []
+
+
 def _search_asks(inp: PolicyInput) -> list[Intent]:
     """The asks the latest message's search is drafted from, oldest first: the message alone,
     or for a follow-up the conversation's latest search ask that is not one, then each
@@ -104,15 +119,9 @@ def _search_asks(inp: PolicyInput) -> list[Intent]:
     latest = intent_of(inp)
     if not follows_up(latest):
         return [latest]
-    since: list[Intent] = []
-    for text in user_texts(inp)[1:]:
-        earlier = parse_intent(text, known_tickers())
-        if follows_up(earlier):
-            since.insert(0, earlier)
-        elif earlier.intent == "search_strategy":
-            return [earlier, *since, latest]
-        else:
-            since = []  # they followed up that other ask
+    for ask, since in _asks_before(inp):
+        if ask.intent == "search_strategy":
+            return [ask, *since, latest]
     return []
 
 
@@ -127,11 +136,8 @@ def repeats_search(inp: PolicyInput) -> bool:
     latest = intent_of(inp)
     if latest.intent not in ("market_overview", "unclear") or not _SAME.search(latest.text.lower()):
         return False
-    for text in user_texts(inp)[1:]:
-        earlier = parse_intent(text, known_tickers())
-        if not follows_up(earlier):
-            return earlier.intent == "search_strategy"
-    return False
+    followed = next(_asks_before(inp), None)
+    return followed is not None and followed[0].intent == "search_strategy"
 
 
 def draft_search(inp: PolicyInput) -> AIMessage:
@@ -153,13 +159,26 @@ def draft_search(inp: PolicyInput) -> AIMessage:
     return forced_call(inp, draft)
 
 
+_CONTINUES = patterns.compile(r"^\s*(?:and|now|also|plus|then|same)\b")
+"""Opening words that continue an earlier message ("now with 2x leverage", "and since 2015?")."""
+
+_ASKS = patterns.compile(
+    r"\b(?:find|search|look for|suggest|recommend|optimi[sz]e|build|construct|backtest|show)\b"
+)
+"""A verb of a fresh ask ("now find strategies rebalanced monthly")."""
+
+
 def nothing_to_revise(inp: PolicyInput) -> bool:
-    """Whether the latest message changes an earlier request ("rebalance quarterly instead")
-    in a conversation that has none, naming nothing to work on (no stocks, sector or
-    portfolio)."""
+    """Whether the latest message changes an earlier request ("rebalance quarterly instead",
+    "now with 2x leverage") in a conversation that has none, naming nothing to work on (no
+    stocks, sector or portfolio)."""
     intent = intent_of(inp)
     named = intent.tickers or intent.all_tickers or intent.sectors or intent.portfolio_ids
-    return intent.revision and not named and len(user_texts(inp)) == 1
+    if named or len(user_texts(inp)) != 1:
+        return False
+    low = intent.text.lower()
+    continues = bool(_CONTINUES.search(low)) and not _ASKS.search(low)
+    return intent.revision or (continues and read_change(intent) is not None)
 
 
 def nothing_to_revise_reply(inp: PolicyInput) -> str:

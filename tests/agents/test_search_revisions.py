@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -114,6 +115,9 @@ def test_a_revision_changes_the_latest_search_and_keeps_the_rest() -> None:
             "use min vol instead",
             "start in 2018 instead",
             "rebalance monthly instead.",
+            "now with 2x leverage",
+            "and since 2015?",
+            "also with a 126-day lookback",
         )
     )
 )
@@ -124,7 +128,7 @@ def test_a_revision_in_an_empty_conversation_asks_what_it_is_for(text: str) -> N
     reply = turn.replies[0]
     assert reply.startswith("There is no earlier request in this conversation"), reply
     assert "nothing was computed" in reply
-    assert text.rstrip(".") in reply
+    assert text.rstrip(".!?") in reply
 
 
 def test_a_revision_naming_its_stocks_in_an_empty_conversation_is_answered() -> None:
@@ -169,3 +173,13 @@ def test_same_for_other_names_after_a_search_is_that_search_on_them(
     again = _drafted(session, form.format(n=names[0]))
     assert tuple(sorted(again["universe"])) == names[1]
     assert again["search_space"]["rebalance_every"] == 21
+
+
+@pytest.mark.parametrize(
+    "text",
+    ("now find strategies rebalanced monthly", "then search for strategies since 2015"),
+)
+def test_a_fresh_ask_that_opens_like_a_follow_up_is_answered(text: str) -> None:
+    turn = ChatSession(_fresh(), settings=Settings()).send(text)
+    assert not any(r.startswith("There is no earlier request") for r in turn.replies), text
+    assert turn.pending is not None, text  # a search drafted for approval
