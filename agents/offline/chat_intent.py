@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
 from agents.offline import patterns
@@ -51,15 +51,18 @@ def session_window(last_sessions: int, end: str | None = None) -> tuple[str, str
     return str(first.date()), str(final.date())
 
 
+_RUNNER_ASKS = (DECISION_PROMPT.split("{")[0], RETRY_PROMPT.split("{")[0])
+
+
+def written_by_user(message: BaseMessage) -> bool:
+    """Whether a message is one the user wrote (not the agent runner's request for a decision)."""
+    return isinstance(message, HumanMessage) and not message.text.startswith(_RUNNER_ASKS)
+
+
 def user_texts(inp: PolicyInput) -> list[str]:
     """The messages the user wrote (not the agent runner's requests for a decision), the
     latest first."""
-    asks = (DECISION_PROMPT.split("{")[0], RETRY_PROMPT.split("{")[0])
-    return [
-        message.text
-        for message in reversed(inp.messages)
-        if isinstance(message, HumanMessage) and not message.text.startswith(asks)
-    ]
+    return [message.text for message in reversed(inp.messages) if written_by_user(message)]
 
 
 def user_text(inp: PolicyInput) -> str:

@@ -20,12 +20,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage
 from langchain_core.messages.tool import ToolCall
 
 from agents.offline.analysis_answers import ANSWERS
 from agents.offline.backtest_policies import backtest_answer
-from agents.offline.chat_intent import known_tickers, session_window, user_text, user_texts
+from agents.offline.chat_intent import (
+    known_tickers,
+    session_window,
+    user_text,
+    user_texts,
+    written_by_user,
+)
 from agents.offline.estimate_policies import estimate_answer
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
@@ -129,7 +135,7 @@ def _turns(inp: PolicyInput) -> list[tuple[str, list[ToolCall]]]:
     turns: list[tuple[str, list[ToolCall]]] = []
     latest = user_text(inp)
     for message in inp.messages:
-        if isinstance(message, HumanMessage):
+        if written_by_user(message):
             turns.append((message.text, []))
         elif isinstance(message, AIMessage) and turns:
             turns[-1][1].extend(message.tool_calls)
@@ -370,6 +376,12 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         before = args.get("rebalance") or "monthly"
         args["rebalance"] = change.cadence
         edit.changes.append(f"rebalanced {change.cadence} instead of {before}")
+    if change.subject:
+        if "universe" not in args or args.get("weights") or args.get("portfolio_id"):
+            return None  # a portfolio of given weights is no question about other names
+        before = ", ".join(str(t) for t in args["universe"])
+        args["universe"] = list(change.subject)
+        edit.changes.append(f"{', '.join(change.subject)} instead of {before}")
     if change.dropped or change.added or change.criterion or change.dropped_groups:
         stats, problem = _change_names(edit, inp, args)
         if stats is not None or problem is not None:
@@ -418,7 +430,13 @@ def thread_edit(inp: PolicyInput) -> Edit | None:
     change = read_change(_parsed(restated_latest(inp)))
     if change is None:
         return None
-    for request in thread_requests(inp)[:MAX_REQUESTS_BACK]:
+    back = MAX_REQUESTS_BACK
+    if change.subject:  # "and for KO?" asks the question just answered again, of other names
+        turns = _turns(inp)
+        if not turns or not any(call["name"] in EDITABLE for call in turns[-1][1]):
+            return None
+        back = 1
+    for request in thread_requests(inp)[:back]:
         edit = _apply(Edit(request, change), inp)
         if edit is not None:
             return edit

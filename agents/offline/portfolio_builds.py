@@ -68,9 +68,9 @@ def build_attempt(args: dict[str, Any]) -> str:
 
 
 def describe_portfolio(data: dict[str, Any]) -> str:
-    """An `optimize_portfolio` result in a sentence: its weights (the largest first), its in-sample return,
-    volatility and Sharpe ratio (with the risk-free rate it is against) and the window it was
-    estimated on, with where the market data ends."""
+    """An `optimize_portfolio` result as a sentence (it opens with a capital): its weights (the
+    largest first), its in-sample return, volatility and Sharpe ratio (with the risk-free rate it
+    is against) and the window it was estimated on, with where the market data ends."""
     weights = sorted(data["weights"].items(), key=lambda kv: -kv[1])
     shown = ", ".join(f"{t} {w:.1%}" for t, w in weights[:SHOWN_WEIGHTS])
     if len(weights) > SHOWN_WEIGHTS:
@@ -94,8 +94,9 @@ def describe_portfolio(data: dict[str, Any]) -> str:
         money = f". On {money_text(data['capital'])}: " + ", ".join(
             f"{t} {money_text(v)}" for t, v in held
         )
+    method = method_name(data["method"])
     return (
-        f"{method_name(data['method'])} portfolio ({data['portfolio_id']}): {shown}{money}. "
+        f"{method[:1].upper()}{method[1:]} portfolio ({data['portfolio_id']}): {shown}{money}. "
         f"Expected return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, "
         f"{sharpe}{window}"
     )

@@ -121,3 +121,32 @@ def test_names_dropped_and_added(
 )
 def test_a_question_of_its_own_is_no_change(text: str) -> None:
     assert change_of(text) is None
+
+
+@SETTINGS
+@given(
+    subject=st.sampled_from(
+        [("KO", ("KO",)), ("XOM and CVX", ("XOM", "CVX")), ("the banks", ("BAC", "JPM")),
+         ("the energy names", ("CVX", "RRC", "XOM"))]
+    ),
+    template=st.sampled_from(
+        ["and for {s}?", "what about {s}", "same for {s}", "how about {s}?", "and {s}?",
+         "same thing for {s} please", "now {s}"]
+    ),
+    case=CASES,
+)  # fmt: skip
+def test_other_names_are_the_same_ask_of_them(
+    subject: tuple[str, tuple[str, ...]], template: str, case: str
+) -> None:
+    change = change_of(recased(template.format(s=subject[0]), case))
+    assert change is not None and change.subject == subject[1]
+    assert (change.dropped, change.added, change.method) == ((), (), None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what about the volatility of KO", "and add KO", "KO and PEP since 2015", "and compare KO"],
+)
+def test_names_with_an_ask_of_their_own_are_no_other_subject(text: str) -> None:
+    change = change_of(text)
+    assert change is None or not change.subject

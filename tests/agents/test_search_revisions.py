@@ -134,7 +134,7 @@ def test_a_revision_in_an_empty_conversation_asks_what_it_is_for(text: str) -> N
 def test_a_revision_naming_its_stocks_in_an_empty_conversation_is_answered() -> None:
     turn = ChatSession("named", settings=Settings()).send("use min vol instead for AAPL and KO")
     assert turn.pending is None
-    assert turn.replies and turn.replies[0].startswith("min-volatility portfolio")
+    assert turn.replies and turn.replies[0].startswith("Min-volatility portfolio")
 
 
 def test_follow_ups_of_a_search_change_it_and_those_of_another_ask_stay_with_that_ask() -> None:

@@ -327,7 +327,7 @@ def test_a_method_not_offered_is_said_beside_the_closest_one_built(session: Chat
     [args] = _calls(session, "optimize_portfolio")
     assert args["method"] == "risk_parity"
     assert sorted(args["universe"]) == ["AAPL", "KO", "MSFT", "XOM"]
-    assert reply.startswith("risk-parity portfolio (pf_")
+    assert reply.startswith("Risk-parity portfolio (pf_")
     assert "Not used: the method max diversification (not a method offered here:" in reply
 
 

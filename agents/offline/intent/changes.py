@@ -48,7 +48,8 @@ class Change:
     the confidence `level` and the `horizon` (sessions) of a risk measure ("and at 99?", "and
     over 10 days?"), trading costs (`cost_bps`: "same with 20 bps costs"), and a strategy's
     `leverage`, `lookback` and the `scenarios` an estimate is asked in ("and with 2x leverage?",
-    "what about the bear case?")."""
+    "what about the bear case?"), and the names asked about in place of the request's
+    (`subject`: "and for KO?", "same for the banks")."""
 
     intent: Intent
     start: str | None = None
@@ -66,6 +67,7 @@ class Change:
     leverage: float | None = None
     lookback: int | None = None
     scenarios: tuple[str, ...] = ()
+    subject: tuple[str, ...] = ()
 
     @property
     def strategy(self) -> bool:
@@ -147,6 +149,8 @@ _OTHER_ASKS = patterns.compile(
     r"|\bsave\b|\bremember\b|\bforget\b|\bidea\w*|\bresearch\b|\bwhy\b|\bhow much\b"
 )
 """Asks of their own: a message saying one is a new question, not a change."""
+_OTHER_NAMES = patterns.compile(r"^\s*(?:and|what about|how about|same|now|also)\b")
+"""Opening words of the same ask about other names ("and for KO?", "same for the banks")."""
 _NOT_CHANGES = ("deploy", "save_idea", "propose_ideas", "research", "explain", "approve",
                 "reject", "smalltalk", "help")  # fmt: skip
 
@@ -189,9 +193,10 @@ def read_change(intent: Intent) -> Change | None:
     docstring), or None."""
     if intent.intent in _NOT_CHANGES or intent.weights or intent.portfolio_ids:
         return None
-    if intent.all_tickers or (intent.tickers and not intent.adds):
-        return None
     low = normalised(intent.text)
+    swaps_subject = bool(intent.tickers) and not intent.adds and _OTHER_NAMES.search(low)
+    if intent.all_tickers or (intent.tickers and not intent.adds and not swaps_subject):
+        return None
     horizon = _horizon(intent, low)
     if _QUESTION.search(low) and horizon is None:
         return None  # "what was the worst day in 2020?": a question of its own
@@ -218,11 +223,12 @@ def read_change(intent: Intent) -> Change | None:
         leverage=_leverage(low),
         lookback=_lookback(low),
         scenarios=tuple(intent.scenarios),
+        subject=tuple(intent.tickers) if swaps_subject else (),
     )
     changes = any(
         (change.window, change.method, change.cadence, change.limits, change.dropped,
          change.added, change.criterion, change.dropped_groups, change.level, change.horizon,
-         change.cost_bps is not None, change.strategy)
+         change.cost_bps is not None, change.strategy, change.subject)
     )  # fmt: skip
     if change.scenarios:  # "how about high-volatility?" names a scenario, not a measure
         said = re.sub(r"\b(?:high|low)[\s-]*vol\w*", " ", said)

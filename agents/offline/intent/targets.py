@@ -315,6 +315,18 @@ _SECTOR_SUBJECTS = (
     patterns.compile(  # "which is riskier, tech or staples?", "tech vs staples: which ...?"
         rf"(?:^|[,:]\s*)(?:the\s+)?({_GROUP})(?=\s+(?:or|vs\.?|versus)\s)"
     ),
+    patterns.compile(  # a follow-up about other names: "what about the banks?", "and energy"
+        rf"^\s*(?:and|what about|how about|also|same|now)\s+(?:(?:for|with|on)\s+)?(?:the\s+|my\s+"
+        rf"|our\s+)?({_GROUP})\s*(?=$|[?,.;!+]|\s(?:since|from|over|between|in|with|and|plus"
+        r"|during|for|instead|then|too)\b)"
+    ),
+    patterns.compile(  # "how correlated are the banks with energy?"
+        rf"\bcorrelat\w*\s+(?:are|is|were|was)\s+(?:the\s+)?({_GROUP})(?=\s+(?:with|to|and)\s)"
+    ),
+    patterns.compile(  # "... correlated with energy?", "... correlation of XOM to the banks"
+        rf"\bcorrelat\w*\b.*?\b(?:with|to)\s+(?:the\s+)?({_GROUP})\s*(?=$|[?,.;!]"
+        r"|\s(?:since|from|over|between|in|during)\b)"
+    ),
 )
 
 
