@@ -76,8 +76,8 @@ PORTFOLIO_TOOLS = (
 )  # fmt: skip
 """Tools that build or take a portfolio (one built by a method, by its id)."""
 METHOD_TAKERS: dict[str, frozenset[str]] = {
-    **dict.fromkeys(("hrp", "risk_parity", "min_volatility", "max_sharpe", "equal_weight"),
-                    frozenset(PORTFOLIO_TOOLS)),
+    **dict.fromkeys(("hrp", "risk_parity", "inverse_volatility", "min_volatility", "max_sharpe",
+                     "equal_weight"), frozenset(PORTFOLIO_TOOLS)),
     "frontier": frozenset({"efficient_frontier"}),
     **dict.fromkeys(("inverse_vol", "sigmoid", "merton"),
                     frozenset({"backtest_strategy", ESTIMATE, SEARCH})),
@@ -103,10 +103,10 @@ KIND_WORDS = {
 
 FREQUENCY_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
 SCHEDULE_EVERY = {"daily": "session", "weekly": "week", "monthly": "month", "quarterly": "quarter"}
-PORTFOLIO_METHODS = ("hrp", "risk_parity", "min_volatility", "max_sharpe")
+PORTFOLIO_METHODS = ("hrp", "risk_parity", "inverse_volatility", "min_volatility", "max_sharpe")
 NOT_OFFERED = (
-    "not a method offered here: HRP, risk parity, minimum volatility, maximum Sharpe, equal "
-    "weight, the efficient frontier, and the strategies' inverse-volatility, sigmoid and Merton "
+    "not a method offered here: HRP, risk parity, inverse volatility, minimum volatility, maximum "
+    "Sharpe, equal weight, the efficient frontier, and the strategies' inverse-volatility, sigmoid and Merton "
     "weightings"
 )
 RATES_NOT_MODELLED = (

@@ -375,6 +375,11 @@ LOOKBACK = re.compile(
 # ---- words --------------------------------------------------------------------------------
 METHODS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bhrp\b|\bhierarchical(?: risk parity)?\b"), "hrp"),
+    (re.compile(r"\b(?:inverse|inv)[- ]?vol(?:atility)?(?:[- ]weight(?:ed|s)?)?\s+(?:portfolio|mix|"
+                r"allocation|basket|book|weights?)\b|\b(?:inverse|inv)[- ]?vol(?:atility)? weighted\b"
+                r"|\b1 ?/ ?vol(?:atility)?[- ]weight\w*|\bnaive risk[- ]parity\b|\b(?:weight|allocat)"
+                r"\w*\b[^.?!]{0,60}?\b(?:by|(?:in )?proportion(?:al|ally)? to) (?:(?:the|their|its) )?"
+                r"inverse(?: of)?(?: (?:the|their|its))? vol(?:atility)?\b"), "inverse_volatility"),
     (re.compile(r"(?<!hierarchical )\brisk[- ]parity\b|\bequal[- ]risk[- ]contributions?\b|"
                 r"\berc\b|\brp\b"), "risk_parity"),
     (re.compile(r"\bmin\w{0,5}[- ]?(?:vol\w*|var(?:iance)?|risk)\b|\blowest[- ]"

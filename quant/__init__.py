@@ -132,6 +132,7 @@ if TYPE_CHECKING:
         max_sharpe,
         min_volatility,
     )
+    from quant.optimizers.naive_parity import inverse_volatility
     from quant.optimizers.risk_budgeting import risk_parity
     from quant.overfitting import deflated_sharpe_ratio, paired_interval
     from quant.performance import PortfolioPerformance, portfolio_performance

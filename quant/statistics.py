@@ -38,6 +38,25 @@ def beta(returns: pd.DataFrame, market: pd.Series) -> pd.Series:
     return pd.Series(covariances / variance, index=frame.columns, name="beta")
 
 
+def market_correlation(returns: pd.DataFrame, market: pd.Series) -> pd.Series:
+    """Each column's correlation (Pearson, daily returns) with `market` on the dates both hold;
+    NaN for a column that does not move. `DataError` as `beta`'s."""
+    frame = as_returns_frame(returns)
+    aligned = pd.concat([frame, market.rename("__market__")], axis=1, join="inner")
+    if len(aligned) < 3:
+        raise DataError(
+            f"a correlation needs at least 3 dates shared with the index, got {len(aligned)}"
+        )
+    values = aligned.to_numpy(dtype=float)
+    centred = values - values.mean(axis=0)
+    spread = np.sqrt((centred**2).sum(axis=0))
+    if not spread[-1] > 0.0:
+        raise DataError("the index does not move over the window: a correlation is undefined")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        correlations = (centred[:, :-1].T @ centred[:, -1]) / (spread[:-1] * spread[-1])
+    return pd.Series(correlations, index=frame.columns, name="correlation")
+
+
 @dataclass(frozen=True)
 class DrawdownEpisode:
     """The deepest fall of wealth below its running peak: `depth` (a fraction in [0, 1]), the

@@ -36,8 +36,15 @@ WEIGHT_SUM_TOLERANCE = 1e-6
 """|sum of weights - 1| allowed."""
 
 Method = Literal[
-    "hrp", "risk_parity", "min_volatility", "max_sharpe", "efficient_return", "efficient_risk"
+    "hrp",
+    "risk_parity",
+    "inverse_volatility",
+    "min_volatility",
+    "max_sharpe",
+    "efficient_return",
+    "efficient_risk",
 ]
+"""The portfolio construction methods (`build_portfolio`)."""
 
 __all__ = [
     "MAX_GROSS_LEVERAGE",
@@ -69,6 +76,13 @@ def estimates(
     return mu, cov
 
 
+_NO_GROUP_LIMITS = {
+    "hrp": "its weights come from splitting the correlation tree",
+    "inverse_volatility": "its weights come from each asset's own volatility",
+}
+"""The methods that cannot keep a group's limit, and where their weights come from."""
+
+
 def build_portfolio(
     method: Method,
     returns: pd.DataFrame,
@@ -86,17 +100,18 @@ def build_portfolio(
 ) -> pd.Series:
     """The weights of `method` on the assets of `returns` (in their order): `hrp` (from the
     returns' correlation tree; `linkage`, `optimal_ordering`), `risk_parity` (risk contributions
-    equal to `budgets`, equal by default), `min_volatility`, `max_sharpe` (against
-    `risk_free_rate`), `efficient_return` (needs `target_return`) or `efficient_risk` (needs
-    `target_volatility`). Every method keeps each weight within `bounds`, and every method but
-    HRP each group's weight within its limits (`groups`, e.g. sectors): risk parity within limits
-    is `quant.optimizers.constrained_parity` (equal budgets only); HRP asked for a group limit
-    raises `ConstraintError` naming the method and why."""
-    if method == "hrp" and groups:
+    equal to `budgets`, equal by default), `inverse_volatility` (each weight in proportion to 1 /
+    the asset's volatility), `min_volatility`, `max_sharpe` (against `risk_free_rate`),
+    `efficient_return` (needs `target_return`) or `efficient_risk` (needs `target_volatility`).
+    Every method keeps each weight within `bounds`, and every method but HRP and inverse
+    volatility each group's weight within its limits (`groups`, e.g. sectors): risk parity within
+    limits is `quant.optimizers.constrained_parity` (equal budgets only); HRP or inverse
+    volatility asked for a group limit raises `ConstraintError` naming the method and why."""
+    if method in _NO_GROUP_LIMITS and groups:
         named = ", ".join(group.name for group in groups)
         raise ConstraintError(
-            f"hrp cannot keep a limit on a group of holdings ({named}): its weights come from "
-            "splitting the correlation tree, which knows no groups; build risk_parity, "
+            f"{method} cannot keep a limit on a group of holdings ({named}): "
+            f"{_NO_GROUP_LIMITS[method]}, which knows no groups; build risk_parity, "
             "min_volatility or max_sharpe, which keep each group within its limits, or leave "
             "the group limit out"
         )
@@ -104,6 +119,8 @@ def build_portfolio(
         weights = optimizers.hierarchical_risk_parity(
             returns, linkage=linkage, optimal_ordering=optimal_ordering, bounds=bounds
         )
+    elif method == "inverse_volatility":
+        weights = optimizers.inverse_volatility(cov, bounds=bounds)
     elif method == "risk_parity" and (groups or _limited(bounds, returns.columns)):
         if budgets is not None:
             raise ConstraintError("risk budgets other than equal cannot be kept with limits")

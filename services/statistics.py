@@ -21,7 +21,7 @@ import pandas as pd
 
 from quant.estimators import PERIODS_PER_YEAR
 from quant.risk import cagr, sharpe_ratio, volatility
-from quant.statistics import beta, deepest_drawdown, monthly_returns
+from quant.statistics import beta, deepest_drawdown, market_correlation, monthly_returns
 
 __all__ = [
     "DrawdownDates",
@@ -46,8 +46,10 @@ class DrawdownDates:
 
 @dataclass(frozen=True)
 class SeriesStatistics:
-    """One series' statistics over the window (see the module docstring); `beta` is None
-    without an index, `worst_month` and `best_month` hold the month's last date in the window."""
+    """One series' statistics over the window (see the module docstring); `beta` and
+    `correlation` (of daily returns with the index) are None without an index (the correlation
+    too for a series that does not move), `worst_month` and `best_month` hold the month's last
+    date in the window."""
 
     cumulative_return: float
     annualised_return: float
@@ -55,6 +57,7 @@ class SeriesStatistics:
     volatility: float
     sharpe: float
     beta: float | None
+    correlation: float | None
     worst_day: tuple[pd.Timestamp, float]
     best_day: tuple[pd.Timestamp, float]
     worst_month: tuple[pd.Timestamp, float]
@@ -83,8 +86,11 @@ def drawdown_dates(returns: pd.Series, base_date: pd.Timestamp | None) -> Drawdo
 def series_statistics(
     returns: pd.DataFrame, market: pd.Series | None, base_date: pd.Timestamp | None
 ) -> dict[str, SeriesStatistics]:
-    """Each column's `SeriesStatistics` over the window (beta against `market`, when given)."""
-    betas = beta(returns, market) if market is not None and len(market) > 2 else None
+    """Each column's `SeriesStatistics` over the window (beta and correlation against `market`,
+    when given)."""
+    indexed = market is not None and len(market) > 2
+    betas = beta(returns, market) if indexed and market is not None else None
+    correlations = market_correlation(returns, market) if indexed and market is not None else None
     months = monthly_returns(returns)
     vols = volatility(returns)
     growth = cagr(returns)
@@ -106,6 +112,7 @@ def series_statistics(
             volatility=float(vols.iloc[k]),
             sharpe=float(sharpes.iloc[k]),
             beta=None if betas is None else float(betas.iloc[k]),
+            correlation=_known(None if correlations is None else correlations.iloc[k]),
             worst_day=(pd.Timestamp(dates[worst]), float(values[worst])),
             best_day=(pd.Timestamp(dates[best]), float(values[best])),
             worst_month=(pd.Timestamp(month_ends[month]), float(monthly[month])),
@@ -113,3 +120,8 @@ def series_statistics(
             drawdown=drawdown_dates(returns.iloc[:, k], base_date),
         )
     return out
+
+
+def _known(value: float | None) -> float | None:
+    """`value` as a float, None when missing or not finite."""
+    return None if value is None or not np.isfinite(value) else float(value)

@@ -43,7 +43,7 @@ class CompareArgs(WindowArgs):
         default=None,
         max_length=6,
         description="Methods to build a portfolio of the universe with, each compared: hrp, "
-        "risk_parity, min_volatility, max_sharpe (efficient_return and efficient_risk need a "
+        "risk_parity, inverse_volatility, min_volatility, max_sharpe (efficient_return and efficient_risk need a "
         "target: use optimize_portfolio).",
     )
     portfolios: dict[str, dict[str, float]] | None = Field(

@@ -11,7 +11,7 @@ Portfolios and frontiers are stored in the artifact store and referenced by id.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from quant import optimizers  # each optimizer loads on first use (a risk report needs none)
 from quant.performance import portfolio_performance
 from quant.risk import risk_report
-from services.portfolios import build_portfolio, estimates
+from services.portfolios import Method, build_portfolio, estimates
 from services.risk import portfolio_horizon_risk
 from tools.artifacts import ArtifactNotFoundError
 from tools.context import MAX_UNIVERSE, ToolContext
@@ -39,10 +39,6 @@ __all__ = [
     "optimize_portfolio",
     "portfolio_risk_report",
     "portfolio_tools",
-]
-
-Method = Literal[
-    "hrp", "risk_parity", "min_volatility", "max_sharpe", "efficient_return", "efficient_risk"
 ]
 
 MIN_TAIL_SESSIONS = 10
@@ -78,7 +74,8 @@ RISK_FREE_DESCRIPTION = (
 MAX_WEIGHT_DESCRIPTION = (
     "Largest weight of any single asset, a fraction in (0, 1] (0.2 = 20%). Must be at least "
     "1 / number of assets. Every method keeps it (risk_parity then makes the risk contributions "
-    "as equal as the limits allow). Default 1."
+    "as equal as the limits allow; inverse_volatility spreads what a cap takes off over the "
+    "other assets in proportion to 1 / volatility). Default 1."
 )
 MIN_WEIGHT_DESCRIPTION = (
     "Smallest weight of every asset, a fraction in [0, 1) (0.02 = at least 2% in each). Kept by "
@@ -92,8 +89,9 @@ SECTOR_LIMITS_DESCRIPTION = (
     "Limits on the total weight of a sector or industry: {term: {'min': fraction, 'max': "
     "fraction}}, a term naming a GICS sector or sub-industry ('information technology', "
     "'energy', 'banks'; e.g. {'energy': {'max': 0.2}}). Kept by min_volatility, max_sharpe, "
-    "efficient_return, efficient_risk and risk_parity; hrp takes none (its weights come from "
-    "splitting the correlation tree): asked for one it is refused, naming the group."
+    "efficient_return, efficient_risk and risk_parity; hrp and inverse_volatility take none "
+    "(their weights come from the correlation tree, or each asset's own volatility): asked for "
+    "one they are refused, naming the group."
 )
 
 
@@ -146,7 +144,8 @@ class OptimizeArgs(RangeArgs):
 
     method: Method = Field(
         description="hrp: hierarchical risk parity; risk_parity: equal risk contributions; "
-        "min_volatility: lowest volatility; max_sharpe: highest Sharpe ratio; efficient_return: "
+        "inverse_volatility: each weight in proportion to 1 / the asset's volatility (inverse-vol "
+        "weighting, correlations ignored); min_volatility: lowest volatility; max_sharpe: highest Sharpe ratio; efficient_return: "
         "lowest volatility with at least target_return; efficient_risk: highest return with at "
         "most target_volatility."
     )

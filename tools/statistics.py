@@ -37,8 +37,8 @@ MAX_CORRELATION_ASSETS = 12
 UNITS = (
     "fractions (0.12 = 12%); cumulative_return: total over the window; annualised_return: mean "
     "daily return x 252; cagr: compounded a year; volatility: annualised (ddof=1); "
-    "sharpe_ratio: annualised_return / volatility, risk-free rate 0; beta: to the "
-    "index (to beta_to when given), on daily returns; worst_month, best_month: calendar months of the "
+    "sharpe_ratio: annualised_return / volatility, risk-free rate 0; beta and "
+    "market_correlation: to the index (to beta_to when given), on daily returns; worst_month, best_month: calendar months of the "
     "window (edge months count "
     "only their sessions inside it); max_drawdown: depth (positive = loss) from its peak to its "
     "trough, recovery null when not back at the peak by the window's end; a portfolio is held "
@@ -76,6 +76,7 @@ def _series_json(stats: SeriesStatistics, with_beta: bool = True) -> dict[str, A
     }
     if with_beta:
         out["beta"] = None if stats.beta is None else sig(stats.beta)
+        out["market_correlation"] = None if stats.correlation is None else sig(stats.correlation)
     out.update(
         worst_day={"date": iso_date(stats.worst_day[0]), "return": sig(stats.worst_day[1])},
         best_day={"date": iso_date(stats.best_day[0]), "return": sig(stats.best_day[1])},
@@ -154,11 +155,12 @@ def statistics_tools(context: ToolContext) -> list[BaseTool]:
                 "Statistics of stocks, or of a portfolio (portfolio_id or weights) and its "
                 "stocks, over any window (start/end dates, or last_sessions: 252 = the last 12 "
                 "months): cumulative and annualised return, CAGR, volatility, Sharpe ratio, beta "
-                "to the S&P 500 "
-                "index, worst and best day, worst calendar month, maximum drawdown with its peak, "
+                "and correlation to the S&P 500 index (or beta_to), worst and best day, worst "
+                "calendar month, maximum drawdown with its peak, "
                 "trough and recovery dates, and the correlation matrix. Use it for questions "
                 "such as 'correlation of AAPL and MSFT since 2021', 'return of XOM between 2019 "
-                "and 2021', 'worst month of KO', 'beta of JPM', 'beta of JPM to XOM' (beta_to). "
+                "and 2021', 'worst month of KO', 'beta of JPM', 'beta of JPM to XOM' (beta_to), "
+                "'how correlated is XOM with the S&P'. "
                 "The answer names its window and where the market data ends."
             ),
             args_schema=StatisticsArgs,

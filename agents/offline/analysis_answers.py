@@ -112,11 +112,60 @@ def _correlations(data: dict[str, Any]) -> str:
     return f"Correlation of daily returns: {shown}."
 
 
+def _market_correlations(data: dict[str, Any]) -> str:
+    """Each asset's correlation of daily returns with the index (or the `beta_to` stock)."""
+    against = data.get("beta_to") or "the S&P 500 index"
+    known = {
+        name: stats["market_correlation"]
+        for name, stats in data["assets"].items()
+        if stats.get("market_correlation") is not None
+    }
+    if not known:
+        return f"No correlation with {against} could be measured over this window."
+    shown = ", ".join(f"{name} {value:.2f}" for name, value in known.items())
+    return f"Correlation of daily returns with {against}: {shown}."
+
+
 def _wanted(ask: AnalysisAsk) -> list[str]:
     """The statistics the question names (the summary's when it names none)."""
     return [m for m in ask.measures if m in _PHRASES] or (
         [] if "correlation" in ask.measures else list(_SUMMARY)
     )
+
+
+_RANKED_BY: dict[
+    str, tuple[str, Callable[[dict[str, Any]], float | None], Callable[[float], str]]
+] = {
+    "return": ("total return", lambda s: s["cumulative_return"], _pct),
+    "volatility": ("volatility", lambda s: s["volatility"], _pct),
+    "sharpe_ratio": (
+        "Sharpe ratio (risk-free rate 0%)",
+        lambda s: s["sharpe_ratio"],
+        lambda v: f"{v:.2f}",
+    ),
+    "beta": ("beta", lambda s: s.get("beta"), lambda v: f"{v:.2f}"),
+    "drawdown_dates": ("maximum drawdown", lambda s: s["max_drawdown"]["depth"], _pct),
+}
+"""The measures names are put in order by: the words, the value, the value's text."""
+
+
+def _ranking(data: dict[str, Any], wanted: list[str]) -> str:
+    """The assets in order of each measure asked, highest first ("which had the best Sharpe
+    ratio?"): the question's answer at either end."""
+    lines = []
+    for measure in wanted:
+        if measure not in _RANKED_BY:
+            continue
+        words, value, text = _RANKED_BY[measure]
+        known = {n: v for n, s in data["assets"].items() if (v := value(s)) is not None}
+        if len(known) < 2:
+            continue
+        order = sorted(known, key=lambda n: -known[n])
+        shown = ", ".join(f"{n} {text(known[n])}" for n in order)
+        lines.append(
+            f"By {words}, highest first: {shown} (highest {order[0]}, lowest {order[-1]})."
+        )
+    return " ".join(lines)
 
 
 def statistics_answer(
@@ -131,16 +180,24 @@ def statistics_answer(
     if portfolio and wanted:
         line = "; ".join(_PHRASES[m]({**portfolio, **against}) for m in wanted)
         parts.append(f"{subject} ({_held(portfolio)}) had {line}.")
-    if wanted:
+    ranking = _ranking(data, wanted) if ask.ranked else ""
+    listed = [m for m in wanted if not ranking or m not in _RANKED_BY]  # a ranking shows its own
+    if listed:
         for name, stats in data["assets"].items():
-            phrases = (_PHRASES[m]({**stats, **against}) for m in wanted)
+            phrases = (_PHRASES[m]({**stats, **against}) for m in listed)
             parts.append(f"{name}: " + "; ".join(phrases) + ".")
+    if ranking:
+        parts.append(ranking)
     index = data.get("index")
     if index and {"return", "worst_month", "best_month"} & set(wanted):
         shown = [m for m in wanted if m in ("return", "worst_month", "best_month", "volatility")]
         parts.append("The S&P 500 index: " + "; ".join(_PHRASES[m](index) for m in shown) + ".")
     if "correlation" in ask.measures:
-        parts.append(_correlations(data) or "A correlation needs at least two stocks.")
+        matrix = _correlations(data)
+        if ask.to_market or not matrix:
+            parts.append(_market_correlations(data))
+        if matrix:
+            parts.append(matrix)
     if (short := data.get("short_window")) and {"return", "volatility"} & set(wanted):
         parts.append(
             f"The annual figures scale {short['sessions']} sessions' pace to a year: they are "

@@ -208,7 +208,10 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
     tickers = [t for t in intent.universe(known_tickers()) if t != ask.beta_to]
     if tickers:
         return {"universe": tickers}
-    return _last_subject(inp)  # "its beta to XOM": the conversation's subject
+    subject = _last_subject(inp)  # "its beta to XOM": the conversation's subject
+    if subject is None and ask.ranked:  # "which stock was the most volatile?": every one
+        return {"universe": list(known_tickers())}
+    return subject
 
 
 def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]:

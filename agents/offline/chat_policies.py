@@ -78,7 +78,7 @@ ROUTES = {
 
 HELP = (
     "I can describe the market (regime, trend, volatility, correlations), build portfolios "
-    "(HRP, risk parity, min-volatility, max-Sharpe, the efficient frontier), report their risk "
+    "(HRP, risk parity, inverse-volatility, min-volatility, max-Sharpe, the efficient frontier), report their risk "
     "(VaR, CVaR, drawdown, risk contributions), and search volatility-targeting strategies "
     "across bull, bear, high- and low-volatility and base-case scenarios, then explain the "
     "winner, deploy it to a paper account on a schedule, keep investment ideas ('give me "
@@ -193,7 +193,7 @@ def clarifying_question(intent: Intent) -> str:
         names = ", ".join(tickers)
         return (
             f"What would you like for {names}: a read of their market (regime, volatility, "
-            "correlations), a portfolio (HRP, risk parity, min-volatility or max-Sharpe), its "
+            "correlations), a portfolio (HRP, risk parity, inverse-volatility, min-volatility or max-Sharpe), its "
             "risk (VaR, CVaR, drawdown), or a search for a volatility-targeting strategy?"
         )
     return (

@@ -34,6 +34,7 @@ __all__ = [
 METHOD_NAMES = {
     "hrp": "HRP",
     "risk_parity": "risk-parity",
+    "inverse_volatility": "inverse-volatility",
     "min_volatility": "min-volatility",
     "max_sharpe": "max-Sharpe",
     "equal_weight": "equal-weight",

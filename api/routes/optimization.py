@@ -3,6 +3,8 @@
 - `POST /v1/optimization/hrp`: Hierarchical Risk Parity (`quant.optimizers.hrp`).
 - `POST /v1/optimization/risk-parity`: equal or budgeted risk contributions
   (`quant.optimizers.risk_budgeting`) on the chosen covariance estimate.
+- `POST /v1/optimization/inverse-volatility`: weights in proportion to 1 / volatility
+  (`quant.optimizers.naive_parity`) of the chosen covariance estimate.
 - `POST /v1/optimization/efficient-frontier`: long-only (or bounded) mean-variance frontier
   (`quant.optimizers.mean_variance`), plus its maximum-Sharpe portfolio.
 
@@ -33,6 +35,7 @@ from api.routes.analyses import reorder_assets
 from api.schemas.optimization import (
     FrontierRequest,
     HRPRequest,
+    InverseVolatilityRequest,
     OptimizationRequest,
     OptimizationResult,
     RiskParityRequest,
@@ -244,6 +247,26 @@ def run_risk_parity(
         return _analytics(weights, resolved, request, mu, cov)
 
     return _run("risk_parity", request, context, caller, compute, portfolio_label)
+
+
+@router.post(
+    "/optimization/inverse-volatility",
+    response_model=OptimizationResult,
+    summary="Inverse volatility",
+)
+def optimize_inverse_volatility(
+    request: InverseVolatilityRequest, context: Ctx, caller: Caller
+) -> OptimizationResult:
+    """Long-only weights in proportion to 1 / each asset's volatility (from the covariance
+    estimator's diagonal), summing to 1: risk parity that ignores correlations."""
+
+    from services.portfolios import build_portfolio
+
+    def compute(resolved: Resolved, mu: pd.Series, cov: pd.DataFrame) -> dict[str, Any]:
+        weights = build_portfolio("inverse_volatility", resolved.returns, mu=mu, cov=cov)
+        return _analytics(weights, resolved, request, mu, cov)
+
+    return _run("inverse_volatility", request, context, caller, compute)
 
 
 def _bound(value: float | dict[str, float], names: list[str], field: str) -> Any:

@@ -1,6 +1,6 @@
 """Request and response models of `/v1/optimization/*` (`api.routes.optimization`): the options
-of HRP, risk parity and the efficient frontier over a `ReturnsSource`, and the weights with their
-analytics."""
+of HRP, risk parity, inverse volatility and the efficient frontier over a `ReturnsSource`, and the
+weights with their analytics."""
 
 from __future__ import annotations
 
@@ -90,6 +90,21 @@ class RiskParityRequest(OptimizationRequest):
     )
 
 
+class InverseVolatilityRequest(OptimizationRequest):
+    """Inverse-volatility options (the common ones: the covariance estimator gives each asset's
+    volatility)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "assets": ["AAPL", "JNJ", "KO", "XOM"],
+                "start": "2018-01-01",
+                "covariance": {"method": "sample"},
+            }
+        }
+    )
+
+
 class FrontierBounds(BaseModel):
     """Weight bounds: a number for every asset, or a per-asset mapping."""
 
@@ -159,7 +174,7 @@ class OptimizationResult(BaseModel):
         description="The stored result (`opt_...`, `GET /v1/optimization/results/{id}`)."
     )
     created_at: datetime = Field(description="When it was computed and stored.")
-    method: str = Field(description="hrp, risk_parity or efficient_frontier.")
+    method: str = Field(description="hrp, risk_parity, inverse_volatility or efficient_frontier.")
     weights: dict[str, float] = Field(description="Weight per asset (sum 1).")
     expected_return: float = Field(description="Annual arithmetic expected return.")
     volatility: float = Field(description="Annual volatility sqrt(w'Σw).")

@@ -1,5 +1,5 @@
 // Portfolios: list, create, edit (versioned replace), delete, and optimise a portfolio's assets
-// with HRP, risk parity or the efficient frontier (/v1/optimization/*).
+// with HRP, risk parity, inverse volatility or the efficient frontier (/v1/optimization/*).
 
 import { api, errorText } from "./api.js";
 import { frontierChart, weightsChart } from "./charts.js";
@@ -11,6 +11,8 @@ const METHOD_WORDS = {
   hrp: "hierarchical risk parity",
   risk_parity: "risk parity",
   "risk-parity": "risk parity",
+  inverse_volatility: "inverse volatility",
+  "inverse-volatility": "inverse volatility",
   efficient_frontier: "efficient frontier",
   "efficient-frontier": "efficient frontier",
 };
@@ -18,6 +20,7 @@ const METHOD_WORDS = {
 const METHODS = [
   ["hrp", "Hierarchical risk parity"],
   ["risk-parity", "Risk parity (equal risk contributions)"],
+  ["inverse-volatility", "Inverse volatility (weights ∝ 1 / vol)"],
   ["efficient-frontier", "Efficient frontier (maximum Sharpe)"],
 ];
 

@@ -1,4 +1,5 @@
-"""Portfolio optimizers: HRP, risk parity and long-only mean-variance with bounds.
+"""Portfolio optimizers: HRP, risk parity, inverse volatility and long-only mean-variance with
+bounds.
 
 Each returns a pandas Series of weights indexed by asset that sums to 1 and respects its bounds.
 
@@ -6,7 +7,8 @@ Every optimizer is imported on first use (as the names of `quant` are): the solv
 algebra (scipy's) and HRP's clustering are loaded by the callers that build such a portfolio,
 not by every caller of the package's other modules (`quant.optimizers.bounds`,
 `quant.optimizers.grouped`) or by a risk report. Risk parity (`risk_parity`) lives in
-`quant.optimizers.risk_budgeting`: a name exported on first use is never its own module's.
+`quant.optimizers.risk_budgeting` and inverse volatility (`inverse_volatility`) in
+`quant.optimizers.naive_parity`: a name exported on first use is never its own module's.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from lazy_exports import exported_names, lazy_exports
 OPTIMIZERS: dict[str, tuple[str, ...]] = {
     "quant.optimizers.constrained_parity": ("bounded_risk_parity",),
     "quant.optimizers.hrp": ("hierarchical_risk_parity",),
+    "quant.optimizers.naive_parity": ("inverse_volatility",),
     "quant.optimizers.mean_variance": (
         "efficient_frontier",
         "efficient_return",
@@ -43,4 +46,5 @@ if TYPE_CHECKING:
         max_sharpe,
         min_volatility,
     )
+    from quant.optimizers.naive_parity import inverse_volatility
     from quant.optimizers.risk_budgeting import risk_parity

@@ -194,3 +194,24 @@ def test_errors(api: Api) -> None:
     both = post(api, "hrp", dataset_id="ds_x", portfolio_id="pf_x")
     assert_error(both, 422, "VALIDATION_ERROR", "body.portfolio_id")
     assert_error(post(api, "hrp", dataset_id="ds_missing"), 404, "NOT_FOUND", "body.dataset_id")
+
+
+def test_inverse_volatility_equals_skfolio(api: Api, returns: pd.DataFrame) -> None:
+    from skfolio.optimization import InverseVolatility
+
+    response = post(api, "inverse-volatility")
+    assert response.status_code == 200, response.text
+    out = response.json()
+    reference = InverseVolatility().fit(returns.to_numpy()).weights_
+    got = pd.Series(out["weights"])
+    assert list(got.index) == ASSETS and out["method"] == "inverse_volatility"
+    np.testing.assert_allclose(got[ASSETS].to_numpy(), reference, rtol=1e-9, atol=1e-12)
+    daily = returns.to_numpy() @ got[ASSETS].to_numpy()
+    assert out["volatility"] == pytest.approx(daily.std(ddof=1) * np.sqrt(252), rel=1e-9)
+    assert sum(out["risk_contributions"].values()) == pytest.approx(1.0)
+
+
+def test_inverse_volatility_names_an_unknown_asset(api: Api) -> None:
+    response = post(api, "inverse-volatility", assets=["AAPL", "NOPE"])
+    assert response.status_code == 422, response.text
+    assert "NOPE" in response.text

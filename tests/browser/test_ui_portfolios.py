@@ -121,6 +121,17 @@ def test_upload_data_and_optimise_a_portfolio_on_it(
     assert trace_lengths(page, "chart-weights") == {"current": 3, "optimised": 3}
     # HRP on the uploaded prices gives more weight to the calmer asset
     assert result["weights"]["AAA"] > result["weights"]["CCC"]
+
+    page.select_option("#optimise-method", "inverse-volatility")
+    with page.expect_response(lambda r: "/v1/optimization/inverse-volatility" in r.url) as answer:
+        page.click("#optimise-run")
+    result = answer.value.json()
+    assert answer.value.status == 200, result
+    inverse = 1.0 / prices.pct_change().dropna().std()
+    expected = inverse / inverse.sum()  # weights in proportion to 1 / volatility
+    for asset, weight in expected.items():
+        assert abs(result["weights"][asset] - weight) < 1e-9, (asset, result["weights"])
+    page.wait_for_selector("#optimise-result:has-text('inverse volatility')")
     assert page.problems == []
 
 

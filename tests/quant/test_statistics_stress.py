@@ -1,4 +1,5 @@
-"""quant.statistics and quant.stress against plain numpy written here: beta, the deepest
+"""quant.statistics and quant.stress against plain numpy written here: beta, the correlation
+with the index, the deepest
 drawdown's peak, trough and recovery, calendar-month returns, a market move through beta,
 episode replays; and the episodes' dates against the embedded S&P 500 index's closes."""
 
@@ -12,7 +13,7 @@ from quant.data import load_sp500_index, load_sp500_prices
 from quant.episodes import EPISODES
 from quant.errors import DataError
 from quant.risk import max_drawdown
-from quant.statistics import beta, deepest_drawdown, monthly_returns
+from quant.statistics import beta, deepest_drawdown, market_correlation, monthly_returns
 from quant.stress import beta_shock, replay_episode
 
 
@@ -39,6 +40,22 @@ def test_beta_is_the_sample_covariance_with_the_index_over_its_variance(
     )
     with pytest.raises(DataError, match="does not move"):
         beta(returns, pd.Series(0.0, index=returns.index))
+
+
+def test_the_correlation_with_the_index_is_pearson_s_on_the_shared_dates(
+    prices: pd.DataFrame,
+) -> None:
+    index = load_sp500_index().loc[prices.index]
+    r = prices.to_numpy()[1:] / prices.to_numpy()[:-1] - 1.0
+    m = index.to_numpy()[1:] / index.to_numpy()[:-1] - 1.0
+    returns = pd.DataFrame(r, index=prices.index[1:], columns=prices.columns)
+    got = market_correlation(returns, pd.Series(m[5:], index=prices.index[6:]))
+    for k, name in enumerate(prices.columns):
+        assert got[name] == pytest.approx(np.corrcoef(r[5:, k], m[5:])[0, 1], rel=1e-12)
+    flat = returns.assign(KO=0.0)
+    assert np.isnan(market_correlation(flat, pd.Series(m, index=returns.index))["KO"])
+    with pytest.raises(DataError, match="does not move"):
+        market_correlation(returns, pd.Series(0.0, index=returns.index))
 
 
 def _reference_drawdown(r: np.ndarray) -> tuple[float, int, int, int | None]:

@@ -68,6 +68,8 @@ BEYOND_THE_SCHEMA = {
     "POST /v1/monte-carlo/analyze": "one source of returns; its assets and dates in the data",
     "POST /v1/optimization/hrp": "one source of returns; its assets and dates in the data",
     "POST /v1/optimization/risk-parity": "one source of returns; assets and dates in the data",
+    "POST /v1/optimization/inverse-volatility": "one source of returns; assets and dates in the "
+    "data",
     "POST /v1/optimization/efficient-frontier": "one source of returns; assets and dates in "
     "the data; a target the frontier reaches",
     "POST /v1/optimizations": "universe, dates, scenarios, search space and objective fit the "

@@ -63,7 +63,9 @@ class AnalysisAsk:
     stock a beta is asked against instead of the index ("beta of JPM to XOM": XOM); `years`
     calendar years compared, each its own window ("vol of AAPL in 2022 vs 2021"); `groups`
     sectors or industries set side by side, each with its known tickers ("vol of tech vs
-    staples": each group measured at equal weights)."""
+    staples": each group measured at equal weights); `ranked` the names asked in order of a
+    measure ("which bank had the best Sharpe ratio?", "rank them by volatility"); `to_market` a
+    correlation asked with the index ("how correlated is XOM with the S&P?")."""
 
     kind: AnalysisKind
     tool: str
@@ -83,6 +85,8 @@ class AnalysisAsk:
     beta_to: str | None = None
     years: tuple[str, ...] = ()
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    ranked: bool = False
+    to_market: bool = False
 
 
 _VOCABULARY = (
@@ -330,6 +334,19 @@ _SUBJECT = patterns.compile(
     r"\b(?:it|its|this|that|my|our|the same|those|these|they|them|their|portfolio|allocation"
     r"|holdings?)\b"
 )
+_RANKED = patterns.compile(
+    r"\bwhich\b|\brank\w*|\bsorted\b|\bordered\b|\bin order of\b|\b(?:top|bottom) \d+\b"
+    r"|\bamong\b"
+)
+"""A question that asks which name stands out, or for the names in order of a measure."""
+_INDEX_NAMED = patterns.compile(r"\bs\s*&\s*p\b|\bsp\s?500\b|\bspx\b|\bspy\b|\bthe (?:index|market)\b")
+"""The S&P 500 index named ("with the S&P", "to the market")."""
+_MOVED = patterns.compile(
+    r"\b(?:fell|fall(?:en)?|dropped|lost|gained|rose|risen|returned|performed|did (?:best|worst))\b"
+)
+"""A move asked about without a measure's name: the total return ("which fell the most")."""
+_EVERY_NAME = patterns.compile(r"\b(?:stocks?|names?|shares|companies|equities|tickers)\b")
+"""The stocks asked about, none named: the market data's ("which stock was most volatile")."""
 _COMPARE = patterns.compile(
     r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bside[\s-]by[\s-]side\b|\bor\b|\bwhich\b"
 )
@@ -421,8 +438,13 @@ def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAs
     if not weights and equal and len(intent.tickers) > 1:
         weights = {t: 1.0 / len(intent.tickers) for t in intent.tickers}  # held at equal weights
     measures = measures_named(low)
+    ranked = bool(_RANKED.search(low)) and not weights
+    if ranked and not measures and _MOVED.search(low):  # "which fell the most in 2022?"
+        measures = ("return",)
+    if ranked and "drawdown_dates" not in measures and re.search(r"\bdraw[\s-]?downs?\b", low):
+        measures += ("drawdown_dates",)  # "the worst drawdown among the energy stocks"
     named_volatile = "volatility" not in measures and re.search(r"\bvolatil", low)
-    if named_volatile and (weights or len(intent.sectors) > 1):  # not the market's read
+    if named_volatile and (weights or len(intent.sectors) > 1 or ranked):  # not the market's
         measures += ("volatility",)
     if (
         intent.intent == "risk_report"
@@ -432,14 +454,16 @@ def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAs
         measures += () if "drawdown_dates" in measures else ("drawdown_dates",)  # tech vs staples
     if intent.intent == "risk_report" and "drawdown_dates" not in measures:
         return None  # a drawdown of a portfolio: the risk report's
-    if intent.sectors and measures == ("return",) and not _RETURN_WORDS.search(low):
+    read_of_market = intent.sectors and measures == ("return",) and not _RETURN_WORDS.search(low)
+    if read_of_market and not weights and not ranked:
         return None  # "how has tech done": a read of the sector's market, not statistics
     subject = intent.tickers or weights or intent.portfolio_ids or _SUBJECT.search(low)
-    if measures and (subject or subject_in_thread):
+    if measures and (subject or subject_in_thread or (ranked and _EVERY_NAME.search(low))):
         against = _beta_to(intent, low) if "beta" in measures else None
         return _base(
             "statistics", intent, weights=weights, measures=measures, beta_to=against,
             years=years_compared(low), groups=groups_compared(intent, low, measures),
+            ranked=ranked, to_market="correlation" in measures and bool(_INDEX_NAMED.search(low)),
         )  # fmt: skip
     return None
 

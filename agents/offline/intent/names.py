@@ -28,4 +28,6 @@ IntentName = Literal[
 INTENTS: tuple[IntentName, ...] = get_args(IntentName)
 
 
-Method = Literal["hrp", "risk_parity", "min_volatility", "max_sharpe", "frontier"]
+Method = Literal[
+    "hrp", "risk_parity", "inverse_volatility", "min_volatility", "max_sharpe", "frontier"
+]

@@ -310,7 +310,7 @@ _SECTOR_SUBJECTS = (
     patterns.compile(
         rf"\b(?:of|for|on|in|across|among)\s+(?:the\s+|my\s+|our\s+)?({_GROUP})\s*(?=$|[?,.;!+]"
         r"|\s(?:since|from|over|between|in|with|and|plus|during|for|at|to|under|without|excluding"
-        rf"|no|capped|{_SIDE_BY_SIDE})\b)"
+        rf"|no|capped|had|has|have|was|were|is|are|did|does|do|{_SIDE_BY_SIDE})\b)"
     ),
     patterns.compile(  # "which is riskier, tech or staples?", "tech vs staples: which ...?"
         rf"(?:^|[,:]\s*)(?:the\s+)?({_GROUP})(?=\s+(?:or|vs\.?|versus)\s)"
@@ -320,6 +320,9 @@ _SECTOR_SUBJECTS = (
         rf"|our\s+)?({_GROUP})\s*(?=$|[?,.;!+]|\s(?:since|from|over|between|in|with|and|plus"
         r"|during|for|instead|then|too)\b)"
     ),
+    patterns.compile(
+        rf"\b(?:rank|sort|order)\w*\s+(?:the\s+)?({_GROUP})(?=\s+by\b)"
+    ),  # "rank the banks by"
     patterns.compile(  # "how correlated are the banks with energy?"
         rf"\bcorrelat\w*\s+(?:are|is|were|was)\s+(?:the\s+)?({_GROUP})(?=\s+(?:with|to|and)\s)"
     ),

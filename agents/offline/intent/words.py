@@ -235,6 +235,17 @@ def _mistyped_in_runs(text: str, known_set: set[str]) -> list[str]:
 _METHODS: list[tuple[Method, str]] = [
     ("hrp", r"\bhrp\b|hierarchical(?:[\s-]+risk[\s-]+parity)?"),
     (
+        "inverse_volatility",  # a portfolio so weighted; a search's "inverse vol" is its rule
+        r"\b(?:inverse|inv)[\s_-]*vol(?:atility)?(?:[\s_-]*(?:weight(?:ed|s|ing)?|parity))?\s+"
+        r"(?:portfolio|mix|allocation|basket|book|weights?)\b"
+        r"|\b(?:inverse|inv)[\s_-]*vol(?:atility)?[\s_-]+weighted\b"
+        r"|\b(?:1|one)\s*/\s*(?:vol(?:atility)?|sigma|σ)[\s_-]*weight(?:ed|s|ing)?\b"
+        r"|\b(?:weight\w*|allocat\w*)\s+(?:[\w,]+\s+){0,8}?(?:by|in proportion to"
+        r"|proportional(?:ly)? to)\s+(?:(?:the|their|its)\s+)?(?:inverse(?:\s+(?:of\s+)?(?:the\s+"
+        r"|their\s+|its\s+)?)?|1\s*/\s*)vol(?:atility)?\b"
+        r"|\bnaive[\s_-]*risk[\s_-]*parity\b",
+    ),
+    (
         "risk_parity",
         r"risk[\s_-]*parity|equal[\s-]*risk(?:[\s-]*contributions?)?|\berc\b|\brp\b"
         # maximum diversification is not offered: risk parity is its closest method here,
@@ -245,13 +256,16 @@ _METHODS: list[tuple[Method, str]] = [
     (
         "min_volatility",
         r"\bmin(?:imum|imal|imise|imize)?[\s_-]*(?:vol(?:atility)?|variance|var|risk)\b"
-        r"|lowest[\s-]*(?:vol(?:atility)?|risk|variance)|least volatile|\bgmv\b"
+        r"|(?<!\bis the )(?<!\bwas the )(?<!\bhad the )(?<!\bhas the )(?:lowest[\s-]*(?:vol(?:atility)?"
+        r"|risk|variance)|least volatile)|\bgmv\b"  # "which is the least volatile?" is a question
         r"|\blow[\s-]*(?:vol(?:atility)?|risk|variance)\s+(?:mix|portfolio|allocation|basket|book"
         r"|blend|weights?|weighting|version)\b",
     ),
     (
         "max_sharpe",  # mean-variance optimisation with no other target: the tangency portfolio
-        r"\bmax(?:imum|imal|imise|imize)?[\s_-]*sharpe?\b|tangency|(?:highest|best)\s+sharpe"
+        r"\bmax(?:imum|imal|imise|imize)?[\s_-]*sharpe?\b|tangency"
+        # "which bank had the best Sharpe ratio?" asks which name has it, not for a portfolio
+        r"|(?<!\bhad the )(?<!\bhas the )(?<!\bhave the )(?<!\bgot the )(?:highest|best)\s+sharpe"
         r"|best risk[\s-]adjusted|\bmean[\s-]*variance\b(?![\s-]+(?:efficient\s+)?frontier)|\bmvo\b|\bmarkowitz\b",
     ),
     ("frontier", r"\bfrontier\b"),

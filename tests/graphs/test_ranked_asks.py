@@ -1,0 +1,143 @@
+"""Questions that ask which name stands out, or for the names in order of a measure ("which of
+the banks had the best Sharpe ratio in 2021?", "which of KO, PEP and PG is the least
+volatile?", "rank the 20 stocks by volatility over the last year"), are answered with the names
+in that order, highest first, and which is highest and lowest; they built a max-Sharpe or
+min-volatility portfolio, or asked what to do. The order is checked against numpy on the same
+window."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agents.offline.intent.targets import sector_tickers
+from graphs.chat import ChatSession
+from quant import load_sp500_prices, to_returns
+from settings import Settings
+
+RETURNS = to_returns(load_sp500_prices())
+SUBJECTS = {
+    "the banks": sector_tickers(["banks"]),
+    "KO, PEP and PG": ["KO", "PEP", "PG"],
+    "JPM, BAC and XOM": ["JPM", "BAC", "XOM"],
+}
+ASKS = {
+    "which of {s} had the best sharpe in 2021?": "sharpe",
+    "Which of {s} had the highest Sharpe ratio in 2021": "sharpe",
+    "which of {s} is the least volatile in 2021?": "volatility",
+    "which of {s} was the most volatile in 2021?": "volatility",
+    "rank {s} by volatility in 2021": "volatility",
+}
+SETTINGS = settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _ask(text: str) -> str:
+    turn = ChatSession(f"ranked-{uuid.uuid4().hex}", settings=Settings()).send(text)
+    assert turn.pending is None, (text, turn.pending)
+    return turn.replies[-1]
+
+
+def _order(reply: str, words: str) -> list[str]:
+    line = re.search(rf"By {re.escape(words)}, highest first: (.+?) \(highest", reply)
+    assert line is not None, reply
+    return [item.split()[0] for item in line.group(1).split(", ")]
+
+
+def _measured(window: pd.DataFrame, measure: str) -> pd.Series:
+    vol = window.std(ddof=1) * np.sqrt(252)
+    return window.mean() * 252 / vol if measure == "sharpe" else vol
+
+
+@SETTINGS
+@given(ask=st.sampled_from(sorted(ASKS)), subject=st.sampled_from(sorted(SUBJECTS)))
+def test_which_name_stands_out_is_answered_in_order(
+    offline_data_dir: Path, ask: str, subject: str
+) -> None:
+    reply = _ask(ask.format(s=subject))
+    assert "portfolio (pf_" not in reply  # no portfolio built
+    names = SUBJECTS[subject]
+    measure = ASKS[ask]
+    words = "Sharpe ratio (risk-free rate 0%)" if measure == "sharpe" else "volatility"
+    order = _order(reply, words)
+    expected = _measured(RETURNS.loc["2021-01-01":"2021-12-31", names], measure)
+    assert order == list(expected.sort_values(ascending=False).index), reply
+    assert f"(highest {order[0]}, lowest {order[-1]})" in reply
+    if measure == "volatility":  # the tool's four significant digits, shown to 0.1 point
+        shown = dict(re.findall(r"([A-Z]+) (\d+\.\d)%", reply.split("highest first:")[1]))
+        for name in names:
+            assert abs(float(shown[name]) / 100 - expected[name]) <= 0.0006, (name, reply)
+
+
+def test_which_stock_without_names_ranks_every_stock(offline_data_dir: Path) -> None:
+    reply = _ask("which stock was the most volatile last year?")
+    order = _order(reply, "volatility")
+    window = RETURNS.iloc[-252:]
+    assert order == list(_measured(window, "volatility").sort_values(ascending=False).index)
+    assert reply.startswith(f"Statistics from {window.index[0].date()}")
+
+
+def test_a_portfolio_asked_for_by_its_measure_is_still_built(offline_data_dir: Path) -> None:
+    assert _ask("the portfolio with the best sharpe for AAPL, KO and XOM").startswith(
+        "Max-Sharpe portfolio (pf_"
+    )
+    assert _ask("the lowest volatility mix of KO PEP PG").startswith(
+        "Min-volatility portfolio (pf_"
+    )
+
+
+def test_which_fell_the_most_is_the_total_return_in_order(offline_data_dir: Path) -> None:
+    reply = _ask("which of the tech names fell the most in 2022?")
+    window = RETURNS.loc["2022-01-01":"2022-12-31", sector_tickers(["tech"])]
+    total = (1 + window).prod() - 1
+    assert _order(reply, "total return") == list(total.sort_values(ascending=False).index)
+    top = _order(_ask("show me the top 5 stocks by return since 2020"), "total return")
+    since = (1 + RETURNS.loc["2020-01-01":]).prod() - 1
+    assert top == list(since.sort_values(ascending=False).index)  # every stock of the data
+
+
+def test_equal_weights_of_a_sector_are_measured_as_a_portfolio(offline_data_dir: Path) -> None:
+    reply = _ask("how did an equal weight portfolio of the staples do in 2022 vs the S&P?")
+    staples = sector_tickers(["staples"])
+    held = ", ".join(f"{t} 25.0%" for t in staples)
+    assert reply.startswith("Statistics from 2022-01-03"), reply
+    assert f"the portfolio ({held}) had a total return of" in reply
+    assert "strategy" not in reply.split("Used:")[0]  # no target-vol strategy backtested
+
+
+def test_the_worst_drawdown_among_a_sector_is_each_stock_s(offline_data_dir: Path) -> None:
+    reply = _ask("what was the worst drawdown among the energy stocks since 2015?")
+    window = RETURNS.loc["2015-01-01":, sector_tickers(["energy"])]
+    wealth = (1 + window).cumprod()
+    depth = (1 - wealth / np.maximum(wealth.cummax(), 1.0)).max()
+    order = _order(reply, "maximum drawdown")
+    assert order == list(depth.sort_values(ascending=False).index), reply
+    shown = dict(re.findall(r"([A-Z]+) (\d+\.\d)%", reply.split("highest first:")[1]))
+    for name in order:
+        assert abs(float(shown[name]) / 100 - depth[name]) <= 0.0006, (name, reply)
+
+
+def test_a_correlation_with_the_index_is_each_stock_s(offline_data_dir: Path) -> None:
+    from quant import load_sp500_index
+
+    market = to_returns(load_sp500_index()).iloc[:, 0]
+    reply = _ask("correlation of the banks with the market since 2020")
+    banks = sector_tickers(["banks"])
+    line = re.search(r"with the S&P 500 index: ((?:[A-Z]+ -?\d\.\d\d(?:, )?)+)", reply)
+    assert line is not None, reply
+    shown = dict(re.findall(r"([A-Z]+) (-?\d\.\d\d)", line.group(1)))
+    window = RETURNS.loc["2020-01-01":, banks]
+    for name in banks:
+        expected = np.corrcoef(window[name], market.loc[window.index])[0, 1]
+        assert abs(float(shown[name]) - expected) <= 0.005, (name, reply)
+    assert "Correlation of daily returns: BAC and JPM" in reply  # and between the stocks
+    single = _ask("how correlated is XOM with the S&P?")
+    assert "Correlation of daily returns with the S&P 500 index: XOM 0." in single
+    assert "needs at least two stocks" not in single
