@@ -22,13 +22,18 @@ def prices() -> pd.DataFrame:
     return load_sp500_prices().loc["2017-12-29":"2022-12-28", ["AAPL", "KO", "XOM"]]
 
 
-def test_beta_is_the_sample_covariance_with_the_index_over_its_variance(
-    prices: pd.DataFrame,
-) -> None:
+def _daily(prices: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """The stocks' and the index's daily returns as arrays, and the stocks' as a frame."""
     index = load_sp500_index().loc[prices.index]
     r = prices.to_numpy()[1:] / prices.to_numpy()[:-1] - 1.0
     m = index.to_numpy()[1:] / index.to_numpy()[:-1] - 1.0
-    returns = pd.DataFrame(r, index=prices.index[1:], columns=prices.columns)
+    return r, m, pd.DataFrame(r, index=prices.index[1:], columns=prices.columns)
+
+
+def test_beta_is_the_sample_covariance_with_the_index_over_its_variance(
+    prices: pd.DataFrame,
+) -> None:
+    r, m, returns = _daily(prices)
     got = beta(returns, pd.Series(m, index=prices.index[1:]))
     for k, name in enumerate(prices.columns):
         expected = np.cov(r[:, k], m, ddof=1)[0, 1] / np.var(m, ddof=1)
@@ -45,10 +50,7 @@ def test_beta_is_the_sample_covariance_with_the_index_over_its_variance(
 def test_the_correlation_with_the_index_is_pearson_s_on_the_shared_dates(
     prices: pd.DataFrame,
 ) -> None:
-    index = load_sp500_index().loc[prices.index]
-    r = prices.to_numpy()[1:] / prices.to_numpy()[:-1] - 1.0
-    m = index.to_numpy()[1:] / index.to_numpy()[:-1] - 1.0
-    returns = pd.DataFrame(r, index=prices.index[1:], columns=prices.columns)
+    r, m, returns = _daily(prices)
     got = market_correlation(returns, pd.Series(m[5:], index=prices.index[6:]))
     for k, name in enumerate(prices.columns):
         assert got[name] == pytest.approx(np.corrcoef(r[5:, k], m[5:])[0, 1], rel=1e-12)
