@@ -182,6 +182,21 @@ def test_results_say_what_feasible_means_why_the_run_stopped_and_what_to_doubt(
     # each earlier job it names (the runs learnt from, the cold run compared with) is a link
     hrefs = page.eval_on_selector_all("#results-start a", "els => els.map(a => a.hash)")
     assert hrefs == [f"#/jobs/{job_id}" for job_id in re.findall(r"\bjob_\w+", start)]
+    # the same rule on a warm start's words, whatever this one's start was (a cold start names
+    # no job): each job id a link, a run id text
+    linked = page.evaluate(
+        """async (text) => {
+            const { withJobLinks } = await import('./static/results.js');
+            const span = document.createElement('span');
+            span.append(...withJobLinks(text));
+            return [[...span.querySelectorAll('a')].map((a) => a.hash), span.textContent];
+        }""",
+        "warm from the model of job_01ab and job_02cd (run_03ef); saved 12 trials",
+    )
+    assert linked == [
+        ["#/jobs/job_01ab", "#/jobs/job_02cd"],
+        "warm from the model of job_01ab and job_02cd (run_03ef); saved 12 trials",
+    ]
     stopped = page.inner_text("#results-stopped")
     assert stopped == "Stopped at 28 of 40 trials: " + _in_words(
         summary["stop_reason"].removeprefix("28 of 40 trials: ")
