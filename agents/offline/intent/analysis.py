@@ -339,7 +339,9 @@ _RANKED = patterns.compile(
     r"|\bamong\b"
 )
 """A question that asks which name stands out, or for the names in order of a measure."""
-_INDEX_NAMED = patterns.compile(r"\bs\s*&\s*p\b|\bsp\s?500\b|\bspx\b|\bspy\b|\bthe (?:index|market)\b")
+_INDEX_NAMED = patterns.compile(
+    r"\bs\s*&\s*p\b|\bsp\s?500\b|\bspx\b|\bspy\b|\bthe (?:index|market)\b"
+)
 """The S&P 500 index named ("with the S&P", "to the market")."""
 _MOVED = patterns.compile(
     r"\b(?:fell|fall(?:en)?|dropped|lost|gained|rose|risen|returned|performed|did (?:best|worst))\b"
