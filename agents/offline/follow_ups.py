@@ -69,8 +69,10 @@ EDITABLE = {
     "loss_probability": "risk_manager",
     "portfolio_risk_report": "risk_manager",
     "estimate_strategy": "optimizer",
+    "compare_portfolios": "risk_manager",
 }
-"""The tools whose request a follow-up may change, and the specialist that holds each."""
+"""The tools whose request a follow-up may change, and the specialist that holds each (a
+comparison only by the measure it is judged on)."""
 MAX_REQUESTS_BACK = 5
 """How many of the conversation's latest requests a change is tried on (the newest that can
 take it is changed: "cap at 30%" after a risk report changes the portfolio built before it)."""
@@ -147,7 +149,9 @@ def _turns(inp: PolicyInput) -> list[tuple[str, list[ToolCall]]]:
 
 def thread_requests(inp: PolicyInput) -> list[ThreadRequest]:
     """The conversation's requests a follow-up may change, newest first: each turn's latest
-    call to an `EDITABLE` tool (see the module docstring)."""
+    call to an `EDITABLE` tool (see the module docstring); a comparison's turn gives the
+    comparison, then the latest portfolio it built ("cap at 30%" after "compare HRP and min
+    vol" changes that build)."""
     results = {r.call_id: r for r in inp.tool_results()}
     asked = [(text, [c for c in calls if c["name"] in EDITABLE]) for text, calls in _turns(inp)]
     asked = [(text, calls) for text, calls in asked if calls]
@@ -158,10 +162,14 @@ def thread_requests(inp: PolicyInput) -> list[ThreadRequest]:
             if read_change(_parsed(origin)) is None:
                 break
             origin = earlier
-        call = asked[n][1][-1]
-        result = results.get(str(call["id"]))
-        data = result.data if result is not None and not result.is_error else None
-        found.append(ThreadRequest(call["name"], dict(call["args"]), data, origin))
+        calls = asked[n][1]
+        latest = [calls[-1]]
+        if calls[-1]["name"] == "compare_portfolios":
+            latest += [c for c in calls if c["name"] != "compare_portfolios"][-1:]
+        for call in latest:
+            result = results.get(str(call["id"]))
+            data = result.data if result is not None and not result.is_error else None
+            found.append(ThreadRequest(call["name"], dict(call["args"]), data, origin))
     return found
 
 
@@ -327,6 +335,10 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
     first, or the problem); None when the request cannot take the change."""
     change, request = edit.change, edit.request
     tool = request.tool
+    if (change.judged_on is not None) != (tool == "compare_portfolios"):
+        return None  # a comparison is asked again only to be judged on another measure
+    if change.judged_on is not None:
+        return Edit(request, change, args=dict(request.args))
     builds = tool == "optimize_portfolio"
     if (change.method or change.limits) and not builds:
         return None
@@ -475,6 +487,8 @@ def follow_up_chat(inp: PolicyInput) -> AIMessage | None:
     if not done:
         return reply("", tool_call(tool, edit.args))
     head = "Changed from your previous request: " + "; ".join(edit.changes) + ". "
+    if not edit.changes:  # the same request, answered on the measure asked
+        head = ""
     what = build_attempt(edit.args) if tool == "optimize_portfolio" else _WHAT.get(tool)
     failed = done[-1].failure(what or "answer that")
     if failed is not None:
@@ -492,6 +506,10 @@ def _answer(edit: Edit, data: dict[str, Any]) -> str:
             + " (in-sample estimates)."
             + limits_note(edit.change.intent)
             + left_out
+        )
+    if tool == "compare_portfolios":
+        return ANSWERS["compare"](
+            data, AnalysisAsk("compare", tool, judged_on=edit.change.judged_on)
         )
     if tool in _KINDS:
         kind = _KINDS[tool]

@@ -128,3 +128,35 @@ def test_a_change_a_request_cannot_take_is_read_as_a_question(session: ChatSessi
     ((name, args),) = _calls(session, before)
     assert name == "optimize_portfolio" and args["method"] == "min_volatility"
     assert args["universe"] == ["AAPL", "KO"]
+
+
+@pytest.mark.parametrize(
+    ("ask", "key", "words", "lowest"),
+    [
+        ("which has the lower cvar?", "cvar", "CVaR (95%)", True),
+        ("and which one has the higher Sharpe", "sharpe_ratio", "Sharpe ratio", False),
+        ("which of them has the smaller drawdown?", "max_drawdown", "maximum drawdown", True),
+    ],
+)
+def test_a_comparison_judged_on_another_measure(
+    session: ChatSession, ask: str, key: str, words: str, lowest: bool
+) -> None:
+    session.send("compare hrp and min vol for AAPL, MSFT, KO, JNJ and XOM")
+    (_, first), *_ = [c for c in _calls(session) if c[0] == "compare_portfolios"]
+    before = len(session.history())
+    reply = session.send(ask).replies[-1]
+    assert _calls(session, before) == [("compare_portfolios", first)]  # the same comparison
+    result = [m for m in session.history() if getattr(m, "name", None) == "compare_portfolios"]
+    rows = json.loads(result[-1].text)["rows"]
+    pick = (min if lowest else max)(rows, key=lambda row: row[key])
+    name = {"hrp": "HRP", "min_volatility": "min-volatility"}[pick["portfolio"]]
+    side = "lowest" if lowest else "highest"
+    assert f"On the {words} you asked about, the {name} portfolio has the {side} (" in reply
+    assert not reply.startswith("Changed from your previous request")
+
+
+def test_a_cap_after_a_comparison_changes_the_latest_build(session: ChatSession) -> None:
+    session.send("compare hrp and min vol for AAPL, MSFT, KO, JNJ and XOM")
+    reply = session.send("cap at 30%").replies[-1]
+    assert reply.startswith("Changed from your previous request: max weight 30.0% on every asset.")
+    assert "Min-volatility portfolio (pf_" in reply

@@ -18,7 +18,13 @@ from typing import Literal
 
 from agents.offline import patterns
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import RATE_MOVE, cadence_named, measures_named, normalised
+from agents.offline.intent.analysis import (
+    RATE_MOVE,
+    cadence_named,
+    judged_measure,
+    measures_named,
+    normalised,
+)
 from agents.offline.intent.scanner import fraction
 from agents.offline.intent.strategy_terms import lookback_sessions as _lookback
 from agents.offline.intent.strategy_terms import stated_leverage as _leverage
@@ -49,7 +55,8 @@ class Change:
     over 10 days?"), trading costs (`cost_bps`: "same with 20 bps costs"), and a strategy's
     `leverage`, `lookback` and the `scenarios` an estimate is asked in ("and with 2x leverage?",
     "what about the bear case?"), and the names asked about in place of the request's
-    (`subject`: "and for KO?", "same for the banks")."""
+    (`subject`: "and for KO?", "same for the banks"), and the measure a comparison is asked to be
+    judged on (`judged_on`: "which has the lower CVaR?" after portfolios were compared)."""
 
     intent: Intent
     start: str | None = None
@@ -68,6 +75,7 @@ class Change:
     lookback: int | None = None
     scenarios: tuple[str, ...] = ()
     subject: tuple[str, ...] = ()
+    judged_on: str | None = None
 
     @property
     def strategy(self) -> bool:
@@ -149,6 +157,11 @@ _OTHER_ASKS = patterns.compile(
     r"|\bsave\b|\bremember\b|\bforget\b|\bidea\w*|\bresearch\b|\bwhy\b|\bhow much\b"
 )
 """Asks of their own: a message saying one is a new question, not a change."""
+_WHICH_ONE = patterns.compile(
+    r"^\s*(?:and\s+|so\s+)?which(?:\s+one|\s+of\s+(?:them|the\s+(?:two|three|portfolios)))?\s+"
+    r"(?:has|had|gives?|gave|is|was|shows?|carries|comes out with)\b"
+)
+"""A question about which of the portfolios just compared is better on a measure."""
 _OTHER_NAMES = patterns.compile(r"^\s*(?:and|what about|how about|same|now|also)\b")
 """Opening words of the same ask about other names ("and for KO?", "same for the banks")."""
 _NOT_CHANGES = ("deploy", "save_idea", "propose_ideas", "research", "explain", "approve",
@@ -194,6 +207,9 @@ def read_change(intent: Intent) -> Change | None:
     if intent.intent in _NOT_CHANGES or intent.weights or intent.portfolio_ids:
         return None
     low = normalised(intent.text)
+    if _WHICH_ONE.search(low) and not (intent.tickers or intent.sectors or intent.methods):
+        judged = judged_measure(intent.text)  # "which has the lower CVaR?": the comparison's
+        return None if judged is None else Change(intent=intent, judged_on=judged)
     swaps_subject = bool(intent.tickers) and not intent.adds and _OTHER_NAMES.search(low)
     if intent.all_tickers or (intent.tickers and not intent.adds and not swaps_subject):
         return None
