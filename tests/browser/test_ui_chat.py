@@ -66,7 +66,7 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     assert [r.split("\t") for r in rows] == [[a, f"{w * 100:.2f}%"] for a, w in expected]
     assert sorted(trace_lengths(page, weights.locator(".chart").get_attribute("id"))) == ["weight"]
     reply = turn.locator(".msg-assistant").inner_text()
-    assert "max-Sharpe portfolio" in reply and "AAPL" in reply
+    assert "Max-Sharpe portfolio" in reply and "AAPL" in reply
     thread_id = page.evaluate("location.hash").split("/")[-1]
     assert thread_id.startswith("th_")
     # the portfolio is saved to the signed-in owner's portfolios, linked from the turn
