@@ -20,15 +20,23 @@ from quant.validation import as_returns_frame
 __all__ = ["DrawdownEpisode", "beta", "calendar_returns", "deepest_drawdown", "monthly_returns"]
 
 
+def _with_market(
+    returns: pd.DataFrame, market: pd.Series, what: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The returns as a frame, and their values with the market's as the last column on the
+    dates both hold; `DataError` naming `what` when fewer than 3 are shared."""
+    frame = as_returns_frame(returns)
+    aligned = pd.concat([frame, market.rename("__market__")], axis=1, join="inner")
+    if len(aligned) < 3:
+        raise DataError(f"{what} needs at least 3 dates shared with the index, got {len(aligned)}")
+    return frame, aligned.to_numpy(dtype=float)
+
+
 def beta(returns: pd.DataFrame, market: pd.Series) -> pd.Series:
     """Each column's beta to `market` on the dates both hold: cov(r_i, m) / var(m), sample
     moments (ddof=1). `DataError` when fewer than 3 dates are shared or the market does not
     move."""
-    frame = as_returns_frame(returns)
-    aligned = pd.concat([frame, market.rename("__market__")], axis=1, join="inner")
-    if len(aligned) < 3:
-        raise DataError(f"beta needs at least 3 dates shared with the index, got {len(aligned)}")
-    values = aligned.to_numpy(dtype=float)
+    frame, values = _with_market(returns, market, "beta")
     m = values[:, -1]
     variance = float(m.var(ddof=1))
     if not variance > 0.0:
@@ -41,13 +49,7 @@ def beta(returns: pd.DataFrame, market: pd.Series) -> pd.Series:
 def market_correlation(returns: pd.DataFrame, market: pd.Series) -> pd.Series:
     """Each column's correlation (Pearson, daily returns) with `market` on the dates both hold;
     NaN for a column that does not move. `DataError` as `beta`'s."""
-    frame = as_returns_frame(returns)
-    aligned = pd.concat([frame, market.rename("__market__")], axis=1, join="inner")
-    if len(aligned) < 3:
-        raise DataError(
-            f"a correlation needs at least 3 dates shared with the index, got {len(aligned)}"
-        )
-    values = aligned.to_numpy(dtype=float)
+    frame, values = _with_market(returns, market, "a correlation")
     centred = values - values.mean(axis=0)
     spread = np.sqrt((centred**2).sum(axis=0))
     if not spread[-1] > 0.0:

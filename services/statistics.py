@@ -88,9 +88,9 @@ def series_statistics(
 ) -> dict[str, SeriesStatistics]:
     """Each column's `SeriesStatistics` over the window (beta and correlation against `market`,
     when given)."""
-    indexed = market is not None and len(market) > 2
-    betas = beta(returns, market) if indexed and market is not None else None
-    correlations = market_correlation(returns, market) if indexed and market is not None else None
+    betas = correlations = None
+    if market is not None and len(market) > 2:
+        betas, correlations = beta(returns, market), market_correlation(returns, market)
     months = monthly_returns(returns)
     vols = volatility(returns)
     growth = cagr(returns)

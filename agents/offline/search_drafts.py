@@ -28,7 +28,7 @@ from agents.offline.chat_intent import (
 )
 from agents.offline.hedge_policies import hedge_draft
 from agents.offline.intent import Intent, parse_intent
-from agents.offline.intent.changes import read_change
+from agents.offline.intent.changes import FOLLOW_UP_OPENING, read_change
 from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.strategy_args import stated_config
 from quant.regime_names import REGIME_NAMES
@@ -81,11 +81,6 @@ def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
     return draft
 
 
-_FOLLOW_UP = patterns.compile(r"^\s*(?:and|now|also|plus|then|same|what about|how about|try)\b")
-"""A message that opens as a follow-up of the one before ("now with 2x leverage", "try it with
-50 trials", "what about a 126-day lookback?")."""
-
-
 def follows_up(intent: Intent) -> bool:
     """Whether a message changes an earlier ask rather than asking afresh: a revision
     ("instead"), a reference back ("same with ..."), a change the follow-ups read
@@ -94,7 +89,7 @@ def follows_up(intent: Intent) -> bool:
         intent.revision
         or intent.refers_back
         or read_change(intent) is not None
-        or bool(_FOLLOW_UP.search(intent.text.lower()))
+        or bool(FOLLOW_UP_OPENING.search(intent.text.lower()))
     )
 
 

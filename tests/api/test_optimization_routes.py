@@ -215,3 +215,22 @@ def test_inverse_volatility_names_an_unknown_asset(api: Api) -> None:
     response = post(api, "inverse-volatility", assets=["AAPL", "NOPE"])
     assert response.status_code == 422, response.text
     assert "NOPE" in response.text
+
+
+def test_two_owners_saving_inverse_volatility_weights_under_one_name(api: Api) -> None:
+    saved = {}
+    for owner, headers in (("alice", api.alice), ("bob", api.bob)):
+        response = post(api, "inverse-volatility", headers, save_as="Calm mix")
+        assert response.status_code == 200, response.text
+        saved[owner] = response.json()["portfolio_id"]
+    assert saved["alice"] != saved["bob"]
+    for owner, headers in (("alice", api.alice), ("bob", api.bob)):
+        mine = [p for p in api.client.get("/v1/portfolios", headers=headers).json()["items"]
+                if p["name"] == "Calm mix"]  # fmt: skip
+        assert [p["id"] for p in mine] == [saved[owner]]
+    theirs = api.client.post(
+        "/v1/optimization/inverse-volatility",
+        json={"portfolio_id": saved["alice"]},
+        headers=api.bob,
+    )
+    assert_error(theirs, 404, "NOT_FOUND", "body.portfolio_id")

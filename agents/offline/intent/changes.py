@@ -30,7 +30,7 @@ from agents.offline.intent.strategy_terms import lookback_sessions as _lookback
 from agents.offline.intent.strategy_terms import stated_leverage as _leverage
 from agents.offline.intent.words import ANY_METHOD
 
-__all__ = ["Change", "Criterion", "read_change"]
+__all__ = ["FOLLOW_UP_OPENING", "Change", "Criterion", "read_change"]
 
 Measure = Literal["volatility", "return", "weight", "beta", "drawdown"]
 
@@ -162,8 +162,11 @@ _WHICH_ONE = patterns.compile(
     r"(?:has|had|gives?|gave|is|was|shows?|carries|comes out with)\b"
 )
 """A question about which of the portfolios just compared is better on a measure."""
-_OTHER_NAMES = patterns.compile(r"^\s*(?:and|what about|how about|same|now|also)\b")
-"""Opening words of the same ask about other names ("and for KO?", "same for the banks")."""
+FOLLOW_UP_OPENING = patterns.compile(
+    r"^\s*(?:and|now|also|plus|then|same|what about|how about|try)\b"
+)
+"""Opening words of a follow-up of the message before ("now with 2x leverage", "try it with 50
+trials", "and for KO?", "same for the banks")."""
 _NOT_CHANGES = ("deploy", "save_idea", "propose_ideas", "research", "explain", "approve",
                 "reject", "smalltalk", "help")  # fmt: skip
 
@@ -210,7 +213,7 @@ def read_change(intent: Intent) -> Change | None:
     if _WHICH_ONE.search(low) and not (intent.tickers or intent.sectors or intent.methods):
         judged = judged_measure(intent.text)  # "which has the lower CVaR?": the comparison's
         return None if judged is None else Change(intent=intent, judged_on=judged)
-    swaps_subject = bool(intent.tickers) and not intent.adds and _OTHER_NAMES.search(low)
+    swaps_subject = bool(intent.tickers) and not intent.adds and FOLLOW_UP_OPENING.search(low)
     if intent.all_tickers or (intent.tickers and not intent.adds and not swaps_subject):
         return None
     horizon = _horizon(intent, low)
