@@ -31,7 +31,7 @@ def _window(inputs: Inputs) -> str | None:
 def _weights(use: ToolUse) -> str | None:
     args = use.args
     weights = args.get("weights")
-    if isinstance(weights, dict) and len(set(weights.values())) == 1:
+    if isinstance(weights, dict) and len(weights) > 1 and len(set(weights.values())) == 1:
         return "equal weights"
     if isinstance(weights, dict):
         return "weights " + ", ".join(f"{t} {float(w):.1%}" for t, w in weights.items())
@@ -39,8 +39,8 @@ def _weights(use: ToolUse) -> str | None:
         return f"portfolio {args['portfolio_id']}"
     if args.get("portfolio_ids"):
         return "portfolios " + ", ".join(str(p) for p in args["portfolio_ids"])
-    if use.name in SUBJECT_TOOLS and args.get("universe"):
-        return "equal weights"
+    if use.name in SUBJECT_TOOLS and isinstance(args.get("universe"), list):
+        return "equal weights" if len(args["universe"]) > 1 else None  # one stock: held alone
     return None
 
 
@@ -119,9 +119,9 @@ def used_sentence(
 
 def _joined(values: list[str]) -> str:
     """One kind's values in a sentence: "a, b and c"; values that hold commas themselves (two
-    universes) joined by "and" alone, so each keeps its own list."""
+    universes) joined by semicolons and a last "and", so each keeps its own list."""
     if any(", " in value for value in values):
-        return " and ".join(values)
+        return " and ".join(["; ".join(values[:-1]), values[-1]] if len(values) > 1 else values)
     return listed(values)
 
 

@@ -66,6 +66,7 @@ TOOLS_OF = {
         "save_idea",
         "propose_ideas",
         "asset_statistics",
+        "market_data_coverage",
     ),
     "optimizer": (
         "optimize_portfolio",

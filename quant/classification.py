@@ -127,13 +127,20 @@ def classify(ticker: str, path: Path | None = None) -> Classification | None:
 
 @functools.lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"[a-z0-9&]+", text.lower()))
+    """The words of `text`, lower-cased, each in its singular ("banks" -> "bank")."""
+    return tuple(_singular(w) for w in re.findall(r"[a-z0-9&]+", text.lower()))
+
+
+def _singular(word: str) -> str:
+    """`word` without a plural's final "s" ("banks", "financials"; not "gas", "glass")."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 @functools.lru_cache(maxsize=65536)
 def names_category(term: str, category: str) -> bool:
     """Whether `term` names `category` (a sector or sub-industry): it equals it, or its words
-    are a run of the category's whole words, ignoring case and punctuation."""
+    are a run of the category's whole words, ignoring case, punctuation and plurals ("bank"
+    names "Diversified Banks", "financial" "Financials")."""
     wanted, words = _words(term), _words(category)
     if not wanted:
         return False
@@ -148,6 +155,7 @@ SECTOR_ALIASES = {
     "pharma": "pharmaceuticals",
     "semis": "semiconductors",
     "chipmakers": "semiconductors",
+    "retailers": "retail",
 }
 """Words users say for a GICS sector or sub-industry whose name does not contain them."""
 

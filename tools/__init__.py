@@ -21,6 +21,7 @@ the search's). The package's names are imported on first use:
 | save_idea | save an investment idea of the owner, priced by the numeric core |
 | propose_ideas | propose and save ideas from the regime and per-asset statistics |
 | asset_statistics | returns, volatility, beta, worst day and month, drawdown dates, correlations |
+| market_data_coverage | the stocks of the market data (name, sector, dates) and its range |
 | stress_test | a market move through beta, historical episodes, the bear case |
 | loss_probability | P[loss beyond a threshold over a horizon] per scenario |
 | backtest_weights | given weights on a rebalancing cadence with costs |
@@ -84,6 +85,7 @@ TOOL_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tools.research:research_tools", ("search_research",)),
     ("tools.ideas:idea_tools", ("save_idea", "propose_ideas")),
     ("tools.statistics:statistics_tools", ("asset_statistics",)),
+    ("tools.coverage:coverage_tools", ("market_data_coverage",)),
     ("tools.stress:stress_tools", ("stress_test", "loss_probability")),
     ("tools.weight_backtests:weight_backtest_tools", ("backtest_weights",)),
     ("tools.comparisons:comparison_tools", ("compare_portfolios",)),

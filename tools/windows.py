@@ -101,7 +101,7 @@ def subject_weights(context: ToolContext, args: SubjectArgs) -> tuple[pd.Series,
         return pd.Series(values, index=tickers), "the portfolio given"
     tickers = context.resolve_universe(args.universe)
     weights = pd.Series(1.0 / len(tickers), index=tickers)
-    return weights, "equal weights of " + ", ".join(tickers)
+    return weights, tickers[0] if len(tickers) == 1 else "equal weights of " + ", ".join(tickers)
 
 
 WEIGHT_SUM_TOLERANCE = 1e-9
@@ -116,8 +116,11 @@ def weights_note(weights: pd.Series, args: SubjectArgs, cash_rate: float = 0.0) 
     equal weights (no weights, no saved portfolio in the arguments: the note says what was held,
     not what the user asked), or the weights given do not sum to 100% (the rest in
     cash, earning `cash_rate` a year; or more than the capital invested, as given, called
-    levered beyond `ROUNDED_SUM`). None for a saved portfolio or weights summing to 100%."""
+    levered beyond `ROUNDED_SUM`). None for a saved portfolio, weights summing to 100% or one
+    stock held alone."""
     if args.portfolio_id is None and args.weights is None:
+        if len(weights) == 1:
+            return None  # one stock held alone
         return f"the universe is held at equal weights, {1.0 / len(weights):.1%} each"
     total = float(weights.sum())
     if args.weights is None or abs(total - 1.0) <= WEIGHT_SUM_TOLERANCE:

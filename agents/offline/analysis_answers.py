@@ -223,7 +223,10 @@ def group_name(name: str) -> str:
 def groups_answer(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -> str:
     """Sectors or industries compared ("vol of tech vs staples"): each group's statistics at
     equal weights with its stocks', a paragraph a group, then the groups' values side by side
-    for each measure named; `groups` holds each group's name and its tool result."""
+    for each measure named; `groups` holds each group's name and its tool result. Groups asked
+    in order ("which sector did best in 2022?") are put in order of each measure named."""
+    if ask.ranked and len(groups) > 1:
+        return _groups_ranked(groups, ask)
     paragraphs = [
         statistics_answer(data, ask, subject=f"{group_name(name)} at equal weights")
         for name, data in groups
@@ -236,6 +239,31 @@ def groups_answer(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) ->
     if len(groups) > 1 and lines:
         paragraphs.append("Side by side, each group at equal weights: " + "; ".join(lines) + ".")
     return "\n\n".join(paragraphs)
+
+
+def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -> str:
+    """The groups in order of each measure asked, highest first, each at equal weights."""
+    first = groups[0][1]
+    lines = []
+    for measure in _wanted(ask):
+        if measure not in _RANKED_BY:
+            continue
+        words, value, text = _RANKED_BY[measure]
+        known = {n: v for n, d in groups if (v := value(d["portfolio"])) is not None}
+        order = sorted(known, key=lambda n: -known[n])
+        shown = ", ".join(f"{n.title()} {text(known[n])}" for n in order)
+        lines.append(
+            f"By {words}, highest first: {shown} (highest {order[0].title()}, lowest "
+            f"{order[-1].title()})."
+        )
+    members = "; ".join(
+        f"{n.title()}: {', '.join(sorted(d['portfolio']['weights']))}" for n, d in groups
+    )
+    return (
+        f"Each sector held at equal weights (rebalanced daily), {_window(first)}: "
+        f"{' '.join(lines)} The sectors' "
+        f"stocks: {members}."
+    )
 
 
 # ---- stress -------------------------------------------------------------------------------
@@ -400,11 +428,46 @@ def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     return " ".join(lines)
 
 
+def coverage_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
+    """The stocks of the market data by sector, with their names and any that start or end
+    apart from the data, its range and the window a question naming none uses."""
+    span, window = data["data_range"], data["default_window"]
+    by_sector: dict[str, list[str]] = {}
+    for stock in data["stocks"]:
+        apart = [f"from {stock['first']}"] if stock["first"] != span["start"] else []
+        apart += [f"to {stock['last']}"] if stock["last"] != span["end"] else []
+        name = ", ".join([stock["name"], *apart] if stock["name"] else apart)
+        label = f"{stock['ticker']} ({name})" if name else stock["ticker"]
+        by_sector.setdefault(stock["sector"] or "Unclassified", []).append(label)
+    sectors = "; ".join(
+        f"{sector}: {', '.join(names)}" for sector, names in sorted(by_sector.items())
+    )
+    count = data["count"]
+    opening = (
+        f"Of the {data['of_all']} stocks of the market data, {count} "
+        f"{'are' if count != 1 else 'is'} classified in {data['sector']!r}"
+        if "sector" in data
+        else f"The market data holds {count} stock{'s' if count != 1 else ''}"
+    )
+    index = data.get("index")
+    indexed = (
+        f" The S&P 500 index has returns from {index['first']} to {index['last']}."
+        if index
+        else " There is no index in the data (measures against the market use the stocks' equal-weight average)."
+    )
+    return (
+        f"{opening}, with daily returns from {span['start']} to {span['end']} "
+        f"({span['sessions']:,} sessions): {sectors}.{indexed} A question that names no window "
+        f"uses {window['start']} to {window['end']}; name the years or dates for another."
+    )
+
+
 ANSWERS: dict[str, Callable[[dict[str, Any], AnalysisAsk], str]] = {
     "statistics": statistics_answer,
     "stress": stress_answer,
     "loss_probability": loss_probability_answer,
     "backtest_weights": backtest_answer,
     "compare": compare_answer,
+    "coverage": coverage_answer,
 }
 """The answer to each kind of analysis question, from its tool's result."""

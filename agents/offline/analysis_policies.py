@@ -2,7 +2,7 @@
 (`agents.offline.intent.analysis`), on the specialists' side: the supervisor routes them
 (`agents.offline.analysis_routes`), and the specialist calls the tool that answers
 (`analysis_chat`: `asset_statistics`, `stress_test`, `loss_probability`, `backtest_weights`,
-`compare_portfolios`) and answers with its numbers, naming the window and where the market data
+`compare_portfolios`, `market_data_coverage`) and answers with its numbers, naming the window and where the market data
 ends. A comparison builds its portfolios as the optimizer builds one
 (`agents.offline.portfolio_builds`).
 
@@ -60,6 +60,8 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         if failed is not None:
             return reply(failed)
         return reply(ANSWERS[ask.kind](done[-1].data, ask) + _build_notes(inp))
+    if ask.kind == "coverage":  # "which banks do you have?": those of the sector
+        return reply("", tool_call(ask.tool, {"sector": ask.groups[0][0]} if ask.groups else {}))
     window = _window(intent, ask)
     if ask.kind == "statistics" and len(ask.groups) > 1:  # "tech vs staples": a call a group
         return reply("", *(tool_call(ask.tool, {"weights": equal_weights(members), **window,

@@ -24,6 +24,7 @@ AGENTS = {
     "loss_probability": "risk_manager",
     "backtest_weights": "optimizer",
     "compare": "risk_manager",
+    "coverage": "market_analysis",
 }
 """The specialist each kind of question goes to (`graphs.assistant.TOOLS_OF` hands it the
 tool)."""

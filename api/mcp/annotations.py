@@ -44,6 +44,7 @@ TOOL_ANNOTATIONS: dict[str, types.ToolAnnotations] = {
     "generate_market_scenarios": READ_ONLY,
     "search_research": READ_ONLY,
     "asset_statistics": READ_ONLY,
+    "market_data_coverage": READ_ONLY,
     "optimize_portfolio": READ_ONLY,
     "efficient_frontier": READ_ONLY,
     "backtest_strategy": READ_ONLY,

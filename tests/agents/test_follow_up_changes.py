@@ -150,3 +150,19 @@ def test_other_names_are_the_same_ask_of_them(
 def test_names_with_an_ask_of_their_own_are_no_other_subject(text: str) -> None:
     change = change_of(text)
     assert change is None or not change.subject
+
+
+@SETTINGS
+@given(
+    percent=st.integers(5, 60),
+    template=st.sampled_from(
+        ["cap at {p}%", "and if I cap each at {p}%?", "what if I cap each at {p}%", "cap each at {p}%",
+         "cap them all at {p}%", "what if we keep everything under {p}%", "now max {p}% each",
+         "limit each one to {p}% instead"]
+    ),
+    case=CASES,
+)  # fmt: skip
+def test_a_cap_on_every_weight_is_a_change(percent: int, template: str, case: str) -> None:
+    change = change_of(recased(template.format(p=percent), case))
+    assert change is not None and change.limits
+    assert change.intent.limits.max_weight == pytest.approx(percent / 100)

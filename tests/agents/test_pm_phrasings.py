@@ -39,6 +39,13 @@ def parse(text: str) -> Intent:
         ("hrp on tech + the banks", ("AAPL", "AMD", "MSFT", "BAC", "JPM")),
         ("hrp on banks, staples and energy since 2019",
          ("BAC", "JPM", "KO", "PEP", "PG", "WMT", "CVX", "RRC", "XOM")),
+        # joined after a holdings noun, or before one ("tech and bank stocks"), in the singular
+        ("max sharpe portfolio of the tech stocks and the banks", ("AAPL", "AMD", "MSFT", "BAC", "JPM")),
+        ("volatility of the tech and bank stocks", ("AAPL", "AMD", "MSFT", "BAC", "JPM")),
+        ("hrp of energy, bank and tech names",
+         ("CVX", "RRC", "XOM", "BAC", "JPM", "AAPL", "AMD", "MSFT")),
+        ("sharpe of the financial stocks since 2020", ("BAC", "JPM")),
+        ("min vol of the retailers", ("BBY", "HD", "WMT")),
     ],
 )  # fmt: skip
 def test_a_sector_named_as_the_subject_is_the_universe(text: str, tickers: tuple[str, ...]) -> None:

@@ -80,6 +80,8 @@ CALLS = (
          lambda d: d["portfolio"]["weights"] == {"AAPL": 0.6, "KO": 0.4} and d["window"]["start"] == "2021-01-04" and d["beta_to"] == "XOM"),
     Call("asset_statistics", {"portfolio_id": "{pf}"},
          lambda d: d["portfolio"]["name"] == f"portfolio {IDS['pf']}"),
+    Call("market_data_coverage", {"sector": "energy"},
+         lambda d: [s["ticker"] for s in d["stocks"]] == ["CVX", "RRC", "XOM"] and d["sector"] == "energy"),
     Call("optimize_portfolio", {"method": "efficient_return", "universe": UNIVERSE3, "target_return": "0.15"},
          lambda d: _close(d["expected_return"], 0.15)),
     Call("optimize_portfolio", {"method": "efficient_risk", "universe": UNIVERSE3, "target_volatility": "0.2"},

@@ -85,6 +85,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "backtest_strategy": {"config": {"target_vol": 0.1}, "universe": ["AAPL", "KO"]},
     "portfolio_risk_report": {"weights": {"AAPL": 0.5, "KO": 0.5}, "start": "2019-01-01"},
     "asset_statistics": {"universe": ["AAPL", "MSFT"], "start": "2021-01-01"},
+    "market_data_coverage": {"sector": "banks"},
     "stress_test": {"weights": {"AAPL": 0.6, "KO": 0.4}, "market_move": -0.2, "capital": 1e6},
     "loss_probability": {"universe": ["AAPL", "KO"], "threshold": 0.15, "scenarios": ["bear"]},
     "backtest_weights": {"weights": {"AAPL": 0.6, "KO": 0.4}, "cost_bps": 10},
@@ -114,6 +115,8 @@ def test_every_tool_answers_with_its_own_result(local: tuple[Settings, Store]) -
     statistics = data(answers["asset_statistics"])
     assert statistics["window"]["start"] == "2021-01-04" and statistics["data_end"] == "2022-12-28"
     assert data(answers["stress_test"])["market_move"]["amount"] < 0  # a fall loses money
+    banks = data(answers["market_data_coverage"])
+    assert [s["ticker"] for s in banks["stocks"]] == ["BAC", "JPM"] and banks["of_all"] == 20
     assert set(data(answers["loss_probability"])["scenarios"]) == {"bear"}
     assert data(answers["backtest_weights"])["rebalance"] == "monthly"
     compared = data(answers["compare_portfolios"])["rows"]

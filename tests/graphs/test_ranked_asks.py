@@ -8,7 +8,6 @@ window."""
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agents.offline.intent.targets import sector_tickers
-from graphs.chat import ChatSession
 from quant import load_sp500_prices, to_returns
-from settings import Settings
+from tests.support.chat_answers import answer_in_new_thread
 
 RETURNS = to_returns(load_sp500_prices())
 SUBJECTS = {
@@ -39,12 +37,6 @@ SETTINGS = settings(
 )
 
 
-def _ask(text: str) -> str:
-    turn = ChatSession(f"ranked-{uuid.uuid4().hex}", settings=Settings()).send(text)
-    assert turn.pending is None, (text, turn.pending)
-    return turn.replies[-1]
-
-
 def _order(reply: str, words: str) -> list[str]:
     line = re.search(rf"By {re.escape(words)}, highest first: (.+?) \(highest", reply)
     assert line is not None, reply
@@ -61,7 +53,7 @@ def _measured(window: pd.DataFrame, measure: str) -> pd.Series:
 def test_which_name_stands_out_is_answered_in_order(
     offline_data_dir: Path, ask: str, subject: str
 ) -> None:
-    reply = _ask(ask.format(s=subject))
+    reply = answer_in_new_thread(ask.format(s=subject))
     assert "portfolio (pf_" not in reply  # no portfolio built
     names = SUBJECTS[subject]
     measure = ASKS[ask]
@@ -77,7 +69,7 @@ def test_which_name_stands_out_is_answered_in_order(
 
 
 def test_which_stock_without_names_ranks_every_stock(offline_data_dir: Path) -> None:
-    reply = _ask("which stock was the most volatile last year?")
+    reply = answer_in_new_thread("which stock was the most volatile last year?")
     order = _order(reply, "volatility")
     window = RETURNS.iloc[-252:]
     assert order == list(_measured(window, "volatility").sort_values(ascending=False).index)
@@ -85,26 +77,30 @@ def test_which_stock_without_names_ranks_every_stock(offline_data_dir: Path) -> 
 
 
 def test_a_portfolio_asked_for_by_its_measure_is_still_built(offline_data_dir: Path) -> None:
-    assert _ask("the portfolio with the best sharpe for AAPL, KO and XOM").startswith(
-        "Max-Sharpe portfolio (pf_"
-    )
-    assert _ask("the lowest volatility mix of KO PEP PG").startswith(
+    assert answer_in_new_thread(
+        "the portfolio with the best sharpe for AAPL, KO and XOM"
+    ).startswith("Max-Sharpe portfolio (pf_")
+    assert answer_in_new_thread("the lowest volatility mix of KO PEP PG").startswith(
         "Min-volatility portfolio (pf_"
     )
 
 
 def test_which_fell_the_most_is_the_total_return_in_order(offline_data_dir: Path) -> None:
-    reply = _ask("which of the tech names fell the most in 2022?")
+    reply = answer_in_new_thread("which of the tech names fell the most in 2022?")
     window = RETURNS.loc["2022-01-01":"2022-12-31", sector_tickers(["tech"])]
     total = (1 + window).prod() - 1
     assert _order(reply, "total return") == list(total.sort_values(ascending=False).index)
-    top = _order(_ask("show me the top 5 stocks by return since 2020"), "total return")
+    top = _order(
+        answer_in_new_thread("show me the top 5 stocks by return since 2020"), "total return"
+    )
     since = (1 + RETURNS.loc["2020-01-01":]).prod() - 1
     assert top == list(since.sort_values(ascending=False).index)  # every stock of the data
 
 
 def test_equal_weights_of_a_sector_are_measured_as_a_portfolio(offline_data_dir: Path) -> None:
-    reply = _ask("how did an equal weight portfolio of the staples do in 2022 vs the S&P?")
+    reply = answer_in_new_thread(
+        "how did an equal weight portfolio of the staples do in 2022 vs the S&P?"
+    )
     staples = sector_tickers(["staples"])
     held = ", ".join(f"{t} 25.0%" for t in staples)
     assert reply.startswith("Statistics from 2022-01-03"), reply
@@ -113,7 +109,7 @@ def test_equal_weights_of_a_sector_are_measured_as_a_portfolio(offline_data_dir:
 
 
 def test_the_worst_drawdown_among_a_sector_is_each_stock_s(offline_data_dir: Path) -> None:
-    reply = _ask("what was the worst drawdown among the energy stocks since 2015?")
+    reply = answer_in_new_thread("what was the worst drawdown among the energy stocks since 2015?")
     window = RETURNS.loc["2015-01-01":, sector_tickers(["energy"])]
     wealth = (1 + window).cumprod()
     depth = (1 - wealth / np.maximum(wealth.cummax(), 1.0)).max()
@@ -128,7 +124,7 @@ def test_a_correlation_with_the_index_is_each_stock_s(offline_data_dir: Path) ->
     from quant import load_sp500_index
 
     market = to_returns(load_sp500_index()).iloc[:, 0]
-    reply = _ask("correlation of the banks with the market since 2020")
+    reply = answer_in_new_thread("correlation of the banks with the market since 2020")
     banks = sector_tickers(["banks"])
     line = re.search(r"with the S&P 500 index: ((?:[A-Z]+ -?\d\.\d\d(?:, )?)+)", reply)
     assert line is not None, reply
@@ -138,6 +134,43 @@ def test_a_correlation_with_the_index_is_each_stock_s(offline_data_dir: Path) ->
         expected = np.corrcoef(window[name], market.loc[window.index])[0, 1]
         assert abs(float(shown[name]) - expected) <= 0.005, (name, reply)
     assert "Correlation of daily returns: BAC and JPM" in reply  # and between the stocks
-    single = _ask("how correlated is XOM with the S&P?")
+    single = answer_in_new_thread("how correlated is XOM with the S&P?")
     assert "Correlation of daily returns with the S&P 500 index: XOM 0." in single
     assert "needs at least two stocks" not in single
+
+
+SECTOR_ASKS = {
+    "which sector did best in {y}?": "return",
+    "rank the sectors by volatility in {y}": "volatility",
+    "Which sector had the highest Sharpe ratio in {y}?": "sharpe",
+}
+
+
+@SETTINGS
+@given(ask=st.sampled_from(sorted(SECTOR_ASKS)), year=st.integers(2008, 2022))
+def test_which_sector_stands_out_ranks_every_sector_at_equal_weights(
+    offline_data_dir: Path, ask: str, year: int
+) -> None:
+    """Each sector of the data held at equal weights, rebalanced daily (the mean of its stocks'
+    daily returns), put in order of the measure asked; it asked what to do."""
+    from quant.classification import classify
+
+    reply = answer_in_new_thread(ask.format(y=year))
+    measure = SECTOR_ASKS[ask]
+    words = {"return": "total return", "volatility": "volatility",
+             "sharpe": "Sharpe ratio (risk-free rate 0%)"}[measure]  # fmt: skip
+    line = re.search(rf"By {re.escape(words)}, highest first: (.+?) \(highest", reply)
+    assert line is not None, reply
+    shown = re.findall(r"([A-Z][A-Za-z ]+?) (-?\d+\.\d+)%?(?:, |$)", line.group(1))
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
+    sectors: dict[str, list[str]] = {}
+    for ticker in RETURNS.columns:
+        sectors.setdefault(classify(ticker).sector, []).append(ticker)  # type: ignore[union-attr]
+    held = pd.DataFrame({s: window[m].mean(axis=1) for s, m in sectors.items()})
+    expected = (1.0 + held).prod() - 1.0 if measure == "return" else _measured(held, measure)
+    order = list(expected.sort_values(ascending=False).index)
+    assert [name for name, _ in shown] == order, reply
+    for name, value in shown:
+        scale = 1.0 if measure == "sharpe" else 100.0
+        shown_to = 0.06 if measure != "sharpe" else 0.006  # one decimal of a %, or two
+        assert abs(float(value) - expected[name] * scale) <= shown_to, (name, reply)

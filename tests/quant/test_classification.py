@@ -14,6 +14,7 @@ from quant.classification import (
     classify,
     embedded_classifications,
     matching,
+    names_category,
 )
 from quant.data import sp500_prices
 from tests.support.classification import write_classification
@@ -46,7 +47,15 @@ def test_terms_match_sectors_and_whole_words_of_sub_industries() -> None:
     assert [c.ticker for c in matching("banks")] == ["BAC", "JPM"]
     assert [c.ticker for c in matching("ENERGY")] == ["CVX", "RRC", "XOM"]
     assert [c.ticker for c in matching("oil & gas")] == ["CVX", "RRC", "XOM"]
-    assert matching("bank") == [] and matching("tobacco") == []
+    assert matching("ban") == [] and matching("tobacco") == [] and matching("oil gas") == []
+
+
+def test_a_term_names_its_category_in_the_singular_or_the_plural() -> None:
+    for singular, plural in (("bank", "banks"), ("financial", "financials"),
+                             ("staple", "staples"), ("pharmaceutical", "pharmaceuticals")):  # fmt: skip
+        assert matching(singular) == matching(plural) != []
+    assert names_category("glass", "Glass") and not names_category("glas", "Glass")
+    assert names_category("gas", "Oil & Gas") and not names_category("ga", "Oil & Gas")
 
 
 def test_a_supplied_file_adds_rows_and_overrides_the_shipped_ones(tmp_path: Path) -> None:

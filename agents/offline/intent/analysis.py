@@ -20,6 +20,7 @@ from typing import Literal
 
 from agents.offline import patterns
 from agents.offline.intent import Intent
+from agents.offline.intent.coverage import covered_group, sectors_asked
 from agents.offline.intent.dates import COUNT, UNIT, sessions
 from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
 from agents.offline.intent.scanner import NUM, PCT, fraction
@@ -38,7 +39,9 @@ __all__ = [
     "read_analysis",
 ]
 
-AnalysisKind = Literal["statistics", "stress", "loss_probability", "backtest_weights", "compare"]
+AnalysisKind = Literal[
+    "statistics", "stress", "loss_probability", "backtest_weights", "compare", "coverage"
+]
 
 TOOLS: dict[AnalysisKind, str] = {
     "statistics": "asset_statistics",
@@ -46,6 +49,7 @@ TOOLS: dict[AnalysisKind, str] = {
     "loss_probability": "loss_probability",
     "backtest_weights": "backtest_weights",
     "compare": "compare_portfolios",
+    "coverage": "market_data_coverage",
 }
 """The tool that answers each kind of question."""
 
@@ -427,10 +431,13 @@ def measures_named(low: str) -> tuple[str, ...]:
     return tuple(name for name, p in _MEASURES.items() if re.search(p, low))
 
 
-def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAsk | None:
+def _statistics(
+    intent: Intent, low: str, subject_in_thread: bool, known: Sequence[str] = ()
+) -> AnalysisAsk | None:
     """Statistics of assets or a portfolio over a window (not a build, a risk report or a market
     overview); the conversation's subject is the question's when it names none
-    (`subject_in_thread`: "beta against the index?")."""
+    (`subject_in_thread`: "beta against the index?"); every sector of the `known` tickers when
+    sectors are ranked and none is named."""
     made = re.search(_MONEY_MADE_OR_LOST, low)  # "how much did AAPL make": no build
     builds = intent.intent == "optimize_portfolio" and _BUILD.search(low) and not made
     if _NOT_STATISTICS.search(low) or builds:
@@ -443,6 +450,7 @@ def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAs
     ranked = bool(_RANKED.search(low)) and not weights
     if ranked and not measures and _MOVED.search(low):  # "which fell the most in 2022?"
         measures = ("return",)
+    sectors = sectors_asked(intent, low, known) if ranked else ()  # "which sector did best?"
     if ranked and "drawdown_dates" not in measures and re.search(r"\bdraw[\s-]?downs?\b", low):
         measures += ("drawdown_dates",)  # "the worst drawdown among the energy stocks"
     named_volatile = "volatility" not in measures and re.search(r"\bvolatil", low)
@@ -454,20 +462,46 @@ def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAs
         and groups_compared(intent, low, measures)
     ):
         measures += () if "drawdown_dates" in measures else ("drawdown_dates",)  # tech vs staples
+    if intent.intent == "risk_report" and _drawdown_of_each(intent, low, weights):
+        measures += () if "drawdown_dates" in measures else ("drawdown_dates",)
     if intent.intent == "risk_report" and "drawdown_dates" not in measures:
         return None  # a drawdown of a portfolio: the risk report's
     read_of_market = intent.sectors and measures == ("return",) and not _RETURN_WORDS.search(low)
-    if read_of_market and not weights and not ranked:
+    performed = intent.intent == "backtest" and not _STRATEGY_WORDS.search(low)
+    if read_of_market and not weights and not ranked and not performed:
         return None  # "how has tech done": a read of the sector's market, not statistics
     subject = intent.tickers or weights or intent.portfolio_ids or _SUBJECT.search(low)
-    if measures and (subject or subject_in_thread or (ranked and _EVERY_NAME.search(low))):
+    every = ranked and (_EVERY_NAME.search(low) or len(sectors) > 1)
+    if measures and (subject or subject_in_thread or every):
         against = _beta_to(intent, low) if "beta" in measures else None
         return _base(
             "statistics", intent, weights=weights, measures=measures, beta_to=against,
-            years=years_compared(low), groups=groups_compared(intent, low, measures),
+            years=years_compared(low), groups=sectors or groups_compared(intent, low, measures),
             ranked=ranked, to_market="correlation" in measures and bool(_INDEX_NAMED.search(low)),
         )  # fmt: skip
     return None
+
+
+_STRATEGY_WORDS = patterns.compile(r"\bback[\s-]?test\w*|\bstrateg(?:y|ies)\b|\brules?\b")
+"""Words of a strategy's backtest: "how did the banks do in 2022" without them is the banks'
+statistics (their return, beside the index's)."""
+_EACH_NAME = patterns.compile(
+    r"\b(?:each|every|individual(?:ly)?|respective|separately|one by one)\b|\bper (?:stock|name)\b"
+)
+_PORTFOLIO_RISK = patterns.compile(
+    r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|\bportfolio\b|\bbook\b|\bmix\b"
+    r"|\bbasket\b|\brisk report\b|\btogether\b|\bcombined\b|\bequal[\s-]*weight"
+)
+
+
+def _drawdown_of_each(intent: Intent, low: str, weights: dict[str, float]) -> bool:
+    """Whether a drawdown is asked of each name ("the max drawdown of each energy stock", "of
+    AAPL, MSFT and JNJ individually"), not of a portfolio holding them (weights, a portfolio, a
+    VaR beside it, "equal weight", "together"); names only listed ("the max drawdown of JNJ, PG
+    and PEP") are the equal-weight portfolio's, as the risk report answers."""
+    if not re.search(r"\bdraw[\s-]?downs?\b|\bm?dd\b", low) or weights or intent.portfolio_ids:
+        return False
+    return not _PORTFOLIO_RISK.search(low) and bool(_EACH_NAME.search(low))
 
 
 def groups_compared(
@@ -525,10 +559,12 @@ def read_analysis(
     """The analysis question of the parsed message (see the module docstring), or None;
     `subject_in_thread`: the conversation has a subject (a portfolio, weights or stocks) that a
     question naming none is about."""
+    low = normalised(intent.text)
+    if not measures_named(low) and (covered := covered_group(intent, low)) is not None:
+        return _base("coverage", intent, groups=covered)
     other = intent.intent in _OTHER_INTENTS
     if (other and not (intent.weights and intent.intent == "search_strategy")) or intent.hedge:
         return None  # a search of given weights is not one: "what would 30% XOM 70% KO have ..."
-    low = normalised(intent.text)
     capital = capital_named(low)
     if (asked := _comparison(intent, low, capital) or _backtest(intent, low, capital)) is not None:
         return asked
@@ -556,4 +592,4 @@ def read_analysis(
     held_equal = methods == ["equal_weight"] and not _BUILD.search(low)  # "holding equal weights"
     if methods and not held_equal:
         return None  # a portfolio to build: the optimizer's (stressed or its odds of loss first)
-    return _statistics(intent, low, subject_in_thread)
+    return _statistics(intent, low, subject_in_thread, known)

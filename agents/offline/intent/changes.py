@@ -99,7 +99,8 @@ class Change:
 
 _CUE = patterns.compile(
     r"\b(?:instead|rather|now|again|redo|re-?run|rebuild|recompute|re-?do|switch\w*|chang\w*"
-    r"|make it|use|try|what about|how about|this time|then|same but|same thing|but)\b"
+    r"|make it|use|try|what about|how about|what if|if (?:i|we|you)|this time|then|same but"
+    r"|same thing|but)\b"
     r"|^\s*(?:and|also)\b"
 )
 """Words that say a message changes what was asked before."""

@@ -2,8 +2,8 @@
 
 - limits on every weight, however said: a cap ("at most 30% in any stock", "capped at 30% per
   name", "max 25% each", "a 30% position limit", "thirty percent max per stock", "no name
-  bigger than 30%", "keep each position under 30pct", "limit each one to 20%", "cap it at
-  25%"), a floor ("at least 5% in each stock", "a 10% floor on each name", "minimum 15% in
+  bigger than 30%", "keep each position under 30pct", "limit each one to 20%", "cap each at
+  20%", "cap it at 25%"), a floor ("at least 5% in each stock", "a 10% floor on each name", "minimum 15% in
   every stock") and both ("each between 2% and 10%", "every weight between 5 and 30 percent",
   "at least 1% and at most 12% per stock");
 - limits on named assets and on sectors or industries (`targets`: "at least 40% JPM", "keep
@@ -137,6 +137,8 @@ _CAPS_EXPLICIT = patterns.compile_all(
     rf"{_EVERY}\s*(?:weight\s*)?(?:should be\s*|must be\s*|is\s*|stays?\s*|kept\s*|at\s*)?{CAP}\s*{PCT}",
     rf"\b(?:limit|cap|restrict|constrain|hold|keep)\s+(?:it\s+|them\s+)?{_EVERY}\s*(?:to|at|under|below|at most)\s*{PCT}",
     rf"\b(?:cap|limit)\s+(?:it|them|the weights?)\s+(?:at|to)\s+{PCT}\s*{_ON_EVERY}",
+    rf"\b(?:cap|limit|restrict|hold|keep)\s+(?:them\s+|it\s+)?(?:each|all|everything|every one)"
+    rf"\s+(?:(?:to|at|under|below)\s+|at most\s+)?{PCT}",
 )
 _BELOW = r"(?:below|under|less than|smaller than|lower than|beneath)"
 _FLOORS_EXPLICIT = patterns.compile_all(

@@ -299,16 +299,17 @@ def exclusions(scan: Scanner, known: Sequence[str]) -> tuple[tuple[str, ...], tu
 _GROUP_WORD = r"[a-z&\-]+"
 _SIDE_BY_SIDE = r"vs\.?|versus|against|compared (?:to|with)|or"
 """Words that set one sector beside another ("tech vs staples", "banks compared with energy")."""
-_GROUP = rf"(?:{_GROUP_WORD}\s+)?(?!(?:and|or|plus|vs|versus|against|compared)\b){_GROUP_WORD}"
-"""A sector or industry term of one or two words, the second no joining word ("tech", "health
-care"; not "tech vs")."""
+_JOINING = r"(?!(?:and|or|plus|vs|versus|against|compared)\b)"
+_GROUP = rf"(?:{_JOINING}{_GROUP_WORD}\s+)?{_JOINING}{_GROUP_WORD}"
+"""A sector or industry term of one or two words, neither a joining word ("tech", "health
+care"; not "tech vs", not "and bank")."""
+_HOLDINGS_NOUN = r"(?:names?|stocks?|sector|shares?|compan(?:y|ies)|equities|basket|space)"
+"""What a sector term may be followed by ("the energy names", "bank stocks")."""
 _SECTOR_SUBJECTS = (
-    patterns.compile(
-        rf"\b({_GROUP})\s+(?:names|stocks|sector|shares|companies|equities|basket|space)\b"
-    ),
+    patterns.compile(rf"\b({_GROUP})\s+{_HOLDINGS_NOUN}\b"),
     patterns.compile(rf"\bhow (?:are|is|did|have|has|were|does|do) (?:the\s+)?({_GROUP})"),
     patterns.compile(
-        rf"\b(?:of|for|on|in|across|among)\s+(?:the\s+|my\s+|our\s+)?({_GROUP})\s*(?=$|[?,.;!+]"
+        rf"\b(?:of|for|on|in|across|among|between)\s+(?:the\s+|my\s+|our\s+)?({_GROUP})\s*(?=$|[?,.;!+]"
         r"|\s(?:since|from|over|between|in|with|and|plus|during|for|at|to|under|without|excluding"
         rf"|no|capped|had|has|have|was|were|is|are|did|does|do|{_SIDE_BY_SIDE})\b)"
     ),
@@ -339,13 +340,24 @@ _JOINED_GROUP = patterns.compile(
 )
 """A sector or industry joined to the one before it ("tech and health care", "banks, staples
 and energy", "tech + health care", "tech vs staples")."""
+_AFTER_GROUP = patterns.compile(rf"\s+{_HOLDINGS_NOUN}\b")
+_JOINED_BEFORE = patterns.compile(
+    rf"(?:^|\s)(?:the\s+)?({_GROUP})(?:\s+{_HOLDINGS_NOUN})?(?:\s*,\s*(?:(?:and|&|plus)\s+)?"
+    rf"|\s+(?:and|&|plus)\s+|\s*\+\s*)(?:the\s+)?$"
+)
+"""A sector or industry joined to the one after it ("tech and bank stocks": tech)."""
+
+
+_NOT_GROUPS = ("the", "my", "our", "all", "any", "each", "system", "systems")
+"""Words that name no sector where a sector may stand ("what's in the system?"), though a
+sub-industry holds them ("Systems Software")."""
 
 
 def _group_term(words: str) -> str | None:
     """The sector or industry term `words` name: all of them, their last or their first."""
     split = words.split()
     for head in (" ".join(split), split[-1], split[0]):
-        if head not in ("the", "my", "our", "all", "any", "each") and matching(head):
+        if head not in _NOT_GROUPS and matching(head):
             return head
     return None
 
@@ -361,9 +373,20 @@ def read_sector_universe(scan: Scanner) -> tuple[str, ...]:
             head = _group_term(match.group(1))
             if head is None:
                 continue
-            found.setdefault(head, None)
+            before: list[str] = []
+            start = match.start(1)
+            while (joined := _JOINED_BEFORE.search(scan.free[:start])) and (
+                more := _group_term(joined.group(1))
+            ):
+                before.insert(0, more)
+                scan.consume(joined, 1)
+                start = joined.start(1)
+            for term in (*before, head):
+                found.setdefault(term, None)
             scan.consume(match, 1)
             end = match.end(1)
+            if noun := _AFTER_GROUP.match(scan.free, end):  # "the tech stocks and the banks"
+                end = noun.end()
             while (joined := _JOINED_GROUP.match(scan.free, end)) and (
                 more := _group_term(joined.group(1))
             ):

@@ -259,7 +259,10 @@ _METHODS: list[tuple[Method, str]] = [
         r"|(?<!\bis the )(?<!\bwas the )(?<!\bhad the )(?<!\bhas the )(?:lowest[\s-]*(?:vol(?:atility)?"
         r"|risk|variance)|least volatile)|\bgmv\b"  # "which is the least volatile?" is a question
         r"|\blow[\s-]*(?:vol(?:atility)?|risk|variance)\s+(?:mix|portfolio|allocation|basket|book"
-        r"|blend|weights?|weighting|version)\b",
+        r"|blend|weights?|weighting|version)\b"
+        # a defensive portfolio is read as the least volatile one (the reply names the method)
+        r"|\b(?:defensive|conservative|safest|safe|low[\s-]*beta)\s+(?:mix|portfolio|allocation"
+        r"|basket|book|blend)\b",
     ),
     (
         "max_sharpe",  # mean-variance optimisation with no other target: the tangency portfolio

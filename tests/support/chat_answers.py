@@ -1,0 +1,16 @@
+"""One question asked in a new chat thread of the offline model, for tests of how a question
+is read and answered."""
+
+from __future__ import annotations
+
+import uuid
+
+from graphs.chat import ChatSession
+from settings import Settings
+
+
+def answer_in_new_thread(text: str) -> str:
+    """The reply to `text` as the first message of a new thread (no run left to approve)."""
+    turn = ChatSession(f"ask-{uuid.uuid4().hex}", settings=Settings()).send(text)
+    assert turn.pending is None, (text, turn.pending)
+    return turn.replies[-1]
