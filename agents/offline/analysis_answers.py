@@ -10,6 +10,7 @@ from typing import Any
 
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.portfolio_builds import method_name
+from services.formatting import listed
 
 __all__ = ["ANSWERS", "group_name", "groups_answer"]
 
@@ -382,6 +383,13 @@ _MEASURE_WORDS = {
 }
 
 
+def _portfolio_called(name: str) -> str:
+    """A compared portfolio as a subject: "the HRP portfolio", "the portfolio with KO"."""
+    if name == GIVEN or name.startswith("with "):
+        return f"the portfolio {name}"
+    return f"the {method_name(name)} portfolio"
+
+
 def _verdict(data: dict[str, Any], measure: str, level: str) -> str:
     """Which portfolio is best on the measure the question asked, with each one's value."""
     best = next((v for k, v in (data.get("best") or {}).items() if k.endswith(f"_{measure}")), None)
@@ -395,16 +403,65 @@ def _verdict(data: dict[str, Any], measure: str, level: str) -> str:
         else f"{method_name(row['portfolio'])} {row[measure]:.2f}"
         for row in data["rows"]
     )
-    return f"On the {what} you asked about, the {method_name(best)} portfolio has the {direction} ({values})."
+    return (
+        f"On the {what} you asked about, {_portfolio_called(best)} has the {direction} ({values})."
+    )
+
+
+GIVEN = "as given"
+"""The name of the weights a what-if adds names to, in its comparison."""
+
+
+def added_name(ask: AnalysisAsk) -> str:
+    """The name of the weights with a what-if's names added ("with KO")."""
+    return "with " + listed(list(ask.added))
+
+
+def with_added(ask: AnalysisAsk) -> dict[str, float]:
+    """The weights given with `ask.added` put in: each added name an equal share of the n + k
+    names, the weights given scaled down in proportion to make room."""
+    share = 1.0 / (len(ask.weights) + len(ask.added))
+    kept = 1.0 - share * len(ask.added)
+    given = sum(ask.weights.values())
+    return {
+        **{t: w * kept / given for t, w in ask.weights.items()},
+        **dict.fromkeys(ask.added, share),
+    }
+
+
+def _addition_line(data: dict[str, Any], ask: AnalysisAsk) -> str:
+    """What adding the names does to the measure asked (the volatility when none is)."""
+    rows = {row["portfolio"]: row for row in data["rows"]}
+    before, after = rows.get(GIVEN), rows.get(added_name(ask))
+    if before is None or after is None:
+        return ""
+    measure = ask.judged_on or "volatility"
+    weights = with_added(ask)
+    names = listed(list(ask.added))
+    how = ", ".join(f"{t} {w:.1%}" for t, w in weights.items())
+    shown = (
+        (lambda v: f"{v:.2f}")
+        if measure == "sharpe_ratio"
+        else (lambda v: _pct(v, 2 if measure == "cvar" else 1))
+    )
+    was, now = before[measure], after[measure]
+    verb = "leaves" if round(was, 4) == round(now, 4) else ("raises" if now > was else "lowers")
+    return (
+        f"Adding {names} at an equal share ({how}; the weights given scaled down to make room) "
+        f"{verb} the {_MEASURE_WORDS[measure]} from {shown(was)} to {shown(now)}."
+    )
 
 
 def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     """The table as sentences, the verdict on the measure asked first, then the best on the
-    measures a PM weighs; Sharpe ratios name their risk-free rate."""
+    measures a PM weighs; Sharpe ratios name their risk-free rate. A what-if that adds names
+    to the weights given says first what the addition does (`_addition_line`)."""
     level = _share(data["level"])
     rate = _share(data.get("risk_free_rate") or 0.0)
     lines = [f"Compared {_window(data)}, in-sample:"]
-    if ask.judged_on and (verdict := _verdict(data, ask.judged_on, level)):
+    if ask.added and (added := _addition_line(data, ask)):
+        lines.insert(0, added)  # the verdict, in the question's words
+    elif ask.judged_on and (verdict := _verdict(data, ask.judged_on, level)):
         lines.append(verdict)
     for row in data["rows"]:
         ident = f" ({row['portfolio_id']})" if row.get("portfolio_id") else ""
@@ -422,7 +479,8 @@ def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         ("lowest_max_drawdown", "the lowest maximum drawdown"),
     ):
         if key in best:
-            lines.append(f"The {method_name(best[key])} portfolio has {what}.")
+            called = _portfolio_called(best[key])
+            lines.append(f"{called[:1].upper()}{called[1:]} has {what}.")
     for method, why in (data.get("not_built") or {}).items():
         lines.append(f"Not built: {method_name(method)} ({why}).")
     return " ".join(lines)

@@ -17,7 +17,14 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
-from agents.offline.analysis_answers import ANSWERS, group_name, groups_answer
+from agents.offline.analysis_answers import (
+    ANSWERS,
+    GIVEN,
+    added_name,
+    group_name,
+    groups_answer,
+    with_added,
+)
 from agents.offline.analysis_routes import analysis_ask
 from agents.offline.chat_intent import (
     SUBJECT_TOOLS,
@@ -133,9 +140,12 @@ def _compare(
     holds them), then compare those built, and the equal-weight portfolio when it is named, in
     one table over one window (`compare_portfolios`); a window of the last N sessions is
     compared by methods directly (the tool builds each over it)."""
+    common: dict[str, Any] = {"level": intent.confidence or 0.95, **rate_args(intent)}
+    if ask.added:  # "would adding KO to 50/50 AAPL MSFT ...?": the weights beside the addition
+        portfolios = {GIVEN: ask.weights, added_name(ask): with_added(ask)}
+        return reply("", tool_call(ask.tool, {**window, **common, "portfolios": portfolios}))
     methods = [m for m in intent.methods if m != "frontier"]
     universe = intent.universe(known_tickers(), thread_subject(inp))
-    common: dict[str, Any] = {"level": intent.confidence or 0.95, **rate_args(intent)}
     if intent.equal_weight:
         common["equal_weight"] = True
     if "last_sessions" in window or "optimize_portfolio" not in inp.tool_names:

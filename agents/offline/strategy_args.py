@@ -16,8 +16,8 @@ from typing import Any
 
 from agents.offline import patterns
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import cadence_named
 from agents.offline.intent.strategy_terms import lookback_sessions, stated_leverage
+from agents.offline.intent.trading_terms import cadence_named
 
 __all__ = ["CADENCE_SESSIONS", "stated_config", "stated_fields"]
 

@@ -23,8 +23,9 @@ from agents.offline.intent import Intent
 from agents.offline.intent.coverage import covered_group, sectors_asked
 from agents.offline.intent.dates import COUNT, UNIT, sessions
 from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
-from agents.offline.intent.scanner import NUM, PCT, fraction
+from agents.offline.intent.scanner import PCT, fraction
 from agents.offline.intent.targets import sector_tickers
+from agents.offline.intent.trading_terms import cadence_named, cost_bps
 from agents.offline.intent.typos import repair_words
 from agents.offline.intent.words import ANY_METHOD as _ANY_METHOD
 from agents.offline.intent.words import read_mentioned
@@ -69,7 +70,9 @@ class AnalysisAsk:
     sectors or industries set side by side, each with its known tickers ("vol of tech vs
     staples": each group measured at equal weights); `ranked` the names asked in order of a
     measure ("which bank had the best Sharpe ratio?", "rank them by volatility"); `to_market` a
-    correlation asked with the index ("how correlated is XOM with the S&P?")."""
+    correlation asked with the index ("how correlated is XOM with the S&P?"); `added` the names
+    a what-if adds to the `weights` given ("would adding KO to 50/50 AAPL MSFT reduce its
+    volatility?"), compared with them."""
 
     kind: AnalysisKind
     tool: str
@@ -91,6 +94,7 @@ class AnalysisAsk:
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     ranked: bool = False
     to_market: bool = False
+    added: tuple[str, ...] = ()
 
 
 _VOCABULARY = (
@@ -256,49 +260,6 @@ _THRESHOLD = patterns.compile(
 )
 
 
-# ---- backtests of weights -----------------------------------------------------------------
-_CADENCES = (
-    (r"\b(?:buy[\s-]and[\s-]hold|never rebalanc\w*|no rebalanc\w*|without rebalanc\w*|held|"
-     r"bought once)\b", "never"),
-    (r"\bdaily\b|\bevery (?:day|session)\b", "daily"),
-    (r"\bweekly\b|\bevery week\b|\beach week\b", "weekly"),
-    (r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b", "monthly"),
-    (r"\bquart\w{0,2}ly\b|\bevery quarter\b|\beach quarter\b", "quarterly"),
-    (r"\b(?:annually|yearly|annual rebalanc\w*|every year|each year|once a year)\b", "annually"),
-)  # fmt: skip
-_BPS = patterns.compile(
-    NUM + r"\s*(?:bps|bp|basis points?|bips)\b|(?:costs?|fees?|commissions?)\s*(?:of\s+)?" + PCT
-    + r"|" + PCT + r"\s*(?:trading\s+)?(?:costs?|fees?|commissions?)"
-)  # fmt: skip
-
-
-def cadence_named(low: str) -> str | None:
-    """The rebalancing cadence a lower-cased message names ("quarterly", "buy and hold" ->
-    never), else None."""
-    for pattern, cadence in _CADENCES:
-        if re.search(pattern, low):
-            return cadence
-    return None
-
-
-RATE_MOVE = patterns.compile(
-    r"\b(?:rates?|yields?|the fed|treasur(?:y|ies))\s+(?:\w+\s+){0,2}?" + NUM
-    + r"\s*(?:bps|bp|basis points?|bips)\b|" + NUM
-    + r"\s*(?:bps|bp|basis points?|bips)\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)\s+\w+|hikes?)"
-)  # fmt: skip
-"""A move of interest rates in basis points ("rates up 200bps", "a 50bp hike"): not a cost."""
-
-
-def _cost_bps(low: str) -> float | None:
-    match = _BPS.search(RATE_MOVE.sub(" ", low))
-    if match is None:
-        return None
-    if match.group(1):
-        return float(match.group(1))
-    percent = match.group(2) or match.group(3)
-    return float(percent) * 100.0
-
-
 # ---- statistics ---------------------------------------------------------------------------
 _MONEY_MADE_OR_LOST = (
     r"\bhow much\b[^?.!;]*?\b(?:lost|made|gained|earned|returned)\b"
@@ -403,11 +364,26 @@ def _comparison(intent: Intent, low: str, capital: float | None) -> AnalysisAsk 
     return _base("compare", intent, capital=capital, judged_on=judged_measure(intent.text))
 
 
+_ADDING = patterns.compile(r"\badd(?:ing|ed|s)?\b|\bincluding\b|\bthrow(?:ing)? in\b")
+
+
+def _addition(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:
+    """A what-if: names added to the weights given ("would adding KO to a 50/50 AAPL MSFT
+    portfolio reduce its volatility?"), compared with the weights as given."""
+    added = tuple(t for t in intent.tickers if t not in intent.weights)
+    if not (intent.adds and intent.weights and added and _ADDING.search(low)):
+        return None
+    return _base(
+        "compare", intent, weights=intent.weights, added=added, capital=capital,
+        judged_on=judged_measure(intent.text),
+    )  # fmt: skip
+
+
 def _backtest(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:
     """A backtest of weights: asked as one ("backtest 60% AAPL 40% KO"), or a question on how
     given weights would have done with a rebalancing cadence or costs ("how would 40 AAPL / 60
     WMT have performed since 2016 with quarterly rebalancing")."""
-    cadence, costs = cadence_named(low), _cost_bps(low)
+    cadence, costs = cadence_named(low), cost_bps(low)
     asked = re.search(r"\bback[\s-]?test\w*", low) and not _WEIGHT_STRATEGY.search(low)
     subject = intent.weights or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low)
     performed = bool(intent.weights) and _PERFORMED.search(low) and (cadence or costs)
@@ -566,7 +542,8 @@ def read_analysis(
     if (other and not (intent.weights and intent.intent == "search_strategy")) or intent.hedge:
         return None  # a search of given weights is not one: "what would 30% XOM 70% KO have ..."
     capital = capital_named(low)
-    if (asked := _comparison(intent, low, capital) or _backtest(intent, low, capital)) is not None:
+    asked = _comparison(intent, low, capital) or _addition(intent, low, capital)
+    if (asked := asked or _backtest(intent, low, capital)) is not None:
         return asked
     weights = intent.weights
     if _PROBABILITY.search(low) and _LOSS.search(low):

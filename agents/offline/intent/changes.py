@@ -18,16 +18,11 @@ from typing import Literal
 
 from agents.offline import patterns
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import (
-    RATE_MOVE,
-    cadence_named,
-    judged_measure,
-    measures_named,
-    normalised,
-)
+from agents.offline.intent.analysis import judged_measure, measures_named, normalised
 from agents.offline.intent.scanner import fraction
 from agents.offline.intent.strategy_terms import lookback_sessions as _lookback
 from agents.offline.intent.strategy_terms import stated_leverage as _leverage
+from agents.offline.intent.trading_terms import RATE_MOVE, cadence_named
 from agents.offline.intent.words import ANY_METHOD
 
 __all__ = ["FOLLOW_UP_OPENING", "Change", "Criterion", "read_change"]

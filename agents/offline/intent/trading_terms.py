@@ -1,0 +1,55 @@
+"""How a portfolio is traded, in a message's words: the rebalancing cadence ("quarterly", "buy
+and hold": never) and trading costs in basis points ("10 bps", "costs of 0.1%"), a move of
+interest rates in basis points ("rates up 200bps") being no cost."""
+
+from __future__ import annotations
+
+import re
+
+from agents.offline import patterns
+from agents.offline.intent.scanner import NUM, PCT
+
+__all__ = ["RATE_MOVE", "cadence_named", "cost_bps"]
+
+_CADENCES = (
+    (r"\b(?:buy[\s-]and[\s-]hold|never rebalanc\w*|no rebalanc\w*|without rebalanc\w*|held|"
+     r"bought once)\b", "never"),
+    (r"\bdaily\b|\bevery (?:day|session)\b", "daily"),
+    (r"\bweekly\b|\bevery week\b|\beach week\b", "weekly"),
+    (r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b", "monthly"),
+    (r"\bquart\w{0,2}ly\b|\bevery quarter\b|\beach quarter\b", "quarterly"),
+    (r"\b(?:annually|yearly|annual rebalanc\w*|every year|each year|once a year)\b", "annually"),
+)  # fmt: skip
+_BPS = patterns.compile(
+    NUM + r"\s*(?:bps|bp|basis points?|bips)\b|(?:costs?|fees?|commissions?)\s*(?:of\s+)?" + PCT
+    + r"|" + PCT + r"\s*(?:trading\s+)?(?:costs?|fees?|commissions?)"
+)  # fmt: skip
+
+
+def cadence_named(low: str) -> str | None:
+    """The rebalancing cadence a lower-cased message names ("quarterly", "buy and hold" ->
+    never), else None."""
+    for pattern, cadence in _CADENCES:
+        if re.search(pattern, low):
+            return cadence
+    return None
+
+
+RATE_MOVE = patterns.compile(
+    r"\b(?:rates?|yields?|the fed|treasur(?:y|ies))\s+(?:\w+\s+){0,2}?" + NUM
+    + r"\s*(?:bps|bp|basis points?|bips)\b|" + NUM
+    + r"\s*(?:bps|bp|basis points?|bips)\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)\s+\w+|hikes?)"
+)  # fmt: skip
+"""A move of interest rates in basis points ("rates up 200bps", "a 50bp hike"): not a cost."""
+
+
+def cost_bps(low: str) -> float | None:
+    """The trading costs a lower-cased message names, in basis points ("10 bps", "costs of
+    0.1%": 10), else None; a move of interest rates is no cost."""
+    match = _BPS.search(RATE_MOVE.sub(" ", low))
+    if match is None:
+        return None
+    if match.group(1):
+        return float(match.group(1))
+    percent = match.group(2) or match.group(3)
+    return float(percent) * 100.0
