@@ -260,11 +260,13 @@ def market_statistics(context: ToolContext, args: MarketStatisticsArgs) -> dict[
             "days": len(returns),
         },
         "units": "ret: annualised mean return (mean x 252); vol: annualised volatility; sharpe: "
-        "annualised, risk-free 0; mdd: maximum drawdown (positive = loss); all fractions",
+        "annualised, risk-free 0; mdd: maximum drawdown (positive = loss); market.total_return: "
+        "compounded over the window; all fractions",
         "per_asset": per_asset,
         "market": {
             "name": market_name,
             "ret": sig(values.mean() * PERIODS_PER_YEAR),
+            "total_return": sig(float(np.prod(1.0 + values) - 1.0)),
             "vol": sig(volatility(values)),
             "sharpe": sig(sharpe_ratio(values)),
             "mdd": sig(max_drawdown(values)),

@@ -74,11 +74,39 @@ def _scenarios_answer(data: dict[str, Any]) -> str:
     return " ".join(lines)
 
 
+_INDEX_ASKED = re.compile(r"\bs&p\b|\bspx\b|\bspy\b|\bthe index\b|\bthe (?:stock )?market\b")
+_INDEX_MEASURE = re.compile(
+    r"\breturns?\b|\bperform\w*|\bdo(?:ne)?\b|\bdid\b|\bvolatil\w*|\bdraw[\s-]?downs?\b"
+    r"|\bsharpe\b|\bf[ae]ll\b|\bdrop\w*|\bgain\w*|\brose\b|\brise\b|\bup\b|\bdown\b"
+)
+"""A question about the index itself ("what was the return of the S&P 500 in 2022?")."""
+
+
+def _index_answer(data: dict[str, Any]) -> str:
+    """The index's own figures over the window (the stocks' equal-weight average, so named,
+    when the data has no index)."""
+    market, span = data["market"], data.get("date_range", {})
+    name = (
+        "The S&P 500 index"
+        if market.get("name") == "SP500"
+        else ("The data has no index; the stocks' equal-weight average")
+    )
+    total = market.get("total_return")
+    total_text = "" if total is None else f"a total return of {total:.1%} ("
+    return (
+        f"{name} from {span.get('start')} to {span.get('end')}: {total_text}annualised mean "
+        f"return {market['ret']:.1%}{')' if total_text else ''}, volatility {market['vol']:.1%} "
+        f"a year, maximum drawdown {market['mdd']:.2%}, Sharpe ratio {market['sharpe']:.2f} "
+        f"(risk-free rate {MARKET_SHARPE_RISK_FREE:.0%})."
+    )
+
+
 def market_answer(data: dict[str, Any], asked: str) -> str:
     """The market read: the window and where the data ends, the regime (and how it was read
     when the window is too short for one); one stock's Sharpe ratio (with its risk-free rate),
     return, volatility and drawdown; of several, the volatilities and drawdowns when `asked`
-    speaks of them and the best and worst Sharpe ratios; the mean correlation."""
+    speaks of them and the best and worst Sharpe ratios; the mean correlation. A question about
+    the index itself is answered with its figures first (`_index_answer`)."""
     regime, span = data.get("regime", {}), data.get("date_range", {})
     assets = data.get("per_asset", {})
     text = (
@@ -129,6 +157,8 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
     corr = (data.get("correlation") or {}).get("mean_pairwise")
     if corr is not None:
         text += f" Mean pairwise correlation {corr:.2f}."
+    if data.get("market") and _INDEX_ASKED.search(low) and _INDEX_MEASURE.search(low):
+        return _index_answer(data) + " " + text  # the index first: what was asked
     return text
 
 

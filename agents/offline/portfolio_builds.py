@@ -107,8 +107,12 @@ def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
     """`optimize_portfolio` arguments for `method` with the message's window, universe (the
     conversation's when it names none; less what it leaves out) and weight limits; a change to
     the conversation's latest portfolio keeps that portfolio's window and limits unless the
-    message changes them."""
+    message changes them, and a build on the conversation's stocks (the message names none)
+    keeps the window of its latest build unless the message names one."""
     kept = _previous_build(inp) if revises_portfolio(inp, intent) else {}
+    named = intent.tickers or intent.sectors or intent.all_tickers
+    if not kept and not named and thread_subject(inp):  # "compare it with min vol": its window
+        kept = {k: v for k, v in _previous_build(inp).items() if k in ("start", "end")}
     args: dict[str, Any] = {
         **kept,
         **window_args(intent, thread_subject(inp)),

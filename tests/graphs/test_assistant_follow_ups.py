@@ -160,3 +160,26 @@ def test_a_cap_after_a_comparison_changes_the_latest_build(session: ChatSession)
     reply = session.send("cap at 30%").replies[-1]
     assert reply.startswith("Changed from your previous request: max weight 30.0% on every asset.")
     assert "Min-volatility portfolio (pf_" in reply
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("risk parity on the staples and health care since 2019", "compare it with min vol"),
+        ("hrp of AAPL, MSFT, KO and XOM from 2016 to 2020", "how does it compare with max sharpe?"),
+    ],
+)
+def test_a_build_on_the_conversation_s_stocks_keeps_its_window(
+    session: ChatSession, first: str, then: str
+) -> None:
+    """'Compare it with min vol' builds both on the window the conversation's portfolio was built
+    on; it rebuilt them over the default five years."""
+    session.send(first)
+    (window,) = [
+        (a.get("start"), a.get("end")) for n, a in _calls(session) if n == "optimize_portfolio"
+    ]
+    since = len(session.history())
+    reply = session.send(then).replies[-1]
+    builds = [a for n, a in _calls(session, since) if n == "optimize_portfolio"]
+    assert len(builds) == 2 and {(a.get("start"), a.get("end")) for a in builds} == {window}, builds
+    assert "Not used: the window" not in reply, reply

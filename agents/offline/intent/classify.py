@@ -185,6 +185,7 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
         ),
         (r"\bmarkets?\b", 1.0),
         (r"\bhow (?:is|are|'s) (?:the )?markets?\b", 3.0),
+        (r"\bs&p(?:\s?500)?\b|\bspx\b|\bthe index\b", 2.0),  # "the S&P's return in 2022"
     ],
     "explain": [
         (
@@ -249,6 +250,17 @@ def _actionable(slots: dict[str, Any]) -> bool:
     )
 
 
+_INDEX_QUESTION = patterns.compile(
+    r"^(?!.*\b(?:if|stress\w*|shocks?|crash\w*|strateg\w*|back[\s-]?test\w*|target[\s-]?vol\w*)\b)"
+    r"(?:what|how|was|did|has)\b.*\b(?:the (?:stock )?market|s&p(?:\s?500)?|spx|the index)\b"
+    r".*\b(?:returns?|perform\w*|do|done|volatil\w*|draw[\s-]?downs?|sharpe|f[ae]ll|gain\w*)\b"
+    r"|^(?:what|how|was|did|has)\b.*\b(?:returns?|perform\w*|volatil\w*|draw[\s-]?downs?|sharpe)"
+    r"\b.*\b(?:the (?:stock )?market|s&p(?:\s?500)?|spx|the index)\b"
+)
+"""A question about the index itself ("how did the market do in 2008?", "what's the max
+drawdown of the S&P since 2018?"), not one about a strategy, a stress or a what-if."""
+
+
 def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
     low = scan.low
     words = re.findall(r"[a-z']+", low)
@@ -290,6 +302,8 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["scenarios"] += 1.0
     if slots.get("episode") is None and _EPISODE.search(low) and not _SEARCH_NAMED.search(low):
         scores["scenarios"] += EPISODE_WEIGHT  # an episode read as a window is no replay
+    if not (slots["tickers"] or slots["weights"]) and _INDEX_QUESTION.search(low):
+        scores["market_overview"] += 2.0  # "how did the market do in 2008?": not a strategy
     best = max(_PRIORITY, key=lambda name: (scores[name], -_PRIORITY.index(name)))
     if _HELP.search(low) and scores[best] < 3.0:
         return "help"
