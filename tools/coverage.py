@@ -68,7 +68,8 @@ def market_data_coverage(context: ToolContext, args: CoverageArgs) -> dict[str, 
         )
     default_start, default_end = context.default_range()
     sessions = context.data.dates
-    default_start = sessions[sessions >= default_start][0]  # its first session
+    within = sessions[sessions >= default_start]
+    default_start = within[0] if len(within) else sessions[0]  # its first session
     market = context.data.market(first, last)
     out: dict[str, Any] = {
         "count": len(stocks),

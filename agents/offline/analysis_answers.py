@@ -226,8 +226,8 @@ def groups_answer(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) ->
     equal weights with its stocks', a paragraph a group, then the groups' values side by side
     for each measure named; `groups` holds each group's name and its tool result. Groups asked
     in order ("which sector did best in 2022?") are put in order of each measure named."""
-    if ask.ranked and len(groups) > 1:
-        return _groups_ranked(groups, ask)
+    if ask.ranked and len(groups) > 1 and (ranked := _groups_ranked(groups, ask)):
+        return ranked
     paragraphs = [
         statistics_answer(data, ask, subject=f"{group_name(name)} at equal weights")
         for name, data in groups
@@ -251,12 +251,16 @@ def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -
             continue
         words, value, text = _RANKED_BY[measure]
         known = {n: v for n, d in groups if (v := value(d["portfolio"])) is not None}
+        if len(known) < 2:
+            continue
         order = sorted(known, key=lambda n: -known[n])
         shown = ", ".join(f"{n.title()} {text(known[n])}" for n in order)
         lines.append(
             f"By {words}, highest first: {shown} (highest {order[0].title()}, lowest "
             f"{order[-1].title()})."
         )
+    if not lines:
+        return ""  # no measure to put them in order by: each group's own paragraph
     members = "; ".join(
         f"{n.title()}: {', '.join(sorted(d['portfolio']['weights']))}" for n, d in groups
     )
@@ -418,15 +422,18 @@ def added_name(ask: AnalysisAsk) -> str:
 
 
 def with_added(ask: AnalysisAsk) -> dict[str, float]:
-    """The weights given with `ask.added` put in: each added name an equal share of the n + k
-    names, the weights given scaled down in proportion to make room."""
-    share = 1.0 / (len(ask.weights) + len(ask.added))
-    kept = 1.0 - share * len(ask.added)
-    given = sum(ask.weights.values())
-    return {
-        **{t: w * kept / given for t, w in ask.weights.items()},
-        **dict.fromkeys(ask.added, share),
-    }
+    """The weights given with `ask.added` put in, keeping what the weights given invest in all
+    (their sum T): the added names at the shares stated when every one is stated and they sum
+    to less than T, else each an equal share T / (n + k) of the n + k names; the weights given
+    scaled down in proportion to make room."""
+    total = sum(ask.weights.values())
+    stated = ask.added_shares
+    if set(stated) == set(ask.added) and sum(stated.values()) < total:
+        added = {t: stated[t] for t in ask.added}
+    else:
+        added = dict.fromkeys(ask.added, total / (len(ask.weights) + len(ask.added)))
+    kept = (total - sum(added.values())) / total
+    return {**{t: w * kept for t, w in ask.weights.items()}, **added}
 
 
 def _addition_line(data: dict[str, Any], ask: AnalysisAsk) -> str:
@@ -446,8 +453,12 @@ def _addition_line(data: dict[str, Any], ask: AnalysisAsk) -> str:
     )
     was, now = before[measure], after[measure]
     verb = "leaves" if round(was, 4) == round(now, 4) else ("raises" if now > was else "lowers")
+    equal = set(ask.added_shares) != set(ask.added) or sum(ask.added_shares.values()) >= sum(
+        ask.weights.values()
+    )
     return (
-        f"Adding {names} at an equal share ({how}; the weights given scaled down to make room) "
+        f"Adding {names}{' at an equal share' if equal else ''} ({how}; the weights given "
+        "scaled down to make room) "
         f"{verb} the {_MEASURE_WORDS[measure]} from {shown(was)} to {shown(now)}."
     )
 
@@ -494,6 +505,7 @@ def coverage_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     for stock in data["stocks"]:
         apart = [f"from {stock['first']}"] if stock["first"] != span["start"] else []
         apart += [f"to {stock['last']}"] if stock["last"] != span["end"] else []
+        apart = apart if stock["sessions"] else ["no returns"]
         name = ", ".join([stock["name"], *apart] if stock["name"] else apart)
         label = f"{stock['ticker']} ({name})" if name else stock["ticker"]
         by_sector.setdefault(stock["sector"] or "Unclassified", []).append(label)

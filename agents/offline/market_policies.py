@@ -76,8 +76,8 @@ def _scenarios_answer(data: dict[str, Any]) -> str:
 
 _INDEX_ASKED = re.compile(r"\bs&p\b|\bspx\b|\bspy\b|\bthe index\b|\bthe (?:stock )?market\b")
 _INDEX_MEASURE = re.compile(
-    r"\breturns?\b|\bperform\w*|\bdo(?:ne)?\b|\bdid\b|\bvolatil\w*|\bdraw[\s-]?downs?\b"
-    r"|\bsharpe\b|\bf[ae]ll\b|\bdrop\w*|\bgain\w*|\brose\b|\brise\b|\bup\b|\bdown\b"
+    r"\breturns?\b|\bperform\w*|\bdone\b|\bdid\b|\bvolatil\w*|\bdraw[\s-]?downs?\b"
+    r"|\bsharpe\b|\bf[ae]ll\b|\bdrop\w*|\bgain\w*|\brose\b"
 )
 """A question about the index itself ("what was the return of the S&P 500 in 2022?")."""
 

@@ -113,6 +113,8 @@ def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
     named = intent.tickers or intent.sectors or intent.all_tickers
     if not kept and not named and thread_subject(inp):  # "compare it with min vol": its window
         kept = {k: v for k, v in _previous_build(inp).items() if k in ("start", "end")}
+        if intent.start or intent.last_sessions:  # "compare it with min vol since 2020"
+            kept = {}
     args: dict[str, Any] = {
         **kept,
         **window_args(intent, thread_subject(inp)),

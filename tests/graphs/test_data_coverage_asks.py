@@ -60,7 +60,7 @@ def test_what_the_data_holds_of_a_sector_is_its_stocks_only(
         assert (f"{ticker} ({known.name})" in reply) == (ticker in members), (ticker, reply)
 
 
-def test_questions_that_rank_or_ask_for_ideas_are_not_about_the_data(
+def test_questions_that_rank_build_or_ask_about_own_holdings_are_not_about_the_data(
     offline_data_dir: Path,
 ) -> None:
     assert "By volatility, highest first" in answer_in_new_thread(
@@ -69,3 +69,10 @@ def test_questions_that_rank_or_ask_for_ideas_are_not_about_the_data(
     assert "market data holds" not in answer_in_new_thread(
         "what ideas do you have for a defensive portfolio?"
     )
+    for text in ("which stocks are in my portfolio?", "what information do you have?",
+                 "list the stocks in my portfolio"):  # fmt: skip
+        assert "market data holds" not in answer_in_new_thread(text), text
+    built = answer_in_new_thread(
+        "my universe includes AAPL, MSFT, KO and XOM; build an hrp portfolio"
+    )
+    assert built.startswith("HRP portfolio (pf_"), built

@@ -174,3 +174,14 @@ def test_which_sector_stands_out_ranks_every_sector_at_equal_weights(
         scale = 1.0 if measure == "sharpe" else 100.0
         shown_to = 0.06 if measure != "sharpe" else 0.006  # one decimal of a %, or two
         assert abs(float(value) - expected[name] * scale) <= shown_to, (name, reply)
+
+
+def test_stocks_ranked_within_each_sector_are_not_the_sectors_ranked(
+    offline_data_dir: Path,
+) -> None:
+    reply = answer_in_new_thread("which stock is the most volatile in each sector?")
+    assert "Each sector held at equal weights" not in reply, reply
+    most = RETURNS.loc["2018-01-01":].std().idxmax()  # the default window's most volatile
+    assert f"By volatility, highest first: {most} " in reply, reply
+    reply = answer_in_new_thread("which sector had the worst day in 2020?")  # no order to rank by
+    assert "worst day" in reply and "By " not in reply, reply

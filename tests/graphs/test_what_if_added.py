@@ -36,26 +36,39 @@ def _measured(weights: dict[str, float], measure: str) -> float:
 )
 @given(
     names=st.permutations(NAMES).map(lambda p: p[:4]),
-    first=st.integers(1, 9).map(lambda n: n * 10),
+    first=st.integers(1, 5).map(lambda n: n * 10),
+    invested=st.sampled_from([100, 80]),
     two_added=st.booleans(),
+    stated=st.sampled_from([None, 10]),
     ask=st.sampled_from(sorted(ASKS)),
 )
 def test_adding_names_to_given_weights_says_what_it_does(
-    offline_data_dir: Path, names: list[str], first: int, two_added: bool, ask: str
+    offline_data_dir: Path,
+    names: list[str],
+    first: int,
+    invested: int,
+    two_added: bool,
+    stated: int | None,
+    ask: str,
 ) -> None:
+    """The names added take the share stated ("add 10% KO") or an equal share of all the names
+    of what the weights given invest (80% given: the rest stays in cash, as given)."""
     held, added = names[:2], names[2:4] if two_added else names[2:3]
-    given_weights = {held[0]: first / 100, held[1]: (100 - first) / 100}
-    said = f"{first}% {held[0]} {100 - first}% {held[1]}"
-    reply = answer_in_new_thread(ask.format(a=" and ".join(added), w=said))
+    given_weights = {held[0]: first / 100, held[1]: (invested - first) / 100}
+    said = f"{first}% {held[0]} {invested - first}% {held[1]}"
+    adding = " and ".join(f"{stated}% {t}" if stated else t for t in added)
+    reply = answer_in_new_thread(ask.format(a=adding, w=said))
     measure = ASKS[ask]
+    equal = "" if stated else " at an equal share"
     line = re.search(
-        rf"Adding {' and '.join(added)} at an equal share \((.+?); the weights given scaled down "
-        rf"to make room\) (lowers|raises|leaves) the {measure} from (-?[\d.]+)%? to (-?[\d.]+)%?\.",
+        rf"Adding {' and '.join(added)}{equal} \((.+?); the weights given scaled down to make "
+        rf"room\) (lowers|raises|leaves) the {measure} from (-?[\d.]+)%? to (-?[\d.]+)%?\.",
         reply,
     )
     assert line is not None, reply
-    share = 1 / (2 + len(added))
-    with_added = {t: w * (1 - share * len(added)) for t, w in given_weights.items()}
+    total = invested / 100
+    share = stated / 100 if stated else total / (2 + len(added))
+    with_added = {t: w * (total - share * len(added)) / total for t, w in given_weights.items()}
     with_added.update(dict.fromkeys(added, share))
     shown = dict(re.findall(r"([A-Z]+) ([\d.]+)%", line.group(1)))
     assert {t: float(v) for t, v in shown.items()} == {

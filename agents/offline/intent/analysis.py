@@ -72,7 +72,7 @@ class AnalysisAsk:
     measure ("which bank had the best Sharpe ratio?", "rank them by volatility"); `to_market` a
     correlation asked with the index ("how correlated is XOM with the S&P?"); `added` the names
     a what-if adds to the `weights` given ("would adding KO to 50/50 AAPL MSFT reduce its
-    volatility?"), compared with them."""
+    volatility?"), compared with them, at the `added_shares` stated ("add 10% KO")."""
 
     kind: AnalysisKind
     tool: str
@@ -95,6 +95,7 @@ class AnalysisAsk:
     ranked: bool = False
     to_market: bool = False
     added: tuple[str, ...] = ()
+    added_shares: dict[str, float] = field(default_factory=dict)
 
 
 _VOCABULARY = (
@@ -364,18 +365,27 @@ def _comparison(intent: Intent, low: str, capital: float | None) -> AnalysisAsk 
     return _base("compare", intent, capital=capital, judged_on=judged_measure(intent.text))
 
 
-_ADDING = patterns.compile(r"\badd(?:ing|ed|s)?\b|\bincluding\b|\bthrow(?:ing)? in\b")
+_ADDING = patterns.compile(
+    r"\b(?:add(?:ing|ed|s)?|including|throw(?:ing)? in)\b(.*?)\b(?:to|into|onto)\b"
+)
+"""Names added to weights given, before the weights ("adding KO to 50/50 AAPL MSFT")."""
 
 
 def _addition(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:
     """A what-if: names added to the weights given ("would adding KO to a 50/50 AAPL MSFT
-    portfolio reduce its volatility?"), compared with the weights as given."""
-    added = tuple(t for t in intent.tickers if t not in intent.weights)
-    if not (intent.adds and intent.weights and added and _ADDING.search(low)):
+    portfolio reduce its volatility?", "add 10% KO to ..."), compared with the weights as
+    given."""
+    said = _ADDING.search(low)
+    if not (intent.adds and intent.weights and said):
         return None
+    added = tuple(t for t in intent.tickers if re.search(rf"\b{re.escape(t.lower())}\b", said[1]))
+    given = {t: w for t, w in intent.weights.items() if t not in added}
+    if not (added and given):
+        return None
+    shares = {t: intent.weights[t] for t in added if t in intent.weights}  # "add 10% KO"
     return _base(
-        "compare", intent, weights=intent.weights, added=added, capital=capital,
-        judged_on=judged_measure(intent.text),
+        "compare", intent, weights=given, added=added, capital=capital,
+        judged_on=judged_measure(intent.text), added_shares=shares,
     )  # fmt: skip
 
 

@@ -94,7 +94,7 @@ class Change:
 
 _CUE = patterns.compile(
     r"\b(?:instead|rather|now|again|redo|re-?run|rebuild|recompute|re-?do|switch\w*|chang\w*"
-    r"|make it|use|try|what about|how about|what if|if (?:i|we|you)|this time|then|same but"
+    r"|make it|use|try|what about|how about|(?:what )?if (?:i|we|you)|this time|then|same but"
     r"|same thing|but)\b"
     r"|^\s*(?:and|also)\b"
 )
@@ -143,6 +143,7 @@ def _criterion(low: str) -> Criterion | None:
 _QUESTION = patterns.compile(
     r"^(?:what|how|which|when|why|where|who)(?:'s|\s+(?:is|was|are|were|did|does|do|would|will"
     r"|has|have|had|much|many|long|big|bad|volatile|risky))\b"
+    r"|^which\s+\w+\s+(?:did|had|has|was|were|is|are|fell|rose|gained|lost)\b"
 )
 """A question about values ("what was ...", "how did ...", "how volatile ..."); "what about
 since 2020?" and "how about min vol?" are changes."""
