@@ -2,7 +2,7 @@
 Makefile and installed by `make mcp-inspector`), a client nobody here wrote, against `stratigos
 mcp` over stdio and `/mcp` of a real `stratigos serve` (two processes) over HTTP.
 
-It lists the twenty-one tools with their annotations and finds no portability problem in their
+It lists the twenty-two tools with their annotations and finds no portability problem in their
 schemas (`--strict`); over HTTP it calls every read-only tool with its optional arguments, typed
 on its command line as a person types them (`key=value`, lists and objects as JSON), each call on
 a connection of its own, and each answer shows the argument took effect. The command lines run
@@ -248,7 +248,7 @@ def list_and_call(
     (code, listed), *built = run_in_two(target, [listing, *builders], env, results)
     assert code == 0, listed
     tools = {tool["name"]: tool for tool in listed["tools"]}
-    assert len(tools) == 21 and set(tools) == set(TOOL_ANNOTATIONS)
+    assert len(tools) == len(TOOL_ANNOTATIONS) and set(tools) == set(TOOL_ANNOTATIONS)
     for name, tool in tools.items():
         assert tool["annotations"] == TOOL_ANNOTATIONS[name].model_dump(exclude_none=True), name
     read_only = {name for name, tool in tools.items() if tool["annotations"]["readOnlyHint"]}

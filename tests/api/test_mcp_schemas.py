@@ -99,7 +99,7 @@ def test_no_argument_is_a_nullable_union_and_leaving_one_out_means_what_null_mea
                     name,
                     argument,
                 )
-    assert rewritten >= 60  # the optional lists, objects, dates and ids of twenty-one tools
+    assert rewritten >= 60  # the optional lists, objects, dates and ids of twenty-two tools
 
 
 def outcome(model: type[BaseModel], arguments: dict[str, Any]) -> Any:
