@@ -153,12 +153,18 @@ _RANKED_BY: dict[
 def _ranking(data: dict[str, Any], wanted: list[str]) -> str:
     """The assets in order of each measure asked, highest first ("which had the best Sharpe
     ratio?"): the question's answer at either end."""
+    return _in_order(data["assets"], wanted)
+
+
+def _in_order(named: dict[str, dict[str, Any]], wanted: list[str]) -> str:
+    """The names of `named` (name -> its statistics) in order of each measure of `wanted` that
+    names can be ordered by and two or more have, highest first, with either end named."""
     lines = []
     for measure in wanted:
         if measure not in _RANKED_BY:
             continue
         words, value, text = _RANKED_BY[measure]
-        known = {n: v for n, s in data["assets"].items() if (v := value(s)) is not None}
+        known = {n: v for n, s in named.items() if (v := value(s)) is not None}
         if len(known) < 2:
             continue
         order = sorted(known, key=lambda n: -known[n])
@@ -245,29 +251,15 @@ def groups_answer(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) ->
 def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -> str:
     """The groups in order of each measure asked, highest first, each at equal weights."""
     first = groups[0][1]
-    lines = []
-    for measure in _wanted(ask):
-        if measure not in _RANKED_BY:
-            continue
-        words, value, text = _RANKED_BY[measure]
-        known = {n: v for n, d in groups if (v := value(d["portfolio"])) is not None}
-        if len(known) < 2:
-            continue
-        order = sorted(known, key=lambda n: -known[n])
-        shown = ", ".join(f"{n.title()} {text(known[n])}" for n in order)
-        lines.append(
-            f"By {words}, highest first: {shown} (highest {order[0].title()}, lowest "
-            f"{order[-1].title()})."
-        )
-    if not lines:
+    ordered = _in_order({n.title(): d["portfolio"] for n, d in groups}, _wanted(ask))
+    if not ordered:
         return ""  # no measure to put them in order by: each group's own paragraph
     members = "; ".join(
         f"{n.title()}: {', '.join(sorted(d['portfolio']['weights']))}" for n, d in groups
     )
     return (
-        f"Each sector held at equal weights (rebalanced daily), {_window(first)}: "
-        f"{' '.join(lines)} The sectors' "
-        f"stocks: {members}."
+        f"Each sector held at equal weights (rebalanced daily), {_window(first)}: {ordered} "
+        f"The sectors' stocks: {members}."
     )
 
 
