@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agents.offline.intent.analysis import AnalysisAsk
+from agents.offline.intent.rankings import Ends
 from agents.offline.portfolio_builds import method_name
 from services.formatting import listed
 
@@ -150,15 +151,16 @@ _RANKED_BY: dict[
 """The measures names are put in order by: the words, the value, the value's text."""
 
 
-def _ranking(data: dict[str, Any], wanted: list[str]) -> str:
+def _ranking(data: dict[str, Any], wanted: list[str], ends: Ends) -> str:
     """The assets in order of each measure asked, highest first ("which had the best Sharpe
-    ratio?"): the question's answer at either end."""
-    return _in_order(data["assets"], wanted)
+    ratio?"): the question's answer at either end, or the ends it asks for ("top 5")."""
+    return _in_order(data["assets"], wanted, ends)
 
 
-def _in_order(named: dict[str, dict[str, Any]], wanted: list[str]) -> str:
+def _in_order(named: dict[str, dict[str, Any]], wanted: list[str], ends: Ends) -> str:
     """The names of `named` (name -> its statistics) in order of each measure of `wanted` that
-    names can be ordered by and two or more have, highest first, with either end named."""
+    names can be ordered by and two or more have, highest first, with either end named; only
+    the `ends` asked for when the question limits them ("the 5 highest of 20")."""
     lines = []
     for measure in wanted:
         if measure not in _RANKED_BY:
@@ -168,11 +170,44 @@ def _in_order(named: dict[str, dict[str, Any]], wanted: list[str]) -> str:
         if len(known) < 2:
             continue
         order = sorted(known, key=lambda n: -known[n])
-        shown = ", ".join(f"{n} {text(known[n])}" for n in order)
-        lines.append(
-            f"By {words}, highest first: {shown} (highest {order[0]}, lowest {order[-1]})."
-        )
+        lines.append(_ordered_line(words, order, {n: text(known[n]) for n in order}, measure, ends))
     return " ".join(lines)
+
+
+_LOWER_IS_BETTER = ("volatility", "drawdown_dates")
+"""Measures whose lower value is the better one (the best by volatility is the least volatile)."""
+
+
+def _ordered_line(
+    words: str, order: list[str], shown: dict[str, str], measure: str, ends: Ends
+) -> str:
+    """One measure's sentence: every name from the highest (from the worst when only the worst
+    are asked about), or the ends asked for."""
+    lower_better = measure in _LOWER_IS_BETTER
+    highest = ends.highest or (ends.worst if lower_better else ends.best)
+    lowest = ends.lowest or (ends.best if lower_better else ends.worst)
+    if highest is None and lowest is None:
+        if ends.worst_first and not lower_better:
+            listed = ", ".join(f"{n} {shown[n]}" for n in order[::-1])
+            return f"By {words}, lowest first: {listed} (lowest {order[-1]}, highest {order[0]})."
+        listed = ", ".join(f"{n} {shown[n]}" for n in order)
+        return f"By {words}, highest first: {listed} (highest {order[0]}, lowest {order[-1]})."
+    parts = []
+    if highest is not None:
+        top = order[:highest]
+        listed = ", ".join(f"{n} {shown[n]}" for n in top)
+        parts.append(f"{_end(len(top), 'highest', len(order))}: {listed}")
+    if lowest is not None:
+        bottom = order[::-1][:lowest]
+        listed = ", ".join(f"{n} {shown[n]}" for n in bottom)
+        parts.append(f"{_end(len(bottom), 'lowest', len(order))}: {listed}")
+    return f"By {words}, " + "; ".join(parts) + "."
+
+
+def _end(n: int, word: str, of: int) -> str:
+    """An end of a ranking in a sentence: "the 5 highest of 20, highest first", "the highest of
+    20" for one."""
+    return f"the {word} of {of}" if n == 1 else f"the {n} {word} of {of}, {word} first"
 
 
 def statistics_answer(
@@ -187,7 +222,7 @@ def statistics_answer(
     if portfolio and wanted:
         line = "; ".join(_PHRASES[m]({**portfolio, **against}) for m in wanted)
         parts.append(f"{subject} ({_held(portfolio)}) had {line}.")
-    ranking = _ranking(data, wanted) if ask.ranked else ""
+    ranking = _ranking(data, wanted, ask.ends) if ask.ranked else ""
     listed = [m for m in wanted if not ranking or m not in _RANKED_BY]  # a ranking shows its own
     if listed:
         for name, stats in data["assets"].items():
@@ -251,7 +286,7 @@ def groups_answer(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) ->
 def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -> str:
     """The groups in order of each measure asked, highest first, each at equal weights."""
     first = groups[0][1]
-    ordered = _in_order({n.title(): d["portfolio"] for n, d in groups}, _wanted(ask))
+    ordered = _in_order({n.title(): d["portfolio"] for n, d in groups}, _wanted(ask), ask.ends)
     if not ordered:
         return ""  # no measure to put them in order by: each group's own paragraph
     members = "; ".join(

@@ -199,6 +199,10 @@ DATES = np.asarray(sp500_returns().index.strftime("%Y-%m-%d"))
         ("return on MSFT from 2015", "2015-01-01", None, None),
         ("hrp until 2019", None, "2019-12-31", None),
         ("go back to 2012", "2012-01-01", None, None),
+        # "of" a year after a noun is that year; the start of a year is a start
+        ("the best performing stocks of 2021", "2021-01-01", "2021-12-31", None),
+        ("volatility of AAPL since the start of 2019", "2019-01-01", None, None),
+        ("hrp of KO and PEP from the beginning of 2020", "2020-01-01", None, None),
         ("extend the window back to 2015", "2015-01-01", None, None),
         # a measure's own window, not the question's
         ("protective puts with realized vol over the last 63 days", None, None, None),

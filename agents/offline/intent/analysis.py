@@ -23,6 +23,13 @@ from agents.offline.intent import Intent
 from agents.offline.intent.coverage import covered_group, sectors_asked
 from agents.offline.intent.dates import COUNT, UNIT, sessions
 from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
+from agents.offline.intent.rankings import (
+    EVERY_NAME,
+    MOVED,
+    Ends,
+    ranked_ends,
+    ranked_question,
+)
 from agents.offline.intent.scanner import PCT, fraction
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.intent.trading_terms import cadence_named, cost_bps
@@ -69,7 +76,8 @@ class AnalysisAsk:
     calendar years compared, each its own window ("vol of AAPL in 2022 vs 2021"); `groups`
     sectors or industries set side by side, each with its known tickers ("vol of tech vs
     staples": each group measured at equal weights); `ranked` the names asked in order of a
-    measure ("which bank had the best Sharpe ratio?", "rank them by volatility"); `to_market` a
+    measure ("which bank had the best Sharpe ratio?", "rank them by volatility"), `ends` how
+    many of either end it shows ("top 5"); `to_market` a
     correlation asked with the index ("how correlated is XOM with the S&P?"); `added` the names
     a what-if adds to the `weights` given ("would adding KO to 50/50 AAPL MSFT reduce its
     volatility?"), compared with them, at the `added_shares` stated ("add 10% KO")."""
@@ -93,6 +101,7 @@ class AnalysisAsk:
     years: tuple[str, ...] = ()
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     ranked: bool = False
+    ends: Ends = field(default_factory=Ends)
     to_market: bool = False
     added: tuple[str, ...] = ()
     added_shares: dict[str, float] = field(default_factory=dict)
@@ -300,21 +309,10 @@ _SUBJECT = patterns.compile(
     r"\b(?:it|its|this|that|my|our|the same|those|these|they|them|their|portfolio|allocation"
     r"|holdings?)\b"
 )
-_RANKED = patterns.compile(
-    r"\bwhich\b|\brank\w*|\bsorted\b|\bordered\b|\bin order of\b|\b(?:top|bottom) \d+\b"
-    r"|\bamong\b"
-)
-"""A question that asks which name stands out, or for the names in order of a measure."""
 _INDEX_NAMED = patterns.compile(
     r"\bs\s*&\s*p\b|\bsp\s?500\b|\bspx\b|\bspy\b|\bthe (?:index|market)\b"
 )
 """The S&P 500 index named ("with the S&P", "to the market")."""
-_MOVED = patterns.compile(
-    r"\b(?:fell|fall(?:en)?|dropped|lost|gained|rose|risen|returned|performed|did (?:best|worst))\b"
-)
-"""A move asked about without a measure's name: the total return ("which fell the most")."""
-_EVERY_NAME = patterns.compile(r"\b(?:stocks?|names?|shares|companies|equities|tickers)\b")
-"""The stocks asked about, none named: the market data's ("which stock was most volatile")."""
 _COMPARE = patterns.compile(
     r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bside[\s-]by[\s-]side\b|\bor\b|\bwhich\b"
 )
@@ -433,8 +431,8 @@ def _statistics(
     if not weights and equal and len(intent.tickers) > 1:
         weights = {t: 1.0 / len(intent.tickers) for t in intent.tickers}  # held at equal weights
     measures = measures_named(low)
-    ranked = bool(_RANKED.search(low)) and not weights
-    if ranked and not measures and _MOVED.search(low):  # "which fell the most in 2022?"
+    ranked = ranked_question(low) and not weights
+    if ranked and not measures and MOVED.search(low):  # "which fell the most in 2022?"
         measures = ("return",)
     sectors = sectors_asked(intent, low, known) if ranked else ()  # "which sector did best?"
     if ranked and "drawdown_dates" not in measures and re.search(r"\bdraw[\s-]?downs?\b", low):
@@ -457,13 +455,14 @@ def _statistics(
     if read_of_market and not weights and not ranked and not performed:
         return None  # "how has tech done": a read of the sector's market, not statistics
     subject = intent.tickers or weights or intent.portfolio_ids or _SUBJECT.search(low)
-    every = ranked and (_EVERY_NAME.search(low) or len(sectors) > 1)
+    every = ranked and (EVERY_NAME.search(low) or len(sectors) > 1)
     if measures and (subject or subject_in_thread or every):
         against = _beta_to(intent, low) if "beta" in measures else None
         return _base(
             "statistics", intent, weights=weights, measures=measures, beta_to=against,
             years=years_compared(low), groups=sectors or groups_compared(intent, low, measures),
-            ranked=ranked, to_market="correlation" in measures and bool(_INDEX_NAMED.search(low)),
+            ranked=ranked, ends=ranked_ends(low) if ranked else Ends(),
+            to_market="correlation" in measures and bool(_INDEX_NAMED.search(low)),
         )  # fmt: skip
     return None
 

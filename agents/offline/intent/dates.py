@@ -69,6 +69,14 @@ def _date_bounds(match: re.Match[str]) -> tuple[str, str]:
     return f"{y:04d}-01-01", f"{y:04d}-12-31"
 
 
+_THE_YEAR = patterns.compile(
+    r"\b(?:in|during|for|over)\s*$|\b(?:stocks?|names|performers|winners|losers|gainers"
+    r"|decliners|companies|sectors|returns|performance)\s+of\s*$"
+)
+"""Words before a bare year that make it the whole year ("in 2020", "the best stocks of 2021";
+not "the start of 2019", "since the crash of 2020")."""
+
+
 def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
     """The start and end dates named ("since 2018" -> start 2018-01-01; "2015-2019" ->
     2015-01-01 to 2019-12-31; "in 2020" -> the year)."""
@@ -95,7 +103,7 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
             start = lo
         elif start is None:
             start = lo
-            if re.search(r"\b(?:in|during|for|over)\s*$", before):
+            if _THE_YEAR.search(before):
                 end = hi
         scan.consume(match)
         i += 1

@@ -257,7 +257,10 @@ _METHODS: list[tuple[Method, str]] = [
         "min_volatility",
         r"\bmin(?:imum|imal|imise|imize)?[\s_-]*(?:vol(?:atility)?|variance|var|risk)\b"
         r"|(?<!\bis the )(?<!\bwas the )(?<!\bhad the )(?<!\bhas the )(?:lowest[\s-]*(?:vol(?:atility)?"
-        r"|risk|variance)|least volatile)|\bgmv\b"  # "which is the least volatile?" is a question
+        r"|risk|variance)|least volatile)"
+        # "which is the least volatile?", "the 3 least volatile stocks" are questions
+        r"\b(?!\s+(?:stocks?|names?|companies|shares|tickers|equities|sectors?|ones?)\b"
+        r"(?!\s+(?:portfolio|mix|allocation|basket|book|blend)\b))|\bgmv\b"
         r"|\blow[\s-]*(?:vol(?:atility)?|risk|variance)\s+(?:mix|portfolio|allocation|basket|book"
         r"|blend|weights?|weighting|version)\b"
         # a defensive portfolio is read as the least volatile one (the reply names the method)

@@ -1,0 +1,129 @@
+"""Questions that put names in order of a measure: "which stock was most volatile?", "the best
+and worst performing stocks of 2021", "top 5 stocks by return", "the three biggest losers of
+2022"; how many of either end the question asks to see."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agents.offline import patterns
+
+_COUNTS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "a dozen": 12, "twelve": 12, "fifteen": 15, "twenty": 20,
+}  # fmt: skip
+_COUNT = r"(\d{1,3}|" + "|".join(_COUNTS) + r")(?!\d|\s*%|\s*(?:percent|per\s*cent|pct)\b)"
+_PERFORMERS = r"perform(?:ing|ers?)|winners?|losers?|gainers?|decliners?|fallers?|laggards?"
+
+_QUESTION = patterns.compile(
+    r"\bwhich\b|\brank\w*|\bsorted\b|\bordered\b|\bin order of\b|\bamong\b"
+)
+_ENDS_NAMED = patterns.compile(
+    rf"\b(?:top|bottom)\s+{_COUNT}\b"
+    rf"|\b{_COUNT}\s+(?:best|worst|top|bottom|most|least|highest|lowest)\b"
+    r"|\b(?:most|least|highest|lowest)[\s-]+\w+\s+(?:stocks?|names|companies|shares|equities"
+    r"|tickers)\b"
+    rf"|\b(?:best|worst|top|bottom|strongest|weakest)[\s-]+(?:(?:and|or|&)[\s-]+(?:the[\s-]+)?"
+    rf"(?:best|worst|top|bottom|strongest|weakest)[\s-]+)?(?:{_PERFORMERS})\b"
+    r"|\b(?:biggest|largest|top|bottom)\s+(?:\w+\s+)?(?:winners?|losers?|gainers?|decliners?"
+    r"|fallers?)\b|\bleaders?\b.{0,20}\blaggards?\b"
+)
+_ACTION = patterns.compile(
+    r"\b(?:build|make|create|construct|give me a|portfolios?|invest\w*|back[\s-]?test\w*|weight"
+    r"|allocat\w*|buy|hold|drop|remove|cut|exclude|add|swap|replace|keep|rebalanc\w*|optimi[sz]e"
+    r"|search|strateg(?:y|ies))\b"
+)
+"""Words that make "the 5 best performers of 2021" a universe to act on, not a question."""
+
+
+def ranked_question(low: str) -> bool:
+    """Whether a lower-cased message asks which name stands out, or for names in order of a
+    measure ("which stock ...", "rank ...", "top 5 stocks by return"; not "backtest the 5 best
+    performers of 2021" or "invest in the 3 biggest winners")."""
+    return bool(_QUESTION.search(low)) or (
+        bool(_ENDS_NAMED.search(low)) and not _ACTION.search(low)
+    )
+
+
+MOVED = patterns.compile(
+    r"\b(?:fell|fall(?:en)?|dropped|lost|gained|rose|risen|returned|performed|did (?:best|worst)"
+    rf"|{_PERFORMERS})\b|\b{_COUNT}\s+(?:best|worst)\b"
+)
+"""A move asked about without a measure's name: the total return ("which fell the most")."""
+EVERY_NAME = patterns.compile(
+    rf"\b(?:stocks?|names?|shares|companies|equities|tickers|{_PERFORMERS})\b"
+)
+"""The stocks asked about, none named: the market data's ("which stock was most volatile")."""
+_HIGH_END = patterns.compile(
+    rf"\b(?:top|highest)\s+{_COUNT}\b|\b{_COUNT}\s+(?:top|highest|most)\b"
+    rf"|\b{_COUNT}\s+biggest\s+(?:winners?|gainers?)\b"
+)
+_LOW_END = patterns.compile(
+    rf"\b(?:bottom|lowest)\s+{_COUNT}\b|\b{_COUNT}\s+(?:bottom|lowest|least)\b"
+    rf"|\b{_COUNT}\s+biggest\s+(?:losers?|decliners?|fallers?)\b"
+)
+_BEST_END = patterns.compile(rf"\bbest\s+{_COUNT}\b|\b{_COUNT}\s+(?:best|strongest)\b")
+_WORST_END = patterns.compile(rf"\bworst\s+{_COUNT}\b|\b{_COUNT}\s+(?:worst|weakest)\b")
+_N_NAMES = patterns.compile(
+    rf"\b{_COUNT}\s+(?:\w+\s+){{0,2}}(?:stocks?|names?|companies|tickers|shares|equities|sectors?)\b"
+)
+"""A count of names asked for without its end beside it ("which 3 stocks had the worst ...")."""
+_DIRECTIONS = (
+    ("worst", patterns.compile(r"\b(?:worst|weakest|losers?|lost|fell|dropped|deepest)\b")),
+    ("best", patterns.compile(r"\b(?:best|strongest|winners?)\b")),
+    ("lowest", patterns.compile(r"\b(?:lowest|least|smallest|bottom)\b")),
+    ("highest", patterns.compile(r"\b(?:highest|most|largest|biggest|top)\b")),
+)
+_LOW_SIDE = patterns.compile(
+    r"\b(?:losers?|decliners?|fallers?|laggards?|lost|fell|dropped|worst|weakest|least|lowest"
+    r"|smallest)\b"
+)
+"""Words that put a "top 5" or "5 most" at the low end ("top 5 losers", "lost the most")."""
+_WORST_ONLY = patterns.compile(r"\b(?:worst|weakest|losers?|decliners?|fallers?|laggards?)\b")
+_BEST_TOO = patterns.compile(r"\b(?:best|strongest|winners?|gainers?|leaders?|top)\b")
+
+
+@dataclass(frozen=True)
+class Ends:
+    """How many names a ranking shows at either end (None: not limited; all None: every name
+    in order): `highest` and `lowest` by the measure's value ("top 5", "bottom 3"), `best` and
+    `worst` by what is better for the measure ("the 3 worst performers": the 3 lowest returns,
+    "the 3 best" by volatility: the 3 lowest); `worst_first` the order from the worst when only
+    the worst are asked about ("the biggest losers of 2022")."""
+
+    highest: int | None = None
+    lowest: int | None = None
+    best: int | None = None
+    worst: int | None = None
+    worst_first: bool = False
+
+
+def _count(match: re.Match[str] | None) -> int | None:
+    if match is None:
+        return None
+    word = next(g for g in match.groups() if g is not None)
+    count = int(word) if word.isdigit() else _COUNTS[word]
+    return count if count > 0 else None
+
+
+def ranked_ends(low: str) -> Ends:
+    """The ends a lower-cased ranking question limits itself to ("top 5": the 5 highest; "the
+    3 worst performers": the 3 worst; "top 3 and bottom 3": both; "which 3 stocks had the
+    worst drawdowns": the 3 worst)."""
+    ends = {
+        "highest": _count(_HIGH_END.search(low)),
+        "lowest": _count(_LOW_END.search(low)),
+        "best": _count(_BEST_END.search(low)),
+        "worst": _count(_WORST_END.search(low)),
+    }
+    if ends["highest"] is not None and _LOW_SIDE.search(low):  # "top 5 losers", "5 least ..."
+        moved = ends.pop("highest")
+        side = "lowest" if re.search(r"\b(?:least|lowest|smallest)\b", low) else "worst"
+        ends["highest"], ends[side] = None, moved
+    counted = _count(_N_NAMES.search(low))
+    if counted is not None and not any(ends.values()):
+        end = next((name for name, words in _DIRECTIONS if words.search(low)), None)
+        if end is not None:
+            ends[end] = counted
+    return Ends(**ends, worst_first=bool(_WORST_ONLY.search(low)) and not _BEST_TOO.search(low))
