@@ -2,18 +2,19 @@
 sector and sub-industry (the shipped classification plus the configured `classification_file`),
 the dates its returns start and end and how many sessions it has, the data's whole range, the
 window a question naming none is asked over, and the index. Optionally the stocks of one sector
-or sub-industry only ("which banks do you have?")."""
+or sub-industry only ("which banks do you have?"), or the stocks named ("is AAPL in the data?"),
+those the data lacks listed as missing."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from quant.classification import classify, matching
 from settings import get_settings
-from tools.context import ToolContext
+from tools.context import MAX_UNIVERSE, ToolContext
 from tools.summaries import iso_date
 from tools.tool_factory import make_tool
 
@@ -32,6 +33,21 @@ class CoverageArgs(BaseModel):
         description="Only the stocks of this GICS sector or sub-industry, e.g. 'banks', 'energy', "
         "'tech', 'health care'. Omit for every stock of the data.",
     )
+    tickers: list[Annotated[str, Field(min_length=1, max_length=16)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_UNIVERSE,
+        description="Only these stocks, e.g. ['AAPL', 'KO'] ('is AAPL in the data?'); those the "
+        "data lacks are listed under 'missing'. Instead of sector.",
+    )
+
+    @model_validator(mode="after")
+    def _one_filter(self) -> CoverageArgs:
+        if self.sector is not None and self.tickers is not None:
+            raise ValueError("give sector or tickers, not both")
+        if self.tickers is not None and not all(t.strip() for t in self.tickers):
+            raise ValueError("tickers: a ticker is empty")
+        return self
 
 
 def market_data_coverage(context: ToolContext, args: CoverageArgs) -> dict[str, Any]:
@@ -50,6 +66,14 @@ def market_data_coverage(context: ToolContext, args: CoverageArgs) -> dict[str, 
             raise ValueError(
                 f"sector: no stock of the market data is classified in {args.sector!r}"
             )
+    by_upper = {t.upper(): t for t in tickers}  # a ticker is read whatever its case
+    asked = list(
+        dict.fromkeys(
+            by_upper.get(t.strip().upper(), t.strip().upper()) for t in args.tickers or ()
+        )
+    )
+    if args.tickers is not None:
+        tickers = [t for t in asked if t in by_upper.values()]
     first, last = context.data_range()
     stocks = []
     for ticker in tickers:  # each on its own: a frame of several keeps their common sessions
@@ -95,6 +119,9 @@ def market_data_coverage(context: ToolContext, args: CoverageArgs) -> dict[str, 
     }
     if args.sector is not None:
         out["sector"] = args.sector
+    if args.tickers is not None:
+        out["tickers"] = asked
+        out["missing"] = [t for t in asked if t not in set(tickers)]
     return out
 
 
@@ -108,7 +135,8 @@ def coverage_tools(context: ToolContext) -> list[BaseTool]:
                 "sub-industry, first and last date of its returns, sessions), the data's whole "
                 "date range, the default window of a question that names none, and the index. "
                 "Use it for 'which stocks are in the data?', 'what tickers do you have?', 'how "
-                "far back does the data go?', 'which banks do you cover?' (sector: 'banks')."
+                "far back does the data go?', 'which banks do you cover?' (sector: 'banks'), "
+                "'is AAPL in the data?' (tickers: ['AAPL'])."
             ),
             args_schema=CoverageArgs,
             run=lambda args: market_data_coverage(context, args),

@@ -524,9 +524,38 @@ def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     return " ".join(lines)
 
 
+def _names_covered(data: dict[str, Any], names: tuple[str, ...]) -> str:
+    """Whether each stock asked of is in the data, and its name, sector and returns' span."""
+    held = {stock["ticker"]: stock for stock in data["stocks"]}
+    lines = []
+    for ticker in data.get("tickers", names):
+        stock = held.get(ticker)
+        if stock is None:
+            lines.append(f"{ticker} is not in the market data.")
+            continue
+        about = ", ".join(part for part in (stock["name"], stock["sector"]) if part)
+        label = f"{ticker} ({about})" if about else ticker
+        if not stock["sessions"]:
+            lines.append(f"{label} is in the market data with no returns.")
+            continue
+        lines.append(
+            f"{label} is in the market data, with daily returns from {stock['first']} to "
+            f"{stock['last']} ({stock['sessions']:,} sessions)."
+        )
+    span = data["data_range"]
+    return (
+        " ".join(lines) + f" The market data holds {data['of_all']} stocks, with daily returns "
+        f'from {span["start"]} to {span["end"]}; ask "which stocks are in the data?" for the '
+        "full list."
+    )
+
+
 def coverage_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     """The stocks of the market data by sector, with their names and any that start or end
-    apart from the data, its range and the window a question naming none uses."""
+    apart from the data, its range and the window a question naming none uses; each stock
+    asked of alone when the question names stocks ("is AAPL in the data?")."""
+    if ask.names:
+        return _names_covered(data, ask.names)
     span, window = data["data_range"], data["default_window"]
     by_sector: dict[str, list[str]] = {}
     for stock in data["stocks"]:

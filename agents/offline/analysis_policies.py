@@ -67,8 +67,9 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         if failed is not None:
             return reply(failed)
         return reply(ANSWERS[ask.kind](done[-1].data, ask) + _build_notes(inp))
-    if ask.kind == "coverage":  # "which banks do you have?": those of the sector
-        return reply("", tool_call(ask.tool, {"sector": ask.groups[0][0]} if ask.groups else {}))
+    if ask.kind == "coverage":  # "which banks do you have?", "is AAPL in the data?"
+        asked = {"tickers": list(ask.names)} if ask.names else {}
+        return reply("", tool_call(ask.tool, {"sector": ask.groups[0][0]} if ask.groups else asked))
     window = _window(intent, ask)
     if ask.kind == "statistics" and len(ask.groups) > 1:  # "tech vs staples": a call a group
         return reply("", *(tool_call(ask.tool, {"weights": equal_weights(members), **window,

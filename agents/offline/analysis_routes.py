@@ -38,11 +38,12 @@ def analysis_ask(inp: PolicyInput) -> AnalysisAsk | None:
 
 def analysis_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
     """The supervisor's route for an analysis question (None for any other message, or one
-    naming unknown tickers, which the supervisor answers)."""
-    if not inp.must_call_tool or intent.unknown_tickers:
+    naming unknown tickers, which the supervisor answers, unless it asks whether they are in
+    the data)."""
+    if not inp.must_call_tool:
         return None
     ask = analysis_ask(inp)
-    if ask is None:
+    if ask is None or (intent.unknown_tickers and not (ask.kind == "coverage" and ask.names)):
         return None
     agent = AGENTS[ask.kind]
     if ask.kind == "compare" and not intent.asks_risk:

@@ -82,6 +82,8 @@ CALLS = (
          lambda d: d["portfolio"]["name"] == f"portfolio {IDS['pf']}"),
     Call("market_data_coverage", {"sector": "energy"},
          lambda d: [s["ticker"] for s in d["stocks"]] == ["CVX", "RRC", "XOM"] and d["sector"] == "energy"),
+    Call("market_data_coverage", {"tickers": '["KO","TSLA"]'},
+         lambda d: [s["ticker"] for s in d["stocks"]] == ["KO"] and d["missing"] == ["TSLA"]),
     Call("optimize_portfolio", {"method": "efficient_return", "universe": UNIVERSE3, "target_return": "0.15"},
          lambda d: _close(d["expected_return"], 0.15)),
     Call("optimize_portfolio", {"method": "efficient_risk", "universe": UNIVERSE3, "target_volatility": "0.2"},

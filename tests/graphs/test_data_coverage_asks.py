@@ -76,3 +76,56 @@ def test_questions_that_rank_build_or_ask_about_own_holdings_are_not_about_the_d
         "my universe includes AAPL, MSFT, KO and XOM; build an hrp portfolio"
     )
     assert built.startswith("HRP portfolio (pf_"), built
+
+
+NAMED = {
+    "is AAPL in the data?": ("AAPL",),
+    "do you have KO and PEP?": ("KO", "PEP"),
+    "how far back does XOM go?": ("XOM",),
+    "are JPM and BAC covered by your data": ("JPM", "BAC"),
+    "Do you cover data on msft?": ("MSFT",),
+    "do you have the price history for AAPL": ("AAPL",),
+    "is there data on KO?": ("KO",),
+}
+
+
+@SETTINGS
+@given(text=st.sampled_from(sorted(NAMED)))
+def test_whether_named_stocks_are_in_the_data_is_each_with_its_dates(
+    offline_data_dir: Path, text: str
+) -> None:
+    reply = answer_in_new_thread(text)
+    shipped = classifications()
+    for ticker in NAMED[text]:
+        held = RETURNS[ticker].dropna()
+        dates = f"from {held.index[0].date()} to {held.index[-1].date()} ({len(held):,} sessions)"
+        said = f"{ticker} ({shipped[ticker].name}, {shipped[ticker].sector}) is in the market data"
+        assert f"{said}, with daily returns {dates}" in reply, reply
+    assert f"The market data holds {RETURNS.shape[1]} stocks" in reply
+    assert "Nothing was computed" not in reply and "not used" not in reply.lower(), reply
+    others = set(RETURNS.columns) - set(NAMED[text])
+    assert not any(f"{t} (" in reply for t in others), reply  # the names asked alone
+
+
+def test_a_question_naming_a_stock_about_something_else_is_not_about_the_data(
+    offline_data_dir: Path,
+) -> None:
+    for text in (
+        "do you have a view on AAPL?",
+        "what is the volatility of KO since 2019?",
+        "how far back should I backtest AAPL",
+        "is XOM the top stock in your universe this year?",
+        "do you have KO in my portfolio?",
+    ):
+        assert "in the market data" not in answer_in_new_thread(text), text
+
+
+def test_a_stock_the_data_lacks_is_said_to_be_missing_beside_those_it_holds(
+    offline_data_dir: Path,
+) -> None:
+    reply = answer_in_new_thread("are AAPL and TSLA in the data?")
+    assert reply.startswith("AAPL (Apple Inc., Information Technology) is in the market data")
+    assert "TSLA is not in the market data." in reply, reply
+    assert answer_in_new_thread("is TSLA in the data?").startswith(
+        "TSLA is not in the market data."
+    )

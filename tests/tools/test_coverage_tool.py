@@ -92,3 +92,32 @@ def test_a_sector_naming_nothing_or_none_of_the_data_is_refused(
         assert "market_data_coverage failed: sector:" in answer and words in answer, answer
     refused = str(tool.invoke({"sector": "x" * 61}))
     assert "sector" in refused and "60" in refused, refused
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    known=st.lists(st.sampled_from(list(RETURNS.columns)), min_size=1, max_size=6),
+    unknown=st.lists(st.sampled_from(["TSLA", "NVDA", "zz", "BRK.B"]), max_size=2),
+    order=st.randoms(use_true_random=False),
+)
+def test_the_stocks_named_are_listed_in_order_and_those_missing_said(
+    known: list[str], unknown: list[str], order: Any
+) -> None:
+    asked = [*known, *unknown]
+    order.shuffle(asked)
+    result = _coverage(ToolContext(), tickers=[t.lower() for t in asked])
+    wanted = list(dict.fromkeys(t.upper() for t in asked))
+    assert result["tickers"] == wanted
+    assert [s["ticker"] for s in result["stocks"]] == [t for t in wanted if t in RETURNS.columns]
+    assert result["missing"] == [t for t in wanted if t not in RETURNS.columns]
+    assert result["of_all"] == RETURNS.shape[1]
+    for stock in result["stocks"]:
+        assert stock["sessions"] == len(RETURNS[stock["ticker"]].dropna())
+
+
+def test_a_sector_and_tickers_together_are_refused() -> None:
+    (tool,) = build_tools(ToolContext(), ["market_data_coverage"])
+    answer = str(tool.invoke({"sector": "banks", "tickers": ["JPM"]}))
+    assert "give sector or tickers, not both" in answer, answer
+    assert "tickers" in str(tool.invoke({"tickers": []}))
+    assert "tickers: a ticker is empty" in str(tool.invoke({"tickers": ["KO", "  "]}))

@@ -20,7 +20,7 @@ from typing import Literal
 
 from agents.offline import patterns
 from agents.offline.intent import Intent
-from agents.offline.intent.coverage import covered_group, sectors_asked
+from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
 from agents.offline.intent.dates import COUNT, UNIT, sessions
 from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
 from agents.offline.intent.rankings import (
@@ -80,7 +80,8 @@ class AnalysisAsk:
     many of either end it shows ("top 5"); `to_market` a
     correlation asked with the index ("how correlated is XOM with the S&P?"); `added` the names
     a what-if adds to the `weights` given ("would adding KO to 50/50 AAPL MSFT reduce its
-    volatility?"), compared with them, at the `added_shares` stated ("add 10% KO")."""
+    volatility?"), compared with them, at the `added_shares` stated ("add 10% KO"); `names` the
+    stocks a question about the data asks of ("is AAPL in the data?")."""
 
     kind: AnalysisKind
     tool: str
@@ -105,6 +106,7 @@ class AnalysisAsk:
     to_market: bool = False
     added: tuple[str, ...] = ()
     added_shares: dict[str, float] = field(default_factory=dict)
+    names: tuple[str, ...] = ()
 
 
 _VOCABULARY = (
@@ -547,6 +549,8 @@ def read_analysis(
     low = normalised(intent.text)
     if not measures_named(low) and (covered := covered_group(intent, low)) is not None:
         return _base("coverage", intent, groups=covered)
+    if not measures_named(low) and (names := names_covered(intent, low)):
+        return _base("coverage", intent, names=names)
     other = intent.intent in _OTHER_INTENTS
     if (other and not (intent.weights and intent.intent == "search_strategy")) or intent.hedge:
         return None  # a search of given weights is not one: "what would 30% XOM 70% KO have ..."

@@ -11,7 +11,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.targets import sector_tickers
 from quant.classification import classify
 
-__all__ = ["covered_group", "every_sector", "sectors_asked"]
+__all__ = ["covered_group", "every_sector", "names_covered", "sectors_asked"]
 
 _HOLDINGS = r"(?:stocks?|tickers?|names|symbols?|companies|equities|assets|securities|sectors)"
 _COVERAGE = patterns.compile(
@@ -63,6 +63,58 @@ def covered_group(intent: Intent, low: str) -> tuple[tuple[str, tuple[str, ...]]
     else:
         return None
     return () if term is None else ((term, tuple(sector_tickers([term]))),)
+
+
+_IN_THE_DATA = patterns.compile(
+    r"\b(?:is|are)\s+([a-z.,&\s]{1,80}?)\s+(?:in|part of"
+    r"|included in|covered (?:by|in))\s+(?:the|your)\s+(?:market\s+)?(?:data(?:\s?set)?"
+    r"|universe|system)\b"
+)
+"""A question whether named stocks are in the data ("is AAPL in the data?", "are JPM and BAC
+covered by your data"): the words before "in" are the names."""
+_HISTORY_OF_NAME = patterns.compile(
+    r"\bhow far back\s+(?:does|do)\b.{0,40}?\bgo\b"
+    r"|\bwhen (?:does|do)\b.{0,40}?\b(?:data|history|returns|prices)\s+(?:start|begin|end)\b"
+    r"|\bis there (?:any\s+)?(?:data|history|prices?|returns)\s+(?:on|for|of)\b"
+    r"|\bwhat (?:date range|dates|history) do you have\b"
+)
+"""How far back named stocks go ("how far back does XOM go?", "is there data on AAPL?")."""
+_HAVE_NAME = patterns.compile(
+    r"\b(?:do|does|can)\s+(?:you|the data|the dataset|your data)\s+(?:have|cover|hold|include"
+    r"|contain|carry)\s+(?:any\s+)?(?:(?:the\s+)?(?:data|prices?|price history|history"
+    r"|(?:daily\s+)?returns)\s+(?:on|for|of)\s+)?(?:the\s+|both\s+)?([a-z.]{1,6})\b"
+    r"|\bhave you got\s+([a-z.]{1,6})\b"
+)
+"""The same said as having one ("do you have AAPL?", "do you cover data on KO?")."""
+_JOINERS = {"and", "or", "both", "all", ",", "&"}
+
+
+def names_covered(intent: Intent, low: str) -> tuple[str, ...]:
+    """The stocks named by a question whether they are in the data or how far back they go ("is
+    AAPL in the data?", "do you have KO and PEP?", "is TSLA in the data?": those the data lacks
+    too, in the order named); () when the message asks no such question (or also names a
+    method, weights, a portfolio or the user's own holdings)."""
+    of_sectors = set(sector_tickers(intent.sectors))
+    known = [t for t in intent.tickers if t not in of_sectors]
+    named = sorted({*known, *intent.unknown_tickers}, key=lambda t: _position(low, t))
+    if not named or intent.methods or intent.weights or intent.portfolio_ids or _OWN.search(low):
+        return ()
+    if (listed := _IN_THE_DATA.search(low)) is not None:
+        words = listed.group(1).replace(",", " , ").split()
+        if all(w in _JOINERS or w.upper() in named for w in words):
+            return tuple(named)
+        return ()
+    had = _HAVE_NAME.search(low)
+    if _HISTORY_OF_NAME.search(low) or (
+        had is not None and (had.group(1) or had.group(2) or "").upper() in named
+    ):
+        return tuple(named)
+    return ()
+
+
+def _position(low: str, ticker: str) -> int:
+    found = low.find(ticker.lower())
+    return found if found >= 0 else len(low)
 
 
 def every_sector(known: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
