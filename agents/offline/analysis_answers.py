@@ -188,19 +188,19 @@ def _ordered_line(
     lowest = ends.lowest or (ends.best if lower_better else ends.worst)
     if highest is None and lowest is None:
         if ends.worst_first and not lower_better:
-            listed = ", ".join(f"{n} {shown[n]}" for n in order[::-1])
-            return f"By {words}, lowest first: {listed} (lowest {order[-1]}, highest {order[0]})."
-        listed = ", ".join(f"{n} {shown[n]}" for n in order)
-        return f"By {words}, highest first: {listed} (highest {order[0]}, lowest {order[-1]})."
+            names = ", ".join(f"{n} {shown[n]}" for n in order[::-1])
+            return f"By {words}, lowest first: {names} (lowest {order[-1]}, highest {order[0]})."
+        names = ", ".join(f"{n} {shown[n]}" for n in order)
+        return f"By {words}, highest first: {names} (highest {order[0]}, lowest {order[-1]})."
     parts = []
     if highest is not None:
         top = order[:highest]
-        listed = ", ".join(f"{n} {shown[n]}" for n in top)
-        parts.append(f"{_end(len(top), 'highest', len(order))}: {listed}")
+        names = ", ".join(f"{n} {shown[n]}" for n in top)
+        parts.append(f"{_end(len(top), 'highest', len(order))}: {names}")
     if lowest is not None:
         bottom = order[::-1][:lowest]
-        listed = ", ".join(f"{n} {shown[n]}" for n in bottom)
-        parts.append(f"{_end(len(bottom), 'lowest', len(order))}: {listed}")
+        names = ", ".join(f"{n} {shown[n]}" for n in bottom)
+        parts.append(f"{_end(len(bottom), 'lowest', len(order))}: {names}")
     return f"By {words}, " + "; ".join(parts) + "."
 
 
@@ -524,7 +524,7 @@ def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     return " ".join(lines)
 
 
-def _names_covered(data: dict[str, Any], names: tuple[str, ...]) -> str:
+def _stocks_asked_answer(data: dict[str, Any], names: tuple[str, ...]) -> str:
     """Whether each stock asked of is in the data, and its name, sector and returns' span."""
     held = {stock["ticker"]: stock for stock in data["stocks"]}
     lines = []
@@ -555,7 +555,7 @@ def coverage_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     apart from the data, its range and the window a question naming none uses; each stock
     asked of alone when the question names stocks ("is AAPL in the data?")."""
     if ask.names:
-        return _names_covered(data, ask.names)
+        return _stocks_asked_answer(data, ask.names)
     span, window = data["data_range"], data["default_window"]
     by_sector: dict[str, list[str]] = {}
     for stock in data["stocks"]:

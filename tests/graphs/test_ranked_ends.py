@@ -50,7 +50,8 @@ def _measured(year: int, measure: str) -> pd.Series:
 def _listed(reply: str, words: str, end: str) -> tuple[int, list[str]]:
     """How many stocks the answer says it ranked, and the names it lists at `end`."""
     line = re.search(
-        rf"By {re.escape(words)}, the (?:\d+ )?{end} of (\d+), {end} first: "
+        rf"By {re.escape(words)}, (?:the \d+ \w+ of \d+, \w+ first: [^;]+; )?the (?:\d+ )?"
+        rf"{end} of (\d+), {end} first: "
         r"((?:[A-Z]+ -?\d+\.\d+%?(?:, )?)+)",
         reply,
     )
@@ -107,14 +108,15 @@ def _analysis_kind(text: str) -> str | None:
 
 def test_ranking_words_in_an_action_leave_it_an_action() -> None:
     """Building, investing in or backtesting "the 5 best performers" is not a question."""
-    for text in (
-        "give me a portfolio of the 5 best stocks of 2021",
-        "backtest the 5 best performers of 2021",
-        "invest in the 3 biggest winners since 2020",
-        "build the least volatile stocks portfolio",
-        "build the least volatile portfolio of AAPL, KO and XOM",
+    for text, intent in (
+        ("give me a portfolio of the 5 best stocks of 2021", "optimize_portfolio"),
+        ("backtest the 5 best performers of 2021", "backtest"),
+        ("invest in the 3 biggest winners since 2020", "optimize_portfolio"),
+        ("build the least volatile stocks portfolio", "optimize_portfolio"),
+        ("build the least volatile portfolio of AAPL, KO and XOM", "optimize_portfolio"),
     ):
         assert _analysis_kind(text) != "statistics", text
+        assert _parse(text).intent == intent, text
     assert _parse("build the least volatile portfolio of AAPL, KO and XOM").methods == (
         "min_volatility",
     )
@@ -127,6 +129,25 @@ def test_the_end_is_read_from_the_words_beside_the_count() -> None:
     assert ranked_ends("top 10 least volatile stocks") == Ends(lowest=10)
     assert ranked_ends("top three and bottom three by sharpe") == Ends(highest=3, lowest=3)
     assert ranked_ends("which stocks were in the top 5% by return") == Ends()
+    # each end of a question that names both
+    assert ranked_ends("top 5 winners and top 5 losers of 2022") == Ends(highest=5, worst=5)
+    assert ranked_ends("top 5 stocks and the worst 3 by return") == Ends(highest=5, worst=3)
+    assert ranked_ends("the 3 highest and 3 lowest sharpe stocks") == Ends(highest=3, lowest=3)
+    assert ranked_ends("best 3 and worst 2 stocks of 2021") == Ends(best=3, worst=2)
     # a year after "of" is that year only after what is ranked
     assert _parse("since the crash of 2020").end is None
     assert _parse("run a backtest of 2019 onwards").end is None
+    assert _parse("the best stocks of 2019 to date").end is None
+    assert _parse("returns of 2015 and after").end is None
+    assert _parse("the best stocks of 2021").end == "2021-12-31"
+
+
+def test_a_question_naming_both_ends_lists_each(offline_data_dir: Path) -> None:
+    for text, high, low in (
+        ("top 5 winners and top 5 losers of 2022", 5, 5),
+        ("best 3 and worst 2 stocks of 2022", 3, 2),
+    ):
+        reply = answer_in_new_thread(text)
+        values = _measured(2022, "return").sort_values(ascending=False)
+        assert _listed(reply, "total return", "highest")[1] == list(values.index[:high]), reply
+        assert _listed(reply, "total return", "lowest")[1] == list(values.index[::-1][:low])

@@ -4,6 +4,7 @@ groups to rank ("which sector did best in 2022?": `sectors_asked`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from agents.offline import patterns
@@ -87,6 +88,7 @@ _HAVE_NAME = patterns.compile(
 )
 """The same said as having one ("do you have AAPL?", "do you cover data on KO?")."""
 _JOINERS = {"and", "or", "both", "all", ",", "&"}
+"""Words that join the names of a list ("AAPL, KO and PEP")."""
 
 
 def names_covered(intent: Intent, low: str) -> tuple[str, ...]:
@@ -113,8 +115,9 @@ def names_covered(intent: Intent, low: str) -> tuple[str, ...]:
 
 
 def _position(low: str, ticker: str) -> int:
-    found = low.find(ticker.lower())
-    return found if found >= 0 else len(low)
+    """Where `ticker` is first named in the lower-cased message, as a word (its end if not)."""
+    found = re.search(rf"(?<![\w.]){re.escape(ticker.lower())}(?![\w])", low)
+    return found.start() if found else len(low)
 
 
 def every_sector(known: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:

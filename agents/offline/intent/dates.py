@@ -77,6 +77,13 @@ _THE_YEAR = patterns.compile(
 not "the start of 2019", "since the crash of 2020")."""
 
 
+_OPEN_AFTER = patterns.compile(
+    r"\s*(?:onwards?|forward|and (?:after|later|since|beyond|on)|to (?:date|now|today)"
+    r"|through (?:now|today)|(?:up )?until (?:now|today))"
+)
+"""Words after a year that leave its window open ("the best stocks of 2019 onwards")."""
+
+
 def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
     """The start and end dates named ("since 2018" -> start 2018-01-01; "2015-2019" ->
     2015-01-01 to 2019-12-31; "in 2020" -> the year)."""
@@ -103,7 +110,7 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
             start = lo
         elif start is None:
             start = lo
-            if _THE_YEAR.search(before):
+            if _THE_YEAR.search(before) and not _OPEN_AFTER.match(scan.low, match.end()):
                 end = hi
         scan.consume(match)
         i += 1

@@ -16,11 +16,11 @@ _COUNTS = {
 _COUNT = r"(\d{1,3}|" + "|".join(_COUNTS) + r")(?!\d|\s*%|\s*(?:percent|per\s*cent|pct)\b)"
 _PERFORMERS = r"perform(?:ing|ers?)|winners?|losers?|gainers?|decliners?|fallers?|laggards?"
 
-_QUESTION = patterns.compile(
+_QUESTION = patterns.compile(  # "which stock ...", "rank the banks by volatility"
     r"\bwhich\b|\brank\w*|\bsorted\b|\bordered\b|\bin order of\b|\bamong\b"
 )
-_ENDS_NAMED = patterns.compile(
-    rf"\b(?:top|bottom)\s+{_COUNT}\b"
+_ENDS_NAMED = patterns.compile(  # "top 5 stocks", "the 3 worst performers", "biggest losers"
+    rf"\b(?:top|bottom|best|worst|highest|lowest)\s+{_COUNT}\b"
     rf"|\b{_COUNT}\s+(?:best|worst|top|bottom|most|least|highest|lowest)\b"
     r"|\b(?:most|least|highest|lowest)[\s-]+\w+\s+(?:stocks?|names|companies|shares|equities"
     r"|tickers)\b"
@@ -48,7 +48,7 @@ def ranked_question(low: str) -> bool:
 
 MOVED = patterns.compile(
     r"\b(?:fell|fall(?:en)?|dropped|lost|gained|rose|risen|returned|performed|did (?:best|worst)"
-    rf"|{_PERFORMERS})\b|\b{_COUNT}\s+(?:best|worst)\b"
+    rf"|{_PERFORMERS})\b|\b{_COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{_COUNT}\b"
 )
 """A move asked about without a measure's name: the total return ("which fell the most")."""
 EVERY_NAME = patterns.compile(
@@ -79,7 +79,10 @@ _LOW_SIDE = patterns.compile(
     r"\b(?:losers?|decliners?|fallers?|laggards?|lost|fell|dropped|worst|weakest|least|lowest"
     r"|smallest)\b"
 )
-"""Words that put a "top 5" or "5 most" at the low end ("top 5 losers", "lost the most")."""
+"""Words that put a "top 5" at the low end when they follow it ("top 5 losers", "top 10 least
+volatile stocks")."""
+_SAID_OF = patterns.compile(r"\b(?:and|or|but|then)\b|[,&;]")
+"""Where what a count is said of ends ("top 5 winners | and top 5 losers")."""
 _WORST_ONLY = patterns.compile(r"\b(?:worst|weakest|losers?|decliners?|fallers?|laggards?)\b")
 _BEST_TOO = patterns.compile(r"\b(?:best|strongest|winners?|gainers?|leaders?|top)\b")
 
@@ -111,19 +114,22 @@ def ranked_ends(low: str) -> Ends:
     """The ends a lower-cased ranking question limits itself to ("top 5": the 5 highest; "the
     3 worst performers": the 3 worst; "top 3 and bottom 3": both; "which 3 stocks had the
     worst drawdowns": the 3 worst)."""
-    ends = {
-        "highest": _count(_HIGH_END.search(low)),
+    ends: dict[str, int | None] = {
+        "highest": None,
         "lowest": _count(_LOW_END.search(low)),
         "best": _count(_BEST_END.search(low)),
         "worst": _count(_WORST_END.search(low)),
     }
-    if ends["highest"] is not None and _LOW_SIDE.search(low):  # "top 5 losers", "5 least ..."
-        moved = ends.pop("highest")
-        side = "lowest" if re.search(r"\b(?:least|lowest|smallest)\b", low) else "worst"
-        ends["highest"], ends[side] = None, moved
+    for high in _HIGH_END.finditer(low):  # "top 5 winners and top 5 losers"
+        said_of = _SAID_OF.split(low[high.end() : high.end() + 40])[0]
+        side = _LOW_SIDE.search(said_of)  # "top 5 losers": the low end
+        end = "highest" if side is None else "worst"
+        if side is not None and side.group(0) in ("least", "lowest", "smallest"):
+            end = "lowest"
+        ends[end] = ends[end] or _count(high)
     counted = _count(_N_NAMES.search(low))
     if counted is not None and not any(ends.values()):
-        end = next((name for name, words in _DIRECTIONS if words.search(low)), None)
-        if end is not None:
-            ends[end] = counted
+        direction = next((name for name, words in _DIRECTIONS if words.search(low)), None)
+        if direction is not None:
+            ends[direction] = counted
     return Ends(**ends, worst_first=bool(_WORST_ONLY.search(low)) and not _BEST_TOO.search(low))
