@@ -9,9 +9,6 @@ and one of `LARGE`."""
 
 from __future__ import annotations
 
-import gc
-import time
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +16,7 @@ from agents.offline.chat_intent import known_tickers
 from agents.offline.intent import parse_intent
 from agents.offline.intent.analysis import read_analysis
 from agents.offline.intent.changes import read_change
+from tests.support.reading_cost import cpu_seconds, repeated
 
 SMALL = 500
 LARGE = 4_000
@@ -39,26 +37,13 @@ def _read(message: str) -> None:
 
 
 def _cost(message: str) -> float:
-    best = float("inf")
-    for _ in range(3):
-        gc.disable()
-        try:
-            start = time.thread_time()
-            _read(message)
-            best = min(best, time.thread_time() - start)
-        finally:
-            gc.enable()
-    return best
-
-
-def _repeated(unit: str, size: int) -> str:
-    return (unit * (size // len(unit) + 1))[:size]
+    return cpu_seconds(_read, message)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(unit=st.lists(st.sampled_from(TOKENS), min_size=1, max_size=4).map("".join))
 def test_reading_a_message_grows_linearly_with_its_length(unit: str) -> None:
-    small, large = _repeated(unit, SMALL), _repeated(unit, LARGE)
+    small, large = repeated(unit, SMALL), repeated(unit, LARGE)
     per_char_small = _cost(small) / SMALL
     per_char_large = _cost(large) / LARGE
     assert per_char_large <= LINEAR_SLACK * per_char_small + 5e-6, (

@@ -9,15 +9,14 @@ runs, per character: it may not grow by more than `LINEAR_SLACK` between a messa
 
 from __future__ import annotations
 
-import gc
 import inspect
-import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphs.ask_items import ask_items
 from graphs.ask_vocabulary import Vocabulary, vocabulary
+from tests.support.reading_cost import cpu_seconds, repeated
 
 VOCAB: Vocabulary = vocabulary()
 READ = inspect.unwrap(ask_items)
@@ -36,26 +35,13 @@ TOKENS = [
 
 
 def _cost(message: str) -> float:
-    best = float("inf")
-    for _ in range(3):
-        gc.disable()
-        try:
-            start = time.thread_time()
-            READ(message, VOCAB)
-            best = min(best, time.thread_time() - start)
-        finally:
-            gc.enable()
-    return best
-
-
-def _repeated(unit: str, size: int) -> str:
-    return (unit * (size // len(unit) + 1))[:size]
+    return cpu_seconds(lambda m: READ(m, VOCAB), message)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(unit=st.lists(st.sampled_from(TOKENS), min_size=1, max_size=4).map("".join))
 def test_reading_a_message_grows_linearly_with_its_length(unit: str) -> None:
-    small, large = _repeated(unit, SMALL), _repeated(unit, LARGE)
+    small, large = repeated(unit, SMALL), repeated(unit, LARGE)
     per_char_small = _cost(small) / SMALL
     per_char_large = _cost(large) / LARGE
     assert per_char_large <= LINEAR_SLACK * per_char_small + 2e-6, (
