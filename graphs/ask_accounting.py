@@ -54,6 +54,7 @@ TAKES: dict[str, frozenset[str]] = {
                     "compare_portfolios", "optimize_portfolio"),
         "leverage": ("backtest_strategy", ESTIMATE, SEARCH),
         "lookback": ("backtest_strategy", ESTIMATE, SEARCH),
+        "rolling": ("asset_statistics",),
         "scenario": ("stress_test", "loss_probability", "generate_market_scenarios", ESTIMATE,
                      SEARCH),
         "frequency": ("backtest_weights", "backtest_strategy", ESTIMATE, DEPLOYMENT, SEARCH),
@@ -98,7 +99,7 @@ KIND_WORDS = {
     "rate_move": "an interest-rate move",
     "beta_to": "a beta against that stock",
     "cost": "trading costs", "method": "that method", "percentage": "that percentage",
-    "leverage": "a leverage", "lookback": "a lookback",
+    "leverage": "a leverage", "lookback": "a lookback", "rolling": "a rolling window",
 }  # fmt: skip
 
 FREQUENCY_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
@@ -282,6 +283,8 @@ def _window_used(item: AskItem, turn: Turn) -> str | None:
             return None
         if start and any(_near(w[0], start, 7, 7) for w in windows):
             return None
+    elif _replayed(item.value, turn):
+        return None  # "how would it have done in 2008?": the 2008 crisis replayed holds it
     elif item.kind == "start":
         if any(_near(w[0], item.value, 7, 10) for w in windows):
             return None
@@ -294,6 +297,22 @@ def _window_used(item: AskItem, turn: Turn) -> str | None:
         return "the tools used their default window" if pairs else NOTHING_COMPUTED
     start, stop = windows[-1]
     return f"the tools used {start or 'the default start'} to {stop or end or 'the data end'}"
+
+
+def _replayed(day: Any, turn: Turn) -> bool:
+    """Whether a historical episode a stress test of the turn was asked to replay (by name, not
+    among the defaults) and did replay took place in the calendar years of ISO `day` ("how
+    would it have done in 2022?": the 2022 rate shock)."""
+    for use in turn.uses:
+        data = use.data if isinstance(use.data, dict) and use.name == "stress_test" else {}
+        named = set(use.args.get("episodes") or [])
+        for episode in data.get("episodes") or []:
+            if not isinstance(episode, dict) or episode.get("key") not in named:
+                continue
+            years = f"{str(episode['start'])[:4]}-01-01", f"{str(episode['end'])[:4]}-12-31"
+            if "not_replayed" not in episode and years[0] <= str(day)[:10] <= years[1]:
+                return True
+    return False
 
 
 def _near(day: Any, target: str, before: int, after: int) -> bool:
@@ -405,6 +424,9 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
         "leverage": lambda f: (
             _close(f.get("config.max_leverage"), value)
             or _in_range(f, "search_space.max_leverage", value)
+        ),
+        "rolling": lambda f: (
+            isinstance(f.get("rolling_sessions"), int) and abs(f["rolling_sessions"] - value) <= 1
         ),
         "lookback": lambda f: (
             f.get("config.lookback") == value or _in_range(f, "search_space.lookback", value)

@@ -42,6 +42,27 @@ FOLLOW_UP = re.compile(
 ADDING = re.compile(
     r"\b(?:add|adding|plus|throw|include|put in|into the mix|as well|too|also)\b", re.IGNORECASE
 )
+MEANING = re.compile(
+    r"^\W*(?:(?:so|ok|okay|hey|hi|and|quick question)\W+)?(?:(?:can|could|would) you "
+    r"(?:please )?)?(?:what|whats|explain|define|describe|tell me about|meaning|(?:the )?"
+    r"(?:definition|meaning|difference)|how (?:is|are|does|do)|why (?:does|do|is|are))\b"
+    r"|\b(?:mean|means|meaning|stand for|stands for)\s*\??\s*$|\b(?:vs\.?|versus)\s"
+    r"|^\s*i (?:don'?t|do not) (?:understand|get it|follow)|\bin (?:plain english|simple terms)\b",
+    re.IGNORECASE,
+)
+"""A question about what words are ("what is risk parity?", "explain HRP", "how is the Sortino
+ratio calculated?", "what does that mean?"): when the turn only read the documentation, the
+methods it names are what it asks about, not methods asked for, and it carries nothing of the
+thread's earlier request."""
+ACTS = re.compile(
+    r"\b(?:build|make|create|construct|use|using|rebuild|run|backtest|optimi[sz]e|switch|apply"
+    r"|deploy)\b|\bdifferences? in (?:the |their )?(?:vol\w*|returns?|sharpe|sortino|risk"
+    r"|draw[\s-]?downs?|performance)\b",
+    re.IGNORECASE,
+)
+"""A message that also asks for something done ("what is risk parity? then build one")."""
+DOCUMENTATION_TOOLS = frozenset({"search_guide"})
+"""Tools that read Stratigos's documentation and compute nothing."""
 CARRIED_KINDS = frozenset(
     {
         "asset_cap", "asset_floor", "cap", "cvar_limit", "drawdown_limit", "end", "floor",
@@ -128,6 +149,10 @@ def account(
     tool calls (and drafts), `reply` its answer, `earlier` the thread's tool calls before it
     (for the portfolios it refers to by id)."""
     items, carried = thread_items(history, vocab)
+    if uses and all(use.name in DOCUMENTATION_TOOLS for use in uses):
+        asked = next((m.text for m in reversed(history) if isinstance(m, HumanMessage)), "")
+        if MEANING.search(asked) and not ACTS.search(asked):  # the words asked about
+            items, carried = [item for item in items if item.kind != "method"], []
     book = portfolio_book([*earlier, *uses])
     universe = sorted(vocab.tickers)
     inputs = [inputs_of(use, book, universe) for use in uses]

@@ -35,7 +35,7 @@ ITEM_KINDS = (
     "asset_floor", "group_cap", "group_floor", "drawdown_limit", "var_limit", "cvar_limit",
     "vol_limit", "vol_target", "return_target", "risk_free", "start", "end", "recent",
     "horizon", "episode", "scenario", "method", "frequency", "level", "capital", "threshold",
-    "market_move", "rate_move", "cost", "leverage", "lookback", "percentage", "beta_to",
+    "market_move", "rate_move", "cost", "leverage", "lookback", "rolling", "percentage", "beta_to",
 )  # fmt: skip
 """Every kind of item (`AskItem.kind`)."""
 
@@ -296,11 +296,12 @@ class _Scan:
                 AskItem("leverage", self.said(m), float(m.group("x") or m.group("y")))
             )
             self.claim(m.start(), m.end())
-        for m in P.LOOKBACK.finditer(self.view()):
-            unit = m.group("u") or m.group("u2") or "days"
-            sessions = _sessions(m.group("n") or m.group("n2"), unit)
-            if sessions:
-                self.items.append(AskItem("lookback", self.said(m), sessions))
+        for kind, m in [(k, m) for k in ("lookback", "rolling") for m in P.ROLLS[k].finditer(self.view())]:  # fmt: skip
+            unit = next(
+                (m.groupdict()[k] for k in ("u", "u2", "u3") if m.groupdict().get(k)), "days"
+            )
+            if sessions := _sessions(m.group("n") or m.group("n2"), unit):
+                self.items.append(AskItem(kind, self.said(m), sessions))
                 self.claim(m.start(), m.end())
         for m in P.BETA_TO.finditer(self.low):  # "beta of JPM to XOM": XOM, not the index
             if (against := m.group("t").upper()) in self.vocab.tickers:

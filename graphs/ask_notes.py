@@ -120,6 +120,7 @@ def describe(item: AskItem) -> str:
         "end": f"the window {said}",
         "recent": f"the window {said}",
         "horizon": f"the horizon {said}",
+        "rolling": f"the {value}-session rolling window",
         "method": f"the method {said}",
         "episode": f"the episode {said}",
         "scenario": f"the {str(value).replace('_', ' ')} scenario",

@@ -371,6 +371,16 @@ LOOKBACK = re.compile(
     r"|\blook[- ]?back\s+(?:of\s+)?(?P<n2>\d{1,3})(?:[- ]?(?P<u2>days?|months?|weeks?)\b)?"
 )
 """A strategy's lookback ("a 63-day lookback", "lookback 6 months", "6 months of lookback")."""
+_ROLLING_COUNT = r"\d{1,3}(?:\.\d+)?|one|two|three|four|six|nine|twelve"
+_ROLLING_UNIT = r"days?|months?|mos?|weeks?|years?|yrs?|quarters?|sessions?"
+ROLLING = re.compile(
+    rf"\b(?P<n>{_ROLLING_COUNT})[- ]?(?P<u>{_ROLLING_UNIT})\s+rolling\b"
+    rf"|\brolling\s+(?:(?P<n2>{_ROLLING_COUNT})(?:[- ]?(?P<u2>{_ROLLING_UNIT})\b)?"
+    r"|(?P<u3>weekly|monthly|quarterly|yearly)\b)"
+)
+"""A rolling window of a statistic ("rolling 60-day correlation", "the 3-month rolling vol")."""
+ROLLS = {"lookback": LOOKBACK, "rolling": ROLLING}
+"""The windows counted in sessions a message may give: a strategy's and a statistic's."""
 
 # ---- words --------------------------------------------------------------------------------
 METHODS: list[tuple[re.Pattern[str], str]] = [

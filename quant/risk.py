@@ -113,9 +113,15 @@ def _sharpe(values: np.ndarray, risk_free_rate: float, periods_per_year: float) 
     return _ratio(excess.mean(axis=0) * math.sqrt(periods_per_year), excess.std(axis=0, ddof=1))
 
 
+def _downside(values: np.ndarray, risk_free_rate: float, periods_per_year: float) -> np.ndarray:
+    """Per-period downside deviation: sqrt(mean(min(r - rf, 0)^2)) over every period."""
+    excess = values - risk_free_rate / periods_per_year
+    return np.asarray(np.sqrt(np.mean(np.minimum(excess, 0.0) ** 2, axis=0)))
+
+
 def _sortino(values: np.ndarray, risk_free_rate: float, periods_per_year: float) -> np.ndarray:
     excess = values - risk_free_rate / periods_per_year
-    downside = np.sqrt(np.mean(np.minimum(excess, 0.0) ** 2, axis=0))
+    downside = _downside(values, risk_free_rate, periods_per_year)
     return _ratio(excess.mean(axis=0) * math.sqrt(periods_per_year), downside)
 
 
@@ -149,16 +155,19 @@ def _cagr(values: np.ndarray, periods_per_year: float) -> np.ndarray:
 
 
 def _moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, standard deviation (ddof=1), biased skewness and biased excess kurtosis per column."""
+    """Mean, standard deviation (ddof=1), biased skewness and biased excess kurtosis per column
+    (both 0 for a column that never varies beyond rounding)."""
     mean = values.mean(axis=0)
     centered = values - mean
     m2 = np.mean(centered**2, axis=0)
     m3 = np.mean(centered**3, axis=0)
     m4 = np.mean(centered**4, axis=0)
     std = values.std(axis=0, ddof=1)
+    # returns that never vary leave a rounding error's spread, whose shape means nothing
+    varies = m2 > (64 * np.finfo(float).eps * np.abs(values).max(axis=0)) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
-        skew = np.where(m2 > 0, m3 / np.where(m2 > 0, m2, 1.0) ** 1.5, 0.0)
-        kurt = np.where(m2 > 0, m4 / np.where(m2 > 0, m2, 1.0) ** 2 - 3.0, 0.0)
+        skew = np.where(varies, m3 / np.where(varies, m2, 1.0) ** 1.5, 0.0)
+        kurt = np.where(varies, m4 / np.where(varies, m2, 1.0) ** 2 - 3.0, 0.0)
     return mean, std, skew, kurt
 
 
@@ -267,6 +276,36 @@ def sortino_ratio(
     _check_periods(periods_per_year)
     values, columns = _values(returns)
     return _output(_sortino(values, risk_free_rate, periods_per_year), columns, "sortino_ratio")
+
+
+def downside_deviation(
+    returns: ReturnsLike,
+    *,
+    risk_free_rate: float = 0.0,
+    periods_per_year: float = PERIODS_PER_YEAR,
+) -> Measure:
+    """Annualised downside deviation, the Sortino ratio's denominator:
+    sqrt(mean(min(r - rf, 0)²)) x sqrt(periods_per_year), every period counted in the mean (one
+    above the per-period risk-free rate risk_free_rate / periods_per_year counts as 0)."""
+    _check_periods(periods_per_year)
+    values, columns = _values(returns)
+    downside = _downside(values, risk_free_rate, periods_per_year) * math.sqrt(periods_per_year)
+    return _output(downside, columns, "downside_deviation")
+
+
+def skewness(returns: ReturnsLike) -> Measure:
+    """Sample skewness m3 / m2^1.5 of the returns, with biased central moments
+    m_k = mean((r - mean)^k) (scipy.stats.skew's default); 0 for returns that never vary."""
+    values, columns = _values(returns)
+    return _output(_moments(values)[2], columns, "skewness")
+
+
+def excess_kurtosis(returns: ReturnsLike) -> Measure:
+    """Sample excess kurtosis m4 / m2² - 3 of the returns, with biased central moments (the
+    default of scipy.stats.kurtosis: 0 for a normal distribution); 0 for returns that never
+    vary."""
+    values, columns = _values(returns)
+    return _output(_moments(values)[3], columns, "excess_kurtosis")
 
 
 def max_drawdown(returns: ReturnsLike) -> Measure:

@@ -8,8 +8,10 @@ after the close the window starts from, `base_date`); a portfolio is held at con
 rebalanced daily (`quant.risk.portfolio_returns`), as the risk report holds it; the annualised
 return is the arithmetic mean x 252, the CAGR the compounded growth per 252 sessions, the
 volatility the standard deviation (ddof=1) x sqrt(252), the Sharpe ratio the annualised mean
-over the volatility with a risk-free rate of 0 (`quant.risk.sharpe_ratio`); drawdowns are
-positive fractions.
+over the volatility with a risk-free rate of 0 (`quant.risk.sharpe_ratio`), the Sortino ratio
+over the annualised downside deviation (`quant.risk.sortino_ratio`, `downside_deviation`, risk-free
+rate 0), skewness and excess kurtosis with biased moments (`quant.risk.skewness`,
+`excess_kurtosis`: scipy's defaults); drawdowns are positive fractions.
 """
 
 from __future__ import annotations
@@ -20,13 +22,28 @@ import numpy as np
 import pandas as pd
 
 from quant.estimators import PERIODS_PER_YEAR
-from quant.risk import cagr, sharpe_ratio, volatility
+from quant.risk import (
+    cagr,
+    downside_deviation,
+    excess_kurtosis,
+    rolling_sharpe,
+    rolling_volatility,
+    sharpe_ratio,
+    skewness,
+    sortino_ratio,
+    volatility,
+)
 from quant.statistics import beta, deepest_drawdown, market_correlation, monthly_returns
 
 __all__ = [
     "DrawdownDates",
+    "Rolled",
+    "RollingSummary",
     "SeriesStatistics",
     "drawdown_dates",
+    "rolling_correlations",
+    "rolling_sharpe_ratios",
+    "rolling_volatilities",
     "series_statistics",
 ]
 
@@ -56,6 +73,10 @@ class SeriesStatistics:
     cagr: float
     volatility: float
     sharpe: float
+    sortino: float
+    downside_deviation: float
+    skewness: float
+    excess_kurtosis: float
     beta: float | None
     correlation: float | None
     worst_day: tuple[pd.Timestamp, float]
@@ -95,8 +116,13 @@ def series_statistics(
     vols = volatility(returns)
     growth = cagr(returns)
     sharpes = sharpe_ratio(returns)
+    shape = {
+        "sortino": sortino_ratio(returns), "downside_deviation": downside_deviation(returns),
+        "skewness": skewness(returns), "excess_kurtosis": excess_kurtosis(returns),
+    }  # fmt: skip
     assert isinstance(vols, pd.Series) and isinstance(growth, pd.Series)
     assert isinstance(sharpes, pd.Series)
+    assert all(isinstance(measure, pd.Series) for measure in shape.values())
     dates = pd.DatetimeIndex(returns.index)
     month_ends = pd.DatetimeIndex(months.index)
     out: dict[str, SeriesStatistics] = {}
@@ -111,6 +137,7 @@ def series_statistics(
             cagr=float(growth.iloc[k]),
             volatility=float(vols.iloc[k]),
             sharpe=float(sharpes.iloc[k]),
+            **{name: float(measure.iloc[k]) for name, measure in shape.items()},  # type: ignore[union-attr]
             beta=None if betas is None else float(betas.iloc[k]),
             correlation=_known(None if correlations is None else correlations.iloc[k]),
             worst_day=(pd.Timestamp(dates[worst]), float(values[worst])),
@@ -125,3 +152,99 @@ def series_statistics(
 def _known(value: float | None) -> float | None:
     """`value` as a float, None when missing or not finite."""
     return None if value is None or not np.isfinite(value) else float(value)
+
+
+@dataclass(frozen=True)
+class RollingSummary:
+    """A statistic over every window of `sessions` consecutive sessions ending at a session of
+    the period (the first ends on its `sessions`-th session): its value on the last window
+    (`latest`, ending `latest_date`), the lowest and highest with the sessions their windows end
+    on, the mean over the `windows` windows."""
+
+    sessions: int
+    windows: int
+    latest: float
+    latest_date: pd.Timestamp
+    low: float
+    low_date: pd.Timestamp
+    high: float
+    high_date: pd.Timestamp
+    mean: float
+
+
+def _summary(series: pd.Series, sessions: int) -> RollingSummary | None:
+    """`series`' finite values summarised (None when it has none)."""
+    known = series[np.isfinite(series.to_numpy(dtype=float))]
+    if known.empty:
+        return None
+    values = known.to_numpy(dtype=float)
+    dates = pd.DatetimeIndex(known.index)
+    low, high = int(np.argmin(values)), int(np.argmax(values))
+    return RollingSummary(
+        sessions, len(values), float(values[-1]), pd.Timestamp(dates[-1]), float(values[low]),
+        pd.Timestamp(dates[low]), float(values[high]), pd.Timestamp(dates[high]),
+        float(values.mean()),
+    )  # fmt: skip
+
+
+def _enough(returns: pd.DataFrame | pd.Series, sessions: int) -> None:
+    if sessions < 2 or len(returns) < sessions:
+        raise ValueError(
+            f"rolling_sessions: a rolling window of {sessions} sessions needs at least "
+            f"{max(sessions, 2)} sessions of returns; the period holds {len(returns)}"
+        )
+
+
+Rolled = tuple[dict[str, RollingSummary], list[str]]
+"""Summaries by name, and the names with no finite value in any window."""
+
+
+def _each(columns: dict[str, pd.Series], sessions: int) -> Rolled:
+    found: dict[str, RollingSummary] = {}
+    unmeasured = []
+    for name, series in columns.items():
+        summary = _summary(series, sessions)
+        if summary is None:
+            unmeasured.append(name)
+        else:
+            found[name] = summary
+    return found, unmeasured
+
+
+def rolling_volatilities(returns: pd.DataFrame, sessions: int) -> Rolled:
+    """Each column's annualised volatility (`quant.risk.rolling_volatility`: ddof=1, x sqrt(252))
+    over every window of `sessions` sessions, summarised; ValueError when the period is shorter
+    than one window."""
+    _enough(returns, sessions)
+    return _each(
+        {str(c): rolling_volatility(returns[c], sessions) for c in returns.columns}, sessions
+    )
+
+
+def rolling_sharpe_ratios(returns: pd.DataFrame, sessions: int) -> Rolled:
+    """Each column's Sharpe ratio (`quant.risk.rolling_sharpe`, risk-free rate 0, annualised)
+    over every window of `sessions` sessions, summarised (windows with no variation left out);
+    ValueError when the period is shorter than one window."""
+    _enough(returns, sessions)
+    return _each({str(c): rolling_sharpe(returns[c], sessions) for c in returns.columns}, sessions)
+
+
+def rolling_correlations(
+    returns: pd.DataFrame, sessions: int, reference: pd.Series | None = None
+) -> Rolled:
+    """The correlation of daily returns over every window of `sessions` sessions, summarised:
+    of each pair of columns (named "A/B"), or of each column with `reference` when given
+    (named by the column); windows in which either does not move are left out, a pair with no
+    such window is named among the unmeasured. ValueError when the period is shorter than one
+    window."""
+    _enough(returns, sessions)
+    names = [str(c) for c in returns.columns]
+    if reference is not None:
+        series = {name: returns[name].rolling(sessions).corr(reference) for name in names}
+    else:
+        series = {
+            f"{first}/{second}": returns[first].rolling(sessions).corr(returns[second])
+            for i, first in enumerate(names)
+            for second in names[i + 1 :]
+        }
+    return _each(series, sessions)

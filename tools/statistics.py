@@ -1,12 +1,15 @@
 """`asset_statistics`: the statistics of assets, or of a portfolio and its assets, over any window
-(`services.statistics`): cumulative and annualised returns, CAGR, volatility, the Sharpe
-ratio, beta to the index (or to another stock, `beta_to`), worst and best day, worst calendar
+(`services.statistics`): cumulative and annualised returns, CAGR, volatility, the Sharpe and
+Sortino ratios, the downside deviation, skewness and excess kurtosis, beta to the index (or to another stock, `beta_to`), worst and best day, worst calendar
 month, the deepest drawdown with its peak, trough and recovery dates, and the correlation
-matrix. Every answer names its window and where the market data ends (`tools.windows`).
+matrix; with `rolling_sessions`, each asset's volatility and each pair's correlation over every
+window of that many sessions, summarised (latest, lowest, highest with their dates, mean). Every
+answer names its window and where the market data ends (`tools.windows`).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -14,7 +17,15 @@ from langchain_core.tools import BaseTool
 from pydantic import Field
 
 from quant.risk import portfolio_returns
-from services.statistics import SeriesStatistics, series_statistics
+from services.statistics import (
+    Rolled,
+    RollingSummary,
+    SeriesStatistics,
+    rolling_correlations,
+    rolling_sharpe_ratios,
+    rolling_volatilities,
+    series_statistics,
+)
 from tools.context import ToolContext
 from tools.summaries import iso_date, short_window, sig
 from tools.tool_factory import make_tool
@@ -33,16 +44,24 @@ MAX_STATISTICS_ASSETS = 20
 """Most assets one call describes."""
 MAX_CORRELATION_ASSETS = 12
 """Most assets whose whole correlation matrix an answer holds."""
+MAX_ROLLING_ASSETS = 6
+"""Most assets whose pairs' rolling correlations one call gives."""
 
 UNITS = (
     "fractions (0.12 = 12%); cumulative_return: total over the window; annualised_return: mean "
     "daily return x 252; cagr: compounded a year; volatility: annualised (ddof=1); "
-    "sharpe_ratio: annualised_return / volatility, risk-free rate 0; beta and "
+    "sharpe_ratio: annualised_return / volatility, risk-free rate 0; downside_deviation: "
+    "sqrt(mean(min(r, 0)^2)) x sqrt(252), every day counted; sortino_ratio: annualised_return / "
+    "downside_deviation (null when no day lost); skewness and excess_kurtosis: of daily returns "
+    "(null for a series that does not move), "
+    "biased moments (scipy's defaults; a normal distribution's excess kurtosis is 0); beta and "
     "market_correlation: to the index (to beta_to when given), on daily returns; worst_month, best_month: calendar months of the "
     "window (edge months count "
     "only their sessions inside it); max_drawdown: depth (positive = loss) from its peak to its "
     "trough, recovery null when not back at the peak by the window's end; a portfolio is held "
-    "at constant weights, rebalanced daily"
+    "at constant weights, rebalanced daily; rolling (with rolling_sessions): over every window "
+    "of that many sessions ending in the period, latest (latest_date), low, high (the sessions "
+    "their windows end on), mean and the windows counted (windows without variation left out)"
 )
 
 
@@ -56,6 +75,15 @@ class StatisticsArgs(SubjectArgs):
         max_length=MAX_STATISTICS_ASSETS,
         description="Tickers to describe, each on its own (at most "
         f"{MAX_STATISTICS_ASSETS}), e.g. ['AAPL', 'MSFT']; or give portfolio_id or weights.",
+    )
+    rolling_sessions: int | None = Field(
+        default=None,
+        ge=2,
+        le=1260,
+        description="A rolling window in sessions ('rolling 60-day correlation': 60; 3 months: "
+        "63): adds the volatility and Sharpe ratio of each asset (and the portfolio), each "
+        "asset's correlation with the index (or beta_to) and each pair's (at most "
+        f"{MAX_ROLLING_ASSETS} assets) over every such window of the period, summarised.",
     )
     beta_to: str | None = Field(
         default=None,
@@ -73,6 +101,10 @@ def _series_json(stats: SeriesStatistics, with_beta: bool = True) -> dict[str, A
         "cagr": sig(stats.cagr),
         "volatility": sig(stats.volatility),
         "sharpe_ratio": sig(stats.sharpe),
+        "sortino_ratio": sig(stats.sortino) if math.isfinite(stats.sortino) else None,
+        "downside_deviation": sig(stats.downside_deviation),
+        "skewness": sig(stats.skewness) if stats.volatility > 0 else None,
+        "excess_kurtosis": sig(stats.excess_kurtosis) if stats.volatility > 0 else None,
     }
     if with_beta:
         out["beta"] = None if stats.beta is None else sig(stats.beta)
@@ -95,6 +127,49 @@ def _series_json(stats: SeriesStatistics, with_beta: bool = True) -> dict[str, A
             "recovery": None if drawdown.recovery is None else iso_date(drawdown.recovery),
         },
     )
+    return out
+
+
+def _rolling_json(summary: RollingSummary) -> dict[str, Any]:
+    return {
+        "latest": sig(summary.latest), "latest_date": iso_date(summary.latest_date),
+        "low": sig(summary.low), "low_date": iso_date(summary.low_date),
+        "high": sig(summary.high), "high_date": iso_date(summary.high_date),
+        "mean": sig(summary.mean), "windows": summary.windows,
+    }  # fmt: skip
+
+
+def _rolled(rolled: Rolled) -> dict[str, Any]:
+    found, unmeasured = rolled
+    out: dict[str, Any] = {name: _rolling_json(summary) for name, summary in found.items()}
+    return {**out, **({"not_measured": unmeasured} if unmeasured else {})}
+
+
+def _rolling(
+    frame: pd.DataFrame, assets: pd.DataFrame, reference: pd.Series | None, sessions: int
+) -> dict[str, Any]:
+    """Each series' rolling volatility and Sharpe ratio (the portfolio's too), each asset's
+    rolling correlation with `reference` (the index or `beta_to`) and each pair's of at most
+    `MAX_ROLLING_ASSETS` assets; `not_computed` (why) when the period is shorter than one
+    window."""
+    try:
+        out: dict[str, Any] = {
+            "sessions": sessions,
+            "windows": len(frame) - sessions + 1,
+            "volatility": _rolled(rolling_volatilities(frame, sessions)),
+            "sharpe_ratio": _rolled(rolling_sharpe_ratios(frame, sessions)),
+        }
+    except ValueError as exc:
+        return {"sessions": sessions, "not_computed": str(exc)}
+    if reference is not None:
+        out["market_correlation"] = _rolled(rolling_correlations(frame, sessions, reference))
+    if assets.shape[1] > MAX_ROLLING_ASSETS:
+        out["correlation_not_given"] = (
+            f"the rolling correlation of each pair is given for at most {MAX_ROLLING_ASSETS} "
+            f"stocks, not {assets.shape[1]}"
+        )
+    elif assets.shape[1] > 1:
+        out["correlation"] = _rolled(rolling_correlations(assets, sessions))
     return out
 
 
@@ -130,6 +205,9 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
         out["beta_to"] = against
     if flagged := short_window(len(returns)):
         out["short_window"] = flagged
+    if args.rolling_sessions is not None:
+        series_against = market if reference is None else reference
+        out["rolling"] = _rolling(frame, returns, series_against, args.rolling_sessions)
     if portfolio:
         out["portfolio"] = {
             **subject_json(weights, label, args),
@@ -154,13 +232,16 @@ def statistics_tools(context: ToolContext) -> list[BaseTool]:
             description=(
                 "Statistics of stocks, or of a portfolio (portfolio_id or weights) and its "
                 "stocks, over any window (start/end dates, or last_sessions: 252 = the last 12 "
-                "months): cumulative and annualised return, CAGR, volatility, Sharpe ratio, beta "
+                "months): cumulative and annualised return, CAGR, volatility, Sharpe and "
+                "Sortino ratios, downside deviation, skewness, excess kurtosis, beta "
                 "and correlation to the S&P 500 index (or beta_to), worst and best day, worst "
                 "calendar month, maximum drawdown with its peak, "
-                "trough and recovery dates, and the correlation matrix. Use it for questions "
+                "trough and recovery dates, and the correlation matrix; rolling volatility, "
+                "Sharpe ratio and correlations with rolling_sessions. Use it for questions "
                 "such as 'correlation of AAPL and MSFT since 2021', 'return of XOM between 2019 "
                 "and 2021', 'worst month of KO', 'beta of JPM', 'beta of JPM to XOM' (beta_to), "
-                "'how correlated is XOM with the S&P'. "
+                "'how correlated is XOM with the S&P', 'rolling 60-day correlation of XOM and "
+                "CVX' (rolling_sessions 60), 'skew of AAPL'. "
                 "The answer names its window and where the market data ends."
             ),
             args_schema=StatisticsArgs,

@@ -11,6 +11,15 @@ from typing import Any
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.intent.rankings import Ends
 from agents.offline.portfolio_builds import method_name
+from agents.offline.rolling_answers import rolling_lines
+from agents.offline.statistic_words import (
+    LOWER_IS_BETTER,
+    PHRASES,
+    RANKED_BY,
+    SUMMARY,
+    drawdown_phrase,
+    pct,
+)
 from services.formatting import listed
 
 __all__ = ["ANSWERS", "group_name", "groups_answer"]
@@ -22,10 +31,6 @@ SCENARIO_NAMES = {
     "low_vol": "low-volatility",
     "base": "base-case",
 }
-
-
-def _pct(value: float | None, decimals: int = 1) -> str:
-    return "n/a" if value is None else f"{value:.{decimals}%}"
 
 
 def _share(value: float) -> str:
@@ -62,44 +67,6 @@ def _held(portfolio: dict[str, Any]) -> str:
 
 
 # ---- statistics ---------------------------------------------------------------------------
-def _drawdown(stats: dict[str, Any]) -> str:
-    drawdown = stats["max_drawdown"]
-    if not drawdown["depth"]:
-        return "no drawdown"
-    peak = f"from its peak on {drawdown['peak']} " if drawdown["peak"] else ""
-    depth = _pct(drawdown["depth"], 2)  # the tool's four digits: "65.45%", never rounded twice
-    text = f"maximum drawdown {depth} {peak}to its trough on {drawdown['trough']}"
-    recovered = drawdown["recovery"]
-    return text + (f", recovered on {recovered}" if recovered else ", not recovered by the end")
-
-
-_PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "return": lambda s: (
-        f"a total return of {_pct(s['cumulative_return'])} ({_pct(s['annualised_return'])} a "
-        f"year annualised, CAGR {_pct(s['cagr'])})"
-    ),
-    "volatility": lambda s: f"volatility {_pct(s['volatility'])} a year",
-    "sharpe_ratio": lambda s: f"Sharpe ratio {s['sharpe_ratio']:.2f} (risk-free rate 0%)",
-    "beta": lambda s: (
-        "no beta (no index)"
-        if s.get("beta") is None
-        else f"beta {s['beta']:.2f} to {s.get('beta_to') or 'the S&P 500 index'}"
-    ),
-    "worst_day": lambda s: (
-        f"worst day {s['worst_day']['date']} ({_pct(s['worst_day']['return'], 2)})"
-    ),
-    "best_day": lambda s: f"best day {s['best_day']['date']} ({_pct(s['best_day']['return'], 2)})",
-    "worst_month": lambda s: (
-        f"worst month {s['worst_month']['month']} ({_pct(s['worst_month']['return'])})"
-    ),
-    "best_month": lambda s: (
-        f"best month {s['best_month']['month']} ({_pct(s['best_month']['return'])})"
-    ),
-    "drawdown_dates": _drawdown,
-}
-_SUMMARY = ("return", "volatility", "beta", "worst_month", "drawdown_dates")
-
-
 def _correlations(data: dict[str, Any]) -> str:
     matrix = data.get("correlation")
     if not matrix:
@@ -130,25 +97,9 @@ def _market_correlations(data: dict[str, Any]) -> str:
 
 def _wanted(ask: AnalysisAsk) -> list[str]:
     """The statistics the question names (the summary's when it names none)."""
-    return [m for m in ask.measures if m in _PHRASES] or (
-        [] if "correlation" in ask.measures else list(_SUMMARY)
+    return [m for m in ask.measures if m in PHRASES] or (
+        [] if "correlation" in ask.measures else list(SUMMARY)
     )
-
-
-_RANKED_BY: dict[
-    str, tuple[str, Callable[[dict[str, Any]], float | None], Callable[[float], str]]
-] = {
-    "return": ("total return", lambda s: s["cumulative_return"], _pct),
-    "volatility": ("volatility", lambda s: s["volatility"], _pct),
-    "sharpe_ratio": (
-        "Sharpe ratio (risk-free rate 0%)",
-        lambda s: s["sharpe_ratio"],
-        lambda v: f"{v:.2f}",
-    ),
-    "beta": ("beta", lambda s: s.get("beta"), lambda v: f"{v:.2f}"),
-    "drawdown_dates": ("maximum drawdown", lambda s: s["max_drawdown"]["depth"], _pct),
-}
-"""The measures names are put in order by: the words, the value, the value's text."""
 
 
 def _ranking(data: dict[str, Any], wanted: list[str], ends: Ends) -> str:
@@ -163,9 +114,9 @@ def _in_order(named: dict[str, dict[str, Any]], wanted: list[str], ends: Ends) -
     the `ends` asked for when the question limits them ("the 5 highest of 20")."""
     lines = []
     for measure in wanted:
-        if measure not in _RANKED_BY:
+        if measure not in RANKED_BY:
             continue
-        words, value, text = _RANKED_BY[measure]
+        words, value, text = RANKED_BY[measure]
         known = {n: v for n, s in named.items() if (v := value(s)) is not None}
         if len(known) < 2:
             continue
@@ -174,16 +125,12 @@ def _in_order(named: dict[str, dict[str, Any]], wanted: list[str], ends: Ends) -
     return " ".join(lines)
 
 
-_LOWER_IS_BETTER = ("volatility", "drawdown_dates")
-"""Measures whose lower value is the better one (the best by volatility is the least volatile)."""
-
-
 def _ordered_line(
     words: str, order: list[str], shown: dict[str, str], measure: str, ends: Ends
 ) -> str:
     """One measure's sentence: every name from the highest (from the worst when only the worst
     are asked about), or the ends asked for."""
-    lower_better = measure in _LOWER_IS_BETTER
+    lower_better = measure in LOWER_IS_BETTER
     highest = ends.highest or (ends.worst if lower_better else ends.best)
     lowest = ends.lowest or (ends.best if lower_better else ends.worst)
     if highest is None and lowest is None:
@@ -220,21 +167,23 @@ def statistics_answer(
     portfolio = data.get("portfolio")
     against = {"beta_to": data["beta_to"]} if data.get("beta_to") else {}
     if portfolio and wanted:
-        line = "; ".join(_PHRASES[m]({**portfolio, **against}) for m in wanted)
+        line = "; ".join(PHRASES[m]({**portfolio, **against}) for m in wanted)
         parts.append(f"{subject} ({_held(portfolio)}) had {line}.")
     ranking = _ranking(data, wanted, ask.ends) if ask.ranked else ""
-    listed = [m for m in wanted if not ranking or m not in _RANKED_BY]  # a ranking shows its own
+    listed = [m for m in wanted if not ranking or m not in RANKED_BY]  # a ranking shows its own
     if listed:
         for name, stats in data["assets"].items():
-            phrases = (_PHRASES[m]({**stats, **against}) for m in listed)
+            phrases = (PHRASES[m]({**stats, **against}) for m in listed)
             parts.append(f"{name}: " + "; ".join(phrases) + ".")
     if ranking:
         parts.append(ranking)
     index = data.get("index")
     if index and {"return", "worst_month", "best_month"} & set(wanted):
         shown = [m for m in wanted if m in ("return", "worst_month", "best_month", "volatility")]
-        parts.append("The S&P 500 index: " + "; ".join(_PHRASES[m](index) for m in shown) + ".")
-    if "correlation" in ask.measures:
+        parts.append("The S&P 500 index: " + "; ".join(PHRASES[m](index) for m in shown) + ".")
+    if ask.rolling is not None:
+        parts.append(rolling_lines(data, ask))
+    if "correlation" in ask.measures and ask.rolling is None:
         matrix = _correlations(data)
         if ask.to_market or not matrix:
             parts.append(_market_correlations(data))
@@ -249,10 +198,10 @@ def statistics_answer(
 
 
 _GROUP_MEASURES: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
-    "return": ("total return", lambda s: _pct(s["cumulative_return"])),
-    "volatility": ("volatility a year", lambda s: _pct(s["volatility"])),
+    "return": ("total return", lambda s: pct(s["cumulative_return"])),
+    "volatility": ("volatility a year", lambda s: pct(s["volatility"])),
     "sharpe_ratio": ("Sharpe ratio", lambda s: f"{s['sharpe_ratio']:.2f}"),
-    "drawdown_dates": ("maximum drawdown", lambda s: _pct(s["max_drawdown"]["depth"], 2)),
+    "drawdown_dates": ("maximum drawdown", lambda s: pct(s["max_drawdown"]["depth"], 2)),
 }
 """The measures a comparison of groups sets side by side: the words, then the value's text."""
 
@@ -302,7 +251,7 @@ def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -
 def _loss(value: float, amount: float | None) -> str:
     verb = "loses" if value < 0 else "gains"
     money = "" if amount is None else f" ({_money(amount)})"
-    return f"{verb} {_pct(abs(value))}{money}"
+    return f"{verb} {pct(abs(value))}{money}"
 
 
 def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
@@ -333,9 +282,9 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         parts.append(
             f"{title}, replayed on the weights bought at its start: the portfolio "
             f"{_loss(episode['portfolio_return'], episode.get('amount'))}, its deepest fall "
-            f"{_pct(episode['max_drawdown'])}, worst day {episode['worst_day']['date']} "
-            f"({_pct(episode['worst_day']['return'], 2)})"
-            + ("" if index is None else f"; the S&P 500 index {_pct(index)}")
+            f"{pct(episode['max_drawdown'])}, worst day {episode['worst_day']['date']} "
+            f"({pct(episode['worst_day']['return'], 2)})"
+            + ("" if index is None else f"; the S&P 500 index {pct(index)}")
             + "."
         )
     scenarios = data.get("scenarios") or {}
@@ -350,8 +299,8 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         parts.append(
             f"The scenario engine's {SCENARIO_NAMES.get(name, name)} case over "
             f"{scenarios['horizon']} sessions ({scenarios['n_paths']} paths): median return "
-            f"{_pct(row['median_return'])}, 5th percentile {_pct(row['p05_return'])}{amounts}, "
-            f"probability of a loss {_pct(row['prob_loss'])}."
+            f"{pct(row['median_return'])}, 5th percentile {pct(row['p05_return'])}{amounts}, "
+            f"probability of a loss {pct(row['prob_loss'])}."
         )
     if move is None or "portfolio_return" not in move:
         parts.append(f"History used {_window(data)}.")
@@ -365,9 +314,9 @@ def loss_probability_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     lines = []
     for name, row in data["scenarios"].items():
         lines.append(
-            f"{SCENARIO_NAMES.get(name, name)} {_pct(row['prob_loss_beyond'])} (a drawdown "
-            f"beyond it at some point {_pct(row['prob_drawdown_beyond'])}; any loss "
-            f"{_pct(row['prob_loss'])}; median return {_pct(row['median_return'])})"
+            f"{SCENARIO_NAMES.get(name, name)} {pct(row['prob_loss_beyond'])} (a drawdown "
+            f"beyond it at some point {pct(row['prob_drawdown_beyond'])}; any loss "
+            f"{pct(row['prob_loss'])}; median return {pct(row['median_return'])})"
         )
     return (
         f"Probability that {portfolio['name']} ({_held(portfolio)}) loses more "
@@ -385,21 +334,21 @@ def backtest_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     costs = f"{data['cost_bps']:g} bps costs" if data["cost_bps"] else "no trading costs"
     text = (
         f"Backtest of {_held(data['portfolio'])}, {how} with {costs}, "
-        f"{_window(data)}: total return {_pct(data['total_return'])}, CAGR "
-        f"{_pct(data['cagr'])}, volatility {_pct(data['volatility'])}, Sharpe ratio "
+        f"{_window(data)}: total return {pct(data['total_return'])}, CAGR "
+        f"{pct(data['cagr'])}, volatility {pct(data['volatility'])}, Sharpe ratio "
         f"{data['sharpe']:.2f} (risk-free rate {data['risk_free_rate']:g}), "
-        f"{_drawdown(data)}; {data['trades']} trades"
+        f"{drawdown_phrase(data)}; {data['trades']} trades"
     )
     if data["cost_bps"]:
-        text += f", costs took {_pct(data['cost_drag'], 2)} of the return"
+        text += f", costs took {pct(data['cost_drag'], 2)} of the return"
     if data.get("final_value") is not None:
         text += f"; {_money(data['capital'])} would have become {_money(data['final_value'])}"
     index = data.get("index")
     if index:
         text += (
             f". The S&P 500 index over the same window: total return "
-            f"{_pct(index['total_return'])}, CAGR {_pct(index['cagr'])}, maximum drawdown "
-            f"{_pct(index['max_drawdown'])}"
+            f"{pct(index['total_return'])}, CAGR {pct(index['cagr'])}, maximum drawdown "
+            f"{pct(index['max_drawdown'])}"
         )
     return text + "."
 
@@ -429,7 +378,7 @@ def _verdict(data: dict[str, Any], measure: str, level: str) -> str:
     what = _MEASURE_WORDS[measure] + (f" ({level})" if measure == "cvar" else "")
     direction = "highest" if measure in ("sharpe_ratio", "annualised_return") else "lowest"
     values = ", ".join(
-        f"{method_name(row['portfolio'])} {_pct(row[measure], 2 if measure == 'cvar' else 1)}"
+        f"{method_name(row['portfolio'])} {pct(row[measure], 2 if measure == 'cvar' else 1)}"
         if measure != "sharpe_ratio"
         else f"{method_name(row['portfolio'])} {row[measure]:.2f}"
         for row in data["rows"]
@@ -476,7 +425,7 @@ def _addition_line(data: dict[str, Any], ask: AnalysisAsk) -> str:
     shown = (
         (lambda v: f"{v:.2f}")
         if measure == "sharpe_ratio"
-        else (lambda v: _pct(v, 2 if measure == "cvar" else 1))
+        else (lambda v: pct(v, 2 if measure == "cvar" else 1))
     )
     was, now = before[measure], after[measure]
     verb = "leaves" if round(was, 4) == round(now, 4) else ("raises" if now > was else "lowers")
@@ -504,10 +453,10 @@ def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     for row in data["rows"]:
         ident = f" ({row['portfolio_id']})" if row.get("portfolio_id") else ""
         lines.append(
-            f"{method_name(row['portfolio'])}{ident}: return {_pct(row['annualised_return'])} a "
-            f"year, volatility {_pct(row['volatility'])}, Sharpe ratio {row['sharpe_ratio']:.2f} "
-            f"(risk-free rate {rate}), maximum drawdown {_pct(row['max_drawdown'])}, {level} "
-            f"CVaR {_pct(row['cvar'], 2)}; weights {_weights(row['largest_weights'])}."
+            f"{method_name(row['portfolio'])}{ident}: return {pct(row['annualised_return'])} a "
+            f"year, volatility {pct(row['volatility'])}, Sharpe ratio {row['sharpe_ratio']:.2f} "
+            f"(risk-free rate {rate}), maximum drawdown {pct(row['max_drawdown'])}, {level} "
+            f"CVaR {pct(row['cvar'], 2)}; weights {_weights(row['largest_weights'])}."
         )
     best = data.get("best") or {}
     for key, what in (

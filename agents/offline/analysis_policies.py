@@ -40,6 +40,8 @@ from agents.offline.portfolio_builds import build_args, build_attempt, equal_wei
 
 __all__ = ["analysis_chat"]
 
+MAX_ROLLING_SESSIONS = 1260
+"""The longest rolling window `asset_statistics` takes (five years of sessions)."""
 ANALYSIS_TOOLS = ("asset_statistics", "stress_test", "loss_probability", "backtest_weights")
 """The analysis tools whose portfolio (id, weights or universe) a later question may mean."""
 
@@ -124,8 +126,11 @@ def _slots(ask: AnalysisAsk) -> dict[str, Any]:
             out["horizon"] = min(1260, max(21, ask.horizon))
         if ask.scenarios:
             out["scenarios"] = list(ask.scenarios)
-    elif ask.kind == "statistics" and ask.beta_to is not None:
-        out["beta_to"] = ask.beta_to
+    elif ask.kind == "statistics":
+        if ask.beta_to is not None:
+            out["beta_to"] = ask.beta_to
+        if ask.rolling is not None and 2 <= ask.rolling <= MAX_ROLLING_SESSIONS:
+            out["rolling_sessions"] = ask.rolling  # else the answer says why not
     elif ask.kind == "backtest_weights":
         out["rebalance"] = ask.rebalance or "monthly"
         if ask.cost_bps is not None:

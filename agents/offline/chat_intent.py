@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
 from agents.offline import patterns
@@ -65,6 +65,21 @@ def user_texts(inp: PolicyInput) -> list[str]:
     return [message.text for message in reversed(inp.messages) if written_by_user(message)]
 
 
+def previous_answer(inp: PolicyInput) -> str:
+    """The assistant's last answer before the user's latest message ("" when none)."""
+    seen_user = False
+    for message in reversed(inp.messages):
+        if written_by_user(message):
+            if seen_user:
+                break
+            seen_user = True
+        elif (
+            seen_user and isinstance(message, AIMessage) and message.text and not message.tool_calls
+        ):
+            return message.text
+    return ""
+
+
 def user_text(inp: PolicyInput) -> str:
     """The latest message the user wrote (not the agent runner's request for a decision)."""
     return next(iter(user_texts(inp)), "")
@@ -112,6 +127,26 @@ SUBJECT_TOOLS = (
     "compare_portfolios",
 )
 """The tools whose universe becomes the conversation's subject."""
+
+
+_RUN_DONE = patterns.compile(r"\bRun run_[0-9a-f]+ succeeded\b")
+"""The assistant's answer once an approved strategy search finished."""
+
+
+_FIGURE = patterns.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
+"""A figure with decimals ("0.81", "12.5%"): what a computed answer quotes."""
+
+
+def computed_answer(text: str) -> bool:
+    """Whether an answer of the assistant reports something computed: a turn's "Used: ..."
+    (graphs.ask_statements), a finished strategy search or its explanation (figures with
+    decimals)."""
+    return "Used: " in text or bool(_RUN_DONE.search(text) or _FIGURE.search(text))
+
+
+def finished_run(inp: PolicyInput) -> bool:
+    """Whether a strategy search of the conversation finished (its answer is in the thread)."""
+    return any(isinstance(m, AIMessage) and _RUN_DONE.search(m.text) for m in inp.messages)
 
 
 def thread_subject(inp: PolicyInput) -> tuple[str, ...]:

@@ -21,8 +21,11 @@ from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
 from agents.offline.chat_intent import (
+    computed_answer,
+    finished_run,
     intent_of,
     known_tickers,
+    previous_answer,
     revises_portfolio,
     thread_method,
     thread_subject,
@@ -31,10 +34,17 @@ from agents.offline.chat_intent import (
 )
 from agents.offline.estimate_policies import estimate_chat
 from agents.offline.follow_ups import follow_up_route
-from agents.offline.guide_policies import guide_chat
+from agents.offline.guide_policies import glossary_chat, guide_chat
 from agents.offline.hedge_policies import hedge_question
 from agents.offline.intent import Intent
 from agents.offline.intent.about import about_stratigos
+from agents.offline.intent.concepts import (
+    PORTFOLIO_TERMS,
+    RUN_TERMS,
+    asks_what_it_meant,
+    concepts_asked,
+    terms_in,
+)
 from agents.offline.intent.memory import read_memory_ask
 from agents.offline.intent.scope import out_of_scope
 from agents.offline.memory_chat import memory_chat
@@ -118,6 +128,21 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     if inp.must_call_tool and repeats_search(inp):
         reason = "the message asks for the conversation's search again, changed"
         return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
+    stocks, run = bool(thread_subject(inp)), finished_run(inp)
+    concepts, lead = concepts_asked(intent.text, stocks, run), ""
+    previous = previous_answer(inp)
+    if not concepts and asks_what_it_meant(intent.text) and computed_answer(previous):
+        concepts, lead = terms_in(previous), "What the words of my last answer mean:"
+    asked = set(concepts_asked(intent.text))  # as if nothing came before
+    of_the_run = asked & (PORTFOLIO_TERMS | RUN_TERMS) and run and not stocks
+    if not concepts and of_the_run and inp.must_call_tool:  # "what is the lookback?" after a
+        reason = "a figure of the finished strategy search"  # search: the winner's
+        return forced_call(inp, {"agent": "explanation", "reason": reason})
+    if concepts:
+        if inp.must_call_tool:
+            reason = "a question about what a word of finance means"
+            return forced_call(inp, {"agent": "supervisor", "reason": reason})
+        return glossary_chat(inp, concepts, lead)
     if about_stratigos(intent):
         if inp.must_call_tool:
             return forced_call(

@@ -1,4 +1,4 @@
-"""The offline model reads a message (`parse_intent`, then the analysis and change readers) in
+"""The offline model reads a message (`parse_intent`, then the analysis, change and meaning readers) in
 time linear in its length, whatever the message repeats: a pattern that backtracks over a run of
 words ("is aapl and ko and ... in the data", a letter run split every way) cost the square of
 the run or more (a reader of this kind once held a chat turn for minutes).
@@ -16,6 +16,7 @@ from agents.offline.chat_intent import known_tickers
 from agents.offline.intent import parse_intent
 from agents.offline.intent.analysis import read_analysis
 from agents.offline.intent.changes import read_change
+from agents.offline.intent.concepts import asks_what_it_meant, concepts_asked
 from tests.support.reading_cost import cpu_seconds, repeated
 
 SMALL = 500
@@ -25,6 +26,8 @@ TOKENS = [
     "is ", "are ", "aapl ", "KO", " and ", ", ", "abcdefghij", "abc ", "in the data", "top ",
     "5 ", "three ", "best ", "worst ", "stocks ", "of ", "2021 ", "how far back ", "does ",
     "do you have ", "the ", "least volatile ", "performers ", "since ", "which ", " ", "-",
+    "what is a ", "sharpe ", "explain ", "vs ", "difference between ", "rolling 60 day ",
+    "how does ", " work", "mean",
 ]  # fmt: skip
 """Pieces of the phrasings the readers look for, to be repeated."""
 
@@ -34,6 +37,8 @@ def _read(message: str) -> None:
     intent = parse_intent(message, known)
     read_analysis(intent, known)
     read_change(intent)
+    concepts_asked(message, stocks=True, run=True)
+    asks_what_it_meant(message)
 
 
 def _cost(message: str) -> float:

@@ -80,6 +80,9 @@ CALLS = (
          lambda d: d["portfolio"]["weights"] == {"AAPL": 0.6, "KO": 0.4} and d["window"]["start"] == "2021-01-04" and d["beta_to"] == "XOM"),
     Call("asset_statistics", {"portfolio_id": "{pf}"},
          lambda d: d["portfolio"]["name"] == f"portfolio {IDS['pf']}"),
+    Call("asset_statistics", {"universe": '["XOM","CVX"]', "start": "2020-01-01", "rolling_sessions": "60"},
+         lambda d: d["rolling"]["sessions"] == 60
+         and d["rolling"]["correlation"]["XOM/CVX"]["windows"] == d["rolling"]["windows"] == d["window"]["sessions"] - 59),
     Call("market_data_coverage", {"sector": "energy"},
          lambda d: [s["ticker"] for s in d["stocks"]] == ["CVX", "RRC", "XOM"] and d["sector"] == "energy"),
     Call("market_data_coverage", {"tickers": '["KO","TSLA"]'},

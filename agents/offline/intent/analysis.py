@@ -21,8 +21,9 @@ from typing import Literal
 from agents.offline import patterns
 from agents.offline.intent import Intent
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
-from agents.offline.intent.dates import COUNT, UNIT, sessions
+from agents.offline.intent.dates import COUNT, UNIT, rolling_sessions, sessions
 from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
+from agents.offline.intent.measures import MONEY_MADE_OR_LOST, OF_EACH_STOCK, measures_named
 from agents.offline.intent.rankings import (
     EVERY_NAME,
     MOVED,
@@ -42,7 +43,6 @@ __all__ = [
     "AnalysisKind",
     "cadence_named",
     "judged_measure",
-    "measures_named",
     "normalised",
     "read_analysis",
 ]
@@ -81,7 +81,8 @@ class AnalysisAsk:
     correlation asked with the index ("how correlated is XOM with the S&P?"); `added` the names
     a what-if adds to the `weights` given ("would adding KO to 50/50 AAPL MSFT reduce its
     volatility?"), compared with them, at the `added_shares` stated ("add 10% KO"); `names` the
-    stocks a question about the data asks of ("is AAPL in the data?")."""
+    stocks a question about the data asks of ("is AAPL in the data?"); `rolling` the sessions of a
+    rolling window asked ("rolling 60-day correlation": 60)."""
 
     kind: AnalysisKind
     tool: str
@@ -107,6 +108,7 @@ class AnalysisAsk:
     added: tuple[str, ...] = ()
     added_shares: dict[str, float] = field(default_factory=dict)
     names: tuple[str, ...] = ()
+    rolling: int | None = None
 
 
 _VOCABULARY = (
@@ -134,8 +136,10 @@ _VOCABULARY = (
 )
 
 _NOT_TYPOS = frozenset(
-    ["weekl", "rather", "marked", "markets", "retune", "worse", "stressed", "returned", "comparing"]
-)
+    ["weekl", "rather", "marked", "markets", "retune", "worse", "stressed", "returned", "comparing",
+     "month", "quarter"]
+)  # fmt: skip
+"""Words near one of the vocabulary that are words of their own ("3-month" is not "monthly")."""
 
 
 def _fix(text: str) -> str:
@@ -273,38 +277,13 @@ _THRESHOLD = patterns.compile(
 
 
 # ---- statistics ---------------------------------------------------------------------------
-_MONEY_MADE_OR_LOST = (
-    r"\bhow much\b[^?.!;]*?\b(?:lost|made|gained|earned|returned)\b"
-    r"|\bhow much (?:did|do|does)\b[^?.!;]*?\b(?:lose|make|gain|earn|return)\b"
-)
-"""What a holding made or lost over a past window ("how much did AAPL lose in 2022", "how much
-would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
-much would I lose if ...", is a stress test)."""
-_MEASURES: dict[str, str] = {
-    "correlation": r"\bcorrelat\w*|\bco-?movement\b",
-    "beta": r"\bbetas?\b",
-    "worst_month": r"\b(?:worst|biggest|largest|weakest)\s+(?:(?:and|&|or)\s+(?:the\s+)?"
-    r"(?:best|strongest)\s+)?(?:single\s+)?(?:calendar\s+)?month",
-    "best_month": r"\b(?:best|strongest)\s+(?:(?:and|&|or)\s+(?:the\s+)?(?:worst|weakest)\s+)?"
-    r"(?:single\s+)?(?:calendar\s+)?month",
-    "worst_day": r"\b(?:worst|biggest|largest|weakest)\s+(?:single\s+)?(?:trading\s+)?(?:day|daily|one[\s-]day)",
-    "best_day": r"\bbest\s+(?:single\s+)?(?:trading\s+)?day",
-    "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
-    r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed)\b|\bm?dd\b",
-    "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?!\s*target)",
-    "sharpe_ratio": r"\bsharpe(?:\s+ratio)?s?\b|\brisk[\s-]adjusted returns?\b",
-    "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
-    r"return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
-    r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b"
-    r"|" + _MONEY_MADE_OR_LOST,
-}  # fmt: skip
 _RETURN_WORDS = patterns.compile(
-    r"\breturn(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bgain\w*|" + _MONEY_MADE_OR_LOST
+    r"\breturn(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bgain\w*|" + MONEY_MADE_OR_LOST
 )
 """A return named as such (not "how has it done")."""
 _NOT_STATISTICS = patterns.compile(
     r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|\bregimes?\b|\btrend\w*|\boverview\b"
-    r"|\bsortino\b|\bcalmar\b"
+    r"|\bcalmar\b"
     r"|\bdescribe\b|\btarget\b(?!\s+(?:weights?|allocations?|mix))|\bexpected return|\bfrontier\b"
 )
 _SUBJECT = patterns.compile(
@@ -405,18 +384,6 @@ def _backtest(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | 
     return None
 
 
-_HISTORY_OF_RETURNS = patterns.compile(
-    r"\b(?:years?|yrs?|months?|weeks?|days?|sessions?)\s+of\s+(?:daily\s+)?returns\b"
-)
-"""Returns as the history a window holds ("3 years of daily returns"), not a measure asked."""
-
-
-def measures_named(low: str) -> tuple[str, ...]:
-    """The statistics a lower-cased message names (return, volatility, beta, worst day, ...)."""
-    low = _HISTORY_OF_RETURNS.sub(" ", low)
-    return tuple(name for name, p in _MEASURES.items() if re.search(p, low))
-
-
 def _statistics(
     intent: Intent, low: str, subject_in_thread: bool, known: Sequence[str] = ()
 ) -> AnalysisAsk | None:
@@ -424,7 +391,7 @@ def _statistics(
     overview); the conversation's subject is the question's when it names none
     (`subject_in_thread`: "beta against the index?"); every sector of the `known` tickers when
     sectors are ranked and none is named."""
-    made = re.search(_MONEY_MADE_OR_LOST, low)  # "how much did AAPL make": no build
+    made = re.search(MONEY_MADE_OR_LOST, low)  # "how much did AAPL make": no build
     builds = intent.intent == "optimize_portfolio" and _BUILD.search(low) and not made
     if _NOT_STATISTICS.search(low) or builds:
         return None
@@ -433,6 +400,9 @@ def _statistics(
     if not weights and equal and len(intent.tickers) > 1:
         weights = {t: 1.0 / len(intent.tickers) for t in intent.tickers}  # held at equal weights
     measures = measures_named(low)
+    rolling = rolling_sessions(low)
+    if rolling and not measures:  # "rolling 60-day for XOM and CVX"
+        measures += ("correlation",) if len(intent.tickers) > 1 else ("volatility",)
     ranked = ranked_question(low) and not weights
     if ranked and not measures and MOVED.search(low):  # "which fell the most in 2022?"
         measures = ("return",)
@@ -450,8 +420,13 @@ def _statistics(
         measures += () if "drawdown_dates" in measures else ("drawdown_dates",)  # tech vs staples
     if intent.intent == "risk_report" and _drawdown_of_each(intent, low, weights):
         measures += () if "drawdown_dates" in measures else ("drawdown_dates",)
-    if intent.intent == "risk_report" and "drawdown_dates" not in measures:
-        return None  # a drawdown of a portfolio: the risk report's
+    each_stock = bool(intent.tickers and not weights and set(measures) & OF_EACH_STOCK)
+    if (
+        intent.intent == "risk_report"
+        and "drawdown_dates" not in measures
+        and not (ranked or each_stock)
+    ):
+        return None  # a portfolio's risk: the risk report's (a ranking is statistics)
     read_of_market = intent.sectors and measures == ("return",) and not _RETURN_WORDS.search(low)
     performed = intent.intent == "backtest" and not _STRATEGY_WORDS.search(low)
     if read_of_market and not weights and not ranked and not performed:
@@ -465,6 +440,7 @@ def _statistics(
             years=years_compared(low), groups=sectors or groups_compared(intent, low, measures),
             ranked=ranked, ends=ranked_ends(low) if ranked else Ends(),
             to_market="correlation" in measures and bool(_INDEX_NAMED.search(low)),
+            rolling=rolling,
         )  # fmt: skip
     return None
 

@@ -18,7 +18,8 @@ from typing import Literal
 
 from agents.offline import patterns
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import judged_measure, measures_named, normalised
+from agents.offline.intent.analysis import judged_measure, normalised
+from agents.offline.intent.measures import measures_named
 from agents.offline.intent.scanner import fraction
 from agents.offline.intent.strategy_terms import lookback_sessions as _lookback
 from agents.offline.intent.strategy_terms import stated_leverage as _leverage

@@ -145,6 +145,32 @@ def sessions(count: str | None, unit: str) -> int:
     return max(1, round(number * base))
 
 
+_ROLLING = patterns.compile(rf"\brolling\s+{COUNT}[\s-]*{UNIT}|\b{COUNT}[\s-]*{UNIT}\s+rolling\b")
+"""A rolling window ("rolling 60-day correlation", "the 3-month rolling volatility")."""
+
+
+DEFAULT_ROLLING_SESSIONS = 63
+"""The rolling window of a statistic asked as rolling with no length (a quarter of sessions)."""
+_ROLLING_WORD = patterns.compile(r"\brolling\b")
+_ROLLING_CADENCE = patterns.compile(
+    r"\brolling\s+(weekly|monthly|quarterly|yearly|annual|one[\s-]year)\b"
+)
+_CADENCE_SESSIONS = {"weekly": 5, "monthly": 21, "quarterly": 63, "yearly": 252, "annual": 252}
+
+
+def rolling_sessions(low: str) -> int | None:
+    """The sessions of the rolling window a lower-cased message asks for ("rolling 60-day",
+    "3-month rolling", "rolling monthly"; `DEFAULT_ROLLING_SESSIONS` for "rolling" alone), else
+    None."""
+    if cadence := _ROLLING_CADENCE.search(low):
+        return _CADENCE_SESSIONS.get(cadence.group(1), 252)
+    found = _ROLLING.search(low)
+    if found is None:  # "rolling volatility": a quarter's window, which the answer names
+        return DEFAULT_ROLLING_SESSIONS if _ROLLING_WORD.search(low) else None
+    count, unit = (found.group(1), found.group(2)) if found.group(2) else found.group(3, 4)
+    return sessions(count, unit)
+
+
 _OF_A_MEASURE = patterns.compile(r"\breali[sz]ed\s+vol\w*\s+(?:over|of|from|in)\s+(?:the\s+)?$")
 """A window that is a measure's, not the question's ("realised vol over the last 63 days")."""
 

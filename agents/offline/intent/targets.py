@@ -324,6 +324,10 @@ _SECTOR_SUBJECTS = (
     patterns.compile(
         rf"\b(?:rank|sort|order)\w*\s+(?:the\s+)?({_GROUP})(?=\s+by\b)"
     ),  # "rank the banks by"
+    patterns.compile(  # "which bank had the best Sharpe ratio?", "which banks fell the most"
+        rf"\bwhich\s+({_GROUP})(?=\s+(?:had|has|have|was|were|is|are|did|does|do|performed"
+        r"|fell|rose|lost|gained|returned|dropped)\b)"
+    ),
     patterns.compile(  # "how correlated are the banks with energy?"
         rf"\bcorrelat\w*\s+(?:are|is|were|was)\s+(?:the\s+)?({_GROUP})(?=\s+(?:with|to|and)\s)"
     ),

@@ -1,0 +1,55 @@
+"""The statistics a message names ("the Sortino ratio of AAPL", "worst month of KO", "how much
+did XOM make in 2022"): `measures_named` gives the keys the analysis reader
+(`agents.offline.intent.analysis`) and the change reader use."""
+
+from __future__ import annotations
+
+import re
+
+from agents.offline import patterns
+
+__all__ = ["MONEY_MADE_OR_LOST", "OF_EACH_STOCK", "measures_named"]
+
+MONEY_MADE_OR_LOST = (
+    r"\bhow much\b[^?.!;]*?\b(?:lost|made|gained|earned|returned)\b"
+    r"|\bhow much (?:did|do|does)\b[^?.!;]*?\b(?:lose|make|gain|earn|return)\b"
+)
+"""What a holding made or lost over a past window ("how much did AAPL lose in 2022", "how much
+would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
+much would I lose if ...", is a stress test)."""
+_MEASURES: dict[str, str] = {
+    "correlation": r"\bcorrelat\w*|\bco-?movement\b",
+    "beta": r"\bbetas?\b",
+    "worst_month": r"\b(?:worst|biggest|largest|weakest)\s+(?:(?:and|&|or)\s+(?:the\s+)?"
+    r"(?:best|strongest)\s+)?(?:single\s+)?(?:calendar\s+)?month",
+    "best_month": r"\b(?:best|strongest)\s+(?:(?:and|&|or)\s+(?:the\s+)?(?:worst|weakest)\s+)?"
+    r"(?:single\s+)?(?:calendar\s+)?month",
+    "worst_day": r"\b(?:worst|biggest|largest|weakest)\s+(?:single\s+)?(?:trading\s+)?(?:day|daily|one[\s-]day)",
+    "best_day": r"\bbest\s+(?:single\s+)?(?:trading\s+)?day",
+    "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
+    r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed)\b|\bm?dd\b",
+    "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?!\s*target)",
+    "sharpe_ratio": r"\bsharpe(?:\s+ratio)?s?\b|\brisk[\s-]adjusted returns?\b",
+    "sortino_ratio": r"\bsortino(?:\s+ratio)?s?\b",
+    "downside_deviation": r"\bdownside\s+(?:deviation|risk|vol(?:atility)?)\b|\bsemi[\s-]?deviation\b",
+    "skewness": r"\bskew(?:ness|ed)?\b",
+    "kurtosis": r"\b(?:excess\s+)?kurtosis\b|\bfat(?:ter|test)?[\s-]tail(?:s|ed)?\b",
+    "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
+    r"return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
+    r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b"
+    r"|" + MONEY_MADE_OR_LOST,
+}  # fmt: skip
+OF_EACH_STOCK = frozenset({"sortino_ratio", "downside_deviation", "skewness", "kurtosis"})
+"""Measures asked of named stocks that are each stock's ("the Sortino ratio of AAPL and KO"),
+where a risk report would measure them held together."""
+
+_HISTORY_OF_RETURNS = patterns.compile(
+    r"\b(?:years?|yrs?|months?|weeks?|days?|sessions?)\s+of\s+(?:daily\s+)?returns\b"
+)
+"""Returns as the history a window holds ("3 years of daily returns"), not a measure asked."""
+
+
+def measures_named(low: str) -> tuple[str, ...]:
+    """The statistics a lower-cased message names (return, volatility, beta, worst day, ...)."""
+    low = _HISTORY_OF_RETURNS.sub(" ", low)
+    return tuple(name for name, p in _MEASURES.items() if re.search(p, low))

@@ -1,0 +1,112 @@
+"""The words of the offline model's answers for each statistic of `asset_statistics` (its
+result's fractions as percentages, ratios to two decimals): the phrase of one value, the summary
+given when a question names none, and how names are put in order by a measure."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["LOWER_IS_BETTER", "PHRASES", "RANKED_BY", "SUMMARY", "drawdown_phrase", "pct"]
+
+
+def pct(value: float | None, decimals: int = 1) -> str:
+    """A fraction as a percentage with `decimals` decimals ("n/a" when unknown)."""
+    return "n/a" if value is None else f"{value:.{decimals}%}"
+
+
+def drawdown_phrase(stats: dict[str, Any]) -> str:
+    """The deepest drawdown of a result entry (`max_drawdown`): depth, peak, trough, recovery."""
+    drawdown = stats["max_drawdown"]
+    if not drawdown["depth"]:
+        return "no drawdown"
+    peak = f"from its peak on {drawdown['peak']} " if drawdown["peak"] else ""
+    depth = pct(drawdown["depth"], 2)  # the tool's four digits: "65.45%", never rounded twice
+    text = f"maximum drawdown {depth} {peak}to its trough on {drawdown['trough']}"
+    recovered = drawdown["recovery"]
+    return text + (f", recovered on {recovered}" if recovered else ", not recovered by the end")
+
+
+PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "return": lambda s: (
+        f"a total return of {pct(s['cumulative_return'])} ({pct(s['annualised_return'])} a "
+        f"year annualised, CAGR {pct(s['cagr'])})"
+    ),
+    "volatility": lambda s: f"volatility {pct(s['volatility'])} a year",
+    "sharpe_ratio": lambda s: f"Sharpe ratio {s['sharpe_ratio']:.2f} (risk-free rate 0%)",
+    "beta": lambda s: (
+        "no beta (no index)"
+        if s.get("beta") is None
+        else f"beta {s['beta']:.2f} to {s.get('beta_to') or 'the S&P 500 index'}"
+    ),
+    "worst_day": lambda s: (
+        f"worst day {s['worst_day']['date']} ({pct(s['worst_day']['return'], 2)})"
+    ),
+    "best_day": lambda s: f"best day {s['best_day']['date']} ({pct(s['best_day']['return'], 2)})",
+    "worst_month": lambda s: (
+        f"worst month {s['worst_month']['month']} ({pct(s['worst_month']['return'])})"
+    ),
+    "best_month": lambda s: (
+        f"best month {s['best_month']['month']} ({pct(s['best_month']['return'])})"
+    ),
+    "drawdown_dates": drawdown_phrase,
+    "sortino_ratio": lambda s: (
+        "no Sortino ratio (no day lost)"
+        if s.get("sortino_ratio") is None
+        else f"Sortino ratio {s['sortino_ratio']:.2f} (risk-free rate 0%)"
+    ),
+    "downside_deviation": lambda s: (
+        f"downside deviation {pct(s['downside_deviation'], 2)} a year"  # the tool's 4 digits
+    ),
+    "skewness": lambda s: (
+        "no skewness (it did not move)"
+        if s.get("skewness") is None
+        else f"skewness {s['skewness']:.2f} (daily returns)"
+    ),
+    "kurtosis": lambda s: (
+        "no excess kurtosis (it did not move)"
+        if s.get("excess_kurtosis") is None
+        else f"excess kurtosis {s['excess_kurtosis']:.2f} (daily returns; normal: 0)"
+    ),
+}
+"""The phrase of each statistic a question names, from its entry of the tool's result."""
+SUMMARY = ("return", "volatility", "beta", "worst_month", "drawdown_dates")
+"""The statistics given when a question names none."""
+
+
+def _sortino(stats: dict[str, Any]) -> float | None:
+    """The Sortino ratio to rank by: +inf for a stock that never lost and gained (the tool's
+    null), None when it has none (it did not move)."""
+    if stats.get("sortino_ratio") is not None:
+        return float(stats["sortino_ratio"])
+    gained = stats["downside_deviation"] == 0 and stats["annualised_return"] > 0
+    return math.inf if gained else None
+
+
+RANKED_BY: dict[
+    str, tuple[str, Callable[[dict[str, Any]], float | None], Callable[[float], str]]
+] = {
+    "return": ("total return", lambda s: s["cumulative_return"], pct),
+    "volatility": ("volatility", lambda s: s["volatility"], pct),
+    "sharpe_ratio": (
+        "Sharpe ratio (risk-free rate 0%)",
+        lambda s: s["sharpe_ratio"],
+        lambda v: f"{v:.2f}",
+    ),
+    "beta": ("beta", lambda s: s.get("beta"), lambda v: f"{v:.2f}"),
+    "drawdown_dates": ("maximum drawdown", lambda s: s["max_drawdown"]["depth"], pct),
+    "sortino_ratio": (
+        "Sortino ratio (risk-free rate 0%)",
+        lambda s: _sortino(s),
+        lambda v: "no losing day" if math.isinf(v) else f"{v:.2f}",
+    ),
+    "downside_deviation": ("downside deviation", lambda s: s["downside_deviation"], pct),
+    "skewness": ("skewness", lambda s: s.get("skewness"), lambda v: f"{v:.2f}"),
+    "kurtosis": ("excess kurtosis", lambda s: s.get("excess_kurtosis"), lambda v: f"{v:.2f}"),
+}
+"""The measures names are put in order by: the words, the value, the value's text."""
+
+
+LOWER_IS_BETTER = ("volatility", "drawdown_dates", "downside_deviation")
+"""Measures whose lower value is the better one (the best by volatility is the least volatile)."""
