@@ -372,7 +372,7 @@ LOOKBACK = re.compile(
 )
 """A strategy's lookback ("a 63-day lookback", "lookback 6 months", "6 months of lookback")."""
 _ROLLING_COUNT = r"\d{1,3}(?:\.\d+)?|one|two|three|four|six|nine|twelve"
-_ROLLING_UNIT = r"days?|months?|mos?|weeks?|years?|yrs?|quarters?|sessions?"
+_ROLLING_UNIT = r"days?|months?|mos?|weeks?|years?|yrs?|quarters?|sessions?|d|y|w|m"
 ROLLING = re.compile(
     rf"\b(?P<n>{_ROLLING_COUNT})[- ]?(?P<u>{_ROLLING_UNIT})\s+rolling\b"
     rf"|\brolling\s+(?:(?P<n2>{_ROLLING_COUNT})(?:[- ]?(?P<u2>{_ROLLING_UNIT})\b)?"

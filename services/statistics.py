@@ -36,6 +36,7 @@ from quant.risk import (
 from quant.statistics import beta, deepest_drawdown, market_correlation, monthly_returns
 
 __all__ = [
+    "FLAT",
     "DrawdownDates",
     "Rolled",
     "RollingSummary",
@@ -156,12 +157,11 @@ def _known(value: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class RollingSummary:
-    """A statistic over every window of `sessions` consecutive sessions ending at a session of
-    the period (the first ends on its `sessions`-th session): its value on the last window
+    """A statistic over every window of consecutive sessions ending at a session of the period
+    (the first ends on the window's last session): its value on the last window with a value
     (`latest`, ending `latest_date`), the lowest and highest with the sessions their windows end
-    on, the mean over the `windows` windows."""
+    on, the mean over the `windows` windows that have a value."""
 
-    sessions: int
     windows: int
     latest: float
     latest_date: pd.Timestamp
@@ -172,7 +172,7 @@ class RollingSummary:
     mean: float
 
 
-def _summary(series: pd.Series, sessions: int) -> RollingSummary | None:
+def _summary(series: pd.Series) -> RollingSummary | None:
     """`series`' finite values summarised (None when it has none)."""
     known = series[np.isfinite(series.to_numpy(dtype=float))]
     if known.empty:
@@ -181,29 +181,36 @@ def _summary(series: pd.Series, sessions: int) -> RollingSummary | None:
     dates = pd.DatetimeIndex(known.index)
     low, high = int(np.argmin(values)), int(np.argmax(values))
     return RollingSummary(
-        sessions, len(values), float(values[-1]), pd.Timestamp(dates[-1]), float(values[low]),
+        len(values), float(values[-1]), pd.Timestamp(dates[-1]), float(values[low]),
         pd.Timestamp(dates[low]), float(values[high]), pd.Timestamp(dates[high]),
         float(values.mean()),
     )  # fmt: skip
 
 
 def _enough(returns: pd.DataFrame | pd.Series, sessions: int) -> None:
-    if sessions < 2 or len(returns) < sessions:
+    if sessions < 2:
+        raise ValueError(
+            f"rolling_sessions: a rolling window needs 2 sessions or more, not {sessions}"
+        )
+    if len(returns) < sessions:
         raise ValueError(
             f"rolling_sessions: a rolling window of {sessions} sessions needs at least "
-            f"{max(sessions, 2)} sessions of returns; the period holds {len(returns)}"
+            f"{sessions} sessions of returns; the period holds {len(returns)}"
         )
 
 
+FLAT = 1e-12
+"""An annualised volatility at or below which a series or a window did not move (beyond
+rounding): it has no Sharpe ratio, skewness or kurtosis."""
 Rolled = tuple[dict[str, RollingSummary], list[str]]
 """Summaries by name, and the names with no finite value in any window."""
 
 
-def _each(columns: dict[str, pd.Series], sessions: int) -> Rolled:
+def _each(columns: dict[str, pd.Series]) -> Rolled:
     found: dict[str, RollingSummary] = {}
     unmeasured = []
     for name, series in columns.items():
-        summary = _summary(series, sessions)
+        summary = _summary(series)
         if summary is None:
             unmeasured.append(name)
         else:
@@ -216,17 +223,19 @@ def rolling_volatilities(returns: pd.DataFrame, sessions: int) -> Rolled:
     over every window of `sessions` sessions, summarised; ValueError when the period is shorter
     than one window."""
     _enough(returns, sessions)
-    return _each(
-        {str(c): rolling_volatility(returns[c], sessions) for c in returns.columns}, sessions
-    )
+    return _each({str(c): rolling_volatility(returns[c], sessions) for c in returns.columns})
 
 
 def rolling_sharpe_ratios(returns: pd.DataFrame, sessions: int) -> Rolled:
     """Each column's Sharpe ratio (`quant.risk.rolling_sharpe`, risk-free rate 0, annualised)
-    over every window of `sessions` sessions, summarised (windows with no variation left out);
-    ValueError when the period is shorter than one window."""
+    over every window of `sessions` sessions, summarised; a window whose annualised volatility
+    is `FLAT` or less has none. ValueError when the period is shorter than one window."""
     _enough(returns, sessions)
-    return _each({str(c): rolling_sharpe(returns[c], sessions) for c in returns.columns}, sessions)
+    found = {}
+    for column in returns.columns:
+        moved = rolling_volatility(returns[column], sessions) > FLAT
+        found[str(column)] = rolling_sharpe(returns[column], sessions).where(moved)
+    return _each(found)
 
 
 def rolling_correlations(
@@ -234,17 +243,19 @@ def rolling_correlations(
 ) -> Rolled:
     """The correlation of daily returns over every window of `sessions` sessions, summarised:
     of each pair of columns (named "A/B"), or of each column with `reference` when given
-    (named by the column); windows in which either does not move are left out, a pair with no
-    such window is named among the unmeasured. ValueError when the period is shorter than one
-    window."""
+    (named by the column; over the sessions both hold); a window in which either does not move
+    has none, and a pair with none in any window is named among the unmeasured. ValueError when
+    the period is shorter than one window."""
     _enough(returns, sessions)
     names = [str(c) for c in returns.columns]
     if reference is not None:
-        series = {name: returns[name].rolling(sessions).corr(reference) for name in names}
+        both = returns.join(reference.rename("__reference"), how="inner")
+        _enough(both, sessions)
+        series = {n: both[n].rolling(sessions).corr(both["__reference"]) for n in names}
     else:
         series = {
             f"{first}/{second}": returns[first].rolling(sessions).corr(returns[second])
             for i, first in enumerate(names)
             for second in names[i + 1 :]
         }
-    return _each(series, sessions)
+    return _each(series)

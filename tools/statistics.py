@@ -1,15 +1,16 @@
 """`asset_statistics`: the statistics of assets, or of a portfolio and its assets, over any window
 (`services.statistics`): cumulative and annualised returns, CAGR, volatility, the Sharpe and
-Sortino ratios, the downside deviation, skewness and excess kurtosis, beta to the index (or to another stock, `beta_to`), worst and best day, worst calendar
-month, the deepest drawdown with its peak, trough and recovery dates, and the correlation
-matrix; with `rolling_sessions`, each asset's volatility and each pair's correlation over every
-window of that many sessions, summarised (latest, lowest, highest with their dates, mean). Every
-answer names its window and where the market data ends (`tools.windows`).
+Sortino ratios, the downside deviation, skewness and excess kurtosis, beta to the index (or to
+another stock, `beta_to`), worst and best day, worst calendar month, the deepest drawdown with
+its peak, trough and recovery dates, and the correlation matrix; with `rolling_sessions`, the
+volatility and Sharpe ratio of each asset and the portfolio, their correlation with the index
+(or `beta_to`) and each pair's correlation over every window of that many sessions, summarised
+(latest, lowest, highest with their dates, mean). Every answer names its window and where the
+market data ends (`tools.windows`).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -18,6 +19,7 @@ from pydantic import Field
 
 from quant.risk import portfolio_returns
 from services.statistics import (
+    FLAT,
     Rolled,
     RollingSummary,
     SeriesStatistics,
@@ -26,6 +28,7 @@ from services.statistics import (
     rolling_volatilities,
     series_statistics,
 )
+from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
 from tools.context import ToolContext
 from tools.summaries import iso_date, short_window, sig
 from tools.tool_factory import make_tool
@@ -46,7 +49,6 @@ MAX_CORRELATION_ASSETS = 12
 """Most assets whose whole correlation matrix an answer holds."""
 MAX_ROLLING_ASSETS = 6
 """Most assets whose pairs' rolling correlations one call gives."""
-
 UNITS = (
     "fractions (0.12 = 12%); cumulative_return: total over the window; annualised_return: mean "
     "daily return x 252; cagr: compounded a year; volatility: annualised (ddof=1); "
@@ -61,7 +63,8 @@ UNITS = (
     "trough, recovery null when not back at the peak by the window's end; a portfolio is held "
     "at constant weights, rebalanced daily; rolling (with rolling_sessions): over every window "
     "of that many sessions ending in the period, latest (latest_date), low, high (the sessions "
-    "their windows end on), mean and the windows counted (windows without variation left out)"
+    "their windows end on), mean and the windows counted (those with a value: a flat window has "
+    "no Sharpe ratio or correlation, a missing index day no correlation with it)"
 )
 
 
@@ -78,8 +81,8 @@ class StatisticsArgs(SubjectArgs):
     )
     rolling_sessions: int | None = Field(
         default=None,
-        ge=2,
-        le=1260,
+        ge=MIN_ROLLING_SESSIONS,
+        le=MAX_ROLLING_SESSIONS,
         description="A rolling window in sessions ('rolling 60-day correlation': 60; 3 months: "
         "63): adds the volatility and Sharpe ratio of each asset (and the portfolio), each "
         "asset's correlation with the index (or beta_to) and each pair's (at most "
@@ -100,11 +103,11 @@ def _series_json(stats: SeriesStatistics, with_beta: bool = True) -> dict[str, A
         "annualised_return": sig(stats.annualised_return),
         "cagr": sig(stats.cagr),
         "volatility": sig(stats.volatility),
-        "sharpe_ratio": sig(stats.sharpe),
-        "sortino_ratio": sig(stats.sortino) if math.isfinite(stats.sortino) else None,
+        "sharpe_ratio": sig(stats.sharpe) if stats.volatility > FLAT else None,
+        "sortino_ratio": sig(stats.sortino),
         "downside_deviation": sig(stats.downside_deviation),
-        "skewness": sig(stats.skewness) if stats.volatility > 0 else None,
-        "excess_kurtosis": sig(stats.excess_kurtosis) if stats.volatility > 0 else None,
+        "skewness": sig(stats.skewness) if stats.volatility > FLAT else None,
+        "excess_kurtosis": sig(stats.excess_kurtosis) if stats.volatility > FLAT else None,
     }
     if with_beta:
         out["beta"] = None if stats.beta is None else sig(stats.beta)

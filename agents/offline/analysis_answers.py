@@ -181,14 +181,15 @@ def statistics_answer(
     if index and {"return", "worst_month", "best_month"} & set(wanted):
         shown = [m for m in wanted if m in ("return", "worst_month", "best_month", "volatility")]
         parts.append("The S&P 500 index: " + "; ".join(PHRASES[m](index) for m in shown) + ".")
-    if ask.rolling is not None:
-        parts.append(rolling_lines(data, ask))
-    if "correlation" in ask.measures and ask.rolling is None:
+    rolled = data.get("rolling") is not None and "not_computed" not in data["rolling"]
+    if "correlation" in ask.measures and not rolled:  # the whole period's when none rolled
         matrix = _correlations(data)
         if ask.to_market or not matrix:
             parts.append(_market_correlations(data))
         if matrix:
             parts.append(matrix)
+    if ask.rolling is not None:
+        parts.append(rolling_lines(data, ask))
     if (short := data.get("short_window")) and {"return", "volatility"} & set(wanted):
         parts.append(
             f"The annual figures scale {short['sessions']} sessions' pace to a year: they are "
@@ -200,7 +201,10 @@ def statistics_answer(
 _GROUP_MEASURES: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "return": ("total return", lambda s: pct(s["cumulative_return"])),
     "volatility": ("volatility a year", lambda s: pct(s["volatility"])),
-    "sharpe_ratio": ("Sharpe ratio", lambda s: f"{s['sharpe_ratio']:.2f}"),
+    "sharpe_ratio": (
+        "Sharpe ratio",
+        lambda s: "none" if s.get("sharpe_ratio") is None else f"{s['sharpe_ratio']:.2f}",
+    ),
     "drawdown_dates": ("maximum drawdown", lambda s: pct(s["max_drawdown"]["depth"], 2)),
 }
 """The measures a comparison of groups sets side by side: the words, then the value's text."""

@@ -37,11 +37,10 @@ from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.offline.portfolio_builds import build_args, build_attempt, equal_weights
+from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
 
 __all__ = ["analysis_chat"]
 
-MAX_ROLLING_SESSIONS = 1260
-"""The longest rolling window `asset_statistics` takes (five years of sessions)."""
 ANALYSIS_TOOLS = ("asset_statistics", "stress_test", "loss_probability", "backtest_weights")
 """The analysis tools whose portfolio (id, weights or universe) a later question may mean."""
 
@@ -129,7 +128,7 @@ def _slots(ask: AnalysisAsk) -> dict[str, Any]:
     elif ask.kind == "statistics":
         if ask.beta_to is not None:
             out["beta_to"] = ask.beta_to
-        if ask.rolling is not None and 2 <= ask.rolling <= MAX_ROLLING_SESSIONS:
+        if ask.rolling is not None and MIN_ROLLING_SESSIONS <= ask.rolling <= MAX_ROLLING_SESSIONS:
             out["rolling_sessions"] = ask.rolling  # else the answer says why not
     elif ask.kind == "backtest_weights":
         out["rebalance"] = ask.rebalance or "monthly"

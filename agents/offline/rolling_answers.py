@@ -11,6 +11,7 @@ from typing import Any
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.statistic_words import RANKED_BY, pct
 from services.formatting import listed
+from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
 
 __all__ = ["ROLLED", "rolling_lines"]
 
@@ -31,7 +32,11 @@ def _summary(subject: str, row: dict[str, Any], shown: Callable[[float], str], e
     """`subject: latest x (date), lowest ..., highest ..., mean x over n windows` (and how many
     of the period's `every` windows were left out)."""
     left = every - row["windows"]
-    skipped = f" ({left:,} windows without variation left out)" if left else ""
+    skipped = (
+        f" ({left:,} windows without a value left out: no movement or a missing day)"
+        if left
+        else ""
+    )
     return (
         f"{subject}: latest {shown(row['latest'])} ({row['latest_date']}), lowest "
         f"{shown(row['low'])} ({row['low_date']}), highest {shown(row['high'])} "
@@ -50,7 +55,7 @@ def _lines(
     ]
     if unmeasured := rows.get("not_measured"):
         named = listed([name.replace("/", " with ") for name in unmeasured])
-        lines.append(f"Not measured: {named} (no window in which both vary).")
+        lines.append(f"Not measured: {named} (no window has a value: it did not move).")
     return lines
 
 
@@ -59,8 +64,8 @@ def rolling_lines(data: dict[str, Any], ask: AnalysisAsk) -> str:
     rolling = data.get("rolling")
     if rolling is None:
         return (
-            f"Rolling windows are 2 to 1,260 sessions (five years) long, not {ask.rolling:,}: "
-            "the figures above are over the whole period."
+            f"Rolling windows are {MIN_ROLLING_SESSIONS} to {MAX_ROLLING_SESSIONS:,} sessions (five "
+            f"years) long, not {ask.rolling:,}: the figures above are over the whole period."
         )
     if reason := rolling.get("not_computed"):
         return f"No rolling figures: {reason.removeprefix('rolling_sessions: ')}."
@@ -74,7 +79,10 @@ def rolling_lines(data: dict[str, Any], ask: AnalysisAsk) -> str:
     if "correlation" in ask.measures and (ask.to_market or not pairs):
         against = data.get("beta_to") or "the S&P 500 index"
         subject = lambda n: f"{rolled} correlation of {n} with {against}"  # noqa: E731
-        lines += _lines(rolling.get("market_correlation") or {}, subject, _two, every)
+        if "market_correlation" in rolling:
+            lines += _lines(rolling["market_correlation"], subject, _two, every)
+        else:
+            lines.append(f"No rolling correlation with {against}: the data has no index.")
     if "correlation" in ask.measures and pairs:
         subject = lambda n: f"{rolled} correlation of daily returns, {n.replace('/', ' and ')}"  # noqa: E731
         lines += _lines(pairs, subject, _two, every)

@@ -34,7 +34,11 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"year annualised, CAGR {pct(s['cagr'])})"
     ),
     "volatility": lambda s: f"volatility {pct(s['volatility'])} a year",
-    "sharpe_ratio": lambda s: f"Sharpe ratio {s['sharpe_ratio']:.2f} (risk-free rate 0%)",
+    "sharpe_ratio": lambda s: (
+        "no Sharpe ratio (it did not move)"
+        if s.get("sharpe_ratio") is None
+        else f"Sharpe ratio {s['sharpe_ratio']:.2f} (risk-free rate 0%)"
+    ),
     "beta": lambda s: (
         "no beta (no index)"
         if s.get("beta") is None

@@ -126,3 +126,5 @@ def test_a_stock_that_does_not_move_has_no_skewness(offline_data_dir: Path) -> N
     assert flat.std() == 0.0, "RRC's first quarter in the data does not move"
     reply = answer_in_new_thread("skew and kurtosis of RRC from 1990-01-03 to 1990-03-30")
     assert "no skewness (it did not move)" in reply and "no excess kurtosis" in reply, reply
+    sharpe = answer_in_new_thread("sharpe ratio of RRC from 1990-01-03 to 1990-03-30")
+    assert "RRC: no Sharpe ratio (it did not move)" in sharpe, sharpe

@@ -19,12 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage
 
+from agents.offline.intent.analysis import AnalysisAsk
+from agents.offline.rolling_answers import rolling_lines
 from graphs.ask_check import account
 from graphs.ask_inputs import ToolUse
 from graphs.ask_vocabulary import vocabulary
 from graphs.chat import ChatSession
 from quant import load_sp500_prices, to_returns
 from quant.data import load_sp500_index
+from services.statistics import rolling_correlations
 from settings import Settings
 from tests.support.chat_answers import answer_in_new_thread
 
@@ -119,17 +122,48 @@ def test_rolling_figures_of_the_index_and_of_a_built_portfolio(offline_data_dir:
     both = pd.concat([RETURNS.loc["2020", "AAPL"], INDEX.loc["2020"]], axis=1, join="inner")
     head = "Rolling 60-session correlation of AAPL with the S&P 500 index"
     _check(_summary_in(reply, head), _loop(both, 60, _correlation), 1.0, 0.0051)
+    rolled = answer_in_new_thread("rolling 60 day volatility of 60% AAPL 40% KO since 2019")
+    held = RETURNS.loc["2019-01-01":, ["AAPL", "KO"]] @ np.array([0.6, 0.4])  # daily rebalanced
+    head = "Rolling 60-session volatility of the portfolio"
+    vol = _loop(held.to_frame(), 60, lambda w: float(np.std(w[:, 0], ddof=1)) * math.sqrt(252))
+    _check(_summary_in(rolled, head), vol, 100.0, 0.011)
     session = ChatSession(f"ask-{uuid.uuid4().hex}", settings=Settings())
     session.send("build an HRP portfolio of AAPL, MSFT, JPM and XOM since 2018")
-    rolled = session.send("what was the rolling 60 day volatility of the portfolio?").replies[-1]
-    assert "Rolling 60-session volatility of the portfolio: latest" in rolled, rolled
+    built = session.send("what was the rolling 60 day volatility of the portfolio?").replies[-1]
+    assert "Rolling 60-session volatility of the portfolio: latest" in built, built
+
+
+def test_a_reference_with_missing_days_is_rolled_over_the_days_both_hold() -> None:
+    returns = RETURNS.loc["2020", ["AAPL", "XOM"]]
+    gappy = INDEX.loc["2020"].drop(INDEX.loc["2020"].index[[10, 50, 51, 200]])
+    found, unmeasured = rolling_correlations(returns, 20, gappy)
+    both = returns.join(gappy.rename("index"), how="inner")
+    for name in ("AAPL", "XOM"):
+        expected = _loop(both[[name, "index"]], 20, _correlation)
+        assert found[name].windows == len(expected) and not unmeasured
+        assert math.isclose(found[name].mean, expected.mean(), rel_tol=1e-9)
+        assert math.isclose(found[name].low, expected.min(), rel_tol=1e-9)
+
+
+def test_without_an_index_the_answer_says_so() -> None:
+    data = {"rolling": {"sessions": 60, "windows": 10, "volatility": {}, "sharpe_ratio": {}}}
+    ask = AnalysisAsk("statistics", "asset_statistics", measures=("correlation",), rolling=60,
+                      to_market=True)  # fmt: skip
+    assert "No rolling correlation with the S&P 500 index: the data has no index." in (
+        rolling_lines(data, ask)
+    )
 
 
 def test_what_cannot_be_rolled_is_said_and_the_rest_answered(offline_data_dir: Path) -> None:
     short = answer_in_new_thread("rolling 6 month correlation of XOM and CVX in march 2020")
     assert "No rolling figures: a rolling window of 126 sessions needs at least 126" in short
-    too_long = answer_in_new_thread("rolling 10-year volatility of AAPL since 2005")
-    assert "AAPL: volatility" in too_long and "not 2,520" in too_long, too_long
+    assert "Correlation of daily returns: XOM and CVX" in short, short  # the whole period's
+    too_long = answer_in_new_thread("rolling 10-year correlation of XOM and CVX since 2005")
+    whole = RETURNS.loc["2005-01-01":, ["XOM", "CVX"]].corr().iloc[0, 1]
+    assert f"Correlation of daily returns: XOM and CVX {whole:.2f}" in too_long, too_long
+    assert "not 2,520: the figures above are over the whole period" in too_long, too_long
+    bare = answer_in_new_thread("rolling 60 correlation of XOM and CVX")
+    assert "Rolling 60-session correlation" in bare and "Not used" not in bare, bare
     beta = answer_in_new_thread("rolling 60-day beta of JPM since 2019")
     assert "JPM: beta" in beta and "the figures for beta above are over the whole period" in beta
     flat = answer_in_new_thread(

@@ -152,6 +152,14 @@ _ROLLING = patterns.compile(rf"\brolling\s+{COUNT}[\s-]*{UNIT}|\b{COUNT}[\s-]*{U
 DEFAULT_ROLLING_SESSIONS = 63
 """The rolling window of a statistic asked as rolling with no length (a quarter of sessions)."""
 _ROLLING_WORD = patterns.compile(r"\brolling\b")
+_ROLLING_SHORT = patterns.compile(
+    r"\brolling\s+(\d{1,4})\s*(d|y|m|w)?\b(?![.%])"
+    r"(?!\s*[-.]?\s*(?:(?:trading\s+)?days?|sessions?|weeks?|wks?|months?|mos?|years?|yrs?"
+    r"|quarters?|decades?)\b)"
+)
+"""A rolling window as a bare count of sessions or with a one-letter unit ("rolling 60 ...",
+"rolling 250d"); a count followed by a unit word is `_ROLLING`'s."""
+_SHORT_UNITS = {"d": "day", "y": "year", "m": "month", "w": "week"}
 _ROLLING_CADENCE = patterns.compile(
     r"\brolling\s+(weekly|monthly|quarterly|yearly|annual|one[\s-]year)\b"
 )
@@ -164,6 +172,9 @@ def rolling_sessions(low: str) -> int | None:
     None."""
     if cadence := _ROLLING_CADENCE.search(low):
         return _CADENCE_SESSIONS.get(cadence.group(1), 252)
+    if short := _ROLLING_SHORT.search(low):  # "rolling 60", "rolling 250d", "rolling 1y"
+        count, unit = short.group(1), _SHORT_UNITS[(short.group(2) or "d")[0]]
+        return sessions(count, unit)
     found = _ROLLING.search(low)
     if found is None:  # "rolling volatility": a quarter's window, which the answer names
         return DEFAULT_ROLLING_SESSIONS if _ROLLING_WORD.search(low) else None
