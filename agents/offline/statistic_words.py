@@ -8,6 +8,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from services.windows import SESSIONS_PER
+
 __all__ = ["LOWER_IS_BETTER", "PHRASES", "RANKED_BY", "SUMMARY", "drawdown_phrase", "pct"]
 
 
@@ -55,6 +57,10 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"best month {s['best_month']['month']} ({pct(s['best_month']['return'])})"
     ),
     "drawdown_dates": drawdown_phrase,
+    "daily_mean": lambda s: (
+        f"average daily return {pct(s['annualised_return'] / SESSIONS_PER['year'], 3)} "
+        f"({pct(s['annualised_return'])} a year annualised)"
+    ),
     "sortino_ratio": lambda s: (
         "no Sortino ratio (no day lost)"
         if s.get("sortino_ratio") is None

@@ -128,3 +128,23 @@ def test_a_stock_that_does_not_move_has_no_skewness(offline_data_dir: Path) -> N
     assert "no skewness (it did not move)" in reply and "no excess kurtosis" in reply, reply
     sharpe = answer_in_new_thread("sharpe ratio of RRC from 1990-01-03 to 1990-03-30")
     assert "RRC: no Sharpe ratio (it did not move)" in sharpe, sharpe
+
+
+@SETTINGS
+@given(
+    ticker=st.sampled_from(["JPM", "AAPL", "KO", "XOM"]),
+    year=st.integers(2005, 2021),
+    text=st.sampled_from(
+        ["what's the average daily return of {} since {}?", "mean daily return of {} since {}"]
+    ),
+)
+def test_the_average_daily_return_is_the_mean_of_the_window(
+    offline_data_dir: Path, ticker: str, year: int, text: str
+) -> None:
+    reply = answer_in_new_thread(text.format(ticker, year))
+    mean = float(RETURNS.loc[f"{year}-01-01" :, ticker].mean())
+    said = re.search(rf"{ticker}: average daily return (-?\d+\.\d{{3}})% \(", reply)
+    assert said is not None, reply
+    # the tool's annualised mean to four significant digits, over 252, to 0.001 points
+    assert abs(float(said.group(1)) - 100 * mean) <= 0.00051 + 5e-4 * abs(100 * mean), reply
+    assert "a total return of" not in reply, reply  # asked the daily mean, not the total

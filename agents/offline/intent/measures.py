@@ -34,6 +34,7 @@ _MEASURES: dict[str, str] = {
     "downside_deviation": r"\bdownside\s+(?:deviation|risk|vol(?:atility)?)\b|\bsemi[\s-]?deviation\b",
     "skewness": r"\bskew(?:ness|ed)?\b",
     "kurtosis": r"\b(?:excess\s+)?kurtosis\b|\bfat(?:ter|test)?[\s-]tail(?:s|ed)?\b",
+    "daily_mean": r"\b(?:average|mean|avg)\s+daily\s+returns?\b|\bdaily\s+(?:average|mean)\s+returns?\b",
     "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
     r"return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b"
@@ -52,4 +53,7 @@ _HISTORY_OF_RETURNS = patterns.compile(
 def measures_named(low: str) -> tuple[str, ...]:
     """The statistics a lower-cased message names (return, volatility, beta, worst day, ...)."""
     low = _HISTORY_OF_RETURNS.sub(" ", low)
+    if daily := re.search(_MEASURES["daily_mean"], low):  # its "return" is not the total's
+        low = low[: daily.start()] + " " + low[daily.end() :]
+        return ("daily_mean", *(n for n, p in _MEASURES.items() if re.search(p, low)))
     return tuple(name for name, p in _MEASURES.items() if re.search(p, low))
