@@ -30,17 +30,22 @@ def drawdown_phrase(stats: dict[str, Any]) -> str:
     return text + (f", recovered on {recovered}" if recovered else ", not recovered by the end")
 
 
+def _figure(
+    stats: dict[str, Any], key: str, words: str, note: str, none: str = "(it did not move)"
+) -> str:
+    """A figure of two decimals with its words and `note`, or "no <words> <none>" when the tool
+    gave none."""
+    value = stats.get(key)
+    return f"no {words} {none}" if value is None else f"{words} {value:.2f} {note}"
+
+
 PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "return": lambda s: (
         f"a total return of {pct(s['cumulative_return'])} ({pct(s['annualised_return'])} a "
         f"year annualised, CAGR {pct(s['cagr'])})"
     ),
     "volatility": lambda s: f"volatility {pct(s['volatility'])} a year",
-    "sharpe_ratio": lambda s: (
-        "no Sharpe ratio (it did not move)"
-        if s.get("sharpe_ratio") is None
-        else f"Sharpe ratio {s['sharpe_ratio']:.2f} (risk-free rate 0%)"
-    ),
+    "sharpe_ratio": lambda s: _figure(s, "sharpe_ratio", "Sharpe ratio", "(risk-free rate 0%)"),
     "beta": lambda s: (
         "no beta (no index)"
         if s.get("beta") is None
@@ -61,23 +66,15 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"average daily return {pct(s['annualised_return'] / SESSIONS_PER['year'], 3)} "
         f"({pct(s['annualised_return'])} a year annualised)"
     ),
-    "sortino_ratio": lambda s: (
-        "no Sortino ratio (no day lost)"
-        if s.get("sortino_ratio") is None
-        else f"Sortino ratio {s['sortino_ratio']:.2f} (risk-free rate 0%)"
+    "sortino_ratio": lambda s: _figure(
+        s, "sortino_ratio", "Sortino ratio", "(risk-free rate 0%)", "(no day lost)"
     ),
     "downside_deviation": lambda s: (
         f"downside deviation {pct(s['downside_deviation'], 2)} a year"  # the tool's 4 digits
     ),
-    "skewness": lambda s: (
-        "no skewness (it did not move)"
-        if s.get("skewness") is None
-        else f"skewness {s['skewness']:.2f} (daily returns)"
-    ),
-    "kurtosis": lambda s: (
-        "no excess kurtosis (it did not move)"
-        if s.get("excess_kurtosis") is None
-        else f"excess kurtosis {s['excess_kurtosis']:.2f} (daily returns; normal: 0)"
+    "skewness": lambda s: _figure(s, "skewness", "skewness", "(daily returns)"),
+    "kurtosis": lambda s: _figure(
+        s, "excess_kurtosis", "excess kurtosis", "(daily returns; normal: 0)"
     ),
 }
 """The phrase of each statistic a question names, from its entry of the tool's result."""
