@@ -472,12 +472,20 @@ def _result_shows(kind: str, value: Any, use: ToolUse) -> bool:
 
 
 def _weights_used(items: Sequence[AskItem], turn: Turn) -> str | None:
-    """Given weights: used when one call took them all as given."""
+    """Given weights: used when one call took them all as given, or a build held each at its
+    weight (`asset_limits` min and max: "add 10% JNJ" to a portfolio built by a method)."""
     asked = {str(i.subject): float(i.value) for i in items}
     for _, inputs in turn.taking("weight"):
         for weights in inputs.weights:
             if all(_close(weights.get(t), w, 1e-4) for t, w in asked.items()):
                 return None
+        held = inputs.flat
+        if all(
+            _close(held.get(f"asset_limits.{t}.{end}"), w, 1e-4)
+            for t, w in asked.items()
+            for end in ("min", "max")
+        ):
+            return None
     ran = [w for _, i in turn.taking("weight") for w in i.weights]
     if ran:
         shown = ", ".join(f"{t} {pct(w)}" for t, w in list(ran[-1].items())[:8])

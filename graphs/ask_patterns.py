@@ -460,14 +460,16 @@ WHOLE_UNIVERSE = re.compile(
 """The whole universe ("all stocks", "the whole universe")."""
 
 EXCLUDED_BEFORE = re.compile(
-    r"(?:\bex|\bexcluding|\bexclude|\bexcept(?: for)?|\bwithout|\bnot|\bno|\bnothing in|"
+    r"(?:\bex|\bexcluding|\bexclude|\bexcept(?: for)?|\bwithout|(?<!why )(?<!why is there )"
+    r"(?:\bnot|\bno|\bnothing in)|"
     r"\bdrop(?:ping)?|\bremove|\bremoving|\btake out|\btaking out|\bminus|\bskip(?:ping)?|"
     r"\bleave out|\bleaving out|\bother than|\bsell|\bswap(?:ping)?|\breplace|\breplacing|"
     r"\bexchange|\bditch|\bavoid(?:ing)?|(?:\ball|\bevery|\beverything|~+)(?:\s+(?:stocks?|names?|"
     r"tickers?))?\s+but)\s+(?:the\s+)?(?:[¤§]+\s*(?:,|and|&|or|/)?\s*)*$"
 )
 """Words before a subject (or a list of them) that leave it out; a phrase read before (masked)
-ends the list ("all but AAPL, tech at most 10%, AMD and BAC at most 5%": AMD is held)."""
+ends the list ("all but AAPL, tech at most 10%, AMD and BAC at most 5%": AMD is held). "Why no
+XOM?" asks why, and leaves nothing out."""
 EXCLUDED_AFTER = re.compile(r"^\s+out\b(?!\s+of)")
 
 NUMBER_WORDS = {

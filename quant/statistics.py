@@ -17,7 +17,14 @@ import pandas as pd
 from quant.errors import DataError
 from quant.validation import as_returns_frame
 
-__all__ = ["DrawdownEpisode", "beta", "calendar_returns", "deepest_drawdown", "monthly_returns"]
+__all__ = [
+    "DrawdownEpisode",
+    "beta",
+    "calendar_returns",
+    "deepest_drawdown",
+    "monthly_returns",
+    "yearly_returns",
+]
 
 
 def _with_market(
@@ -92,23 +99,36 @@ def deepest_drawdown(returns: pd.Series | np.ndarray) -> DrawdownEpisode:
     return DrawdownEpisode(depth, peak - 1, trough - 1, recovery)
 
 
-def monthly_returns(returns: pd.DataFrame | pd.Series) -> pd.DataFrame:
-    """Each calendar month's compounded return per column: prod(1 + r) - 1 over the month's
-    days present (a month cut by the window's edge counts only its days inside), indexed by
-    the month's last date present."""
+def _compounded(returns: pd.DataFrame | pd.Series, period: str) -> pd.DataFrame:
+    """Each calendar `period`'s ("M" or "Y") compounded return per column over its days
+    present, indexed by the period's last date present."""
     frame = as_returns_frame(returns)
     index = pd.DatetimeIndex(frame.index)
     if len(index) == 0:
-        raise DataError("no returns: no month to compound")
-    months = index.to_period("M")
+        raise DataError("no returns: no period to compound")
+    periods = index.to_period(period)
     logs = pd.DataFrame(np.log1p(frame.to_numpy()), index=index, columns=frame.columns)
-    sums = logs.groupby(months).sum()
-    last_dates = pd.Series(index, index=index).groupby(months).max()
+    sums = logs.groupby(periods).sum()
+    last_dates = pd.Series(index, index=index).groupby(periods).max()
     return pd.DataFrame(
         np.expm1(sums.to_numpy()),
         index=pd.DatetimeIndex(last_dates.loc[sums.index].to_numpy()),
         columns=frame.columns,
     )
+
+
+def monthly_returns(returns: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    """Each calendar month's compounded return per column: prod(1 + r) - 1 over the month's
+    days present (a month cut by the window's edge counts only its days inside), indexed by
+    the month's last date present."""
+    return _compounded(returns, "M")
+
+
+def yearly_returns(returns: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    """Each calendar year's compounded return per column, as `monthly_returns` by year: a year
+    cut by the window's edge counts only its days inside; indexed by the year's last date
+    present."""
+    return _compounded(returns, "Y")
 
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

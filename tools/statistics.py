@@ -2,7 +2,8 @@
 (`services.statistics`): cumulative and annualised returns, CAGR, volatility, the Sharpe and
 Sortino ratios, the downside deviation, skewness and excess kurtosis, beta to the index (or to
 another stock, `beta_to`), worst and best day, worst calendar month, the deepest drawdown with
-its peak, trough and recovery dates, and the correlation matrix; with `rolling_sessions`, the
+its peak, trough and recovery dates, and the correlation matrix; with `by_year`, each calendar
+year's return; with `rolling_sessions`, the
 volatility and Sharpe ratio of each asset and the portfolio, their correlation with the index
 (or `beta_to`) and each pair's correlation over every window of that many sessions, summarised
 (latest, lowest, highest with their dates, mean). Every answer names its window and where the
@@ -18,6 +19,7 @@ from langchain_core.tools import BaseTool
 from pydantic import Field
 
 from quant.risk import portfolio_returns
+from quant.statistics import yearly_returns
 from services.statistics import (
     FLAT,
     Rolled,
@@ -64,7 +66,10 @@ UNITS = (
     "at constant weights, rebalanced daily; rolling (with rolling_sessions): over every window "
     "of that many sessions ending in the period, latest (latest_date), low, high (the sessions "
     "their windows end on), mean and the windows counted (those with a value: a flat window has "
-    "no Sharpe ratio or correlation, a missing index day no correlation with it)"
+    "no Sharpe ratio or correlation, a missing index day no correlation with it); "
+    "calendar_years (with by_year): each calendar year's compounded return over its sessions "
+    "inside the window (from, to: the first and last of them; cut: the window leaves out "
+    "sessions of that year the market data holds)"
 )
 
 
@@ -87,6 +92,11 @@ class StatisticsArgs(SubjectArgs):
         "63): adds the volatility and Sharpe ratio of each asset (and the portfolio), each "
         "asset's correlation with the index (or beta_to) and each pair's (at most "
         f"{MAX_ROLLING_ASSETS} assets) over every such window of the period, summarised.",
+    )
+    by_year: bool = Field(
+        default=False,
+        description="Adds each calendar year's return of each asset (the portfolio's and the "
+        "index's too): 'returns of LLY by year', 'how did KO do each year since 2015'.",
     )
     beta_to: str | None = Field(
         default=None,
@@ -131,6 +141,41 @@ def _series_json(stats: SeriesStatistics, with_beta: bool = True) -> dict[str, A
         },
     )
     return out
+
+
+def _calendar_years(
+    frame: pd.DataFrame, sessions: pd.DatetimeIndex
+) -> dict[str, list[dict[str, Any]]]:
+    """Each column's return in each calendar year of the window, with the year's first and last
+    sessions inside it and whether the window cuts the year (`cut`: the market data's `sessions`
+    hold days of that year outside it)."""
+    years = yearly_returns(frame)
+    dates = pd.DatetimeIndex(frame.dropna(how="all").index)
+    firsts = pd.Series(dates, index=dates).groupby(dates.year).min()
+    data_years = pd.Series(sessions, index=sessions).groupby(sessions.year)
+    spans = {int(y): _year_span(int(y), days.min(), days.max()) for y, days in data_years}
+    ends = pd.DatetimeIndex(years.index)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in frame.columns:
+        out[str(name)] = []
+        for end, value in zip(ends, years[name].to_numpy(dtype=float), strict=True):
+            year, first = int(end.year), firsts.loc[end.year]
+            held = spans.get(year, (first, end))
+            cut = bool(first > held[0] or end < held[1])
+            out[str(name)].append(
+                {"year": year, "return": sig(float(value)), "from": iso_date(first),
+                 "to": iso_date(end), "cut": cut}
+            )  # fmt: skip
+    return out
+
+
+def _year_span(year: int, first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.Timestamp, ...]:
+    """The sessions a whole calendar `year` runs over, from the data's `first` and `last` of it:
+    the data's own, or the year's edges where the data starts or ends inside the year (a year's
+    first session is on or before January 4, its last on or after December 29)."""
+    start = first if first <= pd.Timestamp(year, 1, 4) else pd.Timestamp(year, 1, 1)
+    end = last if last >= pd.Timestamp(year, 12, 29) else pd.Timestamp(year, 12, 31)
+    return start, end
 
 
 def _rolling_json(summary: RollingSummary) -> dict[str, Any]:
@@ -220,6 +265,14 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
     if market is not None and len(market) > 2:
         index_stats = series_statistics(market.to_frame("index"), None, base)["index"]
         out["index"] = {"name": "S&P 500 index", **_series_json(index_stats, with_beta=False)}
+    if args.by_year:
+        sessions = pd.DatetimeIndex(context.data.dates)
+        years = _calendar_years(frame, sessions)
+        for name, entry in [*out["assets"].items(), ("portfolio", out.get("portfolio"))]:
+            if entry is not None:
+                entry["calendar_years"] = years[name]
+        if "index" in out and market is not None:  # over the index's own days (some may lack)
+            out["index"]["calendar_years"] = _calendar_years(market.to_frame("^"), sessions)["^"]
     correlation = _correlation(returns)
     if correlation is not None:
         out["correlation"] = correlation
@@ -240,11 +293,12 @@ def statistics_tools(context: ToolContext) -> list[BaseTool]:
                 "and correlation to the S&P 500 index (or beta_to), worst and best day, worst "
                 "calendar month, maximum drawdown with its peak, "
                 "trough and recovery dates, and the correlation matrix; rolling volatility, "
-                "Sharpe ratio and correlations with rolling_sessions. Use it for questions "
+                "Sharpe ratio and correlations with rolling_sessions; each calendar year's "
+                "return with by_year. Use it for questions "
                 "such as 'correlation of AAPL and MSFT since 2021', 'return of XOM between 2019 "
                 "and 2021', 'worst month of KO', 'beta of JPM', 'beta of JPM to XOM' (beta_to), "
                 "'how correlated is XOM with the S&P', 'rolling 60-day correlation of XOM and "
-                "CVX' (rolling_sessions 60), 'skew of AAPL'. "
+                "CVX' (rolling_sessions 60), 'skew of AAPL', 'LLY's returns by year' (by_year). "
                 "The answer names its window and where the market data ends."
             ),
             args_schema=StatisticsArgs,

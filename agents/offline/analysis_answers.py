@@ -19,6 +19,7 @@ from agents.offline.statistic_words import (
     SUMMARY,
     drawdown_phrase,
     pct,
+    years_ranked,
 )
 from services.formatting import listed
 
@@ -157,6 +158,10 @@ def _end(n: int, word: str, of: int) -> str:
     return f"the {word} of {of}" if n == 1 else f"the {n} {word} of {of}, {word} first"
 
 
+INDEX_SHOWN = ("return", "worst_month", "best_month", "by_year")
+"""The measures asked of stocks that the index's line gives beside them."""
+
+
 def statistics_answer(
     data: dict[str, Any], ask: AnalysisAsk, subject: str = "the portfolio"
 ) -> str:
@@ -171,6 +176,9 @@ def statistics_answer(
         parts.append(f"{subject} ({_held(portfolio)}) had {line}.")
     ranking = _ranking(data, wanted, ask.ends) if ask.ranked else ""
     listed = [m for m in wanted if not ranking or m not in RANKED_BY]  # a ranking shows its own
+    if ask.ranked and "by_year" in listed and (yearly := years_ranked(data["assets"])):
+        listed.remove("by_year")  # "which stock did best each year?": each year's ends
+        ranking = f"{ranking} {yearly}".strip()
     if listed:
         for name, stats in data["assets"].items():
             phrases = (PHRASES[m]({**stats, **against}) for m in listed)
@@ -178,8 +186,8 @@ def statistics_answer(
     if ranking:
         parts.append(ranking)
     index = data.get("index")
-    if index and {"return", "worst_month", "best_month"} & set(wanted):
-        shown = [m for m in wanted if m in ("return", "worst_month", "best_month", "volatility")]
+    if index and set(INDEX_SHOWN) & set(wanted):
+        shown = [m for m in wanted if m in (*INDEX_SHOWN, "volatility")]
         parts.append("The S&P 500 index: " + "; ".join(PHRASES[m](index) for m in shown) + ".")
     rolled = data.get("rolling") is not None and "not_computed" not in data["rolling"]
     if "correlation" in ask.measures and not rolled:  # the whole period's when none rolled
@@ -239,7 +247,10 @@ def groups_answer(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) ->
 def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -> str:
     """The groups in order of each measure asked, highest first, each at equal weights."""
     first = groups[0][1]
-    ordered = _in_order({n.title(): d["portfolio"] for n, d in groups}, _wanted(ask), ask.ends)
+    named = {n.title(): d["portfolio"] for n, d in groups}
+    ordered = _in_order(named, _wanted(ask), ask.ends)
+    if "by_year" in _wanted(ask):  # "which sector did best each year?"
+        ordered = f"{ordered} {years_ranked(named)}".strip()
     if not ordered:
         return ""  # no measure to put them in order by: each group's own paragraph
     members = "; ".join(

@@ -128,6 +128,8 @@ def _slots(ask: AnalysisAsk) -> dict[str, Any]:
     elif ask.kind == "statistics":
         if ask.beta_to is not None:
             out["beta_to"] = ask.beta_to
+        if "by_year" in ask.measures:
+            out["by_year"] = True
         if ask.rolling is not None and MIN_ROLLING_SESSIONS <= ask.rolling <= MAX_ROLLING_SESSIONS:
             out["rolling_sessions"] = ask.rolling  # else the answer says why not
     elif ask.kind == "backtest_weights":

@@ -129,7 +129,7 @@ SUBJECT_TOOLS = (
 """The tools whose universe becomes the conversation's subject."""
 
 
-_RUN_DONE = patterns.compile(r"\bRun run_[0-9a-f]+ succeeded\b")
+RUN_DONE = patterns.compile(r"\bRun run_[0-9a-f]+ succeeded\b")
 """The assistant's answer once an approved strategy search finished."""
 
 
@@ -141,12 +141,12 @@ def computed_answer(text: str) -> bool:
     """Whether an answer of the assistant reports something computed: a turn's "Used: ..."
     (graphs.ask_statements), a finished strategy search or its explanation (figures with
     decimals)."""
-    return "Used: " in text or bool(_RUN_DONE.search(text) or _FIGURE.search(text))
+    return "Used: " in text or bool(RUN_DONE.search(text) or _FIGURE.search(text))
 
 
 def finished_run(inp: PolicyInput) -> bool:
     """Whether a strategy search of the conversation finished (its answer is in the thread)."""
-    return any(isinstance(m, AIMessage) and _RUN_DONE.search(m.text) for m in inp.messages)
+    return any(isinstance(m, AIMessage) and RUN_DONE.search(m.text) for m in inp.messages)
 
 
 def thread_subject(inp: PolicyInput) -> tuple[str, ...]:

@@ -69,6 +69,7 @@ from agents.offline.search_drafts import (
     nothing_to_revise_reply,
     repeats_search,
 )
+from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
 from settings import get_settings
 
 ROUTES = {
@@ -128,21 +129,10 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     if inp.must_call_tool and repeats_search(inp):
         reason = "the message asks for the conversation's search again, changed"
         return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
-    stocks, run = bool(thread_subject(inp)), finished_run(inp)
-    concepts, lead = concepts_asked(intent.text, stocks, run), ""
-    previous = previous_answer(inp)
-    if not concepts and asks_what_it_meant(intent.text) and computed_answer(previous):
-        concepts, lead = terms_in(previous), "What the words of my last answer mean:"
-    asked = set(concepts_asked(intent.text))  # as if nothing came before
-    of_the_run = asked & (PORTFOLIO_TERMS | RUN_TERMS) and run and not stocks
-    if not concepts and of_the_run and inp.must_call_tool:  # "what is the lookback?" after a
-        reason = "a figure of the finished strategy search"  # search: the winner's
-        return forced_call(inp, {"agent": "explanation", "reason": reason})
-    if concepts:
-        if inp.must_call_tool:
-            reason = "a question about what a word of finance means"
-            return forced_call(inp, {"agent": "supervisor", "reason": reason})
-        return glossary_chat(inp, concepts, lead)
+    if (routed := _meaning_route(inp, intent)) is not None:
+        return routed  # "what is a Sharpe ratio?", "what does that mean?"
+    if (routed := _why_weights_route(inp, intent)) is not None:
+        return routed  # "why is KO weighted so heavily?" after a build
     if about_stratigos(intent):
         if inp.must_call_tool:
             return forced_call(
@@ -180,6 +170,36 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     if intent.intent == "unclear":
         return reply(clarifying_question(intent))
     return reply(HELP)
+
+
+def _meaning_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
+    """What a word means (the glossary, `concepts`), or a figure of the finished search ("what
+    is the lookback?": its explanation); None for any other message."""
+    stocks, run = bool(thread_subject(inp)), finished_run(inp)
+    concepts, lead = concepts_asked(intent.text, stocks, run), ""
+    previous = previous_answer(inp)
+    if not concepts and asks_what_it_meant(intent.text) and computed_answer(previous):
+        concepts, lead = terms_in(previous), "What the words of my last answer mean:"
+    asked = set(concepts_asked(intent.text))  # as if nothing came before
+    of_the_run = asked & (PORTFOLIO_TERMS | RUN_TERMS) and run and not stocks
+    if not concepts and of_the_run and inp.must_call_tool:  # "what is the lookback?" after a
+        reason = "a figure of the finished strategy search"  # search: the winner's
+        return forced_call(inp, {"agent": "explanation", "reason": reason})
+    if not concepts:
+        return None
+    if inp.must_call_tool:
+        reason = "a question about what a word of finance means"
+        return forced_call(inp, {"agent": "supervisor", "reason": reason})
+    return glossary_chat(inp, concepts, lead)
+
+
+def _why_weights_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
+    """The route of a question why the conversation's built portfolio holds what it holds
+    (`weight_explanations`): the risk manager, which measures it; None for any other."""
+    if not (inp.must_call_tool and asks_why_weights(intent, portfolio_to_explain(inp))):
+        return None
+    reason = "why the portfolio built in this conversation holds what it holds"
+    return forced_call(inp, {"agent": "risk_manager", "reason": reason})
 
 
 def _thread_intent(inp: PolicyInput, intent: Intent) -> str:
@@ -366,4 +386,12 @@ def explanation_chat(inp: PolicyInput) -> AIMessage:
             text = (run.get("explanation") or {}).get("text")
             if text:
                 return reply(text)
+    built = portfolio_to_explain(inp)
+    if built is not None:
+        return reply(
+            "No strategy search has finished in this conversation, so there is no winner to "
+            f"explain. Of the portfolio built here ({built['portfolio_id']}) I can say why it "
+            "holds what it holds ('why is KO weighted so heavily?') or how it would have done "
+            "in a period ('how would it have done in 2008?'). Nothing was computed."
+        )
     return reply("There is no finished run to explain yet: ask me to search for a strategy first.")

@@ -302,8 +302,15 @@ def _change_names(
     if not kept and not added:
         return None, "That leaves no name to hold."
     swaps = list(zip(change.dropped, added, strict=False))  # "swap XOM for WMT"
-    if weights and len(added) > len(swaps):
-        return None, f"Give {', '.join(added)} a weight too (for example 'add 10% {added[0]}')."
+    stated = dict(change.added_weights)  # "add 10% JNJ"
+    unweighted = [t for t in added[len(swaps) :] if t not in stated]
+    if weights and unweighted:
+        return (
+            None,
+            f"Give {', '.join(unweighted)} a weight too (for example 'add 10% {unweighted[0]}').",
+        )
+    if weights and stated and sum(stated.values()) >= 1.0:
+        return None, "The weights added leave nothing for the names held."
     named = [t for t in change.dropped if t not in dict(swaps)]
     if named:
         edit.changes.append(f"{', '.join(named)} left out")
@@ -317,6 +324,12 @@ def _change_names(
             scale = (sum(new.values()) + spare) / sum(new.values())
             new = {t: w * scale for t, w in new.items()}
             edit.changes.append(f"the {spare:.1%} freed spread over the rest in proportion")
+        given = {t: w for t, w in stated.items() if t in added[len(swaps) :]}
+        if given:
+            rest = 1.0 - sum(given.values())
+            new = {**{t: w * rest for t, w in new.items()}, **given}
+            said = ", ".join(f"{t} {w:.1%}" for t, w in given.items())
+            edit.changes.append(f"{said} added, the rest scaled to {rest:.1%} in proportion")
         args.pop("portfolio_id", None)
         args["weights"] = {t: round(w, 6) for t, w in new.items()}
         return None, None
@@ -324,6 +337,10 @@ def _change_names(
         args["universe"] = [*kept, *added]
         for limited in dropped:
             (args.get("asset_limits") or {}).pop(limited, None)
+    if request.tool == "optimize_portfolio":  # "add 10% JNJ" to a build: held at that weight
+        for name, share in stated.items():
+            args.setdefault("asset_limits", {})[name] = {"min": share, "max": share}
+            edit.changes.append(f"{name} held at {share:.1%}")
     edit.changes.extend(f"{into} in place of {out}" for out, into in swaps)
     if len(added) > len(swaps):
         edit.changes.append(f"{', '.join(added[len(swaps) :])} added")
@@ -342,6 +359,10 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
     builds = tool == "optimize_portfolio"
     if (change.method or change.limits) and not builds:
         return None
+    pid = request.args.get("portfolio_id")
+    adds = change.added and len(change.added) > len(change.dropped) and not change.added_weights
+    if adds and pid and _built(inp, pid):
+        return None  # "add XOM" after a stress test of a built portfolio: the build takes it
     if change.cadence and tool not in ("backtest_weights", *_STRATEGY_TOOLS):
         return None
     if (change.level is not None or change.horizon is not None) and tool != "portfolio_risk_report":

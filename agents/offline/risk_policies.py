@@ -33,6 +33,11 @@ from agents.offline.portfolio_builds import (
     limits_note,
     stated_capital,
 )
+from agents.offline.weight_explanations import (
+    asks_why_weights,
+    explain_weights,
+    portfolio_to_explain,
+)
 
 __all__ = ["MAX_NAMED_PORTFOLIOS", "risk_chat"]
 
@@ -259,6 +264,9 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     intent = intent_of(inp)
     calls = inp.calls_this_turn()
     methods = [m for m in intent.methods if m != "frontier"]
+    explained = portfolio_to_explain(inp)
+    if explained is not None and asks_why_weights(intent, explained):  # "why so much KO?"
+        return explain_weights(inp, explained, intent)
     if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
         return reply("", tool_call("optimize_portfolio", build_args(inp, intent, methods[0])))
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]

@@ -10,7 +10,16 @@ from typing import Any
 
 from services.windows import SESSIONS_PER
 
-__all__ = ["LOWER_IS_BETTER", "PHRASES", "RANKED_BY", "SUMMARY", "drawdown_phrase", "pct"]
+__all__ = [
+    "LOWER_IS_BETTER",
+    "PHRASES",
+    "RANKED_BY",
+    "SUMMARY",
+    "drawdown_phrase",
+    "pct",
+    "years_phrase",
+    "years_ranked",
+]
 
 
 def pct(value: float | None, decimals: int = 1) -> str:
@@ -37,6 +46,41 @@ def _figure(
     gave none."""
     value = stats.get(key)
     return f"no {words} {none}" if value is None else f"{words} {value:.2f} {note}"
+
+
+def years_phrase(stats: dict[str, Any]) -> str:
+    """Each calendar year's return of a result entry (`calendar_years`), a year the window cuts
+    with the sessions it counts ("2022 -12.0% (2022-01-03 to 2022-06-30 only)")."""
+    years = stats.get("calendar_years")
+    if not years:
+        return "no calendar years (not asked of the tool)"
+    shown = []
+    for year in years:
+        span = f" ({year['from']} to {year['to']} only)" if year.get("cut") else ""
+        shown.append(f"{year['year']} {pct(year['return'])}{span}")
+    whole = [y for y in years if not y.get("cut")]
+    if len(whole) > 2:  # the best and worst of the years the window holds whole
+        best, worst = (f(whole, key=lambda y: y["return"]) for f in (max, min))
+        shown[-1] += (
+            f" (best whole year {best['year']}, {pct(best['return'])}; worst {worst['year']}, "
+            f"{pct(worst['return'])})"
+        )
+    return "by calendar year " + ", ".join(shown)
+
+
+def years_ranked(named: dict[str, dict[str, Any]]) -> str:
+    """Each calendar year's highest and lowest return among `named` (name -> its result entry
+    with `calendar_years`), for years two or more of them hold; "" when none does."""
+    by_year: dict[int, dict[str, float]] = {}
+    for name, stats in named.items():
+        for year in stats.get("calendar_years") or ():
+            by_year.setdefault(year["year"], {})[name] = year["return"]
+    shown = []
+    for year, values in sorted(by_year.items()):
+        if len(values) > 1:
+            high, low = max(values, key=values.__getitem__), min(values, key=values.__getitem__)
+            shown.append(f"{year} {high} {pct(values[high])} (lowest {low} {pct(values[low])})")
+    return "Each calendar year's highest return: " + ", ".join(shown) + "." if shown else ""
 
 
 PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -76,6 +120,7 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "kurtosis": lambda s: _figure(
         s, "excess_kurtosis", "excess kurtosis", "(daily returns; normal: 0)"
     ),
+    "by_year": years_phrase,
 }
 """The phrase of each statistic a question names, from its entry of the tool's result."""
 SUMMARY = ("return", "volatility", "beta", "worst_month", "drawdown_dates")

@@ -83,6 +83,9 @@ CALLS = (
     Call("asset_statistics", {"universe": '["XOM","CVX"]', "start": "2020-01-01", "rolling_sessions": "60"},
          lambda d: d["rolling"]["sessions"] == 60
          and d["rolling"]["correlation"]["XOM/CVX"]["windows"] == d["rolling"]["windows"] == d["window"]["sessions"] - 59),
+    Call("asset_statistics", {"universe": '["KO"]', "start": "2020-06-01", "end": "2021-12-31", "by_year": "true"},
+         lambda d: [(y["year"], y["from"], y["to"], y["cut"]) for y in d["assets"]["KO"]["calendar_years"]]
+         == [(2020, "2020-06-01", "2020-12-31", True), (2021, "2021-01-04", "2021-12-31", False)]),
     Call("market_data_coverage", {"sector": "energy"},
          lambda d: [s["ticker"] for s in d["stocks"]] == ["CVX", "RRC", "XOM"] and d["sector"] == "energy"),
     Call("market_data_coverage", {"tickers": '["KO","TSLA"]'},

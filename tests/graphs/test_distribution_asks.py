@@ -104,16 +104,18 @@ def test_a_stock_that_never_lost_ranks_first_by_sortino(offline_data_dir: Path) 
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["what is the sortino ratio of AAPL and KO in 2021?",
-     "sortino ratio and sharpe ratio of AAPL and KO in 2021"],
+    ("text", "tickers"),
+    [("what is the sortino ratio of AAPL and KO in 2021?", ["AAPL", "KO"]),
+     ("sortino ratio and sharpe ratio of AAPL and KO in 2021", ["AAPL", "KO"]),
+     ("the sortino ratio of all the stocks in 2021", list(RETURNS.columns)),
+     ("sortino of every stock in 2021", list(RETURNS.columns))],
 )  # fmt: skip
 def test_the_sortino_ratio_of_named_stocks_is_each_stock_s(
-    offline_data_dir: Path, text: str
+    offline_data_dir: Path, text: str, tickers: list[str]
 ) -> None:
     reply = answer_in_new_thread(text)
     window = RETURNS.loc["2021"]
-    for ticker in ("AAPL", "KO"):
+    for ticker in tickers:
         values = window[ticker].to_numpy()
         expected = values.mean() * 252 / _downside(values)
         said = re.search(rf"{ticker}: (?:[^;]*; )*?Sortino ratio (-?\d+\.\d\d)", reply)

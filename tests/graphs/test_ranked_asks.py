@@ -85,11 +85,38 @@ def test_a_portfolio_asked_for_by_its_measure_is_still_built(offline_data_dir: P
     )
 
 
-def test_which_fell_the_most_is_the_total_return_in_order(offline_data_dir: Path) -> None:
-    reply = answer_in_new_thread("which of the tech names fell the most in 2022?")
-    window = RETURNS.loc["2022-01-01":"2022-12-31", sector_tickers(["tech"])]
-    total = (1 + window).prod() - 1
-    assert _order(reply, "total return") == list(total.sort_values(ascending=False).index)
+MOVES = {
+    "fell the most": False,
+    "dropped the most": False,
+    "lost the most": False,
+    "declined most": False,
+    "fell the least": True,
+    "gained the most": True,
+    "did best": True,
+}
+"""A move asked about -> whether the answer lists the highest return first (a fall asked
+about: the biggest fall first)."""
+
+
+@SETTINGS
+@given(
+    move=st.sampled_from(sorted(MOVES)),
+    sector=st.sampled_from(["banks", "tech", "energy"]),
+    year=st.integers(2008, 2022),
+)
+def test_which_fell_the_most_is_the_total_return_from_the_biggest_fall(
+    offline_data_dir: Path, move: str, sector: str, year: int
+) -> None:
+    reply = answer_in_new_thread(f"which of the {sector} stocks {move} in {year}?")
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31", sector_tickers([sector])]
+    total = ((1 + window).prod() - 1).sort_values(ascending=not MOVES[move])
+    first = "highest" if MOVES[move] else "lowest"
+    line = re.search(rf"By total return, {first} first: (.+?) \({first}", reply)
+    assert line is not None, reply
+    assert [item.split()[0] for item in line.group(1).split(", ")] == list(total.index)
+
+
+def test_the_top_stocks_by_return_are_every_stock_s_highest(offline_data_dir: Path) -> None:
     top = answer_in_new_thread("show me the top 5 stocks by return since 2020")
     since = (1 + RETURNS.loc["2020-01-01":]).prod() - 1
     best = ", ".join(since.sort_values(ascending=False).index[:5])
@@ -186,3 +213,66 @@ def test_stocks_ranked_within_each_sector_are_not_the_sectors_ranked(
     assert f"By volatility, highest first: {most} " in reply, reply
     reply = answer_in_new_thread("which sector had the worst day in 2020?")  # no order to rank by
     assert "worst day" in reply and "By " not in reply, reply
+
+
+RISK_ASKS = (
+    "which is riskier, {a} or {b}?",
+    "is {a} riskier than {b}?",
+    "{a} vs {b}: which is safer?",
+    "which is the more defensive, {a} or {b}, in {y}?",
+    "which is safer, {a} or {b}, in {y}",
+    "which is less risky, {a} or {b}?",
+)
+PAIRS = (("AAPL", "KO"), ("XOM", "JNJ"), ("tech", "staples"), ("the banks", "energy"))
+
+
+def _deepest(wealth: pd.Series) -> float:
+    """The deepest fall of a wealth path below its running peak (a plain loop)."""
+    peak, deepest = 1.0, 0.0
+    for value in wealth:
+        peak = max(peak, value)
+        deepest = max(deepest, 1.0 - value / peak)
+    return deepest
+
+
+@SETTINGS
+@given(ask=st.sampled_from(RISK_ASKS), pair=st.sampled_from(PAIRS), year=st.integers(2008, 2022))
+def test_which_is_riskier_sets_volatility_and_drawdown_side_by_side(
+    offline_data_dir: Path, ask: str, pair: tuple[str, str], year: int
+) -> None:
+    """Stocks or sectors (each at equal weights, rebalanced daily) compared by their risk are
+    put in order of volatility and of maximum drawdown, highest first."""
+    text = ask.format(a=pair[0], b=pair[1], y=year)
+    text = text.lower() if year % 2 else text  # lower-case tickers too
+    reply = answer_in_new_thread(text)
+    window = (
+        RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"] if "{y}" in ask else RETURNS.loc["2018":]
+    )
+    named = {p.removeprefix("the "): [p] if p.isupper() else sector_tickers([p]) for p in pair}
+    held = pd.DataFrame({n: window[members].mean(axis=1) for n, members in named.items()})
+    for words, values in (
+        ("volatility", held.std(ddof=1) * np.sqrt(252)),
+        ("maximum drawdown", pd.Series({n: _deepest((1 + held[n]).cumprod()) for n in held})),
+    ):
+        line = re.search(rf"By {words}, highest first: (.+?) \(highest", reply)
+        assert line is not None, (text, reply)
+        shown = [item.rsplit(" ", 1)[0].lower() for item in line.group(1).split(", ")]
+        assert shown == [n.lower() for n in values.sort_values(ascending=False).index], reply
+
+
+def test_words_of_a_fall_or_a_comparison_elsewhere_leave_the_question_as_it_was(
+    offline_data_dir: Path,
+) -> None:
+    """A fall said of the market, not of what is ranked, keeps the ranking highest first; "than"
+    inside a build's limits neither adds a sector nor makes the builds a comparison."""
+    fell = answer_in_new_thread(
+        "which stocks had the highest sharpe ratio in 2022 when the market fell?"
+    )
+    assert "By Sharpe ratio (risk-free rate 0%), highest first: " in fell, fell
+    staples = answer_in_new_thread("build a min vol portfolio of staples with less risk than tech")
+    used = re.search(r"Used: ([A-Z, ]+);", staples)
+    assert used is not None and used.group(1) == ", ".join(sector_tickers(["staples"])), staples
+    both = answer_in_new_thread(
+        "build HRP and risk parity portfolios of AAPL, KO, PG and XOM with no stock more than 40%"
+    )
+    assert both.startswith("HRP portfolio (pf_") and "Risk-parity portfolio (pf_" in both, both

@@ -124,7 +124,7 @@ def test_ranking_words_in_an_action_leave_it_an_action() -> None:
 
 def test_the_end_is_read_from_the_words_beside_the_count() -> None:
     assert ranked_ends("top 5 losers of 2022") == Ends(worst=5)
-    assert ranked_ends("which 5 stocks lost the most in 2022") == Ends(worst=5)
+    assert ranked_ends("which 5 stocks lost the most in 2022") == Ends(worst=5, worst_first=True)
     assert ranked_ends("the top 5 worst performers") == Ends(worst=5)
     assert ranked_ends("top 10 least volatile stocks") == Ends(lowest=10)
     assert ranked_ends("top three and bottom three by sharpe") == Ends(highest=3, lowest=3)

@@ -8,12 +8,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import quantstats as qs
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quant.data import load_sp500_index, load_sp500_prices
 from quant.episodes import EPISODES
 from quant.errors import DataError
 from quant.risk import max_drawdown
-from quant.statistics import beta, deepest_drawdown, market_correlation, monthly_returns
+from quant.statistics import (
+    beta,
+    deepest_drawdown,
+    market_correlation,
+    monthly_returns,
+    yearly_returns,
+)
 from quant.stress import beta_shock, replay_episode
 
 
@@ -109,6 +118,38 @@ def test_monthly_returns_compound_each_calendar_month(prices: pd.DataFrame) -> N
         expected = closes.loc[last] / closes.loc[first] - 1.0
         assert np.allclose(months.loc[end].to_numpy(), expected.to_numpy(), rtol=1e-10)
     assert list(months.index.strftime("%Y-%m")) == ["2020-02", "2020-03", "2020-04", "2020-05"]
+
+
+ALL_PRICES = load_sp500_prices()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    first=st.integers(0, len(ALL_PRICES) - 30),
+    length=st.integers(2, 3000),
+    ticker=st.sampled_from(sorted(ALL_PRICES.columns)),
+)
+def test_yearly_returns_are_each_calendar_year_s_closes(
+    first: int, length: int, ticker: str
+) -> None:
+    closes = ALL_PRICES[ticker].iloc[first : first + length + 1].dropna()
+    if len(closes) < 3:
+        return
+    returns = closes.pct_change().iloc[1:]
+    years = yearly_returns(returns)[ticker]
+    # a year runs from the last close before it (the window's first close for the first year)
+    last_close = closes.groupby(closes.index.year).last()
+    held = sorted(set(returns.index.year))
+    expected = [
+        last_close[year] / (closes.iloc[0] if year == held[0] else last_close[year - 1]) - 1.0
+        for year in held
+    ]
+    assert list(years.index.year) == held
+    got = years.to_numpy()
+    assert np.allclose(got, expected, rtol=1e-9, atol=1e-12)
+    # and quantstats' end-of-year column on the same returns
+    theirs = qs.stats.monthly_returns(returns)["EOY"]
+    assert np.allclose(got, theirs.to_numpy(dtype=float), rtol=1e-9, atol=1e-12)
 
 
 def test_the_episodes_run_from_the_index_s_closing_peak_to_its_trough() -> None:

@@ -290,6 +290,13 @@ _SUBJECT = patterns.compile(
     r"\b(?:it|its|this|that|my|our|the same|those|these|they|them|their|portfolio|allocation"
     r"|holdings?)\b"
 )
+_ALL_NAMES = patterns.compile(
+    r"\b(?:every|each|all(?: of)?(?: the)?(?: \d+)?)\s+(?:stocks?|names|tickers|companies"
+    r"|equities|shares)\b(?!\s+(?:(?:that\s+|which\s+)?(?:we|i)\s+(?:own|hold|have)|held|owned"
+    r"|(?:in|of)\s+(?:my|our|it|this|that|the(?:\s+[\w-]+){0,3}?\s+portfolio))\b)"
+)
+"""Every stock of the data asked about, none named ("the rolling volatility of every stock",
+"the Sortino ratio of all the stocks")."""
 _INDEX_NAMED = patterns.compile(
     r"\bs\s*&\s*p\b|\bsp\s?500\b|\bspx\b|\bspy\b|\bthe (?:index|market)\b"
 )
@@ -297,6 +304,14 @@ _INDEX_NAMED = patterns.compile(
 _COMPARE = patterns.compile(
     r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bside[\s-]by[\s-]side\b|\bor\b|\bwhich\b"
 )
+_MADE = patterns.compile(r"\b(?:mix|build|make|construct|create|give me|weights?|allocation)\b")
+"""Words of a portfolio asked for ("a safer mix of ..."), not of names compared by risk."""
+_RISKIER = patterns.compile(
+    r"\b(?:riskier|riskiest|safer|safest|more risky|less risky|most risky|least risky"
+    r"|more dangerous|less dangerous|more defensive|most defensive)\b"
+)
+"""Names or groups compared by their risk ("which is riskier, tech or staples?", "is AAPL
+safer than KO?"): their volatility and deepest drawdown side by side."""
 _WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
     r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b"
@@ -409,6 +424,11 @@ def _statistics(
     sectors = sectors_asked(intent, low, known) if ranked else ()  # "which sector did best?"
     if ranked and "drawdown_dates" not in measures and re.search(r"\bdraw[\s-]?downs?\b", low):
         measures += ("drawdown_dates",)  # "the worst drawdown among the energy stocks"
+    names = len(intent.sectors) > 1 or len(intent.tickers) > 1
+    riskier = _RISKIER.search(low) and names and not _SUBJECT.search(low) and not _MADE.search(low)
+    if riskier and not measures:  # "which is riskier, tech or staples?", "is AAPL safer than KO?"
+        measures = ("volatility", "drawdown_dates")
+        ranked = not weights  # in order of each
     named_volatile = "volatility" not in measures and re.search(r"\bvolatil", low)
     if named_volatile and (weights or len(intent.sectors) > 1 or ranked):  # not the market's
         measures += ("volatility",)
@@ -420,7 +440,9 @@ def _statistics(
         measures += () if "drawdown_dates" in measures else ("drawdown_dates",)  # tech vs staples
     if intent.intent == "risk_report" and _drawdown_of_each(intent, low, weights):
         measures += () if "drawdown_dates" in measures else ("drawdown_dates",)
-    each_stock = bool(intent.tickers and not weights and set(measures) & OF_EACH_STOCK)
+    all_names = _ALL_NAMES.search(low)  # "of every stock": each stock's, none named
+    of_names = intent.tickers or all_names
+    each_stock = bool(of_names and not weights and set(measures) & OF_EACH_STOCK)
     if (
         intent.intent == "risk_report"
         and "drawdown_dates" not in measures
@@ -432,7 +454,7 @@ def _statistics(
     if read_of_market and not weights and not ranked and not performed:
         return None  # "how has tech done": a read of the sector's market, not statistics
     subject = intent.tickers or weights or intent.portfolio_ids or _SUBJECT.search(low)
-    every = ranked and (EVERY_NAME.search(low) or len(sectors) > 1)
+    every = (ranked and (EVERY_NAME.search(low) or len(sectors) > 1)) or all_names
     if measures and (subject or subject_in_thread or every):
         against = _beta_to(intent, low) if "beta" in measures else None
         return _base(
@@ -476,7 +498,7 @@ def groups_compared(
     correlation asked (between stocks)."""
     if len(intent.sectors) < 2 or intent.weights or "correlation" in measures:
         return ()
-    if not _COMPARE.search(low):
+    if not (_COMPARE.search(low) or _RISKIER.search(low)):  # "is tech riskier than staples?"
         return ()
     groups = [
         (s, tuple(t for t in sector_tickers([s]) if t in intent.tickers)) for s in intent.sectors

@@ -13,6 +13,7 @@ rebalancing cadence and a criterion to drop a name by. Which request it changes,
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,7 +46,8 @@ class Criterion:
 class Change:
     """What a follow-up changes (None / empty: kept as it was): the window (`start`, `end`,
     `last_sessions`), the portfolio `method`, the weight limits (`intent.limits`), the
-    rebalancing `cadence`, names `dropped` and `added`, a name to drop by a `criterion`, the
+    rebalancing `cadence`, names `dropped` and `added` (with the weights stated for them,
+    `added_weights`: "add 10% JNJ" is JNJ 0.10), a name to drop by a `criterion`, the
     sector or industry terms whose names are dropped (`dropped_groups`: "take the banks out")
     the confidence `level` and the `horizon` (sessions) of a risk measure ("and at 99?", "and
     over 10 days?"), trading costs (`cost_bps`: "same with 20 bps costs"), and a strategy's
@@ -62,6 +64,7 @@ class Change:
     cadence: str | None = None
     dropped: tuple[str, ...] = ()
     added: tuple[str, ...] = ()
+    added_weights: tuple[tuple[str, float], ...] = ()
     criterion: Criterion | None = None
     dropped_groups: tuple[str, ...] = ()
     level: float | None = None
@@ -230,6 +233,7 @@ def read_change(intent: Intent) -> Change | None:
         cadence=cadence_named(low),
         dropped=tuple(intent.limits.excluded),
         added=tuple(intent.tickers) if intent.adds else (),
+        added_weights=_added_weights(low, intent.tickers) if intent.adds else (),
         criterion=criterion,
         dropped_groups=tuple(intent.limits.excluded_sectors),
         level=_level(intent, low),
@@ -260,3 +264,22 @@ def read_change(intent: Intent) -> Change | None:
     if change.strategy or change.cost_bps is not None:
         return change  # "and with 2x leverage?", "what about the bear case?": the thread's
     return None
+
+
+_PERCENT = r"\s*(?:%|percent\b|per\s?cent\b|pct\b)"
+_WEIGHT_OF = patterns.compile(
+    rf"(?<!most )(?<!max )(?<!to )\b(\d{{1,2}}(?:\.\d+)?){_PERCENT}\s+"
+    r"(?:(?:position|stake|allocation|weight)\s+)?(?:of\s+|in\s+)?([a-z.]{1,6})\b"
+    rf"|\b([a-z.]{{1,6}})\s+(?:at|@|with)\s+(?:a\s+)?(\d{{1,2}}(?:\.\d+)?){_PERCENT}"
+    r"(?!\s*(?:cap|max|maximum|limit|ceiling|floor|min|minimum)\b)"
+)
+
+
+def _added_weights(low: str, tickers: Sequence[str]) -> tuple[tuple[str, float], ...]:
+    """The weight stated for each name added ("add 10% JNJ", "add JNJ at 5%"), as fractions."""
+    found: dict[str, float] = {}
+    for match in _WEIGHT_OF.finditer(low):
+        share, name = (match.group(1), match.group(2)) if match.group(1) else match.group(4, 3)
+        if name.upper() in tickers and 0 < float(share) < 100:
+            found.setdefault(name.upper(), float(share) / 100)
+    return tuple(found.items())

@@ -39,6 +39,12 @@ _MEASURES: dict[str, str] = {
     r"return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b"
     r"|" + MONEY_MADE_OR_LOST,
+    "by_year": r"\b(?:by|each|every)\s+(?:calendar\s+)?year\b(?!\s+(?:to date|ago)|[\s-]+end)"
+    r"|\b(?:in|for)\s+each\s+of\s+the\s+(?:last|past)\s+(?:\w+\s+)?years\b|\b(?:best|worst)\s+(?:and\s+(?:the\s+)?"
+    r"(?:best|worst)\s+)?(?:calendar\s+)?years?\b(?!\s+(?:to date|ago))"
+    r"|\byear[\s-]+(?:by|on|over)[\s-]+year\b|\b(?:yearly|calendar[\s-]year)\s+(?:returns?"
+    r"|performance)\b|\b(?:annual|yearly) returns?\s+(?:for|in|of)\s+(?:each|every)\b"
+    r"|\bin\s+(?:each|every)\s+(?:calendar\s+)?year\b",
 }  # fmt: skip
 OF_EACH_STOCK = frozenset({"sortino_ratio", "downside_deviation", "skewness", "kurtosis"})
 """Measures asked of named stocks that are each stock's ("the Sortino ratio of AAPL and KO"),
@@ -49,10 +55,18 @@ _HISTORY_OF_RETURNS = patterns.compile(
 )
 """Returns as the history a window holds ("3 years of daily returns"), not a measure asked."""
 
+_REBALANCED_YEARLY = patterns.compile(
+    r"\b(?:rebalanc\w*|trad(?:e|es|ed|ing)|invest(?:s|ed|ing)?|add(?:s|ed|ing)?|contribut\w*)\s+"
+    r"(?:\S+\s+){0,4}?(?:each|every)"
+    r"\s+(?:calendar\s+)?year\b"
+)
+"""A cadence said with "each year" ("rebalanced every year", "investing $1,000 each year"),
+not the returns of each year asked."""
+
 
 def measures_named(low: str) -> tuple[str, ...]:
     """The statistics a lower-cased message names (return, volatility, beta, worst day, ...)."""
-    low = _HISTORY_OF_RETURNS.sub(" ", low)
+    low = _REBALANCED_YEARLY.sub(" ", _HISTORY_OF_RETURNS.sub(" ", low))
     if daily := re.search(_MEASURES["daily_mean"], low):  # its "return" is not the total's
         low = low[: daily.start()] + " " + low[daily.end() :]
         return ("daily_mean", *(n for n, p in _MEASURES.items() if re.search(p, low)))

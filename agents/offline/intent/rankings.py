@@ -46,8 +46,10 @@ def ranked_question(low: str) -> bool:
     )
 
 
+_FELL = r"fell|fall(?:en)?|dropped|lost|declined|sank|slumped|plunged|tumbled|crashed"
+"""Words of a fall, which put a ranking by return in order from the biggest fall."""
 MOVED = patterns.compile(
-    r"\b(?:fell|fall(?:en)?|dropped|lost|gained|rose|risen|returned|performed|did (?:best|worst)"
+    rf"\b(?:{_FELL}|gained|rose|risen|returned|performed|did (?:best|worst)"
     rf"|{_PERFORMERS})\b|\b{_COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{_COUNT}\b"
 )
 """A move asked about without a measure's name: the total return ("which fell the most")."""
@@ -83,7 +85,12 @@ _LOW_SIDE = patterns.compile(
 volatile stocks")."""
 _SAID_OF = patterns.compile(r"\b(?:and|or|but|then)\b|[,&;]")
 """Where what a count is said of ends ("top 5 winners | and top 5 losers")."""
-_WORST_ONLY = patterns.compile(r"\b(?:worst|weakest|losers?|decliners?|fallers?|laggards?)\b")
+_WORST_ONLY = patterns.compile(
+    r"\b(?:worst|weakest|losers?|decliners?|fallers?|laggards?)\b"
+    rf"|\b(?:{_FELL})\s+(?:the\s+)?(?:most|hardest|furthest|farthest|more)\b"
+)
+"""Words that ask about the worst alone ("the biggest losers", "which fell the most"; not "which
+fell the least", nor "the highest Sharpe ratio when the market fell")."""
 _BEST_TOO = patterns.compile(r"\b(?:best|strongest|winners?|gainers?|leaders?|top)\b")
 
 

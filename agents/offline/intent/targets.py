@@ -316,6 +316,14 @@ _SECTOR_SUBJECTS = (
     patterns.compile(  # "which is riskier, tech or staples?", "tech vs staples: which ...?"
         rf"(?:^|[,:]\s*)(?:the\s+)?({_GROUP})(?=\s+(?:or|vs\.?|versus)\s)"
     ),
+    patterns.compile(  # "is tech riskier than staples?", "are the banks safer than energy?"
+        rf"\b(?:is|are|was|were)\s+(?:the\s+)?({_GROUP})\s+(?=(?:riskier|safer|more risky|less risky"
+        r"|more dangerous|less dangerous|more defensive)\s+than\b)"
+    ),
+    patterns.compile(  # "... riskier than staples?"
+        r"\b(?:riskier|safer|more risky|less risky|more dangerous|less dangerous|more defensive)"
+        rf"\s+than\s+(?:the\s+)?({_GROUP})\s*(?=$|[?,.;!])"
+    ),
     patterns.compile(  # a follow-up about other names: "what about the banks?", "and energy"
         rf"^\s*(?:and|what about|how about|also|same|now)\s+(?:(?:for|with|on)\s+)?(?:the\s+|my\s+"
         rf"|our\s+)?({_GROUP})\s*(?=$|[?,.;!+]|\s(?:since|from|over|between|in|with|and|plus"

@@ -18,7 +18,8 @@ _CADENCES = (
     (r"\bweekly\b|\bevery week\b|\beach week\b", "weekly"),
     (r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b", "monthly"),
     (r"\bquart\w{0,2}ly\b|\bevery quarter\b|\beach quarter\b", "quarterly"),
-    (r"\b(?:annually|yearly|annual rebalanc\w*|every year|each year|once a year)\b", "annually"),
+    (r"\b(?:annually|yearly|annual rebalanc\w*|(?:every|each) (?:calendar )?year|once a year)\b",
+     "annually"),
 )  # fmt: skip
 _BPS = patterns.compile(
     NUM + r"\s*(?:bps|bp|basis points?|bips)\b|(?:costs?|fees?|commissions?)\s*(?:of\s+)?" + PCT
@@ -26,9 +27,19 @@ _BPS = patterns.compile(
 )  # fmt: skip
 
 
+_PERIOD_RETURNS = patterns.compile(
+    r"\b(?:daily|weekly|monthly|quarterly|yearly|annual)\s+(?:returns?|performance|gains?|losses)\b"
+    r"|\b(?:returns?|do|did|done|perform\w*|fared?)\s+(?:in\s+|for\s+|over\s+)?(?:each|every)\s+"
+    r"(?:calendar\s+)?(?:day|week|month|quarter|year)\b"
+)
+"""The returns of each period asked ("yearly returns", "how did it do each year"): no cadence."""
+
+
 def cadence_named(low: str) -> str | None:
     """The rebalancing cadence a lower-cased message names ("quarterly", "buy and hold" ->
-    never), else None."""
+    never), else None; the returns of each period asked ("monthly returns", "how did it do each
+    year") name none."""
+    low = _PERIOD_RETURNS.sub(" ", low)
     for pattern, cadence in _CADENCES:
         if re.search(pattern, low):
             return cadence

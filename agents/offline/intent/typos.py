@@ -52,6 +52,20 @@ _NOT_TYPOS = frozenset(
         "forecaster",
         "forecasters",
         "forecasting",
+        "part",
+        "partly",
+        "sparsity",
+        "shared",
+        "shaped",
+        "compress",
+        "comparable",
+        "explore",
+        "expose",
+        "exposed",
+        "exposes",
+        "forest",
+        "forests",
+        "volatilities",
     ]
 )
 """Real words close to a `_VOCABULARY` word, never "corrected"."""

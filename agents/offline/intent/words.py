@@ -406,7 +406,7 @@ _COMMON_WORDS = words(
     "redo rerun run test check show give make try drop add swap keep cap caps hold sell buy "
     "then plot chart table again too well put get let got pick sort rank list print take bring "
     "throw toss into out limit limits floor floors pct bps cost costs alone day days week weeks "
-    "month months year years yr yrs"
+    "month months year years yr yrs safe safer safest risky less"
 )
 """Words of a list of tickers that are not tickers ("aapl, msft and more"), and words that end
 a phrase before one ("a 30% position limit, ko at least 5%", "over 3 yrs, ko and pg")."""
