@@ -150,3 +150,31 @@ def test_the_average_daily_return_is_the_mean_of_the_window(
     # the tool's annualised mean to four significant digits, over 252, to 0.001 points
     assert abs(float(said.group(1)) - 100 * mean) <= 0.00051 + 5e-4 * abs(100 * mean), reply
     assert "a total return of" not in reply, reply  # asked the daily mean, not the total
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sortino ratio of each stock in it", "what's the sortino ratio of all the stocks we own?",
+     "the sortino of every stock in my portfolio"],
+)  # fmt: skip
+def test_each_holding_of_the_portfolio_is_measured_not_every_stock(
+    offline_data_dir: Path, text: str
+) -> None:
+    import uuid
+
+    from agents.offline.intent import parse_intent
+    from graphs.chat import ChatSession
+    from settings import Settings
+
+    session = ChatSession(f"held-{uuid.uuid4().hex}", settings=Settings())
+    session.send("hrp portfolio of ko, pep, xom, jpm")
+    reply = session.send(text).replies[-1]
+    said = dict(re.findall(r"([A-Z]+): Sortino ratio (-?\d+\.\d\d)", reply))
+    assert sorted(said) == ["JPM", "KO", "PEP", "XOM"], reply  # the holdings, no other stock
+    window = RETURNS.loc["2018-01-01":]
+    for ticker, shown in said.items():
+        values = window[ticker].to_numpy()
+        expected = values.mean() * 252 / _downside(values)
+        assert abs(float(shown) - expected) <= 0.0051 + 5e-4 * abs(expected), reply
+    assert not parse_intent(text, list(RETURNS.columns)).all_tickers
+    assert parse_intent("sortino ratio of all the stocks", list(RETURNS.columns)).all_tickers

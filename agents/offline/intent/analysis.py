@@ -36,7 +36,7 @@ from agents.offline.intent.targets import sector_tickers
 from agents.offline.intent.trading_terms import cadence_named, cost_bps
 from agents.offline.intent.typos import repair_words
 from agents.offline.intent.words import ANY_METHOD as _ANY_METHOD
-from agents.offline.intent.words import read_mentioned
+from agents.offline.intent.words import OWNED_AFTER, read_mentioned
 
 __all__ = [
     "AnalysisAsk",
@@ -292,11 +292,14 @@ _SUBJECT = patterns.compile(
 )
 _ALL_NAMES = patterns.compile(
     r"\b(?:every|each|all(?: of)?(?: the)?(?: \d+)?)\s+(?:stocks?|names|tickers|companies"
-    r"|equities|shares)\b(?!\s+(?:(?:that\s+|which\s+)?(?:we|i)\s+(?:own|hold|have)|held|owned"
-    r"|(?:in|of)\s+(?:my|our|it|this|that|the(?:\s+[\w-]+){0,3}?\s+portfolio))\b)"
+    r"|equities|shares)\b" + OWNED_AFTER
 )
 """Every stock of the data asked about, none named ("the rolling volatility of every stock",
 "the Sortino ratio of all the stocks")."""
+_ALL_HELD = patterns.compile(
+    r"\ball (?:of )?(?:the |our |my )?(?:stocks|names|holdings|positions)\b"
+)
+"""Each holding asked about ("all the stocks we own"), with the portfolio as the subject."""
 _INDEX_NAMED = patterns.compile(
     r"\bs\s*&\s*p\b|\bsp\s?500\b|\bspx\b|\bspy\b|\bthe (?:index|market)\b"
 )
@@ -441,7 +444,9 @@ def _statistics(
     if intent.intent == "risk_report" and _drawdown_of_each(intent, low, weights):
         measures += () if "drawdown_dates" in measures else ("drawdown_dates",)
     all_names = _ALL_NAMES.search(low)  # "of every stock": each stock's, none named
-    of_names = intent.tickers or all_names
+    each = _EACH_NAME.search(low) or _ALL_HELD.search(low)
+    held_each = each and (subject_in_thread or _SUBJECT.search(low))
+    of_names = intent.tickers or all_names or held_each  # "of each stock in it": its holdings
     each_stock = bool(of_names and not weights and set(measures) & OF_EACH_STOCK)
     if (
         intent.intent == "risk_report"

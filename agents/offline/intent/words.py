@@ -341,11 +341,17 @@ def read_mentioned(patterns: dict[str, str], low: str) -> tuple[str, ...]:
     return tuple(name for _, name in sorted(hits))
 
 
-ALL_TICKERS = patterns.compile(
-    r"\ball (?:the |of the |our )?(?:\d+ )?(?:assets|stocks|tickers|names|equities|securities|"
-    r"holdings|companies)\b|\b(?:whole|entire|full) (?:universe|dataset|s&p)\b|\bevery (?:stock|"
-    r"asset|ticker)\b|\bthe universe\b"
+OWNED_AFTER = (
+    r"(?!\s+(?:(?:that|which)\s+)?(?:we|i)\s+(?:own|hold|have)\b|\s+(?:held|owned)\b"
+    r"|\s+(?:in|of)\s+(?:my|our|it|this|that|the(?:\s+[\w-]+){0,3}?\s+portfolio)\b)"
 )
+"""What follows "all the stocks" or "every stock" when they are the user's own holdings ("all the
+stocks we own", "every stock in my portfolio"), not every stock of the data."""
+ALL_TICKERS = patterns.compile(
+    r"(?:\ball (?:the |of the |our )?(?:\d+ )?(?:assets|stocks|tickers|names|equities|securities|"
+    r"holdings|companies)\b|\bevery (?:stock|asset|ticker)\b)" + OWNED_AFTER
+    + r"|\b(?:whole|entire|full) (?:universe|dataset|s&p)\b|\bthe universe\b"
+)  # fmt: skip
 
 
 _COMPANY_NAMES = {
