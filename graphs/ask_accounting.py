@@ -471,20 +471,24 @@ def _result_shows(kind: str, value: Any, use: ToolUse) -> bool:
     return False
 
 
+def _weight_taken(name: str, asked: float, used: Any, reply: str) -> bool:
+    """Whether a call took the weight `asked` of `name` as `used`: the same, or more when the
+    reply says it was a share added to the name held ("KO 10.0% (from 30.0% to 37.0%)")."""
+    topped = f"{name} {asked:.1%} (from " in reply and isinstance(used, (int, float))
+    return _close(used, asked, 1e-4) or (topped and float(used) >= asked - 1e-4)
+
+
 def _weights_used(items: Sequence[AskItem], turn: Turn) -> str | None:
     """Given weights: used when one call took them all as given, or a build held each at its
     weight (`asset_limits` min and max: "add 10% JNJ" to a portfolio built by a method)."""
-    asked = {str(i.subject): float(i.value) for i in items}
+    asked, said = {str(i.subject): float(i.value) for i in items}, turn.reply
     for _, inputs in turn.taking("weight"):
         for weights in inputs.weights:
-            if all(_close(weights.get(t), w, 1e-4) for t, w in asked.items()):
+            if all(_weight_taken(t, w, weights.get(t), said) for t, w in asked.items()):
                 return None
-        held = inputs.flat
-        if all(
-            _close(held.get(f"asset_limits.{t}.{end}"), w, 1e-4)
-            for t, w in asked.items()
-            for end in ("min", "max")
-        ):
+        pins = [(t, w, inputs.flat.get(f"asset_limits.{t}.{end}")) for t, w in asked.items()
+                for end in ("min", "max")]  # fmt: skip
+        if all(_weight_taken(t, w, pin, said) for t, w, pin in pins):
             return None
     ran = [w for _, i in turn.taking("weight") for w in i.weights]
     if ran:

@@ -19,7 +19,6 @@ from langchain_core.tools import BaseTool
 from pydantic import Field
 
 from quant.risk import portfolio_returns
-from quant.statistics import yearly_returns
 from services.statistics import (
     FLAT,
     Rolled,
@@ -31,6 +30,7 @@ from services.statistics import (
     series_statistics,
 )
 from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
+from tools.calendar_years import calendar_years
 from tools.context import ToolContext
 from tools.summaries import iso_date, short_window, sig
 from tools.tool_factory import make_tool
@@ -143,41 +143,6 @@ def _series_json(stats: SeriesStatistics, with_beta: bool = True) -> dict[str, A
     return out
 
 
-def _calendar_years(
-    frame: pd.DataFrame, sessions: pd.DatetimeIndex
-) -> dict[str, list[dict[str, Any]]]:
-    """Each column's return in each calendar year of the window, with the year's first and last
-    sessions inside it and whether the window cuts the year (`cut`: the market data's `sessions`
-    hold days of that year outside it)."""
-    years = yearly_returns(frame)
-    dates = pd.DatetimeIndex(frame.dropna(how="all").index)
-    firsts = pd.Series(dates, index=dates).groupby(dates.year).min()
-    data_years = pd.Series(sessions, index=sessions).groupby(sessions.year)
-    spans = {int(y): _year_span(int(y), days.min(), days.max()) for y, days in data_years}
-    ends = pd.DatetimeIndex(years.index)
-    out: dict[str, list[dict[str, Any]]] = {}
-    for name in frame.columns:
-        out[str(name)] = []
-        for end, value in zip(ends, years[name].to_numpy(dtype=float), strict=True):
-            year, first = int(end.year), firsts.loc[end.year]
-            held = spans.get(year, (first, end))
-            cut = bool(first > held[0] or end < held[1])
-            out[str(name)].append(
-                {"year": year, "return": sig(float(value)), "from": iso_date(first),
-                 "to": iso_date(end), "cut": cut}
-            )  # fmt: skip
-    return out
-
-
-def _year_span(year: int, first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.Timestamp, ...]:
-    """The sessions a whole calendar `year` runs over, from the data's `first` and `last` of it:
-    the data's own, or the year's edges where the data starts or ends inside the year (a year's
-    first session is on or before January 4, its last on or after December 29)."""
-    start = first if first <= pd.Timestamp(year, 1, 4) else pd.Timestamp(year, 1, 1)
-    end = last if last >= pd.Timestamp(year, 12, 29) else pd.Timestamp(year, 12, 31)
-    return start, end
-
-
 def _rolling_json(summary: RollingSummary) -> dict[str, Any]:
     return {
         "latest": sig(summary.latest), "latest_date": iso_date(summary.latest_date),
@@ -267,15 +232,20 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
         out["index"] = {"name": "S&P 500 index", **_series_json(index_stats, with_beta=False)}
     if args.by_year:
         sessions = pd.DatetimeIndex(context.data.dates)
-        years = _calendar_years(frame, sessions)
+        years = calendar_years(frame, sessions)
         for name, entry in [*out["assets"].items(), ("portfolio", out.get("portfolio"))]:
             if entry is not None:
                 entry["calendar_years"] = years[name]
         if "index" in out and market is not None:  # over the index's own days (some may lack)
-            out["index"]["calendar_years"] = _calendar_years(market.to_frame("^"), sessions)["^"]
+            out["index"]["calendar_years"] = calendar_years(market.to_frame("^"), sessions)["^"]
     correlation = _correlation(returns)
     if correlation is not None:
         out["correlation"] = correlation
+    elif returns.shape[1] > MAX_CORRELATION_ASSETS:
+        out["correlation_not_given"] = (
+            f"the correlation of each pair is given for at most {MAX_CORRELATION_ASSETS} "
+            f"stocks, not {returns.shape[1]}"
+        )
     out["units"] = UNITS
     return out
 

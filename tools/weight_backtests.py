@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from langchain_core.tools import BaseTool
 from pydantic import Field
 
 from quant.risk import cagr, max_drawdown, volatility
 from services.weight_backtests import Cadence, backtest_weights
+from tools.calendar_years import calendar_years
 from tools.context import ToolContext
 from tools.summaries import iso_date, sig
 from tools.tool_factory import make_tool
@@ -50,6 +52,11 @@ class WeightsBacktestArgs(SubjectArgs):
         ge=-0.1,
         le=0.5,
         description="Annual rate the Sharpe ratio is measured against (0.02 = 2%). Default 0.",
+    )
+    by_year: bool = Field(
+        default=False,
+        description="Adds the backtest's return in each calendar year (and the index's): "
+        "'backtest 60/40 AAPL/KO since 2015 and show the yearly returns'.",
     )
 
 
@@ -101,6 +108,10 @@ def backtest_weights_tool(context: ToolContext, args: WeightsBacktestArgs) -> di
     if args.capital is not None:
         out["capital"] = args.capital
         out["final_value"] = sig(args.capital * (1.0 + result.total_return))
+    sessions = pd.DatetimeIndex(context.data.dates)
+    if args.by_year:
+        daily = result.wealth.pct_change().iloc[1:].to_frame("portfolio")
+        out["calendar_years"] = calendar_years(daily, sessions)["portfolio"]
     market = context.market(info["window"]["start"], info["window"]["end"])
     if market is not None:
         moves = market.reindex(returns.index)
@@ -113,12 +124,16 @@ def backtest_weights_tool(context: ToolContext, args: WeightsBacktestArgs) -> di
                 "volatility": sig(float(np.asarray(volatility(values)))),
                 "max_drawdown": sig(float(np.asarray(max_drawdown(values)))),
             }
+            if args.by_year:
+                index_years = calendar_years(moves.to_frame("index"), sessions)["index"]
+                out["index"]["calendar_years"] = index_years
     out["units"] = (
         "fractions (0.12 = 12%); bought at the close of window.from_close_of and traded back to "
         "the weights at the close of the first session of each period (trades counts the first "
         "purchase); costs cost_bps per unit traded; cash (1 - sum of weights) earns "
         f"{context.safe_rate:g} a year; cagr and volatility annualised; cost_drag: total return "
-        "lost to costs; max_drawdown depth positive = loss"
+        "lost to costs; max_drawdown depth positive = loss; calendar_years: each year's "
+        "return from the last close of the year before (cut: the window holds part of the year)"
     )
     return out
 
@@ -135,7 +150,8 @@ def weight_backtest_tools(context: ToolContext) -> list[BaseTool]:
                 "trading costs in basis points ('backtest 60% AAPL 40% KO rebalanced monthly with "
                 "10 bps costs': weights {'AAPL': 0.6, 'KO': 0.4}, rebalance monthly, cost_bps 10). "
                 "Returns total return, CAGR, volatility, Sharpe, maximum drawdown with its dates, "
-                "what costs took, and the S&P 500 index over the same window. For a "
+                "what costs took, and the S&P 500 index over the same window (by_year: each "
+                "calendar year's return too). For a "
                 "volatility-targeting strategy use backtest_strategy instead."
             ),
             args_schema=WeightsBacktestArgs,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agents.offline.intent.analysis import AnalysisAsk
+from agents.offline.intent.measures import INDEX_SHOWN
 from agents.offline.intent.rankings import Ends
 from agents.offline.portfolio_builds import method_name
 from agents.offline.rolling_answers import rolling_lines
@@ -16,9 +17,13 @@ from agents.offline.statistic_words import (
     LOWER_IS_BETTER,
     PHRASES,
     RANKED_BY,
+    RISK_MEASURES,
     SUMMARY,
     drawdown_phrase,
+    entries_risk_verdict,
     pct,
+    risk_verdict,
+    years_phrase,
     years_ranked,
 )
 from services.formatting import listed
@@ -103,10 +108,22 @@ def _wanted(ask: AnalysisAsk) -> list[str]:
     )
 
 
-def _ranking(data: dict[str, Any], wanted: list[str], ends: Ends) -> str:
+INDEX_NAME = "the S&P 500 index"
+
+
+def _ranking(data: dict[str, Any], ask: AnalysisAsk, wanted: list[str], subject: str) -> str:
     """The assets in order of each measure asked, highest first ("which had the best Sharpe
-    ratio?"): the question's answer at either end, or the ends it asks for ("top 5")."""
-    return _in_order(data["assets"], wanted, ends)
+    ratio?"): the question's answer at either end, or the ends it asks for ("top 5"); the index
+    among them when it is a side of the question ("is AMD riskier than the market?"), set beside
+    the portfolio (called `subject`) alone when one is measured ("is it riskier than the
+    market?"). Two set side by side on their risk are said first: which was the riskier."""
+    named = data["assets"]
+    if ask.to_market and data.get("index"):
+        portfolio = data.get("portfolio")
+        named = {subject: portfolio} if portfolio else named
+        named = {**named, INDEX_NAME: data["index"]}
+    verdict = entries_risk_verdict(named) if set(wanted) == set(RISK_MEASURES) else ""
+    return f"{verdict} {_in_order(named, wanted, ask.ends)}".strip()
 
 
 def _in_order(named: dict[str, dict[str, Any]], wanted: list[str], ends: Ends) -> str:
@@ -158,10 +175,6 @@ def _end(n: int, word: str, of: int) -> str:
     return f"the {word} of {of}" if n == 1 else f"the {n} {word} of {of}, {word} first"
 
 
-INDEX_SHOWN = ("return", "worst_month", "best_month", "by_year")
-"""The measures asked of stocks that the index's line gives beside them."""
-
-
 def statistics_answer(
     data: dict[str, Any], ask: AnalysisAsk, subject: str = "the portfolio"
 ) -> str:
@@ -174,7 +187,7 @@ def statistics_answer(
     if portfolio and wanted:
         line = "; ".join(PHRASES[m]({**portfolio, **against}) for m in wanted)
         parts.append(f"{subject} ({_held(portfolio)}) had {line}.")
-    ranking = _ranking(data, wanted, ask.ends) if ask.ranked else ""
+    ranking = _ranking(data, ask, wanted, subject) if ask.ranked else ""
     listed = [m for m in wanted if not ranking or m not in RANKED_BY]  # a ranking shows its own
     if ask.ranked and "by_year" in listed and (yearly := years_ranked(data["assets"])):
         listed.remove("by_year")  # "which stock did best each year?": each year's ends
@@ -186,8 +199,10 @@ def statistics_answer(
     if ranking:
         parts.append(ranking)
     index = data.get("index")
-    if index and set(INDEX_SHOWN) & set(wanted):
-        shown = [m for m in wanted if m in (*INDEX_SHOWN, "volatility")]
+    shown = [m for m in wanted if m in (*INDEX_SHOWN, "volatility")]
+    if ranking and ask.to_market:  # the index ranked among the names: not said twice
+        shown = [m for m in shown if m not in RANKED_BY]
+    if index and set(INDEX_SHOWN) & set(wanted) and shown:
         parts.append("The S&P 500 index: " + "; ".join(PHRASES[m](index) for m in shown) + ".")
     rolled = data.get("rolling") is not None and "not_computed" not in data["rolling"]
     if "correlation" in ask.measures and not rolled:  # the whole period's when none rolled
@@ -196,6 +211,8 @@ def statistics_answer(
             parts.append(_market_correlations(data))
         if matrix:
             parts.append(matrix)
+        elif not_given := data.get("correlation_not_given"):
+            parts.append(f"Each pair's correlation is not shown: {not_given}.")
     if ask.rolling is not None:
         parts.append(rolling_lines(data, ask))
     if (short := data.get("short_window")) and {"return", "volatility"} & set(wanted):
@@ -249,6 +266,8 @@ def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -
     first = groups[0][1]
     named = {n.title(): d["portfolio"] for n, d in groups}
     ordered = _in_order(named, _wanted(ask), ask.ends)
+    if ordered and set(_wanted(ask)) == set(RISK_MEASURES):  # "is tech riskier than staples?"
+        ordered = f"{entries_risk_verdict(named)} {ordered}".strip()
     if "by_year" in _wanted(ask):  # "which sector did best each year?"
         ordered = f"{ordered} {years_ranked(named)}".strip()
     if not ordered:
@@ -365,6 +384,10 @@ def backtest_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             f"{pct(index['total_return'])}, CAGR {pct(index['cagr'])}, maximum drawdown "
             f"{pct(index['max_drawdown'])}"
         )
+    if data.get("calendar_years"):  # "... and show the yearly returns"
+        text += f". The backtest's returns {years_phrase(data)}"
+        if index and index.get("calendar_years"):
+            text += f". The index's returns {years_phrase(index)}"
     return text + "."
 
 
@@ -379,10 +402,13 @@ _MEASURE_WORDS = {
 
 
 def _portfolio_called(name: str) -> str:
-    """A compared portfolio as a subject: "the HRP portfolio", "the portfolio with KO"."""
+    """A compared portfolio as a subject: "the HRP portfolio", "the portfolio with KO", "KO
+    held alone", "your portfolio"."""
     if name == GIVEN or name.startswith("with "):
         return f"the portfolio {name}"
-    return f"the {method_name(name)} portfolio"
+    if name == YOUR_PORTFOLIO:
+        return name
+    return f"{name} held alone" if name.isupper() else f"the {method_name(name)} portfolio"
 
 
 def _verdict(data: dict[str, Any], measure: str, level: str) -> str:
@@ -405,6 +431,9 @@ def _verdict(data: dict[str, Any], measure: str, level: str) -> str:
 
 GIVEN = "as given"
 """The name of the weights a what-if adds names to, in its comparison."""
+
+YOUR_PORTFOLIO = "your portfolio"
+"""The name of the conversation's weights set beside stocks ("is it riskier than XOM?")."""
 
 
 def added_name(ask: AnalysisAsk) -> str:
@@ -465,10 +494,16 @@ def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         lines.insert(0, added)  # the verdict, in the question's words
     elif ask.judged_on and (verdict := _verdict(data, ask.judged_on, level)):
         lines.append(verdict)
+    elif ask.against:  # "is it riskier than KO?": on volatility and maximum drawdown both
+        risks = {_portfolio_called(r["portfolio"]): (r["volatility"], r["max_drawdown"])
+                 for r in data["rows"]}  # fmt: skip
+        lines.append(risk_verdict(risks))
     for row in data["rows"]:
         ident = f" ({row['portfolio_id']})" if row.get("portfolio_id") else ""
+        name = method_name(row["portfolio"])
+        name = name[:1].upper() + name[1:] if name == YOUR_PORTFOLIO else name
         lines.append(
-            f"{method_name(row['portfolio'])}{ident}: return {pct(row['annualised_return'])} a "
+            f"{name}{ident}: return {pct(row['annualised_return'])} a "
             f"year, volatility {pct(row['volatility'])}, Sharpe ratio {row['sharpe_ratio']:.2f} "
             f"(risk-free rate {rate}), maximum drawdown {pct(row['max_drawdown'])}, {level} "
             f"CVaR {pct(row['cvar'], 2)}; weights {_weights(row['largest_weights'])}."

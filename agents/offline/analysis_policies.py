@@ -13,6 +13,7 @@ analysis used); else the answer is a question.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langchain_core.messages import AIMessage
@@ -20,6 +21,7 @@ from langchain_core.messages import AIMessage
 from agents.offline.analysis_answers import (
     ANSWERS,
     GIVEN,
+    YOUR_PORTFOLIO,
     added_name,
     group_name,
     groups_answer,
@@ -27,9 +29,12 @@ from agents.offline.analysis_answers import (
 )
 from agents.offline.analysis_routes import analysis_ask
 from agents.offline.chat_intent import (
-    SUBJECT_TOOLS,
+    ANALYSIS_TOOLS,
+    earlier_results,
     intent_of,
     known_tickers,
+    last_build,
+    last_subject,
     rate_args,
     thread_subject,
 )
@@ -40,9 +45,6 @@ from agents.offline.portfolio_builds import build_args, build_attempt, equal_wei
 from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
 
 __all__ = ["analysis_chat"]
-
-ANALYSIS_TOOLS = ("asset_statistics", "stress_test", "loss_probability", "backtest_weights")
-"""The analysis tools whose portfolio (id, weights or universe) a later question may mean."""
 
 
 def analysis_chat(inp: PolicyInput) -> AIMessage | None:
@@ -134,6 +136,8 @@ def _slots(ask: AnalysisAsk) -> dict[str, Any]:
             out["rolling_sessions"] = ask.rolling  # else the answer says why not
     elif ask.kind == "backtest_weights":
         out["rebalance"] = ask.rebalance or "monthly"
+        if "by_year" in ask.measures:
+            out["by_year"] = True
         if ask.cost_bps is not None:
             out["cost_bps"] = ask.cost_bps
     return out
@@ -151,6 +155,8 @@ def _compare(
     if ask.added:  # "would adding KO to 50/50 AAPL MSFT ...?": the weights beside the addition
         portfolios = {GIVEN: ask.weights, added_name(ask): with_added(ask)}
         return reply("", tool_call(ask.tool, {**window, **common, "portfolios": portfolios}))
+    if ask.against:  # "is it riskier than KO and PG?": the portfolio beside each stock
+        return _beside_held(inp, ask, window, common)
     methods = [m for m in intent.methods if m != "frontier"]
     universe = intent.universe(known_tickers(), thread_subject(inp))
     if intent.equal_weight:
@@ -185,6 +191,36 @@ def _compare(
     held = sorted(done[0].data["weights"]) if done else universe
     every = {"universe": held} if intent.equal_weight else {}
     return reply("", tool_call(ask.tool, {**dates, **common, "portfolio_ids": ids, **every}))
+
+
+_PORTFOLIO = re.compile(r"\bportfolio\b", re.IGNORECASE)
+
+
+def _beside_held(
+    inp: PolicyInput, ask: AnalysisAsk, window: dict[str, Any], common: dict[str, Any]
+) -> AIMessage:
+    """What the conversation holds beside each stock of `ask.against` held alone, in one table
+    over the window asked, else the subject's own: its latest subject (a portfolio built: its
+    id; weights an analysis used: those; stocks: each held alone too), or its latest build when
+    a portfolio is named and the latest subject is stocks ("is my portfolio riskier than PG?")."""
+    subject, build = last_subject(inp), last_build(inp)
+    if subject and "universe" in subject and build and _PORTFOLIO.search(intent_of(inp).text):
+        subject = {"portfolio_id": build["portfolio_id"]}
+    if subject is None:
+        return reply(
+            "Which portfolio? Build one first, or name its weights (for example '60% AAPL 40% "
+            "KO'). Nothing was computed."
+        )
+    window = window or _subject_window(inp, subject)
+    alone = {t: {t: 1.0} for t in ask.against}
+    held: dict[str, Any] = {"portfolios": alone}
+    if "portfolio_id" in subject:
+        held["portfolio_ids"] = [subject["portfolio_id"]]
+    elif subject.get("weights"):
+        held["portfolios"] = {YOUR_PORTFOLIO: subject["weights"], **alone}
+    else:  # "are these safer than KO?" after "the volatility of AAPL and MSFT": each stock
+        held["portfolios"] = {t: {t: 1.0} for t in [*subject["universe"], *ask.against]}
+    return reply("", tool_call(ask.tool, {**window, **common, **held}))
 
 
 def _build_notes(inp: PolicyInput) -> str:
@@ -227,7 +263,7 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
     tickers = [t for t in intent.universe(known_tickers()) if t != ask.beta_to]
     if tickers:
         return {"universe": tickers}
-    subject = _last_subject(inp)  # "its beta to XOM": the conversation's subject
+    subject = last_subject(inp)  # "its beta to XOM": the conversation's subject
     if subject is None and ask.ranked:  # "which stock was the most volatile?": every one
         return {"universe": list(known_tickers())}
     return subject
@@ -237,7 +273,7 @@ def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]
     """The window the conversation last worked on its `subject` over (a portfolio built: the
     dates it was estimated on; weights or stocks: the window of the analysis that used them),
     for a question about it that names no window of its own."""
-    for name, args, data in _earlier_results(inp):
+    for name, args, data in earlier_results(inp):
         if name == "optimize_portfolio" and isinstance(data, dict):
             if data.get("portfolio_id") == subject.get("portfolio_id"):
                 span = data.get("date_range") or {}
@@ -246,27 +282,3 @@ def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]
             keys = ("start", "end", "last_sessions")
             return {k: args[k] for k in keys if args.get(k)}
     return {}
-
-
-def _earlier_results(inp: PolicyInput) -> list[tuple[str, dict[str, Any], Any]]:
-    """(tool, arguments, parsed result) of the calls before this turn, newest first."""
-    this_turn = {call["id"] for call in inp.calls_this_turn()}
-    return [
-        (r.name, r.args, r.data)
-        for r in reversed(inp.tool_results())
-        if r.call_id not in this_turn and not r.is_error
-    ]
-
-
-def _last_subject(inp: PolicyInput) -> dict[str, Any] | None:
-    """The portfolio built last in the conversation, or the weights or universe an earlier
-    analysis used, whichever came last; None when there is none."""
-    for name, args, data in _earlier_results(inp):
-        if name == "optimize_portfolio" and isinstance(data, dict) and data.get("portfolio_id"):
-            return {"portfolio_id": data["portfolio_id"]}
-        keys: tuple[str, ...] = ("universe",) if name in SUBJECT_TOOLS else ()
-        keys = ("portfolio_id", "weights", "universe") if name in ANALYSIS_TOOLS else keys
-        for key in keys:
-            if args.get(key):
-                return {key: args[key]}
-    return None

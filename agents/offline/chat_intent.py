@@ -225,3 +225,43 @@ def window_args(
     if intent.end:
         args["end"] = intent.end
     return args
+
+
+ANALYSIS_TOOLS = (
+    "asset_statistics", "stress_test", "loss_probability", "backtest_weights",
+    "portfolio_risk_report",
+)  # fmt: skip
+"""The analysis tools whose portfolio (id, weights or universe) a later question may mean."""
+
+
+def earlier_results(inp: PolicyInput) -> list[tuple[str, dict[str, Any], Any]]:
+    """(tool, arguments, parsed result) of the calls before this turn, newest first."""
+    this_turn = {call["id"] for call in inp.calls_this_turn()}
+    return [
+        (r.name, r.args, r.data)
+        for r in reversed(inp.tool_results())
+        if r.call_id not in this_turn and not r.is_error
+    ]
+
+
+def last_subject(inp: PolicyInput) -> dict[str, Any] | None:
+    """The portfolio built last in the conversation, or the weights or universe an earlier
+    analysis used, whichever came last; None when there is none."""
+    for name, args, data in earlier_results(inp):
+        if name == "optimize_portfolio" and isinstance(data, dict) and data.get("portfolio_id"):
+            return {"portfolio_id": data["portfolio_id"]}
+        keys: tuple[str, ...] = ("universe",) if name in SUBJECT_TOOLS else ()
+        keys = ("portfolio_id", "weights", "universe") if name in ANALYSIS_TOOLS else keys
+        for key in keys:
+            if args.get(key):
+                return {key: args[key]}
+    return None
+
+
+def last_build(inp: PolicyInput) -> dict[str, Any] | None:
+    """The result of the conversation's latest `optimize_portfolio` call when it built a
+    portfolio (its `portfolio_id`, weights, window); None when there is none or it failed."""
+    for result in reversed(inp.tool_results()):
+        if result.name == "optimize_portfolio" and isinstance(result.data, dict):
+            return result.data if isinstance(result.data.get("portfolio_id"), str) else None
+    return None

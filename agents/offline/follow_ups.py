@@ -324,11 +324,11 @@ def _change_names(
             scale = (sum(new.values()) + spare) / sum(new.values())
             new = {t: w * scale for t, w in new.items()}
             edit.changes.append(f"the {spare:.1%} freed spread over the rest in proportion")
-        given = {t: w for t, w in stated.items() if t in added[len(swaps) :]}
+        given = {t: w for t, w in stated.items() if t in new or t in added[len(swaps) :]}
         if given:
-            rest = 1.0 - sum(given.values())
-            new = {**{t: w * rest for t, w in new.items()}, **given}
-            said = ", ".join(f"{t} {w:.1%}" for t, w in given.items())
+            rest, before = 1.0 - sum(given.values()), new
+            new = _added_at(new, given)
+            said = ", ".join(_share_words(t, w, before.get(t), new[t]) for t, w in given.items())
             edit.changes.append(f"{said} added, the rest scaled to {rest:.1%} in proportion")
         args.pop("portfolio_id", None)
         args["weights"] = {t: round(w, 6) for t, w in new.items()}
@@ -337,14 +337,51 @@ def _change_names(
         args["universe"] = [*kept, *added]
         for limited in dropped:
             (args.get("asset_limits") or {}).pop(limited, None)
-    if request.tool == "optimize_portfolio":  # "add 10% JNJ" to a build: held at that weight
-        for name, share in stated.items():
-            args.setdefault("asset_limits", {})[name] = {"min": share, "max": share}
-            edit.changes.append(f"{name} held at {share:.1%}")
+    if request.tool == "optimize_portfolio" and (refused := _pin_added(edit, stated, args)):
+        return None, refused  # "add 10% JNJ" to a build: held at that weight
     edit.changes.extend(f"{into} in place of {out}" for out, into in swaps)
     if len(added) > len(swaps):
         edit.changes.append(f"{', '.join(added[len(swaps) :])} added")
     return None, None
+
+
+def _pin_added(edit: Edit, stated: dict[str, float], args: dict[str, Any]) -> str | None:
+    """Hold each name added at a stated share in the build `args` (`asset_limits` min and max):
+    a new name at its share, a name held at its weight with the share bought (`_added_at`);
+    why not when a weight would be above the build's cap on every stock."""
+    data = edit.request.data if isinstance(edit.request.data, dict) else {}
+    built = {str(t): float(w) for t, w in (data.get("weights") or {}).items()}
+    pinned = _added_at({t: w for t, w in built.items() if t in stated}, stated)
+    cap = float(args.get("max_weight") or 1.0)
+    if above := [t for t, w in pinned.items() if w > cap + 1e-9]:
+        shown = ", ".join(f"{t} at {pinned[t]:.1%}" for t in above)
+        return (
+            f"Holding {shown} would break the {cap:.0%} cap on every stock; raise the cap or add "
+            "less."
+        )
+    for name, share in stated.items():
+        args.setdefault("asset_limits", {})[name] = {"min": pinned[name], "max": pinned[name]}
+        said = _share_words(name, share, built.get(name), pinned[name])
+        edit.changes.append(
+            f"{said} added and held" if name in built else f"{name} held at {share:.1%}"
+        )
+    return None
+
+
+def _added_at(weights: dict[str, float], shares: dict[str, float]) -> dict[str, float]:
+    """`weights` with `shares` of the portfolio bought: each weight scaled by what the shares
+    leave (1 - their sum), then each share added to its name's weight ("add 10% KO" with KO at
+    30% holds 37%: 30% x 0.9 + 10%)."""
+    rest = 1.0 - sum(shares.values())
+    out = {t: w * rest for t, w in weights.items()}
+    for name, share in shares.items():
+        out[name] = out.get(name, 0.0) + share
+    return out
+
+
+def _share_words(name: str, share: float, held: float | None, now: float) -> str:
+    """A share added in words: "JNJ 10.0%", or for a name held "KO 10.0% (from 30.0% to 37.0%)"."""
+    return f"{name} {share:.1%}" + ("" if not held else f" (from {held:.1%} to {now:.1%})")
 
 
 def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:

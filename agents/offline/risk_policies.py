@@ -20,10 +20,19 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from agents.offline.analysis_answers import group_name
-from agents.offline.chat_intent import data_end, intent_of, known_tickers, rate_args, window_args
+from agents.offline.chat_intent import (
+    data_end,
+    intent_of,
+    known_tickers,
+    last_build,
+    last_subject,
+    rate_args,
+    window_args,
+)
 from agents.offline.formats import money_text, percent
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import groups_compared, judged_measure, normalised
+from agents.offline.intent.analysis import groups_compared, judged_measure
+from agents.offline.intent.typos import normalised
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import (
     build_args,
@@ -43,14 +52,6 @@ __all__ = ["MAX_NAMED_PORTFOLIOS", "risk_chat"]
 
 MAX_NAMED_PORTFOLIOS = 5
 """Most portfolios named by id in one message that get a risk report each."""
-
-
-def _last_portfolio_data(inp: PolicyInput) -> dict[str, Any] | None:
-    for result in reversed(inp.tool_results()):
-        data = result.data
-        if result.name == "optimize_portfolio" and isinstance(data, dict):
-            return data if isinstance(data.get("portfolio_id"), str) else None
-    return None
 
 
 _IN_MONEY = re.compile(r"\b(?:in (?:dollars|\$|usd|money|cash)|dollar|how much money)\b")
@@ -82,7 +83,7 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
         level["capital"] = capital
     window = {k: v for k, v in window_args(intent).items() if k != "universe"}
     tickers = intent.universe(known_tickers())
-    last = _last_portfolio_data(inp)
+    last = last_build(inp)
     built_now = any(c["name"] == "optimize_portfolio" for c in inp.calls_this_turn())
     if intent.portfolio_ids and not built_now:
         named = intent.portfolio_ids[:MAX_NAMED_PORTFOLIOS]
@@ -94,6 +95,10 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
             equal = equal_weights(names)
             wanted.append({"weights": equal, **level, **window})
         return wanted
+    latest = None if built_now or tickers else last_subject(inp)
+    weights = (latest or {}).get("weights") or {}
+    if weights and (last is None or set(weights) >= set(last["weights"])):  # a build changed
+        return [{"weights": dict(weights), **level, **window}]  # after it: "add 10% JNJ"
     if last is not None and (built_now or not tickers):
         if intent.equal_weight and not window:  # both over the window the portfolio was built on
             built_on = last.get("date_range") or {}

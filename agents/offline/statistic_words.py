@@ -14,9 +14,12 @@ __all__ = [
     "LOWER_IS_BETTER",
     "PHRASES",
     "RANKED_BY",
+    "RISK_MEASURES",
     "SUMMARY",
     "drawdown_phrase",
+    "entries_risk_verdict",
     "pct",
+    "risk_verdict",
     "years_phrase",
     "years_ranked",
 ]
@@ -50,7 +53,8 @@ def _figure(
 
 def years_phrase(stats: dict[str, Any]) -> str:
     """Each calendar year's return of a result entry (`calendar_years`), a year the window cuts
-    with the sessions it counts ("2022 -12.0% (2022-01-03 to 2022-06-30 only)")."""
+    with the sessions it counts ("2022 -12.0% (2022-01-03 to 2022-06-30 only)"), then the best
+    and the worst year (a part year among them said as one)."""
     years = stats.get("calendar_years")
     if not years:
         return "no calendar years (not asked of the tool)"
@@ -58,14 +62,17 @@ def years_phrase(stats: dict[str, Any]) -> str:
     for year in years:
         span = f" ({year['from']} to {year['to']} only)" if year.get("cut") else ""
         shown.append(f"{year['year']} {pct(year['return'])}{span}")
-    whole = [y for y in years if not y.get("cut")]
-    if len(whole) > 2:  # the best and worst of the years the window holds whole
-        best, worst = (f(whole, key=lambda y: y["return"]) for f in (max, min))
-        shown[-1] += (
-            f" (best whole year {best['year']}, {pct(best['return'])}; worst {worst['year']}, "
-            f"{pct(worst['return'])})"
-        )
-    return "by calendar year " + ", ".join(shown)
+    said = "by calendar year " + ", ".join(shown)
+    if len(years) > 2:  # the best and worst year, a part year said as one
+        best, worst = (f(years, key=lambda y: y["return"]) for f in (max, min))
+        said += f"; best year {_year_named(best)}, worst {_year_named(worst)}"
+    return said
+
+
+def _year_named(year: dict[str, Any]) -> str:
+    """ "2019 (28.9%)", or for a part year "2022 (-14.0%, 2022-01-03 to 2022-12-28 only)"."""
+    part = f", {year['from']} to {year['to']} only" if year.get("cut") else ""
+    return f"{year['year']} ({pct(year['return'])}{part})"
 
 
 def years_ranked(named: dict[str, dict[str, Any]]) -> str:
@@ -162,3 +169,37 @@ RANKED_BY: dict[
 
 LOWER_IS_BETTER = ("volatility", "drawdown_dates", "downside_deviation")
 """Measures whose lower value is the better one (the best by volatility is the least volatile)."""
+
+
+RISK_MEASURES = ("volatility", "drawdown_dates")
+"""The measures a question of which is riskier is answered on."""
+
+
+def risk_verdict(named: dict[str, tuple[float, float]]) -> str:
+    """Which of `named` (name -> its volatility and its maximum drawdown's depth) was the
+    riskiest on both measures, in a sentence ("of the two" for two); "" for fewer than two."""
+    if len(named) < 2:
+        return ""
+    by_vol = max(named, key=lambda n: named[n][0])
+    by_depth = max(named, key=lambda n: named[n][1])
+    two = len(named) == 2
+    if by_vol == by_depth and two:
+        safer = next(n for n in named if n != by_vol)
+        said = f"{by_vol} was the riskier of the two on both measures, {safer} the safer."
+    elif by_vol == by_depth:
+        said = f"{by_vol} was the riskiest on both measures."
+    else:
+        said = (
+            f"{'neither was the riskier' if two else 'none was the riskiest'} on both measures: "
+            f"{by_vol} had the {'higher' if two else 'highest'} volatility, {by_depth} the "
+            f"{'deeper' if two else 'deepest'} maximum drawdown."
+        )
+    return said[:1].upper() + said[1:]
+
+
+def entries_risk_verdict(named: dict[str, dict[str, Any]]) -> str:
+    """`risk_verdict` of result entries (name -> statistics with `volatility` and
+    `max_drawdown`)."""
+    return risk_verdict(
+        {n: (s["volatility"], s["max_drawdown"]["depth"]) for n, s in named.items()}
+    )

@@ -183,6 +183,8 @@ def _answer(
     parts.append(
         f"Each stock's weight, from {span['start']} to {span['end']}: " + "; ".join(lines) + "."
     )
+    if not_given := stats.data.get("correlation_not_given"):
+        parts.append(f"No mean correlation is shown: {not_given}.")
     apart = [t for t in shares if abs(shares[t] - weights.get(t, 0.0)) > 0.005]
     if built["method"] == "min_volatility" and apart:
         parts.append(

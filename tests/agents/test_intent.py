@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agents.offline.intent import INTENTS, correct_typos, parse_intent
+from agents.offline.intent.typos import normalised
 
 KNOWN = ["AAPL", "AMD", "BAC", "BBY", "CVX", "GE", "HD", "JNJ", "JPM", "KO"]
 KNOWN += ["LLY", "MRK", "MSFT", "PEP", "PFE", "PG", "RRC", "UNH", "WMT", "XOM"]
@@ -303,6 +304,31 @@ def test_real_words_near_key_words_are_left_alone(words: list[str]) -> None:
     assert correct_typos("is XOM part of the data?") == "is XOM part of the data?"
 
 
+NEAR_ANALYSIS_WORDS = (
+    "annual", "manually", "works", "words", "worth", "change", "cancel", "created", "creation",
+    "related", "relation", "corrected", "correction", "marker", "stores", "turns", "balance",
+    "balanced", "unbalanced", "replacing", "quarters", "smoothly", "comprise",
+)  # fmt: skip
+"""English words within a similarity of 0.8 of a word the analysis readers repair (found by
+running `normalised` over the words of the docs and of the installed packages' sources):
+"annual returns" were read as "annually returns", "what would change" as "chance"."""
+
+
+@given(words=st.lists(st.sampled_from(NEAR_ANALYSIS_WORDS), min_size=1, max_size=6))
+def test_real_words_near_the_analysis_words_are_left_alone(words: list[str]) -> None:
+    text = " ".join(words)
+    assert normalised(text) == text
+
+
+@pytest.mark.parametrize(
+    ("typo", "word"),
+    [("corelation", "correlation"), ("probabilty", "probability"), ("bactest", "backtest"),
+     ("quartely", "quarterly"), ("drawdwon", "drawdown"), ("scenaro", "scenario")],
+)  # fmt: skip
+def test_misspelt_analysis_words_are_still_repaired(typo: str, word: str) -> None:
+    assert normalised(f"the {typo} of ko and pep") == f"the {word} of ko and pep"
+
+
 def test_unknown_upper_case_tickers_are_kept_not_dropped() -> None:
     intent = parse_intent("an HRP portfolio of AAPL, MSFT and XYZQ with a 95% CVaR", FEW)
     assert intent.tickers == ("AAPL", "MSFT") and intent.unknown_tickers == ("XYZQ",)
@@ -361,3 +387,60 @@ def test_questions_about_the_house_view_are_research() -> None:
         "build a min-vol portfolio of AAPL and MSFT with our view", KNOWN
     ).intent == ("optimize_portfolio")
     assert parse_intent("backtest our view on XOM since 2019", KNOWN).intent == "backtest"
+
+
+@given(
+    words=st.sampled_from(
+        ["a safer mix", "a less risky portfolio", "a lower-risk portfolio", "a less volatile mix",
+         "the least risky allocation", "a safer portfolio"]
+    ),
+    verb=st.sampled_from(["give me", "build", "I want", "can you make"]),
+    names=st.sampled_from(["AAPL, AMD and PG", "KO and XOM", "JPM, BAC and JNJ"]),
+)  # fmt: skip
+def test_a_safer_portfolio_asked_for_is_the_least_volatile_one(
+    words: str, verb: str, names: str
+) -> None:
+    intent = parse_intent(f"{verb} {words} of {names}", (*FEW, "AMD", "PG", "JPM", "BAC", "JNJ"))
+    assert intent.intent == "optimize_portfolio" and intent.method == "min_volatility", intent
+    compared = parse_intent(f"is {names.split(',')[0].split()[0]} safer than KO?", FEW)
+    assert compared.method != "min_volatility"
+
+
+@given(
+    first=st.integers(1995, 2015),
+    span=st.integers(1, 6),
+    parts=st.tuples(st.sampled_from(["", "early ", "mid ", "mid-", "late "]), st.sampled_from(
+        ["", "early ", "mid ", "late "])),
+)  # fmt: skip
+def test_a_part_of_a_year_bounds_the_window(first: int, span: int, parts: tuple[str, str]) -> None:
+    """'from 2008 to mid 2012' ends on 2012-06-30; 'since mid-2015' starts on 2015-07-01; the
+    year itself is read as before when no part is said (the end year was dropped)."""
+    starts = {"": "01-01", "early ": "01-01", "mid ": "07-01", "mid-": "07-01", "late ": "09-01"}
+    ends = {"": "12-31", "early ": "04-30", "mid ": "06-30", "late ": "12-31"}
+    last = first + span
+    ranged = parse_intent(f"vol of KO from {parts[0]}{first} to {parts[1]}{last}", FEW)
+    assert (ranged.start, ranged.end) == (
+        f"{first}-{starts[parts[0]]}",
+        f"{last}-{ends[parts[1]]}",
+    )
+    since = parse_intent(f"backtest 50/50 KO/XOM since {parts[0]}{first}", FEW)
+    assert (since.start, since.end) == (f"{first}-{starts[parts[0]]}", None)
+    until = parse_intent(f"vol of KO until {parts[1]}{last}", FEW)
+    assert (until.start, until.end) == (None, f"{last}-{ends[parts[1]]}")
+
+
+def test_words_near_the_new_readings_keep_their_own() -> None:
+    """'rebalance annual' is a cadence; 'is AAPL related to MSFT' a correlation; a comparison of
+    methods on a safer portfolio builds the methods named, not the least volatile too."""
+    from agents.offline.intent.measures import measures_named
+    from agents.offline.intent.trading_terms import cadence_named
+
+    assert cadence_named("backtest 60% aapl 40% ko, rebalance annual") == "annually"
+    assert cadence_named("rebalanced on an annual basis") == "annually"
+    assert cadence_named("annual returns of ko") is None
+    assert "correlation" in measures_named("is aapl related to msft")
+    which = parse_intent(
+        "which makes a less risky portfolio for AAPL and KO: hrp or risk parity?", FEW
+    )
+    assert which.methods == ("hrp", "risk_parity"), which.methods
+    assert correct_typos("is it riskier then KO?") == "is it riskier than KO?"

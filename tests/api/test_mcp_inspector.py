@@ -16,6 +16,7 @@ has a strategy model (one small search taught it) for `estimate_strategy` to ans
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -100,8 +101,10 @@ CALLS = (
          lambda d: d["history"]["universe"] == ["AAPL", "KO"] and d["vol_model"]["variance_risk_premium"] == 0.02),
     Call("backtest_strategy", {"config": '{"target_vol":0.1,"lookback":21}', "scenario_set_id": "{scn}"},
          lambda d: d["scenario_set_id"] == IDS["scn"] and set(d["metrics"]) == {"bear", "base"}),
-    Call("backtest_weights", {"weights": WEIGHTS, "start": "2020-01-01", "end": "2021-12-31", "rebalance": "quarterly", "cost_bps": "5", "capital": "100000", "risk_free_rate": "0.02"},
-         lambda d: d["rebalance"] == "quarterly" and d["cost_bps"] == 5 and d["capital"] == 100000 and d["risk_free_rate"] == 0.02),
+    Call("backtest_weights", {"weights": WEIGHTS, "start": "2020-01-01", "end": "2021-12-31", "rebalance": "quarterly", "cost_bps": "5", "capital": "100000", "risk_free_rate": "0.02", "by_year": "true"},
+         lambda d: d["rebalance"] == "quarterly" and d["cost_bps"] == 5 and d["capital"] == 100000 and d["risk_free_rate"] == 0.02
+         and [y["year"] for y in d["calendar_years"]] == [2020, 2021] == [y["year"] for y in d["index"]["calendar_years"]]
+         and _close(math.prod(1 + y["return"] for y in d["calendar_years"]) - 1, d["total_return"])),
     Call("backtest_weights", {"portfolio_id": "{pf}", "last_sessions": "252"},
          lambda d: d["window"]["sessions"] == 252 and IDS["pf"] in d["portfolio"]["name"]),
     Call("backtest_weights", {"universe": '["AAPL","KO","XOM"]'},

@@ -27,6 +27,9 @@ ASKS = (
     "show me {s} yearly returns from {a} to {b}",
     "{s} year by year performance, {a} to {b}",
     "calendar year returns of {s} from {a} through {b}",
+    "annual returns of {s} from {a} to {b}",
+    "what were {s} annual returns between {a} and {b}?",
+    "{s} returns per year {a}-{b}",
 )
 SETTINGS = settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -81,7 +84,7 @@ def test_each_calendar_year_s_return_is_the_year_s_closes(
             assert abs(got[year] - value) <= 0.06, (ticker, year, reply)
         if len(expected) > 2:  # the window's years are whole
             best, worst = max(expected, key=expected.get), min(expected, key=expected.get)
-            said = rf"{ticker}: [^\n]*?\(best whole year {best}, -?[\d.]+%; worst {worst}, "
+            said = rf"{ticker}: [^\n]*?; best year {best} \(-?[\d.]+%\), worst {worst} "
             assert re.search(said, reply), (ticker, reply)
     assert "The S&P 500 index: " in reply and "Not used" not in reply, reply
 
@@ -201,15 +204,23 @@ def test_words_near_by_year_that_ask_no_years() -> None:
     assert "by_year" in measures_named("what was xom's worst year since 2000?")
     assert "by_year" in measures_named("how did an investment in ko do each year since 2016?")
     assert "by_year" not in measures_named("what if i invest $1,000 each year in ko")
+    for annualised in ("expected", "average", "mean", "typical"):  # one figure a year
+        assert "by_year" not in measures_named(f"what are the {annualised} annual returns of ko")
+    assert "by_year" not in measures_named("what's ko's annual return?")
+    assert "by_year" not in measures_named("what's ko's return per year?")
 
 
 def test_the_data_s_last_year_is_cut_where_the_data_ends(offline_data_dir: Path) -> None:
-    """The market data ends on 2022-12-28, before 2022's last sessions: 2022 is not a whole year
-    and is not ranked among them."""
+    """The market data ends on 2022-12-28, before 2022's last sessions: 2022 is a part year,
+    and when it is the best or the worst year it is named so, with its sessions (the S&P 500's
+    2022, -20%, is its worst year since 2019)."""
     reply = answer_in_new_thread("how did KO do each year since 2019?")
     assert re.search(r"KO: [^\n]*?2022 -?[\d.]+% \(2022-01-03 to 2022-12-28 only\)", reply), reply
+    closes = PRICES["KO"]
     yearly = _expected("KO", 2019, 2021)
+    yearly[2022] = 100 * (closes.iloc[-1] / closes.loc[:"2021-12-31"].iloc[-1] - 1)
     best, worst = max(yearly, key=yearly.__getitem__), min(yearly, key=yearly.__getitem__)
-    assert re.search(rf"KO: [^\n]*?\(best whole year {best}, -?[\d.]+%; worst {worst}, ", reply), (
-        reply
-    )
+    named = {year: rf"{year} \(-?[\d.]+%(?:, 2022-01-03 to 2022-12-28 only)?\)" for year in yearly}
+    assert re.search(rf"KO: [^\n]*?; best year {named[best]}, worst {named[worst]}", reply), reply
+    index = re.search(r"The S&P 500 index: [^\n]*?, worst 2022 \((-\d+\.\d)%, 2022-01-03", reply)
+    assert index is not None and float(index.group(1)) < -19, reply

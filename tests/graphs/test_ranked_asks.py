@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from agents.offline.intent.targets import sector_tickers
 from quant import load_sp500_prices, to_returns
 from tests.support.chat_answers import answer_in_new_thread
+from tests.support.drawdowns import deepest_fall
 
 RETURNS = to_returns(load_sp500_prices())
 SUBJECTS = {
@@ -226,15 +227,6 @@ RISK_ASKS = (
 PAIRS = (("AAPL", "KO"), ("XOM", "JNJ"), ("tech", "staples"), ("the banks", "energy"))
 
 
-def _deepest(wealth: pd.Series) -> float:
-    """The deepest fall of a wealth path below its running peak (a plain loop)."""
-    peak, deepest = 1.0, 0.0
-    for value in wealth:
-        peak = max(peak, value)
-        deepest = max(deepest, 1.0 - value / peak)
-    return deepest
-
-
 @SETTINGS
 @given(ask=st.sampled_from(RISK_ASKS), pair=st.sampled_from(PAIRS), year=st.integers(2008, 2022))
 def test_which_is_riskier_sets_volatility_and_drawdown_side_by_side(
@@ -248,16 +240,29 @@ def test_which_is_riskier_sets_volatility_and_drawdown_side_by_side(
     window = (
         RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"] if "{y}" in ask else RETURNS.loc["2018":]
     )
-    named = {p.removeprefix("the "): [p] if p.isupper() else sector_tickers([p]) for p in pair}
+    bare = [p.removeprefix("the ") for p in pair]
+    named = {p: [p] if p.isupper() else sector_tickers([p]) for p in bare}
+    assert all(named.values()), named
     held = pd.DataFrame({n: window[members].mean(axis=1) for n, members in named.items()})
+    riskier: dict[str, str] = {}
     for words, values in (
         ("volatility", held.std(ddof=1) * np.sqrt(252)),
-        ("maximum drawdown", pd.Series({n: _deepest((1 + held[n]).cumprod()) for n in held})),
+        ("maximum drawdown", pd.Series({n: deepest_fall((1 + held[n]).cumprod()) for n in held})),
     ):
         line = re.search(rf"By {words}, highest first: (.+?) \(highest", reply)
         assert line is not None, (text, reply)
         shown = [item.rsplit(" ", 1)[0].lower() for item in line.group(1).split(", ")]
         assert shown == [n.lower() for n in values.sort_values(ascending=False).index], reply
+        riskier[words] = values.idxmax()
+    if riskier["volatility"] == riskier["maximum drawdown"]:
+        verdict = (
+            rf"(?i){re.escape(riskier['volatility'])} was the riskier of the two on both measures"
+        )
+    else:
+        verdict = (
+            rf"(?i)neither was the riskier on both measures: {re.escape(riskier['volatility'])} had"
+        )
+    assert re.search(verdict, reply), (text, reply)
 
 
 def test_words_of_a_fall_or_a_comparison_elsewhere_leave_the_question_as_it_was(

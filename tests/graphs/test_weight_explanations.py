@@ -10,7 +10,6 @@ the search's explanation."""
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +20,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from agents.offline.intent import parse_intent
 from agents.offline.policies import PolicyInput
 from agents.offline.weight_explanations import WHY_WEIGHTS, asks_why_weights, portfolio_to_explain
-from graphs.chat import ChatSession
 from quant import load_sp500_prices, to_returns
-from settings import Settings
+from tests.support.chat_answers import answers_in_one_thread
 
 RETURNS = to_returns(load_sp500_prices())
 METHODS = {
@@ -46,12 +44,6 @@ LINE = re.compile(
 )
 
 
-def _thread(*messages: str) -> list[str]:
-    """The last reply to each message, sent in order in one new thread."""
-    session = ChatSession(f"why-{uuid.uuid4().hex}", settings=Settings())
-    return [session.send(text).replies[-1] for text in messages]
-
-
 @settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -70,7 +62,7 @@ def test_why_a_built_portfolio_holds_what_it_holds(
     offline_data_dir: Path, method: str, tickers: list[str], ask: str, pick: int
 ) -> None:
     named = tickers[pick % len(tickers)]
-    built, why = _thread(
+    built, why = answers_in_one_thread(
         f"build a {method} portfolio of {', '.join(tickers)} since 2019",
         ask.format(t=named),
     )
@@ -142,7 +134,7 @@ def _input(messages: list[BaseMessage]) -> PolicyInput:
 
 
 def test_other_ways_of_asking_reach_the_explanation(offline_data_dir: Path) -> None:
-    built, outside, high, method = _thread(
+    built, outside, high, method = answers_in_one_thread(
         "build a risk parity portfolio of AAPL, KO and PG",
         "why no AMD?",
         "why is KO so high?",
@@ -160,7 +152,7 @@ def test_other_ways_of_asking_reach_the_explanation(offline_data_dir: Path) -> N
 def test_a_capped_min_volatility_portfolio_says_its_risk_shares_differ(
     offline_data_dir: Path,
 ) -> None:
-    _, why, loss = _thread(
+    _, why, loss = answers_in_one_thread(
         "build a min vol portfolio of KO, PEP, PG, JNJ, XOM and AAPL with at most 25% in any stock",
         "explain the weights",
         "why did the portfolio lose so much in 2008?",
@@ -171,3 +163,16 @@ def test_a_capped_min_volatility_portfolio_says_its_risk_shares_differ(
     assert "With no weight limit binding" in why, why  # the rule says when shares equal weights
     assert loss.startswith("No strategy search has finished in this conversation"), loss
     assert "Each stock's weight" not in loss, loss  # no weight explanation for a loss
+
+
+def test_more_stocks_than_the_correlations_cover_is_said(offline_data_dir: Path) -> None:
+    """Above 12 stocks the statistics give no pairs' correlations: the explanation and a
+    correlation asked of every stock say so, with the count, instead of leaving them out."""
+    _, why = answers_in_one_thread(
+        "build a min vol portfolio of every stock", "explain the weights"
+    )
+    lines = {m[0] for m in LINE.findall(why)}
+    assert not lines and "mean correlation" not in why.split("No mean correlation")[0], why
+    assert "No mean correlation is shown: " in why and "not 20" in why, why
+    [every] = answers_in_one_thread("correlation of all the stocks since 2020")
+    assert "Each pair's correlation is not shown: " in every and "not 20" in every, every

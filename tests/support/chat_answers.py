@@ -14,3 +14,9 @@ def answer_in_new_thread(text: str) -> str:
     turn = ChatSession(f"ask-{uuid.uuid4().hex}", settings=Settings()).send(text)
     assert turn.pending is None, (text, turn.pending)
     return turn.replies[-1]
+
+
+def answers_in_one_thread(*messages: str) -> list[str]:
+    """The last reply to each message, sent in order in one new thread."""
+    session = ChatSession(f"thread-{uuid.uuid4().hex}", settings=Settings())
+    return [session.send(text).replies[-1] for text in messages]

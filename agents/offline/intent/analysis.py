@@ -23,7 +23,12 @@ from agents.offline.intent import Intent
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
 from agents.offline.intent.dates import COUNT, UNIT, rolling_sessions, sessions
 from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
-from agents.offline.intent.measures import MONEY_MADE_OR_LOST, OF_EACH_STOCK, measures_named
+from agents.offline.intent.measures import (
+    INDEX_SHOWN,
+    MONEY_MADE_OR_LOST,
+    OF_EACH_STOCK,
+    measures_named,
+)
 from agents.offline.intent.rankings import (
     EVERY_NAME,
     MOVED,
@@ -34,7 +39,7 @@ from agents.offline.intent.rankings import (
 from agents.offline.intent.scanner import PCT, fraction
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.intent.trading_terms import cadence_named, cost_bps
-from agents.offline.intent.typos import repair_words
+from agents.offline.intent.typos import normalised
 from agents.offline.intent.words import ANY_METHOD as _ANY_METHOD
 from agents.offline.intent.words import OWNED_AFTER, read_mentioned
 
@@ -43,7 +48,6 @@ __all__ = [
     "AnalysisKind",
     "cadence_named",
     "judged_measure",
-    "normalised",
     "read_analysis",
 ]
 
@@ -77,12 +81,14 @@ class AnalysisAsk:
     sectors or industries set side by side, each with its known tickers ("vol of tech vs
     staples": each group measured at equal weights); `ranked` the names asked in order of a
     measure ("which bank had the best Sharpe ratio?", "rank them by volatility"), `ends` how
-    many of either end it shows ("top 5"); `to_market` a
-    correlation asked with the index ("how correlated is XOM with the S&P?"); `added` the names
+    many of either end it shows ("top 5"); `to_market` the index a side of the question: a
+    correlation asked with it ("how correlated is XOM with the S&P?"), or the names `ranked`
+    beside it ("is AMD riskier than the market?"); `added` the names
     a what-if adds to the `weights` given ("would adding KO to 50/50 AAPL MSFT reduce its
     volatility?"), compared with them, at the `added_shares` stated ("add 10% KO"); `names` the
     stocks a question about the data asks of ("is AAPL in the data?"); `rolling` the sessions of a
-    rolling window asked ("rolling 60-day correlation": 60)."""
+    rolling window asked ("rolling 60-day correlation": 60); `against` the stocks the
+    conversation's portfolio is set beside ("is it riskier than KO and PG?")."""
 
     kind: AnalysisKind
     tool: str
@@ -109,48 +115,7 @@ class AnalysisAsk:
     added_shares: dict[str, float] = field(default_factory=dict)
     names: tuple[str, ...] = ()
     rolling: int | None = None
-
-
-_VOCABULARY = (
-    "correlation",
-    "correlated",
-    "probability",
-    "backtest",
-    "rebalanced",
-    "rebalancing",
-    "monthly",
-    "quarterly",
-    "annually",
-    "weekly",
-    "stress",
-    "market",
-    "return",
-    "returns",
-    "worst",
-    "losing",
-    "compare",
-    "chance",
-    "scenario",
-    "crisis",
-    "drawdown",
-)
-
-_NOT_TYPOS = frozenset(
-    ["weekl", "rather", "marked", "markets", "retune", "worse", "stressed", "returned", "comparing",
-     "month", "quarter"]
-)  # fmt: skip
-"""Words near one of the vocabulary that are words of their own ("3-month" is not "monthly")."""
-
-
-def _fix(text: str) -> str:
-    """`text` with misspellings of the words above repaired (words of 5+ letters)."""
-    return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=5)
-
-
-def normalised(text: str) -> str:
-    """`text` as the readers here read it: misspellings of their words repaired, lower case,
-    one space between words."""
-    return " ".join(_fix(text).lower().replace("’", "'").split())
+    against: tuple[str, ...] = ()
 
 
 # ---- horizons, money ------------------------------------------------------------------
@@ -362,6 +327,28 @@ def _comparison(intent: Intent, low: str, capital: float | None) -> AnalysisAsk 
     return _base("compare", intent, capital=capital, judged_on=judged_measure(intent.text))
 
 
+_THAN = patterns.compile(r"\bthan\b|\bvs\.?\b|\bversus\b|\bcompared\b|\bagainst\b")
+_HELD = patterns.compile(r"\b(?:it|its|my|our|this|that|these|those|they|them)\b")
+"""Words that point at what the conversation holds ("is it riskier than KO?")."""
+
+
+def _beside_held(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:
+    """The conversation's portfolio set beside stocks on a measure ("is it riskier than KO and
+    PG?", "does my portfolio have a better Sharpe ratio than AAPL?"), each stock held alone;
+    judged on volatility when no measure is named."""
+    judged, than = judged_measure(intent.text), _THAN.search(low)
+    held = _HELD.search(low) and intent.tickers and not (intent.weights or intent.portfolio_ids)
+    if not (held and than and (judged or _RISKIER.search(low))) or intent.methods:
+        return None
+    if _MADE.search(low) or _INDEX_NAMED.search(low) or intent.adds:
+        return None
+    after = low[than.end() :]  # the names compared with; none named before ("a portfolio of ...")
+    against = tuple(t for t in intent.tickers if re.search(rf"\b{re.escape(t.lower())}\b", after))
+    if len(against) < len(intent.tickers):
+        return None
+    return _base("compare", intent, against=against, capital=capital, judged_on=judged)
+
+
 _ADDING = patterns.compile(
     r"\b(?:add(?:ing|ed|s)?|including|throw(?:ing)? in)\b(.*?)\b(?:to|into|onto)\b"
 )
@@ -395,9 +382,10 @@ def _backtest(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | 
     subject = intent.weights or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low)
     performed = bool(intent.weights) and _PERFORMED.search(low) and (cadence or costs)
     if (asked and (cadence or subject)) or performed:
+        years = ("by_year",) if "by_year" in measures_named(low) else ()  # "... each year"
         return _base(
             "backtest_weights", intent, weights=intent.weights, rebalance=cadence, cost_bps=costs,
-            capital=capital,
+            capital=capital, measures=years,
         )  # fmt: skip
     return None
 
@@ -427,11 +415,20 @@ def _statistics(
     sectors = sectors_asked(intent, low, known) if ranked else ()  # "which sector did best?"
     if ranked and "drawdown_dates" not in measures and re.search(r"\bdraw[\s-]?downs?\b", low):
         measures += ("drawdown_dates",)  # "the worst drawdown among the energy stocks"
-    names = len(intent.sectors) > 1 or len(intent.tickers) > 1
-    riskier = _RISKIER.search(low) and names and not _SUBJECT.search(low) and not _MADE.search(low)
+    index_named = bool(_INDEX_NAMED.search(low))
+    held = bool(_SUBJECT.search(low))  # "is it riskier than the market?": the portfolio
+    beside_index = index_named and bool(intent.tickers or held)  # weights: the portfolio's
+    names = len(intent.sectors) > 1 or len(intent.tickers) > 1 or beside_index
+    riskier = (
+        _RISKIER.search(low) and names and (beside_index or not held) and not _MADE.search(low)
+    )
     if riskier and not measures:  # "which is riskier, tech or staples?", "is AAPL safer than KO?"
         measures = ("volatility", "drawdown_dates")
         ranked = not weights  # in order of each
+    compared = riskier or _COMPARE.search(low) or " than " in low  # "riskier than the market"
+    not_ranked = {"correlation", "beta", *INDEX_SHOWN}  # the index's own line, or none
+    beside_index = beside_index and bool(compared) and not not_ranked & set(measures)
+    ranked = ranked or beside_index  # the index ranked beside the names
     named_volatile = "volatility" not in measures and re.search(r"\bvolatil", low)
     if named_volatile and (weights or len(intent.sectors) > 1 or ranked):  # not the market's
         measures += ("volatility",)
@@ -466,7 +463,7 @@ def _statistics(
             "statistics", intent, weights=weights, measures=measures, beta_to=against,
             years=years_compared(low), groups=sectors or groups_compared(intent, low, measures),
             ranked=ranked, ends=ranked_ends(low) if ranked else Ends(),
-            to_market="correlation" in measures and bool(_INDEX_NAMED.search(low)),
+            to_market=index_named and ("correlation" in measures or beside_index),
             rolling=rolling,
         )  # fmt: skip
     return None
@@ -559,6 +556,7 @@ def read_analysis(
         return None  # a search of given weights is not one: "what would 30% XOM 70% KO have ..."
     capital = capital_named(low)
     asked = _comparison(intent, low, capital) or _addition(intent, low, capital)
+    asked = asked or _beside_held(intent, low, capital)
     if (asked := asked or _backtest(intent, low, capital)) is not None:
         return asked
     weights = intent.weights

@@ -19,12 +19,13 @@ from typing import Literal
 
 from agents.offline import patterns
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import judged_measure, normalised
+from agents.offline.intent.analysis import judged_measure
 from agents.offline.intent.measures import measures_named
 from agents.offline.intent.scanner import fraction
 from agents.offline.intent.strategy_terms import lookback_sessions as _lookback
 from agents.offline.intent.strategy_terms import stated_leverage as _leverage
 from agents.offline.intent.trading_terms import RATE_MOVE, cadence_named
+from agents.offline.intent.typos import normalised
 from agents.offline.intent.words import ANY_METHOD
 
 __all__ = ["FOLLOW_UP_OPENING", "Change", "Criterion", "read_change"]
@@ -156,6 +157,7 @@ _OTHER_ASKS = patterns.compile(
     r"|\bc?var\b|value[\s-]at[\s-]risk|\bsharpe\b|\bbeta\b|\bcorrelat\w*|\bstress\w*|probabilit\w*"
     r"|\bchances?\b|\bvolatil\w*|\bdraw[\s-]?downs?\b|\bdeploy\w*|\bsearch\w*|\bexplain\w*"
     r"|\bsave\b|\bremember\b|\bforget\b|\bidea\w*|\bresearch\b|\bwhy\b|\bhow much\b"
+    r"|\b(?:riskier|safer|more risky|less risky)\b"
 )
 """Asks of their own: a message saying one is a new question, not a change."""
 _WHICH_ONE = patterns.compile(
@@ -208,9 +210,13 @@ def _horizon(intent: Intent, low: str) -> int | None:
 def read_change(intent: Intent) -> Change | None:
     """The change the message makes to the conversation's latest request (see the module
     docstring), or None."""
-    if intent.intent in _NOT_CHANGES or intent.weights or intent.portfolio_ids:
-        return None
     low = normalised(intent.text)
+    shares = dict(_added_weights(low, intent.tickers)) if intent.adds else {}
+    given = (
+        intent.weights and not intent.weights.keys() <= shares.keys()
+    )  # not "add 5% PFE, 5% MRK"
+    if intent.intent in _NOT_CHANGES or given or intent.portfolio_ids:
+        return None
     if _WHICH_ONE.search(low) and not (intent.tickers or intent.sectors or intent.methods):
         judged = judged_measure(intent.text)  # "which has the lower CVaR?": the comparison's
         return None if judged is None else Change(intent=intent, judged_on=judged)
@@ -233,7 +239,7 @@ def read_change(intent: Intent) -> Change | None:
         cadence=cadence_named(low),
         dropped=tuple(intent.limits.excluded),
         added=tuple(intent.tickers) if intent.adds else (),
-        added_weights=_added_weights(low, intent.tickers) if intent.adds else (),
+        added_weights=tuple(shares.items()),
         criterion=criterion,
         dropped_groups=tuple(intent.limits.excluded_sectors),
         level=_level(intent, low),

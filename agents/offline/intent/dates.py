@@ -28,7 +28,9 @@ DATE = patterns.compile(
 )
 
 
-_RANGE_JOIN = patterns.compile(r"\s*(?:-|–|—|to|through|thru|until|till|and)\s*")
+_RANGE_JOIN = patterns.compile(
+    r"\s*(?:-|–|—|to|through|thru|until|till|and)\s*(?:(?:early|mid|late)[\s-]*)?"
+)
 
 
 _START_CUE = patterns.compile(
@@ -56,7 +58,18 @@ class Window:
     last_sessions: int | None = None
 
 
-def _date_bounds(match: re.Match[str]) -> tuple[str, str]:
+_PART = patterns.compile(r"\b(early|mid|late)[\s-]*$")
+"""A part of a year said before it ("from mid 2012", "to early 2009")."""
+_PART_BOUNDS = {"early": ("01-01", "04-30"), "mid": ("07-01", "06-30"), "late": ("09-01", "12-31")}
+"""Each part's bounds as a start and as an end: "since mid 2012" is from July 1, "until mid
+2012" to June 30 ("in mid 2012" is April to September)."""
+
+
+def _date_bounds(match: re.Match[str], before: str = "") -> tuple[str, str]:
+    """The first and last day a date names; of a year's part when one is said before it."""
+    if match.group(6) and (part := _PART.search(before)):
+        lo, hi = _PART_BOUNDS[part.group(1)]
+        return f"{match.group(6)}-{lo}", f"{match.group(6)}-{hi}"
     if match.group(1):
         y, m, d = int(match.group(1)), int(match.group(2)), int(match.group(3))
         iso = f"{y:04d}-{m:02d}-{d:02d}"
@@ -93,11 +106,11 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
     i = 0
     while i < len(matches):
         match = matches[i]
-        lo, hi = _date_bounds(match)
-        before = scan.low[: match.start()]
+        lo, hi = _date_bounds(match, scan.low[: match.start()])
+        before = _PART.sub("", scan.low[: match.start()])  # its cue: "until" of "until mid 2020"
         nxt = matches[i + 1] if i + 1 < len(matches) else None
         if nxt and _RANGE_JOIN.fullmatch(scan.low[match.end() : nxt.start()]):
-            start, end = lo, _date_bounds(nxt)[1]
+            start, end = lo, _date_bounds(nxt, scan.low[: nxt.start()])[1]
             scan.consume(match)
             scan.consume(nxt)
             i += 2
@@ -112,6 +125,8 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
             start = lo
             if _THE_YEAR.search(before) and not _OPEN_AFTER.match(scan.low, match.end()):
                 end = hi
+                if hi < lo:  # "in mid 2012"
+                    start, end = f"{match.group(6)}-04-01", f"{match.group(6)}-09-30"
         scan.consume(match)
         i += 1
     return start, end

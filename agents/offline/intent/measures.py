@@ -8,7 +8,7 @@ import re
 
 from agents.offline import patterns
 
-__all__ = ["MONEY_MADE_OR_LOST", "OF_EACH_STOCK", "measures_named"]
+__all__ = ["INDEX_SHOWN", "MONEY_MADE_OR_LOST", "OF_EACH_STOCK", "measures_named"]
 
 MONEY_MADE_OR_LOST = (
     r"\bhow much\b[^?.!;]*?\b(?:lost|made|gained|earned|returned)\b"
@@ -18,7 +18,9 @@ MONEY_MADE_OR_LOST = (
 would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
 much would I lose if ...", is a stress test)."""
 _MEASURES: dict[str, str] = {
-    "correlation": r"\bcorrelat\w*|\bco-?movement\b",
+    "correlation": r"\bcorrelat\w*|\bco-?movement\b|\bhow (?:closely |strongly |much )?(?:are|is|were)\b"
+    r"[^?.!;]*\brelated\b|\b(?:closely|strongly|highly) related\b|\brelation(?:ship)? between\b"
+    r"|\b(?:is|are|was|were)\s+\S+\s+related\s+to\b",
     "beta": r"\bbetas?\b",
     "worst_month": r"\b(?:worst|biggest|largest|weakest)\s+(?:(?:and|&|or)\s+(?:the\s+)?"
     r"(?:best|strongest)\s+)?(?:single\s+)?(?:calendar\s+)?month",
@@ -44,11 +46,16 @@ _MEASURES: dict[str, str] = {
     r"(?:best|worst)\s+)?(?:calendar\s+)?years?\b(?!\s+(?:to date|ago))"
     r"|\byear[\s-]+(?:by|on|over)[\s-]+year\b|\b(?:yearly|calendar[\s-]year)\s+(?:returns?"
     r"|performance)\b|\b(?:annual|yearly) returns?\s+(?:for|in|of)\s+(?:each|every)\b"
-    r"|\bin\s+(?:each|every)\s+(?:calendar\s+)?year\b",
+    r"|\bin\s+(?:each|every)\s+(?:calendar\s+)?year\b|\breturns\s+(?:per|by|for each)\s+year\b"
+    r"|(?<!expected )(?<!average )(?<!avg )(?<!mean )(?<!typical )\bannual\s+returns\b",
 }  # fmt: skip
 OF_EACH_STOCK = frozenset({"sortino_ratio", "downside_deviation", "skewness", "kurtosis"})
 """Measures asked of named stocks that are each stock's ("the Sortino ratio of AAPL and KO"),
 where a risk report would measure them held together."""
+
+INDEX_SHOWN = ("return", "worst_month", "best_month", "by_year")
+"""The measures asked of stocks that an answer gives the index's line for beside them (the
+others set the index among the names only when it is compared: "riskier than the market")."""
 
 _HISTORY_OF_RETURNS = patterns.compile(
     r"\b(?:years?|yrs?|months?|weeks?|days?|sessions?)\s+of\s+(?:daily\s+)?returns\b"

@@ -18,8 +18,8 @@ _CADENCES = (
     (r"\bweekly\b|\bevery week\b|\beach week\b", "weekly"),
     (r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b", "monthly"),
     (r"\bquart\w{0,2}ly\b|\bevery quarter\b|\beach quarter\b", "quarterly"),
-    (r"\b(?:annually|yearly|annual rebalanc\w*|(?:every|each) (?:calendar )?year|once a year)\b",
-     "annually"),
+    (r"\b(?:annually|yearly|annual (?:rebalanc\w*|basis)|(?:every|each) (?:calendar )?year"
+     r"|once a year|rebalanc\w*,? (?:\w+ )?annual)\b", "annually"),
 )  # fmt: skip
 _BPS = patterns.compile(
     NUM + r"\s*(?:bps|bp|basis points?|bips)\b|(?:costs?|fees?|commissions?)\s*(?:of\s+)?" + PCT

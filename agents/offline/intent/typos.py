@@ -66,13 +66,30 @@ _NOT_TYPOS = frozenset(
         "forest",
         "forests",
         "volatilities",
+        "comprise",
+        "recast",
+        # near a word of `_ANALYSIS_VOCABULARY`
+        "weekl", "rather", "marked", "markets", "retune", "worse", "stressed", "returned",
+        "comparing", "month", "quarter", "quarters", "annual", "manually", "works", "words",
+        "worth", "change", "cancel", "created", "creation", "related", "relation", "corrected",
+        "correction", "corrections", "marker", "stores", "turns", "balance", "balanced",
+        "unbalanced", "replacing", "probabilistic", "portability", "smoothly",
     ]
-)
-"""Real words close to a `_VOCABULARY` word, never "corrected"."""
+)  # fmt: skip
+"""Real words close to a word of a vocabulary, never "corrected" ("3-month" is not
+"monthly", "what would change" is not "chance", "a balanced mix" is not "rebalanced")."""
+
+_ANALYSIS_VOCABULARY = (
+    "correlation", "correlated", "probability", "backtest", "rebalanced", "rebalancing",
+    "monthly", "quarterly", "annually", "weekly", "stress", "market", "return", "returns",
+    "worst", "losing", "compare", "chance", "scenario", "crisis", "drawdown",
+)  # fmt: skip
+"""Words whose misspellings `normalised` repairs for the analysis readers."""
 
 
 _THEN = re.compile(
-    r"\b(more|less|fewer|greater|higher|lower|bigger|smaller|larger|worse|better)\s+then\b",
+    r"\b(more|less|fewer|greater|higher|lower|bigger|smaller|larger|worse|better|riskier|safer)"
+    r"\s+then\b",
     re.IGNORECASE,
 )
 """A comparison misspelt with "then" ("no more then 25%")."""
@@ -86,6 +103,13 @@ def correct_typos(text: str) -> str:
     text = expand_shorthand(text)
     text = _THEN.sub(r"\1 than", text)
     return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=4)
+
+
+def normalised(text: str) -> str:
+    """`text` as the analysis readers read it: misspellings of their words repaired (words of
+    5+ letters), lower case, one space between words."""
+    repaired = repair_words(text, _ANALYSIS_VOCABULARY, _NOT_TYPOS, min_letters=5)
+    return " ".join(repaired.lower().replace("’", "'").split())
 
 
 def repair_words(

@@ -264,7 +264,9 @@ _METHODS: list[tuple[Method, str]] = [
         r"|\blow[\s-]*(?:vol(?:atility)?|risk|variance)\s+(?:mix|portfolio|allocation|basket|book"
         r"|blend|weights?|weighting|version)\b"
         # a defensive portfolio is read as the least volatile one (the reply names the method)
-        r"|\b(?:defensive|conservative|safest|safe|low[\s-]*beta)\s+(?:mix|portfolio|allocation"
+        r"|\b(?:(?:give|build|make|want|need|create|construct|get|design)\s+(?:me\s+|us\s+)?"
+        r"(?:a|an|the)\s+(?:(?:less|least)[\s-]+risky|lower[\s-]+risk|less[\s-]+volatile|safer)"
+        r"|defensive|conservative|safest|safe|low[\s-]*beta)\s+(?:mix|portfolio|allocation"
         r"|basket|book|blend)\b",
     ),
     (

@@ -1,0 +1,129 @@
+"""Stocks set beside the market ("is AMD riskier than the market?", "is KO safer than the S&P
+500 in 2022?", "how volatile was AMD compared with the S&P 500?") are put in order with the
+S&P 500 index by volatility (and maximum drawdown when risk is asked), highest first; they
+were a read of the market. After a build, "is it riskier than the market?" sets the portfolio
+beside the index. The order and the values are checked against numpy over the index's own
+days; a return or a correlation asked against the index keeps the index's own line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quant import load_sp500_index, load_sp500_prices, to_returns
+from tests.support.chat_answers import answer_in_new_thread, answers_in_one_thread
+from tests.support.drawdowns import deepest_fall
+
+RETURNS = to_returns(load_sp500_prices())
+INDEX = load_sp500_index().pct_change().dropna()
+INDEX_NAME = "the S&P 500 index"
+RISK_ASKS = (
+    "is {s} riskier than the market?",
+    "is {s} safer than the S&P 500 in {y}?",
+    "are {s} less risky than the index in {y}",
+    "{s} vs the market in {y}: which is riskier?",
+)
+VOLATILITY_ASKS = (
+    "is {s} more volatile than the S&P 500?",
+    "how volatile was {s} compared with the s&p in {y}?",
+    "{s} volatility vs the market in {y}",
+)
+SETTINGS = settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _order(reply: str, words: str) -> list[str]:
+    line = re.search(rf"By {words}, highest first: (.+?) \(highest", reply)
+    assert line is not None, reply
+    return [item.rsplit(" ", 1)[0] for item in line.group(1).split(", ")]
+
+
+def _expected(tickers: list[str], year: int | None) -> dict[str, pd.Series]:
+    """Each name's daily returns over the window asked, the index's over the days it has."""
+    window = slice(f"{year}-01-01", f"{year}-12-31") if year else slice("2018-01-01", None)
+    days = RETURNS.loc[window].index
+    out = {t: RETURNS.loc[window, t] for t in tickers}
+    out[INDEX_NAME] = INDEX.reindex(days).dropna()
+    return out
+
+
+@SETTINGS
+@given(
+    ask=st.sampled_from(RISK_ASKS + VOLATILITY_ASKS),
+    tickers=st.lists(
+        st.sampled_from(["AMD", "AAPL", "KO", "XOM", "JNJ"]), min_size=1, max_size=2, unique=True
+    ),
+    year=st.integers(2008, 2022),
+)
+def test_names_compared_with_the_market_are_ranked_with_the_index(
+    offline_data_dir: Path, ask: str, tickers: list[str], year: int
+) -> None:
+    text = ask.format(s=" and ".join(tickers), y=year)
+    reply = answer_in_new_thread(text.lower() if year % 2 else text)
+    series = _expected(tickers, year if "{y}" in ask else None)
+    volatility = {n: r.std(ddof=1) * np.sqrt(252) for n, r in series.items()}
+    orders = {"volatility": volatility}
+    if ask in RISK_ASKS:
+        orders["maximum drawdown"] = {n: deepest_fall((1 + r).cumprod()) for n, r in series.items()}
+    else:
+        assert "By maximum drawdown" not in reply, reply
+    for words, values in orders.items():
+        assert _order(reply, words) == sorted(values, key=lambda n: -values[n]), (text, reply)
+    assert "market is in a" not in reply, reply  # not a read of the market's regime
+    assert "The S&P 500 index: volatility" not in reply, reply  # said once, in the order
+
+
+def test_a_return_or_a_correlation_against_the_index_keeps_the_index_s_line(
+    offline_data_dir: Path,
+) -> None:
+    returned = answer_in_new_thread("AAPL return vs the S&P 500 since 2019")
+    assert "The S&P 500 index: a total return of " in returned, returned
+    assert "By total return" not in returned, returned
+    correlated = answer_in_new_thread("how correlated is XOM with the S&P since 2019?")
+    days = RETURNS.loc["2019":].index
+    expected = RETURNS.loc["2019":, "XOM"].corr(INDEX.reindex(days))
+    said = re.search(
+        r"Correlation of daily returns with the S&P 500 index: XOM (\d\.\d\d)", correlated
+    )
+    assert said is not None and abs(float(said.group(1)) - expected) <= 0.006, correlated
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    method=st.sampled_from(["hrp", "min vol", "risk parity"]),
+    tickers=st.lists(
+        st.sampled_from(["AAPL", "KO", "XOM", "JNJ", "JPM", "AMD"]), min_size=2, max_size=4,
+        unique=True,
+    ),
+    ask=st.sampled_from(["is it riskier than the market?", "is my portfolio safer than the S&P 500?"]),
+)  # fmt: skip
+def test_a_built_portfolio_is_set_beside_the_index(
+    offline_data_dir: Path, method: str, tickers: list[str], ask: str
+) -> None:
+    built, compared = answers_in_one_thread(
+        f"build a {method} portfolio of {', '.join(tickers)} since 2019", ask
+    )
+    held = built.split(". Expected")[0]
+    weights = pd.Series({t: float(w) / 100 for t, w in re.findall(r"([A-Z]+) (\d+\.\d)%", held)})
+    days = RETURNS.loc["2019-01-01":].index
+    daily = RETURNS.loc[days, list(weights.index)] @ weights  # rebalanced daily
+    series = {"the portfolio": daily, INDEX_NAME: INDEX.reindex(days).dropna()}
+    volatility = {n: 100 * r.std(ddof=1) * np.sqrt(252) for n, r in series.items()}
+    deepest = {n: 100 * deepest_fall((1 + r).cumprod()) for n, r in series.items()}
+    for words, values in (("volatility", volatility), ("maximum drawdown", deepest)):
+        line = re.search(rf"By {words}, highest first: (.+?) \(highest", compared)
+        assert line is not None, compared
+        shown = dict(item.rsplit(" ", 1) for item in line.group(1).split(", "))
+        if abs(values["the portfolio"] - values[INDEX_NAME]) > 0.3:  # weights shown to 0.1%
+            assert list(shown) == sorted(values, key=lambda n: -values[n]), compared
+        for name, value in values.items():
+            assert abs(float(shown[name].rstrip("%")) - value) <= 0.3, (name, value, compared)
+    assert "market is in a" not in compared, compared

@@ -1,0 +1,147 @@
+"""The conversation's portfolio set beside stocks ("is it riskier than KO and PG?", "does my
+portfolio have a better Sharpe ratio than AAPL?") is one table of the portfolio and each stock
+held alone, judged on the measure asked (volatility for "riskier"); before, it was a read of the
+market of the stocks named, and they became the conversation's subject. The values are checked
+against numpy over the build's window."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quant import load_sp500_prices, to_returns
+from tests.support.chat_answers import answers_in_one_thread
+from tests.support.drawdowns import deepest_fall
+
+RETURNS = to_returns(load_sp500_prices())
+ASKS = {
+    "is it riskier than {s}?": "risk",
+    "is my portfolio safer than {s}?": "risk",
+    "is it more volatile than {s}?": "volatility",
+    "does my portfolio have a better sharpe ratio than {s}?": "sharpe",
+}
+"""Each ask and what it is judged on: "risk" is volatility and maximum drawdown both."""
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    held=st.lists(
+        st.sampled_from(["AAPL", "MSFT", "JNJ", "XOM", "JPM"]), min_size=2, max_size=4, unique=True
+    ),
+    others=st.lists(st.sampled_from(["KO", "PG", "AMD", "LLY"]), min_size=1, max_size=2, unique=True),
+    ask=st.sampled_from(sorted(ASKS)),
+)  # fmt: skip
+def test_the_portfolio_is_set_beside_each_stock_held_alone(
+    offline_data_dir: Path, held: list[str], others: list[str], ask: str
+) -> None:
+    built, compared, after = answers_in_one_thread(
+        f"build an hrp portfolio of {', '.join(held)} since 2019",
+        ask.format(s=" and ".join(others)),
+        "what's its volatility?",
+    )
+    weights = pd.Series(
+        {t: float(w) / 100 for t, w in re.findall(r"([A-Z]+) (\d+\.\d)%", built.split(". Exp")[0])}
+    )
+    window = RETURNS.loc["2019-01-01":]
+    series = {"HRP": window[list(weights.index)] @ weights, **{t: window[t] for t in others}}
+    vol = {n: 100 * r.std(ddof=1) * np.sqrt(252) for n, r in series.items()}
+    sharpe = {n: r.mean() / r.std(ddof=1) * np.sqrt(252) for n, r in series.items()}
+    called = {n: "the HRP portfolio" if n == "HRP" else f"{n} held alone" for n in series}
+    if ASKS[ask] == "risk":
+        deepest = {n: deepest_fall((1 + r).cumprod()) for n, r in series.items()}
+        _risk_verdict_is_numpy_s(compared, called, vol, deepest)
+    else:
+        _best_is_numpy_s(compared, called, vol if ASKS[ask] == "volatility" else sharpe, ASKS[ask])
+    assert "market is in a" not in compared, compared
+    assert after.startswith("Statistics") and "the portfolio (" in after, after  # still the build
+    assert all(f"{t} " not in after.split("Used:")[0] for t in others), after
+
+
+def _risk_verdict_is_numpy_s(
+    reply: str, called: dict[str, str], vol: dict[str, float], deepest: dict[str, float]
+) -> None:
+    """The verdict on both measures names the riskiest by each, from numpy's values."""
+    gaps = [sorted(v.values()) for v in (vol, deepest)]
+    if min(g[-1] - g[-2] for g in gaps) < 0.005 * max(g[-1] for g in gaps):
+        return  # a near tie at the top: either may be named
+    by_vol, by_depth = (called[max(v, key=v.__getitem__)] for v in (vol, deepest))
+    two = len(called) == 2
+    if by_vol == by_depth:
+        words = "riskier of the two" if two else "riskiest"
+        assert re.search(rf"(?i){re.escape(by_vol)} was the {words} on both measures", reply)
+    else:
+        assert f"{by_vol} had the {'higher' if two else 'highest'} volatility, {by_depth}" in reply
+
+
+def _best_is_numpy_s(
+    reply: str, called: dict[str, str], measured: dict[str, float], measure: str
+) -> None:
+    """The verdict on the measure asked: each value, and the best named."""
+    said = re.search(r"you asked about, (.+?) has the (lowest|highest) \((.+?)\)\.", reply)
+    assert said is not None, reply
+    values = dict(item.rsplit(" ", 1) for item in said.group(3).split(", "))
+    assert sorted(values) == sorted(measured), reply
+    for name, value in measured.items():
+        shown = float(values[name].rstrip("%"))
+        assert abs(shown - value) <= (0.3 if measure == "volatility" else 0.02), reply
+    best = (min if said.group(2) == "lowest" else max)(measured, key=measured.__getitem__)
+    if sorted(measured.values())[-1] - sorted(measured.values())[0] > 0.3:  # not a near tie
+        assert said.group(1) == called[best], reply
+
+
+def test_weights_or_stocks_of_the_conversation_are_named_as_such(offline_data_dir: Path) -> None:
+    _, weighted = answers_in_one_thread(
+        "what's the volatility of 60% AAPL 40% KO?", "is it riskier than XOM?"
+    )
+    riskier = "XOM held alone was the riskier of the two on both measures, your portfolio the safer"
+    assert riskier in weighted, weighted
+    assert "Your portfolio: return" in weighted and "weights AAPL 60.0%, KO 40.0%" in weighted
+    _, stocks = answers_in_one_thread(
+        "how correlated are AAPL, MSFT and JNJ?", "are they safer than XOM?"
+    )
+    assert "XOM held alone was the riskiest on both measures" in stocks, stocks
+
+
+def test_neighbouring_asks_keep_their_readings(offline_data_dir: Path) -> None:
+    """What a reviewer found read wrong around the comparison with the portfolio: methods
+    compared, a portfolio asked for, the build named after other analyses, each stock of the
+    conversation, and the market since a date."""
+    [methods] = answers_in_one_thread(
+        "is a min vol portfolio riskier than hrp for AAPL, AMD and PG?"
+    )
+    assert "Which portfolio?" not in methods and "HRP portfolio (pf_" in methods, methods
+    [asked] = answers_in_one_thread(
+        "I need a portfolio less volatile than AAPL using MSFT, KO and PG"
+    )
+    assert "Which portfolio?" not in asked, asked
+    built, _, cvar = answers_in_one_thread(
+        "build an hrp portfolio of AAPL, MSFT, JNJ and XOM",
+        "backtest 50/50 AAPL/MSFT since 2015",
+        "now what is the cvar of the portfolio we built?",
+    )
+    pid = re.search(r"\((pf_[0-9a-f]+)\)", built)
+    assert pid is not None and f"portfolio {pid.group(1)}" in cvar.split("Used:")[1], cvar
+    _, _, mine = answers_in_one_thread(
+        "build an hrp portfolio of AAPL, MSFT, JNJ and XOM",
+        "what's the volatility of KO and PEP?",
+        "is my portfolio riskier than PG?",
+    )
+    assert "HRP (pf_" in mine and "PG: return" in mine and "KO: return" not in mine, mine
+    _, these = answers_in_one_thread(
+        "what's the volatility of AAPL and MSFT?", "are these more volatile than KO?"
+    )
+    for name in ("AAPL", "MSFT", "KO"):
+        assert f"{name}: return" in these and f"weights {name} 100.0%" in these, these
+    _, since = answers_in_one_thread(
+        "build an hrp portfolio of AAPL, MSFT, JNJ and XOM",
+        "is it riskier than the market since 2020?",
+    )
+    assert not since.startswith("Changed") and "the S&P 500 index" in since, since
+    assert "from 2020-01-02" in since, since
