@@ -126,8 +126,25 @@ def thread_items(
             text = earlier = restated(message.text, earlier)  # "make that 30"
             items = ask_items(text, vocab, cited=" ".join(replies[-3:]))
             carried = carry(effective, text, items, vocab)
-            effective = [*items, *carried]
+            effective = [i for i in [*items, *carried] if not _set_beside(i, text)]
     return items, carried
+
+
+_BESIDE = re.compile(
+    r"\b(?:riskier|safer|risky|volatile|better|worse|higher|lower|bigger|smaller)\s+"
+    r"(?:\w+\s+){0,3}?than\b[^.?!;]*",
+    re.IGNORECASE,
+)
+"""The stocks a comparison sets the subject beside ("is it riskier than KO and PG?")."""
+
+
+def _set_beside(item: AskItem, text: str) -> bool:
+    """Whether `item` is a stock the message only sets its subject beside: a later follow-up
+    ("what's its volatility?") does not carry it as the conversation's."""
+    if item.kind != "ticker":
+        return False
+    said = re.escape(item.text)
+    return any(re.search(rf"\b{said}\b", m.group(0), re.I) for m in _BESIDE.finditer(text))
 
 
 @dataclass(frozen=True)

@@ -296,7 +296,7 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
      "start"),
     (re.compile(r"\b(?<!back )(?<!compared )(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?)\s+(?:the\s+)?"
                 rf"(?:end of\s+)?(?P<b>{DATE})\b"), "end"),
-    (re.compile(r"\b(?:in|during|over|for|throughout|through|of|across)\s+(?:the\s+(?:year\s+)?|"
+    (re.compile(r"(?<!middle )(?<!half )\b(?:in|during|over|for|throughout|through|of|across)\s+(?:the\s+(?:year\s+)?|"
                 rf"calendar\s+(?:year\s+)?)?(?P<y>{YEAR})\b"), "year"),
     (re.compile(r"\b(?:ytd|year[- ]to[- ]date|this year)\b"), "ytd"),
     (re.compile(r"\b(?:last|past|previous|trailing|prior|recent)\s+(?:(?P<n>\d+(?:\.\d+)?|an?|"

@@ -259,13 +259,16 @@ class ToolContext:
     def resolve_range(
         self, start: str | None, end: str | None, *, min_days: int = 2
     ) -> tuple[pd.Timestamp, pd.Timestamp]:
-        """The date range [start, end] to use (defaults: `default_range`). Raises `ValueError`
-        when a date is malformed, start is not before end, or the range holds fewer than
-        `min_days` trading days of data (the message gives the data's range)."""
+        """The date range [start, end] to use (defaults: `default_range`; an end alone: the
+        `default_years` calendar years to it, "until 2012" is 2008-01-01 to 2012-12-31). Raises `ValueError` when a date is malformed, start is not before end, or
+        the range holds fewer than `min_days` trading days of data (the message gives the
+        data's range)."""
         default_start, default_end = self.default_range()
         first, last = self.data_range()
-        lo = default_start if start is None else parse_date(start, field_name="start")
         hi = default_end if end is None else parse_date(end, field_name="end", end=True)
+        lo = default_start if start is None else parse_date(start, field_name="start")
+        if start is None and end is not None:
+            lo = max(first, pd.Timestamp(year=hi.year - self.default_years + 1, month=1, day=1))
         available = f"data is available from {first.date()} to {last.date()}"
         if lo >= hi:
             raise ValueError(f"start ({lo.date()}) must be before end ({hi.date()}); {available}")

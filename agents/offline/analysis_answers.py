@@ -8,21 +8,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from agents.offline.coverage_answers import coverage_answer
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.intent.measures import INDEX_SHOWN
 from agents.offline.intent.rankings import Ends
 from agents.offline.portfolio_builds import method_name
+from agents.offline.risk_verdicts import (
+    RISK_MEASURES,
+    beside_verdict,
+    entries_risk_verdict,
+)
 from agents.offline.rolling_answers import rolling_lines
 from agents.offline.statistic_words import (
     LOWER_IS_BETTER,
     PHRASES,
     RANKED_BY,
-    RISK_MEASURES,
     SUMMARY,
     drawdown_phrase,
-    entries_risk_verdict,
     pct,
-    risk_verdict,
     years_phrase,
     years_ranked,
 )
@@ -122,7 +125,7 @@ def _ranking(data: dict[str, Any], ask: AnalysisAsk, wanted: list[str], subject:
         portfolio = data.get("portfolio")
         named = {subject: portfolio} if portfolio else named
         named = {**named, INDEX_NAME: data["index"]}
-    verdict = entries_risk_verdict(named) if set(wanted) == set(RISK_MEASURES) else ""
+    verdict = entries_risk_verdict(named, INDEX_NAME) if set(wanted) == set(RISK_MEASURES) else ""
     return f"{verdict} {_in_order(named, wanted, ask.ends)}".strip()
 
 
@@ -211,7 +214,7 @@ def statistics_answer(
             parts.append(_market_correlations(data))
         if matrix:
             parts.append(matrix)
-        elif not_given := data.get("correlation_not_given"):
+        elif not ask.to_market and (not_given := data.get("correlation_not_given")):
             parts.append(f"Each pair's correlation is not shown: {not_given}.")
     if ask.rolling is not None:
         parts.append(rolling_lines(data, ask))
@@ -495,9 +498,7 @@ def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     elif ask.judged_on and (verdict := _verdict(data, ask.judged_on, level)):
         lines.append(verdict)
     elif ask.against:  # "is it riskier than KO?": on volatility and maximum drawdown both
-        risks = {_portfolio_called(r["portfolio"]): (r["volatility"], r["max_drawdown"])
-                 for r in data["rows"]}  # fmt: skip
-        lines.append(risk_verdict(risks))
+        lines += _beside_lines(data["rows"], ask.against)
     for row in data["rows"]:
         ident = f" ({row['portfolio_id']})" if row.get("portfolio_id") else ""
         name = method_name(row["portfolio"])
@@ -523,68 +524,16 @@ def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     return " ".join(lines)
 
 
-def _stocks_asked_answer(data: dict[str, Any], names: tuple[str, ...]) -> str:
-    """Whether each stock asked of is in the data, and its name, sector and returns' span."""
-    held = {stock["ticker"]: stock for stock in data["stocks"]}
-    lines = []
-    for ticker in data.get("tickers", names):
-        stock = held.get(ticker)
-        if stock is None:
-            lines.append(f"{ticker} is not in the market data.")
-            continue
-        about = ", ".join(part for part in (stock["name"], stock["sector"]) if part)
-        label = f"{ticker} ({about})" if about else ticker
-        if not stock["sessions"]:
-            lines.append(f"{label} is in the market data with no returns.")
-            continue
-        lines.append(
-            f"{label} is in the market data, with daily returns from {stock['first']} to "
-            f"{stock['last']} ({stock['sessions']:,} sessions)."
-        )
-    span = data["data_range"]
-    return (
-        " ".join(lines) + f" The market data holds {data['of_all']} stocks, with daily returns "
-        f'from {span["start"]} to {span["end"]}; ask "which stocks are in the data?" for the '
-        "full list."
-    )
-
-
-def coverage_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
-    """The stocks of the market data by sector, with their names and any that start or end
-    apart from the data, its range and the window a question naming none uses; each stock
-    asked of alone when the question names stocks ("is AAPL in the data?")."""
-    if ask.names:
-        return _stocks_asked_answer(data, ask.names)
-    span, window = data["data_range"], data["default_window"]
-    by_sector: dict[str, list[str]] = {}
-    for stock in data["stocks"]:
-        apart = [f"from {stock['first']}"] if stock["first"] != span["start"] else []
-        apart += [f"to {stock['last']}"] if stock["last"] != span["end"] else []
-        apart = apart if stock["sessions"] else ["no returns"]
-        name = ", ".join([stock["name"], *apart] if stock["name"] else apart)
-        label = f"{stock['ticker']} ({name})" if name else stock["ticker"]
-        by_sector.setdefault(stock["sector"] or "Unclassified", []).append(label)
-    sectors = "; ".join(
-        f"{sector}: {', '.join(names)}" for sector, names in sorted(by_sector.items())
-    )
-    count = data["count"]
-    opening = (
-        f"Of the {data['of_all']} stocks of the market data, {count} "
-        f"{'are' if count != 1 else 'is'} classified in {data['sector']!r}"
-        if "sector" in data
-        else f"The market data holds {count} stock{'s' if count != 1 else ''}"
-    )
-    index = data.get("index")
-    indexed = (
-        f" The S&P 500 index has returns from {index['first']} to {index['last']}."
-        if index
-        else " There is no index in the data (measures against the market use the stocks' equal-weight average)."
-    )
-    return (
-        f"{opening}, with daily returns from {span['start']} to {span['end']} "
-        f"({span['sessions']:,} sessions): {sectors}.{indexed} A question that names no window "
-        f"uses {window['start']} to {window['end']}; name the years or dates for another."
-    )
+def _beside_lines(rows: list[dict[str, Any]], against: tuple[str, ...]) -> list[str]:
+    """How each compared row not among the stocks `against` (the conversation's portfolio, or
+    each of its stocks) stands against them on volatility and maximum drawdown."""
+    risks = {r["portfolio"]: (r["volatility"], r["max_drawdown"]) for r in rows}
+    others = {_portfolio_called(n): v for n, v in risks.items() if n in against}
+    return [
+        beside_verdict(_portfolio_called(n), v, others)
+        for n, v in risks.items()
+        if n not in against
+    ]
 
 
 ANSWERS: dict[str, Callable[[dict[str, Any], AnalysisAsk], str]] = {

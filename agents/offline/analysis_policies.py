@@ -83,7 +83,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     if isinstance(built, AIMessage):
         return built
     subject = built or _subject(inp, intent, ask)
-    if subject is not None and not window and not built and ask.kind == "statistics":
+    if subject is not None and not window and not built and _over_subject_window(ask, subject):
         window = _subject_window(inp, subject)  # "its beta": over the window it was built on
     if subject is None:
         return reply(
@@ -95,6 +95,14 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         years = [{"start": f"{y}-01-01", "end": f"{y}-12-31"} for y in ask.years]
         return reply("", *(tool_call(ask.tool, {**subject, **y, **_slots(ask)}) for y in years))
     return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask), **rate}))
+
+
+def _over_subject_window(ask: AnalysisAsk, subject: dict[str, Any]) -> bool:
+    """Whether a question naming no window is over the one the conversation used its subject
+    over: statistics ("its beta"), and a backtest of weights an analysis used ("show the
+    yearly returns" after a backtest); not a backtest of a build (over its own window, it
+    would be in-sample)."""
+    return ask.kind == "statistics" or (ask.kind == "backtest_weights" and "weights" in subject)
 
 
 def _window(intent: Intent, ask: AnalysisAsk) -> dict[str, Any]:
@@ -204,8 +212,9 @@ def _beside_held(
     id; weights an analysis used: those; stocks: each held alone too), or its latest build when
     a portfolio is named and the latest subject is stocks ("is my portfolio riskier than PG?")."""
     subject, build = last_subject(inp), last_build(inp)
-    if subject and "universe" in subject and build and _PORTFOLIO.search(intent_of(inp).text):
-        subject = {"portfolio_id": build["portfolio_id"]}
+    stocks = [t for t in (subject or {}).get("universe") or () if t not in ask.against]
+    if subject and "universe" in subject and (not stocks or _PORTFOLIO.search(intent_of(inp).text)):
+        subject = {"portfolio_id": build["portfolio_id"]} if build else None
     if subject is None:
         return reply(
             "Which portfolio? Build one first, or name its weights (for example '60% AAPL 40% "
@@ -219,7 +228,7 @@ def _beside_held(
     elif subject.get("weights"):
         held["portfolios"] = {YOUR_PORTFOLIO: subject["weights"], **alone}
     else:  # "are these safer than KO?" after "the volatility of AAPL and MSFT": each stock
-        held["portfolios"] = {t: {t: 1.0} for t in [*subject["universe"], *ask.against]}
+        held["portfolios"] = {t: {t: 1.0} for t in [*stocks, *ask.against]}
     return reply("", tool_call(ask.tool, {**window, **common, **held}))
 
 

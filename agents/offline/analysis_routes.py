@@ -6,12 +6,18 @@ conversation's latest build is a portfolio (`deployment_source`)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agents.offline import patterns
-from agents.offline.chat_intent import has_thread_subject, intent_of, known_tickers
+from agents.offline.chat_intent import (
+    earlier_results,
+    has_thread_subject,
+    intent_of,
+    known_tickers,
+)
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.policies import PolicyInput, forced_call
@@ -33,7 +39,32 @@ tool)."""
 def analysis_ask(inp: PolicyInput) -> AnalysisAsk | None:
     """The analysis question of the user's latest message (one naming no subject is about the
     conversation's, when it has one), or None."""
-    return read_analysis(intent_of(inp), known_tickers(), has_thread_subject(inp))
+    ask = read_analysis(intent_of(inp), known_tickers(), has_thread_subject(inp))
+    return _years_of_backtest(inp, ask) or ask
+
+
+def _years_of_backtest(inp: PolicyInput, ask: AnalysisAsk | None) -> AnalysisAsk | None:
+    """ "Show the yearly returns" naming no subject after a backtest of weights: that backtest
+    again, with its calendar years (its own cadence and costs, not the weights rebalanced
+    daily); None otherwise."""
+    intent = intent_of(inp)
+    if ask is None or ask.kind != "statistics" or "by_year" not in ask.measures:
+        return None
+    if set(ask.measures) - {"by_year", "return"} or intent.tickers or intent.weights:
+        return None
+    earlier = earlier_results(inp)
+    if not earlier or earlier[0][0] != "backtest_weights" or _BUILT.search(intent.text):
+        return None  # only right after the backtest
+    args = earlier[0][1]
+    return replace(
+        ask, kind="backtest_weights", tool="backtest_weights", measures=("by_year",),
+        weights=dict(args.get("weights") or {}), rebalance=args.get("rebalance"),
+        cost_bps=args.get("cost_bps"), capital=args.get("capital"),
+    )  # fmt: skip
+
+
+_BUILT = patterns.compile(r"\bbuilt\b|\bthe build\b")
+"""Words naming the conversation's build, not the backtest before."""
 
 
 def analysis_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:

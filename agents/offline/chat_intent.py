@@ -250,6 +250,8 @@ def last_subject(inp: PolicyInput) -> dict[str, Any] | None:
     for name, args, data in earlier_results(inp):
         if name == "optimize_portfolio" and isinstance(data, dict) and data.get("portfolio_id"):
             return {"portfolio_id": data["portfolio_id"]}
+        if name == "compare_portfolios" and len(ids := args.get("portfolio_ids") or []) == 1:
+            return {"portfolio_id": ids[0]}  # one portfolio set beside others: still the subject
         keys: tuple[str, ...] = ("universe",) if name in SUBJECT_TOOLS else ()
         keys = ("portfolio_id", "weights", "universe") if name in ANALYSIS_TOOLS else keys
         for key in keys:

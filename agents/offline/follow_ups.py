@@ -352,13 +352,18 @@ def _pin_added(edit: Edit, stated: dict[str, float], args: dict[str, Any]) -> st
     data = edit.request.data if isinstance(edit.request.data, dict) else {}
     built = {str(t): float(w) for t, w in (data.get("weights") or {}).items()}
     pinned = _added_at({t: w for t, w in built.items() if t in stated}, stated)
-    cap = float(args.get("max_weight") or 1.0)
-    if above := [t for t, w in pinned.items() if w > cap + 1e-9]:
-        shown = ", ".join(f"{t} at {pinned[t]:.1%}" for t in above)
-        return (
-            f"Holding {shown} would break the {cap:.0%} cap on every stock; raise the cap or add "
-            "less."
+    every = float(args.get("max_weight") or 1.0)
+    limits = args.get("asset_limits") or {}
+    for name, weight in pinned.items():
+        own = (limits.get(name) or {}).get("max")
+        cap, whose = (
+            (float(own), f"limit on {name}") if own is not None else (every, "cap on every stock")
         )
+        if weight > cap + 1e-9:
+            return (
+                f"Holding {name} at {weight:.1%} would break the {cap:.0%} {whose}; raise the "
+                "limit or add less."
+            )
     for name, share in stated.items():
         args.setdefault("asset_limits", {})[name] = {"min": pinned[name], "max": pinned[name]}
         said = _share_words(name, share, built.get(name), pinned[name])

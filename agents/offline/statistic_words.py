@@ -14,12 +14,9 @@ __all__ = [
     "LOWER_IS_BETTER",
     "PHRASES",
     "RANKED_BY",
-    "RISK_MEASURES",
     "SUMMARY",
     "drawdown_phrase",
-    "entries_risk_verdict",
     "pct",
-    "risk_verdict",
     "years_phrase",
     "years_ranked",
 ]
@@ -169,37 +166,3 @@ RANKED_BY: dict[
 
 LOWER_IS_BETTER = ("volatility", "drawdown_dates", "downside_deviation")
 """Measures whose lower value is the better one (the best by volatility is the least volatile)."""
-
-
-RISK_MEASURES = ("volatility", "drawdown_dates")
-"""The measures a question of which is riskier is answered on."""
-
-
-def risk_verdict(named: dict[str, tuple[float, float]]) -> str:
-    """Which of `named` (name -> its volatility and its maximum drawdown's depth) was the
-    riskiest on both measures, in a sentence ("of the two" for two); "" for fewer than two."""
-    if len(named) < 2:
-        return ""
-    by_vol = max(named, key=lambda n: named[n][0])
-    by_depth = max(named, key=lambda n: named[n][1])
-    two = len(named) == 2
-    if by_vol == by_depth and two:
-        safer = next(n for n in named if n != by_vol)
-        said = f"{by_vol} was the riskier of the two on both measures, {safer} the safer."
-    elif by_vol == by_depth:
-        said = f"{by_vol} was the riskiest on both measures."
-    else:
-        said = (
-            f"{'neither was the riskier' if two else 'none was the riskiest'} on both measures: "
-            f"{by_vol} had the {'higher' if two else 'highest'} volatility, {by_depth} the "
-            f"{'deeper' if two else 'deepest'} maximum drawdown."
-        )
-    return said[:1].upper() + said[1:]
-
-
-def entries_risk_verdict(named: dict[str, dict[str, Any]]) -> str:
-    """`risk_verdict` of result entries (name -> statistics with `volatility` and
-    `max_drawdown`)."""
-    return risk_verdict(
-        {n: (s["volatility"], s["max_drawdown"]["depth"]) for n, s in named.items()}
-    )

@@ -409,14 +409,34 @@ def test_a_safer_portfolio_asked_for_is_the_least_volatile_one(
 @given(
     first=st.integers(1995, 2015),
     span=st.integers(1, 6),
-    parts=st.tuples(st.sampled_from(["", "early ", "mid ", "mid-", "late "]), st.sampled_from(
-        ["", "early ", "mid ", "late "])),
+    parts=st.tuples(
+        st.sampled_from(["", "early ", "mid ", "mid-", "late ", "the middle of ",
+                         "the first half of ", "the second half of "]),
+        st.sampled_from(["", "early ", "mid ", "late ", "the middle of ", "the first half of ",
+                         "the second half of "])),
 )  # fmt: skip
 def test_a_part_of_a_year_bounds_the_window(first: int, span: int, parts: tuple[str, str]) -> None:
     """'from 2008 to mid 2012' ends on 2012-06-30; 'since mid-2015' starts on 2015-07-01; the
     year itself is read as before when no part is said (the end year was dropped)."""
-    starts = {"": "01-01", "early ": "01-01", "mid ": "07-01", "mid-": "07-01", "late ": "09-01"}
-    ends = {"": "12-31", "early ": "04-30", "mid ": "06-30", "late ": "12-31"}
+    starts = {
+        "": "01-01",
+        "early ": "01-01",
+        "mid ": "07-01",
+        "mid-": "07-01",
+        "late ": "09-01",
+        "the middle of ": "07-01",
+        "the first half of ": "01-01",
+        "the second half of ": "07-01",
+    }
+    ends = {
+        "": "12-31",
+        "early ": "04-30",
+        "mid ": "06-30",
+        "late ": "12-31",
+        "the middle of ": "06-30",
+        "the first half of ": "06-30",
+        "the second half of ": "12-31",
+    }
     last = first + span
     ranged = parse_intent(f"vol of KO from {parts[0]}{first} to {parts[1]}{last}", FEW)
     assert (ranged.start, ranged.end) == (

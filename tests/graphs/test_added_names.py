@@ -141,3 +141,8 @@ def test_a_share_added_above_the_build_s_cap_is_refused_with_the_cap(
     raised = held * 0.9 + 10
     assert refused.startswith(f"Holding KO at {raised:.1f}% would break the 30% cap"), refused
     assert "pf_" not in refused and "lower bound" not in refused, refused
+
+    _, own = answers_in_one_thread(
+        "build a min vol portfolio of AAPL, KO, PG and XOM with at most 20% in KO", "add 10% KO"
+    )
+    assert "would break the 20% limit on KO" in own and "Limits not kept" not in own, own

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quant import load_sp500_index, load_sp500_prices
-from tests.support.chat_answers import answer_in_new_thread
+from tests.support.chat_answers import answer_in_new_thread, answers_in_one_thread
 
 PRICES = load_sp500_prices()
 INDEX = load_sp500_index()
@@ -89,3 +89,20 @@ def test_a_backtest_s_years_are_the_reference_s(
 def test_a_backtest_asked_without_years_gives_none(offline_data_dir: Path) -> None:
     reply = answer_in_new_thread("backtest 60/40 AAPL/KO rebalanced every year since 2015")
     assert "rebalanced annually" in reply and "by calendar year" not in reply, reply
+
+
+@SETTINGS
+@given(
+    cadence=st.sampled_from(["quarterly", "annually", "weekly"]),
+    follow=st.sampled_from(["show the yearly returns", "returns by year?", "and each year?"]),
+)
+def test_the_years_asked_after_a_backtest_are_the_backtest_s(
+    offline_data_dir: Path, cadence: str, follow: str
+) -> None:
+    """'Show the yearly returns' after a backtest is that backtest's years (its cadence and
+    window), the same as asked with the backtest, not the weights rebalanced daily."""
+    ask = f"backtest 60/40 AAPL/KO since 2015 rebalanced {cadence}"
+    _, later = answers_in_one_thread(ask, follow)
+    [direct] = answers_in_one_thread(f"{ask} and show the yearly returns")
+    assert f"rebalanced {cadence}" in later and "The backtest's returns by calendar year" in later
+    assert _years(later.split("The index's")[0]) == _years(direct.split("The index's")[0])

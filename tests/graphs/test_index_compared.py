@@ -27,11 +27,14 @@ RISK_ASKS = (
     "is {s} safer than the S&P 500 in {y}?",
     "are {s} less risky than the index in {y}",
     "{s} vs the market in {y}: which is riskier?",
+    "is {s} riskier than the overall market?",
+    "is {s} safer than the S and P 500 in {y}?",
 )
 VOLATILITY_ASKS = (
     "is {s} more volatile than the S&P 500?",
     "how volatile was {s} compared with the s&p in {y}?",
     "{s} volatility vs the market in {y}",
+    "is {s} more volatile than the s&p500?",
 )
 SETTINGS = settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -127,3 +130,48 @@ def test_a_built_portfolio_is_set_beside_the_index(
         for name, value in values.items():
             assert abs(float(shown[name].rstrip("%")) - value) <= 0.3, (name, value, compared)
     assert "market is in a" not in compared, compared
+
+
+def test_every_stock_ranked_against_the_market_has_the_index_among_them(
+    offline_data_dir: Path,
+) -> None:
+    """'Which stocks were more volatile than the S&P 500 in 2022?': the index has its place in
+    the order of all 20, so the stocks above it are the answer."""
+    reply = answer_in_new_thread("which stocks were more volatile than the s&p 500 in 2022?")
+    series = _expected(list(RETURNS.columns), 2022)
+    volatility = {n: r.std(ddof=1) for n, r in series.items()}
+    assert _order(reply, "volatility") == sorted(volatility, key=lambda n: -volatility[n]), reply
+    market = answer_in_new_thread("which stock is most correlated with the market?")
+    assert "Each pair's correlation is not shown" not in market, market
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(year=st.integers(2008, 2020), ask=st.sampled_from([
+    "which stocks were safer than the market since {y}?",
+    "which stocks are riskier than the s&p 500 since {y}?",
+]))  # fmt: skip
+def test_every_stock_against_the_index_is_grouped_by_both_measures(
+    offline_data_dir: Path, year: int, ask: str
+) -> None:
+    """Each stock riskier than the index on both measures, safer on both, or one each way,
+    from numpy's volatility and drawdown over the window."""
+    reply = answer_in_new_thread(ask.format(y=year))
+    days = RETURNS.loc[f"{year}-01-01" :].index
+    index = INDEX.reindex(days).dropna()
+    mine = (index.std(ddof=1), deepest_fall((1 + index).cumprod()))
+    for ticker in RETURNS.columns:
+        r = RETURNS.loc[days, ticker]
+        theirs = (r.std(ddof=1), deepest_fall((1 + r).cumprod()))
+        if any(abs(a - b) < 0.005 * max(a, b) for a, b in zip(theirs, mine, strict=True)):
+            continue  # a near tie: either group may hold it
+        group = (
+            "Riskier than the S&P 500 index on both measures"
+            if theirs[0] > mine[0] and theirs[1] > mine[1]
+            else "safer on both"
+            if theirs[0] < mine[0] and theirs[1] < mine[1]
+            else "riskier on one measure and safer on the other"
+        )
+        listed = re.search(rf"{group}: ([A-Z, ]+)", reply)
+        assert listed is not None and ticker in listed.group(1).split(", "), (ticker, reply)

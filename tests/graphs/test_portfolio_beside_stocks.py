@@ -62,22 +62,30 @@ def test_the_portfolio_is_set_beside_each_stock_held_alone(
     assert "market is in a" not in compared, compared
     assert after.startswith("Statistics") and "the portfolio (" in after, after  # still the build
     assert all(f"{t} " not in after.split("Used:")[0] for t in others), after
+    assert "Not used" not in after, after  # the stocks set beside it were not its own
 
 
 def _risk_verdict_is_numpy_s(
     reply: str, called: dict[str, str], vol: dict[str, float], deepest: dict[str, float]
 ) -> None:
-    """The verdict on both measures names the riskiest by each, from numpy's values."""
-    gaps = [sorted(v.values()) for v in (vol, deepest)]
-    if min(g[-1] - g[-2] for g in gaps) < 0.005 * max(g[-1] for g in gaps):
-        return  # a near tie at the top: either may be named
-    by_vol, by_depth = (called[max(v, key=v.__getitem__)] for v in (vol, deepest))
-    two = len(called) == 2
-    if by_vol == by_depth:
-        words = "riskier of the two" if two else "riskiest"
-        assert re.search(rf"(?i){re.escape(by_vol)} was the {words} on both measures", reply)
-    else:
-        assert f"{by_vol} had the {'higher' if two else 'highest'} volatility, {by_depth}" in reply
+    """The portfolio against each stock, on both measures, from numpy's values: riskier than
+    those above it on both, safer than those below it on both, one each way otherwise."""
+    mine = (vol["HRP"], deepest["HRP"])
+    said = re.search(r"The HRP portfolio was (.+?)\.(?: |$)", reply)
+    assert said is not None, reply
+    for name in called:
+        if name == "HRP":
+            continue
+        theirs = (vol[name], deepest[name])
+        if any(abs(a - b) < 0.005 * max(a, b) for a, b in zip(mine, theirs, strict=True)):
+            continue  # a near tie on a measure: either side may be named
+        if mine[0] > theirs[0] and mine[1] > theirs[1]:
+            expected = r"riskier than [^.;]*?" + re.escape(called[name]) + r"[^.;]*? on both"
+        elif mine[0] < theirs[0] and mine[1] < theirs[1]:
+            expected = r"safer than [^.;]*?" + re.escape(called[name]) + r"[^.;]*? on both"
+        else:
+            expected = re.escape(called[name]) + r"[^.;]*? on one measure and safer on the other"
+        assert re.search(expected, said.group(1)), (name, vol, deepest, reply)
 
 
 def _best_is_numpy_s(
@@ -100,13 +108,13 @@ def test_weights_or_stocks_of_the_conversation_are_named_as_such(offline_data_di
     _, weighted = answers_in_one_thread(
         "what's the volatility of 60% AAPL 40% KO?", "is it riskier than XOM?"
     )
-    riskier = "XOM held alone was the riskier of the two on both measures, your portfolio the safer"
-    assert riskier in weighted, weighted
+    assert "Your portfolio was safer than XOM held alone on both measures." in weighted, weighted
     assert "Your portfolio: return" in weighted and "weights AAPL 60.0%, KO 40.0%" in weighted
     _, stocks = answers_in_one_thread(
         "how correlated are AAPL, MSFT and JNJ?", "are they safer than XOM?"
     )
-    assert "XOM held alone was the riskiest on both measures" in stocks, stocks
+    for name in ("AAPL", "MSFT", "JNJ"):  # each of the conversation's stocks against XOM
+        assert f"{name} held alone was safer than XOM held alone on both measures" in stocks
 
 
 def test_neighbouring_asks_keep_their_readings(offline_data_dir: Path) -> None:
@@ -121,13 +129,6 @@ def test_neighbouring_asks_keep_their_readings(offline_data_dir: Path) -> None:
         "I need a portfolio less volatile than AAPL using MSFT, KO and PG"
     )
     assert "Which portfolio?" not in asked, asked
-    built, _, cvar = answers_in_one_thread(
-        "build an hrp portfolio of AAPL, MSFT, JNJ and XOM",
-        "backtest 50/50 AAPL/MSFT since 2015",
-        "now what is the cvar of the portfolio we built?",
-    )
-    pid = re.search(r"\((pf_[0-9a-f]+)\)", built)
-    assert pid is not None and f"portfolio {pid.group(1)}" in cvar.split("Used:")[1], cvar
     _, _, mine = answers_in_one_thread(
         "build an hrp portfolio of AAPL, MSFT, JNJ and XOM",
         "what's the volatility of KO and PEP?",
@@ -145,3 +146,35 @@ def test_neighbouring_asks_keep_their_readings(offline_data_dir: Path) -> None:
     )
     assert not since.startswith("Changed") and "the S&P 500 index" in since, since
     assert "from 2020-01-02" in since, since
+
+
+def test_what_a_second_review_found_keeps_its_reading(offline_data_dir: Path) -> None:
+    """The build named after a backtest of the same names; the build beside a stock the
+    conversation just measured; a backtest of a build over the default window (its own would
+    be in-sample); years asked after another question; the subject after a comparison."""
+    built, _, cvar = answers_in_one_thread(
+        "build an hrp portfolio of AAPL and MSFT",
+        "backtest 50/50 AAPL/MSFT since 2015",
+        "what is the cvar of the portfolio we built?",
+    )
+    pid = re.search(r"\((pf_[0-9a-f]+)\)", built)
+    assert pid is not None and f"portfolio {pid.group(1)}" in cvar.split("Used:")[1], cvar
+    _, _, same = answers_in_one_thread(
+        "build an hrp portfolio of AAPL, MSFT, JNJ and XOM", "how volatile was KO?",
+        "is it riskier than KO?",
+    )  # fmt: skip
+    assert same.startswith("Compared") and "HRP (pf_" in same and "KO: return" in same, same
+    _, backtest = answers_in_one_thread(
+        "build a max sharpe portfolio of AAPL, JPM, XOM and KO from 2010 to 2014", "backtest it"
+    )
+    assert "from 2018-01-02 to 2022-12-28" in backtest, backtest  # not the build's own years
+    _, _, years = answers_in_one_thread(
+        "backtest 60/40 AAPL/KO since 2015", "how volatile was XOM?", "show the yearly returns"
+    )
+    assert not years.startswith("Backtest"), years
+    _, _, after = answers_in_one_thread(
+        "build an hrp portfolio of AAPL, MSFT, JNJ and XOM",
+        "is my portfolio riskier than PG?",
+        "what's its volatility?",
+    )
+    assert "the portfolio (" in after and "PG:" not in after and "Not used" not in after, after

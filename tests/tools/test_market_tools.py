@@ -331,3 +331,20 @@ def test_a_short_window_s_annual_figures_are_flagged_beside_its_own_return(
         own = float(np.prod(1.0 + window[ticker].to_numpy()) - 1.0)
         assert close(market["short_window"]["window_return"][ticker], own)
         assert close(stats["assets"][ticker]["cumulative_return"], own)
+
+
+@given(year=st.integers(1992, 2022), month=st.integers(1, 12))
+def test_an_end_alone_gets_the_default_years_to_it(year: int, month: int) -> None:
+    """'KO vol until mid 2012': the default span of calendar years ending there (an end alone
+    before the default start was refused as start after end, and one after it got a window
+    from 2018 of any length); the default end keeps the default window."""
+    ctx = ToolContext()
+    end = min(pd.Timestamp(year, month, 1) + pd.offsets.MonthEnd(0), ctx.data_range()[1])
+    end = end.date().isoformat()
+    lo, hi = ctx.resolve_range(None, end)
+    first = ctx.data_range()[0]
+    assert hi == pd.Timestamp(end)
+    assert lo == max(first, pd.Timestamp(year - ctx.default_years + 1, 1, 1))
+    assert ctx.resolve_range(None, None) == ctx.default_range()
+    last = ctx.data_range()[1].date().isoformat()
+    assert ctx.resolve_range(None, last) == ctx.default_range()

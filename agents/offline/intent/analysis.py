@@ -266,7 +266,9 @@ _ALL_HELD = patterns.compile(
 )
 """Each holding asked about ("all the stocks we own"), with the portfolio as the subject."""
 _INDEX_NAMED = patterns.compile(
-    r"\bs\s*&\s*p\b|\bsp\s?500\b|\bspx\b|\bspy\b|\bthe (?:index|market)\b"
+    r"(?:\bs\s*&\s*p(?:\s*500)?\b|\bs and p(?: 500)?\b|\bsp\s?500\b)(?!\s*(?:500\s*)?(?:stocks?|names"
+    r"|companies|constituents|members))|\bspx\b|\bspy\b|\bthe (?:(?:overall|broad|broader|whole|wider) )?"
+    r"(?:index|market)\b"
 )
 """The S&P 500 index named ("with the S&P", "to the market")."""
 _COMPARE = patterns.compile(
@@ -417,7 +419,9 @@ def _statistics(
         measures += ("drawdown_dates",)  # "the worst drawdown among the energy stocks"
     index_named = bool(_INDEX_NAMED.search(low))
     held = bool(_SUBJECT.search(low))  # "is it riskier than the market?": the portfolio
-    beside_index = index_named and bool(intent.tickers or held)  # weights: the portfolio's
+    beside_index = index_named and bool(
+        intent.tickers or held or ranked
+    )  # weights: the portfolio's
     names = len(intent.sectors) > 1 or len(intent.tickers) > 1 or beside_index
     riskier = (
         _RISKIER.search(low) and names and (beside_index or not held) and not _MADE.search(low)

@@ -29,7 +29,8 @@ DATE = patterns.compile(
 
 
 _RANGE_JOIN = patterns.compile(
-    r"\s*(?:-|–|—|to|through|thru|until|till|and)\s*(?:(?:early|mid|late)[\s-]*)?"
+    r"\s*(?:-|–|—|to|through|thru|until|till|and)\s*(?:(?:the\s+)?(?:early|mid|late|middle of"
+    r"|first half of|second half of)[\s-]*)?"
 )
 
 
@@ -58,9 +59,15 @@ class Window:
     last_sessions: int | None = None
 
 
-_PART = patterns.compile(r"\b(early|mid|late)[\s-]*$")
-"""A part of a year said before it ("from mid 2012", "to early 2009")."""
-_PART_BOUNDS = {"early": ("01-01", "04-30"), "mid": ("07-01", "06-30"), "late": ("09-01", "12-31")}
+_PART = patterns.compile(
+    r"\b(?:the\s+)?(early|mid|late|middle of|first half of|second half of)[\s-]*$"
+)
+"""A part of a year said before it ("from mid 2012", "to early 2009", "the first half of")."""
+_PART_BOUNDS = {
+    "early": ("01-01", "04-30"), "mid": ("07-01", "06-30"), "middle of": ("07-01", "06-30"),
+    "late": ("09-01", "12-31"), "first half of": ("01-01", "06-30"),
+    "second half of": ("07-01", "12-31"),
+}  # fmt: skip
 """Each part's bounds as a start and as an end: "since mid 2012" is from July 1, "until mid
 2012" to June 30 ("in mid 2012" is April to September)."""
 

@@ -1,0 +1,97 @@
+"""Which of several names or portfolios was the riskier, in a sentence, judged on volatility and
+maximum drawdown together (a side riskier on one and safer on the other is said so): the
+answers to "which is riskier, AAPL or KO?", "is AMD riskier than the market?" and "is it
+riskier than KO and PG?"."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from services.formatting import listed
+
+__all__ = [
+    "RISK_MEASURES",
+    "beside_verdict",
+    "entries_risk_verdict",
+    "index_verdict",
+    "risk_verdict",
+]
+
+RISK_MEASURES = ("volatility", "drawdown_dates")
+"""The measures a question of which is riskier is answered on."""
+
+Risks = tuple[float, float]
+"""A side's annualised volatility and its maximum drawdown's depth (fractions)."""
+
+
+def _capitalised(said: str) -> str:
+    return said[:1].upper() + said[1:]
+
+
+def risk_verdict(named: dict[str, Risks]) -> str:
+    """Which of `named` was the riskiest on both measures, in a sentence ("of the two" for
+    two); "" for fewer than two."""
+    if len(named) < 2:
+        return ""
+    by_vol = max(named, key=lambda n: named[n][0])
+    by_depth = max(named, key=lambda n: named[n][1])
+    two = len(named) == 2
+    if by_vol == by_depth and two:
+        safer = next(n for n in named if n != by_vol)
+        said = f"{by_vol} was the riskier of the two on both measures, {safer} the safer."
+    elif by_vol == by_depth:
+        said = f"{by_vol} was the riskiest on both measures."
+    else:
+        said = (
+            f"{'neither was the riskier' if two else 'none was the riskiest'} on both measures: "
+            f"{by_vol} had the {'higher' if two else 'highest'} volatility, {by_depth} the "
+            f"{'deeper' if two else 'deepest'} maximum drawdown."
+        )
+    return _capitalised(said)
+
+
+def _standing(side: Risks, against: Risks) -> Literal["riskier", "safer", "mixed"]:
+    """`side` against another on both measures: riskier on both, safer on both, or mixed."""
+    if side[0] > against[0] and side[1] > against[1]:
+        return "riskier"
+    if side[0] < against[0] and side[1] < against[1]:
+        return "safer"
+    return "mixed"
+
+
+def beside_verdict(subject: str, risks: Risks, others: dict[str, Risks]) -> str:
+    """How `subject` stands against each of `others`: "Your portfolio was riskier than PG on
+    both measures and safer than XOM on both." ("" when there are no others)."""
+    groups: dict[str, list[str]] = {"riskier": [], "safer": [], "mixed": []}
+    for name, theirs in others.items():
+        groups[_standing(risks, theirs)].append(name)
+    parts = [f"{k} than {listed(groups[k])}" for k in ("riskier", "safer") if groups[k]]
+    parts = [f"{p} on both{' measures' if not i else ''}" for i, p in enumerate(parts)]
+    if groups["mixed"]:
+        parts.append(
+            f"riskier than {listed(groups['mixed'])} on one measure and safer on the other"
+        )
+    return _capitalised(f"{subject} was {listed(parts)}.") if parts else ""
+
+
+def index_verdict(named: dict[str, Risks], index: str) -> str:
+    """The names of `named` grouped by how each stands against `index` (one of them): "Riskier
+    than the S&P 500 index on both measures: AAPL, MSFT; safer on both: KO; one each way: PG."
+    For two sides, `risk_verdict`."""
+    if len(named) <= 2:
+        return risk_verdict(named)
+    groups: dict[str, list[str]] = {"riskier": [], "safer": [], "mixed": []}
+    for name, risks in named.items():
+        if name != index:
+            groups[_standing(risks, named[index])].append(name)
+    words = {"riskier": f"riskier than {index} on both measures", "safer": "safer on both",
+             "mixed": "riskier on one measure and safer on the other"}  # fmt: skip
+    parts = [f"{words[k]}: {', '.join(v)}" for k, v in groups.items() if v]
+    return _capitalised("; ".join(parts) + ".")
+
+
+def entries_risk_verdict(named: dict[str, dict[str, Any]], index: str | None = None) -> str:
+    """The verdict of result entries (name -> statistics with `volatility` and `max_drawdown`):
+    grouped against `index` when it is one of them, else `risk_verdict`."""
+    risks = {n: (s["volatility"], s["max_drawdown"]["depth"]) for n, s in named.items()}
+    return index_verdict(risks, index) if index in risks else risk_verdict(risks)
