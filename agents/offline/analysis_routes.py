@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agents.offline import patterns
 from agents.offline.chat_intent import (
+    THE_BUILD,
     earlier_results,
     has_thread_subject,
     intent_of,
@@ -53,7 +54,7 @@ def _years_of_backtest(inp: PolicyInput, ask: AnalysisAsk | None) -> AnalysisAsk
     if set(ask.measures) - {"by_year", "return"} or intent.tickers or intent.weights:
         return None
     earlier = earlier_results(inp)
-    if not earlier or earlier[0][0] != "backtest_weights" or _BUILT.search(intent.text):
+    if not earlier or earlier[0][0] != "backtest_weights" or THE_BUILD.search(intent.text):
         return None  # only right after the backtest
     args = earlier[0][1]
     return replace(
@@ -61,10 +62,6 @@ def _years_of_backtest(inp: PolicyInput, ask: AnalysisAsk | None) -> AnalysisAsk
         weights=dict(args.get("weights") or {}), rebalance=args.get("rebalance"),
         cost_bps=args.get("cost_bps"), capital=args.get("capital"),
     )  # fmt: skip
-
-
-_BUILT = patterns.compile(r"\bbuilt\b|\bthe build\b")
-"""Words naming the conversation's build, not the backtest before."""
 
 
 def analysis_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:

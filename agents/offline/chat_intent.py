@@ -260,6 +260,13 @@ def last_subject(inp: PolicyInput) -> dict[str, Any] | None:
     return None
 
 
+THE_BUILD = patterns.compile(
+    r"\b(?:we|you|i)\s+(?:just\s+)?(?:built|made|optimi[sz]ed)\b|\bthe build\b", re.IGNORECASE
+)
+"""Words naming the conversation's build ("the portfolio we built") rather than weights or a
+backtest used after it."""
+
+
 def last_build(inp: PolicyInput) -> dict[str, Any] | None:
     """The result of the conversation's latest `optimize_portfolio` call when it built a
     portfolio (its `portfolio_id`, weights, window); None when there is none or it failed."""

@@ -21,6 +21,7 @@ from langchain_core.messages import AIMessage
 
 from agents.offline.analysis_answers import group_name
 from agents.offline.chat_intent import (
+    THE_BUILD,
     data_end,
     intent_of,
     known_tickers,
@@ -74,12 +75,6 @@ def _groups(intent: Intent) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return groups_compared(intent, normalised(intent.text), ())
 
 
-_THE_BUILD = re.compile(
-    r"\b(?:we|you|i)\s+(?:just\s+)?(?:built|made|optimi[sz]ed)\b|\bthe build\b", re.IGNORECASE
-)
-"""Words naming the conversation's build rather than weights used after it."""
-
-
 def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any]] | str:
     """The `portfolio_risk_report` arguments the message asks for, or a question to ask."""
     level = {"level": intent.confidence or 0.95, **rate_args(intent)}
@@ -101,7 +96,7 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
             equal = equal_weights(names)
             wanted.append({"weights": equal, **level, **window})
         return wanted
-    named_build = _THE_BUILD.search(intent.text)  # "the portfolio we built"
+    named_build = THE_BUILD.search(intent.text)  # "the portfolio we built"
     latest = None if built_now or tickers or named_build else last_subject(inp)
     weights = (latest or {}).get("weights") or {}
     if weights and (last is None or set(weights) >= set(last["weights"])):  # a build changed
