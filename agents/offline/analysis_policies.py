@@ -273,9 +273,20 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
     if tickers:
         return {"universe": tickers}
     subject = last_subject(inp)  # "its beta to XOM": the conversation's subject
-    if subject is None and ask.ranked:  # "which stock was the most volatile?": every one
-        return {"universe": list(known_tickers())}
-    return subject
+    one_held = _ONE_HELD.search(intent.text) and not _WHICH.search(intent.text)
+    if subject is None and ask.ranked and not one_held:  # "which was the most volatile?"
+        return {"universe": list(known_tickers())}  # every stock
+    return subject  # "is it riskier than the market?" with nothing before: which portfolio?
+
+
+_ONE_HELD = re.compile(
+    r"\b(?:is|was|has|does|did|would|will)\s+(?:it|this|that)\b"
+    r"|\b(?:my|our|this|the)\s+(?:portfolio|allocation|holdings|mix)\b",
+    re.IGNORECASE,
+)
+"""Words asking about one portfolio of the conversation ("is it riskier than the market?",
+"was my portfolio safer than the S&P 500?"), never every stock."""
+_WHICH = re.compile(r"\bwhich\b|\bwhat\s+(?:stocks?|names?)\b", re.IGNORECASE)
 
 
 def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]:

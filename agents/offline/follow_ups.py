@@ -9,8 +9,8 @@ A name dropped by a criterion is chosen from the tool results: a weight from the
 own weights, any other measure (volatility, return, beta, drawdown) from `asset_statistics`
 over the request's window, called first; the answer names the criterion, the name dropped and
 its value. A change a request cannot take (a rebalancing cadence for a stress test, a method
-for a backtest of given weights) is no follow-up of it: the message is read as a question of
-its own.
+for a backtest of given weights, names for a strategy's estimate) is no follow-up of it: the
+message is read as a question of its own; a weighted add after a strategy alone is refused.
 """
 
 from __future__ import annotations
@@ -398,6 +398,9 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         return None  # a comparison is asked again only to be judged on another measure
     if change.judged_on is not None:
         return Edit(request, change, args=dict(request.args))
+    names_changed = change.dropped or change.added or change.criterion or change.dropped_groups
+    if names_changed and not _names(request, inp)[0]:
+        return None  # a strategy estimate or a scenario backtest holds no names to change
     builds = tool == "optimize_portfolio"
     if (change.method or change.limits) and not builds:
         return None
@@ -457,7 +460,7 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         before = ", ".join(str(t) for t in args["universe"])
         args["universe"] = list(change.subject)
         edit.changes.append(f"{', '.join(change.subject)} instead of {before}")
-    if change.dropped or change.added or change.criterion or change.dropped_groups:
+    if names_changed:
         stats, problem = _change_names(edit, inp, args)
         if stats is not None or problem is not None:
             return Edit(request, change, stats=stats, changes=edit.changes, problem=problem)
@@ -511,10 +514,15 @@ def thread_edit(inp: PolicyInput) -> Edit | None:
         if not turns or not any(call["name"] in EDITABLE for call in turns[-1][1]):
             return None
         back = 1
-    for request in thread_requests(inp)[:back]:
+    requests = thread_requests(inp)[:back]
+    for request in requests:
         edit = _apply(Edit(request, change), inp)
         if edit is not None:
             return edit
+    if change.added_weights and requests and requests[0].tool in _STRATEGY_TOOLS:
+        shares = " and ".join(f"{w:.0%} {t}" for t, w in change.added_weights)
+        problem = f"Your latest request is a strategy, not a portfolio of stocks: there is nothing to add {shares} to. Name the portfolio (for example 'add {shares} to 60% AAPL 40% MSFT')."  # fmt: skip
+        return Edit(requests[0], change, problem=problem)
     return None
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, ToolMessage
 
 from graphs.chat import ChatSession
@@ -190,3 +192,34 @@ def test_protection_without_a_kind_is_estimated_without_options_and_said_so(
     assert json.loads(result)["config"]["overlay"] == "none"
     assert "model estimate" in reply
     assert "Not used: the option protection: no kind or strike" in reply
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(shares=st.lists(st.integers(1, 30), min_size=1, max_size=2))
+def test_shares_added_after_an_estimate_are_refused_naming_what_is_missing(
+    offline_data_dir: Path, store: Store, shares: list[int]
+) -> None:
+    """ "add 5% PFE and 10% MRK" right after an estimate: a strategy holds no stocks to add to,
+    said in words and nothing computed (it was a raw tool error: "universe: is not a field
+    here"); after a build, the same add changes the build even with an estimate between."""
+    added = dict(zip(("PFE", "MRK"), shares, strict=False))
+    text = "add " + " and ".join(f"{p}% {t}" for t, p in added.items())
+    session = ChatSession(f"estimate-add-{shares}", settings=Settings(), owner="alice", store=store)
+    _turn(session, "model estimate for a 10% target vol in a bear market")
+    before = len(session.snapshot().values["messages"])
+    reply = session.send(text).replies[-1]
+    new = session.snapshot().values["messages"][before:]
+    assert not [m for m in new if isinstance(m, ToolMessage)], new
+    said = " and ".join(f"{p}% {t}" for t, p in added.items())
+    assert reply.startswith("Your latest request is a strategy"), reply
+    assert f"nothing to add {said} to" in reply and "Nothing was computed." in reply
+    assert "is not a field" not in reply
+    built = ChatSession(f"estimate-build-{shares}", settings=Settings(), owner="alice", store=store)
+    built.send("build a min vol portfolio of AAPL, KO and PG")
+    _turn(built, "model estimate for a 10% target vol in a bear market")
+    changed = built.send(text).replies[-1]
+    assert changed.startswith("Changed from your previous request:"), changed
+    for name, share in added.items():
+        assert f"{name} held at {share / 100:.1%}" in changed, changed

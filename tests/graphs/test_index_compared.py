@@ -132,6 +132,28 @@ def test_a_built_portfolio_is_set_beside_the_index(
     assert "market is in a" not in compared, compared
 
 
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    subject=st.sampled_from(["is it", "was it", "is my portfolio", "was the portfolio",
+                             "is this portfolio", "is our portfolio"]),
+    comparison=st.sampled_from(["riskier than", "safer than", "more volatile than"]),
+    index=st.sampled_from(["the market", "the S&P 500", "the s&p500"]),
+    year=st.none() | st.integers(2010, 2021),
+)  # fmt: skip
+def test_one_portfolio_beside_the_index_with_none_in_the_conversation_asks_which(
+    offline_data_dir: Path, subject: str, comparison: str, index: str, year: int | None
+) -> None:
+    """ "Is it riskier than the market?" as a thread's first message: it has no portfolio yet,
+    so the reply asks which, and nothing is computed (it ranked every stock before)."""
+    ask = f"{subject} {comparison} {index}" + (f" in {year}" if year else "") + "?"
+    reply = answer_in_new_thread(ask)
+    assert reply.startswith("Which portfolio or stocks?"), (ask, reply)
+    assert reply.endswith("Nothing was computed."), (ask, reply)
+    assert "%" not in reply.split("(")[0] and "By volatility" not in reply, (ask, reply)
+
+
 def test_every_stock_ranked_against_the_market_has_the_index_among_them(
     offline_data_dir: Path,
 ) -> None:
