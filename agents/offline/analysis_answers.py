@@ -125,7 +125,8 @@ def _ranking(data: dict[str, Any], ask: AnalysisAsk, wanted: list[str], subject:
         portfolio = data.get("portfolio")
         named = {subject: portfolio} if portfolio else named
         named = {**named, INDEX_NAME: data["index"]}
-    verdict = entries_risk_verdict(named, INDEX_NAME) if set(wanted) == set(RISK_MEASURES) else ""
+    pivot = INDEX_NAME if ask.to_market else ask.against[0] if len(ask.against) == 1 else None
+    verdict = entries_risk_verdict(named, pivot) if set(wanted) == set(RISK_MEASURES) else ""
     return f"{verdict} {_in_order(named, wanted, ask.ends)}".strip()
 
 

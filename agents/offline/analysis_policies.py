@@ -269,6 +269,8 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
         return {"portfolio_id": intent.portfolio_ids[-1]}
     if ask.weights:
         return {"weights": dict(ask.weights)}
+    if ask.ranked and ask.against:  # "which stocks were riskier than KO?": KO among them all
+        return {"universe": list(known_tickers())}
     tickers = [t for t in intent.universe(known_tickers()) if t != ask.beta_to]
     if tickers:
         return {"universe": tickers}

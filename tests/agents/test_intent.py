@@ -307,7 +307,7 @@ def test_real_words_near_key_words_are_left_alone(words: list[str]) -> None:
 NEAR_ANALYSIS_WORDS = (
     "annual", "manually", "works", "words", "worth", "change", "cancel", "created", "creation",
     "related", "relation", "corrected", "correction", "marker", "stores", "turns", "balance",
-    "balanced", "unbalanced", "replacing", "quarters", "smoothly", "comprise",
+    "balanced", "unbalanced", "replacing", "quarters", "smoothly", "comprise", "manual",
 )  # fmt: skip
 """English words within a similarity of 0.8 of a word the analysis readers repair (found by
 running `normalised` over the words of the docs and of the installed packages' sources):
@@ -323,7 +323,8 @@ def test_real_words_near_the_analysis_words_are_left_alone(words: list[str]) -> 
 @pytest.mark.parametrize(
     ("typo", "word"),
     [("corelation", "correlation"), ("probabilty", "probability"), ("bactest", "backtest"),
-     ("quartely", "quarterly"), ("drawdwon", "drawdown"), ("scenaro", "scenario")],
+     ("quartely", "quarterly"), ("drawdwon", "drawdown"), ("scenaro", "scenario"),
+     ("anual", "annual"), ("anually", "annually")],
 )  # fmt: skip
 def test_misspelt_analysis_words_are_still_repaired(typo: str, word: str) -> None:
     assert normalised(f"the {typo} of ko and pep") == f"the {word} of ko and pep"

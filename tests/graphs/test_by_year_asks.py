@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agents.offline.intent.measures import measures_named
@@ -30,6 +30,7 @@ ASKS = (
     "annual returns of {s} from {a} to {b}",
     "what were {s} annual returns between {a} and {b}?",
     "{s} returns per year {a}-{b}",
+    "what were the anual returns of {s} from {a} to {b}?",  # misspelt
 )
 SETTINGS = settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -69,6 +70,7 @@ def _expected(ticker: str, first: int, last: int) -> dict[int, float]:
     first=st.integers(2001, 2020),
     span=st.integers(1, 4),
 )
+@example(ask=ASKS[-1], tickers=["KO"], first=2015, span=3)  # "anual": a misspelling repaired
 def test_each_calendar_year_s_return_is_the_year_s_closes(
     offline_data_dir: Path, ask: str, tickers: list[str], first: int, span: int
 ) -> None:

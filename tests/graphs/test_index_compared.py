@@ -7,6 +7,7 @@ days; a return or a correlation asked against the index keeps the index's own li
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -197,3 +198,46 @@ def test_every_stock_against_the_index_is_grouped_by_both_measures(
         )
         listed = re.search(rf"{group}: ([A-Z, ]+)", reply)
         assert listed is not None and ticker in listed.group(1).split(", "), (ticker, reply)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pivot=st.sampled_from(["KO", "AAPL", "XOM", "JNJ", "PG"]),
+    year=st.integers(2010, 2021),
+    ask=st.sampled_from([
+        "which stocks were more volatile than {p} in {y}?",
+        "which stocks were riskier than {p} in {y}?",
+        "which names were safer than {p} in {y}?",
+    ]),
+)  # fmt: skip
+def test_every_stock_is_ranked_beside_a_stock_named_after_than(
+    offline_data_dir: Path, pivot: str, year: int, ask: str
+) -> None:
+    """ "Which stocks were more volatile than KO in 2022?": every stock in order with KO among
+    them (it was KO's own volatility alone); for risk, each grouped against KO by volatility and
+    maximum drawdown both, against numpy."""
+    reply = answer_in_new_thread(ask.format(p=pivot, y=year))
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
+    volatility = window.std(ddof=1)
+    order = _order(reply, "volatility")
+    assert sorted(order) == sorted(RETURNS.columns), reply  # every stock, the pivot among them
+    for higher, lower in itertools.pairwise(order):  # in numpy's order (ties in either)
+        assert volatility[higher] >= volatility[lower] * (1 - 1e-3), (higher, lower, reply)
+    if "volatile" in ask:
+        return
+    deepest = {t: deepest_fall((1 + window[t]).cumprod()) for t in window.columns}
+    riskier, safer = [], []
+    for ticker in window.columns.drop(pivot):
+        pairs = ((volatility[ticker], volatility[pivot]), (deepest[ticker], deepest[pivot]))
+        if any(abs(a - b) < 0.005 * max(a, b) for a, b in pairs):
+            continue  # a near tie: either group may hold it
+        if all(a > b for a, b in pairs):
+            riskier.append(ticker)
+        elif all(a < b for a, b in pairs):
+            safer.append(ticker)
+    grouped = re.search(rf"Riskier than {pivot} on both measures: ([A-Z, ]+)[;.]", reply)
+    listed = grouped.group(1).split(", ") if grouped else []
+    assert set(riskier) <= set(listed), (riskier, reply)
+    assert not set(safer) & set(listed), (safer, reply)

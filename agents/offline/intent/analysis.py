@@ -33,6 +33,7 @@ from agents.offline.intent.rankings import (
     EVERY_NAME,
     MOVED,
     Ends,
+    ranked_beside,
     ranked_ends,
     ranked_question,
 )
@@ -88,7 +89,8 @@ class AnalysisAsk:
     volatility?"), compared with them, at the `added_shares` stated ("add 10% KO"); `names` the
     stocks a question about the data asks of ("is AAPL in the data?"); `rolling` the sessions of a
     rolling window asked ("rolling 60-day correlation": 60); `against` the stocks the
-    conversation's portfolio is set beside ("is it riskier than KO and PG?")."""
+    conversation's portfolio is set beside ("is it riskier than KO and PG?"), or every stock is
+    `ranked` beside ("which stocks were riskier than KO?")."""
 
     kind: AnalysisKind
     tool: str
@@ -422,7 +424,8 @@ def _statistics(
     beside_index = index_named and bool(
         intent.tickers or held or ranked
     )  # weights: the portfolio's
-    names = len(intent.sectors) > 1 or len(intent.tickers) > 1 or beside_index
+    beside_names = ranked_beside(intent.tickers, low) and not index_named  # "...than KO?"
+    names = len(intent.sectors) > 1 or len(intent.tickers) > 1 or beside_index or beside_names
     riskier = (
         _RISKIER.search(low) and names and (beside_index or not held) and not _MADE.search(low)
     )
@@ -468,7 +471,7 @@ def _statistics(
             years=years_compared(low), groups=sectors or groups_compared(intent, low, measures),
             ranked=ranked, ends=ranked_ends(low) if ranked else Ends(),
             to_market=index_named and ("correlation" in measures or beside_index),
-            rolling=rolling,
+            rolling=rolling, against=intent.tickers if beside_names and ranked else (),
         )  # fmt: skip
     return None
 

@@ -5,6 +5,7 @@ and worst performing stocks of 2021", "top 5 stocks by return", "the three bigge
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agents.offline import patterns
@@ -140,3 +141,17 @@ def ranked_ends(low: str) -> Ends:
         if direction is not None:
             ends[direction] = counted
     return Ends(**ends, worst_first=bool(_WORST_ONLY.search(low)) and not _BEST_TOO.search(low))
+
+
+_THAN = patterns.compile(r"\bthan\b")
+
+
+def ranked_beside(tickers: Sequence[str], low: str) -> bool:
+    """Every stock asked in order beside the `tickers`, all named after "than" ("which stocks
+    were riskier than KO?"): those names are the pivot of the ranking, not its subject."""
+    than = _THAN.search(low)
+    after = low[than.end() :] if than else ""
+    return bool(
+        than and tickers and EVERY_NAME.search(low[: than.start()])
+        and all(re.search(rf"\b{re.escape(t.lower())}\b", after) for t in tickers)
+    )  # fmt: skip

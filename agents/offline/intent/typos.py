@@ -73,7 +73,7 @@ _NOT_TYPOS = frozenset(
         "comparing", "month", "quarter", "quarters", "annual", "manually", "works", "words",
         "worth", "change", "cancel", "created", "creation", "related", "relation", "corrected",
         "correction", "corrections", "marker", "stores", "turns", "balance", "balanced",
-        "unbalanced", "replacing", "probabilistic", "portability", "smoothly",
+        "unbalanced", "replacing", "probabilistic", "portability", "smoothly", "manual",
     ]
 )  # fmt: skip
 """Real words close to a word of a vocabulary, never "corrected" ("3-month" is not
@@ -82,7 +82,7 @@ _NOT_TYPOS = frozenset(
 _ANALYSIS_VOCABULARY = (
     "correlation", "correlated", "probability", "backtest", "rebalanced", "rebalancing",
     "monthly", "quarterly", "annually", "weekly", "stress", "market", "return", "returns",
-    "worst", "losing", "compare", "chance", "scenario", "crisis", "drawdown",
+    "worst", "losing", "compare", "chance", "scenario", "crisis", "drawdown", "annual",
 )  # fmt: skip
 """Words whose misspellings `normalised` repairs for the analysis readers."""
 
