@@ -309,8 +309,9 @@ def _change_names(
             None,
             f"Give {', '.join(unweighted)} a weight too (for example 'add 10% {unweighted[0]}').",
         )
-    if weights and stated and sum(stated.values()) >= 1.0:
-        return None, "The weights added leave nothing for the names held."
+    holds = weights or request.tool == "optimize_portfolio"
+    if holds and stated and sum(stated.values()) >= 1.0 - 1e-9:  # "add 60% PFE and 50% MRK"
+        return None, f"The weights added ({sum(stated.values()):.0%} in all) leave nothing for the names held."  # fmt: skip
     named = [t for t in change.dropped if t not in dict(swaps)]
     if named:
         edit.changes.append(f"{', '.join(named)} left out")

@@ -146,3 +146,20 @@ def test_a_share_added_above_the_build_s_cap_is_refused_with_the_cap(
         "build a min vol portfolio of AAPL, KO, PG and XOM with at most 20% in KO", "add 10% KO"
     )
     assert "would break the 20% limit on KO" in own and "Limits not kept" not in own, own
+
+
+@SETTINGS
+@given(shares=st.lists(st.integers(30, 70), min_size=2, max_size=2).filter(lambda s: sum(s) >= 100),
+       measured=st.booleans())  # fmt: skip
+def test_shares_that_leave_nothing_for_the_names_held_are_refused_with_their_sum(
+    offline_data_dir: Path, shares: list[int], measured: bool
+) -> None:
+    """ "Add 60% PFE and 50% MRK" to a build: 110% in all leaves nothing for the names held,
+    said with the sum (it was the solver's "bounds cannot sum to 1"), and nothing is built."""
+    text = f"add {shares[0]}% PFE and {shares[1]}% MRK"
+    asks = ["build a min vol portfolio of AAPL, KO and PG", *(["what's its CVaR?"] * measured)]
+    refused = answers_in_one_thread(*asks, text)[-1]
+    assert refused == (
+        f"The weights added ({sum(shares)}% in all) leave nothing for the names held. "
+        "Nothing was computed."
+    ), refused
