@@ -119,7 +119,9 @@ def _ranking(data: dict[str, Any], ask: AnalysisAsk, wanted: list[str], subject:
     ratio?"): the question's answer at either end, or the ends it asks for ("top 5"); the index
     among them when it is a side of the question ("is AMD riskier than the market?"), set beside
     the portfolio (called `subject`) alone when one is measured ("is it riskier than the
-    market?"). Two set side by side on their risk are said first: which was the riskier."""
+    market?"). Two set side by side on their risk are said first: which was the riskier; every
+    name against the index, or against the one stock asked beside ("which stocks were riskier
+    than KO?"), grouped by how it stands on both measures."""
     named = data["assets"]
     if ask.to_market and data.get("index"):
         portfolio = data.get("portfolio")

@@ -270,25 +270,25 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
     if ask.weights:
         return {"weights": dict(ask.weights)}
     if ask.ranked and ask.against:  # "which stocks were riskier than KO?": KO among them all
-        return {"universe": list(known_tickers())}
+        return {"universe": [t for t in known_tickers() if t not in intent.limits.excluded]}
     tickers = [t for t in intent.universe(known_tickers()) if t != ask.beta_to]
     if tickers:
         return {"universe": tickers}
     subject = last_subject(inp)  # "its beta to XOM": the conversation's subject
-    one_held = _ONE_HELD.search(intent.text) and not _WHICH.search(intent.text)
+    one_held = _ONE_HELD.search(intent.text)
     if subject is None and ask.ranked and not one_held:  # "which was the most volatile?"
         return {"universe": list(known_tickers())}  # every stock
     return subject  # "is it riskier than the market?" with nothing before: which portfolio?
 
 
 _ONE_HELD = re.compile(
-    r"\b(?:is|was|has|does|did|would|will)\s+(?:it|this|that)\b"
+    r"^\W*(?:so\s+|and\s+)?(?:is|was|has|does|did|would|will)\s+(?:it|this|that)\b"
     r"|\b(?:my|our|this|the)\s+(?:portfolio|allocation|holdings|mix)\b",
     re.IGNORECASE,
 )
-"""Words asking about one portfolio of the conversation ("is it riskier than the market?",
-"was my portfolio safer than the S&P 500?"), never every stock."""
-_WHICH = re.compile(r"\bwhich\b|\bwhat\s+(?:stocks?|names?)\b", re.IGNORECASE)
+"""Words asking about one portfolio of the conversation: a question opening on it ("is it
+riskier than the market?"), or the portfolio named ("was my portfolio safer than the S&P 500?",
+"which is riskier, my portfolio or the market?"), never every stock."""
 
 
 def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]:

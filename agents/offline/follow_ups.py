@@ -9,8 +9,9 @@ A name dropped by a criterion is chosen from the tool results: a weight from the
 own weights, any other measure (volatility, return, beta, drawdown) from `asset_statistics`
 over the request's window, called first; the answer names the criterion, the name dropped and
 its value. A change a request cannot take (a rebalancing cadence for a stress test, a method
-for a backtest of given weights, names for a strategy's estimate) is no follow-up of it: the
-message is read as a question of its own; a weighted add after a strategy alone is refused.
+for a backtest of given weights, names for a strategy's estimate) is no follow-up of it: an
+earlier request that can take it is changed, else the message is read as a question of its own
+(a weighted add after a strategy alone is refused: there is no portfolio to add to).
 """
 
 from __future__ import annotations
@@ -311,7 +312,7 @@ def _change_names(
         )
     holds = weights or request.tool == "optimize_portfolio"
     if holds and stated and sum(stated.values()) >= 1.0 - 1e-9:  # "add 60% PFE and 50% MRK"
-        return None, f"The weights added ({sum(stated.values()):.0%} in all) leave nothing for the names held."  # fmt: skip
+        return None, f"The weights added ({100 * sum(stated.values()):g}% in all) leave nothing for the names held."  # fmt: skip
     named = [t for t in change.dropped if t not in dict(swaps)]
     if named:
         edit.changes.append(f"{', '.join(named)} left out")
@@ -521,7 +522,7 @@ def thread_edit(inp: PolicyInput) -> Edit | None:
         if edit is not None:
             return edit
     if change.added_weights and requests and requests[0].tool in _STRATEGY_TOOLS:
-        shares = " and ".join(f"{w:.0%} {t}" for t, w in change.added_weights)
+        shares = " and ".join(f"{100 * w:g}% {t}" for t, w in change.added_weights)
         problem = f"Your latest request is a strategy, not a portfolio of stocks: there is nothing to add {shares} to. Name the portfolio (for example 'add {shares} to 60% AAPL 40% MSFT')."  # fmt: skip
         return Edit(requests[0], change, problem=problem)
     return None

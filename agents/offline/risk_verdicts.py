@@ -75,9 +75,9 @@ def beside_verdict(subject: str, risks: Risks, others: dict[str, Risks]) -> str:
 
 
 def index_verdict(named: dict[str, Risks], index: str) -> str:
-    """The names of `named` grouped by how each stands against `index` (one of them): "Riskier
-    than the S&P 500 index on both measures: AAPL, MSFT; safer on both: KO; one each way: PG."
-    For two sides, `risk_verdict`."""
+    """The names of `named` grouped by how each stands against `index` (one of them: the index,
+    or a stock they are ranked beside): "Riskier than the S&P 500 index on both measures: AAPL,
+    MSFT; safer on both: KO; one each way: PG." For two sides, `risk_verdict`."""
     if len(named) <= 2:
         return risk_verdict(named)
     groups: dict[str, list[str]] = {"riskier": [], "safer": [], "mixed": []}

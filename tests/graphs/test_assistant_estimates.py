@@ -197,9 +197,9 @@ def test_protection_without_a_kind_is_estimated_without_options_and_said_so(
 @settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(shares=st.lists(st.integers(1, 30), min_size=1, max_size=2))
+@given(shares=st.lists(st.sampled_from([1, 2.5, 5, 10, 12.5, 30]), min_size=1, max_size=2))
 def test_shares_added_after_an_estimate_are_refused_naming_what_is_missing(
-    offline_data_dir: Path, store: Store, shares: list[int]
+    offline_data_dir: Path, store: Store, shares: list[float]
 ) -> None:
     """ "add 5% PFE and 10% MRK" right after an estimate: a strategy holds no stocks to add to,
     said in words and nothing computed (it was a raw tool error: "universe: is not a field

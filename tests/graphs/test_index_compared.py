@@ -241,3 +241,19 @@ def test_every_stock_is_ranked_beside_a_stock_named_after_than(
     listed = grouped.group(1).split(", ") if grouped else []
     assert set(riskier) <= set(listed), (riskier, reply)
     assert not set(safer) & set(listed), (safer, reply)
+
+
+def test_the_neighbours_of_a_ranking_beside_a_stock_keep_their_reading(
+    offline_data_dir: Path,
+) -> None:
+    """A reviewer's regressions: names listed after "than" are the ones asked of; an exclusion
+    leaves its stock out of the ranking beside KO; a question after a ranking ("was that a bad
+    year?") keeps every stock; "my portfolio" with none in the conversation asks which."""
+    three = answer_in_new_thread("which stock is riskier than KO, AAPL or MSFT?")
+    assert sorted(_order(three, "volatility")) == ["AAPL", "KO", "MSFT"], three
+    excluded = answer_in_new_thread("which stocks were riskier than KO in 2022, excluding XOM?")
+    assert sorted(_order(excluded, "volatility")) == sorted(RETURNS.columns.drop("XOM")), excluded
+    ranked = answer_in_new_thread("rank the stocks by volatility in 2022 - was that a bad year?")
+    assert sorted(_order(ranked, "volatility")) == sorted(RETURNS.columns), ranked
+    which = answer_in_new_thread("which is riskier, my portfolio or the market?")
+    assert which.startswith("Which portfolio or stocks?"), which

@@ -147,11 +147,10 @@ _THAN = patterns.compile(r"\bthan\b")
 
 
 def ranked_beside(tickers: Sequence[str], low: str) -> bool:
-    """Every stock asked in order beside the `tickers`, all named after "than" ("which stocks
-    were riskier than KO?"): those names are the pivot of the ranking, not its subject."""
+    """Every stock asked in order beside one stock named after "than" ("which stocks were
+    riskier than KO?"): it is the pivot of the ranking, not its subject ("which stock is riskier
+    than KO, AAPL or MSFT?" asks of those three)."""
     than = _THAN.search(low)
-    after = low[than.end() :] if than else ""
-    return bool(
-        than and tickers and EVERY_NAME.search(low[: than.start()])
-        and all(re.search(rf"\b{re.escape(t.lower())}\b", after) for t in tickers)
-    )  # fmt: skip
+    if not (than and len(tickers) == 1 and EVERY_NAME.search(low[: than.start()])):
+        return False
+    return bool(re.search(rf"\b{re.escape(tickers[0].lower())}\b", low[than.end() :]))
