@@ -4,7 +4,6 @@ accepts (`agents.model_plan`)."""
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import Any
 
@@ -14,6 +13,7 @@ from agents.model_ids import max_tokens_for
 from agents.model_plan import bedrock_plan
 from prompts.roles import AgentRole
 from settings import Settings
+from settings.aws_sessions import aws_session
 from settings.bedrock import bedrock_config
 
 
@@ -53,24 +53,18 @@ def chat_model_for(role: AgentRole, model_id: str, settings: Settings) -> BaseCh
 
 def _clients(region: str | None, endpoint_url: str | None, config: Any) -> dict[str, Any]:
     """The Bedrock runtime and control-plane clients langchain-aws would make from the access
-    keys in the environment (a session of their own), made on a botocore session that shares
-    one loader of botocore's service descriptions with the other models of this process: each
-    model otherwise parses them from disk again (most of the cost of making a model). Empty
-    (langchain-aws makes them) for any other way of signing in: a bearer token, no keys (the
-    default credential chain and its session)."""
+    keys in the environment (a session of their own), made on a session that shares one loader
+    of botocore's service descriptions with the other sessions of this process
+    (`settings.aws_sessions`): each model otherwise parses them from disk again (most of the
+    cost of making a model). Empty (langchain-aws makes them) for any other way of signing in:
+    a bearer token, no keys (the default credential chain and its session)."""
     key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
     if not (key and secret) or os.environ.get("AWS_BEARER_TOKEN_BEDROCK"):
         return {}
-    import boto3
-    import botocore.session
-
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _loader(core.get_config_variable("data_path")))
-    session = boto3.Session(
+    session = aws_session(
         aws_access_key_id=key,
         aws_secret_access_key=secret,
         aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
-        botocore_session=core,
     )
     params = {"region_name": region, "endpoint_url": endpoint_url, "config": config}
     params = {name: value for name, value in params.items() if value}
@@ -78,15 +72,6 @@ def _clients(region: str | None, endpoint_url: str | None, config: Any) -> dict[
         "client": session.client("bedrock-runtime", **params),
         "bedrock_client": session.client("bedrock", **params),
     }
-
-
-@functools.cache
-def _loader(data_path: str | None) -> Any:
-    """botocore's loader of its data files on `data_path` (its own cache of what it parsed),
-    one per process: the files are botocore's and do not change while it runs."""
-    from botocore.loaders import create_loader
-
-    return create_loader(data_path)
 
 
 __all__ = ["chat_model_for"]

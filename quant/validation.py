@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -17,8 +18,7 @@ PSD_TOLERANCE = 1e-10
 def check_asset_names(names: Iterable[object]) -> list[str]:
     """Return the asset names as strings; raise `DataError` on duplicates or empty names."""
     labels = [str(name) for name in names]
-    counts = pd.Series(labels, dtype=object).value_counts()
-    duplicates = sorted(counts.index[counts > 1])
+    duplicates = sorted(label for label, count in Counter(labels).items() if count > 1)
     if duplicates:
         raise DataError(f"duplicate asset names: {', '.join(duplicates)}")
     if any(label.strip() == "" for label in labels):

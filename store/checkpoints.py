@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from settings import Settings, StoreSettings, get_settings
+from settings.aws_sessions import aws_session
 from settings.file_locks import exclusive, lock_path
 from settings.files import private_file
 from store.errors import StoreUnavailableError
@@ -39,6 +40,7 @@ def checkpointer(
 
         yield DynamoDBSaver(
             table_name=config.checkpoint_table,
+            session=aws_session(region_name=config.aws_region),
             region_name=config.aws_region,
             endpoint_url=config.aws_endpoint_url,
             boto_config=boto_config(

@@ -4,8 +4,10 @@ and threads from the cores other processes leave idle (docs/engine.md, "Implemen
 from __future__ import annotations
 
 import contextlib
+import math
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import numba
 
@@ -43,7 +45,28 @@ def hedged_chunk_size(
     return max(1, MEMORY_BUDGET_BYTES // per_path)
 
 
-def _busy_cores() -> int | None:
+BUSY_READING_SECONDS = 0.1
+"""How long one reading of the other processes' runnable tasks serves: reading /proc costs
+0.25 ms, and 30 us more a thread of this process, where a small compiled call takes about 1 ms
+and a sweep makes hundreds of them in a row."""
+
+_last_reading: tuple[float, int | None] = (-math.inf, None)
+
+
+def _busy_cores(clock: Callable[[], float] = time.monotonic) -> int | None:
+    """Runnable tasks of other processes (Linux /proc), read at most once every
+    `BUSY_READING_SECONDS` of `clock`; None when unknown."""
+    global _last_reading
+    read_at, busy = _last_reading
+    now = clock()
+    if now - read_at < BUSY_READING_SECONDS:
+        return busy
+    busy = _read_busy_cores()
+    _last_reading = (now, busy)
+    return busy
+
+
+def _read_busy_cores() -> int | None:
     """Runnable tasks of other processes right now (Linux /proc), or None when unknown."""
     try:
         with open("/proc/loadavg") as f:

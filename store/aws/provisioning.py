@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from settings.aws_sessions import aws_session
 from store.aws.table import boto_config
 from store.errors import StoreUnavailableError
 
@@ -32,7 +33,7 @@ def create_tables(
     LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`), the documents bucket
     (versioned, as in the cloud) and the model-artifacts bucket — for tests and development;
     production creates them with the CDK stack. Existing resources are left alone."""
-    session = session or boto3.session.Session(region_name=region)
+    session = session or aws_session(region_name=region)
     config = boto_config(max_attempts=2)
     ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
     s3 = session.client("s3", endpoint_url=endpoint_url, config=config)

@@ -73,6 +73,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from settings.aws_sessions import aws_session
 from settings.groups.store import DEVELOPMENT_PEPPER
 from store.aws.items import _av, _item, _key, _owner_pk, _plain
 from store.aws.tombstones import NOTHING, PURGE_INDEX, PURGE_RECORD, Purge, purge_index_sk
@@ -160,7 +161,7 @@ class AwsTable(Store):
         self.inline_limit_bytes = inline_limit_bytes
         self.clock = clock
         self._pepper = api_key_pepper
-        session = session or boto3.session.Session(region_name=region)
+        session = session or aws_session(region_name=region)
         config = boto_config(max_attempts, connect_timeout, read_timeout)
         self.ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
         self.s3 = session.client("s3", endpoint_url=endpoint_url, config=config)

@@ -7,10 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quant.data import load_prices, load_sp500_index, load_sp500_prices, to_returns
 from quant.errors import DataError, InsufficientDataError
 from quant.sp500_files import sp500_tickers
+from quant.validation import check_asset_names
 
 
 def _prices() -> pd.DataFrame:
@@ -107,6 +110,22 @@ def test_duplicate_asset_columns_are_refused() -> None:
     prices.columns = ["AAA", "AAA"]
     with pytest.raises(DataError, match="duplicate asset names: AAA"):
         load_prices(prices)
+
+
+@given(st.lists(st.sampled_from(["AAA", "BBB", "CCC", "DDD", " ", 7, 7.0]), max_size=8))
+def test_asset_names_are_refused_naming_each_duplicate_in_order(names: list[object]) -> None:
+    """Names are compared as text; every label given more than once is named, sorted, once."""
+    labels = [str(name) for name in names]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        with pytest.raises(DataError) as raised:
+            check_asset_names(names)
+        assert str(raised.value) == f"duplicate asset names: {', '.join(repeated)}"
+    elif any(not label.strip() for label in labels):
+        with pytest.raises(DataError, match="asset names must not be empty"):
+            check_asset_names(names)
+    else:
+        assert check_asset_names(names) == labels
 
 
 def test_gaps_are_an_error_unless_forward_filling_is_asked_for() -> None:

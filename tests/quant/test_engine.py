@@ -414,6 +414,22 @@ def test_thread_choice_stays_within_numba_threads() -> None:
     assert busy is None or busy >= 0
 
 
+def test_the_machine_s_load_is_read_once_per_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of compiled calls reads /proc once per `BUSY_READING_SECONDS` of the clock, and
+    each call in between uses that reading."""
+    readings = iter(range(100))
+    monkeypatch.setattr(resources, "_read_busy_cores", lambda: next(readings))
+    monkeypatch.setattr(resources, "_last_reading", (-math.inf, None))
+    now = [1000.0]
+    seen = []
+    for step in [0.0, 0.03, 0.03, 0.03, 0.02, 0.05, 0.2, 0.0]:
+        now[0] += step
+        seen.append(resources._busy_cores(lambda: now[0]))
+    # read at 1000.0, served until 1000.1 (not included), read again at 1000.11 and at 1000.36
+    assert seen == [0, 0, 0, 0, 1, 1, 2, 2]
+    assert resources._read_busy_cores() is None or resources._read_busy_cores() >= 0
+
+
 @given(st.integers(1, MAX_HORIZON_DAYS))
 @settings(max_examples=15, deadline=None)
 def test_every_cadence_a_config_takes_runs(every: int) -> None:

@@ -17,7 +17,7 @@ from store import Store
 from store.aws import AWSStore, create_tables
 from store.checkpoints import delete_checkpoints
 from store.sqlite import SQLiteStore
-from tests.support.aws import FAKE_AWS_ENV, boto_session, moto_server
+from tests.support.aws import FAKE_AWS_ENV, moto_server
 
 INLINE_LIMIT = 20_000
 """Results above this many bytes go to S3 in the AWS store under test."""
@@ -71,7 +71,6 @@ def aws_names(moto_endpoint: str, aws_env: None) -> dict[str, str]:
         names["bucket"],
         checkpoint_table=names["checkpoints"],
         endpoint_url=moto_endpoint,
-        session=boto_session(),
     )
     return names
 
@@ -97,7 +96,6 @@ def make_aws_store(endpoint: str, names: dict[str, str], clock: FakeClock) -> AW
         inline_limit_bytes=INLINE_LIMIT,
         api_key_pepper="test-pepper",
         clock=clock,
-        session=boto_session(),
         delete_checkpoints=partial(delete_checkpoints, checkpoint_settings(endpoint, names)),
     )
 

@@ -11,7 +11,6 @@ per table: the backup is the same copy, made once per transaction (issue 63)."""
 from __future__ import annotations
 
 import copy
-import functools
 import threading
 import types
 from collections.abc import Iterator
@@ -19,8 +18,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import boto3
-import botocore.loaders
-import botocore.session
 from moto import backends
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
@@ -143,20 +140,6 @@ def moto_with_bucket(bucket: str) -> Iterator[str]:
             Bucket=bucket
         )
         yield endpoint
-
-
-@functools.cache
-def _loader() -> botocore.loaders.Loader:
-    return botocore.loaders.create_loader()
-
-
-def boto_session(region: str = "us-east-1") -> boto3.session.Session:
-    """A new boto3 session (one per store, as the stores make them) whose service models come
-    from one loader for the whole test process: each new session otherwise parses the DynamoDB
-    and S3 models' JSON again (a fifth of a second a store; the store tests make hundreds)."""
-    core = botocore.session.Session()
-    core.register_component("data_loader", _loader())
-    return boto3.session.Session(botocore_session=core, region_name=region)
 
 
 def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,7 +43,7 @@ from store.aws import AWSStore, create_tables
 from store.orders import NewOrder
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
-from tests.support.aws import FAKE_AWS_ENV, boto_session, moto_server
+from tests.support.aws import FAKE_AWS_ENV, moto_server
 from tests.support.owner_views import betrayed, written
 from trading.deployments import change_status, create_deployment
 from trading.execution_jobs import HANDLERS
@@ -377,7 +377,7 @@ def test_two_owners_doing_the_same_with_the_same_names_on_dynamodb_end_as_alone(
     def make_store(clock: FakeClock) -> Store:
         suffix = uuid.uuid4().hex[:10]
         table, bucket = f"names-{suffix}-store", f"names-{suffix}-bucket"
-        create_tables(table, bucket, endpoint_url=moto_url, session=boto_session())
-        return AWSStore(table, bucket, endpoint_url=moto_url, clock=clock, session=boto_session())
+        create_tables(table, bucket, endpoint_url=moto_url)
+        return AWSStore(table, bucket, endpoint_url=moto_url, clock=clock)
 
     _check(script, make_store, tmp_path_factory.mktemp("names"))

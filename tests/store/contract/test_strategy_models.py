@@ -18,7 +18,6 @@ from store.aws import AWSStore, create_tables
 from store.base import Store
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
-from tests.support.aws import boto_session
 from tests.support.store_contract import ALICE, BOB
 
 
@@ -145,7 +144,6 @@ def test_the_bytes_live_in_the_data_directory_or_the_model_artifacts_bucket(
         store.table,
         store.bucket,
         endpoint_url=endpoint,
-        session=boto_session(),
         model_artifacts_bucket=models_bucket,
     )
     separate = AWSStore(
@@ -153,7 +151,6 @@ def test_the_bytes_live_in_the_data_directory_or_the_model_artifacts_bucket(
         store.bucket,
         endpoint_url=endpoint,
         clock=clock,
-        session=boto_session(),
         model_artifacts_bucket=models_bucket,
     )
     model = separate.put_strategy_model(ALICE, b"npz bytes", {}, previous=None)
