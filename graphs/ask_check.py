@@ -32,15 +32,20 @@ from graphs.ask_vocabulary import Vocabulary
 from graphs.limit_claims import LIMITS_CLAIM, limit_sentences
 from services.shorthand import restated
 
+ALSO_TOO = r"too(?=\s*(?:[?.!,;:)]|$)|\s+(?:and|please|then|as well)\b)"
+""""Too" meaning also ("KO too?", "add PG too, please"), not an excess ("is KO too risky?")."""
 FOLLOW_UP = re.compile(
-    r"\b(?:it|its|it's|that|this|those|these|them|they|their|same|instead|now|again|rerun|"
-    r"re-run|rebuild|redo|also|too|swap|replace|drop|add|remove|exchange|throw|put in|take out|"
-    r"the portfolio)\b|^\s*(?:and|what about|how about|then)\b",
+    r"\b(?:it|its|it's|that|this|those|these|them|they|their|same|instead|again|rerun|re-run"
+    r"|rebuild|redo|also|swap|replace|drop|add|remove|exchange|throw|put in|take out|the portfolio"
+    r"|(?<!right )(?<!for )(?<!until )(?<!till )(?<!by )(?<!of )now|" + ALSO_TOO + r")\b"
+    r"|^\s*(?:and|what about|how about|then)\b",
     re.IGNORECASE,
 )
-"""A message that leans on the thread's earlier request."""
+"""A message that leans on the thread's earlier request ("now" as in "now drop KO", not "right
+now")."""
 ADDING = re.compile(
-    r"\b(?:add|adding|plus|throw|include|put in|into the mix|as well|too|also)\b", re.IGNORECASE
+    r"\b(?:add|adding|plus|throw|include|put in|into the mix|as well|also|" + ALSO_TOO + r")\b",
+    re.IGNORECASE,
 )
 MEANING = re.compile(
     r"^\W*(?:(?:so|ok|okay|hey|hi|and|quick question)\W+)?(?:(?:can|could|would) you "

@@ -283,7 +283,8 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
 
 _ONE_HELD = re.compile(
     r"^\W*(?:so\s+|and\s+)?(?:is|was|has|does|did|would|will)\s+(?:it|this|that)\b"
-    r"|\b(?:my|our|this|the)\s+(?:portfolio|allocation|holdings|mix)\b",
+    r"|\b(?:my|our|this|the)\s+(?:(?:current|existing|present)\s+)?(?:portfolio|allocation|holdings"
+    r"|mix|book)\b",
     re.IGNORECASE,
 )
 """Words asking about one portfolio of the conversation: a question opening on it ("is it

@@ -99,7 +99,7 @@ def test_a_return_or_a_correlation_against_the_index_keeps_the_index_s_line(
 
 
 @settings(
-    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     method=st.sampled_from(["hrp", "min vol", "risk parity"]),
@@ -107,7 +107,8 @@ def test_a_return_or_a_correlation_against_the_index_keeps_the_index_s_line(
         st.sampled_from(["AAPL", "KO", "XOM", "JNJ", "JPM", "AMD"]), min_size=2, max_size=4,
         unique=True,
     ),
-    ask=st.sampled_from(["is it riskier than the market?", "is my portfolio safer than the S&P 500?"]),
+    ask=st.sampled_from(["is it riskier than the market?", "is my portfolio safer than the S&P 500?",
+                         "Is this allocation riskier than the market?", "is this mix safer than the S&P?"]),
 )  # fmt: skip
 def test_a_built_portfolio_is_set_beside_the_index(
     offline_data_dir: Path, method: str, tickers: list[str], ask: str
@@ -134,11 +135,12 @@ def test_a_built_portfolio_is_set_beside_the_index(
 
 
 @settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     subject=st.sampled_from(["is it", "was it", "is my portfolio", "was the portfolio",
-                             "is this portfolio", "is our portfolio"]),
+                             "is this portfolio", "is our portfolio", "Is this allocation",
+                             "is this mix", "was our allocation", "is my current mix"]),
     comparison=st.sampled_from(["riskier than", "safer than", "more volatile than"]),
     index=st.sampled_from(["the market", "the S&P 500", "the s&p500"]),
     year=st.none() | st.integers(2010, 2021),

@@ -276,8 +276,12 @@ _INDEX_NAMED = patterns.compile(
 _COMPARE = patterns.compile(
     r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bside[\s-]by[\s-]side\b|\bor\b|\bwhich\b"
 )
-_MADE = patterns.compile(r"\b(?:mix|build|make|construct|create|give me|weights?|allocation)\b")
-"""Words of a portfolio asked for ("a safer mix of ..."), not of names compared by risk."""
+_MADE = patterns.compile(
+    r"(?<!\bthis )(?<!\bthat )(?<!\bmy )(?<!\bour )(?<!\bcurrent )"
+    r"\b(?:mix|build|make|construct|create|give me|weights?|allocation)\b"
+)
+"""Words of a portfolio asked for ("a safer mix of ..."), not of names compared by risk nor of
+the portfolio held ("is this allocation riskier than the market?")."""
 _RISKIER = patterns.compile(
     r"\b(?:riskier|riskiest|safer|safest|more risky|less risky|most risky|least risky"
     r"|more dangerous|less dangerous|more defensive|most defensive)\b"
