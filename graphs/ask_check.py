@@ -68,6 +68,8 @@ ACTS = re.compile(
 """A message that also asks for something done ("what is risk parity? then build one")."""
 DOCUMENTATION_TOOLS = frozenset({"search_guide"})
 """Tools that read Stratigos's documentation and compute nothing."""
+NAME_KINDS = frozenset({"ticker", "group", "universe_all"})
+"""Items naming what a request holds (stocks, a group, every stock)."""
 CARRIED_KINDS = frozenset(
     {
         "asset_cap", "asset_floor", "cap", "cvar_limit", "drawdown_limit", "end", "floor",
@@ -92,7 +94,7 @@ def carry(
     """The items of the `earlier` request a follow-up `message` (with `items`) keeps."""
     if not earlier or not FOLLOW_UP.search(message):
         return []
-    names = [i for i in items if i.kind in ("ticker", "group", "universe_all") and not i.excluded]
+    names = [i for i in items if i.kind in NAME_KINDS and not i.excluded]
     dropped = {str(i.value) for i in items if i.excluded}
     dropped |= {t for i in items if i.kind == "group" and i.excluded for t in vocab.members(str(i.value))}  # fmt: skip
     keep_names = not names or ADDING.search(message) is not None
@@ -101,7 +103,7 @@ def carry(
     for item in earlier:
         if item.kind not in CARRIED_KINDS or item.subject in dropped:
             continue
-        if item.kind in ("ticker", "group", "universe_all"):
+        if item.kind in NAME_KINDS:
             if item.value in dropped:
                 continue
             if keep_names and not (item.excluded and item.value in {i.value for i in names}):
@@ -119,7 +121,7 @@ def thread_items(
 ) -> tuple[list[AskItem], list[AskItem]]:
     """The items of the latest user message of `messages`, and those it carries from the
     thread's earlier requests (see `carry`)."""
-    effective: list[AskItem] = []
+    requests: list[list[AskItem]] = []  # each message's items with those it carried
     items: list[AskItem] = []
     carried: list[AskItem] = []
     replies: list[str] = []
@@ -130,9 +132,21 @@ def thread_items(
         elif isinstance(message, HumanMessage):
             text = earlier = restated(message.text, earlier)  # "make that 30"
             items = ask_items(text, vocab, cited=" ".join(replies[-3:]))
-            carried = carry(effective, text, items, vocab)
-            effective = [i for i in [*items, *carried] if not _set_beside(i, text)]
+            carried = carry(_changed(requests, items), text, items, vocab)
+            requests.append([i for i in [*items, *carried] if not _set_beside(i, text)])
     return items, carried
+
+
+def _changed(requests: list[list[AskItem]], items: Sequence[AskItem]) -> list[AskItem]:
+    """The earlier request a message with `items` leans on: the latest, but for a change of
+    names ("drop KO", "add PG") the newest that holds names, as the chat changes it (a
+    strategy's estimate or a scenario holds none: "drop KO" after one changes the build
+    before it)."""
+    latest = requests[-1] if requests else []
+    if not any(i.kind in NAME_KINDS for i in items) or any(i.kind in NAME_KINDS for i in latest):
+        return latest
+    holding = (r for r in reversed(requests) if any(i.kind in NAME_KINDS for i in r))
+    return next(holding, latest)
 
 
 _BESIDE = re.compile(

@@ -223,3 +223,28 @@ def test_shares_added_after_an_estimate_are_refused_naming_what_is_missing(
     assert changed.startswith("Changed from your previous request:"), changed
     for name, share in added.items():
         assert f"{name} held at {share / 100:.1%}" in changed, changed
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(change=st.sampled_from(["drop KO", "remove KO and rerun", "add PG and rerun", "add PG"]))
+def test_a_change_of_names_after_an_estimate_owes_nothing_of_the_estimate(
+    offline_data_dir: Path, store: Store, change: str
+) -> None:
+    """Build, a strategy's estimate, then "drop KO": the build is changed, and its reply names
+    nothing of the estimate (its target volatility, its bear market) as not used: the estimate
+    is not the request changed (it said "Not used: the 10% volatility target")."""
+    session = ChatSession(f"estimate-names-{change}", settings=Settings(), owner="alice", store=store)  # fmt: skip
+    session.send("build a min vol portfolio of AAPL, KO, XOM and JNJ since 2019")
+    _turn(session, "model estimate for a 10% target vol in a bear market")
+    before = len(session.snapshot().values["messages"])
+    reply = session.send(change).replies[-1]
+    new = session.snapshot().values["messages"][before:]
+    calls = [c for m in new for c in getattr(m, "tool_calls", [])]
+    assert [c["name"] for c in calls] == ["optimize_portfolio"], calls
+    universe = set(calls[0]["args"]["universe"])
+    expected = {"AAPL", "KO", "XOM", "JNJ"} - {"KO"} if "KO" in change else {"AAPL", "KO", "XOM", "JNJ", "PG"}  # fmt: skip
+    assert universe == expected, calls
+    assert calls[0]["args"].get("start") == "2019-01-01", calls
+    assert "Not used" not in reply, reply
