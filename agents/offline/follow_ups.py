@@ -48,6 +48,7 @@ from agents.offline.portfolio_builds import (
 )
 from agents.offline.risk_policies import risk_sentence
 from agents.offline.strategy_args import CADENCE_SESSIONS
+from agents.offline.weighted_adds import added_at, pin_added, share_words
 from services.shorthand import restated
 
 __all__ = [
@@ -329,8 +330,8 @@ def _change_names(
         given = {t: w for t, w in stated.items() if t in new or t in added[len(swaps) :]}
         if given:
             rest, before = 1.0 - sum(given.values()), new
-            new = _added_at(new, given)
-            said = ", ".join(_share_words(t, w, before.get(t), new[t]) for t, w in given.items())
+            new = added_at(new, given)
+            said = ", ".join(share_words(t, w, before.get(t), new[t]) for t, w in given.items())
             edit.changes.append(f"{said} added, the rest scaled to {rest:.1%} in proportion")
         args.pop("portfolio_id", None)
         args["weights"] = {t: round(w, 6) for t, w in new.items()}
@@ -339,56 +340,17 @@ def _change_names(
         args["universe"] = [*kept, *added]
         for limited in dropped:
             (args.get("asset_limits") or {}).pop(limited, None)
-    if request.tool == "optimize_portfolio" and (refused := _pin_added(edit, stated, args)):
-        return None, refused  # "add 10% JNJ" to a build: held at that weight
+    pinned = request.tool == "optimize_portfolio"
+    if pinned:  # "add 10% JNJ" to a build: held at that weight
+        data = request.data if isinstance(request.data, dict) else {}
+        pins, refused = pin_added(dict(data.get("weights") or {}), stated, args)
+        if refused:
+            return None, refused
+        edit.changes.extend(pins)
     edit.changes.extend(f"{into} in place of {out}" for out, into in swaps)
-    if len(added) > len(swaps):
-        edit.changes.append(f"{', '.join(added[len(swaps) :])} added")
+    if unsaid := [t for t in added[len(swaps) :] if not (pinned and t in stated)]:
+        edit.changes.append(f"{', '.join(unsaid)} added")
     return None, None
-
-
-def _pin_added(edit: Edit, stated: dict[str, float], args: dict[str, Any]) -> str | None:
-    """Hold each name added at a stated share in the build `args` (`asset_limits` min and max):
-    a new name at its share, a name held at its weight with the share bought (`_added_at`);
-    why not when a weight would be above the build's cap on every stock."""
-    data = edit.request.data if isinstance(edit.request.data, dict) else {}
-    built = {str(t): float(w) for t, w in (data.get("weights") or {}).items()}
-    pinned = _added_at({t: w for t, w in built.items() if t in stated}, stated)
-    every = float(args.get("max_weight") or 1.0)
-    limits = args.get("asset_limits") or {}
-    for name, weight in pinned.items():
-        own = (limits.get(name) or {}).get("max")
-        cap, whose = (
-            (float(own), f"limit on {name}") if own is not None else (every, "cap on every stock")
-        )
-        if weight > cap + 1e-9:
-            return (
-                f"Holding {name} at {weight:.1%} would break the {cap:.0%} {whose}; raise the "
-                "limit or add less."
-            )
-    for name, share in stated.items():
-        args.setdefault("asset_limits", {})[name] = {"min": pinned[name], "max": pinned[name]}
-        said = _share_words(name, share, built.get(name), pinned[name])
-        edit.changes.append(
-            f"{said} added and held" if name in built else f"{name} held at {share:.1%}"
-        )
-    return None
-
-
-def _added_at(weights: dict[str, float], shares: dict[str, float]) -> dict[str, float]:
-    """`weights` with `shares` of the portfolio bought: each weight scaled by what the shares
-    leave (1 - their sum), then each share added to its name's weight ("add 10% KO" with KO at
-    30% holds 37%: 30% x 0.9 + 10%)."""
-    rest = 1.0 - sum(shares.values())
-    out = {t: w * rest for t, w in weights.items()}
-    for name, share in shares.items():
-        out[name] = out.get(name, 0.0) + share
-    return out
-
-
-def _share_words(name: str, share: float, held: float | None, now: float) -> str:
-    """A share added in words: "JNJ 10.0%", or for a name held "KO 10.0% (from 30.0% to 37.0%)"."""
-    return f"{name} {share:.1%}" + ("" if not held else f" (from {held:.1%} to {now:.1%})")
 
 
 def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:

@@ -84,6 +84,11 @@ def test_two_names_added_with_weights_right_after_a_build_are_pinned(
     got = _weights(again)
     assert got["XOM"] == shares[0] and got["JNJ"] == shares[1], again
     assert set(got) == {"AAPL", "KO", "PG", "XOM", "JNJ"} and "Not used" not in again, again
+    changes = again.split(". ")[0]  # each name said once, with its share
+    assert changes == (
+        f"Changed from your previous request: XOM added at {shares[0]:.1f}%; "
+        f"JNJ added at {shares[1]:.1f}%"
+    ), again
 
 
 def test_the_weight_stated_for_an_added_name_is_read() -> None:

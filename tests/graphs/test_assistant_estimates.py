@@ -222,7 +222,7 @@ def test_shares_added_after_an_estimate_are_refused_naming_what_is_missing(
     changed = built.send(text).replies[-1]
     assert changed.startswith("Changed from your previous request:"), changed
     for name, share in added.items():
-        assert f"{name} held at {share / 100:.1%}" in changed, changed
+        assert f"{name} added at {share / 100:.1%}" in changed, changed
 
 
 @settings(
