@@ -32,17 +32,16 @@ from graphs.ask_vocabulary import Vocabulary
 from graphs.limit_claims import LIMITS_CLAIM, limit_sentences
 from services.shorthand import restated
 
-ALSO_TOO = r"too(?=\s*(?:[?.!,;:)]|$)|\s+(?:and|please|then|as well)\b)"
+ALSO_TOO = r"too(?=\s*(?:[?.!,;:)]|$)|\s+(?:and|please|then|as well|with)\b)"
 """"Too" meaning also ("KO too?", "add PG too, please"), not an excess ("is KO too risky?")."""
 FOLLOW_UP = re.compile(
     r"\b(?:it|its|it's|that|this|those|these|them|they|their|same|instead|again|rerun|re-run"
     r"|rebuild|redo|also|swap|replace|drop|add|remove|exchange|throw|put in|take out|the portfolio"
-    r"|(?<!right )(?<!for )(?<!until )(?<!till )(?<!by )(?<!of )now|" + ALSO_TOO + r")\b"
-    r"|^\s*(?:and|what about|how about|then)\b",
+    r"|" + ALSO_TOO + r")\b|^\s*(?:and|what about|how about|then)\b|(?:^|[,;:.!?]|\band)\s*now\b",
     re.IGNORECASE,
 )
-"""A message that leans on the thread's earlier request ("now" as in "now drop KO", not "right
-now")."""
+"""A message that leans on the thread's earlier request ("now" opening a clause, as in "now drop
+KO", not "is the market risky now?")."""
 ADDING = re.compile(
     r"\b(?:add|adding|plus|throw|include|put in|into the mix|as well|also|" + ALSO_TOO + r")\b",
     re.IGNORECASE,
@@ -132,18 +131,22 @@ def thread_items(
         elif isinstance(message, HumanMessage):
             text = earlier = restated(message.text, earlier)  # "make that 30"
             items = ask_items(text, vocab, cited=" ".join(replies[-3:]))
-            carried = carry(_changed(requests, items), text, items, vocab)
+            carried = carry(_changed(requests, text, items), text, items, vocab)
             requests.append([i for i in [*items, *carried] if not _set_beside(i, text)])
     return items, carried
 
 
-def _changed(requests: list[list[AskItem]], items: Sequence[AskItem]) -> list[AskItem]:
+def _changed(
+    requests: list[list[AskItem]], message: str, items: Sequence[AskItem]
+) -> list[AskItem]:
     """The earlier request a message with `items` leans on: the latest, but for a change of
     names ("drop KO", "add PG") the newest that holds names, as the chat changes it (a
     strategy's estimate or a scenario holds none: "drop KO" after one changes the build
     before it)."""
     latest = requests[-1] if requests else []
-    if not any(i.kind in NAME_KINDS for i in items) or any(i.kind in NAME_KINDS for i in latest):
+    names = [i for i in items if i.kind in NAME_KINDS]
+    changes_names = any(i.excluded for i in names) or bool(names and ADDING.search(message))
+    if not changes_names or any(i.kind in NAME_KINDS for i in latest):
         return latest
     holding = (r for r in reversed(requests) if any(i.kind in NAME_KINDS for i in r))
     return next(holding, latest)

@@ -9,6 +9,7 @@ never make clients from one session at once (which botocore does not support).
 from __future__ import annotations
 
 import functools
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,8 +23,18 @@ def aws_session(**options: Any) -> boto3.Session:
     import botocore.session
 
     core = botocore.session.get_session()
-    core.register_component("data_loader", _loader(core.get_config_variable("data_path")))
-    return boto3.Session(botocore_session=core, **options)
+    loader = _loader(core.get_config_variable("data_path"))
+    core.register_component("data_loader", loader)
+    with _lock:  # boto3 adds its data folder to the loader's paths once a session: once in all
+        known = len(loader.search_paths)
+        session = boto3.Session(botocore_session=core, **options)
+        paths = loader.search_paths
+        if known and all(path in paths[:known] for path in paths[known:]):
+            del paths[known:]
+    return session
+
+
+_lock = threading.Lock()
 
 
 @functools.cache

@@ -38,8 +38,9 @@ from agents.offline.chat_intent import (
     rate_args,
     thread_subject,
 )
-from agents.offline.intent import Intent
+from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk
+from agents.offline.intent.held import HELD_NAMED
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.offline.portfolio_builds import build_args, build_attempt, equal_weights
 from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
@@ -269,8 +270,8 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
         return {"portfolio_id": intent.portfolio_ids[-1]}
     if ask.weights:
         return {"weights": dict(ask.weights)}
-    if ask.ranked and ask.against:  # "which stocks were riskier than KO?": KO among them all
-        return {"universe": [t for t in known_tickers() if t not in intent.limits.excluded]}
+    if ask.ranked and ask.against:  # "which stocks were riskier than KO?": KO among them
+        return {"universe": _ranked_beside(intent, ask.against[0])}
     tickers = [t for t in intent.universe(known_tickers()) if t != ask.beta_to]
     if tickers:
         return {"universe": tickers}
@@ -281,10 +282,20 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
     return subject  # "is it riskier than the market?" with nothing before: which portfolio?
 
 
+def _ranked_beside(intent: Intent, pivot: str) -> list[str]:
+    """The stocks ranked beside the one named after "than" (`pivot`), it among them: those named
+    ("were AAPL and MSFT riskier than KO?"), a sector's ("which tech stocks ..."), or every
+    stock ("which stocks ..."), less any left out ("..., excluding XOM")."""
+    known = known_tickers()
+    than = re.search(r"\bthan\b", intent.text, re.IGNORECASE)
+    before = parse_intent(intent.text[: than.start()], known).tickers if than else ()
+    names = [t for t in intent.tickers if t != pivot] or list(before) or list(known)
+    return [t for t in dict.fromkeys([*names, pivot]) if t not in intent.limits.excluded]
+
+
 _ONE_HELD = re.compile(
-    r"^\W*(?:so\s+|and\s+)?(?:is|was|has|does|did|would|will)\s+(?:it|this|that)\b"
-    r"|\b(?:my|our|this|the)\s+(?:(?:current|existing|present)\s+)?(?:portfolio|allocation|holdings"
-    r"|mix|book)\b",
+    r"^\W*(?:so\s+|and\s+)?(?:is|was|has|does|did|would|will)\s+(?:it|this|that)\b|"
+    + HELD_NAMED.pattern,
     re.IGNORECASE,
 )
 """Words asking about one portfolio of the conversation: a question opening on it ("is it

@@ -86,5 +86,29 @@ def test_a_stock_judged_after_a_build_is_that_stock_alone(offline_data_dir: Path
     assert [name for name, _ in calls] == ["portfolio_risk_report"], (calls, reply)
     assert calls[0][1].get("weights") == {"JNJ": 1.0}, calls
     assert "Not used" not in reply, reply  # "too" is not "also": nothing of the build is owed
-    market = session.send("is the market risky right now?").replies[-1]
-    assert "Not used" not in market, market  # "right now" leans on nothing earlier
+    for ask in ("is the market risky right now?", "is the market risky now?"):
+        reply = session.send(ask).replies[-1]
+        assert "Not used" not in reply, (ask, reply)  # "now" here leans on nothing earlier
+    regime = ChatSession(f"judged-{uuid.uuid4().hex}", settings=Settings())
+    regime.send("build an HRP portfolio of AAPL, KO and XOM since 2019")
+    regime.send("what is the market regime?")
+    reply = regime.send("what about JNJ?").replies[-1]
+    assert "Not used" not in reply, reply  # it leans on the regime question, not the build
+
+
+def test_too_risky_beside_a_build_or_a_change_of_it_keeps_the_build(offline_data_dir: Path) -> None:
+    """ "Too risky" said in a request for a portfolio, or in a change of one, is no question of
+    risk: the build is made, or changed as asked."""
+    session = ChatSession(f"judged-{uuid.uuid4().hex}", settings=Settings())
+    since = len(session.history())
+    session.send("Build a portfolio of AAPL, MSFT, KO and XOM that isn't too risky")
+    [(name, args)] = _calls(session, since)
+    assert name == "optimize_portfolio" and set(args["universe"]) == {"AAPL", "MSFT", "KO", "XOM"}
+    since = len(session.history())
+    changed = session.send("that's too risky, cap each stock at 40%").replies[-1]
+    [(name, args)] = _calls(session, since)
+    assert name == "optimize_portfolio" and args.get("max_weight") == 0.4, (args, changed)
+    assert "Not used" not in changed, changed
+    other = ChatSession(f"judged-{uuid.uuid4().hex}", settings=Settings())
+    other.send("give me a portfolio of AAPL, MSFT, JNJ and KO, nothing too risky")
+    assert [name for name, _ in _calls(other, 0)] == ["optimize_portfolio"]

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from agents.offline.intent.targets import sector_tickers
 from quant import load_sp500_index, load_sp500_prices, to_returns
 from tests.support.chat_answers import answer_in_new_thread, answers_in_one_thread
 from tests.support.drawdowns import deepest_fall
@@ -99,7 +100,7 @@ def test_a_return_or_a_correlation_against_the_index_keeps_the_index_s_line(
 
 
 @settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     method=st.sampled_from(["hrp", "min vol", "risk parity"]),
@@ -108,7 +109,10 @@ def test_a_return_or_a_correlation_against_the_index_keeps_the_index_s_line(
         unique=True,
     ),
     ask=st.sampled_from(["is it riskier than the market?", "is my portfolio safer than the S&P 500?",
-                         "Is this allocation riskier than the market?", "is this mix safer than the S&P?"]),
+                         "Is this allocation riskier than the market?", "is this mix safer than the S&P?",
+                         "is my existing allocation riskier than the market?",
+                         "is the allocation riskier than the S&P 500?",
+                         "is my current portfolio mix safer than the market?"]),
 )  # fmt: skip
 def test_a_built_portfolio_is_set_beside_the_index(
     offline_data_dir: Path, method: str, tickers: list[str], ask: str
@@ -243,6 +247,45 @@ def test_every_stock_is_ranked_beside_a_stock_named_after_than(
     listed = grouped.group(1).split(", ") if grouped else []
     assert set(riskier) <= set(listed), (riskier, reply)
     assert not set(safer) & set(listed), (safer, reply)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pivot=st.sampled_from(["KO", "JNJ", "PG"]),
+    subject=st.sampled_from(["tech", "energy", "banks", ("AAPL", "MSFT"), ("AMD", "XOM", "GE")]),
+    year=st.integers(2010, 2021),
+    comparison=st.sampled_from(["riskier", "safer", "more volatile"]),
+)  # fmt: skip
+def test_the_stocks_named_or_a_sector_s_are_ranked_beside_the_stock_after_than(
+    offline_data_dir: Path, pivot: str, subject: str | tuple[str, ...], year: int, comparison: str
+) -> None:
+    """ "Were AAPL and MSFT riskier than KO?", "which tech stocks were riskier than KO?": those
+    stocks with KO among them, grouped against KO for risk (the named ones were ranked with no
+    word of KO; the sector was dropped for every stock). Named stocks asked "more volatile than"
+    get a read of the market over them (their volatilities, not in order: not yet a ranking)."""
+    assume(not (isinstance(subject, tuple) and comparison == "more volatile"))
+    if isinstance(subject, tuple):
+        ask, names = f"were {' and '.join(subject)} {comparison} than {pivot} in {year}?", subject
+    else:
+        ask = f"which {subject} stocks were {comparison} than {pivot} in {year}?"
+        names = tuple(t for t in sector_tickers([subject]) if t in RETURNS.columns)
+    reply = answer_in_new_thread(ask)
+    assert sorted(_order(reply, "volatility")) == sorted({*names, pivot}), (ask, reply)
+    if comparison == "more volatile":
+        return
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
+    volatility = window.std(ddof=1)
+    deepest = {t: deepest_fall((1 + window[t]).cumprod()) for t in names}
+    deepest[pivot] = deepest_fall((1 + window[pivot]).cumprod())
+    riskier = [
+        t for t in names
+        if volatility[t] > volatility[pivot] * 1.005 and deepest[t] > deepest[pivot] * 1.005
+    ]  # fmt: skip
+    grouped = re.search(rf"Riskier than {pivot} on both measures: ([A-Z, ]+)[;.]", reply)
+    if riskier:
+        assert grouped is not None and set(riskier) <= set(grouped.group(1).split(", ")), reply
 
 
 def test_the_neighbours_of_a_ranking_beside_a_stock_keep_their_reading(

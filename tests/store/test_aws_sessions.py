@@ -47,3 +47,7 @@ def test_each_call_gives_a_session_of_its_own_on_the_shared_loader() -> None:
     assert first.region_name == "eu-west-1"
     loader = first._session.get_component("data_loader")
     assert loader is second._session.get_component("data_loader")
+    paths = list(loader.search_paths)
+    for _ in range(20):  # a server makes one a turn: the loader's folders stay as they were
+        aws_sessions.aws_session()
+    assert loader.search_paths == paths and len(set(paths)) == len(paths), loader.search_paths

@@ -23,6 +23,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
 from agents.offline.intent.dates import COUNT, UNIT, rolling_sessions, sessions
 from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
+from agents.offline.intent.held import asks_made
 from agents.offline.intent.measures import (
     INDEX_SHOWN,
     MONEY_MADE_OR_LOST,
@@ -33,9 +34,9 @@ from agents.offline.intent.rankings import (
     EVERY_NAME,
     MOVED,
     Ends,
-    ranked_beside,
     ranked_ends,
     ranked_question,
+    ranking_pivot,
 )
 from agents.offline.intent.scanner import PCT, fraction
 from agents.offline.intent.targets import sector_tickers
@@ -276,12 +277,6 @@ _INDEX_NAMED = patterns.compile(
 _COMPARE = patterns.compile(
     r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bside[\s-]by[\s-]side\b|\bor\b|\bwhich\b"
 )
-_MADE = patterns.compile(
-    r"(?<!\bthis )(?<!\bthat )(?<!\bmy )(?<!\bour )(?<!\bcurrent )"
-    r"\b(?:mix|build|make|construct|create|give me|weights?|allocation)\b"
-)
-"""Words of a portfolio asked for ("a safer mix of ..."), not of names compared by risk nor of
-the portfolio held ("is this allocation riskier than the market?")."""
 _RISKIER = patterns.compile(
     r"\b(?:riskier|riskiest|safer|safest|more risky|less risky|most risky|least risky"
     r"|more dangerous|less dangerous|more defensive|most defensive)\b"
@@ -348,7 +343,7 @@ def _beside_held(intent: Intent, low: str, capital: float | None) -> AnalysisAsk
     held = _HELD.search(low) and intent.tickers and not (intent.weights or intent.portfolio_ids)
     if not (held and than and (judged or _RISKIER.search(low))) or intent.methods:
         return None
-    if _MADE.search(low) or _INDEX_NAMED.search(low) or intent.adds:
+    if asks_made(low) or _INDEX_NAMED.search(low) or intent.adds:
         return None
     after = low[than.end() :]  # the names compared with; none named before ("a portfolio of ...")
     against = tuple(t for t in intent.tickers if re.search(rf"\b{re.escape(t.lower())}\b", after))
@@ -428,11 +423,9 @@ def _statistics(
     beside_index = index_named and bool(
         intent.tickers or held or ranked
     )  # weights: the portfolio's
-    beside_names = ranked_beside(intent.tickers, low) and not index_named  # "...than KO?"
-    names = len(intent.sectors) > 1 or len(intent.tickers) > 1 or beside_index or beside_names
-    riskier = (
-        _RISKIER.search(low) and names and (beside_index or not held) and not _MADE.search(low)
-    )
+    pivot = None if index_named else ranking_pivot(intent.tickers, low)  # "...than KO?"
+    names = len(intent.sectors) > 1 or len(intent.tickers) > 1 or beside_index or bool(pivot)
+    riskier = _RISKIER.search(low) and names and (beside_index or not held) and not asks_made(low)
     if riskier and not measures:  # "which is riskier, tech or staples?", "is AAPL safer than KO?"
         measures = ("volatility", "drawdown_dates")
         ranked = not weights  # in order of each
@@ -475,7 +468,7 @@ def _statistics(
             years=years_compared(low), groups=sectors or groups_compared(intent, low, measures),
             ranked=ranked, ends=ranked_ends(low) if ranked else Ends(),
             to_market=index_named and ("correlation" in measures or beside_index),
-            rolling=rolling, against=intent.tickers if beside_names and ranked else (),
+            rolling=rolling, against=(pivot,) if pivot and ranked else (),
         )  # fmt: skip
     return None
 

@@ -146,11 +146,19 @@ def ranked_ends(low: str) -> Ends:
 _THAN = patterns.compile(r"\bthan\b")
 
 
-def ranked_beside(tickers: Sequence[str], low: str) -> bool:
-    """Every stock asked in order beside one stock named after "than" ("which stocks were
-    riskier than KO?"): it is the pivot of the ranking, not its subject ("which stock is riskier
-    than KO, AAPL or MSFT?" asks of those three)."""
+def ranking_pivot(tickers: Sequence[str], low: str) -> str | None:
+    """The one stock named after "than" that the stocks before it are ranked beside: every
+    stock, or a sector's ("which stocks were riskier than KO?", "which tech stocks were riskier
+    than KO?"), or two or more named ("were AAPL and MSFT riskier than KO?"); None otherwise
+    ("which stock is riskier than KO, AAPL or MSFT?" asks of those three, "is AAPL riskier than
+    KO?" sets two side by side)."""
     than = _THAN.search(low)
-    if not (than and len(tickers) == 1 and EVERY_NAME.search(low[: than.start()])):
-        return False
-    return bool(re.search(rf"\b{re.escape(tickers[0].lower())}\b", low[than.end() :]))
+    if not than:
+        return None
+    after = [t for t in tickers if re.search(rf"\b{re.escape(t.lower())}\b", low[than.end() :])]
+    before = [t for t in tickers if t not in after]
+    if len(after) != 1:
+        return None
+    if len(before) >= 2 or (not before and EVERY_NAME.search(low[: than.start()])):
+        return after[0]
+    return None
