@@ -330,7 +330,8 @@ def _comparison(intent: Intent, low: str, capital: float | None) -> AnalysisAsk 
     return _base("compare", intent, capital=capital, judged_on=judged_measure(intent.text))
 
 
-_THAN = patterns.compile(r"\bthan\b|\bvs\.?\b|\bversus\b|\bcompared\b|\bagainst\b")
+_SET_BESIDE = patterns.compile(r"\bthan\b|\bvs\.?\b|\bversus\b|\bcompared\b|\bagainst\b")
+"""Words setting what is held beside other names ("than KO", "vs AAPL", "compared with PG")."""
 _HELD = patterns.compile(r"\b(?:it|its|my|our|this|that|these|those|they|them)\b")
 """Words that point at what the conversation holds ("is it riskier than KO?")."""
 
@@ -339,7 +340,7 @@ def _beside_held(intent: Intent, low: str, capital: float | None) -> AnalysisAsk
     """The conversation's portfolio set beside stocks on a measure ("is it riskier than KO and
     PG?", "does my portfolio have a better Sharpe ratio than AAPL?"), each stock held alone;
     judged on volatility when no measure is named."""
-    judged, than = judged_measure(intent.text), _THAN.search(low)
+    judged, than = judged_measure(intent.text), _SET_BESIDE.search(low)
     held = _HELD.search(low) and intent.tickers and not (intent.weights or intent.portfolio_ids)
     if not (held and than and (judged or _RISKIER.search(low))) or intent.methods:
         return None

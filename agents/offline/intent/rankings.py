@@ -144,6 +144,7 @@ def ranked_ends(low: str) -> Ends:
 
 
 _THAN = patterns.compile(r"\bthan\b")
+"""The word "than", before the stock a ranking is set beside."""
 
 
 def ranking_pivot(tickers: Sequence[str], low: str) -> str | None:
