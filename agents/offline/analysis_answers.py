@@ -128,7 +128,11 @@ def _ranking(data: dict[str, Any], ask: AnalysisAsk, wanted: list[str], subject:
         named = {subject: portfolio} if portfolio else named
         named = {**named, INDEX_NAME: data["index"]}
     pivot = INDEX_NAME if ask.to_market else ask.against[0] if len(ask.against) == 1 else None
-    verdict = entries_risk_verdict(named, pivot) if set(wanted) == set(RISK_MEASURES) else ""
+    verdict = (
+        entries_risk_verdict(named, pivot, ask.safer_first)
+        if set(wanted) == set(RISK_MEASURES)
+        else ""
+    )
     return f"{verdict} {_in_order(named, wanted, ask.ends)}".strip()
 
 

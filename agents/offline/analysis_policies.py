@@ -277,8 +277,9 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
         return {"universe": tickers}
     subject = last_subject(inp)  # "its beta to XOM": the conversation's subject
     one_held = _ONE_HELD.search(intent.text)
-    if subject is None and ask.ranked and not one_held:  # "which was the most volatile?"
-        return {"universe": list(known_tickers())}  # every stock
+    one_stock = subject is not None and len(subject.get("universe") or ()) == 1
+    if (subject is None or one_stock) and ask.ranked and not one_held:  # "which was the most
+        return {"universe": list(known_tickers())}  # volatile?": every stock, one none ranks
     return subject  # "is it riskier than the market?" with nothing before: which portfolio?
 
 

@@ -74,24 +74,40 @@ def beside_verdict(subject: str, risks: Risks, others: dict[str, Risks]) -> str:
     return _capitalised(f"{subject} was {listed(parts)}.") if parts else ""
 
 
-def index_verdict(named: dict[str, Risks], index: str) -> str:
+def index_verdict(named: dict[str, Risks], index: str, safer_first: bool = False) -> str:
     """The names of `named` grouped by how each stands against `index` (one of them: the index,
     or a stock they are ranked beside): "Riskier than the S&P 500 index on both measures: AAPL,
-    MSFT; safer on both: KO; one each way: PG." For two sides, `risk_verdict`."""
+    MSFT; safer on both: KO; riskier on one measure and safer on the other: PG". The side asked
+    comes first, the safer when `safer_first` ("which stocks were safer than KO?"), and is said
+    to hold none when none was ("None was safer than KO on both measures; ..."). For two sides,
+    `risk_verdict`."""
     if len(named) <= 2:
         return risk_verdict(named)
     groups: dict[str, list[str]] = {"riskier": [], "safer": [], "mixed": []}
     for name, risks in named.items():
         if name != index:
             groups[_standing(risks, named[index])].append(name)
-    words = {"riskier": f"riskier than {index} on both measures", "safer": "safer on both",
-             "mixed": "riskier on one measure and safer on the other"}  # fmt: skip
-    parts = [f"{words[k]}: {', '.join(v)}" for k, v in groups.items() if v]
+    order = ("safer", "riskier", "mixed") if safer_first else ("riskier", "safer", "mixed")
+    asked = order[0]
+    parts = [] if groups[asked] else [f"none was {asked} than {index} on both measures"]
+    for side in (s for s in order if groups[s]):
+        parts.append(f"{_group_words(side, None if parts else index)}: {', '.join(groups[side])}")
     return _capitalised("; ".join(parts) + ".")
 
 
-def entries_risk_verdict(named: dict[str, dict[str, Any]], index: str | None = None) -> str:
+def _group_words(side: str, index: str | None) -> str:
+    """The words of a group of `index_verdict`, naming the `index` for the first group only."""
+    than = f" than {index}" if index else ""
+    if side == "mixed":
+        return f"riskier{than} on one measure and safer on the other"
+    return f"{side}{than} on both{' measures' if index else ''}"
+
+
+def entries_risk_verdict(
+    named: dict[str, dict[str, Any]], index: str | None = None, safer_first: bool = False
+) -> str:
     """The verdict of result entries (name -> statistics with `volatility` and `max_drawdown`):
-    grouped against `index` when it is one of them, else `risk_verdict`."""
+    grouped against `index` when it is one of them (the safer first when `safer_first`), else
+    `risk_verdict`."""
     risks = {n: (s["volatility"], s["max_drawdown"]["depth"]) for n, s in named.items()}
-    return index_verdict(risks, index) if index in risks else risk_verdict(risks)
+    return index_verdict(risks, index, safer_first) if index in risks else risk_verdict(risks)

@@ -49,6 +49,26 @@ def _order(reply: str, words: str) -> list[str]:
     return [item.rsplit(" ", 1)[0] for item in line.group(1).split(", ")]
 
 
+def _grouped(reply: str, against: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The sides of the reply's grouping against `against`, in the order said, and the names of
+    each ("riskier", "safer", "mixed"); the side asked, said to hold none ("None was safer than
+    KO on both measures"), has no names."""
+    verdict = re.search(
+        rf"((?:Riskier|Safer|None was riskier|None was safer) than {re.escape(against)} on [^.]*)\.",
+        reply,
+    )
+    assert verdict is not None, reply
+    sides: list[str] = []
+    names: dict[str, list[str]] = {"riskier": [], "safer": [], "mixed": []}
+    for part in verdict.group(1).split("; "):
+        words, _, listed = part.lower().partition(": ")
+        side = "mixed" if "one measure" in words else "safer" if "safer" in words else "riskier"
+        sides.append(side)
+        names[side] = listed.upper().split(", ") if listed else []
+    assert len(set(sides)) == len(sides), reply
+    return sides, names
+
+
 def _expected(tickers: list[str], year: int | None) -> dict[str, pd.Series]:
     """Each name's daily returns over the window asked, the index's over the days it has."""
     window = slice(f"{year}-01-01", f"{year}-12-31") if year else slice("2018-01-01", None)
@@ -190,20 +210,21 @@ def test_every_stock_against_the_index_is_grouped_by_both_measures(
     days = RETURNS.loc[f"{year}-01-01" :].index
     index = INDEX.reindex(days).dropna()
     mine = (index.std(ddof=1), deepest_fall((1 + index).cumprod()))
+    sides, groups = _grouped(reply, INDEX_NAME)
+    assert sides[0] == ("safer" if "safer" in ask else "riskier"), reply  # the side asked first
     for ticker in RETURNS.columns:
         r = RETURNS.loc[days, ticker]
         theirs = (r.std(ddof=1), deepest_fall((1 + r).cumprod()))
         if any(abs(a - b) < 0.005 * max(a, b) for a, b in zip(theirs, mine, strict=True)):
             continue  # a near tie: either group may hold it
         group = (
-            "Riskier than the S&P 500 index on both measures"
+            "riskier"
             if theirs[0] > mine[0] and theirs[1] > mine[1]
-            else "safer on both"
+            else "safer"
             if theirs[0] < mine[0] and theirs[1] < mine[1]
-            else "riskier on one measure and safer on the other"
+            else "mixed"
         )
-        listed = re.search(rf"{group}: ([A-Z, ]+)", reply)
-        assert listed is not None and ticker in listed.group(1).split(", "), (ticker, reply)
+        assert ticker in groups[group], (ticker, group, reply)
 
 
 @settings(
@@ -243,10 +264,10 @@ def test_every_stock_is_ranked_beside_a_stock_named_after_than(
             riskier.append(ticker)
         elif all(a < b for a, b in pairs):
             safer.append(ticker)
-    grouped = re.search(rf"Riskier than {pivot} on both measures: ([A-Z, ]+)[;.]", reply)
-    listed = grouped.group(1).split(", ") if grouped else []
-    assert set(riskier) <= set(listed), (riskier, reply)
-    assert not set(safer) & set(listed), (safer, reply)
+    sides, groups = _grouped(reply, pivot)
+    assert sides[0] == ("safer" if "safer" in ask else "riskier"), reply  # the side asked first
+    assert set(riskier) <= set(groups["riskier"]), (riskier, reply)
+    assert set(safer) <= set(groups["safer"]), (safer, reply)
 
 
 @settings(
@@ -283,9 +304,13 @@ def test_the_stocks_named_or_a_sector_s_are_ranked_beside_the_stock_after_than(
         t for t in names
         if volatility[t] > volatility[pivot] * 1.005 and deepest[t] > deepest[pivot] * 1.005
     ]  # fmt: skip
-    grouped = re.search(rf"Riskier than {pivot} on both measures: ([A-Z, ]+)[;.]", reply)
-    if riskier:
-        assert grouped is not None and set(riskier) <= set(grouped.group(1).split(", ")), reply
+    safer = [
+        t for t in names
+        if volatility[t] < volatility[pivot] / 1.005 and deepest[t] < deepest[pivot] / 1.005
+    ]  # fmt: skip
+    sides, groups = _grouped(reply, pivot)
+    assert sides[0] == comparison, reply  # the side asked first, said to hold none if so
+    assert set(riskier) <= set(groups["riskier"]) and set(safer) <= set(groups["safer"]), reply
 
 
 def test_the_neighbours_of_a_ranking_beside_a_stock_keep_their_reading(
@@ -302,3 +327,19 @@ def test_the_neighbours_of_a_ranking_beside_a_stock_keep_their_reading(
     assert sorted(_order(ranked, "volatility")) == sorted(RETURNS.columns), ranked
     which = answer_in_new_thread("which is riskier, my portfolio or the market?")
     assert which.startswith("Which portfolio or stocks?"), which
+
+
+def test_a_ranking_asked_after_one_stock_ranks_every_stock(offline_data_dir: Path) -> None:
+    """ "Which stocks were safer than the market in 2022?" after a question of AMD alone ranks
+    every stock (it ranked AMD against the index again: one stock is no ranking), safer first;
+    after a build, "which stock was the most volatile?" still ranks the portfolio's stocks."""
+    replies = answers_in_one_thread(
+        "is AMD riskier than the market?", "which stocks were safer than the market in 2022?"
+    )
+    assert sorted(_order(replies[1], "volatility")) == sorted([*RETURNS.columns, INDEX_NAME])
+    sides, groups = _grouped(replies[1], INDEX_NAME)
+    assert sides[0] == "safer" and "KO" in groups["safer"], replies[1]
+    built = answers_in_one_thread(
+        "build a min vol portfolio of AAPL, MSFT and KO", "which stock was the most volatile?"
+    )
+    assert sorted(_order(built[1], "volatility")) == ["AAPL", "KO", "MSFT"], built[1]

@@ -91,7 +91,8 @@ class AnalysisAsk:
     stocks a question about the data asks of ("is AAPL in the data?"); `rolling` the sessions of a
     rolling window asked ("rolling 60-day correlation": 60); `against` the stocks the
     conversation's portfolio is set beside ("is it riskier than KO and PG?"), or every stock is
-    `ranked` beside ("which stocks were riskier than KO?")."""
+    `ranked` beside ("which stocks were riskier than KO?"), the safer said first when asked of
+    (`safer_first`: "which stocks were safer than KO?")."""
 
     kind: AnalysisKind
     tool: str
@@ -119,6 +120,7 @@ class AnalysisAsk:
     names: tuple[str, ...] = ()
     rolling: int | None = None
     against: tuple[str, ...] = ()
+    safer_first: bool = False
 
 
 # ---- horizons, money ------------------------------------------------------------------
@@ -283,6 +285,9 @@ _RISKIER = patterns.compile(
 )
 """Names or groups compared by their risk ("which is riskier, tech or staples?", "is AAPL
 safer than KO?"): their volatility and deepest drawdown side by side."""
+_SAFER = patterns.compile(
+    r"\b(?:safer|safest|less risky|least risky|less dangerous|more defensive|most defensive)\b"
+)
 _WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
     r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b"
@@ -470,6 +475,7 @@ def _statistics(
             ranked=ranked, ends=ranked_ends(low) if ranked else Ends(),
             to_market=index_named and ("correlation" in measures or beside_index),
             rolling=rolling, against=(pivot,) if pivot and ranked else (),
+            safer_first=bool(riskier and _SAFER.search(low)),
         )  # fmt: skip
     return None
 
