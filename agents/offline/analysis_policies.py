@@ -285,12 +285,14 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
 
 def _ranked_beside(intent: Intent, pivot: str) -> list[str]:
     """The stocks ranked beside the one named after "than" (`pivot`), it among them: those named
-    ("were AAPL and MSFT riskier than KO?"), a sector's ("which tech stocks ..."), or every
-    stock ("which stocks ..."), less any left out ("..., excluding XOM")."""
+    ("were AAPL and MSFT riskier than KO?"), a sector's ("which tech stocks ...", "... than KO
+    in tech?"), or every stock ("which stocks ..."), less any left out ("..., excluding XOM")."""
     known = known_tickers()
     than = re.search(r"\bthan\b", intent.text, re.IGNORECASE)
     before = parse_intent(intent.text[: than.start()], known).tickers if than else ()
-    names = [t for t in intent.tickers if t != pivot] or list(before) or list(known)
+    unpivoted = parse_intent(re.sub(rf"\b{pivot}\b", " ", intent.text, flags=re.IGNORECASE), known)
+    sector = unpivoted.tickers if unpivoted.sectors else ()  # "... riskier than KO in tech?"
+    names = [t for t in intent.tickers if t != pivot] or list(before or sector) or list(known)
     return [t for t in dict.fromkeys([*names, pivot]) if t not in intent.limits.excluded]
 
 

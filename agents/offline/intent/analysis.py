@@ -430,6 +430,7 @@ def _statistics(
         intent.tickers or held or ranked
     )  # weights: the portfolio's
     pivot = None if index_named else ranking_pivot(intent.tickers, low)  # "...than KO?"
+    ranked = ranked or (bool(pivot) and not weights)  # "were AAPL and MSFT more volatile than KO?"
     names = len(intent.sectors) > 1 or len(intent.tickers) > 1 or beside_index or bool(pivot)
     riskier = _RISKIER.search(low) and names and (beside_index or not held) and not asks_made(low)
     if riskier and not measures:  # "which is riskier, tech or staples?", "is AAPL safer than KO?"
