@@ -330,7 +330,8 @@ def test_the_neighbours_of_a_ranking_beside_a_stock_keep_their_reading(
 ) -> None:
     """A reviewer's regressions: names listed after "than" are the ones asked of; an exclusion
     leaves its stock out of the ranking beside KO; a question after a ranking ("was that a bad
-    year?") keeps every stock; "my portfolio" with none in the conversation asks which."""
+    year?") keeps every stock; "my portfolio" with none in the conversation asks which; company
+    names are ranked beside the company after "than" as its ticker would be."""
     three = answer_in_new_thread("which stock is riskier than KO, AAPL or MSFT?")
     assert sorted(_order(three, "volatility")) == ["AAPL", "KO", "MSFT"], three
     excluded = answer_in_new_thread("which stocks were riskier than KO in 2022, excluding XOM?")
@@ -339,6 +340,12 @@ def test_the_neighbours_of_a_ranking_beside_a_stock_keep_their_reading(
     assert sorted(_order(ranked, "volatility")) == sorted(RETURNS.columns), ranked
     which = answer_in_new_thread("which is riskier, my portfolio or the market?")
     assert which.startswith("Which portfolio or stocks?"), which
+    named = answer_in_new_thread("were Apple and Microsoft riskier than Coca-Cola in 2022?")
+    assert sorted(_order(named, "volatility")) == ["AAPL", "KO", "MSFT"], named
+    year = RETURNS.loc["2022"]
+    risks = {t: (year[t].std(ddof=1), deepest_fall((1 + year[t]).cumprod())) for t in year}
+    riskier = [t for t in ("AAPL", "MSFT") if min(np.subtract(risks[t], risks["KO"])) > 0]
+    assert riskier and _grouped(named, "KO")[1]["riskier"] == riskier, named
 
 
 def test_a_ranking_asked_after_one_stock_ranks_every_stock(offline_data_dir: Path) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agents.offline import patterns
+from agents.offline.intent.words import read_tickers
 
 _COUNTS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -156,7 +157,7 @@ def ranking_pivot(tickers: Sequence[str], low: str) -> str | None:
     than = _THAN.search(low)
     if not than:
         return None
-    after = [t for t in tickers if re.search(rf"\b{re.escape(t.lower())}\b", low[than.end() :])]
+    after = [t for t in tickers if t in read_tickers(low[than.end() :], tickers)]  # "coca-cola"
     before = [t for t in tickers if t not in after]
     if len(after) != 1:
         return None
