@@ -106,13 +106,14 @@ _MEASURE_WORDS = {
 @dataclass(frozen=True)
 class ThreadRequest:
     """The conversation's latest request a follow-up may change: the tool, its arguments, its
-    result (None when it failed) and the message that first asked it (`text`: the start of its
-    chain of changes)."""
+    result (None when it failed), the message that first asked it (`text`: the start of its
+    chain of changes), and whether it was asked in the turn just before (`previous`)."""
 
     tool: str
     args: dict[str, Any]
     data: Any
     text: str
+    previous: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,9 @@ def thread_requests(inp: PolicyInput) -> list[ThreadRequest]:
     comparison, then the latest portfolio it built ("cap at 30%" after "compare HRP and min
     vol" changes that build)."""
     results = {r.call_id: r for r in inp.tool_results()}
-    asked = [(text, [c for c in calls if c["name"] in EDITABLE]) for text, calls in _turns(inp)]
+    turns = _turns(inp)
+    asked = [(text, [c for c in calls if c["name"] in EDITABLE]) for text, calls in turns]
+    last = asked[-1][1] if asked else []  # the requests of the turn just before this one
     asked = [(text, calls) for text, calls in asked if calls]
     found = []
     for n in range(len(asked) - 1, -1, -1):
@@ -171,7 +174,8 @@ def thread_requests(inp: PolicyInput) -> list[ThreadRequest]:
         for call in latest:
             result = results.get(str(call["id"]))
             data = result.data if result is not None and not result.is_error else None
-            found.append(ThreadRequest(call["name"], dict(call["args"]), data, origin))
+            previous = any(call is made for made in last)
+            found.append(ThreadRequest(call["name"], dict(call["args"]), data, origin, previous))
     return found
 
 
@@ -521,7 +525,8 @@ def follow_up_chat(inp: PolicyInput) -> AIMessage | None:
     done = [r for r in inp.results_this_turn() if r.name == tool]
     if not done:
         return reply("", tool_call(tool, edit.args))
-    head = "Changed from your previous request: " + "; ".join(edit.changes) + ". "
+    which = "previous" if edit.request.previous else "earlier"
+    head = f"Changed from your {which} request: " + "; ".join(edit.changes) + ". "
     if not edit.changes:  # the same request, answered on the measure asked
         head = ""
     what = build_attempt(edit.args) if tool == "optimize_portfolio" else _WHAT.get(tool)

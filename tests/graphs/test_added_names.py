@@ -40,7 +40,7 @@ def test_a_name_added_without_a_weight_builds_the_portfolio_again(
     _, _, again = answers_in_one_thread(
         f"build a {method} portfolio of {names}", measure, f"add {added}"
     )
-    assert again.startswith(f"Changed from your previous request: {added} added."), again
+    assert again.startswith(f"Changed from your earlier request: {added} added."), again
     direct = answers_in_one_thread(f"build a {method} portfolio of AAPL, KO, PG and {added}")[0]
     assert _weights(again) == _weights(direct), (again, direct)
 

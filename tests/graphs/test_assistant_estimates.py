@@ -220,7 +220,7 @@ def test_shares_added_after_an_estimate_are_refused_naming_what_is_missing(
     built.send("build a min vol portfolio of AAPL, KO and PG")
     _turn(built, "model estimate for a 10% target vol in a bear market")
     changed = built.send(text).replies[-1]
-    assert changed.startswith("Changed from your previous request:"), changed
+    assert changed.startswith("Changed from your earlier request:"), changed  # estimate between
     for name, share in added.items():
         assert f"{name} added at {share / 100:.1%}" in changed, changed
 
@@ -234,7 +234,8 @@ def test_a_change_of_names_after_an_estimate_owes_nothing_of_the_estimate(
 ) -> None:
     """Build, a strategy's estimate, then "drop KO": the build is changed, and its reply names
     nothing of the estimate (its target volatility, its bear market) as not used: the estimate
-    is not the request changed (it said "Not used: the 10% volatility target")."""
+    is not the request changed (it said "Not used: the 10% volatility target"), and is said to
+    be an earlier request than the one just before (it said "previous")."""
     session = ChatSession(f"estimate-names-{change}", settings=Settings(), owner="alice", store=store)  # fmt: skip
     session.send("build a min vol portfolio of AAPL, KO, XOM and JNJ since 2019")
     _turn(session, "model estimate for a 10% target vol in a bear market")
@@ -248,3 +249,4 @@ def test_a_change_of_names_after_an_estimate_owes_nothing_of_the_estimate(
     assert universe == expected, calls
     assert calls[0]["args"].get("start") == "2019-01-01", calls
     assert "Not used" not in reply, reply
+    assert reply.startswith("Changed from your earlier request:"), reply  # the estimate between
