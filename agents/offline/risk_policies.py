@@ -99,8 +99,8 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
     named_build = THE_BUILD.search(intent.text)  # "the portfolio we built"
     latest = None if built_now or tickers or named_build else last_subject(inp)
     weights = (latest or {}).get("weights") or {}
-    if weights and (last is None or set(weights) >= set(last["weights"])):  # a build changed
-        return [{"weights": dict(weights), **level, **window}]  # after it: "add 10% JNJ"
+    if weights:  # the latest subject, after any build: "add 10% JNJ", "the VaR of 60/40?"
+        return [{"weights": dict(weights), **level, **window}]
     if last is not None and (built_now or not tickers):
         if intent.equal_weight and not window:  # both over the window the portfolio was built on
             built_on = last.get("date_range") or {}
