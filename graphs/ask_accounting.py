@@ -12,7 +12,6 @@ kind.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,13 +22,12 @@ from graphs.ask_inputs import DEPLOYMENT, SEARCH, Inputs, ToolUse
 from graphs.ask_items import AskItem
 from graphs.ask_notes import NOTHING_COMPUTED, Unaccounted, named_as_not_used, pct
 from graphs.ask_vocabulary import Vocabulary
+from graphs.ask_weights_used import TOLERANCE, close, weights_used
 from quant.episodes import EPISODES
 
 ESTIMATE = "estimate_strategy"
 """The strategy model's estimate of one configuration (`config`) in named `scenarios`."""
 
-TOLERANCE = 1e-6
-"""How close a number in a tool's arguments must be to the one asked (fractions)."""
 
 TAKES: dict[str, frozenset[str]] = {
     kind: frozenset(tools)
@@ -160,14 +158,6 @@ def label(use: ToolUse) -> str:
     return f"the {use.name} call"
 
 
-def _close(a: Any, b: float, tolerance: float = TOLERANCE) -> bool:
-    return (
-        isinstance(a, int | float)
-        and not isinstance(a, bool)
-        and math.isclose(float(a), b, abs_tol=tolerance)
-    )
-
-
 # ---- is an item used ----------------------------------------------------------------------
 def _ticker_used(item: AskItem, turn: Turn) -> str | None:
     """None when a ticker is used as asked (kept in, or left out), else why not."""
@@ -251,13 +241,13 @@ def _limit_used(item: AskItem, turn: Turn) -> str | None:
     pairs = turn.taking(kind)
     if not pairs:
         return f"no tool of this turn takes {KIND_WORDS[kind]}" if turn.uses else NOTHING_COMPUTED  # fmt: skip
-    if any(_close(v, value) for v in _limit_values(item, turn)):
+    if any(close(v, value) for v in _limit_values(item, turn)):
         return None
     bound = "max" if kind.endswith("cap") else "min"
     every = [v for v in turn.values(f"{bound}_weight", kind) if isinstance(v, int | float)]
-    if kind.startswith("asset") and any(_close(v, value) for v in every):
+    if kind.startswith("asset") and any(close(v, value) for v in every):
         return f"it was applied to every asset, not to {item.subject} alone"
-    if kind.startswith("group") and any(_close(v, value) for v in every):
+    if kind.startswith("group") and any(close(v, value) for v in every):
         return "it was applied as a limit on every asset, not a group limit"
     if kind in ("cap", "floor") and every:
         return f"{label(pairs[0][0])} used {pct(every[0])}"
@@ -387,29 +377,29 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
     risk limits, horizons; and named episodes and scenarios."""
     kind, value = item.kind, item.value
     checks: dict[str, Callable[[Mapping[str, Any]], bool]] = {
-        "level": lambda f: _close(f.get("level"), value),
-        "capital": lambda f: _close(f.get("capital"), value, 0.5),
-        "threshold": lambda f: _close(f.get("threshold"), value),
-        "market_move": lambda f: _close(abs(f.get("market_move") or 0.0), abs(value)),
+        "level": lambda f: close(f.get("level"), value),
+        "capital": lambda f: close(f.get("capital"), value, 0.5),
+        "threshold": lambda f: close(f.get("threshold"), value),
+        "market_move": lambda f: close(abs(f.get("market_move") or 0.0), abs(value)),
         "cost": lambda f: any(
-            _close(f.get(k), value, 1e-4)
+            close(f.get(k), value, 1e-4)
             for k in ("cost_bps", "config.cost_bps", "search_space.cost_bps")
         ),
-        "risk_free": lambda f: _close(f.get("risk_free_rate"), value),
-        "return_target": lambda f: _close(f.get("target_return"), value),
-        "drawdown_limit": lambda f: _close(f.get("risk_limits.max_drawdown"), value),
-        "var_limit": lambda f: _close(f.get("risk_limits.var_95"), value),
-        "cvar_limit": lambda f: _close(f.get("risk_limits.cvar_95"), value),
+        "risk_free": lambda f: close(f.get("risk_free_rate"), value),
+        "return_target": lambda f: close(f.get("target_return"), value),
+        "drawdown_limit": lambda f: close(f.get("risk_limits.max_drawdown"), value),
+        "var_limit": lambda f: close(f.get("risk_limits.var_95"), value),
+        "cvar_limit": lambda f: close(f.get("risk_limits.cvar_95"), value),
         "vol_target": lambda f: (
-            _close(f.get(f"search_space.target_vol.{item.subject}"), value)
+            close(f.get(f"search_space.target_vol.{item.subject}"), value)
             if item.subject in ("low", "high")  # an end of the range asked
-            else _close(f.get("target_volatility"), value)
-            or _close(f.get("config.target_vol"), value)
-            or _close(f.get("search_space.target_vol"), value)  # kept, not searched around
+            else close(f.get("target_volatility"), value)
+            or close(f.get("config.target_vol"), value)
+            or close(f.get("search_space.target_vol"), value)  # kept, not searched around
             or (item.subject == "around" and _in_range(f, "search_space.target_vol", value))
         ),
         "vol_limit": lambda f: (
-            _close(f.get("target_volatility"), value)
+            close(f.get("target_volatility"), value)
             or _at_most(f.get("config.target_vol"), value)
             or _at_most(f.get("search_space.target_vol.high"), value)
         ),
@@ -422,7 +412,7 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
             value in (f.get("episodes") or []) or f.get("start") == EPISODES[value].start
         ),  # the episode as the window
         "leverage": lambda f: (
-            _close(f.get("config.max_leverage"), value)
+            close(f.get("config.max_leverage"), value)
             or _in_range(f, "search_space.max_leverage", value)
         ),
         "rolling": lambda f: (
@@ -449,7 +439,7 @@ def _in_range(flat: Mapping[str, Any], key: str, value: float) -> bool:
     low, high = flat.get(f"{key}.low"), flat.get(f"{key}.high")
     if isinstance(low, int | float) and isinstance(high, int | float):
         return low - TOLERANCE <= value <= high + TOLERANCE
-    return _close(flat.get(key), value)
+    return close(flat.get(key), value)
 
 
 def _at_most(found: Any, value: float) -> bool:
@@ -461,7 +451,7 @@ def _result_shows(kind: str, value: Any, use: ToolUse) -> bool:
     episodes or scenarios."""
     data = use.data if isinstance(use.data, dict) else {}
     if kind in ("level", "horizon") and kind in data:
-        return _close(data[kind], float(value), TOLERANCE if kind == "level" else 2)
+        return close(data[kind], float(value), TOLERANCE if kind == "level" else 2)
     if kind == "episode":
         return any(
             isinstance(e, dict) and e.get("key") == value for e in data.get("episodes") or []
@@ -471,36 +461,9 @@ def _result_shows(kind: str, value: Any, use: ToolUse) -> bool:
     return False
 
 
-def _weight_taken(name: str, asked: float, used: Any, reply: str) -> bool:
-    """Whether a call took the weight `asked` of `name` as `used`: the same, or more when the
-    reply says it was a share added to the name held ("KO 10.0% (from 30.0% to 37.0%)")."""
-    topped = f"{name} {asked:.1%} (from " in reply and isinstance(used, (int, float))
-    return _close(used, asked, 1e-4) or (topped and float(used) >= asked - 1e-4)
-
-
-def _weights_used(items: Sequence[AskItem], turn: Turn) -> str | None:
-    """Given weights: used when one call took them all as given, or a build held each at its
-    weight (`asset_limits` min and max: "add 10% JNJ" to a portfolio built by a method)."""
-    asked, said = {str(i.subject): float(i.value) for i in items}, turn.reply
-    for _, inputs in turn.taking("weight"):
-        for weights in inputs.weights:
-            if all(_weight_taken(t, w, weights.get(t), said) for t, w in asked.items()):
-                return None
-        pins = [(t, w, inputs.flat.get(f"asset_limits.{t}.{end}")) for t, w in asked.items()
-                for end in ("min", "max")]  # fmt: skip
-        if all(_weight_taken(t, w, pin, said) for t, w, pin in pins):
-            return None
-    ran = [w for _, i in turn.taking("weight") for w in i.weights]
-    if ran:
-        shown = ", ".join(f"{t} {pct(w)}" for t, w in list(ran[-1].items())[:8])
-        return f"the tools ran on other weights ({shown})"
-    tickers = sorted({t for _, i in turn.taking("weight") for t in i.tickers})
-    if tickers:
-        return f"the tools ran on {', '.join(tickers[:12])} without these weights"
-    return NOTHING_COMPUTED
-
-
 # ---- the accounting -----------------------------------------------------------------------
+
+
 def why_unused(item: AskItem, turn: Turn, excluded: set[str]) -> str | None:
     """None when `item` reached a tool call of the turn as asked, else why it did not."""
     kind = item.kind
@@ -535,7 +498,7 @@ def _percentage_used(item: AskItem, turn: Turn) -> str | None:
     value = abs(float(item.value))
     for inputs in turn.inputs:
         numbers = [v for v in inputs.flat.values() if isinstance(v, int | float)]
-        if any(_close(abs(v), value) or _close(abs(v), 100 * value) for v in numbers):
+        if any(close(abs(v), value) or close(abs(v), 100 * value) for v in numbers):
             return None
     return "no tool of this turn was given it" if turn.uses else NOTHING_COMPUTED
 
@@ -578,7 +541,7 @@ def unaccounted(
     found: list[Unaccounted] = []
     weights = [i for i in items if i.kind == "weight"]
     if weights:
-        reason = _weights_used(weights, turn)
+        reason = weights_used(weights, turn)
         if reason is not None and not any(named_as_not_used(w, turn.reply) for w in weights):
             found += [Unaccounted(w, reason) for w in weights]
     for item in items:

@@ -52,7 +52,9 @@ def test_adding_names_to_given_weights_says_what_it_does(
     ask: str,
 ) -> None:
     """The names added take the share stated ("add 10% KO") or an equal share of all the names
-    of what the weights given invest (80% given: the rest stays in cash, as given)."""
+    of what the weights given invest (80% given: the rest stays in cash, as given); the reply
+    names none of them as not used (it said the shares stated were: "the tools ran on other
+    weights")."""
     held, added = names[:2], names[2:4] if two_added else names[2:3]
     given_weights = {held[0]: first / 100, held[1]: (invested - first) / 100}
     said = f"{first}% {held[0]} {invested - first}% {held[1]}"
@@ -79,3 +81,4 @@ def test_adding_names_to_given_weights_says_what_it_does(
     assert abs(float(line.group(3)) - before * scale) <= shown_to, reply
     assert abs(float(line.group(4)) - after * scale) <= shown_to, reply
     assert line.group(2) == ("raises" if after > before else "lowers"), reply
+    assert "Not used" not in reply, reply  # the weights given and the shares added were used
