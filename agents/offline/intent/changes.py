@@ -146,12 +146,13 @@ def _criterion(low: str) -> Criterion | None:
 
 
 _QUESTION = patterns.compile(
-    r"^(?:what|how|which|when|why|where|who)(?:'s|\s+(?:is|was|are|were|did|does|do|would|will"
+    r"^(?!(?:what|how)\s+would\s+(?:change|happen|it\s+look)\s+if\b)"  # "... if I dropped KO?"
+    r"(?:what|how|which|when|why|where|who)(?:'s|\s+(?:is|was|are|were|did|does|do|would|will"
     r"|has|have|had|much|many|long|big|bad|volatile|risky))\b"
     r"|^which\s+\w+\s+(?:did|had|has|was|were|is|are|fell|rose|gained|lost)\b"
 )
 """A question about values ("what was ...", "how did ...", "how volatile ..."); "what about
-since 2020?" and "how about min vol?" are changes."""
+since 2020?", "how about min vol?" and "what would change if I dropped KO?" are changes."""
 _OTHER_ASKS = patterns.compile(
     r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bstack\w* up\b|\bside[\s-]by[\s-]side\b"
     r"|\bc?var\b|value[\s-]at[\s-]risk|\bsharpe\b|\bbeta\b|\bcorrelat\w*|\bstress\w*|probabilit\w*"
