@@ -17,7 +17,7 @@ from agents.offline.chat_intent import (
 )
 from agents.offline.formats import money_text
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import capital_named
+from agents.offline.intent.amounts import capital_named
 from agents.offline.intent.typos import normalised
 from agents.offline.policies import PolicyInput
 from services.formatting import listed
