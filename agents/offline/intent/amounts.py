@@ -1,7 +1,9 @@
-"""Amounts a message names beside an analysis: a horizon ahead in sessions ("over the next 6
-months": 126) and a capital in currency ("$1m", "on 250k")."""
+"""Amounts a message names: a horizon ahead in sessions ("over the next 6 months": 126), a
+capital in currency ("$1m", "on 250k") and the shares of names added ("add 10% JNJ")."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from agents.offline import patterns
 from agents.offline.intent.dates import COUNT, UNIT, sessions
@@ -41,3 +43,22 @@ def capital_named(low: str) -> float | None:
         if value >= 1_000:
             return value
     return None
+
+
+_PERCENT = r"\s*(?:%|percent\b|per\s?cent\b|pct\b)"
+_WEIGHT_OF = patterns.compile(
+    rf"(?<!most )(?<!max )(?<!to )\b(\d{{1,2}}(?:\.\d+)?){_PERCENT}\s+"
+    r"(?:(?:position|stake|allocation|weight)\s+)?(?:of\s+|in\s+)?([a-z.]{1,6})\b"
+    rf"|\b([a-z.]{{1,6}})\s+(?:at|@|with)\s+(?:a\s+)?(\d{{1,2}}(?:\.\d+)?){_PERCENT}"
+    r"(?!\s*(?:cap|max|maximum|limit|ceiling|floor|min|minimum)\b)"
+)
+
+
+def added_shares(low: str, tickers: Sequence[str]) -> tuple[tuple[str, float], ...]:
+    """The weight stated for each name added ("add 10% JNJ", "add JNJ at 5%"), as fractions."""
+    found: dict[str, float] = {}
+    for match in _WEIGHT_OF.finditer(low):
+        share, name = (match.group(1), match.group(2)) if match.group(1) else match.group(4, 3)
+        if name.upper() in tickers and 0 < float(share) < 100:
+            found.setdefault(name.upper(), float(share) / 100)
+    return tuple(found.items())

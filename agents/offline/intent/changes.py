@@ -13,12 +13,12 @@ rebalancing cadence and a criterion to drop a name by. Which request it changes,
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from agents.offline import patterns
 from agents.offline.intent import Intent
+from agents.offline.intent.amounts import added_shares
 from agents.offline.intent.analysis import judged_measure
 from agents.offline.intent.measures import measures_named
 from agents.offline.intent.scanner import fraction
@@ -212,7 +212,7 @@ def read_change(intent: Intent) -> Change | None:
     """The change the message makes to the conversation's latest request (see the module
     docstring), or None."""
     low = normalised(intent.text)
-    shares = dict(_added_weights(low, intent.tickers)) if intent.adds else {}
+    shares = dict(added_shares(low, intent.tickers)) if intent.adds else {}
     given = (
         intent.weights and not intent.weights.keys() <= shares.keys()
     )  # not "add 5% PFE, 5% MRK"
@@ -271,22 +271,3 @@ def read_change(intent: Intent) -> Change | None:
     if change.strategy or change.cost_bps is not None:
         return change  # "and with 2x leverage?", "what about the bear case?": the thread's
     return None
-
-
-_PERCENT = r"\s*(?:%|percent\b|per\s?cent\b|pct\b)"
-_WEIGHT_OF = patterns.compile(
-    rf"(?<!most )(?<!max )(?<!to )\b(\d{{1,2}}(?:\.\d+)?){_PERCENT}\s+"
-    r"(?:(?:position|stake|allocation|weight)\s+)?(?:of\s+|in\s+)?([a-z.]{1,6})\b"
-    rf"|\b([a-z.]{{1,6}})\s+(?:at|@|with)\s+(?:a\s+)?(\d{{1,2}}(?:\.\d+)?){_PERCENT}"
-    r"(?!\s*(?:cap|max|maximum|limit|ceiling|floor|min|minimum)\b)"
-)
-
-
-def _added_weights(low: str, tickers: Sequence[str]) -> tuple[tuple[str, float], ...]:
-    """The weight stated for each name added ("add 10% JNJ", "add JNJ at 5%"), as fractions."""
-    found: dict[str, float] = {}
-    for match in _WEIGHT_OF.finditer(low):
-        share, name = (match.group(1), match.group(2)) if match.group(1) else match.group(4, 3)
-        if name.upper() in tickers and 0 < float(share) < 100:
-            found.setdefault(name.upper(), float(share) / 100)
-    return tuple(found.items())
