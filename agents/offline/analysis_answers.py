@@ -29,6 +29,7 @@ from agents.offline.statistic_words import (
     years_phrase,
     years_ranked,
 )
+from agents.offline.weighted_adds import share_words
 from services.formatting import listed
 
 __all__ = ["ANSWERS", "group_name", "groups_answer"]
@@ -446,6 +447,12 @@ YOUR_PORTFOLIO = "your portfolio"
 """The name of the conversation's weights set beside stocks ("is it riskier than XOM?")."""
 
 
+def given_name(ask: AnalysisAsk) -> str:
+    """The name of the weights a what-if adds names to: "as given", or "your portfolio" for
+    the conversation's (`to_held`)."""
+    return YOUR_PORTFOLIO if ask.to_held else GIVEN
+
+
 def added_name(ask: AnalysisAsk) -> str:
     """The name of the weights with a what-if's names added ("with KO")."""
     return "with " + listed(list(ask.added))
@@ -455,7 +462,8 @@ def with_added(ask: AnalysisAsk) -> dict[str, float]:
     """The weights given with `ask.added` put in, keeping what the weights given invest in all
     (their sum T): the added names at the shares stated when every one is stated and they sum
     to less than T, else each an equal share T / (n + k) of the n + k names; the weights given
-    scaled down in proportion to make room."""
+    scaled down in proportion to make room (a name among them keeps its scaled weight plus its
+    share)."""
     total = sum(ask.weights.values())
     stated = ask.added_shares
     if set(stated) == set(ask.added) and sum(stated.values()) < total:
@@ -463,33 +471,45 @@ def with_added(ask: AnalysisAsk) -> dict[str, float]:
     else:
         added = dict.fromkeys(ask.added, total / (len(ask.weights) + len(ask.added)))
     kept = (total - sum(added.values())) / total
-    return {**{t: w * kept for t, w in ask.weights.items()}, **added}
+    out = {t: w * kept for t, w in ask.weights.items()}
+    for name, share in added.items():  # a name held is topped up by its share
+        out[name] = out.get(name, 0.0) + share
+    return out
 
 
 def _addition_line(data: dict[str, Any], ask: AnalysisAsk) -> str:
     """What adding the names does to the measure asked (the volatility when none is)."""
     rows = {row["portfolio"]: row for row in data["rows"]}
-    before, after = rows.get(GIVEN), rows.get(added_name(ask))
+    held = [row for row in data["rows"] if ask.to_held and row.get("portfolio_id")]  # a build
+    before, after = rows.get(given_name(ask)) or next(iter(held), None), rows.get(added_name(ask))
     if before is None or after is None:
         return ""
     measure = ask.judged_on or "volatility"
     weights = with_added(ask)
     names = listed(list(ask.added))
-    how = ", ".join(f"{t} {w:.1%}" for t, w in weights.items())
+    how = ", ".join(
+        share_words(t, ask.added_shares[t], ask.weights[t], w)
+        if t in ask.added_shares and t in ask.weights
+        else f"{t} {w:.1%}"
+        for t, w in weights.items()
+    )  # a name held and added to: "KO 10.0% (from 42.5% to 48.2%)"
     shown = (
         (lambda v: f"{v:.2f}")
         if measure == "sharpe_ratio"
         else (lambda v: pct(v, 2 if measure == "cvar" else 1))
     )
     was, now = before[measure], after[measure]
-    verb = "leaves" if round(was, 4) == round(now, 4) else ("raises" if now > was else "lowers")
+    verb = "raises" if now > was else "lowers"
+    effect = f"{verb} the {_MEASURE_WORDS[measure]} from {shown(was)} to {shown(now)}"
+    if shown(was) == shown(now):  # the same to the precision shown
+        effect = f"leaves the {_MEASURE_WORDS[measure]} at {shown(was)}"
     equal = set(ask.added_shares) != set(ask.added) or sum(ask.added_shares.values()) >= sum(
         ask.weights.values()
     )
     return (
-        f"Adding {names}{' at an equal share' if equal else ''} ({how}; the weights given "
-        "scaled down to make room) "
-        f"{verb} the {_MEASURE_WORDS[measure]} from {shown(was)} to {shown(now)}."
+        f"Adding {names}{' at an equal share' if equal else ''} ({how}; "
+        f"{'your portfolio' if ask.to_held else 'the weights given'} scaled down to make room) "
+        f"{effect}."
     )
 
 

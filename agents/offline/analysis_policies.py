@@ -14,15 +14,16 @@ analysis used); else the answer is a question.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.messages import AIMessage
 
 from agents.offline.analysis_answers import (
     ANSWERS,
-    GIVEN,
     YOUR_PORTFOLIO,
     added_name,
+    given_name,
     group_name,
     groups_answer,
     with_added,
@@ -54,6 +55,13 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     ask = analysis_ask(inp)
     if ask is None or ask.tool not in inp.tool_names:
         return None
+    if ask.to_held:  # "would adding 10% PG reduce its CVaR?": the portfolio held, PG added
+        held = _held_weights(inp)
+        unstated = [t for t in ask.added if t in held and t not in ask.added_shares]
+        if isinstance(held, str) or unstated:
+            held = held if isinstance(held, str) else _already_held(unstated, held)
+            return reply(f"{held} Nothing was computed.")
+        ask = replace(ask, weights=held)
     intent = intent_of(inp)
     done = [r for r in inp.results_this_turn() if r.name == ask.tool]
     if done and ask.kind == "statistics" and len(ask.groups) > 1:  # an answer a group compared
@@ -96,6 +104,32 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         years = [{"start": f"{y}-01-01", "end": f"{y}-12-31"} for y in ask.years]
         return reply("", *(tool_call(ask.tool, {**subject, **y, **_slots(ask)}) for y in years))
     return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask), **rate}))
+
+
+def _already_held(names: list[str], held: dict[str, float]) -> str:
+    """Why names held cannot be added without a share ("would adding KO ...?" holding KO)."""
+    said = ", ".join(f"{t} at {held[t]:.1%}" for t in names)
+    return (
+        f"Your portfolio already holds {said}. Say how much more to add (for example 'would "
+        f"adding 10% {names[0]} lower its volatility?')."
+    )
+
+
+def _held_weights(inp: PolicyInput) -> dict[str, float] | str:
+    """The weights of the conversation's portfolio (built, or weights an analysis used), or why
+    there are none to add to."""
+    subject = last_subject(inp) or {}
+    weights = subject.get("weights")
+    for name, _, data in earlier_results(inp) if "portfolio_id" in subject else ():
+        if name == "optimize_portfolio" and data.get("portfolio_id") == subject["portfolio_id"]:
+            weights = data.get("weights")
+            break
+    if not weights:
+        return (
+            "Which portfolio? Build one or give its weights (for example 'would adding 10% KO "
+            "to 60% AAPL 40% MSFT reduce its volatility?')."
+        )
+    return {str(t): float(w) for t, w in weights.items()}
 
 
 def _over_subject_window(ask: AnalysisAsk, subject: dict[str, Any]) -> bool:
@@ -162,8 +196,12 @@ def _compare(
     compared by methods directly (the tool builds each over it)."""
     common: dict[str, Any] = {"level": intent.confidence or 0.95, **rate_args(intent)}
     if ask.added:  # "would adding KO to 50/50 AAPL MSFT ...?": the weights beside the addition
-        portfolios = {GIVEN: ask.weights, added_name(ask): with_added(ask)}
-        return reply("", tool_call(ask.tool, {**window, **common, "portfolios": portfolios}))
+        built = (last_subject(inp) or {}).get("portfolio_id") if ask.to_held else None
+        by_id: dict[str, Any] = {"portfolio_ids": [built]} if built else {}  # its method shown
+        portfolios = {**({} if built else {given_name(ask): ask.weights}),
+                      added_name(ask): with_added(ask)}  # fmt: skip
+        args = {**window, **common, **by_id, "portfolios": portfolios}
+        return reply("", tool_call(ask.tool, args))
     if ask.against:  # "is it riskier than KO and PG?": the portfolio beside each stock
         return _beside_held(inp, ask, window, common)
     methods = [m for m in intent.methods if m != "frontier"]

@@ -20,11 +20,11 @@ from typing import Literal
 
 from agents.offline import patterns
 from agents.offline.intent import Intent
-from agents.offline.intent.amounts import capital_named, horizon_sessions
+from agents.offline.intent.amounts import added_shares, capital_named, horizon_sessions
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
 from agents.offline.intent.dates import rolling_sessions
 from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
-from agents.offline.intent.held import asks_made
+from agents.offline.intent.held import HELD_NAMED, asks_made
 from agents.offline.intent.measures import (
     INDEX_SHOWN,
     MONEY_MADE_OR_LOST,
@@ -93,7 +93,8 @@ class AnalysisAsk:
     rolling window asked ("rolling 60-day correlation": 60); `against` the stocks the
     conversation's portfolio is set beside ("is it riskier than KO and PG?"), or every stock is
     `ranked` beside ("which stocks were riskier than KO?"), the safer said first when asked of
-    (`safer_first`: "which stocks were safer than KO?")."""
+    (`safer_first`: "which stocks were safer than KO?"); `to_held` the names `added` to the
+    conversation's portfolio ("would adding 10% PG reduce its CVaR?": no `weights` given)."""
 
     kind: AnalysisKind
     tool: str
@@ -122,6 +123,7 @@ class AnalysisAsk:
     rolling: int | None = None
     against: tuple[str, ...] = ()
     safer_first: bool = False
+    to_held: bool = False
 
 
 # ---- stress -------------------------------------------------------------------------------
@@ -327,11 +329,28 @@ _ADDING = patterns.compile(
 """Names added to weights given, before the weights ("adding KO to 50/50 AAPL MSFT")."""
 
 
+_TO_HELD = patterns.compile(
+    r"^\W*(?:(?:so|and)\s+)?(?:would|will|does|do|could|can|might|how\s+(?:would|does|will)"
+    r"|what\s+(?:if|happens|would))\b.*\badd(?:ing|ed|s)?\b"
+)
+"""A question of names added to something held ("would adding KO lower its volatility?")."""
+_HELD_REFERENCE = patterns.compile(r"\b(?:its|it|this|that)\b|" + HELD_NAMED.pattern)
+
+
 def _addition(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:
     """A what-if: names added to the weights given ("would adding KO to a 50/50 AAPL MSFT
     portfolio reduce its volatility?", "add 10% KO to ..."), compared with the weights as
-    given."""
+    given; or added to the conversation's portfolio ("would adding 10% PG reduce its CVaR?",
+    `to_held`)."""
     said = _ADDING.search(low)
+    named_after_to = said and any(t.lower() in low[said.end() :] for t in intent.tickers)
+    held = _TO_HELD.search(low) and _HELD_REFERENCE.search(low) and not named_after_to
+    if held and intent.adds and intent.tickers and not intent.weights:
+        return _base(
+            "compare", intent, added=intent.tickers, capital=capital, to_held=True,
+            judged_on=judged_measure(intent.text),
+            added_shares=dict(added_shares(low, intent.tickers)),
+        )  # fmt: skip
     if not (intent.adds and intent.weights and said):
         return None
     added = tuple(t for t in intent.tickers if re.search(rf"\b{re.escape(t.lower())}\b", said[1]))
