@@ -42,6 +42,7 @@ from agents.offline.chat_intent import (
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.intent.held import HELD_NAMED
+from agents.offline.intent.rankings import EVERY_NAME
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.offline.portfolio_builds import build_args, build_attempt, equal_weights
 from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
@@ -316,6 +317,7 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
     subject = last_subject(inp)  # "its beta to XOM": the conversation's subject
     one_held = _ONE_HELD.search(intent.text)
     one_stock = subject is not None and len(subject.get("universe") or ()) == 1
+    one_stock = one_stock and bool(EVERY_NAME.search(intent.text.lower()))  # "which stocks ..."
     if (subject is None or one_stock) and ask.ranked and not one_held:  # "which was the most
         return {"universe": list(known_tickers())}  # volatile?": every stock, one none ranks
     return subject  # "is it riskier than the market?" with nothing before: which portfolio?

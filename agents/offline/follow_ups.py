@@ -107,7 +107,8 @@ _MEASURE_WORDS = {
 class ThreadRequest:
     """The conversation's latest request a follow-up may change: the tool, its arguments, its
     result (None when it failed), the message that first asked it (`text`: the start of its
-    chain of changes), and whether it was asked in the turn just before (`previous`)."""
+    chain of changes), and whether it was asked in the latest turn that called a tool
+    (`previous`: a "thanks" between does not make it earlier)."""
 
     tool: str
     args: dict[str, Any]
@@ -158,7 +159,7 @@ def thread_requests(inp: PolicyInput) -> list[ThreadRequest]:
     results = {r.call_id: r for r in inp.tool_results()}
     turns = _turns(inp)
     asked = [(text, [c for c in calls if c["name"] in EDITABLE]) for text, calls in turns]
-    last = asked[-1][1] if asked else []  # the requests of the turn just before this one
+    last: list[ToolCall] = next((calls for _, calls in reversed(turns) if calls), [])
     asked = [(text, calls) for text, calls in asked if calls]
     found = []
     for n in range(len(asked) - 1, -1, -1):

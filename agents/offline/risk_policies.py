@@ -33,6 +33,7 @@ from agents.offline.chat_intent import (
 from agents.offline.formats import money_text, percent
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import groups_compared, judged_measure
+from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.typos import normalised
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import (
@@ -96,7 +97,8 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
             equal = equal_weights(names)
             wanted.append({"weights": equal, **level, **window})
         return wanted
-    named_build = THE_BUILD.search(intent.text)  # "the portfolio we built"
+    named_build = THE_BUILD.search(intent.text) or HELD_NAMED.search(intent.text.lower())
+    # "the portfolio we built", "my portfolio": the build, not weights asked about since
     latest = None if built_now or tickers or named_build else last_subject(inp)
     weights = (latest or {}).get("weights") or {}
     if weights:  # the latest subject, after any build: "add 10% JNJ", "the VaR of 60/40?"

@@ -79,8 +79,8 @@ def index_verdict(named: dict[str, Risks], index: str, safer_first: bool = False
     or a stock they are ranked beside): "Riskier than the S&P 500 index on both measures: AAPL,
     MSFT; safer on both: KO; riskier on one measure and safer on the other: PG". The side asked
     comes first, the safer when `safer_first` ("which stocks were safer than KO?"), and is said
-    to hold none when none was ("None was safer than KO on both measures; ..."). For two sides,
-    `risk_verdict`."""
+    to hold none when none was ("None was safer than KO on both measures; ...", "Neither" of
+    two). For two sides, `risk_verdict`."""
     if len(named) <= 2:
         return risk_verdict(named)
     groups: dict[str, list[str]] = {"riskier": [], "safer": [], "mixed": []}
@@ -89,7 +89,8 @@ def index_verdict(named: dict[str, Risks], index: str, safer_first: bool = False
             groups[_standing(risks, named[index])].append(name)
     order = ("safer", "riskier", "mixed") if safer_first else ("riskier", "safer", "mixed")
     asked = order[0]
-    parts = [] if groups[asked] else [f"none was {asked} than {index} on both measures"]
+    none = "neither" if len(named) == 3 else "none"  # two names beside the index or stock
+    parts = [] if groups[asked] else [f"{none} was {asked} than {index} on both measures"]
     for side in (s for s in order if groups[s]):
         parts.append(f"{_group_words(side, None if parts else index)}: {', '.join(groups[side])}")
     return _capitalised("; ".join(parts) + ".")

@@ -250,3 +250,7 @@ def test_a_change_of_names_after_an_estimate_owes_nothing_of_the_estimate(
     assert calls[0]["args"].get("start") == "2019-01-01", calls
     assert "Not used" not in reply, reply
     assert reply.startswith("Changed from your earlier request:"), reply  # the estimate between
+    thanked = ChatSession(f"thanked-{change}", settings=Settings(), owner="alice", store=store)
+    thanked.send("build a min vol portfolio of AAPL, KO, XOM and JNJ since 2019")
+    thanked.send("thanks, looks good")  # no request between: still the previous one
+    assert thanked.send(change).replies[-1].startswith("Changed from your previous request:")

@@ -54,7 +54,7 @@ def _grouped(reply: str, against: str) -> tuple[list[str], dict[str, list[str]]]
     each ("riskier", "safer", "mixed"); the side asked, said to hold none ("None was safer than
     KO on both measures"), has no names."""
     verdict = re.search(
-        rf"((?:Riskier|Safer|None was riskier|None was safer) than {re.escape(against)} on [^.]*)\.",
+        rf"((?:Riskier|Safer|(?:None|Neither) was riskier|(?:None|Neither) was safer) than {re.escape(against)} on [^.]*)\.",
         reply,
     )
     assert verdict is not None, reply
@@ -351,7 +351,9 @@ def test_the_neighbours_of_a_ranking_beside_a_stock_keep_their_reading(
 def test_a_ranking_asked_after_one_stock_ranks_every_stock(offline_data_dir: Path) -> None:
     """ "Which stocks were safer than the market in 2022?" after a question of AMD alone ranks
     every stock (it ranked AMD against the index again: one stock is no ranking), safer first;
-    after a build, "which stock was the most volatile?" still ranks the portfolio's stocks."""
+    after a build, "which stock was the most volatile?" still ranks the portfolio's stocks, and
+    "its worst day" after one stock is that stock's; riskier asked first is said first, and of
+    two names none safer is "neither"."""
     replies = answers_in_one_thread(
         "is AMD riskier than the market?", "which stocks were safer than the market in 2022?"
     )
@@ -362,3 +364,11 @@ def test_a_ranking_asked_after_one_stock_ranks_every_stock(offline_data_dir: Pat
         "build a min vol portfolio of AAPL, MSFT and KO", "which stock was the most volatile?"
     )
     assert sorted(_order(built[1], "volatility")) == ["AAPL", "KO", "MSFT"], built[1]
+    its = answers_in_one_thread("how did AAPL do in 2022?", "what was its worst day?")[1]
+    assert "AAPL: worst day 2022-" in its and "AMD" not in its, its  # "its" is still AAPL
+    both = answer_in_new_thread("which stocks were riskier and which were safer than KO in 2022?")
+    assert _grouped(both, "KO")[0][0] == "riskier", both  # the side asked first
+    two = answer_in_new_thread("were AAPL and MSFT safer than KO in 2022?")
+    assert two.split(": ", 1)[1].startswith("Neither was safer than KO") or (
+        _grouped(two, "KO")[0][0] == "safer"
+    ), two  # of two names: "neither"

@@ -250,9 +250,9 @@ _RISKIER = patterns.compile(
 )
 """Names or groups compared by their risk ("which is riskier, tech or staples?", "is AAPL
 safer than KO?"): their volatility and deepest drawdown side by side."""
-_SAFER = patterns.compile(
-    r"\b(?:safer|safest|less risky|least risky|less dangerous|more defensive|most defensive)\b"
-)
+_SAFER_WORDS = ("safer", "safest", "less risky", "least risky", "less dangerous", "more defensive",
+                "most defensive")  # fmt: skip
+"""The words of `_RISKIER` that ask for the safer side first ("which were safer than KO?")."""
 _WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
     r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b"
@@ -408,13 +408,12 @@ def _statistics(
         measures += ("drawdown_dates",)  # "the worst drawdown among the energy stocks"
     index_named = bool(_INDEX_NAMED.search(low))
     held = bool(_SUBJECT.search(low))  # "is it riskier than the market?": the portfolio
-    beside_index = index_named and bool(
-        intent.tickers or held or ranked
-    )  # weights: the portfolio's
+    beside_index = index_named and bool(intent.tickers or held or ranked)
     pivot = None if index_named else ranking_pivot(intent.tickers, low)  # "...than KO?"
     ranked = ranked or (bool(pivot) and not weights)  # "were AAPL and MSFT more volatile than KO?"
     names = len(intent.sectors) > 1 or len(intent.tickers) > 1 or beside_index or bool(pivot)
-    riskier = _RISKIER.search(low) and names and (beside_index or not held) and not asks_made(low)
+    risk_word = _RISKIER.search(low)
+    riskier = risk_word and names and (beside_index or not held) and not asks_made(low)
     if riskier and not measures:  # "which is riskier, tech or staples?", "is AAPL safer than KO?"
         measures = ("volatility", "drawdown_dates")
         ranked = not weights  # in order of each
@@ -458,7 +457,7 @@ def _statistics(
             ranked=ranked, ends=ranked_ends(low) if ranked else Ends(),
             to_market=index_named and ("correlation" in measures or beside_index),
             rolling=rolling, against=(pivot,) if pivot and ranked else (),
-            safer_first=bool(riskier and _SAFER.search(low)),
+            safer_first=bool(riskier and risk_word and risk_word.group(0) in _SAFER_WORDS),
         )  # fmt: skip
     return None
 

@@ -251,7 +251,7 @@ _EXCLUDE = patterns.compile(
     r"(?:\b(?:without|excluding|exclude|except|drop|dropping|remove|removing|minus|no|not|skip"
     r"|skipping|avoid|avoiding|leave out|leaving out|take out|taking out|nothing in|none in"
     r"|zero in|no exposure to|but not|other than|apart from|sans"
-    r"|if\s+(?:i|we|you)\s+(?:dropped|removed|excluded|cut|sold|ditched))\s+"  # "if we dropped KO"
+    r"|if\s+(?:i|we|you)\s+(?:dropped|removed|excluded|ditched))\s+"  # "if we dropped KO"
     rf"|\bex(?:-\s*|\s+))((?:the\s+)?{WORD}(?:\s+{WORD})?"
     rf"(?:(?:\s*,\s*|\s+and\s+|\s+or\s+|\s+nor\s+){WORD})*)"
 )
