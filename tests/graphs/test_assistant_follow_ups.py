@@ -119,6 +119,24 @@ def test_a_backtest_changed_by_cadence_window_and_names(session: ChatSession) ->
     assert "PG in place of KO, taking its 40.0%" in reply
 
 
+@pytest.mark.parametrize(
+    "supposed",
+    ["what if we sold KO and bought PEP?", "what if I swapped KO for PEP?",
+     "what would happen if we replaced KO with PEP?", "how would it look if I dropped KO and "
+     "added PEP?"],
+)  # fmt: skip
+def test_a_swap_supposed_changes_the_build(session: ChatSession, supposed: str) -> None:
+    """ "What if we sold KO and bought PEP?" after a build: the build again with PEP in place
+    of KO (it ran scenarios of PEP alone and said KO was not used)."""
+    session.send("build a min vol portfolio of AAPL, MSFT, KO and JNJ")
+    before = len(session.history())
+    reply = session.send(supposed).replies[-1]
+    ((name, args),) = _calls(session, before)
+    assert name == "optimize_portfolio" and set(args["universe"]) == {"AAPL", "MSFT", "PEP", "JNJ"}
+    assert reply.startswith("Changed from your previous request: PEP in place of KO"), reply
+    assert "Not used" not in reply, reply
+
+
 def test_a_change_a_request_cannot_take_is_read_as_a_question(session: ChatSession) -> None:
     """A method after a backtest of given weights builds a portfolio of the thread's names (the
     backtest has no method to change)."""

@@ -1,7 +1,7 @@
 """Changes to the conversation's universe said as a swap: "swap XOM for WMT", "replace XOM with
 WMT", "exchange PFE for MRK", "take out JPM, put in BAC", "swap in JNJ for WMT", "substitute
 MRK for PFE", "use WMT instead of XOM", "swap xom -> cvx" (the ticker taken out, then the one
-put in).
+put in), or a swap supposed ("what if we sold KO and bought PEP?", "if I swapped KO for PEP").
 
 `read_swaps(scan, known)` returns the tickers taken out and those put in (in order) and
 consumes what it read, so neither is read again as the message's universe or an exclusion.
@@ -19,11 +19,12 @@ __all__ = ["read_swaps"]
 
 _NAME = r"(?!(?:in|out|to|it)\b)(\$?[a-z][a-z&.\-]*(?:\s+[a-z][a-z&.\-]*)?)"
 _OUT_IN = (
-    rf"\b(?:swap|switch|exchange|trade|rotate|replace)\s+(?:out\s+)?{_NAME}\s*(?:out\s+)?"
-    rf"(?:(?:for|with|by|into)\s+|(?:->|=>|→|>)\s*){_NAME}"
-    rf"|\b(?:take|taking|pull|pulling|drop|dropping|remove|removing|sell|selling)\s+(?:out\s+)?"
-    rf"{_NAME}\s*(?:out\s*)?(?:,|and|then|;)?\s*(?:put|putting|add|adding|bring|bringing|buy"
-    rf"|use|swap|throw)\s+(?:in\s+)?{_NAME}"
+    rf"\b(?:swap(?:ped)?|switch(?:ed)?|exchanged?|traded?|rotated?|replaced?)\s+(?:out\s+)?"
+    rf"{_NAME}\s*(?:out\s+)?(?:(?:for|with|by|into)\s+|(?:->|=>|→|>)\s*){_NAME}"
+    rf"|\b(?:take|taking|took|pull|pulling|pulled|drop|dropping|dropped|remove|removing|removed"
+    rf"|sell|selling|sold)\s+(?:out\s+)?{_NAME}\s*(?:out\s*)?(?:,|and|then|;)?\s*(?:put"
+    rf"|putting|add|adding|added|bring|bringing|brought|buy|bought|use|used|swap|swapped|throw"
+    rf"|threw)\s+(?:in\s+)?{_NAME}"
 )
 _IN_OUT = (
     rf"\b(?:swap|switch|rotate|put|bring)\s+in\s+{_NAME}\s+(?:for|instead of|in place of)\s+"
