@@ -58,10 +58,10 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         return None
     if ask.to_held:  # "would adding 10% PG reduce its CVaR?": the portfolio held, PG added
         held = _held_weights(inp)
-        unstated = [t for t in ask.added if t in held and t not in ask.added_shares]
-        if isinstance(held, str) or unstated:
-            held = held if isinstance(held, str) else _already_held(unstated, held)
+        if isinstance(held, str):
             return reply(f"{held} Nothing was computed.")
+        if unstated := [t for t in ask.added if t in held and t not in ask.added_shares]:
+            return reply(f"{_already_held(unstated, held)} Nothing was computed.")
         ask = replace(ask, weights=held)
     intent = intent_of(inp)
     done = [r for r in inp.results_this_turn() if r.name == ask.tool]
@@ -119,12 +119,10 @@ def _already_held(names: list[str], held: dict[str, float]) -> str:
 def _held_weights(inp: PolicyInput) -> dict[str, float] | str:
     """The weights of the conversation's portfolio (built, or weights an analysis used), or why
     there are none to add to."""
-    subject = last_subject(inp) or {}
+    subject, build = last_subject(inp) or {}, last_build(inp) or {}
     weights = subject.get("weights")
-    for name, _, data in earlier_results(inp) if "portfolio_id" in subject else ():
-        if name == "optimize_portfolio" and data.get("portfolio_id") == subject["portfolio_id"]:
-            weights = data.get("weights")
-            break
+    if "portfolio_id" in subject and build.get("portfolio_id") == subject["portfolio_id"]:
+        weights = build.get("weights")
     if not weights:
         return (
             "Which portfolio? Build one or give its weights (for example 'would adding 10% KO "
