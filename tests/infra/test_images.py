@@ -469,6 +469,7 @@ def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
         "UV_CACHE_DIR": _uv_cache(uv),
     }
     environment.pop("VIRTUAL_ENV", None)
+    environment.pop("PYTHONPATH", None)  # the installed package, not a checkout on the path
     for step in steps:
         run = subprocess.run(step, capture_output=True, text=True, env=environment, check=False)
         assert run.returncode == 0, (step[:3], run.stderr[-2000:])
