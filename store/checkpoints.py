@@ -63,10 +63,10 @@ def checkpointer(
         raise StoreUnavailableError(f"cannot open the checkpoint file {path}: {exc}") from exc
     try:
         saver = SqliteSaver(connection)
+        connection.execute("PRAGMA synchronous=NORMAL")  # before the setup's commits too
         with exclusive(lock_path(path)):  # one setup at a time, across threads and processes
             connection.execute("PRAGMA journal_mode=WAL")
             saver.setup()
-        connection.execute("PRAGMA synchronous=NORMAL")
     except (OSError, sqlite3.Error) as exc:
         connection.close()
         raise StoreUnavailableError(f"cannot open the checkpoint file {path}: {exc}") from exc

@@ -3,7 +3,8 @@
 `memory_store(settings)` opens the configured backend for a `with` block, chosen by the same
 settings as the store (`STRATIGOS_STORE_BACKEND`):
 
-- `sqlite`: `langgraph.store.sqlite.SqliteStore` on `<data_dir>/memories.sqlite` (WAL mode),
+- `sqlite`: `langgraph.store.sqlite.SqliteStore` on `<data_dir>/memories.sqlite` (WAL mode,
+  `synchronous=NORMAL` as the store's: durable across process crashes, no fsync per commit),
   beside the store (`store.sqlite`) and the checkpointer (`checkpoints.sqlite`); its schema is
   set up and upgraded under the file's lock (`settings.file_locks`), so any number of threads
   and processes may open a new file at once;
@@ -101,6 +102,7 @@ def memory_store(
         # LangGraph's setup migrates outside a transaction (read the version, run the scripts,
         # insert each version): two at once on a new file both migrate and one fails. Under the
         # file's lock they run one at a time, and the later ones find the schema current.
+        connection.execute("PRAGMA synchronous=NORMAL")  # as the store's and checkpoints'
         with exclusive(lock_path(path)):
             connection.execute("PRAGMA journal_mode=WAL")
             # a new file gets the tables copied from a template set up once per process

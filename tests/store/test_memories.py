@@ -155,6 +155,8 @@ def test_a_new_memory_file_gets_the_tables_langgraph_s_own_setup_makes(tmp_path:
             memories.put(("memories", "alice"), "m1", {"text": "no tobacco"})
             item = memories.get(("memories", "alice"), "m1")
             assert item is not None and item.value == {"text": "no tobacco"}
+            connection: Any = memories.conn  # type: ignore[attr-defined]
+            assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL, no fsync
         with sqlite3.connect(settings.data_dir / "memories.sqlite") as conn:
             assert described(conn) == described(reference)
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
