@@ -191,7 +191,10 @@ def test_websocket_closed_without_credentials_logs_no_traceback(
             async def connect_and_leave() -> None:
                 async with websockets.connect(url) as ws:
                     await ws.close()
-                async with websockets.connect(url) as ws:  # then one that waits for the answer
+                # then one that waits for the answer; its received events unbounded, so that
+                # the server's closing frame behind them is read at once (past websockets'
+                # default queue of 16 messages it stops reading and waits out its close timeout)
+                async with websockets.connect(url, max_queue=None) as ws:
                     await ws.send(json.dumps({"type": "auth", "api_key": api.alice["x-api-key"]}))
                     assert json.loads(await ws.recv())["type"] == "event"
 
