@@ -6,11 +6,13 @@ policy swapped for a test's own; how the suite is shared between pytest-xdist wo
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -140,6 +142,23 @@ def module_classification_file(tmp_path_factory: pytest.TempPathFactory) -> Iter
         get_settings.cache_clear()
         yield path
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def botocore_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The backoffs botocore's retries ask for between the attempts of a throttled call, in
+    seconds, recorded instead of slept; and the adaptive retry mode's rate limiter on a clock
+    that runs a minute ahead at each reading (its token bucket is full again whenever it looks,
+    so it never waits). Seconds of a test's time each."""
+    import botocore.endpoint
+    import botocore.retries.bucket
+
+    waits: list[float] = []
+    readings = itertools.count(start=60.0, step=60.0)
+    ahead = SimpleNamespace(current_time=lambda: next(readings), sleep=waits.append)
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=waits.append))
+    monkeypatch.setattr(botocore.retries.bucket, "Clock", lambda: ahead)
+    return waits
 
 
 @pytest.fixture

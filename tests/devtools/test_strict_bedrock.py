@@ -116,12 +116,15 @@ def test_max_tokens_cuts_the_reply_and_says_so(bedrock: LocalBedrock) -> None:
     assert {"messageStop": {"stopReason": "max_tokens"}} in events
 
 
-def test_throttled_calls_are_retried_by_botocore(aws_env: None) -> None:
+def test_throttled_calls_are_retried_by_botocore(
+    aws_env: None, botocore_waits: list[float]
+) -> None:
     plan = FaultPlan.parse("throttle@1,2")
     with serve(faults=plan) as bedrock:
         retrying = client(bedrock, attempts=3)
         assert retrying.converse(modelId=CLAUDE, messages=[user("hi")])["stopReason"]
         assert plan.calls == 3  # two throttled attempts, then the answer
+        assert len(botocore_waits) == 2  # a backoff before each retry
 
 
 def test_an_unavailable_service_and_a_broken_stream_are_errors(aws_env: None) -> None:
@@ -214,7 +217,9 @@ def test_at_the_tool_round_cap_every_tool_use_gets_its_result(
         model.invoke(dangling)
 
 
-def test_a_throttled_run_is_retried_and_succeeds(on_bedrock: Any) -> None:
+def test_a_throttled_run_is_retried_and_succeeds(
+    on_bedrock: Any, botocore_waits: list[float]
+) -> None:
     from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
 
@@ -222,6 +227,7 @@ def test_a_throttled_run_is_retried_and_succeeds(on_bedrock: Any) -> None:
     outcome = run_optimization(OptimizationRequest.model_validate(TINY))
     assert outcome.status == "succeeded"
     assert plan.calls >= 3 and outcome.result is not None
+    assert len(botocore_waits) == 2  # botocore waited before each of its two retries
     assert outcome.result["manifest"]["usage"]["llm_calls"] == plan.calls - 2
 
 

@@ -152,7 +152,7 @@ def test_a_text_over_titans_limit_is_refused_before_any_call(bedrock: LocalBedro
 
 
 def test_throttling_after_the_retries_is_one_typed_error_naming_the_model(
-    bedrock: LocalBedrock,
+    bedrock: LocalBedrock, botocore_waits: list[float]
 ) -> None:
     bedrock.faults.faults.update(FaultPlan.parse("throttle@1,2").faults)
     embedder = embedder_for(_settings(bedrock, bedrock={"max_attempts": 2}))
@@ -160,7 +160,7 @@ def test_throttling_after_the_retries_is_one_typed_error_naming_the_model(
         embedder.embed_query(TEXTS[0])
     assert caught.value.code == "ThrottlingException"
     assert caught.value.model_id == TITAN_V2_MODEL_ID and TITAN_V2_MODEL_ID in str(caught.value)
-    assert bedrock.faults.calls == 2  # botocore retried once
+    assert bedrock.faults.calls == 2 and len(botocore_waits) == 1  # botocore retried once
     np.testing.assert_allclose(  # the third call goes through
         embedder.embed_query(TEXTS[0]), HashingEmbedder().embed_query(TEXTS[0]), atol=1e-6
     )
