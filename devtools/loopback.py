@@ -17,6 +17,10 @@ class LoopbackHandler(BaseHTTPRequestHandler):
     """Request-handler helpers the loopback endpoints share: chunked bodies, unread bodies."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    """An answer's headers and body leave at once: with Nagle's algorithm the body waited for
+    the client's delayed acknowledgement of the headers, ~40 ms a request on a kept-alive
+    connection."""
     max_body_bytes = 32 * 1024 * 1024
     """Largest request body read (a larger one is left unread; the handler refuses it)."""
 

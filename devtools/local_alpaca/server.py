@@ -31,7 +31,6 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -40,7 +39,7 @@ from devtools.local_alpaca.contracts import OptionListing, list_contracts
 from devtools.local_alpaca.market import MarketTape
 from devtools.local_alpaca.option_quotes import option_chain
 from devtools.local_alpaca.wire import AlpacaError
-from devtools.loopback import LoopbackEndpoint, LoopbackHTTPServer
+from devtools.loopback import LoopbackEndpoint, LoopbackHandler, LoopbackHTTPServer
 from execution.brokers.paper import PaperBroker
 from execution.brokers.paper_options import PaperOptionsBroker
 from execution.ledger import Fill
@@ -61,8 +60,7 @@ _FAULT_MESSAGES = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(LoopbackHandler):
     server_version = "stratigos-local-alpaca"
     server: _Server
 
