@@ -314,8 +314,11 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
         return {"universe": tickers}
     subject = last_subject(inp)  # "its beta to XOM": the conversation's subject
     one_held = _ONE_HELD.search(intent.text)
-    one_stock = subject is not None and len(subject.get("universe") or ()) == 1
-    one_stock = one_stock and bool(EVERY_NAME.search(intent.text.lower()))  # "which stocks ..."
+    one_stock = (  # "which stocks ..." after a question of one stock
+        subject is not None
+        and len(subject.get("universe") or ()) == 1
+        and bool(EVERY_NAME.search(intent.text.lower()))
+    )
     if (subject is None or one_stock) and ask.ranked and not one_held:  # "which was the most
         return {"universe": list(known_tickers())}  # volatile?": every stock, one none ranks
     return subject  # "is it riskier than the market?" with nothing before: which portfolio?

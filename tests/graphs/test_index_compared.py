@@ -54,7 +54,8 @@ def _grouped(reply: str, against: str) -> tuple[list[str], dict[str, list[str]]]
     each ("riskier", "safer", "mixed"); the side asked, said to hold none ("None was safer than
     KO on both measures"), has no names."""
     verdict = re.search(
-        rf"((?:Riskier|Safer|(?:None|Neither) was riskier|(?:None|Neither) was safer) than {re.escape(against)} on [^.]*)\.",
+        rf"((?:Riskier|Safer|(?:None|Neither) was (?:riskier|safer)) than {re.escape(against)}"
+        r" on [^.]*)\.",
         reply,
     )
     assert verdict is not None, reply
@@ -368,7 +369,5 @@ def test_a_ranking_asked_after_one_stock_ranks_every_stock(offline_data_dir: Pat
     assert "AAPL: worst day 2022-" in its and "AMD" not in its, its  # "its" is still AAPL
     both = answer_in_new_thread("which stocks were riskier and which were safer than KO in 2022?")
     assert _grouped(both, "KO")[0][0] == "riskier", both  # the side asked first
-    two = answer_in_new_thread("were AAPL and MSFT safer than KO in 2022?")
-    assert two.split(": ", 1)[1].startswith("Neither was safer than KO") or (
-        _grouped(two, "KO")[0][0] == "safer"
-    ), two  # of two names: "neither"
+    two = answer_in_new_thread("were AAPL and MSFT safer than KO in 2022?")  # both riskier in 2022
+    assert "Neither was safer than KO on both measures; riskier on both: AAPL, MSFT" in two, two

@@ -1,8 +1,8 @@
 """ "Its" after a build means the portfolio the conversation measured last: weights given after
 the build ("what's the VaR of 60% AAPL 40% MSFT?", then "what's its CVaR?") or the build's
 weights changed ("drop KO" after its stress test), not the build itself (it measured the build
-again whenever the weights held fewer names than it); "my portfolio" is still the build. The volatility said is numpy's of those
-weights over the window said."""
+again whenever the weights held fewer names than it); "my portfolio" is still the build. The
+volatility said is numpy's of those weights over the window said."""
 
 from __future__ import annotations
 
