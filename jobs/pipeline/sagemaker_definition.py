@@ -26,12 +26,16 @@ import copy
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from jobs.pipeline.container import CHECKPOINT, input_path, output_path
 from jobs.pipeline.shards import check_shard_count
 from jobs.pipeline.steps import ORDER, SEARCH_PIPELINE, STEPS_MODULE, PipelineStep
 from settings.groups.compute import MAX_PIPELINE_SHARDS
+
+if TYPE_CHECKING:
+    from botocore.model import Shape
 
 DEFINITION_VERSION = "2020-12-01"
 ORDER_PARAMETER = "OrderUri"
@@ -266,21 +270,31 @@ def _placeholders(value: Any, types: Mapping[str, str]) -> Any:
     return value
 
 
-def problems(definition: Mapping[str, Any]) -> list[str]:
-    """What is wrong with `definition` as a SageMaker pipeline of Processing and Condition
-    steps: step names, unique and valid; references to steps and parameters that exist; each
-    Processing step's retry policies as documented and its arguments valid for
-    `CreateProcessingJob` (botocore's model)."""
+@cache
+def _processing_job_input() -> Shape:
+    """botocore's model of `CreateProcessingJob`'s input (read once a process: the SageMaker
+    model is a few megabytes of JSON)."""
     from botocore.session import get_session
-    from botocore.validate import ParamValidator
 
-    found: list[str] = []
     shape = (
         get_session()
         .get_service_model("sagemaker")
         .operation_model("CreateProcessingJob")
         .input_shape
     )
+    assert shape is not None  # CreateProcessingJob takes a request
+    return shape
+
+
+def problems(definition: Mapping[str, Any]) -> list[str]:
+    """What is wrong with `definition` as a SageMaker pipeline of Processing and Condition
+    steps: step names, unique and valid; references to steps and parameters that exist; each
+    Processing step's retry policies as documented and its arguments valid for
+    `CreateProcessingJob` (botocore's model)."""
+    from botocore.validate import ParamValidator
+
+    found: list[str] = []
+    shape = _processing_job_input()
     types = {
         str(p.get("Name")): str(p.get("Type", "String")) for p in definition.get("Parameters", [])
     }
