@@ -22,13 +22,13 @@ from api.admission import AdmissionControl
 from api.context import AppContext
 from api.contract import RequestContract, contract_of, contract_openapi
 from api.disconnects import ClientDisconnects
-from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.mcp.http import METHODS as MCP_METHODS
 from api.mcp.http import PATH as MCP_PATH
 from api.mcp.http import McpEndpoint
 from api.memory import cap_malloc_arenas
-from api.routes import ROUTERS
+from api.routes import ROUTES
 from api.tracing import RequestSpans
 from services.errors import DataError
 from settings import Settings
@@ -105,14 +105,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         docs_url="/v1/docs",
         redoc_url=None,
         lifespan=lifespan,
-        responses=ERROR_RESPONSES,
-        strict_content_type=False,  # no content type: JSON, as the contract reads it (api.md)
     )
     app.state.context = context
     app.openapi = lambda: contract_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
-    for router in ROUTERS:
-        app.include_router(router)
+    app.router.routes.extend(ROUTES.routes)  # not include_router: that builds them per app
     app.router.routes.append(Route(MCP_PATH, mcp, methods=MCP_METHODS, include_in_schema=False))
     app.add_middleware(RequestContract)  # inside the size limit: it reads bodies it allows
     app.add_middleware(

@@ -1,6 +1,8 @@
 """The app's OpenAPI document is built once: callers that ask at the same time (the app's warm-up
 and a first `GET /v1/openapi.json`) share one build and one document, and the apps of one
-process with the same operations share one build (each its own copy) and one contract."""
+process with the same operations share one build (each its own copy) and one contract; they
+share their routes too, whose validators FastAPI builds on the first request that reaches them
+(once a process, not once an app)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import fastapi.routing
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -85,6 +88,36 @@ def test_apps_of_one_process_share_one_build_each_with_its_own_copy(
         assert contract_of(other) is not contract_of(first)
     finally:
         for app in (first, second, other):
+            app.state.context.close()
+
+
+def test_a_second_app_reuses_the_routes_the_first_one_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    build = fastapi.routing._EffectiveRouteContext.from_api_route
+
+    def counted(**kwargs: Any) -> Any:
+        built.append(kwargs["original_route"].path)
+        return build(**kwargs)
+
+    paths = ("/v1/portfolios", "/v1/optimizations", "/agent/threads/search", "/v1/health")
+    first, second = (
+        create_app(make_settings(tmp_path / name, api={"job_workers": 0})) for name in "ab"
+    )
+    try:
+        answers = [TestClient(first).get(path).status_code for path in paths]
+        monkeypatch.setattr(
+            fastapi.routing._EffectiveRouteContext, "from_api_route", staticmethod(counted)
+        )
+        assert [TestClient(second).get(path).status_code for path in paths] == answers
+        assert answers == [401, 401, 401, 200]  # each reached its route (and its checks)
+        assert built == []  # the second app built none of the routes' validators again
+        third = create_app(make_settings(tmp_path / "c", api={"job_workers": 0}))
+        third.state.context.close()
+        assert built == []
+    finally:
+        for app in (first, second):
             app.state.context.close()
 
 
