@@ -37,6 +37,7 @@ from agents.offline.chat_intent import (
     last_build,
     last_subject,
     rate_args,
+    subject_stock,
     thread_subject,
 )
 from agents.offline.intent import Intent, parse_intent
@@ -95,6 +96,9 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     subject = built or _subject(inp, intent, ask)
     if subject is not None and not window and not built and _over_subject_window(ask, subject):
         window = _subject_window(inp, subject)  # "its beta": over the window it was built on
+    if subject is not None and not window and ask.kind == "statistics" and ask.ranked:
+        stock = subject_stock(inp)  # "which names were calmer than it?" after AMD in 2022
+        window = stock[1] if stock is not None else {}
     if subject is None:
         return reply(
             "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% "

@@ -110,8 +110,28 @@ def named_portfolios(text: str, system: str) -> str:
 
 
 def intent_of(inp: PolicyInput) -> Intent:
-    """The intent of the user's latest message (a saved portfolio it names read as its id)."""
-    return parse_intent(named_portfolios(user_text(inp), inp.system_text()), known_tickers())
+    """The intent of the user's latest message (a saved portfolio it names read as its id, the
+    stock "than it" refers to as its ticker)."""
+    text = named_portfolios(user_text(inp), inp.system_text())
+    return parse_intent(_than_it(inp, text), known_tickers())
+
+
+_THAN_IT = patterns.compile(
+    r"\bthan\s+(?:it|(?:that|this)\s+(?:one|stock|name|company))"
+    r"(?=\s*(?:[?!.,;:]|$|\b(?:in|over|during|from|since|between|last|this|so)\b))",
+    re.IGNORECASE,
+)
+"""A stock of the conversation referred to after "than" ("which names were calmer than it?",
+"... safer than that stock in 2021?"); not "than it did", "than that portfolio"."""
+
+
+def _than_it(inp: PolicyInput, text: str) -> str:
+    """`text` with the stock "than it" refers to named, when the conversation's subject is one
+    stock ("how volatile was AMD in 2022?" then "which names were calmer than it?": "... than
+    AMD?"); else `text`."""
+    if not _THAN_IT.search(text) or (stock := subject_stock(inp)) is None:
+        return text
+    return _THAN_IT.sub(f"than {stock[0]}", text)
 
 
 SUBJECT_TOOLS = (
@@ -258,6 +278,20 @@ def last_subject(inp: PolicyInput) -> dict[str, Any] | None:
             if args.get(key):
                 return {key: args[key]}
     return None
+
+
+def subject_stock(inp: PolicyInput) -> tuple[str, dict[str, Any]] | None:
+    """The conversation's subject when it is one stock (a universe of one, or all of the
+    weights on one name: "what was KO's drawdown in 2020?"), with the window of the call that
+    made it the subject (`start`, `end`, `last_sessions` as given); None otherwise."""
+    subject = last_subject(inp) or {}
+    names = list(subject.get("universe") or subject.get("weights") or ())
+    if len(names) != 1:
+        return None
+    for _, args, _ in earlier_results(inp):  # the call that made it the subject
+        if any(args.get(key) == value for key, value in subject.items()):
+            return names[0], {k: args[k] for k in ("start", "end", "last_sessions") if args.get(k)}
+    return names[0], {}
 
 
 THE_BUILD = patterns.compile(

@@ -371,3 +371,43 @@ def test_a_ranking_asked_after_one_stock_ranks_every_stock(offline_data_dir: Pat
     assert _grouped(both, "KO")[0][0] == "riskier", both  # the side asked first
     two = answer_in_new_thread("were AAPL and MSFT safer than KO in 2022?")  # both riskier in 2022
     assert "Neither was safer than KO on both measures; riskier on both: AAPL, MSFT" in two, two
+
+
+@SETTINGS
+@given(
+    pivot=st.sampled_from(["AMD", "KO", "XOM", "JNJ", "MSFT"]),
+    year=st.integers(2018, 2022),
+    first=st.sampled_from([
+        "how volatile was {p} in {y}?", "what was {p}'s max drawdown in {y}?",
+        "how did {p} do in {y}?",
+    ]),
+    then=st.sampled_from([
+        "which names were calmer than it?", "were any stocks steadier than that stock?",
+        "which stocks were riskier than it?", "which stocks were safer than {p}?",
+        "which stock was the most volatile?", "which names were choppier than this one?",
+    ]),
+)  # fmt: skip
+def test_a_ranking_after_a_question_of_one_stock_is_beside_it_over_its_window(
+    offline_data_dir: Path, pivot: str, year: int, first: str, then: str
+) -> None:
+    """ "How volatile was AMD in 2022?" then "which names were calmer than it?": every stock
+    ranked beside AMD ("it", "that stock", "this one") over 2022, the window of the question
+    before, which names none of its own (it measured AMD alone again, over every year); calmer
+    and steadier ask for the safer side first, choppier for the riskier; in numpy's order."""
+    reply = answers_in_one_thread(first.format(p=pivot, y=year), then.format(p=pivot))[1]
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
+    assert f"from {window.index[0]:%Y-%m-%d} to {window.index[-1]:%Y-%m-%d}" in reply, reply
+    order = _order(reply, "volatility")
+    assert sorted(order) == sorted(RETURNS.columns), reply  # every stock, the pivot among them
+    volatility = window.std(ddof=1)
+    for higher, lower in itertools.pairwise(order):
+        assert volatility[higher] >= volatility[lower] * (1 - 1e-3), (higher, lower, reply)
+    if "than" in then:
+        sides, groups = _grouped(reply, pivot)
+        asked = "riskier" if re.search(r"riskier|choppier", then) else "safer"
+        assert sides[0] == asked, reply  # the side asked first
+        calmer = [t for t in window.columns.drop(pivot)
+                  if volatility[t] < volatility[pivot] * 0.995
+                  and deepest_fall((1 + window[t]).cumprod())
+                  < deepest_fall((1 + window[pivot]).cumprod()) * 0.995]  # fmt: skip
+        assert set(calmer) <= set(groups["safer"]), (calmer, reply)

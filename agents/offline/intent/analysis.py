@@ -246,12 +246,13 @@ _COMPARE = patterns.compile(
 )
 _RISKIER = patterns.compile(
     r"\b(?:riskier|riskiest|safer|safest|more risky|less risky|most risky|least risky"
-    r"|more dangerous|less dangerous|more defensive|most defensive)\b"
+    r"|more dangerous|less dangerous|more defensive|most defensive|calmer|calmest|steadier"
+    r"|steadiest|choppier|choppiest)\b"
 )
 """Names or groups compared by their risk ("which is riskier, tech or staples?", "is AAPL
 safer than KO?"): their volatility and deepest drawdown side by side."""
 _SAFER_WORDS = ("safer", "safest", "less risky", "least risky", "less dangerous", "more defensive",
-                "most defensive")  # fmt: skip
+                "most defensive", "calmer", "calmest", "steadier", "steadiest")  # fmt: skip
 """The words of `_RISKIER` that ask for the safer side first ("which were safer than KO?")."""
 _WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
