@@ -97,8 +97,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     if subject is not None and not window and not built and _over_subject_window(ask, subject):
         window = _subject_window(inp, subject)  # "its beta": over the window it was built on
     if subject is not None and not window and ask.kind == "statistics" and ask.ranked:
-        stock = subject_stock(inp)  # "which names were calmer than it?" after AMD in 2022
-        window = stock[1] if stock is not None else {}
+        window = _one_stock_window(inp, intent)  # "which names were calmer than it?" after AMD
     if subject is None:
         return reply(
             "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% "
@@ -349,6 +348,26 @@ _ONE_HELD = re.compile(
 """Words asking about one portfolio of the conversation: a question opening on it ("is it
 riskier than the market?"), or the portfolio named ("was my portfolio safer than the S&P 500?",
 "which is riskier, my portfolio or the market?"), never every stock."""
+
+
+_WHOLE_HISTORY = re.compile(
+    r"\b(?:whole|entire|full)\s+(?:period|history|data|sample|window)\b"
+    r"|\ball\s+(?:of\s+)?(?:the\s+)?(?:data|history|years|dates)\b|\bsince\s+(?:the\s+)?(?:start|beginning)\b",
+    re.IGNORECASE,
+)
+"""Words asking for every date of the market data ("over the whole period")."""
+
+
+def _one_stock_window(inp: PolicyInput, intent: Intent) -> dict[str, Any]:
+    """The window of the conversation's question of one stock ("how volatile was AMD in
+    2022?") for a ranking of every stock after it naming no window, no sector and no stock but
+    that one ("which names were calmer than it?", "which stock was the most volatile?"): 2022;
+    none for a ranking of other stocks or a sector ("is AAPL riskier than MSFT?"), or one over
+    the whole history."""
+    stock = subject_stock(inp)
+    if stock is None or set(intent.tickers) - {stock[0]} or intent.sectors:
+        return {}
+    return {} if _WHOLE_HISTORY.search(intent.text) else stock[1]
 
 
 def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]:

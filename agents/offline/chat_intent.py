@@ -126,12 +126,14 @@ _THAN_IT = patterns.compile(
 
 
 def _than_it(inp: PolicyInput, text: str) -> str:
-    """`text` with the stock "than it" refers to named, when the conversation's subject is one
-    stock ("how volatile was AMD in 2022?" then "which names were calmer than it?": "... than
-    AMD?"); else `text`."""
-    if not _THAN_IT.search(text) or (stock := subject_stock(inp)) is None:
+    """`text` with the stock "than it" refers to named, when the message names none and the
+    conversation's subject is one stock ("how volatile was AMD in 2022?" then "which names were
+    calmer than it?": "... than AMD?"); else `text` ("KO in 2020: which were riskier than it?"
+    is not of AMD)."""
+    if not _THAN_IT.search(text) or parse_intent(text, known_tickers()).tickers:
         return text
-    return _THAN_IT.sub(f"than {stock[0]}", text)
+    stock = subject_stock(inp)
+    return _THAN_IT.sub(f"than {stock[0]}", text) if stock is not None else text
 
 
 SUBJECT_TOOLS = (

@@ -411,3 +411,27 @@ def test_a_ranking_after_a_question_of_one_stock_is_beside_it_over_its_window(
                   and deepest_fall((1 + window[t]).cumprod())
                   < deepest_fall((1 + window[pivot]).cumprod()) * 0.995]  # fmt: skip
         assert set(calmer) <= set(groups["safer"]), (calmer, reply)
+
+
+def test_a_ranking_of_other_stocks_or_over_every_year_keeps_its_own_window(
+    offline_data_dir: Path,
+) -> None:
+    """A reviewer's regressions: after a question of AMD in 2022, a ranking naming other stocks
+    ("is AAPL riskier than MSFT?", "... than KO?") or the whole period is over the window it
+    gets in a new thread, not 2022; "than it" in a message naming a stock is not AMD ("KO in
+    2020: which stocks were riskier than it?" set KO beside AMD)."""
+    asks = (
+        "which stock was the most volatile over the whole period?",
+        "is AAPL riskier than MSFT?",
+        "which stocks were riskier than KO?",
+    )
+    replies = answers_in_one_thread(
+        "how volatile was AMD in 2022?", *asks, "KO in 2020: which stocks were riskier than it?"
+    )
+    window = re.compile(r"from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d")
+    for ask, reply in zip(asks, replies[1:4], strict=True):
+        alone = answer_in_new_thread(ask)
+        assert window.findall(reply)[:1] == window.findall(alone)[:1] != [], (reply, alone)
+        assert "2022-01-03 to 2022-12-28" not in reply, reply
+    assert sorted(_order(replies[3], "volatility")) == sorted(RETURNS.columns), replies[3]
+    assert "AMD" not in replies[4] and "KO" in replies[4], replies[4]  # "it" is not AMD there
