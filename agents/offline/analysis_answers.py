@@ -24,6 +24,7 @@ from agents.offline.statistic_words import (
     PHRASES,
     RANKED_BY,
     SUMMARY,
+    beside_pivot,
     drawdown_phrase,
     pct,
     years_phrase,
@@ -122,18 +123,20 @@ def _ranking(data: dict[str, Any], ask: AnalysisAsk, wanted: list[str], subject:
     the portfolio (called `subject`) alone when one is measured ("is it riskier than the
     market?"). Two set side by side on their risk are said first: which was the riskier; every
     name against the index, or against the one stock asked beside ("which stocks were riskier
-    than KO?"), grouped by how it stands on both measures."""
+    than KO?"), grouped by how it stands on both measures; on another measure, those above it
+    and those below ("which stocks held up better than KO?": by total return)."""
     named = data["assets"]
     if ask.to_market and data.get("index"):
         portfolio = data.get("portfolio")
         named = {subject: portfolio} if portfolio else named
         named = {**named, INDEX_NAME: data["index"]}
     pivot = INDEX_NAME if ask.to_market else ask.against[0] if len(ask.against) == 1 else None
-    verdict = (
-        entries_risk_verdict(named, pivot, ask.safer_first)
-        if set(wanted) == set(RISK_MEASURES)
-        else ""
-    )
+    if set(wanted) == set(RISK_MEASURES):
+        verdict = entries_risk_verdict(named, pivot, ask.safer_first)
+    elif pivot is not None and pivot in named:  # "which held up better than KO?": above or below
+        verdict = beside_pivot(named, pivot, wanted)
+    else:
+        verdict = ""
     return f"{verdict} {_in_order(named, wanted, ask.ends)}".strip()
 
 

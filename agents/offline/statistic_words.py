@@ -15,6 +15,7 @@ __all__ = [
     "PHRASES",
     "RANKED_BY",
     "SUMMARY",
+    "beside_pivot",
     "drawdown_phrase",
     "pct",
     "years_phrase",
@@ -166,3 +167,25 @@ RANKED_BY: dict[
 
 LOWER_IS_BETTER = ("volatility", "drawdown_dates", "downside_deviation")
 """Measures whose lower value is the better one (the best by volatility is the least volatile)."""
+
+
+def beside_pivot(named: dict[str, dict[str, Any]], pivot: str, wanted: list[str]) -> str:
+    """How each of `named` (name -> its statistics) stands against `pivot`, one of them, on the
+    first measure of `wanted` that orders them ("which stocks held up better than KO in 2022?":
+    a higher total return than KO's, or a lower one), highest first; "" when none orders them
+    or `pivot` has no value."""
+    for measure in wanted:
+        if measure not in RANKED_BY:
+            continue
+        words, value, text = RANKED_BY[measure]
+        known = {n: v for n, s in named.items() if (v := value(s)) is not None}
+        if pivot not in known or len(known) < 2:
+            continue
+        order = sorted(known, key=lambda n: -known[n])
+        higher = [n for n in order if known[n] > known[pivot]]
+        lower = [n for n in order if known[n] < known[pivot]]
+        return (
+            f"A higher {words} than {pivot} ({text(known[pivot])}): "
+            f"{', '.join(higher) or 'none'}; lower: {', '.join(lower) or 'none'}."
+        )
+    return ""

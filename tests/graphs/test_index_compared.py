@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -435,3 +436,37 @@ def test_a_ranking_of_other_stocks_or_over_every_year_keeps_its_own_window(
         assert "2022-01-03 to 2022-12-28" not in reply, reply
     assert sorted(_order(replies[3], "volatility")) == sorted(RETURNS.columns), replies[3]
     assert "AMD" not in replies[4] and "KO" in replies[4], replies[4]  # "it" is not AMD there
+
+
+@SETTINGS
+@given(
+    pivot=st.sampled_from(["KO", "AAPL", "XOM", "JNJ", "PG", "MSFT"]),
+    year=st.integers(2010, 2022),
+    ask=st.sampled_from([
+        "which stocks held up better than {p} in {y}?", "which names returned more than {p} in {y}?",
+        "which stocks had a higher total return than {p} in {y}?",
+        "which stocks did better than {p} in {y}?", "which stocks outperformed {p} in {y}?",
+        "which names lagged {p} in {y}?",
+    ]),
+)  # fmt: skip
+def test_a_ranking_by_return_beside_a_stock_says_which_were_above_it(
+    offline_data_dir: Path, pivot: str, year: int, ask: str
+) -> None:
+    """ "Which stocks held up better than Coca-Cola in 2022?": those with a higher total return
+    than KO's and those with a lower one, then every stock in order (it gave the order alone,
+    leaving the reader to find KO in it; "did better than", "outperformed" and "lagged" gave KO
+    alone); against numpy's compounded returns."""
+    reply = answer_in_new_thread(ask.format(p=pivot, y=year))
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
+    total = (1 + window).prod() - 1
+    said = re.search(
+        rf"A higher total return than {pivot} \(([-\d.]+)%\): ([^;]+); lower: ([^.]+)\.", reply
+    )
+    assert said is not None, reply
+    assert float(said.group(1)) == pytest.approx(total[pivot] * 100, abs=0.051), reply
+    higher, lower = ([n for n in group.split(", ") if n != "none"] for group in said.groups()[1:])
+    assert sorted([*higher, *lower, pivot]) == sorted(RETURNS.columns), reply
+    margin = 1e-3
+    assert all(total[n] > total[pivot] - margin for n in higher), (higher, reply)
+    assert all(total[n] < total[pivot] + margin for n in lower), (lower, reply)
+    assert higher == sorted(higher, key=lambda n: -total[n]), reply  # highest first

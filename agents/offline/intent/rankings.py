@@ -17,6 +17,8 @@ _COUNTS = {
 }  # fmt: skip
 _COUNT = r"(\d{1,3}|" + "|".join(_COUNTS) + r")(?!\d|\s*%|\s*(?:percent|per\s*cent|pct)\b)"
 _PERFORMERS = r"perform(?:ing|ers?)|winners?|losers?|gainers?|decliners?|fallers?|laggards?"
+_OUTDONE = r"(?:out|under)-?perform(?:ed|s)?|beat|lagged|trailed"
+"""Verbs of doing better or worse than another ("which stocks outperformed KO?")."""
 
 _QUESTION = patterns.compile(  # "which stock ...", "rank the banks by volatility"
     r"\bwhich\b|\brank\w*|\bsorted\b|\bordered\b|\bin order of\b|\bamong\b"
@@ -51,8 +53,8 @@ def ranked_question(low: str) -> bool:
 _FELL = r"fell|fall(?:en)?|dropped|lost|declined|sank|slumped|plunged|tumbled|crashed"
 """Words of a fall, which put a ranking by return in order from the biggest fall."""
 MOVED = patterns.compile(
-    rf"\b(?:{_FELL}|gained|rose|risen|returned|performed|did (?:best|worst)"
-    rf"|{_PERFORMERS})\b|\b{_COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{_COUNT}\b"
+    rf"\b(?:{_FELL}|gained|rose|risen|returned|performed|did (?:best|worst|better|worse)"
+    rf"|{_OUTDONE}|{_PERFORMERS})\b|\b{_COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{_COUNT}\b"
 )
 """A move asked about without a measure's name: the total return ("which fell the most")."""
 EVERY_NAME = patterns.compile(
@@ -144,8 +146,9 @@ def ranked_ends(low: str) -> Ends:
     return Ends(**ends, worst_first=bool(_WORST_ONLY.search(low)) and not _BEST_TOO.search(low))
 
 
-_THAN = patterns.compile(r"\bthan\b")
-"""The word "than", before the stock a ranking is set beside."""
+_THAN = patterns.compile(rf"\bthan\b|\b(?:{_OUTDONE})\b")
+"""The word "than" ("... did better than KO"), or a verb of doing better or worse ("which
+stocks outperformed KO?"), before the stock a ranking is set beside."""
 
 
 def ranking_pivot(tickers: Sequence[str], low: str) -> str | None:
