@@ -352,7 +352,8 @@ riskier than the market?"), or the portfolio named ("was my portfolio safer than
 
 _WHOLE_HISTORY = re.compile(
     r"\b(?:whole|entire|full)\s+(?:period|history|data|sample|window)\b"
-    r"|\ball\s+(?:of\s+)?(?:the\s+)?(?:data|history|years|dates)\b|\bsince\s+(?:the\s+)?(?:start|beginning)\b",
+    r"|\ball\s+(?:of\s+)?(?:the\s+)?(?:data|history|years|dates)\b"
+    r"|\bsince\s+(?:the\s+)?(?:start|beginning)\b",
     re.IGNORECASE,
 )
 """Words asking for every date of the market data ("over the whole period")."""

@@ -443,7 +443,8 @@ def test_a_ranking_of_other_stocks_or_over_every_year_keeps_its_own_window(
     pivot=st.sampled_from(["KO", "AAPL", "XOM", "JNJ", "PG", "MSFT"]),
     year=st.integers(2010, 2022),
     ask=st.sampled_from([
-        "which stocks held up better than {p} in {y}?", "which names returned more than {p} in {y}?",
+        "which stocks held up better than {p} in {y}?",
+        "which names returned more than {p} in {y}?",
         "which stocks had a higher total return than {p} in {y}?",
         "which stocks did better than {p} in {y}?", "which stocks outperformed {p} in {y}?",
         "which names lagged {p} in {y}?",
