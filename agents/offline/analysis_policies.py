@@ -39,6 +39,7 @@ from agents.offline.chat_intent import (
     rate_args,
     subject_stock,
     thread_subject,
+    window_of,
 )
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk
@@ -381,6 +382,5 @@ def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]
                 span = data.get("date_range") or {}
                 return {k: span[k] for k in ("start", "end") if span.get(k)}
         elif name in ANALYSIS_TOOLS and any(args.get(k) == v for k, v in subject.items()):
-            keys = ("start", "end", "last_sessions")
-            return {k: args[k] for k in keys if args.get(k)}
+            return window_of(args)
     return {}

@@ -110,10 +110,15 @@ def named_portfolios(text: str, system: str) -> str:
 
 
 def intent_of(inp: PolicyInput) -> Intent:
-    """The intent of the user's latest message (a saved portfolio it names read as its id, the
-    stock "than it" refers to as its ticker)."""
+    """The intent of the user's latest message (a saved portfolio it names read as its id; when
+    it names no stock and the conversation's subject is one, "than it" as that stock's ticker:
+    "how volatile was AMD in 2022?" then "which names were calmer than it?" is "... than AMD?",
+    while "KO in 2020: which were riskier than it?" is not of AMD)."""
     text = named_portfolios(user_text(inp), inp.system_text())
-    return parse_intent(_than_it(inp, text), known_tickers())
+    intent = parse_intent(text, known_tickers())
+    if intent.tickers or not _THAN_IT.search(text) or (stock := subject_stock(inp)) is None:
+        return intent
+    return parse_intent(_THAN_IT.sub(f"than {stock[0]}", text), known_tickers())
 
 
 _THAN_IT = patterns.compile(
@@ -125,15 +130,13 @@ _THAN_IT = patterns.compile(
 "... safer than that stock in 2021?"); not "than it did", "than that portfolio"."""
 
 
-def _than_it(inp: PolicyInput, text: str) -> str:
-    """`text` with the stock "than it" refers to named, when the message names none and the
-    conversation's subject is one stock ("how volatile was AMD in 2022?" then "which names were
-    calmer than it?": "... than AMD?"); else `text` ("KO in 2020: which were riskier than it?"
-    is not of AMD)."""
-    if not _THAN_IT.search(text) or parse_intent(text, known_tickers()).tickers:
-        return text
-    stock = subject_stock(inp)
-    return _THAN_IT.sub(f"than {stock[0]}", text) if stock is not None else text
+WINDOW_KEYS = ("start", "end", "last_sessions")
+"""The arguments that set a tool call's window."""
+
+
+def window_of(args: dict[str, Any]) -> dict[str, Any]:
+    """The window arguments a tool call was given (`WINDOW_KEYS`, those set)."""
+    return {key: args[key] for key in WINDOW_KEYS if args.get(key)}
 
 
 SUBJECT_TOOLS = (
@@ -292,7 +295,7 @@ def subject_stock(inp: PolicyInput) -> tuple[str, dict[str, Any]] | None:
         return None
     for _, args, _ in earlier_results(inp):  # the call that made it the subject
         if any(args.get(key) == value for key, value in subject.items()):
-            return names[0], {k: args[k] for k in ("start", "end", "last_sessions") if args.get(k)}
+            return names[0], window_of(args)
     return names[0], {}
 
 

@@ -27,6 +27,7 @@ from langchain_core.messages.tool import ToolCall
 from agents.offline.analysis_answers import ANSWERS
 from agents.offline.backtest_policies import backtest_answer
 from agents.offline.chat_intent import (
+    WINDOW_KEYS,
     known_tickers,
     session_window,
     user_text,
@@ -197,7 +198,7 @@ def _change_window(request: ThreadRequest, change: Change, args: dict[str, Any])
     end = change.end if change.end is not None else args.get("end")
     if change.last_sessions is not None:
         end = change.end  # "over the past 6 months": the data's last sessions
-    for key in ("start", "end", "last_sessions"):
+    for key in WINDOW_KEYS:
         args.pop(key, None)
     if change.last_sessions is not None and request.tool in _SESSIONS:
         args["last_sessions"] = change.last_sessions
