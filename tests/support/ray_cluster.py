@@ -49,7 +49,9 @@ def shared_cluster() -> RayBackend:
 
 
 def stop_shared_cluster() -> None:
-    """Shut the group's cluster down (nothing when none runs)."""
+    """Shut the group's cluster down (nothing when none runs: Ray is not imported then)."""
+    if not _running:
+        return
     from jobs.backends.ray_backend import import_ray
 
     while _running:
