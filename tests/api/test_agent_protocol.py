@@ -20,7 +20,7 @@ from langgraph_sdk import get_client, get_sync_client
 from api.agent_protocol.run_records import RunTiming
 from store import Store
 from tests.api.conftest import make_settings, slow
-from tests.support.live_server import running_server
+from tests.support.live_server import TLS, running_server
 
 ASK = "find the target-vol setting that holds up in a bear market"
 SMALL = {"budget": {"max_trials": 40, "batch_size": 10}, "n_paths": 20, "seed": 3}
@@ -35,12 +35,23 @@ class Server:
         self.alice = alice
         self.bob = bob
         self.store = store
+        self._sync: dict[str, Any] = {}
 
     def client(self, key: str | None = None) -> Any:
         return get_client(url=self.url, api_key=key or self.alice)
 
     def sync(self, key: str | None = None) -> Any:
-        return get_sync_client(url=self.url, api_key=key or self.alice)
+        """The sync client of `key` (Alice's by default), one per key for the module: each new
+        client loads the CA bundle (20-50 ms of CPU; the tests asked for one a hundred times)."""
+        key = key or self.alice
+        if key not in self._sync:
+            self._sync[key] = get_sync_client(url=self.url, api_key=key)
+        return self._sync[key]
+
+    def close(self) -> None:
+        """Close the sync clients."""
+        for client in self._sync.values():
+            client.close()
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +64,9 @@ def server(api_env: Path) -> Iterator[Server]:
     alice, _ = store.create_api_key("alice", "agent protocol")
     bob, _ = store.create_api_key("bob", "agent protocol")
     with running_server(app) as base:
-        yield Server(f"{base}/agent", alice, bob, store)
+        served = Server(f"{base}/agent", alice, bob, store)
+        yield served
+        served.close()
 
 
 def human(text: str) -> dict[str, Any]:
@@ -94,6 +107,7 @@ def test_a_chat_turn_with_runs_wait(server: Server) -> None:
     detail = httpx.get(
         server.url.replace("/agent", f"/v1/threads/{thread['thread_id']}"),
         headers={"x-api-key": server.alice},
+        verify=TLS,
     ).json()
     assert detail["messages"][0]["content"] == "hello"
     found = client.threads.search(metadata={"graph_id": "assistant"}, limit=100)
@@ -284,6 +298,7 @@ def test_background_run_join_and_cancel(server: Server) -> None:
     job = httpx.get(
         server.url.replace("/agent", f"/v1/optimizations/{job_id}"),
         headers={"x-api-key": server.alice},
+        verify=TLS,
     ).json()
     assert job["status"] == "cancelled"
     after = client.threads.get(thread_id)
@@ -328,7 +343,7 @@ def test_another_owner_and_no_credentials_are_refused(server: Server) -> None:
         assert refused.value.response.status_code == 404
         assert refused.value.response.json()["error"]["code"] == "NOT_FOUND"
     assert thread_id not in [t["thread_id"] for t in bob.threads.search(limit=100)]
-    response = httpx.post(f"{server.url}/threads/search", json={})
+    response = httpx.post(f"{server.url}/threads/search", json={}, verify=TLS)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHENTICATED"
 
@@ -375,7 +390,9 @@ def test_bad_run_requests_are_422_naming_the_field(
 ) -> None:
     headers = {"x-api-key": server.alice}
     thread_id = server.sync().threads.create()["thread_id"]
-    response = httpx.post(f"{server.url}/threads/{thread_id}/runs/wait", json=body, headers=headers)
+    response = httpx.post(
+        f"{server.url}/threads/{thread_id}/runs/wait", json=body, headers=headers, verify=TLS
+    )
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["code"] == "VALIDATION_ERROR"
@@ -435,6 +452,7 @@ def test_human_responses_answer_an_approval(server: Server) -> None:
     job = httpx.get(
         server.url.replace("/agent", f"/v1/optimizations/{job_id}"),
         headers={"x-api-key": server.alice},
+        verify=TLS,
     ).json()
     assert job["request"]["n_paths"] == 20 and job["request"]["budget"]["max_trials"] == 20
 
@@ -466,7 +484,9 @@ def test_human_responses_answer_an_approval(server: Server) -> None:
 
 def _v1(server: Server, path: str, key: str | None = None) -> httpx.Response:
     return httpx.get(
-        server.url.replace("/agent", f"/v1{path}"), headers={"x-api-key": key or server.alice}
+        server.url.replace("/agent", f"/v1{path}"),
+        headers={"x-api-key": key or server.alice},
+        verify=TLS,
     )
 
 

@@ -22,7 +22,7 @@ from services.agent_crons import CRON_RUN_KIND, fire_due_crons
 from tests.api.conftest import make_settings
 from tests.api.test_agent_protocol import SMALL, Server, human
 from tests.support.hostile import HOSTILE_TEXT, LIBRARY_WORDS
-from tests.support.live_server import running_server
+from tests.support.live_server import TLS, running_server
 
 
 @pytest.fixture(scope="module")
@@ -207,6 +207,7 @@ def test_what_a_cron_cannot_be_is_refused(server: Server) -> None:
             "on_run_completed": "keep",
         },
         headers={"x-api-key": server.alice},
+        verify=TLS,
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "body.on_run_completed"
@@ -257,7 +258,7 @@ def test_hostile_text_at_the_cron_doors(server: Server, text: str, door: str) ->
     path, body = bodies[door]
     method = "PATCH" if door == "update" else "POST"
     response = httpx.request(
-        method, f"{server.url}{path}", content=json.dumps(body), headers=headers
+        method, f"{server.url}{path}", content=json.dumps(body), headers=headers, verify=TLS
     )
     assert response.status_code == 422, response.text
     assert response.json()["error"]["details"][0]["field"].startswith("body.")

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.api.conftest import make_settings
 from tests.api.test_agent_protocol import Server
 from tests.support.hostile import HOSTILE_TEXT, LIBRARY_WORDS
-from tests.support.live_server import running_server
+from tests.support.live_server import TLS, running_server
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,9 @@ def test_two_owners_with_the_same_names_never_meet(server: Server) -> None:
     assert alice.store.get_item(["prefs"], key="colour")["value"] == {"colour": "green"}
     # the assistant's memories are elsewhere: nothing here shows in /v1/memories
     known = httpx.get(
-        server.url.replace("/agent", "/v1/memories"), headers={"x-api-key": server.alice}
+        server.url.replace("/agent", "/v1/memories"),
+        headers={"x-api-key": server.alice},
+        verify=TLS,
     ).json()
     assert known["memories"] == []
 
@@ -93,11 +95,14 @@ def test_what_the_store_does_not_keep_is_refused(server: Server) -> None:
         f"{server.url}/store/items",
         json={"namespace": ["a.b"], "key": "k", "value": {}},
         headers={"x-api-key": server.alice},
+        verify=TLS,
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "body.namespace.0"
     assert (
-        httpx.get(f"{server.url}/store/items", params={"key": "k", "namespace": "a"}).status_code
+        httpx.get(
+            f"{server.url}/store/items", params={"key": "k", "namespace": "a"}, verify=TLS
+        ).status_code
         == 401
     )
 
@@ -119,12 +124,15 @@ def test_hostile_text_at_the_store_doors(server: Server, text: str, door: str) -
     if door == "get":  # a URL's text: no lone surrogate (its bytes are no UTF-8 at all)
         text = "".join(c for c in text if not 0xD800 <= ord(c) <= 0xDFFF) + "\u202e"
         response = httpx.get(
-            f"{server.url}/store/items", params={"namespace": "a", "key": text}, headers=headers
+            f"{server.url}/store/items",
+            params={"namespace": "a", "key": text},
+            headers=headers,
+            verify=TLS,
         )
     else:
         method, path, body = requests[door]
         response = httpx.request(
-            method, f"{server.url}{path}", content=json.dumps(body), headers=headers
+            method, f"{server.url}{path}", content=json.dumps(body), headers=headers, verify=TLS
         )
     assert response.status_code == 422, response.text
     error = response.json()["error"]
@@ -154,6 +162,7 @@ def test_a_filter_key_is_a_path_the_store_can_look_up_or_is_refused(
         f"{server.url}/store/items/search",
         content=json.dumps({"namespace_prefix": ["prefs"], "filter": {key: wanted}}),
         headers={"x-api-key": server.alice, "content-type": "application/json"},
+        verify=TLS,
     )
     if re.fullmatch(r"[A-Za-z0-9_.-]{1,200}", key) and not isinstance(wanted, dict):
         assert response.status_code == 200, response.text

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.api.conftest import make_settings
 from tests.api.test_agent_protocol import ASK, Server, human
 from tests.support.hostile import HOSTILE_TEXT, LIBRARY_WORDS
-from tests.support.live_server import running_server
+from tests.support.live_server import TLS, running_server
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_two_owners_choosing_one_thread_id_get_two_threads(server: Server) -> No
     listed = {}
     for key in (server.alice, server.bob):
         response = httpx.get(
-            server.url.replace("/agent", "/v1/threads"), headers={"x-api-key": key}
+            server.url.replace("/agent", "/v1/threads"), headers={"x-api-key": key}, verify=TLS
         )
         listed[key] = {t["id"] for t in response.json() if t["id"].startswith(chosen)}
     assert len(listed[server.alice]) == 1 and listed[server.bob] == set()
@@ -102,7 +102,10 @@ def test_a_run_may_create_the_thread_it_names(server: Server) -> None:
 @pytest.mark.parametrize("bad", ["not-a-uuid", "th_01a2", "", "x" * 46, "../../etc"])
 def test_a_chosen_thread_id_is_a_uuid(server: Server, bad: str) -> None:
     response = httpx.post(
-        f"{server.url}/threads", json={"thread_id": bad}, headers={"x-api-key": server.alice}
+        f"{server.url}/threads",
+        json={"thread_id": bad},
+        headers={"x-api-key": server.alice},
+        verify=TLS,
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "body.thread_id"
@@ -112,7 +115,9 @@ def test_a_chosen_thread_id_is_a_uuid(server: Server, bad: str) -> None:
 @given(text=HOSTILE_TEXT, door=st.sampled_from(["thread_id", "values", "history", "checkpoint"]))
 def test_hostile_text_at_the_thread_doors(server: Server, text: str, door: str) -> None:
     headers = {"x-api-key": server.alice, "content-type": "application/json"}
-    thread = httpx.post(f"{server.url}/threads", json={}, headers=headers).json()["thread_id"]
+    thread = httpx.post(f"{server.url}/threads", json={}, headers=headers, verify=TLS).json()[
+        "thread_id"
+    ]
     requests = {
         "thread_id": ("/threads", {"thread_id": text}),
         "values": (
@@ -123,7 +128,9 @@ def test_hostile_text_at_the_thread_doors(server: Server, text: str, door: str) 
         "checkpoint": (f"/threads/{thread}/state", {"values": {}, "checkpoint_id": text}),
     }
     path, body = requests[door]
-    response = httpx.post(f"{server.url}{path}", content=json.dumps(body), headers=headers)
+    response = httpx.post(
+        f"{server.url}{path}", content=json.dumps(body), headers=headers, verify=TLS
+    )
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["code"] == "VALIDATION_ERROR" and error["details"][0]["field"].startswith("body.")

@@ -31,6 +31,7 @@ from quant.problems import MAX_DEPTH, MAX_INTEGER_DIGITS
 from tests.api.conftest import make_settings
 from tests.api.test_serve_workers import STARTUP_SECONDS, start_serve
 from tests.support.hostile import nested
+from tests.support.live_server import TLS
 
 BODY_LIMIT = 1_048_576
 """The default `STRATIGOS_API_MAX_BODY_BYTES`."""
@@ -222,7 +223,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _latencies(base: str, seconds: float) -> list[float]:
     """Liveness checks one after another (every 20 ms) for `seconds`: their latencies."""
     found = []
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with httpx.Client(base_url=base, timeout=30, verify=TLS) as client:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             start = time.perf_counter()
@@ -244,7 +245,7 @@ def test_health_answers_while_bodies_of_thirty_thousand_unknown_fields_arrive(
     answers: list[tuple[int, int]] = []
 
     def flood() -> None:
-        with httpx.Client(base_url=served, timeout=120) as client:
+        with httpx.Client(base_url=served, timeout=120, verify=TLS) as client:
             while not stop.is_set():
                 response = client.post(
                     "/v1/portfolios", content=body, headers={"content-type": "application/json"}

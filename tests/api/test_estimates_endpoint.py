@@ -36,7 +36,7 @@ from services.strategy_model import learn
 from settings import ModelSettings, Settings
 from tests.api.conftest import Api, assert_error, make_settings
 from tests.support.aws import FAKE_AWS_ENV
-from tests.support.live_server import closed_port, port_for_another_process
+from tests.support.live_server import TLS, closed_port, port_for_another_process
 from tests.support.pipeline_search import pipeline_search
 from tests.support.sagemaker_runtime import sagemaker_runtime
 from tools import ToolContext, build_tools
@@ -86,7 +86,7 @@ def container(api: Api, taught: dict[str, Path]) -> Iterator[str]:
     try:
         while True:
             try:
-                if httpx.get(f"{base}/ping", timeout=1.0).status_code == 200:
+                if httpx.get(f"{base}/ping", timeout=1.0, verify=TLS).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -127,9 +127,9 @@ def remote(api: Api, container: str) -> Iterator[TestClient]:
 def test_the_serving_entry_point_speaks_the_container_contract(
     api: Api, container: str, taught: dict[str, Path]
 ) -> None:
-    assert httpx.get(f"{container}/ping").json() == {"status": "ready"}
+    assert httpx.get(f"{container}/ping", verify=TLS).json() == {"status": "ready"}
     body = {"owner": "alice", "config": {"target_vol": 0.1}, "scenarios": ["bear", "base"]}
-    answer = httpx.post(f"{container}/invocations", json=body)
+    answer = httpx.post(f"{container}/invocations", json=body, verify=TLS)
     assert answer.status_code == 200, answer.text
     expected = estimate_strategy(
         api.store, "alice", {"target_vol": 0.1}, scenarios=["bear", "base"]
@@ -156,13 +156,17 @@ def test_the_serving_entry_point_speaks_the_container_contract(
         (json.dumps({"owner": "bob", "config": {}}).encode(), 404, "NOT_FOUND", "run_id"),
     ]
     for raw, status, code, field in refused:
-        response = httpx.post(f"{container}/invocations", content=raw)
+        response = httpx.post(f"{container}/invocations", content=raw, verify=TLS)
         error = assert_error(response, status, code)
         assert error["details"][0]["field"] == field, error
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
     ),
@@ -186,7 +190,7 @@ BODIES = st.fixed_dictionaries(
 def test_any_json_body_gets_an_estimate_or_an_error_in_our_format(
     container: str, body: Any
 ) -> None:
-    response = httpx.post(f"{container}/invocations", json=body)
+    response = httpx.post(f"{container}/invocations", json=body, verify=TLS)
     if response.status_code == 200:
         assert isinstance(body, dict) and body.get("owner") == "alice"
         assert response.json()["label"] == "model estimate"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import make_settings, parse_sse
-from tests.support.live_server import running_server
+from tests.support.live_server import TLS, running_server
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def read_events(response: httpx.Response, stop_after: int | None = None) -> list
 def test_submit_stream_drop_resume_and_read_results(server: tuple) -> None:
     base, headers, store = server
     request = {"budget": {"max_trials": 60, "batch_size": 10}, "n_paths": 30, "seed": 11}
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+    with httpx.Client(base_url=base, headers=headers, timeout=60, verify=TLS) as client:
         submitted = client.post("/v1/optimizations", json=request)
         assert submitted.status_code == 202
         job_id = submitted.json()["id"]

@@ -22,7 +22,7 @@ from mcp.shared.exceptions import McpError
 
 from tests.api.conftest import make_settings
 from tests.support.cognito import CLIENT_ID, GROUP, Jwks, bearer
-from tests.support.live_server import running_server
+from tests.support.live_server import TLS, running_server
 from tests.support.mcp_client import data, error, user_answers
 
 SEARCH = {"universe": ["AAPL", "JNJ", "KO"], "start": "2015-01-01", "max_trials": 6}
@@ -74,12 +74,18 @@ def session(base: str, key: str | dict[str, str], work: Any, elicitation: Any = 
 
 def test_without_a_valid_key_mcp_is_refused_in_the_api_s_format(server: tuple) -> None:
     base, _, _ = server
-    missing = httpx.post(f"{base}/mcp", json=INITIALIZE, headers=ACCEPT, timeout=TIMEOUT)
+    missing = httpx.post(
+        f"{base}/mcp", json=INITIALIZE, headers=ACCEPT, timeout=TIMEOUT, verify=TLS
+    )
     assert missing.status_code == 401
     assert missing.json()["error"]["code"] == "UNAUTHENTICATED"
     assert missing.headers["www-authenticate"].startswith("ApiKey")
     wrong = httpx.post(
-        f"{base}/mcp", json=INITIALIZE, headers={**ACCEPT, "x-api-key": "sk_no"}, timeout=TIMEOUT
+        f"{base}/mcp",
+        json=INITIALIZE,
+        headers={**ACCEPT, "x-api-key": "sk_no"},
+        timeout=TIMEOUT,
+        verify=TLS,
     )
     assert wrong.json()["error"]["message"] == "unknown or revoked API key"
 
@@ -98,7 +104,7 @@ def test_no_session_each_request_stands_alone_and_drafts_wait_for_the_api(
     # a client that would approve whatever it is asked is asked nothing: its answer would come
     # back on another request, which another process may serve
     draft, session_id = session(base, alice, drafts, user_answers("accept", "approve", asked))
-    with httpx.Client(base_url=base, timeout=TIMEOUT) as http:
+    with httpx.Client(base_url=base, timeout=TIMEOUT, verify=TLS) as http:
         # a call with no initialize before it is answered
         status = {"name": "draft_status", "arguments": {"draft_id": draft["draft_id"]}}
         alone = http.post(
@@ -150,10 +156,12 @@ def test_another_owner_reaches_no_record_or_draft_of_the_first(server: tuple) ->
     assert status["code"] == "NOT_FOUND" and status["message"] == f"draft {draft_id!r} not found"
     assert refused.endswith("not found")
     # the REST API refuses bob the same draft (one owner check, two surfaces)
-    rest = httpx.get(f"{base}/v1/threads/{draft_id}", headers={"x-api-key": bob}, timeout=TIMEOUT)
+    rest = httpx.get(
+        f"{base}/v1/threads/{draft_id}", headers={"x-api-key": bob}, timeout=TIMEOUT, verify=TLS
+    )
     assert rest.status_code == 404 and rest.json()["error"]["code"] == "NOT_FOUND"
     mine = httpx.get(
-        f"{base}/v1/threads/{draft_id}", headers={"x-api-key": alice}, timeout=TIMEOUT
+        f"{base}/v1/threads/{draft_id}", headers={"x-api-key": alice}, timeout=TIMEOUT, verify=TLS
     ).json()
     assert mine["pending"]["summary"].startswith("Strategy search on 3 assets")
     # alice decides it where her threads are: the API's approval of a pending thread
@@ -162,6 +170,7 @@ def test_another_owner_reaches_no_record_or_draft_of_the_first(server: tuple) ->
         json={"action": "reject"},
         headers={"x-api-key": alice, "accept": "application/json"},
         timeout=TIMEOUT,
+        verify=TLS,
     )
     assert approved.status_code == 200 and approved.json()["replies"][-1].startswith("Cancelled")
 
@@ -178,7 +187,10 @@ def test_mcp_requests_count_against_the_api_s_rate_limit(api_env: Path) -> None:
     app.state.context.rate_limiter.clock = lambda: 0.0
     key, _ = app.state.context.store.create_api_key("carol", "mcp")
     headers = {**ACCEPT, "x-api-key": key}
-    with running_server(app) as base, httpx.Client(base_url=base, timeout=TIMEOUT) as http:
+    with (
+        running_server(app) as base,
+        httpx.Client(base_url=base, timeout=TIMEOUT, verify=TLS) as http,
+    ):
         answers = [
             http.get("/v1/threads", headers=headers),  # one bucket for REST and MCP
             http.post("/mcp", json=INITIALIZE, headers=headers),
@@ -211,7 +223,10 @@ def test_a_cognito_token_opens_mcp_as_its_user_and_only_for_the_group(
     async def drafts(client: ClientSession, _: str) -> dict[str, Any]:
         return data(await client.call_tool("draft_strategy_search", SEARCH))
 
-    with running_server(app) as base, httpx.Client(base_url=base, timeout=TIMEOUT) as http:
+    with (
+        running_server(app) as base,
+        httpx.Client(base_url=base, timeout=TIMEOUT, verify=TLS) as http,
+    ):
         draft = session(base, pm, drafts)
         outsider = bearer(jwks.token("access", sub="pm-2", groups=["readers"]))
         forbidden = http.post("/mcp", json=INITIALIZE, headers={**ACCEPT, **outsider})

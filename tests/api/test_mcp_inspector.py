@@ -31,6 +31,7 @@ import httpx
 import pytest
 
 from api.mcp.annotations import READ_ONLY, TOOL_ANNOTATIONS
+from tests.support.live_server import TLS
 from tests.support.mcp_serve import serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -312,7 +313,7 @@ def test_over_http_every_read_only_tool_takes_its_optional_arguments(
     _teach(tmp_path / "data", "alice")
     with serving(tmp_path / "data", ["alice"]) as (base, keys, _):
         headers = {"x-api-key": keys["alice"]}
-        with httpx.Client(base_url=base, headers=headers, timeout=CALL_SECONDS) as http:
+        with httpx.Client(base_url=base, headers=headers, timeout=CALL_SECONDS, verify=TLS) as http:
             files = {"file": ("staples.txt", NOTE, "text/plain")}
             uploaded = http.post("/v1/documents", files=files)
             assert uploaded.status_code == 201, uploaded.text

@@ -23,6 +23,7 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.api.test_serve_workers import STARTUP_SECONDS
+from tests.support.live_server import TLS
 from tests.support.mcp_client import data, error
 from tests.support.mcp_serve import serving
 from tests.support.serving_process import pinned_connection
@@ -48,6 +49,7 @@ def fresh_connections(key: str) -> httpx.AsyncClient:
         headers={"x-api-key": key},
         timeout=httpx.Timeout(STARTUP_SECONDS),
         limits=httpx.Limits(max_keepalive_connections=0),
+        verify=TLS,
     )
 
 

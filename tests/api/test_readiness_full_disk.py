@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import assert_error
+from tests.support.live_server import TLS
 
 TMPFS_SIZE = "64m"
 """Room for the store and the market data's cache, and more than the 20 MiB the disk check
@@ -77,7 +78,7 @@ def test_a_full_disk_is_not_ready_until_space_is_freed(tmp_path: Path) -> None:
         address = re.search(r"Stratigos API on (http://\S+)", banner)
         assert address is not None, banner
         base = address.group(1)
-        wait_for(lambda: httpx.get(f"{base}/v1/health").status_code == 200, "ready")
+        wait_for(lambda: httpx.get(f"{base}/v1/health", verify=TLS).status_code == 200, "ready")
         # the server's view of its data directory: the tmpfs, seen from this process
         filler = Path(f"/proc/{server.pid}/root") / data_dir.relative_to("/") / "filler"
         with filler.open("wb") as out:
@@ -91,19 +92,21 @@ def test_a_full_disk_is_not_ready_until_space_is_freed(tmp_path: Path) -> None:
         assert shutil.disk_usage(data_dir).free > len(CHUNK)  # not this process's disk
 
         def disk_full() -> bool:
-            answer = httpx.get(f"{base}/v1/health")
+            answer = httpx.get(f"{base}/v1/health", verify=TLS)
             return answer.status_code == 503 and "the disk is full" in answer.text
 
         wait_for(disk_full, "the disk check")  # the store's write may fail first, or not
-        answer = httpx.get(f"{base}/v1/health")
+        answer = httpx.get(f"{base}/v1/health", verify=TLS)
         error = assert_error(answer, 503, "UNAVAILABLE", "disk")
         assert {"field": "disk", "problem": "the disk is full"} in error["details"]
         assert answer.headers["retry-after"] == "5"
         assert str(data_dir) not in answer.text  # no paths to anonymous callers
-        assert httpx.get(f"{base}/v1/health/live").status_code == 200
+        assert httpx.get(f"{base}/v1/health/live", verify=TLS).status_code == 200
 
         filler.unlink()
-        wait_for(lambda: httpx.get(f"{base}/v1/health").status_code == 200, "ready again")
+        wait_for(
+            lambda: httpx.get(f"{base}/v1/health", verify=TLS).status_code == 200, "ready again"
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         try:

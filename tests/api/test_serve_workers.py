@@ -23,6 +23,7 @@ import pytest
 from api.server import SIGN_IN_FILE, job_worker_shares
 from settings.cores import usable_cores
 from settings.groups.api import MAX_DEFAULT_PROCESSES, ApiSettings
+from tests.support.live_server import TLS
 
 STARTUP_SECONDS = 180.0
 """Generous: the app loads in every child on a shared, busy machine."""
@@ -144,7 +145,9 @@ def test_serve_runs_n_processes_on_one_port_and_replaces_a_dead_one(tmp_path: Pa
         assert first <= set(_children(forkserver))
 
         # the first requests wait for each child to load its app (api.startup)
-        client = httpx.Client(base_url=base, headers={"x-api-key": key}, timeout=STARTUP_SECONDS)
+        client = httpx.Client(
+            base_url=base, headers={"x-api-key": key}, timeout=STARTUP_SECONDS, verify=TLS
+        )
         with client:
             for _ in range(10):  # fresh connections, whichever process accepts them
                 response = client.get("/v1/portfolios", headers={"connection": "close"})
@@ -199,7 +202,9 @@ def test_serve_runs_n_processes_on_one_port_and_replaces_a_dead_one(tmp_path: Pa
             "the forkserver to end",
             seconds=60,
         )
-        with httpx.Client(base_url=base, headers={"x-api-key": key}, timeout=5) as client:
+        with httpx.Client(
+            base_url=base, headers={"x-api-key": key}, timeout=5, verify=TLS
+        ) as client:
             try:
                 refused = client.get("/v1/portfolios").status_code
             except httpx.TransportError:

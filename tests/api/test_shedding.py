@@ -19,7 +19,7 @@ from api.admission import HOLD_MAX_S, Admission, AdmissionControl
 from api.app import create_app
 from api.limits import Message, RateLimiter, Receive, Scope, Send
 from tests.api.conftest import assert_error, make_settings
-from tests.support.live_server import running_server
+from tests.support.live_server import TLS, running_server
 
 
 class Clock:
@@ -153,10 +153,11 @@ def test_refusals_leave_the_access_log_out(
     key, _ = app.state.context.store.create_api_key("alice", "tests")
     caplog.set_level(logging.INFO, logger="uvicorn.access")
     with running_server(app, log_config=None, log_level="info") as base:  # to caplog
-        admitted = httpx.get(f"{base}/v1/portfolios", headers={"x-api-key": key})
+        admitted = httpx.get(f"{base}/v1/portfolios", headers={"x-api-key": key}, verify=TLS)
         assert admitted.status_code == 200
         refused = [
-            httpx.get(f"{base}/v1/portfolios", headers={"x-api-key": key}) for _ in range(3)
+            httpx.get(f"{base}/v1/portfolios", headers={"x-api-key": key}, verify=TLS)
+            for _ in range(3)
         ]  # a new connection each: never held
         for answer in refused:
             assert_error(answer, 503, "OVERLOADED", "server")

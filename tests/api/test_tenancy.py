@@ -28,7 +28,7 @@ from mcp.shared.exceptions import McpError
 
 from api.agent_protocol.run_records import RunTiming
 from tests.api.conftest import assert_error, make_settings
-from tests.support.live_server import running_server
+from tests.support.live_server import TLS, running_server
 from tests.support.mcp_client import data, error
 
 SEARCH = {"universe": ["AAPL", "JNJ", "KO"], "start": "2015-01-01", "max_trials": 6}
@@ -86,7 +86,10 @@ def surfaces(api_env: Path) -> Iterator[Surfaces]:
     store = app.state.context.store
     alice, _ = store.create_api_key("alice", "surfaces")
     bob, _ = store.create_api_key("bob", "surfaces")
-    with running_server(app) as base, httpx.Client(base_url=base, timeout=TIMEOUT) as http:
+    with (
+        running_server(app) as base,
+        httpx.Client(base_url=base, timeout=TIMEOUT, verify=TLS) as http,
+    ):
         yield Surfaces(base, http, {"x-api-key": alice}, {"x-api-key": bob})
 
 

@@ -33,6 +33,7 @@ from store.factory import open_store
 from store.sqlite import SQLiteStore
 from tests.api.conftest import Api, assert_error
 from tests.api.test_serve_workers import STARTUP_SECONDS, start_serve
+from tests.support.live_server import TLS
 from tests.support.pipeline_search import pipeline_search, seeded_request
 
 ESTIMATES = "/v1/strategy-estimates"
@@ -209,14 +210,16 @@ def test_twenty_evaluations_at_once_the_excess_refused_and_liveness_answers(
     about 100 ms; with every evaluation admitted it reached seconds)."""
     headers = {"x-api-key": served.key}
     body = {"config": served.config, "evaluate": True}
-    with httpx.Client(base_url=served.base, timeout=120) as client:  # the search's paths warm
+    with httpx.Client(
+        base_url=served.base, timeout=120, verify=TLS
+    ) as client:  # the search's paths warm
         assert client.post(ESTIMATES, json=body, headers=headers).status_code == 200
     statuses: list[tuple[int, str | None]] = []
     start = threading.Barrier(21)
     done = threading.Event()
 
     def evaluate() -> None:
-        with httpx.Client(base_url=served.base, timeout=120) as client:
+        with httpx.Client(base_url=served.base, timeout=120, verify=TLS) as client:
             for _ in range(2):
                 start.wait()
                 response = client.post(ESTIMATES, json=body, headers=headers)
@@ -224,7 +227,7 @@ def test_twenty_evaluations_at_once_the_excess_refused_and_liveness_answers(
 
     def liveness() -> list[float]:
         found = []
-        with httpx.Client(base_url=served.base, timeout=30) as client:
+        with httpx.Client(base_url=served.base, timeout=30, verify=TLS) as client:
             while not done.is_set():
                 began = time.perf_counter()
                 assert client.get("/v1/health/live").status_code == 200
@@ -289,7 +292,7 @@ def test_another_owner_s_reads_are_answered_while_a_large_upload_is_parsed(
     answers: list[int] = []
 
     def upload() -> None:
-        with httpx.Client(base_url=served.base, timeout=300) as client:
+        with httpx.Client(base_url=served.base, timeout=300, verify=TLS) as client:
             response = client.post(
                 url,
                 files={"file": ("big.csv", data, "text/csv")},
@@ -299,7 +302,7 @@ def test_another_owner_s_reads_are_answered_while_a_large_upload_is_parsed(
         finished.set()
 
     latencies = []
-    with httpx.Client(base_url=served.base, timeout=30) as client:
+    with httpx.Client(base_url=served.base, timeout=30, verify=TLS) as client:
         uploading = threading.Thread(target=upload)
         uploading.start()
         while not finished.is_set():

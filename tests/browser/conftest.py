@@ -32,7 +32,7 @@ import pytest
 from settings import Settings, get_settings
 from store import Store
 from tests.api.conftest import make_settings
-from tests.support.live_server import running_server
+from tests.support.live_server import TLS, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -69,7 +69,9 @@ class Server:
 
     def client(self) -> httpx.Client:
         """An HTTP client for the API with the key set."""
-        return httpx.Client(base_url=self.url, headers={"x-api-key": self.key}, timeout=60)
+        return httpx.Client(
+            base_url=self.url, headers={"x-api-key": self.key}, timeout=60, verify=TLS
+        )
 
 
 def _skip_without_chromium() -> None:

@@ -22,6 +22,7 @@ import pytest
 from api.server import SIGN_IN_FILE
 from tests.api.test_serve_workers import STARTUP_SECONDS, start_serve
 from tests.browser.conftest import CHROMIUM
+from tests.support.live_server import TLS
 
 DIST = Path(__file__).resolve().parents[2] / ".cache" / "agent-chat-ui" / "dist"
 ASK = "find the target-vol setting that holds up in a bear market"
@@ -76,7 +77,7 @@ def stratigos(
         assert "Stratigos API on http://" in banner, banner
         base = banner.split("Stratigos API on ")[1].split()[0]
         key = (data_dir / SIGN_IN_FILE).read_text().strip().split("#key=")[1]
-        httpx.get(f"{base}/v1/health", timeout=STARTUP_SECONDS)
+        httpx.get(f"{base}/v1/health", timeout=STARTUP_SECONDS, verify=TLS)
         yield base, key
     finally:
         server.terminate()
@@ -111,7 +112,9 @@ def test_a_chat_with_an_approval_in_agent_chat_ui(
         page.close()
     assert problems == []
     # what the app showed is the thread as the server keeps it
-    with httpx.Client(base_url=f"{base}/agent", headers={"x-api-key": key}, timeout=60) as api:
+    with httpx.Client(
+        base_url=f"{base}/agent", headers={"x-api-key": key}, timeout=60, verify=TLS
+    ) as api:
         thread = api.get(f"/threads/{thread_id}").json()
         assert thread["status"] == "idle" and thread["interrupts"] == {}
         messages = thread["values"]["messages"]

@@ -37,6 +37,7 @@ import pytest
 from store.factory import open_store
 from tests.browser.conftest import TIMEOUT_MS, Server
 from tests.support.browser import wait_for_job
+from tests.support.live_server import TLS
 from tests.support.ui_journey import Journey, seed
 
 pytestmark = pytest.mark.slow  # the journey's data: an optimization and a forward test first
@@ -500,7 +501,7 @@ def test_a_new_user_is_told_where_to_start_and_what_to_do_on_each_empty_page(
         page.wait_for_function("() => location.hash.startsWith('#/jobs/job_')")
         job_id = page.evaluate("location.hash").split("/")[-1]
         page.wait_for_selector("#job-status")
-        with httpx.Client(base_url=server.url, headers={"x-api-key": key}) as client:
+        with httpx.Client(base_url=server.url, headers={"x-api-key": key}, verify=TLS) as client:
             request = client.get(f"/v1/optimizations/{job_id}").json()["request"]
             assert request["universe"] == ["AAPL", "MSFT", "JNJ", "KO"]
             assert request["budget"]["max_trials"] == 60

@@ -37,7 +37,7 @@ from settings import LOCAL_OWNER, ModelSettings, Settings
 from store.checkpoints import checkpointer
 from store.factory import open_store
 from store.memories import memory_store
-from tests.support.live_server import port_for_another_process
+from tests.support.live_server import TLS, port_for_another_process
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGGRAPH = ROOT / ".venv-langgraph" / "bin" / "langgraph"
@@ -102,7 +102,7 @@ def client(
             assert server.poll() is None, f"langgraph dev exited:\n{log_path.read_text()[-4000:]}"
             assert time.monotonic() < deadline, f"not ready:\n{log_path.read_text()[-4000:]}"
             try:
-                if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/ok", timeout=2, verify=TLS).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -23,6 +23,12 @@ import uvicorn
 from api.connections import server_config
 from settings.groups.api import ApiSettings
 
+TLS = httpx.create_ssl_context()
+"""The TLS context of the tests' HTTP clients (`verify=TLS`): httpx's default, made once. httpx
+makes a new one for each client (loading the CA bundle: 20-50 ms of CPU), so tests that made a
+client per request or per poll spent seconds of the suite on it; the loopback servers speak
+plain HTTP, so it only stands in for the default."""
+
 
 def loopback_socket() -> socket.socket:
     """A TCP socket bound to a port of 127.0.0.1 the kernel picked (not listening yet)."""
@@ -90,7 +96,7 @@ def running_server(
     try:
         while True:
             try:
-                if httpx.get(f"{base}/v1/health", timeout=1.0).status_code == 200:
+                if httpx.get(f"{base}/v1/health", timeout=1.0, verify=TLS).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -13,6 +13,7 @@ import httpx
 
 from store.sqlite import SQLiteStore
 from tests.api.test_serve_workers import STARTUP_SECONDS, server_children, start_serve, wait_for
+from tests.support.live_server import TLS
 
 
 @contextmanager
@@ -34,7 +35,7 @@ def serving(
         processes = server_children(server.pid)
         assert len(processes) == 2
         base = address.group(1)
-        with httpx.Client(base_url=base, timeout=STARTUP_SECONDS) as http:
+        with httpx.Client(base_url=base, timeout=STARTUP_SECONDS, verify=TLS) as http:
             # each process loads its app on its first requests (api.startup)
             wait_for(
                 lambda: all(

@@ -20,6 +20,7 @@ import pytest
 from api.cli import main
 from graphs.optimization_run import run_directory
 from tests.support.cli import fails
+from tests.support.live_server import TLS
 from tests.support.requests import SMALL_REQUEST
 
 REQUEST = SMALL_REQUEST
@@ -263,7 +264,7 @@ def test_serve_keeps_its_session_key_out_of_its_output_and_revokes_it_on_ctrl_c(
         assert store.verify_api_key(key).owner == "local"
         (session,) = store.list_api_keys("local")
         assert session.expires_at is not None  # renewed while the server lives
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30, verify=TLS) as client:
             health = _ready(client, time.monotonic() + 120)
             assert health.status_code == 200 and health.json()["status"] == "ok"
             assert client.get("/v1/optimizations").status_code == 401
@@ -302,7 +303,7 @@ def test_a_restart_after_kill_9_revokes_the_crashed_servers_key(offline_data_dir
     assert store.verify_api_key(old_key).owner == "local"  # until a restart (or its expiry)
     restarted, base, new_key = _serve()
     try:
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30, verify=TLS) as client:
             assert (
                 client.get("/v1/optimizations", headers={"x-api-key": old_key}).status_code == 401
             )
