@@ -17,9 +17,8 @@ revokes the session key. Port 0 binds a free port; the printed address names the
 
 With `processes` > 1 (`stratigos serve --workers N`; by default one per core, at most
 `MAX_DEFAULT_PROCESSES`: `ApiSettings.server_processes`) this process binds the socket, keeps
-the session key and supervises N child processes that accept connections on that one socket
-(forked from a forkserver that loaded the app and its OpenAPI document once, `api.serve_preload`;
-spawned, each a fresh interpreter, where the platform has no forkserver), each with its own app, store connections, thread pool and
+the session key and supervises N child processes (spawned, each a fresh interpreter) that accept
+connections on that one socket, each with its own app, store connections, thread pool and
 limits (`_serve_child`); the `api_job_workers` job threads are shared out among them
 (`job_worker_shares`), so N processes run as many jobs at once as one. They share the socket,
 the store and the data directory. A child that dies is started again with its share;
@@ -43,7 +42,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from multiprocessing.connection import Connection
-from multiprocessing.context import ForkServerContext, SpawnContext
+from multiprocessing.context import SpawnContext
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from types import FrameType
@@ -292,51 +291,17 @@ def _serve_here(
     _server(sock, settings, store, log_level, announce, revoke)
 
 
-def _end_with_parent(supervisor: int) -> None:
-    """Have this process receive SIGTERM when its parent dies, even by SIGKILL, so no server
-    process outlives the supervisor (pid `supervisor`) holding the port: the parent is the
-    supervisor, or the forkserver it started (which ends as soon as the supervisor does). From
-    the kernel on Linux, elsewhere from a thread that looks for a new parent every
-    `PARENT_CHECK_SECONDS`."""
-    parent = os.getppid()
+def _end_with_parent(parent: int) -> None:
+    """Have this process receive SIGTERM when its parent (`parent`, the supervisor) dies, even
+    by SIGKILL, so no server process outlives it holding the port: from the kernel on Linux,
+    elsewhere from a thread that looks for a new parent every `PARENT_CHECK_SECONDS`."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     else:
         watch_parent(parent)
-    if os.getppid() != parent or not _alive(supervisor):  # it died before the request took effect
+    if os.getppid() != parent:  # it died before the request took effect
         os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _leave_forkserver() -> None:
-    """In a process forked from a forkserver: close its inherited end of the pipe by which the
-    forkserver sees that every process using it is gone (multiprocessing hands it to each
-    process forked, so that it may ask for processes too). The forkserver then ends with the
-    supervisor alone, and this process with the forkserver (`_end_with_parent`); were it kept,
-    neither would end after a SIGKILL to the supervisor. A forkserver this process needs later
-    (a process-pool compute backend) is a new one of its own, as it would be anyway (it was
-    never told the address of this one)."""
-    from multiprocessing import forkserver
-
-    if forkserver.get_inherited_fds() is None:  # not forked from a forkserver
-        return
-    server: Any = forkserver._forkserver  # private: the process's ForkServer
-    alive = server._forkserver_alive_fd  # private: the one place the fd is kept
-    if alive is not None:
-        with contextlib.suppress(OSError):
-            os.close(alive)
-        server._forkserver_alive_fd = None
-
-
-def _alive(pid: int) -> bool:
-    """Whether process `pid` exists (signal 0: nothing is sent)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, another user's
-        return True
-    return True
 
 
 def watch_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
@@ -373,16 +338,15 @@ def _serve_child(
     log_level: str,
     started: EventType,
     failures: Connection,
-    supervisor: int,
+    parent: int,
 ) -> None:
     """The body of one child process of `_supervise`: a server on the shared socket with a
     store of its own; `started` is set once it accepts connections. SIGTERM stops it
-    gracefully; so does the death of the supervisor (`supervisor`). When its app cannot be
-    loaded or started it sends the reason on `failures` and exits with `CHILD_CANNOT_START`."""
+    gracefully; so does the death of the supervisor (`parent`). When its app cannot be loaded
+    or started it sends the reason on `failures` and exits with `CHILD_CANNOT_START`."""
     defer_package_indexes()  # a spawned interpreter: as `exit_process` does in ours
-    _leave_forkserver()
     _terminate_as_interrupt()
-    _end_with_parent(supervisor)
+    _end_with_parent(parent)
     store = open_store(settings)
     try:
         with contextlib.suppress(KeyboardInterrupt):
@@ -394,27 +358,11 @@ def _serve_child(
         store.close()
 
 
-_Context = ForkServerContext | SpawnContext
-PRELOAD = "api.serve_preload"
-"""What the forkserver of the server processes loads before it forks them."""
-
-
-def _process_context() -> _Context:
-    """How the server processes start: forked from a forkserver that has loaded `PRELOAD`
-    (the forkserver is this process's, started on first use and ending with it; nothing else
-    in the supervisor uses one), or spawned where the platform has no forkserver."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        forkserver = multiprocessing.get_context("forkserver")
-        forkserver.set_forkserver_preload([PRELOAD])
-        return forkserver
-    return multiprocessing.get_context("spawn")
-
-
 class _Child:
     """One server process of `_supervise`."""
 
     def __init__(
-        self, context: _Context, sock: socket.socket, settings: Settings, log_level: str
+        self, context: SpawnContext, sock: socket.socket, settings: Settings, log_level: str
     ) -> None:
         self.started = context.Event()
         self._failures, sender = context.Pipe(duplex=False)
@@ -468,7 +416,7 @@ def _supervise(
     """Run `processes` child servers on `sock` until interrupted (KeyboardInterrupt), starting
     again any that dies (with the same share of the job workers); `announce` runs once all of
     them accept connections."""
-    context = _process_context()
+    context = multiprocessing.get_context("spawn")
     shares = [
         with_job_workers(settings, n)
         for n in job_worker_shares(settings.api.job_workers, processes)
