@@ -172,8 +172,9 @@ LOWER_IS_BETTER = ("volatility", "drawdown_dates", "downside_deviation")
 def beside_pivot(named: dict[str, dict[str, Any]], pivot: str, wanted: list[str]) -> str:
     """How each of `named` (name -> its statistics) stands against `pivot`, one of them, on the
     first measure of `wanted` that orders them ("which stocks held up better than KO in 2022?":
-    a higher total return than KO's, or a lower one), highest first; "" when none orders them
-    or `pivot` has no value."""
+    a higher total return than KO's, or a lower one), highest first; of two, the other's beside
+    it ("did AAPL beat KO?": "AAPL had a lower total return than KO: ..."); "" when none orders
+    them or `pivot` has no value."""
     for measure in wanted:
         if measure not in RANKED_BY:
             continue
@@ -181,6 +182,14 @@ def beside_pivot(named: dict[str, dict[str, Any]], pivot: str, wanted: list[str]
         known = {n: v for n, s in named.items() if (v := value(s)) is not None}
         if pivot not in known or len(known) < 2:
             continue
+        if len(known) == 2:  # "did AAPL beat KO?"
+            (other,) = (n for n in known if n != pivot)
+            side = "higher" if known[other] > known[pivot] else "lower"
+            side = "the same" if known[other] == known[pivot] else f"a {side}"
+            return (
+                f"{other} had {side} {words} than {pivot}: {text(known[other])} against "
+                f"{text(known[pivot])}."
+            )
         order = sorted(known, key=lambda n: -known[n])
         higher = [n for n in order if known[n] > known[pivot]]
         lower = [n for n in order if known[n] < known[pivot]]

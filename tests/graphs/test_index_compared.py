@@ -471,3 +471,89 @@ def test_a_ranking_by_return_beside_a_stock_says_which_were_above_it(
     assert all(total[n] > total[pivot] - margin for n in higher), (higher, reply)
     assert all(total[n] < total[pivot] + margin for n in lower), (lower, reply)
     assert higher == sorted(higher, key=lambda n: -total[n]), reply  # highest first
+
+
+TICKERS = sorted(RETURNS.columns)
+SHOWN = 0.056
+"""How far a percentage in a reply may be from numpy's, in points: the tool gives a return to
+4 decimals and the reply shows it to 1 (14.152 % is given as 0.1415 and shown as 14.1 %)."""
+
+
+@SETTINGS
+@given(
+    pair=st.lists(st.sampled_from(TICKERS), min_size=2, max_size=2, unique=True),
+    year=st.integers(2010, 2022),
+    ask=st.sampled_from([
+        "did {a} beat {b} in {y}?", "did {a} outperform {b} in {y}?",
+        "did {a} underperform {b} in {y}?", "did {a} lag {b} in {y}?",
+        "has {a} trailed {b} in {y}?",
+        "did {a} do better than {b} in {y}?", "did {a} do worse than {b} in {y}?",
+        "has {a} done better than {b} in {y}?",
+    ]),
+)  # fmt: skip
+def test_did_one_stock_beat_another_says_which_had_the_higher_total_return(
+    offline_data_dir: Path, pair: list[str], year: int, ask: str
+) -> None:
+    """ "Did AAPL beat KO in 2022?": the first stock's total return beside the second's, higher
+    or lower, then both in order (it gave a read of the market and their Sharpe ratios); against
+    numpy's compounded returns over the year."""
+    first, second = pair
+    reply = answer_in_new_thread(ask.format(a=first, b=second, y=year))
+    total = (1 + RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]).prod() - 1
+    said = re.search(
+        rf"{first} had (a higher|a lower|the same) total return than {second}: "
+        r"([-\d.]+)% against ([-\d.]+)%\.",
+        reply,
+    )
+    assert said is not None, reply
+    assert float(said.group(2)) == pytest.approx(total[first] * 100, abs=SHOWN), reply
+    assert float(said.group(3)) == pytest.approx(total[second] * 100, abs=SHOWN), reply
+    if abs(total[first] - total[second]) > 1e-3:
+        higher = total[first] > total[second]
+        assert said.group(1) == ("a higher" if higher else "a lower"), reply
+    assert sorted(_order(reply, "total return")) == sorted(pair), reply
+
+
+@SETTINGS
+@given(
+    stock=st.sampled_from(TICKERS),
+    year=st.integers(2010, 2022),
+    ask=st.sampled_from([
+        "did {s} beat the S&P 500 in {y}?", "did {s} underperform the market in {y}?",
+        "did {s} lag the index in {y}?", "did {s} do better than the s&p 500 in {y}?",
+        "which stocks beat the market in {y}?", "which stocks lagged the S&P 500 in {y}?",
+    ]),
+)  # fmt: skip
+def test_did_a_stock_beat_the_index_says_it_beside_the_index_s_total_return(
+    offline_data_dir: Path, stock: str, year: int, ask: str
+) -> None:
+    """ "Did MSFT underperform the S&P 500 in 2022?" says MSFT's total return was lower than the
+    index's, with both; "which stocks beat the market in 2022?" names those above the index and
+    those below (it gave the order and the index's line, leaving the reader to compare them);
+    against numpy's compounded returns, the index's over the stocks' days."""
+    reply = answer_in_new_thread(ask.format(s=stock, y=year))
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
+    total = (1 + window).prod() - 1
+    index = float((1 + INDEX.reindex(window.index).dropna()).prod() - 1)
+    if "{s}" not in ask:
+        said = re.search(
+            rf"A higher total return than {INDEX_NAME} \(([-\d.]+)%\): ([^;]+); lower: ([^.]+)\.",
+            reply,
+        )
+        assert said is not None, reply
+        assert float(said.group(1)) == pytest.approx(index * 100, abs=SHOWN), reply
+        higher, lower = ([n for n in g.split(", ") if n != "none"] for g in said.groups()[1:])
+        assert sorted([*higher, *lower]) == TICKERS, reply
+        assert all(total[n] > index - 1e-3 for n in higher), (higher, reply)
+        assert all(total[n] < index + 1e-3 for n in lower), (lower, reply)
+        return
+    said = re.search(
+        rf"{stock} had (a higher|a lower|the same) total return than {INDEX_NAME}: "
+        r"([-\d.]+)% against ([-\d.]+)%\.",
+        reply,
+    )
+    assert said is not None, reply
+    assert float(said.group(2)) == pytest.approx(total[stock] * 100, abs=SHOWN), reply
+    assert float(said.group(3)) == pytest.approx(index * 100, abs=SHOWN), reply
+    if abs(total[stock] - index) > 1e-3:
+        assert said.group(1) == ("a higher" if total[stock] > index else "a lower"), reply

@@ -33,6 +33,7 @@ from agents.offline.intent.measures import (
 )
 from agents.offline.intent.rankings import (
     EVERY_NAME,
+    HEAD_TO_HEAD,
     MOVED,
     Ends,
     ranked_ends,
@@ -94,7 +95,9 @@ class AnalysisAsk:
     conversation's portfolio is set beside ("is it riskier than KO and PG?"), or every stock is
     `ranked` beside ("which stocks were riskier than KO?"), the safer said first when asked of
     (`safer_first`: "which stocks were safer than KO?"); `to_held` the names `added` to the
-    conversation's portfolio ("would adding 10% PG reduce its CVaR?": no `weights` given)."""
+    conversation's portfolio ("would adding 10% PG reduce its CVaR?": no `weights` given);
+    `beat_index` whether it asks which names did better than the index ("did MSFT lag the S&P
+    500?", "which stocks beat the market?": each total return above or below the index's)."""
 
     kind: AnalysisKind
     tool: str
@@ -124,6 +127,7 @@ class AnalysisAsk:
     against: tuple[str, ...] = ()
     safer_first: bool = False
     to_held: bool = False
+    beat_index: bool = False
 
 
 # ---- stress -------------------------------------------------------------------------------
@@ -412,13 +416,17 @@ def _statistics(
     beside_index = index_named and bool(intent.tickers or held or ranked)
     pivot = None if index_named else ranking_pivot(intent.tickers, low)  # "...than KO?"
     ranked = ranked or (bool(pivot) and not weights)  # "were AAPL and MSFT more volatile than KO?"
+    head_to_head = HEAD_TO_HEAD.search(low) and (pivot or beside_index)
+    if head_to_head and not measures:  # "did AAPL beat KO in 2022?", "did MSFT lag the S&P?"
+        measures = ("return",)
+        ranked = not weights
     names = len(intent.sectors) > 1 or len(intent.tickers) > 1 or beside_index or bool(pivot)
     risk_word = _RISKIER.search(low)
     riskier = risk_word and names and (beside_index or not held) and not asks_made(low)
     if riskier and not measures:  # "which is riskier, tech or staples?", "is AAPL safer than KO?"
         measures = ("volatility", "drawdown_dates")
         ranked = not weights  # in order of each
-    compared = riskier or _COMPARE.search(low) or " than " in low  # "riskier than the market"
+    compared = riskier or head_to_head or _COMPARE.search(low) or " than " in low
     not_ranked = {"correlation", "beta", *INDEX_SHOWN}  # the index's own line, or none
     beside_index = beside_index and bool(compared) and not not_ranked & set(measures)
     ranked = ranked or beside_index  # the index ranked beside the names
@@ -459,6 +467,7 @@ def _statistics(
             to_market=index_named and ("correlation" in measures or beside_index),
             rolling=rolling, against=(pivot,) if pivot and ranked else (),
             safer_first=bool(riskier and risk_word and risk_word.group(0) in _SAFER_WORDS),
+            beat_index=bool(head_to_head and index_named and "return" in measures),
         )  # fmt: skip
     return None
 

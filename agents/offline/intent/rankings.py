@@ -17,7 +17,7 @@ _COUNTS = {
 }  # fmt: skip
 _COUNT = r"(\d{1,3}|" + "|".join(_COUNTS) + r")(?!\d|\s*%|\s*(?:percent|per\s*cent|pct)\b)"
 _PERFORMERS = r"perform(?:ing|ers?)|winners?|losers?|gainers?|decliners?|fallers?|laggards?"
-_OUTDONE = r"(?:out|under)-?perform(?:ed|s)?|beat|lagged|trailed"
+_OUTDONE = r"(?:out|under)-?perform(?:ed|s)?|beat(?:s|en)?|lag(?:ged|s)?|trail(?:ed|s)?"
 """Verbs of doing better or worse than another ("which stocks outperformed KO?")."""
 
 _QUESTION = patterns.compile(  # "which stock ...", "rank the banks by volatility"
@@ -53,7 +53,8 @@ def ranked_question(low: str) -> bool:
 _FELL = r"fell|fall(?:en)?|dropped|lost|declined|sank|slumped|plunged|tumbled|crashed"
 """Words of a fall, which put a ranking by return in order from the biggest fall."""
 MOVED = patterns.compile(
-    rf"\b(?:{_FELL}|gained|rose|risen|returned|performed|did (?:best|worst|better|worse)"
+    rf"\b(?:{_FELL}|gained|rose|risen|returned|performed"
+    r"|(?:did|do|does|done) (?:best|worst|better|worse)"
     rf"|{_OUTDONE}|{_PERFORMERS})\b|\b{_COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{_COUNT}\b"
 )
 """A move asked about without a measure's name: the total return ("which fell the most")."""
@@ -149,6 +150,12 @@ def ranked_ends(low: str) -> Ends:
 _THAN = patterns.compile(rf"\bthan\b|\b(?:{_OUTDONE})\b")
 """The word "than" ("... did better than KO"), or a verb of doing better or worse ("which
 stocks outperformed KO?"), before the stock a ranking is set beside."""
+HEAD_TO_HEAD = patterns.compile(
+    rf"\b(?:{_OUTDONE})\b|\b(?:do|does|did|done)\s+(?:better|worse)\s+than\b"
+)
+"""A verb of doing better or worse than another, which sets one stock beside another too
+("did AAPL beat KO?", "has XOM done better than CVX?"; not "is AAPL riskier than KO?", whose
+two stocks are set side by side on their risk)."""
 
 
 def ranking_pivot(tickers: Sequence[str], low: str) -> str | None:
@@ -156,7 +163,8 @@ def ranking_pivot(tickers: Sequence[str], low: str) -> str | None:
     stock, or a sector's ("which stocks were riskier than KO?", "which tech stocks were riskier
     than KO?"), or two or more named ("were AAPL and MSFT riskier than KO?"); None otherwise
     ("which stock is riskier than KO, AAPL or MSFT?" asks of those three, "is AAPL riskier than
-    KO?" sets two side by side)."""
+    KO?" sets two side by side), or one named before a verb of doing better or worse ("did AAPL
+    beat KO?", "did AAPL do better than KO?")."""
     than = _THAN.search(low)
     if not than:
         return None
@@ -165,5 +173,7 @@ def ranking_pivot(tickers: Sequence[str], low: str) -> str | None:
     if len(after) != 1:
         return None
     if len(before) >= 2 or (not before and EVERY_NAME.search(low[: than.start()])):
+        return after[0]
+    if len(before) == 1 and HEAD_TO_HEAD.search(low):  # "did AAPL beat KO?"
         return after[0]
     return None
