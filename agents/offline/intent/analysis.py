@@ -433,14 +433,7 @@ def _statistics(
     named_volatile = "volatility" not in measures and re.search(r"\bvolatil", low)
     if named_volatile and (weights or len(intent.sectors) > 1 or ranked):  # not the market's
         measures += ("volatility",)
-    if (
-        intent.intent == "risk_report"
-        and re.search(r"\bdrawdowns?\b", low)
-        and groups_compared(intent, low, measures)
-    ):
-        measures += () if "drawdown_dates" in measures else ("drawdown_dates",)  # tech vs staples
-    if intent.intent == "risk_report" and _drawdown_of_each(intent, low, weights):
-        measures += () if "drawdown_dates" in measures else ("drawdown_dates",)
+    measures = _with_drawdowns(intent, low, weights, measures)
     all_names = _ALL_NAMES.search(low)  # "of every stock": each stock's, none named
     each = _EACH_NAME.search(low) or _ALL_HELD.search(low)
     held_each = each and (subject_in_thread or _SUBJECT.search(low))
@@ -470,6 +463,22 @@ def _statistics(
             beat_index=bool(head_to_head and index_named and "return" in measures),
         )  # fmt: skip
     return None
+
+
+def _with_drawdowns(
+    intent: Intent, low: str, weights: dict[str, float], measures: tuple[str, ...]
+) -> tuple[str, ...]:
+    """`measures` with the drawdowns' dates when a risk question asks of groups' drawdowns
+    ("drawdowns of tech vs staples") or of each stock's."""
+    risk = intent.intent == "risk_report"
+    of_groups = (
+        risk and re.search(r"\bdrawdowns?\b", low) and groups_compared(intent, low, measures)
+    )
+    if (of_groups or (risk and _drawdown_of_each(intent, low, weights))) and (
+        "drawdown_dates" not in measures
+    ):
+        return (*measures, "drawdown_dates")
+    return measures
 
 
 _STRATEGY_WORDS = patterns.compile(r"\bback[\s-]?test\w*|\bstrateg(?:y|ies)\b|\brules?\b")
