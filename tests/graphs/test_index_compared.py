@@ -479,6 +479,21 @@ SHOWN = 0.056
 4 decimals and the reply shows it to 1 (14.152 % is given as 0.1415 and shown as 14.1 %)."""
 
 
+def _assert_head_to_head(reply: str, first: tuple[str, float], second: tuple[str, float]) -> None:
+    """The reply says the first name's total return is above or below the second's (name,
+    numpy's total return as a fraction), with both values."""
+    said = re.search(
+        rf"{re.escape(first[0])} had (a higher|a lower|the same) total return than "
+        rf"{re.escape(second[0])}: ([-\d.]+)% against ([-\d.]+)%\.",
+        reply,
+    )
+    assert said is not None, reply
+    assert float(said.group(2)) == pytest.approx(first[1] * 100, abs=SHOWN), reply
+    assert float(said.group(3)) == pytest.approx(second[1] * 100, abs=SHOWN), reply
+    if abs(first[1] - second[1]) > 1e-3:
+        assert said.group(1) == ("a higher" if first[1] > second[1] else "a lower"), reply
+
+
 @SETTINGS
 @given(
     pair=st.lists(st.sampled_from(TICKERS), min_size=2, max_size=2, unique=True),
@@ -500,17 +515,7 @@ def test_did_one_stock_beat_another_says_which_had_the_higher_total_return(
     first, second = pair
     reply = answer_in_new_thread(ask.format(a=first, b=second, y=year))
     total = (1 + RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]).prod() - 1
-    said = re.search(
-        rf"{first} had (a higher|a lower|the same) total return than {second}: "
-        r"([-\d.]+)% against ([-\d.]+)%\.",
-        reply,
-    )
-    assert said is not None, reply
-    assert float(said.group(2)) == pytest.approx(total[first] * 100, abs=SHOWN), reply
-    assert float(said.group(3)) == pytest.approx(total[second] * 100, abs=SHOWN), reply
-    if abs(total[first] - total[second]) > 1e-3:
-        higher = total[first] > total[second]
-        assert said.group(1) == ("a higher" if higher else "a lower"), reply
+    _assert_head_to_head(reply, (first, total[first]), (second, total[second]))
     assert sorted(_order(reply, "total return")) == sorted(pair), reply
 
 
@@ -547,13 +552,4 @@ def test_did_a_stock_beat_the_index_says_it_beside_the_index_s_total_return(
         assert all(total[n] > index - 1e-3 for n in higher), (higher, reply)
         assert all(total[n] < index + 1e-3 for n in lower), (lower, reply)
         return
-    said = re.search(
-        rf"{stock} had (a higher|a lower|the same) total return than {INDEX_NAME}: "
-        r"([-\d.]+)% against ([-\d.]+)%\.",
-        reply,
-    )
-    assert said is not None, reply
-    assert float(said.group(2)) == pytest.approx(total[stock] * 100, abs=SHOWN), reply
-    assert float(said.group(3)) == pytest.approx(index * 100, abs=SHOWN), reply
-    if abs(total[stock] - index) > 1e-3:
-        assert said.group(1) == ("a higher" if total[stock] > index else "a lower"), reply
+    _assert_head_to_head(reply, (stock, total[stock]), (INDEX_NAME, index))
