@@ -219,8 +219,9 @@ def statistics_answer(
     if index and set(INDEX_SHOWN) & set(wanted) and shown:
         parts.append("The S&P 500 index: " + "; ".join(PHRASES[m](index) for m in shown) + ".")
     if ask.beat_index and index:  # "did MSFT lag the S&P 500?": first, above or below it
-        beside = beside_pivot({**data["assets"], INDEX_NAME: index}, INDEX_NAME, ["return"])
-        parts[1:1] = [beside] if beside else []
+        named = {subject: portfolio} if portfolio else data["assets"]  # "did it beat the market?"
+        beside = beside_pivot({**named, INDEX_NAME: index}, INDEX_NAME, ["return"])
+        parts[1:1] = [beside[:1].upper() + beside[1:]] if beside else []
     rolled = data.get("rolling") is not None and "not_computed" not in data["rolling"]
     if "correlation" in ask.measures and not rolled:  # the whole period's when none rolled
         matrix = _correlations(data)

@@ -14,11 +14,12 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quant import load_sp500_prices, to_returns
+from quant import load_sp500_index, load_sp500_prices, to_returns
 from tests.support.chat_answers import answers_in_one_thread
 from tests.support.drawdowns import deepest_fall
 
 RETURNS = to_returns(load_sp500_prices())
+INDEX = load_sp500_index().pct_change().dropna()
 ASKS = {
     "is it riskier than {s}?": "risk",
     "is my portfolio safer than {s}?": "risk",
@@ -98,7 +99,7 @@ def _best_is_numpy_s(
     assert sorted(values) == sorted(measured), reply
     for name, value in measured.items():
         shown = float(values[name].rstrip("%"))
-        assert abs(shown - value) <= (0.3 if measure == "volatility" else 0.02), reply
+        assert abs(shown - value) <= (0.02 if measure == "sharpe" else 0.3), reply
     best = (min if said.group(2) == "lowest" else max)(measured, key=measured.__getitem__)
     if sorted(measured.values())[-1] - sorted(measured.values())[0] > 0.3:  # not a near tie
         assert said.group(1) == called[best], reply
@@ -178,3 +179,71 @@ def test_what_a_second_review_found_keeps_its_reading(offline_data_dir: Path) ->
         "what's its volatility?",
     )
     assert "the portfolio (" in after and "PG:" not in after and "Not used" not in after, after
+
+
+def _built_weights(built: str) -> pd.Series:
+    """The weights a build's reply gives (to 0.1 %)."""
+    held = built.split(". Exp")[0]
+    return pd.Series({t: float(w) / 100 for t, w in re.findall(r"([A-Z]+) (\d+\.\d)%", held)})
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    held=st.lists(st.sampled_from(["AAPL", "MSFT", "JNJ", "JPM"]), min_size=2, max_size=3, unique=True),
+    other=st.sampled_from(["KO", "PG", "LLY", "XOM"]),
+    ask=st.sampled_from(["did my portfolio outperform {s}?", "did it beat {s}?",
+                         "has it lagged {s}?", "did my portfolio do better than {s}?"]),
+)  # fmt: skip
+def test_did_the_portfolio_beat_a_stock_is_judged_on_the_return(
+    offline_data_dir: Path, held: list[str], other: str, ask: str
+) -> None:
+    """ "Did my portfolio outperform KO?" sets the portfolio beside KO held alone, judged on the
+    return (it tried to build an HRP portfolio of KO alone and failed); numpy's arithmetic
+    annual return over the build's window."""
+    built, compared = answers_in_one_thread(
+        f"build an hrp portfolio of {', '.join(held)} since 2019", ask.format(s=other)
+    )
+    weights = _built_weights(built)
+    window = RETURNS.loc["2019-01-01":]
+    series = {"HRP": window[list(weights.index)] @ weights, other: window[other]}
+    annual = {n: 100 * r.mean() * 252 for n, r in series.items()}
+    called = {"HRP": "the HRP portfolio", other: f"{other} held alone"}
+    _best_is_numpy_s(compared, called, annual, "return")
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    held=st.lists(st.sampled_from(["AAPL", "MSFT", "JNJ", "JPM", "KO"]), min_size=2, max_size=3,
+                  unique=True),
+    year=st.integers(2019, 2022),
+    ask=st.sampled_from(["did it beat the S&P 500 in {y}?", "did my portfolio lag the market in {y}?",
+                         "did it outperform the index in {y}?"]),
+)  # fmt: skip
+def test_did_the_portfolio_beat_the_index_sets_its_total_return_beside_the_index_s(
+    offline_data_dir: Path, held: list[str], year: int, ask: str
+) -> None:
+    """ "Did it beat the S&P 500 in 2022?" after a build: the portfolio's total return beside
+    the index's over that year (it rebuilt the portfolio over 2022, reading the year as a change
+    of the build); numpy's compounded returns, the portfolio's rebalanced daily."""
+    built, compared = answers_in_one_thread(
+        f"build an hrp portfolio of {', '.join(held)} since 2019", ask.format(y=year)
+    )
+    assert "Changed from your previous request" not in compared, compared
+    weights = _built_weights(built)
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
+    mine = float((1 + window[list(weights.index)] @ weights).prod() - 1)
+    index = float((1 + INDEX.reindex(window.index).dropna()).prod() - 1)
+    said = re.search(
+        r"The portfolio had (a higher|a lower|the same) total return than the S&P 500 index: "
+        r"([-\d.]+)% against ([-\d.]+)%\.",
+        compared,
+    )
+    assert said is not None, compared
+    assert abs(float(said.group(2)) - 100 * mine) <= 0.3, (mine, compared)  # weights to 0.1 %
+    assert abs(float(said.group(3)) - 100 * index) <= 0.056, (index, compared)
+    if abs(mine - index) > 0.005:
+        assert said.group(1) == ("a higher" if mine > index else "a lower"), compared

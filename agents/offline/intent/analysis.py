@@ -314,8 +314,10 @@ _HELD = patterns.compile(r"\b(?:it|its|my|our|this|that|these|those|they|them)\b
 def _beside_held(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:
     """The conversation's portfolio set beside stocks on a measure ("is it riskier than KO and
     PG?", "does my portfolio have a better Sharpe ratio than AAPL?"), each stock held alone;
-    judged on volatility when no measure is named."""
-    judged, than = judged_measure(intent.text), _SET_BESIDE.search(low)
+    judged on volatility when no measure is named, on the return when asked "did it beat KO?"."""
+    outdone = HEAD_TO_HEAD.search(low)
+    judged = judged_measure(intent.text) or ("annualised_return" if outdone else None)
+    than = _SET_BESIDE.search(low) or outdone
     held = _HELD.search(low) and intent.tickers and not (intent.weights or intent.portfolio_ids)
     if not (held and than and (judged or _RISKIER.search(low))) or intent.methods:
         return None

@@ -21,6 +21,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares
 from agents.offline.intent.analysis import judged_measure
 from agents.offline.intent.measures import measures_named
+from agents.offline.intent.rankings import HEAD_TO_HEAD
 from agents.offline.intent.scanner import fraction
 from agents.offline.intent.strategy_terms import lookback_sessions as _lookback
 from agents.offline.intent.strategy_terms import stated_leverage as _leverage
@@ -263,6 +264,8 @@ def read_change(intent: Intent) -> Change | None:
     if change.level is not None or change.horizon is not None:
         said = re.sub(r"\bc?var\b|expected shortfall|value[\s-]at[\s-]risk|\bnumbers?\b", " ", said)
     if not changes or len(methods) > 1 or _OTHER_ASKS.search(said) or measures_named(said):
+        return None
+    if HEAD_TO_HEAD.search(said):  # "did it beat the S&P 500 in 2022?": a question of its own
         return None
     if intent.intent in ("unclear", "optimize_portfolio", "market_overview") or _CUE.search(low):
         return change
