@@ -263,9 +263,8 @@ def read_change(intent: Intent) -> Change | None:
         said = re.sub(r"\b(?:high|low)[\s-]*vol\w*", " ", said)
     if change.level is not None or change.horizon is not None:
         said = re.sub(r"\bc?var\b|expected shortfall|value[\s-]at[\s-]risk|\bnumbers?\b", " ", said)
-    if not changes or len(methods) > 1 or _OTHER_ASKS.search(said) or measures_named(said):
-        return None
-    if HEAD_TO_HEAD.search(said):  # "did it beat the S&P 500 in 2022?": a question of its own
+    other_ask = _OTHER_ASKS.search(said) or HEAD_TO_HEAD.search(said)  # "did it beat KO?"
+    if not changes or len(methods) > 1 or other_ask or measures_named(said):
         return None
     if intent.intent in ("unclear", "optimize_portfolio", "market_overview") or _CUE.search(low):
         return change
