@@ -56,6 +56,7 @@ from starlette.exceptions import HTTPException
 from api.body_shape import BodyShape
 from api.body_values import MAX_PROBLEMS, Problem, decoded_body, non_finite, repeated_keys
 from api.errors import error_json
+from api.openapi_cache import kept_document
 from api.paths import paths_of
 from api.schema_words import problem
 from services.problems import (
@@ -175,15 +176,21 @@ def operations_of(app: FastAPI) -> Hashable:
 
 def contract_openapi(app: FastAPI) -> dict[str, Any]:
     """The app's OpenAPI document, built once a process for apps of the same operations (each
-    app its own copy), with the text rule stated on every body (a caller that asks while
-    another builds it waits for that build: the app's warm-up and a first
-    `GET /v1/openapi.json` would otherwise each spend the seconds it takes)."""
+    app its own copy) or read from where an earlier process kept it (`api.openapi_cache`), with
+    the text rule stated on every body (a caller that asks while another builds it waits for
+    that build: the app's warm-up and a first `GET /v1/openapi.json` would otherwise each spend
+    the second it takes)."""
     if app.openapi_schema is not None:
         return app.openapi_schema
     with _documenting:
         document = app.openapi_schema
         if document is None:
-            text = _kept(_DOCUMENTS, operations_of(app), lambda: json.dumps(_documented(app)))
+            operations = operations_of(app)
+            text = _kept(
+                _DOCUMENTS,
+                operations,
+                lambda: kept_document(operations, lambda: json.dumps(_documented(app))),
+            )
             document = app.openapi_schema = json.loads(text)
     return document
 

@@ -1,0 +1,132 @@
+"""The OpenAPI document kept per installation (`api.openapi_cache`): read while every source it
+was built from is unchanged, built anew when any one of them changed, was removed or the file is
+unreadable, never written where bytecode may not be, and what a new app serves."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from api import contract, openapi_cache
+from api.app import create_app
+from api.openapi_cache import kept_document
+from tests.api.conftest import make_settings
+
+OPERATIONS = ("Stratigos", "0.1.0", "test", (("APIRoute", "/v1/x", frozenset({"GET"}), None),))
+
+
+def _failing() -> str:
+    raise AssertionError("built, though an unchanged kept document was there")
+
+
+@contextmanager
+def _sources(count: int) -> Iterator[tuple[Path, list[Path]]]:
+    """A directory for kept documents and `count` modules of a package imported from it (so that
+    a document built meanwhile names them among its sources); unloaded afterwards."""
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        package = f"kept_sources_{os.getpid()}_{root.name}"
+        (root / package).mkdir()
+        (root / package / "__init__.py").write_text("")
+        files = [root / package / f"m{i}.py" for i in range(count)]
+        for i, file in enumerate(files):
+            file.write_text(f"VALUE = {i}\n")
+        sys.path.insert(0, directory)
+        try:
+            for i in range(count):
+                importlib.import_module(f"{package}.m{i}")
+            yield root / "cache", files
+        finally:
+            sys.path.remove(directory)
+            for name in [n for n in sys.modules if n.partition(".")[0] == package]:
+                del sys.modules[name]
+
+
+def test_a_kept_document_is_read_while_its_sources_are_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    with _sources(2) as (cache, files):
+        monkeypatch.setattr(openapi_cache, "CACHE_DIR", cache)
+        assert kept_document(OPERATIONS, lambda: '{"built": 1}') == '{"built": 1}'
+        kept = json.loads(openapi_cache.cache_path(OPERATIONS).read_text().splitlines()[0])
+        assert {str(f) for f in files} <= {source[0] for source in kept}
+        assert kept_document(OPERATIONS, _failing) == '{"built": 1}'
+        other = (*OPERATIONS[:3], (("APIRoute", "/v1/y", frozenset({"GET"}), None),))
+        assert kept_document(other, lambda: '{"built": 2}') == '{"built": 2}'  # its own file
+        assert kept_document(OPERATIONS, _failing) == '{"built": 1}'
+
+
+@settings(max_examples=12, deadline=None)
+@given(which=st.integers(0, 2), change=st.sampled_from(["touched", "grown", "removed"]))
+def test_a_changed_source_means_a_new_build(which: int, change: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch, _sources(3) as (cache, files):
+        monkeypatch.setattr(sys, "dont_write_bytecode", False)
+        monkeypatch.setattr(openapi_cache, "CACHE_DIR", cache)
+        kept_document(OPERATIONS, lambda: '{"built": 1}')
+        file = files[which]
+        if change == "touched":  # same size, another modification time
+            status = file.stat()
+            os.utime(file, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000))
+        elif change == "grown":  # same modification time, another size
+            status = file.stat()
+            file.write_text(file.read_text() + "# edited\n")
+            os.utime(file, ns=(status.st_atime_ns, status.st_mtime_ns))
+        else:
+            file.unlink()
+        assert kept_document(OPERATIONS, lambda: '{"built": 2}') == '{"built": 2}'
+        assert kept_document(OPERATIONS, _failing) == '{"built": 2}'
+
+
+@pytest.mark.parametrize("content", ["", "not json\n{}", '[["/nowhere", 1, 2]]\n{"old": 1}'])
+def test_an_unreadable_or_stale_file_is_built_over(
+    content: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(openapi_cache, "CACHE_DIR", tmp_path)
+    openapi_cache.cache_path(OPERATIONS).write_text(content)
+    assert kept_document(OPERATIONS, lambda: '{"built": 1}') == '{"built": 1}'
+    assert kept_document(OPERATIONS, _failing) == '{"built": 1}'
+
+
+def test_nothing_is_written_where_bytecode_may_not_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setattr(openapi_cache, "CACHE_DIR", tmp_path / "cache")
+    assert kept_document(OPERATIONS, lambda: '{"built": 1}') == '{"built": 1}'
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_new_app_serves_the_kept_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(openapi_cache, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(contract, "_DOCUMENTS", {})  # as in a new process
+    first = create_app(make_settings(tmp_path / "a"))
+    try:
+        built = contract.contract_openapi(first)
+        file = openapi_cache.cache_path(contract.operations_of(first))
+        assert json.loads(file.read_text().split("\n", 1)[1]) == built
+    finally:
+        first.state.context.close()
+    sources, _ = file.read_text().split("\n", 1)
+    marked = {**built, "info": {**built["info"], "title": "kept"}}
+    file.write_text(f"{sources}\n{json.dumps(marked)}")
+    monkeypatch.setattr(contract, "_DOCUMENTS", {})
+    second = create_app(make_settings(tmp_path / "b"))
+    try:
+        assert contract.contract_openapi(second)["info"]["title"] == "kept"
+    finally:
+        second.state.context.close()
