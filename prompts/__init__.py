@@ -12,6 +12,7 @@ This package imports nothing of ours (agents import it); the role names are `pro
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,12 +63,27 @@ def parse_prompt(role: str, raw: bytes) -> Prompt:
 
 
 def load_prompt(role: str, directory: str | Path | None = None) -> Prompt:
-    """Read `role`'s prompt from `directory` (default: this package's directory).
+    """Read `role`'s prompt from `directory` (default: this package's directory): the file as it
+    is now (what an earlier call read is reused while the file keeps its modification time and
+    size: agents load their prompt on every model call).
 
     Raises KeyError for an unknown role, FileNotFoundError if the file is missing and
     ValueError if it lacks the version line or text.
     """
-    return parse_prompt(role, prompt_path(role, directory).read_bytes())
+    path = prompt_path(role, directory)
+    status = os.stat(path)
+    stamp = (role, status.st_mtime_ns, status.st_size)
+    read = _READ.get(path)
+    if read is not None and read[0] == stamp:
+        return read[1]
+    prompt = parse_prompt(role, path.read_bytes())
+    _READ[path] = (stamp, prompt)
+    return prompt
+
+
+_READ: dict[Path, tuple[tuple[str, int, int], Prompt]] = {}
+"""The prompts `load_prompt` read, by file, with the role and the file's modification time (ns)
+and size when read."""
 
 
 GUIDES: tuple[str, ...] = ("memory",)

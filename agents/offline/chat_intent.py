@@ -5,6 +5,7 @@ from them."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -92,8 +93,7 @@ _SAVED = patterns.compile(r"^- (?P<name>.+?): (?P<id>pf_[0-9a-f]{28})\b", re.MUL
 def named_portfolios(text: str, system: str) -> str:
     """`text` with each saved portfolio it names ("my Staples portfolio", "the Growth book") as
     its id, from the owner's saved portfolios listed in the `system` messages."""
-    saved = sorted(_SAVED.findall(system), key=lambda item: -len(item[0]))
-    for name, portfolio_id in saved:
+    for name, portfolio_id in _saved_portfolios(system):
         said = re.compile(
             rf"\b(?:(?:my|our|the)\s+)?{re.escape(name)}(?:\s+(?:portfolio|book|basket|fund"
             r"|allocation|mix))?\b",
@@ -107,6 +107,15 @@ def named_portfolios(text: str, system: str) -> str:
         if named.search(text):
             text = said.sub(portfolio_id, text)
     return text
+
+
+@functools.lru_cache(maxsize=32)
+def _saved_portfolios(system: str) -> tuple[tuple[str, str], ...]:
+    """(name, id) of each saved portfolio the `system` messages list, longest name first (a
+    decision reads them several times: its policies each ask for the message's intent)."""
+    if "pf_" not in system:
+        return ()
+    return tuple(sorted(_SAVED.findall(system), key=lambda item: -len(item[0])))
 
 
 def intent_of(inp: PolicyInput) -> Intent:

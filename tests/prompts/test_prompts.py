@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -115,3 +116,24 @@ def test_the_memory_guide_names_its_tools_and_the_conventions() -> None:
     assert "positive numbers meaning losses" in guide.text and "annualised" in guide.text
     with pytest.raises(KeyError, match="memory"):
         load_guide("supervisor")
+
+
+@pytest.mark.parametrize("kept", ["size", "modification time"])
+def test_an_edited_prompt_is_read_anew(prompt_copy: Path, kept: str) -> None:
+    """A prompt read before is reused only while its file keeps its modification time and size:
+    an edit that keeps either one is still read."""
+    path = prompt_copy / "explanation.md"
+    before = load_prompt("explanation", prompt_copy)
+    status = path.stat()
+    body = path.read_text(encoding="utf-8")
+    if kept == "size":
+        edited = body.replace("a", "b", 1)  # the same length
+        assert edited != body
+    else:
+        edited = body + "\nOne more sentence."
+    path.write_text(edited, encoding="utf-8")
+    mtime = status.st_mtime_ns + (1_000 if kept == "size" else 0)
+    os.utime(path, ns=(status.st_atime_ns, mtime))
+    after = load_prompt("explanation", prompt_copy)
+    assert after.sha256 == hashlib.sha256(edited.encode()).hexdigest() != before.sha256
+    assert load_prompt("explanation", prompt_copy) == after
