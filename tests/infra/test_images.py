@@ -288,6 +288,11 @@ from prompts import load_prompts
 assert {"explanation", "supervisor"} <= set(load_prompts())
 from services.guide import BUNDLED_DOCS, search_guide
 assert (BUNDLED_DOCS / "deployments.md").is_file() and search_guide("share a paper account")
+from api.contract import operations_of
+from api.openapi_cache import kept_document
+def built() -> str:
+    raise AssertionError("the OpenAPI document api.warm_openapi kept was not read")
+assert kept_document(operations_of(api.app.create_app()), built)
 web = os.path.join(os.path.dirname(api.app.__file__), "web", "index.html")
 assert os.path.isfile(web), web
 cli = os.path.join(os.path.dirname(sys.executable), "stratigos")
@@ -296,7 +301,8 @@ print(json.dumps({"python": sys.version_info[:2], "handlers": len(handlers)}))
 """
 """Run in the installed environment: every function handler the CDK app names imports and is
 callable, the package data the images need is there (model catalog, embedded prices, evaluation
-cases, prompts, the guide's documentation pages, the web UI) and the command line starts."""
+cases, prompts, the guide's documentation pages, the web UI), the API's app reads the OpenAPI
+document `api.warm_openapi` kept, and the command line starts."""
 
 
 def _build_context(destination: Path) -> Path:
@@ -461,6 +467,7 @@ def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
             str(context),
         ],
         [uv, "pip", "check", "--quiet", "--python", str(venv / "bin/python")],
+        [str(venv / "bin/python"), "-m", "api.warm_openapi"],  # as api.Dockerfile does
     ]
     environment = {
         **os.environ,
@@ -471,7 +478,9 @@ def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
     environment.pop("VIRTUAL_ENV", None)
     environment.pop("PYTHONPATH", None)  # the installed package, not a checkout on the path
     for step in steps:
-        run = subprocess.run(step, capture_output=True, text=True, env=environment, check=False)
+        run = subprocess.run(  # not in the checkout: `python -m` would import from it first
+            step, capture_output=True, text=True, env=environment, cwd=tmp_path, check=False
+        )
         assert run.returncode == 0, (step[:3], run.stderr[-2000:])
     smoke = subprocess.run(
         [str(venv / "bin/python"), "-c", SMOKE, json.dumps(FUNCTION_HANDLERS)],
