@@ -503,7 +503,8 @@ def _assert_head_to_head(reply: str, first: tuple[str, float], second: tuple[str
         "did {a} underperform {b} in {y}?", "did {a} lag {b} in {y}?",
         "has {a} trailed {b} in {y}?",
         "did {a} do better than {b} in {y}?", "did {a} do worse than {b} in {y}?",
-        "has {a} done better than {b} in {y}?",
+        "has {a} done better than {b} in {y}?", "how did {a} do against {b} in {y}?",
+        "how did {a} perform vs {b} in {y}?",
     ]),
 )  # fmt: skip
 def test_did_one_stock_beat_another_says_which_had_the_higher_total_return(
@@ -527,6 +528,8 @@ def test_did_one_stock_beat_another_says_which_had_the_higher_total_return(
         "did {s} beat the S&P 500 in {y}?", "did {s} underperform the market in {y}?",
         "did {s} lag the index in {y}?", "did {s} do better than the s&p 500 in {y}?",
         "which stocks beat the market in {y}?", "which stocks lagged the S&P 500 in {y}?",
+        "how did {s} do against the S&P 500 in {y}?", "how did {s} perform relative to the market "
+        "in {y}?",
     ]),
 )  # fmt: skip
 def test_did_a_stock_beat_the_index_says_it_beside_the_index_s_total_return(
@@ -535,8 +538,11 @@ def test_did_a_stock_beat_the_index_says_it_beside_the_index_s_total_return(
     """ "Did MSFT underperform the S&P 500 in 2022?" says MSFT's total return was lower than the
     index's, with both; "which stocks beat the market in 2022?" names those above the index and
     those below (it gave the order and the index's line, leaving the reader to compare them);
-    against numpy's compounded returns, the index's over the stocks' days."""
+    "how did MSFT do against the S&P 500 in 2022?" too, its year the window, not an episode
+    the reply said it did not use; against numpy's compounded returns, the index's over the
+    stocks' days."""
     reply = answer_in_new_thread(ask.format(s=stock, y=year))
+    assert "Not used" not in reply, reply
     window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
     total = (1 + window).prod() - 1
     index = float((1 + INDEX.reindex(window.index).dropna()).prod() - 1)

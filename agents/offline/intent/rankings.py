@@ -147,15 +147,18 @@ def ranked_ends(low: str) -> Ends:
     return Ends(**ends, worst_first=bool(_WORST_ONLY.search(low)) and not _BEST_TOO.search(low))
 
 
-_THAN = patterns.compile(rf"\bthan\b|\b(?:{_OUTDONE})\b")
+_AGAINST = r"(?:do|does|did|done|perform(?:ed|s)?)\s+(?:against|versus|vs|relative\s+to)"
+"""How one did set against another ("how did MSFT do against KO?", "... perform vs the index")."""
+_THAN = patterns.compile(rf"\bthan\b|\b(?:{_OUTDONE}|{_AGAINST})\b")
 """The word "than" ("... did better than KO"), or a verb of doing better or worse ("which
 stocks outperformed KO?"), before the stock a ranking is set beside."""
 HEAD_TO_HEAD = patterns.compile(
-    rf"\b(?:{_OUTDONE})\b|\b(?:do|does|did|done)\s+(?:better|worse)\s+than\b"
+    rf"\b(?:{_OUTDONE}|{_AGAINST})\b|\b(?:do|does|did|done)\s+(?:better|worse)\s+than\b"
 )
-"""A verb of doing better or worse than another, which sets one stock beside another too
-("did AAPL beat KO?", "has XOM done better than CVX?"; not "is AAPL riskier than KO?", whose
-two stocks are set side by side on their risk)."""
+"""A verb of doing better or worse than another, or of how one did against another, which sets
+one stock beside another too ("did AAPL beat KO?", "has XOM done better than CVX?", "how did
+MSFT do against the S&P 500?"; not "is AAPL riskier than KO?", whose two stocks are set side by
+side on their risk)."""
 
 
 def ranking_pivot(tickers: Sequence[str], low: str) -> str | None:
