@@ -1,29 +1,22 @@
 """AWS in tests: fake credentials, a moto server on a loopback port the kernel picks, boto3
 sessions that share the service models.
 
-The moto server answers without three costs that tell a test nothing: a line of werkzeug's
-request log per request (formatted and written to the captured stderr); moto's listing of its
-own package directory (a `stat` of each of its ~150 service folders, to see whether the host
-names a service), made once per process instead; and, in a DynamoDB `TransactWriteItems`, a deep
-copy of the whole table (moto's backup for the rollback) for each of its actions instead of one
-per table: the backup is the same copy, made once per transaction (issue 63)."""
+The moto server answers without the costs that tell a test nothing (`tests.support.moto_speed`:
+connections kept open between requests, no log line per request, a DynamoDB transaction's
+backup made of the items it names, moto's serializer and dispatch without repeated look-ups)
+(issue 63)."""
 
 from __future__ import annotations
 
-import copy
 import threading
-import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from moto import backends
-from moto.dynamodb import models as dynamodb_models
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import Table
-from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import ThreadedMotoServer
+
+from tests.support.moto_speed import KeepAliveRequestHandler
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -55,47 +48,6 @@ def local_endpoint_env(monkeypatch: pytest.MonkeyPatch, scratch: Path) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-_MOTO_MODULES = tuple(backends.list_of_moto_modules())
-backends.list_of_moto_modules = lambda: _MOTO_MODULES  # the same names, listed once
-
-
-_backups = threading.local()
-"""`tables`: in a transaction of this (server) thread, the backup copy of each table by id."""
-
-
-def _deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
-    """`copy.deepcopy` for moto's DynamoDB backend: within one transaction, a table's backup is
-    copied once (before any of its actions runs, as moto copies them all)."""
-    tables: dict[int, Any] | None = getattr(_backups, "tables", None)
-    if tables is None or not isinstance(value, Table):
-        return copy.deepcopy(value, memo)
-    if id(value) not in tables:
-        tables[id(value)] = copy.deepcopy(value, memo)
-    return tables[id(value)]
-
-
-_transact_write_items = DynamoDBBackend.transact_write_items
-
-
-def _transact_backing_up_once(self: DynamoDBBackend, transact_items: Any) -> None:
-    _backups.tables = {}
-    try:
-        _transact_write_items(self, transact_items)
-    finally:
-        _backups.tables = None
-
-
-DynamoDBBackend.transact_write_items = _transact_backing_up_once  # type: ignore[method-assign]
-dynamodb_models.copy = types.SimpleNamespace(deepcopy=_deepcopy)  # type: ignore[attr-defined]
-
-
-class _QuietRequestHandler(MotoRequestHandler):
-    """moto's request handler without werkzeug's line per request."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Log nothing."""
-
-
 @contextmanager
 def moto_server(requests: list[tuple[str, str, str]] | None = None) -> Iterator[str]:
     """A moto server (every service) on 127.0.0.1 until the block ends; yields its URL. With
@@ -103,7 +55,7 @@ def moto_server(requests: list[tuple[str, str, str]] | None = None) -> Iterator[
     what a client that is not boto3 (LanceDB's Rust object store) sent."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    server._server.RequestHandlerClass = _QuietRequestHandler  # type: ignore[union-attr]
+    server._server.RequestHandlerClass = KeepAliveRequestHandler  # type: ignore[union-attr]
     wsgi = server._server.app  # type: ignore[union-attr]  # moto's WSGI application
     one_at_a_time = threading.Lock()
 
