@@ -18,12 +18,14 @@ it makes. Then, for each write point, a fresh job runs with that write failing
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import quant.sensitivity
 from graphs.job_handlers import KIND, optimization_handler
 from graphs.request import OptimizationRequest
 from jobs.worker import Worker, WorkOutcome
@@ -33,7 +35,7 @@ from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
 from tests.support.job_outcomes import check_complete, essence
 from tests.support.requests import TINY
-from tests.support.store_faults import BUSY_TIMEOUT, TRANSIENT_FAULTS, FaultyStore
+from tests.support.store_faults import BUSY_TIMEOUT, TRANSIENT_FAULTS, FaultyStore, remembered
 
 pytestmark = pytest.mark.slow  # a job run per write point, twice
 
@@ -105,6 +107,18 @@ def check_recovered(run: Run, reference: dict[str, Any], what: str) -> None:
         check_complete(inner, OWNER, run.job.id, run.settings.data_dir, reference)
     except AssertionError as exc:
         raise AssertionError(f"{what}: {exc}") from exc
+
+
+@pytest.fixture(scope="module", autouse=True)
+def importance_once_per_input() -> Iterator[None]:
+    """The explanation's fANOVA importance (a pure function of the trials, their bounds and the
+    seed; a fifth of a run's CPU, and no part of what the sweeps compare) computed once per
+    distinct input for the module's ~140 runs of the same job (issue 63)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            quant.sensitivity, "fanova_importance", remembered(quant.sensitivity.fanova_importance)
+        )
+        yield
 
 
 @pytest.fixture(scope="module")

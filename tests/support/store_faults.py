@@ -24,6 +24,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from quant.fanova import EncodedSpace
 from store import StoreUnavailableError
 from store.sqlite import SQLiteStore
 
@@ -121,3 +124,29 @@ def label(name: str, args: tuple[Any, ...]) -> str:
     if name == "append_events" and len(args) == 3:
         return " ".join([name] + [f"{e.type} {e.node}" for e in args[2]])
     return name
+
+
+Importance = Callable[..., dict[str, float]]
+
+
+def remembered(importance: Importance) -> Importance:
+    """`quant.fanova.fanova_importance` answering again from what it answered for the same
+    trials (their encoding, bounds and columns), objective and seed: it is a pure function of
+    them, and a job run again and again (a fault at each of its writes) asks it the same."""
+    answers: dict[tuple[Any, ...], dict[str, float]] = {}
+
+    def importance_of(space: EncodedSpace, objective: np.ndarray, *, seed: int) -> dict[str, float]:
+        values = np.asarray(objective, dtype=np.float64)
+        key = (
+            space.X.shape,
+            space.X.tobytes(),
+            space.bounds.tobytes(),
+            tuple((name, columns.tobytes()) for name, columns in space.columns.items()),
+            values.tobytes(),
+            seed,
+        )
+        if key not in answers:
+            answers[key] = importance(space, values, seed=seed)
+        return dict(answers[key])
+
+    return importance_of
