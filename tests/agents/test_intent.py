@@ -229,6 +229,15 @@ def test_tickers_only_from_the_known_universe() -> None:
     assert parse_intent("risk parity on KO", KNOWN).universe(KNOWN) == ["KO"]
 
 
+@pytest.mark.parametrize(
+    ("said", "ticker"), [("BofA", "BAC"), ("bofa", "BAC"), ("Coke", "KO"), ("Lilly", "LLY")]
+)
+def test_a_company_s_short_name_is_its_ticker(said: str, ticker: str) -> None:
+    """ "Did JPM beat BofA?" is of BAC (it answered JPM alone, BofA read as nothing)."""
+    parsed = parse_intent(f"did JPM beat {said} over the past 3 years?", KNOWN)
+    assert set(parsed.tickers) == {"JPM", ticker} and not parsed.unknown_tickers, parsed
+
+
 def test_years_in_counts_are_not_dates() -> None:
     parsed = parse_intent("run 2000 trials with 2010 paths", KNOWN)
     assert parsed.budget == 2000 and parsed.start is None
