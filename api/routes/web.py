@@ -4,7 +4,9 @@
   `stratigos serve` prints, or signs a user in: `api.routes.ui_config`), with its
   Content-Security-Policy (`api.page_policy`).
 - `GET /static/<name>` -> a file of `api/web/` with its content type; only names of files in
-  that directory (no subdirectories, no `..`) are served, anything else is 404.
+  that directory (no subdirectories, no `..`) are served, anything else is 404. Each is
+  revalidated on every load (`no-cache`) with its entity tag (its modification time and size):
+  a browser whose copy is current gets 304 without the body.
 - `GET /static/vendor/plotly.min.js` -> plotly.js read from the installed `plotly` Python
   package (`plotly/package_data/plotly.min.js`), never a copy in the repository. The page
   asks for it with `?v=<plotly version>`, so it is cached for a year.
@@ -20,7 +22,7 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.context import Ctx
@@ -105,8 +107,9 @@ def plotly_js() -> FileResponse:
 
 
 @router.get("/static/{name}")
-def static_file(name: str) -> Response:
-    """A file of `api/web/` (404 for anything else)."""
+def static_file(name: str, request: Request) -> Response:
+    """A file of `api/web/` (404 for anything else); 304 without its body when the request's
+    `If-None-Match` names the file's current entity tag (the browser's copy is current)."""
     path = WEB_DIR / name
     suffix = path.suffix.lower()
     if (
@@ -118,11 +121,20 @@ def static_file(name: str) -> Response:
         or not path.is_file()
     ):
         raise not_found("static file", name)
-    return FileResponse(
-        path,
-        media_type=CONTENT_TYPES[suffix],
-        headers={"Cache-Control": ASSET_CACHE, **SECURITY_HEADERS},
-    )
+    status = path.stat()
+    tag = f'"{status.st_mtime_ns:x}-{status.st_size:x}"'
+    headers = {"Cache-Control": ASSET_CACHE, "ETag": tag, **SECURITY_HEADERS}
+    named = entity_tags(request.headers.get("if-none-match", ""))
+    if tag in named or "*" in named:
+        return Response(status_code=304, headers=headers)
+    return FileResponse(path, media_type=CONTENT_TYPES[suffix], headers=headers)
+
+
+def entity_tags(header: str) -> set[str]:
+    """The entity tags an `If-None-Match` header names, strong and weak alike (a weak `W/"x"` is
+    `"x"`: a GET compares them weakly, RFC 9110 13.1.2); `*` names any current file."""
+    tags = {part.strip().removeprefix("W/") for part in header.split(",")}
+    return tags - {""}
 
 
 __all__ = ["WEB_DIR", "plotly_js_path", "router"]

@@ -8,6 +8,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 import plotly
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api.routes.web import WEB_DIR, plotly_js_path
 from tests.api.conftest import Api
@@ -84,3 +86,37 @@ def test_every_module_the_page_imports_exists(api: Api) -> None:
     for path in WEB_DIR.glob("*.js"):
         for target in re.findall(r"""from\s+["']\./([\w.-]+)["']""", path.read_text()):
             assert api.client.get(f"/static/{target}").status_code == 200, (path.name, target)
+
+
+ASSETS = sorted(p.name for p in WEB_DIR.iterdir() if p.suffix != ".html")
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.sampled_from(ASSETS),
+    others=st.lists(st.from_regex(r'"[0-9a-f]{1,12}-[0-9a-f]{1,6}"', fullmatch=True), max_size=3),
+    current=st.sampled_from(["strong", "weak", "absent", "any"]),
+    spaces=st.sampled_from(["", " ", "  "]),
+)
+def test_an_asset_the_browser_holds_is_not_sent_again(
+    api: Api, name: str, others: list[str], current: str, spaces: str
+) -> None:
+    """A UI file is revalidated on every load: a request whose If-None-Match names the file's
+    current entity tag (strong or weak, among others, or `*`) gets 304 and no body; one that
+    names only other tags gets the whole file with its tag (it got the whole file each time)."""
+    first = api.client.get(f"/static/{name}")
+    tag = first.headers["etag"]
+    assert first.status_code == 200 and first.content == (WEB_DIR / name).read_bytes()
+    assert first.headers["cache-control"] == "no-cache"
+    named = [t for t in others if t != tag]
+    if current != "absent":
+        named.insert(len(named) // 2, {"strong": tag, "weak": f"W/{tag}", "any": "*"}[current])
+    again = api.client.get(f"/static/{name}", headers={"If-None-Match": f",{spaces}".join(named)})
+    if current == "absent":
+        assert again.status_code == 200 and again.content == first.content
+    else:
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == tag
+        assert again.headers["x-content-type-options"] == "nosniff"
