@@ -4,14 +4,17 @@ process's warm-up, before it answered ready.
 
 The document is kept in `__pycache__/openapi.<interpreter>.<operations>.json` beside this module,
 named by the interpreter's cache tag and a digest of what the app's routes are
-(`api.contract.operations_of`, as text: an endpoint by its module and qualified name) and the
-interpreter's full version. With it the file holds the source files the building process had
-loaded, outside the standard library (the project's modules and every installed package's), each
-with its modification time (ns) and size: the kept document is used only while every one of them
-is unchanged, as bytecode is used while its source is; an edited model, route or library means a
-new build. The file is written, atomically, when a process built the document and bytecode may be
-written (`sys.dont_write_bytecode`); a file that cannot be read or written is ignored (a build is
-then what it was before). `python -m api.warm_openapi` builds and writes it ahead of use
+(`api.contract.operations_of`, as text: an endpoint by its module and qualified name) and of the
+interpreter (its version, executable and prefix: each virtual environment its own). With it the
+file holds the source files the building process had loaded, outside the standard library (the
+project's modules and every installed package's), each with its modification time (ns) and size:
+the kept document is used only while every one of them is unchanged, as bytecode is used while
+its source is; an edited model, route or library means a new build. The file is written,
+atomically, when a process built the document, bytecode may be written
+(`sys.dont_write_bytecode`) and none of those files was modified after the process started (it
+may have imported the file before the edit); a file that cannot be read or written, or whose
+document is not a JSON object, is ignored (a build is then what it was before), and a route set
+without stable names (a callable known only by its address) is never kept. `python -m api.warm_openapi` builds and writes it ahead of use
 (`make bytecode`).
 """
 
@@ -22,6 +25,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
@@ -39,23 +43,55 @@ def kept_document(operations: Hashable, build: Callable[[], str]) -> str:
     """The OpenAPI document (JSON text) of an app whose routes are `operations`: the kept one when
     its sources are unchanged, else `build()`'s, then kept (see the module docstring)."""
     path = cache_path(operations)
-    text = _read(path)
+    text = None if path is None else _read(path)
     if text is not None:
         return text
     text = build()
-    if not sys.dont_write_bytecode:
+    sources = loaded_sources()
+    if path is not None and not sys.dont_write_bytecode and not _edited_since_start(sources):
         with contextlib.suppress(OSError):
             CACHE_DIR.mkdir(exist_ok=True)
-            sources = json.dumps(loaded_sources(), separators=(",", ":"))
-            write_atomic(path, f"{sources}\n{text}", mode=0o644)  # readable as the sources are
+            listed = json.dumps(sources, separators=(",", ":"))
+            write_atomic(path, f"{listed}\n{text}", mode=0o644)  # readable as the sources are
     return text
 
 
-def cache_path(operations: Hashable) -> Path:
-    """The file that keeps the document of the routes `operations`."""
-    named = json.dumps([sys.version, operations], default=_named, separators=(",", ":"))
+def cache_path(operations: Hashable) -> Path | None:
+    """The file that keeps the document of the routes `operations` in this environment (the
+    interpreter, its version and its prefix: two virtual environments of one checkout keep
+    their own); None when a route has no stable name (a callable named by its address)."""
+    named = json.dumps(
+        [sys.version, sys.executable, sys.prefix, operations],
+        default=_named,
+        separators=(",", ":"),
+    )
+    if " at 0x" in named:
+        return None
     digest = hashlib.sha256(named.encode()).hexdigest()[:24]
     return CACHE_DIR / f"openapi.{sys.implementation.cache_tag}.{digest}.json"
+
+
+def _edited_since_start(sources: list[Source]) -> bool:
+    """Whether a source was modified after this process started: the process may have imported
+    it before the edit, and a document built from the old code must not be kept as the new's."""
+    return any(mtime_ns >= STARTED_NS for _, mtime_ns, _ in sources)
+
+
+def _process_start_ns() -> int:
+    """When this process started, in ns since the epoch, to within the kernel's clock ticks
+    (Linux's `/proc`: the start in ticks since boot, against the time since boot now); elsewhere,
+    now."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        now, uptime = time.time_ns(), float(Path("/proc/uptime").read_text().split()[0])
+        tick = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+        return now - int(uptime * 1e9) + ticks * tick - 2 * tick  # rounded down
+    return time.time_ns()
+
+
+STARTED_NS = _process_start_ns()
+"""When the process that imported this module started (a process forked later keeps it: what it
+imported before the fork was imported before then too)."""
 
 
 def loaded_sources() -> list[Source]:
@@ -72,15 +108,18 @@ def loaded_sources() -> list[Source]:
 
 
 def _read(path: Path) -> str | None:
-    """The document kept in `path`, None when there is none or a source of it changed."""
+    """The document kept in `path`, None when there is none, a source of it changed or it is not
+    a JSON object."""
     try:
         with path.open(encoding="utf-8") as kept:
             sources = json.loads(kept.readline())
             text = kept.read()
-        unchanged = all(_unchanged(*source) for source in sources)
+        if not all(_unchanged(*source) for source in sources):
+            return None
+        document = json.loads(text)
     except (OSError, ValueError, TypeError):
         return None
-    return text if unchanged and text else None
+    return text if isinstance(document, dict) else None
 
 
 def _unchanged(file: str, mtime_ns: int, size: int) -> bool:

@@ -1,6 +1,7 @@
 """The OpenAPI document kept per installation (`api.openapi_cache`): read while every source it
 was built from is unchanged, built anew when any one of them changed, was removed or the file is
-unreadable, never written where bytecode may not be, and what a new app serves."""
+unreadable; never written where bytecode may not be, by a process that may have imported a source
+before its last edit, or for routes without stable names; what a new app serves."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +26,12 @@ from api.openapi_cache import kept_document
 from tests.api.conftest import make_settings
 
 OPERATIONS = ("Stratigos", "0.1.0", "test", (("APIRoute", "/v1/x", frozenset({"GET"}), None),))
+
+
+def _kept_at(operations: Any) -> Path:
+    path = openapi_cache.cache_path(operations)
+    assert path is not None
+    return path
 
 
 def _failing() -> str:
@@ -45,7 +54,9 @@ def _sources(count: int) -> Iterator[tuple[Path, list[Path]]]:
         try:
             for i in range(count):
                 importlib.import_module(f"{package}.m{i}")
-            yield root / "cache", files
+            with pytest.MonkeyPatch.context() as monkeypatch:  # as if started after the writes
+                monkeypatch.setattr(openapi_cache, "STARTED_NS", time.time_ns() + 1)
+                yield root / "cache", files
         finally:
             sys.path.remove(directory)
             for name in [n for n in sys.modules if n.partition(".")[0] == package]:
@@ -59,7 +70,7 @@ def test_a_kept_document_is_read_while_its_sources_are_unchanged(
     with _sources(2) as (cache, files):
         monkeypatch.setattr(openapi_cache, "CACHE_DIR", cache)
         assert kept_document(OPERATIONS, lambda: '{"built": 1}') == '{"built": 1}'
-        kept = json.loads(openapi_cache.cache_path(OPERATIONS).read_text().splitlines()[0])
+        kept = json.loads(_kept_at(OPERATIONS).read_text().splitlines()[0])
         assert {str(f) for f in files} <= {source[0] for source in kept}
         assert kept_document(OPERATIONS, _failing) == '{"built": 1}'
         other = (*OPERATIONS[:3], (("APIRoute", "/v1/y", frozenset({"GET"}), None),))
@@ -70,6 +81,8 @@ def test_a_kept_document_is_read_while_its_sources_are_unchanged(
 @settings(max_examples=12, deadline=None)
 @given(which=st.integers(0, 2), change=st.sampled_from(["touched", "grown", "removed"]))
 def test_a_changed_source_means_a_new_build(which: int, change: str) -> None:
+    """Any source touched, grown or removed: built anew (and kept by a process started after
+    the edit)."""
     with pytest.MonkeyPatch.context() as monkeypatch, _sources(3) as (cache, files):
         monkeypatch.setattr(sys, "dont_write_bytecode", False)
         monkeypatch.setattr(openapi_cache, "CACHE_DIR", cache)
@@ -85,16 +98,23 @@ def test_a_changed_source_means_a_new_build(which: int, change: str) -> None:
         else:
             file.unlink()
         assert kept_document(OPERATIONS, lambda: '{"built": 2}') == '{"built": 2}'
-        assert kept_document(OPERATIONS, _failing) == '{"built": 2}'
+        edited = max(f.stat().st_mtime_ns for f in files if f.exists())
+        monkeypatch.setattr(openapi_cache, "STARTED_NS", max(edited, time.time_ns()) + 1)
+        now = kept_document(OPERATIONS, lambda: '{"built": 3}')  # 2 if it could keep it then
+        assert now in ('{"built": 2}', '{"built": 3}')
+        assert kept_document(OPERATIONS, _failing) == now
 
 
-@pytest.mark.parametrize("content", ["", "not json\n{}", '[["/nowhere", 1, 2]]\n{"old": 1}'])
+@pytest.mark.parametrize(
+    "content", ["", "not json\n{}", '[["/nowhere", 1, 2]]\n{"old": 1}', "[]\n{cut", "[]\n[1]"]
+)
 def test_an_unreadable_or_stale_file_is_built_over(
     content: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     monkeypatch.setattr(openapi_cache, "CACHE_DIR", tmp_path)
-    openapi_cache.cache_path(OPERATIONS).write_text(content)
+    monkeypatch.setattr(openapi_cache, "STARTED_NS", time.time_ns())  # no source edited since
+    _kept_at(OPERATIONS).write_text(content)
     assert kept_document(OPERATIONS, lambda: '{"built": 1}') == '{"built": 1}'
     assert kept_document(OPERATIONS, _failing) == '{"built": 1}'
 
@@ -113,11 +133,12 @@ def test_a_new_app_serves_the_kept_document(
 ) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     monkeypatch.setattr(openapi_cache, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(openapi_cache, "STARTED_NS", time.time_ns())  # no source edited since
     monkeypatch.setattr(contract, "_DOCUMENTS", {})  # as in a new process
     first = create_app(make_settings(tmp_path / "a"))
     try:
         built = contract.contract_openapi(first)
-        file = openapi_cache.cache_path(contract.operations_of(first))
+        file = _kept_at(contract.operations_of(first))
         assert json.loads(file.read_text().split("\n", 1)[1]) == built
     finally:
         first.state.context.close()
@@ -130,3 +151,38 @@ def test_a_new_app_serves_the_kept_document(
         assert contract.contract_openapi(second)["info"]["title"] == "kept"
     finally:
         second.state.context.close()
+
+
+def test_a_source_edited_after_the_process_started_is_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process may have imported the file before the edit: a document it built could be the
+    old code's, so it is not kept (the next process, started after the edit, keeps its own)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    with _sources(2) as (cache, files):
+        monkeypatch.setattr(openapi_cache, "CACHE_DIR", cache)
+        monkeypatch.setattr(openapi_cache, "STARTED_NS", files[1].stat().st_mtime_ns - 1)
+        assert kept_document(OPERATIONS, lambda: '{"built": 1}') == '{"built": 1}'
+        assert not cache.exists()
+        monkeypatch.setattr(openapi_cache, "STARTED_NS", time.time_ns())
+        assert kept_document(OPERATIONS, lambda: '{"built": 2}') == '{"built": 2}'
+        assert kept_document(OPERATIONS, _failing) == '{"built": 2}'
+
+
+def test_each_environment_and_route_set_keeps_its_own_and_unnamed_routes_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(openapi_cache, "CACHE_DIR", tmp_path)
+    here = openapi_cache.cache_path(OPERATIONS)
+    monkeypatch.setattr(sys, "prefix", "/another/venv")
+    assert openapi_cache.cache_path(OPERATIONS) not in (here, None)
+
+    class Endpoint:  # a callable object: named by its address alone
+        def __call__(self) -> None: ...
+
+    unnamed = (*OPERATIONS[:3], (("APIRoute", "/v1/x", frozenset({"GET"}), Endpoint()),))
+    assert openapi_cache.cache_path(unnamed) is None
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    assert kept_document(unnamed, lambda: '{"built": 1}') == '{"built": 1}'
+    assert kept_document(unnamed, lambda: '{"built": 2}') == '{"built": 2}'
+    assert list(tmp_path.iterdir()) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ def builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[FastAPI]:
     monkeypatch.setattr(api.contract, "_CONTRACTS", {})
     monkeypatch.setattr(api.openapi_cache, "CACHE_DIR", tmp_path / "kept")
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(api.openapi_cache, "STARTED_NS", time.time_ns())  # no source edited since
     return built
 
 

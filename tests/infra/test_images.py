@@ -467,7 +467,7 @@ def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
             str(context),
         ],
         [uv, "pip", "check", "--quiet", "--python", str(venv / "bin/python")],
-        [str(venv / "bin/python"), "-m", "api.warm_openapi"],  # as api.Dockerfile does
+        [str(venv / "bin/python"), "-P", "-m", "api.warm_openapi"],  # as api.Dockerfile does
     ]
     environment = {
         **os.environ,
