@@ -227,7 +227,7 @@ class _Scan:
 
     # -- windows, horizons, episodes ------------------------------------------------------
     def windows(self) -> None:
-        stress = P.STRESS_CONTEXT.search(self.low) is not None
+        stress = P.STRESS_CONTEXT.search(P.COMPARED_AGAINST.sub(" ", self.low)) is not None
         for pattern, key in P.EPISODES:
             for m in pattern.finditer(self.view()):
                 if m.group(0).strip() in P.EPISODE_YEARS and not stress:

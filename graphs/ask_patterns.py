@@ -354,13 +354,18 @@ EPISODES: list[tuple[re.Pattern[str], str]] = [
 """The named historical episodes a stress test replays."""
 EPISODE_YEARS = {"2008": "gfc_2008", "2020": "covid_2020", "2022": "rates_2022"}
 STRESS_CONTEXT = re.compile(
-    r"\b(?:stress\w*|replay\w*|against\s+(?:the\s+)?(?=(?:2008|2020|2022)\b)"
+    r"\b(?:stress\w*|replay\w*|against(?!\s+(?:19|20)\d{2}\b)|against\s+(?=(?:2008|2020|2022)\b)"
     r"|crisis|crash|selloff|sell-off|shock|fared|gfc|covid|episodes?)\b"
 )
-"""A message about replaying history: its bare episode years are episodes, not windows. "Against"
-is one only before an episode's year ("KO against 2008"), as the offline model reads it: before
-another year it sets two years side by side ("vol in 2008 against 2005"), before a benchmark or a
-stock it compares ("how did MSFT do against the S&P 500 in 2022?": 2022 is the window)."""
+"""A message about replaying history: its bare episode years are episodes, not windows ("against"
+before another year sets two years side by side: "vol in 2008 against 2005"), read without
+`COMPARED_AGAINST`."""
+COMPARED_AGAINST = re.compile(
+    r"\b(?:(?:did|does)\s+(?:\S+\s+){1,3}?(?:do|perform)|done|performed|performs)\s+"
+    r"(?:against|versus|vs|relative\s+to)\b"
+)
+"""How one did set against another ("how did MSFT do against the S&P 500 in 2022?": its year is
+the window, its "against" no stress)."""
 EPISODE_YEAR = re.compile(r"(?:\bagainst|\breplay\w*|\band|,|\bthe|\bin)\s+(?P<y>2008|2020|2022)\b")
 
 LEVERAGE = re.compile(

@@ -559,3 +559,20 @@ def test_did_a_stock_beat_the_index_says_it_beside_the_index_s_total_return(
         assert all(total[n] < index + 1e-3 for n in lower), (lower, reply)
         return
     _assert_head_to_head(reply, (stock, total[stock]), (INDEX_NAME, index))
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "how would a portfolio of KO and PEP do against a 2008 crash?",
+        "how would KO and PEP perform against the 2008 crisis?",
+    ],
+)
+def test_how_stocks_would_do_against_a_crisis_is_its_replay(
+    offline_data_dir: Path, ask: str
+) -> None:
+    """ "How would ... do against a 2008 crash?" replays the crisis; only how one did against
+    another ("how did MSFT do against the S&P 500?") sets two total returns side by side."""
+    reply = answer_in_new_thread(ask)
+    assert "The 2008 financial crisis (2007-10-09 to 2009-03-09), replayed" in reply, reply
+    assert "total return than" not in reply, reply

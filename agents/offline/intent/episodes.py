@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from agents.offline import patterns
+from agents.offline.intent.rankings import COMPARED_AGAINST
 from agents.offline.intent.scanner import Scanner
 from quant.episodes import EPISODES
 
@@ -48,7 +49,8 @@ def read_episode_window(scan: Scanner) -> tuple[str, str, str | None] | None:
     for a window from the episode's first date to the data's end: "since the covid crash"),
     consumed from the scanner; None when none is, when the message names no measure, or when it
     asks to replay or stress one."""
-    if _STRESS_CUE.search(scan.free) or not _MEASURE_CUE.search(scan.free):
+    stressed = _STRESS_CUE.search(COMPARED_AGAINST.sub(" ", scan.free))  # not "did X do against"
+    if stressed or not _MEASURE_CUE.search(scan.free):
         return None
     for key, words in EPISODE_WORDS.items():
         episode = EPISODES[key]

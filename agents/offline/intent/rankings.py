@@ -147,8 +147,14 @@ def ranked_ends(low: str) -> Ends:
     return Ends(**ends, worst_first=bool(_WORST_ONLY.search(low)) and not _BEST_TOO.search(low))
 
 
-_AGAINST = r"(?:do|does|did|done|perform(?:ed|s)?)\s+(?:against|versus|vs|relative\s+to)"
-"""How one did set against another ("how did MSFT do against KO?", "... perform vs the index")."""
+_AGAINST = (
+    r"(?:did|does)\s+(?:\S+\s+){1,3}?(?:do|perform)\s+(?:against|versus|vs|relative\s+to)"
+    r"|(?:done|performed|performs)\s+(?:against|versus|vs|relative\s+to)"
+)
+"""How one did set against another ("how did MSFT do against KO?", "how has AAPL performed vs
+the index?"); not how it would ("how would my portfolio do against a crash?": a stress)."""
+COMPARED_AGAINST = patterns.compile(rf"\b(?:{_AGAINST})\b")
+"""`_AGAINST`, said (its "against" is not a stress test's)."""
 _THAN = patterns.compile(rf"\bthan\b|\b(?:{_OUTDONE}|{_AGAINST})\b")
 """The word "than" ("... did better than KO"), or a verb of doing better or worse ("which
 stocks outperformed KO?"), before the stock a ranking is set beside."""
