@@ -52,6 +52,10 @@ class KeepAliveRequestHandler(MotoRequestHandler):
     """moto's request handler keeping HTTP/1.1 connections open, without a log line a request
     (see the module docstring)."""
 
+    timeout = 5
+    """Seconds an idle kept-open connection waits for its next request (a server stopped leaves
+    no handler thread waiting on a pooled connection for long)."""
+
     disable_nagle_algorithm = True
     """A response's headers and body are two writes: the body must not wait for the headers'
     acknowledgement (which a client delays) as it would in Nagle's algorithm."""
@@ -77,8 +81,8 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         for name, value in headers:
             if name.lower() not in ("connection", "transfer-encoding"):
                 self.send_header(name, value)
-        if "content-length" not in named:
-            self.send_header("Content-Length", str(len(payload)))
+        if "content-length" not in named and not (int(code) < 200 or int(code) in (204, 304)):
+            self.send_header("Content-Length", str(len(payload)))  # none on a bodiless status
         if status.startswith("500"):
             self.send_header("Connection", "close")  # after a failure, start afresh
         self.end_headers()
