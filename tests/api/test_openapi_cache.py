@@ -34,6 +34,20 @@ def _kept_at(operations: Any) -> Path:
     return path
 
 
+def _keeping(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
+    """Documents kept in `directory` by a process started now (no source edited since)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(openapi_cache, "CACHE_DIR", directory)
+    monkeypatch.setattr(openapi_cache, "STARTED_NS", time.time_ns())
+
+
+def _built_then_read(operations: Any, number: int) -> None:
+    """A build numbered `number` is returned, then read back without building."""
+    text = f'{{"built": {number}}}'
+    assert kept_document(operations, lambda: text) == text
+    assert kept_document(operations, _failing) == text
+
+
 def _failing() -> str:
     raise AssertionError("built, though an unchanged kept document was there")
 
@@ -111,12 +125,9 @@ def test_a_changed_source_means_a_new_build(which: int, change: str) -> None:
 def test_an_unreadable_or_stale_file_is_built_over(
     content: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    monkeypatch.setattr(openapi_cache, "CACHE_DIR", tmp_path)
-    monkeypatch.setattr(openapi_cache, "STARTED_NS", time.time_ns())  # no source edited since
+    _keeping(monkeypatch, tmp_path)
     _kept_at(OPERATIONS).write_text(content)
-    assert kept_document(OPERATIONS, lambda: '{"built": 1}') == '{"built": 1}'
-    assert kept_document(OPERATIONS, _failing) == '{"built": 1}'
+    _built_then_read(OPERATIONS, 1)
 
 
 def test_nothing_is_written_where_bytecode_may_not_be(
@@ -131,9 +142,7 @@ def test_nothing_is_written_where_bytecode_may_not_be(
 def test_a_new_app_serves_the_kept_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    monkeypatch.setattr(openapi_cache, "CACHE_DIR", tmp_path / "cache")
-    monkeypatch.setattr(openapi_cache, "STARTED_NS", time.time_ns())  # no source edited since
+    _keeping(monkeypatch, tmp_path / "cache")
     monkeypatch.setattr(contract, "_DOCUMENTS", {})  # as in a new process
     first = create_app(make_settings(tmp_path / "a"))
     try:
@@ -165,8 +174,7 @@ def test_a_source_edited_after_the_process_started_is_not_kept(
         assert kept_document(OPERATIONS, lambda: '{"built": 1}') == '{"built": 1}'
         assert not cache.exists()
         monkeypatch.setattr(openapi_cache, "STARTED_NS", time.time_ns())
-        assert kept_document(OPERATIONS, lambda: '{"built": 2}') == '{"built": 2}'
-        assert kept_document(OPERATIONS, _failing) == '{"built": 2}'
+        _built_then_read(OPERATIONS, 2)
 
 
 def test_each_environment_and_route_set_keeps_its_own_and_unnamed_routes_none(
