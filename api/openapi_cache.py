@@ -14,8 +14,8 @@ atomically, when a process built the document, bytecode may be written
 (`sys.dont_write_bytecode`) and none of those files was modified after the process started (it
 may have imported the file before the edit); a file that cannot be read or written, or whose
 document is not a JSON object, is ignored (a build is then what it was before), and a route set
-without stable names (a callable known only by its address) is never kept. `python -m api.warm_openapi` builds and writes it ahead of use
-(`make bytecode`).
+without stable names (a callable known only by its address) is never kept.
+`python -m api.warm_openapi` builds and writes it ahead of use (`make bytecode`).
 """
 
 from __future__ import annotations
@@ -47,8 +47,10 @@ def kept_document(operations: Hashable, build: Callable[[], str]) -> str:
     if text is not None:
         return text
     text = build()
+    if path is None or sys.dont_write_bytecode:
+        return text
     sources = loaded_sources()
-    if path is not None and not sys.dont_write_bytecode and not _edited_since_start(sources):
+    if not _edited_since_start(sources):
         with contextlib.suppress(OSError):
             CACHE_DIR.mkdir(exist_ok=True)
             listed = json.dumps(sources, separators=(",", ":"))

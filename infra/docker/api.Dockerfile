@@ -21,7 +21,7 @@ RUN python -m venv /opt/stratigos \
 COPY . /src
 RUN /opt/stratigos/bin/pip install --no-cache-dir --no-deps --no-build-isolation /src
 # The API's OpenAPI document, kept beside the installed sources (api/warm_openapi.py): a cold
-# start reads it instead of building it (about a second before the first request's body is checked).
+# start reads it instead of building it (a second before a request's body can be checked).
 RUN /opt/stratigos/bin/python -P -m api.warm_openapi
 
 FROM rust:1.98.1-slim-trixie@sha256:f47a8de237dcbb0b0ce1099901e60a89728e3d51f24e664b40e947171538ade7 AS adapter
