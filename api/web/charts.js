@@ -10,9 +10,64 @@ export const SCENARIO_COLOURS = {
 
 const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["lasso2d"] };
 
+let loading = null;
+
+/** plotly.js, loaded on the first chart drawn (a page without charts never parses its 4.8 MB):
+ * a promise of `window.Plotly`, from the URL the page names in `<meta name="plotly-src">`. A
+ * failed load is tried again on the next chart. */
 function plotly() {
-  if (!window.Plotly) throw new Error("plotly.js did not load (/static/vendor/plotly.min.js)");
-  return window.Plotly;
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  loading ??= new Promise((resolve, reject) => {
+    const src = document.querySelector('meta[name="plotly-src"]')?.content;
+    const failed = () => {
+      loading = null;
+      reject(new Error(`plotly.js did not load (${src || "no plotly-src on the page"})`));
+    };
+    if (!src) return failed();
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = () => (window.Plotly ? resolve(window.Plotly) : failed());
+    script.onerror = () => {
+      script.remove();
+      failed();
+    };
+    document.head.append(script);
+  });
+  return loading;
+}
+
+const pending = new Set();
+
+/** Draw `traces` on `el` with `layout` once plotly.js is loaded (a promise; the draws of one
+ * element happen in the order they were asked for). When plotly.js does not load, the element
+ * says so in words (`data-chart-error` holds the reason) until a later draw succeeds. */
+function draw(el, traces, chartLayout) {
+  const drawn = plotly().then(
+    (Plotly) => {
+      if (el.dataset.chartError !== undefined) {
+        el.replaceChildren();
+        delete el.dataset.chartError;
+      }
+      return Plotly.react(el, traces, chartLayout, CONFIG);
+    },
+    (error) => {
+      const note = document.createElement("p");
+      note.className = "chart-error";
+      note.textContent =
+        "This chart could not be drawn: the charting library did not load. It is tried again the next time a chart is shown.";
+      el.replaceChildren(note);
+      el.dataset.chartError = error.message;
+    },
+  );
+  const settled = () => pending.delete(drawn);
+  pending.add(drawn);
+  drawn.then(settled, settled);
+  return drawn;
+}
+
+/** A promise settled once every chart asked for so far is drawn or has failed. */
+export function chartsDrawn() {
+  return Promise.allSettled([...pending]);
 }
 
 /** Whether the chart is drawn on a narrow box (a phone): smaller type, tighter margins,
@@ -54,6 +109,29 @@ function convergenceRange(ys) {
   return [low - pad, high + pad];
 }
 
+/** Percentage ticks for an axis over `values` (fractions): the smallest round step (1, 2 or 5
+ * times a power of ten) that puts at most `most + 1` ticks on their range (so at least 2, for
+ * `most` of 4 or more), with as many decimals as the step has, so that no two ticks read the
+ * same ("16%" twice over 15.5-19.6 %; 11.0-11.3 % as 11.05 %, 11.10 %, ...). `{tickformat,
+ * dtick}`, for a plotly axis. */
+export function percentTicks(values, most = 6) {
+  const finite = values.filter(Number.isFinite);
+  const low = Math.min(...finite);
+  const high = Math.max(...finite);
+  if (!(high > low)) return { tickformat: ".1%" };
+  const ticks = (step) => Math.floor(high / step + 1e-9) - Math.ceil(low / step - 1e-9) + 1;
+  const power = 10 ** Math.floor(Math.log10((high - low) / most)) / 10;
+  const dtick = [1, 2, 5, 10, 20, 50, 100, 200, 500]
+    .map((m) => m * power)
+    .find((step) => ticks(step) <= most + 1);
+  const decimals = Math.max(0, -Math.floor(Math.log10(dtick * 100) + 1e-9));
+  return { tickformat: `.${decimals}%`, dtick };
+}
+
+function percentAxis(title, values, el) {
+  return { ...axis(title, ".0%", el), ...percentTicks(values, narrow(el) ? 4 : 6) };
+}
+
 /** Whole-number ticks for `xs` (trials): about six of them. */
 function wholeTicks(xs) {
   const span = Math.max(...xs) - Math.min(...xs);
@@ -62,6 +140,7 @@ function wholeTicks(xs) {
 
 /** Best objective after each batch: one line. `points` = [{trials, best_objective}]. */
 export function convergenceChart(el, points, metric = "objective") {
+  el.convergence = { points, metric }; // what `extendConvergence` adds to, drawn or not yet
   const x = points.map((p) => p.trials);
   const y = points.map((p) => p.best_objective);
   const trace = {
@@ -73,7 +152,7 @@ export function convergenceChart(el, points, metric = "objective") {
     hovertemplate: "%{x} trials: best %{y:.2f}<extra></extra>",
     line: { color: "#2563eb" },
   };
-  return plotly().react(
+  return draw(
     el,
     [trace],
     layout(el, {
@@ -81,15 +160,13 @@ export function convergenceChart(el, points, metric = "objective") {
       yaxis: { ...axis(`best ${metric}`, ".2f", el), range: convergenceRange(y) },
       showlegend: false,
     }),
-    CONFIG,
   );
 }
 
 /** Add one point to a convergence chart (the live view while a job runs). */
-export function extendConvergence(el, trials, best) {
-  if (!el.data) return convergenceChart(el, [{ trials, best_objective: best }]);
-  const points = el.data[0].x.map((x, i) => ({ trials: x, best_objective: el.data[0].y[i] }));
-  return convergenceChart(el, [...points, { trials, best_objective: best }]);
+export function extendConvergence(el, trials, best, metric = el.convergence?.metric) {
+  const points = el.convergence?.points ?? [];
+  return convergenceChart(el, [...points, { trials, best_objective: best }], metric);
 }
 
 /** Every trial's volatility and CAGR, one trace per scenario. */
@@ -104,11 +181,13 @@ export function riskReturnChart(el, byScenario, nameOf = (scenario) => scenario)
     hovertemplate: "%{text}<br>volatility %{x:.2%}<br>CAGR %{y:+.2%}<extra>%{fullData.name}</extra>",
     marker: { color: SCENARIO_COLOURS[scenario], size: 7, opacity: 0.75 },
   }));
-  return plotly().react(
+  return draw(
     el,
     traces,
-    layout(el, { xaxis: axis("annualised volatility", ".0%", el), yaxis: axis("CAGR", ".0%", el) }),
-    CONFIG,
+    layout(el, {
+      xaxis: percentAxis("annualised volatility", traces.flatMap((t) => t.x), el),
+      yaxis: percentAxis("CAGR", traces.flatMap((t) => t.y), el),
+    }),
   );
 }
 
@@ -149,7 +228,7 @@ export function panelBars(el, rows, category, panels) {
       });
     }
   });
-  return plotly().react(el, traces, layout(el, extra), CONFIG);
+  return draw(el, traces, layout(el, extra));
 }
 
 /** Grouped bars: one trace per metric, one bar per row (`rows[i][category]`). */
@@ -161,11 +240,10 @@ export function groupedBars(el, rows, category, metrics, yTitle, format, hover =
     y: rows.map((r) => r[key]),
     hovertemplate: `%{x}: %{y:${hover}}<extra>${label}</extra>`,
   }));
-  return plotly().react(
+  return draw(
     el,
     traces,
     layout(el, { barmode: "group", xaxis: axis("", undefined, el), yaxis: axis(yTitle, format, el) }),
-    CONFIG,
   );
 }
 
@@ -179,11 +257,10 @@ export function weightsChart(el, series) {
     y: assets.map((a) => weights[a] ?? 0),
     hovertemplate: `%{x}: %{y:.2%}<extra>${name}</extra>`,
   }));
-  return plotly().react(
+  return draw(
     el,
     traces,
     layout(el, { barmode: "group", xaxis: axis("", undefined, el), yaxis: axis("weight", ".0%", el) }),
-    CONFIG,
   );
 }
 
@@ -208,11 +285,13 @@ export function frontierChart(el, points, selected) {
       marker: { size: 12, symbol: "star", color: "#b91c1c" },
     });
   }
-  return plotly().react(
+  return draw(
     el,
     traces,
-    layout(el, { xaxis: axis("volatility", ".0%", el), yaxis: axis("expected return", ".0%", el) }),
-    CONFIG,
+    layout(el, {
+      xaxis: percentAxis("volatility", points.map((p) => p.volatility), el),
+      yaxis: percentAxis("expected return", points.map((p) => p.expected_return), el),
+    }),
   );
 }
 
@@ -230,10 +309,9 @@ export function equityChart(el, dates, series) {
     y: values,
     hovertemplate: `%{x|%Y-%m-%d}: $%{y:,.2f}<extra>${name}</extra>`,
   }));
-  return plotly().react(
+  return draw(
     el,
     traces,
     layout(el, { xaxis: axis("", "%Y-%m-%d", el), yaxis: axis("account value", "$,.0f", el) }),
-    CONFIG,
   );
 }

@@ -2,7 +2,7 @@
 // growing batch by batch, the agents' trace), then the results page.
 
 import { api, errorText } from "./api.js";
-import { convergenceChart, extendConvergence, purge } from "./charts.js";
+import { chartsDrawn, convergenceChart, extendConvergence, purge } from "./charts.js";
 import { clear, h, showAlert } from "./dom.js";
 import { count, isoTime, ratio } from "./format.js";
 import { followEvents } from "./live.js";
@@ -111,7 +111,7 @@ export function renderJob(main, jobId) {
       progressText.textContent = `${count(data.done)} of ${data.total ? count(data.total) : "?"} trials${best}`;
       if (data.best !== null && data.best !== undefined) {
         chart.hidden = false;
-        extendConvergence(chart, data.done, data.best);
+        extendConvergence(chart, data.done, data.best, metric);
         live += 1;
         chart.dataset.livePoints = String(live);
         chartNote.textContent = `${count(data.done)} trials evaluated so far.`;
@@ -183,6 +183,8 @@ export function renderJob(main, jobId) {
       if (summary.max_trials && summary.n_trials < summary.max_trials) {
         progressText.textContent = `${count(summary.n_trials)} of ${count(summary.max_trials)} trials: it stopped early (why: see "In short" below)`;
       }
+      await chartsDrawn();
+      if (controller.signal.aborted) return;
       document.body.dataset.resultsReady = jobId;
     } else if (final.status === "failed" || final.status === "cancelled") {
       clear(results).append(

@@ -10,13 +10,8 @@ The tests skip, saying why, where Node.js is missing (`make system-deps` install
 
 from __future__ import annotations
 
-import base64
-import json
 import math
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,8 +22,7 @@ from quant.limits import LIMIT_METRICS, STATISTICS
 from quant.regime_names import REGIME_NAMES
 from quant.strategy import StrategyConfig
 from services import formatting
-
-FORMAT_JS = Path(__file__).resolve().parents[2] / "api/web/format.js"
+from tests.support.node_module import NodeModule, node_module
 
 SERVE = """
 import { createInterface } from "node:readline";
@@ -92,42 +86,11 @@ def _wire(value: Any) -> Any:
     return value
 
 
-class FormatJs:
-    """format.js in a Node.js process: `ask(request)` -> its answer."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.process = process
-
-    def ask(self, request: dict[str, Any]) -> Any:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(request, allow_nan=False) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        assert line, f"node exited: {self.process.stderr.read() if self.process.stderr else ''}"
-        return json.loads(line)
-
-
 @pytest.fixture(scope="module")
-def format_js() -> Iterator[FormatJs]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node.js is missing (`make system-deps` installs it): format.js cannot run")
-    source = base64.b64encode(FORMAT_JS.read_bytes()).decode()
-    process = subprocess.Popen(
-        [node, "--input-type=module", "-e", SERVE, f"data:text/javascript;base64,{source}"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    js = FormatJs(process)
-    assert js.ask({"vocabulary": formatting.vocabulary()}) == "ok"
-    try:
+def format_js() -> Iterator[NodeModule]:
+    with node_module("format.js", SERVE) as js:
+        assert js.ask({"vocabulary": formatting.vocabulary()}) == "ok"
         yield js
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        process.wait(timeout=30)
 
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -145,7 +108,7 @@ their neighbours' signs: where Python rounds to even and JavaScript's toFixed aw
 
 
 @pytest.mark.parametrize("fmt", sorted(PYTHON_FORMATS))
-def test_ties_and_edges_are_written_the_same(format_js: FormatJs, fmt: str) -> None:
+def test_ties_and_edges_are_written_the_same(format_js: NodeModule, fmt: str) -> None:
     values = [*TIES, 0.0, -0.0, 5e-324, -5e-324, 1e21, -1e21, 1e300, 2**53 + 2, None]
     values += [math.nan, math.inf, -math.inf]
     written = format_js.ask({"format": fmt, "values": [_wire(v) for v in values]})
@@ -154,14 +117,14 @@ def test_ties_and_edges_are_written_the_same(format_js: FormatJs, fmt: str) -> N
 
 @FAST
 @given(fmt=st.sampled_from(sorted(PYTHON_FORMATS)), values=st.lists(ANY_NUMBER, max_size=40))
-def test_numbers_are_written_the_same(format_js: FormatJs, fmt: str, values: list[Any]) -> None:
+def test_numbers_are_written_the_same(format_js: NodeModule, fmt: str, values: list[Any]) -> None:
     written = format_js.ask({"format": fmt, "values": [_wire(v) for v in values]})
     assert written == [PYTHON_FORMATS[fmt](v) for v in values]
 
 
 @FAST
 @given(values=st.lists(st.one_of(st.dates(), st.none()), max_size=20))
-def test_dates_are_iso(format_js: FormatJs, values: list[Any]) -> None:
+def test_dates_are_iso(format_js: NodeModule, values: list[Any]) -> None:
     texts = [None if v is None else v.isoformat() for v in values]
     assert format_js.ask({"format": "date", "values": texts}) == [formatting.day(v) for v in values]
 
@@ -172,7 +135,7 @@ def test_dates_are_iso(format_js: FormatJs, values: list[Any]) -> None:
     values=st.lists(st.floats(min_value=0, max_value=1e4), max_size=20),
 )
 def test_each_parameter_is_said_the_same(
-    format_js: FormatJs, name: str, values: list[float]
+    format_js: NodeModule, name: str, values: list[float]
 ) -> None:
     term = formatting.PARAMETERS[name]
     said: list[Any] = sorted(term.choices or {}) if term.format == "choice" else list(values)
@@ -204,7 +167,7 @@ CONFIGS = st.fixed_dictionaries(
 @FAST
 @given(configs=st.lists(CONFIGS, min_size=1, max_size=10))
 def test_configurations_are_said_the_same(
-    format_js: FormatJs, configs: list[dict[str, Any]]
+    format_js: NodeModule, configs: list[dict[str, Any]]
 ) -> None:
     dumped = [StrategyConfig.model_validate(c).model_dump(mode="json") for c in configs]
     assert format_js.ask({"configs": dumped}) == [formatting.config_sentence(c) for c in dumped]
@@ -223,7 +186,7 @@ LIMITS = st.fixed_dictionaries(
 
 @FAST
 @given(limits=st.lists(LIMITS, min_size=1, max_size=20))
-def test_limits_are_said_the_same(format_js: FormatJs, limits: list[dict[str, Any]]) -> None:
+def test_limits_are_said_the_same(format_js: NodeModule, limits: list[dict[str, Any]]) -> None:
     assert format_js.ask({"limits": limits}) == [
         formatting.limit_sentence(
             row["metric"], row["limit"], row["statistic"], row["scenario"], row["value"]

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,8 @@ def test_the_key_moves_from_the_address_bar_to_session_storage(page: Any, server
     sign_in(page, server)
     assert "key=" not in page.url and page.url.endswith("#/optimize")
     assert page.evaluate("sessionStorage.getItem('stratigos.apiKey')") == server.key
-    assert page.evaluate("typeof window.Plotly") == "object"  # plotly.js served by the API
+    # a page without a chart never loads plotly.js (4.8 MB); the charts below load it
+    assert page.evaluate("typeof window.Plotly") == "undefined"
     assert page.problems == []
 
 
@@ -99,6 +101,11 @@ def test_form_progress_results_and_charts(page: Any, server: Server, artifacts: 
     assert convergence == str(len(charts["convergence"]))
     assert trace_lengths(page, "chart-convergence") == {"best objective": 4}
     drawn_best = page.evaluate("document.getElementById('chart-convergence').data[0].y")
+    # the first chart loaded plotly.js once, from the API (no CDN)
+    scripts = page.evaluate(
+        "[...document.scripts].map((s) => s.src).filter((s) => s.includes('plotly'))"
+    )
+    assert scripts == [f"{server.url}/static/vendor/plotly.min.js?v={version('plotly')}"]
     assert drawn_best == pytest.approx([p["best_objective"] for p in charts["convergence"]])
 
     # risk-return: one trace per scenario, one point per trial

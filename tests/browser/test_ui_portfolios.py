@@ -56,6 +56,9 @@ def test_create_edit_optimise_delete(page: Any, server: Server, artifacts: Path)
     assert trace_lengths(page, "chart-weights") == {"current": 5, "optimised": 5}
     frontier = trace_lengths(page, "chart-frontier")
     assert frontier == {"efficient frontier": len(result["frontier"]), "selected": 1}
+    for axis in ("xtick", "ytick"):  # a narrow range's ticks never read alike ("11%, 11%")
+        labels = page.locator(f"#chart-frontier .{axis} text").all_text_contents()
+        assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
     assert f"{result['volatility']:.2%}" in page.inner_text("#optimise-result")
     # the Sharpe ratio names the risk-free rate it is measured against (the request's)
     assert result["options"]["risk_free_rate"] == 0.0
@@ -145,3 +148,42 @@ def test_a_bad_key_brings_back_the_sign_in_form(page: Any, server: Server) -> No
     page.keyboard.press("Enter")
     page.wait_for_selector(".start-grid")
     assert page.evaluate("sessionStorage.getItem('stratigos.apiKey')") == server.key
+
+
+def test_a_chart_whose_plotly_did_not_load_is_drawn_by_the_next_attempt(
+    page: Any, server: Server
+) -> None:
+    """plotly.js is loaded by the first chart a page draws; a load that fails (a dropped
+    connection) is tried again by the next chart, not left failed until the page is reloaded."""
+    dropped: list[str] = []
+
+    def drop_the_first(route: Any) -> None:
+        if dropped:
+            route.continue_()
+        else:
+            dropped.append(route.request.url)
+            route.abort()
+
+    page.route("**/static/vendor/plotly.min.js*", drop_the_first)
+    sign_in(page, server, "#/portfolios")
+    page.fill("#portfolio-name", "Calm pair")
+    page.fill("#portfolio-weights", "KO 0.5\nPG 0.5")
+    page.click("#portfolio-save")
+    row = page.locator("#portfolios-table tbody tr", has_text="Calm pair")
+    row.wait_for()
+    row.get_by_role("button", name="Optimise Calm pair").click()
+    page.select_option("#optimise-method", "hrp")
+    assert page.evaluate("typeof window.Plotly") == "undefined"  # no chart yet, no plotly.js
+    with page.expect_response(lambda r: "/v1/optimization/hrp" in r.url) as answer:
+        page.click("#optimise-run")
+    assert answer.value.status == 200
+    failed = page.locator("#chart-weights[data-chart-error] .chart-error")
+    failed.wait_for()
+    assert "could not be drawn" in failed.inner_text()
+    with page.expect_response(lambda r: "/v1/optimization/hrp" in r.url) as answer:
+        page.click("#optimise-run")
+    assert trace_lengths(page, "chart-weights") == {"current": 2, "optimised": 2}
+    assert page.locator(".chart-error").count() == 0
+    assert len(dropped) == 1
+    # the browser's own line on the dropped request; no uncaught error
+    assert all("ERR_FAILED" in p for p in page.problems), page.problems

@@ -33,16 +33,14 @@ def visit(page: Any, server: Server, route: str, path: str) -> Any:
 
 
 def trace_lengths(page: Any, chart_id: str) -> dict[str, int]:
-    """Number of points of each trace of a plotly chart, by trace name."""
+    """Number of points of each trace of a plotly chart, by trace name, once it is drawn (a chart
+    is drawn after plotly.js loads, which the page's first chart asks for)."""
+    page.wait_for_function("id => document.getElementById(id)?.data !== undefined", arg=chart_id)
     lengths: dict[str, int] = page.evaluate(
-        """id => {
-            const el = document.getElementById(id);
-            if (!el || !el.data) return null;
-            return Object.fromEntries(el.data.map((t, i) => [t.name || String(i), t.x.length]));
-        }""",
+        """id => Object.fromEntries(
+            document.getElementById(id).data.map((t, i) => [t.name || String(i), t.x.length]))""",
         chart_id,
     )
-    assert lengths is not None, f"chart {chart_id} was not drawn"
     return lengths
 
 
