@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from agents.offline.intent import INTENTS, correct_typos, parse_intent
 from agents.offline.intent.typos import normalised
+from agents.offline.intent.words import COMPANY_NAMES
 
 KNOWN = ["AAPL", "AMD", "BAC", "BBY", "CVX", "GE", "HD", "JNJ", "JPM", "KO"]
 KNOWN += ["LLY", "MRK", "MSFT", "PEP", "PFE", "PG", "RRC", "UNH", "WMT", "XOM"]
@@ -236,6 +237,21 @@ def test_a_company_s_short_name_is_its_ticker(said: str, ticker: str) -> None:
     """ "Did JPM beat BofA?" is of BAC (it answered JPM alone, BofA read as nothing)."""
     parsed = parse_intent(f"did JPM beat {said} over the past 3 years?", KNOWN)
     assert set(parsed.tickers) == {"JPM", ticker} and not parsed.unknown_tickers, parsed
+
+
+@pytest.mark.parametrize("name", sorted(COMPANY_NAMES))
+def test_a_company_named_in_any_case_is_its_ticker_and_no_other(name: str) -> None:
+    """ "J&J" and "P&G" were read as the unknown tickers J and G; any company name, written as
+    a PM would, is its ticker (or that ticker said to be missing), never letters of it."""
+    ticker = COMPANY_NAMES[name]
+    for said in {name, name.upper(), name.title(), name.replace("&", " & ").title()}:
+        parsed = parse_intent(f"did JPM beat {said} over the past 3 years?", KNOWN)
+        if ticker in KNOWN:
+            assert set(parsed.tickers) == {"JPM", ticker}, (said, parsed)
+            assert parsed.unknown_tickers == (), (said, parsed)
+        else:
+            assert parsed.tickers == ("JPM",), (said, parsed)
+            assert parsed.unknown_tickers == (ticker,), (said, parsed)
 
 
 def test_years_in_counts_are_not_dates() -> None:

@@ -149,14 +149,16 @@ def read_unknown_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
     shouted = [w for w in words if len(w) > 1 and w.isupper()]
     found: dict[str, None] = {}
     if len(shouted) * 2 <= len(words):  # else capitals: words or tickers? no way to tell
-        for match in re.finditer(r"\$?\b([A-Z][A-Z.]{0,5})\b", text):
+        # a company's name is not read for tickers ("J&J" is JNJ, not J)
+        unnamed = _COMPANY_WORDS.sub(lambda m: " " * len(m[0]), text)
+        for match in re.finditer(r"\$?\b([A-Z][A-Z.]{0,5})\b", unnamed):
             token = match.group(1).rstrip(".")
             if token and token not in known_set and token not in _NOT_TICKERS:
                 found.setdefault(token, None)
     for token in [*_listed_words(text, known_set), *_mistyped_in_runs(text, known_set)]:
         found.setdefault(token, None)
-    for name, _ in _company_names(text.lower(), whole=True):
-        if (ticker := _COMPANY_NAMES[name]) not in known_set:
+    for ticker, _ in _company_names(text, whole=True):
+        if ticker not in known_set:
             found.setdefault(ticker, None)
     return tuple(found)
 
@@ -199,7 +201,7 @@ def _listed_words(text: str, known_set: set[str]) -> list[str]:
                 and lowered not in _SHORT_WORDS
                 and lowered not in _COMMON_WORDS
                 and upper not in _NOT_TICKERS
-                and lowered not in _COMPANY_NAMES
+                and lowered not in COMPANY_NAMES
                 and not matching(lowered)
             ):
                 found.append(upper)
@@ -356,7 +358,7 @@ ALL_TICKERS = patterns.compile(
 )  # fmt: skip
 
 
-_COMPANY_NAMES = {
+COMPANY_NAMES = {  # lower case -> ticker
     "apple": "AAPL",
     "microsoft": "MSFT",
     "johnson & johnson": "JNJ",
@@ -372,6 +374,7 @@ _COMPANY_NAMES = {
     "pepsico": "PEP",
     "pfizer": "PFE",
     "procter": "PG",
+    "p&g": "PG",
     "merck": "MRK",
     "walmart": "WMT",
     "home depot": "HD",
@@ -390,10 +393,24 @@ _COMPANY_NAMES = {
     "google": "GOOGL",
     "tesla": "TSLA",
 }
-_COMPANY_CUE = re.compile(
-    r"\b(?:" + "|".join(sorted(map(re.escape, _COMPANY_NAMES), key=len, reverse=True)) + ")"
+"""Companies' names and short names a message may use for their tickers ("Coke", "P&G")."""
+
+
+def _normal_name(written: str) -> str:
+    """A company name as `COMPANY_NAMES` keys it: lower case, one space between words, none
+    around "&" ("J & J" -> "j&j")."""
+    return re.sub(r"\s*&\s*", "&", " ".join(written.lower().split()))
+
+
+_TICKER_OF_NAME = {_normal_name(name): ticker for name, ticker in COMPANY_NAMES.items()}
+_NAMES = "|".join(
+    r"\s*&\s*".join(r"\s+".join(map(re.escape, part.split())) for part in name.split("&"))
+    for name in sorted(_TICKER_OF_NAME, key=len, reverse=True)
 )
-"""Any company name of `_COMPANY_NAMES` (a quick test before finding which)."""
+_COMPANY_START = re.compile(rf"\b(?:{_NAMES})", re.IGNORECASE)
+"""A company name of `COMPANY_NAMES` beginning a word, in any case and spacing ("J & J")."""
+_COMPANY_WORDS = re.compile(rf"\b(?:{_NAMES})\b", re.IGNORECASE)
+"""A company name of `COMPANY_NAMES` written as whole words, in any case and spacing."""
 
 
 def words(text: str) -> frozenset[str]:
@@ -423,17 +440,13 @@ _COMMON_WORDS = words(
 a phrase before one ("a 30% position limit, ko at least 5%", "over 3 yrs, ko and pg")."""
 
 
-def _company_names(low: str, whole: bool = False) -> list[tuple[str, int]]:
-    """The company names of `_COMPANY_NAMES` in the lower-case text `low`, each with where it
-    first starts (a name's start must begin a word; with `whole`, its end must end one)."""
-    if not _COMPANY_CUE.search(low):
-        return []
-    found = []
-    for name in _COMPANY_NAMES:
-        m = re.search(rf"\b{re.escape(name)}" + (r"\b" if whole else ""), low)
-        if m:
-            found.append((name, m.start()))
-    return found
+def _company_names(text: str, whole: bool = False) -> list[tuple[str, int]]:
+    """The tickers of the company names of `COMPANY_NAMES` in `text`, each with where it is
+    first named (a name's start must begin a word; with `whole`, its end must end one)."""
+    found: dict[str, int] = {}
+    for match in (_COMPANY_WORDS if whole else _COMPANY_START).finditer(text):
+        found.setdefault(_TICKER_OF_NAME[_normal_name(match[0])], match.start())
+    return list(found.items())
 
 
 def read_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
@@ -449,8 +462,7 @@ def read_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
         word = lowered in (_STOPWORDS if len(token) >= 3 else _SHORT_WORDS)
         if explicit or (len(token) >= 2 and not word):
             hits.append((match.start(), known_set[upper]))
-    for name, start in _company_names(text.lower()):
-        ticker = _COMPANY_NAMES[name]
+    for ticker, start in _company_names(text):
         if ticker in known_set:
             hits.append((start, known_set[ticker]))
     seen: dict[str, None] = {}
