@@ -69,6 +69,13 @@ export function percent(fraction, { signed: plus = false, digits = 2 } = {}) {
   return unsignedZero(`${pyFormat(number * 100, digits, plus)}%`);
 }
 
+/** A confidence level (a fraction) as a percentage without trailing zeros: 0.95 -> "95%",
+ * 0.975 -> "97.5%" (what the chat writes: "At 95% confidence the one-day VaR is ..."). */
+export function confidence(level) {
+  const number = finite(level);
+  return number === null ? MISSING : `${Number((number * 100).toFixed(2))}%`;
+}
+
 /** A return: a signed percentage ("+56.82%", "-3.10%"). */
 export function signedPercent(fraction) {
   return percent(fraction, { signed: true });

@@ -4,7 +4,7 @@
 import { api, errorText } from "./api.js";
 import { frontierChart, weightsChart } from "./charts.js";
 import { clear, h, kvTable, showAlert, stackable } from "./dom.js";
-import { count, isoTime, percent, ratio, signedPercent } from "./format.js";
+import { confidence, count, isoTime, percent, ratio, signedPercent } from "./format.js";
 
 /** The optimisation methods in words (as the API names them in its answer). */
 const METHOD_WORDS = {
@@ -385,8 +385,8 @@ export function renderPortfolios(main) {
       ["Volatility, annual", percent(result.volatility)],
       [`Sharpe ratio (against a ${percent((result.options || {}).risk_free_rate || 0)} risk-free rate)`, h("span", { id: "optimised-sharpe" }, ratio(result.sharpe_ratio))],
       ["Max drawdown", percent(report.max_drawdown)],
-      [`Daily VaR ${percent(report.level)}`, percent(report.var_historical)],
-      [`Daily CVaR ${percent(report.level)}`, percent(report.cvar_historical)],
+      [`Daily VaR (${confidence(report.level)} confidence)`, percent(report.var_historical)],
+      [`Daily CVaR (${confidence(report.level)} confidence)`, percent(report.cvar_historical)],
       ["Data", h("span", { id: "optimised-data" }, `${(result.data && result.data.start) || ""} to ${(result.data && result.data.end) || ""}${result.data && result.data.data_end ? `; the market data ends on ${result.data.data_end}` : ""}`)],
     ];
     const weightsBox = h("div", { id: "chart-weights", className: "chart", role: "figure", "aria-label": "Current and optimised weights per asset" });

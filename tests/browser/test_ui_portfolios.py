@@ -64,6 +64,11 @@ def test_create_edit_optimise_delete(page: Any, server: Server, artifacts: Path)
     assert result["options"]["risk_free_rate"] == 0.0
     assert "Sharpe ratio (against a 0.00% risk-free rate)\t" in page.inner_text("#optimise-result")
     assert page.inner_text("#optimised-sharpe") == f"{result['sharpe_ratio']:.2f}"
+    level = f"{100 * result['risk_report']['level']:g}%"  # "95%", as the chat writes it
+    shown = page.inner_text("#optimise-result")
+    assert (
+        f"Daily VaR ({level} confidence)\t" in shown and f"Daily CVaR ({level} confidence)" in shown
+    )
     assert result["data"]["data_end"] == "2022-12-28"
     assert page.inner_text("#optimised-data").endswith("; the market data ends on 2022-12-28")
     page.screenshot(path=str(artifacts / "portfolio-optimised.png"), full_page=True)
