@@ -30,6 +30,7 @@ from agents.offline.statistic_words import (
     years_phrase,
     years_ranked,
 )
+from agents.offline.stress_ranking import named_together, ranked_returns
 from agents.offline.weighted_adds import share_words
 from services.formatting import listed
 
@@ -311,7 +312,10 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     portfolio = data["portfolio"]
     capital = data.get("capital")
     on = f" on {_money(capital)} of capital" if capital else ""
+    each = ask.ranked and not capital and len(portfolio["weights"]) > 1  # side by side, each alone
     parts = [f"Stress test of {portfolio['name']} ({_held(portfolio)}){on}."]
+    if each:
+        parts = [f"Stress test of {named_together(list(portfolio['weights']))}, each on its own."]
     move = data.get("market_move")
     if move is not None:
         size = f"{_share(abs(move['move']))} market {'fall' if move['move'] < 0 else 'rise'}"
@@ -319,10 +323,16 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             parts.append(f"A {size}: not computed ({move.get('not_computed')}).")
         else:
             betas = ", ".join(f"{t} {v['beta']:.2f}" for t, v in move["per_asset"].items())
+            by_stock = {t: v["return"] for t, v in move["per_asset"].items()}
             parts.append(
                 f"A {size} through each stock's beta to the S&P 500 index (betas {betas}, "
-                f"estimated {_window(data)}): the portfolio "
-                f"{_loss(move['portfolio_return'], move.get('amount'))}."
+                f"estimated {_window(data)}): "
+                + (
+                    ranked_returns(by_stock, would=True)
+                    if each
+                    else f"the portfolio {_loss(move['portfolio_return'], move.get('amount'))}"
+                )
+                + "."
             )
     for episode in data.get("episodes") or []:
         name = episode["name"]
@@ -331,6 +341,11 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             parts.append(f"{title}: not replayed, {episode['not_replayed']}.")
             continue
         index = episode.get("index_return")
+        if each:
+            market = "" if index is None else f" (the S&P 500 index {pct(index)})"
+            ranking = ranked_returns(episode["per_asset"])
+            parts.append(f"{title}, each stock bought at its start: {ranking}{market}.")
+            continue
         parts.append(
             f"{title}, replayed on the weights bought at its start: the portfolio "
             f"{_loss(episode['portfolio_return'], episode.get('amount'))}, its deepest fall "
@@ -340,6 +355,8 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             + "."
         )
     scenarios = data.get("scenarios") or {}
+    if each and scenarios:
+        parts.append(f"The scenarios hold the stocks together ({_held(portfolio)}).")
     for name, row in scenarios.items():
         if not isinstance(row, dict):
             continue

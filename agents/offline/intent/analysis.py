@@ -41,11 +41,18 @@ from agents.offline.intent.rankings import (
     ranking_pivot,
 )
 from agents.offline.intent.scanner import PCT, fraction
+from agents.offline.intent.stress_reading import (
+    BEAR_CASE,
+    STRESS,
+    episodes_named,
+    market_move_named,
+    stocks_compared,
+)
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.intent.trading_terms import cadence_named, cost_bps
 from agents.offline.intent.typos import normalised
 from agents.offline.intent.words import ANY_METHOD as _ANY_METHOD
-from agents.offline.intent.words import OWNED_AFTER, read_mentioned
+from agents.offline.intent.words import OWNED_AFTER
 
 __all__ = [
     "AnalysisAsk",
@@ -128,68 +135,6 @@ class AnalysisAsk:
     safer_first: bool = False
     to_held: bool = False
     beat_index: bool = False
-
-
-# ---- stress -------------------------------------------------------------------------------
-_FALL = (
-    r"(?:drops?|dropping|falls?|falling|declines?|crash(?:es)?|plunges?|sell[\s-]?offs?|"
-    r"sells? off|selling off|sold off|"
-    r"corrections?|tumbles?|tanks?|sinks?|craters?|slides?|(?:goes |is |were |was )?down|slumps?)"
-)
-_RISE = r"(?:rises?|rall(?:y|ies)|(?:goes |is )?up|gains?|jumps?|surges?)"
-_MARKET = r"(?:(?:the |a )?(?:stock )?market|(?:the )?s&p(?: 500)?|(?:the )?index|equities|stocks|spx|spy)"
-_MOVES: list[tuple[re.Pattern[str], float]] = [
-    (patterns.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+|equity\s+)?" + _FALL), -1.0),
-    (patterns.compile(_MARKET + r"\s+" + _FALL + r"\s*(?:by\s+|of\s+)?(?:another\s+)?" + PCT), -1.0),
-    (patterns.compile(_FALL + r"\s+(?:of\s+|by\s+)?" + PCT + r"\s*(?:in|of)\s+" + _MARKET), -1.0),
-    (patterns.compile(r"(?:-|minus\s*|negative\s*)" + PCT + r"\s*(?:market|s&p|index)?\s*(?:move|shock)?"), -1.0),
-    (patterns.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+)?" + _RISE), 1.0),
-    (patterns.compile(_MARKET + r"\s+" + _RISE + r"\s*(?:by\s+)?" + PCT), 1.0),
-]  # fmt: skip
-
-
-def _market_move(low: str) -> float | None:
-    for pattern, sign in _MOVES:
-        match = pattern.search(low)
-        if match:
-            value = fraction(match.group(1))
-            if 0.0 < value < 1.0:
-                return sign * value
-    return None
-
-
-_ALL_EPISODES = patterns.compile(
-    r"\b(?:historical|past|history's|famous)\s+(?:episodes|crises|crashes|stress(?:es)?|"
-    r"scenarios)\b|\b(?:the\s+)?(?:big|major|great)\s+(?:crashes|crises)\b"
-)
-
-
-_EPISODE_YEARS = {"gfc_2008": r"\b2008\b", "covid_2020": r"\b2020\b", "rates_2022": r"\b2022\b"}
-
-
-def _episodes(low: str, stress: bool) -> tuple[str, ...]:
-    """The episodes named ("the 2008 crisis", "covid", "the 2022 rate shock"; in a stress
-    question, or beside an episode named, a bare year too: "stress it through 2008", "in the
-    2020 covid selloff and 2022")."""
-    if _ALL_EPISODES.search(low):
-        return tuple(_EPISODES)
-    named = read_mentioned(_EPISODES, low)
-    if not (stress or named):
-        return ()
-    return read_mentioned({key: f"{p}|{_EPISODE_YEARS[key]}" for key, p in _EPISODES.items()}, low)
-
-
-_STRESS = patterns.compile(
-    r"\bstress(?:[\s-]?test\w*)?\b|\bwhat (?:would|will|could|happens|if)\b|\bwhat'?s the (?:impact|hit)"
-    r"|\bwhat (?:does|do|did)\b.*\bdo to\b|\bin (?:dollars|\$|usd|money|cash)\b"
-    r"|\bhow (?:would|will) (?:it|my|the|this|that|our)\b.*\b(?:do|fare|hold up|perform|survive)"
-    r"|\bhow much (?:would|could|will|do) (?:i|we|it)\b(?! have\b).*\blos[es]\b|\bimpact of\b"
-    r"|\bshock\b"
-    r"|\bif (?:the )?(?:market|s&p|index)\b|\breplay\w*\b"
-)
-_BEAR_CASE = patterns.compile(
-    r"\bbear(?:ish)?\s+(?:case|scenario|market|regime)s?\b|\bin (?:a |the )?bear\b"
-)
 
 
 # ---- loss probabilities -----------------------------------------------------------------
@@ -580,18 +525,19 @@ def read_analysis(
         return _base(
             "loss_probability", intent, weights=weights, capital=capital,
             threshold=None if value is None else fraction(value), horizon=horizon_sessions(low),
-            bear_case=bool(_BEAR_CASE.search(low)), scenarios=intent.scenarios,
+            bear_case=bool(BEAR_CASE.search(low)), scenarios=intent.scenarios,
         )  # fmt: skip
     if intent.episode is not None:  # "the VaR during covid": the episode is the window
         low = re.sub(_EPISODES[intent.episode], " ", low)
-    stress = bool(_STRESS.search(low))
-    move, episodes = _market_move(low), _episodes(low, stress)
-    bear = bool(_BEAR_CASE.search(low))
+    stress = bool(STRESS.search(low))
+    move, episodes = market_move_named(low), episodes_named(low, stress)
+    bear = bool(BEAR_CASE.search(low))
     bear_case = bool(re.search(r"\bbear[\s-]case\b", low))
     if move is not None or episodes or bear_case or (stress and (bear or "stress" in low)):
         return _base(
             "stress", intent, weights=weights, capital=capital, market_move=move,
             episodes=episodes, bear_case=bear, horizon=horizon_sessions(low),
+            ranked=stocks_compared(intent, low),
         )  # fmt: skip
     methods = [m for m in intent.methods if m != "frontier"]
     held_equal = methods == ["equal_weight"] and not _BUILD.search(low)  # "holding equal weights"

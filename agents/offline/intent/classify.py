@@ -11,6 +11,7 @@ from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.names import IntentName
 from agents.offline.intent.scanner import Scanner
+from agents.offline.intent.stress_reading import market_move_named
 from agents.offline.intent.words import words
 
 PORTFOLIO_ID = patterns.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
@@ -228,10 +229,10 @@ _EPISODE = patterns.compile("|".join(f"(?:{words})" for words in EPISODE_WORDS.v
 """A historical episode named ("the 2008 crisis", "covid", "against 2008")."""
 _SEARCH_NAMED = patterns.compile(r"\bstrateg(?:y|ies)\b|\bsearch\w*|\btun(?:e|ing)\b|\btrials?\b")
 EPISODE_WEIGHT = 2.0
-"""What an episode named adds to the stress test's score when no search is named: how stocks
-"hold up" in one, or how "robust" they are to it, is a replay of it (a search's cue, 1.0, names
-only what a search would look for); "a strategy that holds up in the 2008 crisis" stays a
-search."""
+"""What an episode or a market move named adds to the stress test's score when no search is
+named: how stocks "hold up" in one ("in the 2008 crisis", "if the market falls 20%"), or how
+"robust" they are to it, is a stress test of it (a search's cue, 1.0, names only what a search
+would look for); "a strategy that holds up in the 2008 crisis" stays a search."""
 
 
 _QUESTION = patterns.compile(
@@ -303,8 +304,11 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["risk_report"] += 2.0
     if slots["scenarios"]:
         scores["scenarios"] += 1.0
-    if slots.get("episode") is None and _EPISODE.search(low) and not _SEARCH_NAMED.search(low):
-        scores["scenarios"] += EPISODE_WEIGHT  # an episode read as a window is no replay
+    if not _SEARCH_NAMED.search(low) and (
+        (slots.get("episode") is None and _EPISODE.search(low))  # one read as a window: none
+        or market_move_named(low) is not None  # "hold up if the market falls 20%": a stress
+    ):
+        scores["scenarios"] += EPISODE_WEIGHT
     if not (slots["tickers"] or slots["weights"]) and _INDEX_QUESTION.search(low):
         scores["market_overview"] += 2.0  # "how did the market do in 2008?": not a strategy
     best = max(_PRIORITY, key=lambda name: (scores[name], -_PRIORITY.index(name)))

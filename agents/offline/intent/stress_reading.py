@@ -1,0 +1,113 @@
+"""What a stress question states (`agents.offline.intent.analysis` reads the rest): a market
+move ("if the market drops 20%"), the historical episodes named ("the 2008 crisis", "covid"),
+whether it is a stress question at all, the bear case, and whether it sets the stocks it names
+side by side ("would AAPL or KO hold up better in a 2008 crash?"): each stock's loss, not the
+loss of the stocks held together."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from agents.offline import patterns
+from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
+from agents.offline.intent.rankings import HEAD_TO_HEAD
+from agents.offline.intent.scanner import PCT, fraction
+from agents.offline.intent.words import read_mentioned
+
+if TYPE_CHECKING:
+    from agents.offline.intent import Intent
+
+__all__ = ["BEAR_CASE", "STRESS", "episodes_named", "market_move_named", "stocks_compared"]
+
+_FALL = (
+    r"(?:drops?|dropping|falls?|falling|declines?|crash(?:es)?|plunges?|sell[\s-]?offs?|"
+    r"sells? off|selling off|sold off|"
+    r"corrections?|tumbles?|tanks?|sinks?|craters?|slides?|(?:goes |is |were |was )?down|slumps?)"
+)
+_RISE = r"(?:rises?|rall(?:y|ies)|(?:goes |is )?up|gains?|jumps?|surges?)"
+_MARKET = r"(?:(?:the |a )?(?:stock )?market|(?:the )?s&p(?: 500)?|(?:the )?index|equities|stocks|spx|spy)"
+_MOVES: list[tuple[re.Pattern[str], float]] = [
+    (patterns.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+|equity\s+)?" + _FALL), -1.0),
+    (patterns.compile(_MARKET + r"\s+" + _FALL + r"\s*(?:by\s+|of\s+)?(?:another\s+)?" + PCT), -1.0),
+    (patterns.compile(_FALL + r"\s+(?:of\s+|by\s+)?" + PCT + r"\s*(?:in|of)\s+" + _MARKET), -1.0),
+    (patterns.compile(r"(?:-|minus\s*|negative\s*)" + PCT + r"\s*(?:market|s&p|index)?\s*(?:move|shock)?"), -1.0),
+    (patterns.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+)?" + _RISE), 1.0),
+    (patterns.compile(_MARKET + r"\s+" + _RISE + r"\s*(?:by\s+)?" + PCT), 1.0),
+]  # fmt: skip
+
+
+def market_move_named(low: str) -> float | None:
+    for pattern, sign in _MOVES:
+        match = pattern.search(low)
+        if match:
+            value = fraction(match.group(1))
+            if 0.0 < value < 1.0:
+                return sign * value
+    return None
+
+
+_ALL_EPISODES = patterns.compile(
+    r"\b(?:historical|past|history's|famous)\s+(?:episodes|crises|crashes|stress(?:es)?|"
+    r"scenarios)\b|\b(?:the\s+)?(?:big|major|great)\s+(?:crashes|crises)\b"
+)
+
+
+_EPISODE_YEARS = {"gfc_2008": r"\b2008\b", "covid_2020": r"\b2020\b", "rates_2022": r"\b2022\b"}
+
+
+def episodes_named(low: str, stress: bool) -> tuple[str, ...]:
+    """The episodes named ("the 2008 crisis", "covid", "the 2022 rate shock"; in a stress
+    question, or beside an episode named, a bare year too: "stress it through 2008", "in the
+    2020 covid selloff and 2022")."""
+    if _ALL_EPISODES.search(low):
+        return tuple(_EPISODES)
+    named = read_mentioned(_EPISODES, low)
+    if not (stress or named):
+        return ()
+    return read_mentioned({key: f"{p}|{_EPISODE_YEARS[key]}" for key, p in _EPISODES.items()}, low)
+
+
+STRESS = patterns.compile(
+    r"\bstress(?:[\s-]?test\w*)?\b|\bwhat (?:would|will|could|happens|if)\b|\bwhat'?s the (?:impact|hit)"
+    r"|\bwhat (?:does|do|did)\b.*\bdo to\b|\bin (?:dollars|\$|usd|money|cash)\b"
+    r"|\bhow (?:would|will) (?:it|my|the|this|that|our)\b.*\b(?:do|fare|hold up|perform|survive)"
+    r"|\bhow much (?:would|could|will|do) (?:i|we|it)\b(?! have\b).*\blos[es]\b|\bimpact of\b"
+    r"|\bshock\b"
+    r"|\bif (?:the )?(?:market|s&p|index)\b|\breplay\w*\b"
+)
+BEAR_CASE = patterns.compile(
+    r"\bbear(?:ish)?\s+(?:case|scenario|market|regime)s?\b|\bin (?:a |the )?bear\b"
+)
+
+
+_COMPARATIVE = r"(?:better|worse|best|worst|less|least|(?:lose|fall|drop|suffer)s?\s+(?:more|most))"
+_SET_SIDE_BY_SIDE = patterns.compile(
+    r"\bcompar\w*|\bvs\.?(?!\w)|\bversus\b|\bside[\s-]by[\s-]side\b|\beach\b"
+    rf"|\bor\b.*\b{_COMPARATIVE}\b|\b{_COMPARATIVE}\b.*\bor\b"
+)
+"""Words setting the stocks of a stress question side by side: "compare", "vs", "each", or a
+choice between them asked with a comparative ("AAPL or KO ... better", "... lose more, XOM or
+CVX?")."""
+_AGAINST_A_NAME = patterns.compile(r"\bagainst\s+\$?([a-z][a-z.]{0,5})\b")
+_HELD_TOGETHER = patterns.compile(
+    r"\b(?:portfolio|allocation|holdings?|mix|my|our|together|basket|equal[\s-]weights?)\b"
+)
+"""Words making the stocks one portfolio ("my portfolio of AAPL and MSFT", "held together")."""
+
+
+def stocks_compared(intent: Intent, low: str) -> bool:
+    """Whether a stress question sets the two or more stocks it names side by side, each stock
+    stressed on its own ("would AAPL or KO hold up better in a 2008 crash?", "compare how AAPL
+    and KO would do in the covid crash", "how would AAPL do against KO in 2008?"), rather
+    than held together; never with weights given or a portfolio named."""
+    if len(intent.tickers) < 2 or intent.weights or intent.portfolio_ids:
+        return False
+    if _HELD_TOGETHER.search(low):
+        return False
+    against = [m[1].upper() for m in _AGAINST_A_NAME.finditer(low)]
+    return bool(
+        _SET_SIDE_BY_SIDE.search(low)
+        or HEAD_TO_HEAD.search(low)
+        or any(name in intent.tickers for name in against)
+    )

@@ -1,0 +1,113 @@
+"""Stocks set side by side in a stress question ("would AAPL or KO hold up better in a 2008
+crash?", "how would AAPL do against KO in 2008?", "which would hold up better if the market
+falls 20%, XOM or MSFT?") are each stressed on their own: each stock's return over the episode
+(bought at the close of its first day, held to the close of its last), best first, and which held
+up better; through a market move, each stock's beta times the move. They were held together at
+equal weights and one portfolio's loss answered, which chose nothing. The returns are checked
+against the closing prices, the betas against numpy over the window the reply states; a
+portfolio named ("my portfolio of ...") or stocks held together are stressed as before."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quant import load_sp500_index, load_sp500_prices
+from quant.episodes import EPISODES
+from tests.support.chat_answers import answer_in_new_thread
+
+PRICES = load_sp500_prices()
+INDEX = load_sp500_index()
+EPISODE_SAID = {
+    "gfc_2008": ("a 2008 crash", "the 2008 crisis", "the gfc"),
+    "covid_2020": ("the covid crash", "a covid-style crash", "the 2020 covid selloff"),
+    "rates_2022": ("the 2022 rate shock", "the 2022 rate selloff"),
+}
+SIDE_BY_SIDE = (
+    "would {a} or {b} hold up better in {e}?",
+    "compare how {a} and {b} would do in {e}",
+    "how would {a} do against {b} in {e}?",
+    "{a} vs {b}: which would hold up better in {e}?",
+    "which of {a} or {b} would lose less in {e}",
+)
+SETTINGS = settings(max_examples=12, deadline=None)
+PAIRS = st.lists(st.sampled_from(sorted(PRICES.columns)), min_size=2, max_size=2, unique=True)
+
+
+def _ranked(reply: str, words: str) -> tuple[list[tuple[str, float]], str]:
+    """The stocks and returns listed after `words`, in the order said, and the one said to hold
+    up better."""
+    found = re.search(
+        rf"{words}: ((?:[A-Z.]+ -?\d+\.\d%(?:, )?)+); (\w+) (?:would hold|held) up better", reply
+    )
+    assert found is not None, reply
+    listed = [(t, float(v) / 100) for t, v in re.findall(r"([A-Z.]+) (-?\d+\.\d)%", found[1])]
+    return listed, found[2]
+
+
+def _episode_return(ticker: str, key: str) -> float:
+    episode = EPISODES[key]
+    prices = PRICES[ticker]
+    return float(prices.loc[episode.end] / prices.loc[episode.start] - 1)
+
+
+@SETTINGS
+@given(
+    pair=PAIRS,
+    ask=st.sampled_from(SIDE_BY_SIDE),
+    key=st.sampled_from(sorted(EPISODE_SAID)),
+    said=st.integers(0, 2),
+)
+def test_each_stock_is_replayed_alone_and_the_better_one_named(
+    pair: list[str], ask: str, key: str, said: int
+) -> None:
+    a, b = pair
+    names = EPISODE_SAID[key]
+    reply = answer_in_new_thread(ask.format(a=a, b=b, e=names[said % len(names)]))
+    assert "each on its own" in reply and "the portfolio loses" not in reply, reply
+    listed, better = _ranked(reply, "each stock bought at its start")
+    assert sorted(t for t, _ in listed) == sorted(pair), reply
+    for ticker, shown in listed:
+        assert shown == pytest.approx(_episode_return(ticker, key), abs=0.0006), (ticker, reply)
+    values = [v for _, v in listed]
+    assert values == sorted(values, reverse=True), reply  # best first
+    assert better == listed[0][0], reply
+    if listed[0][1] != listed[1][1]:
+        assert _episode_return(better, key) > _episode_return(
+            next(t for t in pair if t != better), key
+        )
+
+
+@SETTINGS
+@given(pair=PAIRS, move=st.sampled_from([10, 20, 30]))
+def test_through_a_market_move_each_stock_moves_by_its_own_beta(pair: list[str], move: int) -> None:
+    a, b = pair
+    reply = answer_in_new_thread(
+        f"which would hold up better if the market falls {move}%, {a} or {b}?"
+    )
+    listed, better = _ranked(reply, r"ends on \d{4}-\d{2}-\d{2}\)\)")
+    window = re.search(r"estimated from (\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})", reply)
+    assert window is not None, reply
+    returns = PRICES[pair].pct_change().loc[window[1] : window[2]]
+    market = INDEX.pct_change().loc[window[1] : window[2]]
+    for ticker, shown in listed:
+        beta = np.cov(returns[ticker], market)[0, 1] / np.var(market, ddof=1)
+        assert shown == pytest.approx(-beta * move / 100, abs=0.0006), (ticker, reply)
+    assert better == listed[0][0] and listed[0][1] >= listed[1][1], reply
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "stress test {a} and {b} through the 2008 crisis",
+        "stress my portfolio of {a} and {b} against 2008",
+        "how would {a} and {b} held together do in the 2008 crisis?",
+    ],
+)
+def test_stocks_held_together_are_one_portfolio_as_before(ask: str) -> None:
+    reply = answer_in_new_thread(ask.format(a="KO", b="PEP"))
+    assert "the portfolio loses" in reply and "each on its own" not in reply, reply
