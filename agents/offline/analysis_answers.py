@@ -6,6 +6,7 @@ its window and where the market data ends.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from agents.offline.coverage_answers import coverage_answer
@@ -30,7 +31,7 @@ from agents.offline.statistic_words import (
     years_phrase,
     years_ranked,
 )
-from agents.offline.stress_ranking import named_together, ranked_returns
+from agents.offline.stress_ranking import each_on_its_own, ranked_returns
 from agents.offline.weighted_adds import share_words
 from services.formatting import listed
 
@@ -312,10 +313,11 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     portfolio = data["portfolio"]
     capital = data.get("capital")
     on = f" on {_money(capital)} of capital" if capital else ""
-    each = ask.ranked and not capital and len(portfolio["weights"]) > 1  # side by side, each alone
+    each = ask.ranked and len(portfolio["weights"]) > 1  # the stocks side by side, each alone
     parts = [f"Stress test of {portfolio['name']} ({_held(portfolio)}){on}."]
-    if each:
-        parts = [f"Stress test of {named_together(list(portfolio['weights']))}, each on its own."]
+    if each:  # each stock as if the whole capital were in it
+        parts = [each_on_its_own(list(portfolio["weights"]), _money(capital) if capital else None)]
+    ranked = partial(ranked_returns, capital=capital, money=_money)
     move = data.get("market_move")
     if move is not None:
         size = f"{_share(abs(move['move']))} market {'fall' if move['move'] < 0 else 'rise'}"
@@ -328,7 +330,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
                 f"A {size} through each stock's beta to the S&P 500 index (betas {betas}, "
                 f"estimated {_window(data)}): "
                 + (
-                    ranked_returns(by_stock, would=True)
+                    ranked(by_stock, would=True)
                     if each
                     else f"the portfolio {_loss(move['portfolio_return'], move.get('amount'))}"
                 )
@@ -343,7 +345,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         index = episode.get("index_return")
         if each:
             market = "" if index is None else f" (the S&P 500 index {pct(index)})"
-            ranking = ranked_returns(episode["per_asset"])
+            ranking = ranked(episode["per_asset"])
             parts.append(f"{title}, each stock bought at its start: {ranking}{market}.")
             continue
         parts.append(

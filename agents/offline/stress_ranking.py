@@ -5,29 +5,47 @@ says when a question asks for it)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from agents.offline.statistic_words import pct
 
-__all__ = ["named_together", "ranked_returns"]
+__all__ = ["each_on_its_own", "named_together", "ranked_returns"]
 
 
-def ranked_returns(returns: Mapping[str, float], *, would: bool = False) -> str:
-    """ "KO -30.7%, AAPL -55.2%; KO held up better" (`would`: "would hold up"), best first; a
-    tie at the best names every stock tied."""
+def ranked_returns(
+    returns: Mapping[str, float],
+    *,
+    would: bool = False,
+    capital: float | None = None,
+    money: Callable[[float], str] = str,
+) -> str:
+    """ "KO -30.7%, AAPL -55.2%; KO held up better" (`would`: "would hold up"; on a rise, "would
+    gain more"), best first, with each return as an amount of `capital` written by `money`
+    when one is given; a tie at the best names every stock tied."""
     order = sorted(returns.items(), key=lambda kv: (-kv[1], kv[0]))
-    listed = ", ".join(f"{ticker} {pct(value)}" for ticker, value in order)
+    listed = ", ".join(
+        f"{ticker} {pct(value)}" + ("" if capital is None else f" ({money(value * capital)})")
+        for ticker, value in order
+    )
     best = order[0][1]
     leaders = [ticker for ticker, value in order if f"{value:.1%}" == f"{best:.1%}"]
-    verb = "would hold up" if would else "held up"
+    rise = all(value > 0 for _, value in order)
+    verb = ("would gain" if rise else "would hold up") if would else "held up"
     if len(leaders) == len(order):
         return f"{listed}; they {verb} alike"
+    degree = ("more" if rise else "better") if len(order) == 2 else ("most" if rise else "best")
     if len(leaders) > 1:
-        return f"{listed}; {' and '.join(leaders)} {verb} best, alike"
-    degree = "better" if len(order) == 2 else "best"
+        return f"{listed}; {' and '.join(leaders)} {verb} {degree}, alike"
     return f"{listed}; {leaders[0]} {verb} {degree}"
 
 
 def named_together(names: Sequence[str]) -> str:
     """ "AAPL and KO", "AAPL, KO and MSFT"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def each_on_its_own(names: Sequence[str], capital: str | None = None) -> str:
+    """The opening of a stress test of stocks side by side: "Stress test of AAPL and KO, each
+    on its own." (with `capital` written, ", 1,000,000 in each": amounts are of it all)."""
+    in_each = "" if capital is None else f", {capital} in each"
+    return f"Stress test of {named_together(names)}, each on its own{in_each}."

@@ -17,20 +17,18 @@ let loading = null;
  * failed load is tried again on the next chart. */
 function plotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
+  const src = document.querySelector('meta[name="plotly-src"]')?.content;
+  if (!src) return Promise.reject(new Error("plotly.js did not load (no plotly-src on the page)"));
   loading ??= new Promise((resolve, reject) => {
-    const src = document.querySelector('meta[name="plotly-src"]')?.content;
-    const failed = () => {
-      loading = null;
-      reject(new Error(`plotly.js did not load (${src || "no plotly-src on the page"})`));
-    };
-    if (!src) return failed();
     const script = document.createElement("script");
+    const failed = () => {
+      script.remove();
+      loading = null;
+      reject(new Error(`plotly.js did not load (${src})`));
+    };
     script.src = src;
     script.onload = () => (window.Plotly ? resolve(window.Plotly) : failed());
-    script.onerror = () => {
-      script.remove();
-      failed();
-    };
+    script.onerror = failed;
     document.head.append(script);
   });
   return loading;
@@ -39,11 +37,13 @@ function plotly() {
 const pending = new Set();
 
 /** Draw `traces` on `el` with `layout` once plotly.js is loaded (a promise; the draws of one
- * element happen in the order they were asked for). When plotly.js does not load, the element
- * says so in words (`data-chart-error` holds the reason) until a later draw succeeds. */
+ * element happen in the order they were asked for; an element no longer on the page by then is
+ * not drawn). When plotly.js does not load, the element says so in words (`data-chart-error`
+ * holds the reason) until a later draw succeeds. */
 function draw(el, traces, chartLayout) {
   const drawn = plotly().then(
     (Plotly) => {
+      if (!el.isConnected) return el; // the page was left while plotly.js loaded
       if (el.dataset.chartError !== undefined) {
         el.replaceChildren();
         delete el.dataset.chartError;
@@ -109,27 +109,19 @@ function convergenceRange(ys) {
   return [low - pad, high + pad];
 }
 
-/** Percentage ticks for an axis over `values` (fractions): the smallest round step (1, 2 or 5
- * times a power of ten) that puts at most `most + 1` ticks on their range (so at least 2, for
- * `most` of 4 or more), with as many decimals as the step has, so that no two ticks read the
- * same ("16%" twice over 15.5-19.6 %; 11.0-11.3 % as 11.05 %, 11.10 %, ...). `{tickformat,
- * dtick}`, for a plotly axis. */
-export function percentTicks(values, most = 6) {
-  const finite = values.filter(Number.isFinite);
-  const low = Math.min(...finite);
-  const high = Math.max(...finite);
-  if (!(high > low)) return { tickformat: ".1%" };
-  const ticks = (step) => Math.floor(high / step + 1e-9) - Math.ceil(low / step - 1e-9) + 1;
-  const power = 10 ** Math.floor(Math.log10((high - low) / most)) / 10;
-  const dtick = [1, 2, 5, 10, 20, 50, 100, 200, 500]
-    .map((m) => m * power)
-    .find((step) => ticks(step) <= most + 1);
-  const decimals = Math.max(0, -Math.floor(Math.log10(dtick * 100) + 1e-9));
-  return { tickformat: `.${decimals}%`, dtick };
-}
+/** The tick format of a percentage axis by the step plotly picks for it (its dtick, a
+ * fraction), at any zoom: as many decimals as the step has ("16%", "16.5%", "11.05%"), so that
+ * no two ticks read the same ("16%, 16%, 17%" over 15.5-19.6 % with ".0%"). The bounds fall
+ * between plotly's round steps (1, 2 or 5 times a power of ten), so no step sits on one. */
+export const PERCENT_TICKS = [
+  { dtickrange: [null, 0.000099], value: ".3%" },
+  { dtickrange: [0.000099, 0.00099], value: ".2%" },
+  { dtickrange: [0.00099, 0.0099], value: ".1%" },
+  { dtickrange: [0.0099, null], value: ".0%" },
+];
 
-function percentAxis(title, values, el) {
-  return { ...axis(title, ".0%", el), ...percentTicks(values, narrow(el) ? 4 : 6) };
+function percentAxis(title, el) {
+  return { ...axis(title, ".0%", el), tickformatstops: PERCENT_TICKS };
 }
 
 /** Whole-number ticks for `xs` (trials): about six of them. */
@@ -185,8 +177,8 @@ export function riskReturnChart(el, byScenario, nameOf = (scenario) => scenario)
     el,
     traces,
     layout(el, {
-      xaxis: percentAxis("annualised volatility", traces.flatMap((t) => t.x), el),
-      yaxis: percentAxis("CAGR", traces.flatMap((t) => t.y), el),
+      xaxis: percentAxis("annualised volatility", el),
+      yaxis: percentAxis("CAGR", el),
     }),
   );
 }
@@ -289,8 +281,8 @@ export function frontierChart(el, points, selected) {
     el,
     traces,
     layout(el, {
-      xaxis: percentAxis("volatility", points.map((p) => p.volatility), el),
-      yaxis: percentAxis("expected return", points.map((p) => p.expected_return), el),
+      xaxis: percentAxis("volatility", el),
+      yaxis: percentAxis("expected return", el),
     }),
   );
 }

@@ -254,6 +254,21 @@ def test_a_company_named_in_any_case_is_its_ticker_and_no_other(name: str) -> No
             assert parsed.unknown_tickers == (ticker,), (said, parsed)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.text(max_size=30),
+    name=st.sampled_from(sorted(COMPANY_NAMES)),
+    odd=st.sampled_from(["\u017f", "\u212a", "\u0130", "\u0131", "\ufb00", "\u00df"]),
+)
+def test_a_company_name_beside_any_characters_reads_without_failing(
+    before: str, name: str, odd: str
+) -> None:
+    """Characters that match a name's letters only under Unicode's case folding ("Pepſi": the
+    long s, the Kelvin sign) are no name: the reading ended in a KeyError on them."""
+    for said in (name.replace("s", odd).replace("k", odd), f"{before} {name} {odd}"):
+        parse_intent(f"did JPM beat {said} over the past 3 years?", KNOWN)
+
+
 def test_years_in_counts_are_not_dates() -> None:
     parsed = parse_intent("run 2000 trials with 2010 paths", KNOWN)
     assert parsed.budget == 2000 and parsed.start is None

@@ -1,68 +1,68 @@
-"""The charts' percentage axes (api/web/charts.js `percentTicks`, run by Node.js): for any
-values, ticks a round step apart, at most the number asked for, none reading like another
-(the efficient frontier's axis read "16%, 16%, 17%, 17%" over 15.5-19.6 %)."""
+"""The charts' percentage axes (api/web/charts.js `PERCENT_TICKS`, read by Node.js): at any
+step plotly picks for its ticks (1, 2 or 5 times a power of ten; at any zoom), the format has
+as many decimals as the step, so that no two ticks read the same (the efficient frontier's axis
+read "16%, 16%, 17%, 17%" over 15.5-19.6 %), and no more."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support.node_module import NodeModule, node_module
+from tests.support.node_module import node_module
 
 SERVE = """
 import { createInterface } from "node:readline";
 const charts = await import(process.argv[1]);
 for await (const line of createInterface({ input: process.stdin })) {
-  const [values, most] = JSON.parse(line);
-  process.stdout.write(JSON.stringify(charts.percentTicks(values, most)) + "\\n");
+  process.stdout.write(JSON.stringify(charts.PERCENT_TICKS) + "\\n");
 }
 """
 
 
 @pytest.fixture(scope="module")
-def charts_js() -> Iterator[NodeModule]:
+def stops() -> Iterator[list[dict[str, Any]]]:
     with node_module("charts.js", SERVE) as js:
-        yield js
+        yield js.ask({})
 
 
-def _shown(value: float, tickformat: str) -> str:
-    """A tick as d3-format's `.<n>%` writes it (the percentage, n decimals)."""
-    decimals = int(tickformat[1:-1])
-    text = f"{value * 100:.{decimals}f}%"
-    return "0" + text[2:] if text.startswith("-0") and float(text[:-1]) == 0 else text
+def _format_at(stops: list[dict[str, Any]], dtick: float) -> str:
+    """The format of the first stop whose range holds `dtick` (plotly's `tickformatstops`)."""
+    for stop in stops:
+        low, high = stop["dtickrange"]
+        if (low is None or dtick >= low) and (high is None or dtick <= high):
+            return str(stop["value"])
+    raise AssertionError(f"no stop holds {dtick}")
 
 
-FRACTIONS = st.floats(-1.0, 5.0, allow_nan=False)
+def _shown(value: float, decimals: int) -> str:
+    return f"{value * 100:.{decimals}f}%"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
-    low=FRACTIONS,
-    span=st.floats(1e-4, 3.0),
-    inside=st.lists(st.floats(0.0, 1.0), max_size=20),
-    most=st.sampled_from([4, 6]),
+    mantissa=st.sampled_from([1, 2, 5]),
+    power=st.integers(-5, 1),
+    first=st.integers(-2000, 2000),
 )
-def test_percentage_ticks_are_round_few_and_distinct(
-    charts_js: NodeModule, low: float, span: float, inside: list[float], most: int
+def test_ticks_a_round_step_apart_read_apart_with_no_decimal_to_spare(
+    stops: list[dict[str, Any]], mantissa: int, power: int, first: int
 ) -> None:
-    values = [low, low + span, *(low + f * span for f in inside)]
-    ticks = charts_js.ask([values, most])
-    step = ticks["dtick"]
-    mantissa = step / 10 ** math.floor(math.log10(step) + 1e-9)
-    assert any(math.isclose(mantissa, m) for m in (1, 2, 5, 10)), ticks
-    first, last = math.ceil(min(values) / step - 1e-9), math.floor(max(values) / step + 1e-9)
-    shown = [_shown(k * step, ticks["tickformat"]) for k in range(first, last + 1)]
-    assert 2 <= len(shown) <= most + 1, (ticks, values)
-    assert len(set(shown)) == len(shown), (ticks, shown)
-    # no more decimals than the step needs
-    decimals = int(ticks["tickformat"][1:-1])
-    assert decimals == 0 or not math.isclose(round(step * 100, decimals - 1), step * 100)
+    step = mantissa * 10.0**power
+    decimals = int(_format_at(stops, step)[1:-1])
+    ticks = [_shown(k * step, decimals) for k in range(first, first + 6)]
+    assert len(set(ticks)) == len(ticks), (step, ticks)
+    if decimals:  # one decimal fewer and two ticks of some step read alike
+        fewer = [_shown(k * step, decimals - 1) for k in range(0, 10)]
+        assert len(set(fewer)) < len(fewer), (step, fewer)
 
 
-def test_values_without_a_range_get_one_decimal(charts_js: NodeModule) -> None:
-    assert charts_js.ask([[0.1, 0.1], 6]) == {"tickformat": ".1%"}
-    assert charts_js.ask([[], 6]) == {"tickformat": ".1%"}
+def test_no_round_step_sits_on_a_bound(stops: list[dict[str, Any]]) -> None:
+    """Whether plotly reads a bound as inside or outside a stop never changes a format."""
+    bounds = [b for stop in stops for b in stop["dtickrange"] if b is not None]
+    steps = [m * 10.0**p for m in (1, 2, 5) for p in range(-7, 3)]
+    assert not any(math.isclose(b, s) for b in bounds for s in steps)

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agents.offline.intent import parse_intent
 from quant import load_sp500_index, load_sp500_prices
 from quant.episodes import EPISODES
 from tests.support.chat_answers import answer_in_new_thread
@@ -38,15 +39,18 @@ SETTINGS = settings(max_examples=12, deadline=None)
 PAIRS = st.lists(st.sampled_from(sorted(PRICES.columns)), min_size=2, max_size=2, unique=True)
 
 
-def _ranked(reply: str, words: str) -> tuple[list[tuple[str, float]], str]:
-    """The stocks and returns listed after `words`, in the order said, and the one said to hold
-    up better."""
+def _ranked(reply: str, words: str) -> tuple[list[tuple[str, float]], list[str]]:
+    """The stocks and returns listed after `words`, in the order said, and the stocks said to
+    hold up (or gain) most: one, or several tied ("... alike")."""
     found = re.search(
-        rf"{words}: ((?:[A-Z.]+ -?\d+\.\d%(?:, )?)+); (\w+) (?:would hold|held) up better", reply
+        rf"{words}: ((?:[A-Z.]+ -?\d+\.\d%(?: \([^)]*\))?(?:, )?)+); "
+        r"(they|[A-Z. ]+?) (?:would hold up|held up|would gain) (better|best|more|most|alike)",
+        reply,
     )
     assert found is not None, reply
     listed = [(t, float(v) / 100) for t, v in re.findall(r"([A-Z.]+) (-?\d+\.\d)%", found[1])]
-    return listed, found[2]
+    leaders = [t for t, _ in listed] if found[2] == "they" else found[2].split(" and ")
+    return listed, leaders
 
 
 def _episode_return(ticker: str, key: str) -> float:
@@ -69,17 +73,13 @@ def test_each_stock_is_replayed_alone_and_the_better_one_named(
     names = EPISODE_SAID[key]
     reply = answer_in_new_thread(ask.format(a=a, b=b, e=names[said % len(names)]))
     assert "each on its own" in reply and "the portfolio loses" not in reply, reply
-    listed, better = _ranked(reply, "each stock bought at its start")
+    listed, leaders = _ranked(reply, "each stock bought at its start")
     assert sorted(t for t, _ in listed) == sorted(pair), reply
     for ticker, shown in listed:
         assert shown == pytest.approx(_episode_return(ticker, key), abs=0.0006), (ticker, reply)
     values = [v for _, v in listed]
     assert values == sorted(values, reverse=True), reply  # best first
-    assert better == listed[0][0], reply
-    if listed[0][1] != listed[1][1]:
-        assert _episode_return(better, key) > _episode_return(
-            next(t for t in pair if t != better), key
-        )
+    assert leaders == [t for t, v in listed if v == values[0]], reply
 
 
 @SETTINGS
@@ -89,7 +89,7 @@ def test_through_a_market_move_each_stock_moves_by_its_own_beta(pair: list[str],
     reply = answer_in_new_thread(
         f"which would hold up better if the market falls {move}%, {a} or {b}?"
     )
-    listed, better = _ranked(reply, r"ends on \d{4}-\d{2}-\d{2}\)\)")
+    listed, leaders = _ranked(reply, r"ends on \d{4}-\d{2}-\d{2}\)\)")
     window = re.search(r"estimated from (\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})", reply)
     assert window is not None, reply
     returns = PRICES[pair].pct_change().loc[window[1] : window[2]]
@@ -97,7 +97,7 @@ def test_through_a_market_move_each_stock_moves_by_its_own_beta(pair: list[str],
     for ticker, shown in listed:
         beta = np.cov(returns[ticker], market)[0, 1] / np.var(market, ddof=1)
         assert shown == pytest.approx(-beta * move / 100, abs=0.0006), (ticker, reply)
-    assert better == listed[0][0] and listed[0][1] >= listed[1][1], reply
+    assert leaders[0] == listed[0][0] and listed[0][1] >= listed[1][1], reply
 
 
 @pytest.mark.parametrize(
@@ -106,8 +106,39 @@ def test_through_a_market_move_each_stock_moves_by_its_own_beta(pair: list[str],
         "stress test {a} and {b} through the 2008 crisis",
         "stress my portfolio of {a} and {b} against 2008",
         "how would {a} and {b} held together do in the 2008 crisis?",
+        "stress {a} and {b} through each crisis",
+        "how would {a} and {b} hold up in a 30% drop or worse?",
+        "stress {a} and {b} compared with the S&P in the 2008 crisis",
     ],
 )
 def test_stocks_held_together_are_one_portfolio_as_before(ask: str) -> None:
     reply = answer_in_new_thread(ask.format(a="KO", b="PEP"))
     assert "the portfolio loses" in reply and "each on its own" not in reply, reply
+
+
+def test_three_stocks_on_a_capital_each_with_its_amount() -> None:
+    reply = answer_in_new_thread(
+        "compare how AAPL, KO and XOM would do in the 2008 crisis on $1,000,000"
+    )
+    assert "each on its own, 1,000,000 in each" in reply, reply
+    listed, leaders = _ranked(reply, "each stock bought at its start")
+    assert sorted(t for t, _ in listed) == ["AAPL", "KO", "XOM"] and "held up best" in reply
+    amounts = dict(re.findall(r"([A-Z]+) -?\d+\.\d% \((-?[\d,]+)\)", reply))
+    for ticker, _ in listed:
+        amount = float(amounts[ticker].replace(",", ""))
+        assert amount == pytest.approx(_episode_return(ticker, "gfc_2008") * 1e6, abs=600), reply
+    assert leaders == [listed[0][0]]
+
+
+def test_on_a_market_rise_the_one_that_gains_more_is_named() -> None:
+    reply = answer_in_new_thread("which would gain more if the market rises 10%, XOM or MSFT?")
+    listed, leaders = _ranked(reply, r"ends on \d{4}-\d{2}-\d{2}\)\)")
+    assert "would gain more" in reply and all(v > 0 for _, v in listed), reply
+    assert leaders == [listed[0][0]] and listed[0][1] > listed[1][1], reply
+
+
+@pytest.mark.parametrize(
+    "ask", ["was the S&P down 20% in 2022?", "did the market drop 20% in 2022?"]
+)
+def test_a_move_that_happened_is_no_stress_test(ask: str) -> None:
+    assert parse_intent(ask, list(PRICES.columns)).intent != "scenarios"

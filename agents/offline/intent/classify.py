@@ -228,6 +228,11 @@ _PRIORITY: tuple[IntentName, ...] = (
 _EPISODE = patterns.compile("|".join(f"(?:{words})" for words in EPISODE_WORDS.values()))
 """A historical episode named ("the 2008 crisis", "covid", "against 2008")."""
 _SEARCH_NAMED = patterns.compile(r"\bstrateg(?:y|ies)\b|\bsearch\w*|\btun(?:e|ing)\b|\btrials?\b")
+_WOULD = patterns.compile(
+    r"\b(?:if|would|will|could|might|should|hold(?:s|ing)? up|fare|survive|stress\w*)\b"
+)
+"""A move asked about as one that may happen ("if the market falls 20%", "would hold up in a
+30% drop"), not one that did ("was the S&P down 20% in 2022?")."""
 EPISODE_WEIGHT = 2.0
 """What an episode or a market move named adds to the stress test's score when no search is
 named: how stocks "hold up" in one ("in the 2008 crisis", "if the market falls 20%"), or how
@@ -306,7 +311,7 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["scenarios"] += 1.0
     if not _SEARCH_NAMED.search(low) and (
         (slots.get("episode") is None and _EPISODE.search(low))  # one read as a window: none
-        or market_move_named(low) is not None  # "hold up if the market falls 20%": a stress
+        or (market_move_named(low) is not None and _WOULD.search(low))  # "if it falls 20%"
     ):
         scores["scenarios"] += EPISODE_WEIGHT
     if not (slots["tickers"] or slots["weights"]) and _INDEX_QUESTION.search(low):

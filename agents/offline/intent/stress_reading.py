@@ -13,7 +13,7 @@ from agents.offline import patterns
 from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
 from agents.offline.intent.rankings import HEAD_TO_HEAD
 from agents.offline.intent.scanner import PCT, fraction
-from agents.offline.intent.words import read_mentioned
+from agents.offline.intent.words import read_mentioned, read_tickers
 
 if TYPE_CHECKING:
     from agents.offline.intent import Intent
@@ -81,17 +81,25 @@ BEAR_CASE = patterns.compile(
 )
 
 
-_COMPARATIVE = r"(?:better|worse|best|worst|less|least|(?:lose|fall|drop|suffer)s?\s+(?:more|most))"
-_SET_SIDE_BY_SIDE = patterns.compile(
-    r"\bcompar\w*|\bvs\.?(?!\w)|\bversus\b|\bside[\s-]by[\s-]side\b|\beach\b"
-    rf"|\bor\b.*\b{_COMPARATIVE}\b|\b{_COMPARATIVE}\b.*\bor\b"
+_COMPARATIVE = patterns.compile(
+    r"\b(?:better|worse|best|worst|less|least"
+    r"|(?:lose|fall|drop|suffer|gain|rise|make|earn)s?\s+(?:more|most))\b"
 )
-"""Words setting the stocks of a stress question side by side: "compare", "vs", "each", or a
-choice between them asked with a comparative ("AAPL or KO ... better", "... lose more, XOM or
-CVX?")."""
-_AGAINST_A_NAME = patterns.compile(r"\bagainst\s+\$?([a-z][a-z.]{0,5})\b")
+"""A comparative ("hold up better", "lose more"): stocks side by side when "or" is between two
+of them (`_EITHER`: "would AAPL or KO hold up better"), not "a 30% drop or worse"."""
+_SIDE_BY_SIDE = patterns.compile(
+    r"\bcompare\b(?!\s+(?:it|them|this|that)?\s*(?:with|to|against)\s+the\s+(?:market|index|s&p))"
+    r"|\bcomparing\b|\bvs\.?(?!\w)|\bversus\b|\bside[\s-]by[\s-]side\b"
+    r"|\beach\s+(?:stock|name|one|of them|of the (?:stocks|names))\b"
+)
+"""Words setting the stocks of a stress question side by side ("compare how AAPL and KO would
+do", "AAPL vs KO", "each stock"), not the stocks against the market ("compare it with the
+S&P")."""
+_EITHER = patterns.compile(r"\$?\b([a-z][a-z.&-]{0,20}),?\s+or\s+\$?([a-z][a-z.&-]{0,20})\b")
+_AGAINST = patterns.compile(r"\bagainst\s+((?:\S+\s*){1,3})")
 _HELD_TOGETHER = patterns.compile(
-    r"\b(?:portfolio|allocation|holdings?|mix|my|our|together|basket|equal[\s-]weights?)\b"
+    r"\b(?:my|our|the|this|that|a)\s+(?:portfolio|allocation|holdings|mix|basket|book)\b"
+    r"|\bportfolio of\b|\btogether\b|\bequal[\s-]weights?\b"
 )
 """Words making the stocks one portfolio ("my portfolio of AAPL and MSFT", "held together")."""
 
@@ -105,9 +113,14 @@ def stocks_compared(intent: Intent, low: str) -> bool:
         return False
     if _HELD_TOGETHER.search(low):
         return False
-    against = [m[1].upper() for m in _AGAINST_A_NAME.finditer(low)]
+
+    def names(text: str) -> bool:
+        return bool(read_tickers(text, intent.tickers))
+
+    either = any(names(m[1]) and names(m[2]) for m in _EITHER.finditer(low))
     return bool(
-        _SET_SIDE_BY_SIDE.search(low)
+        _SIDE_BY_SIDE.search(low)
+        or (either and _COMPARATIVE.search(low))
+        or any(names(m[1]) for m in _AGAINST.finditer(low))  # "do against KO (Coke) in 2008"
         or HEAD_TO_HEAD.search(low)
-        or any(name in intent.tickers for name in against)
     )

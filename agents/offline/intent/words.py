@@ -407,9 +407,10 @@ _NAMES = "|".join(
     r"\s*&\s*".join(r"\s+".join(map(re.escape, part.split())) for part in name.split("&"))
     for name in sorted(_TICKER_OF_NAME, key=len, reverse=True)
 )
-_COMPANY_START = re.compile(rf"\b(?:{_NAMES})", re.IGNORECASE)
-"""A company name of `COMPANY_NAMES` beginning a word, in any case and spacing ("J & J")."""
-_COMPANY_WORDS = re.compile(rf"\b(?:{_NAMES})\b", re.IGNORECASE)
+_COMPANY_START = re.compile(rf"\b(?:{_NAMES})", re.IGNORECASE | re.ASCII)
+"""A company name of `COMPANY_NAMES` beginning a word, in any case and spacing ("J & J"; ASCII
+case only: "ſ" is no "s", so every match is a key of `_TICKER_OF_NAME` once lower-cased)."""
+_COMPANY_WORDS = re.compile(rf"\b(?:{_NAMES})\b", re.IGNORECASE | re.ASCII)
 """A company name of `COMPANY_NAMES` written as whole words, in any case and spacing."""
 
 
