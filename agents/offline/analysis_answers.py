@@ -330,7 +330,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
                 f"A {size} through each stock's beta to the S&P 500 index (betas {betas}, "
                 f"estimated {_window(data)}): "
                 + (
-                    ranked(by_stock, would=True)
+                    ranked(by_stock, would=True, rise=move["move"] > 0)
                     if each
                     else f"the portfolio {_loss(move['portfolio_return'], move.get('amount'))}"
                 )

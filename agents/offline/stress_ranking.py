@@ -16,11 +16,12 @@ def ranked_returns(
     returns: Mapping[str, float],
     *,
     would: bool = False,
+    rise: bool = False,
     capital: float | None = None,
     money: Callable[[float], str] = str,
 ) -> str:
-    """ "KO -30.7%, AAPL -55.2%; KO held up better" (`would`: "would hold up"; on a rise, "would
-    gain more"), best first, with each return as an amount of `capital` written by `money`
+    """ "KO -30.7%, AAPL -55.2%; KO held up better" (`would`: "would hold up"; on a market `rise`,
+    "would gain more"), best first, with each return as an amount of `capital` written by `money`
     when one is given; a tie at the best names every stock tied."""
     order = sorted(returns.items(), key=lambda kv: (-kv[1], kv[0]))
     listed = ", ".join(
@@ -29,7 +30,6 @@ def ranked_returns(
     )
     best = order[0][1]
     leaders = [ticker for ticker, value in order if f"{value:.1%}" == f"{best:.1%}"]
-    rise = all(value > 0 for _, value in order)
     verb = ("would gain" if rise else "would hold up") if would else "held up"
     if len(leaders) == len(order):
         return f"{listed}; they {verb} alike"

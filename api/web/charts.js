@@ -114,14 +114,15 @@ function convergenceRange(ys) {
  * no two ticks read the same ("16%, 16%, 17%" over 15.5-19.6 % with ".0%"). The bounds fall
  * between plotly's round steps (1, 2 or 5 times a power of ten), so no step sits on one. */
 export const PERCENT_TICKS = [
-  { dtickrange: [null, 0.000099], value: ".3%" },
+  { dtickrange: [null, 0.0000099], value: ".4%" },
+  { dtickrange: [0.0000099, 0.000099], value: ".3%" },
   { dtickrange: [0.000099, 0.00099], value: ".2%" },
   { dtickrange: [0.00099, 0.0099], value: ".1%" },
   { dtickrange: [0.0099, null], value: ".0%" },
 ];
 
 function percentAxis(title, el) {
-  return { ...axis(title, ".0%", el), tickformatstops: PERCENT_TICKS };
+  return { ...axis(title, ".0%", el), tickformatstops: PERCENT_TICKS.map((stop) => ({ ...stop })) };
 }
 
 /** Whole-number ticks for `xs` (trials): about six of them. */

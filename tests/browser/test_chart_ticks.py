@@ -46,7 +46,7 @@ def _shown(value: float, decimals: int) -> str:
 @settings(max_examples=200, deadline=None)
 @given(
     mantissa=st.sampled_from([1, 2, 5]),
-    power=st.integers(-5, 1),
+    power=st.integers(-6, 1),
     first=st.integers(-2000, 2000),
 )
 def test_ticks_a_round_step_apart_read_apart_with_no_decimal_to_spare(

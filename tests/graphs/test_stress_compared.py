@@ -17,6 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agents.offline.intent import parse_intent
+from agents.offline.intent.stress_reading import stocks_compared
+from agents.offline.stress_ranking import ranked_returns
 from quant import load_sp500_index, load_sp500_prices
 from quant.episodes import EPISODES
 from tests.support.chat_answers import answer_in_new_thread
@@ -44,7 +46,8 @@ def _ranked(reply: str, words: str) -> tuple[list[tuple[str, float]], list[str]]
     hold up (or gain) most: one, or several tied ("... alike")."""
     found = re.search(
         rf"{words}: ((?:[A-Z.]+ -?\d+\.\d%(?: \([^)]*\))?(?:, )?)+); "
-        r"(they|[A-Z. ]+?) (?:would hold up|held up|would gain) (better|best|more|most|alike)",
+        r"(they|[A-Z.]+(?: and [A-Z.]+)*) (?:would hold up|held up|would gain) "
+        r"(better|best|more|most|alike)",
         reply,
     )
     assert found is not None, reply
@@ -140,5 +143,26 @@ def test_on_a_market_rise_the_one_that_gains_more_is_named() -> None:
 @pytest.mark.parametrize(
     "ask", ["was the S&P down 20% in 2022?", "did the market drop 20% in 2022?"]
 )
-def test_a_move_that_happened_is_no_stress_test(ask: str) -> None:
+def test_a_move_that_happened_is_not_classed_as_a_stress_test(ask: str) -> None:
     assert parse_intent(ask, list(PRICES.columns)).intent != "scenarios"
+
+
+@pytest.mark.parametrize(
+    ("ask", "stocks"),
+    [
+        ("would T or VZ hold up better in the 2008 crisis?", ["T", "VZ"]),
+        ("how would VZ do against T in the covid crash?", ["T", "VZ"]),
+    ],
+)
+def test_a_ticker_that_is_a_word_is_set_beside_the_other(ask: str, stocks: list[str]) -> None:
+    known = ["T", "VZ", "KO"]
+    intent = parse_intent(ask, known)
+    assert sorted(intent.tickers) == stocks
+    assert stocks_compared(intent, intent.text.lower())
+
+
+def test_on_a_rise_a_stock_that_falls_is_not_said_to_hold_up() -> None:
+    said = ranked_returns({"XOM": -0.02, "MSFT": 0.12}, would=True, rise=True)
+    assert said == "MSFT 12.0%, XOM -2.0%; MSFT would gain more"
+    said = ranked_returns({"XOM": -0.02, "MSFT": 0.12}, would=True, rise=False)
+    assert said.endswith("MSFT would hold up better")

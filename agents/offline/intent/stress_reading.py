@@ -114,8 +114,9 @@ def stocks_compared(intent: Intent, low: str) -> bool:
     if _HELD_TOGETHER.search(low):
         return False
 
-    def names(text: str) -> bool:
-        return bool(read_tickers(text, intent.tickers))
+    def names(text: str) -> bool:  # a ticker or company, or a ticker that is a word ("T", "LOW")
+        first = text.split()[0].strip("$.,;:?!").upper() if text.split() else ""
+        return first in intent.tickers or bool(read_tickers(text, intent.tickers))
 
     either = any(names(m[1]) and names(m[2]) for m in _EITHER.finditer(low))
     return bool(
