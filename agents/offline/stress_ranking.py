@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from agents.offline.statistic_words import pct
+from services.formatting import listed
 
-__all__ = ["each_on_its_own", "named_together", "ranked_returns"]
+__all__ = ["each_on_its_own", "ranked_returns"]
 
 
 def ranked_returns(
@@ -39,13 +40,8 @@ def ranked_returns(
     return f"{listed}; {leaders[0]} {verb} {degree}"
 
 
-def named_together(names: Sequence[str]) -> str:
-    """ "AAPL and KO", "AAPL, KO and MSFT"."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
 def each_on_its_own(names: Sequence[str], capital: str | None = None) -> str:
     """The opening of a stress test of stocks side by side: "Stress test of AAPL and KO, each
     on its own." (with `capital` written, ", 1,000,000 in each": amounts are of it all)."""
     in_each = "" if capital is None else f", {capital} in each"
-    return f"Stress test of {named_together(names)}, each on its own{in_each}."
+    return f"Stress test of {listed(names)}, each on its own{in_each}."

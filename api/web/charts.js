@@ -122,7 +122,8 @@ export const PERCENT_TICKS = [
 ];
 
 function percentAxis(title, el) {
-  return { ...axis(title, ".0%", el), tickformatstops: PERCENT_TICKS.map((stop) => ({ ...stop })) };
+  const stops = PERCENT_TICKS.map((stop) => ({ ...stop, dtickrange: [...stop.dtickrange] }));
+  return { ...axis(title, ".0%", el), tickformatstops: stops };
 }
 
 /** Whole-number ticks for `xs` (trials): about six of them. */

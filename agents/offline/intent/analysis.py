@@ -91,7 +91,8 @@ class AnalysisAsk:
     calendar years compared, each its own window ("vol of AAPL in 2022 vs 2021"); `groups`
     sectors or industries set side by side, each with its known tickers ("vol of tech vs
     staples": each group measured at equal weights); `ranked` the names asked in order of a
-    measure ("which bank had the best Sharpe ratio?", "rank them by volatility"), `ends` how
+    measure ("which bank had the best Sharpe ratio?", "rank them by volatility"; in a stress
+    question each stock stressed on its own: "would AAPL or KO hold up better?"), `ends` how
     many of either end it shows ("top 5"); `to_market` the index a side of the question: a
     correlation asked with it ("how correlated is XOM with the S&P?"), or the names `ranked`
     beside it ("is AMD riskier than the market?"); `added` the names
