@@ -26,7 +26,7 @@ from tests.support.chat_answers import answer_in_new_thread
 PRICES = load_sp500_prices()
 INDEX = load_sp500_index()
 EPISODE_SAID = {
-    "gfc_2008": ("a 2008 crash", "the 2008 crisis", "the gfc"),
+    "gfc_2008": ("a 2008 crash", "the '08 crisis", "the gfc"),
     "covid_2020": ("the covid crash", "a covid-style crash", "the 2020 covid selloff"),
     "rates_2022": ("the 2022 rate shock", "the 2022 rate selloff"),
 }
@@ -36,6 +36,7 @@ SIDE_BY_SIDE = (
     "how would {a} do against {b} in {e}?",
     "{a} vs {b}: which would hold up better in {e}?",
     "which of {a} or {b} would lose less in {e}",
+    "between {a} and {b}, who'd come through {e} in better shape?",
 )
 SETTINGS = settings(max_examples=12, deadline=None)
 PAIRS = st.lists(st.sampled_from(sorted(PRICES.columns)), min_size=2, max_size=2, unique=True)
@@ -166,3 +167,24 @@ def test_on_a_rise_a_stock_that_falls_is_not_said_to_hold_up() -> None:
     assert said == "MSFT 12.0%, XOM -2.0%; MSFT would gain more"
     said = ranked_returns({"XOM": -0.02, "MSFT": 0.12}, would=True, rise=False)
     assert said.endswith("MSFT would hold up better")
+
+
+@pytest.mark.parametrize(
+    ("ask", "pair", "key"),
+    [
+        (
+            "ok so between exxon and chevron, who'd come through a covid-type crash in better "
+            "shape?",
+            ["CVX", "XOM"],
+            "covid_2020",
+        ),
+        ("p&g vs coke: how'd they fare in the '08 crisis?", ["KO", "PG"], "gfc_2008"),
+    ],
+)
+def test_a_choice_said_loosely_is_each_stock_replayed(ask: str, pair: list[str], key: str) -> None:
+    """Phrasings met as a PM would write them: a choice "between" two companies, "'08"."""
+    listed, leaders = _ranked(answer_in_new_thread(ask), "each stock bought at its start")
+    assert sorted(t for t, _ in listed) == pair
+    for ticker, shown in listed:
+        assert shown == pytest.approx(_episode_return(ticker, key), abs=0.0006)
+    assert leaders == [listed[0][0]]

@@ -16,7 +16,8 @@ EPISODE_WORDS: dict[str, str] = {
     "gfc_2008": r"\b(?:2008|2007[\s/-]*(?:20)?09|2008[\s/-]*(?:20)?09)\b\s*(?:financial\s+)?"
     r"(?:crisis|crash|style|again\b|bear|meltdown|sell[\s-]?off)|\bgfc\b|global financial crisis"
     r"|(?:great |the )?financial crisis|\blehman\b|\bsubprime\b|(?:replay|repeat\w*|rerun|like|"
-    r"against)\s+(?:the\s+)?2008\b",
+    r"against)\s+(?:the\s+)?2008\b"
+    r"|['\u2019]08\s+(?:financial\s+)?(?:crisis|crash|meltdown|sell[\s-]?off)",
     "covid_2020": r"\bcovid\w*|\bcorona\w*|\bpandemic\b|\b(?:march\s+)?2020\s+(?:crash|sell[\s-]?"
     r"off|drop|crisis)|(?:replay|repeat\w*|rerun|like|against)\s+(?:the\s+)?(?:march\s+)?2020\b",
     "rates_2022": r"\brate[s]?\s+(?:shock|hikes?|hiking|spike|sell[\s-]?off)|\b2022\s+(?:rate|"

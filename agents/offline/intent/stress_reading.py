@@ -86,7 +86,8 @@ _COMPARATIVE = patterns.compile(
     r"|(?:lose|fall|drop|suffer|gain|rise|make|earn)s?\s+(?:more|most))\b"
 )
 """A comparative ("hold up better", "lose more"): stocks side by side when "or" is between two
-of them (`_EITHER`: "would AAPL or KO hold up better"), not "a 30% drop or worse"."""
+of them (`_EITHER`: "would AAPL or KO hold up better") or they are chosen between
+(`_BETWEEN`), not "a 30% drop or worse"."""
 _SIDE_BY_SIDE = patterns.compile(
     r"\bcompare\b(?!\s+(?:it|them|this|that)?\s*(?:with|to|against)\s+the\s+(?:market|index|s&p))"
     r"|\bcomparing\b|\bvs\.?(?!\w)|\bversus\b|\bside[\s-]by[\s-]side\b"
@@ -97,6 +98,8 @@ do", "AAPL vs KO", "each stock"), not the stocks against the market ("compare it
 S&P")."""
 _EITHER = patterns.compile(r"\$?\b([a-z][a-z.&-]{0,20}),?\s+or\s+\$?([a-z][a-z.&-]{0,20})\b")
 _AGAINST = patterns.compile(r"\bagainst\s+((?:\S+\s*){1,3})")
+_BETWEEN = patterns.compile(r"\bbetween\s+(\S+(?:\s+\S+)?)\s+and\s+(\S+(?:\s+\S+)?)")
+"""Two stocks chosen between ("between Exxon and Chevron, who'd come through better?")."""
 _HELD_TOGETHER = patterns.compile(
     r"\b(?:my|our|the|this|that|a)\s+(?:portfolio|allocation|holdings|mix|basket|book)\b"
     r"|\bportfolio of\b|\btogether\b|\bequal[\s-]weights?\b"
@@ -118,7 +121,8 @@ def stocks_compared(intent: Intent, low: str) -> bool:
         first = text.split()[0].strip("$.,;:?!").upper() if text.split() else ""
         return first in intent.tickers or bool(read_tickers(text, intent.tickers))
 
-    either = any(names(m[1]) and names(m[2]) for m in _EITHER.finditer(low))
+    choice = [*_EITHER.finditer(low), *_BETWEEN.finditer(low)]
+    either = any(names(m[1]) and names(m[2]) for m in choice)
     return bool(
         _SIDE_BY_SIDE.search(low)
         or (either and _COMPARATIVE.search(low))
