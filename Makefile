@@ -68,14 +68,14 @@ $(STAMP): pyproject.toml $(LOCK) $(VENV_MARK)
 # PYTHONDONTWRITEBYTECODE is set, every process would otherwise compile them again (seconds).
 # Then compile the numeric kernels into numba's disk cache (quant/warm_kernels.py: half a minute
 # on a fresh clone, a second when current), once, instead of in every process that first needs
-# them (the test suite's workers and the processes they start, `stratigos optimize`'s pool), and
-# the offline model's regular expressions into theirs (agents/offline/warm_patterns.py), and the
-# API's OpenAPI document into its file (api/warm_openapi.py: a second of every server process's
-# warm-up).
+# them (the test suite's workers and the processes they start, `stratigos optimize`'s pool), the
+# regular expressions of the offline model and the ask accounting into theirs
+# (api/warm_patterns.py), and the API's OpenAPI document into its file (api/warm_openapi.py: a
+# second of every server process's warm-up).
 bytecode: $(STAMP)
 	@$(BIN)/python -m compileall -q -j 0 $(PACKAGES)
 	@$(BIN)/python -m quant.warm_kernels
-	@$(BIN)/python -m agents.offline.warm_patterns
+	@$(BIN)/python -m api.warm_patterns
 	@$(BIN)/python -m api.warm_openapi
 
 lock: | $(BIN)/uv

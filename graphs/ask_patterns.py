@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from settings import patterns
+
 PCT = r"(?<![\d.])(?P<p>\d+(?:\.\d+)?)%"
 PCT1 = r"(?<![\d.])(?P<p1>\d+(?:\.\d+)?)%"
 PCT2 = r"(?<![\d.])(?P<p2>\d+(?:\.\d+)?)%"
@@ -62,7 +64,7 @@ SCOPE = (
 )
 """Words that make a limit hold for every asset ("in any stock", "per name")."""
 HOLDING = r"(?:\s+(?:weights?|expos\w*|allocation|positions?|holdings?|names|stocks))?"
-PROBABILITY = re.compile(
+PROBABILITY = patterns.compile(
     r"\b(?:chances?|probabilit\w*|probabilty|prob|odds|likelihood|likely|risk of)\b"
 )
 """A question about the chance of a loss: its percentages near loss words are thresholds."""
@@ -72,90 +74,90 @@ Reading = tuple[str, ...]
 about the match's subjects."""
 
 RANGES: list[tuple[re.Pattern[str], Reading]] = [
-    (re.compile(rf"{SUBJECTS}{HOLDING}\s+(?:between|from|within)\s+{PCT1}\s*(?:and|to|-)\s*"
+    (patterns.compile(rf"{SUBJECTS}{HOLDING}\s+(?:between|from|within)\s+{PCT1}\s*(?:and|to|-)\s*"
                 rf"{PCT2}(?:\s+each)?"), ("subject_floor", "subject_cap")),
-    (re.compile(rf"\b(?:each|every|all)(?:\s+(?:one|stock|name|asset|position|holding|weight|"
+    (patterns.compile(rf"\b(?:each|every|all)(?:\s+(?:one|stock|name|asset|position|holding|weight|"
                 rf"ticker))?s?\s+(?:weights?\s+)?(?:between|from|within)\s+{PCT1}\s*"
                 rf"(?:and|to|-)\s*{PCT2}"), ("floor", "cap")),
-    (re.compile(rf"\bbetween\s+{PCT1}\s+and\s+{PCT2}\s+{SCOPE}"), ("floor", "cap")),
-    (re.compile(rf"(?<![¤§]\s){FLOOR}\s+{PCT1}\s+and\s+{CAP}\s+{PCT2}\s+{SCOPE}"),
+    (patterns.compile(rf"\bbetween\s+{PCT1}\s+and\s+{PCT2}\s+{SCOPE}"), ("floor", "cap")),
+    (patterns.compile(rf"(?<![¤§]\s){FLOOR}\s+{PCT1}\s+and\s+{CAP}\s+{PCT2}\s+{SCOPE}"),
      ("floor", "cap")),
 ]  # fmt: skip
 """A lower and an upper limit at once."""
 
 RISK: list[tuple[re.Pattern[str], Reading]] = [
     # confidence levels (50% and up: checked by the reader)
-    (re.compile(rf"{PCT}\s+(?:one[- ]day\s+|daily\s+|historical\s+|1-day\s+)?(?:c?var|es|"
+    (patterns.compile(rf"{PCT}\s+(?:one[- ]day\s+|daily\s+|historical\s+|1-day\s+)?(?:c?var|es|"
                 r"expected shortfall|value at risk|conditional value at risk|confidence|level|"
                 r"tail)\b"), ("level",)),
-    (re.compile(r"\b(?:c?var|es|expected shortfall|value at risk|shortfall|confidence(?: level)?)"
+    (patterns.compile(r"\b(?:c?var|es|expected shortfall|value at risk|shortfall|confidence(?: level)?)"
                 rf"\b(?:\s+of\s+(?:it|that|this|them))?\s+(?:at|of|@)\s+(?:the\s+)?{PCT}(?!\s*[¤§])"),
      ("level",)),
     # a level said after the subject ("VaR of AAPL at 99%", "VaR of 60% AAPL 40% KO at 99%"):
     # 90% and up, so that "KO at 60%" stays a weight; only "at 99%" is read
-    (re.compile(r"\b(?:c?var|es|expected shortfall|value at risk)\b[^.?!;]{0,80}?\s"
+    (patterns.compile(r"\b(?:c?var|es|expected shortfall|value at risk)\b[^.?!;]{0,80}?\s"
                 r"(?P<c>(?:at|@)\s+(?:the\s+)?(?P<p>9\d(?:\.\d+)?)%)(?!\s*[¤§])"),
      ("level",)),
-    (re.compile(rf"\bat\s+(?:the\s+|a\s+)?{PCT}\s+(?:level|confidence)"), ("level",)),
-    (re.compile(r"(?<![\d.%])(?P<p>\d{2}(?:\.\d+)?)\s+(?:one[- ]day\s+|1[- ]?d(?:ay)?\s+|daily\s+)?"
+    (patterns.compile(rf"\bat\s+(?:the\s+|a\s+)?{PCT}\s+(?:level|confidence)"), ("level",)),
+    (patterns.compile(r"(?<![\d.%])(?P<p>\d{2}(?:\.\d+)?)\s+(?:one[- ]day\s+|1[- ]?d(?:ay)?\s+|daily\s+)?"
                 r"(?:c?var|es|expected shortfall|value at risk)\b"), ("level",)),
-    (re.compile(r"\b(?:c?var|es|expected shortfall|value at risk)\s+(?:at\s+|@\s*)?"
+    (patterns.compile(r"\b(?:c?var|es|expected shortfall|value at risk)\s+(?:at\s+|@\s*)?"
                 r"(?P<p>\d{2}(?:\.\d+)?)%?(?![\d.%]|\s*\)?\s*(?:limit|cap|constraint))"), ("level",)),
     # risk limits
-    (re.compile(r"\b(?:max(?:imum)?\s+)?(?:draw[- ]?downs?|dd)\s+(?:limit\s+|cap\s+)?(?:of\s+)?"
+    (patterns.compile(r"\b(?:max(?:imum)?\s+)?(?:draw[- ]?downs?|dd)\s+(?:limit\s+|cap\s+)?(?:of\s+)?"
                 rf"(?:{CAP}\s+)?(?:of\s+)?{PCT}"), ("drawdown_limit",)),
-    (re.compile(rf"{PCT}\s+(?:max(?:imum)?\s+)?(?:draw[- ]?down|dd)(?:\s+(?:limit|cap|"
+    (patterns.compile(rf"{PCT}\s+(?:max(?:imum)?\s+)?(?:draw[- ]?down|dd)(?:\s+(?:limit|cap|"
                 r"constraint))?\b"), ("drawdown_limit",)),
-    (re.compile(r"\bcvar(?:\s*\(?95%?\)?)?\s+(?:limit\s+(?:of\s+)?|cap\s+(?:of\s+)?)?"
+    (patterns.compile(r"\bcvar(?:\s*\(?95%?\)?)?\s+(?:limit\s+(?:of\s+)?|cap\s+(?:of\s+)?)?"
                 rf"(?:{CAP}\s+)?{PCT}"), ("cvar_limit",)),
-    (re.compile(r"\b(?:expected shortfall|es)\s+(?:limit\s+(?:of\s+)?)?"
+    (patterns.compile(r"\b(?:expected shortfall|es)\s+(?:limit\s+(?:of\s+)?)?"
                 rf"{CAP}\s+{PCT}"), ("cvar_limit",)),
-    (re.compile(rf"{PCT}\s+cvar\s+(?:limit|cap)\b"), ("cvar_limit",)),
-    (re.compile(r"\bvar(?:\s*\(?95%?\)?)?\s+(?:limit\s+(?:of\s+)?|cap\s+(?:of\s+)?)?"
+    (patterns.compile(rf"{PCT}\s+cvar\s+(?:limit|cap)\b"), ("cvar_limit",)),
+    (patterns.compile(r"\bvar(?:\s*\(?95%?\)?)?\s+(?:limit\s+(?:of\s+)?|cap\s+(?:of\s+)?)?"
                 rf"(?:{CAP}\s+)?{PCT}"), ("var_limit",)),
-    (re.compile(rf"{PCT}\s+var\s+(?:limit|cap)\b"), ("var_limit",)),
+    (patterns.compile(rf"{PCT}\s+var\s+(?:limit|cap)\b"), ("var_limit",)),
 ]  # fmt: skip
 """Confidence levels and the risk limits of a strategy search."""
 
 THRESHOLDS: list[tuple[re.Pattern[str], Reading]] = [
-    (re.compile(r"\b(?:los(?:e|es|ing|s)|lossing|down|drop(?:s|ping)?|fall(?:s|ing)?|"
+    (patterns.compile(r"\b(?:los(?:e|es|ing|s)|lossing|down|drop(?:s|ping)?|fall(?:s|ing)?|"
                 r"declines?|draw[- ]?down|loss)\s+(?:of\s+|by\s+)?(?:more than\s+|over\s+|"
                 rf"at least\s+|beyond\s+|in excess of\s+)?{PCT}"), ("threshold",)),
-    (re.compile(rf"{PCT}\s+(?:or more\s+)?(?:loss|losses|drop|fall|decline|draw[- ]?down)\b"),
+    (patterns.compile(rf"{PCT}\s+(?:or more\s+)?(?:loss|losses|drop|fall|decline|draw[- ]?down)\b"),
      ("threshold",)),
 ]  # fmt: skip
 """Loss thresholds, read only when the message asks about a chance (`PROBABILITY`)."""
 
 MOVES_AND_TARGETS: list[tuple[re.Pattern[str], Reading]] = [
-    (re.compile(r"\b(?:market|s&p(?:\s*500)?|spx|spy|index|stocks|equities)\s+(?:\w+\s+){0,2}?"
+    (patterns.compile(r"\b(?:market|s&p(?:\s*500)?|spx|spy|index|stocks|equities)\s+(?:\w+\s+){0,2}?"
                 r"(?:drops?|falls?|declines?|crash(?:es)?|sells? off|tanks?|is down|goes down|"
                 rf"down|plunges?|slides?)\s+(?:by\s+)?{PCT}"), ("market_move",)),
-    (re.compile(rf"{PCT}\s+(?:market\s+|s&p\s+|index\s+|equity\s+)?(?:drop|fall|decline|crash|"
+    (patterns.compile(rf"{PCT}\s+(?:market\s+|s&p\s+|index\s+|equity\s+)?(?:drop|fall|decline|crash|"
                 r"selloff|sell-off|correction|shock|plunge)\b"), ("market_move",)),
-    (re.compile(rf"{PCT}\s+(?:in\s+)?(?:trading\s+|transaction\s+)?costs?\b"), ("cost_pct",)),
-    (re.compile(rf"\b(?:trading\s+|transaction\s+)?costs?\s+(?:of\s+)?{PCT}"), ("cost_pct",)),
-    (re.compile(r"\btarget(?:ing|ed)?[- ]?(?:vol(?:atilit(?:y|ies)|s)?)\s+(?:range\s+)?(?:between|from|"
+    (patterns.compile(rf"{PCT}\s+(?:in\s+)?(?:trading\s+|transaction\s+)?costs?\b"), ("cost_pct",)),
+    (patterns.compile(rf"\b(?:trading\s+|transaction\s+)?costs?\s+(?:of\s+)?{PCT}"), ("cost_pct",)),
+    (patterns.compile(r"\btarget(?:ing|ed)?[- ]?(?:vol(?:atilit(?:y|ies)|s)?)\s+(?:range\s+)?(?:between|from|"
                 rf"of|in)?\s*{PCT1}\s*(?:and|to|-)\s*{PCT2}"), ("vol_target_low", "vol_target_high")),
-    (re.compile(rf"{PCT1}\s*(?:-|to)\s*{PCT2}\s+(?:annual(?:ised|ized)?\s+)?(?:target[- ]vol"
+    (patterns.compile(rf"{PCT1}\s*(?:-|to)\s*{PCT2}\s+(?:annual(?:ised|ized)?\s+)?(?:target[- ]vol"
                 r"(?:atility|s)?|vol(?:atility)?[- ]targets?)"), ("vol_target_low", "vol_target_high")),
-    (re.compile(r"\btarget(?:ing|ed)?[- ]?(?:vol(?:atility)?|risk)(?:\s+(?:level|setting))?\s+"
+    (patterns.compile(r"\btarget(?:ing|ed)?[- ]?(?:vol(?:atility)?|risk)(?:\s+(?:level|setting))?\s+"
                 rf"(?:of\s+|at\s+|around\s+|near\s+|=\s*|to\s+)?{PCT}"), ("vol_target",)),
-    (re.compile(rf"{PCT}\s+(?:annual(?:ised|ized)?\s+)?(?:target[- ]vol(?:atility)?|"
+    (patterns.compile(rf"{PCT}\s+(?:annual(?:ised|ized)?\s+)?(?:target[- ]vol(?:atility)?|"
                 r"vol(?:atility)?[- ]target)"), ("vol_target",)),
-    (re.compile(rf"\bvol(?:atility)?[- ]target(?:ing)?\s+(?:of\s+|at\s+)?{PCT}"),
+    (patterns.compile(rf"\bvol(?:atility)?[- ]target(?:ing)?\s+(?:of\s+|at\s+)?{PCT}"),
      ("vol_target",)),
-    (re.compile(r"\btarget[- ]vol(?:atility)?\s+(?:strategy|rule)\s+(?:at|of|with)\s+"
+    (patterns.compile(r"\btarget[- ]vol(?:atility)?\s+(?:strategy|rule)\s+(?:at|of|with)\s+"
                 rf"(?:a\s+)?{PCT}"), ("vol_target",)),
-    (re.compile(r"\btarget(?:s|ing)\s+(?:an?\s+)?(?:(?:around|about|roughly|approximately|"
+    (patterns.compile(r"\btarget(?:s|ing)\s+(?:an?\s+)?(?:(?:around|about|roughly|approximately|"
                 rf"near)\s+)?{PCT}\s+(?:annual(?:ised|ized)?\s+)?"
                 r"(?:vol|volatility)\b"), ("vol_target",)),
-    (re.compile(rf"\b(?:vol|volatility)\s+(?:of\s+)?{CAP}\s+{PCT}"), ("vol_limit",)),
-    (re.compile(rf"\btarget(?:ing)?\s+(?:a\s+)?(?:return|returns)\s+(?:of\s+)?{PCT}"),
+    (patterns.compile(rf"\b(?:vol|volatility)\s+(?:of\s+)?{CAP}\s+{PCT}"), ("vol_limit",)),
+    (patterns.compile(rf"\btarget(?:ing)?\s+(?:a\s+)?(?:return|returns)\s+(?:of\s+)?{PCT}"),
      ("return_target",)),
-    (re.compile(rf"{PCT}\s+(?:target\s+return|return\s+target)"), ("return_target",)),
-    (re.compile(r"\b(?:risk[- ]free(?:\s+rate)?|rf)\s+(?:rate\s+)?(?:of\s+|at\s+|=\s*|is\s+)?"
+    (patterns.compile(rf"{PCT}\s+(?:target\s+return|return\s+target)"), ("return_target",)),
+    (patterns.compile(r"\b(?:risk[- ]free(?:\s+rate)?|rf)\s+(?:rate\s+)?(?:of\s+|at\s+|=\s*|is\s+)?"
                 rf"{PCT}"), ("risk_free",)),
-    (re.compile(rf"{PCT}\s+risk[- ]free"), ("risk_free",)),
+    (patterns.compile(rf"{PCT}\s+risk[- ]free"), ("risk_free",)),
 ]  # fmt: skip
 """Market moves, costs, volatility and return targets, the risk-free rate."""
 
@@ -173,67 +175,67 @@ clause's end is a window read already, masked, and the words left of it: "in the
 WEIGHT_LIMITS: list[tuple[re.Pattern[str], Reading]] = [
     # on named assets or groups: said before them first ("no more than 20% in tech and banks
     # at most 10%": tech's limit is 20%, the banks' 10%)
-    (re.compile(rf"{CAP}\s+{PCT}\s+(?:(?:max|maximum|cap|limit)\s+)?(?:(?:in|on|for|of|to|into)"
+    (patterns.compile(rf"{CAP}\s+{PCT}\s+(?:(?:max|maximum|cap|limit)\s+)?(?:(?:in|on|for|of|to|into)"
                 rf"\s+)?(?:the\s+)?{SUBJECTS}"
                 rf"(?!{HOLDING}\s+(?:is\s+|be\s+|at\s+|stays?\s+|kept\s+|capped\s+|limited\s+)?(?:{CAP}|{FLOOR})\s)"), ("subject_cap",)),
-    (re.compile(rf"{FLOOR}\s+{PCT}\s+(?:(?:in|on|for|of|to|into)\s+)?(?:the\s+)?{SUBJECTS}"
+    (patterns.compile(rf"{FLOOR}\s+{PCT}\s+(?:(?:in|on|for|of|to|into)\s+)?(?:the\s+)?{SUBJECTS}"
                 rf"(?!{HOLDING}\s+(?:is\s+|be\s+|at\s+|stays?\s+|kept\s+|capped\s+|limited\s+)?(?:{CAP}|{FLOOR})\s)"),
      ("subject_floor",)),
-    (re.compile(r"\b(?:cap|caps|capped|capping|limit|limits|limiting|keep|keeping|hold|holding|"
+    (patterns.compile(r"\b(?:cap|caps|capped|capping|limit|limits|limiting|keep|keeping|hold|holding|"
                 rf"restrict|constrain|put)\s+(?:the\s+)?{SUBJECTS}{HOLDING}\s+(?:at|to|under|"
                 r"below|at or below|within|to at most|to no more than|at most|no more than|"
                 rf"max(?:imum)?|<=|≤|<)\s+{PCT}(?:\s+each)?{NOT_EVERY}"), ("subject_cap",)),
-    (re.compile(rf"{SUBJECTS}{HOLDING}\s+(?:is\s+|be\s+|to\s+be\s+|should\s+be\s+|stays?\s+|"
+    (patterns.compile(rf"{SUBJECTS}{HOLDING}\s+(?:is\s+|be\s+|to\s+be\s+|should\s+be\s+|stays?\s+|"
                 rf"kept\s+|capped\s+|limited\s+)?{CAP}\s+{PCT}(?:\s+each)?{NOT_EVERY}"), ("subject_cap",)),
-    (re.compile(rf"{PCT}\s+(?:max(?:imum)?|cap|limit|ceiling)\s+(?:in|on|for)\s+(?:the\s+)?"
+    (patterns.compile(rf"{PCT}\s+(?:max(?:imum)?|cap|limit|ceiling)\s+(?:in|on|for)\s+(?:the\s+)?"
                 rf"{SUBJECTS}{NOT_EVERY}"), ("subject_cap",)),
-    (re.compile(rf"{SUBJECTS}{HOLDING}\s+(?:is\s+|be\s+|at\s+|to\s+be\s+|of\s+)?{FLOOR}\s+{PCT}{NOT_EVERY}"),
+    (patterns.compile(rf"{SUBJECTS}{HOLDING}\s+(?:is\s+|be\s+|at\s+|to\s+be\s+|of\s+)?{FLOOR}\s+{PCT}{NOT_EVERY}"),
      ("subject_floor",)),
-    (re.compile(rf"{PCT}\s+(?:floor|minimum|min)\s+(?:in|on|for)\s+(?:the\s+)?{SUBJECTS}"),
+    (patterns.compile(rf"{PCT}\s+(?:floor|minimum|min)\s+(?:in|on|for)\s+(?:the\s+)?{SUBJECTS}"),
      ("subject_floor",)),
     # on every asset
-    (re.compile(rf"{CAP}\s+{PCT}\s+(?:(?:max|maximum|cap|limit)\s+)?{SCOPE}"), ("cap",)),
-    (re.compile(rf"{PCT}\s+(?:max(?:imum)?|cap|limit|position limit|per-name limit|ceiling)\b"
+    (patterns.compile(rf"{CAP}\s+{PCT}\s+(?:(?:max|maximum|cap|limit)\s+)?{SCOPE}"), ("cap",)),
+    (patterns.compile(rf"{PCT}\s+(?:max(?:imum)?|cap|limit|position limit|per-name limit|ceiling)\b"
                 rf"(?:\s+{SCOPE})?"), ("cap",)),
-    (re.compile(r"\b(?:no|not any|not a)\s+(?:single\s+)?(?:stock|name|asset|position|holding|"
+    (patterns.compile(r"\b(?:no|not any|not a)\s+(?:single\s+)?(?:stock|name|asset|position|holding|"
                 r"ticker|weight|company|one)s?\s+(?:weighs?\s+|is\s+|at\s+)?(?:above|over|"
                 r"bigger than|larger than|more than|greater than|exceeding|heavier than|"
                 rf"higher than)\s+{PCT}"), ("cap",)),
-    (re.compile(r"\bnothing\s+(?:over|above|bigger than|more than|larger than|heavier than)\s+"
+    (patterns.compile(r"\bnothing\s+(?:over|above|bigger than|more than|larger than|heavier than)\s+"
                 rf"{PCT}"), ("cap",)),
-    (re.compile(r"\b(?:weights?|positions?|each(?:\s+(?:one|stock|name|position|asset|holding))?"
+    (patterns.compile(r"\b(?:weights?|positions?|each(?:\s+(?:one|stock|name|position|asset|holding))?"
                 r"|every\s+(?:stock|name|weight|position|asset)|all\s+(?:weights|positions|"
                 r"stocks|names))\s+(?:capped\s+|limited\s+|kept\s+|held\s+)?(?:at|to|under|below|"
                 rf"at most|no more than|<=|<)\s+{PCT}"), ("cap",)),
-    (re.compile(rf"{CAP}\s+{PCT}\s+each\b"), ("cap",)),
-    (re.compile(r"\b(?:max(?:imum)?[ _]weights?|weight cap|position cap|position size)\s+"
+    (patterns.compile(rf"{CAP}\s+{PCT}\s+each\b"), ("cap",)),
+    (patterns.compile(r"\b(?:max(?:imum)?[ _]weights?|weight cap|position cap|position size)\s+"
                 rf"(?:of\s+|at\s+|=\s*)?{PCT}"), ("cap",)),
-    (re.compile(r"\b(?:cap(?:ped)?|limit(?:ed)?)\s+(?:it\s+|them\s+|this\s+|that\s+|"
+    (patterns.compile(r"\b(?:cap(?:ped)?|limit(?:ed)?)\s+(?:it\s+|them\s+|this\s+|that\s+|"
                 rf"everything\s+|the portfolio\s+|positions\s+|weights\s+)?(?:at|to)\s+{PCT}"),
      ("cap",)),
-    (re.compile(rf"\bcaps?\s+(?:of\s+)?{PCT}(?!\s*(?:in|on|for|of|to)\b)(?!\s*[¤§])"), ("cap",)),
-    (re.compile(rf"{FLOOR}\s+{PCT}\s+{SCOPE}"), ("floor",)),
-    (re.compile(rf"{FLOOR}\s+{PCT}\s+(?:(?:in|on|for)\s+)?(?:each|apiece)\b(?!\s+[¤§])"),
+    (patterns.compile(rf"\bcaps?\s+(?:of\s+)?{PCT}(?!\s*(?:in|on|for|of|to)\b)(?!\s*[¤§])"), ("cap",)),
+    (patterns.compile(rf"{FLOOR}\s+{PCT}\s+{SCOPE}"), ("floor",)),
+    (patterns.compile(rf"{FLOOR}\s+{PCT}\s+(?:(?:in|on|for)\s+)?(?:each|apiece)\b(?!\s+[¤§])"),
      ("floor",)),
-    (re.compile(r"\b(?:no|not any|not a)\s+(?:single\s+)?(?:stock|name|asset|position|holding|"
+    (patterns.compile(r"\b(?:no|not any|not a)\s+(?:single\s+)?(?:stock|name|asset|position|holding|"
                 r"ticker|weight|company|one)s?\s+(?:weighs?\s+|is\s+|at\s+)?(?:below|under|"
                 rf"less than|smaller than|lower than|beneath)\s+{PCT}"), ("floor",)),
-    (re.compile(rf"{PCT}\s+(?:floor|minimum|min)\b(?:\s+{SCOPE})?"), ("floor",)),
-    (re.compile(r"(?:each|every\s+\w+|all\s+\w+)\s+(?:at least|no less than|min(?:imum)?"
+    (patterns.compile(rf"{PCT}\s+(?:floor|minimum|min)\b(?:\s+{SCOPE})?"), ("floor",)),
+    (patterns.compile(r"(?:each|every\s+\w+|all\s+\w+)\s+(?:at least|no less than|min(?:imum)?"
                 rf"(?: of)?)\s+{PCT}"), ("floor",)),
-    (re.compile(rf"\b(?:min(?:imum)?[ _]weights?|floor)\s+(?:of\s+|at\s+|=\s*)?{PCT}"),
+    (patterns.compile(rf"\b(?:min(?:imum)?[ _]weights?|floor)\s+(?:of\s+|at\s+|=\s*)?{PCT}"),
      ("floor",)),
     # said alone as a clause of a build ("hrp on AAPL MSFT JPM XOM, max 25%")
-    (re.compile(rf"{_CLAUSE_START}(?:a\s+)?(?:max(?:imum)?|cap(?:ped)?(?:\s+at)?|ceiling"
+    (patterns.compile(rf"{_CLAUSE_START}(?:a\s+)?(?:max(?:imum)?|cap(?:ped)?(?:\s+at)?|ceiling"
                 rf"(?:\s+of)?|no more than|not more than|at most|up to)\s+(?:of\s+)?{PCT}"
                 rf"{_CLAUSE_END}"), ("cap",)),
-    (re.compile(rf"{_CLAUSE_START}(?:a\s+)?(?:min(?:imum)?|at least)\s+(?:of\s+)?{PCT}"
+    (patterns.compile(rf"{_CLAUSE_START}(?:a\s+)?(?:min(?:imum)?|at least)\s+(?:of\s+)?{PCT}"
                 rf"{_CLAUSE_END}"),
      ("floor",)),
 ]  # fmt: skip
 """Limits on weights: on named assets or groups, then on every asset."""
 
-CHAINED_SHARE = re.compile(
+CHAINED_SHARE = patterns.compile(
     r"(?:\s+(?:sectors?|industry|industries|stocks|names|shares|companies|weights?|expos\w*"
     r"|allocation|positions?|holdings?))?"
     rf"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&)\s+|\s*;\s*){PCT}\s+(?:(?:in|on|for|of|to|into)\s+)?"
@@ -249,7 +251,7 @@ _RATE_VERB = (
     r"(?:up|down|higher|lower|rise|rises|rising|fall|falls|falling|jump\w*|drop\w*|move\w*|"
     r"shock(?:ed)?|hike\w*|cut\w*|increase\w*|decrease\w*)"
 )
-RATE_MOVE = re.compile(
+RATE_MOVE = patterns.compile(
     rf"\b{_RATES}\s+(?:(?:go|going|goes|to go|that)\s+)?{_RATE_VERB}\s+(?:by\s+)?"
     r"(?P<n>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b"
     r"|(?<![\d.])(?P<n2>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)"
@@ -257,8 +259,8 @@ RATE_MOVE = re.compile(
 )
 """A move of interest rates ("rates up 200bps", "a 50bp rate hike"), in basis points: no
 tool models rates, so the reply says so."""
-COST_BPS = re.compile(r"(?<![\d.])(?P<n>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b")
-MONEY = re.compile(
+COST_BPS = patterns.compile(r"(?<![\d.])(?P<n>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b")
+MONEY = patterns.compile(
     r"\$\s?(?P<n>\d[\d,]*(?:\.\d+)?)\s?(?P<u>k|mm|mn|m|bn|b|million|thousand|billion)?\b"
     r"|(?:\b(?:on|with|of|capital(?: of)?|book(?: of)?|invest(?:ing)?|put|deploy(?:ing)?|"
     r"allocate|allocating)\s+(?:a\s+)?)(?P<n2>\d[\d,]*(?:\.\d+)?)\s?"
@@ -287,32 +289,32 @@ UNIT = (
 COUNT = r"(?P<n>\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen)"
 
 WINDOWS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(rf"\b(?:from|between|bewteen|betwen)\s+(?P<a>{DATE})\s*(?:-|to|until|till|through|thru|and)\s*"
+    (patterns.compile(rf"\b(?:from|between|bewteen|betwen)\s+(?P<a>{DATE})\s*(?:-|to|until|till|through|thru|and)\s*"
                 rf"(?P<b>{DATE})\b"), "range"),
-    (re.compile(rf"\b(?P<a>{DATE})\s*(?:-|to|until|till|through|thru)\s*(?P<b>{DATE})\b"),
+    (patterns.compile(rf"\b(?P<a>{DATE})\s*(?:-|to|until|till|through|thru)\s*(?P<b>{DATE})\b"),
      "range"),
-    (re.compile(r"\b(?:since|from|after|starting(?:\s+(?:in|from))?|beginning(?:\s+of)?|as of"
+    (patterns.compile(r"\b(?:since|from|after|starting(?:\s+(?:in|from))?|beginning(?:\s+of)?|as of"
                 rf"|back\s+(?:to|till|until))\s+(?:the\s+)?(?:start of\s+|beginning of\s+)?(?P<a>{DATE})\b"),
      "start"),
-    (re.compile(r"\b(?<!back )(?<!compared )(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?)\s+(?:the\s+)?"
+    (patterns.compile(r"\b(?<!back )(?<!compared )(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?)\s+(?:the\s+)?"
                 rf"(?:end of\s+)?(?P<b>{DATE})\b"), "end"),
-    (re.compile(r"(?<!middle )(?<!half )\b(?:in|during|over|for|throughout|through|of|across)\s+(?:the\s+(?:year\s+)?|"
+    (patterns.compile(r"(?<!middle )(?<!half )\b(?:in|during|over|for|throughout|through|of|across)\s+(?:the\s+(?:year\s+)?|"
                 rf"calendar\s+(?:year\s+)?)?(?P<y>{YEAR})\b"), "year"),
-    (re.compile(r"\b(?:ytd|year[- ]to[- ]date|this year)\b"), "ytd"),
-    (re.compile(r"\b(?:last|past|previous|trailing|prior|recent)\s+(?:(?P<n>\d+(?:\.\d+)?|an?|"
+    (patterns.compile(r"\b(?:ytd|year[- ]to[- ]date|this year)\b"), "ytd"),
+    (patterns.compile(r"\b(?:last|past|previous|trailing|prior|recent)\s+(?:(?P<n>\d+(?:\.\d+)?|an?|"
                 r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen)\s*)?"
                 r"(?P<u>years?|yrs?|months?|mos?|mths?|m|quarters?|qtrs?|weeks?|wks?|"
                 r"trading days|days?|sessions?)\b"), "recent"),
-    (re.compile(r"(?<![\w$.])(?P<n>\d+)\s?(?P<u>y|yrs?|mos?|mths?|m|w|wks?|d)\s+(?=(?:of\s+)?"
+    (patterns.compile(r"(?<![\w$.])(?P<n>\d+)\s?(?P<u>y|yrs?|mos?|mths?|m|w|wks?|d)\s+(?=(?:of\s+)?"
                 r"(?:vol\w*|returns?|perf\w*|draw[- ]?downs?|dd|mdd|sharpe|sortino|beta|corr\w*|"
                 r"stats?|statistics|c?var|risk)\b)"), "recent"),
-    (re.compile(r"(?<![\w$.])(?P<n>\d+(?:\.\d+)?)\s*(?P<u>years?|yrs?|months?|weeks?|trading days|"
+    (patterns.compile(r"(?<![\w$.])(?P<n>\d+(?:\.\d+)?)\s*(?P<u>years?|yrs?|months?|weeks?|trading days|"
                 r"days?|sessions?)\s+of\s+(?:daily\s+)?(?:data|history|returns|prices)\b"),
      "recent"),
 ]  # fmt: skip
 """Windows of history ("since 2019", "go back to 2012", "2015-2020", "in 2020", "the last 3
 years", "ytd", "1y vol": the last year before the measure, "252 days of data")."""
-YEARS_COMPARED = re.compile(
+YEARS_COMPARED = patterns.compile(
     rf"(?<!between )(?<!from )(?:\b{YEAR}|~{{4}})(?:\s*(?:,|\bvs\.?|\bversus|\bagainst|"
     rf"\bcompared (?:to|with)|\band|\bor)\s+(?:in\s+)?{YEAR}\b)+"
 )
@@ -321,66 +323,68 @@ YEARS_COMPARED = re.compile(
 
 
 HORIZONS: list[re.Pattern[str]] = [
-    re.compile(
+    patterns.compile(
         r"(?<![\w.])(?P<n>\d{1,3})[- ]?(?P<u>days?|d|weeks?|wks?)\s+(?:\d+(?:\.\d+)?%?\s+)?"
         r"(?:c?var|es|expected shortfall|value at risk)\b"
     ),
-    re.compile(
+    patterns.compile(
         r"\b(?:c?var|es|expected shortfall|value at risk)\b[^.?!;]{0,60}?\b(?:over|for|across)"
         r"\s+(?:a\s+|the\s+next\s+)?(?P<n>\d{1,3})[- ]?(?P<u>days?|weeks?)\b"
     ),
-    re.compile(
+    patterns.compile(
         r"\b(?:c?var|es|expected shortfall|value at risk)\s+(?:at\s+|@\s*)?(?:\d{2}(?:\.\d+)?%?\s+)?"
         r"(?P<n>\d{1,3})[- ]?(?P<u>days?|d|weeks?|wks?)\b"
     ),
-    re.compile(rf"\b(?:next|coming|following)\s+(?:{COUNT}\s*)?{UNIT}\b"),
-    re.compile(r"\b(?:in|over|within)\s+(?P<n>a|one)\s+(?P<u>year|quarter|month)\b"),
-    re.compile(r"\b(?P<n>\d+)[- ](?P<u>years?|months?|days?|weeks?)\s+horizon\b"),
-    re.compile(rf"\bhorizon\s+(?:of\s+)?{COUNT}\s+{UNIT}"),
-    re.compile(rf"\b{COUNT}\s+{UNIT}\s+of\s+(?:simulated\s+)?paths\b"),
+    patterns.compile(rf"\b(?:next|coming|following)\s+(?:{COUNT}\s*)?{UNIT}\b"),
+    patterns.compile(r"\b(?:in|over|within)\s+(?P<n>a|one)\s+(?P<u>year|quarter|month)\b"),
+    patterns.compile(r"\b(?P<n>\d+)[- ](?P<u>years?|months?|days?|weeks?)\s+horizon\b"),
+    patterns.compile(rf"\bhorizon\s+(?:of\s+)?{COUNT}\s+{UNIT}"),
+    patterns.compile(rf"\b{COUNT}\s+{UNIT}\s+of\s+(?:simulated\s+)?paths\b"),
 ]
 """Horizons ahead ("over the next 3 months", "in a year", "2 years of paths")."""
 
 EPISODES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(?:gfc|global financial crisis|great financial crisis|financial crisis|"
+    (patterns.compile(r"\b(?:gfc|global financial crisis|great financial crisis|financial crisis|"
                 r"lehman|2008(?:\s+(?:financial\s+)?(?:crisis|crash|selloff|sell-off))?)\b"),
      "gfc_2008"),
-    (re.compile(r"\b(?:(?:the\s+)?2020\s+)?(?:covid(?:-19)?|pandemic)(?:\s+(?:crash|selloff|"
+    (patterns.compile(r"\b(?:(?:the\s+)?2020\s+)?(?:covid(?:-19)?|pandemic)(?:\s+(?:crash|selloff|"
                 r"sell-off|crisis|drawdown))?\b|\b2020\s+(?:crash|selloff|sell-off)\b"),
      "covid_2020"),
-    (re.compile(r"\b(?:2022\s+)?rates?\s+shock\b|\b2022\s+(?:selloff|sell-off|bear market|"
+    (patterns.compile(r"\b(?:2022\s+)?rates?\s+shock\b|\b2022\s+(?:selloff|sell-off|bear market|"
                 r"drawdown|rate hikes)\b"), "rates_2022"),
 ]  # fmt: skip
 """The named historical episodes a stress test replays."""
 EPISODE_YEARS = {"2008": "gfc_2008", "2020": "covid_2020", "2022": "rates_2022"}
-STRESS_CONTEXT = re.compile(
+STRESS_CONTEXT = patterns.compile(
     r"\b(?:stress\w*|replay\w*|against(?!\s+(?:19|20)\d{2}\b)|against\s+(?=(?:2008|2020|2022)\b)"
     r"|crisis|crash|selloff|sell-off|shock|fared|gfc|covid|episodes?)\b"
 )
 """A message about replaying history: its bare episode years are episodes, not windows ("against"
 before another year sets two years side by side: "vol in 2008 against 2005"), read without
 `COMPARED_AGAINST`."""
-COMPARED_AGAINST = re.compile(
+COMPARED_AGAINST = patterns.compile(
     r"\b(?:(?:did|does)\s+(?:\S+\s+){1,3}?(?:do|perform)|done|performed|performs)\s+"
     r"(?:against|versus|vs|relative\s+to)\b"
 )
 """How one did set against another ("how did MSFT do against the S&P 500 in 2022?": its year is
 the window, its "against" no stress)."""
-EPISODE_YEAR = re.compile(r"(?:\bagainst|\breplay\w*|\band|,|\bthe|\bin)\s+(?P<y>2008|2020|2022)\b")
+EPISODE_YEAR = patterns.compile(
+    r"(?:\bagainst|\breplay\w*|\band|,|\bthe|\bin)\s+(?P<y>2008|2020|2022)\b"
+)
 
-LEVERAGE = re.compile(
+LEVERAGE = patterns.compile(
     r"(?<![\w.])(?P<x>\d+(?:\.\d+)?)\s*x\s+(?:max(?:imum)?\s+)?(?:leverage|levered|gross)\b"
     r"|\b(?:max(?:imum)?\s+)?leverage\s+(?:of\s+|at\s+|up to\s+)?(?P<y>\d+(?:\.\d+)?)(?![\d.%])"
 )
 """A strategy's leverage ("2x leverage", "leverage 1.5")."""
-LOOKBACK = re.compile(
+LOOKBACK = patterns.compile(
     r"\b(?P<n>\d{1,3})[- ]?(?P<u>days?|months?|weeks?)\s+(?:of\s+)?look[- ]?back\b"
     r"|\blook[- ]?back\s+(?:of\s+)?(?P<n2>\d{1,3})(?:[- ]?(?P<u2>days?|months?|weeks?)\b)?"
 )
 """A strategy's lookback ("a 63-day lookback", "lookback 6 months", "6 months of lookback")."""
 _ROLLING_COUNT = r"\d{1,3}(?:\.\d+)?|one|two|three|four|six|nine|twelve"
 _ROLLING_UNIT = r"days?|months?|mos?|weeks?|years?|yrs?|quarters?|sessions?|d|y|w|m"
-ROLLING = re.compile(
+ROLLING = patterns.compile(
     rf"\b(?P<n>{_ROLLING_COUNT})[- ]?(?P<u>{_ROLLING_UNIT})\s+rolling\b"
     rf"|\brolling\s+(?:(?P<n2>{_ROLLING_COUNT})(?:[- ]?(?P<u2>{_ROLLING_UNIT})\b)?"
     r"|(?P<u3>weekly|monthly|quarterly|yearly)\b)"
@@ -391,28 +395,28 @@ ROLLS = {"lookback": LOOKBACK, "rolling": ROLLING}
 
 # ---- words --------------------------------------------------------------------------------
 METHODS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\bhrp\b|\bhierarchical(?: risk parity)?\b"), "hrp"),
-    (re.compile(r"\b(?:inverse|inv)[- ]?vol(?:atility)?(?:[- ]weight(?:ed|s)?)?\s+(?:portfolio|mix|"
+    (patterns.compile(r"\bhrp\b|\bhierarchical(?: risk parity)?\b"), "hrp"),
+    (patterns.compile(r"\b(?:inverse|inv)[- ]?vol(?:atility)?(?:[- ]weight(?:ed|s)?)?\s+(?:portfolio|mix|"
                 r"allocation|basket|book|weights?)\b|\b(?:inverse|inv)[- ]?vol(?:atility)? weighted\b"
                 r"|\b1 ?/ ?vol(?:atility)?[- ]weight\w*|\bnaive risk[- ]parity\b|\b(?:weight|allocat)"
                 r"\w*\b[^.?!]{0,60}?\b(?:by|(?:in )?proportion(?:al|ally)? to) (?:(?:the|their|its) )?"
                 r"inverse(?: of)?(?: (?:the|their|its))? vol(?:atility)?\b"), "inverse_volatility"),
-    (re.compile(r"(?<!hierarchical )\brisk[- ]parity\b|\bequal[- ]risk[- ]contributions?\b|"
+    (patterns.compile(r"(?<!hierarchical )\brisk[- ]parity\b|\bequal[- ]risk[- ]contributions?\b|"
                 r"\berc\b|\brp\b"), "risk_parity"),
-    (re.compile(r"\bmin\w{0,5}[- ]?(?:vol\w*|var(?:iance)?|risk)\b|\blowest[- ]"
+    (patterns.compile(r"\bmin\w{0,5}[- ]?(?:vol\w*|var(?:iance)?|risk)\b|\blowest[- ]"
                 r"(?:risk|vol\w*|variance)\b|\bgmv\b|\blow[- ]vol(?:atility)?\s+"
                 r"(?:mix|portfolio|allocation|weights)\b"), "min_volatility"),
-    (re.compile(r"\bmax\w{0,5}[- ]?sh\w{0,2}rpe?\b|\btangency\b|\bmvo\b|\bmarkowitz\b|"
+    (patterns.compile(r"\bmax\w{0,5}[- ]?sh\w{0,2}rpe?\b|\btangency\b|\bmvo\b|\bmarkowitz\b|"
                 r"\bmean[- ]variance\b(?! (?:efficient )?frontier)"), "max_sharpe"),
-    (re.compile(r"\bequal(?:ly)?[- ]weight(?:s|ed|ing)?\b|\b1/n\b|\bew\b"), "equal_weight"),
-    (re.compile(r"\beffici?e?n?t\s+fronti?e?i?r\b|\bfrontier\b|\bfronteir\b"), "frontier"),
-    (re.compile(r"\binverse[- ]vol(?:atility)?\b"), "inverse_vol"),
-    (re.compile(r"\bsigmoid\b"), "sigmoid"),
-    (re.compile(r"\bmerton\b"), "merton"),
-    (re.compile(r"\bmax\w{0,5}[- ]?div(?:ersification|ersified)?\b(?! yield)|"
+    (patterns.compile(r"\bequal(?:ly)?[- ]weight(?:s|ed|ing)?\b|\b1/n\b|\bew\b"), "equal_weight"),
+    (patterns.compile(r"\beffici?e?n?t\s+fronti?e?i?r\b|\bfrontier\b|\bfronteir\b"), "frontier"),
+    (patterns.compile(r"\binverse[- ]vol(?:atility)?\b"), "inverse_vol"),
+    (patterns.compile(r"\bsigmoid\b"), "sigmoid"),
+    (patterns.compile(r"\bmerton\b"), "merton"),
+    (patterns.compile(r"\bmax\w{0,5}[- ]?div(?:ersification|ersified)?\b(?! yield)|"
                 r"\bmost[- ]diversified\b"), "max_diversification"),
-    (re.compile(r"\bblack[- ]litterman\b|\bbl model\b"), "black_litterman"),
-    (re.compile(r"\bmin\w{0,5}[- ]?c[- ]?var\b|\bmean[- ]c[- ]?var\b"), "min_cvar"),
+    (patterns.compile(r"\bblack[- ]litterman\b|\bbl model\b"), "black_litterman"),
+    (patterns.compile(r"\bmin\w{0,5}[- ]?c[- ]?var\b|\bmean[- ]c[- ]?var\b"), "min_cvar"),
 ]  # fmt: skip
 """Methods named in a message (portfolio methods, the frontier, strategy weight functions, and
 methods not offered here, which the reply must say were not used)."""
@@ -424,19 +428,19 @@ FREQUENCY_WORDS = {
     "day": "daily", "session": "daily",
 }  # fmt: skip
 FREQUENCIES: list[re.Pattern[str]] = [
-    re.compile(
+    patterns.compile(
         r"\brebal\w*\s+(?:every\s+|each\s+)?(?P<f>daily|weekly|monthly|quarterly|quartely|"
         r"annually|annual|yearly|week|month|quarter|year|day|session)\b"
     ),
-    re.compile(
+    patterns.compile(
         r"\b(?P<f>daily|weekly|monthly|quarterly|quartely|annually|annual|yearly)\s+"
         r"rebal\w*"
     ),
-    re.compile(r"\brebal\w*\s+every\s+(?P<n>\d+)\s+(?:trading\s+)?(?:days|sessions)\b"),
-    re.compile(r"\b(?P<never>buy[- ]and[- ]hold|no rebalancing|never rebal\w*)\b"),
-    re.compile(r"\bevery\s+(?P<f>week|month|quarter|year|session)\b"),
-    re.compile(r"\bonce\s+an?\s+(?P<f>week|month|quarter|year)\b"),
-    re.compile(
+    patterns.compile(r"\brebal\w*\s+every\s+(?P<n>\d+)\s+(?:trading\s+)?(?:days|sessions)\b"),
+    patterns.compile(r"\b(?P<never>buy[- ]and[- ]hold|no rebalancing|never rebal\w*)\b"),
+    patterns.compile(r"\bevery\s+(?P<f>week|month|quarter|year|session)\b"),
+    patterns.compile(r"\bonce\s+an?\s+(?P<f>week|month|quarter|year)\b"),
+    patterns.compile(
         r"\b(?P<f>weekly|monthly|quarterly|quartely|annually|yearly)\b(?!\s+(?:returns?|"
         r"data|vol|volatility|var|cvar|loss|losses|stat\w*|performance|changes?))"
     ),
@@ -448,25 +452,25 @@ SCENARIO_NAMES = (
     r"|sell[- ]?off|rally|volatile)"
 )
 SCENARIOS: list[re.Pattern[str]] = [
-    re.compile(
+    patterns.compile(
         rf"\b(?P<s>{SCENARIO_NAMES})\s*(?:and|,|&|or)\s*(?P<t>{SCENARIO_NAMES})\s+"
         r"(?:markets|scenarios|cases|regimes)\b"
     ),
-    re.compile(rf"\bin\s+(?:an?\s+|the\s+)?(?P<s>{SCENARIO_NAMES})\b"),
-    re.compile(
+    patterns.compile(rf"\bin\s+(?:an?\s+|the\s+)?(?P<s>{SCENARIO_NAMES})\b"),
+    patterns.compile(
         rf"\b(?P<s>{SCENARIO_NAMES})\s+(?:markets?|scenarios?|cases?|regimes?|"
         r"conditions)\b"
     ),
 ]
 """Market scenarios ("in bear", "a high vol regime", "bull and bear scenarios")."""
 
-WHOLE_UNIVERSE = re.compile(
+WHOLE_UNIVERSE = patterns.compile(
     r"\beverything\b|\b(?:all|every|whole|entire)\s+(?:the\s+|of the\s+)?(?:\d+\s+)?(?:stocks|names|tickers|"
     r"assets|universe|equities|stock|name)\b|\bwhole universe\b|\bentire universe\b"
 )
 """The whole universe ("all stocks", "the whole universe")."""
 
-EXCLUDED_BEFORE = re.compile(
+EXCLUDED_BEFORE = patterns.compile(
     r"(?:\bex|\bexcluding|\bexclude|\bexcept(?: for)?|\bwithout|(?<!why )(?<!why is there )"
     r"(?:\bnot|\bno|\bnothing in)|"
     r"\bdrop(?:ping)?|\bremove|\bremoving|\btake out|\btaking out|\bminus|\bskip(?:ping)?|"
@@ -477,7 +481,7 @@ EXCLUDED_BEFORE = re.compile(
 """Words before a subject (or a list of them) that leave it out; a phrase read before (masked)
 ends the list ("all but AAPL, tech at most 10%, AMD and BAC at most 5%": AMD is held). "Why no
 XOM?" asks why, and leaves nothing out."""
-EXCLUDED_AFTER = re.compile(r"^\s+out\b(?!\s+of)")
+EXCLUDED_AFTER = patterns.compile(r"^\s+out\b(?!\s+of)")
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -489,7 +493,7 @@ NUMBER_WORDS = {
 _TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
 _UNITS = r"(?:one|two|three|four|five|six|seven|eight|nine)"
 _TEENS = r"(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
-SPELLED = re.compile(
+SPELLED = patterns.compile(
     rf"\b(?P<w>{_TENS}(?:[- ]{_UNITS})?|{_TEENS}|{_UNITS})(?=\s*(?:%|percent\b|pct\b|per cent\b|"
     r"years?\b|months?\b|weeks?\b|days?\b|sessions?\b|quarters?\b|bps\b|basis points?\b))",
     re.IGNORECASE,
@@ -497,7 +501,7 @@ SPELLED = re.compile(
 """Numbers spelled out before a unit ("twenty-five percent", "three years")."""
 
 
-FRACTION = re.compile(
+FRACTION = patterns.compile(
     r"\b(?P<c>at most|no more than|not more than|up to|under|below|less than|at least"
     r"|no less than|max(?:imum)?(?: of)?|min(?:imum)?(?: of)?|capped at|cap(?:ped)? (?:it |them )?at"
     r"|limited to|within)\s+(?:(?P<n>a|one|two|three)\s+)?(?P<f>half|third|quarter|fifth|sixth"
@@ -507,7 +511,7 @@ FRACTION = re.compile(
 """A share said as a fraction after a limit's words ("at most a fifth", "up to half")."""
 _PARTS = {"half": 50, "third": 100 / 3, "quarter": 25, "fifth": 20, "sixth": 100 / 6,
           "eighth": 12.5, "tenth": 10}  # fmt: skip
-BARE_LIMIT = re.compile(
+BARE_LIMIT = patterns.compile(
     r"(?i)\b(?P<c>at most|no more than|not more than|up to|under|below|less than|at least|no less"
     r" than|max(?:imum)?(?: of)?|min(?:imum)?(?: of)?|capped at|cap(?:ped)? at|limited to|floor"
     r" of)\s+(?P<n>\d{1,2}(?:\.\d+)?|100)(?=\s+(?:(?:(?:in|on|for|of)\s+(?:any|each|every)\s+"
@@ -516,14 +520,14 @@ BARE_LIMIT = re.compile(
 )
 """A number said without "%" after a limit's words, as a limit on every weight ("no more than
 40 in any name", "max 25 per stock"): a percentage."""
-THEN = re.compile(
+THEN = patterns.compile(
     r"\b(more|less|fewer|greater|higher|lower|bigger|smaller|larger|worse|better)\s+then\b",
     re.IGNORECASE,
 )
 """A comparison misspelt with "then" ("no more then 25%")."""
 
 
-EACH_SHARE = re.compile(
+EACH_SHARE = patterns.compile(
     r"(?i)(?<![\w./])(?:1\s*/\s*(?P<d>[2-9]|10)%?|(?:a|one)\s+(?P<f>half|third|quarter|fifth"
     r"|sixth|eighth|tenth))\s+(?=(?:each|apiece)\b)"
 )
@@ -547,11 +551,11 @@ def spelled_value(words: str) -> int:
     return sum(NUMBER_WORDS[w] for w in re.split(r"[- ]", words.lower()) if w)
 
 
-APPROXIMATE = re.compile(r"\b(?:around|about|near|roughly|approximately|circa)\b|~")
+APPROXIMATE = patterns.compile(r"\b(?:around|about|near|roughly|approximately|circa)\b|~")
 """A number said as approximate ("target vol around 12%"): a search may look around it."""
 
 
-BETA_TO = re.compile(
+BETA_TO = patterns.compile(
     r"\bbetas?\b[^.?!;]{0,60}?\b(?:to|against|relative to|with respect to|w\.?r\.?t\.?)\s+"
     r"(?P<t>[a-z][a-z.]{0,5})\b"
 )

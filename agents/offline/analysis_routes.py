@@ -11,7 +11,6 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from agents.offline import patterns
 from agents.offline.chat_intent import (
     THE_BUILD,
     earlier_results,
@@ -22,6 +21,7 @@ from agents.offline.chat_intent import (
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.policies import PolicyInput, forced_call
+from settings import patterns
 
 __all__ = ["AGENTS", "analysis_ask", "analysis_route", "deployment_source"]
 

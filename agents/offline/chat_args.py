@@ -8,11 +8,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from agents.offline import patterns
 from agents.offline.chat_intent import rate_args, thread_subject, window_args
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import horizon_sessions
 from agents.offline.policies import PolicyInput
+from settings import patterns
 
 _PATHS = patterns.compile(r"\b(\d[\d,]*)\s*(?:simulated\s+)?(?:paths|simulations|sims|draws)\b")
 

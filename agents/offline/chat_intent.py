@@ -12,11 +12,10 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
-from agents.offline import patterns
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.policies import PolicyInput
 from quant.sp500_files import sp500_tickers
-from settings import get_settings
+from settings import get_settings, patterns
 
 
 def known_tickers() -> tuple[str, ...]:

@@ -16,7 +16,6 @@ from typing import Any
 from langchain_core.messages import AIMessage, SystemMessage
 
 from agents.conversation_texts import LAST_RUN_MARKER
-from agents.offline import patterns
 from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
@@ -70,7 +69,7 @@ from agents.offline.search_drafts import (
     repeats_search,
 )
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
-from settings import get_settings
+from settings import get_settings, patterns
 
 ROUTES = {
     "research": "market_analysis",

@@ -17,11 +17,11 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
-from agents.offline import patterns
 from agents.offline.chat_intent import known_tickers
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.offline.strategy_args import stated_config, stated_fields
+from settings import patterns
 
 __all__ = ["backtest_offer", "estimate_answer", "estimate_args", "estimate_chat", "not_used"]
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from agents.offline import patterns
 from agents.offline.chat_intent import intent_of, known_tickers, window_args
 from agents.offline.intent import parse_intent
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.research_quotes import best_sentence
+from settings import patterns
 
 RESEARCH_TOOL = "search_research"
 _RESEARCH = patterns.compile(

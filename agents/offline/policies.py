@@ -22,7 +22,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.messages.tool import ToolCall
 
-from agents.offline import patterns
+from settings import patterns
 
 Policy = Callable[["PolicyInput"], AIMessage]
 """Decides the next reply of the offline model for one role."""

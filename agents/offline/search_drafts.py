@@ -18,7 +18,6 @@ from typing import Any, get_args
 from langchain_core.messages import AIMessage
 
 from agents.decisions import FixedSetting, SearchedParameter
-from agents.offline import patterns
 from agents.offline.chat_intent import (
     intent_of,
     known_tickers,
@@ -32,6 +31,7 @@ from agents.offline.intent.changes import FOLLOW_UP_OPENING, read_change
 from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.strategy_args import stated_config
 from quant.regime_names import REGIME_NAMES
+from settings import patterns
 
 __all__ = [
     "draft_search",

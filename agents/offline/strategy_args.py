@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agents.offline import patterns
 from agents.offline.intent import Intent
 from agents.offline.intent.strategy_terms import lookback_sessions, stated_leverage
 from agents.offline.intent.trading_terms import cadence_named
+from settings import patterns
 
 __all__ = ["CADENCE_SESSIONS", "stated_config", "stated_fields"]
 

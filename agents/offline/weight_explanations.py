@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import AIMessage, ToolMessage
 
-from agents.offline import patterns
 from agents.offline.chat_intent import RUN_DONE
 from agents.offline.intent import Intent
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import describe_portfolio, method_name
 from agents.offline.statistic_words import pct
 from services.formatting import listed
+from settings import patterns
 
 __all__ = ["WHY_WEIGHTS", "asks_why_weights", "explain_weights", "portfolio_to_explain"]
 

@@ -31,7 +31,6 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from agents.offline import patterns
 from agents.offline.intent.asks import INDEX_MOVE, INDEX_NAMES
 from agents.offline.intent.classify import (
     EQUAL_WEIGHT,
@@ -75,6 +74,7 @@ from agents.offline.intent.words import (
     read_unknown_tickers,
 )
 from quant.regime_names import RegimeName
+from settings import patterns
 
 REFERS_BACK = patterns.compile(
     r"\b(?:they|them|those|these|it|its|their|same|that portfolio|this portfolio|the portfolio|"

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from agents.offline import patterns
 from agents.offline.intent import Intent
+from settings import patterns
 
 __all__ = ["about_stratigos"]
 

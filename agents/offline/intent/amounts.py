@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agents.offline import patterns
 from agents.offline.intent.dates import COUNT, UNIT, sessions
+from settings import patterns
 
 _AHEAD = patterns.compile(
     r"\b(?:over|in|within|during)\s+(?:the\s+)?(?:next\s+|coming\s+)?" + COUNT + r"\s*" + UNIT

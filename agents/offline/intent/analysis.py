@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from agents.offline import patterns
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares, capital_named, horizon_sessions
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
@@ -53,6 +52,7 @@ from agents.offline.intent.trading_terms import cadence_named, cost_bps
 from agents.offline.intent.typos import normalised
 from agents.offline.intent.words import ANY_METHOD as _ANY_METHOD
 from agents.offline.intent.words import OWNED_AFTER
+from settings import patterns
 
 __all__ = [
     "AnalysisAsk",

@@ -7,8 +7,8 @@ be, and the reply says which and why (a benchmark's beta can be reported instead
 
 from __future__ import annotations
 
-from agents.offline import patterns
 from agents.offline.intent.scanner import Scanner
+from settings import patterns
 
 __all__ = ["INDEX_MOVE", "INDEX_NAMES", "read_asks"]
 

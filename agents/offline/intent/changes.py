@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from agents.offline import patterns
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares
 from agents.offline.intent.analysis import judged_measure
@@ -28,6 +27,7 @@ from agents.offline.intent.strategy_terms import stated_leverage as _leverage
 from agents.offline.intent.trading_terms import RATE_MOVE, cadence_named
 from agents.offline.intent.typos import normalised
 from agents.offline.intent.words import ANY_METHOD
+from settings import patterns
 
 __all__ = ["FOLLOW_UP_OPENING", "Change", "Criterion", "read_change"]
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agents.offline import patterns
 from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.names import IntentName
 from agents.offline.intent.scanner import Scanner
 from agents.offline.intent.stress_reading import market_move_named
 from agents.offline.intent.words import words
+from settings import patterns
 
 PORTFOLIO_ID = patterns.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
 

@@ -19,7 +19,7 @@ previous answer mean: `terms_in` finds them there, at most `MOST_TERMS_EXPLAINED
 
 from __future__ import annotations
 
-from agents.offline import patterns
+from settings import patterns
 
 __all__ = [
     "GLOSSARY_TERMS",

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from agents.offline import patterns
 from agents.offline.intent import Intent
 from agents.offline.intent.targets import sector_tickers
 from quant.classification import classify
+from settings import patterns
 
 __all__ = ["covered_group", "every_sector", "names_covered", "sectors_asked"]
 

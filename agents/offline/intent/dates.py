@@ -11,9 +11,9 @@ import calendar
 import re
 from dataclasses import dataclass
 
-from agents.offline import patterns
 from agents.offline.intent.scanner import Scanner
 from services.windows import SESSIONS_PER
+from settings import patterns
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
-from agents.offline import patterns
 from agents.offline.intent.rankings import COMPARED_AGAINST
 from agents.offline.intent.scanner import Scanner
 from quant.episodes import EPISODES
+from settings import patterns
 
 EPISODE_WORDS: dict[str, str] = {
     "gfc_2008": r"\b(?:2008|2007[\s/-]*(?:20)?09|2008[\s/-]*(?:20)?09)\b\s*(?:financial\s+)?"

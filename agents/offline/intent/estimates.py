@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agents.offline import patterns
+from settings import patterns
 
 __all__ = ["asks_estimate"]
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agents.offline import patterns
 from agents.offline.intent.scanner import NUM, PCT, Scanner, fraction
+from settings import patterns
 
 TRADING_DAYS = {"day": 1, "week": 5, "month": 21, "year": 252}
 """Trading days per unit of a tenor ("3-month" -> 63 days)."""

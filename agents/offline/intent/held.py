@@ -3,7 +3,7 @@ that ask for a portfolio to be made ("a safer mix of ...", "build")."""
 
 from __future__ import annotations
 
-from agents.offline import patterns
+from settings import patterns
 
 __all__ = ["HELD_NAMED", "asks_made"]
 

@@ -23,7 +23,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from agents.offline import patterns
 from agents.offline.intent.asks import read_asks
 from agents.offline.intent.scanner import PCT, Scanner, fraction
 from agents.offline.intent.targets import (
@@ -38,6 +37,7 @@ from agents.offline.intent.targets import (
     targeted,
 )
 from agents.offline.intent.words import read_tickers
+from settings import patterns
 
 _HOLDING = (
     r"(?:stock|asset|name|position|holding|ticker|company|share|equity|security|weight|line"

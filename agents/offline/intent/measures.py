@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from agents.offline import patterns
+from settings import patterns
 
 __all__ = ["INDEX_SHOWN", "MONEY_MADE_OR_LOST", "OF_EACH_STOCK", "measures_named"]
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from agents.offline import patterns
 from quant.classification import classify, matching
+from settings import patterns
 
 MemoryAction = Literal["remember", "recall", "forget", "forget_all"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from agents.offline import patterns
 from agents.offline.intent.dates import DATE
 from agents.offline.intent.scanner import NUM, PCT, PCT_RE, Scanner, fraction
+from settings import patterns
 
 _BUDGET = patterns.compile(
     r"\b(\d[\d,]*)\s*(?:trials?|evaluations?|evals?|iterations?|configs?|configurations?|"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from agents.offline import patterns
+from settings import patterns
 
 
 class Scanner:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from agents.offline import patterns
+from settings import patterns
 
 _ORDER = patterns.compile(
     r"\b(?:buy|sell|purchase|short)\s+\d[\d,]*\s+(?:shares?|units?|lots?)\b"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from agents.offline import patterns
+from settings import patterns
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,

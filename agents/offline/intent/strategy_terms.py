@@ -5,8 +5,8 @@ for a strategy's fields (`agents.offline.strategy_args`) and for what a follow-u
 
 from __future__ import annotations
 
-from agents.offline import patterns
 from services.windows import SESSIONS_PER
+from settings import patterns
 
 __all__ = ["lookback_sessions", "stated_leverage"]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from agents.offline import patterns
 from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
 from agents.offline.intent.rankings import HEAD_TO_HEAD
 from agents.offline.intent.scanner import PCT, fraction
 from agents.offline.intent.words import read_mentioned, read_tickers
+from settings import patterns
 
 if TYPE_CHECKING:
     from agents.offline.intent import Intent

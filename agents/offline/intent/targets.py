@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from agents.offline import patterns
 from agents.offline.intent.scanner import NUM, PCT, Scanner, fraction
 from agents.offline.intent.words import read_tickers
 from quant.classification import matching
+from settings import patterns
 
 CAP = (
     r"(?:at most|no more than|not more than|no greater than|no higher than|up to|max(?:imum)?"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from agents.offline import patterns
 from agents.offline.intent.scanner import NUM, PCT
+from settings import patterns
 
 __all__ = ["RATE_MOVE", "cadence_named", "cost_bps"]
 

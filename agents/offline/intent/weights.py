@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from agents.offline import patterns
 from agents.offline.intent.scanner import PCT, Scanner, fraction
+from settings import patterns
 
 __all__ = ["read_weights"]
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from agents.offline import patterns
 from agents.offline.intent.names import Method
 from agents.offline.intent.scanner import Scanner
 from quant.classification import matching
 from quant.regime_names import REGIME_NAMES, RegimeName
 from services.spelling import typo_of
+from settings import patterns
 
 
 def read_all_methods(free: str) -> tuple[Method, ...]:

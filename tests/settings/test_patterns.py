@@ -1,15 +1,17 @@
-"""The offline model's regular expressions from their cache file: each is the pattern `re`
+"""Regular expressions from their cache file (`settings.patterns`): each is the pattern `re`
 compiles, whether its program was kept or not, and a kept program the engine refuses is compiled
 again."""
 
 from __future__ import annotations
 
+import importlib
+import marshal
 import re
 from pathlib import Path
 
 import pytest
 
-from agents.offline import patterns
+from settings import patterns
 
 PATTERNS = (
     (r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:%|percent\b)", 0),
@@ -62,3 +64,24 @@ def test_the_rules_patterns_are_made_by_the_offline_model_module() -> None:
     from agents.offline.intent.scanner import PCT, PCT_RE
 
     assert re.compile(PCT) == PCT_RE
+
+
+def _held_patterns(value: object) -> list[re.Pattern[str]]:
+    if isinstance(value, re.Pattern):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [p for item in value for p in _held_patterns(item)]
+    return []
+
+
+def test_the_ask_accountings_phrasings_are_kept_with_the_offline_models(cache: Path) -> None:
+    """Every pattern `graphs.ask_patterns` holds is compiled through the cache (so `make
+    bytecode` keeps it and a new process reads its program instead of compiling it)."""
+    from graphs import ask_patterns
+
+    importlib.reload(ask_patterns)  # its patterns compiled again, into this test's empty cache
+    held = [p for value in vars(ask_patterns).values() for p in _held_patterns(value)]
+    assert len(held) > 100
+    patterns.save()
+    kept = {text for text, _ in marshal.loads(cache.read_bytes())}
+    assert [p.pattern for p in held if p.pattern not in kept] == []

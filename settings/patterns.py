@@ -1,15 +1,17 @@
-"""The offline model's regular expressions, compiled once per installation rather than in every
-process (compiling its few hundred patterns took most of the model's first decision).
+"""Regular expressions compiled once per installation rather than in every process: the
+offline model's rules and the ask accounting's readers hold several hundred patterns, and
+compiling them took most of a process's first decision and a tenth of a second of every import
+of the ask accounting.
 
 `compile(pattern, flags)` returns the pattern `re.compile` returns (equal to it: same text, flags
 and program), built from the program CPython's `re` compiler made for it earlier, kept in a file
-beside the sources as bytecode is (`__pycache__/offline_patterns.<interpreter>-<engine>.marshal`,
-named by the interpreter's cache tag and the regular-expression engine's magic number, so
-another Python never reads it). A pattern is looked up by its text and flags: an edited pattern
-is a new key, compiled by `re` and added. The file is written when the process exits, if it
-compiled patterns the file did not hold and bytecode may be written (`sys.dont_write_bytecode`);
-a file that cannot be read or written is ignored, and a program the engine refuses is compiled
-again. Patterns made from what a user wrote (a portfolio's name) are compiled by `re` itself.
+beside the sources as bytecode is (`__pycache__/patterns.<interpreter>-<engine>.marshal`, named
+by the interpreter's cache tag and the regular-expression engine's magic number, so another
+Python never reads it). A pattern is looked up by its text and flags: an edited pattern is a new
+key, compiled by `re` and added. The file is written when the process exits, if it compiled
+patterns the file did not hold and bytecode may be written (`sys.dont_write_bytecode`); a file
+that cannot be read or written is ignored, and a program the engine refuses is compiled again.
+Patterns made from what a user wrote (a portfolio's name) are compiled by `re` itself.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from settings.files import write_atomic
 CACHE_FILE = (
     Path(__file__).parent
     / "__pycache__"
-    / f"offline_patterns.{sys.implementation.cache_tag}-{_sre.MAGIC}.marshal"
+    / f"patterns.{sys.implementation.cache_tag}-{_sre.MAGIC}.marshal"
 )
 """Where the compiled programs are kept."""
 

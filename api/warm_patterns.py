@@ -1,15 +1,17 @@
-"""Compile the offline model's regular expressions into their cache file ahead of first use
-(`python -m agents.offline.warm_patterns`; `make bytecode` runs it, where bytecode is not written
-by the processes themselves): its rules are imported (which compiles their patterns) and a few
-messages read (which compiles those made as a message is read), then the programs are written
-(`agents.offline.patterns`). A pattern it does not reach is compiled when first used.
+"""Compile the regular expressions of the offline model and of the ask accounting into their
+cache file ahead of first use (`python -m api.warm_patterns`; `make bytecode` runs it, where
+bytecode is not written by the processes themselves): the model's rules and the accounting's
+phrasings are imported (which compiles their patterns) and a few messages read by the model
+(which compiles those made as a message is read), then the programs are written
+(`settings.patterns`). A pattern it does not reach is compiled when first used.
 """
 
 from __future__ import annotations
 
-from agents.offline import patterns
 from agents.offline.chat_intent import known_tickers
 from agents.offline.intent import parse_intent
+from graphs import ask_patterns  # noqa: F401
+from settings import patterns
 
 MESSAGES = (
     "what is the 95% CVaR of AAPL and KO since 2019?",
@@ -21,7 +23,8 @@ MESSAGES = (
 
 
 def main() -> None:
-    """Compile and keep the patterns."""
+    """Compile and keep the patterns (the ask accounting's were compiled as `ask_patterns` was
+    imported)."""
     for message in MESSAGES:
         parse_intent(message, known_tickers())
     patterns.save()
