@@ -27,7 +27,7 @@ import json
 import math
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, cast
+from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -342,7 +342,9 @@ def _input_chars(messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]
         chars += len(_text_of(message.content))
         if isinstance(message, AIMessage):
             chars += sum(len(c["name"]) + len(json.dumps(c["args"])) for c in message.tool_calls)
-    return chars + sum(len(json.dumps(tool)) for tool in tools)
+    return chars + sum(
+        tool.chars if isinstance(tool, _FormattedTool) else len(json.dumps(tool)) for tool in tools
+    )
 
 
 def _usage(input_chars: int, output_chars: int) -> UsageMetadata:
@@ -374,8 +376,17 @@ def openai_tool(tool: ToolLike) -> dict[str, Any]:
         text = json.dumps(converted)
         formatted = _FORMATTED[key] = text if json.loads(text) == converted else converted
     if isinstance(formatted, str):
-        return cast(dict[str, Any], json.loads(formatted))
+        return _FormattedTool(json.loads(formatted), chars=len(formatted))
     return copy.deepcopy(formatted)
+
+
+class _FormattedTool(dict[str, Any]):
+    """A tool as `openai_tool` gives it, knowing the length of its JSON text (what the token
+    estimate counts; measuring it again on every model call was a twentieth of a decision)."""
+
+    def __init__(self, tool: dict[str, Any], *, chars: int) -> None:
+        super().__init__(tool)
+        self.chars = chars
 
 
 def _format_key(tool: Any) -> tuple[Any, ...] | None:

@@ -192,6 +192,21 @@ def test_usage_metadata_estimates_characters_over_four() -> None:
     assert longer.usage_metadata["input_tokens"] > usage["input_tokens"]
 
 
+def test_bound_tools_count_as_the_characters_of_their_json() -> None:
+    """Every tool the model is bound to counts as the length of its JSON text, on every call."""
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    from tools import build_tools
+
+    tools = build_tools()
+    expected = sum(len(json.dumps(convert_to_openai_tool(tool))) for tool in tools)
+    model = OfflineChatModel(role="no_such_role").bind_tools(tools)
+    for text in ("x" * 401, "y" * 3):
+        usage = model.invoke([HumanMessage(text)]).usage_metadata
+        assert usage is not None
+        assert usage["input_tokens"] == math.ceil((len(text) + expected) / 4)
+
+
 def test_policy_override_and_registry() -> None:
     assert get_policy(ROLE) is adder_policy
     assert get_policy("nobody_registered") is default_policy
