@@ -94,27 +94,59 @@ MOVES = {
     "fell the least": True,
     "gained the most": True,
     "did best": True,
+    "would lose the most": False,
+    "would have lost the most": False,
+    "would gain the most": True,
 }
 """A move asked about -> whether the answer lists the highest return first (a fall asked
-about: the biggest fall first)."""
+about: the biggest fall first); "would" asks how the names would have done over the window."""
+SECTORS = {
+    "the banks stocks": "banks",
+    "the tech stocks": "tech",
+    "the energy names": "energy",
+    "the banks": "banks",
+    "the staples": "staples",
+}
+"""How a sector is said -> its term: with a noun after it, or a plural term alone."""
+
+
+def _total_return_order(reply: str, highest_first: bool) -> list[str]:
+    first = "highest" if highest_first else "lowest"
+    line = re.search(rf"By total return, {first} first: (.+?) \({first}", reply)
+    assert line is not None, reply
+    return [item.split()[0] for item in line.group(1).split(", ")]
 
 
 @SETTINGS
 @given(
     move=st.sampled_from(sorted(MOVES)),
-    sector=st.sampled_from(["banks", "tech", "energy"]),
+    sector=st.sampled_from(sorted(SECTORS)),
     year=st.integers(2008, 2022),
 )
 def test_which_fell_the_most_is_the_total_return_from_the_biggest_fall(
     offline_data_dir: Path, move: str, sector: str, year: int
 ) -> None:
-    reply = answer_in_new_thread(f"which of the {sector} stocks {move} in {year}?")
-    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31", sector_tickers([sector])]
+    reply = answer_in_new_thread(f"which of {sector} {move} in {year}?")
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31", sector_tickers([SECTORS[sector]])]
     total = ((1 + window).prod() - 1).sort_values(ascending=not MOVES[move])
-    first = "highest" if MOVES[move] else "lowest"
-    line = re.search(rf"By total return, {first} first: (.+?) \({first}", reply)
-    assert line is not None, reply
-    assert [item.split()[0] for item in line.group(1).split(", ")] == list(total.index)
+    assert _total_return_order(reply, MOVES[move]) == list(total.index)
+
+
+@SETTINGS
+@given(
+    pair=st.lists(st.sampled_from(sorted(RETURNS.columns)), min_size=2, max_size=2, unique=True),
+    move=st.sampled_from(["would lose more", "would have lost more", "would fall more"]),
+    year=st.integers(2008, 2022),
+)
+def test_which_of_two_would_lose_more_in_a_year_is_their_return_over_it(
+    offline_data_dir: Path, pair: list[str], move: str, year: int
+) -> None:
+    """The year named is the window; the stock with the lower total return over it comes first."""
+    reply = answer_in_new_thread(f"which {move} in {year}, {pair[0]} or {pair[1]}?")
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31", pair]
+    total = ((1 + window).prod() - 1).sort_values()
+    assert _total_return_order(reply, False) == list(total.index)
+    assert reply.startswith(f"Statistics from {window.index[0].date()} to "), reply
 
 
 def test_the_top_stocks_by_return_are_every_stock_s_highest(offline_data_dir: Path) -> None:

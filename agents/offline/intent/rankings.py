@@ -50,7 +50,9 @@ def ranked_question(low: str) -> bool:
     )
 
 
-_FELL = r"fell|fall(?:en)?|dropped|lost|declined|sank|slumped|plunged|tumbled|crashed"
+_FELL = (
+    r"fell|fall(?:en)?|dropped|lost|los(?:e|es|ing)|declined|sank|slumped|plunged|tumbled|crashed"
+)
 """Words of a fall, which put a ranking by return in order from the biggest fall."""
 MOVED = patterns.compile(
     rf"\b(?:{_FELL}|gained|rose|risen|returned|performed"

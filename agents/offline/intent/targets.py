@@ -304,6 +304,9 @@ _JOINING = r"(?!(?:and|or|plus|vs|versus|against|compared)\b)"
 _GROUP = rf"(?:{_JOINING}{_GROUP_WORD}\s+)?{_JOINING}{_GROUP_WORD}"
 """A sector or industry term of one or two words, neither a joining word ("tech", "health
 care"; not "tech vs", not "and bank")."""
+_MOVE_VERB = r"performed|fell|rose|lost|gained|returned|dropped|declined|would|will|could|might"
+"""What may follow the sectors a question ranks ("which of the banks lost the most", "which banks
+would lose more")."""
 _HOLDINGS_NOUN = r"(?:names?|stocks?|sector|shares?|compan(?:y|ies)|equities|basket|space)"
 """What a sector term may be followed by ("the energy names", "bank stocks")."""
 _SECTOR_SUBJECTS = (
@@ -312,7 +315,7 @@ _SECTOR_SUBJECTS = (
     patterns.compile(
         rf"\b(?:of|for|on|in|across|among|between)\s+(?:the\s+|my\s+|our\s+)?({_GROUP})\s*(?=$|[?,.;!+]"
         r"|\s(?:since|from|over|between|in|with|and|plus|during|for|at|to|under|without|excluding"
-        rf"|no|capped|had|has|have|was|were|is|are|did|does|do|{_SIDE_BY_SIDE})\b)"
+        rf"|no|capped|had|has|have|was|were|is|are|did|does|do|{_SIDE_BY_SIDE}|{_MOVE_VERB})\b)"
     ),
     patterns.compile(  # "which is riskier, tech or staples?", "tech vs staples: which ...?"
         rf"(?:^|[,:]\s*)(?:the\s+)?({_GROUP})(?=\s+(?:or|vs\.?|versus)\s)"
@@ -334,8 +337,7 @@ _SECTOR_SUBJECTS = (
         rf"\b(?:rank|sort|order)\w*\s+(?:the\s+)?({_GROUP})(?=\s+by\b)"
     ),  # "rank the banks by"
     patterns.compile(  # "which bank had the best Sharpe ratio?", "which banks fell the most"
-        rf"\bwhich\s+({_GROUP})(?=\s+(?:had|has|have|was|were|is|are|did|does|do|performed"
-        r"|fell|rose|lost|gained|returned|dropped)\b)"
+        rf"\bwhich\s+({_GROUP})(?=\s+(?:had|has|have|was|were|is|are|did|does|do|{_MOVE_VERB})\b)"
     ),
     patterns.compile(  # "how correlated are the banks with energy?"
         rf"\bcorrelat\w*\s+(?:are|is|were|was)\s+(?:the\s+)?({_GROUP})(?=\s+(?:with|to|and)\s)"
