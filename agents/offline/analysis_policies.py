@@ -31,12 +31,15 @@ from agents.offline.analysis_answers import (
 from agents.offline.analysis_routes import analysis_ask
 from agents.offline.chat_intent import (
     ANALYSIS_TOOLS,
+    WHICH_PORTFOLIO,
     earlier_results,
     intent_of,
     known_tickers,
     last_build,
     last_subject,
+    only_saved_portfolio,
     rate_args,
+    says_my_portfolio,
     subject_stock,
     thread_subject,
     window_of,
@@ -100,10 +103,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     if subject is not None and not window and ask.kind == "statistics" and ask.ranked:
         window = _one_stock_window(inp, intent)  # "which names were calmer than it?" after AMD
     if subject is None:
-        return reply(
-            "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% "
-            "KO') or build a portfolio first. Nothing was computed."
-        )
+        return reply(WHICH_PORTFOLIO)
     rate = rate_args(intent) if ask.kind == "backtest_weights" else {}
     if ask.kind == "statistics" and len(ask.years) > 1:  # "in 2022 vs 2021": a call a year
         years = [{"start": f"{y}-01-01", "end": f"{y}-12-31"} for y in ask.years]
@@ -317,6 +317,9 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
     if tickers:
         return {"universe": tickers}
     subject = last_subject(inp)  # "its beta to XOM": the conversation's subject
+    if subject is None and says_my_portfolio(inp):  # the one the owner saved, else which?
+        saved = only_saved_portfolio(inp)
+        return None if saved is None else {"portfolio_id": saved}
     one_held = _ONE_HELD.search(intent.text)
     one_stock = (  # "which stocks ..." after a question of one stock
         subject is not None

@@ -108,6 +108,34 @@ def named_portfolios(text: str, system: str) -> str:
     return text
 
 
+_MY_PORTFOLIO = patterns.compile(
+    r"\b(?:my|our)\s+(?:portfolio|book|holdings|allocation)\b(?!\s+(?:of|with|from|holding|in)\b)",
+    re.IGNORECASE,
+)
+"""A portfolio said as the user's own without a name or its holdings ("my portfolio"; not "my
+portfolio of AAPL and KO")."""
+
+
+WHICH_PORTFOLIO = (
+    "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% KO') or "
+    "build a portfolio first. Nothing was computed."
+)
+"""The reply to a question about a portfolio the conversation has not said."""
+
+
+def says_my_portfolio(inp: PolicyInput) -> bool:
+    """Whether the user's latest message speaks of their portfolio without naming it or its
+    holdings ("how volatile has my portfolio been?")."""
+    return bool(_MY_PORTFOLIO.search(user_text(inp)))
+
+
+def only_saved_portfolio(inp: PolicyInput) -> str | None:
+    """The id of the owner's saved portfolio when they have saved exactly one; None otherwise
+    (none saved, or several: which one is for the user to say)."""
+    saved = _saved_portfolios(inp.system_text())
+    return saved[0][1] if len(saved) == 1 else None
+
+
 @functools.lru_cache(maxsize=32)
 def _saved_portfolios(system: str) -> tuple[tuple[str, str], ...]:
     """(name, id) of each saved portfolio the `system` messages list, longest name first (a

@@ -2,13 +2,15 @@
 AAPL lose in 2022" got a market overview (its Sharpe ratio and annualised return), "how much did
 we lose on JPM in 2020" a stress test of nothing, and "how much would I have lost in 2022
 holding equal weights of the tech stocks" a risk report (VaR and CVaR). A loss that may still
-happen ("how much would I lose if the market drops 20%") stays a stress test."""
+happen ("how much would I lose if the market drops 20%", "... if the market fell 20%") stays a
+stress test."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,7 +19,7 @@ from agents.offline.chat_intent import known_tickers
 from agents.offline.intent import parse_intent
 from agents.offline.intent.analysis import read_analysis
 from graphs.chat import ChatSession
-from quant.data import load_sp500_prices
+from quant.data import load_sp500_index, load_sp500_prices
 from settings import Settings
 
 KNOWN = known_tickers()
@@ -59,6 +61,56 @@ def test_a_loss_that_may_happen_or_an_episode_replayed_stays_a_stress_test(
 ) -> None:
     analysis = read_analysis(parse_intent(text, KNOWN), KNOWN)
     assert analysis is not None and analysis.kind == "stress" and analysis.episodes == episodes
+
+
+SUPPOSED_MOVES = {
+    "fell": -1, "dropped": -1, "crashed": -1, "tanked": -1, "sank": -1, "tumbled": -1,
+    "rallied": 1, "rose": 1, "jumped": 1,
+}  # fmt: skip
+"""A move said in the past tense after "if" -> its sign."""
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "how much would {h} lose if {m} {v} {p}%?",
+            "what would happen to {h} if {m} {v} {p}%",
+            "suppose {m} {v} by {p}%: what does {h} lose?",
+        ]
+    ),
+    st.sampled_from(["my portfolio of 60% AAPL and 40% KO", "AAPL and KO", "50% JPM 50% BAC"]),
+    st.sampled_from(["the market", "the s&p", "the S&P 500", "stocks"]),
+    st.sampled_from(sorted(SUPPOSED_MOVES)),
+    st.integers(5, 45),
+)
+def test_a_move_supposed_in_the_past_tense_is_a_stress_test_of_it(
+    ask: str, held: str, market: str, verb: str, size: int
+) -> None:
+    """'if the market fell 20%' is a move supposed, not one that happened: it built a portfolio
+    ('how much would my portfolio lose if the market fell 20%?' answered with an HRP build)."""
+    text = ask.format(h=held, m=market, v=verb, p=size)
+    analysis = read_analysis(parse_intent(text, KNOWN), KNOWN)
+    assert analysis is not None and analysis.kind == "stress", text
+    assert analysis.market_move == pytest.approx(SUPPOSED_MOVES[verb] * size / 100), text
+
+
+def test_the_loss_through_a_move_supposed_is_the_betas_times_the_move(
+    offline_data_dir: Path,
+) -> None:
+    session = ChatSession("supposed", settings=Settings())
+    reply = session.send(
+        "how much would my portfolio of 60% AAPL and 40% KO lose if the market fell 20%?"
+    ).replies[-1]
+    assert reply.startswith("Stress test of the portfolio given (AAPL 60.0%, KO 40.0%)"), reply
+    window = re.search(r"estimated from (\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})", reply)
+    loss = re.search(r"the portfolio loses (\d+\.\d)%", reply)
+    assert window is not None and loss is not None, reply
+    prices = load_sp500_prices()[["AAPL", "KO"]].pct_change().loc[window[1] : window[2]]
+    market = load_sp500_index().pct_change().loc[window[1] : window[2]]
+    betas = {t: np.cov(prices[t], market)[0, 1] / np.var(market, ddof=1) for t in prices}
+    expected = 0.2 * (0.6 * betas["AAPL"] + 0.4 * betas["KO"])
+    assert float(loss[1]) / 100 == pytest.approx(expected, abs=0.0006), reply
 
 
 def test_holding_equal_weights_is_answered_as_that_portfolio(offline_data_dir: Path) -> None:

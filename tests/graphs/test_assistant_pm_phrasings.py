@@ -164,6 +164,57 @@ def test_a_saved_portfolio_named_by_the_user_is_the_one_measured(
     )
 
 
+MY_PORTFOLIO_ASKS = (
+    "how volatile has my portfolio been since 2020?",
+    "what has my portfolio returned since 2019?",
+    "how much would my portfolio lose if the market fell 20%?",
+)
+
+
+def _saved(store: Store, name: str, weights: dict[str, float]) -> str:
+    rows = [{"asset": t, "weight": w} for t, w in weights.items()]
+    return str(store.create_portfolio("alice", name, {"weights": rows}).id)
+
+
+@pytest.mark.parametrize("saved", [0, 2])
+def test_my_portfolio_unsaid_is_asked_for_not_built(
+    offline_data_dir: Path, tmp_path: Path, saved: int
+) -> None:
+    """With no portfolio saved, or several, "my portfolio" is asked about: "how volatile has my
+    portfolio been since 2020?" built and saved an HRP portfolio of every stock."""
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    for n in range(saved):
+        _saved(store, f"Book {n}", {"KO": 0.5, "PEP": 0.5})
+    session = ChatSession("pm-mine", settings=Settings(), owner="alice", store=store)
+    for ask in MY_PORTFOLIO_ASKS:
+        before = len(session.history())
+        reply = session.send(ask).replies[-1]
+        assert reply.startswith("Which portfolio or stocks?"), (ask, reply)
+        assert _calls(session, before) == [], ask
+    assert len(store.list_portfolios("alice")) == saved
+
+
+def test_my_portfolio_is_the_one_the_owner_saved(offline_data_dir: Path, tmp_path: Path) -> None:
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    weights = {"KO": 0.5, "AAPL": 0.3, "XOM": 0.2}
+    saved = _saved(store, "Core", weights)
+    session = ChatSession("pm-mine", settings=Settings(), owner="alice", store=store)
+    reply = session.send(MY_PORTFOLIO_ASKS[2]).replies[-1]
+    [(name, args)] = _calls(session)
+    assert args["portfolio_id"] == saved and "weights" not in args, (name, args)
+    window = re.search(r"estimated from (\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})", reply)
+    loss = re.search(r"the portfolio loses (\d+\.\d)%", reply)
+    assert window is not None and loss is not None, reply
+    returns = CLOSES[list(weights)].pct_change().loc[window[1] : window[2]]
+    market = INDEX.pct_change().loc[window[1] : window[2]]
+    betas = [np.cov(returns[t], market)[0, 1] / np.var(market, ddof=1) for t in weights]
+    expected = 0.2 * float(np.array(betas) @ np.array(list(weights.values())))
+    assert float(loss[1]) / 100 == pytest.approx(expected, abs=0.0006), reply
+    before = len(session.history())
+    session.send(MY_PORTFOLIO_ASKS[1])
+    assert [args.get("portfolio_id") for _, args in _calls(session, before)] == [saved]
+
+
 def test_the_agents_are_told_of_saved_portfolios_other_than_the_thread_s(tmp_path: Path) -> None:
     from graphs.thread_bindings import saved_portfolios_context
 

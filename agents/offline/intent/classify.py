@@ -259,6 +259,19 @@ def _actionable(slots: dict[str, Any]) -> bool:
     )
 
 
+_HELD_PORTFOLIO_QUESTION = patterns.compile(
+    r"^(?!.*\b(?:if|would|will|could|might|should|build\w*|construct\w*|create|make|optimi[sz]"
+    r"\w*)\b)(?:what|what's|whats|how)\b.*\b(?:my|our|this|that|the)\s+(?:portfolio|book"
+    r"|holdings|allocation|mix)\b"
+)
+"""A question about how a portfolio held has done ("how volatile has my portfolio been since
+2020?"): a statistic of it, not a portfolio to build (with `_STATISTIC_ASKED`)."""
+_STATISTIC_ASKED = patterns.compile(
+    r"\b(?:volatil\w*|returns?|returned|sharpe|beta|perform\w*|draw[\s-]?downs?|correlat\w*"
+    r"|gain(?:ed)?|lost|made|done|did)\b"
+)
+
+
 _INDEX_QUESTION = patterns.compile(
     r"^(?!.*\b(?:if|stress\w*|shocks?|crash\w*|strateg\w*|back[\s-]?test\w*|target[\s-]?vol\w*)\b)"
     r"(?:what|how|was|did|has)\b.*\b(?:the (?:stock )?market|s&p(?:\s?500)?|spx|the index)\b"
@@ -314,6 +327,12 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         or (market_move_named(low) is not None and _WOULD.search(low))  # "if it falls 20%"
     ):
         scores["scenarios"] += EPISODE_WEIGHT
+    if (
+        not slots["method"]
+        and _HELD_PORTFOLIO_QUESTION.search(low)
+        and _STATISTIC_ASKED.search(low)
+    ):
+        scores["market_overview"] += 2.0  # "how volatile has my portfolio been?": not a build
     if not (slots["tickers"] or slots["weights"]) and _INDEX_QUESTION.search(low):
         scores["market_overview"] += 2.0  # "how did the market do in 2008?": not a strategy
     best = max(_PRIORITY, key=lambda name: (scores[name], -_PRIORITY.index(name)))

@@ -26,6 +26,15 @@ _FALL = (
     r"corrections?|tumbles?|tanks?|sinks?|craters?|slides?|(?:goes |is |were |was )?down|slumps?)"
 )
 _RISE = r"(?:rises?|rall(?:y|ies)|(?:goes |is )?up|gains?|jumps?|surges?)"
+_SUPPOSED = r"\b(?:if|suppose|supposing|say|imagine|assum(?:e|ing))\s+"
+"""Words that make a move in the past tense a supposed one ("if the market fell 20%"); without
+them the move happened ("did the market drop 20% in 2022?")."""
+_FELL_PAST = (
+    r"(?:fell|dropped|declined|crashed|plunged|tumbled|tanked|sank|cratered|slid|slumped"
+    r"|sold off|corrected|lost)"
+)
+_ROSE_PAST = r"(?:rose|rallied|jumped|surged|gained|climbed|went up)"
+_BY = r"\s*(?:by\s+|another\s+)?"
 _MARKET = r"(?:(?:the |a )?(?:stock )?market|(?:the )?s&p(?: 500)?|(?:the )?index|equities|stocks|spx|spy)"
 _MOVES: list[tuple[re.Pattern[str], float]] = [
     (patterns.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+|equity\s+)?" + _FALL), -1.0),
@@ -34,6 +43,8 @@ _MOVES: list[tuple[re.Pattern[str], float]] = [
     (patterns.compile(r"(?:-|minus\s*|negative\s*)" + PCT + r"\s*(?:market|s&p|index)?\s*(?:move|shock)?"), -1.0),
     (patterns.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+)?" + _RISE), 1.0),
     (patterns.compile(_MARKET + r"\s+" + _RISE + r"\s*(?:by\s+)?" + PCT), 1.0),
+    (patterns.compile(_SUPPOSED + _MARKET + r"\s+" + _FELL_PAST + _BY + PCT), -1.0),
+    (patterns.compile(_SUPPOSED + _MARKET + r"\s+" + _ROSE_PAST + _BY + PCT), 1.0),
 ]  # fmt: skip
 
 
