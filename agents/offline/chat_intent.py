@@ -109,7 +109,7 @@ def named_portfolios(text: str, system: str) -> str:
 
 
 _MY_PORTFOLIO = patterns.compile(
-    r"\b(?:my|our)\s+(?:portfolio|book|holdings|allocation)\b(?!\s+(?:of|with|from|holding|in)\b)",
+    r"\b(?:my|our)\s+(?:portfolio|book|holdings|allocation)\b(?!\s+(?:of|with)\b)",
     re.IGNORECASE,
 )
 """A portfolio said as the user's own without a name or its holdings ("my portfolio"; not "my

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from agents.offline.chat_intent import known_tickers
 from agents.offline.intent import parse_intent
 from agents.offline.intent.analysis import read_analysis
+from agents.offline.intent.stress_reading import market_move_named
 from graphs.chat import ChatSession
 from quant.data import load_sp500_index, load_sp500_prices
 from settings import Settings
@@ -93,6 +94,31 @@ def test_a_move_supposed_in_the_past_tense_is_a_stress_test_of_it(
     analysis = read_analysis(parse_intent(text, KNOWN), KNOWN)
     assert analysis is not None and analysis.kind == "stress", text
     assert analysis.market_move == pytest.approx(SUPPOSED_MOVES[verb] * size / 100), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you check if the market fell 20%?",
+        "tell me if the S&P dropped 10% last year",
+        "if the market fell 20% in 2022, how did KO do?",
+    ],
+)
+def test_a_move_asked_whether_it_happened_is_no_move_supposed(text: str) -> None:
+    assert market_move_named(text.lower()) is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what happens to me if the market fell 20%?",
+        "I wonder if the market fell 20%, what would happen to my portfolio?",
+        "if the market fell 20% from its 2021 high, what would my portfolio lose?",
+        "suppose the market fell 20%, how much would a 2000 share position in AAPL lose?",
+    ],
+)
+def test_a_move_supposed_beside_other_words_and_numbers_is_read(text: str) -> None:
+    assert market_move_named(text.lower()) == pytest.approx(-0.2), text
 
 
 def test_the_loss_through_a_move_supposed_is_the_betas_times_the_move(

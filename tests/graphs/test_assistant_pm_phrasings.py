@@ -168,6 +168,8 @@ MY_PORTFOLIO_ASKS = (
     "how volatile has my portfolio been since 2020?",
     "what has my portfolio returned since 2019?",
     "how much would my portfolio lose if the market fell 20%?",
+    "how volatile was my portfolio in 2022?",
+    "how is my portfolio holding up?",
 )
 
 
@@ -210,9 +212,21 @@ def test_my_portfolio_is_the_one_the_owner_saved(offline_data_dir: Path, tmp_pat
     betas = [np.cov(returns[t], market)[0, 1] / np.var(market, ddof=1) for t in weights]
     expected = 0.2 * float(np.array(betas) @ np.array(list(weights.values())))
     assert float(loss[1]) / 100 == pytest.approx(expected, abs=0.0006), reply
+    for ask in MY_PORTFOLIO_ASKS[:2] + MY_PORTFOLIO_ASKS[3:4]:
+        before = len(session.history())
+        session.send(ask)
+        assert [args.get("portfolio_id") for _, args in _calls(session, before)] == [saved], ask
+
+
+def test_my_portfolio_in_a_conversation_that_built_one_is_that_one(offline_data_dir: Path) -> None:
+    """After a build, "my portfolio" is the portfolio built, not every stock of the market."""
+    session = ChatSession("pm-built", settings=Settings())
+    built = session.send("build a min vol portfolio of AAPL, KO and PG").replies[-1]
     before = len(session.history())
-    session.send(MY_PORTFOLIO_ASKS[1])
-    assert [args.get("portfolio_id") for _, args in _calls(session, before)] == [saved]
+    reply = session.send(MY_PORTFOLIO_ASKS[0]).replies[-1]
+    [(name, args)] = _calls(session, before)
+    assert name == "asset_statistics" and f"({args.get('portfolio_id')})" in built, (args, built)
+    assert re.search(r"the portfolio \([^)]*\) had volatility \d+\.\d% a year", reply), reply
 
 
 def test_the_agents_are_told_of_saved_portfolios_other_than_the_thread_s(tmp_path: Path) -> None:

@@ -12,9 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agents.offline.chat_intent import known_tickers
+from agents.offline.intent import parse_intent
+from agents.offline.intent.analysis import read_analysis
 from agents.offline.intent.targets import sector_tickers
 from quant import load_sp500_prices, to_returns
 from tests.support.chat_answers import answer_in_new_thread
@@ -112,7 +116,9 @@ SECTORS = {
 
 def _total_return_order(reply: str, highest_first: bool) -> list[str]:
     first = "highest" if highest_first else "lowest"
-    line = re.search(rf"By total return, {first} first: (.+?) \({first}", reply)
+    line = re.search(
+        rf"By total return, (?:the \d+ \w+ of \d+, )?{first} first: (.+?)(?: \({first}|\. )", reply
+    )
     assert line is not None, reply
     return [item.split()[0] for item in line.group(1).split(", ")]
 
@@ -313,3 +319,57 @@ def test_words_of_a_fall_or_a_comparison_elsewhere_leave_the_question_as_it_was(
         "build HRP and risk parity portfolios of AAPL, KO, PG and XOM with no stock more than 40%"
     )
     assert both.startswith("HRP portfolio (pf_") and "Risk-parity portfolio (pf_" in both, both
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "which stocks would lose the most if rates rise 200bps?",
+        "which of AAPL, MSFT and KO would lose the most in a recession?",
+        "which names lose the most when the market drops?",
+        "which banks would lose the most if the fed hikes in 2023?",
+    ],
+)
+def test_a_loss_supposed_is_not_a_ranking_by_past_return(ask: str) -> None:
+    """'Lose' ranks by the total return only over a window named, not in a supposed event."""
+    analysis = read_analysis(parse_intent(ask, known_tickers()), known_tickers())
+    assert analysis is None or "return" not in analysis.measures, (ask, analysis)
+
+
+@pytest.mark.parametrize(
+    ("ask", "start", "highest_first"),
+    [
+        ("which would lose more since 2020, XOM or CVX?", "2020", False),
+        ("which stocks would lose the most in 2022 with rates rising?", "2022", False),
+        ("which would lose more in 2008, XOM or CVX, given rates were falling?", "2008", False),
+        ("which 5 names would lose the least in 2022?", "2022", True),
+    ],
+)
+def test_a_loss_over_a_window_named_is_ranked_by_its_return(
+    offline_data_dir: Path, ask: str, start: str, highest_first: bool
+) -> None:
+    reply = answer_in_new_thread(ask)
+    assert reply.startswith(f"Statistics from {start}-"), reply
+    order = _total_return_order(reply, highest_first)
+    end = "2022-12-31" if "since" in ask else f"{start}-12-31"
+    window = RETURNS.loc[f"{start}-01-01" : end, order]
+    total = ((1 + window).prod() - 1).sort_values(ascending=not highest_first)
+    assert order == list(total.index)[: len(order)], reply
+
+
+@pytest.mark.parametrize(
+    "ask", ["if I put 30% in energy would that be too concentrated?", "do you think an overweight "
+    "in energy would pay off?"]
+)  # fmt: skip
+def test_a_sector_before_would_outside_a_ranking_is_no_universe(ask: str) -> None:
+    assert parse_intent(ask, known_tickers()).intent != "market_overview", ask
+
+
+def test_the_three_that_would_lose_the_most_in_a_year_are_the_three_lowest(
+    offline_data_dir: Path,
+) -> None:
+    reply = answer_in_new_thread("which 3 stocks would lose the most in 2022?")
+    window = RETURNS.loc["2022-01-01":"2022-12-31"]
+    lowest = ((1 + window).prod() - 1).sort_values().index[:3]
+    listed = re.findall(r"([A-Z]+) -?\d+\.\d%", reply.split("lowest first:")[1].split("(")[0])
+    assert listed == list(lowest), reply

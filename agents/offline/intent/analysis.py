@@ -33,6 +33,7 @@ from agents.offline.intent.measures import (
 from agents.offline.intent.rankings import (
     EVERY_NAME,
     HEAD_TO_HEAD,
+    LOSS_ASKED,
     MOVED,
     Ends,
     ranked_ends,
@@ -208,6 +209,24 @@ _WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
     r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b"
 )
+_SUPPOSING = patterns.compile(r"\b(?:if|when|whenever|recessions?)\b")
+"""An event supposed: a loss asked in it is not a past return ("which banks would lose the most
+if the fed hikes in 2023?")."""
+
+
+def _moved(intent: Intent, low: str) -> bool:
+    """Whether a ranking asks how the names moved: a move named ("which fell the most"), or a
+    loss over a window named outside a supposed event ("which would lose more in 2008, XOM or
+    CVX?")."""
+    return bool(MOVED.search(low)) or (
+        intent.start is not None
+        and intent.episode is None
+        and bool(LOSS_ASKED.search(low))
+        and market_move_named(low) is None
+        and not _SUPPOSING.search(low)
+    )
+
+
 _OTHER_INTENTS = (
     "search_strategy", "estimate", "deploy", "save_idea", "propose_ideas", "research", "explain",
 )  # fmt: skip
@@ -354,7 +373,7 @@ def _statistics(
     if rolling and not measures:  # "rolling 60-day for XOM and CVX"
         measures += ("correlation",) if len(intent.tickers) > 1 else ("volatility",)
     ranked = ranked_question(low) and not weights
-    if ranked and not measures and MOVED.search(low):  # "which fell the most in 2022?"
+    if ranked and not measures and _moved(intent, low):  # "which fell the most in 2022?"
         measures = ("return",)
     sectors = sectors_asked(intent, low, known) if ranked else ()  # "which sector did best?"
     if ranked and "drawdown_dates" not in measures and re.search(r"\bdraw[\s-]?downs?\b", low):

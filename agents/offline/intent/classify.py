@@ -268,7 +268,7 @@ _HELD_PORTFOLIO_QUESTION = patterns.compile(
 2020?"): a statistic of it, not a portfolio to build (with `_STATISTIC_ASKED`)."""
 _STATISTIC_ASKED = patterns.compile(
     r"\b(?:volatil\w*|returns?|returned|sharpe|beta|perform\w*|draw[\s-]?downs?|correlat\w*"
-    r"|gain(?:ed)?|lost|made|done|did)\b"
+    r"|gain(?:ed)?|lost|made|done|did|doing|holding up|held up)\b"
 )
 
 

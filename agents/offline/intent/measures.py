@@ -30,7 +30,9 @@ _MEASURES: dict[str, str] = {
     "best_day": r"\bbest\s+(?:single\s+)?(?:trading\s+)?day",
     "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
     r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed)\b|\bm?dd\b",
-    "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?!\s*target)",
+    "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?!\s*target)"
+    r"|\bhow volatile\b(?=[^?.!;]*\b(?:my|our)\s+(?:portfolio|book|holdings|allocation|mix)\b)"
+    r"(?![^?.!;]*\b(?:would|will|could|if)\b)",
     "sharpe_ratio": r"\bsharpe(?:\s+ratio)?s?\b|\brisk[\s-]adjusted returns?\b",
     "sortino_ratio": r"\bsortino(?:\s+ratio)?s?\b",
     "downside_deviation": r"\bdownside\s+(?:deviation|risk|vol(?:atility)?)\b|\bsemi[\s-]?deviation\b",

@@ -50,10 +50,15 @@ def ranked_question(low: str) -> bool:
     )
 
 
-_FELL = (
-    r"fell|fall(?:en)?|dropped|lost|los(?:e|es|ing)|declined|sank|slumped|plunged|tumbled|crashed"
-)
+_LOSE = r"los(?:e|es|ing)"
+_LOSES = r"los(?:e|es)\b(?!\s+(?:the\s+)?least)"
+"""A loss that puts the biggest first ("lose the most"; not "lose the least", "without losing")."""
+_FELL = r"fell|fall(?:en)?|dropped|lost|declined|sank|slumped|plunged|tumbled|crashed"
 """Words of a fall, which put a ranking by return in order from the biggest fall."""
+LOSS_ASKED = patterns.compile(rf"\b{_LOSE}\b")
+"""A loss asked of ("which would lose more in 2008, XOM or CVX?"): the total return over the
+window named, when one is (`agents.offline.intent.analysis`); without one it is a loss supposed
+("which stocks would lose the most if rates rise?"), not a past return."""
 MOVED = patterns.compile(
     rf"\b(?:{_FELL}|gained|rose|risen|returned|performed"
     r"|(?:did|do|does|done) (?:best|worst|better|worse)"
@@ -79,14 +84,17 @@ _N_NAMES = patterns.compile(
 )
 """A count of names asked for without its end beside it ("which 3 stocks had the worst ...")."""
 _DIRECTIONS = (
-    ("worst", patterns.compile(r"\b(?:worst|weakest|losers?|lost|fell|dropped|deepest)\b")),
-    ("best", patterns.compile(r"\b(?:best|strongest|winners?)\b")),
+    (
+        "worst",
+        patterns.compile(rf"\b(?:worst|weakest|losers?|lost|{_LOSES}|fell|dropped|deepest)\b"),
+    ),
+    ("best", patterns.compile(r"\b(?:best|strongest|winners?)\b|\blose\s+(?:the\s+)?least\b")),
     ("lowest", patterns.compile(r"\b(?:lowest|least|smallest|bottom)\b")),
     ("highest", patterns.compile(r"\b(?:highest|most|largest|biggest|top)\b")),
 )
 _LOW_SIDE = patterns.compile(
-    r"\b(?:losers?|decliners?|fallers?|laggards?|lost|fell|dropped|worst|weakest|least|lowest"
-    r"|smallest)\b"
+    rf"\b(?:losers?|decliners?|fallers?|laggards?|lost|{_LOSES}|fell|dropped|worst|weakest|least"
+    r"|lowest|smallest)\b"
 )
 """Words that put a "top 5" at the low end when they follow it ("top 5 losers", "top 10 least
 volatile stocks")."""
@@ -94,7 +102,7 @@ _SAID_OF = patterns.compile(r"\b(?:and|or|but|then)\b|[,&;]")
 """Where what a count is said of ends ("top 5 winners | and top 5 losers")."""
 _WORST_ONLY = patterns.compile(
     r"\b(?:worst|weakest|losers?|decliners?|fallers?|laggards?)\b"
-    rf"|\b(?:{_FELL})\s+(?:the\s+)?(?:most|hardest|furthest|farthest|more)\b"
+    rf"|\b(?:{_FELL}|{_LOSE})\s+(?:the\s+)?(?:most|hardest|furthest|farthest|more)\b"
 )
 """Words that ask about the worst alone ("the biggest losers", "which fell the most"; not "which
 fell the least", nor "the highest Sharpe ratio when the market fell")."""

@@ -28,7 +28,13 @@ _FALL = (
 _RISE = r"(?:rises?|rall(?:y|ies)|(?:goes |is )?up|gains?|jumps?|surges?)"
 _SUPPOSED = r"\b(?:if|suppose|supposing|say|imagine|assum(?:e|ing))\s+"
 """Words that make a move in the past tense a supposed one ("if the market fell 20%"); without
-them the move happened ("did the market drop 20% in 2022?")."""
+them the move happened ("did the market drop 20% in 2022?"), as it does with its year ("if the
+market fell 20% in 2022") or asked whether (`_WHETHER`)."""
+_IN_A_YEAR = r"(?!\s*(?:in|during)\s+(?:19|20)\d\d\b)"
+_WHETHER = patterns.compile(r"\b(?:check|see|tell me|know|wonder|ask)\s+$")
+"""Before "if", words that make it "whether" ("check if the market fell 20%") unless what would
+follow is asked too (`_CONSEQUENCE`: "I wonder if the market fell 20%, what would happen")."""
+_CONSEQUENCE = patterns.compile(r"\b(?:would|could|will|happens?|lose|gain|make|mean|do to)\b")
 _FELL_PAST = (
     r"(?:fell|dropped|declined|crashed|plunged|tumbled|tanked|sank|cratered|slid|slumped"
     r"|sold off|corrected|lost)"
@@ -43,15 +49,16 @@ _MOVES: list[tuple[re.Pattern[str], float]] = [
     (patterns.compile(r"(?:-|minus\s*|negative\s*)" + PCT + r"\s*(?:market|s&p|index)?\s*(?:move|shock)?"), -1.0),
     (patterns.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+)?" + _RISE), 1.0),
     (patterns.compile(_MARKET + r"\s+" + _RISE + r"\s*(?:by\s+)?" + PCT), 1.0),
-    (patterns.compile(_SUPPOSED + _MARKET + r"\s+" + _FELL_PAST + _BY + PCT), -1.0),
-    (patterns.compile(_SUPPOSED + _MARKET + r"\s+" + _ROSE_PAST + _BY + PCT), 1.0),
+    (patterns.compile(_SUPPOSED + _MARKET + r"\s+" + _FELL_PAST + _BY + PCT + _IN_A_YEAR), -1.0),
+    (patterns.compile(_SUPPOSED + _MARKET + r"\s+" + _ROSE_PAST + _BY + PCT + _IN_A_YEAR), 1.0),
 ]  # fmt: skip
 
 
 def market_move_named(low: str) -> float | None:
     for pattern, sign in _MOVES:
         match = pattern.search(low)
-        if match:
+        whether = match is not None and bool(_WHETHER.search(low[: match.start()]))
+        if match and not (whether and not _CONSEQUENCE.search(low[match.end() :])):
             value = fraction(match.group(1))
             if 0.0 < value < 1.0:
                 return sign * value

@@ -304,9 +304,11 @@ _JOINING = r"(?!(?:and|or|plus|vs|versus|against|compared)\b)"
 _GROUP = rf"(?:{_JOINING}{_GROUP_WORD}\s+)?{_JOINING}{_GROUP_WORD}"
 """A sector or industry term of one or two words, neither a joining word ("tech", "health
 care"; not "tech vs", not "and bank")."""
-_MOVE_VERB = r"performed|fell|rose|lost|gained|returned|dropped|declined|would|will|could|might"
-"""What may follow the sectors a question ranks ("which of the banks lost the most", "which banks
-would lose more")."""
+_MOVE_VERB = r"performed|fell|rose|lost|gained|returned|dropped|declined"
+"""What may follow the sectors a question ranks ("which of the banks lost the most")."""
+_WOULD = r"would|will|could|might"
+"""What may follow them in a ranking asked of what would happen ("which banks would lose more
+in 2008?"): only after "which", since "an overweight in energy would pay off?" ranks nothing."""
 _HOLDINGS_NOUN = r"(?:names?|stocks?|sector|shares?|compan(?:y|ies)|equities|basket|space)"
 """What a sector term may be followed by ("the energy names", "bank stocks")."""
 _SECTOR_SUBJECTS = (
@@ -337,8 +339,10 @@ _SECTOR_SUBJECTS = (
         rf"\b(?:rank|sort|order)\w*\s+(?:the\s+)?({_GROUP})(?=\s+by\b)"
     ),  # "rank the banks by"
     patterns.compile(  # "which bank had the best Sharpe ratio?", "which banks fell the most"
-        rf"\bwhich\s+({_GROUP})(?=\s+(?:had|has|have|was|were|is|are|did|does|do|{_MOVE_VERB})\b)"
+        rf"\bwhich\s+({_GROUP})(?=\s+(?:had|has|have|was|were|is|are|did|does|do|{_MOVE_VERB}"
+        rf"|{_WOULD})\b)"
     ),
+    patterns.compile(rf"\bwhich\s+of\s+(?:the\s+)?({_GROUP})(?=\s+(?:{_WOULD})\b)"),
     patterns.compile(  # "how correlated are the banks with energy?"
         rf"\bcorrelat\w*\s+(?:are|is|were|was)\s+(?:the\s+)?({_GROUP})(?=\s+(?:with|to|and)\s)"
     ),
