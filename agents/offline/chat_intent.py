@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
 from agents.offline.intent import Intent, parse_intent
+from agents.offline.intent.held import HELD_NOUN
 from agents.offline.policies import PolicyInput
 from quant.sp500_files import sp500_tickers
 from settings import get_settings, patterns
@@ -109,7 +110,7 @@ def named_portfolios(text: str, system: str) -> str:
 
 
 _MY_PORTFOLIO = patterns.compile(
-    r"\b(?:my|our)\s+(?:portfolio|book|holdings|allocation)\b(?!\s+(?:of|with)\b)",
+    rf"\b(?:my|our)\s+{HELD_NOUN}\b(?!\s+(?:of|with)\b)",
     re.IGNORECASE,
 )
 """A portfolio said as the user's own without a name or its holdings ("my portfolio"; not "my

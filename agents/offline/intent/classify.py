@@ -8,6 +8,7 @@ from typing import Any
 
 from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.estimates import asks_estimate
+from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.names import IntentName
 from agents.offline.intent.scanner import Scanner
 from agents.offline.intent.stress_reading import market_move_named
@@ -261,8 +262,7 @@ def _actionable(slots: dict[str, Any]) -> bool:
 
 _HELD_PORTFOLIO_QUESTION = patterns.compile(
     r"^(?!.*\b(?:if|would|will|could|might|should|build\w*|construct\w*|create|make|optimi[sz]"
-    r"\w*)\b)(?:what|what's|whats|how)\b.*\b(?:my|our|this|that|the)\s+(?:portfolio|book"
-    r"|holdings|allocation|mix)\b"
+    r"\w*)\b)(?:what|what's|whats|how)\b.*" + HELD_NAMED.pattern
 )
 """A question about how a portfolio held has done ("how volatile has my portfolio been since
 2020?"): a statistic of it, not a portfolio to build (with `_STATISTIC_ASKED`)."""

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from settings import patterns
 
-__all__ = ["HELD_NAMED", "asks_made"]
+__all__ = ["HELD_NAMED", "HELD_NOUN", "asks_made"]
 
 _MADE = patterns.compile(r"\b(?:mix|build|make|construct|create|give me|weights?|allocation)\b")
 """Words of a portfolio asked for ("a safer mix of ..."), not of names compared by risk."""
+HELD_NOUN = r"(?:portfolio|allocation|holdings|mix|book|weights)"
+"""What a portfolio held is called ("portfolio", "book", "mix", ...)."""
 HELD_NAMED = patterns.compile(
     r"\b(?:my|our|this|that|the)\s+(?:(?:current|existing|present)\s+)?(?:portfolio\s+)?"
-    r"(?:portfolio|allocation|holdings|mix|book|weights)\b"
+    rf"{HELD_NOUN}\b"
 )
 """The portfolio held, named ("my current mix", "this allocation", "the portfolio")."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from agents.offline.intent.held import HELD_NOUN
 from settings import patterns
 
 __all__ = ["INDEX_SHOWN", "MONEY_MADE_OR_LOST", "OF_EACH_STOCK", "measures_named"]
@@ -31,7 +32,7 @@ _MEASURES: dict[str, str] = {
     "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
     r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed)\b|\bm?dd\b",
     "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?!\s*target)"
-    r"|\bhow volatile\b(?=[^?.!;]*\b(?:my|our)\s+(?:portfolio|book|holdings|allocation|mix)\b)"
+    rf"|\bhow volatile\b(?=[^?.!;]*\b(?:my|our)\s+{HELD_NOUN}\b)"
     r"(?![^?.!;]*\b(?:would|will|could|if)\b)",
     "sharpe_ratio": r"\bsharpe(?:\s+ratio)?s?\b|\brisk[\s-]adjusted returns?\b",
     "sortino_ratio": r"\bsortino(?:\s+ratio)?s?\b",

@@ -88,7 +88,10 @@ _DIRECTIONS = (
         "worst",
         patterns.compile(rf"\b(?:worst|weakest|losers?|lost|{_LOSES}|fell|dropped|deepest)\b"),
     ),
-    ("best", patterns.compile(r"\b(?:best|strongest|winners?)\b|\blose\s+(?:the\s+)?least\b")),
+    (
+        "best",
+        patterns.compile(r"\b(?:best|strongest|winners?)\b|\blos(?:e|es)\s+(?:the\s+)?least\b"),
+    ),
     ("lowest", patterns.compile(r"\b(?:lowest|least|smallest|bottom)\b")),
     ("highest", patterns.compile(r"\b(?:highest|most|largest|biggest|top)\b")),
 )

@@ -57,11 +57,14 @@ _MOVES: list[tuple[re.Pattern[str], float]] = [
 def market_move_named(low: str) -> float | None:
     for pattern, sign in _MOVES:
         match = pattern.search(low)
-        whether = match is not None and bool(_WHETHER.search(low[: match.start()]))
-        if match and not (whether and not _CONSEQUENCE.search(low[match.end() :])):
-            value = fraction(match.group(1))
-            if 0.0 < value < 1.0:
-                return sign * value
+        if match is None:
+            continue
+        asked_whether = _WHETHER.search(low[: match.start()])  # "check if the market fell 20%"
+        if asked_whether and not _CONSEQUENCE.search(low[match.end() :]):
+            continue
+        value = fraction(match.group(1))
+        if 0.0 < value < 1.0:
+            return sign * value
     return None
 
 
