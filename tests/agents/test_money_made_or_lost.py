@@ -155,3 +155,17 @@ def test_holding_equal_weights_is_answered_as_that_portfolio(offline_data_dir: P
     total = float((1 + daily).prod() - 1)
     assert re.search(rf"the portfolio \([^)]*\) had a total return of {total:.1%}", reply), reply
     assert "Not used" not in reply and "VaR" not in reply
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.text(st.characters(codec=None, exclude_categories=()), max_size=40),
+    st.sampled_from(["", "\ud800", "\x00\x1b[2J", "(" * 200, "if " * 300]),
+)
+def test_hostile_text_around_a_supposed_move_reads_without_error(noise: str, tail: str) -> None:
+    """Lone surrogates, control characters and deep nesting beside the move never raise; the
+    move read, if any, is a fraction of the market."""
+    text = f"{noise} how much would my portfolio lose if the market fell 20%? {tail}"
+    move = market_move_named(text.lower())
+    assert move is None or -1.0 < move < 1.0
+    read_analysis(parse_intent(text, KNOWN), KNOWN)

@@ -196,6 +196,24 @@ def test_my_portfolio_unsaid_is_asked_for_not_built(
     assert len(store.list_portfolios("alice")) == saved
 
 
+def test_my_portfolio_is_never_another_owner_s(offline_data_dir: Path, tmp_path: Path) -> None:
+    """Two owners, each with one saved portfolio under the same name: each one's "my portfolio"
+    is their own; an owner with none is asked which, never given the other's."""
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    mine = {"alice": {"KO": 0.5, "XOM": 0.5}, "bob": {"AAPL": 0.7, "MSFT": 0.3}}
+    ids = {}
+    for owner, weights in mine.items():
+        rows = [{"asset": t, "weight": w} for t, w in weights.items()]
+        ids[owner] = store.create_portfolio(owner, "Core", {"weights": rows}).id
+    for owner in mine:
+        session = ChatSession(f"pm-{owner}", settings=Settings(), owner=owner, store=store)
+        session.send(MY_PORTFOLIO_ASKS[2])
+        assert [a.get("portfolio_id") for _, a in _calls(session)] == [ids[owner]], owner
+    carol = ChatSession("pm-carol", settings=Settings(), owner="carol", store=store)
+    reply = carol.send(MY_PORTFOLIO_ASKS[2]).replies[-1]
+    assert reply.startswith("Which portfolio or stocks?") and _calls(carol) == [], reply
+
+
 def test_my_portfolio_is_the_one_the_owner_saved(offline_data_dir: Path, tmp_path: Path) -> None:
     store: Store = SQLiteStore(tmp_path / "store.sqlite")
     weights = {"KO": 0.5, "AAPL": 0.3, "XOM": 0.2}
