@@ -13,10 +13,9 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool
-from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agents.chat import RequestDraft, Route, chat_conversation
-from agents.offline.model import OfflineChatModel
+from agents.offline.model import OfflineChatModel, openai_tool
 from graphs.assistant import TOOLS_OF
 from tools import ToolContext, build_tools
 from tools.guide import guide_tools
@@ -45,12 +44,12 @@ def _tools() -> dict[str, BaseTool]:
 @cache
 def _schemas(role: str) -> list[dict[str, Any]]:
     tools = _tools()
-    return [convert_to_openai_tool(tools[name]) for name in TOOLS_OF[role] if name in tools]
+    return [openai_tool(tools[name]) for name in TOOLS_OF[role] if name in tools]
 
 
-ROUTE = [convert_to_openai_tool(Route)]
-DRAFT = [convert_to_openai_tool(RequestDraft)]
-GUIDE = [convert_to_openai_tool(tool) for tool in guide_tools()]
+ROUTE = [openai_tool(Route)]
+DRAFT = [openai_tool(RequestDraft)]
+GUIDE = [openai_tool(tool) for tool in guide_tools()]
 """The supervisor's own tool (questions about Stratigos)."""
 
 
