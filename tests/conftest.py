@@ -1,7 +1,7 @@
 """Shared fixtures: seeded factor-model returns, the embedded S&P 500 data, an offline data dir,
 a user-supplied classification file (tobacco stocks the embedded data does not hold), an offline
 policy swapped for a test's own; how the suite is shared between pytest-xdist workers
-(`tests/support/scheduling.py`)."""
+(`tests/support/scheduling.py`); scratch files in memory (`tests/support/scratch.py`)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from quant.synthetic import factor_model_returns
 from tests.support.classification import write_classification
 from tests.support.ray_cluster import shared_cluster, stop_after, stop_shared_cluster
 from tests.support.scheduling import UnitScheduling, check_groups, slow_first
+from tests.support.scratch import use_memory_scratch
 
 # Property tests draw the same examples on every run (a test suite that lands must not fail at
 # random); `HYPOTHESIS_PROFILE=explore` draws new ones to hunt for counterexamples. No example
@@ -33,6 +34,10 @@ from tests.support.scheduling import UnitScheduling, check_groups, slow_first
 hypothesis_settings.register_profile("default", derandomize=True, deadline=None)
 hypothesis_settings.register_profile("explore", derandomize=False, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# Scratch files in memory when the machine has room (tests/support/scratch.py): set before any
+# temporary directory is made, and inherited by the pytest-xdist workers and every subprocess.
+use_memory_scratch()
 
 # A `stratigos chat -m` of a test runs its turn in its own process and leaves no warm process
 # behind (tests/api/cli/test_warm_chat.py switches it on for its own runtime directory); one a
