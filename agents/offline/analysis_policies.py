@@ -31,7 +31,6 @@ from agents.offline.analysis_answers import (
 from agents.offline.analysis_routes import analysis_ask
 from agents.offline.chat_intent import (
     ANALYSIS_TOOLS,
-    WHICH_PORTFOLIO,
     earlier_results,
     intent_of,
     known_tickers,
@@ -42,6 +41,7 @@ from agents.offline.chat_intent import (
     says_my_portfolio,
     subject_stock,
     thread_subject,
+    which_portfolio,
     window_of,
 )
 from agents.offline.intent import Intent, parse_intent
@@ -103,7 +103,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     if subject is not None and not window and ask.kind == "statistics" and ask.ranked:
         window = _one_stock_window(inp, intent)  # "which names were calmer than it?" after AMD
     if subject is None:
-        return reply(WHICH_PORTFOLIO)
+        return reply(which_portfolio(inp))
     rate = rate_args(intent) if ask.kind == "backtest_weights" else {}
     if ask.kind == "statistics" and len(ask.years) > 1:  # "in 2022 vs 2021": a call a year
         years = [{"start": f"{y}-01-01", "end": f"{y}-12-31"} for y in ask.years]

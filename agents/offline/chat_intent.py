@@ -82,8 +82,26 @@ def previous_answer(inp: PolicyInput) -> str:
 
 
 def user_text(inp: PolicyInput) -> str:
-    """The latest message the user wrote (not the agent runner's request for a decision)."""
-    return next(iter(user_texts(inp)), "")
+    """The latest message the user wrote (not the agent runner's request for a decision); when
+    it answers `which_portfolio`'s question with a saved portfolio's name ("Income", "the
+    Income one"), the question it answers with "my portfolio" as that portfolio's id."""
+    texts = user_texts(inp)
+    latest = next(iter(texts), "")
+    if len(texts) < 2 or not previous_answer(inp).startswith(ASKED_WHICH):
+        return latest
+    for name, portfolio_id in _saved_portfolios(inp.system_text()):
+        if _naming(name).fullmatch(latest):
+            return _MY_PORTFOLIO.sub(rf"\g<0> {portfolio_id}", texts[1], count=1)
+    return latest
+
+
+def _naming(name: str) -> re.Pattern[str]:
+    """A message that is only a saved portfolio's name: "Income", "my Income portfolio.",
+    "the Income one"."""
+    return re.compile(
+        rf"\W*(?:(?:my|our|the)\s+)?{re.escape(name)}(?:\s+(?:{HELD_NOUN}|one))?\W*",
+        re.IGNORECASE,
+    )
 
 
 _SAVED = patterns.compile(r"^- (?P<name>.+?): (?P<id>pf_[0-9a-f]{28})\b", re.MULTILINE)
@@ -121,7 +139,32 @@ WHICH_PORTFOLIO = (
     "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% KO') or "
     "build a portfolio first. Nothing was computed."
 )
-"""The reply to a question about a portfolio the conversation has not said."""
+"""The reply to a question about a portfolio the conversation has not said, the owner having
+saved none."""
+
+ASKED_WHICH = "Which portfolio: "
+"""How `which_portfolio` begins when it names the saved portfolios (a reply that is one of the
+names answers it: `user_text`)."""
+
+NAMES_LISTED = 8
+"""Saved portfolios named in the question back at most (the rest are counted)."""
+
+
+def which_portfolio(inp: PolicyInput) -> str:
+    """The question back when the user's portfolio is not said: with several saved, it names
+    them ("Which portfolio: Core, Growth or Income? ..."), else `WHICH_PORTFOLIO`."""
+    names = sorted({name for name, _ in _saved_portfolios(inp.system_text())}, key=str.casefold)
+    if len(names) < 2:
+        return WHICH_PORTFOLIO
+    listed = names[:NAMES_LISTED]
+    more = len(names) - len(listed)
+    said = ", ".join(listed[:-1]) + (
+        f", {listed[-1]} or {more} more" if more else f" or {listed[-1]}"
+    )
+    return (
+        f"{ASKED_WHICH}{said}? Say its name (for example 'my {listed[0]} portfolio'), or "
+        "name stocks ('AAPL and KO', '60% AAPL 40% KO'). Nothing was computed."
+    )
 
 
 def says_my_portfolio(inp: PolicyInput) -> bool:

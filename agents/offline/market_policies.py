@@ -13,13 +13,13 @@ from langchain_core.messages import AIMessage
 
 from agents.offline.chat_args import scenario_args
 from agents.offline.chat_intent import (
-    WHICH_PORTFOLIO,
     data_end,
     intent_of,
     known_tickers,
     says_my_portfolio,
     thread_subject,
     user_text,
+    which_portfolio,
     window_args,
 )
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
@@ -179,7 +179,9 @@ def market_chat(inp: PolicyInput) -> AIMessage:
         return reply("", tool_call("generate_market_scenarios", scenario_args(intent, subject)))
     if not wants_scenarios and "market_statistics" not in done:
         if not (intent.tickers or subject or thread_subject(inp)) and says_my_portfolio(inp):
-            return reply(WHICH_PORTFOLIO)  # "how volatile has my portfolio been?": not the market
+            return reply(
+                which_portfolio(inp)
+            )  # "how volatile has my portfolio been?": not the market
         return reply("", tool_call("market_statistics", window_args(intent, subject)))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):

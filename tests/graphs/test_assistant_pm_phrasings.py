@@ -191,9 +191,41 @@ def test_my_portfolio_unsaid_is_asked_for_not_built(
     for ask in MY_PORTFOLIO_ASKS:
         before = len(session.history())
         reply = session.send(ask).replies[-1]
-        assert reply.startswith("Which portfolio or stocks?"), (ask, reply)
+        asked = "Which portfolio: Book 0 or Book 1?" if saved else "Which portfolio or stocks?"
+        assert reply.startswith(asked), (ask, reply)
         assert _calls(session, before) == [], ask
     assert len(store.list_portfolios("alice")) == saved
+
+
+SAVED_NAMES = {"Core": {"KO": 0.5, "PEP": 0.5}, "income (2024)": {"XOM": 0.6, "JNJ": 0.4}}
+"""Saved portfolios, one name with characters a pattern would read otherwise."""
+
+
+@pytest.mark.parametrize(
+    "answer", ["income (2024)", "Income (2024).", "the income (2024) one", "my INCOME (2024) book"]
+)
+def test_with_several_saved_the_question_names_them_and_a_name_answers_it(
+    offline_data_dir: Path, tmp_path: Path, answer: str
+) -> None:
+    """With several portfolios saved, "my portfolio" is asked about by their names; a reply
+    that is one of the names runs the question asked on that portfolio."""
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    extra = {f"Book {n}": {"AAPL": 1.0} for n in range(8)}  # ten saved: eight named, two counted
+    ids = {name: _saved(store, name, w) for name, w in {**SAVED_NAMES, **extra}.items()}
+    for number, ask in enumerate(MY_PORTFOLIO_ASKS[:4]):
+        session = ChatSession(f"pm-which-{number}", settings=Settings(), owner="alice", store=store)
+        reply = session.send(ask).replies[-1]
+        listed = "Book 0, Book 1, Book 2, Book 3, Book 4, Book 5, Book 6, Book 7 or 2 more?"
+        assert reply.startswith(f"Which portfolio: {listed}"), reply
+        before = len(session.history())
+        session.send(answer)
+        calls = _calls(session, before)
+        assert [args.get("portfolio_id") for _, args in calls] == [ids["income (2024)"]], ask
+    session = ChatSession("pm-which-other", settings=Settings(), owner="alice", store=store)
+    session.send(MY_PORTFOLIO_ASKS[0])
+    before = len(session.history())
+    session.send("Growth")  # a name not saved: nothing runs on another portfolio
+    assert all(args.get("portfolio_id") is None for _, args in _calls(session, before))
 
 
 def test_my_portfolio_is_never_another_owner_s(offline_data_dir: Path, tmp_path: Path) -> None:
