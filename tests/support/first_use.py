@@ -1,12 +1,18 @@
-"""A process that opens one lazily set-up store with many threads at once, for the concurrent
+"""A process that opens lazily set-up stores with many threads at once, for the concurrent
 first-use tests (`tests/store/test_concurrent_first_use.py`).
 
-`python -m tests.support.first_use KIND THREADS` imports what it needs, prints ``ready`` and
-then, for each data directory read from stdin (one per line; the parent sends it to every
-process at once, once they are all ready), starts THREADS threads that wait for one another
-(`threading.Barrier`) and then each open KIND there and write one record of their own, and
-prints a JSON list of the errors (``"<ExceptionType>: <message>"``; empty when every thread
-succeeded). KIND is one of `OPENERS`.
+`python -m tests.support.first_use THREADS` serves every test of the module, one after the
+other, reading commands from stdin (one a line):
+
+- ``prepare KIND`` imports what KIND needs and prints ``ready``: the parent sends it to every
+  process and waits for them all, so that no process is still importing when the race starts.
+- ``open DATA_DIR`` (sent to every process at once, once they are all ready) starts THREADS
+  threads that wait for one another (`threading.Barrier`) and then each open the prepared KIND
+  in DATA_DIR and write one record of their own; the process prints a JSON list of the errors
+  (``"<ExceptionType>: <message>"``; empty when every thread succeeded).
+
+KIND is one of `OPENERS`. One set of processes serves every KIND, each importing a KIND's
+modules once, rather than a new set of interpreters per test.
 """
 
 from __future__ import annotations
@@ -128,12 +134,19 @@ def _round(kind: str, threads: int, data_dir: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    kind, threads = argv[0], int(argv[1])
-    for module in PRELOAD[kind]:
-        importlib.import_module(module)
-    print("ready", flush=True)
+    threads = int(argv[0])
+    kind = None
     for line in sys.stdin:
-        print(json.dumps(_round(kind, threads, Path(line.strip()))), flush=True)
+        command, _, argument = line.strip().partition(" ")
+        if command == "prepare":
+            kind = argument
+            for module in PRELOAD[kind]:
+                importlib.import_module(module)
+            print("ready", flush=True)
+        elif command == "open" and kind is not None:
+            print(json.dumps(_round(kind, threads, Path(argument))), flush=True)
+        else:
+            raise SystemExit(f"first_use: unexpected command {line!r}")
     return 0
 
 
