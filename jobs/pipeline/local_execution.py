@@ -18,7 +18,8 @@ A container whose entry point is `python -m MODULE` is forked from a warm interp
 (`jobs.pipeline.warm_launcher`, one per `run`, started at the first such step with its
 environment) that imported MODULE and the steps' code (`--steps-module`) once: still one
 process per container, with the step's environment and arguments, without paying the imports
-again for every step and instance. `warm=False` (or a platform without `os.fork`) starts a
+again for every step and instance; a caller running several executions may share one
+launcher between them (`launcher`). `warm=False` (or a platform without `os.fork`) starts a
 fresh interpreter per container instead.
 
 With `resume=True`, a Processing step whose output prefix already holds its done marker is
@@ -70,7 +71,8 @@ class StepFailedError(RuntimeError):
 class LocalExecution:
     """One local execution of `definition` (see the module docstring). `s3`: a boto3 client;
     `workdir`: where the containers' filesystems go; `environment`: added to every step's;
-    `warm`: fork `python -m` containers from a warm interpreter (module docstring)."""
+    `warm`: fork `python -m` containers from a warm interpreter (module docstring);
+    `launcher`: that interpreter, started and closed by the caller (None: one per `run`)."""
 
     definition: Mapping[str, Any]
     s3: Any
@@ -78,6 +80,7 @@ class LocalExecution:
     environment: Mapping[str, str] = field(default_factory=dict)
     python: str = sys.executable
     warm: bool = True
+    launcher: warm_launcher.WarmLauncher | None = None
     ran: list[str] = field(default_factory=list)
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -94,7 +97,7 @@ class LocalExecution:
         settled: set[str] = set()
         with contextlib.ExitStack() as launchers:
             self._launchers = launchers
-            self._launcher: warm_launcher.WarmLauncher | None = None
+            self._launcher = self.launcher
             self._run_steps(steps, settled, values, resume)
         return list(self.ran)
 

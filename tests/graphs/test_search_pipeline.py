@@ -10,7 +10,9 @@ is the same search after the model learnt more."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,9 @@ from graphs.search_pipeline import Engine, pipeline_workspace, run_search_pipeli
 from graphs.search_steps import TRIALS, search_order
 from jobs.pipeline.engines import StepOrderError, run_here, run_step, steps_to_run, write_order
 from jobs.pipeline.local_execution import LocalExecution, StepFailedError
-from jobs.pipeline.sagemaker_definition import PipelineConfig
+from jobs.pipeline.sagemaker_definition import CONTAINER_ENTRYPOINT, PipelineConfig
 from jobs.pipeline.sagemaker_pipeline import SageMakerPipeline
+from jobs.pipeline.warm_launcher import WarmLauncher
 from services.strategy_model import owner_model, trials_to_reach
 from settings import ComputeSettings, ModelSettings, RaySettings, Settings
 from store.factory import open_store
@@ -106,6 +109,16 @@ def s3_endpoint() -> Iterator[str]:
         yield endpoint
 
 
+@pytest.fixture(scope="module")
+def launcher() -> Iterator[WarmLauncher]:
+    """The warm interpreter every local execution of the module forks its containers from
+    (each container still its own process), having imported the container's and both steps
+    modules' code once rather than once per execution."""
+    preload = [CONTAINER_ENTRYPOINT[-1], "graphs.search_steps", FAULTY]
+    with WarmLauncher(sys.executable, preload, os.environ) as started:
+        yield started
+
+
 def _deployed(
     endpoint: str, data_dir: Path, module: str, shards: int = 1
 ) -> tuple[SageMakerPipeline, Any]:
@@ -145,12 +158,17 @@ def _stored_definition(pipeline: SageMakerPipeline) -> dict[str, Any]:
 
 
 def test_the_definitions_steps_executed_here_give_the_same_winner(
-    here: tuple[dict[str, Any], list[dict[str, Any]]], s3_endpoint: str, tmp_path: Path
+    here: tuple[dict[str, Any], list[dict[str, Any]]],
+    s3_endpoint: str,
+    launcher: WarmLauncher,
+    tmp_path: Path,
 ) -> None:
     pipeline, s3 = _deployed(s3_endpoint, tmp_path / "data", "graphs.search_steps")
     request = OptimizationRequest.model_validate(REQUEST)
     pipeline.start(search_order(request, run_id="sm"), train=False)
-    execution = LocalExecution(_stored_definition(pipeline), s3, tmp_path / "containers")
+    execution = LocalExecution(
+        _stored_definition(pipeline), s3, tmp_path / "containers", launcher=launcher
+    )
     ran = execution.run(pipeline.parameters("sm", train=False))
     assert ran == ["data-validation", "scenario-generation", "optimization", "aggregation"]
     result = pipeline.result("sm")
@@ -162,6 +180,7 @@ def test_the_definitions_steps_executed_here_give_the_same_winner(
 def test_a_failed_step_of_the_definition_resumes_from_its_checkpoint(
     here: tuple[dict[str, Any], list[dict[str, Any]]],
     s3_endpoint: str,
+    launcher: WarmLauncher,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -171,14 +190,18 @@ def test_a_failed_step_of_the_definition_resumes_from_its_checkpoint(
     pipeline, s3 = _deployed(s3_endpoint, tmp_path / "data", FAULTY)
     request = OptimizationRequest.model_validate(REQUEST)
     pipeline.start(search_order(request, run_id="resumed"), train=False)
-    execution = LocalExecution(_stored_definition(pipeline), s3, tmp_path / "first")
+    execution = LocalExecution(
+        _stored_definition(pipeline), s3, tmp_path / "first", launcher=launcher
+    )
     parameters = pipeline.parameters("resumed", train=False)
     with pytest.raises(StepFailedError) as failed:
         execution.run(parameters)
     assert failed.value.step == "optimization"
     checkpoint = s3.get_object(Bucket=BUCKET, Key="runs/resumed/optimization/trials.json")
     assert len(json.loads(checkpoint["Body"].read())["trials"]) == 8  # the first batch
-    retried = LocalExecution(_stored_definition(pipeline), s3, tmp_path / "second")
+    retried = LocalExecution(
+        _stored_definition(pipeline), s3, tmp_path / "second", launcher=launcher
+    )
     assert retried.run(parameters, resume=True) == ["optimization", "aggregation"]
     assert log.read_text().split() == ["8", "16"]  # the retry evaluated the second batch only
     final = s3.get_object(Bucket=BUCKET, Key="runs/resumed/optimization/trials.json")
@@ -221,7 +244,10 @@ def _slices(s3: Any, run_id: str) -> list[str]:
 
 
 def test_four_shards_of_the_definition_give_the_one_instance_winner(
-    here: tuple[dict[str, Any], list[dict[str, Any]]], s3_endpoint: str, tmp_path: Path
+    here: tuple[dict[str, Any], list[dict[str, Any]]],
+    s3_endpoint: str,
+    launcher: WarmLauncher,
+    tmp_path: Path,
 ) -> None:
     """The definition's default fleet (4 instances, as a stage sets it): the optimization
     step's processing job runs four containers at once, each evaluating its quarter of every
@@ -230,7 +256,7 @@ def test_four_shards_of_the_definition_give_the_one_instance_winner(
     definition = _stored_definition(pipeline)
     request = OptimizationRequest.model_validate(REQUEST)
     pipeline.start(search_order(request, run_id="fleet"), train=False)
-    execution = LocalExecution(definition, s3, tmp_path / "containers")
+    execution = LocalExecution(definition, s3, tmp_path / "containers", launcher=launcher)
     execution.run(pipeline.parameters("fleet", train=False))
     instances = sorted(p.name for p in (tmp_path / "containers" / "optimization").iterdir())
     assert instances == [f"algo-{i}" for i in range(1, SHARDS + 1)]
@@ -245,7 +271,7 @@ def test_four_shards_of_the_definition_give_the_one_instance_winner(
     ]
     # the same definition, asked for one instance by the run's parameter: no slices shared
     pipeline.start(search_order(request, run_id="alone"), train=False)
-    alone = LocalExecution(definition, s3, tmp_path / "alone")
+    alone = LocalExecution(definition, s3, tmp_path / "alone", launcher=launcher)
     alone.run(pipeline.parameters("alone", train=False, shards=1))
     assert _slices(s3, "alone") == [] and pipeline.result("alone")["best"] == here[0]["best"]
 
@@ -253,6 +279,7 @@ def test_four_shards_of_the_definition_give_the_one_instance_winner(
 def test_a_failed_shard_resumes_from_the_slices_published(
     here: tuple[dict[str, Any], list[dict[str, Any]]],
     s3_endpoint: str,
+    launcher: WarmLauncher,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -268,7 +295,9 @@ def test_a_failed_shard_resumes_from_the_slices_published(
     request = OptimizationRequest.model_validate(REQUEST)
     pipeline.start(search_order(request, run_id="shard-failed"), train=False)
     parameters = pipeline.parameters("shard-failed", train=False)
-    execution = LocalExecution(_stored_definition(pipeline), s3, tmp_path / "first")
+    execution = LocalExecution(
+        _stored_definition(pipeline), s3, tmp_path / "first", launcher=launcher
+    )
     with pytest.raises(StepFailedError, match="injected failure of shard 2") as failed:
         execution.run(parameters)
     assert failed.value.step == "optimization"
@@ -278,7 +307,9 @@ def test_a_failed_shard_resumes_from_the_slices_published(
     ]
     assert "2:1" not in evaluated
     monkeypatch.setenv("STRATIGOS_TEST_BATCH_LOG", str(second))
-    retried = LocalExecution(_stored_definition(pipeline), s3, tmp_path / "second")
+    retried = LocalExecution(
+        _stored_definition(pipeline), s3, tmp_path / "second", launcher=launcher
+    )
     assert retried.run(parameters, resume=True) == ["optimization", "aggregation"]
     again = second.read_text().split()
     assert "2:1" in again and all(line.endswith(":1") for line in again)
@@ -447,6 +478,7 @@ def test_the_definitions_steps_start_warm_the_same_way(
     warm_here: tuple[dict[str, Any], list[dict[str, Any]]],
     taught: Settings,
     s3_endpoint: str,
+    launcher: WarmLauncher,
     tmp_path: Path,
 ) -> None:
     pipeline, s3 = _deployed(s3_endpoint, tmp_path / "data", "graphs.search_steps")
@@ -457,7 +489,9 @@ def test_the_definitions_steps_start_warm_the_same_way(
     order = search_order(request, run_id="warm-sm", owner=OWNER, model=model, settings=taught)
     release("warm-sm")
     pipeline.start(order, train=False)
-    execution = LocalExecution(_stored_definition(pipeline), s3, tmp_path / "containers")
+    execution = LocalExecution(
+        _stored_definition(pipeline), s3, tmp_path / "containers", launcher=launcher
+    )
     execution.run(pipeline.parameters("warm-sm", train=False))
     trials = s3.get_object(Bucket=BUCKET, Key="runs/warm-sm/optimization/trials.json")
     assert json.loads(trials["Body"].read())["trials"] == warm_here[1]
