@@ -13,6 +13,7 @@ packages by Python version), and audited two ways:
    machine whose PyPI serves only the project API; a pin of another Python than pip-audit's,
    whose markers it skips) is looked up in PyPI's project JSON (`/pypi/<name>/json`), whose
    `vulnerabilities` are those of the newest release: exact for a pin at the newest release.
+   These are a few hundred questions to one host, asked over kept connections (`ProjectApi`).
 
 A pin neither way could audit (an older release where only the project API answers) is
 reported as unaudited, never as clean. A vulnerability found is a failure unless
@@ -22,20 +23,25 @@ exception that matches nothing found is reported as stale.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import subprocess
 import sys
+import threading
 import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from types import TracebackType
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCKS = (
@@ -218,11 +224,83 @@ def run_pip_audit(
     return found
 
 
-def newest_release(name: str, timeout: float = 60.0) -> tuple[str, list[dict[str, Any]]]:
-    """PyPI's newest release of `name` and its vulnerabilities (the project JSON API)."""
-    with urllib.request.urlopen(f"{PYPI}/{name}/json", timeout=timeout) as answer:
-        project = json.load(answer)
-    return project["info"]["version"], list(project.get("vulnerabilities") or [])
+class ProjectApi:
+    """PyPI's project JSON API (`PYPI`): `api(name)` is the newest release of `name` and its
+    vulnerabilities. Its HTTPS connections are kept for the next question (the audit asks a few
+    hundred, several threads at once; a new connection each, its TLS handshake included, was most
+    of the audit's wait) until `close`; where a proxy is configured for HTTPS, each question goes
+    through `urllib`'s opener, which honours it."""
+
+    def __init__(self, base: str = PYPI, timeout: float = 60.0) -> None:
+        self.base = base
+        self.timeout = timeout
+        self._host = urlsplit(base).netloc
+        self._proxied = bool(urllib.request.getproxies().get("https")) and not bool(
+            urllib.request.proxy_bypass(urlsplit(base).hostname or "")
+        )
+        self._idle: list[http.client.HTTPSConnection] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str) -> tuple[str, list[dict[str, Any]]]:
+        project = json.loads(self._get(f"{self.base}/{name}/json"))
+        return project["info"]["version"], list(project.get("vulnerabilities") or [])
+
+    def _get(self, url: str) -> bytes:
+        """The body of the answer to GET `url` (on `base`'s host), redirects followed;
+        `urllib.error.HTTPError` for an answer other than 200, `OSError` when none came."""
+        if self._proxied:
+            return _opened(url, self.timeout)
+        with self._lock:
+            reused = bool(self._idle)
+            connection = (
+                self._idle.pop()
+                if reused
+                else http.client.HTTPSConnection(self._host, timeout=self.timeout)
+            )
+        try:
+            connection.request("GET", urlsplit(url).path, headers={"Accept": "application/json"})
+            answer = connection.getresponse()
+            body = answer.read()
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            if reused:  # the server closed it while it was kept: ask again
+                return self._get(url)
+            raise OSError(f"{url}: {exc!r}") from exc
+        if answer.will_close:
+            connection.close()
+        else:
+            with self._lock:
+                self._idle.append(connection)
+        if answer.status in (301, 302, 303, 307, 308) and answer.getheader("Location"):
+            return _opened(urljoin(url, answer.getheader("Location", "")), self.timeout)
+        if answer.status != 200:
+            raise urllib.error.HTTPError(url, answer.status, answer.reason, answer.headers, None)
+        return body
+
+    def close(self) -> None:
+        """Close the kept connections."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+    def __enter__(self) -> ProjectApi:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _opened(url: str, timeout: float) -> bytes:
+    """The body of `url` through `urllib`'s opener (proxies and redirects as it handles them)."""
+    with urllib.request.urlopen(url, timeout=timeout) as answer:
+        body: bytes = answer.read()
+    return body
 
 
 def audit(
@@ -230,16 +308,20 @@ def audit(
     *,
     exceptions: Iterable[Accepted] = (),
     pip_audit: Callable[[Path], Mapping[Pin, list[Vulnerability]]] = run_pip_audit,
-    project: Callable[[str], tuple[str, list[dict[str, Any]]]] = newest_release,
+    project: Callable[[str], tuple[str, list[dict[str, Any]]]] | None = None,
 ) -> Report:
-    """Audit every pin of `locks` (see the module docstring), matching `exceptions`."""
+    """Audit every pin of `locks` (see the module docstring), matching `exceptions`; `project`
+    answers for PyPI's project JSON API (default: a `ProjectApi`)."""
     report = Report()
     found: dict[Pin, list[Vulnerability]] = {}
     locks = list(locks)
     for lock in locks:
         for pin in pins(lock):
             report.pins.setdefault(pin, set()).add(lock.name)
-    with TemporaryDirectory(prefix="stratigos-audit-") as directory:
+    with (
+        TemporaryDirectory(prefix="stratigos-audit-") as directory,
+        ProjectApi() if project is None else nullcontext(project) as ask,
+    ):
         inputs = pip_audit_inputs(locks, Path(directory))
         with ThreadPoolExecutor(8) as pool:
             for audited in pool.map(pip_audit, inputs):
@@ -249,7 +331,7 @@ def audit(
                         report.audited[pin] = "pip-audit"
             rest = sorted(set(report.pins) - set(found))
             names = sorted({name for name, _ in rest})  # a package forked by Python: asked once
-            by_name = dict(zip(names, pool.map(partial(_project, project), names), strict=True))
+            by_name = dict(zip(names, pool.map(partial(_project, ask), names), strict=True))
     for name, version in rest:
         answer = by_name[name]
         if isinstance(answer, str):
