@@ -13,6 +13,7 @@ The Lambda runtimes the synthesized templates name are checked with the stacks
 
 from __future__ import annotations
 
+import functools
 import glob
 import json
 import os
@@ -243,9 +244,11 @@ def test_the_runtime_lock_is_the_main_lock_s_pins_and_hashes() -> None:
     assert not names & {"pytest", "moto", "schemathesis", "aws-cdk-lib", "quantlib", "ray"}
 
 
+@functools.cache
 def _python(version: str) -> str | None:
     """An interpreter of `version` on this machine (on PATH or installed by pyenv), as the
-    Makefile finds it."""
+    Makefile finds it: the executable it runs (not a pyenv shim, which starts pyenv's shell
+    scripts, about a second, at every use), found once per session."""
     candidates = [f"python{version}"]
     candidates += sorted(
         glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}*/bin/python{version}"))
@@ -253,12 +256,17 @@ def _python(version: str) -> str | None:
     for candidate in candidates:
         found = shutil.which(candidate) or candidate
         run = (
-            subprocess.run([found, "-c", ""], capture_output=True, check=False)
+            subprocess.run(
+                [found, "-c", "import sys; print(sys.executable)"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if Path(found).exists()
             else None
         )
         if run is not None and run.returncode == 0:
-            return found
+            return run.stdout.strip() or found
     return None
 
 
