@@ -203,8 +203,13 @@ def fit_extra_trees(
     seeds = np.random.SeedSequence(seed).spawn(n_trees)
     parts: list[tuple[np.ndarray, ...]] = []
     for tree_seed in seeds:
-        generator = np.random.default_rng(tree_seed)
-        rows = np.sort(generator.choice(len(features), size=size, replace=False)).astype(np.int64)
+        rows = (
+            np.arange(size, dtype=np.int64)  # a draw of every row, sorted: each row once
+            if size == len(features)
+            else np.sort(
+                np.random.default_rng(tree_seed).choice(len(features), size=size, replace=False)
+            ).astype(np.int64)
+        )
         state = np.array([tree_seed.generate_state(1, np.uint64)[0] | np.uint64(1)])
         capacity = 2 * size + 1
         left = np.empty(capacity, np.int64)

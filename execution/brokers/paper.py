@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -83,6 +85,33 @@ class PaperCosts:
         return max(charged, self.commission_minimum) + (self.commission_per_order if first else 0)
 
 
+_TIMES_KEPT = 8
+"""Price histories whose session times are kept (`_session_times`)."""
+_times: OrderedDict[tuple[str, str, str, bytes], list[datetime]] = OrderedDict()
+_times_lock = threading.Lock()
+
+
+def _session_times(
+    calendar: str, column: str, sessions: pd.DataFrame, priced: pd.DatetimeIndex
+) -> list[datetime]:
+    """The `column` times of `sessions` (the exchange `calendar`'s) on the `priced` days, as
+    Python datetimes, kept for the last `_TIMES_KEPT` price histories: an account is rebuilt
+    over the same market data at every step of a run, and converting each session's time was
+    most of its cost. The lists are shared: a broker only reads them."""
+    key = (calendar, column, str(priced.dtype), priced.asi8.tobytes())
+    with _times_lock:
+        known = _times.get(key)
+        if known is not None:
+            _times.move_to_end(key)
+            return known
+    times = session_datetimes(sessions[column].reindex(priced))
+    with _times_lock:
+        _times[key] = times
+        while len(_times) > _TIMES_KEPT:
+            _times.popitem(last=False)
+    return times
+
+
 class PaperBroker:
     """A simulated account over `prices`: a price per symbol (columns) and session date (index),
     taken at each session's open or close (`fill_at`) on the exchange `calendar`'s session
@@ -118,8 +147,8 @@ class PaperBroker:
         self._symbols = {str(symbol): index for index, symbol in enumerate(prices.columns)}
         self._prices = prices.loc[on_sessions].to_numpy(dtype=float)
         priced = days[on_sessions].normalize()
-        self._bar_times = session_datetimes(sessions[fill_at].reindex(priced))
-        self._close_times = session_datetimes(sessions["close"].reindex(priced))
+        self._bar_times = _session_times(calendar, fill_at, sessions, priced)
+        self._close_times = _session_times(calendar, "close", sessions, priced)
         self.cash_rate = cash_rate
         self._interest: list[CashFlow] = []
         self.fractional = fractional
