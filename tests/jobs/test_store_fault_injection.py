@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 import quant.sensitivity
+import services.strategy_model
 from graphs.job_handlers import KIND, optimization_handler
 from graphs.request import OptimizationRequest
 from jobs.worker import Worker, WorkOutcome
@@ -35,7 +36,13 @@ from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
 from tests.support.job_outcomes import check_complete, essence
 from tests.support.requests import TINY
-from tests.support.store_faults import BUSY_TIMEOUT, TRANSIENT_FAULTS, FaultyStore, remembered
+from tests.support.store_faults import (
+    BUSY_TIMEOUT,
+    TRANSIENT_FAULTS,
+    FaultyStore,
+    remembered,
+    remembered_fit,
+)
 
 pytestmark = pytest.mark.slow  # a job run per write point, twice
 
@@ -110,13 +117,19 @@ def check_recovered(run: Run, reference: dict[str, Any], what: str) -> None:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def importance_once_per_input() -> Iterator[None]:
-    """The explanation's fANOVA importance (a pure function of the trials, their bounds and the
-    seed; a fifth of a run's CPU, and no part of what the sweeps compare) computed once per
-    distinct input for the module's ~140 runs of the same job (issue 63)."""
+def pure_steps_once_per_input() -> Iterator[None]:
+    """The explanation's fANOVA importance and the strategy model's fit after a success (pure
+    functions of the trials and the seed; together a third of a run's CPU, and no part of what
+    the sweeps compare) computed once per distinct input for the module's ~140 runs of the same
+    job (issue 63). A run whose trials differ still gets them computed."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
             quant.sensitivity, "fanova_importance", remembered(quant.sensitivity.fanova_importance)
+        )
+        patch.setattr(
+            services.strategy_model,
+            "fit_strategy_model",
+            remembered_fit(services.strategy_model.fit_strategy_model),
         )
         yield
 

@@ -150,3 +150,22 @@ def remembered(importance: Importance) -> Importance:
         return dict(answers[key])
 
     return importance_of
+
+
+def remembered_fit(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """`quant.strategy_model.fit_strategy_model` answering again with the model it fitted to
+    the same rows, targets, held-out rows and options: the same inputs and seed give the same
+    trees, and a job run again and again teaches its owner's new model the same trials."""
+    answers: dict[tuple[Any, ...], Any] = {}
+
+    def fitted(X: np.ndarray, Y: np.ndarray, held_out: np.ndarray, **options: Any) -> Any:
+        arrays = [np.asarray(a) for a in (X, Y, held_out)]
+        key = (
+            tuple((a.shape, a.dtype.str, a.tobytes()) for a in arrays),
+            tuple(sorted(options.items())),
+        )
+        if key not in answers:
+            answers[key] = fit(X, Y, held_out, **options)
+        return answers[key]
+
+    return fitted
