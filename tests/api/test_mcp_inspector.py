@@ -6,20 +6,23 @@ It lists the twenty-two tools with their annotations and finds no portability pr
 schemas (`--strict`); over HTTP it calls every read-only tool with its optional arguments, typed
 on its command line as a person types them (`key=value`, lists and objects as JSON), each call on
 a connection of its own, and each answer shows the argument took effect. The command lines run
-through the inspector CLI's own `runCli`, several in one node process
-(`tests/support/inspector_batch.mjs`), so node and the inspector load once, not once a call.
-Every optional argument of every read-only tool is given in some call. Over stdio (the same tools, a new `stratigos mcp`
-process for each call) it makes the ids and reads each kind of id in a call: ids built by one
-process are found by the next through their recipes (`api.mcp.artifacts`). Over HTTP the owner
-has a strategy model (one small search taught it) for `estimate_strategy` to answer from."""
+through the inspector CLI's own `runCli` in two node processes both tests share
+(`tests/support/inspector_batch.mjs`), so node and the inspector load twice, not once a call.
+Every optional argument of every read-only tool is given in some call. Over stdio (the same
+tools, a new `stratigos mcp` process for each call) it makes the ids and reads each kind of id
+in a call: ids built by one process are found by the next through their recipes
+(`api.mcp.artifacts`). Over HTTP the owner has a strategy model (one small search taught it) for
+`estimate_strategy` to answer from."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import queue
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -171,46 +174,109 @@ def _environment(data_dir: Path) -> dict[str, str]:
     return {**keep, "STRATIGOS_DATA_DIR": str(data_dir), "STRATIGOS_MODEL_PROVIDER": "offline"}
 
 
+class Inspector:
+    """A node process that runs the inspector's CLI on each command line it is sent
+    (`tests/support/inspector_batch.mjs`), one after the other: node and the inspector load once
+    for the module; each call still connects anew (over stdio, to a `stratigos mcp` process of
+    its own)."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("w") as errors:
+            self.process = subprocess.Popen(
+                ["node", str(BATCH), str(INSPECTOR_PACKAGE)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=env,
+                text=True,
+            )
+        self.sent = 0
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put("")
+
+    def run(self, command_line: list[str]) -> int:
+        """The exit code the inspector gives `command_line`."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(command_line) + "\n")
+        self.process.stdin.flush()
+        self.sent += 1
+        printed: list[str] = []
+        while True:
+            try:
+                line = self.lines.get(timeout=CALL_SECONDS)
+            except queue.Empty:
+                line = ""
+            assert line, (command_line, printed, self.log.read_text()[-2000:])
+            try:
+                outcome = json.loads(line)
+            except json.JSONDecodeError:
+                printed.append(line)
+                continue
+            if isinstance(outcome, dict) and outcome.get("outcome") == self.sent - 1:
+                return int(outcome["code"])
+            printed.append(line)
+
+    def close(self) -> None:
+        """End the node process (its stdin ends)."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(CALL_SECONDS)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(30)
+
+
+Inspectors = tuple[Inspector, Inspector]
+
+
+@pytest.fixture(scope="module")
+def inspectors(inspector: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Inspectors]:
+    """Two inspector processes (`Inspector`) for the module's calls, two at a time."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATIGOS_")}
+    logs = tmp_path_factory.mktemp("inspector")
+    pair = (Inspector(env, logs / "first.log"), Inspector(env, logs / "second.log"))
+    try:
+        yield pair
+    finally:
+        for each in pair:
+            each.close()
+
+
 def run_inspector(
-    target: list[str], command_lines: list[list[str]], env: dict[str, str], results: Path
+    inspector: Inspector, target: list[str], command_lines: list[list[str]], results: Path
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Each of `command_lines` (the inspector's options after `target`) run by the inspector's
-    CLI, in one node process (`tests/support/inspector_batch.mjs`: node and the inspector load
-    once; each call still connects anew, over stdio to a `stratigos mcp` process of its own):
-    the exit code of each and the JSON it wrote (to a file under `results`)."""
+    """Each of `command_lines` (the inspector's options after `target`) run by `inspector`: the
+    exit code of each and the JSON it wrote (to a file under `results`)."""
     results.mkdir(parents=True, exist_ok=True)
-    outputs = [results / f"{uuid.uuid4().hex}.json" for _ in command_lines]
     timeout = ["--connect-timeout", str(CALL_SECONDS * 1000)]
-    batch = [
-        [*target, *timeout, *options, "--output", str(output)]
-        for options, output in zip(command_lines, outputs, strict=True)
-    ]
-    done = subprocess.run(
-        ["node", str(BATCH), str(INSPECTOR_PACKAGE)],
-        input=json.dumps(batch),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CALL_SECONDS * len(batch),
-        check=False,
-    )
-    assert done.returncode == 0 and done.stdout.strip(), (done.returncode, done.stderr[-2000:])
-    outcomes = json.loads(done.stdout)
     answers = []
-    for outcome, output in zip(outcomes, outputs, strict=True):
-        assert output.exists(), (outcome, done.stderr[-2000:])
-        answers.append((int(outcome["code"]), json.loads(output.read_text())))
+    for options in command_lines:
+        output = results / f"{uuid.uuid4().hex}.json"
+        code = inspector.run([*target, *timeout, *options, "--output", str(output)])
+        assert output.exists(), (code, options, inspector.log.read_text()[-2000:])
+        answers.append((code, json.loads(output.read_text())))
     return answers
 
 
 def run_in_two(
-    target: list[str], command_lines: list[list[str]], env: dict[str, str], results: Path
+    inspectors: Inspectors, target: list[str], command_lines: list[list[str]], results: Path
 ) -> list[tuple[int, dict[str, Any]]]:
-    """`run_inspector` of `command_lines` in two node processes at once (alternate lines in
-    each), the answers in the order of `command_lines`."""
+    """`run_inspector` of `command_lines` in the two inspector processes at once (alternate
+    lines in each), the answers in the order of `command_lines`."""
     halves = [command_lines[0::2], command_lines[1::2]]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first, second = pool.map(lambda half: run_inspector(target, half, env, results), halves)
+        first, second = pool.map(
+            lambda each, half: run_inspector(each, target, half, results), inspectors, halves
+        )
     answers: list[tuple[int, dict[str, Any]]] = []
     for index in range(len(command_lines)):
         answers.append((first if index % 2 == 0 else second)[index // 2])
@@ -251,13 +317,13 @@ ID_CALLS = tuple(
 
 
 def list_and_call(
-    target: list[str], env: dict[str, str], calls: tuple[Call, ...], results: Path
+    inspectors: Inspectors, target: list[str], calls: tuple[Call, ...], results: Path
 ) -> None:
     """List the tools (strictly) and make the builders' ids, then `calls` (each call a
     connection of its own; two node processes at a time)."""
     builders = [call_options(builder) for builder in BUILDERS.values()]
     listing = ["--method", "tools/list", "--strict"]
-    (code, listed), *built = run_in_two(target, [listing, *builders], env, results)
+    (code, listed), *built = run_in_two(inspectors, target, [listing, *builders], results)
     assert code == 0, listed
     tools = {tool["name"]: tool for tool in listed["tools"]}
     assert len(tools) == len(TOOL_ANNOTATIONS) and set(tools) == set(TOOL_ANNOTATIONS)
@@ -269,7 +335,7 @@ def list_and_call(
     for (key, builder), (code, answer) in zip(BUILDERS.items(), built, strict=True):
         check_answer(builder, code, answer)
         IDS[key] = str(answer["structuredContent"][ID_FIELDS[key]])
-    answers = run_in_two(target, [call_options(call) for call in calls], env, results)
+    answers = run_in_two(inspectors, target, [call_options(call) for call in calls], results)
     for call, (code, answer) in zip(calls, answers, strict=True):
         check_answer(call, code, answer)
 
@@ -289,7 +355,7 @@ def _every_optional_argument_is_given(tools: dict[str, Any], read_only: set[str]
 
 
 def test_over_stdio_ids_made_by_one_process_are_found_by_the_next(
-    inspector: Path, tmp_path: Path
+    inspectors: Inspectors, tmp_path: Path
 ) -> None:
     env = _environment(tmp_path / "data")
     note = tmp_path / "staples.txt"
@@ -304,11 +370,11 @@ def test_over_stdio_ids_made_by_one_process_are_found_by_the_next(
     # environment: the data directory is passed with -e, as a person would
     passed = [f"{name}={env[name]}" for name in ("STRATIGOS_DATA_DIR", "STRATIGOS_MODEL_PROVIDER")]
     target = [option for pair in passed for option in ("-e", pair)] + [str(STRATIGOS), "mcp"]
-    list_and_call(target, env, ID_CALLS, tmp_path / "answers")
+    list_and_call(inspectors, target, ID_CALLS, tmp_path / "answers")
 
 
 def test_over_http_every_read_only_tool_takes_its_optional_arguments(
-    inspector: Path, tmp_path: Path
+    inspectors: Inspectors, tmp_path: Path
 ) -> None:
     _teach(tmp_path / "data", "alice")
     with serving(tmp_path / "data", ["alice"]) as (base, keys, _):
@@ -320,7 +386,7 @@ def test_over_http_every_read_only_tool_takes_its_optional_arguments(
         IDS.clear()
         IDS["doc"] = uploaded.json()["id"]
         target = [f"{base}/mcp", "--transport", "http", "--header", f"x-api-key: {keys['alice']}"]
-        list_and_call(target, _environment(tmp_path / "unused"), CALLS, tmp_path / "answers")
+        list_and_call(inspectors, target, CALLS, tmp_path / "answers")
 
 
 def _teach(data_dir: Path, owner: str) -> None:

@@ -2,15 +2,16 @@
 
 Every cassette in tests/cassettes is replayed with vcrpy in record mode ``none`` against a
 Bedrock client with no endpoint URL, fake credentials (botocore must sign something), no AWS
-variables or files, and sockets that refuse to connect; one replay also runs under
-``unshare -n`` (no network namespace at all). The snapshots were written when the cassettes were
-recorded; the replayed graph must give the same best configuration, trials, explanation, trace
-event types and manifest inputs. Changing an agent's behaviour (a prompt, a tool's result, the
-Bedrock API) makes the replay fail.
+variables or files, and sockets that refuse to connect; all of them are also replayed in one
+process of their own under another BLAS kernel and ``unshare -n`` (no network namespace at all).
+The snapshots were written when the cassettes were recorded; the replayed graph must give the
+same best configuration, trials, explanation, trace event types and manifest inputs. Changing
+an agent's behaviour (a prompt, a tool's result, the Bedrock API) makes the replay fail.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -261,7 +262,9 @@ def test_every_cassette_replays_with_every_float_moved_by_1e_12(
 
 
 @pytest.mark.slow
-def test_the_cassettes_replay_under_another_blas_kernel(tmp_path: Path) -> None:
+def test_the_cassettes_replay_under_another_blas_kernel(
+    replayed_elsewhere: subprocess.CompletedProcess[str], tmp_path: Path
+) -> None:
     """OPENBLAS_CORETYPE forces another OpenBLAS kernel, which moves the last digits of
     matrix products on this machine; every cassette still replays."""
     probe = (
@@ -269,9 +272,7 @@ def test_the_cassettes_replay_under_another_blas_kernel(tmp_path: Path) -> None:
         "print(json.dumps([i.get('architecture') for i in threadpoolctl.threadpool_info() "
         "if i.get('internal_api') == 'openblas']))"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STRATIGOS_"))}
-    env["HOME"] = str(tmp_path)
-    default = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    env = _clean_environment(tmp_path)
     forced = subprocess.run(
         [sys.executable, "-c", probe],
         env=env | {"OPENBLAS_CORETYPE": OTHER_KERNEL},
@@ -279,19 +280,19 @@ def test_the_cassettes_replay_under_another_blas_kernel(tmp_path: Path) -> None:
         text=True,
     )
     assert json.loads(forced.stdout) == [OTHER_KERNEL]
-    assert json.loads(default.stdout) != json.loads(forced.stdout)
-    completed = subprocess.run(
-        [str(STRATIGOS), "replay", *CASSETTES],
-        env=env | {"OPENBLAS_CORETYPE": OTHER_KERNEL},
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert OTHER_KERNEL not in _openblas_kernels()  # this process: the machine's own kernel
+    output = replayed_elsewhere.stdout + replayed_elsewhere.stderr
+    assert replayed_elsewhere.returncode == 0, output
     for name in CASSETTES:
-        assert f"{name}: reproduced exactly" in completed.stdout
+        assert f"{name}: reproduced exactly" in replayed_elsewhere.stdout
+
+
+def _openblas_kernels() -> list[str | None]:
+    """The kernels of the OpenBLAS libraries loaded in this process."""
+    import threadpoolctl
+
+    info = threadpoolctl.threadpool_info()
+    return [i.get("architecture") for i in info if i.get("internal_api") == "openblas"]
 
 
 def test_the_body_matcher_compares_numbers_within_the_stated_tolerance() -> None:
@@ -379,50 +380,71 @@ def test_secret_scanner_finds_what_it_must() -> None:
     assert secrets_in("nothing to see") == []
 
 
-def _unshare_available() -> str | None:
+@functools.cache
+def _unshare_flags() -> list[str] | None:
+    """The flags with which `unshare` starts a process in a network namespace of its own here
+    (None: it cannot)."""
     if shutil.which("unshare") is None:
-        return "unshare is not installed"
+        return None
     for flags in (["-rn"], ["-n"]):
         probe = subprocess.run(["unshare", *flags, "true"], capture_output=True, check=False)
         if probe.returncode == 0:
-            return None
-    return "unshare -n is not permitted here (no user namespaces / privileges)"
+            return flags
+    return None
+
+
+def _clean_environment(home: Path) -> dict[str, str]:
+    """This environment with no AWS, Stratigos or locale variables, and `home` as HOME."""
+    prefixes = ("AWS_", "STRATIGOS_", "LANG")
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)} | {"HOME": str(home)}
+
+
+@pytest.fixture(scope="module")
+def replayed_elsewhere(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> subprocess.CompletedProcess[str]:
+    """`stratigos replay` of every cassette in one process of its own: under another OpenBLAS
+    kernel (`OTHER_KERNEL`), with no AWS, Stratigos or locale variables, and in a network
+    namespace of its own where `unshare` may make one. Both the kernel's test and the
+    namespace's read it: one process proves both, as every replay costs seconds of loading."""
+    env = _clean_environment(tmp_path_factory.mktemp("replay-home"))
+    namespace = ["unshare", *flags] if (flags := _unshare_flags()) else []
+    return subprocess.run(
+        [*namespace, str(STRATIGOS), "replay", *CASSETTES],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env | {"OPENBLAS_CORETYPE": OTHER_KERNEL},
+        cwd=REPO,
+        timeout=600,
+    )
 
 
 PROBE = "import socket; socket.create_connection(('1.1.1.1', 443), timeout=2)"
 
 
-def test_a_replay_passes_with_networking_disabled_under_unshare(tmp_path: Path) -> None:
-    """`stratigos replay optimization` in a process with no network namespace and no AWS
-    variables: exit code 0, "reproduced exactly"."""
-    reason = _unshare_available()
-    if reason is not None:
-        pytest.skip(reason)
-    flags = ["-rn"]
-    if subprocess.run(["unshare", "-rn", "true"], check=False).returncode != 0:
-        flags = ["-n"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STRATIGOS_", "LANG"))}
-    env["HOME"] = str(tmp_path)
+def test_a_replay_passes_with_networking_disabled_under_unshare(
+    replayed_elsewhere: subprocess.CompletedProcess[str], tmp_path: Path
+) -> None:
+    """`stratigos replay` in a process with no network namespace and no AWS variables: exit
+    code 0, "reproduced exactly" (every cassette, `replayed_elsewhere`)."""
+    flags = _unshare_flags()
+    if flags is None:
+        pytest.skip("unshare is missing or not permitted here (no user namespaces / privileges)")
     check = subprocess.run(
         ["unshare", *flags, sys.executable, "-c", PROBE],
         capture_output=True,
         text=True,
         check=False,
-        env=env,
+        env=_clean_environment(tmp_path),
     )
     assert check.returncode != 0  # the namespace really has no network
-    completed = subprocess.run(
-        ["unshare", *flags, str(STRATIGOS), "replay", "optimization"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-        cwd=REPO,
-        timeout=600,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "optimization: reproduced exactly" in completed.stdout
-    assert FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"] not in completed.stdout
+    assert replayed_elsewhere.args[: 1 + len(flags)] == ["unshare", *flags]
+    output = replayed_elsewhere.stdout + replayed_elsewhere.stderr
+    assert replayed_elsewhere.returncode == 0, output
+    for name in CASSETTES:
+        assert f"{name}: reproduced exactly" in replayed_elsewhere.stdout
+    assert FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"] not in replayed_elsewhere.stdout
 
 
 DECISION_SCHEMAS = {
