@@ -84,15 +84,25 @@ def previous_answer(inp: PolicyInput) -> str:
 def user_text(inp: PolicyInput) -> str:
     """The latest message the user wrote (not the agent runner's request for a decision); when
     it answers `which_portfolio`'s question with a saved portfolio's name ("Income", "the
-    Income one"), the question it answers with "my portfolio" as that portfolio's id."""
+    Income one"), the question it answers, of that portfolio (its id after "my portfolio", or
+    at the end: "stress test it" is "stress test it pf_...")."""
     texts = user_texts(inp)
-    latest = next(iter(texts), "")
+    chosen = _portfolio_chosen(inp, texts)
+    if chosen is None:
+        return next(iter(texts), "")
+    said, replaced = _MY_PORTFOLIO.subn(rf"\g<0> {chosen[1]}", texts[1], count=1)
+    return said if replaced else f"{texts[1]} {chosen[1]}"
+
+
+def _portfolio_chosen(inp: PolicyInput, texts: list[str]) -> tuple[str, str] | None:
+    """(name, id) of the saved portfolio the latest message names, when it is only that name
+    and answers `which_portfolio`'s question; None otherwise."""
     if len(texts) < 2 or not previous_answer(inp).startswith(ASKED_WHICH):
-        return latest
+        return None
     for name, portfolio_id in _saved_portfolios(inp.system_text()):
-        if _naming(name).fullmatch(latest):
-            return _MY_PORTFOLIO.sub(rf"\g<0> {portfolio_id}", texts[1], count=1)
-    return latest
+        if _naming(name).fullmatch(texts[0]):
+            return name, portfolio_id
+    return None
 
 
 def _naming(name: str) -> re.Pattern[str]:
@@ -152,7 +162,17 @@ NAMES_LISTED = 8
 
 def which_portfolio(inp: PolicyInput) -> str:
     """The question back when the user's portfolio is not said: with several saved, it names
-    them ("Which portfolio: Core, Growth or Income? ..."), else `WHICH_PORTFOLIO`."""
+    them ("Which portfolio: Core, Growth or Income? ..."), else `WHICH_PORTFOLIO`; asked again
+    after a name was given (the question still has no subject), what could not be read."""
+    texts = user_texts(inp)
+    chosen = _portfolio_chosen(inp, texts)
+    if chosen is not None:  # the question, of the portfolio named, still has no subject
+        return (
+            f"I could not tell what to measure of {chosen[0]} in '{_quoted(texts[1])}'. Ask for a "
+            "statistic (return, volatility, drawdown, Sharpe ratio, beta) or a stress test, for "
+            f"example 'how volatile has my {chosen[0]} portfolio been since 2020?'. Nothing was "
+            "computed."
+        )
     names = sorted({name for name, _ in _saved_portfolios(inp.system_text())}, key=str.casefold)
     if len(names) < 2:
         return WHICH_PORTFOLIO
@@ -165,6 +185,10 @@ def which_portfolio(inp: PolicyInput) -> str:
         f"{ASKED_WHICH}{said}? Say its name (for example 'my {listed[0]} portfolio'), or "
         "name stocks ('AAPL and KO', '60% AAPL 40% KO'). Nothing was computed."
     )
+
+
+def _quoted(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def says_my_portfolio(inp: PolicyInput) -> bool:

@@ -30,7 +30,6 @@ from agents.offline.chat_intent import (
     WINDOW_KEYS,
     known_tickers,
     session_window,
-    user_text,
     user_texts,
     written_by_user,
 )
@@ -140,7 +139,7 @@ def _parsed(text: str) -> Intent:
 def _turns(inp: PolicyInput) -> list[tuple[str, list[ToolCall]]]:
     """The turns before this one: each user message with the tool calls its answer made."""
     turns: list[tuple[str, list[ToolCall]]] = []
-    latest = user_text(inp)
+    latest = next(iter(user_texts(inp)), "")  # as written (not `user_text`'s resumed question)
     for message in inp.messages:
         if written_by_user(message):
             turns.append((message.text, []))
