@@ -135,13 +135,15 @@ class WarmLauncher:
             self._exits[int(message["exit"])] = int(message["status"])
 
     def exit_status(self, pid: int, *, block: bool) -> int | None:
-        """Child `pid`'s exit status once the zygote reported it (waiting for it if `block`)."""
+        """Child `pid`'s exit status once the zygote reported it (waiting for it if `block`);
+        given once (its `WarmProcess` keeps it), so that a later child given the same pid by a
+        launcher that lives long (shared between executions) never reads it."""
         while pid not in self._exits:
             message = self._receive(block=block)
             if message is None:
                 return None
             self._exits[int(message["exit"])] = int(message["status"])
-        return self._exits[pid]
+        return self._exits.pop(pid)
 
     def send(self, message: Mapping[str, Any]) -> None:
         """Write one request to the zygote."""
