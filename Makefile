@@ -137,7 +137,8 @@ typecheck: $(STAMP)
 # one unit of work, the units of `slow` tests first (tests/support/scheduling.py). `TEST_WORKERS=0`
 # runs it in this one process. PYTHONDONTWRITEBYTECODE is cleared for pytest alone: pytest keeps
 # its assertion rewriting of the test modules and of its plugins' packages (hundreds of modules)
-# in __pycache__ only where bytecode may be written; otherwise every worker redoes it. The 40
+# in __pycache__ only where bytecode may be written; otherwise every worker redoes it. Scratch
+# files go to memory when /dev/shm has room and TMPDIR is unset (tests/support/scratch.py). The 40
 # slowest steps are printed at the end (issue 63: the suite in 10 minutes).
 TEST_WORKERS ?= auto
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.scratch import MEMORY_ROOT, use_memory_scratch
+from tests.support.scratch import DISK_TMPDIR, MEMORY_ROOT, disk_tempdir, use_memory_scratch
 
 UID = os.getuid()
 
@@ -27,15 +27,20 @@ def memory_dir() -> Iterator[Path]:
 
 @pytest.fixture
 def no_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """`TMPDIR` unset for the test; the process's own value and `tempfile`'s cache restored."""
-    monkeypatch.delenv("TMPDIR", raising=False)
-    monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)
+    """`TMPDIR` (and what the scratch sets beside it) unset for the test; the process's own
+    values and `tempfile`'s cache restored after it."""
+    for variable in ("TMPDIR", DISK_TMPDIR, "RAY_TMPDIR"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read from the environment again
     yield
 
 
 def test_a_private_directory_on_tmpfs_becomes_tmpdir(memory_dir: Path, no_tmpdir: None) -> None:
+    disk = tempfile.gettempdir()
     scratch = use_memory_scratch(memory_dir, min_free=1)
     assert scratch == memory_dir / f"st-{UID}"
+    assert disk != str(scratch)
+    assert disk_tempdir() == Path(disk) and os.environ["RAY_TMPDIR"] == disk  # kept on disk
     assert os.environ["TMPDIR"] == str(scratch)
     assert scratch.stat().st_mode & 0o777 == 0o711  # others pass through, never list or write
     assert Path(tempfile.mkdtemp()).parent == scratch  # `tempfile` reads it again
@@ -50,7 +55,7 @@ def test_a_set_tmpdir_stays(memory_dir: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_a_disk_or_a_full_tmpfs_is_not_used(
     memory_dir: Path, tmp_path_factory: pytest.TempPathFactory, no_tmpdir: None
 ) -> None:
-    assert use_memory_scratch(memory_dir, min_free=1 << 60) is None  # too little room
+    assert use_memory_scratch(memory_dir, min_free=1 << 60) is None  # too little room or memory
     disk = Path(__file__).resolve().parent  # the repository: not a tmpfs
     assert use_memory_scratch(disk, min_free=1) is None
     assert "TMPDIR" not in os.environ

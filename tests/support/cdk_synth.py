@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.completeness import STAND_INS
+from tests.support.scratch import disk_tempdir
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -90,7 +90,7 @@ REPLICA_FAILOVER = {
 PREVIEW = "pr-7"
 """The key of one more stage in the test app: the dev stage as a pull request's instance
 (`.github/workflows/preview.yml`), beside the dev stage itself."""
-JSII_CACHE = Path(tempfile.gettempdir()) / f"stratigos-jsii-cache-{os.getuid()}"
+JSII_CACHE = disk_tempdir() / f"stratigos-jsii-cache-{os.getuid()}"
 _ISOLATED = (
     "HOME",
     "JSII_RUNTIME_PACKAGE_CACHE_ROOT",
