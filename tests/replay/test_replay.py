@@ -423,14 +423,18 @@ def replayed_elsewhere(
 PROBE = "import socket; socket.create_connection(('1.1.1.1', 443), timeout=2)"
 
 
+@pytest.mark.slow  # every cassette replayed (`replayed_elsewhere`, shared with the kernel's test)
+@pytest.mark.skipif(
+    _unshare_flags() is None,
+    reason="unshare is missing or not permitted here (no user namespaces / privileges)",
+)
 def test_a_replay_passes_with_networking_disabled_under_unshare(
     replayed_elsewhere: subprocess.CompletedProcess[str], tmp_path: Path
 ) -> None:
     """`stratigos replay` in a process with no network namespace and no AWS variables: exit
     code 0, "reproduced exactly" (every cassette, `replayed_elsewhere`)."""
     flags = _unshare_flags()
-    if flags is None:
-        pytest.skip("unshare is missing or not permitted here (no user namespaces / privileges)")
+    assert flags is not None  # the skip above, decided at collection
     check = subprocess.run(
         ["unshare", *flags, sys.executable, "-c", PROBE],
         capture_output=True,
