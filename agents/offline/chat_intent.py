@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
-from agents.offline.policies import PolicyInput
+from agents.offline.policies import PolicyInput, truncated
 from quant.sp500_files import sp500_tickers
 from settings import get_settings, patterns
 
@@ -168,7 +168,7 @@ def which_portfolio(inp: PolicyInput) -> str:
     chosen = _portfolio_chosen(inp, texts)
     if chosen is not None:  # the question, of the portfolio named, still has no subject
         return (
-            f"I could not tell what to measure of {chosen[0]} in '{_quoted(texts[1])}'. Ask for a "
+            f"I could not tell what to measure of {chosen[0]} in '{truncated(texts[1], 120)}'. Ask for a "
             "statistic (return, volatility, drawdown, Sharpe ratio, beta) or a stress test, for "
             f"example 'how volatile has my {chosen[0]} portfolio been since 2020?'. Nothing was "
             "computed."
@@ -185,10 +185,6 @@ def which_portfolio(inp: PolicyInput) -> str:
         f"{ASKED_WHICH}{said}? Say its name (for example 'my {listed[0]} portfolio'), or "
         "name stocks ('AAPL and KO', '60% AAPL 40% KO'). Nothing was computed."
     )
-
-
-def _quoted(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def says_my_portfolio(inp: PolicyInput) -> bool:

@@ -237,7 +237,7 @@ def default_policy(inp: PolicyInput) -> AIMessage:
         return reply("\n".join(summarise_result(r) for r in results))
     request = inp.last_human_text().strip()
     if request:
-        return reply(f"[offline {inp.role}] Noted: {_truncate(request, 200)}")
+        return reply(f"[offline {inp.role}] Noted: {truncated(request, 200)}")
     return reply(f"[offline {inp.role}] Nothing to answer yet.")
 
 
@@ -245,13 +245,13 @@ def summarise_result(result: ToolResult, max_items: int = 8) -> str:
     """One line per tool result: its scalar fields (``key=value``) or its error text."""
     if result.is_error or not isinstance(result.data, dict):
         prefix = "error" if result.is_error else "result"
-        return f"{result.name} {prefix}: {_truncate(result.content, 300)}"
+        return f"{result.name} {prefix}: {truncated(result.content, 300)}"
     items = [
         f"{key}={_format_scalar(value)}"
         for key, value in result.data.items()
         if isinstance(value, str | int | float | bool)
     ][:max_items]
-    return f"{result.name}: " + (", ".join(items) if items else _truncate(result.content, 300))
+    return f"{result.name}: " + (", ".join(items) if items else truncated(result.content, 300))
 
 
 def fill_arguments(schema: dict[str, Any], inp: PolicyInput) -> dict[str, Any]:
@@ -472,5 +472,6 @@ def _format_scalar(value: str | float | bool) -> str:
     return str(value)
 
 
-def _truncate(text: str, limit: int) -> str:
+def truncated(text: str, limit: int) -> str:
+    """`text`, cut to `limit` characters with "..." when longer."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
