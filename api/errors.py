@@ -106,6 +106,16 @@ def found_or_404(kind: str, identifier: str) -> Iterator[None]:
         raise not_found(kind, identifier) from None
 
 
+@contextmanager
+def cursor_errors() -> Iterator[None]:
+    """The store's `ValueError` for a page cursor it did not give (well formed for the schema,
+    but no page's `next_cursor`) raised inside as a 400 naming `query.cursor`."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ApiError(400, "BAD_REQUEST", str(exc), [("query.cursor", str(exc))]) from None
+
+
 def validation_error(field: str, problem: str) -> ApiError:
     """422 naming one field and its problem."""
     return ApiError(422, "VALIDATION_ERROR", f"{field}: {problem}", [(field, problem)])

@@ -90,3 +90,6 @@ Cursor = Annotated[
         description="`next_cursor` of the previous page.",
     ),
 ]
+
+PageLimit = Annotated[int, Query(ge=1, le=200, description="Records per page (1..200).")]
+"""How many records a page of a listing holds (default 50 where it is used)."""

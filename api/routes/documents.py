@@ -28,7 +28,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from api.context import Caller, Ctx
 from api.downloads import attachment
-from api.errors import ApiError, ErrorResponse, not_found, validation_error
+from api.errors import ApiError, ErrorResponse, cursor_errors, not_found, validation_error
 from api.params import Cursor, Moment
 from api.schemas.documents import (
     ChunkOut,
@@ -235,11 +235,12 @@ def read_chunks(
 ) -> ChunkPage:
     """The document's chunks in reading order, a page at a time (400 for a bad cursor)."""
     try:
-        page = context.store.document_chunks(caller.owner, document_id, cursor=cursor, limit=limit)
+        with cursor_errors():
+            page = context.store.document_chunks(
+                caller.owner, document_id, cursor=cursor, limit=limit
+            )
     except NotFoundError:
         raise _missing(document_id) from None
-    except ValueError as exc:
-        raise ApiError(400, "BAD_REQUEST", str(exc), [("query.cursor", str(exc))]) from None
     return ChunkPage(items=[_chunk_out(c) for c in page.items], next_cursor=page.next_cursor)
 
 

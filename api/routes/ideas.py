@@ -25,8 +25,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.concurrency import etag, expected_version
 from api.context import Caller, Ctx
-from api.errors import ApiError, found_or_404, input_errors, validation_error
-from api.params import Cursor, Day, IfMatchFromZero
+from api.errors import ApiError, cursor_errors, found_or_404, input_errors, validation_error
+from api.params import Cursor, Day, IfMatchFromZero, PageLimit
 from api.schemas.ideas import (
     EvidenceList,
     IdeaIn,
@@ -99,7 +99,7 @@ def list_ideas(
     from_: Annotated[Day | None, Query(alias="from", description="Created on or after.")] = None,
     to: Annotated[Day | None, Query(description="Created on or before.")] = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: PageLimit = 50,
 ) -> IdeaPage:
     """The caller's ideas, newest first, filtered by status, ticker and creation dates (UTC)."""
     where = IdeaFilter(
@@ -110,10 +110,8 @@ def list_ideas(
         if to is None
         else datetime.combine(to + timedelta(days=1), time(), UTC),
     )
-    try:
+    with cursor_errors():
         page = context.store.list_ideas(caller.owner, where, cursor=cursor, limit=limit)
-    except ValueError as exc:
-        raise ApiError(400, "BAD_REQUEST", str(exc), [("query.cursor", str(exc))]) from None
     return IdeaPage(items=[idea_out(i) for i in page.items], next_cursor=page.next_cursor)
 
 
