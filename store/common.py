@@ -6,13 +6,14 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 Clock = Callable[[], datetime]
 
@@ -101,6 +102,52 @@ def decode_cursor(cursor: str | None) -> int:
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"malformed page cursor {cursor!r}") from exc
     return after
+
+
+PositionSide = Literal["before", "after"]
+"""Which way a listing by position goes on: `before` the cursor's record (newest first) or
+`after` it (oldest first)."""
+
+_POSITION = re.compile(r"(\d{20})#[A-Za-z0-9_-]{1,200}")
+
+
+def position_key(created_at: datetime, record_id: str) -> str:
+    """A record's listing position: `<created µs, 20 digits>#<id>`, whose text order is the order
+    of (created_at, id) (a listing by creation time with its ids as the tie-break)."""
+    return f"{to_micros(created_at):020d}#{record_id}"
+
+
+def split_position(key: str) -> tuple[int, str]:
+    """The (created µs, id) of a `position_key`."""
+    created, record_id = key.split("#", 1)
+    return int(created), record_id
+
+
+def encode_position_cursor(key: str, side: PositionSide) -> str:
+    """An opaque page cursor meaning "the records listed on `side` of the one at `key`" (a
+    `position_key`): the position only, never whose or what records (the listing's own filter
+    still applies)."""
+    raw = dumps({"v": 1, side: key}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_position_cursor(cursor: str | None, side: PositionSide) -> str | None:
+    """The `position_key` a cursor of `side` names (None for None); `ValueError` on a malformed
+    cursor (one `encode_position_cursor` did not make for `side`, or a creation time beyond
+    `MAX_POSITION` µs, which no store holds)."""
+    if cursor is None:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        key = data[side]
+        if data.get("v") != 1 or len(data) != 2 or not isinstance(key, str):
+            raise ValueError
+        found = _POSITION.fullmatch(key)
+        if found is None or int(found.group(1)) > MAX_POSITION:
+            raise ValueError
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"malformed page cursor {cursor!r}") from exc
+    return key
 
 
 def check_owner(owner: str) -> None:

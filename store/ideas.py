@@ -10,7 +10,6 @@ then id), filtered by status, ticker and creation-time range, one page at a time
 
 from __future__ import annotations
 
-import base64
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -23,9 +22,12 @@ from store.common import (
     Page,
     check_limit,
     check_owner,
+    decode_position_cursor,
     dumps,
+    encode_position_cursor,
     from_micros,
     new_id,
+    position_key,
     to_micros,
 )
 from store.errors import ConflictError, version_conflict
@@ -191,29 +193,9 @@ def idea_from_row(d: Mapping[str, Any]) -> Idea:
 
 
 def sort_key(idea: Idea) -> str:
-    """The listing position of an idea: `<created µs, 20 digits>#<id>` (newest first means
+    """The listing position of an idea (`store.common.position_key`; newest first means
     descending)."""
-    return f"{to_micros(idea.created_at):020d}#{idea.id}"
-
-
-def encode_idea_cursor(key: str) -> str:
-    """An opaque cursor meaning "ideas listed after the one at `key`" (see `sort_key`)."""
-    raw = dumps({"v": 1, "before": key}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_idea_cursor(cursor: str | None) -> str | None:
-    """The `sort_key` a cursor points after (None for None); `ValueError` if malformed."""
-    if cursor is None:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        key = data["before"]
-        if data.get("v") != 1 or not isinstance(key, str) or "#" not in key:
-            raise ValueError
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"malformed page cursor {cursor!r}") from exc
-    return key
+    return position_key(idea.created_at, idea.id)
 
 
 def _check_text(name: str, value: Any, maximum: int | None) -> None:
@@ -317,11 +299,11 @@ class IdeaRepository(ABC):
         """The owner's ideas that pass `where`, newest first, `limit` (1..1000) per page from
         the opaque `cursor`; `ValueError` for a bad cursor or limit."""
         check_limit(limit)
-        before = decode_idea_cursor(cursor)
+        before = decode_position_cursor(cursor, "before")
         ideas = self._list_ideas(owner, where or IdeaFilter(), before, limit + 1)
         items = ideas[:limit]
         more = len(ideas) > limit
-        return Page(items, encode_idea_cursor(sort_key(items[-1])) if more else None)
+        return Page(items, encode_position_cursor(sort_key(items[-1]), "before") if more else None)
 
     @abstractmethod
     def _list_ideas(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from store.common import to_micros
+from store.common import split_position, to_micros
 from store.errors import ConflictError, NotFoundError
 from store.ideas import Idea, IdeaFilter, idea_from_row, idea_to_row
 from store.sqlite.connection import SqliteConnection
@@ -56,9 +56,9 @@ class SqliteIdeas(SqliteConnection):
             sql.append("AND i.created_at < ?")
             params.append(to_micros(where.created_before))
         if before is not None:
-            created, idea_id = before.split("#", 1)
+            created, idea_id = split_position(before)
             sql.append("AND (i.created_at < ? OR (i.created_at = ? AND i.id < ?))")
-            params += [int(created), int(created), idea_id]
+            params += [created, created, idea_id]
         sql.append("ORDER BY i.created_at DESC, i.id DESC LIMIT ?")
         params.append(limit)
         rows = self._read("list_ideas", " ".join(sql), params)

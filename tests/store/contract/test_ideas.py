@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from store.base import Store
+from store.common import MAX_POSITION, encode_position_cursor
 from store.errors import ConflictError, NotFoundError
 from store.ideas import IdeaChanges, IdeaFilter, TransitionError
 from tests.store.conftest import FakeClock
@@ -166,5 +167,8 @@ def test_filters_and_pages(store: Store, clock: FakeClock) -> None:
         made[6].id, made[2].id,
     ]  # fmt: skip
     assert [i.title for i in store.list_ideas(BOB).items] == ["bob's"]
-    with pytest.raises(ValueError, match="cursor"):
-        store.list_ideas(ALICE, cursor="nonsense")
+    beyond = encode_position_cursor(f"{MAX_POSITION + 1:020d}#idea_1", "before")  # no store's
+    oldest_first = encode_position_cursor(f"{0:020d}#idea_1", "after")  # another listing's
+    for bad in ("nonsense", beyond, oldest_first):
+        with pytest.raises(ValueError, match="cursor"):
+            store.list_ideas(ALICE, cursor=bad)
