@@ -3,15 +3,18 @@
 as an owner-scoped record, listed and fetched here; `POST /v1/monte-carlo/analyze` with
 `simulation_id` analyses a stored simulation.
 
-- `GET /v1/optimization/results`, `GET /v1/optimization/results/{result_id}`: the answers as
-  they were given (`id` `opt_…`), oldest first.
-- `GET /v1/monte-carlo/simulations`, `GET /v1/monte-carlo/simulations/{simulation_id}`: the
-  answers of `simulate` (`id` `sim_…`). A simulation record also keeps what regenerates its
-  paths (its data source narrowed to its assets and dates, weights, settings, seed), a SHA-256
-  digest of each scenario's paths, and the wealth along the first paths (`trajectories`, at the
-  fan's days; at most `MAX_TRAJECTORY_VALUES` numbers).
+- `GET /v1/optimization/results?cursor=&limit=`, `GET /v1/optimization/results/{result_id}`:
+  the answers as they were given (`id` `opt_…`).
+- `GET /v1/monte-carlo/simulations?cursor=&limit=`, `GET /v1/monte-carlo/simulations/
+  {simulation_id}`: the answers of `simulate` (`id` `sim_…`). A simulation record also keeps
+  what regenerates its paths (its data source narrowed to its assets and dates, weights,
+  settings, seed), a SHA-256 digest of each scenario's paths, and the wealth along the first
+  paths (`trajectories`, at the fan's days; at most `MAX_TRAJECTORY_VALUES` numbers).
 
-Other owners' records are 404.
+The lists are pages, oldest first (by creation time, then id): `limit` records (1..200, default
+50) after `cursor`, the `next_cursor` of the previous page (null on the last page; a cursor no
+page gave is 400 on `query.cursor`). A cursor is a position only: a page holds the caller's
+records alone, whoever's page it came from. Other owners' records are 404.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from pydantic import BaseModel
 
 from api.caching import immutable
 from api.context import Caller, Ctx
-from api.errors import ApiError, found_or_404
+from api.errors import ApiError, cursor_errors, found_or_404
+from api.params import Cursor, PageLimit
 from api.schemas.monte_carlo import AnalyzeRequest, SimulateRequest, SimulateResult
 from api.schemas.optimization import OptimizationResult
-from store import Analysis, AnalysisKind, Store
+from store import Analysis, AnalysisKind, Page, Store
 
 if TYPE_CHECKING:
     from services.market_data.sources import Resolved
@@ -45,15 +49,33 @@ _REGENERATES = ("scenarios", "methods", "n_paths", "horizon_days", "seed", "bloc
 
 
 class OptimizationResultList(BaseModel):
-    """The caller's stored optimization results, oldest first."""
+    """A page of the caller's stored optimization results, oldest first; `next_cursor` is null
+    on the last page."""
 
     items: list[OptimizationResult]
+    next_cursor: str | None
 
 
 class SimulationList(BaseModel):
-    """The caller's stored simulations, oldest first."""
+    """A page of the caller's stored simulations, oldest first (without their trajectories);
+    `next_cursor` is null on the last page."""
 
     items: list[SimulateResult]
+    next_cursor: str | None
+
+
+def records_page(
+    store: Store,
+    owner: str,
+    kind: AnalysisKind,
+    cursor: str | None,
+    limit: int,
+    omit: tuple[str, ...] = (),
+) -> Page[Analysis]:
+    """A page of the owner's stored records of `kind` (see the module docstring): 400 on
+    `query.cursor` for a cursor no page gave."""
+    with cursor_errors():
+        return store.list_analyses(owner, kind, cursor=cursor, limit=limit, omit=omit)
 
 
 def get_record(store: Store, owner: str, kind: AnalysisKind, record_id: str) -> Analysis:
@@ -172,10 +194,15 @@ def check_reproduced(record: Analysis, paths: list[ScenarioPaths]) -> None:
     response_model=OptimizationResultList,
     summary="List stored optimization results",
 )
-def list_optimization_results(context: Ctx, caller: Caller) -> OptimizationResultList:
-    """Every answer of `/v1/optimization/*` the caller received, oldest first."""
-    records = context.store.list_analyses(caller.owner, "optimization")
-    return OptimizationResultList(items=[optimization_out(r) for r in records])
+def list_optimization_results(
+    context: Ctx, caller: Caller, cursor: Cursor = None, limit: PageLimit = 50
+) -> OptimizationResultList:
+    """The answers of `/v1/optimization/*` the caller received, a page at a time, oldest
+    first (400 for a cursor no page gave)."""
+    page = records_page(context.store, caller.owner, "optimization", cursor, limit)
+    return OptimizationResultList(
+        items=[optimization_out(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get(
@@ -196,10 +223,17 @@ def get_optimization_result(
 @router.get(
     "/monte-carlo/simulations", response_model=SimulationList, summary="List stored simulations"
 )
-def list_simulations(context: Ctx, caller: Caller) -> SimulationList:
-    """Every answer of `/v1/monte-carlo/simulate` the caller received, oldest first."""
-    records = context.store.list_analyses(caller.owner, "simulation", omit=("trajectories",))
-    return SimulationList(items=[simulation_out(r) for r in records])
+def list_simulations(
+    context: Ctx, caller: Caller, cursor: Cursor = None, limit: PageLimit = 50
+) -> SimulationList:
+    """The answers of `/v1/monte-carlo/simulate` the caller received, a page at a time, oldest
+    first (400 for a cursor no page gave)."""
+    page = records_page(
+        context.store, caller.owner, "simulation", cursor, limit, omit=("trajectories",)
+    )
+    return SimulationList(
+        items=[simulation_out(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get(

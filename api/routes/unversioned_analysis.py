@@ -8,7 +8,10 @@ adapters over `/v1`'s routes (`api.routes.optimization`, `api.routes.monte_carlo
 - `POST /monte-carlo/simulate`: the same source, `assets` (weights; default the portfolio's, or
   equal) and `parameters`; the answer is a stored Simulation Result (001 §5.3).
 - `POST /monte-carlo/analyze`: `{"simulationId", "parameters"?}`: the stored simulation's risk.
-- `GET /optimization/results[/{id}]`, `GET /monte-carlo/simulations[/{id}]`: the stored ones.
+- `GET /optimization/results[/{id}]`, `GET /monte-carlo/simulations[/{id}]`: the stored ones;
+  the lists are pages as `/v1`'s are (`?cursor=&limit=`, oldest first, `limit` 1..200, default
+  50; the answer's `nextCursor`, null on the last page, is the next page's `cursor`): a
+  simulation here carries its trajectories, so a page is as long as `limit` allows.
 
 Errors name this shape's fields (`body.returns.AAPL.3`, `body.parameters.n_paths`, ...).
 """
@@ -21,7 +24,8 @@ from fastapi import APIRouter
 
 from api.context import Caller, Ctx
 from api.errors import ApiError, renamed_fields
-from api.routes.analyses import get_record, optimization_out, simulation_out
+from api.params import Cursor, PageLimit
+from api.routes.analyses import get_record, optimization_out, records_page, simulation_out
 from api.routes.monte_carlo import analyze, run_simulation
 from api.routes.optimization import run_frontier, run_hrp, run_risk_parity
 from api.schemas.monte_carlo import AnalyzeRequest, SimulateRequest, SimulateResult
@@ -166,11 +170,14 @@ def efficient_frontier(
 
 
 @router.get("/optimization/results", response_model=OptimizationDocuments, summary="Results (001)")
-def optimization_results(context: Ctx, caller: Caller) -> Any:
-    """The caller's stored Optimization Results, oldest first."""
-    records = context.store.list_analyses(caller.owner, "optimization")
-    items = [_optimization(optimization_out(r), r.portfolio_id) for r in records]
-    return OptimizationDocuments(items=items)
+def optimization_results(
+    context: Ctx, caller: Caller, cursor: Cursor = None, limit: PageLimit = 50
+) -> Any:
+    """The caller's stored Optimization Results, a page at a time, oldest first (400 for a
+    cursor no page gave)."""
+    page = records_page(context.store, caller.owner, "optimization", cursor, limit)
+    items = [_optimization(optimization_out(r), r.portfolio_id) for r in page.items]
+    return OptimizationDocuments(items=items, next_cursor=page.next_cursor)
 
 
 @router.get(
@@ -227,11 +234,12 @@ def simulate(
 @router.get(
     "/monte-carlo/simulations", response_model=SimulationDocuments, summary="Simulations (001)"
 )
-def simulations(context: Ctx, caller: Caller) -> Any:
-    """The caller's stored Simulation Results, oldest first."""
-    records = context.store.list_analyses(caller.owner, "simulation")
-    items = [_simulation(simulation_out(r), r) for r in records]
-    return SimulationDocuments(items=items)
+def simulations(context: Ctx, caller: Caller, cursor: Cursor = None, limit: PageLimit = 50) -> Any:
+    """The caller's stored Simulation Results with their trajectories, a page at a time, oldest
+    first (400 for a cursor no page gave)."""
+    page = records_page(context.store, caller.owner, "simulation", cursor, limit)
+    items = [_simulation(simulation_out(r), r) for r in page.items]
+    return SimulationDocuments(items=items, next_cursor=page.next_cursor)
 
 
 @router.get(

@@ -119,9 +119,13 @@ class OptimizationDocument(BaseModel):
 
 
 class OptimizationDocuments(BaseModel):
-    """The caller's stored optimization results, oldest first."""
+    """A page of the caller's stored optimization results, oldest first; `nextCursor` is null
+    on the last page."""
 
     items: list[OptimizationDocument]
+    next_cursor: str | None = Field(
+        serialization_alias="nextCursor", description="The `cursor` of the next page."
+    )
 
 
 class SimulationDocument(BaseModel):
@@ -140,9 +144,13 @@ class SimulationDocument(BaseModel):
 
 
 class SimulationDocuments(BaseModel):
-    """The caller's stored simulations, oldest first."""
+    """A page of the caller's stored simulations (with their trajectories), oldest first;
+    `nextCursor` is null on the last page."""
 
     items: list[SimulationDocument]
+    next_cursor: str | None = Field(
+        serialization_alias="nextCursor", description="The `cursor` of the next page."
+    )
 
 
 def body_model(name: str, parameters: Any, **fields: Any) -> Any:

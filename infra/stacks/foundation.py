@@ -4,9 +4,10 @@
   and secret.
 - Table `stratigos-<stage>-store`: the store's single table (`store/aws/table.py`): `pk`/`sk` strings,
   GSIs `gsi1` (`gsi1pk`/`gsi1sk`: jobs, deployments and ideas by status) and `gsi2`
-  (`gsi2pk`/`gsi2sk`, keys only: an owner's ideas by creation time), TTL `ttl`. Jobs, idempotency
-  keys, results, portfolios, investment ideas (and their ticker index items), chat threads,
-  API keys, run headers, trace events, trials and the results cache are item types.
+  (`gsi2pk`/`gsi2sk`, keys only: an owner's ideas and stored analyses by creation time), TTL
+  `ttl`. Jobs, idempotency keys, results, portfolios, investment ideas (and their ticker index
+  items), stored analyses, chat threads, API keys, run headers, trace events, trials and the
+  results cache are item types.
 - Table `stratigos-<stage>-checkpoints`: LangGraph's `DynamoDBSaver` (`PK`/`SK`, TTL `ttl`).
 - Table `stratigos-<stage>-memories`: long-term memory, LangGraph's `DynamoDBStore` (`PK`
   namespace / `SK` key strings, as its `setup()` creates them; TTL `expires_at`, which only a
@@ -241,7 +242,8 @@ class FoundationStack(Stack):
         self.key: kms.IKey = self._key()
         store = self._table("Store", config.store_table_name, "pk", "sk")
         self._index(store, "gsi1", dynamodb.ProjectionType.ALL)
-        # an owner's records by creation time (investment ideas: `gsi2pk=IDEAS#<owner>`)
+        # an owner's records by creation time (investment ideas: `gsi2pk=IDEAS#<owner>`; stored
+        # analyses: `gsi2pk=ANALYSES#<owner>#<kind>`)
         self._index(store, "gsi2", dynamodb.ProjectionType.KEYS_ONLY)
         self.store_table: dynamodb.ITable = store
         self.checkpoint_table: dynamodb.ITable = self._table(

@@ -34,8 +34,8 @@ __all__ = ["EVENTS_PER_TRANSACTION", "AWSStore", "boto_config", "create_tables"]
 class AWSStore(
     AwsAgentCrons,
     AwsAgentRuns,
-    AwsAnalyses,
     AwsRetention,
+    AwsAnalyses,
     AwsPortfolios,
     AwsDatasets,
     AwsExports,

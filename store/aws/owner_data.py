@@ -36,6 +36,8 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
+from store.aws.analyses import INDEX_FAMILY as ANALYSES_INDEX
+from store.aws.analyses import index_keys as analysis_index_keys
 from store.aws.items import _av, _item, _key, _owner_pk
 from store.aws.purge import AwsPurge
 from store.common import from_micros, new_id
@@ -293,6 +295,16 @@ class AwsOwnerData(AwsPurge):
             raise ValueError("an item's location is not the owner's")
         if "owner" in item and item["owner"] != owner:
             raise ValueError("an item names another owner")
+        if pk == _owner_pk(owner) and _prefix(item) == "AN#":
+            # an analysis is listed by its own keys (an archive from before they were kept
+            # has none): derived from the item, never taken from the archive
+            try:
+                if item["sk"] != f"AN#{item['kind']}#{item['id']}":
+                    raise ValueError
+                keys = analysis_index_keys(owner, item["kind"], item["id"], item["created_at"])
+            except (KeyError, TypeError, ValueError):
+                raise ValueError("an analysis item names its kind, id and creation time") from None
+            item = {**item, **keys}
         return item
 
     @staticmethod
@@ -304,7 +316,7 @@ class AwsOwnerData(AwsPurge):
             if value is None:
                 continue
             family, *rest = str(value).split("#")
-            if family in ("IDEASTATUS", "IDEAS"):
+            if family in ("IDEASTATUS", "IDEAS", ANALYSES_INDEX):
                 if rest[:1] != [owner]:
                     raise ValueError(f"an item's {name} lists it among another owner's")
             elif family == "AGCRONDUE":

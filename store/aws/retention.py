@@ -1,4 +1,8 @@
-"""Retention in the AWS store (DynamoDB items and S3 objects: see `store.aws.table`)."""
+"""Retention in the AWS store (DynamoDB items and S3 objects: see `store.aws.table`).
+
+The cleanup also gives stored analyses written before their listings were paged their index
+keys (`AwsAnalyses._index_analyses`: a scan that finds nothing once every record has them).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from store.aws.analyses import AwsAnalyses
 from store.aws.items import _owner_pk
 from store.aws.results import AwsResults
 from store.common import dumps, to_micros
@@ -18,7 +23,7 @@ from store.results import Result, Trial
 from store.retention import CleanupReport, job_archive_bundle
 
 
-class AwsRetention(AwsResults):
+class AwsRetention(AwsResults, AwsAnalyses):
     """The retention repository on DynamoDB and S3."""
 
     def cleanup(self, now: datetime | None = None, archive_after_days: float = 30) -> CleanupReport:
@@ -49,6 +54,7 @@ class AwsRetention(AwsResults):
             )
         )
         self._batch_delete("cleanup", [(d["pk"], d["sk"]) for d in expired])
+        self._index_analyses()
         return CleanupReport(
             archived_jobs=archived,
             expired_cache_entries=len(expired),

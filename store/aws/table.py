@@ -15,7 +15,7 @@ seconds: cache items and account snapshots).
 | document | `OWNER#<owner>` | `DOC#<id>` | metadata, written last; original in the documents bucket `documents/<owner>/<id>/original` |
 | document chunk | `DOCCHUNK#<owner>#<id>` | `<ordinal, 12 digits>` | `text`, `reference` (JSON); written before the document item |
 | chat thread | `OWNER#<owner>` | `TH#<id>` | |
-| analysis | `OWNER#<owner>` | `AN#<kind>#<id>` | an optimization result or simulation; `data` inline, or `location` in S3 (`analyses/<owner>/<id>.json`) when large |
+| analysis | `OWNER#<owner>` | `AN#<kind>#<id>` | an optimization result or simulation; `data` inline, or `location` in S3 (`analyses/<owner>/<id>.json`) when large; `gsi2pk=ANALYSES#<owner>#<kind>`, `gsi2sk=<created µs>#<id>` |
 | agent run | `OWNER#<owner>` | `AGRUN#<thread_id>#<run_id>` | status, lease (`lease_expires_at`, µs); guarded on status |
 | idea | `OWNER#<owner>` | `IDEA#<id>` | `gsi1pk=IDEASTATUS#<owner>#<status>`, `gsi2pk=IDEAS#<owner>`, both `sk=<created µs>#<id>`; `version` |
 | idea ticker index | `IDEATICKER#<owner>#<ticker>` | `<created µs>#<id>` | `id`; written with the idea |

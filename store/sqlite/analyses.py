@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from store.analyses import ID_PREFIXES, Analysis, AnalysisKind, analysis_from_row
-from store.common import new_id
+from store.common import new_id, split_position
 from store.errors import NotFoundError
 from store.sqlite.connection import SqliteConnection
 
@@ -33,15 +35,22 @@ class SqliteAnalyses(SqliteConnection):
             raise NotFoundError(f"no {kind} {analysis_id!r} for owner {owner!r}")
         return analysis_from_row(dict(rows[0]))
 
-    def list_analyses(
-        self, owner: str, kind: AnalysisKind, *, omit: tuple[str, ...] = ()
+    def _list_analyses(
+        self, owner: str, kind: AnalysisKind, after: str | None, limit: int, omit: tuple[str, ...]
     ) -> list[Analysis]:
-        # SQLite drops the keys `omit` before the JSON reaches Python (json_remove)
+        # SQLite drops the keys `omit` before the JSON reaches Python (json_remove); the page is
+        # a range of the index `analyses_by_owner` (owner, kind, created_at, id)
         data = "json_remove(data" + ", ?" * len(omit) + ")" if omit else "data"
+        where = "WHERE owner = ? AND kind = ?"
+        params: list[Any] = [*(f'$."{key}"' for key in omit), owner, kind]
+        if after is not None:
+            created, aid = split_position(after)
+            where += " AND (created_at, id) > (?, ?)"  # a range of the index, not a filter
+            params += [created, aid]
         rows = self._read(
             "list_analyses",
             f"SELECT id, owner, kind, portfolio_id, {data} AS data, created_at FROM analyses "
-            "WHERE owner = ? AND kind = ? ORDER BY created_at, id",
-            (*(f'$."{key}"' for key in omit), owner, kind),
+            f"{where} ORDER BY created_at, id LIMIT ?",
+            (*params, limit),
         )
         return [analysis_from_row(dict(r)) for r in rows]

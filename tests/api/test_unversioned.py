@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from api.caching import IMMUTABLE_CACHE
 from benchmarks.synthetic_market import synthetic_closes
 from settings import get_settings
+from store.common import encode_position_cursor
 from tests.api.conftest import Api, assert_error, make_settings
 
 TECH = {"AAPL": 0.25, "MSFT": 0.25, "GOOGL": 0.20, "AMZN": 0.20, "META": 0.10}
@@ -336,3 +338,66 @@ def test_a_simulation_whose_data_changed_is_not_analysed(
     )
     assert_error(refused, 409, "CONFLICT", "body.simulationId")
     assert json.loads(refused.text)["error"]["message"].startswith(f"simulation {doc['id']}")
+
+
+LISTS = (
+    ("/optimization/results", "nextCursor"),
+    ("/v1/optimization/results", "next_cursor"),
+    ("/monte-carlo/simulations", "nextCursor"),
+    ("/v1/monte-carlo/simulations", "next_cursor"),
+)
+"""The stored lists and the name of their next page's cursor (001's shape is camelCase)."""
+
+
+def _walk(api: Api, path: str, cursor_name: str, headers: dict[str, str], limit: int) -> list[Any]:
+    """Every page of a stored list, `limit` at a time, from the first."""
+    pages = [api.client.get(path, params={"limit": limit}, headers=headers)]
+    while pages[-1].json()[cursor_name] is not None:
+        assert pages[-1].status_code == 200, pages[-1].text
+        assert len(pages[-1].json()["items"]) == limit
+        after = {"limit": limit, "cursor": pages[-1].json()[cursor_name]}
+        pages.append(api.client.get(path, params=after, headers=headers))
+    assert pages[-1].status_code == 200, pages[-1].text
+    return [page.json()["items"] for page in pages]
+
+
+def test_the_stored_lists_are_pages_walked_by_their_cursors(api: Api) -> None:
+    """Each list gives `limit` records a page, oldest first, and the next page's cursor (null
+    on the last): walked, every record of the caller once; another owner's cursor is a
+    position only; a cursor no page gave is 400 and a limit out of 1..200 is 422."""
+    store = api.client.app.state.context.store  # type: ignore[attr-defined]
+    carol = {"x-api-key": store.create_api_key("carol-pages", "tests")[0]}
+    dave = {"x-api-key": store.create_api_key("dave-pages", "tests")[0]}
+    body = {**EXAMPLE_134, "returns": {"AAPL": [0.01, 0.02, -0.01], "MSFT": [0.02, 0.01, 0.03]}}
+    saved = api.client.post("/portfolios", json=EXAMPLE_42, headers=carol).json()["id"]
+    parameters = {"n_paths": 10, "horizon_days": 5, "scenarios": ["base"], "seed": 1}
+    simulate = {"portfolioId": saved, "parameters": parameters}
+    posts = {
+        "optimization": ("/optimization/risk-parity", body),
+        "simulations": ("/monte-carlo/simulate", simulate),
+    }
+    made: dict[str, list[str]] = {kind: [] for kind in posts}
+    for _ in range(5):  # interleaved: each list holds its own kind only
+        for kind, (path, request) in posts.items():
+            answer = api.client.post(path, json=request, headers=carol)
+            assert answer.status_code == 200, answer.text
+            made[kind].append(answer.json()["id"])
+    theirs = api.client.post("/optimization/risk-parity", json=body, headers=dave).json()["id"]
+    for path, cursor_name in LISTS:
+        kind = "simulations" if "simulations" in path else "optimization"
+        for limit in (1, 2, 5, 50):
+            pages = _walk(api, path, cursor_name, carol, limit)
+            assert [r["id"] for page in pages for r in page] == made[kind], (path, limit)
+            assert len(pages) == max(1, -(-len(made[kind]) // limit))
+        if path == "/monte-carlo/simulations":  # 001's simulations carry their trajectories
+            assert all(len(r["result"]["trajectories"]) == 10 for r in pages[0])
+        first = api.client.get(path, params={"limit": 1}, headers=carol).json()
+        # carol's cursor given by dave: dave's records after that position, never carol's
+        shown = api.client.get(path, params={"cursor": first[cursor_name]}, headers=dave).json()
+        assert [r["id"] for r in shown["items"]] == ([theirs] if kind == "optimization" else [])
+        for bad in ("nonsense", encode_position_cursor(f"{0:020d}#idea_1", "before")):
+            refused = api.client.get(path, params={"cursor": bad}, headers=carol)
+            assert_error(refused, 400, "BAD_REQUEST", "query.cursor")
+        for limit in (0, 201):
+            refused = api.client.get(path, params={"limit": limit}, headers=carol)
+            assert_error(refused, 422, "VALIDATION_ERROR", "query.limit")

@@ -1,4 +1,5 @@
-"""DynamoDB + S3 specifics: S3 offload of large results, TTL attribute, unavailability."""
+"""DynamoDB + S3 specifics: S3 offload of large results, TTL attribute, unavailability, the
+index of stored analyses for records and archives from before it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import pytest
 
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 from store.aws import AWSStore, create_tables
+from store.aws.items import _item
+from store.common import dumps, to_micros
+from store.owner_data import OwnerRecord, OwnerRewrite
 from tests.store.conftest import INLINE_LIMIT, FakeClock, s3_keys
 from tests.support.store_contract import ALICE, running_job
 
@@ -91,3 +95,41 @@ def test_stopped_endpoint_is_unavailable_fast(aws_env: None) -> None:
         store.complete_job(ALICE, job.id, {"x": 1})
     with pytest.raises(StoreUnavailableError):
         store.cache_get(ALICE, "k")
+
+
+def _unindexed(store: AWSStore, owner: str, aid: str, created: int) -> None:
+    """An optimization record as the store wrote it before its listings were paged (no index
+    keys)."""
+    item = {"pk": f"OWNER#{owner}", "sk": f"AN#optimization#{aid}", "id": aid, "owner": owner,
+            "kind": "optimization", "created_at": created, "data": dumps({"old": aid})}  # fmt: skip
+    store.ddb.put_item(TableName=store.table, Item=_item(item))
+
+
+def test_records_written_before_the_index_are_listed_once_the_cleanup_indexed_them(
+    store_aws: AWSStore, clock: FakeClock
+) -> None:
+    now = to_micros(clock.now)
+    _unindexed(store_aws, ALICE, "opt_old2", now - 1)
+    _unindexed(store_aws, ALICE, "opt_old1", now - 2)
+    new = store_aws.put_analysis(ALICE, "optimization", None, {"new": 1})
+    assert [a.id for a in store_aws.list_analyses(ALICE, "optimization").items] == [new.id]
+    store_aws.cleanup()
+    page = store_aws.list_analyses(ALICE, "optimization", limit=2)
+    assert [a.id for a in page.items] == ["opt_old1", "opt_old2"]
+    rest = store_aws.list_analyses(ALICE, "optimization", cursor=page.next_cursor)
+    assert [a.id for a in rest.items] == [new.id] and rest.next_cursor is None
+    assert store_aws._index_analyses() == 0  # nothing left to index
+
+
+def test_an_archive_from_before_the_index_imports_listed(
+    store_aws: AWSStore, clock: FakeClock
+) -> None:
+    now = to_micros(clock.now)
+    record = {"pk": "OWNER#alice", "sk": "AN#optimization#opt_a", "id": "opt_a",
+              "owner": "alice", "kind": "optimization", "created_at": now,
+              "data": dumps({"old": 1})}  # fmt: skip
+    store_aws.restore_owner(
+        "carol", [OwnerRecord("items", record)], [], OwnerRewrite("alice", "carol")
+    )
+    [listed] = store_aws.list_analyses("carol", "optimization").items
+    assert (listed.id, listed.owner, listed.data) == ("opt_a", "carol", {"old": 1})

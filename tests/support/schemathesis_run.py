@@ -123,6 +123,10 @@ CONTENT = {
 CURSORS = (
     "GET /v1/ideas",
     "GET /v1/documents/{document_id}/chunks",
+    "GET /v1/optimization/results",
+    "GET /v1/monte-carlo/simulations",
+    "GET /optimization/results",
+    "GET /monte-carlo/simulations",
 )
 """Operations whose page cursor is a token a previous page gave (a made-up one is 400). The
 trials of `GET /v1/optimizations/{job_id}/results` need no exception: their cursor's schema
