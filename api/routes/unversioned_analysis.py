@@ -10,17 +10,17 @@ adapters over `/v1`'s routes (`api.routes.optimization`, `api.routes.monte_carlo
 - `POST /monte-carlo/analyze`: `{"simulationId", "parameters"?}`: the stored simulation's risk.
 - `GET /optimization/results[/{id}]`, `GET /monte-carlo/simulations[/{id}]`: the stored ones;
   the lists are pages as `/v1`'s are (`?cursor=&limit=`, oldest first, `limit` 1..200, default
-  50; the answer's `nextCursor`, null on the last page, is the next page's `cursor`): a
-  simulation here carries its trajectories, so a page is as long as `limit` allows.
+  50; the answer's `nextCursor`, null on the last page, is the next page's `cursor`), but a
+  simulation here carries its trajectories: its pages hold 1..50, default 10.
 
 Errors name this shape's fields (`body.returns.AAPL.3`, `body.parameters.n_paths`, ...).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api.context import Caller, Ctx
 from api.errors import ApiError, renamed_fields
@@ -231,10 +231,18 @@ def simulate(
     return _simulation(answer, record)
 
 
+TrajectoryPageLimit = Annotated[
+    int, Query(ge=1, le=50, description="Simulations per page (1..50; each carries its paths).")
+]
+"""A page of simulations with their trajectories (up to ~0.4 MB each) holds fewer records."""
+
+
 @router.get(
     "/monte-carlo/simulations", response_model=SimulationDocuments, summary="Simulations (001)"
 )
-def simulations(context: Ctx, caller: Caller, cursor: Cursor = None, limit: PageLimit = 50) -> Any:
+def simulations(
+    context: Ctx, caller: Caller, cursor: Cursor = None, limit: TrajectoryPageLimit = 10
+) -> Any:
     """The caller's stored Simulation Results with their trajectories, a page at a time, oldest
     first (400 for a cursor no page gave)."""
     page = records_page(context.store, caller.owner, "simulation", cursor, limit)
