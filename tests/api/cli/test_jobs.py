@@ -212,12 +212,12 @@ def _read_line(process: subprocess.Popen[str], deadline: float) -> str:
     raise AssertionError(f"no banner from `stratigos serve` (exit code {process.poll()})")
 
 
-def _serve() -> tuple[subprocess.Popen[str], str, str]:
-    """`stratigos serve` with its output in a pipe: (process, base URL, session key), the key
-    read from the sign-in file the banner names (a pipe never receives it)."""
+def _serve(*options: str) -> tuple[subprocess.Popen[str], str, str]:
+    """`stratigos serve *options` with its output in a pipe: (process, base URL, session key),
+    the key read from the sign-in file the banner names (a pipe never receives it)."""
     executable = Path(sys.executable).with_name("stratigos")
     process = subprocess.Popen(
-        [str(executable), "serve", "--port", "0", "--workers-in-process", "0"],
+        [str(executable), "serve", "--port", "0", "--workers-in-process", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -296,12 +296,15 @@ def test_a_restart_after_kill_9_revokes_the_crashed_servers_key(offline_data_dir
     from store.factory import open_store
 
     offline_data_dir.mkdir(parents=True, exist_ok=True)
-    crashed, _, old_key = _serve()
+    # one server process each (not the default of one per core): the key is the command's
+    # whether it serves or supervises (`api.server.run_server`), and a supervisor killed so
+    # takes its children with it (tests/api/test_serve_workers.py)
+    crashed, _, old_key = _serve("--workers", "1")
     crashed.kill()  # SIGKILL: no shutdown, nothing revoked
     crashed.communicate(timeout=60)
     store = open_store()
     assert store.verify_api_key(old_key).owner == "local"  # until a restart (or its expiry)
-    restarted, base, new_key = _serve()
+    restarted, base, new_key = _serve("--workers", "1")
     try:
         with httpx.Client(base_url=base, timeout=30, verify=TLS) as client:
             assert (
