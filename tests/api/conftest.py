@@ -6,6 +6,7 @@ with API keys of two different owners, for tenancy tests.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -145,3 +146,26 @@ def slow(call: Callable[..., Any]) -> Callable[..., Any]:
         return call(*args, **kwargs)
 
     return held_up
+
+
+def _stop_shared_serve(nextitem: pytest.Item | None) -> None:
+    """Stop the two-process server of `tests.support.mcp_serve.shared_serving` unless
+    `nextitem` shares it (looked up, not imported: only the modules that use it load it)."""
+    shared = sys.modules.get("tests.support.mcp_serve")
+    if shared is not None:
+        shared.stop_shared_unless_next(nextitem)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a test's teardown: stop the server its group shares when the next test is not of
+    that group."""
+    try:
+        yield
+    finally:
+        _stop_shared_serve(nextitem)
+
+
+def pytest_sessionfinish() -> None:
+    """Stop that server if a session ends inside the group (interrupted, `-x`)."""
+    _stop_shared_serve(None)

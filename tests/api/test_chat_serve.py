@@ -13,8 +13,7 @@ conversation held in one process; and its portfolio ids are the ones one process
 from __future__ import annotations
 
 import re
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,8 @@ import pytest
 
 from api.thread_turns import turn_key
 from store.sqlite import SQLiteStore
-from tests.api.test_serve_workers import STARTUP_SECONDS, server_children, start_serve
+from tests.api.test_serve_workers import STARTUP_SECONDS
+from tests.support.mcp_serve import owner_keys, shared_serving
 from tests.support.serving_process import pinned_connection, request_json
 from tools.artifacts import ArtifactStore
 
@@ -66,29 +66,16 @@ class Serve:
     data_dir: Path
 
 
+pytestmark = pytest.mark.xdist_group("two-process-serve")  # one server: tests.support.mcp_serve
+
+
 @pytest.fixture(scope="module")
-def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
-    data_dir = tmp_path_factory.mktemp("chat-serve") / "data"
-    data_dir.mkdir(parents=True)
-    with SQLiteStore(data_dir / "store.sqlite") as store:
-        key, _ = store.create_api_key("alice", "chat")
-    variables = {"STRATIGOS_API_PROCESSES": "2", "STRATIGOS_API_JOB_WORKERS": "0"}
-    server = start_serve(data_dir, variables=variables)
-    try:
-        assert server.stdout is not None
-        banner = server.stdout.readline()  # written once every process accepts connections
-        address = re.search(r"Stratigos API on (http://\S+)", banner)
-        assert address is not None, banner
-        first, second = sorted(server_children(server.pid))
-        yield Serve(address.group(1), (first, second), key, data_dir)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(60)
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait(30)
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Serve:
+    """The group's two-process `stratigos serve`, with a key of alice (this module's owner)."""
+    running = shared_serving(tmp_path_factory)
+    first, second = sorted(running.processes)
+    key = owner_keys(running.data_dir, ["alice"])["alice"]
+    return Serve(running.base, (first, second), key, running.data_dir)
 
 
 Door = Callable[[Serve, int, str, str | dict[str, Any]], list[str]]

@@ -1,6 +1,7 @@
 """The MCP Inspector's command line (`@modelcontextprotocol/inspector --cli`, pinned in the
 Makefile and installed by `make mcp-inspector`), a client nobody here wrote, against `stratigos
-mcp` over stdio and `/mcp` of a real `stratigos serve` (two processes) over HTTP.
+mcp` over stdio and `/mcp` of a real `stratigos serve` (two processes: the one the modules of its
+group share, `tests.support.mcp_serve`) over HTTP.
 
 It lists the twenty-two tools with their annotations and finds no portability problem in their
 schemas (`--strict`); over HTTP it calls every read-only tool with its optional arguments, typed
@@ -35,7 +36,7 @@ import pytest
 
 from api.mcp.annotations import READ_ONLY, TOOL_ANNOTATIONS
 from tests.support.live_server import TLS
-from tests.support.mcp_serve import serving
+from tests.support.mcp_serve import owner_keys, shared_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 INSPECTOR_PACKAGE = ROOT / ".mcp-inspector" / "node_modules" / "@modelcontextprotocol" / "inspector"
@@ -46,7 +47,12 @@ CALL_SECONDS = 180
 TOOL_IS_ERROR_EXIT = 5
 """The inspector's exit code for a tool result with ``isError``."""
 
-pytestmark = pytest.mark.slow  # node, stratigos mcp (a process a call over stdio), stratigos serve
+pytestmark = [
+    pytest.mark.slow,  # node, stratigos mcp (a process a call over stdio), stratigos serve
+    pytest.mark.xdist_group("two-process-serve"),  # one server: tests.support.mcp_serve
+]
+OWNER = "inspector"
+"""The owner of the HTTP test's calls (the server's other owners are other modules')."""
 
 NOTE = b"Defensive stocks: consumer staples such as KO and PG hold up in bear markets.\n"
 
@@ -374,19 +380,21 @@ def test_over_stdio_ids_made_by_one_process_are_found_by_the_next(
 
 
 def test_over_http_every_read_only_tool_takes_its_optional_arguments(
-    inspectors: Inspectors, tmp_path: Path
+    inspectors: Inspectors, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
-    _teach(tmp_path / "data", "alice")
-    with serving(tmp_path / "data", ["alice"]) as (base, keys, _):
-        headers = {"x-api-key": keys["alice"]}
-        with httpx.Client(base_url=base, headers=headers, timeout=CALL_SECONDS, verify=TLS) as http:
-            files = {"file": ("staples.txt", NOTE, "text/plain")}
-            uploaded = http.post("/v1/documents", files=files)
-            assert uploaded.status_code == 201, uploaded.text
-        IDS.clear()
-        IDS["doc"] = uploaded.json()["id"]
-        target = [f"{base}/mcp", "--transport", "http", "--header", f"x-api-key: {keys['alice']}"]
-        list_and_call(inspectors, target, CALLS, tmp_path / "answers")
+    running = shared_serving(tmp_path_factory)
+    _teach(running.data_dir, OWNER)
+    key = owner_keys(running.data_dir, [OWNER])[OWNER]
+    with httpx.Client(
+        base_url=running.base, headers={"x-api-key": key}, timeout=CALL_SECONDS, verify=TLS
+    ) as http:
+        files = {"file": ("staples.txt", NOTE, "text/plain")}
+        uploaded = http.post("/v1/documents", files=files)
+        assert uploaded.status_code == 201, uploaded.text
+    IDS.clear()
+    IDS["doc"] = uploaded.json()["id"]
+    target = [f"{running.base}/mcp", "--transport", "http", "--header", f"x-api-key: {key}"]
+    list_and_call(inspectors, target, CALLS, tmp_path / "answers")
 
 
 def _teach(data_dir: Path, owner: str) -> None:

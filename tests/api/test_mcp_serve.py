@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,7 +24,7 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.api.test_serve_workers import STARTUP_SECONDS
 from tests.support.live_server import TLS
 from tests.support.mcp_client import data, error
-from tests.support.mcp_serve import serving
+from tests.support.mcp_serve import owner_keys, shared_serving
 from tests.support.serving_process import pinned_connection
 
 SEARCH = {"universe": ["AAPL", "JNJ", "KO"], "start": "2015-01-01", "max_trials": 6}
@@ -34,13 +33,16 @@ FRESH_SESSIONS = 19
 forty requests."""
 
 
+pytestmark = pytest.mark.xdist_group("two-process-serve")  # one server: tests.support.mcp_serve
+
+
 @pytest.fixture(scope="module")
-def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str, set[int]]]:
-    """`stratigos serve` with two processes; its base URL, the keys of alice and bob and its
-    server processes."""
-    data_dir = tmp_path_factory.mktemp("mcp-serve") / "data"
-    with serving(data_dir, ["alice", "bob"]) as (base, keys, processes):
-        yield base, keys["alice"], keys["bob"], processes
+def serve(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str, set[int]]:
+    """`stratigos serve` with two processes (the group's); its base URL, the keys of this
+    module's two owners and its server processes."""
+    running = shared_serving(tmp_path_factory)
+    keys = owner_keys(running.data_dir, ["mcp-alice", "mcp-bob"])
+    return running.base, keys["mcp-alice"], keys["mcp-bob"], set(running.processes)
 
 
 def fresh_connections(key: str) -> httpx.AsyncClient:
