@@ -15,7 +15,10 @@ const ATTEMPTS_PER_TRANSPORT = 2;
 const SILENT_MS = 45_000; // the server sends a keep-alive comment after 15 s of silence
 const POLL_WAIT_SECONDS = 20;
 const MAX_POLL_FAILURES = 6;
-const FIRST_BACKOFF_MS = 500;
+// The first wait before a transport is tried again: 500 ms, or what the page set before this
+// module loaded (`window.stratigosLiveBackoffMs`: the browser tests, which break transports on
+// purpose, set a few ms so that falling back does not wait the seconds a real network needs).
+const FIRST_BACKOFF_MS = Number(globalThis.stratigosLiveBackoffMs) > 0 ? Number(globalThis.stratigosLiveBackoffMs) : 500;
 const MAX_BACKOFF_MS = 8_000;
 
 /** Whether `err` (an ApiError, a WebSocket refusal) will not change by asking again. */
