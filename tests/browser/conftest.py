@@ -12,7 +12,10 @@ Playwright, and a directory for screenshots.
 - `browser_context` (session-scoped): one headless Chromium (`/usr/bin/chromium`, never a
   downloaded browser) with a fresh user-data dir, a 1280x800 viewport; tests open pages in it.
 - `artifacts`: where screenshots go: `$STRATIGOS_TEST_ARTIFACTS` when set, else a directory
-  under pytest's temporary directory (printed at the end of the run).
+  under pytest's temporary directory (printed at the end of the run). The screenshots a test
+  takes of what it checked (`screenshot`) are taken only when `$STRATIGOS_TEST_ARTIFACTS` is
+  set (a full page costs Chromium 0.3-0.7 s, and a passed run's temporary directory is removed
+  anyway); a failed test's page is always taken, as `<test>-failed.png`.
 
 The tests skip with the reason when `/usr/bin/chromium` is missing (`make` installs it).
 """
@@ -20,8 +23,9 @@ The tests skip with the reason when `/usr/bin/chromium` is missing (`make` insta
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -48,7 +52,9 @@ VIEWPORT: Any = {"width": 1280, "height": 800}
 TIMEOUT_MS = 90_000
 """Upper bound for any single wait in the browser (the runs themselves take seconds)."""
 
+ARTIFACTS_VARIABLE = "STRATIGOS_TEST_ARTIFACTS"
 _artifact_dirs: list[Path] = []
+_failed = pytest.StashKey[bool]()
 
 
 @dataclass
@@ -148,9 +154,28 @@ def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             context.close()
 
 
+def screenshot(target: Any, path: Path, **options: Any) -> None:
+    """Save a screenshot of `target` (a page or a locator) at `path` (`options`: Playwright's),
+    when `$STRATIGOS_TEST_ARTIFACTS` asks for them; else nothing."""
+    if os.environ.get(ARTIFACTS_VARIABLE):
+        target.screenshot(path=str(path), **options)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Remember a test whose call failed (its page is then taken at teardown)."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_failed] = True
+    return report
+
+
 @pytest.fixture
-def page(browser_context: Any, server: Server) -> Iterator[Any]:
-    """A new tab; its uncaught errors and console errors are collected in `page.problems`."""
+def page(
+    request: pytest.FixtureRequest, browser_context: Any, server: Server, artifacts: Path
+) -> Iterator[Any]:
+    """A new tab; its uncaught errors and console errors are collected in `page.problems`. When
+    the test fails, its full page is saved in `artifacts` as `<test>-failed.png`."""
     tab = browser_context.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
@@ -164,6 +189,12 @@ def page(browser_context: Any, server: Server) -> Iterator[Any]:
     tab.problems = problems
     try:
         yield tab
+        if request.node.stash.get(_failed, False):
+            name = re.sub(r"[^\w.-]+", "_", request.node.name)[:150]
+            from playwright.sync_api import Error as PlaywrightError
+
+            with suppress(PlaywrightError):  # a tab that crashed has no picture to give
+                tab.screenshot(path=str(artifacts / f"{name}-failed.png"), full_page=True)
     finally:
         tab.close()
 
@@ -171,7 +202,7 @@ def page(browser_context: Any, server: Server) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The screenshot directory ($STRATIGOS_TEST_ARTIFACTS, or one under pytest's tmp dir)."""
-    configured = os.environ.get("STRATIGOS_TEST_ARTIFACTS")
+    configured = os.environ.get(ARTIFACTS_VARIABLE)
     path = Path(configured) if configured else tmp_path_factory.mktemp("browser-artifacts")
     path.mkdir(parents=True, exist_ok=True)
     _artifact_dirs.append(path)

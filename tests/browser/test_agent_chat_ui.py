@@ -21,7 +21,7 @@ import pytest
 
 from api.server import SIGN_IN_FILE
 from tests.api.test_serve_workers import STARTUP_SECONDS, start_serve
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import CHROMIUM, screenshot
 from tests.support.live_server import TLS
 
 DIST = Path(__file__).resolve().parents[2] / ".cache" / "agent-chat-ui" / "dist"
@@ -102,12 +102,12 @@ def test_a_chat_with_an_approval_in_agent_chat_ui(
         accept = page.get_by_role("button", name="Accept")
         accept.wait_for()
         assert "run_strategy_search" in page.content()
-        page.screenshot(path=str(artifacts / "agent-chat-ui-approval.png"))
+        screenshot(page, artifacts / "agent-chat-ui-approval.png")
         thread_id = page.evaluate("new URLSearchParams(location.search).get('threadId')")
         assert thread_id
         accept.click()
         page.get_by_text("succeeded", exact=False).first.wait_for()
-        page.screenshot(path=str(artifacts / "agent-chat-ui-answer.png"))
+        screenshot(page, artifacts / "agent-chat-ui-answer.png")
     finally:
         page.close()
     assert problems == []

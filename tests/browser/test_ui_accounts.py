@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from store.sqlite import SQLiteStore
+from tests.browser.conftest import screenshot
 from tests.store.conftest import FakeClock
 from tests.support.browser import Server, sign_in, trace_lengths
 from tests.support.trading_day import SPEC, day_runner, simulate
@@ -59,5 +60,5 @@ def test_the_dashboard_draws_the_account_s_equity_from_its_snapshots(
     tearsheet.wait_for_selector("h1")
     assert "Tearsheet of" in tearsheet.inner_text("h1")
     tearsheet.close()
-    page.screenshot(path=str(artifacts / "account-dashboard.png"), full_page=True)
+    screenshot(page, artifacts / "account-dashboard.png", full_page=True)
     assert page.problems == []

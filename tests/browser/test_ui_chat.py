@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.browser.conftest import screenshot
 from tests.support.browser import Server, sign_in, trace_lengths
 
 PORTFOLIO = "Build me a max Sharpe portfolio of AAPL, MSFT, JNJ and KO since 2018"
@@ -87,7 +88,7 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     with server.client() as client:
         pending = client.get(f"/v1/threads/{thread_id}").json()["pending"]
     assert pending is not None and pending["request"]["budget"]["max_trials"] == 20
-    page.screenshot(path=str(artifacts / "chat-approval.png"), full_page=True)
+    screenshot(page, artifacts / "chat-approval.png", full_page=True)
 
     assert page.evaluate("document.activeElement.id") == "approval-approve"
     page.keyboard.press("Enter")  # approve with the keyboard
@@ -107,7 +108,7 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     assert approval.locator("button:not([disabled])").count() == 0  # decided
     with server.client() as client:
         assert client.get(f"/v1/threads/{thread_id}").json()["pending"] is None
-    page.screenshot(path=str(artifacts / "chat-approved.png"), full_page=True)
+    screenshot(page, artifacts / "chat-approved.png", full_page=True)
 
     page.reload()
     page.wait_for_selector(".msg-user")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from store.factory import open_store
+from tests.browser.conftest import screenshot
 from tests.support.browser import Server, sign_in, trace_lengths
 from tests.support.hedged import hedged_spec
 
@@ -113,7 +114,7 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
     returns = result["comparison"]["return_gap"]
     assert f"{abs(returns) * 100:.2f}% {'above' if returns >= 0 else 'below'}" in shown
     assert "\tGap\t" not in shown  # the one gap is the final values', in money and parts
-    page.screenshot(path=str(artifacts / "deployment-forward-test.png"), full_page=True)
+    screenshot(page, artifacts / "deployment-forward-test.png", full_page=True)
 
     page.click("#forward-test-deployment")
     page.wait_for_selector("#positions-table")
@@ -229,4 +230,4 @@ def test_a_hedged_deployment_s_forward_test_shows_its_option_hedge(
     assert f"Volatility\t{hedge['volatility']['words']}" in shown
     assert "null" not in page.inner_text("#forward-test-result")
     assert page.locator("#forward-test-runs").count() == 0  # every run filled or had nothing to do
-    page.screenshot(path=str(artifacts / "deployment-forward-test-hedge.png"), full_page=True)
+    screenshot(page, artifacts / "deployment-forward-test-hedge.png", full_page=True)

@@ -12,6 +12,7 @@ import base64
 from pathlib import Path
 from typing import Any
 
+from tests.browser.conftest import screenshot
 from tests.support.browser import Server, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
@@ -123,7 +124,7 @@ def test_drop_pick_read_download_and_delete_documents(
     assert [r[0] for r in row_texts(page)] == ["notes.txt", "research.md"]  # newest first
     page.wait_for_selector("#documents-status:has-text('2 documents.')")
     assert sorted(listed(server)) == ["notes.txt", "research.md"]
-    page.screenshot(path=str(artifacts / "documents.png"), full_page=True)
+    screenshot(page, artifacts / "documents.png", full_page=True)
 
     # search: the passages the API finds, best first, each with its citation and snippet
     page.fill("#documents-query", "hold energy at market weight")
@@ -156,7 +157,7 @@ def test_drop_pick_read_download_and_delete_documents(
         page.locator("#chunk-list li .chunk-text").nth(49).inner_text()
         == (chunks["items"][49]["text"])
     )
-    page.screenshot(path=str(artifacts / "document.png"))
+    screenshot(page, artifacts / "document.png")
     page.click("#chunks-more")
     page.wait_for_selector("#chunk-list li >> nth=99")
     assert f"100 of {md['chunk_count']} passage(s) shown." == page.inner_text("#chunk-status")

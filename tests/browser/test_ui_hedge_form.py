@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from quant.options.vol_model import ImpliedVolModel
+from tests.browser.conftest import screenshot
 from tests.support.browser import Server, sign_in, succeeded_job, wait_for_job
 
 COMPARISON = [
@@ -86,7 +87,7 @@ def test_an_overlay_search_with_a_bear_drawdown_limit_shows_the_winner_s_overlay
     page.fill("#vol-skew", "2")
     page.fill("#vol-window", "42")
     page.locator("#overlay-kind-none").scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / "hedge-form.png"))
+    screenshot(page, artifacts / "hedge-form.png")
     page.click("#submit-optimization")
 
     page.wait_for_function("() => location.hash.startsWith('#/jobs/job_')")
@@ -126,7 +127,7 @@ def test_an_overlay_search_with_a_bear_drawdown_limit_shows_the_winner_s_overlay
     _assert_hedging_tables_match(page, results)
     assert page.locator("#hedge-unhedged").count() == 0
     page.locator("#hedge").scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / "hedge-results.png"))
+    screenshot(page, artifacts / "hedge-results.png")
     # the trials table has the overlay's columns
     header = page.inner_text("#trials-table thead")
     assert "hedge" in header and "put strike" in header and "overlay" not in header
@@ -167,7 +168,7 @@ def test_an_unhedged_winner_says_so_and_shows_the_trade_off(
     assert first["hedged"] is False  # the unhedged trial closest to the limits comes first
     assert page.inner_text("#hedge-tradeoff tbody tr:first-child td") == "none"
     page.locator("#hedge").scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / "hedge-unhedged.png"))
+    screenshot(page, artifacts / "hedge-unhedged.png")
     assert page.problems == []
 
 
@@ -348,7 +349,7 @@ def test_the_pricing_fields_show_the_vol_model_s_defaults_and_send_nothing_uncha
 ) -> None:
     sign_in(page, server)
     page.locator("#vol-model").scroll_into_view_if_needed()
-    page.locator("#vol-model").screenshot(path=str(artifacts / "hedge-vol-model.png"))
+    screenshot(page.locator("#vol-model"), artifacts / "hedge-vol-model.png")
     defaults = ImpliedVolModel()
     assert float(page.input_value("#vol-premium")) == defaults.variance_risk_premium
     assert float(page.input_value("#vol-skew")) == defaults.skew

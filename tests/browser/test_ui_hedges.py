@@ -13,6 +13,7 @@ from typing import Any
 from quant.data import sp500_prices
 from store import NewOrder
 from store.factory import open_store
+from tests.browser.conftest import screenshot
 from tests.support.browser import Server, sign_in
 from tests.support.dollars import dollars as money  # a worthless short option's -0: $0.00
 from tests.support.hedged import hedged_deployment, put_overlay_winner
@@ -129,9 +130,7 @@ def test_the_hedge_card_and_the_hedging_kill_switch(
         assert f"{'buy' if n > 0 else 'sell'} {abs(n)} {symbol} filled" in run, run
     plan = page.inner_text("#events-table tr[data-type='hedge_planned'] td:nth-child(4)")
     assert plan.startswith("hedge plan of hedge-run-1: ") and "net premium" in plan
-    page.locator("#deployment-hedge-card").screenshot(
-        path=str(artifacts / "deployment-hedge-card.png")
-    )
+    screenshot(page.locator("#deployment-hedge-card"), artifacts / "deployment-hedge-card.png")
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#hedge-kill")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tests.browser.conftest import screenshot
 from tests.support.browser import Server, sign_in
 
 
@@ -52,7 +53,7 @@ def test_create_review_accept_optimize_filter_delete(
     link.wait_for()
     job_id = link.inner_text().split()[-1]
     assert page.locator("#idea-evidence li", has_text=job_id).count() == 1
-    page.screenshot(path=str(artifacts / "idea-optimized.png"), full_page=True)
+    screenshot(page, artifacts / "idea-optimized.png", full_page=True)
     with server.client() as client:
         job = client.get(f"/v1/optimizations/{job_id}").json()
         assert job["request"]["universe"] == ["JNJ", "KO", "PG"]

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from services.formatting import vocabulary
+from tests.browser.conftest import screenshot
 from tests.support.browser import (
     Server,
     sign_in,
@@ -77,7 +78,7 @@ def test_form_progress_results_and_charts(page: Any, server: Server, artifacts: 
     page.uncheck("input[name=scenario][value=high_vol]")
     page.uncheck("input[name=scenario][value=low_vol]")
     page.check("#start-cold")  # a cold search, to compare like for like
-    page.screenshot(path=str(artifacts / "optimization-form.png"), full_page=True)
+    screenshot(page, artifacts / "optimization-form.png", full_page=True)
     # keyboard only: from the last field, Tab reaches the submit button, Enter submits
     page.focus("#seed")
     page.keyboard.press("Tab")
@@ -87,7 +88,7 @@ def test_form_progress_results_and_charts(page: Any, server: Server, artifacts: 
     page.wait_for_function("() => location.hash.startsWith('#/jobs/job_')")
     job_id = page.evaluate("location.hash").split("/")[-1]
     page.wait_for_selector(f"body[data-results-ready='{job_id}']")
-    page.screenshot(path=str(artifacts / "optimization-results.png"), full_page=True)
+    screenshot(page, artifacts / "optimization-results.png", full_page=True)
 
     results = _results(server, job_id, limit=20)
     charts = results["charts"]
@@ -327,7 +328,7 @@ def test_the_html_report_opens_in_a_new_tab(
     report.wait_for_function("(id) => document.title.includes(id)", arg=job_id)
     assert report.title() == f"Optimization {job_id}"
     report.wait_for_selector("#chart-convergence .main-svg")  # its charts are drawn
-    report.screenshot(path=str(artifacts / "report.png"), full_page=True)
+    screenshot(report, artifacts / "report.png", full_page=True)
     report.close()
 
 

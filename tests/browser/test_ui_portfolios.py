@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tests.browser.conftest import screenshot
 from tests.support.browser import Server, sign_in, trace_lengths
 
 
@@ -71,7 +72,7 @@ def test_create_edit_optimise_delete(page: Any, server: Server, artifacts: Path)
     )
     assert result["data"]["data_end"] == "2022-12-28"
     assert page.inner_text("#optimised-data").endswith("; the market data ends on 2022-12-28")
-    page.screenshot(path=str(artifacts / "portfolio-optimised.png"), full_page=True)
+    screenshot(page, artifacts / "portfolio-optimised.png", full_page=True)
 
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Delete Defensive five").click()

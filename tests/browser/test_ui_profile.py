@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import screenshot
 from tests.support.browser import Server, sign_in
 
 
@@ -42,7 +43,7 @@ def test_edit_the_profile_and_see_it_prefill_the_form(
     assert saved["risk_limits"]["max_drawdown"] == {"limit": 0.25, "statistic": "p99"}
     assert saved["universe"] == ["AAPL", "KO", "JNJ"]
     assert saved["exclusions"] == ["tobacco", "AMD"]
-    page.screenshot(path=str(artifacts / "profile.png"), full_page=True)
+    screenshot(page, artifacts / "profile.png", full_page=True)
 
     # changed elsewhere meanwhile: the page's save is refused, not applied over it
     with server.client() as client:

@@ -17,6 +17,7 @@ from jobs.worker import Worker
 from settings import JobSettings, Settings
 from store import Store
 from store.sqlite import SQLiteStore
+from tests.browser.conftest import screenshot
 from tests.store.conftest import FakeClock
 from tests.support.browser import Server, sign_in
 from trading.execution_jobs import HANDLERS
@@ -112,7 +113,7 @@ def test_the_shared_account_card_shows_the_conflicts_and_each_strategy_s_part(
     [first_ko] = [r for r in orders[-3:] if r[1] == "KO"]  # the first decision time's one order
     assert first_ko[5].startswith("growth ") and ", value " in first_ko[5]
     assert all(ids["growth"] not in r[5] and ids["value"] not in r[5] for r in orders)
-    page.screenshot(path=str(artifacts / "shared-account.png"), full_page=True)
+    screenshot(page, artifacts / "shared-account.png", full_page=True)
     assert page.problems == []
 
 
@@ -159,5 +160,5 @@ def test_a_shared_account_forward_tested_from_the_command_line_shows_the_api_s_o
             shown = 5.0001e-5  # 4 decimals, a half rounded either way
             assert _number(row[3]) == pytest.approx(order["quantity"], abs=shown)  # its part
             assert _number(row[4]) == pytest.approx(order["order_quantity"], abs=shown)
-        page.screenshot(path=str(artifacts / f"shared-forward-test-{test_id}.png"), full_page=True)
+        screenshot(page, artifacts / f"shared-forward-test-{test_id}.png", full_page=True)
     assert page.problems == []
