@@ -37,6 +37,7 @@ this stack (with references across regions when the stage is elsewhere).
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
@@ -80,10 +81,14 @@ IMMUTABLE_PATHS = (
     "/v1/monte-carlo/simulations/*",
 )
 """Paths whose answers may never change once given (the app marks the ones that do not)."""
+DISABLE_ASSET_STAGING = "aws:cdk:disable-asset-staging"
+"""The context key that makes CDK's assets point at their sources instead of copies
+(`cx_api.DISABLE_ASSET_STAGING_CONTEXT`, which the Python bindings do not export)."""
 
 
 def web_assets() -> Path:
-    """A directory holding the web UI as the API serves it (see the module docstring)."""
+    """A new temporary directory holding the web UI as the API serves it (see the module
+    docstring); the caller removes it."""
     root = Path(tempfile.mkdtemp(prefix="stratigos-web-"))
     (root / "static" / "vendor").mkdir(parents=True)
     for path in WEB_DIR.iterdir():
@@ -138,16 +143,23 @@ class EdgeStack(Stack):
             self, "WebAcl", config, label="edge", scope_name="CLOUDFRONT", key=self.key
         )
         self.distribution = self._distribution(api, logs)
-        self.deployment = s3deploy.BucketDeployment(
-            self,
-            "WebFiles",
-            destination_bucket=self.bucket,
-            sources=[s3deploy.Source.asset(str(web_assets()))],
-            cache_control=[s3deploy.CacheControl.no_cache()],  # browsers revalidate
-            distribution=self.distribution,
-            distribution_paths=["/index.html", "/static/*"],
-            memory_limit=512,
-        )
+        assets = web_assets()
+        try:
+            self.deployment = s3deploy.BucketDeployment(
+                self,
+                "WebFiles",
+                destination_bucket=self.bucket,
+                sources=[s3deploy.Source.asset(str(assets))],
+                cache_control=[s3deploy.CacheControl.no_cache()],  # browsers revalidate
+                distribution=self.distribution,
+                distribution_paths=["/index.html", "/static/*"],
+                memory_limit=512,
+            )
+        finally:
+            # the deployment stages its source (a copy in the cloud assembly) as it is made; with
+            # staging disabled (SAM's tools) the assembly points at the directory itself
+            if not self.node.try_get_context(DISABLE_ASSET_STAGING):
+                shutil.rmtree(assets, ignore_errors=True)
         acknowledge_cdk_handlers(self)
         skip(
             self.bucket,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from infra.access import PURGE_DOCUMENT_ACTIONS, PURGE_MODEL_ACTIONS, STORE_ACCESS
 from infra.config import stage_config
 from infra.images import supported_runtime
-from tests.support.cdk_synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
+from tests.support.cdk_synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized, scratch_left
 from tests.support.cfn_templates import (
     actions_of,
     as_list,
@@ -597,3 +598,21 @@ def test_processing_image_asset(synthesized: Synthesized, stage: str) -> None:
     assets = json.loads((synthesized.outdir / f"stratigos-{stage}-compute.assets.json").read_text())
     files = {a["source"]["dockerFile"] for a in assets["dockerImages"].values()}
     assert files == {"infra/docker/processing.Dockerfile", "infra/docker/lambda.Dockerfile"}
+
+
+def test_the_web_files_are_staged_in_the_assembly_and_no_temporary_copy_is_left(
+    synthesized: Synthesized,
+) -> None:
+    """The edge's bucket deployment ships the page (with plotly's version) and the static files
+    from the cloud assembly, and the directory it was made from is gone (`infra.stacks.edge`)."""
+    assert scratch_left(synthesized.outdir.parent) == []
+    edge = synthesized.stages["prod"].stacks["edge"].stack_name
+    assets = json.loads((synthesized.outdir / f"{edge}.assets.json").read_text())
+    staged = [
+        synthesized.outdir / asset["source"]["path"]
+        for asset in assets["files"].values()
+        if (synthesized.outdir / asset["source"]["path"] / "index.html").is_file()
+    ]
+    [web] = staged
+    assert version("plotly") in (web / "index.html").read_text(encoding="utf-8")
+    assert (web / "static" / "vendor" / "plotly.min.js").stat().st_size > 1_000_000

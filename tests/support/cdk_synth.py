@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,6 +128,25 @@ def isolated_cdk_environment(root: Path, jsii_cache: Path = JSII_CACHE) -> Itera
                 os.environ[name] = value
 
 
+@contextmanager
+def app_scratch(root: Path) -> Iterator[None]:
+    """Python's temporary files in `root/scratch` while an app is built and synthesized (jsii's
+    own runtime directory, made when `aws_cdk` is first imported, is not among them): what the
+    app leaves there is its leak (`scratch_left`)."""
+    saved = tempfile.tempdir
+    (root / "scratch").mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = str(root / "scratch")
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved
+
+
+def scratch_left(root: Path) -> list[str]:
+    """What the app built in `app_scratch(root)` left in its temporary directory."""
+    return sorted(path.name for path in (root / "scratch").iterdir())
+
+
 @dataclass(frozen=True)
 class Synthesized:
     """The synthesized cloud assembly: templates by stage and stack kind, the app's stacks."""
@@ -159,15 +179,16 @@ def synthesize(workdir: Path) -> Synthesized:
         from infra.config import stage_config
         from infra.nag import acknowledge_wildcards, findings
 
-        app = App(outdir=str(outdir), context={**cdk_context(), **CONTEXT})
-        stages = build_app(app, STAGES)
-        options = stage_config("prod", {**context_overrides(app, "prod"), **OPTION_OVERRIDES})
-        stages[OPTIONS] = add_stage(app, options)
-        preview = stage_config("dev", {**context_overrides(app, "dev"), "instance": PREVIEW})
-        stages[PREVIEW] = add_stage(app, preview)
-        app.synth()
-        acknowledged = acknowledge_wildcards(app)
-        found = findings(app)
+        with app_scratch(workdir):
+            app = App(outdir=str(outdir), context={**cdk_context(), **CONTEXT})
+            stages = build_app(app, STAGES)
+            options = stage_config("prod", {**context_overrides(app, "prod"), **OPTION_OVERRIDES})
+            stages[OPTIONS] = add_stage(app, options)
+            preview = stage_config("dev", {**context_overrides(app, "dev"), "instance": PREVIEW})
+            stages[PREVIEW] = add_stage(app, preview)
+            app.synth()
+            acknowledged = acknowledge_wildcards(app)
+            found = findings(app)
     templates = {
         stage: {
             kind: json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
