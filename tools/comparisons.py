@@ -89,11 +89,13 @@ class CompareArgs(WindowArgs):
 
 
 def _label(context: ToolContext, portfolio_id: str) -> str:
-    """How a row names a portfolio of this conversation: its method (else its id)."""
+    """How a row names a portfolio: one of this conversation by its method, one the owner
+    saved by its name (else its id)."""
     try:
         record: PortfolioRecord = context.artifacts.get(portfolio_id, "portfolio")
     except ArtifactNotFoundError:
-        return portfolio_id
+        saved = context.saved_portfolios and context.saved_portfolios(portfolio_id)
+        return saved.name if saved and saved.name.strip() else portfolio_id
     return record.method
 
 

@@ -31,12 +31,15 @@ from agents.offline.analysis_answers import (
 from agents.offline.analysis_routes import analysis_ask
 from agents.offline.chat_intent import (
     ANALYSIS_TOOLS,
+    MAX_NAMED_PORTFOLIOS,
     earlier_results,
     intent_of,
     known_tickers,
     last_build,
     last_subject,
+    named_beyond,
     only_saved_portfolio,
+    portfolio_label,
     rate_args,
     says_my_portfolio,
     subject_stock,
@@ -80,6 +83,13 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         failures = [f for r in done if (f := r.failure("answer that")) is not None]
         answers = [ANSWERS[ask.kind](r.data, ask) for r in done if not r.is_error]
         return reply("\n\n".join(answers + failures) + _build_notes(inp))
+    if len(done) > 1 and all(r.args.get("portfolio_id") for r in done):  # several named
+        answers = [
+            f"{portfolio_label(inp, r.args['portfolio_id'])}: "
+            + (r.failure("answer that") or ANSWERS[ask.kind](r.data, ask))
+            for r in done
+        ]
+        return reply("\n\n".join(answers) + named_beyond(intent) + _build_notes(inp))
     if done:
         failed = done[-1].failure("answer that")
         if failed is not None:
@@ -108,6 +118,15 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     if ask.kind == "statistics" and len(ask.years) > 1:  # "in 2022 vs 2021": a call a year
         years = [{"start": f"{y}-01-01", "end": f"{y}-12-31"} for y in ask.years]
         return reply("", *(tool_call(ask.tool, {**subject, **y, **_slots(ask)}) for y in years))
+    if len(intent.portfolio_ids) > 1 and subject == {"portfolio_id": intent.portfolio_ids[-1]}:
+        each = intent.portfolio_ids[:MAX_NAMED_PORTFOLIOS]  # "stress test my Core and my Growth
+        return reply(  # portfolio": a call each, over one window
+            "",
+            *(
+                tool_call(ask.tool, {"portfolio_id": p, **window, **_slots(ask), **rate})
+                for p in each
+            ),
+        )
     return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask), **rate}))
 
 
@@ -198,6 +217,9 @@ def _compare(
     one table over one window (`compare_portfolios`); a window of the last N sessions is
     compared by methods directly (the tool builds each over it)."""
     common: dict[str, Any] = {"level": intent.confidence or 0.95, **rate_args(intent)}
+    if len(intent.portfolio_ids) > 1 and not intent.methods:  # "compare pf_... and pf_..."
+        ids = list(intent.portfolio_ids)  # more than the tool takes: its refusal says so
+        return reply("", tool_call(ask.tool, {**window, **common, "portfolio_ids": ids}))
     if ask.added:  # "would adding KO to 50/50 AAPL MSFT ...?": the weights beside the addition
         built = (last_subject(inp) or {}).get("portfolio_id") if ask.to_held else None
         by_id: dict[str, Any] = {"portfolio_ids": [built]} if built else {}  # its method shown

@@ -200,6 +200,32 @@ def only_saved_portfolio(inp: PolicyInput) -> str | None:
     return saved[0][1] if len(saved) == 1 else None
 
 
+MAX_NAMED_PORTFOLIOS = 5
+"""Most portfolios named by id in one message that are measured each (a risk report, a
+statistic, a stress test); the answer names the rest, not measured."""
+
+
+def named_beyond(intent: Intent) -> str:
+    """What the answer says of the portfolios named beyond `MAX_NAMED_PORTFOLIOS` ("" when
+    none were)."""
+    rest = intent.portfolio_ids[MAX_NAMED_PORTFOLIOS:]
+    if not rest:
+        return ""
+    return (
+        f" Only the first {MAX_NAMED_PORTFOLIOS} portfolios named were measured; not "
+        f"{', '.join(rest)}: ask about them again."
+    )
+
+
+def portfolio_label(inp: PolicyInput, portfolio_id: str) -> str:
+    """How an answer names a portfolio by id: a saved one by its name and id ("Income
+    (pf_...)"), any other by its id."""
+    for name, saved_id in _saved_portfolios(inp.system_text()):
+        if saved_id == portfolio_id:
+            return f"{name} ({portfolio_id})"
+    return portfolio_id
+
+
 @functools.lru_cache(maxsize=32)
 def _saved_portfolios(system: str) -> tuple[tuple[str, str], ...]:
     """(name, id) of each saved portfolio the `system` messages list, longest name first (a

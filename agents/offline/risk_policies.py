@@ -21,13 +21,19 @@ from langchain_core.messages import AIMessage
 
 from agents.offline.analysis_answers import group_name
 from agents.offline.chat_intent import (
+    MAX_NAMED_PORTFOLIOS,
     THE_BUILD,
     data_end,
     intent_of,
     known_tickers,
     last_build,
     last_subject,
+    named_beyond,
+    only_saved_portfolio,
+    portfolio_label,
     rate_args,
+    says_my_portfolio,
+    which_portfolio,
     window_args,
 )
 from agents.offline.formats import money_text, percent
@@ -50,10 +56,7 @@ from agents.offline.weight_explanations import (
     portfolio_to_explain,
 )
 
-__all__ = ["MAX_NAMED_PORTFOLIOS", "risk_chat"]
-
-MAX_NAMED_PORTFOLIOS = 5
-"""Most portfolios named by id in one message that get a risk report each."""
+__all__ = ["risk_chat"]
 
 
 _IN_MONEY = re.compile(r"\b(?:in (?:dollars|\$|usd|money|cash)|dollar|how much money)\b")
@@ -117,10 +120,9 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
         return [{"weights": equal_weights(members), **level, **window} for _, members in groups]
     if tickers:
         return [{"weights": equal_weights(tickers), **level, **window}]
-    return (
-        "Which portfolio? Build one first (for example 'an HRP portfolio of AAPL, MSFT and JNJ') "
-        "or name the tickers."
-    )
+    if says_my_portfolio(inp) and (saved := only_saved_portfolio(inp)) is not None:
+        return [{"portfolio_id": saved, **level, **window}]  # "my portfolio": the one saved
+    return which_portfolio(inp)  # several saved: named, a name in reply answers it
 
 
 _RATIOS = (
@@ -195,12 +197,12 @@ def horizon_sentence(d: dict[str, Any]) -> str:
     return f" Over {days} sessions at {100 * d['level']:g}% confidence: " + "; ".join(said) + "."
 
 
-def _named_risk_sentence(report: ToolResult, asked: str) -> str:
+def _named_risk_sentence(inp: PolicyInput, report: ToolResult, asked: str) -> str:
     """The risk of a portfolio the message named by id, or why there is none."""
-    portfolio_id = report.args.get("portfolio_id")
+    label = portfolio_label(inp, str(report.args.get("portfolio_id")))
     if report.is_error or not isinstance(report.data, dict):
-        return f"{portfolio_id}: no risk report ({report.reason})."
-    return f"{portfolio_id}: " + risk_sentence(report.data, asked)
+        return f"{label}: no risk report ({report.reason})."
+    return f"{label}: " + risk_sentence(report.data, asked)
 
 
 _JUDGED_KEYS = {
@@ -289,7 +291,8 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
         return reply("", tool_call("portfolio_risk_report", wanted[len(done)]))
     reports = [r for r in inp.results_this_turn() if r.name == "portfolio_risk_report"]
     if intent.portfolio_ids and not built:
-        return reply(" ".join(_named_risk_sentence(r, intent.text) for r in reports))
+        said = " ".join(_named_risk_sentence(inp, r, intent.text) for r in reports)
+        return reply(said + named_beyond(intent))
     if any(r.is_error or not isinstance(r.data, dict) for r in reports):
         failed_report = next(r for r in reports if r.is_error or not isinstance(r.data, dict))
         return reply(f"The risk report failed: {failed_report.reason}")
@@ -313,5 +316,6 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     else:
         about = reports[0].data.get("portfolio_id")
         sentence = risk_sentence(reports[0].data, intent.text)
-        parts.append((f"{about}: " if about and not built else "") + sentence)
+        named = f"{portfolio_label(inp, about)}: " if about and not built else ""
+        parts.append(named + sentence)
     return reply(" ".join(parts))

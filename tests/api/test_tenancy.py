@@ -182,7 +182,8 @@ def test_one_owner_s_records_are_not_found_by_another_on_every_surface(
         answer = http.post(f"/agent/threads/{thread}/runs/wait", json=body, headers=caller)
         reply = answer.json()["messages"][-1]["content"]
         if caller is alice:
-            assert reply.startswith(f"{ids['portfolio']}: At 95% confidence the one-day VaR")
+            named = f"{PORTFOLIO['name']} ({ids['portfolio']})"  # her saved portfolio's name
+            assert reply.startswith(f"{named}: At 95% confidence the one-day VaR"), reply
         else:
             assert f"no portfolio {ids['portfolio']!r}" in reply and "one-day VaR" not in reply
 

@@ -170,6 +170,8 @@ MY_PORTFOLIO_ASKS = (
     "how much would my portfolio lose if the market fell 20%?",
     "how volatile was my portfolio in 2022?",
     "how is my portfolio holding up?",
+    "what's the CVaR of my portfolio?",
+    "what's the max drawdown on my book since 2021?",
 )
 
 
@@ -269,7 +271,7 @@ def test_my_portfolio_is_the_one_the_owner_saved(offline_data_dir: Path, tmp_pat
     betas = [np.cov(returns[t], market)[0, 1] / np.var(market, ddof=1) for t in weights]
     expected = 0.2 * float(np.array(betas) @ np.array(list(weights.values())))
     assert float(loss[1]) / 100 == pytest.approx(expected, abs=0.0006), reply
-    for ask in MY_PORTFOLIO_ASKS[:2] + MY_PORTFOLIO_ASKS[3:4]:
+    for ask in (*MY_PORTFOLIO_ASKS[:2], MY_PORTFOLIO_ASKS[3], *MY_PORTFOLIO_ASKS[5:]):
         before = len(session.history())
         session.send(ask)
         assert [args.get("portfolio_id") for _, args in _calls(session, before)] == [saved], ask
@@ -301,3 +303,76 @@ def test_the_agents_are_told_of_saved_portfolios_other_than_the_thread_s(tmp_pat
     assert "HRP portfolio of AAPL" not in mine and "Bob" not in mine  # the thread holds its own
     elsewhere = saved_portfolios_context(store, "alice", "chat:t2")
     assert elsewhere is not None and "HRP portfolio of AAPL" in elsewhere
+
+
+def _volatility(weights: dict[str, float], start: str) -> float:
+    """Annualised volatility (sqrt(252), ddof 1) of `weights` held at constant weights from
+    `start` to the data's end."""
+    returns = CLOSES[list(weights)].pct_change().loc[start:]
+    return float(np.std(returns.to_numpy() @ np.array(list(weights.values())), ddof=1) * 252**0.5)
+
+
+def test_saved_portfolios_named_in_a_question_are_measured_and_compared(
+    offline_data_dir: Path, tmp_path: Path
+) -> None:
+    """A saved portfolio named in the question ("my Core portfolio", "the Core portfolio") is
+    the one measured; two named are compared side by side under their names."""
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    weights = {"Core": {"KO": 0.5, "PEP": 0.5}, "Growth": {"AAPL": 0.7, "MSFT": 0.3}}
+    ids = {name: _saved(store, name, w) for name, w in weights.items()}
+    measured = {
+        "how volatile has my Core portfolio been since 2020?": "Core",
+        "what is the CVaR of my Growth portfolio?": "Growth",
+        "how volatile has the Core portfolio been since 2020?": "Core",
+        "what's the max drawdown of my Growth book since 2021?": "Growth",
+    }
+    for number, (ask, name) in enumerate(measured.items()):
+        session = ChatSession(f"pm-named-{number}", settings=Settings(), owner="alice", store=store)
+        reply = session.send(ask).replies[-1]
+        calls = _calls(session)
+        assert calls and {args.get("portfolio_id") for _, args in calls} == {ids[name]}, (
+            ask,
+            reply,
+        )
+        if ask.startswith("how volatile"):
+            _quoted(reply, "had volatility", _volatility(weights[name], "2020-01-01"))
+        if "CVaR" in ask:  # named as the owner named it
+            assert reply.startswith(f"{name} ({ids[name]}): At 95% confidence"), reply
+            returns = CLOSES[list(weights[name])].pct_change().loc["2018-01-01":].to_numpy()
+            _quoted(reply, "CVaR", _tail_loss(returns @ np.array(list(weights[name].values())))[1])
+    compared = {
+        "compare my Core portfolio and my Growth portfolio": ["Core", "Growth"],
+        "which is riskier, my Growth portfolio or my Core portfolio?": ["Growth", "Core"],
+    }
+    for number, (ask, names) in enumerate(compared.items()):
+        session = ChatSession(
+            f"pm-compared-{number}", settings=Settings(), owner="alice", store=store
+        )
+        reply = session.send(ask).replies[-1]
+        [(tool, args)] = _calls(session)
+        assert (tool, args["portfolio_ids"]) == ("compare_portfolios", [ids[n] for n in names])
+        for name in names:
+            label = rf"{name} \({ids[name]}\): return \d+\.\d+% a year, volatility"
+            _quoted(reply, label, _volatility(weights[name], "2018-01-01"))
+    session = ChatSession("pm-stressed", settings=Settings(), owner="alice", store=store)
+    reply = session.send("stress test my Core portfolio and my Growth portfolio for a 30% crash")
+    calls = _calls(session)
+    assert [(tool, args["portfolio_id"]) for tool, args in calls] == [
+        ("stress_test", ids["Core"]),
+        ("stress_test", ids["Growth"]),
+    ]
+    answers = reply.replies[-1].split("\n\n")
+    assert [a.split(": ", 1)[0] for a in answers[:2]] == [f"{n} ({ids[n]})" for n in ids]
+
+
+def test_portfolios_named_beyond_the_most_measured_are_said(
+    offline_data_dir: Path, tmp_path: Path
+) -> None:
+    """Seven portfolios named by id: the first five get a risk report each, the answer names the
+    two it did not measure."""
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    ids = [_saved(store, f"Book {n}", {"KO": 0.5, "PEP": 0.5}) for n in range(7)]
+    session = ChatSession("pm-seven", settings=Settings(), owner="alice", store=store)
+    reply = session.send(f"what is the 95% CVaR of {', '.join(ids)}?").replies[-1]
+    assert [args["portfolio_id"] for _, args in _calls(session)] == ids[:5]
+    assert f"not {ids[5]}, {ids[6]}: ask about them again" in reply, reply

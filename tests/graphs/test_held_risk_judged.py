@@ -73,8 +73,10 @@ def test_a_judgment_with_no_portfolio_in_the_conversation_asks_which(
     offline_data_dir: Path, ask: str
 ) -> None:
     reply = answer_in_new_thread(ask)
-    assert reply.startswith("Which portfolio?"), (ask, reply)
-    assert "%" not in reply and "HRP portfolio (" not in reply, (ask, reply)
+    assert reply.startswith("Which portfolio or stocks?"), (ask, reply)
+    said = re.sub(r"'[^']*'", "", reply)  # no number but the examples of how to ask
+    assert "%" not in said and "HRP portfolio (" not in reply, (ask, reply)
+    assert reply.endswith("Nothing was computed."), (ask, reply)
 
 
 def test_a_stock_judged_after_a_build_is_that_stock_alone(offline_data_dir: Path) -> None:

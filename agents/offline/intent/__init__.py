@@ -43,6 +43,7 @@ from agents.offline.intent.dates import read_window, said_year_start
 from agents.offline.intent.edits import read_swaps
 from agents.offline.intent.episodes import read_episode_window
 from agents.offline.intent.hedge import HedgeAsk, read_hedge
+from agents.offline.intent.held import HELD_NOUN
 from agents.offline.intent.limits import LimitAsk, read_limits
 from agents.offline.intent.names import INTENTS, IntentName, Method
 from agents.offline.intent.numbers import (
@@ -231,7 +232,7 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
 def _parsed(text: str, known_tickers: tuple[str, ...], year_start: str | None) -> Intent:
     del year_start  # part of the cache key only: "ytd" starts in the data's last year
     portfolio_ids = tuple(dict.fromkeys(PORTFOLIO_ID.findall(text)))
-    text = spelled_percentages(correct_typos(PORTFOLIO_ID.sub(" ", text)))
+    text = spelled_percentages(correct_typos(PORTFOLIO_ID.sub(_held_words, text)))
     if "ES" not in known_tickers:  # "99% ES": expected shortfall, unless a ticker of the data
         text = re.sub(r"\bES\b", "expected shortfall", text)
     scan = Scanner(text)
@@ -295,6 +296,17 @@ def _parsed(text: str, known_tickers: tuple[str, ...], year_start: str | None) -
     }
     intent = classify(scan, {**slots, "limits": weight_limits, "episode": extras["episode"]})
     return Intent(intent=intent, text=text, **slots, **extras)
+
+
+_SAID_HELD = re.compile(rf"\b{HELD_NOUN}\s*$", re.IGNORECASE)
+"""A portfolio said just before: "my portfolio" in "my portfolio pf_..."."""
+
+
+def _held_words(match: re.Match[str]) -> str:
+    """A portfolio id as words the classifier reads as a portfolio ("how volatile has pf_...
+    been?" is "how volatile has the portfolio been?"); nothing after one said ("my portfolio
+    pf_...")."""
+    return " " if _SAID_HELD.search(match.string, 0, match.start()) else " my portfolio "
 
 
 def _universe_and_limits(

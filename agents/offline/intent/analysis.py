@@ -270,6 +270,16 @@ def _comparison(intent: Intent, low: str, capital: float | None) -> AnalysisAsk 
     return _base("compare", intent, capital=capital, judged_on=judged_measure(intent.text))
 
 
+def _portfolios_compared(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:
+    """Portfolios named by id set side by side ("compare pf_... and pf_...", "which is riskier,
+    my Core or my Income portfolio?" with those saved), judged on the measure asked."""
+    if len(intent.portfolio_ids) < 2 or intent.methods or intent.weights:
+        return None
+    if not (_COMPARE.search(low) or _RISKIER.search(low) or HEAD_TO_HEAD.search(low)):
+        return None  # "the CVaR of pf_... and pf_...": a risk report each
+    return _base("compare", intent, capital=capital, judged_on=judged_measure(intent.text))
+
+
 _SET_BESIDE = patterns.compile(r"\bthan\b|\bvs\.?\b|\bversus\b|\bcompared\b|\bagainst\b")
 """Words setting what is held beside other names ("than KO", "vs AAPL", "compared with PG")."""
 _HELD = patterns.compile(r"\b(?:it|its|my|our|this|that|these|those|they|them)\b")
@@ -534,7 +544,8 @@ def read_analysis(
     if (other and not (intent.weights and intent.intent == "search_strategy")) or intent.hedge:
         return None  # a search of given weights is not one: "what would 30% XOM 70% KO have ..."
     capital = capital_named(low)
-    asked = _comparison(intent, low, capital) or _addition(intent, low, capital)
+    asked = _comparison(intent, low, capital) or _portfolios_compared(intent, low, capital)
+    asked = asked or _addition(intent, low, capital)
     asked = asked or _beside_held(intent, low, capital)
     if (asked := asked or _backtest(intent, low, capital)) is not None:
         return asked
