@@ -50,6 +50,12 @@ def _vocab() -> Vocabulary:
     return vocabulary(Settings())
 
 
+_ROUND_TRIPPED: set[tuple[Ask, str]] = set()
+"""The (ask, text) pairs the property below found to round-trip: the readers are deterministic,
+so a pair hypothesis draws again (about one draw in ten repeats an earlier ask and phrasing) is
+not read again (issue 63)."""
+
+
 def _round_trips(ask: Ask, text: str) -> None:
     reading = read_latest([HumanMessage(text)])
     assert not call_problems(ask, reading.calls), (text, call_problems(ask, reading.calls), reading)
@@ -63,7 +69,10 @@ def test_every_part_of_a_generated_ask_reaches_the_call_and_the_accounting(
     data: st.DataObject,
 ) -> None:
     ask = data.draw(asks(), label="ask")
-    _round_trips(ask, data.draw(rendered(ask), label="text"))
+    text = data.draw(rendered(ask), label="text")
+    if (ask, text) not in _ROUND_TRIPPED:
+        _round_trips(ask, text)
+        _ROUND_TRIPPED.add((ask, text))
 
 
 REGRESSIONS: list[tuple[str, Ask]] = [
@@ -204,6 +213,11 @@ def _thread(text: str) -> tuple[BaseMessage, ...]:
     return tuple(answered([HumanMessage(text)]))
 
 
+_FOLLOWED: set[tuple[Ask, str, FollowUp, str]] = set()
+"""The pairs the follow-up property found read as changed (about one pair in five repeats an
+earlier one: not read again, as `_ROUND_TRIPPED`)."""
+
+
 def _follows(ask: Ask, text: str, follow: FollowUp, said: str) -> None:
     reading = read_latest([*_thread(text), HumanMessage(said)])
     changed = follow.apply(ask)
@@ -218,7 +232,10 @@ def test_a_follow_up_changes_the_part_it_names(
 ) -> None:
     ask, text = pool[data.draw(st.integers(0, len(pool) - 1), label="first ask")]
     follow = data.draw(follow_up_for(ask), label="follow-up")
-    _follows(ask, text, follow, data.draw(follow_up_text(follow, ask), label="said"))
+    said = data.draw(follow_up_text(follow, ask), label="said")
+    if (ask, text, follow, said) not in _FOLLOWED:
+        _follows(ask, text, follow, said)
+        _FOLLOWED.add((ask, text, follow, said))
 
 
 FOLLOW_UP_REGRESSIONS: list[tuple[str, Ask, FollowUp, str]] = [
