@@ -48,7 +48,7 @@ _LIMIT_NEXT = rf"(?=\s+(?:[a-z]+\s+){{0,3}}?(?:{CAP}|{FLOOR})\s)"
 SUBJECTS = (
     rf"(?<!¤ )(?<!§ )(?P<s>{_not_after_join('¤')}¤++(?:{_JOIN}¤++)*"
     rf"|{_not_after_join('§')}§++(?:{_JOIN}§++)*"
-    rf"|(?<=¤, )¤++{_LIMIT_NEXT})"
+    rf"|(?<=¤, )¤++(?:\s+(?:and|&)\s+¤++)*{_LIMIT_NEXT})"
 )
 """One subject or a list of them joined by commas or "and" ("JPM and BAC", "aapl, msft and
 ko"), not the end of a list joined by spaces alone (the universe: "AAPL MSFT XOM capped at 30%"
@@ -56,7 +56,8 @@ caps every asset). A limit said of a list that is every ticker the message names
 every asset (`graphs.ask_items`). A list is read from its first subject only (the message's
 whitespace runs are single spaces: `graphs.ask_items.normalised`). A name said again after the
 universe, with its own limit, is a subject of its own ("hrp on AAPL AMD BAC, AAPL at least 5%":
-a comma, then AAPL and a limit's words)."""
+a comma, then AAPL and a limit's words), and so are names joined by "and" there ("..., AAPL and
+AMD at least 5%")."""
 SCOPE = (
     r"(?:(?:in|on|for|of|per|to)\s+)?(?:(?:any|each|every)\s+(?:one\s+)?|a\s+|one\s+|per\s+|all\s+"
     r"|the\s+)?(?:single\s+)?"

@@ -24,6 +24,10 @@ class Scanner:
             for c, was, now in zip(self.cased, before, self.free, strict=True)
         )
 
+    def consumed_within(self, start: int, end: int) -> bool:
+        """Whether part of `free[start:end]` was consumed (read as something else)."""
+        return self.free[start:end] != self.low[start:end]
+
     def consume(self, match: re.Match[str], group: int = 0) -> None:
         a, b = match.span(group)
         self.free = self.free[:a] + " " * (b - a) + self.free[b:]

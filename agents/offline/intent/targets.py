@@ -284,7 +284,9 @@ def exclusions(scan: Scanner, known: Sequence[str]) -> tuple[tuple[str, ...], tu
     for match in found:
         end = None
         for part in re.finditer(rf"{WORD}(?:\s+{WORD})?", match.group(1)):
-            kind, name = resolve(part.group(0), known)
+            if end is not None and scan.consumed_within(end, match.start(1) + part.start()):
+                break  # a list ends where text read as something else ("except energy, keeping
+            kind, name = resolve(part.group(0), known)  # max 12% in ko and wmt": not WMT)
             if kind == "asset" and name not in tickers:
                 tickers.append(name)
             elif kind == "sector" and name not in sectors:

@@ -76,6 +76,15 @@ def test_every_part_of_a_generated_ask_reaches_the_call_and_the_accounting(
 
 
 REGRESSIONS: list[tuple[str, Ask]] = [
+    # the names after a cap's "keeping" read as left out of "everything except energy"
+    ("Build a equal risk contribution portfolio of everything except energy from 2020, keeping "
+     "max 12 percent in ko and wmt.",
+     Ask("build", Universe("ex_group", group="energy"), "risk_parity",
+         limits=Limits(asset_caps=(("KO", 0.12), ("WMT", 0.12))), window=Window("since", year=2020))),
+    # names joined by "and" after the universe's comma: a floor of each, in the accounting too
+    ("max shrp on AAPL AMD BAC BBY, AAPL and AMD at least 5%, at least 1% in each",
+     Ask("build", Universe("tickers", ("AAPL", "AMD", "BAC", "BBY")), "max_sharpe",
+         limits=Limits(floor=0.01, asset_floors=(("AAPL", 0.05), ("AMD", 0.05))))),
     # a negated upper bound read as a floor
     ("min vol on ge, pfe, msft, can't hold more than 24% in tech, health care at most 37 percent",
      Ask("build", Universe("tickers", ("GE", "PFE", "MSFT")), "min_volatility",
