@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pandas as pd
@@ -271,12 +272,18 @@ def test_an_approved_chat_run_is_one_of_the_owner_s_jobs(api: Api) -> None:
     assert_error(api.client.get(f"/v1/optimizations/{job_id}", headers=api.bob), 404, "NOT_FOUND")
 
 
+def _about(reply: str, portfolio_id: str) -> str:
+    """What `reply` says after naming `portfolio_id` ("pf_...: ", or a saved one's "Name
+    (pf_...): ")."""
+    return re.split(rf"{portfolio_id}\)?: ", reply, maxsplit=1)[1]
+
+
 def _risk_of(reply: str, portfolio_id: str, weights: dict[str, float], level: float) -> None:
     """The reply states, for `portfolio_id`, the historical VaR and CVaR of `weights` over the
     date range it names (computed here with `quant.risk_report`)."""
     from quant import load_sp500_prices, risk_report, to_returns
 
-    said = reply.split(f"{portfolio_id}: ", 1)[1]
+    said = _about(reply, portfolio_id)
     start, end = said.split(" from ", 1)[1].split(" (", 1)[0].split(".", 1)[0].split(" to ")
     returns = to_returns(load_sp500_prices()[list(weights)]).loc[start:end]
     report = risk_report(pd.Series(weights), returns, level=level)
@@ -320,7 +327,8 @@ def test_a_saved_portfolio_is_understood_by_its_id_in_any_of_its_owner_s_threads
     reply = " ".join(turn["replies"])
     _risk_of(reply, made["id"], {"JNJ": 0.6, "KO": 0.4}, 0.99)
     _risk_of(reply, saved["portfolio_id"], chat_weights, 0.99)
-    assert "from 2015-01-02 to 2019-12-31" in reply.split(saved["portfolio_id"] + ": ", 1)[1]
+    assert "from 2015-01-02 to 2019-12-31" in _about(reply, saved["portfolio_id"])
+    assert reply.startswith(f"Defensive ({made['id']}): ")  # named as its owner named it
     assert turn["saved_portfolios"] == []  # naming a saved portfolio saves nothing new
 
     theirs = new_thread(api, api.bob)
