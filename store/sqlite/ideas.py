@@ -57,8 +57,8 @@ class SqliteIdeas(SqliteConnection):
             params.append(to_micros(where.created_before))
         if before is not None:
             created, idea_id = split_position(before)
-            sql.append("AND (i.created_at < ? OR (i.created_at = ? AND i.id < ?))")
-            params += [created, created, idea_id]
+            sql.append("AND (i.created_at, i.id) < (?, ?)")  # a range of the index, not a filter
+            params += [created, idea_id]
         sql.append("ORDER BY i.created_at DESC, i.id DESC LIMIT ?")
         params.append(limit)
         rows = self._read("list_ideas", " ".join(sql), params)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from store import NotFoundError, StoreUnavailableError, Trial
+from store import NotFoundError, Page, StoreUnavailableError, Trial
 from store.sqlite import SCHEMA_VERSION, SQLiteStore
 from store.sqlite.connection import MIGRATIONS
 from tests.store.conftest import FakeClock
@@ -261,3 +263,47 @@ def test_a_file_holding_other_tables_is_migrated_in_place_not_replaced(tmp_path:
     store.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT text FROM notes").fetchall() == [("kept",)]
+
+
+def _steps(store: SQLiteStore, read: Callable[[], object]) -> int:
+    """How many hundreds of virtual-machine steps SQLite takes for the reads of `read`."""
+    steps = 0
+
+    def tick() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    with store._connection() as conn:  # the store's reads in this block use this connection
+        conn.set_progress_handler(tick, 100)
+        try:
+            read()
+        finally:
+            conn.set_progress_handler(None, 0)
+    return steps
+
+
+def test_a_late_page_of_ideas_or_analyses_costs_what_the_first_does(tmp_path: Path) -> None:
+    """Paging reads a range of the owner's index from the cursor on: the last page of 800
+    records (two at each instant) takes about the steps of the first, not a walk over the
+    790 records before it."""
+    clock = FakeClock()
+    store = SQLiteStore(tmp_path / "pages.sqlite", clock=clock)
+    for n in range(800):
+        store.create_idea(ALICE, title=f"idea {n}", thesis="t", tickers=["KO"],
+                          direction="long", horizon_days=30)  # fmt: skip
+        store.put_analysis(ALICE, "simulation", None, {"n": n})
+        clock.advance(0.5 * (n % 2))
+    listings: list[Callable[[str | None, int], Page[Any]]] = [
+        lambda cursor, limit: store.list_ideas(ALICE, cursor=cursor, limit=limit),
+        lambda cursor, limit: store.list_analyses(ALICE, "simulation", cursor=cursor, limit=limit),
+    ]
+    for listing in listings:
+        cursor = None
+        for limit in (500, 290):
+            cursor = listing(cursor, limit).next_cursor
+        last = listing(cursor, 10)
+        assert len(last.items) == 10 and last.next_cursor is None
+        late = _steps(store, lambda f=listing, c=cursor: f(c, 10))
+        early = _steps(store, lambda f=listing: f(None, 10))
+        assert late <= 3 * early + 5, (late, early)
