@@ -167,10 +167,11 @@ class _Scan:
         those an earlier limit took ("at least 5% in energy, banks at most 10%") or an exclusion
         left out ("ex energy, staples at most 25%"), nor those before a name said again ("on
         KO, PG, WMT, WMT at least 6%"); the one beside the limit always."""
-        values = [s.value for s in subjects]
-        again = [i for i in range(len(values)) if values[i] in values[:i]]
-        if before and again:
-            subjects = subjects[again[-1] :]
+        if before:  # a name said again starts a new list ("..., BBY, AAPL and AMD at least 5%")
+            said, start = [s.value for s in subjects], 0
+            for i, value in enumerate(said):
+                start = i if value in said[start:i] else start
+            subjects = subjects[start:]
         near = subjects[-1] if before else subjects[0]
         return [s for s in subjects if s is near or not (s.in_limit or self.excluded(s))]
 

@@ -90,6 +90,17 @@ def _universe_list(target: str, known: Sequence[str]) -> bool:
     return len(read_tickers(target.upper(), known)) >= 2
 
 
+def last_list_start(names: Sequence[str]) -> int:
+    """Where the last list of `names` (in the order said) starts: a name said again starts a
+    new list ("on KO, PG, WMT, KO at most 5%": KO alone; "AAPL, AMD, BAC, BBY, AAPL and AMD at
+    least 5%": AAPL and AMD)."""
+    start = 0
+    for i, name in enumerate(names):
+        if name in names[start:i]:
+            start = i
+    return start
+
+
 def _listed_before(scan: Scanner, start: int, known: Sequence[str]) -> list[str]:
     """Tickers joined to a limit's target just before `start` ("JPM and BAC at most 15%
     each": JPM; "JPM, BAC and XOM ...": JPM and BAC), not those of a list that came before
@@ -231,11 +242,12 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
         # most 10% in AAPL and MSFT": those after one said last
         joined: list[str] = []
         if kind == "asset" and back:
-            joined = _listed_before(scan, start, known)
+            said = [*reversed(_listed_before(scan, start, known)), name]
+            joined = said[last_list_start(said) : -1]
         elif kind == "asset":
             joined = _listed_after(scan, stop, known)
-        if name in joined:  # "on KO, PG, WMT, KO at most 5%": a list, then a name said again
-            joined = []
+            if name in joined:
+                joined = []
         limits = [(kind, each, value) for each in [name, *joined]]
         if joins and not joined:
             chained, end = _chained(scan, stop, known)

@@ -76,6 +76,13 @@ REGRESSIONS: list[tuple[str, Ask]] = [
     ("max shrp on AAPL AMD BAC BBY, AAPL and AMD at least 5%, at least 1% in each",
      Ask("build", Universe("tickers", ("AAPL", "AMD", "BAC", "BBY")), "max_sharpe",
          limits=Limits(floor=0.01, asset_floors=(("AAPL", 0.05), ("AMD", 0.05))))),
+    # names said again after the universe start a list of their own: a floor of each
+    ("max shrp on AAPL/AMD/BAC/BBY, AAPL and AMD at least 5%",
+     Ask("build", Universe("tickers", ("AAPL", "AMD", "BAC", "BBY")), "max_sharpe",
+         limits=Limits(asset_floors=(("AAPL", 0.05), ("AMD", 0.05))))),
+    ("max shrp on AAPL, AMD, BAC, BBY, AAPL and AMD at least 5%",
+     Ask("build", Universe("tickers", ("AAPL", "AMD", "BAC", "BBY")), "max_sharpe",
+         limits=Limits(asset_floors=(("AAPL", 0.05), ("AMD", 0.05))))),
     # a negated upper bound read as a floor
     ("min vol on ge, pfe, msft, can't hold more than 24% in tech, health care at most 37 percent",
      Ask("build", Universe("tickers", ("GE", "PFE", "MSFT")), "min_volatility",
