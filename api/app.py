@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 
 import anyio.to_thread
@@ -46,20 +46,37 @@ callers get 404. Errors always look like
 
 
 WARM_UP_JOIN_SECONDS = 60.0
-"""Longest a shutdown waits for the app's warm-up to finish (it takes seconds)."""
+"""Longest a shutdown waits for the warm-up's step under way to finish (it takes a second)."""
 
 
-def _warm_up(app: FastAPI, context: AppContext) -> None:
-    """Once the app serves: load what the first requests would otherwise wait for."""
+def _market_data(context: AppContext) -> None:
+    """Load the market data request validation reads (pandas and the data: half a second)."""
     from tools.market_frames import configured_market_data
 
-    contract_of(app)  # the bodies' validators: seconds, off the event loop
-    with suppress(DataError):  # request validation reads it (pandas and the data: a second)
+    with suppress(DataError):
         configured_market_data(context.settings)
-    # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
-    # garbage collections (tens of ms each) out of request latencies
+
+
+def _freeze_objects() -> None:
+    """Collect, then move the objects still alive out of the cyclic collector's reach: the
+    imported libraries leave ~10^6 long-lived objects, and freezing them keeps full garbage
+    collections (tens of ms each) out of request latencies."""
     gc.collect()
     gc.freeze()
+
+
+def _warm_up(app: FastAPI, context: AppContext, stopping: threading.Event) -> None:
+    """Once the app serves: load what the first requests would otherwise wait for, one step
+    after another, none begun once `stopping` is set (the app is shutting down)."""
+    steps: tuple[Callable[[], object], ...] = (
+        lambda: contract_of(app),  # the bodies' validators, off the event loop
+        lambda: _market_data(context),
+        _freeze_objects,
+    )
+    for step in steps:
+        if stopping.is_set():
+            return
+        step()
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -83,16 +100,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # in a thread: a server loading this app answers health checks meanwhile (api.startup)
         await anyio.to_thread.run_sync(prepare)
         # in the background: the app is ready without it (readiness does not wait for the data)
+        stopping = threading.Event()
         warming = threading.Thread(
-            target=_warm_up, args=(app, context), name="app-warm-up", daemon=True
+            target=_warm_up, args=(app, context, stopping), name="app-warm-up", daemon=True
         )
         warming.start()
         try:
             async with mcp.running():
                 yield
         finally:
-            # a shutdown soon after the start waits for it: no thread of ours is left running C
-            # code (pandas, the validators) while the interpreter finalizes
+            # a shutdown soon after the start stops the warm-up after the step under way and
+            # waits for that: no thread of ours is left running C code (pandas, the
+            # validators) while the interpreter finalizes, and none of its later work is done
+            stopping.set()
             await anyio.to_thread.run_sync(warming.join, WARM_UP_JOIN_SECONDS)
             context.close()
             flush_tracing()

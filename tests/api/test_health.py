@@ -159,16 +159,19 @@ def test_a_shutdown_right_after_the_start_waits_for_the_warm_up(
 ) -> None:
     """The warm-up loads the data and the validators on a thread of its own; a server stopped
     as soon as it started (a test's SIGINT) ended with it still running while the interpreter
-    finalized. The shutdown now waits for it."""
+    finalized. The shutdown now waits for the step under way, and begins no other."""
     import api.app
 
     started, release = threading.Event(), threading.Event()
+    later: list[str] = []
 
     def held_contract(app: Any) -> None:  # the warm-up's first step, held until released
         started.set()
         release.wait(60)
 
     monkeypatch.setattr(api.app, "contract_of", held_contract)
+    monkeypatch.setattr(api.app, "_market_data", lambda context: later.append("market data"))
+    monkeypatch.setattr(api.app, "_freeze_objects", lambda: later.append("freeze"))
     c = client(tmp_path / "data")
     c.__enter__()
     assert started.wait(60)
@@ -180,3 +183,4 @@ def test_a_shutdown_right_after_the_start_waits_for_the_warm_up(
     stopping.join(60)
     assert stopped.is_set()
     assert not [t for t in threading.enumerate() if t.name == "app-warm-up"]
+    assert later == []  # the steps after the one under way were not begun
