@@ -175,7 +175,8 @@ def main() -> None:
 
     from aws_cdk import App
 
-    from infra.app import build_app, cdk_context
+    from infra.context import cdk_context
+    from infra.stages import build_app
 
     with tempfile.TemporaryDirectory() as outdir:
         app = App(outdir=outdir, context={**cdk_context(), "stand_ins": "true"})

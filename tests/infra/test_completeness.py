@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 from infra.completeness import (
     RESERVED_DOMAINS,
     STAND_INS,
+    IncompleteStage,
     missing_settings,
     reserved_domain,
     synthesis_warnings,
 )
 from infra.config import PAIRED_REGIONS, stage_config
+from infra.context import CONTEXT_ENV, cdk_context, first_refusal, launch_context
 from tests.support.cdk_synth import JSII_CACHE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,15 +144,27 @@ def test_stakes_level_defaults() -> None:
     assert stage_config("prod", {"blocked_countries": "KP, IR"}).blocked_countries == ("KP", "IR")
 
 
-def synth(context: dict[str, object], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """`python -m infra.app` (what `cdk synth` runs) with `context`, as a process."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))} | {
-        "CDK_CONTEXT_JSON": json.dumps(context),
-        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
-        "HOME": str(tmp_path),
-        "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(JSII_CACHE),
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-    }
+NO_NODE = {"JSII_NODE": "/nonexistent/node"}
+"""jsii's node binary made unstartable: loading the CDK fails with a trace (`infra.context`:
+a stage the app builds first is refused before)."""
+
+
+def synth(
+    context: dict[str, object], tmp_path: Path, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m infra.app` (what `cdk synth` runs) with `context` (and the environment
+    variables `extra`), as a process."""
+    environment = (
+        {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "AWS_"))}
+        | {
+            "CDK_CONTEXT_JSON": json.dumps(context),
+            "CDK_OUTDIR": str(tmp_path / "cdk.out"),
+            "HOME": str(tmp_path),
+            "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(JSII_CACHE),
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        }
+        | (extra or {})
+    )
     return subprocess.run(
         [sys.executable, "-m", "infra.app"],
         cwd=ROOT,
@@ -162,7 +176,8 @@ def synth(context: dict[str, object], tmp_path: Path) -> subprocess.CompletedPro
 
 
 def test_cdk_synth_of_an_incomplete_production_stops_with_a_message(tmp_path: Path) -> None:
-    done = synth({"stage": "prod", "account": "111111111111"}, tmp_path)
+    """Refused before the CDK is loaded (`NO_NODE`): at once, without node."""
+    done = synth({"stage": "prod", "account": "111111111111"}, tmp_path, NO_NODE)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("error: stratigos-prod (stage prod) cannot be synthesized")
@@ -176,3 +191,22 @@ def test_a_setting_production_refuses_stops_the_same_way(tmp_path: Path) -> None
     done = synth({"stage": "prod", "stage:prod": '{"max_azs": 4}'}, tmp_path)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "error: max_azs=4 must be 2 or 3" in done.stderr
+
+
+def test_only_the_first_stage_is_refused_before_the_cdk_is_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`infra.context.first_refusal`: the stages after the first are checked as they are built
+    (a stage before them may be refused by the CDK first), each with the refusal `build_app`
+    raises; an unreadable context is left to the CDK's `App`."""
+    incomplete = {"stage": "prod", "account": "111111111111"}
+    refused = first_refusal(incomplete)
+    assert isinstance(refused, IncompleteStage) and "alarm_email" in str(refused)
+    assert first_refusal({}) is None  # dev first, production last
+    assert first_refusal({"stage": "prod", **STAND_INS}) is None
+    bad = first_refusal({"stage": "prod", "stage:prod": "{"})
+    assert isinstance(bad, ValueError) and "stage:prod is not a JSON object" in str(bad)
+    monkeypatch.setenv(CONTEXT_ENV, "[1]")
+    assert launch_context() is None
+    monkeypatch.setenv(CONTEXT_ENV, json.dumps(incomplete))
+    assert launch_context() == cdk_context() | incomplete

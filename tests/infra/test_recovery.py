@@ -269,8 +269,8 @@ def test_tables_given_replicas_by_hand_stay_tables_and_keep_the_replica_key(
     key the replicas use, and the tables are not touched."""
     from aws_cdk import App
 
-    from infra.app import add_replica
     from infra.stacks.replica import ReplicaStack
+    from infra.stages import add_replica
 
     config = stage_config(
         "prod", {"replica_region": REPLICA_REGION, "table_replicas": "manual", "backup": "false"}

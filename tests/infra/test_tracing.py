@@ -59,7 +59,8 @@ def test_a_stage_with_transaction_search_creates_it_in_its_operations_stack(
     from aws_cdk import App
     from aws_cdk.assertions import Template
 
-    from infra.app import add_stage, cdk_context
+    from infra.context import cdk_context
+    from infra.stages import add_stage
 
     app = App(context={**cdk_context(), "account": "123456789012", "region": "us-east-1"})
     stacks = add_stage(app, stage_config("dev", {"transaction_search": "true"}))

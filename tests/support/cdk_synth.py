@@ -154,7 +154,7 @@ class Synthesized:
     outdir: Path
     templates: dict[str, dict[str, dict[str, Any]]]
     """Every stack's template by stage and kind (`network`, `foundation`, ...: the stage's)."""
-    stages: dict[str, Any]  # stage -> infra.app.StageStacks
+    stages: dict[str, Any]  # stage -> infra.stages.StageStacks
     findings: list[tuple[str, str, str]]
     """What cdk-nag's AwsSolutions pack reports on the app after the accepted wildcards are
     acknowledged (`infra.nag`): (rule, severity, construct path)."""
@@ -175,9 +175,10 @@ def synthesize(workdir: Path) -> Synthesized:
     with isolated_cdk_environment(workdir):
         from aws_cdk import App
 
-        from infra.app import add_stage, build_app, cdk_context, context_overrides
         from infra.config import stage_config
+        from infra.context import cdk_context
         from infra.nag import acknowledge_wildcards, findings
+        from infra.stages import add_stage, build_app, context_overrides
 
         with app_scratch(workdir):
             app = App(outdir=str(outdir), context={**cdk_context(), **CONTEXT})
@@ -211,9 +212,10 @@ def synthesize_production(workdir: Path, overrides: dict[str, str]) -> dict[str,
     with isolated_cdk_environment(workdir):
         from aws_cdk import App
 
-        from infra.app import add_stage, cdk_context, context_overrides
         from infra.config import stage_config
+        from infra.context import cdk_context
         from infra.nag import acknowledge_wildcards, findings
+        from infra.stages import add_stage, context_overrides
 
         app = App(outdir=str(outdir), context={**cdk_context(), **CONTEXT})
         stage = add_stage(
