@@ -32,6 +32,9 @@ from store import (
 
 log = logging.getLogger("jobs.job_runner")
 
+LET_GO_JOIN_SECONDS = 10.0
+"""How long `JobRunner.stop` waits, beyond its timeout, for a job it let go to stop (its
+handler's next `ctx.cancelled()`; the optimization's comes within a batch of trials)."""
 BETWEEN_JOBS_JOIN_SECONDS = 60.0
 """How long `JobRunner.stop` waits, beyond its timeout, for a worker that is not running a job
 (loading the handlers given on first use takes seconds: graphs, compiled kernels, trading)."""
@@ -216,16 +219,22 @@ class JobRunner:
     def stop(self, timeout: float | None = None) -> None:
         """Stop the background workers: none claims a job after this call.
 
-        A worker running a job stops after it and is waited for up to `timeout` seconds (one
-        left running dies with the process; its job is taken over once its lease expires). A
-        worker between jobs (looking for work; the first look loads the handlers given on first
-        use) is waited for too, up to `BETWEEN_JOBS_JOIN_SECONDS` more: a process that stops
-        right after its start leaves no thread of its own importing modules while it exits.
+        A worker running a job stops after it and is waited for up to `timeout` seconds; a job
+        still running then is let go (`Worker.let_go`): its handler stops at its next
+        `ctx.cancelled()` and is waited for up to `LET_GO_JOIN_SECONDS` more, and the job stays
+        `running` until its lease expires and another worker takes it over, as after the
+        process's death; none of its work goes on after the stop. A worker between jobs
+        (looking for work; the first look loads the handlers given on first use) is waited for
+        too, up to `BETWEEN_JOBS_JOIN_SECONDS` more: a process that stops right after its start
+        leaves no thread of its own importing modules while it exits.
         """
         self._stop.set()
         self.wake()
         for thread, worker in zip(self._threads, self._workers, strict=True):
             thread.join(timeout)
+            if thread.is_alive() and worker.in_job:
+                worker.let_go()
+                thread.join(LET_GO_JOIN_SECONDS)
             if thread.is_alive() and not worker.in_job:
                 thread.join(BETWEEN_JOBS_JOIN_SECONDS)
         alive = [(t, w) for t, w in zip(self._threads, self._workers, strict=True) if t.is_alive()]

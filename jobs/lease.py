@@ -64,6 +64,16 @@ class JobLease:
                 log.info("job %s: %s", self.job_id, self.reason)
             self.stopped.set()
 
+    def let_go(self) -> None:
+        """Stop the handler at its next `ctx.cancelled()` without touching the job: its process
+        is shutting down, and the job stays `running` until its lease expires and another
+        worker takes it over (as after the process's death; reason "lost")."""
+        with self._lock:
+            if self.reason is None:
+                self.reason = "lost"
+                log.info("job %s: let go (the worker is stopping)", self.job_id)
+            self.stopped.set()
+
     def refresh(self) -> bool:
         """Read the job now; True if this worker must stop (cancelled, or the lease is gone)."""
         self._last_poll = time.monotonic()

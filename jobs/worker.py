@@ -156,6 +156,7 @@ class Worker:
         self.poll_seconds = float(poll_seconds)
         self._wake = threading.Event()
         self._in_job = False
+        self._lease: JobLease | None = None
         self.settings = settings
         self._ticked: datetime | None = None
         self._unrecorded: dict[tuple[str, str], str] = {}
@@ -295,6 +296,13 @@ class Worker:
         """True while this worker runs a job it claimed (`run_claimed`)."""
         return self._in_job
 
+    def let_go(self) -> None:
+        """Stop the job under way, if any, at its handler's next `ctx.cancelled()`, leaving it
+        `running` for another worker to take over once its lease expires (`JobLease.let_go`)."""
+        lease = self._lease
+        if lease is not None:
+            lease.let_go()
+
     def run_claimed(self, job: Job) -> WorkOutcome:
         """Run a job this worker has just claimed (its lease is held) to its end here."""
         self._in_job = True
@@ -313,10 +321,12 @@ class Worker:
             self.cancel_poll_seconds,
         )
         lease.start()
+        self._lease = lease
         succeeded: list[JobContext] = []  # the attempt that completed the job, if one did
         try:
             return self._attempts(job, lease, succeeded)
         finally:
+            self._lease = None
             lease.stop()
             for ctx in succeeded:  # its `ctx.after_success`, in the job's trace
                 run_follow_ups(job, ctx.follow_ups, parent=ctx.trace_context)

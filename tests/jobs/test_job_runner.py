@@ -455,3 +455,40 @@ def test_handler_registry() -> None:
     with pytest.raises(UnknownJobKindError, match="'b'"):
         reg.handler("b")
     assert list(reg) == ["a"] and reg["a"] is summing
+
+
+def test_a_stop_lets_a_running_job_go_and_another_worker_takes_it_over(tmp_path: Path) -> None:
+    """A job still running when the runner's stop has waited its timeout is let go: its handler
+    sees `ctx.cancelled()` and stops, nothing of it is stored (not failed, not succeeded, not
+    cancelled), and once its lease expires another worker runs it to its end."""
+    clock = FakeClock()
+    store = SQLiteStore(tmp_path / "store.sqlite", clock=clock)
+    started, steps = threading.Event(), []
+
+    def endless(job: Job, ctx: JobContext) -> dict[str, Any]:
+        if ctx.attempt > 1:
+            return {"steps_before": len(steps)}
+        started.set()
+        while not ctx.cancelled():  # a unit of work, then the check
+            steps.append(1)
+            time.sleep(0.001)
+        return {"partial": len(steps)}  # a stopped run's result: must be discarded
+
+    runner = fast_runner(store, HandlerRegistry({"endless": endless}), lease_seconds=30.0)
+    runner.start(threads=1)
+    job = runner.submit(ALICE, "endless", {})
+    assert started.wait(30)
+    runner.stop(timeout=0.05)
+    assert runner.live_workers() == 0  # the handler stopped: no work goes on after the stop
+    stopped_at = len(steps)
+    left = store.get_job(ALICE, job.id)
+    assert (left.status, left.attempts) == ("running", 1)
+    with pytest.raises(NotFoundError):
+        store.get_result(ALICE, job.id)
+    assert Worker(store, {"endless": endless}, "B").run_once() is None  # its lease holds
+    clock.advance(31)
+    outcome = Worker(store, {"endless": endless}, "B").run_once()
+    assert outcome is not None and outcome.status == "succeeded"
+    assert store.get_result(ALICE, job.id).payload == {"steps_before": stopped_at}
+    assert len(steps) == stopped_at
+    store.close()
