@@ -115,6 +115,10 @@ def test_a_chat_with_an_approval_in_agent_chat_ui(
     with httpx.Client(
         base_url=f"{base}/agent", headers={"x-api-key": key}, timeout=60, verify=TLS
     ) as api:
+        # the page shows the answer's words as they stream, before the run ends: join its runs
+        # (an Agent Protocol client's wait) before reading what the thread kept
+        for run in api.get(f"/threads/{thread_id}/runs").json():
+            api.get(f"/threads/{thread_id}/runs/{run['run_id']}/join").raise_for_status()
         thread = api.get(f"/threads/{thread_id}").json()
         assert thread["status"] == "idle" and thread["interrupts"] == {}
         messages = thread["values"]["messages"]
