@@ -44,20 +44,28 @@ _programs: dict[tuple[str, int], Program] | None = None
 """The programs by (pattern, flags): the file's, then those compiled in this process."""
 _added = False
 """Whether this process compiled a pattern the file did not hold."""
+_compiled: dict[tuple[str, int], re.Pattern[str]] = {}
+"""The patterns this process made, by (pattern, flags): a reader that builds its patterns as it
+reads (several hundred per message) gets the same object again."""
 
 
 def compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """`re.compile(pattern, flags)`, from the kept program when there is one."""
     global _added
     key = (pattern, int(flags))
+    made = _compiled.get(key)
+    if made is not None:
+        return made
     with _lock:
         programs = _loaded()
         program = programs.get(key)
     if program is not None:
         with contextlib.suppress(RuntimeError, TypeError, ValueError):  # a refused program
-            return _sre.compile(pattern, *program)
+            made = _compiled[key] = _sre.compile(pattern, *program)
+            return made
     program = _program(pattern, int(flags))
     compiled: re.Pattern[str] = _sre.compile(pattern, *program)
+    _compiled[key] = compiled
     with _lock:
         programs[key] = program
         if not _added and not sys.dont_write_bytecode:

@@ -26,6 +26,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "__pycache__" / "patterns.marshal"
     monkeypatch.setattr(patterns, "CACHE_FILE", path)
     monkeypatch.setattr(patterns, "_programs", None)
+    monkeypatch.setattr(patterns, "_compiled", {})
     return path
 
 
@@ -36,6 +37,7 @@ def test_a_kept_program_gives_the_pattern_re_compiles(
     patterns.save()
     assert cache.is_file()
     monkeypatch.setattr(patterns, "_programs", None)  # a new process reads the file
+    monkeypatch.setattr(patterns, "_compiled", {})
 
     def not_compiled(pattern: str, flags: int) -> None:
         raise AssertionError(f"{pattern!r} was compiled again")
@@ -45,6 +47,21 @@ def test_a_kept_program_gives_the_pattern_re_compiles(
     assert kept == first == [re.compile(text, flags) for text, flags in PATTERNS]
     match = kept[1].search("x\n- Staples: pf_0123456789abcdef0123456789ab tail")
     assert match is not None and match.group("name") == "Staples"
+
+
+def test_a_pattern_asked_again_is_the_one_made_before(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = [patterns.compile(text, flags) for text, flags in PATTERNS]
+    other = patterns.compile(PATTERNS[0][0], re.IGNORECASE)  # the same text, another key
+    assert other is not first[0] and other.flags & re.IGNORECASE
+
+    def not_made_again(pattern: str, *program: object) -> None:
+        raise AssertionError(f"{pattern!r} was made again")
+
+    monkeypatch.setattr(patterns._sre, "compile", not_made_again)
+    again = [patterns.compile(text, flags) for text, flags in PATTERNS]
+    assert all(a is f for a, f in zip(again, first, strict=True))
 
 
 def test_a_program_the_engine_refuses_is_compiled_again(cache: Path) -> None:

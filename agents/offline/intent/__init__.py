@@ -64,7 +64,7 @@ from agents.offline.intent.typos import correct_typos
 from agents.offline.intent.weights import read_weights
 from agents.offline.intent.words import (
     ALL_TICKERS,
-    ANY_METHOD,
+    ANY_METHOD_PATTERN,
     PARAMETERS,
     WEIGHT_FUNCTIONS,
     read_all_methods,
@@ -279,7 +279,7 @@ def _parsed(text: str, known_tickers: tuple[str, ...], year_start: str | None) -
     extras: dict[str, Any] = {
         "methods": methods,
         "unknown_tickers": _unknown_tickers(scan, known_tickers, weight_limits),
-        "asks_risk": bool(RISK_ASK.search(re.sub(ANY_METHOD, " ", scan.low))),  # not "min var"
+        "asks_risk": bool(RISK_ASK.search(ANY_METHOD_PATTERN.sub(" ", scan.low))),  # not "min var"
         "equal_weight": bool(EQUAL_WEIGHT.search(scan.low)),
         "portfolio_ids": portfolio_ids,
         "max_weight": weight_limits.max_weight,

@@ -51,8 +51,7 @@ from agents.offline.intent.stress_reading import (
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.intent.trading_terms import cadence_named, cost_bps
 from agents.offline.intent.typos import normalised
-from agents.offline.intent.words import ANY_METHOD as _ANY_METHOD
-from agents.offline.intent.words import OWNED_AFTER
+from agents.offline.intent.words import ANY_METHOD_PATTERN, OWNED_AFTER
 from settings import patterns
 
 __all__ = [
@@ -248,6 +247,7 @@ _JUDGED: dict[str, str] = {
     "annualised_return": r"\breturns?\b|\bperform\w*|\bmade more\b|\bearn\w*",
 }
 """The measure a comparison is judged on ("which gives lower drawdown": max_drawdown)."""
+_JUDGED_PATTERNS = {name: patterns.compile(text) for name, text in _JUDGED.items()}
 
 
 def _base(kind: AnalysisKind, intent: Intent, **slots: object) -> AnalysisAsk:
@@ -257,8 +257,8 @@ def _base(kind: AnalysisKind, intent: Intent, **slots: object) -> AnalysisAsk:
 def judged_measure(text: str) -> str | None:
     """The measure a comparison is asked on ("which gives lower drawdown" -> max_drawdown;
     "min vol" names a method, not a measure), else None."""
-    low = re.sub(_ANY_METHOD, " ", text.lower())
-    return next((name for name, p in _JUDGED.items() if re.search(p, low)), None)
+    low = ANY_METHOD_PATTERN.sub(" ", text.lower())
+    return next((name for name, p in _JUDGED_PATTERNS.items() if p.search(low)), None)
 
 
 def _comparison(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:

@@ -26,7 +26,7 @@ from agents.offline.intent.strategy_terms import lookback_sessions as _lookback
 from agents.offline.intent.strategy_terms import stated_leverage as _leverage
 from agents.offline.intent.trading_terms import RATE_MOVE, cadence_named
 from agents.offline.intent.typos import normalised
-from agents.offline.intent.words import ANY_METHOD
+from agents.offline.intent.words import ANY_METHOD_PATTERN
 from settings import patterns
 
 __all__ = ["FOLLOW_UP_OPENING", "Change", "Criterion", "read_change"]
@@ -230,7 +230,7 @@ def read_change(intent: Intent) -> Change | None:
         return None  # "what was the worst day in 2020?": a question of its own
     criterion = _criterion(low)
     said = low if criterion is None else low.replace(criterion.words.removeprefix("the "), " ")
-    said = re.sub(ANY_METHOD, " ", said)  # "min vol", "max sharpe" name methods, not measures
+    said = ANY_METHOD_PATTERN.sub(" ", said)  # "min vol", "max sharpe" name methods, not measures
     methods = [m for m in intent.methods if m != "frontier"]
     change = Change(
         intent=intent,

@@ -207,7 +207,9 @@ _CUES: dict[IntentName, list[tuple[re.Pattern[str], float]]] = {
 """The cues of each intent, compiled."""
 
 
-_BACKTEST = r"\bback[\s-]?test\w*|\bhow (?:would|might) .*\bhave (?:done|performed|fared|held up)\b"
+_BACKTEST = patterns.compile(
+    r"\bback[\s-]?test\w*|\bhow (?:would|might) .*\bhave (?:done|performed|fared|held up)\b"
+)
 """A backtest names one strategy, even one with options: no search ("how would a 10% put
 have done" asks how one strategy did)."""
 
@@ -303,14 +305,14 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
     scores: dict[IntentName, float] = {}
     for intent, cues in _CUES.items():
         text = scan.free if intent == "risk_report" else low  # limits don't ask for a report
-        scores[intent] = sum(weight for pattern, weight in cues if re.search(pattern, text))
+        scores[intent] = sum(weight for pattern, weight in cues if pattern.search(text))
     if slots["method"]:
         scores["optimize_portfolio"] += 3.0
     if slots["budget"]:
         scores["search_strategy"] += 3.0
     if slots["risk_limits"]:
         scores["search_strategy"] += 1.0
-    if slots["hedge"] is not None and not re.search(_BACKTEST, low):
+    if slots["hedge"] is not None and not _BACKTEST.search(low):
         scores["search_strategy"] += 4.0  # options are searched as strategy parameters
     if slots["weight_functions"] or slots["parameters"] or slots["target_vol"] is not None:
         scores["search_strategy"] += 1.0

@@ -116,7 +116,7 @@ def _first(scan: Scanner, said: Sequence[re.Pattern[str]], known: Sequence[str])
     """The value of the first of the patterns `said` that matches (and is not said of a named
     target)."""
     for pattern in said:
-        for match in re.finditer(pattern, scan.free):
+        for match in pattern.finditer(scan.free):
             value = _value(match)
             said_of_each = _SAID_OF_EACH.search(match.group(0)) or re.match(
                 r"\s*each\b", match.group(0)
@@ -190,7 +190,7 @@ def _every_range(scan: Scanner, known: Sequence[str]) -> tuple[float, float] | N
     limit said of a named asset or sector ("jnj at least 9% and at most 30% per name": the
     floor is JNJ's)."""
     for n, pattern in enumerate(_RANGES_EVERY):
-        match = re.search(pattern, scan.free)
+        match = pattern.search(scan.free)
         if match is None or (n >= 2 and _targets_before(scan, match.start(), known)):
             continue
         low, high = (fraction(g) for g in match.groups() if g is not None)

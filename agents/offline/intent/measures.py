@@ -4,8 +4,6 @@ did XOM make in 2022"): `measures_named` gives the keys the analysis reader
 
 from __future__ import annotations
 
-import re
-
 from agents.offline.intent.held import HELD_NOUN
 from settings import patterns
 
@@ -52,6 +50,7 @@ _MEASURES: dict[str, str] = {
     r"|\bin\s+(?:each|every)\s+(?:calendar\s+)?year\b|\breturns\s+(?:per|by|for each)\s+year\b"
     r"|(?<!expected )(?<!average )(?<!avg )(?<!mean )(?<!typical )\bannual\s+returns\b",
 }  # fmt: skip
+_MEASURE_PATTERNS = {name: patterns.compile(text) for name, text in _MEASURES.items()}
 OF_EACH_STOCK = frozenset({"sortino_ratio", "downside_deviation", "skewness", "kurtosis"})
 """Measures asked of named stocks that are each stock's ("the Sortino ratio of AAPL and KO"),
 where a risk report would measure them held together."""
@@ -77,7 +76,7 @@ not the returns of each year asked."""
 def measures_named(low: str) -> tuple[str, ...]:
     """The statistics a lower-cased message names (return, volatility, beta, worst day, ...)."""
     low = _REBALANCED_YEARLY.sub(" ", _HISTORY_OF_RETURNS.sub(" ", low))
-    if daily := re.search(_MEASURES["daily_mean"], low):  # its "return" is not the total's
+    if daily := _MEASURE_PATTERNS["daily_mean"].search(low):  # its "return": not the total's
         low = low[: daily.start()] + " " + low[daily.end() :]
-        return ("daily_mean", *(n for n, p in _MEASURES.items() if re.search(p, low)))
-    return tuple(name for name, p in _MEASURES.items() if re.search(p, low))
+        return ("daily_mean", *(n for n, p in _MEASURE_PATTERNS.items() if p.search(low)))
+    return tuple(name for name, p in _MEASURE_PATTERNS.items() if p.search(low))

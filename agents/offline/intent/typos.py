@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from functools import lru_cache
 
 from services.shorthand import expand_shorthand
+from settings import patterns
 
 _VOCABULARY = (
     "build",
@@ -126,7 +127,7 @@ def repair_words(
             return word  # a word of the vocabulary, or one holding it ("maxsharpe")
         return _closest(low, words) or word
 
-    return re.sub(rf"\b[A-Za-z]{{{min_letters},}}\b", fix, text)
+    return patterns.compile(rf"\b[A-Za-z]{{{min_letters},}}\b").sub(fix, text)
 
 
 @lru_cache(maxsize=16384)

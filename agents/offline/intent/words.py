@@ -16,12 +16,10 @@ from settings import patterns
 
 def read_all_methods(free: str) -> tuple[Method, ...]:
     """Every method named, in order of first mention (none after "instead of" / "not")."""
-    cleared = re.sub(
-        rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{ANY_METHOD})", " ", free
-    )
+    cleared = _NOT_A_METHOD.sub(" ", free)
     hits: dict[Method, int] = {}
-    for name, pattern in _METHODS:  # each read once: "hierarchical risk parity" is HRP alone
-        found = list(re.finditer(pattern, cleared))
+    for name, pattern in _METHOD_PATTERNS:  # each read once: "hierarchical risk parity": HRP
+        found = list(pattern.finditer(cleared))
         if found:
             hits[name] = found[0].start()
         for hit in found:
@@ -283,22 +281,26 @@ _METHODS: list[tuple[Method, str]] = [
 
 
 ANY_METHOD = "|".join(f"(?:{p})" for _, p in _METHODS)
+ANY_METHOD_PATTERN = patterns.compile(ANY_METHOD)
+_METHOD_PATTERNS = [(name, patterns.compile(text)) for name, text in _METHODS]
+_NOT_A_METHOD = patterns.compile(
+    rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{ANY_METHOD})"
+)
+"""A method said not to be wanted ("instead of HRP")."""
 
 
 def read_method(scan: Scanner) -> Method | None:
-    for match in re.finditer(
-        rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{ANY_METHOD})", scan.free
-    ):
+    for match in _NOT_A_METHOD.finditer(scan.free):
         scan.consume(match)
     best: tuple[int, Method] | None = None
-    for name, pattern in _METHODS:
-        hit = re.search(pattern, scan.free)
+    for name, pattern in _METHOD_PATTERNS:
+        hit = pattern.search(scan.free)
         if hit and (best is None or hit.start() < best[0]):
             best = (hit.start(), name)
     if best is None:
         return None
-    for _, pattern in _METHODS:
-        for match in re.finditer(pattern, scan.free):
+    for _, pattern in _METHOD_PATTERNS:
+        for match in pattern.finditer(scan.free):
             scan.consume(match)
     return best[1]
 
@@ -316,7 +318,7 @@ _SCENARIO_PATTERNS = {name: patterns.compile(text) for name, text in _SCENARIO_T
 def read_scenarios(low: str) -> tuple[RegimeName, ...]:
     if re.search(r"\b(?:all|every|each)(?: of the)?(?: five| 5)? scenarios?\b", low):
         return REGIME_NAMES
-    hits = [(m.start(), name) for name, p in _SCENARIO_PATTERNS.items() if (m := re.search(p, low))]
+    hits = [(m.start(), name) for name, p in _SCENARIO_PATTERNS.items() if (m := p.search(low))]
     return tuple(name for _, name in sorted(hits))
 
 
