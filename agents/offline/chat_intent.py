@@ -121,6 +121,18 @@ _SAVED = patterns.compile(r"^- (?P<name>.+?): (?P<id>pf_[0-9a-f]{28})\b", re.MUL
 def named_portfolios(text: str, system: str) -> str:
     """`text` with each saved portfolio it names ("my Staples portfolio", "the Growth book") as
     its id, from the owner's saved portfolios listed in the `system` messages."""
+    for said, named, portfolio_id in _name_patterns(system):
+        if named.search(text):
+            text = said.sub(portfolio_id, text)
+    return text
+
+
+@functools.lru_cache(maxsize=32)
+def _name_patterns(system: str) -> tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...]:
+    """(the name as said, the name said as a portfolio's, id) of each saved portfolio the
+    `system` messages list, in `_saved_portfolios` order: made once for the several readings of
+    a decision (each policy asks for the message's intent), not once per reading."""
+    made = []
     for name, portfolio_id in _saved_portfolios(system):
         said = re.compile(
             rf"\b(?:(?:my|our|the)\s+)?{re.escape(name)}(?:\s+(?:portfolio|book|basket|fund"
@@ -132,9 +144,8 @@ def named_portfolios(text: str, system: str) -> str:
             r"|basket|fund|allocation|mix)\b",
             re.IGNORECASE,
         )
-        if named.search(text):
-            text = said.sub(portfolio_id, text)
-    return text
+        made.append((said, named, portfolio_id))
+    return tuple(made)
 
 
 _MY_PORTFOLIO = patterns.compile(

@@ -6,6 +6,7 @@ a tool's number is written. Each family lists neighbouring messages the reader m
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -361,6 +362,28 @@ def test_a_saved_portfolio_named_by_the_user_is_read_as_its_id() -> None:
     assert named_portfolios("risk parity of the staples", system) == "risk parity of the staples"
     intent = parse(named_portfolios("stress my staples portfolio against 2008", system))
     assert intent.portfolio_ids == (staples,) and intent.tickers == ()
+
+
+def test_the_saved_portfolios_names_are_read_with_patterns_made_once_per_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a decision reads its message once per policy, with the same list of (up to 20) saved
+    # portfolios: their patterns are made at the first reading, not at every one
+    ids = [f"pf_{i:028x}" for i in range(20)]
+    system = "The user's saved portfolios:\n" + "\n".join(
+        f"- Book {i} of 2026-11-{i + 1:02d}: {pid} (KO 40%)" for i, pid in enumerate(ids)
+    )
+    first = named_portfolios("CVaR of my Book 7 of 2026-11-08 portfolio?", system)
+    assert first == f"CVaR of {ids[7]}?"
+
+    def made_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a saved portfolio's pattern was made again")
+
+    monkeypatch.setattr(re, "compile", made_again)
+    for _ in range(3):
+        assert named_portfolios("stress the Book 12 of 2026-11-13 book", system) == (
+            f"stress {ids[12]}"
+        )
 
 
 def test_spelled_out_percentages_are_digits() -> None:
