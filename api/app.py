@@ -114,7 +114,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             # validators) while the interpreter finalizes, and none of its later work is done
             stopping.set()
             await anyio.to_thread.run_sync(warming.join, WARM_UP_JOIN_SECONDS)
-            context.close()
+            # in a thread of its own (not one of the requests', which turns may hold): the loop
+            # meanwhile streams the answers of the turns the close stops
+            await anyio.to_thread.run_sync(context.close, limiter=anyio.CapacityLimiter(1))
             flush_tracing()
 
     app = FastAPI(

@@ -27,6 +27,7 @@ from api.errors import ApiError
 from api.limits import RateLimiter
 from api.memory import release_free_memory
 from api.probe_thread import ProbeThread
+from api.thread_turns import AppTurns
 from jobs.handlers import Handler, HandlerRegistry, HandlersOnFirstUse
 from jobs.job_runner import JobRunner
 from jobs.queue import JobQueue
@@ -65,6 +66,8 @@ class AppContext:
         self._runner: JobRunner | None = None
         self._authenticator: Authenticator | None = None
         self._queue: JobQueue | None = None
+        self.turns = AppTurns()
+        """The chat turns this app runs (none goes on after `close`)."""
         self.runs = RunRegistry()
         """The Agent Protocol runs this app executes (their live frames)."""
         self.run_timing = RunTiming()
@@ -197,7 +200,10 @@ class AppContext:
             self.runner.start(self.settings.api.job_workers)
 
     def close(self) -> None:
-        """Stop the workers and close the store if this context opened it."""
+        """Stop the chat turns (refused from now on; those under way stop before their next
+        step, waited for: `AppTurns.close`) and the workers, and close the store if this context
+        opened it."""
+        self.turns.close()
         if self._runner is not None:
             self._runner.stop(timeout=5.0)
         self.probes.close()

@@ -20,7 +20,7 @@ the `problem`. Codes and statuses:
 | `RATE_LIMITED` | 429 | too many requests, or this process runs as much of the work asked for as its bound allows (full evaluations, estimates, chat turns and searches, uploads being parsed: `services.work_bounds`); `Retry-After` header, seconds |
 | `INTERNAL` | 500 | a bug: logged with its traceback server-side, never sent |
 | `BAD_GATEWAY` | 502 | a service the answer depends on failed (the strategy model's estimates endpoint) |
-| `UNAVAILABLE` | 503 | the store cannot be reached; the estimates endpoint cannot answer now |
+| `UNAVAILABLE` | 503 | the store cannot be reached; the estimates endpoint cannot answer now; the server is shutting down (a chat turn, `Retry-After`) |
 | `OVERLOADED` | 503 | load shed: too many requests in flight or per minute (`Retry-After`) |
 | `MODEL_UNAVAILABLE` | 503 | no model route answered: the model service kept throttling or was unavailable (`Retry-After` header, seconds) |
 """

@@ -10,13 +10,20 @@ invocation), so a turn holds a lease on its thread in the owner's cache in the s
 process, is refused (409) meanwhile. A process that dies mid-turn leaves its thread busy until
 the lease expires. How many turns this process answers at once is its own capacity, counted
 here (`TURNS`, 429 with `Retry-After` beyond: `services.work_bounds`).
+
+An app runs its turns through its `AppTurns` (`AppContext.turns`), so that none outlives it:
+once the app closes, a new turn is refused (503 `UNAVAILABLE` with `Retry-After`), the turns under
+way are asked to stop before their next step (`graphs.chat.ChatSession.stop`), and the close
+waits for them up to `TURN_STOP_SECONDS`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from api.errors import ApiError, busy
@@ -36,6 +43,9 @@ TURN_RETRY_AFTER_S = 5
 TURNS = WorkBound("chat turns", MAX_CONCURRENT_TURNS, "thread", TURN_RETRY_AFTER_S)
 """The turns this process answers at once: the bound every kind of expensive work has
 (`services.work_bounds`)."""
+TURN_STOP_SECONDS = 10.0
+"""How long an app's close waits for its turns to stop (each finishes the step under way: a
+model's answer, a tool's call)."""
 
 
 def turn_key(thread_id: str) -> str:
@@ -135,3 +145,122 @@ def thread_busy(store: Store, owner: str, thread_id: str) -> bool:
         if (owner, thread_id) in _turns:
             return True
     return store.cache_get(owner, turn_key(thread_id)) is not None
+
+
+def let_go(owner: str, thread_id: str) -> None:
+    """Stop renewing this process's hold on `owner`'s thread, whose turn goes on: the hold then
+    expires as a dead process's would (the turn's end still releases it if it comes first)."""
+    with _turns_lock:
+        turn = _turns.get((owner, thread_id))
+    if turn is not None:
+        turn.ended.set()
+
+
+def shutting_down() -> ApiError:
+    """The refusal of a turn asked of an app that is closing (503, `Retry-After`)."""
+    return ApiError(
+        503,
+        "UNAVAILABLE",
+        "the server is shutting down; retry later",
+        [("thread", "the server is shutting down")],
+        headers={"Retry-After": str(TURN_RETRY_AFTER_S)},
+    )
+
+
+@dataclass(eq=False)
+class _AppTurn:
+    """A turn of an app: the signal asking it to stop, and the thread of its own doing it."""
+
+    owner: str
+    thread_id: str
+    stop: threading.Event = field(default_factory=threading.Event)
+    worker: threading.Thread | None = None
+
+
+class AppTurns:
+    """The turns one app runs (`AppContext.turns`): each holds its thread (`claim_thread`) from
+    `claim` to `release`, and its work runs in the request's thread or in one of its own
+    (`start`). `close` refuses new turns, asks those under way to stop before their next step
+    and waits for them: none goes on after the app has closed."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._turns: dict[tuple[str, str], _AppTurn] = {}
+        self.closing = threading.Event()
+        """Set once the app closes: new turns are refused from then on."""
+
+    def claim(self, store: Store, owner: str, thread_id: str) -> threading.Event:
+        """Start a turn of `owner`'s thread (`claim_thread`: 409, 429), or refuse it with 503
+        once the app closes; the event asking the turn to stop (`ChatSession.stop`)."""
+        turn = _AppTurn(owner, thread_id)
+        with self._changed:
+            if self.closing.is_set():
+                raise shutting_down()
+            if (owner, thread_id) in self._turns:
+                raise _busy(thread_id)
+            self._turns[(owner, thread_id)] = turn
+        try:
+            claim_thread(store, owner, thread_id)
+        except BaseException:
+            self._done(turn)
+            raise
+        return turn.stop
+
+    def start(self, owner: str, thread_id: str, work: Callable[[], object], name: str) -> None:
+        """Do the claimed turn's `work` in a thread of its own; the turn ends with the thread
+        (`close` waits for it), its hold on the thread with `release`."""
+        with self._changed:
+            turn = self._turns[(owner, thread_id)]
+
+        def run() -> None:
+            try:
+                work()
+            finally:
+                self._done(turn)
+
+        turn.worker = threading.Thread(target=run, name=name, daemon=True)
+        turn.worker.start()
+
+    def release(self, store: Store, owner: str, thread_id: str) -> None:
+        """End the turn's hold on `owner`'s thread (`release_thread`); a turn without a thread
+        of its own ends here."""
+        release_thread(store, owner, thread_id)
+        with self._changed:
+            turn = self._turns.get((owner, thread_id))
+        if turn is not None and turn.worker is None:
+            self._done(turn)
+
+    def _done(self, turn: _AppTurn) -> None:
+        with self._changed:
+            if self._turns.get((turn.owner, turn.thread_id)) is turn:
+                del self._turns[(turn.owner, turn.thread_id)]
+            self._changed.notify_all()
+
+    def close(self, timeout: float | None = None) -> None:
+        """Refuse new turns, ask the turns under way to stop before their next step and wait up
+        to `timeout` seconds (default `TURN_STOP_SECONDS`) for them and their threads to end. A
+        turn still running then (a step that did not finish: a model or a tool that does not
+        answer) is logged and left; its hold on the thread is no longer renewed and expires as
+        a dead process's. The turns stopped in time have released their threads themselves (the
+        store is still open): the threads are free at once."""
+        timeout = TURN_STOP_SECONDS if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            turns = list(self._turns.values())
+            for turn in turns:
+                turn.stop.set()
+            self.closing.set()  # after: whoever sees it closing sees its turns asked to stop
+        with self._changed:
+            self._changed.wait_for(lambda: not self._turns, timeout)
+            left = list(self._turns.values())
+        for turn in turns:
+            if turn.worker is not None:  # its last statement has run: it ends at once
+                turn.worker.join(max(0.0, deadline - time.monotonic()))
+        for turn in left:
+            log.warning(
+                "thread %s: its turn did not stop within %.0f s of the close; left to end, "
+                "its hold on the thread to expire",
+                turn.thread_id,
+                timeout,
+            )
+            let_go(turn.owner, turn.thread_id)

@@ -70,6 +70,11 @@ class NothingPendingError(LookupError):
     """`decide` was called on a thread with no run waiting for approval."""
 
 
+class TurnStopped(Exception):
+    """A turn stopped between two steps because its session's `stop` said so (its app is
+    closing): the thread's checkpoint is its last completed step."""
+
+
 class ChatSession:
     """One chat thread with the strategy assistant."""
 
@@ -105,6 +110,10 @@ class ChatSession:
         bind_settings(key, self.settings)
         if self._owner is not None:
             bind_owner(key, *self._owner)
+        self.stop: Callable[[], bool] | None = None
+        """Asked between the steps of a turn (LangGraph's supersteps, once the last one's
+        checkpoint is written, before the next one starts): True stops the turn there with
+        `TurnStopped`, storing nothing more (no reply, no saved portfolio)."""
 
     def _checkpoint(self) -> str:
         """The LangGraph `thread_id` the conversation is checkpointed under: the one the
@@ -316,7 +325,7 @@ class ChatSession:
                 span("assistant turn", carry={"stratigos.thread_id": self.thread_id}),
                 traced(self.config, self.settings) as config,
             ):
-                log.stream(graph, payload, config, on_chunk, ("values", *modes) if on_chunk else ())
+                log.stream(graph, payload, config, *self._sink(on_chunk, modes))
             snapshot = graph.get_state(self.config)
             built = snapshot.values.get("portfolios") or {}
             turn.saved = self._save({pid: data for pid, data in built.items() if pid not in known})
@@ -327,6 +336,27 @@ class ChatSession:
             turn.pending = _approval(snapshot)
             log.emit(log.recorder.run_finished("interrupted" if turn.pending else "succeeded"))
         return turn, snapshot
+
+    def _sink(
+        self, on_chunk: ChunkSink | None, modes: Sequence[str]
+    ) -> tuple[ChunkSink | None, tuple[str, ...]]:
+        """What a turn's stream items go to, and the modes streamed for it: `on_chunk` with
+        "values" and `modes`; with a `stop`, the top-level "values" item of each step (streamed
+        after its checkpoint is written, before the next step starts: `Pregel.stream`'s runner
+        hands control back before it schedules a step's tasks) first asks it."""
+        stop = self.stop
+        streamed = ("values", *modes) if on_chunk is not None or stop is not None else ()
+        if stop is None:
+            return on_chunk, streamed
+
+        def sink(chunk: Any) -> None:
+            namespace, mode, _ = chunk
+            if not namespace and mode == "values" and stop():
+                raise TurnStopped(f"thread {self.thread_id}: the turn stopped before its next step")
+            if on_chunk is not None:
+                on_chunk(chunk)
+
+        return sink, streamed
 
     def _memories(self) -> AbstractContextManager[BaseStore | None]:
         """The long-term memory store for a thread with an owner (nothing without one)."""

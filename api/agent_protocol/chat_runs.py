@@ -50,6 +50,8 @@ def frame_mode(event: str) -> str:
 
 RUN_STATUSES = ("pending", "running", "success", "error", "interrupted")
 TERMINAL = ("success", "error", "interrupted")
+SHUTDOWN_REASON = "the server shut down"
+"""The `cancel_reason` of a run stopped because the app executing it closed."""
 
 
 class RunCancelled(Exception):
@@ -116,6 +118,9 @@ class AgentRun:
     frames: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
     """The SSE frames so far, `(event, data)`; a frame's id is its index."""
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
+    stopping: threading.Event = dataclasses.field(default_factory=threading.Event)
+    """Set when the app executing the run closes: the run stops before its turn's next step
+    (`ChatSession.stop`) and ends `interrupted` (`SHUTDOWN_REASON`)."""
     ended: threading.Event = dataclasses.field(default_factory=threading.Event)
     """Set with the `end` frame."""
     cancel_job: Callable[[str], None] | None = None
@@ -332,8 +337,9 @@ def chat_outcome(
     turn: Callable[[Callable[[Any], None]], Any], snapshot: Callable[[], StateSnapshot]
 ) -> Outcome:
     """The outcome of a chat turn, `turn(on_chunk)`: `success`, `interrupted` when the thread
-    pauses on an approval or the run was cancelled, `error` when the turn failed; the result is
-    the thread's values."""
+    pauses on an approval, the run was cancelled or it stopped because its app closes (its
+    session's `stop` is the run's `stopping`), `error` when the turn failed; the result is the
+    thread's values."""
     return lambda run: _chat_outcome(run, turn, snapshot)
 
 
@@ -342,6 +348,8 @@ def _chat_outcome(
     turn: Callable[[Callable[[Any], None]], Any],
     snapshot: Callable[[], StateSnapshot],
 ) -> tuple[str, dict[str, Any]]:
+    from graphs.chat import TurnStopped  # loaded by the run's session by now
+
     if run.cancelled.is_set():
         return "interrupted", state_values(snapshot())
     run.status = "running"
@@ -350,11 +358,19 @@ def _chat_outcome(
             turn(run.on_chunk)
     except RunCancelled:
         return "interrupted", state_values(snapshot())
+    except TurnStopped:  # the app closes: the thread is as after the last completed step
+        return stopped(run), state_values(snapshot())
     except Exception as exc:  # reported as the run's error
         return failed(run, exc)
     state = snapshot()
-    stopped = state.interrupts or run.cancelled.is_set()
-    return "interrupted" if stopped else "success", state_values(state)
+    paused = state.interrupts or run.cancelled.is_set()
+    return "interrupted" if paused else "success", state_values(state)
+
+
+def stopped(run: AgentRun) -> str:
+    """The status of a run stopped because its app closes (`interrupted`, with the reason)."""
+    run.cancel_reason = run.cancel_reason or SHUTDOWN_REASON
+    return "interrupted"
 
 
 def _events(run: AgentRun) -> contextlib.AbstractContextManager[None]:

@@ -69,6 +69,7 @@ def cron_run_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
             multitask_strategy="reject",
             kwargs={"stream_mode": ["values"], "cron_id": cron.cron_id},
         )
+        session.stop = lambda: _stopped(run, ctx)
         outcome = chat_outcome(chat_turn(session, body), session.snapshot)
     except BaseException:
         release_thread(store, owner, thread_id)
@@ -85,6 +86,16 @@ def cron_run_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         with contextlib.suppress(NotFoundError):
             erase_conversation(settings, store, owner, thread_id)
     return {"run_id": run.run_id, "thread_id": thread_id, "run_status": run.status, "kept": kept}
+
+
+def _stopped(run: AgentRun, ctx: JobContext) -> bool:
+    """Whether the cron's turn stops before its next step: its job was cancelled, or its worker
+    is stopping and lets it go (`JobRunner.stop`); the run then ends `interrupted`, saying why,
+    and nothing of it goes on."""
+    if not ctx.cancelled():
+        return False
+    run.cancel_reason = run.cancel_reason or "its job was cancelled, or its worker stopped"
+    return True
 
 
 HANDLERS: dict[str, Handler] = {CRON_RUN_KIND: cron_run_handler}

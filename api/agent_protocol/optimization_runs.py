@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from api.agent_protocol.chat_runs import AgentRun, Outcome
+from api.agent_protocol.chat_runs import AgentRun, Outcome, stopped
 from api.agent_protocol.run_requests import refuse_text
 from api.errors import invalid, profile_refusals
 from api.schemas.optimizations import job_view
@@ -64,7 +64,8 @@ def job_values(store: Store, owner: str, job_id: str) -> dict[str, Any]:
 def job_outcome(
     runner: JobRunner, store: Store, owner: str, job_id: str, poll_seconds: float
 ) -> Outcome:
-    """Follow the job until it ends, reading its events and status every `poll_seconds`."""
+    """Follow the job until it ends, reading its events and status every `poll_seconds`; a run
+    whose app closes stops following it (`interrupted`; the job is the job runner's)."""
     return lambda run: _follow(runner, store, run, owner, job_id, poll_seconds)
 
 
@@ -91,6 +92,8 @@ def _follow(
         ended = values["job"]["status"] in TERMINAL_STATUSES
         if not ended and len(events) < 1000:
             run.cancelled.wait(poll_seconds)  # a cancel cancels the job: read it at once
+        if not ended and run.stopping.is_set():
+            return stopped(run), shown
     status = RUN_STATUS[shown["job"]["status"]]
     if status == "error":
         body = {"error": "JOB_FAILED", "message": shown["job"]["error"] or "the job failed"}

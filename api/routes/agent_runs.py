@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
@@ -63,7 +62,6 @@ from api.routes.agent_threads import (
 )
 from api.schemas.agent_runs import RunBody
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
-from api.thread_turns import claim_thread, release_thread
 from services.bounds import MAX_COUNT
 from store import AgentRunRecord, ConflictError, NotFoundError
 
@@ -78,13 +76,16 @@ def _start(
     on_end: Callable[[], None] | None = None,
 ) -> tuple[AgentRun, AgentRunRecord]:
     """Check `body`, claim the thread, record the run in the store and start it in a worker
-    thread; `on_end()` runs there once the thread is released, before the run's `end`
+    thread (the app's turn: it stops before its next step once the app closes, ending
+    `interrupted`); `on_end()` runs there once the thread is released, before the run's `end`
     frame."""
     graph = checked_graph(body)
     modes = stream_modes(body)
     session = chat_session(context, owner, thread_id)
     _refuse_past_checkpoint(session, body)
-    claim_thread(context.store, owner, thread_id)  # what is pending cannot change from here on
+    # what is pending cannot change from here on
+    stopping = context.turns.claim(context.store, owner, thread_id)
+    session.stop = stopping.is_set
     job = None
     try:
         _refuse_if_running(context, owner, thread_id)
@@ -104,6 +105,7 @@ def _start(
             stream_modes=modes,
             subgraphs=body.stream_subgraphs,
             metadata=body.metadata or {},
+            stopping=stopping,
         )
         record = context.store.create_agent_run(
             owner,
@@ -117,7 +119,7 @@ def _start(
             job_id=None if job is None else job.id,
         )
     except BaseException:
-        release_thread(context.store, owner, thread_id)
+        context.turns.release(context.store, owner, thread_id)
         if job is not None:  # submitted, but the run could not be recorded
             _cancel_job(context, owner, job.id)
         raise
@@ -132,18 +134,17 @@ def _start(
             with contextlib.suppress(NotFoundError):
                 context.store.touch_thread(owner, thread_id)
         finally:
-            release_thread(context.store, owner, thread_id)
+            context.turns.release(context.store, owner, thread_id)
         if on_end is not None:
             on_end()
 
     journal = StoreJournal(context.store, owner, context.run_timing)
-    worker = threading.Thread(
-        target=execute,
-        args=(run, outcome, release, journal),
-        name=f"agent-run-{run.run_id}",
-        daemon=True,
+    context.turns.start(
+        owner,
+        thread_id,
+        lambda: execute(run, outcome, release, journal),
+        f"agent-run-{run.run_id}",
     )
-    worker.start()
     return run, record
 
 

@@ -29,7 +29,6 @@ from api.routes.agent_threads import (
     thread_view,
 )
 from api.schemas.agent_threads import CheckpointRef, HistoryBody, StateAtBody, StateUpdateBody
-from api.thread_turns import claim_thread, release_thread
 
 if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
@@ -186,10 +185,10 @@ class _idle:
         self.context, self.owner, self.thread_id = context, owner, thread_id
 
     def __enter__(self) -> None:
-        claim_thread(self.context.store, self.owner, self.thread_id)
+        self.context.turns.claim(self.context.store, self.owner, self.thread_id)
         running = active_run(self.context.store, self.owner, self.thread_id)
         if running is not None:
-            release_thread(self.context.store, self.owner, self.thread_id)
+            self.context.turns.release(self.context.store, self.owner, self.thread_id)
             raise ApiError(
                 409,
                 "CONFLICT",
@@ -198,4 +197,4 @@ class _idle:
             )
 
     def __exit__(self, *exc: object) -> None:
-        release_thread(self.context.store, self.owner, self.thread_id)
+        self.context.turns.release(self.context.store, self.owner, self.thread_id)

@@ -40,7 +40,7 @@ from api.schemas.agent_threads import (
     ThreadPatch,
     ThreadSearch,
 )
-from api.thread_turns import claim_thread, release_thread, thread_busy
+from api.thread_turns import thread_busy
 from store import ChatThread, ConflictError
 
 if TYPE_CHECKING:
@@ -238,11 +238,11 @@ def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
 def delete_owned_thread(context: AppContext, owner: str, thread_id: str) -> None:
     """Delete the owner's thread (404 if not theirs, 409 while a turn runs on it)."""
     stored = owned_thread(context, owner, thread_id).id
-    claim_thread(context.store, owner, stored)
+    context.turns.claim(context.store, owner, stored)
     try:
         erase_thread(context, owner, stored)
     finally:
-        release_thread(context.store, owner, stored)
+        context.turns.release(context.store, owner, stored)
 
 
 def erase_thread(context: AppContext, owner: str, thread_id: str) -> None:

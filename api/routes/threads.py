@@ -12,7 +12,8 @@
 
 One turn at a time per thread, in every process (a second concurrent message is 409), and at
 most `MAX_CONCURRENT_TURNS` turns per process (429 with `Retry-After` beyond):
-`api.thread_turns`.
+`api.thread_turns`. A message sent while the app closes is 503 with `Retry-After`; a turn under
+way then stops before its next step, answering 503 `UNAVAILABLE` (the stream's `error` event).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import asyncio
 import contextvars
 import dataclasses
 import json
-import threading
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -42,14 +42,14 @@ from api.schemas.threads import (
     TurnView,
 )
 from api.streaming import SSE_HEADERS, sse
-from api.thread_turns import claim_thread, release_thread
+from api.thread_turns import shutting_down
 from store import ChatThread, NotFoundError
 from traces.schema import TraceEvent
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
-    from graphs.chat import ChatTurn
+    from graphs.chat import ChatSession, ChatTurn
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -120,12 +120,12 @@ def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
     from graphs.chat import ChatSession
 
     thread = _thread(context, caller.owner, thread_id)
-    claim_thread(context.store, caller.owner, thread_id)  # not while a turn is running
+    context.turns.claim(context.store, caller.owner, thread_id)  # not while a turn is running
     try:
         ChatSession(thread_id, settings=context.settings, checkpoint=thread.checkpoint).delete()
         context.store.delete_thread(caller.owner, thread_id)
     finally:
-        release_thread(context.store, caller.owner, thread_id)
+        context.turns.release(context.store, caller.owner, thread_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -133,10 +133,16 @@ Turn = Callable[[Callable[[TraceEvent], None]], "ChatTurn"]
 
 
 def _respond(
-    context: AppContext, owner: str, thread: ChatThread, turn: Turn, accept: str | None
+    context: AppContext,
+    owner: str,
+    thread: ChatThread,
+    session: ChatSession,
+    turn: Turn,
+    accept: str | None,
 ) -> Any:
-    """Run `turn` (in a worker thread) and answer as SSE or, when asked, JSON."""
-    claim_thread(context.store, owner, thread.id)
+    """Run `turn` of `session` (in a worker thread) and answer as SSE or, when asked, JSON; the
+    turn stops before its next step once the app closes."""
+    session.stop = context.turns.claim(context.store, owner, thread.id).is_set
     wants_json = "application/json" in (accept or "") and "text/event-stream" not in (accept or "")
     if wants_json:
         return _respond_json(context, owner, thread, turn)
@@ -168,17 +174,22 @@ def _settled(
     turn: Turn,
     on_event: Callable[[TraceEvent], None],
 ) -> tuple[str, Any]:
-    """Run `turn` to its end: `("turn", result)`, or `("error", exc)` when it failed. The thread
-    is touched and free by the time this returns, so a client that sends its next message as
-    soon as the answer arrives is not refused as busy."""
+    """Run `turn` to its end: `("turn", result)`, or `("error", exc)` when it failed (503 when
+    it stopped because the app closes). The thread is touched and free by the time this
+    returns, so a client that sends its next message as soon as the answer arrives is not
+    refused as busy."""
+    from graphs.chat import TurnStopped
+
     try:
         result = turn(on_event)
         context.store.touch_thread(owner, thread.id)
         return "turn", result
+    except TurnStopped:
+        return "error", shutting_down()
     except Exception as exc:  # the client's error: the stream's `error` event, or raised for JSON
         return "error", exc
     finally:
-        release_thread(context.store, owner, thread.id)
+        context.turns.release(context.store, owner, thread.id)
 
 
 async def _stream(
@@ -196,7 +207,7 @@ async def _stream(
 
     # the turn runs in the request's context: its spans nest under the request's span
     runner = contextvars.copy_context().run
-    threading.Thread(target=runner, args=(work,), name=f"chat-{thread.id}", daemon=True).start()
+    context.turns.start(owner, thread.id, lambda: runner(work), f"chat-{thread.id}")
     while True:
         kind, item = await queue.get()
         if kind == "event":
@@ -251,6 +262,7 @@ def send_message(
         context,
         caller.owner,
         thread,
+        session,
         lambda sink: session.send(body.content, on_event=sink),
         accept,
     )
@@ -299,4 +311,4 @@ def decide(
         except NothingPendingError as exc:
             raise ApiError(409, "CONFLICT", str(exc), [("thread", "nothing pending")]) from exc
 
-    return _respond(context, caller.owner, thread, turn, accept)
+    return _respond(context, caller.owner, thread, session, turn, accept)

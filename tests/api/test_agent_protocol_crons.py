@@ -264,3 +264,36 @@ def test_hostile_text_at_the_cron_doors(server: Server, text: str, door: str) ->
     assert response.json()["error"]["details"][0]["field"].startswith("body.")
     assert not any(word in response.text for word in LIBRARY_WORDS)
     assert server.sync().crons.search(limit=100) == before  # nothing stored
+
+
+def test_a_cron_run_whose_job_is_let_go_stops_before_its_next_step(
+    server: Server, api_env: Path
+) -> None:
+    """A cron's run whose job was cancelled, or let go by its stopping worker (`ctx.cancelled()`,
+    `JobRunner.stop`), stops its turn before its next step: the run ends `interrupted`, saying
+    why, with no reply, and the thread is free for the next run."""
+    from types import SimpleNamespace
+
+    from api.agent_protocol.cron_runs import cron_run_handler
+    from api.thread_turns import thread_busy
+
+    alice = server.sync(server.alice)
+    thread_id = alice.threads.create()["thread_id"]
+    cron = alice.crons.create_for_thread(
+        thread_id, "assistant", schedule="*/5 * * * *", input=human("hello")
+    )
+    job = SimpleNamespace(owner="alice", request={"cron_id": cron["cron_id"], "fire": "now"})
+    ctx = SimpleNamespace(
+        store=server.store, settings=make_settings(api_env / "crons"), cancelled=lambda: True
+    )
+    result = cron_run_handler(job, ctx)  # type: ignore[arg-type]
+    assert result["run_status"] == "interrupted"
+    (run,) = alice.runs.list(thread_id)
+    assert run["status"] == "interrupted" and "cancelled" in run["cancel_reason"]
+    messages = alice.threads.get_state(thread_id)["values"]["messages"]
+    assert [m["type"] for m in messages] == ["human"]
+    assert not thread_busy(server.store, "alice", result["thread_id"])
+    alice.crons.delete(cron["cron_id"])
+    assert (
+        alice.runs.wait(thread_id, "assistant", input=human("hi"))["messages"][-1]["type"] == "ai"
+    )
