@@ -32,7 +32,7 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
-from quant.extra_trees import TreeEnsemble, fit_extra_trees, predict_trees
+from quant.extra_trees import TreeEnsemble, fit_extra_trees, mean_trees, predict_trees
 from quant.rank_correlation import spearman
 from quant.regime_names import REGIME_NAMES
 from quant.regimes import identify_regimes
@@ -171,8 +171,13 @@ def feature_rows(
             + [float(regime[k]) for k in SCENARIO_FEATURES]
             + [float(code), float(context["horizon"]), float(method), float(context["safe_rate"])]
         )
-    rows = [head + tail for head in map(config_features, configs) for tail in tails]
-    return np.asarray(rows, dtype=np.float64).reshape(len(configs) * len(scenarios), len(FEATURES))
+    heads = np.asarray([config_features(c) for c in configs], dtype=np.float64)
+    rows = np.empty((len(configs), len(scenarios), len(FEATURES)))
+    rows[:, :, : len(CONFIG_FEATURES)] = heads.reshape(len(configs), 1, len(CONFIG_FEATURES))
+    rows[:, :, len(CONFIG_FEATURES) :] = np.asarray(tails, dtype=np.float64).reshape(
+        1, len(scenarios), len(FEATURES) - len(CONFIG_FEATURES)
+    )
+    return rows.reshape(len(configs) * len(scenarios), len(FEATURES))
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,10 +214,25 @@ class StrategyModel:
     groups: tuple[tuple[str, ...], ...] = TREE_GROUPS
     learner: dict[str, Any] = field(default_factory=dict)
 
-    def mean(self, X: np.ndarray) -> np.ndarray:
-        """The estimates of rows X [rows, features], [rows, metrics], without their intervals
-        (what ranking configurations needs: half the work of `predict`)."""
-        return _predict_groups(self.ensembles, self.groups, self.metrics, X).mean(axis=0)
+    def mean(self, X: np.ndarray, metrics: Sequence[str] | None = None) -> np.ndarray:
+        """The estimates of rows X [rows, features] without their intervals, [rows, metrics]
+        (what ranking configurations needs): of `metrics` in that order (default: every metric
+        the model estimates, `self.metrics`), each exactly `predict`'s estimate. Only the
+        ensembles of the groups holding one of `metrics` walk the rows (`mean_trees`: no
+        [trees, rows] array). `ValueError` for a metric the model does not estimate."""
+        wanted = self.metrics if metrics is None else tuple(metrics)
+        unknown = [name for name in wanted if name not in self.metrics]
+        if unknown:
+            raise ValueError(f"the model does not estimate {unknown}; it does {self.metrics}")
+        rows = np.ascontiguousarray(X, dtype=np.float64)
+        out = np.empty((len(rows), len(wanted)))
+        for ensemble, group in zip(self.ensembles, self.groups, strict=True):
+            columns = [(i, group.index(name)) for i, name in enumerate(wanted) if name in group]
+            if columns:
+                estimate = mean_trees(ensemble, rows)
+                for i, output in columns:
+                    out[:, i] = estimate[:, output]
+        return out
 
     def predict(self, X: np.ndarray) -> Estimate:
         """The estimates of rows X [rows, features] and their intervals."""

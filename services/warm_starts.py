@@ -118,11 +118,12 @@ def _predicted_objective(
     if not set(objective.weights) <= set(METRICS) or not candidates:
         return None
     scenarios = list(context["scenarios"])
+    weighed = [name for name in METRICS if name in objective.weights]  # all the objective reads
     rows = feature_rows([space.config(p) for p in candidates], context, scenarios)
-    value = model.model.mean(rows).reshape(len(candidates), len(scenarios), len(METRICS))
+    value = model.model.mean(rows, weighed).reshape(len(candidates), len(scenarios), len(weighed))
     zeros = np.zeros(len(candidates))
     means = {
-        s: {ENGINE_METRICS[0]: zeros} | {m: value[:, i, j] for j, m in enumerate(METRICS)}
+        s: {ENGINE_METRICS[0]: zeros} | {m: value[:, i, j] for j, m in enumerate(weighed)}
         for i, s in enumerate(scenarios)
     }
     return objective.values(means, scenarios)
