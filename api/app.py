@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.context = context
     app.openapi = lambda: contract_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
-    app.router.routes.extend(ROUTES.routes)  # not include_router: that builds them per app
+    app.router.routes.extend(ROUTES.routes)  # as made: include_router would build them again
     app.router.routes.append(Route(MCP_PATH, mcp, methods=MCP_METHODS, include_in_schema=False))
     app.add_middleware(RequestContract)  # inside the size limit: it reads bodies it allows
     app.add_middleware(

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.errors import ERROR_RESPONSES
+from api.route_defaults import declared_by_api_router
 from api.routes import (
     accounts,
     agent_crons,
@@ -67,15 +67,16 @@ ROUTERS: list[APIRouter] = [
     web.router,  # last: the UI's / and /static routes never shadow /v1
 ]
 
-ROUTES = APIRouter(
-    responses=ERROR_RESPONSES,
-    strict_content_type=False,  # no content type: JSON, as the contract reads it (api.md)
-)
-"""Every router of `ROUTERS`, with the error responses every operation documents: one per
-process, its routes shared by the apps `api.app.create_app` makes. FastAPI builds an included
-router's routes (their parameters' and bodies' validators) on the first request that reaches
-them, once per inclusion: included here once, they are built once per process, not again for
-each new app (~0.15-0.3 s an app). What an app would give the routes it includes is given
-here (an app's `dependency_overrides` do not reach them)."""
 for _router in ROUTERS:
-    ROUTES.include_router(_router)
+    if not declared_by_api_router(_router):
+        raise TypeError(f"the router tagged {_router.tags} is not made by api_router")
+
+ROUTES = APIRouter()
+"""Every route of `ROUTERS`, in their order: one per process, shared by the apps
+`api.app.create_app` makes. The routes are mounted as their modules made them
+(`api.route_defaults.api_router`: with the error responses every operation documents), not
+included: FastAPI builds an included router's routes (their parameters' and bodies'
+validators) again on the first request that reaches them, once per inclusion (~0.65 s a
+process). An app's `dependency_overrides` do not reach them."""
+for _router in ROUTERS:
+    ROUTES.routes.extend(_router.routes)

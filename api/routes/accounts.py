@@ -12,16 +12,17 @@ import base64
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from api.context import Caller, Ctx
 from api.downloads import attachment
 from api.errors import found_or_404
 from api.params import AwareMoment, Day
+from api.route_defaults import api_router
 from store.iv_history import TICKER_PATTERN
 from store.reports import REPORT_MEDIA_TYPES
 
-router = APIRouter(prefix="/v1", tags=["accounts"])
+router = api_router(prefix="/v1", tags=["accounts"])
 
 _REPORT_CONTENT = {media: {"schema": {"type": "string"}} for media in REPORT_MEDIA_TYPES.values()}
 

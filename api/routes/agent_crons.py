@@ -13,20 +13,21 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from api.agent_protocol.assistants import CHAT_GRAPH, assistant_id, graph_of
 from api.agent_protocol.run_requests import refuse_text
 from api.agent_protocol.thread_ids import shown_thread_id, stored_thread_id
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, found_or_404, validation_error
+from api.route_defaults import api_router
 from api.routes.agent_threads import PREFIX, owned_thread
 from api.schemas.agent_crons import CronCount, CronCreate, CronPatch, CronSearch
 from api.schemas.agent_runs import RunBody
 from services.agent_crons import CronError, following
 from store.agent_crons import AgentCron
 
-router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
+router = api_router(prefix=PREFIX, tags=["agent protocol"])
 
 RUN_FIELDS = ("input", "metadata", "config", "context", "multitask_strategy", "stream_mode")
 """The cron request's fields that are its runs' request."""

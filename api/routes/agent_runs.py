@@ -20,7 +20,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from api.agent_protocol import optimization_runs
@@ -53,6 +53,7 @@ from api.agent_protocol.thread_ids import as_uuid, shown_thread_id
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, found_or_404, not_found, validation_error
 from api.params import LastEventId
+from api.route_defaults import api_router
 from api.routes.agent_threads import (
     PREFIX,
     chat_session,
@@ -65,7 +66,7 @@ from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
 from services.bounds import MAX_COUNT
 from store import AgentRunRecord, ConflictError, NotFoundError
 
-router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
+router = api_router(prefix=PREFIX, tags=["agent protocol"])
 
 
 def _start(

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter
-
 from api.agent_protocol.chat_runs import jsonable
 from api.agent_protocol.run_records import active_run
 from api.agent_protocol.run_requests import refuse_text
@@ -21,6 +19,7 @@ from api.agent_protocol.state_updates import state_update
 from api.agent_protocol.thread_ids import as_uuid
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, found_or_404, validation_error
+from api.route_defaults import api_router
 from api.routes.agent_threads import (
     PREFIX,
     chat_session,
@@ -33,7 +32,7 @@ from api.schemas.agent_threads import CheckpointRef, HistoryBody, StateAtBody, S
 if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
 
-router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
+router = api_router(prefix=PREFIX, tags=["agent protocol"])
 
 
 def state_view(thread_id: str, snapshot: StateSnapshot) -> dict[str, Any]:

@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from api.agent_protocol.run_requests import refuse_text
 from api.agent_protocol.store_items import OwnerStore, client_namespace
 from api.context import AppContext, Caller, Ctx
 from api.errors import not_found, validation_error
+from api.route_defaults import api_router
 from api.routes.agent_threads import PREFIX
 from api.schemas.agent_store import (
     KEY_QUERY,
@@ -29,7 +30,7 @@ from services.problems import text_problem
 from store import StoreUnavailableError
 from store.memories import memory_store
 
-router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
+router = api_router(prefix=PREFIX, tags=["agent protocol"])
 
 T = TypeVar("T")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from api.agent_protocol.assistants import (
     CHAT_GRAPH,
@@ -33,6 +33,7 @@ from api.agent_protocol.run_records import active_run
 from api.agent_protocol.thread_ids import chosen_thread_id, shown_thread_id, stored_thread_id
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, found_or_404, validation_error
+from api.route_defaults import api_router
 from api.schemas.agent_threads import (
     AssistantSearch,
     ThreadCreateBody,
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from graphs.chat import ChatSession
 
 PREFIX = "/agent"
-router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
+router = api_router(prefix=PREFIX, tags=["agent protocol"])
 
 
 @router.post("/assistants/search", summary="Search assistants")

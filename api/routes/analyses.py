@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import BaseModel
 
 from api.caching import immutable
 from api.context import Caller, Ctx
 from api.errors import ApiError, cursor_errors, found_or_404
 from api.params import Cursor, PageLimit
+from api.route_defaults import api_router
 from api.schemas.monte_carlo import AnalyzeRequest, SimulateRequest, SimulateResult
 from api.schemas.optimization import OptimizationResult
 from store import Analysis, AnalysisKind, Page, Store
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from services.market_data.sources import Resolved
     from services.monte_carlo import ScenarioPaths
 
-router = APIRouter(prefix="/v1", tags=["stored results"])
+router = api_router(prefix="/v1", tags=["stored results"])
 
 MAX_TRAJECTORY_VALUES = 20_000
 """Most wealth values a simulation record keeps (trajectories x reported days)."""

@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import StreamingResponse
 
 from api.context import Caller, Ctx
+from api.route_defaults import api_router
 from api.routes.deployments import get_deployment
 from api.schemas.deployment_events import DeploymentEventsPage
 from api.streaming import (
@@ -33,7 +34,7 @@ from api.streaming import (
 )
 from store import DeploymentEvent
 
-router = APIRouter(prefix="/v1", tags=["deployments"])
+router = api_router(prefix="/v1", tags=["deployments"])
 
 FINAL = frozenset({"retired"})
 """A deployment's statuses after which nothing more happens to it."""

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from api.context import Caller, Ctx
@@ -27,6 +27,7 @@ from api.deployment_views import deployment_out, order_out
 from api.downloads import attachment
 from api.errors import ApiError, not_found
 from api.reports.deployment import render_deployment_report
+from api.route_defaults import api_router
 from api.schemas.deployments import (
     DeploymentIn,
     DeploymentList,
@@ -46,7 +47,7 @@ from services.errors import InputError
 from store import Deployment, Export, Job, NotFoundError, utc_now
 from store.exports import EXPORT_MEDIA_TYPES
 
-router = APIRouter(prefix="/v1", tags=["deployments"])
+router = api_router(prefix="/v1", tags=["deployments"])
 
 Action = Literal["activate", "pause", "resume", "retire"]
 _TARGET_STATUS: dict[Action, DeploymentStatus] = {

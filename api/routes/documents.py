@@ -24,12 +24,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import File, Query, Response, UploadFile
 
 from api.context import Caller, Ctx
 from api.downloads import attachment
 from api.errors import ApiError, ErrorResponse, cursor_errors, not_found, validation_error
 from api.params import Cursor, Moment
+from api.route_defaults import api_router
 from api.schemas.documents import (
     ChunkOut,
     ChunkPage,
@@ -48,7 +49,7 @@ from research.index_terms import MAX_K, Fusion, ResearchIndexError, SearchMode
 from research.parsing import DocumentError, DocumentTooLargeError, UnsupportedDocumentError
 from store import ArchivedError, Document, DocumentChunk, NotFoundError
 
-router = APIRouter(prefix="/v1", tags=["documents"])
+router = api_router(prefix="/v1", tags=["documents"])
 
 SEARCH_UNAVAILABLE = (ResearchIndexError, EmbeddingServiceError)
 """Failures of the research index or the embedding model: 503 wherever documents are added,

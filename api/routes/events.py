@@ -19,12 +19,13 @@ import contextlib
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import Depends, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
 from api.auth import Principal
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError
+from api.route_defaults import api_router
 from api.routes.optimizations import get_optimization
 from api.schemas.events import EventsPage
 from api.streaming import (
@@ -39,7 +40,7 @@ from api.streaming import (
 from services.bounds import MAX_SEQUENCE
 from store import TERMINAL_STATUSES, NotFoundError
 
-router = APIRouter(prefix="/v1", tags=["optimization jobs"])
+router = api_router(prefix="/v1", tags=["optimization jobs"])
 
 
 @router.get(

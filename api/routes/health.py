@@ -33,11 +33,10 @@ from collections.abc import Callable
 from functools import cache
 from importlib import metadata
 
-from fastapi import APIRouter
-
 from agents.providers import provider_summary
 from api.context import AppContext, Ctx
 from api.errors import ApiError, ErrorResponse
+from api.route_defaults import api_router
 from api.schemas.health import Check, Checks, Health, Liveness
 from jobs.worker import SYSTEM_OWNER
 from research.index_terms import ResearchIndexError, is_remote, open_local_directory
@@ -46,7 +45,7 @@ from store import StoreError
 
 log = logging.getLogger("stratigos.api.health")
 
-router = APIRouter(prefix="/v1", tags=["health"])
+router = api_router(prefix="/v1", tags=["health"])
 
 CHECK_TIMEOUT_S = 10.0
 """How long readiness waits for a blocking check (the store, the research index) when it has

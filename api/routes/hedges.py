@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from api.context import Caller, Ctx
 from api.errors import ApiError, not_found
+from api.route_defaults import api_router
 from api.schemas.hedges import HedgeKillIn, HedgeKillOut
 from services.errors import InputError
 from store import NotFoundError, utc_now
 
-router = APIRouter(prefix="/v1", tags=["deployments"])
+router = api_router(prefix="/v1", tags=["deployments"])
 
 
 def _called(body: HedgeKillIn, act: Any) -> HedgeKillOut:

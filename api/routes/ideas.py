@@ -21,12 +21,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from api.concurrency import etag, expected_version
 from api.context import Caller, Ctx
 from api.errors import ApiError, cursor_errors, found_or_404, input_errors, validation_error
 from api.params import Cursor, Day, IfMatchFromZero, PageLimit
+from api.route_defaults import api_router
 from api.schemas.ideas import (
     EvidenceList,
     IdeaIn,
@@ -52,7 +53,7 @@ from services.ideas import (
 from services.optimizations import submit_optimization
 from store.ideas import Idea, IdeaFilter, IdeaStatus, TransitionError
 
-router = APIRouter(prefix="/v1", tags=["ideas"])
+router = api_router(prefix="/v1", tags=["ideas"])
 
 
 def _get(context: Ctx, owner: str, idea_id: str) -> Idea:

@@ -22,11 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi import Depends, File, Form, Query, Response, UploadFile
 
 from api.context import Caller, Ctx
 from api.errors import ApiError, field_errors, found_or_404, validation_error
 from api.params import Day
+from api.route_defaults import api_router
 from api.schemas.market_data import (
     DatasetList,
     DatasetOut,
@@ -42,7 +43,7 @@ from store.datasets import DatasetFormat
 if TYPE_CHECKING:
     import pandas as pd
 
-router = APIRouter(prefix="/v1", tags=["market-data"])
+router = api_router(prefix="/v1", tags=["market-data"])
 
 
 AssetsQuery = Annotated[

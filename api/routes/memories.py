@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from fastapi import APIRouter
-
 from api.context import AppContext, Caller, Ctx
 from api.errors import field_errors, found_or_404
+from api.route_defaults import api_router
 from api.schemas.memories import ForgottenAllView, ForgottenView, KnownView, MemoryIn, MemoryView
 from services.memories import forget, forget_all, remember, what_is_known
 from store.memories import memory_store
@@ -29,7 +28,7 @@ from store.memories import memory_store
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
 
-router = APIRouter(prefix="/v1", tags=["memories"])
+router = api_router(prefix="/v1", tags=["memories"])
 
 T = TypeVar("T")
 

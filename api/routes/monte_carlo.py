@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter
-
 from api.context import Caller, Ctx
 from api.errors import field_errors, input_errors, validation_error
+from api.route_defaults import api_router
 from api.routes.analyses import (
     check_reproduced,
     get_record,
@@ -48,7 +47,7 @@ if TYPE_CHECKING:
     from services.market_data.sources import Resolved
     from services.monte_carlo import ScenarioPaths as SimulatedPaths
 
-router = APIRouter(prefix="/v1", tags=["monte-carlo"])
+router = api_router(prefix="/v1", tags=["monte-carlo"])
 
 MAX_CELLS = 60_000_000
 """Largest n_paths x horizon_days x assets x scenarios x methods simulated per request."""

@@ -27,10 +27,9 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter
-
 from api.context import Caller, Ctx
 from api.errors import field_errors, validation_error
+from api.route_defaults import api_router
 from api.routes.analyses import reorder_assets
 from api.schemas.optimization import (
     FrontierRequest,
@@ -48,7 +47,7 @@ if TYPE_CHECKING:
 
     from services.market_data.sources import Resolved
 
-router = APIRouter(prefix="/v1", tags=["optimization"])
+router = api_router(prefix="/v1", tags=["optimization"])
 
 CACHE_TTL_SECONDS = 3600.0
 """How long an optimization result stays cached (per owner), seconds."""

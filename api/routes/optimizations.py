@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import Header, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from api.caching import immutable
 from api.context import Caller, Ctx
 from api.errors import ApiError, found_or_404, not_found, profile_refusals
+from api.route_defaults import api_router
 from api.schemas.optimizations import (
     Charts,
     JobView,
@@ -34,7 +35,7 @@ from store.common import encode_cursor
 from store.jobs import Job, JobStatus
 from store.results import Trial
 
-router = APIRouter(prefix="/v1", tags=["optimization jobs"])
+router = api_router(prefix="/v1", tags=["optimization jobs"])
 
 MAX_PAGE = 500
 

@@ -24,12 +24,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import File, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, field_errors, validation_error
+from api.route_defaults import api_router
 from services.owner_data import (
     ArchiveLimits,
     check_importable,
@@ -39,7 +40,7 @@ from services.owner_data import (
     open_owner_stores,
 )
 
-router = APIRouter(prefix="/v1", tags=["owner data"])
+router = api_router(prefix="/v1", tags=["owner data"])
 
 EXCLUSIVE = 2
 """Exports and imports one process runs at once."""

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from api.concurrency import etag, expected_version
 from api.context import Caller, Ctx
 from api.errors import ApiError, field_errors, found_or_404
 from api.params import IfMatch
+from api.route_defaults import api_router
 from api.schemas.portfolios import (
     PortfolioIn,
     PortfolioList,
@@ -27,7 +28,7 @@ from api.schemas.portfolios import (
 )
 from store import Portfolio, Store
 
-router = APIRouter(prefix="/v1", tags=["portfolios"])
+router = api_router(prefix="/v1", tags=["portfolios"])
 
 
 def check_profile(

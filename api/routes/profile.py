@@ -12,12 +12,13 @@ apply again). Every answer carries the version as `ETag`.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from api.concurrency import etag, expected_version
 from api.context import Caller, Ctx
 from api.errors import field_errors, not_found
 from api.params import IfMatchFromZero
+from api.route_defaults import api_router
 from api.schemas.profile import ProfileIn, ProfileOut, ProfilePatch, profile_out
 from services.profiles import (
     Profile,
@@ -28,7 +29,7 @@ from services.profiles import (
 )
 from store import NotFoundError
 
-router = APIRouter(prefix="/v1", tags=["profile"])
+router = api_router(prefix="/v1", tags=["profile"])
 
 IfMatch = IfMatchFromZero
 

@@ -16,13 +16,12 @@ once; one more is refused at once with 429 and `Retry-After`, naming `body.confi
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from api.context import Caller, Ctx
 from api.errors import ApiError, field_errors
+from api.route_defaults import api_router
 from api.schemas.strategy_estimates import StrategyEstimateIn, StrategyEstimateOut
 
-router = APIRouter(prefix="/v1", tags=["strategy-model"])
+router = api_router(prefix="/v1", tags=["strategy-model"])
 
 
 @router.post(

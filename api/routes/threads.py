@@ -25,12 +25,13 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import Header, Response, status
 from fastapi.responses import StreamingResponse
 
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, error_document, not_found
 from api.human_interrupt import checked_answer
+from api.route_defaults import api_router
 from api.schemas.threads import (
     ChatMessage,
     Decision,
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
     from graphs.chat import ChatSession, ChatTurn
 
-router = APIRouter(prefix="/v1", tags=["chat"])
+router = api_router(prefix="/v1", tags=["chat"])
 
 
 def _saved(turn: ChatTurn) -> list[SavedPortfolioView]:

@@ -13,14 +13,15 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from api.context import Ctx
 from api.page_policy import cognito_endpoint
+from api.route_defaults import api_router
 from api.schemas.ui_config import CognitoSignInOut, UiConfigOut
 from settings import Settings
 
-router = APIRouter(prefix="/v1", tags=["web UI"])
+router = api_router(prefix="/v1", tags=["web UI"])
 
 USER_POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_([0-9A-Za-z]+)")
 """A user pool's id: its region, "_", its letters and digits (`eu-west-1_AbCdEf123`)."""

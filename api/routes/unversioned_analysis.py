@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from api.context import Caller, Ctx
 from api.errors import ApiError, renamed_fields
 from api.params import Cursor, PageLimit
+from api.route_defaults import api_router
 from api.routes.analyses import get_record, optimization_out, records_page, simulation_out
 from api.routes.monte_carlo import analyze, run_simulation
 from api.routes.optimization import run_frontier, run_hrp, run_risk_parity
@@ -50,7 +51,7 @@ from services.bounds import Weight
 from services.errors import QuantError
 from store import Analysis
 
-router = APIRouter(tags=["unversioned (001)"])
+router = api_router(tags=["unversioned (001)"])
 
 _SOURCE = ("returns", "portfolio_id")
 RiskParityBody = body_model(

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from api.context import Caller, Ctx
 from api.errors import renamed_fields
 from api.params import IfMatch
+from api.route_defaults import api_router
 from api.routes import portfolios as v1
 from api.routes.market_data import TableQuery, prices, returns
 from api.schemas.market_data import TableOut
@@ -33,7 +34,7 @@ from api.schemas.unversioned import (
     PortfolioRequest,
 )
 
-router = APIRouter(tags=["unversioned (001)"])
+router = api_router(tags=["unversioned (001)"])
 
 _CREATED: dict[int | str, dict[str, Any]] = {
     201: {"description": "Created; `Location` names the new portfolio."}

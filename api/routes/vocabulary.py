@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
+from api.route_defaults import api_router
 from api.schemas.vocabulary import VocabularyOut
 from services.formatting import vocabulary
 
-router = APIRouter(prefix="/v1", tags=["vocabulary"])
+router = api_router(prefix="/v1", tags=["vocabulary"])
 
 VOCABULARY_CACHE = "public, max-age=3600"
 """The vocabulary changes only with a release: shared caches may keep it an hour."""

@@ -22,15 +22,16 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.context import Ctx
 from api.errors import not_found
 from api.page_policy import content_security_policy
+from api.route_defaults import api_router
 from api.routes.ui_config import cognito_origin
 
-router = APIRouter(include_in_schema=False)
+router = api_router(include_in_schema=False)
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 """The UI's static files (package data of `api`)."""

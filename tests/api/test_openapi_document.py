@@ -1,8 +1,8 @@
 """The app's OpenAPI document is built once: callers that ask at the same time (the app's warm-up
 and a first `GET /v1/openapi.json`) share one build and one document, and the apps of one
 process with the same operations share one build (each its own copy) and one contract; they
-share their routes too, whose validators FastAPI builds on the first request that reaches them
-(once a process, not once an app)."""
+share their routes too, built once a process when their modules are imported (no request builds
+them again)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ import api.contract
 import api.openapi_cache
 from api.app import create_app
 from api.contract import contract_of, contract_openapi
+from api.errors import ERROR_RESPONSES
+from api.routes import ROUTES
 from tests.api.conftest import make_settings
 
 CALLERS = 4
@@ -97,28 +99,48 @@ def test_apps_of_one_process_share_one_build_each_with_its_own_copy(
             app.state.context.close()
 
 
-def test_a_second_app_reuses_the_routes_the_first_one_built(
+def test_the_routes_are_built_once_and_no_request_builds_one_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The routes are made, with their final settings, when their modules are imported and
+    mounted as made: the first request to each of them (in each app) builds none again, as an
+    included router's routes would be (`_EffectiveRouteContext.from_api_route`), and the error
+    responses every route documents share one field each."""
     built: list[str] = []
     build = fastapi.routing._EffectiveRouteContext.from_api_route
+    make_route = fastapi.routing.APIRoute.__init__
 
     def counted(**kwargs: Any) -> Any:
         built.append(kwargs["original_route"].path)
         return build(**kwargs)
 
+    def made(route: fastapi.routing.APIRoute, path: str, *args: Any, **kwargs: Any) -> None:
+        built.append(path)
+        make_route(route, path, *args, **kwargs)
+
     paths = ("/v1/portfolios", "/v1/optimizations", "/agent/threads/search", "/v1/health")
     first, second = (
         create_app(make_settings(tmp_path / name, api={"job_workers": 0})) for name in "ab"
     )
+    monkeypatch.setattr(
+        fastapi.routing._EffectiveRouteContext, "from_api_route", staticmethod(counted)
+    )
+    monkeypatch.setattr(fastapi.routing.APIRoute, "__init__", made)
     try:
-        answers = [TestClient(first).get(path).status_code for path in paths]
-        monkeypatch.setattr(
-            fastapi.routing._EffectiveRouteContext, "from_api_route", staticmethod(counted)
+        answers = [
+            [TestClient(app).get(path).status_code for path in paths] for app in (first, second)
+        ]
+        assert answers == [[401, 401, 401, 200]] * 2  # each reached its route (and its checks)
+        assert built == []  # no request built a route's validators
+        assert not any(
+            isinstance(route, fastapi.routing._IncludedRouter) for route in ROUTES.routes
         )
-        assert [TestClient(second).get(path).status_code for path in paths] == answers
-        assert answers == [401, 401, 401, 200]  # each reached its route (and its checks)
-        assert built == []  # the second app built none of the routes' validators again
+        documented = [
+            route for route in ROUTES.routes if isinstance(route, fastapi.routing.APIRoute)
+        ]
+        assert len(documented) > 100
+        errors = [route for route in documented if route.responses[404] is ERROR_RESPONSES[404]]
+        assert len(errors) > 100 and len({id(route.response_fields[404]) for route in errors}) == 1
     finally:
         for app in (first, second):
             app.state.context.close()
