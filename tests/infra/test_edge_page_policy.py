@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import Token
 
 from api.page_policy import cognito_endpoint, content_security_policy
 from tests.support.cdk_synth import OPTIONS, Synthesized
@@ -39,6 +38,8 @@ def test_the_page_has_the_apps_policy_and_the_reports_none(
     assert behaviors["/index.html"]["ResponseHeadersPolicyId"] == {"Ref": logical}
     assert "ResponseHeadersPolicyId" not in behaviors["/static/*"]
     security = resource["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    from aws_cdk import Token  # imported here: the CDK's import starts its node process
+
     region = synthesized.stages[stage].api.region  # the user pool's
     if Token.is_unresolved(region):  # an environment-agnostic synthesis: the same region
         region = "REGION"

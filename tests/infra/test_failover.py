@@ -14,14 +14,6 @@ from typing import Any
 import pytest
 
 from infra.config import stage_config
-from infra.failover import (
-    CHECK_INTERVAL_S,
-    FAILOVER_SECONDS,
-    FAILURE_THRESHOLD,
-    HEALTH_PATH,
-    alarm_name,
-    restore_machine_name,
-)
 from infra.failover_options import restores_standby
 from tests.support.cdk_synth import (
     ACCOUNT,
@@ -53,6 +45,10 @@ def _one(template: dict[str, Any], kind: str) -> dict[str, Any]:
 def test_route_53_checks_the_primarys_readiness_and_answers_with_it_while_healthy(
     failover_primary: dict[str, Any],
 ) -> None:
+    # `infra.failover` imports the CDK (its jsii node process): imported by the tests that read
+    # a synthesis, which has imported it already, not when the module is collected
+    from infra.failover import CHECK_INTERVAL_S, FAILOVER_SECONDS, FAILURE_THRESHOLD, HEALTH_PATH
+
     stacks, template = failover_primary["stacks"], failover_primary["templates"]["api_failover"]
     assert stacks["api_failover"].region == REGION
     check = _one(template, "AWS::Route53::HealthCheck")["HealthCheckConfig"]
@@ -105,6 +101,8 @@ def test_the_standby_answers_the_name_when_the_primary_is_unhealthy(
 def test_an_unhealthy_primary_alarms_and_starts_the_standbys_restore_in_its_region(
     failover_primary: dict[str, Any],
 ) -> None:
+    from infra.failover import alarm_name
+
     template = failover_primary["templates"]["api_failover"]
     alarm = _one(template, "AWS::CloudWatch::Alarm")
     assert alarm["AlarmName"] == alarm_name(stage_config("prod"))
@@ -159,6 +157,8 @@ def _text(value: Any) -> str:
 
 def _branches(standby: dict[str, Any]) -> list[dict[str, Any]]:
     """The restore's branches, one per table and bucket."""
+    from infra.failover import restore_machine_name
+
     machine = _one(standby, "AWS::StepFunctions::StateMachine")
     assert machine["StateMachineName"] == restore_machine_name(stage_config("prod"))
     definition = json.loads(_text(machine["DefinitionString"]))

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from infra.config import stage_config
-from infra.stacks.network import INTERFACE_ENDPOINTS
 from tests.support.cdk_synth import OPTIONS, SLACK, STAGES, Synthesized
 from tests.support.cfn_templates import (
     as_list,
@@ -45,6 +44,8 @@ def functions(synthesized: Synthesized, stage: str) -> dict[str, dict[str, Any]]
 def test_the_vpc_has_isolated_and_nat_subnets_and_the_endpoints(
     synthesized: Synthesized, stage: str
 ) -> None:
+    from infra.stacks.network import INTERFACE_ENDPOINTS  # the CDK: here, not at collection
+
     raw = synthesized.templates[stage]["network"]
     config = stage_config(stage)
     subnets = [s["Properties"] for s in resources(raw, "AWS::EC2::Subnet").values()]

@@ -25,14 +25,6 @@ import pytest
 
 from infra.access import STORE_ACCESS
 from infra.config import stage_config
-from infra.stacks.search_pipeline import PIPELINE_PREFIX
-from jobs.pipeline.sagemaker_definition import (
-    SHARDS_PARAMETER,
-    PipelineConfig,
-    pipeline_definition,
-    problems,
-)
-from jobs.pipeline.steps import SEARCH_PIPELINE
 from tests.support.cdk_synth import KINDS, STAGES, Synthesized
 from tests.support.cfn_templates import (
     actions_of,
@@ -50,6 +42,8 @@ from tests.support.store_access import StoreCode, direct_store_calls
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
 ROOT = Path(__file__).resolve().parents[2]
+# `infra.stacks.search_pipeline` (the CDK, its node process) and `jobs.pipeline` (scipy, numba:
+# ~1 s) are imported by the tests that read them, not when the module is collected.
 
 
 def _role_id(template: dict[str, Any], fragment: str) -> str:
@@ -108,6 +102,14 @@ def _store_calls(functions: set[str]) -> set[str]:
 def test_the_pipeline_is_the_generated_definition_in_the_processing_image(
     synthesized: Synthesized, stage: str
 ) -> None:
+    from jobs.pipeline.sagemaker_definition import (
+        SHARDS_PARAMETER,
+        PipelineConfig,
+        pipeline_definition,
+        problems,
+    )
+    from jobs.pipeline.steps import SEARCH_PIPELINE
+
     raw = synthesized.templates[stage]["compute"]
     props = one(raw, "AWS::SageMaker::Pipeline", PipelineName=f"stratigos-{stage}-search")
     document, tokens = _definition(props["PipelineDefinition"]["PipelineDefinitionBody"])
@@ -158,6 +160,8 @@ def _statements(raw: dict[str, Any], fragment: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_pipelines_roles_are_least_privilege(synthesized: Synthesized, stage: str) -> None:
+    from infra.stacks.search_pipeline import PIPELINE_PREFIX
+
     raw = synthesized.templates[stage]["compute"]
     for fragment in ("SearchPipelineExecutionRole", "SearchPipelineStepRole"):
         role = resources(raw, "AWS::IAM::Role")[_role_id(raw, fragment)]["Properties"]
@@ -263,6 +267,8 @@ def test_the_worker_holds_the_pipeline_calls_its_code_makes_and_no_one_else_does
     (`SageMakerPipeline.start`) and the completion reads the ended execution's parameters and
     failure reason; the worker's role holds exactly those calls, on this pipeline and its
     executions; no other role holds any call on pipeline executions."""
+    from infra.stacks.search_pipeline import PIPELINE_PREFIX
+
     assert _client_calls("graphs.pipeline_jobs", {"_start_on_sagemaker"}, "pipeline") == {"start"}
     starting = _client_calls("jobs.pipeline.sagemaker_pipeline", {"start"}, "sagemaker")
     ending = _client_calls(

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import lancedb.table
 import pytest
 
 from research.embeddings import HashingEmbedder
@@ -34,6 +33,8 @@ def deleting(requests: Requests) -> Requests:
 @pytest.fixture
 def windows(monkeypatch: pytest.MonkeyPatch) -> list[timedelta | None]:
     """The `cleanup_older_than` of every LanceDB `optimize` call (the real one runs)."""
+    import lancedb.table  # imported here: LanceDB's import is ~2 s of the module's collection
+
     seen: list[timedelta | None] = []
     real = lancedb.table.LanceTable.optimize
 
