@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-import exchange_calendars
 import numpy as np
 import pytest
 
@@ -25,10 +25,20 @@ from execution.options import OptionContract, is_option_symbol, parse_occ
 from quant.data import sp500_prices
 from quant.options import ImpliedVolModel, option_price
 from quant.strategy import StrategyConfig
+from tests.support.calendars import exchange_calendar
+
+if TYPE_CHECKING:
+    from exchange_calendars import ExchangeCalendar
 
 CLOSES = sp500_prices()["AAPL"].loc[:"2022-06-01"]
 TODAY = date(2022, 6, 1)
-XNYS = exchange_calendars.get_calendar("XNYS", start="2022-01-01", end="2023-12-31")
+
+
+def xnys() -> ExchangeCalendar:
+    """The NYSE's calendar from 2022-01-01 to 2023-12-31, built on first use (not at collection)."""
+    return exchange_calendar("XNYS", "2022-01-01", "2023-12-31")
+
+
 MARKET = HedgeMarket(TODAY, CLOSES, safe_rate=0.02)
 SPOT = float(CLOSES.iloc[-1])
 PUT = StrategyConfig(overlay="put", overlay_strike=0.9, overlay_tenor_days=63)
@@ -49,7 +59,7 @@ def _expected_vol(strike: float, model: ImpliedVolModel) -> float:
 
 def _expected_price(kind: str, strike: float, expiry: date, model: ImpliedVolModel) -> float:
     vol = _expected_vol(strike, model)
-    sessions = XNYS.sessions_in_range(TODAY, expiry)
+    sessions = xnys().sessions_in_range(TODAY, expiry)
     years = (len(sessions) - 1) / 252
     rate = 252 * math.log1p(0.02 / 252)
     return float(option_price(kind, SPOT, strike, years, rate, vol))
@@ -71,7 +81,7 @@ def test_a_first_plan_buys_puts_at_the_moneyness_strike_and_tenor_sized_by_the_r
     plan = plan_hedge(PUT, "AAPL", MARKET, [], risky_notional=600_000, equity=1_000_000)
     assert plan.action == "buy"
     [order] = plan.orders
-    expiry = XNYS.sessions_in_range(TODAY, date(2022, 12, 31))[63].date()  # 63 sessions later
+    expiry = xnys().sessions_in_range(TODAY, date(2022, 12, 31))[63].date()  # 63 sessions later
     assert order.contract == OptionContract("AAPL", expiry, "put", float(round(0.9 * SPOT)))
     assert (order.side, order.intent) == ("buy", "buy_to_open")
     assert order.contracts == math.floor(600_000 / (SPOT * 100))
@@ -206,7 +216,7 @@ def test_physical_settlement_closes_every_held_leg_before_the_next_run_s_orders_
         [(itm_put.contract, "sell_to_close", 5), (otm_call.contract, "buy_to_close", 5)]
     )
     # and bought anew at the full tenor
-    expiry = XNYS.sessions_in_range(TODAY, date(2022, 12, 31))[63].date()
+    expiry = xnys().sessions_in_range(TODAY, date(2022, 12, 31))[63].date()
     assert {o.contract.expiry for o in opens} == {expiry}
     assert [o.intent for o in opens] == ["buy_to_open", "sell_to_open"]
     # the paper account settles in cash: the same positions are held to expiry
@@ -275,7 +285,7 @@ def _expected_put_delta(strike: float, expiry_sessions: int, model: ImpliedVolMo
 
 
 def _delta_gap(held: OptionContract, config: StrategyConfig, model: ImpliedVolModel) -> float:
-    sessions = len(XNYS.sessions_in_range(TODAY, held.expiry)) - 1
+    sessions = len(xnys().sessions_in_range(TODAY, held.expiry)) - 1
     new = _expected_put_delta(config.overlay_strike * SPOT, config.overlay_tenor_days, model)
     return abs(_expected_put_delta(held.strike, sessions, model) - new)
 
@@ -314,7 +324,7 @@ def test_the_delta_rule_ignores_the_moneyness_band_and_the_band_rule_the_delta_b
     """A put struck at the new put's strike with nearly the full tenor left has the new put's
     delta: the delta rule holds it even with a tiny moneyness band set, and the band rule holds
     a put inside its moneyness band whatever the delta band says."""
-    expiry = XNYS.sessions_in_range(TODAY, date(2022, 12, 31))[62].date()  # 62 sessions left
+    expiry = xnys().sessions_in_range(TODAY, date(2022, 12, 31))[62].date()  # 62 sessions left
     held = OptionPosition(OptionContract("AAPL", expiry, "put", float(round(0.9 * SPOT))), 4)
     delta = PUT.model_copy(
         update={"overlay_roll": "delta", "overlay_roll_delta_band": 0.02, "overlay_roll_band": 1e-4}
@@ -341,7 +351,7 @@ def test_a_listed_put_its_delta_band_would_roll_at_once_is_not_bought() -> None:
         return OptionContract(contract.underlying, contract.expiry, contract.kind, wanted + 12)
 
     tight = PUT.model_copy(update={"overlay_roll": "delta", "overlay_roll_delta_band": 0.02})
-    expiry = XNYS.sessions_in_range(TODAY, date(2022, 12, 31))[63].date()
+    expiry = xnys().sessions_in_range(TODAY, date(2022, 12, 31))[63].date()
     gap = _delta_gap(OptionContract("AAPL", expiry, "put", wanted + 12), tight, ImpliedVolModel())
     assert 0.02 < gap < 0.5
     with pytest.raises(OrderPlanError, match="widen overlay_roll_delta_band"):

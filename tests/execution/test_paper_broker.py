@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import exchange_calendars
 import pandas as pd
 import pytest
 
@@ -16,14 +16,23 @@ from execution.brokers.paper import PaperBroker, PaperCosts
 from execution.errors import BrokerRejectedError
 from execution.ledger import INTEREST_NOTE, CashFlow
 from quant.data import sp500_prices
+from tests.support.calendars import exchange_calendar
 
-XNYS = exchange_calendars.get_calendar("XNYS", start="2022-01-01", end="2022-12-31")
+if TYPE_CHECKING:
+    from exchange_calendars import ExchangeCalendar
+
+
+def xnys() -> ExchangeCalendar:
+    """The NYSE's calendar from 2022-01-01 to 2022-12-31, built on first use (not at collection)."""
+    return exchange_calendar("XNYS", "2022-01-01", "2022-12-31")
+
+
 PRICES = sp500_prices().loc["2022-06-01":]
 FRIDAY_EVENING = datetime(2022, 7, 1, 21, 0, tzinfo=UTC)  # after the close; Monday is July 4th
 
 
 def _close(day: str) -> datetime:
-    return XNYS.session_close(day).to_pydatetime()
+    return xnys().session_close(day).to_pydatetime()
 
 
 def _price(day: str, symbol: str) -> float:
@@ -197,7 +206,7 @@ def test_time_only_moves_forward_and_bad_settings_are_refused() -> None:
 
 def test_cash_earns_its_rate_at_each_session_close() -> None:
     broker = _broker(cash_rate=0.05)  # deposited 2022-06-01, advanced to Friday July 1st
-    sessions = XNYS.sessions_in_range("2022-06-01", "2022-07-01")
+    sessions = xnys().sessions_in_range("2022-06-01", "2022-07-01")
     interest = broker.interest()
     assert [flow.time for flow in interest] == [_close(day) for day in sessions]
     assert [flow.flow_id for flow in interest] == [f"interest-{d:%Y%m%d}" for d in sessions]

@@ -5,8 +5,8 @@ at the next close's model price, limits, partial fills, options levels, and cash
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-import exchange_calendars
 import pytest
 
 from execution.brokers.base import OrderRequest
@@ -16,16 +16,26 @@ from execution.hedge import HedgeMarket, model_price
 from execution.options import OptionContract
 from quant.data import sp500_prices
 from quant.options import ImpliedVolModel
+from tests.support.calendars import exchange_calendar
+
+if TYPE_CHECKING:
+    from exchange_calendars import ExchangeCalendar
 
 CLOSES = sp500_prices()[["AAPL"]].loc["2021-06-01":"2022-12-30"]
-XNYS = exchange_calendars.get_calendar("XNYS", start="2021-01-01", end="2023-12-31")
+
+
+def xnys() -> ExchangeCalendar:
+    """The NYSE's calendar from 2021-01-01 to 2023-12-31, built on first use (not at collection)."""
+    return exchange_calendar("XNYS", "2021-01-01", "2023-12-31")
+
+
 EXPIRY = date(2022, 6, 17)
 PUT = OptionContract("AAPL", EXPIRY, "put", 160.0)  # AAPL fell from ~160 to ~131 by June 17
 CALL = OptionContract("AAPL", EXPIRY, "call", 120.0)
 
 
 def _close(day: str) -> datetime:
-    return XNYS.session_close(day).to_pydatetime()
+    return xnys().session_close(day).to_pydatetime()
 
 
 def _broker(**settings: object) -> PaperOptionsBroker:

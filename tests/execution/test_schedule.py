@@ -4,9 +4,9 @@ and closes (holidays, early closes, daylight saving)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import exchange_calendars
 import pytest
 
 from execution.cron import parse_cron
@@ -19,9 +19,17 @@ from execution.schedule import (
     session_datetimes,
     trading_sessions,
 )
+from tests.support.calendars import exchange_calendar
+
+if TYPE_CHECKING:
+    from exchange_calendars import ExchangeCalendar
 
 NEW_YORK = ZoneInfo("America/New_York")
-XNYS = exchange_calendars.get_calendar("XNYS", start="2020-01-01")
+
+
+def xnys() -> ExchangeCalendar:
+    """The NYSE's calendar from 2020-01-01 to a year past today, built on first use (not at collection)."""
+    return exchange_calendar("XNYS", "2020-01-01")
 
 
 def _utc(text: str) -> datetime:
@@ -29,7 +37,7 @@ def _utc(text: str) -> datetime:
 
 
 def _sessions(first: str, last: str) -> list[date]:
-    return [day.date() for day in XNYS.sessions_in_range(first, last)]
+    return [day.date() for day in xnys().sessions_in_range(first, last)]
 
 
 def test_weekly_fires_on_the_first_session_of_each_week_holidays_included() -> None:
@@ -59,7 +67,7 @@ def test_local_time_holds_across_daylight_saving_and_moves_before_an_early_close
     fires = Schedule(every="session", at="15:45").fires_between(
         _utc("2024-07-01T00:00"), _utc("2024-07-08T00:00")
     )
-    early_close = XNYS.session_close("2024-07-03").to_pydatetime()
+    early_close = xnys().session_close("2024-07-03").to_pydatetime()
     assert fires == [
         _utc("2024-07-01T19:45"),
         _utc("2024-07-02T19:45"),

@@ -6,6 +6,7 @@ loopback) through the deployment's notification preferences."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes
@@ -42,9 +43,16 @@ SPREAD = StrategyConfig(
     overlay_roll="band",
     overlay_roll_band=0.01,
 )
-WEEK = [d.date() for d in trading_sessions("XNYS", date(2022, 5, 31), date(2022, 6, 10)).index]
-"""Tuesday 31 May 2022 (the week's first session: the first rebalance) to Friday 10 June; the
-next rebalance is Monday 6 June."""
+
+
+@functools.cache
+def week() -> list[date]:
+    """Tuesday 31 May 2022 (the week's first session: the first rebalance) to Friday 10 June; the
+    next rebalance is Monday 6 June. Read on first use, not when the module is collected (the
+    exchange calendar takes ~0.5 s to build)."""
+    return [d.date() for d in trading_sessions("XNYS", date(2022, 5, 31), date(2022, 6, 10)).index]
+
+
 REBALANCED = date(2022, 6, 6)
 STALE_DAY = date(2022, 6, 8)
 """The day the market data file misses its last sessions: that day's check fails."""
@@ -132,13 +140,13 @@ def test_a_put_spread_is_rolled_by_the_daily_check_over_a_simulated_week(
         market_data=str(prices),
         notifications=NotificationSettings(smtp=SmtpSettings(host="127.0.0.1", port=port)),
     )
-    clock.now = _at(WEEK[0], 9, 0)
+    clock.now = _at(week()[0], 9, 0)
     _data(prices, "2022-05-31")
     draft = store.create_deployment("alice", "spread", "draft", _spec())
     deployment = store.update_deployment("alice", draft.id, expected_version=1, status="active")
 
     checks: dict[date, dict[str, Any]] = {}
-    for day in WEEK:
+    for day in week():
         previous = trading_sessions("XNYS", day - timedelta(days=7), day - timedelta(days=1))
         refreshed = previous.index[-3 if day == STALE_DAY else -1].date()
         _data(prices, refreshed.isoformat())  # the data refresh before the open
@@ -158,12 +166,12 @@ def test_a_put_spread_is_rolled_by_the_daily_check_over_a_simulated_week(
 
     # each rebalance day holds its hedge run and the day's check: one of them traded the
     # session (the first bought the spread), the other was skipped
-    for day in (WEEK[0], REBALANCED):
+    for day in (week()[0], REBALANCED):
         results = [_result(store, j) for j in checks[day]["jobs"]]
         assert sorted(bool(j.request.get("check")) for j in checks[day]["jobs"]) == [False, True]
         skipped = [r for r in results if r["outcome"] == "skipped"]
         assert len(skipped) == 1 and "one hedge run trades a session" in skipped[0]["reason"]
-    first = [r for r in (_result(store, j) for j in checks[WEEK[0]]["jobs"]) if r["plan"]]
+    first = [r for r in (_result(store, j) for j in checks[week()[0]]["jobs"]) if r["plan"]]
     assert [r["plan"]["action"] for r in first] == ["buy"]
     # the stale day: the check failed saying where the data ends
     [stale] = checks[STALE_DAY]["jobs"]
@@ -171,7 +179,7 @@ def test_a_put_spread_is_rolled_by_the_daily_check_over_a_simulated_week(
 
     # between the rebalances every check did what the band rule says; some rolled
     rolled = []
-    for day in WEEK[1:]:
+    for day in week()[1:]:
         if day in (STALE_DAY, REBALANCED):
             continue
         [check] = [j for j in checks[day]["jobs"] if j.request.get("check")]
@@ -194,7 +202,7 @@ def test_a_put_spread_is_rolled_by_the_daily_check_over_a_simulated_week(
 
     every_roll = [
         j
-        for day in WEEK
+        for day in week()
         for j in checks[day]["jobs"]
         if store.get_job(j.owner, j.id).status == "succeeded"
         and (_result(store, j)["plan"] or {}).get("action") == "roll"
@@ -259,11 +267,11 @@ def test_a_check_whose_orders_never_fill_tells_the_owner_at_its_last_attempt(
         market_data=str(prices),
         notifications=NotificationSettings(smtp=SmtpSettings(host="127.0.0.1", port=port)),
     )
-    clock.now = _at(WEEK[0], 9, 0)
+    clock.now = _at(week()[0], 9, 0)
     draft = store.create_deployment("alice", "spread", "draft", _spec())
     deployment = store.update_deployment("alice", draft.id, expected_version=1, status="active")
-    _data(prices, WEEK[0].isoformat())  # the first rebalance buys the spread
-    clock.now = _at(WEEK[0], 16, 30)
+    _data(prices, week()[0].isoformat())  # the first rebalance buys the spread
+    clock.now = _at(week()[0], 16, 30)
     store.submit_job(SYSTEM_OWNER, FIRE_DUE_KIND, {"tick": clock.now.isoformat()})
     _run_everything(store, settings)
     mailbox.messages.clear()

@@ -9,12 +9,13 @@ have not filled yet when the next one starts, options settling at expiry."""
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
-import exchange_calendars
 import pandas as pd
 import pytest
 from pydantic import SecretStr
@@ -29,6 +30,7 @@ from execution.ledger import CashFlow
 from execution.options import OptionContract, PositionIntent
 from quant.data import sp500_prices
 from store import Deployment, NewOrder, Store
+from tests.support.calendars import exchange_calendar
 from trading.accounts.alpaca import AlpacaOptionsAccount
 from trading.ledger import Ledger
 from trading.queue import (
@@ -42,15 +44,29 @@ from trading.queue import (
     trade_run,
 )
 
+if TYPE_CHECKING:
+    from exchange_calendars import ExchangeCalendar
+
 PRICES = sp500_prices().loc["2021-01-01":"2021-12-31"]
 SYMBOLS = ["AAPL", "KO", "XOM"]
-XNYS = exchange_calendars.get_calendar("XNYS", start="2021-01-01", end="2021-12-31")
-SESSIONS = [day.date() for day in XNYS.sessions_in_range("2021-06-01", "2021-07-30")]
+
+
+def xnys() -> ExchangeCalendar:
+    """The NYSE's calendar from 2021-01-01 to 2021-12-31, built on first use (not at collection)."""
+    return exchange_calendar("XNYS", "2021-01-01", "2021-12-31")
+
+
+@functools.cache
+def sessions() -> list[date]:
+    """The sessions from 2021-06-01 to 2021-07-30."""
+    return [day.date() for day in xnys().sessions_in_range("2021-06-01", "2021-07-30")]
+
+
 SEEDS = [3, 11]
 
 
 def _close(day: date) -> datetime:
-    return XNYS.session_close(pd.Timestamp(day)).to_pydatetime()
+    return xnys().session_close(pd.Timestamp(day)).to_pydatetime()
 
 
 def _fire(day: date) -> datetime:
@@ -120,7 +136,7 @@ def _option_orders(
         if n > 0 and rng.random() < 0.4:
             add(symbol, "sell_to_close", rng.randint(1, n))
     spot = float(PRICES.loc[: pd.Timestamp(day), "AAPL"].iloc[-1])
-    expiry = SESSIONS[min(SESSIONS.index(day) + rng.choice([3, 8, 15]), len(SESSIONS) - 1)]
+    expiry = sessions()[min(sessions().index(day) + rng.choice([3, 8, 15]), len(sessions()) - 1)]
     for _ in range(rng.randint(0, 2)):
         put = OptionContract(
             "AAPL", expiry, "put", float(5 * round(spot * rng.uniform(0.85, 1) / 5))
@@ -142,14 +158,14 @@ def _random_runs(
     working when settling is skipped), each followed by the contract's check."""
     queue = AccountQueue(store, "alice", account, Flaky(broker, rng, 0.35), ledger,
                          RetryPolicy(max_attempts=2, backoff_seconds=0.0), lambda _: None)  # fmt: skip
-    days = sorted(rng.sample(SESSIONS[1:-1], 5))
+    days = sorted(rng.sample(sessions()[1:-1], 5))
     for n, day in enumerate(days):
         run_id = f"run-{n}"
         skip_settle = rng.random() < 0.3
         settled = (lambda: None) if skip_settle else partial(settle, day)
         trade_run(queue, "dep", run_id, partial(plan, day, run_id), settled)
         assert_orders_agree_with_the_ledger(store, account, ledger)
-    settle(SESSIONS[-2])
+    settle(sessions()[-2])
     sync(store, "alice", account, broker, ledger)
     assert_orders_agree_with_the_ledger(store, account, ledger)
     kinds = {order_kind(o.client_order_id) for o in store.list_orders("alice")}
@@ -160,7 +176,7 @@ def _random_runs(
 def test_the_paper_stock_account_s_orders_agree_with_its_ledger(store: Store, seed: int) -> None:
     rng = random.Random(seed)
     broker = PaperBroker(PRICES[SYMBOLS], max_fill_fraction=rng.choice([0.3, 0.6, 1.0]))
-    start = _close(SESSIONS[0])
+    start = _close(sessions()[0])
     broker.advance(start)
     broker.deposit(8_000.0, start)
     ledger = Ledger(store, "alice", "dep")
@@ -186,7 +202,7 @@ def test_the_paper_options_account_s_orders_agree_with_its_ledger(store: Store, 
     rng = random.Random(seed)
     cap = rng.choice([1, 2, None])
     broker = PaperOptionsBroker(PRICES[["AAPL"]], PaperOptionsSettings(max_fill_contracts=cap))
-    broker.advance(_close(SESSIONS[0]))
+    broker.advance(_close(sessions()[0]))
     ledger = Ledger(store, "alice", "hedge-dep")
 
     def settle(day: date) -> None:
@@ -205,10 +221,10 @@ def test_the_paper_options_account_s_orders_agree_with_its_ledger(store: Store, 
 @pytest.fixture
 def stand_in() -> Iterator[LocalAlpaca]:
     paper = PaperBroker(PRICES[SYMBOLS], fractional=True)
-    paper.deposit(1_000_000.0, _close(SESSIONS[0]))
+    paper.deposit(1_000_000.0, _close(sessions()[0]))
     options = PaperOptionsBroker(PRICES[["AAPL"]], PaperOptionsSettings(level=3))
     alpaca = LocalAlpaca(paper, options=options, key_id="AKALICE", secret_key="s3cret").start()
-    alpaca.advance(_close(SESSIONS[0]))
+    alpaca.advance(_close(sessions()[0]))
     yield alpaca
     alpaca.close()
 
@@ -235,7 +251,7 @@ def test_the_alpaca_stand_in_s_orders_agree_with_their_ledgers(
     broker: Broker = alpaca if kind == "stock" else options
     ledger = Ledger(store, "alice", "dep" if kind == "stock" else "hedge-dep")
     if kind == "stock":
-        ledger.record([CashFlow("capital", 1_000_000.0, _close(SESSIONS[0]))])
+        ledger.record([CashFlow("capital", 1_000_000.0, _close(sessions()[0]))])
 
     def settle(day: date) -> None:
         close = _close(day) + timedelta(minutes=1)

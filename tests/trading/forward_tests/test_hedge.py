@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import exchange_calendars
 import numpy as np
 import pandas as pd
 import pytest
@@ -127,6 +126,8 @@ def test_the_forward_test_buys_its_puts_and_settles_them_in_its_own_hedge_ledger
 def test_its_values_are_the_stock_account_plus_the_hedge_at_every_close(runs: Runs) -> None:
     result, store = runs.hedged, runs.store
     test_id = result["forward_test_deployment_id"]
+    import exchange_calendars  # imported here, not when the module is collected
+
     calendar = exchange_calendars.get_calendar("XNYS")
     days = calendar.sessions_in_range(START.isoformat(), END.isoformat())
     days = days[days.isin(PRICES.index)]

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import exchange_calendars
 import pandas as pd
 import pytest
 
@@ -51,6 +50,8 @@ def test_a_weekly_rule_strategy_is_paper_traded_over_a_year(store: Store) -> Non
     result = forward_test(
         store, "alice", ForwardTestRequest(source, date(2021, 1, 4)), prices, run_id="job_ft"
     )
+    import exchange_calendars  # imported here, not when the module is collected
+
     calendar = exchange_calendars.get_calendar("XNYS")
     sessions = calendar.sessions_in_range("2021-01-04", "2022-12-28")
     sessions = sessions[sessions.isin(prices.index)]

@@ -5,6 +5,8 @@ on any start in the embedded data)."""
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -18,8 +20,14 @@ from quant.strategy import StrategyConfig
 from trading.forward_tests.backtest import searched_backtest
 
 PRICES = sp500_prices()[["AAPL", "KO", "XOM"]].loc["2019":"2021"]
-SESSIONS = trading_sessions("XNYS", PRICES.index[0].date(), PRICES.index[-1].date())
-SESSIONS = SESSIONS.loc[SESSIONS.index.isin(PRICES.index)]
+
+
+@functools.cache
+def sessions() -> pd.DataFrame:
+    """XNYS's sessions of `PRICES`: read at the first draw, not when the module is collected
+    (the exchange calendar takes ~0.5 s to build)."""
+    found = trading_sessions("XNYS", PRICES.index[0].date(), PRICES.index[-1].date())
+    return found.loc[found.index.isin(PRICES.index)]
 
 
 def _spec(hedged: bool) -> dict[str, object]:
@@ -31,7 +39,7 @@ def _spec(hedged: bool) -> dict[str, object]:
 
 @settings(max_examples=12, deadline=None)
 @given(
-    start=st.integers(min_value=100, max_value=len(SESSIONS) - 10),
+    start=st.deferred(lambda: st.integers(min_value=100, max_value=len(sessions()) - 10)),
     lookback=st.sampled_from([21, 63]),
     rebalance_every=st.sampled_from([1, 5, 21]),
     overlay=st.sampled_from(["none", "put"]),
@@ -48,8 +56,8 @@ def test_the_first_sessions_backtest_is_the_start_of_a_longer_one(
     )
     strategy = RuleStrategy(config, tuple(PRICES.columns), 0.02)
     spec = _spec(hedged=overlay != "none")
-    longer = searched_backtest(strategy, PRICES, SESSIONS.iloc[start : start + 8], 1e5, spec)
-    first = searched_backtest(strategy, PRICES, SESSIONS.iloc[start : start + young], 1e5, spec)
+    longer = searched_backtest(strategy, PRICES, sessions().iloc[start : start + 8], 1e5, spec)
+    first = searched_backtest(strategy, PRICES, sessions().iloc[start : start + young], 1e5, spec)
     assert len(first) == young and len(longer) == 8
     pd.testing.assert_series_equal(first, longer.iloc[:young], check_exact=False, rtol=1e-12)
     assert first.iloc[0] == pytest.approx(1e5)
