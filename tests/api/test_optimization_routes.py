@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
 import pytest
@@ -76,6 +75,8 @@ def test_risk_parity_contributions_equal_budgets(api: Api, returns: pd.DataFrame
 
 
 def test_frontier_points_match_cvxpy(api: Api, returns: pd.DataFrame) -> None:
+    import cvxpy as cp  # imported here: ~1.3 s, not when the module is collected
+
     response = post(api, "efficient-frontier", n_points=6, bounds={"lower": 0.0, "upper": 0.4})
     assert response.status_code == 200, response.text
     out = response.json()

@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import quantstats as qs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +58,8 @@ def _json(page: str, element_id: str) -> Any:
 def test_the_kept_statistics_equal_quantstats_on_the_account_s_daily_returns(
     traded: tuple[StrategyAnalytics, str],
 ) -> None:
+    import quantstats as qs  # imported here: ~1.5 s (matplotlib, seaborn...), not at collection
+
     analytics, _ = traded
     returns = pd.Series(
         analytics.table["return"].to_numpy(), index=pd.to_datetime(analytics.table["date"])

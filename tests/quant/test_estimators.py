@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from pypfopt import expected_returns, risk_models
-from sklearn.covariance import LedoitWolf
 
 from quant.errors import CovarianceError, DataError
 from quant.estimators import (
@@ -45,6 +44,8 @@ def test_sample_covariance_matches_pandas_annualised(returns_100: pd.DataFrame) 
 def test_ledoit_wolf_matches_scikit_learn(
     returns_100: pd.DataFrame, sp500_returns: pd.DataFrame
 ) -> None:
+    from sklearn.covariance import LedoitWolf  # imported here: ~0.5 s, not at collection
+
     for returns in (returns_100, sp500_returns):
         fitted = LedoitWolf().fit(returns.to_numpy())
         np.testing.assert_allclose(
@@ -57,6 +58,8 @@ def test_ledoit_wolf_matches_scikit_learn(
 
 
 def test_ledoit_wolf_with_more_assets_than_days_is_positive_definite() -> None:
+    from sklearn.covariance import LedoitWolf
+
     rng = np.random.default_rng(3)
     returns = pd.DataFrame(rng.normal(0, 0.01, (40, 60)))
     shrunk = ledoit_wolf_covariance(returns).to_numpy()

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.ensemble import RandomForestRegressor
 
 from quant.forest import fit_forest
 
 
 def assert_same_trees(X: np.ndarray, y: np.ndarray, seed: int, n_trees: int, depth: int) -> None:
+    from sklearn.ensemble import RandomForestRegressor  # imported here, not at collection
+
     theirs = RandomForestRegressor(n_estimators=n_trees, max_depth=depth, random_state=seed)
     theirs.fit(X, y)
     ours = fit_forest(X, y, n_trees=n_trees, max_depth=depth, seed=seed)

@@ -6,7 +6,6 @@ import itertools
 
 import numpy as np
 import pytest
-import QuantLib as ql
 
 from quant.errors import NoImpliedVolatilityError, PricingError
 from quant.options import ImpliedVolModel, black_scholes, implied_volatility, option_price
@@ -20,6 +19,8 @@ RATES = ((0.0, 0.0), (0.04, 0.015), (-0.01, 0.03))
 
 
 def _quantlib(kind: str, strike: float, days: int, rate: float, div: float, vol: float):
+    import QuantLib as ql  # imported here: ~0.9 s, not when the module is collected
+
     today = ql.Date(2, 1, 2025)
     ql.Settings.instance().evaluationDate = today
     day_count = ql.Actual365Fixed()
@@ -122,6 +123,8 @@ def test_implied_volatility_inverts_prices() -> None:
 
 
 def test_implied_volatility_against_quantlib() -> None:
+    import QuantLib as ql
+
     today = ql.Date(2, 1, 2025)
     ql.Settings.instance().evaluationDate = today
     day_count = ql.Actual365Fixed()

@@ -8,14 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import quantstats as qs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quant.data import load_sp500_index, load_sp500_prices
+from quant.data import load_sp500_index, load_sp500_prices, sp500_prices
 from quant.episodes import EPISODES
 from quant.errors import DataError
 from quant.risk import max_drawdown
+from quant.sp500_files import sp500_tickers
 from quant.statistics import (
     beta,
     deepest_drawdown,
@@ -120,19 +120,19 @@ def test_monthly_returns_compound_each_calendar_month(prices: pd.DataFrame) -> N
     assert list(months.index.strftime("%Y-%m")) == ["2020-02", "2020-03", "2020-04", "2020-05"]
 
 
-ALL_PRICES = load_sp500_prices()
-
-
 @settings(max_examples=25, deadline=None)
 @given(
-    first=st.integers(0, len(ALL_PRICES) - 30),
+    # deferred: the prices are read at the first draw, not when the module is collected
+    first=st.deferred(lambda: st.integers(0, len(sp500_prices()) - 30)),
     length=st.integers(2, 3000),
-    ticker=st.sampled_from(sorted(ALL_PRICES.columns)),
+    ticker=st.sampled_from(sorted(sp500_tickers())),
 )
 def test_yearly_returns_are_each_calendar_year_s_closes(
     first: int, length: int, ticker: str
 ) -> None:
-    closes = ALL_PRICES[ticker].iloc[first : first + length + 1].dropna()
+    import quantstats as qs  # imported here: ~1.5 s (matplotlib, seaborn...), not at collection
+
+    closes = sp500_prices()[ticker].iloc[first : first + length + 1].dropna()
     if len(closes) < 3:
         return
     returns = closes.pct_change().iloc[1:]

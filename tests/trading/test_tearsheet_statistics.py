@@ -6,20 +6,27 @@ is quantstats' rf' = (1 + rf / 252)^252 - 1). Too short a history says so for ea
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-import quantstats as qs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from execution.schedule import trading_sessions
 from trading.day.statistics import ROLLING_WINDOW, return_statistics
 
-SESSIONS = pd.DatetimeIndex(trading_sessions("XNYS", pd.Timestamp("2020-01-02").date(),
+
+@functools.cache
+def sessions() -> pd.DatetimeIndex:
+    """XNYS's sessions from 2020-01-02 to 2022-12-30: read at the first draw, not when the
+    module is collected (the exchange calendar takes ~0.5 s to build)."""
+    return pd.DatetimeIndex(trading_sessions("XNYS", pd.Timestamp("2020-01-02").date(),
                                              pd.Timestamp("2022-12-30").date()).index)  # fmt: skip
+
+
 TOLERANCE = 1e-6
 
 
@@ -28,12 +35,12 @@ def daily_returns(draw: st.DrawFn) -> pd.Series:
     """A daily return series on consecutive sessions: a drift and a scale, then each day's
     return (bounded within -50 % .. +50 %, as quantstats reads anything larger as prices)."""
     n = draw(st.integers(min_value=2, max_value=400))
-    start = draw(st.integers(min_value=0, max_value=len(SESSIONS) - n))
+    start = draw(st.integers(min_value=0, max_value=len(sessions()) - n))
     scale = draw(st.sampled_from([0.0005, 0.01, 0.04]))
     drift = draw(st.floats(min_value=-0.002, max_value=0.002))
     shocks = draw(st.lists(st.floats(min_value=-3.0, max_value=3.0), min_size=n, max_size=n))
     values = np.clip(drift + scale * np.asarray(shocks), -0.5, 0.5)
-    return pd.Series(values, index=SESSIONS[start : start + n], name="returns")
+    return pd.Series(values, index=sessions()[start : start + n], name="returns")
 
 
 def _close(ours: float | None, theirs: float) -> None:
@@ -48,6 +55,8 @@ def _close(ours: float | None, theirs: float) -> None:
 def test_each_statistic_equals_quantstats_on_the_same_returns(
     returns: pd.Series, rate: float
 ) -> None:
+    import quantstats as qs  # imported here: ~1.5 s (matplotlib, seaborn...), not at collection
+
     stats = return_statistics(returns, rate)
     rf = (1 + rate / 252) ** 252 - 1  # quantstats' rate giving the same daily rate, rate / 252
     value = {k: v["value"] for k, v in stats.items() if isinstance(v, dict) and "value" in v}
@@ -97,16 +106,20 @@ def test_each_statistic_equals_quantstats_on_the_same_returns(
 
 
 def test_the_best_and_worst_name_their_day_and_month() -> None:
-    returns = pd.Series([0.01, -0.03, 0.02, 0.05, -0.01], index=SESSIONS[18:23])
+    returns = pd.Series([0.01, -0.03, 0.02, 0.05, -0.01], index=sessions()[18:23])
     stats = return_statistics(returns, 0.0)
-    assert stats["best_day"] == {"value": 0.05, "on": SESSIONS[21].date().isoformat(), "why": None}
-    assert stats["worst_day"]["on"] == SESSIONS[19].date().isoformat()
+    assert stats["best_day"] == {
+        "value": 0.05,
+        "on": sessions()[21].date().isoformat(),
+        "why": None,
+    }
+    assert stats["worst_day"]["on"] == sessions()[19].date().isoformat()
     assert {stats["best_month"]["on"][:7], stats["worst_month"]["on"][:7]} <= {"2020-01", "2020-02"}
 
 
 @pytest.mark.parametrize("n", [0, 1])
 def test_too_short_a_history_says_what_each_statistic_needs(n: int) -> None:
-    stats = return_statistics(pd.Series([0.01] * n, index=SESSIONS[:n], dtype=float), 0.02)
+    stats = return_statistics(pd.Series([0.01] * n, index=sessions()[:n], dtype=float), 0.02)
     for name in ("total_return", "sharpe", "sortino", "calmar", "best_month"):
         assert stats[name]["value"] is None
         assert stats[name]["why"] == (
@@ -116,7 +129,7 @@ def test_too_short_a_history_says_what_each_statistic_needs(n: int) -> None:
 
 
 def test_a_statistic_that_is_not_defined_says_why() -> None:
-    flat = pd.Series(0.0, index=SESSIONS[:30])  # cash: nothing moves
+    flat = pd.Series(0.0, index=sessions()[:30])  # cash: nothing moves
     stats = return_statistics(flat, 0.0)
     assert stats["sortino"] == {
         "value": None, "on": None, "why": "not defined: no daily return is below the safe rate's"
