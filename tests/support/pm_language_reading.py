@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.tools import BaseTool
 
-from agents.chat import RequestDraft, Route, chat_conversation
-from agents.offline.model import OfflineChatModel, openai_tool
-from graphs.assistant import TOOLS_OF
-from tools import ToolContext, build_tools
-from tools.guide import guide_tools
+if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
+
+    from agents.offline.model import OfflineChatModel
+
+# The chat's agents, tools and graph (LangGraph, the tools' services: ~1 s) are imported on the
+# first reading, not when a module importing this one is collected.
 
 MAX_STEPS = 8
 
@@ -37,31 +38,58 @@ class Reading:
 
 @cache
 def _tools() -> dict[str, BaseTool]:
+    from tools import ToolContext, build_tools
+
     context = ToolContext()
     return {tool.name: tool for tool in build_tools(context)}
 
 
 @cache
 def _schemas(role: str) -> list[dict[str, Any]]:
+    from agents.offline.model import openai_tool
+    from graphs.assistant import TOOLS_OF
+
     tools = _tools()
     return [openai_tool(tools[name]) for name in TOOLS_OF[role] if name in tools]
 
 
-ROUTE = [openai_tool(Route)]
-DRAFT = [openai_tool(RequestDraft)]
-GUIDE = [openai_tool(tool) for tool in guide_tools()]
-"""The supervisor's own tool (questions about Stratigos)."""
+@cache
+def _own_tools(kind: str) -> list[dict[str, Any]]:
+    """The supervisor's route (`route`), the optimizer's search draft (`draft`), or the
+    supervisor's own tools (`guide`: questions about Stratigos)."""
+    from agents.chat import RequestDraft, Route
+    from agents.offline.model import openai_tool
+    from tools.guide import guide_tools
+
+    if kind == "route":
+        return [openai_tool(Route)]
+    if kind == "draft":
+        return [openai_tool(RequestDraft)]
+    return [openai_tool(tool) for tool in guide_tools()]
+
+
+def _model(role: str) -> OfflineChatModel:
+    from agents.offline.model import OfflineChatModel
+
+    return OfflineChatModel(role=role)
+
+
+def _conversation(role: str, messages: list[BaseMessage]) -> list[BaseMessage]:
+    """What `role` is sent on `messages` (`agents.chat.chat_conversation`)."""
+    from agents.chat import chat_conversation
+
+    return chat_conversation(role, messages)  # type: ignore[arg-type]
 
 
 def _route(messages: list[BaseMessage]) -> dict[str, Any]:
-    conversation = chat_conversation("supervisor", messages)
-    decided = OfflineChatModel(role="supervisor").decide(conversation, ROUTE, "Route")
+    conversation = _conversation("supervisor", messages)
+    decided = _model("supervisor").decide(conversation, _own_tools("route"), "Route")
     return dict(decided.tool_calls[0]["args"])
 
 
 def _step(role: str, messages: list[BaseMessage]) -> AIMessage:
-    conversation = chat_conversation(role, messages)  # type: ignore[arg-type]
-    return OfflineChatModel(role=role).decide(conversation, _schemas(role))
+    conversation = _conversation(role, messages)
+    return _model(role).decide(conversation, _schemas(role))
 
 
 def read_latest(messages: list[BaseMessage]) -> Reading:
@@ -69,13 +97,13 @@ def read_latest(messages: list[BaseMessage]) -> Reading:
     route = _route(messages)
     agent = str(route.get("agent"))
     if agent == "supervisor":
-        conversation = chat_conversation("supervisor", messages)
-        said = OfflineChatModel(role="supervisor").decide(conversation, GUIDE)
+        conversation = _conversation("supervisor", messages)
+        said = _model("supervisor").decide(conversation, _own_tools("guide"))
         calls = [(c["name"], dict(c["args"])) for c in said.tool_calls]
         return Reading(agent, calls, text=said.text)
     if route.get("run_search"):
-        conversation = chat_conversation("optimizer", messages)
-        decided = OfflineChatModel(role="optimizer").decide(conversation, DRAFT, "RequestDraft")
+        conversation = _conversation("optimizer", messages)
+        decided = _model("optimizer").decide(conversation, _own_tools("draft"), "RequestDraft")
         return Reading(agent, draft=dict(decided.tool_calls[0]["args"]))
     first = _step(agent, messages)
     return Reading(agent, [(c["name"], dict(c["args"])) for c in first.tool_calls], text=first.text)
