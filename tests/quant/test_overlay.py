@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import QuantLib as ql
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +26,8 @@ def _model_vol(model: ImpliedVolModel, rv: float, moneyness: float) -> float:
 
 def _legs(cfg: StrategyConfig) -> list[tuple[float, int, float]]:
     """(sign, QuantLib option type, strike / level at purchase) of each leg."""
+    import QuantLib as ql  # imported where it prices, not when the module is collected
+
     legs = [(1.0, ql.Option.Put, cfg.overlay_strike)]
     if cfg.overlay == "put_spread":
         legs.append((-1.0, ql.Option.Put, cfg.overlay_lower_strike))
@@ -36,6 +37,8 @@ def _legs(cfg: StrategyConfig) -> list[tuple[float, int, float]]:
 
 
 def _value(legs, strikes, level, years, rate, rv, model) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    import QuantLib as ql
+
     value = gross = 0.0
     for (sign, option_type, _), strike in zip(legs, strikes, strict=True):
         vol = _model_vol(model, rv, strike / level)
@@ -50,6 +53,8 @@ def _value(legs, strikes, level, years, rate, rv, model) -> tuple[float, float]:
 
 def _put_delta(strike, level, years, rate, rv, model) -> float:  # type: ignore[no-untyped-def]
     """QuantLib's Black-Scholes delta of a put at the model volatility for its moneyness."""
+    import QuantLib as ql
+
     vol = _model_vol(model, rv, strike / level)
     calculator = ql.BlackCalculator(
         ql.PlainVanillaPayoff(ql.Option.Put, strike),
