@@ -162,14 +162,23 @@ def _skfolio_dataset(filename: str) -> pd.DataFrame:
     return frame
 
 
+@functools.lru_cache(maxsize=2)
+def _sp500_table(filename: str) -> pd.DataFrame:
+    """The validated table of the embedded data file `filename`, read once per process (~40 ms
+    a read): `load_sp500_prices` and `load_sp500_index` hand out copies of it."""
+    return validate_prices(_skfolio_dataset(filename))
+
+
 def load_sp500_prices() -> pd.DataFrame:
-    """Daily adjusted closes of 20 S&P 500 stocks, 1990-01-02 to 2022-12-28 (from skfolio's wheel)."""
-    return validate_prices(_skfolio_dataset(PRICES_FILE))
+    """Daily adjusted closes of 20 S&P 500 stocks, 1990-01-02 to 2022-12-28 (from skfolio's
+    wheel): a new copy at each call, the caller's to change."""
+    return _sp500_table(PRICES_FILE).copy()
 
 
 def load_sp500_index() -> pd.Series:
-    """Daily S&P 500 index level over the same dates as `load_sp500_prices` (from skfolio's wheel)."""
-    frame = validate_prices(_skfolio_dataset(INDEX_FILE))
+    """Daily S&P 500 index level over the same dates as `load_sp500_prices` (from skfolio's
+    wheel): a new copy at each call."""
+    frame = _sp500_table(INDEX_FILE).copy()
     return frame.iloc[:, 0].rename("SP500")
 
 
