@@ -22,10 +22,14 @@ from hypothesis import settings as hypothesis_settings
 from api.cli.warm import stop_warm_processes
 from quant.data import load_sp500_prices, to_returns
 from quant.synthetic import factor_model_returns
+from tests.support import collection_gc
 from tests.support.classification import write_classification
 from tests.support.ray_cluster import shared_cluster, stop_after, stop_shared_cluster
 from tests.support.scheduling import UnitScheduling, check_groups, slow_first
 from tests.support.scratch import use_memory_scratch
+
+# No cyclic garbage collection while the suite is collected (tests/support/collection_gc.py).
+collection_gc.pause()
 
 # Property tests draw the same examples on every run (a test suite that lands must not fail at
 # random); `HYPOTHESIS_PROFILE=explore` draws new ones to hunt for counterexamples. No example
@@ -69,6 +73,12 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         yield
     finally:
         stop_after(item, nextitem)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop() -> None:
+    """The collection is over: freeze what it made and resume the garbage collector."""
+    collection_gc.resume()
 
 
 def pytest_sessionfinish() -> None:
