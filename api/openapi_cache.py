@@ -43,14 +43,14 @@ def kept_document(operations: Hashable, build: Callable[[], str]) -> str:
     """The OpenAPI document (JSON text) of an app whose routes are `operations`: the kept one when
     its sources are unchanged, else `build()`'s, then kept (see the module docstring)."""
     path = cache_path(operations)
-    text = None if path is None else _read(path)
+    text = None if path is None else read_kept(path)
     if text is not None:
         return text
     text = build()
     if path is None or sys.dont_write_bytecode:
         return text
     sources = loaded_sources()
-    if not _edited_since_start(sources):
+    if not edited_since_start(sources):
         with contextlib.suppress(OSError):
             CACHE_DIR.mkdir(exist_ok=True)
             listed = json.dumps(sources, separators=(",", ":"))
@@ -73,16 +73,18 @@ def cache_path(operations: Hashable) -> Path | None:
     return CACHE_DIR / f"openapi.{sys.implementation.cache_tag}.{digest}.json"
 
 
-def _edited_since_start(sources: list[Source]) -> bool:
-    """Whether a source was modified after this process started: the process may have imported
-    it before the edit, and a document built from the old code must not be kept as the new's."""
-    return any(mtime_ns >= STARTED_NS for _, mtime_ns, _ in sources)
+def edited_since_start(sources: list[Source]) -> list[Source]:
+    """The sources modified after this process started: the process may have imported them
+    before the edit, and a document built from the old code must not be kept as the new's
+    (`STARTED_NS` may be up to `START_ROUNDING_NS` early: a source modified just before the start
+    is among them)."""
+    return [source for source in sources if source[1] >= STARTED_NS]
 
 
 def _process_start_ns() -> int:
-    """When this process started, in ns since the epoch, to within the kernel's clock ticks
-    (Linux's `/proc`: the start in ticks since boot, against the time since boot now); elsewhere,
-    now."""
+    """When this process started, in ns since the epoch, rounded down by at most
+    `START_ROUNDING_NS` (Linux's `/proc`: the start in clock ticks since boot, against the time
+    since boot now); elsewhere, now."""
     with contextlib.suppress(OSError, ValueError, IndexError):
         ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
         now, uptime = time.time_ns(), float(Path("/proc/uptime").read_text().split()[0])
@@ -94,6 +96,12 @@ def _process_start_ns() -> int:
 STARTED_NS = _process_start_ns()
 """When the process that imported this module started (a process forked later keeps it: what it
 imported before the fork was imported before then too)."""
+
+START_ROUNDING_NS = 50_000_000
+"""How much earlier than the true start `STARTED_NS` may be, ns: the start's and the uptime's
+resolution (a clock tick, 10 ms) and the two ticks taken off (a file's time is the kernel's
+coarse clock, a tick behind at most), with room. A source modified this long before a process
+started counts as modified after (its document is not kept)."""
 
 
 def loaded_sources() -> list[Source]:
@@ -109,7 +117,7 @@ def loaded_sources() -> list[Source]:
     return sorted(found)
 
 
-def _read(path: Path) -> str | None:
+def read_kept(path: Path) -> str | None:
     """The document kept in `path`, None when there is none, a source of it changed or it is not
     a JSON object."""
     try:

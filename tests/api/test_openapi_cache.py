@@ -1,13 +1,15 @@
 """The OpenAPI document kept per installation (`api.openapi_cache`): read while every source it
 was built from is unchanged, built anew when any one of them changed, was removed or the file is
 unreadable; never written where bytecode may not be, by a process that may have imported a source
-before its last edit, or for routes without stable names; what a new app serves."""
+before its last edit, or for routes without stable names; what a new app serves; the warm step
+(`python -m api.warm_openapi`) says why it kept none."""
 
 from __future__ import annotations
 
 import importlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api import contract, openapi_cache
+from api import contract, openapi_cache, warm_openapi
 from api.app import create_app
 from api.openapi_cache import kept_document
 from tests.api.conftest import make_settings
@@ -194,3 +196,47 @@ def test_each_environment_and_route_set_keeps_its_own_and_unnamed_routes_none(
     assert kept_document(unnamed, lambda: '{"built": 1}') == '{"built": 1}'
     assert kept_document(unnamed, lambda: '{"built": 2}') == '{"built": 2}'
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_process_start_is_known_to_within_its_rounding() -> None:
+    """`STARTED_NS` is never after the process's first moment and at most `START_ROUNDING_NS`
+    before it was started."""
+    shown = "import time, api.openapi_cache as c; print(c.STARTED_NS, time.time_ns())"
+    for _ in range(5):
+        before = time.time_ns()
+        run = subprocess.run(
+            [sys.executable, "-c", shown], capture_output=True, text=True, check=True
+        )
+        started, imported = map(int, run.stdout.split())
+        assert before - openapi_cache.START_ROUNDING_NS <= started <= imported
+
+
+def _warmed(monkeypatch: pytest.MonkeyPatch, cache: Path, arguments: list[str]) -> str:
+    """What `python -m api.warm_openapi` exits with, run here with documents kept in `cache`."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(openapi_cache, "CACHE_DIR", cache)
+    monkeypatch.setattr(contract, "_DOCUMENTS", {})  # as in a new process
+    with pytest.raises(SystemExit) as exited:
+        warm_openapi.main(arguments)
+    return str(exited.value.code)
+
+
+def test_the_warm_step_says_why_it_kept_no_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never a silent success: a document the step could not keep is an exit with the reason."""
+    (tmp_path / "file").write_text("")
+    monkeypatch.setattr(openapi_cache, "STARTED_NS", time.time_ns())
+    said = _warmed(monkeypatch, tmp_path / "file", [])  # no directory can be made there
+    assert said.startswith("the OpenAPI document could not be written to")
+    with _sources(1) as (cache, files):
+        os.utime(files[0], ns=(time.time_ns(), time.time_ns() + 3600 * 10**9))
+        monkeypatch.setattr(openapi_cache, "STARTED_NS", time.time_ns())
+        said = _warmed(monkeypatch, cache, [])
+        assert said == f"the OpenAPI document is not kept: {files[0]} is dated in the future"
+        os.utime(files[0], ns=(time.time_ns(), time.time_ns()))
+        edited = files[0].stat().st_mtime_ns
+        monkeypatch.setattr(openapi_cache, "STARTED_NS", edited)  # edited as the process started
+        said = _warmed(monkeypatch, cache, [warm_openapi.AGAIN])  # and again in the new process
+        assert said.endswith(f"{files[0]} was modified while it was built")
+        assert not cache.exists()
