@@ -66,6 +66,14 @@ def _keys(client: TestClient) -> dict[str, str]:
     return {"x-api-key": key}
 
 
+def _opened(tmp_path: Path) -> tuple[Path, TestClient, dict[str, str]]:
+    """A started app on a data directory of `tmp_path` (the test closes it), and alice's key."""
+    data_dir = tmp_path / "data"
+    client = _app(data_dir)
+    client.__enter__()
+    return data_dir, client, _keys(client)
+
+
 def _turn_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith(("agent-run-", "chat-"))]
 
@@ -94,10 +102,7 @@ def _close_meanwhile(client: TestClient, held: HeldStep) -> float:
 def test_a_run_under_way_when_the_app_closes_stops_before_its_next_step(
     tmp_path: Path, held: HeldStep
 ) -> None:
-    data_dir = tmp_path / "data"
-    client = _app(data_dir)
-    client.__enter__()
-    alice = _keys(client)
+    data_dir, client, alice = _opened(tmp_path)
     thread_id = client.post("/agent/threads", json={}, headers=alice).json()["thread_id"]
     body = {"assistant_id": "assistant", "input": {"messages": [{"role": "user", "content": ASK}]}}
     run = client.post(f"/agent/threads/{thread_id}/runs", json=body, headers=alice).json()
@@ -133,10 +138,7 @@ def test_a_run_under_way_when_the_app_closes_stops_before_its_next_step(
 def test_a_message_under_way_when_the_app_closes_stops_before_its_next_step(
     tmp_path: Path, held: HeldStep
 ) -> None:
-    data_dir = tmp_path / "data"
-    client = _app(data_dir)
-    client.__enter__()
-    alice = _keys(client)
+    data_dir, client, alice = _opened(tmp_path)
     thread_id = client.post("/v1/threads", json={"title": "t"}, headers=alice).json()["id"]
 
     def send() -> None:  # its answer is lost with the closed client: the turn's end is checked
