@@ -15,11 +15,11 @@ best unit; passages scoring under `KEEP_FRACTION` of the best one are not quoted
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from research.embeddings import words_of
+from settings import patterns
 
 __all__ = ["KEEP_FRACTION", "MIN_QUOTED_WORDS", "best_sentence", "quoted_answer"]
 
@@ -57,14 +57,14 @@ _SYNONYMS: dict[str, set[str]] = {
     for stem in words_of(word)
 }
 _WEIGHTS = {**dict.fromkeys(_KIND_OF_NUMBER, 0.5), **dict.fromkeys(_COMMON, 0.25)}
-_FIGURE_ASKED = re.compile(
+_FIGURE_ASKED = patterns.compile(
     r"\bforecasts?\b|\bexpect\w*|\btargets?\b|\bhow (?:much|many|high|low)\b|\bestimates?\b"
     r"|\breturns?\b|\bprices?\b|\blevels?\b|\bgrowth\b|\bnumbers?\b|\bfigures?\b"
 )
-_FIGURE = re.compile(r"\d+\.\d+|\d+\s?%|(?<![\d.])(?!(?:19|20)\d\d\b)\d{2,}(?![\d.])")
-_TICKER = re.compile(r"\b[A-Z]{1,5}\b")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_ROW = re.compile(r"^[^:\n]+: [^\n]*;")
+_FIGURE = patterns.compile(r"\d+\.\d+|\d+\s?%|(?<![\d.])(?!(?:19|20)\d\d\b)\d{2,}(?![\d.])")
+_TICKER = patterns.compile(r"\b[A-Z]{1,5}\b")
+_SENTENCE_END = patterns.compile(r"(?<=[.!?])\s+")
+_ROW = patterns.compile(r"^[^:\n]+: [^\n]*;")
 
 
 def _units(text: str) -> list[str]:

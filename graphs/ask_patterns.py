@@ -549,7 +549,10 @@ def fraction_percent(match: re.Match[str]) -> str:
 
 def spelled_value(words: str) -> int:
     """The value of a spelled-out number ("twenty-five" -> 25)."""
-    return sum(NUMBER_WORDS[w] for w in re.split(r"[- ]", words.lower()) if w)
+    return sum(NUMBER_WORDS[w] for w in _NUMBER_WORD_JOIN.split(words.lower()) if w)
+
+
+_NUMBER_WORD_JOIN = patterns.compile(r"[- ]")
 
 
 APPROXIMATE = patterns.compile(r"\b(?:around|about|near|roughly|approximately|circa)\b|~")

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Protocol, TypeAlias
+
+from settings import patterns
 
 if TYPE_CHECKING:
     import numpy as np
@@ -110,7 +111,7 @@ class Embedder(Protocol):
         ...
 
 
-_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+_WORD = patterns.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
 _STOP_WORDS = frozenset(
     [
         "a",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from settings import patterns
+
 __all__ = ["SHORTHAND", "expand_shorthand", "restated"]
 
 SHORTHAND = {
@@ -28,39 +30,39 @@ SHORTHAND = {
 }  # fmt: skip
 """Each shorthand and what it stands for."""
 
-_WORD = re.compile(
+_WORD = patterns.compile(
     r"(?<![\w/])(" + "|".join(sorted(map(re.escape, SHORTHAND), key=len, reverse=True)) + r")"
     r"(?![\w/])"
 )
-_YEARS = re.compile(r"\b(last|past|trailing|prior|previous)\s+(\d{1,2})\s?y\b")
+_YEARS = patterns.compile(r"\b(last|past|trailing|prior|previous)\s+(\d{1,2})\s?y\b")
 """A trailing window in years said with "y" after "last" ("last 2y"); "1y vol" alone is read
 by the readers as it is."""
 
 
-_LOOKBACK = re.compile(
+_LOOKBACK = patterns.compile(
     r"\b(\d{1,2})\s?(y|yrs?|years?|m|mos|months?)\s+(?:look-?back|window|history|of (?:data|history))\b"
 )
 """A trailing window said as a lookback ("2y lookback", "18m window")."""
-_STRATEGY = re.compile(
+_STRATEGY = patterns.compile(
     r"(?i)\b(?:target[\s_-]*vol|vol(?:atility)?[\s_-]*target|sigmoid|merton|inverse[\s_-]*vol"
     r"|strateg\w*|leverage)"
 )
 """Words of a strategy's settings: beside them "6 months lookback" is the strategy's lookback."""
-_SHORT_YEAR = re.compile(r"\b(since|from|in|after|before|until|till|through|to)\s+'(\d{2})\b")
+_SHORT_YEAR = patterns.compile(r"\b(since|from|in|after|before|until|till|through|to)\s+'(\d{2})\b")
 """A year said by its last two digits after a window's word ("since '19")."""
-_SIGNS = re.compile(r"(?<![<>=-])\s*(>=|<=|>|<|≤|≥|=<|=>)\s*(?=\d)")
+_SIGNS = patterns.compile(r"(?<![<>=-])\s*(>=|<=|>|<|≤|≥|=<|=>)\s*(?=\d)")
 _SIGN_WORDS = {">": " above ", "<": " below ", ">=": " at least ", "<=": " at most ",
                "≥": " at least ", "≤": " at most ", "=>": " at least ", "=<": " at most "}  # fmt: skip
 """Comparison signs before a number ("no name >15%"), in words."""
-_BARE_LIMIT = re.compile(
+_BARE_LIMIT = patterns.compile(
     r"\b(cap(?:ped)?(?:\s+(?:at|of|it at|them at))?|at most|at least|max(?:imum)?|floor(?:\s+of)?)"
     r"\s+(\d{1,2}(?:\.\d+)?)(?![\d.%]|\s*(?:%|percent|pct|bps?|basis|k\b|m\b|mm\b|years?|yrs?"
     r"|y\b|days?|sessions?|weeks?|months?|stocks|names|assets|holdings|positions|trials|paths))"
 )
 """A weight limit said without its percent sign ("cap 40 too", "at least 5")."""
-_BARE_EACH = re.compile(r"(?<![\d.%])\b(\d{1,2}(?:\.\d+)?)\s+each\b(?!\s+(?:day|week|month))")
+_BARE_EACH = patterns.compile(r"(?<![\d.%])\b(\d{1,2}(?:\.\d+)?)\s+each\b(?!\s+(?:day|week|month))")
 """Weights said as "25 each" of a list of names."""
-_NEGATED = re.compile(
+_NEGATED = patterns.compile(
     r"\b(?:can'?t|cannot|can not|shouldn'?t|should not|mustn'?t|must not|won'?t|will not|"
     r"don'?t|do not|doesn'?t|does not|never)\s+(?:[a-z]+\s+){0,2}?"
     r"(?:(?P<up>more than|over|above|exceed(?:ing|s)?|go above|go over|be above|be over)|"
@@ -69,7 +71,7 @@ _NEGATED = re.compile(
 )
 """A bound said by negating its opposite ("can't hold more than 20%": at most 20%; "shouldn't
 go below 5%": at least 5%)."""
-_EX = re.compile(r"\bex\s+(?!ante\b|post\b|div\w*\b)(?=[a-z])")
+_EX = patterns.compile(r"\bex\s+(?!ante\b|post\b|div\w*\b)(?=[a-z])")
 """A group or name left out with "ex" ("ex financials")."""
 
 
@@ -94,12 +96,12 @@ def expand_shorthand(text: str) -> str:
     return _WORD.sub(lambda m: SHORTHAND[m.group(1)], text)
 
 
-_MAKE_THAT = re.compile(
+_MAKE_THAT = patterns.compile(
     r"^\W*(?:(?:actually|no|sorry|ok|okay|hmm|wait|oh)\W+)*(?:make|change)\s+(?:that|it)\s+"
     r"(?:to\s+|into\s+)?(\d+(?:\.\d+)?)\s*(?:%|percent\b|pct\b)?\W*$",
     re.IGNORECASE,
 )
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+_NUMBER = patterns.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
 
 
 def restated(latest: str, earlier: str) -> str:

@@ -54,6 +54,7 @@ from agents.offline.intent.rankings import EVERY_NAME
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.offline.portfolio_builds import build_args, build_attempt, equal_weights
 from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
+from settings import patterns
 
 __all__ = ["analysis_chat"]
 
@@ -265,7 +266,7 @@ def _compare(
     return reply("", tool_call(ask.tool, {**dates, **common, "portfolio_ids": ids, **every}))
 
 
-_PORTFOLIO = re.compile(r"\bportfolio\b", re.IGNORECASE)
+_PORTFOLIO = patterns.compile(r"\bportfolio\b", re.IGNORECASE)
 
 
 def _beside_held(
@@ -353,20 +354,24 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
     return subject  # "is it riskier than the market?" with nothing before: which portfolio?
 
 
+_THAN = patterns.compile(r"\bthan\b", re.IGNORECASE)
+
+
 def _ranked_beside(intent: Intent, pivot: str) -> list[str]:
     """The stocks ranked beside the one named after "than" (`pivot`), it among them: those named
     ("were AAPL and MSFT riskier than KO?"), a sector's ("which tech stocks ...", "... than KO
     in tech?"), or every stock ("which stocks ..."), less any left out ("..., excluding XOM")."""
     known = known_tickers()
-    than = re.search(r"\bthan\b", intent.text, re.IGNORECASE)
+    than = _THAN.search(intent.text)
     before = parse_intent(intent.text[: than.start()], known).tickers if than else ()
-    unpivoted = parse_intent(re.sub(rf"\b{pivot}\b", " ", intent.text, flags=re.IGNORECASE), known)
+    unpivot = patterns.compile(rf"\b{pivot}\b", re.IGNORECASE)  # a ticker of the data
+    unpivoted = parse_intent(unpivot.sub(" ", intent.text), known)
     sector = unpivoted.tickers if unpivoted.sectors else ()  # "... riskier than KO in tech?"
     names = [t for t in intent.tickers if t != pivot] or list(before or sector) or list(known)
     return [t for t in dict.fromkeys([*names, pivot]) if t not in intent.limits.excluded]
 
 
-_ONE_HELD = re.compile(
+_ONE_HELD = patterns.compile(
     r"^\W*(?:so\s+|and\s+)?(?:is|was|has|does|did|would|will)\s+(?:it|this|that)\b|"
     + HELD_NAMED.pattern,
     re.IGNORECASE,
@@ -376,7 +381,7 @@ riskier than the market?"), or the portfolio named ("was my portfolio safer than
 "which is riskier, my portfolio or the market?"), never every stock."""
 
 
-_WHOLE_HISTORY = re.compile(
+_WHOLE_HISTORY = patterns.compile(
     r"\b(?:whole|entire|full)\s+(?:period|history|data|sample|window)\b"
     r"|\ball\s+(?:of\s+)?(?:the\s+)?(?:data|history|years|dates)\b"
     r"|\bsince\s+(?:the\s+)?(?:start|beginning)\b",

@@ -9,7 +9,6 @@ numbers of the tool result. A strategy search is drafted from the intent's slots
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -338,11 +337,12 @@ _MONEY = patterns.compile(
     r"(?:\$|\busd\s*)?\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|thousand|million|mn)?\b"
 )
 _FREQUENCIES = (
-    (r"\bdaily\b|\bevery (?:day|session)\b|\beach (?:day|session)\b", "session"),
-    (r"\bweekly\b|\bevery week\b|\beach week\b|\bonce a week\b", "week"),
-    (r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b", "month"),
-    (r"\bquarterly\b|\bevery quarter\b|\beach quarter\b", "quarter"),
+    (patterns.compile(r"\bdaily\b|\bevery (?:day|session)\b|\beach (?:day|session)\b"), "session"),
+    (patterns.compile(r"\bweekly\b|\bevery week\b|\beach week\b|\bonce a week\b"), "week"),
+    (patterns.compile(r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b"), "month"),
+    (patterns.compile(r"\bquarterly\b|\bevery quarter\b|\beach quarter\b"), "quarter"),
 )
+_ON_LAST = patterns.compile(r"\b(?:last|end of (?:the|each)) (?:session|day|week|month|quarter)\b")
 
 
 def _capital(text: str) -> float | None:
@@ -367,10 +367,10 @@ def draft_deployment(inp: PolicyInput) -> AIMessage:
     if (capital := _capital(low)) is not None:
         draft["capital"] = capital
     for pattern, every in _FREQUENCIES:
-        if re.search(pattern, low):
+        if pattern.search(low):
             draft["every"] = every
             break
-    if re.search(r"\b(?:last|end of (?:the|each)) (?:session|day|week|month|quarter)\b", low):
+    if _ON_LAST.search(low):
         draft["on"] = "last"
     what = f"portfolio {draft['portfolio_id']}" if "portfolio_id" in draft else "the last winner"
     draft["summary"] = f"Deploy {what} to a paper account."

@@ -15,6 +15,7 @@ from agents.offline.chat_intent import user_text
 from agents.offline.intent.concepts import MOST_TERMS_EXPLAINED
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.research_quotes import best_sentence
+from settings import patterns
 
 __all__ = ["GLOSSARY_PAGE", "GUIDE_QUOTES", "glossary_chat", "guide_chat"]
 
@@ -23,7 +24,7 @@ GLOSSARY_PAGE = "docs/glossary.md"
 GUIDE_QUOTES = 3
 """Sections quoted at most."""
 SEARCH_TERMS = (
-    (re.compile(r"\b(?:price|prices|pricing|data)\s+files?\b|\bown\s+(?:prices|data)\b", re.I),
+    (patterns.compile(r"\b(?:price|prices|pricing|data)\s+files?\b|\bown\s+(?:prices|data)\b", re.I),
      "market data file"),
 )  # fmt: skip
 """The documentation's words for what a question says in its own ("my own price files" are
@@ -31,7 +32,7 @@ market data files): added to the search's query, as any model words a search."""
 QUOTE_CHARS = 400
 """The longest quote of one section: a longer one is cut at a word, marked "..."."""
 
-_MARKUP = re.compile(r"\*\*|__|`")
+_MARKUP = patterns.compile(r"\*\*|__|`")
 """Markdown emphasis and code marks, left out of a quote (its words are kept)."""
 
 

@@ -9,7 +9,6 @@ items carry `document_id`, `chunk` and a verbatim `quote`) are passed as the ide
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -28,9 +27,17 @@ _RESEARCH = patterns.compile(
 
 _COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "a couple of": 2, "a few": 3}
 _STYLES = (
-    ("growth", r"\bgrowth\b|\baggressive\b|\bmomentum\b|\bupside\b|\bhigh[\s-]return"),
-    ("balanced", r"\bbalanced\b|\bdiversif\w*|\ball[\s-]weather\b"),
-    ("defensive", r"\bdefensive\b|\blow[\s-]vol\w*|\bsafe\w*\b|\bconservative\b|\bcautious\b"),
+    (
+        "growth",
+        patterns.compile(r"\bgrowth\b|\baggressive\b|\bmomentum\b|\bupside\b|\bhigh[\s-]return"),
+    ),
+    ("balanced", patterns.compile(r"\bbalanced\b|\bdiversif\w*|\ball[\s-]weather\b")),
+    (
+        "defensive",
+        patterns.compile(
+            r"\bdefensive\b|\blow[\s-]vol\w*|\bsafe\w*\b|\bconservative\b|\bcautious\b"
+        ),
+    ),
 )
 MAX_PASSAGES = 5
 """Most research passages attached as evidence to one idea."""
@@ -179,10 +186,13 @@ def _mentions_research(inp: PolicyInput) -> bool:
     return bool(_RESEARCH.search(intent_of(inp).text.lower()))
 
 
+_COUNT = patterns.compile(
+    r"\b(\d+|one|two|three|four|five|a couple of|a few)\b(?:\s+\w+){0,3}\s+ideas\b"
+)
+
+
 def _count(text: str) -> int:
-    match = re.search(
-        r"\b(\d+|one|two|three|four|five|a couple of|a few)\b(?:\s+\w+){0,3}\s+ideas\b", text
-    )
+    match = _COUNT.search(text)
     if match is None:
         return 3
     word = match.group(1)
@@ -200,7 +210,7 @@ def propose_ideas_chat(inp: PolicyInput) -> AIMessage:
     if not done:
         intent = intent_of(inp)
         low = intent.text.lower()
-        style = next((name for name, cue in _STYLES if re.search(cue, low)), "defensive")
+        style = next((name for name, cue in _STYLES if cue.search(low)), "defensive")
         args: dict[str, Any] = {**window_args(intent), "count": _count(low), "style": style}
         universe = args.get("universe") or []
         if universe:

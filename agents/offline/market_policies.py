@@ -6,7 +6,6 @@ ideas (`agents.offline.idea_policies`)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from langchain_core.messages import AIMessage
@@ -26,10 +25,11 @@ from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent.words import read_tickers
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.research_quotes import quoted_answer
+from settings import patterns
 
 __all__ = ["market_chat", "research_chat"]
 
-DRAWDOWN_ASKED = re.compile(r"\bdraw[\s-]?downs?\b|\bm?dd\b")
+DRAWDOWN_ASKED = patterns.compile(r"\bdraw[\s-]?downs?\b|\bm?dd\b")
 """A question that names the drawdown ("dd", "mdd" included)."""
 MARKET_SHARPE_RISK_FREE = 0.0
 """The annual risk-free rate of `market_statistics`' Sharpe ratios (its `units` say so)."""
@@ -76,8 +76,9 @@ def _scenarios_answer(data: dict[str, Any]) -> str:
     return " ".join(lines)
 
 
-_INDEX_ASKED = re.compile(r"\bs&p\b|\bspx\b|\bspy\b|\bthe index\b|\bthe (?:stock )?market\b")
-_INDEX_MEASURE = re.compile(
+_VOLATILITY_ASKED = patterns.compile(r"\bvolatil|\brisky\b|\bswings?\b")
+_INDEX_ASKED = patterns.compile(r"\bs&p\b|\bspx\b|\bspy\b|\bthe index\b|\bthe (?:stock )?market\b")
+_INDEX_MEASURE = patterns.compile(
     r"\breturns?\b|\bperform\w*|\bdone\b|\bdid\b|\bvolatil\w*|\bdraw[\s-]?downs?\b"
     r"|\bsharpe\b|\bf[ae]ll\b|\bdrop\w*|\bgain\w*|\brose\b"
 )
@@ -137,7 +138,7 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
             f"{row['vol']:.1%}, maximum drawdown {row['mdd']:.2%}."
         )
     elif assets:
-        if re.search(r"\bvolatil|\brisky\b|\bswings?\b", low):
+        if _VOLATILITY_ASKED.search(low):
             by_vol = sorted(assets.items(), key=lambda kv: -kv[1]["vol"])
             shown = ", ".join(f"{ticker} {row['vol']:.1%}" for ticker, row in by_vol)
             text += f" Annualised volatility: {shown}."

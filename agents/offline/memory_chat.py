@@ -8,13 +8,13 @@ removed. Without those tools (a conversation with no owner) it says that nothing
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from langchain_core.messages import AIMessage
 
 from agents.offline.intent.memory import MemoryAsk
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
+from settings import patterns
 
 NO_OWNER = (
     "I keep long-term memory only for a signed-in user (`stratigos chat` or the web UI); in "
@@ -105,8 +105,11 @@ def _forgotten(result: ToolResult) -> str:
     return text
 
 
+_WORD = patterns.compile(r"[a-z0-9]+")
+
+
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]+", text.lower())) - {"i", "that", "the", "a", "my", "me"}
+    return set(_WORD.findall(text.lower())) - {"i", "that", "the", "a", "my", "me"}
 
 
 def _match(memories: list[dict[str, Any]], about: str) -> dict[str, Any] | None:

@@ -25,7 +25,6 @@ import copy
 import hashlib
 import json
 import math
-import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
@@ -47,6 +46,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, Field
 
 from agents.offline.policies import Policy, PolicyInput, get_policy
+from settings import patterns
 
 ToolLike = dict[str, Any] | type | Callable[..., Any] | BaseTool
 
@@ -284,8 +284,11 @@ def normalise_tool_choice(
     )
 
 
+_SPACED_WORD = patterns.compile(r"\s*\S+\s*")
+
+
 def _split_words(text: str, words_per_chunk: int) -> list[str]:
-    tokens = re.findall(r"\s*\S+\s*", text) or ([text] if text else [])
+    tokens = _SPACED_WORD.findall(text) or ([text] if text else [])
     return [
         "".join(tokens[i : i + words_per_chunk]) for i in range(0, len(tokens), words_per_chunk)
     ]

@@ -50,7 +50,7 @@ class ToolResult:
         """The tool's message as a reply says it: without the tool's name the tool layer puts
         before it ("optimize_portfolio failed: ...", "stress_test: ...")."""
         return (
-            re.sub(rf"^{re.escape(self.name)}(?: failed)?:\s*", "", self.content)
+            patterns.compile(rf"^{re.escape(self.name)}(?: failed)?:\s*").sub("", self.content)
             if self.name
             else self.content
         )
@@ -315,7 +315,8 @@ def _required_value(
         mentioned = [
             o
             for o in options
-            if isinstance(o, str) and re.search(rf"\b{re.escape(o)}\b", text, re.IGNORECASE)
+            if isinstance(o, str)
+            and patterns.compile(rf"\b{re.escape(o)}\b", re.IGNORECASE).search(text)
         ]
         return mentioned[0] if mentioned else options[0]
     kind = prop.get("type")
@@ -398,11 +399,9 @@ def _mention(key: str, prop: dict[str, Any], text: str) -> Any:
     if prop.get("type") not in ("number", "integer"):
         return _MISSING
     words = r"[\s_-]*".join(re.escape(w) for w in key.split("_"))
-    match = re.search(
-        rf"\b{words}\b\s*(?:=|:|is|of|to|at)?\s*(-?\d+(?:\.\d+)?)\s*(%|percent\b)?",
-        text,
-        flags=re.IGNORECASE,
-    )
+    match = patterns.compile(  # the tool's schema's words: the project's own
+        rf"\b{words}\b\s*(?:=|:|is|of|to|at)?\s*(-?\d+(?:\.\d+)?)\s*(%|percent\b)?", re.IGNORECASE
+    ).search(text)
     if not match:
         return _MISSING
     value = float(match.group(1)) / (100.0 if match.group(2) else 1.0)
@@ -447,12 +446,15 @@ _NUMBER = patterns.compile(
 )
 
 
+_NOT_DIGITS = patterns.compile(r"[,%\s]|percent", re.IGNORECASE)
+
+
 def _numbers_in(text: str) -> list[float]:
     """Numbers of `text` in order, percentages as fractions ("12%" -> 0.12)."""
     out = []
     for match in _NUMBER.finditer(text):
         raw = match.group(0)
-        number = float(re.sub(r"[,%\s]|percent", "", raw, flags=re.IGNORECASE))
+        number = float(_NOT_DIGITS.sub("", raw))
         out.append(number / 100.0 if match.group(1) else number)
     return out
 

@@ -13,7 +13,6 @@ the group at equal weights, and their values side by side.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,11 +54,14 @@ from agents.offline.weight_explanations import (
     explain_weights,
     portfolio_to_explain,
 )
+from settings import patterns
 
 __all__ = ["risk_chat"]
 
 
-_IN_MONEY = re.compile(r"\b(?:in (?:dollars|\$|usd|money|cash)|dollar|how much money)\b")
+_IN_MONEY = patterns.compile(r"\b(?:in (?:dollars|\$|usd|money|cash)|dollar|how much money)\b")
+_TAIL = patterns.compile(r"\bcvar\b|expected shortfall|conditional")
+_VALUE_AT_RISK = patterns.compile(r"\bvar\b|value[\s-]at[\s-]risk")
 
 
 def _thread_capital(inp: PolicyInput, intent: Intent) -> float | None:
@@ -126,9 +128,9 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
 
 
 _RATIOS = (
-    (r"\bsharpe", "sharpe_ratio", "Sharpe ratio"),
-    (r"\bsortino", "sortino_ratio", "Sortino ratio"),
-    (r"\bcalmar", "calmar_ratio", "Calmar ratio"),
+    (patterns.compile(r"\bsharpe"), "sharpe_ratio", "Sharpe ratio"),
+    (patterns.compile(r"\bsortino"), "sortino_ratio", "Sortino ratio"),
+    (patterns.compile(r"\bcalmar"), "calmar_ratio", "Calmar ratio"),
 )
 """The ratios of a risk report a question may name: its words, the report's key, the name."""
 
@@ -148,7 +150,7 @@ def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
     if isinstance(thin := d.get("thin_tail"), dict):
         text += f" Caution: {thin['note']}."
     low = asked.lower()
-    named = [(key, name) for word, key, name in _RATIOS if re.search(word, low) and key in d]
+    named = [(key, name) for word, key, name in _RATIOS if word.search(low) and key in d]
     if named:
         rate = 100 * float(d.get("risk_free_rate") or 0.0)
         shown = ", ".join(f"{name} {float(d[key]):.2f}" for key, name in named)
@@ -254,8 +256,8 @@ def _groups_sentence(
     """Each group's risk report at equal weights, a paragraph a group, then the groups side by
     side on the measure asked (CVaR when none)."""
     low = asked.lower()
-    tail = re.search(r"\bcvar\b|expected shortfall|conditional", low)
-    value_at_risk = re.search(r"\bvar\b|value[\s-]at[\s-]risk", low) and not tail
+    tail = _TAIL.search(low)
+    value_at_risk = _VALUE_AT_RISK.search(low) and not tail
     measure = "var" if value_at_risk else judged_measure(asked) or "cvar"
     key, name = _GROUP_MEASURES[measure]
     paragraphs = [

@@ -11,7 +11,6 @@ Every field returned is one the message states; a field it leaves out is left ou
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from agents.offline.intent import Intent
@@ -28,10 +27,13 @@ CADENCE_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "an
 """Trading days between rebalances of a cadence said in words."""
 
 
+_REBALANCED = patterns.compile(r"\brebal\w*")
+
+
 def _rebalance_every(low: str) -> int | None:
     if match := _REBALANCE_EVERY.search(low):
         return int(match.group(1))
-    if re.search(r"\brebal\w*", low):  # "rebalanced", "rebal", "rebalnced"
+    if _REBALANCED.search(low):  # "rebalanced", "rebal", "rebalnced"
         return CADENCE_SESSIONS.get(cadence_named(low) or "")
     return None
 

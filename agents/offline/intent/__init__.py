@@ -228,13 +228,17 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     return _parsed(text, tuple(known_tickers), said_year_start(text))
 
 
+_ES = patterns.compile(r"\bES\b")
+""""ES" written alone: expected shortfall."""
+
+
 @lru_cache(maxsize=2048)
 def _parsed(text: str, known_tickers: tuple[str, ...], year_start: str | None) -> Intent:
     del year_start  # part of the cache key only: "ytd" starts in the data's last year
     portfolio_ids = tuple(dict.fromkeys(PORTFOLIO_ID.findall(text)))
     text = spelled_percentages(correct_typos(PORTFOLIO_ID.sub(_held_words, text)))
     if "ES" not in known_tickers:  # "99% ES": expected shortfall, unless a ticker of the data
-        text = re.sub(r"\bES\b", "expected shortfall", text)
+        text = _ES.sub("expected shortfall", text)
     scan = Scanner(text)
     methods = read_all_methods(scan.free)
     method = read_method(scan)  # before the sectors: "erc healthcare stocks" names a method
@@ -298,7 +302,7 @@ def _parsed(text: str, known_tickers: tuple[str, ...], year_start: str | None) -
     return Intent(intent=intent, text=text, **slots, **extras)
 
 
-_SAID_HELD = re.compile(rf"\b{HELD_NOUN}\s*$", re.IGNORECASE)
+_SAID_HELD = patterns.compile(rf"\b{HELD_NOUN}\s*$", re.IGNORECASE)
 """A portfolio said just before: "my portfolio" in "my portfolio pf_..."."""
 
 

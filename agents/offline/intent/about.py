@@ -11,8 +11,6 @@ and speaks of a part of Stratigos (`_FEATURES`) or asks how something works.
 
 from __future__ import annotations
 
-import re
-
 from agents.offline.intent import Intent
 from settings import patterns
 
@@ -48,6 +46,12 @@ _HOW_IT_WORKS = patterns.compile(
 )
 
 
+_OWN_RECORDS = patterns.compile(
+    r"\b(?:my|our) (?:deployments?|accounts?|ideas?|memor(?:y|ies)|profile)\b"
+)
+"""The owner's own records (deployments, ideas, memories): read elsewhere."""
+
+
 def about_stratigos(intent: Intent) -> bool:
     """Whether the message is a question about Stratigos itself (see the module docstring)."""
     low = " ".join(intent.text.lower().replace("’", "'").split())
@@ -60,7 +64,7 @@ def about_stratigos(intent: Intent) -> bool:
     )  # fmt: skip
     if subject or intent.intent in ("research", "save_idea", "propose_ideas", "estimate"):
         return False
-    if re.search(r"\b(?:my|our) (?:deployments?|accounts?|ideas?|memor(?:y|ies)|profile)\b", low):
+    if _OWN_RECORDS.search(low):
         return False  # the owner's own: their deployments, ideas, memories are read elsewhere
     if _RUN_TALK.search(low):
         return False  # the last run's: its explanation answers

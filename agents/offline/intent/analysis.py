@@ -13,7 +13,6 @@ misspellings of its own words ("corelation", "probabilty", "bactest", "montly").
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -22,7 +21,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares, capital_named, horizon_sessions
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
 from agents.offline.intent.dates import rolling_sessions
-from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
+from agents.offline.intent.episodes import EPISODE_PATTERNS as _EPISODES
 from agents.offline.intent.held import HELD_NAMED, asks_made
 from agents.offline.intent.measures import (
     INDEX_SHOWN,
@@ -40,7 +39,7 @@ from agents.offline.intent.rankings import (
     ranked_question,
     ranking_pivot,
 )
-from agents.offline.intent.scanner import PCT, fraction
+from agents.offline.intent.scanner import PCT, fraction, word_start
 from agents.offline.intent.stress_reading import (
     BEAR_CASE,
     STRESS,
@@ -61,6 +60,15 @@ __all__ = [
     "judged_measure",
     "read_analysis",
 ]
+
+_BACKTEST_SAID = patterns.compile(r"\bback[\s-]?test\w*")
+_MONEY_MADE_OR_LOST = patterns.compile(MONEY_MADE_OR_LOST)
+_DRAWDOWN_SAID = patterns.compile(r"\bdraw[\s-]?downs?\b")
+_DRAWDOWNS_SAID = patterns.compile(r"\bdrawdowns?\b")
+_DRAWDOWN_ASKED = patterns.compile(r"\bdraw[\s-]?downs?\b|\bm?dd\b")
+_VOLATILE_SAID = patterns.compile(r"\bvolatil")
+_YEAR = patterns.compile(r"(?:19|20)\d{2}")
+_BEAR_CASE_SAID = patterns.compile(r"\bbear[\s-]case\b")
 
 AnalysisKind = Literal[
     "statistics", "stress", "loss_probability", "backtest_weights", "compare", "coverage"
@@ -299,7 +307,7 @@ def _beside_held(intent: Intent, low: str, capital: float | None) -> AnalysisAsk
     if asks_made(low) or _INDEX_NAMED.search(low) or intent.adds:
         return None
     after = low[than.end() :]  # the names compared with; none named before ("a portfolio of ...")
-    against = tuple(t for t in intent.tickers if re.search(rf"\b{re.escape(t.lower())}\b", after))
+    against = tuple(t for t in intent.tickers if word_start(after, t.lower()) >= 0)
     if len(against) < len(intent.tickers):
         return None
     return _base("compare", intent, against=against, capital=capital, judged_on=judged)
@@ -335,7 +343,7 @@ def _addition(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | 
         )  # fmt: skip
     if not (intent.adds and intent.weights and said):
         return None
-    added = tuple(t for t in intent.tickers if re.search(rf"\b{re.escape(t.lower())}\b", said[1]))
+    added = tuple(t for t in intent.tickers if word_start(said[1], t.lower()) >= 0)
     given = {t: w for t, w in intent.weights.items() if t not in added}
     if not (added and given):
         return None
@@ -351,7 +359,7 @@ def _backtest(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | 
     given weights would have done with a rebalancing cadence or costs ("how would 40 AAPL / 60
     WMT have performed since 2016 with quarterly rebalancing")."""
     cadence, costs = cadence_named(low), cost_bps(low)
-    asked = re.search(r"\bback[\s-]?test\w*", low) and not _WEIGHT_STRATEGY.search(low)
+    asked = _BACKTEST_SAID.search(low) and not _WEIGHT_STRATEGY.search(low)
     subject = intent.weights or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low)
     performed = bool(intent.weights) and _PERFORMED.search(low) and (cadence or costs)
     if (asked and (cadence or subject)) or performed:
@@ -370,7 +378,7 @@ def _statistics(
     overview); the conversation's subject is the question's when it names none
     (`subject_in_thread`: "beta against the index?"); every sector of the `known` tickers when
     sectors are ranked and none is named."""
-    made = re.search(MONEY_MADE_OR_LOST, low)  # "how much did AAPL make": no build
+    made = _MONEY_MADE_OR_LOST.search(low)  # "how much did AAPL make": no build
     builds = intent.intent == "optimize_portfolio" and _BUILD.search(low) and not made
     if _NOT_STATISTICS.search(low) or builds:
         return None
@@ -386,7 +394,7 @@ def _statistics(
     if ranked and not measures and _moved(intent, low):  # "which fell the most in 2022?"
         measures = ("return",)
     sectors = sectors_asked(intent, low, known) if ranked else ()  # "which sector did best?"
-    if ranked and "drawdown_dates" not in measures and re.search(r"\bdraw[\s-]?downs?\b", low):
+    if ranked and "drawdown_dates" not in measures and _DRAWDOWN_SAID.search(low):
         measures += ("drawdown_dates",)  # "the worst drawdown among the energy stocks"
     index_named = bool(_INDEX_NAMED.search(low))
     held = bool(_SUBJECT.search(low))  # "is it riskier than the market?": the portfolio
@@ -407,7 +415,7 @@ def _statistics(
     not_ranked = {"correlation", "beta", *INDEX_SHOWN}  # the index's own line, or none
     beside_index = beside_index and bool(compared) and not not_ranked & set(measures)
     ranked = ranked or beside_index  # the index ranked beside the names
-    named_volatile = "volatility" not in measures and re.search(r"\bvolatil", low)
+    named_volatile = "volatility" not in measures and _VOLATILE_SAID.search(low)
     if named_volatile and (weights or len(intent.sectors) > 1 or ranked):  # not the market's
         measures += ("volatility",)
     measures = _with_drawdowns(intent, low, weights, measures)
@@ -448,9 +456,7 @@ def _with_drawdowns(
     """`measures` with the drawdowns' dates when a risk question asks of groups' drawdowns
     ("drawdowns of tech vs staples") or of each stock's."""
     risk = intent.intent == "risk_report"
-    of_groups = (
-        risk and re.search(r"\bdrawdowns?\b", low) and groups_compared(intent, low, measures)
-    )
+    of_groups = risk and _DRAWDOWNS_SAID.search(low) and groups_compared(intent, low, measures)
     if (of_groups or (risk and _drawdown_of_each(intent, low, weights))) and (
         "drawdown_dates" not in measures
     ):
@@ -475,7 +481,7 @@ def _drawdown_of_each(intent: Intent, low: str, weights: dict[str, float]) -> bo
     AAPL, MSFT and JNJ individually"), not of a portfolio holding them (weights, a portfolio, a
     VaR beside it, "equal weight", "together"); names only listed ("the max drawdown of JNJ, PG
     and PEP") are the equal-weight portfolio's, as the risk report answers."""
-    if not re.search(r"\bdraw[\s-]?downs?\b|\bm?dd\b", low) or weights or intent.portfolio_ids:
+    if not _DRAWDOWN_ASKED.search(low) or weights or intent.portfolio_ids:
         return False
     return not _PORTFOLIO_RISK.search(low) and bool(_EACH_NAME.search(low))
 
@@ -509,7 +515,7 @@ def years_compared(low: str) -> tuple[str, ...]:
     match = _YEARS_COMPARED.search(low)
     if match is None:
         return ()
-    years = [match.group(1), *re.findall(r"(?:19|20)\d{2}", match.group(2))]
+    years = [match.group(1), *_YEAR.findall(match.group(2))]
     return tuple(dict.fromkeys(years)) if len(set(years)) > 1 else ()
 
 
@@ -559,11 +565,11 @@ def read_analysis(
             bear_case=bool(BEAR_CASE.search(low)), scenarios=intent.scenarios,
         )  # fmt: skip
     if intent.episode is not None:  # "the VaR during covid": the episode is the window
-        low = re.sub(_EPISODES[intent.episode], " ", low)
+        low = _EPISODES[intent.episode].sub(" ", low)
     stress = bool(STRESS.search(low))
     move, episodes = market_move_named(low), episodes_named(low, stress)
     bear = bool(BEAR_CASE.search(low))
-    bear_case = bool(re.search(r"\bbear[\s-]case\b", low))
+    bear_case = bool(_BEAR_CASE_SAID.search(low))
     if move is not None or episodes or bear_case or (stress and (bear or "stress" in low)):
         return _base(
             "stress", intent, weights=weights, capital=capital, market_move=move,

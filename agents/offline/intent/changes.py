@@ -12,7 +12,6 @@ rebalancing cadence and a criterion to drop a name by. Which request it changes,
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -108,13 +107,18 @@ _CUE = patterns.compile(
 
 _HIGH = r"(?:most|highest|biggest|largest|worst|top|deepest|riskiest|heaviest)"
 _LOW = r"(?:least|lowest|smallest|best|bottom|lightest|weakest)"
-_MEASURES: tuple[tuple[str, Measure], ...] = (
+_MEASURE_WORDS: tuple[tuple[str, Measure], ...] = (
     (r"volatile|volatility|vol|risky|riskiest", "volatility"),
     (r"perform\w*|returns?|returning|laggard|loser|winner|gainer", "return"),
     (r"weights?|weighted|positions?|holdings?|allocations?", "weight"),
     (r"betas?", "beta"),
     (r"draw[\s-]?downs?", "drawdown"),
 )
+_MEASURES = tuple((patterns.compile(rf"\b(?:{words})\b"), m) for words, m in _MEASURE_WORDS)
+"""The words of each measure a name may be dropped by."""
+_RANKED = patterns.compile(rf"{_HIGH}|{_LOW}|riskiest")
+_HIGHEST = patterns.compile(r"\b(?:best|top|highest|biggest|winner|gainer)\b")
+_LOWEST = patterns.compile(_LOW)
 _CRITERION = patterns.compile(
     r"\b(?:drop|dropping|remove|removing|exclude|excluding|cut|cutting|ditch|lose|kick out"
     r"|take out|taking out|get rid of|leave out|leaving out|without|sell|skip)\s+(?:the\s+)?"
@@ -126,6 +130,10 @@ _CRITERION = patterns.compile(
 weight"."""
 
 
+_HIGH_OR_LOW_VOL = patterns.compile(r"\b(?:high|low)[\s-]*vol\w*")
+_LEVEL_WORDS = patterns.compile(r"\bc?var\b|expected shortfall|value[\s-]at[\s-]risk|\bnumbers?\b")
+
+
 def _criterion(low: str) -> Criterion | None:
     """The criterion a name is dropped by ("drop the most volatile one": volatility, highest;
     "remove the worst performer": return, lowest; "the laggard": return, lowest; "the smallest
@@ -134,15 +142,15 @@ def _criterion(low: str) -> Criterion | None:
     if match is None:
         return None
     words = match.group(1)
-    ranked = re.match(rf"{_HIGH}|{_LOW}|riskiest", words) is not None
+    ranked = _RANKED.match(words) is not None
     for pattern, measure in _MEASURES:
-        if not re.search(rf"\b(?:{pattern})\b", words):
+        if not pattern.search(words):
             continue
         if measure == "return":
-            highest = re.search(r"\b(?:best|top|highest|biggest|winner|gainer)\b", words)
+            highest = _HIGHEST.search(words)
             return Criterion(measure, highest is not None, f"the {words}")
         if ranked:
-            return Criterion(measure, re.match(_LOW, words) is None, f"the {words}")
+            return Criterion(measure, _LOWEST.match(words) is None, f"the {words}")
     return None
 
 
@@ -260,9 +268,9 @@ def read_change(intent: Intent) -> Change | None:
          change.cost_bps is not None, change.strategy, change.subject)
     )  # fmt: skip
     if change.scenarios:  # "how about high-volatility?" names a scenario, not a measure
-        said = re.sub(r"\b(?:high|low)[\s-]*vol\w*", " ", said)
+        said = _HIGH_OR_LOW_VOL.sub(" ", said)
     if change.level is not None or change.horizon is not None:
-        said = re.sub(r"\bc?var\b|expected shortfall|value[\s-]at[\s-]risk|\bnumbers?\b", " ", said)
+        said = _LEVEL_WORDS.sub(" ", said)
     other_ask = _OTHER_ASKS.search(said) or HEAD_TO_HEAD.search(said)  # "did it beat KO?"
     if not changes or len(methods) > 1 or other_ask or measures_named(said):
         return None

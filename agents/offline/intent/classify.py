@@ -285,9 +285,15 @@ _INDEX_QUESTION = patterns.compile(
 drawdown of the S&P since 2018?"), not one about a strategy, a stress or a what-if."""
 
 
+_WORDS = patterns.compile(r"[a-z']+")
+_CANCEL = patterns.compile(r"\b(?:cancel|abort|reject|scrap)\b")
+_NO = patterns.compile(r"(?:no|nope|nah)\b")
+_SHARPE = patterns.compile(r"\bsharpe\b")
+
+
 def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
     low = scan.low
-    words = re.findall(r"[a-z']+", low)
+    words = _WORDS.findall(low)
     actionable = _actionable(slots) or slots["revision"]
     if words and not actionable:
         word_set = set(words)
@@ -296,9 +302,7 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         approving = bool(word_set & _APPROVE_STRONG) or bool(_APPROVE_PHRASE.search(low))
         if approving and word_set <= _APPROVE_STRONG | _APPROVE_FILLER:
             return "approve"
-        if re.search(r"\b(?:cancel|abort|reject|scrap)\b", low) or re.match(
-            r"(?:no|nope|nah)\b", low
-        ):
+        if _CANCEL.search(low) or _NO.match(low):
             return "reject"
     if asks_estimate(low, slots):
         return "estimate"  # the strategy model's estimate of a configuration
@@ -318,7 +322,7 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["search_strategy"] += 1.0
     if slots["confidence"] is not None:
         scores["risk_report"] += 1.0
-    if slots["weights"] and re.search(r"\bsharpe\b", low):
+    if slots["weights"] and _SHARPE.search(low):
         scores["risk_report"] += 3.0  # the Sharpe ratio of weights given: their risk report
     if scores["risk_report"] >= 1.5 and _QUESTION.match(low):
         scores["risk_report"] += 2.0

@@ -4,10 +4,10 @@ groups to rank ("which sector did best in 2022?": `sectors_asked`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from agents.offline.intent import Intent
+from agents.offline.intent.scanner import word_character
 from agents.offline.intent.targets import sector_tickers
 from quant.classification import classify
 from settings import patterns
@@ -116,8 +116,14 @@ def names_covered(intent: Intent, low: str) -> tuple[str, ...]:
 
 def _position(low: str, ticker: str) -> int:
     """Where `ticker` is first named in the lower-cased message, as a word (its end if not)."""
-    found = re.search(rf"(?<![\w.]){re.escape(ticker.lower())}(?![\w])", low)
-    return found.start() if found else len(low)
+    word = ticker.lower()  # where `(?<![\w.])word(?![\w])` matches (no pattern of a ticker)
+    at = low.find(word)
+    while at >= 0:
+        before = at > 0 and (low[at - 1] == "." or word_character(low, at - 1))
+        if not before and not word_character(low, at + len(word)):
+            return at
+        at = low.find(word, at + 1)
+    return len(low)
 
 
 def every_sector(known: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:

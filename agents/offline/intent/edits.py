@@ -9,16 +9,16 @@ consumes what it read, so neither is read again as the message's universe or an 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from agents.offline.intent.scanner import Scanner
 from agents.offline.intent.words import read_tickers
+from settings import patterns
 
 __all__ = ["read_swaps"]
 
 _NAME = r"(?!(?:in|out|to|it)\b)(\$?[a-z][a-z&.\-]*(?:\s+[a-z][a-z&.\-]*)?)"
-_OUT_IN = (
+_OUT_IN = patterns.compile(
     rf"\b(?:swap(?:ped)?|switch(?:ed)?|exchanged?|traded?|rotated?|replaced?)\s+(?:out\s+)?"
     rf"{_NAME}\s*(?:out\s+)?(?:(?:for|with|by|into)\s+|(?:->|=>|→|>)\s*){_NAME}"
     rf"|\b(?:take|taking|took|pull|pulling|pulled|drop|dropping|dropped|remove|removing|removed"
@@ -26,7 +26,7 @@ _OUT_IN = (
     rf"|putting|add|adding|added|bring|bringing|brought|buy|bought|use|used|swap|swapped|throw"
     rf"|threw)\s+(?:in\s+)?{_NAME}"
 )
-_IN_OUT = (
+_IN_OUT = patterns.compile(
     rf"\b(?:swap|switch|rotate|put|bring)\s+in\s+{_NAME}\s+(?:for|instead of|in place of)\s+"
     rf"{_NAME}|\bsubstitute\s+{_NAME}\s+for\s+{_NAME}"
     rf"|\b(?:use|take|hold|pick|with)\s+{_NAME}\s+(?:instead of|in place of|rather than)\s+{_NAME}"
@@ -46,7 +46,7 @@ def read_swaps(scan: Scanner, known: Sequence[str]) -> tuple[tuple[str, ...], tu
     removed: list[str] = []
     added: list[str] = []
     for pattern, order in ((_OUT_IN, (0, 1)), (_IN_OUT, (1, 0))):
-        for match in list(re.finditer(pattern, scan.free)):
+        for match in list(pattern.finditer(scan.free)):
             groups = [g for g in match.groups() if g is not None]
             if len(groups) != 2:
                 continue

@@ -5,8 +5,6 @@ peak on ("since the covid crash")."""
 
 from __future__ import annotations
 
-import re
-
 from agents.offline.intent.rankings import COMPARED_AGAINST
 from agents.offline.intent.scanner import Scanner
 from quant.episodes import EPISODES
@@ -25,6 +23,8 @@ EPISODE_WORDS: dict[str, str] = {
     r"|like|against)\s+(?:the\s+)?2022\b",
 }
 """How each episode is said (regular expressions, lower case)."""
+EPISODE_PATTERNS = {key: patterns.compile(words) for key, words in EPISODE_WORDS.items()}
+"""`EPISODE_WORDS` compiled."""
 
 _WINDOW_CUE = r"\b(?:during|over|through|throughout|across|in)\s+(?:the\s+)?"
 _STRESS_CUE = patterns.compile(
@@ -43,6 +43,15 @@ $2m?" after a stress test replays the crisis)."""
 
 _SINCE_CUE = r"\b(?:since|after|from)\s+(?:the\s+)?(?:start\s+of\s+(?:the\s+)?)?"
 """An episode as where the window starts ("the drawdown of JPM since the covid crash")."""
+_EPISODE_WINDOWS = tuple(
+    (
+        key,
+        patterns.compile(_WINDOW_CUE + rf"(?:{words})"),
+        patterns.compile(_SINCE_CUE + rf"(?:{words})"),
+    )
+    for key, words in EPISODE_WORDS.items()
+)
+"""Each episode's key, said as a window ("during the covid crash"), then as its start."""
 
 
 def read_episode_window(scan: Scanner) -> tuple[str, str, str | None] | None:
@@ -53,17 +62,17 @@ def read_episode_window(scan: Scanner) -> tuple[str, str, str | None] | None:
     stressed = _STRESS_CUE.search(COMPARED_AGAINST.sub(" ", scan.free))  # not "did X do against"
     if stressed or not _MEASURE_CUE.search(scan.free):
         return None
-    for key, words in EPISODE_WORDS.items():
+    for key, during, since in _EPISODE_WINDOWS:
         episode = EPISODES[key]
-        match = re.search(_WINDOW_CUE + rf"(?:{words})", scan.free)
+        match = during.search(scan.free)
         if match is not None:
             scan.consume(match)
             return key, episode.start, episode.end
-        match = re.search(_SINCE_CUE + rf"(?:{words})", scan.free)
+        match = since.search(scan.free)
         if match is not None:
             scan.consume(match)
             return key, episode.start, None
     return None
 
 
-__all__ = ["EPISODE_WORDS", "read_episode_window"]
+__all__ = ["EPISODE_PATTERNS", "EPISODE_WORDS", "read_episode_window"]

@@ -13,7 +13,6 @@ strategy model itself ("how is the strategy model trained?") is one about Strati
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from settings import patterns
@@ -63,6 +62,11 @@ _OTHER_ASK = patterns.compile(
 """What asks for a backtest, a search, a deployment or a portfolio instead."""
 
 
+_WITHOUT = patterns.compile(r"without (?:running )?(?:a |any )?\w+")
+_STRATEGY_MODEL = patterns.compile(r"\bstrategy model\b")
+_BEST = patterns.compile(r"\b(?:best|optimal|ideal|optimi[sz]\w*|which)\b")
+
+
 def asks_estimate(low: str, slots: dict[str, Any]) -> bool:
     """Whether the lower-cased message `low`, with its parsed `slots`, asks for the strategy
     model's estimate of a configuration (see the module docstring)."""
@@ -71,20 +75,18 @@ def asks_estimate(low: str, slots: dict[str, Any]) -> bool:
     if slots["weights"] or slots["budget"]:
         return False
     model = bool(_MODEL_ASK.search(low))
-    other = _OTHER_ASK.search(re.sub(r"without (?:running )?(?:a |any )?\w+", " ", low))
+    other = _OTHER_ASK.search(_WITHOUT.sub(" ", low))
     if other and not model:
         return False
     configured = bool(
         slots["target_vol"] is not None
         or slots["weight_functions"]
         or slots["parameters"]
-        or _CONFIGURATION.search(re.sub(r"\bstrategy model\b", " ", low))
+        or _CONFIGURATION.search(_STRATEGY_MODEL.sub(" ", low))
     )
     asked = bool(_ESTIMATE_WORD.search(low) or _FORWARD.search(low))
     # "what about a 12% vol target, 9 months lookback and a crash?": a configuration in a
     # scenario, asked as a question, with no search or backtest said, is the model's to estimate
     in_scenario = bool(slots["scenarios"]) and bool(_QUESTION.search(low))
-    in_scenario = in_scenario and not re.search(
-        r"\b(?:best|optimal|ideal|optimi[sz]\w*|which)\b", low
-    )
+    in_scenario = in_scenario and not _BEST.search(low)
     return configured and (model or asked or (in_scenario and not other))

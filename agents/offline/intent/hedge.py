@@ -13,7 +13,6 @@ budget for a limit or a volatility target.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from agents.offline.intent.scanner import NUM, PCT, Scanner, fraction
@@ -165,6 +164,9 @@ class HedgeAsk:
         )  # fmt: skip
 
 
+_DIGITS = patterns.compile(r"\d+")
+
+
 def _kinds(scan: Scanner) -> tuple[str, ...]:
     hits: dict[str, int] = {}
     text = scan.low
@@ -203,7 +205,7 @@ def _tenors(scan: Scanner) -> tuple[int, ...]:
             continue
         unit = TRADING_DAYS[match.group(2)]
         if n == 0:
-            counts = [int(c) for c in re.findall(r"\d+", match.group(1))]
+            counts = [int(c) for c in _DIGITS.findall(match.group(1))]
         else:
             word = match.group(1)
             counts = [int(word) if word.isdigit() else _NUMBER_WORDS[word]]

@@ -103,10 +103,14 @@ def _value(match: re.Match[str]) -> float | None:
     return value if 0.0 < value <= 1.0 else None
 
 
+_TARGET_BEFORE = patterns.compile(rf"{TARGET}\s*$")
+_STARTS_WITH_EACH = patterns.compile(r"\s*each\b")
+
+
 def _targets_before(scan: Scanner, start: int, known: Sequence[str]) -> bool:
     """Whether the words just before `start` name one asset or sector (not a ticker list): "JPM
     and BAC at most 15% each" limits them, "KO PG XOM max 25% each" every weight."""
-    words = re.search(rf"{TARGET}\s*$", scan.free[:start])
+    words = _TARGET_BEFORE.search(scan.free[:start])
     if words is None or len(read_tickers(words.group(1).upper(), known)) >= 2:
         return False
     return resolve(words.group(1), known, backward=True)[0] is not None
@@ -118,8 +122,8 @@ def _first(scan: Scanner, said: Sequence[re.Pattern[str]], known: Sequence[str])
     for pattern in said:
         for match in pattern.finditer(scan.free):
             value = _value(match)
-            said_of_each = _SAID_OF_EACH.search(match.group(0)) or re.match(
-                r"\s*each\b", match.group(0)
+            said_of_each = _SAID_OF_EACH.search(match.group(0)) or _STARTS_WITH_EACH.match(
+                match.group(0)
             )
             if value is None or (said_of_each and _targets_before(scan, match.start(), known)):
                 continue

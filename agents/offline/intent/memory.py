@@ -76,6 +76,10 @@ class MemoryAsk:
     conversation about a request, a change of that request rather than a memory."""
 
 
+_PIECES = patterns.compile(r",|;|/|\band\b|\bor\b|\bnor\b", re.IGNORECASE)
+_ABOUT = patterns.compile(r"^(?:that|this|the fact that|about)\b\s*")
+
+
 def _clean(text: str) -> str:
     return " ".join(text.strip().strip(".!?").split())
 
@@ -88,14 +92,14 @@ def exclusion_terms(fact: str) -> list[str]:
         return []
     rest = fact[match.end() :]
     terms: list[str] = []
-    for piece in re.split(r",|;|/|\band\b|\bor\b|\bnor\b", rest, flags=re.IGNORECASE):
+    for piece in _PIECES.split(rest):
         term = _TRAILING.sub(" ", piece.strip().strip(".!?").lower())
         term = " ".join(term.split())
         while _LEADING.match(term):
             term = _LEADING.sub("", term, count=1)
         if not term:
             continue
-        written = re.search(re.escape(term), piece, flags=re.IGNORECASE)
+        written = re.search(re.escape(term), piece, flags=re.IGNORECASE)  # the user's: not kept
         shown = written.group(0) if written else term
         terms.append(shown.upper() if shown.isupper() else term)
     return terms
@@ -128,7 +132,7 @@ def read_memory_ask(
         if rest in ("it", "it please", "about it"):
             return None  # "forget it": a refusal
         key = MEMORY_KEY.search(rest)
-        about = re.sub(r"^(?:that|this|the fact that|about)\b\s*", "", rest).strip()
+        about = _ABOUT.sub("", rest).strip()
         return MemoryAsk("forget", about=about if key is None else "", key=key and key.group(0))
     remember = _REMEMBER.match(low)
     if remember is not None:

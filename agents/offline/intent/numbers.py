@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from agents.offline.intent.dates import DATE
 from agents.offline.intent.scanner import NUM, PCT, PCT_RE, Scanner, fraction
 from settings import patterns
@@ -230,14 +228,17 @@ def read_risk_limits(scan: Scanner) -> dict[str, float]:
             limits[name] = value
             scan.consume(match)
             break
-    sharpe = re.search(
-        r"sharpe(?: ratio)?\s*(?:of\s+)?(?:above|over|at least|greater than|>=|>|≥)\s*" + NUM,
-        scan.free,
-    )
+    sharpe = _MIN_SHARPE.search(scan.free)
     if sharpe:
         limits["min_sharpe"] = float(sharpe.group(1))
         scan.consume(sharpe)
     return limits
+
+
+_MIN_SHARPE = patterns.compile(
+    r"sharpe(?: ratio)?\s*(?:of\s+)?(?:above|over|at least|greater than|>=|>|≥)\s*" + NUM
+)
+"""A floor on the Sharpe ratio ("sharpe above 1.2")."""
 
 
 def read_percentages(scan: Scanner) -> tuple[float, ...]:
@@ -248,10 +249,13 @@ def read_percentages(scan: Scanner) -> tuple[float, ...]:
     return values
 
 
+_PLAIN_NUMBER = patterns.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(?![\w.%])")
+
+
 def read_numbers(scan: Scanner) -> tuple[float, ...]:
     """Plain numbers outside dates and percentages (budgets and others included)."""
     visible = scan.low
     for pattern in (DATE, PCT_RE):
         visible = pattern.sub(lambda m: " " * len(m.group(0)), visible)
-    found = re.finditer(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(?![\w.%])", visible)
+    found = _PLAIN_NUMBER.finditer(visible)
     return tuple(float(m.group(1).replace(",", "")) for m in found)

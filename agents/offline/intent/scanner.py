@@ -33,6 +33,26 @@ class Scanner:
         self.free = self.free[:a] + " " * (b - a) + self.free[b:]
 
 
+def word_character(text: str, at: int) -> bool:
+    """Whether `text[at]` is a character `\\w` matches (none outside the text)."""
+    return 0 <= at < len(text) and (text[at].isalnum() or text[at] == "_")
+
+
+def word_start(text: str, word: str) -> int:
+    """Where `word` is first written in `text` with a word boundary on either side, as
+    `re.search(rf"\\b{re.escape(word)}\\b", text)` finds it (-1 if nowhere): no pattern is
+    compiled for a word a message or the data brings."""
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if word_character(text, at - 1) != word_character(text, at) and word_character(
+            text, end - 1
+        ) != word_character(text, end):
+            return at
+        at = text.find(word, at + 1)
+    return -1
+
+
 NUM = r"(?<!\d)(\d+(?:\.\d+)?)"
 
 

@@ -7,8 +7,6 @@ a price (it gives the spread of outcomes of scenario paths instead)."""
 
 from __future__ import annotations
 
-import re
-
 from settings import patterns
 
 _ORDER = patterns.compile(
@@ -74,18 +72,22 @@ INSTRUMENT_REPLY = (
 )
 
 
+_BROKER = patterns.compile(_BROKERS)
+_INSTRUMENT = patterns.compile(rf"\b(?:{_INSTRUMENTS})\b")
+
+
 def out_of_scope(text: str) -> str | None:
     """The reply to an order, a live account at a broker Stratigos does not connect to, an
     instrument its data does not hold, or a price prediction asked in `text` (None for any
     other ask)."""
     low = " ".join(text.lower().split())
     if (broker := _UNSUPPORTED_BROKER.search(low)) is not None:
-        name = re.search(_BROKERS, broker.group(0))
+        name = _BROKER.search(broker.group(0))
         return BROKER_REPLY.format(
             broker=_BROKER_NAMES.get(name.group(0), name.group(0)) if name else "that broker"
         )
     if (held := _UNHELD.search(low)) is not None:
-        named = dict.fromkeys(re.findall(rf"\b(?:{_INSTRUMENTS})\b", low[held.start(1) :]))
+        named = dict.fromkeys(_INSTRUMENT.findall(low[held.start(1) :]))
         return INSTRUMENT_REPLY.format(instrument=" and ".join(named))
     if _ORDER.search(low):
         return ORDER_REPLY

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from agents.offline.intent.episodes import EPISODE_WORDS as _EPISODES
+from agents.offline.intent.episodes import EPISODE_PATTERNS as _EPISODES
+from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.rankings import HEAD_TO_HEAD
 from agents.offline.intent.scanner import PCT, fraction
 from agents.offline.intent.words import read_mentioned, read_tickers
@@ -75,6 +76,10 @@ _ALL_EPISODES = patterns.compile(
 
 
 _EPISODE_YEARS = {"gfc_2008": r"\b2008\b", "covid_2020": r"\b2020\b", "rates_2022": r"\b2022\b"}
+_EPISODES_OR_YEARS = {
+    key: patterns.compile(f"{words}|{_EPISODE_YEARS[key]}") for key, words in EPISODE_WORDS.items()
+}
+"""How each episode is said, or its year alone."""
 
 
 def episodes_named(low: str, stress: bool) -> tuple[str, ...]:
@@ -86,7 +91,7 @@ def episodes_named(low: str, stress: bool) -> tuple[str, ...]:
     named = read_mentioned(_EPISODES, low)
     if not (stress or named):
         return ()
-    return read_mentioned({key: f"{p}|{_EPISODE_YEARS[key]}" for key, p in _EPISODES.items()}, low)
+    return read_mentioned(_EPISODES_OR_YEARS, low)
 
 
 STRESS = patterns.compile(

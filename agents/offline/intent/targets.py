@@ -38,11 +38,16 @@ BETWEEN = rf"(?:between|from)\s+{NUM}\s*(?:%|percent\b|per cent\b|pct\b)?\s*(?:a
 
 Book = dict[str, tuple[float, float]]
 
-_QUALIFIER = (
+_QUALIFIER = patterns.compile(
     r"\s+(?:sector|stocks|names|shares|companies|weights?|exposure|allocation|positions?"
     r"|holdings?)$"
 )
 """Words after a target that say what of it is limited ("tech weight < 30%")."""
+_LETTERS = patterns.compile(r"[a-z&\s\-]+")
+_NOT_SPACE = patterns.compile(r"\S+")
+_COMMA_JOIN = patterns.compile(r",\s?(and|&)\b")
+_TOKEN = patterns.compile(r"\$?[a-z][a-z.\-]*|[,&;:]")
+_ONE_OR_TWO_WORDS = patterns.compile(rf"{WORD}(?:\s+{WORD})?")
 
 _RISK_BEFORE = patterns.compile(
     r"\b(?:c?var|value at risk|drawdowns?|vol(?:atility)?|sharpe|returns?|beta|loss(?:es)?)\b"
@@ -68,20 +73,20 @@ def resolve_run(
     runs = [words[i:] for i in range(len(words))] if backward else []
     runs += [words[:size] for size in range(len(words), 0, -1)] if not backward else []
     for run in runs:
-        head = re.sub(_QUALIFIER, "", " ".join(run))
+        head = _QUALIFIER.sub("", " ".join(run))
         head = head.removeprefix("the ")
         tickers = read_tickers(head.upper() if len(head) <= 5 else head, known)
         alone = len(run) == 1 or not any(read_tickers(word.upper(), known) for word in run)
         if len(tickers) == 1 and alone:  # "jpm energy" names no asset: JPM is one word of it
             return "asset", tickers[0], len(run)
-        if re.fullmatch(r"[a-z&\s\-]+", head) and matching(head):
+        if _LETTERS.fullmatch(head) and matching(head):
             return "sector", head, len(run)
     return None, "", 0
 
 
 def _run_start(match: re.Match[str], group: int, used: int) -> int:
     """Where the last `used` words of `match`'s `group` start in the text."""
-    starts = [m.start() for m in re.finditer(r"\S+", match.group(group))]
+    starts = [m.start() for m in _NOT_SPACE.finditer(match.group(group))]
     return match.start(group) + starts[max(0, len(starts) - used)]
 
 
@@ -106,8 +111,8 @@ def _listed_before(scan: Scanner, start: int, known: Sequence[str]) -> list[str]
     each": JPM; "JPM, BAC and XOM ...": JPM and BAC), not those of a list that came before
     ("on JPM BAC XOM, KO and PG at most 10%": KO only) nor those of an exclusion ("all but KO
     and GE, BAC at most 5%": none)."""
-    text = re.sub(r",\s?(and|&)\b", r" \1", scan.free[:start])  # ", and" joins as "and" does
-    tokens = re.findall(r"\$?[a-z][a-z.\-]*|[,&;:]", text)  # ";" and ":" end a list
+    text = _COMMA_JOIN.sub(r" \1", scan.free[:start])  # ", and" joins as "and" does
+    tokens = _TOKEN.findall(text)  # ";" and ":" end a list
     found: list[str] = []
     while len(tokens) >= 2 and tokens[-1] in ("and", "&", ","):
         ticker = read_tickers(tokens[-2].upper(), known)
@@ -187,7 +192,7 @@ def _chained(
         value = fraction(match.group(1))
         if kind is None or not 0.0 <= value <= 1.0:
             break
-        words = [m.end() for m in re.finditer(r"\S+", match.group(2))]
+        words = [m.end() for m in _NOT_SPACE.finditer(match.group(2))]
         end = match.start(2) + words[used - 1 + match.group(2).startswith("the ")]
         found.append((kind, name, value))
     return found, end
@@ -295,7 +300,7 @@ def exclusions(scan: Scanner, known: Sequence[str]) -> tuple[tuple[str, ...], tu
     ]
     for match in found:
         end = None
-        for part in re.finditer(rf"{WORD}(?:\s+{WORD})?", match.group(1)):
+        for part in _ONE_OR_TWO_WORDS.finditer(match.group(1)):
             if end is not None and scan.consumed_within(end, match.start(1) + part.start()):
                 break  # a list ends where text read as something else ("except energy, keeping
             kind, name = resolve(part.group(0), known)  # max 12% in ko and wmt": not WMT)

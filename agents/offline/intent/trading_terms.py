@@ -4,14 +4,12 @@ interest rates in basis points ("rates up 200bps") being no cost."""
 
 from __future__ import annotations
 
-import re
-
 from agents.offline.intent.scanner import NUM, PCT
 from settings import patterns
 
 __all__ = ["RATE_MOVE", "cadence_named", "cost_bps"]
 
-_CADENCES = (
+_CADENCES = tuple((patterns.compile(pattern), cadence) for pattern, cadence in (
     (r"\b(?:buy[\s-]and[\s-]hold|never rebalanc\w*|no rebalanc\w*|without rebalanc\w*|held|"
      r"bought once)\b", "never"),
     (r"\bdaily\b|\bevery (?:day|session)\b", "daily"),
@@ -20,7 +18,7 @@ _CADENCES = (
     (r"\bquart\w{0,2}ly\b|\bevery quarter\b|\beach quarter\b", "quarterly"),
     (r"\b(?:annually|yearly|annual (?:rebalanc\w*|basis)|(?:every|each) (?:calendar )?year"
      r"|once a year|rebalanc\w*,? (?:\w+ )?annual)\b", "annually"),
-)  # fmt: skip
+))  # fmt: skip
 _BPS = patterns.compile(
     NUM + r"\s*(?:bps|bp|basis points?|bips)\b|(?:costs?|fees?|commissions?)\s*(?:of\s+)?" + PCT
     + r"|" + PCT + r"\s*(?:trading\s+)?(?:costs?|fees?|commissions?)"
@@ -41,7 +39,7 @@ def cadence_named(low: str) -> str | None:
     year") name none."""
     low = _PERIOD_RETURNS.sub(" ", low)
     for pattern, cadence in _CADENCES:
-        if re.search(pattern, low):
+        if pattern.search(low):
             return cadence
     return None
 

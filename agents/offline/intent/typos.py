@@ -88,7 +88,7 @@ _ANALYSIS_VOCABULARY = (
 """Words whose misspellings `normalised` repairs for the analysis readers."""
 
 
-_THEN = re.compile(
+_THEN = patterns.compile(
     r"\b(more|less|fewer|greater|higher|lower|bigger|smaller|larger|worse|better|riskier|safer)"
     r"\s+then\b",
     re.IGNORECASE,

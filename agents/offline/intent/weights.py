@@ -13,8 +13,10 @@ consumed, so no other reader takes it for a limit.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from agents.offline.intent.scanner import PCT, Scanner, fraction
 from settings import patterns
@@ -48,19 +50,66 @@ def _after_limit(free: str, start: int) -> bool:
     return _LIMIT_BEFORE.search(before[-25:]) is not None
 
 
-def _ticker_pattern(known: Sequence[str]) -> str:
+_BARE = r"(\d*\.\d+|\d{1,3})"
+_NOT_A_WEIGHT = (
+    r"(?!\s*(?:%|(?:percent|per cent|pct|bps|bp|basis|days?|weeks?|months?|years?|yrs?|y|sessions?"
+    r"|trials?|paths?|x|k|m|mm|bn|thousand|million|billion|stocks?|names?|assets?)\b)|[\d.])"
+)
+"""After a bare number: not a unit that makes it something else than a weight (a whole word:
+".5 weekly" is a weight before a cadence)."""
+
+Ordered = tuple[tuple[re.Pattern[str], tuple[int, int]], ...]
+"""Patterns, each with the groups of its ticker and its number."""
+
+
+class _Readers(NamedTuple):
+    """The patterns that read weights of the known tickers."""
+
+    ticker: re.Pattern[str]
+    pairs: Ordered
+    split: re.Pattern[str]
+    each: re.Pattern[str]
+    numbers: re.Pattern[str]
+    bare: Ordered
+
+
+@functools.lru_cache(maxsize=8)
+def _readers(known: tuple[str, ...]) -> _Readers:
+    """The weights' patterns of the `known` tickers (those of the data: a few universes a
+    process)."""
     names = "|".join(sorted((re.escape(t.lower()) for t in known), key=len, reverse=True))
-    return rf"\$?\b({names})\b"
+    ticker = rf"\$?\b({names})\b"
+    join = r"\s*(?:/|,|and|&|\+|\s)\s*"
+    shares = r"(\d{1,2}(?:\.\d+)?)\s*[/-]\s*(\d{1,2}(?:\.\d+)?)(?:\s*[/-]\s*(\d{1,2}(?:\.\d+)?))?"
+    return _Readers(
+        ticker=patterns.compile(ticker),
+        pairs=(
+            (patterns.compile(rf"{PCT}\s*(?:in\s+|of\s+|into\s+|on\s+)?{ticker}"), (2, 1)),
+            (patterns.compile(rf"{ticker}\s*(?:at|:|=|@|-)?\s*{PCT}"), (1, 2)),
+        ),
+        split=patterns.compile(
+            rf"\b{shares}\s*(?:%\s*)?(?:split\s+)?(?:of\s+|in\s+|between\s+|portfolio\s+(?:of\s+)?)?"
+            rf"{ticker}{join}{ticker}(?:{join}{ticker})?"
+        ),
+        each=patterns.compile(
+            rf"{PCT}\s*(?:each|apiece)\s+(?:in\s+|of\s+|on\s+)?((?:{ticker}(?:\s*,\s*|\s+and\s+|\s+"
+            rf"|\s*&\s*)?)+)"
+        ),
+        numbers=patterns.compile(
+            rf"\b(\d{{1,3}})\s+{ticker}\s*(?:/|,|and|&)\s*(\d{{1,3}})\s+{ticker}"
+        ),
+        bare=(
+            (patterns.compile(rf"{ticker}\s*(?:[:=@]|at\b|-)?\s*{_BARE}{_NOT_A_WEIGHT}"), (1, 2)),
+            (patterns.compile(rf"(?<![\d.$])\b{_BARE}\s*(?:of\s+|in\s+)?{ticker}\b"), (2, 1)),
+        ),
+    )
 
 
-def _pairs(scan: Scanner, ticker: str) -> list[tuple[re.Match[str], str, float]]:
+def _pairs(scan: Scanner, readers: _Readers) -> list[tuple[re.Match[str], str, float]]:
     """(match, ticker, weight) of "40% KO" and "KO 40%", not after a limit's word."""
     found = []
-    for pattern, order in (
-        (rf"{PCT}\s*(?:in\s+|of\s+|into\s+|on\s+)?{ticker}", (2, 1)),
-        (rf"{ticker}\s*(?:at|:|=|@|-)?\s*{PCT}", (1, 2)),
-    ):
-        for match in re.finditer(pattern, scan.free):
+    for pattern, order in readers.pairs:
+        for match in pattern.finditer(scan.free):
             if _after_limit(scan.free, match.start()):
                 continue
             name, value = match.group(order[0]), fraction(match.group(order[1]))
@@ -74,33 +123,21 @@ def _pairs(scan: Scanner, ticker: str) -> list[tuple[re.Match[str], str, float]]
     return kept
 
 
-def _split(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, float]]:
+def _split(scan: Scanner, readers: _Readers) -> tuple[list[re.Match[str]], dict[str, float]]:
     """ "60/40 AAPL/KO", "50/50 AAPL AMD", "40 AAPL / 60 WMT", "25% each in AAPL, KO and XOM"."""
-    join = r"\s*(?:/|,|and|&|\+|\s)\s*"
-    shares = r"(\d{1,2}(?:\.\d+)?)\s*[/-]\s*(\d{1,2}(?:\.\d+)?)(?:\s*[/-]\s*(\d{1,2}(?:\.\d+)?))?"
-    split = re.search(
-        rf"\b{shares}\s*(?:%\s*)?(?:split\s+)?(?:of\s+|in\s+|between\s+|portfolio\s+(?:of\s+)?)?"
-        rf"{ticker}{join}{ticker}(?:{join}{ticker})?",
-        scan.free,
-    )
+    split = readers.split.search(scan.free)
     if split:
         parts = [float(p) for p in split.group(1, 2, 3) if p]
         tickers = [t.upper() for t in split.group(4, 5, 6) if t]
         if len(parts) == len(tickers) and abs(sum(parts) - 100.0) < 1.1:
             return [split], {t: p / 100.0 for p, t in zip(parts, tickers, strict=True)}
-    each = re.search(
-        rf"{PCT}\s*(?:each|apiece)\s+(?:in\s+|of\s+|on\s+)?((?:{ticker}(?:\s*,\s*|\s+and\s+|\s+"
-        rf"|\s*&\s*)?)+)",
-        scan.free,
-    )
+    each = readers.each.search(scan.free)
     if each and not _after_limit(scan.free, each.start()):
-        tickers = [t.upper() for t in re.findall(ticker, each.group(2))]
+        tickers = [t.upper() for t in readers.ticker.findall(each.group(2))]
         share = fraction(each.group(1))
         if tickers and abs(share * len(tickers) - 1.0) < _TOLERANCE:
             return [each], dict.fromkeys(tickers, share)
-    numbers = re.search(
-        rf"\b(\d{{1,3}})\s+{ticker}\s*(?:/|,|and|&)\s*(\d{{1,3}})\s+{ticker}", scan.free
-    )
+    numbers = readers.numbers.search(scan.free)
     if numbers and int(numbers.group(1)) + int(numbers.group(3)) == 100:
         return [numbers], {
             numbers.group(2).upper(): int(numbers.group(1)) / 100.0,
@@ -109,25 +146,11 @@ def _split(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, f
     return [], {}
 
 
-_BARE = r"(\d*\.\d+|\d{1,3})"
-_NOT_A_WEIGHT = (
-    r"(?!\s*(?:%|(?:percent|per cent|pct|bps|bp|basis|days?|weeks?|months?|years?|yrs?|y|sessions?"
-    r"|trials?|paths?|x|k|m|mm|bn|thousand|million|billion|stocks?|names?|assets?)\b)|[\d.])"
-)
-"""After a bare number: not a unit that makes it something else than a weight (a whole word:
-".5 weekly" is a weight before a cadence)."""
-
-
-def _bare(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, float]]:
+def _bare(scan: Scanner, readers: _Readers) -> tuple[list[re.Match[str]], dict[str, float]]:
     """Weights written as bare numbers beside each ticker ("aapl .5 msft .3 jpm .2", "AAPL 0.6
     KO 0.4", "60 AAPL 40 KO", "aapl=60, ko=40"), two or more, summing to 1 (or to 100)."""
-    for pattern, order in (
-        (rf"{ticker}\s*(?:[:=@]|at\b|-)?\s*{_BARE}{_NOT_A_WEIGHT}", (1, 2)),
-        (rf"(?<![\d.$])\b{_BARE}\s*(?:of\s+|in\s+)?{ticker}\b", (2, 1)),
-    ):
-        found = [
-            m for m in re.finditer(pattern, scan.free) if not _after_limit(scan.free, m.start())
-        ]
+    for pattern, order in readers.bare:
+        found = [m for m in pattern.finditer(scan.free) if not _after_limit(scan.free, m.start())]
         weights = {m.group(order[0]).upper(): float(m.group(order[1])) for m in found}
         if len(found) < 2 or len(weights) != len(found):
             continue
@@ -141,15 +164,15 @@ def _bare(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, fl
 def read_weights(scan: Scanner, known: Sequence[str], builds: bool) -> dict[str, float]:
     """The portfolio weights the message gives, by ticker (fractions; {} when none); `builds`:
     the message asks for a portfolio to be built (its percentages must then sum to 100%)."""
-    ticker = _ticker_pattern(known)
-    matches, weights = _split(scan, ticker)
+    readers = _readers(tuple(known))
+    matches, weights = _split(scan, readers)
     if not weights:
-        for match, name, value in _pairs(scan, ticker):
+        for match, name, value in _pairs(scan, readers):
             if name not in weights:
                 matches.append(match)
                 weights[name] = value
     if not weights:
-        matches, weights = _bare(scan, ticker)
+        matches, weights = _bare(scan, readers)
     total = sum(weights.values())
     whole = abs(total - 1.0) < _TOLERANCE
     given = not builds and len(weights) >= 2

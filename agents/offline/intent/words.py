@@ -4,7 +4,7 @@ names (and upper-case words that look like tickers but are not in the data)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from agents.offline.intent.names import Method
 from agents.offline.intent.scanner import Scanner
@@ -143,13 +143,13 @@ def read_unknown_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
     lower-case members of a list of tickers ("aapl, tsla and ko": TSLA) and companies named
     whose ticker is not in the data ("tesla")."""
     known_set = {t.upper() for t in known}
-    words = [w for w in re.findall(r"\b[A-Za-z][A-Za-z.]*\b", text) if w.upper() not in known_set]
+    words = [w for w in _WORD.findall(text) if w.upper() not in known_set]
     shouted = [w for w in words if len(w) > 1 and w.isupper()]
     found: dict[str, None] = {}
     if len(shouted) * 2 <= len(words):  # else capitals: words or tickers? no way to tell
         # a company's name is not read for tickers ("J&J" is JNJ, not J)
         unnamed = _COMPANY_WORDS.sub(lambda m: " " * len(m[0]), text)
-        for match in re.finditer(r"\$?\b([A-Z][A-Z.]{0,5})\b", unnamed):
+        for match in _SHOUTED.finditer(unnamed):
             token = match.group(1).rstrip(".")
             if token and token not in known_set and token not in _NOT_TICKERS:
                 found.setdefault(token, None)
@@ -160,6 +160,13 @@ def read_unknown_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
             found.setdefault(ticker, None)
     return tuple(found)
 
+
+_WORD = patterns.compile(r"\b[A-Za-z][A-Za-z.]*\b")
+"""A word of letters and dots."""
+_SHOUTED = patterns.compile(r"\$?\b([A-Z][A-Z.]{0,5})\b")
+"""An upper-case word that may be a ticker (group 1)."""
+_LIST_ITEM = patterns.compile(r"\$?[A-Za-z][A-Za-z.]*")
+"""A word of a list of tickers."""
 
 _LIST = patterns.compile(
     r"(?<![\w$])\$?[a-z][a-z.]{0,5}(?:(?:\s*[,/]\s*|\s+(?:and|&|or|plus)\s+|\s*,\s*(?:and|&)"
@@ -182,7 +189,7 @@ def _listed_words(text: str, known_set: set[str]) -> list[str]:
     ticker."""
     found = []
     for match in _LIST.finditer(text):
-        items = [w.lstrip("$").rstrip(".") for w in re.findall(r"\$?[A-Za-z][A-Za-z.]*", match[0])]
+        items = [w.lstrip("$").rstrip(".") for w in _LIST_ITEM.findall(match[0])]
         items = [w for w in items if w.lower() not in ("and", "or", "plus")]
         if not any(w.upper() in known_set and w.islower() for w in items):
             continue  # "limit, RRC": tickers written in capitals make a lower-case word a word
@@ -225,7 +232,7 @@ def _mistyped_in_runs(text: str, known_set: set[str]) -> list[str]:
                 and word not in _SHORT_WORDS
                 and word not in _COMMON_WORDS
                 and word.upper() not in _NOT_TICKERS
-                and not re.fullmatch(ANY_METHOD, word)  # "erc": risk parity, not RRC
+                and not ANY_METHOD_PATTERN.fullmatch(word)  # "erc": risk parity, not RRC
                 and typo_of(word.upper(), known_set) is not None
             ):
                 found.append(word.upper())
@@ -313,37 +320,39 @@ _SCENARIO_TEXTS: dict[RegimeName, str] = {
     "base": r"\bbase[\s_-]?(?:case|line|scenarios?)\b|\bnormal (?:market|conditions|regime)s?\b",
 }
 _SCENARIO_PATTERNS = {name: patterns.compile(text) for name, text in _SCENARIO_TEXTS.items()}
+_EVERY_SCENARIO = patterns.compile(r"\b(?:all|every|each)(?: of the)?(?: five| 5)? scenarios?\b")
 
 
 def read_scenarios(low: str) -> tuple[RegimeName, ...]:
-    if re.search(r"\b(?:all|every|each)(?: of the)?(?: five| 5)? scenarios?\b", low):
+    if _EVERY_SCENARIO.search(low):
         return REGIME_NAMES
     hits = [(m.start(), name) for name, p in _SCENARIO_PATTERNS.items() if (m := p.search(low))]
     return tuple(name for _, name in sorted(hits))
 
 
 WEIGHT_FUNCTIONS = {
-    "inverse_vol": r"inverse[\s_-]*vol(?:atility)?|\binv[\s_-]?vol\b",
-    "sigmoid": r"\bsigmoid\b|\blogistic\b",
-    "merton": r"\bmerton\b",
+    "inverse_vol": patterns.compile(r"inverse[\s_-]*vol(?:atility)?|\binv[\s_-]?vol\b"),
+    "sigmoid": patterns.compile(r"\bsigmoid\b|\blogistic\b"),
+    "merton": patterns.compile(r"\bmerton\b"),
 }
 
 
 PARAMETERS = {
-    "target_vol": r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target",
-    "weight_function": r"weight(?:ing)?[\s_-]*(?:function|rule|scheme|method)",
-    "lookback": r"look[\s_-]*back|estimation window",
-    "rebalance_every": r"rebalanc\w*",
-    "max_leverage": r"leverage",
-    "risk_aversion": r"risk[\s_-]*aversion|\bgamma\b",
-    "steepness": r"steepness|\bkappa\b",
-    "cost_bps": r"\bcosts?\b|\bfees?\b|\bbps\b|basis points|cost_bps",
-    "sleeve": r"\bsleeve\b",
+    "target_vol": patterns.compile(r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target"),
+    "weight_function": patterns.compile(r"weight(?:ing)?[\s_-]*(?:function|rule|scheme|method)"),
+    "lookback": patterns.compile(r"look[\s_-]*back|estimation window"),
+    "rebalance_every": patterns.compile(r"rebalanc\w*"),
+    "max_leverage": patterns.compile(r"leverage"),
+    "risk_aversion": patterns.compile(r"risk[\s_-]*aversion|\bgamma\b"),
+    "steepness": patterns.compile(r"steepness|\bkappa\b"),
+    "cost_bps": patterns.compile(r"\bcosts?\b|\bfees?\b|\bbps\b|basis points|cost_bps"),
+    "sleeve": patterns.compile(r"\bsleeve\b"),
 }
 
 
-def read_mentioned(patterns: dict[str, str], low: str) -> tuple[str, ...]:
-    hits = [(m.start(), name) for name, p in patterns.items() if (m := re.search(p, low))]
+def read_mentioned(said: Mapping[str, re.Pattern[str]], low: str) -> tuple[str, ...]:
+    """The names of `said` whose pattern `low` matches, in order of their first match."""
+    hits = [(m.start(), name) for name, p in said.items() if (m := p.search(low))]
     return tuple(name for _, name in sorted(hits))
 
 
@@ -401,7 +410,10 @@ COMPANY_NAMES = {  # lower case -> ticker
 def _normal_name(written: str) -> str:
     """A company name as `COMPANY_NAMES` keys it: lower case, one space between words, none
     around "&" ("J & J" -> "j&j")."""
-    return re.sub(r"\s*&\s*", "&", " ".join(written.lower().split()))
+    return _AMPERSAND.sub("&", " ".join(written.lower().split()))
+
+
+_AMPERSAND = patterns.compile(r"\s*&\s*")
 
 
 _TICKER_OF_NAME = {_normal_name(name): ticker for name, ticker in COMPANY_NAMES.items()}
@@ -409,10 +421,10 @@ _NAMES = "|".join(
     r"\s*&\s*".join(r"\s+".join(map(re.escape, part.split())) for part in name.split("&"))
     for name in sorted(_TICKER_OF_NAME, key=len, reverse=True)
 )
-_COMPANY_START = re.compile(rf"\b(?:{_NAMES})", re.IGNORECASE | re.ASCII)
+_COMPANY_START = patterns.compile(rf"\b(?:{_NAMES})", re.IGNORECASE | re.ASCII)
 """A company name of `COMPANY_NAMES` beginning a word, in any case and spacing ("J & J"; ASCII
 case only: "ſ" is no "s", so every match is a key of `_TICKER_OF_NAME` once lower-cased)."""
-_COMPANY_WORDS = re.compile(rf"\b(?:{_NAMES})\b", re.IGNORECASE | re.ASCII)
+_COMPANY_WORDS = patterns.compile(rf"\b(?:{_NAMES})\b", re.IGNORECASE | re.ASCII)
 """A company name of `COMPANY_NAMES` written as whole words, in any case and spacing."""
 
 
@@ -452,10 +464,14 @@ def _company_names(text: str, whole: bool = False) -> list[tuple[str, int]]:
     return list(found.items())
 
 
+_TOKEN = patterns.compile(r"\$?\b([A-Za-z][A-Za-z0-9.\-]{0,6})\b")
+"""A word that may be a ticker (group 1), optionally after "$"."""
+
+
 def read_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
     known_set = {t.upper(): t for t in known}
     hits: list[tuple[int, str]] = []
-    for match in re.finditer(r"\$?\b([A-Za-z][A-Za-z0-9.\-]{0,6})\b", text):
+    for match in _TOKEN.finditer(text):
         token = match.group(1).rstrip(".-")
         upper = token.upper()
         if upper not in known_set:
