@@ -27,6 +27,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(patterns, "CACHE_FILE", path)
     monkeypatch.setattr(patterns, "_programs", None)
     monkeypatch.setattr(patterns, "_compiled", {})
+    monkeypatch.setattr(patterns, "_used", set())
     return path
 
 
@@ -47,6 +48,23 @@ def test_a_kept_program_gives_the_pattern_re_compiles(
     assert kept == first == [re.compile(text, flags) for text, flags in PATTERNS]
     match = kept[1].search("x\n- Staples: pf_0123456789abcdef0123456789ab tail")
     assert match is not None and match.group("name") == "Staples"
+
+
+def test_the_warm_step_keeps_only_the_patterns_its_process_asked_for(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`save(used_only=True)`: a kept program no pattern of the process asked for (one since
+    edited away) is dropped; those asked for are kept, read from the file or compiled."""
+    patterns.compile(*PATTERNS[0])
+    patterns.compile(*PATTERNS[1])
+    patterns.save()
+    monkeypatch.setattr(patterns, "_programs", None)  # a new process reads the file
+    monkeypatch.setattr(patterns, "_compiled", {})
+    monkeypatch.setattr(patterns, "_used", set())
+    patterns.compile(*PATTERNS[1])  # kept
+    patterns.compile(*PATTERNS[2])  # compiled now
+    patterns.save(used_only=True)
+    assert sorted(marshal.loads(cache.read_bytes())) == sorted(PATTERNS[1:])
 
 
 def test_a_pattern_asked_again_is_the_one_made_before(
