@@ -24,6 +24,7 @@ from graphs.ask_notes import NOTHING_COMPUTED, Unaccounted, named_as_not_used, p
 from graphs.ask_vocabulary import Vocabulary
 from graphs.ask_weights_used import TOLERANCE, close, weights_used
 from quant.episodes import EPISODES
+from settings import patterns
 
 ESTIMATE = "estimate_strategy"
 """The strategy model's estimate of one configuration (`config`) in named `scenarios`."""
@@ -118,7 +119,7 @@ minimum CVaR) was not used."""
 WEIGHT_FUNCTIONS = ("inverse_vol", "sigmoid", "merton")
 
 
-SAYS_NOTHING_COMPUTED = re.compile(
+SAYS_NOTHING_COMPUTED = patterns.compile(
     r"\bnothing (?:was|has been|is) (?:computed|run|built|deployed|done|saved)\b", re.IGNORECASE
 )
 """A reply that says itself that the turn computed nothing."""
@@ -182,7 +183,23 @@ def _ticker_used(item: AskItem, turn: Turn) -> str | None:
 
 
 def _word_in(word: str, text: str) -> bool:
-    return re.search(rf"(?<![\w]){re.escape(word.lower())}(?![\w])", text) is not None
+    """Whether `word` (in lower case) is in `text` with no word character on either side, as
+    `(?<![\\w])word(?![\\w])` finds it: no pattern is compiled for a word the user said."""
+    word = word.lower()
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if not (at > 0 and _word_character(text[at - 1])) and not (
+            end < len(text) and _word_character(text[end])
+        ):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
+def _word_character(character: str) -> bool:
+    """Whether `\\w` matches `character`."""
+    return character.isalnum() or character == "_"
 
 
 def _members(term: str, vocab: Vocabulary) -> set[str]:

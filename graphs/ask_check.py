@@ -31,10 +31,11 @@ from graphs.ask_statements import used_sentence
 from graphs.ask_vocabulary import Vocabulary
 from graphs.limit_claims import LIMITS_CLAIM, limit_sentences
 from services.shorthand import restated
+from settings import patterns
 
 ALSO_TOO = r"too(?=\s*(?:[?.!,;:)]|$)|\s+(?:and|please|then|as well|with)\b)"
 """"Too" meaning also ("KO too?", "add PG too, please"), not an excess ("is KO too risky?")."""
-FOLLOW_UP = re.compile(
+FOLLOW_UP = patterns.compile(
     r"\b(?:it|its|it's|that|this|those|these|them|they|their|same|instead|again|rerun|re-run"
     r"|rebuild|redo|also|swap|replace|drop|add|remove|exchange|throw|put in|take out|the portfolio"
     r"|" + ALSO_TOO + r")\b|^\s*(?:and|what about|how about|then)\b|(?:^|[,;:.!?]|\band)\s*now\b",
@@ -42,11 +43,11 @@ FOLLOW_UP = re.compile(
 )
 """A message that leans on the thread's earlier request ("now" opening a clause, as in "now drop
 KO", not "is the market risky now?")."""
-ADDING = re.compile(
+ADDING = patterns.compile(
     r"\b(?:add|adding|plus|throw|include|put in|into the mix|as well|also|" + ALSO_TOO + r")\b",
     re.IGNORECASE,
 )
-MEANING = re.compile(
+MEANING = patterns.compile(
     r"^\W*(?:(?:so|ok|okay|hey|hi|and|quick question)\W+)?(?:(?:can|could|would) you "
     r"(?:please )?)?(?:what|whats|explain|define|describe|tell me about|meaning|(?:the )?"
     r"(?:definition|meaning|difference)|how (?:is|are|does|do)|why (?:does|do|is|are))\b"
@@ -58,7 +59,7 @@ MEANING = re.compile(
 ratio calculated?", "what does that mean?"): when the turn only read the documentation, the
 methods it names are what it asks about, not methods asked for, and it carries nothing of the
 thread's earlier request."""
-ACTS = re.compile(
+ACTS = patterns.compile(
     r"\b(?:build|make|create|construct|use|using|rebuild|run|backtest|optimi[sz]e|switch|apply"
     r"|deploy)\b|\bdifferences? in (?:the |their )?(?:vol\w*|returns?|sharpe|sortino|risk"
     r"|draw[\s-]?downs?|performance)\b",
@@ -152,7 +153,7 @@ def _changed(
     return next(holding, latest)
 
 
-_BESIDE = re.compile(
+_BESIDE = patterns.compile(
     r"\b(?:riskier|safer|risky|volatile|better|worse|higher|lower|bigger|smaller)\s+"
     r"(?:\w+\s+){0,3}?than\b[^.?!;]*",
     re.IGNORECASE,

@@ -10,12 +10,13 @@ A strategy search the turn drafted and a deployment it proposed count as uses to
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+
+from settings import patterns
 
 SEARCH = "strategy_search"
 """The name of the use a drafted strategy search stands for (arguments: the request)."""
@@ -184,11 +185,14 @@ def inputs_of(use: ToolUse, book: Mapping[str, BuiltPortfolio], universe: Iterab
     return found
 
 
+_LEFT_OUT = patterns.compile(r"([A-Z][A-Z.]{0,9}) left out")
+
+
 def _left_out(data: Mapping[str, Any]) -> set[str]:
     """The tickers a result says it left out ("AMD left out: your profile excludes AMD")."""
     found = set()
     for reason in data.get("left_out") or []:
-        match = re.match(r"([A-Z][A-Z.]{0,9}) left out", str(reason))
+        match = _LEFT_OUT.match(str(reason))
         if match:
             found.add(match.group(1))
     return found

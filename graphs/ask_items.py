@@ -29,6 +29,7 @@ from graphs.ask_weights import read_weights
 from services.shorthand import expand_shorthand
 from services.spelling import typo_of
 from services.windows import SESSIONS_PER, last_sessions_bounds
+from settings import patterns
 
 ITEM_KINDS = (
     "ticker", "unknown_ticker", "group", "universe_all", "weight", "cap", "floor", "asset_cap",
@@ -77,9 +78,9 @@ ABBREVIATIONS = frozenset(
 _SAID_BEFORE = 120
 """How far before a percentage no phrasing read its quote may start (three words)."""
 _LEVEL_OR_LIMIT = ("level", "drawdown_limit", "var_limit", "cvar_limit")
-_LOWER_RUN = re.compile(r"(?<![\w$&.])[a-z]{2,5}(?:[ \t]+[a-z]{2,5}){2,}(?![\w&])")
+_LOWER_RUN = patterns.compile(r"(?<![\w$&.])[a-z]{2,5}(?:[ \t]+[a-z]{2,5}){2,}(?![\w&])")
 """Three or more short lower-case words joined by spaces: maybe a list of tickers."""
-_WORD = re.compile(r"(?<![\w$&.])[A-Za-z]{1,6}(?:\.[A-Za-z])?(?![\w&])")
+_WORD = patterns.compile(r"(?<![\w$&.])[A-Za-z]{1,6}(?:\.[A-Za-z])?(?![\w&])")
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def normalised(message: str) -> str:
     ("1/3 each"), "then" after a comparative as "than",
     ranges "between 5 and 30%" as "between 5% and 30%", "ex-energy" as "ex energy" and dashes
     as hyphens."""
-    text = re.sub(r"\s*\n\s*", "\n", re.sub(r"[^\S\n]+", " ", message))
+    text = P.LINE_BREAK.sub("\n", P.SPACES.sub(" ", message))
     text = (
         expand_shorthand(text).replace("\u2212", "-").replace("\u2013", "-").replace("\u2014", "-")
     )
@@ -113,14 +114,10 @@ def normalised(message: str) -> str:
     text = P.BARE_LIMIT.sub(r"\g<c> \g<n>%", text)
     text = P.EACH_SHARE.sub(lambda m: f"{P.each_share_percent(m)}% ", text)
     text = P.THEN.sub(r"\1 than", text)
-    text = re.sub(r"(?i)(?<![\d.])(\d+(?:\.\d+)?)\s*(?:percent\b|per cent\b|pct\b|%)", r"\1%", text)
-    text = re.sub(
-        r"(?i)\b(between|from)\s+(\d+(?:\.\d+)?)\s+(and|to)\s+(\d+(?:\.\d+)?)%",
-        r"\1 \2% \3 \4%",
-        text,
-    )
-    text = re.sub(r"(?<![\d.])(\d{1,2}(?:\.\d+)?)-(\d{1,2}(?:\.\d+)?)%", r"\1%-\2%", text)
-    return re.sub(r"(?i)\bex-(?=[a-z])", "ex ", text)
+    text = P.PERCENT_WORDS.sub(r"\1%", text)
+    text = P.RANGE_PERCENTS.sub(r"\1 \2% \3 \4%", text)
+    text = P.DASHED_RANGE.sub(r"\1%-\2%", text)
+    return P.EX_DASH.sub("ex ", text)
 
 
 @dataclass
@@ -213,7 +210,7 @@ class _Scan:
                 typo = typo_of(up, vocab.tickers)
                 if typo is not None:
                     add("ticker", typo, m.start(), m.end())
-                elif not any(taken[m.start() : m.end()]) and re.fullmatch(r"[A-Z]{2,5}", word):
+                elif not any(taken[m.start() : m.end()]) and P.CAPITALS.fullmatch(word):
                     self.items.append(AskItem("unknown_ticker", word, up))
                     self.claim(m.start(), m.end())
         for run in _LOWER_RUN.finditer(self.text):  # "hrp on appl msft jpm": "appl" is AAPL
@@ -250,7 +247,7 @@ class _Scan:
                 self._window(m, form)
         for m in P.YEARS_COMPARED.finditer(self.view()):  # "in 2022 vs 2021": a window a year
             read = {i.value for i in self.items if i.kind == "start"}
-            for year in dict.fromkeys(re.findall(P.YEAR, m.group(0))):  # those not read yet
+            for year in dict.fromkeys(P.YEAR_PATTERN.findall(m.group(0))):  # those not read yet
                 if f"{year}-01-01" not in read:
                     self.items += [AskItem("start", self.said(m), f"{year}-01-01"),
                                    AskItem("end", self.said(m), f"{year}-12-31")]  # fmt: skip
@@ -280,7 +277,7 @@ class _Scan:
 
     # -- numbers --------------------------------------------------------------------------
     def numbers(self, cited: str) -> None:
-        for m in re.finditer(r"(?<![\d.])\d+\.\d+%", self.view()):
+        for m in P.DECIMAL_PERCENT.finditer(self.view()):
             if m.group(0) in cited:  # a number quoted back from an earlier reply
                 self.claim(m.start(), m.end())
         for pattern, reading in P.RANGES:
@@ -308,9 +305,7 @@ class _Scan:
             if (against := m.group("t").upper()) in self.vocab.tickers:
                 self.items.append(AskItem("beta_to", self.said(m), against))
         for m in P.RATE_MOVE.finditer(self.view()):
-            sign = (
-                -1.0 if re.search(r"\b(?:down|lower|fall\w*|drop\w*|cut\w*)\b", m.group(0)) else 1.0
-            )
+            sign = -1.0 if P.DOWN.search(m.group(0)) else 1.0
             self.items.append(
                 AskItem("rate_move", self.said(m), sign * float(m.group("n") or m.group("n2")))
             )
@@ -323,9 +318,9 @@ class _Scan:
         read_weights(self)
         for m in P.MONEY.finditer(self.view()):
             self._money(m)
-        for m in re.finditer(P.PCT, self.view()):  # a percentage no phrasing above read
+        for m in P.PCT_PATTERN.finditer(self.view()):  # a percentage no phrasing above read
             head = max(0, m.start() - _SAID_BEFORE)
-            before = re.search(r"(?:[\w&$.-]+\s+){0,3}$", self.text[head : m.start()])
+            before = P.WORDS_BEFORE.search(self.text[head : m.start()])
             said = self.text[head + before.start() if before else m.start() : m.end()].strip()
             self.items.append(AskItem("percentage", said, float(m.group("p")) / 100.0))
             self.claim(m.start(), m.end())
@@ -482,15 +477,14 @@ def _describing(view: str, subject: _Subject) -> bool:
     if "¤" not in view:
         return False
     before = view[max(0, subject.start - 30) : subject.start]
-    universe = r"(?:of|for|on|across|in|into|plus|and|add|with|to|ex|excluding|except|without|drop)\s+(?:the\s+|all\s+(?:the\s+)?)?$"  # fmt: skip
-    return re.search(universe, before) is None
+    return P.UNIVERSE_BEFORE.search(before) is None
 
 
 def _saved_name(view: str, subject: _Subject) -> bool:
     """Whether a group term names a saved portfolio ("my Staples portfolio")."""
     return bool(
-        re.search(r"\b(?:my|our)\s+$", view[max(0, subject.start - 6) : subject.start])
-        and re.match(r"\s+portfolio", view[subject.end :])
+        P.MY_BEFORE.search(view[max(0, subject.start - 6) : subject.start])
+        and P.PORTFOLIO_AFTER.match(view[subject.end :])
     )
 
 
@@ -505,7 +499,7 @@ def _reads_as_ticker(word: str) -> bool:
 def _shouting(text: str, tickers: frozenset[str]) -> bool:
     """Whether the message is mostly capitals (then capitalised words are not tickers): three
     or more of its words (of three letters or more, not tickers) and most of them."""
-    words = [w for w in re.findall(r"[A-Za-z]{3,}", text) if w.upper() not in tickers]
+    words = [w for w in P.LONG_WORD.findall(text) if w.upper() not in tickers]
     upper = sum(w.isupper() for w in words)
     return upper >= 3 and upper > 0.6 * len(words)
 
@@ -545,11 +539,11 @@ def _date(said: str, *, at_end: bool) -> str | None:
     first day of the period, or its last with `at_end`; None for an impossible date."""
     said = said.strip().rstrip(".")
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", said):
+        if P.ISO_DAY.fullmatch(said):
             return pd.Timestamp(said).date().isoformat()
-        if re.fullmatch(r"\d{4}", said):
+        if P.ISO_YEAR.fullmatch(said):
             period = pd.Period(said, freq="Y")
-        elif re.fullmatch(r"\d{4}-\d{2}", said):
+        elif P.ISO_MONTH.fullmatch(said):
             period = pd.Period(said, freq="M")
         else:
             month, year = said.split()
@@ -575,7 +569,9 @@ def _whole_words(words: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], .
     """`words` longest first, each with its whole-word pattern (not inside a longer word, a
     hyphenation or an "&" name), compiled once per vocabulary, not per message."""
     ordered = sorted(words, key=len, reverse=True)
-    return tuple((w, re.compile(rf"(?<![\w&-]){re.escape(w)}(?![\w&-])")) for w in ordered)
+    return tuple(
+        (w, patterns.compile(rf"(?<![\w&-]){re.escape(w)}(?![\w&-])")) for w in ordered
+    )  # the vocabulary's words: the data's and the project's own
 
 
 @remembered  # a thread's messages are read again on every turn: each is read once

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graphs.ask_items import AskItem
+from settings import patterns
 
 NOTHING_COMPUTED = "nothing was computed in this turn"
 """The reason of every item of a turn that made no tool call."""
 
-NOT_USED_MARKERS = re.compile(
+NOT_USED_MARKERS = patterns.compile(
     r"\b(?:not|no|never|cannot|can't|could not|couldn't|without|left out|leaves? out|excluded?|"
     r"excludes|dropped|removed|skipped|ignored|instead|unknown|unavailable|missing|outside|"
     r"isn't|aren't|wasn't|weren't|don't|doesn't|didn't|refused?|infeasible|unsupported|"
@@ -22,7 +23,7 @@ NOT_USED_MARKERS = re.compile(
     re.IGNORECASE,
 )
 """Words of a sentence that says something was not used."""
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])|\n+")
+_SENTENCE = patterns.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])|\n+")
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,9 @@ def mentions(item: AskItem) -> list[str]:
 def named_as_not_used(item: AskItem, reply: str, *, anywhere: bool = False) -> bool:
     """Whether the reply names `item` in a sentence that says it was not used (`anywhere`:
     in any sentence)."""
-    patterns = [re.compile(p, re.IGNORECASE) for p in mentions(item)]
+    said_as = [re.compile(p, re.IGNORECASE) for p in mentions(item)]  # the user's words: `re`
     for sentence in _SENTENCE.split(reply):
-        said = any(p.search(sentence) for p in patterns)
+        said = any(p.search(sentence) for p in said_as)
         if said and (
             anywhere or item.kind == "unknown_ticker" or NOT_USED_MARKERS.search(sentence)
         ):
@@ -72,14 +73,18 @@ def named_as_not_used(item: AskItem, reply: str, *, anywhere: bool = False) -> b
     return False
 
 
+_AMOUNT_LEAD = patterns.compile(
+    r"^(?:on|with|of|capital(?: of)?|book(?: of)?|invest(?:ing)?|put|deploy(?:ing)?|"
+    r"allocate|allocating)\s+(?:a\s+)?",
+    re.IGNORECASE,
+)
+
+
 def describe(item: AskItem) -> str:
     """`item` in words for the reply ("the 20% limit on tech")."""
     kind, value, said = item.kind, item.value, item.text
     number = pct(abs(value)) if isinstance(value, float) else ""
-    amount = re.sub(
-        r"^(?:on|with|of|capital(?: of)?|book(?: of)?|invest(?:ing)?|put|deploy(?:ing)?|"
-        r"allocate|allocating)\s+(?:a\s+)?", "", said, flags=re.IGNORECASE,
-    )  # fmt: skip
+    amount = _AMOUNT_LEAD.sub("", said)
     frequency = (
         "buy and hold" if value == "never"
         else f"rebalancing every {value} sessions" if isinstance(value, int)

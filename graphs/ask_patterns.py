@@ -564,3 +564,33 @@ BETA_TO = patterns.compile(
     r"(?P<t>[a-z][a-z.]{0,5})\b"
 )
 """A beta asked against a stock rather than the index ("beta of JPM to XOM": `t` XOM)."""
+
+
+# What the ask accounting's readers match as they read (`graphs.ask_items`): spacing, percentages
+# said in words, ranges, dates as said, the words before a percentage.
+SPACES = patterns.compile(r"[^\S\n]+")
+LINE_BREAK = patterns.compile(r"\s*\n\s*")
+PERCENT_WORDS = patterns.compile(
+    r"(?i)(?<![\d.])(\d+(?:\.\d+)?)\s*(?:percent\b|per cent\b|pct\b|%)"
+)
+RANGE_PERCENTS = patterns.compile(
+    r"(?i)\b(between|from)\s+(\d+(?:\.\d+)?)\s+(and|to)\s+(\d+(?:\.\d+)?)%"
+)
+DASHED_RANGE = patterns.compile(r"(?<![\d.])(\d{1,2}(?:\.\d+)?)-(\d{1,2}(?:\.\d+)?)%")
+EX_DASH = patterns.compile(r"(?i)\bex-(?=[a-z])")
+CAPITALS = patterns.compile(r"[A-Z]{2,5}")
+YEAR_PATTERN = patterns.compile(YEAR)
+DECIMAL_PERCENT = patterns.compile(r"(?<![\d.])\d+\.\d+%")
+DOWN = patterns.compile(r"\b(?:down|lower|fall\w*|drop\w*|cut\w*)\b")
+PCT_PATTERN = patterns.compile(PCT)
+WORDS_BEFORE = patterns.compile(r"(?:[\w&$.-]+\s+){0,3}$")
+UNIVERSE_BEFORE = patterns.compile(
+    r"(?:of|for|on|across|in|into|plus|and|add|with|to|ex|excluding|except|without|drop)\s+"
+    r"(?:the\s+|all\s+(?:the\s+)?)?$"
+)
+MY_BEFORE = patterns.compile(r"\b(?:my|our)\s+$")
+PORTFOLIO_AFTER = patterns.compile(r"\s+portfolio")
+LONG_WORD = patterns.compile(r"[A-Za-z]{3,}")
+ISO_DAY = patterns.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_YEAR = patterns.compile(r"\d{4}")
+ISO_MONTH = patterns.compile(r"\d{4}-\d{2}")

@@ -19,6 +19,7 @@ import pandas as pd
 
 from quant.classification import SECTOR_ALIASES, Classification, classifications, matching
 from quant.errors import DataError
+from settings import patterns
 
 GENERIC_NAME_WORDS = frozenset(
     {
@@ -28,7 +29,9 @@ GENERIC_NAME_WORDS = frozenset(
 )  # fmt: skip
 """First words of company names too common to stand for the company alone ("General")."""
 
-_NAME_SUFFIX = re.compile(
+_THE = patterns.compile(r"^the\s+", re.IGNORECASE)
+_AND_AT_END = patterns.compile(r"\s*(?:&|and)$")
+_NAME_SUFFIX = patterns.compile(
     r"[,\s]+(?:inc\.?|incorporated|corp\.?|corporation|company|co\.?|group|plc|ltd\.?|"
     r"holdings?|and company)$",
     re.IGNORECASE,
@@ -74,8 +77,8 @@ class Vocabulary:
 
 def _short_name(name: str) -> str:
     """A company name as people say it: no leading "The", no "Inc." or "Company"."""
-    name = re.sub(r"^the\s+", "", name.strip(), flags=re.IGNORECASE)
-    while (shorter := re.sub(r"\s*(?:&|and)$", "", _NAME_SUFFIX.sub("", name))) != name:
+    name = _THE.sub("", name.strip())
+    while (shorter := _AND_AT_END.sub("", _NAME_SUFFIX.sub("", name))) != name:
         name = shorter
     return name.strip().lower()
 

@@ -27,9 +27,10 @@ import pandas as pd
 
 from graphs.ask_inputs import ToolUse
 from graphs.ask_items import AskItem
+from settings import patterns
 from tools.limits import LIMIT_TOLERANCE, WeightLimits, weight_limits
 
-LIMITS_CLAIM = re.compile(
+LIMITS_CLAIM = patterns.compile(
     r"\s*Limits (?:not )?kept\b[^:.]*:.*?\.(?=\s|$)", re.DOTALL | re.IGNORECASE
 )
 """A reply's own sentence about the limits kept (or not), as any model writes it."""

@@ -1,8 +1,8 @@
 """After the warm step (`python -m api.warm_patterns`), a new process that reads the warm
-messages (their intent, the supervisor's routing and the optimizer's draft, on the offline model)
-compiles none of the patterns of the offline model, the ask accounting or the chat reading with
-`re`'s compiler, nor any through `settings.patterns` that the step did not keep: each is built
-from its kept program.
+messages (their intent, the supervisor's routing and the optimizer's draft, on the offline model,
+and their items, the ask accounting's) compiles none of the patterns of the offline model, the
+ask accounting or the chat reading with `re`'s compiler, nor any through `settings.patterns` that
+the step did not keep: each is built from its kept program.
 
 Both processes keep their programs in a cache file of this test's own (`CACHE_FILE` set before
 anything is compiled), never in the checkout's; neither writes bytecode."""
@@ -73,7 +73,8 @@ from agents.chat import draft_request, route_message
 from agents.offline.chat_intent import known_tickers
 from agents.offline.intent import parse_intent
 from api.warm_patterns import MESSAGES
-from graphs import ask_patterns
+from graphs.ask_items import ask_items
+from graphs.ask_vocabulary import vocabulary
 from settings import Settings
 from settings.groups.models import ModelSettings
 
@@ -83,6 +84,7 @@ with tempfile.TemporaryDirectory() as directory:
         parse_intent(message, known_tickers())
         route_message([HumanMessage(message)], settings=settings)
         draft_request([HumanMessage(message)], settings=settings)
+        ask_items(message, vocabulary(settings))
 print(json.dumps({"by_re": compiled_by_re, "again": compiled_again}))
 """
 )
