@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
@@ -99,9 +99,9 @@ def _portfolio_chosen(inp: PolicyInput, texts: list[str]) -> tuple[str, str] | N
     and answers `which_portfolio`'s question; None otherwise."""
     if len(texts) < 2 or not previous_answer(inp).startswith(ASKED_WHICH):
         return None
-    for name, portfolio_id in _saved_portfolios(inp.system_text()):
-        if _naming(name).fullmatch(texts[0]):
-            return name, portfolio_id
+    for saved in _saved_portfolios(inp.system_text()):
+        if _naming(saved.name).fullmatch(texts[0]):
+            return saved.name, saved.portfolio_id
     return None
 
 
@@ -121,31 +121,37 @@ _SAVED = patterns.compile(r"^- (?P<name>.+?): (?P<id>pf_[0-9a-f]{28})\b", re.MUL
 def named_portfolios(text: str, system: str) -> str:
     """`text` with each saved portfolio it names ("my Staples portfolio", "the Growth book") as
     its id, from the owner's saved portfolios listed in the `system` messages."""
-    for said, named, portfolio_id in _name_patterns(system):
-        if named.search(text):
-            text = said.sub(portfolio_id, text)
+    for saved in _saved_portfolios(system):
+        if saved.named.search(text):
+            text = saved.said.sub(saved.portfolio_id, text)
     return text
 
 
-@functools.lru_cache(maxsize=32)
-def _name_patterns(system: str) -> tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...]:
-    """(the name as said, the name said as a portfolio's, id) of each saved portfolio the
-    `system` messages list, in `_saved_portfolios` order: made once for the several readings of
-    a decision (each policy asks for the message's intent), not once per reading."""
-    made = []
-    for name, portfolio_id in _saved_portfolios(system):
-        said = re.compile(
-            rf"\b(?:(?:my|our|the)\s+)?{re.escape(name)}(?:\s+(?:portfolio|book|basket|fund"
-            r"|allocation|mix))?\b",
-            re.IGNORECASE,
-        )
-        named = re.compile(  # "the staples" alone is the sector: "the Staples portfolio" is it
-            rf"\b(?:my|our)\s+{re.escape(name)}\b|\b{re.escape(name)}\s+(?:portfolio|book"
-            r"|basket|fund|allocation|mix)\b",
-            re.IGNORECASE,
-        )
-        made.append((said, named, portfolio_id))
-    return tuple(made)
+class _SavedPortfolio(NamedTuple):
+    """A saved portfolio the `system` messages list, with the patterns of its name (made by `re`
+    itself: a name is the user's)."""
+
+    name: str
+    portfolio_id: str
+    said: re.Pattern[str]
+    """The name as said ("my Staples", "the Staples portfolio", "Staples")."""
+    named: re.Pattern[str]
+    """The name said as a portfolio's ("my Staples", "Staples portfolio"; "the staples" alone is
+    the sector)."""
+
+
+def _saved_portfolio(name: str, portfolio_id: str) -> _SavedPortfolio:
+    said = re.compile(
+        rf"\b(?:(?:my|our|the)\s+)?{re.escape(name)}(?:\s+(?:portfolio|book|basket|fund"
+        r"|allocation|mix))?\b",
+        re.IGNORECASE,
+    )
+    named = re.compile(
+        rf"\b(?:my|our)\s+{re.escape(name)}\b|\b{re.escape(name)}\s+(?:portfolio|book"
+        r"|basket|fund|allocation|mix)\b",
+        re.IGNORECASE,
+    )
+    return _SavedPortfolio(name, portfolio_id, said, named)
 
 
 _MY_PORTFOLIO = patterns.compile(
@@ -184,7 +190,7 @@ def which_portfolio(inp: PolicyInput) -> str:
             f"example 'how volatile has my {chosen[0]} portfolio been since 2020?'. Nothing was "
             "computed."
         )
-    names = sorted({name for name, _ in _saved_portfolios(inp.system_text())}, key=str.casefold)
+    names = sorted({s.name for s in _saved_portfolios(inp.system_text())}, key=str.casefold)
     if len(names) < 2:
         return WHICH_PORTFOLIO
     listed = names[:NAMES_LISTED]
@@ -208,7 +214,7 @@ def only_saved_portfolio(inp: PolicyInput) -> str | None:
     """The id of the owner's saved portfolio when they have saved exactly one; None otherwise
     (none saved, or several: which one is for the user to say)."""
     saved = _saved_portfolios(inp.system_text())
-    return saved[0][1] if len(saved) == 1 else None
+    return saved[0].portfolio_id if len(saved) == 1 else None
 
 
 MAX_NAMED_PORTFOLIOS = 5
@@ -231,19 +237,21 @@ def named_beyond(intent: Intent) -> str:
 def portfolio_label(inp: PolicyInput, portfolio_id: str) -> str:
     """How an answer names a portfolio by id: a saved one by its name and id ("Income
     (pf_...)"), any other by its id."""
-    for name, saved_id in _saved_portfolios(inp.system_text()):
-        if saved_id == portfolio_id:
-            return f"{name} ({portfolio_id})"
+    for saved in _saved_portfolios(inp.system_text()):
+        if saved.portfolio_id == portfolio_id:
+            return f"{saved.name} ({portfolio_id})"
     return portfolio_id
 
 
 @functools.lru_cache(maxsize=32)
-def _saved_portfolios(system: str) -> tuple[tuple[str, str], ...]:
-    """(name, id) of each saved portfolio the `system` messages list, longest name first (a
-    decision reads them several times: its policies each ask for the message's intent)."""
+def _saved_portfolios(system: str) -> tuple[_SavedPortfolio, ...]:
+    """Each saved portfolio the `system` messages list, longest name first, with the patterns of
+    its name: made once for the several readings of a decision (its policies each ask for the
+    message's intent), not once per reading."""
     if "pf_" not in system:
         return ()
-    return tuple(sorted(_SAVED.findall(system), key=lambda item: -len(item[0])))
+    listed = sorted(_SAVED.findall(system), key=lambda item: -len(item[0]))
+    return tuple(_saved_portfolio(name, portfolio_id) for name, portfolio_id in listed)
 
 
 def intent_of(inp: PolicyInput) -> Intent:
