@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import cache
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -20,12 +21,11 @@ from graphs.ask_check import account
 from graphs.ask_inputs import ToolUse
 from graphs.ask_vocabulary import vocabulary
 from graphs.chat import ChatSession
-from services.guide import guide_sections, search_guide
+from services.guide import GuideSection, guide_sections, search_guide
 from settings import Settings
 from tests.support.chat_answers import answer_in_new_thread
 
 GLOSSARY = "glossary.md"
-SECTIONS = {s.heading: s for s in guide_sections() if s.page == GLOSSARY and s.heading != s.title}
 HEADINGS = tuple(dict.fromkeys(heading for heading, _ in GLOSSARY_TERMS))
 SAID = {
     "Sharpe ratio": ("Sharpe ratio", "sharpe"), "Sortino ratio": ("Sortino ratio", "sortino"),
@@ -54,9 +54,16 @@ SETTINGS = settings(
 )
 
 
+@cache
+def _sections() -> dict[str, GuideSection]:
+    """The glossary's sections by heading (read on first use: building the guide's index takes
+    most of a second, which collecting this module need not pay)."""
+    return {s.heading: s for s in guide_sections() if s.page == GLOSSARY and s.heading != s.title}
+
+
 def _section_text(heading: str) -> str:
     """What the reply quotes of a heading's section: its prose on one line, no markdown marks."""
-    return " ".join(re.sub(r"\*\*|__|`", "", SECTIONS[heading].text).split())
+    return " ".join(re.sub(r"\*\*|__|`", "", _sections()[heading].text).split())
 
 
 def _assert_defines(reply: str, headings: tuple[str, ...]) -> None:
@@ -66,13 +73,14 @@ def _assert_defines(reply: str, headings: tuple[str, ...]) -> None:
         assert quoted in reply, (heading, reply)
         places.append(reply.index(quoted))
     assert places == sorted(places), reply  # in the order asked
-    others = set(SECTIONS) - set(headings)
+    others = set(_sections()) - set(headings)
     assert not [h for h in others if reply.startswith(f"{h}: ") or f"\n\n{h}: " in reply], reply
     assert "Not used" not in reply and "portfolio (pf_" not in reply, reply
 
 
 def test_every_heading_of_the_glossary_has_words_that_name_it() -> None:
-    assert set(HEADINGS) == set(SECTIONS), set(HEADINGS) ^ set(SECTIONS)
+    sections = set(_sections())
+    assert set(HEADINGS) == sections, set(HEADINGS) ^ sections
     for heading in HEADINGS:  # the search the answer makes finds the section
         found = [(h.section.page, h.section.heading) for h in search_guide(heading, 3)]
         assert (GLOSSARY, heading) in found, (heading, found)
