@@ -10,13 +10,10 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 import pytest
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_openai import ChatOpenAI
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from agents.decisions import MarketView
 from agents.models import structured_model
@@ -31,6 +28,9 @@ from tests.devtools.test_local_bedrock import (
     market_statistics,
 )
 
+if TYPE_CHECKING:  # openai's client is imported by the tests that use it (~0.7 s to collect)
+    from langchain_openai import ChatOpenAI
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalOpenAI]:
@@ -39,6 +39,8 @@ def server() -> Iterator[LocalOpenAI]:
 
 
 def chat(server: LocalOpenAI, **kwargs: Any) -> ChatOpenAI:
+    from langchain_openai import ChatOpenAI
+
     options: dict[str, Any] = {
         "model": "gpt-test",
         "base_url": server.url,
@@ -67,6 +69,8 @@ def market_messages() -> list[BaseMessage]:
 
 
 def test_a_tool_call_reply_is_a_valid_chat_completion(server: LocalOpenAI) -> None:
+    from openai.types.chat import ChatCompletion
+
     tool = {"type": "function", "function": {"name": "market_statistics",
             "parameters": {"type": "object", "properties": {}}}}  # fmt: skip
     body = {
@@ -88,6 +92,8 @@ def test_a_tool_call_reply_is_a_valid_chat_completion(server: LocalOpenAI) -> No
 
 
 def test_a_streamed_reply_is_valid_chunks_with_a_usage_chunk_and_done(server: LocalOpenAI) -> None:
+    from openai.types.chat import ChatCompletionChunk
+
     body = {
         "model": "gpt-test",
         "stream": True,
@@ -144,6 +150,8 @@ def test_langchain_tool_calls_and_structured_output_match_the_offline_model(
 
 
 def test_models_are_listed(server: LocalOpenAI) -> None:
+    import openai
+
     client = openai.OpenAI(base_url=server.url, api_key="x", max_retries=0)
     ids = [model.id for model in client.models.list()]
     assert "stratigos-offline-optimizer" in ids and len(ids) == 5
@@ -173,6 +181,8 @@ def test_malformed_requests_get_openai_errors_naming_the_parameter(
 
 
 def test_unknown_models_paths_and_bad_json_are_refused(server: LocalOpenAI) -> None:
+    import openai
+
     client = openai.OpenAI(base_url=server.url, api_key="x", max_retries=0)
     with pytest.raises(openai.NotFoundError) as missing:
         client.chat.completions.create(
@@ -186,6 +196,8 @@ def test_unknown_models_paths_and_bad_json_are_refused(server: LocalOpenAI) -> N
 
 
 def test_a_keyed_endpoint_refuses_a_wrong_key() -> None:
+    import openai
+
     with serve(api_key="sk-right") as keyed:
         wrong = openai.OpenAI(base_url=keyed.url, api_key="sk-wrong", max_retries=0)
         with pytest.raises(openai.AuthenticationError) as refused:
@@ -197,6 +209,8 @@ def test_a_keyed_endpoint_refuses_a_wrong_key() -> None:
 
 @pytest.mark.parametrize("kind", ["throttle", "unavailable"])
 def test_the_client_retries_injected_429_and_500(kind: str) -> None:
+    import openai
+
     with serve(faults=FaultPlan.parse(f"{kind}@1,2")) as faulty:
         reply = chat(faulty, max_retries=2).invoke(market_messages())
         assert faulty.faults.calls == 3
@@ -209,6 +223,8 @@ def test_the_client_retries_injected_429_and_500(kind: str) -> None:
 
 
 def test_a_broken_stream_raises_an_api_error() -> None:
+    import openai
+
     with (
         serve(faults=FaultPlan.parse("stream_error@1:2")) as faulty,
         pytest.raises(openai.APIError, match="fault injected at call 1"),
