@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,7 +24,7 @@ from tests.graphs.test_assistant_analysis import CLOSES, INDEX
 
 WINDOW = ("2018-01-02", "2022-12-28")
 """The default window of a build: the market data's last five years."""
-TIGHT: dict[str, Any] = {"solver": cp.CLARABEL, "tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12,
+TIGHT: dict[str, Any] = {"solver": "CLARABEL", "tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12,
                          "tol_feas": 1e-12}  # fmt: skip
 """cvxpy's solver at tolerances under the shown weights' rounding."""
 
@@ -86,6 +85,8 @@ def _min_variance(
 ) -> np.ndarray:
     """Long-only, fully invested minimum variance with every weight at most `cap` and the sum
     of each group at most its own (cvxpy)."""
+    import cvxpy as cp
+
     w = cp.Variable(returns.shape[1])
     cov = np.cov(returns.to_numpy().T)
     constraints = [cp.sum(w) == 1, w >= 0, w <= cap]
@@ -99,6 +100,8 @@ def _min_variance(
 def _max_sharpe(returns: pd.DataFrame, cap: float, floor: float = 0.0) -> np.ndarray:
     """Long-only maximum Sharpe ratio (risk-free rate 0) with every weight within [`floor`,
     `cap`]: the convex form in y = w / (mu'w), solved with cvxpy."""
+    import cvxpy as cp
+
     mu = returns.mean().to_numpy() * 252
     cov = np.cov(returns.to_numpy().T) * 252
     y = cp.Variable(len(mu))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from pypfopt import expected_returns, risk_models
 
 from quant.errors import CovarianceError, DataError
 from quant.estimators import (
@@ -21,6 +20,8 @@ from quant.validation import as_covariance
 
 
 def test_arithmetic_and_geometric_means_match_pypfopt(returns_20: pd.DataFrame) -> None:
+    from pypfopt import expected_returns  # the peer (with cvxpy, ~1.3 s), where it is used
+
     arithmetic = mean_returns(returns_20)
     geometric = mean_returns(returns_20, method="geometric")
     peer_arith = expected_returns.mean_historical_return(
@@ -93,6 +94,8 @@ def test_correlation_matches_pandas(returns_20: pd.DataFrame) -> None:
 
 
 def test_covariance_dispatch_and_pypfopt_ledoit_wolf(returns_20: pd.DataFrame) -> None:
+    from pypfopt import risk_models
+
     peer = risk_models.CovarianceShrinkage(returns_20, returns_data=True).ledoit_wolf()
     np.testing.assert_allclose(
         covariance(returns_20, method="ledoit_wolf").to_numpy(), peer.to_numpy(), rtol=1e-10

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import warnings
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,6 +41,8 @@ def cvx_min_variance(
     target: float | None = None,
 ) -> float:
     """min w'Σw s.t. 1'w = 1, lo <= w <= hi (and μ'w >= target)."""
+    import cvxpy as cp
+
     n = cov.shape[0]
     w = cp.Variable(n)
     cons = [cp.sum(w) == 1, w >= lo, w <= hi]
@@ -58,6 +59,8 @@ def cvx_max_sharpe(
     cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray, rf: float
 ) -> float:
     """Charnes-Cooper: min y'Σy s.t. (μ - rf)'y = 1, 1'y = κ, lo κ <= y <= hi κ, κ >= 0."""
+    import cvxpy as cp
+
     n = cov.shape[0]
     y = cp.Variable(n)
     kappa = cp.Variable(nonneg=True)
@@ -73,6 +76,8 @@ def cvx_max_return(
     cov: np.ndarray, mu: np.ndarray, lo: np.ndarray, hi: np.ndarray, vol: float
 ) -> tuple[float, float]:
     """max μ'w s.t. ||L'w|| <= vol (second-order cone), 1'w = 1, bounds. Returns (return, vol)."""
+    import cvxpy as cp
+
     n = cov.shape[0]
     factor = np.linalg.cholesky(cov).T
     w = cp.Variable(n)
@@ -484,6 +489,8 @@ def test_random_bounded_problems_match_clarabel() -> None:
 @pytest.mark.parametrize("days", [15, 200])
 def test_primal_active_set_fallback(days: int) -> None:
     """The fallback engine alone (from an interior point) solves P(t), singular Σ included."""
+    import cvxpy as cp
+
     from quant.optimizers.active_set import ParametricQP
     from quant.optimizers.primal_active_set import interior_point, primal_labels
 

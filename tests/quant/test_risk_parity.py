@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-import cvxpy as cp
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,6 +125,8 @@ def test_diagonal_covariance_with_budgets() -> None:
 
 def cvxpy_log_barrier(cov: np.ndarray, budgets: np.ndarray) -> np.ndarray:
     """The same convex problem, min ½ x'Σx - b'log x, solved by CLARABEL through cvxpy."""
+    import cvxpy as cp
+
     # Solved on the correlation scale with tight tolerances: with CLARABEL's defaults the
     # contributions are equal only to ~3e-4; with these, to ~1e-9.
     vols = np.sqrt(np.diag(cov))
