@@ -78,12 +78,11 @@ def read_weights(scan: WeightScan[S]) -> None:
     _making_a_whole(scan, _NUMBERS_RUN, _NUMBER_SHARE, whole=100.0)
     # fractions after tickers that make 1 ("aapl .5 msft .3 jpm .2", "KO 0.6 PG 0.4")
     _making_a_whole(scan, _FRACTIONS_RUN, _FRACTION_SHARE, whole=1.0)
-    before, after = _BEFORE, _AFTER
-    first = [next(pattern.finditer(scan.view()), None) for pattern in (before, after)]
+    before, after = _BEFORE.search(scan.view()), _AFTER.search(scan.view())
     order = (
-        (after, before)
-        if first[1] is not None and (first[0] is None or first[1].start() < first[0].start())
-        else (before, after)
+        (_AFTER, _BEFORE)
+        if after is not None and (before is None or after.start() < before.start())
+        else (_BEFORE, _AFTER)
     )
     for pattern in order:
         for m in pattern.finditer(scan.view()):

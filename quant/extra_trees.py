@@ -295,9 +295,10 @@ def _mean_rows(
     child at left + 1. Per row, the trees' values are added in tree order from the first one's,
     then divided by the number of trees: the operations, in the same order, of numpy's
     ``predict_trees(...).mean(axis=0)`` when a tree gives more than one value (numpy then adds
-    the trees' slices one after the other; a single column it would sum pairwise). Rows go `_BLOCK` at a time through one tree after the other, four in step
-    (independent walks overlap their memory reads); a row goes right unless its value is <= the
-    threshold (a NaN goes right, as in `_predict`)."""
+    the trees' slices one after the other; a single column it would sum pairwise). Rows go
+    `_BLOCK` at a time through one tree after the other, four in step (independent walks overlap
+    their memory reads); a row goes right unless its value is <= the threshold (a NaN goes
+    right, as in `_predict`)."""
     n_trees, n_outputs = len(roots), value.shape[1]
     for block in range(start, end, _BLOCK):
         stop = min(block + _BLOCK, end)
@@ -338,9 +339,9 @@ def mean_trees(ensemble: TreeEnsemble, X: np.ndarray) -> np.ndarray:
     added in tree order, divided by the number of trees (`_mean_rows`), bit for bit the numbers
     of ``predict_trees(ensemble, X).mean(axis=0)`` whenever that has more than one value per
     tree, at a fraction of its time and memory (an ensemble whose right children do not follow
-    their left ones, `TreeEnsemble.compact` None, takes that path). The rows are shared among numba's threads (`numba.get_num_threads`), each walking
-    its own rows through every tree (`_mean_rows`); a row's value does not depend on the
-    sharing."""
+    their left ones, `TreeEnsemble.compact` None, takes that path). The rows are shared among
+    numba's threads (`numba.get_num_threads`), each walking its own rows through every tree
+    (`_mean_rows`); a row's value does not depend on the sharing."""
     rows = np.ascontiguousarray(X, dtype=np.float64)
     compact = ensemble.compact
     if compact is None or ensemble.n_trees == 0:
