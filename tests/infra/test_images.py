@@ -13,6 +13,7 @@ The Lambda runtimes the synthesized templates name are checked with the stacks
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import json
@@ -22,9 +23,11 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tomllib
+from collections.abc import Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -46,6 +49,7 @@ from infra.images import (
     supported_runtime,
 )
 from tests.support.cdk_synth import ROOT
+from tests.support.scratch import disk_tempdir
 
 DOCKER = ROOT / "infra" / "docker"
 RECIPES = sorted(DOCKER.glob("*.Dockerfile"))
@@ -330,6 +334,7 @@ def _build_context(destination: Path) -> Path:
     return destination
 
 
+@functools.cache
 def _uv_cache(uv: str) -> str:
     """The uv cache `make` installs the project's venv through (uv's own default, or what
     `UV_CACHE_DIR` or `XDG_CACHE_HOME` name), asked before the tests' `HOME` replaces the user's:
@@ -338,6 +343,26 @@ def _uv_cache(uv: str) -> str:
     oldest Python's own wheels are downloaded once and kept there for the next run."""
     found = subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=True)
     return found.stdout.strip()
+
+
+@pytest.fixture
+def venv_root(tmp_path: Path) -> Iterator[Path]:
+    """A new directory for a test's venv on the file system of the uv cache, removed at the
+    test's end: uv hard-links the cache's files into a venv on the same file system and copies
+    them into any other (1.3 GB for the runtime lock, ~8 s, and into memory when `tmp_path` is on
+    tmpfs). The disk's temporary directory first (tests/support/scratch.py), then the cache's
+    parent; `tmp_path` when neither shares the cache's file system."""
+    cache = Path(_uv_cache(str(Path(sys.executable).parent / "uv")))
+    for root in (disk_tempdir(), cache.parent):
+        with contextlib.suppress(OSError):
+            if root.stat().st_dev == cache.stat().st_dev and os.access(root, os.W_OK):
+                directory = Path(tempfile.mkdtemp(prefix="stratigos-venv-", dir=root))
+                try:
+                    yield directory
+                finally:
+                    shutil.rmtree(directory, ignore_errors=True)
+                return
+    yield tmp_path
 
 
 def _first_answer(
@@ -443,14 +468,15 @@ def _invoke_through_the_runtime_interface_client(
 @pytest.mark.slow
 @pytest.mark.parametrize("version", [OLDEST_PYTHON, IMAGE_PYTHON])
 def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
-    version: str, tmp_path: Path
+    version: str, tmp_path: Path, venv_root: Path
 ) -> None:
     python = _python(version)
     if python is None:
         pytest.skip(f"this machine has no Python {version}")
     uv = str(Path(sys.executable).parent / "uv")
     context = _build_context(tmp_path / "src")
-    venv = tmp_path / "venv"
+    cache = _uv_cache(uv)
+    venv = venv_root / "venv"
     steps = [
         [uv, "venv", "--quiet", "--python", python, str(venv)],
         [
@@ -481,7 +507,7 @@ def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
         **os.environ,
         "STRATIGOS_DATA_DIR": str(tmp_path / "data"),
         "HOME": str(tmp_path),
-        "UV_CACHE_DIR": _uv_cache(uv),
+        "UV_CACHE_DIR": cache,
     }
     environment.pop("VIRTUAL_ENV", None)
     environment.pop("PYTHONPATH", None)  # the installed package, not a checkout on the path
@@ -493,6 +519,9 @@ def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
     # a source installed as the step starts (an install that ends then) looks modified after the
     # step's process started: its document is kept all the same, by a new process
     installed = next((venv / "lib").glob("python*/site-packages/api/app.py"))
+    source = installed.read_bytes()
+    installed.unlink()  # a file of its own, not a link to uv's cache, is dated
+    installed.write_bytes(source)
     os.utime(installed, ns=(time.time_ns(), time.time_ns() + 300_000_000))
     run = subprocess.run(
         warm, capture_output=True, text=True, env=environment, cwd=tmp_path, check=False
