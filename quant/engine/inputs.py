@@ -163,7 +163,18 @@ def _safe_array(safe: SafeInput, P: int, T: int) -> np.ndarray:
                 f"= ({T},) or ({P}, {T}) to match risky, got shape {np.shape(safe)}"
             )
         _check_finite(safe_arr, "safe returns")
-    return np.ascontiguousarray(safe_arr, dtype=np.float64)
+    return kernel_array(safe_arr)
+
+
+def kernel_array(values: np.ndarray) -> np.ndarray:
+    """`values` as the kernels take them: float64, C-contiguous and writable; `values` itself
+    when it is so, else a copy. Numba compiles a kernel once per type of its arguments, and a
+    read-only array (a pandas column's `to_numpy()`, a buffer's) or a strided one is a type of
+    its own: passed on, every kernel it reaches would be compiled a second time, in each new
+    process without the cache, beside the types `quant.warm_kernels` compiled ahead of use."""
+    if values.dtype == np.float64 and values.flags.c_contiguous and values.flags.writeable:
+        return values
+    return np.array(values, dtype=np.float64, order="C")
 
 
 def prepare_inputs(configs: list[StrategyConfig], risky: RiskyInput, safe: SafeInput) -> Inputs:
@@ -181,8 +192,8 @@ def prepare_inputs(configs: list[StrategyConfig], risky: RiskyInput, safe: SafeI
         _check_finite(arr, "risky returns")
     safe_arr = _safe_array(safe, P, T)
     if not multi:
-        return Inputs(arr, None, names, safe_arr, P, T)
-    assets = np.ascontiguousarray(arr, dtype=np.float64)
+        return Inputs(kernel_array(arr), None, names, safe_arr, P, T)
+    assets = kernel_array(arr)
     risky_single = None
     if any(cfg.sleeve == "single" for cfg in configs):
         if assets.shape[2] != 1:

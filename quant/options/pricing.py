@@ -208,7 +208,10 @@ def checked_inputs(
         raise PricingError(f"inputs of shapes {shapes} do not broadcast") from exc
 
     def flat(array: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.broadcast_to(array, shape)).ravel()
+        # a copy, always: a full-shaped input's broadcast view is read-only, and the kernels,
+        # compiled once per type of their arguments, take writable arrays (quant.engine.inputs.
+        # kernel_array)
+        return np.array(np.broadcast_to(array, shape), order="C").ravel()
 
     return shape, flat(is_call), [flat(a) for a in arrays.values()]
 
