@@ -308,13 +308,15 @@ def run_agent(
     replies: list[BaseMessage] = list(messages[given:])
     ask = HumanMessage(DECISION_PROMPT.format(schema=schema.__name__))
     used_tools = any(isinstance(m, ToolMessage) for m in messages)
-    method = structured_model(model, schema, settings, role, tools_in_history=used_tools)[1]
+    first, method = structured_model(model, schema, settings, role, tools_in_history=used_tools)
     structured = RoutedModel(
         role,
         model,
-        lambda chosen: structured_model(
-            chosen, schema, settings, role, tools_in_history=used_tools
-        )[0],
+        lambda chosen: (
+            first
+            if chosen is model  # the first route's, made once for its method and its calls
+            else structured_model(chosen, schema, settings, role, tools_in_history=used_tools)[0]
+        ),
         routes=routes,
         settings=settings,
     )

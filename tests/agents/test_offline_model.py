@@ -305,6 +305,25 @@ def test_with_structured_output_pydantic() -> None:
     assert out.leverage == 1.0
 
 
+def test_models_of_the_same_settings_bind_once_and_a_policy_keeps_its_own() -> None:
+    """What agents bind on every call (their tools, their decision schema) is made once for
+    every model of the same settings; a model with a policy of its own, or other settings, gets
+    its own, and each answers as itself."""
+    first, again = OfflineChatModel(role=ROLE), OfflineChatModel(role=ROLE)
+    assert first.bind_tools([add]) is again.bind_tools([add])
+    assert first.bind_tools([add], tool_choice="add") is not first.bind_tools([add])
+    made = first.with_structured_output(Allocation, include_raw=True)
+    assert made is again.with_structured_output(Allocation, include_raw=True)
+    assert made is not first.with_structured_output(Allocation)
+    assert first.bind_tools([add]) is not OfflineChatModel(
+        role=ROLE, args_chunk_chars=5
+    ).bind_tools([add])
+    own = OfflineChatModel(role=ROLE, policy=lambda inp: reply("mine"))
+    assert own.bind_tools([add]) is not first.bind_tools([add])
+    assert own.bind_tools([add]).invoke("add 2 and 3").text == "mine"
+    assert first.bind_tools([add]).invoke("add 2 and 3").tool_calls[0]["args"] == {"a": 2, "b": 3}
+
+
 def test_with_structured_output_json_schema_and_include_raw() -> None:
     schema = {
         "title": "Limits",
