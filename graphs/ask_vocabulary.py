@@ -137,6 +137,9 @@ def vocabulary(settings: object | None = None) -> Vocabulary:
     path = chosen.classification_file
     try:
         closes = market_closes(chosen)
+        last = _LAST[-1] if _LAST else None
+        if last is not None and last[0] is closes and last[1] == path:
+            return last[2]
         sessions = pd.DatetimeIndex(closes.index)
         tickers = tuple(sorted(str(c).upper() for c in closes.columns))
     except DataError:
@@ -147,7 +150,16 @@ def vocabulary(settings: object | None = None) -> Vocabulary:
         else ("", "", 0)
     )
     found = _cached(tickers, path, key)
-    return Vocabulary(found.tickers, found.names, found.groups, sessions, path)
+    made = Vocabulary(found.tickers, found.names, found.groups, sessions, path)
+    if sessions is not None:
+        _LAST[:] = [(closes, path, made)]
+    return made
+
+
+_LAST: list[tuple[object, Path | None, Vocabulary]] = []
+"""The last vocabulary made from market data, with those closes (the provider's shared frame,
+the same object while the data is unchanged) and classification file: a turn's accounting asks
+for it on every answer."""
 
 
 __all__ = ["Vocabulary", "company_names", "group_terms", "vocabulary"]
