@@ -50,11 +50,20 @@ def _vocab() -> Vocabulary:
     return vocabulary(Settings())
 
 
+_ROUND_TRIPPED: set[tuple[Ask, str]] = set()
+"""The asks and texts that round-tripped in this process. Hypothesis draws about one example in
+ten again (4,526 distinct texts in 5,000 examples, the short estimate asks most often) and both
+readings are deterministic, so a pair is read once; one that failed is read again."""
+
+
 def _round_trips(ask: Ask, text: str) -> None:
+    if (ask, text) in _ROUND_TRIPPED:
+        return
     reading = read_latest([HumanMessage(text)])
     assert not call_problems(ask, reading.calls), (text, call_problems(ask, reading.calls), reading)
     problems = item_problems(ask, ask_items(text, _vocab()), _vocab())
     assert not problems, (text, problems)
+    _ROUND_TRIPPED.add((ask, text))
 
 
 @settings(max_examples=ASKS, deadline=None, suppress_health_check=QUIET)
