@@ -38,14 +38,8 @@ def create_tables(
     ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
     s3 = session.client("s3", endpoint_url=endpoint_url, config=config)
     try:
-        existing = {
-            name
-            for page in ddb.get_paginator("list_tables").paginate()
-            for name in page.get("TableNames", [])
-        }
-        if table_name not in existing:
-            _create_table(ddb, table_name, "pk", "sk", STORE_INDEXES)
-        if checkpoint_table and checkpoint_table not in existing:
+        _create_table(ddb, table_name, "pk", "sk", STORE_INDEXES)
+        if checkpoint_table:
             _create_table(ddb, checkpoint_table, "PK", "SK")
         _create_buckets(s3, region, bucket, documents_bucket, model_artifacts_bucket)
     except (ClientError, BotoCoreError) as exc:
@@ -57,7 +51,10 @@ def _create_table(
 ) -> None:
     """An on-demand table keyed by the strings `partition` / `sort`, with a keys-only global
     secondary index on `<index>pk` / `<index>sk` per name in `indexes`, and TTL on `ttl`
-    (returns once the table exists)."""
+    (returns once the table exists); a table of that name that exists already is left alone.
+
+    Creating it is how its existence is checked (DynamoDB refuses an existing name with
+    `ResourceInUseException`): no listing of the account's tables, whatever their number."""
     attributes = [partition, sort, *(f"{index}{key}" for index in indexes for key in ("pk", "sk"))]
     kwargs: dict[str, Any] = {
         "TableName": name,
@@ -74,8 +71,14 @@ def _create_table(
             }
             for index in indexes
         ]
-    ddb.create_table(**kwargs)
-    ddb.get_waiter("table_exists").wait(TableName=name)
+    try:
+        created = ddb.create_table(**kwargs)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceInUseException":
+            return  # it exists (or is being created or deleted): left alone
+        raise
+    if created.get("TableDescription", {}).get("TableStatus") != "ACTIVE":
+        ddb.get_waiter("table_exists").wait(TableName=name)
     ddb.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
     )
@@ -96,11 +99,12 @@ def _create_buckets(
     model_artifacts_bucket: str | None = None,
 ) -> None:
     """`bucket`, `documents_bucket` (versioned when it is a bucket of its own) and
-    `model_artifacts_bucket`, unless they exist."""
-    buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    `model_artifacts_bucket`, unless they are buckets of the account already (each looked up
+    among the account's buckets whose names start with it, not in a listing of them all)."""
     named = (bucket, documents_bucket, model_artifacts_bucket)
     for name in dict.fromkeys(b for b in named if b):
-        if name in buckets:
+        listed = s3.list_buckets(Prefix=name).get("Buckets", [])
+        if any(b["Name"] == name for b in listed):
             continue
         if region == "us-east-1":
             s3.create_bucket(Bucket=name)

@@ -1,8 +1,13 @@
 """DynamoDB + S3 specifics: S3 offload of large results, TTL attribute, unavailability, the
-index of stored analyses for records and archives from before it."""
+index of stored analyses for records and archives from before it, `create_tables` on resources
+that exist."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+import botocore.client
 import pytest
 
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
@@ -73,6 +78,48 @@ def test_missing_table_is_unavailable_with_hint(moto_endpoint: str, aws_env: Non
     store = AWSStore("no-such-table", "no-such-bucket", endpoint_url=moto_endpoint, max_attempts=1)
     with pytest.raises(StoreUnavailableError, match="create_tables"):
         store.get_job(ALICE, "job_x")
+
+
+def test_create_tables_leaves_what_exists_alone_and_lists_no_whole_account(
+    moto_endpoint: str, aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run again, `create_tables` keeps the table, bucket and documents bucket that exist (their
+    items, objects and versioning as they are) and creates the checkpoint table that does not
+    (with its TTL); a bucket whose name only starts with the store's does not count as it. It
+    finds what exists without listing every table or bucket of the account."""
+    suffix = uuid.uuid4().hex[:10]
+    table, bucket, docs = f"t-{suffix}", f"b-{suffix}", f"d-{suffix}"
+    create_tables(table, f"{bucket}-longer", endpoint_url=moto_endpoint)
+    create_tables(table, bucket, endpoint_url=moto_endpoint, documents_bucket=docs)
+    store = AWSStore(table, bucket, endpoint_url=moto_endpoint, documents_bucket=docs)
+    store.create_portfolio(ALICE, "kept", {})
+    store.s3.put_object(Bucket=bucket, Key="kept", Body=b"1")
+    store.s3.put_bucket_versioning(Bucket=docs, VersioningConfiguration={"Status": "Suspended"})
+    calls: list[tuple[str, dict[str, Any]]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls.append((operation, params))
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    create_tables(
+        table,
+        bucket,
+        checkpoint_table=f"c-{suffix}",
+        endpoint_url=moto_endpoint,
+        documents_bucket=docs,
+    )
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
+    assert [p.name for p in store.list_portfolios(ALICE)] == ["kept"]
+    assert store.s3.get_object(Bucket=bucket, Key="kept")["Body"].read() == b"1"
+    assert store.s3.get_bucket_versioning(Bucket=docs)["Status"] == "Suspended"
+    ttl = store.ddb.describe_time_to_live(TableName=f"c-{suffix}")["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "ttl"
+    created = [p.get("TableName", p.get("Bucket")) for o, p in calls if o.startswith("Create")]
+    assert created == [table, f"c-{suffix}"]  # refused for the table: it exists
+    assert "ListTables" not in {o for o, _ in calls}
+    assert all(p.get("Prefix") for o, p in calls if o == "ListBuckets")
 
 
 def test_stopped_endpoint_is_unavailable_fast(aws_env: None) -> None:
