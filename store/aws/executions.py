@@ -33,11 +33,9 @@ class AwsExecutions(AwsLedger, AwsOrders):
         for _ in range(_ATTEMPTS):
             actions: list[dict[str, Any]] = []
             new_count = 0
-            for book, entries in books.items():
+            for book, (new, head) in self._unheld("record_executions", owner, books).items():
                 pk = book_pk(owner, book)
-                new = [e for e in entries if not self._held(pk, book, e)]
                 if new:
-                    head = self._get("record_executions", pk, "#HEAD")
                     last = 0 if head is None else int(head["last_seq"])
                     actions += [
                         self._head_put(pk, head, last + len(new)),

@@ -25,10 +25,9 @@ class AwsLedger(AwsTable):
     def _append_ledger(self, owner: str, book: str, entries: list[LedgerEntry]) -> int:
         pk = book_pk(owner, book)
         for _ in range(_ATTEMPTS):
-            new = [e for e in entries if not self._held(pk, book, e)]
+            new, head = self._unheld("append_ledger", owner, {book: entries})[book]
             if not new:
                 return 0
-            head = self._get("append_ledger", pk, "#HEAD")
             last = 0 if head is None else int(head["last_seq"])
             actions = [self._head_put(pk, head, last + len(new))]
             if head is None:  # the book's first entries: found by the owner's export
@@ -57,13 +56,32 @@ class AwsLedger(AwsTable):
             actions.append(self._put_new(record))
         return actions
 
-    def _held(self, pk: str, book: str, entry: LedgerEntry) -> bool:
-        item = self._get("append_ledger", pk, f"E#{entry.entry_id}")
-        if item is None:
-            return False
-        if entry_from_row(item) != entry:
-            raise entry_conflict(book, entry.entry_id)
-        return True
+    def _unheld(
+        self, action: str, owner: str, books: dict[str, list[LedgerEntry]]
+    ) -> dict[str, tuple[list[LedgerEntry], dict[str, Any] | None]]:
+        """Per book of `owner`: its entries of `books` that it does not hold yet, and its
+        `#HEAD` item (None before its first entry), all read consistently in one `BatchGetItem`
+        (not a `GetItem` an entry and another for the head); an entry it holds with other values
+        is an `entry_conflict` (the first one in `books`' order)."""
+        keys = [
+            (book_pk(owner, book), sk)
+            for book, entries in books.items()
+            if entries
+            for sk in ("#HEAD", *(f"E#{e.entry_id}" for e in entries))
+        ]
+        items = iter(self._batch_get(action, keys)) if keys else iter(())
+        out: dict[str, tuple[list[LedgerEntry], dict[str, Any] | None]] = {}
+        for book, entries in books.items():
+            head = next(items) if entries else None
+            new = []
+            for entry in entries:
+                item = next(items)
+                if item is None:
+                    new.append(entry)
+                elif entry_from_row(item) != entry:
+                    raise entry_conflict(book, entry.entry_id)
+            out[book] = (new, head)
+        return out
 
     def _ledger(self, owner: str, book: str) -> list[LedgerEntry]:
         items = self._query("ledger", book_pk(owner, book), sk_prefix="E#")
