@@ -110,19 +110,33 @@ class AwsIdeas(AwsTable):
     def _list_ideas(
         self, owner: str, where: IdeaFilter, before: str | None, limit: int
     ) -> list[Idea]:
+        """Up to `limit` ideas of the index keys (`_index_keys`) down to `created_from`, each
+        read consistently and kept if it still passes `where`: as many keys at a time as ideas
+        are still wanted, read in one `BatchGetItem` (not a `GetItem` each)."""
         lowest = None if where.created_from is None else f"{to_micros(where.created_from):020d}"
         found: list[Idea] = []
-        for key in self._index_keys(owner, where, before):
-            if lowest is not None and key < lowest:
-                break
-            try:
-                idea = self.get_idea(owner, key.split("#", 1)[1])
-            except NotFoundError:
-                continue  # deleted since the index was read
-            if where.keeps(idea):
-                found.append(idea)
-                if len(found) >= limit:
+        keys = self._index_keys(owner, where, before)
+        more = True
+        while more and len(found) < limit:
+            wanted: list[str] = []
+            for key in keys:
+                if lowest is not None and key < lowest:
+                    more = False
                     break
+                wanted.append(key)
+                if len(wanted) >= limit - len(found):
+                    break
+            else:
+                more = False
+            items = self._batch_get(
+                "list_ideas", [(_owner_pk(owner), _sk(k.split("#", 1)[1])) for k in wanted]
+            )
+            for item in items:
+                if item is None:
+                    continue  # deleted since the index was read
+                idea = idea_from_row(item)
+                if where.keeps(idea):
+                    found.append(idea)
         return found
 
     def _replace_idea(self, idea: Idea, current: Idea) -> None:
