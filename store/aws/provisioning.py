@@ -28,15 +28,24 @@ def create_tables(
     session: boto3.session.Session | None = None,
     documents_bucket: str | None = None,
     model_artifacts_bucket: str | None = None,
+    clients: tuple[Any, Any] | None = None,
 ) -> None:
     """Create the store's table (with `gsi1`, `gsi2` and TTL on `ttl`), the bucket, if named the
     LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`), the documents bucket
     (versioned, as in the cloud) and the model-artifacts bucket — for tests and development;
-    production creates them with the CDK stack. Existing resources are left alone."""
-    session = session or aws_session(region_name=region)
-    config = boto_config(max_attempts=2)
-    ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
-    s3 = session.client("s3", endpoint_url=endpoint_url, config=config)
+    production creates them with the CDK stack. Existing resources are left alone.
+
+    `clients`: the (DynamoDB, S3) boto3 clients to create them with, for a caller that creates
+    many sets (a client takes ~7 ms to make); default: new ones from `session` on
+    `endpoint_url`."""
+    if clients is None:
+        session = session or aws_session(region_name=region)
+        config = boto_config(max_attempts=2)
+        clients = (
+            session.client("dynamodb", endpoint_url=endpoint_url, config=config),
+            session.client("s3", endpoint_url=endpoint_url, config=config),
+        )
+    ddb, s3 = clients
     try:
         _create_table(ddb, table_name, "pk", "sk", STORE_INDEXES)
         if checkpoint_table:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from settings import StoreSettings
 from settings.aws_sessions import aws_session
 from store import Store
-from store.aws import AWSStore, create_tables
+from store.aws import AWSStore, boto_config, create_tables
 from store.checkpoints import delete_checkpoints
 from store.sqlite import SQLiteStore
 from tests.support.aws import FAKE_AWS_ENV, moto_server
@@ -59,8 +60,25 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(scope="session")
+def provisioning_clients(moto_endpoint: str) -> Iterator[tuple[Any, Any]]:
+    """The DynamoDB and S3 clients `aws_names` creates each test's tables and bucket with, one
+    pair for the session (nothing else uses them: the stores under test have their own)."""
+    config = boto_config(max_attempts=2)
+    session = _fake_aws_session()
+    clients = (
+        session.client("dynamodb", endpoint_url=moto_endpoint, config=config),
+        session.client("s3", endpoint_url=moto_endpoint, config=config),
+    )
+    yield clients
+    for client in clients:
+        client.close()
+
+
 @pytest.fixture
-def aws_names(moto_endpoint: str, aws_env: None) -> dict[str, str]:
+def aws_names(
+    moto_endpoint: str, aws_env: None, provisioning_clients: tuple[Any, Any]
+) -> dict[str, str]:
     """Fresh table and bucket names for one test, created on the moto server, the checkpoint
     table with them (the purge of a deleted thread deletes its checkpoints there)."""
     suffix = uuid.uuid4().hex[:10]
@@ -73,8 +91,7 @@ def aws_names(moto_endpoint: str, aws_env: None) -> dict[str, str]:
         names["table"],
         names["bucket"],
         checkpoint_table=names["checkpoints"],
-        endpoint_url=moto_endpoint,
-        session=_fake_aws_session(),
+        clients=provisioning_clients,
     )
     return names
 
