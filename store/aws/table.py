@@ -64,6 +64,7 @@ Timestamps are integer microseconds since the epoch (UTC); JSON documents are st
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
@@ -115,6 +116,11 @@ _UNAVAILABLE_CODES = frozenset(
 _PASS = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
 
 
+_MAKING_CLIENTS = threading.Lock()
+"""Held while a store makes a client: a botocore session makes one client at a time (a store's
+S3 client is made at its first use, on whichever thread that is)."""
+
+
 def boto_config(
     max_attempts: int = 3, connect_timeout: float = 5, read_timeout: float = 30
 ) -> Config:
@@ -161,10 +167,27 @@ class AwsTable(Store):
         self.inline_limit_bytes = inline_limit_bytes
         self.clock = clock
         self._pepper = api_key_pepper
-        session = session or aws_session(region_name=region)
-        config = boto_config(max_attempts, connect_timeout, read_timeout)
-        self.ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
-        self.s3 = session.client("s3", endpoint_url=endpoint_url, config=config)
+        self._session = session or aws_session(region_name=region)
+        self._config = boto_config(max_attempts, connect_timeout, read_timeout)
+        with _MAKING_CLIENTS:
+            self.ddb = self._session.client(
+                "dynamodb", endpoint_url=endpoint_url, config=self._config
+            )
+        self._s3: Any = None
+
+    @property
+    def s3(self) -> Any:
+        """The S3 client, made at its first use: an S3 client takes ~10 ms to make (its
+        endpoint rules), and many uses of a store never reach S3."""
+        client = self._s3
+        if client is None:
+            with _MAKING_CLIENTS:
+                if self._s3 is None:
+                    self._s3 = self._session.client(
+                        "s3", endpoint_url=self.endpoint_url, config=self._config
+                    )
+                client = self._s3
+        return client
 
     def _call(self, action: str, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """Call boto3, turning failures into `StoreError`s (conditional failures pass through)."""

@@ -5,11 +5,13 @@ that exist."""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import botocore.client
 import pytest
 
+from settings.aws_sessions import aws_session
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 from store.aws import AWSStore, create_tables
 from store.aws.items import _item
@@ -120,6 +122,36 @@ def test_create_tables_leaves_what_exists_alone_and_lists_no_whole_account(
     assert created == [table, f"c-{suffix}"]  # refused for the table: it exists
     assert "ListTables" not in {o for o, _ in calls}
     assert all(p.get("Prefix") for o, p in calls if o == "ListBuckets")
+
+
+def test_the_s3_client_is_made_once_at_the_store_s_first_use_of_s3(
+    moto_endpoint: str, aws_env: None, aws_names: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = aws_session(region_name="us-east-1")
+    made: list[str] = []
+    make = session.client
+
+    def client(service: str, **options: Any) -> Any:
+        made.append(service)
+        return make(service, **options)
+
+    monkeypatch.setattr(session, "client", client)
+    store = AWSStore(
+        aws_names["table"],
+        aws_names["bucket"],
+        endpoint_url=moto_endpoint,
+        session=session,
+        inline_limit_bytes=10,
+    )
+    store.create_portfolio(ALICE, "p", {})
+    assert made == ["dynamodb"]
+    with ThreadPoolExecutor(4) as pool:
+        clients = list(pool.map(lambda _: store.s3, range(8)))
+    assert made == ["dynamodb", "s3"] and all(c is clients[0] for c in clients)
+    job_id = running_job(store)
+    store.complete_job(ALICE, job_id, {"big": "x" * 100})
+    assert store.get_result(ALICE, job_id).payload == {"big": "x" * 100}
+    assert len(s3_keys(store)) == 1
 
 
 def test_stopped_endpoint_is_unavailable_fast(aws_env: None) -> None:
