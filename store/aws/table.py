@@ -64,18 +64,17 @@ Timestamps are integer microseconds since the epoch (UTC); JSON documents are st
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from settings.aws_sessions import aws_session
 from settings.groups.store import DEVELOPMENT_PEPPER
+from store.aws.clients import MAKING_CLIENTS, boto_config
 from store.aws.items import _av, _item, _key, _owner_pk, _plain
 from store.aws.tombstones import NOTHING, PURGE_INDEX, PURGE_RECORD, Purge, purge_index_sk
 from store.base import Store
@@ -116,22 +115,6 @@ _UNAVAILABLE_CODES = frozenset(
 _PASS = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
 
 
-_MAKING_CLIENTS = threading.Lock()
-"""Held while a store makes a client: a botocore session makes one client at a time (a store's
-S3 client is made at its first use, on whichever thread that is)."""
-
-
-def boto_config(
-    max_attempts: int = 3, connect_timeout: float = 5, read_timeout: float = 30
-) -> Config:
-    """botocore `Config` with bounded retries (`standard` mode) and timeouts in seconds."""
-    return Config(
-        retries={"max_attempts": max_attempts, "mode": "standard"},
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-    )
-
-
 class AwsTable(Store):
     """Clients, calls, error translation and the item helpers of the AWS store (see
     `store.aws.AWSStore` for the constructor's arguments)."""
@@ -169,7 +152,7 @@ class AwsTable(Store):
         self._pepper = api_key_pepper
         self._session = session or aws_session(region_name=region)
         self._config = boto_config(max_attempts, connect_timeout, read_timeout)
-        with _MAKING_CLIENTS:
+        with MAKING_CLIENTS:
             self.ddb = self._session.client(
                 "dynamodb", endpoint_url=endpoint_url, config=self._config
             )
@@ -181,7 +164,7 @@ class AwsTable(Store):
         endpoint rules), and many uses of a store never reach S3."""
         client = self._s3
         if client is None:
-            with _MAKING_CLIENTS:
+            with MAKING_CLIENTS:
                 if self._s3 is None:
                     self._s3 = self._session.client(
                         "s3", endpoint_url=self.endpoint_url, config=self._config
