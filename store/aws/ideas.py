@@ -115,7 +115,7 @@ class AwsIdeas(AwsTable):
         are still wanted, read in one `BatchGetItem` (not a `GetItem` each)."""
         lowest = None if where.created_from is None else f"{to_micros(where.created_from):020d}"
         found: list[Idea] = []
-        keys = self._index_keys(owner, where, before)
+        keys = iter(self._index_keys(owner, where, before))  # read on across the batches
         more = True
         while more and len(found) < limit:
             wanted: list[str] = []
