@@ -59,11 +59,17 @@ def test_the_vocabulary_is_made_once_while_the_data_and_classification_are_the_s
     tmp_path: Path,
 ) -> None:
     """A turn's accounting asks for the vocabulary on every answer: the same market data and
-    classification file give the same one; another classification file, another."""
-    assert vocabulary() is vocabulary() is VOCAB
-    assert vocabulary(Settings()) is VOCAB
+    classification file give the same one; another classification file, another. (Made here:
+    the tests before this one on its worker may have made others since `VOCAB`.)"""
+    chosen = Settings()
+    made = vocabulary(chosen)
+    assert vocabulary(chosen) is made
+    assert vocabulary(Settings()) is made  # equal settings, another object
+    assert made.tickers == VOCAB.tickers and made.classification_file == VOCAB.classification_file
     other = tmp_path / "classification.csv"
     other.write_bytes(EMBEDDED_CLASSIFICATION_FILE.read_bytes())
     moved = vocabulary(Settings(classification_file=other))
-    assert moved is not VOCAB and moved.classification_file == other
-    assert moved.tickers == VOCAB.tickers
+    assert moved is not made and moved.classification_file == other
+    assert moved.tickers == made.tickers
+    again = vocabulary(chosen)
+    assert again is not moved and again.classification_file == made.classification_file
