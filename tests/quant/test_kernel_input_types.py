@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from quant.compiled import kernels
 from quant.engine import evaluate
+from quant.engine.inputs import prepare_inputs
 from quant.options import ImpliedVolModel, black_scholes, implied_volatility
+from quant.options.pricing import checked_inputs
 from quant.strategy import StrategyConfig
 
 DAYS = 300
@@ -34,6 +36,15 @@ def _types() -> dict[str, tuple[str, ...]]:
         f"{k.py_func.__module__}.{k.py_func.__qualname__}": tuple(sorted(map(str, k.signatures)))
         for k in kernels()
     }
+
+
+def _as_kernels_take_them(*arrays: np.ndarray | None) -> bool:
+    """Whether every array is writable C-contiguous (float64, or bool for the option kinds)."""
+    return all(
+        a.flags.writeable and a.flags.c_contiguous and a.dtype in (np.float64, np.bool_)
+        for a in arrays
+        if a is not None
+    )
 
 
 def _read_only(values: np.ndarray) -> np.ndarray:
@@ -68,9 +79,12 @@ def test_however_returns_are_held_the_engine_s_kernels_see_the_warm_up_s_types(
     assets = rng.normal(0.0004, 0.01, (2, DAYS, 3))
     single = assets.mean(axis=2)
     safe = np.full(DAYS, 0.0001)
-    expected = _engine_runs(single, assets, safe)
-    types = _types()
     held = HOLDINGS[holding]
+    for configs, risky in ((SINGLE, single), (HEDGED, single), (SLEEVE, assets)):
+        given = prepare_inputs(configs, held(risky), held(safe))  # what the kernels are given
+        assert _as_kernels_take_them(given.risky, given.assets, given.safe)
+    expected = _engine_runs(single, assets, safe)
+    types = _types()  # after a run of the warm-up's types: the held run compiles no other
     again = _engine_runs(held(single), held(assets), held(safe))
     assert _types() == types
     for first, second in zip(expected, again, strict=True):
@@ -85,6 +99,10 @@ def test_however_option_inputs_are_held_the_pricing_kernels_see_one_type(
     spot = np.full(n, 100.0)
     strike = np.linspace(80.0, 120.0, n)
     held = HOLDINGS[holding]
+    _, is_call, flat = checked_inputs(
+        "put", held(spot), held(strike), 0.25, 0.02, 0.0, "volatility", held(np.full(n, 0.2))
+    )
+    assert _as_kernels_take_them(is_call, *flat)
     prices = black_scholes("put", spot, strike, 0.25, 0.02, 0.2).price  # the warm-up's call
     implied_volatility("put", prices, spot, strike, 0.25, 0.02)
     black_scholes("call", 100.0, 100.0, 0.5, 0.01, 0.3)  # every input a scalar
