@@ -180,12 +180,18 @@ class _AppTurn:
 class AppTurns:
     """The turns one app runs (`AppContext.turns`): each holds its thread (`claim_thread`) from
     `claim` to `release`, and its work runs in the request's thread or in one of its own
-    (`start`). `close` refuses new turns, asks those under way to stop before their next step
-    and waits for them: none goes on after the app has closed."""
+    (`start`). A released thread is free at once, for this app too, even while the turn's own
+    thread finishes what follows the release (recording the run's end, sending its last frame):
+    a client that asks again as soon as it has the answer is not refused as busy. `close`
+    refuses new turns, asks those under way to stop before their next step and waits for them
+    and their threads: none goes on after the app has closed."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
-        self._turns: dict[tuple[str, str], _AppTurn] = {}
+        self._claimed: dict[tuple[str, str], _AppTurn] = {}
+        """The turns holding their thread, by owner and thread."""
+        self._working: set[_AppTurn] = set()
+        """The turns whose own thread (`start`) has not ended, released or not."""
         self.closing = threading.Event()
         """Set once the app closes: new turns are refused from then on."""
 
@@ -196,63 +202,67 @@ class AppTurns:
         with self._changed:
             if self.closing.is_set():
                 raise shutting_down()
-            if (owner, thread_id) in self._turns:
+            if (owner, thread_id) in self._claimed:
                 raise _busy(thread_id)
-            self._turns[(owner, thread_id)] = turn
+            self._claimed[(owner, thread_id)] = turn
         try:
             claim_thread(store, owner, thread_id)
         except BaseException:
-            self._done(turn)
+            self._unclaim(turn)
             raise
         return turn.stop
 
     def start(self, owner: str, thread_id: str, work: Callable[[], object], name: str) -> None:
-        """Do the claimed turn's `work` in a thread of its own; the turn ends with the thread
-        (`close` waits for it), its hold on the thread with `release`."""
+        """Do the claimed turn's `work` in a thread of its own (`close` waits for it); the
+        turn's hold on the thread ends with `release`, which `work` calls."""
         with self._changed:
-            turn = self._turns[(owner, thread_id)]
+            turn = self._claimed[(owner, thread_id)]
+            self._working.add(turn)
 
         def run() -> None:
             try:
                 work()
             finally:
-                self._done(turn)
+                with self._changed:
+                    self._working.discard(turn)
+                    self._changed.notify_all()
 
         turn.worker = threading.Thread(target=run, name=name, daemon=True)
         turn.worker.start()
 
     def release(self, store: Store, owner: str, thread_id: str) -> None:
-        """End the turn's hold on `owner`'s thread (`release_thread`); a turn without a thread
-        of its own ends here."""
+        """End the turn's hold on `owner`'s thread (`release_thread`): a new turn of it may
+        start from here, in this process or another."""
         release_thread(store, owner, thread_id)
         with self._changed:
-            turn = self._turns.get((owner, thread_id))
-        if turn is not None and turn.worker is None:
-            self._done(turn)
+            turn = self._claimed.get((owner, thread_id))
+        if turn is not None:
+            self._unclaim(turn)
 
-    def _done(self, turn: _AppTurn) -> None:
+    def _unclaim(self, turn: _AppTurn) -> None:
         with self._changed:
-            if self._turns.get((turn.owner, turn.thread_id)) is turn:
-                del self._turns[(turn.owner, turn.thread_id)]
+            if self._claimed.get((turn.owner, turn.thread_id)) is turn:
+                del self._claimed[(turn.owner, turn.thread_id)]
             self._changed.notify_all()
 
     def close(self, timeout: float | None = None) -> None:
         """Refuse new turns, ask the turns under way to stop before their next step and wait up
         to `timeout` seconds (default `TURN_STOP_SECONDS`) for them and their threads to end. A
         turn still running then (a step that did not finish: a model or a tool that does not
-        answer) is logged and left; its hold on the thread is no longer renewed and expires as
-        a dead process's. The turns stopped in time have released their threads themselves (the
-        store is still open): the threads are free at once."""
+        answer) is logged and left; its hold on the thread, if it still has one, is no longer
+        renewed and expires as a dead process's. The turns stopped in time have released their
+        threads themselves (the store is still open): the threads are free at once."""
         timeout = TURN_STOP_SECONDS if timeout is None else timeout
         deadline = time.monotonic() + timeout
         with self._changed:
-            turns = list(self._turns.values())
+            turns = set(self._claimed.values()) | self._working
             for turn in turns:
                 turn.stop.set()
             self.closing.set()  # after: whoever sees it closing sees its turns asked to stop
         with self._changed:
-            self._changed.wait_for(lambda: not self._turns, timeout)
-            left = list(self._turns.values())
+            self._changed.wait_for(lambda: not self._claimed and not self._working, timeout)
+            holding = list(self._claimed.values())
+            left = set(holding) | self._working
         for turn in turns:
             if turn.worker is not None:  # its last statement has run: it ends at once
                 turn.worker.join(max(0.0, deadline - time.monotonic()))
@@ -263,4 +273,5 @@ class AppTurns:
                 turn.thread_id,
                 timeout,
             )
+        for turn in holding:
             let_go(turn.owner, turn.thread_id)

@@ -4,8 +4,9 @@ renewed while the turn runs, ended with it; a process that died leaves it to exp
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from api import thread_turns
 from api.errors import ApiError
 from store.sqlite import SQLiteStore
+from tests.api.conftest import Api, parse_sse
 from tests.store.conftest import FakeClock
 
 THREAD = "th_01"
@@ -102,3 +104,87 @@ def test_a_full_process_is_429_and_counts_only_its_own_turns(
     finally:
         for thread in threads:
             thread_turns.release_thread(here, "alice", thread)
+
+
+def test_a_released_thread_is_free_while_its_turn_finishes_and_the_close_waits_for_both(
+    stores: tuple[SQLiteStore, SQLiteStore],
+) -> None:
+    """An app's turn that released its thread (its answer is out) and still finishes in its own
+    thread (recording the run's end) does not keep the thread busy; the app's close still waits
+    for that thread."""
+    here, _ = stores
+    turns = thread_turns.AppTurns()
+    turns.claim(here, "alice", THREAD)
+    released, finish = threading.Event(), threading.Event()
+
+    def work() -> None:
+        turns.release(here, "alice", THREAD)
+        released.set()
+        assert finish.wait(60)
+
+    turns.start("alice", THREAD, work, f"chat-{THREAD}")
+    assert released.wait(60)
+    turns.claim(here, "alice", THREAD)  # the next turn, as soon as the answer is out
+    with pytest.raises(ApiError) as busy:
+        turns.claim(here, "alice", THREAD)
+    assert busy.value.status == 409
+    turns.release(here, "alice", THREAD)
+
+    closing = threading.Thread(target=turns.close, kwargs={"timeout": 60})
+    closing.start()
+    assert turns.closing.wait(60)
+    closing.join(0.05)
+    assert closing.is_alive()  # the first turn's thread has not ended
+    finish.set()
+    closing.join(60)
+    assert not closing.is_alive()
+    assert not [t for t in threading.enumerate() if t.name == f"chat-{THREAD}"]
+
+
+@pytest.fixture
+def lingering(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Each turn the app starts in a thread of its own lingers after its work (its answer sent,
+    its thread released) until the event is set: the window in which a quick client asks
+    again."""
+    turns = api.client.app.state.context.turns  # type: ignore[attr-defined]
+    start = turns.start
+    done = threading.Event()
+
+    def linger(owner: str, thread_id: str, work: Callable[[], object], name: str) -> None:
+        def then_linger() -> None:
+            work()
+            done.wait(60)
+
+        start(owner, thread_id, then_linger, name)
+
+    monkeypatch.setattr(turns, "start", linger)
+    yield done
+    done.set()
+
+
+def test_a_client_that_asks_again_as_soon_as_it_has_the_answer_is_not_refused(
+    api: Api, lingering: threading.Event
+) -> None:
+    """On the Agent Protocol (a waited run) and on /v1 (a streamed message), the next request
+    of a thread sent the moment the last answer arrived is answered, not 409."""
+    client, alice = api.client, api.alice
+    thread = client.post("/agent/threads", json={}, headers=alice).json()["thread_id"]
+    for text in ("hello", "what does the market look like for AAPL?"):
+        ran = client.post(
+            f"/agent/threads/{thread}/runs/wait",
+            json={
+                "assistant_id": "assistant",
+                "input": {"messages": [{"role": "user", "content": text}]},
+            },
+            headers=alice,
+        )
+        assert ran.status_code == 200, ran.text
+        assert ran.json()["messages"][-1]["type"] == "ai"
+    v1 = client.post("/v1/threads", json={}, headers=alice).json()["id"]
+    for text in ("hello", "what does the market look like for AAPL?"):
+        with client.stream(
+            "POST", f"/v1/threads/{v1}/messages", json={"content": text}, headers=alice
+        ) as response:
+            assert response.status_code == 200, response.read()
+            events = parse_sse(list(response.iter_lines()))
+        assert [e["event"] for e in events][-2:] == ["turn", "end"], events[-1]
