@@ -3,7 +3,8 @@
 start warm).
 
 Each kind of engine run (single series with every built-in weight rule, each optimizer sleeve,
-each option hedge), the option pricing and implied-volatility kernels, the importance forest's
+each option hedge) and its day-by-day record (`EngineResult.series`, as an explanation and a
+deployment replay it), the option pricing and implied-volatility kernels, the importance forest's
 tree builder and the strategy model's trees run once on small
 random inputs, in one process: every later process, and every worker of a process pool, loads
 the machine code from the cache (`quant.compiled`) instead of compiling it again. With the cache
@@ -41,10 +42,11 @@ def warm_kernels() -> float:
         StrategyConfig(weight_function=name, lookback=21, rebalance_every=5)
         for name in registered_weight_functions()
     ]
-    evaluate(rules, single, 0.02)
+    evaluate(rules, single, 0.02).series(0)
     evaluate(rules[:1], single[0], 0.02)
     for sleeve in _SLEEVES:
-        evaluate([StrategyConfig(sleeve=sleeve, lookback=63, rebalance_every=21)], assets, 0.02)
+        sleeved = [StrategyConfig(sleeve=sleeve, lookback=63, rebalance_every=21)]
+        evaluate(sleeved, assets, 0.02).series(0)
     hedged = [
         StrategyConfig(
             overlay=kind,
@@ -56,7 +58,7 @@ def warm_kernels() -> float:
         )
         for kind in _HEDGES
     ]
-    evaluate(hedged, single, 0.02, vol_model=ImpliedVolModel())
+    evaluate(hedged, single, 0.02, vol_model=ImpliedVolModel()).series(0)
     spot = np.full(3, 100.0)
     strike = np.array([90.0, 100.0, 110.0])
     values = black_scholes("put", spot, strike, 0.25, 0.02, 0.2)

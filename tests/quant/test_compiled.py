@@ -184,3 +184,51 @@ def test_after_the_warm_up_no_process_compiles_a_kernel(tmp_path: Path) -> None:
     assert standalone >= 30
     assert reached == standalone  # every kernel reached by the warm-up
     assert misses == 0  # and none compiled again
+
+
+AFTER_WARM_UP = """
+import numpy as np
+from quant.compiled import kernels
+from quant.engine import evaluate
+from quant.options import ImpliedVolModel
+from quant.strategy import StrategyConfig
+from quant.warm_kernels import warm_kernels
+warm_kernels()
+def types():
+    return {f"{k.py_func.__module__}.{k.py_func.__qualname__} {s}" for k in kernels() for s in k.signatures}
+warmed = types()
+rng = np.random.default_rng(11)
+assets = rng.normal(0.0003, 0.012, (3, 260, 5))
+single = assets.mean(axis=2)
+runs = [
+    ([StrategyConfig(weight_function="sigmoid", lookback=42, rebalance_every=10)], single, None),
+    ([StrategyConfig(sleeve="max_sharpe", lookback=42, rebalance_every=10)], assets, None),
+    ([StrategyConfig(overlay="collar", lookback=42, rebalance_every=10, overlay_strike=0.95,
+                     overlay_call_strike=1.05)], single, ImpliedVolModel()),
+]
+for configs, returns, model in runs:
+    result = evaluate(configs, returns, 0.01, vol_model=model)
+    result.series(0, 2)
+    result.net_returns(0, 1)
+for line in sorted(types() - warmed):
+    print(line)
+"""
+"""Runs the warm-up, then the engine's runs and the day-by-day records an explanation, a report
+and a deployment ask for (other rules, shapes and seeds than the warm-up's), and prints each
+kernel type they needed that the warm-up had not loaded."""
+
+
+@pytest.mark.slow  # a process running the warm-up from the cache
+def test_the_runs_and_records_a_job_asks_for_need_no_kernel_the_warm_up_left_out(
+    tmp_path: Path,
+) -> None:
+    """What a search, its explanation and a deployment compute (the engine's runs of a plain, a
+    sleeved and a hedged strategy, and their day-by-day records) uses only kernel types the
+    warm-up loaded: a new process (a job's worker, a container) that ran it compiles nothing
+    more (1-4 s a kernel type)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(_copy_of_the_kernel_cache(tmp_path))}
+    done = subprocess.run(
+        [sys.executable, "-c", AFTER_WARM_UP],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stdout.splitlines() == []
