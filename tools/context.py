@@ -7,7 +7,9 @@ holds:
   data, `configured_market_data`: the embedded S&P 500 dataset of `quant.data`, 20 stocks and the
   index, 1990-01-02 to 2022-12-28, unless `STRATIGOS_MARKET_DATA` names another), with
   `returns(universe, start, end)` and `market(start, end)` (cached per request, so tools called
-  repeatedly on the same range do not recompute them);
+  repeatedly on the same range do not recompute them; on a `FrameMarketData` the cache is the
+  data's own, `data_derived`, shared by every context on that data object: a chat's new thread
+  does not compute again what another thread's tools derived from the same data);
 - the default date range (the last `default_years` calendar years of the data: 2018-01-01 to
   2022-12-28 on the embedded data) and universe (every ticker);
 - the `ArtifactStore` where big objects live;
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +66,7 @@ __all__ = [
     "ToolContext",
     "UniverseScreen",
     "configured_market_data",
+    "data_derived",
     "embedded_market_data",
     "in_process_search",
     "parse_date",
@@ -207,6 +211,41 @@ it leaves out, e.g. "AMD left out: your profile excludes AMD")."""
 
 
 # --------------------------------------------------------------------------------------------
+# what is derived from one market data object, shared by the contexts on it
+# --------------------------------------------------------------------------------------------
+DERIVED_PER_DATA = 32
+"""Most results (returns of a universe and range, the index's on a range) kept per market data
+object, least recently used dropped."""
+
+_DERIVED: weakref.WeakKeyDictionary[FrameMarketData, OrderedDict[tuple[Any, ...], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Each market data object's derived results, by what was asked; dropped with the object (a
+new version of the configured data is a new object)."""
+_DERIVED_LOCK = threading.Lock()
+
+
+def data_derived(data: FrameMarketData, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """`compute()`, a result derived from `data` alone and named by `key`, computed once per
+    data object (by identity, never by value: an owner's own data object shares nothing with
+    another's) and shared by every caller on that object (thread-safe; the last
+    `DERIVED_PER_DATA` results per object kept). Callers treat the result as read-only."""
+    with _DERIVED_LOCK:
+        found = _DERIVED.get(data)
+        if found is not None and key in found:
+            found.move_to_end(key)
+            return found[key]
+    value = compute()
+    with _DERIVED_LOCK:
+        results = _DERIVED.setdefault(data, OrderedDict())
+        value = results.setdefault(key, value)  # a concurrent caller's, if it was first
+        results.move_to_end(key)
+        while len(results) > DERIVED_PER_DATA:
+            results.popitem(last=False)
+    return value
+
+
+# --------------------------------------------------------------------------------------------
 # the context
 # --------------------------------------------------------------------------------------------
 @dataclass
@@ -321,6 +360,10 @@ class ToolContext:
 
     # ---- data (cached) ------------------------------------------------------------------
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """`compute()` of the data, named by `key`: the data's shared result on a
+        `FrameMarketData` (`data_derived`), else this context's (the last `cache_size`)."""
+        if type(self.data) is FrameMarketData:
+            return data_derived(self.data, key, compute)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)

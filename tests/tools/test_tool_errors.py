@@ -143,3 +143,65 @@ def test_returns_are_cached_in_the_context(context: ToolContext) -> None:
     assert again is first  # same resolved request: the cached frame
     other = context.returns(["AAPL", "MSFT"], "2019-01-01", "2020-12-31")
     assert other is not first and len(other) > len(first)
+
+
+def test_contexts_on_one_data_object_share_what_is_derived_from_it() -> None:
+    from tools.context import FrameMarketData, embedded_market_data
+
+    embedded = embedded_market_data()
+    data = FrameMarketData(embedded.asset_returns, embedded.market_returns)  # this test's own
+    first = ToolContext(data=data).returns(["AAPL", "KO"], "2019-01-01", "2019-12-31")
+    again = ToolContext(data=data).returns(["AAPL", "KO"], "2019-01-01", "2019-12-31")
+    assert again is first  # a new thread's context: the frame another context derived
+    market = ToolContext(data=data).market("2019-01-01", "2019-12-31")
+    assert ToolContext(data=data).market("2019-01-01", "2019-12-31") is market
+    # another data object (an owner's own, a new version) never gets them, even equal ones
+    twin = FrameMarketData(embedded.asset_returns, embedded.market_returns)
+    other = ToolContext(data=twin).returns(["AAPL", "KO"], "2019-01-01", "2019-12-31")
+    assert other is not first and other.equals(first)
+    changed = FrameMarketData(embedded.asset_returns * 2.0, embedded.market_returns)
+    doubled = ToolContext(data=changed).returns(["AAPL", "KO"], "2019-01-01", "2019-12-31")
+    assert doubled.equals(first * 2.0)
+    assert ToolContext(data=data).returns(["AAPL", "KO"], "2019-01-01", "2019-12-31") is first
+
+
+def test_what_is_derived_from_a_data_object_is_bounded_and_dropped_with_it() -> None:
+    import gc
+    import weakref
+
+    from tools import context as tool_context
+    from tools.context import DERIVED_PER_DATA, FrameMarketData, data_derived, embedded_market_data
+
+    data = FrameMarketData(embedded_market_data().asset_returns)
+    made: list[int] = []
+
+    def derive(source: FrameMarketData, key: int) -> object:
+        return data_derived(source, ("test", key), lambda: made.append(key) or object())
+
+    first = derive(data, 0)
+    assert derive(data, 0) is first and made == [0]
+    for key in range(1, DERIVED_PER_DATA + 1):
+        derive(data, key)
+    assert made == list(range(DERIVED_PER_DATA + 1))
+    assert derive(data, 0) is not first and made[-1] == 0  # the least recently used was dropped
+    assert data in tool_context._DERIVED
+    gone = weakref.ref(data)
+    del data
+    gc.collect()
+    assert gone() is None  # the cache does not keep the data object alive
+
+
+def test_concurrent_contexts_on_one_data_object_get_one_frame() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tools.context import FrameMarketData, embedded_market_data
+
+    embedded = embedded_market_data()
+    data = FrameMarketData(embedded.asset_returns, embedded.market_returns)
+
+    def returns(_: int) -> Any:
+        return ToolContext(data=data).returns(["MSFT", "JNJ"], "2016-01-01", "2018-12-31")
+
+    with ThreadPoolExecutor(8) as pool:
+        frames = list(pool.map(returns, range(32)))
+    assert all(frame is frames[0] for frame in frames)
