@@ -7,10 +7,16 @@ search pipeline's steps build a run's context and no tool.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from langchain_core.tools import BaseTool, ToolException
+from langchain_core.tools.base import (
+    FILTERED_ARGS,
+    _is_injected_arg_type,
+    get_all_basemodel_annotations,
+)
 from pydantic import BaseModel, Field, ValidationError
 
 from quant.errors import QuantError
@@ -37,6 +43,19 @@ def format_validation_error(exc: ValidationError | Exception) -> str:
     )
 
 
+@functools.cache
+def hidden_arguments(schema: type[BaseModel]) -> frozenset[str]:
+    """The arguments of a tool with argument schema `schema` that its run's callbacks are not
+    shown (LangChain's `FILTERED_ARGS` and the schema's injected fields), found once per schema
+    (LangChain's `BaseTool` reads the schema's annotations again on every call)."""
+    injected = {
+        name
+        for name, annotation in get_all_basemodel_annotations(schema).items()
+        if _is_injected_arg_type(annotation)
+    }
+    return frozenset(FILTERED_ARGS) | injected
+
+
 class QuantTool(BaseTool):
     """A tool whose arguments are validated by `args_schema` and passed to `call` as keywords.
 
@@ -45,6 +64,19 @@ class QuantTool(BaseTool):
     """
 
     call: Callable[..., dict[str, Any]] = Field(exclude=True)
+
+    @property
+    def _injected_args_keys(self) -> frozenset[str]:
+        # `_run(*args, **kwargs)` takes no injected argument: LangChain's default inspects the
+        # signatures of `_run` and `_arun` once per tool object (a chat thread's tools are new)
+        return frozenset()
+
+    def _filter_injected_args(self, tool_input: dict[str, Any]) -> dict[str, Any]:
+        schema = self.args_schema
+        if not isinstance(schema, type) or not issubclass(schema, BaseModel):
+            return super()._filter_injected_args(tool_input)
+        hidden = hidden_arguments(schema)
+        return {key: value for key, value in tool_input.items() if key not in hidden}
 
     def _run(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         if args:

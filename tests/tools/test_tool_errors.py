@@ -205,3 +205,39 @@ def test_concurrent_contexts_on_one_data_object_get_one_frame() -> None:
     with ThreadPoolExecutor(8) as pool:
         frames = list(pool.map(returns, range(32)))
     assert all(frame is frames[0] for frame in frames)
+
+
+def test_a_tool_call_inspects_no_signature_and_reads_its_schema_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.tools import BaseTool
+    from langchain_core.tools import base as tool_base
+
+    def inspected(func: Any) -> frozenset[str]:
+        raise AssertionError(f"the signature of {func} was inspected for injected arguments")
+
+    reads: list[Any] = []
+    annotations = tool_base.get_all_basemodel_annotations
+
+    def read(schema: Any, **kwargs: Any) -> Any:
+        reads.append(schema)
+        return annotations(schema, **kwargs)
+
+    monkeypatch.setattr(tool_base, "_get_injected_args_keys_from_signature", inspected)
+    monkeypatch.setattr(tool_base, "get_all_basemodel_annotations", read)
+    seen: list[Any] = []
+
+    class Inputs(BaseCallbackHandler):
+        def on_tool_start(self, serialized: Any, input_str: str, **kwargs: Any) -> None:
+            seen.append((input_str, kwargs.get("inputs")))
+
+    (tool,) = build_tools(ToolContext(), ["portfolio_risk_report"])  # a new thread's tool
+    args = {"weights": {"AAPL": 0.5, "KO": 0.5}, "level": 0.95, "start": "2019-01-01"}
+    for _ in range(3):
+        out = tool.invoke(args, config={"callbacks": [Inputs()]})
+        assert isinstance(out, dict) and out["level"] == 0.95 and "cvar_historical" in out
+    assert len(reads) == 3  # LangChain's parsing of the arguments alone, once a call
+    assert seen == [(str(args), args)] * 3  # what the callbacks are shown: the arguments
+    hidden = {**args, "run_manager": 1, "callbacks": 2}
+    assert tool._filter_injected_args(hidden) == BaseTool._filter_injected_args(tool, hidden)
