@@ -11,9 +11,11 @@ This package imports nothing of ours (agents import it); the role names are `pro
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,19 +72,34 @@ def load_prompt(role: str, directory: str | Path | None = None) -> Prompt:
     Raises KeyError for an unknown role, FileNotFoundError if the file is missing and
     ValueError if it lacks the version line or text.
     """
-    path = prompt_path(role, directory)
+    return _read(role, _file_of(role, directory, prompt_path))
+
+
+def _read(name: str, path: str) -> Prompt:
+    """The prompt file `path` of `name` as it is now: what an earlier call read while the file
+    keeps its modification time and size, else read again."""
     status = os.stat(path)
-    stamp = (role, status.st_mtime_ns, status.st_size)
+    stamp = (name, status.st_mtime_ns, status.st_size)
     read = _READ.get(path)
     if read is not None and read[0] == stamp:
         return read[1]
-    prompt = parse_prompt(role, path.read_bytes())
+    with open(path, "rb") as file:
+        prompt = parse_prompt(name, file.read())
     _READ[path] = (stamp, prompt)
     return prompt
 
 
-_READ: dict[Path, tuple[tuple[str, int, int], Prompt]] = {}
-"""The prompts `load_prompt` read, by file, with the role and the file's modification time (ns)
+@functools.lru_cache(maxsize=256)
+def _file_of(
+    name: str, directory: str | Path | None, path_of: Callable[[str, str | Path | None], Path]
+) -> str:
+    """`path_of(name, directory)` as a string, made once per name and directory (a `Path`
+    made and hashed on every model call cost more than the file's `os.stat`)."""
+    return str(path_of(name, directory))
+
+
+_READ: dict[str, tuple[tuple[str, int, int], Prompt]] = {}
+"""The prompts (and guides) read, by file, with the name and the file's modification time (ns)
 and size when read."""
 
 
@@ -92,11 +109,18 @@ signed-in user, whose long-term memory the chat keeps), in files `prompts/<name>
 form as the roles' prompts."""
 
 
-def load_guide(name: str, directory: str | Path | None = None) -> Prompt:
-    """Read the guide `name` (one of `GUIDES`; KeyError naming them otherwise)."""
+def guide_path(name: str, directory: str | Path | None = None) -> Path:
+    """The file of the guide `name`; KeyError naming the known guides if `name` is unknown."""
     if name not in GUIDES:
         raise KeyError(f"no guide {name!r}; known guides: {', '.join(GUIDES)}")
-    return parse_prompt(name, (Path(directory or PROMPTS_DIR) / f"{name}.md").read_bytes())
+    return Path(directory or PROMPTS_DIR) / f"{name}.md"
+
+
+def load_guide(name: str, directory: str | Path | None = None) -> Prompt:
+    """Read the guide `name` (one of `GUIDES`; KeyError naming them otherwise): the file as it
+    is now, reused as `load_prompt` reuses a prompt (the chat reads it on every model call of
+    a signed-in user's turn)."""
+    return _read(name, _file_of(name, directory, guide_path))
 
 
 def load_prompts(directory: str | Path | None = None) -> dict[str, Prompt]:
@@ -119,6 +143,7 @@ __all__ = [
     "GUIDES",
     "PROMPTS_DIR",
     "Prompt",
+    "guide_path",
     "load_guide",
     "load_prompt",
     "load_prompts",

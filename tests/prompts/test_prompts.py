@@ -137,3 +137,53 @@ def test_an_edited_prompt_is_read_anew(prompt_copy: Path, kept: str) -> None:
     after = load_prompt("explanation", prompt_copy)
     assert after.sha256 == hashlib.sha256(edited.encode()).hexdigest() != before.sha256
     assert load_prompt("explanation", prompt_copy) == after
+
+
+@pytest.mark.parametrize("kept", ["size", "modification time"])
+def test_an_unchanged_guide_is_reused_and_an_edited_one_read_anew(
+    tmp_path: Path, kept: str
+) -> None:
+    """The chat reads the memory guide on every model call of a signed-in user's turn: while its
+    file keeps its modification time and size, what was read is reused (not parsed again); an
+    edit that keeps either one is read."""
+    from prompts import load_guide
+
+    path = tmp_path / "memory.md"
+    shutil.copy(PROMPTS_DIR / "memory.md", path)
+    before = load_guide("memory", tmp_path)
+    assert load_guide("memory", tmp_path) is before  # reused, not read again
+    status = path.stat()
+    body = path.read_text(encoding="utf-8")
+    edited = body.replace("a", "b", 1) if kept == "size" else body + "\nOne more sentence."
+    assert edited != body
+    path.write_text(edited, encoding="utf-8")
+    mtime = status.st_mtime_ns + (1_000 if kept == "size" else 0)
+    os.utime(path, ns=(status.st_atime_ns, mtime))
+    after = load_guide("memory", tmp_path)
+    assert after.sha256 == hashlib.sha256(edited.encode()).hexdigest() != before.sha256
+    assert load_guide("memory", tmp_path) is after
+    with pytest.raises(FileNotFoundError):
+        load_guide("memory", tmp_path / "elsewhere")
+
+
+def test_a_prompt_file_is_named_once_per_role_and_directory(
+    prompt_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Agents load their prompt on every model call: its file's path is made once per role and
+    directory (making and hashing a `Path` each time cost more than the file's `os.stat`)."""
+    import prompts
+
+    named: list[tuple[str, object]] = []
+    path_of = prompts.prompt_path
+
+    def counted(role: str, directory: str | Path | None = None) -> Path:
+        named.append((role, directory))
+        return path_of(role, directory)
+
+    monkeypatch.setattr(prompts, "prompt_path", counted)
+    first = load_prompt("explanation", prompt_copy)
+    assert load_prompt("explanation", prompt_copy) is first
+    assert load_prompt("explanation", prompt_copy) is first
+    assert named == [("explanation", prompt_copy)]
+    assert load_prompt("supervisor", prompt_copy).role == "supervisor"
+    assert named == [("explanation", prompt_copy), ("supervisor", prompt_copy)]
