@@ -359,9 +359,11 @@ class ToolContext:
         return allowed, reasons
 
     # ---- data (cached) ------------------------------------------------------------------
-    def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        """`compute()` of the data, named by `key`: the data's shared result on a
-        `FrameMarketData` (`data_derived`), else this context's (the last `cache_size`)."""
+    def derived(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """`compute()`, a result derived from the market data alone (nothing of this context's
+        own: no artifact, owner or seed), named by `key`: the data's shared result on a
+        `FrameMarketData` (`data_derived`), else this context's (the last `cache_size`). Treat
+        it as read-only."""
         if type(self.data) is FrameMarketData:
             return data_derived(self.data, key, compute)
         with self._lock:
@@ -385,7 +387,7 @@ class ToolContext:
         treat the frame as read-only)."""
         tickers = self.resolve_universe(universe)
         lo, hi = self.resolve_range(start, end)
-        frame: pd.DataFrame = self._cached(
+        frame: pd.DataFrame = self.derived(
             ("returns", tuple(tickers), lo, hi), lambda: self.data.returns(tickers, lo, hi)
         )
         return frame
@@ -393,7 +395,7 @@ class ToolContext:
     def market(self, start: str | None = None, end: str | None = None) -> pd.Series | None:
         """Daily simple returns of the market index on the resolved range, or None (cached)."""
         lo, hi = self.resolve_range(start, end)
-        series: pd.Series | None = self._cached(
+        series: pd.Series | None = self.derived(
             ("market", lo, hi), lambda: self.data.market(lo, hi)
         )
         return series

@@ -194,6 +194,20 @@ def _correlation(returns: pd.DataFrame) -> dict[str, Any] | None:
     return {"assets": names, "matrix": [[sig(v) for v in row] for row in matrix]}
 
 
+def _index_statistics(
+    context: ToolContext, market: pd.Series, base: pd.Timestamp | None
+) -> SeriesStatistics:
+    """The index's statistics over its returns `market` (the data's index on the window's
+    sessions) from the close of `base`: derived once per market data object and sessions
+    (`ToolContext.derived`), as every question on the same window asks them again."""
+    sessions = pd.DatetimeIndex(market.index).asi8.tobytes()
+    key = ("index_statistics", base, len(market), sessions)
+    found: SeriesStatistics = context.derived(
+        key, lambda: series_statistics(market.to_frame("index"), None, base)["index"]
+    )
+    return found
+
+
 def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, Any]:
     """Statistics of the assets (or the portfolio and its assets) over the window."""
     weights, label = subject_weights(context, args)
@@ -228,7 +242,7 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
         }
     out["assets"] = {name: _series_json(value) for name, value in stats.items()}
     if market is not None and len(market) > 2:
-        index_stats = series_statistics(market.to_frame("index"), None, base)["index"]
+        index_stats = _index_statistics(context, market, base)
         out["index"] = {"name": "S&P 500 index", **_series_json(index_stats, with_beta=False)}
     if args.by_year:
         sessions = pd.DatetimeIndex(context.data.dates)

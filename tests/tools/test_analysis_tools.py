@@ -143,6 +143,44 @@ def test_a_beta_against_another_stock_is_the_slope_on_its_returns(
         assert _close(out["portfolio"]["beta"], np.polyfit(r[:, -1], daily, 1)[0], 2e-3)
 
 
+def test_the_index_statistics_of_a_window_are_derived_once_per_data_object(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every question on a window describes the index over it again: a new thread's context on
+    the same data object reuses what another derived, on the same sessions only, and another
+    data object (an owner's own, a new version) derives its own."""
+    from services.statistics import series_statistics
+    from tools import statistics
+    from tools.context import FrameMarketData, embedded_market_data
+
+    described: list[list[str]] = []
+
+    def counted(frame: pd.DataFrame, *args: Any) -> Any:
+        described.append([str(c) for c in frame.columns])
+        return series_statistics(frame, *args)
+
+    monkeypatch.setattr(statistics, "series_statistics", counted)
+    embedded = embedded_market_data()
+    data = FrameMarketData(embedded.asset_returns, embedded.market_returns)  # this test's own
+
+    def ask(source: FrameMarketData, universe: list[str], start: str) -> dict[str, Any]:
+        args = statistics.StatisticsArgs(universe=universe, start=start, end="2021-12-31")
+        return statistics.asset_statistics(ToolContext(data=source), args)
+
+    first = ask(data, ["AAPL", "MSFT"], "2016-01-01")
+    assert described == [["AAPL", "MSFT"], ["index"]]
+    again = ask(data, ["KO"], "2016-01-01")  # another thread, the same sessions
+    assert described[2:] == [["KO"]] and again["index"] == first["index"]
+    ask(data, ["KO"], "2017-01-01")  # another window
+    assert described[3:] == [["KO"], ["index"]]
+    twin = FrameMarketData(embedded.asset_returns, embedded.market_returns)
+    assert ask(twin, ["KO"], "2016-01-01")["index"] == first["index"]
+    assert described[5:] == [["KO"], ["index"]]
+    monkeypatch.undo()
+    assert ask(FrameMarketData(embedded.asset_returns, embedded.market_returns), ["AAPL", "MSFT"],
+               "2016-01-01") == first  # fmt: skip
+
+
 def test_a_beta_against_an_unknown_stock_is_refused_by_name(tools: dict[str, Any]) -> None:
     out = tools["asset_statistics"].invoke({"universe": ["JPM"], "beta_to": "ZZZQ"})
     assert isinstance(out, str) and "unknown ticker ZZZQ" in out
