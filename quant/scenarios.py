@@ -30,11 +30,18 @@ Reproducibility: scenario `name` draws from the random stream
 scenario depend only on the history, the parameters, the seed and the scenario's name: requesting
 more, fewer or reordered scenarios never changes the paths of the others. Every configuration
 evaluated on a `ScenarioSet` sees the same paths (common random numbers).
+
+Regimes identified without a `market` are kept for the last `REGIME_CACHE_SIZE` histories
+(keyed by the history's float64 bytes and shape, and the regime settings), so simulating again
+on the same data (another method, seed or request) does not identify them again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -58,6 +65,14 @@ __all__ = [
 
 ScenarioMethod = Literal["block_bootstrap", "gbm"]
 METHODS: tuple[str, ...] = ("block_bootstrap", "gbm")
+
+REGIME_CACHE_SIZE = 16
+"""Histories whose regimes (identified without a market) are kept, least recently used out."""
+
+_RegimeKey = tuple[object, ...]
+_Regimes = tuple[dict[str, np.ndarray], dict[str, float]]
+_regime_cache: OrderedDict[_RegimeKey, _Regimes] = OrderedDict()
+_regime_lock = threading.Lock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -318,8 +333,8 @@ def generate_scenarios(
             f"return of {frame.columns[col]} on {frame.index[row]!s} is <= -100%: "
             "log returns for gbm are undefined"
         )
-    regimes = identify_regimes(
-        frame, window=window, market=market, quantile=quantile, alignment=alignment
+    masks, thresholds = _regimes(
+        frame, values, window=window, market=market, quantile=quantile, alignment=alignment
     )
     follows = _market_on(frame, market)
     minimum = 2 * block_size
@@ -327,7 +342,7 @@ def generate_scenarios(
     market_paths: dict[str, np.ndarray] = {}
     regime_days: dict[str, int] = {}
     for name in chosen:
-        mask = regimes[name].to_numpy()
+        mask = masks[name]
         count = int(mask.sum())
         if count < minimum:
             raise InsufficientDataError(
@@ -349,9 +364,65 @@ def generate_scenarios(
         regime_days=regime_days,
         block_size=block_size if method == "block_bootstrap" else None,
         window=int(window),
-        thresholds=dict(regimes.attrs.get("thresholds", {})),
+        thresholds=dict(thresholds),
         market=market_paths if follows is not None else None,
     )
+
+
+def _regimes(
+    frame: pd.DataFrame,
+    values: np.ndarray,
+    *,
+    window: int,
+    market: pd.Series | None,
+    quantile: float,
+    alignment: Alignment,
+) -> _Regimes:
+    """Each regime's membership mask (read-only) and the thresholds of `identify_regimes` on
+    `frame` (whose float64 values are `values`); without a market, from the bounded cache of
+    the histories last seen (see the module docstring)."""
+    if market is not None:
+        return _identified(frame, window, market, quantile, alignment)
+    key: _RegimeKey = (
+        values.shape,
+        hashlib.blake2b(values.tobytes(), digest_size=32).digest(),
+        type(window).__name__,
+        window,
+        type(quantile).__name__,
+        quantile,
+        alignment,
+    )
+    with _regime_lock:
+        found = _regime_cache.get(key)
+        if found is not None:
+            _regime_cache.move_to_end(key)
+            return found
+    found = _identified(frame, window, None, quantile, alignment)
+    with _regime_lock:
+        _regime_cache[key] = found
+        _regime_cache.move_to_end(key)
+        while len(_regime_cache) > REGIME_CACHE_SIZE:
+            _regime_cache.popitem(last=False)
+    return found
+
+
+def _identified(
+    frame: pd.DataFrame,
+    window: int,
+    market: pd.Series | None,
+    quantile: float,
+    alignment: Alignment,
+) -> _Regimes:
+    """`identify_regimes` on `frame`: read-only masks per regime and the thresholds."""
+    regimes = identify_regimes(
+        frame, window=window, market=market, quantile=quantile, alignment=alignment
+    )
+    masks: dict[str, np.ndarray] = {}
+    for name in REGIME_NAMES:
+        mask = np.array(regimes[name].to_numpy(dtype=bool))
+        mask.setflags(write=False)
+        masks[name] = mask
+    return masks, dict(regimes.attrs.get("thresholds", {}))
 
 
 def _simulate(

@@ -515,3 +515,114 @@ def test_under_gbm_the_market_keeps_its_regime_moments(
     np.testing.assert_allclose(
         np.cov(simulated, rowvar=False), np.cov(joint, rowvar=False), rtol=0.05, atol=2e-6
     )
+
+
+# ---------------------------------------------------------------- regimes kept per history
+
+
+def counted_regimes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make `generate_scenarios` count its regime identifications (the list's length), with
+    the regimes kept so far set aside for the test."""
+    from collections import OrderedDict
+
+    import quant.scenarios as scenarios_module
+
+    monkeypatch.setattr(scenarios_module, "_regime_cache", OrderedDict())
+    calls: list[int] = []
+    real = scenarios_module.identify_regimes
+
+    def counting(*args: object, **kwargs: object) -> pd.DataFrame:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scenarios_module, "identify_regimes", counting)
+    return calls
+
+
+def expected_regimes(history: pd.DataFrame, **options: object) -> tuple[dict[str, int], dict]:
+    """Each regime's day count and the thresholds, identified afresh."""
+    regimes = identify_regimes(history, **options)  # type: ignore[arg-type]
+    return {n: int(regimes[n].sum()) for n in REGIME_NAMES}, regimes.attrs["thresholds"]
+
+
+def test_regimes_are_identified_once_per_history_and_settings(
+    monkeypatch: pytest.MonkeyPatch, sp500_full: tuple[pd.DataFrame, pd.Series]
+) -> None:
+    calls = counted_regimes(monkeypatch)
+    history = regime_switching_returns(seed=1001)
+    first = generate_scenarios(history, n_paths=3, horizon=5, seed=1)
+    gbm = generate_scenarios(history, n_paths=4, horizon=6, seed=2, method="gbm")
+    copied = generate_scenarios(history.copy(), n_paths=3, horizon=5, seed=1)
+    assert len(calls) == 1
+    days, thresholds = expected_regimes(history)
+    for scenarios in (first, gbm, copied):
+        assert scenarios.regime_days == days and scenarios.thresholds == thresholds
+    for name in REGIME_NAMES:
+        np.testing.assert_array_equal(first.paths[name], copied.paths[name])
+    # another history of the same shape, or other settings: identified again, for themselves
+    changed = history.copy()
+    changed.iloc[1000, 2] += 0.05
+    for data, options in (
+        (changed, {}),
+        (history, {"window": 21}),
+        (history, {"quantile": 0.25}),
+        (history, {"alignment": "trailing"}),
+    ):
+        before = len(calls)
+        scenarios = generate_scenarios(data, n_paths=3, horizon=5, **options)  # type: ignore[arg-type]
+        again = generate_scenarios(data, n_paths=3, horizon=5, **options)  # type: ignore[arg-type]
+        assert len(calls) == before + 1, options
+        days, thresholds = expected_regimes(data, **options)
+        for found in (scenarios, again):
+            assert found.regime_days == days and found.thresholds == thresholds, options
+    assert generate_scenarios(changed, n_paths=3, horizon=5).thresholds != first.thresholds
+    # with a market the regimes are the market's: identified on every call
+    returns, index = sp500_full
+    before = len(calls)
+    for _ in range(2):
+        with_market = generate_scenarios(
+            returns.iloc[-800:, :2], n_paths=2, horizon=3, market=index
+        )
+        days, thresholds = expected_regimes(returns.iloc[-800:, :2], market=index)
+        assert with_market.regime_days == days and with_market.thresholds == thresholds
+    assert len(calls) == before + 2
+
+
+def test_the_regimes_kept_are_bounded_and_read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import quant.scenarios as scenarios_module
+
+    calls = counted_regimes(monkeypatch)
+    rng = np.random.default_rng(2002)
+    histories = [
+        pd.DataFrame(rng.normal(0.0, 0.01, (200, 2)), columns=["A", "B"])
+        for _ in range(scenarios_module.REGIME_CACHE_SIZE + 1)
+    ]
+    for history in histories:
+        generate_scenarios(history, n_paths=1, horizon=1, block_size=5)
+    assert len(calls) == len(histories)
+    assert len(scenarios_module._regime_cache) == scenarios_module.REGIME_CACHE_SIZE
+    generate_scenarios(histories[-1], n_paths=1, horizon=1, block_size=5)  # kept
+    assert len(calls) == len(histories)
+    generate_scenarios(histories[0], n_paths=1, horizon=1, block_size=5)  # the oldest: dropped
+    assert len(calls) == len(histories) + 1
+    for masks, _ in scenarios_module._regime_cache.values():
+        for mask in masks.values():
+            assert not mask.flags.writeable
+            with pytest.raises(ValueError):
+                mask[0] = not mask[0]
+
+
+def test_regimes_kept_for_concurrent_callers_are_each_their_own_history() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    histories = [regime_switching_returns(seed=3000 + i) for i in range(4)]
+    expected = [expected_regimes(h) for h in histories]
+
+    def simulate(i: int) -> tuple[dict[str, int], dict]:
+        found = generate_scenarios(histories[i % 4], n_paths=2, horizon=2, seed=i)
+        return found.regime_days, found.thresholds
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(simulate, range(48)))
+    for i, result in enumerate(results):
+        assert result == expected[i % 4], i
