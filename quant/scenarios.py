@@ -440,8 +440,9 @@ def _simulate(
     rng = scenario_stream(seed, name)
     if method == "block_bootstrap":
         days = _bootstrap_days(mask, n_paths, horizon, block_size, rng)
-        paths = np.asarray(values[days], dtype=np.float64)
-        return paths, None if follows is None else np.asarray(follows[days], dtype=np.float64)
+        # whole rows gathered with `take`: the same copy as values[days], several times faster
+        paths = np.take(values, days, axis=0)
+        return paths, None if follows is None else np.take(follows, days)
     paths = _gbm(values[mask], n_paths, horizon, rng)
     if follows is None:
         return paths, None
