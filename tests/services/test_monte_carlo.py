@@ -14,8 +14,14 @@ from quant.scenarios import generate_scenarios
 
 
 def blas_threads() -> list[int]:
-    """The thread count of every BLAS library loaded."""
-    return [int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+    """The thread count of numpy's BLAS (the one its products call), asserted loaded."""
+    threads = [
+        int(i["num_threads"])
+        for i in threadpool_info()
+        if i["user_api"] == "blas" and "numpy" in str(i["filepath"])
+    ]
+    assert threads, threadpool_info()
+    return threads
 
 
 def test_portfolio_paths_are_the_scenarios_risky_returns_on_one_blas_thread(
