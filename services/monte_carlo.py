@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -161,8 +162,8 @@ def wealth_fan(
     _check_finite(np.array([spread]), f"{label} wealth dispersion", "initial_value")
     return WealthFan(
         days=[int(d) for d in days],
-        bands={p: [float(v) for v in row] for p, row in zip(wanted, bands, strict=True)},
-        mean=[float(v) for v in chosen.mean(axis=0)],
+        bands={p: _floats(row) for p, row in zip(wanted, bands, strict=True)},
+        mean=_floats(chosen.mean(axis=0)),
         terminal_mean=float(terminal.mean()),
         terminal_std=spread,
         terminal_min=float(np.min(terminal)),
@@ -249,7 +250,13 @@ def wealth_paths(
     """Wealth W_t = W_0 prod_{s<=t}(1 + r_s) of the first `limit` paths at `days` (0 = the
     start, W_0 = `initial_value`): the trajectories a stored simulation keeps."""
     chosen = _wealth(paths.returns[:limit])[:, list(days)] * initial_value
-    return [[float(v) for v in row] for row in chosen]
+    return _floats(chosen)
+
+
+def _floats(values: np.ndarray) -> Any:
+    """The float64 `values` as (nested) lists of Python floats: the same numbers as
+    `float(v)` of each, converted by `tolist` in C."""
+    return np.asarray(values, dtype=np.float64).tolist()
 
 
 def _wealth(returns: np.ndarray) -> np.ndarray:
