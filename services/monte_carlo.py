@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quant.blas import one_blas_thread
+from quant.blas import single_threaded_blas
 from quant.estimators import PERIODS_PER_YEAR
 from quant.regime_names import RegimeName as ScenarioName
 from quant.risk import conditional_value_at_risk, value_at_risk
@@ -50,6 +50,7 @@ class ScenarioPaths:
     returns: np.ndarray
 
 
+@single_threaded_blas
 def portfolio_paths(
     returns: pd.DataFrame,
     weights: pd.Series,
@@ -66,33 +67,6 @@ def portfolio_paths(
     Raises `InputError` on `weights_field` when the simulated returns overflow or the portfolio
     loses more than 100% in a day on some path. Its BLAS products (a few columns by many
     path-days) run on one thread: more threads only spin beside them."""
-    with one_blas_thread():
-        return _portfolio_paths(
-            returns,
-            weights,
-            scenarios=scenarios,
-            methods=methods,
-            n_paths=n_paths,
-            horizon_days=horizon_days,
-            seed=seed,
-            block_size=block_size,
-            weights_field=weights_field,
-        )
-
-
-def _portfolio_paths(
-    returns: pd.DataFrame,
-    weights: pd.Series,
-    *,
-    scenarios: Sequence[str],
-    methods: Sequence[str],
-    n_paths: int,
-    horizon_days: int,
-    seed: int,
-    block_size: int,
-    weights_field: str,
-) -> list[ScenarioPaths]:
-    """`portfolio_paths` on the calling thread's BLAS settings."""
     out: list[ScenarioPaths] = []
     for method in methods:
         scenario_set = generate_scenarios(
