@@ -72,7 +72,7 @@ def load_prompt(role: str, directory: str | Path | None = None) -> Prompt:
     Raises KeyError for an unknown role, FileNotFoundError if the file is missing and
     ValueError if it lacks the version line or text.
     """
-    return _read(role, _file_of(role, directory, prompt_path))
+    return _read(role, _file_of(role, directory or PROMPTS_DIR, prompt_path))
 
 
 def _read(name: str, path: str) -> Prompt:
@@ -94,7 +94,8 @@ def _file_of(
     name: str, directory: str | Path | None, path_of: Callable[[str, str | Path | None], Path]
 ) -> str:
     """`path_of(name, directory)` as a string, made once per name and directory (a `Path`
-    made and hashed on every model call cost more than the file's `os.stat`)."""
+    made and hashed on every model call cost more than the file's `os.stat`). Callers pass the
+    directory itself, never None for the default: `PROMPTS_DIR` is read on every call."""
     return str(path_of(name, directory))
 
 
@@ -120,7 +121,7 @@ def load_guide(name: str, directory: str | Path | None = None) -> Prompt:
     """Read the guide `name` (one of `GUIDES`; KeyError naming them otherwise): the file as it
     is now, reused as `load_prompt` reuses a prompt (the chat reads it on every model call of
     a signed-in user's turn)."""
-    return _read(name, _file_of(name, directory, guide_path))
+    return _read(name, _file_of(name, directory or PROMPTS_DIR, guide_path))
 
 
 def load_prompts(directory: str | Path | None = None) -> dict[str, Prompt]:

@@ -11,6 +11,7 @@ import pytest
 
 from prompts import (
     PROMPTS_DIR,
+    load_guide,
     load_prompt,
     load_prompts,
     prompt_hashes,
@@ -187,3 +188,26 @@ def test_a_prompt_file_is_named_once_per_role_and_directory(
     assert named == [("explanation", prompt_copy)]
     assert load_prompt("supervisor", prompt_copy).role == "supervisor"
     assert named == [("explanation", prompt_copy), ("supervisor", prompt_copy)]
+
+
+def test_the_default_directory_is_read_on_every_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A prompt or guide loaded from the default directory once is loaded from wherever
+    `PROMPTS_DIR` points later (a replay's altered prompts), not from the first one's path."""
+    import prompts
+
+    before = load_prompt("market_analysis"), load_guide("memory")
+    altered = tmp_path / "prompts"
+    altered.mkdir()
+    for path in prompts.PROMPTS_DIR.glob("*.md"):
+        shutil.copy(path, altered / path.name)
+    for name in ("market_analysis", "memory"):
+        path = altered / f"{name}.md"
+        path.write_text(path.read_text() + "\nPrefer the base scenario when in doubt.\n")
+    monkeypatch.setattr(prompts, "PROMPTS_DIR", altered)
+    after = load_prompt("market_analysis"), load_guide("memory")
+    for old, new in zip(before, after, strict=True):
+        assert new.text.startswith(old.text)
+        assert new.text.endswith("\n\nPrefer the base scenario when in doubt.")
+        assert new.sha256 != old.sha256
