@@ -9,6 +9,7 @@ without its toolResult, and a run the service fails ends failed with a typed err
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -233,14 +234,23 @@ def test_a_throttled_run_is_retried_and_succeeds(
 
 def test_a_run_the_service_fails_ends_failed_with_a_typed_error(
     on_bedrock: Any,
+    botocore_waits: list[float],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from agents import model_routes
     from api.cli import main
 
     # every route of the market analysis (its us. profile, then the global one) unavailable;
-    # a budget of one second leaves no room for a wait (at least 1 s) and another round
+    # a budget of one second leaves no room for a wait (at least 1 s) and another round. The
+    # calls' clock stands still (a wait would move it: none is begun), so the budget holds both
+    # routes' attempts however slow the machine; botocore's backoffs are recorded, not slept.
+    stopped = time.time()
+    waits: list[float] = []
+    monkeypatch.setattr(
+        model_routes, "PACING", model_routes.Pacing(clock=lambda: stopped, sleep=waits.append)
+    )
     monkeypatch.setenv("STRATIGOS_MODEL_CALL_BUDGET_S", "1")
     on_bedrock("unavailable@1,2,3,4,5,6", attempts=3)
     request = tmp_path / "request.json"
@@ -249,6 +259,7 @@ def test_a_run_the_service_fails_ends_failed_with_a_typed_error(
     out = capsys.readouterr().out
     assert "ModelUnavailableError: the market_analysis agent could not reach its model" in out
     assert "was unavailable (ServiceUnavailableException)" in out and "6 attempts" in out
+    assert waits == []  # the wait that would pass the budget is not begun
     assert main(["jobs", "list", "--json"]) == 0
     (job,) = json.loads(capsys.readouterr().out)
     assert job["status"] == "failed" and "ServiceUnavailableException" in job["error"]
