@@ -234,7 +234,6 @@ def base_environment(
         "STRATIGOS_LOG_FORMAT": "json",
         "STRATIGOS_COMPUTE_BACKEND": "local",
         "STRATIGOS_COMPUTE_WORKERS": "0",
-        "NUMBA_CACHE_DIR": "/tmp/numba-cache",
     }
     if config.fallback_model_ids:
         environment["STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS"] = json.dumps(config.fallback_model_ids)

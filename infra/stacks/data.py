@@ -76,7 +76,6 @@ class DataStack(Stack):
             | {
                 "STRATIGOS_LOG_FORMAT": "json",
                 "STRATIGOS_DATA_DIR": "/tmp/stratigos",
-                "NUMBA_CACHE_DIR": "/tmp/numba-cache",
             },
             memory_mb=2048,
             timeout=Duration.minutes(5),

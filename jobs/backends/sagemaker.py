@@ -149,7 +149,7 @@ class SageMakerBackend(ComputeBackend):
         self.timeout_s = timeout_s
         self.job_name_prefix = job_name_prefix
         self.network = network
-        self.environment = {"NUMBA_CACHE_DIR": "/tmp/numba-cache", **(environment or {})}
+        self.environment = dict(environment or {})
         self.after_submit = after_submit
         self._sleep = sleep
         self._clock = clock

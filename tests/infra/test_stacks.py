@@ -550,6 +550,8 @@ def test_compute_worker_environment_matches_the_backend(
     assert env["STRATIGOS_STORE_TABLE_PREFIX"] == f"stratigos-{stage}-"
     assert env["STRATIGOS_MODEL_PROVIDER"] == "bedrock"
     assert env["STRATIGOS_DATA_DIR"] == "/tmp/stratigos"
+    # numba's cache and CPU target are the image's (its ENV: tests/infra/test_images.py)
+    assert [name for name in env if name.startswith("NUMBA_")] == []
     backend = stage_config(stage).compute_backend
     assert env["STRATIGOS_COMPUTE_BACKEND"] == backend
     statements_ = policies_of_role(raw, role_of(raw, f"stratigos-{stage}-worker"))
