@@ -23,6 +23,13 @@ RUN /opt/stratigos/bin/pip install --no-cache-dir --no-deps --no-build-isolation
 # The API's OpenAPI document, kept beside the installed sources (api/warm_openapi.py): a cold
 # start reads it instead of building it (a second before a request's body can be checked).
 RUN /opt/stratigos/bin/python -P -m api.warm_openapi
+# The numeric kernels compiled ahead, for the CPU baseline every host of the images has
+# (x86-64-v3: AVX2, as Lambda's x86_64 and every SageMaker Processing instance type), into
+# /opt/stratigos/numba-cache, which the final stage's processes link into their empty
+# NUMBA_CACHE_DIR at start (quant.compiled.seed_kernel_cache): no request compiles a kernel
+# (docs/engine.md "Kernels in the container images").
+RUN NUMBA_CACHE_DIR=/opt/stratigos/numba-cache NUMBA_CPU_NAME=x86-64-v3 NUMBA_CPU_FEATURES= \
+    /opt/stratigos/bin/python -P -m quant.warm_kernels
 
 FROM rust:1.98.1-slim-trixie@sha256:f47a8de237dcbb0b0ce1099901e60a89728e3d51f24e664b40e947171538ade7 AS adapter
 RUN cargo install --locked --root /opt/lambda-adapter lambda_web_adapter --version 0.9.1
@@ -39,6 +46,9 @@ ENV PATH=/opt/stratigos/bin:$PATH \
     STRATIGOS_DATA_DIR=/tmp/stratigos \
     STRATIGOS_API_JOB_WORKERS=0 \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
+    NUMBA_CPU_NAME=x86-64-v3 \
+    NUMBA_CPU_FEATURES="" \
+    STRATIGOS_KERNEL_CACHE_SEED=/opt/stratigos/numba-cache \
     MPLCONFIGDIR=/tmp/matplotlib \
     HOME=/tmp \
     PYTHONUNBUFFERED=1 \

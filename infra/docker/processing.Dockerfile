@@ -17,11 +17,21 @@ RUN python -m venv /opt/stratigos \
         -r /src/requirements-runtime.lock
 COPY . /src
 RUN /opt/stratigos/bin/pip install --no-cache-dir --no-deps --no-build-isolation /src
+# The numeric kernels compiled ahead, for the CPU baseline every host of the images has
+# (x86-64-v3: AVX2, as Lambda's x86_64 and every SageMaker Processing instance type), into
+# /opt/stratigos/numba-cache, which the final stage's processes link into their empty
+# NUMBA_CACHE_DIR at start (quant.compiled.seed_kernel_cache): no request compiles a kernel
+# (docs/engine.md "Kernels in the container images").
+RUN NUMBA_CACHE_DIR=/opt/stratigos/numba-cache NUMBA_CPU_NAME=x86-64-v3 NUMBA_CPU_FEATURES= \
+    /opt/stratigos/bin/python -P -m quant.warm_kernels
 
 FROM python:3.13-slim@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6
 COPY --from=build /opt/stratigos /opt/stratigos
 ENV PATH=/opt/stratigos/bin:$PATH \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
+    NUMBA_CPU_NAME=x86-64-v3 \
+    NUMBA_CPU_FEATURES="" \
+    STRATIGOS_KERNEL_CACHE_SEED=/opt/stratigos/numba-cache \
     MPLCONFIGDIR=/tmp/matplotlib \
     HOME=/tmp \
     PYTHONUNBUFFERED=1 \

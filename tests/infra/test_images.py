@@ -48,11 +48,18 @@ from infra.images import (
     WS_HANDLER,
     supported_runtime,
 )
+from quant.compiled import KERNEL_CACHE_SEED
 from tests.support.cdk_synth import ROOT
+from tests.support.image_recipes import (
+    DOCKER,
+    KERNEL_BUILD,
+    RECIPES,
+    final_environment,
+    instructions,
+    kernel_build_step,
+)
 from tests.support.scratch import disk_tempdir
 
-DOCKER = ROOT / "infra" / "docker"
-RECIPES = sorted(DOCKER.glob("*.Dockerfile"))
 LOCK_ENTRY = re.compile(
     r"^(?P<name>[A-Za-z0-9_.-]+)==(?P<version>\S+)(?: ; (?P<marker>[^\\]+?))? \\$"
 )
@@ -74,16 +81,10 @@ ADAPTER_INSTALL = (
 RUNTIME_INTERFACE_CLIENT = 'ENTRYPOINT ["/opt/stratigos/bin/python", "-m", "awslambdaric"]'
 
 
-def _instructions(recipe: Path) -> list[str]:
-    """The recipe's instructions, continuation lines joined and comments dropped."""
-    text = re.sub(r"\\\n\s*", " ", recipe.read_text())
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
-
-
 def _commands(recipe: Path) -> list[str]:
     """Each shell command of the recipe's RUN instructions, environment prefixes removed."""
     commands = []
-    for line in _instructions(recipe):
+    for line in instructions(recipe):
         if line.startswith("RUN "):
             for command in line.removeprefix("RUN ").split("&&"):
                 words = command.split()
@@ -114,7 +115,7 @@ def test_every_recipe_installs_the_runtime_lock_then_the_project_without_resolvi
         assert PROJECT_INSTALL.search(installs[1]), (recipe.name, installs[1])
         others = [c for c in _commands(recipe) if OTHER_INSTALLERS.search(c)]
         assert others == ([ADAPTER_INSTALL] if recipe.name == "api.Dockerfile" else []), recipe.name
-        copies = [line for line in _instructions(recipe) if line.startswith("COPY ")]
+        copies = [line for line in instructions(recipe) if line.startswith("COPY ")]
         assert f"COPY {RUNTIME_LOCK} /src/{RUNTIME_LOCK}" in copies, recipe.name
 
 
@@ -130,7 +131,7 @@ def test_the_recipe_check_refuses_an_install_outside_the_lock(tmp_path: Path) ->
 def _stages(recipe: Path) -> list[tuple[str, str | None]]:
     """The recipe's `FROM` lines as (image, stage name or None)."""
     found = []
-    for line in _instructions(recipe):
+    for line in instructions(recipe):
         if line.startswith("FROM "):
             words = line.split()
             found.append((words[1], words[3] if len(words) == 4 and words[2] == "AS" else None))
@@ -150,13 +151,13 @@ def test_every_base_is_the_supported_one_pulled_by_its_recorded_digest() -> None
         stages = {name for _, name in _stages(recipe) if name}
         sources = [
             line.split()[1].removeprefix("--from=")
-            for line in _instructions(recipe)
+            for line in instructions(recipe)
             if line.startswith("COPY --from=")
         ]
         assert set(sources) <= stages, recipe.name
         text = recipe.read_text()
         for layout in ("LAMBDA_TASK_ROOT", "/var/task", "lambda-entrypoint", "public.ecr.aws/"):
-            assert layout not in "\n".join(_instructions(recipe)), (recipe.name, layout)
+            assert layout not in "\n".join(instructions(recipe)), (recipe.name, layout)
         assert "docker-library/repo-info" in text, recipe.name  # where the digests come from
     assert pins.check(ROOT) == []
 
@@ -178,7 +179,7 @@ def test_make_pins_refreshes_every_base_by_its_tag_and_nothing_else() -> None:
 
 
 def test_the_api_image_builds_the_web_adapter_from_its_locked_crate() -> None:
-    api = _instructions(DOCKER / "api.Dockerfile")
+    api = instructions(DOCKER / "api.Dockerfile")
     assert f"FROM {BASE_IMAGES['api.Dockerfile'][1]}@" in " ".join(api)
     assert f"RUN {ADAPTER_INSTALL}" in api
     assert (
@@ -199,12 +200,12 @@ def test_the_api_image_builds_the_web_adapter_from_its_locked_crate() -> None:
         assert setting in environment
     assert "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS" not in environment
     assert 'CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8080"' in " ".join(api)
-    processing = _instructions(DOCKER / "processing.Dockerfile")
+    processing = instructions(DOCKER / "processing.Dockerfile")
     assert 'ENTRYPOINT ["python", "-m", "jobs.entrypoint"]' in processing
 
 
 def test_the_functions_run_the_handler_cmd_names_through_the_runtime_interface_client() -> None:
-    functions = _instructions(DOCKER / "lambda.Dockerfile")
+    functions = instructions(DOCKER / "lambda.Dockerfile")
     assert RUNTIME_INTERFACE_CLIENT in functions
     commands = [line for line in functions if line.startswith("CMD ")]
     assert len(commands) == 1
@@ -217,6 +218,38 @@ def test_the_functions_run_the_handler_cmd_names_through_the_runtime_interface_c
     for writable in ("STRATIGOS_DATA_DIR=/tmp/", "NUMBA_CACHE_DIR=/tmp/", "HOME=/tmp"):
         assert writable in environment  # Lambda's file system is read-only but for /tmp
     assert "WORKDIR /tmp" in functions
+
+
+KERNEL_TARGET = ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")
+"""numba's CPU target: part of the key of every entry of its cache (docs/engine.md)."""
+
+
+def test_every_image_runs_with_the_kernels_its_build_stage_compiled() -> None:
+    """Each image compiles the numeric kernels in its build stage, after installing the project,
+    into a directory under /opt/stratigos (which the final stage copies), for a named CPU
+    baseline rather than the build machine's CPU; its processes run with that same target and
+    seed their cache, under /tmp (Lambda writes nowhere else), from that directory. Every image
+    does it alike: tests/quant/test_compiled.py runs this step and then a process with this
+    environment, which compiles no kernel."""
+    builds = {recipe.name: kernel_build_step(recipe) for recipe in RECIPES}
+    for recipe in RECIPES:
+        build, runtime = builds[recipe.name], final_environment(recipe)
+        assert set(build) == {"NUMBA_CACHE_DIR", *KERNEL_TARGET}, recipe.name
+        assert re.fullmatch(r"generic|x86-64(-v[234])?", build["NUMBA_CPU_NAME"]), recipe.name
+        assert {name: runtime.get(name) for name in KERNEL_TARGET} == {
+            name: build[name] for name in KERNEL_TARGET
+        }, recipe.name
+        assert runtime[KERNEL_CACHE_SEED] == build["NUMBA_CACHE_DIR"], recipe.name
+        assert build["NUMBA_CACHE_DIR"].startswith("/opt/stratigos/"), recipe.name
+        assert runtime["NUMBA_CACHE_DIR"].startswith("/tmp/"), recipe.name
+        lines = instructions(recipe)
+        stages = [i for i, line in enumerate(lines) if line.startswith("FROM ")]
+        kernels = lines.index(next(line for line in lines if line.endswith(" ".join(KERNEL_BUILD))))
+        project = next(i for i, line in enumerate(lines) if PROJECT_INSTALL.search(line))
+        # in the stage that installed the project, after it
+        assert project < kernels and not any(project < i < kernels for i in stages), recipe.name
+        assert "COPY --from=build /opt/stratigos /opt/stratigos" in lines[stages[-1] :]
+    assert len({json.dumps(build, sort_keys=True) for build in builds.values()}) == 1
 
 
 def test_the_images_python_is_a_lambda_runtime_not_yet_deprecated() -> None:

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
-import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import quant
-from quant.compiled import source_tree
+from quant.compiled import KERNEL_CACHE_SEED, link_kernel_cache, source_tree
+from tests.support.image_recipes import (
+    DOCKER,
+    KERNEL_BUILD,
+    final_environment,
+    kernel_build_step,
+)
 
 ROOT = Path(quant.__file__).resolve().parent.parent
 
@@ -44,17 +49,22 @@ PROBE = (
 )
 
 
-def _run_probe(package_parent: Path, cache_dir: Path) -> tuple[float, int, int]:
+def _run_probe(
+    package_parent: Path, cache_dir: Path, *, seed: Path | None = None, probe: str = PROBE
+) -> tuple[float, int, int]:
+    """Run `probe` in a new process with `cache_dir` as numba's cache directory, seeded from
+    `seed` (`quant.compiled.seed_kernel_cache`) when given; its value, cache hits and misses."""
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != KERNEL_CACHE_SEED},
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(package_parent)]),
         "NUMBA_CACHE_DIR": str(cache_dir),
         # no bytecode of the probe's package: a rewrite within the same second and of the same
         # size would otherwise be run from the stale .pyc (its stamp is whole seconds and size)
         "PYTHONDONTWRITEBYTECODE": "1",
+        **({KERNEL_CACHE_SEED: str(seed)} if seed is not None else {}),
     }
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     )
     value, hits, misses = done.stdout.split()
     return float(value), int(hits), int(misses)
@@ -82,6 +92,75 @@ def test_a_kernel_is_loaded_from_the_cache_until_a_module_it_imports_changes(
     (tmp_path / "clone" / "cachedpkg" / "helper.py").unlink()
     _write_package(tmp_path / "clone", 5.0)
     assert _run_probe(tmp_path / "clone", cache) == (10.0, 0, 1)
+
+
+def _bake(parent: Path, cache: Path) -> Path:
+    """A read-only kernel cache of the probe's package (scale 1) in `cache`, as an image bakes
+    one; the package stays under `parent`."""
+    _write_package(parent, 1.0)
+    assert _run_probe(parent, cache) == (2.0, 0, 1)
+    _make_read_only(cache)
+    return cache
+
+
+def _make_read_only(directory: Path) -> None:
+    """Take every write permission off `directory` and what it holds (as Lambda's file system;
+    root writes all the same, so the tests also compare the files before and after)."""
+    for path in [directory, *directory.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+
+
+def test_a_process_loads_its_kernels_from_a_read_only_seed_through_its_own_cache(
+    tmp_path: Path,
+) -> None:
+    baked = _bake(tmp_path / "clone", tmp_path / "baked")
+    before = _files(baked)
+    cache = tmp_path / "numba-cache"  # empty, as a new container's /tmp
+    assert _run_probe(tmp_path / "clone", cache, seed=baked) == (2.0, 1, 0)  # nothing compiled
+    linked = sorted(cache.rglob("*.nb[ic]"))
+    assert linked and all(path.is_symlink() for path in linked)
+    # a kernel the seed lacks is compiled and saved in the cache, in place of the link
+    _write_package(tmp_path / "clone", 3.0)
+    assert _run_probe(tmp_path / "clone", cache, seed=baked) == (6.0, 0, 1)
+    assert not any(path.is_symlink() for path in cache.rglob("*.nbi"))
+    assert _files(baked) == before
+
+
+def test_linking_a_seed_replaces_no_file_the_cache_holds(tmp_path: Path) -> None:
+    seed, cache = tmp_path / "seed", tmp_path / "cache"
+    for name in ("run-1.py313.nbi", "run-1.py313.1.nbc"):
+        (seed / "main_1").mkdir(parents=True, exist_ok=True)
+        (seed / "main_1" / name).write_text("seed")
+    (cache / "main_1").mkdir(parents=True)
+    (cache / "main_1" / "run-1.py313.nbi").write_text("saved by another process")
+    assert link_kernel_cache(seed, cache) == 1
+    assert (cache / "main_1" / "run-1.py313.nbi").read_text() == "saved by another process"
+    assert (
+        cache / "main_1" / "run-1.py313.1.nbc"
+    ).readlink() == seed / "main_1" / "run-1.py313.1.nbc"
+    assert link_kernel_cache(seed, cache) == 0  # a second process finds every name there
+
+
+UNWRITABLE = (
+    "import shutil, cachedpkg.main as m; folder = m.run._cache.cache_path; "
+    "shutil.rmtree(folder); open(folder, 'w').close(); "
+    + PROBE.removeprefix("import cachedpkg.main as m; ")
+)
+"""The probe with numba's cache folder of the kernel made a file once the kernel is made: the
+cache can be neither read nor written (as a full or another user's directory)."""
+
+
+def test_a_broken_seed_or_an_unwritable_cache_costs_a_compilation_not_the_call(
+    tmp_path: Path,
+) -> None:
+    baked = _bake(tmp_path / "clone", tmp_path / "baked")
+    for data in baked.rglob("*.nbc"):
+        data.chmod(0o644)
+        data.write_bytes(data.read_bytes()[:100])  # truncated
+    clone = tmp_path / "clone"
+    assert _run_probe(clone, tmp_path / "a", seed=baked) == (2.0, 0, 1)
+    assert _run_probe(clone, tmp_path / "b", seed=tmp_path / "absent") == (2.0, 0, 1)
+    assert _run_probe(clone, tmp_path / "c", probe=UNWRITABLE) == (2.0, 0, 1)
 
 
 def test_the_source_tree_of_a_kernel_module_follows_its_imports() -> None:
@@ -146,44 +225,79 @@ kernel loaded: numba's names of the functions a compiled kernel calls, `referenc
 how many it compiled (cache misses)."""
 
 
-def _copy_of_the_kernel_cache(destination: Path) -> Path:
-    """The project's kernel cache (numba's files in `quant`'s `__pycache__` folders) copied to
-    where numba looks with `NUMBA_CACHE_DIR=destination` (a folder per source folder, named by
-    its name and the SHA-1 of its path): what the warm-up writes goes there, not into the
-    cache the suite's other processes read meanwhile."""
-    for cache in Path(quant.__file__).parent.rglob("__pycache__"):
-        source = cache.parent
-        folder = destination / f"{source.name}_{hashlib.sha1(str(source).encode()).hexdigest()}"
-        for path in [*cache.glob("*.nbi"), *cache.glob("*.nbc")]:
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, folder / path.name)
-    return destination
+IMAGE = DOCKER / "lambda.Dockerfile"
+"""The image whose kernel build step and environment are run here (tests/infra/test_images.py
+checks that every image has the same)."""
 
 
-@pytest.mark.slow  # two processes running the warm-up (the first compiles what the cache lacks)
-def test_after_the_warm_up_no_process_compiles_a_kernel(tmp_path: Path) -> None:
-    """`quant.warm_kernels` (run by `make bytecode`) reaches every kernel of the numeric core:
-    once it has run on a copy of the project's cache (compiling what that lacks: nothing after
-    `make bytecode`, every kernel on a fresh checkout), a process running the same work
-    compiles no kernel, and every kernel is loaded from the cache or linked into one loaded
-    (numba left out of a kernel's machine code the calls a branch it never takes for those
-    types would make). A kernel inlined into its callers (``inline="always"``) is compiled as
-    part of them."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(_copy_of_the_kernel_cache(tmp_path))}
+def _files(directory: Path) -> dict[str, tuple[int, int]]:
+    """(size, modification time in ns) of every file under `directory`, by relative path."""
+    return {
+        str(path.relative_to(directory)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
 
-    def run() -> tuple[int, int, int]:
-        done = subprocess.run(
-            [sys.executable, "-c", LOADS, *KERNEL_MODULES],
-            env=env, cwd=ROOT, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        standalone, reached, misses = map(int, done.stdout.split())
-        return standalone, reached, misses
 
-    run()  # brings the copy up to date with these sources
-    standalone, reached, misses = run()
+@pytest.fixture(scope="module")
+def container_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The environment of a process in the images, after their kernel build step ran here.
+
+    The step runs as `IMAGE` runs it (`python -P -m quant.warm_kernels` with the recipe's
+    settings: its CPU target, its cache directory) into an empty directory that stands for the
+    image's, which is then made read-only (Lambda's file system); the environment is the
+    recipe's final `ENV` for numba and the seed, the seed moved here (`_fresh_cache` adds the
+    empty writable ``NUMBA_CACHE_DIR`` of a new container). A test module's one build (half a
+    minute) serves its tests (a module runs on one worker: tests/support/scheduling.py); the
+    baked files are checked to be unchanged after them."""
+    root = tmp_path_factory.mktemp("image")
+    build, runtime = kernel_build_step(IMAGE), final_environment(IMAGE)
+    paths = {build["NUMBA_CACHE_DIR"]: str(root / "baked")}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    base["PYTHONPATH"] = str(ROOT)  # these sources, where the image has its installed ones
+    built = subprocess.run(
+        [sys.executable, *KERNEL_BUILD[1:]],
+        env={**base, **build, "NUMBA_CACHE_DIR": paths[build["NUMBA_CACHE_DIR"]]},
+        cwd=root, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr[-3000:]
+    baked = Path(paths[build["NUMBA_CACHE_DIR"]])
+    _make_read_only(baked)
+    before = _files(baked)
+    assert any(name.endswith(".nbi") for name in before)
+    settings = {
+        name: paths.get(value, value)
+        for name, value in runtime.items()
+        if (name.startswith("NUMBA_") or name == KERNEL_CACHE_SEED) and name != "NUMBA_CACHE_DIR"
+    }
+    yield {**base, **settings}
+    assert _files(baked) == before  # the processes wrote their cache elsewhere
+
+
+def _fresh_cache(environment: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """`environment` with a new, empty ``NUMBA_CACHE_DIR`` (a new container's /tmp)."""
+    return {**environment, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+
+
+@pytest.mark.slow  # the images' kernel build step (shared), then a container's process
+def test_a_container_process_compiles_no_kernel_after_the_image_s_build_step(
+    container_environment: dict[str, str], tmp_path: Path
+) -> None:
+    """`quant.warm_kernels`, as the images' build step runs it, reaches every kernel of the
+    numeric core, and a process of the image (its CPU target, an empty cache under /tmp, the
+    baked directory read-only) runs the same work without compiling one: every kernel is loaded
+    from the baked cache or linked into one loaded (numba left out of a kernel's machine code
+    the calls a branch it never takes for those types would make). A kernel inlined into its
+    callers (``inline="always"``) is compiled as part of them."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADS, *KERNEL_MODULES],
+        env=_fresh_cache(container_environment, tmp_path),
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    standalone, reached, misses = map(int, done.stdout.split())
     assert standalone >= 30
     assert reached == standalone  # every kernel reached by the warm-up
-    assert misses == 0  # and none compiled again
+    assert misses == 0  # and none compiled in the container
 
 
 AFTER_WARM_UP = """
@@ -218,17 +332,17 @@ and a deployment ask for (other rules, shapes and seeds than the warm-up's), and
 kernel type they needed that the warm-up had not loaded."""
 
 
-@pytest.mark.slow  # a process running the warm-up from the cache
+@pytest.mark.slow  # a container's process running the warm-up from the baked cache
 def test_the_runs_and_records_a_job_asks_for_need_no_kernel_the_warm_up_left_out(
-    tmp_path: Path,
+    container_environment: dict[str, str], tmp_path: Path
 ) -> None:
     """What a search, its explanation and a deployment compute (the engine's runs of a plain, a
     sleeved and a hedged strategy, and their day-by-day records) uses only kernel types the
-    warm-up loaded: a new process (a job's worker, a container) that ran it compiles nothing
-    more (1-4 s a kernel type)."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(_copy_of_the_kernel_cache(tmp_path))}
+    warm-up loaded: a new process (a job's worker, a container) compiles nothing more (1-4 s a
+    kernel type)."""
     done = subprocess.run(
         [sys.executable, "-c", AFTER_WARM_UP],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+        env=_fresh_cache(container_environment, tmp_path),
+        cwd=ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert done.stdout.splitlines() == []
