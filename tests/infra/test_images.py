@@ -3,7 +3,8 @@
 No Docker engine runs here, so the recipes are checked as text (every install is the runtime lock
 with hashes, or Stratigos without dependencies, or the Web Adapter's locked crate; every base image
 is the supported one, pulled by its recorded digest; the functions' entry point is AWS's runtime
-interface client), and what they install is installed the same way into fresh virtual
+interface client; every image compiles the numeric kernels in its build stage for the CPU target
+it runs with, the step tests/quant/test_compiled.py runs), and what they install is installed the same way into fresh virtual
 environments of the images' Python and of the oldest supported one, where the functions' handlers
 are imported, a command runs, and the runtime interface client runs a handler for one invocation
 of a loopback Lambda Runtime API.
