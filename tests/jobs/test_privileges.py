@@ -27,7 +27,8 @@ class System:
     def geteuid(self) -> int:
         return self.euid
 
-    def chown(self, path: Path, uid: int, gid: int) -> None:
+    def chown(self, path: Path, uid: int, gid: int, *, follow_symlinks: bool = True) -> None:
+        assert not follow_symlinks  # a link is handed over, never what it points to
         self.calls.append(("chown", Path(path), uid, gid))
 
     def setgroups(self, groups: list[int]) -> None:
@@ -52,6 +53,23 @@ def test_root_hands_the_outputs_over_then_becomes_the_user(tmp_path: Path) -> No
     assert system.calls[-3:] == [("setgroups", ()), ("setgid", 10001), ("setuid", 10001)]
 
 
+def test_the_libraries_caches_are_handed_over_their_links_not_followed(tmp_path: Path) -> None:
+    # numba's kernel cache as importing the engine as root seeded it: a folder of links into
+    # the image's baked cache (quant.compiled.seed_kernel_cache)
+    baked = tmp_path / "opt/stratigos/numba-cache/engine_1"
+    baked.mkdir(parents=True)
+    (baked / "run.nbi").write_text("index")
+    cache = tmp_path / "tmp/numba-cache"
+    (cache / "engine_1").mkdir(parents=True)
+    (cache / "engine_1" / "run.nbi").symlink_to(baked / "run.nbi")
+    environ = {RUN_AS: "10001:10001", "NUMBA_CACHE_DIR": str(cache),
+               "MPLCONFIGDIR": str(tmp_path / "tmp/matplotlib")}  # fmt: skip
+    system = System(euid=0)
+    assert drop_root([], environ=environ, system=system)
+    chowned = {call[1] for call in system.calls if call[0] == "chown"}
+    assert chowned == {cache, cache / "engine_1", cache / "engine_1" / "run.nbi"}
+
+
 @pytest.mark.parametrize(("euid", "environ"), [(1000, {RUN_AS: "10001:10001"}), (0, {})])
 def test_nothing_changes_without_root_or_a_user_named(euid: int, environ: dict[str, str]) -> None:
     system = System(euid=euid)
@@ -72,12 +90,19 @@ def test_a_root_process_really_ends_unprivileged_with_its_outputs() -> None:
     base.chmod(0o755)
     output = base / "output"
     output.mkdir()
+    seed = base / "seed"  # the image's baked kernel cache: root's, linked into the cache
+    seed.mkdir()
+    (seed / "run.nbi").write_text("index")
+    kernels = base / "numba-cache" / "engine_1"  # seeded by root at import
+    kernels.mkdir(parents=True)
+    (kernels / "run.nbi").symlink_to(seed / "run.nbi")
     script = (
         "import os, pathlib, sys\n"
         "from jobs.privileges import drop_root\n"
         "out = pathlib.Path(sys.argv[1])\n"
         "assert drop_root([out])\n"
         "(out / 'result.json').write_text('{}')\n"
+        "(pathlib.Path(sys.argv[2]) / 'run.1.nbc').write_text('saved')\n"
         "print(os.getuid(), os.getgid(), os.geteuid(), os.getgroups())\n"
         "try:\n"
         "    os.setuid(0)\n"
@@ -85,8 +110,8 @@ def test_a_root_process_really_ends_unprivileged_with_its_outputs() -> None:
         "    print('no way back')\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script, str(output)],
-        env=os.environ | {RUN_AS: "10001:10001"},
+        [sys.executable, "-c", script, str(output), str(kernels)],
+        env=os.environ | {RUN_AS: "10001:10001", "NUMBA_CACHE_DIR": str(kernels.parent)},
         capture_output=True,
         text=True,
         timeout=60,
@@ -95,4 +120,6 @@ def test_a_root_process_really_ends_unprivileged_with_its_outputs() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["10001 10001 10001 []", "no way back"]
     assert (output / "result.json").stat().st_uid == 10001
+    assert (kernels / "run.1.nbc").stat().st_uid == 10001  # the cache took the user's kernel
+    assert (seed / "run.nbi").stat().st_uid == 0  # and the baked file it links stays root's
     shutil.rmtree(base)
