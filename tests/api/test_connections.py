@@ -32,6 +32,10 @@ DEADLINE = 0.4
 LIMITS = ApiSettings(
     header_timeout_seconds=DEADLINE, body_timeout_seconds=DEADLINE, keep_alive_seconds=DEADLINE
 )
+HUNG_SECONDS = 120
+"""How long a socket here waits for the server before the test fails as hung: a bound on a
+hang, not a deadline an assertion depends on (a first job submission takes about 2 s here, and
+over 10 s on a loaded machine)."""
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +50,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str,
 
 @contextmanager
 def connection(port: int) -> Iterator[socket.socket]:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=HUNG_SECONDS) as sock:
         yield sock
 
 
@@ -175,7 +179,7 @@ def test_a_client_leaving_before_its_answer_is_not_an_error(
     caplog.set_level(logging.INFO)
 
     def send(head: str, body: bytes = b"") -> socket.socket:
-        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock = socket.create_connection(("127.0.0.1", port), timeout=HUNG_SECONDS)
         sock.sendall(
             (
                 f"{head}\r\nHost: test\r\nx-api-key: {key}\r\nContent-Type: application/json\r\n"
