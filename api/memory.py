@@ -3,12 +3,15 @@ per core, and keeps what they once held. A server whose worker threads take turn
 requests (an upload's chunks) then grows with every arena a thread touched; capping the arenas
 at `ARENAS` keeps what a large request leaves bounded, and `release_free_memory` after an
 upload gives the pages its heaps no longer use back to the system (measured by `make bench`'s
-uploads row: the server's memory after each of three maximal uploads)."""
+uploads row: the server's memory after each of three maximal uploads). The C library is looked up
+once per process: `ctypes.util.find_library` runs `ldconfig -p` in a child process each time
+(about 1.5 ms of CPU and a process started per upload)."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 from typing import Any
 
 ARENAS = 2
@@ -18,15 +21,22 @@ _M_ARENA_MAX = -8
 """glibc's `mallopt` parameter number for the arena cap."""
 
 
-def _glibc(function: str) -> Any | None:
-    """glibc's `function`, or None where there is no glibc."""
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The process's C library, found once (None where there is none to load)."""
     name = ctypes.util.find_library("c")
     if name is None:
         return None
     try:
-        return getattr(ctypes.CDLL(name), function)
-    except (OSError, AttributeError):
+        return ctypes.CDLL(name)
+    except OSError:
         return None
+
+
+def _glibc(function: str) -> Any | None:
+    """glibc's `function`, or None where there is no glibc."""
+    libc = _libc()
+    return None if libc is None else getattr(libc, function, None)
 
 
 def cap_malloc_arenas(arenas: int = ARENAS) -> bool:
