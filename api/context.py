@@ -161,6 +161,14 @@ class AppContext:
         with self.uploads.held():
             return await run_in_threadpool(run)
 
+    async def load_job_handlers(self) -> None:
+        """Load the runner's job handlers in a worker thread, once: a route's first submission
+        would otherwise import their modules (graphs, trading runs, reports: seconds) on the
+        event loop, which answers nothing meanwhile, health checks included."""
+        handlers = self.runner.handlers
+        if isinstance(handlers, HandlersOnFirstUse) and not handlers.loaded:
+            await run_in_threadpool(len, handlers)
+
     @staticmethod
     async def load(module: str) -> None:
         """Import `module` in a worker thread: an async route's first use of a module with heavy

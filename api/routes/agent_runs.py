@@ -284,6 +284,8 @@ async def wait_run(
     `__interrupt__` when it pauses for approval), an optimization run's job and result
     summary, or `__error__` when it failed."""
     thread_id = _run_thread(context, caller.owner, thread_id, body)
+    if checked_graph(body) != CHAT_GRAPH:
+        await context.load_job_handlers()  # an optimization run submits a job
     run, _ = _start(context, caller.owner, thread_id, body)
     response.headers.update(_location(run))
     return await run.wait()

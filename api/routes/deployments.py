@@ -167,6 +167,7 @@ async def run_now(deployment_id: str, context: Ctx, caller: Caller, response: Re
         context.notify_submitted(job)
         return job
 
+    await context.load_job_handlers()
     job = await context.call(submit)
     response.headers["Location"] = f"/v1/deployments/{deployment.id}/runs/{job.id}"
     return _job(job, deployment.id)
@@ -203,6 +204,7 @@ async def submit_forward_test(
         context.notify_submitted(job)
         return job
 
+    await context.load_job_handlers()
     job = await context.call(submit)
     response.headers["Location"] = f"/v1/deployments/{deployment.id}/forward-tests/{job.id}"
     return _job(job, deployment.id)
