@@ -129,6 +129,8 @@ def test_jobs_run_in_the_subnets_and_groups_the_settings_name(moto_endpoint: str
     backend.s3, backend.sagemaker = s3, client
     job = backend.submit(sample_shards(n_paths=5, horizon=70)[:1])
     assert job.request["NetworkConfig"] == backend.network
+    # numba's settings are the image's (its baked kernels, their CPU target): a job adds none
+    assert not any(name.startswith("NUMBA_") for name in job.request["Environment"])
     described = client.describe_processing_job(ProcessingJobName=job.name)
     assert described["NetworkConfig"]["VpcConfig"]["Subnets"] == ["subnet-a", "subnet-b"]
     with pytest.raises(ValueError, match="SECURITY_GROUP_IDS"):
