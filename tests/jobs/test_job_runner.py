@@ -431,11 +431,25 @@ def test_in_process_workers_run_submitted_jobs(store: SQLiteStore) -> None:
     assert [runner.results(ALICE, j.id)["sum"] for j in jobs] == [0, 2, 4, 6]
 
 
-def test_wake_starts_a_submitted_job_before_the_idle_wait_ends(store: SQLiteStore) -> None:
+def test_wake_starts_a_submitted_job_before_the_idle_wait_ends(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runner = JobRunner(store, handlers=HandlerRegistry({"sum": summing}), poll_seconds=600)
+    found_nothing = threading.Event()
+    look = runner.worker.run_once
+
+    def looking(stop: threading.Event | None = None) -> Any:
+        outcome = look(stop)
+        if outcome is None:
+            found_nothing.set()
+        return outcome
+
+    monkeypatch.setattr(runner.worker, "run_once", looking)
     runner.start(threads=1)
     try:
-        time.sleep(0.2)  # the worker found nothing and is in its 600 s idle wait
+        # the worker looked, found nothing and begins its 600 s idle wait: only `wake` can
+        # start the job within `wait`'s 60 s (a job submitted before that look would not test it)
+        assert found_nothing.wait(60)
         job = runner.submit(ALICE, "sum", {"numbers": [1, 2]})
         runner.wake()
         final = runner.wait(ALICE, job.id, timeout=60)
