@@ -76,8 +76,11 @@ def _number(text: str) -> float:
 
 
 def _cells(page: Any, table: str) -> list[list[str]]:
-    rows = page.locator(f"#{table} tbody tr").all_inner_texts()
-    return [row.split("\t") for row in rows]
+    """The text of each cell of each body row of `table`, read in one step of the page."""
+    rows: list[list[str]] = page.locator(f"#{table} tbody tr").evaluate_all(
+        "rows => rows.map((row) => Array.from(row.cells, (cell) => cell.innerText))"
+    )
+    return rows
 
 
 def test_the_shared_account_card_shows_the_conflicts_and_each_strategy_s_part(
@@ -148,8 +151,11 @@ def test_a_shared_account_forward_tested_from_the_command_line_shows_the_api_s_o
         test_id = member["forward_test_deployment_id"]
         with server.client() as client:
             orders = client.get(f"/v1/deployments/{test_id}/orders").json()
+        # the page changes deployment without loading again: wait for the new one's table, not
+        # the last one's (read while the page replaced it, its rows lost their layout)
+        page.evaluate("document.querySelector('#orders-table')?.setAttribute('data-left', '')")
         page.goto(f"{server.url}/#/deployments/{test_id}")
-        page.wait_for_selector("#orders-table tbody tr")
+        page.wait_for_selector("#orders-table:not([data-left]) tbody tr")
         heading = page.locator("#orders-table caption").inner_text()
         assert f"Orders ({len(orders)})" in heading and "part of the shared account's" in heading
         rows = _cells(page, "orders-table")
