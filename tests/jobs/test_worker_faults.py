@@ -3,7 +3,9 @@
 The `batches` handler below (also imported by the child worker process through
 `python -m jobs.worker --handlers tests.jobs.test_worker_faults`) does `batches` units of work,
 committing each to a checkpoint file atomically (write + rename) and logging every start to
-`log.txt`; resumed (`ctx.resume`), it continues from the checkpoint.
+`log.txt`; resumed (`ctx.resume`), it continues from the checkpoint. With `hold` (a file's path)
+and `hold_after` in its request, it waits after committing `hold_after` batches for as long as that
+file exists: a process can be killed there, mid-job, however slow the machine.
 """
 
 from __future__ import annotations
@@ -54,13 +56,15 @@ def batches(job: Job, ctx: JobContext) -> dict[str, Any]:
             raise JobCancelledError
         with (directory / "log.txt").open("a") as log:
             log.write(f"start {i} {os.getpid()}\n")
-        time.sleep(float(request["sleep"]))
         done[str(i)] = {"value": batch_value(int(request["seed"]), i), "pid": os.getpid()}
         tmp = directory / "checkpoint.tmp"
         tmp.write_text(json.dumps(done))
         os.replace(tmp, checkpoint)
         ctx.progress(len(done), n)
         ctx.emit([JobEvent(ctx.run_id, ctx.last_seq() + 1, "batch", {"batch": i})])
+        hold = request.get("hold")
+        while hold and len(done) >= request["hold_after"] and Path(hold).exists():
+            time.sleep(0.02)  # held mid-job until the file is removed (or the process killed)
     values = [done[str(i)]["value"] for i in range(n)]
     return {"values": values, "total": sum(values)}
 
@@ -124,7 +128,9 @@ def test_killed_worker_process_is_taken_over_and_resumes(tmp_path: Path) -> None
     store = SQLiteStore(db)
     work = tmp_path / "killed"
     work.mkdir()
-    request = {"dir": str(work), "batches": 6, "seed": 11, "sleep": 0.25}
+    hold = tmp_path / "hold"
+    hold.touch()  # the child waits after its second batch until it is killed
+    request = {"dir": str(work), "batches": 6, "seed": 11, "hold": str(hold), "hold_after": 2}
     job = JobRunner(store).submit(ALICE, "batches", request, idempotency_key="fault-1")
 
     child = start_worker_process(tmp_path, db)
@@ -138,11 +144,12 @@ def test_killed_worker_process_is_taken_over_and_resumes(tmp_path: Path) -> None
         if child.poll() is None:
             child.kill()
             child.wait()
+    hold.unlink()
     assert child.returncode == -signal.SIGKILL
     assert child.stderr is not None
     child.stderr.close()
     committed_by_child = checkpoint_entries(work)
-    assert 2 <= len(committed_by_child) < 6
+    assert sorted(committed_by_child) == ["0", "1"]
     assert store.get_job(ALICE, job.id).status == "running"  # nobody has finished it
 
     # a second worker (this process) takes over once the dead worker's lease expires
