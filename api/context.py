@@ -161,13 +161,16 @@ class AppContext:
         with self.uploads.held():
             return await run_in_threadpool(run)
 
-    async def load_job_handlers(self) -> None:
-        """Load the runner's job handlers in a worker thread, once: a route's first submission
-        would otherwise import their modules (graphs, trading runs, reports: seconds) on the
-        event loop, which answers nothing meanwhile, health checks included."""
-        handlers = self.runner.handlers
-        if isinstance(handlers, HandlersOnFirstUse) and not handlers.loaded:
-            await run_in_threadpool(len, handlers)
+    async def submit(self, submission: Callable[..., T], *args: Any) -> T:
+        """Run `submission(*args)`, an async route's submission of work (a job, an Agent
+        Protocol run), in a worker thread whatever the store (never inline as `call` runs on
+        SQLite): its checks may read the configured market data (an optimization request's,
+        `graphs.request`; a deployment's run now or forward test: loading the data takes half
+        a second, or waits for the start-up's warm-up loading it), and the runner's first
+        submission loads the job handlers (`jobs.handlers.HandlersOnFirstUse`: graphs, trading
+        runs, reports, seconds of imports; once, later submissions load nothing). On the event
+        loop either would keep it from answering anything meanwhile, health checks included."""
+        return await run_in_threadpool(submission, *args)
 
     @staticmethod
     async def load(module: str) -> None:

@@ -284,9 +284,7 @@ async def wait_run(
     `__interrupt__` when it pauses for approval), an optimization run's job and result
     summary, or `__error__` when it failed."""
     thread_id = _run_thread(context, caller.owner, thread_id, body)
-    if checked_graph(body) != CHAT_GRAPH:
-        await context.load_job_handlers()  # an optimization run submits a job
-    run, _ = _start(context, caller.owner, thread_id, body)
+    run, _ = await context.submit(_start, context, caller.owner, thread_id, body)
     response.headers.update(_location(run))
     return await run.wait()
 
@@ -312,7 +310,8 @@ def stream_run(thread_id: str, body: RunBody, context: Ctx, caller: Caller) -> S
 @router.post("/runs/wait", summary="Stateless run, waited for")
 async def wait_stateless(body: RunBody, context: Ctx, caller: Caller) -> dict[str, Any]:
     """A run on a new thread, deleted when the run ends (unless `on_completion: "keep"`)."""
-    return await _start_stateless(context, caller.owner, body).wait()
+    run = await context.submit(_start_stateless, context, caller.owner, body)
+    return await run.wait()
 
 
 @router.post(

@@ -149,15 +149,16 @@ def get(deployment_id: str, context: Ctx, caller: Caller) -> DeploymentOut:
 async def run_now(deployment_id: str, context: Ctx, caller: Caller, response: Response) -> JobView:
     """Submit a rebalance of the deployment at this minute (once per minute: a second request
     returns the same job). 422 when it cannot trade now."""
-    from trading.deployment_views import check_run_now
-    from trading.scheduling import REBALANCE_KIND, rebalance_key
-
     deployment = get_deployment(context, caller, deployment_id)
     now = utc_now().replace(second=0, microsecond=0)
-    with _inputs():
-        check_run_now(deployment, now)
 
     def submit() -> Job:
+        # the check reads the market data (and imports the trading modules): in the worker thread
+        from trading.deployment_views import check_run_now
+        from trading.scheduling import REBALANCE_KIND, rebalance_key
+
+        with _inputs():
+            check_run_now(deployment, now)
         job = context.runner.submit(
             caller.owner,
             REBALANCE_KIND,
@@ -167,8 +168,7 @@ async def run_now(deployment_id: str, context: Ctx, caller: Caller, response: Re
         context.notify_submitted(job)
         return job
 
-    await context.load_job_handlers()
-    job = await context.call(submit)
+    job = await context.submit(submit)
     response.headers["Location"] = f"/v1/deployments/{deployment.id}/runs/{job.id}"
     return _job(job, deployment.id)
 
@@ -184,28 +184,28 @@ async def submit_forward_test(
 ) -> JobView:
     """Paper-trade the deployment from `start` to `end` through the same schedule, queue,
     broker and ledger; the job's result compares the account with the backtest."""
-    from trading.deployment_views import check_forward_test
-    from trading.forward_tests.paper import ForwardTestRequest  # the engine on first use
-    from trading.scheduling import FORWARD_TEST_KIND
-
     deployment = get_deployment(context, caller, deployment_id)
-    with _inputs():
-        check_forward_test(deployment, body.start, body.end)
-        request = ForwardTestRequest(
-            deployment.id,
-            body.start,
-            body.end,
-            cash_rate=body.cash_rate,
-            fire_price=body.fire_price,
-        ).job_request()
 
     def submit() -> Job:
+        # the checks read the market data (and import the engine): in the worker thread
+        from trading.deployment_views import check_forward_test
+        from trading.forward_tests.paper import ForwardTestRequest
+        from trading.scheduling import FORWARD_TEST_KIND
+
+        with _inputs():
+            check_forward_test(deployment, body.start, body.end)
+            request = ForwardTestRequest(
+                deployment.id,
+                body.start,
+                body.end,
+                cash_rate=body.cash_rate,
+                fire_price=body.fire_price,
+            ).job_request()
         job = context.runner.submit(caller.owner, FORWARD_TEST_KIND, request)
         context.notify_submitted(job)
         return job
 
-    await context.load_job_handlers()
-    job = await context.call(submit)
+    job = await context.submit(submit)
     response.headers["Location"] = f"/v1/deployments/{deployment.id}/forward-tests/{job.id}"
     return _job(job, deployment.id)
 

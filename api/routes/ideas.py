@@ -235,7 +235,6 @@ async def post_optimization(
                     409, "CONFLICT", str(exc), [("status", f"is {exc.idea.status}, not accepted")]
                 ) from None
 
-    await context.load_job_handlers()
-    idea = await context.call(run)
+    idea = await context.submit(run)
     response.headers["Location"] = f"/v1/optimizations/{jobs[0].id}"
     return OptimizationOut(job=job_view(jobs[0]), idea=idea_out(idea))

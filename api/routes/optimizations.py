@@ -87,8 +87,7 @@ async def submit_optimization(
         context.notify_submitted(submission.job)
         return submission
 
-    await context.load_job_handlers()
-    submission = await context.call(submit)
+    submission = await context.submit(submit)
     prepared = submission.prepared
     applied = ProfileApplied(from_profile=prepared.from_profile, left_out=prepared.reasons)
     response.headers["Location"] = f"/v1/optimizations/{submission.job.id}"
