@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -49,6 +49,8 @@ from store.owner_data import OwnerBusyError
 from tools.artifacts import ArtifactNotFoundError
 
 log = logging.getLogger("stratigos.api")
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class ErrorDetail(BaseModel):
@@ -183,6 +185,22 @@ def invalid(exc: ValidationError, prefix: str, what: str) -> ApiError:
         f"invalid {what}: {field}: {problem}",
         [(f"{prefix}{f}", p) for f, p in problems],
     )
+
+
+def checked_body(model: type[Model], body: Any) -> Model:
+    """`body`, a route's JSON body that FastAPI handed on as sent (its parameter documents
+    `model`'s schema but validates nothing: `api.routes.optimizations.UncheckedRequest`),
+    validated as FastAPI validates a body: a `RequestValidationError` on `body.<field>`
+    otherwise, answered as FastAPI's own (the same 422). For a body whose checks must not run
+    on the event loop (an optimization request's read the market data), called in a worker
+    thread."""
+    try:
+        return model.model_validate(body, from_attributes=True)
+    except ValidationError as exc:
+        errors = [
+            {**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)
+        ]
+        raise RequestValidationError(errors, body=body) from None
 
 
 def error_json(

@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import Header, Query, Response, status
+from fastapi import Body, Header, Query, Response, status
 from fastapi.responses import HTMLResponse
+from pydantic import PlainValidator
 
 from api.caching import immutable
 from api.context import Caller, Ctx
-from api.errors import ApiError, found_or_404, not_found, profile_refusals
+from api.errors import ApiError, checked_body, found_or_404, not_found, profile_refusals
 from api.route_defaults import api_router
 from api.schemas.optimizations import (
     Charts,
@@ -39,6 +40,12 @@ router = api_router(prefix="/v1", tags=["optimization jobs"])
 
 MAX_PAGE = 500
 
+UncheckedRequest = Annotated[
+    Any, Body(), PlainValidator(lambda body: body, json_schema_input_type=OptimizationRequest)
+]
+"""An `OptimizationRequest` as sent: its schema is the request's, but FastAPI hands it on
+unchecked (its checks read the market data: the route runs them in a worker thread)."""
+
 
 def get_optimization(context: Ctx, caller: Caller, job_id: str) -> Job:
     """The caller's optimization job, or 404."""
@@ -56,7 +63,7 @@ def get_optimization(context: Ctx, caller: Caller, job_id: str) -> Job:
     summary="Submit an optimization job",
 )
 async def submit_optimization(
-    request: OptimizationRequest,
+    body: UncheckedRequest,
     context: Ctx,
     caller: Caller,
     response: Response,
@@ -69,13 +76,16 @@ async def submit_optimization(
         ),
     ] = None,
 ) -> JobView:
-    """Queue the multi-agent optimization workflow for `request`; follow it with
-    `GET /v1/optimizations/{id}` or its event stream. The request's validation already
-    refused what cannot run (`graphs.request`). The caller's profile fills the universe and
-    risk limits the request leaves unset, and its exclusions are left out of the run (422 on
-    `body.universe` when too few tickers would be left); `profile` says which."""
+    """Queue the multi-agent optimization workflow for the request `body`; follow it with
+    `GET /v1/optimizations/{id}` or its event stream. The request's validation refuses what
+    cannot run (`graphs.request`). The caller's profile fills the universe and risk limits the
+    request leaves unset, and its exclusions are left out of the run (422 on `body.universe`
+    when too few tickers would be left); `profile` says which."""
 
     def submit() -> Submission[OptimizationRequest]:
+        # FastAPI hands the body on as sent: the request's checks read the market data, which
+        # the event loop must not wait for (`AppContext.submit`)
+        request = checked_body(OptimizationRequest, body)
         with profile_refusals("body."):
             submission = optimizations.submit_optimization(
                 context.runner,
