@@ -331,21 +331,37 @@ def describe_warm_start(outcome: Mapping[str, Any] | None, *, with_stop: bool = 
     if with_stop and outcome.get("stopped"):
         words += f"; stopped early: {outcome['stopped']}"
     reference = outcome.get("reference")
-    like_for_like = "; a cold start of the same request compares like for like"
     if reference is None:
-        return f"{words}; no earlier cold search of the same request to compare with{like_for_like}"
+        return (
+            f"{words}; no earlier cold search of the same request to compare with (a cold start "
+            "of it would compare like for like)"
+        )
     reached, saved = outcome.get("trials_to_reference"), outcome.get("trials_saved")
     cold = f"cold run {reference['run_id']} (seed {reference['seed']})"
+    best = ratio(reference["best_objective"])
     if reached is None:
-        words += (
-            f"; it did not come within 1% of {cold}'s best objective "
-            f"{ratio(reference['best_objective'])}"
-        )
+        words += f"; it did not come within 1% of {cold}'s best objective {best}"
     else:
-        words += (
-            f"; within 1% of {cold}'s best objective after {reached} "
-            f"{'trial' if reached == 1 else 'trials'} against its "
-            f"{reference['trials_to_best']}" + ("" if saved is None else f" ({saved} trials saved)")
+        theirs = reference["trials_to_best"]
+        words += f"; within 1% of {cold}'s best objective {best} after {_trials(reached)}, " + (
+            f"against that run's {theirs}" if saved is None else _sooner(saved, theirs)
         )
     noise = reference.get("seed_noise")
-    return words + (f"; {noise['words']}" if noise else like_for_like)
+    if noise:
+        return f"{words}; {noise['words']}"
+    if reference.get("same_seed"):
+        return f"{words}; like for like: that run searched the same request on the same paths"
+    return words
+
+
+def _trials(n: int) -> str:
+    return f"{n} {'trial' if n == 1 else 'trials'}"
+
+
+def _sooner(saved: int, theirs: int) -> str:
+    """`trials_saved` in words beside the reference's `theirs`: how much sooner a search came
+    within 1% of the reference's best objective, not trials it left unrun (a search goes on to
+    its budget unless its stopping rule ends it, which the line then says)."""
+    if saved == 0:
+        return f"as soon as that run ({theirs})"
+    return f"{_trials(abs(saved))} {'sooner' if saved > 0 else 'later'} than that run's {theirs}"
