@@ -4,7 +4,7 @@
 import { api, errorText } from "./api.js";
 import { chartsDrawn, convergenceChart, extendConvergence, purge } from "./charts.js";
 import { clear, h, showAlert } from "./dom.js";
-import { count, isoTime, ratio } from "./format.js";
+import { count, isoTime, percent, ratio } from "./format.js";
 import { followEvents } from "./live.js";
 import { renderResults } from "./results.js";
 import { TraceView } from "./trace.js";
@@ -19,8 +19,10 @@ export async function startOptimization(request) {
 }
 
 /** What the convergence chart shows, in words: how much the best objective improved, and
- * that it is flat when the later batches found nothing better. */
-function convergenceWords(points, summary) {
+ * that it is flat when the later batches found nothing better; a last batch that improved it
+ * says by how much, relative to the best before it (as a warm search's stopping rule measures
+ * it: "In short" may say it stopped because that was small). */
+export function convergenceWords(points, summary) {
   if (!points.length) return "No batch finished: there is nothing to chart.";
   const first = points[0].best_objective;
   const last = points[points.length - 1].best_objective;
@@ -35,7 +37,11 @@ function convergenceWords(points, summary) {
   points.forEach((p, i) => {
     if (i && p.best_objective > points[i - 1].best_objective) lastGain = i;
   });
-  const tail = lastGain < n - 1 ? ` It has not improved since batch ${count(lastGain + 1)}.` : " It was still improving at the last batch.";
+  const before = points[n - 2].best_objective;
+  const tail =
+    lastGain < n - 1
+      ? ` It has not improved since batch ${count(lastGain + 1)}.`
+      : ` Its last batch raised it by ${percent((last - before) / Math.max(Math.abs(before), 1e-9))}.`;
   if (ratio(first) === ratio(last)) {
     return `Nearly flat: the best objective moved by less than 0.01 over ${count(n)} batches (${ratio(last)}), so more trials of the same search are unlikely to help much.${stopped}`;
   }

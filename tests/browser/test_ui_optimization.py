@@ -420,3 +420,30 @@ def test_the_start_line_links_each_job_it_names_and_leaves_other_runs_as_text(
     )
     assert text == said
     assert links == [["#/jobs/job_01JAB12", "job_01JAB12"], ["#/jobs/job_01JCD34", "job_01JCD34"]]
+
+
+def test_the_convergence_words_say_by_how_much_the_last_batch_improved(
+    page: Any, server: Server
+) -> None:
+    """A search that stopped early because its last batch improved the best objective by 0.5 %
+    or less ("In short" says so) reads, beside its chart, by how much that batch raised it, not
+    that it "was still improving"; one that stopped improving earlier says since when."""
+    sign_in(page, server, "#/jobs")
+    summary = {"n_trials": 75, "max_trials": 200}
+    rising = [{"best_objective": v} for v in (1.25, 1.30, 1.304)]
+    stalled = [{"best_objective": v} for v in (1.25, 1.30, 1.30)]
+    said = page.evaluate(
+        """async ([rising, stalled, summary]) => {
+            const { convergenceWords } = await import('./static/job.js');
+            return [convergenceWords(rising, summary), convergenceWords(stalled, summary)];
+        }""",
+        [rising, stalled, summary],
+    )
+    stop = ' The run stopped at 75 of 200 trials (why: see "In short").'
+    assert said == [
+        "The best objective rose from 1.25 after the first batch to 1.30 after 3 batches. "
+        "Its last batch raised it by 0.31%." + stop,
+        "The best objective rose from 1.25 after the first batch to 1.30 after 3 batches. "
+        "It has not improved since batch 2." + stop,
+    ]
+    assert page.problems == []
