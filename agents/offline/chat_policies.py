@@ -66,6 +66,7 @@ from agents.offline.search_drafts import (
     nothing_to_revise,
     nothing_to_revise_reply,
     repeats_search,
+    revises_search,
 )
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
 from settings import get_settings, patterns
@@ -126,6 +127,9 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         return reply(nothing_to_revise_reply(inp))
     if inp.must_call_tool and repeats_search(inp):
         reason = "the message asks for the conversation's search again, changed"
+        return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
+    if inp.must_call_tool and revises_search(inp):
+        reason = "the message changes the conversation's search"
         return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
     if (routed := _meaning_route(inp, intent)) is not None:
         return routed  # "what is a Sharpe ratio?", "what does that mean?"

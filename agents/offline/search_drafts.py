@@ -39,6 +39,7 @@ __all__ = [
     "nothing_to_revise",
     "nothing_to_revise_reply",
     "repeats_search",
+    "revises_search",
 ]
 
 _LIMITS = (("max_drawdown", "max_drawdown"), ("cvar_95", "cvar"), ("var_95", "var"))
@@ -130,6 +131,18 @@ def repeats_search(inp: PolicyInput) -> bool:
     is a search."""
     latest = intent_of(inp)
     if latest.intent not in ("market_overview", "unclear") or not _SAME.search(latest.text.lower()):
+        return False
+    followed = next(_asks_before(inp), None)
+    return followed is not None and followed[0].intent == "search_strategy"
+
+
+def revises_search(inp: PolicyInput) -> bool:
+    """Whether the latest message changes the conversation's search without a word of a search
+    of its own ("use 2015 as the start", "from 2015 instead", "what about since 2015?"): it
+    reads as no other ask (`unclear`), it follows up (`follows_up`), and the ask it follows
+    (past the follow-ups between) is a search."""
+    latest = intent_of(inp)
+    if latest.intent != "unclear" or not follows_up(latest):
         return False
     followed = next(_asks_before(inp), None)
     return followed is not None and followed[0].intent == "search_strategy"

@@ -183,3 +183,40 @@ def test_a_fresh_ask_that_opens_like_a_follow_up_is_answered(text: str) -> None:
     turn = ChatSession(_fresh(), settings=Settings()).send(text)
     assert not any(r.startswith("There is no earlier request") for r in turn.replies), text
     assert turn.pending is not None, text  # a search drafted for approval
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.sampled_from(
+        (
+            "use {y} as the start",
+            "actually use {y} as the start",
+            "start in {y} instead",
+            "from {y} instead",
+            "what about since {y}?",
+            "and since {y}?",
+            "begin in {y}",
+        )
+    ),
+    st.integers(2013, 2019),
+    st.booleans(),
+)
+def test_a_new_start_for_the_search_drafts_it_again_from_that_year(
+    form: str, year: int, decided: bool
+) -> None:
+    """ "use 2015 as the start" while a search waited for approval was read as no ask at all: the
+    assistant asked what to do and the search was gone. A new start said alone, the search
+    decided or still pending (the new message sets it aside), drafts the search again from that
+    year with everything else it had."""
+    session = ChatSession(_fresh(), settings=Settings())
+    text = "search for a strategy on AAPL, MSFT, JNJ and XOM from 2012, max drawdown under 20%"
+    first = session.send(text).pending
+    assert first is not None and first["request"]["start"] == "2012-01-01"
+    if decided:
+        session.decide("reject")
+    turn = session.send(form.format(y=year))
+    assert turn.pending is not None and turn.pending["type"] == "approval", turn.replies
+    again = turn.pending["request"]
+    assert again["start"] == f"{year}-01-01"
+    for kept in ("universe", "end", "risk_limits", "scenarios", "budget", "search_space"):
+        assert again[kept] == first["request"][kept], kept
