@@ -23,7 +23,7 @@ LOCK := requirements.lock
 # functions' runtime interface client), with the same pins and hashes as $(LOCK) (resolved under
 # it as a constraint).
 RUNTIME_LOCK := requirements-runtime.lock
-PACKAGES := lazy_exports quant devtools agents graphs tools services trading execution traces api prompts infra settings store jobs notifications research evals
+PACKAGES := lazy_exports bounded_lru quant devtools agents graphs tools services trading execution traces api prompts infra settings store jobs notifications research evals
 
 # The LangGraph Platform development server (`langgraph dev`) lives in a venv of its own, from a
 # lock of its own: langgraph-api's pins (protobuf < 7, jsonschema-rs < 0.45) conflict with

@@ -10,11 +10,10 @@ differs from a fresh reading.
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol, TypeVar
 
+from bounded_lru import BoundedLru
 from graphs.ask_vocabulary import Vocabulary
 
 KEPT = 2048
@@ -52,23 +51,16 @@ def remembered(reader: Reader[T]) -> Callable[..., list[T]]:
     """`reader(message, vocab, cited)` whose latest `KEPT` readings are kept and given again
     (as a new list) for the same message, `cited` text and an equal vocabulary; its items must
     be immutable."""
-    readings: OrderedDict[tuple[str, str], _Reading] = OrderedDict()
-    lock = threading.Lock()
+    readings: BoundedLru[tuple[str, str], _Reading] = BoundedLru(KEPT)
 
     @functools.wraps(reader)
     def read(message: str, vocab: Vocabulary, cited: str = "") -> list[T]:
         key = (message, cited)
-        with lock:
-            kept = readings.get(key)
-            if kept is not None and _same_vocabulary(kept.vocab, vocab):
-                readings.move_to_end(key)
-                return list(kept.items)
+        kept = readings.get(key)
+        if kept is not None and _same_vocabulary(kept.vocab, vocab):
+            return list(kept.items)
         items = tuple(reader(message, vocab, cited))
-        with lock:
-            readings[key] = _Reading(vocab, items)
-            readings.move_to_end(key)
-            while len(readings) > KEPT:
-                readings.popitem(last=False)
+        readings.put(key, _Reading(vocab, items))
         return list(items)
 
     return read

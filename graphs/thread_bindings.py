@@ -17,9 +17,7 @@ the profile settings they set, bounded), and the memory tools for the supervisor
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,6 +26,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_store
 
 from agents.chat import Memory
+from bounded_lru import BoundedLru
 from graphs.chat_profile import profile_screen
 from graphs.thread_artifacts import ThreadArtifacts
 from services.research import owner_search
@@ -62,14 +61,15 @@ class _ThreadTools:
     held: dict[str, Recipe | None] = field(default_factory=dict)
 
 
-_TOOLS: OrderedDict[tuple[str, str], _ThreadTools] = OrderedDict()
-"""Each thread's tools, by data directory and thread, least recently used first."""
-_TOOLS_LOCK = threading.Lock()
+_TOOLS: BoundedLru[tuple[str, str], _ThreadTools] = BoundedLru(MAX_THREAD_CONTEXTS)
+"""Each thread's tools, by data directory and thread."""
 EXTERNAL_TOOLS_SECONDS = 60.0
 """How long a thread's tools of external MCP servers are kept before they are loaded again: a
 server that could not be reached, or whose tools changed, is seen within this time by every
 process (`external_tools_of`)."""
-_EXTERNAL: OrderedDict[tuple[str, str], tuple[float, list[ExternalTool]]] = OrderedDict()
+_EXTERNAL: BoundedLru[tuple[str, str], tuple[float, list[ExternalTool]]] = BoundedLru(
+    MAX_THREAD_CONTEXTS
+)
 """Each thread's tools of external MCP servers and when they were loaded (`clock`)."""
 clock: Callable[[], float] = time.monotonic
 """The clock `EXTERNAL_TOOLS_SECONDS` is counted on (seconds)."""
@@ -113,19 +113,20 @@ def _thread_tools(config: RunnableConfig) -> _ThreadTools:
     thread = _thread(config)
     key = (str(settings_of(config).data_dir), thread)
     data = configured_market_data(settings_of(config))  # the current version, in any process
-    with _TOOLS_LOCK:
-        if key not in _TOOLS:
-            context = ToolContext(artifacts=ArtifactStore(namespace=thread), data=data)
-            _TOOLS[key] = _ThreadTools(context)
-            while len(_TOOLS) > MAX_THREAD_CONTEXTS:
-                _TOOLS.popitem(last=False)
-        _TOOLS.move_to_end(key)
-        entry = _TOOLS[key]
+
+    def on_current_data(entry: _ThreadTools | None) -> _ThreadTools:
+        """The thread's entry (made now if it has none) on `data`; atomic in `_TOOLS`, so two
+        turns of the thread never build two contexts on one version."""
+        if entry is None:
+            return _ThreadTools(ToolContext(artifacts=ArtifactStore(namespace=thread), data=data))
         if entry.context.data is not data:
             # the market data moved on (a refresh): another process, or a new one, reads the
             # new version, and so does this thread's next turn here (its artifacts kept)
             entry.context = ToolContext(artifacts=entry.context.artifacts, data=data)
             entry.built.clear()
+        return entry
+
+    entry = _TOOLS.compute(key, on_current_data)
     owner = _OWNERS.get(thread)
     context = entry.context
     context.saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
@@ -185,17 +186,12 @@ def external_tools_of(config: RunnableConfig, role: str) -> list[ExternalTool]:
         return []
     key = (str(settings.data_dir), _thread(config))
     now = clock()
-    with _TOOLS_LOCK:
-        loaded = _EXTERNAL.get(key)
+    loaded = _EXTERNAL.get(key)
     if loaded is None or now - loaded[0] >= EXTERNAL_TOOLS_SECONDS:
         from tools.external import external_tools  # the MCP client: only for servers configured
 
         loaded = (now, external_tools(settings, owner[0]))
-    with _TOOLS_LOCK:
-        _EXTERNAL[key] = loaded
-        _EXTERNAL.move_to_end(key)
-        while len(_EXTERNAL) > MAX_THREAD_CONTEXTS:
-            _EXTERNAL.popitem(last=False)
+        _EXTERNAL.put(key, loaded)
     return [tool for tool in loaded[1] if role in tool.roles]
 
 

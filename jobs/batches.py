@@ -24,15 +24,14 @@ from __future__ import annotations
 import json
 import os
 import socket
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from bounded_lru import BoundedLru
 from jobs.compute_errors import ShardError, describe_exception
 from jobs.shard_inputs import (
     ArrayHistory,
@@ -233,30 +232,23 @@ class ShardResult:
 # --------------------------------------------------------------------------------------------
 # evaluation
 # --------------------------------------------------------------------------------------------
-_CACHE: OrderedDict[str, ScenarioData] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_CACHE: BoundedLru[str, ScenarioData] = BoundedLru(INPUT_CACHE_SIZE)
 
 
 def clear_input_cache() -> None:
     """Forget the scenario inputs rebuilt in this process."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    _CACHE.clear()
 
 
 def scenario_data(inputs: Inputs) -> ScenarioData:
     """The scenario `inputs` rebuild, cached in this process by their content hash (the last
     `INPUT_CACHE_SIZE`)."""
     key = inputs.cache_key()
-    with _CACHE_LOCK:
-        found = _CACHE.get(key)
-        if found is not None:
-            _CACHE.move_to_end(key)
-            return found
+    found = _CACHE.get(key)
+    if found is not None:
+        return found
     data = inputs.build()
-    with _CACHE_LOCK:
-        _CACHE[key] = data
-        while len(_CACHE) > INPUT_CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    _CACHE.put(key, data)
     return data
 
 

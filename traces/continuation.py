@@ -14,11 +14,10 @@ kept, the least recently continued dropped first.
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from bounded_lru import BoundedLru
 from traces.jsonl import read_jsonl
 from traces.recorder import TraceRecorder
 from traces.schema import TraceEvent
@@ -45,8 +44,7 @@ class _Read:
     last: TraceEvent
 
 
-_READ: OrderedDict[str, _Read] = OrderedDict()
-_LOCK = threading.Lock()
+_READ: BoundedLru[str, _Read] = BoundedLru(CACHED_FILES)
 
 
 def continuation(path: Path, run_id: str) -> tuple[TraceRecorder, TraceEvent | None]:
@@ -57,8 +55,7 @@ def continuation(path: Path, run_id: str) -> tuple[TraceRecorder, TraceEvent | N
     if not path.is_file():
         return TraceRecorder(run_id), None
     key = os.path.abspath(path)
-    with _LOCK:
-        known = _READ.get(key)
+    known = _READ.get(key)
     with path.open("rb") as fh:
         status = os.fstat(fh.fileno())
         if known is not None and not _still(fh.fileno(), status, known):
@@ -92,11 +89,7 @@ def continuation(path: Path, run_id: str) -> tuple[TraceRecorder, TraceEvent | N
             TraceRecorder.resume_after(known.recorder, events),
             events[-1] if events else known.last,
         )
-    with _LOCK:
-        _READ[key] = read
-        _READ.move_to_end(key)
-        while len(_READ) > CACHED_FILES:
-            _READ.popitem(last=False)
+    _READ.put(key, read)
     return TraceRecorder.resume_after(read.recorder, []), read.last
 
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, ToolMessage
 
 import traces.continuation as continuation
+from bounded_lru import BoundedLru
 from traces.jsonl import check_sequence, mend, read_jsonl, to_jsonl
 from traces.recorder import TraceRecorder
 from traces.schema import TraceEvent
@@ -126,13 +127,13 @@ def test_a_continued_trace_starts_where_reading_it_whole_would(
 def test_a_process_remembers_a_bounded_number_of_traces(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(continuation, "CACHED_FILES", 3)
+    monkeypatch.setattr(continuation, "_READ", BoundedLru(3))  # `CACHED_FILES` of 3
     paths = [tmp_path / f"t{n}" / "events.jsonl" for n in range(5)]
     for path in paths:
         with trace_log(path, path.parent.name) as log:
             log.emit(_turn(log.recorder, 1))
         with trace_log(path, path.parent.name) as log:  # remembered from here on
             assert log.last is not None and log.last.type == "run_finished"
-    remembered = list(continuation._READ)
+    remembered = continuation._READ.keys()
     assert len(remembered) == 3
     assert remembered == [os.path.abspath(p) for p in paths[-3:]]

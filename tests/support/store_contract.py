@@ -3,7 +3,6 @@ job stored as code before a field existed wrote it."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +11,7 @@ from store.base import Store
 from store.common import to_micros
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
+from tests.support.together import run_together
 from traces.schema import TraceEvent
 
 ALICE, BOB = "alice", "bob"
@@ -57,17 +57,7 @@ def race(store: Store, n: int, fn: Any) -> list[Any]:
         for i in range(n):
             target(i)
         return out
-    barrier = threading.Barrier(n)
-
-    def released(i: int) -> None:
-        barrier.wait()
-        target(i)
-
-    threads = [threading.Thread(target=released, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(target, n)
     return out
 
 
