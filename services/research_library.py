@@ -10,10 +10,9 @@ are read once per process and kept by its digest (`MAX_CACHED_DOCUMENTS` at most
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 
+from bounded_lru import BoundedLru
 from services.documents import all_chunks
 from store import Document, NotFoundError, Store
 
@@ -26,8 +25,7 @@ MAX_CACHED_DOCUMENTS = 4096
 """Documents whose named tickers this process keeps."""
 
 _SYMBOL = re.compile(r"\b[A-Z][A-Z.]{0,5}\b")
-_named: OrderedDict[tuple[str, tuple[str, ...]], tuple[str, ...]] = OrderedDict()
-_named_lock = threading.Lock()
+_named: BoundedLru[tuple[str, tuple[str, ...]], tuple[str, ...]] = BoundedLru(MAX_CACHED_DOCUMENTS)
 
 
 def tickers_named(
@@ -36,20 +34,16 @@ def tickers_named(
     """The tickers of `universe` that `owner`'s `document` writes (as upper-case symbols), in
     the order the universe lists them."""
     key = (document.sha256, tuple(universe))
-    with _named_lock:
-        if key in _named:
-            _named.move_to_end(key)
-            return _named[key]
+    kept = _named.get(key)
+    if kept is not None:
+        return kept
     written = {
         symbol
         for chunk in all_chunks(store, owner, document.id)
         for symbol in _SYMBOL.findall(chunk.text)
     }
     named = tuple(ticker for ticker in universe if ticker in written)
-    with _named_lock:
-        _named[key] = named
-        while len(_named) > MAX_CACHED_DOCUMENTS:
-            _named.popitem(last=False)
+    _named.put(key, named)
     return named
 
 

@@ -27,13 +27,13 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from bounded_lru import BoundedLru
 from quant import SearchSpace
 from quant.strategy_model import (
     METRICS,
@@ -281,26 +281,20 @@ def learn(store: Store, owner: str, search: Search) -> StrategyModelVersion:
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
-_LOADED: OrderedDict[tuple[str, str], OwnerModel] = OrderedDict()
-_LOADED_LOCK = threading.Lock()
 _KEEP = 8
 """Loaded versions kept in the process (by owner and digest; a new version is a new key)."""
+_LOADED: BoundedLru[tuple[str, str], OwnerModel] = BoundedLru(_KEEP)
 
 
 def _remember(model: OwnerModel) -> None:
     assert model.version is not None
-    with _LOADED_LOCK:
-        _LOADED[(model.version.owner, model.version.sha256)] = model
-        _LOADED.move_to_end((model.version.owner, model.version.sha256))
-        while len(_LOADED) > _KEEP:
-            _LOADED.popitem(last=False)
+    _LOADED.put((model.version.owner, model.version.sha256), model)
 
 
 def load_version(store: Store, version: StrategyModelVersion) -> OwnerModel:
     """The stored `version` (of its owner), loaded once per process."""
     key = (version.owner, version.sha256)
-    with _LOADED_LOCK:
-        found = _LOADED.get(key)
+    found = _LOADED.get(key)
     if found is not None:
         return found
     data = store.strategy_model_bytes(version.owner, version.version)

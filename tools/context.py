@@ -29,7 +29,6 @@ from __future__ import annotations
 import re
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bounded_lru import BoundedLru
 from quant.scenarios import ScenarioSet
 from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
 from services.market_data.tickers import unknown_tickers
@@ -216,13 +216,18 @@ it leaves out, e.g. "AMD left out: your profile excludes AMD")."""
 DERIVED_PER_DATA = 32
 """Most results (returns of a universe and range, the index's on a range) kept per market data
 object, least recently used dropped."""
+DERIVED_PER_CONTEXT = 32
+"""Most such results a context on other market data keeps (`ToolContext.derived`)."""
 
-_DERIVED: weakref.WeakKeyDictionary[FrameMarketData, OrderedDict[tuple[Any, ...], Any]] = (
+_DERIVED: weakref.WeakKeyDictionary[FrameMarketData, BoundedLru[tuple[Any, ...], Any]] = (
     weakref.WeakKeyDictionary()
 )
 """Each market data object's derived results, by what was asked; dropped with the object (a
 new version of the configured data is a new object)."""
 _DERIVED_LOCK = threading.Lock()
+"""Held while `_DERIVED` is read or given an object's results."""
+_ABSENT = object()
+"""What a cache of derived results gives for a key it does not keep (a result may be None)."""
 
 
 def data_derived(data: FrameMarketData, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
@@ -231,18 +236,15 @@ def data_derived(data: FrameMarketData, key: tuple[Any, ...], compute: Callable[
     another's) and shared by every caller on that object (thread-safe; the last
     `DERIVED_PER_DATA` results per object kept). Callers treat the result as read-only."""
     with _DERIVED_LOCK:
-        found = _DERIVED.get(data)
-        if found is not None and key in found:
-            found.move_to_end(key)
-            return found[key]
+        results = _DERIVED.get(data)
+        if results is None:
+            results = _DERIVED[data] = BoundedLru(DERIVED_PER_DATA)
+    found = results.get(key, _ABSENT)
+    if found is not _ABSENT:
+        return found
     value = compute()
-    with _DERIVED_LOCK:
-        results = _DERIVED.setdefault(data, OrderedDict())
-        value = results.setdefault(key, value)  # a concurrent caller's, if it was first
-        results.move_to_end(key)
-        while len(results) > DERIVED_PER_DATA:
-            results.popitem(last=False)
-    return value
+    # a concurrent caller's, if it was first (both None: the same)
+    return results.compute(key, lambda kept: value if kept is None else kept)
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,9 +280,9 @@ class ToolContext:
     max_search_path_days: int = 5_000_000_000
     """Largest search (budget x paths x days x scenarios simulated days; the default search is
     about 1.3e8 and takes a few seconds)."""
-    cache_size: int = 32
-    _cache: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _derived: BoundedLru[tuple[Any, ...], Any] = field(
+        default_factory=lambda: BoundedLru(DERIVED_PER_CONTEXT), repr=False
+    )
 
     # ---- ranges and universes -----------------------------------------------------------
     def data_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -362,19 +364,15 @@ class ToolContext:
     def derived(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """`compute()`, a result derived from the market data alone (nothing of this context's
         own: no artifact, owner or seed), named by `key`: the data's shared result on a
-        `FrameMarketData` (`data_derived`), else this context's (the last `cache_size`). Treat
-        it as read-only."""
+        `FrameMarketData` (`data_derived`), else this context's (the last
+        `DERIVED_PER_CONTEXT`). Treat it as read-only."""
         if type(self.data) is FrameMarketData:
             return data_derived(self.data, key, compute)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
+        found = self._derived.get(key, _ABSENT)
+        if found is not _ABSENT:
+            return found
         value = compute()
-        with self._lock:
-            self._cache[key] = value
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+        self._derived.put(key, value)
         return value
 
     def returns(

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -35,6 +33,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from bounded_lru import BoundedLru
 from execution.brokers.base import AccountState, BrokerOrder, OrderRequest, OrderStatus
 from execution.errors import BrokerRejectedError
 from execution.ledger import INTEREST_NOTE, QUANTITY_TOLERANCE, Book, CashFlow, Fill
@@ -87,8 +86,7 @@ class PaperCosts:
 
 _TIMES_KEPT = 8
 """Price histories whose session times are kept (`_session_times`)."""
-_times: OrderedDict[tuple[str, str, str, bytes], list[datetime]] = OrderedDict()
-_times_lock = threading.Lock()
+_times: BoundedLru[tuple[str, str, str, bytes], list[datetime]] = BoundedLru(_TIMES_KEPT)
 
 
 def _session_times(
@@ -99,16 +97,11 @@ def _session_times(
     over the same market data at every step of a run, and converting each session's time was
     most of its cost. The lists are shared: a broker only reads them."""
     key = (calendar, column, str(priced.dtype), priced.asi8.tobytes())
-    with _times_lock:
-        known = _times.get(key)
-        if known is not None:
-            _times.move_to_end(key)
-            return known
+    known = _times.get(key)
+    if known is not None:
+        return known
     times = session_datetimes(sessions[column].reindex(priced))
-    with _times_lock:
-        _times[key] = times
-        while len(_times) > _TIMES_KEPT:
-            _times.popitem(last=False)
+    _times.put(key, times)
     return times
 
 
