@@ -294,6 +294,9 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
                 rf"(?P<b>{DATE})\b"), "range"),
     (patterns.compile(rf"\b(?P<a>{DATE})\s*(?:-|to|until|till|through|thru)\s*(?P<b>{DATE})\b"),
      "range"),
+    (patterns.compile(r"(?<!from )(?<!from the )(?<!since )(?<!since the )\b(?:start|beginning)(?:\s+(?:date|year))?"
+                rf"\s*(?:to|at|as|=|:|is)?\s*(?P<a>{DATE})\b"), "start"),
+    (patterns.compile(rf"\bend(?:\s+(?:date|year))?\s*(?:to|at|as|=|:|is)\s*(?P<b>{DATE})\b"), "end"),
     (patterns.compile(r"\b(?:since|from|after|starting(?:\s+(?:in|from))?|beginning(?:\s+of)?|as of"
                 rf"|back\s+(?:to|till|until))\s+(?:the\s+)?(?:start of\s+|beginning of\s+)?(?P<a>{DATE})\b"),
      "start"),
@@ -314,7 +317,8 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
      "recent"),
 ]  # fmt: skip
 """Windows of history ("since 2019", "go back to 2012", "2015-2020", "in 2020", "the last 3
-years", "ytd", "1y vol": the last year before the measure, "252 days of data")."""
+years", "ytd", "1y vol": the last year before the measure, "252 days of data"; a bound named
+before its date: "change the start to 2015", "set the end date to 2020")."""
 YEARS_COMPARED = patterns.compile(
     rf"(?<!between )(?<!from )(?:\b{YEAR}|~{{4}})(?:\s*(?:,|\bvs\.?|\bversus|\bagainst|"
     rf"\bcompared (?:to|with)|\band|\bor)\s+(?:in\s+)?{YEAR}\b)+"

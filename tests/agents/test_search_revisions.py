@@ -196,6 +196,8 @@ def test_a_fresh_ask_that_opens_like_a_follow_up_is_answered(text: str) -> None:
             "what about since {y}?",
             "and since {y}?",
             "begin in {y}",
+            "change the start to {y}",
+            "set the start date to {y}",
         )
     ),
     st.integers(2013, 2019),

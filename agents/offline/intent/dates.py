@@ -40,6 +40,14 @@ _START_CUE = patterns.compile(
 )
 
 
+_NAMED_BOUND = patterns.compile(
+    r"(?<!from )(?<!from the )(?<!since )(?<!since the )\b(?P<bound>start|beginning|end)"
+    r"(?:\s+(?:date|year))?\s*(?:to|at|as|=|:|is)\s*$"
+)
+"""A bound of the window named, then its date ("change the start to 2015", "set the end date to
+2020"): "to" there is no end of a range ("from the start to 2015" is)."""
+
+
 _BACK_TO = patterns.compile(r"\bback\s+(?:to|till|until)\s*$")
 """A start said as how far back to go ("go back to 2012", "extend it back to 2015")."""
 
@@ -122,7 +130,12 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
             scan.consume(nxt)
             i += 2
             continue
-        if _BACK_TO.search(before):
+        if (named := _NAMED_BOUND.search(before)) is not None:
+            if named.group("bound") == "end":
+                end = hi
+            else:
+                start = lo
+        elif _BACK_TO.search(before):
             start = lo
         elif _END_CUE.search(before):
             end = hi
