@@ -141,7 +141,10 @@ def one_at_a_time(
             if config is not None and config not in index:
                 index[config] = len(configs)
                 configs.append(config)
-    means, _ = evaluate_path_means(configs, scen, safe=safe, vol_model=vol_model)
+    statistics = sorted({c.key for c in constraints if c.statistic != "mean"})
+    means, _ = evaluate_path_means(
+        configs, scen, safe=safe, vol_model=vol_model, statistics=statistics
+    )  # the constraints' statistics of the paths too ("max_drawdown@p95"), or none is met
     values_all = obj.values(means, names)
     feasible_all = np.isfinite(values_all)
     for constraint in constraints:

@@ -92,6 +92,36 @@ def test_constraint_feasibility_flag(scenarios: dict[str, np.ndarray]) -> None:
     assert frame["feasible"].any() and not frame["feasible"].all()
 
 
+@pytest.mark.parametrize("statistic", ["p95", "median", "worst"])
+def test_a_limit_on_a_statistic_of_the_paths_is_checked_on_that_statistic(
+    scenarios: dict[str, np.ndarray], statistic: str
+) -> None:
+    """A risk limit's default statistic is a quantile of the paths ("max drawdown <= 15% in 95%
+    of paths"); the curves marked every point infeasible under one (the statistic was never
+    computed), the winner's own included. Reference: numpy's quantile of the per-path maximum
+    drawdowns of a direct evaluation."""
+    best = StrategyConfig(target_vol=0.1, lookback=40, rebalance_every=5)
+    quantile = {"p95": 0.95, "median": 0.5, "worst": 1.0}[statistic]
+    drawdowns = {  # the statistic in the worse scenario, per target
+        v: max(float(np.quantile(evaluate([best.model_copy(update={"target_vol": v})], p, 0.02)
+                                 .max_drawdown[0], quantile)) for p in scenarios.values())
+        for v in (0.03, 0.5)
+    }  # fmt: skip
+    limit = float(np.mean(list(drawdowns.values())))  # between the two ends of the range
+    constraint = Constraint("max_drawdown", max=limit, statistic=statistic)
+    curves = one_at_a_time(best, {"target_vol": FloatRange(0.03, 0.5)}, scenarios, points=7,
+                           constraints=[constraint])  # fmt: skip
+    frame = curves["target_vol"]
+    for value, feasible in zip(frame["value"], frame["feasible"], strict=True):
+        config = best.model_copy(update={"target_vol": float(value)})
+        worst = max(
+            float(np.quantile(evaluate([config], p, 0.02).max_drawdown[0], quantile))
+            for p in scenarios.values()
+        )
+        assert feasible == (worst <= limit), (value, worst, limit)
+    assert frame["feasible"].any() and not frame["feasible"].all()
+
+
 def test_bad_points(scenarios: dict[str, np.ndarray]) -> None:
     with pytest.raises(QuantError, match="points"):
         one_at_a_time(StrategyConfig(), SPACE, scenarios, points=1)
