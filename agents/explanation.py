@@ -23,11 +23,12 @@ Numbers are written by `services.formatting` (percentages and ratios with 2 deci
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from quant.hedge_names import HEDGE_NAMES
 from quant.strategy import StrategyConfig
-from services.formatting import PARAMETERS, multiple, percent, ratio
+from services.formatting import PARAMETERS, multiple, parameter, percent, ratio
 
 
 def _pct(value: float, digits: int = 2) -> str:
@@ -184,18 +185,8 @@ def template_explanation(facts: dict[str, Any]) -> str:
         if len(ranked) > 1:
             text += f", followed by {_label(ranked[1][0])} ({_pct(ranked[1][1])})"
         parts.append(text + ".")
-        curve = facts.get("sensitivity", {}).get(top[0])
-        if curve:
-            values = [point["objective"] for point in curve if point.get("objective") is not None]
-            low, high = (f"{min(values):.3f}", f"{max(values):.3f}") if values else ("", "")
-            moving = (
-                f"Moving {_label(top[0])} across its range while holding the others "
-                "at the winner's values"
-            )
-            if values and low != high:
-                parts.append(f"{moving} moves the objective between {low} and {high}.")
-            elif values:
-                parts.append(f"{moving} leaves the objective at {low}.")
+        if (moved := _curve_sentence(facts, top[0], _label(top[0]))) is not None:
+            parts.append(moved)
     if facts.get("hedging"):
         parts += _hedge_sentences(facts["hedging"])
     paired = (facts.get("paired_sharpe") or {}).get("overall")
@@ -217,9 +208,142 @@ def template_explanation(facts: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def _curve_points(facts: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The points of parameter `name`'s sensitivity curve that have an objective."""
+    curve = facts.get("sensitivity", {}).get(name) or []
+    return [point for point in curve if point.get("objective") is not None]
+
+
+def _curve_sentence(facts: dict[str, Any], name: str, subject: str, span: str = "") -> str | None:
+    """What moving parameter `name` (said as `subject`) across its range (`span`, e.g. " (21 to
+    126 trading days)") does to the objective, the other parameters held at the winner's
+    values (the sensitivity curve); None without a curve."""
+    values = [point["objective"] for point in _curve_points(facts, name)]
+    if not values:
+        return None
+    low, high = f"{min(values):.3f}", f"{max(values):.3f}"
+    moving = (
+        f"Moving {subject} across its range{span} while holding the others at the winner's values"
+    )
+    if low == high:
+        return f"{moving} leaves the objective at {low}."
+    return f"{moving} moves the objective between {low} and {high}."
+
+
+def parameter_explanation(facts: dict[str, Any], name: str) -> str | None:
+    """Why the winner holds the value of parameter `name` it holds, from a finished search's
+    explanation `facts`: its value, how much of the objective's variation across trials it
+    explains beside the others (`importance`), what moving it across the range searched does to
+    the objective with the others held at the winner's (`sensitivity`: where on that line the
+    objective is highest, and whether that value meets the risk limits), and whether the
+    winner's value sits at an end of the range. None when the facts know nothing of `name` (a
+    parameter not searched, or a search before the sensitivity analysis)."""
+    points = _curve_points(facts, name)
+    importance: dict[str, float] = facts.get("importance") or {}
+    best = facts.get("best_config") or {}
+    if name not in best or (name not in importance and not points):
+        return None
+    if name in StrategyConfig.model_validate(best).unused_parameters():
+        return (
+            f"The winner's weight rule, {PARAMETERS['weight_function'].write(best['weight_function'])}, "
+            f"does not use the {_label(name)}: its value changes nothing in the winner."
+        )
+    term = PARAMETERS.get(name)
+
+    def written(value: Any) -> str:
+        return str(value) if term is None else term.write(value)
+
+    parts = [f"The winner: {parameter(name, best[name])}."]
+    if name in importance:
+        top = max(importance, key=lambda k: importance[k])
+        share = (
+            f"It explains {_pct(importance[name])} of the variation of the objective across trials"
+        )
+        if top == name:
+            parts.append(f"{share}, more than any other parameter.")
+        else:
+            parts.append(f"{share}; {_label(top)} explains the most ({_pct(importance[top])}).")
+    if points:
+        span = f" ({written(points[0]['value'])} to {written(points[-1]['value'])})"
+        parts.append(_curve_sentence(facts, name, "it", span) or "")
+        parts += _peak_sentences(points, best[name], written, bool(facts.get("limits")))
+        at = _point_of(points, best[name])
+        if at is not None and len(points) > 1 and at in (points[0], points[-1]):
+            end = "top" if at is points[-1] else "bottom"
+            parts.append(
+                f"It is at the {end} of the range searched: the best {_label(name)} may lie "
+                "beyond it."
+            )
+    return " ".join(parts)
+
+
+def _point_of(points: list[dict[str, Any]], value: Any) -> dict[str, Any] | None:
+    """The point of a sensitivity curve at `value` (the curve's values are rounded to 4
+    significant digits: a number matches within a relative 1e-3), or None."""
+    for point in points:
+        here = point["value"]
+        if here == value:
+            return point
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (here, value))
+        if numbers and abs(here - value) <= 1e-3 * max(abs(value), 1e-12):
+            return point
+    return None
+
+
+LEVEL = 0.01
+"""A point of a sensitivity curve within this share of the winner's objective is level with it."""
+
+
+def _peak_sentences(
+    points: list[dict[str, Any]], chosen: Any, written: Callable[[Any], str], limits: bool
+) -> list[str]:
+    """Where on a sensitivity curve the objective is highest against the winner's value
+    `chosen`: level with the winner (within `LEVEL`), above it at a configuration the search did
+    not find, or above it where the configuration breaks the risk limits, then where it is
+    highest among the values that meet them (`limits`: the run had some; a point's `feasible`,
+    absent from results stored before it was kept: unknown)."""
+    winner = _point_of(points, chosen)
+    if winner is None:
+        return []
+    peak = max(points, key=lambda point: point["objective"])
+    if peak is winner:
+        return ["The winner's value is where it is highest."]
+    feasible = peak.get("feasible", None if limits else True)
+    said = f"It is highest at {written(peak['value'])} ({peak['objective']:.3f})"
+    if feasible is False:
+        meeting = [p for p in points if p.get("feasible", True)]
+        best = max(meeting, key=lambda point: point["objective"], default=winner)
+        said += ", where the configuration breaks the risk limits; of the values that meet them"
+        if best is winner:
+            return [f"{said}, the winner's is highest."]
+        return [
+            f"{said}, at {written(best['value'])} ({best['objective']:.3f}){_against(best, winner)}."
+        ]
+    said += _against(peak, winner)
+    if feasible is None and not _level(peak, winner):
+        said += "; whether it meets the risk limits was not kept for this run"
+    return [f"{said}."]
+
+
+def _level(point: dict[str, Any], winner: dict[str, Any]) -> bool:
+    gap = point["objective"] - winner["objective"]
+    return gap <= LEVEL * max(abs(winner["objective"]), 1e-12)
+
+
+def _against(point: dict[str, Any], winner: dict[str, Any]) -> str:
+    """A curve's point beside the winner's: level with it, or above it (a configuration the
+    search did not find)."""
+    if _level(point, winner):
+        return f", level with the winner's {winner['objective']:.3f}"
+    return (
+        f", above the winner's {winner['objective']:.3f}: a configuration the search did not find"
+    )
+
+
 def sensitivity_facts(data: dict[str, Any]) -> dict[str, Any]:
-    """`importance` (parameter -> share) and `sensitivity` (parameter -> [{value, objective}])
-    facts from a `sensitivity_analysis` tool result."""
+    """`importance` (parameter -> share) and `sensitivity` (parameter -> [{value, objective,
+    feasible}]: `feasible` false where the configuration breaks the risk limits) facts from a
+    `sensitivity_analysis` tool result."""
     importance = {
         str(item["parameter"]): float(item["importance"])
         for item in data.get("importance") or []
@@ -227,7 +351,11 @@ def sensitivity_facts(data: dict[str, Any]) -> dict[str, Any]:
     }
     curves = {
         str(name): [
-            {"value": value, "objective": objective}
+            {
+                "value": value,
+                "objective": objective,
+                "feasible": value not in (curve.get("infeasible_values") or []),
+            }
             for value, objective in zip(
                 curve.get("values", []), curve.get("objective", []), strict=False
             )

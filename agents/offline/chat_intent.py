@@ -299,8 +299,9 @@ SUBJECT_TOOLS = (
 """The tools whose universe becomes the conversation's subject."""
 
 
-RUN_DONE = patterns.compile(r"\bRun run_[0-9a-f]+ succeeded\b")
-"""The assistant's answer once an approved strategy search finished."""
+RUN_DONE = patterns.compile(r"\bRun (?:run|job)_[0-9a-z]+ succeeded\b")
+"""The assistant's answer once an approved strategy search finished: a bare run's ("run_...") or
+an owner's job's ("job_...", every search run from the API or the command line as its owner)."""
 
 
 _FIGURE = patterns.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")

@@ -15,6 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, SystemMessage
 
 from agents.conversation_texts import LAST_RUN_MARKER
+from agents.explanation import parameter_explanation
 from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
@@ -45,6 +46,7 @@ from agents.offline.intent.concepts import (
 )
 from agents.offline.intent.memory import read_memory_ask
 from agents.offline.intent.scope import out_of_scope
+from agents.offline.intent.strategy_terms import parameters_named
 from agents.offline.memory_chat import memory_chat
 from agents.offline.policies import (
     PolicyInput,
@@ -63,6 +65,7 @@ from agents.offline.portfolio_builds import (
     method_name,
 )
 from agents.offline.search_drafts import (
+    asks_about_parameters,
     nothing_to_revise,
     nothing_to_revise_reply,
     repeats_search,
@@ -125,6 +128,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             reason = "a change with no earlier request to change"
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return reply(nothing_to_revise_reply(inp))
+    if (routed := _run_parameter_route(inp, intent)) is not None:
+        return routed  # "and the lookback?" after a search: the winner's, not a new search
     if inp.must_call_tool and repeats_search(inp):
         reason = "the message asks for the conversation's search again, changed"
         return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
@@ -193,6 +198,17 @@ def _meaning_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         reason = "a question about what a word of finance means"
         return forced_call(inp, {"agent": "supervisor", "reason": reason})
     return glossary_chat(inp, concepts, lead)
+
+
+def _run_parameter_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
+    """The route of a question about a parameter of the conversation's finished search ("and
+    the lookback?", "what about the vol target?": they read as a search ask): the explanation
+    agent, which says the winner's value and its part (`explanation_chat`); None for any other
+    message (`search_drafts.asks_about_parameters`) or before a search finished."""
+    if not (inp.must_call_tool and finished_run(inp) and asks_about_parameters(intent)):
+        return None
+    reason = "a question about a parameter of the finished strategy search"
+    return forced_call(inp, {"agent": "explanation", "reason": reason})
 
 
 def _why_weights_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
@@ -382,13 +398,20 @@ def draft_deployment(inp: PolicyInput) -> AIMessage:
 
 
 def explanation_chat(inp: PolicyInput) -> AIMessage:
-    """Answer from the last run handed over in a `LAST_RUN:` system message."""
+    """Answer from the last run handed over in a `LAST_RUN:` system message: about the
+    strategy parameters the message names (`agents.explanation.parameter_explanation`), else
+    with the run's explanation."""
     for message in inp.messages:
         if isinstance(message, SystemMessage) and message.text.startswith(LAST_RUN_MARKER):
             run = json.loads(message.text[len(LAST_RUN_MARKER) :])
-            text = (run.get("explanation") or {}).get("text")
-            if text:
-                return reply(text)
+            explanation = run.get("explanation") or {}
+            named = parameters_named(user_text(inp).lower())
+            facts = explanation.get("facts") or {}
+            said = [text for name in named if (text := parameter_explanation(facts, name))]
+            if said:  # "why did it pick that lookback?": that parameter's part in the winner
+                return reply(" ".join(said))
+            if explanation.get("text"):
+                return reply(explanation["text"])
     built = portfolio_to_explain(inp)
     if built is not None:
         return reply(

@@ -28,12 +28,14 @@ from agents.offline.chat_intent import (
 from agents.offline.hedge_policies import hedge_draft
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.changes import FOLLOW_UP_OPENING, read_change
+from agents.offline.intent.strategy_terms import parameters_named
 from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.strategy_args import stated_config
 from quant.regime_names import REGIME_NAMES
 from settings import patterns
 
 __all__ = [
+    "asks_about_parameters",
     "draft_search",
     "follows_up",
     "nothing_to_revise",
@@ -94,12 +96,31 @@ def follows_up(intent: Intent) -> bool:
     )
 
 
+_FRESH_ASK = patterns.compile(
+    r"\b(?:find|search|look for|suggest|recommend|optimi[sz]e|build|run|try|backtest)\b|\d"
+)
+"""A verb of a fresh ask, or a number (a value stated)."""
+
+
+def asks_about_parameters(intent: Intent) -> bool:
+    """Whether a message only asks about strategy parameters it names ("what is the lookback?",
+    "and the vol target?"), stating no value, change, stocks or fresh ask: a question about a
+    search's winner, never a search ask of its own (though the intent reader takes the words
+    for one)."""
+    low = intent.text.lower()
+    if not parameters_named(low) or intent.tickers or intent.all_tickers:
+        return False
+    return read_change(intent) is None and not _FRESH_ASK.search(low)
+
+
 def _asks_before(inp: PolicyInput) -> Iterator[tuple[Intent, list[Intent]]]:
     """The conversation's earlier asks that are not follow-ups, the latest first, each with its
-    follow-ups since (oldest first)."""
+    follow-ups since (oldest first); questions about a search's parameters are neither."""
     since: list[Intent] = []
     for text in user_texts(inp)[1:]:
         earlier = parse_intent(text, known_tickers())
+        if asks_about_parameters(earlier):
+            continue
         if follows_up(earlier):
             since.insert(0, earlier)
         else:
@@ -139,10 +160,10 @@ def repeats_search(inp: PolicyInput) -> bool:
 def revises_search(inp: PolicyInput) -> bool:
     """Whether the latest message changes the conversation's search without a word of a search
     of its own ("use 2015 as the start", "from 2015 instead", "what about since 2015?"): it
-    reads as no other ask (`unclear`), it follows up (`follows_up`), and the ask it follows
-    (past the follow-ups between) is a search."""
+    reads as no other ask (`unclear`), it states a change (`intent.changes.read_change`), and
+    the ask it follows (past the follow-ups between) is a search."""
     latest = intent_of(inp)
-    if latest.intent != "unclear" or not follows_up(latest):
+    if latest.intent != "unclear" or read_change(latest) is None:
         return False
     followed = next(_asks_before(inp), None)
     return followed is not None and followed[0].intent == "search_strategy"

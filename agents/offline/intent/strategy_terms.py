@@ -1,14 +1,15 @@
 """A strategy's lookback and leverage as a message states them ("63-day lookback", "lookback of
 3 months": trading days, `services.windows.SESSIONS_PER`; "leverage 1.5", "1.5x leverage"): read
 for a strategy's fields (`agents.offline.strategy_args`) and for what a follow-up changes
-(`agents.offline.intent.changes`)."""
+(`agents.offline.intent.changes`); and the strategy parameters a question names ("why did it
+pick that lookback?", `parameters_named`)."""
 
 from __future__ import annotations
 
 from services.windows import SESSIONS_PER
 from settings import patterns
 
-__all__ = ["lookback_sessions", "stated_leverage"]
+__all__ = ["lookback_sessions", "parameters_named", "stated_leverage"]
 
 _UNIT = r"(trading[\s-]+days?|days?|sessions?|weeks?|months?|quarters?|years?)\b"
 _LOOKBACK = patterns.compile(
@@ -36,3 +37,21 @@ def stated_leverage(low: str) -> float | None:
     """The leverage the lower-case text states ("2x leverage", "leverage 1.5")."""
     match = _LEVERAGE.search(low)
     return float(match.group(1) or match.group(2)) if match else None
+
+
+_PARAMETERS = (
+    ("target_vol", r"\b(?:vol(?:atility)?[\s_-]*target|target(?:ed)?[\s_-]*vol(?:atility)?)\b"),
+    ("lookback", r"\blook[\s_-]*back\b"),
+    ("rebalance_every", r"\brebalanc\w*"),
+    ("max_leverage", r"\b(?:max(?:imum)?[\s_-]*)?leverage\b"),
+    ("steepness", r"\bsteepness\b"),
+    ("risk_aversion", r"\brisk[\s_-]*aversion\b"),
+)
+_PARAMETER_WORDS = [(name, patterns.compile(words)) for name, words in _PARAMETERS]
+
+
+def parameters_named(low: str) -> tuple[str, ...]:
+    """The strategy parameters (`StrategyConfig` fields) the lower-case text names, in the order
+    it names them ("why that lookback and not a higher vol target?": lookback, target_vol)."""
+    found = [(m.start(), name) for name, words in _PARAMETER_WORDS if (m := words.search(low))]
+    return tuple(name for _, name in sorted(found))
