@@ -216,15 +216,15 @@ def _curve_points(facts: dict[str, Any], name: str) -> list[dict[str, Any]]:
 
 def _curve_sentence(facts: dict[str, Any], name: str, subject: str, span: str = "") -> str | None:
     """What moving parameter `name` (said as `subject`) across its range (`span`, e.g. " (21 to
-    126 trading days)") does to the objective, the other parameters held at the winner's
-    values (the sensitivity curve); None without a curve."""
-    values = [point["objective"] for point in _curve_points(facts, name)]
-    if not values:
+    126 trading days)"), or changing it among its choices, does to the objective, the other
+    parameters held at the winner's values (the sensitivity curve); None without a curve."""
+    points = _curve_points(facts, name)
+    if not points:
         return None
+    values = [point["objective"] for point in points]
     low, high = f"{min(values):.3f}", f"{max(values):.3f}"
-    moving = (
-        f"Moving {subject} across its range{span} while holding the others at the winner's values"
-    )
+    how = "Changing {} among its choices" if _choices(points) else "Moving {} across its range"
+    moving = f"{how.format(subject)}{span} while holding the others at the winner's values"
     if low == high:
         return f"{moving} leaves the objective at {low}."
     return f"{moving} moves the objective between {low} and {high}."
@@ -241,8 +241,14 @@ def parameter_explanation(facts: dict[str, Any], name: str) -> str | None:
     points = _curve_points(facts, name)
     importance: dict[str, float] = facts.get("importance") or {}
     best = facts.get("best_config") or {}
-    if name not in best or (name not in importance and not points):
+    if name not in best or not (importance or points):
         return None
+    if name not in importance and not points:  # the search held it: the trials never moved it
+        return (
+            f"The winner: {parameter(name, best[name])}, which the search did not vary (the "
+            "request fixed it, or left it at its default), so its trials say nothing of another "
+            "value."
+        )
     if name in StrategyConfig.model_validate(best).unused_parameters():
         return (
             f"The winner's weight rule, {PARAMETERS['weight_function'].write(best['weight_function'])}, "
@@ -264,17 +270,26 @@ def parameter_explanation(facts: dict[str, Any], name: str) -> str | None:
         else:
             parts.append(f"{share}; {_label(top)} explains the most ({_pct(importance[top])}).")
     if points:
-        span = f" ({written(points[0]['value'])} to {written(points[-1]['value'])})"
+        if _choices(points):
+            span = f" ({', '.join(written(p['value']) for p in points)})"
+        else:
+            span = f" ({written(points[0]['value'])} to {written(points[-1]['value'])})"
         parts.append(_curve_sentence(facts, name, "it", span) or "")
         parts += _peak_sentences(points, best[name], written, bool(facts.get("limits")))
         at = _point_of(points, best[name])
-        if at is not None and len(points) > 1 and at in (points[0], points[-1]):
+        ends = (points[0], points[-1]) if not _choices(points) and len(points) > 1 else ()
+        if at is not None and at in ends:
             end = "top" if at is points[-1] else "bottom"
             parts.append(
                 f"It is at the {end} of the range searched: the best {_label(name)} may lie "
                 "beyond it."
             )
     return " ".join(parts)
+
+
+def _choices(points: list[dict[str, Any]]) -> bool:
+    """Whether a sensitivity curve runs over a parameter's choices (names), not a range."""
+    return any(isinstance(point["value"], str) for point in points)
 
 
 def _point_of(points: list[dict[str, Any]], value: Any) -> dict[str, Any] | None:

@@ -92,3 +92,34 @@ def test_a_parameter_the_facts_do_not_know_has_no_answer() -> None:
     facts = {"best_config": {"weight_function": "inverse_vol", "lookback": 63}}
     assert parameter_explanation(facts, "lookback") is None
     assert parameter_explanation(facts, "target_vol") is None
+
+
+def test_a_choice_is_changed_among_its_choices_with_no_end_of_a_range() -> None:
+    points = [
+        {"value": "inverse_vol", "objective": 0.80, "feasible": True},
+        {"value": "sigmoid", "objective": 0.85, "feasible": True},
+        {"value": "merton", "objective": 0.90, "feasible": False},
+    ]
+    facts = {
+        "best_config": {"weight_function": "sigmoid", "lookback": 63},
+        "importance": {"weight_function": 0.4, "lookback": 0.6},
+        "sensitivity": {"weight_function": points},
+        "limits": [{"metric": "max_drawdown"}],
+    }
+    assert parameter_explanation(facts, "weight_function") == (
+        "The winner: weight rule sigmoid volatility rule. It explains 40.00% of the variation of "
+        "the objective across trials; lookback explains the most (60.00%). Changing it among its "
+        "choices (inverse volatility, sigmoid volatility rule, Merton rule) while holding the "
+        "others at the winner's values moves the objective between 0.800 and 0.900. It is "
+        "highest at Merton rule (0.900), where the configuration breaks the risk limits; of the "
+        "values that meet them, the winner's is highest."
+    )
+
+
+def test_a_parameter_the_search_held_is_said_to_be_held() -> None:
+    facts = {"best_config": {"weight_function": "inverse_vol", "rebalance_every": 21},
+             "importance": {"lookback": 1.0}, "sensitivity": {}}  # fmt: skip
+    assert parameter_explanation(facts, "rebalance_every") == (
+        "The winner: rebalancing every 21 trading days, which the search did not vary (the "
+        "request fixed it, or left it at its default), so its trials say nothing of another value."
+    )

@@ -42,6 +42,8 @@ def test_questions_about_the_winner_s_parameters_are_answered_and_the_search_kep
         assert answer.startswith(f"The winner: {label} "), (question, answer)
         assert "of the variation of the objective across trials" in answer
     assert f"{winner['lookback']} trading days" in session.send("and the lookback?").replies[-1]
+    held = session.send("why that weight rule?").replies[-1]  # the search held it
+    assert held.startswith("The winner: weight rule inverse volatility, which the search did not")
     changed = session.send("now with 2x leverage").pending
     assert changed is not None
     request, first = changed["request"], drafted["request"]

@@ -46,6 +46,7 @@ _PARAMETERS = (
     ("max_leverage", r"\b(?:max(?:imum)?[\s_-]*)?leverage\b"),
     ("steepness", r"\bsteepness\b"),
     ("risk_aversion", r"\brisk[\s_-]*aversion\b"),
+    ("weight_function", r"\bweight(?:ing)?[\s_-]*(?:rule|function|scheme)\b"),
 )
 _PARAMETER_WORDS = [(name, patterns.compile(words)) for name, words in _PARAMETERS]
 
