@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -79,15 +80,6 @@ def test_each_claim_is_the_facts(run: tuple[dict[str, Any], int]) -> None:
         assert "of the range searched" not in said
 
 
-def test_a_parameter_the_winner_s_rule_does_not_use_changes_nothing() -> None:
-    facts = {"best_config": {"weight_function": "inverse_vol", "steepness": 5.0},
-             "importance": {"steepness": 0.01}, "sensitivity": {}}  # fmt: skip
-    assert parameter_explanation(facts, "steepness") == (
-        "The winner's weight rule, inverse volatility, does not use the steepness: its value "
-        "changes nothing in the winner."
-    )
-
-
 def test_a_parameter_the_facts_do_not_know_has_no_answer() -> None:
     facts = {"best_config": {"weight_function": "inverse_vol", "lookback": 63}}
     assert parameter_explanation(facts, "lookback") is None
@@ -116,10 +108,26 @@ def test_a_choice_is_changed_among_its_choices_with_no_end_of_a_range() -> None:
     )
 
 
-def test_a_parameter_the_search_held_is_said_to_be_held() -> None:
-    facts = {"best_config": {"weight_function": "inverse_vol", "rebalance_every": 21},
-             "importance": {"lookback": 1.0}, "sensitivity": {}}  # fmt: skip
-    assert parameter_explanation(facts, "rebalance_every") == (
-        "The winner: rebalancing every 21 trading days, which the search did not vary (the "
-        "request fixed it, or left it at its default), so its trials say nothing of another value."
-    )
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        (
+            "steepness",  # the winner's rule does not use it
+            "The winner's weight rule, inverse volatility, does not use the steepness: its value "
+            "changes nothing in the winner.",
+        ),
+        (
+            "rebalance_every",  # the search held it
+            "The winner: rebalancing every 21 trading days, which the search did not vary (the "
+            "request fixed it, or left it at its default), so its trials say nothing of another "
+            "value.",
+        ),
+    ],
+)
+def test_a_parameter_unused_or_held_is_said_to_be(name: str, said: str) -> None:
+    facts = {
+        "best_config": {"weight_function": "inverse_vol", "steepness": 5.0, "rebalance_every": 21},
+        "importance": {"steepness": 0.01, "lookback": 0.99},
+        "sensitivity": {},
+    }
+    assert parameter_explanation(facts, name) == said

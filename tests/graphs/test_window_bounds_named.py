@@ -33,36 +33,25 @@ VERBS = ("change", "set", "move", "shift", "put", "make it so", "")
 CONNECTORS = ("to", "at", "as", "=", ":", "is")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(
     st.sampled_from(VERBS),
-    st.sampled_from(("start", "start date", "beginning", "start year")),
+    st.sampled_from(
+        [("start", n) for n in ("start", "start date", "beginning", "start year")]
+        + [("end", n) for n in ("end", "end date", "end year")]
+    ),
     st.sampled_from(CONNECTORS),
     st.integers(1995, 2021),
 )
-def test_a_start_named_before_its_year_is_the_start(
-    verb: str, bound: str, connector: str, year: int
+def test_a_bound_named_before_its_year_is_that_bound(
+    verb: str, bound: tuple[str, str], connector: str, year: int
 ) -> None:
-    text = f"{verb} the {bound} {connector} {year}".strip()
+    kind, name = bound
+    text = f"{verb} the {name} {connector} {year}".strip()
+    day = f"{year}-01-01" if kind == "start" else f"{year}-12-31"
     offline, accounting = _read(text)
-    assert offline == (f"{year}-01-01", None), text
-    assert accounting == {"start": f"{year}-01-01"}, text
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    st.sampled_from(VERBS),
-    st.sampled_from(("end", "end date", "end year")),
-    st.sampled_from(CONNECTORS),
-    st.integers(1995, 2021),
-)
-def test_an_end_named_before_its_year_is_the_end(
-    verb: str, bound: str, connector: str, year: int
-) -> None:
-    text = f"{verb} the {bound} {connector} {year}".strip()
-    offline, accounting = _read(text)
-    assert offline == (None, f"{year}-12-31"), text
-    assert accounting == {"end": f"{year}-12-31"}, text
+    assert offline == ((day, None) if kind == "start" else (None, day)), text
+    assert accounting == {kind: day}, text
 
 
 @given(st.sampled_from(("from the start to", "since the start to", "from start to")),
