@@ -232,20 +232,47 @@ def _thread_intent(inp: PolicyInput, intent: Intent) -> str:
     return intent.intent
 
 
+S_AND_P_500_FUNDS = frozenset({"SPY", "IVV", "VOO", "SPLG", "SPX", "GSPC", "^GSPC"})
+"""Tickers of the S&P 500 index or of funds that track it: the data holds the index as the
+market benchmark (`services.market_data.index`), not as something to hold."""
+FUNDS = frozenset({
+    "QQQ", "DIA", "IWM", "VTI", "VT", "VEA", "VWO", "EFA", "EEM", "TLT", "IEF", "SHY", "AGG",
+    "BND", "LQD", "HYG", "GLD", "SLV", "USO", "XLK", "XLF", "XLE", "XLV", "XLP", "XLY", "XLI",
+    "XLU", "XLB", "XLRE", "XLC", "VNQ", "ARKK",
+})  # fmt: skip
+"""Tickers of widely held exchange-traded funds: the data holds stocks, so no spelling of a
+stock is offered for them."""
+
+
 def unknown_tickers_reply(unknown: Sequence[str]) -> str:
-    """Name the tickers that are not in the data, with the closest known ones."""
+    """Name the tickers that are not in the data: a fund as a fund (an S&P 500 one with where
+    the index is used: as the market benchmark), any other with the closest known ones."""
     import difflib
 
     known = known_tickers()
-    parts = []
+    parts, notes = [], []
     for ticker in unknown:
-        ratio = {k: difflib.SequenceMatcher(None, ticker, k).ratio() for k in known}
-        close = sorted(known, key=lambda k: (-ratio[k], k))[:3]
-        parts.append(f"{ticker} (closest known: {', '.join(close)})")
+        if ticker in S_AND_P_500_FUNDS:
+            parts.append(f"{ticker} (the S&P 500 index or a fund that tracks it)")
+            notes.append(
+                "The S&P 500 index is in the data only as the market benchmark: a search's "
+                "results are compared with it and a portfolio's beta is measured to it; ask for "
+                "those, or name stocks."
+            )
+        elif ticker in FUNDS:
+            parts.append(f"{ticker} (a fund: the data holds stocks)")
+        else:
+            ratio = {k: difflib.SequenceMatcher(None, ticker, k).ratio() for k in known}
+            close = sorted(known, key=lambda k: (-ratio[k], k))[:3]
+            parts.append(f"{ticker} (closest known: {', '.join(close)})")
     plural = "s" if len(unknown) > 1 else ""
-    return (
-        f"I don't have the ticker{plural} {'; '.join(parts)} in the data ({len(known)} stocks). "
-        "Which did you mean? Nothing was computed."
+    return " ".join(
+        [
+            f"I don't have the ticker{plural} {'; '.join(parts)} in the data ({len(known)} "
+            "stocks).",
+            *dict.fromkeys(notes),
+            "Which did you mean? Nothing was computed.",
+        ]
     )
 
 

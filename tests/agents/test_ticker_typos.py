@@ -98,3 +98,22 @@ def test_the_assistant_asks_which_stock_a_typo_meant(
     reply = ChatSession("typos", settings=Settings()).send(text).replies[-1]
     assert f"I don't have the ticker {typo} (closest known: {meant}" in reply
     assert "Nothing was computed" in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "ticker", "said"),
+    [
+        ("how did my last optimization do compared with buying SPY?", "SPY",
+         "SPY (the S&P 500 index or a fund that tracks it)"),
+        ("what's the beta of QQQ and AAPL?", "QQQ", "QQQ (a fund: the data holds stocks)"),
+    ],
+)  # fmt: skip
+def test_a_fund_is_named_as_a_fund_not_given_stocks_spelled_alike(
+    offline_data_dir: Path, text: str, ticker: str, said: str
+) -> None:
+    """ "SPY" was offered "PG, BBY, JPM" as the closest tickers: spelling says nothing of a fund.
+    A fund is said to be one; an S&P 500 one with where the data uses the index."""
+    reply = ChatSession(f"funds-{ticker}", settings=Settings()).send(text).replies[-1]
+    assert f"I don't have the ticker {said} in the data" in reply, reply
+    assert "closest known" not in reply and "Nothing was computed" in reply
+    assert ("only as the market benchmark" in reply) == (ticker == "SPY")
