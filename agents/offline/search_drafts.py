@@ -96,12 +96,6 @@ def follows_up(intent: Intent) -> bool:
     )
 
 
-_FRESH_ASK = patterns.compile(
-    r"\b(?:find|search|look for|suggest|recommend|optimi[sz]e|build|run|try|backtest)\b|\d"
-)
-"""A verb of a fresh ask, or a number (a value stated)."""
-
-
 def asks_about_parameters(intent: Intent) -> bool:
     """Whether a message only asks about strategy parameters it names ("what is the lookback?",
     "and the vol target?"), stating no value, change, stocks or fresh ask: a question about a
@@ -110,7 +104,8 @@ def asks_about_parameters(intent: Intent) -> bool:
     low = intent.text.lower()
     if not parameters_named(low) or intent.tickers or intent.all_tickers:
         return False
-    return read_change(intent) is None and not _FRESH_ASK.search(low)
+    stated = _ASKS.search(low) or any(c.isdigit() for c in low)  # a fresh ask, or a value
+    return read_change(intent) is None and not stated
 
 
 def _asks_before(inp: PolicyInput) -> Iterator[tuple[Intent, list[Intent]]]:
