@@ -222,11 +222,6 @@ class HandlersOnFirstUse(Mapping[str, Handler]):
                     self._load = None
         return self._handlers
 
-    @property
-    def loaded(self) -> bool:
-        """Whether the handlers have been loaded (a read from now on imports nothing)."""
-        return self._load is None
-
     def __bool__(self) -> bool:
         return True
 
