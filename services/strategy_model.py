@@ -336,7 +336,7 @@ def learn_in_order(owner: str, name: str, work: Callable[[], object]) -> threadi
 
 
 def wait_for_learning(owner: str | None = None) -> None:
-    """Return once the learning `learn_later` started in this process (for `owner`, or for
+    """Return once the learning `learn_in_order` started in this process (for `owner`, or for
     every owner) has finished."""
     with _LEARNING_LOCK:
         threads = [t for o, t in _LEARNING.items() if owner is None or o == owner]

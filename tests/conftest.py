@@ -9,6 +9,7 @@ import atexit
 import itertools
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,7 +69,13 @@ def ray_cluster() -> object:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """After a test's teardown: stop the group's Ray cluster when the next test is not of it."""
+    """Before a test's teardown, wait for the strategy models its jobs started to learn on
+    threads of this process (`services.strategy_model.learn_in_order`: they write to the test's
+    store, which the teardown removes); after it, stop the group's Ray cluster when the next
+    test is not of it."""
+    strategy_model = sys.modules.get("services.strategy_model")
+    if strategy_model is not None:
+        strategy_model.wait_for_learning()
     try:
         yield
     finally:

@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ def optimize_command(args: argparse.Namespace) -> int:
         else:
             run_id, result = run_job(_with_profile(request), args.key, renderer.handle)
     renderer.close()
-    return _reported(args, run_id, result, run_directory(run_id))
+    return _reported(args, run_id, result, run_directory(run_id), renderer.warnings_told)
 
 
 def _refuse_a_pipeline_elsewhere(request: Any) -> None:
@@ -84,7 +84,9 @@ def resume_command(args: argparse.Namespace) -> int:
     except RunNotFoundError as exc:
         raise UsageError(f"{exc}; list runs with `stratigos jobs list`") from None
     renderer.close()
-    return _reported(args, outcome.run_id, outcome.result or {}, outcome.directory)
+    return _reported(
+        args, outcome.run_id, outcome.result or {}, outcome.directory, renderer.warnings_told
+    )
 
 
 def _renderer(args: argparse.Namespace) -> Any:
@@ -110,9 +112,14 @@ def _worker_warnings_left_to_the_summary() -> Iterator[None]:
 
 
 def _reported(
-    args: argparse.Namespace, run_id: str, result: dict[str, Any], directory: Path
+    args: argparse.Namespace,
+    run_id: str,
+    result: dict[str, Any],
+    directory: Path,
+    warnings_told: set[str],
 ) -> int:
-    """Write the run's reports, print its summary (or JSON) and give the exit code: 0 when it
+    """Write the run's reports, print its summary (or JSON; the summary leaves out the warnings
+    the trace printed, `warnings_told`) and give the exit code: 0 when it
     succeeded (or stopped at a budget with findings); 3 when it stopped because no model could
     be reached (it keeps its checkpoint: the summary says how to resume it); else 1."""
     from agents.errors import MODEL_UNAVAILABLE_EXIT, ModelUnavailableError
@@ -125,7 +132,7 @@ def _reported(
         payload["files"] = {name: str(path) for name, path in files.items()}
         print(json.dumps(payload, indent=2, default=str))
     else:
-        print(_summary(run_id, result, files))
+        print(_summary(run_id, result, files, warnings_told))
     if str(result.get("reason") or "").startswith(ModelUnavailableError.__name__):
         print(f"The run keeps its checkpoint: resume it with `stratigos resume {run_id}`.")
         return MODEL_UNAVAILABLE_EXIT
@@ -176,9 +183,15 @@ def _sharpe(result: dict[str, Any]) -> str:
     return "Sharpe" if rate is None else f"Sharpe over the {percent(rate)} safe rate"
 
 
-def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str:
+def _summary(
+    run_id: str,
+    result: dict[str, Any],
+    files: dict[str, Path],
+    warnings_told: Collection[str] = (),
+) -> str:
     """The text a finished run prints: its heading, its winner, its benchmarks, its hedge, its
-    explanation and warnings, its manifest and timings, and where its files were written."""
+    explanation and the warnings its trace did not print (`warnings_told`), its manifest and
+    timings, and where its files were written."""
     from api.reports.hedging import text_lines as hedging_lines
     from api.reports.manifest import text_lines as manifest_lines
 
@@ -195,7 +208,8 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
     if explanation:
         lines += ["", explanation]
     for warning in result.get("warnings") or []:
-        lines.append(f"  warning: {warning}")
+        if warning not in warnings_told:
+            lines.append(f"  warning: {warning}")
     manifest = result.get("manifest")
     if isinstance(manifest, dict):
         lines += ["", *manifest_lines(manifest)]

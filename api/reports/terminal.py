@@ -176,7 +176,8 @@ class TerminalRenderer:
 
     `summary_follows`: the command prints the run's summary, its reason included, once the
     trace ends (`stratigos optimize`, `resume`): the run's last line then gives its status
-    alone, so that a failure is told once.
+    alone, so that a failure is told once. `warnings_told` holds the messages of the warnings
+    printed, which that summary leaves out: a warning is told once too.
     """
 
     QUIET_TYPES = frozenset({"run_started", "progress", "warning", "error", "run_finished"})
@@ -214,6 +215,7 @@ class TerminalRenderer:
         self._buffer = ""
         self._buffer_key: tuple[str | None, str | None] | None = None
         self._buffer_prefix = ""
+        self.warnings_told: set[str] = set()
 
     def _emit(self, line: str) -> None:
         self._end_bar()
@@ -272,6 +274,8 @@ class TerminalRenderer:
                 line = render_event(event)
                 if line is not None:
                     lines.append(line)
+                    if event.type == "warning":
+                        self.warnings_told.add(str(event.data.get("message")))
         for line in lines:
             self._emit(line)
         return lines
