@@ -276,7 +276,7 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
     sharpe = performance.sharpe_ratio
     start, end = iso_date(returns.index[0]), iso_date(returns.index[-1])
     record = PortfolioRecord(weights, args.method, start, end, expected, vol)
-    portfolio_id = context.artifacts.put("portfolio", record)
+    portfolio_id = _portfolio_id(context, record)
     return {
         "portfolio_id": portfolio_id,
         "method": args.method,
@@ -293,6 +293,26 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
         **_amounts(args.capital, {str(t): float(w) for t, w in weights.items()}),
         **({"left_out": left_out} if left_out else {}),
     }
+
+
+SAME_WEIGHT = 1e-12
+"""The largest difference of a weight (a fraction of the portfolio) between two builds of one
+portfolio (the order of a universe may move the last bits of an optimizer's arithmetic)."""
+
+
+def _portfolio_id(context: ToolContext, record: PortfolioRecord) -> str:
+    """The id of the portfolio the context already holds that `record` equals (the same method
+    over the same window to the same weights, within `SAME_WEIGHT`: a build asked again is that
+    portfolio, not a copy a chat would save twice), else of `record` stored as a new one."""
+    for artifact_id in context.artifacts.ids("portfolio"):
+        held = context.artifacts.get(artifact_id, "portfolio")
+        if (held.method, held.start, held.end) != (record.method, record.start, record.end):
+            continue
+        if set(held.weights.index) == set(record.weights.index):
+            gap = (held.weights - record.weights.reindex(held.weights.index)).abs().max()
+            if gap <= SAME_WEIGHT:
+                return artifact_id
+    return context.artifacts.put("portfolio", record)
 
 
 def efficient_frontier(context: ToolContext, args: FrontierArgs) -> dict[str, Any]:

@@ -111,6 +111,8 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     subject = built or _subject(inp, intent, ask)
     if subject is not None and not window and not built and _over_subject_window(ask, subject):
         window = _subject_window(inp, subject)  # "its beta": over the window it was built on
+    if built and not window and ask.kind in _SIMULATED and not ask.episodes:
+        window = _build_window(inp)  # "with the HRP one" after "... since 2019": since 2019
     if subject is not None and not window and ask.kind == "statistics" and ask.ranked:
         window = _one_stock_window(inp, intent)  # "which names were calmer than it?" after AMD
     if subject is None:
@@ -161,6 +163,18 @@ def _over_subject_window(ask: AnalysisAsk, subject: dict[str, Any]) -> bool:
     yearly returns" after a backtest); not a backtest of a build (over its own window, it
     would be in-sample)."""
     return ask.kind == "statistics" or (ask.kind == "backtest_weights" and "weights" in subject)
+
+
+_SIMULATED = ("loss_probability", "stress")
+"""The questions whose paths are drawn from a window's history (and betas measured over it)."""
+
+
+def _build_window(inp: PolicyInput) -> dict[str, Any]:
+    """The window the portfolio this turn built was asked over (the conversation's, when the
+    message named none: `build_args`), for a simulation of it that names none either; {} for a
+    build over the tool's default window."""
+    built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
+    return window_of(built[-1].args) if built else {}
 
 
 def _window(intent: Intent, ask: AnalysisAsk) -> dict[str, Any]:

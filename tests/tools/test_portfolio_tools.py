@@ -236,3 +236,35 @@ def test_a_var_resting_on_too_few_losses_says_so(level: float, start: str) -> No
         )
     else:
         assert "thin_tail" not in report
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    first=st.fixed_dictionaries(
+        {
+            "method": st.sampled_from(["hrp", "min_volatility", "risk_parity"]),
+            "start": st.sampled_from(["2016-01-01", "2018-01-01"]),
+            "universe": st.permutations(UNIVERSE[:4]),
+        }
+    ),
+    second=st.fixed_dictionaries(
+        {
+            "method": st.sampled_from(["hrp", "min_volatility", "risk_parity"]),
+            "start": st.sampled_from(["2016-01-01", "2018-01-01"]),
+            "universe": st.permutations(UNIVERSE[:4]),
+        }
+    ),
+)
+def test_a_build_asked_again_is_the_same_portfolio(
+    first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    """The same method over the same window to the same weights (in any order of the
+    universe) is the portfolio built before, under its id (a chat saves it once); any other
+    build is a portfolio of its own."""
+    context = ToolContext()
+    build = tool(context, "optimize_portfolio")
+    before = build.invoke({"end": "2020-12-31", **first})["portfolio_id"]
+    after = build.invoke({"end": "2020-12-31", **second})["portfolio_id"]
+    same = (first["method"], first["start"]) == (second["method"], second["start"])
+    assert (after == before) is same
+    assert len(context.artifacts.ids("portfolio")) == (1 if same else 2)
