@@ -33,7 +33,7 @@ from agents.offline.statistic_words import (
 )
 from agents.offline.stress_ranking import each_on_its_own, ranked_returns
 from agents.offline.weighted_adds import share_words
-from services.formatting import listed
+from services.formatting import count, listed
 
 __all__ = ["ANSWERS", "group_name", "groups_answer"]
 
@@ -61,7 +61,7 @@ def _window(data: dict[str, Any]) -> str:
     window = data["window"]
     base = f", from the close of {window['from_close_of']}" if window.get("from_close_of") else ""
     return (
-        f"from {window['start']} to {window['end']} ({window['sessions']} sessions{base}; the "
+        f"from {window['start']} to {window['end']} ({count(window['sessions'])} sessions{base}; the "
         f"market data ends on {data['data_end']})"
     )
 

@@ -25,6 +25,7 @@ from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent.words import read_tickers
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.research_quotes import quoted_answer
+from services.formatting import count
 from settings import patterns
 
 __all__ = ["market_chat", "research_chat"]
@@ -113,7 +114,7 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
     regime, span = data.get("regime", {}), data.get("date_range", {})
     assets = data.get("per_asset", {})
     text = (
-        f"From {span.get('start')} to {span.get('end')} ({span.get('days')} sessions; the market "
+        f"From {span.get('start')} to {span.get('end')} ({count(span.get('days'))} sessions; the market "
         f"data ends on {data_end()})"
     )
     if regime.get("return_regime") is None:

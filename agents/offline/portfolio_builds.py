@@ -20,7 +20,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.amounts import capital_named
 from agents.offline.intent.typos import normalised
 from agents.offline.policies import PolicyInput
-from services.formatting import listed
+from services.formatting import count, listed
 
 __all__ = [
     "METHOD_NAMES",
@@ -85,7 +85,7 @@ def describe_portfolio(data: dict[str, Any]) -> str:
     )
     span = data.get("date_range") or {}
     window = (
-        f"; estimated from {span['start']} to {span['end']} ({span['days']} sessions; the market "
+        f"; estimated from {span['start']} to {span['end']} ({count(span['days'])} sessions; the market "
         f"data ends on {data_end()})"
         if span.get("start") and span.get("end") and span.get("days")
         else ""

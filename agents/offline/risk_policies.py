@@ -54,6 +54,7 @@ from agents.offline.weight_explanations import (
     explain_weights,
     portfolio_to_explain,
 )
+from services.formatting import count
 from settings import patterns
 
 __all__ = ["risk_chat"]
@@ -143,7 +144,7 @@ def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
         f"At {100 * d['level']:g}% confidence the one-day VaR is {percent(d['var_historical'], 2)} "
         f"and the CVaR {percent(d['cvar_historical'], 2)} (historical); the maximum drawdown was "
         f"{d['max_drawdown']:.1%} and the annualised volatility {d['volatility']:.1%}, from "
-        f"{span['start']} to {span['end']} ({span['days']} sessions; the market data ends on "
+        f"{span['start']} to {span['end']} ({count(span['days'])} sessions; the market data ends on "
         f"{data_end()})."
     )
     text += horizon_sentence(d) + money_sentence(d)

@@ -39,7 +39,7 @@ def test_downside_deviation_of_a_stock_since_a_year(
     said = re.search(rf"{ticker}: downside deviation (\d+\.\d\d)% a year", reply)
     assert said is not None, reply  # the tool's four significant digits, shown to 0.01 points
     assert abs(float(said.group(1)) - 100 * _downside(window)) <= 0.011, (said.group(), reply)
-    assert f"({len(window)} sessions" in reply, reply
+    assert f"({len(window):,} sessions" in reply, reply
 
 
 @SETTINGS
