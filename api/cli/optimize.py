@@ -55,9 +55,23 @@ def optimize_command(args: argparse.Namespace) -> int:
         if args.record is not None:
             run_id, result = run_job_recorded(request, args, renderer.handle)
         else:
-            run_id, result = run_job(_with_profile(request), args.key, renderer.handle)
+            request = _with_profile(request)
+            run_id, result = run_job(request, args.key, renderer.handle)
     renderer.close()
-    return _reported(args, run_id, result, run_directory(run_id), renderer.warnings_told)
+    directory = run_directory(run_id)
+    if request.pipeline and result.get("pipeline"):
+        _write_run_files(directory, request, result)
+    return _reported(args, run_id, result, directory, renderer.warnings_told)
+
+
+def _write_run_files(directory: Path, request: Any, result: dict[str, Any]) -> None:
+    """A search pipeline's run keeps its result in the store and its steps' files in its
+    workspace: its `request.json` and `result.json` are written to the run's directory, as a
+    graph run writes them, for its reports."""
+    from settings.files import write_private
+
+    write_private(directory / "request.json", request.model_dump_json(indent=2))
+    write_private(directory / "result.json", json.dumps(result, indent=2, default=str))
 
 
 def _refuse_a_pipeline_elsewhere(request: Any) -> None:

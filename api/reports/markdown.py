@@ -141,10 +141,17 @@ def _heading_lines(request: OptimizationRequest, result: dict[str, Any]) -> list
         f"**Status:** {status}" + (f" ({result['reason']})" if result.get("reason") else "")
     )
     dataset = result.get("dataset") or {}
+    if dataset:
+        data = (
+            f"Universe: {len(dataset.get('assets', []))} assets, daily returns "
+            f"{dataset.get('start')} to {dataset.get('end')}"
+        )
+    else:  # a search pipeline's result: the request's universe and window
+        asked = ", ".join(request.universe) if request.universe else "the market data's default"
+        data = f"Universe asked: {asked}, daily returns {request.start} to {request.end}"
     lines += [
         "",
-        f"Universe: {len(dataset.get('assets', []))} assets, daily returns "
-        f"{dataset.get('start')} to {dataset.get('end')}; scenarios {', '.join(request.scenarios)} "
+        f"{data}; scenarios {', '.join(request.scenarios)} "
         f"({request.n_paths} paths each); {result.get('n_trials', 0)} of "
         f"{result.get('max_trials', request.budget.max_trials)} trials in "
         f"{result.get('rounds', 1)} round(s)."
@@ -159,8 +166,9 @@ def _heading_lines(request: OptimizationRequest, result: dict[str, Any]) -> list
 def _best_lines(best: dict[str, Any], result: dict[str, Any]) -> list[str]:
     """The winner's section: its verdict and note, its parameters, its objective, its risk
     limits and its path means in each scenario."""
+    verdict = best.get("risk_verdict")
     lines = [
-        f"## Best configuration ({best['risk_verdict']})",
+        f"## Best configuration ({verdict})" if verdict else "## Best configuration",
         "",
         *([f"_{best['note']}_", ""] if best.get("note") else []),
         "| parameter | value |",

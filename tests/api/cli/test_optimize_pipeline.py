@@ -38,6 +38,12 @@ def test_the_pipeline_flag_runs_the_search_as_the_pipeline(
         train=False,
     )
     assert result["best"] == reference["best"]
+    # its files, as a graph run's: the result, and reports that say what ran
+    assert set(result["files"]) == {"result", "report_md", "report_html"}
+    assert json.loads(Path(result["files"]["result"]).read_text())["best"] == result["best"]
+    report = Path(result["files"]["report_md"]).read_text()
+    assert "Universe asked: AAPL, KO, XOM, daily returns 2010-01-01 to" in report
+    assert PIPELINE_NOTE in report and "| lookback |" in report
 
 
 def test_the_pipeline_flag_is_refused_when_the_engine_is_sagemaker(
