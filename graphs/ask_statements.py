@@ -38,7 +38,8 @@ def _weights(use: ToolUse) -> str | None:
     if args.get("portfolio_id"):
         return f"portfolio {args['portfolio_id']}"
     if args.get("portfolio_ids"):
-        return "portfolios " + ", ".join(str(p) for p in args["portfolio_ids"])
+        held = "portfolios " + ", ".join(str(p) for p in args["portfolio_ids"])
+        return held + (" and equal weights" if args.get("equal_weight") else "")
     if use.name in SUBJECT_TOOLS and isinstance(args.get("universe"), list):
         return "equal weights" if len(args["universe"]) > 1 else None  # one stock: held alone
     return None

@@ -270,10 +270,12 @@ def judged_measure(text: str) -> str | None:
 
 
 def _comparison(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:
-    """Several methods compared (one and equal weight is the risk report's: both over one
-    window), judged on the measure asked."""
+    """Several methods compared, or one beside equal weights ("compare HRP and equal weight"),
+    in one table over one window, judged on the measure asked."""
     methods = [m for m in intent.methods if m != "frontier"]
-    if len(methods) < 2 or not (_COMPARE.search(low) or intent.asks_risk):
+    if len(methods) + int(intent.equal_weight) < 2 or not (
+        _COMPARE.search(low) or intent.asks_risk
+    ):
         return None
     return _base("compare", intent, capital=capital, judged_on=judged_measure(intent.text))
 
