@@ -136,11 +136,38 @@ _RATIOS = (
 """The ratios of a risk report a question may name: its words, the report's key, the name."""
 
 
+_CONTRIBUTIONS_ASKED = patterns.compile(
+    r"\brisk[\s-]contributions?\b|\bcontributions? to (?:the |its |my )?(?:portfolio'?s? )?"
+    r"(?:risk|volatility)\b|\bcontribut\w* (?:the )?most\b|\bdrives? (?:the |its |my )?risk\b"
+    r"|\bbiggest (?:source of )?risk\b|\bwhere(?: is|'s) (?:the |its |my )?risk\b"
+    r"|\briskiest (?:holding|position|name|stock)\b"
+)
+"""A question about where a portfolio's risk comes from ("risk contributions", "which holding
+drives the risk?", "what's my biggest risk?")."""
+
+
+def contributions_sentence(d: dict[str, Any]) -> str:
+    """The report's risk contributions, largest first, and the holding carrying the most ("" for
+    a report without them)."""
+    shares = d.get("risk_contributions")
+    if not isinstance(shares, dict) or not shares:
+        return ""
+    ranked = sorted(shares.items(), key=lambda item: -float(item[1]))
+    listed_shares = ", ".join(f"{name} {float(share):.1%}" for name, share in ranked)
+    return (
+        "Risk contributions (each holding's share of the portfolio's volatility; they sum to "
+        f"100%): {listed_shares}: {ranked[0][0]} carries the most. "
+    )
+
+
 def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
-    """A risk report in a sentence, with its window and where the market data ends; then the
-    ratios the question `asked` names (Sharpe and Sortino with the risk-free rate they used)."""
+    """A risk report in a sentence, with its window and where the market data ends, after the
+    risk contributions when the question `asked` is where the risk comes from; then the ratios
+    it names (Sharpe and Sortino with the risk-free rate they used)."""
     span = d["date_range"]
-    text = (
+    low = asked.lower()
+    text = contributions_sentence(d) if _CONTRIBUTIONS_ASKED.search(low) else ""
+    text += (
         f"At {100 * d['level']:g}% confidence the one-day VaR is {percent(d['var_historical'], 2)} "
         f"and the CVaR {percent(d['cvar_historical'], 2)} (historical); the maximum drawdown was "
         f"{d['max_drawdown']:.1%} and the annualised volatility {d['volatility']:.1%}, from "
@@ -150,7 +177,6 @@ def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
     text += horizon_sentence(d) + money_sentence(d)
     if isinstance(thin := d.get("thin_tail"), dict):
         text += f" Caution: {thin['note']}."
-    low = asked.lower()
     named = [(key, name) for word, key, name in _RATIOS if word.search(low) and key in d]
     if named:
         rate = 100 * float(d.get("risk_free_rate") or 0.0)
