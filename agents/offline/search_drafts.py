@@ -48,13 +48,22 @@ _LIMITS = (("max_drawdown", "max_drawdown"), ("cvar_95", "cvar"), ("var_95", "va
 """RiskLimitsDraft field -> the intent's risk limit."""
 
 
+VOL_CAP_SPAN = 0.5
+"""A volatility cap said for a search ("keep vol under 10%") searches the volatility targets
+from this share of it up to it (5% to 10%)."""
+
+
 def _target_vol_range(intent: Intent) -> list[float] | None:
+    """The volatility targets the message asks a search over: a range, a target (kept, or
+    searched around when said as approximate), or up to a volatility cap; None when none."""
     if intent.target_vol_range is not None:
         return list(intent.target_vol_range)
     if intent.target_vol is not None and intent.target_vol_around:  # "around 12%"
         return [max(0.01, round(intent.target_vol * 0.5, 4)), round(intent.target_vol * 1.5, 4)]
     if intent.target_vol is not None:  # a stated target is kept, not searched around
         return [intent.target_vol, intent.target_vol]
+    if (cap := intent.risk_limits.get("volatility")) is not None and 0.0 < cap <= 1.0:
+        return [round(cap * VOL_CAP_SPAN, 4), cap]  # "keep vol under 10%": targets up to it
     return None
 
 
