@@ -26,6 +26,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import BaseStore
 from langgraph.types import Command, StateSnapshot
 
+from agents.approval_words import decision_said
 from graphs import RECURSION_LIMIT
 from graphs.approvals import DECISIONS, check_decision
 from graphs.assistant import build_assistant_graph
@@ -137,12 +138,22 @@ class ChatSession:
         modes: Sequence[str] = (),
     ) -> ChatTurn:
         """Send a user message; returns the replies (and the approval request, if the assistant
-        proposes a run). A message sent while a run awaits approval cancels that proposal.
+        proposes a run). While a run awaits approval, a message that only approves or rejects
+        in words ("yes, go ahead", "cancel it": `agents.approval_words.decision_said`) is that
+        answer (`decide`), and any other message cancels the proposal before it is read.
         `on_chunk` receives the graph's raw stream items (see `TraceLog.stream`, with "values"
         and the stream modes `modes` added, e.g. "debug"); `message_id` is the id the user
         message gets (default: a new one)."""
         if not text.strip():
             raise ValueError("the message is empty")
+        said = decision_said(text)
+        pending = self.pending() if said is not None else None
+        if (
+            said is not None
+            and pending is not None
+            and said in (pending.get("actions") or DECISIONS)
+        ):
+            return self.decide(said, on_event=on_event, on_chunk=on_chunk, modes=modes)
         message = HumanMessage(text, id=message_id) if message_id else HumanMessage(text)
         return self._stream(
             {"messages": [message]}, on_event, on_chunk, modes, rejecting_pending=True

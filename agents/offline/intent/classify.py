@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agents.approval_words import decision_said
 from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.names import IntentName
 from agents.offline.intent.scanner import Scanner
 from agents.offline.intent.stress_reading import market_move_named
-from agents.offline.intent.words import words
 from settings import patterns
 
 PORTFOLIO_ID = patterns.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
@@ -31,35 +31,6 @@ EQUAL_WEIGHT = patterns.compile(
 REVISION = patterns.compile(
     r"\binstead\b|\brather\b|\bswitch (?:to|it|over)\b|\bchange (?:it |that |this |the \w+ )?to\b"
     r"|\bmake it\b|\bactually\b|\buse \w+(?: \w+)? now\b"
-)
-
-
-_APPROVE_STRONG = words(
-    "yes yeah yep yup ok okay sure approve approved confirm confirmed proceed go lgtm do launch "
-    "ship run start agreed"
-)
-
-
-_APPROVE_PHRASE = patterns.compile(
-    r"\b(?:sounds|looks) (?:good|great|fine)\b|\bperfect\b|fine by me"
-)
-
-
-_APPROVE_FILLER = words(
-    "please thanks thank you now then it that this the ahead for with plan looks sounds let's "
-    "lets i and all right alright good great fine perfect by me that's it's"
-)
-
-
-_REJECT_STRONG = words(
-    "no nope nah not cancel cancelled abort stop reject rejected don't dont never forget scrap "
-    "drop decline declined"
-)
-
-
-_REJECT_FILLER = words(
-    "please thanks it that this the run plan i mind do changed my actually let's lets want to "
-    "now thank you go ahead"
 )
 
 
@@ -296,12 +267,8 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
     words = _WORDS.findall(low)
     actionable = _actionable(slots) or slots["revision"]
     if words and not actionable:
-        word_set = set(words)
-        if word_set & _REJECT_STRONG and word_set <= _REJECT_STRONG | _REJECT_FILLER:
-            return "reject"
-        approving = bool(word_set & _APPROVE_STRONG) or bool(_APPROVE_PHRASE.search(low))
-        if approving and word_set <= _APPROVE_STRONG | _APPROVE_FILLER:
-            return "approve"
+        if (decision := decision_said(low)) is not None:
+            return decision
         if _CANCEL.search(low) or _NO.match(low):
             return "reject"
     if asks_estimate(low, slots):
