@@ -28,7 +28,8 @@ from typing import Any
 
 from quant.hedge_names import HEDGE_NAMES
 from quant.strategy import StrategyConfig
-from services.formatting import PARAMETERS, multiple, parameter, percent, ratio
+from services.formatting import METRICS, PARAMETERS, multiple, parameter, percent, ratio
+from services.formatting import scenario as scenario_words
 
 
 def _pct(value: float, digits: int = 2) -> str:
@@ -379,3 +380,45 @@ def sensitivity_facts(data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(curve, dict)
     }
     return {"importance": importance, "sensitivity": curves}
+
+
+def metric_explanation(
+    facts: dict[str, Any], metrics: tuple[str, ...], scenarios: tuple[str, ...], cash: bool
+) -> str | None:
+    """The winner's `metrics` (keys of its metrics per scenario: "sharpe", "average_weight",
+    ...) in `scenarios` (every scenario when none), from a finished search's explanation
+    `facts`: each the mean over that scenario's simulated paths. The average risky weight is
+    said as cash held or wealth borrowed; `cash`: the question asked about time in cash, which
+    the run does not keep (it keeps each scenario's average weight), and the answer says so.
+    None when the facts hold none of them."""
+    by_scenario: dict[str, dict[str, float]] = facts.get("scenarios") or {}
+    shown = [s for s in (scenarios or tuple(by_scenario)) if s in by_scenario]
+    said = []
+    for metric in metrics:
+        values = [(s, by_scenario[s][metric]) for s in shown if metric in by_scenario[s]]
+        if not values:
+            continue
+        term = METRICS[metric]
+        listed = "; ".join(
+            f"{scenario_words(s)} {term.write(v)}{_held(metric, v)}" for s, v in values
+        )
+        said.append(
+            f"The winner's {term.label} ({term.help}, the mean over each scenario's simulated paths): {listed}."
+        )
+    if not said:
+        return None
+    if cash and "average_weight" in metrics:
+        said.append(
+            "The search keeps each scenario's average risky weight, not how many days the "
+            "strategy spent in cash."
+        )
+    return " ".join(said)
+
+
+def _held(metric: str, value: float) -> str:
+    """What an average risky weight leaves in cash, or borrows ("" for another metric)."""
+    if metric != "average_weight":
+        return ""
+    if value > 1.0:
+        return f" (no cash: it borrows {percent(value - 1.0)} of wealth)"
+    return f" ({percent(1.0 - value)} in cash)"

@@ -24,6 +24,7 @@ from graphs.ask_notes import NOTHING_COMPUTED, Unaccounted, named_as_not_used, p
 from graphs.ask_vocabulary import Vocabulary
 from graphs.ask_weights_used import TOLERANCE, close, weights_used
 from quant.episodes import EPISODES
+from services.formatting import scenario
 from settings import patterns
 
 ESTIMATE = "estimate_strategy"
@@ -536,6 +537,15 @@ def _limit_values(item: AskItem, turn: Turn) -> list[Any]:
     return found
 
 
+def _scenario_stated(item: AskItem, reply: str) -> bool:
+    """Whether `item` is a scenario the reply gives a figure of ("bear 0.12", "high-volatility
+    18.93%")."""
+    if item.kind != "scenario":
+        return False
+    words = re.escape(scenario(str(item.value)))
+    return re.search(rf"\b{words} [-+]?\d", reply) is not None
+
+
 def unaccounted(
     items: Sequence[AskItem],
     turn: Turn,
@@ -544,14 +554,16 @@ def unaccounted(
 ) -> list[Unaccounted]:
     """The items of the message (and those `carried` from the thread's earlier request) that
     no tool call of the turn took as asked and the reply does not name as not used. A turn
-    that computed nothing used none of its message's items (unless its reply says so)."""
+    that computed nothing used none of its message's items (unless its reply says so), but a
+    scenario its reply gives a figure of (one answered from a finished search's results: "the
+    winner's Sharpe in the bear scenario")."""
     if not turn.uses:
         if SAYS_NOTHING_COMPUTED.search(turn.reply):
             return []
         return [
             Unaccounted(item, NOTHING_COMPUTED)
             for item in items
-            if not named_as_not_used(item, turn.reply)
+            if not named_as_not_used(item, turn.reply) and not _scenario_stated(item, turn.reply)
         ]
     excluded = {str(i.value) for i in items if i.kind == "ticker" and i.excluded}
     excluded |= {t for i in items if i.kind == "group" and i.excluded for t in _members(str(i.value), turn.vocab)}  # fmt: skip

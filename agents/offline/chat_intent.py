@@ -320,6 +320,24 @@ def finished_run(inp: PolicyInput) -> bool:
     return any(isinstance(m, AIMessage) and RUN_DONE.search(m.text) for m in inp.messages)
 
 
+def run_is_latest(inp: PolicyInput) -> bool:
+    """Whether the conversation's latest finished strategy search came after its latest work on
+    a portfolio or stocks (a call of `SUBJECT_TOOLS` or a risk report): "its Sharpe" is then the
+    winner's."""
+    done = [
+        i
+        for i, m in enumerate(inp.messages)
+        if isinstance(m, AIMessage) and RUN_DONE.search(m.text)
+    ]
+    worked = [
+        i
+        for i, m in enumerate(inp.messages)
+        if isinstance(m, AIMessage)
+        and any(c["name"] in (*SUBJECT_TOOLS, "portfolio_risk_report") for c in m.tool_calls)
+    ]
+    return bool(done) and (not worked or done[-1] > worked[-1])
+
+
 def thread_subject(inp: PolicyInput) -> tuple[str, ...]:
     """The conversation's current universe: that of its latest turn before this one which
     worked on named tickers (a portfolio built, statistics read, a backtest; the tickers of

@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, SystemMessage
 
 from agents.conversation_texts import LAST_RUN_MARKER
-from agents.explanation import parameter_explanation
+from agents.explanation import metric_explanation, parameter_explanation
 from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
@@ -26,6 +26,7 @@ from agents.offline.chat_intent import (
     known_tickers,
     previous_answer,
     revises_portfolio,
+    run_is_latest,
     thread_method,
     thread_subject,
     user_text,
@@ -46,7 +47,8 @@ from agents.offline.intent.concepts import (
 )
 from agents.offline.intent.memory import read_memory_ask
 from agents.offline.intent.scope import out_of_scope
-from agents.offline.intent.strategy_terms import parameters_named
+from agents.offline.intent.strategy_terms import parameters_named, winner_metrics_named
+from agents.offline.intent.words import read_scenarios
 from agents.offline.memory_chat import memory_chat
 from agents.offline.policies import (
     PolicyInput,
@@ -66,6 +68,7 @@ from agents.offline.portfolio_builds import (
 )
 from agents.offline.search_drafts import (
     asks_about_parameters,
+    asks_about_winner,
     nothing_to_revise,
     nothing_to_revise_reply,
     repeats_search,
@@ -121,6 +124,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         if inp.must_call_tool:
             return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})
         return reply(declined)
+    if (routed := _run_parameter_route(inp, intent)) is not None:
+        return routed  # "and the lookback?", "and its drawdown?" after a search: the winner's
     if (routed := follow_up_route(inp)) is not None:
         return routed  # a change of the conversation's latest request
     if nothing_to_revise(inp):
@@ -128,8 +133,6 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             reason = "a change with no earlier request to change"
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return reply(nothing_to_revise_reply(inp))
-    if (routed := _run_parameter_route(inp, intent)) is not None:
-        return routed  # "and the lookback?" after a search: the winner's, not a new search
     if inp.must_call_tool and repeats_search(inp):
         reason = "the message asks for the conversation's search again, changed"
         return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
@@ -202,12 +205,19 @@ def _meaning_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
 
 def _run_parameter_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
     """The route of a question about a parameter of the conversation's finished search ("and
-    the lookback?", "what about the vol target?": they read as a search ask): the explanation
-    agent, which says the winner's value and its part (`explanation_chat`); None for any other
-    message (`search_drafts.asks_about_parameters`) or before a search finished."""
-    if not (inp.must_call_tool and finished_run(inp) and asks_about_parameters(intent)):
+    the lookback?", "what about the vol target?": they read as a search ask) or a measure of its
+    winner ("the winner's Sharpe in the bear scenario?", "how much is it in cash?"): the
+    explanation agent, which answers from the run's facts (`explanation_chat`); None for any
+    other message (`search_drafts.asks_about_parameters`, `asks_about_winner`) or before a
+    search finished."""
+    if not (inp.must_call_tool and finished_run(inp)):
         return None
-    reason = "a question about a parameter of the finished strategy search"
+    if asks_about_parameters(intent):
+        reason = "a question about a parameter of the finished strategy search"
+    elif asks_about_winner(intent, run_is_latest(inp)):
+        reason = "a question about a measure of the finished strategy search's winner"
+    else:
+        return None
     return forced_call(inp, {"agent": "explanation", "reason": reason})
 
 
@@ -424,6 +434,10 @@ def draft_deployment(inp: PolicyInput) -> AIMessage:
     return forced_call(inp, draft)
 
 
+_CASH = patterns.compile(r"\bcash\b")
+"""A question about time in cash, which a search's results do not keep."""
+
+
 def explanation_chat(inp: PolicyInput) -> AIMessage:
     """Answer from the last run handed over in a `LAST_RUN:` system message: about the
     strategy parameters the message names (`agents.explanation.parameter_explanation`), else
@@ -437,6 +451,12 @@ def explanation_chat(inp: PolicyInput) -> AIMessage:
             said = [text for name in named if (text := parameter_explanation(facts, name))]
             if said:  # "why did it pick that lookback?": that parameter's part in the winner
                 return reply(" ".join(said))
+            low = user_text(inp).lower()
+            measured = metric_explanation(
+                facts, winner_metrics_named(low), read_scenarios(low), bool(_CASH.search(low))
+            )
+            if measured:  # "the winner's Sharpe in the bear scenario?": its path means
+                return reply(measured)
             if explanation.get("text"):
                 return reply(explanation["text"])
     built = portfolio_to_explain(inp)

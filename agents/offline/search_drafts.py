@@ -13,6 +13,7 @@ naming nothing to work on, has nothing to change: the supervisor asks what it is
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any, get_args
 
 from langchain_core.messages import AIMessage
@@ -27,8 +28,8 @@ from agents.offline.chat_intent import (
 )
 from agents.offline.hedge_policies import hedge_draft
 from agents.offline.intent import Intent, parse_intent
-from agents.offline.intent.changes import FOLLOW_UP_OPENING, read_change
-from agents.offline.intent.strategy_terms import parameters_named
+from agents.offline.intent.changes import FOLLOW_UP_OPENING, Change, read_change
+from agents.offline.intent.strategy_terms import parameters_named, winner_metrics_named
 from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.strategy_args import stated_config
 from quant.regime_names import REGIME_NAMES
@@ -36,6 +37,7 @@ from settings import patterns
 
 __all__ = [
     "asks_about_parameters",
+    "asks_about_winner",
     "draft_search",
     "follows_up",
     "nothing_to_revise",
@@ -103,6 +105,48 @@ def follows_up(intent: Intent) -> bool:
         or read_change(intent) is not None
         or bool(FOLLOW_UP_OPENING.search(intent.text.lower()))
     )
+
+
+_OF_THE_WINNER = patterns.compile(
+    r"\b(?:winner|winning|the (?:strategy|search|run|result|best configuration))\b"
+)
+"""Words naming a finished search's winner ("the winner's Sharpe", "the strategy's drawdown")."""
+_ELSEWHERE = patterns.compile(r"\b(?:market|index|s&p|spx|portfolio)\b")
+"""Words naming another subject than a search's winner."""
+_DEFINITION = patterns.compile(
+    r"\bwhat (?:does|do) .*\bmean\b|\bmeaning\b|\bdefin\w*|\bwhat(?:'s| is| are) an? "
+)
+"""A question what a word means ("what does the Sharpe ratio mean?"), not a figure."""
+
+
+def _only_scenarios(change: Change) -> bool:
+    """Whether a change names scenarios and nothing else ("and its exposure in the bear
+    scenario?"): a search winner's results are kept per scenario."""
+    changed = {
+        f.name
+        for f in fields(change)
+        if f.name != "intent" and getattr(change, f.name) not in (None, (), False)
+    }
+    return changed == {"scenarios"}
+
+
+def asks_about_winner(intent: Intent, latest: bool) -> bool:
+    """Whether a message only asks a measure of a finished search's winner ("what's the winner's
+    Sharpe in the bear scenario?", "how much is it in cash?"): a measure of a strategy's results
+    named, no stocks or method, no other subject, no number, no definition asked, no fresh ask or change,
+    and the winner named or (with `latest`: the search is the conversation's latest subject)
+    meant by "it"."""
+    low = intent.text.lower()
+    if not winner_metrics_named(low) or intent.tickers or intent.all_tickers or intent.methods:
+        return False  # "vs min vol?" names a method, not the winner's volatility
+    change = read_change(intent)
+    if change is not None and not _only_scenarios(change):  # "in the bear scenario": its own
+        return False
+    if _ASKS.search(low) or _ELSEWHERE.search(low) or _DEFINITION.search(low):
+        return False
+    if any(c.isdigit() for c in low):  # a window, a level or a value: not the winner's results
+        return False
+    return bool(_OF_THE_WINNER.search(low)) or latest
 
 
 def asks_about_parameters(intent: Intent) -> bool:

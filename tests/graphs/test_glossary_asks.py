@@ -195,8 +195,11 @@ def test_in_a_conversation_a_comparison_or_a_run_s_figure_is_computed_not_define
              "with 40 trials")  # fmt: skip
     assert run.decide("approve").replies[-1].startswith("Run run_")
     explained = run.send("explain the result").replies[-1]
-    for text in ("what is the sharpe ratio?", "explain the drawdown"):
-        assert run.send(text).replies[-1] == explained, text  # the run's explanation
+    assert explained.startswith("The winner "), explained  # the run's explanation
+    for text, label in (("what is the sharpe ratio?", "Sharpe ratio"),
+                        ("explain the drawdown", "max drawdown")):  # fmt: skip
+        reply = run.send(text).replies[-1]  # the winner's, per scenario
+        assert reply.startswith(f"The winner's {label} ("), (text, reply)
     lookback = run.send("what is the lookback?").replies[-1]  # the winner's, and its part
     assert lookback.startswith("The winner: lookback "), lookback
     assert "(docs/glossary.md" in run.send("what does the sharpe ratio mean?").replies[-1]

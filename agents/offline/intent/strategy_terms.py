@@ -9,7 +9,7 @@ from __future__ import annotations
 from services.windows import SESSIONS_PER
 from settings import patterns
 
-__all__ = ["lookback_sessions", "parameters_named", "stated_leverage"]
+__all__ = ["lookback_sessions", "parameters_named", "stated_leverage", "winner_metrics_named"]
 
 _UNIT = r"(trading[\s-]+days?|days?|sessions?|weeks?|months?|quarters?|years?)\b"
 _LOOKBACK = patterns.compile(
@@ -55,4 +55,27 @@ def parameters_named(low: str) -> tuple[str, ...]:
     """The strategy parameters (`StrategyConfig` fields) the lower-case text names, in the order
     it names them ("why that lookback and not a higher vol target?": lookback, target_vol)."""
     found = [(m.start(), name) for name, words in _PARAMETER_WORDS if (m := words.search(low))]
+    return tuple(name for _, name in sorted(found))
+
+
+_WINNER_METRICS = (
+    ("sharpe", r"\bsharpe\b"),
+    ("sortino", r"\bsortino\b"),
+    ("max_drawdown", r"\bdraw[\s-]?downs?\b|\bm?dd\b"),
+    ("volatility", r"(?<!target )(?<!target-)\b(?:vol|volatility|volatile)\b(?![\s_-]*target)"),
+    ("cagr", r"\breturns?\b|\bcagr\b|\bgrowth rate\b"),
+    ("cvar_95", r"\bcvar\b|\bexpected shortfall\b"),
+    ("var_95", r"\bvar\b|\bvalue[\s-]at[\s-]risk\b"),
+    ("turnover", r"\bturnover\b|\bhow much (?:does )?it trades?\b"),
+    ("average_weight", r"\b(?:in )?cash\b|\bexposure\b|\brisky weight\b|\binvested\b|\blevered\b"),
+)
+_WINNER_METRIC_WORDS = [(name, patterns.compile(words)) for name, words in _WINNER_METRICS]
+
+
+def winner_metrics_named(low: str) -> tuple[str, ...]:
+    """The measures of a strategy's results (the keys of a search winner's metrics per scenario)
+    the lower-case text names, in the order it names them ("its sharpe and drawdown in the bear
+    case": sharpe, max_drawdown; "how much is it in cash?": average_weight). A parameter is not
+    a measure: "vol target" names none."""
+    found = [(m.start(), name) for name, words in _WINNER_METRIC_WORDS if (m := words.search(low))]
     return tuple(name for _, name in sorted(found))

@@ -1,0 +1,60 @@
+"""A measure of a finished search's winner asked in chat ("what's the winner's Sharpe in the
+bear scenario?", "how much of the time is it in cash?", "and its drawdown?") is answered from
+the run's results: the winner's path means per scenario, as the result stores them, the average
+risky weight said as cash held or wealth borrowed. Before, the first read as a question about
+market scenarios (a scenario set of every stock was generated and described) and the second as
+no question at all. "Its" after a later question about stocks is about those stocks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from graphs.chat import ChatSession
+from services.formatting import METRICS, scenario
+from services.strategy_model import wait_for_learning
+from settings import Settings
+from store.sqlite import SQLiteStore
+
+SEARCH = "find the best vol target for KO, PG and XOM with 12 trials since 2015"
+SAID = {"sharpe": "sharpe", "max_drawdown": "drawdown", "cagr": "annual return",
+        "volatility": "volatility", "average_weight": "exposure"}  # fmt: skip
+ASKS = ("what's the winner's {m}{s}?", "and its {m}{s}?", "what {m} does the strategy have{s}?")
+SCENARIOS = ("", "bear", "high_vol")
+
+
+def test_measures_of_the_winner_are_its_results(offline_data_dir: Path, tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    session = ChatSession("measures", settings=Settings(), owner="alice", store=store)
+    assert session.send(SEARCH).pending is not None
+    done = session.decide("approve").replies[-1]
+    [job_id] = re.findall(r"^Run (job_\w+) succeeded\.", done)
+    wait_for_learning("alice")
+    by_scenario = store.get_result("alice", job_id).payload["best"]["scenarios"]
+    # each phrasing, measure and scenario, within the turns a model is shown (`agents.chat.HISTORY`)
+    asked = [(ASKS[i % 3], list(SAID)[i % 5], SCENARIOS[i % 3]) for i in range(10)]
+    for ask, metric, named in asked:
+        where = f" in the {scenario(named)} scenario" if named else ""
+        question = ask.format(m=SAID[metric], s=where)
+        turn = session.send(question)
+        assert turn.pending is None, question
+        answer = turn.replies[-1]
+        term = METRICS[metric]
+        assert answer.startswith(f"The winner's {term.label} ("), (question, answer)
+        shown = [named] if named else list(by_scenario)
+        for name in shown:
+            value = term.write(by_scenario[name][metric])
+            assert f"{scenario(name)} {value}" in answer, (question, name, value, answer)
+        assert all(f" {scenario(n)} " not in answer for n in by_scenario if n not in shown)
+        assert "Nothing was computed" not in answer and "Used:" not in answer, answer
+    cash = session.send("how much of the time is it in cash?").replies[-1]
+    weight = by_scenario["bear"]["average_weight"]
+    held = (
+        f"{(weight - 1) * 100:.2f}% of wealth"
+        if weight > 1
+        else f"{(1 - weight) * 100:.2f}% in cash"
+    )
+    assert held in cash and "not how many days the strategy spent in cash" in cash, cash
+    session.send("what's the volatility of AAPL since 2020?")
+    assert "AAPL: Sharpe ratio" in session.send("what's its sharpe?").replies[-1]  # the stock's
+    store.close()
