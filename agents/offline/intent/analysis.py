@@ -179,6 +179,9 @@ _NOT_STATISTICS = patterns.compile(
     r"|\bcalmar\b"
     r"|\bdescribe\b|\btarget\b(?!\s+(?:weights?|allocations?|mix))|\bexpected return|\bfrontier\b"
 )
+_EXPECTED_RETURN = patterns.compile(r"\bexpected return")
+"""A return asked as expected: of stocks named, a forecast (not a statistic); of the portfolio
+the conversation holds, its return over the window it was estimated on (its build's figure)."""
 _SUBJECT = patterns.compile(
     r"\b(?:it|its|this|that|my|our|the same|those|these|they|them|their|portfolio|allocation"
     r"|holdings?)\b"
@@ -382,6 +385,9 @@ def _statistics(
     sectors are ranked and none is named."""
     made = _MONEY_MADE_OR_LOST.search(low)  # "how much did AAPL make": no build
     builds = intent.intent == "optimize_portfolio" and _BUILD.search(low) and not made
+    of_held = subject_in_thread and not intent.tickers and bool(_SUBJECT.search(low))
+    if of_held:  # "what's its expected return?": the held portfolio's return over its window
+        low = _EXPECTED_RETURN.sub("return", low)
     if _NOT_STATISTICS.search(low) or builds:
         return None
     weights = intent.weights
