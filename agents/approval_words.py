@@ -10,6 +10,8 @@ from typing import Literal
 from settings import patterns
 
 _WORDS = patterns.compile(r"[a-z']+")
+_STATED = patterns.compile(r"[\d$%€£]")
+"""A number, an amount or a share: what a message changing the proposal states."""
 
 
 def _set(text: str) -> frozenset[str]:
@@ -41,7 +43,7 @@ REJECT_STRONG = _set(
 
 REJECT_FILLER = _set(
     "please thanks it that this the run plan i mind do changed my actually let's lets want to "
-    "now thank you go ahead"
+    "now thank you"
 )
 """Words a rejection may hold besides its own."""
 
@@ -51,7 +53,7 @@ def decision_said(text: str) -> Literal["approve", "reject"] | None:
     rejection, words and fillers), else None."""
     low = text.lower()
     said = set(_WORDS.findall(low))
-    if not said:
+    if not said or _STATED.search(low):  # "do it for 2015", "yes, 15%": a change, not an answer
         return None
     if said & REJECT_STRONG and said <= REJECT_STRONG | REJECT_FILLER:
         return "reject"

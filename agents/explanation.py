@@ -389,8 +389,9 @@ def metric_explanation(
     ...) in `scenarios` (every scenario when none), from a finished search's explanation
     `facts`: each the mean over that scenario's simulated paths. The average risky weight is
     said as cash held or wealth borrowed; `cash`: the question asked about time in cash, which
-    the run does not keep (it keeps each scenario's average weight), and the answer says so.
-    None when the facts hold none of them."""
+    the run does not keep (it keeps each scenario's average weight), and the answer says so; a
+    scenario asked that the search did not simulate is said to be missing. None when the facts
+    hold none of them and no scenario is missing."""
     by_scenario: dict[str, dict[str, float]] = facts.get("scenarios") or {}
     shown = [s for s in (scenarios or tuple(by_scenario)) if s in by_scenario]
     said = []
@@ -405,6 +406,10 @@ def metric_explanation(
         said.append(
             f"The winner's {term.label} ({term.help}, the mean over each scenario's simulated paths): {listed}."
         )
+    if missing := [s for s in scenarios if s not in by_scenario]:
+        kept = ", ".join(scenario_words(s) for s in by_scenario)
+        absent = ", ".join(scenario_words(s) for s in missing)
+        said.append(f"The search did not simulate the {absent} scenario (its scenarios: {kept}).")
     if not said:
         return None
     if cash and "average_weight" in metrics:

@@ -297,7 +297,8 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
 
 SAME_WEIGHT = 1e-12
 """The largest difference of a weight (a fraction of the portfolio) between two builds of one
-portfolio (the order of a universe may move the last bits of an optimizer's arithmetic)."""
+portfolio (the order of a universe may move the last bits of an optimizer's arithmetic; HRP's
+clustering may give another order other weights, which are then another portfolio)."""
 
 
 def _portfolio_id(context: ToolContext, record: PortfolioRecord) -> str:

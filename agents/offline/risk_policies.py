@@ -138,7 +138,8 @@ _RATIOS = (
 
 _CONTRIBUTIONS_ASKED = patterns.compile(
     r"\brisk[\s-]contributions?\b|\bcontributions? to (?:the |its |my )?(?:portfolio'?s? )?"
-    r"(?:risk|volatility)\b|\bcontribut\w* (?:the )?most\b|\bdrives? (?:the |its |my )?risk\b"
+    r"(?:risk|volatility)\b|\bcontribut\w* (?:the )?most (?:to )?(?:the |its |my )?(?:risk|volatility)\b"
+    r"|\bdrives? (?:the |its |my )?risk\b"
     r"|\bbiggest (?:source of )?risk\b|\bwhere(?: is|'s) (?:the |its |my )?risk\b"
     r"|\briskiest (?:holding|position|name|stock)\b"
 )

@@ -33,6 +33,7 @@ from agents.offline.intent.strategy_terms import parameters_named, winner_metric
 from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.strategy_args import stated_config
 from quant.regime_names import REGIME_NAMES
+from quant.strategy import WEIGHT_FUNCTION_PARAMETERS
 from settings import patterns
 
 __all__ = [
@@ -52,7 +53,7 @@ _LIMITS = (("max_drawdown", "max_drawdown"), ("cvar_95", "cvar"), ("var_95", "va
 
 VOL_CAP_SPAN = 0.5
 """A volatility cap said for a search ("keep vol under 10%") searches the volatility targets
-from this share of it up to it (5% to 10%)."""
+from this share of it up to it (5% to 10%), with the rules that scale to a target."""
 
 
 def _target_vol_range(intent: Intent) -> list[float] | None:
@@ -64,9 +65,24 @@ def _target_vol_range(intent: Intent) -> list[float] | None:
         return [max(0.01, round(intent.target_vol * 0.5, 4)), round(intent.target_vol * 1.5, 4)]
     if intent.target_vol is not None:  # a stated target is kept, not searched around
         return [intent.target_vol, intent.target_vol]
-    if (cap := intent.risk_limits.get("volatility")) is not None and 0.0 < cap <= 1.0:
-        return [round(cap * VOL_CAP_SPAN, 4), cap]  # "keep vol under 10%": targets up to it
+    if _capped(intent):  # "keep vol under 10%": targets up to it
+        cap = intent.risk_limits["volatility"]
+        return [round(cap * VOL_CAP_SPAN, 4), cap]
     return None
+
+
+TARGETING_RULES = tuple(
+    rule for rule, reads in WEIGHT_FUNCTION_PARAMETERS.items() if "target_vol" in reads
+)
+"""The weight rules that scale exposure to a volatility target."""
+
+
+def _capped(intent: Intent) -> bool:
+    """Whether the message caps a search's volatility ("keep vol under 10%") and states no
+    target of its own."""
+    cap = intent.risk_limits.get("volatility")
+    stated = intent.target_vol_range is not None or intent.target_vol is not None
+    return cap is not None and 0.0 < cap <= 1.0 and not stated
 
 
 def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
@@ -79,6 +95,8 @@ def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
         draft["target_vol_range"] = targets
     if intent.weight_functions:
         draft["weight_functions"] = list(intent.weight_functions)
+    elif _capped(intent):  # the Merton rule reads no target: a cap would not bind it
+        draft["weight_functions"] = list(TARGETING_RULES)
     stated = stated_config(intent)
     if fixed := {name: stated[name] for name in get_args(FixedSetting) if name in stated}:
         draft["fixed"] = fixed
@@ -111,8 +129,13 @@ _OF_THE_WINNER = patterns.compile(
     r"\b(?:winner|winning|the (?:strategy|search|run|result|best configuration))\b"
 )
 """Words naming a finished search's winner ("the winner's Sharpe", "the strategy's drawdown")."""
-_ELSEWHERE = patterns.compile(r"\b(?:market|index|s&p|spx|portfolio)\b")
+_ELSEWHERE = patterns.compile(
+    r"\b(?:market|index|s&p|spx|portfolio|my|holdings?|bonds?|buy[\s-]and[\s-]hold|benchmarks?"
+    r"|equal[\s-]?weight\w*|runner[\s-]?up|other|trials?|sectors?|stocks?|names)\b"
+)
 """Words naming another subject than a search's winner."""
+_IT = patterns.compile(r"\b(?:it|its|it's)\b")
+""""It": the conversation's latest subject."""
 _DEFINITION = patterns.compile(
     r"\bwhat (?:does|do) .*\bmean\b|\bmeaning\b|\bdefin\w*|\bwhat(?:'s| is| are) an? "
 )
@@ -133,12 +156,14 @@ def _only_scenarios(change: Change) -> bool:
 def asks_about_winner(intent: Intent, latest: bool) -> bool:
     """Whether a message only asks a measure of a finished search's winner ("what's the winner's
     Sharpe in the bear scenario?", "how much is it in cash?"): a measure of a strategy's results
-    named, no stocks or method, no other subject, no number, no definition asked, no fresh ask or change,
-    and the winner named or (with `latest`: the search is the conversation's latest subject)
-    meant by "it"."""
+    named, no stocks, sector or method, no other subject, no number, no definition asked, no
+    fresh ask or change, and the winner named or (with `latest`: the search is the
+    conversation's latest subject) meant by "it"."""
     low = intent.text.lower()
     if not winner_metrics_named(low) or intent.tickers or intent.all_tickers or intent.methods:
         return False  # "vs min vol?" names a method, not the winner's volatility
+    if intent.sectors or intent.equal_weight or intent.portfolio_ids:
+        return False  # "how volatile is tech?"
     change = read_change(intent)
     if change is not None and not _only_scenarios(change):  # "in the bear scenario": its own
         return False
@@ -146,7 +171,7 @@ def asks_about_winner(intent: Intent, latest: bool) -> bool:
         return False
     if any(c.isdigit() for c in low):  # a window, a level or a value: not the winner's results
         return False
-    return bool(_OF_THE_WINNER.search(low)) or latest
+    return bool(_OF_THE_WINNER.search(low)) or (latest and bool(_IT.search(low)))
 
 
 def asks_about_parameters(intent: Intent) -> bool:

@@ -19,7 +19,10 @@ from settings import Settings
 SEARCH = "find the best vol target for KO, PG and XOM with 6 trials since 2015"
 APPROVALS = ("approve", "yes, go ahead", "ok run it", "sounds good", "Yes please", "go")
 REJECTIONS = ("reject", "no, cancel it", "nope", "don't run it", "cancel")
-NOT_DECISIONS = ("make it 8 trials", "yes but with KO only", "what will it cost?", "no, use 2016")
+NOT_DECISIONS = ("make it 8 trials", "yes but with KO only", "what will it cost?", "no, use 2016",
+                 "do it for 2016", "yes, 15% please", "go for 12%", "ok, 2016 then", "no 2008",
+                 "approve $1,000,000", "no, go ahead")  # fmt: skip
+"""Messages that change the proposal (a number, an amount or a share) or say it both ways."""
 
 
 @settings(
@@ -45,3 +48,12 @@ def test_only_a_bare_answer_is_read_as_one() -> None:
     assert {decision_said(s) for s in APPROVALS} == {"approve"}
     assert {decision_said(s) for s in REJECTIONS} == {"reject"}
     assert {decision_said(s) for s in NOT_DECISIONS} == {None}
+
+
+def test_an_approval_that_states_a_change_does_not_run_the_search_as_drafted(
+    offline_data_dir: Path,
+) -> None:
+    session = ChatSession(f"say-{uuid.uuid4().hex}", settings=Settings())
+    assert session.send(SEARCH).pending is not None
+    turn = session.send("do it for 2016")
+    assert not any(re.match(r"Run run_\w+ succeeded", r) for r in turn.replies), turn.replies

@@ -1,6 +1,7 @@
 """A volatility cap said for a search ("keep vol under 10%", "with volatility below 8%") reaches
-the search: the volatility targets it searches run from half the cap up to the cap, and the
-approval's summary says so without a "Not used" about it. Before, the cap was left out of the
+the search: the volatility targets it searches run from half the cap up to the cap, with the
+weight rules that scale exposure to a target (the Merton rule reads none), and the approval's
+summary says so without a "Not used" about it. Before, the cap was left out of the
 drafted search (said as not used) and the targets ran from 5% to 25%."""
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def test_a_volatility_cap_bounds_the_targets_searched(
     assert turn.pending is not None, turn.replies
     targets = turn.pending["request"]["search_space"]["target_vol"]
     assert targets == {"low": round(cap / 200, 4), "high": cap / 100}, targets
+    rules = turn.pending["request"]["search_space"]["weight_function"]
+    assert rules == {"choices": ["inverse_vol", "sigmoid"]}, rules  # the rules a target binds
     summary = turn.pending["summary"]
     assert f"target vol {cap / 2:g}%-{cap:g}%" in summary, summary
     assert "volatility limit" not in summary, summary

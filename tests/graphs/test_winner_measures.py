@@ -55,6 +55,9 @@ def test_measures_of_the_winner_are_its_results(offline_data_dir: Path, tmp_path
         else f"{(1 - weight) * 100:.2f}% in cash"
     )
     assert held in cash and "not how many days the strategy spent in cash" in cash, cash
+    for other in ("how volatile is tech?", "what's the sharpe of my holdings?",
+                  "what was the drawdown of the other trials?"):  # fmt: skip
+        assert not session.send(other).replies[-1].startswith("The winner's"), other
     session.send("what's the volatility of AAPL since 2020?")
     assert "AAPL: Sharpe ratio" in session.send("what's its sharpe?").replies[-1]  # the stock's
     store.close()

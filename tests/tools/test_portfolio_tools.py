@@ -258,8 +258,9 @@ def test_a_var_resting_on_too_few_losses_says_so(level: float, start: str) -> No
 def test_a_build_asked_again_is_the_same_portfolio(
     first: dict[str, Any], second: dict[str, Any]
 ) -> None:
-    """The same method over the same window to the same weights (in any order of the
-    universe) is the portfolio built before, under its id (a chat saves it once); any other
+    """The same method over the same window to the same weights is the portfolio built before,
+    under its id (a chat saves it once), here whatever the order of the universe (these four
+    stocks' weights do not depend on it; HRP's may, and then the weights differ); any other
     build is a portfolio of its own."""
     context = ToolContext()
     build = tool(context, "optimize_portfolio")
