@@ -252,11 +252,20 @@ FUNDS = frozenset({
 })  # fmt: skip
 """Tickers of widely held exchange-traded funds: the data holds stocks, so no spelling of a
 stock is offered for them."""
+STOCK_GROUPS: dict[str, tuple[str, ...]] = {
+    "FAANG": ("META", "AAPL", "AMZN", "NFLX", "GOOGL"),
+    "FANG": ("META", "AMZN", "NFLX", "GOOGL"),
+    "MAANG": ("META", "AAPL", "AMZN", "NFLX", "GOOGL"),
+    "MAMAA": ("META", "AAPL", "MSFT", "AMZN", "GOOGL"),
+}
+"""Acronyms of well-known groups of stocks and the tickers they stand for: such a group is
+answered with the ones the data holds, not with spellings close to the acronym."""
 
 
 def unknown_tickers_reply(unknown: Sequence[str]) -> str:
     """Name the tickers that are not in the data: a fund as a fund (an S&P 500 one with where
-    the index is used: as the market benchmark), any other with the closest known ones."""
+    the index is used: as the market benchmark), a group's acronym ("FAANG") with the ones of
+    its stocks the data holds, any other with the closest known ones."""
     import difflib
 
     known = known_tickers()
@@ -271,6 +280,11 @@ def unknown_tickers_reply(unknown: Sequence[str]) -> str:
             )
         elif ticker in FUNDS:
             parts.append(f"{ticker} (a fund: the data holds stocks)")
+        elif ticker in STOCK_GROUPS:
+            members = STOCK_GROUPS[ticker]
+            held = [t for t in members if t in known]
+            of = f"of these the data holds {', '.join(held)}" if held else "the data holds none"
+            parts.append(f"{ticker} (a group of stocks, {', '.join(members)}: {of})")
         else:
             ratio = {k: difflib.SequenceMatcher(None, ticker, k).ratio() for k in known}
             close = sorted(known, key=lambda k: (-ratio[k], k))[:3]

@@ -117,3 +117,27 @@ def test_a_fund_is_named_as_a_fund_not_given_stocks_spelled_alike(
     assert f"I don't have the ticker {said} in the data" in reply, reply
     assert "closest known" not in reply and "Nothing was computed" in reply
     assert ("only as the market benchmark" in reply) == (ticker == "SPY")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["give me the sortino of equal weight {g}", "build an hrp portfolio of {g} stocks",
+     "how volatile is {g}?"],
+)  # fmt: skip
+@pytest.mark.parametrize("group", ["FAANG", "FANG", "MAANG", "MAMAA"])
+def test_a_group_s_acronym_is_answered_with_the_stocks_the_data_holds(
+    offline_data_dir: Path, text: str, group: str
+) -> None:
+    """ "FAANG" was offered "AAPL, GE, PG" as the closest tickers; it names a group of stocks,
+    and the reply says which of them the data holds."""
+    from agents.offline.chat_intent import known_tickers
+    from agents.offline.chat_policies import STOCK_GROUPS
+
+    reply = (
+        ChatSession(f"group-{group}", settings=Settings()).send(text.format(g=group)).replies[-1]
+    )
+    members = STOCK_GROUPS[group]
+    held = [t for t in members if t in known_tickers()]
+    assert f"{group} (a group of stocks, {', '.join(members)}: " in reply, reply
+    said = f"of these the data holds {', '.join(held)})" if held else "the data holds none)"
+    assert said in reply and "closest known" not in reply, reply
