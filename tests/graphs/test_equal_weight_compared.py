@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.chat_answers import answers_in_one_thread
+from tests.support.method_words import METHOD_SAID
 
-SAID = {"hrp": "HRP", "min_volatility": "min vol", "max_sharpe": "max sharpe",
-        "risk_parity": "risk parity"}  # fmt: skip
 LABEL = {"hrp": "HRP", "min_volatility": "min-volatility", "max_sharpe": "max-Sharpe",
          "risk_parity": "risk-parity"}  # fmt: skip
 """How the answer names each method's portfolio."""
@@ -34,7 +33,7 @@ FOLLOW_UPS = {
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    method=st.sampled_from(sorted(SAID)),
+    method=st.sampled_from(sorted(METHOD_SAID)),
     ask=st.sampled_from(ASKS),
     tickers=st.sampled_from(["PG, KO, JNJ and PFE", "AAPL, MSFT, XOM and JPM", "KO PG PEP WMT"]),
     follow_up=st.sampled_from(sorted(FOLLOW_UPS)),
@@ -42,7 +41,9 @@ FOLLOW_UPS = {
 def test_a_method_beside_equal_weight_is_one_table_judged_on_the_measure_asked_next(
     offline_data_dir: Path, method: str, ask: str, tickers: str, follow_up: str
 ) -> None:
-    compared, judged = answers_in_one_thread(ask.format(m=SAID[method], t=tickers), follow_up)
+    compared, judged = answers_in_one_thread(
+        ask.format(m=METHOD_SAID[method], t=tickers), follow_up
+    )
     for name in (LABEL[method], "equal-weight"):  # a row each, in one table
         row = rf"(?:^|[.:] ){re.escape(name)}(?: \(pf_\w+\))?: return"
         assert re.search(row, compared), (name, compared)

@@ -18,10 +18,8 @@ from graphs.chat import ChatSession
 from settings import Settings
 from store import Portfolio, Store
 from store.sqlite import SQLiteStore
+from tests.support.method_words import METHOD_SAID
 
-SAID = {"hrp": "HRP", "min_volatility": "min vol", "max_sharpe": "max sharpe",
-        "risk_parity": "risk parity"}  # fmt: skip
-"""Each method and how a PM names it."""
 ASKS = (
     "what's the chance of losing more than 10% over the next year with the {m} one?",
     "what are the odds the {m} portfolio loses 15% in a year?",
@@ -42,7 +40,7 @@ def store(tmp_path: Path) -> Store:
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    methods=st.lists(st.sampled_from(sorted(SAID)), min_size=2, max_size=2, unique=True),
+    methods=st.lists(st.sampled_from(sorted(METHOD_SAID)), min_size=2, max_size=2, unique=True),
     pick=st.integers(0, 1),
     ask=st.sampled_from(ASKS),
     tickers=st.sampled_from(["the banks", "AAPL, MSFT and KO", "XOM, CVX and JNJ", "PG and PFE"]),
@@ -59,7 +57,7 @@ def test_a_follow_up_by_method_is_about_the_portfolio_compared(
 ) -> None:
     thread = f"t-{uuid.uuid4().hex}"  # the examples share the store: a thread each
     session = ChatSession(thread, settings=Settings(), owner="pm", store=store)
-    said = [SAID[m] for m in methods]
+    said = [METHOD_SAID[m] for m in methods]
     compared = session.send(f"compare {said[0]} and {said[1]} for {tickers} since {year}")
     assert len(compared.saved) == 2, compared.replies  # the comparison's portfolios, saved
     built = {p.data["source"]["chat_id"]: p for p in _in_thread(store, thread)}

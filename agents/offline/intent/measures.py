@@ -9,6 +9,9 @@ from settings import patterns
 
 __all__ = ["INDEX_SHOWN", "MONEY_MADE_OR_LOST", "OF_EACH_STOCK", "measures_named"]
 
+VOLATILITY_WORD = r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?![\s_-]*target)"
+"""Volatility named as a measure ("vol", "volatility"), not as a volatility target."""
+
 MONEY_MADE_OR_LOST = (
     r"\bhow much\b[^?.!;]*?\b(?:lost|made|gained|earned|returned)\b"
     r"|\bhow much (?:did|do|does)\b[^?.!;]*?\b(?:lose|make|gain|earn|return)\b"
@@ -29,8 +32,7 @@ _MEASURES: dict[str, str] = {
     "best_day": r"\bbest\s+(?:single\s+)?(?:trading\s+)?day",
     "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
     r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed)\b|\bm?dd\b",
-    "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?!\s*target)"
-    rf"|\bhow volatile\b(?=[^?.!;]*\b(?:my|our)\s+{HELD_NOUN}\b)"
+    "volatility": VOLATILITY_WORD + rf"|\bhow volatile\b(?=[^?.!;]*\b(?:my|our)\s+{HELD_NOUN}\b)"
     r"(?![^?.!;]*\b(?:would|will|could|if)\b)",
     "sharpe_ratio": r"\bsharpe(?:\s+ratio)?s?\b|\brisk[\s-]adjusted returns?\b",
     "sortino_ratio": r"\bsortino(?:\s+ratio)?s?\b",

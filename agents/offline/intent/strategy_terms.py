@@ -6,6 +6,7 @@ pick that lookback?", `parameters_named`)."""
 
 from __future__ import annotations
 
+from agents.offline.intent.measures import VOLATILITY_WORD
 from services.windows import SESSIONS_PER
 from settings import patterns
 
@@ -62,7 +63,7 @@ _WINNER_METRICS = (
     ("sharpe", r"\bsharpe\b"),
     ("sortino", r"\bsortino\b"),
     ("max_drawdown", r"\bdraw[\s-]?downs?\b|\bm?dd\b"),
-    ("volatility", r"(?<!target )(?<!target-)\b(?:vol|volatility|volatile)\b(?![\s_-]*target)"),
+    ("volatility", VOLATILITY_WORD + r"|\bvolatile\b"),
     ("cagr", r"\breturns?\b|\bcagr\b|\bgrowth rate\b"),
     ("cvar_95", r"\bcvar\b|\bexpected shortfall\b"),
     ("var_95", r"\bvar\b|\bvalue[\s-]at[\s-]risk\b"),
