@@ -147,3 +147,37 @@ def test_one_connection_serves_request_after_request(
     assert response.status == 200 and body == {}
     assert response.getheader("Connection") == "close"
     connection.close()
+
+
+def test_a_connection_left_idle_is_closed_without_an_error_and_a_stalled_request_with_one(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A pooled connection the client stops using is the normal end of a kept-open connection:
+    nothing is logged (a test watching the process's log took http.server's "Request timed
+    out" for a fault of its own server). A request that stops midway is still an error."""
+    import logging
+    import socket
+
+    from tests.support.moto_speed import KeepAliveRequestHandler
+
+    monkeypatch.setattr(KeepAliveRequestHandler, "timeout", 0.3)  # read by each new connection
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    host, port = moto_endpoint.removeprefix("http://").split(":")
+
+    def timed_out() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "timed out" in r.getMessage()]
+
+    with socket.create_connection((host, int(port)), timeout=10) as idle:
+        idle.sendall(b"GET /moto-api/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += idle.recv(65536)
+        assert received.startswith(b"HTTP/1.1 ")
+        while idle.recv(65536):  # the rest of the response, then the server's close
+            pass
+    assert not timed_out()
+    with socket.create_connection((host, int(port)), timeout=10) as stalled:
+        stalled.sendall(b"GET /moto-api/ HTTP/1.1\r\nHost: x\r\n")  # the headers never end
+        while stalled.recv(65536):
+            pass
+    assert len(timed_out()) == 1, timed_out()
