@@ -263,9 +263,11 @@ def _decision(
     config: RunnableConfig | None,
     settings: Settings | None,
     memory: Memory | None,
+    context: str | None = None,
 ) -> AgentOutcome[T]:
-    """`role`'s structured decision (`schema`) on the chat's conversation."""
-    conversation = chat_conversation(role, messages, settings=settings, memory=memory)
+    """`role`'s structured decision (`schema`) on the chat's conversation (with `context`,
+    extra facts, as in `answer`)."""
+    conversation = chat_conversation(role, messages, context, settings, memory)
     return run_agent(role, None, schema, config=config, messages=conversation, settings=settings)
 
 
@@ -274,9 +276,11 @@ def route_message(
     config: RunnableConfig | None = None,
     settings: Settings | None = None,
     memory: Memory | None = None,
+    context: str | None = None,
 ) -> AgentOutcome[Route]:
-    """The supervisor's routing decision for the latest message."""
-    return _decision("supervisor", Route, messages, config, settings, memory)
+    """The supervisor's routing decision for the latest message (`context`: extra facts, such
+    as the proposal waiting for approval while the user asked something else)."""
+    return _decision("supervisor", Route, messages, config, settings, memory, context)
 
 
 def answer(

@@ -8,6 +8,10 @@ them and the offline model that reads them.
 - `LAST_RUN_MARKER`: the prefix of the system message through which the chat (`graphs.assistant`)
   hands the explanation agent the thread's last run (the run as canonical JSON follows it).
 
+- `PROPOSAL_MARKER`: the prefix of the system message through which the chat hands the supervisor
+  the proposal (a search or a deployment) waiting for approval when the user's message is not a
+  decision (the proposal as canonical JSON follows it: `kind`, `status`, `summary`, `request`).
+
 Their values are part of every recorded model request (tests/cassettes): they never change.
 """
 
@@ -18,3 +22,6 @@ RETRY_PROMPT = "That decision was not valid: {problem}. Answer again, as {schema
 
 LAST_RUN_MARKER = "LAST_RUN:"
 """Prefix of the system message through which the chat hands the explanation agent the last run."""
+PROPOSAL_MARKER = "WAITING_PROPOSAL:"
+"""Prefix of the system message through which the chat hands the supervisor the proposal that
+waits for approval while the user asks something else."""

@@ -5,7 +5,9 @@ Each user message goes to the supervisor, which routes it to a specialist or ans
 backtests, and strategy searches), `risk_manager` (risk reports), `explanation` (why the last
 run's winner won). A strategy search is drafted as an `OptimizationRequest` from the
 conversation (`graphs.chat_search`); before it runs the graph pauses with `interrupt` for the
-user to approve it, edit it (a JSON object of request fields to change) or reject it. An
+user to approve it, edit it (a JSON object of request fields to change) or reject it; a message
+that is none of these (a question: "how many trials is that?") is answered as any message is,
+and the proposal then waits again, unless that message drafted another proposal. An
 approved run is the `optimization` workflow, whose progress streams into the chat; its summary
 and explanation become the assistant's answer. "Deploy that to paper, weekly" drafts a
 deployment of the last search's winner (or a named portfolio) that waits for approval the same
@@ -36,7 +38,7 @@ from langgraph.types import interrupt
 from pydantic import ValidationError
 
 from agents.chat import answer, draft_deployment, draft_request, route_message
-from agents.conversation_texts import LAST_RUN_MARKER
+from agents.conversation_texts import LAST_RUN_MARKER, PROPOSAL_MARKER
 from agents.grounding import citation_problems, research_passages
 from graphs.ask_check import checked_answer, proposal_notes
 from graphs.ask_inputs import DEPLOYMENT, SEARCH
@@ -57,6 +59,11 @@ from prompts.canonical import model_json
 from prompts.roles import AgentRole
 from quant.problems import validation_problems
 from services.errors import InputError
+
+ASKED = "ask"
+"""The answer to a pending proposal that is a message of the user's instead of a decision
+(`ChatSession.send`): ``{"action": ASKED, "text": ..., "id": ...}``. The message is answered as
+any other; the proposal is held and put to the user again after it (`held_route`)."""
 
 TOOLS_OF = {
     "market_analysis": (
@@ -106,6 +113,9 @@ class AssistantState(TypedDict, total=False):
     artifact_counts: dict[str, int]
     """Artifact ids the thread has handed out, per kind."""
     last_run: dict[str, Any] | None
+    held: str | None
+    """The approval node ("approve", "approve_deployment") whose proposal waits again once the
+    message asked while it waited is answered (`ASKED`); None when no proposal is held."""
     tokens: Annotated[int, lambda a, b: (a or 0) + (b or 0)]
 
 
@@ -135,7 +145,8 @@ def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Route the latest message (or answer it directly)."""
     emit_node_started("supervisor")
     memory = memory_of(config)
-    outcome = route_message(state["messages"], config, settings_of(config), memory)
+    context = _held_context(state)
+    outcome = route_message(state["messages"], config, settings_of(config), memory, context)
     route = outcome.decision
     update: dict[str, Any] = {
         "route": route.agent,
@@ -149,6 +160,7 @@ def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
             state["messages"],
             supervisor_tools(config, memory),
             config,
+            context=context,
             settings=settings_of(config),
             memory=memory,
         )
@@ -232,7 +244,7 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         )
         text = f"I could not set up that search: {problems}. Please rephrase."
         return {
-            "draft": None,
+            "draft": _kept(state, "approve"),
             "tokens": outcome.tokens,
             "messages": [_reply(state["messages"], text, config)],
         }
@@ -241,30 +253,26 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     notes += checked_notes(lambda: proposal_notes(state["messages"], SEARCH, drafted, vocab))
     return {
         "draft": drafted,
+        "deployment": None,  # a new proposal replaces one held while the user asked
+        "held": None,
         "draft_notes": notes,
         "focus": list(outcome.decision.focus or []),
         "tokens": outcome.tokens,
     }
 
 
-@guarded("approve", {"draft": None})
+@guarded("approve", {"draft": None, "held": None})
 def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; run the optimization when approved (or edited), else cancel."""
-    from graphs.chat_search import describe_request, run_approved_search
+    from graphs.chat_search import run_approved_search
     from graphs.request import OptimizationRequest
 
     request = OptimizationRequest.model_validate(state["draft"])
-    notes = state.get("draft_notes") or []  # what the owner's profile did to the draft
-    action, changes = _approval(
-        {
-            "type": "approval",
-            "summary": " ".join([describe_request(request), *(f"{note}." for note in notes)]),
-            "request": request.model_dump(mode="json"),
-            "actions": ["approve", "edit", "reject"],
-        }
-    )
+    action, changes = _approval(proposal_question(state, "approve"))
+    if action == ASKED:
+        return _asked(changes, "approve")
     if action == "reject":
-        return {"draft": None, "messages": [AIMessage("Cancelled: nothing was run.")]}
+        return {"draft": None, "held": None, "messages": [AIMessage("Cancelled: nothing was run.")]}
     if action == "edit":
         try:
             request = OptimizationRequest.model_validate(
@@ -272,18 +280,59 @@ def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
             )
         except ValidationError as exc:
             field, problem = validation_problems(exc.errors())[0]
-            return {"messages": [AIMessage(f"That edit is not valid: {field}: {problem}")]}
+            return {
+                "held": None,
+                "messages": [AIMessage(f"That edit is not valid: {field}: {problem}")],
+            }
     elif action != "approve":
-        return {"messages": [AIMessage(f"Unknown decision {action!r}: approve, edit or reject.")]}
+        return {
+            "held": None,
+            "messages": [AIMessage(f"Unknown decision {action!r}: approve, edit or reject.")],
+        }
     focus = state.get("focus") or []
-    return run_approved_search(request, settings_of(config), focus, owner_of(config))
+    return {
+        "held": None,
+        **run_approved_search(request, settings_of(config), focus, owner_of(config)),
+    }
+
+
+def _asked(message: dict[str, Any], node: str) -> dict[str, Any]:
+    """The update of approval node `node` answered with the user's message `message` (`ASKED`):
+    the message joins the conversation and the proposal is held for after its answer."""
+    text, message_id = str(message.get("text") or ""), message.get("id")
+    said = HumanMessage(text, id=message_id) if message_id else HumanMessage(text)
+    return {"messages": [said], "held": node}
+
+
+def _kept(state: AssistantState, node: str) -> dict[str, Any] | None:
+    """What a proposal of approval node `node` becomes when a message asked while a proposal
+    waited failed to draft another: the proposal held, if it is that node's, else None."""
+    if state.get("held") != node:
+        return None
+    return state.get("draft") if node == "approve" else state.get("deployment")
+
+
+def held_route(state: AssistantState) -> str:
+    """After a message asked while a proposal waited is answered: back to the approval node that
+    holds the proposal (it waits again), or done."""
+    held = state.get("held")
+    if held == "approve" and state.get("draft"):
+        return "approve"
+    if held == "approve_deployment" and state.get("deployment"):
+        return "approve_deployment"
+    return END
+
+
+def after_approval(state: AssistantState) -> str:
+    """To the supervisor with a message asked while the proposal waited, else done."""
+    return "supervisor" if state.get("held") else END
 
 
 def after_supervisor(state: AssistantState) -> str:
     """To the specialist, to drafting a search or a deployment, or done (the supervisor
-    answered)."""
+    answered; a held proposal then waits again)."""
     if state["route"] == "supervisor":
-        return END
+        return held_route(state)
     if state["route"] == "optimizer" and state.get("propose_deployment"):
         return "propose_deployment"
     if state["route"] == "optimizer" and state.get("run_search"):
@@ -292,8 +341,8 @@ def after_supervisor(state: AssistantState) -> str:
 
 
 def after_deployment_draft(state: AssistantState) -> str:
-    """Ask for approval when there is a deployment to propose."""
-    return "approve_deployment" if state.get("deployment") else END
+    """Ask for approval when there is a deployment to propose (or a held proposal)."""
+    return "approve_deployment" if state.get("deployment") else held_route(state)
 
 
 @guarded("propose_deployment", {"deployment": None})
@@ -312,59 +361,112 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
         decision = decision.model_copy(update={"source": "portfolio", "portfolio_id": built[-1]})
     vocab = vocabulary(settings_of(config))
     refused = deployment_refusal(state.get("last_run"), decision, owner)
+    kept = _kept(state, "approve_deployment")
     if refused is not None:
         reply = _reply(state["messages"], refused, config)
-        return {"deployment": None, "tokens": outcome.tokens, "messages": [reply]}
+        return {"deployment": kept, "tokens": outcome.tokens, "messages": [reply]}
     assert owner is not None
     proposal = deployment_proposal(state.get("last_run"), decision, owner)
     if isinstance(proposal, str):
         reply = _reply(state["messages"], proposal, config)
-        return {"deployment": None, "tokens": outcome.tokens, "messages": [reply]}
+        return {"deployment": kept, "tokens": outcome.tokens, "messages": [reply]}
     notes = checked_notes(lambda: proposal_notes(state["messages"], DEPLOYMENT, proposal, vocab))
     proposal["summary"] = " ".join([proposal["summary"], *(f"{note}." for note in notes)])
-    return {"deployment": proposal, "tokens": outcome.tokens}
+    # a new proposal replaces one held while the user asked
+    return {"deployment": proposal, "draft": None, "held": None, "tokens": outcome.tokens}
 
 
-@guarded("approve_deployment", {"deployment": None})
+@guarded("approve_deployment", {"deployment": None, "held": None})
 def approve_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; create and activate the deployment when approved, else cancel."""
     from graphs.chat_deployment import deploy
 
     proposal = dict(state["deployment"] or {})
-    action, changes = _approval(
-        {
-            "type": "approval",
-            "kind": "deployment",
-            "summary": proposal["summary"],
-            "request": {k: v for k, v in proposal.items() if k != "summary"},
-            "actions": ["approve", "edit", "reject"],
-        }
-    )
+    action, changes = _approval(proposal_question(state, "approve_deployment"))
+    if action == ASKED:
+        return _asked(changes, "approve_deployment")
     if action == "reject":
-        return {"deployment": None, "messages": [AIMessage("Cancelled: nothing was deployed.")]}
+        return {
+            "deployment": None,
+            "held": None,
+            "messages": [AIMessage("Cancelled: nothing was deployed.")],
+        }
     if action == "edit":
         proposal = {**proposal, **changes}
     elif action != "approve":
-        return {"messages": [AIMessage(f"Unknown decision {action!r}: approve, edit or reject.")]}
+        return {
+            "held": None,
+            "messages": [AIMessage(f"Unknown decision {action!r}: approve, edit or reject.")],
+        }
     owner = owner_of(config)
     if owner is None:  # pragma: no cover - checked when proposed
-        return {"deployment": None, "messages": [AIMessage("Nothing was deployed: no owner.")]}
-    return {"deployment": None, "messages": [AIMessage(deploy(owner, proposal))]}
+        return {
+            "deployment": None,
+            "held": None,
+            "messages": [AIMessage("Nothing was deployed: no owner.")],
+        }
+    return {"deployment": None, "held": None, "messages": [AIMessage(deploy(owner, proposal))]}
+
+
+def proposal_question(state: AssistantState, node: str) -> dict[str, Any]:
+    """The approval request approval node `node` ("approve": the drafted search, with what the
+    owner's profile did to it; "approve_deployment": the drafted deployment) puts to the user."""
+    if node == "approve":
+        from graphs.chat_search import describe_request
+        from graphs.request import OptimizationRequest
+
+        request = OptimizationRequest.model_validate(state["draft"])
+        notes = state.get("draft_notes") or []  # what the owner's profile did to the draft
+        return {
+            "type": "approval",
+            "summary": " ".join([describe_request(request), *(f"{note}." for note in notes)]),
+            "request": request.model_dump(mode="json"),
+            "actions": ["approve", "edit", "reject"],
+        }
+    proposal = dict(state.get("deployment") or {})
+    return {
+        "type": "approval",
+        "kind": "deployment",
+        "summary": proposal["summary"],
+        "request": {k: v for k, v in proposal.items() if k != "summary"},
+        "actions": ["approve", "edit", "reject"],
+    }
+
+
+def _held_context(state: AssistantState) -> str | None:
+    """The system text handing the supervisor the proposal held while the user asked
+    (`PROPOSAL_MARKER`), or None when none is held."""
+    node = held_route(state)
+    if node == END:
+        return None
+    question = proposal_question(state, node)
+    held = {
+        "kind": question.get("kind", "search"),
+        "status": "waiting for the user's approval; nothing has run. The user's latest "
+        "message was sent while it waited: answer it, and the proposal is put to the user "
+        "again after the answer.",
+        "summary": question["summary"],
+        "request": question["request"],
+    }
+    return PROPOSAL_MARKER + model_json(held)
 
 
 def _approval(question: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """Pause the thread with `question` (an `interrupt`) for the user's decision: its action
-    ("approve", "edit", "reject", or whatever else was answered) and, for an edit, the changes
-    (``{"action": "edit", "request": {...}}``)."""
+    ("approve", "edit", "reject", `ASKED`, or whatever else was answered) and, for an edit, the
+    changes (``{"action": "edit", "request": {...}}``), for `ASKED` the decision itself (the
+    message's text and id)."""
     decision = interrupt(question)
     if isinstance(decision, dict):
+        if decision.get("action") == ASKED:
+            return ASKED, decision
         return decision.get("action"), decision.get("request") or {}
     return str(decision), {}
 
 
 def after_draft(state: AssistantState) -> str:
-    """Ask for approval when the draft is a valid request."""
-    return "approve" if state.get("draft") else END
+    """Ask for approval when the draft is a valid request (or the held proposal's again)."""
+    return "approve" if state.get("draft") else held_route(state)
 
 
 def build_assistant_graph(checkpointer: Any = None, store: BaseStore | None = None) -> Any:
@@ -384,15 +486,17 @@ def _assistant_builder() -> StateGraph[AssistantState]:
     graph.add_node("approve_deployment", approve_deployment, metadata={"agent": "optimizer"})
     graph.add_edge(START, "supervisor")
     graph.add_conditional_edges(
-        "supervisor", after_supervisor, ["specialist", "draft", "propose_deployment", END]
+        "supervisor",
+        after_supervisor,
+        ["specialist", "draft", "propose_deployment", "approve", "approve_deployment", END],
     )
     graph.add_conditional_edges(
-        "propose_deployment", after_deployment_draft, ["approve_deployment", END]
+        "propose_deployment", after_deployment_draft, ["approve_deployment", "approve", END]
     )
-    graph.add_edge("approve_deployment", END)
-    graph.add_edge("specialist", END)
-    graph.add_conditional_edges("draft", after_draft, ["approve", END])
-    graph.add_edge("approve", END)
+    graph.add_conditional_edges("approve_deployment", after_approval, ["supervisor", END])
+    graph.add_conditional_edges("specialist", held_route, ["approve", "approve_deployment", END])
+    graph.add_conditional_edges("draft", after_draft, ["approve", "approve_deployment", END])
+    graph.add_conditional_edges("approve", after_approval, ["supervisor", END])
     return graph
 
 

@@ -29,7 +29,7 @@ from langgraph.types import Command, StateSnapshot
 from agents.approval_words import decision_said
 from graphs import RECURSION_LIMIT
 from graphs.approvals import DECISIONS, check_decision
-from graphs.assistant import build_assistant_graph
+from graphs.assistant import ASKED, build_assistant_graph
 from graphs.telemetry import traced
 from graphs.thread_bindings import bind_owner, bind_settings
 from settings import Settings, get_settings
@@ -140,7 +140,10 @@ class ChatSession:
         """Send a user message; returns the replies (and the approval request, if the assistant
         proposes a run). While a run awaits approval, a message that only approves or rejects
         in words ("yes, go ahead", "cancel it": `agents.approval_words.decision_said`) is that
-        answer (`decide`), and any other message cancels the proposal before it is read.
+        answer (`decide`); any other message is answered and the proposal waits again after it,
+        unless the message drafted another (`graphs.assistant.ASKED`). An external tool's call
+        awaiting approval is rejected before another message is read (the call cannot wait
+        while the specialist that made it answers something else).
         `on_chunk` receives the graph's raw stream items (see `TraceLog.stream`, with "values"
         and the stream modes `modes` added, e.g. "debug"); `message_id` is the id the user
         message gets (default: a new one)."""
@@ -155,9 +158,7 @@ class ChatSession:
         ):
             return self.decide(said, on_event=on_event, on_chunk=on_chunk, modes=modes)
         message = HumanMessage(text, id=message_id) if message_id else HumanMessage(text)
-        return self._stream(
-            {"messages": [message]}, on_event, on_chunk, modes, rejecting_pending=True
-        )
+        return self._stream({"messages": [message]}, on_event, on_chunk, modes, asking=message)
 
     def decide(
         self,
@@ -301,18 +302,25 @@ class ChatSession:
         on_chunk: ChunkSink | None = None,
         modes: Sequence[str] = (),
         *,
-        rejecting_pending: bool = False,
+        asking: HumanMessage | None = None,
     ) -> ChatTurn:
-        """Run the thread's graph on `payload` as one turn; with `rejecting_pending`, a proposal
-        the thread waits on is first rejected in a run of its own (its events not sent to
-        `on_event`). The thread's state is loaded once for both."""
+        """Run the thread's graph on `payload` as one turn. `asking`: the user's message the
+        payload carries; when the thread waits on a proposal, the proposal hears it instead
+        (`ASKED`: answered, then the proposal waits again), and an external tool's call is first
+        rejected in a run of its own (its events not sent to `on_event`). The thread's state is
+        loaded once for both."""
         path = private_file(self.directory / "events.jsonl")
         with checkpointer(self.settings) as saver, self._memories() as memories:
             graph = build_assistant_graph(saver, memories)
             state = graph.get_state(self.config)
-            if rejecting_pending and _approval(state) is not None:
-                reject: Command[Any] = Command(resume={"action": "reject"})
-                state = self._run(graph, path, state, reject, None)[1]
+            waiting = _approval(state) if asking is not None else None
+            if asking is not None and waiting is not None:
+                if waiting.get("call") is None:  # the assistant's own proposal: it is held
+                    asked = {"action": ASKED, "text": asking.text, "id": asking.id}
+                    payload = Command(resume=asked)
+                else:
+                    reject: Command[Any] = Command(resume={"action": "reject"})
+                    state = self._run(graph, path, state, reject, None)[1]
             return self._run(graph, path, state, payload, on_event, on_chunk, modes)[0]
 
     def _run(

@@ -66,6 +66,7 @@ from agents.offline.portfolio_builds import (
     limits_note,
     method_name,
 )
+from agents.offline.proposal_questions import aspects_asked, proposal_answer, waiting_proposal
 from agents.offline.search_drafts import (
     asks_about_parameters,
     asks_about_winner,
@@ -120,6 +121,12 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
+    held = waiting_proposal(inp)
+    if held is not None and not intent.tickers and (asked := aspects_asked(intent.text)):
+        if inp.must_call_tool:  # "how long will that take?" while a search waits
+            reason = "a question about the proposal waiting for approval"
+            return forced_call(inp, {"agent": "supervisor", "reason": reason})
+        return reply(proposal_answer(held, asked))
     if (declined := out_of_scope(intent.text)) is not None:
         if inp.must_call_tool:
             return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})

@@ -115,10 +115,11 @@ def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
 
 def follows_up(intent: Intent) -> bool:
     """Whether a message changes an earlier ask rather than asking afresh: a revision
-    ("instead"), a reference back ("same with ..."), a change the follow-ups read
+    ("instead"), stocks added to it ("add PG"), a reference back ("same with ..."), a change the follow-ups read
     (`intent.changes.read_change`) or a follow-up's opening words."""
     return (
         intent.revision
+        or intent.adds
         or intent.refers_back
         or read_change(intent) is not None
         or bool(FOLLOW_UP_OPENING.search(intent.text.lower()))
@@ -232,11 +233,13 @@ def repeats_search(inp: PolicyInput) -> bool:
 
 def revises_search(inp: PolicyInput) -> bool:
     """Whether the latest message changes the conversation's search without a word of a search
-    of its own ("use 2015 as the start", "from 2015 instead", "what about since 2015?"): it
-    reads as no other ask (`unclear`), it states a change (`intent.changes.read_change`), and
+    of its own ("use 2015 as the start", "from 2015 instead", "what about since 2015?", "add
+    JNJ"): it reads as no other ask (`unclear`) and states a change
+    (`intent.changes.read_change`), or only adds stocks, and
     the ask it follows (past the follow-ups between) is a search."""
     latest = intent_of(inp)
-    if latest.intent != "unclear" or read_change(latest) is None:
+    adds = latest.adds and latest.intent == "market_overview"  # "add JNJ": to the search's
+    if not adds and (latest.intent != "unclear" or read_change(latest) is None):
         return False
     followed = next(_asks_before(inp), None)
     return followed is not None and followed[0].intent == "search_strategy"
@@ -246,8 +249,8 @@ def draft_search(inp: PolicyInput) -> AIMessage:
     """The `RequestDraft` of the latest message's search (see the module docstring)."""
     asks = _search_asks(inp) or [intent_of(inp)]
     draft = _search_fields(asks[0], thread_subject(inp))
-    for revision in asks[1:]:  # each states only what it changes
-        changed = _search_fields(revision, ())
+    for revision in asks[1:]:  # each states only what it changes, of the universe so far
+        changed = _search_fields(revision, tuple(draft.get("universe") or ()))
         fixed = {**draft.get("fixed", {}), **changed.get("fixed", {})}
         draft.update(changed)
         if fixed:

@@ -242,6 +242,16 @@ export function renderChat(main, threadId) {
     return el;
   }
 
+  /** Close an approval card for good (its buttons off, its ids free for the next card), with
+   * `note` saying what answered it. */
+  function settleCard(card, note) {
+    card.querySelectorAll("button").forEach((b) => (b.disabled = true));
+    card.querySelectorAll("[id]").forEach((el) => el.removeAttribute("id"));
+    card.removeAttribute("aria-labelledby");
+    card.classList.add("decided");
+    card.append(h("p", { className: "decision" }, note));
+  }
+
   function approvalCard(pending, where) {
     const request = pending.request || {};
     const deploying = pending.kind === "deployment";
@@ -279,11 +289,7 @@ export function renderChat(main, threadId) {
       editForm,
     );
     const decide = (action, body = {}) => {
-      card.querySelectorAll("button").forEach((b) => (b.disabled = true));
-      card.querySelectorAll("[id]").forEach((el) => el.removeAttribute("id"));
-      card.removeAttribute("aria-labelledby");
-      card.classList.add("decided");
-      card.append(h("p", { className: "decision" }, `You chose: ${action}`));
+      settleCard(card, `You chose: ${action}`);
       return turn(`/v1/threads/${encodeURIComponent(thread)}/approve`, { action, ...body });
     };
     approve.addEventListener("click", () => decide("approve"));
@@ -313,6 +319,11 @@ export function renderChat(main, threadId) {
   /** One turn: POST to `path`, stream its trace into a new turn block. */
   async function turn(path, body) {
     setBusy(true);
+    // a message typed while a proposal waits answers it in words or asks about it: the card is
+    // closed, and the proposal, if it still waits after the reply, comes back in a new card
+    for (const open of log.querySelectorAll(".approval:not(.decided)")) {
+      settleCard(open, "You replied in the chat; if the proposal still waits, it is shown again below.");
+    }
     showAlert(null);
     const steps = h("ol", { className: "trace" });
     const summary = h("summary", {}, "Agent trace");

@@ -456,14 +456,16 @@ def test_human_responses_answer_an_approval(server: Server) -> None:
     ).json()
     assert job["request"]["n_paths"] == 20 and job["request"]["budget"]["max_trials"] == 20
 
-    thread_id, _ = _interrupted(client)
+    thread_id, approval = _interrupted(client)
     replied = client.runs.wait(
         thread_id, "assistant", command={"resume": [{"type": "response", "args": "hello"}]}
     )
-    said = [(m["type"], m["content"]) for m in replied["messages"]][1:4]
-    assert said[:2] == [("ai", "Cancelled: nothing was run."), ("human", "hello")]
-    assert said[2][0] == "ai" and said[2][1].startswith("Hello.")  # the reply to the response
-    assert client.threads.get(thread_id)["status"] == "idle"  # the proposal was set aside
+    said = [(m["type"], m["content"]) for m in replied["messages"]][1:3]
+    assert said[0] == ("human", "hello")
+    assert said[1][0] == "ai" and said[1][1].startswith("Hello.")  # the reply to the response
+    # the proposal waits again, as it was
+    assert client.threads.get(thread_id)["status"] == "interrupted"
+    assert [i["value"] for i in replied["__interrupt__"]] == [[approval]]
 
     thread_id, _ = _interrupted(client)
     with pytest.raises(httpx.HTTPStatusError) as two:

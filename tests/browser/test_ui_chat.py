@@ -1,7 +1,8 @@
 """Chat in Chromium: a message's agent trace streams in as steps in sentences (agents working,
 tool calls with their results in words), the weights an answer carries as a table and a chart
 (also after a reload), the portfolio it builds is saved to the owner's portfolios (linked from
-the turn), an approval prompt appears when the assistant drafts a run, approving
+the turn), an approval prompt appears when the assistant drafts a run, a question
+asked while it waits is answered and the prompt comes back, approving
 runs it (its progress shows), and the thread's history comes back after a reload."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ SEARCH = (
     "find the target-vol setting that holds up in a bear market with 20 trials "
     "for AAPL, JNJ, KO and XOM since 2010"
 )
+QUESTION = "how many trials is that?"
 
 
 def _messages(server: Server, page: Any) -> list[dict[str, Any]]:
@@ -90,10 +92,21 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     assert pending is not None and pending["request"]["budget"]["max_trials"] == 20
     screenshot(page, artifacts / "chat-approval.png", full_page=True)
 
+    # a question while it waits: answered from the proposal, which comes back in a new card
+    page.fill("#chat-input", QUESTION)
+    page.press("#chat-input", "Enter")
+    _turns_done(page, 3)
+    asked = page.locator(".turn").nth(2).locator(".msg-assistant").inner_text()
+    assert "has not run" in asked and "Each of its 20 trials" in asked
+    assert page.locator(".approval:not(.decided)").count() == 1
+    assert "if the proposal still waits" in approval.first.inner_text()
+    assert page.locator("#approval-approve").count() == 1  # one live card, its ids its own
+    screenshot(page, artifacts / "chat-question-while-waiting.png", full_page=True)
+
     assert page.evaluate("document.activeElement.id") == "approval-approve"
     page.keyboard.press("Enter")  # approve with the keyboard
-    _turns_done(page, 3)
-    run = page.locator(".turn").nth(2)
+    _turns_done(page, 4)
+    run = page.locator(".turn").nth(3)
     assert run.get_attribute("data-status") == "succeeded"
     run.locator("details.trace-box > summary").click()
     progress = run.locator(".step-progress", has_text="trials")
@@ -113,7 +126,7 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     page.reload()
     page.wait_for_selector(".msg-user")
     users = page.locator(".msg-user").all_inner_texts()
-    assert [u.split("\n", 1)[-1].strip() for u in users] == [PORTFOLIO, SEARCH]
+    assert [u.split("\n", 1)[-1].strip() for u in users] == [PORTFOLIO, SEARCH, QUESTION]
     assert (
         page.locator(f"#thread-list a[href='#/chat/{thread_id}']").get_attribute("aria-current")
         == "page"

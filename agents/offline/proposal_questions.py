@@ -1,0 +1,133 @@
+"""The offline supervisor's answers to questions about a proposal that waits for approval.
+
+While a drafted search or deployment waits, a message that is not a decision is answered and the
+proposal is put to the user again (`graphs.assistant.ASKED`); the chat hands the supervisor the
+proposal in a `WAITING_PROPOSAL:` system message. A question about the proposal itself ("how
+long will that take?", "how many trials?", "what will it cost?", "which stocks?", "over which
+years?") is answered from it: what the request says, and for time and cost the limits it runs
+under (nothing estimates them before it runs).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.messages import SystemMessage
+
+from agents.conversation_texts import PROPOSAL_MARKER
+from agents.offline.policies import PolicyInput
+from services.formatting import count
+from settings import patterns
+
+ASPECTS = {
+    "time": patterns.compile(
+        r"\bhow long\b|\bhow (?:fast|quick(?:ly)?)\b|\b(?:minutes?|seconds?|hours?)\b"
+        r"|\bwhen will (?:it|that|this|the \w+) (?:be )?(?:done|finish|end)"
+    ),
+    "cost": patterns.compile(
+        r"\bcosts?\b|\bprice\b|\bexpensive\b|\bcharged?\b|\bbill(?:ed)?\b"
+        r"|\bhow much (?:will|would|does|is) (?:it|that|this)(?: \w+)? (?:be|run me|cost)\b"
+    ),
+    "size": patterns.compile(
+        r"\bhow many (?:trials|paths|scenarios|simulations|runs|configurations)\b"
+        r"|\b(?:trials|paths|simulations)\b|\bhow big\b|\bsize\b"
+    ),
+    "window": patterns.compile(
+        r"\b(?:which|what) (?:years|dates|period|window|history|data)\b|\bover which\b"
+        r"|\bhow far back\b"
+    ),
+    "universe": patterns.compile(
+        r"\b(?:which|what) (?:stocks|assets|names|tickers|holdings|universe)\b"
+    ),
+    "what": patterns.compile(
+        r"\bwhat (?:will|would|does|is) (?:it|that|this)(?: search| run| deployment)? "
+        r"(?:do|doing|search(?:ing)?|run|test|look for)\b"
+        r"|\bwhat (?:is|was|'s) (?:being )?proposed\b|\bwhat exactly\b"
+    ),
+}
+"""What a question about the waiting proposal asks, by the words that say it."""
+
+_QUESTION = patterns.compile(
+    r"\?\s*$|^\s*(?:how|what|whats|which|when|will|would|does|do|is|are|can|could)\b"
+)
+"""A question (a change such as "make it 100 trials" is not one: it drafts the search again)."""
+
+_MEANING = patterns.compile(r"\bmeans?\b|\bdefin|\bwhat is an?\b")
+"""A question about what a word means (the glossary's), not about the proposal."""
+
+
+def waiting_proposal(inp: PolicyInput) -> dict[str, Any] | None:
+    """The proposal the chat handed over in a `WAITING_PROPOSAL:` system message, or None."""
+    for message in inp.messages:
+        if isinstance(message, SystemMessage) and message.text.startswith(PROPOSAL_MARKER):
+            held = json.loads(message.text[len(PROPOSAL_MARKER) :])
+            return held if isinstance(held, dict) else None
+    return None
+
+
+def aspects_asked(text: str) -> list[str]:
+    """The aspects of the waiting proposal question `text` asks about (`ASPECTS`, in their
+    order); none for a message that is not a question, or asks what a word means."""
+    low = text.lower()
+    if not _QUESTION.search(low) or _MEANING.search(low):
+        return []
+    return [aspect for aspect, pattern in ASPECTS.items() if pattern.search(low)]
+
+
+def proposal_answer(held: dict[str, Any], aspects: list[str]) -> str:
+    """The answer to a question about the waiting proposal `held` asking `aspects`."""
+    summary = str(held.get("summary") or "").rstrip(".")
+    request = held.get("request") or {}
+    if held.get("kind") == "deployment":
+        return (
+            f"The deployment waiting for your approval has not been created: {summary}. "
+            "Nothing is deployed or traded until you approve it; approve it, change it (e.g. "
+            "'weekly instead') or reject it."
+        )
+    facts = [text for aspect in aspects if (text := _search_fact(request, aspect))]
+    # the approval shown with the answer gives the whole search: the facts asked suffice
+    said = [
+        "The search waiting for your approval has not run" + (":" if facts else f": {summary}.")
+    ]
+    said += facts
+    said.append("Approve it, change it (e.g. 'use 100 trials', 'since 2015') or reject it.")
+    return " ".join(said)
+
+
+def _search_fact(request: dict[str, Any], aspect: str) -> str:
+    """What drafted search request `request` says about `aspect` ("" when the summary is all)."""
+    budget = request.get("budget") or {}
+    trials = int(budget.get("max_trials", 0))
+    scenarios = list(request.get("scenarios") or [])
+    if aspect == "time":
+        minutes = float(budget.get("max_wall_seconds", 0)) / 60
+        return (
+            f"How long it takes is known only once it runs: it stops after {count(trials)} "
+            f"trials or {minutes:g} minutes of wall time, whichever comes first."
+        )
+    if aspect == "cost":
+        return (
+            "No price is computed before it runs; it is bounded by its "
+            f"{count(trials)} trials, {float(budget.get('max_wall_seconds', 0)) / 60:g} "
+            f"minutes of wall time and {count(int(budget.get('max_llm_tokens', 0)))} model "
+            "tokens."
+        )
+    if aspect == "size":
+        paths = int(request.get("n_paths", 0))
+        return (
+            f"Each of its {count(trials)} trials simulates {count(paths)} paths of "
+            f"{count(int(request.get('horizon', 0)))} trading days in each of its "
+            f"{len(scenarios)} scenarios ({', '.join(scenarios)}): "
+            f"{count(paths * len(scenarios))} paths a trial."
+        )
+    if aspect == "window":
+        return (
+            f"Its scenarios are drawn from the daily returns of {request.get('start')} to "
+            f"{request.get('end')}."
+        )
+    if aspect == "universe":
+        universe = request.get("universe")
+        held = ", ".join(universe) if universe else "the data's default universe"
+        return f"Its risky sleeve is the equal-weight portfolio of {held}."
+    return ""

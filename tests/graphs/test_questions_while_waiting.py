@@ -1,0 +1,136 @@
+"""While a search or a deployment waits for approval, a message that is not a decision is
+answered and the proposal waits again, unchanged: "how long will that take?" after a drafted
+search is answered from the search, and "approve" then runs that search. Before, any such message
+first rejected the proposal, so a PM who asked "what will it cost?" lost the draft, was answered
+with quotes of Stratigos's own docs about Bedrock prices, and "ok" was then told "There is no run
+waiting for your approval". A message that drafts another proposal replaces the one waiting."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agents.offline.proposal_questions import aspects_asked
+from graphs.chat import ChatSession
+from settings import Settings
+from store import Store
+from store.sqlite import SQLiteStore
+from tests.graphs.test_decision_in_words import SEARCH
+
+QUESTIONS = {
+    "time": ("how long will that take?", "How long does it take", "when will it be done?",
+             "how fast is it?", "will that take minutes or hours?"),
+    "cost": ("what will it cost?", "how much would that cost", "is it expensive?",
+             "will I be charged for this?"),
+    "size": ("how many trials?", "How many paths does it simulate?", "how big is it?"),
+    "window": ("which years?", "over which period does it look?", "how far back does it go?"),
+    "universe": ("which stocks?", "what names are in it?", "which tickers does it use?"),
+}  # fmt: skip
+"""PM questions about a waiting search, by the aspect they ask."""
+CHANGES = ("make it 8 trials", "use 2016 instead", "drop XOM", "add JNJ")
+"""Messages that change the waiting search: not questions about it."""
+ASIDES = ("what's the sharpe of KO?", "what does the lookback mean?", "hello")
+"""Messages about something else: answered, the search still waiting."""
+
+
+def _session() -> ChatSession:
+    return ChatSession(f"wait-{uuid.uuid4().hex}", settings=Settings())
+
+
+def _waiting_search(session: ChatSession) -> dict:
+    turn = session.send(SEARCH)
+    assert turn.pending is not None
+    return turn.pending
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    aspect_and_question=st.sampled_from([(a, q) for a, qs in QUESTIONS.items() for q in qs]),
+    aside=st.sampled_from(ASIDES),
+)
+def test_a_question_while_a_search_waits_is_answered_from_it_and_the_search_still_runs(
+    offline_data_dir: Path, aspect_and_question: tuple[str, str], aside: str
+) -> None:
+    aspect, question = aspect_and_question
+    session = _session()
+    drafted = _waiting_search(session)
+    request = drafted["request"]
+    turn = session.send(question)
+    reply = " ".join(turn.replies)
+    assert turn.pending == drafted and session.pending() == drafted, reply
+    assert reply.startswith("The search waiting for your approval has not run: "), reply
+    budget = request["budget"]
+    facts = {
+        "time": f"it stops after {budget['max_trials']} trials or "
+        f"{budget['max_wall_seconds'] / 60:g} minutes of wall time",
+        "cost": f"{budget['max_trials']} trials, {budget['max_wall_seconds'] / 60:g} minutes of "
+        f"wall time and {budget['max_llm_tokens']:,} model tokens",
+        "size": f"Each of its {budget['max_trials']} trials simulates {request['n_paths']} paths "
+        f"of {request['horizon']} trading days in each of its {len(request['scenarios'])} "
+        f"scenarios",
+        "window": f"daily returns of {request['start']} to {request['end']}",
+        "universe": f"equal-weight portfolio of {', '.join(request['universe'])}.",
+    }
+    assert facts[aspect] in reply, reply
+    what = session.send("what will it do?")  # nothing in particular: the search in words
+    assert drafted["summary"].rstrip(".") in what.replies[-1] and what.pending == drafted
+    other = session.send(aside)  # something else entirely: answered, the search waits
+    assert other.replies and "Cancelled" not in " ".join(other.replies)
+    assert other.pending == drafted
+    run = session.send("approve")
+    assert re.match(r"Run run_\w+ succeeded\.", run.replies[-1]), run.replies
+    assert run.pending is None and session.pending() is None
+    assert f"after {budget['max_trials']} trials" in run.replies[-1]  # the search drafted
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_change_while_a_search_waits_drafts_it_again(offline_data_dir: Path, change: str) -> None:
+    session = _session()
+    drafted = _waiting_search(session)
+    turn = session.send(change)
+    assert turn.pending is not None and turn.pending["request"] != drafted["request"]
+    assert not turn.replies or "waiting for your approval has not run" not in turn.replies[-1]
+    universe = {"drop XOM": ["KO", "PG"], "add JNJ": ["KO", "PG", "XOM", "JNJ"]}
+    expected = universe.get(change, drafted["request"]["universe"])
+    assert turn.pending["request"]["universe"] == expected  # changed from the search waiting
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    question=st.sampled_from([q for qs in QUESTIONS.values() for q in qs]),
+    case=st.sampled_from([str.lower, str.upper, str.capitalize]),
+    change=st.sampled_from(CHANGES),
+)
+def test_questions_are_read_as_asking_and_changes_are_not(question: str, case, change: str) -> None:
+    assert aspects_asked(case(question))
+    assert aspects_asked(change) == []
+    assert aspects_asked("what does trials mean?") == []  # the glossary's
+
+
+def test_a_deployment_waits_through_a_question_and_a_new_search_replaces_it(
+    offline_data_dir: Path, tmp_path: Path
+) -> None:
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    session = ChatSession("wait-deploy", settings=Settings(), owner="alice", store=store)
+    _waiting_search(session)
+    session.send("approve")
+    proposed = session.send("deploy that to paper weekly")
+    assert proposed.pending is not None and proposed.pending["kind"] == "deployment"
+    asked = session.send("what will it cost?")
+    assert asked.pending == proposed.pending
+    assert asked.replies[-1].startswith("The deployment waiting for your approval has not")
+    assert store.list_deployments("alice") == []
+    refused = session.send("deploy pf_0123ab to paper")  # no such portfolio: a failed draft
+    assert "pf_0123ab" in refused.replies[-1]
+    assert refused.pending == proposed.pending  # keeps the one waiting
+    replaced = session.send(SEARCH.replace("6 trials", "7 trials"))
+    assert replaced.pending is not None and replaced.pending.get("kind") != "deployment"
+    assert session.send("no").replies == ["Cancelled: nothing was run."]
+    assert session.pending() is None and store.list_deployments("alice") == []
