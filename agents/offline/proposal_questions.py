@@ -3,8 +3,9 @@
 While a drafted search or deployment waits, a message that is not a decision is answered and the
 proposal is put to the user again (`graphs.assistant.ASKED`); the chat hands the supervisor the
 proposal in a `WAITING_PROPOSAL:` system message. A question about the proposal itself ("how
-long will that take?", "how many trials?", "what will it cost?", "which stocks?", "over which
-years?") is answered from it: what the request says, and for time and cost the limits it runs
+long will that take?", "how many trials?", "what will it cost?", "which scenarios?", "which
+stocks?", "over which years?"; of a deployment: "how much capital?", "when will it trade?") is
+answered from it: what the request says, and for time and cost the limits it runs
 under (nothing estimates them before it runs).
 """
 
@@ -23,7 +24,8 @@ from settings import patterns
 ASPECTS = {
     "time": patterns.compile(
         r"\bhow long\b|\bhow (?:fast|quick(?:ly)?)\b|\b(?:minutes?|seconds?|hours?)\b"
-        r"|\bwhen will (?:it|that|this|the \w+) (?:be )?(?:done|finish|end)"
+        r"|\btakes? (?:long|a while|ages)\b|\bwhen will (?:it|that|this|the \w+) (?:be )?"
+        r"(?:done|ready|finish|end)"
     ),
     "cost": patterns.compile(
         r"\bcosts?\b|\bprice\b|\bexpensive\b|\bcharged?\b|\bbill(?:ed)?\b"
@@ -32,6 +34,11 @@ ASPECTS = {
     "size": patterns.compile(
         r"\bhow many (?:trials|paths|scenarios|simulations|runs|configurations)\b"
         r"|\b(?:trials|paths|simulations)\b|\bhow big\b|\bsize\b"
+    ),
+    "scenarios": patterns.compile(r"\b(?:which|what) (?:market )?scenarios\b"),
+    "schedule": patterns.compile(
+        r"\bhow often\b|\bschedule\b|\bwhen (?:will|does|would) (?:it|that|this) "
+        r"(?:trade|rebalance|start|run)\b|\bhow much (?:capital|money|cash)\b|\bcapital\b"
     ),
     "window": patterns.compile(
         r"\b(?:which|what) (?:years|dates|period|window|history|data)\b|\bover which\b"
@@ -88,7 +95,7 @@ def proposal_answer(held: dict[str, Any], aspects: list[str]) -> str:
     facts = [text for aspect in aspects if (text := _search_fact(request, aspect))]
     # the approval shown with the answer gives the whole search: the facts asked suffice
     said = [
-        "The search waiting for your approval has not run" + (":" if facts else f": {summary}.")
+        "The search waiting for your approval has not run" + ("." if facts else f": {summary}.")
     ]
     said += facts
     said.append("Approve it, change it (e.g. 'use 100 trials', 'since 2015') or reject it.")
@@ -120,6 +127,15 @@ def _search_fact(request: dict[str, Any], aspect: str) -> str:
             f"{count(int(request.get('horizon', 0)))} trading days in each of its "
             f"{len(scenarios)} scenarios ({', '.join(scenarios)}): "
             f"{count(paths * len(scenarios))} paths a trial."
+        )
+    if aspect == "scenarios":
+        weights = request.get("scenario_weights") or {}
+        weighted = f", weighted {', '.join(f'{k} {v:g}' for k, v in weights.items())}"
+        return (
+            f"It simulates the scenarios {', '.join(scenarios)}"
+            + (weighted if weights else "")
+            + f", each drawn from the daily returns of {request.get('start')} to "
+            f"{request.get('end')}."
         )
     if aspect == "window":
         return (

@@ -24,10 +24,12 @@ from tests.graphs.test_decision_in_words import SEARCH
 
 QUESTIONS = {
     "time": ("how long will that take?", "How long does it take", "when will it be done?",
+             "is that going to take long?",
              "how fast is it?", "will that take minutes or hours?"),
     "cost": ("what will it cost?", "how much would that cost", "is it expensive?",
              "will I be charged for this?"),
     "size": ("how many trials?", "How many paths does it simulate?", "how big is it?"),
+    "scenarios": ("which scenarios will it use?", "and what market scenarios?"),
     "window": ("which years?", "over which period does it look?", "how far back does it go?"),
     "universe": ("which stocks?", "what names are in it?", "which tickers does it use?"),
 }  # fmt: skip
@@ -65,7 +67,7 @@ def test_a_question_while_a_search_waits_is_answered_from_it_and_the_search_stil
     turn = session.send(question)
     reply = " ".join(turn.replies)
     assert turn.pending == drafted and session.pending() == drafted, reply
-    assert reply.startswith("The search waiting for your approval has not run: "), reply
+    assert reply.startswith("The search waiting for your approval has not run. "), reply
     budget = request["budget"]
     facts = {
         "time": f"it stops after {budget['max_trials']} trials or "
@@ -76,6 +78,7 @@ def test_a_question_while_a_search_waits_is_answered_from_it_and_the_search_stil
         f"of {request['horizon']} trading days in each of its {len(request['scenarios'])} "
         f"scenarios",
         "window": f"daily returns of {request['start']} to {request['end']}",
+        "scenarios": f"It simulates the scenarios {', '.join(request['scenarios'])}, each drawn",
         "universe": f"equal-weight portfolio of {', '.join(request['universe'])}.",
     }
     assert facts[aspect] in reply, reply
@@ -126,6 +129,7 @@ def test_a_deployment_waits_through_a_question_and_a_new_search_replaces_it(
     asked = session.send("what will it cost?")
     assert asked.pending == proposed.pending
     assert asked.replies[-1].startswith("The deployment waiting for your approval has not")
+    assert session.send("how much capital?").pending == proposed.pending
     assert store.list_deployments("alice") == []
     refused = session.send("deploy pf_0123ab to paper")  # no such portfolio: a failed draft
     assert "pf_0123ab" in refused.replies[-1]
