@@ -31,7 +31,8 @@ APPROVE_PHRASE = patterns.compile(
 
 APPROVE_FILLER = _set(
     "please thanks thank you now then it that this the ahead for with plan looks sounds let's "
-    "lets i and all right alright good great fine perfect by me that's it's"
+    "lets i and all right alright good great fine perfect by me that's it's search deployment "
+    "proposal job"
 )
 """Words an approval may hold besides its own."""
 
@@ -43,7 +44,7 @@ REJECT_STRONG = _set(
 
 REJECT_FILLER = _set(
     "please thanks it that this the run plan i mind do changed my actually let's lets want to "
-    "now thank you"
+    "now thank you search deployment proposal job"
 )
 """Words a rejection may hold besides its own."""
 

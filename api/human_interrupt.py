@@ -10,7 +10,7 @@ fields that are set),
 (`{"action": "approve" | "edit" | "reject", "request"}`, or a bare action) or a list of one
 `HumanResponse`: `accept` approves, `ignore` rejects, `edit` (`args: {"action", "args"}`)
 runs the request with the edited arguments, `response` (`args`: text) answers with a
-message, which sets the proposal aside as any new message does.
+message, answered as any new message is (the proposal then waits again, `ChatSession.send`).
 """
 
 from __future__ import annotations

@@ -222,7 +222,7 @@ def ground_citations(history: Sequence[BaseMessage], new: list[BaseMessage]) -> 
     return [*new[:-1], AIMessage(text, id=final.id)]
 
 
-@guarded("draft", {"draft": None})
+@guarded("draft", lambda state: {"draft": _kept(state, "approve")})
 def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The optimizer drafts the strategy search the user asked for."""
     from graphs.chat_profile import profile_draft
@@ -345,7 +345,7 @@ def after_deployment_draft(state: AssistantState) -> str:
     return "approve_deployment" if state.get("deployment") else held_route(state)
 
 
-@guarded("propose_deployment", {"deployment": None})
+@guarded("propose_deployment", lambda state: {"deployment": _kept(state, "approve_deployment")})
 def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The optimizer drafts the deployment the user asked for; what it would deploy is checked
     now (the owner's portfolio, or the thread's last search run as one of the owner's jobs)."""

@@ -77,11 +77,12 @@ def _report(stage: str, exc: Exception) -> None:
 
 
 def guarded(
-    stage: str, cleared: dict[str, Any] | None = None
+    stage: str,
+    cleared: dict[str, Any] | Callable[[Any], dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """A decorator for the node `stage`: a failure (see the module docstring) gives the update
-    `cleared` (what the node would otherwise leave pending, set back) with the reply
-    `failure_reply(stage)`."""
+    `cleared` (what the node would otherwise leave pending, set back; a function of the node's
+    state when that depends on it) with the reply `failure_reply(stage)`."""
 
     def wrap(node: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         @functools.wraps(node)
@@ -92,7 +93,8 @@ def guarded(
                 raise
             except Exception as exc:  # the invariant: never a traceback in a turn
                 _report(stage, exc)
-                return {**(cleared or {}), "messages": [AIMessage(failure_reply(stage))]}
+                update = cleared(args[0]) if callable(cleared) else cleared
+                return {**(update or {}), "messages": [AIMessage(failure_reply(stage))]}
 
         return run
 

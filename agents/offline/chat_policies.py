@@ -66,7 +66,12 @@ from agents.offline.portfolio_builds import (
     limits_note,
     method_name,
 )
-from agents.offline.proposal_questions import aspects_asked, proposal_answer, waiting_proposal
+from agents.offline.proposal_questions import (
+    asks_change,
+    aspects_asked,
+    proposal_answer,
+    waiting_proposal,
+)
 from agents.offline.search_drafts import (
     asks_about_parameters,
     asks_about_winner,
@@ -122,11 +127,18 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         return memory_chat(inp, memory)
     intent = intent_of(inp)
     held = waiting_proposal(inp)
-    if held is not None and not intent.tickers and (asked := aspects_asked(intent.text)):
+    decides = intent.intent in ("approve", "reject")  # said with more: the proposal waits on
+    asked = aspects_asked(intent.text) or (["decision"] if decides else [])
+    if held is not None and not intent.tickers and asked:
         if inp.must_call_tool:  # "how long will that take?" while a search waits
             reason = "a question about the proposal waiting for approval"
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return reply(proposal_answer(held, asked))
+    searching = held is not None and held.get("kind") != "deployment"
+    changes = intent.intent == "search_strategy" and asks_change(intent.text)
+    if searching and changes and inp.must_call_tool:
+        reason = "a change of the search waiting for approval"  # "how about 100 trials?"
+        return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
     if (declined := out_of_scope(intent.text)) is not None:
         if inp.must_call_tool:
             return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})

@@ -60,6 +60,13 @@ _QUESTION = patterns.compile(
 )
 """A question (a change such as "make it 100 trials" is not one: it drafts the search again)."""
 
+_CHANGE = patterns.compile(
+    r"[\d$%]|^\s*(?:and |so )?(?:how|what) (?:about|if)\b|\b(?:make|change|cap|set|increase"
+    r"|decrease|reduce|lower|raise|add|drop|remove|switch|instead|exclude|without)\b"
+)
+"""A change asked as a question ("how about 100 trials?", "can you drop XOM?"): it drafts the
+search again, like any change."""
+
 _MEANING = patterns.compile(r"\bmeans?\b|\bdefin|\bwhat is an?\b")
 """A question about what a word means (the glossary's), not about the proposal."""
 
@@ -75,11 +82,19 @@ def waiting_proposal(inp: PolicyInput) -> dict[str, Any] | None:
 
 def aspects_asked(text: str) -> list[str]:
     """The aspects of the waiting proposal question `text` asks about (`ASPECTS`, in their
-    order); none for a message that is not a question, or asks what a word means."""
+    order); none for a message that is not a question, asks for a change or what a word
+    means."""
     low = text.lower()
-    if not _QUESTION.search(low) or _MEANING.search(low):
+    if not _QUESTION.search(low) or _MEANING.search(low) or _CHANGE.search(low):
         return []
     return [aspect for aspect, pattern in ASPECTS.items() if pattern.search(low)]
+
+
+def asks_change(text: str) -> bool:
+    """Whether `text` states a change ("how about 100 trials?", "can you drop XOM?"), not what a
+    word means."""
+    low = text.lower()
+    return bool(_CHANGE.search(low)) and not _MEANING.search(low)
 
 
 def proposal_answer(held: dict[str, Any], aspects: list[str]) -> str:

@@ -18,6 +18,7 @@ from typing import Any, get_args
 
 from langchain_core.messages import AIMessage
 
+from agents.approval_words import decision_said
 from agents.decisions import FixedSetting, SearchedParameter
 from agents.offline.chat_intent import (
     intent_of,
@@ -31,6 +32,7 @@ from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.changes import FOLLOW_UP_OPENING, Change, read_change
 from agents.offline.intent.strategy_terms import parameters_named, winner_metrics_named
 from agents.offline.policies import PolicyInput, forced_call
+from agents.offline.proposal_questions import aspects_asked
 from agents.offline.strategy_args import stated_config
 from quant.regime_names import REGIME_NAMES
 from quant.strategy import WEIGHT_FUNCTION_PARAMETERS
@@ -115,11 +117,13 @@ def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
 
 def follows_up(intent: Intent) -> bool:
     """Whether a message changes an earlier ask rather than asking afresh: a revision
-    ("instead"), stocks added to it ("add PG"), a reference back ("same with ..."), a change the follow-ups read
+    ("instead"), stocks added to it ("add PG"), a budget alone ("what if we use 50 trials?"),
+    a reference back ("same with ..."), a change the follow-ups read
     (`intent.changes.read_change`) or a follow-up's opening words."""
     return (
         intent.revision
         or intent.adds
+        or (intent.budget is not None and not (intent.tickers or intent.all_tickers))
         or intent.refers_back
         or read_change(intent) is not None
         or bool(FOLLOW_UP_OPENING.search(intent.text.lower()))
@@ -189,11 +193,12 @@ def asks_about_parameters(intent: Intent) -> bool:
 
 def _asks_before(inp: PolicyInput) -> Iterator[tuple[Intent, list[Intent]]]:
     """The conversation's earlier asks that are not follow-ups, the latest first, each with its
-    follow-ups since (oldest first); questions about a search's parameters are neither."""
+    follow-ups since (oldest first); questions about a search's parameters, a proposal's
+    ("how many trials?": `proposal_questions.aspects_asked`) or a decision are neither."""
     since: list[Intent] = []
     for text in user_texts(inp)[1:]:
         earlier = parse_intent(text, known_tickers())
-        if asks_about_parameters(earlier):
+        if asks_about_parameters(earlier) or aspects_asked(text) or decision_said(text):
             continue
         if follows_up(earlier):
             since.insert(0, earlier)

@@ -124,7 +124,7 @@ def chat_turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], 
     """The chat turn `body` asks for: a user message (`input`) or the answer to the pending
     approval (`command.resume`, `api.human_interrupt.decision`: 409 when nothing is pending,
     422 for an answer the approval does not take or an invalid edit, `checked_answer`; a
-    `response` is a user message, which sets the proposal aside). The graph streams the modes
+    `response` is a user message: answered, the proposal then waits again). The graph streams the modes
     of `GRAPH_MODES` the run asks for besides its own."""
     modes = tuple(m for m in stream_modes(body) if m in GRAPH_MODES)
     if body.command is not None:

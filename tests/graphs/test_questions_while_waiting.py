@@ -34,7 +34,8 @@ QUESTIONS = {
     "universe": ("which stocks?", "what names are in it?", "which tickers does it use?"),
 }  # fmt: skip
 """PM questions about a waiting search, by the aspect they ask."""
-CHANGES = ("make it 8 trials", "use 2016 instead", "drop XOM", "add JNJ")
+CHANGES = ("make it 8 trials", "use 2016 instead", "drop XOM", "add JNJ", "how about 8 trials?",
+           "what if we use 8 trials?", "can you drop XOM?")  # fmt: skip
 """Messages that change the waiting search: not questions about it."""
 ASIDES = ("what's the sharpe of KO?", "what does the lookback mean?", "hello")
 """Messages about something else: answered, the search still waiting."""
@@ -100,9 +101,26 @@ def test_a_change_while_a_search_waits_drafts_it_again(offline_data_dir: Path, c
     turn = session.send(change)
     assert turn.pending is not None and turn.pending["request"] != drafted["request"]
     assert not turn.replies or "waiting for your approval has not run" not in turn.replies[-1]
-    universe = {"drop XOM": ["KO", "PG"], "add JNJ": ["KO", "PG", "XOM", "JNJ"]}
-    expected = universe.get(change, drafted["request"]["universe"])
+    universe = {"add JNJ": ["KO", "PG", "XOM", "JNJ"]}
+    expected = ["KO", "PG"] if "drop XOM" in change else universe.get(change, ["KO", "PG", "XOM"])
     assert turn.pending["request"]["universe"] == expected  # changed from the search waiting
+    trials = 8 if "8 trials" in change else drafted["request"]["budget"]["max_trials"]
+    assert turn.pending["request"]["budget"]["max_trials"] == trials
+
+
+def test_a_change_after_a_question_changes_the_search_and_a_cancellation_in_words_cancels(
+    offline_data_dir: Path,
+) -> None:
+    session = _session()
+    drafted = _waiting_search(session)
+    session.send("how many trials?")
+    dropped = session.send("drop XOM").pending
+    assert dropped is not None and dropped["request"]["universe"] == ["KO", "PG"]
+    assert dropped["request"]["start"] == drafted["request"]["start"]
+    kept = session.send("nope, too many trials")  # a rejection and more: it waits, said so
+    assert kept.pending == dropped and "waiting for your approval" in kept.replies[-1]
+    assert session.send("cancel the search").replies == ["Cancelled: nothing was run."]
+    assert session.pending() is None
 
 
 @settings(max_examples=200, deadline=None)
