@@ -251,6 +251,7 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     drafted = request.model_dump(mode="json")
     vocab = vocabulary(settings_of(config))
     notes += checked_notes(lambda: proposal_notes(state["messages"], SEARCH, drafted, vocab))
+    notes += _replacing(state)
     return {
         "draft": drafted,
         "deployment": None,  # a new proposal replaces one held while the user asked
@@ -312,6 +313,15 @@ def _kept(state: AssistantState, node: str) -> dict[str, Any] | None:
     return state.get("draft") if node == "approve" else state.get("deployment")
 
 
+def _replacing(state: AssistantState) -> list[str]:
+    """The note of a new proposal drafted while another waited (it replaces it), else none."""
+    node = held_route(state)
+    if node == END:
+        return []
+    what = "search (not run)" if node == "approve" else "deployment (not created)"
+    return [f"It replaces the {what} that was waiting for your approval"]
+
+
 def held_route(state: AssistantState) -> str:
     """After a message asked while a proposal waited is answered: back to the approval node that
     holds the proposal (it waits again), or done."""
@@ -371,6 +381,7 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
         reply = _reply(state["messages"], proposal, config)
         return {"deployment": kept, "tokens": outcome.tokens, "messages": [reply]}
     notes = checked_notes(lambda: proposal_notes(state["messages"], DEPLOYMENT, proposal, vocab))
+    notes += _replacing(state)
     proposal["summary"] = " ".join([proposal["summary"], *(f"{note}." for note in notes)])
     # a new proposal replaces one held while the user asked
     return {"deployment": proposal, "draft": None, "held": None, "tokens": outcome.tokens}

@@ -13,6 +13,7 @@ thread.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
@@ -23,13 +24,14 @@ from typing import Any, cast
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END
 from langgraph.store.base import BaseStore
 from langgraph.types import Command, StateSnapshot
 
 from agents.approval_words import decision_said
 from graphs import RECURSION_LIMIT
 from graphs.approvals import DECISIONS, check_decision
-from graphs.assistant import ASKED, build_assistant_graph
+from graphs.assistant import ASKED, AssistantState, build_assistant_graph, held_route
 from graphs.telemetry import traced
 from graphs.thread_bindings import bind_owner, bind_settings
 from settings import Settings, get_settings
@@ -40,6 +42,8 @@ from store.checkpoints import checkpointer
 from store.memories import memory_store
 from store.threads import checkpoint_thread
 from traces.tracelog import EventSink, trace_log
+
+LOG = logging.getLogger(__name__)
 
 ChunkSink = Callable[[Any], None]
 """Receives a turn's raw graph stream items `(namespace, mode, payload)`."""
@@ -317,11 +321,35 @@ class ChatSession:
             if asking is not None and waiting is not None:
                 if waiting.get("call") is None:  # the assistant's own proposal: it is held
                     asked = {"action": ASKED, "text": asking.text, "id": asking.id}
-                    payload = Command(resume=asked)
-                else:
-                    reject: Command[Any] = Command(resume={"action": "reject"})
-                    state = self._run(graph, path, state, reject, None)[1]
+                    try:
+                        return self._run(
+                            graph, path, state, Command(resume=asked), on_event, on_chunk, modes
+                        )[0]
+                    except Exception:
+                        self._hold_again(graph, path)
+                        raise
+                reject: Command[Any] = Command(resume={"action": "reject"})
+                state = self._run(graph, path, state, reject, None)[1]
             return self._run(graph, path, state, payload, on_event, on_chunk, modes)[0]
+
+    def _hold_again(self, graph: Any, path: Path) -> None:
+        """After a turn that failed (a model or store failure, a stop) while answering a message
+        asked as a proposal waited: the proposal waits again, as it would after the answer (the
+        turn stopped before it got back to it). A failure to restore it is logged: the turn's
+        own failure is what the caller is told."""
+        try:
+            state = graph.get_state(self.config)
+            node = held_route(cast(AssistantState, state.values))
+            if _approval(state) is not None or node == END:
+                return
+            drafted_by = "draft" if node == "approve" else "propose_deployment"
+            graph.update_state(self.config, {}, as_node=drafted_by)  # on to its approval
+            self._run(graph, path, graph.get_state(self.config), None, None)
+        except Exception:
+            LOG.exception(
+                "thread %s: the proposal held while a message was answered could not be put back",
+                self.thread_id,
+            )
 
     def _run(
         self,

@@ -23,7 +23,8 @@ from settings import patterns
 
 ASPECTS = {
     "time": patterns.compile(
-        r"\bhow long\b|\bhow (?:fast|quick(?:ly)?)\b|\b(?:minutes?|seconds?|hours?)\b"
+        r"\bhow long\b|\bhow (?:fast|quick(?:ly)?)\b|\bhow much time\b|\brun ?time\b|\bduration\b"
+        r"|\btakes? (?:\w+ ){0,3}(?:minutes?|seconds?|hours?)\b|\b(?:minutes?|seconds?) or hours?\b"
         r"|\btakes? (?:long|a while|ages)\b|\bwhen will (?:it|that|this|the \w+) (?:be )?"
         r"(?:done|ready|finish|end)"
     ),
@@ -41,7 +42,8 @@ ASPECTS = {
         r"(?:trade|rebalance|start|run)\b|\bhow much (?:capital|money|cash)\b|\bcapital\b"
     ),
     "window": patterns.compile(
-        r"\b(?:which|what) (?:years|dates|period|window|history|data)\b|\bover which\b"
+        r"\b(?:which|what)(?:'s| is)? (?:the )?(?:years|dates|date range|period|window|history"
+        r"|data)\b|\bover which\b"
         r"|\bhow far back\b"
     ),
     "universe": patterns.compile(
@@ -67,6 +69,9 @@ _CHANGE = patterns.compile(
 """A change asked as a question ("how about 100 trials?", "can you drop XOM?"): it drafts the
 search again, like any change."""
 
+_OTHER_COSTS = patterns.compile(r"\b(?:transaction|trading|hedg\w*|premium|options?|commission)")
+"""Costs the search simulates (trading, a hedge's premium), not what running it costs."""
+
 _MEANING = patterns.compile(r"\bmeans?\b|\bdefin|\bwhat is an?\b")
 """A question about what a word means (the glossary's), not about the proposal."""
 
@@ -87,7 +92,8 @@ def aspects_asked(text: str) -> list[str]:
     low = text.lower()
     if not _QUESTION.search(low) or _MEANING.search(low) or _CHANGE.search(low):
         return []
-    return [aspect for aspect, pattern in ASPECTS.items() if pattern.search(low)]
+    asked = [aspect for aspect, pattern in ASPECTS.items() if pattern.search(low)]
+    return [a for a in asked if not (a == "cost" and _OTHER_COSTS.search(low))]
 
 
 def asks_change(text: str) -> bool:
@@ -104,8 +110,8 @@ def proposal_answer(held: dict[str, Any], aspects: list[str]) -> str:
     if held.get("kind") == "deployment":
         return (
             f"The deployment waiting for your approval has not been created: {summary}. "
-            "Nothing is deployed or traded until you approve it; approve it, change it (e.g. "
-            "'weekly instead') or reject it."
+            "Nothing is deployed or traded until you approve it; approve it, edit it (its "
+            "capital and schedule) or reject it."
         )
     facts = [text for aspect in aspects if (text := _search_fact(request, aspect))]
     # the approval shown with the answer gives the whole search: the facts asked suffice
@@ -125,8 +131,10 @@ def _search_fact(request: dict[str, Any], aspect: str) -> str:
     if aspect == "time":
         minutes = float(budget.get("max_wall_seconds", 0)) / 60
         return (
-            f"How long it takes is known only once it runs: it stops after {count(trials)} "
-            f"trials or {minutes:g} minutes of wall time, whichever comes first."
+            f"How long it takes is known only once it runs: at most {count(trials)} trials and "
+            f"{minutes:g} minutes of wall time; it stops sooner when it has spent its "
+            f"{count(int(budget.get('max_llm_tokens', 0)))} model tokens or its stopping rule "
+            "ends it (the result says why it stopped)."
         )
     if aspect == "cost":
         return (

@@ -316,6 +316,16 @@ export function renderChat(main, threadId) {
     return card;
   }
 
+  /** After a turn that failed: the thread's waiting proposal, if any, as a card in `block`. */
+  async function pendingAgain(block) {
+    try {
+      const detail = await api(`/v1/threads/${encodeURIComponent(thread)}`, { signal: controller.signal });
+      if (detail.pending) approvalCard(detail.pending, block);
+    } catch (err) {
+      // the turn's own failure is already shown; nothing more to say
+    }
+  }
+
   /** One turn: POST to `path`, stream its trace into a new turn block. */
   async function turn(path, body) {
     setBusy(true);
@@ -337,6 +347,7 @@ export function renderChat(main, threadId) {
       },
     });
     status.textContent = "Sending…";
+    let answered = false; // a turn event came: it carries the pending proposal, if any
     try {
       await streamEvents(path, {
         method: "POST",
@@ -344,6 +355,7 @@ export function renderChat(main, threadId) {
         signal: controller.signal,
         onEvent: ({ event, data }) => {
           if (event === "turn") {
+            answered = true;
             for (const reply of data.replies || []) block.append(bubble("assistant", reply));
             for (const saved of data.saved_portfolios || []) block.append(savedNote(saved));
             if (data.pending) approvalCard(data.pending, block);
@@ -363,6 +375,7 @@ export function renderChat(main, threadId) {
       block.append(h("p", { className: "error-text", role: "alert" }, errorText(err)));
     } finally {
       if (!controller.signal.aborted) {
+        if (!answered) await pendingAgain(block); // a failed turn: a proposal may still wait
         await turnWeights(block);
         setBusy(false);
         summary.textContent = `Agent trace (${trace.count} steps)`;

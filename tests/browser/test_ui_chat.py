@@ -11,6 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+import graphs.assistant as assistant
+from agents.errors import ModelCallError
 from tests.browser.conftest import screenshot
 from tests.support.browser import Server, sign_in, trace_lengths
 
@@ -20,6 +24,11 @@ SEARCH = (
     "for AAPL, JNJ, KO and XOM since 2010"
 )
 QUESTION = "how many trials is that?"
+FAILING = "how long will that take?"
+
+
+def _unreachable(*args: object, **kwargs: object) -> None:
+    raise ModelCallError("supervisor", "ServiceUnavailableException", "unreachable")
 
 
 def _messages(server: Server, page: Any) -> list[dict[str, Any]]:
@@ -36,7 +45,9 @@ def _turns_done(page: Any, count: int) -> None:
     )
 
 
-def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: Path) -> None:
+def test_chat_trace_approval_and_history(
+    page: Any, server: Server, artifacts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sign_in(page, server, "#/chat")
     page.fill("#chat-input", PORTFOLIO)
     page.press("#chat-input", "Enter")  # Enter sends
@@ -103,10 +114,23 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     assert page.locator("#approval-approve").count() == 1  # one live card, its ids its own
     screenshot(page, artifacts / "chat-question-while-waiting.png", full_page=True)
 
-    assert page.evaluate("document.activeElement.id") == "approval-approve"
+    # the model fails while the next question is read (a fault injected at the model call):
+    # the failure is said, and the proposal, still waiting, comes back in a card
+    with monkeypatch.context() as patched:
+        patched.setattr(assistant, "route_message", _unreachable)
+        page.fill("#chat-input", FAILING)
+        page.press("#chat-input", "Enter")
+        _turns_done(page, 4)
+    failed = page.locator(".turn").nth(3)
+    assert "The assistant failed" in failed.inner_text()
+    assert failed.locator(".approval:not(.decided)").count() == 1
+    assert page.locator("#approval-approve").count() == 1
+    screenshot(page, artifacts / "chat-failed-while-waiting.png", full_page=True)
+
+    page.locator("#approval-approve").focus()
     page.keyboard.press("Enter")  # approve with the keyboard
-    _turns_done(page, 4)
-    run = page.locator(".turn").nth(3)
+    _turns_done(page, 5)
+    run = page.locator(".turn").nth(4)
     assert run.get_attribute("data-status") == "succeeded"
     run.locator("details.trace-box > summary").click()
     progress = run.locator(".step-progress", has_text="trials")
@@ -126,7 +150,7 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     page.reload()
     page.wait_for_selector(".msg-user")
     users = page.locator(".msg-user").all_inner_texts()
-    assert [u.split("\n", 1)[-1].strip() for u in users] == [PORTFOLIO, SEARCH, QUESTION]
+    assert [u.split("\n", 1)[-1].strip() for u in users] == [PORTFOLIO, SEARCH, QUESTION, FAILING]
     assert (
         page.locator(f"#thread-list a[href='#/chat/{thread_id}']").get_attribute("aria-current")
         == "page"

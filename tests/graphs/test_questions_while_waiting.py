@@ -71,8 +71,9 @@ def test_a_question_while_a_search_waits_is_answered_from_it_and_the_search_stil
     assert reply.startswith("The search waiting for your approval has not run. "), reply
     budget = request["budget"]
     facts = {
-        "time": f"it stops after {budget['max_trials']} trials or "
-        f"{budget['max_wall_seconds'] / 60:g} minutes of wall time",
+        "time": f"at most {budget['max_trials']} trials and "
+        f"{budget['max_wall_seconds'] / 60:g} minutes of wall time; it stops sooner when it has "
+        f"spent its {budget['max_llm_tokens']:,} model tokens",
         "cost": f"{budget['max_trials']} trials, {budget['max_wall_seconds'] / 60:g} minutes of "
         f"wall time and {budget['max_llm_tokens']:,} model tokens",
         "size": f"Each of its {budget['max_trials']} trials simulates {request['n_paths']} paths "
@@ -100,6 +101,7 @@ def test_a_change_while_a_search_waits_drafts_it_again(offline_data_dir: Path, c
     drafted = _waiting_search(session)
     turn = session.send(change)
     assert turn.pending is not None and turn.pending["request"] != drafted["request"]
+    assert "It replaces the search (not run) that was waiting" in turn.pending["summary"]
     assert not turn.replies or "waiting for your approval has not run" not in turn.replies[-1]
     universe = {"add JNJ": ["KO", "PG", "XOM", "JNJ"]}
     expected = ["KO", "PG"] if "drop XOM" in change else universe.get(change, ["KO", "PG", "XOM"])
@@ -133,6 +135,8 @@ def test_questions_are_read_as_asking_and_changes_are_not(question: str, case, c
     assert aspects_asked(case(question))
     assert aspects_asked(change) == []
     assert aspects_asked("what does trials mean?") == []  # the glossary's
+    assert aspects_asked("what are the transaction costs?") == []  # the search's own costs
+    assert aspects_asked("what is the cost of the hedge?") == []
 
 
 def test_a_deployment_waits_through_a_question_and_a_new_search_replaces_it(
@@ -154,5 +158,32 @@ def test_a_deployment_waits_through_a_question_and_a_new_search_replaces_it(
     assert refused.pending == proposed.pending  # keeps the one waiting
     replaced = session.send(SEARCH.replace("6 trials", "7 trials"))
     assert replaced.pending is not None and replaced.pending.get("kind") != "deployment"
+    said = "It replaces the deployment (not created) that was waiting for your approval."
+    assert replaced.pending["summary"].endswith(said)
     assert session.send("no").replies == ["Cancelled: nothing was run."]
     assert session.pending() is None and store.list_deployments("alice") == []
+
+
+def test_a_model_failure_while_a_question_is_answered_leaves_the_proposal_waiting(
+    offline_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model is unreachable while the supervisor reads the question (a fault injected at
+    the model call): the turn fails as any turn would, and the search still waits, answerable."""
+    import graphs.assistant as assistant
+    from agents.errors import ModelCallError
+
+    session = _session()
+    drafted = _waiting_search(session)
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise ModelCallError("supervisor", "ServiceUnavailableException", "unreachable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(assistant, "route_message", unreachable)
+        with pytest.raises(ModelCallError):
+            session.send("how long will that take?")
+    assert session.pending() == drafted
+    answered = session.send("how many trials?")  # the thread goes on
+    assert answered.pending == drafted and "Each of its 6 trials" in answered.replies[-1]
+    assert session.send("no").replies == ["Cancelled: nothing was run."]
+    assert session.pending() is None
