@@ -126,19 +126,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
-    held = waiting_proposal(inp)
-    decides = intent.intent in ("approve", "reject")  # said with more: the proposal waits on
-    asked = aspects_asked(intent.text) or (["decision"] if decides else [])
-    if held is not None and not intent.tickers and asked:
-        if inp.must_call_tool:  # "how long will that take?" while a search waits
-            reason = "a question about the proposal waiting for approval"
-            return forced_call(inp, {"agent": "supervisor", "reason": reason})
-        return reply(proposal_answer(held, asked))
-    searching = held is not None and held.get("kind") != "deployment"
-    changes = intent.intent == "search_strategy" and asks_change(intent.text)
-    if searching and changes and inp.must_call_tool:
-        reason = "a change of the search waiting for approval"  # "how about 100 trials?"
-        return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
+    if (routed := _proposal_route(inp, intent)) is not None:
+        return routed  # "how long will that take?" while a search waits
     if (declined := out_of_scope(intent.text)) is not None:
         if inp.must_call_tool:
             return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})
@@ -199,6 +188,28 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     if intent.intent == "unclear":
         return reply(clarifying_question(intent))
     return reply(HELP)
+
+
+def _proposal_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
+    """While a proposal waits for approval (`WAITING_PROPOSAL:`): a question about it ("how long
+    will that take?") or a decision said with more ("nope, too many trials") answered from it;
+    a change of a waiting search asked as a question ("how about 100 trials?") drafted again;
+    None for any other message."""
+    held = waiting_proposal(inp)
+    if held is None:
+        return None
+    decides = intent.intent in ("approve", "reject")  # said with more: the proposal waits on
+    asked = aspects_asked(intent.text) or (["decision"] if decides else [])
+    if asked and not intent.tickers:
+        if inp.must_call_tool:
+            reason = "a question about the proposal waiting for approval"
+            return forced_call(inp, {"agent": "supervisor", "reason": reason})
+        return reply(proposal_answer(held, asked))
+    changes = intent.intent == "search_strategy" and asks_change(intent.text)
+    if held.get("kind") != "deployment" and changes and inp.must_call_tool:
+        reason = "a change of the search waiting for approval"
+        return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
+    return None
 
 
 def _meaning_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
