@@ -28,6 +28,7 @@ from agents.agent_loop import (
     system_prompt,
     tokens_of,
 )
+from agents.conversation_texts import EARLIER_RUN_MARKER, RUN_DONE
 from agents.decisions import FixedSetting, ScenarioName, SearchedParameter
 from agents.model_routes import RoutedModel
 from agents.models import chat_model, routes_for
@@ -241,11 +242,14 @@ def chat_conversation(
     recent = list(messages)[-HISTORY:]
     while recent and not isinstance(recent[0], HumanMessage):
         recent = recent[1:]  # never start mid tool exchange
+    earlier = list(messages)[: len(messages) - len(recent)]
     prompt = system_prompt(role, settings)
     texts = [CHAT_MODE]
     if memory is not None:
         texts.append(load_guide("memory").text)
         texts += [t for t in (memory.known, memory.library, memory.portfolios) if t]
+    if (run := _run_out_of_view(earlier, recent)) is not None:
+        texts.append(EARLIER_RUN_MARKER + run)
     if context is not None:
         texts.append(context)
     # after a prompt with a cache point (a list of blocks), each text is a block of its own:
@@ -254,6 +258,15 @@ def chat_conversation(
     blocks = isinstance(prompt.content, list)
     extra = [SystemMessage([{"type": "text", "text": t}] if blocks else t) for t in texts]
     return [prompt, *extra, *recent]
+
+
+def _run_out_of_view(earlier: Sequence[BaseMessage], recent: Sequence[BaseMessage]) -> str | None:
+    """The answer of the conversation's latest finished strategy search when it is among the
+    `earlier` messages the window leaves out and none is among the `recent` ones; else None."""
+    if any(isinstance(m, AIMessage) and RUN_DONE.search(m.text) for m in recent):
+        return None
+    done = [m for m in earlier if isinstance(m, AIMessage) and RUN_DONE.search(m.text)]
+    return done[-1].text if done else None
 
 
 def _decision(

@@ -12,8 +12,14 @@ them and the offline model that reads them.
   the proposal (a search or a deployment) waiting for approval when the user's message is not a
   decision (the proposal as canonical JSON follows it: `kind`, `status`, `summary`, `request`).
 
+- `EARLIER_RUN_MARKER`: the prefix of the system message that keeps a thread's latest finished
+  strategy search in an agent's view when its answer ("Run job_... succeeded. ...", `RUN_DONE`)
+  is older than the messages the agent is sent (`agents.chat.HISTORY`); the answer follows it.
+
 Their values are part of every recorded model request (tests/cassettes): they never change.
 """
+
+from settings import patterns
 
 DECISION_PROMPT = "Give your decision now, as {schema}."
 """The message that asks an agent for its structured decision."""
@@ -25,3 +31,9 @@ LAST_RUN_MARKER = "LAST_RUN:"
 PROPOSAL_MARKER = "WAITING_PROPOSAL:"
 """Prefix of the system message through which the chat hands the supervisor the proposal that
 waits for approval while the user asks something else."""
+EARLIER_RUN_MARKER = "EARLIER_RUN:"
+"""Prefix of the system message that keeps the thread's latest finished search in view."""
+
+RUN_DONE = patterns.compile(r"\bRun (?:run|job)_[0-9a-z]+ succeeded\b")
+"""The assistant's answer once an approved strategy search finished: a bare run's ("run_...") or
+an owner's job's ("job_...", every search run from the API or the command line as its owner)."""

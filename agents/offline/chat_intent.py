@@ -9,9 +9,14 @@ import functools
 import re
 from typing import Any, NamedTuple
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
+from agents.conversation_texts import (
+    DECISION_PROMPT,
+    EARLIER_RUN_MARKER,
+    RETRY_PROMPT,
+    RUN_DONE,
+)
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
 from agents.offline.policies import PolicyInput, truncated
@@ -299,11 +304,6 @@ SUBJECT_TOOLS = (
 """The tools whose universe becomes the conversation's subject."""
 
 
-RUN_DONE = patterns.compile(r"\bRun (?:run|job)_[0-9a-z]+ succeeded\b")
-"""The assistant's answer once an approved strategy search finished: a bare run's ("run_...") or
-an owner's job's ("job_...", every search run from the API or the command line as its owner)."""
-
-
 _FIGURE = patterns.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
 """A figure with decimals ("0.81", "12.5%"): what a computed answer quotes."""
 
@@ -315,20 +315,24 @@ def computed_answer(text: str) -> bool:
     return "Used: " in text or bool(RUN_DONE.search(text) or _FIGURE.search(text))
 
 
+def ran_here(message: BaseMessage) -> bool:
+    """Whether `message` is a finished strategy search's answer, or the system message that keeps
+    one older than the conversation's window in view (`EARLIER_RUN_MARKER`)."""
+    if isinstance(message, SystemMessage):
+        return message.text.startswith(EARLIER_RUN_MARKER)
+    return isinstance(message, AIMessage) and bool(RUN_DONE.search(message.text))
+
+
 def finished_run(inp: PolicyInput) -> bool:
     """Whether a strategy search of the conversation finished (its answer is in the thread)."""
-    return any(isinstance(m, AIMessage) and RUN_DONE.search(m.text) for m in inp.messages)
+    return any(ran_here(m) for m in inp.messages)
 
 
 def run_is_latest(inp: PolicyInput) -> bool:
     """Whether the conversation's latest finished strategy search came after its latest work on
     a portfolio or stocks (a call of `SUBJECT_TOOLS` or a risk report): "its Sharpe" is then the
     winner's."""
-    done = [
-        i
-        for i, m in enumerate(inp.messages)
-        if isinstance(m, AIMessage) and RUN_DONE.search(m.text)
-    ]
+    done = [i for i, m in enumerate(inp.messages) if ran_here(m)]
     worked = [
         i
         for i, m in enumerate(inp.messages)

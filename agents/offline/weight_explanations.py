@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import AIMessage, ToolMessage
 
-from agents.offline.chat_intent import RUN_DONE
+from agents.offline.chat_intent import ran_here
 from agents.offline.intent import Intent
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import describe_portfolio, method_name
@@ -102,7 +102,7 @@ def portfolio_to_explain(inp: PolicyInput) -> dict[str, Any] | None:
     results = {r.call_id: r for r in inp.tool_results()}
     this_turn = {c["id"] for c in inp.calls_this_turn()}
     for message in inp.messages:
-        if isinstance(message, AIMessage) and RUN_DONE.search(message.text):
+        if ran_here(message):
             built = None  # a finished search is the latest thing to explain
         elif isinstance(message, ToolMessage) and message.tool_call_id not in this_turn:
             result = results.get(message.tool_call_id)

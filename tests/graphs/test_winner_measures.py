@@ -61,3 +61,23 @@ def test_measures_of_the_winner_are_its_results(offline_data_dir: Path, tmp_path
     session.send("what's the volatility of AAPL since 2020?")
     assert "AAPL: Sharpe ratio" in session.send("what's its sharpe?").replies[-1]  # the stock's
     store.close()
+
+
+def test_the_winner_is_remembered_past_the_messages_a_model_is_shown(
+    offline_data_dir: Path,
+) -> None:
+    """After more questions about stocks than the window of messages a model is shown
+    (`agents.chat.HISTORY`), a question naming the winner is still the winner's: the
+    search's answer is kept in view (`EARLIER_RUN_MARKER`). Before, "what is the lookback?"
+    was the glossary's and "the winner's Sharpe" asked which portfolio."""
+    from agents.chat import HISTORY
+
+    session = ChatSession("remembered", settings=Settings())
+    assert session.send(SEARCH.replace("12 trials", "6 trials")).pending is not None
+    session.decide("approve")
+    asides = ("what is the sharpe of KO?", "volatility of XOM since 2019?",
+              "what is the drawdown of AAPL?", "sharpe of WMT?")  # fmt: skip
+    while len(session.history()) - 2 < HISTORY + 4:  # the run's answer out of the window
+        session.send(asides[len(session.history()) % len(asides)])
+    assert session.send("what's the winner's sharpe?").replies[-1].startswith("The winner's")
+    assert session.send("what is the lookback?").replies[-1].startswith("The winner: lookback")
