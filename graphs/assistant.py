@@ -62,7 +62,7 @@ from services.errors import InputError
 
 ASKED = "ask"
 """The answer to a pending proposal that is a message of the user's instead of a decision
-(`ChatSession.send`): ``{"action": ASKED, "text": ..., "id": ...}``. The message is answered as
+(`ChatSession.send`): ``{"action": ASKED, "said": {"text": ..., "id": ...}}``. The message is answered as
 any other; the proposal is held and put to the user again after it (`held_route`)."""
 
 TOOLS_OF = {
@@ -265,13 +265,21 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
 @guarded("approve", {"draft": None, "held": None})
 def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; run the optimization when approved (or edited), else cancel."""
+    action, changes, said = _approval(proposal_question(state, "approve"))
+    if action == ASKED:
+        return _asked(said, "approve")
+    return _said_first(said, _search_decided(state, config, action, changes))
+
+
+def _search_decided(
+    state: AssistantState, config: RunnableConfig, action: Any, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """The update of the drafted search answered `action` (with an edit's `changes`): run it
+    as approved or edited, or cancel it."""
     from graphs.chat_search import run_approved_search
     from graphs.request import OptimizationRequest
 
     request = OptimizationRequest.model_validate(state["draft"])
-    action, changes = _approval(proposal_question(state, "approve"))
-    if action == ASKED:
-        return _asked(changes, "approve")
     if action == "reject":
         return {"draft": None, "held": None, "messages": [AIMessage("Cancelled: nothing was run.")]}
     if action == "edit":
@@ -297,12 +305,18 @@ def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     }
 
 
-def _asked(message: dict[str, Any], node: str) -> dict[str, Any]:
-    """The update of approval node `node` answered with the user's message `message` (`ASKED`):
+def _asked(said: HumanMessage | None, node: str) -> dict[str, Any]:
+    """The update of approval node `node` answered with the user's message `said` (`ASKED`):
     the message joins the conversation and the proposal is held for after its answer."""
-    text, message_id = str(message.get("text") or ""), message.get("id")
-    said = HumanMessage(text, id=message_id) if message_id else HumanMessage(text)
-    return {"messages": [said], "held": node}
+    return {"messages": [said or HumanMessage("")], "held": node}
+
+
+def _said_first(said: HumanMessage | None, update: dict[str, Any]) -> dict[str, Any]:
+    """`update` of an approval node answered in the user's words `said` (a decision typed in the
+    chat: "yes, go ahead"): the words join the conversation before the answer to them."""
+    if said is None:
+        return update
+    return {**update, "messages": [said, *update.get("messages", [])]}
 
 
 def _kept(state: AssistantState, node: str) -> dict[str, Any] | None:
@@ -390,12 +404,20 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
 @guarded("approve_deployment", {"deployment": None, "held": None})
 def approve_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; create and activate the deployment when approved, else cancel."""
+    action, changes, said = _approval(proposal_question(state, "approve_deployment"))
+    if action == ASKED:
+        return _asked(said, "approve_deployment")
+    return _said_first(said, _deployment_decided(state, config, action, changes))
+
+
+def _deployment_decided(
+    state: AssistantState, config: RunnableConfig, action: Any, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """The update of the drafted deployment answered `action` (with an edit's `changes`):
+    create and activate it as approved or edited, or cancel it."""
     from graphs.chat_deployment import deploy
 
     proposal = dict(state["deployment"] or {})
-    action, changes = _approval(proposal_question(state, "approve_deployment"))
-    if action == ASKED:
-        return _asked(changes, "approve_deployment")
     if action == "reject":
         return {
             "deployment": None,
@@ -462,17 +484,21 @@ def _held_context(state: AssistantState) -> str | None:
     return PROPOSAL_MARKER + model_json(held)
 
 
-def _approval(question: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+def _approval(question: dict[str, Any]) -> tuple[Any, dict[str, Any], HumanMessage | None]:
     """Pause the thread with `question` (an `interrupt`) for the user's decision: its action
-    ("approve", "edit", "reject", `ASKED`, or whatever else was answered) and, for an edit, the
-    changes (``{"action": "edit", "request": {...}}``), for `ASKED` the decision itself (the
-    message's text and id)."""
+    ("approve", "edit", "reject", `ASKED`, or whatever else was answered), for an edit the
+    changes (``{"action": "edit", "request": {...}}``), and the user's message when the answer
+    came in words (``"said": {"text", "id"}``: a decision typed in the chat, or `ASKED`'s
+    message)."""
     decision = interrupt(question)
-    if isinstance(decision, dict):
-        if decision.get("action") == ASKED:
-            return ASKED, decision
-        return decision.get("action"), decision.get("request") or {}
-    return str(decision), {}
+    if not isinstance(decision, dict):
+        return str(decision), {}, None
+    words = decision.get("said")
+    said = None
+    if isinstance(words, dict):
+        text, message_id = str(words.get("text") or ""), words.get("id")
+        said = HumanMessage(text, id=message_id) if message_id else HumanMessage(text)
+    return decision.get("action"), decision.get("request") or {}, said
 
 
 def after_draft(state: AssistantState) -> str:

@@ -153,15 +153,17 @@ class ChatSession:
         message gets (default: a new one)."""
         if not text.strip():
             raise ValueError("the message is empty")
-        said = decision_said(text)
-        pending = self.pending() if said is not None else None
-        if (
-            said is not None
-            and pending is not None
-            and said in (pending.get("actions") or DECISIONS)
-        ):
-            return self.decide(said, on_event=on_event, on_chunk=on_chunk, modes=modes)
+        decided = decision_said(text)
+        pending = self.pending() if decided is not None else None
         message = HumanMessage(text, id=message_id) if message_id else HumanMessage(text)
+        if (
+            decided is not None
+            and pending is not None
+            and decided in (pending.get("actions") or DECISIONS)
+        ):
+            return self.decide(
+                decided, on_event=on_event, on_chunk=on_chunk, modes=modes, said=message
+            )
         return self._stream({"messages": [message]}, on_event, on_chunk, modes, asking=message)
 
     def decide(
@@ -172,10 +174,12 @@ class ChatSession:
         on_event: EventSink | None = None,
         on_chunk: ChunkSink | None = None,
         modes: Sequence[str] = (),
+        said: HumanMessage | None = None,
     ) -> ChatTurn:
         """Answer the pending approval: `approve`, `edit` (with `changes` to the request) or
         `reject` (`on_chunk` and `modes` as in `send`); an answer it does not take is refused
-        (`check_decision`)."""
+        (`check_decision`). `said`: the user's message that was this answer in words ("yes, go
+        ahead"), kept in the conversation before the answer to it."""
         if action not in DECISIONS:
             raise ValueError(f"unknown decision {action!r}: approve, edit or reject")
         pending = self.pending()
@@ -185,6 +189,8 @@ class ChatSession:
         # the decision names the call it answers when the approval names one (an external
         # MCP tool's: `tools.external`), so it never approves another
         decision = {"action": action, "request": changes or {}, "call": pending.get("call")}
+        if said is not None:
+            decision["said"] = _words(said)
         resume: Command[Any] = Command(resume=decision)
         return self._stream(resume, on_event, on_chunk, modes)
 
@@ -320,7 +326,7 @@ class ChatSession:
             waiting = _approval(state) if asking is not None else None
             if asking is not None and waiting is not None:
                 if waiting.get("call") is None:  # the assistant's own proposal: it is held
-                    asked = {"action": ASKED, "text": asking.text, "id": asking.id}
+                    asked = {"action": ASKED, "said": _words(asking)}
                     try:
                         return self._run(
                             graph, path, state, Command(resume=asked), on_event, on_chunk, modes
@@ -463,3 +469,8 @@ def portfolio_name(data: dict[str, Any]) -> str:
     assets = sorted(data["weights"], key=lambda a: -abs(data["weights"][a]))
     shown = ", ".join(assets[:5]) + (f" and {len(assets) - 5} more" if len(assets) > 5 else "")
     return f"{data['method']} portfolio of {shown} ({data['start']} to {data['end']}), from chat"
+
+
+def _words(message: HumanMessage) -> dict[str, Any]:
+    """A user's message as an approval's answer carries it (``{"text", "id"}``)."""
+    return {"text": message.text, "id": message.id}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from langchain_core.messages import HumanMessage
 
 from agents.approval_words import decision_said
 from graphs.chat import ChatSession
@@ -34,8 +35,12 @@ def test_an_approval_or_rejection_in_words_answers_the_pending_search(
 ) -> None:
     session = ChatSession(f"say-{uuid.uuid4().hex}", settings=Settings())
     assert session.send(SEARCH).pending is not None
-    turn = session.send(said)
+    turn = session.send(said, message_id=f"msg-{len(said)}")
     reply = " ".join(turn.replies)
+    # the words stay in the conversation, with their id, before the answer to them
+    *_, words, answer = session.history()
+    assert isinstance(words, HumanMessage) and (words.text, words.id) == (said, f"msg-{len(said)}")
+    assert answer.text == turn.replies[-1]
     assert "no run waiting" not in reply, reply
     assert turn.pending is None and session.pending() is None
     if said in APPROVALS:
