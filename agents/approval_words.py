@@ -49,6 +49,19 @@ REJECT_FILLER = _set(
 """Words a rejection may hold besides its own."""
 
 
+_KINDS = {
+    "search": patterns.compile(r"\b(?:search|job|optimi[sz]ation)\b"),
+    "deployment": patterns.compile(r"\bdeploy(?:ment|ing)?\b"),
+}
+"""The kinds of proposal a decision in words may name ("approve the deployment")."""
+
+
+def kinds_named(text: str) -> frozenset[str]:
+    """The kinds of proposal ("search", "deployment") `text` names."""
+    low = text.lower()
+    return frozenset(kind for kind, pattern in _KINDS.items() if pattern.search(low))
+
+
 def decision_said(text: str) -> Literal["approve", "reject"] | None:
     """ "approve" or "reject" when `text` says only that (its words all approval, or all
     rejection, words and fillers), else None."""
@@ -64,4 +77,4 @@ def decision_said(text: str) -> Literal["approve", "reject"] | None:
     return None
 
 
-__all__ = ["decision_said"]
+__all__ = ["decision_said", "kinds_named"]

@@ -12,9 +12,10 @@ threads, a signed-in user's long-term memory (`Memory`) joins the system prompts
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
@@ -249,7 +250,7 @@ def chat_conversation(
         texts.append(load_guide("memory").text)
         texts += [t for t in (memory.known, memory.library, memory.portfolios) if t]
     if (run := _run_out_of_view(earlier, recent)) is not None:
-        texts.append(EARLIER_RUN_MARKER + run)
+        texts.append(EARLIER_RUN_MARKER + json.dumps(run, sort_keys=True))
     if context is not None:
         texts.append(context)
     # after a prompt with a cache point (a list of blocks), each text is a block of its own:
@@ -260,13 +261,22 @@ def chat_conversation(
     return [prompt, *extra, *recent]
 
 
-def _run_out_of_view(earlier: Sequence[BaseMessage], recent: Sequence[BaseMessage]) -> str | None:
-    """The answer of the conversation's latest finished strategy search when it is among the
-    `earlier` messages the window leaves out and none is among the `recent` ones; else None."""
+def _run_out_of_view(
+    earlier: Sequence[BaseMessage], recent: Sequence[BaseMessage]
+) -> dict[str, Any] | None:
+    """The conversation's latest finished strategy search when its answer is among the
+    `earlier` messages the window leaves out and none is among the `recent` ones: its
+    `answer`, and whether tools were called after it among the `earlier` ones
+    (`followed_by_other_work`: then it is not the conversation's latest subject); else None."""
     if any(isinstance(m, AIMessage) and RUN_DONE.search(m.text) for m in recent):
         return None
-    done = [m for m in earlier if isinstance(m, AIMessage) and RUN_DONE.search(m.text)]
-    return done[-1].text if done else None
+    done = [
+        i for i, m in enumerate(earlier) if isinstance(m, AIMessage) and RUN_DONE.search(m.text)
+    ]
+    if not done:
+        return None
+    later = any(isinstance(m, AIMessage) and m.tool_calls for m in earlier[done[-1] :])
+    return {"answer": earlier[done[-1]].text, "followed_by_other_work": later}
 
 
 def _decision(

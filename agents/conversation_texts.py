@@ -14,7 +14,9 @@ them and the offline model that reads them.
 
 - `EARLIER_RUN_MARKER`: the prefix of the system message that keeps a thread's latest finished
   strategy search in an agent's view when its answer ("Run job_... succeeded. ...", `RUN_DONE`)
-  is older than the messages the agent is sent (`agents.chat.HISTORY`); the answer follows it.
+  is older than the messages the agent is sent (`agents.chat.HISTORY`); canonical JSON follows
+  it: the `answer`, and `followed_by_other_work` (tools were called after it, out of view too:
+  it is not the conversation's latest subject).
 
 Their values are part of every recorded model request (tests/cassettes): they never change.
 """

@@ -28,7 +28,7 @@ from langgraph.graph import END
 from langgraph.store.base import BaseStore
 from langgraph.types import Command, StateSnapshot
 
-from agents.approval_words import decision_said
+from agents.approval_words import decision_said, kinds_named
 from graphs import RECURSION_LIMIT
 from graphs.approvals import DECISIONS, check_decision
 from graphs.assistant import ASKED, AssistantState, build_assistant_graph, held_route
@@ -160,6 +160,7 @@ class ChatSession:
             decided is not None
             and pending is not None
             and decided in (pending.get("actions") or DECISIONS)
+            and kinds_named(text) <= {_kind(pending)}  # "run the search" answers no deployment
         ):
             return self.decide(
                 decided, on_event=on_event, on_chunk=on_chunk, modes=modes, said=message
@@ -192,7 +193,11 @@ class ChatSession:
         if said is not None:
             decision["said"] = _words(said)
         resume: Command[Any] = Command(resume=decision)
-        return self._stream(resume, on_event, on_chunk, modes)
+        own = pending.get("call") is None  # not an external tool's call: a proposal of ours
+        again = (
+            ("approve_deployment" if _kind(pending) == "deployment" else "approve") if own else None
+        )
+        return self._stream(resume, on_event, on_chunk, modes, failing_back_to=again)
 
     def propose(
         self, values: dict[str, Any], *, as_node: str, on_event: EventSink | None = None
@@ -313,12 +318,14 @@ class ChatSession:
         modes: Sequence[str] = (),
         *,
         asking: HumanMessage | None = None,
+        failing_back_to: str | None = None,
     ) -> ChatTurn:
         """Run the thread's graph on `payload` as one turn. `asking`: the user's message the
         payload carries; when the thread waits on a proposal, the proposal hears it instead
         (`ASKED`: answered, then the proposal waits again), and an external tool's call is first
         rejected in a run of its own (its events not sent to `on_event`). The thread's state is
-        loaded once for both."""
+        loaded once for both. `failing_back_to`: the approval node a turn that fails puts its
+        proposal back to (a decided run that failed waits for a decision again)."""
         path = private_file(self.directory / "events.jsonl")
         with checkpointer(self.settings) as saver, self._memories() as memories:
             graph = build_assistant_graph(saver, memories)
@@ -336,17 +343,29 @@ class ChatSession:
                         raise
                 reject: Command[Any] = Command(resume={"action": "reject"})
                 state = self._run(graph, path, state, reject, None)[1]
-            return self._run(graph, path, state, payload, on_event, on_chunk, modes)[0]
+            try:
+                return self._run(graph, path, state, payload, on_event, on_chunk, modes)[0]
+            except Exception:
+                if failing_back_to is not None:
+                    self._hold_again(graph, path, failing_back_to)
+                raise
 
-    def _hold_again(self, graph: Any, path: Path) -> None:
+    def _hold_again(self, graph: Any, path: Path, node: str | None = None) -> None:
         """After a turn that failed (a model or store failure, a stop) while answering a message
         asked as a proposal waited: the proposal waits again, as it would after the answer (the
-        turn stopped before it got back to it). A failure to restore it is logged: the turn's
-        own failure is what the caller is told."""
+        turn stopped before it got back to it). With `node`, after a decided run that failed:
+        that approval node's proposal waits for a new decision (the thread's approval, whose
+        answer was spent, would otherwise take any next message for the same answer). A failure
+        to restore it is logged: the turn's own failure is what the caller is told."""
+        stop, self.stop = self.stop, None  # a stopped turn stops no putting back
         try:
             state = graph.get_state(self.config)
-            node = held_route(cast(AssistantState, state.values))
-            if _approval(state) is not None or node == END:
+            if node is None:
+                node = held_route(cast(AssistantState, state.values))
+                if _approval(state) is not None:
+                    return
+            proposed = state.values.get("draft" if node == "approve" else "deployment")
+            if node == END or not proposed:
                 return
             drafted_by = "draft" if node == "approve" else "propose_deployment"
             graph.update_state(self.config, {}, as_node=drafted_by)  # on to its approval
@@ -356,6 +375,8 @@ class ChatSession:
                 "thread %s: the proposal held while a message was answered could not be put back",
                 self.thread_id,
             )
+        finally:
+            self.stop = stop
 
     def _run(
         self,
@@ -474,3 +495,10 @@ def portfolio_name(data: dict[str, Any]) -> str:
 def _words(message: HumanMessage) -> dict[str, Any]:
     """A user's message as an approval's answer carries it (``{"text", "id"}``)."""
     return {"text": message.text, "id": message.id}
+
+
+def _kind(pending: dict[str, Any]) -> str:
+    """The kind of proposal an approval request is, as a decision in words names it."""
+    return {"deployment": "deployment", "external_tool": "tool"}.get(
+        pending.get("kind", ""), "search"
+    )

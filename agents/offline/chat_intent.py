@@ -6,6 +6,7 @@ from them."""
 from __future__ import annotations
 
 import functools
+import json
 import re
 from typing import Any, NamedTuple
 
@@ -323,6 +324,13 @@ def ran_here(message: BaseMessage) -> bool:
     return isinstance(message, AIMessage) and bool(RUN_DONE.search(message.text))
 
 
+def _followed(message: BaseMessage) -> bool:
+    """Whether `message` keeps in view a search that other work followed, out of view too."""
+    if not (isinstance(message, SystemMessage) and message.text.startswith(EARLIER_RUN_MARKER)):
+        return False
+    return bool(json.loads(message.text[len(EARLIER_RUN_MARKER) :]).get("followed_by_other_work"))
+
+
 def finished_run(inp: PolicyInput) -> bool:
     """Whether a strategy search of the conversation finished (its answer is in the thread)."""
     return any(ran_here(m) for m in inp.messages)
@@ -332,7 +340,7 @@ def run_is_latest(inp: PolicyInput) -> bool:
     """Whether the conversation's latest finished strategy search came after its latest work on
     a portfolio or stocks (a call of `SUBJECT_TOOLS` or a risk report): "its Sharpe" is then the
     winner's."""
-    done = [i for i, m in enumerate(inp.messages) if ran_here(m)]
+    done = [i for i, m in enumerate(inp.messages) if ran_here(m) and not _followed(m)]
     worked = [
         i
         for i, m in enumerate(inp.messages)

@@ -23,8 +23,10 @@ from settings import patterns
 
 ASPECTS = {
     "time": patterns.compile(
-        r"\bhow long\b|\bhow (?:fast|quick(?:ly)?)\b|\bhow much time\b|\brun ?time\b|\bduration\b"
-        r"|\btakes? (?:\w+ ){0,3}(?:minutes?|seconds?|hours?)\b|\b(?:minutes?|seconds?) or hours?\b"
+        r"\bhow long\b|\bhow (?:fast|quick(?:ly)?)\b|\bhow much time\b|\brun ?time\b"
+        r"|\b(?:minutes?|seconds?|hours?)\b.*\b(?:take|finish|run|limit)|\bhow many (?:minutes|hours"
+        r"|seconds)\b|\bwithin an? (?:hour|minute)\b|\btakes? (?:\w+ ){0,3}(?:minutes?|seconds?"
+        r"|hours?)\b|\b(?:minutes?|seconds?) or hours?\b"
         r"|\btakes? (?:long|a while|ages)\b|\bwhen will (?:it|that|this|the \w+) (?:be )?"
         r"(?:done|ready|finish|end)"
     ),
@@ -90,10 +92,13 @@ def aspects_asked(text: str) -> list[str]:
     order); none for a message that is not a question, asks for a change or what a word
     means."""
     low = text.lower()
-    if not _QUESTION.search(low) or _MEANING.search(low) or _CHANGE.search(low):
+    if not _QUESTION.search(low) or _MEANING.search(low):
         return []
     asked = [aspect for aspect, pattern in ASPECTS.items() if pattern.search(low)]
-    return [a for a in asked if not (a == "cost" and _OTHER_COSTS.search(low))]
+    asked = [a for a in asked if not (a == "cost" and _OTHER_COSTS.search(low))]
+    if {"time", "cost"} & set(asked):
+        return asked  # "how long would 100 trials take?", "what about the cost?": asked
+    return [] if _CHANGE.search(low) else asked
 
 
 def asks_change(text: str) -> bool:

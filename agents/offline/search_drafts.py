@@ -117,13 +117,11 @@ def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
 
 def follows_up(intent: Intent) -> bool:
     """Whether a message changes an earlier ask rather than asking afresh: a revision
-    ("instead"), stocks added to it ("add PG"), a budget alone ("what if we use 50 trials?"),
-    a reference back ("same with ..."), a change the follow-ups read
+    ("instead"), stocks added to it ("add PG"), a reference back ("same with ..."), a change the follow-ups read
     (`intent.changes.read_change`) or a follow-up's opening words."""
     return (
         intent.revision
         or intent.adds
-        or (intent.budget is not None and not (intent.tickers or intent.all_tickers))
         or intent.refers_back
         or read_change(intent) is not None
         or bool(FOLLOW_UP_OPENING.search(intent.text.lower()))
@@ -191,6 +189,12 @@ def asks_about_parameters(intent: Intent) -> bool:
     return read_change(intent) is None and not stated
 
 
+def _budget_only(intent: Intent) -> bool:
+    """Whether a message states a trial budget and no stocks ("what if we use 50 trials?"): a
+    change of the search asked just before it, if that is the conversation's latest ask."""
+    return intent.budget is not None and not (intent.tickers or intent.all_tickers)
+
+
 def _asks_before(inp: PolicyInput) -> Iterator[tuple[Intent, list[Intent]]]:
     """The conversation's earlier asks that are not follow-ups, the latest first, each with its
     follow-ups since (oldest first); questions about a search's parameters, a proposal's
@@ -214,7 +218,10 @@ def _search_asks(inp: PolicyInput) -> list[Intent]:
     a follow-up with no such search ask."""
     latest = intent_of(inp)
     if not follows_up(latest):
-        return [latest]
+        followed = next(_asks_before(inp), None) if _budget_only(latest) else None
+        if followed is None or followed[0].intent != "search_strategy":
+            return [latest]
+        return [followed[0], *followed[1], latest]  # "what if we use 50 trials?" after a search
     for ask, since in _asks_before(inp):
         if ask.intent == "search_strategy":
             return [ask, *since, latest]

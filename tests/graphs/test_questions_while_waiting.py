@@ -24,9 +24,10 @@ from tests.graphs.test_decision_in_words import SEARCH
 
 QUESTIONS = {
     "time": ("how long will that take?", "How long does it take", "when will it be done?",
-             "is that going to take long?",
+             "is that going to take long?", "how many hours will this take?",
+             "will it finish within an hour?", "how long would 100 trials take?",
              "how fast is it?", "will that take minutes or hours?"),
-    "cost": ("what will it cost?", "how much would that cost", "is it expensive?",
+    "cost": ("what will it cost?", "how much would that cost", "is it expensive?", "what about the cost?",
              "will I be charged for this?"),
     "size": ("how many trials?", "How many paths does it simulate?", "how big is it?"),
     "scenarios": ("which scenarios will it use?", "and what market scenarios?"),
@@ -148,6 +149,10 @@ def test_a_deployment_waits_through_a_question_and_a_new_search_replaces_it(
     session.send("approve")
     proposed = session.send("deploy that to paper weekly")
     assert proposed.pending is not None and proposed.pending["kind"] == "deployment"
+    for other_kind in ("run the search", "yes, start the job"):  # no answer to a deployment
+        assert session.send(other_kind).pending is not None
+        assert store.list_deployments("alice") == []
+        proposed = session.send("deploy that to paper weekly")
     asked = session.send("what will it cost?")
     assert asked.pending == proposed.pending
     assert asked.replies[-1].startswith("The deployment waiting for your approval has not")
@@ -187,3 +192,41 @@ def test_a_model_failure_while_a_question_is_answered_leaves_the_proposal_waitin
     assert answered.pending == drafted and "Each of its 6 trials" in answered.replies[-1]
     assert session.send("no").replies == ["Cancelled: nothing was run."]
     assert session.pending() is None
+
+
+def test_a_decision_naming_another_kind_of_proposal_is_not_taken_for_this_one(
+    offline_data_dir: Path,
+) -> None:
+    session = _session()
+    drafted = _waiting_search(session)
+    turn = session.send("approve the deployment")  # there is none: the search does not run
+    assert not any(r.startswith("Run ") for r in turn.replies) and session.pending() == drafted
+
+
+def test_a_stopped_turn_and_a_failed_run_leave_the_proposal_waiting_for_a_new_answer(
+    offline_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import graphs.chat_search as chat_search
+    from agents.errors import ModelCallError
+    from graphs.chat import TurnStopped
+
+    session = _session()
+    drafted = _waiting_search(session)
+    calls = iter(range(100))
+    session.stop = lambda: next(calls) >= 2  # the PM stops the turn midway
+    with pytest.raises(TurnStopped):
+        session.send("how long will that take?")
+    session.stop = None
+    assert session.pending() == drafted
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise ModelCallError("optimizer", "ServiceUnavailableException", "unreachable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(chat_search, "run_approved_search", unreachable)
+        with pytest.raises(ModelCallError):
+            session.decide("approve")
+    assert session.pending() == drafted  # waits for a new answer: the spent one is not reused
+    turn = session.send("what's the sharpe of KO?")
+    assert not any(r.startswith("Run ") for r in turn.replies), turn.replies
+    assert turn.pending == drafted

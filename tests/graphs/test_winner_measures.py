@@ -81,3 +81,23 @@ def test_the_winner_is_remembered_past_the_messages_a_model_is_shown(
         session.send(asides[len(session.history()) % len(asides)])
     assert session.send("what's the winner's sharpe?").replies[-1].startswith("The winner's")
     assert session.send("what is the lookback?").replies[-1].startswith("The winner: lookback")
+
+
+def test_work_after_the_search_stays_the_latest_subject_past_the_window(
+    offline_data_dir: Path,
+) -> None:
+    """A portfolio built after the search is the latest subject, however long ago: "its" is not
+    the winner's once both are out of the window, and a search asked with a trial count and no
+    stocks is of the portfolio's stocks, not the earlier search's."""
+    from agents.chat import HISTORY
+
+    session = ChatSession("after", settings=Settings())
+    assert session.send(SEARCH.replace("12 trials", "6 trials")).pending is not None
+    session.decide("approve")
+    session.send("build a minimum variance portfolio of AAPL, MSFT and JNJ since 2018")
+    drafted = session.send("find the best vol target with 10 trials").pending
+    assert drafted is not None and drafted["request"]["universe"] == ["AAPL", "MSFT", "JNJ"]
+    assert session.send("no").replies == ["Cancelled: nothing was run."]
+    while len(session.history()) < HISTORY + 20:
+        session.send("what does cvar mean?")
+    assert not session.send("what's its sharpe?").replies[-1].startswith("The winner's")
