@@ -26,7 +26,7 @@ owner, tools, memory) is `graphs.thread_bindings`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage
@@ -265,10 +265,7 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
 @guarded("approve", {"draft": None, "held": None})
 def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; run the optimization when approved (or edited), else cancel."""
-    action, changes, said = _approval(proposal_question(state, "approve"))
-    if action == ASKED:
-        return _asked(said, "approve")
-    return _said_first(said, _search_decided(state, config, action, changes))
+    return _answered(state, config, "approve", _search_decided)
 
 
 def _search_decided(
@@ -303,6 +300,21 @@ def _search_decided(
         "held": None,
         **run_approved_search(request, settings_of(config), focus, owner_of(config)),
     }
+
+
+def _answered(
+    state: AssistantState,
+    config: RunnableConfig,
+    node: str,
+    decided: Callable[[AssistantState, RunnableConfig, Any, dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """Approval node `node`: pause with its proposal until the user answers; a message of
+    theirs (`ASKED`) is held for the supervisor, a decision is carried out by `decided`
+    (with the user's words first, when it was typed)."""
+    action, changes, said = _approval(proposal_question(state, node))
+    if action == ASKED:
+        return _asked(said, node)
+    return _said_first(said, decided(state, config, action, changes))
 
 
 def _asked(said: HumanMessage | None, node: str) -> dict[str, Any]:
@@ -404,10 +416,7 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
 @guarded("approve_deployment", {"deployment": None, "held": None})
 def approve_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; create and activate the deployment when approved, else cancel."""
-    action, changes, said = _approval(proposal_question(state, "approve_deployment"))
-    if action == ASKED:
-        return _asked(said, "approve_deployment")
-    return _said_first(said, _deployment_decided(state, config, action, changes))
+    return _answered(state, config, "approve_deployment", _deployment_decided)
 
 
 def _deployment_decided(

@@ -42,6 +42,13 @@ ASIDES = ("what's the sharpe of KO?", "what does the lookback mean?", "hello")
 """Messages about something else: answered, the search still waiting."""
 
 
+def _unreachable(*args: object, **kwargs: object) -> None:
+    """A model call that fails at the service (a fault injected where the model is called)."""
+    from agents.errors import ModelCallError
+
+    raise ModelCallError("supervisor", "ServiceUnavailableException", "unreachable")
+
+
 def _session() -> ChatSession:
     return ChatSession(f"wait-{uuid.uuid4().hex}", settings=Settings())
 
@@ -180,11 +187,8 @@ def test_a_model_failure_while_a_question_is_answered_leaves_the_proposal_waitin
     session = _session()
     drafted = _waiting_search(session)
 
-    def unreachable(*args: object, **kwargs: object) -> None:
-        raise ModelCallError("supervisor", "ServiceUnavailableException", "unreachable")
-
     with monkeypatch.context() as patched:
-        patched.setattr(assistant, "route_message", unreachable)
+        patched.setattr(assistant, "route_message", _unreachable)
         with pytest.raises(ModelCallError):
             session.send("how long will that take?")
     assert session.pending() == drafted
@@ -219,11 +223,8 @@ def test_a_stopped_turn_and_a_failed_run_leave_the_proposal_waiting_for_a_new_an
     session.stop = None
     assert session.pending() == drafted
 
-    def unreachable(*args: object, **kwargs: object) -> None:
-        raise ModelCallError("optimizer", "ServiceUnavailableException", "unreachable")
-
     with monkeypatch.context() as patched:
-        patched.setattr(chat_search, "run_approved_search", unreachable)
+        patched.setattr(chat_search, "run_approved_search", _unreachable)
         with pytest.raises(ModelCallError):
             session.decide("approve")
     assert session.pending() == drafted  # waits for a new answer: the spent one is not reused
