@@ -204,7 +204,7 @@ def _proposal_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         if inp.must_call_tool:
             reason = "a question about the proposal waiting for approval"
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
-        return reply(proposal_answer(held, asked))
+        return reply(proposal_answer(held, asked, intent.budget))
     changes = intent.intent == "search_strategy" and asks_change(intent.text)
     if held.get("kind") != "deployment" and changes and inp.must_call_tool:
         reason = "a change of the search waiting for approval"

@@ -108,11 +108,16 @@ def asks_change(text: str) -> bool:
     return bool(_CHANGE.search(low)) and not _MEANING.search(low)
 
 
-def proposal_answer(held: dict[str, Any], aspects: list[str]) -> str:
-    """The answer to a question about the waiting proposal `held` asking `aspects`."""
+def proposal_answer(
+    held: dict[str, Any], aspects: list[str], trials_said: int | None = None
+) -> str:
+    """The answer to a question about the waiting proposal `held` asking `aspects`
+    (`trials_said`: a number of trials the question names, "how long would 100 trials take?")."""
     summary = str(held.get("summary") or "").rstrip(".")
     request = held.get("request") or {}
     if held.get("kind") == "deployment":
+        if aspects != ["decision"] and (start := summary.find("Deploy ")) > 0:
+            summary = summary[start:]  # what it deploys, with what and when: the facts asked
         return (
             f"The deployment waiting for your approval has not been created: {summary}. "
             "Nothing is deployed or traded until you approve it; approve it, edit it (its "
@@ -124,6 +129,12 @@ def proposal_answer(held: dict[str, Any], aspects: list[str]) -> str:
         "The search waiting for your approval has not run" + ("." if facts else f": {summary}.")
     ]
     said += facts
+    drafted = int((request.get("budget") or {}).get("max_trials", 0))
+    if trials_said is not None and trials_said != drafted:
+        said.append(
+            f"It is drafted with {count(drafted)} trials, not {count(trials_said)}: say 'use "
+            f"{trials_said} trials' to change it."
+        )
     said.append("Approve it, change it (e.g. 'use 100 trials', 'since 2015') or reject it.")
     return " ".join(said)
 

@@ -92,6 +92,8 @@ def test_a_question_while_a_search_waits_is_answered_from_it_and_the_search_stil
         "universe": f"equal-weight portfolio of {', '.join(request['universe'])}.",
     }
     assert facts[aspect] in reply, reply
+    if "100 trials" in question:  # a budget of its own: said not to be the one drafted
+        assert "It is drafted with 6 trials, not 100: say 'use 100 trials'" in reply, reply
     what = session.send("what will it do?")  # nothing in particular: the search in words
     assert drafted["summary"].rstrip(".") in what.replies[-1] and what.pending == drafted
     other = session.send(aside)  # something else entirely: answered, the search waits
@@ -127,6 +129,9 @@ def test_a_change_after_a_question_changes_the_search_and_a_cancellation_in_word
     dropped = session.send("drop XOM").pending
     assert dropped is not None and dropped["request"]["universe"] == ["KO", "PG"]
     assert dropped["request"]["start"] == drafted["request"]["start"]
+    hypothetical = session.send("how long would 100 trials take?")  # asked, not changed
+    assert hypothetical.pending == dropped
+    assert "It is drafted with 6 trials, not 100" in hypothetical.replies[-1]
     kept = session.send("nope, too many trials")  # a rejection and more: it waits, said so
     assert kept.pending == dropped and "waiting for your approval" in kept.replies[-1]
     assert session.send("cancel the search").replies == ["Cancelled: nothing was run."]
@@ -163,7 +168,11 @@ def test_a_deployment_waits_through_a_question_and_a_new_search_replaces_it(
     asked = session.send("what will it cost?")
     assert asked.pending == proposed.pending
     assert asked.replies[-1].startswith("The deployment waiting for your approval has not")
-    assert session.send("how much capital?").pending == proposed.pending
+    capital = session.send("how much capital?")
+    assert capital.pending == proposed.pending
+    said = capital.replies[-1].removeprefix("The deployment waiting for your approval has not ")
+    assert said.startswith("been created: Deploy the winner of run ")  # the deployment itself
+    assert "$100,000.00 of capital, rebalanced on the first session of each week" in said
     assert store.list_deployments("alice") == []
     refused = session.send("deploy pf_0123ab to paper")  # no such portfolio: a failed draft
     assert "pf_0123ab" in refused.replies[-1]
