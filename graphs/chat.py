@@ -193,10 +193,7 @@ class ChatSession:
         if said is not None:
             decision["said"] = _words(said)
         resume: Command[Any] = Command(resume=decision)
-        own = pending.get("call") is None  # not an external tool's call: a proposal of ours
-        again = (
-            ("approve_deployment" if _kind(pending) == "deployment" else "approve") if own else None
-        )
+        again = _approval_node(pending)
         return self._stream(resume, on_event, on_chunk, modes, failing_back_to=again)
 
     def propose(
@@ -331,22 +328,18 @@ class ChatSession:
             graph = build_assistant_graph(saver, memories)
             state = graph.get_state(self.config)
             waiting = _approval(state) if asking is not None else None
+            held = False  # the message is put to the proposal, which waits again after it
             if asking is not None and waiting is not None:
-                if waiting.get("call") is None:  # the assistant's own proposal: it is held
-                    asked = {"action": ASKED, "said": _words(asking)}
-                    try:
-                        return self._run(
-                            graph, path, state, Command(resume=asked), on_event, on_chunk, modes
-                        )[0]
-                    except Exception:
-                        self._hold_again(graph, path)
-                        raise
-                reject: Command[Any] = Command(resume={"action": "reject"})
-                state = self._run(graph, path, state, reject, None)[1]
+                if _approval_node(waiting) is not None:
+                    payload = Command(resume={"action": ASKED, "said": _words(asking)})
+                    held = True
+                else:
+                    reject: Command[Any] = Command(resume={"action": "reject"})
+                    state = self._run(graph, path, state, reject, None)[1]
             try:
                 return self._run(graph, path, state, payload, on_event, on_chunk, modes)[0]
             except Exception:
-                if failing_back_to is not None:
+                if held or failing_back_to is not None:
                     self._hold_again(graph, path, failing_back_to)
                 raise
 
@@ -495,6 +488,14 @@ def portfolio_name(data: dict[str, Any]) -> str:
 def _words(message: HumanMessage) -> dict[str, Any]:
     """A user's message as an approval's answer carries it (``{"text", "id"}``)."""
     return {"text": message.text, "id": message.id}
+
+
+def _approval_node(pending: dict[str, Any]) -> str | None:
+    """The assistant graph's approval node an approval request is paused in ("approve",
+    "approve_deployment"); None for an external tool's call (paused inside its tool)."""
+    if pending.get("call") is not None:
+        return None
+    return "approve_deployment" if _kind(pending) == "deployment" else "approve"
 
 
 def _kind(pending: dict[str, Any]) -> str:
