@@ -36,7 +36,12 @@ account may not invoke that profile or model (a deployment allows only the ids i
 
 
 class ModelCallError(RuntimeError):
-    """A model call failed at the service (after the retries the client makes)."""
+    """A model call failed at the service (after the retries the client makes).
+
+    Its text names the agent and the service's error code. The service's own message, which can
+    name the operator's account, role and model ids, is `service_message`, and a note of the
+    exception (`__notes__`): tracebacks, the server's log and the command line (the operator's)
+    show it; an API caller, a trace and a stored failure reason, which read the text, do not."""
 
     def __init__(
         self,
@@ -47,7 +52,10 @@ class ModelCallError(RuntimeError):
         attempts: int = 1,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(f"the {role} agent's model call failed: {code}: {message}")
+        super().__init__(f"the {role} agent's model call failed: {code}")
+        if message:
+            self.add_note(f"the model service said: {message}")
+        self.service_message = message
         self.role = role
         self.code = code
         self.attempts = attempts
@@ -108,6 +116,7 @@ class ModelUnavailableError(ModelCallError):
             f"{stop}. " + advice,
         )
         self.role = role
+        self.service_message = ""  # the routes' codes are in the text
         self.code = "ModelUnavailable"
         self.attempts = attempts
         self.retry_after = None

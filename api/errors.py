@@ -19,7 +19,7 @@ the `problem`. Codes and statuses:
 | `INFEASIBLE` | 422 | a valid request whose target cannot be met (details carry what can) |
 | `RATE_LIMITED` | 429 | too many requests, or this process runs as much of the work asked for as its bound allows (full evaluations, estimates, chat turns and searches, uploads being parsed: `services.work_bounds`); `Retry-After` header, seconds |
 | `INTERNAL` | 500 | a bug: logged with its traceback server-side, never sent |
-| `BAD_GATEWAY` | 502 | a service the answer depends on failed (the strategy model's estimates endpoint) |
+| `BAD_GATEWAY` | 502 | a service the answer depends on failed: the strategy model's estimates endpoint, or the model service refused or failed a call its retries did not mend (the service's error code is named; its message, which can name the account, is logged) |
 | `UNAVAILABLE` | 503 | the store cannot be reached; the estimates endpoint cannot answer now; the server is shutting down (a chat turn, `Retry-After`) |
 | `OVERLOADED` | 503 | load shed: too many requests in flight or per minute (`Retry-After`) |
 | `MODEL_UNAVAILABLE` | 503 | no model route answered: the model service kept throttling or was unavailable (`Retry-After` header, seconds) |
@@ -39,7 +39,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from agents.errors import RETRY_AFTER_S, ModelUnavailableError
+from agents.errors import RETRY_AFTER_S, ModelCallError, ModelUnavailableError
 from api.paths import paths_of
 from services.errors import InfeasibleTargetError, InputError, NotFoundInputError, QuantError
 from services.problems import validation_problems
@@ -334,7 +334,10 @@ def project_error(exc: BaseException, prefix: str = "body.") -> ApiError | None:
       `ConflictError`: 409 CONFLICT; `OwnerBusyError` (the owner's data erased and not yet
       purged, or being imported): 409 OWNER_LOCKED with `Retry-After`; `StoreUnavailableError`: 503 UNAVAILABLE; any other
       `StoreError`: 500 INTERNAL (logged);
-    - `ModelUnavailableError`: 503 MODEL_UNAVAILABLE with `Retry-After`;
+    - `ModelUnavailableError`: 503 MODEL_UNAVAILABLE with `Retry-After`; any other
+      `ModelCallError` (the service refused or failed a call its retries did not mend): 502
+      BAD_GATEWAY naming the service's error code (its message is logged, not sent: a refusal
+      can name the operator's account and role);
     - `BusyError` (work beyond its bound in this process): 429 RATE_LIMITED with `Retry-After`.
     """
     if isinstance(exc, ApiError):
@@ -357,9 +360,21 @@ def project_error(exc: BaseException, prefix: str = "body.") -> ApiError | None:
         wait = round(exc.retry_after or RETRY_AFTER_S)
         log.warning("model unavailable: %s", exc)
         return ApiError(503, "MODEL_UNAVAILABLE", str(exc), headers={"Retry-After": str(wait)})
+    if isinstance(exc, ModelCallError):
+        log.warning("%s: %s", exc, exc.service_message)
+        return ApiError(502, "BAD_GATEWAY", _model_failure(exc))
     if isinstance(exc, BusyError):
         return busy(exc)
     return None
+
+
+def _model_failure(exc: ModelCallError) -> str:
+    """What a caller is told of a model call the service refused or failed: its error code and
+    what to do, without the service's message."""
+    return (
+        f"the model service failed a call ({exc.code}) and the request ended there: try again; "
+        "if it fails again, the server's log has the details"
+    )
 
 
 def busy(exc: BusyError) -> ApiError:
@@ -435,7 +450,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for kind in (ValidationError, QuantError, StoreError, ModelUnavailableError, BusyError):
+    for kind in (ValidationError, QuantError, StoreError, ModelCallError, BusyError):
         app.add_exception_handler(kind, _project_error)
     app.add_exception_handler(Exception, _unexpected)
 

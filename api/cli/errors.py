@@ -54,9 +54,12 @@ def is_expected(exc: BaseException) -> bool:
 
 
 def error_message(exc: BaseException) -> str:
-    """`exc` in one line: a validation error's fields and problems, else its message."""
+    """`exc` in one line: a validation error's fields and problems, a failed model call's code
+    and the service's message (the command line's user runs the model routes), else its
+    message."""
     from pydantic import ValidationError
 
+    from agents.errors import ModelCallError
     from services.problems import validation_problems
 
     if isinstance(exc, ValidationError):
@@ -65,6 +68,8 @@ def error_message(exc: BaseException) -> str:
             f"{field or what}: {problem.removeprefix('Value error, ')}"
             for field, problem in validation_problems(exc.errors())
         )
+    if isinstance(exc, ModelCallError) and exc.service_message:
+        return f"{exc}: {exc.service_message}"
     return str(exc)
 
 

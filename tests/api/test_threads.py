@@ -361,3 +361,29 @@ def test_a_saved_portfolio_is_understood_by_its_id_in_any_of_its_owner_s_threads
         headers={**api.alice, **JSON},
     ).json()
     assert f"uploaded dataset {dataset['id']}" in " ".join(refused["replies"])
+
+
+REFUSAL = "User: arn:aws:iam::123456789012:role/stratigos-api is not authorized to invoke"
+"""A model service's refusal that names the operator's account and role."""
+
+
+def test_a_model_the_service_fails_is_said_by_its_code_without_the_service_s_words(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from agents.errors import ModelCallError
+    from graphs import assistant
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise ModelCallError("supervisor", "AccessDeniedException", REFUSAL)
+
+    monkeypatch.setattr(assistant, "route_message", refused)
+    thread = new_thread(api, api.alice)
+    messages = stream(api, f"/v1/threads/{thread['id']}/messages", {"content": "hello"})
+    failed = [json.loads(m["data"]) for m in messages if m["event"] == "error"]
+    assert len(failed) == 1, messages
+    error = failed[0]["error"]
+    assert error["code"] == "BAD_GATEWAY"
+    assert "AccessDeniedException" in error["message"] and "try again" in error["message"]
+    assert "123456789012" not in json.dumps(messages)  # the account is the operator's
+    assert "internal error" not in error["message"]
+    assert any(REFUSAL in r.getMessage() for r in caplog.records)  # kept for the operator

@@ -122,7 +122,9 @@ def test_chat_trace_approval_and_history(
         page.press("#chat-input", "Enter")
         _turns_done(page, 4)
     failed = page.locator(".turn").nth(3)
-    assert "The assistant failed" in failed.inner_text()
+    said = failed.locator(".error-text").inner_text()
+    assert "The assistant failed: the model service failed a call" in said
+    assert "(ServiceUnavailableException)" in said and "internal error" not in said
     assert failed.locator(".approval:not(.decided)").count() == 1
     assert page.locator("#approval-approve").count() == 1
     screenshot(page, artifacts / "chat-failed-while-waiting.png", full_page=True)

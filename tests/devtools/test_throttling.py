@@ -352,6 +352,41 @@ def test_the_api_answers_503_with_retry_after(bedrock_with: Any, tmp_path: Path)
         assert "kept throttling" in error["message"]
 
 
+DENIED = "You don't have access to the model with the specified model ID."
+"""The local endpoint's words for a refused call (Bedrock's own name the account and role)."""
+
+
+def test_a_refused_call_is_said_in_the_service_s_words_on_the_command_line_and_by_code_on_the_api(
+    bedrock_with: Any, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.api.conftest import assert_error
+
+    plan = bedrock_with(f"denied@{','.join(map(str, range(1, 20)))}")
+    # the command line's user runs the model routes: the service's words, in one line, exit 1
+    assert main(["chat", "--message", "hello"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert f"the supervisor agent's model call failed: AccessDeniedException: {DENIED}" in err
+    # an API caller is told the code and what to do; the words are the operator's, in the log
+    with TestClient(create_app(get_settings()), raise_server_exceptions=False) as client:
+        key, _ = client.app.state.context.store.create_api_key("alice", "tests")  # type: ignore[attr-defined]
+        headers = {"x-api-key": key, "accept": "application/json"}
+        thread = client.post("/v1/threads", json={"title": "t"}, headers=headers).json()
+        response = client.post(
+            f"/v1/threads/{thread['id']}/messages", json={"content": "hello"}, headers=headers
+        )
+        error = assert_error(response, 502, "BAD_GATEWAY")
+        assert "(AccessDeniedException)" in error["message"] and "try again" in error["message"]
+        assert DENIED not in response.text
+        trace = client.get(f"/v1/threads/{thread['id']}", headers=headers).text
+        assert DENIED not in trace
+    assert any(DENIED in record.getMessage() for record in caplog.records)
+    assert plan.calls >= 2
+
+
 def test_an_openai_compatible_server_s_429_ends_the_same_way(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
