@@ -333,13 +333,13 @@ def test_throttled_without_end_an_optimization_keeps_its_checkpoint_and_resumes(
     assert f"Run {run_id}: succeeded" in capsys.readouterr().out
 
 
-def test_the_api_answers_503_with_retry_after(bedrock_with: Any, tmp_path: Path) -> None:
+def _hello_over_the_api() -> tuple[Any, str]:
+    """The answer to "hello" sent to a new thread of the API (JSON, not streamed) on the
+    process's settings, and the thread as read after it."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from tests.api.conftest import assert_error
 
-    bedrock_with(THROTTLE_ALWAYS)
     with TestClient(create_app(get_settings()), raise_server_exceptions=False) as client:
         key, _ = client.app.state.context.store.create_api_key("alice", "tests")  # type: ignore[attr-defined]
         headers = {"x-api-key": key, "accept": "application/json"}
@@ -347,9 +347,18 @@ def test_the_api_answers_503_with_retry_after(bedrock_with: Any, tmp_path: Path)
         response = client.post(
             f"/v1/threads/{thread['id']}/messages", json={"content": "hello"}, headers=headers
         )
-        error = assert_error(response, 503, "MODEL_UNAVAILABLE")
-        assert response.headers["retry-after"] == "60"
-        assert "kept throttling" in error["message"]
+        return response, client.get(f"/v1/threads/{thread['id']}", headers=headers).text
+
+
+def test_the_api_answers_503_with_retry_after(bedrock_with: Any, tmp_path: Path) -> None:
+
+    from tests.api.conftest import assert_error
+
+    bedrock_with(THROTTLE_ALWAYS)
+    response, _ = _hello_over_the_api()
+    error = assert_error(response, 503, "MODEL_UNAVAILABLE")
+    assert response.headers["retry-after"] == "60"
+    assert "kept throttling" in error["message"]
 
 
 DENIED = "You don't have access to the model with the specified model ID."
@@ -359,9 +368,7 @@ DENIED = "You don't have access to the model with the specified model ID."
 def test_a_refused_call_is_said_in_the_service_s_words_on_the_command_line_and_by_code_on_the_api(
     bedrock_with: Any, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from fastapi.testclient import TestClient
 
-    from api.app import create_app
     from tests.api.conftest import assert_error
 
     plan = bedrock_with(f"denied@{','.join(map(str, range(1, 20)))}")
@@ -371,18 +378,10 @@ def test_a_refused_call_is_said_in_the_service_s_words_on_the_command_line_and_b
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert f"the supervisor agent's model call failed: AccessDeniedException: {DENIED}" in err
     # an API caller is told the code and what to do; the words are the operator's, in the log
-    with TestClient(create_app(get_settings()), raise_server_exceptions=False) as client:
-        key, _ = client.app.state.context.store.create_api_key("alice", "tests")  # type: ignore[attr-defined]
-        headers = {"x-api-key": key, "accept": "application/json"}
-        thread = client.post("/v1/threads", json={"title": "t"}, headers=headers).json()
-        response = client.post(
-            f"/v1/threads/{thread['id']}/messages", json={"content": "hello"}, headers=headers
-        )
-        error = assert_error(response, 502, "BAD_GATEWAY")
-        assert "(AccessDeniedException)" in error["message"] and "try again" in error["message"]
-        assert DENIED not in response.text
-        trace = client.get(f"/v1/threads/{thread['id']}", headers=headers).text
-        assert DENIED not in trace
+    response, thread = _hello_over_the_api()
+    error = assert_error(response, 502, "BAD_GATEWAY")
+    assert "(AccessDeniedException)" in error["message"] and "try again" in error["message"]
+    assert DENIED not in response.text and DENIED not in thread
     assert any(DENIED in record.getMessage() for record in caplog.records)
     assert plan.calls >= 2
 
