@@ -341,9 +341,11 @@ def draft_request(
     config: RunnableConfig | None = None,
     settings: Settings | None = None,
     memory: Memory | None = None,
+    context: str | None = None,
 ) -> AgentOutcome[RequestDraft]:
-    """The optimizer's draft request for a strategy search from the conversation."""
-    return _decision("optimizer", RequestDraft, messages, config, settings, memory)
+    """The optimizer's draft request for a strategy search from the conversation (`context`:
+    extra facts, such as the proposal waiting for approval that the message changes)."""
+    return _decision("optimizer", RequestDraft, messages, config, settings, memory, context)
 
 
 def draft_deployment(
@@ -351,6 +353,9 @@ def draft_deployment(
     config: RunnableConfig | None = None,
     settings: Settings | None = None,
     memory: Memory | None = None,
+    context: str | None = None,
 ) -> AgentOutcome[DeploymentDraft]:
-    """The optimizer's draft of the deployment the user asked for, from the conversation."""
-    return _decision("optimizer", DeploymentDraft, messages, config, settings, memory)
+    """The optimizer's draft of the deployment the user asked for, from the conversation
+    (`context`: extra facts, such as the deployment waiting for approval that the message
+    changes)."""
+    return _decision("optimizer", DeploymentDraft, messages, config, settings, memory, context)

@@ -229,7 +229,9 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     from graphs.chat_search import request_from_draft
 
     emit_node_started("optimizer")
-    outcome = draft_request(state["messages"], config, settings_of(config), memory_of(config))
+    outcome = draft_request(
+        state["messages"], config, settings_of(config), memory_of(config), _held_context(state)
+    )
     owner = owner_of(config)
     notes: list[str] = []
     try:
@@ -388,7 +390,9 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
     from graphs.chat_deployment import deployment_proposal, deployment_refusal
 
     emit_node_started("optimizer")
-    outcome = draft_deployment(state["messages"], config, settings_of(config), memory_of(config))
+    outcome = draft_deployment(
+        state["messages"], config, settings_of(config), memory_of(config), _held_context(state)
+    )
     owner = owner_of(config)
     decision = outcome.decision
     built = list(state.get("portfolios") or {})
@@ -476,8 +480,8 @@ def proposal_question(state: AssistantState, node: str) -> dict[str, Any]:
 
 
 def _held_context(state: AssistantState) -> str | None:
-    """The system text handing the supervisor the proposal held while the user asked
-    (`PROPOSAL_MARKER`), or None when none is held."""
+    """The system text handing the supervisor, and the optimizer drafting a change, the
+    proposal held while the user asked (`PROPOSAL_MARKER`), or None when none is held."""
     node = held_route(state)
     if node == END:
         return None
@@ -485,8 +489,9 @@ def _held_context(state: AssistantState) -> str | None:
     held = {
         "kind": question.get("kind", "search"),
         "status": "waiting for the user's approval; nothing has run. The user's latest "
-        "message was sent while it waited: answer it, and the proposal is put to the user "
-        "again after the answer.",
+        "message was sent while it waited: a question is answered and the proposal is put to "
+        "the user again after the answer; a change of it is drafted from it, keeping what the "
+        "message does not change.",
         "summary": question["summary"],
         "request": question["request"],
     }

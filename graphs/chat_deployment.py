@@ -55,6 +55,7 @@ def deployment_proposal(
     schedule: dict[str, Any] = {"at": draft.at or "15:45"}
     if draft.every:
         schedule.update(every=draft.every, on=draft.on or "first")
+    backtested = ""  # a winner's own cadence
     if draft.source == "portfolio":
         portfolio_id = _stored_portfolio_id(store, name, str(draft.portfolio_id))
         if portfolio_id is None:
@@ -76,15 +77,21 @@ def deployment_proposal(
             if cap
             else ")"
         )
-        when = (
-            f"every {config.rebalance_every} sessions (its own cadence, as it was backtested)"
+        backtested = (
+            f"every {config.rebalance_every} sessions"
             if config.rebalance_every > 1
-            else "on each session (its own cadence, as it was backtested)"
+            else "on each session"
         )
+        when = f"{backtested} (its own cadence, as it was backtested)"
     if draft.every == "session":
         when = "on each session"
     elif draft.every:
         when = f"on the {schedule['on']} session of each {draft.every}"
+    if backtested and draft.every and when != backtested:  # the user's, not the winner's
+        when += (
+            f" (not {backtested}, the cadence it was backtested with: its search results are not "
+            "this schedule's)"
+        )
     summary = (
         f"Deploy {what} to a paper account with {money(capital)} of capital, rebalanced "
         f"{when} at {schedule['at']} New York time. It starts active; forward-test it to see "

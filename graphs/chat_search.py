@@ -124,8 +124,9 @@ def describe_request(request: OptimizationRequest) -> str:
     """A short description of a request, for the approval prompt."""
     space = request.search_space
     limits = request.risk_limits.limits()
+    assets = len(request.universe) if request.universe else 20
     parts = [
-        f"Strategy search on {len(request.universe) if request.universe else 20} assets, "
+        f"Strategy search on {assets} asset{'s' if assets != 1 else ''}, "
         f"{request.start} to {request.end}",
         f"scenarios {', '.join(request.scenarios)}"
         + (

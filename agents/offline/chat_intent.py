@@ -340,12 +340,30 @@ def run_is_latest(inp: PolicyInput) -> bool:
     """Whether the conversation's latest finished strategy search came after its latest work on
     a portfolio or stocks (a call of `SUBJECT_TOOLS` or a risk report): "its Sharpe" is then the
     winner's."""
+    return _run_after(inp, (*SUBJECT_TOOLS, "portfolio_risk_report"))
+
+
+STOCK_TOOLS = ("market_statistics", "asset_statistics")
+"""The tools that read stocks' statistics: work with no market scenarios of its own."""
+
+
+def run_is_latest_portfolio_work(inp: PolicyInput) -> bool:
+    """Whether the conversation's latest finished strategy search came after its latest work on
+    a portfolio or scenarios (a build, a backtest or stress of weights, scenarios generated, a
+    risk report; questions about stocks' statistics aside): "how did it do in the bear
+    scenario?" is then the winner's, as a stock's statistics have no scenarios."""
+    portfolio_tools = tuple(name for name in SUBJECT_TOOLS if name not in STOCK_TOOLS)
+    return _run_after(inp, (*portfolio_tools, "portfolio_risk_report"))
+
+
+def _run_after(inp: PolicyInput, tools: tuple[str, ...]) -> bool:
+    """Whether the conversation's latest finished strategy search came after its latest call of
+    one of `tools`."""
     done = [i for i, m in enumerate(inp.messages) if ran_here(m) and not _followed(m)]
     worked = [
         i
         for i, m in enumerate(inp.messages)
-        if isinstance(m, AIMessage)
-        and any(c["name"] in (*SUBJECT_TOOLS, "portfolio_risk_report") for c in m.tool_calls)
+        if isinstance(m, AIMessage) and any(c["name"] in tools for c in m.tool_calls)
     ]
     return bool(done) and (not worked or done[-1] > worked[-1])
 

@@ -16,7 +16,7 @@ from langchain_core.messages import AIMessage, SystemMessage
 
 from agents.conversation_texts import LAST_RUN_MARKER
 from agents.explanation import metric_explanation, parameter_explanation
-from agents.offline.analysis_routes import analysis_route, deployment_source
+from agents.offline.analysis_routes import analysis_route
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
 from agents.offline.chat_intent import (
@@ -27,10 +27,17 @@ from agents.offline.chat_intent import (
     previous_answer,
     revises_portfolio,
     run_is_latest,
+    run_is_latest_portfolio_work,
     thread_method,
     thread_subject,
     user_text,
     window_args,
+)
+from agents.offline.deployment_drafts import (
+    UNREAD_CHANGE,
+    asks_deployment_change,
+    names_schedule,
+    reads_deployment_change,
 )
 from agents.offline.estimate_policies import estimate_chat
 from agents.offline.follow_ups import follow_up_route
@@ -75,6 +82,7 @@ from agents.offline.proposal_questions import (
 from agents.offline.search_drafts import (
     asks_about_parameters,
     asks_about_winner,
+    names_only_stocks,
     nothing_to_revise,
     nothing_to_revise_reply,
     repeats_search,
@@ -200,16 +208,41 @@ def _proposal_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         return None
     decides = intent.intent in ("approve", "reject")  # said with more: the proposal waits on
     asked = aspects_asked(intent.text) or (["decision"] if decides else [])
+    deployment = held.get("kind") == "deployment"
+    if not asked and deployment and names_schedule(intent.text):
+        asked = [] if asks_deployment_change(intent) else ["schedule"]  # "is it monthly?"
     if asked and not intent.tickers:
         if inp.must_call_tool:
             reason = "a question about the proposal waiting for approval"
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return reply(proposal_answer(held, asked, intent.budget))
+    if deployment:
+        return _deployment_change_route(inp, intent)
     changes = intent.intent == "search_strategy" and asks_change(intent.text)
-    if held.get("kind") != "deployment" and changes and inp.must_call_tool:
+    if (changes or names_only_stocks(intent)) and inp.must_call_tool:  # "with KO only"
         reason = "a change of the search waiting for approval"
         return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
     return None
+
+
+def _deployment_change_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
+    """While a deployment waits: a change of it ("make it monthly", "$250k instead") drafted
+    again by the optimizer; a change the draft cannot read ("make it biweekly") told what can be
+    changed; None for any other message (a deployment asked afresh, "deploy the winner
+    instead", is drafted as any is)."""
+    if intent.intent == "deploy" or not asks_deployment_change(intent):
+        return None
+    if reads_deployment_change(intent):
+        if not inp.must_call_tool:
+            return None
+        reason = "a change of the deployment waiting for approval"
+        return forced_call(
+            inp, {"agent": "optimizer", "propose_deployment": True, "reason": reason}
+        )
+    if inp.must_call_tool:
+        reason = "a change of the deployment waiting for approval that cannot be drafted"
+        return forced_call(inp, {"agent": "supervisor", "reason": reason})
+    return reply(UNREAD_CHANGE)
 
 
 def _meaning_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
@@ -244,7 +277,7 @@ def _run_parameter_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         return None
     if asks_about_parameters(intent):
         reason = "a question about a parameter of the finished strategy search"
-    elif asks_about_winner(intent, run_is_latest(inp)):
+    elif asks_about_winner(intent, run_is_latest(inp), run_is_latest_portfolio_work(inp)):
         reason = "a question about a measure of the finished strategy search's winner"
     else:
         return None
@@ -432,50 +465,6 @@ def _comparison(results: Sequence[Any]) -> str:
         "(in-sample estimates)."
     )
     return " ".join(lines + [f"Failed: {f}" for f in failed])
-
-
-_MONEY = patterns.compile(
-    r"(?:\$|\busd\s*)?\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|thousand|million|mn)?\b"
-)
-_FREQUENCIES = (
-    (patterns.compile(r"\bdaily\b|\bevery (?:day|session)\b|\beach (?:day|session)\b"), "session"),
-    (patterns.compile(r"\bweekly\b|\bevery week\b|\beach week\b|\bonce a week\b"), "week"),
-    (patterns.compile(r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b"), "month"),
-    (patterns.compile(r"\bquarterly\b|\bevery quarter\b|\beach quarter\b"), "quarter"),
-)
-_ON_LAST = patterns.compile(r"\b(?:last|end of (?:the|each)) (?:session|day|week|month|quarter)\b")
-
-
-def _capital(text: str) -> float | None:
-    """The largest amount of money named ("$250k", "250,000", "1.5 million"), if any >= 1,000."""
-    amounts = []
-    for number, unit in _MONEY.findall(text):
-        value = float(number.replace(",", ""))
-        value *= {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}.get(unit, 1.0)
-        amounts.append(value)
-    big = [a for a in amounts if a >= 1_000]
-    return max(big) if big else None
-
-
-def draft_deployment(inp: PolicyInput) -> AIMessage:
-    """A `DeploymentDraft` from the latest message: the portfolio it names (else the last
-    search's winner), the capital, how often and when in the period to rebalance."""
-    intent = intent_of(inp)
-    low = intent.text.lower()
-    draft: dict[str, Any] = deployment_source(inp) or {"source": "last_run"}
-    if intent.portfolio_ids:
-        draft = {"source": "portfolio", "portfolio_id": intent.portfolio_ids[-1]}
-    if (capital := _capital(low)) is not None:
-        draft["capital"] = capital
-    for pattern, every in _FREQUENCIES:
-        if pattern.search(low):
-            draft["every"] = every
-            break
-    if _ON_LAST.search(low):
-        draft["on"] = "last"
-    what = f"portfolio {draft['portfolio_id']}" if "portfolio_id" in draft else "the last winner"
-    draft["summary"] = f"Deploy {what} to a paper account."
-    return forced_call(inp, draft)
 
 
 _CASH = patterns.compile(r"\bcash\b")

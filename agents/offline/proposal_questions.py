@@ -101,6 +101,12 @@ def aspects_asked(text: str) -> list[str]:
     return [] if _CHANGE.search(low) else asked
 
 
+def is_question(text: str) -> bool:
+    """Whether `text` is put as a question (a question mark at its end, or a question word
+    first)."""
+    return bool(_QUESTION.search(text.lower()))
+
+
 def asks_change(text: str) -> bool:
     """Whether `text` states a change ("how about 100 trials?", "can you drop XOM?"), not what a
     word means."""

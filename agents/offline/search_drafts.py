@@ -31,8 +31,14 @@ from agents.offline.hedge_policies import hedge_draft
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.changes import FOLLOW_UP_OPENING, Change, read_change
 from agents.offline.intent.strategy_terms import parameters_named, winner_metrics_named
+from agents.offline.intent.words import read_scenarios
 from agents.offline.policies import PolicyInput, forced_call
-from agents.offline.proposal_questions import aspects_asked
+from agents.offline.proposal_questions import (
+    asks_change,
+    aspects_asked,
+    is_question,
+    waiting_proposal,
+)
 from agents.offline.strategy_args import stated_config
 from quant.regime_names import REGIME_NAMES
 from quant.strategy import WEIGHT_FUNCTION_PARAMETERS
@@ -118,14 +124,41 @@ def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
 def follows_up(intent: Intent) -> bool:
     """Whether a message changes an earlier ask rather than asking afresh: a revision
     ("instead"), stocks added to it ("add PG"), a reference back ("same with ..."), a change the follow-ups read
-    (`intent.changes.read_change`) or a follow-up's opening words."""
+    (`intent.changes.read_change`), a follow-up's opening words or only stocks named ("with KO
+    only": `names_only_stocks`)."""
     return (
         intent.revision
         or intent.adds
         or intent.refers_back
         or read_change(intent) is not None
         or bool(FOLLOW_UP_OPENING.search(intent.text.lower()))
+        or names_only_stocks(intent)
     )
+
+
+_UNIVERSE_WORDS = frozenset({
+    "with", "only", "just", "use", "using", "instead", "and", "or", "please", "run", "it", "that",
+    "this", "the", "search", "on", "of", "for", "what", "about", "how", "rather", "try", "stocks",
+    "names", "tickers",
+})  # fmt: skip
+"""The words besides tickers of a message that only names a search's stocks ("with KO only",
+"use KO and PEP instead", "what about just AAPL and KO?")."""
+_WORD = patterns.compile(r"[a-z]+")
+
+
+def names_only_stocks(intent: Intent) -> bool:
+    """Whether a message only names stocks for a search ("with KO only", "just AAPL and KO",
+    "what about just KO?", "run the search on KO only"): a change of its universe; a question
+    about the stocks ("what's the Sharpe of KO?", "KO?") or more of them ("and JNJ") is not."""
+    if not intent.tickers:
+        return False
+    words = _WORD.findall(intent.text.lower())
+    if words[:1] in (["and"], ["plus"], ["also"]):  # "and JNJ": more, not only these
+        return False
+    if is_question(intent.text) and not asks_change(intent.text):  # "KO?": asks about it
+        return False
+    tickers = {ticker.lower() for ticker in intent.tickers}
+    return all(word in _UNIVERSE_WORDS or word in tickers for word in words)
 
 
 _OF_THE_WINNER = patterns.compile(
@@ -137,6 +170,8 @@ _ELSEWHERE = patterns.compile(
     r"|equal[\s-]?weight\w*|runner[\s-]?up|other|trials?|sectors?|stocks?|names)\b"
 )
 """Words naming another subject than a search's winner."""
+_SCENARIO = patterns.compile(r"\bscenarios?\b")
+"""The word of a search's simulated markets ("in the bear scenario"), which a stock has not."""
 _IT = patterns.compile(r"\b(?:it|its|it's)\b")
 """"It": the conversation's latest subject."""
 _DEFINITION = patterns.compile(
@@ -156,12 +191,14 @@ def _only_scenarios(change: Change) -> bool:
     return changed == {"scenarios"}
 
 
-def asks_about_winner(intent: Intent, latest: bool) -> bool:
+def asks_about_winner(intent: Intent, latest: bool, latest_of_portfolios: bool) -> bool:
     """Whether a message only asks a measure of a finished search's winner ("what's the winner's
     Sharpe in the bear scenario?", "how much is it in cash?"): a measure of a strategy's results
     named, no stocks, sector or method, no other subject, no number, no definition asked, no
-    fresh ask or change, and the winner named or (with `latest`: the search is the
-    conversation's latest subject) meant by "it"."""
+    fresh ask or change, and the winner named or meant by "it": the search being the
+    conversation's latest subject (`latest`), or the question naming a scenario of it and the
+    search being its latest portfolio (`latest_of_portfolios`: "how did it do in the bear
+    scenario?" after a question about a stock, which has no scenarios)."""
     low = intent.text.lower()
     if not winner_metrics_named(low) or intent.tickers or intent.all_tickers or intent.methods:
         return False  # "vs min vol?" names a method, not the winner's volatility
@@ -174,7 +211,9 @@ def asks_about_winner(intent: Intent, latest: bool) -> bool:
         return False
     if any(c.isdigit() for c in low):  # a window, a level or a value: not the winner's results
         return False
-    return bool(_OF_THE_WINNER.search(low)) or (latest and bool(_IT.search(low)))
+    scenario = bool(_SCENARIO.search(low)) and bool(read_scenarios(low))
+    meant = latest or (latest_of_portfolios and scenario)
+    return bool(_OF_THE_WINNER.search(low)) or (meant and bool(_IT.search(low)))
 
 
 def asks_about_parameters(intent: Intent) -> bool:
@@ -217,7 +256,7 @@ def _search_asks(inp: PolicyInput) -> list[Intent]:
     follow-up of it since (another ask between them, and its own follow-ups, left out); [] for
     a follow-up with no such search ask."""
     latest = intent_of(inp)
-    if not follows_up(latest):
+    if not (follows_up(latest) or _changes_waiting_search(inp, latest)):
         followed = next(_asks_before(inp), None) if _budget_only(latest) else None
         if followed is None or followed[0].intent != "search_strategy":
             return [latest]
@@ -226,6 +265,23 @@ def _search_asks(inp: PolicyInput) -> list[Intent]:
         if ask.intent == "search_strategy":
             return [ask, *since, latest]
     return []
+
+
+def _changes_waiting_search(inp: PolicyInput, latest: Intent) -> bool:
+    """Whether the latest message, sent while a search waits for approval (`WAITING_PROPOSAL:`)
+    and drafted as a search, changes that search ("with KO only", "KO and PEP", "run the search
+    on KO only"): it has no verb of a fresh ask ("find strategies for the banks" replaces
+    it)."""
+    held = waiting_proposal(inp)
+    waiting_search = held is not None and held.get("kind", "search") == "search"
+    return waiting_search and not _FRESH_SEARCH.search(latest.text.lower())
+
+
+_FRESH_SEARCH = patterns.compile(
+    r"\b(?:find|look for|suggest|recommend|optimi[sz]e|build|construct|backtest|show)\b"
+    r"|(?<!the )\bsearch\b"
+)
+"""A verb of a fresh ask; "the search" is the one waiting ("run the search on KO only")."""
 
 
 _SAME = patterns.compile(r"\bsame\b")

@@ -15,11 +15,8 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from agents.explanation import sensitivity_facts, template_explanation
 from agents.offline.analysis_policies import analysis_chat
-from agents.offline.chat_policies import (
-    draft_deployment,
-    explanation_chat,
-    optimizer_chat,
-)
+from agents.offline.chat_policies import explanation_chat, optimizer_chat
+from agents.offline.deployment_drafts import draft_deployment
 from agents.offline.follow_ups import follow_up_chat
 from agents.offline.market_policies import market_chat
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call

@@ -36,7 +36,8 @@ QUESTIONS = {
 }  # fmt: skip
 """PM questions about a waiting search, by the aspect they ask."""
 CHANGES = ("make it 8 trials", "use 2016 instead", "drop XOM", "add JNJ", "how about 8 trials?",
-           "what if we use 8 trials?", "can you drop XOM?")  # fmt: skip
+           "what if we use 8 trials?", "can you drop XOM?", "with KO only", "KO and PG",
+           "what about just KO and XOM?", "run the search on KO only")  # fmt: skip
 """Messages that change the waiting search: not questions about it."""
 ASIDES = ("what's the sharpe of KO?", "what does the lookback mean?", "hello")
 """Messages about something else: answered, the search still waiting."""
@@ -113,11 +114,15 @@ def test_a_change_while_a_search_waits_drafts_it_again(offline_data_dir: Path, c
     assert turn.pending is not None and turn.pending["request"] != drafted["request"]
     assert "It replaces the search (not run) that was waiting" in turn.pending["summary"]
     assert not turn.replies or "waiting for your approval has not run" not in turn.replies[-1]
-    universe = {"add JNJ": ["KO", "PG", "XOM", "JNJ"]}
+    universe = {"add JNJ": ["KO", "PG", "XOM", "JNJ"], "with KO only": ["KO"],
+                "KO and PG": ["KO", "PG"], "what about just KO and XOM?": ["KO", "XOM"],
+                "run the search on KO only": ["KO"]}  # fmt: skip
     expected = ["KO", "PG"] if "drop XOM" in change else universe.get(change, ["KO", "PG", "XOM"])
     assert turn.pending["request"]["universe"] == expected  # changed from the search waiting
     trials = 8 if "8 trials" in change else drafted["request"]["budget"]["max_trials"]
     assert turn.pending["request"]["budget"]["max_trials"] == trials
+    start = "2016-01-01" if "2016" in change else drafted["request"]["start"]
+    assert turn.pending["request"]["start"] == start  # the rest as it was
 
 
 def test_a_change_after_a_question_changes_the_search_and_a_cancellation_in_words_cancels(
@@ -183,6 +188,84 @@ def test_a_deployment_waits_through_a_question_and_a_new_search_replaces_it(
     assert replaced.pending["summary"].endswith(said)
     assert session.send("no").replies == ["Cancelled: nothing was run."]
     assert session.pending() is None and store.list_deployments("alice") == []
+
+
+DEPLOYMENT_CHANGES = {
+    "make it monthly": (100_000.0, {"every": "month", "on": "first"}),
+    "how about quarterly?": (100_000.0, {"every": "quarter", "on": "first"}),
+    "rebalance at month end please": (100_000.0, {"every": "month", "on": "last"}),
+    "with $250k instead": (250_000.0, {"every": "week", "on": "first"}),
+    "can we do 50,000 dollars, monthly?": (50_000.0, {"every": "month", "on": "first"}),
+    "could you switch from weekly to monthly?": (100_000.0, {"every": "month", "on": "first"}),
+    "rebalance at 10:30 instead": (100_000.0, {"every": "week", "on": "first", "at": "10:30"}),
+}
+"""Changes of a waiting deployment ("deploy that to paper weekly") in words: its capital and
+schedule after each, the rest kept."""
+
+
+@pytest.mark.parametrize("change", DEPLOYMENT_CHANGES)
+def test_a_change_of_a_waiting_deployment_in_words_drafts_it_again(
+    offline_data_dir: Path, tmp_path: Path, change: str
+) -> None:
+    """Before, "make it monthly" while a deployment waited built an HRP portfolio of every
+    stock, the deployment left as it was."""
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    session = ChatSession("change-deploy", settings=Settings(), owner="alice", store=store)
+    _waiting_search(session)
+    session.send("approve")
+    weekly = session.send("deploy that to paper weekly").pending
+    assert weekly is not None and weekly["kind"] == "deployment"
+    turn = session.send(change)
+    assert turn.pending is not None and turn.pending["kind"] == "deployment", turn.replies
+    assert "portfolio (pf_" not in " ".join(turn.replies)  # nothing built
+    capital, schedule = DEPLOYMENT_CHANGES[change]
+    request = turn.pending["request"]
+    assert request["source"] == weekly["request"]["source"]  # the same winner
+    assert request["capital"] == capital
+    assert {k: request["schedule"].get(k) for k in schedule} == schedule
+    summary = turn.pending["summary"]
+    assert "the cadence it was backtested with" in summary  # not the winner's own schedule
+    assert summary.endswith(
+        "It replaces the deployment (not created) that was waiting for your approval."
+    )
+    asked = session.send(f"is it {schedule['every']}ly?")
+    assert asked.pending == turn.pending  # a question about it changes nothing
+    assert asked.replies[-1].startswith("The deployment waiting for your approval has not")
+    session.send("approve")
+    [deployment] = store.list_deployments("alice")
+    assert deployment.spec["capital"] == capital, deployment.spec
+    assert {k: deployment.spec["schedule"].get(k) for k in schedule} == schedule
+    store.close()
+
+
+def test_changes_it_cannot_draft_are_said_and_stock_questions_change_nothing(
+    offline_data_dir: Path, tmp_path: Path
+) -> None:
+    """A change of a waiting deployment the draft cannot read is told what can be changed (it
+    built a portfolio of every stock, or replaced the deployment with a default search); a
+    question about a stock, or more stocks, while a search waits leaves it; a change of the
+    universe then of the trials keeps both."""
+    from agents.offline.deployment_drafts import UNREAD_CHANGE
+
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    session = ChatSession("unread", settings=Settings(), owner="alice", store=store)
+    drafted = _waiting_search(session)
+    only = session.send("with KO only").pending
+    trials = session.send("make it 8 trials").pending
+    assert only is not None and trials is not None
+    request = trials["request"]
+    assert request["universe"] == ["KO"] and request["budget"]["max_trials"] == 8
+    assert request["start"] == drafted["request"]["start"]
+    for aside in ("KO?", "and JNJ"):
+        assert session.send(aside).pending == trials, aside
+    session.send("approve")
+    weekly = session.send("deploy that to paper weekly").pending
+    for unread in ("make it biweekly", "rebalance on fridays instead", "make it $500",
+                   "rebalance every 2 weeks"):  # fmt: skip
+        turn = session.send(unread)
+        assert turn.replies[-1] == UNREAD_CHANGE and turn.pending == weekly, unread
+    assert store.list_deployments("alice") == []
+    store.close()
 
 
 def test_a_model_failure_while_a_question_is_answered_leaves_the_proposal_waiting(

@@ -101,3 +101,35 @@ def test_work_after_the_search_stays_the_latest_subject_past_the_window(
     while len(session.history()) < HISTORY + 20:
         session.send("what does cvar mean?")
     assert not session.send("what's its sharpe?").replies[-1].startswith("The winner's")
+
+
+def test_how_the_winner_did_in_a_scenario_is_its_headline_measures_after_questions_about_stocks(
+    offline_data_dir: Path, tmp_path: Path
+) -> None:
+    """ "How did it do in the bear scenario?" is the winner's Sharpe, annual return and drawdown
+    there: right after the search (before, it asked which portfolio) and after a question about
+    a stock, which has no scenarios (before, the stock's statistics, the scenario "not used"); a
+    portfolio built since is "it" (a portfolio can be stressed). "The high vol scenario" names a
+    scenario, not a measure of volatility."""
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    session = ChatSession("did", settings=Settings(), owner="alice", store=store)
+    assert session.send(SEARCH.replace("12 trials", "6 trials")).pending is not None
+    [job_id] = re.findall(r"^Run (job_\w+) succeeded\.", session.decide("approve").replies[-1])
+    wait_for_learning("alice")
+    bear = store.get_result("alice", job_id).payload["best"]["scenarios"]["bear"]
+    headline = [f"{METRICS[m].label} (" for m in ("sharpe", "cagr", "max_drawdown")]
+    for before in (None, "what's the sharpe of KO?", "volatility of XOM since 2019?"):
+        if before is not None:
+            assert session.send(before).replies[-1].startswith("Statistics")
+        answer = session.send("how did it do in the bear scenario?").replies[-1]
+        assert answer.startswith("The winner's") and "Used:" not in answer, (before, answer)
+        assert all(label in answer for label in headline), answer
+        assert f"bear {METRICS['sharpe'].write(bear['sharpe'])}" in answer
+        assert "high-volatility" not in answer  # the scenario asked only
+    session.send("what's the sharpe of KO?")
+    drawdown = session.send("and its drawdown in the high vol scenario?").replies[-1]
+    assert drawdown.startswith("The winner's max drawdown") and "volatility (" not in drawdown
+    session.send("build a minimum variance portfolio of AAPL, MSFT and JNJ since 2018")
+    later = session.send("how did it do in the bear scenario?").replies[-1]
+    assert not later.startswith("The winner's") and "the portfolio" in later, later
+    store.close()

@@ -73,10 +73,25 @@ _WINNER_METRICS = (
 _WINNER_METRIC_WORDS = [(name, patterns.compile(words)) for name, words in _WINNER_METRICS]
 
 
+_SCENARIO_NAMES = patterns.compile(r"\b(?:high|low)[\s_-]*vol(?:atility)?\b")
+"""A scenario named by its volatility ("the high vol scenario"): no measure of volatility."""
+_HOW_IT_DID = patterns.compile(
+    r"\bhow (?:did|does|would|has|will) (?:it|that|this|the (?:winner|strategy))(?: \w+)? "
+    r"(?:do|done|perform\w*|fare\w*|hold(?:s|ing)? up|held up|go)\b|\bperformance\b"
+)
+"""How a strategy did, no measure named: its headline measures."""
+HEADLINE_MEASURES = ("sharpe", "cagr", "max_drawdown")
+"""What "how did it do?" is answered with: risk-adjusted return, growth and the worst fall."""
+
+
 def winner_metrics_named(low: str) -> tuple[str, ...]:
     """The measures of a strategy's results (the keys of a search winner's metrics per scenario)
     the lower-case text names, in the order it names them ("its sharpe and drawdown in the bear
-    case": sharpe, max_drawdown; "how much is it in cash?": average_weight). A parameter is not
-    a measure: "vol target" names none."""
+    case": sharpe, max_drawdown; "how much is it in cash?": average_weight); how it did, with
+    none named ("how did it do in the bear scenario?"), its `HEADLINE_MEASURES`. A parameter is
+    not a measure ("vol target" names none), nor a scenario ("the high vol scenario")."""
+    low = _SCENARIO_NAMES.sub(" ", low)
     found = [(m.start(), name) for name, words in _WINNER_METRIC_WORDS if (m := words.search(low))]
+    if not found and _HOW_IT_DID.search(low):
+        return HEADLINE_MEASURES
     return tuple(name for _, name in sorted(found))

@@ -1,0 +1,197 @@
+"""The offline optimizer's draft of a deployment to paper (`DeploymentDraft`) from the chat, and
+what a message sent while a deployment waits for approval changes of it.
+
+A draft reads the latest message: the portfolio it names (else the last search's winner), the
+capital ("$250k", "1.5 million"), how often to rebalance (the frequency named last: "from weekly
+to monthly" is monthly), on the first or last session of the period ("at month end") and the
+time of day ("at 10:30", "at 3pm"). While a deployment waits (`WAITING_PROPOSAL:`), a change of
+it ("make it monthly", "with $250k instead", "could you rebalance at month end?") starts from the
+waiting one and keeps what the message does not change; a change it cannot read ("make it
+biweekly", "on fridays") is told what can be changed, and the deployment still waits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from agents.offline.analysis_routes import deployment_source
+from agents.offline.chat_intent import intent_of
+from agents.offline.intent import Intent
+from agents.offline.policies import PolicyInput, forced_call
+from agents.offline.proposal_questions import is_question, waiting_proposal
+from settings import patterns
+
+_MONEY = patterns.compile(
+    r"(?:\$|\busd\s*)?\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|thousand|million|mn)?\b"
+)
+_FREQUENCIES = (
+    (patterns.compile(r"\bdaily\b|\bevery (?:day|session)\b|\beach (?:day|session)\b"), "session"),
+    (patterns.compile(r"\bweekly\b|\bevery week\b|\beach week\b|\bonce a week\b"), "week"),
+    (
+        patterns.compile(
+            r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b|\bmonth[- ]end\b"
+            r"|\b(?:end|start|beginning) of (?:the|each|every) month\b"
+        ),
+        "month",
+    ),
+    (
+        patterns.compile(
+            r"\bquarterly\b|\bevery quarter\b|\beach quarter\b|\bquarter[- ]end\b"
+            r"|\b(?:end|start|beginning) of (?:the|each|every) quarter\b"
+        ),
+        "quarter",
+    ),
+)
+"""How often to rebalance, by the words that say it."""
+_ON_LAST = patterns.compile(
+    r"\b(?:last|end of (?:the|each|every)) (?:session|day|week|month|quarter)\b"
+    r"|\b(?:month|quarter)[- ]end\b"
+)
+_ON_FIRST = patterns.compile(
+    r"\b(?:first|(?:start|beginning) of (?:the|each|every)) (?:session|day|week|month|quarter)\b"
+)
+_AT = patterns.compile(r"\bat (\d{1,2})(?::(\d{2}))?\s*(am|pm)?\b")
+"""A time of day ("at 10:30", "at 3pm")."""
+_CHANGE_WORDS = patterns.compile(
+    r"^\s*(?:and |so )?(?:how|what) about\b|^\s*(?:can|could|would) (?:we|you|it)\b"
+    r"|\b(?:make|change|set|switch|instead|increase|decrease|reduce|raise|lower|use|rather"
+    r"|please|let'?s|go with|move)\b"
+)
+"""A change asked for, also as a question ("can we do monthly?", "how about $250k?"); a bare
+amount in a question ("how much would it have made with $250k?") is no change."""
+_REBALANCE = patterns.compile(r"\brebalanc\w*")
+"""Rebalancing said, which asks for a change unless put as a question ("rebalance every 2
+weeks"; "does it rebalance monthly?" asks)."""
+_SOURCE = patterns.compile(r"\b(?:winner|search|strateg(?:y|ies)|portfolio)\b|\bpf_")
+"""Words naming what to deploy."""
+
+
+def capital_said(text: str) -> float | None:
+    """The largest amount of money named ("$250k", "250,000", "1.5 million"), if any >= 1,000."""
+    amounts = []
+    for number, unit in _MONEY.findall(text):
+        value = float(number.replace(",", ""))
+        value *= {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}.get(unit, 1.0)
+        amounts.append(value)
+    big = [a for a in amounts if a >= 1_000]
+    return max(big) if big else None
+
+
+def _frequency(low: str) -> str | None:
+    """The rebalancing frequency named last ("from weekly to monthly": month), if any."""
+    found = [(m.start(), every) for pattern, every in _FREQUENCIES for m in pattern.finditer(low)]
+    return max(found)[1] if found else None
+
+
+def _time_of_day(low: str) -> str | None:
+    """The exchange time named ("at 10:30", "at 3pm": "15:00"), if a valid one."""
+    match = _AT.search(low)
+    if match is None:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if match.group(3) == "pm" and hour < 12:
+        hour += 12
+    return f"{hour:02d}:{minute:02d}" if hour < 24 and minute < 60 else None
+
+
+def _schedule_said(low: str) -> dict[str, str]:
+    """The schedule fields the lower-case text states (`DeploymentDraft` names)."""
+    said: dict[str, str] = {}
+    if (every := _frequency(low)) is not None:
+        said["every"] = every
+    if _ON_LAST.search(low):
+        said["on"] = "last"
+    elif _ON_FIRST.search(low):
+        said["on"] = "first"
+    if (at := _time_of_day(low)) is not None:
+        said["at"] = at
+    return said
+
+
+def names_schedule(text: str) -> bool:
+    """Whether `text` names a rebalancing frequency or a session of the period ("is it
+    monthly?", "at month end")."""
+    low = text.lower()
+    return _frequency(low) is not None or bool(_ON_LAST.search(low) or _ON_FIRST.search(low))
+
+
+def asks_deployment_change(intent: Intent) -> bool:
+    """Whether a message sent while a deployment waits asks to change it: a change said ("make
+    it monthly", "with $250k instead", "could you rebalance at month end?") or a capital or
+    schedule stated plainly ("monthly please", "$250k"), and no stocks, method or portfolio id
+    (another subject); a question that only names them ("is it monthly?") asks nothing."""
+    low = intent.text.lower()
+    if intent.tickers or intent.all_tickers or intent.methods or intent.portfolio_ids:
+        return False
+    if _CHANGE_WORDS.search(low) or (_REBALANCE.search(low) and not is_question(low)):
+        return True
+    stated = capital_said(low) is not None or bool(_schedule_said(low))
+    return stated and not is_question(low)
+
+
+def reads_deployment_change(intent: Intent) -> bool:
+    """Whether what a change of a waiting deployment asks can be drafted: a capital or a
+    schedule the draft reads (not "biweekly", "on fridays")."""
+    low = intent.text.lower()
+    return capital_said(low) is not None or bool(_schedule_said(low))
+
+
+UNREAD_CHANGE = (
+    "I did not change the deployment waiting for your approval: I can change its capital "
+    '("with $250k") and its schedule: daily, weekly, monthly or quarterly, on the first or last '
+    'session of the period ("monthly, at month end"), at a time of day ("at 10:30"). It '
+    "still waits: approve it, edit it or reject it."
+)
+"""The answer to a change of a waiting deployment the draft cannot read."""
+
+
+def _held_deployment(inp: PolicyInput, low: str) -> dict[str, Any] | None:
+    """The draft of the deployment waiting for approval (`WAITING_PROPOSAL:`) that the latest
+    message changes: what it deploys (unless the message names what to deploy), its capital
+    and schedule; None when no deployment waits."""
+    held = waiting_proposal(inp)
+    if held is None or held.get("kind") != "deployment":
+        return None
+    request = held.get("request") or {}
+    source = request.get("source") or {}
+    draft: dict[str, Any] = {}
+    if not _SOURCE.search(low):
+        draft = (
+            {"source": "portfolio", "portfolio_id": source.get("id")}
+            if source.get("kind") == "portfolio"
+            else {"source": "last_run"}
+        )
+    if request.get("capital"):
+        draft["capital"] = request["capital"]
+    schedule = request.get("schedule") or {}
+    draft.update({key: schedule[key] for key in ("every", "on", "at") if schedule.get(key)})
+    return draft
+
+
+def draft_deployment(inp: PolicyInput) -> AIMessage:
+    """A `DeploymentDraft` from the latest message (see the module docstring)."""
+    intent = intent_of(inp)
+    low = intent.text.lower()
+    draft = _held_deployment(inp, low) or {}
+    if "source" not in draft:
+        draft.update(deployment_source(inp) or {"source": "last_run"})
+    if intent.portfolio_ids:
+        draft.update(source="portfolio", portfolio_id=intent.portfolio_ids[-1])
+    if (capital := capital_said(low)) is not None:
+        draft["capital"] = capital
+    draft.update(_schedule_said(low))
+    what = f"portfolio {draft['portfolio_id']}" if "portfolio_id" in draft else "the last winner"
+    draft["summary"] = f"Deploy {what} to a paper account."
+    return forced_call(inp, draft)
+
+
+__all__ = [
+    "UNREAD_CHANGE",
+    "asks_deployment_change",
+    "capital_said",
+    "draft_deployment",
+    "names_schedule",
+    "reads_deployment_change",
+]
