@@ -2,8 +2,11 @@
 
 - `ModelCallError`: the model service refused or failed a call that retries did not fix
   (botocore's ``ClientError`` with Bedrock's error code, a broken response stream, retries
-  exhausted). Its message names the agent role and the service's code and message; `attempts`
-  counts the tries the client made, `retry_after` is the wait the service asked for (seconds).
+  exhausted). Its message names the agent role and the service's code; the service's own
+  message, which can name the operator's account and role, is `service_message` (logged where the
+  call failed, and a note of the exception), never in what an API caller or a trace reads; the
+  API answers 502 BAD_GATEWAY; `attempts` counts the tries the client made, `retry_after` is the
+  wait the service asked for (seconds).
 - `ModelUnavailableError`: no route reached a model: the service kept throttling or was
   unavailable on every route (`agents.model_routes`) within the call's time budget, its waits
   between rounds of the routes included. Its message says so in two sentences: what happened

@@ -4,6 +4,7 @@ in Bedrock's words whatever the provider."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,8 @@ from langchain_core.messages import AIMessage, BaseMessage
 
 from agents.errors import ModelCallError, ModelOutputError
 from settings import get_settings, metrics
+
+logger = logging.getLogger(__name__)
 
 STOP_REASONS_REFUSED = ("guardrail_intervened", "content_filtered")
 """Stop reasons whose reply is never used."""
@@ -75,7 +78,10 @@ def invoke_model(runnable: Any, messages: Sequence[BaseMessage], config: Any, ro
     try:
         reply = runnable.invoke(list(messages), config)
     except _service_errors() as exc:
-        raise _model_error(role, exc) from exc
+        error = _model_error(role, exc)
+        # the service's words, for the operator: callers and traces read only its code
+        logger.warning("%s: %s", error, error.service_message)
+        raise error from exc
     raw = reply.get("raw") if isinstance(reply, dict) else reply
     _count(raw)
     stop = stop_reason(raw)

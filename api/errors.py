@@ -39,7 +39,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from agents.errors import RETRY_AFTER_S, ModelCallError, ModelUnavailableError
+from agents.errors import RETRY_AFTER_S, ROUTE_REFUSED, ModelCallError, ModelUnavailableError
 from api.paths import paths_of
 from services.errors import InfeasibleTargetError, InputError, NotFoundInputError, QuantError
 from services.problems import validation_problems
@@ -360,8 +360,7 @@ def project_error(exc: BaseException, prefix: str = "body.") -> ApiError | None:
         wait = round(exc.retry_after or RETRY_AFTER_S)
         log.warning("model unavailable: %s", exc)
         return ApiError(503, "MODEL_UNAVAILABLE", str(exc), headers={"Retry-After": str(wait)})
-    if isinstance(exc, ModelCallError):
-        log.warning("%s: %s", exc, exc.service_message)
+    if isinstance(exc, ModelCallError):  # its service's words were logged where it was raised
         return ApiError(502, "BAD_GATEWAY", _model_failure(exc))
     if isinstance(exc, BusyError):
         return busy(exc)
@@ -371,6 +370,12 @@ def project_error(exc: BaseException, prefix: str = "body.") -> ApiError | None:
 def _model_failure(exc: ModelCallError) -> str:
     """What a caller is told of a model call the service refused or failed: its error code and
     what to do, without the service's message."""
+    if exc.code in ROUTE_REFUSED or exc.code == "ValidationException":
+        return (
+            f"the model service refused a call ({exc.code}) and the request ended there: the "
+            "model is not usable with this server's settings (its access or its id); trying "
+            "again will not help: the server's operator has the details in its log"
+        )
     return (
         f"the model service failed a call ({exc.code}) and the request ended there: try again; "
         "if it fails again, the server's log has the details"

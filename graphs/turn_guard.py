@@ -12,8 +12,9 @@ its items could not be checked.
 
 What is not caught, on purpose: LangGraph's own control flow (`GraphBubbleUp`: an approval's
 `interrupt`), a model service that cannot be reached or answers unusably (`ModelCallError`,
-`ModelOutputError`: the command line exits 3 and the API answers 503 with `Retry-After`, in the
-project's words, `api.errors`), and a store that cannot be read or written (`StoreError`: the
+`ModelOutputError`: in the project's words, `api.errors`: unreachable or throttled, the command
+line exits 3 and the API answers 503 with `Retry-After`; refused or failed otherwise, exit 1 and
+502), and a store that cannot be read or written (`StoreError`: the
 API's 503). Those end the turn without a reply; the thread keeps the message and goes on.
 """
 

@@ -36,7 +36,7 @@ from agents.offline.chat_intent import (
 from agents.offline.deployment_drafts import (
     UNREAD_CHANGE,
     asks_deployment_change,
-    names_schedule,
+    asks_schedule,
     reads_deployment_change,
 )
 from agents.offline.estimate_policies import estimate_chat
@@ -209,8 +209,8 @@ def _proposal_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
     decides = intent.intent in ("approve", "reject")  # said with more: the proposal waits on
     asked = aspects_asked(intent.text) or (["decision"] if decides else [])
     deployment = held.get("kind") == "deployment"
-    if not asked and deployment and names_schedule(intent.text):
-        asked = [] if asks_deployment_change(intent) else ["schedule"]  # "is it monthly?"
+    if not asked and deployment and asks_schedule(intent.text):
+        asked = ["schedule"]  # "is it monthly?"
     if asked and not intent.tickers:
         if inp.must_call_tool:
             reason = "a question about the proposal waiting for approval"

@@ -124,16 +124,21 @@ def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
 def follows_up(intent: Intent) -> bool:
     """Whether a message changes an earlier ask rather than asking afresh: a revision
     ("instead"), stocks added to it ("add PG"), a reference back ("same with ..."), a change the follow-ups read
-    (`intent.changes.read_change`), a follow-up's opening words or only stocks named ("with KO
-    only": `names_only_stocks`)."""
+    (`intent.changes.read_change`), a follow-up's opening words or only stocks named, as the
+    only ones ("with KO only": `names_only_stocks`)."""
     return (
         intent.revision
         or intent.adds
         or intent.refers_back
         or read_change(intent) is not None
         or bool(FOLLOW_UP_OPENING.search(intent.text.lower()))
-        or names_only_stocks(intent)
+        or (names_only_stocks(intent) and bool(_RESTRICTS.search(intent.text.lower())))
     )
+
+
+_RESTRICTS = patterns.compile(r"\b(?:only|just|instead|rather)\b")
+"""Words that make stocks named alone a change of the universe when read back ("with KO only");
+"KO and PEP" alone may have asked their statistics."""
 
 
 _UNIVERSE_WORDS = frozenset({

@@ -368,7 +368,7 @@ REFUSAL = "User: arn:aws:iam::123456789012:role/stratigos-api is not authorized 
 
 
 def test_a_model_the_service_fails_is_said_by_its_code_without_the_service_s_words(
-    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from agents.errors import ModelCallError
     from graphs import assistant
@@ -383,7 +383,6 @@ def test_a_model_the_service_fails_is_said_by_its_code_without_the_service_s_wor
     assert len(failed) == 1, messages
     error = failed[0]["error"]
     assert error["code"] == "BAD_GATEWAY"
-    assert "AccessDeniedException" in error["message"] and "try again" in error["message"]
+    assert "(AccessDeniedException)" in error["message"] and "will not help" in error["message"]
     assert "123456789012" not in json.dumps(messages)  # the account is the operator's
     assert "internal error" not in error["message"]
-    assert any(REFUSAL in r.getMessage() for r in caplog.records)  # kept for the operator

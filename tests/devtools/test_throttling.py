@@ -380,7 +380,8 @@ def test_a_refused_call_is_said_in_the_service_s_words_on_the_command_line_and_b
     # an API caller is told the code and what to do; the words are the operator's, in the log
     response, thread = _hello_over_the_api()
     error = assert_error(response, 502, "BAD_GATEWAY")
-    assert "(AccessDeniedException)" in error["message"] and "try again" in error["message"]
+    assert "refused a call (AccessDeniedException)" in error["message"]
+    assert "trying again will not help" in error["message"]
     assert DENIED not in response.text and DENIED not in thread
     assert any(DENIED in record.getMessage() for record in caplog.records)
     assert plan.calls >= 2

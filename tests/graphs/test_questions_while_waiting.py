@@ -198,6 +198,8 @@ DEPLOYMENT_CHANGES = {
     "can we do 50,000 dollars, monthly?": (50_000.0, {"every": "month", "on": "first"}),
     "could you switch from weekly to monthly?": (100_000.0, {"every": "month", "on": "first"}),
     "rebalance at 10:30 instead": (100_000.0, {"every": "week", "on": "first", "at": "10:30"}),
+    "rebalance on the last day of the month": (100_000.0, {"every": "month", "on": "last"}),
+    "at 3pm instead": (100_000.0, {"every": "week", "at": "15:00"}),
 }
 """Changes of a waiting deployment ("deploy that to paper weekly") in words: its capital and
 schedule after each, the rest kept."""
@@ -228,9 +230,10 @@ def test_a_change_of_a_waiting_deployment_in_words_drafts_it_again(
     assert summary.endswith(
         "It replaces the deployment (not created) that was waiting for your approval."
     )
-    asked = session.send(f"is it {schedule['every']}ly?")
-    assert asked.pending == turn.pending  # a question about it changes nothing
-    assert asked.replies[-1].startswith("The deployment waiting for your approval has not")
+    for question in (f"is it {schedule['every']}ly?", "does it rebalance at month end?"):
+        asked = session.send(question)
+        assert asked.pending == turn.pending, question  # a question about it changes nothing
+        assert asked.replies[-1].startswith("The deployment waiting for your approval has not")
     session.send("approve")
     [deployment] = store.list_deployments("alice")
     assert deployment.spec["capital"] == capital, deployment.spec
@@ -261,11 +264,30 @@ def test_changes_it_cannot_draft_are_said_and_stock_questions_change_nothing(
     session.send("approve")
     weekly = session.send("deploy that to paper weekly").pending
     for unread in ("make it biweekly", "rebalance on fridays instead", "make it $500",
-                   "rebalance every 2 weeks"):  # fmt: skip
+                   "rebalance every 2 weeks", "at 4:30pm instead", "make it at 3"):  # fmt: skip
         turn = session.send(unread)
         assert turn.replies[-1] == UNREAD_CHANGE and turn.pending == weekly, unread
+    for other in ("could you backtest it since 2015?", "can we cap losses at 5%?",
+                  "what's the winner's monthly volatility?", "how did it do last month?",
+                  "can you explain why the winner was picked?"):  # fmt: skip
+        turn = session.send(other)  # about something else: answered, the deployment as it was
+        assert turn.pending == weekly and turn.replies[-1] != UNREAD_CHANGE, other
+        assert not turn.replies[-1].startswith("The deployment waiting"), other
     assert store.list_deployments("alice") == []
     store.close()
+
+
+def test_stocks_asked_about_after_a_search_are_not_its_universe_when_nothing_waits(
+    offline_data_dir: Path,
+) -> None:
+    """ "KO and PG" after a finished search asks their statistics; a change of the search after
+    it keeps the search's stocks (a review found the stocks taken for its universe)."""
+    session = _session()
+    drafted = _waiting_search(session)
+    session.send("approve")
+    assert session.send("KO and PG").pending is None
+    again = session.send("now with 8 trials").pending
+    assert again is not None and again["request"]["universe"] == drafted["request"]["universe"]
 
 
 def test_a_model_failure_while_a_question_is_answered_leaves_the_proposal_waiting(
