@@ -1,5 +1,6 @@
 """The readers of a message sent while a proposal waits (`agents.approval_words`,
-`agents.offline.proposal_questions`) take any text a client can send: every code point, lone
+`agents.offline.proposal_questions`, `agents.offline.deployment_drafts`, and
+`search_drafts.names_only_stocks`) take any text a client can send: every code point, lone
 surrogates, control and bidirectional characters, text of any length up to the message bound.
 Each answers within its type, the same way every time, and never raises (a raise would end a
 PM's turn in a traceback before the proposal is put back)."""
@@ -45,3 +46,50 @@ def test_a_message_as_long_as_the_bound_allows_is_read() -> None:
     text = ("how long " * (bound // 9))[: bound - 2] + "\ud800\x00"
     assert aspects_asked(text) == ["time"]
     assert decision_said(text) is None and not asks_change(text)
+
+
+CHANGES = st.sampled_from(
+    ["make it monthly", "with $250k instead", "at 10:30 instead", "is it monthly?",
+     "make it biweekly", "with KO only", "could you backtest it since 2015?"]
+)  # fmt: skip
+"""Changes of a waiting deployment or search, to be surrounded by hostile text."""
+
+
+def _changes(text: str) -> tuple[bool, bool, bool, float | None, bool]:
+    from agents.offline.deployment_drafts import (
+        asks_deployment_change,
+        asks_schedule,
+        capital_said,
+        reads_deployment_change,
+    )
+    from agents.offline.intent import parse_intent
+    from agents.offline.search_drafts import names_only_stocks
+
+    intent = parse_intent(text, ("KO", "PG", "XOM"))
+    return (
+        asks_deployment_change(intent),
+        reads_deployment_change(intent),
+        asks_schedule(text),
+        capital_said(text.lower()),
+        names_only_stocks(intent),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=ANY_TEXT, said=CHANGES, after=ANY_TEXT)
+def test_any_text_is_read_by_the_change_readers_the_same_way_every_time(
+    before: str, said: str, after: str
+) -> None:
+    for text in (before, f"{before} {said} {after}"):
+        read = _changes(text)
+        capital = read[3]
+        assert capital is None or capital >= 1_000  # an amount of capital, not a count
+        assert _changes(text) == read
+
+
+def test_a_change_as_long_as_the_bound_allows_is_read() -> None:
+    from api.schemas.threads import MessageIn
+
+    bound = MessageIn.model_fields["content"].metadata[-1].max_length
+    text = ("make it monthly at 10:30 " * (bound // 25))[: bound - 2] + "\ud800\x00"
+    assert _changes(text)[:3] == (True, True, False)
