@@ -81,7 +81,7 @@ _CHANGE_FILLER = frozenset({
     "make", "it", "change", "set", "switch", "use", "go", "move", "increase", "decrease",
     "reduce", "raise", "lower", "please", "can", "could", "would", "we", "you", "do", "let",
     "lets", "let's", "s", "how", "what", "about", "and", "so", "then", "just", "ok", "okay",
-    "that", "this", "be", "should", "is", "it's", "its", "deployment", "to", "for",
+    "that", "this", "be", "should", "is", "does", "it's", "its", "deployment", "to", "for",
     "put", "in", "invest", "trade", "trades",
 })  # fmt: skip
 """Words that ask for the change, around what it changes."""
@@ -151,7 +151,7 @@ def _unknown_words(low: str) -> list[str]:
     return [
         word
         for word in _WORD.findall(low)
-        if word not in known and not _NUMBER.fullmatch(word) and word.strip("'") not in known
+        if word.strip("'") not in known and not _NUMBER.fullmatch(word)
     ]
 
 
@@ -169,7 +169,7 @@ def asks_schedule(text: str) -> bool:
     said = _frequency(low) is not None or bool(_ON_LAST.search(low) or _ON_FIRST.search(low))
     if not said or not is_question(low) or _CHANGE_WORDS.search(low):  # "how about monthly?"
         return False
-    return not _unknown_words(low.replace("does", "do"))
+    return not _unknown_words(low)
 
 
 def asks_deployment_change(intent: Intent) -> bool:

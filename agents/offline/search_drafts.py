@@ -272,6 +272,10 @@ def _search_asks(inp: PolicyInput) -> list[Intent]:
     return []
 
 
+_ASK_VERBS = r"find|look for|suggest|recommend|optimi[sz]e|build|construct|backtest|show"
+"""The verbs of a fresh ask besides "search" ("now find strategies rebalanced monthly")."""
+
+
 def _changes_waiting_search(inp: PolicyInput, latest: Intent) -> bool:
     """Whether the latest message, sent while a search waits for approval (`WAITING_PROPOSAL:`)
     and drafted as a search, changes that search ("with KO only", "KO and PEP", "run the search
@@ -282,10 +286,7 @@ def _changes_waiting_search(inp: PolicyInput, latest: Intent) -> bool:
     return waiting_search and not _FRESH_SEARCH.search(latest.text.lower())
 
 
-_FRESH_SEARCH = patterns.compile(
-    r"\b(?:find|look for|suggest|recommend|optimi[sz]e|build|construct|backtest|show)\b"
-    r"|(?<!the )\bsearch\b"
-)
+_FRESH_SEARCH = patterns.compile(rf"\b(?:{_ASK_VERBS})\b|(?<!the )\bsearch\b")
 """A verb of a fresh ask; "the search" is the one waiting ("run the search on KO only")."""
 
 
@@ -340,9 +341,7 @@ def draft_search(inp: PolicyInput) -> AIMessage:
 _CONTINUES = patterns.compile(r"^\s*(?:and|now|also|plus|then|same)\b")
 """Opening words that continue an earlier message ("now with 2x leverage", "and since 2015?")."""
 
-_ASKS = patterns.compile(
-    r"\b(?:find|search|look for|suggest|recommend|optimi[sz]e|build|construct|backtest|show)\b"
-)
+_ASKS = patterns.compile(rf"\b(?:{_ASK_VERBS}|search)\b")
 """A verb of a fresh ask ("now find strategies rebalanced monthly")."""
 
 
