@@ -472,6 +472,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (422, "VALIDATION_ERROR"),
         (429, "RATE_LIMITED"),
         (500, "INTERNAL"),
+        (502, "BAD_GATEWAY"),
         (503, "UNAVAILABLE"),
     )
 }

@@ -386,3 +386,20 @@ def test_a_model_the_service_fails_is_said_by_its_code_without_the_service_s_wor
     assert "(AccessDeniedException)" in error["message"] and "will not help" in error["message"]
     assert "123456789012" not in json.dumps(messages)  # the account is the operator's
     assert "internal error" not in error["message"]
+
+
+def test_the_operations_that_call_a_model_document_its_failure(api: Api) -> None:
+    """A chat turn, the Agent Protocol's runs and the strategy estimates can end in 502
+    `BAD_GATEWAY` (a model or estimates service failed): their documents say so, in the error
+    format."""
+    document = api.client.get("/v1/openapi.json", headers=api.alice).json()
+    for path, method in (
+        ("/v1/threads/{thread_id}/messages", "post"),
+        ("/v1/threads/{thread_id}/approve", "post"),
+        ("/agent/runs/wait", "post"),
+        ("/v1/strategy-estimates", "post"),
+    ):
+        documented = document["paths"][path][method]["responses"]
+        assert "502" in documented, (path, documented.keys())
+        schema = documented["502"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, schema
