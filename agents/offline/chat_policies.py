@@ -74,7 +74,6 @@ from agents.offline.portfolio_builds import (
     method_name,
 )
 from agents.offline.proposal_questions import (
-    asks_change,
     aspects_asked,
     proposal_answer,
     waiting_proposal,
@@ -82,11 +81,11 @@ from agents.offline.proposal_questions import (
 from agents.offline.search_drafts import (
     asks_about_parameters,
     asks_about_winner,
-    names_only_stocks,
     nothing_to_revise,
     nothing_to_revise_reply,
     repeats_search,
     revises_search,
+    states_search_change,
 )
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
 from settings import get_settings, patterns
@@ -218,8 +217,7 @@ def _proposal_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         return reply(proposal_answer(held, asked, intent.budget))
     if deployment:
         return _deployment_change_route(inp, intent)
-    changes = intent.intent == "search_strategy" and asks_change(intent.text)
-    if (changes or names_only_stocks(intent)) and inp.must_call_tool:  # "with KO only"
+    if states_search_change(intent) and inp.must_call_tool:  # "with KO only", "drop XOM"
         reason = "a change of the search waiting for approval"
         return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
     return None

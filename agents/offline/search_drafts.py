@@ -39,6 +39,7 @@ from agents.offline.proposal_questions import (
     is_question,
     waiting_proposal,
 )
+from agents.offline.request_drafts import draft_of_request
 from agents.offline.strategy_args import stated_config
 from quant.regime_names import REGIME_NAMES
 from quant.strategy import WEIGHT_FUNCTION_PARAMETERS
@@ -53,11 +54,15 @@ __all__ = [
     "nothing_to_revise_reply",
     "repeats_search",
     "revises_search",
+    "states_search_change",
 ]
 
 _LIMITS = (("max_drawdown", "max_drawdown"), ("cvar_95", "cvar"), ("var_95", "var"))
 """RiskLimitsDraft field -> the intent's risk limit."""
 
+
+SEARCH = "search_strategy"
+"""The intent of a search ask."""
 
 VOL_CAP_SPAN = 0.5
 """A volatility cap said for a search ("keep vol under 10%") searches the volatility targets
@@ -261,7 +266,7 @@ def _search_asks(inp: PolicyInput) -> list[Intent]:
     follow-up of it since (another ask between them, and its own follow-ups, left out); [] for
     a follow-up with no such search ask."""
     latest = intent_of(inp)
-    if not (follows_up(latest) or _changes_waiting_search(inp, latest)):
+    if not follows_up(latest):
         followed = next(_asks_before(inp), None) if _budget_only(latest) else None
         if followed is None or followed[0].intent != "search_strategy":
             return [latest]
@@ -276,18 +281,46 @@ _ASK_VERBS = r"find|look for|suggest|recommend|optimi[sz]e|build|construct|backt
 """The verbs of a fresh ask besides "search" ("now find strategies rebalanced monthly")."""
 
 
-def _changes_waiting_search(inp: PolicyInput, latest: Intent) -> bool:
-    """Whether the latest message, sent while a search waits for approval (`WAITING_PROPOSAL:`)
-    and drafted as a search, changes that search ("with KO only", "KO and PEP", "run the search
-    on KO only"): it has no verb of a fresh ask ("find strategies for the banks" replaces
-    it)."""
+def _waiting_request(inp: PolicyInput, latest: Intent) -> dict[str, Any] | None:
+    """The request of the search waiting for approval (`WAITING_PROPOSAL:`) that the latest
+    message, drafted as a search, changes ("with KO only", "make it 8 trials", "drop XOM"), or
+    None: no search waits, or the message has a verb of a fresh ask ("find strategies for the
+    banks" replaces it)."""
     held = waiting_proposal(inp)
-    waiting_search = held is not None and held.get("kind", "search") == "search"
-    return waiting_search and not _FRESH_SEARCH.search(latest.text.lower())
+    if held is None or held.get("kind", "search") != "search" or not held.get("request"):
+        return None
+    return None if _FRESH_SEARCH.search(latest.text.lower()) else dict(held["request"])
 
 
 _FRESH_SEARCH = patterns.compile(rf"\b(?:{_ASK_VERBS})\b|(?<!the )\bsearch\b")
 """A verb of a fresh ask; "the search" is the one waiting ("run the search on KO only")."""
+_WEIGHTS_SCENARIOS = patterns.compile(
+    r"\b(?:weight\w*|double|twice|stress\w*|emphasi[sz]\w*|focus\w*|more on|overweight\w*)\b"
+)
+"""Words that weight a search's scenarios ("weight the bear scenario double"); a scenario named
+alone ("the bear case") may ask about it."""
+
+
+def states_search_change(intent: Intent) -> bool:
+    """Whether a message sent while a search waits for approval changes it: it names only stocks
+    for it ("with KO only"), adds or drops names ("add JNJ", "drop XOM"), or states a part of a
+    search (a window, trials, a setting kept, a rule, a volatility target, a risk limit,
+    protection, scenarios weighted) and no stocks of its own; not a fresh ask ("find ..."), a
+    question that states no change ("how did it do in the bear scenario?", "KO?") or a message
+    about other names ("compare KO and PG")."""
+    low = intent.text.lower()
+    if _FRESH_SEARCH.search(low) or (is_question(intent.text) and not asks_change(intent.text)):
+        return False
+    if names_only_stocks(intent) or intent.adds or intent.limits.excluded:
+        return True
+    if intent.intent == SEARCH and asks_change(intent.text):  # "KO and XOM with 10 trials?"
+        return True
+    if intent.tickers or intent.all_tickers or intent.sectors or intent.portfolio_ids:
+        return False
+    stated = set(_search_fields(intent, ())) - {"universe", "focus"}
+    if "scenario_weights" in stated and not _WEIGHTS_SCENARIOS.search(low):
+        stated.discard("scenario_weights")
+    return bool(stated)
 
 
 _SAME = patterns.compile(r"\bsame\b")
@@ -321,9 +354,16 @@ def revises_search(inp: PolicyInput) -> bool:
 
 def draft_search(inp: PolicyInput) -> AIMessage:
     """The `RequestDraft` of the latest message's search (see the module docstring)."""
-    asks = _search_asks(inp) or [intent_of(inp)]
-    draft = _search_fields(asks[0], thread_subject(inp))
-    for revision in asks[1:]:  # each states only what it changes, of the universe so far
+    latest = intent_of(inp)
+    if (waiting := _waiting_request(inp, latest)) is not None:  # its change: from it
+        asked = next(([a, *since] for a, since in _asks_before(inp) if a.intent == SEARCH), [])
+        about = [p for ask in asked for p in _search_fields(ask, ()).get("focus", [])]
+        draft = draft_of_request(waiting, list(dict.fromkeys(about)))  # still asked about
+        revisions = [latest]
+    else:
+        asks = _search_asks(inp) or [latest]
+        draft, revisions = _search_fields(asks[0], thread_subject(inp)), asks[1:]
+    for revision in revisions:  # each states only what it changes, of the universe so far
         changed = _search_fields(revision, tuple(draft.get("universe") or ()))
         fixed = {**draft.get("fixed", {}), **changed.get("fixed", {})}
         draft.update(changed)

@@ -37,10 +37,14 @@ QUESTIONS = {
 """PM questions about a waiting search, by the aspect they ask."""
 CHANGES = ("make it 8 trials", "use 2016 instead", "drop XOM", "add JNJ", "how about 8 trials?",
            "what if we use 8 trials?", "can you drop XOM?", "with KO only", "KO and PG",
-           "what about just KO and XOM?", "run the search on KO only")  # fmt: skip
+           "what about just KO and XOM?", "run the search on KO only", "rebalance monthly",
+           "with 2x leverage", "weight the bear scenario double", "cap the drawdown at 20%")  # fmt: skip
 """Messages that change the waiting search: not questions about it."""
 ASIDES = ("what's the sharpe of KO?", "what does the lookback mean?", "hello")
 """Messages about something else: answered, the search still waiting."""
+STOCK_ASIDES = ("KO?", "how's XOM been doing?", "compare KO and PG", "what's the volatility of PG?",
+                "how did it do in the bear scenario?")  # fmt: skip
+"""Questions about stocks (or asked of the search) between two changes of a waiting search."""
 
 
 def _unreachable(*args: object, **kwargs: object) -> None:
@@ -123,6 +127,59 @@ def test_a_change_while_a_search_waits_drafts_it_again(offline_data_dir: Path, c
     assert turn.pending["request"]["budget"]["max_trials"] == trials
     start = "2016-01-01" if "2016" in change else drafted["request"]["start"]
     assert turn.pending["request"]["start"] == start  # the rest as it was
+
+
+def test_changes_of_a_waiting_search_change_what_they_say_and_keep_the_rest(
+    offline_data_dir: Path,
+) -> None:
+    session = _session()
+    drafted = _waiting_search(session)["request"]
+    for change, changed in (
+        ("rebalance monthly", lambda r: r["search_space"]["rebalance_every"] == 21),
+        ("with 2x leverage", lambda r: r["search_space"]["max_leverage"] == 2.0),
+        ("weight the bear scenario double", lambda r: r["scenario_weights"]["bear"] == 2.0),
+        ("cap the drawdown at 20%", lambda r: r["risk_limits"]["max_drawdown"] == 0.2),
+        ("drop XOM", lambda r: r["universe"] == ["KO", "PG"]),
+    ):
+        turn = session.send(change)
+        assert turn.pending is not None, (change, turn.replies)
+        request = turn.pending["request"]
+        assert changed(request), (change, request)
+    # every change kept, with what no message changed
+    assert request["search_space"]["rebalance_every"] == 21
+    assert request["search_space"]["max_leverage"] == 2.0
+    assert request["scenario_weights"]["bear"] == 2.0
+    assert request["risk_limits"]["max_drawdown"] == 0.2
+    for kept in ("start", "end", "budget", "scenarios"):
+        assert request[kept] == drafted[kept], kept
+    assert request["search_space"]["target_vol"] == drafted["search_space"]["target_vol"]
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    first=st.sampled_from(CHANGES),
+    aside=st.sampled_from(ASIDES + STOCK_ASIDES),
+    second=st.sampled_from(CHANGES),
+)
+def test_a_question_between_two_changes_of_a_waiting_search_loses_neither(
+    offline_data_dir: Path, first: str, aside: str, second: str
+) -> None:
+    """ "with KO only", "KO?", "make it 8 trials" is a search of KO with 8 trials: the search
+    drafted with a question between two changes is the one drafted without it (the drafts
+    start from the waiting search, not from the conversation read again)."""
+    direct = _session()
+    _waiting_search(direct)
+    direct.send(first)
+    expected = direct.send(second).pending
+    assert expected is not None
+    around = _session()
+    _waiting_search(around)
+    changed = around.send(first).pending
+    assert around.send(aside).pending == changed  # answered; the changed search still waits
+    got = around.send(second).pending
+    assert got is not None and got["request"] == expected["request"], (first, aside, second)
 
 
 def test_a_change_after_a_question_changes_the_search_and_a_cancellation_in_words_cancels(
@@ -267,6 +324,7 @@ def test_changes_it_cannot_draft_are_said_and_stock_questions_change_nothing(
                    "rebalance every 2 weeks", "at 4:30pm instead", "make it at 3"):  # fmt: skip
         turn = session.send(unread)
         assert turn.replies[-1] == UNREAD_CHANGE and turn.pending == weekly, unread
+    assert "$1,000 or more" in UNREAD_CHANGE  # why "$500" was not read
     for other in ("could you backtest it since 2015?", "can we cap losses at 5%?",
                   "what's the winner's monthly volatility?", "how did it do last month?",
                   "can you explain why the winner was picked?"):  # fmt: skip

@@ -218,7 +218,11 @@ def read_risk_limits(scan: Scanner) -> dict[str, float]:
         named = patterns.compile(  # "a 20% max drawdown", "a 20% drawdown limit"
             rf"(?<![\w.])-?{PCT}\s+(?:(?:max(?:imum)?\s+(?:{metric}))|(?:{metric})\s+{_LIMIT_AFTER})"
         )
-        for pattern in (forward, backward, named):
+        capped = patterns.compile(  # "cap the drawdown at 20%", "limit CVaR to 3%"
+            rf"\b(?:cap|limit|keep|hold)\s+(?:the\s+|its\s+|my\s+|our\s+)?(?:{metric})\s+"
+            rf"(?:at|to|under|below|within)\s+-?{PCT}"
+        )
+        for pattern in (forward, backward, named, capped):
             match = pattern.search(scan.free)
             if match is None:
                 continue
