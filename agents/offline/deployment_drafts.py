@@ -23,6 +23,8 @@ from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.proposal_questions import is_question, waiting_proposal
 from settings import patterns
 
+LEAST_CAPITAL = 1_000
+"""The least amount read as a deployment's capital ("$500" is not read as one)."""
 _MONEY = patterns.compile(
     r"(\$|\busd\s*)?\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|thousand|million|mn|dollars)?\b"
 )
@@ -95,8 +97,8 @@ _NUMBER = patterns.compile(r"\d[\d,.:]*")
 
 
 def capital_said(text: str) -> float | None:
-    """The largest amount of money named ("$250k", "250,000", "1.5 million"), if any >= 1,000;
-    a year ("2015") is none."""
+    """The largest amount of money named ("$250k", "250,000", "1.5 million"), if any is at least
+    `LEAST_CAPITAL`; a year ("2015") is none."""
     amounts = []
     for dollar, number, unit in _MONEY.findall(text):
         value = float(number.replace(",", ""))
@@ -104,7 +106,7 @@ def capital_said(text: str) -> float | None:
             continue  # a year ("since 2015"), not money
         value *= {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}.get(unit, 1.0)
         amounts.append(value)
-    big = [a for a in amounts if a >= 1_000]
+    big = [a for a in amounts if a >= LEAST_CAPITAL]
     return max(big) if big else None
 
 
@@ -201,8 +203,9 @@ def reads_deployment_change(intent: Intent) -> bool:
 
 
 UNREAD_CHANGE = (
-    "I did not change the deployment waiting for your approval: I can change its capital "
-    '("with $250k") and its schedule: daily, weekly, monthly or quarterly, on the first or last '
+    "I did not change the deployment waiting for your approval: I can change its capital, "
+    f'${LEAST_CAPITAL:,} or more ("with $250k"), and its schedule: daily, weekly, monthly or '
+    "quarterly, on the first or last "
     'session of the period ("monthly, at month end"), at a time of day ("at 10:30"). It '
     "still waits: approve it, edit it or reject it."
 )
