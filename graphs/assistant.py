@@ -105,6 +105,8 @@ class AssistantState(TypedDict, total=False):
     propose_deployment: bool
     draft: dict[str, Any] | None
     draft_notes: list[str]
+    draft_from_profile: list[str]
+    """The drafted search's fields whose values came from the owner's profile."""
     deployment: dict[str, Any] | None
     focus: list[str]
     portfolios: Annotated[dict[str, Any], lambda a, b: {**(a or {}), **(b or {})}]
@@ -234,10 +236,11 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     )
     owner = owner_of(config)
     notes: list[str] = []
+    from_profile: list[str] = []
     try:
         request = request_from_draft(outcome.decision)
         if owner is not None:
-            request, notes = profile_draft(request, *owner)
+            request, notes, from_profile = profile_draft(request, *owner)
     except (ValidationError, InputError) as exc:
         problems = (
             "; ".join(f"{f}: {problem}" for f, problem in validation_problems(exc.errors()))
@@ -259,6 +262,7 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         "deployment": None,  # a new proposal replaces one held while the user asked
         "held": None,
         "draft_notes": notes,
+        "draft_from_profile": from_profile,
         "focus": list(outcome.decision.focus or []),
         "tokens": outcome.tokens,
     }
@@ -495,6 +499,10 @@ def _held_context(state: AssistantState) -> str | None:
         "summary": question["summary"],
         "request": question["request"],
     }
+    if node == "approve" and state.get("focus"):  # what the search was asked about
+        held["focus"] = list(state["focus"])
+    if node == "approve" and state.get("draft_from_profile"):  # what the profile filled in
+        held["from_profile"] = list(state["draft_from_profile"])
     return PROPOSAL_MARKER + model_json(held)
 
 

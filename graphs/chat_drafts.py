@@ -82,7 +82,7 @@ def draft_search(
     """Put the strategy search `draft` describes to `owner` for approval: completed from their
     profile, validated, then pending in a new thread. `InputError` or
     `pydantic.ValidationError` when it cannot run (nothing is drafted then)."""
-    request, notes = profile_draft(request_from_draft(draft), owner, store)
+    request, notes, from_profile = profile_draft(request_from_draft(draft), owner, store)
     described = draft.summary or "a strategy search"
     return _propose(
         store,
@@ -93,6 +93,7 @@ def draft_search(
         values={
             "draft": request.model_dump(mode="json"),
             "draft_notes": notes,
+            "draft_from_profile": from_profile,
             "focus": list(draft.focus or []),
         },
         as_node="draft",

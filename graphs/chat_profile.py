@@ -8,7 +8,7 @@ Kept apart from `graphs.assistant` so the assistant's nodes stay about the conve
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from services.profiles import get_profile, screen
 from store import Store
@@ -18,22 +18,29 @@ if TYPE_CHECKING:
     from tools.context import UniverseScreen
 
 
-def profile_draft(
-    request: OptimizationRequest, owner: str, store: Store
-) -> tuple[OptimizationRequest, list[str]]:
+class ProfiledDraft(NamedTuple):
+    """A drafted search request filled from its owner's profile: the request, sentences saying
+    what the profile did ("from your profile: universe", "AMD left out: your profile excludes
+    AMD"), and the fields whose values came from it (``universe``, ``risk_limits.cvar_95``)."""
+
+    request: OptimizationRequest
+    notes: list[str]
+    from_profile: list[str]
+
+
+def profile_draft(request: OptimizationRequest, owner: str, store: Store) -> ProfiledDraft:
     """`request` with `owner`'s profile defaults filled in (universe and risk limits it leaves
-    unset), and sentences saying what the profile did ("from your profile: universe", "AMD
-    left out: your profile excludes AMD"). The excluded tickers stay in the request: the run
-    leaves them out when it starts (`graphs.job_handlers`). `services.errors.InputError` when
-    the exclusions leave no ticker; `pydantic.ValidationError` when the filled request cannot
-    run."""
+    unset), what the profile did and which fields it filled. The excluded tickers stay in the
+    request: the run leaves them out when it starts (`graphs.job_handlers`).
+    `services.errors.InputError` when the exclusions leave no ticker;
+    `pydantic.ValidationError` when the filled request cannot run."""
     from services.optimizations import prepare_optimization  # a search's request: drafts only
 
     prepared = prepare_optimization(store, owner, request)
     notes = prepared.reasons
     if prepared.from_profile:
         notes.insert(0, "from your profile: " + ", ".join(prepared.from_profile))
-    return prepared.request, notes
+    return ProfiledDraft(prepared.request, notes, list(prepared.from_profile))
 
 
 def profile_screen(owner: str, store: Store) -> UniverseScreen:

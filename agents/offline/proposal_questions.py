@@ -64,12 +64,15 @@ _QUESTION = patterns.compile(
 )
 """A question (a change such as "make it 100 trials" is not one: it drafts the search again)."""
 
-_CHANGE = patterns.compile(
-    r"[\d$%]|^\s*(?:and |so )?(?:how|what) (?:about|if)\b|\b(?:make|change|cap|set|increase"
+_CHANGE_WORDS = (
+    r"^\s*(?:and |so )?(?:how|what) (?:about|if)\b|\b(?:make|change|cap|set|increase"
     r"|decrease|reduce|lower|raise|add|drop|remove|switch|instead|exclude|without)\b"
 )
+_CHANGE = patterns.compile(rf"[\d$%]|{_CHANGE_WORDS}")
 """A change asked as a question ("how about 100 trials?", "can you drop XOM?"): it drafts the
 search again, like any change."""
+_CHANGE_SAID = patterns.compile(_CHANGE_WORDS)
+"""A change asked in words, not only a number said ("what was the drawdown since 2008?")."""
 
 _OTHER_COSTS = patterns.compile(r"\b(?:transaction|trading|hedg\w*|premium|options?|commission)")
 """Costs the search simulates (trading, a hedge's premium), not what running it costs."""
@@ -107,11 +110,13 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.search(text.lower()))
 
 
-def asks_change(text: str) -> bool:
+def asks_change(text: str, in_words: bool = False) -> bool:
     """Whether `text` states a change ("how about 100 trials?", "can you drop XOM?"), not what a
-    word means."""
+    word means; `in_words`: asked in words ("can you start it in 2016?"), a number alone not
+    being one ("what happened to the market in 2020?")."""
     low = text.lower()
-    return bool(_CHANGE.search(low)) and not _MEANING.search(low)
+    changes = (_CHANGE_SAID if in_words else _CHANGE).search(low)
+    return bool(changes) and not _MEANING.search(low)
 
 
 def proposal_answer(

@@ -1,7 +1,8 @@
 """The offline model's `agents.chat.RequestDraft` of a search request waiting for approval: what
 a change of the waiting search is drafted from ("make it 8 trials" after "with KO only" and a
-question about KO keeps KO alone), instead of the conversation read again, which an aside
-between two changes could mislead.
+question about KO keeps KO alone), with the parameters its conversation asked about (the
+waiting proposal's `focus`), instead of the conversation read again, which an aside between
+two changes could mislead.
 
 A waiting request is a draft made into a request (`graphs.chat_search.request_from_draft`) and
 filled from the owner's profile, so every field a draft sets has its place in the request:
@@ -78,8 +79,9 @@ def _protection(space: Mapping[str, Any], request: Mapping[str, Any]) -> dict[st
 
 def draft_of_request(request: Mapping[str, Any], focus: Sequence[str] = ()) -> dict[str, Any]:
     """The `RequestDraft` fields (JSON) that draft the search request `request` (an
-    `OptimizationRequest` as JSON) asked about the parameters `focus`, so that the request made
-    of them is `request` again."""
+    `OptimizationRequest` as JSON) asked about the parameters `focus`: the request made of them
+    (`graphs.chat_search.request_from_draft`) is `request` again, before the owner's profile
+    fills it (a value the profile filled is then one the draft states)."""
     space: Mapping[str, Any] = request.get("search_space") or {}
     draft: dict[str, Any] = {
         key: request[key]
@@ -105,7 +107,8 @@ def draft_of_request(request: Mapping[str, Any], focus: Sequence[str] = ()) -> d
         metric: value
         for metric, value in (request.get("risk_limits") or {}).items()
         if value is not None and not isinstance(value, Mapping)
-    }  # a limit on another statistic than the default came from the profile, which fills it
+    }  # a limit on another statistic than the default comes from the profile, which fills it
+    # again (a draft states limits on the default statistic only)
     if limits:
         draft["risk_limits"] = limits
     trials = (request.get("budget") or {}).get("max_trials")

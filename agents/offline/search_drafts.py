@@ -12,7 +12,7 @@ naming nothing to work on, has nothing to change: the supervisor asks what it is
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from typing import Any, get_args
 
@@ -30,7 +30,9 @@ from agents.offline.chat_intent import (
 from agents.offline.hedge_policies import hedge_draft
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.changes import FOLLOW_UP_OPENING, Change, read_change
+from agents.offline.intent.numbers import capped_limits
 from agents.offline.intent.strategy_terms import parameters_named, winner_metrics_named
+from agents.offline.intent.typos import normalised
 from agents.offline.intent.words import read_scenarios
 from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.proposal_questions import (
@@ -268,11 +270,11 @@ def _search_asks(inp: PolicyInput) -> list[Intent]:
     latest = intent_of(inp)
     if not follows_up(latest):
         followed = next(_asks_before(inp), None) if _budget_only(latest) else None
-        if followed is None or followed[0].intent != "search_strategy":
+        if followed is None or followed[0].intent != SEARCH:
             return [latest]
         return [followed[0], *followed[1], latest]  # "what if we use 50 trials?" after a search
     for ask, since in _asks_before(inp):
-        if ask.intent == "search_strategy":
+        if ask.intent == SEARCH:
             return [ask, *since, latest]
     return []
 
@@ -281,15 +283,15 @@ _ASK_VERBS = r"find|look for|suggest|recommend|optimi[sz]e|build|construct|backt
 """The verbs of a fresh ask besides "search" ("now find strategies rebalanced monthly")."""
 
 
-def _waiting_request(inp: PolicyInput, latest: Intent) -> dict[str, Any] | None:
-    """The request of the search waiting for approval (`WAITING_PROPOSAL:`) that the latest
-    message, drafted as a search, changes ("with KO only", "make it 8 trials", "drop XOM"), or
-    None: no search waits, or the message has a verb of a fresh ask ("find strategies for the
-    banks" replaces it)."""
+def _waiting_search(inp: PolicyInput, latest: Intent) -> dict[str, Any] | None:
+    """The search waiting for approval (`WAITING_PROPOSAL:`: its `request`, and the parameters
+    its conversation asked about, `focus`) that the latest message, drafted as a search, changes
+    ("with KO only", "make it 8 trials", "drop XOM"), or None: no search waits, or the message
+    has a verb of a fresh ask ("find strategies for the banks" replaces it)."""
     held = waiting_proposal(inp)
     if held is None or held.get("kind", "search") != "search" or not held.get("request"):
         return None
-    return None if _FRESH_SEARCH.search(latest.text.lower()) else dict(held["request"])
+    return None if _FRESH_SEARCH.search(latest.text.lower()) else held
 
 
 _FRESH_SEARCH = patterns.compile(rf"\b(?:{_ASK_VERBS})\b|(?<!the )\bsearch\b")
@@ -301,26 +303,103 @@ _WEIGHTS_SCENARIOS = patterns.compile(
 alone ("the bear case") may ask about it."""
 
 
+_STATES_CHANGE = patterns.compile(
+    r"\b(?:make|change|set|switch|use|using|try|with|without|instead|rather|since|from|until"
+    r"|drop|remove|add|include|exclude|cap|limit|rebalanc\w*|weight\w*|double|only|just"
+    r"|increase|decrease|reduce|raise|lower|bump)\b"
+)
+"""Words that state a change ("since 2016", "rebalance monthly", "with 2x leverage"); a
+statement without one is about something else ("the 2020 crash was brutal")."""
+
+
 def states_search_change(intent: Intent) -> bool:
     """Whether a message sent while a search waits for approval changes it: it names only stocks
-    for it ("with KO only"), adds or drops names ("add JNJ", "drop XOM"), or states a part of a
-    search (a window, trials, a setting kept, a rule, a volatility target, a risk limit,
-    protection, scenarios weighted) and no stocks of its own; not a fresh ask ("find ..."), a
-    question that states no change ("how did it do in the bear scenario?", "KO?") or a message
-    about other names ("compare KO and PG")."""
+    for it ("with KO only"), adds or drops names ("add JNJ", "drop XOM"), asks for a change of
+    trials ("and with 10 trials?"), or states a part of a search (a window, a setting kept, a
+    rule, a volatility target, a risk limit, protection, scenarios weighted) with words of a
+    change and no stocks of its own; not a fresh ask ("find ..."), a question that asks no
+    change in words ("what happened to the market in 2020?", "KO?"), a statement with no word of
+    a change ("the 2020 crash was brutal") or a message about other names ("compare KO and
+    PG")."""
     low = intent.text.lower()
-    if _FRESH_SEARCH.search(low) or (is_question(intent.text) and not asks_change(intent.text)):
+    if _FRESH_SEARCH.search(low):
         return False
     if names_only_stocks(intent) or intent.adds or intent.limits.excluded:
         return True
     if intent.intent == SEARCH and asks_change(intent.text):  # "KO and XOM with 10 trials?"
         return True
+    if is_question(intent.text) and not asks_change(intent.text, in_words=True):
+        return False
+    if not (is_question(intent.text) or _STATES_CHANGE.search(low)):
+        return False
     if intent.tickers or intent.all_tickers or intent.sectors or intent.portfolio_ids:
         return False
-    stated = set(_search_fields(intent, ())) - {"universe", "focus"}
+    stated = set(_change_fields(intent, ())) - {"universe", "focus"}
     if "scenario_weights" in stated and not _WEIGHTS_SCENARIOS.search(low):
         stated.discard("scenario_weights")
     return bool(stated)
+
+
+def _change_fields(intent: Intent, universe: tuple[str, ...]) -> dict[str, Any]:
+    """The draft's fields a change of a waiting search states: a message's (`_search_fields`),
+    with a limit capped ("cap the drawdown at 20%": `capped_limits`) and scenarios named only
+    when weighted ("weight the bear scenario double"; "the 2020 crash" weights nothing)."""
+    fields = _search_fields(intent, universe)
+    if not _WEIGHTS_SCENARIOS.search(intent.text.lower()):
+        fields.pop("scenario_weights", None)
+    capped = capped_limits(normalised(intent.text))
+    limits = {key: capped[said] for key, said in _LIMITS if said in capped}
+    if limits:
+        fields["risk_limits"] = {**limits, **fields.get("risk_limits", {})}
+        fields["risk_limits"].setdefault("scenarios", None)
+    return fields
+
+
+def _merged(draft: dict[str, Any], changed: dict[str, Any], instead: bool) -> dict[str, Any]:
+    """`draft` with the fields a later message states (`changed`): settings kept, risk limits,
+    scenario weights and protection added to what the draft has ("cap CVaR at 3%" keeps the
+    drawdown limit, "weight the high vol scenario double too" the bear's weight, "with collars
+    instead" the strike), the rest replaced; a message saying "instead" ("weight the high vol
+    scenario double instead") replaces the scenario weights too."""
+    merged = {**draft, **changed}
+    if "fixed" in changed or "fixed" in draft:
+        merged["fixed"] = {**draft.get("fixed", {}), **changed.get("fixed", {})}
+    if "risk_limits" in changed and "risk_limits" in draft:
+        before, after = draft["risk_limits"], changed["risk_limits"]
+        merged["risk_limits"] = {
+            **before,
+            **{k: v for k, v in after.items() if k != "scenarios"},
+            "scenarios": after.get("scenarios") or before.get("scenarios"),
+        }
+    if "scenario_weights" in changed and draft.get("scenario_weights") and not instead:
+        stressed = {n: w for n, w in changed["scenario_weights"].items() if w != 1.0}
+        merged["scenario_weights"] = {**draft["scenario_weights"], **stressed}
+    hedged = "protection" in changed and set(changed["protection"]["kinds"]) != {"none"}
+    if hedged and "protection" in draft:  # "no protection" drops it all
+        merged["protection"] = {**draft["protection"], **changed["protection"]}
+    return merged
+
+
+def _refill_from_profile(
+    draft: dict[str, Any], base: dict[str, Any], from_profile: Sequence[str]
+) -> None:
+    """Leave out of `draft` (a change of the waiting search `base`) what the owner's profile
+    filled in (`from_profile`: ``universe``, ``risk_limits.<metric>``) and the change left as it
+    was: the profile fills it again, and says so."""
+    if "universe" in from_profile and draft.get("universe") == base.get("universe"):
+        draft.pop("universe", None)
+    limits = dict(draft.get("risk_limits") or {})
+    for field in from_profile:
+        metric = field.removeprefix("risk_limits.")
+        if metric != field and limits.get(metric) == (base.get("risk_limits") or {}).get(metric):
+            limits.pop(metric, None)
+    if limits.keys() - {"scenarios"}:
+        draft["risk_limits"] = limits
+    else:
+        draft.pop("risk_limits", None)
+
+
+_INSTEAD = patterns.compile(r"\b(?:instead|rather|only)\b")
 
 
 _SAME = patterns.compile(r"\bsame\b")
@@ -335,7 +414,7 @@ def repeats_search(inp: PolicyInput) -> bool:
     if latest.intent not in ("market_overview", "unclear") or not _SAME.search(latest.text.lower()):
         return False
     followed = next(_asks_before(inp), None)
-    return followed is not None and followed[0].intent == "search_strategy"
+    return followed is not None and followed[0].intent == SEARCH
 
 
 def revises_search(inp: PolicyInput) -> bool:
@@ -349,26 +428,23 @@ def revises_search(inp: PolicyInput) -> bool:
     if not adds and (latest.intent != "unclear" or read_change(latest) is None):
         return False
     followed = next(_asks_before(inp), None)
-    return followed is not None and followed[0].intent == "search_strategy"
+    return followed is not None and followed[0].intent == SEARCH
 
 
 def draft_search(inp: PolicyInput) -> AIMessage:
     """The `RequestDraft` of the latest message's search (see the module docstring)."""
     latest = intent_of(inp)
-    if (waiting := _waiting_request(inp, latest)) is not None:  # its change: from it
-        asked = next(([a, *since] for a, since in _asks_before(inp) if a.intent == SEARCH), [])
-        about = [p for ask in asked for p in _search_fields(ask, ()).get("focus", [])]
-        draft = draft_of_request(waiting, list(dict.fromkeys(about)))  # still asked about
-        revisions = [latest]
+    if (waiting := _waiting_search(inp, latest)) is not None:  # its change: from it
+        base = draft_of_request(waiting["request"], waiting.get("focus") or ())
+        changed = _change_fields(latest, tuple(base.get("universe") or ()))
+        draft = _merged(base, changed, bool(_INSTEAD.search(latest.text.lower())))
+        _refill_from_profile(draft, base, waiting.get("from_profile") or ())
     else:
         asks = _search_asks(inp) or [latest]
-        draft, revisions = _search_fields(asks[0], thread_subject(inp)), asks[1:]
-    for revision in revisions:  # each states only what it changes, of the universe so far
-        changed = _search_fields(revision, tuple(draft.get("universe") or ()))
-        fixed = {**draft.get("fixed", {}), **changed.get("fixed", {})}
-        draft.update(changed)
-        if fixed:
-            draft["fixed"] = fixed
+        draft = _search_fields(asks[0], thread_subject(inp))
+        for revision in asks[1:]:  # each states only what it changes, of the universe so far
+            changed = _search_fields(revision, tuple(draft.get("universe") or ()))
+            draft = _merged(draft, changed, bool(_INSTEAD.search(revision.text.lower())))
     stressed = [n for n, w in (draft.get("scenario_weights") or {}).items() if w > 1.0]
     focus = f", weighting the {' and '.join(stressed)} scenario(s) double" if stressed else ""
     hedged = " with option protection" if "protection" in draft else ""

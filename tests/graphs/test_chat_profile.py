@@ -74,3 +74,35 @@ def test_a_search_the_exclusions_empty_is_explained_not_drafted(
     turn = session.send(SEARCH)
     assert turn.pending is None
     assert "universe: your profile's exclusions leave 0 of its 4 tickers" in turn.replies[-1]
+
+
+def test_a_change_of_a_waiting_search_keeps_what_the_profile_filled_as_the_profile_s(
+    offline_data_dir: Path, store: Store
+) -> None:
+    """What the profile filled in a waiting search (its universe, its limits) is filled again by
+    the profile when the search is changed ("make it 8 trials"): still said to be the
+    profile's, and a profile changed meanwhile applies; a change of it ("drop XOM") is the
+    user's."""
+    update_profile(
+        store,
+        "carol",
+        {"universe": ["KO", "PG", "JNJ", "XOM"], "risk_limits": {"cvar_95": 0.03}},
+    )
+    session = ChatSession("profile-3", settings=Settings(), owner="carol", store=store)
+    drafted = session.send("search strategies with 6 trials since 2015").pending
+    assert drafted is not None
+    said = "from your profile: universe, risk_limits.cvar_95."
+    assert said in drafted["summary"], drafted["summary"]
+    changed = session.send("make it 8 trials").pending
+    assert changed["request"]["budget"]["max_trials"] == 8
+    assert said in changed["summary"], changed["summary"]
+    update_profile(store, "carol", {"risk_limits": {"cvar_95": 0.02}})
+    again = session.send("make it 10 trials").pending
+    assert again["request"]["risk_limits"]["cvar_95"] == 0.02  # the profile as it is now
+    dropped = session.send("drop XOM").pending
+    assert dropped["request"]["universe"] == ["KO", "PG", "JNJ"]
+    assert "from your profile: risk_limits.cvar_95." in dropped["summary"], dropped["summary"]
+    assert (
+        dropped["request"]["budget"]["max_trials"] == 10
+        and dropped["request"]["start"] == (drafted["request"]["start"])
+    )

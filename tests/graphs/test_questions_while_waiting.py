@@ -45,6 +45,11 @@ ASIDES = ("what's the sharpe of KO?", "what does the lookback mean?", "hello")
 STOCK_ASIDES = ("KO?", "how's XOM been doing?", "compare KO and PG", "what's the volatility of PG?",
                 "how did it do in the bear scenario?")  # fmt: skip
 """Questions about stocks (or asked of the search) between two changes of a waiting search."""
+DATED_ASIDES = ("what happened to the market in 2020?", "what was the worst drawdown since 2008?",
+                "what's the drawdown been over the last 12 months?", "the 2020 crash was brutal",
+                "how did the market do in 2022?", "our fund started in 2012",
+                "what's the stress test for a 2008 crash?")  # fmt: skip
+"""Messages naming a year or a period about something else: they change no waiting search."""
 
 
 def _unreachable(*args: object, **kwargs: object) -> None:
@@ -153,6 +158,45 @@ def test_changes_of_a_waiting_search_change_what_they_say_and_keep_the_rest(
     for kept in ("start", "end", "budget", "scenarios"):
         assert request[kept] == drafted[kept], kept
     assert request["search_space"]["target_vol"] == drafted["search_space"]["target_vol"]
+
+
+def test_messages_naming_a_period_about_something_else_leave_the_search_as_it_was(
+    offline_data_dir: Path,
+) -> None:
+    session = _session()
+    drafted = _waiting_search(session)
+    for aside in DATED_ASIDES:
+        assert session.send(aside).pending == drafted, aside
+
+
+def test_a_second_limit_or_weighting_adds_to_the_first_and_the_question_asked_is_kept(
+    offline_data_dir: Path,
+) -> None:
+    """ "cap CVaR at 3%" after "cap the drawdown at 20%" keeps both; "too" adds a scenario's
+    weight, "instead" replaces it; the search asked about the vol target keeps the target-vol
+    rule ("weight function inverse vol (fixed)") through every change."""
+    session = _session()
+    drafted = _waiting_search(session)
+    assert "weight function inverse vol (fixed)" in drafted["summary"]
+    for change in ("cap the drawdown at 20%", "cap CVaR at 3%", "weight the bear scenario double",
+                   "weight the high vol scenario double too"):  # fmt: skip
+        turn = session.send(change)
+    request = turn.pending["request"]
+    assert (
+        request["risk_limits"]["max_drawdown"] == 0.2 and request["risk_limits"]["cvar_95"] == 0.03
+    )
+    assert (
+        request["scenario_weights"]["bear"] == 2.0
+        and request["scenario_weights"]["high_vol"] == 2.0
+    )
+    assert "weight function inverse vol (fixed)" in turn.pending["summary"], turn.pending["summary"]
+    weights = session.send("weight the low vol scenario double instead").pending["request"]
+    assert {n for n, w in weights["scenario_weights"].items() if w > 1} == {"low_vol"}
+
+
+def test_a_cap_said_with_nothing_waiting_drafts_no_search(offline_data_dir: Path) -> None:
+    turn = _session().send("cap the drawdown at 20%")  # which portfolio? nothing to cap
+    assert turn.pending is None and "Which portfolio or stocks?" in turn.replies[-1], turn
 
 
 @settings(

@@ -218,11 +218,7 @@ def read_risk_limits(scan: Scanner) -> dict[str, float]:
         named = patterns.compile(  # "a 20% max drawdown", "a 20% drawdown limit"
             rf"(?<![\w.])-?{PCT}\s+(?:(?:max(?:imum)?\s+(?:{metric}))|(?:{metric})\s+{_LIMIT_AFTER})"
         )
-        capped = patterns.compile(  # "cap the drawdown at 20%", "limit CVaR to 3%"
-            rf"\b(?:cap|limit|keep|hold)\s+(?:the\s+|its\s+|my\s+|our\s+)?(?:{metric})\s+"
-            rf"(?:at|to|under|below|within)\s+-?{PCT}"
-        )
-        for pattern in (forward, backward, named, capped):
+        for pattern in (forward, backward, named):
             match = pattern.search(scan.free)
             if match is None:
                 continue
@@ -237,6 +233,30 @@ def read_risk_limits(scan: Scanner) -> dict[str, float]:
         limits["min_sharpe"] = float(sharpe.group(1))
         scan.consume(sharpe)
     return limits
+
+
+_CAPPED = tuple(
+    (
+        name,
+        patterns.compile(
+            rf"\b(?:cap|limit)\s+(?:the\s+|its\s+|my\s+|our\s+)?(?:{metric})\s+"
+            rf"(?:at|to)\s+-?{PCT}"
+        ),
+    )
+    for name, metric in _LIMIT_METRICS.items()
+)
+
+
+def capped_limits(low: str) -> dict[str, float]:
+    """The limits a change of a waiting search caps ("cap the drawdown at 20%", "limit CVaR to
+    3%"), as fractions, by `read_risk_limits`' names: read only where a search waits (alone,
+    "cap the drawdown at 20%" names no portfolio or search)."""
+    found = {}
+    for name, pattern in _CAPPED:
+        match = pattern.search(low)
+        if match is not None and not (name in ("cvar", "var") and fraction(match[1]) >= 0.5):
+            found[name] = fraction(match[1])
+    return found
 
 
 _MIN_SHARPE = patterns.compile(
