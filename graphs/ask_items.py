@@ -20,15 +20,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from graphs import ask_patterns as P
+from graphs.ask_dates import date_said, recent_start, sessions_said
+from graphs.ask_downturns import downturns_said
 from graphs.ask_items_memo import remembered
 from graphs.ask_vocabulary import Vocabulary
 from graphs.ask_weights import read_weights
 from services.shorthand import expand_shorthand
 from services.spelling import typo_of
-from services.windows import SESSIONS_PER, last_sessions_bounds
 from settings import patterns
 
 ITEM_KINDS = (
@@ -224,6 +223,15 @@ class _Scan:
                         add("ticker", typo, start, start + len(word))
 
     # -- windows, horizons, episodes ------------------------------------------------------
+    def downturns(self) -> None:
+        """Past downturns in the plural (`P.DOWNTURNS`): every historical episode."""
+        m = downturns_said(self.low, self.view())
+        if m is None:
+            return
+        for key in dict.fromkeys(P.EPISODE_YEARS.values()):
+            self.items.append(AskItem("episode", self.said(m), key))
+        self.claim(m.start(), m.end())
+
     def windows(self) -> None:
         stress = P.STRESS_CONTEXT.search(P.COMPARED_AGAINST.sub(" ", self.low)) is not None
         for pattern, key in P.EPISODES:
@@ -232,13 +240,14 @@ class _Scan:
                     continue
                 self.items.append(AskItem("episode", self.said(m), key))
                 self.claim(m.start(), m.end())
+        self.downturns()
         if stress:
             for m in P.EPISODE_YEAR.finditer(self.view()):
                 self.items.append(AskItem("episode", m.group("y"), P.EPISODE_YEARS[m.group("y")]))
                 self.claim(m.start("y"), m.end("y"))
         for pattern in P.HORIZONS:
             for m in pattern.finditer(self.view()):
-                sessions = _sessions(m.group("n"), m.group("u"))
+                sessions = sessions_said(m.group("n"), m.group("u"))
                 if sessions:
                     self.items.append(AskItem("horizon", self.said(m), sessions))
                     self.claim(m.start("n"), m.end("u"))  # "10-day 99 var": 99 is the level
@@ -255,9 +264,9 @@ class _Scan:
     def _window(self, m: re.Match[str], form: str) -> None:
         said = self.said(m)
         if form == "recent":
-            sessions = _sessions(m.group("n"), m.group("u"))
+            sessions = sessions_said(m.group("n"), m.group("u"))
             if sessions:
-                start = _recent_start(self.vocab, sessions)
+                start = recent_start(self.vocab, sessions)
                 self.items.append(AskItem("recent", said, {"sessions": sessions, "start": start}))
         elif form == "ytd":
             end = self.vocab.data_end
@@ -270,7 +279,7 @@ class _Scan:
         else:
             for group, kind in (("a", "start"), ("b", "end")):
                 if group in m.re.groupindex and m.group(group):
-                    day = _date(m.group(group), at_end=kind == "end")
+                    day = date_said(m.group(group), at_end=kind == "end")
                     if day is not None:
                         self.items.append(AskItem(kind, said, day))
         self.claim(m.start(), m.end())
@@ -298,7 +307,7 @@ class _Scan:
             unit = next(
                 (m.groupdict()[k] for k in ("u", "u2", "u3") if m.groupdict().get(k)), "days"
             )
-            if sessions := _sessions(m.group("n") or m.group("n2"), unit):
+            if sessions := sessions_said(m.group("n") or m.group("n2"), unit):
                 self.items.append(AskItem(kind, self.said(m), sessions))
                 self.claim(m.start(), m.end())
         for m in P.BETA_TO.finditer(self.low):  # "beta of JPM to XOM": XOM, not the index
@@ -502,56 +511,6 @@ def _shouting(text: str, tickers: frozenset[str]) -> bool:
     words = [w for w in P.LONG_WORD.findall(text) if w.upper() not in tickers]
     upper = sum(w.isupper() for w in words)
     return upper >= 3 and upper > 0.6 * len(words)
-
-
-def _sessions(count: str | None, unit: str) -> int:
-    """Sessions in `count` `unit`s ("6 months" -> 126; no count is one)."""
-    n = 1.0 if count is None else float(P.NUMBER_WORDS.get(count.lower(), 0) or count)
-    unit = unit.lower()
-    key = next(
-        (
-            k
-            for k, prefixes in (
-                ("year", ("y",)),
-                ("quarter", ("q",)),
-                ("month", ("mo", "mth", "m")),
-                ("week", ("w",)),
-                ("session", ("s", "trading")),
-                ("day", ("d",)),
-            )
-            if unit.startswith(prefixes)
-        ),
-        None,
-    )
-    return round(n * SESSIONS_PER[key]) if key else 0
-
-
-def _recent_start(vocab: Vocabulary, sessions: int) -> str | None:
-    """The first session of the data's last `sessions` sessions (None when unknown)."""
-    if vocab.sessions is None or len(vocab.sessions) < sessions:
-        return None
-    start, _ = last_sessions_bounds(vocab.sessions, sessions)
-    return pd.Timestamp(start).date().isoformat()
-
-
-def _date(said: str, *, at_end: bool) -> str | None:
-    """An ISO date for a date as said ("2019", "March 2020", "2019-03", "2019-03-15"): the
-    first day of the period, or its last with `at_end`; None for an impossible date."""
-    said = said.strip().rstrip(".")
-    try:
-        if P.ISO_DAY.fullmatch(said):
-            return pd.Timestamp(said).date().isoformat()
-        if P.ISO_YEAR.fullmatch(said):
-            period = pd.Period(said, freq="Y")
-        elif P.ISO_MONTH.fullmatch(said):
-            period = pd.Period(said, freq="M")
-        else:
-            month, year = said.split()
-            period = pd.Period(f"{month[:3]} {year}", freq="M")
-    except (ValueError, KeyError):
-        return None
-    day = period.end_time if at_end else period.start_time
-    return pd.Timestamp(day).date().isoformat()
 
 
 def _scenario(said: str) -> str:

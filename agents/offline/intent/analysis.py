@@ -42,9 +42,11 @@ from agents.offline.intent.rankings import (
 from agents.offline.intent.scanner import PCT, fraction, word_start
 from agents.offline.intent.stress_reading import (
     BEAR_CASE,
+    PAST_DOWNTURNS,
     STRESS,
     episodes_named,
     market_move_named,
+    past_downturns_asked,
     stocks_compared,
 )
 from agents.offline.intent.targets import sector_tickers
@@ -576,7 +578,8 @@ def read_analysis(
         low = _EPISODES[intent.episode].sub(" ", low)
     stress = bool(STRESS.search(low))
     move, episodes = market_move_named(low), episodes_named(low, stress)
-    bear = bool(BEAR_CASE.search(low))
+    past = past_downturns_asked(low)  # "how did KO do in bear markets?": the episodes
+    bear = bool(BEAR_CASE.search(PAST_DOWNTURNS.sub(" ", low) if past else low))
     bear_case = bool(_BEAR_CASE_SAID.search(low))
     if move is not None or episodes or bear_case or (stress and (bear or "stress" in low)):
         return _base(

@@ -12,7 +12,7 @@ from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.names import IntentName
 from agents.offline.intent.scanner import Scanner
-from agents.offline.intent.stress_reading import market_move_named
+from agents.offline.intent.stress_reading import market_move_named, past_downturns_asked
 from settings import patterns
 
 PORTFOLIO_ID = patterns.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
@@ -298,6 +298,7 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
     if not _SEARCH_NAMED.search(low) and (
         (slots.get("episode") is None and _EPISODE.search(low))  # one read as a window: none
         or (market_move_named(low) is not None and _WOULD.search(low))  # "if it falls 20%"
+        or past_downturns_asked(low)  # "how did KO do in bear markets?": the past ones
     ):
         scores["scenarios"] += EPISODE_WEIGHT
     if (

@@ -19,7 +19,14 @@ from settings import patterns
 if TYPE_CHECKING:
     from agents.offline.intent import Intent
 
-__all__ = ["BEAR_CASE", "STRESS", "episodes_named", "market_move_named", "stocks_compared"]
+__all__ = [
+    "BEAR_CASE",
+    "PAST_DOWNTURNS",
+    "STRESS",
+    "episodes_named",
+    "market_move_named",
+    "stocks_compared",
+]
 
 _FALL = (
     r"(?:drops?|dropping|falls?|falling|declines?|crash(?:es)?|plunges?|sell[\s-]?offs?|"
@@ -73,6 +80,32 @@ _ALL_EPISODES = patterns.compile(
     r"\b(?:historical|past|history's|famous)\s+(?:episodes|crises|crashes|stress(?:es)?|"
     r"scenarios)\b|\b(?:the\s+)?(?:big|major|great)\s+(?:crashes|crises)\b"
 )
+PAST_DOWNTURNS = patterns.compile(
+    r"\b(?:in|during|through|across|over)\s+(?:(?:the\s+)?(?:past|previous|earlier|last|recent)\s+"
+    r"|historical\s+|real\s+)?(?:bear\s+markets|downturns|market\s+crashes|crashes|sell[\s-]?offs"
+    r"|crises|corrections)\b"
+)
+"""Downturns said in the plural ("in bear markets", "in past crashes", "in downturns")."""
+_HOW_IT_DID = patterns.compile(
+    r"\b(?:do|did|does|done|doing|fare[sd]?|faring|hold(?:s|ing)?\s+up|held\s+up|perform\w*"
+    r"|behave[sd]?|cope[sd]?|react(?:s|ed)?)\b"
+)
+_SEARCH_CUE = patterns.compile(
+    r"\b(?:find|search\w*|strateg\w*|settings?|parameters?|tun(?:e|ing)|trials?|optimi[sz]\w*"
+    r"|target[\s-]?vol\w*)\b"
+)
+
+
+def past_downturns_asked(low: str) -> bool:
+    """Whether the message asks how stocks or a portfolio did in downturns said in the plural
+    ("how did KO do in bear markets?", "how do KO and PEP hold up in downturns?"): the historical
+    episodes, every one. In a search ("find a strategy that holds up in downturns", "VaR under
+    3% in bear markets") they are the simulated bear scenario, as a bear market said alone ("in
+    a bear market") is."""
+    found = PAST_DOWNTURNS.search(low)
+    if found is None or _SEARCH_CUE.search(low):
+        return False
+    return bool(_HOW_IT_DID.search(low) or found.group(0).split()[-1] != "markets")
 
 
 _EPISODE_YEARS = {"gfc_2008": r"\b2008\b", "covid_2020": r"\b2020\b", "rates_2022": r"\b2022\b"}
@@ -86,7 +119,7 @@ def episodes_named(low: str, stress: bool) -> tuple[str, ...]:
     """The episodes named ("the 2008 crisis", "covid", "the 2022 rate shock"; in a stress
     question, or beside an episode named, a bare year too: "stress it through 2008", "in the
     2020 covid selloff and 2022")."""
-    if _ALL_EPISODES.search(low):
+    if _ALL_EPISODES.search(low) or past_downturns_asked(low):
         return tuple(_EPISODES)
     named = read_mentioned(_EPISODES, low)
     if not (stress or named):
