@@ -17,7 +17,7 @@ model in canonical JSON (`prompts.canonical`: sorted keys, floats to 6 significa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar, cast
@@ -61,6 +61,16 @@ MAX_TOOL_ROUNDS = 6
 
 class AgentError(RuntimeError):
     """An agent failed to produce a valid decision."""
+
+
+class InvalidDecisionError(AgentError):
+    """An agent's decision broke its schema twice, the last time with values out of its bounds
+    (`errors`: pydantic's, of the last): often values the user asked for ("make it 0 trials"),
+    said to them as such."""
+
+    def __init__(self, message: str, errors: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__(message)
+        self.errors = list(errors)
 
 
 @dataclass(frozen=True)
@@ -345,4 +355,8 @@ def run_agent(
         notes.append(note)
         trace_note(note, "decision_retry")
         error = RETRY_PROMPT.format(problem=problem, schema=schema.__name__)
-    raise AgentError(f"the {role} agent gave no valid {schema.__name__}: {error}")
+    failed = f"the {role} agent gave no valid {schema.__name__}: {error}"
+    invalid = reply.get("parsing_error")
+    if isinstance(invalid, ValidationError):
+        raise InvalidDecisionError(failed, invalid.errors())
+    raise AgentError(failed)

@@ -26,7 +26,7 @@ owner, tools, memory) is `graphs.thread_bindings`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage
@@ -37,6 +37,7 @@ from langgraph.store.base import BaseStore
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
+from agents.agent_loop import InvalidDecisionError
 from agents.chat import answer, draft_deployment, draft_request, route_message
 from agents.conversation_texts import LAST_RUN_MARKER, PROPOSAL_MARKER
 from agents.grounding import citation_problems, research_passages
@@ -231,9 +232,16 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     from graphs.chat_search import request_from_draft
 
     emit_node_started("optimizer")
-    outcome = draft_request(
-        state["messages"], config, settings_of(config), memory_of(config), _held_context(state)
-    )
+    try:
+        outcome = draft_request(
+            state["messages"], config, settings_of(config), memory_of(config), _held_context(state)
+        )
+    except InvalidDecisionError as exc:  # "make it 0 trials": out of the request's bounds
+        text = f"I could not set up that search: {_problems(exc.errors)}. Please rephrase."
+        return {
+            "draft": _kept(state, "approve"),
+            "messages": [_reply(state["messages"], text, config)],
+        }
     owner = owner_of(config)
     notes: list[str] = []
     from_profile: list[str] = []
@@ -242,11 +250,7 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         if owner is not None:
             request, notes, from_profile = profile_draft(request, *owner)
     except (ValidationError, InputError) as exc:
-        problems = (
-            "; ".join(f"{f}: {problem}" for f, problem in validation_problems(exc.errors()))
-            if isinstance(exc, ValidationError)
-            else exc.message
-        )
+        problems = _problems(exc.errors()) if isinstance(exc, ValidationError) else exc.message
         text = f"I could not set up that search: {problems}. Please rephrase."
         return {
             "draft": _kept(state, "approve"),
@@ -266,6 +270,18 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         "focus": list(outcome.decision.focus or []),
         "tokens": outcome.tokens,
     }
+
+
+_FIELD_WORDS = {"max_trials": "trials", "capital": "capital", "universe": "stocks"}
+"""The words of the draft fields a user most often asks out of bounds ("make it 0 trials")."""
+
+
+def _problems(errors: Sequence[Mapping[str, Any]]) -> str:
+    """Pydantic's `errors` as "field: problem" sentences, joined (a field in words where it has
+    them: "trials: must be at least 1")."""
+    return "; ".join(
+        f"{_FIELD_WORDS.get(f, f)}: {problem}" for f, problem in validation_problems(errors)
+    )
 
 
 @guarded("approve", {"draft": None, "held": None})
@@ -394,9 +410,14 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
     from graphs.chat_deployment import deployment_proposal, deployment_refusal
 
     emit_node_started("optimizer")
-    outcome = draft_deployment(
-        state["messages"], config, settings_of(config), memory_of(config), _held_context(state)
-    )
+    try:
+        outcome = draft_deployment(
+            state["messages"], config, settings_of(config), memory_of(config), _held_context(state)
+        )
+    except InvalidDecisionError as exc:  # "with $0": out of the deployment's bounds
+        text = f"I could not set up that deployment: {_problems(exc.errors)}. Please rephrase."
+        kept = _kept(state, "approve_deployment")
+        return {"deployment": kept, "messages": [_reply(state["messages"], text, config)]}
     owner = owner_of(config)
     decision = outcome.decision
     built = list(state.get("portfolios") or {})

@@ -144,6 +144,26 @@ def test_a_search_that_cannot_run_is_explained_instead_of_drafted(session: ChatS
     assert not (session.settings.data_dir / "runs").exists()
 
 
+@pytest.mark.parametrize("trials", [0, 50_000])
+def test_trials_out_of_bounds_are_said_as_the_user_s_not_as_a_failure(
+    session: ChatSession, trials: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ "with 0 trials" is the user's value out of the search's bounds (1 to 20,000): said so,
+    nothing drafted, the search waiting kept; it was "something went wrong on my side" and a
+    logged traceback."""
+    bound = "must be at least 1" if trials < 1 else "must be at most 20000"
+    with caplog.at_level("WARNING"):
+        fresh = session.send(f"find the best vol target for KO and PG with {trials} trials")
+        assert fresh.pending is None
+        assert f"I could not set up that search: trials: {bound}." in fresh.replies[0], fresh
+        waiting = session.send(SEARCH).pending
+        changed = session.send(f"make it {trials} trials")
+    assert changed.pending == waiting  # the search waiting is kept
+    assert f"trials: {bound}" in changed.replies[0], changed.replies
+    assert "on my side" not in " ".join(changed.replies + fresh.replies)
+    assert not [r for r in caplog.records if "chat turn failed" in r.getMessage()], caplog.text
+
+
 def test_help_and_stray_confirmations_are_answered_by_the_supervisor(session: ChatSession) -> None:
     assert "search volatility-targeting strategies" in session.send("what can you do?").replies[-1]
     assert "no run waiting" in session.send("go ahead").replies[-1]
