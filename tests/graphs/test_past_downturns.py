@@ -27,7 +27,8 @@ ASKS = (
     "How did {t} do in bear markets?",
     "how does {t} hold up in downturns?",
     "how did {t} fare in past crashes?",
-    "{t} in sell-offs",
+    "how did {t} do in the downturns?",
+    "how did {t} do in past recessions?",
     "how has {t} held up in previous bear markets?",
     "how did {t} perform during market crashes",
 )
@@ -37,6 +38,12 @@ SEARCHES = (
     "find a target vol setting for XOM CVX with VaR under 3% in bear markets",
 )
 """Searches whose downturns are the simulated bear scenario."""
+OTHER_READINGS = {
+    "what's KO's beta in downturns?": "beta 0.",  # the measure asked
+    "how did KO do in bear markets before 2010?": "2010-12-31",  # the window said
+    "how did the S&P 500 do in bear markets?": "The S&P 500 index from",  # the index
+}
+"""Downturns beside a measure, a window or the index: those are answered, no episode replayed."""
 
 
 def _replayed(reply: str) -> dict[str, float]:
@@ -66,6 +73,14 @@ def test_how_a_stock_did_in_downturns_replays_every_episode(ticker: str, ask: st
         expected = float(prices.loc[episode.end] / prices.loc[episode.start] - 1)
         assert abs(told - expected) <= 0.0006, (key, told, expected, reply)  # as said: 0.1%
     assert "Not used" not in reply, reply  # the downturns were the episodes, all of them
+
+
+def test_downturns_beside_a_measure_a_window_or_the_index_keep_what_was_asked() -> None:
+    for ask, answered in OTHER_READINGS.items():
+        reply = answer_in_new_thread(ask)
+        assert answered in reply and not _replayed(reply), (ask, reply)
+        items = ask_items(ask, vocabulary(Settings()))
+        assert not [item for item in items if item.kind == "episode"], (ask, items)
 
 
 def test_a_portfolio_built_then_asked_about_past_bear_markets_is_replayed() -> None:

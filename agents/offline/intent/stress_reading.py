@@ -81,31 +81,35 @@ _ALL_EPISODES = patterns.compile(
     r"scenarios)\b|\b(?:the\s+)?(?:big|major|great)\s+(?:crashes|crises)\b"
 )
 PAST_DOWNTURNS = patterns.compile(
-    r"\b(?:in|during|through|across|over)\s+(?:(?:the\s+)?(?:past|previous|earlier|last|recent)\s+"
-    r"|historical\s+|real\s+)?(?:bear\s+markets|downturns|market\s+crashes|crashes|sell[\s-]?offs"
-    r"|crises|corrections)\b"
+    r"\b(?:in|during|through|across|over)\s+(?:the\s+)?(?:(?:past|previous|earlier|last|recent"
+    r"|historical|real)\s+)?(?:bear\s+markets|downturns|(?:market\s+)?crashes|sell[\s-]?offs"
+    r"|recessions)\b"
 )
 """Downturns said in the plural ("in bear markets", "in past crashes", "in downturns")."""
 _HOW_IT_DID = patterns.compile(
     r"\b(?:do|did|does|done|doing|fare[sd]?|faring|hold(?:s|ing)?\s+up|held\s+up|perform\w*"
     r"|behave[sd]?|cope[sd]?|react(?:s|ed)?)\b"
 )
-_SEARCH_CUE = patterns.compile(
+_ELSEWHERE = patterns.compile(
     r"\b(?:find|search\w*|strateg\w*|settings?|parameters?|tun(?:e|ing)|trials?|optimi[sz]\w*"
-    r"|target[\s-]?vol\w*)\b"
+    r"|target[\s-]?vol\w*|c?var|value[\s-]at[\s-]risk|expected shortfall|betas?|correlat\w*"
+    r"|volatil\w*|vol|sharpe|sortino|calmar|draw[\s-]?downs?|risk|the\s+market|s&p|index|spx"
+    r"|(?:19|20)\d\d|since|before|after|between|until)\b"
 )
+"""What makes downturns said in the plural the simulated bear scenario, or leaves them to what
+else the message asks: a search, a measure ("KO's beta in downturns"), the index, a window."""
 
 
 def past_downturns_asked(low: str) -> bool:
     """Whether the message asks how stocks or a portfolio did in downturns said in the plural
     ("how did KO do in bear markets?", "how do KO and PEP hold up in downturns?"): the historical
-    episodes, every one. In a search ("find a strategy that holds up in downturns", "VaR under
-    3% in bear markets") they are the simulated bear scenario, as a bear market said alone ("in
-    a bear market") is."""
-    found = PAST_DOWNTURNS.search(low)
-    if found is None or _SEARCH_CUE.search(low):
-        return False
-    return bool(_HOW_IT_DID.search(low) or found.group(0).split()[-1] != "markets")
+    episodes, every one. Not beside a search ("a strategy that holds up in downturns"), a
+    measure ("VaR under 3% in bear markets", "KO's beta in downturns"), the index or a window
+    ("since 2019"): those keep their own reading (the simulated bear scenario, the measure, the
+    window)."""
+    return bool(
+        PAST_DOWNTURNS.search(low) and _HOW_IT_DID.search(low) and not _ELSEWHERE.search(low)
+    )
 
 
 _EPISODE_YEARS = {"gfc_2008": r"\b2008\b", "covid_2020": r"\b2020\b", "rates_2022": r"\b2022\b"}
