@@ -23,10 +23,12 @@ from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.proposal_questions import is_question, waiting_proposal
 from settings import patterns
 
-LEAST_CAPITAL = 1_000
-"""The least amount read as a deployment's capital ("$500" is not read as one)."""
+LEAST_BARE_CAPITAL = 1_000
+"""The least number said without a currency or a unit that is read as capital ("with 250,000";
+"at 3" is none); an amount said as money ("$500", "$0") is read whatever it is."""
 _MONEY = patterns.compile(
-    r"(\$|\busd\s*)?\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|thousand|million|mn|dollars)?\b"
+    r"(-\s*)?(\$|\busd\s*)?(-\s*)?\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
+    r"(k|m|thousand|million|mn|dollars)?\b"
 )
 _FREQUENCIES = (
     (patterns.compile(r"\bdaily\b|\bevery (?:day|session)\b|\beach (?:day|session)\b"), "session"),
@@ -97,17 +99,19 @@ _NUMBER = patterns.compile(r"\d[\d,.:]*")
 
 
 def capital_said(text: str) -> float | None:
-    """The largest amount of money named ("$250k", "250,000", "1.5 million"), if any is at least
-    `LEAST_CAPITAL`; a year ("2015") is none."""
+    """The amount of money named ("$250k", "250,000", "1.5 million", "$500", "$0", "-$5,000"),
+    the largest in size if several; a number said bare is money from `LEAST_BARE_CAPITAL` and
+    not a year ("since 2015"). An amount no deployment takes ("$0", "-$5,000") is read as said:
+    the draft's check refuses it, naming the field."""
     amounts = []
-    for dollar, number, unit in _MONEY.findall(text):
+    for before, dollar, after, number, unit in _MONEY.findall(text):
         value = float(number.replace(",", ""))
-        if not (dollar or unit or "," in number) and 1900 <= value <= 2100:
-            continue  # a year ("since 2015"), not money
+        marked = bool(dollar or unit)
+        if not (marked or "," in number) and (1900 <= value <= 2100 or value < LEAST_BARE_CAPITAL):
+            continue  # a year ("since 2015") or a number that is no money ("at 3")
         value *= {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}.get(unit, 1.0)
-        amounts.append(value)
-    big = [a for a in amounts if a >= LEAST_CAPITAL]
-    return max(big) if big else None
+        amounts.append(-value if dollar and (before or after) else value)
+    return max(amounts, key=abs) if amounts else None
 
 
 def _frequency(low: str) -> str | None:
@@ -203,9 +207,8 @@ def reads_deployment_change(intent: Intent) -> bool:
 
 
 UNREAD_CHANGE = (
-    "I did not change the deployment waiting for your approval: I can change its capital, "
-    f'${LEAST_CAPITAL:,} or more ("with $250k"), and its schedule: daily, weekly, monthly or '
-    "quarterly, on the first or last "
+    "I did not change the deployment waiting for your approval: I can change its capital "
+    '("with $250k") and its schedule: daily, weekly, monthly or quarterly, on the first or last '
     'session of the period ("monthly, at month end"), at a time of day ("at 10:30"). It '
     "still waits: approve it, edit it or reject it."
 )

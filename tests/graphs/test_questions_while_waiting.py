@@ -301,6 +301,7 @@ DEPLOYMENT_CHANGES = {
     "rebalance at 10:30 instead": (100_000.0, {"every": "week", "on": "first", "at": "10:30"}),
     "rebalance on the last day of the month": (100_000.0, {"every": "month", "on": "last"}),
     "at 3pm instead": (100_000.0, {"every": "week", "at": "15:00"}),
+    "make it $500": (500.0, {"every": "week", "on": "first"}),
 }
 """Changes of a waiting deployment ("deploy that to paper weekly") in words: its capital and
 schedule after each, the rest kept."""
@@ -364,11 +365,17 @@ def test_changes_it_cannot_draft_are_said_and_stock_questions_change_nothing(
         assert session.send(aside).pending == trials, aside
     session.send("approve")
     weekly = session.send("deploy that to paper weekly").pending
-    for unread in ("make it biweekly", "rebalance on fridays instead", "make it $500",
+    for unread in ("make it biweekly", "rebalance on fridays instead",
                    "rebalance every 2 weeks", "at 4:30pm instead", "make it at 3"):  # fmt: skip
         turn = session.send(unread)
         assert turn.replies[-1] == UNREAD_CHANGE and turn.pending == weekly, unread
-    assert "$1,000 or more" in UNREAD_CHANGE  # why "$500" was not read
+    for refused in ("make it $0", "with -$5,000 instead"):  # said, and refused by its bound
+        turn = session.send(refused)
+        assert turn.pending == weekly, (refused, turn.replies)
+        assert (
+            "I could not set up that deployment: capital: must be greater than 0"
+            in (turn.replies[-1])
+        ), (refused, turn.replies)
     for other in ("could you backtest it since 2015?", "can we cap losses at 5%?",
                   "what's the winner's monthly volatility?", "how did it do last month?",
                   "can you explain why the winner was picked?"):  # fmt: skip
