@@ -64,9 +64,9 @@ class AgentError(RuntimeError):
 
 
 class InvalidDecisionError(AgentError):
-    """An agent's decision broke its schema twice, the last time with values out of its bounds
-    (`errors`: pydantic's, of the last): often values the user asked for ("make it 0 trials"),
-    said to them as such."""
+    """An agent's decision was refused by its schema twice (`errors`: pydantic's, of the last):
+    often values the user asked for out of the schema's bounds ("make it 0 trials"), said to
+    them as such."""
 
     def __init__(self, message: str, errors: Sequence[Mapping[str, Any]]) -> None:
         super().__init__(message)

@@ -224,7 +224,8 @@ class _Scan:
 
     # -- windows, horizons, episodes ------------------------------------------------------
     def downturns(self) -> None:
-        """Past downturns in the plural (`P.DOWNTURNS`): every historical episode."""
+        """Past downturns in the plural (`graphs.ask_downturns.downturns_said`): every historical
+        episode."""
         m = downturns_said(self.low, self.view())
         if m is None:
             return

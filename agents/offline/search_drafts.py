@@ -358,9 +358,9 @@ def _change_fields(intent: Intent, universe: tuple[str, ...]) -> dict[str, Any]:
 def _merged(draft: dict[str, Any], changed: dict[str, Any], instead: bool) -> dict[str, Any]:
     """`draft` with the fields a later message states (`changed`): settings kept, risk limits,
     scenario weights and protection added to what the draft has ("cap CVaR at 3%" keeps the
-    drawdown limit, "weight the high vol scenario double too" the bear's weight, "with collars
-    instead" the strike), the rest replaced; a message saying "instead" ("weight the high vol
-    scenario double instead") replaces the scenario weights too."""
+    drawdown limit, "weight the high vol scenario double too" the bear's weight; a hedge's
+    settings the message leaves unset are kept), the rest replaced; a message saying "instead"
+    ("weight the high vol scenario double instead") replaces the scenario weights too."""
     merged = {**draft, **changed}
     if "fixed" in changed or "fixed" in draft:
         merged["fixed"] = {**draft.get("fixed", {}), **changed.get("fixed", {})}
