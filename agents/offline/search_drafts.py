@@ -144,8 +144,9 @@ def follows_up(intent: Intent) -> bool:
 
 
 _RESTRICTS = patterns.compile(r"\b(?:only|just|instead|rather)\b")
-"""Words that make stocks named alone a change of the universe when read back ("with KO only");
-"KO and PEP" alone may have asked their statistics."""
+"""Words that make stocks named alone a change of the universe when read back ("with KO only";
+"KO and PEP" alone may have asked their statistics), and a scenario weighting replace the one
+before ("weight the high vol scenario double instead")."""
 
 
 _UNIVERSE_WORDS = frozenset({
@@ -399,9 +400,6 @@ def _refill_from_profile(
         draft.pop("risk_limits", None)
 
 
-_INSTEAD = patterns.compile(r"\b(?:instead|rather|only)\b")
-
-
 _SAME = patterns.compile(r"\bsame\b")
 
 
@@ -437,14 +435,14 @@ def draft_search(inp: PolicyInput) -> AIMessage:
     if (waiting := _waiting_search(inp, latest)) is not None:  # its change: from it
         base = draft_of_request(waiting["request"], waiting.get("focus") or ())
         changed = _change_fields(latest, tuple(base.get("universe") or ()))
-        draft = _merged(base, changed, bool(_INSTEAD.search(latest.text.lower())))
+        draft = _merged(base, changed, bool(_RESTRICTS.search(latest.text.lower())))
         _refill_from_profile(draft, base, waiting.get("from_profile") or ())
     else:
         asks = _search_asks(inp) or [latest]
         draft = _search_fields(asks[0], thread_subject(inp))
         for revision in asks[1:]:  # each states only what it changes, of the universe so far
             changed = _search_fields(revision, tuple(draft.get("universe") or ()))
-            draft = _merged(draft, changed, bool(_INSTEAD.search(revision.text.lower())))
+            draft = _merged(draft, changed, bool(_RESTRICTS.search(revision.text.lower())))
     stressed = [n for n, w in (draft.get("scenario_weights") or {}).items() if w > 1.0]
     focus = f", weighting the {' and '.join(stressed)} scenario(s) double" if stressed else ""
     hedged = " with option protection" if "protection" in draft else ""
