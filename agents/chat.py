@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agents.agent_loop import (
     AgentOutcome,
@@ -35,6 +35,7 @@ from agents.model_routes import RoutedModel
 from agents.models import chat_model, routes_for
 from prompts import load_guide
 from prompts.roles import AgentRole
+from quant.strategy import MAX_TARGET_VOL
 from settings import Settings
 
 CHAT_MODE = (
@@ -205,6 +206,19 @@ class RequestDraft(BaseModel):
         "-> target_vol); the answer names the winner's value of each.",
     )
     summary: str = Field(default="", max_length=600)
+
+    @field_validator("target_vol_range")
+    @classmethod
+    def _targets_a_strategy_takes(cls, targets: list[float] | None) -> list[float] | None:
+        """Volatility targets are annualised fractions above 0 and at most `MAX_TARGET_VOL`
+        ("target vol 500%" is refused in words, not run at the leverage cap)."""
+        if targets is not None and not all(0.0 < t <= MAX_TARGET_VOL for t in targets):
+            asked = " to ".join(f"{t * 100:,.6g}%" for t in dict.fromkeys(targets))
+            raise ValueError(
+                f"{asked} a year asked, but a volatility target must be above 0% and at most "
+                f"{MAX_TARGET_VOL:.0%} a year"
+            )
+        return targets
 
 
 class DeploymentDraft(BaseModel):

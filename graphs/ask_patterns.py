@@ -303,7 +303,7 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
     (patterns.compile(r"\b(?<!back )(?<!compared )(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?)\s+(?:the\s+)?"
                 rf"(?:end of\s+)?(?P<b>{DATE})\b"), "end"),
     (patterns.compile(r"(?<!middle )(?<!half )\b(?:in|during|over|for|throughout|through|of|across)\s+(?:the\s+(?:year\s+)?|"
-                rf"calendar\s+(?:year\s+)?)?(?P<y>{YEAR})\b"), "year"),
+                rf"calendar\s+(?:year\s+)?)?(?P<y>{YEAR})\b(?![\s-]*(?:trading\s+)?(?:days?|sessions?)\b)"), "year"),
     (patterns.compile(r"\b(?:ytd|year[- ]to[- ]date|this year)\b"), "ytd"),
     (patterns.compile(r"\b(?:last|past|previous|trailing|prior|recent)\s+(?:(?P<n>\d+(?:\.\d+)?|an?|"
                 r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen)\s*)?"
@@ -383,8 +383,8 @@ LEVERAGE = patterns.compile(
 )
 """A strategy's leverage ("2x leverage", "leverage 1.5")."""
 LOOKBACK = patterns.compile(
-    r"\b(?P<n>\d{1,3})[- ]?(?P<u>days?|months?|weeks?)\s+(?:of\s+)?look[- ]?back\b"
-    r"|\blook[- ]?back\s+(?:of\s+)?(?P<n2>\d{1,3})(?:[- ]?(?P<u2>days?|months?|weeks?)\b)?"
+    r"\b(?P<n>\d{1,6})[- ]?(?P<u>days?|months?|weeks?)\s+(?:of\s+)?look[- ]?back\b"
+    r"|\blook[- ]?back\s+(?:of\s+)?(?P<n2>\d{1,6})(?!\d)(?:[- ]?(?P<u2>days?|months?|weeks?)\b)?"
 )
 """A strategy's lookback ("a 63-day lookback", "lookback 6 months", "6 months of lookback")."""
 _ROLLING_COUNT = r"\d{1,3}(?:\.\d+)?|one|two|three|four|six|nine|twelve"

@@ -272,7 +272,12 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     }
 
 
-_FIELD_WORDS = {"max_trials": "trials", "capital": "capital", "universe": "stocks"}
+_FIELD_WORDS = {
+    "max_trials": "trials",
+    "capital": "capital",
+    "universe": "stocks",
+    "target_vol_range": "volatility target",
+}
 """The words of the draft fields a user most often asks out of bounds ("make it 0 trials")."""
 
 

@@ -105,7 +105,8 @@ def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
     draft: dict[str, Any] = dict(window_args(intent, subject))
     stressed = list(intent.scenarios)
     if stressed:
-        draft["scenario_weights"] = {n: (2.0 if n in stressed else 1.0) for n in REGIME_NAMES}
+        weight = scenario_emphasis(intent.text.lower())
+        draft["scenario_weights"] = {n: (weight if n in stressed else 1.0) for n in REGIME_NAMES}
     if (targets := _target_vol_range(intent)) is not None:
         draft["target_vol_range"] = targets
     if intent.weight_functions:
@@ -298,10 +299,27 @@ def _waiting_search(inp: PolicyInput, latest: Intent) -> dict[str, Any] | None:
 _FRESH_SEARCH = patterns.compile(rf"\b(?:{_ASK_VERBS})\b|(?<!the )\bsearch\b")
 """A verb of a fresh ask; "the search" is the one waiting ("run the search on KO only")."""
 _WEIGHTS_SCENARIOS = patterns.compile(
-    r"\b(?:weight\w*|double|twice|stress\w*|emphasi[sz]\w*|focus\w*|more on|overweight\w*)\b"
+    r"\b(?:weight\w*|double|twice|triple|thrice|stress\w*|emphasi[sz]\w*|focus\w*|more on"
+    r"|overweight\w*)\b"
 )
 """Words that weight a search's scenarios ("weight the bear scenario double"); a scenario named
 alone ("the bear case") may ask about it."""
+_MULTIPLES = {"double": 2.0, "twice": 2.0, "triple": 3.0, "thrice": 3.0, "quadruple": 4.0}
+_MULTIPLE = patterns.compile(
+    r"\b(double|twice|triple|thrice|quadruple)\b|(?<![\w.])(\d{1,2}(?:\.\d+)?)\s*(?:x|times)\b"
+    r"(?!\s*(?:the\s+)?(?:max(?:imum)?\s+)?(?:leverage|levered|gross)\b)"
+)
+
+
+def scenario_emphasis(low: str) -> float:
+    """The weight of the scenarios a search stresses, against 1 for the others: the multiple
+    said ("weight the bear scenario triple": 3; "3x the weight on bear": 3), 2 when none is
+    ("weight the bear scenario more"); a multiple of leverage ("2x leverage") is not one."""
+    match = _MULTIPLE.search(low)
+    if match is None:
+        return 2.0
+    said = _MULTIPLES.get(match[1] or "") or float(match[2] or 2.0)
+    return said if 1.0 < said <= 10.0 else 2.0
 
 
 _STATES_CHANGE = patterns.compile(

@@ -164,6 +164,33 @@ def test_trials_out_of_bounds_are_said_as_the_user_s_not_as_a_failure(
     assert not [r for r in caplog.records if "chat turn failed" in r.getMessage()], caplog.text
 
 
+@pytest.mark.parametrize(
+    ("said", "problem"),
+    [
+        ("with -5 trials", "trials: must be at least 1"),
+        (
+            "with target vol 500%",
+            "volatility target: 500% a year asked, but a volatility target must be above 0% and "
+            "at most 100% a year",
+        ),
+        (
+            "with a lookback of 5000 days",
+            "lookback 5,000 trading days asked, but it must be a whole number of trading days "
+            "from 2 to 2,499",
+        ),
+    ],
+)
+def test_values_out_of_bounds_are_refused_as_said(
+    session: ChatSession, said: str, problem: str
+) -> None:
+    """A value out of bounds is refused with the value said: "-5 trials" ran 5 trials, "target
+    vol 500%" ran at the leverage cap, "a lookback of 5000 days" was quoted as 500."""
+    turn = session.send(f"optimize a vol-targeting strategy for KO and PEP {said}")
+    assert turn.pending is None, turn.pending
+    assert f"I could not set up that search: {problem}." in turn.replies[0], turn.replies
+    assert "of 500," not in turn.replies[0], turn.replies  # the accounting quotes it whole
+
+
 def test_help_and_stray_confirmations_are_answered_by_the_supervisor(session: ChatSession) -> None:
     assert "search volatility-targeting strategies" in session.send("what can you do?").replies[-1]
     assert "no run waiting" in session.send("go ahead").replies[-1]

@@ -160,6 +160,27 @@ def test_changes_of_a_waiting_search_change_what_they_say_and_keep_the_rest(
     assert request["search_space"]["target_vol"] == drafted["search_space"]["target_vol"]
 
 
+def test_the_vol_kept_at_a_level_and_a_multiple_of_a_scenario_change_a_waiting_search(
+    offline_data_dir: Path,
+) -> None:
+    """ "keep the vol at 10%" was answered "What would you like me to do"; "weight the bear
+    scenario triple" weighted it double."""
+    session = _session()
+    drafted = _waiting_search(session)["request"]
+    for change, changed in (
+        ("keep the vol at 10%", lambda r: r["search_space"]["target_vol"] == 0.1),
+        ("hold the volatility at 15%", lambda r: r["search_space"]["target_vol"] == 0.15),
+        ("weight the bear scenario triple", lambda r: r["scenario_weights"]["bear"] == 3.0),
+    ):
+        turn = session.send(change)
+        assert turn.pending is not None, (change, turn.replies)
+        assert changed(turn.pending["request"]), (change, turn.pending["request"])
+    request = turn.pending["request"]
+    assert request["search_space"]["target_vol"] == 0.15  # the last target said
+    for kept in ("universe", "start", "end", "budget", "scenarios"):
+        assert request[kept] == drafted[kept], kept
+
+
 def test_messages_naming_a_period_about_something_else_leave_the_search_as_it_was(
     offline_data_dir: Path,
 ) -> None:

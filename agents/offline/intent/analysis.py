@@ -44,6 +44,7 @@ from agents.offline.intent.stress_reading import (
     BEAR_CASE,
     PAST_DOWNTURNS,
     STRESS,
+    bear_market_asked,
     episodes_named,
     market_move_named,
     past_downturns_asked,
@@ -576,7 +577,7 @@ def read_analysis(
         )  # fmt: skip
     if intent.episode is not None:  # "the VaR during covid": the episode is the window
         low = _EPISODES[intent.episode].sub(" ", low)
-    stress = bool(STRESS.search(low))
+    stress = bool(STRESS.search(low)) or bear_market_asked(low)  # "how would KO do in a bear"
     move, episodes = market_move_named(low), episodes_named(low, stress)
     past = past_downturns_asked(low)  # "how did KO do in bear markets?": the episodes
     bear = bool(BEAR_CASE.search(PAST_DOWNTURNS.sub(" ", low) if past else low))

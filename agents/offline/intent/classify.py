@@ -12,7 +12,11 @@ from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.names import IntentName
 from agents.offline.intent.scanner import Scanner
-from agents.offline.intent.stress_reading import market_move_named, past_downturns_asked
+from agents.offline.intent.stress_reading import (
+    bear_market_asked,
+    market_move_named,
+    past_downturns_asked,
+)
 from settings import patterns
 
 PORTFOLIO_ID = patterns.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
@@ -118,7 +122,8 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
             3.0,
         ),
         (
-            r"\boptimi[sz]\w*\s+(?:the\s+|my\s+)?(?:strategy|parameters|settings|allocation rule)",
+            r"\boptimi[sz]\w*\s+(?:(?:the|my|our|a|an)\s+)?(?:[\w&-]+\s+){0,3}?"
+            r"(?:strateg(?:y|ies)|parameters|settings|allocation rule)",
             3.0,
         ),
     ],
@@ -299,6 +304,7 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         (slots.get("episode") is None and _EPISODE.search(low))  # one read as a window: none
         or (market_move_named(low) is not None and _WOULD.search(low))  # "if it falls 20%"
         or past_downturns_asked(low)  # "how did KO do in bear markets?": the past ones
+        or bear_market_asked(low)  # "how would KO do in a bear market?": the bear case
     ):
         scores["scenarios"] += EPISODE_WEIGHT
     if (

@@ -7,18 +7,22 @@ from agents.offline.intent.scanner import NUM, PCT, PCT_RE, Scanner, fraction
 from settings import patterns
 
 _BUDGET = patterns.compile(
-    r"\b(\d[\d,]*)\s*(?:trials?|evaluations?|evals?|iterations?|configs?|configurations?|"
-    r"candidates?|samples?)\b"
-    r"|\b(?:budget|n_trials|max trials)\s*(?:of|:|=|to)?\s*(\d[\d,]*)\b(?!\s*%)"
+    r"((?<![\w.-])-\s?)?\b(\d[\d,]*)\s*(?:trials?|evaluations?|evals?|iterations?|configs?"
+    r"|configurations?|candidates?|samples?)\b"
+    r"|\b(?:budget|n_trials|max trials)\s*(?:of|:|=|to)?\s*((?<![\w.-])-\s?)?(\d[\d,]*)\b(?!\s*%)"
 )
 
 
 def read_budget(scan: Scanner) -> int | None:
+    """The trial budget said ("300 trials", "a budget of 1,000"), negative when said with a
+    minus sign ("-5 trials": refused by the request's bound, not read as 5)."""
     match = _BUDGET.search(scan.free)
     if not match:
         return None
     scan.consume(match)
-    return int((match.group(1) or match.group(2)).replace(",", ""))
+    minus, digits = (match.group(1), match.group(2)) if match.group(2) else match.group(3, 4)
+    count = int(digits.replace(",", ""))
+    return -count if minus else count
 
 
 _TAIL_METRIC = r"(c?var|value[\s-]at[\s-]risk|expected shortfall|conditional value[\s-]at[\s-]risk)"
@@ -140,6 +144,12 @@ _TARGET_VOL = [
     patterns.compile(
         r"target[\s_-]*vol(?:atility)?\s+(?:strategy|rule|overlay|approach)\s+(?:at|of|targeting)\s+"
         + PCT
+    ),
+    patterns.compile(  # "keep the vol at 10%", "hold its volatility at 15%": a target, not a cap
+        r"\b(?:keep|hold|run|pin|peg|set|aim)\w*\s+(?:(?:the|its|a|my|our|portfolio|strategy)(?:'s)?\s+){0,2}"
+        r"(?:annual(?:ised|ized)?\s+)?vol(?:atility)?\s+(?:at|to|around|near)\s+(?:about\s+)?"
+        + PCT
+        + r"(?!\s*(?:or\s+(?:less|lower|below|under|so)|max(?:imum)?|at\s+most|tops)\b)"
     ),
 ]
 

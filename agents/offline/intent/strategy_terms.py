@@ -14,8 +14,9 @@ __all__ = ["lookback_sessions", "parameters_named", "stated_leverage", "winner_m
 
 _UNIT = r"(trading[\s-]+days?|days?|sessions?|weeks?|months?|quarters?|years?)\b"
 _LOOKBACK = patterns.compile(
-    r"\b(\d{1,3})[\s-]*" + _UNIT + r"[\s-]+(?:of\s+)?look[\s_-]*back\b"
-    r"|\blook[\s_-]*back\s+(?:window\s+)?(?:of\s+|=\s*|:\s*)?(\d{1,3})(?:[\s-]*" + _UNIT + r")?"
+    r"\b(\d{1,6})[\s-]*" + _UNIT + r"[\s-]+(?:of\s+)?look[\s_-]*back\b"
+    r"|\blook[\s_-]*back\s+(?:window\s+)?(?:of\s+|=\s*|:\s*)?(\d{1,6})(?!\d)"
+    r"(?:[\s-]*" + _UNIT + r")?"
 )
 _LEVERAGE = patterns.compile(
     r"(?<![\w.])(\d+(?:\.\d+)?)\s*x\s+(?:max(?:imum)?\s+)?(?:leverage|levered|gross)\b"

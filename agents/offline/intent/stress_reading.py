@@ -23,6 +23,7 @@ __all__ = [
     "BEAR_CASE",
     "PAST_DOWNTURNS",
     "STRESS",
+    "bear_market_asked",
     "episodes_named",
     "market_move_named",
     "stocks_compared",
@@ -109,6 +110,33 @@ def past_downturns_asked(low: str) -> bool:
     window)."""
     return bool(
         PAST_DOWNTURNS.search(low) and _HOW_IT_DID.search(low) and not _ELSEWHERE.search(low)
+    )
+
+
+_A_BEAR_MARKET = patterns.compile(
+    r"\b(?:in|during|through)\s+(?:a|an|another|the\s+next|a\s+future)\s+bear(?:ish)?\s+"
+    r"(?:market|case|scenario|regime)\b"
+)
+_WOULD_DO = patterns.compile(
+    r"\b(?:would|will|could|might|does|do)\b[^.?!;]{0,60}?\b(?:do|fare|hold\s+up|perform|behave"
+    r"|cope|survive)\b|\bhold(?:s|ing)?\s+up\b|\bfar(?:es|ing)\b|\bperform(?:s|ing)\b"
+)
+
+_CHOOSING = patterns.compile(r"^\W*(?:which|what)\b")
+"""A question choosing what holds up ("which stocks hold up in a bear market?"): a search."""
+
+
+def bear_market_asked(low: str) -> bool:
+    """Whether the message asks how stocks or a portfolio would do in a bear market said in the
+    singular ("how would KO do in a bear market?", "how does JNJ hold up in a bear market?"):
+    the scenario engine's bear case. Not in the past tense ("how did KO do in a bear market?"),
+    nor beside a search, a measure, the index or a window (`_ELSEWHERE`: "a strategy that holds
+    up in a bear market" is a search), nor choosing ("which stocks hold up in a bear market?")."""
+    return bool(
+        _A_BEAR_MARKET.search(low)
+        and _WOULD_DO.search(low)
+        and not _ELSEWHERE.search(low)
+        and not _CHOOSING.search(low)
     )
 
 
