@@ -194,6 +194,8 @@ def stress_test(context: ToolContext, args: StressArgs) -> dict[str, Any]:
     move = DEFAULT_MOVE if everything else args.market_move
     episodes = list(EPISODES) if everything else list(dict.fromkeys(args.episodes or []))
     scenarios = ["bear"] if everything else list(dict.fromkeys(args.scenarios or []))
+    if move is None and not scenarios:  # the episodes replay their own prices, not the window
+        info = {key: value for key, value in info.items() if key != "window"}
     out: dict[str, Any] = {
         "portfolio": subject_json(weights, label, args),
         "capital": args.capital,

@@ -373,7 +373,8 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             f"{pct(row['median_return'])}, 5th percentile {pct(row['p05_return'])}{amounts}, "
             f"probability of a loss {pct(row['prob_loss'])}."
         )
-    if move is None or "portfolio_return" not in move:
+    fitted = any(isinstance(row, dict) for row in scenarios.values())
+    if fitted and (move is None or "portfolio_return" not in move):  # episodes replay their own
         parts.append(f"History used {_window(data)}.")
     return " ".join(parts)
 

@@ -73,6 +73,9 @@ def test_how_a_stock_did_in_downturns_replays_every_episode(ticker: str, ask: st
         expected = float(prices.loc[episode.end] / prices.loc[episode.start] - 1)
         assert abs(told - expected) <= 0.0006, (key, told, expected, reply)  # as said: 0.1%
     assert "Not used" not in reply, reply  # the downturns were the episodes, all of them
+    # the episodes replay their own prices: no other window is said to be used (it said
+    # "History used from 2018-01-02 to 2022-12-28" and "Used: KO; 2018-01-02 to 2022-12-28")
+    assert "History used" not in reply and reply.endswith(f"Used: {ticker}."), reply
 
 
 def test_downturns_beside_a_measure_a_window_or_the_index_keep_what_was_asked() -> None:
