@@ -41,6 +41,7 @@ from services.formatting import (
     config_sentence,
     limit_sentence,
     parameter,
+    scenario,
 )
 from services.work_bounds import BusyError, WorkBound
 from settings import Settings
@@ -128,9 +129,11 @@ def describe_request(request: OptimizationRequest) -> str:
     parts = [
         f"Strategy search on {assets} asset{'s' if assets != 1 else ''}, "
         f"{request.start} to {request.end}",
-        f"scenarios {', '.join(request.scenarios)}"
+        f"scenarios {', '.join(scenario(name) for name in request.scenarios)}"
         + (
-            f" (weights {', '.join(f'{k} {v:g}' for k, v in request.scenario_weights.items())})"
+            " (weights "
+            + ", ".join(f"{scenario(k)} {v:g}" for k, v in request.scenario_weights.items())
+            + ")"
             if request.scenario_weights
             else ""
         ),
@@ -165,7 +168,9 @@ def _limits_said(request: OptimizationRequest) -> str:
         limit_sentence(k, v.limit, v.statistic, one)
         for k, v in request.risk_limits.limits().items()
     )
-    return f"risk limits {said}" + (f" in {', '.join(where)}" if len(where) > 1 else "")
+    return f"risk limits {said}" + (
+        f" in {', '.join(scenario(name) for name in where)}" if len(where) > 1 else ""
+    )
 
 
 def describe_limit_checks(checks: list[dict[str, Any]], meeting: int | None) -> list[str]:

@@ -5,6 +5,8 @@ states is kept in every trial (issue 63: "rebalanced monthly" was searched over 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,6 +15,7 @@ from agents.chat import RequestDraft
 from graphs.chat_search import describe_request, request_from_draft
 from graphs.request import DEFAULT_SPACE
 from quant.horizons import MAX_LOOKBACK
+from quant.regime_names import REGIME_NAMES
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
 
@@ -87,3 +90,23 @@ def test_a_stated_setting_no_strategy_takes_is_refused_in_words(refused: tuple[s
     assert error.value.field == f"fixed.{name}"
     assert "must be" in error.value.message
     assert "StrategyConfig" not in error.value.message and "{" not in error.value.message
+
+
+@given(
+    weights=st.dictionaries(
+        st.sampled_from(sorted(REGIME_NAMES)), st.sampled_from([1.0, 2.0, 3.0]), min_size=1
+    ),
+    limited=st.lists(st.sampled_from(sorted(REGIME_NAMES)), min_size=2, unique=True),
+)
+def test_the_approval_names_scenarios_in_words(
+    weights: dict[str, float], limited: list[str]
+) -> None:
+    """The approval's summary says "high-volatility", not the code name "high_vol", for the
+    scenarios searched, their weights and the scenarios a limit applies to."""
+    draft = RequestDraft(
+        scenario_weights=weights,
+        risk_limits={"max_drawdown": 0.2, "scenarios": limited},
+    )
+    said = describe_request(request_from_draft(draft))
+    assert not re.search(r"\b(?:high|low)_vol\b", said), said
+    assert "high-volatility" in said and "low-volatility" in said, said  # every scenario searched
