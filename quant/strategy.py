@@ -42,7 +42,8 @@ through zero, which no account survives. The worst daily return of a stock in th
 at m = 1/0.29 = 3.45 nothing. Leveraged funds and margin accounts stop at 2-3 times too."""
 
 MAX_TARGET_VOL = 1.0
-"""Largest `target_vol`: 100 % a year. The S&P 500's annualised volatility ran 10-80 % in
+"""Largest volatility target a chat draft takes (`agents.chat.RequestDraft`; the engine takes
+any, and stored strategies may hold more): 100 % a year. The S&P 500's annualised volatility ran 10-80 % in
 2005-2022 (its 2008 and 2020 peaks) and a stock's seldom above 100 %; a target beyond it would
 keep any sleeve at its leverage cap and is, almost always, a percent written as a fraction (5
 for 5 %)."""
@@ -192,8 +193,7 @@ class StrategyConfig(BaseModel):
 
     Fields
     ------
-    target_vol: annualised volatility target (> 0, at most `MAX_TARGET_VOL`, 1), e.g. 0.10
-        for 10 %.
+    target_vol: annualised volatility target (> 0), e.g. 0.10 for 10 %.
     weight_function: name of a registered weight function (see `registered_weight_functions`).
     lookback: estimation window L in trading days (2 to `MAX_LOOKBACK`, 2,499).
     rebalance_every: days k between rebalances (1 to `MAX_HORIZON_DAYS`, 2,520: one rebalance in
@@ -229,7 +229,7 @@ class StrategyConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    target_vol: float = Field(default=0.10, gt=0, le=MAX_TARGET_VOL, allow_inf_nan=False)
+    target_vol: float = Field(default=0.10, gt=0, allow_inf_nan=False)
     weight_function: str = "inverse_vol"
     lookback: int = Field(default=63, ge=2, le=MAX_LOOKBACK)
     rebalance_every: int = Field(default=21, ge=1, le=MAX_HORIZON_DAYS)

@@ -305,9 +305,15 @@ _WEIGHTS_SCENARIOS = patterns.compile(
 """Words that weight a search's scenarios ("weight the bear scenario double"); a scenario named
 alone ("the bear case") may ask about it."""
 _MULTIPLES = {"double": 2.0, "twice": 2.0, "triple": 3.0, "thrice": 3.0, "quadruple": 4.0}
-_MULTIPLE = patterns.compile(
-    r"\b(double|twice|triple|thrice|quadruple)\b|(?<![\w.])(\d{1,2}(?:\.\d+)?)\s*(?:x|times)\b"
-    r"(?!\s*(?:the\s+)?(?:max(?:imum)?\s+)?(?:leverage|levered|gross)\b)"
+_MULTIPLE_SAID = (
+    r"(?:\b(double|twice|triple|thrice|quadruple)\b|(?<![\w.])(\d{1,2}(?:\.\d+)?)\s*(?:x|times)\b)"
+)
+_MULTIPLE = patterns.compile(  # beside the weighting or the scenario, in one clause
+    r"(?:\bweight\w*|\bscenarios?|\bcase|\bregime)[^,;.]{0,12}?"
+    + _MULTIPLE_SAID
+    + r"|"
+    + _MULTIPLE_SAID.replace("(double", "(?:double").replace("(\\d", "(?:\\d")
+    + r"\s+(?:the\s+)?(?:weight|emphasis)\b"
 )
 
 
@@ -318,7 +324,10 @@ def scenario_emphasis(low: str) -> float:
     match = _MULTIPLE.search(low)
     if match is None:
         return 2.0
-    said = _MULTIPLES.get(match[1] or "") or float(match[2] or 2.0)
+    said = _MULTIPLES.get(match[1] or "") or float(match[2] or 0.0)
+    if match[1] is None and match[2] is None:  # "3x the weight", "triple the weight"
+        word = next(w for w in match[0].split() if w)
+        said = _MULTIPLES.get(word) or float(word.rstrip("x") or 2.0)
     return said if 1.0 < said <= 10.0 else 2.0
 
 

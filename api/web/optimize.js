@@ -241,7 +241,7 @@ function buildForm() {
         "advanced-strategy",
         "Strategies to search",
         "(volatility target, weight rules, lookback, rebalancing, leverage, costs)",
-        rangeFields("target-vol", "Target volatility, % per year", 5, 25, { min: 0.5, max: 100 }),
+        rangeFields("target-vol", "Target volatility, % per year", 5, 25, { min: 0.5, max: 200 }),
         checkboxes("weight-function", "Weight functions", WEIGHT_FUNCTIONS, ["inverse_vol", "sigmoid", "merton"]),
         rangeFields("steepness", "Sigmoid steepness", 2, 20, { min: 0.01 }),
         rangeFields("risk-aversion", "Risk aversion (Merton)", 1, 10, { min: 0.01 }),

@@ -60,6 +60,10 @@ def test_a_search_a_measure_and_the_past_keep_their_reading() -> None:
         "how did KO do in a bear market?",
         "find a strategy that holds up in a bear market",
         "which stocks hold up in a bear market?",
+        "how should i weight ko, pep and jnj to hold up in a bear market?",
+        "build me a portfolio of ko, pep and jnj that holds up in a bear market",
+        "how did ko hold up in a bear market?",
+        "how would a put on ko perform in a bear market?",
     ):
         assert not bear_market_asked(text.lower()), text
 
@@ -68,6 +72,8 @@ def test_a_strategy_to_optimize_with_a_scenario_weighted_is_a_search() -> None:
     """ "optimize a vol-targeting strategy for KO and PEP weighting the bear scenario 3x" was
     answered with the bear scenario's statistics: it is a search, the bear scenario weighted
     as said, and leverage said beside it is leverage, not the weight."""
+    built = answer_in_new_thread("optimize risk parity strategy for KO, PEP and JNJ")
+    assert built.startswith("Risk-parity portfolio"), built  # a method's portfolio, no search
     asks = {
         "optimize a vol-targeting strategy for KO and PEP weighting the bear scenario 3x": 3.0,
         "optimize a vol-targeting strategy for KO and PEP with 2x leverage and the bear "
@@ -75,6 +81,8 @@ def test_a_strategy_to_optimize_with_a_scenario_weighted_is_a_search() -> None:
         "optimize a vol-targeting strategy for KO and PEP with 3x leverage, overweight the "
         "bear scenario": 2.0,
         "optimize the allocation strategy of KO and PEP, weighting the bear scenario triple": 3.0,
+        "optimize a vol-targeting strategy for KO and PEP with leverage up to 3x, weight the "
+        "bear scenario more": 2.0,
     }
     for ask, weight in asks.items():
         turn = ChatSession("weighted", settings=Settings()).send(ask)

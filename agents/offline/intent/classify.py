@@ -122,7 +122,7 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
             3.0,
         ),
         (
-            r"\boptimi[sz]\w*\s+(?:(?:the|my|our|a|an)\s+)?(?:[\w&-]+\s+){0,3}?"
+            r"\boptimi[sz]\w*\s+(?:(?:the|my|our|a|an)\s+)?(?:(?:vol(?:atility)?[\s-]*target\w*|target[\s-]*vol\w*|allocation)\s+)?"
             r"(?:strateg(?:y|ies)|parameters|settings|allocation rule)",
             3.0,
         ),

@@ -7,9 +7,9 @@ from agents.offline.intent.scanner import NUM, PCT, PCT_RE, Scanner, fraction
 from settings import patterns
 
 _BUDGET = patterns.compile(
-    r"((?<![\w.-])-\s?)?\b(\d[\d,]*)\s*(?:trials?|evaluations?|evals?|iterations?|configs?"
+    r"((?<![\w.,-])(?<!\d\s)-(?=\d))?\b(\d[\d,]*)\s*(?:trials?|evaluations?|evals?|iterations?|configs?"
     r"|configurations?|candidates?|samples?)\b"
-    r"|\b(?:budget|n_trials|max trials)\s*(?:of|:|=|to)?\s*((?<![\w.-])-\s?)?(\d[\d,]*)\b(?!\s*%)"
+    r"|\b(?:budget|n_trials|max trials)\s*(?:of|:|=|to)?\s*((?<![\w.,-])-(?=\d))?(\d[\d,]*)\b(?!\s*%)"
 )
 
 
@@ -146,10 +146,10 @@ _TARGET_VOL = [
         + PCT
     ),
     patterns.compile(  # "keep the vol at 10%", "hold its volatility at 15%": a target, not a cap
-        r"\b(?:keep|hold|run|pin|peg|set|aim)\w*\s+(?:(?:the|its|a|my|our|portfolio|strategy)(?:'s)?\s+){0,2}"
+        r"\b(?:keep|keeping|hold|holding|pin|peg|set|setting)\s+(?:(?:the|its|a|my|our|portfolio|strategy)(?:'s)?\s+){0,2}"
         r"(?:annual(?:ised|ized)?\s+)?vol(?:atility)?\s+(?:at|to|around|near)\s+(?:about\s+)?"
         + PCT
-        + r"(?!\s*(?:or\s+(?:less|lower|below|under|so)|max(?:imum)?|at\s+most|tops)\b)"
+        + r"(?!\s*(?:or\s+(?:less|lower|below|under)|max(?:imum)?|at\s+(?:the\s+)?most|tops|as\s+a|ceiling|cap|limit)\b)"
     ),
 ]
 

@@ -122,8 +122,13 @@ _WOULD_DO = patterns.compile(
     r"|cope|survive)\b|\bhold(?:s|ing)?\s+up\b|\bfar(?:es|ing)\b|\bperform(?:s|ing)\b"
 )
 
-_CHOOSING = patterns.compile(r"^\W*(?:which|what)\b")
-"""A question choosing what holds up ("which stocks hold up in a bear market?"): a search."""
+_CHOOSING = patterns.compile(
+    r"^\W*(?:which|what)\b|\b(?:build\w*|weights?|weighting|allocat\w*|suggest\w*|show me|give me"
+    r"|hedg\w*|puts?|collars?|options?|spy|versus|vs\.?|against|did|held|fared|performed)\b"
+)
+"""A question choosing or building what holds up ("which stocks hold up in a bear market?",
+"weights for KO and PEP that hold up in a bear market"), one about a hedge or a benchmark, or
+one in the past tense: not the bear case's stress test of the stocks named."""
 
 
 def bear_market_asked(low: str) -> bool:
