@@ -357,11 +357,10 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             + "."
         )
     scenarios = data.get("scenarios") or {}
+    fitted = {name: row for name, row in scenarios.items() if isinstance(row, dict)}
     if each and scenarios:
         parts.append(f"The scenarios hold the stocks together ({_held(portfolio)}).")
-    for name, row in scenarios.items():
-        if not isinstance(row, dict):
-            continue
+    for name, row in fitted.items():
         amounts = (
             f" ({_money(row['median_amount'])} and {_money(row['p05_amount'])})"
             if "median_amount" in row
@@ -373,8 +372,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             f"{pct(row['median_return'])}, 5th percentile {pct(row['p05_return'])}{amounts}, "
             f"probability of a loss {pct(row['prob_loss'])}."
         )
-    fitted = any(isinstance(row, dict) for row in scenarios.values())
-    if fitted and (move is None or "portfolio_return" not in move):  # episodes replay their own
+    if fitted and "portfolio_return" not in (move or {}):  # episodes replay their own window
         parts.append(f"History used {_window(data)}.")
     return " ".join(parts)
 
