@@ -12,8 +12,12 @@ from services.windows import SESSIONS_PER, last_sessions_bounds
 
 
 def sessions_said(count: str | None, unit: str) -> int:
-    """Sessions in `count` `unit`s ("6 months" -> 126; no count is one)."""
-    n = 1.0 if count is None else float(P.NUMBER_WORDS.get(count.lower(), 0) or count)
+    """Sessions in `count` `unit`s ("6 months" -> 126, "1,000 days" -> 1000; no count is one)."""
+    n = (
+        1.0
+        if count is None
+        else float(P.NUMBER_WORDS.get(count.lower(), 0) or count.replace(",", ""))
+    )
     unit = unit.lower()
     key = next(
         (

@@ -5,8 +5,7 @@ and claimed spans (dates, numbers already read) as ``~``.
 
 Each numeric table is a list of (pattern, reading); `graphs.ask_items` tries them in order and
 a number read once is never read again, so the earlier tables win: risk limits, levels,
-thresholds, market moves and costs before weight limits, weight limits before weights.
-"""
+thresholds, market moves and costs before weight limits, weight limits before weights."""
 
 from __future__ import annotations
 
@@ -382,11 +381,12 @@ LEVERAGE = patterns.compile(
     r"|\b(?:max(?:imum)?\s+)?leverage\s+(?:of\s+|at\s+|up to\s+)?(?P<y>\d+(?:\.\d+)?)(?![\d.%])"
 )
 """A strategy's leverage ("2x leverage", "leverage 1.5")."""
+_WHOLE = r"(?:\d{1,3}(?:,\d{3})+|\d{1,6})(?![\d]|,\d)"
 LOOKBACK = patterns.compile(
-    r"\b(?P<n>\d{1,6})[- ]?(?P<u>days?|months?|weeks?)\s+(?:of\s+)?look[- ]?back\b"
-    r"|\blook[- ]?back\s+(?:of\s+)?(?P<n2>\d{1,6})(?!\d)(?:[- ]?(?P<u2>days?|months?|weeks?)\b)?"
+    rf"\b(?P<n>{_WHOLE})[- ]?(?P<u>days?|months?|weeks?)\s+(?:of\s+)?look[- ]?back\b"
+    rf"|\blook[- ]?back\s+(?:of\s+)?(?P<n2>{_WHOLE})(?:[- ]?(?P<u2>days?|months?|weeks?)\b)?"
 )
-"""A strategy's lookback ("a 63-day lookback", "lookback 6 months", "6 months of lookback")."""
+"""A strategy's lookback ("a 63-day lookback", "lookback 6 months", "a 1,250-day lookback")."""
 _ROLLING_COUNT = r"\d{1,3}(?:\.\d+)?|one|two|three|four|six|nine|twelve"
 _ROLLING_UNIT = r"days?|months?|mos?|weeks?|years?|yrs?|quarters?|sessions?|d|y|w|m"
 ROLLING = patterns.compile(

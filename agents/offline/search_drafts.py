@@ -101,7 +101,8 @@ def _capped(intent: Intent) -> bool:
 
 
 def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
-    """The draft's fields one message states (the universe `subject` when it names none)."""
+    """The draft's fields one message states (the universe `subject` when it names none), its
+    limits said either way ("drawdown under 20%", "cap drawdown at 20%": `capped_limits`)."""
     draft: dict[str, Any] = dict(window_args(intent, subject))
     stressed = list(intent.scenarios)
     if stressed:
@@ -116,7 +117,8 @@ def _search_fields(intent: Intent, subject: tuple[str, ...]) -> dict[str, Any]:
     stated = stated_config(intent)
     if fixed := {name: stated[name] for name in get_args(FixedSetting) if name in stated}:
         draft["fixed"] = fixed
-    limits = {key: intent.risk_limits[s] for key, s in _LIMITS if s in intent.risk_limits}
+    said = {**capped_limits(normalised(intent.text)), **intent.risk_limits}
+    limits = {key: said[s] for key, s in _LIMITS if s in said}
     if limits:
         draft["risk_limits"] = {**limits, "scenarios": stressed or None}
     if intent.budget is not None:
@@ -370,16 +372,10 @@ def states_search_change(intent: Intent) -> bool:
 
 def _change_fields(intent: Intent, universe: tuple[str, ...]) -> dict[str, Any]:
     """The draft's fields a change of a waiting search states: a message's (`_search_fields`),
-    with a limit capped ("cap the drawdown at 20%": `capped_limits`) and scenarios named only
-    when weighted ("weight the bear scenario double"; "the 2020 crash" weights nothing)."""
+    with scenarios named only when weighted ("weight the bear scenario double"; "the 2020 crash" weights nothing)."""
     fields = _search_fields(intent, universe)
     if not _WEIGHTS_SCENARIOS.search(intent.text.lower()):
         fields.pop("scenario_weights", None)
-    capped = capped_limits(normalised(intent.text))
-    limits = {key: capped[said] for key, said in _LIMITS if said in capped}
-    if limits:
-        fields["risk_limits"] = {**limits, **fields.get("risk_limits", {})}
-        fields["risk_limits"].setdefault("scenarios", None)
     return fields
 
 

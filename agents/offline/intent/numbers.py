@@ -258,9 +258,10 @@ _CAPPED = tuple(
 
 
 def capped_limits(low: str) -> dict[str, float]:
-    """The limits a change of a waiting search caps ("cap the drawdown at 20%", "limit CVaR to
-    3%"), as fractions, by `read_risk_limits`' names: read only where a search waits (alone,
-    "cap the drawdown at 20%" names no portfolio or search)."""
+    """The limits a search's message or a change of a waiting search caps with the verb ("cap
+    the drawdown at 20%", "limit CVaR to 3%"), as fractions, by `read_risk_limits`' names: read
+    only where a search is drafted or waits (alone, "cap the drawdown at 20%" names no
+    portfolio or search, so it is no slot of every message)."""
     found = {}
     for name, pattern in _CAPPED:
         match = pattern.search(low)

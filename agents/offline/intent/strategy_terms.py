@@ -12,10 +12,12 @@ from settings import patterns
 
 __all__ = ["lookback_sessions", "parameters_named", "stated_leverage", "winner_metrics_named"]
 
+_COUNT = r"(?:\d{1,3}(?:,\d{3})+|\d{1,6})(?!\d|,\d)"
+"""A whole count as said, thousands separators included ("a 1,000-day lookback": 1000)."""
 _UNIT = r"(trading[\s-]+days?|days?|sessions?|weeks?|months?|quarters?|years?)\b"
 _LOOKBACK = patterns.compile(
-    r"\b(\d{1,6})[\s-]*" + _UNIT + r"[\s-]+(?:of\s+)?look[\s_-]*back\b"
-    r"|\blook[\s_-]*back\s+(?:window\s+)?(?:of\s+|=\s*|:\s*)?(\d{1,6})(?!\d)"
+    rf"\b({_COUNT})[\s-]*" + _UNIT + r"[\s-]+(?:of\s+)?look[\s_-]*back\b"
+    rf"|\blook[\s_-]*back\s+(?:window\s+)?(?:of\s+|=\s*|:\s*)?({_COUNT})"
     r"(?:[\s-]*" + _UNIT + r")?"
 )
 _LEVERAGE = patterns.compile(
@@ -32,7 +34,7 @@ def lookback_sessions(low: str) -> int | None:
         return None
     count = match.group(1) or match.group(3)
     unit = (match.group(2) or match.group(4) or "day").split()[-1].split("-")[-1].rstrip("s")
-    return int(count) * SESSIONS_PER[unit]
+    return int(count.replace(",", "")) * SESSIONS_PER[unit]
 
 
 def stated_leverage(low: str) -> float | None:
