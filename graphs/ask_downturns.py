@@ -1,6 +1,6 @@
-"""The ask accounting's reading of downturns said in the plural ("how did KO do in bear
-markets?", "how do KO and PEP hold up in downturns?", "in past crashes"): the historical
-episodes, all of them (`graphs.ask_items`), written apart from the offline model's reading on
+"""The ask accounting's reading of past downturns ("how did KO do in bear markets?", "how do KO
+and PEP hold up in downturns?", "in past crashes", "how did KO do in a bear market?"): the
+historical episodes, all of them (`graphs.ask_items`), written apart from the offline model's reading on
 purpose (docs/architecture.md: two independent readers)."""
 
 from __future__ import annotations
@@ -32,13 +32,29 @@ simulated bear scenario), a measure ("KO's beta in downturns"), the index or a w
 2019"): the downturns are then no replay of the episodes."""
 
 
+A_PAST_DOWNTURN = patterns.compile(
+    r"\b(?:in|during|through)\s+(?:a|the\s+(?:last|previous|latest|most\s+recent|past))\s+"
+    r"(?P<d>bear(?:ish)?\s+market|downturn|(?:market\s+)?crash|sell[\s-]?off|recession)\b"
+)
+"""One downturn, said in the singular ("in a bear market", "in the last crash"): the historical
+episodes too when the question is in the past tense (`FARED_THEN`); in the present or future
+("how would KO do in a bear market?") it is the simulated bear scenario."""
+FARED_THEN = patterns.compile(
+    r"\b(?:did|fared|held\s+up|performed|behaved|coped|reacted)\b|\bhow\s+(?:was|were)\b"
+)
+
+
 def downturns_said(low: str, view: str) -> re.Match[str] | None:
     """Where `view` (the message's unread part; `low` the whole message, lower case) says past
-    downturns in the plural in a question how something did in them, or None."""
-    found = DOWNTURNS.search(view)
-    if found is None or not FARED.search(low) or OTHERWISE.search(low):
+    downturns in a question how something did in them (in the plural, or one in the singular
+    in the past tense), or None."""
+    if OTHERWISE.search(low):
         return None
-    return found
+    found = DOWNTURNS.search(view)
+    if found is not None and FARED.search(low):
+        return found
+    found = A_PAST_DOWNTURN.search(view)
+    return found if found is not None and FARED_THEN.search(low) else None
 
 
 __all__ = ["downturns_said"]

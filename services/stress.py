@@ -100,8 +100,10 @@ class ScenarioLoss:
     """The portfolio over `horizon` days in one scenario, across its paths: the median, mean and
     5th-percentile total return, the probabilities of any loss, of a loss beyond `threshold`
     (P[R < -threshold]) and of a drawdown beyond it at any time (P[max drawdown > threshold]),
-    the mean loss beyond it (None when no path breaches it), the median maximum drawdown, and
-    the number of historical days the scenario's regime holds."""
+    the mean loss beyond it (None when no path breaches it), the median maximum drawdown, the
+    number of historical days the scenario's regime holds, and the S&P 500 index's median total
+    return over the same paths (`index_median_return`; None without the index): what the case
+    means for the market ("bear": the index's worst third of quarters)."""
 
     scenario: str
     regime_days: int
@@ -116,6 +118,7 @@ class ScenarioLoss:
     prob_drawdown_beyond: float
     expected_loss_given_breach: float | None
     median_drawdown: float
+    index_median_return: float | None = None
 
 
 def scenario_losses(
@@ -149,6 +152,7 @@ def scenario_losses(
         paths = ScenarioPaths(name, "block_bootstrap", scenario_set.regime_days[name], daily)
         risk = horizon_risk(paths, level=0.95, loss_threshold=threshold)
         drawdowns = max_drawdowns(daily)
+        followed = None if scenario_set.market is None else scenario_set.market.get(name)
         out.append(
             ScenarioLoss(
                 scenario=name,
@@ -164,6 +168,9 @@ def scenario_losses(
                 prob_drawdown_beyond=float((drawdowns > threshold).mean()),
                 expected_loss_given_breach=risk.expected_loss_given_breach,
                 median_drawdown=float(np.median(drawdowns)),
+                index_median_return=None
+                if followed is None
+                else float(np.median(np.prod(1.0 + followed, axis=1) - 1.0)),
             )
         )
     return out

@@ -142,6 +142,8 @@ def _scenario_json(
         "p05_return": sig(loss.p05_return),
         "prob_loss": sig(loss.prob_loss),
     }
+    if loss.index_median_return is not None:
+        out["index_median_return"] = sig(loss.index_median_return)
     if beyond:
         given_breach = loss.expected_loss_given_breach
         out.update(
@@ -239,7 +241,8 @@ def stress_test(context: ToolContext, args: StressArgs) -> dict[str, Any]:
         "the capital's currency (negative = loss); betas on the window's daily returns; "
         "episodes buy the weights at the close of their start and hold them to their end; "
         "scenario median_return and p05_return: the median and 5th percentile of the return "
-        "over the horizon across the paths; prob_loss: the share of paths ending below the start"
+        "over the horizon across the paths; prob_loss: the share of paths ending below the start; "
+        "index_median_return: the S&P 500 index's median return over the same paths"
     )
     return out
 

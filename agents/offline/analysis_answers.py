@@ -31,7 +31,7 @@ from agents.offline.statistic_words import (
     years_phrase,
     years_ranked,
 )
-from agents.offline.stress_ranking import each_on_its_own, ranked_returns
+from agents.offline.stress_ranking import each_on_its_own, index_on_the_paths, ranked_returns
 from agents.offline.weighted_adds import share_words
 from services.formatting import count, listed
 
@@ -370,7 +370,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             f"The scenario engine's {SCENARIO_NAMES.get(name, name)} case over "
             f"{scenarios['horizon']} sessions ({scenarios['n_paths']} paths): median return "
             f"{pct(row['median_return'])}, 5th percentile {pct(row['p05_return'])}{amounts}, "
-            f"probability of a loss {pct(row['prob_loss'])}."
+            f"probability of a loss {pct(row['prob_loss'])}{index_on_the_paths(row)}."
         )
     if fitted and "portfolio_return" not in (move or {}):  # episodes replay their own window
         parts.append(f"History used {_window(data)}.")

@@ -1,16 +1,18 @@
 """Stocks of a stress test set side by side ("would AAPL or KO hold up better in a 2008
 crash?"): each stock's own return in an episode replayed, or through its beta in a market move,
 best first, and which held up best (`agents.offline.intent.stress_reading.stocks_compared`
-says when a question asks for it)."""
+says when a question asks for it); and a scenario case beside the S&P 500 index on the same
+paths (`index_on_the_paths`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from agents.offline.statistic_words import pct
 from services.formatting import listed
 
-__all__ = ["each_on_its_own", "ranked_returns"]
+__all__ = ["each_on_its_own", "index_on_the_paths", "ranked_returns"]
 
 
 def ranked_returns(
@@ -45,3 +47,11 @@ def each_on_its_own(names: Sequence[str], capital: str | None = None) -> str:
     on its own." (with `capital` written, ", 1,000,000 in each": amounts are of it all)."""
     in_each = "" if capital is None else f", {capital} in each"
     return f"Stress test of {listed(names)}, each on its own{in_each}."
+
+
+def index_on_the_paths(row: Mapping[str, Any]) -> str:
+    """ "; the S&P 500 index's median on the same paths -24.1%" for a scenario's row of the
+    stress tool that gives it (`index_median_return`), else "": a defensive stock's bear case
+    may gain while the market falls, and says so beside the market's own fall."""
+    index = row.get("index_median_return")
+    return "" if index is None else f"; the S&P 500 index's median on the same paths {pct(index)}"

@@ -3,8 +3,11 @@ would KO do in a bear market?", "how does JNJ hold up in a bear market?") is the
 the scenario engine's bear case, as "stress test KO in a bear market" is: before, the first was
 answered with a 10%-target-vol backtest of KO and "Not used: the bear scenario", the second
 drafted a 200-trial strategy search. A search that holds up in one stays a search, a measure
-beside it keeps its reading, and a search said with "optimize a ... strategy" and a scenario
-weighted is a search, not the scenario's statistics."""
+beside it keeps its reading, and a search said with "optimize a ... strategy" or "search
+strategies" and a scenario weighted is a search, not the scenario's statistics. Asked in the past
+tense ("how did KO do in a bear market?"), it is the replay of the historical episodes, as in
+the plural ("in bear markets"): before, it was answered with the whole window's statistics and
+"Not used: the bear scenario"."""
 
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ ASKS = (
     "how will {t} perform in the next bear market?",
     "would {t} survive a bear market? how would it hold up in a bear market",
     "how might {t} cope during a bear market?",
+    "how much would {t} lose in a bear market?",
+    "what do you think {t} would do in a bear market?",
 )
 """How a PM asks how one stock would do in a (simulated) bear market."""
 BEAR_CASE = re.compile(
@@ -83,6 +88,8 @@ def test_a_strategy_to_optimize_with_a_scenario_weighted_is_a_search() -> None:
         "optimize the allocation strategy of KO and PEP, weighting the bear scenario triple": 3.0,
         "optimize a vol-targeting strategy for KO and PEP with leverage up to 3x, weight the "
         "bear scenario more": 2.0,
+        "search strategies for KO and PEP and weight the bear scenario 3x": 3.0,
+        "search strategies for KO and PEP, weighting the bear scenario triple": 3.0,
     }
     for ask, weight in asks.items():
         turn = ChatSession("weighted", settings=Settings()).send(ask)
@@ -94,3 +101,26 @@ def test_a_strategy_to_optimize_with_a_scenario_weighted_is_a_search() -> None:
     changed = session.send("weight the bear scenario triple")
     assert changed.pending is not None
     assert changed.pending["request"]["scenario_weights"]["bear"] == 3.0, changed.pending
+
+
+PAST_ASKS = (
+    "how did {t} do in a bear market?",
+    "how did {t} hold up in the last bear market?",
+    "How did {t} fare during a recession",
+    "how was {t} in a market crash?",
+)
+"""How a PM asks how one stock did in a downturn said in the singular, in the past tense."""
+EPISODES = ("The 2008 financial crisis", "The 2020 Covid crash", "The 2022 rate shock")
+
+
+@settings(max_examples=6, deadline=None)
+@given(ticker=TICKERS, ask=st.sampled_from(PAST_ASKS))
+def test_how_a_stock_did_in_a_bear_market_is_the_replay_of_the_episodes(
+    ticker: str, ask: str
+) -> None:
+    reply = answer_in_new_thread(ask.format(t=ticker))
+    assert f"Stress test of {ticker} ({ticker} 100.0%)" in reply, reply
+    assert all(episode in reply for episode in EPISODES), reply
+    assert "bear case" not in reply and "Not used" not in reply, reply
+    plural = answer_in_new_thread(f"how did {ticker} do in bear markets?")
+    assert reply.split("\n\n")[0] == plural.split("\n\n")[0], (reply, plural)

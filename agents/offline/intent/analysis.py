@@ -42,13 +42,13 @@ from agents.offline.intent.rankings import (
 from agents.offline.intent.scanner import PCT, fraction, word_start
 from agents.offline.intent.stress_reading import (
     BEAR_CASE,
-    PAST_DOWNTURNS,
     STRESS,
     bear_market_asked,
     episodes_named,
     market_move_named,
     past_downturns_asked,
     stocks_compared,
+    without_past_downturns,
 )
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.intent.trading_terms import cadence_named, cost_bps
@@ -580,7 +580,7 @@ def read_analysis(
     stress = bool(STRESS.search(low)) or bear_market_asked(low)  # "how would KO do in a bear"
     move, episodes = market_move_named(low), episodes_named(low, stress)
     past = past_downturns_asked(low)  # "how did KO do in bear markets?": the episodes
-    bear = bool(BEAR_CASE.search(PAST_DOWNTURNS.sub(" ", low) if past else low))
+    bear = bool(BEAR_CASE.search(without_past_downturns(low) if past else low))
     bear_case = bool(_BEAR_CASE_SAID.search(low))
     if move is not None or episodes or bear_case or (stress and (bear or "stress" in low)):
         return _base(

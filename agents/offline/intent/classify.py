@@ -118,9 +118,11 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
         (r"\bholds? up\b|\brobust\w*\b", 1.0),
         (r"\bstrateg(?:y|ies)\b", 1.0),
         (
-            r"\b(?:find|look for|search for|suggest|recommend)\b(?:\s+\w+){0,3}\s+strateg(?:y|ies)\b",
+            r"\b(?:find|look for|search(?: for)?|suggest|recommend)\b(?:\s+\w+){0,3}\s+"
+            r"strateg(?:y|ies)\b",
             3.0,
         ),
+        (r"\bweight\w*\s+(?:the\s+)?[\w-]+(?:\s+vol\w*)?\s+(?:scenario|case)s?\b", 1.5),
         (
             r"\boptimi[sz]\w*\s+(?:(?:the|my|our|a|an)\s+)?(?:(?:vol(?:atility)?[\s-]*target\w*|target[\s-]*vol\w*|allocation)\s+)?"
             r"(?:strateg(?:y|ies)|parameters|settings|allocation rule)",

@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BEAR_CASE",
-    "PAST_DOWNTURNS",
     "STRESS",
     "bear_market_asked",
     "episodes_named",
     "market_move_named",
     "stocks_compared",
+    "without_past_downturns",
 ]
 
 _FALL = (
@@ -81,12 +81,21 @@ _ALL_EPISODES = patterns.compile(
     r"\b(?:historical|past|history's|famous)\s+(?:episodes|crises|crashes|stress(?:es)?|"
     r"scenarios)\b|\b(?:the\s+)?(?:big|major|great)\s+(?:crashes|crises)\b"
 )
-PAST_DOWNTURNS = patterns.compile(
+_PAST_DOWNTURNS = patterns.compile(
     r"\b(?:in|during|through|across|over)\s+(?:the\s+)?(?:(?:past|previous|earlier|last|recent"
     r"|historical|real)\s+)?(?:bear\s+markets|downturns|(?:market\s+)?crashes|sell[\s-]?offs"
     r"|recessions)\b"
 )
 """Downturns said in the plural ("in bear markets", "in past crashes", "in downturns")."""
+_PAST_BEAR_MARKET = patterns.compile(
+    r"\b(?:in|during|through)\s+(?:a|the\s+(?:last|previous|latest|most\s+recent|past))\s+"
+    r"(?:bear(?:ish)?\s+market|downturn|(?:market\s+)?crash|sell[\s-]?off|recession)\b"
+)
+_DID = patterns.compile(
+    r"\b(?:did|held\s+up|fared|performed|behaved|coped|reacted)\b|\bhow\s+(?:was|were)\b"
+)
+"""A downturn said in the singular in the past tense ("how did KO do in a bear market?", "how
+did KO hold up in the last bear market?"): the historical episodes, as in the plural."""
 _HOW_IT_DID = patterns.compile(
     r"\b(?:do|did|does|done|doing|fare[sd]?|faring|hold(?:s|ing)?\s+up|held\s+up|perform\w*"
     r"|behave[sd]?|cope[sd]?|react(?:s|ed)?)\b"
@@ -103,14 +112,21 @@ else the message asks: a search, a measure ("KO's beta in downturns"), the index
 
 def past_downturns_asked(low: str) -> bool:
     """Whether the message asks how stocks or a portfolio did in downturns said in the plural
-    ("how did KO do in bear markets?", "how do KO and PEP hold up in downturns?"): the historical
-    episodes, every one. Not beside a search ("a strategy that holds up in downturns"), a
+    ("how did KO do in bear markets?", "how do KO and PEP hold up in downturns?") or in the
+    singular in the past tense ("how did KO do in a bear market?"): the historical episodes,
+    every one. Not beside a search ("a strategy that holds up in downturns"), a
     measure ("VaR under 3% in bear markets", "KO's beta in downturns"), the index or a window
     ("since 2019"): those keep their own reading (the simulated bear scenario, the measure, the
     window)."""
-    return bool(
-        PAST_DOWNTURNS.search(low) and _HOW_IT_DID.search(low) and not _ELSEWHERE.search(low)
-    )
+    if _ELSEWHERE.search(low):
+        return False
+    plural = _PAST_DOWNTURNS.search(low) and _HOW_IT_DID.search(low)
+    return bool(plural or (_PAST_BEAR_MARKET.search(low) and _DID.search(low)))
+
+
+def without_past_downturns(low: str) -> str:
+    """`low` with its past downturns (`past_downturns_asked`) blanked: what else it says."""
+    return _PAST_BEAR_MARKET.sub(" ", _PAST_DOWNTURNS.sub(" ", low))
 
 
 _A_BEAR_MARKET = patterns.compile(
@@ -119,15 +135,18 @@ _A_BEAR_MARKET = patterns.compile(
 )
 _WOULD_DO = patterns.compile(
     r"\b(?:would|will|could|might|does|do)\b[^.?!;]{0,60}?\b(?:do|fare|hold\s+up|perform|behave"
-    r"|cope|survive)\b|\bhold(?:s|ing)?\s+up\b|\bfar(?:es|ing)\b|\bperform(?:s|ing)\b"
+    r"|cope|survive|lose|drop|fall)\b|\bhold(?:s|ing)?\s+up\b|\bfar(?:es|ing)\b"
+    r"|\bperform(?:s|ing)\b"
 )
 
 _CHOOSING = patterns.compile(
-    r"^\W*(?:which|what)\b|\b(?:build\w*|weights?|weighting|allocat\w*|suggest\w*|show me|give me"
+    r"^\W*which\b|^\W*what\b(?!\s+(?:do|does|would|will|could|might|happens)\b)"
+    r"|\b(?:build\w*|weights?|weighting|allocat\w*|suggest\w*|show me|give me"
     r"|hedg\w*|puts?|collars?|options?|spy|versus|vs\.?|against|did|held|fared|performed)\b"
 )
 """A question choosing or building what holds up ("which stocks hold up in a bear market?",
-"weights for KO and PEP that hold up in a bear market"), one about a hedge or a benchmark, or
+"weights for KO and PEP that hold up in a bear market"; not "what do you think KO would do in a
+bear market?"), one about a hedge or a benchmark, or
 one in the past tense: not the bear case's stress test of the stocks named."""
 
 
