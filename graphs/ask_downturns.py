@@ -1,7 +1,7 @@
 """The ask accounting's reading of past downturns ("how did KO do in bear markets?", "how do KO
 and PEP hold up in downturns?", "in past crashes", "how did KO do in a bear market?"): the
-historical episodes, all of them (`graphs.ask_items`), written apart from the offline model's reading on
-purpose (docs/architecture.md: two independent readers)."""
+historical episodes, all of them (`graphs.ask_items`), written apart from the offline model's
+reading on purpose (docs/architecture.md: two independent readers)."""
 
 from __future__ import annotations
 

@@ -381,7 +381,7 @@ LEVERAGE = patterns.compile(
     r"|\b(?:max(?:imum)?\s+)?leverage\s+(?:of\s+|at\s+|up to\s+)?(?P<y>\d+(?:\.\d+)?)(?![\d.%])"
 )
 """A strategy's leverage ("2x leverage", "leverage 1.5")."""
-_WHOLE = r"(?:\d{1,3}(?:,\d{3})+|\d{1,6})(?![\d]|,\d)"
+_WHOLE = r"(?:\d{1,3}(?:,\d{3})+|\d{1,6})(?!\d|,\d)"
 LOOKBACK = patterns.compile(
     rf"\b(?P<n>{_WHOLE})[- ]?(?P<u>days?|months?|weeks?)\s+(?:of\s+)?look[- ]?back\b"
     rf"|\blook[- ]?back\s+(?:of\s+)?(?P<n2>{_WHOLE})(?:[- ]?(?P<u2>days?|months?|weeks?)\b)?"

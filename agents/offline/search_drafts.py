@@ -372,7 +372,8 @@ def states_search_change(intent: Intent) -> bool:
 
 def _change_fields(intent: Intent, universe: tuple[str, ...]) -> dict[str, Any]:
     """The draft's fields a change of a waiting search states: a message's (`_search_fields`),
-    with scenarios named only when weighted ("weight the bear scenario double"; "the 2020 crash" weights nothing)."""
+    with scenarios named only when weighted ("weight the bear scenario double"; "the 2020 crash"
+    weights nothing)."""
     fields = _search_fields(intent, universe)
     if not _WEIGHTS_SCENARIOS.search(intent.text.lower()):
         fields.pop("scenario_weights", None)

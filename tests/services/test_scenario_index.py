@@ -34,7 +34,8 @@ def test_the_index_held_alone_returns_what_the_index_does_on_the_same_paths(
     for loss in losses:
         assert loss.index_median_return is not None
         assert np.isclose(loss.index_median_return, loss.median_return, rtol=0, atol=1e-12)
-    assert by_name["bear"].index_median_return < 0 < by_name["bull"].index_median_return  # type: ignore[operator]
+    bear, bull = by_name["bear"].index_median_return, by_name["bull"].index_median_return
+    assert bear is not None and bull is not None and bear < 0 < bull
 
 
 def test_without_the_index_the_case_says_nothing_of_it() -> None:

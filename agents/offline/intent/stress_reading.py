@@ -91,11 +91,12 @@ _PAST_BEAR_MARKET = patterns.compile(
     r"\b(?:in|during|through)\s+(?:a|the\s+(?:last|previous|latest|most\s+recent|past))\s+"
     r"(?:bear(?:ish)?\s+market|downturn|(?:market\s+)?crash|sell[\s-]?off|recession)\b"
 )
+"""A downturn said in the singular: in a question in the past tense (`_DID`: "how did KO do in a
+bear market?", "how did KO hold up in the last bear market?"), the historical episodes, as in
+the plural."""
 _DID = patterns.compile(
     r"\b(?:did|held\s+up|fared|performed|behaved|coped|reacted)\b|\bhow\s+(?:was|were)\b"
 )
-"""A downturn said in the singular in the past tense ("how did KO do in a bear market?", "how
-did KO hold up in the last bear market?"): the historical episodes, as in the plural."""
 _HOW_IT_DID = patterns.compile(
     r"\b(?:do|did|does|done|doing|fare[sd]?|faring|hold(?:s|ing)?\s+up|held\s+up|perform\w*"
     r"|behave[sd]?|cope[sd]?|react(?:s|ed)?)\b"
@@ -146,8 +147,8 @@ _CHOOSING = patterns.compile(
 )
 """A question choosing or building what holds up ("which stocks hold up in a bear market?",
 "weights for KO and PEP that hold up in a bear market"; not "what do you think KO would do in a
-bear market?"), one about a hedge or a benchmark, or
-one in the past tense: not the bear case's stress test of the stocks named."""
+bear market?"), one about a hedge or a benchmark, or one in the past tense: not the bear case's
+stress test of the stocks named."""
 
 
 def bear_market_asked(low: str) -> bool:
