@@ -231,3 +231,39 @@ def test_many_words_are_defined_five_at_a_time(offline_data_dir: Path) -> None:
     greeted = ChatSession(f"ask-{uuid.uuid4().hex}", settings=Settings())
     greeted.send("hi")
     assert "(docs/glossary.md" not in greeted.send("i don't understand").replies[-1]
+
+
+ACKNOWLEDGED = (
+    "thanks", "thank you", "Thanks!", "ok thanks.", "perfect, thank you.", "got it -", "cool.",
+    "great,", "so", "alright, thanks,", "Understood.", "sure", "one more question:",
+)  # fmt: skip
+"""What a PM says of the last answer before the next question."""
+
+
+@SETTINGS
+@given(
+    heading=st.sampled_from(sorted(SAID)),
+    frame=st.sampled_from(ONE),
+    lead=st.sampled_from(ACKNOWLEDGED),
+)
+def test_a_question_of_meaning_after_thanks_is_read_as_without(
+    offline_data_dir: Path, heading: str, frame: str, lead: str
+) -> None:
+    """ "thanks, what does drawdown mean?" asked "Which portfolio or stocks?" and "cool. what is
+    the sharpe ratio?" greeted back: the words before the question are not part of it."""
+    text = f"{lead} {frame.format(SAID[heading][0])}"
+    assert concepts_asked(text) == (heading,), text
+    _assert_defines(answer_in_new_thread(text), (heading,))
+
+
+def test_thanks_then_a_meaning_is_answered_while_a_search_waits(offline_data_dir: Path) -> None:
+    session = ChatSession(f"ask-{uuid.uuid4().hex}", settings=Settings())
+    waiting = session.send("optimize a strategy for KO and PEP, cap drawdown at 20%").pending
+    assert waiting is not None
+    turn = session.send("thanks, what does drawdown mean?")
+    _assert_defines(turn.replies[-1], ("Maximum drawdown",))
+    assert turn.pending is not None and turn.pending["request"] == waiting["request"]
+    backtest = session.send("backtest KO and PEP").replies[-1]
+    reply = session.send("thanks, what does that mean?").replies[-1]
+    assert reply.startswith("What the words of my last answer mean:"), reply
+    _assert_defines(reply, terms_in(backtest))

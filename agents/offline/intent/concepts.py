@@ -83,8 +83,16 @@ _TERM = patterns.compile(
     + "|".join(f"(?P<t{k}>{words})" for k, (_, words) in enumerate(GLOSSARY_TERMS))
     + r")\b"
 )
+_LEAD_IN = patterns.compile(
+    r"^(?:(?:so|ok|okay|hmm|sorry|and|hey|hi|hello|thanks|thank you|thx|ty|cheers|great|cool"
+    r"|nice|perfect|awesome|alright|all right|got it|understood|sure|right|quick question"
+    r"|one more (?:thing|question))\b\W*)+"
+)
+"""Words before a question that are not part of it: an acknowledgement of the last answer
+("thanks, what does drawdown mean?", "perfect, thank you. what is VaR?"), "so", "quick
+question". Taken off before a meaning question is read."""
 _FRAME = patterns.compile(
-    r"^(?:(?:so|ok|okay|hey|hi|and|quick question)\W+)?(?:(?:can|could) (?:you|u) "
+    r"^(?:(?:can|could) (?:you|u) "
     r"(?:please )?)?(?:what|whats|explain|define|describe|tell me|how|meaning|definition"
     r"|difference|the (?:meaning|definition|difference)|why (?:does|do|is|are))\b"
     r"|\b(?:mean|means|meaning|stand for|stands for|defined|definition|vs|versus)\b"
@@ -165,7 +173,7 @@ def concepts_asked(text: str, stocks: bool = False, run: bool = False) -> tuple[
     named, each once; () when it asks something else. `stocks`: the conversation worked on
     stocks or a portfolio; `run`: a strategy search of it finished (what a bare "what is the max
     drawdown?" or "what is the lookback?" would be about)."""
-    low = " ".join(text.lower().replace("’", "'").split())
+    low = _question_of(text)
     if not _FRAME.search(low) or _POSSESSIVE.search(low):
         return ()
     found: list[str] = []
@@ -198,7 +206,7 @@ def concepts_asked(text: str, stocks: bool = False, run: bool = False) -> tuple[
 MOST_TERMS_EXPLAINED = 5
 """The most words of a previous answer that "what does that mean?" explains."""
 _WHAT_IT_MEANT = patterns.compile(
-    r"^(?:so|ok|okay|hmm|sorry|and)?\W*(?:what (?:does|do) (?:that|this|it|these|those|all that)"
+    r"^(?:what (?:does|do) (?:that|this|it|these|those|all that)"
     r"(?: numbers?| terms?| words?| figures?| results?)? (?:all )?mean|what do you mean"
     r"|i (?:don'?t|do not) (?:understand|get it|get that|follow)"
     r"|(?:can you |could you )?(?:explain|say) (?:that|this|these|those|it)(?: numbers| terms)? "
@@ -208,7 +216,13 @@ _WHAT_IT_MEANT = patterns.compile(
 
 def asks_what_it_meant(text: str) -> bool:
     """Whether `text` asks what the previous answer's words mean ("what does that mean?")."""
-    return bool(_WHAT_IT_MEANT.search(" ".join(text.lower().replace("’", "'").split())))
+    return bool(_WHAT_IT_MEANT.search(_question_of(text)))
+
+
+def _question_of(text: str) -> str:
+    """`text` in lower case, spaces single, without the words before its question
+    (`_LEAD_IN`)."""
+    return _LEAD_IN.sub("", " ".join(text.lower().replace("’", "'").split()))
 
 
 def terms_in(text: str) -> tuple[str, ...]:
