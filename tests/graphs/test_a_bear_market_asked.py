@@ -32,8 +32,19 @@ ASKS = (
     "how might {t} cope during a bear market?",
     "how much would {t} lose in a bear market?",
     "what do you think {t} would do in a bear market?",
+    "If we hit a bear market, how badly would {t} get hurt?",
+    "if the market enters a bear market, how much would {t} suffer?",
+    "in case of a bear market how would {t} hold up",
 )
 """How a PM asks how one stock would do in a (simulated) bear market."""
+
+
+def test_every_way_of_asking_is_read_as_the_bear_case() -> None:
+    """Each phrasing, whichever the property test below draws."""
+    unread = [ask for ask in ASKS if not bear_market_asked(ask.format(t="KO").lower())]
+    assert not unread, unread
+
+
 BEAR_CASE = re.compile(
     r"The scenario engine's bear case over 252 sessions \(\d+ paths\): median return -?\d+\.\d%, "
     r"5th percentile -?\d+\.\d%, probability of a loss \d+\.\d%"

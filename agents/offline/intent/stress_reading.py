@@ -136,9 +136,17 @@ _A_BEAR_MARKET = patterns.compile(
 )
 _WOULD_DO = patterns.compile(
     r"\b(?:would|will|could|might|does|do)\b[^.?!;]{0,60}?\b(?:do|fare|hold\s+up|perform|behave"
-    r"|cope|survive|lose|drop|fall)\b|\bhold(?:s|ing)?\s+up\b|\bfar(?:es|ing)\b"
-    r"|\bperform(?:s|ing)\b"
+    r"|cope|survive|lose|drop|fall|suffer|sink|(?:get|be)\s+(?:hurt|hit)|hurt)\b"
+    r"|\bhold(?:s|ing)?\s+up\b|\bfar(?:es|ing)\b|\bperform(?:s|ing)\b"
 )
+_IF_A_BEAR_MARKET = patterns.compile(
+    r"\b(?:if|when|should|once)\s+(?:we|the\s+markets?|markets|stocks|equities)\s+"
+    r"(?:hit|hits|enter|enters|go(?:es)?\s+into|get|gets|see|sees|face|faces|have|has"
+    r"|turn(?:s)?\s+into|slide(?:s)?\s+into|fall(?:s)?\s+into)\s+(?:a|an|another)\s+"
+    r"bear(?:ish)?\s+market\b|\bin\s+(?:case\s+of|the\s+event\s+of)\s+a\s+bear\s+market\b"
+)
+"""A bear market said as a condition ("if we hit a bear market, how badly would PEP get hurt?"):
+the same as "in a bear market"."""
 
 _CHOOSING = patterns.compile(
     r"^\W*which\b|^\W*what\b(?!\s+(?:do|does|would|will|could|might|happens)\b)"
@@ -153,10 +161,11 @@ stress test of the stocks named."""
 
 def bear_market_asked(low: str) -> bool:
     """Whether the message asks how stocks or a portfolio would do in a bear market said in the
-    singular ("how would KO do in a bear market?", "how does JNJ hold up in a bear market?"):
-    the scenario engine's bear case. Not in the past tense ("how did KO do in a bear market?"),
+    singular ("how would KO do in a bear market?", "how does JNJ hold up in a bear market?", "if
+    we hit a bear market, how badly would PEP get hurt?"): the scenario engine's bear case. Not in the past tense ("how did KO do in a bear market?"),
     nor beside a search, a measure, the index or a window (`_ELSEWHERE`: "a strategy that holds
     up in a bear market" is a search), nor choosing ("which stocks hold up in a bear market?")."""
+    low = _IF_A_BEAR_MARKET.sub(" in a bear market ", low)
     return bool(
         _A_BEAR_MARKET.search(low)
         and _WOULD_DO.search(low)
