@@ -148,9 +148,9 @@ MOVES_AND_TARGETS: list[tuple[re.Pattern[str], Reading]] = [
      ("vol_target",)),
     (patterns.compile(r"\btarget[- ]vol(?:atility)?\s+(?:strategy|rule)\s+(?:at|of|with)\s+"
                 rf"(?:a\s+)?{PCT}"), ("vol_target",)),
-    (patterns.compile(r"\btarget(?:s|ing)\s+(?:an?\s+)?(?:(?:around|about|roughly|approximately|"
-                rf"near)\s+)?{PCT}\s+(?:annual(?:ised|ized)?\s+)?"
-                r"(?:vol|volatility)\b"), ("vol_target",)),
+    (patterns.compile(r"\b(?:target(?:s|ing)|at)\s+(?:an?\s+)?(?:(?:around|about|roughly|approximately"
+                rf"|near)\s+)?{PCT}\s+(?:annual(?:ised|ized)?\s+)?(?:vol|volatility)\b"
+                r"(?!\s*(?:cap|limit|max|ceiling|target)\b)"), ("vol_target",)),  # "at 12% volatility"
     (patterns.compile(rf"\b(?:vol|volatility)\s+(?:of\s+)?{CAP}\s+{PCT}"), ("vol_limit",)),
     (patterns.compile(rf"\btarget(?:ing)?\s+(?:a\s+)?(?:return|returns)\s+(?:of\s+)?{PCT}"),
      ("return_target",)),

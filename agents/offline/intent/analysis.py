@@ -560,6 +560,8 @@ def read_analysis(
     other = intent.intent in _OTHER_INTENTS
     if (other and not (intent.weights and intent.intent == "search_strategy")) or intent.hedge:
         return None  # a search of given weights is not one: "what would 30% XOM 70% KO have ..."
+    if intent.intent == "backtest" and intent.target_vol is not None:
+        return None  # a strategy's backtest, however its target is said ("keeping the vol at 12%")
     capital = capital_named(low)
     asked = _comparison(intent, low, capital) or _portfolios_compared(intent, low, capital)
     asked = asked or _addition(intent, low, capital)

@@ -58,6 +58,9 @@ _NOT_A_WEIGHT = (
 """After a bare number: not a unit that makes it something else than a weight (a whole word:
 ".5 weekly" is a weight before a cadence)."""
 
+_NOT_A_VOLATILITY = r"(?!\s*(?:annual(?:ised|ized)?\s+)?vol(?:atility)?\b)"
+"""After a percentage: not a volatility ("KO and PEP at 12% volatility" is a target)."""
+
 Ordered = tuple[tuple[re.Pattern[str], tuple[int, int]], ...]
 """Patterns, each with the groups of its ticker and its number."""
 
@@ -85,7 +88,7 @@ def _readers(known: tuple[str, ...]) -> _Readers:
         ticker=patterns.compile(ticker),
         pairs=(
             (patterns.compile(rf"{PCT}\s*(?:in\s+|of\s+|into\s+|on\s+)?{ticker}"), (2, 1)),
-            (patterns.compile(rf"{ticker}\s*(?:at|:|=|@|-)?\s*{PCT}"), (1, 2)),
+            (patterns.compile(rf"{ticker}\s*(?:at|:|=|@|-)?\s*{PCT}{_NOT_A_VOLATILITY}"), (1, 2)),
         ),
         split=patterns.compile(
             rf"\b{shares}\s*(?:%\s*)?(?:split\s+)?(?:of\s+|in\s+|between\s+|portfolio\s+(?:of\s+)?)?"
