@@ -74,6 +74,7 @@ from agents.offline.portfolio_builds import (
     method_name,
 )
 from agents.offline.proposal_questions import (
+    asks_why,
     aspects_asked,
     proposal_answer,
     waiting_proposal,
@@ -214,7 +215,7 @@ def _proposal_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         if inp.must_call_tool:
             reason = "a question about the proposal waiting for approval"
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
-        return reply(proposal_answer(held, asked, intent.budget))
+        return reply(proposal_answer(held, asked, intent.budget, asks_why(intent.text)))
     if deployment:
         return _deployment_change_route(inp, intent)
     if states_search_change(intent) and inp.must_call_tool:  # "with KO only", "drop XOM"

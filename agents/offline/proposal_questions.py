@@ -18,7 +18,7 @@ from langchain_core.messages import SystemMessage
 
 from agents.conversation_texts import PROPOSAL_MARKER
 from agents.offline.policies import PolicyInput
-from services.formatting import count
+from services.formatting import count, listed, scenario, space_words
 from settings import patterns
 
 ASPECTS = {
@@ -38,7 +38,13 @@ ASPECTS = {
         r"\bhow many (?:trials|paths|scenarios|simulations|runs|configurations)\b"
         r"|\b(?:trials|paths|simulations)\b|\bhow big\b|\bsize\b"
     ),
-    "scenarios": patterns.compile(r"\b(?:which|what) (?:market )?scenarios\b"),
+    "scenarios": patterns.compile(
+        r"\b(?:which|what|why|these|those|the|its) (?:market |five )?scenarios\b"
+    ),
+    "space": patterns.compile(
+        r"\bweight(?:ing)? (?:functions?|rules?)\b|\b(?:target[\s-]?vol\w*|vol(?:atility)? targets?"
+        r"|lookbacks?|leverage|rebalanc\w*|search space|parameters|settings|ranges?)\b"
+    ),
     "schedule": patterns.compile(
         r"\bhow often\b|\bschedule\b|\bwhen (?:will|does|would) (?:it|that|this) "
         r"(?:trade|rebalance|start|run)\b|\bhow much (?:capital|money|cash)\b|\bcapital\b"
@@ -58,6 +64,10 @@ ASPECTS = {
     ),
 }
 """What a question about the waiting proposal asks, by the words that say it."""
+
+_WHY = patterns.compile(r"^\W*(?:but |and |so )?(?:why(?! not\b)|how come)\b")
+"""A reason asked ("why 6 trials?"): a number it names is the one asked about, not a change
+("why not 100 trials?" suggests one)."""
 
 _QUESTION = patterns.compile(
     r"\?\s*$|^\s*(?:how|what|whats|which|when|will|would|does|do|is|are|can|could)\b"
@@ -99,8 +109,8 @@ def aspects_asked(text: str) -> list[str]:
         return []
     asked = [aspect for aspect, pattern in ASPECTS.items() if pattern.search(low)]
     asked = [a for a in asked if not (a == "cost" and _OTHER_COSTS.search(low))]
-    if {"time", "cost"} & set(asked):
-        return asked  # "how long would 100 trials take?", "what about the cost?": asked
+    if {"time", "cost"} & set(asked) or (asked and _WHY.search(low)):
+        return asked  # "how long would 100 trials take?", "why 6 trials?": asked
     return [] if _CHANGE.search(low) else asked
 
 
@@ -120,10 +130,11 @@ def asks_change(text: str, in_words: bool = False) -> bool:
 
 
 def proposal_answer(
-    held: dict[str, Any], aspects: list[str], trials_said: int | None = None
+    held: dict[str, Any], aspects: list[str], trials_said: int | None = None, why: bool = False
 ) -> str:
     """The answer to a question about the waiting proposal `held` asking `aspects`
-    (`trials_said`: a number of trials the question names, "how long would 100 trials take?")."""
+    (`trials_said`: a number of trials the question names, "how long would 100 trials take?";
+    `why`: the question asks the reason for them, `asks_why`)."""
     summary = str(held.get("summary") or "").rstrip(".")
     request = held.get("request") or {}
     if held.get("kind") == "deployment":
@@ -135,19 +146,46 @@ def proposal_answer(
             "capital and schedule) or reject it."
         )
     facts = [text for aspect in aspects if (text := _search_fact(request, aspect))]
+    facts += [_REASONS[aspect] for aspect in aspects if why and aspect in _REASONS]
     # the approval shown with the answer gives the whole search: the facts asked suffice
     said = [
         "The search waiting for your approval has not run" + ("." if facts else f": {summary}.")
     ]
     said += facts
     drafted = int((request.get("budget") or {}).get("max_trials", 0))
-    if trials_said is not None and trials_said != drafted:
+    if trials_said is not None and trials_said != drafted and not why:
         said.append(
             f"It is drafted with {count(drafted)} trials, not {count(trials_said)}: say 'use "
             f"{trials_said} trials' to change it."
         )
     said.append("Approve it, change it (e.g. 'use 100 trials', 'since 2015') or reject it.")
     return " ".join(said)
+
+
+def asks_why(text: str) -> bool:
+    """Whether `text` asks the reason for something ("why 6 trials?", "how come these
+    scenarios?")."""
+    return bool(_WHY.search(text.lower()))
+
+
+_REASONS = {
+    "size": (
+        "Each trial evaluates one strategy configuration on every path: more trials search the "
+        "space more thoroughly and take longer, and the search stops before its budget when its "
+        "stopping rule finds nothing better."
+    ),
+    "scenarios": (
+        "A strategy is judged across market regimes so that the winner is not tuned to one "
+        "market: its score is the weighted mean over the scenarios. Name the ones you want "
+        "('only bull and bear') or weight one ('weight the bear scenario 2x') to change them."
+    ),
+    "space": (
+        "These are the settings a volatility-targeting strategy has; the search tries "
+        "configurations inside these ranges and keeps the best. Narrow or fix one ('target vol "
+        "between 8% and 12%', 'use inverse vol') to change them."
+    ),
+}
+"""Why a waiting search has the aspect asked, for a question that asks the reason."""
 
 
 def _search_fact(request: dict[str, Any], aspect: str) -> str:
@@ -175,14 +213,14 @@ def _search_fact(request: dict[str, Any], aspect: str) -> str:
         return (
             f"Each of its {count(trials)} trials simulates {count(paths)} paths of "
             f"{count(int(request.get('horizon', 0)))} trading days in each of its "
-            f"{len(scenarios)} scenarios ({', '.join(scenarios)}): "
+            f"{len(scenarios)} scenarios ({listed([scenario(s) for s in scenarios])}): "
             f"{count(paths * len(scenarios))} paths a trial."
         )
     if aspect == "scenarios":
         weights = request.get("scenario_weights") or {}
-        weighted = f", weighted {', '.join(f'{k} {v:g}' for k, v in weights.items())}"
+        weighted = f", weighted {', '.join(f'{scenario(k)} {v:g}' for k, v in weights.items())}"
         return (
-            f"It simulates the scenarios {', '.join(scenarios)}"
+            f"It simulates the {listed([scenario(s) for s in scenarios])} scenarios"
             + (weighted if weights else "")
             + f", each drawn from the daily returns of {request.get('start')} to "
             f"{request.get('end')}."
@@ -192,6 +230,8 @@ def _search_fact(request: dict[str, Any], aspect: str) -> str:
             f"Its scenarios are drawn from the daily returns of {request.get('start')} to "
             f"{request.get('end')}."
         )
+    if aspect == "space":
+        return f"It {space_words(request.get('search_space') or {})}."
     if aspect == "universe":
         universe = request.get("universe")
         held = ", ".join(universe) if universe else "the data's default universe"

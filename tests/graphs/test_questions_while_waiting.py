@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from agents.offline.proposal_questions import aspects_asked
 from graphs.chat import ChatSession
+from services.formatting import listed, scenario
 from settings import Settings
 from store import Store
 from store.sqlite import SQLiteStore
@@ -29,8 +30,12 @@ QUESTIONS = {
              "how fast is it?", "will that take minutes or hours?"),
     "cost": ("what will it cost?", "how much would that cost", "is it expensive?", "what about the cost?",
              "will I be charged for this?"),
-    "size": ("how many trials?", "How many paths does it simulate?", "how big is it?"),
-    "scenarios": ("which scenarios will it use?", "and what market scenarios?"),
+    "size": ("how many trials?", "How many paths does it simulate?", "how big is it?",
+             "why 6 trials?", "why so many trials?"),
+    "scenarios": ("which scenarios will it use?", "and what market scenarios?",
+                  "why these scenarios?"),
+    "space": ("what weight function is it using?", "what lookback range will it search?",
+              "which settings does it search?", "how come that leverage?"),
     "window": ("which years?", "over which period does it look?", "how far back does it go?"),
     "universe": ("which stocks?", "what names are in it?", "which tickers does it use?"),
 }  # fmt: skip
@@ -50,6 +55,23 @@ DATED_ASIDES = ("what happened to the market in 2020?", "what was the worst draw
                 "how did the market do in 2022?", "our fund started in 2012",
                 "what's the stress test for a 2008 crash?")  # fmt: skip
 """Messages naming a year or a period about something else: they change no waiting search."""
+
+
+WHY = {
+    "time": "not asked", "cost": "not asked", "window": "not asked", "universe": "not asked",
+    "size": "more trials search the space more thoroughly and take longer",
+    "scenarios": "so that the winner is not tuned to one market",
+    "space": "the search tries configurations inside these ranges and keeps the best",
+}  # fmt: skip
+"""What the reply says of the reason for an aspect, when the question asks why."""
+
+
+def _span(name: str, dimension: dict) -> str:
+    """A searched range as the reply words it (`services.formatting.PARAMETERS`' formats)."""
+    low, high = dimension["low"], dimension["high"]
+    if name == "lookback":
+        return f"lookback {low} to {high} trading days"
+    return f"volatility target {low:.2%} to {high:.2%}"
 
 
 def _unreachable(*args: object, **kwargs: object) -> None:
@@ -98,10 +120,18 @@ def test_a_question_while_a_search_waits_is_answered_from_it_and_the_search_stil
         f"of {request['horizon']} trading days in each of its {len(request['scenarios'])} "
         f"scenarios",
         "window": f"daily returns of {request['start']} to {request['end']}",
-        "scenarios": f"It simulates the scenarios {', '.join(request['scenarios'])}, each drawn",
+        "scenarios": f"It simulates the {listed([scenario(n) for n in request['scenarios']])} "
+        "scenarios, each drawn",
+        "space": "It searches "
+        + "; ".join(
+            _span(name, request["search_space"][name]) for name in ("target_vol", "lookback")
+        ),
         "universe": f"equal-weight portfolio of {', '.join(request['universe'])}.",
     }
     assert facts[aspect] in reply, reply
+    why = question.lower().startswith(("why", "how come"))
+    assert (WHY[aspect] in reply) == why, reply  # the reason, when one is asked
+    assert not re.search(r"\b(?:high|low)_vol\b", reply), reply  # words, not codes
     if "100 trials" in question:  # a budget of its own: said not to be the one drafted
         assert "It is drafted with 6 trials, not 100: say 'use 100 trials'" in reply, reply
     what = session.send("what will it do?")  # nothing in particular: the search in words
@@ -113,6 +143,20 @@ def test_a_question_while_a_search_waits_is_answered_from_it_and_the_search_stil
     assert re.match(r"Run run_\w+ succeeded\.", run.replies[-1]), run.replies
     assert run.pending is None and session.pending() is None
     assert f"after {budget['max_trials']} trials" in run.replies[-1]  # the search drafted
+
+
+def test_why_and_what_of_the_settings_are_answered_in_one_thread(offline_data_dir: Path) -> None:
+    """ "why 6 trials?" and "what weight function is it using?" put the card back with no
+    answer, and "why these scenarios?" answered with the statistics of every stock's
+    scenarios."""
+    session = _session()
+    drafted = _waiting_search(session)
+    for aspect in ("size", "scenarios", "space"):
+        for question in QUESTIONS[aspect]:
+            turn = session.send(question)
+            assert turn.pending == drafted, (question, turn.replies)
+            assert turn.replies[-1].startswith("The search waiting for your approval"), question
+            assert aspects_asked(question)[0] == aspect, question
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -277,6 +321,7 @@ def test_questions_are_read_as_asking_and_changes_are_not(question: str, case, c
     assert aspects_asked("what does trials mean?") == []  # the glossary's
     assert aspects_asked("what are the transaction costs?") == []  # the search's own costs
     assert aspects_asked("what is the cost of the hedge?") == []
+    assert aspects_asked("why not 100 trials?") == []  # a change suggested
 
 
 def test_a_deployment_waits_through_a_question_and_a_new_search_replaces_it(
