@@ -31,7 +31,14 @@ from agents.offline.statistic_words import (
     years_phrase,
     years_ranked,
 )
-from agents.offline.stress_ranking import each_on_its_own, index_on_the_paths, ranked_returns
+from agents.offline.stress_ranking import (
+    each_on_its_own,
+    holder,
+    index_on_the_paths,
+    loss_words,
+    ranked_returns,
+    through_betas,
+)
 from agents.offline.weighted_adds import share_words
 from services.formatting import count, listed
 
@@ -302,12 +309,6 @@ def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -
 
 
 # ---- stress -------------------------------------------------------------------------------
-def _loss(value: float, amount: float | None) -> str:
-    verb = "loses" if value < 0 else "gains"
-    money = "" if amount is None else f" ({_money(amount)})"
-    return f"{verb} {pct(abs(value))}{money}"
-
-
 def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     """The move, each episode and the scenarios, with losses in % and in currency."""
     portfolio = data["portfolio"]
@@ -315,6 +316,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     on = f" on {_money(capital)} of capital" if capital else ""
     each = ask.ranked and len(portfolio["weights"]) > 1  # the stocks side by side, each alone
     parts = [f"Stress test of {portfolio['name']} ({_held(portfolio)}){on}."]
+    who = holder(portfolio["weights"])  # "KO loses 12.9%", "the portfolio loses 12.9%"
     if each:  # each stock as if the whole capital were in it
         parts = [each_on_its_own(list(portfolio["weights"]), _money(capital) if capital else None)]
     ranked = partial(ranked_returns, capital=capital, money=_money)
@@ -324,15 +326,14 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         if "portfolio_return" not in move:
             parts.append(f"A {size}: not computed ({move.get('not_computed')}).")
         else:
-            betas = ", ".join(f"{t} {v['beta']:.2f}" for t, v in move["per_asset"].items())
             by_stock = {t: v["return"] for t, v in move["per_asset"].items()}
             parts.append(
-                f"A {size} through each stock's beta to the S&P 500 index (betas {betas}, "
-                f"estimated {_window(data)}): "
+                f"A {size} through {through_betas(move['per_asset'])}, estimated "
+                f"{_window(data)}): "
                 + (
                     ranked(by_stock, would=True, rise=move["move"] > 0)
                     if each
-                    else f"the portfolio {_loss(move['portfolio_return'], move.get('amount'))}"
+                    else f"{who} {loss_words(move, _money)}"
                 )
                 + "."
             )
@@ -349,8 +350,8 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             parts.append(f"{title}, each stock bought at its start: {ranking}{market}.")
             continue
         parts.append(
-            f"{title}, replayed on the weights bought at its start: the portfolio "
-            f"{_loss(episode['portfolio_return'], episode.get('amount'))}, its deepest fall "
+            f"{title}, replayed on {'the weights' if who == 'the portfolio' else who} bought "
+            f"at its start: {who} {loss_words(episode, _money)}, its deepest fall "
             f"{pct(episode['max_drawdown'])}, worst day {episode['worst_day']['date']} "
             f"({pct(episode['worst_day']['return'], 2)})"
             + ("" if index is None else f"; the S&P 500 index {pct(index)}")
@@ -368,7 +369,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         )
         parts.append(
             f"The scenario engine's {SCENARIO_NAMES.get(name, name)} case over "
-            f"{scenarios['horizon']} sessions ({scenarios['n_paths']} paths): median return "
+            f"{scenarios['horizon']} sessions ({count(scenarios['n_paths'])} paths): median return "
             f"{pct(row['median_return'])}, 5th percentile {pct(row['p05_return'])}{amounts}, "
             f"probability of a loss {pct(row['prob_loss'])}{index_on_the_paths(row)}."
         )

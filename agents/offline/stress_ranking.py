@@ -2,7 +2,8 @@
 crash?"): each stock's own return in an episode replayed, or through its beta in a market move,
 best first, and which held up best (`agents.offline.intent.stress_reading.stocks_compared`
 says when a question asks for it); and a scenario case beside the S&P 500 index on the same
-paths (`index_on_the_paths`)."""
+paths (`index_on_the_paths`); one stock held alone is named, not called "the portfolio"
+(`holder`, `through_betas`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from typing import Any
 from agents.offline.statistic_words import pct
 from services.formatting import listed
 
-__all__ = ["each_on_its_own", "index_on_the_paths", "ranked_returns"]
+__all__ = [
+    "each_on_its_own",
+    "holder",
+    "index_on_the_paths",
+    "loss_words",
+    "ranked_returns",
+    "through_betas",
+]
 
 
 def ranked_returns(
@@ -55,3 +63,30 @@ def index_on_the_paths(row: Mapping[str, Any]) -> str:
     may gain while the market falls, and says so beside the market's own fall."""
     index = row.get("index_median_return")
     return "" if index is None else f"; the S&P 500 index's median on the same paths {pct(index)}"
+
+
+def holder(weights: Mapping[str, float]) -> str:
+    """Whose losses a stress test gives: the one stock held alone ("KO"), else "the
+    portfolio"."""
+    return next(iter(weights)) if len(weights) == 1 else "the portfolio"
+
+
+def through_betas(per_asset: Mapping[str, Mapping[str, float]]) -> str:
+    """What a market move goes through, up to the window its betas are estimated on: "KO's beta
+    to the S&P 500 index (0.64" for one stock, "each stock's beta to the S&P 500 index (betas
+    KO 0.64, PEP 0.55" for several."""
+    if len(per_asset) == 1:
+        ((ticker, row),) = per_asset.items()
+        return f"{ticker}'s beta to the S&P 500 index ({row['beta']:.2f}"
+    betas = ", ".join(f"{t} {v['beta']:.2f}" for t, v in per_asset.items())
+    return f"each stock's beta to the S&P 500 index (betas {betas}"
+
+
+def loss_words(row: Mapping[str, Any], money: Callable[[float], str] = str) -> str:
+    """ "loses 12.9%" or "gains 3.1%" for the `portfolio_return` of a stress tool's `row` (a
+    market move or an episode), with its `amount` in currency written by `money` when it has
+    one ("loses 12.9% (-129,000)")."""
+    value, amount = row["portfolio_return"], row.get("amount")
+    verb = "loses" if value < 0 else "gains"
+    said = "" if amount is None else f" ({money(amount)})"
+    return f"{verb} {pct(abs(value))}{said}"

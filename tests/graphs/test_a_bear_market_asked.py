@@ -46,7 +46,7 @@ def test_every_way_of_asking_is_read_as_the_bear_case() -> None:
 
 
 BEAR_CASE = re.compile(
-    r"The scenario engine's bear case over 252 sessions \(\d+ paths\): median return -?\d+\.\d%, "
+    r"The scenario engine's bear case over 252 sessions \([\d,]+ paths\): median return -?\d+\.\d%, "
     r"5th percentile -?\d+\.\d%, probability of a loss \d+\.\d%"
 )
 

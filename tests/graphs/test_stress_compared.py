@@ -120,6 +120,26 @@ def test_stocks_held_together_are_one_portfolio_as_before(ask: str) -> None:
     assert "the portfolio loses" in reply and "each on its own" not in reply, reply
 
 
+@settings(max_examples=6, deadline=None)
+@given(ticker=st.sampled_from(sorted(PRICES.columns)))
+def test_one_stock_stressed_is_named_not_called_the_portfolio(ticker: str) -> None:
+    """ "stress test KO" said "through each stock's beta (betas KO 0.64 ...)", "the portfolio
+    loses 12.9%" and "replayed on the weights", of one stock, and "(1000 paths)"."""
+    reply = answer_in_new_thread(f"stress test {ticker}")
+    moved = re.search(
+        rf"A 20% market fall through {re.escape(ticker)}'s beta to the S&P 500 index "
+        rf"\((-?\d\.\d\d), estimated .*?\): {re.escape(ticker)} (loses|gains) (\d+\.\d)%",
+        reply,
+    )
+    assert moved is not None, reply
+    loss = float(moved[3]) * (-1 if moved[2] == "loses" else 1)
+    assert abs(loss - (-20 * float(moved[1]))) <= 0.15, reply  # beta x move, as rounded
+    replayed = f"replayed on {ticker} bought at its start: {ticker} "
+    assert reply.count(replayed) == len(EPISODES), reply
+    assert "the portfolio" not in reply and "the weights" not in reply, reply
+    assert "(1,000 paths)" in reply, reply
+
+
 def test_three_stocks_on_a_capital_each_with_its_amount() -> None:
     reply = answer_in_new_thread(
         "compare how AAPL, KO and XOM would do in the 2008 crisis on $1,000,000"
