@@ -23,9 +23,11 @@ from quant.problems import (
 )
 
 __all__ = [
+    "INVALID_ARGUMENTS",
     "MAX_DEPTH",
     "NESTED_TOO_DEEP",
     "TEXT_PATTERN",
+    "TOOL_RETRY",
     "NestedTooDeepError",
     "Problem",
     "TextRule",
@@ -39,3 +41,10 @@ __all__ = [
     "unicode_problem",
     "validation_problems",
 ]
+
+
+INVALID_ARGUMENTS = "invalid arguments: "
+"""What a tool's refusal of its arguments begins with, before "field: problem" of each."""
+TOOL_RETRY = "Fix these arguments and call the tool again."
+"""The sentence that ends a tool's refusal of its arguments: addressed to the model that called
+it, never shown to a user (`agents.offline.policies.ToolResult.reason` takes it out)."""

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from quant.errors import QuantError
 from quant.problems import field_of, problem_of
+from services.problems import INVALID_ARGUMENTS, TOOL_RETRY
 from tools.artifacts import ArtifactNotFoundError
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -29,7 +30,7 @@ ArgsT = TypeVar("ArgsT", bound=BaseModel)
 def format_validation_error(exc: ValidationError | Exception) -> str:
     """A pydantic validation error as one line per bad argument: field, problem, value given."""
     if not isinstance(exc, ValidationError):
-        return f"invalid arguments: {exc}"
+        return f"{INVALID_ARGUMENTS}{exc}"
     parts = []
     for err in exc.errors():
         where = field_of(err) or "arguments"
@@ -38,9 +39,7 @@ def format_validation_error(exc: ValidationError | Exception) -> str:
         if len(shown) > 80:
             shown = shown[:77] + "..."
         parts.append(f"{where}: {problem_of(err)} (got {shown})")
-    return (
-        "invalid arguments: " + "; ".join(parts) + ". Fix these arguments and call the tool again."
-    )
+    return f"{INVALID_ARGUMENTS}{'; '.join(parts)}. {TOOL_RETRY}"
 
 
 @functools.cache

@@ -22,12 +22,24 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.messages.tool import ToolCall
 
+from services.formatting import PARAMETERS
+from services.problems import INVALID_ARGUMENTS, TOOL_RETRY
 from settings import patterns
 
 Policy = Callable[["PolicyInput"], AIMessage]
 """Decides the next reply of the offline model for one role."""
 
 _POLICIES: dict[str, Policy] = {}
+
+
+_ARGUMENT = patterns.compile(r"(?:^|(?<=; ))(?:[a-z_]\w*\.)*([a-z_]\w*):")
+"""An argument a tool refused, by its path ("config.lookback:"), at the start of each problem."""
+
+
+def _argument_words(name: str) -> str:
+    """An argument's name in words ("lookback", "volatility target"; else with spaces)."""
+    term = PARAMETERS.get(name)
+    return name.replace("_", " ") if term is None else term.label
 
 
 @dataclass(frozen=True)
@@ -48,12 +60,17 @@ class ToolResult:
     @property
     def reason(self) -> str:
         """The tool's message as a reply says it: without the tool's name the tool layer puts
-        before it ("optimize_portfolio failed: ...", "stress_test: ...")."""
-        return (
-            patterns.compile(rf"^{re.escape(self.name)}(?: failed)?:\s*").sub("", self.content)
-            if self.name
-            else self.content
-        )
+        before it ("optimize_portfolio failed: ...", "stress_test: ..."), and a refusal of its
+        arguments as the user reads it: each argument by its name in words ("config.lookback:
+        must be at most 1000" -> "lookback: must be at most 1000"), without the sentence that
+        asks the model to call the tool again."""
+        text = self.content
+        if self.name:
+            text = patterns.compile(rf"^{re.escape(self.name)}(?: failed)?:\s*").sub("", text)
+        if not text.startswith(INVALID_ARGUMENTS):
+            return text
+        text = text.removeprefix(INVALID_ARGUMENTS).removesuffix(f" {TOOL_RETRY}")
+        return _ARGUMENT.sub(lambda found: f"{_argument_words(found[1])}:", text)
 
     def failure(self, what: str) -> str | None:
         """ "I could not `what`: <the tool's message>" when the tool failed or gave no JSON

@@ -35,7 +35,7 @@ from api.mcp.annotations import annotations_of
 from api.mcp.artifacts import OwnerTools
 from graphs.assistant import TOOLS_OF
 from graphs.thread_bindings import bind_owner, bind_settings, tool_context
-from services.problems import json_problems
+from services.problems import INVALID_ARGUMENTS, TOOL_RETRY, json_problems
 from settings import Settings
 from store import Store
 from store.memories import memory_store
@@ -146,7 +146,7 @@ def argument_refusal(name: str, arguments: dict[str, Any]) -> types.CallToolResu
     summary = "; ".join(
         f"{field.removeprefix('arguments.')}: {problem}" for field, problem in found[:3]
     )
-    message = f"{name}: invalid arguments: {summary}. Fix these arguments and call the tool again."
+    message = f"{name}: {INVALID_ARGUMENTS}{summary}. {TOOL_RETRY}"
     return error_result("VALIDATION_ERROR", message, [{"field": f, "problem": p} for f, p in found])
 
 
