@@ -15,6 +15,7 @@ VOLATILITY_WORD = r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?![\s_-]*target)
 MONEY_MADE_OR_LOST = (
     r"\bhow much\b[^?.!;]*?\b(?:lost|made|gained|earned|returned)\b"
     r"|\bhow much (?:did|do|does)\b[^?.!;]*?\b(?:lose|make|gain|earn|return)\b"
+    r"|\bwhat would (?:it|that|they|this|those|(?:the|my|our) \w+) (?:have been|be) worth\b"
 )
 """What a holding made or lost over a past window ("how much did AAPL lose in 2022", "how much
 would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
