@@ -267,9 +267,68 @@ def intent_of(inp: PolicyInput) -> Intent:
     while "KO in 2020: which were riskier than it?" is not of AMD)."""
     text = named_portfolios(user_text(inp), inp.system_text())
     intent = parse_intent(text, known_tickers())
-    if intent.tickers or not _THAN_IT.search(text) or (stock := subject_stock(inp)) is None:
+    if intent.tickers or intent.weights or intent.portfolio_ids:
+        return intent
+    of_them = _WHICH_OF_THEM.search(text) and not _SOMETHING_ELSE.search(text)
+    if of_them and len(stocks := stocks_of_the_thread(inp)) > 1:
+        return parse_intent(_with_stocks(text, stocks), known_tickers())
+    if not _THAN_IT.search(text) or (stock := subject_stock(inp)) is None:
         return intent
     return parse_intent(_THAN_IT.sub(f"than {stock[0]}", text), known_tickers())
+
+
+_THEM = patterns.compile(
+    r"\b(?:them|the two|these two|those two|both(?: of them)?)\b", re.IGNORECASE
+)
+_WHICH_OF_THEM = patterns.compile(
+    r"^\W*(?:(?:so|and|ok|okay|then)\W+)?(?:which|who)(?:\s+one|\s+of\s+(?:them|the\s+two))?\s+"
+    r"(?:is|was|has|had|did|does|would|will|looks?)\b|\b(?:compare|between|rank)\s+(?:them|the two"
+    r"|these two|those two|both)\b|\bboth\b",
+    re.IGNORECASE,
+)
+"""A question choosing between or comparing the stocks of the conversation, naming none ("which
+is riskier?", "which one did better?", "compare them since 2010", "how volatile are both?")."""
+_SOMETHING_ELSE = patterns.compile(
+    r"\b(?:it|its|portfolios?|allocation|market|index|s&p|spx|spy|strateg(?:y|ies)|search|runs?"
+    r"|sectors?|stocks|names|tickers|funds?|methods?|hrp|risk parity|min vol\w*|max sharpe|scenarios?"
+    r"|measures?|metrics?)\b",
+    re.IGNORECASE,
+)
+"""What else such a question may be about ("which is riskier, my portfolio or the market?",
+"which stocks ...", "which scenario ..."): then it keeps its own reading."""
+
+
+def stocks_of_the_thread(inp: PolicyInput) -> tuple[str, ...]:
+    """The stocks the conversation's latest turns worked on: its subject when that is several,
+    else the single stocks of its latest turns, one after another, up to the first turn on
+    several or none ("what is AAPL's beta?" then "and MSFT?": AAPL and MSFT), oldest first."""
+    subject = thread_subject(inp)
+    if len(subject) != 1:
+        return subject
+    earlier = {call["id"] for call in inp.calls_this_turn()}
+    stocks: list[str] = []
+    for call in reversed(inp.tool_calls_made()):
+        if call["id"] in earlier or call["name"] not in SUBJECT_TOOLS:
+            continue
+        names = call["args"].get("universe") or list(call["args"].get("weights") or {})
+        if len(names) != 1:
+            break
+        if (name := str(names[0]).upper()) not in stocks:
+            stocks.insert(0, name)
+    return tuple(stocks[-MOST_STOCKS_RECALLED:])
+
+
+MOST_STOCKS_RECALLED = 5
+"""The most single stocks of the latest turns that "which is riskier?" chooses between."""
+
+
+def _with_stocks(text: str, stocks: tuple[str, ...]) -> str:
+    """`text` naming `stocks` where it refers to them ("compare AAPL and MSFT since 2010"), or
+    asked of them ("which is riskier, AAPL or MSFT?")."""
+    first, last = ", ".join(stocks[:-1]), stocks[-1]
+    if _THEM.search(text):
+        return _THEM.sub(f"{first} and {last}", text, count=1)
+    return f"{text.rstrip(' ?.!')}, {first} or {last}?"
 
 
 _THAN_IT = patterns.compile(
