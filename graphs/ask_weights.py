@@ -49,7 +49,8 @@ _FRACTION_SHARE = patterns.compile(r"(?P<s>¤+)\s*(?:=\s*)?(?P<n>0?\.\d+|1\.0*)"
 _BEFORE = patterns.compile(rf"{P.PCT}\s+(?:in\s+|of\s+)?(?P<s>¤+)")
 """A percentage before a ticker ("40% KO")."""
 _AFTER = patterns.compile(
-    rf"(?<!¤)(?P<s>¤+)\s+(?:at\s+|@\s*|=\s*|:\s*)?{P.PCT}(?!\s*(?:each|-|(?:annual(?:ised|ized)?\s+)?vol(?:atility)?\b))"
+    rf"(?<!¤)(?P<s>¤+)\s+(?:at\s+|@\s*|=\s*|:\s*)?{P.PCT}"
+    r"(?!\s*(?:each|-|(?:annual(?:ised|ized)?\s+)?vol(?:atility)?\b))"
 )
 """A percentage after a ticker ("KO 40%"; not "KO at 12% volatility", a target)."""
 

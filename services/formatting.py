@@ -282,6 +282,12 @@ def parameter(name: str, value: Any) -> str:
     return f"{name.replace('_', ' ')} {value}" if term is None else term.phrase(value)
 
 
+def parameter_label(name: str) -> str:
+    """One parameter's name in words ("target_vol" -> "volatility target")."""
+    term = PARAMETERS.get(name)
+    return name.replace("_", " ") if term is None else term.label
+
+
 def metric(name: str, value: Any) -> str:
     """One metric's value in its format: ("sharpe", 1.0731) -> "1.07"."""
     term = METRICS.get(name)

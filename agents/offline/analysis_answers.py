@@ -316,7 +316,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     on = f" on {_money(capital)} of capital" if capital else ""
     each = ask.ranked and len(portfolio["weights"]) > 1  # the stocks side by side, each alone
     parts = [f"Stress test of {portfolio['name']} ({_held(portfolio)}){on}."]
-    who = holder(portfolio["weights"])  # "KO loses 12.9%", "the portfolio loses 12.9%"
+    who, bought = holder(portfolio["weights"])  # "KO loses 12.9%", "the portfolio loses ..."
     if each:  # each stock as if the whole capital were in it
         parts = [each_on_its_own(list(portfolio["weights"]), _money(capital) if capital else None)]
     ranked = partial(ranked_returns, capital=capital, money=_money)
@@ -350,8 +350,8 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             parts.append(f"{title}, each stock bought at its start: {ranking}{market}.")
             continue
         parts.append(
-            f"{title}, replayed on {'the weights' if who == 'the portfolio' else who} bought "
-            f"at its start: {who} {loss_words(episode, _money)}, its deepest fall "
+            f"{title}, replayed on {bought} bought at its start: {who} "
+            f"{loss_words(episode, _money)}, its deepest fall "
             f"{pct(episode['max_drawdown'])}, worst day {episode['worst_day']['date']} "
             f"({pct(episode['worst_day']['return'], 2)})"
             + ("" if index is None else f"; the S&P 500 index {pct(index)}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -283,15 +284,15 @@ _THEM = patterns.compile(
 _WHICH_OF_THEM = patterns.compile(
     r"^\W*(?:(?:so|and|ok|okay|then)\W+)?(?:which|who)(?:\s+one|\s+of\s+(?:them|the\s+two))?\s+"
     r"(?:is|was|has|had|did|does|would|will|looks?)\b|\b(?:compare|between|rank)\s+(?:them|the two"
-    r"|these two|those two|both)\b|\bboth\b",
+    r"|these two|those two)\b|\bboth\b",
     re.IGNORECASE,
 )
 """A question choosing between or comparing the stocks of the conversation, naming none ("which
 is riskier?", "which one did better?", "compare them since 2010", "how volatile are both?")."""
 _SOMETHING_ELSE = patterns.compile(
     r"\b(?:it|its|portfolios?|allocation|market|index|s&p|spx|spy|strateg(?:y|ies)|search|runs?"
-    r"|sectors?|stocks|names|tickers|funds?|methods?|hrp|risk parity|min vol\w*|max sharpe|scenarios?"
-    r"|measures?|metrics?)\b",
+    r"|sectors?|stocks|names|tickers|funds?|methods?|hrp|risk parity|min vol\w*|max sharpe"
+    r"|scenarios?|measures?|metrics?)\b",
     re.IGNORECASE,
 )
 """What else such a question may be about ("which is riskier, my portfolio or the market?",
@@ -305,16 +306,12 @@ def stocks_of_the_thread(inp: PolicyInput) -> tuple[str, ...]:
     subject = thread_subject(inp)
     if len(subject) != 1:
         return subject
-    earlier = {call["id"] for call in inp.calls_this_turn()}
     stocks: list[str] = []
-    for call in reversed(inp.tool_calls_made()):
-        if call["id"] in earlier or call["name"] not in SUBJECT_TOOLS:
-            continue
-        names = call["args"].get("universe") or list(call["args"].get("weights") or {})
+    for names in _earlier_subjects(inp):
         if len(names) != 1:
             break
-        if (name := str(names[0]).upper()) not in stocks:
-            stocks.insert(0, name)
+        if names[0] not in stocks:
+            stocks.insert(0, names[0])
     return tuple(stocks[-MOST_STOCKS_RECALLED:])
 
 
@@ -431,14 +428,17 @@ def thread_subject(inp: PolicyInput) -> tuple[str, ...]:
     """The conversation's current universe: that of its latest turn before this one which
     worked on named tickers (a portfolio built, statistics read, a backtest; the tickers of
     the weights it was given); () when none."""
+    return next((names for names in _earlier_subjects(inp) if names), ())
+
+
+def _earlier_subjects(inp: PolicyInput) -> Iterator[tuple[str, ...]]:
+    """The tickers each earlier call of `SUBJECT_TOOLS` worked on (its universe, else the
+    tickers of its weights; () for neither), latest first."""
     earlier = {call["id"] for call in inp.calls_this_turn()}
     for call in reversed(inp.tool_calls_made()):
-        if call["id"] in earlier or call["name"] not in SUBJECT_TOOLS:
-            continue
-        universe = call["args"].get("universe") or list(call["args"].get("weights") or {})
-        if universe:
-            return tuple(str(t).upper() for t in universe)
-    return ()
+        if call["id"] not in earlier and call["name"] in SUBJECT_TOOLS:
+            names = call["args"].get("universe") or list(call["args"].get("weights") or {})
+            yield tuple(str(t).upper() for t in names)
 
 
 def has_thread_subject(inp: PolicyInput) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.messages.tool import ToolCall
 
-from services.formatting import PARAMETERS
+from services.formatting import parameter_label
 from services.problems import INVALID_ARGUMENTS, TOOL_RETRY
 from settings import patterns
 
@@ -34,12 +34,6 @@ _POLICIES: dict[str, Policy] = {}
 
 _ARGUMENT = patterns.compile(r"(?:^|(?<=; ))(?:[a-z_]\w*\.)*([a-z_]\w*):")
 """An argument a tool refused, by its path ("config.lookback:"), at the start of each problem."""
-
-
-def _argument_words(name: str) -> str:
-    """An argument's name in words ("lookback", "volatility target"; else with spaces)."""
-    term = PARAMETERS.get(name)
-    return name.replace("_", " ") if term is None else term.label
 
 
 @dataclass(frozen=True)
@@ -70,7 +64,7 @@ class ToolResult:
         if not text.startswith(INVALID_ARGUMENTS):
             return text
         text = text.removeprefix(INVALID_ARGUMENTS).removesuffix(f" {TOOL_RETRY}")
-        return _ARGUMENT.sub(lambda found: f"{_argument_words(found[1])}:", text)
+        return _ARGUMENT.sub(lambda found: f"{parameter_label(found[1])}:", text)
 
     def failure(self, what: str) -> str | None:
         """ "I could not `what`: <the tool's message>" when the tool failed or gave no JSON

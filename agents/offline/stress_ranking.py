@@ -65,10 +65,12 @@ def index_on_the_paths(row: Mapping[str, Any]) -> str:
     return "" if index is None else f"; the S&P 500 index's median on the same paths {pct(index)}"
 
 
-def holder(weights: Mapping[str, float]) -> str:
-    """Whose losses a stress test gives: the one stock held alone ("KO"), else "the
-    portfolio"."""
-    return next(iter(weights)) if len(weights) == 1 else "the portfolio"
+def holder(weights: Mapping[str, float]) -> tuple[str, str]:
+    """Whose losses a stress test gives and what an episode buys: the one stock held alone
+    ("KO", "KO"), else ("the portfolio", "the weights")."""
+    if len(weights) == 1:
+        return next(iter(weights)), next(iter(weights))
+    return "the portfolio", "the weights"
 
 
 def through_betas(per_asset: Mapping[str, Mapping[str, float]]) -> str:

@@ -148,7 +148,8 @@ _TARGET_VOL = [
     patterns.compile(  # "backtest KO and PEP at 12% volatility": a target
         r"\bat\s+(?:an?\s+)?"
         + PCT
-        + r"\s+(?:annual(?:ised|ized)?\s+)?vol(?:atility)?\b(?!\s*(?:cap|limit|max|ceiling|target)\b)"
+        + r"\s+(?:annual(?:ised|ized)?\s+)?vol(?:atility)?\b"
+        + r"(?!\s*(?:cap|limit|max|ceiling|target)\b)"
     ),
     patterns.compile(  # "keep the vol at 10%", "hold its volatility at 15%": a target, not a cap
         r"\b(?:keep|keeping|hold|holding|pin|peg|set|setting)\s+(?:(?:the|its|a|my|our|portfolio|strategy)(?:'s)?\s+){0,2}"

@@ -162,9 +162,10 @@ stress test of the stocks named."""
 def bear_market_asked(low: str) -> bool:
     """Whether the message asks how stocks or a portfolio would do in a bear market said in the
     singular ("how would KO do in a bear market?", "how does JNJ hold up in a bear market?", "if
-    we hit a bear market, how badly would PEP get hurt?"): the scenario engine's bear case. Not in the past tense ("how did KO do in a bear market?"),
-    nor beside a search, a measure, the index or a window (`_ELSEWHERE`: "a strategy that holds
-    up in a bear market" is a search), nor choosing ("which stocks hold up in a bear market?")."""
+    we hit a bear market, how badly would PEP get hurt?"): the scenario engine's bear case. Not
+    in the past tense ("how did KO do in a bear market?"), nor beside a search, a measure, the
+    index or a window (`_ELSEWHERE`: "a strategy that holds up in a bear market" is a search),
+    nor choosing ("which stocks hold up in a bear market?")."""
     low = _IF_A_BEAR_MARKET.sub(" in a bear market ", low)
     return bool(
         _A_BEAR_MARKET.search(low)
