@@ -52,6 +52,13 @@ SESSION_RUNTIME_DIR = Path(tempfile.mkdtemp(prefix="stratigos-run-"))
 os.environ["XDG_RUNTIME_DIR"] = str(SESSION_RUNTIME_DIR)
 atexit.register(shutil.rmtree, SESSION_RUNTIME_DIR, ignore_errors=True)
 
+# A test that names no data directory of its own (`offline_data_dir`) works in one of this
+# process's, never in the user's (~/.stratigos): threads, portfolios, runs and the strategy
+# model a test leaves are not met by the next run of the suite, nor what `make optimize` left.
+SESSION_DATA_DIR = Path(tempfile.mkdtemp(prefix="stratigos-data-"))
+os.environ["STRATIGOS_DATA_DIR"] = str(SESSION_DATA_DIR)
+atexit.register(shutil.rmtree, SESSION_DATA_DIR, ignore_errors=True)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def no_warm_process_outlives_the_session() -> Iterator[None]:
