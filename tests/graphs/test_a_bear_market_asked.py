@@ -35,6 +35,12 @@ ASKS = (
     "If we hit a bear market, how badly would {t} get hurt?",
     "if the market enters a bear market, how much would {t} suffer?",
     "in case of a bear market how would {t} hold up",
+    "say we enter a bear market next year - how much could {t} lose?",
+    "Suppose the market goes into a bear market. How would {t} hold up?",
+    "imagine there's a bear market: how badly could {t} fall?",
+    "what if we hit another bear market, how would {t} do?",
+    "assuming a bear market hits, how much would {t} drop",
+    "let's say stocks were to enter a full-blown bear market; how would {t} fare?",
 )
 """How a PM asks how one stock would do in a (simulated) bear market."""
 

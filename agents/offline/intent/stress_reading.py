@@ -140,16 +140,23 @@ _WOULD_DO = patterns.compile(
     r"|\bhold(?:s|ing)?\s+up\b|\bfar(?:es|ing)\b|\bperform(?:s|ing)\b"
 )
 _IF_A_BEAR_MARKET = patterns.compile(
-    r"\b(?:if|when|should|once)\s+(?:we|the\s+markets?|markets|stocks|equities)\s+"
-    r"(?:hit|hits|enter|enters|go(?:es)?\s+into|get|gets|see|sees|face|faces|have|has"
-    r"|turn(?:s)?\s+into|slide(?:s)?\s+into|fall(?:s)?\s+into)\s+(?:a|an|another)\s+"
-    r"bear(?:ish)?\s+market\b|\bin\s+(?:case\s+of|the\s+event\s+of)\s+a\s+bear\s+market\b"
+    r"\b(?:if|when|should|once|say|suppose|supposing|imagine|assume|assuming|in\s+case)\s+"
+    r"(?:that\s+)?(?:(?:we|the\s+markets?|markets|stocks|equities)\s+(?:(?:were|are)\s+to\s+"
+    r"|ever\s+|do\s+|did\s+|then\s+|now\s+)?(?:hit|hits|enter|enters|entered|go(?:es)?\s+into"
+    r"|went\s+into|get|gets|got|see|sees|saw|face|faces|faced|have|has|had|turn(?:s|ed)?\s+into"
+    r"|slide(?:s)?\s+into|slid\s+into|fall(?:s)?\s+into|fell\s+into)"
+    r"|there(?:'s|\s+is|\s+was|\s+were|\s+comes|\s+came)|we'?re\s+in)\s+"
+    r"(?:a|an|another)\s+(?:new\s+|full[\s-]blown\s+|real\s+)?bear(?:ish)?\s+market\b"
+    r"|\b(?:if|when|should|once|say|suppose|imagine|assume|assuming)\s+(?:that\s+)?(?:a|another)"
+    r"\s+bear\s+market\s+(?:hits|comes|arrives|starts|begins|happens|sets\s+in|is\s+coming)\b"
+    r"|\bin\s+(?:case\s+of|the\s+event\s+of)\s+a\s+bear\s+market\b"
 )
-"""A bear market said as a condition ("if we hit a bear market, how badly would PEP get hurt?"):
-the same as "in a bear market"."""
+"""A bear market said as a condition or a supposition ("if we hit a bear market, how badly would
+PEP get hurt?", "say we enter a bear market next year - how much could JNJ lose?", "suppose a
+bear market hits"): the same as "in a bear market"."""
 
 _CHOOSING = patterns.compile(
-    r"^\W*which\b|^\W*what\b(?!\s+(?:do|does|would|will|could|might|happens)\b)"
+    r"^\W*which\b|^\W*what\b(?!\s+(?:do|does|would|will|could|might|happens|if)\b)"
     r"|\b(?:build\w*|weights?|weighting|allocat\w*|suggest\w*|show me|give me"
     r"|hedg\w*|puts?|collars?|options?|spy|versus|vs\.?|against|did|held|fared|performed)\b"
 )
@@ -166,12 +173,12 @@ def bear_market_asked(low: str) -> bool:
     in the past tense ("how did KO do in a bear market?"), nor beside a search, a measure, the
     index or a window (`_ELSEWHERE`: "a strategy that holds up in a bear market" is a search),
     nor choosing ("which stocks hold up in a bear market?")."""
-    low = _IF_A_BEAR_MARKET.sub(" in a bear market ", low)
+    supposed = _IF_A_BEAR_MARKET.sub(" in a bear market ", low)
     return bool(
-        _A_BEAR_MARKET.search(low)
-        and _WOULD_DO.search(low)
-        and not _ELSEWHERE.search(low)
-        and not _CHOOSING.search(low)
+        _A_BEAR_MARKET.search(supposed)
+        and _WOULD_DO.search(supposed)
+        and not _ELSEWHERE.search(supposed)
+        and not _CHOOSING.search(low)  # as said: "what if we hit one, ..." chooses nothing
     )
 
 
