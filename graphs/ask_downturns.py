@@ -57,4 +57,25 @@ def downturns_said(low: str, view: str) -> re.Match[str] | None:
     return found if found is not None and FARED_THEN.search(low) else None
 
 
-__all__ = ["downturns_said"]
+MARKET_STATE_ASKED = patterns.compile(
+    r"\b(?:are|is|has|have|were|was)\s+(?:we|the\s+markets?|markets|stocks|equities|this|it)\s+"
+    r"(?:(?:now|currently|already|still|officially|really)\s+)?(?:(?:in|into|entering|entered"
+    r"|heading\s+(?:into|for|towards?)|going\s+into)\s+)?an?\s+(?:bull|bear)(?:ish)?"
+    r"(?:\s+or\s+(?:an?\s+)?(?:bull|bear)(?:ish)?)?\s+(?:market|regime|phase|territory)\b"
+    r"|\bwe(?:'re|\s+are)\s+in\s+an?\s+(?:bull|bear)\s+market\b[\s,]*(?:right|correct|no)?\s*\?"
+)
+"""A question whether the market is in a bull or a bear market now ("are we in a bear market?",
+"we're in a bull market, right?"): the market's state today, no simulated scenario; "if we are in
+a bear market, ..." is a supposition (`A_CONDITION`), whose scenario stays."""
+A_CONDITION = patterns.compile(r"\b(?:if|when|once|should|suppose|assuming|in\s+case)\s+$")
+
+
+def market_state_asked(view: str) -> re.Match[str] | None:
+    """Where `view` asks whether the market is in a bull or a bear market now, or None."""
+    for found in MARKET_STATE_ASKED.finditer(view):
+        if not A_CONDITION.search(view[max(0, found.start() - 12) : found.start()]):
+            return found
+    return None
+
+
+__all__ = ["downturns_said", "market_state_asked"]

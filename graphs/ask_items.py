@@ -22,7 +22,7 @@ from typing import Any
 
 from graphs import ask_patterns as P
 from graphs.ask_dates import date_said, recent_start, sessions_said
-from graphs.ask_downturns import downturns_said
+from graphs.ask_downturns import downturns_said, market_state_asked
 from graphs.ask_items_memo import remembered
 from graphs.ask_vocabulary import Vocabulary
 from graphs.ask_weights import read_weights
@@ -429,6 +429,8 @@ class _Scan:
                     value = P.FREQUENCY_WORDS[found["f"]]
                 self.items.append(AskItem("frequency", self.said(m), value))
                 self.claim(m.start(), m.end())
+        if (state := market_state_asked(self.view())) is not None:
+            self.claim(state.start(), state.end())  # today's market, no scenario
         for pattern in P.SCENARIOS:
             for m in pattern.finditer(self.view()):
                 for group in ("s", "t"):

@@ -22,6 +22,7 @@ from agents.offline.chat_intent import (
     window_args,
 )
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
+from agents.offline.intent.regime_asked import regime_asked
 from agents.offline.intent.words import read_tickers
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.research_quotes import quoted_answer
@@ -105,6 +106,34 @@ def _index_answer(data: dict[str, Any]) -> str:
     )
 
 
+def _regime_verdict(asked: str, regime: dict[str, Any]) -> str:
+    """The answer to "are we in a bear (bull) market?" by the regime read: whether the market's
+    annualised return over the last `window_days` sessions is in the lowest (highest) third of
+    the window's returns over as many sessions, with the cut-off and its percentile."""
+    now = regime["return_regime"]
+    days = regime.get("window_days", 63)
+    cuts = regime.get("thresholds") or {}
+    where = (
+        f"the market's annualised return over the last {days} sessions, "
+        f"{regime['market_return']:.1%}, is at or above {regime['return_percentile']:.0%} of "
+        f"the window's {days}-session returns"
+    )
+    rule = {
+        "bear": f"a bear return regime is their lowest third ({cuts.get('bear_below', 0):.1%} "
+        "or less)",
+        "bull": f"a bull return regime is their highest third ({cuts.get('bull_above', 0):.1%} "
+        "or more)",
+    }
+    if asked == "either":
+        said = "Neither, by this read" if now == "neutral" else f"A {now} market, by this read"
+        return f"{said}: {where}; {rule['bear']}, {rule['bull']}."
+    said = "Yes, by this read" if now == asked else "Not by this read"
+    return (
+        f"{said}: {where}; {rule[asked]}. This read ranks the recent return against the "
+        "window's, it does not measure a fall of 20% from a peak (the other common definition)."
+    )
+
+
 def market_answer(data: dict[str, Any], asked: str) -> str:
     """The market read: the window and where the data ends, the regime (and how it was read
     when the window is too short for one); one stock's Sharpe ratio (with its risk-free rate),
@@ -131,6 +160,8 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
             )
         text += "." + (f" Note: {regime['note']}." if regime.get("note") else "")
     low = asked.lower()
+    if (kind := regime_asked(low)) is not None and regime.get("return_regime") is not None:
+        text = _regime_verdict(kind, regime) + " " + text
     if len(assets) == 1:
         ((ticker, row),) = assets.items()
         text += (

@@ -1,0 +1,80 @@
+"""Whether a message asks if the market is in a bull or a bear market now ("are we in a bear
+market?", "is the market bearish right now?", "we're in a bull market, right?"): today's regime
+(the market read), not the simulated scenario of that name nor a supposition ("if we hit a bear
+market, how would KO do?", `stress_reading.bear_market_asked`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from settings import patterns
+
+__all__ = ["regime_asked"]
+
+_KIND = r"(?:bull(?:ish)?|bear(?:ish)?)"
+_WHO = (
+    r"(?:we|the\s+markets?|markets|stocks|equities|this|it|things|the\s+s&p(?:\s*500)?"
+    r"|the\s+index)"
+)
+_NOW = r"(?:(?:now|currently|already|still|officially|finally|really|actually)\s+)?"
+_REGIME_ASKED_TEXT = (
+    # a question: "are we in a bear market?", "is this a bull market?", "has the market entered
+    # a bear market?", "are we heading into a bear market?"
+    r"(?:^|[.?!;:,]\s*|\b(?:so|and|but|now|then|think|say|guess|tell\s+me(?:\s+if|\s+whether)?"
+    r"|wonder(?:ing)?(?:\s+if|\s+whether)?|know(?:\s+if|\s+whether)?|whether)\s+)"
+    r"(?:are|is|has|have|were|was)\s+"
+    + _WHO
+    + r"\s+"
+    + _NOW
+    + r"(?:(?:in|into|entering|entered|heading\s+(?:into|for|towards?)|going\s+into"
+    r"|gone\s+into|moving\s+into|in\s+the\s+middle\s+of)\s+)?(?:a|an)\s+(?:new\s+)?"
+    + _KIND
+    + r"(?:\s+or\s+(?:a\s+)?"
+    + _KIND
+    + r")?\s+(?:market|regime|phase|territory)\b"
+    # asked indirectly: "I wonder whether stocks are in a bear market"
+    r"|\b(?:whether|wonder(?:ing)?\s+if|know\s+if|tell\s+me\s+if|curious\s+if|asking\s+if)\s+"
+    + _WHO
+    + r"(?:\s+(?:is|are|was|were)|'re|'s)\s+"
+    + _NOW
+    + r"(?:(?:in|into|entering|heading\s+(?:into|for|towards?)|going\s+into)\s+)?(?:a|an)\s+"
+    + _KIND
+    + r"\s+(?:market|regime|phase|territory)\b"
+    # a statement to confirm: "we're in a bear market, right?"
+    r"|\bwe(?:'re|\s+are)\s+"
+    + _NOW
+    + r"in\s+(?:a|an)\s+"
+    + _KIND
+    + r"\s+market\b[\s,]*(?:right|correct|no|yes|aren'?t\s+we|isn'?t\s+it|now)?\s*\?"
+    # "is the market bearish right now?"
+    r"|\b(?:is|are)\s+" + _WHO + r"\s+" + _NOW + r"(?:getting\s+|turning\s+)?"
+    r"(?:bullish|bearish)\b"
+    # "bear market yet?"
+    r"|^\W*(?:a\s+)?" + _KIND + r"\s+market\s+(?:yet|now|already)?\s*\?"
+)
+_REGIME_ASKED = patterns.compile(_REGIME_ASKED_TEXT)
+_SUPPOSED = patterns.compile(r"\b(?:if|when|once|should|suppose|assuming|in\s+case)\s*$")
+"""A supposition just before ("what should I do if we are in a bear market?"): no question
+about today."""
+_BULL = patterns.compile(r"\bbull")
+_BEAR = patterns.compile(r"\bbear")
+
+RegimeAsked = Literal["bull", "bear", "either"]
+
+
+def regime_asked(low: str) -> RegimeAsked | None:
+    """The regime a lower-case message asks whether the market is in: "bull", "bear", "either"
+    (both named: "are we in a bull or bear market?"), or None when it asks no such thing."""
+    found = next(
+        (
+            m
+            for m in _REGIME_ASKED.finditer(low)
+            if not _SUPPOSED.search(low[max(0, m.start() - 16) : m.start()])
+        ),
+        None,
+    )
+    if found is None:
+        return None
+    said = found[0]
+    bull, bear = bool(_BULL.search(said)), bool(_BEAR.search(said))
+    return "either" if bull and bear else "bull" if bull else "bear"
