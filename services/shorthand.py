@@ -102,16 +102,22 @@ _MAKE_THAT = patterns.compile(
     re.IGNORECASE,
 )
 _NUMBER = patterns.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+_YEAR = patterns.compile(r"(?:19|20)\d\d")
 
 
 def restated(latest: str, earlier: str) -> str:
     """`latest`, or, when it only says a number again ("make that 30", "actually, make it
     30%"), the message before it (`earlier`) with its one number as that ("max 25% each" ->
-    "max 30% each"); `latest` when `earlier` gives no number or several."""
+    "max 30% each"), or its one number of the kind said when it holds years beside ("12% vol
+    since 2019" -> "15% vol since 2019"; "2015 to 2020 at 10%" -> "2018 to 2020 at 10%" is
+    not one: two years); `latest` when `earlier` gives no number or several of that kind."""
     said = _MAKE_THAT.match(latest)
     if said is None:
         return latest
     numbers = list(_NUMBER.finditer(earlier))
+    if len(numbers) > 1:  # of the kind said: a year for a year, else a number that is none
+        year = _YEAR.fullmatch(said.group(1)) is not None
+        numbers = [n for n in numbers if (_YEAR.fullmatch(n.group(0)) is not None) == year]
     if len(numbers) != 1:
         return latest
     return earlier[: numbers[0].start()] + said.group(1) + earlier[numbers[0].end() :]

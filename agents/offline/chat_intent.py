@@ -23,6 +23,7 @@ from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
 from agents.offline.policies import PolicyInput, truncated
 from quant.sp500_files import sp500_tickers
+from services.shorthand import restated
 from settings import get_settings, patterns
 
 
@@ -90,13 +91,17 @@ def previous_answer(inp: PolicyInput) -> str:
 
 def user_text(inp: PolicyInput) -> str:
     """The latest message the user wrote (not the agent runner's request for a decision); when
-    it answers `which_portfolio`'s question with a saved portfolio's name ("Income", "the
+    it only says a number again ("make it 40%"), the message before it with that number
+    (`services.shorthand.restated`); when it answers `which_portfolio`'s question with a saved portfolio's name ("Income", "the
     Income one"), the question it answers, of that portfolio (its id after "my portfolio", or
     at the end: "stress test it" is "stress test it pf_...")."""
     texts = user_texts(inp)
     chosen = _portfolio_chosen(inp, texts)
     if chosen is None:
-        return next(iter(texts), "")
+        said = ""
+        for text in reversed(texts):  # the oldest first: "make it 35" after "make that 30"
+            said = restated(text, said)
+        return said
     said, replaced = _MY_PORTFOLIO.subn(rf"\g<0> {chosen[1]}", texts[1], count=1)
     return said if replaced else f"{texts[1]} {chosen[1]}"
 

@@ -30,6 +30,7 @@ from agents.offline.chat_intent import (
     WINDOW_KEYS,
     known_tickers,
     session_window,
+    user_text,
     user_texts,
     written_by_user,
 )
@@ -49,7 +50,6 @@ from agents.offline.portfolio_builds import (
 from agents.offline.risk_policies import risk_sentence
 from agents.offline.strategy_args import CADENCE_SESSIONS
 from agents.offline.weighted_adds import added_at, pin_added, share_words
-from services.shorthand import restated
 
 __all__ = [
     "EDITABLE",
@@ -462,19 +462,11 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
         said.append(f"in {', '.join(change.scenarios)} instead of {scenarios_before}")
 
 
-def restated_latest(inp: PolicyInput) -> str:
-    """The user's latest message, a number said again ("make that 30") as the message before it
-    with that number (`services.shorthand.restated`)."""
-    said = ""
-    for text in reversed(user_texts(inp)):  # the oldest first: "make it 35" after "make that 30"
-        said = restated(text, said)
-    return said
-
-
 def thread_edit(inp: PolicyInput) -> Edit | None:
-    """The user's latest message (`restated_latest`) as a change of the conversation's latest request
+    """The user's latest message (`user_text`: a number said again restated) as a change of the
+    conversation's latest request
     that can take it, applied; None when it is no such change (see the module docstring)."""
-    change = read_change(_parsed(restated_latest(inp)))
+    change = read_change(_parsed(user_text(inp)))
     if change is None:
         return None
     back = MAX_REQUESTS_BACK

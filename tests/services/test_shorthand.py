@@ -59,6 +59,14 @@ def test_text_without_shorthand_is_unchanged(words: list[str]) -> None:
         ("make that 30", "hrp on AAPL MSFT", "make that 30"),  # no number to say again
         ("make that 30", "between 5% and 25% each", "make that 30"),  # which of the two?
         ("make that monthly", "max 25% each", "make that monthly"),
+        (
+            "make it 15%",
+            "backtest KO targeting 12% vol since 2019",
+            "backtest KO targeting 15% vol since 2019",
+        ),
+        ("make it 99", "95% VaR of AAPL from 2015 to 2020", "99% VaR of AAPL from 2015 to 2020"),
+        ("make that 2018", "12% vol since 2019", "12% vol since 2018"),  # a year for a year
+        ("make that 2018", "from 2015 to 2020 at 10%", "make that 2018"),  # which year?
     ],
 )
 def test_a_number_said_again_restates_the_message_before(
