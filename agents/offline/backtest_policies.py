@@ -17,6 +17,8 @@ from typing import Any
 from agents.offline.intent import Intent
 from agents.offline.strategy_args import stated_config
 from quant.hedge_names import HEDGE_NAMES
+from services.formatting import WEIGHT_FUNCTIONS, count
+from settings import patterns
 
 
 def backtest_question(intent: Intent) -> str | None:
@@ -49,13 +51,20 @@ def backtest_args(intent: Intent, history: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
+_AN = patterns.compile(r"8|1[18](?!\d)")
+"""A number said with "an" before it ("an 8%", "an 11.5%", "an 18%"; not "a 12%", "a 180%")."""
+
+
 def backtest_answer(data: dict[str, Any]) -> str:
     """The answer from a `backtest_strategy` result on the history."""
     config, metrics, history = data["config"], data["metrics"], data["history"]
+    target = f"{round(100 * float(config['target_vol']), 2):g}"
+    rule = WEIGHT_FUNCTIONS.get(config["weight_function"], config["weight_function"])
+    rule = f"the {rule}" if rule.endswith(" rule") else rule.replace("_", " ")
     text = (
-        f"Backtest of a {config['target_vol']:.0%} target-vol {config['weight_function']} "
-        f"strategy on the equal-weight portfolio of {', '.join(history['universe'])}, "
-        f"{history['start']} to {history['end']} ({history['evaluated_days']} days evaluated): "
+        f"Backtest of {'an' if _AN.match(target) else 'a'} {target}% target-vol strategy "
+        f"weighted by {rule} on the equal-weight portfolio of {', '.join(history['universe'])}, "
+        f"{history['start']} to {history['end']} ({count(history['evaluated_days'])} days evaluated): "
         f"CAGR {metrics['cagr']:.1%}, volatility {metrics['volatility']:.1%}, Sharpe "
         f"{metrics['sharpe']:.2f}, maximum drawdown {metrics['max_drawdown']:.1%}, daily 95% "
         f"CVaR {metrics['cvar_95']:.2%}."
