@@ -19,9 +19,9 @@ from langchain_core.messages import AIMessage
 
 from agents.offline.chat_intent import known_tickers
 from agents.offline.intent import Intent, parse_intent
+from agents.offline.intent.estimates import RUN_ID
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.offline.strategy_args import stated_config, stated_fields
-from settings import patterns
 
 __all__ = ["backtest_offer", "estimate_answer", "estimate_args", "estimate_chat", "not_used"]
 
@@ -43,10 +43,6 @@ NO_MODEL = "no strategy model yet"
 """What the tool's error says when the owner has no model (`services.estimates`)."""
 
 
-_RUN_ID = patterns.compile(r"\b(run_[0-9a-f]{12})\b")
-"""A search's run id, as `graphs.optimization_run` makes them."""
-
-
 def estimate_args(intent: Intent) -> dict[str, Any]:
     """The `estimate_strategy` arguments of the message: the StrategyConfig fields it states,
     the scenarios it names (none named: all the search's) and the search it names by run id
@@ -54,7 +50,7 @@ def estimate_args(intent: Intent) -> dict[str, Any]:
     args: dict[str, Any] = {"config": stated_config(intent)}
     if intent.scenarios:
         args["scenarios"] = list(intent.scenarios)
-    if run := _RUN_ID.search(intent.text.lower()):
+    if run := RUN_ID.search(intent.text.lower()):
         args["run_id"] = run.group(1)
     return args
 

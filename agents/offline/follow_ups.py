@@ -438,24 +438,27 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
 
 def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list[str]) -> None:
     """Change in place the horizon of a risk report, the costs of a backtest, and a strategy's
-    cadence, leverage, lookback and scenarios; each change in words to `said`."""
+    cadence, leverage, lookback, volatility target and scenarios; each change in words to
+    `said`."""
     if change.horizon is not None:
         horizon_before = int(args.get("horizon_days") or 1)
         args["horizon_days"] = change.horizon
         said.append(f"over {change.horizon} sessions instead of {horizon_before}")
     config = args.setdefault("config", {}) if tool in _STRATEGY_TOOLS else args
-    settings: list[tuple[str, Any, str]] = [
-        ("cost_bps", change.cost_bps, "costs {} bps"),
-        ("max_leverage", change.leverage, "leverage {}x"),
-        ("lookback", change.lookback, "lookback {} sessions"),
+    settings: list[tuple[str, Any, str, str]] = [
+        ("cost_bps", change.cost_bps, "costs {} bps", "g"),
+        ("max_leverage", change.leverage, "leverage {}x", "g"),
+        ("lookback", change.lookback, "lookback {} sessions", "g"),
     ]
+    if tool in _STRATEGY_TOOLS:
+        settings.append(("target_vol", change.target_vol, "target vol {}", ".1%"))
     if change.cadence and tool in _STRATEGY_TOOLS:
-        settings.append(("rebalance_every", CADENCE_SESSIONS[change.cadence], "rebalanced every {} sessions"))  # fmt: skip
-    for key, value, words in settings:
+        settings.append(("rebalance_every", CADENCE_SESSIONS[change.cadence], "rebalanced every {} sessions", "g"))  # fmt: skip
+    for key, value, words, shown in settings:
         if value is not None:
             before = config.get(key)
             config[key] = value
-            said.append(words.format(f"{value:g}") + (f" instead of {before:g}" if before is not None else ""))  # fmt: skip
+            said.append(words.format(f"{value:{shown}}") + (f" instead of {before:{shown}}" if before is not None else ""))  # fmt: skip
     if change.scenarios and tool == "estimate_strategy":
         scenarios_before = ", ".join(args.get("scenarios") or ["all the search's"])
         args["scenarios"] = list(change.scenarios)

@@ -18,6 +18,7 @@ from typing import Literal
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares
 from agents.offline.intent.analysis import judged_measure
+from agents.offline.intent.estimates import RUN_ID
 from agents.offline.intent.measures import measures_named
 from agents.offline.intent.rankings import HEAD_TO_HEAD
 from agents.offline.intent.scanner import fraction
@@ -52,8 +53,9 @@ class Change:
     sector or industry terms whose names are dropped (`dropped_groups`: "take the banks out")
     the confidence `level` and the `horizon` (sessions) of a risk measure ("and at 99?", "and
     over 10 days?"), trading costs (`cost_bps`: "same with 20 bps costs"), and a strategy's
-    `leverage`, `lookback` and the `scenarios` an estimate is asked in ("and with 2x leverage?",
-    "what about the bear case?"), and the names asked about in place of the request's
+    `leverage`, `lookback`, volatility target (`target_vol`, a fraction: "make the target 15%",
+    "try 8% volatility instead") and the `scenarios` an estimate is asked in ("and with 2x
+    leverage?", "what about the bear case?"), and the names asked about in place of the request's
     (`subject`: "and for KO?", "same for the banks"), and the measure a comparison is asked to be
     judged on (`judged_on`: "which has the lower CVaR?" after portfolios were compared)."""
 
@@ -73,6 +75,7 @@ class Change:
     cost_bps: float | None = None
     leverage: float | None = None
     lookback: int | None = None
+    target_vol: float | None = None
     scenarios: tuple[str, ...] = ()
     subject: tuple[str, ...] = ()
     judged_on: str | None = None
@@ -80,7 +83,8 @@ class Change:
     @property
     def strategy(self) -> bool:
         """Whether it changes a strategy's setting or the scenarios it is asked about."""
-        return any(v is not None for v in (self.leverage, self.lookback)) or bool(self.scenarios)
+        settings = (self.leverage, self.lookback, self.target_vol)
+        return any(v is not None for v in settings) or bool(self.scenarios)
 
     @property
     def window(self) -> bool:
@@ -208,6 +212,23 @@ _HORIZON = patterns.compile(
 _COST = patterns.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b")
 
 
+_TARGET_VOL = patterns.compile(
+    r"(?<![\w.])(\d{1,2}(?:\.\d+)?)\s*%\s*(?:annual(?:i[sz]ed)?\s+)?(?:vol(?:atility)?\b"
+    r"|target\b)|\btarget(?:ing|ed)?\s+(?:vol(?:atility)?\s+)?(?:of\s+|at\s+|to\s+)?"
+    r"(\d{1,2}(?:\.\d+)?)\s*%"
+)
+"""A volatility target said in a follow-up of a strategy ("try 8% volatility instead", "make the
+target 15%", "now with a 9% target")."""
+_TARGET_WORDS = patterns.compile(r"\bvol(?:atility)?\b|\btarget\w*")
+
+
+def _target_vol(intent: Intent, low: str) -> float | None:
+    if intent.target_vol is not None:
+        return intent.target_vol
+    match = _TARGET_VOL.search(low)
+    return None if match is None else fraction(match.group(1) or match.group(2))
+
+
 def _horizon(intent: Intent, low: str) -> int | None:
     if intent.horizon_days is not None:
         return intent.horizon_days
@@ -225,8 +246,8 @@ def read_change(intent: Intent) -> Change | None:
     given = (
         intent.weights and not intent.weights.keys() <= shares.keys()
     )  # not "add 5% PFE, 5% MRK"
-    if intent.intent in _NOT_CHANGES or given or intent.portfolio_ids:
-        return None
+    if intent.intent in _NOT_CHANGES or given or intent.portfolio_ids or RUN_ID.search(low):
+        return None  # a portfolio or a search named by its id is a subject of its own
     if _WHICH_ONE.search(low) and not (intent.tickers or intent.sectors or intent.methods):
         judged = judged_measure(intent.text)  # "which has the lower CVaR?": the comparison's
         return None if judged is None else Change(intent=intent, judged_on=judged)
@@ -259,6 +280,7 @@ def read_change(intent: Intent) -> Change | None:
         ),
         leverage=_leverage(low),
         lookback=_lookback(low),
+        target_vol=_target_vol(intent, low),
         scenarios=tuple(intent.scenarios),
         subject=tuple(intent.tickers) if swaps_subject else (),
     )
@@ -271,6 +293,8 @@ def read_change(intent: Intent) -> Change | None:
         said = _HIGH_OR_LOW_VOL.sub(" ", said)
     if change.level is not None or change.horizon is not None:
         said = _LEVEL_WORDS.sub(" ", said)
+    if change.target_vol is not None:  # "try 8% volatility": the target, not a measure asked
+        said = _TARGET_WORDS.sub(" ", said)
     other_ask = _OTHER_ASKS.search(said) or HEAD_TO_HEAD.search(said)  # "did it beat KO?"
     if not changes or len(methods) > 1 or other_ask or measures_named(said):
         return None

@@ -17,7 +17,10 @@ from typing import Any
 
 from settings import patterns
 
-__all__ = ["asks_estimate"]
+__all__ = ["RUN_ID", "asks_estimate"]
+
+RUN_ID = patterns.compile(r"\b(run_[0-9a-f]{12})\b")
+"""A search's run id, as `graphs.optimization_run` makes them."""
 
 _MODEL_ASK = patterns.compile(
     r"\bmodel[\s-]+estimates?\b|\b(?:estimate|predict\w*|forecast\w*) (?:from|of|by) (?:my|the|our) "
