@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphs import ask_patterns as P
+from graphs.ask_bounds_after import BOUNDS_AFTER
 from graphs.ask_dates import date_said, recent_start, sessions_said
 from graphs.ask_downturns import downturns_said, market_state_asked
 from graphs.ask_items_memo import remembered
@@ -291,6 +292,8 @@ class _Scan:
             if m.group(0) in cited:  # a number quoted back from an earlier reply
                 self.claim(m.start(), m.end())
         for pattern, reading in P.RANGES:
+            self._read(pattern, reading)
+        for pattern, reading in BOUNDS_AFTER:  # "volatility at 12% max": no weight cap
             self._read(pattern, reading)
         for pattern, reading in P.RISK:
             self._read(pattern, reading)

@@ -224,6 +224,11 @@ _KEEP = (
     r"(?:(?:be|stay|remain|kept|keep it|held)\s+)?"
 )
 _LIMIT_AFTER = r"(?:limit|cap|ceiling|tolerance|budget|constraint|max(?:imum)?)"
+_AT_MOST_AFTER = (
+    r"(?:max(?:imum)?|at\s+(?:the\s+)?most|tops|or\s+(?:less|lower|below|under|better)"
+    r"|ceiling|cap|limit)\b"
+)
+"""A bound said after its number ("12% max", "20% at most", "3% or less")."""
 
 
 def read_risk_limits(scan: Scanner) -> dict[str, float]:
@@ -234,7 +239,10 @@ def read_risk_limits(scan: Scanner) -> dict[str, float]:
         named = patterns.compile(  # "a 20% max drawdown", "a 20% drawdown limit"
             rf"(?<![\w.])-?{PCT}\s+(?:(?:max(?:imum)?\s+(?:{metric}))|(?:{metric})\s+{_LIMIT_AFTER})"
         )
-        for pattern in (forward, backward, named):
+        bounded_after = patterns.compile(  # "volatility at 12% max", "drawdown of 20% tops"
+            rf"(?:{metric})\s+(?:at|of|=|:)?\s*-?{PCT}\s*{_AT_MOST_AFTER}"
+        )
+        for pattern in (bounded_after, forward, backward, named):
             match = pattern.search(scan.free)
             if match is None:
                 continue
