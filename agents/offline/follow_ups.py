@@ -35,6 +35,7 @@ from agents.offline.chat_intent import (
     written_by_user,
 )
 from agents.offline.estimate_policies import estimate_answer
+from agents.offline.formats import money_text
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.intent.changes import Change, Criterion, read_change
@@ -95,6 +96,18 @@ _WHAT = {
 }
 _STRATEGY_TOOLS = ("estimate_strategy", "backtest_strategy")
 """The tools that take one strategy's settings (`config`)."""
+_CAPITAL_TOOLS = (
+    "backtest_weights", "optimize_portfolio", "portfolio_risk_report", "stress_test",
+    "loss_probability",
+)  # fmt: skip
+"""The tools that take a capital (currency) and give amounts of it."""
+
+
+def _amount(value: float) -> str:
+    """A capital in words: "$20,000", "$12,500.50"."""
+    return f"${value:,.0f}" if float(value).is_integer() else money_text(value)
+
+
 _MEASURE_WORDS = {
     "volatility": ("annualised volatility", lambda a: a["volatility"]),
     "return": ("total return", lambda a: a["cumulative_return"]),
@@ -383,6 +396,8 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         return None
     if change.cost_bps is not None and tool not in ("backtest_weights", "backtest_strategy"):
         return None
+    if change.capital is not None and tool not in _CAPITAL_TOOLS:
+        return None
     if change.strategy and (
         tool not in _STRATEGY_TOOLS or (change.scenarios and tool != "estimate_strategy")
     ):
@@ -437,9 +452,13 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
 
 
 def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list[str]) -> None:
-    """Change in place the horizon of a risk report, the costs of a backtest, and a strategy's
-    cadence, leverage, lookback, volatility target and scenarios; each change in words to
-    `said`."""
+    """Change in place the capital, the horizon of a risk report, the costs of a backtest, and a
+    strategy's cadence, leverage, lookback, volatility target and scenarios; each change in
+    words to `said`."""
+    if change.capital is not None:
+        before = args.get("capital")
+        args["capital"] = change.capital
+        said.append(f"capital {_amount(change.capital)}" + (f" instead of {_amount(before)}" if before else ""))  # fmt: skip
     if change.horizon is not None:
         horizon_before = int(args.get("horizon_days") or 1)
         args["horizon_days"] = change.horizon
