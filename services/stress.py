@@ -12,7 +12,7 @@ positive fractions. Simulated paths hold the weights rebalanced daily, as
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -96,6 +96,20 @@ def episode_outcome(
 
 
 @dataclass(frozen=True)
+class AssetScenario:
+    """One asset held alone on a scenario's paths: the median and 5th-percentile total return
+    over the horizon and the probability of any loss (as `ScenarioLoss` defines them)."""
+
+    median_return: float
+    p05_return: float
+    prob_loss: float
+
+
+PER_ASSET_MOST = 20
+"""The most assets a scenario's loss is also given for one by one (`ScenarioLoss.per_asset`)."""
+
+
+@dataclass(frozen=True)
 class ScenarioLoss:
     """The portfolio over `horizon` days in one scenario, across its paths: the median, mean and
     5th-percentile total return, the probabilities of any loss, of a loss beyond `threshold`
@@ -119,6 +133,7 @@ class ScenarioLoss:
     expected_loss_given_breach: float | None
     median_drawdown: float
     index_median_return: float | None = None
+    per_asset: dict[str, AssetScenario] = field(default_factory=dict)
 
 
 def scenario_losses(
@@ -135,7 +150,8 @@ def scenario_losses(
 ) -> list[ScenarioLoss]:
     """The `ScenarioLoss` of each scenario for `weights` (by asset of `history`), on paths the
     scenario engine draws by block bootstrap from `history` (regimes of `market`, the index,
-    when given) with `seed`."""
+    when given) with `seed`; of 2 to `PER_ASSET_MOST` assets, each one held alone on the same
+    paths too (`per_asset`)."""
     assets = [str(a) for a in weights.index]
     scenario_set = generate_scenarios(
         history[assets],
@@ -148,6 +164,15 @@ def scenario_losses(
     )
     out = []
     for name in scenario_set.names:
+        per_asset = {}
+        if 1 < len(assets) <= PER_ASSET_MOST:
+            for n, asset in enumerate(assets):
+                alone = np.zeros(len(assets))
+                alone[n] = 1.0
+                held = ScenarioPaths(name, "block_bootstrap", scenario_set.regime_days[name],
+                                     scenario_set.risky(name, alone))  # fmt: skip
+                its = horizon_risk(held, level=0.95, loss_threshold=threshold)
+                per_asset[asset] = AssetScenario(its.median_horizon_return, -its.var, its.prob_loss)
         daily = scenario_set.risky(name, weights.astype(float))
         paths = ScenarioPaths(name, "block_bootstrap", scenario_set.regime_days[name], daily)
         risk = horizon_risk(paths, level=0.95, loss_threshold=threshold)
@@ -171,6 +196,7 @@ def scenario_losses(
                 index_median_return=None
                 if followed is None
                 else float(np.median(np.prod(1.0 + followed, axis=1) - 1.0)),
+                per_asset=per_asset,
             )
         )
     return out

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from quant.episodes import EPISODES
 from services.stress import (
+    PER_ASSET_MOST,
     EpisodeOutcome,
     ScenarioLoss,
     episode_outcome,
@@ -144,6 +145,15 @@ def _scenario_json(
     }
     if loss.index_median_return is not None:
         out["index_median_return"] = sig(loss.index_median_return)
+    if loss.per_asset:
+        out["per_asset"] = {
+            asset: {
+                "median_return": sig(its.median_return),
+                "p05_return": sig(its.p05_return),
+                "prob_loss": sig(its.prob_loss),
+            }
+            for asset, its in loss.per_asset.items()
+        }
     if beyond:
         given_breach = loss.expected_loss_given_breach
         out.update(
@@ -242,7 +252,8 @@ def stress_test(context: ToolContext, args: StressArgs) -> dict[str, Any]:
         "episodes buy the weights at the close of their start and hold them to their end; "
         "scenario median_return and p05_return: the median and 5th percentile of the return "
         "over the horizon across the paths; prob_loss: the share of paths ending below the start; "
-        "index_median_return: the S&P 500 index's median return over the same paths"
+        "index_median_return: the S&P 500 index's median return over the same paths; "
+        f"per_asset (2 to {PER_ASSET_MOST} stocks): each stock held alone on the same paths"
     )
     return out
 

@@ -34,9 +34,9 @@ from agents.offline.statistic_words import (
 from agents.offline.stress_ranking import (
     each_on_its_own,
     holder,
-    index_on_the_paths,
     loss_words,
     ranked_returns,
+    scenario_case,
     through_betas,
 )
 from agents.offline.weighted_adds import share_words
@@ -359,20 +359,11 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         )
     scenarios = data.get("scenarios") or {}
     fitted = {name: row for name, row in scenarios.items() if isinstance(row, dict)}
-    if each and scenarios:
+    if each and any("per_asset" not in row for row in fitted.values()):
         parts.append(f"The scenarios hold the stocks together ({_held(portfolio)}).")
     for name, row in fitted.items():
-        amounts = (
-            f" ({_money(row['median_amount'])} and {_money(row['p05_amount'])})"
-            if "median_amount" in row
-            else ""
-        )
-        parts.append(
-            f"The scenario engine's {SCENARIO_NAMES.get(name, name)} case over "
-            f"{scenarios['horizon']} sessions ({count(scenarios['n_paths'])} paths): median return "
-            f"{pct(row['median_return'])}, 5th percentile {pct(row['p05_return'])}{amounts}, "
-            f"probability of a loss {pct(row['prob_loss'])}{index_on_the_paths(row)}."
-        )
+        case, sizes = SCENARIO_NAMES.get(name, name), (scenarios["horizon"], scenarios["n_paths"])
+        parts.append(scenario_case(case, row, *sizes, each=each, money=_money))
     if fitted and "portfolio_return" not in (move or {}):  # episodes replay their own window
         parts.append(f"History used {_window(data)}.")
     return " ".join(parts)

@@ -22,6 +22,7 @@ from agents.conversation_texts import (
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
 from agents.offline.policies import PolicyInput, truncated
+from agents.offline.thread_stress import stress_asked_again
 from quant.sp500_files import sp500_tickers
 from services.shorthand import restated
 from settings import get_settings, patterns
@@ -277,6 +278,8 @@ def intent_of(inp: PolicyInput) -> Intent:
         return intent
     of_them = _WHICH_OF_THEM.search(text) and not _SOMETHING_ELSE.search(text)
     if of_them and len(stocks := stocks_of_the_thread(inp)) > 1:
+        if (stressed := stress_asked_again(inp, text)) is not None:
+            text = stressed  # "which would hold up better?" after the stress tests of each
         return parse_intent(_with_stocks(text, stocks), known_tickers())
     if not _THAN_IT.search(text) or (stock := subject_stock(inp)) is None:
         return intent
@@ -288,7 +291,8 @@ _THEM = patterns.compile(
 )
 _WHICH_OF_THEM = patterns.compile(
     r"^\W*(?:(?:so|and|ok|okay|then)\W+)?(?:which|who)(?:\s+one|\s+of\s+(?:them|the\s+two))?\s+"
-    r"(?:is|was|has|had|did|does|would|will|looks?)\b|\b(?:compare|between|rank)\s+(?:them|the two"
+    r"(?:is|was|has|had|did|does|would|will|looks?|held|fared|performed|lost|fell|came)\b"
+    r"|\b(?:compare|between|rank)\s+(?:them|the two"
     r"|these two|those two)\b|\bboth\b",
     re.IGNORECASE,
 )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from agents.offline.statistic_words import pct
-from services.formatting import listed
+from services.formatting import count, listed
 
 __all__ = [
     "each_on_its_own",
@@ -19,6 +19,7 @@ __all__ = [
     "index_on_the_paths",
     "loss_words",
     "ranked_returns",
+    "scenario_case",
     "through_betas",
 ]
 
@@ -92,3 +93,48 @@ def loss_words(row: Mapping[str, Any], money: Callable[[float], str] = str) -> s
     verb = "loses" if value < 0 else "gains"
     said = "" if amount is None else f" ({money(amount)})"
     return f"{verb} {pct(abs(value))}{said}"
+
+
+def scenario_case(
+    case: str,
+    row: Mapping[str, Any],
+    horizon: int,
+    n_paths: int,
+    *,
+    each: bool,
+    money: Callable[[float], str] = str,
+) -> str:
+    """A scenario case of the stress tool (`row`): of stocks set side by side (`each`) that
+    give it, each one held alone (`_each_in_a_scenario`); else the portfolio's median and 5th
+    percentile return (and amounts of its capital, written by `money`) and probability of a
+    loss, the S&P 500 index's median beside."""
+    if each and "per_asset" in row:
+        return _each_in_a_scenario(case, row, horizon, n_paths)
+    amounts = (
+        f" ({money(row['median_amount'])} and {money(row['p05_amount'])})"
+        if "median_amount" in row
+        else ""
+    )
+    return (
+        f"The scenario engine's {case} case over {horizon} sessions ({count(n_paths)} paths): "
+        f"median return {pct(row['median_return'])}, 5th percentile {pct(row['p05_return'])}"
+        f"{amounts}, probability of a loss {pct(row['prob_loss'])}{index_on_the_paths(row)}."
+    )
+
+
+def _each_in_a_scenario(case: str, row: Mapping[str, Any], horizon: int, n_paths: int) -> str:
+    """A scenario case of stocks set side by side, each held alone on the same paths (the stress
+    tool's `per_asset`): their median returns best first and which would hold up better by
+    them, then their 5th percentiles, least loss first, and which would lose least in the worst
+    paths; the S&P 500 index's median beside."""
+    each = row["per_asset"]
+    medians = {ticker: float(its["median_return"]) for ticker, its in each.items()}
+    tails = sorted(each.items(), key=lambda kv: (-float(kv[1]["p05_return"]), kv[0]))
+    least = "loses least" if len(tails) > 2 else "loses less"
+    return (
+        f"The scenario engine's {case} case over {horizon} sessions ({count(n_paths)} paths), "
+        f"each stock held alone on the same paths: median return "
+        f"{ranked_returns(medians, would=True)} by the median; 5th percentile "
+        + ", ".join(f"{ticker} {pct(its['p05_return'])}" for ticker, its in tails)
+        + f" ({tails[0][0]} {least} in the worst 5% of paths){index_on_the_paths(row)}."
+    )

@@ -174,11 +174,15 @@ def bear_market_asked(low: str) -> bool:
     index or a window (`_ELSEWHERE`: "a strategy that holds up in a bear market" is a search),
     nor choosing ("which stocks hold up in a bear market?")."""
     supposed = _IF_A_BEAR_MARKET.sub(" in a bear market ", low)
+    choosing = [m[0] for m in _CHOOSING.finditer(low)]  # as said: "what if we hit one" is none
+    which = all(word.lstrip(" \t\n\"'(").startswith("which") for word in choosing)
+    if choosing and which and _EITHER.search(low) and _COMPARATIVE.search(low):
+        choosing = []  # "which would hold up better in a bear market, KO or PEP?": the two
     return bool(
         _A_BEAR_MARKET.search(supposed)
         and _WOULD_DO.search(supposed)
         and not _ELSEWHERE.search(supposed)
-        and not _CHOOSING.search(low)  # as said: "what if we hit one, ..." chooses nothing
+        and not choosing
     )
 
 

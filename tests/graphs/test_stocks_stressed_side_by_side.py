@@ -1,0 +1,81 @@
+"""Stocks set side by side in a simulated scenario ("which would hold up better in a bear market,
+KO or PEP?", or "which would hold up better?" after the bear case of KO and then of PEP) are each
+held alone on the same paths: the stress tool gives each stock's case (`per_asset`), equal to
+that stock's own stress test, and the answer ranks them by the median and by the 5th
+percentile. Before, the first drafted a 200-trial search, the second a search too, and "would KO
+or PEP hold up better in a bear market?" said "each on its own" but gave the two held together."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphs.chat import ChatSession
+from settings import Settings
+from tools import ToolContext, build_tools
+
+TICKERS = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
+PAIRS = st.lists(st.sampled_from(TICKERS), min_size=2, max_size=2, unique=True)
+STRESS = {tool.name: tool for tool in build_tools(ToolContext())}["stress_test"]
+EACH = re.compile(
+    r"each stock held alone on the same paths: median return (?P<medians>.+?) by the median; "
+    r"5th percentile (?P<tails>.+?) \((?P<least>\w+) loses less in the worst 5% of paths\)"
+)
+
+
+def _stress(universe: list[str], scenario: str, n_paths: int = 1000) -> dict:
+    """The stress tool's result (the chat's 1,000 paths unless said)."""
+    out = STRESS.invoke({"universe": universe, "scenarios": [scenario], "n_paths": n_paths})
+    return json.loads(out) if isinstance(out, str) else out
+
+
+@settings(max_examples=5, deadline=None)
+@given(stocks=st.lists(st.sampled_from(TICKERS), min_size=2, max_size=4, unique=True),
+       scenario=st.sampled_from(("bear", "high_vol", "bull")))  # fmt: skip
+def test_each_stock_s_case_is_its_own_stress_test_on_the_same_paths(
+    stocks: list[str], scenario: str
+) -> None:
+    together = _stress(stocks, scenario, 300)["scenarios"][scenario]
+    for stock in stocks:
+        alone = _stress([stock], scenario, 300)["scenarios"][scenario]
+        its = together["per_asset"][stock]
+        assert (its["median_return"], its["p05_return"], its["prob_loss"]) == (
+            alone["median_return"], alone["p05_return"], alone["prob_loss"]
+        )  # fmt: skip
+    assert "per_asset" not in _stress(stocks[:1], scenario, 300)["scenarios"][scenario]
+
+
+def _check_ranked(reply: str, pair: list[str]) -> None:
+    each = EACH.search(reply)
+    assert each is not None, reply
+    cases = {s: _stress(pair, "bear")["scenarios"]["bear"]["per_asset"][s] for s in pair}
+    ranked = sorted(pair, key=lambda s: (-cases[s]["median_return"], s))
+    assert [m.split()[0] for m in each["medians"].split("; ")[0].split(", ")] == ranked, reply
+    assert each["least"] == min(pair, key=lambda s: (-cases[s]["p05_return"], s)), reply
+    assert "Not used" not in reply, reply
+
+
+@settings(max_examples=5, deadline=None)
+@given(pair=PAIRS)
+def test_which_would_hold_up_better_in_a_bear_market_ranks_each_stock(pair: list[str]) -> None:
+    session = ChatSession(f"side-{uuid.uuid4().hex}", settings=Settings())
+    turn = session.send(f"which would hold up better in a bear market, {pair[0]} or {pair[1]}?")
+    assert turn.pending is None, turn.pending
+    _check_ranked(turn.replies[-1], pair)
+
+
+@settings(max_examples=4, deadline=None)
+@given(pair=PAIRS, asked=st.sampled_from(("which would hold up better?", "which held up better?",
+                                          "so which one would lose less?")))  # fmt: skip
+def test_which_held_up_better_after_each_stock_s_bear_case(pair: list[str], asked: str) -> None:
+    session = ChatSession(f"side-{uuid.uuid4().hex}", settings=Settings())
+    session.send(f"how would {pair[0]} do in a bear market?")
+    session.send(f"and {pair[1]}?")
+    turn = session.send(asked)
+    assert turn.pending is None, turn.pending
+    assert turn.replies[-1].startswith("Stress test of "), turn.replies[-1]
+    _check_ranked(turn.replies[-1], pair)
