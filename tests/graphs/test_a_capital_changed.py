@@ -8,27 +8,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
 from settings import Settings
+from tests.support.chat_answers import tool_args
 
 TICKERS = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
 SUMS = (("$20,000", 20_000.0), ("$50k", 50_000.0), ("$1m", 1_000_000.0), ("$12,500", 12_500.0))
 SAID = ("what about {s}?", "and with {s}?", "same with {s}", "how about {s} instead?")
 BECAME = re.compile(r"([\d,]+) would have become ([\d,]+)")
-
-
-def _calls(session: ChatSession, name: str) -> list[dict[str, Any]]:
-    return [
-        call["args"]
-        for message in session.history()
-        for call in getattr(message, "tool_calls", [])
-        if call["name"] == name
-    ]
 
 
 def _amount(text: str) -> float:
@@ -51,7 +42,7 @@ def test_a_sum_backtested_again_on_another_capital_then_of_another_stock(
     ).replies[-1]
     again = session.send(said.format(s=amount[0])).replies[-1]
     other = session.send(f"and {stocks[1]}?").replies[-1]
-    runs = _calls(session, "backtest_weights")
+    runs = tool_args(session, "backtest_weights")
     assert [r["capital"] for r in runs] == [10_000.0, amount[1], amount[1]], runs
     assert [r["universe"] for r in runs] == [[stocks[0]], [stocks[0]], [stocks[1]]], runs
     assert len({(r["start"], r["end"]) for r in runs}) == 1, runs  # the year kept
@@ -73,7 +64,7 @@ def test_a_stress_test_on_a_capital_gives_its_loss_in_money() -> None:
     session = ChatSession(f"capital-{uuid.uuid4().hex}", settings=Settings())
     session.send("stress test KO and PEP through 2008")
     reply = session.send("and with $250k?").replies[-1]
-    tests = _calls(session, "stress_test")
+    tests = tool_args(session, "stress_test")
     assert [t.get("capital") for t in tests] == [None, 250_000.0], tests
     loss = re.search(r"loses (\d+\.\d)% \((-[\d,]+)\)", reply)
     assert loss is not None, reply

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
 from settings import Settings
+from tests.support.chat_answers import tool_args
 
 TICKERS = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
 STOCKS = st.lists(st.sampled_from(TICKERS), min_size=3, max_size=4, unique=True)
@@ -25,15 +25,6 @@ SAID_AGAIN = ("make it {n}%", "actually, make it {n}%", "make that {n}", "change
 
 def _session() -> ChatSession:
     return ChatSession(f"again-{uuid.uuid4().hex}", settings=Settings())
-
-
-def _calls(session: ChatSession, name: str) -> list[dict[str, Any]]:
-    return [
-        call["args"]
-        for message in session.history()
-        for call in getattr(message, "tool_calls", [])
-        if call["name"] == name
-    ]
 
 
 @settings(max_examples=6, deadline=None)
@@ -49,7 +40,7 @@ def test_a_capped_build_is_rebuilt_with_the_new_cap(
     session = _session()
     session.send(f"{method[0]} portfolio of {', '.join(stocks)} capped at {caps[0]}%")
     reply = session.send(again.format(n=caps[1])).replies[-1]
-    built = _calls(session, "optimize_portfolio")
+    built = tool_args(session, "optimize_portfolio")
     assert len(built) == 2, built
     assert (built[-1]["method"], built[-1]["max_weight"]) == (method[1], caps[1] / 100)
     assert sorted(built[-1]["universe"]) == sorted(stocks)
@@ -71,13 +62,13 @@ def test_a_target_vol_backtest_is_run_at_the_new_target_over_the_same_window(
     window = "" if since is None else f" since {since}"
     session.send(f"backtest {pair[0]} and {pair[1]} targeting {targets[0]}% vol{window}")
     reply = session.send(again.format(n=targets[1])).replies[-1]
-    runs = _calls(session, "backtest_strategy")
+    runs = tool_args(session, "backtest_strategy")
     assert len(runs) == 2, runs
     assert runs[-1]["config"]["target_vol"] == targets[1] / 100
     assert sorted(runs[-1]["universe"]) == sorted(pair)
     assert runs[-1].get("start") == runs[0].get("start"), runs  # the window kept
     assert re.search(rf"Backtest of an? {targets[1]}% target-vol", reply), reply
-    assert not _calls(session, "optimize_portfolio"), reply
+    assert not tool_args(session, "optimize_portfolio"), reply
     assert "Not used" not in reply, reply
 
 
@@ -90,7 +81,7 @@ def test_a_risk_measure_is_computed_again_at_the_new_confidence(
     window = "" if since is None else f" since {since}"
     session.send(f"what is the 95% VaR of {stock}{window}?")
     reply = session.send("make it 99").replies[-1]
-    reports = _calls(session, "portfolio_risk_report")
+    reports = tool_args(session, "portfolio_risk_report")
     assert [r.get("level", 0.95) for r in reports] == [0.95, 0.99], reports
     assert reports[-1].get("start") == reports[0].get("start"), reports
     assert reply.startswith("At 99% confidence the one-day VaR is"), reply

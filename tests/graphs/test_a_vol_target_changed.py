@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
 from settings import Settings
-from tests.support.chat_answers import answer_in_new_thread
+from tests.support.chat_answers import answer_in_new_thread, tool_args
 
 TICKERS = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
 CHANGES = (
@@ -30,15 +29,6 @@ CHANGES = (
 """How a PM changes the target of the strategy just backtested."""
 TARGETS = st.sampled_from((6, 8, 9.5, 11, 11.5, 12.5, 14, 18))
 METRICS = re.compile(r"CAGR -?\d+\.\d%, volatility \d+\.\d%, Sharpe -?\d+\.\d\d")
-
-
-def _calls(session: ChatSession, name: str) -> list[dict[str, Any]]:
-    return [
-        call["args"]
-        for message in session.history()
-        for call in getattr(message, "tool_calls", [])
-        if call["name"] == name
-    ]
 
 
 @settings(max_examples=8, deadline=None)
@@ -57,7 +47,7 @@ def test_the_backtest_is_run_again_at_the_new_target(
     session = ChatSession(f"target-{uuid.uuid4().hex}", settings=Settings())
     session.send(asked)
     reply = session.send(change.format(n=then)).replies[-1]
-    runs = _calls(session, "backtest_strategy")
+    runs = tool_args(session, "backtest_strategy")
     assert len(runs) == 2, reply
     assert runs[-1]["config"]["target_vol"] == float(then) / 100
     assert {k: v for k, v in runs[-1]["config"].items() if k != "target_vol"} == {
@@ -84,4 +74,4 @@ def test_a_target_changed_after_a_build_is_no_strategy() -> None:
     session = ChatSession(f"target-{uuid.uuid4().hex}", settings=Settings())
     session.send("min vol portfolio of KO, PEP, JNJ")
     session.send("try 8% volatility instead")
-    assert not _calls(session, "backtest_strategy")
+    assert not tool_args(session, "backtest_strategy")

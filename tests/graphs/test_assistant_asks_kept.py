@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ from quant import load_sp500_index, load_sp500_prices, to_returns
 from quant.limits import Limit
 from services.formatting import limit_sentence
 from settings import Settings
+from tests.support.chat_answers import tool_args
 
 PRICES = load_sp500_prices()
 RETURNS = to_returns(PRICES).loc["2018-01-01":"2022-12-31"]
@@ -34,15 +34,6 @@ ENERGY = ["CVX", "RRC", "XOM"]
 @pytest.fixture
 def session(offline_data_dir: Path) -> ChatSession:
     return ChatSession("asks-kept", settings=Settings())
-
-
-def _calls(session: ChatSession, name: str) -> list[dict[str, Any]]:
-    return [
-        call["args"]
-        for message in session.history()
-        for call in getattr(message, "tool_calls", [])
-        if call["name"] == name
-    ]
 
 
 def _weights_in(reply: str, tickers: list[str]) -> pd.Series:
@@ -68,7 +59,7 @@ def test_a_group_limit_in_lower_case_is_kept_on_the_group_and_checked(
     reply = session.send(
         "min vol portfolio of aapl, msft, amd, jpm, ko with no more than 30% in tech"
     ).replies[-1]
-    [args] = _calls(session, "optimize_portfolio")
+    [args] = tool_args(session, "optimize_portfolio")
     universe = ["AAPL", "MSFT", "AMD", "JPM", "KO"]
     assert args["universe"] == universe and "max_weight" not in args
     assert args["sector_limits"] == {"tech": {"min": 0.0, "max": 0.3}}
@@ -84,7 +75,7 @@ def test_a_group_limit_written_with_a_comparator_sign_reaches_the_optimizer(
     session: ChatSession,
 ) -> None:
     reply = session.send("max sharpe AAPL MSFT XOM CVX JPM energy <= 10%").replies[-1]
-    [args] = _calls(session, "optimize_portfolio")
+    [args] = tool_args(session, "optimize_portfolio")
     assert args["sector_limits"] == {"energy": {"min": 0.0, "max": 0.1}}
     assert args["universe"] == ["AAPL", "MSFT", "XOM", "CVX", "JPM"]
     shown = _weights_in(reply, args["universe"])
@@ -99,7 +90,7 @@ def test_hrp_with_a_group_limit_is_refused_saying_which_methods_keep_it(
     reply = session.send(
         "build an hrp portfolio of AAPL MSFT AMD JPM BAC KO, banks at most 20%"
     ).replies[-1]
-    [args] = _calls(session, "optimize_portfolio")
+    [args] = tool_args(session, "optimize_portfolio")
     assert args["sector_limits"] == {"banks": {"min": 0.0, "max": 0.2}}
     assert "hrp cannot keep a limit on a group of holdings (banks)" in reply
     assert "min_volatility or max_sharpe" in reply and "Limits kept" not in reply
@@ -108,7 +99,7 @@ def test_hrp_with_a_group_limit_is_refused_saying_which_methods_keep_it(
 
 def test_weights_given_as_decimals_are_backtested_as_given(session: ChatSession) -> None:
     reply = session.send("backtest aapl .5 msft .3 jpm .2, buy and hold since 2019").replies[-1]
-    [args] = _calls(session, "backtest_weights")
+    [args] = tool_args(session, "backtest_weights")
     weights = {"AAPL": 0.5, "MSFT": 0.3, "JPM": 0.2}
     assert args["weights"] == weights and args["rebalance"] == "never"
     grown = PRICES.loc["2018-12-31"], PRICES.loc["2022-12-28"]
@@ -123,7 +114,7 @@ def test_weights_rounded_past_one_are_used_as_given_and_not_called_levered(
     reply = session.send(
         "stress test 33.4% AAPL, 33.4% KO and 33.3% XOM for a 20% market drop"
     ).replies[-1]
-    [args] = _calls(session, "stress_test")
+    [args] = tool_args(session, "stress_test")
     assert args["weights"] == pytest.approx({"AAPL": 0.334, "KO": 0.334, "XOM": 0.333})
     assert "the weights given sum to 100.1%: used as given, 100.1% of the capital invested" in reply
     assert "levered" not in reply
@@ -133,7 +124,7 @@ def test_weights_that_do_not_sum_to_one_are_used_and_the_reply_says_how(
     session: ChatSession,
 ) -> None:
     reply = session.send("stress test 60% aapl 60% ko for a 20% market drop").replies[-1]
-    [args] = _calls(session, "stress_test")
+    [args] = tool_args(session, "stress_test")
     assert args["weights"] == {"AAPL": 0.6, "KO": 0.6} and args["market_move"] == -0.2
     assert (
         "the weights given sum to 120.0%: used as given, 120.0% of the capital invested (levered)"
@@ -147,7 +138,7 @@ def test_weights_that_do_not_sum_to_one_are_used_and_the_reply_says_how(
     loss = 0.2 * (0.6 * betas["AAPL"] + 0.6 * betas["KO"])
     assert f"the portfolio loses {loss:.1%}" in reply
     cash = session.send("backtest 50% AAPL 30% MSFT").replies[-1]
-    assert _calls(session, "backtest_weights")[-1]["weights"] == {"AAPL": 0.5, "MSFT": 0.3}
+    assert tool_args(session, "backtest_weights")[-1]["weights"] == {"AAPL": 0.5, "MSFT": 0.3}
     assert "the weights given sum to 80.0%: used as given, the other 20.0% held in cash" in cash
 
 
@@ -155,7 +146,7 @@ def test_no_weights_given_says_the_universe_is_held_at_equal_weights_and_what_ea
     session: ChatSession,
 ) -> None:
     reply = session.send("backtest aapl, msft and jpm").replies[-1]
-    [args] = _calls(session, "backtest_weights")
+    [args] = tool_args(session, "backtest_weights")
     assert args["universe"] == ["AAPL", "MSFT", "JPM"]
     assert "the universe is held at equal weights, 33.3% each" in reply
 
@@ -164,14 +155,14 @@ def test_lower_case_tickers_are_the_universe_and_unknown_ones_are_named(
     session: ChatSession,
 ) -> None:
     reply = session.send("hrp of aapl, msft and ko capped at 40%").replies[-1]
-    [args] = _calls(session, "optimize_portfolio")
+    [args] = tool_args(session, "optimize_portfolio")
     assert args["universe"] == ["AAPL", "MSFT", "KO"] and args["max_weight"] == 0.4
     shown = _weights_in(reply, args["universe"])
     assert shown.max() <= 0.4 + 1e-3 and abs(shown.sum() - 1.0) < 2e-3
     assert f"at most 40.0% in any asset (largest {shown.idxmax()} {shown.max():.1%})" in reply
     unknown = session.send("min vol of aapl, tsla and ko").replies[-1]
     assert "TSLA" in unknown and "Nothing was computed" in unknown
-    assert len(_calls(session, "optimize_portfolio")) == 1
+    assert len(tool_args(session, "optimize_portfolio")) == 1
 
 
 def test_a_window_too_short_for_a_regime_is_answered_with_a_note(session: ChatSession) -> None:
@@ -325,7 +316,7 @@ def test_a_short_window_s_annual_figures_are_said_to_be_a_pace_not_a_year(
 
 def test_a_method_not_offered_is_said_beside_the_closest_one_built(session: ChatSession) -> None:
     reply = session.send("max diversification on AAPL MSFT KO XOM").replies[-1]
-    [args] = _calls(session, "optimize_portfolio")
+    [args] = tool_args(session, "optimize_portfolio")
     assert args["method"] == "risk_parity"
     assert sorted(args["universe"]) == ["AAPL", "KO", "MSFT", "XOM"]
     assert reply.startswith("Risk-parity portfolio (pf_")
@@ -334,7 +325,7 @@ def test_a_method_not_offered_is_said_beside_the_closest_one_built(session: Chat
 
 def test_risk_parity_said_as_rp_is_built(session: ChatSession) -> None:
     reply = session.send("rp on AAPL JPM XOM").replies[-1]
-    [args] = _calls(session, "optimize_portfolio")
+    [args] = tool_args(session, "optimize_portfolio")
     assert args["method"] == "risk_parity" and sorted(args["universe"]) == ["AAPL", "JPM", "XOM"]
     assert "Not used" not in reply
 
@@ -343,7 +334,7 @@ def test_a_move_of_interest_rates_is_no_trading_cost_and_is_said_to_be_beyond_th
     session: ChatSession,
 ) -> None:
     reply = session.send("backtest 60% AAPL 40% KO with rates up 100bps").replies[-1]
-    [args] = _calls(session, "backtest_weights")
+    [args] = tool_args(session, "backtest_weights")
     assert args["weights"] == {"AAPL": 0.6, "KO": 0.4} and not args.get("cost_bps")
     assert "with no trading costs" in reply
     assert "Not used: the +100 bps rate move (no tool here models interest rates" in reply
@@ -351,7 +342,7 @@ def test_a_move_of_interest_rates_is_no_trading_cost_and_is_said_to_be_beyond_th
 
 def test_a_level_and_horizon_said_after_the_stock_are_used_as_said(session: ChatSession) -> None:
     reply = session.send("VaR of AAPL at 99% over 10 days").replies[-1]
-    [args] = _calls(session, "portfolio_risk_report")
+    [args] = tool_args(session, "portfolio_risk_report")
     assert args["level"] == 0.99 and args["horizon_days"] == 10
     assert "Over 10 sessions at 99% confidence" in reply and "Not used" not in reply
 

@@ -4,6 +4,7 @@ is read and answered."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from graphs.chat import ChatSession
 from settings import Settings
@@ -20,3 +21,13 @@ def answers_in_one_thread(*messages: str) -> list[str]:
     """The last reply to each message, sent in order in one new thread."""
     session = ChatSession(f"thread-{uuid.uuid4().hex}", settings=Settings())
     return [session.send(text).replies[-1] for text in messages]
+
+
+def tool_args(session: ChatSession, name: str) -> list[dict[str, Any]]:
+    """The arguments of each call of the tool `name` in the thread, oldest first."""
+    return [
+        call["args"]
+        for message in session.history()
+        for call in getattr(message, "tool_calls", [])
+        if call["name"] == name
+    ]
