@@ -76,6 +76,7 @@ from agents.offline.portfolio_builds import (
 from agents.offline.proposal_questions import (
     asks_why,
     aspects_asked,
+    card_last_shown,
     proposal_answer,
     waiting_proposal,
 )
@@ -207,7 +208,7 @@ def _proposal_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
     if held is None:
         return None
     decides = intent.intent in ("approve", "reject")  # said with more: the proposal waits on
-    asked = aspects_asked(intent.text) or (["decision"] if decides else [])
+    asked = aspects_asked(intent.text, card_last_shown(inp)) or (["decision"] if decides else [])
     deployment = held.get("kind") == "deployment"
     if not asked and deployment and asks_schedule(intent.text):
         asked = ["schedule"]  # "is it monthly?"

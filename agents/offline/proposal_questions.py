@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from langchain_core.messages import SystemMessage
+from langchain_core.messages import AIMessage, SystemMessage
 
 from agents.conversation_texts import PROPOSAL_MARKER
+from agents.offline.chat_intent import written_by_user
 from agents.offline.policies import PolicyInput
-from services.formatting import count, listed, scenario, space_words
+from services.formatting import count, listed, metric_label, scenario, space_words
 from settings import patterns
 
 ASPECTS = {
@@ -100,11 +101,25 @@ def waiting_proposal(inp: PolicyInput) -> dict[str, Any] | None:
     return None
 
 
-def aspects_asked(text: str) -> list[str]:
+_WHAT_IT_MEANS = patterns.compile(
+    r"^\W*(?:(?:thanks|thank\s+you|thx|ok(?:ay)?|great|got\s+it|cool|sure|hmm+|so|and|but|sorry)"
+    r"\W+)*(?:what\s+does\s+(?:that|this|it|all\s+that)\s+mean|what\s+do\s+you\s+mean"
+    r"|meaning|what(?:'s|\s+is)\s+(?:that|this)|(?:can|could)\s+you\s+explain\s+(?:that|this|it)"
+    r"|explain\s+(?:that|this|it)|in\s+plain\s+(?:english|words))(?:\s+(?:to\s+me|please|exactly))*"
+    r"\W*$"
+)
+"""What the proposal just shown means, asked of it alone ("thanks, what does that mean?", "can
+you explain that?"): what it would do."""
+
+
+def aspects_asked(text: str, card_shown: bool = True) -> list[str]:
     """The aspects of the waiting proposal question `text` asks about (`ASPECTS`, in their
-    order); none for a message that is not a question, asks for a change or what a word
-    means."""
+    order; "what does that mean?" asks what it would do when the proposal was the last thing
+    shown, `card_shown`); none for a message that is not a question, asks for a change or what
+    a word means."""
     low = text.lower()
+    if card_shown and _WHAT_IT_MEANS.search(low):
+        return ["what"]
     if not _QUESTION.search(low) or _MEANING.search(low):
         return []
     asked = [aspect for aspect, pattern in ASPECTS.items() if pattern.search(low)]
@@ -112,6 +127,21 @@ def aspects_asked(text: str) -> list[str]:
     if {"time", "cost"} & set(asked) or (asked and _WHY.search(low)):
         return asked  # "how long would 100 trials take?", "why 6 trials?": asked
     return [] if _CHANGE.search(low) else asked
+
+
+def card_last_shown(inp: PolicyInput) -> bool:
+    """Whether the turn before the user's latest message ended on the proposal (no answer in
+    words since the message before it: the approval was asked), not on an answer given while
+    it waits."""
+    seen_user = False
+    for message in reversed(inp.messages):
+        if written_by_user(message):
+            if seen_user:
+                return True
+            seen_user = True
+        elif seen_user and isinstance(message, AIMessage) and message.text:
+            return False
+    return False
 
 
 def is_question(text: str) -> bool:
@@ -232,8 +262,32 @@ def _search_fact(request: dict[str, Any], aspect: str) -> str:
         )
     if aspect == "space":
         return f"It {space_words(request.get('search_space') or {})}."
+    if aspect == "what":
+        return _what_it_does(request, trials, scenarios)
     if aspect == "universe":
         universe = request.get("universe")
         held = ", ".join(universe) if universe else "the data's default universe"
         return f"Its risky sleeve is the equal-weight portfolio of {held}."
     return ""
+
+
+def _what_it_does(request: dict[str, Any], trials: int, scenarios: list[str]) -> str:
+    """What the drafted search would do, in plain words: the strategy and stocks it tunes, the
+    settings it tries, the paths it simulates, how it scores and what follows."""
+    universe = listed(list(request.get("universe") or [])) or "the data's default universe"
+    goal = " and ".join(
+        f"{metric_label(name)}" + ("" if weight == 1 else f" (weight {weight:g})")
+        for name, weight in (request.get("objective") or {"sharpe": 1.0}).items()
+    )
+    limits = [k for k, v in (request.get("risk_limits") or {}).items() if v and k != "scenarios"]
+    return (
+        f"It would try up to {count(trials)} settings of a volatility-targeting strategy that "
+        f"holds {universe} (it {space_words(request.get('search_space') or {})}). Each setting "
+        f"is simulated on {count(int(request.get('n_paths', 0)))} paths of "
+        f"{count(int(request.get('horizon', 0)))} trading days in each of "
+        f"{listed([scenario(s) for s in scenarios])} market scenarios, drawn from the daily "
+        f"returns of {request.get('start')} to {request.get('end')}, and scored by its "
+        f"{goal} across them; the best is "
+        + ("checked against your risk limits, " if limits else "")
+        + "explained, and can then be deployed to a paper account."
+    )

@@ -135,7 +135,13 @@ def test_a_question_while_a_search_waits_is_answered_from_it_and_the_search_stil
     if "100 trials" in question:  # a budget of its own: said not to be the one drafted
         assert "It is drafted with 6 trials, not 100: say 'use 100 trials'" in reply, reply
     what = session.send("what will it do?")  # nothing in particular: the search in words
-    assert drafted["summary"].rstrip(".") in what.replies[-1] and what.pending == drafted
+    assert (
+        what.replies[-1].startswith(
+            "The search waiting for your approval has not run. It would try up to "
+            f"{budget['max_trials']} settings of a volatility-targeting strategy that holds "
+        )
+        and what.pending == drafted
+    ), what.replies[-1]
     other = session.send(aside)  # something else entirely: answered, the search waits
     assert other.replies and "Cancelled" not in " ".join(other.replies)
     assert other.pending == drafted
