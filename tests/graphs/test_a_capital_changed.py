@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
 from settings import Settings
-from tests.support.chat_answers import tool_args
+from tests.support.chat_answers import STOCKS_ASKED, tool_args
 
-TICKERS = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
 SUMS = (("$20,000", 20_000.0), ("$50k", 50_000.0), ("$1m", 1_000_000.0), ("$12,500", 12_500.0))
 SAID = ("what about {s}?", "and with {s}?", "same with {s}", "how about {s} instead?")
 BECAME = re.compile(r"([\d,]+) would have become ([\d,]+)")
@@ -28,7 +27,7 @@ def _amount(text: str) -> float:
 
 @settings(max_examples=6, deadline=None)
 @given(
-    stocks=st.lists(st.sampled_from(TICKERS), min_size=2, max_size=2, unique=True),
+    stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=2, unique=True),
     year=st.integers(2010, 2021),
     amount=st.sampled_from(SUMS),
     said=st.sampled_from(SAID),

@@ -10,9 +10,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support.chat_answers import answer_in_new_thread
+from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread
 
-TICKERS = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
 ASKS = (
     "how much could I lose in a day on {capital} in {stocks}?",
     "what could I lose on a bad day holding {capital} of {stocks}?",
@@ -26,7 +25,7 @@ AMOUNTS = re.compile(r"On \$([\d,]+)\.00 of capital: one-day VaR \$([\d,.]+) and
 
 @settings(max_examples=8, deadline=None)
 @given(
-    stocks=st.lists(st.sampled_from(TICKERS), min_size=1, max_size=3, unique=True),
+    stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=1, max_size=3, unique=True),
     capital=st.sampled_from(CAPITALS),
     ask=st.sampled_from(ASKS),
 )

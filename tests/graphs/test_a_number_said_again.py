@@ -15,10 +15,9 @@ from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
 from settings import Settings
-from tests.support.chat_answers import tool_args
+from tests.support.chat_answers import STOCKS_ASKED, tool_args
 
-TICKERS = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
-STOCKS = st.lists(st.sampled_from(TICKERS), min_size=3, max_size=4, unique=True)
+STOCKS = st.lists(st.sampled_from(STOCKS_ASKED), min_size=3, max_size=4, unique=True)
 SAID_AGAIN = ("make it {n}%", "actually, make it {n}%", "make that {n}", "change it to {n}%")
 """How a PM says a number again."""
 
@@ -50,7 +49,7 @@ def test_a_capped_build_is_rebuilt_with_the_new_cap(
 
 @settings(max_examples=6, deadline=None)
 @given(
-    pair=st.lists(st.sampled_from(TICKERS), min_size=2, max_size=2, unique=True),
+    pair=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=2, unique=True),
     targets=st.tuples(st.integers(6, 12), st.integers(13, 20)),
     since=st.one_of(st.none(), st.integers(2010, 2020)),
     again=st.sampled_from(SAID_AGAIN),
@@ -73,7 +72,7 @@ def test_a_target_vol_backtest_is_run_at_the_new_target_over_the_same_window(
 
 
 @settings(max_examples=4, deadline=None)
-@given(stock=st.sampled_from(TICKERS), since=st.one_of(st.none(), st.integers(2010, 2020)))
+@given(stock=st.sampled_from(STOCKS_ASKED), since=st.one_of(st.none(), st.integers(2010, 2020)))
 def test_a_risk_measure_is_computed_again_at_the_new_confidence(
     stock: str, since: int | None
 ) -> None:

@@ -15,9 +15,8 @@ from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
 from settings import Settings
-from tests.support.chat_answers import answer_in_new_thread, tool_args
+from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread, tool_args
 
-TICKERS = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
 CHANGES = (
     "try {n}% volatility instead",
     "what about a {n}% vol target?",
@@ -33,7 +32,7 @@ METRICS = re.compile(r"CAGR -?\d+\.\d%, volatility \d+\.\d%, Sharpe -?\d+\.\d\d"
 
 @settings(max_examples=8, deadline=None)
 @given(
-    pair=st.lists(st.sampled_from(TICKERS), min_size=2, max_size=2, unique=True),
+    pair=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=2, unique=True),
     targets=st.lists(TARGETS, min_size=2, max_size=2, unique=True),
     change=st.sampled_from(CHANGES),
     since=st.one_of(st.none(), st.integers(2010, 2020)),

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
 from settings import Settings
+from tests.support.chat_answers import STOCKS_ASKED
 from tools import ToolContext, build_tools
 
-TICKERS = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
-PAIRS = st.lists(st.sampled_from(TICKERS), min_size=2, max_size=2, unique=True)
+PAIRS = st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=2, unique=True)
 STRESS = {tool.name: tool for tool in build_tools(ToolContext())}["stress_test"]
 EACH = re.compile(
     r"each stock held alone on the same paths: median return (?P<medians>.+?) by the median; "
@@ -34,7 +34,7 @@ def _stress(universe: list[str], scenario: str, n_paths: int = 1000) -> dict:
 
 
 @settings(max_examples=5, deadline=None)
-@given(stocks=st.lists(st.sampled_from(TICKERS), min_size=2, max_size=4, unique=True),
+@given(stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=4, unique=True),
        scenario=st.sampled_from(("bear", "high_vol", "bull")))  # fmt: skip
 def test_each_stock_s_case_is_its_own_stress_test_on_the_same_paths(
     stocks: list[str], scenario: str

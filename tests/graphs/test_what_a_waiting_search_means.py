@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from graphs.chat import ChatSession
 from services.formatting import count, listed
 from settings import Settings
+from tests.support.chat_answers import STOCKS_ASKED
 
-TICKERS = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
 LEAD_INS = ("", "thanks, ", "ok. ", "Thank you! ", "hmm, so ", "sorry, ")
 ASKS = ("what does that mean?", "can you explain that?", "what will it do?",
         "explain it to me please", "what do you mean?", "what is that?")  # fmt: skip
@@ -24,7 +24,7 @@ ASKS = ("what does that mean?", "can you explain that?", "what will it do?",
 
 @settings(max_examples=10, deadline=None)
 @given(
-    stocks=st.lists(st.sampled_from(TICKERS), min_size=2, max_size=3, unique=True),
+    stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=3, unique=True),
     trials=st.sampled_from((50, 100, 200)),
     lead_in=st.sampled_from(LEAD_INS),
     ask=st.sampled_from(ASKS),

@@ -9,6 +9,10 @@ from typing import Any
 from graphs.chat import ChatSession
 from settings import Settings
 
+STOCKS_ASKED = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
+"""Stocks of the embedded data a property test of chat answers draws from: large, liquid,
+of several sectors."""
+
 
 def answer_in_new_thread(text: str) -> str:
     """The reply to `text` as the first message of a new thread (no run left to approve)."""
