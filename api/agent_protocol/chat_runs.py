@@ -123,10 +123,13 @@ class AgentRun:
     (`ChatSession.stop`) and ends `interrupted` (`SHUTDOWN_REASON`)."""
     ended: threading.Event = dataclasses.field(default_factory=threading.Event)
     """Set with the `end` frame."""
-    cancel_job: Callable[[str], None] | None = None
-    """Cancels one of the owner's jobs by id (the run's approved searches run as jobs)."""
+    cancel_job: Callable[[str], bool] | None = None
+    """Cancels one of the owner's jobs by id (the run's approved searches run as jobs): whether
+    it was still running (False: it had ended, nothing was stopped)."""
     jobs: list[str] = dataclasses.field(default_factory=list)
     """The jobs the run started (announced by custom `{"type": "job"}` stream data)."""
+    jobs_stopped: bool = False
+    """Whether a cancel stopped one of the run's jobs while it ran (its node then ends early)."""
     message_frames: Any = None
     """The `messages` mode's accumulated messages (`stream_frames.MessageFrames`), when asked."""
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
@@ -165,8 +168,8 @@ class AgentRun:
             self._cancel_job(job_id)
 
     def _cancel_job(self, job_id: str) -> None:
-        if self.cancel_job is not None:
-            self.cancel_job(job_id)
+        if self.cancel_job is not None and self.cancel_job(job_id):
+            self.jobs_stopped = True
 
     def on_chunk(self, chunk: Any) -> None:
         """Turn one graph stream item `(namespace, mode, payload)` into frames (the modes the
@@ -337,9 +340,10 @@ def chat_outcome(
     turn: Callable[[Callable[[Any], None]], Any], snapshot: Callable[[], StateSnapshot]
 ) -> Outcome:
     """The outcome of a chat turn, `turn(on_chunk)`: `success`, `interrupted` when the thread
-    pauses on an approval, the run was cancelled or it stopped because its app closes (its
-    session's `stop` is the run's `stopping`), `error` when the turn failed; the result is the
-    thread's values."""
+    pauses on an approval, a cancel stopped the turn or one of its jobs, or it stopped because
+    its app closes (its session's `stop` is the run's `stopping`), `error` when the turn
+    failed; the result is the thread's values. A cancel that arrives after the turn's last step
+    (a client that goes away once it has read the answer) stops nothing: the run succeeded."""
     return lambda run: _chat_outcome(run, turn, snapshot)
 
 
@@ -363,7 +367,7 @@ def _chat_outcome(
     except Exception as exc:  # reported as the run's error
         return failed(run, exc)
     state = snapshot()
-    paused = state.interrupts or run.cancelled.is_set()
+    paused = state.interrupts or run.jobs_stopped
     return "interrupted" if paused else "success", state_values(state)
 
 

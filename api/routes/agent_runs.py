@@ -187,10 +187,13 @@ def _refuse_if_running(context: AppContext, owner: str, thread_id: str) -> None:
         )
 
 
-def _cancel_job(context: AppContext, owner: str, job_id: str) -> None:
-    """Cancel the owner's job unless it has ended already."""
-    with contextlib.suppress(ConflictError, NotFoundError):
+def _cancel_job(context: AppContext, owner: str, job_id: str) -> bool:
+    """Cancel the owner's job unless it has ended already: whether it was cancelled."""
+    try:
         context.runner.cancel(owner, job_id)
+    except (ConflictError, NotFoundError):
+        return False
+    return True
 
 
 def _location(run: AgentRun | AgentRunRecord) -> dict[str, str]:
@@ -475,7 +478,8 @@ async def cancel_run(
     ] = "interrupt",
 ) -> Response:
     """Stop the run at its next step (status `interrupted`; what its finished steps wrote
-    stays). `rollback` is not supported (the schema's `action` is interrupt only); a finished
+    stays); a cancel that arrives after the run's last step stops nothing, and the run ends
+    `success`. `rollback` is not supported (the schema's `action` is interrupt only); a finished
     run is 409. A run executing on
     another instance stops when that instance next renews its lease (the cancel is recorded
     in the store). With `wait=1` the answer comes when the run has stopped."""
