@@ -27,7 +27,9 @@ from agents.offline.statistic_words import (
     SUMMARY,
     beside_pivot,
     drawdown_phrase,
+    judged_line,
     pct,
+    told_apart,
     years_phrase,
     years_ranked,
 )
@@ -162,7 +164,8 @@ def _in_order(named: dict[str, dict[str, Any]], wanted: list[str], ends: Ends) -
         if len(known) < 2:
             continue
         order = sorted(known, key=lambda n: -known[n])
-        lines.append(_ordered_line(words, order, {n: text(known[n]) for n in order}, measure, ends))
+        line = _ordered_line(words, order, told_apart(known, text), measure, ends)
+        lines.append(f"{line} {judged_line(words, order, known, measure, ends.judged)}".strip())
     return " ".join(lines)
 
 

@@ -22,6 +22,7 @@ from agents.conversation_texts import (
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
 from agents.offline.policies import PolicyInput, truncated
+from agents.offline.thread_judged import judged_again
 from agents.offline.thread_stress import stress_asked_again
 from quant.sp500_files import sp500_tickers
 from services.shorthand import restated
@@ -280,6 +281,8 @@ def intent_of(inp: PolicyInput) -> Intent:
     if of_them and len(stocks := stocks_of_the_thread(inp)) > 1:
         if (stressed := stress_asked_again(inp, text)) is not None:
             text = stressed  # "which would hold up better?" after the stress tests of each
+        elif (judged := judged_again(inp, text, user_texts(inp))) is not None:
+            text = judged  # "which one is better?" after their statistics side by side
         return parse_intent(_with_stocks(text, stocks), known_tickers())
     if not _THAN_IT.search(text) or (stock := subject_stock(inp)) is None:
         return intent

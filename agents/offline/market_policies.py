@@ -25,6 +25,7 @@ from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent.regime_asked import regime_asked
 from agents.offline.intent.words import read_tickers
 from agents.offline.policies import PolicyInput, reply, tool_call
+from agents.offline.statistic_words import told_apart
 from agents.research_quotes import quoted_answer
 from services.formatting import count
 from settings import patterns
@@ -178,11 +179,7 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
             by_depth = sorted(assets.items(), key=lambda kv: -kv[1]["mdd"])
             shown = ", ".join(f"{ticker} {row['mdd']:.2%}" for ticker, row in by_depth)
             text += f" Maximum drawdown: {shown}."
-        ranked = sorted(assets.items(), key=lambda kv: kv[1]["sharpe"])
-        text += (
-            f" Best Sharpe ratio (risk-free rate {MARKET_SHARPE_RISK_FREE:.0%}): {ranked[-1][0]} "
-            f"({ranked[-1][1]['sharpe']:.2f}); worst: {ranked[0][0]} ({ranked[0][1]['sharpe']:.2f})."
-        )
+        text += " " + _sharpe_ends({ticker: row["sharpe"] for ticker, row in assets.items()})
     if short := data.get("short_window"):
         shown = ", ".join(f"{t} {r:.1%}" for t, r in short["window_return"].items())
         text += (
@@ -195,6 +192,17 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
     if data.get("market") and _INDEX_ASKED.search(low) and _INDEX_MEASURE.search(low):
         return _index_answer(data) + " " + text  # the index first: what was asked
     return text
+
+
+def _sharpe_ends(sharpes: dict[str, float]) -> str:
+    """The best and the worst Sharpe ratio of the market read's stocks (with the decimals
+    that tell them apart), or that they tie."""
+    best, worst = max(sharpes, key=sharpes.__getitem__), min(sharpes, key=sharpes.__getitem__)
+    rate = f"risk-free rate {MARKET_SHARPE_RISK_FREE:.0%}"
+    if sharpes[best] == sharpes[worst]:
+        return f"Sharpe ratio ({rate}): {', '.join(sharpes)} tie at {sharpes[best]:.2f}."
+    shown = told_apart({best: sharpes[best], worst: sharpes[worst]}, lambda v: f"{v:.2f}")
+    return f"Best Sharpe ratio ({rate}): {best} ({shown[best]}); worst: {worst} ({shown[worst]})."
 
 
 def market_chat(inp: PolicyInput) -> AIMessage:

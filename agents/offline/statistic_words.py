@@ -5,19 +5,23 @@ given when a question names none, and how names are put in order by a measure.""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
 from services.windows import SESSIONS_PER
 
 __all__ = [
+    "HIGHER_IS_BETTER",
     "LOWER_IS_BETTER",
     "PHRASES",
     "RANKED_BY",
     "SUMMARY",
     "beside_pivot",
     "drawdown_phrase",
+    "judged_line",
     "pct",
+    "told_apart",
     "years_phrase",
     "years_ranked",
 ]
@@ -167,6 +171,60 @@ RANKED_BY: dict[
 
 LOWER_IS_BETTER = ("volatility", "drawdown_dates", "downside_deviation")
 """Measures whose lower value is the better one (the best by volatility is the least volatile)."""
+HIGHER_IS_BETTER = ("return", "sharpe_ratio", "sortino_ratio")
+"""Measures whose higher value is the better one (beta, skewness and kurtosis have no better
+side)."""
+
+
+def told_apart(known: dict[str, float], text: Callable[[float], str]) -> dict[str, str]:
+    """Each value of `known` (name -> value) as `text` writes it, or, when two different values
+    would read the same ("0.85" and "0.85" for 0.8512 and 0.8498), each with two more decimals:
+    names said in order never look tied when they are not."""
+    shown = {name: text(value) for name, value in known.items()}
+    values_of: dict[str, set[float]] = {}
+    for name, said in shown.items():
+        values_of.setdefault(said, set()).add(known[name])
+    if all(len(values) == 1 for values in values_of.values()):
+        return shown
+    return {name: _finer(known[name], said) for name, said in shown.items()}
+
+
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.(\d+))?(%?)")
+
+
+def _finer(value: float, said: str) -> str:
+    """`value`, written as `said` ("0.85", "31.0%"), with two more decimals."""
+    number = _PLAIN_NUMBER.fullmatch(said)
+    if number is None or not math.isfinite(value):
+        return said
+    places = len(number.group(1) or "") + 2
+    return f"{value:.{places}%}" if number.group(2) else f"{value:.{places}f}"
+
+
+_SIDES = {"drawdown_dates": ("shallower", "deeper")}
+"""The words of a measure's lower and higher side, when not "lower" and "higher"."""
+_MOST = {"lower": "lowest", "higher": "highest", "shallower": "shallowest", "deeper": "deepest"}
+
+
+def judged_line(
+    words: str, order: list[str], known: dict[str, float], measure: str, judged: str | None
+) -> str:
+    """Which of `order` (names, highest value first; `known` their values) is the better or
+    the worse (`judged`) by `measure`, called `words` ("Better by volatility: MSFT (the
+    lower)."); names that tie at that end said as tied; "" when nothing is judged or the
+    measure has no better side."""
+    if judged is None or measure not in (*LOWER_IS_BETTER, *HIGHER_IS_BETTER):
+        return ""
+    lower_wins = (measure in LOWER_IS_BETTER) == (judged == "better")
+    ranked = order[::-1] if lower_wins else order
+    two = len(order) == 2
+    word = {"better": "better" if two else "best", "worse": "worse" if two else "worst"}[judged]
+    low, high = _SIDES.get(measure, ("lower", "higher"))
+    side = (low if lower_wins else high) if two else _MOST[low if lower_wins else high]
+    tied = [name for name in ranked if known[name] == known[ranked[0]]]
+    if len(tied) > 1:
+        return f"{' and '.join(tied)} tie as the {word} by {words}."
+    return f"{word.capitalize()} by {words}: {ranked[0]} (the {side})."
 
 
 def beside_pivot(named: dict[str, dict[str, Any]], pivot: str, wanted: list[str]) -> str:

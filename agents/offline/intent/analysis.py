@@ -24,6 +24,7 @@ from agents.offline.intent.dates import rolling_sessions
 from agents.offline.intent.episodes import EPISODE_PATTERNS as _EPISODES
 from agents.offline.intent.held import HELD_NAMED, asks_made
 from agents.offline.intent.measures import (
+    DRAWDOWN_ASKED,
     INDEX_SHOWN,
     MONEY_MADE_OR_LOST,
     OF_EACH_STOCK,
@@ -66,9 +67,7 @@ __all__ = [
 
 _BACKTEST_SAID = patterns.compile(r"\bback[\s-]?test\w*")
 _MONEY_MADE_OR_LOST = patterns.compile(MONEY_MADE_OR_LOST)
-_DRAWDOWN_SAID = patterns.compile(r"\bdraw[\s-]?downs?\b")
 _DRAWDOWNS_SAID = patterns.compile(r"\bdrawdowns?\b")
-_DRAWDOWN_ASKED = patterns.compile(r"\bdraw[\s-]?downs?\b|\bm?dd\b")
 _VOLATILE_SAID = patterns.compile(r"\bvolatil")
 _YEAR = patterns.compile(r"(?:19|20)\d{2}")
 _BEAR_CASE_SAID = patterns.compile(r"\bbear[\s-]case\b")
@@ -408,7 +407,7 @@ def _statistics(
     if ranked and not measures and _moved(intent, low):  # "which fell the most in 2022?"
         measures = ("return",)
     sectors = sectors_asked(intent, low, known) if ranked else ()  # "which sector did best?"
-    if ranked and "drawdown_dates" not in measures and _DRAWDOWN_SAID.search(low):
+    if ranked and "drawdown_dates" not in measures and DRAWDOWN_ASKED.search(low):
         measures += ("drawdown_dates",)  # "the worst drawdown among the energy stocks"
     index_named = bool(_INDEX_NAMED.search(low))
     held = bool(_SUBJECT.search(low))  # "is it riskier than the market?": the portfolio
@@ -492,12 +491,13 @@ _PORTFOLIO_RISK = patterns.compile(
 
 def _drawdown_of_each(intent: Intent, low: str, weights: dict[str, float]) -> bool:
     """Whether a drawdown is asked of each name ("the max drawdown of each energy stock", "of
-    AAPL, MSFT and JNJ individually"), not of a portfolio holding them (weights, a portfolio, a
-    VaR beside it, "equal weight", "together"); names only listed ("the max drawdown of JNJ, PG
-    and PEP") are the equal-weight portfolio's, as the risk report answers."""
-    if not _DRAWDOWN_ASKED.search(low) or weights or intent.portfolio_ids:
+    AAPL and MSFT individually", "compare AAPL and MSFT on drawdown"), not of a portfolio
+    holding them (weights, a portfolio, a VaR, "equal weight", "together"); names only listed
+    ("the max drawdown of JNJ, PG and PEP") are the equal-weight portfolio's (the risk report)."""
+    if not DRAWDOWN_ASKED.search(low) or weights or intent.portfolio_ids:
         return False
-    return not _PORTFOLIO_RISK.search(low) and bool(_EACH_NAME.search(low))
+    each = _EACH_NAME.search(low) or (len(intent.tickers) > 1 and _COMPARE.search(low))
+    return not _PORTFOLIO_RISK.search(low) and bool(each)
 
 
 def groups_compared(

@@ -7,7 +7,13 @@ from __future__ import annotations
 from agents.offline.intent.held import HELD_NOUN
 from settings import patterns
 
-__all__ = ["INDEX_SHOWN", "MONEY_MADE_OR_LOST", "OF_EACH_STOCK", "measures_named"]
+__all__ = [
+    "DRAWDOWN_ASKED",
+    "INDEX_SHOWN",
+    "MONEY_MADE_OR_LOST",
+    "OF_EACH_STOCK",
+    "measures_named",
+]
 
 VOLATILITY_WORD = r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?![\s_-]*target)"
 """Volatility named as a measure ("vol", "volatility"), not as a volatility target."""
@@ -54,6 +60,8 @@ _MEASURES: dict[str, str] = {
     r"|(?<!expected )(?<!average )(?<!avg )(?<!mean )(?<!typical )\bannual\s+returns\b",
 }  # fmt: skip
 _MEASURE_PATTERNS = {name: patterns.compile(text) for name, text in _MEASURES.items()}
+DRAWDOWN_ASKED = patterns.compile(r"\bdraw[\s-]?downs?\b|\bm?dd\b")
+"""A drawdown named ("drawdown", "draw-downs", "mdd"), with or without its dates asked."""
 OF_EACH_STOCK = frozenset({"sortino_ratio", "downside_deviation", "skewness", "kurtosis"})
 """Measures asked of named stocks that are each stock's ("the Sortino ratio of AAPL and KO"),
 where a risk report would measure them held together."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from agents.offline.intent.words import read_tickers
 from settings import patterns
@@ -125,6 +126,10 @@ class Ends:
     best: int | None = None
     worst: int | None = None
     worst_first: bool = False
+    judged: Literal["better", "worse"] | None = None
+    """Whether the question asks which is better or worse without a count ("which one is
+    better?", "which had the worst drawdown?"): the answer names that end of each measure that
+    has a better side."""
 
 
 def _count(match: re.Match[str] | None) -> int | None:
@@ -157,7 +162,22 @@ def ranked_ends(low: str) -> Ends:
         direction = next((name for name, words in _DIRECTIONS if words.search(low)), None)
         if direction is not None:
             ends[direction] = counted
-    return Ends(**ends, worst_first=bool(_WORST_ONLY.search(low)) and not _BEST_TOO.search(low))
+    worst_first = bool(_WORST_ONLY.search(low)) and not _BEST_TOO.search(low)
+    judged = None if any(ends.values()) else judged_asked(low)
+    return Ends(**ends, worst_first=worst_first, judged=judged)
+
+
+_JUDGED = patterns.compile(r"\b(?:(better|best|stronger|strongest)|(worse|worst|weaker|weakest))\b")
+"""Which is better or worse asked ("which one is better?", "which had the worst drawdown")."""
+
+
+def judged_asked(low: str) -> Literal["better", "worse"] | None:
+    """The end a lower-cased question judges by ("better" or "worse"), or None (none, or both
+    asked: "the best and worst performers")."""
+    sides: set[Literal["better", "worse"]] = {
+        "better" if said.group(1) else "worse" for said in _JUDGED.finditer(low)
+    }
+    return sides.pop() if len(sides) == 1 else None
 
 
 _AGAINST = (

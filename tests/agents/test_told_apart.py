@@ -1,0 +1,63 @@
+"""Names in order never look tied when they are not (`statistic_words.told_apart`), and the
+better or worse of them is the measure's better or worse side (`statistic_words.judged_line`)."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agents.offline.statistic_words import (
+    HIGHER_IS_BETTER,
+    LOWER_IS_BETTER,
+    judged_line,
+    pct,
+    told_apart,
+)
+
+SIX_DIGITS = st.floats(min_value=-3, max_value=3, allow_nan=False).map(lambda v: float(f"{v:.6g}"))
+NAMES = ("AAPL", "MSFT", "KO", "PEP", "XOM")
+
+
+@given(values=st.lists(SIX_DIGITS, min_size=2, max_size=5))
+def test_two_values_read_the_same_only_when_they_agree_to_two_more_decimals(
+    values: list[float],
+) -> None:
+    known = dict(zip(NAMES, values, strict=False))
+    for text, finer in ((lambda v: f"{v:.2f}", "{:.4f}"), (pct, "{:.3%}")):
+        shown = told_apart(known, text)
+        plain = {name: text(value) for name, value in known.items()}
+        clash = len(set(plain.values())) < len(set(known.values()))
+        assert shown == ({n: finer.format(v) for n, v in known.items()} if clash else plain)
+        for a in known:
+            for b in known:
+                if shown[a] == shown[b]:
+                    assert finer.format(known[a]) == finer.format(known[b])
+
+
+@given(
+    values=st.lists(SIX_DIGITS, min_size=2, max_size=5),
+    measure=st.sampled_from((*LOWER_IS_BETTER, *HIGHER_IS_BETTER, "beta")),
+    judged=st.sampled_from(("better", "worse")),
+)
+def test_the_better_is_the_measure_s_better_side(
+    values: list[float], measure: str, judged: str
+) -> None:
+    known = dict(zip(NAMES, values, strict=False))
+    order = sorted(known, key=lambda n: -known[n])
+    line = judged_line("the measure", order, known, measure, judged)
+    if measure == "beta":  # no better side
+        assert line == ""
+        return
+    lower_wins = (measure in LOWER_IS_BETTER) == (judged == "better")
+    end = (min if lower_wins else max)(known.values())
+    at_end = [n for n in order if known[n] == end]
+    if len(at_end) > 1:
+        assert line.startswith(" and ".join(sorted(at_end, key=order.index, reverse=lower_wins)))
+        assert "tie as the" in line
+        return
+    said = re.fullmatch(r"(\w+) by the measure: (\w+) \(the (\w+)\)\.", line)
+    assert said is not None, line
+    assert said[2] == at_end[0]
+    assert said[1].lower() in {judged, {"better": "best", "worse": "worst"}[judged]}

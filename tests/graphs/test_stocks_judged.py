@@ -1,0 +1,152 @@
+"""Stocks set side by side and judged: "compare AAPL and MSFT on drawdown in 2022" gives each
+stock's maximum drawdown (before: the drawdown of a portfolio holding them at equal weights);
+"which had the better Sharpe ratio, AAPL or MSFT?" names the better one, by the measure's better
+side; "which one is better?" right after a comparison is judged on the measures compared, over
+the same window (before: a read of the market over the default window, whose "best" and "worst"
+Sharpe ratio could read 0.85 and 0.85). Every judgement is checked against a plain reference
+computed here from the embedded prices."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quant import load_sp500_prices
+from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread, answers_in_one_thread
+
+PRICES = load_sp500_prices()
+YEARS = st.integers(min_value=2008, max_value=2022)
+PAIRS = st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=2, unique=True)
+
+
+def _year(year: int) -> pd.DataFrame:
+    """The prices of `year`, from the close of the session before it (as the tools measure)."""
+    before = PRICES.loc[: f"{year - 1}-12-31"].iloc[-1:]
+    return pd.concat([before, PRICES.loc[str(year)]])
+
+
+def _since(year: int) -> pd.DataFrame:
+    before = PRICES.loc[: f"{year - 1}-12-31"].iloc[-1:]
+    return pd.concat([before, PRICES.loc[f"{year}-01-01" :]])
+
+
+def max_drawdown(prices: pd.Series) -> float:
+    """The deepest fall from a running peak, a positive fraction."""
+    values = prices.to_numpy(dtype=float)
+    return float(np.max(1.0 - values / np.maximum.accumulate(values)))
+
+
+def reference(measure: str, prices: pd.Series) -> float:
+    """The measure of one stock over the window of `prices` (the ordering is what is checked:
+    the Sharpe ratio's annualisation and the volatility's scale do not change it)."""
+    daily = prices.pct_change().dropna().to_numpy(dtype=float)
+    if measure == "drawdown":
+        return max_drawdown(prices)
+    if measure == "volatility":
+        return float(daily.std(ddof=1))
+    if measure == "return":
+        return float(prices.iloc[-1] / prices.iloc[0] - 1.0)
+    return float(daily.mean() / daily.std(ddof=1))  # the Sharpe ratio, risk-free rate 0
+
+
+LOWER_IS_BETTER = {"drawdown", "volatility"}
+SAID = {"drawdown": "max drawdown", "volatility": "volatility", "return": "total return",
+        "sharpe": "sharpe ratio"}  # fmt: skip
+WORDS = {"drawdown": "maximum drawdown", "volatility": "volatility", "return": "total return",
+         "sharpe": "Sharpe ratio (risk-free rate 0%)"}  # fmt: skip
+
+
+def the_better(measure: str, prices: pd.DataFrame, stocks: list[str], better: bool) -> str:
+    values = {stock: reference(measure, prices[stock]) for stock in stocks}
+    lower_wins = (measure in LOWER_IS_BETTER) == better
+    return (min if lower_wins else max)(values, key=values.__getitem__)
+
+
+def _distinct(measure: str, prices: pd.DataFrame, stocks: list[str]) -> bool:
+    """Whether the stocks' values are far enough apart that the tool's six digits order them."""
+    a, b = (reference(measure, prices[stock]) for stock in stocks)
+    return abs(a - b) > 1e-4 * max(abs(a), abs(b), 1e-9)
+
+
+COMPARED_ON_DRAWDOWN = (
+    "compare {a} and {b} on drawdown in {year}",
+    "how do {a} and {b} compare on max drawdown in {year}?",
+    "compare the drawdowns of {a} and {b} in {year}",
+    "{a} versus {b}: maximum drawdown in {year}",
+)
+
+
+@settings(max_examples=8, deadline=None)
+@given(stocks=PAIRS, year=YEARS, ask=st.sampled_from(COMPARED_ON_DRAWDOWN))
+def test_stocks_compared_on_drawdown_get_each_one_s_drawdown(
+    stocks: list[str], year: int, ask: str
+) -> None:
+    reply = answer_in_new_thread(ask.format(a=stocks[0], b=stocks[1], year=year))
+    assert "equal weights" not in reply and "Not used" not in reply, reply
+    prices = _year(year)
+    for stock in stocks:
+        said = re.search(rf"\b{stock}: maximum drawdown (\d+\.\d+)%", reply)
+        assert said is not None, reply
+        assert abs(float(said[1]) / 100 - max_drawdown(prices[stock])) < 6e-5, (stock, reply)
+
+
+JUDGED = (
+    ("which had the {side} {measure} in {year}, {a} or {b}?", True),
+    ("in {year}, which of {a} and {b} had the {side} {measure}?", True),
+    ("which was worse on {measure} in {year}: {a} or {b}?", False),
+)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    stocks=PAIRS,
+    year=YEARS,
+    measure=st.sampled_from(sorted(SAID)),
+    ask=st.sampled_from(JUDGED),
+)
+def test_which_is_better_names_the_better_side_of_the_measure(
+    stocks: list[str], year: int, measure: str, ask: tuple[str, bool]
+) -> None:
+    text, better = ask
+    prices = _year(year)
+    if not _distinct(measure, prices, stocks):
+        return
+    reply = answer_in_new_thread(
+        text.format(side="better", measure=SAID[measure], year=year, a=stocks[0], b=stocks[1])
+    )
+    word = "Better" if better else "Worse"
+    said = re.search(rf"{word} by {re.escape(WORDS[measure])}: (\w+) \(the (\w+)\)", reply)
+    assert said is not None, reply
+    assert said[1] == the_better(measure, prices, stocks, better), reply
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    stocks=PAIRS,
+    year=st.integers(min_value=2008, max_value=2020),
+    measures=st.lists(st.sampled_from(sorted(SAID)), min_size=1, max_size=2, unique=True),
+    follow_up=st.sampled_from(("which one is better?", "so which is better?", "which was worse?")),
+)
+def test_which_one_is_better_after_a_comparison_is_judged_on_what_was_compared(
+    stocks: list[str], year: int, measures: list[str], follow_up: str
+) -> None:
+    compared = " and ".join(SAID[m] for m in measures)
+    first, reply = answers_in_one_thread(
+        f"compare {stocks[0]} and {stocks[1]} on {compared} since {year}", follow_up
+    )
+    window = re.search(r"^Statistics from (\S+) to (\S+) ", first)
+    assert window is not None, first
+    assert reply.startswith(window[0]), (first, reply)  # the comparison's window, kept
+    prices = _since(year)
+    better = "worse" not in follow_up
+    for measure in measures:
+        if not _distinct(measure, prices, stocks):
+            continue
+        word = "Better" if better else "Worse"
+        said = re.search(rf"{word} by {re.escape(WORDS[measure])}: (\w+) ", reply)
+        assert said is not None, (measure, reply)
+        assert said[1] == the_better(measure, prices, stocks, better), (measure, reply)
