@@ -10,6 +10,8 @@ Portfolios and frontiers are stored in the artifact store and referenced by id.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from quant import optimizers  # each optimizer loads on first use (a risk report needs none)
+from quant.holdings import HoldingsChoice, held_count, with_holdings
 from quant.performance import portfolio_performance
 from quant.risk import risk_report
 from services.portfolios import Method, build_portfolio, estimates
@@ -171,6 +174,16 @@ class OptimizeArgs(RangeArgs):
         le=5.0,
         description="Annualised volatility not to exceed (fraction), for method efficient_risk.",
     )
+    holdings: int | None = Field(
+        default=None,
+        ge=2,
+        le=MAX_UNIVERSE,
+        description="Hold this many of the universe's stocks ('a portfolio of 5 stocks'), chosen "
+        "by backward elimination: the method's portfolio of all, then again without those it "
+        "gives no weight and the smallest-weight half of the excess, until this many remain "
+        "(fewer when the method itself holds fewer). Not with min_weight, asset_limits or "
+        "sector_limits.",
+    )
 
     @model_validator(mode="after")
     def _targets_match_method(self) -> OptimizeArgs:
@@ -178,6 +191,12 @@ class OptimizeArgs(RangeArgs):
             raise ValueError("method efficient_return needs target_return")
         if self.method == "efficient_risk" and self.target_volatility is None:
             raise ValueError("method efficient_risk needs target_volatility")
+        limited = self.min_weight > 0 or self.asset_limits or self.sector_limits
+        if self.holdings is not None and limited:
+            raise ValueError(
+                "holdings cannot be combined with min_weight, asset_limits or sector_limits (a "
+                "limit may name a stock the count leaves out): build on the stocks to hold"
+            )
         return self
 
 
@@ -258,18 +277,27 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
     """Optimise a long-only portfolio of the universe (less what the owner's profile excludes:
     `left_out` says why); store it and return its weights."""
     returns, mu, cov, left_out = _capped_estimates(context, args)
-    limits = weight_limits(args, [str(c) for c in returns.columns])
-    weights = build_portfolio(
-        args.method,
-        returns,
-        mu=mu,
-        cov=cov,
-        risk_free_rate=args.risk_free_rate,
-        bounds=limits.bounds,
-        groups=limits.groups,
-        target_return=args.target_return,
-        target_volatility=args.target_volatility,
-    )
+
+    def built(names: list[str]) -> pd.Series:
+        limits = weight_limits(args, names)
+        return build_portfolio(
+            args.method,
+            returns[names],
+            mu=mu[names],
+            cov=cov.loc[names, names],
+            risk_free_rate=args.risk_free_rate,
+            bounds=limits.bounds,
+            groups=limits.groups,
+            target_return=args.target_return,
+            target_volatility=args.target_volatility,
+        )
+
+    universe = [str(c) for c in returns.columns]
+    chosen = None if args.holdings is None else _chosen(built, universe, args)
+    weights = built(universe) if chosen is None else chosen.weights
+    limits = weight_limits(args, [str(name) for name in weights.index])
+    returns = returns[weights.index]
+    mu, cov = mu[weights.index], cov.loc[weights.index, weights.index]
     kept, broken = limits.checked(weights)
     performance = portfolio_performance(weights, mu, cov, risk_free_rate=args.risk_free_rate)
     expected, vol = performance.expected_return, performance.volatility
@@ -292,6 +320,39 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
         **({"limits_broken": broken} if broken else {}),
         **_amounts(args.capital, {str(t): float(w) for t, w in weights.items()}),
         **({"left_out": left_out} if left_out else {}),
+        **({} if chosen is None else {"holdings": _holdings_said(chosen, args, universe)}),
+    }
+
+
+def _chosen(
+    built: Callable[[list[str]], pd.Series], universe: list[str], args: OptimizeArgs
+) -> HoldingsChoice:
+    """The holdings asked (`args.holdings`) chosen from `universe` (`quant.holdings`), after
+    checking that `max_weight` can hold a fully invested portfolio of that many."""
+    count = int(args.holdings or 0)
+    if args.max_weight * count < 1.0 - 1e-12:
+        fewest = math.ceil(1 / args.max_weight - 1e-9)
+        raise ValueError(
+            f"holdings: {count} stocks capped at {args.max_weight:.1%} each sum to at most "
+            f"{args.max_weight * count:.1%}; hold at least {fewest}, or cap at "
+            f"{math.ceil(1000 / count) / 10:.1f}% or more"
+        )
+    return with_holdings(built, universe, count)
+
+
+def _holdings_said(
+    chosen: HoldingsChoice, args: OptimizeArgs, universe: list[str]
+) -> dict[str, Any]:
+    """What the result says of the holdings asked: how many, how many held, chosen from how
+    many, by which rule."""
+    return {
+        "asked": args.holdings,
+        "held": held_count(chosen.weights),
+        "chosen_from": len(universe),
+        "builds": chosen.builds,
+        "rule": "backward elimination: the method's portfolio of all, then again without the "
+        "names it gives no weight and the smallest-weight half of the excess, until the count "
+        "remains",
     }
 
 

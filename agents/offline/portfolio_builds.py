@@ -18,6 +18,7 @@ from agents.offline.chat_intent import (
 from agents.offline.formats import money_text
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import capital_named
+from agents.offline.intent.holdings import holdings_named
 from agents.offline.intent.typos import normalised
 from agents.offline.policies import PolicyInput
 from services.formatting import count, listed
@@ -99,8 +100,33 @@ def describe_portfolio(data: dict[str, Any]) -> str:
     method = method_name(data["method"])
     return (
         f"{method[:1].upper()}{method[1:]} portfolio ({data['portfolio_id']}): {shown}{money}. "
-        f"Expected return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, "
-        f"{sharpe}{window}"
+        f"{_holdings_note(data.get('holdings'), method)}Expected return "
+        f"{data['expected_return']:.1%}, volatility {data['volatility']:.1%}, {sharpe}{window}"
+    )
+
+
+def _holdings_note(holdings: dict[str, Any] | None, method: str) -> str:
+    """What a build asked to hold a number of stocks says of them: how many it holds, of how
+    many, chosen how; and why, when it holds fewer than asked."""
+    if not holdings:
+        return ""
+    asked, held, among = holdings["asked"], holdings["held"], holdings["chosen_from"]
+    if held >= asked:
+        return (
+            f"It holds {held} stocks as asked, chosen from {among}: the {method} portfolio of "
+            f"all {among} was built, then built again without the stocks of smallest weight "
+            f"until {held} remained. "
+        )
+    if holdings["builds"] <= 2:  # no stock dropped: the method holds fewer of them all
+        why = f"the {method} portfolio of all {among} gives weight to {held} only"
+    else:
+        why = (
+            f"after the stocks of smallest weight were dropped, the {method} portfolio of "
+            f"those left gives weight to {held} only"
+        )
+    return (
+        f"It holds {held} stocks, not the {asked} asked: {why} (a build adds no stock its "
+        "method gives no weight). "
     )
 
 
@@ -124,6 +150,9 @@ def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
     }
     if (capital := stated_capital(intent)) is not None:
         args["capital"] = capital
+    holdings = holdings_named(normalised(intent.text))
+    if holdings is not None and holdings != len(intent.tickers):  # not "these 4 stocks: ..."
+        args["holdings"] = holdings
     ask = intent.limits
     if ask.max_weight is not None:
         args["max_weight"] = ask.max_weight

@@ -12,11 +12,12 @@ from typing import Literal
 from agents.offline.intent.words import read_tickers
 from settings import patterns
 
-_COUNTS = {
+COUNTS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "a dozen": 12, "twelve": 12, "fifteen": 15, "twenty": 20,
 }  # fmt: skip
-_COUNT = r"(\d{1,3}|" + "|".join(_COUNTS) + r")(?!\d|\s*%|\s*(?:percent|per\s*cent|pct)\b)"
+COUNT = r"(\d{1,3}|" + "|".join(COUNTS) + r")(?!\d|\s*%|\s*(?:percent|per\s*cent|pct)\b)"
+"""A count of names in digits or words ("5", "five"), not a percentage: its group is the count."""
 _PERFORMERS = r"perform(?:ing|ers?)|winners?|losers?|gainers?|decliners?|fallers?|laggards?"
 _OUTDONE = r"(?:out|under)-?perform(?:ed|s)?|beat(?:s|en)?|lag(?:ged|s)?|trail(?:ed|s)?"
 """Verbs of doing better or worse than another ("which stocks outperformed KO?")."""
@@ -25,8 +26,8 @@ _QUESTION = patterns.compile(  # "which stock ...", "rank the banks by volatilit
     r"\bwhich\b|\brank\w*|\bsorted\b|\bordered\b|\bin order of\b|\bamong\b"
 )
 _ENDS_NAMED = patterns.compile(  # "top 5 stocks", "the 3 worst performers", "biggest losers"
-    rf"\b(?:top|bottom|best|worst|highest|lowest)\s+{_COUNT}\b"
-    rf"|\b{_COUNT}\s+(?:best|worst|top|bottom|most|least|highest|lowest)\b"
+    rf"\b(?:top|bottom|best|worst|highest|lowest)\s+{COUNT}\b"
+    rf"|\b{COUNT}\s+(?:best|worst|top|bottom|most|least|highest|lowest)\b"
     r"|\b(?:most|least|highest|lowest)[\s-]+\w+\s+(?:stocks?|names|companies|shares|equities"
     r"|tickers)\b"
     rf"|\b(?:best|worst|top|bottom|strongest|weakest)[\s-]+(?:(?:and|or|&)[\s-]+(?:the[\s-]+)?"
@@ -63,7 +64,7 @@ window named, when one is (`agents.offline.intent.analysis`); without one it is 
 MOVED = patterns.compile(
     rf"\b(?:{_FELL}|gained|rose|risen|returned|performed"
     r"|(?:did|do|does|done) (?:best|worst|better|worse)"
-    rf"|{_OUTDONE}|{_PERFORMERS})\b|\b{_COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{_COUNT}\b"
+    rf"|{_OUTDONE}|{_PERFORMERS})\b|\b{COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{COUNT}\b"
 )
 """A move asked about without a measure's name: the total return ("which fell the most")."""
 EVERY_NAME = patterns.compile(
@@ -71,17 +72,17 @@ EVERY_NAME = patterns.compile(
 )
 """The stocks asked about, none named: the market data's ("which stock was most volatile")."""
 _HIGH_END = patterns.compile(
-    rf"\b(?:top|highest)\s+{_COUNT}\b|\b{_COUNT}\s+(?:top|highest|most)\b"
-    rf"|\b{_COUNT}\s+biggest\s+(?:winners?|gainers?)\b"
+    rf"\b(?:top|highest)\s+{COUNT}\b|\b{COUNT}\s+(?:top|highest|most)\b"
+    rf"|\b{COUNT}\s+biggest\s+(?:winners?|gainers?)\b"
 )
 _LOW_END = patterns.compile(
-    rf"\b(?:bottom|lowest)\s+{_COUNT}\b|\b{_COUNT}\s+(?:bottom|lowest|least)\b"
-    rf"|\b{_COUNT}\s+biggest\s+(?:losers?|decliners?|fallers?)\b"
+    rf"\b(?:bottom|lowest)\s+{COUNT}\b|\b{COUNT}\s+(?:bottom|lowest|least)\b"
+    rf"|\b{COUNT}\s+biggest\s+(?:losers?|decliners?|fallers?)\b"
 )
-_BEST_END = patterns.compile(rf"\bbest\s+{_COUNT}\b|\b{_COUNT}\s+(?:best|strongest)\b")
-_WORST_END = patterns.compile(rf"\bworst\s+{_COUNT}\b|\b{_COUNT}\s+(?:worst|weakest)\b")
+_BEST_END = patterns.compile(rf"\bbest\s+{COUNT}\b|\b{COUNT}\s+(?:best|strongest)\b")
+_WORST_END = patterns.compile(rf"\bworst\s+{COUNT}\b|\b{COUNT}\s+(?:worst|weakest)\b")
 _N_NAMES = patterns.compile(
-    rf"\b{_COUNT}\s+(?:\w+\s+){{0,2}}(?:stocks?|names?|companies|tickers|shares|equities|sectors?)\b"
+    rf"\b{COUNT}\s+(?:\w+\s+){{0,2}}(?:stocks?|names?|companies|tickers|shares|equities|sectors?)\b"
 )
 """A count of names asked for without its end beside it ("which 3 stocks had the worst ...")."""
 _DIRECTIONS = (
@@ -132,11 +133,13 @@ class Ends:
     has a better side."""
 
 
-def _count(match: re.Match[str] | None) -> int | None:
+def count_said(match: re.Match[str] | None) -> int | None:
+    """The count a match of a pattern with `COUNT` in it says (its first group that matched:
+    "5" or "five"), or None (no match, or zero)."""
     if match is None:
         return None
     word = next(g for g in match.groups() if g is not None)
-    count = int(word) if word.isdigit() else _COUNTS[word]
+    count = int(word) if word.isdigit() else COUNTS[word]
     return count if count > 0 else None
 
 
@@ -146,9 +149,9 @@ def ranked_ends(low: str) -> Ends:
     worst drawdowns": the 3 worst)."""
     ends: dict[str, int | None] = {
         "highest": None,
-        "lowest": _count(_LOW_END.search(low)),
-        "best": _count(_BEST_END.search(low)),
-        "worst": _count(_WORST_END.search(low)),
+        "lowest": count_said(_LOW_END.search(low)),
+        "best": count_said(_BEST_END.search(low)),
+        "worst": count_said(_WORST_END.search(low)),
     }
     for high in _HIGH_END.finditer(low):  # "top 5 winners and top 5 losers"
         said_of = _SAID_OF.split(low[high.end() : high.end() + 40])[0]
@@ -156,8 +159,8 @@ def ranked_ends(low: str) -> Ends:
         end = "highest" if side is None else "worst"
         if side is not None and side.group(0) in ("least", "lowest", "smallest"):
             end = "lowest"
-        ends[end] = ends[end] or _count(high)
-    counted = _count(_N_NAMES.search(low))
+        ends[end] = ends[end] or count_said(high)
+    counted = count_said(_N_NAMES.search(low))
     if counted is not None and not any(ends.values()):
         direction = next((name for name, words in _DIRECTIONS if words.search(low)), None)
         if direction is not None:
