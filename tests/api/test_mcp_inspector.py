@@ -105,6 +105,8 @@ CALLS = (
          lambda d: _close(d["expected_return"], 0.15)),
     Call("optimize_portfolio", {"method": "efficient_risk", "universe": UNIVERSE3, "target_volatility": "0.2"},
          lambda d: d["volatility"] <= 0.2 + 1e-3),
+    Call("optimize_portfolio", {"method": "hrp", "universe": UNIVERSE3, "holdings": "2"},
+         lambda d: len(d["weights"]) == 2 and d["holdings"]["held"] == 2 and d["holdings"]["chosen_from"] == 3),
     Call("efficient_frontier", {"universe": UNIVERSE3, "start": "2019-01-01", "end": "2022-12-28", "points": "4", "max_weight": "0.6", "risk_free_rate": "0.02"},
          lambda d: len(d["points"]) == 4 and max(d["max_sharpe_point"]["largest_weights"].values()) <= 0.6 + 1e-6),
     Call("backtest_strategy", {"config": '{"target_vol":0.1,"overlay":"put","overlay_strike":0.9}', "universe": '["AAPL","KO"]', "start": "2018-01-01", "end": "2022-12-28", "vol_model": '{"variance_risk_premium":0.02}'},
