@@ -62,6 +62,7 @@ TAKES: dict[str, frozenset[str]] = {
         "capital": ("stress_test", "loss_probability", "backtest_weights", "optimize_portfolio",
                     "portfolio_risk_report", DEPLOYMENT),
         "threshold": ("loss_probability",),
+        "holdings": ("optimize_portfolio",),
         "market_move": ("stress_test",),
         "rate_move": (),
         "beta_to": ("asset_statistics",),
@@ -100,6 +101,7 @@ KIND_WORDS = {
     "beta_to": "a beta against that stock",
     "cost": "trading costs", "method": "that method", "percentage": "that percentage",
     "leverage": "a leverage", "lookback": "a lookback", "rolling": "a rolling window",
+    "holdings": "a number of holdings",
 }  # fmt: skip
 
 FREQUENCY_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
@@ -398,6 +400,7 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
         "level": lambda f: close(f.get("level"), value),
         "capital": lambda f: close(f.get("capital"), value, 0.5),
         "threshold": lambda f: close(f.get("threshold"), value),
+        "holdings": lambda f: f.get("holdings") == value or len(f.get("universe") or ()) == value,
         "market_move": lambda f: close(abs(f.get("market_move") or 0.0), abs(value)),
         "cost": lambda f: any(
             close(f.get(k), value, 1e-4)

@@ -24,6 +24,7 @@ from graphs import ask_patterns as P
 from graphs.ask_bounds_after import BOUNDS_AFTER
 from graphs.ask_dates import date_said, recent_start, sessions_said
 from graphs.ask_downturns import downturns_said, market_state_asked
+from graphs.ask_holdings import holdings_said
 from graphs.ask_items_memo import remembered
 from graphs.ask_vocabulary import Vocabulary
 from graphs.ask_weights import read_weights
@@ -37,6 +38,7 @@ ITEM_KINDS = (
     "vol_limit", "vol_target", "return_target", "risk_free", "start", "end", "recent",
     "horizon", "episode", "scenario", "method", "frequency", "level", "capital", "threshold",
     "market_move", "rate_move", "cost", "leverage", "lookback", "rolling", "percentage", "beta_to",
+    "holdings",
 )  # fmt: skip
 """Every kind of item (`AskItem.kind`)."""
 
@@ -432,6 +434,9 @@ class _Scan:
                     value = P.FREQUENCY_WORDS[found["f"]]
                 self.items.append(AskItem("frequency", self.said(m), value))
                 self.claim(m.start(), m.end())
+        for m, count in holdings_said(self.view()):  # "a portfolio of 5 stocks"
+            self.items.append(AskItem("holdings", self.said(m), count))
+            self.claim(m.start(), m.end())
         if (state := market_state_asked(self.view())) is not None:
             self.claim(state.start(), state.end())  # today's market, no scenario
         for pattern in P.SCENARIOS:

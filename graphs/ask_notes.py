@@ -119,6 +119,7 @@ def describe(item: AskItem) -> str:
         "beta_to": f"the beta against {value}",
         "weight": f"{item.subject} {number}",
         "capital": f"the capital {amount}",
+        "holdings": f"the count of {value} stocks",
         "cost": f"the {value:g} bps costs" if isinstance(value, float) else f"the costs {said}",
         "frequency": frequency,
         "start": f"the window {said}",

@@ -129,7 +129,8 @@ percent = st.integers(5, 45).map(lambda v: v / 100.0)
 
 @st.composite
 def build_request(draw: st.DrawFn) -> tuple[str, list[Part]]:
-    """A portfolio build: method, tickers, a cap, a group limit, a window."""
+    """A portfolio build: method, tickers, a cap, a group limit, a count of holdings, a
+    window."""
     tool = "optimize_portfolio"
     said, method = draw(st.sampled_from(sorted(METHODS.items())))
     parts = [
@@ -163,6 +164,14 @@ def build_request(draw: st.DrawFn) -> tuple[str, list[Part]]:
         parts.append(Part(phrase, [("group_cap", limit, group, False)], tool,
                           {"sector_limits": {group: {"min": 0.0, "max": limit}}}, unused,
                           draw(st.booleans())))  # fmt: skip
+        text += f", {phrase}"
+    if draw(st.booleans()):  # a count of holdings: more than the tickers named, so only
+        count = draw(st.integers(min_value=5, max_value=12))  # `holdings` can keep it
+        words = draw(st.sampled_from(["holding just {} stocks", "as a portfolio of {} names",
+                                      "owning only {} stocks"]))  # fmt: skip
+        phrase = words.format(count)
+        parts.append(Part(phrase, [("holdings", count, None, False)], tool,
+                          {"holdings": count}, {}, draw(st.booleans())))  # fmt: skip
         text += f", {phrase}"
     if draw(st.booleans()):
         window = draw(window_part(tool))
