@@ -398,6 +398,8 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         return None
     if change.capital is not None and tool not in _CAPITAL_TOOLS:
         return None
+    if change.holdings is not None and tool != "optimize_portfolio":
+        return None
     if change.strategy and (
         tool not in _STRATEGY_TOOLS or (change.scenarios and tool != "estimate_strategy")
     ):
@@ -452,13 +454,17 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
 
 
 def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list[str]) -> None:
-    """Change in place the capital, the horizon of a risk report, the costs of a backtest, and a
+    """Change in place the capital, the number of stocks a build holds, the horizon of a risk report, the costs of a backtest, and a
     strategy's cadence, leverage, lookback, volatility target and scenarios; each change in
     words to `said`."""
     if change.capital is not None:
         before = args.get("capital")
         args["capital"] = change.capital
         said.append(f"capital {_amount(change.capital)}" + (f" instead of {_amount(before)}" if before else ""))  # fmt: skip
+    if change.holdings is not None:
+        held_before = args.get("holdings")
+        args["holdings"] = change.holdings
+        said.append(f"{change.holdings} stocks" + (f" instead of {held_before}" if held_before else ""))  # fmt: skip
     if change.horizon is not None:
         horizon_before = int(args.get("horizon_days") or 1)
         args["horizon_days"] = change.horizon

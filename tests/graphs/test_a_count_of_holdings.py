@@ -11,7 +11,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support.chat_answers import answer_in_new_thread
+from tests.support.chat_answers import answer_in_new_thread, answers_in_one_thread
 
 ASKS = (
     ("give me a low risk portfolio of {n} stocks", "min volatility"),
@@ -44,3 +44,25 @@ def test_a_portfolio_holds_the_number_of_stocks_asked(ask: tuple[str, str], n: i
     same = HELD.search(again)
     assert same is not None, again
     assert dict(item.rsplit(" ", 1) for item in same[1].split(", ")) == weights, (reply, again)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    counts=st.lists(st.integers(min_value=2, max_value=9), min_size=2, max_size=2, unique=True),
+    follow_up=st.sampled_from(
+        ("what about {m} stocks?", "now with {m} stocks", "make it {m}", "try it with {m} names")
+    ),
+)
+def test_a_count_said_again_builds_the_same_portfolio_asked_afresh(
+    counts: list[int], follow_up: str
+) -> None:
+    n, m = counts
+    _, changed = answers_in_one_thread(
+        f"give me a low risk portfolio of {n} stocks", follow_up.format(m=m)
+    )
+    afresh = answer_in_new_thread(f"give me a low risk portfolio of {m} stocks")
+    held, again = HELD.search(changed), HELD.search(afresh)
+    assert held is not None and again is not None, (changed, afresh)
+    assert held[1] == again[1], (changed, afresh)
+    holds = HOLDS.search(changed)
+    assert holds is not None and (holds[1] == str(m) or holds[2] == str(m)), changed

@@ -19,6 +19,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares, capital_named
 from agents.offline.intent.analysis import judged_measure
 from agents.offline.intent.estimates import RUN_ID
+from agents.offline.intent.holdings import holdings_changed
 from agents.offline.intent.measures import measures_named
 from agents.offline.intent.rankings import HEAD_TO_HEAD
 from agents.offline.intent.scanner import fraction
@@ -55,7 +56,8 @@ class Change:
     over 10 days?"), trading costs (`cost_bps`: "same with 20 bps costs"), and a strategy's
     `leverage`, `lookback`, volatility target (`target_vol`, a fraction: "make the target 15%",
     "try 8% volatility instead") and the `scenarios` an estimate is asked in ("and with 2x
-    leverage?", "what about the bear case?"), the `capital` (currency: "what about $20,000?"), and the names asked about in place of the request's
+    leverage?", "what about the bear case?"), the `capital` (currency: "what about $20,000?"), the
+    number of stocks a portfolio holds (`holdings`: "what about 8 stocks?"), and the names asked about in place of the request's
     (`subject`: "and for KO?", "same for the banks"), and the measure a comparison is asked to be
     judged on (`judged_on`: "which has the lower CVaR?" after portfolios were compared)."""
 
@@ -77,6 +79,7 @@ class Change:
     lookback: int | None = None
     target_vol: float | None = None
     capital: float | None = None
+    holdings: int | None = None
     scenarios: tuple[str, ...] = ()
     subject: tuple[str, ...] = ()
     judged_on: str | None = None
@@ -283,6 +286,7 @@ def read_change(intent: Intent) -> Change | None:
         lookback=_lookback(low),
         target_vol=_target_vol(intent, low),
         capital=capital_named(low),
+        holdings=holdings_changed(low),
         scenarios=tuple(intent.scenarios),
         subject=tuple(intent.tickers) if swaps_subject else (),
     )
@@ -290,7 +294,7 @@ def read_change(intent: Intent) -> Change | None:
         (change.window, change.method, change.cadence, change.limits, change.dropped,
          change.added, change.criterion, change.dropped_groups, change.level, change.horizon,
          change.cost_bps is not None, change.strategy, change.subject,
-         change.capital is not None)
+         change.capital is not None, change.holdings is not None)
     )  # fmt: skip
     if change.scenarios:  # "how about high-volatility?" names a scenario, not a measure
         said = _HIGH_OR_LOW_VOL.sub(" ", said)

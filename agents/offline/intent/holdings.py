@@ -7,7 +7,7 @@ from __future__ import annotations
 from agents.offline.intent.rankings import COUNT, count_said
 from settings import patterns
 
-__all__ = ["holdings_named"]
+__all__ = ["holdings_changed", "holdings_named"]
 
 _HELD = r"(?:stocks?|names?|holdings?|positions?|tickers|companies|shares|equities)"
 _HOLDINGS = patterns.compile(
@@ -25,3 +25,16 @@ _HOLDINGS = patterns.compile(
 def holdings_named(low: str) -> int | None:
     """The number of stocks a lower-cased build request asks the portfolio to hold, or None."""
     return count_said(_HOLDINGS.search(low))
+
+
+_COUNT_AGAIN = patterns.compile(
+    rf"(?<!top )(?<!bottom )(?<!best )(?<!worst )\b{COUNT}\s+(?:stocks|names|holdings|positions)\b"
+)
+"""A count of stocks said again in a follow-up ("what about 8 stocks?", "try it with 3 names")."""
+
+
+def holdings_changed(low: str) -> int | None:
+    """The number of stocks a lower-cased follow-up asks a portfolio to hold instead ("what
+    about 8 stocks?", "now with 3 stocks"), or None ("the top 5 stocks" is no count of
+    holdings)."""
+    return holdings_named(low) or count_said(_COUNT_AGAIN.search(low))
