@@ -138,6 +138,7 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
             2.0,
         ),
         (r"\bhow (?:would|might) .*\bhave (?:done|performed|fared|held up)\b", 2.5),
+        (r"\bwhat would\b[^?.!;]{0,60}?\bhave (?:made|earned|gained|returned)\b", 2.5),
     ],
     "optimize_portfolio": [
         (r"\bportfolios?\b", 1.0),

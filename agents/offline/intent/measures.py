@@ -22,6 +22,7 @@ MONEY_MADE_OR_LOST = (
     r"\bhow much\b[^?.!;]*?\b(?:lost|made|gained|earned|returned)\b"
     r"|\bhow much (?:did|do|does)\b[^?.!;]*?\b(?:lose|make|gain|earn|return)\b"
     r"|\bwhat would (?:it|that|they|this|those|(?:the|my|our) \w+) (?:have been|be) worth\b"
+    r"|\bwhat would\b[^?.!;]{0,60}?\bhave (?:made|earned|gained|returned|lost)\b"
 )
 """What a holding made or lost over a past window ("how much did AAPL lose in 2022", "how much
 would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
