@@ -366,7 +366,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         parts.append(f"The scenarios hold the stocks together ({_held(portfolio)}).")
     for name, row in fitted.items():
         case, sizes = SCENARIO_NAMES.get(name, name), (scenarios["horizon"], scenarios["n_paths"])
-        parts.append(scenario_case(case, row, *sizes, each=each, money=_money))
+        parts.append(scenario_case(case, row, *sizes, each=each, money=_money, who=who))
     if fitted and "portfolio_return" not in (move or {}):  # episodes replay their own window
         parts.append(f"History used {_window(data)}.")
     return " ".join(parts)

@@ -103,11 +103,12 @@ def scenario_case(
     *,
     each: bool,
     money: Callable[[float], str] = str,
+    who: str = "the portfolio",
 ) -> str:
     """A scenario case of the stress tool (`row`): of stocks set side by side (`each`) that
-    give it, each one held alone (`_each_in_a_scenario`); else the portfolio's median and 5th
-    percentile return (and amounts of its capital, written by `money`) and probability of a
-    loss, the S&P 500 index's median beside."""
+    give it, each one held alone (`_each_in_a_scenario`); else the median and 5th percentile
+    return of `who` (the stock or the portfolio; and amounts of its capital, written by `money`)
+    and probability of a loss, the S&P 500 index's median beside."""
     if each and "per_asset" in row:
         return _each_in_a_scenario(case, row, horizon, n_paths)
     amounts = (
@@ -119,6 +120,26 @@ def scenario_case(
         f"The scenario engine's {case} case over {horizon} sessions ({count(n_paths)} paths): "
         f"median return {pct(row['median_return'])}, 5th percentile {pct(row['p05_return'])}"
         f"{amounts}, probability of a loss {pct(row['prob_loss'])}{index_on_the_paths(row)}."
+        f"{_gain_while_the_index_falls(case, {who: row['median_return']}, row)}"
+    )
+
+
+def _gain_while_the_index_falls(
+    case: str, medians: Mapping[str, float], row: Mapping[str, Any]
+) -> str:
+    """Why a median gain in a falling scenario (the bear or high-volatility case) is no error,
+    when the index's median on the same paths is a fall: the case replays the history's days of
+    that market regime, on which those holdings held up; "" otherwise."""
+    index = row.get("index_median_return")
+    gained = [name for name, median in medians.items() if median > 0]
+    if case not in ("bear", "high-volatility") or index is None or index >= 0 or not gained:
+        return ""
+    who = listed(gained)
+    return (
+        f" A median gain for {who} while the index's median falls is no error: the {case} "
+        f"case replays days of the history used when the market was in that regime, and "
+        f"{who} held up on those days; it is not a forecast that {who} "
+        f"{'falls' if len(gained) == 1 else 'fall'} with the market."
     )
 
 
@@ -137,4 +158,5 @@ def _each_in_a_scenario(case: str, row: Mapping[str, Any], horizon: int, n_paths
         f"{ranked_returns(medians, would=True)} by the median; 5th percentile "
         + ", ".join(f"{ticker} {pct(its['p05_return'])}" for ticker, its in tails)
         + f" ({tails[0][0]} {least} in the worst 5% of paths){index_on_the_paths(row)}."
+        + _gain_while_the_index_falls(case, medians, row)
     )

@@ -171,8 +171,9 @@ def bear_market_asked(low: str) -> bool:
     singular ("how would KO do in a bear market?", "how does JNJ hold up in a bear market?", "if
     we hit a bear market, how badly would PEP get hurt?"): the scenario engine's bear case. Not
     in the past tense ("how did KO do in a bear market?"), nor beside a search, a measure, the
-    index or a window (`_ELSEWHERE`: "a strategy that holds up in a bear market" is a search),
-    nor choosing ("which stocks hold up in a bear market?")."""
+    index or a window (`_ELSEWHERE`: "a strategy that holds up in a bear market" is a search)
+    other than the history the case is drawn from ("using data since 2015"), nor choosing
+    ("which stocks hold up in a bear market?")."""
     supposed = _IF_A_BEAR_MARKET.sub(" in a bear market ", low)
     choosing = [m[0] for m in _CHOOSING.finditer(low)]  # as said: "what if we hit one" is none
     which = all(word.lstrip(" \t\n\"'(").startswith("which") for word in choosing)
@@ -181,9 +182,18 @@ def bear_market_asked(low: str) -> bool:
     return bool(
         _A_BEAR_MARKET.search(supposed)
         and _WOULD_DO.search(supposed)
-        and not _ELSEWHERE.search(supposed)
+        and not _ELSEWHERE.search(_HISTORY_SINCE.sub(" ", supposed))
         and not choosing
     )
+
+
+_HISTORY_SINCE = patterns.compile(
+    r"\b(?:(?:using|with|on|based\s+on|estimated\s+(?:on|from))\s+(?:the\s+)?(?:data|history"
+    r"|returns|prices)\s+)?(?:since|from|after)\s+(?:19|20)\d\d\b"
+    r"|\bestimated\s+(?:from|since)\s+(?:19|20)\d\d\b"
+)
+"""The history a simulated bear case is drawn from ("using data since 2015", "estimated from
+2010"): a window of the scenarios, not a past episode asked."""
 
 
 _EPISODE_YEARS = {"gfc_2008": r"\b2008\b", "covid_2020": r"\b2020\b", "rates_2022": r"\b2022\b"}
