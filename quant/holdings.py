@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -21,13 +22,13 @@ HELD_WEIGHT = 1e-6
 """The smallest weight (a fraction of the portfolio) that counts as a holding."""
 
 
+@dataclass(frozen=True)
 class HoldingsChoice:
     """The outcome of `with_holdings`: the weights on the names kept (in their universe order),
     and how many builds chose them."""
 
-    def __init__(self, weights: pd.Series, builds: int) -> None:
-        self.weights = weights
-        self.builds = builds
+    weights: pd.Series
+    builds: int
 
 
 def held_count(weights: pd.Series) -> int:
