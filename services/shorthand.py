@@ -3,7 +3,7 @@ offline model's and the ask accounting's, each otherwise on its own): "bt" a bac
 trading costs, "w/o" without, "qtrly rebal" quarterly rebalancing, "6 wks" six weeks, "last 2y"
 the last 2 years, "es" expected shortfall, "strats" strategies, "acct" an account, "techs" tech
 stocks, "eq wt" equal weight; and the notation around numbers ("since '19", "no name >15%",
-"cap 40", "25 each", "ex financials": `expand_shorthand`). Only lower-case words are read (in
+"cap 40", "25 each", "ex financials", "the 2020 bear market": `expand_shorthand`). Only lower-case words are read (in
 capitals they may be tickers) and a word is read whole ("bts" is not "bt"). A number said again for the one a message gave ("make that 30" after
 "max 25% each") is that message with the new number (`restated`)."""
 
@@ -71,6 +71,30 @@ _NEGATED = patterns.compile(
 )
 """A bound said by negating its opposite ("can't hold more than 20%": at most 20%; "shouldn't
 go below 5%": at least 5%)."""
+_YEAR_S_BEAR_MARKET = patterns.compile(
+    r"\b(?:(?:a|an|the)\s+)?(?:(?P<y1>2008|2020|2022)\s+bear(?:ish)?\s+market"
+    r"|bear(?:ish)?\s+market\s+(?:of|in|during)\s+(?P<y2>2008|2020|2022))\b"
+)
+"""The bear market of a year whose historical episode it is ("a bear market in 2008", "the 2020
+bear market"): that episode, as the readers know it."""
+_EPISODE_SAID = {
+    "2008": "the 2008 financial crisis", "2020": "the covid crash", "2022": "the 2022 rate shock",
+}  # fmt: skip
+_STATE_ASKED = patterns.compile(
+    r"\b(?:are|were|is|was)\s+(?:we|the\s+markets?|markets|stocks|equities|it)\s+"
+    r"(?:(?:really|already|officially|still)\s+)?(?:in|into)\s+$"
+)
+"""Whether the market was in a bear market, asked ("were we in a bear market in 2008?"): the
+market read's verdict, not the episode."""
+
+
+def _episode_of(bear_market: re.Match[str], text: str) -> str:
+    """The episode a year's bear market is, unless whether the market was in one is asked."""
+    if _STATE_ASKED.search(text[max(0, bear_market.start() - 40) : bear_market.start()]):
+        return bear_market[0]
+    return _EPISODE_SAID[bear_market["y1"] or bear_market["y2"]]
+
+
 _EX = patterns.compile(r"\bex\s+(?!ante\b|post\b|div\w*\b)(?=[a-z])")
 """A group or name left out with "ex" ("ex financials")."""
 
@@ -80,7 +104,9 @@ def expand_shorthand(text: str) -> str:
     lookback" as "the last 2 years", "since '19" as "since 2019", a bound said by negating its
     opposite as the bound ("can't hold more than 20%": at most 20%), comparison signs before a
     number in words ("no name >15%": above; "≤ 10%": at most), a weight limit or "each" said without its percent sign with it ("cap 40",
-    "25 each"), and "ex financials" as "excluding financials"."""
+    "25 each"), "ex financials" as "excluding financials", and the bear market of 2008, 2020 or
+    2022 as that year's historical episode ("a bear market in 2008": the 2008 financial
+    crisis)."""
     text = _YEARS.sub(lambda m: f"{m.group(1)} {m.group(2)} years", text)
     if not _STRATEGY.search(text):  # a strategy's lookback is one of its settings
         text = _LOOKBACK.sub(
@@ -93,6 +119,7 @@ def expand_shorthand(text: str) -> str:
     text = _BARE_LIMIT.sub(lambda m: f"{m.group(1)} {m.group(2)}%", text)
     text = _BARE_EACH.sub(lambda m: f"{m.group(1)}% each", text)
     text = _EX.sub("excluding ", text)
+    text = _YEAR_S_BEAR_MARKET.sub(lambda m: _episode_of(m, text), text)
     return _WORD.sub(lambda m: SHORTHAND[m.group(1)], text)
 
 

@@ -82,3 +82,23 @@ def test_the_message_before_changes_in_its_number_only(
     earlier = f"{before} 25 {after}".strip()
     assert restated(f"make that {number}", earlier) == earlier.replace("25", str(number), 1)
     assert restated("make that cheaper", earlier) == "make that cheaper"
+
+
+@given(
+    year=st.sampled_from(("2008", "2020", "2022")),
+    form=st.sampled_from(
+        (
+            "a bear market in {y}",
+            "the {y} bear market",
+            "the bear market of {y}",
+            "a bearish market during {y}",
+        )
+    ),
+)
+def test_a_year_s_bear_market_is_written_as_its_episode(year: str, form: str) -> None:
+    said = {"2008": "the 2008 financial crisis", "2020": "the covid crash",
+            "2022": "the 2022 rate shock"}[year]  # fmt: skip
+    text = f"how would KO do in {form.format(y=year)}?"
+    assert expand_shorthand(text) == f"how would KO do in {said}?"
+    asked = f"were we in {form.format(y=year)}?"
+    assert expand_shorthand(asked) == asked  # whether the market was in one: kept
