@@ -5,11 +5,11 @@ given when a question names none, and how names are put in order by a measure.""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
 from services.windows import SESSIONS_PER
+from settings import patterns
 
 __all__ = [
     "HIGHER_IS_BETTER",
@@ -189,7 +189,7 @@ def told_apart(known: dict[str, float], text: Callable[[float], str]) -> dict[st
     return {name: _finer(known[name], said) for name, said in shown.items()}
 
 
-_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.(\d+))?(%?)")
+_PLAIN_NUMBER = patterns.compile(r"-?\d+(?:\.(\d+))?(%?)")
 
 
 def _finer(value: float, said: str) -> str:
