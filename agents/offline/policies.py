@@ -177,6 +177,11 @@ class PolicyInput:
         ids = {call["id"] for call in self.calls_this_turn()}
         return [r for r in self.tool_results() if r.call_id in ids]
 
+    def latest_call_before_turn(self) -> ToolCall | None:
+        """The conversation's latest tool call before this turn (None when there is none)."""
+        earlier = {call["id"] for call in self.calls_this_turn()}
+        return next((c for c in reversed(self.tool_calls_made()) if c["id"] not in earlier), None)
+
     def calls_this_turn(self) -> list[ToolCall]:
         """Tool calls made since the latest human message."""
         calls: list[ToolCall] = []

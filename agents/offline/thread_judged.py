@@ -22,8 +22,7 @@ _SAID = {
 def _compared_on(inp: PolicyInput, texts: list[str]) -> tuple[str, ...]:
     """The measures with a better side that the message before the latest compared the stocks
     on, when the conversation's latest call (before this turn) was their statistics."""
-    earlier = {call["id"] for call in inp.calls_this_turn()}
-    latest = next((c for c in reversed(inp.tool_calls_made()) if c["id"] not in earlier), None)
+    latest = inp.latest_call_before_turn()
     if latest is None or latest["name"] != "asset_statistics" or len(texts) < 2:
         return ()
     before = texts[1].lower()

@@ -27,8 +27,7 @@ def _stressed_in(inp: PolicyInput) -> str | None:
     """The question of the conversation's latest stress test of one scenario, episode or market
     move asked of stocks side by side ("which would hold up better in a bear market"), or None
     when its latest call was no such stress test."""
-    earlier = {call["id"] for call in inp.calls_this_turn()}
-    latest = next((c for c in reversed(inp.tool_calls_made()) if c["id"] not in earlier), None)
+    latest = inp.latest_call_before_turn()
     if latest is None or latest["name"] != "stress_test":
         return None
     args = latest["args"]
