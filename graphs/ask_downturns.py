@@ -57,21 +57,31 @@ def downturns_said(low: str, view: str) -> re.Match[str] | None:
     return found if found is not None and FARED_THEN.search(low) else None
 
 
+NAMES_ASKED = (
+    r"(?:(?!(?:in|into|an?|the|now|still|entering|entered|heading|going)\b)[a-z¤§][\w.&'¤§-]*"
+    r"(?:\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+)){0,19}"
+    r"(?!(?:in|into|an?|the|now|still|entering|entered|heading|going)\b)[a-z¤§][\w.&'¤§-]*"
+)
+"""Stocks asked about by name ("ko", "aapl, msft and nvda", or as the reader marked them): one
+word each, joined by commas or "and"."""
 MARKET_STATE_ASKED = patterns.compile(
-    r"\b(?:are|is|has|have|were|was)\s+(?:we|the\s+markets?|markets|stocks|equities|this|it)\s+"
-    r"(?:(?:now|currently|already|still|officially|really)\s+)?(?:(?:in|into|entering|entered"
-    r"|heading\s+(?:into|for|towards?)|going\s+into)\s+)?an?\s+(?:bull|bear)(?:ish)?"
+    r"\b(?:are|is|has|have|were|was)\s+(?:we|the\s+markets?|markets|stocks|equities|this|it"
+    r"|there|(?:the\s+)?[a-z§]+(?:\s+(?:stocks?|shares|names|sector))?|" + NAMES_ASKED + r")\s+"
+    r"(?:(?:now|currently|already|still|officially|really)\s+)?(?:(?:(?:in|into|entering|entered"
+    r"|heading\s+(?:into|for|towards?)|going\s+into)\s+)?an?|in)\s+(?:bull|bear)(?:ish)?"
     r"(?:\s+or\s+(?:an?\s+)?(?:bull|bear)(?:ish)?)?\s+(?:market|regime|phase|territory)\b"
     r"|\bwe(?:'re|\s+are)\s+in\s+an?\s+(?:bull|bear)\s+market\b[\s,]*(?:right|correct|no)?\s*\?"
 )
-"""A question whether the market is in a bull or a bear market now ("are we in a bear market?",
-"we're in a bull market, right?"): the market's state today, no simulated scenario; "if we are in
+"""A question whether the market, or stocks named, are in a bull or a bear market now ("are we in
+a bear market?", "we're in a bull market, right?", "is KO in a bear market?"): the state today,
+no simulated scenario; "if we are in
 a bear market, ..." is a supposition (`A_CONDITION`), whose scenario stays."""
 A_CONDITION = patterns.compile(r"\b(?:if|when|once|should|suppose|assuming|in\s+case)\s+$")
 
 
 def market_state_asked(view: str) -> re.Match[str] | None:
-    """Where `view` asks whether the market is in a bull or a bear market now, or None."""
+    """Where `view` asks whether the market (or stocks) is in a bull or a bear market now, or
+    None."""
     for found in MARKET_STATE_ASKED.finditer(view):
         if not A_CONDITION.search(view[max(0, found.start() - 12) : found.start()]):
             return found

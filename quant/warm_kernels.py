@@ -5,7 +5,7 @@ start warm).
 Each kind of engine run (single series with every built-in weight rule, each optimizer sleeve,
 each option hedge) and its day-by-day record (`EngineResult.series`, as an explanation and a
 deployment replay it), the option pricing and implied-volatility kernels, the importance forest's
-tree builder and the strategy model's trees run once on small
+tree builder, the strategy model's trees and the bull and bear market rule run once on small
 random inputs, in one process: every later process, and every worker of a process pool, loads
 the machine code from the cache (`quant.compiled`) instead of compiling it again. With the cache
 current it takes the time of the imports. Nothing it computes is kept.
@@ -20,6 +20,7 @@ import numpy as np
 from quant.engine import evaluate
 from quant.extra_trees import warm_up as warm_up_extra_trees
 from quant.forest import fit_forest
+from quant.market_phase import market_phase
 from quant.options import ImpliedVolModel, black_scholes, implied_volatility
 from quant.strategy import (
     HedgeKind,
@@ -65,6 +66,7 @@ def warm_kernels() -> float:
     implied_volatility("put", values.price, spot, strike, 0.25, 0.02)
     fit_forest(rng.normal(size=(40, 3)), rng.normal(size=40), n_trees=2, max_depth=8, seed=0)
     warm_up_extra_trees()
+    market_phase(rng.normal(0.0, 0.1, 60))
     return time.perf_counter() - start
 
 

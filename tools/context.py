@@ -398,6 +398,13 @@ class ToolContext:
         )
         return series
 
+    def base_date(self, returns: pd.DataFrame | pd.Series) -> pd.Timestamp | None:
+        """The session before the first return of `returns` (the close the window starts from),
+        or None when the data starts there."""
+        dates = self.data.dates
+        earlier = dates[dates < returns.index[0]]
+        return pd.Timestamp(earlier[-1]) if len(earlier) else None
+
     # ---- search -------------------------------------------------------------------------
     def run_search(self, **kwargs: Any) -> SearchResult:
         """Run a search with `search_runner` (default: `in_process_search`), forwarding

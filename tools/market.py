@@ -2,7 +2,8 @@
 
 - `market_statistics`: per-asset annualised return, volatility, Sharpe ratio and maximum
   drawdown; correlations; the market's current regime (last 63 trading days against every
-  63-day window of the range) and trend (index level against its 200-day average).
+  63-day window of the range), bull or bear markets of the index and each asset by the 20% rule
+  (`PHASE_RULE`), and trend (index level against its 200-day average).
 - `generate_market_scenarios`: `quant.scenarios.generate_scenarios` on the universe's history,
   regimes defined by the S&P 500 index; the scenario set is stored and referenced by id.
 """
@@ -17,6 +18,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from quant.estimators import PERIODS_PER_YEAR, mean_returns
+from quant.market_phase import BEAR_MARKET_FALL, market_phase
 from quant.regimes import current_regime
 from quant.risk import max_drawdown, sharpe_ratio, volatility
 from quant.scenarios import generate_scenarios
@@ -224,8 +226,78 @@ def _short_window(returns: pd.DataFrame) -> dict[str, Any] | None:
     return {**flagged, "window_return": {str(n): sig(total[n]) for n in returns.columns}}
 
 
+PHASE_RULE = (
+    f"the {BEAR_MARKET_FALL:.0%} rule: a bear market begins at a peak once a close is "
+    f"{BEAR_MARKET_FALL:.0%} or more below it, and lasts until a close is {BEAR_MARKET_FALL:.0%} "
+    "or more above the lowest close since; a bull market begins at that low, and lasts until a "
+    f"close is again {BEAR_MARKET_FALL:.0%} below the highest close since. Read on the market "
+    "data's whole history up to the window's end (a phase may begin before the window). phase: "
+    "at the window's end, null when the history holds no such move; since: the close it began "
+    "at (the peak or the low); move: the change from that close to the window's last; before, "
+    "before_since: the phase it ended and where that began; below_high: the last close's fall "
+    "below the window's highest close (on high); fractions"
+)
+"""What the `phases` of the market read mean (`quant.market_phase`)."""
+
+
+def _phase(history: pd.Series, window: pd.DatetimeIndex) -> dict[str, Any]:
+    """One series' phase by the rule (`PHASE_RULE`) at the last close of `history` (daily
+    returns from the data's start), with the fall below the highest close of `window` (its
+    sessions, and the close it starts from)."""
+    found = market_phase(history)
+    dates = pd.DatetimeIndex(history.index)
+
+    def date(position: int | None) -> str | None:
+        return None if position is None or position < 0 else iso_date(dates[position])
+
+    level = np.cumprod(1.0 + history.to_numpy(dtype=float))
+    first = max(int(dates.searchsorted(window[0])) - 1, 0)
+    top = first + int(np.argmax(level[first:]))
+    return {
+        "phase": found.phase,
+        "since": date(found.began),
+        "move": None if found.move is None else sig(found.move),
+        "before": found.before,
+        "before_since": date(found.before_began),
+        "below_high": sig(1.0 - level[-1] / level[top]),
+        "high": iso_date(dates[top]),
+    }
+
+
+MAX_PHASE_ASSETS = 8
+"""Most assets whose phase the market read gives one by one (the index's is always given)."""
+
+
+def _phases(
+    context: ToolContext, returns: pd.DataFrame, market: pd.Series | None
+) -> dict[str, Any]:
+    """The index's (the stocks' equal-weight average without one) and, for at most
+    `MAX_PHASE_ASSETS` assets, each asset's bull or bear market by the rule (`PHASE_RULE`) at
+    the window's end."""
+    since, until = iso_date(context.data.dates[0]), iso_date(returns.index[-1])
+    history = context.returns(list(returns.columns), since, until)
+    index = context.market(since, until) if market is not None else None
+    if index is None:
+        index = pd.Series(history.to_numpy().mean(axis=1), index=history.index)
+    window = pd.DatetimeIndex(returns.index)
+    out: dict[str, Any] = {
+        "rule": PHASE_RULE,
+        "threshold": BEAR_MARKET_FALL,
+        "index": _phase(index, window),
+    }
+    if history.shape[1] > MAX_PHASE_ASSETS:
+        out["per_asset_not_given"] = (
+            f"each asset's phase is given for at most {MAX_PHASE_ASSETS} assets, not "
+            f"{history.shape[1]}: ask of fewer"
+        )
+    else:
+        out["per_asset"] = {str(name): _phase(history[name], window) for name in history.columns}
+    return out
+
+
 def market_statistics(context: ToolContext, args: MarketStatisticsArgs) -> dict[str, Any]:
-    """Statistics, correlations, regime and trend of a universe over a date range (a window too
+    """Statistics, correlations, regime, bull or bear markets (`PHASE_RULE`) and trend of a
+    universe over a date range (a window too
     short to read a regime in is read with the sessions before it: `_regime_of_window`)."""
     returns = context.returns(args.universe, args.start, args.end)
     market = context.market(args.start, args.end)
@@ -273,6 +345,7 @@ def market_statistics(context: ToolContext, args: MarketStatisticsArgs) -> dict[
         },
         "correlation": _pairs(returns),
         "regime": _regime_of_window(context, args, returns),
+        "phases": _phases(context, returns, market),
         "trend": _trend(market_series),
     }
 

@@ -36,7 +36,6 @@ from tools.summaries import iso_date, short_window, sig
 from tools.tool_factory import make_tool
 from tools.windows import (
     SubjectArgs,
-    base_date,
     subject_json,
     subject_weights,
     window_info,
@@ -220,7 +219,7 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
     info = window_info(context, returns)
     market = context.market(info["window"]["start"], info["window"]["end"])
     market = None if market is None else market.reindex(returns.index).dropna()
-    base = base_date(context, returns)
+    base = context.base_date(returns)
     frame = returns
     portfolio = args.portfolio_id is not None or args.weights is not None
     if portfolio:

@@ -20,7 +20,6 @@ from tools.summaries import iso_date, sig
 from tools.tool_factory import make_tool
 from tools.windows import (
     SubjectArgs,
-    base_date,
     subject_json,
     subject_weights,
     window_info,
@@ -75,7 +74,7 @@ def backtest_weights_tool(context: ToolContext, args: WeightsBacktestArgs) -> di
     tickers = [str(t) for t in weights.index]
     returns = window_returns(context, tickers, args.start, args.end, args.last_sessions)
     info = window_info(context, returns)
-    base = base_date(context, returns)
+    base = context.base_date(returns)
     if base is None:  # the data starts at the window: buy at its first close
         base, returns = returns.index[0], returns.iloc[1:]
         info = window_info(context, returns)

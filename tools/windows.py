@@ -24,7 +24,6 @@ from tools.summaries import iso_date, round_weights
 __all__ = [
     "SubjectArgs",
     "WindowArgs",
-    "base_date",
     "subject_json",
     "subject_weights",
     "weights_note",
@@ -177,18 +176,10 @@ def window_returns(
     return context.returns(tickers, *window_bounds(context, start, end, last_sessions))
 
 
-def base_date(context: ToolContext, returns: pd.DataFrame) -> pd.Timestamp | None:
-    """The session before the first return of `returns` (the close the window starts from), or
-    None when the data starts there."""
-    dates = context.data.dates
-    earlier = dates[dates < returns.index[0]]
-    return pd.Timestamp(earlier[-1]) if len(earlier) else None
-
-
 def window_info(context: ToolContext, returns: pd.DataFrame) -> dict[str, Any]:
     """What an answer says about its window: its first and last return dates, the number of
     sessions, the close it starts from, where the market data ends and whose data it is."""
-    base = base_date(context, returns)
+    base = context.base_date(returns)
     return {
         "window": {
             "start": iso_date(returns.index[0]),

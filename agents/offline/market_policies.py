@@ -1,6 +1,7 @@
 """The offline model's market analyst in the chat: the market read of a universe over the window
-asked (`market_statistics`: regime, volatility, Sharpe ratios against the risk-free rate it
-uses, correlation; the window's dates and where the market data ends named), the scenarios
+asked (`market_statistics`: regime, bull or bear markets by the 20% rule, volatility, Sharpe
+ratios against the risk-free rate it uses, correlation; the window's dates and where the market
+data ends named), the scenarios
 (`generate_market_scenarios`), the owner's research quoted (`search_research`) and investment
 ideas (`agents.offline.idea_policies`)."""
 
@@ -22,8 +23,9 @@ from agents.offline.chat_intent import (
     window_args,
 )
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
-from agents.offline.intent.regime_asked import regime_asked
+from agents.offline.intent.regime_asked import past_asked, regime_asked, stocks_asked
 from agents.offline.intent.words import read_tickers
+from agents.offline.phase_answers import phase_verdict
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.offline.statistic_words import told_apart
 from agents.research_quotes import quoted_answer
@@ -125,14 +127,33 @@ def _regime_verdict(asked: str, regime: dict[str, Any]) -> str:
         "bull": f"a bull return regime is their highest third ({cuts.get('bull_above', 0):.1%} "
         "or more)",
     }
+    read = "by the return-regime read"
     if asked == "either":
-        said = "Neither, by this read" if now == "neutral" else f"A {now} market, by this read"
+        said = f"Neither, {read}" if now == "neutral" else f"A {now} market, {read}"
         return f"{said}: {where}; {rule['bear']}, {rule['bull']}."
-    said = "Yes, by this read" if now == asked else "Not by this read"
-    return (
-        f"{said}: {where}; {rule[asked]}. This read ranks the recent return against the "
-        "window's, it does not measure a fall of 20% from a peak (the other common definition)."
-    )
+    said = f"Yes, {read}" if now == asked else f"Not {read}"
+    return f"{said}: {where}; {rule[asked]}."
+
+
+def _state_verdict(asked: str, low: str, data: dict[str, Any]) -> str:
+    """The answer to "is KO (are we) in a bear (bull) market?": each stock asked about by the
+    20% rule (of at most `tools.market.MAX_PHASE_ASSETS`: the read says so for more); the
+    market by the rule (its index) and by the return-regime read."""
+    phases, regime = data.get("phases") or {}, data.get("regime") or {}
+    span = data.get("date_range") or {}
+    window, past = (str(span.get("start")), str(span.get("end"))), past_asked(low)
+    said = []
+    if (threshold := phases.get("threshold")) is not None:
+        if stocks_asked(low) and phases.get("per_asset"):
+            return phase_verdict(asked, phases["per_asset"], window, threshold, past)
+        market = data.get("market") or {}
+        name = "the S&P 500 index" if market.get("name") == "SP500" else "the stocks' average"
+        said.append(phase_verdict(asked, {name: phases["index"]}, window, threshold, past))
+        if stocks_asked(low) and phases.get("per_asset_not_given"):
+            said.append(f"Not said of each stock: {phases['per_asset_not_given']}.")
+    if regime.get("return_regime") is not None:
+        said.append(_regime_verdict(asked, regime))
+    return " ".join(said)
 
 
 def market_answer(data: dict[str, Any], asked: str) -> str:
@@ -161,8 +182,8 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
             )
         text += "." + (f" Note: {regime['note']}." if regime.get("note") else "")
     low = asked.lower()
-    if (kind := regime_asked(low)) is not None and regime.get("return_regime") is not None:
-        text = _regime_verdict(kind, regime) + " " + text
+    if (kind := regime_asked(low)) is not None:
+        text = _state_verdict(kind, low, data) + " " + text
     if len(assets) == 1:
         ((ticker, row),) = assets.items()
         text += (

@@ -36,4 +36,4 @@ def test_a_year_s_bear_market_is_its_episode(stock: str, year: str, ask: str) ->
 
 def test_whether_the_market_was_in_one_stays_the_market_read() -> None:
     reply = answer_in_new_thread("were we in a bear market in 2008?")
-    assert reply.startswith(("Yes, by this read", "Not by this read")), reply
+    assert reply.startswith(("Yes, by the 20% rule", "No, by the 20% rule")), reply

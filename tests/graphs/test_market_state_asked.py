@@ -64,7 +64,8 @@ def reference_regime(start: str, end: str) -> tuple[str, float]:
 
 
 VERDICT = re.compile(
-    r"^(?P<said>Yes,|Not|Neither,|A bull market,|A bear market,) by this read: the market's "
+    r"(?P<said>Yes,|Not|Neither,|A bull market,|A bear market,) by the return-regime read: "
+    r"the market's "
     r"annualised return over the last 63 sessions, (?P<ret>-?\d+\.\d)%, is at or above \d+% of "
     r"the window's 63-session returns; a (?:bear|bull) return regime is their (?:lowest|highest) "
     r"third"
@@ -113,11 +114,11 @@ def test_past_regimes_are_read_too() -> None:
     one by the index's own windows of that year."""
     reply = answer_in_new_thread("were we in a bear market in 2008?")
     assert reference_regime("2008-01-01", "2008-12-31")[0] == "bear"
-    assert reply.startswith("Yes, by this read"), reply
+    assert "Yes, by the return-regime read" in reply, reply
     assert "Not used" not in reply, reply
 
 
 def test_a_supposition_keeps_its_reading() -> None:
     reply = answer_in_new_thread(SUPPOSED[1])
     assert reply.startswith("Stress test of KO"), reply
-    assert "by this read" not in answer_in_new_thread(SUPPOSED[0])
+    assert "by the return-regime read" not in answer_in_new_thread(SUPPOSED[0])

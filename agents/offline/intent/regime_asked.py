@@ -1,21 +1,42 @@
-"""Whether a message asks if the market is in a bull or a bear market now ("are we in a bear
-market?", "is the market bearish right now?", "we're in a bull market, right?"): today's regime
-(the market read), not the simulated scenario of that name nor a supposition ("if we hit a bear
+"""Whether a message asks if the market, or stocks it names, are in a bull or a bear market now
+("are we in a bear market?", "is the market bearish right now?", "we're in a bull market,
+right?", "is KO in a bear market?", "are AAPL and MSFT in a bull market?"): today's state (the
+market read), not the simulated scenario of that name nor a supposition ("if we hit a bear
 market, how would KO do?", `stress_reading.bear_market_asked`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from settings import patterns
 
-__all__ = ["regime_asked"]
+__all__ = ["past_asked", "regime_asked", "stocks_asked"]
 
 _KIND = r"(?:bull(?:ish)?|bear(?:ish)?)"
-_WHO = (
-    r"(?:we|the\s+markets?|markets|stocks|equities|this|it|things|the\s+s&p(?:\s*500)?"
+_MARKET = (
+    r"(?:we|the\s+markets?|markets|stocks|equities|this|it|things|there|the\s+s&p(?:\s*500)?"
     r"|the\s+index)"
 )
+_WORD = (
+    r"(?!(?:in|into|a|an|the|entering|entered|heading|going|gone|moving|now|currently|already"
+    r"|still|officially|finally|really|actually|getting|turning|bull\w*|bear\w*)\b)"
+    r"[a-z][\w.&'-]*"
+)
+_NAMED = (
+    rf"(?:(?:the\s+)?{_WORD}(?:\s+(?:stocks?|shares|names|sector))?"
+    rf"(?:(?:\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+){_WORD}){{0,19}})"
+)
+"""Stocks named as the subject: words joined by commas or "and" ("ko", "aapl, msft and nvda"),
+each one word, so that "is KO good in a bear market?" is not read as a subject; or a group
+("the banks", "the energy stocks")."""
+
+
+def _who(name: str) -> str:
+    """The subject, the market or stocks named, as the group `name`."""
+    return rf"(?P<{name}>{_MARKET}|{_NAMED})"
+
+
 _NOW = r"(?:(?:now|currently|already|still|officially|finally|really|actually)\s+)?"
 _REGIME_ASKED_TEXT = (
     # a question: "are we in a bear market?", "is this a bull market?", "has the market entered
@@ -23,18 +44,19 @@ _REGIME_ASKED_TEXT = (
     r"(?:^|[.?!;:,]\s*|\b(?:so|and|but|now|then|think|say|guess|tell\s+me(?:\s+if|\s+whether)?"
     r"|wonder(?:ing)?(?:\s+if|\s+whether)?|know(?:\s+if|\s+whether)?|whether)\s+)"
     r"(?:are|is|has|have|were|was)\s+"
-    + _WHO
+    + _who("asked")
     + r"\s+"
     + _NOW
-    + r"(?:(?:in|into|entering|entered|heading\s+(?:into|for|towards?)|going\s+into"
+    + r"(?:(?:(?:in|into|entering|entered|heading\s+(?:into|for|towards?)|going\s+into"
     r"|gone\s+into|moving\s+into|in\s+the\s+middle\s+of)\s+)?(?:a|an)\s+(?:new\s+)?"
+    r"|in\s+)"
     + _KIND
     + r"(?:\s+or\s+(?:a\s+)?"
     + _KIND
     + r")?\s+(?:market|regime|phase|territory)\b"
     # asked indirectly: "I wonder whether stocks are in a bear market"
     r"|\b(?:whether|wonder(?:ing)?\s+if|know\s+if|tell\s+me\s+if|curious\s+if|asking\s+if)\s+"
-    + _WHO
+    + _who("wondered")
     + r"(?:\s+(?:is|are|was|were)|'re|'s)\s+"
     + _NOW
     + r"(?:(?:in|into|entering|heading\s+(?:into|for|towards?)|going\s+into)\s+)?(?:a|an)\s+"
@@ -47,7 +69,7 @@ _REGIME_ASKED_TEXT = (
     + _KIND
     + r"\s+market\b[\s,]*(?:right|correct|no|yes|aren'?t\s+we|isn'?t\s+it|now)?\s*\?"
     # "is the market bearish right now?"
-    r"|\b(?:is|are)\s+" + _WHO + r"\s+" + _NOW + r"(?:getting\s+|turning\s+)?"
+    r"|\b(?:is|are)\s+" + _who("leaning") + r"\s+" + _NOW + r"(?:getting\s+|turning\s+)?"
     r"(?:bullish|bearish)\b"
     # "bear market yet?"
     r"|^\W*(?:a\s+)?" + _KIND + r"\s+market\s+(?:yet|now|already)?\s*\?"
@@ -56,16 +78,18 @@ _REGIME_ASKED = patterns.compile(_REGIME_ASKED_TEXT)
 _SUPPOSED = patterns.compile(r"\b(?:if|when|once|should|suppose|assuming|in\s+case)\s*$")
 """A supposition just before ("what should I do if we are in a bear market?"): no question
 about today."""
+_SUBJECTS = ("asked", "wondered", "leaning")
+_MARKET_SUBJECT = patterns.compile(_MARKET)
+_PAST = patterns.compile(r"\b(?:was|were)\b")
 _BULL = patterns.compile(r"\bbull")
 _BEAR = patterns.compile(r"\bbear")
 
 RegimeAsked = Literal["bull", "bear", "either"]
 
 
-def regime_asked(low: str) -> RegimeAsked | None:
-    """The regime a lower-case message asks whether the market is in: "bull", "bear", "either"
-    (both named: "are we in a bull or bear market?"), or None when it asks no such thing."""
-    found = next(
+def _asked(low: str) -> re.Match[str] | None:
+    """The first question of the kind in `low` that no supposition precedes."""
+    return next(
         (
             m
             for m in _REGIME_ASKED.finditer(low)
@@ -73,6 +97,31 @@ def regime_asked(low: str) -> RegimeAsked | None:
         ),
         None,
     )
+
+
+def stocks_asked(low: str) -> bool:
+    """Whether a regime question (`regime_asked`) asks it of stocks the message names ("is ko
+    in a bear market?") rather than of the market ("are we", "is the index")."""
+    found = _asked(low)
+    if found is None:
+        return False
+    who = next((found[name] for name in _SUBJECTS if found[name] is not None), None)
+    return who is not None and _MARKET_SUBJECT.fullmatch(who) is None
+
+
+def past_asked(low: str) -> bool:
+    """Whether a regime question asks of the past ("were we in a bear market in 2022?", "was
+    KO in a bull market?"): whether the phase asked held at any time of the window, not only at
+    its end."""
+    found = _asked(low)
+    return found is not None and _PAST.search(found[0]) is not None
+
+
+def regime_asked(low: str) -> RegimeAsked | None:
+    """The regime a lower-case message asks whether the market (or stocks it names) is in:
+    "bull", "bear", "either" (both named: "are we in a bull or bear market?"), or None when it
+    asks no such thing."""
+    found = _asked(low)
     if found is None:
         return None
     said = found[0]
