@@ -30,8 +30,17 @@ WHY_WEIGHTS = patterns.compile(
     r"|\bhow (?:were|are|did you (?:pick|choose|decide|set))\s+(?:the\s+|these\s+|its\s+)?weights\b"
     r"|\bwhat (?:drives|determines|decided|set)\s+(?:the\s+|these\s+|its\s+)?weights\b"
     r"|\bwalk me through\s+(?:the|this|my|that)\s+(?:portfolio|weights|allocation)\b"
+    # the stocks held, not named: "why these 5?", "why did you pick these?", "how were they chosen?"
+    r"|\bwhy\s+(?:these|those)(?:\s+(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten))?"
+    r"(?:\s+(?:stocks|names|ones|holdings|picks|companies|tickers))?\s*(?:[?.!]|$)"
+    r"|\b(?:why|how)\s+(?:did\s+(?:you|it|the(?:\s+[\w-]+){1,3}?)|does\s+it|do\s+you)\s+(?:pick"
+    r"|choose"
+    r"|select|hold|end\s+up\s+with|keep)\s+(?:these|those|them|the\s+(?:stocks|names|ones))\b"
+    r"|\b(?:why|how)\s+(?:were|are)\s+(?:these|those|they|the\s+(?:stocks|names))\s+"
+    r"(?:\w+\s+)?(?:picked|chosen|selected|kept)\b"
 )
-"""A question why a built portfolio's weights are what they are, naming no stock."""
+"""A question why a built portfolio's weights are what they are, or why it holds the stocks it
+holds, naming no stock."""
 _NAME = r"([a-z][a-z.]{0,5})"
 _WHY_NAMED = patterns.compile(
     rf"\bwhy\s+(?:is\s+there\s+)?(?:no|zero|nothing in|only|so much|so little)\s+(?:of\s+)?{_NAME}\b"

@@ -66,3 +66,34 @@ def test_a_count_said_again_builds_the_same_portfolio_asked_afresh(
     assert held[1] == again[1], (changed, afresh)
     holds = HOLDS.search(changed)
     assert holds is not None and (holds[1] == str(m) or holds[2] == str(m)), changed
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    ask=st.sampled_from(ASKS),
+    n=st.integers(min_value=3, max_value=8),
+    why=st.sampled_from(
+        (
+            "why these {n}?",
+            "why these stocks?",
+            "why did you pick these?",
+            "how were they chosen?",
+            "why does it hold these names?",
+        )
+    ),
+)
+def test_why_these_stocks_is_answered_with_how_they_were_chosen_and_weighted(
+    ask: tuple[str, str], n: int, why: str
+) -> None:
+    """After a build of a number of stocks, a question why it holds those gives how they were
+    chosen and each one's weight beside its risk (the weights' explanation); before, it was
+    "no strategy search has finished"."""
+    built, answer = answers_in_one_thread(ask[0].format(n=n), why.format(n=n))
+    held, holds = HELD.search(built), HOLDS.search(built)
+    assert held is not None and holds is not None, built
+    chosen = built[holds.start() : built.index(" Expected return")]  # how they were chosen
+    assert chosen in answer, (chosen, answer)
+    for item in held[1].split(", "):
+        ticker, weight = item.rsplit(" ", 1)
+        assert re.search(rf"\b{ticker} {re.escape(weight)} \(volatility", answer), (item, answer)
+    assert "No strategy search" not in answer and "Not used" not in answer, answer

@@ -104,11 +104,15 @@ def test_a_why_question_not_about_weights_is_not_explained_as_one() -> None:
                  "why is AAPL the smallest?", "what drives the weights?", "why is KO so high?",
                  "why did it pick KO over AAPL?", "explain the HRP portfolio",
                  "why isn't aapl in there?", "explain why ko is so big", "why does it hold 30% ko?",
-                 "why did hrp pick KO", "why does hrp like ko", "why so little xom?"):  # fmt: skip
+                 "why did hrp pick KO", "why does hrp like ko", "why so little xom?",
+                 "why these 5?", "why these stocks?", "why did you pick these?",
+                 "how were these chosen?", "why did the hrp pick these names?",
+                 "why those three names"):  # fmt: skip
         assert asks_why_weights(parse_intent(text, known), built), text
     for text in ("why no puts?", "explain the max sharpe portfolio", "why did energy fall?",
                  "why did the portfolio lose so much in 2008?", "why are the losses so heavy?",
-                 "why is the volatility so high?"):  # fmt: skip
+                 "why is the volatility so high?", "why these returns?",
+                 "why these two are better than the rest is unclear"):  # fmt: skip
         assert not asks_why_weights(parse_intent(text, known), built), text
     assert not asks_why_weights(parse_intent("explain this portfolio", known), None)
 
