@@ -150,3 +150,30 @@ def test_which_one_is_better_after_a_comparison_is_judged_on_what_was_compared(
         said = re.search(rf"{word} by {re.escape(WORDS[measure])}: (\w+) ", reply)
         assert said is not None, (measure, reply)
         assert said[1] == the_better(measure, prices, stocks, better), (measure, reply)
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    stocks=PAIRS,
+    year=st.integers(min_value=2008, max_value=2022),
+    read=st.sampled_from(
+        ("how volatile were {a} and {b} in {y}?", "give me a market read of {a} and {b} for {y}")
+    ),
+    follow_up=st.sampled_from(("which one was better?", "which was worse?", "so which is better")),
+)
+def test_which_one_was_better_after_a_market_read_keeps_its_window(
+    stocks: list[str], year: int, read: str, follow_up: str
+) -> None:
+    """After a market read of two stocks over a year, "which one was better?" is judged on
+    the Sharpe ratio the read ranked them by, over that year (before: a market read over the
+    default window)."""
+    first, reply = answers_in_one_thread(read.format(a=stocks[0], b=stocks[1], y=year), follow_up)
+    assert f"From {year}-01-0" in first and "market is in a" in first, first  # the year's read
+    assert reply.startswith(f"Statistics from {year}-"), (first, reply)
+    assert re.search(rf"to {year}-12-\d\d \(", reply), reply
+    prices = _year(year)
+    if _distinct("sharpe", prices, stocks):
+        word = "Worse" if "worse" in follow_up else "Better"
+        said = re.search(rf"{word} by {re.escape(WORDS['sharpe'])}: (\w+) ", reply)
+        assert said is not None, reply
+        assert said[1] == the_better("sharpe", prices, stocks, word == "Better"), reply
