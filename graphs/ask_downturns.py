@@ -66,7 +66,9 @@ NAMES_ASKED = (
 word each, joined by commas or "and"."""
 MARKET_STATE_ASKED = patterns.compile(
     r"\b(?:are|is|has|have|were|was)\s+(?:we|the\s+markets?|markets|stocks|equities|this|it"
-    r"|there|(?:the\s+)?[a-z§]+(?:\s+(?:stocks?|shares|names|sector))?|" + NAMES_ASKED + r")\s+"
+    r"|there|(?:the\s+[a-z§]+(?:\s+[a-z§]+)?|[a-z§]+)(?:\s+(?:stocks?|shares|names|sector))?|"
+    + NAMES_ASKED
+    + r")\s+"
     r"(?:(?:now|currently|already|still|officially|really)\s+)?(?:(?:(?:in|into|entering|entered"
     r"|heading\s+(?:into|for|towards?)|going\s+into)\s+)?an?|in)\s+(?:bull|bear)(?:ish)?"
     r"(?:\s+or\s+(?:an?\s+)?(?:bull|bear)(?:ish)?)?\s+(?:market|regime|phase|territory)\b"

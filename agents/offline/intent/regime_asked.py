@@ -24,12 +24,12 @@ _WORD = (
     r"[a-z][\w.&'-]*"
 )
 _NAMED = (
-    rf"(?:(?:the\s+)?{_WORD}(?:\s+(?:stocks?|shares|names|sector))?"
+    rf"(?:(?:the\s+{_WORD}(?:\s+{_WORD})?|{_WORD})(?:\s+(?:stocks?|shares|names|sector))?"
     rf"(?:(?:\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+){_WORD}){{0,19}})"
 )
 """Stocks named as the subject: words joined by commas or "and" ("ko", "aapl, msft and nvda"),
 each one word, so that "is KO good in a bear market?" is not read as a subject; or a group
-("the banks", "the energy stocks")."""
+("the banks", "the health care stocks")."""
 
 
 def _who(name: str) -> str:

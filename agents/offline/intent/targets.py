@@ -357,6 +357,10 @@ _SECTOR_SUBJECTS = (
     patterns.compile(
         rf"\b(?:rank|sort|order)\w*\s+(?:the\s+)?({_GROUP})(?=\s+by\b)"
     ),  # "rank the banks by"
+    patterns.compile(  # "are the banks in a bear market?", "how volatile are the banks?"
+        rf"\b(?:is|are|was|were|has|have)\s+(?:the\s+)?({_GROUP})(?=\s*(?:$|[?.!])|\s+(?:now\s+"
+        r"|currently\s+|still\s+|already\s+)?(?:in|into|entering|entered)\s+(?:an?\s+)?(?:bull|bear))"
+    ),
     patterns.compile(  # "which bank had the best Sharpe ratio?", "which banks fell the most"
         rf"\bwhich\s+({_GROUP})(?=\s+(?:had|has|have|was|were|is|are|did|does|do|{_MOVE_VERB}"
         rf"|{_WOULD})\b)"
