@@ -39,7 +39,7 @@ _NAME_SUFFIX = patterns.compile(
 
 GROUP_WORDS = frozenset(
     {
-        "banks", "beverages", "biotech", "energy", "financials", "healthcare", "industrials",
+        "banking", "banks", "beverages", "biotech", "energy", "financials", "healthcare", "industrials",
         "insurance", "materials", "oil", "pharma", "pharmaceuticals", "semiconductors", "semis",
         "software", "staples", "tech", "technology", "utilities"
     }

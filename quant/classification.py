@@ -156,6 +156,7 @@ SECTOR_ALIASES = {
     "semis": "semiconductors",
     "chipmakers": "semiconductors",
     "retailers": "retail",
+    "banking": "banks",
 }
 """Words users say for a GICS sector or sub-industry whose name does not contain them."""
 

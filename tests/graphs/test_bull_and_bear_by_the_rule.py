@@ -145,7 +145,7 @@ def test_the_phases_are_read_on_the_whole_history_not_the_window() -> None:
 
 @settings(max_examples=6, deadline=None)
 @given(
-    group=st.sampled_from(["banks", "tech", "energy", "health care", "staples"]),
+    group=st.sampled_from(["banks", "banking", "tech", "energy", "health care", "staples"]),
     ask=st.sampled_from(
         (
             "are the {g} stocks in a bear market?",
