@@ -39,9 +39,9 @@ _NAME_SUFFIX = patterns.compile(
 
 GROUP_WORDS = frozenset(
     {
-        "banking", "banks", "beverages", "biotech", "energy", "financials", "healthcare", "industrials",
-        "insurance", "materials", "oil", "pharma", "pharmaceuticals", "semiconductors", "semis",
-        "software", "staples", "tech", "technology", "utilities"
+        "banking", "banks", "beverages", "biotech", "energy", "financials", "healthcare",
+        "industrials", "insurance", "materials", "oil", "pharma", "pharmaceuticals",
+        "semiconductors", "semis", "software", "staples", "tech", "technology", "utilities"
     }
 )  # fmt: skip
 """Single words users say for a sector or industry (kept when the classification resolves

@@ -39,9 +39,7 @@ class MarketPhase:
     position of the peak a bear market fell from, or of the low a bull market rose from (None
     with no phase); `move`: the series' change from that close to the last (negative in a bear
     market unless it has risen since its low, positive in a bull market unless it has fallen
-    since its peak). `below_high`: the last close's fall below the window's highest close (0 at
-    a new high), at position `high`; `above_low`: its rise above the window's lowest close, at
-    position `low`. `before`: the phase that `phase` ended (None: none in the window), begun at
+    since its peak). `before`: the phase that `phase` ended (None: none in the window), begun at
     position `before_began`."""
 
     phase: Literal["bear", "bull"] | None
@@ -49,11 +47,6 @@ class MarketPhase:
     move: float | None
     before: Literal["bear", "bull"] | None
     before_began: int | None
-    below_high: float
-    high: int
-    above_low: float
-    low: int
-    threshold: float
 
 
 _PHASES: tuple[Literal["bear", "bull"] | None, ...] = (None, "bear", "bull")
@@ -85,7 +78,7 @@ def market_phase(
     returns: pd.Series | np.ndarray, threshold: float = BEAR_MARKET_FALL
 ) -> MarketPhase:
     """The `MarketPhase` of one return series at its last close (see the module docstring).
-    Ties: the first highest and lowest closes. `DataError` for no returns (or NaN ones), a
+    `DataError` for no returns (or NaN ones), a
     return of -100% or below, or a threshold outside (0, 1)."""
     if not 0.0 < threshold < 1.0:
         raise DataError(f"threshold must be a fraction between 0 and 1, got {threshold}")
@@ -95,17 +88,10 @@ def market_phase(
     wealth = np.concatenate([[1.0], np.cumprod(1.0 + values)])
     code, began, before_code, before_began = _walk(wealth, threshold)
     phase, before = _PHASES[code], _PHASES[before_code]
-    last = float(wealth[-1])
-    top, bottom = int(np.argmax(wealth)), int(np.argmin(wealth))
     return MarketPhase(
         phase=phase,
         began=None if phase is None else began - 1,
-        move=None if phase is None else last / float(wealth[began]) - 1.0,
+        move=None if phase is None else float(wealth[-1] / wealth[began]) - 1.0,
         before=before,
         before_began=None if before is None else before_began - 1,
-        below_high=1.0 - last / float(wealth[top]),
-        high=top - 1,
-        above_low=last / float(wealth[bottom]) - 1.0,
-        low=bottom - 1,
-        threshold=threshold,
     )

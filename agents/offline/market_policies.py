@@ -23,7 +23,7 @@ from agents.offline.chat_intent import (
     window_args,
 )
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
-from agents.offline.intent.regime_asked import past_asked, regime_asked, stocks_asked
+from agents.offline.intent.regime_asked import RegimeQuestion, regime_question
 from agents.offline.intent.words import read_tickers
 from agents.offline.phase_answers import phase_verdict
 from agents.offline.policies import PolicyInput, reply, tool_call
@@ -135,21 +135,22 @@ def _regime_verdict(asked: str, regime: dict[str, Any]) -> str:
     return f"{said}: {where}; {rule[asked]}."
 
 
-def _state_verdict(asked: str, low: str, data: dict[str, Any]) -> str:
+def _state_verdict(question: RegimeQuestion, data: dict[str, Any]) -> str:
     """The answer to "is KO (are we) in a bear (bull) market?": each stock asked about by the
     20% rule (of at most `tools.market.MAX_PHASE_ASSETS`: the read says so for more); the
     market by the rule (its index) and by the return-regime read."""
     phases, regime = data.get("phases") or {}, data.get("regime") or {}
     span = data.get("date_range") or {}
-    window, past = (str(span.get("start")), str(span.get("end"))), past_asked(low)
+    window = (str(span.get("start")), str(span.get("end")))
+    asked, past = question.kind, question.past
     said = []
     if (threshold := phases.get("threshold")) is not None:
-        if stocks_asked(low) and phases.get("per_asset"):
+        if question.of_stocks and phases.get("per_asset"):
             return phase_verdict(asked, phases["per_asset"], window, threshold, past)
         market = data.get("market") or {}
         name = "the S&P 500 index" if market.get("name") == "SP500" else "the stocks' average"
         said.append(phase_verdict(asked, {name: phases["index"]}, window, threshold, past))
-        if stocks_asked(low) and phases.get("per_asset_not_given"):
+        if question.of_stocks and phases.get("per_asset_not_given"):
             said.append(f"Not said of each stock: {phases['per_asset_not_given']}.")
     if regime.get("return_regime") is not None:
         said.append(_regime_verdict(asked, regime))
@@ -182,8 +183,8 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
             )
         text += "." + (f" Note: {regime['note']}." if regime.get("note") else "")
     low = asked.lower()
-    if (kind := regime_asked(low)) is not None:
-        text = _state_verdict(kind, low, data) + " " + text
+    if (question := regime_question(low)) is not None:
+        text = _state_verdict(question, data) + " " + text
     if len(assets) == 1:
         ((ticker, row),) = assets.items()
         text += (

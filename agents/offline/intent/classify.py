@@ -11,7 +11,7 @@ from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.names import IntentName
-from agents.offline.intent.regime_asked import regime_asked
+from agents.offline.intent.regime_asked import regime_question
 from agents.offline.intent.scanner import Scanner
 from agents.offline.intent.stress_reading import (
     bear_market_asked,
@@ -323,7 +323,7 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         and _STATISTIC_ASKED.search(low)
     ):
         scores["market_overview"] += 2.0  # "how volatile has my portfolio been?": not a build
-    if regime_asked(low) is not None:
+    if regime_question(low) is not None:
         scores["market_overview"] += 3.0  # "are we in a bear market?": today's, not a scenario
     if not (slots["tickers"] or slots["weights"]) and _INDEX_QUESTION.search(low):
         scores["market_overview"] += 2.0  # "how did the market do in 2008?": not a strategy

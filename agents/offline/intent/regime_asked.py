@@ -6,12 +6,12 @@ market, how would KO do?", `stress_reading.bear_market_asked`)."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from typing import Literal
 
 from settings import patterns
 
-__all__ = ["past_asked", "regime_asked", "stocks_asked"]
+__all__ = ["RegimeQuestion", "regime_question"]
 
 _KIND = r"(?:bull(?:ish)?|bear(?:ish)?)"
 _MARKET = (
@@ -87,9 +87,22 @@ _BEAR = patterns.compile(r"\bbear")
 RegimeAsked = Literal["bull", "bear", "either"]
 
 
-def _asked(low: str) -> re.Match[str] | None:
-    """The first question of the kind in `low` that no supposition precedes."""
-    return next(
+@dataclass(frozen=True)
+class RegimeQuestion:
+    """A question whether the market or stocks are in a regime: the regime asked (`kind`:
+    "bull", "bear", "either" when both are named), whether it is asked of stocks the message
+    names ("is ko in a bear market?") rather than of the market (`of_stocks`), and whether of
+    the past ("were we in a bear market in 2022?": at any time of the window, `past`)."""
+
+    kind: RegimeAsked
+    of_stocks: bool
+    past: bool
+
+
+def regime_question(low: str) -> RegimeQuestion | None:
+    """The regime question of a lower-case message (its first one that no supposition
+    precedes), or None when it asks none."""
+    found = next(
         (
             m
             for m in _REGIME_ASKED.finditer(low)
@@ -97,33 +110,13 @@ def _asked(low: str) -> re.Match[str] | None:
         ),
         None,
     )
-
-
-def stocks_asked(low: str) -> bool:
-    """Whether a regime question (`regime_asked`) asks it of stocks the message names ("is ko
-    in a bear market?") rather than of the market ("are we", "is the index")."""
-    found = _asked(low)
-    if found is None:
-        return False
-    who = next((found[name] for name in _SUBJECTS if found[name] is not None), None)
-    return who is not None and _MARKET_SUBJECT.fullmatch(who) is None
-
-
-def past_asked(low: str) -> bool:
-    """Whether a regime question asks of the past ("were we in a bear market in 2022?", "was
-    KO in a bull market?"): whether the phase asked held at any time of the window, not only at
-    its end."""
-    found = _asked(low)
-    return found is not None and _PAST.search(found[0]) is not None
-
-
-def regime_asked(low: str) -> RegimeAsked | None:
-    """The regime a lower-case message asks whether the market (or stocks it names) is in:
-    "bull", "bear", "either" (both named: "are we in a bull or bear market?"), or None when it
-    asks no such thing."""
-    found = _asked(low)
     if found is None:
         return None
     said = found[0]
     bull, bear = bool(_BULL.search(said)), bool(_BEAR.search(said))
-    return "either" if bull and bear else "bull" if bull else "bear"
+    who = next((found[name] for name in _SUBJECTS if found[name] is not None), None)
+    return RegimeQuestion(
+        kind="either" if bull and bear else "bull" if bull else "bear",
+        of_stocks=who is not None and _MARKET_SUBJECT.fullmatch(who) is None,
+        past=_PAST.search(said) is not None,
+    )
