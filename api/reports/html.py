@@ -505,19 +505,28 @@ _JS = """
         yaxis:{title:{text:'CAGR (% per year)'},automargin:true}},cfg);}
     var s=data('data-scenarios');
     if(s&&s.scenario.length){
-      // side by side on a wide screen; on a narrow one stacked, each label on two lines
-      var names=narrow?s.label.map(function(l){return l.replace('-','-<br>');}):s.label;
+      // the two panels stacked at every width, each as wide as the chart, their labels level
+      // and on lines of at most 10 characters where the words allow (broken after a hyphen or
+      // at a space). Side by side, a panel's first or last label, centred on bars narrower
+      // than itself, ran under that panel's axis numbers ("high-volatility" over "0")
+      var lines=s.label.map(function(l){
+        var out=[],line='';
+        l.replace(/-/g,'- ').split(/\\s+/).forEach(function(w){
+          if(line&&(line+w).length>10){out.push(line.trim());line='';}
+          line+=w+(w.slice(-1)==='-'?'':' ');});
+        if(line.trim())out.push(line.trim());
+        return out.join('<br>');});
       Plotly.newPlot('chart-scenarios',[
-      {x:names,y:s.sharpe,type:'bar',name:'Sharpe'},
-      {x:names,y:s.cagr,type:'bar',name:'CAGR %',xaxis:'x2',yaxis:'y2'},
-      {x:names,y:s.max_drawdown,type:'bar',name:'max drawdown %',xaxis:'x2',yaxis:'y2'}],
+      {x:lines,y:s.sharpe,type:'bar',name:'Sharpe'},
+      {x:lines,y:s.cagr,type:'bar',name:'CAGR %',xaxis:'x2',yaxis:'y2'},
+      {x:lines,y:s.max_drawdown,type:'bar',name:'max drawdown %',xaxis:'x2',yaxis:'y2'}],
       {barmode:'group',margin:m,legend:top,
-       xaxis:{domain:narrow?[0,1]:[0,0.3],anchor:'y',automargin:true,tickangle:narrow?0:'auto'},
-       xaxis2:{domain:narrow?[0,1]:[0.4,1],anchor:'y2',automargin:true,tickangle:narrow?0:'auto'},
+       xaxis:{domain:[0,1],anchor:'y',automargin:true,tickangle:0},
+       xaxis2:{domain:[0,1],anchor:'y2',automargin:true,tickangle:0},
        yaxis:{title:{text:'Sharpe'},rangemode:'tozero',anchor:'x',automargin:true,
-         domain:narrow?[0.62,1]:[0,1]},
+         domain:[0.62,1]},
        yaxis2:{title:{text:'% per year / of wealth'},rangemode:'tozero',anchor:'x2',
-         side:narrow?'left':'right',automargin:true,domain:narrow?[0,0.4]:[0,1]}},
+         automargin:true,domain:[0,0.4]}},
       cfg);}
   }
   document.querySelectorAll('table.sortable').forEach(function(table){

@@ -139,6 +139,6 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .limits{margin:8px 0 0;padding-left:20px}.limits .not-met{color:#7d1a12}
 @media (max-width:980px){.two{grid-template-columns:1fr}.charts{grid-template-columns:1fr}
  main{padding:8px}.chart{height:300px}}
-@media (max-width:600px){#chart-scenarios{height:560px}}
+#chart-scenarios.chart{height:560px}
 """
 """The reports' CSS: the optimization and deployment pages share it."""
