@@ -17,11 +17,12 @@ and checks the `Constraint`s (see `quant.tuning.objective`). Methods:
   If the grid has more points than `budget`, a seeded random subset of `budget` points (kept in
   grid order) is evaluated and a note says so; a smaller grid is evaluated whole, once.
 - `random`: `budget` seeded independent draws (uniform, log-uniform for `log=True`).
-- `tpe`: Optuna's `TPESampler(seed=seed)` through ask/tell: `batch_size` trials are asked,
-  evaluated together, then all told (Optuna's constant liar keeps a batch's proposals apart).
-  Each constraint's margin is recorded with `Trial.set_constraint` before telling, so the
-  sampler treats violating trials as infeasible and learns to avoid their region (Optuna's
-  constrained TPE, not a penalty); a trial whose objective is not finite is told as failed.
+- `tpe`: Optuna's TPE (`quant.tuning.tpe`): before each batch a study of the trials so far is
+  built and `batch_size` proposals are made as `TPESampler(seed, constant_liar=False)` asks
+  would make them, its two Parzen estimators fitted once for the batch. Each trial's largest
+  constraint margin is its constraint in the study, so the sampler treats violating trials as
+  infeasible and learns to avoid their region (Optuna's constrained TPE, not a penalty); a trial
+  whose objective is not finite is a failed trial.
 
 Feasibility: a trial is feasible when every constraint's margin is <= 0 (constraints apply to path
 means). Infeasible trials stay in `trials` but can never be the best. `convergence[b]` is the best

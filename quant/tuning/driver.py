@@ -4,12 +4,10 @@ batches, constraints, convergence)."""
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict, Unpack
 
 import numpy as np
-import optuna
 import pandas as pd
 
 from quant.errors import SearchSpaceError
@@ -28,9 +26,8 @@ from quant.tuning.inputs import (
 from quant.tuning.objective import Constraint, Objective, as_objective
 from quant.tuning.result import SearchResult, assemble_result, group_by_batch, native_value
 from quant.tuning.space import SearchSpace, as_search_space
+from quant.tuning.tpe import tpe_proposals
 from quant.tuning.warm_stop import EXPLORATION_SHARE, warm_stop_reason
-
-_MARGIN_CAP = 1e12
 
 
 # --------------------------------------------------------------------------------------------
@@ -103,9 +100,8 @@ class SearchRun:
     each of `first`) and `probes` (how many of the last of `first` are random draws): with them,
     the search stops before its budget once `warm_stop_reason` says so (`stop_note`).
 
-    TPE: each batch rebuilds an Optuna study from the trials so far (values, and the largest
-    constraint margin as its constraint) with a `TPESampler` seeded from (seed, batch index), then
-    asks `batch_size` trials.
+    TPE: each batch is `quant.tuning.tpe.tpe_proposals` of the trials so far (values, and the
+    largest constraint margin as its constraint), seeded from (seed, batch index).
     """
 
     def __init__(
@@ -329,35 +325,11 @@ class SearchRun:
         return proposals
 
     def _propose_tpe(self, n: int) -> list[dict[str, Any]]:
-        distributions = self.space.distributions()
-        constrained = bool(self.evaluator.constraints)
-        sampler_seed = int(
-            np.random.SeedSequence([self.seed, self.batch_index]).generate_state(1)[0]
+        seed = int(np.random.SeedSequence([self.seed, self.batch_index]).generate_state(1)[0])
+        return tpe_proposals(
+            self.rows,
+            self.space.distributions(),
+            n,
+            seed=seed,
+            constrained=bool(self.evaluator.constraints),
         )
-        verbosity = optuna.logging.get_verbosity()
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                study = optuna.create_study(
-                    direction="maximize", sampler=optuna.samplers.TPESampler(seed=sampler_seed)
-                )
-                for row in self.rows:
-                    value = row["objective"]
-                    finite = math.isfinite(value)
-                    study.add_trial(
-                        optuna.trial.create_trial(
-                            params={name: row[name] for name in self.space.names},
-                            distributions=distributions,
-                            value=value if finite else None,
-                            state=optuna.trial.TrialState.COMPLETE
-                            if finite
-                            else optuna.trial.TrialState.FAIL,
-                            constraints={"violation": min(row["violation"], _MARGIN_CAP)}
-                            if constrained
-                            else None,
-                        )
-                    )
-                return [dict(study.ask(distributions).params) for _ in range(n)]
-        finally:
-            optuna.logging.set_verbosity(verbosity)
