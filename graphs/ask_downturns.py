@@ -66,13 +66,21 @@ NAMES_ASKED = (
 word each, joined by commas or "and"."""
 MARKET_STATE_ASKED = patterns.compile(
     r"\b(?:are|is|has|have|were|was)\s+(?:we|the\s+markets?|markets|stocks|equities|this|it"
-    r"|there|(?:the\s+[a-z§]+(?:\s+[a-z§]+)?|[a-z§]+)(?:\s+(?:stocks?|shares|names|sector))?|"
-    + NAMES_ASKED
-    + r")\s+"
+    r"|there|(?:the\s+[a-z§]+(?:\s+[a-z§]+)?|(?!(?:in|into|an?|the)\b)[a-z§]+)"
+    r"(?:\s+(?:stocks?|shares|names|sector))?|" + NAMES_ASKED + r")\s+"
     r"(?:(?:now|currently|already|still|officially|really)\s+)?(?:(?:(?:in|into|entering|entered"
     r"|heading\s+(?:into|for|towards?)|going\s+into)\s+)?an?|in)\s+(?:bull|bear)(?:ish)?"
     r"(?:\s+or\s+(?:an?\s+)?(?:bull|bear)(?:ish)?)?\s+(?:market|regime|phase|territory)\b"
     r"|\bwe(?:'re|\s+are)\s+in\s+an?\s+(?:bull|bear)\s+market\b[\s,]*(?:right|correct|no)?\s*\?"
+    # asked indirectly, the subject first: "would you say JNJ and PFE are in a bull market?"
+    r"|\b(?:whether|wonder(?:ing)?\s+if|know\s+if|tell\s+me\s+if|curious\s+if|asking\s+if"
+    r"|you\s+(?:say|think|reckon|believe|agree)(?:\s+that)?)\s+(?:we|the\s+markets?|markets"
+    r"|stocks|equities|(?:the\s+[a-z§]+(?:\s+[a-z§]+)?|(?!(?:in|into|an?|the)\b)[a-z§]+)"
+    r"(?:\s+(?:stocks?|shares|names|sector))?|"
+    + NAMES_ASKED
+    + r")(?:\s+(?:is|are|was|were)\s+|'re\s+|'s\s+)(?:(?:now|currently|already|still|really)\s+)?"
+    r"(?:(?:in|into|entering|heading\s+(?:into|for|towards?)|going\s+into)\s+)?an?\s+"
+    r"(?:bull|bear)(?:ish)?\s+(?:market|regime|phase|territory)\b"
 )
 """A question whether the market, or stocks named, are in a bull or a bear market now ("are we in
 a bear market?", "we're in a bull market, right?", "is KO in a bear market?"): the state today,

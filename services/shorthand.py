@@ -86,11 +86,25 @@ _STATE_ASKED = patterns.compile(
 )
 """Whether the market was in a bear market, asked ("were we in a bear market in 2008?"): the
 market read's verdict, not the episode."""
+_NAMED_STATE_ASKED = patterns.compile(
+    r"\b(?:are|were|is|was)\s+(?:the\s+[a-z]+(?:\s+[a-z]+)?|[a-z][\w.&'-]*"
+    r"(?:(?:\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+)[a-z][\w.&'-]*){0,9})"
+    r"(?:\s+(?:stocks?|shares|names|sector))?\s+(?:(?:really|already|officially|still)\s+)?in\s+$",
+    re.IGNORECASE,
+)
+"""Whether stocks or a group were in "a bear market" that year, asked ("so were the banks in a
+bear market in 2020?", "was KO in a bear market in 2008?"): each one's verdict by the rule, not
+the episode. The subject is one word per stock or "the" and a group, as the regime readers take
+it, so that "what was KO's return in a bear market in 2008?" stays the episode's question."""
 
 
 def _episode_of(bear_market: re.Match[str], text: str) -> str:
-    """The episode a year's bear market is, unless whether the market was in one is asked."""
-    if _STATE_ASKED.search(text[max(0, bear_market.start() - 40) : bear_market.start()]):
+    """The episode a year's bear market is, unless whether the market (or stocks named) was
+    in one is asked."""
+    before = text[max(0, bear_market.start() - 60) : bear_market.start()]
+    if _STATE_ASKED.search(before[-40:]) or (
+        bear_market[0].startswith(("a ", "an ")) and _NAMED_STATE_ASKED.search(before)
+    ):
         return bear_market[0]
     return _EPISODE_SAID[bear_market["y1"] or bear_market["y2"]]
 

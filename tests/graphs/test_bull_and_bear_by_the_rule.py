@@ -30,6 +30,8 @@ ASKS = (
     "so is {who} in {kind} market territory?",
     "tell me whether {who} is in a {kind} market",
     "is {who} {kind}ish?",
+    "would you say {who} are in a {kind} market?",
+    "do you think {who} is in a {kind} market now?",
 )
 """How a PM asks whether stocks are in a bull or a bear market now."""
 
@@ -125,6 +127,30 @@ def test_asked_of_the_past_a_phase_that_ended_inside_the_window_counts() -> None
     assert "the S&P 500 index was in a bull market that began at its low of " in reply, reply
     now = answer_in_new_thread("are we in a bear market? use data from 2008 to 2008")
     assert now.startswith("No, by the 20% rule"), now  # at the window's end: a bull market
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    group=st.sampled_from(["banks", "energy"]),
+    year=st.sampled_from(["2008", "2020", "2022"]),
+    ask=st.sampled_from(
+        ["so were the {g} in a bear market in {y}?", "were the {g} stocks in a bear market in {y}?"]
+    ),
+)
+def test_a_group_asked_of_a_year_s_bear_market_is_its_stocks_by_the_rule(
+    group: str, year: str, ask: str
+) -> None:
+    """ "So were the banks in a bear market in 2020?" is each bank's phase by the rule at the end
+    of that year (before: "which portfolio or stocks?", the year's bear market read as its
+    episode)."""
+    stocks = sector_tickers([group])
+    reply = answer_in_new_thread(ask.format(g=group, y=year))
+    found = {m["who"]: m for m in SENTENCE.finditer(reply)}
+    assert sorted(found) == sorted(stocks), reply
+    for stock in stocks:
+        end = found[stock]["end"]
+        assert end is not None and end.startswith(year), reply
+        assert agrees(found[stock], by_the_rule(PRICES[stock], end)), (stock, reply)
 
 
 def test_a_question_of_how_a_stock_does_in_one_is_not_read_as_whether_it_is_in_one() -> None:

@@ -102,3 +102,23 @@ def test_a_year_s_bear_market_is_written_as_its_episode(year: str, form: str) ->
     assert expand_shorthand(text) == f"how would KO do in {said}?"
     asked = f"were we in {form.format(y=year)}?"
     assert expand_shorthand(asked) == asked  # whether the market was in one: kept
+
+
+@given(
+    year=st.sampled_from(("2008", "2020", "2022")),
+    who=st.sampled_from(
+        ("KO", "the banks", "JNJ, PFE and MRK", "aapl and msft", "the tech stocks")
+    ),
+    verb=st.sampled_from(("were", "was", "so were", "and was")),
+)
+def test_whether_stocks_were_in_a_year_s_bear_market_is_kept(
+    year: str, who: str, verb: str
+) -> None:
+    """Asked whether stocks or a group were in "a bear market" that year, the question is the
+    rule's, stock by stock (before: only of the market; "so were the banks in a bear market in
+    2020?" became the covid crash and asked "which portfolio or stocks?"); how they did in it
+    stays the episode's."""
+    asked = f"{verb} {who} in a bear market in {year}?"
+    assert expand_shorthand(asked) == asked
+    how = f"what was {who}'s return in a bear market in {year}?"
+    assert "bear market" not in expand_shorthand(how)

@@ -54,8 +54,10 @@ _REGIME_ASKED_TEXT = (
     + r"(?:\s+or\s+(?:a\s+)?"
     + _KIND
     + r")?\s+(?:market|regime|phase|territory)\b"
-    # asked indirectly: "I wonder whether stocks are in a bear market"
-    r"|\b(?:whether|wonder(?:ing)?\s+if|know\s+if|tell\s+me\s+if|curious\s+if|asking\s+if)\s+"
+    # asked indirectly: "I wonder whether stocks are in a bear market", "would you say JNJ and
+    # PFE are in a bull market?", "do you think we're in a bear market?"
+    r"|\b(?:whether|wonder(?:ing)?\s+if|know\s+if|tell\s+me\s+if|curious\s+if|asking\s+if"
+    r"|you\s+(?:say|think|reckon|believe|agree)(?:\s+that)?)\s+"
     + _who("wondered")
     + r"(?:\s+(?:is|are|was|were)|'re|'s)\s+"
     + _NOW
