@@ -22,7 +22,7 @@ from agents.conversation_texts import (
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
 from agents.offline.policies import PolicyInput, truncated
-from agents.offline.thread_judged import judged_again
+from agents.offline.thread_judged import held_in_report, judged_again
 from agents.offline.thread_stress import stress_asked_again
 from quant.sp500_files import sp500_tickers
 from services.shorthand import restated
@@ -278,7 +278,7 @@ def intent_of(inp: PolicyInput) -> Intent:
     if intent.tickers or intent.weights or intent.portfolio_ids:
         return intent
     of_them = _WHICH_OF_THEM.search(text) and not _SOMETHING_ELSE.search(text)
-    if of_them and len(stocks := stocks_of_the_thread(inp)) > 1:
+    if of_them and len(stocks := held_in_report(inp) or stocks_of_the_thread(inp)) > 1:
         if (stressed := stress_asked_again(inp, text)) is not None:
             text = stressed  # "which would hold up better?" after the stress tests of each
         elif (judged := judged_again(inp, text, user_texts(inp))) is not None:

@@ -1,17 +1,20 @@
 """A question which of the conversation's stocks is better ("which one is better?", "so which is
-the stronger one?") right after their statistics were set side by side on named measures
-("compare AAPL and MSFT on sharpe since 2019"), or after a market read of them ("how volatile
-were AAPL and MSFT in 2022?"): asked of those measures (a market read naming none: its Sharpe
-ratios, which it ranks), so it is answered by them (each measure's better side, over the same
-window), not as a read of the market over the default window."""
+the stronger one?", "which is riskier?") right after their statistics were set side by side on
+named measures ("compare AAPL and MSFT on sharpe since 2019"), after a market read of them ("how
+volatile were AAPL and MSFT in 2022?") or after a risk report of them held together ("how risky
+were KO and PEP in 2021?"), or again after such a question ("and which was worse?"): asked of
+those measures (a market read naming none: its Sharpe ratios, which it ranks; a risk report:
+each one's volatility and maximum drawdown), so it is answered by them (each measure's better
+side, over the same window), not as a read of the market over the default window."""
 
 from __future__ import annotations
 
 from agents.offline.intent.measures import DRAWDOWN_ASKED, measures_named
 from agents.offline.intent.rankings import judged_asked
 from agents.offline.policies import PolicyInput
+from settings import patterns
 
-__all__ = ["judged_again"]
+__all__ = ["held_in_report", "judged_again"]
 
 _SAID = {
     "return": "total return", "volatility": "volatility", "sharpe_ratio": "sharpe ratio",
@@ -21,41 +24,97 @@ _SAID = {
 """Each measure with a better side, in words the analysis reader reads back as that measure."""
 
 
-_READS = ("asset_statistics", "market_statistics")
-"""The calls whose stocks a question which is better judges: their statistics, or a market
-read of them."""
+_READS = ("asset_statistics", "market_statistics", "portfolio_risk_report")
+"""The calls whose stocks a question which is better judges: their statistics, a market read of
+them, or a risk report of them held together."""
+_RISK = ("volatility", "drawdown_dates")
+"""What a question which is riskier, or which is better after a risk report, is judged by."""
+_RISK_JUDGED = patterns.compile(
+    r"\b(?:(safer|less\s+risky|the\s+safest|least\s+risky)|(riskier|more\s+risky|the\s+riskiest"
+    r"|most\s+risky))\b"
+)
+"""Which is riskier or safer asked ("which one is riskier?", "which was the safer?")."""
 
 
-def _compared_on(inp: PolicyInput, texts: list[str]) -> tuple[tuple[str, ...], str]:
-    """The measures with a better side that the message before the latest compared the stocks
-    on, when the conversation's latest call (before this turn) read them (a market read naming
-    none: the Sharpe ratio it ranks them by), and the window of a market read in words ("" for
-    statistics, whose window the analysis reader keeps)."""
+def _side(low: str) -> str | None:
+    """The side a question which is better asks of: "better" or "worse" (riskier), or None."""
+    risk = {"better" if said.group(1) else "worse" for said in _RISK_JUDGED.finditer(low)}
+    if risk:
+        return risk.pop() if len(risk) == 1 else None
+    return judged_asked(low)
+
+
+def held_in_report(inp: PolicyInput) -> tuple[str, ...]:
+    """The stocks held together in the risk report that is the conversation's latest call (before
+    this turn), when it was given them (a universe, or weights); () otherwise."""
+    latest = inp.latest_call_before_turn()
+    if latest is None or latest["name"] != "portfolio_risk_report":
+        return ()
+    names = latest["args"].get("universe") or list(latest["args"].get("weights") or {})
+    return tuple(str(name).upper() for name in names)
+
+
+def _window(args: dict[str, object]) -> str:
+    """A call's window in words (" from 2021-01-04 to 2021-12-31"), or ""."""
+    said = " ".join(
+        f"{word} {args[key]}" for word, key in (("from", "start"), ("to", "end")) if args.get(key)
+    )
+    return f" {said}" if said else ""
+
+
+def _compared_on(inp: PolicyInput, texts: list[str], risk: bool) -> tuple[tuple[str, ...], str]:
+    """The measures with a better side that the stocks were last compared on, when the
+    conversation's latest call (before this turn) read them, and the window of that call in
+    words ("" for statistics, whose window the analysis reader keeps): the measures the message
+    before named, or the one before a run of such questions ("which was better?", "and which
+    was worse?"); naming none, a market read's Sharpe ratio (which it ranks them by) and a risk
+    report's volatility and maximum drawdown (`risk`: a question which is riskier, those too;
+    after statistics it is the analysis reader's own question, on both of them)."""
     latest = inp.latest_call_before_turn()
     if latest is None or latest["name"] not in _READS or len(texts) < 2:
         return (), ""
-    before = texts[1].lower()
-    named = measures_named(before)
-    if DRAWDOWN_ASKED.search(before) and "drawdown_dates" not in named:
-        named += ("drawdown_dates",)  # "compare them on drawdown": the maximum drawdown
-    measures = tuple(measure for measure in named if measure in _SAID)
+    back = 1
+    while back < len(texts) - 1 and _side(texts[back].lower()) and not _named(texts[back].lower()):
+        back += 1  # a run of questions which is better: the measures asked before it
+    measures = _named(texts[back].lower())
     if latest["name"] == "asset_statistics":
+        if risk:
+            return (), ""  # the analysis reader judges which is riskier of its statistics itself
+        if not measures and back > 1:  # a run begun after a market read or a risk report
+            began = next(
+                (c["name"] for c in reversed(inp.tool_calls_made()) if c["name"] != latest["name"]),
+                "",
+            )
+            measures = _RISK if began == "portfolio_risk_report" else ("sharpe_ratio",)
         return measures, ""
-    args = latest["args"]
-    window = " ".join(
-        f"{word} {args[key]}" for word, key in (("from", "start"), ("to", "end")) if args.get(key)
-    )
-    return measures or ("sharpe_ratio",), f" {window}" if window else ""
+    if latest["name"] == "portfolio_risk_report":
+        if len(held_in_report(inp)) < 2:
+            return (), ""  # a saved portfolio's, or one stock's: no stocks side by side
+        return measures or _RISK, _window(latest["args"])
+    return measures or (_RISK if risk else ("sharpe_ratio",)), _window(latest["args"])
+
+
+def _named(low: str) -> tuple[str, ...]:
+    """The measures with a better side that `low` names ("drawdown": the maximum drawdown)."""
+    named = measures_named(low)
+    if DRAWDOWN_ASKED.search(low) and "drawdown_dates" not in named:
+        named += ("drawdown_dates",)  # "compare them on drawdown": the maximum drawdown
+    return tuple(measure for measure in named if measure in _SAID)
 
 
 def judged_again(inp: PolicyInput, text: str, texts: list[str]) -> str | None:
     """`text` (the latest message; `texts` the user's messages, latest first), a question which
-    stock is better or worse that names no measure, asked of the measures the stocks were just
-    compared on ("which one is better by sharpe ratio?"); None otherwise."""
+    stock is better, worse, riskier or safer that names no measure, asked of the measures the
+    stocks were just compared on ("which one is better by sharpe ratio?"); None otherwise."""
     low = text.lower()
-    if judged_asked(low) is None or measures_named(low) or DRAWDOWN_ASKED.search(low):
+    side = _side(low)
+    if side is None or measures_named(low) or DRAWDOWN_ASKED.search(low):
         return None
-    measures, window = _compared_on(inp, texts)
+    risk = _RISK_JUDGED.search(low) is not None
+    measures, window = _compared_on(inp, texts, risk)
     if not measures:
         return None
-    return f"{text.rstrip(' ?.!')} by {' and '.join(_SAID[m] for m in measures)}{window}?"
+    judged_by = f"by {' and '.join(_SAID[m] for m in measures)}{window}?"
+    if risk:  # "which is riskier?": which was worse by them
+        return f"which was {side} {judged_by}"
+    return f"{text.rstrip(' ?.!')} {judged_by}"

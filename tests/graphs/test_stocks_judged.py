@@ -177,3 +177,53 @@ def test_which_one_was_better_after_a_market_read_keeps_its_window(
         said = re.search(rf"{word} by {re.escape(WORDS['sharpe'])}: (\w+) ", reply)
         assert said is not None, reply
         assert said[1] == the_better("sharpe", prices, stocks, word == "Better"), reply
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    stocks=PAIRS,
+    year=st.integers(min_value=2008, max_value=2022),
+    report=st.sampled_from(("how risky were {a} and {b} in {y}?", "what was the 95% CVaR of {a} and {b} in {y}?")),
+    follow_up=st.sampled_from(
+        (("which one was worse?", False), ("which is riskier?", False), ("so which was safer?", True),
+         ("which one was better?", True))
+    ),
+)  # fmt: skip
+def test_which_was_worse_after_a_risk_report_judges_each_stock_on_its_measures(
+    stocks: list[str], year: int, report: str, follow_up: tuple[str, bool]
+) -> None:
+    """After a risk report of two stocks held together, "which one was worse?" (or riskier,
+    safer) judges each stock on the report's volatility and maximum drawdown over its window
+    (before: "what would you like me to do")."""
+    text, better = follow_up
+    first, reply = answers_in_one_thread(report.format(a=stocks[0], b=stocks[1], y=year), text)
+    assert "equal weights" in first, first  # the two held together
+    assert reply.startswith(f"Statistics from {year}-"), (first, reply)
+    assert re.search(rf"to {year}-12-\d\d \(", reply), reply
+    prices = _year(year)
+    word = "Better" if better else "Worse"
+    for measure in ("volatility", "drawdown"):
+        if _distinct(measure, prices, stocks):
+            said = re.search(rf"{word} by {re.escape(WORDS[measure])}: (\w+) ", reply)
+            assert said is not None, (measure, reply)
+            assert said[1] == the_better(measure, prices, stocks, better), (measure, reply)
+
+
+@settings(max_examples=4, deadline=None)
+@given(stocks=PAIRS, year=st.integers(min_value=2008, max_value=2022))
+def test_a_second_question_which_is_better_keeps_what_the_first_was_judged_on(
+    stocks: list[str], year: int
+) -> None:
+    """ "Which was better?" after a market read is judged on its Sharpe ratio over its year; "and
+    which was worse?" after that is too (before: a market read over the default window)."""
+    _, first, second = answers_in_one_thread(
+        f"how volatile were {stocks[0]} and {stocks[1]} in {year}?",
+        "which was better?",
+        "and which was worse?",
+    )
+    assert second.startswith(f"Statistics from {year}-"), (first, second)
+    prices = _year(year)
+    if _distinct("sharpe", prices, stocks):
+        said = re.search(rf"Worse by {re.escape(WORDS['sharpe'])}: (\w+) ", second)
+        assert said is not None, second
+        assert said[1] == the_better("sharpe", prices, stocks, False), second
