@@ -11,6 +11,9 @@ asks of a batch see the same trials, so the estimators are fitted once and the `
 scored together: a batch of 50 after 150 trials takes about 70 ms instead of 400 ms (issue 63).
 With `n = 1` the proposal is bit for bit the sampler's own `ask` (tested); before
 `n_startup_trials` (10) finished trials, the asks themselves are used (Optuna's random sampler).
+Each step is the sampler's own method (Optuna's private API, pinned in the lock):
+tests/quant/test_tpe_batch.py, which sets a batch of one against `ask`, fails if an Optuna
+upgrade changes them.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from optuna.distributions import _get_single_value
 from optuna.samplers._tpe.sampler import _split_trials, default_gamma
 from optuna.trial import TrialState
 
-MARGIN_CAP = 1e12
+_MARGIN_CAP = 1e12
 """Largest constraint margin given to the study (Optuna needs finite constraint values)."""
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -74,7 +77,7 @@ def _trial(
         distributions=dict(distributions),
         value=value if finite else None,
         state=TrialState.COMPLETE if finite else TrialState.FAIL,
-        constraints={"violation": min(float(row["violation"]), MARGIN_CAP)}
+        constraints={"violation": min(float(row["violation"]), _MARGIN_CAP)}
         if constrained
         else None,
     )
