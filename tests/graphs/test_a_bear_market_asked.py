@@ -1,5 +1,7 @@
 """A question how stocks or a portfolio would do in a bear market said in the singular ("how
-would KO do in a bear market?", "how does JNJ hold up in a bear market?") is the stress test of
+would KO do in a bear market?", "how does JNJ hold up in a bear market?"), or whether they are
+good in one ("is KO good in a bear market?": before, the bear scenario's mean return alone), is
+the stress test of
 the scenario engine's bear case, as "stress test KO in a bear market" is: before, the first was
 answered with a 10%-target-vol backtest of KO and "Not used: the bear scenario", the second
 drafted a 200-trial strategy search. A search that holds up in one stays a search, a measure
@@ -41,6 +43,10 @@ ASKS = (
     "what if we hit another bear market, how would {t} do?",
     "assuming a bear market hits, how much would {t} drop",
     "let's say stocks were to enter a full-blown bear market; how would {t} fare?",
+    "is {t} good in a bear market?",
+    "is {t} a good stock for a bear market?",
+    "is {t} safe in a bear market?",
+    "would you say {t} is defensive in a bear market?",
 )
 """How a PM asks how one stock would do in a (simulated) bear market."""
 

@@ -131,14 +131,18 @@ def without_past_downturns(low: str) -> str:
 
 
 _A_BEAR_MARKET = patterns.compile(
-    r"\b(?:in|during|through)\s+(?:a|an|another|the\s+next|a\s+future)\s+bear(?:ish)?\s+"
+    r"\b(?:in|during|through|for)\s+(?:a|an|another|the\s+next|a\s+future)\s+bear(?:ish)?\s+"
     r"(?:market|case|scenario|regime)\b"
 )
 _WOULD_DO = patterns.compile(
     r"\b(?:would|will|could|might|does|do)\b[^.?!;]{0,60}?\b(?:do|fare|hold\s+up|perform|behave"
     r"|cope|survive|lose|drop|fall|suffer|sink|(?:get|be)\s+(?:hurt|hit)|hurt)\b"
     r"|\bhold(?:s|ing)?\s+up\b|\bfar(?:es|ing)\b|\bperform(?:s|ing)\b"
+    r"|\b(?:is|are)\s+[^.?!;]{0,40}?\b(?:good|safe|defensive|resilient)\b"
 )
+"""How stocks would do, asked ("how would KO do", "does JNJ hold up"), or whether they are good
+in it ("is KO good in a bear market?", "is KO a safe stock for a bear market?", "are KO and PEP
+defensive in a bear market?"): the bear case's stress test answers both."""
 _IF_A_BEAR_MARKET = patterns.compile(
     r"\b(?:if|when|should|once|say|suppose|supposing|imagine|assume|assuming|in\s+case)\s+"
     r"(?:that\s+)?(?:(?:we|the\s+markets?|markets|stocks|equities)\s+(?:(?:were|are)\s+to\s+"
