@@ -1,8 +1,7 @@
 """A question how stocks or a portfolio would do in a bear market said in the singular ("how
 would KO do in a bear market?", "how does JNJ hold up in a bear market?"), or whether they are
 good in one ("is KO good in a bear market?": before, the bear scenario's mean return alone), is
-the stress test of
-the scenario engine's bear case, as "stress test KO in a bear market" is: before, the first was
+the stress test of the scenario engine's bear case, as "stress test KO in a bear market" is: before, the first was
 answered with a 10%-target-vol backtest of KO and "Not used: the bear scenario", the second
 drafted a 200-trial strategy search. A search that holds up in one stays a search, a measure
 beside it keeps its reading, and a search said with "optimize a ... strategy" or "search
