@@ -64,21 +64,23 @@ NAMES_ASKED = (
 )
 """Stocks asked about by name ("ko", "aapl, msft and nvda", or as the reader marked them): one
 word each, joined by commas or "and"."""
+_STATE_SUBJECT = (
+    r"(?:we|the\s+markets?|markets|stocks|equities|this|it|there"
+    r"|(?:the\s+[a-z§]+(?:\s+[a-z§]+)?|(?!(?:in|into|an?|the)\b)[a-z§]+)"
+    r"(?:\s+(?:stocks?|shares|names|sector))?|" + NAMES_ASKED + r")"
+)
+"""Whose state is asked: the market, a group ("the banks") or stocks named."""
 MARKET_STATE_ASKED = patterns.compile(
-    r"\b(?:are|is|has|have|were|was)\s+(?:we|the\s+markets?|markets|stocks|equities|this|it"
-    r"|there|(?:the\s+[a-z§]+(?:\s+[a-z§]+)?|(?!(?:in|into|an?|the)\b)[a-z§]+)"
-    r"(?:\s+(?:stocks?|shares|names|sector))?|" + NAMES_ASKED + r")\s+"
+    r"\b(?:are|is|has|have|were|was)\s+" + _STATE_SUBJECT + r"\s+"
     r"(?:(?:now|currently|already|still|officially|really)\s+)?(?:(?:(?:in|into|entering|entered"
     r"|heading\s+(?:into|for|towards?)|going\s+into)\s+)?an?|in)\s+(?:bull|bear)(?:ish)?"
     r"(?:\s+or\s+(?:an?\s+)?(?:bull|bear)(?:ish)?)?\s+(?:market|regime|phase|territory)\b"
     r"|\bwe(?:'re|\s+are)\s+in\s+an?\s+(?:bull|bear)\s+market\b[\s,]*(?:right|correct|no)?\s*\?"
     # asked indirectly, the subject first: "would you say JNJ and PFE are in a bull market?"
     r"|\b(?:whether|wonder(?:ing)?\s+if|know\s+if|tell\s+me\s+if|curious\s+if|asking\s+if"
-    r"|you\s+(?:say|think|reckon|believe|agree)(?:\s+that)?)\s+(?:we|the\s+markets?|markets"
-    r"|stocks|equities|(?:the\s+[a-z§]+(?:\s+[a-z§]+)?|(?!(?:in|into|an?|the)\b)[a-z§]+)"
-    r"(?:\s+(?:stocks?|shares|names|sector))?|"
-    + NAMES_ASKED
-    + r")(?:\s+(?:is|are|was|were)\s+|'re\s+|'s\s+)(?:(?:now|currently|already|still|really)\s+)?"
+    r"|you\s+(?:say|think|reckon|believe|agree)(?:\s+that)?)\s+"
+    + _STATE_SUBJECT
+    + r"(?:\s+(?:is|are|was|were)\s+|'re\s+|'s\s+)(?:(?:now|currently|already|still|really)\s+)?"
     r"(?:(?:in|into|entering|heading\s+(?:into|for|towards?)|going\s+into)\s+)?an?\s+"
     r"(?:bull|bear)(?:ish)?\s+(?:market|regime|phase|territory)\b"
 )
