@@ -5,8 +5,10 @@ cites a number that is not in the results (see `agents.grounding`). Every number
 number of `facts`, rounded as written, so it always passes the grounding check.
 
 `facts` (built by the optimization graph): `best_config`, `objective`, `objective_name`,
-`scenarios` (scenario -> metric -> path mean of the winner), `runner_up_config`,
-`paired_sharpe` (scenario or "overall" -> {"mean", "low", "high"}), `deflated_sharpe`
+`scenarios` (scenario -> metric -> path mean of the winner), `runner_up_changes` (the
+parameters the winner reads that the runner-up sets otherwise: name -> its value),
+`paired_sharpe` (scenario or "overall" -> {"mean", "lower", "upper", ...}: the winner's Sharpe
+ratio minus the runner-up's on the same paths), `deflated_sharpe`
 ({"dsr", ...}), `n_trials`, and from the sensitivity tool `importance` (parameter -> share) and
 `sensitivity` (parameter -> list of {"value", "objective"}), `var_confidence` (0.95, the level
 of VaR and CVaR) and `hedging` when the search could hold option hedges (built by
@@ -23,6 +25,7 @@ Numbers are written by `services.formatting` (percentages and ratios with 2 deci
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -190,16 +193,8 @@ def template_explanation(facts: dict[str, Any]) -> str:
             parts.append(moved)
     if facts.get("hedging"):
         parts += _hedge_sentences(facts["hedging"])
-    paired = (facts.get("paired_sharpe") or {}).get("overall")
-    if paired:
-        verdict = (
-            "a clear edge" if paired["lower"] > 0 else "an edge that is not statistically clear"
-        )
-        parts.append(
-            f"Against the runner-up on the same simulated paths its Sharpe ratio is higher by "
-            f"{paired['mean']:.3f} on average (interval {paired['lower']:.3f} to {paired['upper']:.3f}), "
-            f"{verdict}."
-        )
+    if (against := _runner_up_sentence(facts)) is not None:
+        parts.append(against)
     dsr = facts.get("deflated_sharpe")
     if dsr and dsr.get("dsr") is not None:
         parts.append(
@@ -207,6 +202,50 @@ def template_explanation(facts: dict[str, Any]) -> str:
             f"probability that the winner's true Sharpe ratio is positive) is {dsr['dsr']:.2f}."
         )
     return " ".join(parts)
+
+
+NEGLIGIBLE_SHARPE = 0.01
+"""A difference of annualised Sharpe ratios too small to matter: one hundredth."""
+
+
+def _runner_up_sentence(facts: dict[str, Any]) -> str | None:
+    """The winner against the runner-up on the same paths (`paired_sharpe`): the mean difference
+    of their Sharpe ratios with its interval, "clear" when the interval excludes zero, and said to
+    be too small to matter when the whole interval lies within `NEGLIGIBLE_SHARPE` either way
+    (then which of the winner's parameters the runner-up changes, `runner_up_changes`)."""
+    paired = (facts.get("paired_sharpe") or {}).get("overall")
+    if not paired:
+        return None
+    mean, lower, upper = paired["mean"], paired["lower"], paired["upper"]
+    side = "higher" if mean >= 0 else "lower"
+    gap = f"{side} by {_gap(abs(mean))} on average (interval {_gap(lower)} to {_gap(upper)})"
+    if max(abs(lower), abs(upper)) < NEGLIGIBLE_SHARPE:
+        changed = _changed_parameters(facts.get("runner_up_changes") or {})
+        runner_up = "The runner-up" + (f" ({changed})" if changed else "")
+        return (
+            f"{runner_up} does practically as well on the same simulated paths: the winner's "
+            f"Sharpe ratio is {gap}, a difference too small to matter (within a hundredth either "
+            "way), so settings near the winner's do as well."
+        )
+    verdict = "a clear edge" if lower > 0 else "an edge that is not statistically clear"
+    return (
+        f"Against the runner-up on the same simulated paths its Sharpe ratio is {gap}, {verdict}."
+    )
+
+
+def _gap(value: float) -> str:
+    """A difference of Sharpe ratios with 3 decimals, or 2 significant digits below 0.001 (at
+    most 6 decimals): a small difference is never written as 0.000."""
+    if value == 0 or abs(value) >= 0.001:
+        return f"{value:.3f}"
+    decimals = min(6, 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f}"
+
+
+def _changed_parameters(changes: dict[str, Any]) -> str:
+    """The parameters the runner-up sets otherwise (`runner_up_changes`), in words, in the
+    vocabulary's order."""
+    return ", ".join(parameter(name, changes[name]) for name in PARAMETERS if name in changes)
 
 
 def _curve_points(facts: dict[str, Any], name: str) -> list[dict[str, Any]]:

@@ -42,6 +42,7 @@ from graphs.request import OptimizationRequest
 from quant import NoFeasibleTrialError, SearchResult
 from quant.hedging import hedge_comparison, hedge_tradeoff
 from quant.limits import QUANTILES, statistic_words
+from quant.strategy import StrategyConfig
 from services.benchmark_verdict import benchmark_verdict
 from tools.context import SearchRecord
 
@@ -118,6 +119,18 @@ def limit_facts(request: OptimizationRequest) -> dict[str, dict[str, Any]]:
     }
 
 
+def runner_up_changes(winner: StrategyConfig, runner_up: StrategyConfig) -> dict[str, Any]:
+    """The parameters the winner reads that the runner-up sets otherwise: name -> the
+    runner-up's value (JSON)."""
+    unused = winner.unused_parameters()
+    mine, theirs = winner.model_dump(mode="json"), runner_up.model_dump(mode="json")
+    return {
+        name: value
+        for name, value in theirs.items()
+        if name not in unused and value != mine.get(name)
+    }
+
+
 def _facts(state: OptimizationState, result: SearchResult | None) -> dict[str, Any]:
     """What the explanation may cite about the winner: its configuration, objective and
     per-scenario metrics, the scenario weights, the risk limits with the statistic of the paths
@@ -150,6 +163,8 @@ def _facts(state: OptimizationState, result: SearchResult | None) -> dict[str, A
         facts["deflated_sharpe"] = summary["deflated_sharpe"]
         if result.best_config == config:
             facts["paired_sharpe"] = summary["paired_sharpe_difference"]
+            if result.runner_up_config is not None:
+                facts["runner_up_changes"] = runner_up_changes(config, result.runner_up_config)
     return facts
 
 

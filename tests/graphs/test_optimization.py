@@ -75,6 +75,17 @@ def test_a_run_goes_through_every_agent_and_stores_a_grounded_result(settings: S
     explanation = result["explanation"]
     assert explanation["source"] == "agent"
     assert ungrounded_numbers(explanation["text"], explanation["facts"]) == []
+    # the runner-up the explanation compares with: the best trial of another configuration
+    winner = next(t for t in result["trials"] if t["trial"] == best["trial"])
+    others = [
+        t for t in result["trials"] if t["feasible"] and t["config_id"] != winner["config_id"]
+    ]
+    runner_up = max(others, key=lambda t: t["objective"])
+    varied = [n for n, v in SMALL["search_space"].items() if isinstance(v, dict)]
+    reads = set(varied) - StrategyConfig.model_validate(best["config"]).unused_parameters()
+    changed = {n: runner_up[n] for n in sorted(reads) if runner_up[n] != best["config"][n]}
+    assert explanation["facts"]["runner_up_changes"] == changed
+    assert "runner-up" in explanation["text"]
     assert result["manifest"]["status"] == "succeeded"
     assert set(result["manifest"]["prompt_hashes"]) >= {"market_analysis", "optimizer"}
     assert result["timings"]["evaluation"] > 0
