@@ -8,11 +8,13 @@ children with it."""
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +77,19 @@ def start_serve(
         text=True,
         preexec_fn=preexec_fn,
     )
+
+
+def read_banner(server: subprocess.Popen[str]) -> tuple[str, collections.deque[str]]:
+    """The banner line of `start_serve`'s `server` (what it wrote before it: in the deque) and
+    the deque of its last 200 lines of output, filled from then on by a thread of its own: a
+    server whose pipe is not read blocks once the pipe holds 64 KiB (its access log)."""
+    assert server.stdout is not None
+    output: collections.deque[str] = collections.deque(maxlen=200)
+    while "Stratigos API on http://" not in (banner := server.stdout.readline()):
+        assert banner, f"the server ended before it served: {''.join(output)}"
+        output.append(banner)
+    threading.Thread(target=output.extend, args=(server.stdout,), daemon=True).start()
+    return banner, output
 
 
 def assert_session_keys_revoked(data_dir: Path) -> None:

@@ -3,29 +3,39 @@ registry) in Debian's Chromium against a real `stratigos serve` (one app process
 model; the same conversation served by two processes is `tests/api/test_chat_serve.py`'s): the
 page on its own origin, allowed by `STRATIGOS_API_CORS_ORIGINS`, talks to `/agent` with the
 sign-in key; a message asks for a strategy search, the approval shows in the app's inbox, Accept
-runs it, and the thread ends with the search's result."""
+runs it, and the thread ends with the search's result. The search is asked for in 40 trials: the
+page's part is the same at any budget, and a smaller one keeps the run short on a busy machine.
+The server's output (its log and access log) is read as it comes, so that its pipe never fills, and
+shown with the thread's runs when the page does not reach the answer."""
 
 from __future__ import annotations
 
+import collections
 import functools
 import http.server
 import json
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from api.server import SIGN_IN_FILE
-from tests.api.test_serve_workers import STARTUP_SECONDS, start_serve
+from tests.api.test_serve_workers import STARTUP_SECONDS, read_banner, start_serve
 from tests.browser.conftest import CHROMIUM, screenshot
 from tests.support.live_server import TLS
 
 DIST = Path(__file__).resolve().parents[2] / ".cache" / "agent-chat-ui" / "dist"
-ASK = "find the target-vol setting that holds up in a bear market"
+ASK = "find the target-vol setting that holds up in a bear market, in 40 trials"
+ANSWER_SECONDS = 180
+"""How long the page may take from Accept to the search's answer (15-25 s on a busy 2-core
+machine)."""
 
 
 class _App(http.server.SimpleHTTPRequestHandler):
@@ -58,11 +68,24 @@ def app_origin() -> Iterator[str]:
         httpd.shutdown()
 
 
+@dataclass
+class Served:
+    """A running `stratigos serve`: its URL, sign-in key and the last lines of its output."""
+
+    base: str
+    key: str
+    output: collections.deque[str]
+
+    def account(self, thread_id: str) -> str:
+        """The thread's runs as the server keeps them and its last output, for a failure."""
+        with httpx.Client(headers={"x-api-key": self.key}, timeout=30, verify=TLS) as api:
+            runs = api.get(f"{self.base}/agent/threads/{thread_id}/runs").text
+        return f"runs: {runs}\nserver output:\n{''.join(self.output)}"
+
+
 @pytest.fixture(scope="module")
-def stratigos(
-    app_origin: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, str]]:
-    """`stratigos serve` (one app process) allowing the app's origin: its URL and sign-in key."""
+def stratigos(app_origin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`stratigos serve` (one app process) allowing the app's origin."""
     data_dir = tmp_path_factory.mktemp("agent-chat-ui") / "data"
     variables = {
         "STRATIGOS_API_PROCESSES": "1",
@@ -70,24 +93,22 @@ def stratigos(
         "STRATIGOS_COMPUTE_WORKERS": "1",
         "STRATIGOS_API_CORS_ORIGINS": json.dumps([app_origin]),
     }
-    server = start_serve(data_dir, variables=variables)
+    server = start_serve(data_dir, variables=variables, stderr=subprocess.STDOUT)
     try:
-        assert server.stdout is not None
-        banner = server.stdout.readline()
-        assert "Stratigos API on http://" in banner, banner
+        banner, output = read_banner(server)
         base = banner.split("Stratigos API on ")[1].split()[0]
         key = (data_dir / SIGN_IN_FILE).read_text().strip().split("#key=")[1]
         httpx.get(f"{base}/v1/health", timeout=STARTUP_SECONDS, verify=TLS)
-        yield base, key
+        yield Served(base, key, output)
     finally:
         server.terminate()
         server.wait(timeout=60)
 
 
 def test_a_chat_with_an_approval_in_agent_chat_ui(
-    app_origin: str, stratigos: tuple[str, str], browser_context: Any, artifacts: Path
+    app_origin: str, stratigos: Served, browser_context: Any, artifacts: Path
 ) -> None:
-    base, key = stratigos
+    base, key = stratigos.base, stratigos.key
     problems: list[str] = []
     page = browser_context.new_page()  # the app's origin is new: its local storage is empty
     try:
@@ -106,7 +127,11 @@ def test_a_chat_with_an_approval_in_agent_chat_ui(
         thread_id = page.evaluate("new URLSearchParams(location.search).get('threadId')")
         assert thread_id
         accept.click()
-        page.get_by_text("succeeded", exact=False).first.wait_for()
+        try:
+            answer = page.get_by_text("succeeded", exact=False).first
+            answer.wait_for(timeout=ANSWER_SECONDS * 1000)
+        except PlaywrightTimeoutError:
+            pytest.fail(f"no answer on the page: {stratigos.account(thread_id)}")
         screenshot(page, artifacts / "agent-chat-ui-answer.png")
     finally:
         page.close()

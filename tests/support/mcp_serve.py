@@ -25,7 +25,13 @@ import httpx
 import pytest
 
 from store.sqlite import SQLiteStore
-from tests.api.test_serve_workers import STARTUP_SECONDS, server_children, start_serve, wait_for
+from tests.api.test_serve_workers import (
+    STARTUP_SECONDS,
+    read_banner,
+    server_children,
+    start_serve,
+    wait_for,
+)
 from tests.support.live_server import TLS
 
 SHARING = frozenset({"test_chat_serve.py", "test_mcp_inspector.py", "test_mcp_serve.py"})
@@ -57,8 +63,7 @@ def _started(data_dir: Path) -> Iterator[Serving]:
     variables = {"STRATIGOS_API_PROCESSES": "2", "STRATIGOS_API_JOB_WORKERS": "0"}
     server = start_serve(data_dir, variables=variables)
     try:
-        assert server.stdout is not None
-        banner = server.stdout.readline()  # written once every process accepts connections
+        banner, _ = read_banner(server)  # written once every process accepts connections
         address = re.search(r"Stratigos API on (http://\S+)", banner)
         assert address is not None, banner
         processes = server_children(server.pid)
