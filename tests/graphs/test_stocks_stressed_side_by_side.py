@@ -23,7 +23,7 @@ PAIRS = st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=2, unique=T
 STRESS = {tool.name: tool for tool in build_tools(ToolContext())}["stress_test"]
 EACH = re.compile(
     r"each stock held alone on the same paths: median return (?P<medians>.+?) by the median; "
-    r"5th percentile (?P<tails>.+?) \((?P<least>\w+) loses less in the worst 5% of paths\)"
+    r"5th percentile (?P<tails>.+?) \((?P<least>\w+) loses (?:less|least) in the worst 5% of paths\)"
 )
 
 
@@ -52,7 +52,8 @@ def test_each_stock_s_case_is_its_own_stress_test_on_the_same_paths(
 def _check_ranked(reply: str, pair: list[str]) -> None:
     each = EACH.search(reply)
     assert each is not None, reply
-    cases = {s: _stress(pair, "bear")["scenarios"]["bear"]["per_asset"][s] for s in pair}
+    per_asset = _stress(pair, "bear")["scenarios"]["bear"]["per_asset"]
+    cases = {s: per_asset[s] for s in pair}
     ranked = sorted(pair, key=lambda s: (-cases[s]["median_return"], s))
     assert [m.split()[0] for m in each["medians"].split("; ")[0].split(", ")] == ranked, reply
     assert each["least"] == min(pair, key=lambda s: (-cases[s]["p05_return"], s)), reply
@@ -79,3 +80,18 @@ def test_which_held_up_better_after_each_stock_s_bear_case(pair: list[str], aske
     assert turn.pending is None, turn.pending
     assert turn.replies[-1].startswith("Stress test of "), turn.replies[-1]
     _check_ranked(turn.replies[-1], pair)
+
+
+@settings(max_examples=5, deadline=None)
+@given(stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=3, max_size=4, unique=True),
+       asked=st.sampled_from(("which of {} would hold up best in a bear market?",
+                              "which one of {} would lose least in a bear market?",
+                              "of {}, which would do best in a bear market?")))  # fmt: skip
+def test_which_of_several_stocks_would_hold_up_best_ranks_each_stock(
+    stocks: list[str], asked: str
+) -> None:
+    """Before: the stocks held together at equal weights, with no stock chosen."""
+    session = ChatSession(f"side-{uuid.uuid4().hex}", settings=Settings())
+    turn = session.send(asked.format(", ".join(stocks[:-1]) + f" and {stocks[-1]}"))
+    assert turn.pending is None, turn.pending
+    _check_ranked(turn.replies[-1], stocks)

@@ -170,6 +170,11 @@ bear market?"), one about a hedge or a benchmark, or one in the past tense: not 
 stress test of the stocks named."""
 
 
+_WHICH_OF = patterns.compile(r"^\W*which\s+(?:one\s+)?of\b(?!\s+(?:the|all|our|my)\s)")
+"""A stock chosen among those named ("which of KO, PEP and XOM ...", "which one of them"), not
+among all ("which of the stocks", "which of my holdings")."""
+
+
 def bear_market_asked(low: str) -> bool:
     """Whether the message asks how stocks or a portfolio would do in a bear market said in the
     singular ("how would KO do in a bear market?", "how does JNJ hold up in a bear market?", "if
@@ -181,8 +186,10 @@ def bear_market_asked(low: str) -> bool:
     supposed = _IF_A_BEAR_MARKET.sub(" in a bear market ", low)
     choosing = [m[0] for m in _CHOOSING.finditer(low)]  # as said: "what if we hit one" is none
     which = all(word.lstrip(" \t\n\"'(").startswith("which") for word in choosing)
-    if choosing and which and _EITHER.search(low) and _COMPARATIVE.search(low):
-        choosing = []  # "which would hold up better in a bear market, KO or PEP?": the two
+    named = _EITHER.search(low) or _WHICH_OF.search(low)
+    if choosing and which and named and _COMPARATIVE.search(low):
+        choosing = []  # "which would hold up better in a bear market, KO or PEP?", "which of
+        # KO, PEP and XOM would lose least in a bear market?": those named, side by side
     return bool(
         _A_BEAR_MARKET.search(supposed)
         and _WOULD_DO.search(supposed)
@@ -252,6 +259,11 @@ _EITHER = patterns.compile(r"\$?\b([a-z][a-z.&-]{0,20}),?\s+or\s+\$?([a-z][a-z.&
 _AGAINST = patterns.compile(r"\bagainst\s+((?:\S+\s*){1,3})")
 _BETWEEN = patterns.compile(r"\bbetween\s+(\S+(?:\s+\S+)?)\s+and\s+(\S+(?:\s+\S+)?)")
 """Two stocks chosen between ("between Exxon and Chevron, who'd come through better?")."""
+_WHICH = patterns.compile(
+    r"\bwhich\b(?!\s+(?:portfolio|allocation|mix|basket|weights?|weighting)\b)"
+)
+"""A stock chosen among those named ("which of KO, PEP and XOM held up best", "which one would
+lose least"): side by side with a comparative, not a portfolio chosen."""
 _HELD_TOGETHER = patterns.compile(
     r"\b(?:my|our|the|this|that|a)\s+(?:portfolio|allocation|holdings|mix|basket|book)\b"
     r"|\bportfolio of\b|\btogether\b|\bequal[\s-]weights?\b"
@@ -262,8 +274,9 @@ _HELD_TOGETHER = patterns.compile(
 def stocks_compared(intent: Intent, low: str) -> bool:
     """Whether a stress question sets the two or more stocks it names side by side, each stock
     stressed on its own ("would AAPL or KO hold up better in a 2008 crash?", "compare how AAPL
-    and KO would do in the covid crash", "how would AAPL do against KO in 2008?"), rather
-    than held together; never with weights given or a portfolio named."""
+    and KO would do in the covid crash", "how would AAPL do against KO in 2008?", "which of KO,
+    PEP and XOM would hold up best in a bear market?"), rather than held together; never with
+    weights given or a portfolio named."""
     if len(intent.tickers) < 2 or intent.weights or intent.portfolio_ids:
         return False
     if _HELD_TOGETHER.search(low):
@@ -277,7 +290,7 @@ def stocks_compared(intent: Intent, low: str) -> bool:
     either = any(names(m[1]) and names(m[2]) for m in choice)
     return bool(
         _SIDE_BY_SIDE.search(low)
-        or (either and _COMPARATIVE.search(low))
+        or ((either or _WHICH.search(low)) and _COMPARATIVE.search(low))
         or any(names(m[1]) for m in _AGAINST.finditer(low))  # "do against KO (Coke) in 2008"
         or HEAD_TO_HEAD.search(low)
     )
