@@ -293,7 +293,8 @@ _THEM = patterns.compile(
     r"\b(?:them|the two|these two|those two|both(?: of them)?)\b", re.IGNORECASE
 )
 _WHICH_OF_THEM = patterns.compile(
-    r"^\W*(?:(?:so|and|ok|okay|then)\W+)?(?:which|who)(?:\s+one|\s+of\s+(?:them|the\s+two))?\s+"
+    r"^\W*(?:(?:so|and|ok|okay|then)\W+)?(?:which|who)(?:\s+one)?(?:\s+of\s+(?:them|these|those"
+    r"|the\s+(?:two|three|four|five)))?\s+"
     r"(?:is|was|has|had|did|does|would|will|looks?|held|fared|performed|lost|fell|came)\b"
     r"|\b(?:compare|between|rank)\s+(?:them|the two"
     r"|these two|those two)\b|\bboth\b",

@@ -135,11 +135,12 @@ def _gain_while_the_index_falls(
     if case not in ("bear", "high-volatility") or index is None or index >= 0 or not gained:
         return ""
     who = listed(gained)
+    they, rise = (who, "rises") if len(gained) == 1 else ("they", "rise")
     return (
         f" A median gain for {who} while the index's median falls is no error: the {case} "
         f"case replays days of the history used when the market was in that regime, and "
-        f"{who} held up on those days; it is not a forecast that {who} "
-        f"{'falls' if len(gained) == 1 else 'fall'} with the market."
+        f"{they} held up on those days; it is not a forecast that {they} {rise} while the "
+        "market falls."
     )
 
 

@@ -83,10 +83,11 @@ def test_a_search_a_measure_and_the_past_keep_their_reading() -> None:
     assert turn.pending["request"]["scenario_weights"]["bear"] > 1.0
     beta = answer_in_new_thread("how would KO's beta look in a bear market?")
     assert "beta 0." in beta and "bear case" not in beta, beta
+    # ("which stocks hold up in a bear market?" chooses among the stocks: each one's bear case,
+    # ranked, tests/graphs/test_stocks_stressed_side_by_side.py)
     for text in (
         "how did KO do in a bear market?",
         "find a strategy that holds up in a bear market",
-        "which stocks hold up in a bear market?",
         "how should i weight ko, pep and jnj to hold up in a bear market?",
         "build me a portfolio of ko, pep and jnj that holds up in a bear market",
         "how did ko hold up in a bear market?",

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
+from services.market_data.providers import default_universe
 from settings import Settings
 from tests.support.chat_answers import STOCKS_ASKED
 from tools import ToolContext, build_tools
@@ -95,3 +96,43 @@ def test_which_of_several_stocks_would_hold_up_best_ranks_each_stock(
     turn = session.send(asked.format(", ".join(stocks[:-1]) + f" and {stocks[-1]}"))
     assert turn.pending is None, turn.pending
     _check_ranked(turn.replies[-1], stocks)
+
+
+@settings(max_examples=3, deadline=None)
+@given(asked=st.sampled_from(("which stocks are good in a bear market?",
+                              "which of the stocks would hold up best in a bear market?",
+                              "so which names would lose least in a bear market?",
+                              "Which stocks hold up in a bear market?")))  # fmt: skip
+def test_which_stocks_are_good_in_a_bear_market_ranks_every_stock(asked: str) -> None:
+    """Before: the bear scenario's mean return and volatility of the universe, or a search."""
+    session = ChatSession(f"side-{uuid.uuid4().hex}", settings=Settings())
+    turn = session.send(asked)
+    assert turn.pending is None, turn.pending
+    reply = turn.replies[-1]
+    named = re.match(r"Stress test of (.+?), each on its own\.", reply)
+    assert named is not None, reply
+    stocks = re.split(r", | and ", named[1])
+    assert stocks == sorted(default_universe()), reply  # the universe asked of, each stock of it
+    _check_ranked(reply, stocks)
+
+
+@settings(max_examples=3, deadline=None)
+@given(stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=3, max_size=3, unique=True),
+       asked=st.sampled_from(("which one of them would lose least in a 2008 crash?",
+                              "so which of them held up best?", "which of those fell most?")))  # fmt: skip
+def test_which_one_of_them_after_their_stress_test_ranks_each_stock(
+    stocks: list[str], asked: str
+) -> None:
+    """Before: "which one of them ..." was no question of the thread's stocks: the three held
+    together were stressed again."""
+    session = ChatSession(f"side-{uuid.uuid4().hex}", settings=Settings())
+    session.send(f"how would {stocks[0]}, {stocks[1]} and {stocks[2]} do in a 2008 crash?")
+    reply = session.send(asked).replies[-1]
+    assert reply.startswith("Stress test of "), reply
+    assert "each on its own" in reply, reply
+    ranked = re.search(r"each stock bought at its start: (.+?); (\w+) held up best", reply)
+    assert ranked is not None, reply
+    returns = [(r.split()[0], float(r.split()[1].rstrip("%"))) for r in ranked[1].split(", ")]
+    assert sorted(t for t, _ in returns) == sorted(stocks), reply
+    assert [v for _, v in returns] == sorted((v for _, v in returns), reverse=True), reply
+    assert ranked[2] == returns[0][0], reply

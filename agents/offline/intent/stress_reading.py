@@ -25,6 +25,7 @@ __all__ = [
     "bear_market_asked",
     "episodes_named",
     "market_move_named",
+    "stocks_chosen",
     "stocks_compared",
     "without_past_downturns",
 ]
@@ -164,7 +165,7 @@ _CHOOSING = patterns.compile(
     r"|\b(?:build\w*|weights?|weighting|allocat\w*|suggest\w*|show me|give me"
     r"|hedg\w*|puts?|collars?|options?|spy|versus|vs\.?|against|did|held|fared|performed)\b"
 )
-"""A question choosing or building what holds up ("which stocks hold up in a bear market?",
+"""A question choosing or building what holds up ("what should I buy for a bear market?",
 "weights for KO and PEP that hold up in a bear market"; not "what do you think KO would do in a
 bear market?"), one about a hedge or a benchmark, or one in the past tense: not the bear case's
 stress test of the stocks named."""
@@ -175,6 +176,31 @@ _WHICH_OF = patterns.compile(r"^\W*which\s+(?:one\s+)?of\b(?!\s+(?:the|all|our|m
 among all ("which of the stocks", "which of my holdings")."""
 
 
+_WHICH_STOCKS = patterns.compile(
+    r"^\W*(?:so\W+|and\W+)?which\s+(?:of\s+(?:the|these|those|our)\s+)?(?:stocks|names|equities"
+    r"|shares|tickers)\b"
+)
+"""Stocks chosen among all of the universe ("which stocks are good in a bear market?", "which of
+the stocks would hold up best?"): each stock of it held alone, ranked."""
+_GOOD_OR_BEST = patterns.compile(
+    r"\b(?:good|safe|safest|defensive|resilient|better|best|least|worse|worst)\b"
+)
+
+
+def stocks_chosen(low: str) -> bool:
+    """Whether the message chooses among the universe's stocks by how each would do in a bear
+    market ("which stocks are good in a bear market?", "which of the stocks would hold up best
+    in a bear market?", "which names would lose least in a bear market?"); not beside a
+    search, a measure, the index or a window (`_ELSEWHERE`: "which stocks have the lowest
+    volatility in a bear market?" is the measure's)."""
+    return bool(
+        _WHICH_STOCKS.search(low)
+        and _A_BEAR_MARKET.search(low)
+        and (_WOULD_DO.search(low) or _GOOD_OR_BEST.search(low))
+        and not _ELSEWHERE.search(_HISTORY_SINCE.sub(" ", low))
+    )
+
+
 def bear_market_asked(low: str) -> bool:
     """Whether the message asks how stocks or a portfolio would do in a bear market said in the
     singular ("how would KO do in a bear market?", "how does JNJ hold up in a bear market?", "if
@@ -182,8 +208,11 @@ def bear_market_asked(low: str) -> bool:
     in the past tense ("how did KO do in a bear market?"), nor beside a search, a measure, the
     index or a window (`_ELSEWHERE`: "a strategy that holds up in a bear market" is a search)
     other than the history the case is drawn from ("using data since 2015"), nor choosing
-    ("which stocks hold up in a bear market?")."""
+    ("what should I buy for a bear market?") other than among the stocks (`stocks_chosen`:
+    "which stocks hold up in a bear market?" is each stock's bear case, ranked)."""
     supposed = _IF_A_BEAR_MARKET.sub(" in a bear market ", low)
+    if stocks_chosen(supposed):
+        return True  # "which stocks are good in a bear market?": each stock's bear case
     choosing = [m[0] for m in _CHOOSING.finditer(low)]  # as said: "what if we hit one" is none
     which = all(word.lstrip(" \t\n\"'(").startswith("which") for word in choosing)
     named = _EITHER.search(low) or _WHICH_OF.search(low)
@@ -277,7 +306,11 @@ def stocks_compared(intent: Intent, low: str) -> bool:
     and KO would do in the covid crash", "how would AAPL do against KO in 2008?", "which of KO,
     PEP and XOM would hold up best in a bear market?"), rather than held together; never with
     weights given or a portfolio named."""
-    if len(intent.tickers) < 2 or intent.weights or intent.portfolio_ids:
+    if intent.weights or intent.portfolio_ids:
+        return False
+    if not intent.tickers and stocks_chosen(low):
+        return True  # "which stocks are good in a bear market?": the universe's, each alone
+    if len(intent.tickers) < 2:
         return False
     if _HELD_TOGETHER.search(low):
         return False
