@@ -14,7 +14,7 @@ and what "deploy that" deploys).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
 from langchain_core.messages import AIMessage
@@ -40,9 +40,11 @@ from services.formatting import (
     WEIGHT_FUNCTIONS,
     config_sentence,
     limit_sentence,
+    listed,
     parameter,
     scenario,
 )
+from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
 from services.work_bounds import BusyError, WorkBound
 from settings import Settings
 from store import Store
@@ -125,10 +127,8 @@ def describe_request(request: OptimizationRequest) -> str:
     """A short description of a request, for the approval prompt."""
     space = request.search_space
     limits = request.risk_limits.limits()
-    assets = len(request.universe) if request.universe else 20
     parts = [
-        f"Strategy search on {assets} asset{'s' if assets != 1 else ''}, "
-        f"{request.start} to {request.end}",
+        f"Strategy search on {_universe_said(request.universe)}, {request.start} to {request.end}",
         f"scenarios {', '.join(scenario(name) for name in request.scenarios)}"
         + (
             " (weights "
@@ -137,13 +137,13 @@ def describe_request(request: OptimizationRequest) -> str:
             if request.scenario_weights
             else ""
         ),
-        f"target vol {space['target_vol']['low'] * 100:.4g}%-"
+        f"volatility target {space['target_vol']['low'] * 100:.4g}%-"
         f"{space['target_vol']['high'] * 100:.4g}%"
         if isinstance(space.get("target_vol"), dict) and "low" in space["target_vol"]
-        else f"target vol {space['target_vol'] * 100:.4g}% (fixed)"
+        else f"volatility target {space['target_vol'] * 100:.4g}% (fixed)"
         if isinstance(space.get("target_vol"), int | float)
         else "",
-        f"weight function {space['weight_function'].replace('_', ' ')} (fixed)"
+        f"{parameter('weight_function', space['weight_function'])} (fixed)"
         if isinstance(space.get("weight_function"), str)
         else "",
         *(
@@ -157,6 +157,21 @@ def describe_request(request: OptimizationRequest) -> str:
         f"{request.budget.max_trials} trials, {request.n_paths} paths per scenario",
     ]
     return "; ".join(p for p in parts if p) + "."
+
+
+NAMED_AT_MOST = 8
+"""The most stocks an approval names one by one (more are counted)."""
+
+
+def _universe_said(universe: Sequence[str] | None) -> str:
+    """The stocks a search is on, as its approval says them: "KO, PEP and XOM" (up to
+    `NAMED_AT_MOST`), else "20 stocks (AAPL, AMD, BAC and 17 more)"; when none is given, the
+    market data's first `DEFAULT_UNIVERSE_SIZE` stocks (`default_universe`)."""
+    if not universe:
+        return f"every stock of the market data (up to {DEFAULT_UNIVERSE_SIZE})"
+    if len(universe) <= NAMED_AT_MOST:
+        return listed(list(universe))
+    return f"{len(universe)} stocks ({', '.join(universe[:3])} and {len(universe) - 3} more)"
 
 
 def _limits_said(request: OptimizationRequest) -> str:

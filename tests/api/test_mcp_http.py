@@ -163,7 +163,7 @@ def test_another_owner_reaches_no_record_or_draft_of_the_first(server: tuple) ->
     mine = httpx.get(
         f"{base}/v1/threads/{draft_id}", headers={"x-api-key": alice}, timeout=TIMEOUT, verify=TLS
     ).json()
-    assert mine["pending"]["summary"].startswith("Strategy search on 3 assets")
+    assert mine["pending"]["summary"].startswith("Strategy search on AAPL, JNJ and KO")
     # alice decides it where her threads are: the API's approval of a pending thread
     approved = httpx.post(
         f"{base}/v1/threads/{draft_id}/approve",

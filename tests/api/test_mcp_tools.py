@@ -261,7 +261,7 @@ def test_a_search_drafted_without_elicitation_waits_until_approved_in_the_cli(
     _, store = local
     draft = data(in_memory(server, lambda s: s.call_tool("draft_strategy_search", SMALL_SEARCH)))
     assert draft["status"] == "pending_approval" and draft["summary"].startswith(
-        "Strategy search on 3 assets, 2015-01-01 to 2022-12-28"
+        "Strategy search on AAPL, JNJ and KO, 2015-01-01 to 2022-12-28"
     )
     assert f"stratigos chat --thread {draft['draft_id']} --approve" in draft["approve_with"]
     assert store.list_jobs(LOCAL_OWNER) == []  # nothing runs on the model's word

@@ -97,7 +97,8 @@ def test_chat_trace_approval_and_history(
     approval.wait_for()
     _turns_done(page, 2)
     assert "Approval needed" in approval.inner_text()
-    assert "4 assets" in approval.inner_text() and "20 trials" in approval.inner_text()
+    said = approval.inner_text()
+    assert "Strategy search on AAPL, JNJ, KO and XOM" in said and "20 trials" in said
     with server.client() as client:
         pending = client.get(f"/v1/threads/{thread_id}").json()["pending"]
     assert pending is not None and pending["request"]["budget"]["max_trials"] == 20

@@ -208,14 +208,14 @@ def test_a_stated_vol_target_is_kept_not_searched_around(
     pending = session.send(text).pending
     assert pending is not None
     assert pending["request"]["search_space"]["target_vol"] == pytest.approx(target)
-    assert f"target vol {target * 100:g}% (fixed)" in pending["summary"]
+    assert f"volatility target {target * 100:g}% (fixed)" in pending["summary"]
 
 
 def test_a_range_of_vol_targets_is_searched(session: ChatSession) -> None:
     pending = session.send("search target vols between 8% and 14% on AAPL KO PG").pending
     assert pending is not None
     assert pending["request"]["search_space"]["target_vol"] == {"low": 0.08, "high": 0.14}
-    assert "target vol 8%-14%" in pending["summary"]
+    assert "volatility target 8%-14%" in pending["summary"]
 
 
 @pytest.mark.parametrize(

@@ -245,10 +245,10 @@ def test_a_second_limit_or_weighting_adds_to_the_first_and_the_question_asked_is
 ) -> None:
     """ "cap CVaR at 3%" after "cap the drawdown at 20%" keeps both; "too" adds a scenario's
     weight, "instead" replaces it; the search asked about the vol target keeps the target-vol
-    rule ("weight function inverse vol (fixed)") through every change."""
+    rule ("weight rule inverse volatility (fixed)") through every change."""
     session = _session()
     drafted = _waiting_search(session)
-    assert "weight function inverse vol (fixed)" in drafted["summary"]
+    assert "weight rule inverse volatility (fixed)" in drafted["summary"]
     for change in ("cap the drawdown at 20%", "cap CVaR at 3%", "weight the bear scenario double",
                    "weight the high vol scenario double too"):  # fmt: skip
         turn = session.send(change)
@@ -260,7 +260,9 @@ def test_a_second_limit_or_weighting_adds_to_the_first_and_the_question_asked_is
         request["scenario_weights"]["bear"] == 2.0
         and request["scenario_weights"]["high_vol"] == 2.0
     )
-    assert "weight function inverse vol (fixed)" in turn.pending["summary"], turn.pending["summary"]
+    assert "weight rule inverse volatility (fixed)" in turn.pending["summary"], turn.pending[
+        "summary"
+    ]
     weights = session.send("weight the low vol scenario double instead").pending["request"]
     assert {n for n, w in weights["scenario_weights"].items() if w > 1} == {"low_vol"}
 

@@ -12,19 +12,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agents.chat import RequestDraft
-from graphs.chat_search import describe_request, request_from_draft
+from graphs.chat_search import NAMED_AT_MOST, describe_request, request_from_draft
 from graphs.request import DEFAULT_SPACE
 from quant.horizons import MAX_LOOKBACK
 from quant.regime_names import REGIME_NAMES
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
+from services.formatting import listed
+from services.market_data.providers import sp500_assets
 
 
 def test_the_target_vol_setting_searches_the_target_vol_rule() -> None:
     request = request_from_draft(RequestDraft(focus=["target_vol"]))
     assert request.search_space["weight_function"] == "inverse_vol"
     assert request.search_space["target_vol"] == DEFAULT_SPACE["target_vol"]
-    assert "weight function inverse vol (fixed)" in describe_request(request)
+    assert "weight rule inverse volatility (fixed)" in describe_request(request)
 
 
 def test_a_weight_function_the_user_opens_is_searched() -> None:
@@ -43,7 +45,7 @@ def test_a_weight_function_the_user_opens_is_searched() -> None:
 def test_one_vol_target_is_fixed_and_a_range_searched(target: float, width: float) -> None:
     one = request_from_draft(RequestDraft(target_vol_range=[target, target]))
     assert one.search_space["target_vol"] == target
-    assert f"target vol {target * 100:.4g}% (fixed)" in describe_request(one)
+    assert f"volatility target {target * 100:.4g}% (fixed)" in describe_request(one)
     if width > 0.001:
         ends = request_from_draft(RequestDraft(target_vol_range=[target + width, target]))
         assert ends.search_space["target_vol"] == {"low": target, "high": target + width}
@@ -110,3 +112,18 @@ def test_the_approval_names_scenarios_in_words(
     said = describe_request(request_from_draft(draft))
     assert not re.search(r"\b(?:high|low)_vol\b", said), said
     assert "high-volatility" in said and "low-volatility" in said, said  # every scenario searched
+
+
+@given(st.lists(st.sampled_from(sp500_assets()), min_size=1, max_size=20, unique=True))
+def test_the_approval_names_the_stocks_searched(universe: list[str]) -> None:
+    """ "Strategy search on 3 assets": the approval did not say which; now each stock up to
+    `NAMED_AT_MOST`, else their count and the first three."""
+    said = describe_request(request_from_draft(RequestDraft(universe=universe)))
+    if len(universe) <= NAMED_AT_MOST:
+        assert said.startswith(f"Strategy search on {listed(universe)}, "), said
+    else:
+        shown = ", ".join(universe[:3])
+        assert said.startswith(
+            f"Strategy search on {len(universe)} stocks ({shown} and {len(universe) - 3} more), "
+        ), said
+    assert "target vol" not in said and "inverse_vol" not in said, said

@@ -42,5 +42,5 @@ def test_a_volatility_cap_bounds_the_targets_searched(
     rules = turn.pending["request"]["search_space"]["weight_function"]
     assert rules == {"choices": ["inverse_vol", "sigmoid"]}, rules  # the rules a target binds
     summary = turn.pending["summary"]
-    assert f"target vol {cap / 2:g}%-{cap:g}%" in summary, summary
+    assert f"volatility target {cap / 2:g}%-{cap:g}%" in summary, summary
     assert "volatility limit" not in summary, summary

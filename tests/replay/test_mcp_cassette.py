@@ -96,7 +96,9 @@ def test_a_search_the_model_asks_for_waits_for_the_owner_s_approval(
     assert second["replies"] == []  # the model made the call; nothing answered for the owner
     (drafted,) = second["drafted"]
     assert drafted["status"] == "pending_approval"
-    assert drafted["summary"].startswith("Strategy search on 4 assets, 2010-01-01 to 2022-12-28")
+    assert drafted["summary"].startswith(
+        "Strategy search on AAPL, JNJ, KO and XOM, 2010-01-01 to 2022-12-28"
+    )
     assert "20 trials" in drafted["summary"] and "bear 2" in drafted["summary"]
     # after the session the server still says so, and nothing ran on the model's word
     assert replayed["result"]["drafts"] == [{"tool": "draft_strategy_search", **drafted}]
