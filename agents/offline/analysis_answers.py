@@ -556,19 +556,25 @@ def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             f"(risk-free rate {rate}), maximum drawdown {pct(row['max_drawdown'])}, {level} "
             f"CVaR {pct(row['cvar'], 2)}; weights {_weights(row['largest_weights'])}."
         )
-    best = data.get("best") or {}
-    for key, what in (
-        ("highest_sharpe_ratio", "the highest Sharpe ratio"),
-        ("lowest_cvar", f"the lowest {level} CVaR"),
-        ("lowest_volatility", "the lowest volatility"),
-        ("lowest_max_drawdown", "the lowest maximum drawdown"),
-    ):
-        if key in best:
-            called = _portfolio_called(best[key])
-            lines.append(f"{called[:1].upper()}{called[1:]} has {what}.")
+    if leaders := _leaders(data.get("best") or {}, level):
+        lines.append(leaders[:1].upper() + leaders[1:] + ".")
     for method, why in (data.get("not_built") or {}).items():
         lines.append(f"Not built: {method_name(method)} ({why}).")
     return " ".join(lines)
+
+
+def _leaders(best: dict[str, str], level: str) -> str:
+    """Which compared portfolio leads on each measure, each said once ("the risk-parity
+    portfolio has the highest Sharpe ratio and the lowest 95% CVaR; the min-volatility ...")."""
+    leads: dict[str, list[str]] = {}
+    for key, what in (("highest_sharpe_ratio", "the highest Sharpe ratio"),
+                      ("lowest_cvar", f"the lowest {level} CVaR"),
+                      ("lowest_volatility", "the lowest volatility"),
+                      ("lowest_max_drawdown", "the lowest maximum drawdown")):  # fmt: skip
+        if key in best:
+            leads.setdefault(best[key], []).append(what)
+    said = [f"{_portfolio_called(name)} has {listed(what)}" for name, what in leads.items()]
+    return "; ".join(said)
 
 
 def _beside_lines(rows: list[dict[str, Any]], against: tuple[str, ...]) -> list[str]:
