@@ -44,7 +44,6 @@ from services.formatting import (
     parameter,
     scenario,
 )
-from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
 from services.work_bounds import BusyError, WorkBound
 from settings import Settings
 from store import Store
@@ -167,7 +166,9 @@ def _universe_said(universe: Sequence[str] | None) -> str:
     """The stocks a search is on, as its approval says them: "KO, PEP and XOM" (up to
     `NAMED_AT_MOST`), else "20 stocks (AAPL, AMD, BAC and 17 more)"; when none is given, the
     market data's first `DEFAULT_UNIVERSE_SIZE` stocks (`default_universe`)."""
-    if not universe:
+    if not universe:  # the market data's module loads pandas: only for this case
+        from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
+
         return f"every stock of the market data (up to {DEFAULT_UNIVERSE_SIZE})"
     if len(universe) <= NAMED_AT_MOST:
         return listed(list(universe))
