@@ -477,15 +477,15 @@ WHOLE_UNIVERSE = patterns.compile(
 
 EXCLUDED_BEFORE = patterns.compile(
     r"(?:\bex|\bexcluding|\bexclude|\bexcept(?: for)?|\bwithout|(?<!why )(?<!why is there )"
-    r"(?:\bnot|\bno|\bnothing in)|"
+    r"(?:\bnot|\bno|\bnothing in)|\binstead of|\bin place of|\brather than|\b(?:substitut(?:e|ed|ing)|(?:swap|switch|rotate|put|bring)\s+in)\s+[¤§]+\s+for|"
     r"\bdrop(?:ping)?|\bremove|\bremoving|\btake out|\btaking out|\bminus|\bskip(?:ping)?|"
     r"\bleave out|\bleaving out|\bother than|\bsell|\bswap(?:ping)?|\breplace|\breplacing|"
     r"\bexchange|\bditch|\bavoid(?:ing)?|(?:\ball|\bevery|\beverything|~+)(?:\s+(?:stocks?|names?|"
     r"tickers?))?\s+but)\s+(?:the\s+)?(?:[¤§]+\s*(?:,|and|&|or|/)?\s*)*$"
 )
-"""Words before a subject (or a list of them) that leave it out; a phrase read before (masked)
-ends the list ("all but AAPL, tech at most 10%, AMD and BAC at most 5%": AMD is held). "Why no
-XOM?" asks why, and leaves nothing out."""
+"""Words before a subject (or a list of them) that leave it out, a swap's name taken out too ("use
+JNJ instead of XOM", "substitute JNJ for XOM"); a phrase read before (masked) ends the list ("all
+but AAPL, tech at most 10%, AMD and BAC at most 5%": AMD is held). "Why no XOM?" leaves none out."""
 EXCLUDED_AFTER = patterns.compile(r"^\s+out\b(?!\s+of)")
 
 NUMBER_WORDS = {
