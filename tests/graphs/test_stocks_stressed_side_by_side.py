@@ -116,6 +116,36 @@ def test_which_stocks_are_good_in_a_bear_market_ranks_every_stock(asked: str) ->
     _check_ranked(reply, stocks)
 
 
+ADVICE = st.sampled_from(("what should I buy", "what would you hold", "what stocks should we own",
+                          "which names should I pick", "what should I be in"))  # fmt: skip
+DOWNTURNS = st.sampled_from(("for a bear market", "in a bear market", "if we hit a bear market",
+                             "if a recession is coming", "in a recession", "during a downturn",
+                             "before the next recession"))  # fmt: skip
+
+
+@settings(max_examples=6, deadline=None)
+@given(advice=ADVICE, downturn=DOWNTURNS,
+       named=st.one_of(st.just([]), st.lists(st.sampled_from(STOCKS_ASKED), min_size=3,
+                                             max_size=3, unique=True)))  # fmt: skip
+def test_what_to_hold_for_a_bear_market_ranks_each_stock(
+    advice: str, downturn: str, named: list[str]
+) -> None:
+    """ "What should I buy for a bear market?", "what would you hold if a recession is coming?",
+    "of KO, PEP and XOM, what should I hold in a bear market?": each stock of the universe (or
+    of those named) held alone in the bear case, ranked. Before: the bear scenario's mean return
+    and volatility of the stocks held together ("bear: mean return -3.1%, volatility 28.7%")."""
+    session = ChatSession(f"side-{uuid.uuid4().hex}", settings=Settings())
+    among = f"of {named[0]}, {named[1]} and {named[2]}, " if named else ""
+    turn = session.send(f"{among}{advice} {downturn}?")
+    assert turn.pending is None, turn.pending
+    reply = turn.replies[-1]
+    listed = re.match(r"Stress test of (.+?), each on its own\.", reply)
+    assert listed is not None, reply
+    stocks = re.split(r", | and ", listed[1])
+    assert stocks == sorted(named or default_universe()), reply
+    _check_ranked(reply, stocks)
+
+
 @settings(max_examples=3, deadline=None)
 @given(stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=3, max_size=3, unique=True),
        asked=st.sampled_from(("which one of them would lose least in a 2008 crash?",

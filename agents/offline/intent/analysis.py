@@ -45,6 +45,7 @@ from agents.offline.intent.stress_reading import (
     BEAR_CASE,
     STRESS,
     bear_market_asked,
+    downturn_as_bear,
     episodes_named,
     market_move_named,
     past_downturns_asked,
@@ -555,7 +556,7 @@ def read_analysis(
     """The analysis question of the parsed message (see the module docstring), or None;
     `subject_in_thread`: the conversation has a subject (a portfolio, weights or stocks) that a
     question naming none is about."""
-    low = normalised(intent.text)
+    low = downturn_as_bear(normalised(intent.text))  # "what to hold if a recession comes?"
     if not measures_named(low) and (covered := covered_group(intent, low)) is not None:
         return _base("coverage", intent, groups=covered)
     if not measures_named(low) and (names := names_covered(intent, low)):
@@ -571,12 +572,11 @@ def read_analysis(
     asked = asked or _beside_held(intent, low, capital)
     if (asked := asked or _backtest(intent, low, capital)) is not None:
         return asked
-    weights = intent.weights
     if _PROBABILITY.search(low) and _LOSS.search(low):
         threshold = _THRESHOLD.search(low)
         value = next((g for g in threshold.groups() if g), None) if threshold else None
         return _base(
-            "loss_probability", intent, weights=weights, capital=capital,
+            "loss_probability", intent, weights=intent.weights, capital=capital,
             threshold=None if value is None else fraction(value), horizon=horizon_sessions(low),
             bear_case=bool(BEAR_CASE.search(low)), scenarios=intent.scenarios,
         )  # fmt: skip
@@ -589,7 +589,7 @@ def read_analysis(
     bear_case = bool(_BEAR_CASE_SAID.search(low))
     if move is not None or episodes or bear_case or (stress and (bear or "stress" in low)):
         return _base(
-            "stress", intent, weights=weights, capital=capital, market_move=move,
+            "stress", intent, weights=intent.weights, capital=capital, market_move=move,
             episodes=episodes, bear_case=bear, horizon=horizon_sessions(low),
             ranked=stocks_compared(intent, low),
         )  # fmt: skip

@@ -23,6 +23,7 @@ __all__ = [
     "BEAR_CASE",
     "STRESS",
     "bear_market_asked",
+    "downturn_as_bear",
     "episodes_named",
     "market_move_named",
     "stocks_chosen",
@@ -187,17 +188,50 @@ _GOOD_OR_BEST = patterns.compile(
 )
 
 
+_WHAT_TO_HOLD = patterns.compile(
+    r"^\W*(?:so\W+|and\W+|ok(?:ay)?\W+)?(?:(?:of|among|from)\s+[^?!.;]{1,120}?,\s*)?"
+    r"(?:what|which)\s+(?:stocks?\s+|names?\s+|shares\s+"
+    r"|equities\s+)?(?:should|would|could|can|do|must)\s+(?:i|we|you)\s+(?:buy|hold|own|pick"
+    r"|choose|add|keep|favou?r|be\s+in|get\s+into)\b"
+    r"|\b(?:good|best|safe|safest|defensive)\s+(?:stocks|names|shares|equities|picks)\s+(?:for"
+    r"|in|during|to\s+(?:hold|own|buy))\b"
+)
+"""Advice asked on what to hold ("what should I buy for a bear market?", "what would you hold if
+a recession is coming?", "best stocks for a bear market"): answered by each stock's own bear
+case, ranked, as "which stocks are good in a bear market?" is."""
+_A_DOWNTURN = patterns.compile(
+    r"\b(?:in|during|through|for|before)\s+(?:a|an|another|the\s+next)\s+(?:recession|downturn"
+    r"|slump)\b|\b(?:if|when|once|in\s+case)\s+(?:a|another|the\s+next)\s+(?:recession"
+    r"|downturn|slump)\s+(?:is\s+coming|comes|hits|arrives|starts|begins|happens)\b"
+)
+"""A recession or a downturn said in the singular: the bear case when advice is asked."""
+
+
+def downturn_as_bear(low: str) -> str:
+    """`low` with a recession or a downturn said in the singular read as a bear market when it
+    asks what to hold ("what would you hold if a recession is coming?"); otherwise `low`."""
+    if not _WHAT_TO_HOLD.search(low):
+        return low
+    return _A_DOWNTURN.sub(" in a bear market ", low)
+
+
 def stocks_chosen(low: str) -> bool:
     """Whether the message chooses among the universe's stocks by how each would do in a bear
     market ("which stocks are good in a bear market?", "which of the stocks would hold up best
-    in a bear market?", "which names would lose least in a bear market?"); not beside a
-    search, a measure, the index or a window (`_ELSEWHERE`: "which stocks have the lowest
-    volatility in a bear market?" is the measure's)."""
+    in a bear market?", "which names would lose least in a bear market?") or asks what to hold
+    for one (`_WHAT_TO_HOLD`: "what should I buy for a bear market?", "what would you hold if a
+    recession is coming?"); not beside a search, a measure, the index or a window
+    (`_ELSEWHERE`: "which stocks have the lowest volatility in a bear market?" is the
+    measure's)."""
+    low = _IF_A_BEAR_MARKET.sub(" in a bear market ", downturn_as_bear(low))
+    if _ELSEWHERE.search(_HISTORY_SINCE.sub(" ", low)):
+        return False
+    if _WHAT_TO_HOLD.search(low):
+        return bool(_A_BEAR_MARKET.search(low))
     return bool(
         _WHICH_STOCKS.search(low)
         and _A_BEAR_MARKET.search(low)
         and (_WOULD_DO.search(low) or _GOOD_OR_BEST.search(low))
-        and not _ELSEWHERE.search(_HISTORY_SINCE.sub(" ", low))
     )
 
 
@@ -324,6 +358,7 @@ def stocks_compared(intent: Intent, low: str) -> bool:
     return bool(
         _SIDE_BY_SIDE.search(low)
         or ((either or _WHICH.search(low)) and _COMPARATIVE.search(low))
+        or stocks_chosen(low)  # "what should I hold of KO, PEP and XOM for a bear market?"
         or any(names(m[1]) for m in _AGAINST.finditer(low))  # "do against KO (Coke) in 2008"
         or HEAD_TO_HEAD.search(low)
     )
