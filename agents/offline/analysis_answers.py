@@ -44,7 +44,7 @@ from agents.offline.stress_ranking import (
 from agents.offline.weighted_adds import share_words
 from services.formatting import count, listed
 
-__all__ = ["ANSWERS", "group_name", "groups_answer"]
+__all__ = ["ANSWERS", "group_name", "groups_answer", "portfolio_called"]
 
 SCENARIO_NAMES = {
     "bull": "bull",
@@ -432,7 +432,7 @@ _MEASURE_WORDS = {
 }
 
 
-def _portfolio_called(name: str) -> str:
+def portfolio_called(name: str) -> str:
     """A compared portfolio as a subject: "the HRP portfolio", "the portfolio with KO", "KO
     held alone", "your portfolio"."""
     if name == GIVEN or name.startswith("with "):
@@ -456,7 +456,7 @@ def _verdict(data: dict[str, Any], measure: str, level: str) -> str:
         for row in data["rows"]
     )
     return (
-        f"On the {what} you asked about, {_portfolio_called(best)} has the {direction} ({values})."
+        f"On the {what} you asked about, {portfolio_called(best)} has the {direction} ({values})."
     )
 
 
@@ -573,7 +573,7 @@ def _leaders(best: dict[str, str], level: str) -> str:
                       ("lowest_max_drawdown", "the lowest maximum drawdown")):  # fmt: skip
         if key in best:
             leads.setdefault(best[key], []).append(what)
-    said = [f"{_portfolio_called(name)} has {listed(what)}" for name, what in leads.items()]
+    said = [f"{portfolio_called(name)} has {listed(what)}" for name, what in leads.items()]
     return "; ".join(said)
 
 
@@ -581,11 +581,9 @@ def _beside_lines(rows: list[dict[str, Any]], against: tuple[str, ...]) -> list[
     """How each compared row not among the stocks `against` (the conversation's portfolio, or
     each of its stocks) stands against them on volatility and maximum drawdown."""
     risks = {r["portfolio"]: (r["volatility"], r["max_drawdown"]) for r in rows}
-    others = {_portfolio_called(n): v for n, v in risks.items() if n in against}
+    others = {portfolio_called(n): v for n, v in risks.items() if n in against}
     return [
-        beside_verdict(_portfolio_called(n), v, others)
-        for n, v in risks.items()
-        if n not in against
+        beside_verdict(portfolio_called(n), v, others) for n, v in risks.items() if n not in against
     ]
 
 

@@ -34,7 +34,9 @@ from agents.offline.chat_intent import (
     user_texts,
     written_by_user,
 )
+from agents.offline.comparison_pick import pick_sentence
 from agents.offline.estimate_policies import estimate_answer
+from agents.offline.follow_up_subjects import change_subject
 from agents.offline.formats import money_text
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
@@ -400,7 +402,7 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         return None
     if change.holdings is not None and tool != "optimize_portfolio":
         return None
-    if change.strategy and (
+    if (change.strategy or change.percent is not None) and (
         tool not in _STRATEGY_TOOLS or (change.scenarios and tool != "estimate_strategy")
     ):
         return None
@@ -440,12 +442,11 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         before = args.get("rebalance") or "monthly"
         args["rebalance"] = change.cadence
         edit.changes.append(f"rebalanced {change.cadence} instead of {before}")
-    if change.subject:
-        if "universe" not in args or args.get("weights") or args.get("portfolio_id"):
-            return None  # a portfolio of given weights is no question about other names
-        before = ", ".join(str(t) for t in args["universe"])
-        args["universe"] = list(change.subject)
-        edit.changes.append(f"{', '.join(change.subject)} instead of {before}")
+    if change.subject:  # a portfolio of given weights is no question about other names
+        given = bool(_parsed(request.text).weights)
+        if (subject := change_subject(args, change.subject, given)) is None:
+            return None
+        edit.changes.append(subject)
     if names_changed:
         stats, problem = _change_names(edit, inp, args)
         if stats is not None or problem is not None:
@@ -476,7 +477,8 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
         ("lookback", change.lookback, "lookback {} sessions", "g"),
     ]
     if tool in _STRATEGY_TOOLS:
-        settings.append(("target_vol", change.target_vol, "target vol {}", ".1%"))
+        target = change.target_vol if change.target_vol is not None else change.percent
+        settings.append(("target_vol", target, "target vol {}", ".1%"))
     if change.cadence and tool in _STRATEGY_TOOLS:
         settings.append(("rebalance_every", CADENCE_SESSIONS[change.cadence], "rebalanced every {} sessions", "g"))  # fmt: skip
     for key, value, words, shown in settings:
@@ -569,9 +571,9 @@ def _answer(edit: Edit, data: dict[str, Any]) -> str:
             + left_out
         )
     if tool == "compare_portfolios":
-        return ANSWERS["compare"](
-            data, AnalysisAsk("compare", tool, judged_on=edit.change.judged_on)
-        )
+        judged = None if edit.change.picked else edit.change.judged_on  # the pick says its own
+        text = ANSWERS["compare"](data, AnalysisAsk("compare", tool, judged_on=judged))
+        return f"{pick_sentence(data)} {text}" if edit.change.picked else text
     if tool in _KINDS:
         kind = _KINDS[tool]
         asked = read_analysis(_parsed(edit.request.text), known_tickers())

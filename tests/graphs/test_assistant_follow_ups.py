@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
 from quant import load_sp500_index, load_sp500_prices, to_returns
@@ -201,3 +203,54 @@ def test_a_build_on_the_conversation_s_stocks_keeps_its_window(
     builds = [a for n, a in _calls(session, since) if n == "optimize_portfolio"]
     assert len(builds) == 2 and {(a.get("start"), a.get("end")) for a in builds} == {window}, builds
     assert "Not used: the window" not in reply, reply
+
+
+PERCENT_ALONE = ("what about {p}%?", "try {p}% instead", "what if I used {p}% instead?",
+                 "and {p}%?", "how about {p}% then", "let's try {p}%")  # fmt: skip
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(first=st.integers(8, 20), then=st.integers(5, 25), said=st.sampled_from(PERCENT_ALONE))
+def test_a_percentage_alone_after_a_strategy_is_its_volatility_target(
+    offline_data_dir: Path, first: int, then: int, said: str
+) -> None:
+    """ "What about 10%?" after a backtest of a 15% volatility target: the backtest again at 10%,
+    the same numbers as asking for it outright. Before: the market read or help text, and "Not
+    used: the 10%"."""
+    if then == first:
+        then = first + 1
+    session = ChatSession(f"pct-{first}-{then}", settings=Settings())
+    session.send(f"backtest a {first}% vol target on AAPL, MSFT and KO, monthly rebalance")
+    before = len(session.history())
+    reply = session.send(said.format(p=then)).replies[-1]
+    ((name, args),) = _calls(session, before)
+    assert name == "backtest_strategy" and args["config"]["target_vol"] == pytest.approx(then / 100)
+    head = f"Changed from your previous request: target vol {then:.1f}% instead of {first:.1f}%. "
+    assert reply.startswith(head), reply
+    outright = ChatSession(f"pct-outright-{then}", settings=Settings())
+    asked = outright.send(f"backtest a {then}% vol target on AAPL, MSFT and KO, monthly rebalance")
+    assert reply.removeprefix(head) == asked.replies[-1]
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(names=st.lists(st.sampled_from([*FIVE, "JNJ", "PEP"]), min_size=3, max_size=3,
+                      unique=True),
+       question=st.sampled_from(("what's the max drawdown of {} over the last 3 years?",
+                                 "what is the 95% CVaR of {} since 2019?")),
+       again=st.sampled_from(("what about {}?", "same for {}", "and for {}?")))  # fmt: skip
+def test_the_question_of_names_asked_again_of_another_keeps_its_window(
+    offline_data_dir: Path, names: list[str], question: str, again: str
+) -> None:
+    """ "What's the max drawdown of AAPL over the last 3 years?" then "what about MSFT?": the same
+    risk report of MSFT over the same window, as asking it outright. Before: the market read of
+    MSFT over the default window and "Not used: the window last 3 years"."""
+    first, other, second = names
+    session = ChatSession(f"again-{first}-{other}", settings=Settings())
+    session.send(question.format(f"{first} and {second}" if "CVaR" in question else first))
+    reply = session.send(again.format(other)).replies[-1]
+    assert reply.startswith("Changed from your previous request: "), reply
+    outright = ChatSession(f"again-outright-{other}", settings=Settings())
+    asked = outright.send(question.format(other)).replies[-1]
+    assert reply.split(". ", 1)[1] == asked, reply

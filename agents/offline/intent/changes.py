@@ -55,11 +55,13 @@ class Change:
     the confidence `level` and the `horizon` (sessions) of a risk measure ("and at 99?", "and
     over 10 days?"), trading costs (`cost_bps`: "same with 20 bps costs"), and a strategy's
     `leverage`, `lookback`, volatility target (`target_vol`, a fraction: "make the target 15%",
-    "try 8% volatility instead") and the `scenarios` an estimate is asked in ("and with 2x
+    "try 8% volatility instead"; `percent`, a percentage said alone, is one too for a strategy:
+    "what about 10%?", "try 12% instead") and the `scenarios` an estimate is asked in ("and with 2x
     leverage?", "what about the bear case?"), the `capital` (currency: "what about $20,000?"), the
     number of stocks a portfolio holds (`holdings`: "what about 8 stocks?"), and the names asked about in place of the request's
     (`subject`: "and for KO?", "same for the banks"), and the measure a comparison is asked to be
-    judged on (`judged_on`: "which has the lower CVaR?" after portfolios were compared)."""
+    judged on (`judged_on`: "which has the lower CVaR?" after portfolios were compared; `picked`
+    when none is named: "which one would you pick?")."""
 
     intent: Intent
     start: str | None = None
@@ -78,11 +80,13 @@ class Change:
     leverage: float | None = None
     lookback: int | None = None
     target_vol: float | None = None
+    percent: float | None = None
     capital: float | None = None
     holdings: int | None = None
     scenarios: tuple[str, ...] = ()
     subject: tuple[str, ...] = ()
     judged_on: str | None = None
+    picked: bool = False
 
     @property
     def strategy(self) -> bool:
@@ -183,6 +187,13 @@ _WHICH_ONE = patterns.compile(
     r"(?:has|had|gives?|gave|is|was|shows?|carries|comes out with)\b"
 )
 """A question about which of the portfolios just compared is better on a measure."""
+_PICK = patterns.compile(
+    r"^\s*(?:and\s+|so\s+|ok(?:ay)?\W+)?which(?:\s+one|\s+of\s+(?:them|these|those|the\s+(?:two|three"
+    r"|portfolios)))?\s+(?:(?:would|should|do|did)\s+(?:you|i|we)\s+(?:pick|choose|go\s+with"
+    r"|recommend|prefer|use|take)\b|is\s+(?:the\s+)?(?:better|best)\b)"
+)
+"""Which of the portfolios just compared to pick, no measure named ("which one would you pick?",
+"which is better?"): judged on the Sharpe ratio, said as the choice made (`picked`)."""
 FOLLOW_UP_OPENING = patterns.compile(
     r"^\s*(?:and|now|also|plus|then|same|what about|how about|try)\b"
 )
@@ -226,6 +237,21 @@ target 15%", "now with a 9% target")."""
 _TARGET_WORDS = patterns.compile(r"\bvol(?:atility)?\b|\btarget\w*")
 
 
+_PERCENT_ALONE = patterns.compile(
+    r"^\W*(?:(?:and|so|ok(?:ay)?|then)\W+)?(?:what about|how about|try|let'?s (?:try|do|use|go with)"
+    r"|what if (?:i|we|you) (?:used|use|tried|try|went with|go with|picked|took|targeted)|use"
+    r"|make it|go with)?\s*(?:(?:at|with|a)\s+)?(\d{1,2}(?:\.\d+)?)\s*%\s*(?:instead|then|now"
+    r"|this time)?\s*[?.!]*\s*$"
+)
+"""A percentage said alone as a follow-up ("what about 10%?", "try 12% instead", "what if I used
+10% instead?"): after a strategy, its volatility target."""
+
+
+def _percent_alone(low: str) -> float | None:
+    match = _PERCENT_ALONE.match(low)
+    return None if match is None else fraction(match.group(1))
+
+
 def _target_vol(intent: Intent, low: str) -> float | None:
     if intent.target_vol is not None:
         return intent.target_vol
@@ -252,9 +278,12 @@ def read_change(intent: Intent) -> Change | None:
     )  # not "add 5% PFE, 5% MRK"
     if intent.intent in _NOT_CHANGES or given or intent.portfolio_ids or RUN_ID.search(low):
         return None  # a portfolio or a search named by its id is a subject of its own
-    if _WHICH_ONE.search(low) and not (intent.tickers or intent.sectors or intent.methods):
+    which = _WHICH_ONE.search(low) or _PICK.search(low)
+    if which and not (intent.tickers or intent.sectors or intent.methods):
         judged = judged_measure(intent.text)  # "which has the lower CVaR?": the comparison's
-        return None if judged is None else Change(intent=intent, judged_on=judged)
+        if judged is None and not _PICK.search(low):
+            return None
+        return Change(intent=intent, judged_on=judged or "sharpe_ratio", picked=judged is None)
     swaps_subject = bool(intent.tickers) and not intent.adds and FOLLOW_UP_OPENING.search(low)
     if intent.all_tickers or (intent.tickers and not intent.adds and not swaps_subject):
         return None
@@ -277,14 +306,15 @@ def read_change(intent: Intent) -> Change | None:
         added_weights=tuple(shares.items()),
         criterion=criterion,
         dropped_groups=tuple(intent.limits.excluded_sectors),
-        level=_level(intent, low),
+        level=(level := _level(intent, low)),
         horizon=horizon,
         cost_bps=(
             float(cost.group(1)) if (cost := _COST.search(RATE_MOVE.sub(" ", low))) else None
         ),
         leverage=_leverage(low),
         lookback=_lookback(low),
-        target_vol=_target_vol(intent, low),
+        target_vol=(target := _target_vol(intent, low)),
+        percent=_percent_alone(low) if target is None and level is None else None,
         capital=capital_named(low),
         holdings=holdings_changed(low),
         scenarios=tuple(intent.scenarios),
@@ -294,7 +324,7 @@ def read_change(intent: Intent) -> Change | None:
         (change.window, change.method, change.cadence, change.limits, change.dropped,
          change.added, change.criterion, change.dropped_groups, change.level, change.horizon,
          change.cost_bps is not None, change.strategy, change.subject,
-         change.capital is not None, change.holdings is not None)
+         change.capital is not None, change.holdings is not None, change.percent is not None)
     )  # fmt: skip
     if change.scenarios:  # "how about high-volatility?" names a scenario, not a measure
         said = _HIGH_OR_LOW_VOL.sub(" ", said)
