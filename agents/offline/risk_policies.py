@@ -39,6 +39,7 @@ from agents.offline.formats import money_text, percent
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import groups_compared, judged_measure
 from agents.offline.intent.held import HELD_NAMED
+from agents.offline.intent.measures import CONTRIBUTIONS_ASKED
 from agents.offline.intent.typos import normalised
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import (
@@ -136,15 +137,7 @@ _RATIOS = (
 """The ratios of a risk report a question may name: its words, the report's key, the name."""
 
 
-_CONTRIBUTIONS_ASKED = patterns.compile(
-    r"\brisk[\s-]contributions?\b|\bcontributions? to (?:the |its |my )?(?:portfolio'?s? )?"
-    r"(?:risk|volatility)\b|\bcontribut\w* (?:the )?most (?:to )?(?:the |its |my )?(?:risk|volatility)\b"
-    r"|\bdrives? (?:the |its |my )?risk\b"
-    r"|\bbiggest (?:source of )?risk\b|\bwhere(?: is|'s) (?:the |its |my )?risk\b"
-    r"|\briskiest (?:holding|position|name|stock)\b"
-)
-"""A question about where a portfolio's risk comes from ("risk contributions", "which holding
-drives the risk?", "what's my biggest risk?")."""
+_RISKIEST_HOLDING = patterns.compile(r"\briskiest (?:holding|position|name|stock)\b")
 
 
 def contributions_sentence(d: dict[str, Any]) -> str:
@@ -154,7 +147,7 @@ def contributions_sentence(d: dict[str, Any]) -> str:
     if not isinstance(shares, dict) or not shares:
         return ""
     ranked = sorted(shares.items(), key=lambda item: -float(item[1]))
-    listed_shares = ", ".join(f"{name} {float(share):.1%}" for name, share in ranked)
+    listed_shares = ", ".join(f"{name} {percent(float(share), 1)}" for name, share in ranked)
     return (
         "Risk contributions (each holding's share of the portfolio's volatility; they sum to "
         f"100%): {listed_shares}: {ranked[0][0]} carries the most. "
@@ -167,7 +160,8 @@ def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
     it names (Sharpe and Sortino with the risk-free rate they used)."""
     span = d["date_range"]
     low = asked.lower()
-    text = contributions_sentence(d) if _CONTRIBUTIONS_ASKED.search(low) else ""
+    asks = CONTRIBUTIONS_ASKED.search(low) or _RISKIEST_HOLDING.search(low)
+    text = contributions_sentence(d) if asks else ""
     text += (
         f"At {100 * d['level']:g}% confidence the one-day VaR is {percent(d['var_historical'], 2)} "
         f"and the CVaR {percent(d['cvar_historical'], 2)} (historical); the maximum drawdown was "
@@ -347,5 +341,27 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
         about = reports[0].data.get("portfolio_id")
         sentence = risk_sentence(reports[0].data, intent.text)
         named = f"{portfolio_label(inp, about)}: " if about and not built else ""
+        if intent.equal_weight and not built and _EQUAL_BUILT.search(intent.text.lower()):
+            named = _equal_weight_head(reports[0].args.get("weights") or {}, reports[0].data)
         parts.append(named + sentence)
     return reply(" ".join(parts))
+
+
+_EQUAL_BUILT = patterns.compile(
+    r"\b(?:build|make|create|construct|give\s+me|show\s+me|set\s+up|want|need|suggest)\b"
+    r"|^\W*equal[\s-]?weight(?:ed|s)?\s+(?:portfolio\s+(?:of\s+)?)?[a-z$]"
+)
+"""An equal-weight portfolio asked for ("build an equal-weight portfolio of ...", "equal weight
+AAPL MSFT KO"), not measured beside another: said as the portfolio, then its risk."""
+
+
+def _equal_weight_head(weights: dict[str, float], d: dict[str, Any]) -> str:
+    """ "Equal-weight portfolio: AAPL 33.3%, KO 33.3%, MSFT 33.3% (each stock the same weight; no
+    optimizer). Annualised return 22.3%, Sharpe ratio 0.91 (risk-free rate 0%). " """
+    held = ", ".join(f"{t} {float(w):.1%}" for t, w in weights.items())
+    rate = 100 * float(d.get("risk_free_rate") or 0.0)
+    return (
+        f"Equal-weight portfolio: {held} (each stock the same weight; no optimizer). Annualised "
+        f"return {percent(d['annualised_return'])}, Sharpe ratio {float(d['sharpe_ratio']):.2f} "
+        f"(risk-free rate {rate:.4g}%). "
+    )

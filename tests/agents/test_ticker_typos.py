@@ -119,6 +119,34 @@ def test_a_fund_is_named_as_a_fund_not_given_stocks_spelled_alike(
     assert ("only as the market benchmark" in reply) == (ticker == "SPY")
 
 
+FUNDS = ("SPY", "TLT", "GLD", "IEF", "QQQ", "AGG", "VNQ")
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.lists(st.sampled_from(FUNDS), min_size=1, max_size=2, unique=True),
+    st.lists(st.sampled_from(sorted(KNOWN)), max_size=1),
+    st.sampled_from(("backtest {w}", "what's the CVaR of {w}?", "stress test {w} in a 2008 crash")),
+    st.booleans(),
+)
+def test_weights_on_tickers_the_data_lacks_are_refused_however_many_capitals(
+    funds: list[str], stocks: list[str], ask: str, shouted: bool
+) -> None:
+    """ "backtest 50% SPY 50% TLT": more capitals than words made the message unreadable for
+    tickers, and it ran a volatility-targeting backtest of the whole universe instead. Each ticker
+    after a weight is read as one: the ones the data lacks are named and nothing is computed."""
+    names = [*funds, *stocks]
+    share = 100 // len(names)
+    weights = " ".join(f"{share}% {t}" for t in names)
+    text = ask.format(w=weights)
+    session = ChatSession(f"funds-{'-'.join(names)}-{shouted}", settings=Settings())
+    turn = session.send(text.upper() if shouted else text)
+    reply = turn.replies[-1]
+    assert all(f"{fund} (" in reply for fund in funds), reply
+    assert "Nothing was computed" in reply, reply
+    assert not any(getattr(m, "tool_calls", None) for m in session.history()), reply
+
+
 @pytest.mark.parametrize(
     "text",
     ["give me the sortino of equal weight {g}", "build an hrp portfolio of {g} stocks",

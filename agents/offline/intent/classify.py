@@ -10,6 +10,7 @@ from agents.approval_words import decision_said
 from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.held import HELD_NAMED
+from agents.offline.intent.measures import CONTRIBUTIONS_ASKED
 from agents.offline.intent.names import IntentName
 from agents.offline.intent.regime_asked import regime_question
 from agents.offline.intent.scanner import Scanner
@@ -190,6 +191,7 @@ _CUES: dict[IntentName, list[tuple[re.Pattern[str], float]]] = {
     intent: [(patterns.compile(text), weight) for text, weight in cues]
     for intent, cues in _CUE_TEXTS.items()
 }
+_CUES["risk_report"].append((CONTRIBUTIONS_ASKED, 3.0))  # "where is my risk coming from?"
 """The cues of each intent, compiled."""
 
 

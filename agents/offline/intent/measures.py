@@ -8,12 +8,26 @@ from agents.offline.intent.held import HELD_NOUN
 from settings import patterns
 
 __all__ = [
+    "CONTRIBUTIONS_ASKED",
     "DRAWDOWN_ASKED",
     "INDEX_SHOWN",
     "MONEY_MADE_OR_LOST",
     "OF_EACH_STOCK",
     "measures_named",
 ]
+
+CONTRIBUTIONS_ASKED = patterns.compile(
+    r"\brisk[\s-]contributions?\b|\bcontributions? to (?:the |its |my )?(?:portfolio'?s? )?"
+    r"(?:risk|volatility)\b|\bcontribut\w* (?:the )?most(?: to (?:the |its |my |our )?(?:portfolio'?s? )?"
+    r"(?:risk|volatility))?\s*[?.!]*$|\bdrives? (?:the |its |my |our )?risk\b"
+    r"|\bbiggest (?:source of )?risk\b|\bwhere(?: is|'s| does) (?:the |its |my |our )?risk\b"
+    r"|\brisk concentration\b"
+    r"|\bhow concentrated\b[^.?!;]{0,40}?\brisk\b|\bconcentrat\w* of (?:the |its |my |our )?risk\b"
+)
+"""A question about where a portfolio's risk comes from ("risk contributions", "which holding
+drives the risk?", "what's my biggest risk?", "where is my risk coming from?", "how concentrated
+is my risk?", "which name contributes the most?"): each holding's share of its volatility. A
+risk report also gives them for "the riskiest holding" (a follow-up may drop it by that)."""
 
 VOLATILITY_WORD = r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?![\s_-]*target)"
 """Volatility named as a measure ("vol", "volatility"), not as a volatility target."""

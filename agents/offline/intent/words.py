@@ -153,6 +153,9 @@ def read_unknown_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
             token = match.group(1).rstrip(".")
             if token and token not in known_set and token not in _NOT_TICKERS:
                 found.setdefault(token, None)
+    for match in _WEIGHTED.finditer(text):  # "50% TLT": a ticker however the message is written
+        if (token := match.group(1).rstrip(".")) not in known_set and token not in _NOT_TICKERS:
+            found.setdefault(token, None)
     for token in [*_listed_words(text, known_set), *_mistyped_in_runs(text, known_set)]:
         found.setdefault(token, None)
     for ticker, _ in _company_names(text, whole=True):
@@ -161,6 +164,11 @@ def read_unknown_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+_WEIGHTED = patterns.compile(
+    r"(?<![\w.])\d{1,3}(?:\.\d+)?\s*%\s+(?:of\s+|in\s+)?\$?([A-Z][A-Z.]{0,5})\b"
+)
+"""An upper-case word after a weight ("50% TLT", "40% in GLD"): a ticker however many capitals
+the message has."""
 _WORD = patterns.compile(r"\b[A-Za-z][A-Za-z.]*\b")
 """A word of letters and dots."""
 _SHOUTED = patterns.compile(r"\$?\b([A-Z][A-Z.]{0,5})\b")
@@ -270,10 +278,12 @@ _METHODS: list[tuple[Method, str]] = [
         r"(?!\s+(?:portfolio|mix|allocation|basket|book|blend)\b))|\bgmv\b"
         r"|\blow[\s-]*(?:vol(?:atility)?|risk|variance)\s+(?:mix|portfolio|allocation|basket|book"
         r"|blend|weights?|weighting|version)\b"
-        # a defensive portfolio is read as the least volatile one (the reply names the method)
+        # a defensive portfolio is read as the least volatile one (the reply names the method);
+        # one held is described, not asked for ("I run a defensive book", "my conservative mix")
         r"|\b(?:(?:give|build|make|want|need|create|construct|get|design)\s+(?:me\s+|us\s+)?"
         r"(?:a|an|the)\s+(?:(?:less|least)[\s-]+risky|lower[\s-]+risk|less[\s-]+volatile|safer)"
-        r"|defensive|conservative|safest|safe|low[\s-]*beta)\s+(?:mix|portfolio|allocation"
+        r"|(?<!\brun a )(?<!\bmanage a )(?<!\bhave a )(?<!\bown a )(?<!\bhold a )(?<!\bmy )(?<!\bour )"
+        r"(?:defensive|conservative|safest|safe|low[\s-]*beta))\s+(?:mix|portfolio|allocation"
         r"|basket|book|blend)\b",
     ),
     (
