@@ -568,8 +568,9 @@ def unaccounted(
             for item in items
             if not named_as_not_used(item, turn.reply) and not _scenario_stated(item, turn.reply)
         ]
-    excluded = {str(i.value) for i in items if i.kind == "ticker" and i.excluded}
-    excluded |= {t for i in items if i.kind == "group" and i.excluded for t in _members(str(i.value), turn.vocab)}  # fmt: skip
+    said = (*items, *carried)  # "the whole universe excluding energy" carried: energy left out
+    excluded = {str(i.value) for i in said if i.kind == "ticker" and i.excluded}
+    excluded |= {t for i in said if i.kind == "group" and i.excluded for t in _members(str(i.value), turn.vocab)}  # fmt: skip
     found: list[Unaccounted] = []
     weights = [i for i in items if i.kind == "weight"]
     if weights:

@@ -372,6 +372,32 @@ def test_a_follow_up_carries_the_earlier_request_and_names_what_it_dropped(
         assert note.startswith("Not used:") and "from your earlier message" in note
 
 
+@PROPERTY
+@given(
+    st.one_of(st.sampled_from(GROUPS), st.lists(st.sampled_from(TICKERS), min_size=1, max_size=2,
+                                                unique=True).map(" and ".join)),
+    st.sampled_from(["the whole universe", "all stocks", "every stock"]),
+    st.sampled_from(["excluding", "except", "without"]),
+    st.sampled_from(["what's its beta?", "what is its volatility?", "and its max drawdown?"]),
+)  # fmt: skip
+def test_the_universe_asked_without_some_names_is_kept_as_asked_by_a_follow_up(
+    left_out: str, whole: str, word: str, follow: str
+) -> None:
+    """ "HRP of the whole universe excluding energy" then "what's its beta?": the measure of the
+    built portfolio is no universe narrowed. Before: "Not used: whole universe (the whole
+    universe) from your earlier message (the tools ran on fewer names)"."""
+    out = set(VOCAB.members(left_out)) & set(TICKERS) or set(left_out.split(" and "))
+    held = [t for t in TICKERS if t not in out]
+    first = f"give me the HRP weights for {whole} {word} {left_out}"
+    history = _thread(
+        first, {"universe": held, "method": "hrp"}, dict.fromkeys(held, 1 / len(held))
+    )
+    history.append(HumanMessage(follow))
+    uses = [ToolUse("asset_statistics", {"portfolio_id": "pf_a1b2c3"})]
+    result = account(history, uses, "Done.", VOCAB, _uses(history))
+    assert result.missing == [], (first, follow, result.missing)
+
+
 def _uses(history: list[BaseMessage]) -> list[ToolUse]:
     from graphs.ask_inputs import tool_uses
 
