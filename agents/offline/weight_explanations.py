@@ -21,7 +21,7 @@ from agents.offline.statistic_words import pct
 from services.formatting import listed
 from settings import patterns
 
-__all__ = ["WHY_WEIGHTS", "asks_why_weights", "explain_weights", "portfolio_to_explain"]
+__all__ = ["LEFT_OUT", "WHY_WEIGHTS", "asks_why_weights", "explain_weights", "portfolio_to_explain"]
 
 WHY_WEIGHTS = patterns.compile(
     r"\b(?:explain|justify|break down)\s+(?:this|the|my|that|our|its|these|those)\s+(?:[\w-]+\s+){0,3}"
@@ -41,6 +41,17 @@ WHY_WEIGHTS = patterns.compile(
 )
 """A question why a built portfolio's weights are what they are, or why it holds the stocks it
 holds, naming no stock."""
+LEFT_OUT = patterns.compile(
+    r"\bwhich\s+(?:stocks|names|ones|tickers|companies)\s+(?:did|does|has|have)\s+(?:it|you|the\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:portfolio|optimi[sz]er|build))\s+(?:leave\s+out|left\s+out|drop(?:ped)?"
+    r"|exclude[d]?|skip(?:ped)?|not\s+(?:hold|pick|use|buy|own))\b"
+    r"|\bwhat\s+(?:did|does|has)\s+(?:it|you)\s+(?:leave\s+out|left\s+out|drop(?:ped)?|exclude[d]?)\b"
+    r"|\bwhich\s+(?:stocks|names|ones|tickers)\s+(?:got|get|have|has|had)\s+(?:a\s+)?(?:zero|no|0\s*%?)"
+    r"(?:\s+weights?)?\b|\bwhich\s+(?:stocks|names|ones|tickers)\s+(?:are|were)\s+(?:left\s+out"
+    r"|excluded|dropped|at\s+zero|not\s+held)\b"
+)
+"""Which stocks a built portfolio holds none of ("which stocks did it leave out?", "which names
+got zero weight?"): said first, then why its weights are what they are."""
 _NAME = r"([a-z][a-z.]{0,5})"
 _WHY_NAMED = patterns.compile(
     rf"\bwhy\s+(?:is\s+there\s+)?(?:no|zero|nothing in|only|so much|so little)\s+(?:of\s+)?{_NAME}\b"
@@ -72,7 +83,7 @@ def asks_why_weights(intent: Intent, built: dict[str, Any] | None) -> bool:
         for word in match.groups()
         if word
     )
-    return bool(WHY_WEIGHTS.search(low) or named)
+    return bool(WHY_WEIGHTS.search(low) or LEFT_OUT.search(low) or named)
 
 
 RULES = {
@@ -141,7 +152,22 @@ def explain_weights(inp: PolicyInput, built: dict[str, Any], intent: Intent) -> 
     if failed is not None:
         return reply(f"I could not measure the portfolio to explain it: {failed.reason}")
     asked = list(dict.fromkeys([*intent.tickers, *intent.unknown_tickers, *intent.limits.excluded]))
-    return reply(_answer(built, done["portfolio_risk_report"], done["asset_statistics"], asked))
+    answer = _answer(built, done["portfolio_risk_report"], done["asset_statistics"], asked)
+    if LEFT_OUT.search(intent.text.lower()):  # "which stocks did it leave out?": those first
+        answer = f"{_left_out(built)} {answer}"
+    return reply(answer)
+
+
+def _left_out(built: dict[str, Any]) -> str:
+    """Which stocks of those it was built from the portfolio holds none of, in a sentence."""
+    weights: dict[str, float] = built["weights"]
+    none = sorted(t for t, w in weights.items() if w <= 0.0)
+    if not none:
+        return f"It leaves none out: it holds every one of the {len(weights)} stocks it was built from."
+    return (
+        f"It holds none of {listed(none)} ({len(none)} of the {len(weights)} stocks it was built "
+        f"from): the rule below gave {'it' if len(none) == 1 else 'them'} no weight."
+    )
 
 
 def _mean_correlations(statistics: dict[str, Any]) -> dict[str, float]:

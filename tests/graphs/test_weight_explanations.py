@@ -180,3 +180,35 @@ def test_more_stocks_than_the_correlations_cover_is_said(offline_data_dir: Path)
     assert "No mean correlation is shown: " in why and "not 20" in why, why
     [every] = answers_in_one_thread("correlation of all the stocks since 2020")
     assert "Each pair's correlation is not shown: " in every and "not 20" in every, every
+
+
+LEFT_OUT_ASKS = ("which stocks did it leave out?", "which names got zero weight?",
+                 "what did it drop?", "which ones were left out?",
+                 "which stocks did the portfolio exclude?")  # fmt: skip
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    stocks=st.lists(st.sampled_from(sorted(RETURNS.columns)), min_size=3, max_size=8, unique=True),
+    method=st.sampled_from(["max sharpe", "min vol", "HRP"]),
+    ask=st.sampled_from(LEFT_OUT_ASKS),
+)
+def test_which_stocks_a_build_left_out_are_said_first(
+    offline_data_dir: Path, stocks: list[str], method: str, ask: str
+) -> None:
+    """ "Which stocks did it leave out?" after a build was help text; now the stocks it holds
+    none of, read from the build's own weights (or that it leaves none out), then why."""
+    built, answer = answers_in_one_thread(f"build a {method} portfolio of {', '.join(stocks)}", ask)
+    shown = dict(re.findall(r"\b([A-Z]{1,5}) (\d+\.\d)%", built.split(" Expected return")[0]))
+    assert set(shown) == set(stocks), built
+    zero = sorted(t for t, w in shown.items() if float(w) == 0.0)
+    if zero:
+        said = re.match(r"It holds none of (.+?) \((\d+) of the (\d+) stocks", answer)
+        assert said is not None, answer
+        assert re.split(r", | and ", said[1]) == zero and int(said[2]) == len(zero), answer
+        assert int(said[3]) == len(stocks), answer
+    else:
+        assert answer.startswith(f"It leaves none out: it holds every one of the {len(stocks)}")
+    assert "Each stock's weight" in answer, answer
