@@ -159,10 +159,13 @@ def _held_weights(inp: PolicyInput) -> dict[str, float] | str:
 
 def _over_subject_window(ask: AnalysisAsk, subject: dict[str, Any]) -> bool:
     """Whether a question naming no window is over the one the conversation used its subject
-    over: statistics ("its beta"), and a backtest of weights an analysis used ("show the
-    yearly returns" after a backtest); not a backtest of a build (over its own window, it
-    would be in-sample)."""
-    return ask.kind == "statistics" or (ask.kind == "backtest_weights" and "weights" in subject)
+    over: statistics ("its beta"), and a backtest of the weights or stocks an analysis used
+    ("show the yearly returns" after a backtest, "how much would I have made with $50k?" after
+    KO's Sharpe ratio since 2015); not a backtest of a build (over its own window, it would be
+    in-sample)."""
+    return ask.kind == "statistics" or (
+        ask.kind == "backtest_weights" and "portfolio_id" not in subject
+    )
 
 
 _SIMULATED = ("loss_probability", "stress")

@@ -362,17 +362,17 @@ def _addition(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | 
     )  # fmt: skip
 
 
-def _backtest(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:
-    """A backtest of weights: asked as one ("backtest 60% AAPL 40% KO"), or a question on how
-    given weights would have done with a rebalancing cadence or costs ("how would 40 AAPL / 60
-    WMT have performed since 2016 with quarterly rebalancing"), or what a capital would have
-    made in them ("... investing $10,000 in MSFT in 2015?"; in an episode: its stress test)."""
+def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> AnalysisAsk | None:
+    """A backtest of weights: asked as one ("backtest 60% AAPL 40% KO"), a question on how given
+    weights would have done with a cadence or costs ("how would 40 AAPL / 60 WMT have performed
+    since 2016 with quarterly rebalancing"), or what a capital would have made in them, or in the
+    thread's portfolio when `held` ("how much would I have made with $100k?"; episodes: stress)."""
     cadence, costs = cadence_named(low), cost_bps(low)
     asked = _BACKTEST_SAID.search(low) and not _WEIGHT_STRATEGY.search(low)
     subject = intent.weights or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low)
     performed = bool(intent.weights) and _PERFORMED.search(low) and (cadence or costs)
     replayed = intent.episode is not None or episodes_named(low, False)  # named, not a year
-    made = capital and not replayed and _MONEY_MADE_OR_LOST.search(low) and subject
+    made = capital and not replayed and _MONEY_MADE_OR_LOST.search(low) and (subject or held)
     if (asked and (cadence or subject)) or performed or made:
         years = ("by_year",) if "by_year" in measures_named(low) else ()  # "... each year"
         return _base(
@@ -570,7 +570,7 @@ def read_analysis(
     asked = _comparison(intent, low, capital) or _portfolios_compared(intent, low, capital)
     asked = asked or _addition(intent, low, capital)
     asked = asked or _beside_held(intent, low, capital)
-    if (asked := asked or _backtest(intent, low, capital)) is not None:
+    if (asked := asked or _backtest(intent, low, capital, subject_in_thread)) is not None:
         return asked
     if _PROBABILITY.search(low) and _LOSS.search(low):
         threshold = _THRESHOLD.search(low)
