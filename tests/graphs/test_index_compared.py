@@ -1,5 +1,5 @@
 """Stocks set beside the market ("is AMD riskier than the market?", "is KO safer than the S&P
-500 in 2022?", "how volatile was AMD compared with the S&P 500?") are put in order with the
+500 in 2022?", "how risky is AMD compared to the market?" (a risk report of AMD alone before), "how volatile was AMD compared with the S&P 500?") are put in order with the
 S&P 500 index by volatility (and maximum drawdown when risk is asked), highest first; they
 were a read of the market. After a build, "is it riskier than the market?" sets the portfolio
 beside the index. The order and the values are checked against numpy over the index's own
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agents.offline.intent.targets import sector_tickers
@@ -32,6 +32,8 @@ RISK_ASKS = (
     "{s} vs the market in {y}: which is riskier?",
     "is {s} riskier than the overall market?",
     "is {s} safer than the S and P 500 in {y}?",
+    "how risky is {s} compared to the market?",
+    "how risky was {s} relative to the S&P 500 in {y}?",
 )
 VOLATILITY_ASKS = (
     "is {s} more volatile than the S&P 500?",
@@ -88,6 +90,8 @@ def _expected(tickers: list[str], year: int | None) -> dict[str, pd.Series]:
     ),
     year=st.integers(2008, 2022),
 )
+@example(ask=RISK_ASKS[-2], tickers=["AMD"], year=2020)  # a risk report of AMD alone before
+@example(ask=RISK_ASKS[-1], tickers=["KO", "XOM"], year=2022)
 def test_names_compared_with_the_market_are_ranked_with_the_index(
     offline_data_dir: Path, ask: str, tickers: list[str], year: int
 ) -> None:

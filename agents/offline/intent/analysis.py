@@ -211,10 +211,10 @@ _COMPARE = patterns.compile(
 _RISKIER = patterns.compile(
     r"\b(?:riskier|riskiest|safer|safest|more risky|less risky|most risky|least risky"
     r"|more dangerous|less dangerous|more defensive|most defensive|calmer|calmest|steadier"
-    r"|steadiest|choppier|choppiest)\b"
+    r"|steadiest|choppier|choppiest)\b|\bhow\s+risky\b(?=[^.?!;]{0,60}?\b(?:compared|relative|vs\.?|versus|against)\b)"
 )
-"""Names or groups compared by their risk ("which is riskier, tech or staples?", "is AAPL
-safer than KO?"): their volatility and deepest drawdown side by side."""
+"""Names or groups compared by their risk ("which is riskier, tech or staples?", "is AAPL safer
+than KO?", "how risky is AMD vs the market?"): their volatility and deepest drawdown side by side."""
 _SAFER_WORDS = ("safer", "safest", "less risky", "least risky", "less dangerous", "more defensive",
                 "most defensive", "calmer", "calmest", "steadier", "steadiest")  # fmt: skip
 """The words of `_RISKIER` that ask for the safer side first ("which were safer than KO?")."""
