@@ -14,24 +14,24 @@ __all__ = ["pick_sentence"]
 
 
 def pick_sentence(data: dict[str, Any]) -> str:
-    """The pick among the `compare_portfolios` result's rows, in words ("" without rows)."""
-    rows = [row for row in data.get("rows") or [] if row.get("sharpe_ratio") is not None]
-    if not rows:
+    """The pick among the `compare_portfolios` result's rows, in words ("" when no Sharpe ratio
+    is finite on every row)."""
+    best_on: dict[str, str] = data.get("best") or {}
+    leader = best_on.get("highest_sharpe_ratio")  # the comparison's own ranking (ties: first)
+    if leader is None:
         return ""
-    best = max(rows, key=lambda row: float(row["sharpe_ratio"]))
     values = ", ".join(
-        f"{method_name(r['portfolio'])} {float(r['sharpe_ratio']):.2f}" for r in rows
+        f"{method_name(r['portfolio'])} {float(r['sharpe_ratio']):.2f}" for r in data["rows"]
     )
-    best_on = data.get("best") or {}
     leaders = {
         best_on[k]
         for k in ("lowest_cvar", "lowest_volatility", "lowest_max_drawdown")
         if k in best_on
     }
-    others = sorted(leaders - {best["portfolio"]})
+    others = sorted(leaders - {leader})
     text = (
         "You named no measure to choose by: on the Sharpe ratio (return per unit of volatility), "
-        f"{portfolio_called(best['portfolio'])} leads ({values})"
+        f"{portfolio_called(leader)} leads ({values})"
     )
     if others:
         named = " and ".join(portfolio_called(name) for name in others)

@@ -278,10 +278,12 @@ def read_change(intent: Intent) -> Change | None:
     )  # not "add 5% PFE, 5% MRK"
     if intent.intent in _NOT_CHANGES or given or intent.portfolio_ids or RUN_ID.search(low):
         return None  # a portfolio or a search named by its id is a subject of its own
-    which = _WHICH_ONE.search(low) or _PICK.search(low)
-    if which and not (intent.tickers or intent.sectors or intent.methods):
+    pick = _PICK.search(low) is not None
+    if (pick or _WHICH_ONE.search(low)) and not (
+        intent.tickers or intent.sectors or intent.methods
+    ):
         judged = judged_measure(intent.text)  # "which has the lower CVaR?": the comparison's
-        if judged is None and not _PICK.search(low):
+        if judged is None and not pick:
             return None
         return Change(intent=intent, judged_on=judged or "sharpe_ratio", picked=judged is None)
     swaps_subject = bool(intent.tickers) and not intent.adds and FOLLOW_UP_OPENING.search(low)

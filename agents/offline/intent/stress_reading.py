@@ -342,7 +342,8 @@ def stocks_compared(intent: Intent, low: str) -> bool:
     weights given or a portfolio named."""
     if intent.weights or intent.portfolio_ids:
         return False
-    if not intent.tickers and stocks_chosen(low):
+    chosen = stocks_chosen(low)
+    if not intent.tickers and chosen:
         return True  # "which stocks are good in a bear market?": the universe's, each alone
     if len(intent.tickers) < 2:
         return False
@@ -358,7 +359,7 @@ def stocks_compared(intent: Intent, low: str) -> bool:
     return bool(
         _SIDE_BY_SIDE.search(low)
         or ((either or _WHICH.search(low)) and _COMPARATIVE.search(low))
-        or stocks_chosen(low)  # "what should I hold of KO, PEP and XOM for a bear market?"
+        or chosen  # "of KO, PEP and XOM, what should I hold for a bear market?"
         or any(names(m[1]) for m in _AGAINST.finditer(low))  # "do against KO (Coke) in 2008"
         or HEAD_TO_HEAD.search(low)
     )
