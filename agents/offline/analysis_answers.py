@@ -233,7 +233,8 @@ def statistics_answer(
     if ask.beat_index and index:  # "did MSFT lag the S&P 500?": first, above or below it
         named = {subject: portfolio} if portfolio else data["assets"]  # "did it beat the market?"
         beside = beside_pivot({**named, INDEX_NAME: index}, INDEX_NAME, ["return"])
-        parts[1:1] = [beside[:1].upper() + beside[1:]] if beside else []
+        if beside:  # a sentence of its own first: what followed the colon starts one too
+            parts[1:2] = [beside[:1].upper() + beside[1:], parts[1][:1].upper() + parts[1][1:]]
     rolled = data.get("rolling") is not None and "not_computed" not in data["rolling"]
     if "correlation" in ask.measures and not rolled:  # the whole period's when none rolled
         matrix = _correlations(data)

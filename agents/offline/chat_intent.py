@@ -24,6 +24,7 @@ from agents.offline.intent.held import HELD_NOUN
 from agents.offline.policies import PolicyInput, truncated
 from agents.offline.thread_judged import held_in_report, judged_again
 from agents.offline.thread_stress import stress_asked_again
+from agents.offline.thread_versus import versus_again
 from quant.sp500_files import sp500_tickers
 from services.shorthand import restated
 from settings import get_settings, patterns
@@ -273,7 +274,8 @@ def intent_of(inp: PolicyInput) -> Intent:
     it names no stock and the conversation's subject is one, "than it" as that stock's ticker:
     "how volatile was AMD in 2022?" then "which names were calmer than it?" is "... than AMD?",
     while "KO in 2020: which were riskier than it?" is not of AMD)."""
-    text = named_portfolios(user_text(inp), inp.system_text())
+    text = user_text(inp)
+    text = named_portfolios(versus_again(text, user_texts(inp)) or text, inp.system_text())
     intent = parse_intent(text, known_tickers())
     if intent.tickers or intent.weights or intent.portfolio_ids:
         return intent

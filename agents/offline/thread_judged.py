@@ -9,9 +9,14 @@ side, over the same window), not as a read of the market over the default window
 
 from __future__ import annotations
 
+from typing import Any
+
+from agents.offline.intent import parse_intent
+from agents.offline.intent.changes import read_change
 from agents.offline.intent.measures import DRAWDOWN_ASKED, measures_named
 from agents.offline.intent.rankings import judged_asked
 from agents.offline.policies import PolicyInput
+from quant.sp500_files import sp500_tickers
 from settings import patterns
 
 __all__ = ["held_in_report", "judged_again"]
@@ -27,6 +32,9 @@ _SAID = {
 _READS = ("asset_statistics", "market_statistics", "portfolio_risk_report")
 """The calls whose stocks a question which is better judges: their statistics, a market read of
 them, or a risk report of them held together."""
+_SWAPPABLE = ("asset_statistics", "portfolio_risk_report")
+"""The calls a question of other stocks ("and PEP?") asks again, each stock alone: a question
+which is better after such a run judges the stocks on the measures first asked."""
 _RISK = ("volatility", "drawdown_dates")
 """What a question which is riskier, or which is better after a risk report, is judged by."""
 _RISK_JUDGED = patterns.compile(
@@ -45,13 +53,38 @@ def _side(low: str) -> str | None:
 
 
 def held_in_report(inp: PolicyInput) -> tuple[str, ...]:
-    """The stocks held together in the risk report that is the conversation's latest call (before
-    this turn), when it was given them (a universe, or weights); () otherwise."""
+    """The stocks of the risk reports that end the conversation's calls before this turn: held
+    together in the latest one, when it was given them (a universe, or weights); or each alone
+    in a run of one-stock reports asked alike ("what's the max drawdown of AAPL over the last 3
+    years?", then "and MSFT?"), in the order asked; () otherwise."""
     latest = inp.latest_call_before_turn()
     if latest is None or latest["name"] != "portfolio_risk_report":
         return ()
-    names = latest["args"].get("universe") or list(latest["args"].get("weights") or {})
+    names = _report_names(latest["args"])
+    if len(names) != 1:
+        return names
+    alike = _asked_alike(latest["args"])
+    earlier = {call["id"] for call in inp.calls_this_turn()}
+    run: list[str] = []
+    for call in reversed([c for c in inp.tool_calls_made() if c["id"] not in earlier]):
+        one = _report_names(call["args"]) if call["name"] == "portfolio_risk_report" else ()
+        if len(one) != 1 or _asked_alike(call["args"]) != alike:
+            break
+        if one[0] not in run:
+            run.insert(0, one[0])
+    return tuple(run)
+
+
+def _report_names(args: dict[str, Any]) -> tuple[str, ...]:
+    """The stocks a risk report was given (its universe, or its weights' names)."""
+    names = args.get("universe") or list(args.get("weights") or {})
     return tuple(str(name).upper() for name in names)
+
+
+def _asked_alike(args: dict[str, Any]) -> dict[str, Any]:
+    """A risk report's arguments but its stocks: what reports of other stocks share when asked
+    alike (the window, the confidence level, the horizon)."""
+    return {k: v for k, v in args.items() if k not in ("universe", "weights")}
 
 
 def _window(args: dict[str, object]) -> str:
@@ -76,22 +109,34 @@ def _compared_on(inp: PolicyInput, texts: list[str], risk: bool) -> tuple[tuple[
     back = 1
     while back < len(texts) - 1 and _side(texts[back].lower()) and not _named(texts[back].lower()):
         back += 1  # a run of questions which is better: the measures asked before it
+    swapped = latest["name"] in _SWAPPABLE and _swaps_subject(texts[back])
+    while swapped and back < len(texts) - 1 and _swaps_subject(texts[back]):
+        back += 1  # "and PEP?" after KO's Sharpe ratio: the measures asked of KO
     measures = _named(texts[back].lower())
     if latest["name"] == "asset_statistics":
+        # the window the stocks were read over, when another stock's question carried it
+        window = _window(latest["args"]) if swapped else ""
         if risk:
-            return (), ""  # the analysis reader judges which is riskier of its statistics itself
+            return ((), "") if not swapped else (_RISK, window)  # else the analysis reader's
         if not measures and back > 1:  # a run begun after a market read or a risk report
             began = next(
                 (c["name"] for c in reversed(inp.tool_calls_made()) if c["name"] != latest["name"]),
                 "",
             )
             measures = _RISK if began == "portfolio_risk_report" else ("sharpe_ratio",)
-        return measures, ""
+        return measures, window
     if latest["name"] == "portfolio_risk_report":
         if len(held_in_report(inp)) < 2:
             return (), ""  # a saved portfolio's, or one stock's: no stocks side by side
         return measures or _RISK, _window(latest["args"])
     return measures or (_RISK if risk else ("sharpe_ratio",)), _window(latest["args"])
+
+
+def _swaps_subject(text: str) -> bool:
+    """Whether `text` asks the question before it again of other stocks and names no measure
+    ("and PEP?", "what about MSFT?")."""
+    change = read_change(parse_intent(text, sp500_tickers()))
+    return change is not None and bool(change.subject) and not _named(text.lower())
 
 
 def _named(low: str) -> tuple[str, ...]:

@@ -227,3 +227,79 @@ def test_a_second_question_which_is_better_keeps_what_the_first_was_judged_on(
         said = re.search(rf"Worse by {re.escape(WORDS['sharpe'])}: (\w+) ", second)
         assert said is not None, second
         assert said[1] == the_better("sharpe", prices, stocks, False), second
+
+
+ASKED_ALONE = (
+    "what's the {measure} of {a} since {year}?",
+    "{a}'s {measure} since {year}?",
+    "how was {a}'s {measure} since {year}",
+)
+OTHER_STOCK = ("and {b}?", "what about {b}?", "same for {b}", "ok and {b}")
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=3, unique=True),
+    year=st.integers(min_value=2008, max_value=2020),
+    measure=st.sampled_from(sorted(SAID)),
+    ask=st.sampled_from(ASKED_ALONE),
+    other=st.sampled_from(OTHER_STOCK),
+    follow_up=st.sampled_from(("which is better?", "which one is better?", "so which is best?")),
+)
+def test_which_is_better_after_each_stock_was_asked_alone_judges_them_on_what_was_asked(
+    stocks: list[str], year: int, measure: str, ask: str, other: str, follow_up: str
+) -> None:
+    """KO's Sharpe ratio since 2015, then "and PEP?", then "which is better?" judges KO and PEP
+    on the Sharpe ratio since 2015 (before: a market read of them over the default window, or
+    the help text after one-stock risk reports)."""
+    first, *others = stocks
+    replies = answers_in_one_thread(
+        ask.format(measure=SAID[measure], a=first, year=year),
+        *(other.format(b=stock) for stock in others),
+        follow_up,
+    )
+    reply = replies[-1]
+    assert reply.startswith(f"Statistics from {year}-01-0"), replies
+    assert re.search(r"to 2022-12-28 \(", reply), reply
+    assert f"Used: {', '.join(sorted(stocks))};" in reply, reply
+    prices = _since(year)
+    values = {stock: reference(measure, prices[stock]) for stock in stocks}
+    best = (min if measure in LOWER_IS_BETTER else max)(values, key=values.__getitem__)
+    if all(
+        abs(values[best] - v) > 1e-4 * max(abs(v), 1e-9) for s, v in values.items() if s != best
+    ):
+        said = re.search(rf"Best by {re.escape(WORDS[measure])}: (\w+) ", reply) or re.search(
+            rf"Better by {re.escape(WORDS[measure])}: (\w+) ", reply
+        )
+        assert said is not None, reply
+        assert said[1] == best, (values, reply)
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    stocks=PAIRS,
+    years=st.integers(min_value=1, max_value=5),
+    follow_up=st.sampled_from(("which is better?", "which one is riskier?", "so which was safer?")),
+)
+def test_which_is_better_after_one_stock_risk_reports_judges_them_on_their_measures(
+    stocks: list[str], years: int, follow_up: str
+) -> None:
+    """AAPL's maximum drawdown over the last 3 years, then "and MSFT?", then "which is better?"
+    judges the two on the maximum drawdown over those 3 years (before: the help text)."""
+    _, report, reply = answers_in_one_thread(
+        f"what's the max drawdown of {stocks[0]} over the last {years} years?",
+        f"and {stocks[1]}?",
+        follow_up,
+    )
+    window = re.search(r"from (\d{4}-\d\d-\d\d) to 2022-12-28 \(", report)
+    assert window is not None, report
+    assert reply.startswith(f"Statistics from {window[1]} to 2022-12-28 "), (report, reply)
+    assert f"Used: {', '.join(sorted(stocks))};" in reply, reply
+    before = PRICES.loc[: window[1]].iloc[-2:-1]
+    prices = pd.concat([before, PRICES.loc[window[1] :]])
+    better = "riskier" not in follow_up
+    word = "Better" if better else "Worse"
+    if _distinct("drawdown", prices, stocks):
+        said = re.search(rf"{word} by maximum drawdown: (\w+) ", reply)
+        assert said is not None, reply
+        assert said[1] == the_better("drawdown", prices, stocks, better), reply

@@ -195,10 +195,17 @@ _PICK = patterns.compile(
 """Which of the portfolios just compared to pick, no measure named ("which one would you pick?",
 "which is better?"): judged on the Sharpe ratio, said as the choice made (`picked`)."""
 FOLLOW_UP_OPENING = patterns.compile(
-    r"^\s*(?:and|now|also|plus|then|same|what about|how about|try)\b"
+    r"^\s*(?:(?:ok(?:ay)?|so)\W+)?(?:and|now|also|plus|then|same|what about|how about|try)\b"
 )
 """Opening words of a follow-up of the message before ("now with 2x leverage", "try it with 50
-trials", "and for KO?", "same for the banks")."""
+trials", "and for KO?", "same for the banks", "ok and PEP")."""
+SET_AGAINST = r"(?:versus|vs\.?|against|compared\s+(?:to|with)|relative\s+to)"
+"""The words that set a subject against another ("versus", "compared to")."""
+_AGAINST_ALONE = patterns.compile(
+    r"^\W*(?:(?:and|ok(?:ay)?|so|now|then|what\s+about|how\s+about)\W+)*" + SET_AGAINST + r"\b"
+)
+"""A follow-up that sets the subject asked before against another ("and versus KO?"): a
+comparison asked again (`agents.offline.thread_versus`), not KO asked in its place."""
 _NOT_CHANGES = ("deploy", "save_idea", "propose_ideas", "research", "explain", "approve",
                 "reject", "smalltalk", "help")  # fmt: skip
 
@@ -286,7 +293,8 @@ def read_change(intent: Intent) -> Change | None:
         if judged is None and not pick:
             return None
         return Change(intent=intent, judged_on=judged or "sharpe_ratio", picked=judged is None)
-    swaps_subject = bool(intent.tickers) and not intent.adds and FOLLOW_UP_OPENING.search(low)
+    swaps_subject = bool(intent.tickers) and not intent.adds and bool(FOLLOW_UP_OPENING.search(low))
+    swaps_subject = swaps_subject and not _AGAINST_ALONE.search(low)  # "and versus KO?": both
     if intent.all_tickers or (intent.tickers and not intent.adds and not swaps_subject):
         return None
     horizon = _horizon(intent, low)

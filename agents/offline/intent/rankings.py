@@ -184,11 +184,13 @@ def judged_asked(low: str) -> Literal["better", "worse"] | None:
 
 
 _AGAINST = (
-    r"(?:did|does)\s+(?:\S+\s+){1,3}?(?:do|perform)\s+(?:against|versus|vs|relative\s+to)"
+    r"(?:did|does)\s+(?:\S+\s+){1,3}?(?:do|perform)\s+(?:(?:in|since|over|during)\s+\w+\s+)?"
+    r"(?:against|versus|vs|relative\s+to)"
     r"|(?:done|performed|performs)\s+(?:against|versus|vs|relative\s+to)"
 )
 """How one did set against another ("how did MSFT do against KO?", "how has AAPL performed vs
-the index?"); not how it would ("how would my portfolio do against a crash?": a stress)."""
+the index?", "how did it do in 2022 versus the S&P?"); not how it would ("how would my portfolio
+do against a crash?": a stress)."""
 COMPARED_AGAINST = patterns.compile(rf"\b(?:{_AGAINST})\b")
 """`_AGAINST`, said (its "against" is not a stress test's)."""
 _THAN = patterns.compile(rf"\bthan\b|\b(?:{_OUTDONE}|{_AGAINST})\b")
