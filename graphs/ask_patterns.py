@@ -479,13 +479,13 @@ EXCLUDED_BEFORE = patterns.compile(
     r"(?:\bex|\bexcluding|\bexclude|\bexcept(?: for)?|\bwithout|(?<!why )(?<!why is there )"
     r"(?:\bnot|\bno|\bnothing in)|\binstead of|\bin place of|\brather than|\b(?:substitut(?:e|ed|ing)|(?:swap|switch|rotate|put|bring)\s+in)\s+[¤§]+\s+for|"
     r"\bdrop(?:ping)?|\bremove|\bremoving|\btake out|\btaking out|\bminus|\bskip(?:ping)?|"
-    r"\bleave out|\bleaving out|\bother than|\bsell|\bswap(?:ping)?|\breplace|\breplacing|"
+    r"\bleave out|\bleaving out|\bother than|(?<!should i )(?<!should we )(?<!time to )(?<!moment to )\bsell|\bswap(?:ping)?|\breplace|\breplacing|"
     r"\bexchange|\bditch|\bavoid(?:ing)?|(?:\ball|\bevery|\beverything|~+)(?:\s+(?:stocks?|names?|"
     r"tickers?))?\s+but)\s+(?:the\s+)?(?:[¤§]+\s*(?:,|and|&|or|/)?\s*)*$"
 )
-"""Words before a subject (or a list of them) that leave it out, a swap's name taken out too ("use
-JNJ instead of XOM", "substitute JNJ for XOM"); a phrase read before (masked) ends the list ("all
-but AAPL, tech at most 10%, AMD and BAC at most 5%": AMD is held). "Why no XOM?" leaves none out."""
+"""Words before subjects that leave them out, a swap's name too ("use JNJ instead of XOM"); a phrase
+read before (masked) ends the list ("all but AAPL, tech at most 10%, AMD at most 5%": AMD is held).
+"Why no XOM?" and "should I sell KO now?" leave none out."""
 EXCLUDED_AFTER = patterns.compile(r"^\s+out\b(?!\s+of)")
 
 NUMBER_WORDS = {

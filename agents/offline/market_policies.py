@@ -23,7 +23,7 @@ from agents.offline.chat_intent import (
     window_args,
 )
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
-from agents.offline.intent.regime_asked import RegimeQuestion, regime_question
+from agents.offline.intent.regime_asked import TIMING_ASKED, RegimeQuestion, regime_question
 from agents.offline.intent.words import read_tickers
 from agents.offline.phase_answers import phase_verdict
 from agents.offline.policies import PolicyInput, reply, tool_call
@@ -157,6 +157,13 @@ def _state_verdict(question: RegimeQuestion, data: dict[str, Any]) -> str:
     return " ".join(said)
 
 
+_NOT_TIMED = (
+    "Whether to buy or sell now is your call: nothing here forecasts prices or times the market. "
+    "Where things stand on the data:"
+)
+"""What a market read asked whether to buy or sell now (`TIMING_ASKED`) starts with."""
+
+
 def market_answer(data: dict[str, Any], asked: str) -> str:
     """The market read: the window and where the data ends, the regime (and how it was read
     when the window is too short for one); one stock's Sharpe ratio (with its risk-free rate),
@@ -185,6 +192,8 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
     low = asked.lower()
     if (question := regime_question(low)) is not None:
         text = _state_verdict(question, data) + " " + text
+    elif TIMING_ASKED.search(low):
+        text = f"{_NOT_TIMED} {text[:1].lower()}{text[1:]}"
     if len(assets) == 1:
         ((ticker, row),) = assets.items()
         text += (

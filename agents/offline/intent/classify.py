@@ -12,7 +12,7 @@ from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.measures import CONTRIBUTIONS_ASKED
 from agents.offline.intent.names import IntentName
-from agents.offline.intent.regime_asked import regime_question
+from agents.offline.intent.regime_asked import TIMING_ASKED, regime_question
 from agents.offline.intent.scanner import Scanner
 from agents.offline.intent.stress_reading import (
     bear_market_asked,
@@ -177,6 +177,7 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
         ),
         (r"\bmarkets?\b", 1.0),
         (r"\bhow (?:is|are|'s) (?:the )?markets?\b", 3.0),
+        (TIMING_ASKED.pattern, 3.0),  # "is now a good time to buy tech?": where it stands
         (r"\bs&p(?:\s?500)?\b|\bspx\b|\bthe index\b", 2.0),  # "the S&P's return in 2022"
     ],
     "explain": [

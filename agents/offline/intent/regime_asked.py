@@ -122,3 +122,13 @@ def regime_question(low: str) -> RegimeQuestion | None:
         of_stocks=who is not None and _MARKET_SUBJECT.fullmatch(who) is None,
         past=_PAST.search(said) is not None,
     )
+
+
+TIMING_ASKED = patterns.compile(
+    r"\b(?:(?:a\s+)?(?:good|bad|right|wrong|smart)\s+(?:time|moment|point)\s+to\s+(?:buy|sell|get"
+    r"\s+(?:in|into|out)|invest|add|exit|trim|load\s+up)"
+    r"|should\s+(?:i|we)\s+(?:buy|sell|get\s+(?:in|into|out)|invest|add|exit|trim|load\s+up)\b"
+    r"(?:(?!\b(?:if|when|once|after|before)\b)[^?.!]){0,60}\b(?:now|today|here|yet|right\s+now)\b)"
+)
+"""Whether to buy or sell now asked ("is now a good time to buy tech?", "should I sell the banks
+now?"): a market read of what is named, said not to be a forecast or advice."""

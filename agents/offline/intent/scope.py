@@ -13,7 +13,8 @@ _ORDER = patterns.compile(
     r"\b(?:buy|sell|purchase|short)\s+\d[\d,]*\s+(?:shares?|units?|lots?)\b"
     r"|\b(?:place|submit|execute|send|put in)\s+(?:an?\s+|the\s+|my\s+)?(?:buy\s+|sell\s+)?"
     r"(?:order|trade)s?\b"
-    r"|\b(?:buy|sell)\s+(?:some\s+|more\s+)?[a-z.]+\s+(?:for me|now|today|right now|at (?:the )?market)\b"
+    r"|(?<!should i )(?<!should we )\b(?:buy|sell)\s+(?:some\s+|more\s+)?[a-z.]+\s+(?:for me|now|today"
+    r"|right now|at (?:the )?market)\b"
 )
 _PREDICTION = patterns.compile(
     r"\b(?:what|where) will\s+\S+\s+(?:trade|close|open|be (?:worth|priced|trading)|end)\b"

@@ -357,6 +357,11 @@ _SECTOR_SUBJECTS = (
     patterns.compile(
         rf"\b(?:rank|sort|order)\w*\s+(?:the\s+)?({_GROUP})(?=\s+by\b)"
     ),  # "rank the banks by"
+    patterns.compile(  # "a good time to buy tech?", "should I get into the banks now?"
+        r"\b(?:buy|sell|get\s+(?:into|out\s+of)|invest\s+in|add|exit|trim|load\s+up\s+on)\s+"
+        rf"(?:the\s+|some\s+|more\s+)?({_GROUP})(?=\s*(?:$|[?,.;!])|\s+(?:now|today|here|yet|right"
+        r"\s+now|at\s+this\s+point)\b)"
+    ),
     patterns.compile(  # "are the banks in a bear market?", "how volatile are the banks?"
         rf"\b(?:is|are|was|were|has|have)\s+(?:the\s+)?({_GROUP})(?=\s*(?:$|[?.!])|\s+(?:now\s+"
         r"|currently\s+|still\s+|already\s+)?(?:in|into|entering|entered)\s+(?:an?\s+)?(?:bull|bear))"
