@@ -268,7 +268,9 @@ _EXCLUDE = patterns.compile(
     r"(?:\b(?:without|excluding|exclude|except|drop|dropping|remove|removing|minus|no|not|skip"
     r"|skipping|avoid|avoiding|leave out|leaving out|take out|taking out|nothing in|none in"
     r"|zero in|no exposure to|but not|other than|apart from|sans"
-    r"|if\s+(?:i|we|you)\s+(?:dropped|removed|excluded|ditched))\s+"  # "if we dropped KO"
+    r"|if\s+(?:i|we|you)\s+(?:dropped|removed|excluded|ditched)"  # "if we dropped KO"
+    r"|(?<!should i )(?<!should we )(?<!time to )(?<!moment to )(?:sell|selling|get rid of|ditch"
+    r"|dump))\s+"  # "sell XOM", not "should I sell XOM now?" (whether: a market read)
     rf"|\bex(?:-\s*|\s+))((?:the\s+)?{WORD}(?:\s+{WORD})?"
     rf"(?:(?:\s*,\s*|\s+and\s+|\s+or\s+|\s+nor\s+){WORD})*)"
 )
