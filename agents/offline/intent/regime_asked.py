@@ -124,6 +124,9 @@ def regime_question(low: str) -> RegimeQuestion | None:
     )
 
 
+NOT_WHETHER = r"(?<!should i )(?<!should we )(?<!time to )(?<!moment to )"
+"""Before "buy" or "sell": not in a question whether to ("should I sell XOM now?", "a good time
+to buy tech?"), so not an order or a name left out."""
 TIMING_ASKED = patterns.compile(
     r"\b(?:(?:a\s+)?(?:good|bad|right|wrong|smart)\s+(?:time|moment|point)\s+to\s+(?:buy|sell|get"
     r"\s+(?:in|into|out)|invest|add|exit|trim|load\s+up)"

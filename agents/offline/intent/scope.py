@@ -7,13 +7,14 @@ a price (it gives the spread of outcomes of scenario paths instead)."""
 
 from __future__ import annotations
 
+from agents.offline.intent.regime_asked import NOT_WHETHER
 from settings import patterns
 
 _ORDER = patterns.compile(
     r"\b(?:buy|sell|purchase|short)\s+\d[\d,]*\s+(?:shares?|units?|lots?)\b"
     r"|\b(?:place|submit|execute|send|put in)\s+(?:an?\s+|the\s+|my\s+)?(?:buy\s+|sell\s+)?"
     r"(?:order|trade)s?\b"
-    r"|(?<!should i )(?<!should we )\b(?:buy|sell)\s+(?:some\s+|more\s+)?[a-z.]+\s+(?:for me|now|today"
+    rf"|{NOT_WHETHER}\b(?:buy|sell)\s+(?:some\s+|more\s+)?[a-z.]+\s+(?:for me|now|today"
     r"|right now|at (?:the )?market)\b"
 )
 _PREDICTION = patterns.compile(

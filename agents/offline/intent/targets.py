@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from agents.offline.intent.regime_asked import NOT_WHETHER
 from agents.offline.intent.scanner import NUM, PCT, Scanner, fraction
 from agents.offline.intent.words import read_tickers
 from quant.classification import matching
@@ -269,8 +270,7 @@ _EXCLUDE = patterns.compile(
     r"|skipping|avoid|avoiding|leave out|leaving out|take out|taking out|nothing in|none in"
     r"|zero in|no exposure to|but not|other than|apart from|sans"
     r"|if\s+(?:i|we|you)\s+(?:dropped|removed|excluded|ditched)"  # "if we dropped KO"
-    r"|(?<!should i )(?<!should we )(?<!time to )(?<!moment to )(?:sell|selling|get rid of|ditch"
-    r"|dump))\s+"  # "sell XOM", not "should I sell XOM now?" (whether: a market read)
+    rf"|{NOT_WHETHER}(?:sell|selling|get rid of|ditch|dump))\s+"  # "sell XOM"
     rf"|\bex(?:-\s*|\s+))((?:the\s+)?{WORD}(?:\s+{WORD})?"
     rf"(?:(?:\s*,\s*|\s+and\s+|\s+or\s+|\s+nor\s+){WORD})*)"
 )
