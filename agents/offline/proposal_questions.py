@@ -4,7 +4,7 @@ While a drafted search or deployment waits, a message that is not a decision is 
 proposal is put to the user again (`graphs.assistant.ASKED`); the chat hands the supervisor the
 proposal in a `WAITING_PROPOSAL:` system message. A question about the proposal itself ("how
 long will that take?", "how many trials?", "what will it cost?", "which scenarios?", "which
-stocks?", "over which years?"; of a deployment: "how much capital?", "when will it trade?") is
+stocks?", "over which years?", "what's the expected return?"; of a deployment: "how much capital?", "when will it trade?") is
 answered from it: what the request says, and for time and cost the limits it runs
 under (nothing estimates them before it runs).
 """
@@ -57,6 +57,13 @@ ASPECTS = {
     ),
     "universe": patterns.compile(
         r"\b(?:which|what) (?:stocks|assets|names|tickers|holdings|universe)\b"
+    ),
+    "result": patterns.compile(
+        r"\b(?:expected|likely|estimated|projected)\s+(?:returns?|sharpe|volatility|drawdown"
+        r"|performance|results?)\b|\bwhat (?:will|would|might) (?:it|that|this|the (?:search|winner"
+        r"|strategy)) (?:return|make|earn|yield|find|give)\b|\bhow (?:well|good) (?:will|would"
+        r"|might) (?:it|that|this|the \w+) (?:do|be|perform)\b|\bwhat(?:'s| is| will be) the "
+        r"(?:result|outcome)\b(?!')"
     ),
     "what": patterns.compile(
         r"\bwhat (?:will|would|does|is) (?:it|that|this)(?: search| run| deployment)? "
@@ -264,6 +271,11 @@ def _search_fact(request: dict[str, Any], aspect: str) -> str:
         return f"It {space_words(request.get('search_space') or {})}."
     if aspect == "what":
         return _what_it_does(request, trials, scenarios)
+    if aspect == "result":
+        return (
+            "It has no result yet: the winner's return, volatility, Sharpe ratio and drawdown in "
+            "each scenario are known only once it runs."
+        )
     if aspect == "universe":
         universe = request.get("universe")
         held = ", ".join(universe) if universe else "the data's default universe"

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agents.offline.proposal_questions import aspects_asked
@@ -38,6 +38,8 @@ QUESTIONS = {
               "which settings does it search?", "how come that leverage?"),
     "window": ("which years?", "over which period does it look?", "how far back does it go?"),
     "universe": ("which stocks?", "what names are in it?", "which tickers does it use?"),
+    "result": ("what's the expected return?", "what will it return?", "how well will it do?",
+               "what's the expected sharpe?"),
 }  # fmt: skip
 """PM questions about a waiting search, by the aspect they ask."""
 CHANGES = ("make it 8 trials", "use 2016 instead", "drop XOM", "add JNJ", "how about 8 trials?",
@@ -59,6 +61,7 @@ DATED_ASIDES = ("what happened to the market in 2020?", "what was the worst draw
 
 WHY = {
     "time": "not asked", "cost": "not asked", "window": "not asked", "universe": "not asked",
+    "result": "not asked",
     "size": "more trials search the space more thoroughly and take longer",
     "scenarios": "so that the winner is not tuned to one market",
     "space": "the search tries configurations inside these ranges and keeps the best",
@@ -98,6 +101,8 @@ def _waiting_search(session: ChatSession) -> dict:
     aspect_and_question=st.sampled_from([(a, q) for a, qs in QUESTIONS.items() for q in qs]),
     aside=st.sampled_from(ASIDES),
 )
+@example(aspect_and_question=("result", "what's the expected return?"), aside=ASIDES[0])
+@example(aspect_and_question=("result", "how well will it do?"), aside=ASIDES[2])
 def test_a_question_while_a_search_waits_is_answered_from_it_and_the_search_still_runs(
     offline_data_dir: Path, aspect_and_question: tuple[str, str], aside: str
 ) -> None:
@@ -127,6 +132,8 @@ def test_a_question_while_a_search_waits_is_answered_from_it_and_the_search_stil
             _span(name, request["search_space"][name]) for name in ("target_vol", "lookback")
         ),
         "universe": f"equal-weight portfolio of {', '.join(request['universe'])}.",
+        "result": "It has no result yet: the winner's return, volatility, Sharpe ratio and "
+        "drawdown in each scenario are known only once it runs.",
     }
     assert facts[aspect] in reply, reply
     why = question.lower().startswith(("why", "how come"))
