@@ -51,7 +51,7 @@ from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.rankings import EVERY_NAME
-from agents.offline.policies import PolicyInput, reply, tool_call
+from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import build_args, build_attempt, equal_weights
 from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
 from settings import patterns
@@ -95,7 +95,8 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         failed = done[-1].failure("answer that")
         if failed is not None:
             return reply(failed)
-        return reply(ANSWERS[ask.kind](done[-1].data, ask) + _build_notes(inp))
+        answer = ANSWERS[ask.kind](done[-1].data, ask) + _in_sample_note(inp, done[-1])
+        return reply(answer + _build_notes(inp))
     if ask.kind == "coverage":  # "which banks do you have?", "is AAPL in the data?"
         asked = {"tickers": list(ask.names)} if ask.names else {}
         return reply("", tool_call(ask.tool, {"sector": ask.groups[0][0]} if ask.groups else asked))
@@ -312,6 +313,29 @@ def _beside_held(
     else:  # "are these safer than KO?" after "the volatility of AAPL and MSFT": each stock
         held["portfolios"] = {t: {t: 1.0} for t in [*stocks, *ask.against]}
     return reply("", tool_call(ask.tool, {**window, **common, **held}))
+
+
+def _in_sample_note(inp: PolicyInput, done: ToolResult) -> str:
+    """For a backtest of a portfolio the conversation built, that the weights were estimated on
+    a window overlapping the backtest's, so it shows them with hindsight ("" otherwise)."""
+    portfolio_id = done.args.get("portfolio_id")
+    if done.name != "backtest_weights" or not portfolio_id or not isinstance(done.data, dict):
+        return ""
+    built = next(
+        (r.data for r in reversed(inp.tool_results()) if r.name == "optimize_portfolio"
+         and isinstance(r.data, dict) and r.data.get("portfolio_id") == portfolio_id),
+        {},
+    )  # fmt: skip
+    span, window = built.get("date_range") or {}, done.data.get("window") or {}
+    if not all((span.get("start"), span.get("end"), window.get("start"), window.get("end"))):
+        return ""
+    if window["end"] < span["start"] or window["start"] > span["end"]:
+        return ""  # out of sample
+    return (
+        f" In-sample: the weights were estimated from {span['start']} to {span['end']}, which "
+        "overlaps this window, so this is how they would have done with hindsight, not a test "
+        "of how they do."
+    )
 
 
 def _build_notes(inp: PolicyInput) -> str:
