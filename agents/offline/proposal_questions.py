@@ -4,10 +4,9 @@ While a drafted search or deployment waits, a message that is not a decision is 
 proposal is put to the user again (`graphs.assistant.ASKED`); the chat hands the supervisor the
 proposal in a `WAITING_PROPOSAL:` system message. A question about the proposal itself ("how
 long will that take?", "how many trials?", "what will it cost?", "which scenarios?", "which
-stocks?", "over which years?", "what's the expected return?"; of a deployment: "how much capital?", "when will it trade?") is
-answered from it: what the request says, and for time and cost the limits it runs
-under (nothing estimates them before it runs).
-"""
+stocks?", "over which years?", "what's the expected return?"; of a deployment: "how much
+capital?", "when will it trade?") is answered from it: what the request says, and for time and
+cost the limits it runs under (nothing estimates them before it runs)."""
 
 from __future__ import annotations
 

@@ -109,9 +109,9 @@ def _compared_on(inp: PolicyInput, texts: list[str], risk: bool) -> tuple[tuple[
     back = 1
     while back < len(texts) - 1 and _side(texts[back].lower()) and not _named(texts[back].lower()):
         back += 1  # a run of questions which is better: the measures asked before it
-    swapped = latest["name"] in _SWAPPABLE and _swaps_subject(texts[back])
-    while swapped and back < len(texts) - 1 and _swaps_subject(texts[back]):
-        back += 1  # "and PEP?" after KO's Sharpe ratio: the measures asked of KO
+    swapped = False
+    while latest["name"] in _SWAPPABLE and back < len(texts) - 1 and _swaps_subject(texts[back]):
+        back, swapped = back + 1, True  # "and PEP?" after KO's Sharpe ratio: KO's measures
     measures = _named(texts[back].lower())
     if latest["name"] == "asset_statistics":
         # the window the stocks were read over, when another stock's question carried it
