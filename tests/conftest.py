@@ -25,6 +25,7 @@ from quant.data import load_sp500_prices, to_returns
 from quant.synthetic import factor_model_returns
 from tests.support import collection_gc
 from tests.support.classification import write_classification
+from tests.support.hypothesis_chain import pytest_runtest_call  # noqa: F401 - a hook
 from tests.support.ray_cluster import shared_cluster, stop_after, stop_shared_cluster
 from tests.support.scheduling import UnitScheduling, check_groups, slow_first
 from tests.support.scratch import use_memory_scratch
@@ -80,9 +81,12 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     threads of this process (`services.strategy_model.learn_in_order`: they write to the test's
     store, which the teardown removes); after it, stop the group's Ray cluster when the next
     test is not of it."""
-    strategy_model = sys.modules.get("services.strategy_model")
-    if strategy_model is not None:
-        strategy_model.wait_for_learning()
+    # (None too while another thread still imports the module: it has started no learning)
+    wait_for_learning = getattr(
+        sys.modules.get("services.strategy_model"), "wait_for_learning", None
+    )
+    if wait_for_learning is not None:
+        wait_for_learning()
     try:
         yield
     finally:
