@@ -25,7 +25,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     them."""
     test: Any = getattr(item, "obj", None)
     function: Any = getattr(test, "__func__", test)
-    if getattr(function, "is_hypothesis_test", False):
-        own = _OWN_SETTINGS.setdefault(function, function._hypothesis_internal_use_settings)
-        function._hypothesis_internal_use_settings = own
+    own = getattr(function, "_hypothesis_internal_use_settings", None)  # None: not a @given test
+    if own is not None:
+        function._hypothesis_internal_use_settings = _OWN_SETTINGS.setdefault(function, own)
     return (yield)
