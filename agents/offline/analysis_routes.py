@@ -21,6 +21,7 @@ from agents.offline.chat_intent import (
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.policies import PolicyInput, forced_call
+from agents.offline.portfolio_builds import build_against_index
 from settings import patterns
 
 __all__ = ["AGENTS", "analysis_ask", "analysis_route", "deployment_source"]
@@ -40,7 +41,10 @@ tool)."""
 def analysis_ask(inp: PolicyInput) -> AnalysisAsk | None:
     """The analysis question of the user's latest message (one naming no subject is about the
     conversation's, when it has one), or None."""
-    ask = read_analysis(intent_of(inp), known_tickers(), has_thread_subject(inp))
+    intent = intent_of(inp)
+    if build_against_index(intent.text):
+        return None  # "give me a portfolio that beats the S&P": a build, not a ranking
+    ask = read_analysis(intent, known_tickers(), has_thread_subject(inp))
     return _years_of_backtest(inp, ask) or ask
 
 

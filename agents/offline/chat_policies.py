@@ -66,10 +66,12 @@ from agents.offline.policies import (
     tool_call,
 )
 from agents.offline.portfolio_builds import (
+    build_against_index,
     build_args,
     build_attempt,
     default_method,
     describe_portfolio,
+    index_comparison,
     limits_note,
     method_name,
 )
@@ -427,15 +429,31 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         )
     if "optimize_portfolio" not in done:
         return reply("", tool_call("optimize_portfolio", build_args(inp, intent, wanted[0])))
-    latest = inp.latest_tool_results()
+    latest = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"][-1:]
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         tried = build_attempt(latest[-1].args) if latest else "build that portfolio"
         return reply(f"I could not {tried}: {latest[-1].reason if latest else ''}")
     data = latest[-1].data
     left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
-    return reply(
-        describe_portfolio(data) + " (in-sample estimates)." + limits_note(intent) + left_out
-    )
+    text = describe_portfolio(data) + " (in-sample estimates)." + limits_note(intent) + left_out
+    if build_against_index(intent.text):  # "a portfolio that beats the S&P"
+        return _against_index(inp, data, text, done)
+    return reply(text)
+
+
+def _against_index(inp: PolicyInput, data: dict[str, Any], text: str, done: set[str]) -> AIMessage:
+    """The build's answer `text`, then the portfolio backtested over its estimation window set
+    against the S&P 500 index (`backtest_weights`, called first)."""
+    if "backtest_weights" not in done:
+        span = data["date_range"]
+        window = {"start": span["start"], "end": span["end"]}
+        return reply(
+            "", tool_call("backtest_weights", {"portfolio_id": data["portfolio_id"], **window})
+        )
+    tested = [r for r in inp.results_this_turn() if r.name == "backtest_weights"][-1]
+    if tested.is_error or not isinstance(tested.data, dict):
+        return reply(f"{text} I could not set it against the S&P 500 index: {tested.reason}")
+    return reply(f"{text} {index_comparison(tested.data)}")
 
 
 def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessage:

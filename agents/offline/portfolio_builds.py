@@ -18,17 +18,22 @@ from agents.offline.chat_intent import (
 from agents.offline.formats import money_text
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import capital_named
+from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.holdings import holdings_named
 from agents.offline.intent.typos import normalised
 from agents.offline.policies import PolicyInput
+from agents.offline.statistic_words import pct
 from services.formatting import count, listed
+from settings import patterns
 
 __all__ = [
     "METHOD_NAMES",
+    "build_against_index",
     "build_args",
     "build_attempt",
     "default_method",
     "describe_portfolio",
+    "index_comparison",
     "limits_note",
     "method_name",
 ]
@@ -44,6 +49,23 @@ METHOD_NAMES = {
     "efficient_risk": "efficient-risk",
 }
 """How the portfolio methods are named in replies."""
+
+AGAINST_INDEX = patterns.compile(
+    r"\b(?:beats?|beating|outperform\w*|(?:do(?:es)?|did) better than|ahead of|than|compar\w*"
+    r"(?: (?:it|that|this|(?:its|the) \w+))? (?:to|with|against)|versus|vs\.?|against|relative to)"
+    r" (?:the )?(?:s&p(?: ?500)?|spx|market|index|benchmark)\b"
+)
+"""The S&P 500 index as what a portfolio is measured against: "beats the S&P", "with less risk
+than the market", "compare it to the S&P"."""
+
+
+def build_against_index(text: str) -> bool:
+    """Whether `text` asks for a new portfolio set against the S&P 500 index ("give me a
+    portfolio that beats the S&P", "build me a max sharpe portfolio and compare it to the
+    market"): built, then backtested over its window beside the index."""
+    low = normalised(text)
+    return bool(BUILD_ASKED.search(low) and AGAINST_INDEX.search(low))
+
 
 SHOWN_WEIGHTS = 20
 """Weights a reply lists (every one of the embedded universe: the reply names what it used)."""
@@ -209,3 +231,39 @@ def limits_note(intent: Intent) -> str:
         )
     notes += [f"Not applied: {item}." for item in ask.unsupported]
     return (" " + " ".join(notes)) if notes else ""
+
+
+def _verdict(ours: dict[str, Any], index: dict[str, Any]) -> str:
+    """Whether the portfolio beat the index's total return, and with less risk (volatility)."""
+    beat = ours["total_return"] > index["total_return"]
+    calmer = ours["volatility"] < index["volatility"]
+    if beat:
+        return "It beat the index's return " + (
+            "with less risk (lower volatility)."
+            if calmer
+            else "with more risk (higher volatility)."
+        )
+    if calmer:
+        return "It did not beat the index's return; it had less risk (lower volatility)."
+    return "It neither beat the index's return nor had less risk (lower volatility)."
+
+
+def index_comparison(backtest: dict[str, Any]) -> str:
+    """A `backtest_weights` result of a portfolio just built, over the window it was estimated on,
+    set against the S&P 500 index over that window: total return, volatility (annualised) and
+    maximum drawdown of each, whether it beat the index's return with less risk, and that this
+    is in-sample (the weights were chosen on this window)."""
+    index = backtest.get("index")
+    window = backtest.get("window") or {}
+    if not index:
+        return "The S&P 500 index has no returns over the whole window, so it is not compared."
+    drawdown = (backtest.get("max_drawdown") or {}).get("depth")
+    return (
+        f"Held at these weights (rebalanced {backtest['rebalance']}) from {window.get('start')} "
+        f"to {window.get('end')}, against the S&P 500 index over the same days: total return "
+        f"{pct(backtest['total_return'])} against {pct(index['total_return'])}, volatility "
+        f"{pct(backtest['volatility'])} against {pct(index['volatility'])}, maximum drawdown "
+        f"{pct(drawdown)} against {pct(index['max_drawdown'])}. {_verdict(backtest, index)} "
+        "In-sample: the weights were estimated on this window, so this is how they would have "
+        "done with hindsight, not a test of how they do."
+    )

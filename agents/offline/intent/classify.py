@@ -188,11 +188,18 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
         ),
     ],
 }
+BUILD_ASKED = patterns.compile(
+    r"\b(?:build|construct|create|make|design|give|get|find|show|want|need)(?: me| us)?"
+    r" (?:a|an|one) (?:[\w&-]+ ){0,3}portfolio\b"
+)
+"""A new portfolio asked for: "give me a portfolio that beats the S&P", "build me a max sharpe
+portfolio", "I want a low-risk portfolio"."""
 _CUES: dict[IntentName, list[tuple[re.Pattern[str], float]]] = {
     intent: [(patterns.compile(text), weight) for text, weight in cues]
     for intent, cues in _CUE_TEXTS.items()
 }
 _CUES["risk_report"].append((CONTRIBUTIONS_ASKED, 3.0))  # "where is my risk coming from?"
+_CUES["optimize_portfolio"].append((BUILD_ASKED, 1.0))  # "give me a portfolio that ..."
 """The cues of each intent, compiled."""
 
 
