@@ -92,6 +92,7 @@ from agents.offline.search_drafts import (
     states_search_change,
 )
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
+from services.formatting import listed
 from settings import get_settings, patterns
 
 ROUTES = {
@@ -366,7 +367,18 @@ def unknown_tickers_reply(unknown: Sequence[str]) -> str:
 
 
 def clarifying_question(intent: Intent) -> str:
-    """A question about what the message leaves open, using what it does say."""
+    """A question about what the message leaves open, using what it does say ("sell XOM"
+    alone: what to do without it, not a question about the other nineteen stocks)."""
+    left_out = [*intent.limits.excluded, *(f"the {s}" for s in intent.limits.excluded_sectors)]
+    if left_out and not intent.tickers:
+        without = listed(left_out)
+        return (
+            f"Selling or dropping {without} needs a portfolio or strategy that holds "
+            f"{'it' if left_out == list(intent.limits.excluded[:1]) else 'them'}. What "
+            f"would you like without {without}: a portfolio (for example 'an "
+            f"HRP portfolio without {left_out[0]}'), a read of the other stocks' market, or a "
+            "search for a volatility-targeting strategy?"
+        )
     tickers = intent.universe(known_tickers())
     if tickers:
         names = ", ".join(tickers)

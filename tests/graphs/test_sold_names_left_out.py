@@ -41,3 +41,25 @@ def test_a_name_sold_after_a_build_is_left_out_as_a_dropped_one_is(
     assert "Not used" not in reply, reply
     assert _weights(reply) == _weights(dropped), (reply, dropped)  # the same build as "drop"
     assert not set(stocks[-sold:]) & set(_weights(reply)), reply
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(STOCKS_ASKED), min_size=1, max_size=2, unique=True),
+    verb=st.sampled_from((*VERBS, "drop")),
+)
+@example(names=["XOM"], verb="sell")
+def test_a_name_sold_first_is_asked_about_without_it_not_the_other_stocks(
+    names: list[str], verb: str
+) -> None:
+    """ "sell XOM" as a conversation's first message: what to do without XOM (before: "What
+    would you like for AAPL, AMD, BAC, ...", the nineteen other stocks)."""
+    said = " and ".join(names)
+    [reply] = answers_in_one_thread(f"{verb} {said}")
+    holds = "it" if len(names) == 1 else "them"
+    assert reply.startswith(
+        f"Selling or dropping {said} needs a portfolio or strategy that holds {holds}. What "
+        f"would you like without {said}: a portfolio (for example 'an HRP portfolio without "
+        f"{names[0]}')"
+    ), reply
+    assert "What would you like for" not in reply
