@@ -374,7 +374,7 @@ def clarifying_question(intent: Intent) -> str:
         without = listed(left_out)
         return (
             f"Selling or dropping {without} needs a portfolio or strategy that holds "
-            f"{'it' if left_out == list(intent.limits.excluded[:1]) else 'them'}. What "
+            f"{'it' if len(left_out) == 1 and intent.limits.excluded else 'them'}. What "
             f"would you like without {without}: a portfolio (for example 'an "
             f"HRP portfolio without {left_out[0]}'), a read of the other stocks' market, or a "
             "search for a volatility-targeting strategy?"

@@ -18,6 +18,7 @@ from agents.offline.chat_intent import (
 from agents.offline.formats import money_text
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import capital_named
+from agents.offline.intent.analysis import INDEX_NAMED
 from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.holdings import holdings_named
 from agents.offline.intent.typos import normalised
@@ -53,7 +54,7 @@ METHOD_NAMES = {
 AGAINST_INDEX = patterns.compile(
     r"\b(?:beats?|beating|outperform\w*|(?:do(?:es)?|did) better than|ahead of|than|compar\w*"
     r"(?: (?:it|that|this|(?:its|the) \w+))? (?:to|with|against)|versus|vs\.?|against|relative to)"
-    r" (?:the )?(?:s&p(?: ?500)?|spx|market|index|benchmark)\b"
+    rf" (?:the )?(?:benchmark\b|{INDEX_NAMED.pattern})"
 )
 """The S&P 500 index as what a portfolio is measured against: "beats the S&P", "with less risk
 than the market", "compare it to the S&P"."""

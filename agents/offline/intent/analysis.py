@@ -58,13 +58,8 @@ from agents.offline.intent.typos import normalised
 from agents.offline.intent.words import ANY_METHOD_PATTERN, OWNED_AFTER
 from settings import patterns
 
-__all__ = [
-    "AnalysisAsk",
-    "AnalysisKind",
-    "cadence_named",
-    "judged_measure",
-    "read_analysis",
-]
+__all__ = ["INDEX_NAMED", "AnalysisAsk", "AnalysisKind", "cadence_named", "judged_measure",
+           "read_analysis"]  # fmt: skip
 
 _BACKTEST_SAID = patterns.compile(r"\bback[\s-]?test\w*")
 _MONEY_MADE_OR_LOST = patterns.compile(MONEY_MADE_OR_LOST)
@@ -199,7 +194,7 @@ _ALL_HELD = patterns.compile(
     r"\ball (?:of )?(?:the |our |my )?(?:stocks|names|holdings|positions)\b"
 )
 """Each holding asked about ("all the stocks we own"), with the portfolio as the subject."""
-_INDEX_NAMED = patterns.compile(
+INDEX_NAMED = patterns.compile(
     r"(?:\bs\s*&\s*p(?:\s*500)?\b|\bs and p(?: 500)?\b|\bsp\s?500\b)(?!\s*(?:500\s*)?(?:stocks?|names"
     r"|companies|constituents|members))|\bspx\b|\bspy\b|\bthe (?:(?:overall|broad|broader|whole|wider) )?"
     r"(?:index|market)\b"
@@ -312,7 +307,7 @@ def _beside_held(intent: Intent, low: str, capital: float | None) -> AnalysisAsk
     held = _HELD.search(low) and intent.tickers and not (intent.weights or intent.portfolio_ids)
     if not (held and than and (judged or _RISKIER.search(low))) or intent.methods:
         return None
-    if asks_made(low) or _INDEX_NAMED.search(low) or intent.adds:
+    if asks_made(low) or INDEX_NAMED.search(low) or intent.adds:
         return None
     after = low[than.end() :]  # the names compared with; none named before ("a portfolio of ...")
     against = tuple(t for t in intent.tickers if word_start(after, t.lower()) >= 0)
@@ -410,7 +405,7 @@ def _statistics(
     sectors = sectors_asked(intent, low, known) if ranked else ()  # "which sector did best?"
     if ranked and "drawdown_dates" not in measures and DRAWDOWN_ASKED.search(low):
         measures += ("drawdown_dates",)  # "the worst drawdown among the energy stocks"
-    index_named = bool(_INDEX_NAMED.search(low))
+    index_named = bool(INDEX_NAMED.search(low))
     held = bool(_SUBJECT.search(low))  # "is it riskier than the market?": the portfolio
     beside_index = index_named and bool(intent.tickers or held or ranked)
     pivot = None if index_named else ranking_pivot(intent.tickers, low)  # "...than KO?"
