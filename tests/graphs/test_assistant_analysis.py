@@ -116,12 +116,18 @@ def test_each_statistic_named_is_answered(session: ChatSession, said: str) -> No
 
 
 def test_risk_adjusted_returns_are_the_sharpe_ratios_of_each_stock(session: ChatSession) -> None:
+    """ "XOM vs CVX" sets XOM beside CVX: which has the higher Sharpe ratio, with both."""
     reply = session.send("risk-adjusted returns of XOM vs CVX").replies[-1]
     assert _calls(session) == [("asset_statistics", {"universe": ["XOM", "CVX"]})]
+    sharpe = {}
     for name in ("XOM", "CVX"):
         r = _returns([name], "2018-01-01", "2022-12-28")[name].to_numpy()
-        sharpe = r.mean() / r.std(ddof=1) * np.sqrt(252)
-        assert f"{name}: Sharpe ratio {sharpe:.2f} (risk-free rate 0%)" in reply
+        sharpe[name] = r.mean() / r.std(ddof=1) * np.sqrt(252)
+    side = "higher" if sharpe["XOM"] > sharpe["CVX"] else "lower"
+    assert (
+        f"XOM had a {side} Sharpe ratio (risk-free rate 0%) than CVX: {sharpe['XOM']:.2f} "
+        f"against {sharpe['CVX']:.2f}."
+    ) in reply
 
 
 def test_a_stress_test_and_a_loss_probability_of_the_thread_s_portfolio(

@@ -13,6 +13,8 @@ import pandas as pd
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from agents.offline.intent.measures import ORDERED_BY
+from agents.offline.statistic_words import RANKED_BY
 from agents.offline.thread_versus import versus_again
 from quant import load_sp500_prices
 from tests.support.chat_answers import STOCKS_ASKED, answers_in_one_thread
@@ -124,3 +126,56 @@ def test_the_question_asked_again_keeps_its_window_and_names_the_new_target_once
                              "vs min vol?", "compared to HRP?")))  # fmt: skip
 def test_a_full_question_is_not_read_as_a_target_alone(text: str) -> None:
     assert versus_again(text, [text, "how did AAPL do in 2021?"]) is None
+
+
+MEASURE_ASKS = {
+    "return": ("what was {a}'s return in {y}?", "how did {a} do in {y}?", "{a}'s return in {y}"),
+    "volatility": ("what was {a}'s volatility in {y}?", "how volatile was {a} in {y}?"),
+}
+
+
+def _measured(stock: str, year: int, measure: str) -> float:
+    """`stock`'s total return over `year` from the close before, or its annualised volatility
+    (daily returns of the year, ddof=1, x sqrt(252))."""
+    closes = PRICES.loc[: f"{year}-12-31", stock]
+    daily = closes.pct_change().loc[f"{year}-01-01" :]
+    if measure == "return":
+        return float(np.prod(1.0 + daily.to_numpy()) - 1.0)
+    return float(daily.std(ddof=1) * np.sqrt(252))
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=2, unique=True),
+    year=st.integers(min_value=2005, max_value=2021),
+    measure=st.sampled_from(tuple(MEASURE_ASKS)),
+    ask=st.integers(min_value=0, max_value=2),
+    opening=st.sampled_from(OPENINGS),
+)
+@example(stocks=["AAPL", "MSFT"], year=2021, measure="return", ask=0, opening="compared to {t}?")
+def test_one_stock_s_measure_asked_against_another_says_which_is_higher(
+    stocks: list[str], year: int, measure: str, ask: int, opening: str
+) -> None:
+    """ "what was AAPL's return in 2021?" then "compared to MSFT?" (or "... in 2021 vs MSFT")
+    says which is higher with both values (before: both values, no sentence setting them side by
+    side)."""
+    a, b = stocks
+    asks = MEASURE_ASKS[measure]
+    first = asks[ask % len(asks)].format(a=a, y=year)
+    reply = answers_in_one_thread(first, opening.format(t=b))[-1]
+    words = "total return" if measure == "return" else "volatility"
+    said = re.search(
+        rf"\b{a} had (?:a (higher|lower)|(the same)) {words} than {b}: (-?[\d,]+\.\d)% against "
+        r"(-?[\d,]+\.\d)%",
+        reply,
+    )
+    assert said is not None, reply
+    values = {name: _measured(name, year, measure) for name in stocks}
+    for name, value in zip(stocks, said.groups()[2:], strict=True):
+        assert abs(float(value.replace(",", "")) / 100 - values[name]) < 6e-4, (values, reply)
+    if abs(values[a] - values[b]) > 2e-3:
+        assert said[1] == ("higher" if values[a] > values[b] else "lower"), (values, reply)
+
+
+def test_the_measures_read_as_set_beside_are_those_the_answers_order_by() -> None:
+    assert set(RANKED_BY) == ORDERED_BY

@@ -28,7 +28,9 @@ from agents.offline.intent.measures import (
     INDEX_SHOWN,
     MONEY_MADE_OR_LOST,
     OF_EACH_STOCK,
+    VOLATILE_SAID,
     measures_named,
+    set_beside,
 )
 from agents.offline.intent.rankings import (
     EVERY_NAME,
@@ -64,7 +66,6 @@ __all__ = ["INDEX_NAMED", "AnalysisAsk", "AnalysisKind", "cadence_named", "judge
 _BACKTEST_SAID = patterns.compile(r"\bback[\s-]?test\w*")
 _MONEY_MADE_OR_LOST = patterns.compile(MONEY_MADE_OR_LOST)
 _DRAWDOWNS_SAID = patterns.compile(r"\bdrawdowns?\b")
-_VOLATILE_SAID = patterns.compile(r"\bvolatil")
 _YEAR = patterns.compile(r"(?:19|20)\d{2}")
 _BEAR_CASE_SAID = patterns.compile(r"\bbear[\s-]case\b")
 
@@ -408,7 +409,7 @@ def _statistics(
     index_named = bool(INDEX_NAMED.search(low))
     held = bool(_SUBJECT.search(low))  # "is it riskier than the market?": the portfolio
     beside_index = index_named and bool(intent.tickers or held or ranked)
-    pivot = None if index_named else ranking_pivot(intent.tickers, low)  # "...than KO?"
+    pivot = None if index_named else ranking_pivot(intent.tickers, low, set_beside(measures, low))
     ranked = ranked or (bool(pivot) and not weights)  # "were AAPL and MSFT more volatile than KO?"
     head_to_head = HEAD_TO_HEAD.search(low) and (pivot or beside_index)
     if head_to_head and not measures:  # "did AAPL beat KO in 2022?", "did MSFT lag the S&P?"
@@ -424,7 +425,7 @@ def _statistics(
     not_ranked = {"correlation", "beta", *INDEX_SHOWN}  # the index's own line, or none
     beside_index = beside_index and bool(compared) and not not_ranked & set(measures)
     ranked = ranked or beside_index  # the index ranked beside the names
-    named_volatile = "volatility" not in measures and _VOLATILE_SAID.search(low)
+    named_volatile = "volatility" not in measures and VOLATILE_SAID.search(low)
     if named_volatile and (weights or len(intent.sectors) > 1 or ranked):  # not the market's
         measures += ("volatility",)
     measures = _with_drawdowns(intent, low, weights, measures)

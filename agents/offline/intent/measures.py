@@ -13,7 +13,10 @@ __all__ = [
     "INDEX_SHOWN",
     "MONEY_MADE_OR_LOST",
     "OF_EACH_STOCK",
+    "ORDERED_BY",
+    "VOLATILE_SAID",
     "measures_named",
+    "set_beside",
 ]
 
 CONTRIBUTIONS_ASKED = patterns.compile(
@@ -80,6 +83,25 @@ DRAWDOWN_ASKED = patterns.compile(r"\bdraw[\s-]?downs?\b|\bm?dd\b")
 OF_EACH_STOCK = frozenset({"sortino_ratio", "downside_deviation", "skewness", "kurtosis"})
 """Measures asked of named stocks that are each stock's ("the Sortino ratio of AAPL and KO"),
 where a risk report would measure them held together."""
+
+ORDERED_BY = frozenset({
+    "return", "volatility", "sharpe_ratio", "beta", "drawdown_dates", "sortino_ratio",
+    "downside_deviation", "skewness", "kurtosis",
+})  # fmt: skip
+"""The measures stocks can be put in order by, one against another ("AAPL's return vs MSFT");
+the answers' words for each are `agents.offline.statistic_words.RANKED_BY`."""
+
+VOLATILE_SAID = patterns.compile(r"\bvolatil")
+"""Volatility said as a word of its own ("how volatile", "more volatile than KO")."""
+
+
+def set_beside(measures: tuple[str, ...], low: str) -> bool:
+    """Whether the measures asked (`measures`, volatility too when `low`, the lower-cased
+    message, says "volatile") can set one stock beside another ("AAPL's return in 2021 vs
+    MSFT"); a beta's "relative to MSFT" is what it is measured to."""
+    said = {*measures, "volatility"} if VOLATILE_SAID.search(low) else set(measures)
+    return bool(said) and said <= ORDERED_BY - {"beta"}
+
 
 INDEX_SHOWN = ("return", "worst_month", "best_month", "by_year")
 """The measures asked of stocks that an answer gives the index's line for beside them (the

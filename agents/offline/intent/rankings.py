@@ -185,12 +185,12 @@ def judged_asked(low: str) -> Literal["better", "worse"] | None:
 
 _AGAINST = (
     r"(?:did|does)\s+(?:\S+\s+){1,3}?(?:do|perform)\s+(?:(?:in|since|over|during)\s+\w+\s+)?"
-    r"(?:against|versus|vs|relative\s+to)"
-    r"|(?:done|performed|performs)\s+(?:against|versus|vs|relative\s+to)"
+    r"(?:against|versus|vs|relative\s+to|compared\s+(?:to|with))"
+    r"|(?:done|performed|performs)\s+(?:against|versus|vs|relative\s+to|compared\s+(?:to|with))"
 )
 """How one did set against another ("how did MSFT do against KO?", "how has AAPL performed vs
-the index?", "how did it do in 2022 versus the S&P?"); not how it would ("how would my portfolio
-do against a crash?": a stress)."""
+the index?", "how did it do in 2022 compared with the S&P?"); not how it would ("how would my
+portfolio do against a crash?": a stress)."""
 COMPARED_AGAINST = patterns.compile(rf"\b(?:{_AGAINST})\b")
 """`_AGAINST`, said (its "against" is not a stress test's)."""
 _THAN = patterns.compile(rf"\bthan\b|\b(?:{_OUTDONE}|{_AGAINST})\b")
@@ -205,14 +205,19 @@ MSFT do against the S&P 500?"; not "is AAPL riskier than KO?", whose two stocks 
 side on their risk)."""
 
 
-def ranking_pivot(tickers: Sequence[str], low: str) -> str | None:
+_VERSUS = patterns.compile(r"\b(?:vs\.?|versus|compared\s+(?:to|with)|relative\s+to)(?!\w)")
+"""Words setting one stock's measure beside another's ("AAPL's return in 2021 vs MSFT")."""
+
+
+def ranking_pivot(tickers: Sequence[str], low: str, measured: bool = False) -> str | None:
     """The one stock named after "than" that the stocks before it are ranked beside: every
     stock, or a sector's ("which stocks were riskier than KO?", "which tech stocks were riskier
     than KO?"), or two or more named ("were AAPL and MSFT riskier than KO?"); None otherwise
     ("which stock is riskier than KO, AAPL or MSFT?" asks of those three, "is AAPL riskier than
     KO?" sets two side by side), or one named before a verb of doing better or worse ("did AAPL
-    beat KO?", "did AAPL do better than KO?")."""
-    than = _THAN.search(low)
+    beat KO?", "did AAPL do better than KO?") or, when a measure is named (`measured`), before
+    "versus" ("what was AAPL's return in 2021 versus MSFT?")."""
+    than = _THAN.search(low) or (_VERSUS.search(low) if measured else None)
     if not than:
         return None
     after = [t for t in tickers if t in read_tickers(low[than.end() :], tickers)]  # "coca-cola"
@@ -221,6 +226,6 @@ def ranking_pivot(tickers: Sequence[str], low: str) -> str | None:
         return None
     if len(before) >= 2 or (not before and EVERY_NAME.search(low[: than.start()])):
         return after[0]
-    if len(before) == 1 and HEAD_TO_HEAD.search(low):  # "did AAPL beat KO?"
+    if len(before) == 1 and (HEAD_TO_HEAD.search(low) or measured):  # "did AAPL beat KO?"
         return after[0]
     return None
