@@ -44,15 +44,21 @@ from agents.offline.chat_intent import (
     says_my_portfolio,
     subject_stock,
     thread_subject,
+    user_texts,
     which_portfolio,
     window_of,
 )
 from agents.offline.intent import Intent, parse_intent
-from agents.offline.intent.analysis import AnalysisAsk
+from agents.offline.intent.analysis import INDEX_NAMED, AnalysisAsk
 from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.rankings import EVERY_NAME
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
-from agents.offline.portfolio_builds import build_args, build_attempt, equal_weights
+from agents.offline.portfolio_builds import (
+    build_args,
+    build_attempt,
+    compared_with_index,
+    equal_weights,
+)
 from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
 from settings import patterns
 
@@ -91,12 +97,14 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
             for r in done
         ]
         return reply("\n\n".join(answers) + named_beyond(intent) + _build_notes(inp))
+    if done and ask.kind == "compare" and _beside_index(intent, ask):
+        return _compared_with_index(inp, ask, done[-1])
     if done:
         failed = done[-1].failure("answer that")
         if failed is not None:
             return reply(failed)
         answer = ANSWERS[ask.kind](done[-1].data, ask) + _in_sample_note(inp, done[-1])
-        return reply(answer + _build_notes(inp))
+        return reply(answer + _other_windows_note(inp, intent, done[-1]) + _build_notes(inp))
     if ask.kind == "coverage":  # "which banks do you have?", "is AAPL in the data?"
         asked = {"tickers": list(ask.names)} if ask.names else {}
         return reply("", tool_call(ask.tool, {"sector": ask.groups[0][0]} if ask.groups else asked))
@@ -335,6 +343,65 @@ def _in_sample_note(inp: PolicyInput, done: ToolResult) -> str:
         f" In-sample: the weights were estimated from {span['start']} to {span['end']}, which "
         "overlaps this window, so this is how they would have done with hindsight, not a test "
         "of how they do."
+    )
+
+
+def _beside_index(intent: Intent, ask: AnalysisAsk) -> bool:
+    """Whether a comparison of portfolios built by methods is asked beside the S&P 500 index
+    ("build a min vol and a risk parity portfolio and compare them to the S&P")."""
+    return bool(intent.methods and not (ask.against or ask.added)) and bool(
+        INDEX_NAMED.search(intent.text.lower())
+    )
+
+
+def _compared_with_index(inp: PolicyInput, ask: AnalysisAsk, done: ToolResult) -> AIMessage:
+    """The comparison's answer, then the S&P 500 index over its sessions beside it (the index's
+    statistics from `asset_statistics` of one stock held over that window, called first)."""
+    failed = done.failure("answer that")
+    if failed is not None or not isinstance(done.data, dict):
+        return reply(failed or "The comparison came back empty.")
+    answer = ANSWERS[ask.kind](done.data, ask)
+    measured = [r for r in inp.results_this_turn() if r.name == "asset_statistics"]
+    if not measured:
+        held = next(iter(done.data["rows"][0].get("largest_weights") or {}), None)
+        window = done.data.get("window") or {}
+        if held is None or "asset_statistics" not in inp.tool_names:
+            return reply(answer)
+        span = {key: window[key] for key in ("start", "end") if window.get(key)}
+        return reply("", tool_call("asset_statistics", {"universe": [held], **span}))
+    index = measured[-1].data.get("index") if isinstance(measured[-1].data, dict) else None
+    if not index:
+        return reply(f"{answer} The S&P 500 index has no returns over this window to set beside.")
+    return reply(f"{answer} {compared_with_index(done.data, index)}")
+
+
+def _other_windows_note(inp: PolicyInput, intent: Intent, done: ToolResult) -> str:
+    """For statistics of stocks the conversation read earlier over other windows ("how has KO
+    done since 2015?", "and PEP since 2019?", "which is better?"), asked now naming no window,
+    that they are compared over one window, this answer's, and which were read over what
+    before ("" otherwise)."""
+    data = done.data if isinstance(done.data, dict) else {}
+    window, assets = data.get("window") or {}, list(data.get("assets") or {})
+    said = parse_intent(user_texts(inp)[0], known_tickers()) if user_texts(inp) else intent
+    if done.name != "asset_statistics" or len(assets) < 2 or not window or said.start or said.end:
+        return ""
+    earlier: dict[str, dict[str, str]] = {}
+    this_turn = {result.call_id for result in inp.results_this_turn()}
+    for result in inp.tool_results():
+        if result.name == "asset_statistics" and result.call_id not in this_turn:
+            read = result.data if isinstance(result.data, dict) else {}
+            earlier |= {name: read.get("window") or {} for name in read.get("assets") or {}}
+    span = ("start", "end")
+    other = {
+        name: seen for name, seen in earlier.items()
+        if name in assets and seen and [seen.get(k) for k in span] != [window.get(k) for k in span]
+    }  # fmt: skip
+    if not other:
+        return ""
+    before = "; ".join(f"{n} from {w.get('start')} to {w.get('end')}" for n, w in other.items())
+    return (
+        f" Read earlier over other windows: {before}. Compared here over the same days for all, "
+        f"{window.get('start')} to {window.get('end')} (the latest window asked)."
     )
 
 

@@ -79,6 +79,7 @@ from agents.offline.proposal_questions import (
     asks_why,
     aspects_asked,
     card_last_shown,
+    names_beside_search,
     proposal_answer,
     waiting_proposal,
 )
@@ -222,6 +223,11 @@ def _proposal_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         return reply(proposal_answer(held, asked, intent.budget, asks_why(intent.text)))
     if deployment:
         return _deployment_change_route(inp, intent)
+    if (unclear := names_beside_search(held, intent.text, intent.tickers)) is not None:
+        if inp.must_call_tool:  # "what about JNJ?": added, searched instead, or read?
+            reason = "stocks named alone while a search of others waits"
+            return forced_call(inp, {"agent": "supervisor", "reason": reason})
+        return reply(unclear)
     if states_search_change(intent) and inp.must_call_tool:  # "with KO only", "drop XOM"
         reason = "a change of the search waiting for approval"
         return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})

@@ -32,6 +32,7 @@ __all__ = [
     "build_against_index",
     "build_args",
     "build_attempt",
+    "compared_with_index",
     "default_method",
     "describe_portfolio",
     "index_comparison",
@@ -268,3 +269,36 @@ def index_comparison(backtest: dict[str, Any]) -> str:
         "In-sample: the weights were estimated on this window, so this is how they would have "
         "done with hindsight, not a test of how they do."
     )
+
+
+def compared_with_index(compared: dict[str, Any], index: dict[str, Any]) -> str:
+    """The S&P 500 index's line beside a `compare_portfolios` result (`index`: its statistics over
+    the same sessions, `asset_statistics`' "index"): its return a year, volatility, Sharpe ratio
+    (at the comparison's risk-free rate of 0 only) and maximum drawdown, then which portfolios
+    did better than it on each (a higher return, a lower volatility, a shallower drawdown)."""
+    rows = compared.get("rows") or []
+    depth = (index.get("max_drawdown") or {}).get("depth")
+    sharpe = index.get("sharpe_ratio")
+    said_sharpe = (
+        f", Sharpe ratio {sharpe:.2f} (risk-free rate 0%)"
+        if sharpe is not None and not compared.get("risk_free_rate")
+        else ""
+    )
+    line = (
+        f"The S&P 500 index over the same days: return {pct(index['annualised_return'])} a year, "
+        f"volatility {pct(index['volatility'])}{said_sharpe}, maximum drawdown {pct(depth)}."
+    )
+    sides = (
+        ("a higher return than the index", "annualised_return", index["annualised_return"], 1),
+        ("a lower volatility", "volatility", index["volatility"], -1),
+        ("a shallower maximum drawdown", "max_drawdown", depth, -1),
+    )
+    better = []
+    for words, key, theirs, sign in sides:
+        if theirs is None:
+            continue
+        names = [method_name(r["portfolio"]) for r in rows
+                 if r.get(key) is not None and sign * (r[key] - theirs) > 0]  # fmt: skip
+        better.append(f"{words}: {listed(names) if names else 'none'}")
+    said = "; ".join(better)
+    return f"{line} {said[:1].upper()}{said[1:]}." if better else line

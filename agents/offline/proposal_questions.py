@@ -6,7 +6,9 @@ proposal in a `WAITING_PROPOSAL:` system message. A question about the proposal 
 long will that take?", "how many trials?", "what will it cost?", "which scenarios?", "which
 stocks?", "over which years?", "what's the expected return?"; of a deployment: "how much
 capital?", "when will it trade?") is answered from it: what the request says, and for time and
-cost the limits it runs under (nothing estimates them before it runs)."""
+cost the limits it runs under (nothing estimates them before it runs). Stocks named alone while
+a search of others waits ("what about JNJ?", "and JNJ?") are asked about: added to it, searched
+instead, or read (`names_beside_search`)."""
 
 from __future__ import annotations
 
@@ -148,6 +150,39 @@ def card_last_shown(inp: PolicyInput) -> bool:
         elif seen_user and isinstance(message, AIMessage) and message.text:
             return False
     return False
+
+
+_NAMES_ALONE = patterns.compile(r"^\W*(?:(?:ok(?:ay)?|so)\W+)?(?:(?:what|how)\s+about|and)\b")
+"""The opening of a message naming stocks alone ("what about JNJ?", "and JNJ?", "how about
+JNJ and PG")."""
+_ALONE_WORDS = frozenset({"what", "about", "how", "and", "or", "the", "please", "ok", "okay", "so"})
+_WORDS = patterns.compile(r"[a-z]+")
+
+
+def names_beside_search(held: dict[str, Any], text: str, tickers: tuple[str, ...]) -> str | None:
+    """While a search waits (`held`), a message naming stocks none of it holds and nothing else
+    (`text`, its `tickers`: "what about JNJ?", "and JNJ and PG?"): the question whether to add
+    them, search them instead or read them, the search kept waiting; None otherwise ("what about
+    just JNJ?", "add JNJ", a deployment waiting)."""
+    request = held.get("request") or {}
+    universe = [str(name) for name in request.get("universe") or []]
+    low = text.lower()
+    if held.get("kind") == "deployment" or not universe or not tickers:
+        return None
+    lowered = {ticker.lower() for ticker in tickers}
+    alone = all(word in _ALONE_WORDS or word in lowered for word in _WORDS.findall(low))
+    if not (_NAMES_ALONE.search(low) and alone) or set(tickers) & set(universe):
+        return None
+    new, first, named = listed(list(tickers)), tickers[0], " and ".join(tickers)
+    window = f" ({request['start']} to {request['end']})" if request.get("start") else ""
+    since = str(request.get("start") or "2018")[:4]
+    them, their = ("it", "its") if len(tickers) == 1 else ("them", "their")
+    return (
+        f"The search on {listed(universe)}{window} is still waiting for your approval, unchanged. "
+        f"What would you like for {new}: {them} added to the search ('add {named}'), a search "
+        f"on {them} instead ('{named} only'), or {their} own numbers ('how has "
+        f"{first} done since {since}?')?"
+    )
 
 
 def is_question(text: str) -> bool:

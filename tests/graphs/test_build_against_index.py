@@ -76,3 +76,64 @@ def test_which_stocks_beat_the_index_is_still_a_ranking_and_a_plain_build_is_not
     assert "Held at these weights" not in ranking
     build = answer_in_new_thread("build me a min vol portfolio of KO, PEP and JNJ")
     assert build.startswith("Min-volatility portfolio") and "S&P 500" not in build
+
+
+INDEX_LINE = re.compile(
+    r"The S&P 500 index over the same days: return (-?\S+)% a year, volatility (\S+)%, Sharpe "
+    r"ratio (-?\S+) \(risk-free rate 0%\), maximum drawdown (\S+)%\. A higher return than the "
+    r"index: ([^;]+); a lower volatility: ([^;]+); a shallower maximum drawdown: ([^.]+)\."
+)
+ROW = re.compile(
+    r"(\S+) \(pf_\w+\): return (-?\S+)% a year, volatility (\S+)%, Sharpe ratio \S+ \(risk-free "
+    r"rate 0%\), maximum drawdown (\S+)%"
+)
+
+
+def _named(said: str) -> set[str]:
+    return set() if said == "none" else set(re.split(r", | and ", said))
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    methods=st.lists(st.sampled_from(("min vol", "HRP", "risk parity", "max sharpe")),
+                     min_size=2, max_size=3, unique=True),
+    stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=0, max_size=4, unique=True),
+    against=st.sampled_from(("and compare them to the S&P", "against the market",
+                             "compared with the S&P 500")),
+    since=st.sampled_from(("", " since 2015")),
+)  # fmt: skip
+@example(methods=["min vol", "risk parity"], stocks=[], against="and compare them to the S&P",
+         since="")  # fmt: skip
+def test_portfolios_of_several_methods_compared_to_the_index_have_its_line_beside_them(
+    methods: list[str], stocks: list[str], against: str, since: str
+) -> None:
+    """ "build a min vol and a risk parity portfolio and compare them to the S&P": the index over
+    the comparison's sessions (return a year as mean x 252, volatility, Sharpe ratio, maximum
+    drawdown, checked against the index series) and which portfolios did better on each (before:
+    the portfolios only, no index)."""
+    of = f" of {', '.join(stocks)}" if len(stocks) > 1 else ""
+    reply = answer_in_new_thread(
+        f"build a {' and a '.join(methods)} portfolio{of} {against}{since}"
+    )
+    window = re.search(r"^Compared from (\S+) to (\S+) \(", reply)
+    line = INDEX_LINE.search(reply)
+    assert window is not None and line is not None, reply
+    index = sp500_index_returns().loc[window[1] : window[2]]
+    wealth = (1 + index).cumprod()
+    reference = {
+        1: 100 * index.mean() * 252,
+        2: 100 * index.std(ddof=1) * 252**0.5,
+        3: index.mean() / index.std(ddof=1) * 252**0.5,
+        4: 100 * float((1 - wealth / wealth.cummax().clip(lower=1)).max()),
+    }
+    for group, value in reference.items():
+        assert float(line[group]) == pytest.approx(value, abs=0.06 if group != 3 else 0.006), (
+            group, value, reply,
+        )  # fmt: skip
+    rows = {m[1]: tuple(float(m[i]) for i in (2, 3, 4)) for m in ROW.finditer(reply)}
+    assert len(rows) == len(methods), reply
+    index_said = (float(line[1]), float(line[2]), float(line[4]))
+    for group, k, sign in ((5, 0, 1), (6, 1, -1), (7, 2, -1)):
+        clear = {name: row for name, row in rows.items() if abs(row[k] - index_said[k]) > 0.1}
+        better = {name for name, row in clear.items() if sign * (row[k] - index_said[k]) > 0}
+        assert _named(line[group]) & set(clear) == better, (group, reply)  # ties as shown aside

@@ -535,3 +535,42 @@ def test_a_stopped_turn_and_a_failed_run_leave_the_proposal_waiting_for_a_new_an
     turn = session.send("what's the sharpe of KO?")
     assert not any(r.startswith("Run ") for r in turn.replies), turn.replies
     assert turn.pending == drafted
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    names=st.lists(st.sampled_from(("JNJ", "AAPL", "MSFT", "WMT")), min_size=1, max_size=2,
+                   unique=True),
+    opening=st.sampled_from(("what about {n}?", "and {n}?", "how about {n}", "ok, what about {n}?")),
+    then=st.sampled_from(("add", "only", "read")),
+)  # fmt: skip
+@example(names=["JNJ"], opening="what about {n}?", then="add")
+def test_stocks_named_alone_while_a_search_of_others_waits_are_asked_about(
+    offline_data_dir: Path, names: list[str], opening: str, then: str
+) -> None:
+    """ "what about JNJ?" while a search of KO, PG and XOM waits asks whether to add JNJ, search
+    it instead or read it, the search waiting unchanged (before: a search of JNJ alone replaced
+    it); each answer given then does what it says."""
+    session = _session()
+    drafted = _waiting_search(session)
+    universe = drafted["request"]["universe"]
+    said = " and ".join(names)
+    turn = session.send(opening.format(n=said))
+    assert turn.pending == drafted, turn.pending  # still waiting, unchanged
+    asked = turn.replies[-1]
+    assert asked.startswith(f"The search on {listed(universe)}") and "unchanged" in asked, asked
+    assert f"What would you like for {listed(names)}:" in asked, asked
+    year = drafted["request"]["start"][:4]
+    options = {"add": f"add {said}", "only": f"{said} only", "read": f"how has {names[0]} done "
+               f"since {year}?"}  # fmt: skip
+    assert all(f"'{option}'" in asked for option in options.values()), asked
+    answered = session.send(options[then])
+    if then == "read":
+        assert answered.replies[-1].startswith(f"Statistics from {year}-01-0"), answered.replies
+        assert answered.pending == drafted
+    else:
+        assert answered.pending is not None
+        expected = [*universe, *names] if then == "add" else names
+        assert answered.pending["request"]["universe"] == expected

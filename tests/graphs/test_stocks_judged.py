@@ -303,3 +303,35 @@ def test_which_is_better_after_one_stock_risk_reports_judges_them_on_their_measu
         said = re.search(rf"{word} by maximum drawdown: (\w+) ", reply)
         assert said is not None, reply
         assert said[1] == the_better("drawdown", prices, stocks, better), reply
+
+
+@settings(max_examples=8, deadline=None)
+@given(pair=PAIRS, first=st.integers(min_value=2005, max_value=2020), later=st.integers(1, 2))
+def test_stocks_read_over_other_windows_are_judged_over_one_and_it_is_said(
+    pair: list[str], first: int, later: int
+) -> None:
+    """ "how has KO done since 2015?", "and PEP since 2019?", "which is better?": both judged
+    over the later window, said with KO's earlier window (before: the later window, silently);
+    read over the same window, nothing is said."""
+    a, b = pair
+    second = first + later
+    *_, judged = answers_in_one_thread(
+        f"how has {a} done since {first}?", f"and {b} since {second}?", "which is better?"
+    )
+    assert judged.startswith(f"Statistics from {second}-01-0"), judged
+    said = re.search(
+        rf"Read earlier over other windows: {a} from ({first}-01-0\d) to (\S+)\. Compared here "
+        rf"over the same days for all, ({second}-01-0\d) to (\S+) \(the latest window asked\)\.",
+        judged,
+    )
+    assert said is not None, judged
+    prices = _since(second)[pair]
+    assert said[3] == str(prices.index[1].date()) and said[4] == str(prices.index[-1].date())
+    returns = prices.iloc[-1] / prices.iloc[0] - 1.0
+    better = a if returns[a] > returns[b] else b
+    if abs(returns[a] - returns[b]) > 2e-3:
+        assert f"Better by total return: {better} (the higher)." in judged, (returns, judged)
+    *_, alike = answers_in_one_thread(
+        f"how has {a} done since {second}?", f"and {b}?", "which is better?"
+    )
+    assert alike.startswith(f"Statistics from {second}-01-0") and "Read earlier" not in alike
