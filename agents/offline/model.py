@@ -55,13 +55,15 @@ class OfflineChatModel(BaseChatModel):
     """Deterministic rules-engine chat model for one agent role (see the module docstring).
 
     `policy` overrides the registered policy of `role` (handy in tests); `text_chunk_words` and
-    `args_chunk_chars` set the streaming granularity.
+    `args_chunk_chars` set the streaming granularity (10 words and 48 characters of a tool
+    call's arguments a piece: a reply still streams in pieces, each of which every stream
+    listener, trace and callback handles, so finer pieces only cost time).
     """
 
     role: str = "supervisor"
     policy: Policy | None = Field(default=None, exclude=True)
-    text_chunk_words: int = Field(default=3, ge=1)
-    args_chunk_chars: int = Field(default=12, ge=1)
+    text_chunk_words: int = Field(default=10, ge=1)
+    args_chunk_chars: int = Field(default=48, ge=1)
 
     @property
     def _llm_type(self) -> str:

@@ -66,7 +66,9 @@ def _adder_policy() -> Iterator[None]:
 
 
 def _graph() -> Any:
-    model = OfflineChatModel(role=ROLE).bind_tools([add])
+    """A one-agent graph whose model streams fine pieces (3 words, 12 characters of arguments),
+    so that this toy's short answer and arguments arrive in several."""
+    model = OfflineChatModel(role=ROLE, text_chunk_words=3, args_chunk_chars=12).bind_tools([add])
 
     def agent(state: MessagesState) -> dict[str, list[BaseMessage]]:
         return {"messages": [model.invoke(state["messages"])]}
