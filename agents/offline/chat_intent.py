@@ -42,6 +42,11 @@ def _session_dates() -> Any:
     return market_returns(get_settings())[1].index
 
 
+def data_start() -> str:
+    """The first date of the configured market data (ISO): where "all the data" starts."""
+    return str(_session_dates()[0].date())
+
+
 def data_end() -> str:
     """The last date of the configured market data (ISO): where "the last 12 months" ends."""
     return str(_session_dates()[-1].date())

@@ -92,6 +92,7 @@ from agents.offline.search_drafts import (
     revises_search,
     states_search_change,
 )
+from agents.offline.thread_usual import usual_asked
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
 from services.formatting import listed
 from settings import get_settings, patterns
@@ -160,6 +161,9 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     if inp.must_call_tool and revises_search(inp):
         reason = "the message changes the conversation's search"
         return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
+    if inp.must_call_tool and usual_asked(inp) is not None:  # "is that higher than usual?"
+        reason = "whether the figure just given is usual, set beside its history"
+        return forced_call(inp, {"agent": "market_analysis", "reason": reason})
     if (routed := _meaning_route(inp, intent)) is not None:
         return routed  # "what is a Sharpe ratio?", "what does that mean?"
     if (routed := _why_weights_route(inp, intent)) is not None:

@@ -22,6 +22,7 @@ from agents.offline.market_policies import market_chat
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
 from agents.offline.risk_policies import risk_chat
 from agents.offline.search_drafts import draft_search
+from agents.offline.thread_usual import usual_chat
 from agents.research_quotes import quoted_answer
 from quant.regime_names import REGIME_NAMES
 
@@ -60,7 +61,7 @@ def market_analysis_policy(inp: PolicyInput) -> AIMessage:
     regime and 0.5 for the one matching the volatility regime) and keep the requested horizon."""
     task = _task(inp)
     if not task:
-        return follow_up_chat(inp) or analysis_chat(inp) or market_chat(inp)
+        return usual_chat(inp) or follow_up_chat(inp) or analysis_chat(inp) or market_chat(inp)
     request = task.get("request", {})
     stats = inp.last_result("market_statistics")
     if not inp.must_call_tool and stats is None and "market_statistics" in inp.tool_names:

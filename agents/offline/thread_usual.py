@@ -1,0 +1,147 @@
+"""Whether a figure just given is usual ("is that higher than usual?", "is that normal?", "is
+that unusually high?"), asked right after a pair's correlation or a stock's volatility over a
+window: the same names over all the market data, with every one-year window of it
+(`asset_statistics` with `rolling_sessions` 252), and the figure set beside the whole history's
+value and the one-year windows' mean and range. "Usual" is said by that definition: higher than
+usual is above both the whole history's value and the one-year windows' mean, lower than usual
+below both, about usual between them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from agents.offline.chat_intent import data_start, known_tickers, user_texts
+from agents.offline.intent import parse_intent
+from agents.offline.intent.measures import VOLATILE_SAID, measures_named
+from agents.offline.policies import PolicyInput, reply, tool_call
+from agents.offline.statistic_words import pct
+from services.windows import SESSIONS_PER
+from settings import patterns
+
+__all__ = ["Usual", "usual_asked", "usual_chat"]
+
+YEAR = SESSIONS_PER["year"]
+"""The length of the windows a figure is set among (sessions)."""
+
+_USUAL = patterns.compile(
+    r"\b(?:than|as|versus|vs\.?|compared?\s+(?:to|with)|for\s+(?:it|them))\s+(?:is\s+)?(?:usual"
+    r"|normal|average|typical|historically|(?:its|their|the)\s+(?:history|long[\s-]?(?:run|term)"
+    r"(?:\s+average)?|historical\s+(?:average|norm|level)|norm))\b"
+    r"|\b(?:is|was|are|were)\s+(?:that|it|this|those|these)\s+(?:unusual(?:ly\s+\w+)?|normal"
+    r"|typical|abnormal|historically\s+\w+|high|low|elevated|extreme)\b"
+)
+"""A question whether a figure is usual ("is that higher than usual?", "is that normal?", "was
+that high for them?", "is that unusually low?")."""
+
+
+@dataclass(frozen=True)
+class Usual:
+    """The figure asked about: its `measure` ("correlation" or "volatility"), the `names` it was
+    given for, their values (`given`: a pair "A/B" or a stock -> the value) and the window they
+    were measured over (`window`, the tool's)."""
+
+    measure: str
+    names: tuple[str, ...]
+    given: dict[str, float]
+    window: dict[str, Any]
+
+
+def usual_asked(inp: PolicyInput) -> Usual | None:
+    """The figure the user's latest message asks is usual, when it names no stock of its own and
+    the conversation's latest call before it gave a correlation or a volatility asked for; None
+    otherwise."""
+    texts = user_texts(inp)
+    if len(texts) < 2 or not _USUAL.search(texts[0].lower()):
+        return None
+    if parse_intent(texts[0], known_tickers()).tickers:
+        return None  # "is that higher than KO's?": another subject
+    latest = inp.latest_call_before_turn()
+    result = next((r for r in inp.tool_results() if latest and r.call_id == latest["id"]), None)
+    if result is None or result.is_error or not isinstance(result.data, dict):
+        return None
+    asked = texts[1].lower()
+    if result.name == "market_statistics":  # "how volatile was AAPL in 2022?": a market read
+        given = {str(n): float(v) for n, a in (result.data.get("per_asset") or {}).items()
+                 if (v := a.get("vol")) is not None}  # fmt: skip
+        window = result.data.get("date_range") or {}
+        said = "volatility" in measures_named(asked) or VOLATILE_SAID.search(asked)
+        return Usual("volatility", tuple(given), given, window) if said and given else None
+    if result.name != "asset_statistics":
+        return None
+    data = result.data
+    correlation = data.get("correlation") or {}
+    names, matrix = tuple(correlation.get("assets") or ()), correlation.get("matrix")
+    if "correlation" in measures_named(asked) and matrix and len(names) > 1:
+        given = {
+            f"{a}/{b}": float(matrix[i][j])
+            for i, a in enumerate(names) for j, b in enumerate(names) if j > i
+        }  # fmt: skip
+        return Usual("correlation", names, given, data.get("window") or {})
+    if "volatility" in measures_named(asked) or VOLATILE_SAID.search(asked):
+        assets = data.get("assets") or {}
+        given = {n: float(v) for n, a in assets.items() if (v := a.get("volatility")) is not None}
+        return Usual("volatility", tuple(given), given, data.get("window") or {}) if given else None
+    return None
+
+
+def usual_chat(inp: PolicyInput) -> AIMessage | None:
+    """The specialist's reply to `usual_asked`: the history's statistics called, then the
+    figure set beside them; None when the message asks no such thing."""
+    usual = usual_asked(inp)
+    if usual is None:
+        return None
+    done = [r for r in inp.results_this_turn() if r.name == "asset_statistics"]
+    if not done:
+        args = {"universe": list(usual.names), "start": data_start(), "rolling_sessions": YEAR}
+        return reply("", tool_call("asset_statistics", args))
+    failed = done[-1].failure("set that beside its history")
+    if failed is not None or not isinstance(done[-1].data, dict):
+        return reply(failed or "The history came back empty.")
+    return reply(" ".join(_lines(usual, done[-1].data)))
+
+
+def _lines(usual: Usual, history: dict[str, Any]) -> list[str]:
+    """Each figure beside the history's value and its one-year windows, with the verdict."""
+    shown = (lambda v: f"{v:.2f}") if usual.measure == "correlation" else (lambda v: pct(v))
+    span = history.get("window") or {}
+    rolled = (history.get("rolling") or {}).get(usual.measure) or {}
+    correlation = history.get("correlation") or {}
+    names, matrix = list(correlation.get("assets") or []), correlation.get("matrix") or []
+    lines = []
+    for key, value in usual.given.items():
+        if usual.measure == "correlation":
+            first, second = key.split("/")
+            known = matrix and first in names and second in names
+            whole = matrix[names.index(first)][names.index(second)] if known else None
+            subject = f"{first} and {second}'s correlation of daily returns"
+        else:
+            whole = history["assets"].get(key, {}).get("volatility")
+            subject = f"{key}'s annualised volatility"
+        years = rolled.get(key)
+        if whole is None or not years:
+            lines.append(f"{subject} has no history to set it beside.")
+            continue
+        above = value > whole and value > years["mean"]
+        below = value < whole and value < years["mean"]
+        verdict = "higher than usual" if above else "lower than usual" if below else "about usual"
+        lines.append(
+            f"{subject} was {shown(value)} from {usual.window.get('start')} to "
+            f"{usual.window.get('end')}. Over all the market data ({span.get('start')} to "
+            f"{span.get('end')}) it is {shown(whole)}; over every one-year window of it "
+            f"({YEAR} sessions, {years['windows']:,} windows) its mean is {shown(years['mean'])}, "
+            f"from {shown(years['low'])} (the year to {years['low_date']}) to "
+            f"{shown(years['high'])} (the year to {years['high_date']}). So {shown(value)} is "
+            f"{verdict}: {_why(verdict)}."
+        )
+    return lines
+
+
+def _why(verdict: str) -> str:
+    """What the verdict means, by its definition."""
+    if verdict == "about usual":
+        return "between the whole history's value and the one-year windows' mean"
+    side = "above" if verdict.startswith("higher") else "below"
+    return f"{side} both the whole history's value and the one-year windows' mean"

@@ -1,0 +1,114 @@
+"""Whether a figure just given is usual ("is that higher than usual?", "is that normal?", "is that
+high for it?") after a pair's correlation or a stock's volatility: the figure set beside the same
+measure over all the market data and over every one-year window of it (mean, lowest, highest),
+with the verdict by that definition (before: "What would you like me to do: ..."). Every number
+is checked against pandas over the embedded prices."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from quant import load_sp500_prices
+from tests.support.chat_answers import STOCKS_ASKED, answers_in_one_thread
+
+RETURNS = load_sp500_prices().pct_change().iloc[1:]
+ASKED = ("is that higher than usual?", "is that normal?", "is that unusual?",
+         "is that high for them?", "how does that compare to its history?",
+         "is that lower than normal?")  # fmt: skip
+FIGURE = r"(-?\d+\.\d+%?)"
+LINE = re.compile(
+    rf"(.+?)'s? (?:correlation of daily returns|annualised volatility) was {FIGURE} from (\S+) "
+    rf"to (\S+)\. Over all the market data \((\S+) to (\S+)\) it is {FIGURE}; over every one-year "
+    rf"window of it \(252 sessions, ([\d,]+) windows\) its mean is {FIGURE}, from {FIGURE} \(the "
+    rf"year to (\S+)\) to {FIGURE} \(the year to (\S+)\)\. So \S+ is (higher than usual|lower than "
+    r"usual|about usual):"
+)
+
+
+def _value(text: str) -> float:
+    return float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+
+
+def _verdict(value: float, whole: float, mean: float) -> str:
+    if value > whole and value > mean:
+        return "higher than usual"
+    if value < whole and value < mean:
+        return "lower than usual"
+    return "about usual"
+
+
+def _check(line: re.Match[str], measure: str, series: tuple[pd.Series, ...]) -> None:
+    """The figures of one line against pandas: the window's, the whole history's, the rolling
+    one-year windows' mean, lowest and highest (with the sessions they end on)."""
+    start, end = line[3], line[4]
+    if measure == "correlation":
+        a, b = series
+        value = a.loc[start:end].corr(b.loc[start:end])
+        whole = a.corr(b)
+        rolled = a.rolling(252).corr(b).dropna()
+        tolerance = 0.006
+    else:
+        (a,) = series
+        value = a.loc[start:end].std(ddof=1) * np.sqrt(252)
+        whole = a.std(ddof=1) * np.sqrt(252)
+        rolled = (a.rolling(252).std(ddof=1) * np.sqrt(252)).dropna()
+        tolerance = 6e-4
+    said = [_value(line[i]) for i in (2, 7, 9, 10, 12)]
+    for got, expected in zip(said, (value, whole, rolled.mean(), rolled.min(), rolled.max()),
+                             strict=True):  # fmt: skip
+        assert abs(got - expected) < tolerance, (got, expected, line[0])
+    assert int(line[8].replace(",", "")) == len(rolled)
+    assert line[11] == str(rolled.idxmin().date()) and line[13] == str(rolled.idxmax().date())
+    if min(abs(value - whole), abs(value - rolled.mean())) > tolerance:
+        assert line[14] == _verdict(value, whole, rolled.mean()), line[0]
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    pair=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=2, unique=True),
+    since=st.integers(min_value=2000, max_value=2021),
+    asked=st.sampled_from(ASKED),
+)
+@example(pair=["XOM", "CVX"], since=2018, asked="is that higher than usual?")
+def test_a_pair_s_correlation_is_set_beside_its_history(
+    pair: list[str], since: int, asked: str
+) -> None:
+    a, b = pair
+    first, reply = answers_in_one_thread(
+        f"what's the correlation between {a} and {b} since {since}?", asked
+    )
+    assert "Correlation of daily returns" in first, first
+    line = LINE.match(reply)
+    assert line is not None, reply
+    assert line[1] == f"{a} and {b}", reply
+    assert line[5] == str(RETURNS.index[0].date()) and line[6] == str(RETURNS.index[-1].date())
+    _check(line, "correlation", (RETURNS[a], RETURNS[b]))
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    stock=st.sampled_from(STOCKS_ASKED),
+    year=st.integers(min_value=2000, max_value=2022),
+    ask=st.sampled_from(("what was {s}'s volatility in {y}?", "how volatile was {s} in {y}?")),
+    asked=st.sampled_from(ASKED),
+)
+def test_a_stock_s_volatility_is_set_beside_its_history(
+    stock: str, year: int, ask: str, asked: str
+) -> None:
+    _, reply = answers_in_one_thread(ask.format(s=stock, y=year), asked)
+    line = LINE.match(reply)
+    assert line is not None, reply
+    assert line[1] == stock and line[3].startswith(f"{year}-01-0"), reply
+    _check(line, "volatility", (RETURNS[stock],))
+
+
+def test_a_figure_of_another_subject_is_not_read_as_the_one_just_given() -> None:
+    *_, reply = answers_in_one_thread(
+        "what's the correlation between XOM and CVX?", "is that higher than KO's?"
+    )
+    assert "one-year window" not in reply
