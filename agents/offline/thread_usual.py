@@ -100,7 +100,15 @@ def usual_chat(inp: PolicyInput) -> AIMessage | None:
     failed = done[-1].failure("set that beside its history")
     if failed is not None or not isinstance(done[-1].data, dict):
         return reply(failed or "The history came back empty.")
-    return reply(" ".join(_lines(usual, done[-1].data)))
+    history = done[-1].data
+    not_given = (history.get("rolling") or {}).get(f"{usual.measure}_not_given")
+    if not_given:  # more stocks than the tool rolls pairs of
+        return reply(
+            f"I cannot set these beside their one-year windows: {not_given}. Ask of fewer of "
+            f"them (for example the correlation of {' and '.join(usual.names[:2])} over the same "
+            "window), then whether that is usual."
+        )
+    return reply(" ".join(_lines(usual, history)))
 
 
 def _lines(usual: Usual, history: dict[str, Any]) -> list[str]:

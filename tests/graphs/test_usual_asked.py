@@ -112,3 +112,12 @@ def test_a_figure_of_another_subject_is_not_read_as_the_one_just_given() -> None
         "what's the correlation between XOM and CVX?", "is that higher than KO's?"
     )
     assert "one-year window" not in reply
+
+
+def test_more_stocks_than_the_tool_rolls_pairs_of_are_refused_with_its_reason() -> None:
+    names = "AAPL, MSFT, KO, PEP, XOM, CVX and JPM"
+    *_, reply = answers_in_one_thread(f"correlation of {names} since 2020", "is that unusual?")
+    assert reply.startswith(
+        "I cannot set these beside their one-year windows: the rolling correlation of each pair "
+        "is given for at most 6 stocks, not 7."
+    ), reply
