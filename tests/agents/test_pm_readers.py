@@ -202,6 +202,13 @@ DATES = np.asarray(sp500_returns().index.strftime("%Y-%m-%d"))
         ("go back to 2012", "2012-01-01", None, None),
         # "of" a year after a noun is that year; the start of a year is a start
         ("the best performing stocks of 2021", "2021-01-01", "2021-12-31", None),
+        # a measure just before a bare year is that year's ("AAPL return 2005")
+        ("AAPL return 2005", "2005-01-01", "2005-12-31", None),
+        ("KO vol 2020", "2020-01-01", "2020-12-31", None),
+        ("XOM and CVX correlation 2015", "2015-01-01", "2015-12-31", None),
+        ("MSFT sharpe ratio 2019?", "2019-01-01", "2019-12-31", None),
+        ("AAPL returns 2019 onwards", "2019-01-01", None, None),
+        ("AAPL 2005", "2005-01-01", None, None),
         ("volatility of AAPL since the start of 2019", "2019-01-01", None, None),
         ("hrp of KO and PEP from the beginning of 2020", "2020-01-01", None, None),
         ("extend the window back to 2015", "2015-01-01", None, None),

@@ -100,9 +100,12 @@ def _date_bounds(match: re.Match[str], before: str = "") -> tuple[str, str]:
 _THE_YEAR = patterns.compile(
     r"\b(?:in|during|for|over)\s*$|\b(?:stocks?|names|performers|winners|losers|gainers"
     r"|decliners|companies|sectors|returns|performance)\s+of\s*$"
+    r"|\b(?:returns?|performance|volatility|vol|drawdowns?|sharpe(?:\s+ratios?)?|correlations?"
+    r"|betas?)\s*$"
 )
-"""Words before a bare year that make it the whole year ("in 2020", "the best stocks of 2021";
-not "the start of 2019", "since the crash of 2020")."""
+"""Words before a bare year that make it the whole year ("in 2020", "the best stocks of 2021",
+a measure just before it: "AAPL return 2005", "KO vol 2020"; not "the start of 2019", "since
+the crash of 2020")."""
 
 
 _OPEN_AFTER = patterns.compile(
