@@ -1,6 +1,6 @@
 """Whether a figure just given is usual ("is that higher than usual?", "is that normal?", "is
-that unusually high?"), asked right after a pair's correlation or a stock's volatility over a
-window: the same names over all the market data, with every one-year window of it
+that unusually high?"), asked right after a pair's correlation or a stock's volatility or Sharpe
+ratio over a window: the same names over all the market data, with every one-year window of it
 (`asset_statistics` with `rolling_sessions` 252), and the figure set beside the whole history's
 value and the one-year windows' mean and range. "Usual" is said by that definition: higher than
 usual is above both the whole history's value and the one-year windows' mean, lower than usual
@@ -39,9 +39,9 @@ that high for them?", "is that unusually low?")."""
 
 @dataclass(frozen=True)
 class Usual:
-    """The figure asked about: its `measure` ("correlation" or "volatility"), the `names` it was
-    given for, their values (`given`: a pair "A/B" or a stock -> the value) and the window they
-    were measured over (`window`, the tool's)."""
+    """The figure asked about: its `measure` ("correlation", "volatility" or "sharpe_ratio"), the
+    `names` it was given for, their values (`given`: a pair "A/B" or a stock -> the value) and
+    the window they were measured over (`window`, the tool's)."""
 
     measure: str
     names: tuple[str, ...]
@@ -51,8 +51,8 @@ class Usual:
 
 def usual_asked(inp: PolicyInput) -> Usual | None:
     """The figure the user's latest message asks is usual, when it names no stock of its own and
-    the conversation's latest call before it gave a correlation or a volatility asked for; None
-    otherwise."""
+    the conversation's latest call before it gave a correlation, a volatility or a Sharpe ratio
+    asked for; None otherwise."""
     texts = user_texts(inp)
     if len(texts) < 2 or not _USUAL.search(texts[0].lower()):
         return None
@@ -80,11 +80,21 @@ def usual_asked(inp: PolicyInput) -> Usual | None:
             for i, a in enumerate(names) for j, b in enumerate(names) if j > i
         }  # fmt: skip
         return Usual("correlation", names, given, data.get("window") or {})
-    if "volatility" in measures_named(asked) or VOLATILE_SAID.search(asked):
-        assets = data.get("assets") or {}
-        given = {n: float(v) for n, a in assets.items() if (v := a.get("volatility")) is not None}
-        return Usual("volatility", tuple(given), given, data.get("window") or {}) if given else None
-    return None
+    measure = next((m for m in _OF_EACH if m in measures_named(asked)), None)
+    if measure is None and VOLATILE_SAID.search(asked):
+        measure = "volatility"
+    if measure is None:
+        return None
+    assets = data.get("assets") or {}
+    given = {n: float(v) for n, a in assets.items() if (v := a.get(measure)) is not None}
+    return Usual(measure, tuple(given), given, data.get("window") or {}) if given else None
+
+
+_OF_EACH = {
+    "volatility": "annualised volatility",
+    "sharpe_ratio": "Sharpe ratio (risk-free rate 0%)",
+}
+"""The measures of each stock the tool also gives over rolling windows, in words."""
 
 
 def usual_chat(inp: PolicyInput) -> AIMessage | None:
@@ -113,7 +123,7 @@ def usual_chat(inp: PolicyInput) -> AIMessage | None:
 
 def _lines(usual: Usual, history: dict[str, Any]) -> list[str]:
     """Each figure beside the history's value and its one-year windows, with the verdict."""
-    shown = (lambda v: f"{v:.2f}") if usual.measure == "correlation" else (lambda v: pct(v))
+    shown = (lambda v: pct(v)) if usual.measure == "volatility" else (lambda v: f"{v:.2f}")
     span = history.get("window") or {}
     rolled = (history.get("rolling") or {}).get(usual.measure) or {}
     correlation = history.get("correlation") or {}
@@ -126,8 +136,8 @@ def _lines(usual: Usual, history: dict[str, Any]) -> list[str]:
             whole = matrix[names.index(first)][names.index(second)] if known else None
             subject = f"{first} and {second}'s correlation of daily returns"
         else:
-            whole = history["assets"].get(key, {}).get("volatility")
-            subject = f"{key}'s annualised volatility"
+            whole = history["assets"].get(key, {}).get(usual.measure)
+            subject = f"{key}'s {_OF_EACH[usual.measure]}"
         years = rolled.get(key)
         if whole is None or not years:
             lines.append(f"{subject} has no history to set it beside.")

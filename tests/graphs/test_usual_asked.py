@@ -1,8 +1,8 @@
 """Whether a figure just given is usual ("is that higher than usual?", "is that normal?", "is that
-high for it?") after a pair's correlation or a stock's volatility: the figure set beside the same
-measure over all the market data and over every one-year window of it (mean, lowest, highest),
-with the verdict by that definition (before: "What would you like me to do: ..."). Every number
-is checked against pandas over the embedded prices."""
+high for it?") after a pair's correlation or a stock's volatility or Sharpe ratio: the figure set
+beside the same measure over all the market data and over every one-year window of it (mean,
+lowest, highest), with the verdict by that definition (before: "What would you like me to do:
+..."). Every number is checked against pandas over the embedded prices."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ ASKED = ("is that higher than usual?", "is that normal?", "is that unusual?",
          "is that lower than normal?")  # fmt: skip
 FIGURE = r"(-?\d+\.\d+%?)"
 LINE = re.compile(
-    rf"(.+?)'s? (?:correlation of daily returns|annualised volatility) was {FIGURE} from (\S+) "
+    rf"(.+?)'s? (?:correlation of daily returns|annualised volatility|Sharpe ratio \(risk-free "
+    rf"rate 0%\)) was {FIGURE} from (\S+) "
     rf"to (\S+)\. Over all the market data \((\S+) to (\S+)\) it is {FIGURE}; over every one-year "
     rf"window of it \(252 sessions, ([\d,]+) windows\) its mean is {FIGURE}, from {FIGURE} \(the "
     rf"year to (\S+)\) to {FIGURE} \(the year to (\S+)\)\. So \S+ is (higher than usual|lower than "
@@ -51,6 +52,13 @@ def _check(line: re.Match[str], measure: str, series: tuple[pd.Series, ...]) -> 
         value = a.loc[start:end].corr(b.loc[start:end])
         whole = a.corr(b)
         rolled = a.rolling(252).corr(b).dropna()
+        tolerance = 0.006
+    elif measure == "sharpe_ratio":
+        (a,) = series
+        window = a.loc[start:end]
+        value = window.mean() / window.std(ddof=1) * np.sqrt(252)
+        whole = a.mean() / a.std(ddof=1) * np.sqrt(252)
+        rolled = (a.rolling(252).mean() / a.rolling(252).std(ddof=1) * np.sqrt(252)).dropna()
         tolerance = 0.006
     else:
         (a,) = series
@@ -105,6 +113,22 @@ def test_a_stock_s_volatility_is_set_beside_its_history(
     assert line is not None, reply
     assert line[1] == stock and line[3].startswith(f"{year}-01-0"), reply
     _check(line, "volatility", (RETURNS[stock],))
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    stock=st.sampled_from(STOCKS_ASKED),
+    since=st.integers(min_value=2000, max_value=2021),
+    asked=st.sampled_from(ASKED),
+)
+def test_a_stock_s_sharpe_ratio_is_set_beside_its_history(
+    stock: str, since: int, asked: str
+) -> None:
+    _, reply = answers_in_one_thread(f"what's {stock}'s sharpe ratio since {since}?", asked)
+    line = LINE.match(reply)
+    assert line is not None, reply
+    assert line[1] == stock and line[3].startswith(f"{since}-01-0"), reply
+    _check(line, "sharpe_ratio", (RETURNS[stock],))
 
 
 def test_a_figure_of_another_subject_is_not_read_as_the_one_just_given() -> None:
