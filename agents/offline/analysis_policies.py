@@ -382,7 +382,8 @@ def _other_windows_note(inp: PolicyInput, intent: Intent, done: ToolResult) -> s
     before ("" otherwise)."""
     data = done.data if isinstance(done.data, dict) else {}
     window, assets = data.get("window") or {}, list(data.get("assets") or {})
-    said = parse_intent(user_texts(inp)[0], known_tickers()) if user_texts(inp) else intent
+    texts = user_texts(inp)  # as written: `intent` may carry a window a rewrite added
+    said = parse_intent(texts[0], known_tickers()) if texts else intent
     if done.name != "asset_statistics" or len(assets) < 2 or not window or said.start or said.end:
         return ""
     earlier: dict[str, dict[str, str]] = {}

@@ -175,13 +175,13 @@ def names_beside_search(held: dict[str, Any], text: str, tickers: tuple[str, ...
         return None
     new, first, named = listed(list(tickers)), tickers[0], " and ".join(tickers)
     window = f" ({request['start']} to {request['end']})" if request.get("start") else ""
-    since = str(request.get("start") or "2018")[:4]
+    since = f" since {str(request['start'])[:4]}" if request.get("start") else ""
     them, their = ("it", "its") if len(tickers) == 1 else ("them", "their")
     return (
         f"The search on {listed(universe)}{window} is still waiting for your approval, unchanged. "
         f"What would you like for {new}: {them} added to the search ('add {named}'), a search "
         f"on {them} instead ('{named} only'), or {their} own numbers ('how has "
-        f"{first} done since {since}?')?"
+        f"{first} done{since}?')?"
     )
 
 

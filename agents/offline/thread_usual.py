@@ -49,10 +49,44 @@ class Usual:
     window: dict[str, Any]
 
 
+_OF_EACH = {
+    "volatility": "annualised volatility",
+    "sharpe_ratio": "Sharpe ratio (risk-free rate 0%)",
+}
+"""The measures of each stock the tool also gives over rolling windows, in words."""
+
+
+def _measure_asked(low: str) -> str | None:
+    """The measure with a history that a lower-cased question asked of: a correlation, a
+    volatility ("how volatile ...") or a Sharpe ratio; None for any other."""
+    named = measures_named(low)
+    if "correlation" in named:
+        return "correlation"
+    found = next((m for m in _OF_EACH if m in named), None)
+    return found or ("volatility" if VOLATILE_SAID.search(low) else None)
+
+
+def _figures(
+    name: str, data: dict[str, Any], measure: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The figures a tool's result (`name`, `data`) gave of `measure` (a pair "A/B" or a stock ->
+    the value, None when not given) and the window they were measured over."""
+    if name == "market_statistics":  # "how volatile was AAPL in 2022?": a market read
+        each = data.get("per_asset") or {}
+        return {n: a.get("vol") for n, a in each.items()}, data.get("date_range") or {}
+    window = data.get("window") or {}
+    if measure != "correlation":
+        return {n: a.get(measure) for n, a in (data.get("assets") or {}).items()}, window
+    correlation = data.get("correlation") or {}
+    names, matrix = correlation.get("assets") or [], correlation.get("matrix") or []
+    pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
+    return {f"{names[i]}/{names[j]}": matrix[i][j] for i, j in pairs}, window
+
+
 def usual_asked(inp: PolicyInput) -> Usual | None:
     """The figure the user's latest message asks is usual, when it names no stock of its own and
     the conversation's latest call before it gave a correlation, a volatility or a Sharpe ratio
-    asked for; None otherwise."""
+    asked for (a market read: a volatility); None otherwise."""
     texts = user_texts(inp)
     if len(texts) < 2 or not _USUAL.search(texts[0].lower()):
         return None
@@ -60,41 +94,16 @@ def usual_asked(inp: PolicyInput) -> Usual | None:
         return None  # "is that higher than KO's?": another subject
     latest = inp.latest_call_before_turn()
     result = next((r for r in inp.tool_results() if latest and r.call_id == latest["id"]), None)
-    if result is None or result.is_error or not isinstance(result.data, dict):
+    measure = _measure_asked(texts[1].lower())
+    if result is None or result.is_error or not isinstance(result.data, dict) or measure is None:
         return None
-    asked = texts[1].lower()
-    if result.name == "market_statistics":  # "how volatile was AAPL in 2022?": a market read
-        given = {str(n): float(v) for n, a in (result.data.get("per_asset") or {}).items()
-                 if (v := a.get("vol")) is not None}  # fmt: skip
-        window = result.data.get("date_range") or {}
-        said = "volatility" in measures_named(asked) or VOLATILE_SAID.search(asked)
-        return Usual("volatility", tuple(given), given, window) if said and given else None
-    if result.name != "asset_statistics":
+    read = {"asset_statistics": True, "market_statistics": measure == "volatility"}
+    if not read.get(result.name):
         return None
-    data = result.data
-    correlation = data.get("correlation") or {}
-    names, matrix = tuple(correlation.get("assets") or ()), correlation.get("matrix")
-    if "correlation" in measures_named(asked) and matrix and len(names) > 1:
-        given = {
-            f"{a}/{b}": float(matrix[i][j])
-            for i, a in enumerate(names) for j, b in enumerate(names) if j > i
-        }  # fmt: skip
-        return Usual("correlation", names, given, data.get("window") or {})
-    measure = next((m for m in _OF_EACH if m in measures_named(asked)), None)
-    if measure is None and VOLATILE_SAID.search(asked):
-        measure = "volatility"
-    if measure is None:
-        return None
-    assets = data.get("assets") or {}
-    given = {n: float(v) for n, a in assets.items() if (v := a.get(measure)) is not None}
-    return Usual(measure, tuple(given), given, data.get("window") or {}) if given else None
-
-
-_OF_EACH = {
-    "volatility": "annualised volatility",
-    "sharpe_ratio": "Sharpe ratio (risk-free rate 0%)",
-}
-"""The measures of each stock the tool also gives over rolling windows, in words."""
+    values, window = _figures(result.name, result.data, measure)
+    given = {str(key): float(value) for key, value in values.items() if value is not None}
+    names = tuple(dict.fromkeys(name for key in given for name in key.split("/")))
+    return Usual(measure, names, given, window) if given else None
 
 
 def usual_chat(inp: PolicyInput) -> AIMessage | None:
@@ -121,6 +130,14 @@ def usual_chat(inp: PolicyInput) -> AIMessage | None:
     return reply(" ".join(_lines(usual, history)))
 
 
+_VERDICTS = {
+    1: ("higher than usual", "above both the whole history's value and the one-year windows' mean"),
+    -1: ("lower than usual", "below both the whole history's value and the one-year windows' mean"),
+    0: ("about usual", "between the whole history's value and the one-year windows' mean"),
+}
+"""Above both (1), below both (-1) or neither (0): the verdict and what it means."""
+
+
 def _lines(usual: Usual, history: dict[str, Any]) -> list[str]:
     """Each figure beside the history's value and its one-year windows, with the verdict."""
     shown = (lambda v: pct(v)) if usual.measure == "volatility" else (lambda v: f"{v:.2f}")
@@ -142,9 +159,10 @@ def _lines(usual: Usual, history: dict[str, Any]) -> list[str]:
         if whole is None or not years:
             lines.append(f"{subject} has no history to set it beside.")
             continue
-        above = value > whole and value > years["mean"]
-        below = value < whole and value < years["mean"]
-        verdict = "higher than usual" if above else "lower than usual" if below else "about usual"
+        side = int(value > whole and value > years["mean"]) - int(
+            value < whole and value < years["mean"]
+        )
+        verdict, why = _VERDICTS[side]
         lines.append(
             f"{subject} was {shown(value)} from {usual.window.get('start')} to "
             f"{usual.window.get('end')}. Over all the market data ({span.get('start')} to "
@@ -152,14 +170,6 @@ def _lines(usual: Usual, history: dict[str, Any]) -> list[str]:
             f"({YEAR} sessions, {years['windows']:,} windows) its mean is {shown(years['mean'])}, "
             f"from {shown(years['low'])} (the year to {years['low_date']}) to "
             f"{shown(years['high'])} (the year to {years['high_date']}). So {shown(value)} is "
-            f"{verdict}: {_why(verdict)}."
+            f"{verdict}: {why}."
         )
     return lines
-
-
-def _why(verdict: str) -> str:
-    """What the verdict means, by its definition."""
-    if verdict == "about usual":
-        return "between the whole history's value and the one-year windows' mean"
-    side = "above" if verdict.startswith("higher") else "below"
-    return f"{side} both the whole history's value and the one-year windows' mean"
