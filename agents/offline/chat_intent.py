@@ -301,8 +301,8 @@ _THEM = patterns.compile(
 )
 _WHICH_OF_THEM = patterns.compile(
     r"^\W*(?:(?:so|and|ok|okay|then)\W+)?(?:which|who)(?:\s+one)?(?:\s+of\s+(?:them|these|those"
-    r"|the\s+(?:two|three|four|five)))?\s+"
-    r"(?:is|was|has|had|did|does|would|will|looks?|held|fared|performed|lost|fell|came)\b"
+    r"|the\s+(?:two|three|four|five)))?(?:['\u2019]s\b|\s+"
+    r"(?:is|was|has|had|did|does|would|will|looks?|held|fared|performed|lost|fell|came)\b)"
     r"|\b(?:compare|between|rank)\s+(?:them|the two"
     r"|these two|those two)\b|\bboth\b",
     re.IGNORECASE,

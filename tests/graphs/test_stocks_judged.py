@@ -306,9 +306,14 @@ def test_which_is_better_after_one_stock_risk_reports_judges_them_on_their_measu
 
 
 @settings(max_examples=8, deadline=None)
-@given(pair=PAIRS, first=st.integers(min_value=2005, max_value=2020), later=st.integers(1, 2))
+@given(
+    pair=PAIRS,
+    first=st.integers(min_value=2005, max_value=2020),
+    later=st.integers(1, 2),
+    judge=st.sampled_from(("which is better?", "which one's better?")),
+)
 def test_stocks_read_over_other_windows_are_judged_over_one_and_it_is_said(
-    pair: list[str], first: int, later: int
+    pair: list[str], first: int, later: int, judge: str
 ) -> None:
     """ "how has KO done since 2015?", "and PEP since 2019?", "which is better?": both judged
     over the later window, said with KO's earlier window (before: the later window, silently);
@@ -316,7 +321,7 @@ def test_stocks_read_over_other_windows_are_judged_over_one_and_it_is_said(
     a, b = pair
     second = first + later
     *_, judged = answers_in_one_thread(
-        f"how has {a} done since {first}?", f"and {b} since {second}?", "which is better?"
+        f"how has {a} done since {first}?", f"and {b} since {second}?", judge
     )
     assert judged.startswith(f"Statistics from {second}-01-0"), judged
     said = re.search(

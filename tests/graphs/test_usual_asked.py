@@ -19,7 +19,8 @@ from tests.support.chat_answers import STOCKS_ASKED, answers_in_one_thread
 RETURNS = load_sp500_prices().pct_change().iloc[1:]
 ASKED = ("is that higher than usual?", "is that normal?", "is that unusual?",
          "is that high for them?", "how does that compare to its history?",
-         "is that lower than normal?")  # fmt: skip
+         "is that lower than normal?", "hmm is that unusually high?",
+         "is that elevated vs its history?")  # fmt: skip
 FIGURE = r"(-?\d+\.\d+%?)"
 LINE = re.compile(
     rf"(.+?)'s? (?:correlation of daily returns|annualised volatility|Sharpe ratio \(risk-free "
@@ -81,15 +82,17 @@ def _check(line: re.Match[str], measure: str, series: tuple[pd.Series, ...]) -> 
     pair=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=2, unique=True),
     since=st.integers(min_value=2000, max_value=2021),
     asked=st.sampled_from(ASKED),
-)
-@example(pair=["XOM", "CVX"], since=2018, asked="is that higher than usual?")
+    said=st.sampled_from(("what's the correlation between {a} and {b} since {y}?",
+                          "whats the corr of {a} and {b} since {y}")),
+)  # fmt: skip
+@example(pair=["XOM", "CVX"], since=2018, asked="is that higher than usual?",
+         said="what's the correlation between {a} and {b} since {y}?")  # fmt: skip
 def test_a_pair_s_correlation_is_set_beside_its_history(
-    pair: list[str], since: int, asked: str
+    pair: list[str], since: int, asked: str, said: str
 ) -> None:
+    """ "corr" is a correlation too (it was a read of the market)."""
     a, b = pair
-    first, reply = answers_in_one_thread(
-        f"what's the correlation between {a} and {b} since {since}?", asked
-    )
+    first, reply = answers_in_one_thread(said.format(a=a, b=b, y=since), asked)
     assert "Correlation of daily returns" in first, first
     line = LINE.match(reply)
     assert line is not None, reply

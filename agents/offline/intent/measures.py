@@ -45,7 +45,7 @@ MONEY_MADE_OR_LOST = (
 would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
 much would I lose if ...", is a stress test)."""
 _MEASURES: dict[str, str] = {
-    "correlation": r"\bcorrelat\w*|\bco-?movement\b|\bhow (?:closely |strongly |much )?(?:are|is|were)\b"
+    "correlation": r"\bcorrelat\w*|\bcorrs?\b|\bco-?movement\b|\bhow (?:closely |strongly |much )?(?:are|is|were)\b"
     r"[^?.!;]*\brelated\b|\b(?:closely|strongly|highly) related\b|\brelation(?:ship)? between\b"
     r"|\b(?:is|are|was|were)\s+\S+\s+related\s+to\b",
     "beta": r"\bbetas?\b",
