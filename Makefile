@@ -133,14 +133,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The suite runs on every core: pytest-xdist workers, a test module (or an `xdist_group`) being
-# one unit of work, the units of `slow` tests first (tests/support/scheduling.py). `TEST_WORKERS=0`
-# runs it in this one process. PYTHONDONTWRITEBYTECODE is cleared for pytest alone: pytest keeps
-# its assertion rewriting of the test modules and of its plugins' packages (hundreds of modules)
-# in __pycache__ only where bytecode may be written; otherwise every worker redoes it. Scratch
-# files go to memory when /dev/shm has room and TMPDIR is unset (tests/support/scratch.py). The 40
-# slowest steps are printed at the end (issue 63: the suite in 10 minutes).
-TEST_WORKERS ?= auto
+# The suite runs on every core, with one pytest-xdist worker more than the cores: a worker waiting
+# on a process it started (a server's start, Chromium, a CLI) left its core idle 11 % of the run
+# with one worker a core (2 cores: 147 of 1,358 core-seconds; 677-716 s of pytest with 2 workers,
+# 651 s with 3, docs/benchmarks.md). A test module (or an `xdist_group`) is one unit of work, the
+# units of `slow` tests first (tests/support/scheduling.py). `TEST_WORKERS=0` runs it in this one
+# process. PYTHONDONTWRITEBYTECODE is cleared for pytest alone: pytest keeps its assertion
+# rewriting of the test modules and of its plugins' packages (hundreds of modules) in __pycache__
+# only where bytecode may be written; otherwise every worker redoes it. Scratch files go to memory
+# when /dev/shm has room and TMPDIR is unset (tests/support/scratch.py). The 40 slowest steps are
+# printed at the end (issue 63: the suite in 10 minutes).
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1 \
+	if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) + 1)')
 
 unit: $(STAMP) system-deps mcp-inspector axe-core bytecode agent-chat-ui $(SCAN_STAMP)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=40

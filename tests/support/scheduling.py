@@ -1,4 +1,5 @@
-"""How `make unit` shares the suite between pytest-xdist workers (`-n auto --dist loadgroup`).
+"""How `make unit` shares the suite between pytest-xdist workers (`-n <cores + 1> --dist
+loadgroup`).
 
 A test module is one unit of work: its module- and package-scoped fixtures (servers, apps, a
 synthesized CDK app, a browser) are built once, on one worker. Modules that declare the same

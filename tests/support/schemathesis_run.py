@@ -16,7 +16,7 @@ cancels a job leaves it readable as canceled (`CANCELS`: no use-after-free check
 Long polls are asked not to wait (`wait=0`): with no worker, nothing would arrive.
 
 The run is cut in three `SHARDS` by path, each a test module of its own on an app of its own (so
-that pytest-xdist's two workers share them): `/v1`'s searches, deployments, ideas and documents
+that pytest-xdist's workers share them): `/v1`'s searches, deployments, ideas and documents
 (tests/api/test_schemathesis.py), `/v1`'s portfolios, market data, analyses and conversations
 (tests/api/test_schemathesis_v1_analyses.py), and the Agent Protocol with 001's unversioned
 paths (tests/api/test_schemathesis_agent.py). Each runs every phase on its operations, and every
