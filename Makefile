@@ -135,8 +135,8 @@ typecheck: $(STAMP)
 
 # The suite runs on every core, with one pytest-xdist worker more than the cores: a worker waiting
 # on a process it started (a server's start, Chromium, a CLI) left its core idle 11 % of the run
-# with one worker a core (2 cores: 147 of 1,358 core-seconds; 677-716 s of pytest with 2 workers,
-# 651 s with 3, docs/benchmarks.md). A test module (or an `xdist_group`) is one unit of work, the
+# with one worker a core (2 cores: 147 of 1,358 core-seconds; 677-724 s of pytest with 2 workers,
+# 651-718 s with 3, 731 s with 4: docs/benchmarks.md). A test module (or an `xdist_group`) is one unit of work, the
 # units of `slow` tests first (tests/support/scheduling.py). `TEST_WORKERS=0` runs it in this one
 # process. PYTHONDONTWRITEBYTECODE is cleared for pytest alone: pytest keeps its assertion
 # rewriting of the test modules and of its plugins' packages (hundreds of modules) in __pycache__
