@@ -350,6 +350,14 @@ def rolling_sharpe(
     )
 
 
+def rolling_cagr(
+    returns: pd.Series, window: int, *, periods_per_year: float = PERIODS_PER_YEAR
+) -> pd.Series:
+    """`cagr` of each `window` periods ending at a period (NaN before the first full window; a
+    window of `periods_per_year` periods: its compounded return); indexed as `returns`."""
+    return _rolling(returns, window, lambda w: _cagr(w, periods_per_year), "cagr")
+
+
 def _rolling(
     returns: pd.Series, window: int, measure: Callable[[np.ndarray], np.ndarray], name: str
 ) -> pd.Series:

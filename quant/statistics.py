@@ -23,6 +23,7 @@ __all__ = [
     "calendar_returns",
     "deepest_drawdown",
     "monthly_returns",
+    "rolling_beta",
     "yearly_returns",
 ]
 
@@ -51,6 +52,32 @@ def beta(returns: pd.DataFrame, market: pd.Series) -> pd.Series:
     centred = values[:, :-1] - values[:, :-1].mean(axis=0)
     covariances = centred.T @ (m - m.mean()) / (len(m) - 1)
     return pd.Series(covariances / variance, index=frame.columns, name="beta")
+
+
+FLAT_MARKET = 1e-12
+"""A daily standard deviation of the market at or below which it did not move (beyond rounding)
+over a window: no beta there."""
+
+
+def rolling_beta(returns: pd.Series, market: pd.Series, window: int) -> pd.Series:
+    """`beta` of `returns` to `market` over every `window` consecutive dates both hold, at the
+    window's last date (NaN where the market does not move over the window beyond rounding:
+    its standard deviation `FLAT_MARKET` or less); `DataError` when `window` is below 3 or they
+    share fewer dates."""
+    if not (isinstance(window, int) and window >= 3):
+        raise DataError(f"a rolling beta needs a window of 3 dates or more, got {window!r}")
+    frame, values = _with_market(returns.to_frame(), market, "beta")
+    if len(values) < window:
+        raise DataError(f"a rolling beta of {window} dates needs as many shared with the index")
+    windows = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)  # (n, 2, window)
+    centred = windows - windows.mean(axis=2, keepdims=True)
+    variance = (centred[:, 1] ** 2).sum(axis=1)
+    covariance = (centred[:, 0] * centred[:, 1]).sum(axis=1)
+    out = np.full(len(values), np.nan)
+    moved = np.sqrt(variance / (window - 1)) > FLAT_MARKET
+    out[window - 1 :][moved] = covariance[moved] / variance[moved]
+    dates = pd.concat([frame, market.rename("__market__")], axis=1, join="inner").index
+    return pd.Series(out, index=dates, name="beta")
 
 
 def market_correlation(returns: pd.DataFrame, market: pd.Series) -> pd.Series:

@@ -26,6 +26,7 @@ from quant.risk import (
     cagr,
     downside_deviation,
     excess_kurtosis,
+    rolling_cagr,
     rolling_sharpe,
     rolling_volatility,
     sharpe_ratio,
@@ -33,7 +34,13 @@ from quant.risk import (
     sortino_ratio,
     volatility,
 )
-from quant.statistics import beta, deepest_drawdown, market_correlation, monthly_returns
+from quant.statistics import (
+    beta,
+    deepest_drawdown,
+    market_correlation,
+    monthly_returns,
+    rolling_beta,
+)
 
 __all__ = [
     "FLAT",
@@ -42,6 +49,8 @@ __all__ = [
     "RollingSummary",
     "SeriesStatistics",
     "drawdown_dates",
+    "rolling_betas",
+    "rolling_cagrs",
     "rolling_correlations",
     "rolling_sharpe_ratios",
     "rolling_volatilities",
@@ -236,6 +245,23 @@ def rolling_sharpe_ratios(returns: pd.DataFrame, sessions: int) -> Rolled:
         moved = rolling_volatility(returns[column], sessions) > FLAT
         found[str(column)] = rolling_sharpe(returns[column], sessions).where(moved)
     return _each(found)
+
+
+def rolling_cagrs(returns: pd.DataFrame, sessions: int) -> Rolled:
+    """Each column's CAGR (`quant.risk.rolling_cagr`: compounded growth per 252 sessions; over a
+    window of 252 sessions, its compounded return) over every window of `sessions` sessions,
+    summarised; ValueError when the period is shorter than one window."""
+    _enough(returns, sessions)
+    return _each({str(c): rolling_cagr(returns[c], sessions) for c in returns.columns})
+
+
+def rolling_betas(returns: pd.DataFrame, sessions: int, reference: pd.Series) -> Rolled:
+    """Each column's beta to `reference` (`quant.statistics.rolling_beta`: cov / var, over the
+    sessions both hold) over every window of `sessions` sessions, summarised; a window in which
+    the reference does not move has none. ValueError when they share fewer sessions than one
+    window."""
+    _enough(returns.join(reference.rename("__reference"), how="inner"), sessions)
+    return _each({str(c): rolling_beta(returns[c], reference, sessions) for c in returns.columns})
 
 
 def rolling_correlations(

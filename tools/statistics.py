@@ -24,6 +24,8 @@ from services.statistics import (
     Rolled,
     RollingSummary,
     SeriesStatistics,
+    rolling_betas,
+    rolling_cagrs,
     rolling_correlations,
     rolling_sharpe_ratios,
     rolling_volatilities,
@@ -65,7 +67,8 @@ UNITS = (
     "at constant weights, rebalanced daily; rolling (with rolling_sessions): over every window "
     "of that many sessions ending in the period, latest (latest_date), low, high (the sessions "
     "their windows end on), mean and the windows counted (those with a value: a flat window has "
-    "no Sharpe ratio or correlation, a missing index day no correlation with it); "
+    "no Sharpe ratio or correlation, a flat index no beta, a missing index day no correlation "
+    "with it); "
     "calendar_years (with by_year): each calendar year's compounded return over its sessions "
     "inside the window (from, to: the first and last of them; cut: the window leaves out "
     "sessions of that year the market data holds)"
@@ -88,8 +91,9 @@ class StatisticsArgs(SubjectArgs):
         ge=MIN_ROLLING_SESSIONS,
         le=MAX_ROLLING_SESSIONS,
         description="A rolling window in sessions ('rolling 60-day correlation': 60; 3 months: "
-        "63): adds the volatility and Sharpe ratio of each asset (and the portfolio), each "
-        "asset's correlation with the index (or beta_to) and each pair's (at most "
+        "63): adds the volatility, Sharpe ratio and CAGR of each asset (and the portfolio), "
+        "its correlation with and beta to the index (or beta_to) and each pair's correlation "
+        "(at most "
         f"{MAX_ROLLING_ASSETS} assets) over every such window of the period, summarised.",
     )
     by_year: bool = Field(
@@ -160,8 +164,8 @@ def _rolled(rolled: Rolled) -> dict[str, Any]:
 def _rolling(
     frame: pd.DataFrame, assets: pd.DataFrame, reference: pd.Series | None, sessions: int
 ) -> dict[str, Any]:
-    """Each series' rolling volatility and Sharpe ratio (the portfolio's too), each asset's
-    rolling correlation with `reference` (the index or `beta_to`) and each pair's of at most
+    """Each series' rolling volatility, Sharpe ratio and CAGR (the portfolio's too), its rolling
+    correlation with and beta to `reference` (the index or `beta_to`), each pair's of at most
     `MAX_ROLLING_ASSETS` assets; `not_computed` (why) when the period is shorter than one
     window."""
     try:
@@ -170,11 +174,13 @@ def _rolling(
             "windows": len(frame) - sessions + 1,
             "volatility": _rolled(rolling_volatilities(frame, sessions)),
             "sharpe_ratio": _rolled(rolling_sharpe_ratios(frame, sessions)),
+            "cagr": _rolled(rolling_cagrs(frame, sessions)),
         }
     except ValueError as exc:
         return {"sessions": sessions, "not_computed": str(exc)}
     if reference is not None:
         out["market_correlation"] = _rolled(rolling_correlations(frame, sessions, reference))
+        out["beta"] = _rolled(rolling_betas(frame, sessions, reference))
     if assets.shape[1] > MAX_ROLLING_ASSETS:
         out["correlation_not_given"] = (
             f"the rolling correlation of each pair is given for at most {MAX_ROLLING_ASSETS} "
@@ -276,8 +282,8 @@ def statistics_tools(context: ToolContext) -> list[BaseTool]:
                 "and correlation to the S&P 500 index (or beta_to), worst and best day, worst "
                 "calendar month, maximum drawdown with its peak, "
                 "trough and recovery dates, and the correlation matrix; rolling volatility, "
-                "Sharpe ratio and correlations with rolling_sessions; each calendar year's "
-                "return with by_year. Use it for questions "
+                "Sharpe ratio, CAGR, beta and correlations with rolling_sessions; each calendar "
+                "year's return with by_year. Use it for questions "
                 "such as 'correlation of AAPL and MSFT since 2021', 'return of XOM between 2019 "
                 "and 2021', 'worst month of KO', 'beta of JPM', 'beta of JPM to XOM' (beta_to), "
                 "'how correlated is XOM with the S&P', 'rolling 60-day correlation of XOM and "

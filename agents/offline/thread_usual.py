@@ -1,8 +1,8 @@
 """Whether a figure just given is usual ("is that higher than usual?", "is that normal?", "is
-that unusually high?"), asked right after a pair's correlation or a stock's volatility or Sharpe
-ratio over a window: the same names over all the market data, with every one-year window of it
-(`asset_statistics` with `rolling_sessions` 252), and the figure set beside the whole history's
-value and the one-year windows' mean and range. "Usual" is said by that definition: higher than
+that unusually high?"), asked right after a pair's correlation or a stock's volatility, Sharpe
+ratio, beta or return (its CAGR) over a window: the same names over all the market data, with
+every one-year window of it (`asset_statistics` with `rolling_sessions` 252), and the figure set
+beside the whole history's value and the one-year windows' mean and range. "Usual" is said by that definition: higher than
 usual is above both the whole history's value and the one-year windows' mean, lower than usual
 below both, about usual between them."""
 
@@ -30,7 +30,7 @@ _USUAL = patterns.compile(
     r"\b(?:than|as|versus|vs\.?|compared?\s+(?:to|with)|for\s+(?:it|them))\s+(?:is\s+)?(?:usual"
     r"|normal|average|typical|historically|(?:its|their|the)\s+(?:history|long[\s-]?(?:run|term)"
     r"(?:\s+average)?|historical\s+(?:average|norm|level)|norm))\b"
-    r"|\b(?:is|was|are|were)\s+(?:that|it|this|those|these)\s+(?:unusual(?:ly\s+\w+)?|normal"
+    r"|\b(?:is|was|are|were)\s+(?:that|it|this|those|these)\s+(?:unusual(?:ly\s+\w+)?|usual|normal"
     r"|typical|abnormal|historically\s+\w+|high|low|elevated|extreme)\b"
 )
 """A question whether a figure is usual ("is that higher than usual?", "is that normal?", "was
@@ -39,31 +39,40 @@ that high for them?", "is that unusually low?")."""
 
 @dataclass(frozen=True)
 class Usual:
-    """The figure asked about: its `measure` ("correlation", "volatility" or "sharpe_ratio"), the
-    `names` it was given for, their values (`given`: a pair "A/B" or a stock -> the value) and
-    the window they were measured over (`window`, the tool's)."""
+    """The figure asked about: its `measure` ("correlation", or a stock's "volatility",
+    "sharpe_ratio", "beta" or "cagr"), the `names` it was given for, their values (`given`: a
+    pair "A/B" or a stock -> the value), the window they were measured over (`window`, the
+    tool's) and the series a beta was measured to (`beta_to`; None: the index)."""
 
     measure: str
     names: tuple[str, ...]
     given: dict[str, float]
     window: dict[str, Any]
+    beta_to: str | None = None
 
 
 _OF_EACH = {
     "volatility": "annualised volatility",
     "sharpe_ratio": "Sharpe ratio (risk-free rate 0%)",
+    "beta": "beta to the S&P 500 index",
+    "cagr": "CAGR (compounded growth a year)",
 }
 """The measures of each stock the tool also gives over rolling windows, in words."""
+_AS_PERCENT = frozenset({"volatility", "cagr"})
+"""The measures shown as percentages (the others with two decimals)."""
 
 
 def _measure_asked(low: str) -> str | None:
     """The measure with a history that a lower-cased question asked of: a correlation, a
-    volatility ("how volatile ...") or a Sharpe ratio; None for any other."""
+    volatility ("how volatile ..."), a Sharpe ratio, a beta or a return ("how did KO do": its
+    CAGR); None for any other."""
     named = measures_named(low)
     if "correlation" in named:
         return "correlation"
     found = next((m for m in _OF_EACH if m in named), None)
-    return found or ("volatility" if VOLATILE_SAID.search(low) else None)
+    if found is None and VOLATILE_SAID.search(low):
+        return "volatility"
+    return found or ("cagr" if "return" in named else None)
 
 
 def _figures(
@@ -103,7 +112,8 @@ def usual_asked(inp: PolicyInput) -> Usual | None:
     values, window = _figures(result.name, result.data, measure)
     given = {str(key): float(value) for key, value in values.items() if value is not None}
     names = tuple(dict.fromkeys(name for key in given for name in key.split("/")))
-    return Usual(measure, names, given, window) if given else None
+    beta_to = result.data.get("beta_to") if measure == "beta" else None
+    return Usual(measure, names, given, window, beta_to) if given else None
 
 
 def usual_chat(inp: PolicyInput) -> AIMessage | None:
@@ -115,7 +125,8 @@ def usual_chat(inp: PolicyInput) -> AIMessage | None:
     done = [r for r in inp.results_this_turn() if r.name == "asset_statistics"]
     if not done:
         args = {"universe": list(usual.names), "start": data_start(), "rolling_sessions": YEAR}
-        return reply("", tool_call("asset_statistics", args))
+        against = {"beta_to": usual.beta_to} if usual.beta_to else {}
+        return reply("", tool_call("asset_statistics", {**args, **against}))
     failed = done[-1].failure("set that beside its history")
     if failed is not None or not isinstance(done[-1].data, dict):
         return reply(failed or "The history came back empty.")
@@ -140,7 +151,7 @@ _VERDICTS = {
 
 def _lines(usual: Usual, history: dict[str, Any]) -> list[str]:
     """Each figure beside the history's value and its one-year windows, with the verdict."""
-    shown = (lambda v: pct(v)) if usual.measure == "volatility" else (lambda v: f"{v:.2f}")
+    shown = (lambda v: pct(v)) if usual.measure in _AS_PERCENT else (lambda v: f"{v:.2f}")
     span = history.get("window") or {}
     rolled = (history.get("rolling") or {}).get(usual.measure) or {}
     correlation = history.get("correlation") or {}
@@ -154,7 +165,10 @@ def _lines(usual: Usual, history: dict[str, Any]) -> list[str]:
             subject = f"{first} and {second}'s correlation of daily returns"
         else:
             whole = history["assets"].get(key, {}).get(usual.measure)
-            subject = f"{key}'s {_OF_EACH[usual.measure]}"
+            words = _OF_EACH[usual.measure]
+            if usual.beta_to:
+                words = words.replace("the S&P 500 index", usual.beta_to)
+            subject = f"{key}'s {words}"
         years = rolled.get(key)
         if whole is None or not years:
             lines.append(f"{subject} has no history to set it beside.")

@@ -1,7 +1,9 @@
 """The measures of a return series over time (`quant.risk.drawdowns`, `rolling_volatility`,
-`rolling_sharpe`, `total_return`; `quant.statistics.calendar_returns`) agree with the whole-sample
-measures they are made of: the underwater curve peaks at `max_drawdown`, each rolling value is
-`volatility` / `sharpe_ratio` of its window, and each year of the table compounds its days."""
+`rolling_sharpe`, `rolling_cagr`, `total_return`; `quant.statistics.calendar_returns`,
+`rolling_beta`) agree with the whole-sample measures they are made of: the underwater curve
+peaks at `max_drawdown`, each rolling value is `volatility` / `sharpe_ratio` / `cagr` / `beta` of
+its window (the beta also against pandas' rolling covariance and variance), and each year of the
+table compounds its days."""
 
 from __future__ import annotations
 
@@ -13,15 +15,17 @@ from hypothesis import strategies as st
 
 from quant.errors import DataError
 from quant.risk import (
+    cagr,
     drawdowns,
     max_drawdown,
+    rolling_cagr,
     rolling_sharpe,
     rolling_volatility,
     sharpe_ratio,
     total_return,
     volatility,
 )
-from quant.statistics import MONTHS, calendar_returns
+from quant.statistics import MONTHS, beta, calendar_returns, rolling_beta
 
 DAYS = pd.bdate_range("2019-11-01", periods=600)
 
@@ -52,6 +56,42 @@ def test_the_measures_over_time_are_the_whole_sample_measures_of_their_windows(
 
 
 @settings(max_examples=60, deadline=None)
+@given(
+    returns=series,
+    window=st.integers(min_value=3, max_value=40),
+    mix=st.floats(min_value=-2, max_value=2),
+    flat_from=st.integers(min_value=0, max_value=300),
+)
+def test_a_rolling_cagr_and_beta_are_those_of_their_windows(
+    returns: pd.Series, window: int, mix: float, flat_from: int
+) -> None:
+    """Each window's CAGR compounds its days over 252 a year; each window's beta is `beta` of
+    its window and pandas' rolling cov / var, NaN where the market does not move."""
+    market = (returns.iloc[::-1].to_numpy() + mix * returns.to_numpy()) / 3
+    market[flat_from:] = 0.001  # a market that stops moving: no beta over a window inside it
+    market = pd.Series(market, index=returns.index)
+    growth = rolling_cagr(returns, window)
+    if len(returns) < window:
+        with pytest.raises(DataError, match="shared with the index"):
+            rolling_beta(returns, market, window)
+        return
+    betas = rolling_beta(returns, market, window)
+    reference = returns.rolling(window).cov(market) / market.rolling(window).var()
+    assert growth.iloc[: window - 1].isna().all() and betas.iloc[: window - 1].isna().all()
+    for end in range(window, len(returns) + 1):
+        part, moves = returns.iloc[end - window : end], market.iloc[end - window : end]
+        wealth = np.prod(1 + part.to_numpy())
+        assert growth.iloc[end - 1] == pytest.approx(wealth ** (252 / window) - 1, rel=1e-9)
+        assert growth.iloc[end - 1] == pytest.approx(cagr(part), rel=1e-12, abs=1e-15)
+        if np.ptp(moves.to_numpy()) == 0:
+            assert np.isnan(betas.iloc[end - 1])
+        elif moves.var() > 1e-12:
+            assert betas.iloc[end - 1] == pytest.approx(reference.iloc[end - 1], rel=1e-7)
+            expected = beta(part.to_frame(), moves).iloc[0]
+            assert betas.iloc[end - 1] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
 @given(returns=series)
 def test_each_year_of_the_monthly_table_compounds_its_days(returns: pd.Series) -> None:
     table = calendar_returns(returns)
@@ -70,3 +110,9 @@ def test_each_year_of_the_monthly_table_compounds_its_days(returns: pd.Series) -
 def test_a_rolling_window_must_hold_two_periods() -> None:
     with pytest.raises(DataError, match="rolling window must be a whole number of periods >= 2"):
         rolling_volatility(pd.Series([0.01, 0.02, 0.0]), 1)
+
+
+def test_a_rolling_beta_needs_three_dates_a_window() -> None:
+    returns = pd.Series([0.01, 0.02, 0.0, -0.01], index=DAYS[:4])
+    with pytest.raises(DataError, match="a rolling beta needs a window of 3 dates or more"):
+        rolling_beta(returns, returns, 2)
