@@ -48,8 +48,24 @@ _STRATEGY = patterns.compile(
     r"|strateg\w*|leverage)"
 )
 """Words of a strategy's settings: beside them "6 months lookback" is the strategy's lookback."""
-_SHORT_YEAR = patterns.compile(r"\b(since|from|in|after|before|until|till|through|to)\s+'(\d{2})\b")
-"""A year said by its last two digits after a window's word ("since '19")."""
+_SHORT_YEAR = patterns.compile(
+    r"\b(since|from|in|after|before|until|till|through|to)\s+['\u2018\u2019](\d{2})\b"
+    r"|\b(since|in)\s+(\d{2})(?=\s*(?:$|[?.!,;:)]|onwards?\b))"
+)
+"""A year said by its last two digits after a window's word: "since '19", "from ‘08", or
+"since" or "in" and two digits that end the phrase ("since 08", "JPM's max dd in 20?", "since
+09 onwards"; not "in 10 days", "from 10 to 20%")."""
+_WHAT_DID = patterns.compile(r"\b(?i:what) (did|has|have)\b(?=[^?.!;]*\bdo(?:ne)?\b)")
+"""How something did asked with "what" ("what did tech do in March 2020?", "what has KO done
+since 2015?"), read as "how did ... do"."""
+_HOW_D = patterns.compile(r"\b(?i:how)['\u2019]d\b")
+""""how'd" as "how did"."""
+_HELD_UP = patterns.compile(r"\b((?i:how) (?:did|has|have)\b[^?.!;]*?)\b(?:hold|held) up\b")
+"""How something held up asked of the past ("how did energy hold up in 2020?"): how it did (a
+future "how would it hold up in a crash" stays a stress test)."""
+_CENTURY_PIVOT = 50
+"""Two digits up to this are a year of the 2000s ("'08": 2008), above it of the 1900s ("'95":
+1995)."""
 _SIGNS = patterns.compile(r"(?<![<>=-])\s*(>=|<=|>|<|≤|≥|=<|=>)\s*(?=\d)")
 _SIGN_WORDS = {">": " above ", "<": " below ", ">=": " at least ", "<=": " at most ",
                "≥": " at least ", "≤": " at most ", "=>": " at least ", "=<": " at most "}  # fmt: skip
@@ -116,7 +132,8 @@ _EX = patterns.compile(r"\bex\s+(?!ante\b|post\b|div\w*\b)(?=[a-z])")
 def expand_shorthand(text: str) -> str:
     """`text` with each lower-case shorthand of `SHORTHAND` written out, "last 2y" and "2y
     lookback" as "the last 2 years", "since '19" as "since 2019", a bound said by negating its
-    opposite as the bound ("can't hold more than 20%": at most 20%), comparison signs before a
+    opposite as the bound ("can't hold more than 20%": at most 20%), "what did tech do", "how'd
+    tech do" and "how did tech hold up" as "how did tech do", comparison signs before a
     number in words ("no name >15%": above; "≤ 10%": at most), a weight limit or "each" said without its percent sign with it ("cap 40",
     "25 each"), "ex financials" as "excluding financials", and the bear market of 2008, 2020 or
     2022 as that year's historical episode ("a bear market in 2008": the 2008 financial
@@ -127,7 +144,9 @@ def expand_shorthand(text: str) -> str:
             lambda m: f"over the last {m.group(1)} {'years' if m.group(2)[0] == 'y' else 'months'}",
             text,
         )
-    text = _SHORT_YEAR.sub(lambda m: f"{m.group(1)} 20{m.group(2)}", text)
+    text = _SHORT_YEAR.sub(_full_year, text)
+    text = _WHAT_DID.sub(lambda m: f"how {m.group(1)}", _HOW_D.sub("how did", text))
+    text = _HELD_UP.sub(lambda m: m.group(1) + ("do" if " did" in m.group(1) else "done"), text)
     text = _NEGATED.sub(lambda m: "at most " if m.group("up") else "at least ", text)
     text = _SIGNS.sub(lambda m: _SIGN_WORDS[m.group(1)], text)
     text = _BARE_LIMIT.sub(lambda m: f"{m.group(1)} {m.group(2)}%", text)
@@ -135,6 +154,12 @@ def expand_shorthand(text: str) -> str:
     text = _EX.sub("excluding ", text)
     text = _YEAR_S_BEAR_MARKET.sub(lambda m: _episode_of(m, text), text)
     return _WORD.sub(lambda m: SHORTHAND[m.group(1)], text)
+
+
+def _full_year(said: re.Match[str]) -> str:
+    """A `_SHORT_YEAR` match with its year written in full ("since '95" -> "since 1995")."""
+    word, digits = said.group(1) or said.group(3), said.group(2) or said.group(4)
+    return f"{word} {('20' if int(digits) <= _CENTURY_PIVOT else '19')}{digits}"
 
 
 _MAKE_THAT = patterns.compile(

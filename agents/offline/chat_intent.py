@@ -302,7 +302,8 @@ _THEM = patterns.compile(
 _WHICH_OF_THEM = patterns.compile(
     r"^\W*(?:(?:so|and|ok|okay|then)\W+)?(?:which|who)(?:\s+one)?(?:\s+of\s+(?:them|these|those"
     r"|the\s+(?:two|three|four|five)))?(?:['\u2019]s\b|\s+"
-    r"(?:is|was|has|had|did|does|would|will|looks?|held|fared|performed|lost|fell|came)\b)"
+    r"(?:is|was|has|had|did|does|would|will|looks?|held|fared|performed|lost|fell|came|won"
+    r"|wins)\b)"
     r"|\b(?:compare|between|rank)\s+(?:them|the two"
     r"|these two|those two)\b|\bboth\b",
     re.IGNORECASE,

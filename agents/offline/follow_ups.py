@@ -35,12 +35,13 @@ from agents.offline.chat_intent import (
     written_by_user,
 )
 from agents.offline.comparison_pick import pick_sentence
+from agents.offline.criterion_picks import pick_by_criterion
 from agents.offline.estimate_policies import estimate_answer
 from agents.offline.follow_up_subjects import change_subject
 from agents.offline.formats import money_text
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
-from agents.offline.intent.changes import Change, Criterion, read_change
+from agents.offline.intent.changes import Change, read_change
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.market_policies import market_answer
 from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
@@ -52,6 +53,7 @@ from agents.offline.portfolio_builds import (
 )
 from agents.offline.risk_policies import risk_sentence
 from agents.offline.strategy_args import CADENCE_SESSIONS
+from agents.offline.weight_splits import resplit
 from agents.offline.weighted_adds import added_at, pin_added, share_words
 
 __all__ = [
@@ -108,14 +110,6 @@ _CAPITAL_TOOLS = (
 def _amount(value: float) -> str:
     """A capital in words: "$20,000", "$12,500.50"."""
     return f"${value:,.0f}" if float(value).is_integer() else money_text(value)
-
-
-_MEASURE_WORDS = {
-    "volatility": ("annualised volatility", lambda a: a["volatility"]),
-    "return": ("total return", lambda a: a["cumulative_return"]),
-    "beta": ("beta to the S&P 500 index", lambda a: a["beta"]),
-    "drawdown": ("maximum drawdown", lambda a: a["max_drawdown"]["depth"]),
-}
 
 
 @dataclass(frozen=True)
@@ -253,30 +247,6 @@ def _built(inp: PolicyInput, portfolio_id: str) -> dict[str, float]:
     return {}
 
 
-def _pick(
-    criterion: Criterion, names: list[str], weights: dict[str, float], stats: Any
-) -> tuple[str, str] | str:
-    """The name the criterion drops and why, in words; or why none can be chosen."""
-    if criterion.measure == "weight":
-        held = weights or {}
-        if not held:
-            return "the portfolio's weights are not known here, so no position can be chosen"
-        pick = (max if criterion.highest else min)(held, key=lambda t: held[t])
-        return pick, f"{criterion.words} ({pick} {held[pick]:.1%} of the portfolio)"
-    words, value = _MEASURE_WORDS[criterion.measure]
-    assets = (stats or {}).get("assets") or {}
-    known = {t: value(assets[t]) for t in names if t in assets and value(assets[t]) is not None}
-    if not known:
-        return f"the {words} of {', '.join(names)} could not be measured"
-    pick = (max if criterion.highest else min)(known, key=lambda t: known[t])
-    shown = f"{known[pick]:.2f}" if criterion.measure == "beta" else f"{known[pick]:.1%}"
-    window = stats.get("window") or {}
-    return pick, (
-        f"{criterion.words} of {', '.join(names)} by {words} ({pick} {shown}, from "
-        f"{window.get('start')} to {window.get('end')})"
-    )
-
-
 def _stats_args(request: ThreadRequest, names: list[str]) -> dict[str, Any]:
     """The `asset_statistics` arguments that measure the request's names over its window."""
     args = {"universe": names}
@@ -311,7 +281,7 @@ def _change_names(
             return _stats_args(request, names), None
         data = request.data if isinstance(request.data, dict) else {}
         held = weights or {str(t): float(w) for t, w in (data.get("weights") or {}).items()}
-        picked = _pick(change.criterion, names, held, stats.data if stats else None)
+        picked = pick_by_criterion(change.criterion, names, held, stats.data if stats else None)
         if isinstance(picked, str):
             return None, f"I could not choose which name to drop: {picked}."
         dropped.append(picked[0])
@@ -385,26 +355,7 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
     names_changed = change.dropped or change.added or change.criterion or change.dropped_groups
     if names_changed and not _names(request, inp)[0]:
         return None  # a strategy estimate or a scenario backtest holds no names to change
-    builds = tool == "optimize_portfolio"
-    if (change.method or change.limits) and not builds:
-        return None
-    pid = request.args.get("portfolio_id")
-    adds = change.added and len(change.added) > len(change.dropped) and not change.added_weights
-    if adds and pid and _built(inp, pid):
-        return None  # "add XOM" after a stress test of a built portfolio: the build takes it
-    if change.cadence and tool not in ("backtest_weights", *_STRATEGY_TOOLS):
-        return None
-    if (change.level is not None or change.horizon is not None) and tool != "portfolio_risk_report":
-        return None
-    if change.cost_bps is not None and tool not in ("backtest_weights", "backtest_strategy"):
-        return None
-    if change.capital is not None and tool not in _CAPITAL_TOOLS:
-        return None
-    if change.holdings is not None and tool != "optimize_portfolio":
-        return None
-    if (change.strategy or change.percent is not None) and (
-        tool not in _STRATEGY_TOOLS or (change.scenarios and tool != "estimate_strategy")
-    ):
+    if not _takes(change, request, inp):
         return None
     args = copy.deepcopy(request.args)
     _change_settings(change, tool, args, edit.changes)
@@ -447,11 +398,45 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         if (subject := change_subject(args, change.subject, given)) is None:
             return None
         edit.changes.append(subject)
+    if change.split and (held := _names(request, inp)[1]):  # "and if I go 70/30?"
+        split, words = resplit(held, change.split, _parsed(request.text).tickers)
+        if split is None:
+            return Edit(request, change, changes=edit.changes, problem=words)
+        args.pop("portfolio_id", None)
+        args["weights"] = split
+        edit.changes.append(words)
+    elif change.split:
+        return None  # names held at equal weights or built: no split to change
     if names_changed:
         stats, problem = _change_names(edit, inp, args)
         if stats is not None or problem is not None:
             return Edit(request, change, stats=stats, changes=edit.changes, problem=problem)
     return Edit(request, change, args=args, changes=edit.changes)
+
+
+def _takes(change: Change, request: ThreadRequest, inp: PolicyInput) -> bool:
+    """Whether the request's tool takes what the change sets (a method, limits or a number of
+    stocks a build; a cadence a backtest or a strategy; a confidence or horizon a risk report;
+    costs, capital, a strategy's settings the tools that have them)."""
+    tool = request.tool
+    builds = tool == "optimize_portfolio"
+    if (change.method or change.limits or change.holdings is not None) and not builds:
+        return False
+    pid = request.args.get("portfolio_id")
+    adds = change.added and len(change.added) > len(change.dropped) and not change.added_weights
+    if adds and pid and _built(inp, pid):
+        return False  # "add XOM" after a stress test of a built portfolio: the build takes it
+    if change.cadence and tool not in ("backtest_weights", *_STRATEGY_TOOLS):
+        return False
+    if (change.level is not None or change.horizon is not None) and tool != "portfolio_risk_report":
+        return False
+    if change.cost_bps is not None and tool not in ("backtest_weights", "backtest_strategy"):
+        return False
+    if change.capital is not None and tool not in _CAPITAL_TOOLS:
+        return False
+    return not (change.strategy or change.percent is not None) or (
+        tool in _STRATEGY_TOOLS and not (change.scenarios and tool != "estimate_strategy")
+    )
 
 
 def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list[str]) -> None:

@@ -42,6 +42,12 @@ _RISK_JUDGED = patterns.compile(
     r"|most\s+risky))\b"
 )
 """Which is riskier or safer asked ("which one is riskier?", "which was the safer?")."""
+_CHOSEN = patterns.compile(
+    r"\b(?:won|wins|winner|came\s+out\s+(?:ahead|on\s+top)|(?:would|should)\s+(?:you|i|we)"
+    r"\s+(?:pick|choose|prefer|go\s+with|take))\b"
+)
+"""Which did better asked as a contest or a choice ("who won?", "so who came out ahead?", "which
+would you pick?")."""
 
 
 def _side(low: str) -> str | None:
@@ -49,7 +55,7 @@ def _side(low: str) -> str | None:
     risk = {"better" if said.group(1) else "worse" for said in _RISK_JUDGED.finditer(low)}
     if risk:
         return risk.pop() if len(risk) == 1 else None
-    return judged_asked(low)
+    return judged_asked(low) or ("better" if _CHOSEN.search(low) else None)
 
 
 def held_in_report(inp: PolicyInput) -> tuple[str, ...]:
@@ -160,6 +166,6 @@ def judged_again(inp: PolicyInput, text: str, texts: list[str]) -> str | None:
     if not measures:
         return None
     judged_by = f"by {' and '.join(_SAID[m] for m in measures)}{window}?"
-    if risk:  # "which is riskier?": which was worse by them
+    if risk or _CHOSEN.search(low):  # "which is riskier?", "who won?": worse or better
         return f"which was {side} {judged_by}"
     return f"{text.rstrip(' ?.!')} {judged_by}"

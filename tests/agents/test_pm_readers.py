@@ -212,6 +212,14 @@ DATES = np.asarray(sp500_returns().index.strftime("%Y-%m-%d"))
         ("volatility of AAPL since the start of 2019", "2019-01-01", None, None),
         ("hrp of KO and PEP from the beginning of 2020", "2020-01-01", None, None),
         ("extend the window back to 2015", "2015-01-01", None, None),
+        # a year by its last two digits: with an apostrophe after any window word, without one
+        # after "since" or "in" where the phrase ends
+        ("what's the max dd on JPM since 08", "2008-01-01", None, None),
+        ("KO since '95", "1995-01-01", None, None),
+        ("AAPL from ‘12 to ‘16", "2012-01-01", "2016-12-31", None),
+        ("KO return in 08?", "2008-01-01", "2008-12-31", None),
+        ("vary the target vol from 10 to 20%", None, None, None),
+        ("rebalance in 10 days", None, None, None),
         # a measure's own window, not the question's
         ("protective puts with realized vol over the last 63 days", None, None, None),
         ("probability of losing 10% over the next 6 months", None, None, None),
@@ -305,6 +313,17 @@ def test_a_confidence_level_is_read_exactly_beside_a_hyphenated_horizon(
         ("backtest a 10% target vol strategy on AAPL MSFT JNJ since 2015", None, {}),
         ("how did 50/50 KO PG do since 2015?", "statistics", {"measures": ("return",)}),
         ("how did that portfolio do in 2022?", "statistics", {"measures": ("return",)}),
+        ("what did AAPL do in 2019?", "statistics", {"measures": ("return",)}),
+        ("what did the banks do in 2008?", "statistics", {"measures": ("return",)}),
+        ("which stock won in 2021?", "statistics", {"measures": ("return",), "ranked": True}),
+        ("how'd XOM fare in 2014?", "statistics", {"measures": ("return",)}),
+        ("how did energy hold up in 2020", "statistics", {"measures": ("return",)}),
+        ("how much did BAC fall in 2008?", "statistics", {"measures": ("return",)}),
+        ("what's the YTD on MSFT?", "statistics", {"measures": ("return",)}),
+        ("how much would 100k in AAPL in 2010 be worth at the end of 2020?", "backtest_weights",
+         {"capital": 100_000}),
+        # a future "hold up" stays a stress test
+        ("how would 50/50 KO PG hold up in the GFC?", "stress", {"episodes": ("gfc_2008",)}),
         ("if the market sells off 15%, what happens to 50% JNJ 50% XOM?", "stress",
          {"market_move": -0.15}),
     ],

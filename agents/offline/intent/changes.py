@@ -61,7 +61,8 @@ class Change:
     number of stocks a portfolio holds (`holdings`: "what about 8 stocks?"), and the names asked about in place of the request's
     (`subject`: "and for KO?", "same for the banks"), and the measure a comparison is asked to be
     judged on (`judged_on`: "which has the lower CVaR?" after portfolios were compared; `picked`
-    when none is named: "which one would you pick?")."""
+    when none is named: "which one would you pick?"), and new weights said as a split alone
+    (`split`, fractions in the order of the names held: "and if I go 70/30?")."""
 
     intent: Intent
     start: str | None = None
@@ -87,6 +88,7 @@ class Change:
     subject: tuple[str, ...] = ()
     judged_on: str | None = None
     picked: bool = False
+    split: tuple[float, ...] = ()
 
     @property
     def strategy(self) -> bool:
@@ -254,6 +256,21 @@ _PERCENT_ALONE = patterns.compile(
 10% instead?"): after a strategy, its volatility target."""
 
 
+_SPLIT = patterns.compile(
+    r"(?<![\d/.])(\d{1,2}(?:\.\d+)?(?:\s*/\s*\d{1,2}(?:\.\d+)?){1,5})(?![\d/.%])"
+)
+"""Weights said as a split of percentages alone ("70/30", "50/30/20")."""
+
+
+def _split(low: str) -> tuple[float, ...]:
+    """The fractions of a split said alone that sums to 100% ("70/30": 0.7, 0.3); () for none."""
+    found = _SPLIT.findall(low)
+    if len(found) != 1:
+        return ()
+    shares = tuple(float(part) / 100 for part in found[0].split("/"))
+    return shares if abs(sum(shares) - 1.0) < 1e-6 and all(shares) else ()
+
+
 def _percent_alone(low: str) -> float | None:
     match = _PERCENT_ALONE.match(low)
     return None if match is None else fraction(match.group(1))
@@ -329,12 +346,14 @@ def read_change(intent: Intent) -> Change | None:
         holdings=holdings_changed(low),
         scenarios=tuple(intent.scenarios),
         subject=tuple(intent.tickers) if swaps_subject else (),
+        split=() if intent.tickers else _split(low),
     )
     changes = any(
         (change.window, change.method, change.cadence, change.limits, change.dropped,
          change.added, change.criterion, change.dropped_groups, change.level, change.horizon,
          change.cost_bps is not None, change.strategy, change.subject,
-         change.capital is not None, change.holdings is not None, change.percent is not None)
+         change.capital is not None, change.holdings is not None, change.percent is not None,
+         change.split)
     )  # fmt: skip
     if change.scenarios:  # "how about high-volatility?" names a scenario, not a measure
         said = _HIGH_OR_LOW_VOL.sub(" ", said)

@@ -37,8 +37,10 @@ VOLATILITY_WORD = r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?![\s_-]*target)
 
 MONEY_MADE_OR_LOST = (
     r"\bhow much\b[^?.!;]*?\b(?:lost|made|gained|earned|returned)\b"
-    r"|\bhow much (?:did|do|does)\b[^?.!;]*?\b(?:lose|make|gain|earn|return)\b"
+    r"|\bhow much (?:did|do|does|has|have)\b[^?.!;]*?\b(?:lose|make|gain|earn|return|fall|fallen"
+    r"|drop|dropped|decline|declined|sink|sunk|rise|risen|climb|climbed)\b"
     r"|\bwhat would (?:it|that|they|this|those|(?:the|my|our) \w+) (?:have been|be) worth\b"
+    r"|\bhow much would\b[^?.!;]*?\b(?:have been|be|grown to|turned into)\b(?: worth\b)?"
     r"|\bwhat would\b[^?.!;]{0,60}?\bhave (?:made|earned|gained|returned|lost)\b"
 )
 """What a holding made or lost over a past window ("how much did AAPL lose in 2022", "how much
@@ -56,7 +58,10 @@ _MEASURES: dict[str, str] = {
     "worst_day": r"\b(?:worst|biggest|largest|weakest)\s+(?:single\s+)?(?:trading\s+)?(?:day|daily|one[\s-]day)",
     "best_day": r"\bbest\s+(?:single\s+)?(?:trading\s+)?day",
     "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
-    r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed)\b|\bm?dd\b",
+    r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed|ing|s)?\b|\bm?dd\b"
+    r"|\bwhen\b[^?.!;]*\b(?:bottom(?:ed)?|trough(?:ed)?|hit\s+(?:its|the)\s+low)\b"
+    r"|\bhow long\b[^?.!;]*\b(?:get|got|come|came|climb|bounce|bounced)\s+back\b"
+    r"|\bbreak[\s-]?even\b",
     "volatility": VOLATILITY_WORD + rf"|\bhow volatile\b(?=[^?.!;]*\b(?:my|our)\s+{HELD_NOUN}\b)"
     r"(?![^?.!;]*\b(?:would|will|could|if)\b)",
     "sharpe_ratio": r"\bsharpe(?:\s+ratio)?s?\b|\brisk[\s-]adjusted returns?\b",
@@ -66,7 +71,8 @@ _MEASURES: dict[str, str] = {
     "kurtosis": r"\b(?:excess\s+)?kurtosis\b|\bfat(?:ter|test)?[\s-]tail(?:s|ed)?\b",
     "daily_mean": r"\b(?:average|mean|avg)\s+daily\s+returns?\b|\bdaily\s+(?:average|mean)\s+returns?\b",
     "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
-    r"return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
+    r"return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone|fared?)\b"
+    r"|\b(?:ytd|year[\s-]to[\s-]date)\b(?!\s+(?:vol\w*|sharpe|draw\w*|beta|corr\w*|risk))"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b"
     r"|" + MONEY_MADE_OR_LOST,
     "by_year": r"\b(?:by|each|every)\s+(?:calendar\s+)?year\b(?!\s+(?:to date|ago)|[\s-]+end)"

@@ -62,11 +62,12 @@ LOSS_ASKED = patterns.compile(rf"\b{_LOSE}\b")
 window named, when one is (`agents.offline.intent.analysis`); without one it is a loss supposed
 ("which stocks would lose the most if rates rise?"), not a past return."""
 MOVED = patterns.compile(
-    rf"\b(?:{_FELL}|gained|rose|risen|returned|performed"
+    rf"\b(?:{_FELL}|gained|rose|risen|returned|performed|won|came out (?:ahead|on top)"
     r"|(?:did|do|does|done) (?:best|worst|better|worse)"
     rf"|{_OUTDONE}|{_PERFORMERS})\b|\b{COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{COUNT}\b"
 )
-"""A move asked about without a measure's name: the total return ("which fell the most")."""
+"""A move asked about without a measure's name: the total return ("which fell the most", "which
+stock won in 2021?")."""
 EVERY_NAME = patterns.compile(
     rf"\b(?:stocks?|names?|shares|companies|equities|tickers|{_PERFORMERS})\b"
 )
@@ -170,8 +171,12 @@ def ranked_ends(low: str) -> Ends:
     return Ends(**ends, worst_first=worst_first, judged=judged)
 
 
-_JUDGED = patterns.compile(r"\b(?:(better|best|stronger|strongest)|(worse|worst|weaker|weakest))\b")
-"""Which is better or worse asked ("which one is better?", "which had the worst drawdown")."""
+_JUDGED = patterns.compile(
+    r"\b(?:(better|best|stronger|strongest|won|wins|winner|came\s+out\s+(?:ahead|on\s+top))"
+    r"|(worse|worst|weaker|weakest|loser))\b"
+)
+"""Which is better or worse asked ("which one is better?", "who won?", "which had the worst
+drawdown")."""
 
 
 def judged_asked(low: str) -> Literal["better", "worse"] | None:

@@ -1,0 +1,159 @@
+"""Plain desk phrasings read as meant, found by asks phrased unlike the tests: a year said by its
+last two digits ("since 08", "since '08"), "what did X do" as "how did X do", "how much would
+100k in AAPL in 2010 be worth at the end of 2020?" as the money made, "who won?" after two
+stocks set side by side as which was better by the measure they were compared on, and "when did
+it bottom?" after a drawdown as its dates. Before: the default window since 2018, "What would you
+like me to do", a read of the market, the figures again without a verdict. Every figure is
+checked against pandas over the embedded prices. Also "how'd KO fare", "how much did BAC fall",
+"how did energy hold up" (a strategy search was drafted) as the return, and "which would you
+pick?" as which was better."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from quant import load_sp500_prices
+from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread, answers_in_one_thread
+
+CLOSES = load_sp500_prices()
+YEARS = st.integers(min_value=2001, max_value=2021)
+
+
+def _held(stock: str, first_year: int, last_year: int | None = None) -> pd.Series:
+    """The stock's closes from the close before the first session of `first_year` (a window's
+    base) to the last session of `last_year` (the data's end when None)."""
+    closes = CLOSES[stock]
+    start = int(closes.index.searchsorted(pd.Timestamp(f"{first_year}-01-01")))
+    held = closes.iloc[max(start - 1, 0) :]
+    return held if last_year is None else held.loc[: f"{last_year}-12-31"]
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    stock=st.sampled_from(STOCKS_ASKED),
+    year=YEARS,
+    said=st.sampled_from(("what's the max dd on {s} since {yy}", "{s} drawdown since '{yy}",
+                          "max drawdown of {s} since \u2019{yy}?")),
+    then=st.sampled_from(("when did it bottom?", "when did it hit the low?")),
+)  # fmt: skip
+def test_a_year_said_by_two_digits_is_that_year_and_the_drawdown_s_bottom_is_its_trough(
+    stock: str, year: int, said: str, then: str
+) -> None:
+    first, bottom = answers_in_one_thread(said.format(s=stock, yy=f"{year % 100:02d}"), then)
+    held = _held(stock, year)
+    depths = 1 - held / held.cummax()
+    assert f"from {year}-01-0" in first, first  # the year said, not the default window
+    depth = re.search(r"maximum drawdown (?:was )?(\d+\.\d+)%", first)  # statistics or risk
+    assert depth is not None and abs(float(depth[1]) / 100 - depths.max()) < 6e-4, first
+    found = re.search(r"maximum drawdown (\d+\.\d+)% from its peak on \S+ to its trough on "
+                      r"(\S+),", bottom)  # fmt: skip
+    assert found is not None, (first, bottom)
+    assert abs(float(found[1]) / 100 - depths.max()) < 6e-5, (bottom, depths.max())
+    assert found[2] == f"{depths.idxmax():%Y-%m-%d}", bottom
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    pair=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=2, unique=True),
+    first_year=st.integers(min_value=2001, max_value=2015),
+    length=st.integers(min_value=1, max_value=6),
+    then=st.sampled_from(
+        ("who won?", "so who came out ahead?", "which one won?", "which would you pick?")
+    ),
+)
+def test_who_won_after_two_stocks_side_by_side_is_the_better_by_their_measure(
+    pair: list[str], first_year: int, length: int, then: str
+) -> None:
+    a, b = pair
+    last_year = first_year + length
+    asked = f"pull up {a} vs {b} total return {first_year}-{last_year}"
+    first, judged = answers_in_one_thread(asked, then)
+    totals = {s: _held(s, first_year, last_year) for s in pair}
+    growth = {s: held.iloc[-1] / held.iloc[0] - 1 for s, held in totals.items()}
+    if abs(growth[a] - growth[b]) > 1e-3:
+        winner = max(growth, key=lambda s: growth[s])
+        assert f"Better by total return: {winner} (the higher)" in judged, (first, judged)
+    assert judged.startswith(f"Statistics from {first_year}-01-0"), judged
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    stock=st.sampled_from(STOCKS_ASKED),
+    year=YEARS,
+    said=st.sampled_from(
+        (
+            "what did {s} do in {y}?",
+            "what has {s} done since {y}?",
+            "how'd {s} fare in {y}?",
+            "how much did {s} fall in {y}?",
+            "how did {s} hold up in {y}?",
+        )
+    ),
+)
+def test_what_a_stock_did_asked_in_other_words_is_its_return(
+    stock: str, year: int, said: str
+) -> None:
+    reply = answer_in_new_thread(said.format(s=stock, y=year))
+    held = _held(stock, year, None if "since" in said else year)
+    found = re.search(rf"{stock}: a total return of (-?\d+\.\d)%", reply)
+    assert found is not None, reply
+    assert abs(float(found[1]) / 100 - (held.iloc[-1] / held.iloc[0] - 1)) < 6e-4, reply
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    stock=st.sampled_from(STOCKS_ASKED),
+    first_year=st.integers(min_value=2001, max_value=2015),
+    length=st.integers(min_value=1, max_value=6),
+    thousands=st.sampled_from((10, 50, 100, 250)),
+)
+def test_what_money_would_have_become_is_asked_as_worth(
+    stock: str, first_year: int, length: int, thousands: int
+) -> None:
+    last_year = first_year + length
+    reply = answer_in_new_thread(
+        f"how much would {thousands}k in {stock} in {first_year} be worth at the end of "
+        f"{last_year}?"
+    )
+    held = _held(stock, first_year, last_year)
+    found = re.search(r"([\d,]+) would have become ([\d,]+)", reply)
+    assert found is not None, reply
+    assert int(found[1].replace(",", "")) == thousands * 1000, reply
+    expected = thousands * 1000 * held.iloc[-1] / held.iloc[0]
+    assert abs(int(found[2].replace(",", "")) / expected - 1) < 1e-3, (reply, expected)
+
+
+SPLITS = st.sampled_from(((50, 50), (60, 40), (70, 30), (80, 20), (25, 75), (90, 10)))
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    pair=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=2, unique=True),
+    year=YEARS,
+    first=SPLITS,
+    then=SPLITS,
+    said=st.sampled_from(("and if I go {a}/{b}?", "what about {a}/{b}?", "and {a}/{b}?")),
+)
+def test_a_split_said_alone_reweights_the_portfolio_of_the_thread(
+    pair: list[str], year: int, first: tuple[int, int], then: tuple[int, int], said: str
+) -> None:
+    """ "and if I go 70/30?" after a portfolio of given weights: the same names in that split, in
+    their order (before: "What would you like me to do"); a split of another length is asked
+    again."""
+    a, b = pair
+    asked = f"what's the vol of a {first[0]}/{first[1]} {a} {b} portfolio since {year}?"
+    _, changed, wrong = answers_in_one_thread(
+        asked, said.format(a=then[0], b=then[1]), "and if I go 50/30/20?"
+    )
+    returns = CLOSES[[a, b]].pct_change().loc[f"{year}-01-01" :]
+    held = returns @ [then[0] / 100, then[1] / 100]
+    found = re.search(r"the portfolio \(([^)]*)\) had volatility (\d+\.\d)% a year", changed)
+    assert found is not None, changed
+    shown = dict(re.findall(r"([A-Z]+) (\d+\.\d)%", found[1]))
+    assert shown == {a: f"{then[0]:.1f}", b: f"{then[1]:.1f}"}, changed  # in the order said
+    assert abs(float(found[2]) / 100 - held.std() * 252**0.5) < 6e-4, changed
+    assert wrong.startswith(f"Give one weight for each of {a}, {b}"), wrong
