@@ -473,6 +473,8 @@ def _result_shows(kind: str, value: Any, use: ToolUse) -> bool:
     data = use.data if isinstance(use.data, dict) else {}
     if kind in ("level", "horizon") and kind in data:
         return close(data[kind], float(value), TOLERANCE if kind == "level" else 2)
+    if kind == "horizon" and use.name == "portfolio_risk_report" and not use.is_error:
+        return value == 1 and not use.args.get("horizon_days")  # its VaR and CVaR are one-day
     if kind == "episode":
         return any(
             isinstance(e, dict) and e.get("key") == value for e in data.get("episodes") or []

@@ -308,7 +308,7 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
                 r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen)\s*)?"
                 r"(?P<u>years?|yrs?|months?|mos?|mths?|m|quarters?|qtrs?|weeks?|wks?|"
                 r"trading days|days?|sessions?)\b"), "recent"),
-    (patterns.compile(r"(?<![\w$.])(?P<n>\d+)\s?(?P<u>y|yrs?|mos?|mths?|m|w|wks?|d)\s+(?=(?:of\s+)?"
+    (patterns.compile(r"(?<!rolling )(?<![\w$.])(?P<n>\d+)\s?(?P<u>y|yrs?|mos?|mths?|m|w|wks?|d)\s+(?=(?:of\s+)?"
                 r"(?:vol\w*|returns?|perf\w*|draw[- ]?downs?|dd|mdd|sharpe|sortino|beta|corr\w*|"
                 r"stats?|statistics|c?var|risk)\b)"), "recent"),
     (patterns.compile(r"(?<![\w$.])(?P<n>\d+(?:\.\d+)?)\s*(?P<u>years?|yrs?|months?|weeks?|trading days|"
@@ -316,7 +316,7 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
      "recent"),
 ]  # fmt: skip
 """Windows of history ("since 2019", "go back to 2012", "2015-2020", "in 2020", "the last 3
-years", "ytd", "1y vol": the last year before the measure, "252 days of data"; a bound named
+years", "ytd", "1y vol": the last year before the measure (not "rolling 1y"), "252 days of data"; a bound named
 before its date: "change the start to 2015", "set the end date to 2020")."""
 YEARS_COMPARED = patterns.compile(
     rf"(?<!between )(?<!from )(?:\b{YEAR}|~{{4}})(?:\s*(?:,|\bvs\.?|\bversus|\bagainst|"

@@ -129,6 +129,11 @@ def test_limits_on_named_assets_and_sectors(
         # "ex" without its hyphen
         ("max sharpe on AAPL MSFT AMD ex AMD", ("AMD",), ("AAPL", "MSFT", "AMD")),
         ("ex ante vol of AAPL and KO", (), ("AAPL", "KO")),
+        # "cut" and "ditch" as a name taken out; "cut X to 10%" is a limit, "cut costs" no name
+        ("cut XOM", ("XOM",), ()),
+        ("ditch KO and PG", ("KO", "PG"), ()),
+        ("cut XOM to 10%", (), ("XOM",)),
+        ("cut XOM by half", (), ("XOM",)),
     ],
 )  # fmt: skip
 def test_exclusions_and_swaps(text: str, excluded: tuple[str, ...], tickers: tuple) -> None:
@@ -219,6 +224,8 @@ DATES = np.asarray(sp500_returns().index.strftime("%Y-%m-%d"))
         ("AAPL from ‘12 to ‘16", "2012-01-01", "2016-12-31", None),
         ("KO return in 08?", "2008-01-01", "2008-12-31", None),
         ("vary the target vol from 10 to 20%", None, None, None),
+        # a rolling window's length is no window ("rolling 1y sharpe": over the default one)
+        ("what's the rolling 1y sharpe of JNJ look like?", None, None, None),
         ("rebalance in 10 days", None, None, None),
         # a measure's own window, not the question's
         ("protective puts with realized vol over the last 63 days", None, None, None),
@@ -317,6 +324,12 @@ def test_a_confidence_level_is_read_exactly_beside_a_hyphenated_horizon(
         ("what did the banks do in 2008?", "statistics", {"measures": ("return",)}),
         ("which stock won in 2021?", "statistics", {"measures": ("return",), "ranked": True}),
         ("how'd XOM fare in 2014?", "statistics", {"measures": ("return",)}),
+        # weights said held with a cadence or costs: a backtest of them, not a strategy search
+        ("give me a 60/40 of AAPL and KO rebalanced quarterly with 10bps costs since 2012",
+         "backtest_weights", {"rebalance": "quarterly", "cost_bps": 10.0}),
+        ("60/40 AAPL KO rebalanced monthly since 2015", "backtest_weights",
+         {"rebalance": "monthly"}),
+        ("what's the rolling 1y sharpe of JNJ look like?", "statistics", {"rolling": 252}),
         ("how did energy hold up in 2020", "statistics", {"measures": ("return",)}),
         ("how much did BAC fall in 2008?", "statistics", {"measures": ("return",)}),
         ("what's the YTD on MSFT?", "statistics", {"measures": ("return",)}),

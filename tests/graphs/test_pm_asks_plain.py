@@ -157,3 +157,29 @@ def test_a_split_said_alone_reweights_the_portfolio_of_the_thread(
     assert shown == {a: f"{then[0]:.1f}", b: f"{then[1]:.1f}"}, changed  # in the order said
     assert abs(float(found[2]) / 100 - held.std() * 252**0.5) < 6e-4, changed
     assert wrong.startswith(f"Give one weight for each of {a}, {b}"), wrong
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=3, max_size=5, unique=True),
+    method=st.sampled_from(("risk parity", "hrp", "min var")),
+    out=st.sampled_from(("cut {s}", "ditch {s}", "drop {s}")),
+)
+def test_a_build_s_follow_ups_in_desk_words(stocks: list[str], method: str, out: str) -> None:
+    """After a build: "how concentrated is it?" is its risk contributions (a read of the market
+    before), a one-day VaR on a capital notes nothing unused (its horizon is the report's one
+    day), and "cut XOM" rebuilds without it (a read of XOM before)."""
+    left = stocks[-1]
+    built, concentrated, var, cut = answers_in_one_thread(
+        f"{method} {' '.join(stocks)} since 2015", "how concentrated is it?",
+        "what's the 1-day 99% VaR on $5mm?", out.format(s=left),
+    )  # fmt: skip
+    shares = re.search(r"Risk contributions \([^)]*\): ([^:]*):", concentrated)
+    assert shares is not None, concentrated
+    weights = re.search(r"portfolio \(pf_\w+\): (.*?)\. Expected", built)
+    assert weights is not None, built
+    held = {t for t, w in re.findall(r"([A-Z]+) (\d+\.\d)", weights[1]) if float(w) > 0}
+    assert {t for t, _ in re.findall(r"([A-Z]+) (\d+(?:\.\d+)?)%", shares[1])} == held, concentrated
+    assert "At 99% confidence the one-day VaR" in var and "Not used" not in var, var
+    assert cut.startswith(f"Changed from your previous request: {left} left out"), cut
+    assert re.search(rf"\b{left}\b", cut.split("Used:")[-1]) is None, cut

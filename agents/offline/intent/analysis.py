@@ -361,12 +361,14 @@ def _addition(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | 
 def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> AnalysisAsk | None:
     """A backtest of weights: asked as one ("backtest 60% AAPL 40% KO"), a question on how given
     weights would have done with a cadence or costs ("how would 40 AAPL / 60 WMT have performed
-    since 2016 with quarterly rebalancing"), or what a capital would have made in them, or in the
+    since 2016 with quarterly rebalancing", or said held that way: "60/40 AAPL KO rebalanced
+    quarterly"), or what a capital would have made in them, or in the
     thread's portfolio when `held` ("how much would I have made with $100k?"; episodes: stress)."""
     cadence, costs = cadence_named(low), cost_bps(low)
     asked = _BACKTEST_SAID.search(low) and not _WEIGHT_STRATEGY.search(low)
     subject = intent.weights or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low)
-    performed = bool(intent.weights) and _PERFORMED.search(low) and (cadence or costs)
+    held_as_said = intent.intent == "backtest" and not _WEIGHT_STRATEGY.search(low)
+    performed = intent.weights and (_PERFORMED.search(low) or held_as_said) and (cadence or costs)
     replayed = intent.episode is not None or episodes_named(low, False)  # named, not a year
     made = capital and not replayed and _MONEY_MADE_OR_LOST.search(low) and (subject or held)
     if (asked and (cadence or subject)) or performed or made:

@@ -227,6 +227,11 @@ _PRIORITY: tuple[IntentName, ...] = (
 _EPISODE = patterns.compile("|".join(f"(?:{words})" for words in EPISODE_WORDS.values()))
 """A historical episode named ("the 2008 crisis", "covid", "against 2008")."""
 _SEARCH_NAMED = patterns.compile(r"\bstrateg(?:y|ies)\b|\bsearch\w*|\btun(?:e|ing)\b|\btrials?\b")
+_HOW_HELD = patterns.compile(
+    r"\brebalanc\w*|\b\d+(?:\.\d+)?\s*(?:bps|basis points?)\b|\btrading costs?\b"
+)
+"""How given weights are held: a rebalancing cadence or trading costs ("60/40 AAPL KO rebalanced
+quarterly with 10bps costs": a backtest of those weights, not a strategy search)."""
 _WOULD = patterns.compile(
     r"\b(?:if|would|will|could|might|should|hold(?:s|ing)? up|fare|survive|stress\w*)\b"
 )
@@ -314,6 +319,8 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["search_strategy"] += 1.0
     if slots["confidence"] is not None:
         scores["risk_report"] += 1.0
+    if slots["weights"] and _HOW_HELD.search(low) and not _SEARCH_NAMED.search(low):
+        scores["backtest"] += 3.0  # the weights given, held as said: how they did
     if slots["weights"] and _SHARPE.search(low):
         scores["risk_report"] += 3.0  # the Sharpe ratio of weights given: their risk report
     if scores["risk_report"] >= 1.5 and _QUESTION.match(low):

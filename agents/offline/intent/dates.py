@@ -249,10 +249,11 @@ def read_trailing(scan: Scanner) -> int | None:
 
 
 _COMPACT = patterns.compile(
-    r"(?<![\w$.])(\d+)\s?(y|yrs?|mos?|mths?|m|w|wks?|d)\s+(?=(?:of\s+)?(?:vol\w*|returns?|perf\w*"
+    r"(?<!rolling )(?<![\w$.])(\d+)\s?(y|yrs?|mos?|mths?|m|w|wks?|d)\s+(?=(?:of\s+)?(?:vol\w*|returns?|perf\w*"
     r"|draw[\s-]?downs?|dd|mdd|sharpe|sortino|beta|corr\w*|stats?|statistics|c?var|risk)\b)"
 )
-"""A trailing window said compactly before the measure ("1y vol", "3m return", "6mo dd")."""
+"""A trailing window said compactly before the measure ("1y vol", "3m return", "6mo dd"); not a
+rolling window's length ("rolling 1y sharpe")."""
 _COMPACT_UNITS = {"y": "year", "yr": "year", "yrs": "year", "m": "month", "mo": "month",
                   "mos": "month", "mth": "month", "mths": "month", "w": "week", "wk": "week",
                   "wks": "week", "d": "day"}  # fmt: skip

@@ -26,6 +26,7 @@ CONTRIBUTIONS_ASKED = patterns.compile(
     r"|\bbiggest (?:source of )?risk\b|\bwhere(?: is|'s| does) (?:the |its |my |our )?risk\b"
     r"|\brisk concentration\b"
     r"|\bhow concentrated\b[^.?!;]{0,40}?\brisk\b|\bconcentrat\w* of (?:the |its |my |our )?risk\b"
+    r"|\bhow concentrated (?:is|was|are) (?:it|that|this|(?:the|my|our) (?:portfolio|book|mix))\b"
 )
 """A question about where a portfolio's risk comes from ("risk contributions", "which holding
 drives the risk?", "what's my biggest risk?", "where is my risk coming from?", "how concentrated

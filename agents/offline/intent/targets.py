@@ -268,6 +268,7 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
 _EXCLUDE = patterns.compile(
     r"(?:\b(?:without|excluding|exclude|except|drop|dropping|remove|removing|minus|no|not|skip"
     r"|skipping|avoid|avoiding|leave out|leaving out|take out|taking out|nothing in|none in"
+    r"|ditch|ditching|cut(?![^.?!;]*\b(?:to|by|back|down|half|exposure)\b)"  # not "cut X to 10%"
     r"|zero in|no exposure to|but not|other than|apart from|sans"
     r"|if\s+(?:i|we|you)\s+(?:dropped|removed|excluded|ditched)"  # "if we dropped KO"
     rf"|{NOT_WHETHER}(?:sell|selling|get rid of|ditch|dump))\s+"  # "sell XOM"
