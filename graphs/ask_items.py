@@ -79,6 +79,10 @@ ABBREVIATIONS = frozenset(
 
 _SAID_BEFORE = 120
 """How far before a percentage no phrasing read its quote may start (three words)."""
+_OUT_OF_THE_MONEY = patterns.compile(
+    r"(?<![\d.])(?P<p>\d+(?:\.\d+)?)\s*%\s*(?:otm|out[\s-]of[\s-]the[\s-]money)\b"
+)
+"""A put's strike said by how far out of the money it is ("a 10% OTM put": the 90% strike)."""
 _LEVEL_OR_LIMIT = ("level", "drawdown_limit", "var_limit", "cvar_limit")
 _LOWER_RUN = patterns.compile(r"(?<![\w$&.])[a-z]{2,5}(?:[ \t]+[a-z]{2,5}){2,}(?![\w&])")
 """Three or more short lower-case words joined by spaces: maybe a list of tickers."""
@@ -333,6 +337,9 @@ class _Scan:
         read_weights(self)
         for m in P.MONEY.finditer(self.view()):
             self._money(m)
+        for m in _OUT_OF_THE_MONEY.finditer(self.view()):  # "a 10% OTM put": a 90% strike
+            self.items.append(AskItem("percentage", self.said(m), 1 - float(m.group("p")) / 100))
+            self.claim(m.start(), m.end())
         for m in P.PCT_PATTERN.finditer(self.view()):  # a percentage no phrasing above read
             head = max(0, m.start() - _SAID_BEFORE)
             before = P.WORDS_BEFORE.search(self.text[head : m.start()])

@@ -315,9 +315,8 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
                 r"days?|sessions?)\s+of\s+(?:daily\s+)?(?:data|history|returns|prices)\b"),
      "recent"),
 ]  # fmt: skip
-"""Windows of history ("since 2019", "go back to 2012", "2015-2020", "in 2020", "the last 3
-years", "ytd", "1y vol": the last year before the measure (not "rolling 1y"), "252 days of data"; a bound named
-before its date: "change the start to 2015", "set the end date to 2020")."""
+"""Windows of history ("since 2019", "back to 2012", "2015-2020", "in 2020", "the last 3 years",
+"ytd", "1y vol" but not "rolling 1y", "252 days of data"; a bound named before its date)."""
 YEARS_COMPARED = patterns.compile(
     rf"(?<!between )(?<!from )(?:\b{YEAR}|~{{4}})(?:\s*(?:,|\bvs\.?|\bversus|\bagainst|"
     rf"\bcompared (?:to|with)|\band|\bor)\s+(?:in\s+)?{YEAR}\b)+"

@@ -55,12 +55,12 @@ _SHORT_YEAR = patterns.compile(
 """A year said by its last two digits after a window's word: "since '19", "from ‘08", or
 "since" or "in" and two digits that end the phrase ("since 08", "JPM's max dd in 20?", "since
 09 onwards"; not "in 10 days", "from 10 to 20%")."""
-_WHAT_DID = patterns.compile(r"\b(?i:what) (did|has|have)\b(?=[^?.!;]*\bdo(?:ne)?\b)")
+_WHAT_DID = patterns.compile(r"\b(?i:what) (did|has|have)\b(?=[^?.!;]{0,80}?\bdo(?:ne)?\b)")
 """How something did asked with "what" ("what did tech do in March 2020?", "what has KO done
 since 2015?"), read as "how did ... do"."""
 _HOW_D = patterns.compile(r"\b(?i:how)['\u2019]d\b")
 """"how'd" as "how did"."""
-_HELD_UP = patterns.compile(r"\b((?i:how) (?:did|has|have)\b[^?.!;]*?)\b(?:hold|held) up\b")
+_HELD_UP = patterns.compile(r"\b((?i:how) (?:did|has|have)\b[^?.!;]{0,80}?)\b(?:hold|held) up\b")
 """How something held up asked of the past ("how did energy hold up in 2020?"): how it did (a
 future "how would it hold up in a crash" stays a stress test)."""
 _CENTURY_PIVOT = 50

@@ -434,6 +434,8 @@ def _takes(change: Change, request: ThreadRequest, inp: PolicyInput) -> bool:
         return False
     if change.capital is not None and tool not in _CAPITAL_TOOLS:
         return False
+    if change.percent is not None and tool == "loss_probability" and not change.strategy:
+        return True  # "and 20%?": the loss asked the probability of
     return not (change.strategy or change.percent is not None) or (
         tool in _STRATEGY_TOOLS and not (change.scenarios and tool != "estimate_strategy")
     )
@@ -451,6 +453,9 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
         held_before = args.get("holdings")
         args["holdings"] = change.holdings
         said.append(f"{change.holdings} stocks" + (f" instead of {held_before}" if held_before else ""))  # fmt: skip
+    if change.percent is not None and tool == "loss_probability":
+        said.append(f"a loss of {change.percent:.0%} instead of {float(args['threshold']):.0%}")
+        args["threshold"] = change.percent
     if change.horizon is not None:
         horizon_before = int(args.get("horizon_days") or 1)
         args["horizon_days"] = change.horizon

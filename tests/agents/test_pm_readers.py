@@ -330,6 +330,8 @@ def test_a_confidence_level_is_read_exactly_beside_a_hyphenated_horizon(
         ("60/40 AAPL KO rebalanced monthly since 2015", "backtest_weights",
          {"rebalance": "monthly"}),
         ("what's the rolling 1y sharpe of JNJ look like?", "statistics", {"rolling": 252}),
+        ("which sector has been the best since 2015?", "statistics",
+         {"measures": ("return",), "ranked": True}),
         ("how did energy hold up in 2020", "statistics", {"measures": ("return",)}),
         ("how much did BAC fall in 2008?", "statistics", {"measures": ("return",)}),
         ("what's the YTD on MSFT?", "statistics", {"measures": ("return",)}),
@@ -525,3 +527,19 @@ def test_a_statistic_of_target_weights_is_answered_on_them() -> None:
     asked = read_analysis(intent, known_tickers())
     assert asked is not None and asked.kind == "statistics"
     assert asked.weights == {"AAPL": 0.5, "MSFT": 0.5} and asked.measures == ("volatility",)
+
+
+@pytest.mark.parametrize(
+    ("text", "strikes"),
+    [
+        ("how would a 10% otm put hedge have helped KO in 2020?", (0.9,)),
+        ("add a 5% out-of-the-money put to the strategy", (0.95,)),
+        ("backtest a vol target strategy on KO with a 15% OTM put", (0.85,)),
+        ("a 90% put overlay", (0.9,)),
+    ],
+)
+def test_a_put_said_by_how_far_out_of_the_money_is_its_strike(
+    text: str, strikes: tuple[float, ...]
+) -> None:
+    hedge = parse(text).hedge
+    assert hedge is not None and hedge.kinds == ("put",) and hedge.strikes == strikes

@@ -183,3 +183,33 @@ def test_a_build_s_follow_ups_in_desk_words(stocks: list[str], method: str, out:
     assert "At 99% confidence the one-day VaR" in var and "Not used" not in var, var
     assert cut.startswith(f"Changed from your previous request: {left} left out"), cut
     assert re.search(rf"\b{left}\b", cut.split("Used:")[-1]) is None, cut
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    stock=st.sampled_from(STOCKS_ASKED),
+    first=st.sampled_from((5, 10, 15)),
+    then=st.sampled_from((20, 25, 30)),
+    months=st.sampled_from((3, 6)),
+)
+def test_a_percentage_alone_after_a_loss_probability_is_the_loss_asked(
+    stock: str, first: int, then: int, months: int
+) -> None:
+    """ "and 20%?" after the probability of a 10% loss asks it of a 20% loss (before: "What would
+    you like me to do")."""
+    asked, again = answers_in_one_thread(
+        f"what's the probability {stock} drops {first}% in {months} months?", f"and {then}%?"
+    )
+    sessions = 21 * months
+    assert f"loses more than {first}% over {sessions} sessions" in asked, asked
+    assert again.startswith(f"Changed from your previous request: a loss of {then}% instead of "
+                            f"{first}%."), again  # fmt: skip
+    assert f"loses more than {then}% over {sessions} sessions" in again, again
+
+
+def test_a_put_said_out_of_the_money_is_backtested_at_its_strike() -> None:
+    """ "how would a 10% otm put hedge have helped KO in 2020?" backtests the put at a 90% strike
+    over 2020, and says nothing of it unused (before: a strategy search was drafted)."""
+    reply = answer_in_new_thread("how would a 10% otm put hedge have helped KO in 2020?")
+    assert reply.startswith("Backtest of ") and "protective put (strike 90%" in reply, reply
+    assert "2020-01-02 to 2020-12-31" in reply and "Not used" not in reply, reply

@@ -138,7 +138,10 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
             r"performance|track record",
             2.0,
         ),
-        (r"\bhow (?:would|might) .*\bhave (?:done|performed|fared|held up)\b", 2.5),
+        (
+            r"\bhow (?:would|might) .*\bhave (?:done|performed|fared|held up|helped|protected)\b",
+            2.5,
+        ),
         (r"\bwhat would\b[^?.!;]{0,60}?\bhave (?:made|earned|gained|returned)\b", 2.5),
     ],
     "optimize_portfolio": [
@@ -204,7 +207,8 @@ _CUES["optimize_portfolio"].append((BUILD_ASKED, 1.0))  # "give me a portfolio t
 
 
 _BACKTEST = patterns.compile(
-    r"\bback[\s-]?test\w*|\bhow (?:would|might) .*\bhave (?:done|performed|fared|held up)\b"
+    r"\bback[\s-]?test\w*|\bhow (?:would|might|much would) .*\bhave (?:done|performed|fared|held up"
+    r"|helped|protected|saved)\b"
 )
 """A backtest names one strategy, even one with options: no search ("how would a 10% put
 have done" asks how one strategy did)."""

@@ -32,6 +32,7 @@ _KINDS = (
         "put",
         patterns.compile(
             r"\bprotective puts?\b|\bputs\b|\bput\s+(?:overlay|option|protection|hedge)s?\b"
+            r"|\b(?:otm|out[\s-]of[\s-]the[\s-]money)\s+puts?\b"
             r"|%\s*(?:strike\s+)?puts?\b|\b(?:buy|buying|add|adding|with|long|a|an)\s+(?:\w+\s+)?"
             r"put\b(?!\s+(?:it|that|this|them|the|my|our|money|in|into|on)\b)"
         ),
@@ -177,7 +178,17 @@ def _kinds(scan: Scanner) -> tuple[str, ...]:
     return tuple(sorted(hits, key=lambda kind: hits[kind]))
 
 
+_OUT_OF_THE_MONEY = patterns.compile(
+    PCT
+    + r"\s*(?:otm|out[\s-]of[\s-]the[\s-]money)\s+(?:protective\s+)?(?:puts?|put[\s-]*spreads?)\b"
+)
+"""A put's strike said by how far out of the money it is ("a 10% OTM put": a 90% strike)."""
+
+
 def _strikes(scan: Scanner) -> tuple[float, ...]:
+    if (otm := _OUT_OF_THE_MONEY.search(scan.free)) and 0.0 <= fraction(otm.group(1)) < 0.5:
+        scan.consume(otm)
+        return (round(1.0 - fraction(otm.group(1)), 10),)
     for pattern in _STRIKE:
         match = pattern.search(scan.free)
         if match:

@@ -41,7 +41,7 @@ MONEY_MADE_OR_LOST = (
     r"|\bhow much (?:did|do|does|has|have)\b[^?.!;]*?\b(?:lose|make|gain|earn|return|fall|fallen"
     r"|drop|dropped|decline|declined|sink|sunk|rise|risen|climb|climbed)\b"
     r"|\bwhat would (?:it|that|they|this|those|(?:the|my|our) \w+) (?:have been|be) worth\b"
-    r"|\bhow much would\b[^?.!;]*?\b(?:have been|be|grown to|turned into)\b(?: worth\b)?"
+    r"|\bhow much would\b[^?.!;]{0,80}?\b(?:have been|be|grown to|turned into)\b(?: worth\b)?"
     r"|\bwhat would\b[^?.!;]{0,60}?\bhave (?:made|earned|gained|returned|lost)\b"
 )
 """What a holding made or lost over a past window ("how much did AAPL lose in 2022", "how much
@@ -60,8 +60,8 @@ _MEASURES: dict[str, str] = {
     "best_day": r"\bbest\s+(?:single\s+)?(?:trading\s+)?day",
     "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
     r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed|ing|s)?\b|\bm?dd\b"
-    r"|\bwhen\b[^?.!;]*\b(?:bottom(?:ed)?|trough(?:ed)?|hit\s+(?:its|the)\s+low)\b"
-    r"|\bhow long\b[^?.!;]*\b(?:get|got|come|came|climb|bounce|bounced)\s+back\b"
+    r"|\bwhen\b[^?.!;]{0,80}?\b(?:bottom(?:ed)?|trough(?:ed)?|hit\s+(?:its|the)\s+low)\b"
+    r"|\bhow long\b[^?.!;]{0,80}?\b(?:get|got|come|came|climb|bounce|bounced)\s+back\b"
     r"|\bbreak[\s-]?even\b",
     "volatility": VOLATILITY_WORD + rf"|\bhow volatile\b(?=[^?.!;]*\b(?:my|our)\s+{HELD_NOUN}\b)"
     r"(?![^?.!;]*\b(?:would|will|could|if)\b)",

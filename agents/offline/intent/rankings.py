@@ -63,7 +63,7 @@ window named, when one is (`agents.offline.intent.analysis`); without one it is 
 ("which stocks would lose the most if rates rise?"), not a past return."""
 MOVED = patterns.compile(
     rf"\b(?:{_FELL}|gained|rose|risen|returned|performed|won|came out (?:ahead|on top)"
-    r"|(?:did|do|does|done) (?:best|worst|better|worse)"
+    r"|(?:did|do|does|done) (?:best|worst|better|worse)|(?:has|have|had) been the (?:best|worst)"
     rf"|{_OUTDONE}|{_PERFORMERS})\b|\b{COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{COUNT}\b"
 )
 """A move asked about without a measure's name: the total return ("which fell the most", "which
