@@ -221,6 +221,7 @@ DATES = np.asarray(sp500_returns().index.strftime("%Y-%m-%d"))
         # after "since" or "in" where the phrase ends
         ("what's the max dd on JPM since 08", "2008-01-01", None, None),
         ("KO since '95", "1995-01-01", None, None),
+        ("whats teh sharpe on aapl since 08 lol", "2008-01-01", None, None),
         ("AAPL from ‘12 to ‘16", "2012-01-01", "2016-12-31", None),
         ("KO return in 08?", "2008-01-01", "2008-12-31", None),
         ("vary the target vol from 10 to 20%", None, None, None),
@@ -330,6 +331,10 @@ def test_a_confidence_level_is_read_exactly_beside_a_hyphenated_horizon(
         ("60/40 AAPL KO rebalanced monthly since 2015", "backtest_weights",
          {"rebalance": "monthly"}),
         ("what's the rolling 1y sharpe of JNJ look like?", "statistics", {"rolling": 252}),
+        ("who won between XOM and CVX in 2022?", "statistics",
+         {"measures": ("return",), "ranked": True}),
+        ("who did better in 2021, AAPL or MSFT?", "statistics",
+         {"measures": ("return",), "ranked": True}),
         ("which sector has been the best since 2015?", "statistics",
          {"measures": ("return",), "ranked": True}),
         ("how did energy hold up in 2020", "statistics", {"measures": ("return",)}),
@@ -543,3 +548,20 @@ def test_a_put_said_by_how_far_out_of_the_money_is_its_strike(
 ) -> None:
     hedge = parse(text).hedge
     assert hedge is not None and hedge.kinds == ("put",) and hedge.strikes == strikes
+
+
+@pytest.mark.parametrize(
+    ("text", "tickers", "unknown"),
+    [
+        ("compare msft & aapl & googl since 2019", ("MSFT", "AAPL"), ("GOOGL",)),
+        ("aapl & msft & nvda?", ("AAPL", "MSFT"), ("NVDA",)),
+        ("ko & pg & jnj", ("KO", "PG", "JNJ"), ()),
+        ("xom and build", ("XOM",), ()),  # a list's last word after one ticker may be a word
+        ("aapl and msft and more", ("AAPL", "MSFT"), ()),
+    ],
+)
+def test_the_last_of_a_lower_case_list_of_tickers_is_a_ticker_when_the_list_says_so(
+    text: str, tickers: tuple[str, ...], unknown: tuple[str, ...]
+) -> None:
+    intent = parse(text)
+    assert (intent.tickers, intent.unknown_tickers) == (tickers, unknown)

@@ -24,6 +24,7 @@ _OUTDONE = r"(?:out|under)-?perform(?:ed|s)?|beat(?:s|en)?|lag(?:ged|s)?|trail(?
 
 _QUESTION = patterns.compile(  # "which stock ...", "rank the banks by volatility"
     r"\bwhich\b|\brank\w*|\bsorted\b|\bordered\b|\bin order of\b|\bamong\b"
+    r"|\bwho (?:won|did (?:better|best|worse|worst))\b"
 )
 _ENDS_NAMED = patterns.compile(  # "top 5 stocks", "the 3 worst performers", "biggest losers"
     rf"\b(?:top|bottom|best|worst|highest|lowest)\s+{COUNT}\b"

@@ -193,15 +193,17 @@ _LIST_END = patterns.compile(
 def _listed_words(text: str, known_set: set[str]) -> list[str]:
     """The lower-case words of a list of tickers that are not in the data ("aapl, tsla and ko":
     TSLA): a list of single words joined by commas, slashes or "and", at least one of them a
-    known ticker written in lower case; a common word ("aapl, msft and more") is not a
-    ticker."""
+    known ticker written in lower case (its last word too when the list ends there and has a
+    comma or two known tickers before it: "msft & aapl & googl since 2019"); a common word
+    ("aapl, msft and more") is not a ticker."""
     found = []
     for match in _LIST.finditer(text):
         items = [w.lstrip("$").rstrip(".") for w in _LIST_ITEM.findall(match[0])]
         items = [w for w in items if w.lower() not in ("and", "or", "plus")]
         if not any(w.upper() in known_set and w.islower() for w in items):
             continue  # "limit, RRC": tickers written in capitals make a lower-case word a word
-        if not _LIST_END.match(text, match.end()) or "," not in match[0]:
+        listed = "," in match[0] or sum(w.upper() in known_set for w in items[:-1]) > 1
+        if not _LIST_END.match(text, match.end()) or not listed:
             items = items[:-1]  # "bac, banks at most 20%", "xom and build": not a ticker
         for word in items:
             upper = word.upper()
