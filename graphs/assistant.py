@@ -179,7 +179,7 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     emit_node_started(role)  # type: ignore[arg-type]
     last = state.get("last_run")
     context = None
-    if role == "explanation" and last is not None:
+    if role in ("explanation", "optimizer") and last is not None:  # "backtest the winner"
         context = LAST_RUN_MARKER + model_json(last)
     tools, artifacts_update = chat_tools(config, ThreadArtifacts.of(state), TOOLS_OF.get(role, ()))
     new, tokens = answer(

@@ -8,13 +8,11 @@ numbers of the tool result. A strategy search is drafted from the intent's slots
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import AIMessage, SystemMessage
+from langchain_core.messages import AIMessage
 
-from agents.conversation_texts import LAST_RUN_MARKER
 from agents.explanation import metric_explanation, parameter_explanation
 from agents.offline.analysis_routes import analysis_route
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
@@ -94,6 +92,7 @@ from agents.offline.search_drafts import (
 )
 from agents.offline.thread_usual import usual_asked
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
+from agents.offline.winner_backtests import last_run, winner_backtest_args, winner_said
 from services.formatting import listed
 from settings import get_settings, patterns
 
@@ -484,12 +483,17 @@ def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessag
     if question is not None:
         return reply(question)
     if "backtest_strategy" not in done:
+        winner = winner_backtest_args(inp, intent, user_text(inp))  # "backtest the winner"
         window = window_args(intent, thread_subject(inp))
-        return reply("", tool_call("backtest_strategy", backtest_args(intent, window)))
+        args = winner or backtest_args(intent, window)
+        return reply("", tool_call("backtest_strategy", args))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not run that backtest: {latest[-1].reason if latest else ''}")
-    return reply(backtest_answer(latest[-1].data))
+    answer = backtest_answer(latest[-1].data)
+    if winner_backtest_args(inp, intent, user_text(inp)) is not None:
+        answer = winner_said(inp) + answer
+    return reply(answer)
 
 
 def _comparison(results: Sequence[Any]) -> str:
@@ -509,29 +513,35 @@ def _comparison(results: Sequence[Any]) -> str:
 
 _CASH = patterns.compile(r"\bcash\b")
 """A question about time in cash, which a search's results do not keep."""
+_WORST = patterns.compile(r"\b(?:worst|deepest|largest|biggest)\b")
+"""A question about the worst of something, which a search's path means are not."""
+WORST_NOT_KEPT = (
+    " That is the mean of its paths' maximum drawdowns, not its worst path (a search keeps each "
+    "scenario's path means): 'backtest the winner' gives its drawdown on the market history."
+)
+"""Said when the worst drawdown is asked of a search's winner."""
 
 
 def explanation_chat(inp: PolicyInput) -> AIMessage:
     """Answer from the last run handed over in a `LAST_RUN:` system message: about the
     strategy parameters the message names (`agents.explanation.parameter_explanation`), else
     with the run's explanation."""
-    for message in inp.messages:
-        if isinstance(message, SystemMessage) and message.text.startswith(LAST_RUN_MARKER):
-            run = json.loads(message.text[len(LAST_RUN_MARKER) :])
-            explanation = run.get("explanation") or {}
-            named = parameters_named(user_text(inp).lower())
-            facts = explanation.get("facts") or {}
-            said = [text for name in named if (text := parameter_explanation(facts, name))]
-            if said:  # "why did it pick that lookback?": that parameter's part in the winner
-                return reply(" ".join(said))
-            low = user_text(inp).lower()
-            measured = metric_explanation(
-                facts, winner_metrics_named(low), read_scenarios(low), bool(_CASH.search(low))
-            )
-            if measured:  # "the winner's Sharpe in the bear scenario?": its path means
-                return reply(measured)
-            if explanation.get("text"):
-                return reply(explanation["text"])
+    if (run := last_run(inp)) is not None:
+        explanation = run.get("explanation") or {}
+        named = parameters_named(user_text(inp).lower())
+        facts = explanation.get("facts") or {}
+        said = [text for name in named if (text := parameter_explanation(facts, name))]
+        if said:  # "why did it pick that lookback?": that parameter's part in the winner
+            return reply(" ".join(said))
+        low = user_text(inp).lower()
+        metrics = winner_metrics_named(low)
+        measured = metric_explanation(facts, metrics, read_scenarios(low), bool(_CASH.search(low)))
+        if measured and "max_drawdown" in metrics and _WORST.search(low):
+            measured += WORST_NOT_KEPT  # "its worst drawdown in the bear case?"
+        if measured:  # "the winner's Sharpe in the bear scenario?": its path means
+            return reply(measured)
+        if explanation.get("text"):
+            return reply(explanation["text"])
     built = portfolio_to_explain(inp)
     if built is not None:
         return reply(

@@ -11,13 +11,23 @@ pick?" as which was better."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agents.offline.chat_policies import WORST_NOT_KEPT
+from graphs.chat import ChatSession
 from quant import load_sp500_prices
-from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread, answers_in_one_thread
+from settings import Settings
+from tests.support.chat_answers import (
+    STOCKS_ASKED,
+    answer_in_new_thread,
+    answers_in_one_thread,
+    tool_args,
+)
 
 CLOSES = load_sp500_prices()
 YEARS = st.integers(min_value=2001, max_value=2021)
@@ -213,3 +223,37 @@ def test_a_put_said_out_of_the_money_is_backtested_at_its_strike() -> None:
     reply = answer_in_new_thread("how would a 10% otm put hedge have helped KO in 2020?")
     assert reply.startswith("Backtest of ") and "protective put (strike 90%" in reply, reply
     assert "2020-01-02 to 2020-12-31" in reply and "Not used" not in reply, reply
+
+
+def test_backtest_the_winner_backtests_the_search_s_winner_on_its_universe_and_window() -> None:
+    """ "backtest the winner" after a finished search backtests the winner's configuration on the
+    search's universe and window, and says so (before: a default 10% target-vol strategy on the
+    default universe since 2018, as if it were the winner)."""
+    session = ChatSession(f"winner-{uuid.uuid4().hex}", settings=Settings())
+    session.send("optimise a vol target strategy on AAPL MSFT KO since 2012 with 12 trials")
+    session.decide("approve")
+    run = session.snapshot().values["last_run"]
+    reply = session.send("backtest the winner").replies[-1]
+    (args,) = tool_args(session, "backtest_strategy")
+    winner = {k: v for k, v in run["best"]["config"].items() if v is not None}
+    assert set(args["config"]) == set(winner)
+    for key, value in winner.items():  # numbers to six significant digits, as the chat holds them
+        expected = pytest.approx(value, rel=1e-5) if isinstance(value, float) else value
+        assert args["config"][key] == expected, key
+    assert (args["universe"], args["start"]) == (["AAPL", "MSFT", "KO"], "2012-01-01")
+    assert reply.startswith(f"The winner of run {run['run_id']} (its settings to six"), reply
+    assert f"{100 * winner['target_vol']:.2f}% target-vol" in reply, reply
+
+
+def test_the_worst_drawdown_of_a_winner_is_said_to_be_its_paths_mean() -> None:
+    """ "what's its worst drawdown in the bear case?" after a search: the mean of the paths'
+    maximum drawdowns, said to be that and not the worst path, with the way to a backtest."""
+    session = ChatSession(f"worst-{uuid.uuid4().hex}", settings=Settings())
+    session.send("optimise a vol target strategy on AAPL MSFT KO since 2012 with 12 trials")
+    session.decide("approve")
+    worst = session.send("what's its worst drawdown in the bear case?").replies[-1]
+    mean = session.send("what's its average drawdown in the bear case?").replies[-1]
+    facts = session.snapshot().values["last_run"]["explanation"]["facts"]
+    bear = facts["scenarios"]["bear"]["max_drawdown"]
+    assert f"bear {100 * bear:.2f}%" in worst and WORST_NOT_KEPT.strip() in worst, worst
+    assert f"bear {100 * bear:.2f}%" in mean and "not its worst path" not in mean, mean
