@@ -257,3 +257,32 @@ def test_the_worst_drawdown_of_a_winner_is_said_to_be_its_paths_mean() -> None:
     bear = facts["scenarios"]["bear"]["max_drawdown"]
     assert f"bear {100 * bear:.2f}%" in worst and WORST_NOT_KEPT.strip() in worst, worst
     assert f"bear {100 * bear:.2f}%" in mean and "not its worst path" not in mean, mean
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=4, unique=True),
+    cadence=st.sampled_from(("monthly", "quarterly", "annually")),
+    built=st.booleans(),
+)
+def test_how_the_thread_s_portfolio_would_do_rebalanced_is_a_backtest_of_it(
+    stocks: list[str], cadence: str, built: bool
+) -> None:
+    """ "how would it do if I rebalance monthly?" after a build backtests the built weights at
+    that cadence, and "how would they have done rebalanced quarterly?" after stocks' returns
+    their equal weights over the window asked (before: a 10% target-vol strategy since 2018)."""
+    session = ChatSession(f"held-{uuid.uuid4().hex}", settings=Settings())
+    names = " ".join(stocks)
+    first = f"max sharpe on {names}" if built else f"how did {names} do since 2015?"
+    session.send(first)
+    then = "how would it do if I rebalance" if built else "how would they have done rebalanced"
+    session.send(f"{then} {cadence}?")
+    assert not tool_args(session, "backtest_strategy")
+    (args,) = tool_args(session, "backtest_weights")
+    assert args["rebalance"] == cadence
+    if built:  # the portfolio the build made, by its id
+        assert str(args.get("portfolio_id", "")).startswith("pf_"), args
+        assert "universe" not in args and "weights" not in args, args
+    else:  # the stocks asked about, held at equal weights, over the window asked
+        held = args.get("weights") or args.get("universe") or ()
+        assert args["start"] == "2015-01-01" and sorted(held) == sorted(stocks), args

@@ -368,7 +368,8 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     asked = _BACKTEST_SAID.search(low) and not _WEIGHT_STRATEGY.search(low)
     subject = intent.weights or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low)
     held_as_said = intent.intent == "backtest" and not _WEIGHT_STRATEGY.search(low)
-    performed = intent.weights and (_PERFORMED.search(low) or held_as_said) and (cadence or costs)
+    weighted = intent.weights or (held and _SUBJECT.search(low))  # "how would it do if ..."
+    performed = weighted and (_PERFORMED.search(low) or held_as_said) and (cadence or costs)
     replayed = intent.episode is not None or episodes_named(low, False)  # named, not a year
     made = capital and not replayed and _MONEY_MADE_OR_LOST.search(low) and (subject or held)
     if (asked and (cadence or subject)) or performed or made:
