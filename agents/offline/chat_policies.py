@@ -92,7 +92,13 @@ from agents.offline.search_drafts import (
 )
 from agents.offline.thread_usual import usual_asked
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
-from agents.offline.winner_backtests import last_run, winner_backtest_args, winner_said
+from agents.offline.winner_backtests import (
+    NO_WINNER,
+    last_run,
+    names_the_winner,
+    winner_backtest_args,
+    winner_said,
+)
 from services.formatting import listed
 from settings import get_settings, patterns
 
@@ -484,6 +490,8 @@ def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessag
         return reply(question)
     if "backtest_strategy" not in done:
         winner = winner_backtest_args(inp, intent, user_text(inp))  # "backtest the winner"
+        if winner is None and names_the_winner(intent, user_text(inp)) and not last_run(inp):
+            return reply(NO_WINNER)
         window = window_args(intent, thread_subject(inp))
         args = winner or backtest_args(intent, window)
         return reply("", tool_call("backtest_strategy", args))

@@ -17,7 +17,7 @@ from agents.offline.policies import PolicyInput
 from agents.offline.strategy_args import stated_config
 from settings import patterns
 
-__all__ = ["last_run", "winner_backtest_args", "winner_said"]
+__all__ = ["NO_WINNER", "last_run", "names_the_winner", "winner_backtest_args", "winner_said"]
 
 _THE_WINNER = patterns.compile(
     r"\b(?:the\s+)?(?:winner|winning\s+(?:strategy|config\w*|one)|best\s+(?:config\w*|strategy"
@@ -35,11 +35,17 @@ def last_run(inp: PolicyInput) -> dict[str, Any] | None:
     return None
 
 
+def names_the_winner(intent: Intent, text: str) -> bool:
+    """Whether the message (`text`) asks of a search's winner and states no strategy or stocks
+    of its own."""
+    return bool(_THE_WINNER.search(text.lower())) and not (intent.tickers or stated_config(intent))
+
+
 def winner_backtest_args(inp: PolicyInput, intent: Intent, text: str) -> dict[str, Any] | None:
     """The `backtest_strategy` arguments that backtest the last run's winner on its search's
-    universe and window, when the message (`text`) names the winner and states no strategy or
-    stocks of its own; None otherwise."""
-    if not _THE_WINNER.search(text.lower()) or intent.tickers or stated_config(intent):
+    universe and window, when the message (`text`) names the winner (`names_the_winner`);
+    None otherwise."""
+    if not names_the_winner(intent, text):
         return None
     run = last_run(inp)
     best, request = (run or {}).get("best") or {}, (run or {}).get("request") or {}
@@ -48,6 +54,15 @@ def winner_backtest_args(inp: PolicyInput, intent: Intent, text: str) -> dict[st
     config = {k: v for k, v in best["config"].items() if v is not None}
     said = {k: request[k] for k in ("universe", "start", "end") if request.get(k)}
     return {"config": config, **said}  # no universe: the search's, the default one
+
+
+NO_WINNER = (
+    "No strategy search has finished in this conversation, so there is no winner to backtest. "
+    "Ask for a search first ('search strategies for AAPL, MSFT and KO since 2012'), or say the "
+    "strategy to backtest ('backtest a 12% target-vol strategy on AAPL and KO since 2015'). "
+    "Nothing was computed."
+)
+"""The reply to a backtest of the winner in a conversation with no finished search."""
 
 
 def winner_said(inp: PolicyInput) -> str:

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agents.offline.chat_policies import WORST_NOT_KEPT
+from agents.offline.winner_backtests import NO_WINNER
 from graphs.chat import ChatSession
 from quant import load_sp500_prices
 from settings import Settings
@@ -286,3 +287,15 @@ def test_how_the_thread_s_portfolio_would_do_rebalanced_is_a_backtest_of_it(
     else:  # the stocks asked about, held at equal weights, over the window asked
         held = args.get("weights") or args.get("universe") or ()
         assert args["start"] == "2015-01-01" and sorted(held) == sorted(stocks), args
+
+
+def test_backtest_the_winner_with_no_search_says_so_and_its_examples_work() -> None:
+    """With no finished search, "backtest the winner" says there is none (it backtested a
+    default strategy as if it were one), and the two asks its reply suggests do what they say."""
+    assert answer_in_new_thread("backtest the winner") == NO_WINNER
+    search, backtest = re.findall(r"\('([^']+)'\)", NO_WINNER)
+    session = ChatSession(f"examples-{uuid.uuid4().hex}", settings=Settings())
+    assert session.send(search).pending is not None  # a search drafted for approval
+    reply = answer_in_new_thread(backtest)
+    assert reply.startswith("Backtest of a 12% target-vol strategy") and "AAPL, KO" in reply
+    assert "2015-01-02" in reply, reply
