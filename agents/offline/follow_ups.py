@@ -454,7 +454,8 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
         args["holdings"] = change.holdings
         said.append(f"{change.holdings} stocks" + (f" instead of {held_before}" if held_before else ""))  # fmt: skip
     if change.percent is not None and tool == "loss_probability":
-        said.append(f"a loss of {change.percent:.0%} instead of {float(args['threshold']):.0%}")
+        before = f" instead of {float(args['threshold']):.0%}" if "threshold" in args else ""
+        said.append(f"a loss of {change.percent:.0%}{before}")
         args["threshold"] = change.percent
     if change.horizon is not None:
         horizon_before = int(args.get("horizon_days") or 1)

@@ -14,7 +14,7 @@ from typing import Any
 from agents.offline.intent import parse_intent
 from agents.offline.intent.changes import read_change
 from agents.offline.intent.measures import DRAWDOWN_ASKED, measures_named
-from agents.offline.intent.rankings import judged_asked
+from agents.offline.intent.rankings import WON, judged_asked
 from agents.offline.policies import PolicyInput
 from quant.sp500_files import sp500_tickers
 from settings import patterns
@@ -43,7 +43,7 @@ _RISK_JUDGED = patterns.compile(
 )
 """Which is riskier or safer asked ("which one is riskier?", "which was the safer?")."""
 _CHOSEN = patterns.compile(
-    r"\b(?:won|wins|winner|came\s+out\s+(?:ahead|on\s+top)|(?:would|should)\s+(?:you|i|we)"
+    rf"\b(?:{WON}|(?:would|should)\s+(?:you|i|we)"
     r"\s+(?:pick|choose|prefer|go\s+with|take))\b"
 )
 """Which did better asked as a contest or a choice ("who won?", "so who came out ahead?", "which

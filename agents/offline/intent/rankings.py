@@ -22,9 +22,11 @@ _PERFORMERS = r"perform(?:ing|ers?)|winners?|losers?|gainers?|decliners?|fallers
 _OUTDONE = r"(?:out|under)-?perform(?:ed|s)?|beat(?:s|en)?|lag(?:ged|s)?|trail(?:ed|s)?"
 """Verbs of doing better or worse than another ("which stocks outperformed KO?")."""
 
+WON = r"(?:won|wins|winner|came\s+out\s+(?:ahead|on\s+top))"
+"""Doing better said as a contest ("who won?", "which came out ahead?"): the better side."""
 _QUESTION = patterns.compile(  # "which stock ...", "rank the banks by volatility"
     r"\bwhich\b|\brank\w*|\bsorted\b|\bordered\b|\bin order of\b|\bamong\b"
-    r"|\bwho (?:won|did (?:better|best|worse|worst))\b"
+    rf"|\bwho (?:{WON}|did (?:better|best|worse|worst))\b"
 )
 _ENDS_NAMED = patterns.compile(  # "top 5 stocks", "the 3 worst performers", "biggest losers"
     rf"\b(?:top|bottom|best|worst|highest|lowest)\s+{COUNT}\b"
@@ -63,7 +65,7 @@ LOSS_ASKED = patterns.compile(rf"\b{_LOSE}\b")
 window named, when one is (`agents.offline.intent.analysis`); without one it is a loss supposed
 ("which stocks would lose the most if rates rise?"), not a past return."""
 MOVED = patterns.compile(
-    rf"\b(?:{_FELL}|gained|rose|risen|returned|performed|won|came out (?:ahead|on top)"
+    rf"\b(?:{_FELL}|gained|rose|risen|returned|performed|{WON}"
     r"|(?:did|do|does|done) (?:best|worst|better|worse)|(?:has|have|had) been the (?:best|worst)"
     rf"|{_OUTDONE}|{_PERFORMERS})\b|\b{COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{COUNT}\b"
 )
@@ -173,7 +175,7 @@ def ranked_ends(low: str) -> Ends:
 
 
 _JUDGED = patterns.compile(
-    r"\b(?:(better|best|stronger|strongest|won|wins|winner|came\s+out\s+(?:ahead|on\s+top))"
+    rf"\b(?:(better|best|stronger|strongest|{WON})"
     r"|(worse|worst|weaker|weakest|loser))\b"
 )
 """Which is better or worse asked ("which one is better?", "who won?", "which had the worst
