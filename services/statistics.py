@@ -49,6 +49,7 @@ __all__ = [
     "RollingSummary",
     "SeriesStatistics",
     "drawdown_dates",
+    "extreme_days",
     "rolling_betas",
     "rolling_cagrs",
     "rolling_correlations",
@@ -112,6 +113,24 @@ def drawdown_dates(returns: pd.Series, base_date: pd.Timestamp | None) -> Drawdo
     return DrawdownDates(
         episode.depth, date(episode.peak), date(episode.trough), date(episode.recovery)
     )
+
+
+def extreme_days(
+    returns: pd.DataFrame, count: int
+) -> dict[str, tuple[list[tuple[pd.Timestamp, float]], list[tuple[pd.Timestamp, float]]]]:
+    """Each column's `count` best days (highest return first) and `count` worst days (lowest
+    first), as (date, daily simple return); equal returns in date order."""
+    dates = pd.DatetimeIndex(returns.index)
+    out = {}
+    for k, name in enumerate(returns.columns):
+        values = returns.iloc[:, k].to_numpy(dtype=float)
+        best = np.argsort(-values, kind="stable")[:count]
+        worst = np.argsort(values, kind="stable")[:count]
+        out[str(name)] = (
+            [(pd.Timestamp(dates[i]), float(values[i])) for i in best],
+            [(pd.Timestamp(dates[i]), float(values[i])) for i in worst],
+        )
+    return out
 
 
 def series_statistics(

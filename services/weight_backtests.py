@@ -9,7 +9,9 @@ what the weights leave uninvested earns the safe asset's annual `safe_rate` (a d
 safe_rate / 252). Measures: total return, CAGR, annualised volatility, Sharpe ratio against
 `risk_free_rate` (annual) and the deepest drawdown with its dates, on the wealth's daily simple
 returns; `cost_drag` is the total return lost to costs (the same run without costs minus this
-one).
+one); `turnover` the weight traded a year at the rebalances after the first purchase (sum over
+the assets of |target - drifted weight| at each, over the window's years of 252 sessions: what
+the costs are charged on).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class WeightsBacktest:
     drawdown: DrawdownDates
     cost_drag: float
     rebalances: int
+    turnover: float
 
 
 def backtest_weights(
@@ -83,7 +86,7 @@ def backtest_weights(
     """Backtest `weights` (by asset of `returns`, long-only, summing to at most 1) over
     `returns` (daily simple returns after `base_date`, the close it buys at). `InputError` on
     ``weights`` or ``cost_bps`` for values the simulator cannot hold."""
-    from quant.engine.held_runs import held_wealth  # the engine's package loads on first use
+    from quant.engine.held_runs import held_run, held_wealth  # the engine loads on first use
 
     w = weights.astype(float).to_numpy()
     if not np.isfinite(w).all() or (w < 0).any() or w.sum() > 1.0 + 1e-6:
@@ -101,7 +104,7 @@ def backtest_weights(
     rows = trade_rows(dates, cadence)
     trades = [(row, w) for row in rows]
     safe = np.full(len(dates), safe_rate / PERIODS_PER_YEAR)
-    wealth = held_wealth(prices, safe, trades, cost_bps=cost_bps)
+    wealth, traded = held_run(prices, safe, trades, cost_bps=cost_bps)
     free = held_wealth(prices, safe, trades, cost_bps=0.0) if cost_bps else wealth
     daily = pd.Series(wealth[1:] / wealth[:-1] - 1.0, index=returns.index)
     return WeightsBacktest(
@@ -113,4 +116,5 @@ def backtest_weights(
         drawdown=drawdown_dates(daily, base_date),
         cost_drag=float(free[-1] - wealth[-1]),
         rebalances=len(rows),
+        turnover=float(traded[1:].sum()) / (len(returns) / PERIODS_PER_YEAR),
     )

@@ -13,13 +13,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MAX_ROLLING_SESSIONS", "MIN_ROLLING_SESSIONS", "SESSIONS_PER", "last_sessions_bounds"]
+__all__ = [
+    "MAX_EXTREME_DAYS",
+    "MAX_ROLLING_SESSIONS",
+    "MIN_ROLLING_SESSIONS",
+    "SESSIONS_PER",
+    "last_sessions_bounds",
+]
 
 SESSIONS_PER = {"year": 252, "quarter": 63, "month": 21, "week": 5, "day": 1, "session": 1}
 """Sessions in one of each unit of time a window is said in ("the last 6 months": 126)."""
 MIN_ROLLING_SESSIONS, MAX_ROLLING_SESSIONS = 5, 1260
 """The shortest rolling window of a statistic (a shorter one's correlations are all but +-1) and
 the longest (five years of sessions)."""
+MAX_EXTREME_DAYS = 20
+"""The most best and worst sessions of a window a statistics call lists (a list a reader reads)."""
 
 
 def last_sessions_bounds(

@@ -1,8 +1,8 @@
 """`asset_statistics`: the statistics of assets, or of a portfolio and its assets, over any window
 (`services.statistics`): cumulative and annualised returns, CAGR, volatility, the Sharpe and
 Sortino ratios, the downside deviation, skewness and excess kurtosis, beta to the index (or to
-another stock, `beta_to`), worst and best day, worst calendar month, the deepest drawdown with
-its peak, trough and recovery dates, and the correlation matrix; with `by_year`, each calendar
+another stock, `beta_to`), worst and best day (the `extreme_days` most extreme), worst calendar
+month, the deepest drawdown with its peak, trough and recovery dates, and the correlation matrix; with `by_year`, each calendar
 year's return; with `rolling_sessions`, the
 volatility and Sharpe ratio of each asset and the portfolio, their correlation with the index
 (or `beta_to`) and each pair's correlation over every window of that many sessions, summarised
@@ -24,6 +24,7 @@ from services.statistics import (
     Rolled,
     RollingSummary,
     SeriesStatistics,
+    extreme_days,
     rolling_betas,
     rolling_cagrs,
     rolling_correlations,
@@ -31,7 +32,7 @@ from services.statistics import (
     rolling_volatilities,
     series_statistics,
 )
-from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
+from services.windows import MAX_EXTREME_DAYS, MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
 from tools.calendar_years import calendar_years
 from tools.context import ToolContext
 from tools.summaries import iso_date, short_window, sig
@@ -100,6 +101,13 @@ class StatisticsArgs(SubjectArgs):
         default=False,
         description="Adds each calendar year's return of each asset (the portfolio's and the "
         "index's too): 'returns of LLY by year', 'how did KO do each year since 2015'.",
+    )
+    extreme_days: int | None = Field(
+        default=None,
+        ge=2,
+        le=MAX_EXTREME_DAYS,
+        description="Adds each asset's (and the portfolio's) that many best and worst days, "
+        "most extreme first: 'the 3 best days of MSFT in 2020' is 3 (one: best_day, worst_day).",
     )
     beta_to: str | None = Field(
         default=None,
@@ -246,6 +254,11 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
             **_series_json(stats.pop("portfolio")),
         }
     out["assets"] = {name: _series_json(value) for name, value in stats.items()}
+    if args.extreme_days is not None:
+        for name, (best, worst) in extreme_days(frame, args.extreme_days).items():
+            entry = out["portfolio"] if name == "portfolio" and portfolio else out["assets"][name]
+            entry["best_days"] = [{"date": iso_date(d), "return": sig(r)} for d, r in best]
+            entry["worst_days"] = [{"date": iso_date(d), "return": sig(r)} for d, r in worst]
     if market is not None and len(market) > 2:
         index_stats = _index_statistics(context, market, base)
         out["index"] = {"name": "S&P 500 index", **_series_json(index_stats, with_beta=False)}
@@ -279,7 +292,8 @@ def statistics_tools(context: ToolContext) -> list[BaseTool]:
                 "stocks, over any window (start/end dates, or last_sessions: 252 = the last 12 "
                 "months): cumulative and annualised return, CAGR, volatility, Sharpe and "
                 "Sortino ratios, downside deviation, skewness, excess kurtosis, beta "
-                "and correlation to the S&P 500 index (or beta_to), worst and best day, worst "
+                "and correlation to the S&P 500 index (or beta_to), worst and best day (or days, "
+                "with extreme_days), worst "
                 "calendar month, maximum drawdown with its peak, "
                 "trough and recovery dates, and the correlation matrix; rolling volatility, "
                 "Sharpe ratio, CAGR, beta and correlations with rolling_sessions; each calendar "

@@ -103,6 +103,7 @@ def backtest_weights_tool(context: ToolContext, args: WeightsBacktestArgs) -> di
         ),
         "cost_drag": sig(result.cost_drag),
         "trades": result.rebalances,
+        "turnover": sig(result.turnover),
     }
     if args.capital is not None:
         out["capital"] = args.capital
@@ -131,7 +132,8 @@ def backtest_weights_tool(context: ToolContext, args: WeightsBacktestArgs) -> di
         "the weights at the close of the first session of each period (trades counts the first "
         "purchase); costs cost_bps per unit traded; cash (1 - sum of weights) earns "
         f"{context.safe_rate:g} a year; cagr and volatility annualised; cost_drag: total return "
-        "lost to costs; max_drawdown depth positive = loss; calendar_years: each year's "
+        "lost to costs; turnover: weight traded a year at the rebalances after the first "
+        "purchase (sum of |target - drifted weight|); max_drawdown depth positive = loss; calendar_years: each year's "
         "return from the last close of the year before (cut: the window holds part of the year)"
     )
     return out

@@ -178,7 +178,7 @@ def _ordered_line(
     highest = ends.highest or (ends.worst if lower_better else ends.best)
     lowest = ends.lowest or (ends.best if lower_better else ends.worst)
     if highest is None and lowest is None:
-        if ends.worst_first and not lower_better:
+        if ends.lowest_first or (ends.worst_first and not lower_better):
             names = ", ".join(f"{n} {shown[n]}" for n in order[::-1])
             return f"By {words}, lowest first: {names} (lowest {order[-1]}, highest {order[0]})."
         names = ", ".join(f"{n} {shown[n]}" for n in order)
@@ -196,8 +196,7 @@ def _ordered_line(
 
 
 def _end(n: int, word: str, of: int) -> str:
-    """An end of a ranking in a sentence: "the 5 highest of 20, highest first", "the highest of
-    20" for one."""
+    """An end of a ranking in words: "the 5 highest of 20, highest first"; "the highest of 20"."""
     return f"the {word} of {of}" if n == 1 else f"the {n} {word} of {of}, {word} first"
 
 
@@ -405,6 +404,8 @@ def backtest_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         f"{data['sharpe']:.2f} (risk-free rate {data['risk_free_rate']:g}), "
         f"{drawdown_phrase(data)}; {data['trades']} trades"
     )
+    if cadence != "never" and data.get("turnover") is not None:
+        text += f", turnover {pct(data['turnover'])} a year (weight traded at the rebalances)"
     if data["cost_bps"]:
         text += f", costs took {pct(data['cost_drag'], 2)} of the return"
     if data.get("final_value") is not None:

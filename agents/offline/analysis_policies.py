@@ -51,7 +51,7 @@ from agents.offline.chat_intent import (
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import INDEX_NAMED, AnalysisAsk
 from agents.offline.intent.held import HELD_NAMED
-from agents.offline.intent.rankings import EVERY_NAME
+from agents.offline.intent.rankings import EVERY_NAME, days_counted
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import (
     build_args,
@@ -59,7 +59,7 @@ from agents.offline.portfolio_builds import (
     compared_with_index,
     equal_weights,
 )
-from services.windows import MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
+from services.windows import MAX_EXTREME_DAYS, MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
 from settings import patterns
 
 __all__ = ["analysis_chat"]
@@ -111,7 +111,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     window = _window(intent, ask)
     if ask.kind == "statistics" and len(ask.groups) > 1:  # "tech vs staples": a call a group
         return reply("", *(tool_call(ask.tool, {"weights": equal_weights(members), **window,
-                                                **_slots(ask)}) for _, members in ask.groups))  # fmt: skip
+                                                **_slots(ask, intent)}) for _, members in ask.groups))  # fmt: skip
     if ask.kind == "compare":
         return _compare(inp, intent, ask, window)
     built = _built_first(inp, intent, ask)
@@ -129,17 +129,19 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     rate = rate_args(intent) if ask.kind == "backtest_weights" else {}
     if ask.kind == "statistics" and len(ask.years) > 1:  # "in 2022 vs 2021": a call a year
         years = [{"start": f"{y}-01-01", "end": f"{y}-12-31"} for y in ask.years]
-        return reply("", *(tool_call(ask.tool, {**subject, **y, **_slots(ask)}) for y in years))
+        return reply(
+            "", *(tool_call(ask.tool, {**subject, **y, **_slots(ask, intent)}) for y in years)
+        )
     if len(intent.portfolio_ids) > 1 and subject == {"portfolio_id": intent.portfolio_ids[-1]}:
         each = intent.portfolio_ids[:MAX_NAMED_PORTFOLIOS]  # "stress test my Core and my Growth
         return reply(  # portfolio": a call each, over one window
             "",
             *(
-                tool_call(ask.tool, {"portfolio_id": p, **window, **_slots(ask), **rate})
+                tool_call(ask.tool, {"portfolio_id": p, **window, **_slots(ask, intent), **rate})
                 for p in each
             ),
         )
-    return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask), **rate}))
+    return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask, intent), **rate}))
 
 
 def _already_held(names: list[str], held: dict[str, float]) -> str:
@@ -199,7 +201,7 @@ def _window(intent: Intent, ask: AnalysisAsk) -> dict[str, Any]:
     return {key: value for key, value in (("start", intent.start), ("end", intent.end)) if value}
 
 
-def _slots(ask: AnalysisAsk) -> dict[str, Any]:
+def _slots(ask: AnalysisAsk, intent: Intent) -> dict[str, Any]:
     """The tool's own arguments the message states."""
     out: dict[str, Any] = {}
     if ask.capital is not None and ask.kind in ("stress", "loss_probability", "backtest_weights"):
@@ -224,6 +226,9 @@ def _slots(ask: AnalysisAsk) -> dict[str, Any]:
             out["beta_to"] = ask.beta_to
         if "by_year" in ask.measures:
             out["by_year"] = True
+        days = days_counted(intent.text.lower())
+        if days is not None and {"best_day", "worst_day"} & set(ask.measures):
+            out["extreme_days"] = min(days, MAX_EXTREME_DAYS)  # more: the reply says why not
         if ask.rolling is not None and MIN_ROLLING_SESSIONS <= ask.rolling <= MAX_ROLLING_SESSIONS:
             out["rolling_sessions"] = ask.rolling  # else the answer says why not
     elif ask.kind == "backtest_weights":

@@ -22,6 +22,7 @@ from agents.conversation_texts import (
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
 from agents.offline.policies import PolicyInput, truncated
+from agents.offline.thread_ends import other_end_again
 from agents.offline.thread_judged import held_in_report, judged_again
 from agents.offline.thread_stress import stress_asked_again
 from agents.offline.thread_versus import versus_again
@@ -279,8 +280,9 @@ def intent_of(inp: PolicyInput) -> Intent:
     it names no stock and the conversation's subject is one, "than it" as that stock's ticker:
     "how volatile was AMD in 2022?" then "which names were calmer than it?" is "... than AMD?",
     while "KO in 2020: which were riskier than it?" is not of AMD)."""
-    text = user_text(inp)
-    text = named_portfolios(versus_again(text, user_texts(inp)) or text, inp.system_text())
+    text, texts = user_text(inp), user_texts(inp)
+    again = versus_again(text, texts) or other_end_again(text, texts)
+    text = named_portfolios(again or text, inp.system_text())
     intent = parse_intent(text, known_tickers())
     if intent.tickers or intent.weights or intent.portfolio_ids:
         return intent

@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from services.windows import SESSIONS_PER
+from services.windows import MAX_EXTREME_DAYS, SESSIONS_PER
 from settings import patterns
 
 __all__ = [
@@ -42,6 +42,19 @@ def drawdown_phrase(stats: dict[str, Any]) -> str:
     text = f"maximum drawdown {depth} {peak}to its trough on {drawdown['trough']}"
     recovered = drawdown["recovery"]
     return text + (f", recovered on {recovered}" if recovered else ", not recovered by the end")
+
+
+def _days(stats: dict[str, Any], end: str) -> str:
+    """The best or worst day (`end`) with its return, or the days the tool listed
+    (`extreme_days`), most extreme first."""
+    days = stats.get(f"{end}_days")
+    if not days:
+        day = stats[f"{end}_day"]
+        return f"{end} day {day['date']} ({pct(day['return'], 2)})"
+    listed = ", ".join(f"{day['date']} ({pct(day['return'], 2)})" for day in days)
+    most = " (the most listed)" if len(days) == MAX_EXTREME_DAYS else ""
+    order = "highest" if end == "best" else "lowest"
+    return f"{len(days)} {end} days{most}, {order} first: {listed}"
 
 
 def _figure(
@@ -104,10 +117,8 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         if s.get("beta") is None
         else f"beta {s['beta']:.2f} to {s.get('beta_to') or 'the S&P 500 index'}"
     ),
-    "worst_day": lambda s: (
-        f"worst day {s['worst_day']['date']} ({pct(s['worst_day']['return'], 2)})"
-    ),
-    "best_day": lambda s: f"best day {s['best_day']['date']} ({pct(s['best_day']['return'], 2)})",
+    "worst_day": lambda s: _days(s, "worst"),
+    "best_day": lambda s: _days(s, "best"),
     "worst_month": lambda s: (
         f"worst month {s['worst_month']['month']} ({pct(s['worst_month']['return'])})"
     ),

@@ -16,10 +16,19 @@ equal-weight basket rebalanced daily.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from quant.errors import DataError
+
+
+class HeldRun(NamedTuple):
+    """A held run's `wealth` at each row and what each trade `traded`: sum_i |w_d,i - w_pre,i|,
+    in the order of the trades (the first, from all in the safe asset, is the purchase)."""
+
+    wealth: np.ndarray
+    traded: np.ndarray
 
 
 def held_wealth(
@@ -34,6 +43,18 @@ def held_wealth(
     row (row 0 unused); `trades` are (row, weights (N,)) in increasing row order, the weights
     set at that row's close. `DataError` for prices that are not positive and finite, weights
     outside [0, 1] or summing past 1, or rows out of order or range."""
+    return held_run(prices, safe_returns, trades, cost_bps=cost_bps).wealth
+
+
+def held_run(
+    prices: np.ndarray,
+    safe_returns: np.ndarray,
+    trades: Sequence[tuple[int, np.ndarray]],
+    *,
+    cost_bps: float = 0.0,
+) -> HeldRun:
+    """`held_wealth`'s wealth, with what each trade traded (`HeldRun`); same arguments and
+    errors."""
     prices = np.asarray(prices, dtype=float)
     safe_returns = np.asarray(safe_returns, dtype=float)
     rows, columns = prices.shape
@@ -47,6 +68,7 @@ def held_wealth(
     shares = np.zeros(columns)  # units of each asset (wealth 1 buys 1 / price)
     safe = 1.0
     cost_due = 0.0
+    traded: list[float] = []
     for row in range(rows):
         if row:
             safe *= 1.0 + safe_returns[row]
@@ -61,10 +83,11 @@ def held_wealth(
         weights = targets.get(row)
         if weights is not None:
             held = shares * prices[row] / value
-            cost_due = rate * float(np.abs(weights - held).sum()) * value
+            traded.append(float(np.abs(weights - held).sum()))
+            cost_due = rate * traded[-1] * value
             shares = weights * value / prices[row]
             safe = value * (1.0 - float(weights.sum()))
-    return wealth
+    return HeldRun(wealth, np.asarray(traded))
 
 
 def _trade_targets(

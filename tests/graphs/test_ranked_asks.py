@@ -43,9 +43,14 @@ SETTINGS = settings(
 
 
 def _order(reply: str, words: str) -> list[str]:
-    line = re.search(rf"By {re.escape(words)}, highest first: (.+?) \(highest", reply)
+    """The names in order from the highest (a ranking asked of the low end alone, "the least
+    volatile", is given from the lowest: read back)."""
+    line = re.search(
+        rf"By {re.escape(words)}, (highest|lowest) first: (.+?) \((?:highest|lowest)", reply
+    )
     assert line is not None, reply
-    return [item.split()[0] for item in line.group(1).split(", ")]
+    names = [item.split()[0] for item in line.group(2).split(", ")]
+    return names if line.group(1) == "highest" else names[::-1]
 
 
 def _measured(window: pd.DataFrame, measure: str) -> pd.Series:
@@ -66,9 +71,16 @@ def test_which_name_stands_out_is_answered_in_order(
     order = _order(reply, words)
     expected = _measured(RETURNS.loc["2021-01-01":"2021-12-31", names], measure)
     assert order == list(expected.sort_values(ascending=False).index), reply
-    assert f"(highest {order[0]}, lowest {order[-1]})" in reply
+    low_end = "least" in ask  # "which is the least volatile?": from the lowest
+    assert (f"lowest first: {order[-1]} " in reply) == low_end, reply
+    ends = (
+        f"(lowest {order[-1]}, highest {order[0]})"
+        if low_end
+        else (f"(highest {order[0]}, lowest {order[-1]})")
+    )
+    assert ends in reply
     if measure == "volatility":  # the tool's four significant digits, shown to 0.1 point
-        shown = dict(re.findall(r"([A-Z]+) (\d+\.\d)%", reply.split("highest first:")[1]))
+        shown = dict(re.findall(r"([A-Z]+) (\d+\.\d)%", reply.split(" first:")[1]))
         for name in names:
             assert abs(float(shown[name]) / 100 - expected[name]) <= 0.0006, (name, reply)
 

@@ -10,7 +10,7 @@ import pytest
 
 from quant.data import sp500_prices
 from quant.engine import evaluate
-from quant.engine.held_runs import held_wealth
+from quant.engine.held_runs import held_run, held_wealth
 from quant.errors import DataError
 from quant.strategy import StrategyConfig
 from quant.targets import target_weights
@@ -40,7 +40,15 @@ def _reference(
 ) -> np.ndarray:
     """Units of each asset and of the safe asset, day by day; the cost of a trade is charged at
     the next close, taken from every holding in proportion."""
-    units, cash, owed, out = np.zeros(prices.shape[1]), 1.0, 0.0, []
+    return _reference_run(prices, safe, trades, cost_bps)[0]
+
+
+def _reference_run(
+    prices: np.ndarray, safe: np.ndarray, trades: dict[int, np.ndarray], cost_bps: float
+) -> tuple[np.ndarray, list[float]]:
+    """`_reference`'s wealth, and what each trade traded: the sum over the assets of the target
+    weight less the weight the holdings had drifted to."""
+    units, cash, owed, out, traded = np.zeros(prices.shape[1]), 1.0, 0.0, [], []
     for row in range(len(prices)):
         cash *= 1 + (safe[row] if row else 0.0)
         value = cash + units @ prices[row]
@@ -50,10 +58,11 @@ def _reference(
         out.append(value)
         if row in trades:
             before = units * prices[row] / value
-            owed = cost_bps / 1e4 * np.abs(trades[row] - before).sum() * value
+            traded.append(float(np.abs(trades[row] - before).sum()))
+            owed = cost_bps / 1e4 * traded[-1] * value
             units = trades[row] * value / prices[row]
             cash = value * (1 - trades[row].sum())
-    return np.array(out)
+    return np.array(out), traded
 
 
 def test_any_schedule_matches_a_plain_day_loop() -> None:
@@ -64,6 +73,11 @@ def test_any_schedule_matches_a_plain_day_loop() -> None:
     trades = {int(r): rng.dirichlet(np.ones(4)) * rng.uniform(0.3, 1.0) for r in rows}
     ours = held_wealth(prices, safe, sorted(trades.items()), cost_bps=12)
     np.testing.assert_allclose(ours, _reference(prices, safe, trades, 12), rtol=1e-13)
+    run = held_run(prices, safe, sorted(trades.items()), cost_bps=12)
+    _, traded = _reference_run(prices, safe, trades, 12)
+    np.testing.assert_array_equal(run.wealth, ours)
+    np.testing.assert_allclose(run.traded, traded, rtol=1e-12, atol=1e-15)
+    assert run.traded[0] == pytest.approx(trades[rows[0]].sum())  # the purchase, from cash
     # before its first trade the wealth is in the safe asset
     row = rows[3]
     after = held_wealth(prices[: row + 3], safe[: row + 3], [(row, trades[row])])

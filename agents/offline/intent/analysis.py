@@ -28,6 +28,7 @@ from agents.offline.intent.measures import (
     INDEX_SHOWN,
     MONEY_MADE_OR_LOST,
     OF_EACH_STOCK,
+    TURNOVER_ASKED,
     VOLATILE_SAID,
     measures_named,
     set_beside,
@@ -225,8 +226,7 @@ if the fed hikes in 2023?")."""
 
 def _moved(intent: Intent, low: str) -> bool:
     """Whether a ranking asks how the names moved: a move named ("which fell the most"), or a
-    loss over a window named outside a supposed event ("which would lose more in 2008, XOM or
-    CVX?")."""
+    loss over a window named outside a supposed event ("which would lose more in 2008?")."""
     return bool(MOVED.search(low)) or (
         intent.start is not None
         and intent.episode is None
@@ -359,17 +359,18 @@ def _addition(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | 
 
 
 def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> AnalysisAsk | None:
-    """A backtest of weights: asked as one ("backtest 60% AAPL 40% KO"), a question on how given
-    weights would have done with a cadence or costs ("how would 40 AAPL / 60 WMT have performed
-    since 2016 with quarterly rebalancing", or said held that way: "60/40 AAPL KO rebalanced
-    quarterly"), or what a capital would have made in them, or in the
-    thread's portfolio when `held` ("how much would I have made with $100k?"; episodes: stress)."""
+    """A backtest of weights: asked as one ("backtest 60% AAPL 40% KO"), how given weights (the
+    thread's portfolio when `held`) would have done, or their turnover, with a cadence or costs
+    ("how would 40 AAPL / 60 WMT have performed since 2016 with quarterly rebalancing", "60/40 AAPL
+    KO rebalanced quarterly", "what's the turnover if I rebalance monthly?"), or what a capital
+    would have made in them ("how much would I have made with $100k?"; episodes: stress)."""
     cadence, costs = cadence_named(low), cost_bps(low)
     asked = _BACKTEST_SAID.search(low) and not _WEIGHT_STRATEGY.search(low)
     subject = intent.weights or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low)
     held_as_said = intent.intent == "backtest" and not _WEIGHT_STRATEGY.search(low)
-    weighted = intent.weights or (held and _SUBJECT.search(low))  # "how would it do if ..."
-    performed = weighted and (_PERFORMED.search(low) or held_as_said) and (cadence or costs)
+    weighted = intent.weights or (held and (_SUBJECT.search(low) or TURNOVER_ASKED.search(low)))
+    how = _PERFORMED.search(low) or held_as_said or TURNOVER_ASKED.search(low)
+    performed = weighted and how and (cadence or costs)
     replayed = intent.episode is not None or episodes_named(low, False)  # named, not a year
     made = capital and not replayed and _MONEY_MADE_OR_LOST.search(low) and (subject or held)
     if (asked and (cadence or subject)) or performed or made:

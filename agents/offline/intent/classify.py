@@ -10,7 +10,7 @@ from agents.approval_words import decision_said
 from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.held import HELD_NAMED
-from agents.offline.intent.measures import CONTRIBUTIONS_ASKED
+from agents.offline.intent.measures import CONTRIBUTIONS_ASKED, TURNOVER_ASKED
 from agents.offline.intent.names import IntentName
 from agents.offline.intent.regime_asked import TIMING_ASKED, regime_question
 from agents.offline.intent.scanner import Scanner
@@ -325,6 +325,8 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["risk_report"] += 1.0
     if slots["weights"] and _HOW_HELD.search(low) and not _SEARCH_NAMED.search(low):
         scores["backtest"] += 3.0  # the weights given, held as said: how they did
+    if TURNOVER_ASKED.search(low) and _HOW_HELD.search(low) and not _SEARCH_NAMED.search(low):
+        scores["backtest"] += 3.0  # "what's the turnover if I rebalance monthly?": held so
     if slots["weights"] and _SHARPE.search(low):
         scores["risk_report"] += 3.0  # the Sharpe ratio of weights given: their risk report
     if scores["risk_report"] >= 1.5 and _QUESTION.match(low):

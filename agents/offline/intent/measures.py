@@ -19,6 +19,9 @@ __all__ = [
     "set_beside",
 ]
 
+TURNOVER_ASKED = patterns.compile(r"\bturnover\b")
+"""The turnover asked of: with a cadence or costs and no strategy named, that of weights held so
+("what's the turnover if I rebalance monthly?": a backtest of them, which gives it)."""
 CONTRIBUTIONS_ASKED = patterns.compile(
     r"\brisk[\s-]contributions?\b|\bcontributions? to (?:the |its |my )?(?:portfolio'?s? )?"
     r"(?:risk|volatility)\b|\bcontribut\w* (?:the )?most(?: to (?:the |its |my |our )?(?:portfolio'?s? )?"
@@ -47,6 +50,8 @@ MONEY_MADE_OR_LOST = (
 """What a holding made or lost over a past window ("how much did AAPL lose in 2022", "how much
 would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
 much would I lose if ...", is a stress test)."""
+_DAYS_COUNT = r"(?:(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+)?"
+"""A count of days between an end and its days ("the best 5 trading days")."""
 _MEASURES: dict[str, str] = {
     "correlation": r"\bcorrelat\w*|\bcorrs?\b|\bco-?movement\b|\bhow (?:closely |strongly |much )?(?:are|is|were)\b"
     r"[^?.!;]*\brelated\b|\b(?:closely|strongly|highly) related\b|\brelation(?:ship)? between\b"
@@ -56,8 +61,9 @@ _MEASURES: dict[str, str] = {
     r"(?:best|strongest)\s+)?(?:single\s+)?(?:calendar\s+)?month",
     "best_month": r"\b(?:best|strongest)\s+(?:(?:and|&|or)\s+(?:the\s+)?(?:worst|weakest)\s+)?"
     r"(?:single\s+)?(?:calendar\s+)?month",
-    "worst_day": r"\b(?:worst|biggest|largest|weakest)\s+(?:single\s+)?(?:trading\s+)?(?:day|daily|one[\s-]day)",
-    "best_day": r"\bbest\s+(?:single\s+)?(?:trading\s+)?day",
+    "worst_day": r"\b(?:worst|biggest|largest|weakest)\s+" + _DAYS_COUNT + r"(?:single\s+)?"
+    r"(?:trading\s+)?(?:day|daily|one[\s-]day)",
+    "best_day": r"\bbest\s+" + _DAYS_COUNT + r"(?:single\s+)?(?:trading\s+)?day",
     "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
     r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed|ing|s)?\b|\bm?dd\b"
     r"|\bwhen\b[^?.!;]{0,80}?\b(?:bottom(?:ed)?|trough(?:ed)?|hit\s+(?:its|the)\s+low)\b"

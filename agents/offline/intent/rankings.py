@@ -131,6 +131,9 @@ class Ends:
     best: int | None = None
     worst: int | None = None
     worst_first: bool = False
+    lowest_first: bool = False
+    """Whether only the low end of the measure is asked about, with no count ("which stock was
+    the least volatile?"): the order from the lowest."""
     judged: Literal["better", "worse"] | None = None
     """Whether the question asks which is better or worse without a count ("which one is
     better?", "which had the worst drawdown?"): the answer names that end of each measure that
@@ -170,8 +173,37 @@ def ranked_ends(low: str) -> Ends:
         if direction is not None:
             ends[direction] = counted
     worst_first = bool(_WORST_ONLY.search(low)) and not _BEST_TOO.search(low)
+    lowest_first = not any(ends.values()) and _only_low_end(low)
     judged = None if any(ends.values()) else judged_asked(low)
-    return Ends(**ends, worst_first=worst_first, judged=judged)
+    return Ends(**ends, worst_first=worst_first, lowest_first=lowest_first, judged=judged)
+
+
+def _only_low_end(low: str) -> bool:
+    """Whether a lower-cased question names the low end of a measure and not the high end
+    ("the least volatile", "the lowest beta"; "at least" is a limit)."""
+    said = dict(_DIRECTIONS)
+    lowest = [
+        m for m in said["lowest"].finditer(low) if not _NOT_AN_END.search(low[: m.start()][-24:])
+    ]
+    return bool(lowest) and not said["highest"].search(low)
+
+
+_DAYS_COUNTED = patterns.compile(
+    rf"\b{COUNT}\s+(?:best|worst|biggest|largest|weakest|strongest|top)\s+(?:single\s+)?"
+    rf"(?:trading\s+)?days\b|\b(?:best|worst|top|bottom)\s+{COUNT}\s+(?:trading\s+)?days\b"
+)
+
+
+def days_counted(low: str) -> int | None:
+    """How many best or worst days a lower-cased message asks for ("the 3 best days", "worst
+    five trading days"), or None (no count, or one: the best or worst day)."""
+    count = count_said(_DAYS_COUNTED.search(low))
+    return count if count is not None and count > 1 else None
+
+
+_NOT_AN_END = patterns.compile(rf"(?:\bat|\b(?:{_FELL}|{_LOSE})(?:\s+the)?)\s+$")
+"""What makes a word of the low end no end of a measure when it comes right before it: a limit
+("at least") or a fall ("fell the least", "lost least": the best of them)."""
 
 
 _JUDGED = patterns.compile(
