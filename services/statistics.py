@@ -48,6 +48,7 @@ __all__ = [
     "Rolled",
     "RollingSummary",
     "SeriesStatistics",
+    "days_beyond",
     "drawdown_dates",
     "extreme_days",
     "rolling_betas",
@@ -113,6 +114,14 @@ def drawdown_dates(returns: pd.Series, base_date: pd.Timestamp | None) -> Drawdo
     return DrawdownDates(
         episode.depth, date(episode.peak), date(episode.trough), date(episode.recovery)
     )
+
+
+def days_beyond(returns: pd.DataFrame, size: float) -> dict[str, tuple[int, int]]:
+    """Each column's sessions whose daily simple return fell below -`size` and rose above
+    `size` (a fraction: 0.05 = more than 5%), as (down, up)."""
+    values = returns.to_numpy(dtype=float)
+    down, up = (values < -size).sum(axis=0), (values > size).sum(axis=0)
+    return {str(name): (int(down[k]), int(up[k])) for k, name in enumerate(returns.columns)}
 
 
 def extreme_days(

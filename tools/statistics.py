@@ -1,8 +1,8 @@
 """`asset_statistics`: the statistics of assets, or of a portfolio and its assets, over any window
 (`services.statistics`): cumulative and annualised returns, CAGR, volatility, the Sharpe and
 Sortino ratios, the downside deviation, skewness and excess kurtosis, beta to the index (or to
-another stock, `beta_to`), worst and best day (the `extreme_days` most extreme), worst calendar
-month, the deepest drawdown with its peak, trough and recovery dates, and the correlation matrix; with `by_year`, each calendar
+another stock, `beta_to`), worst and best day (the `extreme_days` most extreme), the sessions
+beyond a daily move (`move_beyond`), worst calendar month, the deepest drawdown with its peak, trough and recovery dates, and the correlation matrix; with `by_year`, each calendar
 year's return; with `rolling_sessions`, the
 volatility and Sharpe ratio of each asset and the portfolio, their correlation with the index
 (or `beta_to`) and each pair's correlation over every window of that many sessions, summarised
@@ -24,6 +24,7 @@ from services.statistics import (
     Rolled,
     RollingSummary,
     SeriesStatistics,
+    days_beyond,
     extreme_days,
     rolling_betas,
     rolling_cagrs,
@@ -108,6 +109,14 @@ class StatisticsArgs(SubjectArgs):
         le=MAX_EXTREME_DAYS,
         description="Adds each asset's (and the portfolio's) that many best and worst days, "
         "most extreme first: 'the 3 best days of MSFT in 2020' is 3 (one: best_day, worst_day).",
+    )
+    move_beyond: float | None = Field(
+        default=None,
+        gt=0,
+        le=0.5,
+        description="Counts each asset's (and the portfolio's) sessions that fell or rose by "
+        "more than this daily move, a fraction: 'how many days did AAPL fall more than 5%' "
+        "is 0.05 (days_beyond: down, up, of sessions).",
     )
     beta_to: str | None = Field(
         default=None,
@@ -254,6 +263,12 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
             **_series_json(stats.pop("portfolio")),
         }
     out["assets"] = {name: _series_json(value) for name, value in stats.items()}
+    if args.move_beyond is not None:
+        for name, (down, up) in days_beyond(frame, args.move_beyond).items():
+            entry = out["portfolio"] if name == "portfolio" and portfolio else out["assets"][name]
+            entry["days_beyond"] = {
+                "size": args.move_beyond, "down": down, "up": up, "sessions": len(frame),
+            }  # fmt: skip
     if args.extreme_days is not None:
         for name, (best, worst) in extreme_days(frame, args.extreme_days).items():
             entry = out["portfolio"] if name == "portfolio" and portfolio else out["assets"][name]
@@ -293,7 +308,7 @@ def statistics_tools(context: ToolContext) -> list[BaseTool]:
                 "months): cumulative and annualised return, CAGR, volatility, Sharpe and "
                 "Sortino ratios, downside deviation, skewness, excess kurtosis, beta "
                 "and correlation to the S&P 500 index (or beta_to), worst and best day (or days, "
-                "with extreme_days), worst "
+                "with extreme_days), the days beyond a move (move_beyond), worst "
                 "calendar month, maximum drawdown with its peak, "
                 "trough and recovery dates, and the correlation matrix; rolling volatility, "
                 "Sharpe ratio, CAGR, beta and correlations with rolling_sessions; each calendar "

@@ -51,6 +51,7 @@ from agents.offline.chat_intent import (
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import INDEX_NAMED, AnalysisAsk
 from agents.offline.intent.held import HELD_NAMED
+from agents.offline.intent.measures import move_beyond
 from agents.offline.intent.rankings import EVERY_NAME, days_counted
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import (
@@ -226,6 +227,8 @@ def _slots(ask: AnalysisAsk, intent: Intent) -> dict[str, Any]:
             out["beta_to"] = ask.beta_to
         if "by_year" in ask.measures:
             out["by_year"] = True
+        if (beyond := move_beyond(intent.text.lower())) is not None:
+            out["move_beyond"] = beyond[0]  # "how many days did AAPL fall more than 5%?"
         days = days_counted(intent.text.lower())
         if days is not None and {"best_day", "worst_day"} & set(ask.measures):
             out["extreme_days"] = min(days, MAX_EXTREME_DAYS)  # more: the reply says why not

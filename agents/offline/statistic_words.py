@@ -44,6 +44,18 @@ def drawdown_phrase(stats: dict[str, Any]) -> str:
     return text + (f", recovered on {recovered}" if recovered else ", not recovered by the end")
 
 
+def _beyond(stats: dict[str, Any]) -> str:
+    """The sessions that fell and rose by more than the move asked, of the window's."""
+    beyond = stats.get("days_beyond")
+    if beyond is None:
+        return "no count of days beyond a move (not asked of the tool)"
+    size = pct(beyond["size"])
+    return (
+        f"{beyond['down']:,} sessions down more than {size} and {beyond['up']:,} up more than "
+        f"{size}, of {beyond['sessions']:,}"
+    )
+
+
 def _days(stats: dict[str, Any], end: str) -> str:
     """The best or worst day (`end`) with its return, or the days the tool listed
     (`extreme_days`), most extreme first."""
@@ -117,6 +129,7 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         if s.get("beta") is None
         else f"beta {s['beta']:.2f} to {s.get('beta_to') or 'the S&P 500 index'}"
     ),
+    "days_beyond": lambda s: _beyond(s),
     "worst_day": lambda s: _days(s, "worst"),
     "best_day": lambda s: _days(s, "best"),
     "worst_month": lambda s: (

@@ -2,7 +2,10 @@
 "show me the five worst days of AAPL since 2015"): that many days, most extreme first (the best
 day alone was given, the count neither used nor said unused). `asset_statistics` lists them with
 `extreme_days`; each list is checked against pandas' `nlargest`/`nsmallest` over the embedded
-prices, and the service's against pandas on generated returns with ties."""
+prices, and the service's against pandas on generated returns with ties. How many days moved
+beyond a size ("how many days did AAPL fall more than 5% since 2015?": a read of the market, the
+5% said unused) is the count of sessions down and up by more than it (`move_beyond`), against
+pandas."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames, range_indexes
 
 from quant import load_sp500_prices
-from services.statistics import extreme_days
+from services.statistics import days_beyond, extreme_days
 from services.windows import MAX_EXTREME_DAYS
 from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread
 
@@ -88,3 +91,46 @@ def test_the_service_lists_pandas_ends_with_ties_in_date_order(
         for listed, expected in ((best, series.nlargest(count)), (worst, series.nsmallest(count))):
             assert [d for d, _ in listed] == list(expected.index)
             np.testing.assert_array_equal([r for _, r in listed], expected.to_numpy())
+
+
+MOVES = (
+    "how many days did {s} fall more than {x}% in {y}?",
+    "how often did {s} drop {x}% in a day in {y}?",
+    "how many times was {s} up over {x}% in {y}",
+    "how many sessions did {s} move more than {x}% in {y}?",
+)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    stock=st.sampled_from(STOCKS_ASKED),
+    year=st.integers(min_value=2004, max_value=2021),
+    size=st.sampled_from((1, 2, 2.5, 3, 4, 5, 7)),
+    ask=st.sampled_from(MOVES),
+)
+def test_the_days_beyond_a_move_are_counted_down_and_up(
+    stock: str, year: int, size: float, ask: str
+) -> None:
+    reply = answer_in_new_thread(ask.format(s=stock, x=f"{size:g}", y=year))
+    returns = _year(stock, year)
+    down, up = int((returns < -size / 100).sum()), int((returns > size / 100).sum())
+    said = f"{down:,} sessions down more than {size:.1f}% and {up:,} up more than {size:.1f}%"
+    assert f"{stock}: {said}, of {len(returns):,}" in reply, reply
+    assert "Not used" not in reply, reply
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    frame=data_frames(
+        [column("A", dtype=int), column("B", dtype=int)],
+        index=range_indexes(min_size=1, max_size=30),
+        rows=st.tuples(st.integers(-6, 6), st.integers(-6, 6)),
+    ),
+    size=st.integers(min_value=1, max_value=5),
+)
+def test_the_service_counts_strictly_beyond_the_move(frame: pd.DataFrame, size: int) -> None:
+    returns = frame.astype(float) / 100
+    for name, (down, up) in days_beyond(returns, size / 100).items():
+        values = list(frame[name])
+        assert down == sum(1 for v in values if v < -size)  # exactly the size is not beyond
+        assert up == sum(1 for v in values if v > size)

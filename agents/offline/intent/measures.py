@@ -50,9 +50,33 @@ MONEY_MADE_OR_LOST = (
 """What a holding made or lost over a past window ("how much did AAPL lose in 2022", "how much
 would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
 much would I lose if ...", is a stress test)."""
+_MOVED_BEYOND = patterns.compile(
+    r"\bhow (?:many|often)\b(?:\s+(?:days|times|sessions))?[^?.!;]{0,60}?\b(?P<way>fall|fell"
+    r"|fallen|drop(?:ped)?|lose|lost|decline[ds]?|down|up|rise|rose|risen|gain(?:ed)?|jump(?:ed)?"
+    r"|move[ds]?|swung|swing)\b\s+(?:by\s+)?(?:more\s+than|over|at\s+least|beyond|above)?\s*"
+    r"(?P<size>\d{1,2}(?:\.\d{1,2})?)\s*(?:%|percent\b|pct\b)"
+)
+"""How many sessions moved beyond a size asked ("how many days did AAPL fall more than 5%?",
+"how often did KO drop 3% in a day", "how many times was MSFT up over 4%")."""
+_WAYS = {"down": ("fall", "fell", "fallen", "drop", "dropped", "lose", "lost", "decline",
+                  "declined", "declines", "down"),
+         "up": ("up", "rise", "rose", "risen", "gain", "gained", "jump", "jumped")}  # fmt: skip
+
+
+def move_beyond(low: str) -> tuple[float, str] | None:
+    """The daily move a lower-cased message counts the sessions beyond: (its size as a fraction,
+    "down", "up" or "either"), or None."""
+    said = _MOVED_BEYOND.search(low)
+    if said is None or not 0 < float(said["size"]) <= 50:
+        return None
+    way = next((w for w, words in _WAYS.items() if said["way"] in words), "either")
+    return float(said["size"]) / 100, way
+
+
 _DAYS_COUNT = r"(?:(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+)?"
 """A count of days between an end and its days ("the best 5 trading days")."""
 _MEASURES: dict[str, str] = {
+    "days_beyond": _MOVED_BEYOND.pattern,
     "correlation": r"\bcorrelat\w*|\bcorrs?\b|\bco-?movement\b|\bhow (?:closely |strongly |much )?(?:are|is|were)\b"
     r"[^?.!;]*\brelated\b|\b(?:closely|strongly|highly) related\b|\brelation(?:ship)? between\b"
     r"|\b(?:is|are|was|were)\s+\S+\s+related\s+to\b",
