@@ -1,6 +1,7 @@
-"""Each calendar year's return of daily return series, with the sessions each year counts and
-whether the window cuts it (judged against the market data's own calendar), for the tools that
-give returns by year (`asset_statistics`, `backtest_weights`)."""
+"""Each calendar year's (or month's) return of daily return series, with the sessions each
+counts and whether the window cuts it (judged against the market data's own calendar), for the
+tools that give returns by year (`asset_statistics`, `backtest_weights`) or by month
+(`asset_statistics`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from typing import Any
 
 import pandas as pd
 
-from quant.statistics import yearly_returns
+from quant.statistics import monthly_returns, yearly_returns
 from tools.summaries import iso_date, sig
 
-__all__ = ["calendar_years"]
+__all__ = ["MAX_CALENDAR_MONTHS", "calendar_months", "calendar_years"]
+
+MAX_CALENDAR_MONTHS = 60
+"""The most calendar months a window given by month may hold (five years: a table a reader
+reads)."""
 
 
 def calendar_years(
@@ -47,3 +52,25 @@ def _year_span(year: int, first: pd.Timestamp, last: pd.Timestamp) -> tuple[pd.T
     start = first if first <= pd.Timestamp(year, 1, 4) else pd.Timestamp(year, 1, 1)
     end = last if last >= pd.Timestamp(year, 12, 29) else pd.Timestamp(year, 12, 31)
     return start, end
+
+
+def calendar_months(
+    frame: pd.DataFrame, sessions: pd.DatetimeIndex
+) -> dict[str, list[dict[str, Any]]]:
+    """Each column's return in each calendar month of the window ("2020-03"), and whether the
+    window cuts the month (`cut`: the market data's `sessions` hold days of that month outside
+    it)."""
+    months = monthly_returns(frame)
+    dates = pd.DatetimeIndex(frame.dropna(how="all").index)
+    firsts = {str(m): days.min() for m, days in pd.Series(dates).groupby(dates.strftime("%Y-%m"))}
+    data_months = pd.Series(sessions).groupby(sessions.strftime("%Y-%m"))
+    spans = {str(m): (days.min(), days.max()) for m, days in data_months}
+    out: dict[str, list[dict[str, Any]]] = {str(name): [] for name in frame.columns}
+    for end, row in zip(pd.DatetimeIndex(months.index), months.to_numpy(dtype=float), strict=True):
+        month = end.strftime("%Y-%m")
+        first = firsts[month]
+        held = spans.get(month, (first, end))
+        cut = bool(first > held[0] or end < held[1])
+        for name, value in zip(frame.columns, row, strict=True):
+            out[str(name)].append({"month": month, "return": sig(float(value)), "cut": cut})
+    return out

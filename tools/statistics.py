@@ -19,6 +19,7 @@ from langchain_core.tools import BaseTool
 from pydantic import Field
 
 from quant.risk import portfolio_returns
+from services.errors import InputError
 from services.statistics import (
     FLAT,
     Rolled,
@@ -34,7 +35,7 @@ from services.statistics import (
     series_statistics,
 )
 from services.windows import MAX_EXTREME_DAYS, MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
-from tools.calendar_years import calendar_years
+from tools.calendar_years import MAX_CALENDAR_MONTHS, calendar_months, calendar_years
 from tools.context import ToolContext
 from tools.summaries import iso_date, short_window, sig
 from tools.tool_factory import make_tool
@@ -109,6 +110,12 @@ class StatisticsArgs(SubjectArgs):
         le=MAX_EXTREME_DAYS,
         description="Adds each asset's (and the portfolio's) that many best and worst days, "
         "most extreme first: 'the 3 best days of MSFT in 2020' is 3 (one: best_day, worst_day).",
+    )
+    by_month: bool = Field(
+        default=False,
+        description="Adds each calendar month's return of each asset (and the portfolio's), "
+        f"for a window of at most {MAX_CALENDAR_MONTHS} months: 'AAPL's monthly returns in "
+        "2020'.",
     )
     move_beyond: float | None = Field(
         default=None,
@@ -263,6 +270,8 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
             **_series_json(stats.pop("portfolio")),
         }
     out["assets"] = {name: _series_json(value) for name, value in stats.items()}
+    if args.by_month:
+        _by_month(out, frame, pd.DatetimeIndex(context.data.dates), portfolio)
     if args.move_beyond is not None:
         for name, (down, up) in days_beyond(frame, args.move_beyond).items():
             entry = out["portfolio"] if name == "portfolio" and portfolio else out["assets"][name]
@@ -297,6 +306,23 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
     return out
 
 
+def _by_month(
+    out: dict[str, Any], frame: pd.DataFrame, sessions: pd.DatetimeIndex, portfolio: bool
+) -> None:
+    """Each entry's `calendar_months`; `InputError` on ``by_month`` for a window of more
+    months than a reader reads."""
+    held = pd.DatetimeIndex(frame.index).to_period("M").nunique()
+    if held > MAX_CALENDAR_MONTHS:
+        raise InputError(
+            "by_month",
+            f"the window holds {held} calendar months; returns by month are given for at most "
+            f"{MAX_CALENDAR_MONTHS}: ask a window of five years or less, or returns by year",
+        )
+    for name, months in calendar_months(frame, sessions).items():
+        entry = out["portfolio"] if name == "portfolio" and portfolio else out["assets"][name]
+        entry["calendar_months"] = months
+
+
 def statistics_tools(context: ToolContext) -> list[BaseTool]:
     """The statistics tool bound to `context`."""
     return [
@@ -312,7 +338,7 @@ def statistics_tools(context: ToolContext) -> list[BaseTool]:
                 "calendar month, maximum drawdown with its peak, "
                 "trough and recovery dates, and the correlation matrix; rolling volatility, "
                 "Sharpe ratio, CAGR, beta and correlations with rolling_sessions; each calendar "
-                "year's return with by_year. Use it for questions "
+                "year's return with by_year, each month's with by_month. Use it for questions "
                 "such as 'correlation of AAPL and MSFT since 2021', 'return of XOM between 2019 "
                 "and 2021', 'worst month of KO', 'beta of JPM', 'beta of JPM to XOM' (beta_to), "
                 "'how correlated is XOM with the S&P', 'rolling 60-day correlation of XOM and "

@@ -227,6 +227,8 @@ def _slots(ask: AnalysisAsk, intent: Intent) -> dict[str, Any]:
             out["beta_to"] = ask.beta_to
         if "by_year" in ask.measures:
             out["by_year"] = True
+        if "by_month" in ask.measures:
+            out["by_month"] = True
         if (beyond := move_beyond(intent.text.lower())) is not None:
             out["move_beyond"] = beyond[0]  # "how many days did AAPL fall more than 5%?"
         days = days_counted(intent.text.lower())

@@ -44,6 +44,23 @@ def drawdown_phrase(stats: dict[str, Any]) -> str:
     return text + (f", recovered on {recovered}" if recovered else ", not recovered by the end")
 
 
+def _months(stats: dict[str, Any]) -> str:
+    """Each calendar month's return of a result entry (`calendar_months`), a month the window
+    cuts marked "(part)", then the best and the worst month."""
+    months = stats.get("calendar_months")
+    if not months:
+        return "no calendar months (not asked of the tool)"
+    shown = ", ".join(
+        f"{m['month']} {pct(m['return'])}{' (part)' if m.get('cut') else ''}" for m in months
+    )
+    said = f"by calendar month {shown}"
+    if len(months) > 2:
+        best, worst = (f(months, key=lambda m: m["return"]) for f in (max, min))
+        said += f"; best month {best['month']} ({pct(best['return'])}), worst {worst['month']}"
+        said += f" ({pct(worst['return'])})"
+    return said
+
+
 def _beyond(stats: dict[str, Any]) -> str:
     """The sessions that fell and rose by more than the move asked, of the window's."""
     beyond = stats.get("days_beyond")
@@ -154,6 +171,7 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         s, "excess_kurtosis", "excess kurtosis", "(daily returns; normal: 0)"
     ),
     "by_year": years_phrase,
+    "by_month": lambda s: _months(s),
 }
 """The phrase of each statistic a question names, from its entry of the tool's result."""
 SUMMARY = ("return", "volatility", "beta", "worst_month", "drawdown_dates")

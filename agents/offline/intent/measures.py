@@ -106,6 +106,9 @@ _MEASURES: dict[str, str] = {
     r"|\b(?:ytd|year[\s-]to[\s-]date)\b(?!\s+(?:vol\w*|sharpe|draw\w*|beta|corr\w*|risk))"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b"
     r"|" + MONEY_MADE_OR_LOST,
+    "by_month": r"\bmonthly\s+(?:returns?|performance|numbers|figures|table)\b|\b(?:returns?"
+    r"|performance)\s+(?:by|each|every|per|for\s+each)\s+(?:calendar\s+)?month\b"
+    r"|\bmonth[\s-]+by[\s-]+month\b|\b(?:by|each|every)\s+(?:calendar\s+)?month'?s?\s+returns?\b",
     "by_year": r"\b(?:by|each|every)\s+(?:calendar\s+)?year\b(?!\s+(?:to date|ago)|[\s-]+end)"
     r"|\b(?:in|for)\s+each\s+of\s+the\s+(?:last|past)\s+(?:\w+\s+)?years\b|\b(?:best|worst)\s+(?:and\s+(?:the\s+)?"
     r"(?:best|worst)\s+)?(?:calendar\s+)?years?\b(?!\s+(?:to date|ago))"
