@@ -73,6 +73,26 @@ def _close(value: float, expected: float) -> bool:
     return abs(value - expected) < 1e-3
 
 
+def _ends_and_months(entry: dict[str, Any], sessions: int) -> bool:
+    """An `asset_statistics` entry with `extreme_days` 3, `move_beyond` 0.05 and `by_month` over
+    a calendar year: three best days from the best day down, three worst from the worst up, the
+    days beyond the move counted of the window's sessions, and twelve months compounding to the
+    year's return."""
+    best, worst = (
+        [d["return"] for d in entry["best_days"]],
+        [d["return"] for d in entry["worst_days"]],
+    )
+    beyond, months = entry["days_beyond"], entry["calendar_months"]
+    return (
+        best == sorted(best, reverse=True) and worst == sorted(worst) and len(best) == len(worst) == 3
+        and best[0] == entry["best_day"]["return"] and worst[0] == entry["worst_day"]["return"]
+        and beyond["size"] == 0.05 and beyond["sessions"] == sessions
+        and beyond["down"] + beyond["up"] <= sessions
+        and [m["month"] for m in months] == [f"2020-{k:02d}" for k in range(1, 13)]
+        and _close(math.prod(1 + m["return"] for m in months) - 1, entry["cumulative_return"])
+    )  # fmt: skip
+
+
 UNIVERSE3 = '["AAPL","JNJ","KO"]'
 SEARCH = "s1"
 """The run id of the search that taught the HTTP test's owner their strategy model."""
@@ -97,6 +117,8 @@ CALLS = (
     Call("asset_statistics", {"universe": '["KO"]', "start": "2020-06-01", "end": "2021-12-31", "by_year": "true"},
          lambda d: [(y["year"], y["from"], y["to"], y["cut"]) for y in d["assets"]["KO"]["calendar_years"]]
          == [(2020, "2020-06-01", "2020-12-31", True), (2021, "2021-01-04", "2021-12-31", False)]),
+    Call("asset_statistics", {"universe": '["MSFT"]', "start": "2020-01-01", "end": "2020-12-31", "extreme_days": "3", "move_beyond": "0.05", "by_month": "true"},
+         lambda d: _ends_and_months(d["assets"]["MSFT"], d["window"]["sessions"])),
     Call("market_data_coverage", {"sector": "energy"},
          lambda d: [s["ticker"] for s in d["stocks"]] == ["CVX", "RRC", "XOM"] and d["sector"] == "energy"),
     Call("market_data_coverage", {"tickers": '["KO","TSLA"]'},
