@@ -274,13 +274,13 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
         _by_month(out, frame, pd.DatetimeIndex(context.data.dates), portfolio)
     if args.move_beyond is not None:
         for name, (down, up) in days_beyond(frame, args.move_beyond).items():
-            entry = out["portfolio"] if name == "portfolio" and portfolio else out["assets"][name]
+            entry = _entry(out, name, portfolio)
             entry["days_beyond"] = {
                 "size": args.move_beyond, "down": down, "up": up, "sessions": len(frame),
             }  # fmt: skip
     if args.extreme_days is not None:
         for name, (best, worst) in extreme_days(frame, args.extreme_days).items():
-            entry = out["portfolio"] if name == "portfolio" and portfolio else out["assets"][name]
+            entry = _entry(out, name, portfolio)
             entry["best_days"] = [{"date": iso_date(d), "return": sig(r)} for d, r in best]
             entry["worst_days"] = [{"date": iso_date(d), "return": sig(r)} for d, r in worst]
     if market is not None and len(market) > 2:
@@ -306,6 +306,12 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
     return out
 
 
+def _entry(out: dict[str, Any], name: str, portfolio: bool) -> dict[str, Any]:
+    """The result entry of the series `name`: the portfolio's (`portfolio`: one was given, and
+    its series is named "portfolio"), else the asset's."""
+    return out["portfolio"] if portfolio and name == "portfolio" else out["assets"][name]
+
+
 def _by_month(
     out: dict[str, Any], frame: pd.DataFrame, sessions: pd.DatetimeIndex, portfolio: bool
 ) -> None:
@@ -319,7 +325,7 @@ def _by_month(
             f"{MAX_CALENDAR_MONTHS}: ask a window of five years or less, or returns by year",
         )
     for name, months in calendar_months(frame, sessions).items():
-        entry = out["portfolio"] if name == "portfolio" and portfolio else out["assets"][name]
+        entry = _entry(out, name, portfolio)
         entry["calendar_months"] = months
 
 

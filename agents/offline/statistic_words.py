@@ -146,7 +146,7 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         if s.get("beta") is None
         else f"beta {s['beta']:.2f} to {s.get('beta_to') or 'the S&P 500 index'}"
     ),
-    "days_beyond": lambda s: _beyond(s),
+    "days_beyond": _beyond,
     "worst_day": lambda s: _days(s, "worst"),
     "best_day": lambda s: _days(s, "best"),
     "worst_month": lambda s: (
@@ -171,7 +171,7 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         s, "excess_kurtosis", "excess kurtosis", "(daily returns; normal: 0)"
     ),
     "by_year": years_phrase,
-    "by_month": lambda s: _months(s),
+    "by_month": _months,
 }
 """The phrase of each statistic a question names, from its entry of the tool's result."""
 SUMMARY = ("return", "volatility", "beta", "worst_month", "drawdown_dates")

@@ -23,6 +23,18 @@ from services.windows import MAX_EXTREME_DAYS
 from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread
 
 CLOSES = load_sp500_prices()
+
+
+def _whole_percents(bound: int) -> st.SearchStrategy[pd.DataFrame]:
+    """Two series "A" and "B" of 1 to 30 daily returns in whole percents within +-`bound`
+    (as integers: many equal values)."""
+    return data_frames(
+        [column("A", dtype=int), column("B", dtype=int)],
+        index=range_indexes(min_size=1, max_size=30),
+        rows=st.tuples(st.integers(-bound, bound), st.integers(-bound, bound)),
+    )
+
+
 WORDS = {2: "two", 3: "three", 5: "five"}
 ASKS = (
     "what were the {n} {end} days for {s} in {y}?",
@@ -74,11 +86,7 @@ def test_more_days_than_listed_say_so() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    frame=data_frames(
-        [column("A", dtype=int), column("B", dtype=int)],
-        index=range_indexes(min_size=1, max_size=30),
-        rows=st.tuples(st.integers(-3, 3), st.integers(-3, 3)),
-    ),
+    frame=_whole_percents(3),
     count=st.integers(min_value=1, max_value=40),
 )
 def test_the_service_lists_pandas_ends_with_ties_in_date_order(
@@ -121,11 +129,7 @@ def test_the_days_beyond_a_move_are_counted_down_and_up(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    frame=data_frames(
-        [column("A", dtype=int), column("B", dtype=int)],
-        index=range_indexes(min_size=1, max_size=30),
-        rows=st.tuples(st.integers(-6, 6), st.integers(-6, 6)),
-    ),
+    frame=_whole_percents(6),
     size=st.integers(min_value=1, max_value=5),
 )
 def test_the_service_counts_strictly_beyond_the_move(frame: pd.DataFrame, size: int) -> None:
