@@ -20,7 +20,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from quant.compiled import kernel
 from quant.errors import DataError
 from quant.validation import as_returns_frame
 
@@ -50,28 +49,7 @@ class MarketPhase:
 
 
 _PHASES: tuple[Literal["bear", "bull"] | None, ...] = (None, "bear", "bull")
-"""The phases by their codes in `_walk`."""
-
-
-@kernel()
-def _walk(wealth: np.ndarray, threshold: float) -> tuple[int, int, int, int]:
-    """The rule over `wealth` (positions of its closes): the last phase's code (0: none, 1:
-    bear, 2: bull) and where it began, and the code and beginning of the phase it ended."""
-    phase = began = before = before_began = 0
-    high = low = 0  # the extremes since the last change of phase (all of it, before the first)
-    for t in range(1, wealth.size):
-        w = wealth[t]
-        if phase != 1 and w <= wealth[high] * (1.0 - threshold):
-            before, before_began = phase, began
-            phase, began, low = 1, high, t
-        elif phase != 2 and w >= wealth[low] * (1.0 + threshold):
-            before, before_began = phase, began
-            phase, began, high = 2, low, t
-        if w > wealth[high]:
-            high = t
-        if w < wealth[low]:
-            low = t
-    return phase, began, before, before_began
+"""The phases by their codes in `quant.phase_walk.phase_walk`."""
 
 
 def market_phase(
@@ -85,8 +63,10 @@ def market_phase(
     values = as_returns_frame(returns, min_obs=1).to_numpy(dtype=float)[:, 0]
     if (values <= -1.0).any():
         raise DataError("a return of -100% or below: wealth would not stay positive")
+    from quant.phase_walk import phase_walk  # compiled: numba loads only when a phase is read
+
     wealth = np.concatenate([[1.0], np.cumprod(1.0 + values)])
-    code, began, before_code, before_began = _walk(wealth, threshold)
+    code, began, before_code, before_began = phase_walk(wealth, threshold)
     phase, before = _PHASES[code], _PHASES[before_code]
     return MarketPhase(
         phase=phase,

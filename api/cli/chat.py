@@ -11,10 +11,12 @@ from typing import Any
 from api.cli.developer import record_chat
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER
+from settings.process_exit import loading
 
 
 def chat_command(args: argparse.Namespace) -> int:
-    from graphs.chat import ChatSession
+    with loading():
+        from graphs.chat import ChatSession
 
     decided = args.approve or args.reject or args.edit is not None
     if args.json and not (decided or args.message is not None):

@@ -15,6 +15,7 @@ from api.cli.developer import run_job_recorded
 from api.cli.errors import UsageError, error_message
 from api.cli.local import run_job
 from api.cli.request_flags import request_from_args
+from settings.process_exit import loading
 
 
 def demo_command(args: argparse.Namespace) -> int:
@@ -46,7 +47,8 @@ def optimize_command(args: argparse.Namespace) -> int:
     """`stratigos optimize`: run the request of the arguments here as the local owner's job
     (with the owner's profile; a recorded run is the request as given, for its replay), then
     write its reports and summarise it."""
-    from graphs.optimization_run import run_directory
+    with loading():
+        from graphs.optimization_run import run_directory
 
     renderer = _renderer(args)
     request = request_from_args(args)

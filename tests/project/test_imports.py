@@ -1,18 +1,18 @@
-"""Commands import what they use (a stray top-level import anywhere on their path fails here,
-not in a timing): `--help`, `jobs list`, `keys list` and `profile show` load no LangChain,
-LangGraph, pandas, numpy, scipy, numba or boto3, and `--help` no pydantic (the limits'
-vocabulary is apart from their models); a chat turn on the offline model loads the
-tools of its route and none of the search's, nor the clients of models or AWS it does not
-call, nor HRP's clustering or the drafts of searches and deployments, and the offline model's
-first decision loads no pandas; creating the API's app (what `stratigos serve` loads before it
-is ready) loads no LangChain, LangGraph, MCP SDK, model or AWS client, search or research index,
-nor the chat's graph and tools, nor pandas, numpy, scipy, numba, Arrow, Alpaca's SDK or a JWT
-library (Cognito tokens only), and its readiness answers without loading LanceDB; the API's
-error format loads no request model's market data, and the bounds of a request no compiled
-kernel; a search's parameter importance loads neither scikit-learn nor scipy.stats (their
-import alone took longer than the importance step), and a search (`graphs.optimization_run`)
-neither scipy.stats nor scipy.special (Spearman's rank correlation is numpy's, the normal
-quantiles the standard library's: a second of imports)."""
+"""Commands import what they use (a stray top-level import anywhere on their path fails here, not
+in a timing): `--help`, `jobs list`, `keys list` and `profile show` load no LangChain, LangGraph,
+pandas, numpy, scipy, numba or boto3, and `--help` no pydantic (the limits' vocabulary is apart
+from their models); a chat turn on the offline model loads the tools of its route and none of the
+search's, nor the clients of models or AWS it does not call, nor HRP's clustering, a compiled
+kernel or the drafts of searches and deployments, and the offline model's first decision loads no
+pandas; creating the API's app (what `stratigos serve` loads before it is ready) loads no
+LangChain, LangGraph, MCP SDK, model or AWS client, search or research index, nor the chat's graph
+and tools, nor pandas, numpy, scipy, numba, Arrow, Alpaca's SDK or a JWT library (Cognito tokens
+only), and its readiness answers without loading LanceDB; the API's error format loads no request
+model's market data, and the bounds of a request no compiled kernel; a search's parameter
+importance loads neither scikit-learn nor scipy.stats (their import alone took longer than the
+importance step), and a search (`graphs.optimization_run`) neither scipy.stats nor scipy.special
+(Spearman's rank correlation is numpy's, the normal quantiles the standard library's: a second of
+imports)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ CHAT_UNUSED: tuple[str, ...] = ("boto3", "botocore", "openai", "langchain_aws", 
 CHAT_UNUSED += ("langchain_openai", "optuna", "lancedb", "fastapi", "uvicorn", "tools.strategy")
 CHAT_UNUSED += ("graphs.optimization", "scipy.cluster", "graphs.request", "graphs.chat_search")
 CHAT_UNUSED += ("scipy.linalg", "quant.optimizers.mean_variance", "quant.optimizers.risk_budgeting")
-CHAT_UNUSED += ("scipy.special", "scipy.stats")
+CHAT_UNUSED += ("scipy.special", "scipy.stats", "numba", "quant.compiled")
 CHAT_UNUSED += (
     "graphs.chat_deployment",
     "services.optimizations",
@@ -52,7 +52,9 @@ CHAT_UNUSED += (
 """What the offline model's answer to a risk question needs none of: the model and AWS clients,
 the search (Optuna, the importance forest, its tools and graph), the research index, the API,
 the optimizers (scipy's linear algebra, HRP's clustering), scipy's special functions and
-statistics (the normal quantiles are the standard library's), the drafts of searches and deployments, the memory and MCP clients' tools."""
+statistics (the normal quantiles are the standard library's), the compiled kernels (numba and
+its cache: no kernel runs in a risk answer; the market phase's loads when a phase is read), the
+drafts of searches and deployments, the memory and MCP clients' tools."""
 
 
 APP_UNUSED: tuple[str, ...] = ("langchain", "langchain_core", "langchain_aws", "langchain_openai")

@@ -4,6 +4,7 @@ handlers still run. Each case runs in a process of its own."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -50,3 +51,46 @@ def test_the_process_exits_with_its_work_s_code_its_objects_frozen(
     frozen = [line for line in done.stderr.splitlines() if line.startswith("frozen ")]
     assert len(frozen) == 1, done.stderr  # the atexit handler ran
     assert int(frozen[0].split()[1]) > 1000  # the cycles and everything else alive
+
+
+LOADING = """
+import gc, json, sys
+from settings.process_exit import exit_process, loading
+
+collections = []
+gc.callbacks.append(lambda phase, info: collections.append(phase) if phase == "start" else None)
+
+def work():
+    {before}
+    frozen_before = gc.get_freeze_count()
+    with loading():
+        loaded = [{{"node": [i]}} for i in range(200_000)]  # containers, as modules hold
+        during = len(collections)
+    print(json.dumps({{"during": during, "frozen": gc.get_freeze_count() - frozen_before,
+                      "enabled": gc.isenabled(), "kept": len(loaded)}}))
+    return 0
+
+{run}
+"""
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("own_process", [True, False])
+def test_loading_pauses_the_collector_and_freezes_what_it_loaded_only_in_a_process_of_ours(
+    enabled: bool, own_process: bool
+) -> None:
+    program = LOADING.format(
+        before="" if enabled else "gc.disable()",
+        run="exit_process(work)" if own_process else "sys.exit(work())",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["during"] == 0  # 400,000 containers made, and no collection ran meanwhile
+    assert report["enabled"] is enabled  # the collector as it was before
+    if own_process:
+        assert report["frozen"] >= 400_000  # what the block made, frozen out of later collections
+    else:
+        assert report["frozen"] == 0  # a test or an embedding program: nothing frozen
