@@ -50,6 +50,7 @@ from agents.offline.chat_intent import (
 )
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import INDEX_NAMED, AnalysisAsk
+from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.measures import move_beyond
 from agents.offline.intent.rankings import EVERY_NAME, days_counted
@@ -58,6 +59,8 @@ from agents.offline.portfolio_builds import (
     build_args,
     build_attempt,
     compared_with_index,
+    default_method,
+    describe_portfolio,
     equal_weights,
 )
 from services.windows import MAX_EXTREME_DAYS, MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
@@ -105,6 +108,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         if failed is not None:
             return reply(failed)
         answer = ANSWERS[ask.kind](done[-1].data, ask) + _in_sample_note(inp, done[-1])
+        answer = _build_asked(inp, intent) + answer
         return reply(answer + _other_windows_note(inp, intent, done[-1]) + _build_notes(inp))
     if ask.kind == "coverage":  # "which banks do you have?", "is AAPL in the data?"
         asked = {"tickers": list(ask.names)} if ask.names else {}
@@ -416,6 +420,15 @@ def _other_windows_note(inp: PolicyInput, intent: Intent, done: ToolResult) -> s
     )
 
 
+def _build_asked(inp: PolicyInput, intent: Intent) -> str:
+    """The portfolio this turn built as the message asked ("build a portfolio of AAPL and KO
+    and backtest it"), described before the answer about it; "" when none was asked or built."""
+    built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
+    if not built or built[-1].is_error or not BUILD_ASKED.search(intent.text.lower()):
+        return ""
+    return describe_portfolio(built[-1].data) + " (in-sample estimates). "
+
+
 def _build_notes(inp: PolicyInput) -> str:
     """The portfolios of this turn that could not be built, and why ("" when none); the limits
     of those built are stated by the chat graph (`graphs.limit_claims`)."""
@@ -427,10 +440,14 @@ def _built_first(
     inp: PolicyInput, intent: Intent, ask: AnalysisAsk
 ) -> AIMessage | dict[str, Any] | None:
     """A question about a portfolio of a method ("stress test an HRP portfolio of ...",
-    "backtest a min-vol portfolio of ...") builds it first, as the optimizer does: the build's
-    call, then ``{"portfolio_id": ...}`` of the portfolio built (or the reply saying why it
-    could not be built); None when the question names no method, or names weights or ids."""
-    methods = [m for m in intent.methods if m != "frontier"]
+    "backtest a min-vol portfolio of ...") or about one it asks to build ("build a portfolio of
+    AAPL and KO and backtest it": the default method's) builds it first, as the optimizer does:
+    the build's call, then ``{"portfolio_id": ...}`` of the portfolio built (or the reply saying
+    why it could not be built); None when the question names no method and asks no build, or
+    names weights or ids."""
+    methods: list[str] = [m for m in intent.methods if m != "frontier"]
+    if not methods and BUILD_ASKED.search(intent.text.lower()):
+        methods = [default_method(intent)]
     if not methods or intent.portfolio_ids or ask.weights:
         return None
     if "optimize_portfolio" not in inp.tool_names:

@@ -19,6 +19,7 @@ from typing import Literal
 
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares, capital_named, horizon_sessions
+from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
 from agents.offline.intent.dates import rolling_sessions
 from agents.offline.intent.episodes import EPISODE_PATTERNS as _EPISODES
@@ -59,6 +60,7 @@ from agents.offline.intent.targets import sector_tickers
 from agents.offline.intent.trading_terms import cadence_named, cost_bps
 from agents.offline.intent.typos import normalised
 from agents.offline.intent.words import ANY_METHOD_PATTERN, OWNED_AFTER
+from agents.offline.intent.years_compared import years_compared
 from settings import patterns
 
 __all__ = ["INDEX_NAMED", "AnalysisAsk", "AnalysisKind", "cadence_named", "judged_measure",
@@ -67,7 +69,6 @@ __all__ = ["INDEX_NAMED", "AnalysisAsk", "AnalysisKind", "cadence_named", "judge
 _BACKTEST_SAID = patterns.compile(r"\bback[\s-]?test\w*")
 _MONEY_MADE_OR_LOST = patterns.compile(MONEY_MADE_OR_LOST)
 _DRAWDOWNS_SAID = patterns.compile(r"\bdrawdowns?\b")
-_YEAR = patterns.compile(r"(?:19|20)\d{2}")
 _BEAR_CASE_SAID = patterns.compile(r"\bbear[\s-]case\b")
 
 AnalysisKind = Literal[
@@ -249,6 +250,10 @@ _PERFORMED = patterns.compile(
     r"|\bwhat (?:would|did)\b.*\b(?:returned?|made|earned|grown|done|yielded)\b"
     r"|\bhow much would\b.*\b(?:made|grown|returned|earned)\b"
 )
+_HAVE_DONE = patterns.compile(r"\b(?:would|might|could)\b.*\bhave (?:done|performed|fared)\b")
+"""How given weights would have done ("how would 50% AAPL, 30% MSFT and 20% KO have done since
+2018?"): their backtest at the default cadence, as said in the reply, not a strategy's (what
+they would have made is their total return: `_MONEY_MADE_OR_LOST`)."""
 _JUDGED: dict[str, str] = {
     "max_drawdown": r"\bdraw[\s-]?downs?\b|\bmdd\b",
     "volatility": r"\bvol(?:atility)?\b|\bvolatile\b|\bless risky\b",
@@ -362,16 +367,20 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     """A backtest of weights: asked as one ("backtest 60% AAPL 40% KO"), how given weights (the
     thread's portfolio when `held`) would have done, or their turnover, with a cadence or costs
     ("how would 40 AAPL / 60 WMT have performed since 2016 with quarterly rebalancing", "60/40 AAPL
-    KO rebalanced quarterly", "what's the turnover if I rebalance monthly?"), or what a capital
+    KO rebalanced quarterly", "what's the turnover if I rebalance monthly?"; given weights need no
+    cadence: "how would 50% AAPL and 50% KO have done since 2018?"), a build said with a cadence
+    or costs ("build a portfolio of AAPL and KO rebalanced monthly"), or what a capital
     would have made in them ("how much would I have made with $100k?"; episodes: stress)."""
     cadence, costs = cadence_named(low), cost_bps(low)
-    asked = _BACKTEST_SAID.search(low) and not _WEIGHT_STRATEGY.search(low)
+    built_held = BUILD_ASKED.search(low) and (cadence or costs)  # a build has no cadence: its test
+    asked = (_BACKTEST_SAID.search(low) or built_held) and not _WEIGHT_STRATEGY.search(low)
     subject = intent.weights or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low)
     held_as_said = intent.intent == "backtest" and not _WEIGHT_STRATEGY.search(low)
     weighted = intent.weights or (held and (_SUBJECT.search(low) or TURNOVER_ASKED.search(low)))
     how = _PERFORMED.search(low) or held_as_said or TURNOVER_ASKED.search(low)
-    performed = weighted and how and (cadence or costs)
     replayed = intent.episode is not None or episodes_named(low, False)  # named, not a year
+    past = intent.weights and _HAVE_DONE.search(low) and not _WEIGHT_STRATEGY.search(low)
+    performed = weighted and how and (cadence or costs or (past and not replayed))
     made = capital and not replayed and _MONEY_MADE_OR_LOST.search(low) and (subject or held)
     if (asked and (cadence or subject)) or performed or made:
         years = ("by_year",) if "by_year" in measures_named(low) else ()  # "... each year"
@@ -516,22 +525,6 @@ def groups_compared(
         (s, tuple(t for t in sector_tickers([s]) if t in intent.tickers)) for s in intent.sectors
     ]
     return tuple((name, members) for name, members in groups if members)
-
-
-_YEARS_COMPARED = patterns.compile(
-    r"(?<!between )(?<!from )\b((?:19|20)\d{2})((?:\s*(?:,|\bvs\.?|\bversus|\bagainst|"
-    r"\bcompared (?:to|with)|\band|\bor)\s+(?:in\s+)?(?:19|20)\d{2}\b)+)"
-)
-
-
-def years_compared(low: str) -> tuple[str, ...]:
-    """Calendar years set side by side ("in 2022 vs 2021", "2008 and 2020", "2019, 2020 and
-    2021"), in the order said, or () for one year or a range ("between 2015 and 2020")."""
-    match = _YEARS_COMPARED.search(low)
-    if match is None:
-        return ()
-    years = [match.group(1), *_YEAR.findall(match.group(2))]
-    return tuple(dict.fromkeys(years)) if len(set(years)) > 1 else ()
 
 
 _BETA_TO = patterns.compile(
