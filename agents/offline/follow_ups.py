@@ -53,7 +53,7 @@ from agents.offline.portfolio_builds import (
 )
 from agents.offline.risk_policies import risk_sentence
 from agents.offline.strategy_args import CADENCE_SESSIONS
-from agents.offline.weight_splits import resplit
+from agents.offline.weight_splits import resplit, split_beside_build
 from agents.offline.weighted_adds import added_at, pin_added, share_words
 
 __all__ = [
@@ -405,8 +405,16 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         args.pop("portfolio_id", None)
         args["weights"] = split
         edit.changes.append(words)
+    elif change.split and tool == "optimize_portfolio" and isinstance(request.data, dict):
+        compared, words = split_beside_build(
+            request.data, change.split, _parsed(request.text).tickers
+        )
+        if compared is None:
+            return Edit(request, change, changes=edit.changes, problem=words)
+        beside = ThreadRequest("compare_portfolios", compared, None, request.text, request.previous)
+        return Edit(beside, change, args=compared, changes=[words])  # the build set beside it
     elif change.split:
-        return None  # names held at equal weights or built: no split to change
+        return None  # names held at equal weights: no split to change
     if names_changed:
         stats, problem = _change_names(edit, inp, args)
         if stats is not None or problem is not None:
