@@ -53,6 +53,7 @@ from agents.offline.portfolio_builds import (
 )
 from agents.offline.risk_policies import risk_sentence
 from agents.offline.strategy_args import CADENCE_SESSIONS
+from agents.offline.thread_usual import asks_usual
 from agents.offline.weight_splits import resplit, split_beside_build
 from agents.offline.weighted_adds import added_at, pin_added, share_words
 
@@ -162,14 +163,15 @@ def _turns(inp: PolicyInput) -> list[tuple[str, list[ToolCall]]]:
 
 def thread_requests(inp: PolicyInput) -> list[ThreadRequest]:
     """The conversation's requests a follow-up may change, newest first: each turn's latest
-    call to an `EDITABLE` tool (see the module docstring); a comparison's turn gives the
+    call to an `EDITABLE` tool (see the module docstring; not the history read to say whether a
+    figure is usual: "and since 08?" after it changes the figure's request); a comparison's turn gives the
     comparison, then the latest portfolio it built ("cap at 30%" after "compare HRP and min
     vol" changes that build)."""
     results = {r.call_id: r for r in inp.tool_results()}
     turns = _turns(inp)
     asked = [(text, [c for c in calls if c["name"] in EDITABLE]) for text, calls in turns]
     last: list[ToolCall] = next((calls for _, calls in reversed(turns) if calls), [])
-    asked = [(text, calls) for text, calls in asked if calls]
+    asked = [(text, calls) for text, calls in asked if calls and not asks_usual(text)]
     found = []
     for n in range(len(asked) - 1, -1, -1):
         origin = asked[n][0]

@@ -21,7 +21,7 @@ from agents.offline.statistic_words import pct
 from services.windows import SESSIONS_PER
 from settings import patterns
 
-__all__ = ["Usual", "usual_asked", "usual_chat"]
+__all__ = ["Usual", "asks_usual", "usual_asked", "usual_chat"]
 
 YEAR = SESSIONS_PER["year"]
 """The length of the windows a figure is set among (sessions)."""
@@ -35,6 +35,12 @@ _USUAL = patterns.compile(
 )
 """A question whether a figure is usual ("is that higher than usual?", "is that normal?", "was
 that high for them?", "is that unusually low?")."""
+
+
+def asks_usual(text: str) -> bool:
+    """Whether a message asks if a figure is usual (its turn's call reads the figure's history:
+    no request of the user's that a follow-up such as "and since 08?" changes)."""
+    return bool(_USUAL.search(text.lower()))
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ def usual_asked(inp: PolicyInput) -> Usual | None:
     the conversation's latest call before it gave a correlation, a volatility or a Sharpe ratio
     asked for (a market read: a volatility); None otherwise."""
     texts = user_texts(inp)
-    if len(texts) < 2 or not _USUAL.search(texts[0].lower()):
+    if len(texts) < 2 or not asks_usual(texts[0]):
         return None
     if parse_intent(texts[0], known_tickers()).tickers:
         return None  # "is that higher than KO's?": another subject
