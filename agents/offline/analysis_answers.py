@@ -42,6 +42,7 @@ from agents.offline.stress_ranking import (
     through_betas,
 )
 from agents.offline.weighted_adds import share_words
+from agents.offline.what_if_weights import GIVEN, YOUR_PORTFOLIO, added_name, given_name, with_added
 from services.formatting import count, listed
 
 __all__ = ["ANSWERS", "group_name", "groups_answer", "portfolio_called"]
@@ -312,6 +313,13 @@ def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -
 
 
 # ---- stress -------------------------------------------------------------------------------
+RATE_RISE_REPLAYED = (
+    "No tool here models interest rates, so a {bps:g} bps rise is not applied as such; the "
+    "nearest the market data holds is the 2022 rate shock, replayed instead."
+)
+"""What a stress test asked of a rise of rates says first (`AnalysisAsk.rate_rise`)."""
+
+
 def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     """The move, each episode and the scenarios, with losses in % and in currency."""
     portfolio = data["portfolio"]
@@ -319,6 +327,8 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     on = f" on {_money(capital)} of capital" if capital else ""
     each = ask.ranked and len(portfolio["weights"]) > 1  # the stocks side by side, each alone
     parts = [f"Stress test of {portfolio['name']} ({_held(portfolio)}){on}."]
+    if ask.rate_rise is not None:
+        parts.append(RATE_RISE_REPLAYED.format(bps=ask.rate_rise))
     who, bought = holder(portfolio["weights"])  # "KO loses 12.9%", "the portfolio loses ..."
     if each:  # each stock as if the whole capital were in it
         parts = [each_on_its_own(list(portfolio["weights"]), _money(capital) if capital else None)]
@@ -460,43 +470,6 @@ def _verdict(data: dict[str, Any], measure: str, level: str) -> str:
     return (
         f"On the {what} you asked about, {portfolio_called(best)} has the {direction} ({values})."
     )
-
-
-GIVEN = "as given"
-"""The name of the weights a what-if adds names to, in its comparison."""
-
-YOUR_PORTFOLIO = "your portfolio"
-"""The name of the conversation's weights set beside stocks ("is it riskier than XOM?")."""
-
-
-def given_name(ask: AnalysisAsk) -> str:
-    """The name of the weights a what-if adds names to: "as given", or "your portfolio" for
-    the conversation's (`to_held`)."""
-    return YOUR_PORTFOLIO if ask.to_held else GIVEN
-
-
-def added_name(ask: AnalysisAsk) -> str:
-    """The name of the weights with a what-if's names added ("with KO")."""
-    return "with " + listed(list(ask.added))
-
-
-def with_added(ask: AnalysisAsk) -> dict[str, float]:
-    """The weights given with `ask.added` put in, keeping what the weights given invest in all
-    (their sum T): the added names at the shares stated when every one is stated and they sum
-    to less than T, else each an equal share T / (n + k) of the n + k names; the weights given
-    scaled down in proportion to make room (a name among them keeps its scaled weight plus its
-    share)."""
-    total = sum(ask.weights.values())
-    stated = ask.added_shares
-    if set(stated) == set(ask.added) and sum(stated.values()) < total:
-        added = {t: stated[t] for t in ask.added}
-    else:
-        added = dict.fromkeys(ask.added, total / (len(ask.weights) + len(ask.added)))
-    kept = (total - sum(added.values())) / total
-    out = {t: w * kept for t, w in ask.weights.items()}
-    for name, share in added.items():  # a name held is topped up by its share
-        out[name] = out.get(name, 0.0) + share
-    return out
 
 
 def _addition_line(data: dict[str, Any], ask: AnalysisAsk) -> str:

@@ -19,15 +19,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
-from agents.offline.analysis_answers import (
-    ANSWERS,
-    YOUR_PORTFOLIO,
-    added_name,
-    given_name,
-    group_name,
-    groups_answer,
-    with_added,
-)
+from agents.offline.analysis_answers import ANSWERS, group_name, groups_answer
 from agents.offline.analysis_routes import analysis_ask
 from agents.offline.chat_intent import (
     ANALYSIS_TOOLS,
@@ -63,6 +55,7 @@ from agents.offline.portfolio_builds import (
     describe_portfolio,
     equal_weights,
 )
+from agents.offline.what_if_weights import YOUR_PORTFOLIO, added_name, given_name, with_added
 from services.windows import MAX_EXTREME_DAYS, MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
 from settings import patterns
 

@@ -13,6 +13,7 @@ the group at equal weights, and their values side by side.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -104,6 +105,10 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
             equal = equal_weights(names)
             wanted.append({"weights": equal, **level, **window})
         return wanted
+    if tickers and not built_now and CONTRIBUTIONS_ASKED.search(intent.text.lower()):
+        held = (last_subject(inp) or {}).get("weights") or (last or {}).get("weights") or {}
+        if set(tickers) < set(held):
+            tickers = []  # "how much of its risk comes from AAPL?": a holding of the thread's
     named_build = THE_BUILD.search(intent.text) or HELD_NAMED.search(intent.text.lower())
     # "the portfolio we built", "my portfolio": the build, not weights asked about since
     latest = None if built_now or tickers or named_build else last_subject(inp)
@@ -140,15 +145,29 @@ _RATIOS = (
 _RISKIEST_HOLDING = patterns.compile(r"\briskiest (?:holding|position|name|stock)\b")
 
 
-def contributions_sentence(d: dict[str, Any]) -> str:
+_RISK_FROM = patterns.compile(
+    r"\b(?:comes?|coming|came)\s+from\s+((?:[A-Z][A-Z.]{0,5}(?:\s*,\s*|\s+and\s+|\s*&\s*)?)+)"
+)
+"""The holdings a share of the risk is asked of ("how much of my risk comes from AAPL and KO?"),
+as written (tickers in capitals)."""
+
+
+def contributions_sentence(d: dict[str, Any], asked: str = "") -> str:
     """The report's risk contributions, largest first, and the holding carrying the most ("" for
-    a report without them)."""
+    a report without them); first the share of the holdings the question `asked` names ("how
+    much of its risk comes from AAPL?"), when it names some but not all."""
     shares = d.get("risk_contributions")
     if not isinstance(shares, dict) or not shares:
         return ""
     ranked = sorted(shares.items(), key=lambda item: -float(item[1]))
     listed_shares = ", ".join(f"{name} {percent(float(share), 1)}" for name, share in ranked)
-    return (
+    source = _RISK_FROM.search(asked)  # "... comes from AAPL and KO"
+    named = [n for n in shares if source and re.search(rf"\b{re.escape(n)}\b", source[1])]
+    lead = ""
+    if named and len(named) < len(shares):
+        total = sum(float(shares[name]) for name in named)
+        lead = f"{' and '.join(named)} {'carry' if len(named) > 1 else 'carries'} {percent(total, 1)} of the portfolio's volatility. "
+    return lead + (
         "Risk contributions (each holding's share of the portfolio's volatility; they sum to "
         f"100%): {listed_shares}: {ranked[0][0]} carries the most. "
     )
@@ -161,7 +180,7 @@ def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
     span = d["date_range"]
     low = asked.lower()
     asks = CONTRIBUTIONS_ASKED.search(low) or _RISKIEST_HOLDING.search(low)
-    text = contributions_sentence(d) if asks else ""
+    text = contributions_sentence(d, asked) if asks else ""
     text += (
         f"At {100 * d['level']:g}% confidence the one-day VaR is {percent(d['var_historical'], 2)} "
         f"and the CVaR {percent(d['cvar_historical'], 2)} (historical); the maximum drawdown was "

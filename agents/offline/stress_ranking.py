@@ -74,15 +74,17 @@ def holder(weights: Mapping[str, float]) -> tuple[str, str]:
     return "the portfolio", "the weights"
 
 
-def through_betas(per_asset: Mapping[str, Mapping[str, float]]) -> str:
-    """What a market move goes through, up to the window its betas are estimated on: "KO's beta
-    to the S&P 500 index (0.64" for one stock, "each stock's beta to the S&P 500 index (betas
-    KO 0.64, PEP 0.55" for several."""
+def through_betas(
+    per_asset: Mapping[str, Mapping[str, float]], against: str = "the S&P 500 index"
+) -> str:
+    """What a market (or sector) move goes through, up to the window its betas are estimated
+    on: "KO's beta to the S&P 500 index (0.64" for one stock, "each stock's beta to the S&P 500
+    index (betas KO 0.64, PEP 0.55" for several; `against` names what the betas are to."""
     if len(per_asset) == 1:
         ((ticker, row),) = per_asset.items()
-        return f"{ticker}'s beta to the S&P 500 index ({row['beta']:.2f}"
+        return f"{ticker}'s beta to {against} ({row['beta']:.2f}"
     betas = ", ".join(f"{t} {v['beta']:.2f}" for t, v in per_asset.items())
-    return f"each stock's beta to the S&P 500 index (betas {betas}"
+    return f"each stock's beta to {against} (betas {betas}"
 
 
 def loss_words(row: Mapping[str, Any], money: Callable[[float], str] = str) -> str:

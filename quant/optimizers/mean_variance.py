@@ -376,8 +376,8 @@ class _Problem:
         r_min = seg0.ret(0.0)
         if target > top.ret + self.ret_tol:
             raise InfeasibleTargetError(
-                f"target return {target:.6g} is above the largest achievable return "
-                f"{top.ret:.6g}; efficient returns range from {r_min:.6g} to {top.ret:.6g}",
+                f"target return {target:.2%} is above the largest achievable return "
+                f"{top.ret:.2%}; efficient returns range from {r_min:.2%} to {top.ret:.2%}",
                 achievable=(r_min, top.ret),
             )
         if target <= r_min + self.ret_tol:
@@ -404,8 +404,8 @@ class _Problem:
         vol_min, vol_max = math.sqrt(v_min), math.sqrt(max(top.variance, 0.0))
         if target < vol_min * (1 - 1e-12):
             raise InfeasibleTargetError(
-                f"target volatility {target:.6g} is below the minimum achievable volatility "
-                f"{vol_min:.6g}; efficient volatilities range from {vol_min:.6g} to {vol_max:.6g}",
+                f"target volatility {target:.2%} is below the minimum achievable volatility "
+                f"{vol_min:.2%}; efficient volatilities range from {vol_min:.2%} to {vol_max:.2%}",
                 achievable=(vol_min, vol_max),
             )
         if target <= vol_min:

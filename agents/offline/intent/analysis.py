@@ -19,6 +19,7 @@ from typing import Literal
 
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares, capital_named, horizon_sessions
+from agents.offline.intent.beta_to import beta_to
 from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
 from agents.offline.intent.dates import rolling_sessions
@@ -57,7 +58,7 @@ from agents.offline.intent.stress_reading import (
     without_past_downturns,
 )
 from agents.offline.intent.targets import sector_tickers
-from agents.offline.intent.trading_terms import cadence_named, cost_bps
+from agents.offline.intent.trading_terms import cadence_named, cost_bps, rate_rise_supposed
 from agents.offline.intent.typos import normalised
 from agents.offline.intent.words import ANY_METHOD_PATTERN, OWNED_AFTER
 from agents.offline.intent.years_compared import years_compared
@@ -91,7 +92,9 @@ class AnalysisAsk:
     """An analysis question: its `kind`, the `tool` that answers it, and what the message
     states (empty: not stated). `weights` by ticker (fractions); `last_sessions` for "the last
     12 months" (252); `market_move` a signed fraction; `episodes` keys of
-    `quant.episodes.EPISODES`; `bear_case` the scenario engine's bear case asked for; `threshold`
+    `quant.episodes.EPISODES`; `rate_rise` a rise of rates supposed (bps; the 2022 rate shock
+    replayed for it); `bear_case` the scenario
+    engine's bear case asked for; `threshold`
     the loss of a probability and `scenarios` those it names; `horizon` in sessions; `capital`
     in currency; `rebalance` a cadence; `cost_bps`; `measures` the statistics named (return,
     correlation, beta, ...); `judged_on` the measure a comparison is asked on (a key of a
@@ -122,6 +125,7 @@ class AnalysisAsk:
     last_sessions: int | None = None
     market_move: float | None = None
     episodes: tuple[str, ...] = ()
+    rate_rise: float | None = None
     bear_case: bool = False
     scenarios: tuple[str, ...] = ()
     threshold: float | None = None
@@ -460,7 +464,7 @@ def _statistics(
     subject = intent.tickers or weights or intent.portfolio_ids or _SUBJECT.search(low)
     every = (ranked and (EVERY_NAME.search(low) or len(sectors) > 1)) or all_names
     if measures and (subject or subject_in_thread or every):
-        against = _beta_to(intent, low) if "beta" in measures else None
+        against = beta_to(intent, low) if "beta" in measures else None
         return _base(
             "statistics", intent, weights=weights, measures=measures, beta_to=against,
             years=years_compared(low), groups=sectors or groups_compared(intent, low, measures),
@@ -527,22 +531,6 @@ def groups_compared(
     return tuple((name, members) for name, members in groups if members)
 
 
-_BETA_TO = patterns.compile(
-    r"\bbetas?\b[^.?!;]{0,60}?\b(?:to|against|relative to|with respect to|w\.?r\.?t\.?)\s+"
-    r"([a-z][a-z.]{0,5})\b"
-)
-
-
-def _beta_to(intent: Intent, low: str) -> str | None:
-    """The stock named after "beta ... to / against / relative to" ("beta of JPM to XOM"), when
-    it is one of the message's tickers; None for the index ("beta to the market")."""
-    match = _BETA_TO.search(low)
-    if match is None:
-        return None
-    named = match.group(1).upper()
-    return named if named in intent.tickers else None
-
-
 def read_analysis(
     intent: Intent, known: Sequence[str], subject_in_thread: bool = False
 ) -> AnalysisAsk | None:
@@ -577,17 +565,20 @@ def read_analysis(
         low = _EPISODES[intent.episode].sub(" ", low)
     stress = bool(STRESS.search(low)) or bear_market_asked(low)  # "how would KO do in a bear"
     move, episodes = market_move_named(low), episodes_named(low, stress)
+    if (rate_rise := rate_rise_supposed(low)) is not None and move is None:
+        episodes = episodes or ("rates_2022",)  # no rate model: the nearest history, said so
     past = past_downturns_asked(low)  # "how did KO do in bear markets?": the episodes
     bear = bool(BEAR_CASE.search(without_past_downturns(low) if past else low))
     bear_case = bool(_BEAR_CASE_SAID.search(low))
-    if move is not None or episodes or bear_case or (stress and (bear or "stress" in low)):
+    shocked = move is not None or episodes or bear_case
+    if shocked or (stress and (bear or "stress" in low)):
         return _base(
             "stress", intent, weights=intent.weights, capital=capital, market_move=move,
             episodes=episodes, bear_case=bear, horizon=horizon_sessions(low),
-            ranked=stocks_compared(intent, low),
+            ranked=stocks_compared(intent, low), rate_rise=rate_rise,
         )  # fmt: skip
     methods = [m for m in intent.methods if m != "frontier"]
     held_equal = methods == ["equal_weight"] and not _BUILD.search(low)  # "holding equal weights"
-    if methods and not held_equal:
+    if (methods and not held_equal) or (BUILD_ASKED.search(low) and not intent.weights):
         return None  # a portfolio to build: the optimizer's (stressed or its odds of loss first)
     return _statistics(intent, low, subject_in_thread, known)

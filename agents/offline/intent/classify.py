@@ -19,6 +19,7 @@ from agents.offline.intent.stress_reading import (
     market_move_named,
     past_downturns_asked,
 )
+from agents.offline.intent.trading_terms import rate_rise_supposed
 from settings import patterns
 
 PORTFOLIO_ID = patterns.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
@@ -194,9 +195,12 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
 BUILD_ASKED = patterns.compile(
     r"\b(?:build|construct|create|make|design|give|get|find|show|want|need)(?: me| us)?"
     r" (?:a|an|one) (?:[\w&-]+ ){0,3}portfolio\b"
+    r"|\b(?:what(?:'s| is| would be)|which is|find(?: me)?|show me) the (?:best|optimal|ideal|right)"
+    r" (?:[\w&-]+ ){0,2}(?:portfolio|allocation|mix|weights)\b"
 )
 """A new portfolio asked for: "give me a portfolio that beats the S&P", "build me a max sharpe
-portfolio", "I want a low-risk portfolio"."""
+portfolio", "I want a low-risk portfolio", "what's the optimal allocation between AAPL and KO
+for 15% volatility?"."""
 _CUES: dict[IntentName, list[tuple[re.Pattern[str], float]]] = {
     intent: [(patterns.compile(text), weight) for text, weight in cues]
     for intent, cues in _CUE_TEXTS.items()
@@ -336,6 +340,7 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
     if not _SEARCH_NAMED.search(low) and (
         (slots.get("episode") is None and _EPISODE.search(low))  # one read as a window: none
         or (market_move_named(low) is not None and _WOULD.search(low))  # "if it falls 20%"
+        or rate_rise_supposed(low) is not None  # "if rates rise 100bps": the 2022 rate shock
         or past_downturns_asked(low)  # "how did KO do in bear markets?": the past ones
         or bear_market_asked(low)  # "how would KO do in a bear market?": the bear case
     ):

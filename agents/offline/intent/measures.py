@@ -30,10 +30,13 @@ CONTRIBUTIONS_ASKED = patterns.compile(
     r"|\brisk concentration\b"
     r"|\bhow concentrated\b[^.?!;]{0,40}?\brisk\b|\bconcentrat\w* of (?:the |its |my |our )?risk\b"
     r"|\bhow concentrated (?:is|was|are) (?:it|that|this|(?:the|my|our) (?:portfolio|book|mix))\b"
+    r"|\b(?:how much|what share|what part|what fraction) of (?:the |its |my |our )?(?:portfolio'?s? )?"
+    r"(?:risk|volatility)\b|\b(?:risk|volatility) (?:comes?|coming|came) from\b"
 )
 """A question about where a portfolio's risk comes from ("risk contributions", "which holding
 drives the risk?", "what's my biggest risk?", "where is my risk coming from?", "how concentrated
-is my risk?", "which name contributes the most?"): each holding's share of its volatility. A
+is my risk?", "which name contributes the most?", "how much of my risk comes from AAPL?"): each
+holding's share of its volatility. A
 risk report also gives them for "the riskiest holding" (a follow-up may drop it by that)."""
 
 VOLATILITY_WORD = r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?![\s_-]*target)"
@@ -101,8 +104,9 @@ _MEASURES: dict[str, str] = {
     "skewness": r"\bskew(?:ness|ed)?\b",
     "kurtosis": r"\b(?:excess\s+)?kurtosis\b|\bfat(?:ter|test)?[\s-]tail(?:s|ed)?\b",
     "daily_mean": r"\b(?:average|mean|avg)\s+daily\s+returns?\b|\bdaily\s+(?:average|mean)\s+returns?\b",
+    # a risk-adjusted return is a Sharpe ratio, not a return
     "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
-    r"return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone|fared?)\b"
+    r"(?<!adjusted )(?<!adjusted-)return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone|fared?)\b"
     r"|\b(?:ytd|year[\s-]to[\s-]date)\b(?!\s+(?:vol\w*|sharpe|draw\w*|beta|corr\w*|risk))"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b"
     r"|" + MONEY_MADE_OR_LOST,

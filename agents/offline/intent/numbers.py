@@ -211,7 +211,7 @@ _LIMIT_METRICS = {
 
 
 _COMPARATOR = (
-    r"(?:under|below|less than|lower than|at most|no more than|no greater than|not (?:above|over|"
+    r"(?:(?:of )?(?:under|below|less than|lower than|at most|no more than|no greater than)|not (?:above|over|"
     r"exceeding|more than)|within|up to|capped at|limited to|limit of|cap of|<=|≤|<|of|max(?:imum)?"
     r"(?: of)?|no worse than|not worse than|(?:not to|never|does ?n[o']t|do ?n[o']t|should ?n[o']t"
     r"|must ?n[o']t|won'?t|will not|cannot|can'?t) (?:exceed|go (?:above|over|beyond|past)|be "

@@ -7,7 +7,7 @@ from __future__ import annotations
 from agents.offline.intent.scanner import NUM, PCT
 from settings import patterns
 
-__all__ = ["RATE_MOVE", "cadence_named", "cost_bps"]
+__all__ = ["RATE_MOVE", "cadence_named", "cost_bps", "rate_rise_supposed"]
 
 _CADENCES = tuple((patterns.compile(pattern), cadence) for pattern, cadence in (
     (r"\b(?:buy[\s-]and[\s-]hold|never rebalanc\w*|no rebalanc\w*|without rebalanc\w*|held|"
@@ -62,3 +62,23 @@ def cost_bps(low: str) -> float | None:
         return float(match.group(1))
     percent = match.group(2) or match.group(3)
     return float(percent) * 100.0
+
+
+_RATE_RISE = patterns.compile(
+    r"\b(?:rates?|yields?|the fed|treasur(?:y|ies))\s+(?:\w+\s+){0,2}?(?:rise|rises|rising|hike"
+    r"|hikes|hiking|jump|jumps|spike|spikes|climb|climbs|go up|goes up|are up|up|increase|increases"
+    r"|raise|raises)\s+(?:by\s+)?" + NUM + r"\s*(?:bps|bp|basis points?|bips)\b"
+    r"|\b" + NUM + r"\s*(?:bps|bp|basis points?|bips)\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)\s+)?"
+    r"(?:hikes?|rise|increase)"
+)
+_SUPPOSED = patterns.compile(r"\b(?:if|when|suppose|supposing|imagine|assum\w+|would|happens?)\b")
+
+
+def rate_rise_supposed(low: str) -> float | None:
+    """The rise of interest rates a lower-cased message supposes, in basis points ("what happens
+    if rates rise 100bps?", "a 50bp hike would do what to it?"), else None (a cut, a past move
+    or no move)."""
+    match = _RATE_RISE.search(low)
+    if match is None or not _SUPPOSED.search(low):
+        return None
+    return float(next(group for group in match.groups() if group))

@@ -249,6 +249,9 @@ def _mistyped_in_runs(text: str, known_set: set[str]) -> list[str]:
     return found
 
 
+_HAD = ("had", "has", "have", "got", "delivered", "offered", "showed", "gave", "produced")
+"""Verbs of a name that has a measure at its best ("which stock had the best Sharpe ratio?"):
+the best named after them is a ranking of names, not the max-Sharpe method."""
 _METHODS: list[tuple[Method, str]] = [
     ("hrp", r"\bhrp\b|hierarchical(?:[\s-]+risk[\s-]+parity)?"),
     (
@@ -291,9 +294,12 @@ _METHODS: list[tuple[Method, str]] = [
     (
         "max_sharpe",  # mean-variance optimisation with no other target: the tangency portfolio
         r"\bmax(?:imum|imal|imise|imize)?[\s_-]*sharpe?\b|tangency"
-        # "which bank had the best Sharpe ratio?" asks which name has it, not for a portfolio
-        r"|(?<!\bhad the )(?<!\bhas the )(?<!\bhave the )(?<!\bgot the )(?:highest|best)\s+sharpe"
-        r"|best risk[\s-]adjusted|\bmean[\s-]*variance\b(?![\s-]+(?:efficient\s+)?frontier)|\bmvo\b|\bmarkowitz\b",
+        # "which bank had the best Sharpe ratio?" (or "the best risk-adjusted return") asks which
+        # name has it, not for a portfolio
+        r"|"
+        + "".join(rf"(?<!\b{verb} the )" for verb in _HAD)
+        + r"(?:(?:highest|best)\s+sharpe|best risk[\s-]adjusted)"
+        r"|\bmean[\s-]*variance\b(?![\s-]+(?:efficient\s+)?frontier)|\bmvo\b|\bmarkowitz\b",
     ),
     ("frontier", r"\bfrontier\b"),
 ]
