@@ -41,7 +41,7 @@ MAX_MONEYNESS = 3.0
 
 
 @dataclass(frozen=True)
-class OptionQuote:
+class PricedOption:
     """One option's price and what it was priced with (units in the module docstring).
 
     `on`: the session whose close is the spot; `spot`, `strike`, `price` in the underlying's
@@ -146,7 +146,7 @@ def price_option(
     on: date | None = None,
     vol_model: ImpliedVolModel | None = None,
     volatility: float | None = None,
-) -> OptionQuote:
+) -> PricedOption:
     """One European option on `underlying` (its daily `closes`, ascending) at the close of
     `on` (see `close_on`), struck at `moneyness` x spot or at `strike` (one of them), `sessions`
     to expiry, priced as the module docstring says. `InputError` naming the field for inputs
@@ -185,7 +185,7 @@ def price_option(
     window_from = (
         None if realised is None else series.index[position - model.realised_window + 1].date()
     )
-    return OptionQuote(
+    return PricedOption(
         underlying=underlying,
         kind=kind,
         on=market.today,

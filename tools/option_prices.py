@@ -20,7 +20,7 @@ from services.option_prices import (
     MAX_SESSIONS,
     SESSIONS_PER_MONTH,
     SESSIONS_PER_YEAR,
-    OptionQuote,
+    PricedOption,
     price_option,
     tenor_sessions,
 )
@@ -149,7 +149,7 @@ def _checked(context: ToolContext, args: OptionPriceArgs) -> tuple[str, int, Dat
     return symbol, sessions, on
 
 
-def _volatility_json(quote: OptionQuote) -> dict[str, Any]:
+def _volatility_json(quote: PricedOption) -> dict[str, Any]:
     if quote.stated_volatility:
         return {"value": sig(quote.volatility), "source": "stated"}
     model = quote.vol_model
