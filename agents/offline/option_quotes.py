@@ -13,12 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, ToolCall
 
-from agents.offline.chat_intent import intent_of
+from agents.offline.chat_intent import intent_of, written_by_user
 from agents.offline.formats import money_text, percent
 from agents.offline.intent import Intent
-from agents.offline.intent.option_asked import INDEX, OptionAsk, read_option_ask
+from agents.offline.intent.option_asked import (
+    INDEX,
+    OptionAsk,
+    read_option_ask,
+    read_option_change,
+)
 from agents.offline.policies import PolicyInput, ToolResult, forced_call, reply, tool_call
 from services.formatting import listed
 
@@ -28,17 +33,41 @@ TOOL = "price_option"
 
 
 def option_ask(inp: PolicyInput) -> OptionAsk | None:
-    """The option price the user's latest message asks for, or None."""
+    """The option price the user's latest message asks for (a short change of the options the
+    turn before priced, "and for 6 months?", too), or None."""
     intent = intent_of(inp)
-    return read_option_ask(intent.text, intent.tickers, intent.unknown_tickers)
+    asked = read_option_ask(intent.text, intent.tickers, intent.unknown_tickers)
+    if asked is not None:
+        return asked
+    before = _priced_before(inp)
+    if before is None:
+        return None
+    return read_option_change(intent.text, intent.tickers, intent.unknown_tickers, before)
+
+
+def _priced_before(inp: PolicyInput) -> OptionAsk | None:
+    """The options the turn before this one priced (its last tool calls, all `price_option`),
+    as an ask; None when that turn priced none."""
+    users, calls = 0, list[ToolCall]()
+    for message in reversed(inp.messages):
+        if written_by_user(message):
+            users += 1
+            if users == 2:
+                break
+        elif users == 1 and isinstance(message, AIMessage):
+            calls[:0] = message.tool_calls
+    if not calls or any(call["name"] != TOOL for call in calls):
+        return None
+    underlyings = tuple(dict.fromkeys(str(call["args"].get("underlying")) for call in calls))
+    kinds = tuple(dict.fromkeys(str(call["args"].get("kind", "put")) for call in calls))
+    terms = {k: v for k, v in calls[-1]["args"].items() if k not in ("underlying", "kind")}
+    return OptionAsk(underlyings, kinds, terms)
 
 
 def option_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
     """The supervisor's route of an option price ask to the risk manager (None for any other
     message, and while no route is asked for)."""
-    if not inp.must_call_tool:
-        return None
-    if read_option_ask(intent.text, intent.tickers, intent.unknown_tickers) is None:
+    if not inp.must_call_tool or option_ask(inp) is None:
         return None
     reason = f"the message asks what an option costs ({TOOL})"
     return forced_call(inp, {"agent": "risk_manager", "reason": reason})

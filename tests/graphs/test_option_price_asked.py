@@ -141,3 +141,17 @@ def test_a_strategy_with_puts_is_still_drafted_as_a_search(ask: str) -> None:
     turn = ChatSession(f"puts-{uuid.uuid4().hex}", settings=Settings()).send(ask)
     assert turn.pending is not None and turn.pending["type"] == "approval", turn.replies
     assert "protective puts" in turn.pending["summary"], turn.pending["summary"]
+
+
+def test_a_short_follow_up_prices_the_option_just_priced_changed() -> None:
+    session = ChatSession(f"puts-{uuid.uuid4().hex}", settings=Settings())
+    session.send("how much would a 3-month 90% put on AAPL cost?")
+    longer = session.send("and for 6 months?").replies[-1]
+    assert "6-month European put on AAPL struck at 90%" in longer, longer
+    _agrees(_said(longer), _expected(CLOSES["AAPL"], "put", 0.9, 126))
+    other = session.send("how about MSFT?").replies[-1]
+    assert "6-month European put on MSFT struck at 90%" in other, other
+    _agrees(_said(other), _expected(CLOSES["MSFT"], "put", 0.9, 126))
+    call = session.send("and a call?").replies[-1]
+    assert "6-month European call on MSFT" in call and "on AAPL" not in call, call
+    _agrees(_said(call), _expected(CLOSES["MSFT"], "call", 0.9, 126))

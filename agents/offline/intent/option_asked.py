@@ -30,7 +30,7 @@ SESSIONS_A_YEAR = 252
 CALENDAR_DAYS_A_YEAR = 365
 
 _PRICE_ASKED = patterns.compile(
-    r"\bhow much\b|\bcost\w*|\bpric(?:e|ed|es|ing)\b|\bpremiums?\b|\bworth\b|\bvalue\b"
+    r"\bhow much\b|\brun (?:me|us)\b|\bset (?:me|us) back\b|\bcost\w*|\bpric(?:e|ed|es|ing)\b|\bpremiums?\b|\bworth\b|\bvalue\b"
     r"|\bexpensive\b|\bcheap\b|\bquote\b|\bcharge\b"
 )
 _PUT = patterns.compile(r"\bputs?\b(?!\s+(?:it|that|this|them|my|our|money|\$?\d))")
@@ -228,19 +228,9 @@ def _underlyings(
     return tuple(tickers) + ((INDEX,) if index else ()), funds
 
 
-def read_option_ask(
-    text: str, tickers: tuple[str, ...], unknown: tuple[str, ...] = ()
-) -> OptionAsk | None:
-    """The option price `text` asks for (see the module docstring); `tickers` the known tickers
-    the message names, `unknown` the ticker-like words the data does not hold."""
-    scan = Scanner(text)
-    low = scan.low
-    kinds = tuple(kind for kind, pattern in (("put", _PUT), ("call", _CALL)) if pattern.search(low))
-    if not kinds or not _PRICE_ASKED.search(low) or _STRATEGY.search(low):
-        return None
-    named = _underlyings(scan, tickers, unknown)
-    if named is None or not named[0] or len(named[0]) > MAX_UNDERLYINGS:
-        return None
+def _terms(scan: Scanner, kind: str) -> tuple[dict[str, float | int | str], str | None, list[str]]:
+    """The `price_option` arguments said (volatility, rate, date, tenor, strike), how a tenor in
+    days was taken, and what was said that the tool does not take."""
     args: dict[str, float | int | str] = {}
     if (vol := _first(scan, _VOLATILITY)) is not None:
         args["volatility"] = _percent(vol[0])
@@ -251,15 +241,77 @@ def read_option_ask(
         args["date"] = day
     tenor, tenor_words = _tenor(scan)
     args |= tenor
-    args |= _strike(scan, kinds[0])
+    args |= _strike(scan, kind)
     notes = []
-    if _AMERICAN.search(low):
+    if _AMERICAN.search(scan.low):
         notes.append(
             "an American option (priced European: no early exercise; an American put is worth "
             "at least this)"
         )
-    if _DIVIDENDS.search(low):
+    if _DIVIDENDS.search(scan.low):
         notes.append("dividends (priced with no dividend yield, as the hedges are)")
     if year_note is not None:
         notes.append(year_note)
+    return args, tenor_words, notes
+
+
+def _kinds(low: str) -> tuple[str, ...]:
+    return tuple(kind for kind, pattern in (("put", _PUT), ("call", _CALL)) if pattern.search(low))
+
+
+def read_option_ask(
+    text: str, tickers: tuple[str, ...], unknown: tuple[str, ...] = ()
+) -> OptionAsk | None:
+    """The option price `text` asks for (see the module docstring); `tickers` the known tickers
+    the message names, `unknown` the ticker-like words the data does not hold."""
+    scan = Scanner(text)
+    kinds = _kinds(scan.low)
+    if not kinds or not _PRICE_ASKED.search(scan.low) or _STRATEGY.search(scan.low):
+        return None
+    named = _underlyings(scan, tickers, unknown)
+    if named is None or not named[0] or len(named[0]) > MAX_UNDERLYINGS:
+        return None
+    args, tenor_words, notes = _terms(scan, kinds[0])
     return OptionAsk(named[0], kinds, args, tenor_words, named[1], tuple(notes))
+
+
+_CHANGE = patterns.compile(r"^(?:and|what about|how about|now|same|ok|okay|then|instead)\b")
+_KIND_WORDS = (("put", patterns.compile(r"\bputs?\b")), ("call", patterns.compile(r"\bcalls?\b")))
+"""A kind named in a follow-up ("and a call?")."""
+MAX_CHANGE_WORDS = 10
+"""Longest follow-up read as a change of the option just priced ("and for 6 months?")."""
+
+
+def read_option_change(
+    text: str, tickers: tuple[str, ...], unknown: tuple[str, ...], before: OptionAsk
+) -> OptionAsk | None:
+    """The option priced just `before`, changed as a short follow-up says ("and for 6 months?",
+    "what about 95%?", "how about MSFT?", "and a call?"); None when `text` is no such change."""
+    scan = Scanner(text)
+    if not _CHANGE.search(scan.low) or len(scan.low.split()) > MAX_CHANGE_WORDS:
+        return None
+    if _STRATEGY.search(scan.low):
+        return None
+    said = tuple(kind for kind, word in _KIND_WORDS if word.search(scan.low))
+    kinds = said or before.kinds
+    named = _underlyings(scan, tickers, unknown)
+    if named is None or len(named[0]) > MAX_UNDERLYINGS:
+        return None
+    args, tenor_words, notes = _terms(scan, kinds[0])
+    if not (args or named[0] or kinds != before.kinds):
+        return None
+    kept = dict(before.args)
+    for pair in (("moneyness", "strike"), ("tenor_months", "tenor_days")):
+        if any(key in args for key in pair):
+            for key in pair:
+                kept.pop(key, None)
+    if not any(key in args for key in ("tenor_months", "tenor_days")):
+        tenor_words = before.tenor_words
+    return OptionAsk(
+        named[0] or before.underlyings,
+        kinds,
+        kept | args,
+        tenor_words,
+        named[1] or before.funds,
+        tuple(notes),
+    )
