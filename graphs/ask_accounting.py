@@ -47,7 +47,7 @@ TAKES: dict[str, frozenset[str]] = {
         "vol_target": ("optimize_portfolio", "backtest_strategy", ESTIMATE, SEARCH),
         "return_target": ("optimize_portfolio",),
         "risk_free": ("optimize_portfolio", "efficient_frontier", "compare_portfolios",
-                      "portfolio_risk_report", "backtest_weights"),
+                      "portfolio_risk_report", "backtest_weights", "price_option"),
         "horizon": ("stress_test", "loss_probability", "generate_market_scenarios",
                     "portfolio_risk_report", SEARCH),
         "episode": ("stress_test", "portfolio_risk_report", "asset_statistics", "backtest_weights",
@@ -406,7 +406,7 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
             close(f.get(k), value, 1e-4)
             for k in ("cost_bps", "config.cost_bps", "search_space.cost_bps")
         ),
-        "risk_free": lambda f: close(f.get("risk_free_rate"), value),
+        "risk_free": lambda f: close(f.get("risk_free_rate"), value) or close(f.get("rate"), value),
         "return_target": lambda f: close(f.get("target_return"), value),
         "drawdown_limit": lambda f: close(f.get("risk_limits.max_drawdown"), value),
         "var_limit": lambda f: close(f.get("risk_limits.var_95"), value),

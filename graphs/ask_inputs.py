@@ -155,8 +155,9 @@ def inputs_of(use: ToolUse, book: Mapping[str, BuiltPortfolio], universe: Iterab
     for key in ("universe", "tickers"):
         if isinstance(args.get(key), list):
             tickers |= {str(t).strip().upper() for t in args[key]}
-    if isinstance(args.get("beta_to"), str):  # the stock a beta is measured against
-        tickers.add(args["beta_to"].strip().upper())
+    for key in ("beta_to", "underlying"):  # a beta's other stock, an option's underlying
+        if isinstance(args.get(key), str):
+            tickers.add(args[key].strip().upper())
     for key in ("weights", "asset_limits"):
         tickers |= _upper_keys(args.get(key))
     if isinstance(args.get("weights"), Mapping):

@@ -59,7 +59,7 @@ STOPWORDS = frozenset(
 
 ABBREVIATIONS = frozenset(
     {
-        "ADR", "AWS", "CLI", "LLM", "ML", "SQL", "UI", "URL", "SSO", "MFA", "VPN", "OS", "PC", "UTC", "EST", "ET", "PT", "GMT", "AI", "AM", "AND", "API", "ARE", "ASAP", "AT", "ATR", "AUM", "BN", "BOD", "BOE",
+        "ADR", "ATM", "ITM", "IV", "OTM", "AWS", "CLI", "LLM", "ML", "SQL", "UI", "URL", "SSO", "MFA", "VPN", "OS", "PC", "UTC", "EST", "ET", "PT", "GMT", "AI", "AM", "AND", "API", "ARE", "ASAP", "AT", "ATR", "AUM", "BN", "BOD", "BOE",
         "BOJ", "BP", "BPS", "BY", "CAGR", "CAN", "CEO", "CFO", "CFTC", "CO", "CPI", "CSV", "CVAR",
         "DCF", "DD", "DJIA", "DO", "EBIT", "EBITDA", "ECB", "EMA", "EOD", "EOM", "EPS", "ERC",
         "ES", "ESG", "ETF", "ETFS", "EU", "EUR", "EW", "FAQ", "FED", "FOMC", "FOR", "FX", "FY",

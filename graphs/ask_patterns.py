@@ -265,6 +265,7 @@ MONEY = patterns.compile(
     r"|(?:\b(?:on|with|of|capital(?: of)?|book(?: of)?|invest(?:ing)?|put|deploy(?:ing)?|"
     r"allocate|allocating)\s+(?:a\s+)?)(?P<n2>\d[\d,]*(?:\.\d+)?)\s?"
     r"(?P<u2>k|mm|mn|m|bn|million|thousand|billion)\b"
+    r"(?![\s-]*(?:\d+(?:\.\d+)?\s?%\s*)?(?:puts?|calls?|options?)\b)"  # "a 3m 95% call": months
     r"|(?<![\d,.])\b(?P<n3>\d[\d,]*(?:\.\d+)?)\s?(?P<u3>k|mm|mn|m|million)\s+(?:book|capital|portfolio|"
     r"account|of capital|notional)\b"
     r"|(?<![\w.$])(?P<n4>\d+(?:\.\d+)?)k\b"

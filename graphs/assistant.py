@@ -92,6 +92,7 @@ TOOLS_OF = {
         "loss_probability",
         "compare_portfolios",
         "asset_statistics",
+        "price_option",
     ),
 }
 """The tools each specialist may use in the chat."""

@@ -27,6 +27,7 @@ the search's). The package's names are imported on first use:
 | backtest_weights | given weights on a rebalancing cadence with costs |
 | compare_portfolios | several portfolios in one table |
 | estimate_strategy | the owner's strategy model's estimate of a configuration (a model estimate) |
+| price_option | one European put or call on a stock or the index, priced as the hedges are |
 
 The chat's memory tools (`remember_fact`, `recall_memories`, `forget_memory`) are bound to an
 owner instead: `tools.memory.memory_tools(owner, store)`; the documentation tool
@@ -90,6 +91,7 @@ TOOL_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tools.weight_backtests:weight_backtest_tools", ("backtest_weights",)),
     ("tools.comparisons:comparison_tools", ("compare_portfolios",)),
     ("tools.strategy_estimates:strategy_estimate_tools", ("estimate_strategy",)),
+    ("tools.option_prices:option_price_tools", ("price_option",)),
 )
 """Each module's tool factory ("module:function") and the names of the tools it returns, in
 `build_tools`' order."""

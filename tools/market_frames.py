@@ -106,3 +106,33 @@ def configured_market_data(settings: Settings | None = None) -> FrameMarketData:
             _CONFIGURED.clear()
             _CONFIGURED[key] = found
     return found
+
+
+INDEX_SYMBOL = "SP500"
+"""The S&P 500 index's symbol among the closes (`data_closes`): the embedded data's index."""
+
+
+def data_closes(data: MarketData, symbol: str) -> pd.Series | None:
+    """Daily closes of `symbol` (a ticker of `data`, or `INDEX_SYMBOL`: the S&P 500 index's
+    level), ascending, from the provider `data`'s returns were computed from (the embedded
+    data's, or the configured provider's at the version `data` holds); None when `data` holds
+    returns alone (a frame built in memory, another version than the provider's now) or no
+    closes of `symbol`."""
+    from services.market_data.providers import EMBEDDED, market_data_provider
+
+    if not isinstance(data, FrameMarketData) or data.provider is None:
+        return None
+    if data.provider == EMBEDDED:
+        from quant.data import load_sp500_index, sp500_prices
+
+        if symbol == INDEX_SYMBOL:
+            return load_sp500_index() if data.market_returns is not None else None
+        prices = sp500_prices()
+    else:
+        provider = market_data_provider()
+        if (provider.name, provider.version()) != (data.provider, data.version):
+            return None
+        prices = provider.closes()
+    if symbol not in prices.columns:
+        return None
+    return prices[symbol].dropna()

@@ -55,6 +55,7 @@ from agents.offline.intent.scope import out_of_scope
 from agents.offline.intent.strategy_terms import parameters_named, winner_metrics_named
 from agents.offline.intent.words import read_scenarios
 from agents.offline.memory_chat import memory_chat
+from agents.offline.option_quotes import option_route
 from agents.offline.policies import (
     PolicyInput,
     default_policy,
@@ -145,6 +146,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
+    if (routed := option_route(inp, intent)) is not None:
+        return routed  # "what does a 3-month 90% put on AAPL cost?": one option priced
     if (routed := _proposal_route(inp, intent)) is not None:
         return routed  # "how long will that take?" while a search waits
     if (declined := out_of_scope(intent.text)) is not None:

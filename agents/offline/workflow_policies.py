@@ -19,6 +19,7 @@ from agents.offline.chat_policies import explanation_chat, optimizer_chat
 from agents.offline.deployment_drafts import draft_deployment
 from agents.offline.follow_ups import follow_up_chat
 from agents.offline.market_policies import market_chat
+from agents.offline.option_quotes import option_chat
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
 from agents.offline.risk_policies import risk_chat
 from agents.offline.search_drafts import draft_search
@@ -162,7 +163,7 @@ def risk_manager_policy(inp: PolicyInput) -> AIMessage:
     available (the search space holds hedged and unhedged strategies)."""
     task = _task(inp)
     if not task:
-        return follow_up_chat(inp) or analysis_chat(inp) or risk_chat(inp)
+        return option_chat(inp) or follow_up_chat(inp) or analysis_chat(inp) or risk_chat(inp)
     if not inp.must_call_tool:
         return reply("Checking the candidates against the limits.")
     candidates = task.get("candidates", [])

@@ -54,6 +54,7 @@ TOOL_ANNOTATIONS: dict[str, types.ToolAnnotations] = {
     "portfolio_risk_report": READ_ONLY,
     "stress_test": READ_ONLY,
     "loss_probability": READ_ONLY,
+    "price_option": READ_ONLY,
     "recall_memories": READ_ONLY,
     "draft_status": READ_ONLY,
     "save_idea": ADDITIVE,

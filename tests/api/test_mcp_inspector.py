@@ -3,7 +3,7 @@ Makefile and installed by `make mcp-inspector`), a client nobody here wrote, aga
 mcp` over stdio and `/mcp` of a real `stratigos serve` (two processes: the one the modules of its
 group share, `tests.support.mcp_serve`) over HTTP.
 
-It lists the twenty-two tools with their annotations and finds no portability problem in their
+It lists the twenty-three tools with their annotations and finds no portability problem in their
 schemas (`--strict`); over HTTP it calls every read-only tool with its optional arguments, typed
 on its command line as a person types them (`key=value`, lists and objects as JSON), each call on
 a connection of its own, and each answer shows the argument took effect. The command lines run
@@ -169,6 +169,15 @@ CALLS = (
          lambda d: d["window"]["sessions"] == 504),
     Call("loss_probability", {"universe": '["AAPL","KO"]'},
          lambda d: d["portfolio"]["weights"] == {"AAPL": 0.5, "KO": 0.5}),
+    Call("price_option", {"underlying": "AAPL", "kind": "call", "moneyness": "0.9", "tenor_months": "3", "date": "2020-03-15", "vol_model": '{"variance_risk_premium":0.02,"realised_window":42}'},
+         lambda d: d["kind"] == "call" and d["spot"]["date"] == "2020-03-13" and d["strike"]["moneyness"] == 0.9 and d["tenor"]["sessions"] == 63
+         and d["volatility"]["vol_model"]["variance_risk_premium"] == 0.02 and d["volatility"]["realised_window"] == 42 and d["delta"] > 0),
+    Call("price_option", {"underlying": "SP500", "strike": "3500", "tenor_days": "42", "volatility": "0.25", "rate": "0.04"},
+         lambda d: d["strike"]["price"] == 3500 and d["tenor"]["sessions"] == 42 and d["volatility"] == {"value": 0.25, "source": "stated"}
+         and d["rate"]["safe_rate"] == 0.04 and d["rate"]["source"] == "stated" and d["delta"] < 0 and 0 < d["share_of_spot"] < 1),
+    # both strikes: refused in the project's words, naming the field
+    Call("price_option", {"underlying": "AAPL", "moneyness": "0.9", "strike": "100"},
+         lambda d: "give moneyness or strike" in d["error"]["message"], refused="arguments.strike"),
     Call("recall_memories", {}, lambda d: d["memories"] == []),
     Call("draft_status", {"draft_id": "{draft}"}, lambda d: d["status"] == "pending_approval"),
 )  # fmt: skip
