@@ -26,6 +26,7 @@ from services.stress import (
 )
 from tools.context import ToolContext
 from tools.market import ScenarioName
+from tools.sector_moves import SECTOR_MOVE_DESCRIPTION, SectorMove, sector_move_json
 from tools.summaries import iso_date, sig
 from tools.tool_factory import make_tool
 from tools.windows import (
@@ -50,7 +51,8 @@ SEED_DESCRIPTION = "Random seed of the scenario paths (default: the run's seed).
 
 
 class StressArgs(SubjectArgs):
-    """Arguments of `stress_test` (none of market_move, episodes, scenarios: all of them)."""
+    """Arguments of `stress_test` (none of market_move, sector_move, episodes, scenarios: a 20%
+    market fall, every episode and the bear case)."""
 
     market_move: float | None = Field(
         default=None,
@@ -59,6 +61,7 @@ class StressArgs(SubjectArgs):
         description="A market move as a fraction, -0.2 for a 20% fall; each asset moves by its "
         "beta to the S&P 500 index (estimated over the window) times it.",
     )
+    sector_move: SectorMove | None = Field(default=None, description=SECTOR_MOVE_DESCRIPTION)
     episodes: list[EpisodeKey] | None = Field(
         default=None,
         max_length=3,
@@ -202,11 +205,12 @@ def stress_test(context: ToolContext, args: StressArgs) -> dict[str, Any]:
     """A market move through beta, historical episodes and scenario losses of a portfolio."""
     weights, label = subject_weights(context, args)
     returns, market, info = _history(context, args, weights)
-    everything = args.market_move is None and args.episodes is None and args.scenarios is None
+    asked = (args.market_move, args.sector_move, args.episodes, args.scenarios)
+    everything = all(one is None for one in asked)
     move = DEFAULT_MOVE if everything else args.market_move
     episodes = list(EPISODES) if everything else list(dict.fromkeys(args.episodes or []))
     scenarios = ["bear"] if everything else list(dict.fromkeys(args.scenarios or []))
-    if move is None and not scenarios:  # the episodes replay their own prices, not the window
+    if move is None and not scenarios and args.sector_move is None:  # episodes: their own prices
         info = {key: value for key, value in info.items() if key != "window"}
     out: dict[str, Any] = {
         "portfolio": subject_json(weights, label, args),
@@ -228,6 +232,10 @@ def stress_test(context: ToolContext, args: StressArgs) -> dict[str, Any]:
                     for t in weights.index
                 },
             }
+    if args.sector_move is not None:
+        out["sector_move"] = sector_move_json(
+            context, args.sector_move, returns, weights, args.capital
+        )
     if episodes:
         out["episodes"] = _episodes(context, episodes, weights, args.capital)
     if scenarios:
@@ -301,10 +309,13 @@ def stress_tools(context: ToolContext) -> list[BaseTool]:
             description=(
                 "Stress-test a portfolio (portfolio_id, weights, or a universe at equal weights): "
                 "a market move of X% through each stock's beta to the S&P 500 ('what would a 20% "
-                "market drop do to it?': market_move -0.2); historical episodes replayed on its "
-                "weights (gfc_2008, covid_2020, rates_2022); the scenario engine's bear case "
-                "(scenarios ['bear']). Losses as fractions and, given a capital, in currency. "
-                "With none of market_move, episodes or scenarios, all of them (a 20% fall)."
+                "market drop do to it?': market_move -0.2); a sector's move through each stock's "
+                "beta to that sector ('what if tech falls 30%?': sector_move {'sector': 'tech', "
+                "'move': -0.3}); historical episodes replayed on its weights (gfc_2008, "
+                "covid_2020, rates_2022); the scenario engine's bear case (scenarios ['bear']). "
+                "Losses as fractions and, given a capital, in currency. With none of "
+                "market_move, sector_move, episodes or scenarios: a 20% market fall, every "
+                "episode and the bear case."
             ),
             args_schema=StressArgs,
             run=lambda args: stress_test(context, args),

@@ -320,6 +320,18 @@ RATE_RISE_REPLAYED = (
 """What a stress test asked of a rise of rates says first (`AnalysisAsk.rate_rise`)."""
 
 
+def _sector_move_line(sector: dict[str, Any], data: dict[str, Any], who: str) -> str:
+    """A sector's move through each stock's beta to it, and what it does to the portfolio."""
+    move = float(sector["move"])
+    size = f"{_share(abs(move))} {'fall' if move < 0 else 'rise'} of {sector['sector']}"
+    members = sector["members"]
+    return (
+        f"A {size} (the equal-weight average of its {len(members)} stocks in the data: "
+        f"{listed(members)}) through {through_betas(sector['per_asset'], 'that average')}, "
+        f"estimated {_window(data)}): {who} {loss_words(sector, _money)}."
+    )
+
+
 def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     """The move, each episode and the scenarios, with losses in % and in currency."""
     portfolio = data["portfolio"]
@@ -350,6 +362,8 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
                 )
                 + "."
             )
+    if isinstance(sector := data.get("sector_move"), dict):
+        parts.append(_sector_move_line(sector, data, who))
     for episode in data.get("episodes") or []:
         name = episode["name"]
         title = f"{name[:1].upper()}{name[1:]} ({episode['start']} to {episode['end']})"

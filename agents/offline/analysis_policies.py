@@ -207,6 +207,8 @@ def _slots(ask: AnalysisAsk, intent: Intent) -> dict[str, Any]:
     if ask.kind == "stress":
         if ask.market_move is not None:
             out["market_move"] = ask.market_move
+        if ask.sector_move is not None:
+            out["sector_move"] = {"sector": ask.sector_move[0], "move": ask.sector_move[1]}
         if ask.episodes:
             out["episodes"] = list(ask.episodes)
         if ask.bear_case:

@@ -163,6 +163,8 @@ CALLS = (
          lambda d: d["window"]["sessions"] == 504 and d["market_move"]["move"] == -0.1),
     Call("stress_test", {"universe": '["AAPL","KO"]', "market_move": "-0.1"},
          lambda d: d["portfolio"]["weights"] == {"AAPL": 0.5, "KO": 0.5}),
+    Call("stress_test", {"universe": '["AAPL","KO"]', "sector_move": '{"sector":"tech","move":-0.3}', "capital": "1000000"},
+         lambda d: d["sector_move"]["members"] == ["AAPL", "AMD", "MSFT"] and d["sector_move"]["amount"] < 0),
     Call("loss_probability", {"weights": WEIGHTS, "threshold": "0.15", "horizon": "63", "scenarios": '["bear","base"]', "n_paths": "100", "seed": "3", "capital": "1000000", "start": "2015-01-01", "end": "2022-12-28"},
          lambda d: set(d["scenarios"]) == {"bear", "base"} and d["threshold"] == 0.15 and d["horizon"] == 63 and d["n_paths"] == 100),
     Call("loss_probability", {"portfolio_id": "{pf}", "last_sessions": "504"},

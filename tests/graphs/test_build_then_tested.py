@@ -21,7 +21,12 @@ from hypothesis import strategies as st
 from graphs.chat import ChatSession
 from quant import load_sp500_prices
 from settings import Settings
-from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread, tool_args
+from tests.support.chat_answers import (
+    STOCKS_ASKED,
+    answer_in_new_thread,
+    built_portfolio,
+    tool_args,
+)
 
 CLOSES = load_sp500_prices()
 PERIOD = {"monthly": "M", "quarterly": "Q"}
@@ -36,11 +41,13 @@ BUILDS_HELD = (
 def _total_return(weights: dict[str, float], first_year: int, cadence: str) -> float:
     """Total return of `weights` bought at the close before `first_year`'s first session and
     traded back to at the first session of each new month or quarter (not the session after
-    the purchase, nor the last), with no costs, to the data's last close."""
+    the purchase, nor the last), with no costs, to the data's last close (the weights scaled to
+    sum to 1)."""
     closes = CLOSES[list(weights)]
     start = int(closes.index.searchsorted(pd.Timestamp(f"{first_year}-01-01")))
     held = closes.iloc[start - 1 :]
     target = np.array(list(weights.values()))
+    target = target / target.sum()  # a reply's weights, rounded, may sum to 100.1%
     units = target / held.iloc[0].to_numpy()
     periods = held.index.to_period(PERIOD[cadence])
     for row in range(1, len(held) - 1):
@@ -90,20 +97,21 @@ def test_a_build_said_with_how_it_is_held_is_built_then_backtested_so(
     tested = tool_args(session, "backtest_weights")
     assert len(built) == 1 and built[0]["method"] == "hrp", built  # the default method
     assert len(tested) == 1, tested
-    portfolio = _said(r"^HRP portfolio \((pf_[0-9a-f]+)\): (.+?)\. Expected", reply)
-    assert tested[0]["portfolio_id"] == portfolio[1]  # the portfolio built, not equal weights
+    assert reply.startswith("HRP portfolio (pf_"), reply
+    portfolio, weights = built_portfolio(reply)
+    assert tested[0]["portfolio_id"] == portfolio  # the portfolio built, not equal weights
     assert tested[0]["rebalance"] == cadence and tested[0].get("cost_bps", 0) == (
         costs if said_costs else 0
     )
     # over the window it was built on, and the portfolio a build asked alone in a new thread is
     assert built[0]["start"] == tested[0]["start"] == f"{year}-01-01"
     alone = answer_in_new_thread(f"build a portfolio of {names} since {year}")
-    assert _said(r"^HRP portfolio \(pf_[0-9a-f]+\): (.+?)\. Expected", alone)[1] == portfolio[2]
+    assert built_portfolio(alone)[1] == weights
     how = f"{costs} bps costs" if said_costs else "no trading costs"
     _said(rf"Backtest of [^:]*, rebalanced {cadence} with {how}", reply)
     _said(rf"from {year}-01-0\d to 2022-12-28", reply)
     if not said_costs:
-        total, weights = _total_said(reply), _shown_weights(portfolio[2])
+        total = _total_said(reply)
         # the weights as the reply rounds them (0.1%): the wealth within 0.2%
         assert abs(total - _total_return(weights, year, cadence)) <= 0.002 * (1 + total), weights
 

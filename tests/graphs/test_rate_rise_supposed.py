@@ -17,7 +17,12 @@ from hypothesis import strategies as st
 from graphs.chat import ChatSession
 from quant import load_sp500_prices
 from settings import Settings
-from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread, tool_args
+from tests.support.chat_answers import (
+    STOCKS_ASKED,
+    answer_in_new_thread,
+    built_portfolio,
+    tool_args,
+)
 
 CLOSES = load_sp500_prices()
 RISES = (
@@ -60,12 +65,10 @@ def test_a_rise_of_rates_supposed_replays_the_2022_rate_shock_and_says_so(
 def test_a_rise_of_rates_after_a_build_replays_the_shock_on_the_built_portfolio() -> None:
     session = ChatSession(f"rates-{uuid.uuid4().hex}", settings=Settings())
     built = session.send("build a portfolio of AAPL, MSFT and KO since 2018").replies[-1]
-    portfolio = re.search(r"\((pf_[0-9a-f]+)\): (.+?)\. Expected", built)
-    assert portfolio is not None, built
+    portfolio, weights = built_portfolio(built)
     reply = session.send("what happens if rates rise 100bps?").replies[-1]
-    assert [a.get("portfolio_id") for a in tool_args(session, "stress_test")] == [portfolio[1]]
+    assert [a.get("portfolio_id") for a in tool_args(session, "stress_test")] == [portfolio]
     assert [a.get("episodes") for a in tool_args(session, "stress_test")] == [["rates_2022"]]
-    weights = {t: float(w) / 100 for t, w in re.findall(r"([A-Z]{2,5}) (\d+\.\d)%", portfolio[2])}
     # the weights as the build's reply rounds them (0.1%)
     assert abs(_replayed_loss(reply) - _episode_return(weights)) <= 0.002
 

@@ -17,7 +17,12 @@ from hypothesis import strategies as st
 from graphs.chat import ChatSession
 from quant import load_sp500_prices
 from settings import Settings
-from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread, tool_args
+from tests.support.chat_answers import (
+    STOCKS_ASKED,
+    answer_in_new_thread,
+    built_portfolio,
+    tool_args,
+)
 
 RETURNS = load_sp500_prices().pct_change().loc["2018-01-02":"2022-12-28"]
 ASKS = (
@@ -63,13 +68,12 @@ def test_the_share_of_risk_asked_of_a_holding_is_its_risk_contribution(
 
 def test_the_share_asked_after_a_build_is_that_of_the_built_portfolio() -> None:
     session = ChatSession(f"share-{uuid.uuid4().hex}", settings=Settings())
-    built = session.send("build a portfolio of AAPL, KO and JNJ").replies[-1]
-    portfolio = re.search(r"\((pf_[0-9a-f]+)\): (.+?)\. Expected", built)
-    assert portfolio is not None, built
+    portfolio, weights = built_portfolio(
+        session.send("build a portfolio of AAPL, KO and JNJ").replies[-1]
+    )
     reply = session.send("how much of its risk comes from AAPL?").replies[-1]
     assert [a.get("portfolio_id") for a in tool_args(session, "portfolio_risk_report")] == [
-        portfolio[1]
+        portfolio
     ]
-    weights = {t: float(w) / 100 for t, w in re.findall(r"([A-Z]{2,5}) (\d+\.\d)%", portfolio[2])}
     # the weights as the build's reply rounds them (0.1%)
     assert abs(_lead(reply, "AAPL") - _share(weights, "AAPL")) <= 0.003

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from graphs.chat import ChatSession
 from quant import load_sp500_prices
 from settings import Settings
-from tests.support.chat_answers import STOCKS_ASKED, tool_args
+from tests.support.chat_answers import STOCKS_ASKED, built_portfolio, tool_args
 
 RETURNS = load_sp500_prices().pct_change()
 SPLITS_SAID = ("and {split}?", "what about {split}?", "how about {split} instead?")
@@ -45,14 +45,13 @@ def test_a_split_after_a_build_is_set_beside_the_build(
     split = "/".join(str(s) for s in shares)
     session = ChatSession(f"split-{uuid.uuid4().hex}", settings=Settings())
     built = session.send(f"build a portfolio of {' and '.join(stocks)} since {year}").replies[-1]
-    portfolio = re.search(r"\((pf_[0-9a-f]+)\)", built)
-    assert portfolio is not None, built
+    portfolio = built_portfolio(built)[0]
     reply = session.send(said.format(split=split)).replies[-1]
     weights = {t: s / 100 for t, s in zip(stocks, shares, strict=True)}  # in the order named
     compared = tool_args(session, "compare_portfolios")
     assert compared == [
         {
-            "portfolio_ids": [portfolio[1]],
+            "portfolio_ids": [portfolio],
             "portfolios": {split: weights},
             "start": compared[0]["start"],
             "end": "2022-12-28",
@@ -68,7 +67,7 @@ def test_a_split_after_a_build_is_set_beside_the_build(
     mean, vol = float(np.mean(daily)) * 252, float(np.std(daily, ddof=1)) * np.sqrt(252)
     for shown, reference in ((float(line[1]), mean), (float(line[2]), vol)):
         assert abs(shown / 100 - reference) <= 0.0006 + 0.005 * abs(reference), (shown, reference)
-    assert f"HRP ({portfolio[1]})" in reply, reply
+    assert f"HRP ({portfolio})" in reply, reply
 
 
 def test_a_split_of_another_number_of_shares_is_refused_with_an_example() -> None:

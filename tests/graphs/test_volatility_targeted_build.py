@@ -8,15 +8,13 @@ sample covariance x 252 of the daily returns over the window)."""
 
 from __future__ import annotations
 
-import re
-
 import cvxpy as cp
 import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from quant import load_sp500_prices
-from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread
+from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread, built_portfolio
 
 RETURNS = load_sp500_prices().pct_change().loc["2018-01-02":"2022-12-28"]
 ASKED = (
@@ -64,9 +62,7 @@ def test_a_build_at_a_volatility_is_the_efficient_risk_portfolio(
     reply = answer_in_new_thread(asked.format(names=names, vol=target))
     assert reply.startswith("Efficient-risk portfolio (pf_"), reply
     assert "Not used" not in reply, reply
-    shown = re.search(r"\): (.+?)\. Expected", reply)
-    assert shown is not None, reply
-    weights = {t: float(w) / 100 for t, w in re.findall(r"([A-Z]{2,5}) (\d+\.\d)%", shown[1])}
+    weights = built_portfolio(reply)[1]
     reference = _efficient_risk(stocks, target / 100)
     assert set(weights) == set(stocks)
     assert max(abs(weights[t] - reference[t]) for t in stocks) <= 0.002, (weights, reference)

@@ -3,6 +3,7 @@ is read and answered."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -35,3 +36,12 @@ def tool_args(session: ChatSession, name: str) -> list[dict[str, Any]]:
         for call in getattr(message, "tool_calls", [])
         if call["name"] == name
     ]
+
+
+def built_portfolio(reply: str) -> tuple[str, dict[str, float]]:
+    """The id and the weights (fractions, as the reply rounds them: 0.1%) of the portfolio a
+    build's reply describes ("HRP portfolio (pf_8d8265): KO 69.4%, AAPL 30.6%. Expected ...")."""
+    built = re.search(r"\((pf_[0-9a-f]+)\): (.+?)\. Expected", reply)
+    assert built is not None, reply
+    weights = re.findall(r"([A-Z]{2,5}) (\d+\.\d)%", built[2])
+    return built[1], {name: float(share) / 100 for name, share in weights}

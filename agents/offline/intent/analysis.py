@@ -54,6 +54,7 @@ from agents.offline.intent.stress_reading import (
     episodes_named,
     market_move_named,
     past_downturns_asked,
+    sector_move_named,
     stocks_compared,
     without_past_downturns,
 )
@@ -93,7 +94,7 @@ class AnalysisAsk:
     states (empty: not stated). `weights` by ticker (fractions); `last_sessions` for "the last
     12 months" (252); `market_move` a signed fraction; `episodes` keys of
     `quant.episodes.EPISODES`; `rate_rise` a rise of rates supposed (bps; the 2022 rate shock
-    replayed for it); `bear_case` the scenario
+    replayed for it); `sector_move` a sector as said and its move; `bear_case` the scenario
     engine's bear case asked for; `threshold`
     the loss of a probability and `scenarios` those it names; `horizon` in sessions; `capital`
     in currency; `rebalance` a cadence; `cost_bps`; `measures` the statistics named (return,
@@ -126,6 +127,7 @@ class AnalysisAsk:
     market_move: float | None = None
     episodes: tuple[str, ...] = ()
     rate_rise: float | None = None
+    sector_move: tuple[str, float] | None = None
     bear_case: bool = False
     scenarios: tuple[str, ...] = ()
     threshold: float | None = None
@@ -254,6 +256,8 @@ _PERFORMED = patterns.compile(
     r"|\bwhat (?:would|did)\b.*\b(?:returned?|made|earned|grown|done|yielded)\b"
     r"|\bhow much would\b.*\b(?:made|grown|returned|earned)\b"
 )
+_A_PORTFOLIO_OF = patterns.compile(r"\b(?:a|an)\s+(?:\w+\s+)?portfolio\s+(?:of|holding)\b")
+"""Named stocks held together ("the volatility of a portfolio of AAPL and KO"): at equal weights."""
 _HAVE_DONE = patterns.compile(r"\b(?:would|might|could)\b.*\bhave (?:done|performed|fared)\b")
 """How given weights would have done ("how would 50% AAPL, 30% MSFT and 20% KO have done since
 2018?"): their backtest at the default cadence, as said in the reply, not a strategy's (what
@@ -395,6 +399,13 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     return None
 
 
+def _held_equal(intent: Intent, low: str) -> bool:
+    """Whether the stocks named are held together at equal weights: said so, or said as "a
+    portfolio of" them in a question that ranks nothing."""
+    portfolio_of = bool(_A_PORTFOLIO_OF.search(low)) and not ranked_question(low)
+    return intent.equal_weight or "equal_weight" in intent.methods or portfolio_of
+
+
 def _statistics(
     intent: Intent, low: str, subject_in_thread: bool, known: Sequence[str] = ()
 ) -> AnalysisAsk | None:
@@ -410,7 +421,7 @@ def _statistics(
     if _NOT_STATISTICS.search(low) or builds:
         return None
     weights = intent.weights
-    equal = intent.equal_weight or "equal_weight" in intent.methods
+    equal = _held_equal(intent, low)
     if not weights and equal and len(intent.tickers) > 1:
         weights = {t: 1.0 / len(intent.tickers) for t in intent.tickers}  # held at equal weights
     measures = measures_named(low)
@@ -565,17 +576,18 @@ def read_analysis(
         low = _EPISODES[intent.episode].sub(" ", low)
     stress = bool(STRESS.search(low)) or bear_market_asked(low)  # "how would KO do in a bear"
     move, episodes = market_move_named(low), episodes_named(low, stress)
+    sector = sector_move_named(low)  # "if tech falls 30%": the sector's move, not the market's
     if (rate_rise := rate_rise_supposed(low)) is not None and move is None:
         episodes = episodes or ("rates_2022",)  # no rate model: the nearest history, said so
     past = past_downturns_asked(low)  # "how did KO do in bear markets?": the episodes
     bear = bool(BEAR_CASE.search(without_past_downturns(low) if past else low))
     bear_case = bool(_BEAR_CASE_SAID.search(low))
-    shocked = move is not None or episodes or bear_case
+    shocked = move is not None or sector is not None or episodes or bear_case
     if shocked or (stress and (bear or "stress" in low)):
         return _base(
             "stress", intent, weights=intent.weights, capital=capital, market_move=move,
             episodes=episodes, bear_case=bear, horizon=horizon_sessions(low),
-            ranked=stocks_compared(intent, low), rate_rise=rate_rise,
+            ranked=stocks_compared(intent, low), rate_rise=rate_rise, sector_move=sector,
         )  # fmt: skip
     methods = [m for m in intent.methods if m != "frontier"]
     held_equal = methods == ["equal_weight"] and not _BUILD.search(low)  # "holding equal weights"

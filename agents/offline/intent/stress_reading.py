@@ -14,6 +14,7 @@ from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.rankings import HEAD_TO_HEAD
 from agents.offline.intent.scanner import PCT, fraction
 from agents.offline.intent.words import read_mentioned, read_tickers
+from quant.classification import matching
 from settings import patterns
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ __all__ = [
     "downturn_as_bear",
     "episodes_named",
     "market_move_named",
+    "sector_move_named",
     "stocks_chosen",
     "stocks_compared",
     "without_past_downturns",
@@ -63,6 +65,28 @@ _MOVES: list[tuple[re.Pattern[str], float]] = [
     (patterns.compile(_SUPPOSED + _MARKET + r"\s+" + _FELL_PAST + _BY + PCT + _IN_A_YEAR), -1.0),
     (patterns.compile(_SUPPOSED + _MARKET + r"\s+" + _ROSE_PAST + _BY + PCT + _IN_A_YEAR), 1.0),
 ]  # fmt: skip
+
+
+_SECTOR_MOVE = patterns.compile(
+    r"\b(?:if|when|suppose|supposing|say|imagine|assum(?:e|ing))\s+(?:the\s+)?"
+    r"([a-z][a-z&-]*(?:\s+[a-z&-]+){0,2}?)\s+(?:stocks?\s+|sector\s+|names\s+|shares\s+)?"
+    rf"(?:({_FALL})|{_RISE}){_BY}{PCT}"
+)
+_NOT_A_SECTOR = frozenset({"it", "they", "that", "this", "market", "stock market", "s&p", "index"})
+
+
+def sector_move_named(low: str) -> tuple[str, float] | None:
+    """A sector's move a lower-cased message supposes ("what if tech falls 30%?", "if the banks
+    drop 25%"): the sector as said and the signed move (a fraction), when the words name a
+    sector or sub-industry of the classification; else None."""
+    for match in _SECTOR_MOVE.finditer(low):
+        term = match.group(1).strip()
+        if term in _NOT_A_SECTOR or not matching(term):
+            continue
+        value = fraction(match.group(3))
+        if 0.0 < value < 1.0:
+            return term, -value if match.group(2) else value
+    return None
 
 
 def market_move_named(low: str) -> float | None:
@@ -314,10 +338,12 @@ _SIDE_BY_SIDE = patterns.compile(
     r"\bcompare\b(?!\s+(?:it|them|this|that)?\s*(?:with|to|against)\s+the\s+(?:market|index|s&p))"
     r"|\bcomparing\b|\bvs\.?(?!\w)|\bversus\b|\bside[\s-]by[\s-]side\b"
     r"|\beach\s+(?:stock|name|one|of them|of the (?:stocks|names))\b"
+    r"|\bcompared\s+(?:with|to)\b(?!\s+the\s+(?:market|index|s&p))"
+    r"|\b(?:each|both)\s+(?:do|did|does|fared?|held up|hold up|perform\w*)\b"
 )
 """Words setting the stocks of a stress question side by side ("compare how AAPL and KO would
-do", "AAPL vs KO", "each stock"), not the stocks against the market ("compare it with the
-S&P")."""
+do", "AAPL vs KO", "each stock", "how did KO hold up compared with PEP", "how did KO and PEP
+each do"), not the stocks against the market ("compare it with the S&P")."""
 _EITHER = patterns.compile(r"\$?\b([a-z][a-z.&-]{0,20}),?\s+or\s+\$?([a-z][a-z.&-]{0,20})\b")
 _AGAINST = patterns.compile(r"\bagainst\s+((?:\S+\s*){1,3})")
 _BETWEEN = patterns.compile(r"\bbetween\s+(\S+(?:\s+\S+)?)\s+and\s+(\S+(?:\s+\S+)?)")
