@@ -98,6 +98,11 @@ class Accepted:
     reason: str
 
 
+BEHIND_NEWEST = "not PyPI's newest release"
+"""Why a pin pip-audit could not audit is not audited from PyPI's project data either: that data
+speaks of the project's newest release only (the rest of the reason says which it is)."""
+
+
 @dataclass
 class Report:
     """What the audit found over the locks."""
@@ -338,8 +343,7 @@ def audit(
             report.unaudited[(name, version)] = answer
         elif answer[0] != version:
             report.unaudited[(name, version)] = (
-                f"not PyPI's newest release ({answer[0]}), and PyPI's per-release API did not "
-                "answer for it"
+                f"{BEHIND_NEWEST} ({answer[0]}), and PyPI's per-release API did not answer for it"
             )
         else:
             report.audited[(name, version)] = "newest release"
