@@ -5,18 +5,15 @@ daily returns) times the move, as a market move does through betas to the index.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from quant.classification import matching
-from services.stress import market_move
+from services.stress import MarketMove, market_move
 from settings import get_settings
 from tools.context import ToolContext
-from tools.summaries import sig
 
-__all__ = ["SECTOR_MOVE_DESCRIPTION", "SectorMove", "sector_move_json"]
+__all__ = ["SECTOR_MOVE_DESCRIPTION", "SectorMove", "sector_shock"]
 
 SECTOR_MOVE_DESCRIPTION = (
     "A sector's move: {'sector': 'technology', 'move': -0.3} for a 30% fall of the tech stocks; "
@@ -35,16 +32,12 @@ class SectorMove(BaseModel):
     move: float = Field(ge=-0.95, le=0.95, description="The sector's move, -0.3 for a 30% fall.")
 
 
-def sector_move_json(
-    context: ToolContext,
-    asked: SectorMove,
-    returns: pd.DataFrame,
-    weights: pd.Series,
-    capital: float | None,
-) -> dict[str, Any]:
-    """The portfolio's return when `asked.sector` moves by `asked.move`, each asset by its beta
-    to the sector's equal-weight average over the dates of `returns` (the window's); with a
-    `capital`, the amount too. `ValueError` naming `sector_move.sector` when it names no
+def sector_shock(
+    context: ToolContext, asked: SectorMove, returns: pd.DataFrame, weights: pd.Series
+) -> tuple[list[str], MarketMove]:
+    """The sector's stocks in the market data, and the portfolio's move when `asked.sector`
+    moves by `asked.move`, each asset by its beta to the sector's equal-weight average over the
+    dates of `returns` (the window's). `ValueError` naming `sector_move.sector` when it names no
     sector, or none of the market data's stocks is in it."""
     path = get_settings().classification_file
     named = {c.ticker for c in matching(asked.sector, path)}
@@ -65,16 +58,4 @@ def sector_move_json(
             f"sector_move.sector: the stocks of {asked.sector!r} lack returns on some of the "
             "window's sessions; ask over a later window"
         )
-    shock = market_move(returns, average, weights, asked.move)
-    amount = {"amount": sig(shock.portfolio_return * capital)} if capital else {}
-    return {
-        "sector": asked.sector,
-        "members": members,
-        "move": asked.move,
-        "portfolio_return": sig(shock.portfolio_return),
-        **amount,
-        "per_asset": {
-            str(t): {"beta": sig(shock.betas[t]), "return": sig(shock.asset_returns[t])}
-            for t in weights.index
-        },
-    }
+    return members, market_move(returns, average, weights, asked.move)

@@ -19,6 +19,7 @@ from quant.episodes import EPISODES
 from services.stress import (
     PER_ASSET_MOST,
     EpisodeOutcome,
+    MarketMove,
     ScenarioLoss,
     episode_outcome,
     market_move,
@@ -26,7 +27,7 @@ from services.stress import (
 )
 from tools.context import ToolContext
 from tools.market import ScenarioName
-from tools.sector_moves import SECTOR_MOVE_DESCRIPTION, SectorMove, sector_move_json
+from tools.sector_moves import SECTOR_MOVE_DESCRIPTION, SectorMove, sector_shock
 from tools.summaries import iso_date, sig
 from tools.tool_factory import make_tool
 from tools.windows import (
@@ -113,6 +114,20 @@ def _amount(value: float, capital: float | None) -> dict[str, float | None]:
     """`{"amount": the return as a currency amount of capital}` (a loss is negative), or {}
     without a capital."""
     return {} if capital is None else {"amount": sig(value * capital)}
+
+
+def _shock_json(shock: MarketMove, capital: float | None) -> dict[str, Any]:
+    """A move through betas (of the market or a sector): the move, the portfolio's return (and
+    amount on a capital), and each asset's beta and return."""
+    return {
+        "move": shock.move,
+        "portfolio_return": sig(shock.portfolio_return),
+        **_amount(shock.portfolio_return, capital),
+        "per_asset": {
+            str(t): {"beta": sig(shock.betas[t]), "return": sig(shock.asset_returns[t])}
+            for t in shock.asset_returns.index
+        },
+    }
 
 
 def _episode_json(outcome: EpisodeOutcome, capital: float | None) -> dict[str, Any]:
@@ -223,19 +238,14 @@ def stress_test(context: ToolContext, args: StressArgs) -> dict[str, Any]:
             out["market_move"] = {"move": move, "not_computed": "no market index in this data"}
         else:
             shock = market_move(returns, market, weights, move)
-            out["market_move"] = {
-                "move": move,
-                "portfolio_return": sig(shock.portfolio_return),
-                **_amount(shock.portfolio_return, args.capital),
-                "per_asset": {
-                    str(t): {"beta": sig(shock.betas[t]), "return": sig(shock.asset_returns[t])}
-                    for t in weights.index
-                },
-            }
+            out["market_move"] = _shock_json(shock, args.capital)
     if args.sector_move is not None:
-        out["sector_move"] = sector_move_json(
-            context, args.sector_move, returns, weights, args.capital
-        )
+        members, shock = sector_shock(context, args.sector_move, returns, weights)
+        out["sector_move"] = {
+            "sector": args.sector_move.sector,
+            "members": members,
+            **_shock_json(shock, args.capital),
+        }
     if episodes:
         out["episodes"] = _episodes(context, episodes, weights, args.capital)
     if scenarios:
