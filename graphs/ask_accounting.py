@@ -106,6 +106,9 @@ KIND_WORDS = {
 
 FREQUENCY_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
 SCHEDULE_EVERY = {"daily": "session", "weekly": "week", "monthly": "month", "quarterly": "quarter"}
+CONSTRAINED_FORMS = {"min_volatility": ("efficient_return",)}
+"""Methods that build the one asked under a further constraint the user stated: the
+efficient-return portfolio is the least volatile one that reaches a return."""
 PORTFOLIO_METHODS = ("hrp", "risk_parity", "inverse_volatility", "min_volatility", "max_sharpe")
 NOT_OFFERED = (
     "not a method offered here: HRP, risk parity, inverse volatility, minimum volatility, maximum "
@@ -343,7 +346,7 @@ def _method_used(item: AskItem, turn: Turn) -> str | None:
         if method == "frontier" and use.name == "efficient_frontier":
             return None
         if method in PORTFOLIO_METHODS and (
-            flat.get("method") == method
+            flat.get("method") in (method, *CONSTRAINED_FORMS.get(method, ()))
             or method in (use.args.get("methods") or [])
             or any(p.method == method for p in inputs.portfolios)
         ):

@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage
 from agents.explanation import metric_explanation, parameter_explanation
 from agents.offline.analysis_routes import analysis_route
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
+from agents.offline.build_targets import targeted_method
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
 from agents.offline.chat_intent import (
     computed_answer,
@@ -441,7 +442,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
             f"{best['return']:.1%}." + capped + left_out + limits_note(intent)
         )
     revised = thread_method(inp) if revises_portfolio(inp, intent) else None
-    wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [
+    wanted: list[str] = [targeted_method(m, intent) for m in intent.methods if m != "frontier"] or [
         revised or default_method(intent)
     ]
     earlier = thread_method(inp)
@@ -462,7 +463,8 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     latest = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"][-1:]
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         tried = build_attempt(latest[-1].args) if latest else "build that portfolio"
-        return reply(f"I could not {tried}: {latest[-1].reason if latest else ''}")
+        reason = latest[-1].reason.rstrip(". ") if latest else "no result"
+        return reply(f"I could not {tried}: {reason}.")
     data = latest[-1].data
     left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
     text = describe_portfolio(data) + " (in-sample estimates)." + limits_note(intent) + left_out

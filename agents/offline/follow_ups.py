@@ -26,6 +26,7 @@ from langchain_core.messages.tool import ToolCall
 
 from agents.offline.analysis_answers import ANSWERS
 from agents.offline.backtest_policies import backtest_answer
+from agents.offline.build_targets import moved_target
 from agents.offline.chat_intent import (
     WINDOW_KEYS,
     known_tickers,
@@ -446,6 +447,8 @@ def _takes(change: Change, request: ThreadRequest, inp: PolicyInput) -> bool:
         return False
     if change.percent is not None and tool == "loss_probability" and not change.strategy:
         return True  # "and 20%?": the loss asked the probability of
+    if builds and moved_target(change, request.args) is not None:
+        return True  # "and 30%?" after an efficient-risk build: its target volatility
     return not (change.strategy or change.percent is not None) or (
         tool in _STRATEGY_TOOLS and not (change.scenarios and tool != "estimate_strategy")
     )
@@ -467,6 +470,11 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
         before = f" instead of {float(args['threshold']):.0%}" if "threshold" in args else ""
         said.append(f"a loss of {change.percent:.0%}{before}")
         args["threshold"] = change.percent
+    if tool == "optimize_portfolio" and (moved := moved_target(change, args)) is not None:
+        key, value = moved
+        before = f" instead of {float(args[key]):.1%}" if args.get(key) is not None else ""
+        args[key] = value
+        said.append(f"{key.replace('_', ' ')} {value:.1%}{before}")
     if change.horizon is not None:
         horizon_before = int(args.get("horizon_days") or 1)
         args["horizon_days"] = change.horizon

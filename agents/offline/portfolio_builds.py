@@ -8,6 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agents.offline.build_targets import (
+    return_targeted,
+    target_args,
+    targeted_method,
+    volatility_targeted,
+)
 from agents.offline.chat_intent import (
     data_end,
     rate_args,
@@ -172,8 +178,7 @@ def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
         **rate_args(intent),
         "method": method,
     }
-    if method == "efficient_risk" and (target := volatility_targeted(intent)) is not None:
-        args["target_volatility"] = target
+    args.update(target_args(method, intent))
     if (capital := stated_capital(intent)) is not None:
         args["capital"] = capital
     holdings = holdings_named(normalised(intent.text))
@@ -212,31 +217,16 @@ def _previous_build(inp: PolicyInput) -> dict[str, Any]:
 def default_method(intent: Intent) -> str:
     """The method named, else HRP; efficient-risk (the highest return at that volatility or
     less) when a volatility is targeted or capped ("targeting 15% volatility", "with volatility
-    of at most 20%"); min-volatility when a sector limit is asked (HRP keeps limits on single
-    weights only)."""
+    of at most 20%"), efficient-return (the lowest volatility reaching it) when a return is
+    ("with at least 15% return", "the lowest-risk portfolio returning 18%"); min-volatility when a sector limit is asked (HRP keeps limits
+    on single weights only)."""
     if intent.method:
-        return intent.method
+        return targeted_method(intent.method, intent)
     if volatility_targeted(intent) is not None:
         return "efficient_risk"
+    if return_targeted(intent) is not None:
+        return "efficient_return"
     return "min_volatility" if intent.limits.sector_limits else "hrp"
-
-
-_VOLATILITY_AT = patterns.compile(
-    r"\b(?:with|for|at|of)\s+(?:a\s+|an\s+)?(\d+(?:\.\d+)?)\s*%\s*(?:annual(?:i[sz]ed)?\s+)?"
-    r"vol(?:atility)?\b"
-)
-"""A volatility a portfolio is asked at ("the best portfolio of AAPL and KO with 15% volatility",
-"the optimal mix for a 20% vol")."""
-
-
-def volatility_targeted(intent: Intent) -> float | None:
-    """The annualised volatility a build is asked to target or stay under (a fraction), if any."""
-    if intent.target_vol is not None:
-        return intent.target_vol
-    if (limit := intent.risk_limits.get("volatility")) is not None:
-        return limit
-    said = _VOLATILITY_AT.search(normalised(intent.text))
-    return float(said[1]) / 100 if said else None
 
 
 def limits_note(intent: Intent) -> str:

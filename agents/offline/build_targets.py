@@ -1,0 +1,80 @@
+"""The target a portfolio build is asked at: a volatility (the efficient-risk portfolio, the
+highest past return at that volatility or less) or a return (the efficient-return portfolio, the
+lowest volatility that reaches it), as annualised fractions; and a later message that moves the
+target of such a build ("and 30%?", "what about 20% vol?")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.offline.intent import Intent
+from agents.offline.intent.changes import Change
+from agents.offline.intent.typos import normalised
+from settings import patterns
+
+_VOLATILITY_AT = patterns.compile(
+    r"\b(?:with|for|at|of)\s+(?:a\s+|an\s+)?(\d+(?:\.\d+)?)\s*%\s*(?:annual(?:i[sz]ed)?\s+)?"
+    r"vol(?:atility)?\b"
+)
+"""A volatility a portfolio is asked at ("the best portfolio of AAPL and KO with 15% volatility",
+"the optimal mix for a 20% vol")."""
+
+_RETURN_AT = patterns.compile(
+    r"\b(?:(?:with|for|at|of|targeting|target(?:ing)?)\s+(?:an?\s+|the\s+)?"
+    r"(?:(?:at\s+least|a\s+minimum\s+of|minimum|min)\s+(?:an?\s+)?)?"
+    r"(\d+(?:\.\d+)?)\s*%\s*(?:(?:annual(?:i[sz]ed)?|expected|yearly)\s+)?returns?\b"
+    r"|(?:returning|earning|that\s+returns|to\s+return)\s+(?:at\s+least\s+)?"
+    r"(\d+(?:\.\d+)?)\s*%)"
+)
+"""A return a portfolio is asked to reach ("with at least 15% return", "targeting a 12% annual
+return", "returning at least 10%")."""
+
+TARGET_ARGUMENTS = {"efficient_risk": "target_volatility", "efficient_return": "target_return"}
+"""The `optimize_portfolio` argument that holds each targeted method's target."""
+
+
+def volatility_targeted(intent: Intent) -> float | None:
+    """The annualised volatility a build is asked to target or stay under (a fraction), if any."""
+    if intent.target_vol is not None:
+        return intent.target_vol
+    if (limit := intent.risk_limits.get("volatility")) is not None:
+        return limit
+    said = _VOLATILITY_AT.search(normalised(intent.text))
+    return float(said[1]) / 100 if said else None
+
+
+def return_targeted(intent: Intent) -> float | None:
+    """The annualised return a build is asked to reach (a fraction), if any."""
+    said = _RETURN_AT.search(normalised(intent.text))
+    return float(said[1] or said[2]) / 100 if said else None
+
+
+def targeted_method(method: str, intent: Intent) -> str:
+    """`method`, or efficient-return for a least-volatile portfolio asked with a return ("the
+    lowest-risk portfolio returning at least 18%": the lowest volatility that reaches it)."""
+    if method == "min_volatility" and return_targeted(intent) is not None:
+        return "efficient_return"
+    return method
+
+
+def target_args(method: str, intent: Intent) -> dict[str, float]:
+    """The target argument of a build by `method` the message states (none for another method)."""
+    if method == "efficient_risk" and (volatility := volatility_targeted(intent)) is not None:
+        return {"target_volatility": volatility}
+    if method == "efficient_return" and (wanted := return_targeted(intent)) is not None:
+        return {"target_return": wanted}
+    return {}
+
+
+def moved_target(change: Change, build: dict[str, Any]) -> tuple[str, float] | None:
+    """The target argument and its new value when `change` moves the target of the build of
+    arguments `build`: a percentage said alone for either targeted method ("and 30%?"), a
+    volatility for an efficient-risk build ("what about 20% vol?"); None otherwise."""
+    key = TARGET_ARGUMENTS.get(str(build.get("method")))
+    if key is None or change.leverage is not None or change.lookback is not None:
+        return None
+    if change.target_vol is not None and key == "target_volatility":
+        return key, change.target_vol
+    if change.percent is not None and change.target_vol is None:
+        return key, change.percent
+    return None

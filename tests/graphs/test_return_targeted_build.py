@@ -1,0 +1,161 @@
+"""A portfolio asked at a return ("build a portfolio of AAPL and KO with at least 15% return",
+"the lowest-risk portfolio of ... returning at least 18%") is the efficient-return portfolio:
+the lowest volatility whose expected return reaches it (HRP or min-volatility was built, the
+return said unused); a return above the best stock's is refused with the range in percent. A
+percentage said alone after a targeted build ("and 30%?", "what about 20% vol?") builds it again
+at that target (it asked what to do, or read each stock's volatility). Weights are checked
+against cvxpy solving the same problem (mean x 252 and the sample covariance x 252 of the daily
+returns over the window)."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from quant import load_sp500_prices
+from tests.support.chat_answers import (
+    STOCKS_ASKED,
+    answer_in_new_thread,
+    answers_in_one_thread,
+    built_portfolio,
+)
+
+RETURNS = load_sp500_prices().pct_change().loc["2018-01-02":"2022-12-28"]
+ASKED = (
+    "build a portfolio of {names} with at least {ret}% return",
+    "build a portfolio of {names} targeting a {ret}% annual return",
+    "what's the lowest-risk portfolio of {names} returning at least {ret}%?",
+    "give me the least volatile mix of {names} with a minimum of {ret}% expected return",
+)
+
+
+def _moments(stocks: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    held = RETURNS[stocks].to_numpy()
+    return held.mean(axis=0) * 252, np.cov(held, rowvar=False, ddof=1) * 252
+
+
+def _efficient_return(stocks: list[str], target: float) -> dict[str, float]:
+    """The long-only, fully invested weights of the lowest variance with mean >= target."""
+    mu, cov = _moments(stocks)
+    w = cp.Variable(len(stocks))
+    cp.Problem(
+        cp.Minimize(cp.quad_form(w, cov)), [mu @ w >= target, cp.sum(w) == 1, w >= 0]
+    ).solve()
+    return dict(zip(stocks, np.asarray(w.value, dtype=float), strict=True))
+
+
+def _efficient_risk(stocks: list[str], target: float) -> dict[str, float]:
+    """The long-only, fully invested weights of the highest mean with volatility <= target."""
+    mu, cov = _moments(stocks)
+    w = cp.Variable(len(stocks))
+    cp.Problem(
+        cp.Maximize(mu @ w), [cp.quad_form(w, cov) <= target**2, cp.sum(w) == 1, w >= 0]
+    ).solve()
+    return dict(zip(stocks, np.asarray(w.value, dtype=float), strict=True))
+
+
+def _reachable(stocks: list[str]) -> tuple[float, float, float, float]:
+    """The min-variance portfolio's return and volatility; the best stock's return and
+    volatility (the ends of the efficient frontier, long-only)."""
+    mu, cov = _moments(stocks)
+    w = cp.Variable(len(stocks))
+    cp.Problem(cp.Minimize(cp.quad_form(w, cov)), [cp.sum(w) == 1, w >= 0]).solve()
+    best = int(np.argmax(mu))
+    low = np.asarray(w.value, dtype=float)
+    return float(mu @ low), float(np.sqrt(low @ cov @ low)), float(mu[best]), float(np.sqrt(cov[best, best]))  # fmt: skip
+
+
+def _names(stocks: list[str]) -> str:
+    return ", ".join(stocks[:-1]) + f" and {stocks[-1]}"
+
+
+def _close(weights: dict[str, float], reference: dict[str, float]) -> bool:
+    return (
+        set(weights) == set(reference)
+        and max(abs(weights[t] - reference[t]) for t in reference) <= 0.002
+    )
+
+
+def _whole_percent_inside(low: float, high: float, where: float) -> int:
+    """A whole percent between `low` and `high` (fractions) at `where` of the way, kept a half
+    percent clear of both ends."""
+    target = round(100 * (low + where * (high - low)))
+    assume(100 * low + 0.5 < target < 100 * high - 0.5)
+    return target
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=3, unique=True),
+    where=st.floats(min_value=0.1, max_value=0.9),
+    asked=st.sampled_from(ASKED),
+)
+def test_a_build_at_a_return_is_the_efficient_return_portfolio(
+    stocks: list[str], where: float, asked: str
+) -> None:
+    low_return, _, high_return, _ = _reachable(stocks)
+    target = _whole_percent_inside(low_return, high_return, where)
+    reply = answer_in_new_thread(asked.format(names=_names(stocks), ret=target))
+    assert reply.startswith("Efficient-return portfolio (pf_"), reply
+    assert "Not used" not in reply, reply
+    weights = built_portfolio(reply)[1]
+    assert _close(weights, _efficient_return(stocks, target / 100)), (weights, stocks, target)
+    assert f"Expected return {target:.1f}%" in reply, reply
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=3, unique=True),
+    first=st.floats(min_value=0.1, max_value=0.9),
+    second=st.floats(min_value=0.1, max_value=0.9),
+    follow_up=st.sampled_from(("and {v}%?", "what about {v}% vol?", "try {v}% instead")),
+)
+def test_a_percentage_after_a_volatility_targeted_build_moves_its_target(
+    stocks: list[str], first: float, second: float, follow_up: str
+) -> None:
+    _, low, _, high = _reachable(stocks)
+    before, after = (_whole_percent_inside(low, high, where) for where in (first, second))
+    assume(before != after)
+    built, moved = answers_in_one_thread(
+        f"build a portfolio of {_names(stocks)} targeting {before}% volatility",
+        follow_up.format(v=after),
+    )
+    assert built.startswith("Efficient-risk portfolio (pf_"), built
+    assert moved.startswith(
+        "Changed from your previous request: target volatility "
+        f"{after:.1f}% instead of {before:.1f}%. Efficient-risk portfolio (pf_"
+    ), moved
+    assert "Not used" not in moved, moved
+    assert _close(built_portfolio(moved)[1], _efficient_risk(stocks, after / 100)), moved
+
+
+def test_a_percentage_after_a_return_targeted_build_moves_its_target() -> None:
+    low, _, high, _ = _reachable(["AAPL", "KO"])
+    before, after = round(100 * low) + 2, round(100 * high) - 2
+    built, moved = answers_in_one_thread(
+        f"build a portfolio of AAPL and KO targeting a {before}% annual return", f"and {after}%?"
+    )
+    assert built.startswith("Efficient-return portfolio (pf_"), built
+    assert moved.startswith(
+        f"Changed from your previous request: target return {after:.1f}% instead of "
+        f"{before:.1f}%. Efficient-return portfolio (pf_"
+    ), moved
+    assert _close(built_portfolio(moved)[1], _efficient_return(["AAPL", "KO"], after / 100))
+
+
+def test_a_return_above_the_best_stock_s_is_refused_with_the_range_in_percent() -> None:
+    low, _, high, _ = _reachable(["AAPL", "KO"])
+    reply = answer_in_new_thread("build a portfolio of AAPL and KO with at least 40% return")
+    assert reply == (
+        "I could not build that efficient-return portfolio of AAPL and KO: target return 40.00% "
+        f"is above the largest achievable return {high:.2%}; efficient returns range from "
+        f"{low:.2%} to {high:.2%}."
+    )
+
+
+def test_a_percentage_after_a_build_with_no_target_is_not_taken_as_one() -> None:
+    reply = answers_in_one_thread("build an HRP portfolio of AAPL and KO", "and 30%?")[1]
+    assert "Changed from your previous request" not in reply, reply
+    assert "the 30% in 'and 30%'" in reply, reply
