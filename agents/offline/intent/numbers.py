@@ -124,6 +124,10 @@ def read_risk_free(scan: Scanner) -> float | None:
     return None
 
 
+_VOL_TARGETING = r"\bvol(?:atility)?[\s-]*target(?:ing|ed)?\b[^.?!;]*?"
+"""A volatility-targeting strategy named earlier in the sentence: a bare "12% target" after it
+is its volatility target."""
+
 _TARGET_VOL = [
     patterns.compile(
         r"(?:target(?:ing|ed)?[\s_-]*vol(?:atility)?|vol(?:atility)?[\s_-]*target)"
@@ -151,6 +155,13 @@ _TARGET_VOL = [
         + r"\s+(?:annual(?:ised|ized)?\s+)?vol(?:atility)?\b"
         + r"(?!\s*(?:cap|limit|max|ceiling|target)\b)"
     ),
+    patterns.compile(  # "a vol-targeting strategy ... with a 12% target"
+        _VOL_TARGETING
+        + r"\b(?:an?|the|its)\s+"
+        + PCT
+        + r"\s*target\b(?![\s-]*(?:returns?|drawdown|weights?)\b)"
+    ),
+    patterns.compile(_VOL_TARGETING + r"\btarget\s+(?:of|at)\s+" + PCT),  # "... a target of 12%"
     patterns.compile(  # "keep the vol at 10%", "hold its volatility at 15%": a target, not a cap
         r"\b(?:keep|keeping|hold|holding|pin|peg|set|setting)\s+(?:(?:the|its|a|my|our|portfolio|strategy)(?:'s)?\s+){0,2}"
         r"(?:annual(?:ised|ized)?\s+)?vol(?:atility)?\s+(?:at|to|around|near)\s+(?:about\s+)?"
