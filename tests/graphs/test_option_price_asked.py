@@ -103,6 +103,34 @@ def test_an_option_asked_is_priced_and_its_figures_are_black_scholes_on_the_data
     assert "Not used" not in reply and "Nothing was computed" not in reply, reply
 
 
+@settings(max_examples=6, deadline=None)
+@given(
+    ticker=st.sampled_from(STOCKS_ASKED),
+    kind=st.sampled_from(("put", "call")),
+    months=st.sampled_from((1, 3, 6)),
+    away=st.floats(min_value=0.85, max_value=1.1),
+    phrasing=st.sampled_from(
+        (
+            "what does a {strike} {kind} on {ticker} cost for {months} months?",
+            "price the {strike} {kind} on {ticker} expiring in {months} months",
+            "how much is the ${strike} {kind} on {ticker}, {months} months out?",
+        )
+    ),
+)
+def test_a_trader_s_strike_in_currency_is_the_option_s_strike(
+    ticker: str, kind: str, months: int, away: float, phrasing: str
+) -> None:
+    """ "the 90 put": a strike of $90 (it was priced at the money, the 90 neither used nor said
+    unused)."""
+    spot = float(CLOSES[ticker].dropna().iloc[-1])
+    strike = round(away * spot)
+    asked = phrasing.format(strike=strike, kind=kind, ticker=ticker, months=months)
+    reply = answer_in_new_thread(asked)
+    assert f"{months}-month European {kind} on {ticker} struck at ${strike:,.2f} (" in reply, reply
+    _agrees(_said(reply), _expected(CLOSES[ticker], kind, strike / spot, 21 * months))
+    assert "Not used" not in reply and "Nothing was computed" not in reply, reply
+
+
 def test_the_index_at_the_money_for_six_months_is_priced_in_index_points() -> None:
     reply = answer_in_new_thread("price a 6 month at-the-money put on the S&P 500")
     assert "6-month European put on the S&P 500 index struck at the money (3,783.22" in reply

@@ -83,6 +83,9 @@ _STRIKE = [
     ),
     patterns.compile(r"\$\s*(\d[\d,]*(?:\.\d+)?)\s*(?:strike|puts?|calls?)\b"),
     patterns.compile(r"(?<![\d.$])(\d[\d,]*(?:\.\d+)?)\s*strike\b"),
+    patterns.compile(  # a trader's "the 90 put": a strike in currency, not a count of options
+        r"\b(?:a|an|the|one)\s+\$?(\d[\d,]*(?:\.\d+)?)[\s-]*(?:puts?|calls?)\b"
+    ),
 ]
 _COUNTS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "nine": 9,
