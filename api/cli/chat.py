@@ -64,7 +64,7 @@ def converse(args: argparse.Namespace, session: Any, changes: dict[str, Any] | N
     if args.message is not None:
         show(session.send(args.message, on_event=renderer.handle))
     if decided or args.message is not None:
-        pending = session.pending()
+        pending = turns[-1].pending  # the thread's state after the last turn, as it left it
         if args.json:
             payload = {
                 "thread_id": session.thread_id,

@@ -195,6 +195,22 @@ def test_chat_json_prints_the_turn(
     assert "[" in captured.err  # the agents' trace went to stderr
 
 
+def test_chat_json_gives_the_approval_the_thread_waits_on(
+    offline_data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli.local import LOCAL_OWNER
+    from graphs.chat import ChatSession
+
+    message = "search the target vol that holds up in a bear market with 10 trials for KO and XOM"
+    assert main(["chat", "--thread", "tw", "-m", message, "--quiet", "--json"]) == 0
+    turn = json.loads(capsys.readouterr().out)
+    assert turn["pending"]["type"] == "approval", turn
+    waiting = ChatSession("tw", owner=LOCAL_OWNER).pending()  # the thread's stored state
+    assert turn["pending"] == json.loads(json.dumps(waiting, default=str))
+    assert main(["chat", "--thread", "tw", "--reject", "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["pending"] is None
+
+
 # --------------------------------------------------------------------------- serve
 
 
