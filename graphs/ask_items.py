@@ -89,6 +89,14 @@ _LOWER_RUN = patterns.compile(r"(?<![\w$&.])[a-z]{2,5}(?:[ \t]+[a-z]{2,5}){2,}(?
 _WORD = patterns.compile(r"(?<![\w$&.])[A-Za-z]{1,6}(?:\.[A-Za-z])?(?![\w&])")
 
 
+WORTH_NOW = patterns.compile(
+    r"\b(?:worth|be|have\s+(?:grown|become|turned)|grown|turned\s+into)\b[^.?!;]*?"
+    r"\b(?:now|today|to\s?day|currently|by\s+now|these\s+days)\b"
+)
+"""A sum's worth asked as of now after the year it went in: that year starts the window asked,
+which runs to the end of the data (read on its own here, as the offline model's reader does)."""
+
+
 @dataclass(frozen=True)
 class AskItem:
     """An item of a message: `kind` (`ITEM_KINDS`), the words that said it (`text`), `value` (a
@@ -282,8 +290,9 @@ class _Scan:
                 self.items.append(AskItem("start", said, f"{end[:4]}-01-01"))
         elif form == "year":
             year = m.group("y")
-            self.items += [AskItem("start", said, f"{year}-01-01"),
-                           AskItem("end", said, f"{year}-12-31")]  # fmt: skip
+            self.items.append(AskItem("start", said, f"{year}-01-01"))
+            if not WORTH_NOW.search(self.low, m.end()):  # "$100k in AAPL in 2010 ... worth now"
+                self.items.append(AskItem("end", said, f"{year}-12-31"))
         else:
             for group, kind in (("a", "start"), ("b", "end")):
                 if group in m.re.groupindex and m.group(group):

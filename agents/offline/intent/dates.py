@@ -115,6 +115,14 @@ _OPEN_AFTER = patterns.compile(
 """Words after a year that leave its window open ("the best stocks of 2019 onwards")."""
 
 
+_WORTH_NOW = patterns.compile(
+    r"\b(?:worth|be|have\s+(?:grown|become|turned)|grown|turned\s+into)\b[^.?!;]*?"
+    r"\b(?:now|today|to\s?day|currently|by\s+now|these\s+days)\b"
+)
+"""A sum's worth asked as of now ("how much would $100k in AAPL in 2010 be worth now?"): the
+year it went in starts the window, which runs to the end of the data."""
+
+
 def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
     """The start and end dates named ("since 2018" -> start 2018-01-01; "2015-2019" ->
     2015-01-01 to 2019-12-31; "in 2020" -> the year)."""
@@ -146,7 +154,11 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
             start = lo
         elif start is None:
             start = lo
-            if _THE_YEAR.search(before) and not _OPEN_AFTER.match(scan.low, match.end()):
+            if (
+                _THE_YEAR.search(before)
+                and not _OPEN_AFTER.match(scan.low, match.end())
+                and not _WORTH_NOW.search(scan.low, match.end())
+            ):
                 end = hi
                 if hi < lo:  # "in mid 2012"
                     start, end = f"{match.group(6)}-04-01", f"{match.group(6)}-09-30"

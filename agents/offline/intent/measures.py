@@ -48,7 +48,8 @@ MONEY_MADE_OR_LOST = (
     r"|drop|dropped|decline|declined|sink|sunk|rise|risen|climb|climbed)\b"
     r"|\bwhat would (?:it|that|they|this|those|(?:the|my|our) \w+) (?:have been|be) worth\b"
     r"|\bhow much would\b[^?.!;]{0,80}?\b(?:have been|be|grown to|turned into)\b(?: worth\b)?"
-    r"|\bwhat would\b[^?.!;]{0,60}?\bhave (?:made|earned|gained|returned|lost)\b"
+    r"|\bwhat would\b[^?.!;]{0,60}?\bhave (?:made|earned|gained|returned|lost|grown to"
+    r"|turned into|become)\b"
 )
 """What a holding made or lost over a past window ("how much did AAPL lose in 2022", "how much
 would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
