@@ -426,8 +426,12 @@ def backtest_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         f"{_window(data)}: total return {pct(data['total_return'])}, CAGR "
         f"{pct(data['cagr'])}, volatility {pct(data['volatility'])}, Sharpe ratio "
         f"{data['sharpe']:.2f} (risk-free rate {data['risk_free_rate']:g}), "
-        f"{drawdown_phrase(data)}; {data['trades']} trades"
+        f"{drawdown_phrase(data)}"
     )
+    if cadence != "never":  # a rebalance trades only what drifted: none for one stock held whole
+        rebalances = count(data["trades"])
+        plural = "s" if rebalances != "1" else ""
+        text += f"; {rebalances} rebalance{plural} (the first purchase included)"
     if cadence != "never" and data.get("turnover") is not None:
         text += f", turnover {pct(data['turnover'])} a year (weight traded at the rebalances)"
     if data["cost_bps"]:
