@@ -595,5 +595,6 @@ def _answer(edit: Edit, data: dict[str, Any]) -> str:
         return estimate_answer(data, config, [])
     if tool == "portfolio_risk_report":
         about = data.get("portfolio_id")
-        return (f"{about}: " if about else "") + risk_sentence(data, edit.change.intent.text)
+        question = f"{edit.request.text} {edit.change.intent.text}"  # the one asked, as changed
+        return (f"{about}: " if about else "") + risk_sentence(data, question)
     return backtest_answer(data)

@@ -40,7 +40,7 @@ from agents.offline.formats import money_text, percent
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import groups_compared, judged_measure
 from agents.offline.intent.held import HELD_NAMED
-from agents.offline.intent.measures import CONTRIBUTIONS_ASKED
+from agents.offline.intent.measures import CONTRIBUTIONS_ASKED, VOLATILITY_WORD
 from agents.offline.intent.typos import normalised
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import (
@@ -142,6 +142,13 @@ _RATIOS = (
 """The ratios of a risk report a question may name: its words, the report's key, the name."""
 
 
+_PATH_ASKED = patterns.compile(r"\bdraw[\s-]?downs?\b|\bmdd\b|" + VOLATILITY_WORD)
+_TAILS_ASKED = patterns.compile(
+    r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|\btail|\brisk (?:report|profile)"
+)
+"""A risk report asked for its drawdown or volatility (they lead the answer) or for its tails
+(VaR and CVaR lead, as they do when nothing is named)."""
+
 _RISKIEST_HOLDING = patterns.compile(r"\briskiest (?:holding|position|name|stock)\b")
 
 
@@ -181,13 +188,22 @@ def risk_sentence(d: dict[str, Any], asked: str = "") -> str:
     low = asked.lower()
     asks = CONTRIBUTIONS_ASKED.search(low) or _RISKIEST_HOLDING.search(low)
     text = contributions_sentence(d, asked) if asks else ""
-    text += (
-        f"At {100 * d['level']:g}% confidence the one-day VaR is {percent(d['var_historical'], 2)} "
-        f"and the CVaR {percent(d['cvar_historical'], 2)} (historical); the maximum drawdown was "
-        f"{d['max_drawdown']:.1%} and the annualised volatility {d['volatility']:.1%}, from "
-        f"{span['start']} to {span['end']} ({count(span['days'])} sessions; the market data ends on "
-        f"{data_end()})."
+    tails = (
+        f"at {100 * d['level']:g}% confidence the one-day VaR is {percent(d['var_historical'], 2)} "
+        f"and the CVaR {percent(d['cvar_historical'], 2)} (historical)"
     )
+    path = (
+        f"the maximum drawdown was {d['max_drawdown']:.1%} and the annualised volatility "
+        f"{d['volatility']:.1%}"
+    )
+    window = (
+        f"from {span['start']} to {span['end']} ({count(span['days'])} sessions; the market data "
+        f"ends on {data_end()})"
+    )
+    if _PATH_ASKED.search(low) and not _TAILS_ASKED.search(low):  # "the max drawdown of AAPL"
+        text += f"{path[0].upper()}{path[1:]}, {window}; {tails}."
+    else:
+        text += f"{tails[0].upper()}{tails[1:]}; {path}, {window}."
     text += horizon_sentence(d) + money_sentence(d)
     if isinstance(thin := d.get("thin_tail"), dict):
         text += f" Caution: {thin['note']}."

@@ -54,6 +54,6 @@ def test_the_drawdown_since_the_crash_is_measured_from_it(offline_data_dir: Path
     first = closes.index.searchsorted(np.datetime64(EPISODES["covid_2020"].start))
     wealth = closes.iloc[first - 1 :].to_numpy()
     deepest = float(np.max(1.0 - wealth / np.maximum.accumulate(wealth)))
-    assert f"the maximum drawdown was {deepest:.1%}" in reply
+    assert reply.startswith(f"The maximum drawdown was {deepest:.1%}"), reply  # asked: first
     assert "from 2020-02-19 to 2022-12-28" in reply
     assert "replayed" not in reply and "Not used" not in reply
