@@ -9,8 +9,6 @@ returns over the window)."""
 
 from __future__ import annotations
 
-import cvxpy as cp
-import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +19,7 @@ from tests.support.chat_answers import (
     answers_in_one_thread,
     built_portfolio,
 )
+from tests.support.efficient_references import efficient_return, efficient_risk, frontier_ends
 
 RETURNS = load_sp500_prices().pct_change().loc["2018-01-02":"2022-12-28"]
 ASKED = (
@@ -29,42 +28,6 @@ ASKED = (
     "what's the lowest-risk portfolio of {names} returning at least {ret}%?",
     "give me the least volatile mix of {names} with a minimum of {ret}% expected return",
 )
-
-
-def _moments(stocks: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    held = RETURNS[stocks].to_numpy()
-    return held.mean(axis=0) * 252, np.cov(held, rowvar=False, ddof=1) * 252
-
-
-def _efficient_return(stocks: list[str], target: float) -> dict[str, float]:
-    """The long-only, fully invested weights of the lowest variance with mean >= target."""
-    mu, cov = _moments(stocks)
-    w = cp.Variable(len(stocks))
-    cp.Problem(
-        cp.Minimize(cp.quad_form(w, cov)), [mu @ w >= target, cp.sum(w) == 1, w >= 0]
-    ).solve()
-    return dict(zip(stocks, np.asarray(w.value, dtype=float), strict=True))
-
-
-def _efficient_risk(stocks: list[str], target: float) -> dict[str, float]:
-    """The long-only, fully invested weights of the highest mean with volatility <= target."""
-    mu, cov = _moments(stocks)
-    w = cp.Variable(len(stocks))
-    cp.Problem(
-        cp.Maximize(mu @ w), [cp.quad_form(w, cov) <= target**2, cp.sum(w) == 1, w >= 0]
-    ).solve()
-    return dict(zip(stocks, np.asarray(w.value, dtype=float), strict=True))
-
-
-def _reachable(stocks: list[str]) -> tuple[float, float, float, float]:
-    """The min-variance portfolio's return and volatility; the best stock's return and
-    volatility (the ends of the efficient frontier, long-only)."""
-    mu, cov = _moments(stocks)
-    w = cp.Variable(len(stocks))
-    cp.Problem(cp.Minimize(cp.quad_form(w, cov)), [cp.sum(w) == 1, w >= 0]).solve()
-    best = int(np.argmax(mu))
-    low = np.asarray(w.value, dtype=float)
-    return float(mu @ low), float(np.sqrt(low @ cov @ low)), float(mu[best]), float(np.sqrt(cov[best, best]))  # fmt: skip
 
 
 def _names(stocks: list[str]) -> str:
@@ -95,13 +58,17 @@ def _whole_percent_inside(low: float, high: float, where: float) -> int:
 def test_a_build_at_a_return_is_the_efficient_return_portfolio(
     stocks: list[str], where: float, asked: str
 ) -> None:
-    low_return, _, high_return, _ = _reachable(stocks)
+    low_return, _, high_return, _ = frontier_ends(RETURNS, stocks)
     target = _whole_percent_inside(low_return, high_return, where)
     reply = answer_in_new_thread(asked.format(names=_names(stocks), ret=target))
     assert reply.startswith("Efficient-return portfolio (pf_"), reply
     assert "Not used" not in reply, reply
     weights = built_portfolio(reply)[1]
-    assert _close(weights, _efficient_return(stocks, target / 100)), (weights, stocks, target)
+    assert _close(weights, efficient_return(RETURNS, stocks, target / 100)), (
+        weights,
+        stocks,
+        target,
+    )
     assert f"Expected return {target:.1f}%" in reply, reply
 
 
@@ -115,7 +82,7 @@ def test_a_build_at_a_return_is_the_efficient_return_portfolio(
 def test_a_percentage_after_a_volatility_targeted_build_moves_its_target(
     stocks: list[str], first: float, second: float, follow_up: str
 ) -> None:
-    _, low, _, high = _reachable(stocks)
+    _, low, _, high = frontier_ends(RETURNS, stocks)
     before, after = (_whole_percent_inside(low, high, where) for where in (first, second))
     assume(before != after)
     built, moved = answers_in_one_thread(
@@ -128,11 +95,11 @@ def test_a_percentage_after_a_volatility_targeted_build_moves_its_target(
         f"{after:.1f}% instead of {before:.1f}%. Efficient-risk portfolio (pf_"
     ), moved
     assert "Not used" not in moved, moved
-    assert _close(built_portfolio(moved)[1], _efficient_risk(stocks, after / 100)), moved
+    assert _close(built_portfolio(moved)[1], efficient_risk(RETURNS, stocks, after / 100)), moved
 
 
 def test_a_percentage_after_a_return_targeted_build_moves_its_target() -> None:
-    low, _, high, _ = _reachable(["AAPL", "KO"])
+    low, _, high, _ = frontier_ends(RETURNS, ["AAPL", "KO"])
     before, after = round(100 * low) + 2, round(100 * high) - 2
     built, moved = answers_in_one_thread(
         f"build a portfolio of AAPL and KO targeting a {before}% annual return", f"and {after}%?"
@@ -142,11 +109,11 @@ def test_a_percentage_after_a_return_targeted_build_moves_its_target() -> None:
         f"Changed from your previous request: target return {after:.1f}% instead of "
         f"{before:.1f}%. Efficient-return portfolio (pf_"
     ), moved
-    assert _close(built_portfolio(moved)[1], _efficient_return(["AAPL", "KO"], after / 100))
+    assert _close(built_portfolio(moved)[1], efficient_return(RETURNS, ["AAPL", "KO"], after / 100))
 
 
 def test_a_return_above_the_best_stock_s_is_refused_with_the_range_in_percent() -> None:
-    low, _, high, _ = _reachable(["AAPL", "KO"])
+    low, _, high, _ = frontier_ends(RETURNS, ["AAPL", "KO"])
     reply = answer_in_new_thread("build a portfolio of AAPL and KO with at least 40% return")
     assert reply == (
         "I could not build that efficient-return portfolio of AAPL and KO: target return 40.00% "

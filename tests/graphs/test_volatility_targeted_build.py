@@ -8,13 +8,12 @@ sample covariance x 252 of the daily returns over the window)."""
 
 from __future__ import annotations
 
-import cvxpy as cp
-import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from quant import load_sp500_prices
 from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread, built_portfolio
+from tests.support.efficient_references import efficient_risk, frontier_ends
 
 RETURNS = load_sp500_prices().pct_change().loc["2018-01-02":"2022-12-28"]
 ASKED = (
@@ -23,27 +22,6 @@ ASKED = (
     "build the highest return portfolio of {names} with volatility of at most {vol}%",
     "what is the optimal mix of {names} for a {vol}% vol",
 )
-
-
-def _efficient_risk(stocks: list[str], target: float) -> dict[str, float]:
-    """The long-only, fully invested weights of the highest mean with volatility <= target."""
-    held = RETURNS[stocks].to_numpy()
-    mu, cov = held.mean(axis=0) * 252, np.cov(held, rowvar=False, ddof=1) * 252
-    w = cp.Variable(len(stocks))
-    cp.Problem(
-        cp.Maximize(mu @ w), [cp.quad_form(w, cov) <= target**2, cp.sum(w) == 1, w >= 0]
-    ).solve()
-    return dict(zip(stocks, np.asarray(w.value, dtype=float), strict=True))
-
-
-def _reachable(stocks: list[str]) -> tuple[float, float]:
-    """The lowest and highest volatility of the efficient portfolios (min-variance, best asset)."""
-    held = RETURNS[stocks].to_numpy()
-    cov = np.cov(held, rowvar=False, ddof=1) * 252
-    w = cp.Variable(len(stocks))
-    cp.Problem(cp.Minimize(cp.quad_form(w, cov)), [cp.sum(w) == 1, w >= 0]).solve()
-    best = int(np.argmax(held.mean(axis=0)))
-    return float(np.sqrt(w.value @ cov @ w.value)), float(np.sqrt(cov[best, best]))
 
 
 @settings(max_examples=6, deadline=None)
@@ -55,7 +33,7 @@ def _reachable(stocks: list[str]) -> tuple[float, float]:
 def test_a_build_at_a_volatility_is_the_efficient_risk_portfolio(
     stocks: list[str], where: float, asked: str
 ) -> None:
-    low, high = _reachable(stocks)
+    _, low, _, high = frontier_ends(RETURNS, stocks)
     target = round(100 * (low + where * (high - low)))  # whole percents, as a PM says them
     assume(100 * low + 0.5 < target < 100 * high - 0.5)  # a whole percent clear of its ends
     names = ", ".join(stocks[:-1]) + f" and {stocks[-1]}"
@@ -63,14 +41,14 @@ def test_a_build_at_a_volatility_is_the_efficient_risk_portfolio(
     assert reply.startswith("Efficient-risk portfolio (pf_"), reply
     assert "Not used" not in reply, reply
     weights = built_portfolio(reply)[1]
-    reference = _efficient_risk(stocks, target / 100)
+    reference = efficient_risk(RETURNS, stocks, target / 100)
     assert set(weights) == set(stocks)
     assert max(abs(weights[t] - reference[t]) for t in stocks) <= 0.002, (weights, reference)
     assert f"volatility {target:.1f}%" in reply, reply
 
 
 def test_a_volatility_below_the_reachable_is_refused_with_the_range_in_percent() -> None:
-    low, high = _reachable(["AAPL", "KO"])
+    _, low, _, high = frontier_ends(RETURNS, ["AAPL", "KO"])
     reply = answer_in_new_thread(
         "what's the optimal allocation between AAPL and KO for 15% volatility?"
     )
