@@ -153,7 +153,7 @@ def _volatility_json(quote: PricedOption) -> dict[str, Any]:
     if quote.stated_volatility:
         return {"value": sig(quote.volatility), "source": "stated"}
     model = quote.vol_model
-    return {
+    out = {
         "value": sig(quote.volatility),
         "source": "model",
         "realised": sig(quote.realised_volatility),
@@ -162,6 +162,10 @@ def _volatility_json(quote: PricedOption) -> dict[str, Any]:
         "realised_to": quote.on.isoformat(),
         "vol_model": model.model_dump(mode="json"),
     }
+    for bound, limit in (("max_volatility", model.max_volatility), ("min_volatility", model.min_volatility)):  # fmt: skip
+        if quote.volatility == limit:  # the skew's volatility clipped: the model's edge
+            out["at_bound"] = bound
+    return out
 
 
 def option_quote(context: ToolContext, args: OptionPriceArgs) -> dict[str, Any]:

@@ -168,12 +168,20 @@ def _volatility_words(data: dict[str, Any], name: str) -> str:
     if vol["source"] == "stated":
         return f"volatility {percent(vol['value'])} (as you gave it)"
     model = vol["vol_model"]
+    bound = vol.get("at_bound")
+    edge = (
+        f"; at the model's {'cap' if bound == 'max_volatility' else 'floor'} of "
+        f"{percent(model[bound])}: this far from the close the skew no longer holds, so read "
+        "the price as the model's edge, not a market's quote"
+        if bound
+        else ""
+    )
     return (
         f"volatility {percent(vol['value'])} (the implied-volatility model the backtests and "
         f"hedges use: {name}'s realised volatility over the {vol['realised_window']} sessions "
         f"{vol['realised_from']} to {vol['realised_to']}, {percent(vol['realised'])} annualised, "
         f"plus a variance risk premium of {model['variance_risk_premium']:g} and a skew of "
-        f"{model['skew']:g} by moneyness)"
+        f"{model['skew']:g} by moneyness{edge})"
     )
 
 

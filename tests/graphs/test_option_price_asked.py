@@ -131,6 +131,14 @@ def test_a_trader_s_strike_in_currency_is_the_option_s_strike(
     assert "Not used" not in reply and "Nothing was computed" not in reply, reply
 
 
+def test_a_strike_where_the_model_s_volatility_is_capped_is_said_to_be_its_edge() -> None:
+    reply = answer_in_new_thread("what would a 10 put on AAPL cost for a month?")
+    assert "struck at $10.00 (" in reply and "volatility 300.0% (" in reply, reply
+    assert "at the model's cap of 300.0%" in reply and "not a market's quote" in reply, reply
+    usual = answer_in_new_thread("what does a 3-month 95% put on AAPL cost?")
+    assert "at the model's" not in usual, usual
+
+
 def test_the_index_at_the_money_for_six_months_is_priced_in_index_points() -> None:
     reply = answer_in_new_thread("price a 6 month at-the-money put on the S&P 500")
     assert "6-month European put on the S&P 500 index struck at the money (3,783.22" in reply

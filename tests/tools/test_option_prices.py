@@ -146,6 +146,23 @@ def test_no_strike_or_tenor_is_at_the_money_for_three_months_said_so() -> None:
     ]
 
 
+@settings(max_examples=8, deadline=None)
+@given(ticker=st.sampled_from(TICKERS), moneyness=st.floats(min_value=0.05, max_value=1.5))
+def test_a_volatility_at_the_model_s_bound_is_said_to_be_there(
+    ticker: str, moneyness: float
+) -> None:
+    """A far strike's skewed volatility is clipped to the model's bounds (5%..300%): the quote
+    says which bound it sits at, and only then."""
+    data = quote(underlying=ticker, moneyness=moneyness, tenor_months=1)
+    unclipped = model_volatility(CLOSES[ticker].dropna(), 1.0) * moneyness**-1.5
+    expected = (
+        "max_volatility" if unclipped >= 3.0 else "min_volatility" if unclipped <= 0.05 else None
+    )
+    assert data["volatility"].get("at_bound") == expected, (data["volatility"], unclipped)
+    if expected is not None:
+        assert data["volatility"]["value"] == data["volatility"]["vol_model"][expected]
+
+
 def test_a_date_between_sessions_prices_at_the_last_close_before_it() -> None:
     data = quote(underlying="AAPL", moneyness=0.9, tenor_months=3, date="2020-03-15")
     assert (
