@@ -151,7 +151,7 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         return routed  # "what does a 3-month 90% put on AAPL cost?": one option priced
     if (routed := _proposal_route(inp, intent)) is not None:
         return routed  # "how long will that take?" while a search waits
-    if (declined := out_of_scope(intent.text)) is not None:
+    if (declined := out_of_scope(intent.text, intent.tickers)) is not None:
         if inp.must_call_tool:
             return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})
         return reply(declined)

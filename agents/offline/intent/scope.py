@@ -2,10 +2,13 @@
 trades for the user (it deploys to a paper account, after approval, only), trading live at a
 broker Stratigos does not connect to (it deploys to its paper accounts, or to Alpaca once the
 owner's Alpaca keys are configured, after approval), instruments the market data does not hold
-(crypto, futures, bonds, currencies, commodities: it works on the data's stocks) and predicting
-a price (it gives the spread of outcomes of scenario paths instead)."""
+(crypto, futures, bonds, currencies, commodities: it works on the data's stocks), predicting
+a price (it gives the spread of outcomes of scenario paths instead) and judging valuation (the
+data holds prices only: no earnings, book values or dividends)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from agents.offline.intent.regime_asked import NOT_WHETHER
 from settings import patterns
@@ -39,6 +42,20 @@ PREDICTION_REPLY = (
     "test, or what your research says. Nothing was computed."
 )
 
+
+_VALUATION = patterns.compile(
+    r"\b(?:over|under)[\s-]?(?:valued|priced)\b|\bfair(?:ly)?[\s-]valued\b|\bfair value\b"
+    r"|\bvaluations?\b|\bintrinsic value\b|\bbook value\b|\bp\s*/\s*[ebs]\b|\bpe ratio\b"
+    r"|\bprice[\s-]to[\s-](?:earnings|book|sales)\b|\bearnings (?:per share|growth|yield|multiple)"
+    r"|\beps\b|\bdcf\b|\b(?:cheap|expensive) (?:stock|right now|now|here)\b|\bcheap or expensive\b"
+)
+VALUATION_REPLY = (
+    "I can't judge valuation: the market data holds prices only (no earnings, book values, sales "
+    "or dividends), so I can't say whether a stock is over- or undervalued or give a P/E. What "
+    "its prices can tell: its return, volatility, drawdown and Sharpe ratio over a window (for "
+    "example 'how has {example} done since 2018?'), or whether its recent move is unusual for "
+    "it. Nothing was computed."
+)
 
 _BROKERS = (
     r"interactive brokers|ibkr|\bib\b|schwab|fidelity|e\*?trade|robinhood|td ameritrade|vanguard"
@@ -78,10 +95,10 @@ _BROKER = patterns.compile(_BROKERS)
 _INSTRUMENT = patterns.compile(rf"\b(?:{_INSTRUMENTS})\b")
 
 
-def out_of_scope(text: str) -> str | None:
+def out_of_scope(text: str, tickers: Sequence[str] = ()) -> str | None:
     """The reply to an order, a live account at a broker Stratigos does not connect to, an
-    instrument its data does not hold, or a price prediction asked in `text` (None for any
-    other ask)."""
+    instrument its data does not hold, a price prediction or a valuation asked in `text` (None
+    for any other ask); `tickers`: the stocks of the data it names (the first is the example)."""
     low = " ".join(text.lower().split())
     if (broker := _UNSUPPORTED_BROKER.search(low)) is not None:
         name = _BROKER.search(broker.group(0))
@@ -93,6 +110,8 @@ def out_of_scope(text: str) -> str | None:
         return INSTRUMENT_REPLY.format(instrument=" and ".join(named))
     if _ORDER.search(low):
         return ORDER_REPLY
+    if _VALUATION.search(low):
+        return VALUATION_REPLY.format(example=tickers[0] if tickers else "MSFT")
     if _PREDICTION.search(low):
         return PREDICTION_REPLY
     return None
