@@ -57,13 +57,15 @@ def targeted_method(method: str, intent: Intent) -> str:
     return method
 
 
+_TARGET_READERS = {"efficient_risk": volatility_targeted, "efficient_return": return_targeted}
+"""How the message states each targeted method's target."""
+
+
 def target_args(method: str, intent: Intent) -> dict[str, float]:
     """The target argument of a build by `method` the message states (none for another method)."""
-    if method == "efficient_risk" and (volatility := volatility_targeted(intent)) is not None:
-        return {"target_volatility": volatility}
-    if method == "efficient_return" and (wanted := return_targeted(intent)) is not None:
-        return {"target_return": wanted}
-    return {}
+    read = _TARGET_READERS.get(method)
+    stated = None if read is None else read(intent)
+    return {} if stated is None else {TARGET_ARGUMENTS[method]: stated}
 
 
 def moved_target(change: Change, build: dict[str, Any]) -> tuple[str, float] | None:
