@@ -170,6 +170,22 @@ def _set_beside(item: AskItem, text: str) -> bool:
     return any(re.search(rf"\b{said}\b", m.group(0), re.I) for m in _BESIDE.finditer(text))
 
 
+TARGETS = {"efficient_return": "target_return", "efficient_risk": "target_volatility"}
+"""The argument holding each targeted build's target."""
+
+
+def _retargeted(items: Sequence[AskItem], uses: Sequence[ToolUse]) -> bool:
+    """Whether a build of the turn targets a percentage the message states: the build's method
+    and target replace the method or target the thread asked before."""
+    stated = [float(i.value) for i in items if i.kind in ("percentage", "vol_target")]
+    for use in uses:
+        key = TARGETS.get(str(use.args.get("method"))) if use.name == "optimize_portfolio" else None
+        target = use.args.get(key) if key else None
+        if isinstance(target, int | float) and any(abs(v - target) < 1e-9 for v in stated):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Accounting:
     """The accounting of one turn: what was not used, and the sentences to add."""
@@ -197,6 +213,8 @@ def account(
     universe = sorted(vocab.tickers)
     inputs = [inputs_of(use, book, universe) for use in uses]
     turn = Turn(uses, inputs, reply, vocab)
+    if _retargeted(items, uses):  # "what about a 20% return?" after an HRP or a 15% vol build
+        carried = [item for item in carried if item.kind not in ("method", "vol_target")]
     missing = unaccounted(items, turn, carried=carried)
     limits = limit_sentences(uses, [*items, *carried])
     used = used_sentence(uses, inputs, with_limits=not limits)

@@ -13,7 +13,7 @@ from agents.offline.coverage_answers import coverage_answer
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.intent.measures import INDEX_SHOWN
 from agents.offline.intent.rankings import Ends
-from agents.offline.portfolio_builds import method_name
+from agents.offline.method_names import method_name
 from agents.offline.risk_verdicts import (
     RISK_MEASURES,
     beside_verdict,

@@ -10,6 +10,7 @@ from typing import Any
 from agents.offline.intent import Intent
 from agents.offline.intent.changes import Change
 from agents.offline.intent.typos import normalised
+from agents.offline.method_names import method_name
 from settings import patterns
 
 _VOLATILITY_AT = patterns.compile(
@@ -69,14 +70,45 @@ def target_args(method: str, intent: Intent) -> dict[str, float]:
 
 
 def moved_target(change: Change, build: dict[str, Any]) -> tuple[str, float] | None:
-    """The target argument and its new value when `change` moves the target of the build of
-    arguments `build`: a percentage said alone for either targeted method ("and 30%?"), a
-    volatility for an efficient-risk build ("what about 20% vol?"); None otherwise."""
-    key = TARGET_ARGUMENTS.get(str(build.get("method")))
-    if key is None or change.leverage is not None or change.lookback is not None:
+    """The targeted method and its new target when `change` moves or sets the target of the
+    build of arguments `build`: a percentage said alone after a targeted build ("and 30%?"); a
+    volatility ("what about 20% vol?": the efficient-risk portfolio) or a return ("what about a
+    20% return?": the efficient-return portfolio) after any build; None otherwise."""
+    if change.leverage is not None or change.lookback is not None:
         return None
-    if change.target_vol is not None and key == "target_volatility":
-        return key, change.target_vol
-    if change.percent is not None and change.target_vol is None:
-        return key, change.percent
+    if change.target_vol is not None:
+        return "efficient_risk", change.target_vol
+    if change.target_return is not None:
+        return "efficient_return", change.target_return
+    method = str(build.get("method"))
+    if change.percent is not None and method in TARGET_ARGUMENTS:
+        return method, change.percent
     return None
+
+
+def move_target(build: dict[str, Any], method: str, target: float) -> str:
+    """Set in place the build of arguments `build` to `method` at `target`; the change in words
+    ("target return 20.0% instead of 15.0%", "target return 20.0% instead of target volatility
+    15.0%", "target return 20.0% (the efficient-return portfolio instead of the HRP one)")."""
+    key = TARGET_ARGUMENTS[method]
+    built = str(build.get("method") or "hrp")
+    before = next(
+        (
+            (name, build.pop(name))
+            for name in TARGET_ARGUMENTS.values()
+            if build.get(name) is not None
+        ),
+        None,
+    )
+    build["method"] = method
+    build[key] = target
+    said = f"{key.replace('_', ' ')} {target:.1%}"
+    if before is not None:
+        name, value = before
+        was = "" if name == key else f"{name.replace('_', ' ')} "
+        return f"{said} instead of {was}{float(value):.1%}"
+    if built != method:
+        return (
+            f"{said} (the {method_name(method)} portfolio instead of the {method_name(built)} one)"
+        )
+    return said

@@ -56,6 +56,7 @@ from agents.offline.intent.scope import out_of_scope
 from agents.offline.intent.strategy_terms import parameters_named, winner_metrics_named
 from agents.offline.intent.words import read_scenarios
 from agents.offline.memory_chat import memory_chat
+from agents.offline.method_names import method_name
 from agents.offline.option_quotes import option_route
 from agents.offline.policies import (
     PolicyInput,
@@ -73,7 +74,6 @@ from agents.offline.portfolio_builds import (
     describe_portfolio,
     index_comparison,
     limits_note,
-    method_name,
 )
 from agents.offline.proposal_questions import (
     asks_why,

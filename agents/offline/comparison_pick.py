@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.offline.analysis_answers import portfolio_called
-from agents.offline.portfolio_builds import method_name
+from agents.offline.method_names import method_name
 
 __all__ = ["pick_sentence"]
 

@@ -26,7 +26,7 @@ from langchain_core.messages.tool import ToolCall
 
 from agents.offline.analysis_answers import ANSWERS
 from agents.offline.backtest_policies import backtest_answer
-from agents.offline.build_targets import moved_target
+from agents.offline.build_targets import move_target, moved_target
 from agents.offline.chat_intent import (
     WINDOW_KEYS,
     known_tickers,
@@ -45,12 +45,12 @@ from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.intent.changes import Change, read_change
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.market_policies import market_answer
+from agents.offline.method_names import method_name
 from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
 from agents.offline.portfolio_builds import (
     build_attempt,
     describe_portfolio,
     limits_note,
-    method_name,
 )
 from agents.offline.risk_policies import risk_sentence
 from agents.offline.strategy_args import CADENCE_SESSIONS
@@ -447,8 +447,8 @@ def _takes(change: Change, request: ThreadRequest, inp: PolicyInput) -> bool:
         return False
     if change.percent is not None and tool == "loss_probability" and not change.strategy:
         return True  # "and 20%?": the loss asked the probability of
-    if builds and moved_target(change, request.args) is not None:
-        return True  # "and 30%?" after an efficient-risk build: its target volatility
+    if change.target_return is not None or (builds and moved_target(change, request.args)):
+        return builds  # "and 30%?" after an efficient-risk build, "a 20% return?" after any
     return not (change.strategy or change.percent is not None) or (
         tool in _STRATEGY_TOOLS and not (change.scenarios and tool != "estimate_strategy")
     )
@@ -471,10 +471,7 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
         said.append(f"a loss of {change.percent:.0%}{before}")
         args["threshold"] = change.percent
     if tool == "optimize_portfolio" and (moved := moved_target(change, args)) is not None:
-        key, value = moved
-        before = f" instead of {float(args[key]):.1%}" if args.get(key) is not None else ""
-        args[key] = value
-        said.append(f"{key.replace('_', ' ')} {value:.1%}{before}")
+        said.append(move_target(args, *moved))
     if change.horizon is not None:
         horizon_before = int(args.get("horizon_days") or 1)
         args["horizon_days"] = change.horizon

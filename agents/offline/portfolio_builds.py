@@ -28,13 +28,13 @@ from agents.offline.intent.analysis import INDEX_NAMED
 from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.holdings import holdings_named
 from agents.offline.intent.typos import normalised
+from agents.offline.method_names import method_name
 from agents.offline.policies import PolicyInput
 from agents.offline.statistic_words import pct
 from services.formatting import count, listed
 from settings import patterns
 
 __all__ = [
-    "METHOD_NAMES",
     "build_against_index",
     "build_args",
     "build_attempt",
@@ -43,20 +43,7 @@ __all__ = [
     "describe_portfolio",
     "index_comparison",
     "limits_note",
-    "method_name",
 ]
-
-METHOD_NAMES = {
-    "hrp": "HRP",
-    "risk_parity": "risk-parity",
-    "inverse_volatility": "inverse-volatility",
-    "min_volatility": "min-volatility",
-    "max_sharpe": "max-Sharpe",
-    "equal_weight": "equal-weight",
-    "efficient_return": "efficient-return",
-    "efficient_risk": "efficient-risk",
-}
-"""How the portfolio methods are named in replies."""
 
 AGAINST_INDEX = patterns.compile(
     r"\b(?:beats?|beating|outperform\w*|(?:do(?:es)?|did) better than|ahead of|than|compar\w*"
@@ -77,12 +64,6 @@ def build_against_index(text: str) -> bool:
 
 SHOWN_WEIGHTS = 20
 """Weights a reply lists (every one of the embedded universe: the reply names what it used)."""
-
-
-def method_name(method: str) -> str:
-    """A method as replies name it ("min_volatility" -> "min-volatility"; any other label, such
-    as a portfolio's id, as it is)."""
-    return METHOD_NAMES.get(method, method)
 
 
 def equal_weights(tickers: Sequence[str]) -> dict[str, float]:

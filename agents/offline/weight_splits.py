@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.offline.portfolio_builds import method_name
+from agents.offline.method_names import method_name
 
 __all__ = ["resplit", "split_beside_build"]
 

@@ -3,7 +3,10 @@
 the lowest volatility whose expected return reaches it (HRP or min-volatility was built, the
 return said unused); a return above the best stock's is refused with the range in percent. A
 percentage said alone after a targeted build ("and 30%?", "what about 20% vol?") builds it again
-at that target (it asked what to do, or read each stock's volatility). Weights are checked
+at that target (it asked what to do, or read each stock's volatility); a return or a volatility
+said after any build ("what about a 20% return?" after HRP) builds the efficient-return (or
+-risk) portfolio of its stocks at it, the earlier method said replaced (the market was read, the
+20% said unused). Weights are checked
 against cvxpy solving the same problem (mean x 252 and the sample covariance x 252 of the daily
 returns over the window)."""
 
@@ -110,6 +113,64 @@ def test_a_percentage_after_a_return_targeted_build_moves_its_target() -> None:
         f"{before:.1f}%. Efficient-return portfolio (pf_"
     ), moved
     assert _close(built_portfolio(moved)[1], efficient_return(RETURNS, ["AAPL", "KO"], after / 100))
+
+
+BUILDS = {
+    "hrp": ("build an HRP portfolio of {names}", "HRP"),
+    "max_sharpe": ("build a max sharpe portfolio of {names}", "max-Sharpe"),
+    "min_volatility": ("build the least volatile portfolio of {names}", "min-volatility"),
+    "efficient_risk": ("build a portfolio of {names} targeting {v}% volatility", None),
+}
+"""A build before the return is said: how it is asked and its method's name in replies (None:
+a targeted build, whose target the return replaces)."""
+
+
+@settings(max_examples=5, deadline=None)
+@given(
+    stocks=st.lists(st.sampled_from(STOCKS_ASKED), min_size=2, max_size=3, unique=True),
+    where=st.floats(min_value=0.1, max_value=0.9),
+    built=st.sampled_from(sorted(BUILDS)),
+    said=st.sampled_from(
+        ("what about a {r}% return?", "and a return of {r}%?", "how about {r}% annual return")
+    ),
+)
+def test_a_return_said_after_any_build_builds_the_efficient_return_portfolio(
+    stocks: list[str], where: float, built: str, said: str
+) -> None:
+    low, low_volatility, high, high_volatility = frontier_ends(RETURNS, stocks)
+    target = _whole_percent_inside(low, high, where)
+    volatility = _whole_percent_inside(low_volatility, high_volatility, where)
+    asked, name = BUILDS[built]
+    first, moved = answers_in_one_thread(
+        asked.format(names=_names(stocks), v=volatility), said.format(r=target)
+    )
+    assert "Not used" not in first, first
+    instead = (
+        f"instead of target volatility {volatility:.1f}%"
+        if name is None
+        else f"(the efficient-return portfolio instead of the {name} one)"
+    )
+    assert moved.startswith(
+        f"Changed from your previous request: target return {target:.1f}% {instead}. "
+        "Efficient-return portfolio (pf_"
+    ), moved
+    assert "Not used" not in moved, moved  # the earlier method or volatility was replaced
+    assert _close(built_portfolio(moved)[1], efficient_return(RETURNS, stocks, target / 100)), moved
+
+
+def test_a_volatility_said_after_a_build_with_no_target_builds_the_efficient_risk_one() -> None:
+    _, low, _, high = frontier_ends(RETURNS, ["AAPL", "MSFT", "KO"])
+    target = round(100 * (low + high) / 2)
+    moved = answers_in_one_thread(
+        "build a max sharpe portfolio of AAPL, MSFT and KO", f"what about {target}% vol?"
+    )[1]
+    assert moved.startswith(
+        f"Changed from your previous request: target volatility {target:.1f}% (the "
+        "efficient-risk portfolio instead of the max-Sharpe one). Efficient-risk portfolio (pf_"
+    ), moved
+    assert "Not used" not in moved, moved
+    reference = efficient_risk(RETURNS, ["AAPL", "MSFT", "KO"], target / 100)
+    assert _close(built_portfolio(moved)[1], reference), moved
 
 
 def test_a_return_above_the_best_stock_s_is_refused_with_the_range_in_percent() -> None:

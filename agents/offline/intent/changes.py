@@ -56,8 +56,9 @@ class Change:
     over 10 days?"), trading costs (`cost_bps`: "same with 20 bps costs"), and a strategy's
     `leverage`, `lookback`, volatility target (`target_vol`, a fraction: "make the target 15%",
     "try 8% volatility instead"; `percent`, a percentage said alone, is one too for a strategy:
-    "what about 10%?", "try 12% instead") and the `scenarios` an estimate is asked in ("and with 2x
-    leverage?", "what about the bear case?"), the `capital` (currency: "what about $20,000?"), the
+    "what about 10%?", "try 12% instead"; `target_return`, a fraction, the return a portfolio
+    is asked to reach: "what about a 20% return?") and the `scenarios` an estimate is asked in
+    ("and with 2x leverage?", "what about the bear case?"), the `capital` (currency: "what about $20,000?"), the
     number of stocks a portfolio holds (`holdings`: "what about 8 stocks?"), and the names asked about in place of the request's
     (`subject`: "and for KO?", "same for the banks"), and the measure a comparison is asked to be
     judged on (`judged_on`: "which has the lower CVaR?" after portfolios were compared; `picked`
@@ -82,6 +83,7 @@ class Change:
     lookback: int | None = None
     target_vol: float | None = None
     percent: float | None = None
+    target_return: float | None = None
     capital: float | None = None
     holdings: int | None = None
     scenarios: tuple[str, ...] = ()
@@ -246,6 +248,15 @@ target 15%", "now with a 9% target")."""
 _TARGET_WORDS = patterns.compile(r"\bvol(?:atility)?\b|\btarget\w*")
 
 
+_TARGET_RETURN = patterns.compile(
+    r"(?<![\w.])(\d{1,2}(?:\.\d+)?)\s*%\s*(?:(?:annual(?:i[sz]ed)?|expected|yearly)\s+)?returns?\b"
+    r"|\breturn(?:ing)?\s+(?:of\s+)?(?:at\s+least\s+)?(\d{1,2}(?:\.\d+)?)\s*%"
+)
+"""A return a portfolio is asked to reach, said in a follow-up ("what about a 20% return?", "and
+a return of 12%?")."""
+_RETURN_WORDS = patterns.compile(r"\breturn\w*|\bannual\w*|\bexpected\b|\byearly\b")
+
+
 _PERCENT_ALONE = patterns.compile(
     r"^\W*(?:(?:and|so|ok(?:ay)?|then)\W+)?(?:what about|how about|try|let'?s (?:try|do|use|go with)"
     r"|what if (?:i|we|you) (?:used|use|tried|try|went with|go with|picked|took|targeted)|use"
@@ -274,6 +285,11 @@ def _split(low: str) -> tuple[float, ...]:
 def _percent_alone(low: str) -> float | None:
     match = _PERCENT_ALONE.match(low)
     return None if match is None else fraction(match.group(1))
+
+
+def _target_return(low: str) -> float | None:
+    match = _TARGET_RETURN.search(low)
+    return None if match is None else fraction(match.group(1) or match.group(2))
 
 
 def _target_vol(intent: Intent, low: str) -> float | None:
@@ -342,6 +358,7 @@ def read_change(intent: Intent) -> Change | None:
         lookback=_lookback(low),
         target_vol=(target := _target_vol(intent, low)),
         percent=_percent_alone(low) if target is None and level is None else None,
+        target_return=_target_return(low) if target is None and level is None else None,
         capital=capital_named(low),
         holdings=holdings_changed(low),
         scenarios=tuple(intent.scenarios),
@@ -353,7 +370,7 @@ def read_change(intent: Intent) -> Change | None:
          change.added, change.criterion, change.dropped_groups, change.level, change.horizon,
          change.cost_bps is not None, change.strategy, change.subject,
          change.capital is not None, change.holdings is not None, change.percent is not None,
-         change.split)
+         change.target_return is not None, change.split)
     )  # fmt: skip
     if change.scenarios:  # "how about high-volatility?" names a scenario, not a measure
         said = _HIGH_OR_LOW_VOL.sub(" ", said)
@@ -361,6 +378,8 @@ def read_change(intent: Intent) -> Change | None:
         said = _LEVEL_WORDS.sub(" ", said)
     if change.target_vol is not None:  # "try 8% volatility": the target, not a measure asked
         said = _TARGET_WORDS.sub(" ", said)
+    if change.target_return is not None:  # "what about a 20% return?": a target, not a measure
+        said = _RETURN_WORDS.sub(" ", said)
     other_ask = _OTHER_ASKS.search(said) or HEAD_TO_HEAD.search(said)  # "did it beat KO?"
     if not changes or len(methods) > 1 or other_ask or measures_named(said):
         return None
