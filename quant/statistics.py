@@ -1,5 +1,6 @@
-"""Statistics of return series over a window: beta to an index, the deepest drawdown with its
-peak, trough and recovery, each calendar month's and year's compounded return.
+"""Statistics of return series over a window: beta to an index and the tracking error against
+it, the deepest drawdown with its peak, trough and recovery, each calendar month's and year's
+compounded return.
 
 Conventions (as in `quant.risk`): inputs are daily simple returns, one column per series; wealth
 starts at W_0 = 1 before the first return and compounds, W_t = prod_{u<=t} (1 + r_u); drawdowns
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from quant.errors import DataError
+from quant.estimators import PERIODS_PER_YEAR
 from quant.validation import as_returns_frame
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "deepest_drawdown",
     "monthly_returns",
     "rolling_beta",
+    "tracking_errors",
     "yearly_returns",
 ]
 
@@ -91,6 +94,23 @@ def market_correlation(returns: pd.DataFrame, market: pd.Series) -> pd.Series:
     with np.errstate(divide="ignore", invalid="ignore"):
         correlations = (centred[:, :-1].T @ centred[:, -1]) / (spread[:-1] * spread[-1])
     return pd.Series(correlations, index=frame.columns, name="correlation")
+
+
+def tracking_errors(returns: pd.DataFrame, market: pd.Series) -> pd.DataFrame:
+    """Each column's active daily return a_t = r_t - m_t against `market` on the dates both
+    hold, annualised: `tracking_error` = std(a, ddof=1) x sqrt(252), `active_return` = mean(a)
+    x 252, `information_ratio` = active_return / tracking_error (NaN where the tracking error
+    is 0: a series that is the market). One row per column. `DataError` as `beta`'s."""
+    frame, values = _with_market(returns, market, "a tracking error")
+    active = values[:, :-1] - values[:, -1:]
+    error = active.std(axis=0, ddof=1) * np.sqrt(PERIODS_PER_YEAR)
+    mean = active.mean(axis=0) * PERIODS_PER_YEAR
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(error > 0.0, mean / error, np.nan)
+    return pd.DataFrame(
+        {"tracking_error": error, "active_return": mean, "information_ratio": ratio},
+        index=frame.columns,
+    )
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from quant.statistics import (
     market_correlation,
     monthly_returns,
     rolling_beta,
+    tracking_errors,
 )
 
 __all__ = [
@@ -77,8 +78,10 @@ class DrawdownDates:
 class SeriesStatistics:
     """One series' statistics over the window (see the module docstring); `beta` and
     `correlation` (of daily returns with the index) are None without an index (the correlation
-    too for a series that does not move), `worst_month` and `best_month` hold the month's last
-    date in the window."""
+    too for a series that does not move), as are `tracking_error`, `active_return` and
+    `information_ratio` (annualised, against the index: `quant.statistics.tracking_errors`; the
+    ratio None too for a series that is the index); `worst_month` and `best_month` hold the
+    month's last date in the window."""
 
     cumulative_return: float
     annualised_return: float
@@ -91,6 +94,9 @@ class SeriesStatistics:
     excess_kurtosis: float
     beta: float | None
     correlation: float | None
+    tracking_error: float | None
+    active_return: float | None
+    information_ratio: float | None
     worst_day: tuple[pd.Timestamp, float]
     best_day: tuple[pd.Timestamp, float]
     worst_month: tuple[pd.Timestamp, float]
@@ -142,14 +148,20 @@ def extreme_days(
     return out
 
 
+_ACTIVE = ("tracking_error", "active_return", "information_ratio")
+"""The measures of a series against the index (`quant.statistics.tracking_errors`)."""
+
+
 def series_statistics(
     returns: pd.DataFrame, market: pd.Series | None, base_date: pd.Timestamp | None
 ) -> dict[str, SeriesStatistics]:
     """Each column's `SeriesStatistics` over the window (beta and correlation against `market`,
     when given)."""
     betas = correlations = None
+    active = pd.DataFrame(np.nan, index=returns.columns, columns=list(_ACTIVE))
     if market is not None and len(market) > 2:
         betas, correlations = beta(returns, market), market_correlation(returns, market)
+        active = tracking_errors(returns, market)
     months = monthly_returns(returns)
     vols = volatility(returns)
     growth = cagr(returns)
@@ -178,6 +190,9 @@ def series_statistics(
             **{name: float(measure.iloc[k]) for name, measure in shape.items()},  # type: ignore[union-attr]
             beta=None if betas is None else float(betas.iloc[k]),
             correlation=_known(None if correlations is None else correlations.iloc[k]),
+            tracking_error=_known(active["tracking_error"].iloc[k]),
+            active_return=_known(active["active_return"].iloc[k]),
+            information_ratio=_known(active["information_ratio"].iloc[k]),
             worst_day=(pd.Timestamp(dates[worst]), float(values[worst])),
             best_day=(pd.Timestamp(dates[best]), float(values[best])),
             worst_month=(pd.Timestamp(month_ends[month]), float(monthly[month])),

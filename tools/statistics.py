@@ -1,7 +1,8 @@
 """`asset_statistics`: the statistics of assets, or of a portfolio and its assets, over any window
 (`services.statistics`): cumulative and annualised returns, CAGR, volatility, the Sharpe and
 Sortino ratios, the downside deviation, skewness and excess kurtosis, beta to the index (or to
-another stock, `beta_to`), worst and best day (the `extreme_days` most extreme), the sessions
+another stock, `beta_to`) and the tracking error, active return and information ratio against
+it, worst and best day (the `extreme_days` most extreme), the sessions
 beyond a daily move (`move_beyond`), worst calendar month, the deepest drawdown with its peak, trough and recovery dates, and the correlation matrix; with `by_year`, each calendar
 year's return; with `rolling_sessions`, the
 volatility and Sharpe ratio of each asset and the portfolio, their correlation with the index
@@ -63,7 +64,10 @@ UNITS = (
     "downside_deviation (null when no day lost); skewness and excess_kurtosis: of daily returns "
     "(null for a series that does not move), "
     "biased moments (scipy's defaults; a normal distribution's excess kurtosis is 0); beta and "
-    "market_correlation: to the index (to beta_to when given), on daily returns; worst_month, best_month: calendar months of the "
+    "market_correlation: to the index (to beta_to when given), on daily returns; tracking_error: "
+    "std of the daily return less the index's (beta_to's), ddof=1, x sqrt(252); active_return: "
+    "mean of that difference x 252; information_ratio: active_return / tracking_error (null "
+    "for the index itself); worst_month, best_month: calendar months of the "
     "window (edge months count "
     "only their sessions inside it); max_drawdown: depth (positive = loss) from its peak to its "
     "trough, recovery null when not back at the peak by the window's end; a portfolio is held "
@@ -149,6 +153,9 @@ def _series_json(stats: SeriesStatistics, with_beta: bool = True) -> dict[str, A
     if with_beta:
         out["beta"] = None if stats.beta is None else sig(stats.beta)
         out["market_correlation"] = None if stats.correlation is None else sig(stats.correlation)
+        for key in ("tracking_error", "active_return", "information_ratio"):
+            value = getattr(stats, key)
+            out[key] = None if value is None else sig(value)
     out.update(
         worst_day={"date": iso_date(stats.worst_day[0]), "return": sig(stats.worst_day[1])},
         best_day={"date": iso_date(stats.best_day[0]), "return": sig(stats.best_day[1])},
@@ -338,8 +345,9 @@ def statistics_tools(context: ToolContext) -> list[BaseTool]:
                 "Statistics of stocks, or of a portfolio (portfolio_id or weights) and its "
                 "stocks, over any window (start/end dates, or last_sessions: 252 = the last 12 "
                 "months): cumulative and annualised return, CAGR, volatility, Sharpe and "
-                "Sortino ratios, downside deviation, skewness, excess kurtosis, beta "
-                "and correlation to the S&P 500 index (or beta_to), worst and best day (or days, "
+                "Sortino ratios, downside deviation, skewness, excess kurtosis, beta, "
+                "correlation, tracking error, active return and information ratio against the "
+                "S&P 500 index (or beta_to), worst and best day (or days, "
                 "with extreme_days), the days beyond a move (move_beyond), worst "
                 "calendar month, maximum drawdown with its peak, "
                 "trough and recovery dates, and the correlation matrix; rolling volatility, "
@@ -348,7 +356,8 @@ def statistics_tools(context: ToolContext) -> list[BaseTool]:
                 "such as 'correlation of AAPL and MSFT since 2021', 'return of XOM between 2019 "
                 "and 2021', 'worst month of KO', 'beta of JPM', 'beta of JPM to XOM' (beta_to), "
                 "'how correlated is XOM with the S&P', 'rolling 60-day correlation of XOM and "
-                "CVX' (rolling_sessions 60), 'skew of AAPL', 'LLY's returns by year' (by_year). "
+                "CVX' (rolling_sessions 60), 'skew of AAPL', 'LLY's returns by year' (by_year), "
+                "'tracking error of a 60/40 AAPL KO portfolio vs the S&P' (weights). "
                 "The answer names its window and where the market data ends."
             ),
             args_schema=StatisticsArgs,

@@ -73,17 +73,24 @@ def moved_target(change: Change, build: dict[str, Any]) -> tuple[str, float] | N
     """The targeted method and its new target when `change` moves or sets the target of the
     build of arguments `build`: a percentage said alone after a targeted build ("and 30%?"); a
     volatility ("what about 20% vol?": the efficient-risk portfolio) or a return ("what about a
-    20% return?": the efficient-return portfolio) after any build; None otherwise."""
+    20% return?": the efficient-return portfolio) after any build, when the message asks
+    nothing else (a strategy's estimate "for a 10% target vol in a bear market" is not one);
+    None otherwise."""
     if change.leverage is not None or change.lookback is not None:
         return None
-    if change.target_vol is not None:
-        return "efficient_risk", change.target_vol
-    if change.target_return is not None:
-        return "efficient_return", change.target_return
     method = str(build.get("method"))
-    if change.percent is not None and method in TARGET_ARGUMENTS:
-        return method, change.percent
-    return None
+    if change.target_vol is not None:
+        moved: tuple[str, float] = ("efficient_risk", change.target_vol)
+    elif change.target_return is not None:
+        moved = ("efficient_return", change.target_return)
+    elif change.percent is not None and method in TARGET_ARGUMENTS:
+        moved = (method, change.percent)
+    else:
+        return None
+    if moved[0] == method:
+        return moved
+    plain = change.intent.intent in ("unclear", "optimize_portfolio") and not change.scenarios
+    return moved if plain else None
 
 
 def move_target(build: dict[str, Any], method: str, target: float) -> str:

@@ -95,6 +95,20 @@ def _figure(
     return f"no {words} {none}" if value is None else f"{words} {value:.2f} {note}"
 
 
+def _tracking(stats: dict[str, Any]) -> str:
+    """The tracking error of a result entry against the index (or `beta_to`), with its active
+    return and information ratio."""
+    against = stats.get("beta_to") or "the S&P 500 index"
+    if stats.get("tracking_error") is None:
+        return f"no tracking error against {against} (not measured against it)"
+    ratio = stats.get("information_ratio")
+    ratio_said = "" if ratio is None else f"; information ratio {ratio:.2f}"
+    return (
+        f"tracking error {pct(stats['tracking_error'])} a year against {against} (active return "
+        f"{pct(stats['active_return'])} a year{ratio_said})"
+    )
+
+
 def years_phrase(stats: dict[str, Any]) -> str:
     """Each calendar year's return of a result entry (`calendar_years`), a year the window cuts
     with the sessions it counts ("2022 -12.0% (2022-01-03 to 2022-06-30 only)"), then the best
@@ -146,6 +160,7 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         if s.get("beta") is None
         else f"beta {s['beta']:.2f} to {s.get('beta_to') or 'the S&P 500 index'}"
     ),
+    "tracking_error": lambda s: _tracking(s),
     "days_beyond": _beyond,
     "worst_day": lambda s: _days(s, "worst"),
     "best_day": lambda s: _days(s, "best"),

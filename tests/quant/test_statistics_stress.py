@@ -1,5 +1,5 @@
 """quant.statistics and quant.stress against plain numpy written here: beta, the correlation
-with the index, the deepest
+with the index, the tracking error, active return and information ratio against it, the deepest
 drawdown's peak, trough and recovery, calendar-month returns, a market move through beta,
 episode replays; and the episodes' dates against the embedded S&P 500 index's closes."""
 
@@ -21,6 +21,7 @@ from quant.statistics import (
     deepest_drawdown,
     market_correlation,
     monthly_returns,
+    tracking_errors,
     yearly_returns,
 )
 from quant.stress import beta_shock, replay_episode
@@ -67,6 +68,40 @@ def test_the_correlation_with_the_index_is_pearson_s_on_the_shared_dates(
     assert np.isnan(market_correlation(flat, pd.Series(m, index=returns.index))["KO"])
     with pytest.raises(DataError, match="does not move"):
         market_correlation(returns, pd.Series(0.0, index=returns.index))
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    rows=st.integers(min_value=3, max_value=60),
+    columns=st.integers(min_value=1, max_value=4),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    shared=st.integers(min_value=3, max_value=60),
+)
+def test_the_tracking_error_is_the_annualised_spread_of_the_active_return(
+    rows: int, columns: int, seed: int, shared: int
+) -> None:
+    generator = np.random.default_rng(seed)
+    dates = pd.bdate_range("2020-01-01", periods=rows)
+    r = generator.normal(0.0005, 0.02, size=(rows, columns))
+    m = generator.normal(0.0003, 0.01, size=rows)
+    kept = min(shared, rows)  # the index holds the last `kept` dates only
+    got = tracking_errors(pd.DataFrame(r, index=dates), pd.Series(m[-kept:], index=dates[-kept:]))
+    for k in range(columns):
+        active = [r[t, k] - m[t] for t in range(rows - kept, rows)]
+        mean = sum(active) / kept
+        spread = (sum((a - mean) ** 2 for a in active) / (kept - 1)) ** 0.5 * 252**0.5
+        assert got["tracking_error"].iloc[k] == pytest.approx(spread, rel=1e-9)
+        assert got["active_return"].iloc[k] == pytest.approx(mean * 252, rel=1e-9, abs=1e-15)
+        assert got["information_ratio"].iloc[k] == pytest.approx(mean * 252 / spread, rel=1e-9)
+
+
+def test_the_index_against_itself_has_no_tracking_error_and_no_information_ratio() -> None:
+    index = load_sp500_index().loc["2019-12-31":"2020-12-31"].pct_change().dropna()
+    got = tracking_errors(index.to_frame("index"), index)
+    assert got["tracking_error"].iloc[0] == 0.0 and got["active_return"].iloc[0] == 0.0
+    assert np.isnan(got["information_ratio"].iloc[0])
+    with pytest.raises(DataError, match="at least 3 dates"):
+        tracking_errors(index.iloc[:2].to_frame("index"), index.iloc[:2])
 
 
 def _reference_drawdown(r: np.ndarray) -> tuple[float, int, int, int | None]:

@@ -475,7 +475,7 @@ def _statistics(
     subject = intent.tickers or weights or intent.portfolio_ids or _SUBJECT.search(low)
     every = (ranked and (EVERY_NAME.search(low) or len(sectors) > 1)) or all_names
     if measures and (subject or subject_in_thread or every):
-        against = beta_to(intent, low) if "beta" in measures else None
+        against = beta_to(intent, low) if {"beta", "tracking_error"} & set(measures) else None
         return _base(
             "statistics", intent, weights=weights, measures=measures, beta_to=against,
             years=years_compared(low), groups=sectors or groups_compared(intent, low, measures),

@@ -1,4 +1,5 @@
-"""The series a beta is asked against when it is not the index ("beta of JPM to XOM": XOM)."""
+"""The series a beta or a tracking error is asked against when it is not the index ("beta of JPM
+to XOM", "tracking error of JPM vs XOM": XOM)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,18 @@ __all__ = ["beta_to"]
 _BETA_TO = patterns.compile(
     r"\bbetas?\b[^.?!;]{0,60}?\b(?:to|against|relative to|with respect to|w\.?r\.?t\.?)\s+"
     r"([a-z][a-z.]{0,5})\b"
+    r"|\b(?:tracking[\s-]+errors?|information\s+ratios?|active\s+returns?)\b[^.?!;]{0,60}?\b"
+    r"(?:to|against|relative to|with respect to|w\.?r\.?t\.?|vs\.?|versus)\s+([a-z][a-z.]{0,5})\b"
 )
 
 
 def beta_to(intent: Intent, low: str) -> str | None:
-    """The stock named after "beta ... to / against / relative to" ("beta of JPM to XOM"), when
-    it is one of the message's tickers; None for the index ("beta to the market")."""
+    """The stock named after "beta ... to / against / relative to" ("beta of JPM to XOM") or
+    "tracking error ... vs" too (a tracking error is always against something: "beta of JPM vs
+    XOM" compares two betas), when it is one of the message's tickers; None for the index
+    ("beta to the market")."""
     match = _BETA_TO.search(low)
     if match is None:
         return None
-    named = match.group(1).upper()
+    named = (match.group(1) or match.group(2)).upper()
     return named if named in intent.tickers else None

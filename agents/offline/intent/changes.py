@@ -287,6 +287,16 @@ def _percent_alone(low: str) -> float | None:
     return None if match is None else fraction(match.group(1))
 
 
+def _without_targets(change: Change, said: str) -> str:
+    """`said` without the words of the targets `change` states ("try 8% volatility", "what
+    about a 20% return?": targets, not measures asked)."""
+    if change.target_vol is not None:
+        said = _TARGET_WORDS.sub(" ", said)
+    if change.target_return is not None:
+        said = _RETURN_WORDS.sub(" ", said)
+    return said
+
+
 def _target_return(low: str) -> float | None:
     match = _TARGET_RETURN.search(low)
     return None if match is None else fraction(match.group(1) or match.group(2))
@@ -376,10 +386,7 @@ def read_change(intent: Intent) -> Change | None:
         said = _HIGH_OR_LOW_VOL.sub(" ", said)
     if change.level is not None or change.horizon is not None:
         said = _LEVEL_WORDS.sub(" ", said)
-    if change.target_vol is not None:  # "try 8% volatility": the target, not a measure asked
-        said = _TARGET_WORDS.sub(" ", said)
-    if change.target_return is not None:  # "what about a 20% return?": a target, not a measure
-        said = _RETURN_WORDS.sub(" ", said)
+    said = _without_targets(change, said)
     other_ask = _OTHER_ASKS.search(said) or HEAD_TO_HEAD.search(said)  # "did it beat KO?"
     if not changes or len(methods) > 1 or other_ask or measures_named(said):
         return None

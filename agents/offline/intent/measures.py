@@ -85,6 +85,8 @@ _MEASURES: dict[str, str] = {
     r"[^?.!;]*\brelated\b|\b(?:closely|strongly|highly) related\b|\brelation(?:ship)? between\b"
     r"|\b(?:is|are|was|were)\s+\S+\s+related\s+to\b",
     "beta": r"\bbetas?\b",
+    "tracking_error": r"\btracking[\s-]+errors?\b|\bactive\s+(?:risk|returns?)\b"
+    r"|\binformation\s+ratios?\b",
     "worst_month": r"\b(?:worst|biggest|largest|weakest)\s+(?:(?:and|&|or)\s+(?:the\s+)?"
     r"(?:best|strongest)\s+)?(?:single\s+)?(?:calendar\s+)?month",
     "best_month": r"\b(?:best|strongest)\s+(?:(?:and|&|or)\s+(?:the\s+)?(?:worst|weakest)\s+)?"
@@ -107,7 +109,7 @@ _MEASURES: dict[str, str] = {
     "daily_mean": r"\b(?:average|mean|avg)\s+daily\s+returns?\b|\bdaily\s+(?:average|mean)\s+returns?\b",
     # a risk-adjusted return is a Sharpe ratio, not a return
     "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
-    r"(?<!adjusted )(?<!adjusted-)return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone|fared?)\b"
+    r"(?<!adjusted )(?<!adjusted-)(?<!active )return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone|fared?)\b"
     r"|\b(?:ytd|year[\s-]to[\s-]date)\b(?!\s+(?:vol\w*|sharpe|draw\w*|beta|corr\w*|risk))"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b"
     r"|" + MONEY_MADE_OR_LOST,
