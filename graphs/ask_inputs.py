@@ -179,6 +179,8 @@ def inputs_of(use: ToolUse, book: Mapping[str, BuiltPortfolio], universe: Iterab
         tickers |= set(universe)
         found.default_universe = True
     found.windows = [(args.get("start"), args.get("end")), _window_of(data)]
+    if use.name == "price_option" and isinstance(args.get("date"), str):
+        found.windows.append((args["date"], args["date"]))  # priced at one close
     found.windows += [p.window for p in found.portfolios]
     if isinstance(args.get("last_sessions"), int):
         found.last_sessions = int(args["last_sessions"])

@@ -297,7 +297,7 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
     (patterns.compile(r"(?<!from )(?<!from the )(?<!since )(?<!since the )\b(?:start|beginning)(?:\s+(?:date|year))?"
                 rf"\s*(?:to|at|as|=|:|is)?\s*(?P<a>{DATE})\b"), "start"),
     (patterns.compile(rf"\bend(?:\s+(?:date|year))?\s*(?:to|at|as|=|:|is)\s*(?P<b>{DATE})\b"), "end"),
-    (patterns.compile(r"\b(?:since|from|after|starting(?:\s+(?:in|from))?|beginning(?:\s+of)?|as of"
+    (patterns.compile(r"\b(?:since|from|after|starting(?:\s+(?:in|from))?|beginning(?:\s+of)?|as of|(?:at|in) the (?:start|outset|turn) of"
                 rf"|back\s+(?:to|till|until))\s+(?:the\s+)?(?:start of\s+|beginning of\s+)?(?P<a>{DATE})\b"),
      "start"),
     (patterns.compile(r"\b(?<!back )(?<!compared )(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?)\s+(?:the\s+)?"

@@ -157,6 +157,39 @@ def test_a_year_and_a_date_and_days_are_read_as_said() -> None:
     _agrees(_said(otm), _expected(CLOSES["JPM"], "put", 0.9, 42))
 
 
+@settings(max_examples=5, deadline=None)
+@given(
+    ticker=st.sampled_from(STOCKS_ASKED),
+    year=st.integers(min_value=2000, max_value=2022),
+    asked=st.sampled_from(
+        (  # the ask, and whether it names the year alone
+            ("how much would a 90% put on {t} have cost in {y}?", True),
+            ("what would a 3-month 90% put on {t} have cost at the start of {y}?", False),
+            ("what did a 90% put on {t} cost at the beginning of {y}?", False),
+        )
+    ),
+)
+def test_a_put_asked_in_a_past_year_is_priced_at_the_year_s_start(
+    ticker: str, year: int, asked: tuple[str, bool]
+) -> None:
+    """ "how much would a 90% put on AAPL have cost in 2022?": priced at the last close before
+    the year (it was read as a strategy search over 2022 and refused for its window); a year
+    said alone says the rest of the year was not used."""
+    text, alone = asked
+    reply = answer_in_new_thread(text.format(t=ticker, y=year))
+    closes = CLOSES[ticker].loc[: f"{year - 1}-12-31"].dropna()
+    day = closes.index[-1].date().isoformat()
+    assert f"3-month European put on {ticker} struck at 90% of its {day} close" in reply, reply
+    _agrees(_said(reply), _expected(closes, "put", 0.9, 63))
+    assert ("Not used: the rest of " in reply) is alone, reply
+    assert reply.count("Not used") == int(alone), reply
+
+
+def test_a_strategy_s_hedge_cost_in_a_year_is_not_an_option_price() -> None:
+    reply = answer_in_new_thread("how much would the hedge have cost in 2022?")
+    assert "costs about" not in reply, reply
+
+
 def test_a_stated_volatility_and_rate_are_used_and_an_american_option_is_said_unused() -> None:
     reply = answer_in_new_thread("how much is a 3-month 95% put on AAPL at 30% vol with a 4% rate?")
     assert "volatility 30.0% (as you gave it)" in reply and "rate 4.00% a year" in reply, reply

@@ -42,7 +42,7 @@ _CALL = patterns.compile(
 _STRATEGY = patterns.compile(
     r"\bstrateg\w*|\bsearch\w*|\boptimi[sz]\w*|\btun(?:e|ing)\b|\btrials?\b|\bback[\s-]?test\w*"
     r"|\bbudget\w*|\boverlays?\b|\bportfolios?\b|\bdeploy\w*|\bcollars?\b|\bspreads?\b|\broll\w*"
-    r"|\bspend\w*|\bhave (?:cost|done|performed|paid|saved)|\bscenarios?\b|\bvol[\s-]*target\w*"
+    r"|\bspend\w*|\bhave (?:done|performed|paid|saved)|\bscenarios?\b|\bvol[\s-]*target\w*"
     r"|\btarget[\s-]*vol\w*|\bsimulat\w*"
 )
 _INDEX_WORDS = patterns.compile(
@@ -108,6 +108,9 @@ _DATE_WORDS = patterns.compile(
     r"(?:st|nd|rd|th)?,?\s+)?(\d{4})\b"
 )
 _END_OF_YEAR = patterns.compile(r"\bend of (\d{4})\b")
+_START_OF_YEAR = patterns.compile(
+    r"\b(?:(?:the\s+)?(?:start|beginning|outset|turn)\s+of|early)\s+((?:19|20)\d{2})\b"
+)
 _YEAR = patterns.compile(r"\b(?:in|during|of|for)\s+((?:19|20)\d{2})\b")
 
 
@@ -196,7 +199,8 @@ def _tenor(scan: Scanner) -> tuple[dict[str, float | int], str | None]:
 
 
 def _date(scan: Scanner) -> tuple[str | None, str | None]:
-    """The date said (ISO) and a note for a year said without a date."""
+    """The date said (ISO; a close on or before it is priced: the start of a year is the last
+    close before it) and a note for a year said alone ("in 2022": priced at its start)."""
     if match := _DATE_ISO.search(scan.free):
         scan.consume(match)
         return match.group(1), None
@@ -210,10 +214,15 @@ def _date(scan: Scanner) -> tuple[str | None, str | None]:
     if match := _END_OF_YEAR.search(scan.free):
         scan.consume(match)
         return f"{match.group(1)}-12-31", None
+    if match := _START_OF_YEAR.search(scan.free):
+        scan.consume(match)
+        return f"{int(match.group(1)) - 1}-12-31", None  # the last close before the year
     if match := _YEAR.search(scan.free):
-        return None, (
-            f"the year {match.group(1)} (a price is at one close: give a date, e.g. "
-            f"'as of {match.group(1)}-06-30')"
+        scan.consume(match)
+        year = int(match.group(1))
+        return f"{year - 1}-12-31", (
+            f"the rest of {year} (a price is at one close: priced at the year's start, the last "
+            f"close of {year - 1}; give a date for another, e.g. 'as of {year}-06-30')"
         )
     return None, None
 
