@@ -408,7 +408,7 @@ METHODS: list[tuple[re.Pattern[str], str]] = [
                 r"inverse(?: of)?(?: (?:the|their|its))? vol(?:atility)?\b"), "inverse_volatility"),
     (patterns.compile(r"(?<!hierarchical )\brisk[- ]parity\b|\bequal[- ]risk[- ]contributions?\b|"
                 r"\berc\b|\brp\b"), "risk_parity"),
-    (patterns.compile(r"\bmin\w{0,5}[- ]?(?:vol\w*|var(?:iance)?|risk)\b|\blowest[- ]"
+    (patterns.compile(r"\bmin\w{0,5}[- ]?(?:vol\w*|var(?:iance)?|risk)\b|(?<!had the )(?<!has the )(?<!have the )\blowest[- ]"
                 r"(?:risk|vol\w*|variance)\b|\bgmv\b|\blow[- ]vol(?:atility)?\s+"
                 r"(?:mix|portfolio|allocation|weights)\b"), "min_volatility"),
     (patterns.compile(r"\bmax\w{0,5}[- ]?sh\w{0,2}rpe?\b|\btangency\b|\bmvo\b|\bmarkowitz\b|"

@@ -273,6 +273,8 @@ RISK_ASKS = (
     "which is the more defensive, {a} or {b}, in {y}?",
     "which is safer, {a} or {b}, in {y}",
     "which is less risky, {a} or {b}?",
+    "which has lower risk, {a} or {b}?",
+    "does {a} carry more risk than {b}?",
 )
 PAIRS = (("AAPL", "KO"), ("XOM", "JNJ"), ("tech", "staples"), ("the banks", "energy"))
 
@@ -385,3 +387,24 @@ def test_the_three_that_would_lose_the_most_in_a_year_are_the_three_lowest(
     lowest = ((1 + window).prod() - 1).sort_values().index[:3]
     listed = re.findall(r"([A-Z]+) -?\d+\.\d%", reply.split("lowest first:")[1].split("(")[0])
     assert listed == list(lowest), reply
+
+
+@SETTINGS
+@given(
+    names=st.lists(
+        st.sampled_from(("KO", "PEP", "PG", "JNJ", "WMT")), min_size=3, max_size=3, unique=True
+    ),
+    measure=st.sampled_from(("volatility", "risk")),
+    year=st.integers(2008, 2022),
+)
+def test_the_lowest_volatility_asked_of_stocks_is_a_ranking_not_a_method(
+    offline_data_dir: Path, names: list[str], measure: str, year: int
+) -> None:
+    """ "which of KO, PEP and PG had the lowest volatility last year?" ranks the stocks and says
+    nothing of a method (the ask accounting read "lowest volatility" as the min-volatility
+    method and said it unused)."""
+    reply = answer_in_new_thread(
+        f"which of {names[0]}, {names[1]} and {names[2]} had the lowest {measure} in {year}?"
+    )
+    assert "By volatility" in reply, reply
+    assert "Not used" not in reply and "method" not in reply, reply

@@ -215,12 +215,16 @@ _COMPARE = patterns.compile(
 _RISKIER = patterns.compile(
     r"\b(?:riskier|riskiest|safer|safest|more risky|less risky|most risky|least risky"
     r"|more dangerous|less dangerous|more defensive|most defensive|calmer|calmest|steadier"
-    r"|steadiest|choppier|choppiest)\b|\bhow\s+risky\b(?=[^.?!;]{0,60}?\b(?:compared|relative|vs\.?|versus|against)\b)"
+    r"|steadiest|choppier|choppiest|(?:lower|lowest|less|least|higher|highest|more|most)\s+risk"
+    r"(?!\s+(?:portfolio|mix|allocation|weights?|tolerance|appetite|budget|parity|contributions?)\b))"
+    r"\b|\bhow\s+risky\b(?=[^.?!;]{0,60}?\b(?:compared|relative|vs\.?|versus|against)\b)"
 )
 """Names or groups compared by their risk ("which is riskier, tech or staples?", "is AAPL safer
-than KO?", "how risky is AMD vs the market?"): their volatility and deepest drawdown side by side."""
+than KO?", "which has the lowest risk, KO or PEP?", "how risky is AMD vs the market?"): their
+volatility and deepest drawdown side by side."""
 _SAFER_WORDS = ("safer", "safest", "less risky", "least risky", "less dangerous", "more defensive",
-                "most defensive", "calmer", "calmest", "steadier", "steadiest")  # fmt: skip
+                "most defensive", "calmer", "calmest", "steadier", "steadiest", "lower risk",
+                "lowest risk", "less risk", "least risk")  # fmt: skip
 """The words of `_RISKIER` that ask for the safer side first ("which were safer than KO?")."""
 _WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
