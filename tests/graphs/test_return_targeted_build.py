@@ -12,10 +12,14 @@ returns over the window)."""
 
 from __future__ import annotations
 
+import uuid
+
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from graphs.chat import ChatSession
 from quant import load_sp500_prices
+from settings import Settings
 from tests.support.chat_answers import (
     STOCKS_ASKED,
     answer_in_new_thread,
@@ -187,3 +191,17 @@ def test_a_percentage_after_a_build_with_no_target_is_not_taken_as_one() -> None
     reply = answers_in_one_thread("build an HRP portfolio of AAPL and KO", "and 30%?")[1]
     assert "Changed from your previous request" not in reply, reply
     assert "the 30% in 'and 30%'" in reply, reply
+
+
+def test_a_return_said_with_other_asks_after_a_build_is_not_a_rebuild() -> None:
+    """A return beside a leverage or a scenario ("and a 20% return with 2x leverage?") is no
+    target of the build before: it was rebuilt unchanged, or given the leverage and refused
+    with a raw tool error ("leverage: is not a field here")."""
+    for said in ("and a 20% return with 2x leverage?", "what about a 20% return in the bear case?"):
+        session = ChatSession(f"return-beside-{uuid.uuid4().hex}", settings=Settings())
+        session.send("build an HRP portfolio of AAPL and KO")
+        turn = session.send(said)  # a search drafted for approval has no reply yet
+        reply = " ".join(turn.replies)
+        assert turn.pending is not None or reply, said
+        assert "is not a field" not in reply, reply
+        assert not reply.startswith(("HRP portfolio", "Changed from your previous request")), reply
