@@ -447,8 +447,9 @@ def _takes(change: Change, request: ThreadRequest, inp: PolicyInput) -> bool:
         return False
     if change.percent is not None and tool == "loss_probability" and not change.strategy:
         return True  # "and 20%?": the loss asked the probability of
-    if change.target_return is not None or (builds and moved_target(change, request.args)):
-        return builds and moved_target(change, request.args) is not None  # "a 20% return?"
+    moved = builds and moved_target(change, request.args) is not None
+    if moved or change.target_return is not None:
+        return moved  # "and 30%?" after an efficient-risk build, "a 20% return?" after any
     return not (change.strategy or change.percent is not None) or (
         tool in _STRATEGY_TOOLS and not (change.scenarios and tool != "estimate_strategy")
     )

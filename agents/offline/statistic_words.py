@@ -160,7 +160,7 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         if s.get("beta") is None
         else f"beta {s['beta']:.2f} to {s.get('beta_to') or 'the S&P 500 index'}"
     ),
-    "tracking_error": lambda s: _tracking(s),
+    "tracking_error": _tracking,
     "days_beyond": _beyond,
     "worst_day": lambda s: _days(s, "worst"),
     "best_day": lambda s: _days(s, "best"),
