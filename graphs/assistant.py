@@ -182,7 +182,9 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     context = None
     if role in ("explanation", "optimizer") and last is not None:  # "backtest the winner"
         context = LAST_RUN_MARKER + model_json(last)
-    tools, artifacts_update = chat_tools(config, ThreadArtifacts.of(state), TOOLS_OF.get(role, ()))
+    tools, artifacts_update = chat_tools(
+        config, ThreadArtifacts.of(state), TOOLS_OF.get(role, ()), last_run=last
+    )
     new, tokens = answer(
         cast(AgentRole, role),
         state["messages"],

@@ -233,8 +233,8 @@ def run_approved_search(
     """Run an approved search to its end, its progress streaming into the chat: as `owner`'s
     optimization job when there is one, else as a bare run. The state update: the answer (the
     run's status, the winner's values of the `focus` parameters and its hedge, the reason, the
-    explanation) and the thread's `last_run` (with the request's universe and window, which a
-    backtest of the winner runs on). At most `api.max_chat_searches` run at once in
+    explanation) and the thread's `last_run` (with the request's universe, window, safe rate
+    and option pricing model, which a backtest of the winner runs on). At most `api.max_chat_searches` run at once in
     this process (`services.work_bounds`): beyond, the answer says so and nothing runs."""
     bound = _searches(settings)
     try:
@@ -263,7 +263,9 @@ def run_approved_search(
             "best": result.get("best"),
             "explanation": result.get("explanation"),
             "benchmark_verdict": result.get("benchmark_verdict"),
-            "request": request.model_dump(mode="json", include={"universe", "start", "end"}),
+            "request": request.model_dump(
+                mode="json", include={"universe", "start", "end", "safe_rate", "vol_model"}
+            ),
         }
         answer = _run_answer(run_id, result, request, focus, owned=owner is not None)
         return {"draft": None, "last_run": last_run, "messages": [AIMessage(answer)]}

@@ -18,7 +18,7 @@ the profile settings they set, bounded), and the memory tools for the supervisor
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,7 @@ from tools.context import (
     configured_market_data,
 )
 from tools.recipes import Recipe, RecipeBook, recorded_tools
+from tools.search_winners import conversation_search_winner, owner_search_winners
 
 if TYPE_CHECKING:
     from tools.external import ExternalTool
@@ -137,6 +138,7 @@ def _thread_tools(config: RunnableConfig) -> _ThreadTools:
         None if owner is None else OwnerRecords(owner[0], owner[1], settings_of(config))
     )
     context.universe_screen = None if owner is None else profile_screen(*owner)
+    context.search_winners = None if owner is None else owner_search_winners(owner[1], owner[0])
     return entry
 
 
@@ -163,13 +165,20 @@ def tool_context(
 
 
 def chat_tools(
-    config: RunnableConfig, thread: ThreadArtifacts, names: Collection[str]
+    config: RunnableConfig,
+    thread: ThreadArtifacts,
+    names: Collection[str],
+    last_run: Mapping[str, Any] | None = None,
 ) -> tuple[list[Any], Callable[[], dict[str, Any]]]:
     """A chat turn's tools named in `names`, on the thread's artifacts in this process made to
     agree with its checkpointed state `thread` (`ThreadArtifacts.sync`: "what's the CVaR of
     that?" finds a portfolio built in another process), and the function that gives the turn's
-    state update of its artifacts once the tools are done (`ThreadArtifacts.update`)."""
+    state update of its artifacts once the tools are done (`ThreadArtifacts.update`). A search's
+    winner is read from the owner's store; in a thread without an owner, from the thread's
+    `last_run` (its last finished search)."""
     entry = _thread_tools(config)
+    if owner_of(config) is None:
+        entry.context.search_winners = conversation_search_winner(last_run)
     thread.sync(entry.context.artifacts, entry.held)
     tools = _tools_of(entry, names, thread)
     return tools, lambda: thread.update(entry.context.artifacts, entry.held)

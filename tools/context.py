@@ -63,6 +63,8 @@ __all__ = [
     "ScenarioRecord",
     "SearchRecord",
     "SearchRunner",
+    "SearchWinner",
+    "SearchWinnerLookup",
     "ToolContext",
     "UniverseScreen",
     "configured_market_data",
@@ -191,6 +193,27 @@ class SavedPortfolioWeights:
 SavedPortfolioLookup = Callable[[str], SavedPortfolioWeights | None]
 """lookup(portfolio_id): the owner's saved portfolio with that id, or None if they have none."""
 
+
+@dataclass(frozen=True)
+class SearchWinner:
+    """The winner of a finished strategy search, as the search stored it: its configuration
+    (`StrategyConfig` fields, unrounded), the assets it held (None: the default universe), its
+    window (ISO dates), its safe rate (a fraction a year) and its option pricing model (the
+    `ImpliedVolModel` fields; None: the defaults)."""
+
+    run_id: str
+    config: dict[str, Any]
+    universe: tuple[str, ...] | None
+    start: str | None
+    end: str | None
+    safe_rate: float
+    vol_model: dict[str, Any] | None = None
+
+
+SearchWinnerLookup = Callable[[str], SearchWinner]
+"""lookup(run_id): the winner of that finished search of the owner's or the conversation's; a
+`ValueError` (`services.errors.InputError` on ``run_id``) saying why when there is none."""
+
 ResearchSearch = Callable[[str, int, list[str] | None], "SearchResults"]
 """search(query, k, document_ids): the best `k` passages of the owner's documents library."""
 
@@ -266,6 +289,9 @@ class ToolContext:
     (None: only this run's portfolios are known)."""
     research: ResearchSearch | None = None
     """Searches the owner's documents library (None: no library, e.g. a run without owner)."""
+    search_winners: SearchWinnerLookup | None = None
+    """Resolves the `run_id` of a finished search whose winner `backtest_strategy` tests (None:
+    no search is known, and a `run_id` is refused)."""
     records: OwnerRecords | None = None
     """The owner whose ideas `save_idea` and `propose_ideas` keep (None: nobody, and those
     tools say so)."""

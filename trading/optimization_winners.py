@@ -23,6 +23,24 @@ FINISHED_WITH_A_WINNER = ("succeeded", "partial")
 """The statuses of an optimization that has a winner to deploy."""
 
 
+def finished_optimization(
+    store: Store, owner: str, source_id: str, field: str = "source_id"
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The request, result and winner (`result["best"]`) of `owner`'s finished optimization
+    `source_id`. `InputError` on `field` when it is not a finished optimization or
+    has no winner; `store.NotFoundError` when it is not theirs."""
+    job = store.get_job(owner, source_id)
+    if job.kind != OPTIMIZATION_KIND or job.status != "succeeded":
+        raise InputError(
+            field, f"{source_id} is a {job.status} {job.kind} job, not a finished optimization"
+        )
+    result = store.get_result(owner, source_id).payload
+    best = result.get("best") if isinstance(result, dict) else None
+    if result.get("status") not in FINISHED_WITH_A_WINNER or not best:
+        raise InputError(field, f"optimization {source_id} has no winning configuration")
+    return dict(job.request), result, best
+
+
 def optimization_strategy(
     store: Store,
     owner: str,
@@ -37,17 +55,7 @@ def optimization_strategy(
     otherwise: `confirm_benchmarks` then asks for the confirmation). A levered one is capped at
     1 unless `cap_leverage` is false (then refused on ``cap_leverage``). `InputError` names the
     field, its message one sentence in words."""
-    job = store.get_job(owner, source_id)
-    if job.kind != OPTIMIZATION_KIND or job.status != "succeeded":
-        raise InputError(
-            "source_id",
-            f"{source_id} is a {job.status} {job.kind} job, not a finished optimization",
-        )
-    result = store.get_result(owner, source_id).payload
-    best = result.get("best") if isinstance(result, dict) else None
-    if result.get("status") not in FINISHED_WITH_A_WINNER or not best:
-        raise InputError("source_id", f"optimization {source_id} has no winning configuration")
-    request = job.request
+    request, result, best = finished_optimization(store, owner, source_id)
     universe = optimized_universe(request, result)
     safe_rate = float(request.get("safe_rate", 0.02))
     notes = []

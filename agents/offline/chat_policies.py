@@ -15,7 +15,7 @@ from langchain_core.messages import AIMessage
 
 from agents.explanation import metric_explanation, parameter_explanation
 from agents.offline.analysis_routes import analysis_route
-from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
+from agents.offline.backtest_policies import backtest_args, backtest_question
 from agents.offline.build_targets import targeted_method
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
 from agents.offline.chat_intent import (
@@ -95,11 +95,11 @@ from agents.offline.search_drafts import (
 from agents.offline.thread_usual import usual_asked
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
 from agents.offline.winner_backtests import (
-    NO_WINNER,
     last_run,
     names_the_winner,
+    no_winner,
+    strategy_backtest_answer,
     winner_backtest_args,
-    winner_said,
 )
 from services.formatting import listed
 from settings import get_settings, patterns
@@ -495,18 +495,15 @@ def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessag
         return reply(question)
     if "backtest_strategy" not in done:
         winner = winner_backtest_args(inp, intent, user_text(inp))  # "backtest the winner"
-        if winner is None and names_the_winner(intent, user_text(inp)) and not last_run(inp):
-            return reply(NO_WINNER)
+        if winner is None and names_the_winner(intent, user_text(inp)):
+            return reply(no_winner(inp))
         window = window_args(intent, thread_subject(inp))
         args = winner or backtest_args(intent, window)
         return reply("", tool_call("backtest_strategy", args))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not run that backtest: {latest[-1].reason if latest else ''}")
-    answer = backtest_answer(latest[-1].data)
-    if winner_backtest_args(inp, intent, user_text(inp)) is not None:
-        answer = winner_said(inp) + answer
-    return reply(answer)
+    return reply(strategy_backtest_answer(latest[-1].data))
 
 
 def _comparison(results: Sequence[Any]) -> str:

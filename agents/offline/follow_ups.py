@@ -25,7 +25,6 @@ from langchain_core.messages import AIMessage
 from langchain_core.messages.tool import ToolCall
 
 from agents.offline.analysis_answers import ANSWERS
-from agents.offline.backtest_policies import backtest_answer
 from agents.offline.build_targets import move_target, moved_target
 from agents.offline.chat_intent import (
     WINDOW_KEYS,
@@ -57,6 +56,7 @@ from agents.offline.strategy_args import CADENCE_SESSIONS
 from agents.offline.thread_usual import asks_usual
 from agents.offline.weight_splits import resplit, split_beside_build
 from agents.offline.weighted_adds import added_at, pin_added, share_words
+from agents.offline.winner_backtests import strategy_backtest_answer
 
 __all__ = [
     "EDITABLE",
@@ -195,7 +195,8 @@ def thread_requests(inp: PolicyInput) -> list[ThreadRequest]:
 def _window_words(args: dict[str, Any], data: Any) -> str:
     if args.get("last_sessions"):
         return f"the last {args['last_sessions']} sessions"
-    span = (data or {}).get("date_range") or (data or {}).get("window") or {}
+    data = data or {}  # a window a result states (a strategy's backtest: its `history`)
+    span = data.get("date_range") or data.get("window") or data.get("history") or {}
     start = args.get("start") or span.get("start")
     end = args.get("end") or span.get("end")
     if start and end:
@@ -237,7 +238,8 @@ def _names(request: ThreadRequest, inp: PolicyInput) -> tuple[list[str], dict[st
         return list(weights), dict(weights)
     if request.tool == "optimize_portfolio" and isinstance(data.get("weights"), dict):
         return list(args.get("universe") or data["weights"]), {}
-    universe = args.get("universe") or list(data.get("per_asset") or data.get("assets") or {})
+    held = data.get("per_asset") or data.get("assets") or data.get("history", {}).get("universe")
+    universe = args.get("universe") or list(held or {})
     return [str(t) for t in universe], {}
 
 
@@ -595,4 +597,4 @@ def _answer(edit: Edit, data: dict[str, Any]) -> str:
         about = data.get("portfolio_id")
         question = f"{edit.request.text} {edit.change.intent.text}"  # the one asked, as changed
         return (f"{about}: " if about else "") + risk_sentence(data, question)
-    return backtest_answer(data)
+    return strategy_backtest_answer(data)

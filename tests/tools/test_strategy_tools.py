@@ -231,7 +231,8 @@ def test_backtest_on_weighted_scenarios_uses_the_weighted_sleeve() -> None:
         ({"config": {"target_vol": -0.1}}, "config.target_vol: must be greater than 0"),
         ({"config": {"weight_function": "kelly"}}, "weight_function='kelly' is not registered"),
         ({"config": {"lookbak": 10}}, "config.lookbak: is not a field here"),
-        ({}, "config: is required"),
+        ({}, "give config (the strategy to test) or run_id"),
+        ({"run_id": "job_x"}, "run_id: search 'job_x' cannot be read here"),
         ({"config": {}, "scenario_set_id": "scn_ffffff"}, "unknown scenarios artifact id"),
         (
             {"config": {}, "scenario_set_id": "scn_ffffff", "start": "2019"},

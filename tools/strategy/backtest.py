@@ -10,7 +10,7 @@ import pandas as pd
 from quant.metrics import HEDGE_METRICS, METRICS
 from quant.options.vol_model import ImpliedVolModel
 from quant.strategy import StrategyConfig
-from tools.context import ScenarioRecord, ToolContext
+from tools.context import ScenarioRecord, SearchWinner, ToolContext
 from tools.strategy.schemas import METRIC_UNITS, BacktestArgs
 from tools.summaries import iso_date, sig
 
@@ -70,13 +70,77 @@ def _warmed_up(
     }
 
 
+def _search_winner(context: ToolContext, run_id: str) -> SearchWinner:
+    """The winner of the finished search `run_id` (`ToolContext.search_winners`)."""
+    if context.search_winners is None:
+        raise ValueError(
+            f"run_id: search {run_id!r} cannot be read here (no signed-in user and no search in "
+            "this conversation): give the strategy as config"
+        )
+    return context.search_winners(run_id)
+
+
+def _replaced(args: BacktestArgs, winner: SearchWinner) -> list[str]:
+    """The arguments among universe, start and end that `args` give other than the search's."""
+    universe = None if winner.universe is None else {t.upper() for t in winner.universe}
+    given = {
+        "universe": None if args.universe is None else {t.upper() for t in args.universe},
+        "start": args.start,
+        "end": args.end,
+    }
+    searched = {"universe": universe, "start": winner.start, "end": winner.end}
+    return [name for name, value in given.items() if value is not None and value != searched[name]]
+
+
+def _resolved(
+    context: ToolContext, args: BacktestArgs
+) -> tuple[StrategyConfig, BacktestArgs, float, dict[str, Any]]:
+    """The strategy to test (`config`, or the winner of search `run_id` with the fields
+    `config` gives changed), the arguments with a search's universe and window filled in where
+    `args` leave them out, the safe rate (a fraction a year) and what the result says of the
+    search: its `run_id`, universe and window, the arguments given in their place (`replaced`)
+    and the winner's fields changed (`changed`: field -> [the winner's value, the value
+    tested]); {} without a search."""
+    if args.run_id is None:
+        assert args.config is not None  # BacktestArgs holds one of them
+        return args.config.config(), args, context.safe_rate, {}
+    winner = _search_winner(context, args.run_id)
+    given = {} if args.config is None else args.config.model_dump(exclude_none=True)
+    config = StrategyConfig(**{**winner.config, **given})
+    stored = StrategyConfig(**winner.config).model_dump(mode="json")
+    tested = config.model_dump(mode="json")
+    searched = {
+        "run_id": winner.run_id,
+        "universe": None if winner.universe is None else list(winner.universe),
+        "start": winner.start,
+        "end": winner.end,
+        "replaced": _replaced(args, winner),
+        "changed": {k: [stored.get(k), tested[k]] for k in given if stored.get(k) != tested[k]},
+    }
+    if args.scenario_set_id is not None:
+        filled = args
+    else:
+        filled = args.model_copy(
+            update={
+                "universe": args.universe if args.universe is not None else searched["universe"],
+                "start": args.start if args.start is not None else winner.start,
+                "end": args.end if args.end is not None else winner.end,
+            }
+        )
+    if filled.vol_model is None and winner.vol_model is not None:
+        filled = filled.model_copy(update={"vol_model": ImpliedVolModel(**winner.vol_model)})
+    return config, filled, winner.safe_rate, searched
+
+
 def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any]:
-    """Metrics of one strategy per scenario (path means) or on the history."""
-    config = args.config.config()
+    """Metrics of one strategy (given, or a finished search's winner) per scenario (path means)
+    or on the history."""
+    config, args, safe_rate, searched = _resolved(context, args)
     base: dict[str, Any] = {
         "config": config.model_dump(mode="json"),
         "config_id": config.config_id,
-        "safe_rate": context.safe_rate,
+        "safe_rate": safe_rate,
+        **({"search": searched} if searched else {}),
     }
     hedge_units = HEDGE_UNITS if config.has_hedge else ""
     if config.has_hedge:
@@ -94,7 +158,7 @@ def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any
                 )
             inputs = data.risky if config.sleeve == "single" else data.assets
             assert inputs is not None
-            metrics[name] = _path_means(config, inputs, context.safe_rate, args.vol_model)
+            metrics[name] = _path_means(config, inputs, safe_rate, args.vol_model)
         first = next(iter(scen.values()))
         return {
             **base,
@@ -128,7 +192,7 @@ def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any
             "risky": "equal_weight" if config.sleeve == "single" else config.sleeve,
             **({"warm_up": warm_up} if warm_up is not None else {}),
         },
-        "metrics": _path_means(config, risky, context.safe_rate, args.vol_model),
+        "metrics": _path_means(config, risky, safe_rate, args.vol_model),
         "units": METRIC_UNITS.replace("means over paths", "on the single historical path")
         + hedge_units,
     }

@@ -140,8 +140,18 @@ class BacktestArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    config: StrategyConfigArgs = Field(
-        description="The strategy to test, e.g. {'target_vol': 0.1, 'lookback': 63}."
+    config: StrategyConfigArgs | None = Field(
+        default=None,
+        description="The strategy to test, e.g. {'target_vol': 0.1, 'lookback': 63}; with "
+        "run_id, the winner's fields to change (the others as the search stored them).",
+    )
+    run_id: str | None = Field(
+        default=None,
+        max_length=100,
+        description="A finished strategy search (the run or job id of LAST_RUN, or of the "
+        "user's searches): test its winner exactly as the search stored it, on the search's "
+        "universe and window at its safe rate; universe, start and end given here replace the "
+        "search's.",
     )
     scenario_set_id: str | None = Field(
         default=None,
@@ -170,6 +180,11 @@ class BacktestArgs(BaseModel):
 
     @model_validator(mode="after")
     def _one_mode(self) -> BacktestArgs:
+        if self.config is None and self.run_id is None:
+            raise ValueError(
+                "give config (the strategy to test) or run_id (a finished search, whose winner "
+                "is tested)"
+            )
         if self.scenario_set_id is not None and (
             self.universe is not None or self.start is not None or self.end is not None
         ):

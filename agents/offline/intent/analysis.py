@@ -46,6 +46,7 @@ from agents.offline.intent.rankings import (
     ranking_pivot,
 )
 from agents.offline.intent.scanner import PCT, fraction, word_start
+from agents.offline.intent.strategy_terms import WINNER_WORDS
 from agents.offline.intent.stress_reading import (
     BEAR_CASE,
     STRESS,
@@ -228,11 +229,10 @@ _SAFER_WORDS = ("safer", "safest", "less risky", "least risky", "less dangerous"
 """The words of `_RISKIER` that ask for the safer side first ("which were safer than KO?")."""
 _WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
-    r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b"
-)
+    r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b|" + WINNER_WORDS
+)  # a strategy's words, a search's winner's ("backtest the winner on JPM and XOM") among them
 _SUPPOSING = patterns.compile(r"\b(?:if|when|whenever|recessions?)\b")
-"""An event supposed: a loss asked in it is not a past return ("which banks would lose the most
-if the fed hikes in 2023?")."""
+"""An event supposed: a loss asked in it is no past return ("would banks lose if the fed hikes?")."""
 
 
 def _moved(intent: Intent, low: str) -> bool:

@@ -10,7 +10,14 @@ from agents.offline.intent.measures import VOLATILITY_WORD
 from services.windows import SESSIONS_PER
 from settings import patterns
 
-__all__ = ["lookback_sessions", "parameters_named", "stated_leverage", "winner_metrics_named"]
+__all__ = [
+    "WINNER_NAMED",
+    "WINNER_WORDS",
+    "lookback_sessions",
+    "parameters_named",
+    "stated_leverage",
+    "winner_metrics_named",
+]
 
 _COUNT = r"(?:\d{1,3}(?:,\d{3})+|\d{1,6})(?!\d|,\d)"
 """A whole count as said, thousands separators included ("a 1,000-day lookback": 1000)."""
@@ -76,6 +83,12 @@ _WINNER_METRICS = (
 _WINNER_METRIC_WORDS = [(name, patterns.compile(words)) for name, words in _WINNER_METRICS]
 
 
+WINNER_WORDS = (
+    r"\b(?:winner|winning\s+(?:strategy|config\w*|one)|best\s+(?:config\w*|strategy|one))\b"
+)
+WINNER_NAMED = patterns.compile(WINNER_WORDS)
+"""A search's winner named in lower-case text ("backtest the winner", "the winning strategy",
+"the best config"): a strategy the search chose, never weights held as said."""
 _SCENARIO_NAMES = patterns.compile(r"\b(?:high|low)[\s_-]*vol(?:atility)?\b")
 """A scenario named by its volatility ("the high vol scenario"): no measure of volatility."""
 _HOW_IT_DID = patterns.compile(
