@@ -288,6 +288,12 @@ class _Scan:
             end = self.vocab.data_end
             if end is not None:
                 self.items.append(AskItem("start", said, f"{end[:4]}-01-01"))
+        elif (
+            form == "part"
+        ):  # "at the start of 2020": its start, a quarter or a close; "end": its end
+            ends = m.group("p") == "end"
+            edge = f"{m.group('y')}-12-31" if ends else f"{m.group('y')}-01-01"
+            self.items.append(AskItem("end" if ends else "start", said, edge))
         elif form == "year":
             year = m.group("y")
             self.items.append(AskItem("start", said, f"{year}-01-01"))

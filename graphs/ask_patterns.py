@@ -297,10 +297,11 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
     (patterns.compile(r"(?<!from )(?<!from the )(?<!since )(?<!since the )\b(?:start|beginning)(?:\s+(?:date|year))?"
                 rf"\s*(?:to|at|as|=|:|is)?\s*(?P<a>{DATE})\b"), "start"),
     (patterns.compile(rf"\bend(?:\s+(?:date|year))?\s*(?:to|at|as|=|:|is)\s*(?P<b>{DATE})\b"), "end"),
-    (patterns.compile(r"\b(?:since|from|after|starting(?:\s+(?:in|from))?|beginning(?:\s+of)?|as of|(?:at|in) the (?:start|outset|turn) of"
+    (patterns.compile(rf"\b(?:at|in|around|during) the (?P<p>start|beginning|outset|end) of (?P<y>{YEAR})\b"), "part"),
+    (patterns.compile(r"\b(?:since|from|after|starting(?:\s+(?:in|from))?|beginning(?:\s+of)?|as of|(?:at|in) the turn of"
                 rf"|back\s+(?:to|till|until))\s+(?:the\s+)?(?:start of\s+|beginning of\s+)?(?P<a>{DATE})\b"),
      "start"),
-    (patterns.compile(r"\b(?<!back )(?<!compared )(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?)\s+(?:the\s+)?"
+    (patterns.compile(r"\b(?<!back )(?<!compared )(?:until|till|through|thru|up to|to|before|ending(?:\s+in)?|(?:by|as of)(?= the end))\s+(?:the\s+)?"
                 rf"(?:end of\s+)?(?P<b>{DATE})\b"), "end"),
     (patterns.compile(r"(?<!middle )(?<!half )\b(?:in|during|over|for|throughout|through|of|across)\s+(?:the\s+(?:year\s+)?|"
                 rf"calendar\s+(?:year\s+)?)?(?P<y>{YEAR})\b(?![\s-]*(?:trading\s+)?(?:days?|sessions?)\b)"), "year"),
@@ -316,15 +317,14 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
                 r"days?|sessions?)\s+of\s+(?:daily\s+)?(?:data|history|returns|prices)\b"),
      "recent"),
 ]  # fmt: skip
-"""Windows of history ("since 2019", "back to 2012", "2015-2020", "in 2020", "the last 3 years",
-"ytd", "1y vol" but not "rolling 1y", "252 days of data"; a bound named before its date)."""
+"""Windows of history ("since 2019", "back to 2012", "2015-2020", "in 2020", "at the start of
+2020", "the last 3 years", "ytd", "1y vol" but not "rolling 1y", "252 days of data")."""
 YEARS_COMPARED = patterns.compile(
     rf"(?<!between )(?<!from )(?:\b{YEAR}|~{{4}})(?:\s*(?:,|\bvs\.?|\bversus|\bagainst|"
     rf"\bcompared (?:to|with)|\band|\bor)\s+(?:in\s+)?{YEAR}\b)+"
 )
 """Calendar years set side by side ("in 2022 vs 2021", "2008 and 2020"): each its own window
 (on the masked text: the first may be a window read already, "~~~~~~~ vs 2021")."""
-
 
 HORIZONS: list[re.Pattern[str]] = [
     patterns.compile(

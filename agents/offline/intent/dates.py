@@ -97,6 +97,17 @@ def _date_bounds(match: re.Match[str], before: str = "") -> tuple[str, str]:
     return f"{y:04d}-01-01", f"{y:04d}-12-31"
 
 
+_IN_PART = patterns.compile(
+    r"\b(?:at|in|around|during)\s+the\s+(start|beginning|outset|end)\s+of\s*$"
+)
+"""A stretch of a year said in it ("how did AAPL do at the start of 2020?", "the market at the
+end of 2021"), not a bound ("since the start of 2019", "by the end of 2020"); with another date
+said, a bound of the window ("$50k at the start of 2019 ... worth at the end of 2019": the
+year)."""
+_IN_PART_BOUNDS = {"start": ("01-01", "03-31"), "end": ("10-01", "12-31")}
+"""Its first and last day: the year's first quarter or its last (the reply states the dates)."""
+
+
 _THE_YEAR = patterns.compile(
     r"\b(?:in|during|for|over)\s*$|\b(?:stocks?|names|performers|winners|losers|gainers"
     r"|decliners|companies|sectors|returns|performance)\s+of\s*$"
@@ -141,7 +152,14 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
             scan.consume(nxt)
             i += 2
             continue
-        if (named := _NAMED_BOUND.search(before)) is not None:
+        if match.group(6) and (part := _IN_PART.search(before)):
+            year, ends = match.group(6), part.group(1) == "end"
+            first, last = _IN_PART_BOUNDS["end" if ends else "start"]
+            if ends:  # its last quarter, from an earlier date said if one was
+                start, end = start or f"{year}-{first}", f"{year}-{last}"
+            else:  # its first quarter, to a later date said if one is
+                start, end = f"{year}-{first}", end if nxt else f"{year}-{last}"
+        elif (named := _NAMED_BOUND.search(before)) is not None:
             if named.group("bound") == "end":
                 end = hi
             else:
