@@ -199,7 +199,7 @@ class OptimizationRequest(BaseModel):
                     "start",
                     f"the range {self.start} to {self.end} holds {days} trading days; at least "
                     f"{MIN_HISTORY_DAYS} are needed to identify market regimes (data from "
-                    f"{first} to {last})",
+                    f"{first} to {last})" + _earlier_start(data, universe, self.end),
                 )
             ]
         return []
@@ -301,6 +301,21 @@ def _trading_days(data: FrameMarketData, universe: tuple[str, ...], start: date,
     import pandas as pd
 
     return len(data.returns(universe, pd.Timestamp(start), pd.Timestamp(end)))
+
+
+def _earlier_start(data: FrameMarketData, universe: tuple[str, ...], end: date) -> str:
+    """Where a window ending at `end` may start to hold `MIN_HISTORY_DAYS` trading days of
+    `universe`, in words ("": the data holds too few before `end`)."""
+    import pandas as pd
+
+    before = data.dates[data.dates <= pd.Timestamp(end)]
+    if len(before) < MIN_HISTORY_DAYS:
+        return ""
+    start = before[-MIN_HISTORY_DAYS].date()
+    if _trading_days(data, universe, start, end) < MIN_HISTORY_DAYS:
+        return ""  # a stock of the universe starts later
+    later = ", or end later" if before[-1] < data.dates[-1] else ""
+    return f": start on or before {start} to keep the end{later}"
 
 
 def _unknown_ticker(ticker: str, tickers: Sequence[str]) -> str:

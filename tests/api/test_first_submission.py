@@ -148,7 +148,8 @@ def test_health_is_answered_while_a_request_waits_for_the_market_data(
                 (
                     "body.start",
                     "the range 2020-01-01 to 2020-06-30 holds 125 trading days; at least 252 are "
-                    "needed to identify market regimes (data from 1990-01-03 to 2022-12-28)",
+                    "needed to identify market regimes (data from 1990-01-03 to 2022-12-28): "
+                    "start on or before 2019-07-02 to keep the end, or end later",
                 )
             ],
         ),
