@@ -30,6 +30,7 @@ from graphs.ask_notes import not_used_sentence
 from graphs.ask_statements import used_sentence
 from graphs.ask_vocabulary import Vocabulary
 from graphs.limit_claims import LIMITS_CLAIM, limit_sentences
+from services.portfolio_targets import TARGET_ARGUMENTS
 from services.shorthand import restated
 from settings import patterns
 
@@ -170,16 +171,16 @@ def _set_beside(item: AskItem, text: str) -> bool:
     return any(re.search(rf"\b{said}\b", m.group(0), re.I) for m in _BESIDE.finditer(text))
 
 
-TARGETS = {"efficient_return": "target_return", "efficient_risk": "target_volatility"}
-"""The argument holding each targeted build's target."""
-
-
 def _retargeted(items: Sequence[AskItem], uses: Sequence[ToolUse]) -> bool:
     """Whether a build of the turn targets a percentage the message states: the build's method
     and target replace the method or target the thread asked before."""
     stated = [float(i.value) for i in items if i.kind in ("percentage", "vol_target")]
     for use in uses:
-        key = TARGETS.get(str(use.args.get("method"))) if use.name == "optimize_portfolio" else None
+        key = (
+            TARGET_ARGUMENTS.get(str(use.args.get("method")))
+            if use.name == "optimize_portfolio"
+            else None
+        )
         target = use.args.get(key) if key else None
         if isinstance(target, int | float) and any(abs(v - target) < 1e-9 for v in stated):
             return True

@@ -10,6 +10,8 @@
 - `services.optimizations`: the one way an optimization request becomes a job (the owner's
   profile, screening, validation, submission), and a result in brief.
 - `services.demo`: the classic portfolios on the embedded data, risk out of sample.
+- `services.portfolio_targets`: the argument holding a targeted build's target (light: the
+  offline model's first routing reads it).
 - `services.errors`: the numeric core's typed errors and the use cases' input errors.
 - documents, research, ideas, profiles and memories: the research library and an owner's
   mandate and notes.

@@ -24,6 +24,7 @@ from quant import optimizers  # each optimizer loads on first use (a risk report
 from quant.holdings import HoldingsChoice, held_count, with_holdings
 from quant.performance import portfolio_performance
 from quant.risk import risk_report
+from services.portfolio_targets import TARGET_ARGUMENTS
 from services.portfolios import Method, build_portfolio, estimates
 from services.risk import portfolio_horizon_risk
 from tools.artifacts import ArtifactNotFoundError
@@ -187,10 +188,9 @@ class OptimizeArgs(RangeArgs):
 
     @model_validator(mode="after")
     def _targets_match_method(self) -> OptimizeArgs:
-        if self.method == "efficient_return" and self.target_return is None:
-            raise ValueError("method efficient_return needs target_return")
-        if self.method == "efficient_risk" and self.target_volatility is None:
-            raise ValueError("method efficient_risk needs target_volatility")
+        target = TARGET_ARGUMENTS.get(self.method)
+        if target is not None and getattr(self, target) is None:
+            raise ValueError(f"method {self.method} needs {target}")
         limited = self.min_weight > 0 or self.asset_limits or self.sector_limits
         if self.holdings is not None and limited:
             raise ValueError(

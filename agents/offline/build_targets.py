@@ -11,6 +11,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.changes import Change
 from agents.offline.intent.typos import normalised
 from agents.offline.method_names import method_name
+from services.portfolio_targets import TARGET_ARGUMENTS
 from settings import patterns
 
 _VOLATILITY_AT = patterns.compile(
@@ -29,9 +30,6 @@ _RETURN_AT = patterns.compile(
 )
 """A return a portfolio is asked to reach ("with at least 15% return", "targeting a 12% annual
 return", "returning at least 10%")."""
-
-TARGET_ARGUMENTS = {"efficient_risk": "target_volatility", "efficient_return": "target_return"}
-"""The `optimize_portfolio` argument that holds each targeted method's target."""
 
 
 def volatility_targeted(intent: Intent) -> float | None:
