@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services.errors import InputError
+from services.errors import InputError, NotFoundInputError
 from store import NotFoundError, Store
 from tools.context import SearchWinner, SearchWinnerLookup
 
@@ -30,7 +30,7 @@ def owner_search_winners(store: Store, owner: str) -> SearchWinnerLookup:
         try:
             request, result, best = finished_optimization(store, owner, run_id, "run_id")
         except NotFoundError:
-            raise InputError(
+            raise NotFoundInputError(
                 "run_id", f"no strategy search of yours has the id {run_id!r}"
             ) from None
         return _winner(run_id, best, request, optimized_universe(request, result))
@@ -44,7 +44,7 @@ def conversation_search_winner(last_run: Mapping[str, Any] | None) -> SearchWinn
 
     def winner(run_id: str) -> SearchWinner:
         if not last_run or last_run.get("run_id") != run_id:
-            raise InputError(
+            raise NotFoundInputError(
                 "run_id", f"no finished strategy search {run_id!r} in this conversation"
             )
         request = last_run.get("request") or {}

@@ -133,6 +133,10 @@ CALLS = (
          lambda d: len(d["points"]) == 4 and max(d["max_sharpe_point"]["largest_weights"].values()) <= 0.6 + 1e-6),
     Call("backtest_strategy", {"config": '{"target_vol":0.1,"overlay":"put","overlay_strike":0.9}', "universe": '["AAPL","KO"]', "start": "2018-01-01", "end": "2022-12-28", "vol_model": '{"variance_risk_premium":0.02}'},
          lambda d: d["history"]["universe"] == ["AAPL", "KO"] and d["vol_model"]["variance_risk_premium"] == 0.02),
+    # a finished search's winner by its job id, as stored, on the search's stocks and window
+    Call("backtest_strategy", {"run_id": "{job}", "start": "2021-01-01"},
+         lambda d: d["search"]["run_id"] == IDS["job"] and d["search"]["replaced"] == ["start"]
+         and d["history"]["universe"] == ["AAPL", "KO", "XOM"] and d["history"]["start"] == "2021-01-04"),
     Call("backtest_strategy", {"config": '{"target_vol":0.1,"lookback":21}', "scenario_set_id": "{scn}"},
          lambda d: d["scenario_set_id"] == IDS["scn"] and set(d["metrics"]) == {"bear", "base"}),
     Call("backtest_weights", {"weights": WEIGHTS, "start": "2020-01-01", "end": "2021-12-31", "rebalance": "quarterly", "cost_bps": "5", "capital": "100000", "risk_free_rate": "0.02", "by_year": "true"},
@@ -418,7 +422,7 @@ def test_over_http_every_read_only_tool_takes_its_optional_arguments(
     inspectors: Inspectors, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
     running = shared_serving(tmp_path_factory)
-    _teach(running.data_dir, OWNER)
+    job_id = _teach(running.data_dir, OWNER)
     key = owner_keys(running.data_dir, [OWNER])[OWNER]
     with httpx.Client(
         base_url=running.base, headers={"x-api-key": key}, timeout=CALL_SECONDS, verify=TLS
@@ -427,20 +431,34 @@ def test_over_http_every_read_only_tool_takes_its_optional_arguments(
         uploaded = http.post("/v1/documents", files=files)
         assert uploaded.status_code == 201, uploaded.text
     IDS.clear()
-    IDS["doc"] = uploaded.json()["id"]
+    IDS.update(doc=uploaded.json()["id"], job=job_id)
     target = [f"{running.base}/mcp", "--transport", "http", "--header", f"x-api-key: {key}"]
     list_and_call(inspectors, target, CALLS, tmp_path / "answers")
 
 
-def _teach(data_dir: Path, owner: str) -> None:
+def _teach(data_dir: Path, owner: str) -> str:
     """`owner`'s strategy model in `data_dir`'s store, learnt from one small search (`SEARCH`),
-    as `stratigos optimize` teaches it."""
+    as `stratigos optimize` teaches it, and from a small finished optimization job of theirs,
+    whose id it returns."""
+    from graphs.job_handlers import run_job_here
+    from graphs.request import OptimizationRequest
     from graphs.search_pipeline import run_search_pipeline
     from settings import ModelSettings, Settings
+    from store.factory import open_store
     from tests.support.pipeline_search import seeded_request
 
     settings = Settings(data_dir=data_dir, models=ModelSettings(provider="offline"))
     run_search_pipeline(seeded_request(1), run_id=SEARCH, owner=owner, settings=settings)
+    small = {"universe": ["AAPL", "KO", "XOM"], "start": "2015-01-01", "n_paths": 10, "horizon": 126,
+             "search_space": {"target_vol": {"low": 0.05, "high": 0.2}},
+             "budget": {"max_trials": 4, "batch_size": 4}, "max_risk_rounds": 0}  # fmt: skip
+    store = open_store(settings)
+    try:
+        request = OptimizationRequest.model_validate(small)
+        job_id, _ = run_job_here(store, owner, request, settings=settings, learning="worker")
+    finally:
+        store.close()
+    return job_id
 
 
 def _document_id(printed: str) -> str:
