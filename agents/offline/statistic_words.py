@@ -154,6 +154,10 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"year annualised, CAGR {pct(s['cagr'])})"
     ),
     "volatility": lambda s: f"volatility {pct(s['volatility'])} a year",
+    "variance": lambda s: (
+        f"variance {s['volatility'] ** 2:.4f} a year (the square of its volatility, "
+        f"{pct(s['volatility'])})"
+    ),
     "sharpe_ratio": lambda s: _figure(s, "sharpe_ratio", "Sharpe ratio", "(risk-free rate 0%)"),
     "beta": lambda s: (
         "no beta (no index)"
@@ -207,6 +211,11 @@ RANKED_BY: dict[
 ] = {
     "return": ("total return", lambda s: s["cumulative_return"], pct),
     "volatility": ("volatility", lambda s: s["volatility"], pct),
+    "variance": (
+        "variance (the square of volatility, a year)",
+        lambda s: s["volatility"] ** 2,
+        lambda v: f"{v:.4f}",
+    ),
     "sharpe_ratio": (
         "Sharpe ratio (risk-free rate 0%)",
         lambda s: s["sharpe_ratio"],
@@ -226,7 +235,7 @@ RANKED_BY: dict[
 """The measures names are put in order by: the words, the value, the value's text."""
 
 
-LOWER_IS_BETTER = ("volatility", "drawdown_dates", "downside_deviation")
+LOWER_IS_BETTER = ("volatility", "variance", "drawdown_dates", "downside_deviation")
 """Measures whose lower value is the better one (the best by volatility is the least volatile)."""
 HIGHER_IS_BETTER = ("return", "sharpe_ratio", "sortino_ratio")
 """Measures whose higher value is the better one (beta, skewness and kurtosis have no better

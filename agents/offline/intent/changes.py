@@ -19,6 +19,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares, capital_named
 from agents.offline.intent.analysis import judged_measure
 from agents.offline.intent.estimates import RUN_ID
+from agents.offline.intent.hedge import HEDGE_COST_ASKED
 from agents.offline.intent.holdings import holdings_changed
 from agents.offline.intent.measures import measures_named
 from agents.offline.intent.rankings import HEAD_TO_HEAD
@@ -120,6 +121,9 @@ _CUE = patterns.compile(
     r"|^\s*(?:and|also)\b"
 )
 """Words that say a message changes what was asked before."""
+
+_CHANGED_BY = ("unclear", "optimize_portfolio", "market_overview")
+"""The readings of a message that a change said in it makes a change of the latest request."""
 
 _HIGH = r"(?:most|highest|biggest|largest|worst|top|deepest|riskiest|heaviest)"
 _LOW = r"(?:least|lowest|smallest|best|bottom|lightest|weakest)"
@@ -341,7 +345,8 @@ def read_change(intent: Intent) -> Change | None:
     if intent.all_tickers or (intent.tickers and not intent.adds and not swaps_subject):
         return None
     horizon = _horizon(intent, low)
-    if _QUESTION.search(low) and horizon is None:
+    hedge_cost = bool(HEDGE_COST_ASKED.search(low))  # "what would the hedge have cost in 2022?"
+    if _QUESTION.search(low) and horizon is None and not hedge_cost:
         return None  # "what was the worst day in 2020?": a question of its own
     criterion = _criterion(low)
     said = low if criterion is None else low.replace(criterion.words.removeprefix("the "), " ")
@@ -387,11 +392,11 @@ def read_change(intent: Intent) -> Change | None:
     if change.level is not None or change.horizon is not None:
         said = _LEVEL_WORDS.sub(" ", said)
     said = _without_targets(change, said)
-    other_ask = _OTHER_ASKS.search(said) or HEAD_TO_HEAD.search(said)  # "did it beat KO?"
+    other_ask = not hedge_cost and (_OTHER_ASKS.search(said) or HEAD_TO_HEAD.search(said))
     if not changes or len(methods) > 1 or other_ask or measures_named(said):
         return None
-    if intent.intent in ("unclear", "optimize_portfolio", "market_overview") or _CUE.search(low):
-        return change
+    if intent.intent in _CHANGED_BY or _CUE.search(low) or hedge_cost:
+        return change  # "what did the hedge cost in 2022?": the hedged backtest, over 2022
     if (change.level is not None or change.horizon is not None) and intent.intent == "risk_report":
         return change  # "cvar 99?": the thread's risk measure at another level
     if change.strategy or change.cost_bps is not None:

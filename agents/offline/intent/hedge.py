@@ -25,6 +25,20 @@ _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "nine": 9, "twelve": 12, "a": 1,
 }  # fmt: skip
 
+_HEDGE_HELD = (
+    r"\b(?:the|our|my|its|that|this)\s+(?:protective\s+)?(?:puts?|hedge|hedging|collars?"
+    r"|put[\s-]spreads?|overlay|protection|insurance|options?)\b"
+)
+HEDGE_COST_ASKED = patterns.compile(
+    _HEDGE_HELD + r"[^?.!;]{0,40}?\b(?:cost|costs|costed|costing|premiums?|pay|paid|spend|spent"
+    r"|carry)\b|\b(?:cost|costs|premiums?|carry)\s+(?:of|on|for)\s+"
+    + _HEDGE_HELD.removeprefix(r"\b")
+)
+"""The cost of a hedge the conversation holds asked ("how much would the hedge have cost in
+2022?", "what did the put cost us in 2020?", "the premium of our collar last year"): the hedged
+strategy's backtest over the window said, not a search for one nor one option's price (a put
+said with "a": "what would a 90% put on AAPL have cost?")."""
+
 _KINDS = (
     ("put_spread", patterns.compile(r"\bput[\s-]*spreads?\b")),
     ("collar", patterns.compile(r"\bcollars?\b|\bzero[\s-]cost collars?\b")),

@@ -101,6 +101,8 @@ _MEASURES: dict[str, str] = {
     r"|\bbreak[\s-]?even\b",
     "volatility": VOLATILITY_WORD + rf"|\bhow volatile\b(?=[^?.!;]*\b(?:my|our)\s+{HELD_NOUN}\b)"
     r"(?![^?.!;]*\b(?:would|will|could|if)\b)",
+    # volatility squared; not the mean-variance method nor the pricing model's premium
+    "variance": r"(?<!mean )(?<!mean-)(?<!min )(?<!minimum )\bvariances?\b(?![\s-]*(?:risk|points?)\b)",
     "sharpe_ratio": r"\bsharpe(?:\s+ratio)?s?\b|\brisk[\s-]adjusted returns?\b",
     "sortino_ratio": r"\bsortino(?:\s+ratio)?s?\b",
     "downside_deviation": r"\bdownside\s+(?:deviation|risk|vol(?:atility)?)\b|\bsemi[\s-]?deviation\b",
@@ -132,8 +134,8 @@ OF_EACH_STOCK = frozenset({"sortino_ratio", "downside_deviation", "skewness", "k
 where a risk report would measure them held together."""
 
 ORDERED_BY = frozenset({
-    "return", "volatility", "sharpe_ratio", "beta", "drawdown_dates", "sortino_ratio",
-    "downside_deviation", "skewness", "kurtosis",
+    "return", "volatility", "variance", "sharpe_ratio", "beta", "drawdown_dates",
+    "sortino_ratio", "downside_deviation", "skewness", "kurtosis",
 })  # fmt: skip
 """The measures stocks can be put in order by, one against another ("AAPL's return vs MSFT");
 the answers' words for each are `agents.offline.statistic_words.RANKED_BY`."""
