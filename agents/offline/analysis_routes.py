@@ -14,14 +14,17 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from agents.offline.chat_intent import (
     THE_BUILD,
     earlier_results,
+    finished_run,
     has_thread_subject,
     intent_of,
     known_tickers,
+    run_is_latest,
 )
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.portfolio_builds import build_against_index
+from agents.offline.winner_backtests import names_the_winner
 from settings import patterns
 
 __all__ = ["AGENTS", "analysis_ask", "analysis_route", "deployment_source"]
@@ -45,7 +48,23 @@ def analysis_ask(inp: PolicyInput) -> AnalysisAsk | None:
     if build_against_index(intent.text):
         return None  # "give me a portfolio that beats the S&P": a build, not a ranking
     ask = read_analysis(intent, known_tickers(), has_thread_subject(inp))
+    if ask is not None and ask.kind == "backtest_weights" and _winner_named(inp, intent):
+        return None  # "backtest it" right after a search: its winner's backtest, the optimizer's
     return _years_of_backtest(inp, ask) or ask
+
+
+def _winner_named(inp: PolicyInput, intent: Intent) -> bool:
+    """Whether the message names the winner of the conversation's finished search ("backtest
+    it", "backtest it since 2020") and that search, or a backtest of its winner, is the
+    conversation's latest work (or the winner was backtested in this turn)."""
+    if not names_the_winner(intent, intent.text):
+        return False
+    if any(call["name"] == "backtest_strategy" for call in inp.calls_this_turn()):
+        return True
+    earlier = earlier_results(inp)
+    if earlier and earlier[0][0] == "backtest_strategy" and "run_id" in earlier[0][1]:
+        return True
+    return finished_run(inp) and run_is_latest(inp)
 
 
 def _years_of_backtest(inp: PolicyInput, ask: AnalysisAsk | None) -> AnalysisAsk | None:

@@ -105,3 +105,21 @@ def test_the_winner_of_a_search_with_no_winner_is_not_a_default_strategy() -> No
     reply = session.send("backtest the winner").replies[-1]
     assert reply.startswith(f"Run {run['run_id']} failed without a winning configuration"), reply
     assert not tool_args(session, "backtest_strategy")
+
+
+def test_backtest_it_after_a_search_is_its_winner_and_after_a_build_the_build() -> None:
+    """ "backtest it" right after a search (or after a backtest of its winner) is the winner's
+    backtest (it asked "Which portfolio or stocks?"); after a build it is the build's."""
+    session = ChatSession(f"it-{uuid.uuid4().hex}", settings=Settings())
+    run = _searched(session)
+    reply = session.send("backtest it").replies[-1]
+    assert reply.startswith(f"The winner of run {run['run_id']}, as its search stored it"), reply
+    reply = session.send("backtest it since 2020").replies[-1]
+    assert "AAPL, MSFT, KO, 2020-01-02 to 2022-12-28" in reply, reply
+    assert [a["run_id"] for a in tool_args(session, "backtest_strategy")] == [run["run_id"]] * 2
+    built = session.send("max sharpe on AAPL KO PG").replies[-1]
+    reply = session.send("backtest it").replies[-1]
+    assert built.startswith("Max-Sharpe portfolio (pf_") and reply.startswith("Backtest of AAPL"), (
+        reply
+    )
+    assert len(tool_args(session, "backtest_weights")) == 1
