@@ -293,8 +293,8 @@ def _run_parameter_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
     """The route of a question about a parameter of the conversation's finished search ("and
     the lookback?", "what about the vol target?": they read as a search ask) or a measure of its
     winner ("the winner's Sharpe in the bear scenario?", "how much is it in cash?"): the
-    explanation agent, which answers from the run's facts (`explanation_chat`); a backtest of
-    its winner right after it ("backtest it"): the optimizer; None for any other message (`search_drafts.asks_about_parameters`, `asks_about_winner`) or before a
+    explanation agent, which answers from the run's facts (`explanation_chat`); None for any
+    other message (`search_drafts.asks_about_parameters`, `asks_about_winner`) or before a
     search finished."""
     if not (inp.must_call_tool and finished_run(inp)):
         return None
@@ -302,11 +302,6 @@ def _run_parameter_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         reason = "a question about a parameter of the finished strategy search"
     elif asks_about_winner(intent, run_is_latest(inp), run_is_latest_portfolio_work(inp)):
         reason = "a question about a measure of the finished strategy search's winner"
-    elif (
-        intent.intent == "backtest" and names_the_winner(intent, intent.text) and run_is_latest(inp)
-    ):
-        reason = "a backtest of the finished strategy search's winner"  # "backtest it"
-        return forced_call(inp, {"agent": "optimizer", "reason": reason})
     else:
         return None
     return forced_call(inp, {"agent": "explanation", "reason": reason})
