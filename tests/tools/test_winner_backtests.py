@@ -19,7 +19,7 @@ from graphs.request import OptimizationRequest
 from quant.strategy import StrategyConfig
 from store import Store
 from store.sqlite import SQLiteStore
-from tools import ToolContext
+from tools import ToolContext, build_tools
 from tools.search_winners import conversation_search_winner, owner_search_winners
 from tools.strategy.backtest import backtest_strategy
 from tools.strategy.schemas import BacktestArgs
@@ -178,3 +178,18 @@ def test_a_conversation_s_last_search_is_read_from_the_thread_without_an_owner()
     failed = conversation_search_winner({**last_run, "best": None})
     with pytest.raises(ValueError, match="no winning configuration"):
         backtest_strategy(ToolContext(search_winners=failed), BacktestArgs(run_id="run_1"))
+
+
+@pytest.mark.parametrize("run_id", ["\ud800", "a\x00b", "job_\x1b[31m", "x" * 100, "../../etc"])
+def test_a_hostile_run_id_is_a_tool_error_naming_run_id(
+    searched: tuple[Store, str, dict[str, Any]], run_id: str
+) -> None:
+    """A lone surrogate, control characters, the longest id or a path: a tool error the model
+    reads, naming run_id, never a raise or another owner's search."""
+    store, _, _ = searched
+    [tool] = build_tools(
+        ToolContext(search_winners=owner_search_winners(store, "alice")),
+        names=["backtest_strategy"],
+    )
+    said = tool.invoke({"run_id": run_id})
+    assert isinstance(said, str) and "run_id" in said and "backtest_strategy" in said, said
