@@ -29,7 +29,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from quant.hedge_names import HEDGE_NAMES
+from quant.hedge_names import HEDGE_NAMES, hedge_outcome_words
 from quant.strategy import StrategyConfig
 from services.formatting import METRICS, PARAMETERS, multiple, parameter, percent, ratio
 from services.formatting import scenario as scenario_words
@@ -101,15 +101,11 @@ def _hedge_sentences(hedging: dict[str, Any]) -> list[str]:
     for name in dict.fromkeys(shown):
         hedged, bare = comparison[name]["hedged"], comparison[name]["unhedged"]
         label = name.replace("_", "-")
-        carry = hedged["hedge_carry"]
-        net = (
-            f"a net cost (carry) of {_pct(carry, 2)} a year"
-            if carry >= 0
-            else f"a net gain of {_pct(-carry, 2)} a year (negative carry)"
+        outcome = hedge_outcome_words(
+            hedged["hedge_premium"], hedged["hedge_payoff"], hedged["hedge_carry"]
         )
         parts.append(
-            f"In the {label} scenario the protection cost {_pct(hedged['hedge_premium'], 2)} of "
-            f"wealth a year in premiums and paid back {_pct(hedged['hedge_payoff'], 2)}, {net}; "
+            f"In the {label} scenario the protection {outcome}; "
             f"against the same strategy without it on the same paths, the average maximum "
             f"drawdown went from {_pct(bare['max_drawdown'])} to {_pct(hedged['max_drawdown'])} "
             f"and the daily 95% CVaR from {_pct(bare['cvar_95'], 2)} to "

@@ -16,7 +16,8 @@ from typing import Any
 
 from agents.offline.intent import Intent
 from agents.offline.strategy_args import stated_config
-from quant.hedge_names import HEDGE_NAMES
+from quant.hedge_names import HEDGE_NAMES, hedge_outcome_words
+from quant.strategy import HEDGE_PARAMETERS
 from services.formatting import WEIGHT_FUNCTIONS, count
 from settings import patterns
 
@@ -74,20 +75,34 @@ def backtest_answer(data: dict[str, Any]) -> str:
     if config.get("overlay", "none") == "none":
         return text
     model = data["vol_model"]
-    cap = config.get("overlay_budget")
-    carry = metrics["hedge_carry"]
-    return text + (
-        f" Its {HEDGE_NAMES[config['overlay']]} (strike {config['overlay_strike']:.0%}, "
-        f"{config['overlay_tenor_days']}-day tenor"
-        + (f", premiums capped at {cap:.1%} of wealth a year" if cap is not None else "")
-        + f") cost {metrics['hedge_premium']:.2%} of wealth a year in premiums and paid back "
-        f"{metrics['hedge_payoff']:.2%}, "
-        + (
-            f"a net cost (carry) of {carry:.2%} a year"
-            if carry >= 0
-            else f"a net gain of {-carry:.2%} a year (negative carry)"
-        )
-        + "; options priced from the realised volatility over "
-        f"{model['realised_window']} days plus a variance risk premium of "
+    return (
+        f"{text} Its {hedge_cost_words(config, metrics)}; options priced from the realised "
+        f"volatility over {model['realised_window']} days plus a variance risk premium of "
         f"{model['variance_risk_premium']:g}, skew {model['skew']:g}."
+    )
+
+
+_SOLD_LEGS = {"overlay_lower_strike": "sold put", "overlay_call_strike": "sold call"}
+"""What the second leg of a hedge (`quant.strategy.HEDGE_PARAMETERS`) is called in a reply."""
+
+
+def hedge_cost_words(config: dict[str, Any], metrics: dict[str, Any]) -> str:
+    """What a hedged backtest's option overlay (`config`) cost and paid back (`metrics`:
+    `hedge_premium`, `hedge_payoff` and `hedge_carry`, fractions of wealth a year): "protective
+    put (strike 90%, 63-day tenor) cost 3.87% of wealth a year in premiums and paid back
+    0.00%, a net cost (carry) of 3.87% a year"."""
+    cap = config.get("overlay_budget")
+    return (
+        f"{HEDGE_NAMES[config['overlay']]} (strike {config['overlay_strike']:.0%}"
+        + "".join(
+            f", {_SOLD_LEGS[key]} {config[key]:.0%}"
+            for key in HEDGE_PARAMETERS[config["overlay"]]
+            if key in config
+        )
+        + f", {config['overlay_tenor_days']}-day tenor"
+        + (f", premiums capped at {cap:.1%} of wealth a year" if cap is not None else "")
+        + ") "
+        + hedge_outcome_words(
+            metrics["hedge_premium"], metrics["hedge_payoff"], metrics["hedge_carry"]
+        )
     )

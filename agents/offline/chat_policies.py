@@ -41,7 +41,7 @@ from agents.offline.deployment_drafts import (
 from agents.offline.estimate_policies import estimate_chat
 from agents.offline.follow_ups import follow_up_route
 from agents.offline.guide_policies import glossary_chat, guide_chat
-from agents.offline.hedge_costs import no_hedge_route
+from agents.offline.hedge_costs import hedge_cost_route
 from agents.offline.hedge_policies import hedge_question
 from agents.offline.intent import Intent
 from agents.offline.intent.about import about_stratigos
@@ -156,8 +156,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         if inp.must_call_tool:
             return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})
         return reply(declined)
-    if (routed := _run_parameter_route(inp, intent) or no_hedge_route(inp, intent)) is not None:
-        return routed  # "and the lookback?" after a search; "what did the hedge cost?" with none
+    if (routed := _run_parameter_route(inp, intent) or hedge_cost_route(inp, intent)) is not None:
+        return routed  # "and the lookback?" after a search; "what did the hedge cost?"
     if (routed := follow_up_route(inp)) is not None:
         return routed  # a change of the conversation's latest request
     if nothing_to_revise(inp):

@@ -39,6 +39,7 @@ from agents.offline.criterion_picks import pick_by_criterion
 from agents.offline.estimate_policies import estimate_answer
 from agents.offline.follow_up_subjects import change_subject
 from agents.offline.formats import money_text
+from agents.offline.hedge_changes import change_hedge
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.intent.changes import Change, read_change
@@ -58,15 +59,8 @@ from agents.offline.weight_splits import resplit, split_beside_build
 from agents.offline.weighted_adds import added_at, pin_added, share_words
 from agents.offline.winner_backtests import strategy_backtest_answer
 
-__all__ = [
-    "EDITABLE",
-    "Edit",
-    "ThreadRequest",
-    "follow_up_chat",
-    "follow_up_route",
-    "thread_edit",
-    "thread_requests",
-]
+__all__ = ["EDITABLE", "Edit", "ThreadRequest", "follow_up_chat", "follow_up_route",
+           "thread_edit", "thread_requests"]  # fmt: skip
 
 EDITABLE = {
     "optimize_portfolio": "optimizer",
@@ -364,6 +358,9 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
         return None
     args = copy.deepcopy(request.args)
     _change_settings(change, tool, args, edit.changes)
+    if change.hedge and tool in _STRATEGY_TOOLS:  # "and the collar?"
+        held = request.data.get("config") if isinstance(request.data, dict) else None
+        edit.changes.extend(change_hedge(args.setdefault("config", {}), change.hedge, held or {}))
     if change.window:
         edit.changes.append(_change_window(request, change, args))
     if change.method:

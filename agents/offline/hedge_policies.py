@@ -78,7 +78,9 @@ def hedge_draft(intent: Intent) -> dict[str, Any] | None:
     low, high = draft["strike_range"]
     if "put_spread" in kinds and low <= DEFAULT_LOWER_STRIKE:
         draft["lower_strike"] = round(low - SPREAD_WIDTH, 4)
-    if "collar" in kinds and high >= DEFAULT_CALL_STRIKE:
+    if "collar" in kinds and hedge.call_strike is not None:
+        draft["call_strike"] = hedge.call_strike
+    elif "collar" in kinds and high >= DEFAULT_CALL_STRIKE:
         draft["call_strike"] = round(high + SPREAD_WIDTH, 4)
     if hedge.tenors:
         draft["tenor_days"] = list(hedge.tenors)

@@ -59,6 +59,8 @@ def stated_config(intent: Intent) -> dict[str, Any]:
     config["overlay"] = kinds[0] if kinds else "put"
     if hedge.strikes:
         config["overlay_strike"] = hedge.strikes[0]
+    if hedge.call_strike is not None and config["overlay"] == "collar":
+        config["overlay_call_strike"] = hedge.call_strike
     if hedge.tenors:
         config["overlay_tenor_days"] = hedge.tenors[0]
     if hedge.roll is not None:

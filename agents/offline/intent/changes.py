@@ -19,7 +19,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares, capital_named
 from agents.offline.intent.analysis import judged_measure
 from agents.offline.intent.estimates import RUN_ID
-from agents.offline.intent.hedge import HEDGE_COST_ASKED
+from agents.offline.intent.hedge import HEDGE_OUTCOME_ASKED
 from agents.offline.intent.holdings import holdings_changed
 from agents.offline.intent.measures import measures_named
 from agents.offline.intent.rankings import HEAD_TO_HEAD
@@ -55,7 +55,9 @@ class Change:
     sector or industry terms whose names are dropped (`dropped_groups`: "take the banks out")
     the confidence `level` and the `horizon` (sessions) of a risk measure ("and at 99?", "and
     over 10 days?"), trading costs (`cost_bps`: "same with 20 bps costs"), and a strategy's
-    `leverage`, `lookback`, volatility target (`target_vol`, a fraction: "make the target 15%",
+    `leverage`, `lookback`, option hedge (`hedge`: the configuration's overlay fields said,
+    "and the collar?", "try a 95% put", "and without the hedge?"), volatility target
+    (`target_vol`, a fraction: "make the target 15%",
     "try 8% volatility instead"; `percent`, a percentage said alone, is one too for a strategy:
     "what about 10%?", "try 12% instead"; `target_return`, a fraction, the return a portfolio
     is asked to reach: "what about a 20% return?") and the `scenarios` an estimate is asked in
@@ -82,6 +84,7 @@ class Change:
     cost_bps: float | None = None
     leverage: float | None = None
     lookback: int | None = None
+    hedge: tuple[tuple[str, float | str], ...] = ()
     target_vol: float | None = None
     percent: float | None = None
     target_return: float | None = None
@@ -97,7 +100,7 @@ class Change:
     def strategy(self) -> bool:
         """Whether it changes a strategy's setting or the scenarios it is asked about."""
         settings = (self.leverage, self.lookback, self.target_vol)
-        return any(v is not None for v in settings) or bool(self.scenarios)
+        return any(v is not None for v in settings) or bool(self.scenarios or self.hedge)
 
     @property
     def window(self) -> bool:
@@ -322,14 +325,49 @@ def _horizon(intent: Intent, low: str) -> int | None:
     return int(count) * (5 if unit.startswith("week") else 1)
 
 
+_UNHEDGED = patterns.compile(
+    r"\b(?:without|no|drop(?:ping)?|remove|removing|lose)\s+(?:the\s+|a\s+|any\s+|its\s+)?"
+    r"(?:hedge|hedging|puts?|put[\s-]spread|collar|protection|overlay|options)\b|\bunhedged\b"
+)
+"""The hedge taken away in a follow-up ("and without the hedge?", "what if it were unhedged?")."""
+_HEDGE_FOLLOW_UP = patterns.compile(r"^\W*(?:with(?:out)?|a|an|the|no|unhedged)\b")
+"""A follow-up said as the hedge alone ("with a collar?", "a put spread?", "unhedged?")."""
+_ASKS_MEANING = patterns.compile(
+    r"\bwhat(?:'s|\s+is|\s+are|\s+does|\s+do)\b|\bmean(?:s|ing|t)?\b|\bexplain\w*|\bdefin\w*"
+)
+"""A question what a hedge is ("and what is a collar?"): the glossary's, no change."""
+
+
+def _hedge(intent: Intent, low: str) -> tuple[tuple[str, float | str], ...]:
+    """The overlay fields a follow-up sets ("and the collar?": overlay collar; "try a 95% put":
+    overlay put, strike 0.95; "and without the hedge?": overlay none), () when it sets none or
+    asks for several (a backtest tests one strategy) or is no follow-up."""
+    follow_up = FOLLOW_UP_OPENING.search(low) or _CUE.search(low) or _HEDGE_FOLLOW_UP.search(low)
+    if not follow_up or _ASKS_MEANING.search(low):
+        return ()
+    if _UNHEDGED.search(low):
+        return (("overlay", "none"),)
+    ask = intent.hedge
+    if ask is None or len(ask.kinds) > 1 or len(ask.strikes) > 1 or len(ask.tenors) > 1:
+        return ()
+    fields: list[tuple[str, float | str]] = [("overlay", kind) for kind in ask.kinds]
+    fields += [("overlay_strike", strike) for strike in ask.strikes]
+    fields += [("overlay_tenor_days", tenor) for tenor in ask.tenors]
+    if ask.call_strike is not None:
+        fields.append(("overlay_call_strike", ask.call_strike))
+    if ask.budget is not None:
+        fields.append(("overlay_budget", ask.budget))
+    if ask.hedge_ratio is not None:
+        fields.append(("overlay_hedge_ratio", ask.hedge_ratio))
+    return tuple(fields)
+
+
 def read_change(intent: Intent) -> Change | None:
     """The change the message makes to the conversation's latest request (see the module
     docstring), or None."""
     low = normalised(intent.text)
     shares = dict(added_shares(low, intent.tickers)) if intent.adds else {}
-    given = (
-        intent.weights and not intent.weights.keys() <= shares.keys()
-    )  # not "add 5% PFE, 5% MRK"
+    given = intent.weights and not intent.weights.keys() <= shares.keys()  # not "add 5% PFE"
     if intent.intent in _NOT_CHANGES or given or intent.portfolio_ids or RUN_ID.search(low):
         return None  # a portfolio or a search named by its id is a subject of its own
     pick = _PICK.search(low) is not None
@@ -345,7 +383,7 @@ def read_change(intent: Intent) -> Change | None:
     if intent.all_tickers or (intent.tickers and not intent.adds and not swaps_subject):
         return None
     horizon = _horizon(intent, low)
-    hedge_cost = bool(HEDGE_COST_ASKED.search(low))  # "what would the hedge have cost in 2022?"
+    hedge_cost = bool(HEDGE_OUTCOME_ASKED.search(low))  # "what would the hedge have cost in 2022?"
     if _QUESTION.search(low) and horizon is None and not hedge_cost:
         return None  # "what was the worst day in 2020?": a question of its own
     criterion = _criterion(low)
@@ -371,6 +409,7 @@ def read_change(intent: Intent) -> Change | None:
         ),
         leverage=_leverage(low),
         lookback=_lookback(low),
+        hedge=_hedge(intent, low),
         target_vol=(target := _target_vol(intent, low)),
         percent=_percent_alone(low) if target is None and level is None else None,
         target_return=_target_return(low) if target is None and level is None else None,

@@ -29,15 +29,20 @@ _HEDGE_HELD = (
     r"\b(?:the|our|my|its|that|this)\s+(?:protective\s+)?(?:puts?|hedge|hedging|collars?"
     r"|put[\s-]spreads?|overlay|protection|insurance|options?)\b"
 )
-HEDGE_COST_ASKED = patterns.compile(
+HEDGE_OUTCOME_ASKED = patterns.compile(
     _HEDGE_HELD + r"[^?.!;]{0,40}?\b(?:cost|costs|costed|costing|premiums?|pay|paid|spend|spent"
-    r"|carry)\b|\b(?:cost|costs|premiums?|carry)\s+(?:of|on|for)\s+"
+    r"|carry|perform\w*|work(?:ed)?|help(?:ed)?|hold\s+up|held\s+up|fare[sd]?)\b"
+    r"|\b(?:cost|costs|premiums?|carry)\s+(?:of|on|for)\s+"
     + _HEDGE_HELD.removeprefix(r"\b")
+    + r"|\bhow\s+(?:did|has|would)\s+"
+    + _HEDGE_HELD.removeprefix(r"\b")
+    + r"\s+(?:have\s+)?(?:do|done|go|gone)\b"
 )
-"""The cost of a hedge the conversation holds asked ("how much would the hedge have cost in
-2022?", "what did the put cost us in 2020?", "the premium of our collar last year"): the hedged
-strategy's backtest over the window said, not a search for one nor one option's price (a put
-said with "a": "what would a 90% put on AAPL have cost?")."""
+"""The cost or the outcome of a hedge the conversation holds asked ("how much would the hedge
+have cost in 2022?", "what did the put cost us in 2020?", "the premium of our collar last
+year", "how did the collar do?", "did the hedge help?"): the hedged strategy's backtest over the
+window said, or the one it had, not a search for one nor one option's price (a put said with
+"a": "what would a 90% put on AAPL have cost?")."""
 
 _KINDS = (
     ("put_spread", patterns.compile(r"\bput[\s-]*spreads?\b")),
@@ -47,7 +52,7 @@ _KINDS = (
         patterns.compile(
             r"\bprotective puts?\b|\bputs\b|\bput\s+(?:overlay|option|protection|hedge)s?\b"
             r"|\b(?:otm|out[\s-]of[\s-]the[\s-]money)\s+puts?\b"
-            r"|%\s*(?:strike\s+)?puts?\b|\b(?:buy|buying|add|adding|with|long|a|an)\s+(?:\w+\s+)?"
+            r"|%\s*(?:strike\s+)?puts?\b|\b(?:buy|buying|add|adding|with|long|a|an)\s+(?:[\w-]+\s+)?"
             r"put\b(?!\s+(?:it|that|this|them|the|my|our|money|in|into|on)\b)"
         ),
     ),
@@ -55,7 +60,7 @@ _KINDS = (
 
 _HEDGE_WORDS = patterns.compile(
     r"\bprotect\w*|\bhedg(?:e|es|ed|ing)\b(?!\s+funds?)|\binsur\w*|\boverlays?\b"
-    r"|\bdownside cover\b|\btail[\s-]*(?:risk[\s-]*)?hedg\w*"
+    r"|\bdownside cover\b|\btail[\s-]*(?:risk[\s-]*)?hedg\w*|\b(?:strike|tenor)s?\b"
 )
 
 _UNIT = r"(day|week|month|year)s?"
@@ -64,7 +69,8 @@ _COUNT = r"((?<!\d)\d+|one|two|three|four|six|nine|twelve|a)"
 _STRIKE = [
     patterns.compile(r"strikes?\s*(?:between|from|of|at|=|:)?\s*" + NUM + r"\s*%?\s*(?:to|and|-|–)\s*" + PCT),
     patterns.compile(PCT + r"\s*(?:to|-|–)\s*" + PCT + r"\s*strikes?"),
-    patterns.compile(PCT + r"\s*(?:strike\s+|moneyness\s+)?(?:protective\s+)?(?:puts?\b|put[\s-]*spreads?\b)"),
+    patterns.compile(PCT + r"\s*(?:strike\s+|moneyness\s+)?(?:protective\s+)?(?:puts?\b|put[\s-]*spreads?\b"
+               r"|collars?\b)"),
     patterns.compile(r"strikes?\s*(?:of|at|=|:)?\s*" + PCT),
     patterns.compile(PCT + r"\s*strikes?\b"),
     patterns.compile(r"(?:puts?|put[\s-]*spreads?)\s+(?:struck\s+)?at\s+" + PCT),
@@ -116,6 +122,12 @@ _DELTA_BAND = [
 _ROLL_BAND = patterns.compile(r"\broll\w*\s+(?:\w+\s+)?(?:early|band|when|before|if)\b|\bband\b")
 _ROLL_EXPIRY = patterns.compile(r"\broll\w*\s+(?:only\s+)?(?:at|on)\s+expir\w*|\bhold to expir\w*")
 
+_CALL_STRIKE = [
+    patterns.compile(PCT + r"[\s-]*(?:strike\s+)?(?:sold\s+|short\s+|covered\s+)?calls?\b"),
+    patterns.compile(r"\bcalls?\s+(?:struck\s+|strike\s+)?(?:at|of|=|:)\s*" + PCT),
+]
+"""The strike of a collar's sold call ("a collar with a 110% call", "call at 115%")."""
+
 _HEDGE_RATIO = [
     patterns.compile(r"hedge[\s_-]*ratio\s*(?:of|=|:|at)?\s*" + NUM + r"\s*(%)?"),
     patterns.compile(r"\b(?:cover(?:ing)?|hedg(?:e|ing))\s+" + PCT + r"\s+of\b"),
@@ -148,7 +160,8 @@ class HedgeAsk:
     """What a message asks of an option hedge (empty: not said).
 
     `kinds`: hedge kinds named, in order ("put", "put_spread", "collar"); `strikes`: the
-    bought put's strike(s) as moneyness (one, or the two ends of a range); `budget`: the annual
+    bought put's strike(s) as moneyness (one, or the two ends of a range); `call_strike`: a
+    collar's sold call's strike as moneyness ("a 110% call"); `budget`: the annual
     premium cap as a fraction of wealth; `asks_budget`: the user asks how much to spend;
     `asks_form`: the user asks which form the hedge should take; `tenors`: trading days
     to expiry; `roll`: "expiry", "band" or "delta"; `roll_delta_band`: the delta band's
@@ -160,6 +173,7 @@ class HedgeAsk:
 
     kinds: tuple[str, ...] = ()
     strikes: tuple[float, ...] = ()
+    call_strike: float | None = None
     budget: float | None = None
     asks_budget: bool = False
     asks_form: bool = False
@@ -239,6 +253,15 @@ def _tenors(scan: Scanner) -> tuple[int, ...]:
     return ()
 
 
+def _call_strike(scan: Scanner) -> float | None:
+    for pattern in _CALL_STRIKE:
+        match = pattern.search(scan.free)
+        if match and 1.0 < (value := fraction(match.group(1))) <= 2.0:
+            scan.consume(match, 1)
+            return value
+    return None
+
+
 def _hedge_ratio(scan: Scanner) -> float | None:
     for n, pattern in enumerate(_HEDGE_RATIO):
         match = pattern.search(scan.free)
@@ -290,7 +313,8 @@ def _delta_band(scan: Scanner) -> float | None:
 def read_hedge(scan: Scanner) -> HedgeAsk | None:
     """The hedge the message asks for, or None when it asks for none."""
     kinds = _kinds(scan)
-    if not kinds and not _HEDGE_WORDS.search(scan.low):
+    calls = any(pattern.search(scan.low) for pattern in _CALL_STRIKE)  # "a call at 120%"
+    if not kinds and not calls and not _HEDGE_WORDS.search(scan.low):
         return None
     roll = "band" if _ROLL_BAND.search(scan.low) else None
     if _ROLL_DELTA.search(scan.low):
@@ -299,11 +323,15 @@ def read_hedge(scan: Scanner) -> HedgeAsk | None:
         roll = "expiry"
     delta_band = _delta_band(scan)
     vol_model, vol_points = _vol_model(scan), _vol_points(scan)
+    call_strike = _call_strike(scan)  # before the put's: "a 110% call" is no put's strike
+    if call_strike is not None and not kinds:
+        kinds = ("collar",)  # a call sold against the put
     return HedgeAsk(
         kinds=kinds,
         vol_model=vol_model,
         vol_points=vol_points,
         strikes=_strikes(scan),
+        call_strike=call_strike,
         budget=_budget(scan),
         asks_budget=bool(_ASKS_BUDGET.search(scan.low)),
         asks_form=bool(_ASKS_FORM.search(scan.low)),
