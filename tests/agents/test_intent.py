@@ -153,6 +153,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("explain the results", "explain", {}),
     ("what can you do?", "help", {}),
     ("help", "help", {}),
+    ("would you help me?", "help", {}),
+    ("did the put help in 2012?", "unclear", {"start": "2012-01-01", "end": "2012-12-31"}),
     ("hello!", "smalltalk", {}),
     ("thanks a lot", "smalltalk", {}),
 ]

@@ -26,6 +26,8 @@ ASKS = (
     "what did the put cost us in {y}?",
     "what was the premium of our hedge in {y}?",
     "what would the protection have cost in {y}",
+    "how did the hedge do in {y}?",
+    "did the put help in {y}?",
 )
 
 

@@ -432,7 +432,7 @@ def read_change(intent: Intent) -> Change | None:
         said = _LEVEL_WORDS.sub(" ", said)
     said = _without_targets(change, said)
     other_ask = not hedge_cost and (_OTHER_ASKS.search(said) or HEAD_TO_HEAD.search(said))
-    if not changes or len(methods) > 1 or other_ask or measures_named(said):
+    if not changes or len(methods) > 1 or other_ask or (measures_named(said) and not hedge_cost):
         return None
     if intent.intent in _CHANGED_BY or _CUE.search(low) or hedge_cost:
         return change  # "what did the hedge cost in 2022?": the hedged backtest, over 2022

@@ -51,6 +51,12 @@ _HELP = patterns.compile(
     r"\bhelp\b|what can you do|what do you do|how do i\b|how does (?:this|it) work|\bcommands?\b"
     r"|\busage\b|\bcapabilit\w*|what (?:can|should) i ask"
 )
+_DID_IT_HELP = patterns.compile(
+    r"\b(?:did|does|would|will|has|have|had)\s+(?!you\b|u\b)(?:[\w'-]+\s+){1,3}help(?:ed)?\b"
+    r"(?!\s+(?:me|us)\b)"
+)
+"""Whether something helped ("did the put help in 2020?", "would a collar have helped?"): a
+question about it, not an ask for help."""
 
 
 _HOUSE = r"(?:the |our )?(?:house|desk|team|firm|analysts?|strategists?)"
@@ -356,7 +362,7 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
     if not (slots["tickers"] or slots["weights"]) and _INDEX_QUESTION.search(low):
         scores["market_overview"] += 2.0  # "how did the market do in 2008?": not a strategy
     best = max(_PRIORITY, key=lambda name: (scores[name], -_PRIORITY.index(name)))
-    if _HELP.search(low) and scores[best] < 3.0:
+    if _HELP.search(low) and not _DID_IT_HELP.search(low) and scores[best] < 3.0:
         return "help"
     if scores[best] > 0:
         return best
