@@ -1,6 +1,6 @@
 """A hedge changed in a follow-up of a hedged backtest ("and the collar?", "what about a put
 spread instead?", "and without the hedge?", "try a 95% strike", "same with a 6-month put", "now
-with a 115% call collar") backtests the same strategy with the hedge changed, said in the
+with a 115% call collar", "and with a 2% budget?") backtests the same strategy with the hedge changed, said in the
 reply's "Changed from" line; the numbers are those of `backtest_strategy` called with the
 changed configuration (before: the glossary's entry for the word, nothing computed). The cost
 or the outcome of the hedge asked with no window ("how much did the hedge cost?", "how did the
@@ -89,6 +89,7 @@ def test_a_strike_a_tenor_and_a_call_are_changed_field_by_field() -> None:
             {"overlay_call_strike": 1.2},
             "sold call 120% instead of 115%",
         ),
+        ("and with a 2% budget?", {"overlay_budget": 0.02}, "premiums capped at 2.0% of wealth"),
     )
     config = dict(tool_args(session, "backtest_strategy")[0]["config"])
     for ask, fields, said in steps:

@@ -71,6 +71,9 @@ GLOSSARY_TERMS: tuple[tuple[str, str], ...] = (
     ("Put spread", r"put spreads?"),
     ("Protective put", r"protective puts?"),
     ("Collar", r"collars?"),
+    ("Option strategies Stratigos does not run",
+     r"covered[\s-]calls?|buy[\s-]writes?|straddles?|strangles?|(?:iron[\s-])?condors?"
+     r"|call[\s-]spreads?"),
     ("TPE (hyperparameter search)",
      r"tpe|tree[\s-]structured parzen(?: estimators?)?|hyper[\s-]?parameter (?:search|tuning)"),
     ("Strategy model (warm start)", r"strategy model|warm[\s-]starts?"),

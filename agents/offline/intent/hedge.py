@@ -88,6 +88,13 @@ _BUDGET = [
     ),
 ]
 
+_PERCENT_BUDGET = patterns.compile(
+    PCT + r"\s*(?:(?:a|per) year\s+|annual(?:ly)?\s+|yearly\s+)?(?:premium\s+|protection\s+"
+    r"|hedg\w*\s+|option\s+)?budget\b"
+)
+"""A budget said as a percentage ("a 2% budget"): the options' premiums a year, a hedge spoken
+of without its name; not a cap ("a 10% cap on tech" is a weight limit) nor a risk budget."""
+
 _ASKS_BUDGET = patterns.compile(
     r"how much (?:should|to|can|could|would|do|must) (?:i |we )?(?:spend|pay|budget|allocate|put)"
     r"|how much (?:protection|to spend)|what (?:budget|premium)|\bhow much\b.*\b(?:protect|hedg)"
@@ -123,7 +130,7 @@ _ROLL_BAND = patterns.compile(r"\broll\w*\s+(?:\w+\s+)?(?:early|band|when|before
 _ROLL_EXPIRY = patterns.compile(r"\broll\w*\s+(?:only\s+)?(?:at|on)\s+expir\w*|\bhold to expir\w*")
 
 _CALL_STRIKE = [
-    patterns.compile(PCT + r"[\s-]*(?:strike\s+)?(?:sold\s+|short\s+|covered\s+)?calls?\b"),
+    patterns.compile(PCT + r"[\s-]*(?:strike\s+)?(?:sold\s+|short\s+)?calls?\b"),
     patterns.compile(r"\bcalls?\s+(?:struck\s+|strike\s+)?(?:at|of|=|:)\s*" + PCT),
 ]
 """The strike of a collar's sold call ("a collar with a 110% call", "call at 115%")."""
@@ -314,7 +321,8 @@ def read_hedge(scan: Scanner) -> HedgeAsk | None:
     """The hedge the message asks for, or None when it asks for none."""
     kinds = _kinds(scan)
     calls = any(pattern.search(scan.low) for pattern in _CALL_STRIKE)  # "a call at 120%"
-    if not kinds and not calls and not _HEDGE_WORDS.search(scan.low):
+    budget = _PERCENT_BUDGET.search(scan.low)  # "and with a 2% budget?": the premiums'
+    if not kinds and not calls and not budget and not _HEDGE_WORDS.search(scan.low):
         return None
     roll = "band" if _ROLL_BAND.search(scan.low) else None
     if _ROLL_DELTA.search(scan.low):
@@ -324,8 +332,8 @@ def read_hedge(scan: Scanner) -> HedgeAsk | None:
     delta_band = _delta_band(scan)
     vol_model, vol_points = _vol_model(scan), _vol_points(scan)
     call_strike = _call_strike(scan)  # before the put's: "a 110% call" is no put's strike
-    if call_strike is not None and not kinds:
-        kinds = ("collar",)  # a call sold against the put
+    if call_strike is not None and kinds in ((), ("put",)):
+        kinds = ("collar",)  # "a 90% put and a 110% call": a call sold against the put
     return HedgeAsk(
         kinds=kinds,
         vol_model=vol_model,

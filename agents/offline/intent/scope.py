@@ -3,8 +3,10 @@ trades for the user (it deploys to a paper account, after approval, only), tradi
 broker Stratigos does not connect to (it deploys to its paper accounts, or to Alpaca once the
 owner's Alpaca keys are configured, after approval), instruments the market data does not hold
 (crypto, futures, bonds, currencies, commodities: it works on the data's stocks), predicting
-a price (it gives the spread of outcomes of scenario paths instead) and judging valuation (the
-data holds prices only: no earnings, book values or dividends)."""
+a price (it gives the spread of outcomes of scenario paths instead), judging valuation (the
+data holds prices only: no earnings, book values or dividends) and option strategies other than
+the protection it models (covered calls, straddles, condors: it holds protective puts, put
+spreads and collars on a strategy, and prices one option)."""
 
 from __future__ import annotations
 
@@ -91,13 +93,30 @@ INSTRUMENT_REPLY = (
 )
 
 
+_OPTION_STRATEGY = patterns.compile(
+    r"\bcovered[\s-]calls?\b|\bbuy[\s-]writes?\b|\bstraddles?\b|\bstrangles?\b"
+    r"|\biron[\s-](?:condors?|butterfl\w+)\b|\bcondors?\b|\bcall[\s-]spreads?\b"
+    r"|\bcash[\s-]secured\s+puts?\b|\bnaked\s+(?:puts?|calls?)\b|\bwheel\s+strategy\b"
+)
+_MEANING = patterns.compile(r"^\W*(?:what(?:'s|\s+is|\s+are)|explain|define|meaning)\b")
+OPTION_STRATEGY_REPLY = (
+    "I can't run {strategy}s: the options Stratigos models are protection on a strategy's "
+    "stocks, bought and rolled along its backtests, searches and paper deployments: protective "
+    "puts, put spreads and collars (a put bought with a call sold above the price, for example "
+    "'backtest a 10% target-vol strategy on AAPL and KO with a 90% put and a 110% call'). I "
+    "can also price one put or call ('what would a 3-month 105% call on AAPL cost?'). Nothing "
+    "was computed."
+)
+
+
 _BROKER = patterns.compile(_BROKERS)
 _INSTRUMENT = patterns.compile(rf"\b(?:{_INSTRUMENTS})\b")
 
 
 def out_of_scope(text: str, tickers: Sequence[str] = ()) -> str | None:
     """The reply to an order, a live account at a broker Stratigos does not connect to, an
-    instrument its data does not hold, a price prediction or a valuation asked in `text` (None
+    instrument its data does not hold, a price prediction, a valuation or an option strategy
+    it does not model asked in `text` (None
     for any other ask); `tickers`: the stocks of the data it names (the first is the example)."""
     low = " ".join(text.lower().split())
     if (broker := _UNSUPPORTED_BROKER.search(low)) is not None:
@@ -114,4 +133,7 @@ def out_of_scope(text: str, tickers: Sequence[str] = ()) -> str | None:
         return VALUATION_REPLY.format(example=tickers[0] if tickers else "MSFT")
     if _PREDICTION.search(low):
         return PREDICTION_REPLY
+    if (strategy := _OPTION_STRATEGY.search(low)) is not None and not _MEANING.search(low):
+        kind = " ".join(strategy.group(0).replace("-", " ").split()).removesuffix("s")
+        return OPTION_STRATEGY_REPLY.format(strategy=kind)
     return None
