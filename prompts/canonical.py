@@ -31,6 +31,9 @@ from typing import Any
 
 MODEL_SIGNIFICANT_DIGITS = 6
 """Significant digits of every float a model reads."""
+TOOL_SIGNIFICANT_DIGITS = 4
+"""Significant digits of every float in a tool's result (`tools.summaries.sig`): what an answer
+read from one can say without inventing digits."""
 
 _perturbation = 0.0
 _flip = False

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prompts.canonical import round_significant
+from prompts.canonical import TOOL_SIGNIFICANT_DIGITS, round_significant
 
 __all__ = [
     "MAX_ITEMS",
@@ -30,7 +30,7 @@ __all__ = [
     "sig",
 ]
 
-SIG_DIGITS = 4
+SIG_DIGITS = TOOL_SIGNIFICANT_DIGITS
 """Significant digits kept for every float in a tool result."""
 
 MAX_ITEMS = 50

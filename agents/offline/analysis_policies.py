@@ -26,6 +26,7 @@ from agents.offline.chat_intent import (
     MAX_NAMED_PORTFOLIOS,
     earlier_results,
     intent_of,
+    judged_before,
     known_tickers,
     last_build,
     last_subject,
@@ -536,12 +537,16 @@ def _one_stock_window(inp: PolicyInput, intent: Intent) -> dict[str, Any]:
 def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]:
     """The window the conversation last worked on its `subject` over (a portfolio built: the
     dates it was estimated on; weights or stocks: the window of the analysis that used them),
-    for a question about it that names no window of its own."""
+    for a question about it that names no window of its own; a name the last answer judged
+    best or worst: the window it was judged over."""
+    judged = judged_before(inp) is not None
     for name, args, data in earlier_results(inp):
         if name == "optimize_portfolio" and isinstance(data, dict):
             if data.get("portfolio_id") == subject.get("portfolio_id"):
                 span = data.get("date_range") or {}
                 return {k: span[k] for k in ("start", "end") if span.get(k)}
-        elif name in ANALYSIS_TOOLS and any(args.get(k) == v for k, v in subject.items()):
+        elif name in ANALYSIS_TOOLS and (
+            judged or any(args.get(k) == v for k, v in subject.items())
+        ):
             return window_of(args)
     return {}

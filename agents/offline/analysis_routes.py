@@ -12,7 +12,6 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agents.offline.chat_intent import (
-    THE_BUILD,
     earlier_results,
     finished_run,
     has_thread_subject,
@@ -22,6 +21,7 @@ from agents.offline.chat_intent import (
 )
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
+from agents.offline.intent.held import THE_BUILD
 from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.portfolio_builds import build_against_index
 from agents.offline.winner_backtests import names_the_winner

@@ -21,6 +21,7 @@ from agents.conversation_texts import (
 )
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
+from agents.offline.judged_names import judged_name
 from agents.offline.policies import PolicyInput, truncated
 from agents.offline.thread_ends import other_end_again
 from agents.offline.thread_judged import held_in_report, judged_again
@@ -447,10 +448,18 @@ def _run_after(inp: PolicyInput, tools: tuple[str, ...]) -> bool:
     return bool(done) and (not worked or done[-1] > worked[-1])
 
 
+def judged_before(inp: PolicyInput) -> str | None:
+    """`agents.offline.judged_names.judged_name` of the message and the last answer."""
+    return judged_name(user_text(inp), previous_answer(inp))
+
+
 def thread_subject(inp: PolicyInput) -> tuple[str, ...]:
-    """The conversation's current universe: that of its latest turn before this one which
-    worked on named tickers (a portfolio built, statistics read, a backtest; the tickers of
-    the weights it was given); () when none."""
+    """The conversation's current universe: the one name the last answer judged best or worst
+    when the message refers back to it (`judged_before`); else that of its latest turn before
+    this one which worked on named tickers (a portfolio built, statistics read, a backtest; the
+    tickers of the weights it was given); () when none."""
+    if (judged := judged_before(inp)) is not None:
+        return (judged,)
     return next((names for names in _earlier_subjects(inp) if names), ())
 
 
@@ -546,8 +555,11 @@ def earlier_results(inp: PolicyInput) -> list[tuple[str, dict[str, Any], Any]]:
 
 
 def last_subject(inp: PolicyInput) -> dict[str, Any] | None:
-    """The portfolio built last in the conversation, or the weights or universe an earlier
-    analysis used, whichever came last; None when there is none."""
+    """The one name the last answer judged best or worst when the message refers back to one
+    name (`judged_before`); else the portfolio built last in the conversation, or the weights
+    or universe an earlier analysis used, whichever came last; None when there is none."""
+    if (judged := judged_before(inp)) is not None:
+        return {"universe": [judged]}
     for name, args, data in earlier_results(inp):
         if name == "optimize_portfolio" and isinstance(data, dict) and data.get("portfolio_id"):
             return {"portfolio_id": data["portfolio_id"]}
@@ -564,22 +576,17 @@ def last_subject(inp: PolicyInput) -> dict[str, Any] | None:
 def subject_stock(inp: PolicyInput) -> tuple[str, dict[str, Any]] | None:
     """The conversation's subject when it is one stock (a universe of one, or all of the
     weights on one name: "what was KO's drawdown in 2020?"), with the window of the call that
-    made it the subject (`start`, `end`, `last_sessions` as given); None otherwise."""
+    made it the subject (`start`, `end`, `last_sessions` as given; a name judged best or worst:
+    that of the call that judged it); None otherwise."""
     subject = last_subject(inp) or {}
     names = list(subject.get("universe") or subject.get("weights") or ())
     if len(names) != 1:
         return None
+    judged = judged_before(inp) is not None
     for _, args, _ in earlier_results(inp):  # the call that made it the subject
-        if any(args.get(key) == value for key, value in subject.items()):
+        if judged or any(args.get(key) == value for key, value in subject.items()):
             return names[0], window_of(args)
     return names[0], {}
-
-
-THE_BUILD = patterns.compile(
-    r"\b(?:we|you|i)\s+(?:just\s+)?(?:built|made|optimi[sz]ed)\b|\bthe build\b", re.IGNORECASE
-)
-"""Words naming the conversation's build ("the portfolio we built") rather than weights or a
-backtest used after it."""
 
 
 def last_build(inp: PolicyInput) -> dict[str, Any] | None:

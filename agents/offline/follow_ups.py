@@ -17,7 +17,7 @@ earlier request that can take it is changed, else the message is read as a quest
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +28,7 @@ from agents.offline.analysis_answers import ANSWERS
 from agents.offline.build_targets import move_target, moved_target
 from agents.offline.chat_intent import (
     WINDOW_KEYS,
+    judged_before,
     known_tickers,
     session_window,
     user_text,
@@ -505,6 +506,8 @@ def thread_edit(inp: PolicyInput) -> Edit | None:
     change = read_change(_parsed(user_text(inp)))
     if change is None:
         return None
+    if not change.subject and (judged := judged_before(inp)) is not None:
+        change = replace(change, subject=(judged,))  # "its beta?" after "the worst in 2008?"
     back = MAX_REQUESTS_BACK
     if change.subject:  # "and for KO?" asks the question just answered again, of other names
         turns = _turns(inp)

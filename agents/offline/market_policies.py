@@ -25,6 +25,7 @@ from agents.offline.chat_intent import (
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent.regime_asked import TIMING_ASKED, RegimeQuestion, regime_question
 from agents.offline.intent.words import read_tickers
+from agents.offline.judged_windows import judged_window
 from agents.offline.phase_answers import phase_verdict
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.offline.statistic_words import told_apart
@@ -254,7 +255,8 @@ def market_chat(inp: PolicyInput) -> AIMessage:
             return reply(
                 which_portfolio(inp)
             )  # "how volatile has my portfolio been?": not the market
-        return reply("", tool_call("market_statistics", window_args(intent, subject)))
+        window = window_args(intent, subject) | judged_window(inp, intent)
+        return reply("", tool_call("market_statistics", window))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         what = "generate those scenarios" if wants_scenarios else "read the market"

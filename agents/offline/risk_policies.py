@@ -22,9 +22,9 @@ from langchain_core.messages import AIMessage
 from agents.offline.analysis_answers import group_name
 from agents.offline.chat_intent import (
     MAX_NAMED_PORTFOLIOS,
-    THE_BUILD,
     data_end,
     intent_of,
+    judged_before,
     known_tickers,
     last_build,
     last_subject,
@@ -39,9 +39,10 @@ from agents.offline.chat_intent import (
 from agents.offline.formats import money_text, percent
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import groups_compared, judged_measure
-from agents.offline.intent.held import HELD_NAMED
+from agents.offline.intent.held import HELD_NAMED, THE_BUILD
 from agents.offline.intent.measures import CONTRIBUTIONS_ASKED, VOLATILITY_WORD
 from agents.offline.intent.typos import normalised
+from agents.offline.judged_windows import judged_window
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import (
     build_args,
@@ -129,6 +130,8 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
         return [{"weights": equal_weights(members), **level, **window} for _, members in groups]
     if tickers:
         return [{"weights": equal_weights(tickers), **level, **window}]
+    if (judged := judged_before(inp)) is not None:  # "and that stock's drawdown?" after a best
+        return [{"weights": {judged: 1.0}, **level, **(window or judged_window(inp, intent))}]
     if says_my_portfolio(inp) and (saved := only_saved_portfolio(inp)) is not None:
         return [{"portfolio_id": saved, **level, **window}]  # "my portfolio": the one saved
     return which_portfolio(inp)  # several saved: named, a name in reply answers it

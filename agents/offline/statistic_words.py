@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from prompts.canonical import TOOL_SIGNIFICANT_DIGITS
 from services.windows import MAX_EXTREME_DAYS, SESSIONS_PER
 from settings import patterns
 
@@ -259,11 +260,15 @@ _PLAIN_NUMBER = patterns.compile(r"-?\d+(?:\.(\d+))?(%?)")
 
 
 def _finer(value: float, said: str) -> str:
-    """`value`, written as `said` ("0.85", "31.0%"), with two more decimals."""
+    """`value`, written as `said` ("0.85", "31.0%"), with up to two more decimals: as many as
+    the tool's significant digits hold (`TOOL_SIGNIFICANT_DIGITS`: 0.2184 is "21.84%", not
+    "21.840%")."""
     number = _PLAIN_NUMBER.fullmatch(said)
     if number is None or not math.isfinite(value):
         return said
-    places = len(number.group(1) or "") + 2
+    shown = abs(value) * (100 if number.group(2) else 1)
+    held = TOOL_SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(shown)) if shown else 2
+    places = max(len(number.group(1) or ""), min(len(number.group(1) or "") + 2, held))
     return f"{value:.{places}%}" if number.group(2) else f"{value:.{places}f}"
 
 

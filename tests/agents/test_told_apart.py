@@ -1,8 +1,10 @@
-"""Names in order never look tied when they are not (`statistic_words.told_apart`), and the
+"""Names in order never look tied when they are not (`statistic_words.told_apart`), with no
+more decimals than a tool's four significant digits hold (it wrote "21.840%"), and the
 better or worse of them is the measure's better or worse side (`statistic_words.judged_line`)."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from hypothesis import given
@@ -15,29 +17,43 @@ from agents.offline.statistic_words import (
     pct,
     told_apart,
 )
+from prompts.canonical import TOOL_SIGNIFICANT_DIGITS
 
-SIX_DIGITS = st.floats(min_value=-3, max_value=3, allow_nan=False).map(lambda v: float(f"{v:.6g}"))
+TOOL_VALUES = st.floats(min_value=-3, max_value=3, allow_nan=False).map(
+    lambda v: float(f"{v:.{TOOL_SIGNIFICANT_DIGITS}g}")
+)
+"""Values as a tool's result holds them: four significant digits."""
 NAMES = ("AAPL", "MSFT", "KO", "PEP", "XOM")
 
 
-@given(values=st.lists(SIX_DIGITS, min_size=2, max_size=5))
-def test_two_values_read_the_same_only_when_they_agree_to_two_more_decimals(
+def _decimals(said: str) -> int:
+    return len(said.rstrip("%").partition(".")[2])
+
+
+@given(values=st.lists(TOOL_VALUES, min_size=2, max_size=5))
+def test_two_values_read_the_same_only_when_they_agree_to_the_digits_held(
     values: list[float],
 ) -> None:
     known = dict(zip(NAMES, values, strict=False))
-    for text, finer in ((lambda v: f"{v:.2f}", "{:.4f}"), (pct, "{:.3%}")):
+    for text, percent in ((lambda v: f"{v:.2f}", False), (pct, True)):
         shown = told_apart(known, text)
         plain = {name: text(value) for name, value in known.items()}
-        clash = len(set(plain.values())) < len(set(known.values()))
-        assert shown == ({n: finer.format(v) for n, v in known.items()} if clash else plain)
-        for a in known:
+        if len(set(plain.values())) == len(set(known.values())):
+            assert shown == plain
+            continue
+        for name, said in shown.items():
+            number = abs(known[name]) * (100 if percent else 1)
+            held = TOOL_SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(number)) if number else 2
+            more = _decimals(said) - _decimals(plain[name])
+            assert more == max(0, min(2, held - _decimals(plain[name]))), (known[name], said)
+        for a in known:  # two values read alike only where two more decimals cannot part them
             for b in known:
-                if shown[a] == shown[b]:
-                    assert finer.format(known[a]) == finer.format(known[b])
+                if shown[a] == shown[b] and known[a] != known[b]:
+                    assert _decimals(shown[a]) == _decimals(plain[a]) + 2, (known, shown)
 
 
 @given(
-    values=st.lists(SIX_DIGITS, min_size=2, max_size=5),
+    values=st.lists(TOOL_VALUES, min_size=2, max_size=5),
     measure=st.sampled_from((*LOWER_IS_BETTER, *HIGHER_IS_BETTER, "beta")),
     judged=st.sampled_from(("better", "worse")),
 )

@@ -1,8 +1,9 @@
 """Follow-ups that ask the question just answered again, of other names ("and for KO?", "what
 about the banks?", "same for XOM and CVX"): the same tool is called again with the new names in
 place of the old and everything else kept, and the reply says so; the volatilities are
-recomputed here with numpy. A sector asked about ("how correlated are the banks with energy")
-is its names."""
+recomputed here with numpy. Two names set against each other ("and KO vs PEP?" after a
+correlation) are the pair asked about, the window kept (it was a market read over the default
+window). A sector asked about ("how correlated are the banks with energy") is its names."""
 
 from __future__ import annotations
 
@@ -59,6 +60,34 @@ def test_the_volatility_asked_again_of_other_names(
     for ticker in names:
         vol = float(window[ticker].std(ddof=1) * np.sqrt(252))
         assert f"{ticker}: volatility {vol:.1%} a year" in reply
+
+
+PAIRS = (("KO", "PEP"), ("XOM", "CVX"), ("JPM", "BAC"), ("JNJ", "PFE"), ("WMT", "HD"))
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pair=st.sampled_from(PAIRS),
+    years=st.integers(1, 4),
+    opener=st.sampled_from(
+        ("and {} vs {}?", "what about {} versus {}", "how about {} against {}?")
+    ),
+)
+def test_a_pair_set_against_each_other_is_the_correlation_asked_again(
+    offline_data_dir: Path, pair: tuple[str, str], years: int, opener: str
+) -> None:
+    session = _session()
+    session.send(f"what's the correlation between AAPL and MSFT over the last {years} years?")
+    ((_, first),) = _calls(session, 0)
+    before = len(session.history())
+    reply = session.send(opener.format(*pair)).replies[-1]
+    assert _calls(session, before) == [("asset_statistics", {**first, "universe": list(pair)})]
+    assert reply.startswith(f"Changed from your previous request: {', '.join(pair)} instead of")
+    window = RETURNS[list(pair)].iloc[-252 * years :]
+    corr = float(f"{window.corr().iloc[0, 1]:.4g}")  # the tool's 4 significant digits, then 2
+    assert f"Correlation of daily returns: {pair[0]} and {pair[1]} {corr:.2f}" in reply, reply
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ rebalancing cadence and a criterion to drop a name by. Which request it changes,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -362,6 +363,21 @@ def _hedge(intent: Intent, low: str) -> tuple[tuple[str, float | str], ...]:
     return tuple(fields)
 
 
+_NAMES_SET_AGAINST = patterns.compile(r"\b([a-z]{1,5})\s+(?:" + SET_AGAINST + r")\s+([a-z]{1,5})\b")
+"""Two names set against each other ("ko vs pep"): in a follow-up that swaps the subject
+("and KO vs PEP?" after a correlation), the pair asked about, not a comparison of its own."""
+
+
+def _other_ask(said: str, subject: Sequence[str]) -> bool:
+    """Whether `said` asks something of its own (a comparison, a measure, a search: see
+    `_OTHER_ASKS`); two names of the swapped `subject` set against each other are not one."""
+    names = {name.lower() for name in subject}
+    said = _NAMES_SET_AGAINST.sub(
+        lambda pair: f"{pair[1]} {pair[2]}" if {pair[1], pair[2]} <= names else pair[0], said
+    )
+    return bool(_OTHER_ASKS.search(said) or HEAD_TO_HEAD.search(said))
+
+
 def read_change(intent: Intent) -> Change | None:
     """The change the message makes to the conversation's latest request (see the module
     docstring), or None."""
@@ -431,7 +447,7 @@ def read_change(intent: Intent) -> Change | None:
     if change.level is not None or change.horizon is not None:
         said = _LEVEL_WORDS.sub(" ", said)
     said = _without_targets(change, said)
-    other_ask = not hedge_cost and (_OTHER_ASKS.search(said) or HEAD_TO_HEAD.search(said))
+    other_ask = not hedge_cost and _other_ask(said, intent.tickers if swaps_subject else ())
     if not changes or len(methods) > 1 or other_ask or (measures_named(said) and not hedge_cost):
         return None
     if intent.intent in _CHANGED_BY or _CUE.search(low) or hedge_cost:

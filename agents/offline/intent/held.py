@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from settings import patterns
 
-__all__ = ["HELD_NAMED", "HELD_NOUN", "asks_made"]
+__all__ = ["HELD_NAMED", "HELD_NOUN", "THE_BUILD", "asks_made"]
 
 _MADE = patterns.compile(r"\b(?:mix|build|make|construct|create|give me|weights?|allocation)\b")
 """Words of a portfolio asked for ("a safer mix of ..."), not of names compared by risk."""
@@ -22,3 +22,10 @@ def asks_made(low: str) -> bool:
     """Whether a lower-cased message asks for a portfolio to be made (`_MADE`), the one held
     aside ("is this allocation riskier than the market?" asks of it)."""
     return bool(_MADE.search(HELD_NAMED.sub(" ", low)))
+
+
+THE_BUILD = patterns.compile(
+    r"(?i)\b(?:we|you|i)\s+(?:just\s+)?(?:built|made|optimi[sz]ed)\b|\bthe build\b"
+)
+"""Words naming the conversation's build ("the portfolio we built") rather than weights or a
+backtest used after it."""
