@@ -105,4 +105,11 @@ def hedge_cost_words(config: dict[str, Any], metrics: dict[str, Any]) -> str:
         + hedge_outcome_words(
             metrics["hedge_premium"], metrics["hedge_payoff"], metrics["hedge_carry"]
         )
+        + (
+            f" (premiums above the {cap:.1%} cap because each purchase is capped for the "
+            "options' whole tenor, and the last options bought still had time to run when the "
+            "window ended)"
+            if cap is not None and round(metrics["hedge_premium"], 4) > round(cap, 4)
+            else ""
+        )
     )

@@ -136,6 +136,28 @@ def test_what_a_hedge_is_stays_the_glossary_s_after_a_hedged_backtest() -> None:
     assert len(tool_args(session, "backtest_strategy")) == 1
 
 
+@settings(max_examples=5, deadline=None)
+@given(year=st.integers(2008, 2022), budget=st.sampled_from((1, 2, 3)))
+def test_premiums_read_above_their_cap_say_why(year: int, budget: int) -> None:
+    session = ChatSession(f"budget-{uuid.uuid4().hex}", settings=Settings())
+    reply = session.send(
+        f"backtest a 10% target-vol strategy with a 95% put and a {budget}% budget on AAPL and "
+        f"KO in {year}"
+    ).replies[-1]
+    (args,) = tool_args(session, "backtest_strategy")
+    assert args["config"]["overlay_budget"] == budget / 100, args
+    premium = _metrics(args)["hedge_premium"]
+    said = f"premiums above the {budget}.0% cap because each purchase is capped" in reply
+    assert said == (round(premium, 4) > budget / 100), (premium, reply)
+    # the reason said: each purchase at most the cap for its 63-day tenor, the last one's tenor
+    # running past the window's end (premiums are fractions of the wealth at each purchase)
+    days = backtest_strategy(ToolContext(), BacktestArgs.model_validate(args))["history"][
+        "evaluated_days"
+    ]
+    purchases = -(-days // 63)
+    assert premium <= budget / 100 * purchases * 63 / days + 1e-4, (premium, days)
+
+
 @given(
     premium=st.floats(-0.5, 0.5, allow_nan=False),
     payoff=st.floats(-0.5, 0.5, allow_nan=False),
