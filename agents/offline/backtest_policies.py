@@ -82,7 +82,7 @@ def backtest_answer(data: dict[str, Any]) -> str:
     )
 
 
-_SOLD_LEGS = {"overlay_lower_strike": "sold put", "overlay_call_strike": "sold call"}
+SOLD_LEGS = {"overlay_lower_strike": "sold put", "overlay_call_strike": "sold call"}
 """What the second leg of a hedge (`quant.strategy.HEDGE_PARAMETERS`) is called in a reply."""
 
 
@@ -95,7 +95,7 @@ def hedge_cost_words(config: dict[str, Any], metrics: dict[str, Any]) -> str:
     return (
         f"{HEDGE_NAMES[config['overlay']]} (strike {config['overlay_strike']:.0%}"
         + "".join(
-            f", {_SOLD_LEGS[key]} {config[key]:.0%}"
+            f", {SOLD_LEGS[key]} {config[key]:.0%}"
             for key in HEDGE_PARAMETERS[config["overlay"]]
             if key in config
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.offline.backtest_policies import SOLD_LEGS
 from quant.hedge_names import HEDGE_NAMES
 from quant.strategy import HEDGE_PARAMETERS
 
@@ -20,8 +21,10 @@ __all__ = ["change_hedge"]
 
 _FIELD_WORDS = {
     "overlay_strike": ("strike {}", ".0%"),
-    "overlay_call_strike": ("sold call {}", ".0%"),
+    "overlay_call_strike": (SOLD_LEGS["overlay_call_strike"] + " {}", ".0%"),
     "overlay_tenor_days": ("tenor {} days", "d"),
+    "overlay_roll": ("roll rule {}", "s"),
+    "overlay_roll_delta_band": ("delta band {}", "g"),
     "overlay_budget": ("premiums capped at {} of wealth a year", ".1%"),
     "overlay_hedge_ratio": ("hedge ratio {}", "g"),
 }

@@ -52,25 +52,9 @@ def stated_config(intent: Intent) -> dict[str, Any]:
         config["rebalance_every"] = every
     if (leverage := stated_leverage(low)) is not None:
         config["max_leverage"] = leverage
-    hedge = intent.hedge
-    kinds = [k for k in hedge.kinds if k != "none"] if hedge is not None else []
-    if hedge is None or not (kinds or hedge.strikes):
-        return config
-    config["overlay"] = kinds[0] if kinds else "put"
-    if hedge.strikes:
-        config["overlay_strike"] = hedge.strikes[0]
-    if hedge.call_strike is not None and config["overlay"] == "collar":
-        config["overlay_call_strike"] = hedge.call_strike
-    if hedge.tenors:
-        config["overlay_tenor_days"] = hedge.tenors[0]
-    if hedge.roll is not None:
-        config["overlay_roll"] = hedge.roll
-    if hedge.roll_delta_band is not None:
-        config["overlay_roll_delta_band"] = hedge.roll_delta_band
-    if hedge.hedge_ratio is not None:
-        config["overlay_hedge_ratio"] = hedge.hedge_ratio
-    if hedge.budget is not None:
-        config["overlay_budget"] = hedge.budget
+    fields = intent.hedge.config_fields() if intent.hedge is not None else {}
+    if fields.keys() & {"overlay", "overlay_strike"}:  # a kind or a strike: a hedge asked
+        config.update({"overlay": "put", **fields})
     return config
 
 

@@ -24,8 +24,18 @@ from tools.strategy.backtest import backtest_strategy
 from tools.strategy.schemas import BacktestArgs
 
 KIND_ASKS = {
-    "collar": ("and the collar?", "what about with a collar instead?", "with a collar?"),
-    "put_spread": ("try a put spread", "and a put spread?", "how about a put spread instead?"),
+    "collar": (
+        "and the collar?",
+        "what about with a collar instead?",
+        "with a collar?",
+        "make that a collar",
+    ),
+    "put_spread": (
+        "try a put spread",
+        "and a put spread?",
+        "how about a put spread instead?",
+        "swap to a put spread",
+    ),
     "none": ("and without the hedge?", "what if it were unhedged?", "same with no hedge"),
 }
 """Follow-ups that change only the hedge's kind, by the kind they ask for."""
@@ -90,6 +100,11 @@ def test_a_strike_a_tenor_and_a_call_are_changed_field_by_field() -> None:
             "sold call 120% instead of 115%",
         ),
         ("and with a 2% budget?", {"overlay_budget": 0.02}, "premiums capped at 2.0% of wealth"),
+        (
+            "and roll it early at a band instead",
+            {"overlay_roll": "band"},
+            "roll rule band instead of expiry",
+        ),
     )
     config = dict(tool_args(session, "backtest_strategy")[0]["config"])
     for ask, fields, said in steps:

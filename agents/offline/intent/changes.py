@@ -331,8 +331,11 @@ _UNHEDGED = patterns.compile(
     r"(?:hedge|hedging|puts?|put[\s-]spread|collar|protection|overlay|options)\b|\bunhedged\b"
 )
 """The hedge taken away in a follow-up ("and without the hedge?", "what if it were unhedged?")."""
-_HEDGE_FOLLOW_UP = patterns.compile(r"^\W*(?:with(?:out)?|a|an|the|no|unhedged)\b")
-"""A follow-up said as the hedge alone ("with a collar?", "a put spread?", "unhedged?")."""
+_HEDGE_FOLLOW_UP = patterns.compile(
+    r"^\W*(?:with(?:out)?|a|an|the|no|unhedged|make\s+(?:that|this)|swap(?:ping)?|go\s+with)\b"
+)
+"""A follow-up said as the hedge alone ("with a collar?", "a put spread?", "unhedged?", "make
+that a collar", "swap to a put spread")."""
 _ASKS_MEANING = patterns.compile(
     r"\bwhat(?:'s|\s+is|\s+are|\s+does|\s+do)\b|\bmean(?:s|ing|t)?\b|\bexplain\w*|\bdefin\w*"
 )
@@ -351,16 +354,7 @@ def _hedge(intent: Intent, low: str) -> tuple[tuple[str, float | str], ...]:
     ask = intent.hedge
     if ask is None or len(ask.kinds) > 1 or len(ask.strikes) > 1 or len(ask.tenors) > 1:
         return ()
-    fields: list[tuple[str, float | str]] = [("overlay", kind) for kind in ask.kinds]
-    fields += [("overlay_strike", strike) for strike in ask.strikes]
-    fields += [("overlay_tenor_days", tenor) for tenor in ask.tenors]
-    if ask.call_strike is not None:
-        fields.append(("overlay_call_strike", ask.call_strike))
-    if ask.budget is not None:
-        fields.append(("overlay_budget", ask.budget))
-    if ask.hedge_ratio is not None:
-        fields.append(("overlay_hedge_ratio", ask.hedge_ratio))
-    return tuple(fields)
+    return tuple(ask.config_fields().items())
 
 
 _NAMES_SET_AGAINST = patterns.compile(r"\b([a-z]{1,5})\s+(?:" + SET_AGAINST + r")\s+([a-z]{1,5})\b")

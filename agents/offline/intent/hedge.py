@@ -61,6 +61,7 @@ _KINDS = (
 _HEDGE_WORDS = patterns.compile(
     r"\bprotect\w*|\bhedg(?:e|es|ed|ing)\b(?!\s+funds?)|\binsur\w*|\boverlays?\b"
     r"|\bdownside cover\b|\btail[\s-]*(?:risk[\s-]*)?hedg\w*|\b(?:strike|tenor)s?\b"
+    r"|\brolls?\b|\brolled\b"
 )
 
 _UNIT = r"(day|week|month|year)s?"
@@ -190,6 +191,23 @@ class HedgeAsk:
     hedge_ratio: float | None = None
     vol_model: tuple[tuple[str, float], ...] = ()
     vol_points: float | None = None
+
+    def config_fields(self) -> dict[str, float | str]:
+        """The strategy configuration's overlay fields said (`quant.strategy.StrategyConfig`):
+        the first kind named (not "none"), the first strike and tenor, the collar's call, the
+        roll, the delta band, the hedge ratio and the budget; a kind not named is left out."""
+        kinds = [kind for kind in self.kinds if kind != "none"]
+        said: dict[str, float | str | None] = {
+            "overlay": kinds[0] if kinds else None,
+            "overlay_strike": self.strikes[0] if self.strikes else None,
+            "overlay_call_strike": self.call_strike if kinds[:1] == ["collar"] else None,
+            "overlay_tenor_days": self.tenors[0] if self.tenors else None,
+            "overlay_roll": self.roll,
+            "overlay_roll_delta_band": self.roll_delta_band,
+            "overlay_hedge_ratio": self.hedge_ratio,
+            "overlay_budget": self.budget,
+        }
+        return {field: value for field, value in said.items() if value is not None}
 
     @property
     def has_goal(self) -> bool:
