@@ -97,8 +97,7 @@ KIND_WORDS = {
     "horizon": "a horizon", "episode": "a historical episode", "scenario": "a market scenario",
     "frequency": "a rebalancing frequency", "level": "a confidence level",
     "capital": "a capital", "threshold": "a loss threshold", "market_move": "a market move",
-    "rate_move": "an interest-rate move",
-    "beta_to": "a beta against that stock",
+    "rate_move": "an interest-rate move", "beta_to": "a beta against that stock",
     "cost": "trading costs", "method": "that method", "percentage": "that percentage",
     "leverage": "a leverage", "lookback": "a lookback", "rolling": "a rolling window",
     "holdings": "a number of holdings",
@@ -115,13 +114,13 @@ NOT_OFFERED = (
     "Sharpe, equal weight, the efficient frontier, and the strategies' inverse-volatility, sigmoid and Merton "
     "weightings"
 )
+"""Why a method the message names that no tool offers (maximum diversification, Black-Litterman,
+minimum CVaR) was not used."""
 RATES_NOT_MODELLED = (
     "no tool here models interest rates: stress tests move the equity market and replay "
     "historical crises, the 2022 rate shock among them"
 )
 """Why a move of interest rates the message states was not used."""
-"""Why a method the message names that no tool offers (maximum diversification, Black-Litterman,
-minimum CVaR) was not used."""
 WEIGHT_FUNCTIONS = ("inverse_vol", "sigmoid", "merton")
 
 
@@ -392,7 +391,8 @@ def _frequency_used(item: AskItem, turn: Turn) -> str | None:
         if sessions is not None and (fixed == sessions or (
             isinstance(low, int | float) and isinstance(high, int | float) and low <= sessions <= high)):  # fmt: skip
             return None
-    return None if not turn.taking("frequency") else "the tools used another rebalancing"
+    none_took = f"no tool of this turn takes {KIND_WORDS['frequency']}" if turn.uses else NOTHING_COMPUTED  # fmt: skip
+    return "the tools used another rebalancing" if turn.taking("frequency") else none_took
 
 
 def _value_used(item: AskItem, turn: Turn) -> str | None:

@@ -29,6 +29,7 @@ from agents.offline.statistic_words import (
     drawdown_phrase,
     judged_line,
     pct,
+    picked_line,
     told_apart,
     years_phrase,
     years_ranked,
@@ -165,8 +166,11 @@ def _in_order(named: dict[str, dict[str, Any]], wanted: list[str], ends: Ends) -
         if len(known) < 2:
             continue
         order = sorted(known, key=lambda n: -known[n])
-        line = _ordered_line(words, order, told_apart(known, text), measure, ends)
-        lines.append(f"{line} {judged_line(words, order, known, measure, ends.judged)}".strip())
+        shown = told_apart(known, text)
+        picked = picked_line(words, order, shown, measure, ends.picked)
+        line = _ordered_line(words, order, shown, measure, ends)
+        judged = judged_line(words, order, known, measure, ends.judged)
+        lines.append(" ".join(part for part in (picked, line, judged) if part))
     return " ".join(lines)
 
 

@@ -481,8 +481,9 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
         and len(subject.get("universe") or ()) == 1
         and bool(EVERY_NAME.search(intent.text.lower()))
     )
-    if (subject is None or one_stock) and ask.ranked and not one_held:  # "which was the most
-        return {"universe": list(known_tickers())}  # volatile?": every stock, one none ranks
+    of_portfolios = subject is None and _PORTFOLIOS_SAID.search(intent.text)  # none to rank
+    if (subject is None or one_stock) and ask.ranked and not (one_held or of_portfolios):
+        return {"universe": list(known_tickers())}  # "which was the most volatile?": every stock
     return subject  # "is it riskier than the market?" with nothing before: which portfolio?
 
 
@@ -503,6 +504,9 @@ def _ranked_beside(intent: Intent, pivot: str) -> list[str]:
     return [t for t in dict.fromkeys([*names, pivot]) if t not in intent.limits.excluded]
 
 
+_PORTFOLIOS_SAID = patterns.compile(r"\b(?:portfolios?|strateg(?:y|ies)|funds?|books?)\b", re.I)
+"""Portfolios asked to be ranked ("which portfolio had the best Sharpe ratio?"): with none in
+the conversation, which ones is asked back (not the stocks ranked)."""
 _ONE_HELD = patterns.compile(
     r"^\W*(?:so\s+|and\s+)?(?:is|was|has|does|did|would|will)\s+(?:it|this|that)\b|"
     + HELD_NAMED.pattern,
@@ -536,16 +540,16 @@ def _one_stock_window(inp: PolicyInput, intent: Intent) -> dict[str, Any]:
 
 def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]:
     """The window the conversation last worked on its `subject` over (a portfolio built: the
-    dates it was estimated on; weights or stocks: the window of the analysis that used them),
-    for a question about it that names no window of its own; a name the last answer judged
-    best or worst: the window it was judged over."""
+    dates it was estimated on; weights or stocks: the window of the analysis or the market
+    read that used them), for a question about it that names no window of its own; a name the
+    last answer judged best or worst: the window it was judged over."""
     judged = judged_before(inp) is not None
     for name, args, data in earlier_results(inp):
         if name == "optimize_portfolio" and isinstance(data, dict):
             if data.get("portfolio_id") == subject.get("portfolio_id"):
                 span = data.get("date_range") or {}
                 return {k: span[k] for k in ("start", "end") if span.get(k)}
-        elif name in ANALYSIS_TOOLS and (
+        elif name in (*ANALYSIS_TOOLS, "market_statistics") and (
             judged or any(args.get(k) == v for k, v in subject.items())
         ):
             return window_of(args)

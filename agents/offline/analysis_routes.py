@@ -13,17 +13,16 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agents.offline.chat_intent import (
     earlier_results,
-    finished_run,
     has_thread_subject,
     intent_of,
     known_tickers,
-    run_is_latest,
 )
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.intent.held import THE_BUILD
 from agents.offline.policies import PolicyInput, forced_call
 from agents.offline.portfolio_builds import build_against_index
+from agents.offline.thread_runs import finished_run, run_is_latest
 from agents.offline.winner_backtests import names_the_winner
 from settings import patterns
 

@@ -6,23 +6,23 @@ from them."""
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from agents.conversation_texts import (
     DECISION_PROMPT,
-    EARLIER_RUN_MARKER,
     RETRY_PROMPT,
     RUN_DONE,
 )
+from agents.offline.compared_pick import compared_pick, pick_named
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
 from agents.offline.judged_names import judged_name
 from agents.offline.policies import PolicyInput, truncated
+from agents.offline.thread_cadence import cadence_again
 from agents.offline.thread_ends import other_end_again
 from agents.offline.thread_judged import held_in_report, judged_again
 from agents.offline.thread_stress import stress_asked_again
@@ -282,8 +282,9 @@ def intent_of(inp: PolicyInput) -> Intent:
     "how volatile was AMD in 2022?" then "which names were calmer than it?" is "... than AMD?",
     while "KO in 2020: which were riskier than it?" is not of AMD)."""
     text, texts = user_text(inp), user_texts(inp)
-    again = versus_again(text, texts) or other_end_again(text, texts)
-    text = named_portfolios(again or text, inp.system_text())
+    again = versus_again(text, texts) or other_end_again(text, texts) or cadence_again(text, texts)
+    text = pick_named(again or text, previous_answer(inp), earlier_results(inp))  # "the winner"
+    text = named_portfolios(text, inp.system_text())
     intent = parse_intent(text, known_tickers())
     if intent.tickers or intent.weights or intent.portfolio_ids:
         return intent
@@ -394,58 +395,6 @@ def computed_answer(text: str) -> bool:
     (graphs.ask_statements), a finished strategy search or its explanation (figures with
     decimals)."""
     return "Used: " in text or bool(RUN_DONE.search(text) or _FIGURE.search(text))
-
-
-def ran_here(message: BaseMessage) -> bool:
-    """Whether `message` is a finished strategy search's answer, or the system message that keeps
-    one older than the conversation's window in view (`EARLIER_RUN_MARKER`)."""
-    if isinstance(message, SystemMessage):
-        return message.text.startswith(EARLIER_RUN_MARKER)
-    return isinstance(message, AIMessage) and bool(RUN_DONE.search(message.text))
-
-
-def _followed(message: BaseMessage) -> bool:
-    """Whether `message` keeps in view a search that other work followed, out of view too."""
-    if not (isinstance(message, SystemMessage) and message.text.startswith(EARLIER_RUN_MARKER)):
-        return False
-    return bool(json.loads(message.text[len(EARLIER_RUN_MARKER) :]).get("followed_by_other_work"))
-
-
-def finished_run(inp: PolicyInput) -> bool:
-    """Whether a strategy search of the conversation finished (its answer is in the thread)."""
-    return any(ran_here(m) for m in inp.messages)
-
-
-def run_is_latest(inp: PolicyInput) -> bool:
-    """Whether the conversation's latest finished strategy search came after its latest work on
-    a portfolio or stocks (a call of `SUBJECT_TOOLS` or a risk report): "its Sharpe" is then the
-    winner's."""
-    return _run_after(inp, (*SUBJECT_TOOLS, "portfolio_risk_report"))
-
-
-STOCK_TOOLS = ("market_statistics", "asset_statistics")
-"""The tools that read stocks' statistics: work with no market scenarios of its own."""
-
-
-def run_is_latest_portfolio_work(inp: PolicyInput) -> bool:
-    """Whether the conversation's latest finished strategy search came after its latest work on
-    a portfolio or scenarios (a build, a backtest or stress of weights, scenarios generated, a
-    risk report; questions about stocks' statistics aside): "how did it do in the bear
-    scenario?" is then the winner's, as a stock's statistics have no scenarios."""
-    portfolio_tools = tuple(name for name in SUBJECT_TOOLS if name not in STOCK_TOOLS)
-    return _run_after(inp, (*portfolio_tools, "portfolio_risk_report"))
-
-
-def _run_after(inp: PolicyInput, tools: tuple[str, ...]) -> bool:
-    """Whether the conversation's latest finished strategy search came after its latest call of
-    one of `tools`."""
-    done = [i for i, m in enumerate(inp.messages) if ran_here(m) and not _followed(m)]
-    worked = [
-        i
-        for i, m in enumerate(inp.messages)
-        if isinstance(m, AIMessage) and any(c["name"] in tools for c in m.tool_calls)
-    ]
-    return bool(done) and (not worked or done[-1] > worked[-1])
 
 
 def judged_before(inp: PolicyInput) -> str | None:
@@ -560,7 +509,10 @@ def last_subject(inp: PolicyInput) -> dict[str, Any] | None:
     or universe an earlier analysis used, whichever came last; None when there is none."""
     if (judged := judged_before(inp)) is not None:
         return {"universe": [judged]}
-    for name, args, data in earlier_results(inp):
+    earlier = earlier_results(inp)
+    if (picked := compared_pick(user_text(inp), previous_answer(inp), earlier)) is not None:
+        return {"portfolio_id": picked}  # "backtest it" after a comparison: the one put first
+    for name, args, data in earlier:
         if name == "optimize_portfolio" and isinstance(data, dict) and data.get("portfolio_id"):
             return {"portfolio_id": data["portfolio_id"]}
         if name == "compare_portfolios" and len(ids := args.get("portfolio_ids") or []) == 1:

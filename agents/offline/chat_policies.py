@@ -20,13 +20,10 @@ from agents.offline.build_targets import targeted_method
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
 from agents.offline.chat_intent import (
     computed_answer,
-    finished_run,
     intent_of,
     known_tickers,
     previous_answer,
     revises_portfolio,
-    run_is_latest,
-    run_is_latest_portfolio_work,
     thread_method,
     thread_subject,
     user_text,
@@ -59,6 +56,7 @@ from agents.offline.intent.words import read_scenarios
 from agents.offline.memory_chat import memory_chat
 from agents.offline.method_names import method_name
 from agents.offline.option_quotes import option_route
+from agents.offline.pairs_compared import pairs_compared_route
 from agents.offline.policies import (
     PolicyInput,
     default_policy,
@@ -93,6 +91,7 @@ from agents.offline.search_drafts import (
     revises_search,
     states_search_change,
 )
+from agents.offline.thread_runs import finished_run, run_is_latest, run_is_latest_portfolio_work
 from agents.offline.thread_usual import usual_asked
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
 from agents.offline.winner_backtests import (
@@ -156,7 +155,7 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         if inp.must_call_tool:
             return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})
         return reply(declined)
-    if (routed := _run_parameter_route(inp, intent) or hedge_cost_route(inp, intent)) is not None:
+    if (routed := _results_route(inp, intent)) is not None:
         return routed  # "and the lookback?" after a search; "what did the hedge cost?"
     if (routed := follow_up_route(inp)) is not None:
         return routed  # a change of the conversation's latest request
@@ -287,6 +286,18 @@ def _meaning_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         reason = "a question about what a word of finance means"
         return forced_call(inp, {"agent": "supervisor", "reason": reason})
     return glossary_chat(inp, concepts, lead)
+
+
+def _results_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
+    """The route of a question about what the conversation's results hold: a parameter or a
+    measure of its finished search's winner (`_run_parameter_route`), its hedge's cost
+    (`hedge_cost_route`), which of the pairs measured is the more correlated
+    (`pairs_compared_route`); None for any other message."""
+    return (
+        _run_parameter_route(inp, intent)
+        or hedge_cost_route(inp, intent)
+        or pairs_compared_route(inp, intent)
+    )
 
 
 def _run_parameter_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:

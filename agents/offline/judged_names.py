@@ -1,5 +1,6 @@
 """The one name an answer judged best or worst ("Worst by total return: AMD (the lowest).",
-`agents.offline.statistic_words.judged_line`), as the subject of a message that refers back to
+`agents.offline.statistic_words.judged_line`) or picked at an end ("Lowest by volatility: JNJ
+(17.5%)."), as the subject of a message that refers back to
 one name ("what was the worst stock in 2022?", then "how volatile was it?": AMD over 2022).
 Read from the answer's text, as a reader of the conversation would."""
 
@@ -10,9 +11,11 @@ from settings import patterns
 __all__ = ["judged_name"]
 
 _JUDGED = patterns.compile(
-    r"\b(?:Best|Worst|Better|Worse) by [^:.]+: ([A-Z][A-Z.]{0,5}) \(the \w+\)"
+    r"\b(?:Best|Worst|Better|Worse|Highest|Lowest|Deepest|Shallowest) by [^:]+?: "
+    r"([A-Z][A-Z.]{0,5}) \("
 )
-"""A name an answer judged best or worst."""
+"""A name an answer judged best or worst, or picked at an end of a measure ("Lowest by
+volatility: JNJ (17.5%).", `agents.offline.statistic_words.picked_line`)."""
 _ONE_REFERRED = patterns.compile(
     r"\b(?:it|its|it's|that (?:stock|one|name)|this (?:stock|one)|the (?:winner|loser))\b"
 )

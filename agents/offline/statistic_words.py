@@ -22,6 +22,7 @@ __all__ = [
     "drawdown_phrase",
     "judged_line",
     "pct",
+    "picked_line",
     "told_apart",
     "years_phrase",
     "years_ranked",
@@ -245,30 +246,43 @@ side)."""
 
 def told_apart(known: dict[str, float], text: Callable[[float], str]) -> dict[str, str]:
     """Each value of `known` (name -> value) as `text` writes it, or, when two different values
-    would read the same ("0.85" and "0.85" for 0.8512 and 0.8498), each with two more decimals:
-    names said in order never look tied when they are not."""
+    would read the same ("0.85" and "0.85" for 0.8512 and 0.8498), each with the fewest more
+    decimals, one or two, that part them all: names said in order never look tied when they
+    are not, and read with one precision (no value with more decimals than the tool's
+    significant digits hold)."""
     shown = {name: text(value) for name, value in known.items()}
+    if _parted(known, shown):
+        return shown
+    finer = shown
+    for more in (1, 2):
+        finer = {name: _finer(known[name], said, more) for name, said in shown.items()}
+        if _parted(known, finer):
+            break
+    return finer
+
+
+def _parted(known: dict[str, float], shown: dict[str, str]) -> bool:
+    """Whether no two different values of `known` read the same in `shown`."""
     values_of: dict[str, set[float]] = {}
     for name, said in shown.items():
         values_of.setdefault(said, set()).add(known[name])
-    if all(len(values) == 1 for values in values_of.values()):
-        return shown
-    return {name: _finer(known[name], said) for name, said in shown.items()}
+    return all(len(values) == 1 for values in values_of.values())
 
 
 _PLAIN_NUMBER = patterns.compile(r"-?\d+(?:\.(\d+))?(%?)")
 
 
-def _finer(value: float, said: str) -> str:
-    """`value`, written as `said` ("0.85", "31.0%"), with up to two more decimals: as many as
-    the tool's significant digits hold (`TOOL_SIGNIFICANT_DIGITS`: 0.2184 is "21.84%", not
-    "21.840%")."""
+def _finer(value: float, said: str, more: int) -> str:
+    """`value`, written as `said` ("0.85", "31.0%"), with `more` decimals, or as many as the
+    tool's significant digits hold when fewer (`TOOL_SIGNIFICANT_DIGITS`: 0.2184 is "21.84%",
+    not "21.840%"), never fewer than `said` has."""
     number = _PLAIN_NUMBER.fullmatch(said)
     if number is None or not math.isfinite(value):
         return said
     shown = abs(value) * (100 if number.group(2) else 1)
-    held = TOOL_SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(shown)) if shown else 2
-    places = max(len(number.group(1) or ""), min(len(number.group(1) or "") + 2, held))
+    places = len(number.group(1) or "")
+    held = TOOL_SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(shown)) if shown else places + more
+    places = max(places, min(places + more, held))
     return f"{value:.{places}%}" if number.group(2) else f"{value:.{places}f}"
 
 
@@ -296,6 +310,24 @@ def judged_line(
     if len(tied) > 1:
         return f"{' and '.join(tied)} tie as the {word} by {words}."
     return f"{word.capitalize()} by {words}: {ranked[0]} (the {side})."
+
+
+def picked_line(
+    words: str, order: list[str], shown: dict[str, str], measure: str, end: str | None
+) -> str:
+    """The name at the `end` ("highest" or "lowest") of `order` (names, highest value first;
+    `shown` their values' text) by `measure`, called `words`, with its value ("Lowest by
+    volatility: JNJ (17.5%)."); names that tie at that end said as tied; "" when no end is
+    picked."""
+    if end is None or not order:
+        return ""
+    ranked = order if end == "highest" else order[::-1]
+    low, high = _SIDES.get(measure, ("lower", "higher"))
+    side = _MOST[high if end == "highest" else low]
+    tied = [name for name in ranked if shown[name] == shown[ranked[0]]]
+    if len(tied) > 1:
+        return f"{' and '.join(tied)} tie as the {side} by {words} ({shown[ranked[0]]})."
+    return f"{side.capitalize()} by {words}: {ranked[0]} ({shown[ranked[0]]})."
 
 
 def beside_pivot(named: dict[str, dict[str, Any]], pivot: str, wanted: list[str]) -> str:

@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import AIMessage, ToolMessage
 
-from agents.offline.chat_intent import ran_here
 from agents.offline.intent import Intent
 from agents.offline.method_names import method_name
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import describe_portfolio
 from agents.offline.statistic_words import pct
+from agents.offline.thread_runs import ran_here
 from services.formatting import listed
 from settings import patterns
 

@@ -28,6 +28,19 @@ def answers_in_one_thread(*messages: str) -> list[str]:
     return [session.send(text).replies[-1] for text in messages]
 
 
+def turn_calls(session: ChatSession, text: str) -> tuple[str, list[dict[str, Any]], bool]:
+    """The last reply to `text` sent in `session` ("" when none), the tool calls of that turn
+    (each `name`, `args`, `id`), and whether a run waits for approval after it."""
+    before = len(session.history())
+    turn = session.send(text)
+    calls = [
+        dict(call)
+        for message in session.history()[before:]
+        for call in getattr(message, "tool_calls", [])
+    ]
+    return (turn.replies[-1] if turn.replies else ""), calls, turn.pending is not None
+
+
 def tool_args(session: ChatSession, name: str) -> list[dict[str, Any]]:
     """The arguments of each call of the tool `name` in the thread, oldest first."""
     return [

@@ -27,9 +27,11 @@ from agents.offline.intent.episodes import EPISODE_PATTERNS as _EPISODES
 from agents.offline.intent.held import HELD_NAMED, asks_made
 from agents.offline.intent.measures import (
     DRAWDOWN_ASKED,
+    HAVE_DONE_ASKED,
     INDEX_SHOWN,
     MONEY_MADE_OR_LOST,
     OF_EACH_STOCK,
+    PERFORMED_ASKED,
     TURNOVER_ASKED,
     VOLATILE_SAID,
     measures_named,
@@ -73,6 +75,11 @@ _BACKTEST_SAID = patterns.compile(r"\bback[\s-]?test\w*")
 _MONEY_MADE_OR_LOST = patterns.compile(MONEY_MADE_OR_LOST)
 _DRAWDOWNS_SAID = patterns.compile(r"\bdrawdowns?\b")
 _BEAR_CASE_SAID = patterns.compile(r"\bbear[\s-]case\b")
+_NOT_BACKTESTED = patterns.compile(
+    r"\bc?var\b|value[\s-]at[\s-]risk|shortfall|\bbeta|correlat|stress|\brates?\b|yields?|\bfed\b"
+)
+"""Measures a backtest does not give, moves it does not model (rates in bps): with them, a
+cadence or costs said of weights make no backtest."""
 
 AnalysisKind = Literal[
     "statistics", "stress", "loss_probability", "backtest_weights", "compare", "coverage"
@@ -255,17 +262,8 @@ _OTHER_INTENTS = (
 _BUILD = patterns.compile(
     r"\b(?:build|construct|create|make|allocate|optimi[sz]e|rebuild|redo|rerun|weights for)\b"
 )
-_PERFORMED = patterns.compile(
-    r"\bhow (?:would|did|does|has|might)\b.*\b(?:perform\w*|done|do|fared?|returned?|grown|gone)\b"
-    r"|\bwhat (?:would|did)\b.*\b(?:returned?|made|earned|grown|done|yielded)\b"
-    r"|\bhow much would\b.*\b(?:made|grown|returned|earned)\b"
-)
 _A_PORTFOLIO_OF = patterns.compile(r"\b(?:a|an)\s+(?:\w+\s+)?portfolio\s+(?:of|holding)\b")
 """Named stocks held together ("the volatility of a portfolio of AAPL and KO"): at equal weights."""
-_HAVE_DONE = patterns.compile(r"\b(?:would|might|could)\b.*\bhave (?:done|performed|fared)\b")
-"""How given weights would have done ("how would 50% AAPL, 30% MSFT and 20% KO have done since
-2018?"): their backtest at the default cadence, as said in the reply, not a strategy's (what
-they would have made is their total return: `_MONEY_MADE_OR_LOST`)."""
 _JUDGED: dict[str, str] = {
     "max_drawdown": r"\bdraw[\s-]?downs?\b|\bmdd\b",
     "volatility": r"\bvol(?:atility)?\b|\bvolatile\b|\bless risky\b",
@@ -389,10 +387,12 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     subject = intent.weights or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low)
     held_as_said = intent.intent == "backtest" and not _WEIGHT_STRATEGY.search(low)
     weighted = intent.weights or (held and (_SUBJECT.search(low) or TURNOVER_ASKED.search(low)))
-    how = _PERFORMED.search(low) or held_as_said or TURNOVER_ASKED.search(low)
+    how = PERFORMED_ASKED.search(low) or held_as_said or TURNOVER_ASKED.search(low)
     replayed = intent.episode is not None or episodes_named(low, False)  # named, not a year
-    past = intent.weights and _HAVE_DONE.search(low) and not _WEIGHT_STRATEGY.search(low)
-    performed = weighted and how and (cadence or costs or (past and not replayed))
+    past = intent.weights and HAVE_DONE_ASKED.search(low) and not _WEIGHT_STRATEGY.search(low)
+    scheduled = bool(cadence or costs) and not _NOT_BACKTESTED.search(low)  # "KO and PEP's Sharpe
+    held_so = weighted or (scheduled and _held_equal(intent, low))  # rebalanced monthly?"
+    performed = held_so and (scheduled or (how and (cadence or costs or (past and not replayed))))
     made = capital and not replayed and _MONEY_MADE_OR_LOST.search(low) and (subject or held)
     if (asked and (cadence or subject)) or performed or made:
         years = ("by_year",) if "by_year" in measures_named(low) else ()  # "... each year"

@@ -10,10 +10,12 @@ from settings import patterns
 __all__ = [
     "CONTRIBUTIONS_ASKED",
     "DRAWDOWN_ASKED",
+    "HAVE_DONE_ASKED",
     "INDEX_SHOWN",
     "MONEY_MADE_OR_LOST",
     "OF_EACH_STOCK",
     "ORDERED_BY",
+    "PERFORMED_ASKED",
     "VOLATILE_SAID",
     "measures_named",
     "set_beside",
@@ -177,3 +179,16 @@ def measures_named(low: str) -> tuple[str, ...]:
         low = low[: daily.start()] + " " + low[daily.end() :]
         return ("daily_mean", *(n for n, p in _MEASURE_PATTERNS.items() if p.search(low)))
     return tuple(name for name, p in _MEASURE_PATTERNS.items() if p.search(low))
+
+
+PERFORMED_ASKED = patterns.compile(
+    r"\bhow (?:would|did|does|has|might)\b.*\b(?:perform\w*|done|do|fared?|returned?|grown|gone)\b"
+    r"|\bwhat (?:would|did)\b.*\b(?:returned?|made|earned|grown|done|yielded)\b"
+    r"|\bhow much would\b.*\b(?:made|grown|returned|earned)\b"
+)
+"""How weights did or would have done asked ("how did 60/40 AAPL KO do since 2015?", "what would
+they have returned?")."""
+HAVE_DONE_ASKED = patterns.compile(r"\b(?:would|might|could)\b.*\bhave (?:done|performed|fared)\b")
+"""How given weights would have done ("how would 50% AAPL, 30% MSFT and 20% KO have done since
+2018?"): their backtest at the default cadence, as said in the reply, not a strategy's (what
+they would have made is their total return: `MONEY_MADE_OR_LOST`)."""

@@ -73,8 +73,12 @@ MOVED = patterns.compile(
 stock won in 2021?")."""
 EVERY_NAME = patterns.compile(
     rf"\b(?:stocks?|names?|shares|companies|equities|tickers|{_PERFORMERS})\b"
+    r"|\b(?:which|who)(?:\s+(?:one|of\s+them))?\s+(?:had|has|have|was|were|is|are|did|does"
+    r"|showed|delivered|gained|rose|fell|dropped|lost|returned|performed|won|came)\b"
 )
-"""The stocks asked about, none named: the market data's ("which stock was most volatile")."""
+"""The stocks asked about, none named: the market data's ("which stock was most volatile",
+and "which" or "who" with no noun after it: "which had the highest Sharpe ratio?", "who did
+best in 2021?")."""
 _HIGH_END = patterns.compile(
     rf"\b(?:top|highest)\s+{COUNT}\b|\b{COUNT}\s+(?:top|highest|most)\b"
     rf"|\b{COUNT}\s+biggest\s+(?:winners?|gainers?)\b"
@@ -138,6 +142,10 @@ class Ends:
     """Whether the question asks which is better or worse without a count ("which one is
     better?", "which had the worst drawdown?"): the answer names that end of each measure that
     has a better side."""
+    picked: Literal["highest", "lowest"] | None = None
+    """The one end of a measure a question asks for, of one name, with no count and no better
+    or worse ("which stock had the lowest volatility?", "what was the most volatile stock?"):
+    the answer names the name at that end first."""
 
 
 def count_said(match: re.Match[str] | None) -> int | None:
@@ -175,7 +183,28 @@ def ranked_ends(low: str) -> Ends:
     worst_first = bool(_WORST_ONLY.search(low)) and not _BEST_TOO.search(low)
     lowest_first = not any(ends.values()) and _only_low_end(low)
     judged = None if any(ends.values()) else judged_asked(low)
-    return Ends(**ends, worst_first=worst_first, lowest_first=lowest_first, judged=judged)
+    picked: Literal["highest", "lowest"] | None = None
+    if not (any(ends.values()) or judged or worst_first or _SEVERAL.search(low)):
+        picked = "lowest" if lowest_first else "highest" if _only_high_end(low) else None
+    return Ends(
+        **ends, worst_first=worst_first, lowest_first=lowest_first, judged=judged, picked=picked
+    )
+
+
+_SEVERAL = patterns.compile(
+    r"\b(?:stocks|names|companies|shares|equities|tickers|performers|winners|losers|gainers"
+    r"|decliners|fallers|laggards)\b|\bin order\b"
+    r"|\brank\w*|\bsorted\b|\bordered\b|\bfrom\b.{0,40}\bto\b"
+)
+"""Words asking for several names, or for all of them in order ("which stocks ...", "rank the
+banks", "from the highest to the lowest"), not for one."""
+
+
+def _only_high_end(low: str) -> bool:
+    """Whether a lower-cased question names the high end of a measure and not the low end
+    ("the most volatile", "the highest beta")."""
+    said = dict(_DIRECTIONS)
+    return bool(said["highest"].search(low)) and not said["lowest"].search(low)
 
 
 def _only_low_end(low: str) -> bool:

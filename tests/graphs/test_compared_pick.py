@@ -1,0 +1,79 @@
+"""The portfolio a comparison put first is what the next message names ("backtest the winner
+monthly", "backtest the better one since 2020", "backtest it"): the one with the highest Sharpe
+ratio, or the best on the measure the question after the comparison asked ("which has the lower
+CVaR?"), whichever order the portfolios were built in (before: no search had finished, a
+default strategy was backtested, or "it" was whichever was built last). A ranking asked with no
+noun ("which had the highest Sharpe ratio last year?") ranks the market data's stocks; one of
+portfolios with none in the conversation asks which."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graphs.chat import ChatSession
+from settings import Settings
+from tests.support.chat_answers import turn_calls
+
+METHODS = {"min vol": "min-volatility", "max sharpe": "max-Sharpe", "HRP": "HRP",
+           "risk parity": "risk-parity"}  # fmt: skip
+NEXT = ("backtest the winner monthly", "backtest the better one since 2020",
+        "backtest it since 2020", "so backtest the one you picked quarterly")  # fmt: skip
+JUDGED = {None: None, "which has the lower CVaR?": "cvar",
+          "which has the lower volatility?": "volatility"}  # fmt: skip
+_ROW = re.compile(
+    r"(?P<name>[\w-]+) \((?P<id>pf_[0-9a-f]+)\): return [^;]*?volatility (?P<volatility>[\d.]+)%"
+    r"[^;]*?Sharpe ratio (?P<sharpe>-?[\d.]+)[^;]*?CVaR (?P<cvar>[\d.]+)%"
+)
+
+
+def _calls(session: ChatSession, text: str) -> tuple[str, list[dict[str, Any]]]:
+    reply, calls, _ = turn_calls(session, text)
+    return reply, calls
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    methods=st.permutations(sorted(METHODS)).map(lambda m: m[:2]),
+    judged=st.sampled_from(sorted(JUDGED, key=str)),
+    then=st.sampled_from(NEXT),
+)
+def test_the_portfolio_a_comparison_put_first_is_the_one_named_next(
+    offline_data_dir: Path, methods: list[str], judged: str | None, then: str
+) -> None:
+    session = ChatSession(f"pick-{uuid.uuid4().hex}", settings=Settings())
+    compared, _ = _calls(
+        session, f"compare a {methods[0]} and a {methods[1]} portfolio of AAPL, KO, XOM and JNJ"
+    )
+    rows = [row.groupdict() for row in _ROW.finditer(compared)]
+    assert len(rows) == 2, compared
+    best = max(rows, key=lambda row: float(row["sharpe"]))
+    if judged is not None:
+        _calls(session, judged)
+        best = min(rows, key=lambda row: float(row[JUDGED[judged]]))
+    if len({row[JUDGED[judged] or "sharpe"] for row in rows}) == 1:
+        return  # tied on the measure: the comparison's own order decides
+    reply, calls = _calls(session, then)
+    tested = [call["args"] for call in calls if call["name"] == "backtest_weights"]
+    assert tested and all(args["portfolio_id"] == best["id"] for args in tested), (calls, reply)
+    assert "No strategy search has finished" not in reply
+
+
+def test_a_ranking_asked_with_no_noun_ranks_the_stocks(offline_data_dir: Path) -> None:
+    session = ChatSession(f"pick-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls = _calls(session, "which had the highest sharpe ratio last year?")
+    assert [call["name"] for call in calls] == ["asset_statistics"], reply
+    assert len(calls[0]["args"]["universe"]) == 20
+    assert re.search(r"Highest by Sharpe ratio[^:]*: [A-Z]+ \(", reply), reply
+    reply, calls = _calls(
+        ChatSession(f"pick-{uuid.uuid4().hex}", settings=Settings()),
+        "which portfolio had the best sharpe?",
+    )
+    assert calls == [] and reply.startswith("Which portfolio"), reply
