@@ -125,7 +125,7 @@ WEIGHT_FUNCTIONS = ("inverse_vol", "sigmoid", "merton")
 
 
 SAYS_NOTHING_COMPUTED = patterns.compile(
-    r"\bnothing (?:was|has been|is) (?:computed|run|built|deployed|done|saved)\b", re.IGNORECASE
+    r"\bnothing (?:new )?(?:was|has been|is) (?:computed|run|built|deployed|done|saved)\b", re.I
 )
 """A reply that says itself that the turn computed nothing."""
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from langchain_core.tools import BaseTool
 from pydantic import Field
@@ -227,7 +228,13 @@ def _correlation(returns: pd.DataFrame) -> dict[str, Any] | None:
     if len(names) < 2 or len(names) > MAX_CORRELATION_ASSETS:
         return None
     matrix = returns.corr().to_numpy()
-    return {"assets": names, "matrix": [[sig(v) for v in row] for row in matrix]}
+    pairs = matrix[np.triu_indices(len(names), k=1)]
+    pairs = pairs[np.isfinite(pairs)]
+    return {
+        "assets": names,
+        "matrix": [[sig(v) for v in row] for row in matrix],
+        "mean_pairwise": sig(float(pairs.mean())) if len(pairs) else None,
+    }
 
 
 def _index_statistics(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from agents.offline.correlation_answers import correlations_said, market_correlations_said
 from agents.offline.coverage_answers import coverage_answer
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.intent.measures import INDEX_SHOWN
@@ -91,34 +92,6 @@ def _held(portfolio: dict[str, Any]) -> str:
 
 
 # ---- statistics ---------------------------------------------------------------------------
-def _correlations(data: dict[str, Any]) -> str:
-    matrix = data.get("correlation")
-    if not matrix:
-        return ""
-    names, rows = matrix["assets"], matrix["matrix"]
-    pairs = [
-        f"{names[i]} and {names[j]} {rows[i][j]:.2f}"
-        for i in range(len(names))
-        for j in range(i + 1, len(names))
-    ]
-    shown = "; ".join(pairs[:10]) + ("; ..." if len(pairs) > 10 else "")
-    return f"Correlation of daily returns: {shown}."
-
-
-def _market_correlations(data: dict[str, Any]) -> str:
-    """Each asset's correlation of daily returns with the index (or the `beta_to` stock)."""
-    against = data.get("beta_to") or "the S&P 500 index"
-    known = {
-        name: stats["market_correlation"]
-        for name, stats in data["assets"].items()
-        if stats.get("market_correlation") is not None
-    }
-    if not known:
-        return f"No correlation with {against} could be measured over this window."
-    shown = ", ".join(f"{name} {value:.2f}" for name, value in known.items())
-    return f"Correlation of daily returns with {against}: {shown}."
-
-
 def _wanted(ask: AnalysisAsk) -> list[str]:
     """The statistics the question names (the summary's when it names none)."""
     return [m for m in ask.measures if m in PHRASES] or (
@@ -241,9 +214,9 @@ def statistics_answer(
             parts[1:2] = [beside[:1].upper() + beside[1:], parts[1][:1].upper() + parts[1][1:]]
     rolled = data.get("rolling") is not None and "not_computed" not in data["rolling"]
     if "correlation" in ask.measures and not rolled:  # the whole period's when none rolled
-        matrix = _correlations(data)
+        matrix = correlations_said(data)
         if ask.to_market or not matrix:
-            parts.append(_market_correlations(data))
+            parts.append(market_correlations_said(data))
         if matrix:
             parts.append(matrix)
         elif not ask.to_market and (not_given := data.get("correlation_not_given")):

@@ -94,6 +94,7 @@ from agents.offline.search_drafts import (
 from agents.offline.thread_runs import finished_run, run_is_latest, run_is_latest_portfolio_work
 from agents.offline.thread_usual import usual_asked
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
+from agents.offline.why_asked import NOTHING_TO_EXPLAIN, why_answer
 from agents.offline.winner_backtests import (
     last_run,
     names_the_winner,
@@ -572,4 +573,4 @@ def explanation_chat(inp: PolicyInput) -> AIMessage:
             "holds what it holds ('why is KO weighted so heavily?') or how it would have done "
             "in a period ('how would it have done in 2008?'). Nothing was computed."
         )
-    return reply("There is no finished run to explain yet: ask me to search for a strategy first.")
+    return reply(why_answer(inp) or NOTHING_TO_EXPLAIN)  # "why?" after a stock's return

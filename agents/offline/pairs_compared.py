@@ -11,6 +11,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from agents.offline.chat_intent import earlier_results, user_text
+from agents.offline.correlation_answers import matrix_pairs
 from agents.offline.intent import Intent
 from agents.offline.policies import PolicyInput, forced_call, reply
 from agents.offline.statistic_words import told_apart
@@ -30,20 +31,6 @@ Pair = tuple[str, str]
 """Two names, in the order their correlation was given."""
 
 
-def _pairs(data: Any) -> dict[Pair, float]:
-    """Each pair of names of an `asset_statistics` result's correlation matrix, and its value."""
-    matrix = data.get("correlation") if isinstance(data, dict) else None
-    if not isinstance(matrix, dict) or not matrix.get("assets"):
-        return {}
-    names, rows = matrix["assets"], matrix["matrix"]
-    return {
-        (names[i], names[j]): float(rows[i][j])
-        for i in range(len(names))
-        for j in range(i + 1, len(names))
-        if rows[i][j] is not None
-    }
-
-
 def measured_pairs(inp: PolicyInput) -> list[tuple[Pair, float, dict[str, Any]]]:
     """The pairs whose correlation the conversation gave last, with each one's value and window
     (`start`, `end` of its returns): every pair of the latest correlations of three or more
@@ -51,7 +38,7 @@ def measured_pairs(inp: PolicyInput) -> list[tuple[Pair, float, dict[str, Any]]]
     PEP?"), the latest of each pair; newest first."""
     measured: list[tuple[Pair, float, dict[str, Any]]] = []
     for name, _, data in earlier_results(inp):
-        pairs = _pairs(data) if name == "asset_statistics" else {}
+        pairs = matrix_pairs(data) if name == "asset_statistics" else {}
         if not pairs:
             break
         window = data.get("window") or {}

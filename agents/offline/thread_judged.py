@@ -14,7 +14,12 @@ from typing import Any
 from agents.offline.intent import parse_intent
 from agents.offline.intent.changes import read_change
 from agents.offline.intent.measures import DRAWDOWN_ASKED, measures_named
-from agents.offline.intent.rankings import WON, judged_asked
+from agents.offline.intent.rankings import (
+    SIDE_BY_SIDE,
+    SIDE_BY_SIDE_MEASURES,
+    WON,
+    judged_asked,
+)
 from agents.offline.policies import PolicyInput
 from quant.sp500_files import sp500_tickers
 from settings import patterns
@@ -124,6 +129,8 @@ def _compared_on(inp: PolicyInput, texts: list[str], risk: bool) -> tuple[tuple[
         window = _window(latest["args"]) if swapped else ""
         if risk:
             return ((), "") if not swapped else (_RISK, window)  # else the analysis reader's
+        if not measures and back == 1 and SIDE_BY_SIDE.search(texts[1].lower()):
+            measures = SIDE_BY_SIDE_MEASURES  # "which is better?" after "compare AAPL and MSFT"
         if not measures and back > 1:  # a run begun after a market read or a risk report
             began = next(
                 (c["name"] for c in reversed(inp.tool_calls_made()) if c["name"] != latest["name"]),

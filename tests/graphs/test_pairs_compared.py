@@ -1,4 +1,5 @@
-"""Which of the pairs the conversation measured is the more (or the less) correlated ("and KO vs
+"""The correlations of three names or more are said with their mean, lowest and highest pair;
+which of the pairs the conversation measured is the more (or the less) correlated ("and KO vs
 PEP?", then "which pair is more correlated?") is answered from the correlations given, nothing
 computed, each pair's value checked against pandas' correlation of the embedded closes' daily
 returns; the windows' difference is said when they differ. Other stocks set against the index
@@ -106,10 +107,20 @@ def test_the_most_correlated_pair_of_a_matrix(
     offline_data_dir: Path, names: tuple[str, ...], year: int
 ) -> None:
     session = ChatSession(f"pairs-{uuid.uuid4().hex}", settings=Settings())
-    _turn(session, f"correlations of {', '.join(names[:3])} and {names[3]} in {year}")
+    matrix, _ = _turn(session, f"correlations of {', '.join(names[:3])} and {names[3]} in {year}")
+    expected = {frozenset(p): _correlation(year, *p) for p in itertools.combinations(names, 2)}
+    summary = re.search(r"Mean of the 6 pairs (-?\d\.\d+): lowest (\w+) and (\w+) (-?\d\.\d+), "
+                        r"highest (\w+) and (\w+) (-?\d\.\d+)\.", matrix)  # fmt: skip
+    assert summary is not None, matrix
+    assert abs(float(summary[1]) - sum(expected.values()) / 6) <= 0.0051
+    for pair, value, pick in (
+        (summary.group(2, 3), summary[4], min),
+        (summary.group(5, 6), summary[7], max),
+    ):
+        assert abs(float(value) - pick(expected.values())) <= 0.0051, (pair, value)
+        assert abs(expected[frozenset(pair)] - pick(expected.values())) <= 1e-3, (pair, expected)
     reply, calls = _turn(session, "which pair is the most correlated?")
     assert calls == [], reply
-    expected = {frozenset(p): _correlation(year, *p) for p in itertools.combinations(names, 2)}
     assert _said(reply).keys() == expected.keys(), reply
     top = max(expected, key=lambda p: expected[p])
     if "tie as the" not in reply:

@@ -93,6 +93,8 @@ def test_statistics_of_stocks_over_a_window(tools: dict[str, Any]) -> None:
         assert drawdown["peak"] == all_dates[peak] and drawdown["trough"] == all_dates[trough]
         assert drawdown["recovery"] == (all_dates[trough + back[0]] if back.size else None)
     assert out["correlation"]["matrix"][0][1] == pytest.approx(np.corrcoef(r.T)[0, 1], rel=6e-4)
+    pairs = np.corrcoef(r.T)[np.triu_indices(r.shape[1], k=1)]
+    assert out["correlation"]["mean_pairwise"] == pytest.approx(pairs.mean(), rel=6e-4)
     assert _close(out["index"]["cumulative_return"], index[-1] / INDEX.loc["2018-12-31"] - 1.0)
 
 

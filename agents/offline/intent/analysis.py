@@ -38,10 +38,15 @@ from agents.offline.intent.measures import (
     set_beside,
 )
 from agents.offline.intent.rankings import (
+    COMPARED_SAID,
     EVERY_NAME,
     HEAD_TO_HEAD,
     LOSS_ASKED,
     MOVED,
+    RISKIER_SAID,
+    SAFER_WORDS,
+    SIDE_BY_SIDE,
+    SIDE_BY_SIDE_MEASURES,
     Ends,
     ranked_ends,
     ranked_question,
@@ -217,23 +222,6 @@ INDEX_NAMED = patterns.compile(
     r"(?:index|market)\b"
 )
 """The S&P 500 index named ("with the S&P", "to the market")."""
-_COMPARE = patterns.compile(
-    r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bside[\s-]by[\s-]side\b|\bor\b|\bwhich\b"
-)
-_RISKIER = patterns.compile(
-    r"\b(?:riskier|riskiest|safer|safest|more risky|less risky|most risky|least risky"
-    r"|more dangerous|less dangerous|more defensive|most defensive|calmer|calmest|steadier"
-    r"|steadiest|choppier|choppiest|(?:lower|lowest|less|least|higher|highest|more|most)\s+risk"
-    r"(?!\s+(?:portfolio|mix|allocation|weights?|tolerance|appetite|budget|parity|contributions?)\b))"
-    r"\b|\bhow\s+risky\b(?=[^.?!;]{0,60}?\b(?:compared|relative|vs\.?|versus|against)\b)"
-)
-"""Names or groups compared by their risk ("which is riskier, tech or staples?", "is AAPL safer
-than KO?", "which has the lowest risk, KO or PEP?", "how risky is AMD vs the market?"): their
-volatility and deepest drawdown side by side."""
-_SAFER_WORDS = ("safer", "safest", "less risky", "least risky", "less dangerous", "more defensive",
-                "most defensive", "calmer", "calmest", "steadier", "steadiest", "lower risk",
-                "lowest risk", "less risk", "least risk")  # fmt: skip
-"""The words of `_RISKIER` that ask for the safer side first ("which were safer than KO?")."""
 _WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
     r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b|" + WINNER_WORDS
@@ -291,7 +279,7 @@ def _comparison(intent: Intent, low: str, capital: float | None) -> AnalysisAsk 
     in one table over one window, judged on the measure asked."""
     methods = [m for m in intent.methods if m != "frontier"]
     if len(methods) + int(intent.equal_weight) < 2 or not (
-        _COMPARE.search(low) or intent.asks_risk
+        COMPARED_SAID.search(low) or intent.asks_risk
     ):
         return None
     return _base("compare", intent, capital=capital, judged_on=judged_measure(intent.text))
@@ -302,7 +290,7 @@ def _portfolios_compared(intent: Intent, low: str, capital: float | None) -> Ana
     my Core or my Income portfolio?" with those saved), judged on the measure asked."""
     if len(intent.portfolio_ids) < 2 or intent.methods or intent.weights:
         return None
-    if not (_COMPARE.search(low) or _RISKIER.search(low) or HEAD_TO_HEAD.search(low)):
+    if not (COMPARED_SAID.search(low) or RISKIER_SAID.search(low) or HEAD_TO_HEAD.search(low)):
         return None  # "the CVaR of pf_... and pf_...": a risk report each
     return _base("compare", intent, capital=capital, judged_on=judged_measure(intent.text))
 
@@ -321,7 +309,7 @@ def _beside_held(intent: Intent, low: str, capital: float | None) -> AnalysisAsk
     judged = judged_measure(intent.text) or ("annualised_return" if outdone else None)
     than = _SET_BESIDE.search(low) or outdone
     held = _HELD.search(low) and intent.tickers and not (intent.weights or intent.portfolio_ids)
-    if not (held and than and (judged or _RISKIER.search(low))) or intent.methods:
+    if not (held and than and (judged or RISKIER_SAID.search(low))) or intent.methods:
         return None
     if asks_made(low) or INDEX_NAMED.search(low) or intent.adds:
         return None
@@ -448,19 +436,19 @@ def _statistics(
         measures = ("return",)
         ranked = not weights
     names = len(intent.sectors) > 1 or len(intent.tickers) > 1 or beside_index or bool(pivot)
-    risk_word = _RISKIER.search(low)
+    risk_word = RISKIER_SAID.search(low)
     riskier = risk_word and names and (beside_index or not held) and not asks_made(low)
     if riskier and not measures:  # "which is riskier, tech or staples?", "is AAPL safer than KO?"
         measures = ("volatility", "drawdown_dates")
         ranked = not weights  # in order of each
-    compared = riskier or head_to_head or _COMPARE.search(low) or " than " in low
+    compared = riskier or head_to_head or COMPARED_SAID.search(low) or " than " in low
     not_ranked = {"correlation", "beta", *INDEX_SHOWN}  # the index's own line, or none
     beside_index = beside_index and bool(compared) and not not_ranked & set(measures)
     ranked = ranked or beside_index  # the index ranked beside the names
     named_volatile = "volatility" not in measures and VOLATILE_SAID.search(low)
     if named_volatile and (weights or len(intent.sectors) > 1 or ranked):  # not the market's
         measures += ("volatility",)
-    measures = _with_drawdowns(intent, low, weights, measures)
+    measures = _measures_implied(intent, low, weights, measures)
     all_names = _ALL_NAMES.search(low)  # "of every stock": each stock's, none named
     each = _EACH_NAME.search(low) or _ALL_HELD.search(low)
     held_each = each and (subject_in_thread or _SUBJECT.search(low))
@@ -486,18 +474,21 @@ def _statistics(
             ranked=ranked, ends=ranked_ends(low) if ranked else Ends(),
             to_market=index_named and ("correlation" in measures or beside_index),
             rolling=rolling, against=(pivot,) if pivot and ranked else (),
-            safer_first=bool(riskier and risk_word and risk_word.group(0) in _SAFER_WORDS),
+            safer_first=bool(riskier and risk_word and risk_word.group(0) in SAFER_WORDS),
             beat_index=bool(head_to_head and index_named and "return" in measures),
         )  # fmt: skip
     return None
 
 
-def _with_drawdowns(
+def _measures_implied(
     intent: Intent, low: str, weights: dict[str, float], measures: tuple[str, ...]
 ) -> tuple[str, ...]:
     """`measures` with the drawdowns' dates when a risk question asks of groups' drawdowns
-    ("drawdowns of tech vs staples") or of each stock's."""
+    ("drawdowns of tech vs staples") or of each stock's; with none named, stocks set side by
+    side ("compare AAPL and MSFT since 2019") on `SIDE_BY_SIDE_MEASURES` and their correlation."""
     risk = intent.intent == "risk_report"
+    if not (measures or risk or weights) and len(intent.tickers) > 1 and SIDE_BY_SIDE.search(low):
+        return (*SIDE_BY_SIDE_MEASURES, "correlation")
     of_groups = risk and _DRAWDOWNS_SAID.search(low) and groups_compared(intent, low, measures)
     if (of_groups or (risk and _drawdown_of_each(intent, low, weights))) and (
         "drawdown_dates" not in measures
@@ -525,7 +516,7 @@ def _drawdown_of_each(intent: Intent, low: str, weights: dict[str, float]) -> bo
     ("the max drawdown of JNJ, PG and PEP") are the equal-weight portfolio's (the risk report)."""
     if not DRAWDOWN_ASKED.search(low) or weights or intent.portfolio_ids:
         return False
-    each = _EACH_NAME.search(low) or (len(intent.tickers) > 1 and _COMPARE.search(low))
+    each = _EACH_NAME.search(low) or (len(intent.tickers) > 1 and COMPARED_SAID.search(low))
     return not _PORTFOLIO_RISK.search(low) and bool(each)
 
 
@@ -538,7 +529,9 @@ def groups_compared(
     correlation asked (between stocks)."""
     if len(intent.sectors) < 2 or intent.weights or "correlation" in measures:
         return ()
-    if not (_COMPARE.search(low) or _RISKIER.search(low)):  # "is tech riskier than staples?"
+    if not (
+        COMPARED_SAID.search(low) or RISKIER_SAID.search(low)
+    ):  # "is tech riskier than staples?"
         return ()
     groups = [
         (s, tuple(t for t in sector_tickers([s]) if t in intent.tickers)) for s in intent.sectors

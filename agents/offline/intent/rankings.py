@@ -274,6 +274,34 @@ MSFT do against the S&P 500?"; not "is AAPL riskier than KO?", whose two stocks 
 side on their risk)."""
 
 
+COMPARED_SAID = patterns.compile(
+    r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bside[\s-]by[\s-]side\b|\bor\b|\bwhich\b"
+)
+"""Names set side by side, or one of them asked for ("compare", "vs", "which", "or")."""
+RISKIER_SAID = patterns.compile(
+    r"\b(?:riskier|riskiest|safer|safest|more risky|less risky|most risky|least risky"
+    r"|more dangerous|less dangerous|more defensive|most defensive|calmer|calmest|steadier"
+    r"|steadiest|choppier|choppiest|(?:lower|lowest|less|least|higher|highest|more|most)\s+risk"
+    r"(?!\s+(?:portfolio|mix|allocation|weights?|tolerance|appetite|budget|parity|contributions?)\b))"
+    r"\b|\bhow\s+risky\b(?=[^.?!;]{0,60}?\b(?:compared|relative|vs\.?|versus|against)\b)"
+)
+"""Names or groups compared by their risk ("which is riskier, tech or staples?", "is AAPL safer
+than KO?", "which has the lowest risk, KO or PEP?", "how risky is AMD vs the market?"): their
+volatility and deepest drawdown side by side."""
+SAFER_WORDS = ("safer", "safest", "less risky", "least risky", "less dangerous", "more defensive",
+                "most defensive", "calmer", "calmest", "steadier", "steadiest", "lower risk",
+                "lowest risk", "less risk", "least risk")  # fmt: skip
+"""The words of `RISKIER_SAID` that ask for the safer side first ("which were safer than KO?")."""
+
+
+SIDE_BY_SIDE = patterns.compile(r"\bcompar\w*|\bvs\.?(?!\w)|\bversus\b|\bside[\s-]by[\s-]side\b")
+"""Names set side by side ("compare AAPL and MSFT since 2019", "KO vs PEP in 2022"): with no
+measure named, on `SIDE_BY_SIDE_MEASURES` (and their correlation)."""
+SIDE_BY_SIDE_MEASURES = ("return", "volatility", "sharpe_ratio", "drawdown_dates")
+"""What names set side by side with no measure named are compared on, and judged on after
+("which is better?")."""
+
+
 _VERSUS = patterns.compile(r"\b(?:vs\.?|versus|compared\s+(?:to|with)|relative\s+to)(?!\w)")
 """Words setting one stock's measure beside another's ("AAPL's return in 2021 vs MSFT")."""
 
