@@ -41,6 +41,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.analysis import groups_compared, judged_measure
 from agents.offline.intent.held import HELD_NAMED, THE_BUILD
 from agents.offline.intent.measures import CONTRIBUTIONS_ASKED, VOLATILITY_WORD
+from agents.offline.intent.rankings import SIDE_BY_SIDE
 from agents.offline.intent.typos import normalised
 from agents.offline.judged_windows import judged_window
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
@@ -128,7 +129,9 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
         return wanted
     if groups := _groups(intent):  # "CVaR of tech vs staples": a report a group
         return [{"weights": equal_weights(members), **level, **window} for _, members in groups]
-    if tickers:
+    if len(tickers) > 1 and SIDE_BY_SIDE.search(intent.text.lower()):  # "the VaR of AAPL vs
+        return [{"weights": {t: 1.0}, **level, **window} for t in tickers[:MAX_NAMED_PORTFOLIOS]]
+    if tickers:  # MSFT": each held alone, side by side; "the VaR of AAPL and MSFT": held together
         return [{"weights": equal_weights(tickers), **level, **window}]
     if (judged := judged_before(inp)) is not None:  # "and that stock's drawdown?" after a best
         return [{"weights": {judged: 1.0}, **level, **(window or judged_window(inp, intent))}]
@@ -314,22 +317,25 @@ def _groups_sentence(
     groups: Sequence[tuple[str, tuple[str, ...]]], reports: list[dict[str, Any]], asked: str
 ) -> str:
     """Each group's risk report at equal weights, a paragraph a group, then the groups side by
-    side on the measure asked (CVaR when none)."""
+    side on the measure asked (CVaR when none); a group of one stock is that stock held alone
+    ("the VaR of AAPL vs MSFT")."""
     low = asked.lower()
     tail = _TAIL.search(low)
     value_at_risk = _VALUE_AT_RISK.search(low) and not tail
     measure = "var" if value_at_risk else judged_measure(asked) or "cvar"
     key, name = _GROUP_MEASURES[measure]
+    alone = all(members == (group,) for group, members in groups)
     paragraphs = [
-        f"{group_name(group).capitalize()} at equal weights ({', '.join(members)}): "
-        + risk_sentence(report, asked)
+        (f"{group} held alone: " if alone else f"{group_name(group).capitalize()} at equal "
+         f"weights ({', '.join(members)}): ") + risk_sentence(report, asked)
         for (group, members), report in zip(groups, reports, strict=True)
-    ]
+    ]  # fmt: skip
     side = ", ".join(
         f"{group} {_measure_text(measure, float(report[key]))}"
         for (group, _), report in zip(groups, reports, strict=True)
     )
-    return "\n\n".join([*paragraphs, f"Side by side, each group at equal weights: {name} {side}."])
+    each = "each held alone" if alone else "each group at equal weights"
+    return "\n\n".join([*paragraphs, f"Side by side, {each}: {name} {side}."])
 
 
 def risk_chat(inp: PolicyInput) -> AIMessage:
@@ -360,6 +366,12 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
         return reply(f"The risk report failed: {failed_report.reason}")
     parts = [describe_portfolio(built[-1].data) + "." + limits_note(intent)] if built else []
     groups = _groups(intent) if not built and len(reports) > 1 else ()
+    if (
+        not built
+        and len(reports) > 1
+        and all(len(r.args.get("weights") or ()) == 1 for r in reports)
+    ):
+        groups = tuple((name, (name,)) for r in reports for name in r.args["weights"])
     equal_each = all(
         r.args.get("weights") == equal_weights(m)
         for r, (_, m) in zip(reports, groups, strict=False)

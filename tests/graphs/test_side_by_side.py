@@ -62,3 +62,27 @@ def test_names_side_by_side_are_their_summary_and_judged_on_it_after(
     for words in ("volatility", "Sharpe ratio", "total return", "maximum drawdown"):
         assert re.search(rf"(?:Better by {words}[^:]*: (?:{a}|{b})|tie as the better by {words})",
                          judged), (words, judged)  # fmt: skip
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    names=st.permutations(NAMES).map(lambda n: n[:3]),
+    count=st.integers(2, 3),
+    measure=st.sampled_from(("VaR", "CVaR")),
+    ask=st.sampled_from(("what's the {m} of {s} since 2019?", "compare the {m} of {s} since 2019")),
+)
+def test_a_risk_measure_of_stocks_set_side_by_side_is_each_one_s(
+    offline_data_dir: Path, names: tuple[str, ...], count: int, measure: str, ask: str
+) -> None:
+    stocks = names[:count]
+    said = " vs ".join(stocks) if ask.startswith("what") else ", ".join(stocks)
+    session = ChatSession(f"side-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls, _ = turn_calls(session, ask.format(m=measure, s=said))
+    assert [c["args"]["weights"] for c in calls] == [{s: 1.0} for s in stocks], (calls, reply)
+    key = "VaR is" if measure == "VaR" else "CVaR"
+    each = {s: re.search(rf"{s} held alone: .*?{key} (\d+\.\d+%)", reply) for s in stocks}
+    assert all(each.values()), reply
+    side = ", ".join(f"{s} {found[1]}" for s, found in each.items() if found)
+    assert f"Side by side, each held alone: {measure} {side}." in reply, reply
