@@ -203,8 +203,8 @@ _EXPECTED_RETURN = patterns.compile(r"\bexpected return")
 """A return asked as expected: of stocks named, a forecast (not a statistic); of the portfolio
 the conversation holds, its return over the window it was estimated on (its build's figure)."""
 _SUBJECT = patterns.compile(
-    r"\b(?:it|its|this|that|my|our|the same|those|these|they|them|their|portfolio|allocation"
-    r"|holdings?)\b"
+    r"\b(?:it|its|(?:this|that)(?!\s+(?:year|month|week|quarter|time)\b)|my|our|the same|those"
+    r"|these|they|them|their|portfolio|allocation|holdings?)\b"
 )
 _ALL_NAMES = patterns.compile(
     r"\b(?:every|each|all(?: of)?(?: the)?(?: \d+)?)\s+(?:stocks?|names|tickers|companies"
