@@ -35,6 +35,7 @@ from agents.offline.chat_intent import (
     portfolio_label,
     rate_args,
     says_my_portfolio,
+    shown_before,
     subject_stock,
     thread_subject,
     user_texts,
@@ -333,9 +334,39 @@ def _beside_held(
     return reply("", tool_call(ask.tool, {**window, **common, **held}))
 
 
+def _picked_in_sample_note(inp: PolicyInput, done: ToolResult) -> str:
+    """For a backtest of the names a ranking picked ("backtest them" after "the top 3 stocks by
+    Sharpe in 2021"), that the ranking's window overlaps the backtest's, so it shows the picks
+    with hindsight ("" otherwise)."""
+    judged = judged_before(inp)
+    picked = shown_before(inp) or ((judged,) if judged else None)
+    if done.name != "backtest_weights" or not picked or not isinstance(done.data, dict):
+        return ""
+    ranked = next(
+        (d.get("window") or {} for name, _, d in earlier_results(inp)
+         if name == "asset_statistics" and isinstance(d, dict)),
+        {},
+    )  # fmt: skip
+    window = done.data.get("window") or {}
+    if not all((ranked.get("start"), ranked.get("end"), window.get("start"), window.get("end"))):
+        return ""
+    if window["end"] < ranked["start"] or window["start"] > ranked["end"]:
+        return ""  # after the ranking's window: out of sample
+    were, picks = ("was", "pick") if len(picked) == 1 else ("were", "picks")
+    return (
+        f" In-sample: {', '.join(picked)} {were} picked by the ranking over {ranked['start']} to "
+        f"{ranked['end']}, which overlaps this window, so this is how the {picks} did with "
+        f"hindsight, not a test of picking {'it' if len(picked) == 1 else 'them'} (ask for a "
+        f"window after it: 'since {int(ranked['end'][:4]) + 1}')."
+    )
+
+
 def _in_sample_note(inp: PolicyInput, done: ToolResult) -> str:
     """For a backtest of a portfolio the conversation built, that the weights were estimated on
-    a window overlapping the backtest's, so it shows them with hindsight ("" otherwise)."""
+    a window overlapping the backtest's, so it shows them with hindsight; for one of names a
+    ranking picked, that they were picked over it (`_picked_in_sample_note`); "" otherwise."""
+    if picked := _picked_in_sample_note(inp, done):
+        return picked
     portfolio_id = done.args.get("portfolio_id")
     if done.name != "backtest_weights" or not portfolio_id or not isinstance(done.data, dict):
         return ""
@@ -543,7 +574,7 @@ def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]
     dates it was estimated on; weights or stocks: the window of the analysis or the market
     read that used them), for a question about it that names no window of its own; a name the
     last answer judged best or worst: the window it was judged over."""
-    judged = judged_before(inp) is not None
+    judged = judged_before(inp) is not None or shown_before(inp) is not None
     for name, args, data in earlier_results(inp):
         if name == "optimize_portfolio" and isinstance(data, dict):
             if data.get("portfolio_id") == subject.get("portfolio_id"):

@@ -20,7 +20,7 @@ from agents.conversation_texts import (
 from agents.offline.compared_pick import compared_pick, pick_named
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
-from agents.offline.judged_names import judged_name
+from agents.offline.judged_names import judged_name, shown_names
 from agents.offline.policies import PolicyInput, truncated
 from agents.offline.thread_cadence import cadence_again
 from agents.offline.thread_ends import other_end_again
@@ -402,6 +402,11 @@ def judged_before(inp: PolicyInput) -> str | None:
     return judged_name(user_text(inp), previous_answer(inp))
 
 
+def shown_before(inp: PolicyInput) -> tuple[str, ...] | None:
+    """`agents.offline.judged_names.shown_names` of the message and the last answer."""
+    return shown_names(user_text(inp), previous_answer(inp))
+
+
 def thread_subject(inp: PolicyInput) -> tuple[str, ...]:
     """The conversation's current universe: the one name the last answer judged best or worst
     when the message refers back to it (`judged_before`); else that of its latest turn before
@@ -409,6 +414,8 @@ def thread_subject(inp: PolicyInput) -> tuple[str, ...]:
     tickers of the weights it was given); () when none."""
     if (judged := judged_before(inp)) is not None:
         return (judged,)
+    if (shown := shown_before(inp)) is not None:
+        return shown  # "backtest them" after "the top 3 stocks by Sharpe in 2021": those 3
     return next((names for names in _earlier_subjects(inp) if names), ())
 
 
@@ -509,6 +516,8 @@ def last_subject(inp: PolicyInput) -> dict[str, Any] | None:
     or universe an earlier analysis used, whichever came last; None when there is none."""
     if (judged := judged_before(inp)) is not None:
         return {"universe": [judged]}
+    if (shown := shown_before(inp)) is not None:
+        return {"universe": list(shown)}
     earlier = earlier_results(inp)
     if (picked := compared_pick(user_text(inp), previous_answer(inp), earlier)) is not None:
         return {"portfolio_id": picked}  # "backtest it" after a comparison: the one put first

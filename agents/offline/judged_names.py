@@ -2,13 +2,16 @@
 `agents.offline.statistic_words.judged_line`) or picked at an end ("Lowest by volatility: JNJ
 (17.5%)."), as the subject of a message that refers back to
 one name ("what was the worst stock in 2022?", then "how volatile was it?": AMD over 2022).
-Read from the answer's text, as a reader of the conversation would."""
+The names at one end of a ranking the answer showed ("the 3 highest of 20, highest first: HD
+2.43, MSFT 2.11, PFE 2.09") are the subject of a message that refers back to several ("backtest
+them equally weighted since 2022": HD, MSFT and PFE, not the twenty ranked). Read from the
+answer's text, as a reader of the conversation would."""
 
 from __future__ import annotations
 
 from settings import patterns
 
-__all__ = ["judged_name"]
+__all__ = ["judged_name", "shown_names"]
 
 _JUDGED = patterns.compile(
     r"\b(?:Best|Worst|Better|Worse|Highest|Lowest|Deepest|Shallowest) by [^:]+?: "
@@ -29,3 +32,24 @@ def judged_name(message: str, answer: str) -> str | None:
         return None
     judged = set(_JUDGED.findall(answer))
     return judged.pop() if len(judged) == 1 else None
+
+
+_END_SHOWN = patterns.compile(
+    r"\bthe \d+ (?:highest|lowest) of \d+, (?:highest|lowest) first: (?P<names>.+?)(?:;|\.(?=\s|$))"
+)
+"""The names at one end of a ranking an answer showed, with their values."""
+_NAME_SHOWN = patterns.compile(r"(?:^|, )([A-Z][A-Z.]{0,5}) -?\d")
+_SEVERAL_REFERRED = patterns.compile(
+    r"\b(?:them|they|their|theirs|those|these)\b|\bthe (?:top|bottom) (?:\d+|two|three|four|five)\b"
+)
+"""Words that refer back to several names ("backtest them", "those 3", "the top 3")."""
+
+
+def shown_names(message: str, answer: str) -> tuple[str, ...] | None:
+    """The names at the ends of a ranking `answer` showed (the top 3, or the top 3 and the
+    bottom 3), when `message` refers back to several; None when it does not, or the answer
+    showed no end of a ranking."""
+    if not _SEVERAL_REFERRED.search(message.lower()):
+        return None
+    names = tuple(name for end in _END_SHOWN.findall(answer) for name in _NAME_SHOWN.findall(end))
+    return names if len(names) > 1 else None

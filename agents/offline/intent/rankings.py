@@ -28,6 +28,12 @@ _QUESTION = patterns.compile(  # "which stock ...", "rank the banks by volatilit
     r"\bwhich\b|\brank\w*|\bsorted\b|\bordered\b|\bin order of\b|\bamong\b"
     rf"|\bwho (?:{WON}|did (?:better|best|worse|worst))\b"
 )
+_BEST_STOCK = (
+    r"\b(?:best|worst|strongest|weakest)\s+(?:\w+\s+)?(?:stocks?|names?|shares|companies|equities"
+    r"|tickers)\b"
+)
+"""The best or worst stock asked with no measure ("what was the best stock in 2020?"): by its
+total return."""
 _ENDS_NAMED = patterns.compile(  # "top 5 stocks", "the 3 worst performers", "biggest losers"
     rf"\b(?:top|bottom|best|worst|highest|lowest)\s+{COUNT}\b"
     rf"|\b{COUNT}\s+(?:best|worst|top|bottom|most|least|highest|lowest)\b"
@@ -36,7 +42,7 @@ _ENDS_NAMED = patterns.compile(  # "top 5 stocks", "the 3 worst performers", "bi
     rf"|\b(?:best|worst|top|bottom|strongest|weakest)[\s-]+(?:(?:and|or|&)[\s-]+(?:the[\s-]+)?"
     rf"(?:best|worst|top|bottom|strongest|weakest)[\s-]+)?(?:{_PERFORMERS})\b"
     r"|\b(?:biggest|largest|top|bottom)\s+(?:\w+\s+)?(?:winners?|losers?|gainers?|decliners?"
-    r"|fallers?)\b|\bleaders?\b.{0,20}\blaggards?\b"
+    r"|fallers?)\b|\bleaders?\b.{0,20}\blaggards?\b|" + _BEST_STOCK
 )
 _ACTION = patterns.compile(
     r"\b(?:build|make|create|construct|give me a|portfolios?|invest\w*|back[\s-]?test\w*|weight"
@@ -67,6 +73,7 @@ window named, when one is (`agents.offline.intent.analysis`); without one it is 
 MOVED = patterns.compile(
     rf"\b(?:{_FELL}|gained|rose|risen|returned|performed|{WON}"
     r"|(?:did|do|does|done) (?:best|worst|better|worse)|(?:has|have|had) been the (?:best|worst)"
+    rf"|{_BEST_STOCK}"
     rf"|{_OUTDONE}|{_PERFORMERS})\b|\b{COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{COUNT}\b"
 )
 """A move asked about without a measure's name: the total return ("which fell the most", "which
