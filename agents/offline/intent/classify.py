@@ -167,10 +167,10 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
         ),
         (r"\bdrawdowns?\b", 1.5),
         (r"\brisk\b(?![\s-]adjusted)", 0.5),  # "risk-adjusted returns": a Sharpe ratio
-        (  # "how much could I lose in a day on $1m in AAPL?": the one-day VaR and CVaR
+        (  # "how much could I lose in a day (a bad month) on $1m in AAPL?": the VaR and CVaR
             r"\b(?:how much|what)\b[^.?!]{0,40}?\blos(?:e|es|ing)\b[^.?!]{0,40}?\b(?:in|on|over)\s+"
             r"(?:a|one|1|any|a single|a bad)\s+(?:single\s+)?"
-            r"(?:trading\s+)?(?:day|session)\b|\b(?:daily|one[\s-]day|1[\s-]day)\s+loss(?:es)?\b",
+            r"(?:trading\s+)?(?:day|session|week|month)\b|\b(?:daily|one[\s-]day|1[\s-]day)\s+loss(?:es)?\b",
             3.0,
         ),
     ],

@@ -50,9 +50,19 @@ _RISK_HORIZON = [
 ]
 
 
+_LOSS_SPAN = patterns.compile(
+    r"\blos(?:e|es|ing)\b[^.?!]{0,40}?\b(?:in|over|during)\s+(?:a|one|1|any|a single|a bad|a typical)"
+    r"\s+(?:bad\s+|single\s+)?(?P<unit>week|month)\b"
+)
+"""A loss asked over one week or month ("how much could I lose in a bad month?"): its horizon."""
+
+
 def read_risk_horizon(scan: Scanner) -> int | None:
     """The horizon of a VaR or CVaR in sessions ("10-day 99% VaR": 10; "CVaR over 2 weeks":
-    10; "a 1-month horizon": 21), up to a year; None when the message names none (one day)."""
+    10; "a 1-month horizon": 21; "how much could I lose in a bad month?": 21), up to a year;
+    None when the message names none (one day)."""
+    if (loss := _LOSS_SPAN.search(scan.free)) is not None:  # kept: it asks for a risk report
+        return _SPAN_SESSIONS[loss["unit"]]
     for pattern in _RISK_HORIZON:
         match = pattern.search(scan.free)
         if match is None:
