@@ -87,3 +87,19 @@ def test_three_years_are_listed_as_a_sentence_lists_them(offline_data_dir: Path)
     reply = session.send("vol of KO 2019 versus 2020 versus 2021").replies[-1]
     used = reply[reply.index("Used: ") :].split(";")[1].strip().rstrip(".")
     assert used == "2019-01-02 to 2019-12-31, 2020-01-02 to 2020-12-31 and 2021-01-04 to 2021-12-31"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from([("this", "last"), ("last", "this"), ("this", "previous")]),
+    st.sampled_from([" vs ", " versus ", " compared to ", " and "]),
+    st.sampled_from(["what's AAPL's sharpe {}", "how did KO do {}?", "vol of XOM {}"]),
+)
+def test_this_year_and_last_year_are_the_data_s_last_two_years(
+    said: tuple[str, str], joiner: str, form: str
+) -> None:
+    text = form.format(f"{said[0]} year{joiner}{said[1]} year")
+    ask = read_analysis(parse_intent(text, KNOWN), KNOWN)
+    last = load_sp500_prices().index[-1].year
+    expected = tuple(str(last if word == "this" else last - 1) for word in said)
+    assert ask is not None and ask.years == expected, text

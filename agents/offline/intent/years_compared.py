@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agents.offline.intent.dates import year_start
 from settings import patterns
 
 __all__ = ["years_compared"]
@@ -13,9 +14,21 @@ _YEARS_COMPARED = patterns.compile(
 )
 
 
+_RELATIVE = patterns.compile(
+    r"\b(this|last|previous|prior) year\b(?:'s)?\s*(?:,|\bvs\.?|\bversus|\bagainst|\bcompared "
+    r"(?:to|with)|\band|\bor)\s+(?:(?:in|with)\s+)?(?:the\s+)?(this|last|previous|prior) year\b"
+)
+"""This year and last year set side by side ("AAPL's Sharpe this year vs last year")."""
+
+
 def years_compared(low: str) -> tuple[str, ...]:
     """Calendar years set side by side ("in 2022 vs 2021", "2008 and 2020", "2019, 2020 and
-    2021"), in the order said, or () for one year or a range ("between 2015 and 2020")."""
+    2021"; "this year vs last year": the data's last year and the one before), in the order
+    said, or () for one year or a range ("between 2015 and 2020")."""
+    if (relative := _RELATIVE.search(low)) is not None:
+        this = int(year_start()[:4])
+        years = [str(this if said == "this" else this - 1) for said in relative.groups()]
+        return tuple(dict.fromkeys(years)) if len(set(years)) > 1 else ()
     match = _YEARS_COMPARED.search(low)
     if match is None:
         return ()
