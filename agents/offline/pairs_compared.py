@@ -84,16 +84,29 @@ def _answer(measured: list[tuple[Pair, float, dict[str, Any]]], more: bool) -> s
 
 
 def pairs_compared_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
-    """The supervisor's answer to which measured pair is the more or the less correlated,
-    through its own route when a route must be called; None when the message asks no such
-    thing or the conversation gave fewer than two pairs' correlations."""
+    """The supervisor's answer to which measured pair is the more or the less correlated (with
+    one pair measured, that it is the only one), through its own route when a route must be
+    called; None when the message asks no such thing or the conversation measured no pair."""
     asked = _WHICH_PAIR.search(user_text(inp).lower())
     if asked is None:
         return None
     measured = measured_pairs(inp)
     named = {name for pair, _, _ in measured for name in pair}
-    if len(measured) < 2 or set(intent.tickers) - named:
-        return None  # fewer than two pairs, or other stocks named: computed
+    if not measured or set(intent.tickers) - named:
+        return None  # no pair measured, or other stocks named: computed
     if inp.must_call_tool:
         return forced_call(inp, {"agent": "supervisor", "reason": "the pairs' correlations"})
+    if len(measured) == 1:
+        return reply(_one_pair(measured[0]))
     return reply(_answer(measured, more=asked.group(1) is not None))
+
+
+def _one_pair(measured: tuple[Pair, float, dict[str, Any]]) -> str:
+    """The reply to which pair is the more correlated when the conversation measured one."""
+    (a, b), value, window = measured
+    return (
+        f"Only one pair's correlation was measured in this conversation: {a} and {b} "
+        f"{value:.2f} (daily returns from {window.get('start')} to {window.get('end')}). Name "
+        "another pair to set beside it ('and KO vs PEP?'), or several names for all their pairs "
+        "('correlations of AAPL, MSFT, KO and PEP'). Nothing new was computed."
+    )

@@ -156,3 +156,15 @@ def test_another_stock_against_the_index_after_a_correlation(
     returns = _returns(year, PRICES[stock])
     index = _returns(year, load_sp500_index()).reindex(returns.index)
     assert abs(float(said[1]) - returns.corr(index)) <= 0.0051, reply
+
+
+def test_one_pair_measured_is_said_to_be_the_only_one(offline_data_dir: Path) -> None:
+    session = ChatSession(f"pairs-{uuid.uuid4().hex}", settings=Settings())
+    _turn(session, "correlation of AAPL and MSFT in 2022")
+    reply, calls = _turn(session, "which pair is more correlated?")
+    assert calls == [], reply  # the same pair was computed again
+    expected = _correlation(2022, "AAPL", "MSFT")
+    said = re.search(
+        r"Only one pair's correlation was measured [^:]*: AAPL and MSFT (\d\.\d+)", reply
+    )
+    assert said is not None and abs(float(said[1]) - expected) <= 0.0051, reply
