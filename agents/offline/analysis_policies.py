@@ -334,6 +334,14 @@ def _beside_held(
     return reply("", tool_call(ask.tool, {**window, **common, **held}))
 
 
+def _overlaps(span: dict[str, Any], window: dict[str, Any]) -> bool:
+    """Whether two windows (each `start` and `end`, ISO dates) share a day; False when either
+    lacks an end."""
+    if not all((span.get("start"), span.get("end"), window.get("start"), window.get("end"))):
+        return False
+    return not (window["end"] < span["start"] or window["start"] > span["end"])
+
+
 def _picked_in_sample_note(inp: PolicyInput, done: ToolResult) -> str:
     """For a backtest of the names a ranking picked ("backtest them" after "the top 3 stocks by
     Sharpe in 2021"), that the ranking's window overlaps the backtest's, so it shows the picks
@@ -347,10 +355,7 @@ def _picked_in_sample_note(inp: PolicyInput, done: ToolResult) -> str:
          if name == "asset_statistics" and isinstance(d, dict)),
         {},
     )  # fmt: skip
-    window = done.data.get("window") or {}
-    if not all((ranked.get("start"), ranked.get("end"), window.get("start"), window.get("end"))):
-        return ""
-    if window["end"] < ranked["start"] or window["start"] > ranked["end"]:
+    if not _overlaps(ranked, done.data.get("window") or {}):
         return ""  # after the ranking's window: out of sample
     were, picks = ("was", "pick") if len(picked) == 1 else ("were", "picks")
     return (
@@ -375,10 +380,8 @@ def _in_sample_note(inp: PolicyInput, done: ToolResult) -> str:
          and isinstance(r.data, dict) and r.data.get("portfolio_id") == portfolio_id),
         {},
     )  # fmt: skip
-    span, window = built.get("date_range") or {}, done.data.get("window") or {}
-    if not all((span.get("start"), span.get("end"), window.get("start"), window.get("end"))):
-        return ""
-    if window["end"] < span["start"] or window["start"] > span["end"]:
+    span = built.get("date_range") or {}
+    if not _overlaps(span, done.data.get("window") or {}):
         return ""  # out of sample
     return (
         f" In-sample: the weights were estimated from {span['start']} to {span['end']}, which "

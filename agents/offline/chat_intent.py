@@ -17,7 +17,7 @@ from agents.conversation_texts import (
     RETRY_PROMPT,
     RUN_DONE,
 )
-from agents.offline.compared_pick import compared_pick, pick_named
+from agents.offline.compared_pick import compared_pick, names_a_pick, pick_named
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
 from agents.offline.judged_names import judged_name, shown_names
@@ -283,7 +283,9 @@ def intent_of(inp: PolicyInput) -> Intent:
     while "KO in 2020: which were riskier than it?" is not of AMD)."""
     text, texts = user_text(inp), user_texts(inp)
     again = versus_again(text, texts) or other_end_again(text, texts) or cadence_again(text, texts)
-    text = pick_named(again or text, previous_answer(inp), earlier_results(inp))  # "the winner"
+    text = again or text
+    if names_a_pick(text):  # "backtest the winner" after a comparison: the one it put first
+        text = pick_named(text, previous_answer(inp), earlier_results(inp))
     text = named_portfolios(text, inp.system_text())
     intent = parse_intent(text, known_tickers())
     if intent.tickers or intent.weights or intent.portfolio_ids:

@@ -13,7 +13,7 @@ from typing import Any
 from agents.offline.analysis_answers import portfolio_called
 from settings import patterns
 
-__all__ = ["compared_pick", "pick_named"]
+__all__ = ["compared_pick", "names_a_pick", "pick_named"]
 
 _PICK_SAID = patterns.compile(
     r"\bthe\s+(?:winner|winning\s+(?:one|portfolio)|(?:better|best|leading|top)\s+(?:one"
@@ -47,6 +47,12 @@ def compared_pick(message: str, answer: str, earlier: list[tuple[str, Any, Any]]
         chosen = next((name for name in ids if portfolio_called(name) == said), chosen)
     picked = ids.get(chosen) if chosen is not None else None
     return picked if isinstance(picked, str) else None
+
+
+def names_a_pick(message: str) -> bool:
+    """Whether `message` names a portfolio a comparison put first ("the winner", "the better
+    one"): only then is the thread read for it (`pick_named`)."""
+    return _PICK_SAID.search(message.lower()) is not None
 
 
 def pick_named(message: str, answer: str, earlier: list[tuple[str, Any, Any]]) -> str:

@@ -78,20 +78,15 @@ def _sectors(answer: str, results: list[ToolResult], message: str) -> str | None
     listed = _GROUPS.search(answer)
     if listed is None:
         return None
+    measured = {  # each group's call, by its stocks
+        frozenset(r.data["portfolio"].get("weights") or ()): r.data
+        for r in results
+        if isinstance(r.data, dict) and isinstance(r.data.get("portfolio"), dict)
+    }
     groups: dict[str, dict[str, Any]] = {}
     for part in listed["groups"].split("; "):
         name, _, members = part.partition(": ")
-        data = next(
-            (
-                r.data
-                for r in results
-                if isinstance(r.data, dict)
-                and set((r.data.get("portfolio") or {}).get("weights") or ())
-                == set(members.split(", "))
-            ),
-            None,
-        )
-        if data is not None:
+        if (data := measured.get(frozenset(members.split(", ")))) is not None:
             groups[name] = data
     if not groups:
         return None
