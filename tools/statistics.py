@@ -297,17 +297,15 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
             entry = _entry(out, name, portfolio)
             entry["best_days"] = [{"date": iso_date(d), "return": sig(r)} for d, r in best]
             entry["worst_days"] = [{"date": iso_date(d), "return": sig(r)} for d, r in worst]
-    if market is not None and len(market) > 2:
-        index_stats = _index_statistics(context, market, base)
-        out["index"] = {"name": "S&P 500 index", **_series_json(index_stats, with_beta=False)}
     if args.by_year:
-        sessions = pd.DatetimeIndex(context.data.dates)
-        years = calendar_years(frame, sessions)
+        years = calendar_years(frame, pd.DatetimeIndex(context.data.dates))
         for name, entry in [*out["assets"].items(), ("portfolio", out.get("portfolio"))]:
             if entry is not None:
                 entry["calendar_years"] = years[name]
-        if "index" in out and market is not None:  # over the index's own days (some may lack)
-            out["index"]["calendar_years"] = calendar_years(market.to_frame("^"), sessions)["^"]
+    if market is not None and len(market) > 2:
+        index_stats = _index_statistics(context, market, base)
+        out["index"] = {"name": "S&P 500 index", **_series_json(index_stats, with_beta=False)}
+        out["index"].update(_index_extras(market, args, pd.DatetimeIndex(context.data.dates)))
     correlation = _correlation(returns)
     if correlation is not None:
         out["correlation"] = correlation
@@ -317,6 +315,29 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
             f"stocks, not {returns.shape[1]}"
         )
     out["units"] = UNITS
+    return out
+
+
+def _index_extras(
+    market: pd.Series, args: StatisticsArgs, sessions: pd.DatetimeIndex
+) -> dict[str, Any]:
+    """What was asked of each series, of the index too, over its own days (some may lack):
+    its calendar years and months, its sessions beyond a move, its best and worst days."""
+    frame = market.to_frame("^")
+    out: dict[str, Any] = {}
+    if args.by_year:
+        out["calendar_years"] = calendar_years(frame, sessions)["^"]
+    if args.by_month:  # a window of too many months was refused by then (`_by_month`)
+        out["calendar_months"] = calendar_months(frame, sessions)["^"]
+    if args.move_beyond is not None:
+        down, up = days_beyond(frame, args.move_beyond)["^"]
+        out["days_beyond"] = {
+            "size": args.move_beyond, "down": down, "up": up, "sessions": len(frame),
+        }  # fmt: skip
+    if args.extreme_days is not None:
+        best, worst = extreme_days(frame, args.extreme_days)["^"]
+        out["best_days"] = [{"date": iso_date(d), "return": sig(r)} for d, r in best]
+        out["worst_days"] = [{"date": iso_date(d), "return": sig(r)} for d, r in worst]
     return out
 
 

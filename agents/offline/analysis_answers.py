@@ -9,7 +9,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from agents.offline.correlation_answers import correlations_said, market_correlations_said
+from agents.offline.correlation_answers import (
+    correlations_said,
+    groups_correlated,
+    market_correlations_said,
+)
 from agents.offline.coverage_answers import coverage_answer
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.intent.measures import INDEX_SHOWN
@@ -184,6 +188,12 @@ def statistics_answer(
     """Each asset's (and the portfolio's, called `subject`) statistics the question names (a
     summary when it names none), the correlations when asked, the window."""
     wanted = _wanted(ask)
+    if ask.index_alone and (index := data.get("index")):  # "the S&P's best month in 2020"
+        return (
+            f"The S&P 500 index {_window(data)}: "
+            + "; ".join(PHRASES[m](index) for m in wanted)
+            + "."
+        )
     parts = [f"Statistics {_window(data)}:"]
     portfolio = data.get("portfolio")
     against = {"beta_to": data["beta_to"]} if data.get("beta_to") else {}
@@ -215,6 +225,8 @@ def statistics_answer(
     rolled = data.get("rolling") is not None and "not_computed" not in data["rolling"]
     if "correlation" in ask.measures and not rolled:  # the whole period's when none rolled
         matrix = correlations_said(data)
+        if len(ask.groups) == 2 and (across := groups_correlated(data, ask.groups)):
+            matrix = across  # "how correlated are tech stocks with energy?"
         if ask.to_market or not matrix:
             parts.append(market_correlations_said(data))
         if matrix:
@@ -275,7 +287,7 @@ def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -
     named = {n.title(): d["portfolio"] for n, d in groups}
     ordered = _in_order(named, _wanted(ask), ask.ends)
     if ordered and set(_wanted(ask)) == set(RISK_MEASURES):  # "is tech riskier than staples?"
-        ordered = f"{entries_risk_verdict(named)} {ordered}".strip()
+        ordered = f"{entries_risk_verdict(named, safer_first=ask.safer_first)} {ordered}".strip()
     if "by_year" in _wanted(ask):  # "which sector did best each year?"
         ordered = f"{ordered} {years_ranked(named)}".strip()
     if not ordered:

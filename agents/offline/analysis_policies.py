@@ -22,7 +22,6 @@ from langchain_core.messages import AIMessage
 from agents.offline.analysis_answers import ANSWERS, group_name, groups_answer
 from agents.offline.analysis_routes import analysis_ask
 from agents.offline.chat_intent import (
-    ANALYSIS_TOOLS,
     MAX_NAMED_PORTFOLIOS,
     earlier_results,
     intent_of,
@@ -48,6 +47,7 @@ from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.measures import move_beyond
 from agents.offline.intent.rankings import EVERY_NAME, days_counted
+from agents.offline.judged_windows import subject_window
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import (
     build_args,
@@ -79,7 +79,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         ask = replace(ask, weights=held)
     intent = intent_of(inp)
     done = [r for r in inp.results_this_turn() if r.name == ask.tool]
-    if done and ask.kind == "statistics" and len(ask.groups) > 1:  # an answer a group compared
+    if done and _per_group(ask):  # an answer a group compared
         named = [(name, r) for (name, _), r in zip(ask.groups, done, strict=False)]
         failures = [f"{group_name(name).capitalize()}: {f}" for name, r in named
                     if (f := r.failure("answer that")) is not None]  # fmt: skip
@@ -109,7 +109,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         asked = {"tickers": list(ask.names)} if ask.names else {}
         return reply("", tool_call(ask.tool, {"sector": ask.groups[0][0]} if ask.groups else asked))
     window = _window(intent, ask)
-    if ask.kind == "statistics" and len(ask.groups) > 1:  # "tech vs staples": a call a group
+    if _per_group(ask):  # "tech vs staples": a call a group
         return reply("", *(tool_call(ask.tool, {"weights": equal_weights(members), **window,
                                                 **_slots(ask, intent)}) for _, members in ask.groups))  # fmt: skip
     if ask.kind == "compare":
@@ -119,7 +119,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         return built
     subject = built or _subject(inp, intent, ask)
     if subject is not None and not window and not built and _over_subject_window(ask, subject):
-        window = _subject_window(inp, subject)  # "its beta": over the window it was built on
+        window = subject_window(inp, subject)  # "its beta": over the window it was built on
     if built and not window and ask.kind in _SIMULATED and not ask.episodes:
         window = _build_window(inp)  # "with the HRP one" after "... since 2019": since 2019
     if subject is not None and not window and ask.kind == "statistics" and ask.ranked:
@@ -166,6 +166,13 @@ def _held_weights(inp: PolicyInput) -> dict[str, float] | str:
             "to 60% AAPL 40% MSFT reduce its volatility?')."
         )
     return {str(t): float(w) for t, w in weights.items()}
+
+
+def _per_group(ask: AnalysisAsk) -> bool:
+    """Whether the question's groups are each measured at equal weights in a call of its own
+    ("vol of tech vs staples"); not a correlation across two ("how correlated is tech with
+    energy?": one call of their stocks)."""
+    return ask.kind == "statistics" and len(ask.groups) > 1 and "correlation" not in ask.measures
 
 
 def _over_subject_window(ask: AnalysisAsk, subject: dict[str, Any]) -> bool:
@@ -322,7 +329,7 @@ def _beside_held(
             "Which portfolio? Build one first, or name its weights (for example '60% AAPL 40% "
             "KO'). Nothing was computed."
         )
-    window = window or _subject_window(inp, subject)
+    window = window or subject_window(inp, subject)
     alone = {t: {t: 1.0} for t in ask.against}
     held: dict[str, Any] = {"portfolios": alone}
     if "portfolio_id" in subject:
@@ -346,8 +353,7 @@ def _picked_in_sample_note(inp: PolicyInput, done: ToolResult) -> str:
     """For a backtest of the names a ranking picked ("backtest them" after "the top 3 stocks by
     Sharpe in 2021"), that the ranking's window overlaps the backtest's, so it shows the picks
     with hindsight ("" otherwise)."""
-    judged = judged_before(inp)
-    picked = shown_before(inp) or ((judged,) if judged else None)
+    picked = shown_before(inp) or judged_before(inp)
     if done.name != "backtest_weights" or not picked or not isinstance(done.data, dict):
         return ""
     ranked = next(
@@ -500,6 +506,8 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
         return {"portfolio_id": intent.portfolio_ids[-1]}
     if ask.weights:
         return {"weights": dict(ask.weights)}
+    if ask.index_alone:  # "the S&P's best month in 2020": the index, measured beside the data's
+        return {"universe": list(known_tickers())}
     if ask.ranked and ask.against:  # "which stocks were riskier than KO?": KO among them
         return {"universe": _ranked_beside(intent, ask.against[0])}
     tickers = [t for t in intent.universe(known_tickers()) if t != ask.beta_to]
@@ -570,21 +578,3 @@ def _one_stock_window(inp: PolicyInput, intent: Intent) -> dict[str, Any]:
     if stock is None or set(intent.tickers) - {stock[0]} or intent.sectors:
         return {}
     return {} if _WHOLE_HISTORY.search(intent.text) else stock[1]
-
-
-def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]:
-    """The window the conversation last worked on its `subject` over (a portfolio built: the
-    dates it was estimated on; weights or stocks: the window of the analysis or the market
-    read that used them), for a question about it that names no window of its own; a name the
-    last answer judged best or worst: the window it was judged over."""
-    judged = judged_before(inp) is not None or shown_before(inp) is not None
-    for name, args, data in earlier_results(inp):
-        if name == "optimize_portfolio" and isinstance(data, dict):
-            if data.get("portfolio_id") == subject.get("portfolio_id"):
-                span = data.get("date_range") or {}
-                return {k: span[k] for k in ("start", "end") if span.get(k)}
-        elif name in (*ANALYSIS_TOOLS, "market_statistics") and (
-            judged or any(args.get(k) == v for k, v in subject.items())
-        ):
-            return window_of(args)
-    return {}

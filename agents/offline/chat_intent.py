@@ -22,9 +22,11 @@ from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
 from agents.offline.judged_names import judged_name, shown_names
 from agents.offline.policies import PolicyInput, truncated
+from agents.offline.ranked_picks import picked_in_place
 from agents.offline.thread_cadence import cadence_again
 from agents.offline.thread_ends import other_end_again
 from agents.offline.thread_judged import held_in_report, judged_again
+from agents.offline.thread_market import INDEX_ANSWERED, market_referred
 from agents.offline.thread_stress import stress_asked_again
 from agents.offline.thread_versus import versus_again
 from quant.sp500_files import sp500_tickers
@@ -284,12 +286,20 @@ def intent_of(inp: PolicyInput) -> Intent:
     text, texts = user_text(inp), user_texts(inp)
     again = versus_again(text, texts) or other_end_again(text, texts) or cadence_again(text, texts)
     text = again or text
+    if shown_before(inp) is None:  # "build a portfolio of the top 5 stocks by Sharpe in 2021"
+        text = picked_in_place(inp, text, known_tickers())
     if names_a_pick(text):  # "backtest the winner" after a comparison: the one it put first
         text = pick_named(text, previous_answer(inp), earlier_results(inp))
     text = named_portfolios(text, inp.system_text())
     intent = parse_intent(text, known_tickers())
     if intent.tickers or intent.weights or intent.portfolio_ids:
         return intent
+    windowed = bool(intent.start or intent.end or intent.last_sessions)
+    index_answered = previous_answer(inp).startswith(INDEX_ANSWERED)
+    if (
+        market := market_referred(text, earlier_results(inp), windowed, index_answered)
+    ) is not None:
+        return parse_intent(market, known_tickers())  # "what's its drawdown?" after the market's
     of_them = _WHICH_OF_THEM.search(text) and not _SOMETHING_ELSE.search(text)
     if of_them and len(stocks := held_in_report(inp) or stocks_of_the_thread(inp)) > 1:
         if (stressed := stress_asked_again(inp, text)) is not None:
@@ -399,7 +409,7 @@ def computed_answer(text: str) -> bool:
     return "Used: " in text or bool(RUN_DONE.search(text) or _FIGURE.search(text))
 
 
-def judged_before(inp: PolicyInput) -> str | None:
+def judged_before(inp: PolicyInput) -> tuple[str, ...] | None:
     """`agents.offline.judged_names.judged_name` of the message and the last answer."""
     return judged_name(user_text(inp), previous_answer(inp))
 
@@ -410,12 +420,13 @@ def shown_before(inp: PolicyInput) -> tuple[str, ...] | None:
 
 
 def thread_subject(inp: PolicyInput) -> tuple[str, ...]:
-    """The conversation's current universe: the one name the last answer judged best or worst
-    when the message refers back to it (`judged_before`); else that of its latest turn before
+    """The conversation's current universe: the name the last answer judged best or worst (the
+    names, one per measure, when they differ) when the message refers back to it
+    (`judged_before`); else that of its latest turn before
     this one which worked on named tickers (a portfolio built, statistics read, a backtest; the
     tickers of the weights it was given); () when none."""
     if (judged := judged_before(inp)) is not None:
-        return (judged,)
+        return judged
     if (shown := shown_before(inp)) is not None:
         return shown  # "backtest them" after "the top 3 stocks by Sharpe in 2021": those 3
     return next((names for names in _earlier_subjects(inp) if names), ())
@@ -513,11 +524,11 @@ def earlier_results(inp: PolicyInput) -> list[tuple[str, dict[str, Any], Any]]:
 
 
 def last_subject(inp: PolicyInput) -> dict[str, Any] | None:
-    """The one name the last answer judged best or worst when the message refers back to one
-    name (`judged_before`); else the portfolio built last in the conversation, or the weights
+    """The name the last answer judged best or worst (the names, when it judged one per measure)
+    when the message refers back to one name (`judged_before`); else the portfolio built last in the conversation, or the weights
     or universe an earlier analysis used, whichever came last; None when there is none."""
     if (judged := judged_before(inp)) is not None:
-        return {"universe": [judged]}
+        return {"universe": list(judged)}
     if (shown := shown_before(inp)) is not None:
         return {"universe": list(shown)}
     earlier = earlier_results(inp)

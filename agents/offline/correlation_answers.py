@@ -1,12 +1,12 @@
 """The offline model's words for correlations of daily returns: each pair of an
-`asset_statistics` result's matrix, their mean and extremes for three names or more, and each
-asset's correlation with the index."""
+`asset_statistics` result's matrix, their mean and extremes for three names or more, two groups'
+stocks across and within, and each asset's correlation with the index."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["correlations_said", "market_correlations_said", "matrix_pairs"]
+__all__ = ["correlations_said", "groups_correlated", "market_correlations_said", "matrix_pairs"]
 
 MOST_PAIRS_LISTED = 10
 """How many pairs an answer lists (their mean and extremes are said for all of them)."""
@@ -59,3 +59,44 @@ def market_correlations_said(data: dict[str, Any]) -> str:
         return f"No correlation with {against} could be measured over this window."
     shown = ", ".join(f"{name} {value:.2f}" for name, value in known.items())
     return f"Correlation of daily returns with {against}: {shown}."
+
+
+def _mean_and_ends(pairs: dict[tuple[str, str], float]) -> str:
+    """The mean of `pairs` and the lowest and highest ("0.33 (9 pairs; lowest AMD and RRC 0.21,
+    highest MSFT and CVX 0.42)"); one pair: its value."""
+    mean = sum(pairs.values()) / len(pairs)
+    if len(pairs) == 1:
+        (((a, b), value),) = pairs.items()
+        return f"{value:.2f} ({a} and {b})"
+    low, high = min(pairs, key=pairs.__getitem__), max(pairs, key=pairs.__getitem__)
+    return (
+        f"{mean:.2f} ({len(pairs)} pairs; lowest {' and '.join(low)} {pairs[low]:.2f}, highest "
+        f"{' and '.join(high)} {pairs[high]:.2f})"
+    )
+
+
+def groups_correlated(data: dict[str, Any], groups: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """How two groups' stocks are correlated ("how correlated are tech stocks with energy?"):
+    the mean correlation of the pairs of one stock of each, with the lowest and highest pair,
+    then within each group for contrast; "" when the result has no matrix or a side has no
+    stock measured."""
+    pairs = matrix_pairs(data)
+    (first, ones), (second, others) = groups
+    across = {
+        p: v for p, v in pairs.items()
+        if (p[0] in ones and p[1] in others) or (p[0] in others and p[1] in ones)
+    }  # fmt: skip
+    if not across:
+        return ""
+    said = (
+        f"Correlation of daily returns between {first} and {second}, each of "
+        f"{', '.join(ones)} with each of {', '.join(others)}: mean {_mean_and_ends(across)}."
+    )
+    within = []
+    for name, members in groups:
+        inside = {p: v for p, v in pairs.items() if p[0] in members and p[1] in members}
+        if inside:
+            within.append(f"{name} {_mean_and_ends(inside)}")
+    if within:
+        said += f" Within each group, for comparison: {'; '.join(within)}."
+    return said

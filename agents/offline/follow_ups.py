@@ -507,7 +507,7 @@ def thread_edit(inp: PolicyInput) -> Edit | None:
     if change is None:
         return None
     if not change.subject and (judged := judged_before(inp)) is not None:
-        change = replace(change, subject=(judged,))  # "its beta?" after "the worst in 2008?"
+        change = replace(change, subject=judged)  # "its beta?" after "the worst in 2008?"
     back = MAX_REQUESTS_BACK
     if change.subject:  # "and for KO?" asks the question just answered again, of other names
         turns = _turns(inp)

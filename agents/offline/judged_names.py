@@ -25,13 +25,15 @@ _ONE_REFERRED = patterns.compile(
 """Words that refer back to one name ("how volatile was it?", "and that stock's beta?")."""
 
 
-def judged_name(message: str, answer: str) -> str | None:
-    """The one name `answer` judged best or worst when `message` refers back to one name;
-    None when it does not, or the answer judged none or several."""
+def judged_name(message: str, answer: str) -> tuple[str, ...] | None:
+    """The name `answer` judged best or worst when `message` refers back to one name; the names
+    it judged when it judged one per measure and they differ ("the calmest": PG by volatility,
+    MSFT by drawdown: both); None when the message does not refer back or the answer judged
+    none."""
     if not _ONE_REFERRED.search(message.lower()):
         return None
-    judged = set(_JUDGED.findall(answer))
-    return judged.pop() if len(judged) == 1 else None
+    judged = tuple(dict.fromkeys(_JUDGED.findall(answer)))
+    return judged or None
 
 
 _END_SHOWN = patterns.compile(
@@ -47,9 +49,10 @@ _SEVERAL_REFERRED = patterns.compile(
 
 def shown_names(message: str, answer: str) -> tuple[str, ...] | None:
     """The names at the ends of a ranking `answer` showed (the top 3, or the top 3 and the
-    bottom 3), when `message` refers back to several; None when it does not, or the answer
+    bottom 3; a name at the ends of two measures once), when `message` refers back to several; None when it does not, or the answer
     showed no end of a ranking."""
     if not _SEVERAL_REFERRED.search(message.lower()):
         return None
-    names = tuple(name for end in _END_SHOWN.findall(answer) for name in _NAME_SHOWN.findall(end))
+    shown = (name for end in _END_SHOWN.findall(answer) for name in _NAME_SHOWN.findall(end))
+    names = tuple(dict.fromkeys(shown))  # a name at the end of two measures, once
     return names if len(names) > 1 else None

@@ -43,7 +43,7 @@ from agents.offline.intent.held import HELD_NAMED, THE_BUILD
 from agents.offline.intent.measures import CONTRIBUTIONS_ASKED, VOLATILITY_WORD
 from agents.offline.intent.rankings import SIDE_BY_SIDE
 from agents.offline.intent.typos import normalised
-from agents.offline.judged_windows import judged_window
+from agents.offline.judged_windows import judged_window, stock_referred, subject_window
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import (
     build_args,
@@ -116,7 +116,12 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
     latest = None if built_now or tickers or named_build else last_subject(inp)
     weights = (latest or {}).get("weights") or {}
     if weights:  # the latest subject, after any build: "add 10% JNJ", "the VaR of 60/40?"
+        if intent.refers_back and not (intent.start or intent.end or intent.last_sessions):
+            window = window or subject_window(inp, {"weights": weights})  # "what about its VaR?"
         return [{"weights": dict(weights), **level, **window}]
+    stock = stock_referred(inp, intent) if (latest or {}).get("universe") else None
+    if stock is not None:  # "and its max drawdown?" after "the beta of AAPL in 2021": AAPL's
+        return [{"weights": {stock[0]: 1.0}, **level, **(window or stock[1])}]
     if last is not None and (built_now or not tickers):
         if intent.equal_weight and not window:  # both over the window the portfolio was built on
             built_on = last.get("date_range") or {}
@@ -134,7 +139,8 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
     if tickers:  # MSFT": each held alone, side by side; "the VaR of AAPL and MSFT": held together
         return [{"weights": equal_weights(tickers), **level, **window}]
     if (judged := judged_before(inp)) is not None:  # "and that stock's drawdown?" after a best
-        return [{"weights": {judged: 1.0}, **level, **(window or judged_window(inp, intent))}]
+        window = window or judged_window(inp, intent)  # each judged held alone, side by side
+        return [{"weights": {t: 1.0}, **level, **window} for t in judged[:MAX_NAMED_PORTFOLIOS]]
     if says_my_portfolio(inp) and (saved := only_saved_portfolio(inp)) is not None:
         return [{"portfolio_id": saved, **level, **window}]  # "my portfolio": the one saved
     return which_portfolio(inp)  # several saved: named, a name in reply answers it

@@ -28,24 +28,34 @@ def _capitalised(said: str) -> str:
     return said[:1].upper() + said[1:]
 
 
-def risk_verdict(named: dict[str, Risks]) -> str:
-    """Which of `named` was the riskiest on both measures, in a sentence ("of the two" for
-    two); "" for fewer than two."""
+def risk_verdict(named: dict[str, Risks], safer_first: bool = False) -> str:
+    """Which of `named` was the riskiest on both measures, or the safest when `safer_first`
+    ("which was the calmest?"), in a sentence ("of the two" for two); "" for fewer than two."""
     if len(named) < 2:
         return ""
-    by_vol = max(named, key=lambda n: named[n][0])
-    by_depth = max(named, key=lambda n: named[n][1])
+    pick = min if safer_first else max
+    by_vol = pick(named, key=lambda n: named[n][0])
+    by_depth = pick(named, key=lambda n: named[n][1])
     two = len(named) == 2
+    side, other = ("safer", "riskier") if safer_first else ("riskier", "safer")
+    most = "safest" if safer_first else "riskiest"
     if by_vol == by_depth and two:
-        safer = next(n for n in named if n != by_vol)
-        said = f"{by_vol} was the riskier of the two on both measures, {safer} the safer."
+        rest = next(n for n in named if n != by_vol)
+        said = f"{by_vol} was the {side} of the two on both measures, {rest} the {other}."
     elif by_vol == by_depth:
-        said = f"{by_vol} was the riskiest on both measures."
+        said = f"{by_vol} was the {most} on both measures."
     else:
+        vol_end = ("lower" if two else "lowest") if safer_first else "higher" if two else "highest"
+        depth_end = (
+            ("shallower" if two else "shallowest")
+            if safer_first
+            else "deeper"
+            if two
+            else "deepest"
+        )
         said = (
-            f"{'neither was the riskier' if two else 'none was the riskiest'} on both measures: "
-            f"{by_vol} had the {'higher' if two else 'highest'} volatility, {by_depth} the "
-            f"{'deeper' if two else 'deepest'} maximum drawdown."
+            f"{f'neither was the {side}' if two else f'none was the {most}'} on both measures: "
+            f"{by_vol} had the {vol_end} volatility, {by_depth} the {depth_end} maximum drawdown."
         )
     return _capitalised(said)
 
@@ -111,4 +121,6 @@ def entries_risk_verdict(
     grouped against `index` when it is one of them (the safer first when `safer_first`), else
     `risk_verdict`."""
     risks = {n: (s["volatility"], s["max_drawdown"]["depth"]) for n, s in named.items()}
-    return index_verdict(risks, index, safer_first) if index in risks else risk_verdict(risks)
+    if index in risks:
+        return index_verdict(risks, index, safer_first)
+    return risk_verdict(risks, safer_first)

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 
 from agents.explanation import sensitivity_facts, template_explanation
 from agents.offline.analysis_policies import analysis_chat
+from agents.offline.chat_intent import known_tickers, shown_before, user_text
 from agents.offline.chat_policies import explanation_chat, optimizer_chat
 from agents.offline.deployment_drafts import draft_deployment
 from agents.offline.follow_ups import follow_up_chat
 from agents.offline.market_policies import market_chat
 from agents.offline.option_quotes import option_chat
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
+from agents.offline.ranked_picks import ranked_chat
 from agents.offline.risk_policies import risk_chat
 from agents.offline.search_drafts import draft_search
 from agents.offline.thread_usual import usual_chat
@@ -46,6 +49,14 @@ def _task(inp: PolicyInput) -> dict[str, Any]:
     return {}
 
 
+def _chat(inp: PolicyInput, answer: Callable[[], AIMessage]) -> AIMessage:
+    """A chat agent's message: `answer()`, after the ranking a message acts on when it acts on
+    one (`agents.offline.ranked_picks`: "build a portfolio of the top 5 stocks by Sharpe")."""
+    if shown_before(inp) is not None:  # "build a portfolio of the top 3" after a ranking shown
+        return answer()
+    return ranked_chat(inp, user_text(inp), known_tickers(), answer)
+
+
 MAX_SUMMARY = 800
 """The longest market view summary (`MarketView.summary`)."""
 
@@ -62,7 +73,12 @@ def market_analysis_policy(inp: PolicyInput) -> AIMessage:
     regime and 0.5 for the one matching the volatility regime) and keep the requested horizon."""
     task = _task(inp)
     if not task:
-        return usual_chat(inp) or follow_up_chat(inp) or analysis_chat(inp) or market_chat(inp)
+        return _chat(
+            inp,
+            lambda: (
+                usual_chat(inp) or follow_up_chat(inp) or analysis_chat(inp) or market_chat(inp)
+            ),
+        )
     request = task.get("request", {})
     stats = inp.last_result("market_statistics")
     if not inp.must_call_tool and stats is None and "market_statistics" in inp.tool_names:
@@ -121,7 +137,7 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
             return draft_deployment(inp)
         if inp.must_call_tool:
             return draft_search(inp)
-        return follow_up_chat(inp) or analysis_chat(inp) or optimizer_chat(inp)
+        return _chat(inp, lambda: follow_up_chat(inp) or analysis_chat(inp) or optimizer_chat(inp))
     if not inp.must_call_tool:
         return reply("Planning the search.")
     if task.get("kind") == "review":
@@ -163,7 +179,10 @@ def risk_manager_policy(inp: PolicyInput) -> AIMessage:
     available (the search space holds hedged and unhedged strategies)."""
     task = _task(inp)
     if not task:
-        return option_chat(inp) or follow_up_chat(inp) or analysis_chat(inp) or risk_chat(inp)
+        return _chat(
+            inp,
+            lambda: option_chat(inp) or follow_up_chat(inp) or analysis_chat(inp) or risk_chat(inp),
+        )
     if not inp.must_call_tool:
         return reply("Checking the candidates against the limits.")
     candidates = task.get("candidates", [])

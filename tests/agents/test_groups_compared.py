@@ -64,7 +64,6 @@ def test_sectors_set_side_by_side_are_groups_each_with_its_stocks(
     "text",
     [
         "vol of tech and staples",  # listed, not compared: stock by stock
-        "correlation of tech vs staples",  # between stocks
         "vol of 50% KO 50% PEP versus AAPL",
         "vol of AAPL vs MSFT",
     ],
@@ -72,6 +71,15 @@ def test_sectors_set_side_by_side_are_groups_each_with_its_stocks(
 def test_no_groups_where_none_are_compared(text: str) -> None:
     ask = read_analysis(parse_intent(text, KNOWN), KNOWN)
     assert ask is not None and ask.groups == ()
+
+
+@pytest.mark.parametrize(
+    "text", ["correlation of tech vs staples", "how correlated are tech stocks with staples?"]
+)
+def test_a_correlation_of_two_groups_keeps_both_for_the_pairs_across(text: str) -> None:
+    ask = read_analysis(parse_intent(text, KNOWN), KNOWN)
+    assert ask is not None and "correlation" in ask.measures, text
+    assert ask.groups == tuple((s, _members(s)) for s in ("tech", "staples")), text
 
 
 def test_a_build_on_two_sectors_keeps_both() -> None:

@@ -127,7 +127,8 @@ def test_how_correlated_one_sector_is_with_another(offline_data_dir: Path) -> No
     names = sector_tickers(["banks", "energy"])
     pairs = dict(re.findall(r"([A-Z]+ and [A-Z]+) (-?\d\.\d\d)", reply))
     corr = RETURNS.loc["2018-01-01":, names].corr()
-    assert len(pairs) == len(names) * (len(names) - 1) // 2, reply
+    assert "between banks and energy, each of BAC, JPM with each of" in reply, reply
+    assert len(pairs) >= 2, reply  # the lowest and highest pair across; within each group
     for pair, shown in pairs.items():
         a, b = pair.split(" and ")
         assert abs(float(shown) - corr.loc[a, b]) <= 0.005

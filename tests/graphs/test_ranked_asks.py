@@ -306,13 +306,17 @@ def test_which_is_riskier_sets_volatility_and_drawdown_side_by_side(
         shown = [item.rsplit(" ", 1)[0].lower() for item in line.group(1).split(", ")]
         assert shown == [n.lower() for n in values.sort_values(ascending=False).index], reply
         riskier[words] = values.idxmax()
+    safer = any(word in ask for word in ("safer", "defensive", "less risky", "lower risk"))
+    other = {n: next(m for m in named if m != n) for n in named}  # the other side of each
+    side = "safer" if safer else "riskier"  # the side asked is said first
+    first = {w: other[n] if safer else n for w, n in riskier.items()}
     if riskier["volatility"] == riskier["maximum drawdown"]:
         verdict = (
-            rf"(?i){re.escape(riskier['volatility'])} was the riskier of the two on both measures"
+            rf"(?i){re.escape(first['volatility'])} was the {side} of the two on both measures"
         )
     else:
         verdict = (
-            rf"(?i)neither was the riskier on both measures: {re.escape(riskier['volatility'])} had"
+            rf"(?i)neither was the {side} on both measures: {re.escape(first['volatility'])} had"
         )
     assert re.search(verdict, reply), (text, reply)
 

@@ -25,6 +25,7 @@ from agents.offline.intent.coverage import covered_group, names_covered, sectors
 from agents.offline.intent.dates import rolling_sessions
 from agents.offline.intent.episodes import EPISODE_PATTERNS as _EPISODES
 from agents.offline.intent.held import HELD_NAMED, asks_made
+from agents.offline.intent.index_alone import index_alone_measures
 from agents.offline.intent.measures import (
     DRAWDOWN_ASKED,
     HAVE_DONE_ASKED,
@@ -131,7 +132,8 @@ class AnalysisAsk:
     (`safer_first`: "which stocks were safer than KO?"); `to_held` the names `added` to the
     conversation's portfolio ("would adding 10% PG reduce its CVaR?": no `weights` given);
     `beat_index` whether it asks which names did better than the index ("did MSFT lag the S&P
-    500?", "which stocks beat the market?": each total return above or below the index's)."""
+    500?", "which stocks beat the market?": each total return above or below the index's);
+    `index_alone` the index asked of alone (`agents.offline.intent.index_alone`)."""
 
     kind: AnalysisKind
     tool: str
@@ -164,6 +166,7 @@ class AnalysisAsk:
     safer_first: bool = False
     to_held: bool = False
     beat_index: bool = False
+    index_alone: bool = False
 
 
 # ---- loss probabilities -----------------------------------------------------------------
@@ -413,8 +416,7 @@ def _statistics(
     if _NOT_STATISTICS.search(low) or builds:
         return None
     weights = intent.weights
-    equal = _held_equal(intent, low)
-    if not weights and equal and len(intent.tickers) > 1:
+    if not weights and _held_equal(intent, low) and len(intent.tickers) > 1:
         weights = {t: 1.0 / len(intent.tickers) for t in intent.tickers}  # held at equal weights
     measures = measures_named(low)
     rolling = rolling_sessions(low)
@@ -437,6 +439,7 @@ def _statistics(
         ranked = not weights
     names = len(intent.sectors) > 1 or len(intent.tickers) > 1 or beside_index or bool(pivot)
     risk_word = RISKIER_SAID.search(low)
+    names = names or (ranked and bool(EVERY_NAME.search(low)))  # "which name was the calmest?"
     riskier = risk_word and names and (beside_index or not held) and not asks_made(low)
     if riskier and not measures:  # "which is riskier, tech or staples?", "is AAPL safer than KO?"
         measures = ("volatility", "drawdown_dates")
@@ -525,18 +528,17 @@ def groups_compared(
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The sectors or industries set side by side ("vol of tech vs staples", "return of energy
     compared with the banks"), each with its known tickers, in the order said; () for one
-    group, groups only listed ("vol of tech and staples": each stock), weights given, or a
-    correlation asked (between stocks)."""
-    if len(intent.sectors) < 2 or intent.weights or "correlation" in measures:
-        return ()
-    if not (
-        COMPARED_SAID.search(low) or RISKIER_SAID.search(low)
-    ):  # "is tech riskier than staples?"
+    group, groups only listed ("vol of tech and staples": each stock), or weights given; a
+    correlation asked of two ("how correlated are tech stocks with energy?"): across them."""
+    if len(intent.sectors) < 2 or intent.weights:
         return ()
     groups = [
         (s, tuple(t for t in sector_tickers([s]) if t in intent.tickers)) for s in intent.sectors
     ]
-    return tuple((name, members) for name, members in groups if members)
+    found = tuple((name, members) for name, members in groups if members)
+    if "correlation" in measures:  # "how correlated are tech stocks with energy?": across two
+        return found if len(found) == 2 else ()
+    return found if COMPARED_SAID.search(low) or RISKIER_SAID.search(low) else ()
 
 
 def read_analysis(
@@ -590,4 +592,6 @@ def read_analysis(
     held_equal = methods == ["equal_weight"] and not _BUILD.search(low)  # "holding equal weights"
     if (methods and not held_equal) or (BUILD_ASKED.search(low) and not intent.weights):
         return None  # a portfolio to build: the optimizer's (stressed or its odds of loss first)
+    if alone := index_alone_measures(intent, low, bool(INDEX_NAMED.search(low)), subject_in_thread):
+        return _base("statistics", intent, measures=alone, index_alone=True)  # its best month
     return _statistics(intent, low, subject_in_thread, known)

@@ -110,7 +110,8 @@ _IN_PART_BOUNDS = {"start": ("01-01", "03-31"), "end": ("10-01", "12-31")}
 
 _THE_YEAR = patterns.compile(
     r"\b(?:in|during|for|over)\s*$|\b(?:stocks?|names|performers|winners|losers|gainers"
-    r"|decliners|companies|sectors|returns|performance)\s+of\s*$"
+    r"|decliners|fallers|laggards|leaders|movers|ones|shares|tickers|equities|companies|sectors"
+    r"|returns|performance)\s+of\s*$"
     r"|\b(?:returns?|performance|volatility|vol|drawdowns?|sharpe(?:\s+ratios?)?|correlations?"
     r"|betas?)\s*$"
 )

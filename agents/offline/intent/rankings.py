@@ -34,7 +34,11 @@ _BEST_STOCK = (
 )
 """The best or worst stock asked with no measure ("what was the best stock in 2020?"): by its
 total return."""
-_ENDS_NAMED = patterns.compile(  # "top 5 stocks", "the 3 worst performers", "biggest losers"
+_SAFEST = r"safest|calmest|steadiest|least\s+risky|most\s+defensive"
+_RISKIEST = r"riskiest|choppiest|most\s+risky|most\s+dangerous"
+"""One end of a measure of risk said in words ("the calmest", "the 3 riskiest"): the better or
+worse end of each measure of risk."""
+ENDS_NAMED = patterns.compile(  # "top 5 stocks", "the 3 worst performers", "biggest losers"
     rf"\b(?:top|bottom|best|worst|highest|lowest)\s+{COUNT}\b"
     rf"|\b{COUNT}\s+(?:best|worst|top|bottom|most|least|highest|lowest)\b"
     r"|\b(?:most|least|highest|lowest)[\s-]+\w+\s+(?:stocks?|names|companies|shares|equities"
@@ -42,7 +46,9 @@ _ENDS_NAMED = patterns.compile(  # "top 5 stocks", "the 3 worst performers", "bi
     rf"|\b(?:best|worst|top|bottom|strongest|weakest)[\s-]+(?:(?:and|or|&)[\s-]+(?:the[\s-]+)?"
     rf"(?:best|worst|top|bottom|strongest|weakest)[\s-]+)?(?:{_PERFORMERS})\b"
     r"|\b(?:biggest|largest|top|bottom)\s+(?:\w+\s+)?(?:winners?|losers?|gainers?|decliners?"
-    r"|fallers?)\b|\bleaders?\b.{0,20}\blaggards?\b|" + _BEST_STOCK
+    r"|fallers?)\b|\bleaders?\b.{0,20}\blaggards?\b|\blaggards\b"
+    rf"|\b{COUNT}\s+(?:winners|losers|gainers|decliners|fallers|{_SAFEST}|{_RISKIEST})\b|"
+    + _BEST_STOCK
 )
 _ACTION = patterns.compile(
     r"\b(?:build|make|create|construct|give me a|portfolios?|invest\w*|back[\s-]?test\w*|weight"
@@ -56,9 +62,7 @@ def ranked_question(low: str) -> bool:
     """Whether a lower-cased message asks which name stands out, or for names in order of a
     measure ("which stock ...", "rank ...", "top 5 stocks by return"; not "backtest the 5 best
     performers of 2021" or "invest in the 3 biggest winners")."""
-    return bool(_QUESTION.search(low)) or (
-        bool(_ENDS_NAMED.search(low)) and not _ACTION.search(low)
-    )
+    return bool(_QUESTION.search(low)) or (bool(ENDS_NAMED.search(low)) and not _ACTION.search(low))
 
 
 _LOSE = r"los(?:e|es|ing)"
@@ -94,8 +98,16 @@ _LOW_END = patterns.compile(
     rf"\b(?:bottom|lowest)\s+{COUNT}\b|\b{COUNT}\s+(?:bottom|lowest|least)\b"
     rf"|\b{COUNT}\s+biggest\s+(?:losers?|decliners?|fallers?)\b"
 )
-_BEST_END = patterns.compile(rf"\bbest\s+{COUNT}\b|\b{COUNT}\s+(?:best|strongest)\b")
-_WORST_END = patterns.compile(rf"\bworst\s+{COUNT}\b|\b{COUNT}\s+(?:worst|weakest)\b")
+_NO_END_BEFORE = r"(?<!top )(?<!bottom )(?<!highest )(?<!lowest )"
+"""A count said after no end of its own ("the 4 laggards", not "top 5 winners": the highest)."""
+_BEST_END = patterns.compile(
+    rf"\bbest\s+{COUNT}\b|\b{COUNT}\s+(?:best|strongest|{_SAFEST})\b"
+    rf"|{_NO_END_BEFORE}\b{COUNT}\s+(?:winners|gainers)\b"
+)
+_WORST_END = patterns.compile(
+    rf"\bworst\s+{COUNT}\b|\b{COUNT}\s+(?:worst|weakest|{_RISKIEST})\b"
+    rf"|{_NO_END_BEFORE}\b{COUNT}\s+(?:losers|decliners|fallers|laggards)\b"
+)
 _N_NAMES = patterns.compile(
     rf"\b{COUNT}\s+(?:\w+\s+){{0,2}}(?:stocks?|names?|companies|tickers|shares|equities|sectors?)\b"
 )
@@ -189,7 +201,9 @@ def ranked_ends(low: str) -> Ends:
             ends[direction] = counted
     worst_first = bool(_WORST_ONLY.search(low)) and not _BEST_TOO.search(low)
     lowest_first = not any(ends.values()) and _only_low_end(low)
-    judged = None if any(ends.values()) else judged_asked(low)
+    risk_end = None if any(ends.values()) else _risk_end(low)
+    lowest_first = lowest_first or risk_end == "better"  # "the calmest": the lowest risk first
+    judged = None if any(ends.values()) else judged_asked(low) or risk_end
     picked: Literal["highest", "lowest"] | None = None
     if not (any(ends.values()) or judged or worst_first or _SEVERAL.search(low)):
         picked = "lowest" if lowest_first else "highest" if _only_high_end(low) else None
@@ -248,6 +262,16 @@ _JUDGED = patterns.compile(
 )
 """Which is better or worse asked ("which one is better?", "who won?", "which had the worst
 drawdown")."""
+
+
+_RISK_END = patterns.compile(rf"\b(?:({_SAFEST})|({_RISKIEST}))\b")
+
+
+def _risk_end(low: str) -> Literal["better", "worse"] | None:
+    """The end of the measures of risk one name is asked at ("the calmest one": the better end,
+    "the riskiest stock": the worse), or None (none, or both)."""
+    sides = {"better" if said.group(1) else "worse" for said in _RISK_END.finditer(low)}
+    return ("better" if "better" in sides else "worse") if len(sides) == 1 else None
 
 
 def judged_asked(low: str) -> Literal["better", "worse"] | None:

@@ -1,0 +1,54 @@
+""" "It" after a read of the whole market ("how's the market doing?", then "what's its max
+drawdown?" or "what was its worst month?", and after an answer about the index): the market,
+that is the S&P 500 index, when the message names nothing else. Read as the
+message with "the market" in its place, so that it is answered as a question about the index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from settings import patterns
+
+__all__ = ["INDEX_ANSWERED", "market_referred"]
+
+INDEX_ANSWERED = "The S&P 500 index from "
+"""How an answer about the index begins (`agents.offline.market_policies`' index line,
+`agents.offline.analysis_answers`' index alone)."""
+
+_ITS = patterns.compile(r"\bits\b")
+_IT = patterns.compile(r"\bit\b(?!'s\b)|\bit's\b")
+_SUBJECTS = (
+    "optimize_portfolio", "efficient_frontier", "market_statistics", "backtest_strategy",
+    "asset_statistics", "stress_test", "loss_probability", "backtest_weights",
+    "portfolio_risk_report", "compare_portfolios",
+)  # fmt: skip
+"""The tools whose call makes what they worked on the conversation's subject."""
+
+
+def market_referred(
+    text: str,
+    earlier: Sequence[tuple[str, dict[str, Any], Any]],
+    windowed: bool,
+    index_answered: bool,
+) -> str | None:
+    """`text` with "its" as "the market's" and "it" as "the market" when `text` says "it" or
+    "its" and the conversation's latest subject is the market: the latest of the `earlier`
+    results (name, arguments, data; latest first) that has a subject is a market read of every
+    stock (`market_statistics` with no universe named), or the last answer was of the index
+    (`index_answered`); over that call's window when `text` names none (not `windowed`); None
+    otherwise."""
+    latest = next(((name, args) for name, args, _ in earlier if name in _SUBJECTS), None)
+    if latest is None:
+        return None
+    market_read = latest[0] == "market_statistics" and not latest[1].get("universe")
+    if not (market_read or index_answered):
+        return None
+    if not (_ITS.search(text) or _IT.search(text)):
+        return None
+    said = _IT.sub(lambda m: "the market is" if m[0].endswith("'s") else "the market",
+                   _ITS.sub("the market's", text))  # fmt: skip
+    window = {k: latest[1][k] for k in ("start", "end") if latest[1].get(k)}
+    if windowed or not window:
+        return said
+    return f"{said.rstrip(' ?.!')} from {window.get('start', 'the start')} to {window.get('end', 'now')}?"
