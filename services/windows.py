@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "MAX_CALENDAR_MONTHS",
     "MAX_EXTREME_DAYS",
     "MAX_ROLLING_SESSIONS",
     "MIN_ROLLING_SESSIONS",
@@ -28,6 +29,10 @@ MIN_ROLLING_SESSIONS, MAX_ROLLING_SESSIONS = 5, 1260
 the longest (five years of sessions)."""
 MAX_EXTREME_DAYS = 20
 """The most best and worst sessions of a window a statistics call lists (a list a reader reads)."""
+
+MAX_CALENDAR_MONTHS = 60
+"""The most calendar months a window given by month may hold (five years: a table a reader
+reads)."""
 
 
 def last_sessions_bounds(

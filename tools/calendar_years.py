@@ -12,11 +12,7 @@ import pandas as pd
 from quant.statistics import monthly_returns, yearly_returns
 from tools.summaries import iso_date, sig
 
-__all__ = ["MAX_CALENDAR_MONTHS", "calendar_months", "calendar_years"]
-
-MAX_CALENDAR_MONTHS = 60
-"""The most calendar months a window given by month may hold (five years: a table a reader
-reads)."""
+__all__ = ["calendar_months", "calendar_years"]
 
 
 def calendar_years(

@@ -36,8 +36,13 @@ from services.statistics import (
     rolling_volatilities,
     series_statistics,
 )
-from services.windows import MAX_EXTREME_DAYS, MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
-from tools.calendar_years import MAX_CALENDAR_MONTHS, calendar_months, calendar_years
+from services.windows import (
+    MAX_CALENDAR_MONTHS,
+    MAX_EXTREME_DAYS,
+    MAX_ROLLING_SESSIONS,
+    MIN_ROLLING_SESSIONS,
+)
+from tools.calendar_years import calendar_months, calendar_years
 from tools.context import ToolContext
 from tools.summaries import iso_date, short_window, sig
 from tools.tool_factory import make_tool

@@ -188,15 +188,16 @@ def statistics_answer(
     """Each asset's (and the portfolio's, called `subject`) statistics the question names (a
     summary when it names none), the correlations when asked, the window."""
     wanted = _wanted(ask)
+    against = {"beta_to": data["beta_to"]} if data.get("beta_to") else {}
+    against |= {"months_asked": ask.months} if ask.months else {}  # "the 3 best months"
     if ask.index_alone and (index := data.get("index")):  # "the S&P's best month in 2020"
         return (
             f"The S&P 500 index {_window(data)}: "
-            + "; ".join(PHRASES[m](index) for m in wanted)
+            + "; ".join(PHRASES[m]({**index, **against}) for m in wanted)
             + "."
         )
     parts = [f"Statistics {_window(data)}:"]
     portfolio = data.get("portfolio")
-    against = {"beta_to": data["beta_to"]} if data.get("beta_to") else {}
     if portfolio and wanted:
         line = "; ".join(PHRASES[m]({**portfolio, **against}) for m in wanted)
         parts.append(f"{subject} ({_held(portfolio)}) had {line}.")
@@ -216,7 +217,9 @@ def statistics_answer(
     if ranking and ask.to_market:  # the index ranked among the names: not said twice
         shown = [m for m in shown if m not in RANKED_BY]
     if index and set(INDEX_SHOWN) & set(wanted) and shown:
-        parts.append("The S&P 500 index: " + "; ".join(PHRASES[m](index) for m in shown) + ".")
+        parts.append(
+            "The S&P 500 index: " + "; ".join(PHRASES[m]({**index, **against}) for m in shown) + "."
+        )
     if ask.beat_index and index:  # "did MSFT lag the S&P 500?": first, above or below it
         named = {subject: portfolio} if portfolio else data["assets"]  # "did it beat the market?"
         beside = beside_pivot({**named, INDEX_NAME: index}, INDEX_NAME, ["return"])

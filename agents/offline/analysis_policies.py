@@ -23,6 +23,7 @@ from agents.offline.analysis_answers import ANSWERS, group_name, groups_answer
 from agents.offline.analysis_routes import analysis_ask
 from agents.offline.chat_intent import (
     MAX_NAMED_PORTFOLIOS,
+    data_end,
     earlier_results,
     intent_of,
     judged_before,
@@ -58,7 +59,13 @@ from agents.offline.portfolio_builds import (
     equal_weights,
 )
 from agents.offline.what_if_weights import YOUR_PORTFOLIO, added_name, given_name, with_added
-from services.windows import MAX_EXTREME_DAYS, MAX_ROLLING_SESSIONS, MIN_ROLLING_SESSIONS
+from services.windows import (
+    MAX_CALENDAR_MONTHS,
+    MAX_EXTREME_DAYS,
+    MAX_ROLLING_SESSIONS,
+    MIN_ROLLING_SESSIONS,
+    SESSIONS_PER,
+)
 from settings import patterns
 
 __all__ = ["analysis_chat"]
@@ -235,8 +242,8 @@ def _slots(ask: AnalysisAsk, intent: Intent) -> dict[str, Any]:
             out["beta_to"] = ask.beta_to
         if "by_year" in ask.measures:
             out["by_year"] = True
-        if "by_month" in ask.measures:
-            out["by_month"] = True
+        if "by_month" in ask.measures or (ask.months and _months_listed(intent)):
+            out["by_month"] = True  # "the 3 best months": listed from each month's return
         if (beyond := move_beyond(intent.text.lower())) is not None:
             out["move_beyond"] = beyond[0]  # "how many days did AAPL fall more than 5%?"
         days = days_counted(intent.text.lower())
@@ -251,6 +258,18 @@ def _slots(ask: AnalysisAsk, intent: Intent) -> dict[str, Any]:
         if ask.cost_bps is not None:
             out["cost_bps"] = ask.cost_bps
     return out
+
+
+def _months_listed(intent: Intent) -> bool:
+    """Whether each calendar month of the message's window can be listed (`by_month`: at most
+    `MAX_CALENDAR_MONTHS`; the default window's five years can; the months of a longer one are
+    not asked for, and the answer says why it gives one month)."""
+    if intent.start is None:
+        sessions = intent.last_sessions
+        return sessions is None or sessions <= MAX_CALENDAR_MONTHS * SESSIONS_PER["month"]
+    end = intent.end or data_end()
+    months = (int(end[:4]) - int(intent.start[:4])) * 12 + int(end[5:7]) - int(intent.start[5:7])
+    return months + 1 <= MAX_CALENDAR_MONTHS
 
 
 def _compare(

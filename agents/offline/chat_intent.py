@@ -29,6 +29,7 @@ from agents.offline.thread_judged import held_in_report, judged_again
 from agents.offline.thread_market import INDEX_ANSWERED, market_referred
 from agents.offline.thread_stress import stress_asked_again
 from agents.offline.thread_versus import versus_again
+from agents.offline.why_too import without_why
 from quant.sp500_files import sp500_tickers
 from services.shorthand import restated
 from settings import get_settings, patterns
@@ -285,7 +286,7 @@ def intent_of(inp: PolicyInput) -> Intent:
     while "KO in 2020: which were riskier than it?" is not of AMD)."""
     text, texts = user_text(inp), user_texts(inp)
     again = versus_again(text, texts) or other_end_again(text, texts) or cadence_again(text, texts)
-    text = again or text
+    text = again or without_why(text) or text  # "... in 2022 and why?": the question first
     if shown_before(inp) is None:  # "build a portfolio of the top 5 stocks by Sharpe in 2021"
         text = picked_in_place(inp, text, known_tickers())
     if names_a_pick(text):  # "backtest the winner" after a comparison: the one it put first

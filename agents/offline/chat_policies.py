@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage
 from agents.explanation import metric_explanation, parameter_explanation
 from agents.offline.analysis_routes import analysis_route
 from agents.offline.backtest_policies import backtest_args, backtest_question
+from agents.offline.backtests_compared import backtests_compared_route
 from agents.offline.build_targets import targeted_method
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
 from agents.offline.chat_intent import (
@@ -293,11 +294,13 @@ def _results_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
     """The route of a question about what the conversation's results hold: a parameter or a
     measure of its finished search's winner (`_run_parameter_route`), its hedge's cost
     (`hedge_cost_route`), which of the pairs measured is the more correlated
-    (`pairs_compared_route`); None for any other message."""
+    (`pairs_compared_route`), which of the two backtests just run was the better
+    (`backtests_compared_route`); None for any other message."""
     return (
         _run_parameter_route(inp, intent)
         or hedge_cost_route(inp, intent)
         or pairs_compared_route(inp, intent)
+        or backtests_compared_route(inp, intent)
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from prompts.canonical import TOOL_SIGNIFICANT_DIGITS
-from services.windows import MAX_EXTREME_DAYS, SESSIONS_PER
+from services.windows import MAX_CALENDAR_MONTHS, MAX_EXTREME_DAYS, SESSIONS_PER
 from settings import patterns
 
 __all__ = [
@@ -61,6 +61,30 @@ def _months(stats: dict[str, Any]) -> str:
         said += f"; best month {best['month']} ({pct(best['return'])}), worst {worst['month']}"
         said += f" ({pct(worst['return'])})"
     return said
+
+
+def _month_end(stats: dict[str, Any], end: str) -> str:
+    """The best or worst month (`end`) with its return; the `months_asked` most extreme of them
+    when a count was asked ("the 3 best months"), from `calendar_months`, or why one is given
+    (a window of more months than are listed)."""
+    one = stats[f"{end}_month"]
+    said = f"{end} month {one['month']} ({pct(one['return'])})"
+    asked, months = stats.get("months_asked"), stats.get("calendar_months")
+    if not asked:
+        return said
+    if not months:
+        return (
+            f"{said} (the {asked} {end} months are listed over a window of at most "
+            f"{MAX_CALENDAR_MONTHS} months: ask for five years or less)"
+        )
+    ordered = sorted(months, key=lambda m: m["return"], reverse=end == "best")[:asked]
+    listed = ", ".join(
+        f"{m['month']} ({pct(m['return'])}{', part of the month' if m.get('cut') else ''})"
+        for m in ordered
+    )
+    return (
+        f"{len(ordered)} {end} months, {'highest' if end == 'best' else 'lowest'} first: {listed}"
+    )
 
 
 def _beyond(stats: dict[str, Any]) -> str:
@@ -170,12 +194,8 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
     "days_beyond": _beyond,
     "worst_day": lambda s: _days(s, "worst"),
     "best_day": lambda s: _days(s, "best"),
-    "worst_month": lambda s: (
-        f"worst month {s['worst_month']['month']} ({pct(s['worst_month']['return'])})"
-    ),
-    "best_month": lambda s: (
-        f"best month {s['best_month']['month']} ({pct(s['best_month']['return'])})"
-    ),
+    "worst_month": lambda s: _month_end(s, "worst"),
+    "best_month": lambda s: _month_end(s, "best"),
     "drawdown_dates": drawdown_phrase,
     "daily_mean": lambda s: (
         f"average daily return {pct(s['annualised_return'] / SESSIONS_PER['year'], 3)} "
@@ -356,6 +376,7 @@ def beside_pivot(named: dict[str, dict[str, Any]], pivot: str, wanted: list[str]
         lower = [n for n in order if known[n] < known[pivot]]
         return (
             f"A higher {words} than {pivot} ({text(known[pivot])}): "
-            f"{', '.join(higher) or 'none'}; lower: {', '.join(lower) or 'none'}."
+            f"{', '.join(higher) or 'none'}; lower: {', '.join(lower) or 'none'}. "
+            f"{len(higher)} of the {len(known) - 1} had a higher {words}."
         )
     return ""

@@ -27,6 +27,7 @@ from agents.offline.ranked_picks import ranked_chat
 from agents.offline.risk_policies import risk_chat
 from agents.offline.search_drafts import draft_search
 from agents.offline.thread_usual import usual_chat
+from agents.offline.why_too import WHY_NOT_SAID, without_why
 from agents.research_quotes import quoted_answer
 from quant.regime_names import REGIME_NAMES
 
@@ -51,10 +52,17 @@ def _task(inp: PolicyInput) -> dict[str, Any]:
 
 def _chat(inp: PolicyInput, answer: Callable[[], AIMessage]) -> AIMessage:
     """A chat agent's message: `answer()`, after the ranking a message acts on when it acts on
-    one (`agents.offline.ranked_picks`: "build a portfolio of the top 5 stocks by Sharpe")."""
+    one (`agents.offline.ranked_picks`: "build a portfolio of the top 5 stocks by Sharpe"); its
+    final reply followed by what the data cannot say when the message also asks why
+    (`agents.offline.why_too`)."""
+    text = user_text(inp)
     if shown_before(inp) is not None:  # "build a portfolio of the top 3" after a ranking shown
-        return answer()
-    return ranked_chat(inp, user_text(inp), known_tickers(), answer)
+        message = answer()
+    else:
+        message = ranked_chat(inp, text, known_tickers(), answer)
+    if message.tool_calls or without_why(text) is None:
+        return message
+    return message.model_copy(update={"content": f"{message.text}\n\n{WHY_NOT_SAID}"})
 
 
 MAX_SUMMARY = 800

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quant import load_sp500_prices
+from services.windows import MAX_CALENDAR_MONTHS
 from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread
-from tools.calendar_years import MAX_CALENDAR_MONTHS, calendar_months
+from tools.calendar_years import calendar_months
 
 CLOSES = load_sp500_prices()
 SESSIONS = pd.DatetimeIndex(CLOSES.index)

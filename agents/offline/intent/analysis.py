@@ -14,11 +14,10 @@ misspellings of its own words ("corelation", "probabilty", "bactest", "montly").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares, capital_named, horizon_sessions
+from agents.offline.intent.analysis_ask import TOOLS, AnalysisAsk, AnalysisKind
 from agents.offline.intent.beta_to import beta_to
 from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
@@ -49,6 +48,7 @@ from agents.offline.intent.rankings import (
     SIDE_BY_SIDE,
     SIDE_BY_SIDE_MEASURES,
     Ends,
+    months_counted,
     ranked_ends,
     ranked_question,
     ranking_pivot,
@@ -86,88 +86,6 @@ _NOT_BACKTESTED = patterns.compile(
 )
 """Measures a backtest does not give, moves it does not model (rates in bps): with them, a
 cadence or costs said of weights make no backtest."""
-
-AnalysisKind = Literal[
-    "statistics", "stress", "loss_probability", "backtest_weights", "compare", "coverage"
-]
-
-TOOLS: dict[AnalysisKind, str] = {
-    "statistics": "asset_statistics",
-    "stress": "stress_test",
-    "loss_probability": "loss_probability",
-    "backtest_weights": "backtest_weights",
-    "compare": "compare_portfolios",
-    "coverage": "market_data_coverage",
-}
-"""The tool that answers each kind of question."""
-
-
-@dataclass(frozen=True)
-class AnalysisAsk:
-    """An analysis question: its `kind`, the `tool` that answers it, and what the message
-    states (empty: not stated). `weights` by ticker (fractions); `last_sessions` for "the last
-    12 months" (252); `market_move` a signed fraction; `episodes` keys of
-    `quant.episodes.EPISODES`; `rate_rise` a rise of rates supposed (bps; the 2022 rate shock
-    replayed for it); `sector_move` a sector as said and its move; `bear_case` the scenario
-    engine's bear case asked for; `threshold`
-    the loss of a probability and `scenarios` those it names; `horizon` in sessions; `capital`
-    in currency; `rebalance` a cadence; `cost_bps`; `measures` the statistics named (return,
-    correlation, beta, ...); `judged_on` the measure a comparison is asked on (a key of a
-    `compare_portfolios` row: "which gives lower drawdown" -> ``max_drawdown``); `beta_to` the
-    stock a beta is asked against instead of the index ("beta of JPM to XOM": XOM); `years`
-    calendar years compared, each its own window ("vol of AAPL in 2022 vs 2021"); `groups`
-    sectors or industries set side by side, each with its known tickers ("vol of tech vs
-    staples": each group measured at equal weights); `ranked` the names asked in order of a
-    measure ("which bank had the best Sharpe ratio?", "rank them by volatility"; in a stress
-    question each stock stressed on its own: "would AAPL or KO hold up better?"), `ends` how
-    many of either end it shows ("top 5"); `to_market` the index a side of the question: a
-    correlation asked with it ("how correlated is XOM with the S&P?"), or the names `ranked`
-    beside it ("is AMD riskier than the market?"); `added` the names
-    a what-if adds to the `weights` given ("would adding KO to 50/50 AAPL MSFT reduce its
-    volatility?"), compared with them, at the `added_shares` stated ("add 10% KO"); `names` the
-    stocks a question about the data asks of ("is AAPL in the data?"); `rolling` the sessions of a
-    rolling window asked ("rolling 60-day correlation": 60); `against` the stocks the
-    conversation's portfolio is set beside ("is it riskier than KO and PG?"), or every stock is
-    `ranked` beside ("which stocks were riskier than KO?"), the safer said first when asked of
-    (`safer_first`: "which stocks were safer than KO?"); `to_held` the names `added` to the
-    conversation's portfolio ("would adding 10% PG reduce its CVaR?": no `weights` given);
-    `beat_index` whether it asks which names did better than the index ("did MSFT lag the S&P
-    500?", "which stocks beat the market?": each total return above or below the index's);
-    `index_alone` the index asked of alone (`agents.offline.intent.index_alone`)."""
-
-    kind: AnalysisKind
-    tool: str
-    weights: dict[str, float] = field(default_factory=dict)
-    last_sessions: int | None = None
-    market_move: float | None = None
-    episodes: tuple[str, ...] = ()
-    rate_rise: float | None = None
-    sector_move: tuple[str, float] | None = None
-    bear_case: bool = False
-    scenarios: tuple[str, ...] = ()
-    threshold: float | None = None
-    horizon: int | None = None
-    capital: float | None = None
-    rebalance: str | None = None
-    cost_bps: float | None = None
-    measures: tuple[str, ...] = ()
-    judged_on: str | None = None
-    beta_to: str | None = None
-    years: tuple[str, ...] = ()
-    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    ranked: bool = False
-    ends: Ends = field(default_factory=Ends)
-    to_market: bool = False
-    added: tuple[str, ...] = ()
-    added_shares: dict[str, float] = field(default_factory=dict)
-    names: tuple[str, ...] = ()
-    rolling: int | None = None
-    against: tuple[str, ...] = ()
-    safer_first: bool = False
-    to_held: bool = False
-    beat_index: bool = False
-    index_alone: bool = False
-
 
 # ---- loss probabilities -----------------------------------------------------------------
 _PROBABILITY = patterns.compile(
@@ -401,6 +319,15 @@ def _held_equal(intent: Intent, low: str) -> bool:
     return intent.equal_weight or "equal_weight" in intent.methods or portfolio_of
 
 
+def _of_held(intent: Intent, low: str) -> bool:
+    """Whether a question naming no stock, sector or index is of the conversation's portfolio
+    ("what's its expected return?", "the expected return?")."""
+    if intent.tickers:
+        return False
+    bare = not (intent.sectors or INDEX_NAMED.search(low))
+    return bool(_SUBJECT.search(low) or (bare and _EXPECTED_RETURN.search(low)))
+
+
 def _statistics(
     intent: Intent, low: str, subject_in_thread: bool, known: Sequence[str] = ()
 ) -> AnalysisAsk | None:
@@ -410,9 +337,8 @@ def _statistics(
     sectors are ranked and none is named."""
     made = _MONEY_MADE_OR_LOST.search(low)  # "how much did AAPL make": no build
     builds = intent.intent == "optimize_portfolio" and _BUILD.search(low) and not made
-    of_held = subject_in_thread and not intent.tickers and bool(_SUBJECT.search(low))
-    if of_held:  # "what's its expected return?": the held portfolio's return over its window
-        low = _EXPECTED_RETURN.sub("return", low)
+    if subject_in_thread and _of_held(intent, low):  # "what's its expected return?": the held
+        low = _EXPECTED_RETURN.sub("return", low)  # portfolio's return over its window
     if _NOT_STATISTICS.search(low) or builds:
         return None
     weights = intent.weights
@@ -479,6 +405,7 @@ def _statistics(
             rolling=rolling, against=(pivot,) if pivot and ranked else (),
             safer_first=bool(riskier and risk_word and risk_word.group(0) in SAFER_WORDS),
             beat_index=bool(head_to_head and index_named and "return" in measures),
+            months=months_counted(low),
         )  # fmt: skip
     return None
 
@@ -593,5 +520,7 @@ def read_analysis(
     if (methods and not held_equal) or (BUILD_ASKED.search(low) and not intent.weights):
         return None  # a portfolio to build: the optimizer's (stressed or its odds of loss first)
     if alone := index_alone_measures(intent, low, bool(INDEX_NAMED.search(low)), subject_in_thread):
-        return _base("statistics", intent, measures=alone, index_alone=True)  # its best month
+        return _base(  # "the S&P's best month"
+            "statistics", intent, measures=alone, index_alone=True, months=months_counted(low)
+        )
     return _statistics(intent, low, subject_in_thread, known)

@@ -80,7 +80,10 @@ def move_beyond(low: str) -> tuple[float, str] | None:
 
 
 _DAYS_COUNT = r"(?:(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+)?"
-"""A count of days between an end and its days ("the best 5 trading days")."""
+"""A count between an end and its days or months ("the best 5 trading days", "worst 3 months")."""
+_WHICH_WAS = r"|\b(?:which|what)\s+(?:trading\s+|calendar\s+)?day\b[^?.!;]{0,40}?\b(?:%s)\b"
+"""The day (or, with "month" put for "day", the month) asked with its end after it ("which month
+was worst for AAPL?"); %s: the end's words."""
 _MEASURES: dict[str, str] = {
     "days_beyond": _MOVED_BEYOND.pattern,
     "correlation": r"\bcorrelat\w*|\bcorrs?\b|\bco-?movement\b|\bhow (?:closely |strongly |much )?(?:are|is|were)\b"
@@ -90,12 +93,15 @@ _MEASURES: dict[str, str] = {
     "tracking_error": r"\btracking[\s-]+errors?\b|\bactive\s+(?:risk|returns?)\b"
     r"|\binformation\s+ratios?\b",
     "worst_month": r"\b(?:worst|biggest|largest|weakest)\s+(?:(?:and|&|or)\s+(?:the\s+)?"
-    r"(?:best|strongest)\s+)?(?:single\s+)?(?:calendar\s+)?month",
+    r"(?:best|strongest)\s+)?" + _DAYS_COUNT + r"(?:single\s+)?(?:calendar\s+)?month"
+    + _WHICH_WAS.replace("day", "month") % "worst|weakest",
     "best_month": r"\b(?:best|strongest)\s+(?:(?:and|&|or)\s+(?:the\s+)?(?:worst|weakest)\s+)?"
-    r"(?:single\s+)?(?:calendar\s+)?month",
+    + _DAYS_COUNT + r"(?:single\s+)?(?:calendar\s+)?month"
+    + _WHICH_WAS.replace("day", "month") % "best|strongest",
     "worst_day": r"\b(?:worst|biggest|largest|weakest)\s+" + _DAYS_COUNT + r"(?:single\s+)?"
-    r"(?:trading\s+)?(?:day|daily|one[\s-]day)",
-    "best_day": r"\bbest\s+" + _DAYS_COUNT + r"(?:single\s+)?(?:trading\s+)?day",
+    r"(?:trading\s+)?(?:day|daily|one[\s-]day)" + _WHICH_WAS % "worst|weakest",
+    "best_day": r"\bbest\s+" + _DAYS_COUNT + r"(?:single\s+)?(?:trading\s+)?day"
+    + _WHICH_WAS % "best|strongest",
     "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
     r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed|ing|s)?\b|\bm?dd\b"
     r"|\bwhen\b[^?.!;]{0,80}?\b(?:bottom(?:ed)?|trough(?:ed)?|hit\s+(?:its|the)\s+low)\b"

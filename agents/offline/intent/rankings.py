@@ -24,16 +24,17 @@ _OUTDONE = r"(?:out|under)-?perform(?:ed|s)?|beat(?:s|en)?|lag(?:ged|s)?|trail(?
 
 WON = r"(?:won|wins|winner|came\s+out\s+(?:ahead|on\s+top))"
 """Doing better said as a contest ("who won?", "which came out ahead?"): the better side."""
-_QUESTION = patterns.compile(  # "which stock ...", "rank the banks by volatility"
+_QUESTION = patterns.compile(  # "which stock ...", "rank the banks", "how many stocks beat ..."
     r"\bwhich\b|\brank\w*|\bsorted\b|\bordered\b|\bin order of\b|\bamong\b"
+    r"|\bhow many\b(?=[^?.!;]{0,30}\b(?:stocks|names|companies|shares|tickers)\b)"
     rf"|\bwho (?:{WON}|did (?:better|best|worse|worst))\b"
 )
 _BEST_STOCK = (
     r"\b(?:best|worst|strongest|weakest)\s+(?:\w+\s+)?(?:stocks?|names?|shares|companies|equities"
-    r"|tickers)\b"
+    r"|tickers|sectors?|industry|industries)\b"
 )
-"""The best or worst stock asked with no measure ("what was the best stock in 2020?"): by its
-total return."""
+"""The best or worst stock (or sector) asked with no measure ("what was the best stock in
+2020?", "the worst sector of 2022"): by its total return."""
 _SAFEST = r"safest|calmest|steadiest|least\s+risky|most\s+defensive"
 _RISKIEST = r"riskiest|choppiest|most\s+risky|most\s+dangerous"
 """One end of a measure of risk said in words ("the calmest", "the 3 riskiest"): the better or
@@ -248,6 +249,19 @@ def days_counted(low: str) -> int | None:
     """How many best or worst days a lower-cased message asks for ("the 3 best days", "worst
     five trading days"), or None (no count, or one: the best or worst day)."""
     count = count_said(_DAYS_COUNTED.search(low))
+    return count if count is not None and count > 1 else None
+
+
+_MONTHS_COUNTED = patterns.compile(
+    rf"\b{COUNT}\s+(?:best|worst|biggest|largest|weakest|strongest|top)\s+(?:calendar\s+)?"
+    rf"months\b|\b(?:best|worst|top|bottom)\s+{COUNT}\s+(?:calendar\s+)?months\b"
+)
+
+
+def months_counted(low: str) -> int | None:
+    """How many best or worst months a lower-cased message asks for ("the 3 best months",
+    "worst five months"), or None (no count, or one: the best or worst month)."""
+    count = count_said(_MONTHS_COUNTED.search(low))
     return count if count is not None and count > 1 else None
 
 
