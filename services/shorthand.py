@@ -126,6 +126,14 @@ def _episode_of(bear_market: re.Match[str], text: str) -> str:
     return _EPISODE_SAID[bear_market["y1"] or bear_market["y2"]]
 
 
+_PUT_IN = patterns.compile(
+    r"\b((?:what|how)\s+(?:if|about\s+if)\s+(?:i|we)\s+|suppose\s+(?:i|we)\s+)(?:put|move|moved"
+    r"|shift|shifted|allocate|switch|switched|invest|invested)\s+(\d{1,2}(?:\.\d+)?\s*%)\s+"
+    r"(?:of\s+(?:it|the\s+portfolio|my\s+portfolio)\s+)?(?:in|into|to)\s+(?=[\w.&-]+\W*$)",
+    re.IGNORECASE,
+)
+"""A share of the portfolio put in one name, asked as a what-if ("what if I put 20% in XOM?",
+"what if we move 10% into KO"): the same as adding it ("what if I add 20% XOM?")."""
 _EX = patterns.compile(r"\bex\s+(?!ante\b|post\b|div\w*\b)(?=[a-z])")
 """A group or name left out with "ex" ("ex financials")."""
 
@@ -136,7 +144,8 @@ def expand_shorthand(text: str) -> str:
     opposite as the bound ("can't hold more than 20%": at most 20%), "what did tech do", "how'd
     tech do" and "how did tech hold up" as "how did tech do", comparison signs before a
     number in words ("no name >15%": above; "≤ 10%": at most), a weight limit or "each" said without its percent sign with it ("cap 40",
-    "25 each"), "ex financials" as "excluding financials", and the bear market of 2008, 2020 or
+    "25 each"), "ex financials" as "excluding financials", "what if I put 20% in XOM" as "what
+    if I add 20% XOM", and the bear market of 2008, 2020 or
     2022 as that year's historical episode ("a bear market in 2008": the 2008 financial
     crisis)."""
     text = _YEARS.sub(lambda m: f"{m.group(1)} {m.group(2)} years", text)
@@ -153,6 +162,7 @@ def expand_shorthand(text: str) -> str:
     text = _BARE_LIMIT.sub(lambda m: f"{m.group(1)} {m.group(2)}%", text)
     text = _BARE_EACH.sub(lambda m: f"{m.group(1)}% each", text)
     text = _EX.sub("excluding ", text)
+    text = _PUT_IN.sub(lambda m: f"{m.group(1)}add {m.group(2)} ", text)
     text = _YEAR_S_BEAR_MARKET.sub(lambda m: _episode_of(m, text), text)
     return _WORD.sub(lambda m: SHORTHAND[m.group(1)], text)
 

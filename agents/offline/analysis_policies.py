@@ -177,9 +177,9 @@ def _held_weights(inp: PolicyInput) -> dict[str, float] | str:
 
 def _per_group(ask: AnalysisAsk) -> bool:
     """Whether the question's groups are each measured at equal weights in a call of its own
-    ("vol of tech vs staples"); not a correlation across two ("how correlated is tech with
+    ("vol of tech vs staples", "how did tech do in 2022?"); not a correlation across two ("how correlated is tech with
     energy?": one call of their stocks)."""
-    return ask.kind == "statistics" and len(ask.groups) > 1 and "correlation" not in ask.measures
+    return ask.kind == "statistics" and bool(ask.groups) and "correlation" not in ask.measures
 
 
 def _over_subject_window(ask: AnalysisAsk, subject: dict[str, Any]) -> bool:

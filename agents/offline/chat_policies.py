@@ -21,6 +21,7 @@ from agents.offline.build_targets import targeted_method
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
 from agents.offline.chat_intent import (
     computed_answer,
+    has_thread_subject,
     intent_of,
     known_tickers,
     previous_answer,
@@ -95,6 +96,7 @@ from agents.offline.search_drafts import (
 from agents.offline.thread_runs import finished_run, run_is_latest, run_is_latest_portfolio_work
 from agents.offline.thread_usual import usual_asked
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
+from agents.offline.weighted_adds import added_to_nothing
 from agents.offline.why_asked import NOTHING_TO_EXPLAIN, why_answer
 from agents.offline.winner_backtests import (
     last_run,
@@ -161,11 +163,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         return routed  # "and the lookback?" after a search; "what did the hedge cost?"
     if (routed := follow_up_route(inp)) is not None:
         return routed  # a change of the conversation's latest request
-    if nothing_to_revise(inp):
-        if inp.must_call_tool:
-            reason = "a change with no earlier request to change"
-            return forced_call(inp, {"agent": "supervisor", "reason": reason})
-        return reply(nothing_to_revise_reply(inp))
+    if (routed := _question_back_route(inp, intent)) is not None:
+        return routed  # "now cap at 20%" with nothing built; "add 10% KO" with nothing held
     if inp.must_call_tool and repeats_search(inp):
         reason = "the message asks for the conversation's search again, changed"
         return forced_call(inp, {"agent": "optimizer", "run_search": True, "reason": reason})
@@ -216,6 +215,23 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     if intent.intent == "unclear":
         return reply(clarifying_question(intent))
     return reply(HELP)
+
+
+def _question_back_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
+    """The question back, through its own route when a route must be called, when the message
+    changes a request the conversation never made (`nothing_to_revise`) or adds a name to a
+    portfolio it does not hold (`weighted_adds.added_to_nothing`: "what if I add 20% XOM?");
+    None otherwise."""
+    if nothing_to_revise(inp):
+        reason = "a change with no earlier request to change"
+        asked: str | None = None if inp.must_call_tool else nothing_to_revise_reply(inp)
+    elif (asked := added_to_nothing(intent, has_thread_subject(inp))) is not None:
+        reason = "a share added to no portfolio"
+    else:
+        return None
+    if inp.must_call_tool:
+        return forced_call(inp, {"agent": "supervisor", "reason": reason})
+    return reply(asked or "")
 
 
 def _proposal_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:

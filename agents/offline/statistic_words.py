@@ -374,9 +374,13 @@ def beside_pivot(named: dict[str, dict[str, Any]], pivot: str, wanted: list[str]
         order = sorted(known, key=lambda n: -known[n])
         higher = [n for n in order if known[n] > known[pivot]]
         lower = [n for n in order if known[n] < known[pivot]]
+        others = len(known) - 1
+        counted = {0: f"None of the {others}", others: f"All {others}"}.get(
+            len(higher), f"{len(higher)} of the {others}"
+        )
         return (
             f"A higher {words} than {pivot} ({text(known[pivot])}): "
             f"{', '.join(higher) or 'none'}; lower: {', '.join(lower) or 'none'}. "
-            f"{len(higher)} of the {len(known) - 1} had a higher {words}."
+            f"{counted} had a higher {words}."
         )
     return ""

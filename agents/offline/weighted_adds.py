@@ -1,12 +1,15 @@
 """Shares of a portfolio added by a follow-up ("add 10% JNJ", "add 5% PFE and 10% MRK"): the
 weights once the shares are bought, the build's limits that hold each added name at its share,
-and how the change is said."""
+and how the change is said; the question back when there is no portfolio to add to."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["added_at", "pin_added", "share_words"]
+from agents.offline.intent import Intent
+from agents.offline.intent.amounts import added_shares
+
+__all__ = ["added_at", "added_to_nothing", "pin_added", "share_words"]
 
 
 def added_at(weights: dict[str, float], shares: dict[str, float]) -> dict[str, float]:
@@ -53,3 +56,21 @@ def pin_added(
         words = share_words(name, share, built.get(name), pinned[name])
         said.append(f"{words} added and held" if name in built else f"{name} added at {share:.1%}")
     return said, None
+
+
+def added_to_nothing(intent: Intent, has_subject: bool) -> str | None:
+    """The question back when a message adds one name ("what if I add 20% XOM?", "what if I put
+    20% in XOM?", "add KO") and the conversation holds no portfolio to add it to (not
+    `has_subject`); None otherwise (it read a scenario set or a market read of the name)."""
+    if not intent.adds or len(intent.tickers) != 1 or intent.weights or has_subject:
+        return None
+    if intent.refers_back:  # "would adding 10% PG reduce its CVaR?": which portfolio is asked
+        return None
+    (name,) = intent.tickers
+    share = dict(added_shares(intent.text.lower(), intent.tickers)).get(name)
+    said = f"{share:.0%} {name}" if share else name
+    one, other = [t for t in ("AAPL", "KO", "MSFT") if t != name][:2]  # an example without it
+    return (
+        f"Add {said} to which portfolio? Build one first, or give its weights (for example "
+        f"'what if I add {said} to 60% {one} 40% {other}?'). Nothing was computed."
+    )

@@ -67,8 +67,11 @@ def test_how_many_stocks_beat_the_market_is_counted(offline_data_dir: Path, year
         return  # a stock level with the index at the tool's precision
     reply, calls = _ask(f"how many stocks beat the market in {year}?")
     assert [c["name"] for c in calls] == ["asset_statistics"], (reply, calls)
-    beat = int((stocks > index).sum())
-    assert f"{beat} of the {len(stocks)} had a higher total return." in reply, (reply, beat)
+    beat, others = int((stocks > index).sum()), len(stocks)
+    counted = {0: f"None of the {others}", others: f"All {others}"}.get(
+        beat, f"{beat} of the {others}"
+    )
+    assert f"{counted} had a higher total return." in reply, (reply, beat)
 
 
 @SLOW
@@ -109,3 +112,25 @@ def test_the_expected_return_after_a_build_is_the_build_s(
     assert [c["name"] for c in calls] == ["asset_statistics"], (reply, calls)
     assert "portfolio_id" in calls[0]["args"], calls
     assert f"({expected[1]}% a year annualised" in reply, (reply, expected[1])
+
+
+@SLOW
+@given(
+    ticker=st.sampled_from(STOCKS_ASKED), share=st.integers(5, 30),
+    said=st.sampled_from(("what if I put {s}% in {t}?", "what if we move {s}% into {t}",
+                          "what if I add {s}% {t}?", "add {s}% {t}")),
+)  # fmt: skip
+def test_a_share_put_in_one_name_is_added_to_the_build_or_asked_about(
+    offline_data_dir: Path, ticker: str, share: int, said: str
+) -> None:
+    message = said.format(s=share, t=ticker)
+    alone, calls = _ask(message)  # no portfolio to add it to: which one? (a scenario set)
+    assert calls == [] and alone.startswith(f"Add {share}% {ticker} to which portfolio?"), alone
+    session = ChatSession(f"otherwise-{uuid.uuid4().hex}", settings=Settings())
+    others = [t for t in ("JNJ", "PG", "HD") if t != ticker]
+    turn_calls(session, f"build an hrp portfolio of {' '.join(others)}")
+    reply, calls, _ = turn_calls(session, message)
+    assert [c["name"] for c in calls] == ["optimize_portfolio"], (message, reply, calls)
+    limits = calls[0]["args"]["asset_limits"][ticker]
+    assert limits == {"min": share / 100, "max": share / 100}, calls
+    assert sorted(calls[0]["args"]["universe"]) == sorted([*others, ticker]), calls

@@ -375,7 +375,7 @@ def _statistics(
     beside_index = beside_index and bool(compared) and not not_ranked & set(measures)
     ranked = ranked or beside_index  # the index ranked beside the names
     named_volatile = "volatility" not in measures and VOLATILE_SAID.search(low)
-    if named_volatile and (weights or len(intent.sectors) > 1 or ranked):  # not the market's
+    if named_volatile and (weights or intent.sectors or ranked):  # not the market's
         measures += ("volatility",)
     measures = _measures_implied(intent, low, weights, measures)
     all_names = _ALL_NAMES.search(low)  # "of every stock": each stock's, none named
@@ -383,11 +383,8 @@ def _statistics(
     held_each = each and (subject_in_thread or _SUBJECT.search(low))
     of_names = intent.tickers or all_names or held_each  # "of each stock in it": its holdings
     each_stock = bool(of_names and not weights and set(measures) & OF_EACH_STOCK)
-    if (
-        intent.intent == "risk_report"
-        and "drawdown_dates" not in measures
-        and not (ranked or each_stock)
-    ):
+    risk_only = intent.intent == "risk_report" and "drawdown_dates" not in measures
+    if risk_only and not (ranked or each_stock):
         return None  # a portfolio's risk: the risk report's (a ranking is statistics)
     read_of_market = intent.sectors and measures == ("return",) and not _RETURN_WORDS.search(low)
     performed = intent.intent == "backtest" and not _STRATEGY_WORDS.search(low)
@@ -399,7 +396,8 @@ def _statistics(
         against = beta_to(intent, low) if {"beta", "tracking_error"} & set(measures) else None
         return _base(
             "statistics", intent, weights=weights, measures=measures, beta_to=against,
-            years=years_compared(low), groups=sectors or groups_compared(intent, low, measures),
+            years=years_compared(low), groups=sectors or groups_compared(intent, low, measures)
+            or (() if ranked or weights or pivot else sector_alone(intent, low, measures)),
             ranked=ranked, ends=ranked_ends(low) if ranked else Ends(),
             to_market=index_named and ("correlation" in measures or beside_index),
             rolling=rolling, against=(pivot,) if pivot and ranked else (),
@@ -448,6 +446,27 @@ def _drawdown_of_each(intent: Intent, low: str, weights: dict[str, float]) -> bo
         return False
     each = _EACH_NAME.search(low) or (len(intent.tickers) > 1 and COMPARED_SAID.search(low))
     return not _PORTFOLIO_RISK.search(low) and bool(each)
+
+
+_SECTOR_MEASURES = frozenset({"return", "volatility", "sharpe_ratio", "drawdown_dates"})
+"""What a sector asked of alone is measured on at equal weights, beside each of its stocks."""
+
+
+def sector_alone(
+    intent: Intent, low: str, measures: tuple[str, ...]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The one sector a question asks of ("how did tech do in 2022?", "how volatile were the
+    banks in 2020?"), with its known tickers, to be measured at equal weights beside its
+    stocks; () when it names other stocks, weights, several years, each stock ("of each energy
+    stock"), or a measure of another kind (a correlation, a beta)."""
+    if len(intent.sectors) != 1 or intent.weights or len(years_compared(low)) > 1:
+        return ()
+    if _EACH_NAME.search(low) or _ALL_NAMES.search(low):  # "the drawdown of each energy stock"
+        return ()
+    members = tuple(t for t in sector_tickers(list(intent.sectors)) if t in intent.tickers)
+    if not members or set(intent.tickers) - set(members):
+        return ()
+    return ((intent.sectors[0], members),) if set(measures) <= _SECTOR_MEASURES else ()
 
 
 def groups_compared(

@@ -360,6 +360,10 @@ _SECTOR_SUBJECTS = (
     patterns.compile(
         rf"\b(?:rank|sort|order)\w*\s+(?:the\s+)?({_GROUP})(?=\s+by\b)"
     ),  # "rank the banks by"
+    patterns.compile(  # "did tech beat the market?", "has energy outperformed the S&P?"
+        rf"\b(?:did|does|do|has|have|had)\s+(?:the\s+)?({_GROUP})\s+(?=(?:beat|outperform"
+        r"|underperform|lag|trail|keep\s+up)\w*\b)"
+    ),
     patterns.compile(  # "a good time to buy tech?", "should I get into the banks now?"
         r"\b(?:buy|sell|get\s+(?:into|out\s+of)|invest\s+in|add|exit|trim|load\s+up\s+on)\s+"
         rf"(?:the\s+|some\s+|more\s+)?({_GROUP})(?=\s*(?:$|[?,.;!])|\s+(?:now|today|here|yet|right"
