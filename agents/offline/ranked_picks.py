@@ -4,7 +4,7 @@ by Sharpe in 2021", "backtest the 5 best performers of 2021 equally weighted sin
 of every stock of the data over the ranking's own window: the year said beside the ranking,
 else the default), then the message is read with the names it picked in place of the ranking's
 words, so the build or backtest is of those names over the window said for it (none said: the
-tool's default), and the reply says which names were picked, by what, and, when the ranking's
+ranking's, the one window the message names), and the reply says which names were picked, by what, and, when the ranking's
 window overlaps the one acted on, that the picks are seen with hindsight. A ranking acted on
 with no count ("build a portfolio of the best stocks") is asked about: how many, by what."""
 
@@ -127,7 +127,19 @@ def picked_in_place(inp: PolicyInput, text: str, known: Sequence[str]) -> str:
     if not names:
         return text
     begin, end = ranking.span
-    return f"{text[:begin]}{listed(names)}{text[end:]}"
+    return f"{text[:begin]}{listed(names)}{_window_kept(ranking, text, known)}{text[end:]}"
+
+
+def _window_kept(ranking: Ranking, text: str, known: Sequence[str]) -> str:
+    """The ranking's window said again after the names it picked when the rest of `text` names
+    no window of its own ("build a portfolio of the top 5 stocks by Sharpe in 2021": built over
+    2021 too, the one window said); "" otherwise."""
+    begin, end = ranking.span
+    rest = parse_intent(f"{text[:begin]} {text[end:]}", known)
+    window = ranking.window
+    if rest.start or rest.end or rest.last_sessions or not window.get("start"):
+        return ""
+    return f" from {window['start']}" + (f" to {window['end']}" if window.get("end") else "")
 
 
 def picks_said(inp: PolicyInput, text: str, known: Sequence[str]) -> str:
@@ -154,10 +166,15 @@ def picks_said(inp: PolicyInput, text: str, known: Sequence[str]) -> str:
         {},
     )  # fmt: skip
     if _overlap(ranked, acted):
+        after = int(str(ranked["end"])[:4]) + 1
+        test = (
+            f"ask for a window after it, for example 'since {after}'"
+            if str(done.data.get("data_end") or "")[:4] >= str(after)
+            else "the market data ends with it, so no later window can test them"
+        )
         said += (
             " The ranking's window overlaps the one used here, so this shows the picks with "
-            "hindsight, not a test of picking them (ask for a window after it, for example "
-            f"'since {int(str(ranked['end'])[:4]) + 1}')."
+            f"hindsight, not a test of picking them ({test})."
         )
     return said
 

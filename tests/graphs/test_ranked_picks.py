@@ -1,8 +1,9 @@
 """A build or a backtest of the names a ranking picks, asked in one message ("build a portfolio
 of the top 5 stocks by Sharpe in 2021", "backtest the 5 best performers of 2021 equally weighted
 since 2022"), ranks every stock over the ranking's own year first and then acts on the names it
-picked (it built or backtested all twenty, or refused a backtest ending before it started); the
-reply names the picks and, when the windows overlap, says they are seen with hindsight. With no
+picked (it built or backtested all twenty, or refused a backtest ending before it started), over
+the window said for the action, else the ranking's; the reply names the picks and, when the
+windows overlap, says they are seen with hindsight. With no
 count ("build a portfolio of the best stocks") it asks how many and by what. The picks are
 checked against pandas over the embedded closes."""
 
@@ -85,8 +86,9 @@ def test_a_ranking_acted_on_is_computed_first_and_its_picks_are_acted_on(
     else:
         assert acted[0]["name"] == "optimize_portfolio"
         assert args.get("method") == ("min_volatility" if "min vol" in action else "hrp")
-        # estimated over the default window (2018 to the data's end): hindsight when it holds
-        assert hindsight == (year >= 2018), reply  # the year
+        # no window said for the build: the ranking's, the one window said, so with hindsight
+        assert (args.get("start"), args.get("end")) == (f"{year}-01-01", f"{year}-12-31"), calls
+        assert hindsight, reply
 
 
 @SLOW
