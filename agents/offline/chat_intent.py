@@ -26,7 +26,7 @@ from agents.offline.ranked_picks import picked_in_place
 from agents.offline.thread_cadence import cadence_again
 from agents.offline.thread_ends import other_end_again
 from agents.offline.thread_judged import held_in_report, judged_again
-from agents.offline.thread_market import INDEX_ANSWERED, market_referred
+from agents.offline.thread_market import INDEX_ANSWERED, market_referred, says_it
 from agents.offline.thread_stress import stress_asked_again
 from agents.offline.thread_versus import versus_again
 from agents.offline.why_too import without_why
@@ -295,11 +295,7 @@ def intent_of(inp: PolicyInput) -> Intent:
     intent = parse_intent(text, known_tickers())
     if intent.tickers or intent.weights or intent.portfolio_ids:
         return intent
-    windowed = bool(intent.start or intent.end or intent.last_sessions)
-    index_answered = previous_answer(inp).startswith(INDEX_ANSWERED)
-    if (
-        market := market_referred(text, earlier_results(inp), windowed, index_answered)
-    ) is not None:
+    if says_it(text) and (market := _market_referred(inp, text, intent)) is not None:
         return parse_intent(market, known_tickers())  # "what's its drawdown?" after the market's
     of_them = _WHICH_OF_THEM.search(text) and not _SOMETHING_ELSE.search(text)
     if of_them and len(stocks := held_in_report(inp) or stocks_of_the_thread(inp)) > 1:
@@ -311,6 +307,19 @@ def intent_of(inp: PolicyInput) -> Intent:
     if not _THAN_IT.search(text) or (stock := subject_stock(inp)) is None:
         return intent
     return parse_intent(_THAN_IT.sub(f"than {stock[0]}", text), known_tickers())
+
+
+def _market_referred(inp: PolicyInput, text: str, intent: Intent) -> str | None:
+    """`thread_market.market_referred` of the message, the conversation's latest call with a
+    subject and its last answer."""
+    latest = next(
+        ((name, args) for name, args, _ in earlier_results(inp)
+         if name in (*SUBJECT_TOOLS, *ANALYSIS_TOOLS, "compare_portfolios")),
+        None,
+    )  # fmt: skip
+    windowed = bool(intent.start or intent.end or intent.last_sessions)
+    index_answered = previous_answer(inp).startswith(INDEX_ANSWERED)
+    return market_referred(text, latest, windowed, index_answered)
 
 
 _THEM = patterns.compile(

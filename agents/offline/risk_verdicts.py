@@ -37,22 +37,18 @@ def risk_verdict(named: dict[str, Risks], safer_first: bool = False) -> str:
     by_vol = pick(named, key=lambda n: named[n][0])
     by_depth = pick(named, key=lambda n: named[n][1])
     two = len(named) == 2
-    side, other = ("safer", "riskier") if safer_first else ("riskier", "safer")
-    most = "safest" if safer_first else "riskiest"
+    side, other, most = (
+        ("safer", "riskier", "safest") if safer_first else ("riskier", "safer", "riskiest")
+    )
     if by_vol == by_depth and two:
         rest = next(n for n in named if n != by_vol)
         said = f"{by_vol} was the {side} of the two on both measures, {rest} the {other}."
     elif by_vol == by_depth:
         said = f"{by_vol} was the {most} on both measures."
-    else:
-        vol_end = ("lower" if two else "lowest") if safer_first else "higher" if two else "highest"
-        depth_end = (
-            ("shallower" if two else "shallowest")
-            if safer_first
-            else "deeper"
-            if two
-            else "deepest"
-        )
+    else:  # the end of each measure, of two or of more
+        ends = {True: ("lower", "shallower", "lowest", "shallowest"),
+                False: ("higher", "deeper", "highest", "deepest")}[safer_first]  # fmt: skip
+        vol_end, depth_end = ends[:2] if two else ends[2:]
         said = (
             f"{f'neither was the {side}' if two else f'none was the {most}'} on both measures: "
             f"{by_vol} had the {vol_end} volatility, {by_depth} the {depth_end} maximum drawdown."

@@ -5,12 +5,11 @@ message with "the market" in its place, so that it is answered as a question abo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from settings import patterns
 
-__all__ = ["INDEX_ANSWERED", "market_referred"]
+__all__ = ["INDEX_ANSWERED", "market_referred", "says_it"]
 
 INDEX_ANSWERED = "The S&P 500 index from "
 """How an answer about the index begins (`agents.offline.market_policies`' index line,
@@ -18,33 +17,25 @@ INDEX_ANSWERED = "The S&P 500 index from "
 
 _ITS = patterns.compile(r"\bits\b")
 _IT = patterns.compile(r"\bit\b(?!'s\b)|\bit's\b")
-_SUBJECTS = (
-    "optimize_portfolio", "efficient_frontier", "market_statistics", "backtest_strategy",
-    "asset_statistics", "stress_test", "loss_probability", "backtest_weights",
-    "portfolio_risk_report", "compare_portfolios",
-)  # fmt: skip
-"""The tools whose call makes what they worked on the conversation's subject."""
+
+
+def says_it(text: str) -> bool:
+    """Whether `text` says "it" or "its" (read before the conversation is)."""
+    return bool(_ITS.search(text) or _IT.search(text))
 
 
 def market_referred(
-    text: str,
-    earlier: Sequence[tuple[str, dict[str, Any], Any]],
-    windowed: bool,
-    index_answered: bool,
+    text: str, latest: tuple[str, dict[str, Any]] | None, windowed: bool, index_answered: bool
 ) -> str | None:
     """`text` with "its" as "the market's" and "it" as "the market" when `text` says "it" or
-    "its" and the conversation's latest subject is the market: the latest of the `earlier`
-    results (name, arguments, data; latest first) that has a subject is a market read of every
-    stock (`market_statistics` with no universe named), or the last answer was of the index
-    (`index_answered`); over that call's window when `text` names none (not `windowed`); None
-    otherwise."""
-    latest = next(((name, args) for name, args, _ in earlier if name in _SUBJECTS), None)
-    if latest is None:
+    "its" and the conversation's latest subject is the market: `latest`, the latest call with a
+    subject (name, arguments), is a market read of every stock (`market_statistics` with no
+    universe named), or the last answer was of the index (`index_answered`); over that call's
+    window when `text` names none (not `windowed`); None otherwise."""
+    if latest is None or not says_it(text):
         return None
     market_read = latest[0] == "market_statistics" and not latest[1].get("universe")
     if not (market_read or index_answered):
-        return None
-    if not (_ITS.search(text) or _IT.search(text)):
         return None
     said = _IT.sub(lambda m: "the market is" if m[0].endswith("'s") else "the market",
                    _ITS.sub("the market's", text))  # fmt: skip
