@@ -20,11 +20,17 @@ from typing import Any
 
 from graphs.ask_inputs import DEPLOYMENT, SEARCH, Inputs, ToolUse
 from graphs.ask_items import AskItem
-from graphs.ask_notes import NOTHING_COMPUTED, Unaccounted, named_as_not_used, pct
+from graphs.ask_notes import (
+    NOTHING_COMPUTED,
+    Unaccounted,
+    applied_as_bar,
+    named_as_not_used,
+    pct,
+    scenario_stated,
+)
 from graphs.ask_vocabulary import Vocabulary
 from graphs.ask_weights_used import TOLERANCE, close, weights_used
 from quant.episodes import EPISODES
-from services.formatting import scenario
 from settings import patterns
 
 ESTIMATE = "estimate_strategy"
@@ -491,8 +497,11 @@ def _result_shows(kind: str, value: Any, use: ToolUse) -> bool:
 
 
 def why_unused(item: AskItem, turn: Turn, excluded: set[str]) -> str | None:
-    """None when `item` reached a tool call of the turn as asked, else why it did not."""
+    """None when `item` reached a tool call of the turn as asked, or the reply applies it as a
+    bar ("which fell more than 30%?": "1 of the 20 had a total return below -30%"), else why."""
     kind = item.kind
+    if turn.uses and applied_as_bar(item, turn.reply):
+        return None
     if kind == "ticker":
         return _ticker_used(item, turn)
     if kind == "unknown_ticker":
@@ -545,15 +554,6 @@ def _limit_values(item: AskItem, turn: Turn) -> list[Any]:
     return found
 
 
-def _scenario_stated(item: AskItem, reply: str) -> bool:
-    """Whether `item` is a scenario the reply gives a figure of ("bear 0.12", "high-volatility
-    18.93%")."""
-    if item.kind != "scenario":
-        return False
-    words = re.escape(scenario(str(item.value)))
-    return re.search(rf"\b{words} [-+]?\d", reply) is not None
-
-
 def unaccounted(
     items: Sequence[AskItem],
     turn: Turn,
@@ -571,7 +571,7 @@ def unaccounted(
         return [
             Unaccounted(item, NOTHING_COMPUTED)
             for item in items
-            if not named_as_not_used(item, turn.reply) and not _scenario_stated(item, turn.reply)
+            if not named_as_not_used(item, turn.reply) and not scenario_stated(item, turn.reply)
         ]
     said = (*items, *carried)  # "the whole universe excluding energy" carried: energy left out
     excluded = {str(i.value) for i in said if i.kind == "ticker" and i.excluded}

@@ -1,15 +1,18 @@
 """The words of the ask accounting (`graphs.ask_accounting`): how a reply may name an item
-(`mentions`, `named_as_not_used`), an item in words (`describe`) and the sentence that names
+(`mentions`, `named_as_not_used`), apply it as a bar (`applied_as_bar`) or give a scenario's
+figure (`scenario_stated`), an item in words (`describe`) and the sentence that names
 what was not used and why (`not_used_sentence`).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graphs.ask_items import AskItem
+from services.formatting import scenario
 from settings import patterns
 
 NOTHING_COMPUTED = "nothing was computed in this turn"
@@ -58,6 +61,35 @@ def mentions(item: AskItem) -> list[str]:
     if kind in ("method", "frequency", "scenario", "episode"):
         return [*said, re.escape(str(value)), re.escape(str(value).replace("_", " "))]
     return said
+
+
+_BAR_STATED = patterns.compile(
+    r"\b(?:above|below|of at least|of at most|deeper than|shallower than)\s+([-+]?\d+(?:\.\d+)?)%"
+)
+"""A bar a reply sets names against, in percent ("5 of the 20 had a total return below -20%":
+`agents.offline.intent.bars`)."""
+_BAR_KINDS = ("percentage", "vol_limit", "drawdown_limit")
+"""The kinds of item a question about the names beyond a bar gives ("which stocks fell more than
+30%?", "stocks with volatility under 25%", "a drawdown deeper than 50%")."""
+
+
+def applied_as_bar(item: AskItem, reply: str) -> bool:
+    """Whether `item` is a percentage the reply applies as a bar (`_BAR_STATED`)."""
+    if item.kind not in _BAR_KINDS:
+        return False
+    value = abs(float(item.value))
+    return any(
+        math.isclose(abs(float(n)) / 100, value, abs_tol=1e-9) for n in _BAR_STATED.findall(reply)
+    )
+
+
+def scenario_stated(item: AskItem, reply: str) -> bool:
+    """Whether `item` is a scenario the reply gives a figure of ("bear 0.12", "high-volatility
+    18.93%")."""
+    if item.kind != "scenario":
+        return False
+    words = re.escape(scenario(str(item.value)))
+    return re.search(rf"\b{words} [-+]?\d", reply) is not None
 
 
 def named_as_not_used(item: AskItem, reply: str, *, anywhere: bool = False) -> bool:
@@ -155,6 +187,6 @@ def not_used_sentence(found: Sequence[Unaccounted]) -> str:
 
 
 __all__ = [
-    "NOTHING_COMPUTED", "NOT_USED_MARKERS", "Unaccounted", "describe", "mentions", "named_as_not_used",
-    "not_used_sentence", "pct",
+    "NOTHING_COMPUTED", "NOT_USED_MARKERS", "Unaccounted", "applied_as_bar", "describe", "mentions",
+    "named_as_not_used", "not_used_sentence", "pct", "scenario_stated",
 ]  # fmt: skip

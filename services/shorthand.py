@@ -136,6 +136,25 @@ _PUT_IN = patterns.compile(
 "what if we move 10% into KO"): the same as adding it ("what if I add 20% XOM?")."""
 _EX = patterns.compile(r"\bex\s+(?!ante\b|post\b|div\w*\b)(?=[a-z])")
 """A group or name left out with "ex" ("ex financials")."""
+_OPENING_WORDS = (
+    "yo", "hey", "hi", "hiya", "hello", "ok", "okay", "alright", "right", "so", "well", "um",
+    "umm", "uh", "hmm", "oh", "ah", "cool", "great", "nice", "thanks", "thank you", "thx", "ty",
+    "sure", "quick question", "question",
+)  # fmt: skip
+_OPENER = patterns.compile(
+    r"^\W*(?:(?:"
+    + "|".join(f"[{w[0]}{w[0].upper()}]{re.escape(w[1:])}" for w in _OPENING_WORDS)
+    + r")\b[\s,.!:;-]*)+(?=(?i:what|what's|whats|how|which|who|when|where|why|is|are|was|were"
+    r"|did|does|do|has|have|had|can|could|would|should|will)\b)"
+)
+"""A greeting or filler before a question ("yo how'd the market do", "ok so how did KO do?",
+"Hey, what's the beta of AAPL?"), said in lower case or with a capital first letter only (in
+capitals "SO" or "HI" may be a ticker): the question is read as if asked alone."""
+_THEM = patterns.compile(
+    r"(?<![\w/])'?em\b(?!\s+(?:equit|stock|market|debt|bond|fx|etf|currenc|countr|fund|index"
+    r"|sovereign|local|corp|credit|names|assets|exposure))"
+)
+""""em" or "'em" for "them" ("bt em eq wt"), not emerging markets ("em equities")."""
 
 
 def expand_shorthand(text: str) -> str:
@@ -145,7 +164,8 @@ def expand_shorthand(text: str) -> str:
     tech do" and "how did tech hold up" as "how did tech do", comparison signs before a
     number in words ("no name >15%": above; "≤ 10%": at most), a weight limit or "each" said without its percent sign with it ("cap 40",
     "25 each"), "ex financials" as "excluding financials", "what if I put 20% in XOM" as "what
-    if I add 20% XOM", and the bear market of 2008, 2020 or
+    if I add 20% XOM", "em" as "them", a greeting or filler before a question left out ("yo
+    how'd the market do": `_OPENER`), and the bear market of 2008, 2020 or
     2022 as that year's historical episode ("a bear market in 2008": the 2008 financial
     crisis)."""
     text = _YEARS.sub(lambda m: f"{m.group(1)} {m.group(2)} years", text)
@@ -163,6 +183,7 @@ def expand_shorthand(text: str) -> str:
     text = _BARE_EACH.sub(lambda m: f"{m.group(1)}% each", text)
     text = _EX.sub("excluding ", text)
     text = _PUT_IN.sub(lambda m: f"{m.group(1)}add {m.group(2)} ", text)
+    text = _THEM.sub("them", _OPENER.sub("", text))
     text = _YEAR_S_BEAR_MARKET.sub(lambda m: _episode_of(m, text), text)
     return _WORD.sub(lambda m: SHORTHAND[m.group(1)], text)
 

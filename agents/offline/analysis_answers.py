@@ -30,6 +30,7 @@ from agents.offline.statistic_words import (
     PHRASES,
     RANKED_BY,
     SUMMARY,
+    bar_line,
     beside_pivot,
     drawdown_phrase,
     judged_line,
@@ -140,10 +141,14 @@ def _in_order(named: dict[str, dict[str, Any]], wanted: list[str], ends: Ends) -
             continue
         words, value, text = RANKED_BY[measure]
         known = {n: v for n, s in named.items() if (v := value(s)) is not None}
-        if len(known) < 2:
+        bar = ends.bar if ends.bar is not None and ends.bar.measure == measure else None
+        if len(known) < (1 if bar else 2):
             continue
         order = sorted(known, key=lambda n: -known[n])
         shown = told_apart(known, text)
+        if bar is not None:  # "which stocks fell more than 30%?", "did AAPL fall more than 20%?"
+            lines.append(bar_line(words, known, shown, bar))
+            continue
         picked = picked_line(words, order, shown, measure, ends.picked)
         line = _ordered_line(words, order, shown, measure, ends)
         judged = judged_line(words, order, known, measure, ends.judged)

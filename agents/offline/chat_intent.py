@@ -31,7 +31,7 @@ from agents.offline.thread_stress import stress_asked_again
 from agents.offline.thread_versus import versus_again
 from agents.offline.why_too import without_why
 from quant.sp500_files import sp500_tickers
-from services.shorthand import restated
+from services.shorthand import expand_shorthand, restated
 from settings import get_settings, patterns
 
 
@@ -420,13 +420,15 @@ def computed_answer(text: str) -> bool:
 
 
 def judged_before(inp: PolicyInput) -> tuple[str, ...] | None:
-    """`agents.offline.judged_names.judged_name` of the message and the last answer."""
-    return judged_name(user_text(inp), previous_answer(inp))
+    """`agents.offline.judged_names.judged_name` of the message (its shorthand written out) and
+    the last answer."""
+    return judged_name(expand_shorthand(user_text(inp)), previous_answer(inp))
 
 
 def shown_before(inp: PolicyInput) -> tuple[str, ...] | None:
-    """`agents.offline.judged_names.shown_names` of the message and the last answer."""
-    return shown_names(user_text(inp), previous_answer(inp))
+    """`agents.offline.judged_names.shown_names` of the message (its shorthand written out, "bt
+    em": "backtest them") and the last answer."""
+    return shown_names(expand_shorthand(user_text(inp)), previous_answer(inp))
 
 
 def thread_subject(inp: PolicyInput) -> tuple[str, ...]:

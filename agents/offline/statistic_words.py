@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from agents.offline.intent.bars import Bar
 from prompts.canonical import TOOL_SIGNIFICANT_DIGITS
 from services.windows import MAX_CALENDAR_MONTHS, MAX_EXTREME_DAYS, SESSIONS_PER
 from settings import patterns
@@ -18,6 +19,7 @@ __all__ = [
     "PHRASES",
     "RANKED_BY",
     "SUMMARY",
+    "bar_line",
     "beside_pivot",
     "drawdown_phrase",
     "judged_line",
@@ -384,3 +386,47 @@ def beside_pivot(named: dict[str, dict[str, Any]], pivot: str, wanted: list[str]
             f"{counted} had a higher {words}."
         )
     return ""
+
+
+_BAR_SIDES = {
+    "drawdown_dates": {(True, False): "deeper than", (False, False): "shallower than"},
+}
+"""The words of a bar's side for a measure, when not "above" and "below"."""
+
+
+def bar_line(words: str, known: dict[str, float], shown: dict[str, str], bar: Bar) -> str:
+    """The names of `known` (name -> its value of the measure called `words`; `shown` their
+    values' text) beyond `bar`, and how many, furthest first, then the closest of the rest
+    ("By total return, 1 of the 20 had a total return below -30% ('fell more than 30%'): AMD
+    -56.5%. The closest of the rest: MSFT -29.6%.")."""
+    side = _BAR_SIDES.get(bar.measure, {}).get((bar.above, bar.inclusive))
+    if side is None:
+        side = {(True, False): "above", (False, False): "below", (True, True): "of at least",
+                (False, True): "of at most"}[(bar.above, bar.inclusive)]  # fmt: skip
+    percent = bar.measure not in ("sharpe_ratio", "beta")
+    bound = f"{bar.value * 100:g}%" if percent else f"{bar.value:g}"
+    order = sorted(known, key=lambda n: known[n], reverse=bar.above)  # the furthest first
+    beyond = [n for n in order if bar.holds(known[n])]
+    rest = [n for n in order if n not in beyond]  # the closest to the bar first
+    many = len(known)
+    counted = {0: f"none of the {many}", many: f"all {many}"}.get(
+        len(beyond), f"{len(beyond)} of the {many}"
+    )
+    defined = f"a {words.split(' (')[0]} {side} {bound}"
+    asked = "" if bar.said in defined.lower() else f" ('{bar.said}')"  # "fell more than 30%"
+    if many == 1:  # "did AAPL fall more than 20% in 2022?"
+        (name,) = known
+        noun, _, note = words.partition(" (")  # "Sharpe ratio (risk-free rate 0%)"
+        note = f" ({note}" if note else ""
+        verdict = (
+            f"{side.removeprefix('of ')} {bound}"
+            if beyond
+            else f"not {side.removeprefix('of ')} {bound}"
+        )
+        return f"{'Yes' if beyond else 'No'}: {name}'s {noun} was {shown[name]}{note}, {verdict}{asked}."
+    said = f"By {words}, {counted} had {defined}{asked}"
+    if not beyond:
+        return f"{said}; the closest: {rest[0]} {shown[rest[0]]}."
+    names = ", ".join(f"{n} {shown[n]}" for n in beyond)
+    closest = f" The closest of the rest: {rest[0]} {shown[rest[0]]}." if rest else ""
+    return f"{said}: {names}.{closest}"

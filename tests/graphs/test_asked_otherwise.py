@@ -3,7 +3,9 @@
 2021?" (it was a market read; now the ranking against the index, with the count said), a
 question ending "and why?" (the "why" alone was read and nothing computed; now the question is
 answered and the reply says what prices cannot say), "what was the best sector in 2021?" (it
-asked what to do). Checked against pandas over the embedded closes."""
+asked what to do), a greeting before a question ("yo how'd the market do in 2020" backtested a
+strategy) and "em" for "them" after a ranking. Checked against pandas over the embedded
+closes."""
 
 from __future__ import annotations
 
@@ -134,3 +136,46 @@ def test_a_share_put_in_one_name_is_added_to_the_build_or_asked_about(
     limits = calls[0]["args"]["asset_limits"][ticker]
     assert limits == {"min": share / 100, "max": share / 100}, calls
     assert sorted(calls[0]["args"]["universe"]) == sorted([*others, ticker]), calls
+
+
+@SLOW
+@given(
+    opener=st.sampled_from(("yo", "hey,", "Hi!", "ok so", "thanks.", "um")),
+    question=st.sampled_from(
+        (
+            "how'd the market do in {y}",
+            "how did the market do in {y}?",
+            "what was the best stock in {y}?",
+            "which stock was the calmest in {y}?",
+        )
+    ),
+    year=st.integers(2008, 2022),
+)
+def test_a_greeting_before_a_question_changes_nothing(
+    offline_data_dir: Path, opener: str, question: str, year: int
+) -> None:
+    """Before: "yo how'd the market do in 2020" and "ok so how did the market do in 2020?"
+    backtested a 10% target-vol strategy of all twenty stocks; the question alone read the
+    index."""
+    asked = question.format(y=year)
+    alone, alone_calls = _ask(asked)
+    greeted, greeted_calls = _ask(f"{opener} {asked}")
+    said = [(c["name"], c["args"]) for c in greeted_calls]
+    assert said == [(c["name"], c["args"]) for c in alone_calls] and greeted == alone, greeted
+    assert "backtest" not in {name.split("_")[0] for name, _ in said}
+
+
+def test_em_after_a_ranking_is_its_picks(offline_data_dir: Path) -> None:
+    """ "bt em eq wt since 2022" after a ranking backtests the names it showed (before: "em"
+    was not read as "them", and all twenty were backtested under a target-vol strategy)."""
+    session = ChatSession(f"otherwise-{uuid.uuid4().hex}", settings=Settings())
+    ranked, _, _ = turn_calls(session, "top 3 stocks by sharpe in 2021")
+    shown = re.search(r"highest first: (.+?)\.$", ranked, re.MULTILINE)
+    assert shown is not None, ranked
+    picks = re.findall(r"([A-Z]+) -?\d", shown[1])
+    reply, calls, _ = turn_calls(session, "bt em eq wt since 2022")
+    assert [c["name"] for c in calls] == ["backtest_weights"], (reply, calls)
+    assert sorted(calls[0]["args"]["universe"]) == sorted(picks)
+    sharpe = _year(PRICES, 2021).pct_change().iloc[1:]
+    best = (sharpe.mean() / sharpe.std()).nlargest(3).index
+    assert sorted(picks) == sorted(best)

@@ -119,6 +119,60 @@ def test_whether_stocks_were_in_a_year_s_bear_market_is_kept(
     2020?" became the covid crash and asked "which portfolio or stocks?"); how they did in it
     stays the episode's."""
     asked = f"{verb} {who} in a bear market in {year}?"
-    assert expand_shorthand(asked) == asked
+    assert expand_shorthand(asked) == asked.removeprefix("so ")  # a filler before it left out
     how = f"what was {who}'s return in a bear market in {year}?"
     assert "bear market" not in expand_shorthand(how)
+
+
+_QUESTIONS = (
+    "how did the market do in 2020?",
+    "what's the beta of AAPL?",
+    "which stock was the calmest in 2019?",
+    "did tech beat the market in 2022?",
+    "is KO safer than PG?",
+)
+
+
+@given(
+    opener=st.lists(
+        st.sampled_from(
+            ("yo", "hey", "Hey,", "hi!", "ok", "Ok so", "so", "thanks.", "um,", "well")
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    question=st.sampled_from(_QUESTIONS),
+)
+def test_a_greeting_or_filler_before_a_question_is_left_out(
+    opener: list[str], question: str
+) -> None:
+    """Before: "yo how'd the market do in 2020" backtested a target-vol strategy, as the
+    readers of a question begin at the message's start."""
+    assert expand_shorthand(f"{' '.join(opener)} {question}") == expand_shorthand(question)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hi",  # a greeting alone stays one
+        "ok thanks",  # no question after it
+        "SO how did it do?",  # in capitals a ticker (Southern Company)
+        "ok, run it",  # an approval, not a question
+        "and how did it do in 2021?",  # "and" joins a follow-up: kept
+    ],
+)
+def test_what_is_not_an_opener_before_a_question_is_kept(text: str) -> None:
+    assert expand_shorthand(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expanded"),
+    [
+        ("bt em eq wt since 2021", "backtest them equal weight since 2021"),
+        ("how did 'em do in 2020?", "how did them do in 2020?"),
+        ("em equities since 2015", "em equities since 2015"),  # emerging markets
+        ("EM stays a ticker", "EM stays a ticker"),
+    ],
+)
+def test_em_is_them(text: str, expanded: str) -> None:
+    assert expand_shorthand(text) == expanded

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares, capital_named, horizon_sessions
 from agents.offline.intent.analysis_ask import TOOLS, AnalysisAsk, AnalysisKind
+from agents.offline.intent.bars import bar_said
 from agents.offline.intent.beta_to import beta_to
 from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
@@ -413,7 +414,10 @@ def _measures_implied(
 ) -> tuple[str, ...]:
     """`measures` with the drawdowns' dates when a risk question asks of groups' drawdowns
     ("drawdowns of tech vs staples") or of each stock's; with none named, stocks set side by
-    side ("compare AAPL and MSFT since 2019") on `SIDE_BY_SIDE_MEASURES` and their correlation."""
+    side ("compare AAPL and MSFT since 2019") on `SIDE_BY_SIDE_MEASURES` and their correlation;
+    with none named, the measure of a bar set ("which stocks were down more than 20%?")."""
+    if not measures and (bar := bar_said(low)) is not None:
+        return (bar.measure,)
     risk = intent.intent == "risk_report"
     if not (measures or risk or weights) and len(intent.tickers) > 1 and SIDE_BY_SIDE.search(low):
         return (*SIDE_BY_SIDE_MEASURES, "correlation")

@@ -12,6 +12,7 @@ from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.measures import CONTRIBUTIONS_ASKED, TURNOVER_ASKED
 from agents.offline.intent.names import IntentName
+from agents.offline.intent.rankings import bar_asked
 from agents.offline.intent.regime_asked import TIMING_ASKED, regime_question
 from agents.offline.intent.scanner import Scanner
 from agents.offline.intent.stress_reading import (
@@ -359,6 +360,8 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["market_overview"] += 2.0  # "how volatile has my portfolio been?": not a build
     if regime_question(low) is not None:
         scores["market_overview"] += 3.0  # "are we in a bear market?": today's, not a scenario
+    if bar_asked(low) is not None and not slots["weights"]:
+        scores["market_overview"] += 4.0  # "which stocks had a Sharpe above 1?": not a search
     if not (slots["tickers"] or slots["weights"]) and _INDEX_QUESTION.search(low):
         scores["market_overview"] += 2.0  # "how did the market do in 2008?": not a strategy
     best = max(_PRIORITY, key=lambda name: (scores[name], -_PRIORITY.index(name)))

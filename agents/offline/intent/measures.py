@@ -57,13 +57,16 @@ MONEY_MADE_OR_LOST = (
 would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
 much would I lose if ...", is a stress test)."""
 _MOVED_BEYOND = patterns.compile(
-    r"\bhow (?:many|often)\b(?:\s+(?:days|times|sessions))?[^?.!;]{0,60}?\b(?P<way>fall|fell"
+    r"\bhow (?:many|often)\b(?!\s+(?:of\s+(?:the|them|these|those)\s+)?(?:\w+\s+)?(?:stocks|names"
+    r"|companies|shares|tickers|sectors|equities)\b|\s+of\s+(?:them|these|those)\b)"
+    r"(?:\s+(?:days|times|sessions))?[^?.!;]{0,60}?\b(?P<way>fall|fell"
     r"|fallen|drop(?:ped)?|lose|lost|decline[ds]?|down|up|rise|rose|risen|gain(?:ed)?|jump(?:ed)?"
     r"|move[ds]?|swung|swing)\b\s+(?:by\s+)?(?:more\s+than|over|at\s+least|beyond|above)?\s*"
     r"(?P<size>\d{1,2}(?:\.\d{1,2})?)\s*(?:%|percent\b|pct\b)"
 )
 """How many sessions moved beyond a size asked ("how many days did AAPL fall more than 5%?",
-"how often did KO drop 3% in a day", "how many times was MSFT up over 4%")."""
+"how often did KO drop 3% in a day", "how many times was MSFT up over 4%"; not "how many stocks
+fell more than 30%?", which counts names beyond a bar: `agents.offline.intent.bars`)."""
 _WAYS = {"down": ("fall", "fell", "fallen", "drop", "dropped", "lose", "lost", "decline",
                   "declined", "declines", "down"),
          "up": ("up", "rise", "rose", "risen", "gain", "gained", "jump", "jumped")}  # fmt: skip

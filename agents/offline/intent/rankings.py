@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from agents.offline.intent.words import read_tickers
+from agents.offline.intent.bars import Bar, bar_said
+from agents.offline.intent.measures import move_beyond
+from agents.offline.intent.words import ANY_METHOD_PATTERN, read_tickers
 from settings import patterns
 
 COUNTS = {
@@ -62,8 +64,30 @@ _ACTION = patterns.compile(
 def ranked_question(low: str) -> bool:
     """Whether a lower-cased message asks which name stands out, or for names in order of a
     measure ("which stock ...", "rank ...", "top 5 stocks by return"; not "backtest the 5 best
-    performers of 2021" or "invest in the 3 biggest winners")."""
-    return bool(_QUESTION.search(low)) or (bool(ENDS_NAMED.search(low)) and not _ACTION.search(low))
+    performers of 2021" or "invest in the 3 biggest winners"), or the names beyond a bar ("any
+    stocks with a beta above 1.2?": `bar_asked`)."""
+    if _QUESTION.search(low) or bar_asked(low) is not None:
+        return True
+    return bool(ENDS_NAMED.search(low)) and not _ACTION.search(low)
+
+
+_NAMES_ASKED = patterns.compile(
+    r"\b(?:which|any|list|show|how many)\b|\b(?:stocks|names|companies|shares|tickers|equities)\b"
+    r"|^(?:did|has|have|was|were|is|are|does|do)\b"
+)
+
+
+def bar_asked(low: str) -> Bar | None:
+    """The bar a lower-cased question asks which names are beyond ("which stocks fell more than
+    30% in 2022?", "any names with a Sharpe ratio above 1?", "did AAPL fall more than 20%?"), or
+    None: none said, or said of
+    something to act on ("build a portfolio of stocks with volatility under 20%", "search for
+    a strategy with a Sharpe above 1": a limit, not a question)."""
+    if _ACTION.search(low) or ANY_METHOD_PATTERN.search(low) or not _NAMES_ASKED.search(low):
+        return None  # "min vol of the tech names, at least 1% in each": a build
+    if move_beyond(low) is not None:
+        return None  # "how many days did AAPL fall more than 3%?": days beyond a move
+    return bar_said(low)
 
 
 _LOSE = r"los(?:e|es|ing)"
@@ -166,6 +190,9 @@ class Ends:
     """The one end of a measure a question asks for, of one name, with no count and no better
     or worse ("which stock had the lowest volatility?", "what was the most volatile stock?"):
     the answer names the name at that end first."""
+    bar: Bar | None = None
+    """The bar every name is set against ("which stocks fell more than 30%?"): the answer names
+    those beyond it, and how many (`agents.offline.intent.bars`)."""
 
 
 def count_said(match: re.Match[str] | None) -> int | None:
@@ -209,8 +236,9 @@ def ranked_ends(low: str) -> Ends:
     if not (any(ends.values()) or judged or worst_first or _SEVERAL.search(low)):
         picked = "lowest" if lowest_first else "highest" if _only_high_end(low) else None
     return Ends(
-        **ends, worst_first=worst_first, lowest_first=lowest_first, judged=judged, picked=picked
-    )
+        **ends, worst_first=worst_first, lowest_first=lowest_first, judged=judged, picked=picked,
+        bar=bar_said(low),
+    )  # fmt: skip
 
 
 _SEVERAL = patterns.compile(

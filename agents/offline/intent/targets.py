@@ -326,8 +326,12 @@ _JOINING = r"(?!(?:and|or|plus|vs|versus|against|compared)\b)"
 _GROUP = rf"(?:{_JOINING}{_GROUP_WORD}\s+)?{_JOINING}{_GROUP_WORD}"
 """A sector or industry term of one or two words, neither a joining word ("tech", "health
 care"; not "tech vs", not "and bank")."""
-_MOVE_VERB = r"performed|fell|rose|lost|gained|returned|dropped|declined"
-"""What may follow the sectors a question ranks ("which of the banks lost the most")."""
+_MOVE_VERB = (
+    r"performed|fell|rose|lost|gained|returned|dropped|declined"
+    r"|perform|fall|rise|lose|gain|return|drop|decline"
+)
+"""What may follow the sectors a question ranks ("which of the banks lost the most", "did any
+of the banks fall more than 20%?")."""
 _WOULD = r"would|will|could|might"
 """What may follow them in a ranking asked of what would happen ("which banks would lose more
 in 2008?"): only after "which", since "an overweight in energy would pay off?" ranks nothing."""

@@ -1,0 +1,98 @@
+"""A bar a ranking question sets every name against ("which stocks fell more than 30% in 2022?",
+"how many names had a Sharpe ratio above 1?", "which stocks had volatility under 20%?", "any
+stock with a max drawdown deeper than 50%?"): the measure, the side and the value. The answer
+names the names beyond it (`agents.offline.analysis_answers`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from settings import patterns
+
+__all__ = ["Bar", "bar_said"]
+
+
+@dataclass(frozen=True)
+class Bar:
+    """The bar of a ranking question: `measure` a key of `agents.offline.statistic_words.
+    RANKED_BY` (``return``, ``volatility``, ``drawdown_dates``, ``sharpe_ratio``, ``beta``);
+    the names `above` `value` asked for, else those below; `inclusive` when said "at least" or
+    "at most"; `value` in the measure's units (a fraction for the total return, volatility and
+    drawdown depth, signed for the return: "fell more than 30%" is a return below -0.30; a
+    number for the Sharpe ratio and beta); `said` the words that set it, as asked."""
+
+    measure: str
+    above: bool
+    inclusive: bool
+    value: float
+    said: str
+
+    def holds(self, value: float) -> bool:
+        """Whether a name's `value` of the measure is beyond the bar."""
+        if self.above:
+            return value >= self.value if self.inclusive else value > self.value
+        return value <= self.value if self.inclusive else value < self.value
+
+
+_ABOVE = r"more than|over|above|greater than|higher than|bigger than|larger than|in excess of"
+_BELOW = r"less than|under|below|lower than|smaller than"
+_SIDE = rf"(?P<side>{_ABOVE}|{_BELOW}|at least|at most|deeper than|worse than)"
+_PERCENT = (
+    r"(?P<value>[-+]?\d{1,3}(?:\.\d+)?)\s*(?:%|percent\b|pct\b)"
+    r"(?!\s*(?:each\b|per\b|apiece\b|in\s+(?!\d{4}\b|the\s+(?:last|past|first|year)\b)))"
+)
+"""A percentage, not one of a weight ("at least 1% in each", "at least 30% in staples")."""
+_NUMBER = (
+    r"(?P<value>[-+]?\d{1,2}(?:\.\d+)?)(?!\d|\.\d|\s*(?:%|percent|pct|bps?|basis|years?|days?))"
+)
+_FALL = r"fell|fall(?:en|s)?|dropped|drop|lost|lose|declined|decline|sank|slumped|plunged|(?:were|was|is|are) down"
+_RISE = (
+    r"gained|gain|rose|rise|risen|returned|return|climbed|grew|grown|rallied|(?:were|was|is|are) up"
+)
+_GAP = (
+    r"(?:\s+(?:of|was|were|is|are|has|had|have|been|a|an|the|its|their|annual(?:i[sz]ed)?|daily"
+    r"|realised|realized|max(?:imum)?|ratios?|that|which|each|every|one)){0,3}\s+"
+)
+"""The words a measure and its side may have between them ("volatility of more than", "a
+Sharpe ratio was above", "drawdowns that were deeper than"), nothing else: "min vol of all
+stocks but at least 30% in staples" sets no bar."""
+
+_SAID: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("return", "fall", patterns.compile(rf"\b(?:{_FALL})\s+(?:by\s+)?{_SIDE}\s+{_PERCENT}")),
+    ("return", "rise", patterns.compile(rf"\b(?:{_RISE})s?\s+(?:of\s+|by\s+)?{_SIDE}\s+{_PERCENT}")),
+    ("drawdown_dates", "depth", patterns.compile(
+        rf"\b(?:draw[\s-]?downs?|drew\s+down){_GAP}{_SIDE}\s+{_PERCENT}"
+    )),
+    ("drawdown_dates", "depth", patterns.compile(
+        rf"\b{_SIDE}\s+{_PERCENT}\s+(?:max(?:imum)?\s+)?draw[\s-]?downs?\b"
+    )),
+    ("volatility", "level", patterns.compile(rf"\bvol(?:atility|atilities|s)?\b{_GAP}{_SIDE}\s+{_PERCENT}")),
+    ("volatility", "level", patterns.compile(
+        rf"\b{_SIDE}\s+{_PERCENT}\s+(?:annual(?:i[sz]ed)?\s+)?vol(?:atility)?\b"
+    )),
+    ("sharpe_ratio", "level", patterns.compile(rf"\bsharpe(?:\s+ratios?|s)?\b{_GAP}{_SIDE}\s+{_NUMBER}")),
+    ("beta", "level", patterns.compile(rf"\bbetas?\b{_GAP}{_SIDE}\s+{_NUMBER}")),
+)  # fmt: skip
+"""Each measure a bar is set on, how its value is said, and the words that set it: a fall
+("fell more than 30%": a return below -30%), a rise ("gained over 50%", "a return above 20%"), a
+depth ("a drawdown deeper than 40%"), a level ("volatility under 20%", "a Sharpe ratio above
+1")."""
+
+
+def bar_said(low: str) -> Bar | None:
+    """The bar a lower-cased ranking question sets, or None when it sets none (the first said
+    when it sets several)."""
+    found = [(m, measure, how) for measure, how, p in _SAID if (m := p.search(low)) is not None]
+    if not found:
+        return None
+    match, measure, how = min(found, key=lambda f: f[0].start())
+    side = match["side"]
+    above = not re.fullmatch(_BELOW, side) and side != "at most"
+    value = float(match["value"])
+    if how in ("fall", "depth"):
+        value = abs(value)
+    if how == "fall":  # "fell more than 30%": a return below -30%; "less than 10%": above -10%
+        value, above = -value, not above
+    scale = 1.0 if measure in ("sharpe_ratio", "beta") else 0.01
+    return Bar(measure, above, side in ("at least", "at most"), value * scale, match.group(0))

@@ -1,0 +1,75 @@
+"""agents/offline/intent/bars: the bar a ranking question sets ("which stocks fell more than
+30%?") is read with its measure, side and value in the measure's units; a bar said of something
+to act on ("build a portfolio of stocks with volatility under 20%") is a limit, not a question."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agents.offline.intent.bars import bar_said
+from agents.offline.intent.rankings import bar_asked
+
+
+@pytest.mark.parametrize(
+    ("text", "measure", "above", "inclusive", "value"),
+    [
+        ("which stocks fell more than 30% in 2022?", "return", False, False, -0.30),
+        ("which stocks fell less than 10% in 2022?", "return", True, False, -0.10),
+        ("which stocks fell at least 25% in 2022?", "return", False, True, -0.25),
+        ("which names were down more than 20%?", "return", False, False, -0.20),
+        ("how many stocks gained more than 50% in 2021?", "return", True, False, 0.50),
+        ("which stocks returned less than 5% in 2019?", "return", False, False, 0.05),
+        ("stocks with a return above -10% in 2022", "return", True, False, -0.10),
+        ("which stocks had volatility above 40% in 2020?", "volatility", True, False, 0.40),
+        ("stocks with vol under 25%", "volatility", False, False, 0.25),
+        ("which had more than 40% volatility?", "volatility", True, False, 0.40),
+        ("a max drawdown deeper than 50% in 2020?", "drawdown_dates", True, False, 0.50),
+        ("which had drawdowns worse than -30%?", "drawdown_dates", True, False, 0.30),
+        ("names with a sharpe ratio above 1 in 2021", "sharpe_ratio", True, False, 1.0),
+        ("is KO's beta below 1?", "beta", False, False, 1.0),
+        ("any stocks with a beta above 1.2 since 2019?", "beta", True, False, 1.2),
+    ],
+)
+def test_a_bar_is_read_in_the_measure_s_units(
+    text: str, measure: str, above: bool, inclusive: bool, value: float
+) -> None:
+    bar = bar_said(text.lower())
+    assert bar is not None
+    assert (bar.measure, bar.above, bar.inclusive) == (measure, above, inclusive)
+    assert bar.value == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "which stock fell the most in 2022?",  # an end, not a bar
+        "how many days did AAPL fall more than 3%?",  # days beyond a move
+        "which stocks had a sharpe above 1.5 years ago",  # not a bar on the Sharpe ratio
+        "top 5 stocks by volatility in 2020",
+    ],
+)
+def test_no_bar_is_asked_where_none_is_set(text: str) -> None:
+    assert bar_asked(text.lower()) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "build a portfolio of stocks with volatility below 20%",
+        "search strategies with a sharpe above 1 for aapl msft",
+        "backtest the stocks that fell more than 30% in 2022",
+    ],
+)
+def test_a_bar_beside_an_action_is_not_a_question(text: str) -> None:
+    assert bar_said(text) is not None and bar_asked(text) is None
+
+
+@given(value=st.floats(-0.9, 3.0, allow_nan=False), bar_value=st.integers(1, 90))
+def test_holds_puts_a_value_on_the_side_the_words_say(value: float, bar_value: int) -> None:
+    fell = bar_said(f"which stocks fell more than {bar_value}% in 2022?")
+    gained = bar_said(f"which stocks gained more than {bar_value}% in 2022?")
+    assert fell is not None and gained is not None
+    assert fell.holds(value) == (value < -bar_value / 100)
+    assert gained.holds(value) == (value > bar_value / 100)
