@@ -23,6 +23,14 @@ PASSAGE_CHARS = 800
 """The longest passage text a result carries (a chunk is at most this long)."""
 
 
+NO_LIBRARY = (
+    "research is kept for each signed-in user and this conversation has none, so there is "
+    "nothing to search (chat signed in, in the web UI or `stratigos chat`, and upload research "
+    "on the Documents page or with `stratigos docs`)"
+)
+"""Why a conversation with no owner has no research to search, in the user's words."""
+
+
 class ResearchArgs(BaseModel):
     """Arguments of `search_research`."""
 
@@ -40,7 +48,7 @@ class ResearchArgs(BaseModel):
 def search_research(context: ToolContext, args: ResearchArgs) -> dict[str, Any]:
     """The best passages of the owner's documents for `args.query` (see the module docstring)."""
     if context.research is None:
-        raise ValueError("no documents library here: this conversation has no owner")
+        raise ValueError(NO_LIBRARY)
     try:
         results = context.research(args.query, args.k, args.document_ids)
     except (ResearchIndexError, EmbeddingError) as exc:

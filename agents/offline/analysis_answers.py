@@ -48,6 +48,7 @@ from agents.offline.stress_ranking import (
     scenario_case,
     through_betas,
 )
+from agents.offline.thread_market import INDEX_SUBJECT
 from agents.offline.weighted_adds import share_words
 from agents.offline.what_if_weights import GIVEN, YOUR_PORTFOLIO, added_name, given_name, with_added
 from services.formatting import count, listed
@@ -197,7 +198,7 @@ def statistics_answer(
     against |= {"months_asked": ask.months} if ask.months else {}  # "the 3 best months"
     if ask.index_alone and (index := data.get("index")):  # "the S&P's best month in 2020"
         return (
-            f"The S&P 500 index {_window(data)}: "
+            f"{INDEX_SUBJECT} {_window(data)}: "
             + "; ".join(PHRASES[m]({**index, **against}) for m in wanted)
             + "."
         )

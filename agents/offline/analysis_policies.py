@@ -19,7 +19,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
-from agents.offline.analysis_answers import ANSWERS, group_name, groups_answer
+from agents.offline.analysis_answers import ANSWERS
 from agents.offline.analysis_routes import analysis_ask
 from agents.offline.chat_intent import (
     MAX_NAMED_PORTFOLIOS,
@@ -42,6 +42,7 @@ from agents.offline.chat_intent import (
     which_portfolio,
     window_of,
 )
+from agents.offline.group_follow_ups import groups_reply
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import INDEX_NAMED, AnalysisAsk
 from agents.offline.intent.classify import BUILD_ASKED
@@ -87,11 +88,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     intent = intent_of(inp)
     done = [r for r in inp.results_this_turn() if r.name == ask.tool]
     if done and _per_group(ask):  # an answer a group compared
-        named = [(name, r) for (name, _), r in zip(ask.groups, done, strict=False)]
-        failures = [f"{group_name(name).capitalize()}: {f}" for name, r in named
-                    if (f := r.failure("answer that")) is not None]  # fmt: skip
-        answered = [(name, r.data) for name, r in named if not r.is_error]
-        return reply("\n\n".join(([groups_answer(answered, ask)] if answered else []) + failures))
+        return groups_reply(ask, done)
     if done and ask.kind == "statistics" and len(ask.years) > 1:  # an answer a year compared
         failures = [f for r in done if (f := r.failure("answer that")) is not None]
         answers = [ANSWERS[ask.kind](r.data, ask) for r in done if not r.is_error]

@@ -2,7 +2,9 @@
 "and with quarterly rebalancing?", then "which was better?"): answered from the two results
 already given (nothing computed), by the Sharpe ratio with its definition, beside the total
 return, the CAGR and the deepest drawdown, each backtest named by what sets it apart (before: a
-market read of the stocks over the default window)."""
+market read of the stocks over the default window). After one backtest alone, it says there is
+no second to compare and sets the one beside the S&P 500 index over its window, figure by
+figure (before: a market read)."""
 
 from __future__ import annotations
 
@@ -45,6 +47,51 @@ def _two_backtests(inp: PolicyInput) -> list[tuple[dict[str, Any], dict[str, Any
     return [(args, data) for _, args, data in reversed(latest)]
 
 
+def _one_backtest(inp: PolicyInput) -> dict[str, Any] | None:
+    """The result of the conversation's latest call when it is the one backtest of weights
+    run since the stocks were last measured another way (no second backtest to compare)."""
+    latest = earlier_results(inp)[:2]
+    if not latest or latest[0][0] != "backtest_weights" or not isinstance(latest[0][2], dict):
+        return None
+    data = latest[0][2]
+    return data if isinstance(data.get("index"), dict) and "total_return" in data else None
+
+
+_BESIDE_INDEX = (
+    ("total return", "total_return", ("higher", "lower")),
+    ("CAGR", "cagr", ("higher", "lower")),
+    ("volatility", "volatility", ("higher", "lower")),
+    ("maximum drawdown", "max_drawdown", ("deeper", "shallower")),
+)
+"""The figures a backtest and the index share: the words, the key, the words of each side."""
+
+
+def _against_index(data: dict[str, Any], worse: bool) -> str:
+    """The one backtest set beside the S&P 500 index over its window, figure by figure, since
+    there is no other backtest to judge it against."""
+    index, window = data["index"], data.get("window") or {}
+
+    def value(entry: dict[str, Any], key: str) -> float:
+        figure = entry[key]
+        return float(figure["depth"] if isinstance(figure, dict) else figure)
+
+    parts = []
+    for words, key, (high, low) in _BESIDE_INDEX:
+        if index.get(key) is None:
+            continue
+        ours, theirs = value(data, key), value(index, key)
+        side = "the same" if ours == theirs else high if ours > theirs else low
+        parts.append(f"{words} {pct(ours)} against {pct(theirs)} ({side})")
+    asked = "worse" if worse else "better"
+    return (
+        f"Only one backtest has been run in this conversation, so there is no other to say which "
+        f"was {asked}; beside the S&P 500 index from {window.get('start')} to "
+        f"{window.get('end')}: " + ", ".join(parts) + ". Ask for a second backtest to compare "
+        "the two ('the same rebalanced quarterly', 'and with 20 bps costs'). Nothing new was "
+        "computed: the figures are those of the backtest just given."
+    )
+
+
 def _names(two: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
     """Each backtest named by the arguments that set it apart ("rebalanced quarterly"); all of
     them when none do."""
@@ -58,10 +105,16 @@ def backtests_compared_route(inp: PolicyInput, intent: Intent) -> AIMessage | No
     worse), through its own route when a route must be called; None when the message asks no
     such thing or the two latest results are not backtests of weights."""
     asked = _WHICH_BETTER.search(user_text(inp).lower())
-    if asked is None or (two := _two_backtests(inp)) is None:  # names nothing: its words only
+    if asked is None:  # names nothing: its words only
+        return None
+    two, one = _two_backtests(inp), None
+    if two is None and (one := _one_backtest(inp)) is None:
         return None
     if inp.must_call_tool:
-        return forced_call(inp, {"agent": "supervisor", "reason": "the two backtests just run"})
+        return forced_call(inp, {"agent": "supervisor", "reason": "the backtests just run"})
+    if two is None:
+        assert one is not None
+        return reply(_against_index(one, worse=asked.group(1) is not None))
     names = _names(two)
     shown = told_apart({n: d["sharpe"] for n, (_, d) in zip(names, two, strict=True)},
                        lambda v: f"{v:.2f}")  # fmt: skip

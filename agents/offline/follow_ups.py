@@ -17,7 +17,7 @@ earlier request that can take it is changed, else the message is read as a quest
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -40,6 +40,7 @@ from agents.offline.criterion_picks import pick_by_criterion
 from agents.offline.estimate_policies import estimate_answer
 from agents.offline.follow_up_subjects import change_subject
 from agents.offline.formats import money_text
+from agents.offline.group_follow_ups import change_head, groups_chat
 from agents.offline.hedge_changes import change_hedge
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
@@ -55,6 +56,7 @@ from agents.offline.portfolio_builds import (
 )
 from agents.offline.risk_policies import risk_sentence
 from agents.offline.strategy_args import CADENCE_SESSIONS
+from agents.offline.thread_edits import Edit, ThreadRequest
 from agents.offline.thread_usual import asks_usual
 from agents.offline.weight_splits import resplit, split_beside_build
 from agents.offline.weighted_adds import added_at, pin_added, share_words
@@ -107,34 +109,6 @@ _CAPITAL_TOOLS = (
 def _amount(value: float) -> str:
     """A capital in words: "$20,000", "$12,500.50"."""
     return f"${value:,.0f}" if float(value).is_integer() else money_text(value)
-
-
-@dataclass(frozen=True)
-class ThreadRequest:
-    """The conversation's latest request a follow-up may change: the tool, its arguments, its
-    result (None when it failed), the message that first asked it (`text`: the start of its
-    chain of changes), and whether it was asked in the latest turn that called a tool
-    (`previous`: a "thanks" between does not make it earlier)."""
-
-    tool: str
-    args: dict[str, Any]
-    data: Any
-    text: str
-    previous: bool = False
-
-
-@dataclass(frozen=True)
-class Edit:
-    """A follow-up applied to the thread's request: the changed `args` (None while a criterion
-    waits for `stats`, the `asset_statistics` arguments to call first), what changed in words
-    (`changes`), or why it cannot be made (`problem`)."""
-
-    request: ThreadRequest
-    change: Change
-    args: dict[str, Any] | None = None
-    stats: dict[str, Any] | None = None
-    changes: list[str] = field(default_factory=list)
-    problem: str | None = None
 
 
 @lru_cache(maxsize=1024)
@@ -553,14 +527,13 @@ def follow_up_chat(inp: PolicyInput) -> AIMessage | None:
             return None
         return reply("", tool_call("asset_statistics", edit.stats))
     assert edit.args is not None
+    if (grouped := groups_chat(inp, edit)) is not None:  # "and in 2021?" after tech vs staples
+        return grouped
     tool = edit.request.tool
     done = [r for r in inp.results_this_turn() if r.name == tool]
     if not done:
         return reply("", tool_call(tool, edit.args))
-    which = "previous" if edit.request.previous else "earlier"
-    head = f"Changed from your {which} request: " + "; ".join(edit.changes) + ". "
-    if not edit.changes:  # the same request, answered on the measure asked
-        head = ""
+    head = change_head(edit)
     what = build_attempt(edit.args) if tool == "optimize_portfolio" else _WHAT.get(tool)
     failed = done[-1].failure(what or "answer that")
     if failed is not None:

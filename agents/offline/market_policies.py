@@ -29,6 +29,7 @@ from agents.offline.judged_windows import judged_window
 from agents.offline.phase_answers import phase_verdict
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.offline.statistic_words import told_apart
+from agents.offline.thread_market import INDEX_SUBJECT
 from agents.research_quotes import quoted_answer
 from services.formatting import count
 from settings import patterns
@@ -57,9 +58,8 @@ def research_chat(inp: PolicyInput) -> AIMessage:
         return reply("", tool_call("search_research", {"query": question, "k": 5}))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
-        return reply(
-            f"I could not search your documents: {latest[-1].reason if latest else 'no result'}"
-        )
+        why = (latest[-1].reason if latest else "no result").rstrip(".")
+        return reply(f"I could not search your documents: {why}. Nothing was computed.")
     passages = latest[-1].data.get("passages") or []
     if not passages:
         return reply(
@@ -96,7 +96,7 @@ def _index_answer(data: dict[str, Any]) -> str:
     when the data has no index)."""
     market, span = data["market"], data.get("date_range", {})
     name = (
-        "The S&P 500 index"
+        INDEX_SUBJECT
         if market.get("name") == "SP500"
         else ("The data has no index; the stocks' equal-weight average")
     )

@@ -9,11 +9,13 @@ from typing import Any
 
 from settings import patterns
 
-__all__ = ["INDEX_ANSWERED", "market_referred", "says_it"]
+__all__ = ["INDEX_ANSWERED", "INDEX_SUBJECT", "market_referred", "says_it"]
 
-INDEX_ANSWERED = "The S&P 500 index from "
-"""How an answer about the index begins (`agents.offline.market_policies`' index line,
-`agents.offline.analysis_answers`' index alone)."""
+INDEX_SUBJECT = "The S&P 500 index"
+"""The subject of an answer about the index (`agents.offline.market_policies`' index line,
+`agents.offline.analysis_answers`' index alone), followed by its window."""
+INDEX_ANSWERED = f"{INDEX_SUBJECT} from "
+"""How an answer about the index begins, which the reader of "it" looks for."""
 
 _ITS = patterns.compile(r"\bits\b")
 _IT = patterns.compile(r"\bit\b(?!'s\b)|\bit's\b")

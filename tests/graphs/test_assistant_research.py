@@ -139,3 +139,16 @@ def test_every_agent_is_told_the_owner_s_library_and_a_view_phrased_freely_is_se
     stranger.config["callbacks"] = [prompts]
     stranger.send("what's our view on energy?")
     assert prompts.system and not any("research library" in text for text in prompts.system)
+
+
+def test_a_thread_with_no_owner_says_research_needs_a_signed_in_user(
+    offline_data_dir: Path,
+) -> None:
+    """A conversation with no owner (a library caller, the recorder) has no research: the reply
+    says why in a user's words and how to get some (before: "no documents library here: this
+    conversation has no owner", a developer's words)."""
+    session = ChatSession("research-ownerless", settings=Settings())
+    reply = session.send("what's the outlook for energy?").replies[-1]
+    assert reply.startswith("I could not search your documents: research is kept for each")
+    assert "signed-in user" in reply and "`stratigos docs`" in reply, reply
+    assert "owner" not in reply and reply.endswith("Nothing was computed."), reply
