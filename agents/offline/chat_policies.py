@@ -37,6 +37,7 @@ from agents.offline.deployment_drafts import (
     asks_schedule,
     reads_deployment_change,
 )
+from agents.offline.drawdown_why import drawdown_to_explain
 from agents.offline.estimate_policies import estimate_chat
 from agents.offline.follow_ups import follow_up_route
 from agents.offline.guide_policies import glossary_chat, guide_chat
@@ -340,7 +341,11 @@ def _run_parameter_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
 
 def _why_weights_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
     """The route of a question why the conversation's built portfolio holds what it holds
-    (`weight_explanations`): the risk manager, which measures it; None for any other."""
+    (`weight_explanations`), or why the drawdown just given was so deep (`drawdown_why`): the
+    risk manager, which measures it; None for any other."""
+    if inp.must_call_tool and drawdown_to_explain(inp) is not None:
+        reason = "why the drawdown just given was so deep"
+        return forced_call(inp, {"agent": "risk_manager", "reason": reason})
     if not (inp.must_call_tool and asks_why_weights(intent, portfolio_to_explain(inp))):
         return None
     reason = "why the portfolio built in this conversation holds what it holds"

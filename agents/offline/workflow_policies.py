@@ -19,6 +19,7 @@ from agents.offline.analysis_policies import analysis_chat
 from agents.offline.chat_intent import known_tickers, shown_before, user_text
 from agents.offline.chat_policies import explanation_chat, optimizer_chat
 from agents.offline.deployment_drafts import draft_deployment
+from agents.offline.drawdown_why import drawdown_why_chat
 from agents.offline.follow_ups import follow_up_chat
 from agents.offline.market_policies import market_chat
 from agents.offline.option_quotes import option_chat
@@ -189,7 +190,13 @@ def risk_manager_policy(inp: PolicyInput) -> AIMessage:
     if not task:
         return _chat(
             inp,
-            lambda: option_chat(inp) or follow_up_chat(inp) or analysis_chat(inp) or risk_chat(inp),
+            lambda: (
+                option_chat(inp)
+                or drawdown_why_chat(inp)
+                or follow_up_chat(inp)
+                or analysis_chat(inp)
+                or risk_chat(inp)
+            ),
         )
     if not inp.must_call_tool:
         return reply("Checking the candidates against the limits.")
