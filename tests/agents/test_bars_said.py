@@ -30,6 +30,10 @@ from agents.offline.intent.rankings import bar_asked
         ("names with a sharpe ratio above 1 in 2021", "sharpe_ratio", True, False, 1.0),
         ("is KO's beta below 1?", "beta", False, False, 1.0),
         ("any stocks with a beta above 1.2 since 2019?", "beta", True, False, 1.2),
+        ("how many names had negative returns in 2022?", "return", False, False, 0.0),
+        ("which stocks were up in 2022?", "return", True, False, 0.0),
+        ("did ko end higher in 2022?", "return", True, False, 0.0),
+        ("did aapl go down in 2022?", "return", False, False, 0.0),
     ],
 )
 def test_a_bar_is_read_in_the_measure_s_units(
@@ -48,6 +52,8 @@ def test_a_bar_is_read_in_the_measure_s_units(
         "how many days did AAPL fall more than 3%?",  # days beyond a move
         "which stocks had a sharpe above 1.5 years ago",  # not a bar on the Sharpe ratio
         "top 5 stocks by volatility in 2020",
+        "how many days was aapl up in 2022?",  # days counted, not names
+        "which stocks were down more than usual?",  # no size said after "down more"
     ],
 )
 def test_no_bar_is_asked_where_none_is_set(text: str) -> None:

@@ -64,7 +64,9 @@ def _listed(reply: str) -> list[str]:
 @SLOW
 @given(
     year=st.integers(2008, 2022), ask=st.sampled_from(sorted(ASKS)), level=st.integers(1, 16),
-    opening=st.sampled_from(("which stocks", "how many stocks", "which names", "any stocks that")),
+    opening=st.sampled_from(
+        ("which stocks", "how many stocks", "which names", "any stocks that", "list the stocks that")
+    ),
 )  # fmt: skip
 def test_the_names_beyond_a_bar_are_named_and_counted(
     offline_data_dir: Path, year: int, ask: str, level: int, opening: str
@@ -118,3 +120,39 @@ def test_a_bar_beside_an_action_stays_a_limit(offline_data_dir: Path) -> None:
     reply, calls, _ = turn_calls(session, "build a portfolio of stocks with volatility below 20%")
     assert [c["name"] for c in calls] == ["optimize_portfolio"], reply
     assert calls[0]["args"]["target_volatility"] == 0.2
+
+
+@SLOW
+@given(
+    year=st.integers(2008, 2022),
+    asked=st.sampled_from(
+        (
+            ("how many names had negative returns in {y}?", False),
+            ("which stocks were down in {y}?", False),
+            ("which stocks were up in {y}?", True),
+            ("which names had positive returns in {y}?", True),
+        )
+    ),
+)
+def test_a_return_s_sign_is_a_bar_at_zero(
+    offline_data_dir: Path, year: int, asked: tuple[str, bool]
+) -> None:
+    """ "Which stocks were up in 2022?", "how many names had negative returns?" (before: every
+    stock in order, nothing counted)."""
+    question, up = asked
+    values = _measures(year)["return"]
+    expected = sorted(n for n, x in values.items() if (x > 0 if up else x < 0))
+    session = ChatSession(f"bars-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls, _ = turn_calls(session, question.format(y=year))
+    assert [c["name"] for c in calls] == ["asset_statistics"], reply
+    assert f"had a total return {'above' if up else 'below'} 0%" in reply, reply
+    assert sorted(_listed(reply)) == expected, reply
+
+
+def test_a_list_of_names_beyond_a_bar_is_not_the_data_s_coverage(offline_data_dir: Path) -> None:
+    """ "List stocks with a drawdown of more than 40% since 2020" (before: the list of stocks
+    the data holds, the 40% and the window unused)."""
+    session = ChatSession(f"bars-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls, _ = turn_calls(session, "list stocks with a drawdown of more than 40% since 2020")
+    assert [c["name"] for c in calls] == ["asset_statistics"], reply
+    assert "had a maximum drawdown deeper than 40%" in reply and "Not used" not in reply, reply

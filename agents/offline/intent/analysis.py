@@ -49,6 +49,7 @@ from agents.offline.intent.rankings import (
     SIDE_BY_SIDE,
     SIDE_BY_SIDE_MEASURES,
     Ends,
+    bar_asked,
     months_counted,
     ranked_ends,
     ranked_question,
@@ -498,9 +499,10 @@ def read_analysis(
     `subject_in_thread`: the conversation has a subject (a portfolio, weights or stocks) that a
     question naming none is about."""
     low = downturn_as_bear(normalised(intent.text))  # "what to hold if a recession comes?"
-    if not measures_named(low) and (covered := covered_group(intent, low)) is not None:
+    named = bool(measures_named(low)) or bar_asked(low) is not None  # "list stocks with a ..."
+    if not named and (covered := covered_group(intent, low)) is not None:
         return _base("coverage", intent, groups=covered)
-    if not measures_named(low) and (names := names_covered(intent, low)):
+    if not named and (names := names_covered(intent, low)):
         return _base("coverage", intent, names=names)
     other = intent.intent in _OTHER_INTENTS
     if (other and not (intent.weights and intent.intent == "search_strategy")) or intent.hedge:

@@ -80,12 +80,31 @@ depth ("a drawdown deeper than 40%"), a level ("volatility under 20%", "a Sharpe
 1")."""
 
 
+_SIGN_VERB = r"were|was|is|are|been|end(?:ed|s)?|finish(?:ed|es)?|close[ds]?|go|goes|went|gone"
+_NOT_A_SIZE = r"(?!\s+(?:by|more|less|over|under|at|above|below|\d))"
+_SIGNS = (
+    (False, patterns.compile(
+        r"\b(?:negative|losing)\s+(?:total\s+)?returns?\b|\blost\s+money\b"
+        rf"|\b(?:{_SIGN_VERB})\s+(?:down|lower|negative|in the red)\b{_NOT_A_SIZE}"
+    )),
+    (True, patterns.compile(
+        r"\b(?:positive)\s+(?:total\s+)?returns?\b|\bmade\s+money\b"
+        rf"|\b(?:{_SIGN_VERB})\s+(?:up|higher|positive|in the green)\b{_NOT_A_SIZE}"
+    )),
+)  # fmt: skip
+"""A return's sign said as a bar ("which stocks had negative returns?", "which were up in
+2022?", "did KO end higher?"): a total return above or below 0."""
+
+
 def bar_said(low: str) -> Bar | None:
     """The bar a lower-cased ranking question sets, or None when it sets none (the first said
-    when it sets several)."""
+    when it sets several; a return's sign when no size is said)."""
     found = [(m, measure, how) for measure, how, p in _SAID if (m := p.search(low)) is not None]
     if not found:
-        return None
+        signed = ((above, m) for above, p in _SIGNS if (m := p.search(low)) is not None)
+        if (sign := next(signed, None)) is None:
+            return None
+        return Bar("return", sign[0], False, 0.0, sign[1].group(0))
     match, measure, how = min(found, key=lambda f: f[0].start())
     side = match["side"]
     above = not re.fullmatch(_BELOW, side) and side != "at most"

@@ -29,6 +29,8 @@ WON = r"(?:won|wins|winner|came\s+out\s+(?:ahead|on\s+top))"
 _QUESTION = patterns.compile(  # "which stock ...", "rank the banks", "how many stocks beat ..."
     r"\bwhich\b|\brank\w*|\bsorted\b|\bordered\b|\bin order of\b|\bamong\b"
     r"|\bhow many\b(?=[^?.!;]{0,30}\b(?:stocks|names|companies|shares|tickers)\b)"
+    r"|\bwhat (?:%|percent(?:age)?|share|fraction|proportion|portion) of\b"
+    r"(?=[^?.!;]{0,30}\b(?:stocks|names|companies|shares|tickers)\b)"
     rf"|\bwho (?:{WON}|did (?:better|best|worse|worst))\b"
 )
 _BEST_STOCK = (
@@ -77,6 +79,12 @@ _NAMES_ASKED = patterns.compile(
 )
 
 
+_UNITS_COUNTED = patterns.compile(
+    r"\bhow (?:many|often)\b(?:\s+(?:trading|calendar))?\s+(?:days|sessions|weeks|months|years|times)\b"
+)
+"""Days or months counted ("how many days was AAPL up?"), not names beyond a bar."""
+
+
 def bar_asked(low: str) -> Bar | None:
     """The bar a lower-cased question asks which names are beyond ("which stocks fell more than
     30% in 2022?", "any names with a Sharpe ratio above 1?", "did AAPL fall more than 20%?"), or
@@ -85,7 +93,7 @@ def bar_asked(low: str) -> Bar | None:
     a strategy with a Sharpe above 1": a limit, not a question)."""
     if _ACTION.search(low) or ANY_METHOD_PATTERN.search(low) or not _NAMES_ASKED.search(low):
         return None  # "min vol of the tech names, at least 1% in each": a build
-    if move_beyond(low) is not None:
+    if move_beyond(low) is not None or _UNITS_COUNTED.search(low):
         return None  # "how many days did AAPL fall more than 3%?": days beyond a move
     return bar_said(low)
 
