@@ -500,7 +500,7 @@ def why_unused(item: AskItem, turn: Turn, excluded: set[str]) -> str | None:
     """None when `item` reached a tool call of the turn as asked, or the reply applies it as a
     bar ("which fell more than 30%?": "1 of the 20 had a total return below -30%"), else why."""
     kind = item.kind
-    if turn.uses and applied_as_bar(item, turn.reply):
+    if applied_as_bar(item, turn.reply, {use.name for use in turn.uses}):
         return None
     if kind == "ticker":
         return _ticker_used(item, turn)

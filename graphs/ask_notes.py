@@ -73,9 +73,12 @@ _BAR_KINDS = ("percentage", "vol_limit", "drawdown_limit")
 30%?", "stocks with volatility under 25%", "a drawdown deeper than 50%")."""
 
 
-def applied_as_bar(item: AskItem, reply: str) -> bool:
-    """Whether `item` is a percentage the reply applies as a bar (`_BAR_STATED`)."""
-    if item.kind not in _BAR_KINDS:
+def applied_as_bar(item: AskItem, reply: str, tools: set[str]) -> bool:
+    """Whether `item` is a percentage the reply applies as a bar (`_BAR_STATED`) to the
+    statistics the turn's `tools` (their names) measured: only `asset_statistics`, whose
+    figures the bar is applied to (a build's reply saying "volatility below 12%" does not
+    account for a limit no tool took)."""
+    if item.kind not in _BAR_KINDS or tools != {"asset_statistics"}:
         return False
     value = abs(float(item.value))
     return any(

@@ -755,3 +755,21 @@ def test_a_move_of_interest_rates_is_said_to_be_beyond_the_tools(message: str, m
         VOCAB,
     )[-1].text  # fmt: skip
     assert f"the {move:+g} bps rate move (no tool here models interest rates" in reply
+
+
+@given(level=st.integers(5, 80), up=st.booleans())
+def test_a_bar_is_accounted_for_only_where_the_statistics_apply_it(level: int, up: bool) -> None:
+    """ "Which stocks had volatility under 25%?" is answered by applying the bar to each stock's
+    statistics: the reply's "below 25%" accounts for it. A build whose reply says the same
+    words has not kept a limit no tool took: it stays named as unused."""
+    side, said = ("above", "over") if up else ("below", "under")
+    items = ask_items(f"which stocks had volatility {said} {level}% in 2022?", VOCAB)
+    bar = [i for i in items if isinstance(i.value, float) and abs(i.value - level / 100) < 1e-9]
+    assert bar, items
+    reply = f"By volatility, 3 of the 20 had a volatility {side} {level}%: AMD 61.0%."
+    measured = ToolUse("asset_statistics", {"universe": TICKERS, "start": "2022-01-01"})
+    turn = Turn([measured], [inputs_of(measured, {}, TICKERS)], reply, VOCAB)
+    assert not [u for u in unaccounted(items, turn) if u.item in bar]
+    built = ToolUse("optimize_portfolio", {"method": "min_volatility", "start": "2022-01-01"})
+    turn = Turn([built], [inputs_of(built, {}, TICKERS)], reply, VOCAB)
+    assert [u for u in unaccounted(items, turn) if u.item in bar]
