@@ -2,7 +2,8 @@
 2022" measures each sector again over 2021 (before: the last sector alone, called "the
 portfolio", the other said unused); "what about tech?" after "how did energy do in 2022?" is
 the tech names at equal weights (before: "the portfolio"); "and for KO?" is KO's own figures
-(before: "the portfolio (KO 100.0%)"). Checked against pandas over the embedded closes: a
+(before: "the portfolio (KO 100.0%)"); "compare the energy names to the banks" measures each
+sector (before: the energy names alone). Checked against pandas over the embedded closes: a
 sector at equal weights rebalanced daily returns the mean of its stocks' daily returns."""
 
 from __future__ import annotations
@@ -96,3 +97,23 @@ def test_a_stock_named_in_a_sector_s_place_is_measured_alone(offline_data_dir: P
         and abs(float(said[1]) / 100 - (closes.iloc[-1] / closes.iloc[0] - 1)) < 0.0006
     )
     assert isinstance(closes, pd.Series)
+
+
+@SLOW
+@given(
+    pair=st.lists(st.sampled_from(sorted(SECTORS)), min_size=2, max_size=2, unique=True),
+    year=st.integers(2010, 2022), joined=st.sampled_from(("to", "with", "vs", "and")),
+)  # fmt: skip
+def test_sectors_compared_are_each_measured_at_equal_weights(
+    offline_data_dir: Path, pair: list[str], year: int, joined: str
+) -> None:
+    """ "Compare the energy names to the banks in 2022" (before: the energy names alone, the
+    banks said unused; "compare tech with staples" asked what to do)."""
+    session = _session()
+    reply, calls, _ = turn_calls(session, f"compare {pair[0]} {joined} {pair[1]} in {year}")
+    members = [sector_tickers([s]) for s in pair]
+    assert [sorted(c["args"]["weights"]) for c in calls] == [sorted(m) for m in members], reply
+    assert "Not used" not in reply, reply
+    for sector, held in zip(pair, members, strict=True):
+        expected = _equal_weight_return(held, year)
+        assert abs(_said_return(reply, SECTORS[sector]) - expected) < 0.0006, (reply, expected)

@@ -415,13 +415,15 @@ def _measures_implied(
 ) -> tuple[str, ...]:
     """`measures` with the drawdowns' dates when a risk question asks of groups' drawdowns
     ("drawdowns of tech vs staples") or of each stock's; with none named, stocks set side by
-    side ("compare AAPL and MSFT since 2019") on `SIDE_BY_SIDE_MEASURES` and their correlation;
+    side ("compare AAPL and MSFT since 2019") on `SIDE_BY_SIDE_MEASURES` and their correlation
+    (sectors set side by side on those measures alone, each measured at equal weights);
     with none named, the measure of a bar set ("which stocks were down more than 20%?")."""
     if not measures and (bar := bar_said(low)) is not None:
         return (bar.measure,)
     risk = intent.intent == "risk_report"
     if not (measures or risk or weights) and len(intent.tickers) > 1 and SIDE_BY_SIDE.search(low):
-        return (*SIDE_BY_SIDE_MEASURES, "correlation")
+        sectors = len(intent.sectors) > 1  # "compare tech with staples": each at equal weights
+        return SIDE_BY_SIDE_MEASURES if sectors else (*SIDE_BY_SIDE_MEASURES, "correlation")
     of_groups = risk and _DRAWDOWNS_SAID.search(low) and groups_compared(intent, low, measures)
     if (of_groups or (risk and _drawdown_of_each(intent, low, weights))) and (
         "drawdown_dates" not in measures

@@ -345,6 +345,9 @@ _SECTOR_SUBJECTS = (
         r"|\s(?:since|from|over|between|in|with|and|plus|during|for|at|to|under|without|excluding"
         rf"|no|capped|had|has|have|was|were|is|are|did|does|do|{_SIDE_BY_SIDE}|{_MOVE_VERB})\b)"
     ),
+    patterns.compile(  # "compare tech with staples", "compare the banks to energy"
+        rf"\bcompar\w*\s+(?:the\s+)?({_GROUP})(?=\s+(?:to|with|and|vs\.?|versus|against)\s)"
+    ),
     patterns.compile(  # "which is riskier, tech or staples?", "tech vs staples: which ...?"
         rf"(?:^|[,:]\s*)(?:the\s+)?({_GROUP})(?=\s+(?:or|vs\.?|versus)\s)"
     ),
@@ -398,6 +401,12 @@ _JOINED_GROUP = patterns.compile(
 )
 """A sector or industry joined to the one before it ("tech and health care", "banks, staples
 and energy", "tech + health care", "tech vs staples")."""
+_COMPARED_JOIN = patterns.compile(
+    rf"\s+(?:to|with)\s+(?:the\s+)?((?!(?:and|or|plus|vs|versus)\b){_GROUP})"
+)
+"""A sector set beside the one before it in a comparison ("compare the energy names to the
+banks", "compare tech with staples"): read only when the message compares."""
+_COMPARES = patterns.compile(r"\bcompar\w*")
 _AFTER_GROUP = patterns.compile(rf"\s+{_HOLDINGS_NOUN}\b")
 _JOINED_BEFORE = patterns.compile(
     rf"(?:^|\s)(?:the\s+)?({_GROUP})(?:\s+{_HOLDINGS_NOUN})?(?:\s*,\s*(?:(?:and|&|plus)\s+)?"
@@ -426,6 +435,7 @@ def read_sector_universe(scan: Scanner) -> tuple[str, ...]:
     after the limits and exclusions were consumed, so "no more than 30% in tech" is not a
     universe."""
     found: dict[str, None] = {}
+    compares = _COMPARES.search(scan.free) is not None
     for pattern in _SECTOR_SUBJECTS:
         for match in pattern.finditer(scan.free):
             head = _group_term(match.group(1))
@@ -445,9 +455,10 @@ def read_sector_universe(scan: Scanner) -> tuple[str, ...]:
             end = match.end(1)
             if noun := _AFTER_GROUP.match(scan.free, end):  # "the tech stocks and the banks"
                 end = noun.end()
-            while (joined := _JOINED_GROUP.match(scan.free, end)) and (
-                more := _group_term(joined.group(1))
-            ):
+            while (
+                joined := _JOINED_GROUP.match(scan.free, end)
+                or (_COMPARED_JOIN.match(scan.free, end) if compares else None)
+            ) and (more := _group_term(joined.group(1))):
                 found.setdefault(more, None)
                 scan.consume(joined, 1)
                 end = joined.end(1)
