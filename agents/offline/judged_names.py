@@ -45,14 +45,21 @@ _SEVERAL_REFERRED = patterns.compile(
     r"\b(?:them|they|their|theirs|those|these)\b|\bthe (?:top|bottom) (?:\d+|two|three|four|five)\b"
 )
 """Words that refer back to several names ("backtest them", "those 3", "the top 3")."""
+_OTHER_END = patterns.compile(r"\bthe (top|bottom) (?:\d+|two|three|four|five)\b")
+_ENDS = {"top": "highest", "bottom": "lowest"}
+"""An end of a ranking named ("the bottom 3"): the names shown only when the answer showed
+that end ("the 3 lowest of 20")."""
 
 
 def shown_names(message: str, answer: str) -> tuple[str, ...] | None:
     """The names at the ends of a ranking `answer` showed (the top 3, or the top 3 and the
     bottom 3; a name at the ends of two measures once), when `message` refers back to several; None when it does not, or the answer
     showed no end of a ranking."""
-    if not _SEVERAL_REFERRED.search(message.lower()):
+    low = message.lower()
+    if not _SEVERAL_REFERRED.search(low):
         return None
+    if (other := _OTHER_END.search(low)) is not None and f"{_ENDS[other[1]]} of" not in answer:
+        return None  # "and the bottom 3?" after the top 3: the other end, not the names shown
     shown = (name for end in _END_SHOWN.findall(answer) for name in _NAME_SHOWN.findall(end))
     names = tuple(dict.fromkeys(shown))  # a name at the end of two measures, once
     return names if len(names) > 1 else None

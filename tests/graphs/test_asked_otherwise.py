@@ -179,3 +179,28 @@ def test_em_after_a_ranking_is_its_picks(offline_data_dir: Path) -> None:
     sharpe = _year(PRICES, 2021).pct_change().iloc[1:]
     best = (sharpe.mean() / sharpe.std()).nlargest(3).index
     assert sorted(picks) == sorted(best)
+
+
+@SLOW
+@given(
+    year=st.integers(2008, 2022), count=st.integers(2, 5),
+    measure=st.sampled_from(("", " by return")),
+)  # fmt: skip
+def test_an_end_counted_with_no_noun_is_a_ranking_and_the_other_end_follows(
+    offline_data_dir: Path, year: int, count: int, measure: str
+) -> None:
+    """ "top 3 by return in 2021" and "top 3 in 2020" asked what to do; "and the bottom 3?"
+    after them is the other end of the twenty, not the 3 just shown."""
+    closes = _year(PRICES, year)
+    returns = (closes.iloc[-1] / closes.iloc[0] - 1).sort_values()
+    session = ChatSession(f"otherwise-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls, _ = turn_calls(session, f"top {count}{measure} in {year}")
+    assert [c["name"] for c in calls] == ["asset_statistics"], reply
+    top = re.search(rf"the {count} highest of 20, highest first: (.+?)\.(?:\s|$)", reply)
+    assert top is not None and re.findall(r"([A-Z]+) -?\d", top[1]) == list(
+        returns.index[::-1][:count]
+    ), reply
+    reply, calls, _ = turn_calls(session, f"and the bottom {count}?")
+    bottom = re.search(rf"the {count} lowest of 20, lowest first: (.+?)\.(?:\s|$)", reply)
+    assert bottom is not None, reply
+    assert re.findall(r"([A-Z]+) -?\d", bottom[1]) == list(returns.index[:count]), reply

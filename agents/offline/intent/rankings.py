@@ -112,17 +112,21 @@ MOVED = patterns.compile(
     r"|(?:did|do|does|done) (?:best|worst|better|worse)|(?:has|have|had) been the (?:best|worst)"
     rf"|{_BEST_STOCK}"
     rf"|{_OUTDONE}|{_PERFORMERS})\b|\b{COUNT}\s+(?:best|worst)\b|\b(?:best|worst)\s+{COUNT}\b"
+    rf"|\b(?:top|bottom)\s+{COUNT}(?=\s+(?:in|of|for|since|over|during)\b|\W*$)"
 )
 """A move asked about without a measure's name: the total return ("which fell the most", "which
-stock won in 2021?")."""
+stock won in 2021?", "top 3 in 2020")."""
 EVERY_NAME = patterns.compile(
     rf"\b(?:stocks?|names?|shares|companies|equities|tickers|{_PERFORMERS})\b"
     r"|\b(?:which|who)(?:\s+(?:one|of\s+them))?\s+(?:had|has|have|was|were|is|are|did|does"
     r"|showed|delivered|gained|rose|fell|dropped|lost|returned|performed|won|came)\b"
+    rf"|^\W*(?:(?:and|what about|how about)\s+)?(?:the\s+)?(?:top|bottom|best|worst|highest|lowest)"
+    rf"\s+{COUNT}(?=\s+(?:by|in|of|for|since|over|during|\W*$))"
 )
 """The stocks asked about, none named: the market data's ("which stock was most volatile",
 and "which" or "who" with no noun after it: "which had the highest Sharpe ratio?", "who did
-best in 2021?")."""
+best in 2021?", and an end counted with no noun: "top 3 by return in 2021", "and the bottom
+3?")."""
 _HIGH_END = patterns.compile(
     rf"\b(?:top|highest)\s+{COUNT}\b|\b{COUNT}\s+(?:top|highest|most)\b"
     rf"|\b{COUNT}\s+biggest\s+(?:winners?|gainers?)\b"
