@@ -16,17 +16,18 @@ from langchain_core.messages import AIMessage
 from agents.offline.chat_intent import earlier_results, user_text
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.statistic_words import pct
+from agents.offline.why_asked import WHY_ASKED
 from services.formatting import count, listed
 from settings import patterns
 
 __all__ = ["drawdown_to_explain", "drawdown_why_chat"]
 
-_ASKED = patterns.compile(
-    r"^\W*(?:(?:and|but|so|ok(?:ay)?|then|hmm+|wow|whoa)\W+)*(?:why|how come)\b(?:\W*$|[^?.!]{0,60}?"
-    r"\b(?:so\s+(?:big|deep|large|bad|much|high|severe|steep)|draw[\s-]?downs?|drop(?:ped)?|fall"
-    r"|fell|lose|lost|loss|decline[ds]?)\b)"
+_FALL_ASKED = patterns.compile(
+    r"^\W*$|\b(?:so\s+(?:big|deep|large|bad|much|high|severe|steep)|draw[\s-]?downs?|drop(?:ped)?"
+    r"|fall|fell|lose|lost|loss|decline[ds]?)\b"
 )
-"""A question why a fall was so deep ("why so big?", "why was the drawdown so deep?", "why?")."""
+"""What a question why says of a fall after its "why" ("why so big?", "why was the drawdown so
+deep?"), or nothing ("why?")."""
 _TOOL = "asset_statistics"
 
 
@@ -57,7 +58,9 @@ def _built_weights(inp: PolicyInput, portfolio_id: str) -> dict[str, float]:
 def drawdown_to_explain(inp: PolicyInput) -> Drawdown | None:
     """The drawdown the message asks why of: the latest result's, when it is a risk report or a
     backtest of weights with a drawdown; None when the message asks no such thing."""
-    if not _ASKED.search(user_text(inp).lower()):
+    low = user_text(inp).lower()
+    asked = WHY_ASKED.search(low)
+    if asked is None or not _FALL_ASKED.search(low[asked.end() :][:80]):
         return None
     latest = earlier_results(inp)[:1]
     if not latest or not isinstance(latest[0][2], dict):
@@ -132,10 +135,13 @@ def _answer(fall: Drawdown, over: ToolResult) -> str:
         else "not back at the peak by the window's end"
     )
     rose = [t for t in order if returns[t] >= 0]
-    if not rose:
-        verdict = "Every holding fell over the same sessions: the drawdown is their fall together, not one name's."
-    else:
-        verdict = f"{listed(rose)} did not fall over them; the drawdown came from {listed([t for t in order if t not in rose])}."
+    fell = [t for t in order if t not in rose]
+    verdict = (
+        f"{listed(rose)} did not fall over them; the drawdown came from {listed(fell)}."
+        if rose
+        else "Every holding fell over the same sessions: the drawdown is their fall together, "
+        "not one name's."
+    )
     return (
         f"The maximum drawdown of {pct(fall.depth, 2)} ran from the portfolio's peak on "
         f"{fall.peak} to its trough on {fall.trough} ({count(data['window']['sessions'])} "

@@ -47,10 +47,10 @@ def groups_reply(ask: AnalysisAsk, done: list[ToolResult], head: str = "") -> AI
     )
 
 
-def _asked_again(edit: Edit) -> AnalysisAsk | None:
-    """The question of sectors `edit` changes, with the sectors it now asks of (none when it
-    names stocks instead: "and for KO?"); None when the request is no question of sectors
-    each measured alone."""
+def _asked_again(edit: Edit) -> tuple[AnalysisAsk, AnalysisAsk] | None:
+    """The question of sectors `edit` changes, as first asked and with the sectors it now asks
+    of (none when it names stocks instead: "and for KO?"); None when the request is no
+    question of sectors each measured alone."""
     if edit.request.tool != _TOOL or edit.args is None:
         return None
     known = known_tickers()
@@ -60,19 +60,20 @@ def _asked_again(edit: Edit) -> AnalysisAsk | None:
     if "correlation" in asked.measures:  # "how correlated is tech with energy?": one call
         return None
     if not edit.change.subject:
-        return asked
+        return asked, asked
     groups = tuple((s, tuple(sector_tickers([s]))) for s in edit.change.intent.sectors)
     if not groups or set(edit.change.subject) != {t for _, members in groups for t in members}:
-        return replace(asked, groups=())  # "and for KO?": the stock's own statistics
-    return replace(asked, groups=groups)
+        return asked, replace(asked, groups=())  # "and for KO?": the stock's own statistics
+    return asked, replace(asked, groups=groups)
 
 
 def groups_chat(inp: PolicyInput, edit: Edit) -> AIMessage | None:
     """The specialist's calls and answer for a changed question of sectors (see the module
     docstring); None when `edit` changes no such question."""
-    ask = _asked_again(edit)
-    if ask is None or edit.args is None:
+    found = _asked_again(edit)
+    if found is None or edit.args is None:
         return None
+    before, ask = found
     if ask.groups:
         calls = [{**edit.args, "weights": equal_weights(members)} for _, members in ask.groups]
     else:  # stocks named in the sectors' place: each stock's own figures, no portfolio of them
@@ -83,8 +84,7 @@ def groups_chat(inp: PolicyInput, edit: Edit) -> AIMessage | None:
         return reply("", *(tool_call(_TOOL, args) for args in calls))
     head = change_head(edit)
     if edit.change.subject:  # "the tech names instead of the energy names"
-        before = read_analysis(parse_intent(edit.request.text, known_tickers()), known_tickers())
-        old = listed([group_name(name) for name, _ in before.groups] if before else [])
+        old = listed([group_name(name) for name, _ in before.groups])
         said = f"{', '.join(edit.change.subject)} instead of "
         now = listed([group_name(n) for n, _ in ask.groups] or list(edit.change.subject))
         changes = [f"{now} instead of {old}" if c.startswith(said) else c for c in edit.changes]

@@ -423,7 +423,8 @@ def bar_line(words: str, known: dict[str, float], shown: dict[str, str], bar: Ba
             if beyond
             else f"not {side.removeprefix('of ')} {bound}"
         )
-        return f"{'Yes' if beyond else 'No'}: {name}'s {noun} was {shown[name]}{note}, {verdict}{asked}."
+        answer = "Yes" if beyond else "No"
+        return f"{answer}: {name}'s {noun} was {shown[name]}{note}, {verdict}{asked}."
     said = f"By {words}, {counted} had {defined}{asked}"
     if not beyond:
         return f"{said}; the closest: {rest[0]} {shown[rest[0]]}."

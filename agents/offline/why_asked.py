@@ -20,8 +20,10 @@ from settings import patterns
 
 __all__ = ["NOTHING_TO_EXPLAIN", "PRICES_ONLY", "why_answer"]
 
-WHY_ASKED = patterns.compile(r"^\W*(?:(?:and|but|so|ok(?:ay)?|then)\W+)*(?:why|how come)\b")
-"""A question why ("why?", "and why did energy do so well?", "how come?")."""
+WHY_ASKED = patterns.compile(
+    r"^\W*(?:(?:and|but|so|ok(?:ay)?|then|hmm+|wow|whoa)\W+)*(?:why|how come)\b"
+)
+"""A question why ("why?", "and why did energy do so well?", "how come?", "wow, why?")."""
 _GROUPS = patterns.compile(r"The sectors' stocks: (?P<groups>.+?)\.(?:\s|$)")
 """The sectors a ranking of sectors listed, with their stocks ("Energy: CVX, RRC, XOM; ...")."""
 PRICES_ONLY = (

@@ -12,7 +12,6 @@ import re
 import uuid
 from pathlib import Path
 
-import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -96,7 +95,6 @@ def test_a_stock_named_in_a_sector_s_place_is_measured_alone(offline_data_dir: P
         said is not None
         and abs(float(said[1]) / 100 - (closes.iloc[-1] / closes.iloc[0] - 1)) < 0.0006
     )
-    assert isinstance(closes, pd.Series)
 
 
 @SLOW

@@ -46,7 +46,10 @@ _PERCENT = (
 _NUMBER = (
     r"(?P<value>[-+]?\d{1,2}(?:\.\d+)?)(?!\d|\.\d|\s*(?:%|percent|pct|bps?|basis|years?|days?))"
 )
-_FALL = r"fell|fall(?:en|s)?|dropped|drop|lost|lose|declined|decline|sank|slumped|plunged|(?:were|was|is|are) down"
+_FALL = (
+    r"fell|fall(?:en|s)?|dropped|drop|lost|lose|declined|decline|sank|slumped|plunged"
+    r"|(?:were|was|is|are) down"
+)
 _RISE = (
     r"gained|gain|rose|rise|risen|returned|return|climbed|grew|grown|rallied|(?:were|was|is|are) up"
 )
@@ -60,18 +63,24 @@ stocks but at least 30% in staples" sets no bar."""
 
 _SAID: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("return", "fall", patterns.compile(rf"\b(?:{_FALL})\s+(?:by\s+)?{_SIDE}\s+{_PERCENT}")),
-    ("return", "rise", patterns.compile(rf"\b(?:{_RISE})s?\s+(?:of\s+|by\s+)?{_SIDE}\s+{_PERCENT}")),
+    ("return", "rise", patterns.compile(
+        rf"\b(?:{_RISE})s?\s+(?:of\s+|by\s+)?{_SIDE}\s+{_PERCENT}"
+    )),
     ("drawdown_dates", "depth", patterns.compile(
         rf"\b(?:draw[\s-]?downs?|drew\s+down){_GAP}{_SIDE}\s+{_PERCENT}"
     )),
     ("drawdown_dates", "depth", patterns.compile(
         rf"\b{_SIDE}\s+{_PERCENT}\s+(?:max(?:imum)?\s+)?draw[\s-]?downs?\b"
     )),
-    ("volatility", "level", patterns.compile(rf"\bvol(?:atility|atilities|s)?\b{_GAP}{_SIDE}\s+{_PERCENT}")),
+    ("volatility", "level", patterns.compile(
+        rf"\bvol(?:atility|atilities|s)?\b{_GAP}{_SIDE}\s+{_PERCENT}"
+    )),
     ("volatility", "level", patterns.compile(
         rf"\b{_SIDE}\s+{_PERCENT}\s+(?:annual(?:i[sz]ed)?\s+)?vol(?:atility)?\b"
     )),
-    ("sharpe_ratio", "level", patterns.compile(rf"\bsharpe(?:\s+ratios?|s)?\b{_GAP}{_SIDE}\s+{_NUMBER}")),
+    ("sharpe_ratio", "level", patterns.compile(
+        rf"\bsharpe(?:\s+ratios?|s)?\b{_GAP}{_SIDE}\s+{_NUMBER}"
+    )),
     ("beta", "level", patterns.compile(rf"\bbetas?\b{_GAP}{_SIDE}\s+{_NUMBER}")),
 )  # fmt: skip
 """Each measure a bar is set on, how its value is said, and the words that set it: a fall
