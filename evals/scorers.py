@@ -59,6 +59,8 @@ _NUMBER = re.compile(r"(?<![\w.])[-−]?(\d+(?:,\d{3})*(?:\.\d+)?)(\s*%)?(?![\w]
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _ID = re.compile(r"\b[a-z]+_[0-9a-f]{6,}\b|\[[^\]]*\]")
 _ENUMERATOR = re.compile(r"(?:^|(?<=[:.;]\s))\d{1,2}\.\s(?=[A-Z])")
+_INDEX_NAME = re.compile(r"\bS&P 500\b", re.IGNORECASE)
+"""The index's name, not a number the answer quotes."""
 """A list item's number ("1. Defensive: ...", "...: 2. Growth"): a position, not a quantity."""
 
 
@@ -80,8 +82,9 @@ class Quoted:
 
 def quoted_numbers(text: str) -> list[Quoted]:
     """The numbers `text` quotes, leaving out ISO dates, ids (`pf_3a9c1e`), citations in
-    square brackets and the numbers of list items ("1. Defensive: ...")."""
-    text = _ENUMERATOR.sub(" ", _ID.sub(" ", _DATE.sub(" ", text)))
+    square brackets, the numbers of list items ("1. Defensive: ...") and the index's name ("the
+    S&P 500 index")."""
+    text = _ENUMERATOR.sub(" ", _ID.sub(" ", _DATE.sub(" ", _INDEX_NAME.sub(" ", text))))
     found = []
     for match in _NUMBER.finditer(text):
         digits = match.group(1).replace(",", "")

@@ -30,6 +30,7 @@ from graphs.ask_vocabulary import Vocabulary
 from graphs.ask_weights import read_weights
 from services.shorthand import expand_shorthand
 from services.spelling import typo_of
+from services.windows import LATELY_SESSIONS
 from settings import patterns
 
 ITEM_KINDS = (
@@ -279,8 +280,10 @@ class _Scan:
 
     def _window(self, m: re.Match[str], form: str) -> None:
         said = self.said(m)
-        if form == "recent":
-            sessions = sessions_said(m.group("n"), m.group("u"))
+        if form in ("recent", "lately"):
+            sessions = (
+                sessions_said(m.group("n"), m.group("u")) if form == "recent" else LATELY_SESSIONS
+            )
             if sessions:
                 start = recent_start(self.vocab, sessions)
                 self.items.append(AskItem("recent", said, {"sessions": sessions, "start": start}))

@@ -1,7 +1,6 @@
 """The phrasings the ask accounting reads (`graphs.ask_items`): regular expressions over a
-message in lower case in which every ticker or company name is masked as a run of ``¤`` and
-every sector or industry term as a run of ``§`` (so a pattern says "a subject" as `SUBJECTS`),
-and claimed spans (dates, numbers already read) as ``~``.
+lower-case message with each ticker or company name masked as a run of ``¤``, each sector or
+industry term as a run of ``§`` (`SUBJECTS`), and claimed spans (dates, numbers read) as ``~``.
 
 Each numeric table is a list of (pattern, reading); `graphs.ask_items` tries them in order and
 a number read once is never read again, so the earlier tables win: risk limits, levels,
@@ -306,6 +305,7 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
     (patterns.compile(r"(?<!middle )(?<!half )\b(?:in|during|over|for|throughout|through|of|across)\s+(?:the\s+(?:year\s+)?|"
                 rf"calendar\s+(?:year\s+)?)?(?P<y>{YEAR})\b(?![\s-]*(?:trading\s+)?(?:days?|sessions?)\b)"), "year"),
     (patterns.compile(r"\b(?:ytd|year[- ]to[- ]date|this year)\b"), "ytd"),
+    (patterns.compile(r"\b(?:lately|recently|of late|these days|nowadays)\b"), "lately"),
     (patterns.compile(r"\b(?:last|past|previous|trailing|prior|recent)\s+(?:(?P<n>\d+(?:\.\d+)?|an?|"
                 r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen)\s*)?"
                 r"(?P<u>years?|yrs?|months?|mos?|mths?|m|quarters?|qtrs?|weeks?|wks?|"
@@ -318,7 +318,7 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
      "recent"),
 ]  # fmt: skip
 """Windows of history ("since 2019", "back to 2012", "2015-2020", "in 2020", "at the start of
-2020", "the last 3 years", "ytd", "1y vol" but not "rolling 1y", "252 days of data")."""
+2020", "the last 3 years", "ytd", "1y vol" not "rolling 1y", "252 days of data", "lately")."""
 YEARS_COMPARED = patterns.compile(
     rf"(?<!between )(?<!from )(?:\b{YEAR}|~{{4}})(?:\s*(?:,|\bvs\.?|\bversus|\bagainst|"
     rf"\bcompared (?:to|with)|\band|\bor)\s+(?:in\s+)?{YEAR}\b)+"

@@ -157,6 +157,13 @@ _THEM = patterns.compile(
 """"em" or "'em" for "them" ("bt em eq wt"), not emerging markets ("em equities")."""
 
 
+_MY_STOCKS = patterns.compile(
+    r"\b(my|our)\s+(?:stocks|names|positions|shares|equities|picks)\b(?!\s+(?:of|with)\b)"
+)
+""""My stocks" or "our positions" for the portfolio held ("are any of my stocks down this
+year?"), as "my holdings" says it."""
+
+
 def expand_shorthand(text: str) -> str:
     """`text` with each lower-case shorthand of `SHORTHAND` written out, "last 2y" and "2y
     lookback" as "the last 2 years", "since '19" as "since 2019", a bound said by negating its
@@ -164,7 +171,7 @@ def expand_shorthand(text: str) -> str:
     tech do" and "how did tech hold up" as "how did tech do", comparison signs before a
     number in words ("no name >15%": above; "≤ 10%": at most), a weight limit or "each" said without its percent sign with it ("cap 40",
     "25 each"), "ex financials" as "excluding financials", "what if I put 20% in XOM" as "what
-    if I add 20% XOM", "em" as "them", a greeting or filler before a question left out ("yo
+    if I add 20% XOM", "em" as "them", "my stocks" as "my holdings", a greeting or filler before a question left out ("yo
     how'd the market do": `_OPENER`), and the bear market of 2008, 2020 or
     2022 as that year's historical episode ("a bear market in 2008": the 2008 financial
     crisis)."""
@@ -184,6 +191,7 @@ def expand_shorthand(text: str) -> str:
     text = _EX.sub("excluding ", text)
     text = _PUT_IN.sub(lambda m: f"{m.group(1)}add {m.group(2)} ", text)
     text = _THEM.sub("them", _OPENER.sub("", text))
+    text = _MY_STOCKS.sub(lambda m: f"{m.group(1)} holdings", text)
     text = _YEAR_S_BEAR_MARKET.sub(lambda m: _episode_of(m, text), text)
     return _WORD.sub(lambda m: SHORTHAND[m.group(1)], text)
 

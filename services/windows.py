@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "LATELY_SESSIONS",
     "MAX_CALENDAR_MONTHS",
     "MAX_EXTREME_DAYS",
     "MAX_ROLLING_SESSIONS",
@@ -24,6 +25,10 @@ __all__ = [
 
 SESSIONS_PER = {"year": 252, "quarter": 63, "month": 21, "week": 5, "day": 1, "session": 1}
 """Sessions in one of each unit of time a window is said in ("the last 6 months": 126)."""
+LATELY_SESSIONS = SESSIONS_PER["quarter"]
+"""The window of a question asked of "lately" or "recently" with no length ("the correlation
+of AAPL and MSFT lately"): the last quarter's sessions, the shortest window whose volatilities
+and correlations rest on more than a few dozen days."""
 MIN_ROLLING_SESSIONS, MAX_ROLLING_SESSIONS = 5, 1260
 """The shortest rolling window of a statistic (a shorter one's correlations are all but +-1) and
 the longest (five years of sessions)."""

@@ -33,6 +33,7 @@ from agents.offline.statistic_words import (
     bar_line,
     beside_pivot,
     drawdown_phrase,
+    held_bar_line,
     judged_line,
     pct,
     picked_line,
@@ -207,6 +208,8 @@ def statistics_answer(
     if portfolio and wanted:
         line = "; ".join(PHRASES[m]({**portfolio, **against}) for m in wanted)
         parts.append(f"{subject} ({_held(portfolio)}) had {line}.")
+    if portfolio and (bar := ask.ends.bar) is not None and not ask.ranked:
+        parts.insert(0, held_bar_line(portfolio, bar, subject))  # "did my portfolio fall 10%?"
     ranking = _ranking(data, ask, wanted, subject) if ask.ranked else ""
     listed = [m for m in wanted if not ranking or m not in RANKED_BY]  # a ranking shows its own
     if ask.ranked and "by_year" in listed and (yearly := years_ranked(data["assets"])):

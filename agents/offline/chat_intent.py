@@ -20,7 +20,7 @@ from agents.conversation_texts import (
 from agents.offline.compared_pick import compared_pick, names_a_pick, pick_named
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
-from agents.offline.judged_names import judged_name, shown_names
+from agents.offline.judged_names import ends_in_place, judged_name, shown_names
 from agents.offline.policies import PolicyInput, truncated
 from agents.offline.ranked_picks import picked_in_place
 from agents.offline.thread_cadence import cadence_again
@@ -289,6 +289,8 @@ def intent_of(inp: PolicyInput) -> Intent:
     text = again or without_why(text) or text  # "... in 2022 and why?": the question first
     if shown_before(inp) is None:  # "build a portfolio of the top 5 stocks by Sharpe in 2021"
         text = picked_in_place(inp, text, known_tickers())
+    else:  # "backtest the top 3 equally weighted" after a ranking shown: its names
+        text = ends_in_place(text, previous_answer(inp))
     if names_a_pick(text):  # "backtest the winner" after a comparison: the one it put first
         text = pick_named(text, previous_answer(inp), earlier_results(inp))
     text = named_portfolios(text, inp.system_text())

@@ -9,9 +9,12 @@ answer's text, as a reader of the conversation would."""
 
 from __future__ import annotations
 
+import re
+
+from services.formatting import listed
 from settings import patterns
 
-__all__ = ["judged_name", "shown_names"]
+__all__ = ["ends_in_place", "judged_name", "shown_names"]
 
 _JUDGED = patterns.compile(
     r"\b(?:Best|Worst|Better|Worse|Highest|Lowest|Deepest|Shallowest) by [^:]+?: "
@@ -37,7 +40,8 @@ def judged_name(message: str, answer: str) -> tuple[str, ...] | None:
 
 
 _END_SHOWN = patterns.compile(
-    r"\bthe \d+ (?:highest|lowest) of \d+, (?:highest|lowest) first: (?P<names>.+?)(?:;|\.(?=\s|$))"
+    r"\bthe \d+ (?P<end>highest|lowest) of \d+, (?:highest|lowest) first: (?P<names>.+?)"
+    r"(?:;|\.(?=\s|$))"
 )
 """The names at one end of a ranking an answer showed, with their values."""
 _NAME_SHOWN = patterns.compile(r"(?:^|, )([A-Z][A-Z.]{0,5}) -?\d")
@@ -60,6 +64,29 @@ def shown_names(message: str, answer: str) -> tuple[str, ...] | None:
         return None
     if (other := _OTHER_END.search(low)) is not None and f"{_ENDS[other[1]]} of" not in answer:
         return None  # "and the bottom 3?" after the top 3: the other end, not the names shown
-    shown = (name for end in _END_SHOWN.findall(answer) for name in _NAME_SHOWN.findall(end))
+    shown = (
+        name for end in _END_SHOWN.finditer(answer) for name in _NAME_SHOWN.findall(end["names"])
+    )
     names = tuple(dict.fromkeys(shown))  # a name at the end of two measures, once
     return names if len(names) > 1 else None
+
+
+_END_NAMED = patterns.compile(
+    r"\bthe (top|bottom) (?:\d+|two|three|four|five)(?: (?:stocks|names|picks|ones|of them))?\b"
+)
+"""An end of a ranking named as its subject ("backtest the top 3 equally weighted")."""
+
+
+def ends_in_place(message: str, answer: str) -> str:
+    """`message` with each end of a ranking it names ("the top 3") written as the names
+    `answer` showed at that end ("backtest the top 3 equally weighted since 2022" after "the 3
+    highest of 20, highest first: HD 2.43, MSFT 2.11, PFE 2.09" is "backtest HD, MSFT and PFE
+    equally weighted since 2022"); an end the answer did not show is left as said (the other
+    end is `shown_names`' None)."""
+    ends = {end["end"]: _NAME_SHOWN.findall(end["names"]) for end in _END_SHOWN.finditer(answer)}
+
+    def names(named: re.Match[str]) -> str:
+        shown = ends.get(_ENDS[named[1].lower()], [])
+        return listed(shown) if len(shown) > 1 else named[0]
+
+    return _END_NAMED.sub(names, message)

@@ -84,6 +84,11 @@ def _scenarios_answer(data: dict[str, Any]) -> str:
 
 _VOLATILITY_ASKED = patterns.compile(r"\bvolatil|\brisky\b|\bswings?\b")
 _INDEX_ASKED = patterns.compile(r"\bs&p\b|\bspx\b|\bspy\b|\bthe index\b|\bthe (?:stock )?market\b")
+_PERFORMANCE_ASKED = patterns.compile(
+    r"\b(?:do|did|does|done|doing|fared?|faring|perform\w*|returns?|returned|gone|going)\b"
+)
+"""How stocks did asked of a market read of several ("how's tech been doing?", "how have the
+banks done lately?"): each one's annualised return, beside the index's."""
 _INDEX_MEASURE = patterns.compile(
     r"\breturns?\b|\bperform\w*|\bdone\b|\bdid\b|\bvolatil\w*|\bdraw[\s-]?downs?\b"
     r"|\bsharpe\b|\bf[ae]ll\b|\bdrop\w*|\bgain\w*|\brose\b"
@@ -211,6 +216,9 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
             by_depth = sorted(assets.items(), key=lambda kv: -kv[1]["mdd"])
             shown = ", ".join(f"{ticker} {row['mdd']:.2%}" for ticker, row in by_depth)
             text += f" Maximum drawdown: {shown}."
+        short = data.get("short_window")  # its own return, said below, not a year's pace
+        if _PERFORMANCE_ASKED.search(low) and not _INDEX_ASKED.search(low) and not short:
+            text += " " + _returns_said(assets, data.get("market") or {})
         text += " " + _sharpe_ends({ticker: row["sharpe"] for ticker, row in assets.items()})
     if short := data.get("short_window"):
         shown = ", ".join(f"{t} {r:.1%}" for t, r in short["window_return"].items())
@@ -224,6 +232,16 @@ def market_answer(data: dict[str, Any], asked: str) -> str:
     if data.get("market") and _INDEX_ASKED.search(low) and _INDEX_MEASURE.search(low):
         return _index_answer(data) + " " + text  # the index first: what was asked
     return text
+
+
+def _returns_said(assets: dict[str, Any], market: dict[str, Any]) -> str:
+    """Each stock's annualised return (the mean daily return x 252), highest first, and the
+    index's over the same sessions when the read has it."""
+    by_return = sorted(assets.items(), key=lambda kv: -kv[1]["ret"])
+    shown = ", ".join(f"{ticker} {row['ret']:.1%}" for ticker, row in by_return)
+    index = market.get("ret") if market.get("name") == "SP500" else None
+    beside = f"; the S&P 500 index {index:.1%}" if index is not None else ""
+    return f"Annualised return (mean daily return x 252): {shown}{beside}."
 
 
 def _sharpe_ends(sharpes: dict[str, float]) -> str:

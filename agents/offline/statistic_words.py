@@ -22,6 +22,7 @@ __all__ = [
     "bar_line",
     "beside_pivot",
     "drawdown_phrase",
+    "held_bar_line",
     "judged_line",
     "pct",
     "picked_line",
@@ -431,3 +432,12 @@ def bar_line(words: str, known: dict[str, float], shown: dict[str, str], bar: Ba
     names = ", ".join(f"{n} {shown[n]}" for n in beyond)
     closest = f" The closest of the rest: {rest[0]} {shown[rest[0]]}." if rest else ""
     return f"{said}: {names}.{closest}"
+
+
+def held_bar_line(portfolio: dict[str, Any], bar: Bar, subject: str) -> str:
+    """Whether the portfolio (its statistics, called `subject`) is beyond the bar asked of it,
+    yes or no, with its figure ("No: the portfolio's total return was -1.9%, not below -10%
+    ('fall more than 10%')"); "" when it has no value of the bar's measure."""
+    words, value, text = RANKED_BY[bar.measure]
+    known = {subject: v} if (v := value(portfolio)) is not None else {}
+    return bar_line(words, known, told_apart(known, text), bar) if known else ""

@@ -34,6 +34,15 @@ from agents.offline.intent.rankings import bar_asked
         ("which stocks were up in 2022?", "return", True, False, 0.0),
         ("did ko end higher in 2022?", "return", True, False, 0.0),
         ("did aapl go down in 2022?", "return", False, False, 0.0),
+        ("any stocks down more than 40% in 2022?", "return", False, False, -0.40),
+        ("which names are up more than 50% since 2020?", "return", True, False, 0.50),
+        ("are any of my holdings down over 10% this year?", "return", False, False, -0.10),
+        ("did my portfolio fall more than 10% in 2022?", "return", False, False, -0.10),
+        ("was it down in 2022?", "return", False, False, 0.0),
+        ("were they up since 2020?", "return", True, False, 0.0),
+        ("was aapl up in 2022?", "return", True, False, 0.0),
+        ("was my portfolio down more than 5% in 2008?", "return", False, False, -0.05),
+        ("was it up over 20% since 2019?", "return", True, False, 0.20),
     ],
 )
 def test_a_bar_is_read_in_the_measure_s_units(

@@ -120,6 +120,11 @@ def test_dates_ids_and_citations_are_not_numbers() -> None:
     ]
 
 
+def test_the_index_s_name_is_not_a_number_but_500_elsewhere_is() -> None:
+    numbers = quoted_numbers("the S&P 500 index 8.5%; a loss of 500 on S&P 500 futures")
+    assert [q.text for q in numbers] == ["8.5%", "500"]
+
+
 def test_list_item_numbers_are_not_numbers_but_sentences_ending_in_numbers_are() -> None:
     numbers = quoted_numbers("I saved 2 ideas: 1. Defensive: return 7.0%. 2. Growth: 12.5% a year.")
     assert [q.text for q in numbers] == ["2", "7.0%", "12.5%"]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares, capital_named, horizon_sessions
 from agents.offline.intent.analysis_ask import TOOLS, AnalysisAsk, AnalysisKind
-from agents.offline.intent.bars import bar_said
+from agents.offline.intent.bars import Bar, bar_said
 from agents.offline.intent.beta_to import beta_to
 from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
@@ -330,6 +330,22 @@ def _of_held(intent: Intent, low: str) -> bool:
     return bool(_SUBJECT.search(low) or (bare and _EXPECTED_RETURN.search(low)))
 
 
+_OF_ITS_NAMES = patterns.compile(
+    r"\b(?:any|which|each|every|all|how many|none)\b|\b(?:holdings|stocks|names|positions|shares)\b"
+)
+"""Words that ask of the names a portfolio holds ("did any of my holdings fall more than 10%?"),
+not of the portfolio itself."""
+
+
+def _held_bar(intent: Intent, low: str, weights: dict[str, float]) -> Bar | None:
+    """The bar a question sets the portfolio held against ("did my portfolio fall more than 10%
+    in 2022?", "was it down?"), or None: a question that names stocks, weights, or the names it
+    holds ("did any of my holdings ...?": each of them)."""
+    if intent.tickers or intent.sectors or weights or not _SUBJECT.search(low):
+        return None
+    return None if _OF_ITS_NAMES.search(low) else bar_asked(low)
+
+
 def _statistics(
     intent: Intent, low: str, subject_in_thread: bool, known: Sequence[str] = ()
 ) -> AnalysisAsk | None:
@@ -351,6 +367,8 @@ def _statistics(
     if rolling and not measures:  # "rolling 60-day for XOM and CVX"
         measures += ("correlation",) if len(intent.tickers) > 1 else ("volatility",)
     ranked = ranked_question(low) and not weights
+    held_bar = _held_bar(intent, low, weights)
+    ranked = ranked and held_bar is None  # "did it gain more than 40%?": the portfolio, not each
     if ranked and not measures and _moved(intent, low):  # "which fell the most in 2022?"
         measures = ("return",)
     sectors = sectors_asked(intent, low, known) if ranked else ()  # "which sector did best?"
@@ -400,7 +418,7 @@ def _statistics(
             "statistics", intent, weights=weights, measures=measures, beta_to=against,
             years=years_compared(low), groups=sectors or groups_compared(intent, low, measures)
             or (() if ranked or weights or pivot else sector_alone(intent, low, measures)),
-            ranked=ranked, ends=ranked_ends(low) if ranked else Ends(),
+            ranked=ranked, ends=ranked_ends(low) if ranked else Ends(bar=held_bar),
             to_market=index_named and ("correlation" in measures or beside_index),
             rolling=rolling, against=(pivot,) if pivot and ranked else (),
             safer_first=bool(riskier and risk_word and risk_word.group(0) in SAFER_WORDS),

@@ -48,10 +48,13 @@ _NUMBER = (
 )
 _FALL = (
     r"fell|fall(?:en|s)?|dropped|drop|lost|lose|declined|decline|sank|slumped|plunged"
-    r"|(?:were|was|is|are) down"
+    r"|(?:(?:were|was|is|are|been)(?:\s+(?:it|they|my\s+portfolio|the\s+portfolio))?"
+    r"|stocks?|names|holdings|positions|shares|ones|any) down"
 )
 _RISE = (
-    r"gained|gain|rose|rise|risen|returned|return|climbed|grew|grown|rallied|(?:were|was|is|are) up"
+    r"gained|gain|rose|rise|risen|returned|return|climbed|grew|grown|rallied"
+    r"|(?:(?:were|was|is|are|been)(?:\s+(?:it|they|my\s+portfolio|the\s+portfolio))?"
+    r"|stocks?|names|holdings|positions|shares|ones|any) up"
 )
 _GAP = (
     r"(?:\s+(?:of|was|were|is|are|has|had|have|been|a|an|the|its|their|annual(?:i[sz]ed)?|daily"
@@ -60,6 +63,9 @@ _GAP = (
 """The words a measure and its side may have between them ("volatility of more than", "a
 Sharpe ratio was above", "drawdowns that were deeper than"), nothing else: "min vol of all
 stocks but at least 30% in staples" sets no bar."""
+
+_SUBJECT_SAID = patterns.compile(r"^(?:stocks?|names|holdings|positions|shares|ones|any)\s+")
+"""The subject before "down" or "up" ("stocks down more than 10%"), not quoted as the bar."""
 
 _SAID: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("return", "fall", patterns.compile(rf"\b(?:{_FALL})\s+(?:by\s+)?{_SIDE}\s+{_PERCENT}")),
@@ -90,15 +96,17 @@ depth ("a drawdown deeper than 40%"), a level ("volatility under 20%", "a Sharpe
 
 
 _SIGN_VERB = r"were|was|is|are|been|end(?:ed|s)?|finish(?:ed|es)?|close[ds]?|go|goes|went|gone"
+_SIGNED = r"(?P<who>(?:it|they|my\s+portfolio|the\s+portfolio|[a-z]{1,5}(?=\s+(?:down|up)\b))\s+)?"
+"""What was up or down, between the verb and the sign ("was it down?", "was aapl up?")."""
 _NOT_A_SIZE = r"(?!\s+(?:by|more|less|over|under|at|above|below|\d))"
 _SIGNS = (
     (False, patterns.compile(
         r"\b(?:negative|losing)\s+(?:total\s+)?returns?\b|\blost\s+money\b"
-        rf"|\b(?:{_SIGN_VERB})\s+(?:down|lower|negative|in the red)\b{_NOT_A_SIZE}"
+        rf"|\b(?:{_SIGN_VERB})\s+{_SIGNED}(?:down|lower|negative|in the red)\b{_NOT_A_SIZE}"
     )),
     (True, patterns.compile(
         r"\b(?:positive)\s+(?:total\s+)?returns?\b|\bmade\s+money\b"
-        rf"|\b(?:{_SIGN_VERB})\s+(?:up|higher|positive|in the green)\b{_NOT_A_SIZE}"
+        rf"|\b(?:{_SIGN_VERB})\s+{_SIGNED}(?:up|higher|positive|in the green)\b{_NOT_A_SIZE}"
     )),
 )  # fmt: skip
 """A return's sign said as a bar ("which stocks had negative returns?", "which were up in
@@ -113,7 +121,10 @@ def bar_said(low: str) -> Bar | None:
         signed = ((above, m) for above, p in _SIGNS if (m := p.search(low)) is not None)
         if (sign := next(signed, None)) is None:
             return None
-        return Bar("return", sign[0], False, 0.0, sign[1].group(0))
+        said = sign[1].group(0)
+        if sign[1]["who"]:  # "was it down": 'was down', the subject is no part of the bar
+            said = said.replace(sign[1]["who"], "", 1)
+        return Bar("return", sign[0], False, 0.0, said)
     match, measure, how = min(found, key=lambda f: f[0].start())
     side = match["side"]
     above = not re.fullmatch(_BELOW, side) and side != "at most"
@@ -123,4 +134,5 @@ def bar_said(low: str) -> Bar | None:
     if how == "fall":  # "fell more than 30%": a return below -30%; "less than 10%": above -10%
         value, above = -value, not above
     scale = 1.0 if measure in ("sharpe_ratio", "beta") else 0.01
-    return Bar(measure, above, side in ("at least", "at most"), value * scale, match.group(0))
+    said = _SUBJECT_SAID.sub("", match.group(0))  # "stocks down more than 10%": from "down"
+    return Bar(measure, above, side in ("at least", "at most"), value * scale, said)

@@ -183,9 +183,13 @@ _QUESTION = patterns.compile(
     r"(?:what|how|which|when|why|where|who)(?:'s|\s+(?:is|was|are|were|did|does|do|would|will"
     r"|has|have|had|much|many|long|big|bad|volatile|risky))\b"
     r"|^which\s+\w+\s+(?:did|had|has|was|were|is|are|fell|rose|gained|lost)\b"
+    r"|^(?:did|was|were|has|have|had|is|are)\s+(?:[\w']+\s+){0,4}?(?:f[ae]ll|fallen|drop\w*|down"
+    r"|up|gain\w*|lose|lost|rose|risen|beat|outperform\w*|underperform\w*|lag\w*|end(?:ed)?"
+    r"|finish\w*)\b(?!.*\bif\b)"
 )
-"""A question about values ("what was ...", "how did ...", "how volatile ..."); "what about
-since 2020?", "how about min vol?" and "what would change if I dropped KO?" are changes."""
+"""A question about values ("what was ...", "how did ...", "how volatile ...", "did my portfolio
+fall more than 10% in 2022?"); "what about since 2020?", "how about min vol?" and "what would
+change if I dropped KO?" are changes."""
 _OTHER_ASKS = patterns.compile(
     r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bstack\w* up\b|\bside[\s-]by[\s-]side\b"
     r"|\bc?var\b|value[\s-]at[\s-]risk|\bsharpe\b|\bbeta\b|\bcorrelat\w*|\bstress\w*|probabilit\w*"

@@ -280,13 +280,16 @@ def _actionable(slots: dict[str, Any]) -> bool:
 
 _HELD_PORTFOLIO_QUESTION = patterns.compile(
     r"^(?!.*\b(?:if|would|will|could|might|should|build\w*|construct\w*|create|make|optimi[sz]"
-    r"\w*)\b)(?:what|what's|whats|how)\b.*" + HELD_NAMED.pattern
+    r"\w*)\b)(?:what|what's|whats|how|did|does|do|has|have|had|was|were|is|are)\b.*"
+    + HELD_NAMED.pattern
 )
 """A question about how a portfolio held has done ("how volatile has my portfolio been since
-2020?"): a statistic of it, not a portfolio to build (with `_STATISTIC_ASKED`)."""
+2020?", "did my portfolio fall more than 10% in 2022?"): a statistic of it, not a portfolio to
+build (with `_STATISTIC_ASKED`)."""
 _STATISTIC_ASKED = patterns.compile(
     r"\b(?:volatil\w*|returns?|returned|sharpe|beta|perform\w*|draw[\s-]?downs?|correlat\w*"
-    r"|gain(?:ed)?|lost|made|done|did|doing|holding up|held up)\b"
+    r"|gain(?:ed)?|lost|made|done|did|doing|holding up|held up|f[ae]ll|fallen|drop(?:ped)?"
+    r"|down|up|rose|risen)\b"
 )
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from agents.offline.intent.scanner import Scanner
-from services.windows import SESSIONS_PER
+from services.windows import LATELY_SESSIONS, SESSIONS_PER
 from settings import patterns
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -264,9 +264,14 @@ _OF_DATA = patterns.compile(
 returns")."""
 
 
+LATELY = patterns.compile(r"\b(?:lately|recently|of late|these days|nowadays)\b")
+"""A trailing window said with no length ("the correlation of AAPL and MSFT lately"): the last
+`services.windows.LATELY_SESSIONS`."""
+
+
 def read_trailing(scan: Scanner) -> int | None:
     """The sessions of a trailing window ("the last 6 months" -> 126, "past year" -> 252,
-    "252 days of data" -> 252)."""
+    "252 days of data" -> 252, "lately" -> `LATELY_SESSIONS`)."""
     for match in _TRAILING.finditer(scan.free):
         if _OF_A_MEASURE.search(scan.free[: match.start()]):
             continue
@@ -276,6 +281,9 @@ def read_trailing(scan: Scanner) -> int | None:
     if amount is not None:
         scan.consume(amount)
         return sessions(amount.group(1), amount.group(2))
+    if (lately := LATELY.search(scan.free)) is not None:
+        scan.consume(lately)
+        return LATELY_SESSIONS
     return None
 
 

@@ -56,11 +56,13 @@ ENDS_NAMED = patterns.compile(  # "top 5 stocks", "the 3 worst performers", "big
     + _BEST_STOCK
 )
 _ACTION = patterns.compile(
-    r"\b(?:build|make|create|construct|give me a|portfolios?|invest\w*|back[\s-]?test\w*|weight"
+    r"\b(?:build|make|create|construct|give me a|(?<!my )(?<!our )(?<!the )(?<!this )portfolios?"
+    r"|invest\w*|back[\s-]?test\w*|weight"
     r"|allocat\w*|buy|hold|drop|remove|cut|exclude|add|swap|replace|keep|rebalanc\w*|optimi[sz]e"
     r"|search|strateg(?:y|ies))\b"
 )
-"""Words that make "the 5 best performers of 2021" a universe to act on, not a question."""
+"""Words that make "the 5 best performers of 2021" a universe to act on, not a question ("my
+portfolio" is a subject: "did my portfolio fall more than 10%?")."""
 
 
 def ranked_question(low: str) -> bool:

@@ -339,7 +339,9 @@ _HOLDINGS_NOUN = r"(?:names?|stocks?|sector|shares?|compan(?:y|ies)|equities|bas
 """What a sector term may be followed by ("the energy names", "bank stocks")."""
 _SECTOR_SUBJECTS = (
     patterns.compile(rf"\b({_GROUP})\s+{_HOLDINGS_NOUN}\b"),
-    patterns.compile(rf"\bhow (?:are|is|did|have|has|were|does|do) (?:the\s+)?({_GROUP})"),
+    patterns.compile(  # "how are the banks doing?", "how's tech been doing?"
+        rf"\bhow(?:['\u2019](?:s|re|ve)| (?:are|is|did|have|has|were|does|do)) (?:the\s+)?({_GROUP})"
+    ),
     patterns.compile(
         rf"\b(?:of|for|on|in|across|among|between)\s+(?:the\s+|my\s+|our\s+)?({_GROUP})\s*(?=$|[?,.;!+]"
         r"|\s(?:since|from|over|between|in|with|and|plus|during|for|at|to|under|without|excluding"
