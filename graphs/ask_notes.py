@@ -65,9 +65,11 @@ def mentions(item: AskItem) -> list[str]:
 
 _BAR_STATED = patterns.compile(
     r"\b(?:above|below|of at least|of at most|deeper than|shallower than)\s+([-+]?\d+(?:\.\d+)?)%"
+    r"|\b(?:plus|minus) (\d+(?:\.\d+)?) percentage points?\b"
 )
 """A bar a reply sets names against, in percent ("5 of the 20 had a total return below -20%":
-`agents.offline.intent.bars`)."""
+`agents.offline.intent.bars`), or its margin over the index ("the S&P 500 index's 26.89% plus
+10 percentage points")."""
 _BAR_KINDS = ("percentage", "vol_limit", "drawdown_limit")
 """The kinds of item a question about the names beyond a bar gives ("which stocks fell more than
 30%?", "stocks with volatility under 25%", "a drawdown deeper than 50%")."""
@@ -81,9 +83,8 @@ def applied_as_bar(item: AskItem, reply: str, tools: set[str]) -> bool:
     if item.kind not in _BAR_KINDS or tools != {"asset_statistics"}:
         return False
     value = abs(float(item.value))
-    return any(
-        math.isclose(abs(float(n)) / 100, value, abs_tol=1e-9) for n in _BAR_STATED.findall(reply)
-    )
+    stated = (bound or margin for bound, margin in _BAR_STATED.findall(reply))
+    return any(math.isclose(abs(float(n)) / 100, value, abs_tol=1e-9) for n in stated)
 
 
 def scenario_stated(item: AskItem, reply: str) -> bool:

@@ -31,6 +31,7 @@ from agents.offline.statistic_words import (
     RANKED_BY,
     SUMMARY,
     bar_line,
+    beside_index_bar_line,
     beside_pivot,
     drawdown_phrase,
     held_bar_line,
@@ -124,6 +125,9 @@ def _ranking(data: dict[str, Any], ask: AnalysisAsk, wanted: list[str], subject:
         named = {subject: portfolio} if portfolio else named
         named = {**named, INDEX_NAME: data["index"]}
     pivot = INDEX_NAME if ask.to_market else ask.against[0] if len(ask.against) == 1 else None
+    if (bar := ask.ends.bar) is not None and bar.beside_index:  # "beat it by over 10%"
+        assets = {**data["assets"], INDEX_NAME: data.get("index") or {}}
+        return beside_index_bar_line(assets, INDEX_NAME, bar)
     if set(wanted) == set(RISK_MEASURES):
         verdict = entries_risk_verdict(named, pivot, ask.safer_first)
     elif pivot is not None and pivot in named:  # "which held up better than KO?": above or below
@@ -209,7 +213,9 @@ def statistics_answer(
         line = "; ".join(PHRASES[m]({**portfolio, **against}) for m in wanted)
         parts.append(f"{subject} ({_held(portfolio)}) had {line}.")
     if portfolio and (bar := ask.ends.bar) is not None and not ask.ranked:
-        parts.insert(0, held_bar_line(portfolio, bar, subject))  # "did my portfolio fall 10%?"
+        held = {subject: portfolio, INDEX_NAME: data.get("index") or {}}
+        said = beside_index_bar_line(held, INDEX_NAME, bar) if bar.beside_index else ""
+        parts.insert(0, said or held_bar_line(portfolio, bar, subject))  # "did it fall 10%?"
     ranking = _ranking(data, ask, wanted, subject) if ask.ranked else ""
     listed = [m for m in wanted if not ranking or m not in RANKED_BY]  # a ranking shows its own
     if ask.ranked and "by_year" in listed and (yearly := years_ranked(data["assets"])):
@@ -229,7 +235,8 @@ def statistics_answer(
         parts.append(
             "The S&P 500 index: " + "; ".join(PHRASES[m]({**index, **against}) for m in shown) + "."
         )
-    if ask.beat_index and index:  # "did MSFT lag the S&P 500?": first, above or below it
+    margin = ask.ends.bar is not None and ask.ends.bar.beside_index  # said with its margin
+    if ask.beat_index and index and not margin:  # "did MSFT lag the S&P 500?": first, above it
         named = {subject: portfolio} if portfolio else data["assets"]  # "did it beat the market?"
         beside = beside_pivot({**named, INDEX_NAME: index}, INDEX_NAME, ["return"])
         if beside:  # a sentence of its own first: what followed the colon starts one too

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from agents.offline.intent.bars import Bar
@@ -20,6 +21,7 @@ __all__ = [
     "RANKED_BY",
     "SUMMARY",
     "bar_line",
+    "beside_index_bar_line",
     "beside_pivot",
     "drawdown_phrase",
     "held_bar_line",
@@ -395,17 +397,20 @@ _BAR_SIDES = {
 """The words of a bar's side for a measure, when not "above" and "below"."""
 
 
-def bar_line(words: str, known: dict[str, float], shown: dict[str, str], bar: Bar) -> str:
+def bar_line(
+    words: str, known: dict[str, float], shown: dict[str, str], bar: Bar, reference: str = ""
+) -> str:
     """The names of `known` (name -> its value of the measure called `words`; `shown` their
     values' text) beyond `bar`, and how many, furthest first, then the closest of the rest
     ("By total return, 1 of the 20 had a total return below -30% ('fell more than 30%'): AMD
-    -56.5%. The closest of the rest: MSFT -29.6%.")."""
+    -56.5%. The closest of the rest: MSFT -29.6%."); `reference` says where a bound set beside
+    another figure comes from."""
     side = _BAR_SIDES.get(bar.measure, {}).get((bar.above, bar.inclusive))
     if side is None:
         side = {(True, False): "above", (False, False): "below", (True, True): "of at least",
                 (False, True): "of at most"}[(bar.above, bar.inclusive)]  # fmt: skip
     percent = bar.measure not in ("sharpe_ratio", "beta")
-    bound = f"{bar.value * 100:g}%" if percent else f"{bar.value:g}"
+    bound = f"{bar.value * 100:.4g}%" if percent else f"{bar.value:g}"
     order = sorted(known, key=lambda n: known[n], reverse=bar.above)  # the furthest first
     beyond = [n for n in order if bar.holds(known[n])]
     rest = [n for n in order if n not in beyond]  # the closest to the bar first
@@ -415,6 +420,8 @@ def bar_line(words: str, known: dict[str, float], shown: dict[str, str], bar: Ba
     )
     defined = f"a {words.split(' (')[0]} {side} {bound}"
     asked = "" if bar.said in defined.lower() else f" ('{bar.said}')"  # "fell more than 30%"
+    if reference:  # "('beat the market by more than 10%': the S&P 500 index's 26.89% plus 10 ...)"
+        asked = f" ('{bar.said}': {reference})"
     if many == 1:  # "did AAPL fall more than 20% in 2022?"
         (name,) = known
         noun, _, note = words.partition(" (")  # "Sharpe ratio (risk-free rate 0%)"
@@ -441,3 +448,21 @@ def held_bar_line(portfolio: dict[str, Any], bar: Bar, subject: str) -> str:
     words, value, text = RANKED_BY[bar.measure]
     known = {subject: v} if (v := value(portfolio)) is not None else {}
     return bar_line(words, known, told_apart(known, text), bar) if known else ""
+
+
+def beside_index_bar_line(named: dict[str, dict[str, Any]], index_name: str, bar: Bar) -> str:
+    """The names of `named` (name -> its statistics, the index's under `index_name`) beyond a
+    bar set as a margin over the index's figure (`Bar.beside_index`: "which stocks beat the
+    market by more than 10%?" is a total return above the index's plus 10 percentage points),
+    with the bound and where it comes from; "" when the index has no figure of the measure."""
+    words, value, text = RANKED_BY[bar.measure]
+    index = value(named[index_name]) if index_name in named else None
+    known = {n: v for n, s in named.items() if n != index_name and (v := value(s)) is not None}
+    if index is None or not known:
+        return ""
+    bound = replace(bar, value=index + bar.value, beside_index=False)
+    points = abs(bar.value) * 100
+    side = "plus" if bar.value >= 0 else "minus"
+    margin = f"{side} {points:g} percentage point{'' if points == 1 else 's'}"
+    reference = f"{index_name}'s {index * 100:.4g}% {margin}"
+    return bar_line(words, known, told_apart(known, text), bound, reference)

@@ -43,6 +43,9 @@ from agents.offline.intent.rankings import bar_asked
         ("was aapl up in 2022?", "return", True, False, 0.0),
         ("was my portfolio down more than 5% in 2008?", "return", False, False, -0.05),
         ("was it up over 20% since 2019?", "return", True, False, 0.20),
+        ("which stocks beat the market by more than 10% in 2021?", "return", True, False, 0.10),
+        ("did aapl outperform the s&p 500 by 20%?", "return", True, True, 0.20),
+        ("which names lagged the index by over 5%?", "return", False, False, -0.05),
     ],
 )
 def test_a_bar_is_read_in_the_measure_s_units(
@@ -52,6 +55,7 @@ def test_a_bar_is_read_in_the_measure_s_units(
     assert bar is not None
     assert (bar.measure, bar.above, bar.inclusive) == (measure, above, inclusive)
     assert bar.value == pytest.approx(value)
+    assert bar.beside_index == any(w in text for w in ("market by", "s&p 500 by", "index by"))
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,10 @@ volatility above 40% in 2020?", "did AAPL fall more than 20% in 2022?"): the rep
 stock beyond it and no other, with how many, and the closest of the rest; the bar is accounted
 for, not said to be unused. Before: every stock in order of the measure and "Not used: the 30%
 in 'fell more than 30%'"; "how many stocks gained more than 50%" counted days of a 50% move; "a
-Sharpe ratio above 1" set up a strategy search. Checked against pandas over the embedded
-closes."""
+Sharpe ratio above 1" set up a strategy search. A bar set as a margin over the index ("which
+stocks beat the market by more than 10% in 2021?", "which lagged the S&P by over 5%?") is the
+index's total return plus or minus the margin (it ranked against the index and said the 10%
+unused). Checked against pandas over the embedded closes and index."""
 
 from __future__ import annotations
 
@@ -19,10 +21,12 @@ from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
 from quant import load_sp500_prices
+from quant.data import load_sp500_index
 from settings import Settings
 from tests.support.chat_answers import STOCKS_ASKED, turn_calls
 
 PRICES = load_sp500_prices()
+INDEX = load_sp500_index()
 SLOW = settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -156,3 +160,38 @@ def test_a_list_of_names_beyond_a_bar_is_not_the_data_s_coverage(offline_data_di
     reply, calls, _ = turn_calls(session, "list stocks with a drawdown of more than 40% since 2020")
     assert [c["name"] for c in calls] == ["asset_statistics"], reply
     assert "had a maximum drawdown deeper than 40%" in reply and "Not used" not in reply, reply
+
+
+@SLOW
+@given(
+    year=st.integers(2008, 2022), margin=st.integers(1, 30),
+    asked=st.sampled_from((
+        ("which stocks beat the market by more than {m}% in {y}?", True),
+        ("which names outperformed the s&p 500 by over {m}% in {y}?", True),
+        ("which stocks lagged the market by more than {m}% in {y}?", False),
+        ("any names underperform the index by over {m}% in {y}?", False),
+    )),
+)  # fmt: skip
+def test_a_margin_over_the_index_is_the_index_s_return_plus_it(
+    offline_data_dir: Path, year: int, margin: int, asked: tuple[str, bool]
+) -> None:
+    question, beat = asked
+    closes = INDEX.loc[INDEX.loc[: f"{year - 1}-12-31"].index[-1] : f"{year}-12-31"]
+    index = closes.iloc[-1] / closes.iloc[0] - 1
+    bar = index + (margin if beat else -margin) / 100
+    values = _measures(year)["return"]
+    assume(((values - bar).abs() > 0.002 * max(1.0, abs(bar))).all())  # none on the bar
+    expected = sorted(n for n, x in values.items() if (x > bar if beat else x < bar))
+    session = ChatSession(f"bars-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls, _ = turn_calls(session, question.format(m=margin, y=year))
+    assert [c["name"] for c in calls] == ["asset_statistics"], reply
+    points = "point" if margin == 1 else "points"
+    said = re.search(r"had a total return (above|below) (-?[\d.]+)% \('[^']+': the S&P 500 index's "
+                     rf"(-?[\d.]+)% (plus|minus) {margin} percentage {points}\)(?:: (.+?))?\."
+                     r"(?= The| *$)", reply)  # fmt: skip
+    assert said is not None, reply
+    assert said[1] == ("above" if beat else "below") and said[4] == ("plus" if beat else "minus")
+    assert abs(float(said[3]) / 100 - index) < 0.0006, (reply, index)
+    assert abs(float(said[2]) / 100 - bar) < 0.0006 * (1 + abs(bar)), (reply, bar)
+    assert sorted(re.findall(r"([A-Z]+) -?[\d.]+%", said[5] or "")) == expected, reply
+    assert "Not used" not in reply, reply

@@ -393,7 +393,7 @@ def _statistics(
     compared = riskier or head_to_head or COMPARED_SAID.search(low) or " than " in low
     not_ranked = {"correlation", "beta", *INDEX_SHOWN}  # the index's own line, or none
     beside_index = beside_index and bool(compared) and not not_ranked & set(measures)
-    ranked = ranked or beside_index  # the index ranked beside the names
+    ranked = (ranked or beside_index) and held_bar is None  # the index ranked beside the names
     named_volatile = "volatility" not in measures and VOLATILE_SAID.search(low)
     if named_volatile and (weights or intent.sectors or ranked):  # not the market's
         measures += ("volatility",)

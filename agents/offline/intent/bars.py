@@ -20,13 +20,16 @@ class Bar:
     the names `above` `value` asked for, else those below; `inclusive` when said "at least" or
     "at most"; `value` in the measure's units (a fraction for the total return, volatility and
     drawdown depth, signed for the return: "fell more than 30%" is a return below -0.30; a
-    number for the Sharpe ratio and beta); `said` the words that set it, as asked."""
+    number for the Sharpe ratio and beta); `said` the words that set it, as asked;
+    `beside_index` when `value` is a margin over the index's figure ("beat the market by more
+    than 10%": a total return above the S&P 500 index's plus 0.10)."""
 
     measure: str
     above: bool
     inclusive: bool
     value: float
     said: str
+    beside_index: bool = False
 
     def holds(self, value: float) -> bool:
         """Whether a name's `value` of the measure is beyond the bar."""
@@ -67,7 +70,17 @@ stocks but at least 30% in staples" sets no bar."""
 _SUBJECT_SAID = patterns.compile(r"^(?:stocks?|names|holdings|positions|shares|ones|any)\s+")
 """The subject before "down" or "up" ("stocks down more than 10%"), not quoted as the bar."""
 
+_INDEX = r"(?:the\s+)?(?:market|s&p(?:\s?500)?|index|spx|spy|benchmark)"
+_BY_MARGIN = rf"\s+{_INDEX}\s+by\s+(?:{_SIDE}\s+)?{_PERCENT}"
+"""A margin over the index ("the market by more than 10%"; "by 10%" alone is at least 10)."""
+
 _SAID: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("return", "beat", patterns.compile(
+        rf"\b(?:beat|beats|beaten|outperform(?:ed|s)?|outdid|outdone|topped){_BY_MARGIN}"
+    )),
+    ("return", "lag", patterns.compile(
+        rf"\b(?:lag(?:ged|s)?|trail(?:ed|s)?|underperform(?:ed|s)?){_BY_MARGIN}"
+    )),
     ("return", "fall", patterns.compile(rf"\b(?:{_FALL})\s+(?:by\s+)?{_SIDE}\s+{_PERCENT}")),
     ("return", "rise", patterns.compile(
         rf"\b(?:{_RISE})s?\s+(?:of\s+|by\s+)?{_SIDE}\s+{_PERCENT}"
@@ -126,13 +139,14 @@ def bar_said(low: str) -> Bar | None:
             said = said.replace(sign[1]["who"], "", 1)
         return Bar("return", sign[0], False, 0.0, said)
     match, measure, how = min(found, key=lambda f: f[0].start())
-    side = match["side"]
+    side = match["side"] or "at least"  # "beat the market by 10%": by 10 points at least
     above = not re.fullmatch(_BELOW, side) and side != "at most"
     value = float(match["value"])
-    if how in ("fall", "depth"):
+    if how in ("fall", "depth", "lag"):
         value = abs(value)
-    if how == "fall":  # "fell more than 30%": a return below -30%; "less than 10%": above -10%
-        value, above = -value, not above
+    if how in ("fall", "lag"):  # "fell more than 30%": a return below -30%; "less than 10%":
+        value, above = -value, not above  # above -10%; "lagged it by 5%": 5 below its return
     scale = 1.0 if measure in ("sharpe_ratio", "beta") else 0.01
     said = _SUBJECT_SAID.sub("", match.group(0))  # "stocks down more than 10%": from "down"
-    return Bar(measure, above, side in ("at least", "at most"), value * scale, said)
+    inclusive = side in ("at least", "at most")
+    return Bar(measure, above, inclusive, value * scale, said, how in ("beat", "lag"))
