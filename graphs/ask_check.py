@@ -44,6 +44,21 @@ FOLLOW_UP = patterns.compile(
 )
 """A message that leans on the thread's earlier request ("now" opening a clause, as in "now drop
 KO", not "is the market risky now?")."""
+_INDEX_BEFORE = patterns.compile(
+    r"\b(?:s\s*&\s*p(?:\s*500)?|spx|spy|the (?:stock |overall |broad |whole )?market|the index)\b",
+    re.IGNORECASE,
+)
+"""The index named, which an "it" after it in the same message refers to ("what was the S&P's
+max drawdown in 2020 and when did it recover?"), not the thread's request."""
+
+
+def _leans_back(message: str, said: re.Match[str]) -> bool:
+    """Whether a `FOLLOW_UP` word of `message` leans on the thread's earlier request: any but an
+    "it" after the index is named."""
+    its = said.group(0).lower() in ("it", "its", "it's")
+    return not (its and _INDEX_BEFORE.search(message, 0, said.start()))
+
+
 ADDING = patterns.compile(
     r"\b(?:add|adding|plus|throw|include|put in|into the mix|as well|also|" + ALSO_TOO + r")\b",
     re.IGNORECASE,
@@ -93,7 +108,7 @@ def carry(
     earlier: Sequence[AskItem], message: str, items: Sequence[AskItem], vocab: Vocabulary
 ) -> list[AskItem]:
     """The items of the `earlier` request a follow-up `message` (with `items`) keeps."""
-    if not earlier or not FOLLOW_UP.search(message):
+    if not earlier or not any(_leans_back(message, said) for said in FOLLOW_UP.finditer(message)):
         return []
     names = [i for i in items if i.kind in NAME_KINDS and not i.excluded]
     dropped = {str(i.value) for i in items if i.excluded}

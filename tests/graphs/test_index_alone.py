@@ -111,3 +111,28 @@ def test_it_after_a_read_of_the_market_is_the_index_over_the_read_s_year(
         assert reply.startswith("The S&P 500 index from "), reply
         said = re.search(pattern, reply)
         assert said is not None and abs(float(said[1]) - 100 * value) <= 0.0551, (reply, value)
+
+
+@SLOW
+@given(
+    year=st.integers(2001, 2022), index=st.sampled_from(INDEX), built=st.booleans(),
+    then=st.sampled_from(("and when did it recover?", "and how long did it take to recover?",
+                          "and what was its worst month?")),
+)  # fmt: skip
+def test_it_after_the_index_in_the_same_question_is_the_index(
+    offline_data_dir: Path, year: int, index: str, built: bool, then: str
+) -> None:
+    """ "What was the max drawdown of the S&P in 2008 and when did it recover?" (it asked which
+    portfolio; after a build, "it" carried the build's method into the question's accounting)."""
+    wealth = (1 + _daily(year)).cumprod()
+    depth = float((1 - wealth / wealth.cummax().clip(lower=1.0)).max())
+    session = ChatSession(f"index-{uuid.uuid4().hex}", settings=Settings())
+    if built:
+        turn_calls(session, "build an HRP portfolio of AAPL, KO and XOM")
+    message = f"what was the max drawdown of {index} in {year} {then}"
+    reply, calls, _ = turn_calls(session, message)
+    assert [c["name"] for c in calls] == ["asset_statistics"], (message, reply, calls)
+    assert reply.startswith("The S&P 500 index from "), reply
+    said = re.search(r"maximum drawdown (\d+\.\d+)% from its peak on \S+ to its trough on", reply)
+    assert said is not None and abs(float(said[1]) - 100 * depth) <= 0.0051, (reply, depth)
+    assert "Not used" not in reply, reply

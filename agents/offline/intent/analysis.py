@@ -25,7 +25,7 @@ from agents.offline.intent.coverage import covered_group, names_covered, sectors
 from agents.offline.intent.dates import rolling_sessions
 from agents.offline.intent.episodes import EPISODE_PATTERNS as _EPISODES
 from agents.offline.intent.held import HELD_NAMED, asks_made
-from agents.offline.intent.index_alone import index_alone_measures
+from agents.offline.intent.index_alone import INDEX_NAMED, index_alone_measures
 from agents.offline.intent.measures import (
     DRAWDOWN_ASKED,
     HAVE_DONE_ASKED,
@@ -139,12 +139,6 @@ _ALL_HELD = patterns.compile(
     r"\ball (?:of )?(?:the |our |my )?(?:stocks|names|holdings|positions)\b"
 )
 """Each holding asked about ("all the stocks we own"), with the portfolio as the subject."""
-INDEX_NAMED = patterns.compile(
-    r"(?:\bs\s*&\s*p(?:\s*500)?\b|\bs and p(?: 500)?\b|\bsp\s?500\b)(?!\s*(?:500\s*)?(?:stocks?|names"
-    r"|companies|constituents|members))|\bspx\b|\bspy\b|\bthe (?:(?:overall|broad|broader|whole|wider) )?"
-    r"(?:index|market)\b"
-)
-"""The S&P 500 index named ("with the S&P", "to the market")."""
 _WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
     r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b|" + WINNER_WORDS
