@@ -412,3 +412,48 @@ def test_the_lowest_volatility_asked_of_stocks_is_a_ranking_not_a_method(
     )
     assert "By volatility" in reply, reply
     assert "Not used" not in reply and "method" not in reply, reply
+
+
+SECTOR_ENDS = {
+    "what is the safest sector in {y}?": True,
+    "which is the most defensive sector in {y}?": True,
+    "what's the riskiest sector in {y}?": False,
+    "what was the riskiest industry in {y}?": False,
+}
+"""A sector at an end of risk asked of (it asked what to do, or ranked the stocks): whether
+the safe end is asked."""
+
+
+@SETTINGS
+@given(ask=st.sampled_from(sorted(SECTOR_ENDS)), year=st.integers(2008, 2022))
+def test_the_safest_or_riskiest_sector_ranks_every_sector_on_volatility(
+    offline_data_dir: Path, ask: str, year: int
+) -> None:
+    from quant.classification import classify
+
+    reply = answer_in_new_thread(ask.format(y=year))
+    safe = SECTOR_ENDS[ask]
+    assert reply.startswith("Each sector held at equal weights"), reply
+    line = re.search(rf"By volatility, {'lowest' if safe else 'highest'} first: (.+?) \(", reply)
+    assert line is not None, reply
+    shown = re.findall(r"([A-Z][A-Za-z ]+?) (\d+\.\d)%(?:, |$)", line.group(1))
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
+    sectors: dict[str, list[str]] = {}
+    for ticker in RETURNS.columns:
+        sectors.setdefault(classify(ticker).sector, []).append(ticker)  # type: ignore[union-attr]
+    vol = _measured(pd.DataFrame({s: window[m].mean(axis=1) for s, m in sectors.items()}), "vol")
+    assert [name for name, _ in shown] == list(vol.sort_values(ascending=safe).index), reply
+    for name, value in shown:
+        assert abs(float(value) - vol[name] * 100) <= 0.06, (name, reply)
+
+
+@pytest.mark.parametrize("ticker", ["AAPL", "XOM", "KO", "JPM"])
+def test_which_sector_a_stock_is_in_is_the_data_s_record_of_it(
+    offline_data_dir: Path, ticker: str
+) -> None:
+    from quant.classification import classify
+
+    sector = classify(ticker).sector  # type: ignore[union-attr]
+    for ask in (f"which sector is {ticker} in?", f"what sector is {ticker}?"):
+        reply = answer_in_new_thread(ask)
+        assert re.match(rf"{ticker} \([^,]+, {sector}\) is in the market data", reply), reply

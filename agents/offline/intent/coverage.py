@@ -78,8 +78,10 @@ _HISTORY_OF_NAME = patterns.compile(
     r"|\bwhen (?:does|do)\b.{0,40}?\b(?:data|history|returns|prices)\s+(?:start|begin|end)\b"
     r"|\bis there (?:any\s+)?(?:data|history|prices?|returns)\s+(?:on|for|of)\b"
     r"|\bwhat (?:date range|dates|history) do you have\b"
+    r"|\b(?:which|what)\s+(?:sectors?|industr(?:y|ies))\s+(?:is|are|does|do)\b"
 )
-"""How far back named stocks go ("how far back does XOM go?", "is there data on AAPL?")."""
+"""How far back named stocks go ("how far back does XOM go?", "is there data on AAPL?"), or
+which sector they are in ("which sector is AAPL in?"): the data's record of each."""
 _HAVE_NAME = patterns.compile(
     r"\b(?:do|does|can)\s+(?:you|the data|the dataset|your data)\s+(?:have|cover|hold|include"
     r"|contain|carry)\s+(?:any\s+)?(?:(?:the\s+)?(?:data|prices?|price history|history"
@@ -138,6 +140,8 @@ def every_sector(known: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...
 _SECTORS = patterns.compile(
     r"\b(?:which|what|rank\w*|sort\w*|order\w*|compare|top|bottom|best|worst)\s+(?:\d+\s+)?(?:of\s+)?"
     r"(?:the\s+)?(?:\w+\s+)?(?:sectors?|industr(?:y|ies))\b"
+    r"|\b(?:which|what)(?:'s|\s+(?:is|was|are|were|has|had))\s+the\s+(?:most\s+|least\s+)?\w+"
+    r"\s+(?:sectors?|industr(?:y|ies))\b"
 )
 _WITHIN = patterns.compile(
     r"\b(?:each|every|per|within|by)\s+(?:the\s+)?(?:sectors?|industr(?:y|ies))\b"

@@ -52,8 +52,9 @@ ENDS_NAMED = patterns.compile(  # "top 5 stocks", "the 3 worst performers", "big
     rf"(?:best|worst|top|bottom|strongest|weakest)[\s-]+)?(?:{_PERFORMERS})\b"
     r"|\b(?:biggest|largest|top|bottom)\s+(?:\w+\s+)?(?:winners?|losers?|gainers?|decliners?"
     r"|fallers?)\b|\bleaders?\b.{0,20}\blaggards?\b|\blaggards\b"
-    rf"|\b{COUNT}\s+(?:winners|losers|gainers|decliners|fallers|{_SAFEST}|{_RISKIEST})\b|"
-    + _BEST_STOCK
+    rf"|\b{COUNT}\s+(?:winners|losers|gainers|decliners|fallers|{_SAFEST}|{_RISKIEST})\b"
+    rf"|\b(?:{_SAFEST}|{_RISKIEST})\s+(?:stocks?|names?|shares|companies|equities|tickers"
+    r"|sectors?|industry|industries)\b|" + _BEST_STOCK  # "what is the safest sector?"
 )
 _ACTION = patterns.compile(
     r"\b(?:build|make|create|construct|give me a|(?<!my )(?<!our )(?<!the )(?<!this )portfolios?"
@@ -120,6 +121,7 @@ MOVED = patterns.compile(
 stock won in 2021?", "top 3 in 2020")."""
 EVERY_NAME = patterns.compile(
     rf"\b(?:stocks?|names?|shares|companies|equities|tickers|{_PERFORMERS})\b"
+    r"|\bthe\s+\w+\s+(?:sectors?|industry|industries)\b"  # "what is the safest sector?"
     r"|\b(?:which|who)(?:\s+(?:one|of\s+them))?\s+(?:had|has|have|was|were|is|are|did|does"
     r"|showed|delivered|gained|rose|fell|dropped|lost|returned|performed|won|came)\b"
     rf"|^\W*(?:(?:and|what about|how about)\s+)?(?:the\s+)?(?:top|bottom|best|worst|highest|lowest)"
