@@ -218,6 +218,18 @@ def test_a_correlation_with_the_index_is_each_stock_s(offline_data_dir: Path) ->
     assert "needs at least two stocks" not in single
 
 
+def _sectors_held(year: int) -> pd.DataFrame:
+    """Each sector of the data held at equal weights, rebalanced daily, over `year`: the mean of
+    its stocks' daily returns."""
+    from quant.classification import classify
+
+    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
+    sectors: dict[str, list[str]] = {}
+    for ticker in RETURNS.columns:
+        sectors.setdefault(classify(ticker).sector, []).append(ticker)  # type: ignore[union-attr]
+    return pd.DataFrame({s: window[m].mean(axis=1) for s, m in sectors.items()})
+
+
 SECTOR_ASKS = {
     "which sector did best in {y}?": "return",
     "rank the sectors by volatility in {y}": "volatility",
@@ -232,8 +244,6 @@ def test_which_sector_stands_out_ranks_every_sector_at_equal_weights(
 ) -> None:
     """Each sector of the data held at equal weights, rebalanced daily (the mean of its stocks'
     daily returns), put in order of the measure asked; it asked what to do."""
-    from quant.classification import classify
-
     reply = answer_in_new_thread(ask.format(y=year))
     measure = SECTOR_ASKS[ask]
     words = {"return": "total return", "volatility": "volatility",
@@ -241,11 +251,7 @@ def test_which_sector_stands_out_ranks_every_sector_at_equal_weights(
     line = re.search(rf"By {re.escape(words)}, highest first: (.+?) \(highest", reply)
     assert line is not None, reply
     shown = re.findall(r"([A-Z][A-Za-z ]+?) (-?\d+\.\d+)%?(?:, |$)", line.group(1))
-    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
-    sectors: dict[str, list[str]] = {}
-    for ticker in RETURNS.columns:
-        sectors.setdefault(classify(ticker).sector, []).append(ticker)  # type: ignore[union-attr]
-    held = pd.DataFrame({s: window[m].mean(axis=1) for s, m in sectors.items()})
+    held = _sectors_held(year)
     expected = (1.0 + held).prod() - 1.0 if measure == "return" else _measured(held, measure)
     order = list(expected.sort_values(ascending=False).index)
     assert [name for name, _ in shown] == order, reply
@@ -429,19 +435,13 @@ the safe end is asked."""
 def test_the_safest_or_riskiest_sector_ranks_every_sector_on_volatility(
     offline_data_dir: Path, ask: str, year: int
 ) -> None:
-    from quant.classification import classify
-
     reply = answer_in_new_thread(ask.format(y=year))
     safe = SECTOR_ENDS[ask]
     assert reply.startswith("Each sector held at equal weights"), reply
     line = re.search(rf"By volatility, {'lowest' if safe else 'highest'} first: (.+?) \(", reply)
     assert line is not None, reply
     shown = re.findall(r"([A-Z][A-Za-z ]+?) (\d+\.\d)%(?:, |$)", line.group(1))
-    window = RETURNS.loc[f"{year}-01-01" : f"{year}-12-31"]
-    sectors: dict[str, list[str]] = {}
-    for ticker in RETURNS.columns:
-        sectors.setdefault(classify(ticker).sector, []).append(ticker)  # type: ignore[union-attr]
-    vol = _measured(pd.DataFrame({s: window[m].mean(axis=1) for s, m in sectors.items()}), "vol")
+    vol = _measured(_sectors_held(year), "volatility")
     assert [name for name, _ in shown] == list(vol.sort_values(ascending=safe).index), reply
     for name, value in shown:
         assert abs(float(value) - vol[name] * 100) <= 0.06, (name, reply)
