@@ -487,12 +487,11 @@ def _verdict(data: dict[str, Any], measure: str, level: str) -> str:
         return ""
     what = _MEASURE_WORDS[measure] + (f" ({level})" if measure == "cvar" else "")
     direction = "highest" if measure in ("sharpe_ratio", "annualised_return") else "lowest"
-    values = ", ".join(
-        f"{method_name(row['portfolio'])} {pct(row[measure], 2 if measure == 'cvar' else 1)}"
-        if measure != "sharpe_ratio"
-        else f"{method_name(row['portfolio'])} {row[measure]:.2f}"
-        for row in data["rows"]
-    )
+    decimals = 2 if measure == "cvar" else 1
+    text = (lambda v: f"{v:.2f}") if measure == "sharpe_ratio" else (lambda v: pct(v, decimals))
+    known = {row["portfolio"]: row[measure] for row in data["rows"] if row[measure] is not None}
+    shown = told_apart(known, text)  # "HRP 0.697, min-volatility 0.701", never a false tie
+    values = ", ".join(f"{method_name(name)} {said}" for name, said in shown.items())
     return (
         f"On the {what} you asked about, {portfolio_called(best)} has the {direction} ({values})."
     )

@@ -17,7 +17,7 @@ from agents.conversation_texts import (
     RETRY_PROMPT,
     RUN_DONE,
 )
-from agents.offline.compared_pick import compared_pick, names_a_pick, pick_named
+from agents.offline.compared_pick import chosen_built, compared_pick, names_a_pick, pick_named
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
 from agents.offline.judged_names import ends_in_place, judged_name, shown_names
@@ -293,6 +293,7 @@ def intent_of(inp: PolicyInput) -> Intent:
         text = ends_in_place(text, previous_answer(inp))
     if names_a_pick(text):  # "backtest the winner" after a comparison: the one it put first
         text = pick_named(text, previous_answer(inp), earlier_results(inp))
+        text = chosen_built(text, earlier_results(inp), known_tickers())  # "go with the winner"
     text = named_portfolios(text, inp.system_text())
     intent = parse_intent(text, known_tickers())
     if intent.tickers or intent.weights or intent.portfolio_ids:

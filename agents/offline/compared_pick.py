@@ -8,12 +8,17 @@ last, whichever that was)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from agents.offline.analysis_answers import portfolio_called
+from agents.offline.intent import parse_intent
+from agents.offline.method_names import method_name
+from services.formatting import listed
 from settings import patterns
 
-__all__ = ["compared_pick", "names_a_pick", "pick_named"]
+__all__ = ["chosen_built", "compared_pick", "names_a_pick", "pick_named"]
 
 _PICK_SAID = patterns.compile(
     r"\bthe\s+(?:winner|winning\s+(?:one|portfolio)|(?:better|best|leading|top)\s+(?:one"
@@ -66,3 +71,40 @@ def pick_named(message: str, answer: str, earlier: list[tuple[str, Any, Any]]) -
     if picked is None:
         return message
     return f"{message[: said.start()]}{picked}{message[said.end() :]}"
+
+
+_CHOSEN = patterns.compile(
+    r"^\W*(?:(?:ok|okay|fine|great|then|so|alright)\W+)*(?:let'?s\s+|i'?ll\s+|we'?ll\s+)?"
+    r"(?:go\s+with|use|pick|choose|take|select|stick\s+with|keep|adopt)\s+(pf_[0-9a-f]{6,})\W*$",
+    re.IGNORECASE,
+)
+"""A portfolio chosen by its id, nothing else asked ("go with pf_83f149", after `pick_named`
+wrote "the winner" or "that one" as the id)."""
+_BUILT_ALONE = frozenset({"universe", "method", "start", "end"})
+"""The build arguments said again in words (a build with limits is not)."""
+
+
+def chosen_built(message: str, earlier: list[tuple[str, Any, Any]], known: Sequence[str]) -> str:
+    """`message` as the build of the portfolio it chooses ("go with the winner", "use that one"
+    after a comparison, the pick's id in place): the `optimize_portfolio` request that made it,
+    said again ("build a min-volatility portfolio of BAC, ... from 2018-01-02 to 2022-12-28"),
+    so that the portfolio chosen is the thread's latest (the build is deterministic: the same
+    id); `message` unchanged when it chooses none, or the build is not said again exactly."""
+    chosen = _CHOSEN.match(message)
+    if chosen is None:
+        return message
+    made = next(
+        (args for name, args, data in earlier if name == "optimize_portfolio"
+         and isinstance(data, dict) and data.get("portfolio_id") == chosen[1]),
+        None,
+    )  # fmt: skip
+    if made is None or not set(made) <= _BUILT_ALONE or not made.get("universe"):
+        return message
+    window = "".join(
+        f" {w} {made[k]}" for k, w in (("start", "from"), ("end", "to")) if made.get(k)
+    )
+    method = str(made.get("method") or "hrp")
+    said = f"build a {method_name(method)} portfolio of {listed(list(made['universe']))}{window}"
+    again = parse_intent(said, known)
+    same = again.methods == (method,) and list(again.tickers) == list(made["universe"])
+    return said if same and again.start == made.get("start") else message

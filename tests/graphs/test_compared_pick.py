@@ -2,7 +2,10 @@
 monthly", "backtest the better one since 2020", "backtest it"): the one with the highest Sharpe
 ratio, or the best on the measure the question after the comparison asked ("which has the lower
 CVaR?"), whichever order the portfolios were built in (before: no search had finished, a
-default strategy was backtested, or "it" was whichever was built last). A ranking asked with no
+default strategy was backtested, or "it" was whichever was built last). Chosen ("go with the
+winner", "use that one"), it is built again, the same portfolio, and "its" next is of it (the
+conversation's first build was built again instead). The verdict on the measure asked never
+shows a false tie ("HRP 0.70, min-volatility 0.70"). A ranking asked with no
 noun ("which had the highest Sharpe ratio last year?") ranks the market data's stocks; one of
 portfolios with none in the conversation asks which."""
 
@@ -64,6 +67,45 @@ def test_the_portfolio_a_comparison_put_first_is_the_one_named_next(
     tested = [call["args"] for call in calls if call["name"] == "backtest_weights"]
     assert tested and all(args["portfolio_id"] == best["id"] for args in tested), (calls, reply)
     assert "No strategy search has finished" not in reply
+
+
+CHOSEN = ("go with the winner", "use that one", "ok let's go with that one", "pick the better one",
+          "stick with the winner")  # fmt: skip
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    methods=st.permutations(sorted(METHODS)).map(lambda m: m[:2]),
+    judged=st.sampled_from(sorted(JUDGED, key=str)), chosen=st.sampled_from(CHOSEN),
+)  # fmt: skip
+def test_the_portfolio_chosen_after_a_comparison_is_the_one_it_put_first(
+    offline_data_dir: Path, methods: list[str], judged: str | None, chosen: str
+) -> None:
+    session = ChatSession(f"pick-{uuid.uuid4().hex}", settings=Settings())
+    compared, _ = _calls(
+        session, f"compare a {methods[0]} and a {methods[1]} portfolio of AAPL, KO, XOM and JNJ"
+    )
+    rows = [row.groupdict() for row in _ROW.finditer(compared)]
+    best = max(rows, key=lambda row: float(row["sharpe"]))
+    if judged is not None:
+        verdict, _ = _calls(session, judged)
+        best = min(rows, key=lambda row: float(row[JUDGED[judged]]))
+        said = re.search(r"you asked about, [^(]+\(([^)]+)\)", verdict)
+        assert said is not None, verdict
+        values = re.findall(r"(-?[\d.]+)%?(?:, |$)", said[1])
+        distinct = {row[JUDGED[judged]] for row in rows}
+        assert len(set(values)) == len(values) or len(distinct) == 1, verdict
+    if len({row[JUDGED[judged] or "sharpe"] for row in rows}) == 1:
+        return  # tied on the measure: the comparison's own order decides
+    reply, calls = _calls(session, chosen)
+    assert [(c["name"], c["args"].get("method")) for c in calls] == [
+        ("optimize_portfolio", calls[0]["args"].get("method"))
+    ], reply
+    assert f"({best['id']})" in reply, (best, reply)
+    _, calls = _calls(session, "what's its max drawdown?")
+    assert [c["args"].get("portfolio_id") for c in calls] == [best["id"]], calls
 
 
 def test_a_ranking_asked_with_no_noun_ranks_the_stocks(offline_data_dir: Path) -> None:
