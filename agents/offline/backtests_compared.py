@@ -26,6 +26,14 @@ _WHICH_BETTER = patterns.compile(
     r"\b(?:\s+(?:one|of the two|of them|overall))?\W*$"
 )
 """Which of the two is the better or, its group, the worse, asked alone ("which was better?")."""
+_VERSUS_INDEX = patterns.compile(
+    r"^\W*(?:(?:and|so|ok(?:ay)?|then|well)\W+)*(?:how\s+(?:does|did|do|would)\s+(?:that|it|this)"
+    r"\s+(?:compare|stack\s+up|look|fare)|(?:how\s+(?:is|was)\s+(?:that|it|this)\s+)?(?:compared"
+    r"|relative))?\s*(?:to|with|against|vs\.?|versus)\s+the\s+(?:s&p(?:\s?500)?|market|index"
+    r"|benchmark)(?:\s+index)?\W*$"
+)
+"""The one backtest set against the index, asked alone ("how does that compare to the S&P?",
+"and vs the market?")."""
 _SAID = (
     ("weights", lambda a: ", ".join(f"{t} {pct(w)}" for t, w in (a.get("weights") or {}).items())
      or "the stocks at equal weights"),
@@ -66,9 +74,10 @@ _BESIDE_INDEX = (
 """The figures a backtest and the index share: the words, the key, the words of each side."""
 
 
-def _against_index(data: dict[str, Any], worse: bool) -> str:
-    """The one backtest set beside the S&P 500 index over its window, figure by figure, since
-    there is no other backtest to judge it against."""
+def _beside_index(data: dict[str, Any]) -> str:
+    """The one backtest set beside the S&P 500 index over its window, figure by figure
+    ("beside the S&P 500 index from ... to ...: total return 108.6% against 41.5% (higher),
+    ...")."""
     index, window = data["index"], data.get("window") or {}
 
     def value(entry: dict[str, Any], key: str) -> float:
@@ -82,13 +91,23 @@ def _against_index(data: dict[str, Any], worse: bool) -> str:
         ours, theirs = value(data, key), value(index, key)
         side = "the same" if ours == theirs else high if ours > theirs else low
         parts.append(f"{words} {pct(ours)} against {pct(theirs)} ({side})")
+    return (
+        f"beside the S&P 500 index from {window.get('start')} to {window.get('end')}: "
+        + ", ".join(parts)
+    )
+
+
+_GIVEN = "Nothing new was computed: the figures are those of the backtest just given."
+
+
+def _against_index(data: dict[str, Any], worse: bool) -> str:
+    """The one backtest beside the index, since there is no other backtest to judge it against
+    ("which was better?")."""
     asked = "worse" if worse else "better"
     return (
         f"Only one backtest has been run in this conversation, so there is no other to say which "
-        f"was {asked}; beside the S&P 500 index from {window.get('start')} to "
-        f"{window.get('end')}: " + ", ".join(parts) + ". Ask for a second backtest to compare "
-        "the two ('the same rebalanced quarterly', 'and with 20 bps costs'). Nothing new was "
-        "computed: the figures are those of the backtest just given."
+        f"was {asked}; {_beside_index(data)}. Ask for a second backtest to compare the two ('the "
+        f"same rebalanced quarterly', 'and with 20 bps costs'). {_GIVEN}"
     )
 
 
@@ -104,9 +123,10 @@ def backtests_compared_route(inp: PolicyInput, intent: Intent) -> AIMessage | No
     """The supervisor's answer to which of the two backtests just run was the better (or the
     worse), through its own route when a route must be called; None when the message asks no
     such thing or the two latest results are not backtests of weights."""
-    asked = _WHICH_BETTER.search(user_text(inp).lower())
+    low = user_text(inp).lower()
+    asked = _WHICH_BETTER.search(low)
     if asked is None:  # names nothing: its words only
-        return None
+        return _versus_index(inp, low)
     two, one = _two_backtests(inp), None
     if two is None and (one := _one_backtest(inp)) is None:
         return None
@@ -136,3 +156,14 @@ def backtests_compared_route(inp: PolicyInput, intent: Intent) -> AIMessage | No
         f"{verdict}. Side by side: " + "; ".join(lines) + ". Nothing new was computed: the figures "
         "are those of the two backtests just given."
     )
+
+
+def _versus_index(inp: PolicyInput, low: str) -> AIMessage | None:
+    """The latest backtest set against the index when the message asks only that ("how does
+    that compare to the S&P?"); None otherwise."""
+    if _VERSUS_INDEX.search(low) is None or (one := _one_backtest(inp)) is None:
+        return None
+    if inp.must_call_tool:
+        return forced_call(inp, {"agent": "supervisor", "reason": "the backtest just run"})
+    said = _beside_index(one)
+    return reply(f"{said[:1].upper()}{said[1:]}. {_GIVEN}")

@@ -61,14 +61,17 @@ def test_which_backtest_was_better_is_read_from_the_two_results(
 )
 @given(
     share=st.integers(2, 8), since=st.integers(2010, 2021),
-    asked=st.sampled_from(("which was better?", "which one did better?", "so which is worse?")),
+    asked=st.sampled_from(("which was better?", "which one did better?", "so which is worse?",
+                           "how does that compare to the S&P?", "and vs the market?",
+                           "how does it stack up against the index?")),
 )  # fmt: skip
 def test_after_one_backtest_it_is_set_beside_the_index(
     offline_data_dir: Path, share: int, since: int, asked: str
 ) -> None:
     """One backtest, then "which was better?": no second to compare, so the reply says so and
     sets it beside the index from its own result, figure by figure (before: a market read of
-    the stocks over the default window)."""
+    the stocks over the default window); "how does that compare to the S&P?" is that beside
+    alone (before: a market read over the default window, the backtest's window said unused)."""
     session = ChatSession(f"backtests-{uuid.uuid4().hex}", settings=Settings())
     turn_calls(session, f"backtest {share * 10}% AAPL {100 - share * 10}% KO since {since}")
     result = json.loads(
@@ -76,7 +79,9 @@ def test_after_one_backtest_it_is_set_beside_the_index(
     )
     reply, calls, _ = turn_calls(session, asked)
     assert calls == [], reply  # nothing computed
-    assert reply.startswith("Only one backtest has been run in this conversation"), reply
+    lead = "Only one backtest has been run" if "etter" in asked or "orse" in asked else "Beside"
+    assert reply.startswith(lead), reply
+    assert f"the S&P 500 index from {result['window']['start']} to" in reply, reply
     index = result["index"]
     for words, ours, theirs in (
         ("total return", result["total_return"], index["total_return"]),

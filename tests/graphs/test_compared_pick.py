@@ -40,6 +40,17 @@ def _calls(session: ChatSession, text: str) -> tuple[str, list[dict[str, Any]]]:
     return reply, calls
 
 
+def _compared(methods: list[str]) -> tuple[ChatSession, list[dict[str, str]]]:
+    """A new thread that compared a portfolio of each of two methods, and each one's row."""
+    session = ChatSession(f"pick-{uuid.uuid4().hex}", settings=Settings())
+    compared, _ = _calls(
+        session, f"compare a {methods[0]} and a {methods[1]} portfolio of AAPL, KO, XOM and JNJ"
+    )
+    rows = [row.groupdict() for row in _ROW.finditer(compared)]
+    assert len(rows) == 2, compared
+    return session, rows
+
+
 @settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -51,12 +62,7 @@ def _calls(session: ChatSession, text: str) -> tuple[str, list[dict[str, Any]]]:
 def test_the_portfolio_a_comparison_put_first_is_the_one_named_next(
     offline_data_dir: Path, methods: list[str], judged: str | None, then: str
 ) -> None:
-    session = ChatSession(f"pick-{uuid.uuid4().hex}", settings=Settings())
-    compared, _ = _calls(
-        session, f"compare a {methods[0]} and a {methods[1]} portfolio of AAPL, KO, XOM and JNJ"
-    )
-    rows = [row.groupdict() for row in _ROW.finditer(compared)]
-    assert len(rows) == 2, compared
+    session, rows = _compared(methods)
     best = max(rows, key=lambda row: float(row["sharpe"]))
     if judged is not None:
         _calls(session, judged)
@@ -83,11 +89,7 @@ CHOSEN = ("go with the winner", "use that one", "ok let's go with that one", "pi
 def test_the_portfolio_chosen_after_a_comparison_is_the_one_it_put_first(
     offline_data_dir: Path, methods: list[str], judged: str | None, chosen: str
 ) -> None:
-    session = ChatSession(f"pick-{uuid.uuid4().hex}", settings=Settings())
-    compared, _ = _calls(
-        session, f"compare a {methods[0]} and a {methods[1]} portfolio of AAPL, KO, XOM and JNJ"
-    )
-    rows = [row.groupdict() for row in _ROW.finditer(compared)]
+    session, rows = _compared(methods)
     best = max(rows, key=lambda row: float(row["sharpe"]))
     if judged is not None:
         verdict, _ = _calls(session, judged)

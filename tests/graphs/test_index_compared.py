@@ -582,3 +582,26 @@ def test_how_a_portfolio_would_do_against_a_crisis_is_its_replay(
     reply = answers_in_one_thread("build me an HRP portfolio of AAPL, MSFT and JNJ", ask)[-1]
     assert "The 2008 financial crisis (2007-10-09 to 2009-03-09), replayed" in reply, reply
     assert "return than" not in reply and "Not used" not in reply, reply
+
+
+@SETTINGS
+@given(
+    ask=st.sampled_from(("how does {s} compare to the S&P in {y}?", "compare {s} to the market in {y}",
+                         "how did {s} stack up against the index in {y}?")),
+    ticker=st.sampled_from(["AMD", "AAPL", "KO", "XOM", "JNJ"]), year=st.integers(2008, 2022),
+)  # fmt: skip
+def test_a_stock_compared_to_the_index_is_its_return_beside_the_index_s(
+    offline_data_dir: Path, ask: str, ticker: str, year: int
+) -> None:
+    """ "How does AAPL compare to the S&P in 2022?" (before: a market read of AAPL, the index's
+    own figures not given)."""
+    reply = answer_in_new_thread(ask.format(s=ticker, y=year))
+    series = _expected([ticker], year)
+    ours, theirs = ((1 + series[n]).prod() - 1 for n in (ticker, INDEX_NAME))
+    side = "higher" if ours > theirs else "lower"
+    said = re.search(rf"{ticker} had a {side} total return than the S&P 500 index: "
+                     r"(-?[\d.]+)% against (-?[\d.]+)%", reply)  # fmt: skip
+    assert said is not None, (reply, ours, theirs)
+    assert abs(float(said[1]) / 100 - ours) < 0.0006 * (1 + abs(ours)), reply
+    assert abs(float(said[2]) / 100 - theirs) < 0.0006, reply
+    assert "market is in a" not in reply, reply

@@ -345,9 +345,12 @@ _AGAINST = (
     r"(?:did|does)\s+(?:\S+\s+){1,3}?(?:do|perform)\s+(?:(?:in|since|over|during)\s+\w+\s+)?"
     r"(?:against|versus|vs|relative\s+to|compared\s+(?:to|with))"
     r"|(?:done|performed|performs)\s+(?:against|versus|vs|relative\s+to|compared\s+(?:to|with))"
+    r"|(?:does|did|do)\s+(?:\S+\s+){1,3}?(?:compare|stack\s+up|measure\s+up)\s+(?:to|with|against)"
+    r"|compar\w*\s+(?:\S+\s+){1,3}?(?:to|with|against)\s+the\s+(?:s&p|market|index|spx)"
 )
 """How one did set against another ("how did MSFT do against KO?", "how has AAPL performed vs
-the index?", "how did it do in 2022 compared with the S&P?"); not how it would ("how would my
+the index?", "how did it do in 2022 compared with the S&P?", "how does KO stack up against PEP?",
+"compare AAPL to the market in 2022"); not how it would ("how would my
 portfolio do against a crash?": a stress)."""
 COMPARED_AGAINST = patterns.compile(rf"\b(?:{_AGAINST})\b")
 """`_AGAINST`, said (its "against" is not a stress test's)."""
