@@ -2,8 +2,7 @@
 
 Chat turns arrive as plain conversation (no JSON task): the supervisor routes the latest message
 by `parse_intent`, and each specialist calls the tool the intent asks for, then answers with the
-numbers of the tool result. A strategy search is drafted from the intent's slots
-(`agents.offline.search_drafts`).
+numbers of the tool result. A search is drafted from the intent (`agents.offline.search_drafts`).
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ from agents.offline.follow_ups import follow_up_route
 from agents.offline.guide_policies import glossary_chat, guide_chat
 from agents.offline.hedge_costs import hedge_cost_route
 from agents.offline.hedge_policies import hedge_question
+from agents.offline.held_ends import held_end_route
 from agents.offline.intent import Intent
 from agents.offline.intent.about import about_stratigos
 from agents.offline.intent.concepts import (
@@ -308,16 +308,16 @@ def _meaning_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
 
 
 def _results_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
-    """The route of a question about what the conversation's results hold: a parameter or a
-    measure of its finished search's winner (`_run_parameter_route`), its hedge's cost
-    (`hedge_cost_route`), which of the pairs measured is the more correlated
-    (`pairs_compared_route`), which of the two backtests just run was the better
-    (`backtests_compared_route`); None for any other message."""
+    """The route of a question about what the conversation's results hold: its finished
+    search's winner (`_run_parameter_route`), its hedge's cost (`hedge_cost_route`), the more
+    correlated pair (`pairs_compared_route`), the better backtest (`backtests_compared_route`),
+    the largest holding built (`held_end_route`); None for any other message."""
     return (
         _run_parameter_route(inp, intent)
         or hedge_cost_route(inp, intent)
         or pairs_compared_route(inp, intent)
         or backtests_compared_route(inp, intent)
+        or held_end_route(inp)
     )
 
 
