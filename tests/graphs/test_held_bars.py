@@ -88,7 +88,8 @@ def test_a_bar_asked_of_the_portfolio_is_yes_or_no(
     size=st.integers(1, 40), year=st.integers(2008, 2022),
     asked=st.sampled_from(("did any of my holdings fall more than {x}% in {y}?",
                            "are any of my stocks down more than {x}% in {y}?",
-                           "which of my names fell more than {x}% in {y}?")),
+                           "which of my names fell more than {x}% in {y}?",
+                           "did they fall more than {x}% in {y}?")),
 )  # fmt: skip
 def test_a_bar_asked_of_its_names_counts_them(
     offline_data_dir: Path, names: list[str], size: int, year: int, asked: str

@@ -325,10 +325,11 @@ def _of_held(intent: Intent, low: str) -> bool:
 
 
 _OF_ITS_NAMES = patterns.compile(
-    r"\b(?:any|which|each|every|all|how many|none)\b|\b(?:holdings|stocks|names|positions|shares)\b"
+    r"\b(?:any|which|each|every|all|how many|none|they|them|those|these|their|both|either)\b"
+    r"|\b(?:holdings|stocks|names|positions|shares)\b"
 )
-"""Words that ask of the names a portfolio holds ("did any of my holdings fall more than 10%?"),
-not of the portfolio itself."""
+"""Words that ask of several names ("did any of my holdings fall more than 10%?", "did they gain
+more than 40%?"), not of the portfolio itself."""
 
 
 def _held_bar(intent: Intent, low: str, weights: dict[str, float]) -> Bar | None:
