@@ -18,6 +18,7 @@ from agents.conversation_texts import (
     RUN_DONE,
 )
 from agents.offline.compared_pick import chosen_built, compared_pick, names_a_pick, pick_named
+from agents.offline.holdings_given import holdings_given
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
 from agents.offline.judged_names import ends_in_place, judged_name, shown_names
@@ -110,6 +111,10 @@ def user_text(inp: PolicyInput) -> str:
     at the end: "stress test it" is "stress test it pf_...")."""
     texts = user_texts(inp)
     chosen = _portfolio_chosen(inp, texts)
+    asked = len(texts) > 1 and previous_answer(inp).startswith(WHICH_PORTFOLIO)  # "60% AAPL 40% KO"
+    if chosen is None and asked and (given := holdings_given(texts[0], known_tickers())):
+        said, replaced = _MY_PORTFOLIO.subn(given, texts[1], count=1)  # "the VaR of 60% AAPL ..."
+        return said if replaced else f"{texts[1]} {given}"
     if chosen is None:
         said = ""
         for text in reversed(texts):  # the oldest first: "make it 35" after "make that 30"
