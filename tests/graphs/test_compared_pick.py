@@ -51,6 +51,17 @@ def _compared(methods: list[str]) -> tuple[ChatSession, list[dict[str, str]]]:
     return session, rows
 
 
+def _judged_best(
+    session: ChatSession, rows: list[dict[str, str]], judged: str | None
+) -> tuple[dict[str, str], str]:
+    """The row a comparison puts first (the highest Sharpe ratio, or the best on the measure
+    `judged` asks, asked in `session`), and the reply to `judged` ("" when none is asked)."""
+    if judged is None:
+        return max(rows, key=lambda row: float(row["sharpe"])), ""
+    verdict, _ = _calls(session, judged)
+    return min(rows, key=lambda row: float(row[JUDGED[judged]])), verdict
+
+
 @settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -63,10 +74,7 @@ def test_the_portfolio_a_comparison_put_first_is_the_one_named_next(
     offline_data_dir: Path, methods: list[str], judged: str | None, then: str
 ) -> None:
     session, rows = _compared(methods)
-    best = max(rows, key=lambda row: float(row["sharpe"]))
-    if judged is not None:
-        _calls(session, judged)
-        best = min(rows, key=lambda row: float(row[JUDGED[judged]]))
+    best, _ = _judged_best(session, rows, judged)
     if len({row[JUDGED[judged] or "sharpe"] for row in rows}) == 1:
         return  # tied on the measure: the comparison's own order decides
     reply, calls = _calls(session, then)
@@ -90,10 +98,8 @@ def test_the_portfolio_chosen_after_a_comparison_is_the_one_it_put_first(
     offline_data_dir: Path, methods: list[str], judged: str | None, chosen: str
 ) -> None:
     session, rows = _compared(methods)
-    best = max(rows, key=lambda row: float(row["sharpe"]))
+    best, verdict = _judged_best(session, rows, judged)
     if judged is not None:
-        verdict, _ = _calls(session, judged)
-        best = min(rows, key=lambda row: float(row[JUDGED[judged]]))
         said = re.search(r"you asked about, [^(]+\(([^)]+)\)", verdict)
         assert said is not None, verdict
         values = re.findall(r"(-?[\d.]+)%?(?:, |$)", said[1])
@@ -102,9 +108,7 @@ def test_the_portfolio_chosen_after_a_comparison_is_the_one_it_put_first(
     if len({row[JUDGED[judged] or "sharpe"] for row in rows}) == 1:
         return  # tied on the measure: the comparison's own order decides
     reply, calls = _calls(session, chosen)
-    assert [(c["name"], c["args"].get("method")) for c in calls] == [
-        ("optimize_portfolio", calls[0]["args"].get("method"))
-    ], reply
+    assert [c["name"] for c in calls] == ["optimize_portfolio"], reply
     assert f"({best['id']})" in reply, (best, reply)
     _, calls = _calls(session, "what's its max drawdown?")
     assert [c["args"].get("portfolio_id") for c in calls] == [best["id"]], calls
