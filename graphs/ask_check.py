@@ -177,9 +177,22 @@ _BESIDE = patterns.compile(
 """The stocks a comparison sets the subject beside ("is it riskier than KO and PG?")."""
 
 
+_BENCHMARK_BEFORE = patterns.compile(
+    r"\b(?:compar\w*(?:\s+\w+){0,2}?\s+(?:to|with|against)|vs\.?|versus|against|than|beside"
+    r"|relative\s+to)\s+(?:an?\s+|the\s+|plain\s+)*$",
+    re.IGNORECASE,
+)
+"""Words before equal weight that make it the benchmark a portfolio is set beside ("how does it
+compare to equal weight?"), not the portfolio asked about."""
+
+
 def _set_beside(item: AskItem, text: str) -> bool:
-    """Whether `item` is a stock the message only sets its subject beside: a later follow-up
-    ("what's its volatility?") does not carry it as the conversation's."""
+    """Whether `item` is a stock, or equal weight, the message only sets its subject beside: a
+    later follow-up ("what's its volatility?", "backtest it") does not carry it as the
+    conversation's."""
+    if item.kind == "method" and item.value == "equal_weight":
+        at = text.lower().find(item.text.lower())
+        return at >= 0 and _BENCHMARK_BEFORE.search(text[:at]) is not None
     if item.kind != "ticker":
         return False
     said = re.escape(item.text)

@@ -246,13 +246,11 @@ left out ("at least 60% in KO and 40% in JNJ": JNJ's floor is 40%; "at most 20% 
 sector, 10% in AAPL"), not one with a limit of its own after it."""
 
 _RATES = r"(?:(?:interest|policy|fed funds)\s+)?(?:rates?|yields?|the fed|treasur(?:y|ies))"
-_RATE_VERB = (
-    r"(?:up|down|higher|lower|rise|rises|rising|fall|falls|falling|jump\w*|drop\w*|move\w*|"
-    r"shock(?:ed)?|hike\w*|cut\w*|increase\w*|decrease\w*)"
-)
+_RATE_VERB = (r"(?:up|down|higher|lower|ris(?:e|es|ing|en)|rose|f[ae]ll(?:s|ing|en)?|jump\w*|drop\w*"
+              r"|move\w*|shock(?:ed)?|hike\w*|cut\w*|[id]ecrease\w*|climb\w*|spike\w*|rais\w*|soar\w*|surg\w*)")  # fmt: skip
 RATE_MOVE = patterns.compile(
-    rf"\b{_RATES}\s+(?:(?:go|going|goes|to go|that)\s+)?{_RATE_VERB}\s+(?:by\s+)?"
-    r"(?P<n>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b"
+    rf"\b{_RATES}\s+(?:(?:go|going|goes|to go|that|went|were|are|have|had)\s+)?{_RATE_VERB}"
+    r"\s+(?:by\s+)?(?P<n>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b"
     r"|(?<![\d.])(?P<n2>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)"
     r"\s+(?:hike|rise|shock|cut|move|increase|decrease)s?|hikes?)\b"
 )

@@ -26,7 +26,6 @@ from agents.offline.risk_verdicts import (
 )
 from agents.offline.rolling_answers import rolling_lines
 from agents.offline.statistic_words import (
-    LOWER_IS_BETTER,
     PHRASES,
     RANKED_BY,
     SUMMARY,
@@ -36,8 +35,10 @@ from agents.offline.statistic_words import (
     drawdown_phrase,
     held_bar_line,
     judged_line,
+    ordered_line,
     pct,
     picked_line,
+    ranked_words,
     told_apart,
     years_phrase,
     years_ranked,
@@ -134,18 +135,21 @@ def _ranking(data: dict[str, Any], ask: AnalysisAsk, wanted: list[str], subject:
         verdict = beside_pivot(named, pivot, wanted)
     else:
         verdict = ""
-    return f"{verdict} {_in_order(named, wanted, ask.ends)}".strip()
+    return f"{verdict} {_in_order(named, wanted, ask.ends, data.get('beta_to'))}".strip()
 
 
-def _in_order(named: dict[str, dict[str, Any]], wanted: list[str], ends: Ends) -> str:
-    """The names of `named` (name -> its statistics) in order of each measure of `wanted` that
-    names can be ordered by and two or more have, highest first, with either end named; only
-    the `ends` asked for when the question limits them ("the 5 highest of 20")."""
+def _in_order(
+    named: dict[str, dict[str, Any]], wanted: list[str], ends: Ends, beta_to: str | None
+) -> str:
+    """The names of `named` (name -> its statistics) in order of each measure of `wanted` two or
+    more have, highest first, either end named; the `ends` asked ("the 5 highest of 20") only;
+    a beta or correlation measured against `beta_to` (None: the index)."""
     lines = []
     for measure in wanted:
         if measure not in RANKED_BY:
             continue
-        words, value, text = RANKED_BY[measure]
+        _, value, text = RANKED_BY[measure]
+        words = ranked_words(measure, beta_to)
         known = {n: v for n, s in named.items() if (v := value(s)) is not None}
         bar = ends.bar if ends.bar is not None and ends.bar.measure == measure else None
         if len(known) < (1 if bar else 2):
@@ -156,41 +160,10 @@ def _in_order(named: dict[str, dict[str, Any]], wanted: list[str], ends: Ends) -
             lines.append(bar_line(words, known, shown, bar))
             continue
         picked = picked_line(words, order, shown, measure, ends.picked)
-        line = _ordered_line(words, order, shown, measure, ends)
+        line = ordered_line(words, order, shown, measure, ends)
         judged = judged_line(words, order, known, measure, ends.judged)
         lines.append(" ".join(part for part in (picked, line, judged) if part))
     return " ".join(lines)
-
-
-def _ordered_line(
-    words: str, order: list[str], shown: dict[str, str], measure: str, ends: Ends
-) -> str:
-    """One measure's sentence: every name from the highest (from the worst when only the worst
-    are asked about), or the ends asked for."""
-    lower_better = measure in LOWER_IS_BETTER
-    highest = ends.highest or (ends.worst if lower_better else ends.best)
-    lowest = ends.lowest or (ends.best if lower_better else ends.worst)
-    if highest is None and lowest is None:
-        if ends.lowest_first or (ends.worst_first and not lower_better):
-            names = ", ".join(f"{n} {shown[n]}" for n in order[::-1])
-            return f"By {words}, lowest first: {names} (lowest {order[-1]}, highest {order[0]})."
-        names = ", ".join(f"{n} {shown[n]}" for n in order)
-        return f"By {words}, highest first: {names} (highest {order[0]}, lowest {order[-1]})."
-    parts = []
-    if highest is not None:
-        top = order[:highest]
-        names = ", ".join(f"{n} {shown[n]}" for n in top)
-        parts.append(f"{_end(len(top), 'highest', len(order))}: {names}")
-    if lowest is not None:
-        bottom = order[::-1][:lowest]
-        names = ", ".join(f"{n} {shown[n]}" for n in bottom)
-        parts.append(f"{_end(len(bottom), 'lowest', len(order))}: {names}")
-    return f"By {words}, " + "; ".join(parts) + "."
-
-
-def _end(n: int, word: str, of: int) -> str:
-    """An end of a ranking in words: "the 5 highest of 20, highest first"; "the highest of 20"."""
-    return f"the {word} of {of}" if n == 1 else f"the {n} {word} of {of}, {word} first"
 
 
 def statistics_answer(
@@ -304,7 +277,7 @@ def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -
     """The groups in order of each measure asked, highest first, each at equal weights."""
     first = groups[0][1]
     named = {n.title(): d["portfolio"] for n, d in groups}
-    ordered = _in_order(named, _wanted(ask), ask.ends)
+    ordered = _in_order(named, _wanted(ask), ask.ends, None)
     if ordered and set(_wanted(ask)) == set(RISK_MEASURES):  # "is tech riskier than staples?"
         ordered = f"{entries_risk_verdict(named, safer_first=ask.safer_first)} {ordered}".strip()
     if "by_year" in _wanted(ask):  # "which sector did best each year?"

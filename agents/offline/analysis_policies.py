@@ -21,9 +21,9 @@ from langchain_core.messages import AIMessage
 
 from agents.offline.analysis_answers import ANSWERS
 from agents.offline.analysis_routes import analysis_ask
+from agents.offline.cadences_compared import cadence_calls, cadences_answer
 from agents.offline.chat_intent import (
     MAX_NAMED_PORTFOLIOS,
-    data_end,
     earlier_results,
     intent_of,
     judged_before,
@@ -42,6 +42,7 @@ from agents.offline.chat_intent import (
     which_portfolio,
     window_of,
 )
+from agents.offline.data_dates import data_end
 from agents.offline.group_follow_ups import groups_reply
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import INDEX_NAMED, AnalysisAsk
@@ -93,6 +94,8 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         failures = [f for r in done if (f := r.failure("answer that")) is not None]
         answers = [ANSWERS[ask.kind](r.data, ask) for r in done if not r.is_error]
         return reply("\n\n".join(answers + failures) + _build_notes(inp))
+    if len(done) > 1 and ask.rebalances:  # "monthly vs buy and hold": a backtest a cadence
+        return reply(cadences_answer(done, ask) + _build_notes(inp))
     if len(done) > 1 and all(r.args.get("portfolio_id") for r in done):  # several named
         answers = [
             f"{portfolio_label(inp, r.args['portfolio_id'])}: "
@@ -145,7 +148,8 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
                 for p in each
             ),
         )
-    return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask, intent), **rate}))
+    args = {**subject, **window, **_slots(ask, intent), **rate}
+    return reply("", *(cadence_calls(ask, args) if ask.rebalances else [tool_call(ask.tool, args)]))
 
 
 def _already_held(names: list[str], held: dict[str, float]) -> str:
@@ -174,7 +178,7 @@ def _held_weights(inp: PolicyInput) -> dict[str, float] | str:
 
 def _per_group(ask: AnalysisAsk) -> bool:
     """Whether the question's groups are each measured at equal weights in a call of its own
-    ("vol of tech vs staples", "how did tech do in 2022?"); not a correlation across two ("how correlated is tech with
+    ("vol of tech vs staples"); not a correlation across two ("how correlated is tech with
     energy?": one call of their stocks)."""
     return ask.kind == "statistics" and bool(ask.groups) and "correlation" not in ask.measures
 
@@ -358,8 +362,7 @@ def _beside_held(
 
 
 def _overlaps(span: dict[str, Any], window: dict[str, Any]) -> bool:
-    """Whether two windows (each `start` and `end`, ISO dates) share a day; False when either
-    lacks an end."""
+    """Whether two windows (`start`, `end`: ISO dates) share a day; False if one lacks an end."""
     if not all((span.get("start"), span.get("end"), window.get("start"), window.get("end"))):
         return False
     return not (window["end"] < span["start"] or window["start"] > span["end"])
@@ -541,7 +544,8 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
     )
     of_portfolios = subject is None and _PORTFOLIOS_SAID.search(intent.text)  # none to rank
     if (subject is None or one_stock) and ask.ranked and not (one_held or of_portfolios):
-        return {"universe": list(known_tickers())}  # "which was the most volatile?": every stock
+        # "which was the most volatile?": every stock; "... lowest beta to XOM?": every other
+        return {"universe": [t for t in known_tickers() if t != ask.beta_to]}
     return subject  # "is it riskier than the market?" with nothing before: which portfolio?
 
 

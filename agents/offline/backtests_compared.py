@@ -18,7 +18,7 @@ from agents.offline.policies import PolicyInput, forced_call, reply
 from agents.offline.statistic_words import pct, told_apart
 from settings import patterns
 
-__all__ = ["backtests_compared_route"]
+__all__ = ["backtests_compared_route", "side_by_side"]
 
 _WHICH_BETTER = patterns.compile(
     r"^\W*(?:(?:and|so|ok(?:ay)?|then|well)\W+)*(?:which|what)(?:\s+one)?\s+(?:was|is|did|does"
@@ -135,27 +135,32 @@ def backtests_compared_route(inp: PolicyInput, intent: Intent) -> AIMessage | No
     if two is None:
         assert one is not None
         return reply(_against_index(one, worse=asked.group(1) is not None))
-    names = _names(two)
-    shown = told_apart({n: d["sharpe"] for n, (_, d) in zip(names, two, strict=True)},
-                       lambda v: f"{v:.2f}")  # fmt: skip
+    worse = asked.group(1) is not None
+    said = side_by_side(list(zip(_names(two), (data for _, data in two), strict=True)), worse)
+    return reply(
+        f"{said} Nothing new was computed: the figures are those of the two backtests just given."
+    )
+
+
+def side_by_side(named: list[tuple[str, dict[str, Any]]], worse: bool = False) -> str:
+    """Backtests of weights (each `backtest_weights` result with its name) judged by the Sharpe
+    ratio, with its definition, the better first (the `worse` when asked), then each one's
+    total return, CAGR, Sharpe ratio and deepest drawdown side by side."""
+    shown = told_apart({n: d["sharpe"] for n, d in named}, lambda v: f"{v:.2f}")
     lines = [
         f"{name}: total return {pct(data['total_return'])}, CAGR {pct(data['cagr'])}, Sharpe "
         f"ratio {shown[name]}, maximum drawdown {pct(data['max_drawdown']['depth'])}"
-        for name, (_, data) in zip(names, two, strict=True)
+        for name, data in named
     ]
-    sharpes = [data["sharpe"] for _, data in two]
-    if sharpes[0] == sharpes[1]:
+    sharpes = [data["sharpe"] for _, data in named]
+    if len(set(sharpes)) == 1:
         verdict = "They tie on the Sharpe ratio"
     else:
-        best = (
-            sharpes.index(max(sharpes)) if asked.group(1) is None else sharpes.index(min(sharpes))
-        )
-        side = "Better" if asked.group(1) is None else "Worse"
-        verdict = f"{side} by the Sharpe ratio (return a year per unit of volatility, risk-free rate 0): {names[best]}"
-    return reply(
-        f"{verdict}. Side by side: " + "; ".join(lines) + ". Nothing new was computed: the figures "
-        "are those of the two backtests just given."
-    )
+        best = sharpes.index(min(sharpes) if worse else max(sharpes))
+        side = ("Worse" if worse else "Better") if len(named) == 2 else "Worst" if worse else "Best"
+        definition = "return a year per unit of volatility, risk-free rate 0"
+        verdict = f"{side} by the Sharpe ratio ({definition}): {named[best][0]}"
+    return f"{verdict}. Side by side: " + "; ".join(lines) + "."
 
 
 def _versus_index(inp: PolicyInput, low: str) -> AIMessage | None:

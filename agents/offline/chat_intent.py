@@ -17,7 +17,15 @@ from agents.conversation_texts import (
     RETRY_PROMPT,
     RUN_DONE,
 )
-from agents.offline.compared_pick import chosen_built, compared_pick, names_a_pick, pick_named
+from agents.offline.builds_compared import builds_restated
+from agents.offline.compared_pick import (
+    chosen_built,
+    compared_pick,
+    equal_beside,
+    names_a_pick,
+    pick_named,
+)
+from agents.offline.data_dates import session_window
 from agents.offline.holdings_given import holdings_given
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
@@ -33,45 +41,12 @@ from agents.offline.thread_versus import versus_again
 from agents.offline.why_too import without_why
 from quant.sp500_files import sp500_tickers
 from services.shorthand import expand_shorthand, restated
-from settings import get_settings, patterns
+from settings import patterns
 
 
 def known_tickers() -> tuple[str, ...]:
     """Tickers of the embedded dataset (what intent parsing recognises)."""
     return sp500_tickers()
-
-
-def _session_dates() -> Any:
-    """The sessions of the configured market data (what the tools read), as a DatetimeIndex."""
-    from services.market_data.providers import market_returns
-
-    return market_returns(get_settings())[1].index
-
-
-def data_start() -> str:
-    """The first date of the configured market data (ISO): where "all the data" starts."""
-    return str(_session_dates()[0].date())
-
-
-def data_end() -> str:
-    """The last date of the configured market data (ISO): where "the last 12 months" ends."""
-    return str(_session_dates()[-1].date())
-
-
-def session_window(last_sessions: int, end: str | None = None) -> tuple[str, str]:
-    """The first and last dates (ISO) of the last `last_sessions` sessions of the market data up
-    to `end` (its last date by default), as the tools that take `last_sessions` read them
-    (`services.windows.last_sessions_bounds`); the whole data when it holds fewer."""
-    import pandas as pd
-
-    from services.windows import last_sessions_bounds
-
-    dates = _session_dates()
-    last = None if end is None else pd.Timestamp(end)
-    upto = dates[-1] if last is None else last
-    count = min(last_sessions, int((dates <= upto).sum()))
-    first, final = last_sessions_bounds(dates, max(count, 1), last)
-    return str(first.date()), str(final.date())
 
 
 _RUNNER_ASKS = (DECISION_PROMPT.split("{")[0], RETRY_PROMPT.split("{")[0])
@@ -115,6 +90,8 @@ def user_text(inp: PolicyInput) -> str:
     if chosen is None and asked and (given := holdings_given(texts[0], known_tickers())):
         said, replaced = _MY_PORTFOLIO.subn(given, texts[1], count=1)  # "the VaR of 60% AAPL ..."
         return said if replaced else f"{texts[1]} {given}"
+    if chosen is None and (compared := builds_restated(texts[0], earlier_results(inp))):
+        return compared  # "compare them" after two builds: the two, by id
     if chosen is None:
         said = ""
         for text in reversed(texts):  # the oldest first: "make it 35" after "make that 30"
@@ -554,9 +531,11 @@ def last_subject(inp: PolicyInput) -> dict[str, Any] | None:
     earlier = earlier_results(inp)
     if (picked := compared_pick(user_text(inp), previous_answer(inp), earlier)) is not None:
         return {"portfolio_id": picked}  # "backtest it" after a comparison: the one put first
-    for name, args, data in earlier:
+    for at, (name, args, data) in enumerate(earlier):
         if name == "optimize_portfolio" and isinstance(data, dict) and data.get("portfolio_id"):
             return {"portfolio_id": data["portfolio_id"]}
+        if equal_beside(args, earlier[at + 1 :]):
+            continue  # "how does it compare to equal weight?": the benchmark, not the subject
         if name == "compare_portfolios" and len(ids := args.get("portfolio_ids") or []) == 1:
             return {"portfolio_id": ids[0]}  # one portfolio set beside others: still the subject
         keys: tuple[str, ...] = ("universe",) if name in SUBJECT_TOOLS else ()

@@ -15,7 +15,6 @@ from langchain_core.messages import AIMessage
 from agents.explanation import metric_explanation, parameter_explanation
 from agents.offline.analysis_routes import analysis_route
 from agents.offline.backtest_policies import backtest_args, backtest_question
-from agents.offline.backtests_compared import backtests_compared_route
 from agents.offline.build_targets import targeted_method
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
 from agents.offline.chat_intent import (
@@ -38,11 +37,10 @@ from agents.offline.deployment_drafts import (
 )
 from agents.offline.drawdown_why import drawdown_to_explain
 from agents.offline.estimate_policies import estimate_chat
+from agents.offline.everything_excluded import everything_excluded
 from agents.offline.follow_ups import follow_up_route
 from agents.offline.guide_policies import glossary_chat, guide_chat
-from agents.offline.hedge_costs import hedge_cost_route
 from agents.offline.hedge_policies import hedge_question
-from agents.offline.held_ends import held_end_route
 from agents.offline.intent import Intent
 from agents.offline.intent.about import about_stratigos
 from agents.offline.intent.concepts import (
@@ -59,7 +57,6 @@ from agents.offline.intent.words import read_scenarios
 from agents.offline.memory_chat import memory_chat
 from agents.offline.method_names import method_name
 from agents.offline.option_quotes import option_route
-from agents.offline.pairs_compared import pairs_compared_route
 from agents.offline.policies import (
     PolicyInput,
     default_policy,
@@ -85,6 +82,7 @@ from agents.offline.proposal_questions import (
     proposal_answer,
     waiting_proposal,
 )
+from agents.offline.results_routes import held_results_route
 from agents.offline.search_drafts import (
     asks_about_parameters,
     asks_about_winner,
@@ -219,15 +217,16 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
 
 
 def _question_back_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
-    """The question back, through its own route when a route must be called, when the message
-    changes a request the conversation never made (`nothing_to_revise`) or adds a name to a
-    portfolio it does not hold (`weighted_adds.added_to_nothing`: "what if I add 20% XOM?");
-    None otherwise."""
+    """The question back (through its own route when one must be called) when the message changes
+    a request never made (`nothing_to_revise`), adds a name to no portfolio held
+    (`added_to_nothing`: "what if I add 20% XOM?") or excludes each stock it names; else None."""
     if nothing_to_revise(inp):
         reason = "a change with no earlier request to change"
         asked: str | None = None if inp.must_call_tool else nothing_to_revise_reply(inp)
     elif (asked := added_to_nothing(intent, has_thread_subject(inp))) is not None:
         reason = "a share added to no portfolio"
+    elif (asked := everything_excluded(intent)) is not None:
+        reason = "every stock named is left out"
     else:
         return None
     if inp.must_call_tool:
@@ -309,16 +308,9 @@ def _meaning_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
 
 def _results_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
     """The route of a question about what the conversation's results hold: its finished
-    search's winner (`_run_parameter_route`), its hedge's cost (`hedge_cost_route`), the more
-    correlated pair (`pairs_compared_route`), the better backtest (`backtests_compared_route`),
-    the largest holding built (`held_end_route`); None for any other message."""
-    return (
-        _run_parameter_route(inp, intent)
-        or hedge_cost_route(inp, intent)
-        or pairs_compared_route(inp, intent)
-        or backtests_compared_route(inp, intent)
-        or held_end_route(inp)
-    )
+    search's winner (`_run_parameter_route`), or what its other results answer
+    (`results_routes.held_results_route`); None for any other message."""
+    return _run_parameter_route(inp, intent) or held_results_route(inp, intent)
 
 
 def _run_parameter_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
@@ -479,9 +471,8 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
             f"{best['return']:.1%}." + capped + left_out + limits_note(intent)
         )
     revised = thread_method(inp) if revises_portfolio(inp, intent) else None
-    wanted: list[str] = [targeted_method(m, intent) for m in intent.methods if m != "frontier"] or [
-        revised or default_method(intent)
-    ]
+    named = [targeted_method(m, intent) for m in intent.methods if m != "frontier"]
+    wanted: list[str] = named or [revised or default_method(intent)]
     earlier = thread_method(inp)
     if len(wanted) == 1 and earlier not in (None, wanted[0]) and COMPARES_WITH.search(intent.text):
         wanted = [str(earlier), wanted[0]]  # "compare it with HRP": the thread's and the new
@@ -492,9 +483,8 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         missing = [m for m in wanted if m not in built]
         if missing:
             return reply("", tool_call("optimize_portfolio", build_args(inp, intent, missing[0])))
-        return reply(
-            _comparison([r for r in inp.results_this_turn() if r.name == "optimize_portfolio"])
-        )
+        results = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
+        return reply(_comparison(results))
     if "optimize_portfolio" not in done:
         return reply("", tool_call("optimize_portfolio", build_args(inp, intent, wanted[0])))
     latest = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"][-1:]

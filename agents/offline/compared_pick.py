@@ -18,7 +18,7 @@ from agents.offline.method_names import method_name
 from services.formatting import listed
 from settings import patterns
 
-__all__ = ["chosen_built", "compared_pick", "names_a_pick", "pick_named"]
+__all__ = ["chosen_built", "compared_pick", "equal_beside", "names_a_pick", "pick_named"]
 
 _PICK_SAID = patterns.compile(
     r"\bthe\s+(?:winner|winning\s+(?:one|portfolio)|(?:better|best|leading|top)\s+(?:one"
@@ -108,3 +108,19 @@ def chosen_built(message: str, earlier: list[tuple[str, Any, Any]], known: Seque
     again = parse_intent(said, known)
     same = again.methods == (method,) and list(again.tickers) == list(made["universe"])
     return said if same and again.start == made.get("start") else message
+
+
+def equal_beside(args: dict[str, Any], before: Sequence[tuple[str, dict[str, Any], Any]]) -> bool:
+    """Whether a call's arguments (`args`) hold the equal weights of the portfolio the call
+    before it measured, set beside it ("how does it compare to equal weight?"): the benchmark,
+    not the conversation's subject. `before`: (tool, arguments, result) of the calls before it,
+    newest first."""
+    weights = args.get("weights") or {}
+    measured = before[0][1].get("portfolio_id") if before else None
+    built = [data for name, _, data in before if name == "optimize_portfolio"]
+    names = next(
+        (set(d.get("weights") or ()) for d in built
+         if isinstance(d, dict) and d.get("portfolio_id") == measured),
+        None,
+    )  # fmt: skip
+    return measured is not None and len(set(weights.values())) == 1 and set(weights) == names

@@ -17,6 +17,7 @@ earlier request that can take it is changed, else the message is read as a quest
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -30,16 +31,17 @@ from agents.offline.chat_intent import (
     WINDOW_KEYS,
     judged_before,
     known_tickers,
-    session_window,
     user_text,
     user_texts,
     written_by_user,
 )
 from agents.offline.comparison_pick import pick_sentence
 from agents.offline.criterion_picks import pick_by_criterion
+from agents.offline.data_dates import session_window
+from agents.offline.episode_windows import episode_in_window
 from agents.offline.estimate_policies import estimate_answer
 from agents.offline.follow_up_subjects import change_subject
-from agents.offline.formats import money_text
+from agents.offline.formats import amount_text
 from agents.offline.group_follow_ups import change_head, groups_chat
 from agents.offline.hedge_changes import change_hedge
 from agents.offline.intent import Intent, parse_intent
@@ -61,6 +63,7 @@ from agents.offline.thread_usual import asks_usual
 from agents.offline.weight_splits import resplit, split_beside_build
 from agents.offline.weighted_adds import added_at, pin_added, share_words
 from agents.offline.winner_backtests import strategy_backtest_answer
+from settings import patterns
 
 __all__ = ["EDITABLE", "Edit", "ThreadRequest", "follow_up_chat", "follow_up_route",
            "thread_edit", "thread_requests"]  # fmt: skip
@@ -104,11 +107,6 @@ _CAPITAL_TOOLS = (
     "loss_probability",
 )  # fmt: skip
 """The tools that take a capital (currency) and give amounts of it."""
-
-
-def _amount(value: float) -> str:
-    """A capital in words: "$20,000", "$12,500.50"."""
-    return f"${value:,.0f}" if float(value).is_integer() else money_text(value)
 
 
 @lru_cache(maxsize=1024)
@@ -320,8 +318,7 @@ def _change_names(
 def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
     """The edit with the request's changed arguments (or the stats call a criterion needs
     first, or the problem); None when the request cannot take the change."""
-    change, request = edit.change, edit.request
-    tool = request.tool
+    change, request, tool = edit.change, edit.request, edit.request.tool
     if (change.judged_on is not None) != (tool == "compare_portfolios"):
         return None  # a comparison is asked again only to be judged on another measure
     if change.judged_on is not None:
@@ -336,6 +333,8 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
     if change.hedge and tool in _STRATEGY_TOOLS:  # "and the collar?"
         held = request.data.get("config") if isinstance(request.data, dict) else None
         edit.changes.extend(change_hedge(args.setdefault("config", {}), change.hedge, held or {}))
+    if change.window and tool == "stress_test" and args.get("episodes"):
+        return episode_in_window(edit, args)  # "and in 2022?" after the Covid crash
     if change.window:
         edit.changes.append(_change_window(request, change, args))
     if change.method:
@@ -350,10 +349,8 @@ def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
             if value is not None:
                 args[key] = value
                 edit.changes.append(f"{key.replace('_', ' ')} {value:.1%} on every asset")
-        for key, limits in (
-            ("asset_limits", ask.asset_limits),
-            ("sector_limits", ask.sector_limits),
-        ):
+        per_name = (("asset_limits", ask.asset_limits), ("sector_limits", ask.sector_limits))
+        for key, limits in per_name:
             for name, (low, high) in limits.items():
                 held = (args.get(key) or {}).get(name) or {}
                 low = low if low > 0.0 else float(held.get("min", 0.0))  # a cap keeps the floor
@@ -421,6 +418,8 @@ def _takes(change: Change, request: ThreadRequest, inp: PolicyInput) -> bool:
         return False
     if change.percent is not None and tool == "loss_probability" and not change.strategy:
         return True  # "and 20%?": the loss asked the probability of
+    if change.percent is not None and tool == "stress_test" and "market_move" in request.args:
+        return not change.strategy  # "what about 20%?" after a 30% crash: the market's move
     moved = builds and moved_target(change, request.args) is not None
     if moved or change.target_return is not None:
         return moved  # "and 30%?" after an efficient-risk build, "a 20% return?" after any
@@ -436,11 +435,16 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
     if change.capital is not None:
         before = args.get("capital")
         args["capital"] = change.capital
-        said.append(f"capital {_amount(change.capital)}" + (f" instead of {_amount(before)}" if before else ""))  # fmt: skip
+        said.append(f"capital {amount_text(change.capital)}" + (f" instead of {amount_text(before)}" if before else ""))  # fmt: skip
     if change.holdings is not None:
         held_before = args.get("holdings")
         args["holdings"] = change.holdings
         said.append(f"{change.holdings} stocks" + (f" instead of {held_before}" if held_before else ""))  # fmt: skip
+    if change.percent is not None and tool == "stress_test" and "market_move" in args:
+        before = float(args["market_move"])
+        args["market_move"] = change.percent if before > 0 else -change.percent
+        side = "rise" if before > 0 else "fall"
+        said.append(f"a {change.percent:.0%} market {side} instead of {abs(before):.0%}")
     if change.percent is not None and tool == "loss_probability":
         before = f" instead of {float(args['threshold']):.0%}" if "threshold" in args else ""
         said.append(f"a loss of {change.percent:.0%}{before}")
@@ -473,6 +477,11 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
         said.append(f"in {', '.join(change.scenarios)} instead of {scenarios_before}")
 
 
+_WHY_ALONE = patterns.compile(r"^\W*(?:(?:and|so|but|ok(?:ay)?)\W+)*(?:why|how come)\b", re.I)
+"""A "why?" answered from the results with nothing computed: the question before it is the one
+a follow-up naming other stocks asks again ("how did XOM do in 2022?", "why?", "and CVX?")."""
+
+
 def thread_edit(inp: PolicyInput) -> Edit | None:
     """The user's latest message (`user_text`: a number said again restated) as a change of the
     conversation's latest request
@@ -484,7 +493,7 @@ def thread_edit(inp: PolicyInput) -> Edit | None:
         change = replace(change, subject=judged)  # "its beta?" after "the worst in 2008?"
     back = MAX_REQUESTS_BACK
     if change.subject:  # "and for KO?" asks the question just answered again, of other names
-        turns = _turns(inp)
+        turns = [t for t in _turns(inp) if t[1] or not _WHY_ALONE.search(t[0])]  # not "why?"
         if not turns or not any(call["name"] in EDITABLE for call in turns[-1][1]):
             return None
         back = 1

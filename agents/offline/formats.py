@@ -27,3 +27,10 @@ def percent(value: float | None, decimals: int = 1) -> str:
 def money_text(value: float) -> str:
     """An amount of money in dollars to the cent ("$156,751.97"; a loss keeps its sign)."""
     return f"{'-' if value < 0 else ''}${abs(value):,.2f}"
+
+
+def amount_text(value: float) -> str:
+    """An amount of money in dollars, to the cent only when it has cents ("$20,000",
+    "$12,500.50"; a loss keeps its sign)."""
+    whole = round(float(value), 2).is_integer()
+    return f"{'-' if value < 0 else ''}${abs(value):,.0f}" if whole else money_text(value)

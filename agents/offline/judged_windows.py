@@ -12,11 +12,11 @@ from agents.offline.chat_intent import (
     ANALYSIS_TOOLS,
     earlier_results,
     judged_before,
-    session_window,
     shown_before,
     subject_stock,
     window_of,
 )
+from agents.offline.data_dates import session_window
 from agents.offline.intent import Intent
 from agents.offline.policies import PolicyInput
 

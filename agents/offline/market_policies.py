@@ -13,7 +13,6 @@ from langchain_core.messages import AIMessage
 
 from agents.offline.chat_args import scenario_args
 from agents.offline.chat_intent import (
-    data_end,
     intent_of,
     known_tickers,
     says_my_portfolio,
@@ -22,6 +21,7 @@ from agents.offline.chat_intent import (
     which_portfolio,
     window_args,
 )
+from agents.offline.data_dates import data_end
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent.regime_asked import TIMING_ASKED, RegimeQuestion, regime_question
 from agents.offline.intent.words import read_tickers

@@ -15,18 +15,19 @@ from agents.offline.build_targets import (
     volatility_targeted,
 )
 from agents.offline.chat_intent import (
-    data_end,
     rate_args,
     revises_portfolio,
     thread_subject,
     window_args,
 )
+from agents.offline.data_dates import data_end
 from agents.offline.formats import money_text
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import capital_named
 from agents.offline.intent.analysis import INDEX_NAMED
 from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.holdings import holdings_named
+from agents.offline.intent.sector_counts import sector_count, sized
 from agents.offline.intent.typos import normalised
 from agents.offline.method_names import method_name
 from agents.offline.policies import PolicyInput
@@ -163,6 +164,8 @@ def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
     if (capital := stated_capital(intent)) is not None:
         args["capital"] = capital
     holdings = holdings_named(normalised(intent.text))
+    if (counted := sector_count(intent)) is not None:  # "of the 10 largest tech stocks"
+        holdings = counted if counted < len(intent.tickers) else None  # all, when no more
     if holdings is not None and holdings != len(intent.tickers):  # not "these 4 stocks: ..."
         args["holdings"] = holdings
     ask = intent.limits
@@ -227,7 +230,28 @@ def limits_note(intent: Intent) -> str:
             "fully invested and unlevered)."
         )
     notes += [f"Not applied: {item}." for item in ask.unsupported]
+    if (counted := sector_count(intent)) is not None:
+        notes.append(_sector_count_note(intent, counted))
     return (" " + " ".join(notes)) if notes else ""
+
+
+def _sector_count_note(intent: Intent, counted: int) -> str:
+    """What a build of a count of a sector's stocks holds ("the 10 largest tech stocks": the 3
+    the data has), and that no company sizes pick them."""
+    names = ", ".join(intent.tickers)
+    sector = " and ".join(intent.sectors)
+    if counted >= len(intent.tickers):
+        fewer = f", fewer than the {counted} asked" if counted > len(intent.tickers) else ""
+        return (
+            f"The data holds {len(intent.tickers)} {sector} stocks ({names}){fewer}: all of them "
+            "were used" + (", with no company sizes to rank them by." if sized(intent) else ".")
+        )
+    if sized(intent):
+        return (
+            f"The data has no company sizes: the optimizer chose {counted} of the "
+            f"{len(intent.tickers)} {sector} stocks ({names}), not the largest."
+        )
+    return ""
 
 
 def _verdict(ours: dict[str, Any], index: dict[str, Any]) -> str:

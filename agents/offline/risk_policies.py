@@ -22,7 +22,6 @@ from langchain_core.messages import AIMessage
 from agents.offline.analysis_answers import group_name
 from agents.offline.chat_intent import (
     MAX_NAMED_PORTFOLIOS,
-    data_end,
     intent_of,
     judged_before,
     known_tickers,
@@ -36,6 +35,7 @@ from agents.offline.chat_intent import (
     which_portfolio,
     window_args,
 )
+from agents.offline.data_dates import data_end
 from agents.offline.formats import money_text, percent
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import groups_compared, judged_measure

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from agents.offline.intent.bars import Bar
+from agents.offline.intent.rankings import Ends
 from prompts.canonical import TOOL_SIGNIFICANT_DIGITS
 from services.windows import MAX_CALENDAR_MONTHS, MAX_EXTREME_DAYS, SESSIONS_PER
 from settings import patterns
@@ -53,7 +54,7 @@ def drawdown_phrase(stats: dict[str, Any]) -> str:
 
 def _months(stats: dict[str, Any]) -> str:
     """Each calendar month's return of a result entry (`calendar_months`), a month the window
-    cuts marked "(part)", then the best and the worst month."""
+    cuts marked "(part)", how many rose and fell, then the best and the worst month."""
     months = stats.get("calendar_months")
     if not months:
         return "no calendar months (not asked of the tool)"
@@ -61,6 +62,9 @@ def _months(stats: dict[str, Any]) -> str:
         f"{m['month']} {pct(m['return'])}{' (part)' if m.get('cut') else ''}" for m in months
     )
     said = f"by calendar month {shown}"
+    up, down = (sum(1 for m in months if side * m["return"] > 0) for side in (1, -1))
+    flat = f", flat in {len(months) - up - down}" if len(months) > up + down else ""
+    said += f"; up in {up} of the {len(months)} months, down in {down}{flat}"
     if len(months) > 2:
         best, worst = (f(months, key=lambda m: m["return"]) for f in (max, min))
         said += f"; best month {best['month']} ({pct(best['return'])}), worst {worst['month']}"
@@ -190,6 +194,12 @@ PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"{pct(s['volatility'])})"
     ),
     "sharpe_ratio": lambda s: _figure(s, "sharpe_ratio", "Sharpe ratio", "(risk-free rate 0%)"),
+    "market_correlation": lambda s: (
+        f"no correlation with {s.get('beta_to') or 'the S&P 500 index'} (a flat series)"
+        if s.get("market_correlation") is None
+        else f"correlation {s['market_correlation']:.2f} with "
+        f"{s.get('beta_to') or 'the S&P 500 index'} (daily returns)"
+    ),
     "beta": lambda s: (
         "no beta (no index)"
         if s.get("beta") is None
@@ -249,6 +259,11 @@ RANKED_BY: dict[
         lambda v: f"{v:.2f}",
     ),
     "beta": ("beta", lambda s: s.get("beta"), lambda v: f"{v:.2f}"),
+    "market_correlation": (
+        "correlation of daily returns with the S&P 500 index",
+        lambda s: s.get("market_correlation"),
+        lambda v: f"{v:.2f}",
+    ),
     "drawdown_dates": ("maximum drawdown", lambda s: s["max_drawdown"]["depth"], pct),
     "sortino_ratio": (
         "Sortino ratio (risk-free rate 0%)",
@@ -259,7 +274,17 @@ RANKED_BY: dict[
     "skewness": ("skewness", lambda s: s.get("skewness"), lambda v: f"{v:.2f}"),
     "kurtosis": ("excess kurtosis", lambda s: s.get("excess_kurtosis"), lambda v: f"{v:.2f}"),
 }
-"""The measures names are put in order by: the words, the value, the value's text."""
+"""The measures names are put in order by: the words, the value, the value's text (a ranking
+names the series a beta or correlation is measured against: `ranked_words`)."""
+
+
+def ranked_words(measure: str, beta_to: str | None) -> str:
+    """The words a ranking by `measure` says, naming the series a beta or correlation was
+    measured against (`beta_to`, a stock; None: the index)."""
+    words = RANKED_BY[measure][0]
+    if measure == "beta":
+        words = "beta to the S&P 500 index"
+    return words.replace("the S&P 500 index", beta_to) if beta_to else words
 
 
 LOWER_IS_BETTER = ("volatility", "variance", "drawdown_dates", "downside_deviation")
@@ -466,3 +491,34 @@ def beside_index_bar_line(named: dict[str, dict[str, Any]], index_name: str, bar
     margin = f"{side} {points:g} percentage point{'' if points == 1 else 's'}"
     reference = f"{index_name}'s {index * 100:.4g}% {margin}"
     return bar_line(words, known, told_apart(known, text), bound, reference)
+
+
+def ordered_line(
+    words: str, order: list[str], shown: dict[str, str], measure: str, ends: Ends
+) -> str:
+    """One measure's sentence: every name from the highest (from the worst when only the worst
+    are asked about), or the ends asked for."""
+    lower_better = measure in LOWER_IS_BETTER
+    highest = ends.highest or (ends.worst if lower_better else ends.best)
+    lowest = ends.lowest or (ends.best if lower_better else ends.worst)
+    if highest is None and lowest is None:
+        if ends.lowest_first or (ends.worst_first and not lower_better):
+            names = ", ".join(f"{n} {shown[n]}" for n in order[::-1])
+            return f"By {words}, lowest first: {names} (lowest {order[-1]}, highest {order[0]})."
+        names = ", ".join(f"{n} {shown[n]}" for n in order)
+        return f"By {words}, highest first: {names} (highest {order[0]}, lowest {order[-1]})."
+    parts = []
+    if highest is not None:
+        top = order[:highest]
+        names = ", ".join(f"{n} {shown[n]}" for n in top)
+        parts.append(f"{_ranking_end(len(top), 'highest', len(order))}: {names}")
+    if lowest is not None:
+        bottom = order[::-1][:lowest]
+        names = ", ".join(f"{n} {shown[n]}" for n in bottom)
+        parts.append(f"{_ranking_end(len(bottom), 'lowest', len(order))}: {names}")
+    return f"By {words}, " + "; ".join(parts) + "."
+
+
+def _ranking_end(n: int, word: str, of: int) -> str:
+    """An end of a ranking in words: "the 5 highest of 20, highest first"; "the highest of 20"."""
+    return f"the {word} of {of}" if n == 1 else f"the {n} {word} of {of}, {word} first"

@@ -13,7 +13,11 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
-from agents.offline.chat_intent import data_start, known_tickers, user_texts
+from agents.offline.chat_intent import (
+    known_tickers,
+    user_texts,
+)
+from agents.offline.data_dates import data_start
 from agents.offline.intent import parse_intent
 from agents.offline.intent.measures import VOLATILE_SAID, measures_named
 from agents.offline.policies import PolicyInput, reply, tool_call

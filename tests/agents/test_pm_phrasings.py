@@ -12,7 +12,11 @@ import pytest
 
 from agents.offline.backtest_policies import backtest_args
 from agents.offline.chat_args import COMPARES_WITH, frontier_args, scenario_args
-from agents.offline.chat_intent import data_end, known_tickers, session_window, window_args
+from agents.offline.chat_intent import (
+    known_tickers,
+    window_args,
+)
+from agents.offline.data_dates import data_end, session_window
 from agents.offline.intent import Intent, correct_typos, parse_intent
 from agents.offline.intent.analysis import read_analysis
 from agents.offline.intent.scope import ORDER_REPLY, PREDICTION_REPLY, out_of_scope

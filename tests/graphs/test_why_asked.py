@@ -97,3 +97,30 @@ def test_why_with_nothing_to_decompose_says_what_it_can_show(offline_data_dir: P
     session = ChatSession(f"why-{uuid.uuid4().hex}", settings=Settings())
     reply, calls, _ = turn_calls(session, "why?")
     assert calls == [] and reply == NOTHING_TO_EXPLAIN
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    pair=st.sampled_from((("XOM", "CVX"), ("KO", "PEP"), ("AAPL", "MSFT"), ("JPM", "BAC"))),
+    year=st.integers(2015, 2022),
+    why=st.sampled_from(("why?", "why so high?", "how come?", "and why?")),
+    again=st.sampled_from(("and {t}?", "what about {t}?")),
+)
+def test_after_why_another_stock_is_asked_the_question_before_it(
+    pair: tuple[str, str], year: int, why: str, again: str
+) -> None:
+    """ "And CVX?" after "how did XOM do in 2022?" and "why?" is CVX's return over 2022 (it was
+    a market read of CVX over the default window): a "why?" answered from the results is no
+    request of its own to change."""
+    session = ChatSession(f"why-{uuid.uuid4().hex}", settings=Settings())
+    _, first, _ = turn_calls(session, f"how did {pair[0]} do in {year}?")
+    turn_calls(session, why)
+    reply, calls, _ = turn_calls(session, again.format(t=pair[1]))
+    assert [c["name"] for c in calls] == ["asset_statistics"], calls
+    args = {**first[0]["args"], "universe": [pair[1]]}
+    assert calls[0]["args"] == args, (first, calls)
+    total = PRICES[pair[1]].loc[f"{year - 1}-12-01" : f"{year}-12-31"]
+    before = total.loc[: f"{year - 1}-12-31"].iloc[-1]
+    said = re.search(rf"{pair[1]}: a total return of (-?[\d.]+)%", reply)
+    assert said is not None, reply
+    assert abs(float(said[1]) / 100 - (total.iloc[-1] / before - 1)) <= 0.0006, reply

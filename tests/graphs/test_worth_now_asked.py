@@ -1,8 +1,10 @@
 """A sum's worth asked as of now after the year it went in ("how much would $100k in AAPL in
 2010 be worth now?", "what would $50,000 invested in KO in 2012 have grown to today?") is the
 holding backtested from that year to the end of the data (the year alone was backtested, or the
-market read and the window said unused); a year asked about alone stays that year. The final
-value is checked against the compounded daily returns of the data (pandas)."""
+market read and the window said unused; "what would $100k in AAPL in 2018 be worth now?" was a
+market read, "put into" a put option, "at the start of 2010" its first quarter); a year asked
+about alone stays that year. The final value is checked against the compounded daily returns of
+the data (pandas)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ ASKED = (
     "how much would ${amount:,} in {ticker} in {year} be worth now?",
     "if I had put ${amount:,} into {ticker} in {year}, what would it be worth today?",
     "what would ${amount:,} invested in {ticker} in {year} have grown to today?",
+    "what would ${amount:,} in {ticker} in {year} be worth now?",
+    "what would ${amount:,} put into {ticker} at the start of {year} have been worth by now?",
 )
 
 

@@ -19,7 +19,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.amounts import added_shares, capital_named, horizon_sessions
 from agents.offline.intent.analysis_ask import TOOLS, AnalysisAsk, AnalysisKind
 from agents.offline.intent.bars import Bar, bar_said
-from agents.offline.intent.beta_to import beta_to
+from agents.offline.intent.beta_to import PAIRS_ASKED, beta_to, correlated_to
 from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
 from agents.offline.intent.dates import rolling_sessions
@@ -70,7 +70,12 @@ from agents.offline.intent.stress_reading import (
     without_past_downturns,
 )
 from agents.offline.intent.targets import sector_tickers
-from agents.offline.intent.trading_terms import cadence_named, cost_bps, rate_rise_supposed
+from agents.offline.intent.trading_terms import (
+    cadence_named,
+    cadences_compared,
+    cost_bps,
+    rate_rise_supposed,
+)
 from agents.offline.intent.typos import normalised
 from agents.offline.intent.words import ANY_METHOD_PATTERN, OWNED_AFTER
 from agents.offline.intent.years_compared import years_compared
@@ -93,6 +98,7 @@ cadence or costs said of weights make no backtest."""
 _PROBABILITY = patterns.compile(
     r"\b(?:probabilit\w*|chances?|odds|likelihood|how likely|likely|risk of|prob)\b"
 )
+_SIMULATED = patterns.compile(r"\bmonte[\s-]?carlo\b|\bsimulat\w*")  # of a portfolio: its odds
 _LOSS = patterns.compile(
     r"\blos(?:e|es|ing|s|t)\b|\bdown\b|\bdrop\w*|\bfall\w*|\bdrawdown\b|\bunder ?water\b"
     r"|(?<![\w.])-\s?\d+(?:\.\d+)?\s*(?:%|percent\b|pct\b)"
@@ -285,7 +291,9 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     KO rebalanced quarterly", "what's the turnover if I rebalance monthly?"; given weights need no
     cadence: "how would 50% AAPL and 50% KO have done since 2018?"), a build said with a cadence
     or costs ("build a portfolio of AAPL and KO rebalanced monthly"), or what a capital
-    would have made in them ("how much would I have made with $100k?"; episodes: stress)."""
+    would have made in them ("how much would I have made with $100k?"; episodes: stress), or how
+    a portfolio of a method would have done ("how would an HRP portfolio of the energy stocks
+    have done in 2020?": built, then backtested)."""
     cadence, costs = cadence_named(low), cost_bps(low)
     built_held = BUILD_ASKED.search(low) and (cadence or costs)  # a build has no cadence: its test
     asked = (_BACKTEST_SAID.search(low) or built_held) and not _WEIGHT_STRATEGY.search(low)
@@ -299,11 +307,13 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     held_so = weighted or (scheduled and _held_equal(intent, low))  # rebalanced monthly?"
     performed = held_so and (scheduled or (how and (cadence or costs or (past and not replayed))))
     made = capital and not replayed and _MONEY_MADE_OR_LOST.search(low) and (subject or held)
-    if (asked and (cadence or subject)) or performed or made:
+    built = [m for m in intent.methods if m not in ("frontier", "equal_weight")]
+    built_past = built and HAVE_DONE_ASKED.search(low) and not _WEIGHT_STRATEGY.search(low)
+    if (asked and (cadence or subject)) or performed or made or (built_past and not replayed):
         years = ("by_year",) if "by_year" in measures_named(low) else ()  # "... each year"
         return _base(
             "backtest_weights", intent, weights=intent.weights, rebalance=cadence, cost_bps=costs,
-            capital=capital, measures=years,
+            capital=capital, measures=years, rebalances=cadences_compared(low),
         )  # fmt: skip
     return None
 
@@ -354,9 +364,9 @@ def _statistics(
         low = _EXPECTED_RETURN.sub("return", low)  # portfolio's return over its window
     if _NOT_STATISTICS.search(low) or builds:
         return None
-    weights = intent.weights
-    if not weights and _held_equal(intent, low) and len(intent.tickers) > 1:
-        weights = {t: 1.0 / len(intent.tickers) for t in intent.tickers}  # held at equal weights
+    weights, pool = intent.weights, intent.tickers or (tuple(known) if intent.all_tickers else ())
+    if not weights and _held_equal(intent, low) and len(pool) > 1:  # "... of all 20 stocks" too
+        weights = {t: 1.0 / len(pool) for t in pool}  # held at equal weights
     measures = measures_named(low)
     rolling = rolling_sessions(low)
     if rolling and not measures:  # "rolling 60-day for XOM and CVX"
@@ -408,7 +418,7 @@ def _statistics(
     subject = intent.tickers or weights or intent.portfolio_ids or _SUBJECT.search(low)
     every = (ranked and (EVERY_NAME.search(low) or len(sectors) > 1)) or all_names
     if measures and (subject or subject_in_thread or every):
-        against = beta_to(intent, low) if {"beta", "tracking_error"} & set(measures) else None
+        measures, against = _measured_against(intent, low, measures, ranked and not weights)
         return _base(
             "statistics", intent, weights=weights, measures=measures, beta_to=against,
             years=years_compared(low), groups=sectors or groups_compared(intent, low, measures)
@@ -421,6 +431,25 @@ def _statistics(
             months=months_counted(low),
         )  # fmt: skip
     return None
+
+
+def _measured_against(
+    intent: Intent, low: str, measures: tuple[str, ...], ranked: bool
+) -> tuple[tuple[str, ...], str | None]:
+    """The `measures` asked and the stock a beta or tracking error is measured against ("beta
+    of JPM to XOM": XOM; None: the index); in a ranking (`ranked`) by each name's correlation
+    with a stock or the index named ("which stocks have the lowest correlation to AAPL?", "rank
+    the stocks by correlation to the market"), the correlation is each name's with that series
+    (`market_correlation`), not a matrix's, unless asked among the names ("which are most
+    correlated with each other?")."""
+    against = beta_to(intent, low) if {"beta", "tracking_error"} & set(measures) else None
+    if not ranked or "correlation" not in measures or PAIRS_ASKED.search(low):
+        return measures, against
+    correlated = correlated_to(intent, low)
+    if correlated is None and not INDEX_NAMED.search(low):
+        return measures, against
+    named = tuple("market_correlation" if m == "correlation" else m for m in measures)
+    return named, correlated or against
 
 
 def _measures_implied(
@@ -530,7 +559,8 @@ def read_analysis(
     asked = asked or _beside_held(intent, low, capital)
     if (asked := asked or _backtest(intent, low, capital, subject_in_thread)) is not None:
         return asked
-    if _PROBABILITY.search(low) and _LOSS.search(low):
+    held = intent.weights or intent.portfolio_ids or _SUBJECT.search(low)  # "simulate my portfolio"
+    if (_PROBABILITY.search(low) and _LOSS.search(low)) or (_SIMULATED.search(low) and held):
         threshold = _THRESHOLD.search(low)
         value = next((g for g in threshold.groups() if g), None) if threshold else None
         return _base(
@@ -557,7 +587,8 @@ def read_analysis(
         )  # fmt: skip
     methods = [m for m in intent.methods if m != "frontier"]
     held_equal = methods == ["equal_weight"] and not _BUILD.search(low)  # "holding equal weights"
-    if (methods and not held_equal) or (BUILD_ASKED.search(low) and not intent.weights):
+    targeted = intent.intent == "optimize_portfolio" and intent.target_vol is not None
+    if (methods and not held_equal) or (BUILD_ASKED.search(low) and not intent.weights) or targeted:
         return None  # a portfolio to build: the optimizer's (stressed or its odds of loss first)
     if alone := index_alone_measures(intent, low, bool(INDEX_NAMED.search(low)), subject_in_thread):
         return _base(  # "the S&P's best month"

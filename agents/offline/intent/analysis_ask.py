@@ -57,7 +57,9 @@ class AnalysisAsk:
     `beat_index` whether it asks which names did better than the index ("did MSFT lag the S&P
     500?", "which stocks beat the market?": each total return above or below the index's);
     `index_alone` the index asked of alone (`agents.offline.intent.index_alone`); `months` the
-    best or worst months asked for by count ("the 3 best months of AAPL since 2020": 3)."""
+    best or worst months asked for by count ("the 3 best months of AAPL since 2020": 3);
+    `rebalances` the cadences a backtest is run at, side by side ("monthly rebalancing vs buy
+    and hold": monthly, never)."""
 
     kind: AnalysisKind
     tool: str
@@ -92,3 +94,4 @@ class AnalysisAsk:
     beat_index: bool = False
     index_alone: bool = False
     months: int | None = None
+    rebalances: tuple[str, ...] = ()

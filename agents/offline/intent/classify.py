@@ -32,7 +32,7 @@ RISK_ASK = patterns.compile(
 
 
 EQUAL_WEIGHT = patterns.compile(
-    r"\bequal[\s-]*weight\w*|\b1\s*/\s*n\b|\bnaive portfolio\b|\bew\b"  # "EW": not a ticker
+    r"\bequal(?:ly)?[\s-]*weight\w*|\b1\s*/\s*n\b|\bnaive portfolio\b|\bew\b"  # "EW": not a ticker
 )
 
 
@@ -242,6 +242,12 @@ _PRIORITY: tuple[IntentName, ...] = (
 _EPISODE = patterns.compile("|".join(f"(?:{words})" for words in EPISODE_WORDS.values()))
 """A historical episode named ("the 2008 crisis", "covid", "against 2008")."""
 _SEARCH_NAMED = patterns.compile(r"\bstrateg(?:y|ies)\b|\bsearch\w*|\btun(?:e|ing)\b|\btrials?\b")
+_WEIGHTS_ASKED = patterns.compile(
+    r"\bwhat(?:'s| are| would be)?\s+(?:the\s+)?(?:weights|allocation|mix)\b|\bhow (?:should|would"
+    r"|do|can) (?:i|we) (?:weight|split|allocate|divide)\b|\bhow much (?:of|in) each\b"
+)
+"""Weights asked for ("what are the weights if I target 15% volatility with ...?"): a
+portfolio built to the target, not a strategy searched."""
 _HOW_HELD = patterns.compile(
     r"\brebalanc\w*|\b\d+(?:\.\d+)?\s*(?:bps|basis points?)\b|\btrading costs?\b"
 )
@@ -335,6 +341,12 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["search_strategy"] += 4.0  # options are searched as strategy parameters
     if slots["weight_functions"] or slots["parameters"] or slots["target_vol"] is not None:
         scores["search_strategy"] += 1.0
+    if (
+        slots["target_vol"] is not None
+        and _WEIGHTS_ASKED.search(low)
+        and not _SEARCH_NAMED.search(low)
+    ):
+        scores["optimize_portfolio"] += 5.0  # "what are the weights if I target 15% vol?"
     if slots["confidence"] is not None:
         scores["risk_report"] += 1.0
     if slots["weights"] and _HOW_HELD.search(low) and not _SEARCH_NAMED.search(low):

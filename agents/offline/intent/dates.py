@@ -158,8 +158,9 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
             first, last = _IN_PART_BOUNDS["end" if ends else "start"]
             if ends:  # its last quarter, from an earlier date said if one was
                 start, end = start or f"{year}-{first}", f"{year}-{last}"
-            else:  # its first quarter, to a later date said if one is
-                start, end = f"{year}-{first}", end if nxt else f"{year}-{last}"
+            else:  # its first quarter, to a later date said if one is, or now if asked
+                now = _WORTH_NOW.search(scan.low, match.end()) is not None
+                start, end = f"{year}-{first}", end if nxt or now else f"{year}-{last}"
         elif (named := _NAMED_BOUND.search(before)) is not None:
             if named.group("bound") == "end":
                 end = hi

@@ -48,7 +48,7 @@ MONEY_MADE_OR_LOST = (
     r"\bhow much\b[^?.!;]*?\b(?:lost|made|gained|earned|returned)\b"
     r"|\bhow much (?:did|do|does|has|have)\b[^?.!;]*?\b(?:lose|make|gain|earn|return|fall|fallen"
     r"|drop|dropped|decline|declined|sink|sunk|rise|risen|climb|climbed)\b"
-    r"|\bwhat would (?:it|that|they|this|those|(?:the|my|our) \w+) (?:have been|be) worth\b"
+    r"|\bwhat would\b[^?.!;]{0,60}?\b(?:have been|be) worth\b"
     r"|\bhow much would\b[^?.!;]{0,80}?\b(?:have been|be|grown to|turned into)\b(?: worth\b)?"
     r"|\bwhat would\b[^?.!;]{0,60}?\bhave (?:made|earned|gained|returned|lost|grown to"
     r"|turned into|become)\b"
@@ -101,10 +101,11 @@ _MEASURES: dict[str, str] = {
     "best_month": r"\b(?:best|strongest)\s+(?:(?:and|&|or)\s+(?:the\s+)?(?:worst|weakest)\s+)?"
     + _DAYS_COUNT + r"(?:single\s+)?(?:calendar\s+)?month"
     + _WHICH_WAS.replace("day", "month") % "best|strongest",
-    "worst_day": r"\b(?:worst|biggest|largest|weakest)\s+" + _DAYS_COUNT + r"(?:single\s+)?"
+    "worst_day": r"\b(?:worst|biggest|largest|weakest)\s+(?:(?:and|&|or)\s+(?:the\s+)?"
+    r"(?:best|strongest)\s+)?" + _DAYS_COUNT + r"(?:single\s+)?"
     r"(?:trading\s+)?(?:day|daily|one[\s-]day)" + _WHICH_WAS % "worst|weakest",
-    "best_day": r"\bbest\s+" + _DAYS_COUNT + r"(?:single\s+)?(?:trading\s+)?day"
-    + _WHICH_WAS % "best|strongest",
+    "best_day": r"\b(?:best|strongest)\s+(?:(?:and|&|or)\s+(?:the\s+)?(?:worst|weakest)\s+)?"
+    + _DAYS_COUNT + r"(?:single\s+)?(?:trading\s+)?day" + _WHICH_WAS % "best|strongest",
     "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
     r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed|ing|s)?\b|\bm?dd\b"
     r"|\bwhen\b[^?.!;]{0,80}?\b(?:bottom(?:ed)?|trough(?:ed)?|hit\s+(?:its|the)\s+low)\b"
@@ -128,7 +129,8 @@ _MEASURES: dict[str, str] = {
     r"|" + MONEY_MADE_OR_LOST,
     "by_month": r"\bmonthly\s+(?:returns?|performance|numbers|figures|table)\b|\b(?:returns?"
     r"|performance)\s+(?:by|each|every|per|for\s+each)\s+(?:calendar\s+)?month\b"
-    r"|\bmonth[\s-]+by[\s-]+month\b|\b(?:by|each|every)\s+(?:calendar\s+)?month'?s?\s+returns?\b",
+    r"|\bmonth[\s-]+by[\s-]+month\b|\b(?:by|each|every)\s+(?:calendar\s+)?month'?s?\s+returns?\b"
+    r"|\bhow many (?:calendar\s+)?months\b(?![^.?!;]*\b(?:ago|left|until|since|of data)\b)",
     "by_year": r"\b(?:by|each|every)\s+(?:calendar\s+)?year\b(?!\s+(?:to date|ago)|[\s-]+end)"
     r"|\b(?:in|for)\s+each\s+of\s+the\s+(?:last|past)\s+(?:\w+\s+)?years\b|\b(?:best|worst)\s+(?:and\s+(?:the\s+)?"
     r"(?:best|worst)\s+)?(?:calendar\s+)?years?\b(?!\s+(?:to date|ago))"
@@ -146,10 +148,12 @@ where a risk report would measure them held together."""
 
 ORDERED_BY = frozenset({
     "return", "volatility", "variance", "sharpe_ratio", "beta", "drawdown_dates",
-    "sortino_ratio", "downside_deviation", "skewness", "kurtosis",
+    "sortino_ratio", "downside_deviation", "skewness", "kurtosis", "market_correlation",
 })  # fmt: skip
-"""The measures stocks can be put in order by, one against another ("AAPL's return vs MSFT");
-the answers' words for each are `agents.offline.statistic_words.RANKED_BY`."""
+"""The measures stocks can be put in order by, one against another ("AAPL's return vs MSFT"),
+a beta and a correlation with one series (the index or `beta_to`) too; the answers' words for
+each are `agents.offline.statistic_words.RANKED_BY`."""
+_AGAINST_A_SERIES = frozenset({"beta", "market_correlation"})
 
 VOLATILE_SAID = patterns.compile(r"\bvolatil")
 """Volatility said as a word of its own ("how volatile", "more volatile than KO")."""
@@ -160,7 +164,7 @@ def set_beside(measures: tuple[str, ...], low: str) -> bool:
     message, says "volatile") can set one stock beside another ("AAPL's return in 2021 vs
     MSFT"); a beta's "relative to MSFT" is what it is measured to."""
     said = {*measures, "volatility"} if VOLATILE_SAID.search(low) else set(measures)
-    return bool(said) and said <= ORDERED_BY - {"beta"}
+    return bool(said) and said <= ORDERED_BY - _AGAINST_A_SERIES
 
 
 INDEX_SHOWN = ("return", "worst_month", "best_month", "by_year")

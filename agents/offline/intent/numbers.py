@@ -178,6 +178,11 @@ _TARGET_VOL = [
         + PCT
         + r"(?!\s*(?:or\s+(?:less|lower|below|under)|max(?:imum)?|at\s+(?:the\s+)?most|tops|as\s+a|ceiling|cap|limit)\b)"
     ),
+    patterns.compile(  # "how should I weight them to get 12% volatility?", "give me 18% vol"
+        r"\b(?:to\s+(?:get|hit|reach|achieve)\s+|gives?\s+(?:me\s+|us\s+)?)(?:an?\s+)?(?:(?:around|about)\s+)?"
+        + PCT
+        + r"\s+(?:annual(?:ised|ized)?\s+)?vol(?:atility)?\b(?!\s*(?:cap|limit|max|ceiling)\b)"
+    ),
 ]
 
 

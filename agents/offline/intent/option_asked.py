@@ -33,7 +33,10 @@ _PRICE_ASKED = patterns.compile(
     r"\bhow much\b|\brun (?:me|us)\b|\bset (?:me|us) back\b|\bcost\w*|\bpric(?:e|ed|es|ing)\b|\bpremiums?\b|\bworth\b|\bvalue\b"
     r"|\bexpensive\b|\bcheap\b|\bquote\b|\bcharge\b"
 )
-_PUT = patterns.compile(r"\bputs?\b(?!\s+(?:it|that|this|them|my|our|money|\$?\d))")
+_PUT = patterns.compile(  # not the verb: "put it in", "$50,000 put into KO", "put aside"
+    r"\bputs?\b(?!\s+(?:(?:it|that|this|them|my|our|money|into|in|aside|away|together"
+    r"|towards?)\b|\$?\d))"
+)
 _CALL = patterns.compile(
     r"\bcall options?\b|\bcalls? (?:on|struck|option|at|for|expir\w*)\b"
     r"|(?:%|\bmonth|\bday|\bweek|\byear|\bmoney|\batm|\botm|\bitm|\bstrike|\beuropean|\bamerican)"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from agents.offline.intent.scanner import NUM, PCT
 from settings import patterns
 
-__all__ = ["RATE_MOVE", "cadence_named", "cost_bps", "rate_rise_supposed"]
+__all__ = ["RATE_MOVE", "cadence_named", "cadences_compared", "cost_bps", "rate_rise_supposed"]
 
 _CADENCES = tuple((patterns.compile(pattern), cadence) for pattern, cadence in (
     (r"\b(?:buy[\s-]and[\s-]hold|never rebalanc\w*|no rebalanc\w*|without rebalanc\w*|held|"
@@ -44,8 +44,26 @@ def cadence_named(low: str) -> str | None:
     return None
 
 
+_SET_BESIDE = patterns.compile(r"\bvs\.?(?!\w)|\bversus\b|\bcompar\w*|\bagainst\b|\bor\b|\bthan\b")
+
+
+def cadences_compared(low: str) -> tuple[str, ...]:
+    """The rebalancing cadences a lower-cased message sets side by side, in the order said
+    ("monthly rebalancing vs buy and hold": monthly, never); () unless two or more are named
+    with a word that compares them ("vs", "compare", "or", "than")."""
+    low = _PERIOD_RETURNS.sub(" ", low)
+    if not _SET_BESIDE.search(low):
+        return ()
+    said = sorted(
+        (match.start(), cadence)
+        for pattern, cadence in _CADENCES
+        if (match := pattern.search(low)) is not None
+    )
+    return tuple(cadence for _, cadence in said) if len(said) > 1 else ()
+
+
 RATE_MOVE = patterns.compile(
-    r"\b(?:rates?|yields?|the fed|treasur(?:y|ies))\s+(?:\w+\s+){0,2}?" + NUM
+    r"\b(?:rates?|yields?|the fed|treasur(?:y|ies))\s+(?:\w+\s+){0,3}?" + NUM
     + r"\s*(?:bps|bp|basis points?|bips)\b|" + NUM
     + r"\s*(?:bps|bp|basis points?|bips)\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)\s+\w+|hikes?)"
 )  # fmt: skip
@@ -67,7 +85,8 @@ def cost_bps(low: str) -> float | None:
 _RATE_RISE = patterns.compile(
     r"\b(?:rates?|yields?|the fed|treasur(?:y|ies))\s+(?:\w+\s+){0,2}?(?:rise|rises|rising|hike"
     r"|hikes|hiking|jump|jumps|spike|spikes|climb|climbs|go up|goes up|are up|up|increase|increases"
-    r"|raise|raises)\s+(?:by\s+)?" + NUM + r"\s*(?:bps|bp|basis points?|bips)\b"
+    r"|raise|raises|rose|risen|went up|jumped|spiked|climbed|increased|were raised|raised|hiked)"
+    r"\s+(?:by\s+)?" + NUM + r"\s*(?:bps|bp|basis points?|bips)\b"
     r"|\b" + NUM + r"\s*(?:bps|bp|basis points?|bips)\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)\s+)?"
     r"(?:hikes?|rise|increase)"
 )
@@ -76,8 +95,8 @@ _SUPPOSED = patterns.compile(r"\b(?:if|when|suppose|supposing|imagine|assum\w+|w
 
 def rate_rise_supposed(low: str) -> float | None:
     """The rise of interest rates a lower-cased message supposes, in basis points ("what happens
-    if rates rise 100bps?", "a 50bp hike would do what to it?"), else None (a cut, a past move
-    or no move)."""
+    if rates rise 100bps?", "what would happen if rates rose 200bps?", "a 50bp hike would do what
+    to it?"), else None (a cut, a move said with no supposition, or no move)."""
     match = _RATE_RISE.search(low)
     if match is None or not _SUPPOSED.search(low):
         return None
