@@ -86,7 +86,7 @@ def user_text(inp: PolicyInput) -> str:
     at the end: "stress test it" is "stress test it pf_...")."""
     texts = user_texts(inp)
     chosen = _portfolio_chosen(inp, texts)
-    asked = len(texts) > 1 and previous_answer(inp).startswith(WHICH_PORTFOLIO)  # "60% AAPL 40% KO"
+    asked = len(texts) > 1 and previous_answer(inp).startswith(WHICH_ASKED)  # "60% AAPL 40% KO"
     if chosen is None and asked and (given := holdings_given(texts[0], known_tickers())):
         said, replaced = _MY_PORTFOLIO.subn(given, texts[1], count=1)  # "the VaR of 60% AAPL ..."
         return said if replaced else f"{texts[1]} {given}"
@@ -169,10 +169,11 @@ _MY_PORTFOLIO = patterns.compile(
 portfolio of AAPL and KO")."""
 
 
-WHICH_PORTFOLIO = (
-    "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% KO') or "
-    "build a portfolio first. Nothing was computed."
+WHICH_ASKED = (
+    "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% KO')"
 )
+"""How every question back for the portfolio asked about begins (`WHICH_PORTFOLIO`, a hedge's)."""
+WHICH_PORTFOLIO = f"{WHICH_ASKED} or build a portfolio first. Nothing was computed."
 """The reply to a question about a portfolio the conversation has not said, the owner having
 saved none."""
 

@@ -185,7 +185,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         return guide_chat(inp)
     if (routed := analysis_route(inp, intent)) is not None:
         return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
-    question = None if intent.intent == "estimate" else hedge_question(intent)  # it says so
+    held = has_thread_subject(inp)
+    question = None if intent.intent == "estimate" else hedge_question(intent, held)  # says so
     if inp.must_call_tool:
         agent = ROUTES.get(_thread_intent(inp, intent), "supervisor")
         if (intent.unknown_tickers and intent.intent != "research") or question is not None:

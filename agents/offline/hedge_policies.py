@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.offline.chat_intent import WHICH_ASKED, WHICH_PORTFOLIO
 from agents.offline.intent import Intent
+from settings import patterns
 
 FORMS = ["none", "put", "put_spread", "collar"]
 """Kinds compared when the user asks which form to take ("none": is it worth paying at all?)."""
@@ -32,9 +34,25 @@ BUDGET_RANGE = [0.005, 0.05]
 """Annual budget caps searched when the user asks how much to spend (fraction of wealth)."""
 
 
-def hedge_question(intent: Intent) -> str | None:
+def hedge_question(intent: Intent, held: bool = True) -> str | None:
     """A question when the message asks for a hedge without saying enough to search it: a
-    percentage nothing explains, or no form, strike, budget, tenor or goal at all."""
+    percentage nothing explains, or no form, strike, budget, tenor or goal at all; when it
+    protects "my portfolio" with none `held` in the conversation and no stocks named ("hedge my
+    portfolio" first), which portfolio too."""
+    asked = _hedge_question(intent)
+    mine = intent.hedge is not None and _MINE.search(intent.text.lower()) is not None
+    if held or intent.tickers or intent.portfolio_ids or not mine:
+        return asked  # "hedge my strategy": a search over the data's stocks
+    if asked is None:
+        return WHICH_PORTFOLIO
+    return f"{WHICH_ASKED}, and {asked[:1].lower()}{asked[1:]} Nothing was computed."
+
+
+_MINE = patterns.compile(r"\b(?:my|our)\s+(?:portfolio|holdings|book|positions|stocks)\b")
+
+
+def _hedge_question(intent: Intent) -> str | None:
+    """`hedge_question` of a message with stocks to protect."""
     hedge = intent.hedge
     if hedge is None:
         return None

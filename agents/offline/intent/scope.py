@@ -6,7 +6,8 @@ owner's Alpaca keys are configured, after approval), instruments the market data
 a price (it gives the spread of outcomes of scenario paths instead), judging valuation (the
 data holds prices only: no earnings, book values or dividends) and option strategies other than
 the protection it models (covered calls, straddles, condors: it holds protective puts, put
-spreads and collars on a strategy, and prices one option)."""
+spreads and collars on a strategy, and prices one option), and style groups (value, growth,
+dividend or size: the data holds prices and sectors only)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,21 @@ OPTION_STRATEGY_REPLY = (
 )
 
 
+_STYLE = patterns.compile(
+    r"\b(value|growth|quality|dividend|small[\s-]?caps?|mid[\s-]?caps?|large[\s-]?caps?)"
+    r"(?:\s+(?:stocks?|names|shares|companies|equities|factor|style|investing)|\s*(?:vs\.?|versus)"
+    r"\s+(?:value|growth))\b|\b((?:small|mid|large|mega)[\s-]?caps)\b"
+)
+_STYLE_NAMES = {"value": "value or growth", "growth": "value or growth", "quality": "quality",
+                "dividend": "dividends"}  # fmt: skip
+STYLE_REPLY = (
+    "I can't group stocks by {style}: the market data holds each stock's prices and sector, not "
+    "value or growth measures, company sizes or dividends. What I can compare instead: sectors "
+    "at equal weights (for example 'compare tech vs staples in 2022'), or stocks ranked by what "
+    "their prices show (for example 'which stocks had the lowest beta in 2022?'). Nothing was "
+    "computed."
+)
+
 _BROKER = patterns.compile(_BROKERS)
 _INSTRUMENT = patterns.compile(rf"\b(?:{_INSTRUMENTS})\b")
 
@@ -133,6 +149,9 @@ def out_of_scope(text: str, tickers: Sequence[str] = ()) -> str | None:
         return VALUATION_REPLY.format(example=tickers[0] if tickers else "MSFT")
     if _PREDICTION.search(low):
         return PREDICTION_REPLY
+    if (style := _STYLE.search(low)) is not None and not _MEANING.search(low):
+        word = style.group(1) or "cap"
+        return STYLE_REPLY.format(style=_STYLE_NAMES.get(word, "company size"))
     if (strategy := _OPTION_STRATEGY.search(low)) is not None and not _MEANING.search(low):
         kind = " ".join(strategy.group(0).replace("-", " ").split()).removesuffix("s")
         return OPTION_STRATEGY_REPLY.format(strategy=kind)
