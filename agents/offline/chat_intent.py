@@ -417,17 +417,34 @@ def shown_before(inp: PolicyInput) -> tuple[str, ...] | None:
     return shown_names(expand_shorthand(user_text(inp)), previous_answer(inp))
 
 
+_WORD = patterns.compile(r"[A-Z][A-Z.]*")
+
+
 def thread_subject(inp: PolicyInput) -> tuple[str, ...]:
     """The conversation's current universe: the name the last answer judged best or worst (the
     names, one per measure, when they differ) when the message refers back to it
     (`judged_before`); else that of its latest turn before
     this one which worked on named tickers (a portfolio built, statistics read, a backtest; the
-    tickers of the weights it was given); () when none."""
+    tickers of the weights it was given); else the stocks given in answer to the question back
+    for the user's portfolio (`_answered`); () when none."""
     if (judged := judged_before(inp)) is not None:
         return judged
     if (shown := shown_before(inp)) is not None:
         return shown  # "backtest them" after "the top 3 stocks by Sharpe in 2021": those 3
-    return next((names for names in _earlier_subjects(inp) if names), ())
+    return next((names for names in _earlier_subjects(inp) if names), ()) or _answered(inp)
+
+
+def _answered(inp: PolicyInput) -> tuple[str, ...]:
+    """The stocks the user named in answer to the question back for their portfolio
+    (`WHICH_ASKED`, then "60% AAPL 40% KO"), the latest such answer's; () when none."""
+    named: tuple[str, ...] = ()
+    asked, known = False, known_tickers()
+    for message in inp.messages:
+        if isinstance(message, AIMessage) and message.text and not message.tool_calls:
+            asked = message.text.startswith(WHICH_ASKED)
+        elif written_by_user(message) and asked and (given := holdings_given(message.text, known)):
+            named = tuple(w for w in _WORD.findall(given.upper()) if w in known)
+    return named
 
 
 def _earlier_subjects(inp: PolicyInput) -> Iterator[tuple[str, ...]]:

@@ -5,7 +5,7 @@ a target-vol strategy was backtested on every stock, or it asked what to do), an
 portfolio" with none in the conversation ("hedge my portfolio", "protect my portfolio with
 puts": which portfolio, and which protection when that is missing too; before, which protection
 alone, or a search of puts on every stock proposed for approval). The holdings given next are
-the portfolio asked about."""
+the portfolio protected, the protection said after them too."""
 
 from __future__ import annotations
 
@@ -57,9 +57,9 @@ def test_a_hedge_of_my_portfolio_with_none_held_asks_which_then_takes_the_holdin
     assert reply.startswith("Which portfolio or stocks? Name them"), reply
     assert ("which protection" in reply) != HEDGES[ask], reply
     reply, calls, pending = turn_calls(session, f"60% {stocks[0]} 40% {stocks[1]}")
-    if not HEDGES[ask]:  # the form was not said: asked next, of those stocks
+    if not HEDGES[ask]:  # the form was not said: asked next, then searched on those stocks
         assert reply.startswith("Which protection should I search") and not pending, reply
-        return
+        reply, calls, pending = turn_calls(session, "protective puts with a 2% budget")
     assert pending and "Which" not in reply, (reply, calls)
     drafted = session.pending()
     assert drafted is not None and sorted(drafted["request"]["universe"]) == sorted(stocks)
