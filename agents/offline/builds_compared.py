@@ -7,7 +7,7 @@ read of the stocks, a risk report of each stock, or a question of what to do).""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from services.formatting import listed
@@ -44,19 +44,22 @@ def _builds(earlier: Sequence[tuple[str, dict[str, Any], Any]]) -> list[str]:
     return ids
 
 
-def builds_restated(message: str, earlier: Sequence[tuple[str, dict[str, Any], Any]]) -> str | None:
+def builds_restated(
+    message: str, earlier_of: Callable[[], Sequence[tuple[str, dict[str, Any], Any]]]
+) -> str | None:
     """`message` with the two portfolios it compares named by id ("compare them on drawdown"
     -> "compare pf_a and pf_b on drawdown"; "which is better?" -> "which is better, pf_a or
     pf_b?"), the earlier first: the latest build and the one before it (the first built when
     it says "first" or "original"), or those a comparison just set side by side ("compare them
     on drawdown"); None when it asks no such thing, fewer than two were built, the conversation
     has moved on from its latest build, or it asks which is better of a comparison just given
-    (its pick: `comparison_pick`). `earlier`: (tool, arguments,
+    (its pick: `comparison_pick`). `earlier_of`: (tool, arguments,
     result) of the calls before it, newest first."""
     low = message.lower()
     both, which = _BOTH.search(low), _WHICH.search(low)
     if both is None and which is None:
         return None
+    earlier = earlier_of()  # read only for a message that asks it: `user_text` is hot
     ids = _builds(earlier)
     latest = earlier[0] if earlier else ("", {}, None)
     compared = [str(i) for i in latest[1].get("portfolio_ids") or ()]

@@ -90,7 +90,7 @@ def user_text(inp: PolicyInput) -> str:
     if chosen is None and asked and (given := holdings_given(texts[0], known_tickers())):
         said, replaced = _MY_PORTFOLIO.subn(given, texts[1], count=1)  # "the VaR of 60% AAPL ..."
         return said if replaced else f"{texts[1]} {given}"
-    if chosen is None and (compared := builds_restated(texts[0], earlier_results(inp))):
+    if chosen is None and (compared := builds_restated(texts[0], lambda: earlier_results(inp))):
         return compared  # "compare them" after two builds: the two, by id
     if chosen is None:
         said = ""

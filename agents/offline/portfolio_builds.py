@@ -230,8 +230,10 @@ def limits_note(intent: Intent) -> str:
             "fully invested and unlevered)."
         )
     notes += [f"Not applied: {item}." for item in ask.unsupported]
-    if (counted := sector_count(intent)) is not None:
-        notes.append(_sector_count_note(intent, counted))
+    if (counted := sector_count(intent)) is not None and (
+        said := _sector_count_note(intent, counted)
+    ):
+        notes.append(said)
     return (" " + " ".join(notes)) if notes else ""
 
 
