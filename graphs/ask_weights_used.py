@@ -1,6 +1,6 @@
 """Whether the weights a message gives were used by a turn's tools: taken as given, held by a
-build at each weight, added to a name held, or added beside weights given ("add 10% KO to 60%
-AAPL 40% MSFT"); and how close a number used must be to the one asked."""
+build at each weight, added to a name held, added beside weights given ("add 10% KO to 60%
+AAPL 40% MSFT"), or set beside a build on their stocks ("rebalance 60% AAPL 40% KO"); and how close a number used must be to the one asked."""
 
 from __future__ import annotations
 
@@ -61,6 +61,18 @@ def _added_to_given(asked: Mapping[str, float], ran: Sequence[Mapping[str, float
     return False
 
 
+def _set_beside_a_build(asked: Mapping[str, float], turn: TurnTaking) -> bool:
+    """Whether the weights asked were set beside new ones built on their stocks ("rebalance 60%
+    AAPL 40% KO"): a call took every name, and the reply gives each weight's change from the
+    one asked ("Against your weights: AAPL from 60.0% to 29.4% ...")."""
+    said = turn.reply
+    if "Against your weights: " not in said:
+        return False
+    if not all(f"{t} from {w:.1%} to " in said for t, w in asked.items()):
+        return False
+    return any(set(asked) <= set(inputs.tickers) for _, inputs in turn.taking("weight"))
+
+
 def weights_used(items: Sequence[AskItem], turn: TurnTaking) -> str | None:
     """Given weights: used when one call took them all as given, a build held each at its
     weight (`asset_limits` min and max: "add 10% JNJ" to a portfolio built by a method), or a
@@ -75,7 +87,7 @@ def weights_used(items: Sequence[AskItem], turn: TurnTaking) -> str | None:
         if all(_weight_taken(t, w, pin, said) for t, w, pin in pins):
             return None
     ran = [w for _, i in turn.taking("weight") for w in i.weights]
-    if _added_to_given(asked, ran):
+    if _added_to_given(asked, ran) or _set_beside_a_build(asked, turn):
         return None
     if ran:
         shown = ", ".join(f"{t} {pct(w)}" for t, w in list(ran[-1].items())[:8])

@@ -108,6 +108,8 @@ def backtest_weights_tool(context: ToolContext, args: WeightsBacktestArgs) -> di
     if args.capital is not None:
         out["capital"] = args.capital
         out["final_value"] = sig(args.capital * (1.0 + result.total_return))
+        if args.cost_bps:  # the final value the costs took, in currency
+            out["cost_value"] = sig(args.capital * result.cost_drag)
     sessions = pd.DatetimeIndex(context.data.dates)
     if args.by_year:
         daily = result.wealth.pct_change().iloc[1:].to_frame("portfolio")

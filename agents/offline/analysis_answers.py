@@ -417,6 +417,8 @@ def backtest_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
         text += f", turnover {pct(data['turnover'])} a year (weight traded at the rebalances)"
     if data["cost_bps"]:
         text += f", costs took {pct(data['cost_drag'], 2)} of the return"
+        if data.get("cost_value") is not None:  # "how much did the costs come to on $2m?"
+            text += f" ({_money(data['cost_value'])} of the final value)"
     if data.get("final_value") is not None:
         text += f"; {_money(data['capital'])} would have become {_money(data['final_value'])}"
     index = data.get("index")

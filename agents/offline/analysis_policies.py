@@ -21,6 +21,7 @@ from langchain_core.messages import AIMessage
 
 from agents.offline.analysis_answers import ANSWERS
 from agents.offline.analysis_routes import analysis_ask
+from agents.offline.analysis_slots import tool_slots
 from agents.offline.cadences_compared import cadence_calls, cadences_answer
 from agents.offline.chat_intent import (
     MAX_NAMED_PORTFOLIOS,
@@ -42,14 +43,12 @@ from agents.offline.chat_intent import (
     which_portfolio,
     window_of,
 )
-from agents.offline.data_dates import data_end
 from agents.offline.group_follow_ups import groups_reply
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.analysis import INDEX_NAMED, AnalysisAsk
 from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.held import HELD_NAMED
-from agents.offline.intent.measures import move_beyond
-from agents.offline.intent.rankings import EVERY_NAME, days_counted
+from agents.offline.intent.rankings import EVERY_NAME
 from agents.offline.judged_windows import subject_window
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.portfolio_builds import (
@@ -61,13 +60,6 @@ from agents.offline.portfolio_builds import (
     equal_weights,
 )
 from agents.offline.what_if_weights import YOUR_PORTFOLIO, added_name, given_name, with_added
-from services.windows import (
-    MAX_CALENDAR_MONTHS,
-    MAX_EXTREME_DAYS,
-    MAX_ROLLING_SESSIONS,
-    MIN_ROLLING_SESSIONS,
-    SESSIONS_PER,
-)
 from settings import patterns
 
 __all__ = ["analysis_chat"]
@@ -118,7 +110,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     window = _window(intent, ask)
     if _per_group(ask):  # "tech vs staples": a call a group
         return reply("", *(tool_call(ask.tool, {"weights": equal_weights(members), **window,
-                                                **_slots(ask, intent)}) for _, members in ask.groups))  # fmt: skip
+                                                **tool_slots(ask, intent)}) for _, members in ask.groups))  # fmt: skip
     if ask.kind == "compare":
         return _compare(inp, intent, ask, window)
     built = _built_first(inp, intent, ask)
@@ -137,18 +129,20 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     if ask.kind == "statistics" and len(ask.years) > 1:  # "in 2022 vs 2021": a call a year
         years = [{"start": f"{y}-01-01", "end": f"{y}-12-31"} for y in ask.years]
         return reply(
-            "", *(tool_call(ask.tool, {**subject, **y, **_slots(ask, intent)}) for y in years)
+            "", *(tool_call(ask.tool, {**subject, **y, **tool_slots(ask, intent)}) for y in years)
         )
     if len(intent.portfolio_ids) > 1 and subject == {"portfolio_id": intent.portfolio_ids[-1]}:
         each = intent.portfolio_ids[:MAX_NAMED_PORTFOLIOS]  # "stress test my Core and my Growth
         return reply(  # portfolio": a call each, over one window
             "",
             *(
-                tool_call(ask.tool, {"portfolio_id": p, **window, **_slots(ask, intent), **rate})
+                tool_call(
+                    ask.tool, {"portfolio_id": p, **window, **tool_slots(ask, intent), **rate}
+                )
                 for p in each
             ),
         )
-    args = {**subject, **window, **_slots(ask, intent), **rate}
+    args = {**subject, **window, **tool_slots(ask, intent, subject), **rate}
     return reply("", *(cadence_calls(ask, args) if ask.rebalances else [tool_call(ask.tool, args)]))
 
 
@@ -214,63 +208,6 @@ def _window(intent: Intent, ask: AnalysisAsk) -> dict[str, Any]:
     if ask.kind == "stress" and ask.episodes:
         return {}
     return {key: value for key, value in (("start", intent.start), ("end", intent.end)) if value}
-
-
-def _slots(ask: AnalysisAsk, intent: Intent) -> dict[str, Any]:
-    """The tool's own arguments the message states."""
-    out: dict[str, Any] = {}
-    if ask.capital is not None and ask.kind in ("stress", "loss_probability", "backtest_weights"):
-        out["capital"] = ask.capital
-    if ask.kind == "stress":
-        if ask.market_move is not None:
-            out["market_move"] = ask.market_move
-        if ask.sector_move is not None:
-            out["sector_move"] = {"sector": ask.sector_move[0], "move": ask.sector_move[1]}
-        if ask.episodes:
-            out["episodes"] = list(ask.episodes)
-        if ask.bear_case:
-            out["scenarios"] = ["bear"]
-        if ask.horizon is not None and ask.bear_case:
-            out["horizon"] = max(21, ask.horizon)
-    elif ask.kind == "loss_probability":
-        out["threshold"] = ask.threshold if ask.threshold is not None else 0.1
-        if ask.horizon is not None:
-            out["horizon"] = min(1260, max(21, ask.horizon))
-        if ask.scenarios:
-            out["scenarios"] = list(ask.scenarios)
-    elif ask.kind == "statistics":
-        if ask.beta_to is not None:
-            out["beta_to"] = ask.beta_to
-        if "by_year" in ask.measures:
-            out["by_year"] = True
-        if "by_month" in ask.measures or (ask.months and _months_listed(intent)):
-            out["by_month"] = True  # "the 3 best months": listed from each month's return
-        if (beyond := move_beyond(intent.text.lower())) is not None:
-            out["move_beyond"] = beyond[0]  # "how many days did AAPL fall more than 5%?"
-        days = days_counted(intent.text.lower())
-        if days is not None and {"best_day", "worst_day"} & set(ask.measures):
-            out["extreme_days"] = min(days, MAX_EXTREME_DAYS)  # more: the reply says why not
-        if ask.rolling is not None and MIN_ROLLING_SESSIONS <= ask.rolling <= MAX_ROLLING_SESSIONS:
-            out["rolling_sessions"] = ask.rolling  # else the answer says why not
-    elif ask.kind == "backtest_weights":
-        out["rebalance"] = ask.rebalance or "monthly"
-        if "by_year" in ask.measures:
-            out["by_year"] = True
-        if ask.cost_bps is not None:
-            out["cost_bps"] = ask.cost_bps
-    return out
-
-
-def _months_listed(intent: Intent) -> bool:
-    """Whether each calendar month of the message's window can be listed (`by_month`: at most
-    `MAX_CALENDAR_MONTHS`; the default window's five years can; the months of a longer one are
-    not asked for, and the answer says why it gives one month)."""
-    if intent.start is None:
-        sessions = intent.last_sessions
-        return sessions is None or sessions <= MAX_CALENDAR_MONTHS * SESSIONS_PER["month"]
-    end = intent.end or data_end()
-    months = (int(end[:4]) - int(intent.start[:4])) * 12 + int(end[5:7]) - int(intent.start[5:7])
-    return months + 1 <= MAX_CALENDAR_MONTHS
 
 
 def _compare(

@@ -29,7 +29,7 @@ from agents.offline.data_dates import session_window
 from agents.offline.holdings_given import holdings_given
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.held import HELD_NOUN
-from agents.offline.judged_names import ends_in_place, judged_name, shown_names
+from agents.offline.judged_names import judged_name, names_in_place, referred_names
 from agents.offline.policies import PolicyInput, truncated
 from agents.offline.ranked_picks import picked_in_place
 from agents.offline.thread_cadence import cadence_again
@@ -63,19 +63,22 @@ def user_texts(inp: PolicyInput) -> list[str]:
     return [message.text for message in reversed(inp.messages) if written_by_user(message)]
 
 
-def previous_answer(inp: PolicyInput) -> str:
-    """The assistant's last answer before the user's latest message ("" when none)."""
-    seen_user = False
+def answers_before(inp: PolicyInput) -> Iterator[str]:
+    """The assistant's last answer of each turn before the user's latest message, latest first
+    ("" for a turn with none)."""
+    users, answer = 0, ""
     for message in reversed(inp.messages):
         if written_by_user(message):
-            if seen_user:
-                break
-            seen_user = True
-        elif (
-            seen_user and isinstance(message, AIMessage) and message.text and not message.tool_calls
-        ):
-            return message.text
-    return ""
+            if users:
+                yield answer
+            users, answer = users + 1, ""
+        elif users and not answer and isinstance(message, AIMessage) and not message.tool_calls:
+            answer = message.text
+
+
+def previous_answer(inp: PolicyInput) -> str:
+    """The assistant's last answer before the user's latest message ("" when none)."""
+    return next(answers_before(inp), "")
 
 
 def user_text(inp: PolicyInput) -> str:
@@ -273,7 +276,7 @@ def intent_of(inp: PolicyInput) -> Intent:
     if shown_before(inp) is None:  # "build a portfolio of the top 5 stocks by Sharpe in 2021"
         text = picked_in_place(inp, text, known_tickers())
     else:  # "backtest the top 3 equally weighted" after a ranking shown: its names
-        text = ends_in_place(text, previous_answer(inp))
+        text = names_in_place(text, answers_before(inp))
     if names_a_pick(text):  # "backtest the winner" after a comparison: the one it put first
         text = pick_named(text, previous_answer(inp), earlier_results(inp))
         text = chosen_built(text, earlier_results(inp), known_tickers())  # "go with the winner"
@@ -412,9 +415,9 @@ def judged_before(inp: PolicyInput) -> tuple[str, ...] | None:
 
 
 def shown_before(inp: PolicyInput) -> tuple[str, ...] | None:
-    """`agents.offline.judged_names.shown_names` of the message (its shorthand written out, "bt
-    em": "backtest them") and the last answer."""
-    return shown_names(expand_shorthand(user_text(inp)), previous_answer(inp))
+    """`agents.offline.judged_names.referred_names` of the message (its shorthand written out,
+    "bt em": "backtest them") and the answers before it."""
+    return referred_names(expand_shorthand(user_text(inp)), answers_before(inp))
 
 
 _WORD = patterns.compile(r"[A-Z][A-Z.]*")

@@ -73,6 +73,7 @@ from agents.offline.portfolio_builds import (
     describe_portfolio,
     index_comparison,
     limits_note,
+    weights_change,
 )
 from agents.offline.proposal_questions import (
     asks_why,
@@ -82,6 +83,7 @@ from agents.offline.proposal_questions import (
     proposal_answer,
     waiting_proposal,
 )
+from agents.offline.rebuilt_unheld import rebuild_question
 from agents.offline.results_routes import held_results_route
 from agents.offline.search_drafts import (
     asks_about_parameters,
@@ -187,6 +189,7 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
     held = has_thread_subject(inp)
     question = None if intent.intent == "estimate" else hedge_question(intent, held)  # says so
+    question = question or rebuild_question(intent, held)  # "rebalance my portfolio": which?
     if inp.must_call_tool:
         agent = ROUTES.get(_thread_intent(inp, intent), "supervisor")
         if (intent.unknown_tickers and intent.intent != "research") or question is not None:
@@ -496,6 +499,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     data = latest[-1].data
     left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
     text = describe_portfolio(data) + " (in-sample estimates)." + limits_note(intent) + left_out
+    text += weights_change(intent.weights, data["weights"])  # "rebalance 60% AAPL 40% KO"
     if build_against_index(intent.text):  # "a portfolio that beats the S&P"
         return _against_index(inp, data, text, done)
     return reply(text)

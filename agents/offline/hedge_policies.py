@@ -15,7 +15,7 @@ from typing import Any
 
 from agents.offline.chat_intent import WHICH_ASKED, WHICH_PORTFOLIO
 from agents.offline.intent import Intent
-from settings import patterns
+from agents.offline.rebuilt_unheld import MINE
 
 FORMS = ["none", "put", "put_spread", "collar"]
 """Kinds compared when the user asks which form to take ("none": is it worth paying at all?)."""
@@ -40,15 +40,12 @@ def hedge_question(intent: Intent, held: bool = True) -> str | None:
     protects "my portfolio" with none `held` in the conversation and no stocks named ("hedge my
     portfolio" first), which portfolio too."""
     asked = _hedge_question(intent)
-    mine = intent.hedge is not None and _MINE.search(intent.text.lower()) is not None
+    mine = intent.hedge is not None and MINE.search(intent.text.lower()) is not None
     if held or intent.tickers or intent.portfolio_ids or not mine:
         return asked  # "hedge my strategy": a search over the data's stocks
     if asked is None:
         return WHICH_PORTFOLIO
     return f"{WHICH_ASKED}, and {asked[:1].lower()}{asked[1:]} Nothing was computed."
-
-
-_MINE = patterns.compile(r"\b(?:my|our)\s+(?:portfolio|holdings|book|positions|stocks)\b")
 
 
 def _hedge_question(intent: Intent) -> str | None:

@@ -2,7 +2,9 @@
 `agents.offline.statistic_words.judged_line`) or picked at an end ("Lowest by volatility: JNJ
 (17.5%)."), as the subject of a message that refers back to
 one name ("what was the worst stock in 2022?", then "how volatile was it?": AMD over 2022).
-The names at one end of a ranking the answer showed ("the 3 highest of 20, highest first: HD
+The names several answers judged one each ("the highest?", "and the lowest?") are the subject of
+a message that refers back to them ("backtest the two"). The names at one end of a ranking the
+answer showed ("the 3 highest of 20, highest first: HD
 2.43, MSFT 2.11, PFE 2.09") are the subject of a message that refers back to several ("backtest
 them equally weighted since 2022": HD, MSFT and PFE, not the twenty ranked). Read from the
 answer's text, as a reader of the conversation would."""
@@ -10,11 +12,13 @@ answer's text, as a reader of the conversation would."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from itertools import chain
 
 from services.formatting import listed
 from settings import patterns
 
-__all__ = ["ends_in_place", "judged_name", "shown_names"]
+__all__ = ["judged_name", "names_in_place", "referred_names"]
 
 _JUDGED = patterns.compile(
     r"\b(?:Best|Worst|Better|Worse|Highest|Lowest|Deepest|Shallowest) by [^:]+?: "
@@ -49,7 +53,7 @@ _SEVERAL_REFERRED = patterns.compile(
     r"\b(?:them|they|their|theirs|those|these)\b|\bthe (?:top|bottom) (?:\d+|two|three|four|five)\b"
 )
 """Words that refer back to several names ("backtest them", "those 3", "the top 3")."""
-_OTHER_END = patterns.compile(r"\bthe (top|bottom) (?:\d+|two|three|four|five)\b")
+_OTHER_END = patterns.compile(r"\bthe (top|bottom) (\d+|two|three|four|five)\b")
 _ENDS = {"top": "highest", "bottom": "lowest"}
 """An end of a ranking named ("the bottom 3"): the names shown only when the answer showed
 that end ("the 3 lowest of 20")."""
@@ -62,7 +66,10 @@ def shown_names(message: str, answer: str) -> tuple[str, ...] | None:
     low = message.lower()
     if not _SEVERAL_REFERRED.search(low):
         return None
-    if (other := _OTHER_END.search(low)) is not None and f"{_ENDS[other[1]]} of" not in answer:
+    if (other := _OTHER_END.search(low)) is not None and not _END_SHOWN.search(answer):
+        whole = _ranked_end(other, answer)  # "backtest the top 3" after a whole ranking shown
+        return tuple(whole) if len(whole) > 1 else None
+    if other is not None and f"{_ENDS[other[1]]} of" not in answer:
         return None  # "and the bottom 3?" after the top 3: the other end, not the names shown
     shown = (
         name for end in _END_SHOWN.finditer(answer) for name in _NAME_SHOWN.findall(end["names"])
@@ -71,8 +78,53 @@ def shown_names(message: str, answer: str) -> tuple[str, ...] | None:
     return names if len(names) > 1 else None
 
 
+_RANKED_SHOWN = patterns.compile(
+    r"\bBy [^.:;]+?, (?P<end>highest|lowest) first: (?P<names>.+?)(?: \(|;|\.(?=\s|$))"
+)
+"""A whole ranking an answer showed ("By total return, highest first: RRC 166.1%, PFE 66.70%,
+..., MRK 1.75% (highest RRC, lowest MRK).")."""
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _ranked_end(named: re.Match[str], answer: str) -> list[str]:
+    """The names at the end `named` ("the top 3": the 3 highest) of the whole ranking `answer`
+    showed, from that end; [] when it showed none, or fewer names than asked."""
+    ranked = _RANKED_SHOWN.search(answer)
+    if ranked is None:
+        return []
+    names = _NAME_SHOWN.findall(ranked["names"])
+    if ranked["end"] != _ENDS[named[1].lower()]:
+        names.reverse()
+    count = int(named[2]) if named[2].isdigit() else _COUNTS[named[2].lower()]
+    return names[:count] if count <= len(names) else []
+
+
+_PAIR_REFERRED = patterns.compile(
+    r"\b(?:both|the two|these two|those two|the pair|them|they|their|those|these)\b"
+)
+"""Words that refer back to the names several answers judged ("backtest the two", "compare
+them", "both")."""
+
+
+def judged_in_turns(message: str, answers: Iterable[str]) -> tuple[str, ...] | None:
+    """The names the latest `answers` (latest first) judged one each, oldest first, when
+    `message` refers back to several ("which stock had the highest return in 2021?", "and the
+    lowest?", then "backtest the two since 2022": RRC and MRK); None when it does not, or fewer
+    than two answers in a row judged one name."""
+    if not _PAIR_REFERRED.search(message.lower()):
+        return None
+    names: list[str] = []
+    for answer in answers:
+        judged = tuple(dict.fromkeys(_JUDGED.findall(answer)))
+        if len(judged) != 1:
+            break
+        names.insert(0, judged[0])
+    names = list(dict.fromkeys(names))
+    return tuple(names) if len(names) > 1 else None
+
+
 _END_NAMED = patterns.compile(
-    r"\bthe (top|bottom) (?:\d+|two|three|four|five)(?: (?:stocks|names|picks|ones|of them))?\b"
+    r"\bthe (top|bottom) (\d+|two|three|four|five)(?: (?:stocks|names|picks|ones|of them))?\b"
 )
 """An end of a ranking named as its subject ("backtest the top 3 equally weighted")."""
 
@@ -86,7 +138,29 @@ def ends_in_place(message: str, answer: str) -> str:
     ends = {end["end"]: _NAME_SHOWN.findall(end["names"]) for end in _END_SHOWN.finditer(answer)}
 
     def names(named: re.Match[str]) -> str:
-        shown = ends.get(_ENDS[named[1].lower()], [])
+        shown = ends.get(_ENDS[named[1].lower()], []) if ends else _ranked_end(named, answer)
         return listed(shown) if len(shown) > 1 else named[0]
 
     return _END_NAMED.sub(names, message)
+
+
+def referred_names(message: str, answers: Iterable[str]) -> tuple[str, ...] | None:
+    """The names `message` refers back to as several: those at the ends of a ranking the last
+    of `answers` (latest first) showed (`shown_names`), else those the latest answers judged
+    one each (`judged_in_turns`); None when neither."""
+    later = iter(answers)
+    last = next(later, "")
+    return shown_names(message, last) or judged_in_turns(message, chain([last], later))
+
+
+def names_in_place(message: str, answers: Iterable[str]) -> str:
+    """`message` with the names it refers back to written out: an end of the ranking the last
+    answer showed (`ends_in_place`), or the words that refer to the names the latest answers
+    judged one each ("backtest the two since 2022" after "the highest?" and "the lowest?" is
+    "backtest RRC and MRK since 2022")."""
+    later = iter(answers)
+    last = next(later, "")
+    if shown_names(message, last) is not None:
+        return ends_in_place(message, last)
+    judged = judged_in_turns(message, chain([last], later))
+    return message if judged is None else _PAIR_REFERRED.sub(listed(judged), message, count=1)

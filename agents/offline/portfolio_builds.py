@@ -44,6 +44,7 @@ __all__ = [
     "describe_portfolio",
     "index_comparison",
     "limits_note",
+    "weights_change",
 ]
 
 AGAINST_INDEX = patterns.compile(
@@ -115,6 +116,19 @@ def describe_portfolio(data: dict[str, Any]) -> str:
         f"{_holdings_note(data.get('holdings'), method)}Expected return "
         f"{data['expected_return']:.1%}, volatility {data['volatility']:.1%}, {sharpe}{window}"
     )
+
+
+def weights_change(given: dict[str, float], built: dict[str, float]) -> str:
+    """The change from weights the message gave to those built on the same stocks ("Against
+    your weights: AAPL from 60.0% to 29.4% (-30.6 points), KO from 40.0% to 70.6% (+30.6
+    points)."); "" when none were given or the build holds other stocks."""
+    if not given or set(given) != set(built):
+        return ""
+    moves = [
+        f"{t} from {given[t]:.1%} to {built[t]:.1%} ({100 * (built[t] - given[t]):+.1f} points)"
+        for t in sorted(given, key=lambda t: -abs(built[t] - given[t]))
+    ]
+    return f" Against your weights: {', '.join(moves)}."
 
 
 def _holdings_note(holdings: dict[str, Any] | None, method: str) -> str:

@@ -3,7 +3,9 @@ in 2022?", then "why?"; "which sector did best in 2022?", then "why did energy d
 what the figure is made of, from the results already given (nothing computed), and that prices
 alone do not say why (before: "There is no finished run to explain yet"). A sector's return is
 its stocks' held at equal weights; a stock's, its best and worst month and day and its beta to
-the index, beside the index's return over the same days."""
+the index, beside the index's return over the same days; a stock's volatility ("what was AAPL's
+volatility in 2022?", then "why so high?"), the index's beside it and the share of its variance
+that moved with the index."""
 
 from __future__ import annotations
 
@@ -148,6 +150,39 @@ def _stocks(results: list[ToolResult]) -> str | None:
     return " ".join(lines) or None
 
 
+def _volatilities(results: list[ToolResult]) -> str | None:
+    """Each stock's volatility the answer gave, beside the index's over the same days, with the
+    share of its variance that moved with the index (its correlation with the index, squared:
+    a one-factor regression's R squared) and its largest daily moves; None when the answer
+    measured no stock so."""
+    lines = []
+    for result in results:
+        data = result.data if isinstance(result.data, dict) else {}
+        index = data.get("index") or {}
+        if result.name != "asset_statistics" or not data.get("assets"):
+            continue
+        for name, stats in list(data["assets"].items())[:MOST_NAMES]:
+            correlation, beta = stats.get("market_correlation"), stats.get("beta")
+            if None in (correlation, beta, index.get("volatility"), stats.get("best_day")):
+                continue
+            shared = float(correlation) ** 2
+            lines.append(
+                f"{_owner(name)} volatility of {pct(float(stats['volatility']))} a year "
+                f"{_window(data)}: the S&P 500 index's was {pct(float(index['volatility']))} "
+                f"over the same days, and {name} moved with it at a beta of {float(beta):.2f} "
+                f"(correlation {float(correlation):.2f}), so about {shared:.0%} of its daily "
+                f"variance came with the index's moves and {1 - shared:.0%} was its own; its "
+                f"largest daily moves: {stats['best_day']['date']} "
+                f"({pct(float(stats['best_day']['return']), 2)}) and {stats['worst_day']['date']} "
+                f"({pct(float(stats['worst_day']['return']), 2)})."
+            )
+    return " ".join(lines) or None
+
+
+_RISK_ANSWERED = patterns.compile(r"\bvolatility [\d.]+% a year\b")
+"""An answer that gave stocks' volatility ("AAPL: volatility 35.7% a year.")."""
+
+
 def why_answer(inp: PolicyInput) -> str | None:
     """The reply to "why?" after an answer about stocks or sectors (see the module docstring);
     None when the message asks no such thing or the answer before measured neither."""
@@ -155,5 +190,6 @@ def why_answer(inp: PolicyInput) -> str | None:
     if not WHY_ASKED.search(message.lower()):
         return None
     results, answer = _answered(inp)
-    said = _sectors(answer, results, message) or _stocks(results)
+    risk = _RISK_ANSWERED.search(answer) and "total return" not in answer
+    said = _sectors(answer, results, message) or (_volatilities if risk else _stocks)(results)
     return None if said is None else f"{said} {PRICES_ONLY}"

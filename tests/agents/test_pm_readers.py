@@ -54,6 +54,8 @@ def parse(text: str) -> Intent:
         ("min vol on AAPL MSFT JPM XOM, minimum 15% in every stock", None, 0.15),
         # the "%" left out before a limit on every weight
         ("min vol on AAPL MSFT JNJ KO, no more than 40 in any name", 0.4, None),
+        ("a portfolio of healthcare stocks with max 40% in any one", 0.4, None),
+        ("min vol of AAPL MSFT KO PG JNJ with no more than 25% in any single one", 0.25, None),
         ("hrp on AAPL MSFT JNJ KO, max 25 per stock, at least 5 each", 0.25, 0.05),
         # said alone as a clause of the build
         ("hrp on AAPL MSFT JPM XOM, max 25%", 0.25, None),
@@ -67,6 +69,7 @@ def parse(text: str) -> Intent:
         ("keep drawdown no more than 25%", None, None),
         ("min vol of all stocks, energy capped at 10 percent", None, None),
         ("hrp on AAPL MSFT JNJ KO, max 2 per sector", None, None),
+        ("min vol of all stocks with no more than 30% in any one sector", None, None),
     ],
 )
 def test_limits_on_every_weight(text: str, cap: float | None, floor: float | None) -> None:

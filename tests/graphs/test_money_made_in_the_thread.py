@@ -57,5 +57,6 @@ def test_a_capital_s_gain_in_the_thread_s_subject_is_its_backtest(
     became = BECAME.search(reply)
     assert became is not None, reply
     total, start, end = (float(g.replace(",", "")) for g in became.groups())
-    assert start == capital and abs(end - capital * (1 + total / 100)) <= capital * 0.0011 + 1
+    grown = capital * (1 + total / 100)  # both said to 4 significant digits
+    assert start == capital and abs(end - grown) <= grown * 0.0011 + 1, reply
     assert "Not used" not in reply, reply

@@ -289,6 +289,7 @@ def test_a_backtest_of_given_weights_monthly_with_costs(tools: dict[str, Any]) -
     assert _close(out["sharpe"], daily.mean() / daily.std(ddof=1) * np.sqrt(252))
     assert _close(out["cost_drag"], free[-1] - wealth[-1])
     assert _close(out["final_value"], 100_000 * wealth[-1])
+    assert _close(out["cost_value"], 100_000 * (free[-1] - wealth[-1]))  # in currency
     assert out["trades"] == 1 + 35  # the purchase, then the first session of February 2019 on
     assert _close(out["max_drawdown"]["depth"], np.max(1 - wealth / np.maximum.accumulate(wealth)))
     assert out["window"]["from_close_of"] == "2018-12-31" and out["data_end"] == "2022-12-28"
@@ -298,6 +299,7 @@ def test_a_backtest_of_given_weights_monthly_with_costs(tools: dict[str, Any]) -
     value = 0.1 * np.cumprod(np.r_[1.0, np.full(len(closes) - 1, 1 + 0.02 / 252)])[-1]
     value += (closes[-1] / closes[0]) @ np.array([0.6, 0.3])
     assert _close(held["total_return"], value - 1.0) and held["trades"] == 1
+    assert "cost_value" not in held  # no costs: nothing of the final value to say
     refused = tools["backtest_weights"].invoke({"weights": {"AAPL": 0.9, "KO": 0.4}})
     assert isinstance(refused, str) and "sum to at most 1" in refused
 

@@ -4,7 +4,7 @@ account?", "what brokers do you support?", "how do hedges work?", "is there a ki
 (`services.guide`), never turned into an action.
 
 A message is one when it is a question (it starts with a question word or ends with "?"), names
-no subject to compute on (no ticker, weights, portfolio id, percentage, date or window), asks
+no subject to compute on (no ticker, weights, portfolio id, percentage, sum of money, date or window), asks
 no computation of its own (an analysis, a build, a search, a deployment said as "can you ...")
 and speaks of a part of Stratigos (`_FEATURES`) or asks how something works.
 """
@@ -12,6 +12,7 @@ and speaks of a part of Stratigos (`_FEATURES`) or asks how something works.
 from __future__ import annotations
 
 from agents.offline.intent import Intent
+from agents.offline.intent.amounts import capital_named
 from settings import patterns
 
 __all__ = ["about_stratigos"]
@@ -60,8 +61,8 @@ def about_stratigos(intent: Intent) -> bool:
     subject = (
         intent.tickers or intent.all_tickers or intent.weights or intent.portfolio_ids
         or intent.percentages or intent.start or intent.end or intent.last_sessions
-        or intent.unknown_tickers or intent.methods
-    )  # fmt: skip
+        or intent.unknown_tickers or intent.methods or capital_named(low) is not None
+    )  # fmt: skip  # "how much did the costs come to on $1m?": a computation of that sum
     if subject or intent.intent in ("research", "save_idea", "propose_ideas", "estimate"):
         return False
     if _OWN_RECORDS.search(low):

@@ -293,7 +293,8 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     or costs ("build a portfolio of AAPL and KO rebalanced monthly"), or what a capital
     would have made in them ("how much would I have made with $100k?"; episodes: stress), or how
     a portfolio of a method would have done ("how would an HRP portfolio of the energy stocks
-    have done in 2020?": built, then backtested)."""
+    have done in 2020?": built, then backtested), or how stocks named would have done held ("how
+    would AAPL have done since 2012?": one stock bought and held, several at equal weights)."""
     cadence, costs = cadence_named(low), cost_bps(low)
     built_held = BUILD_ASKED.search(low) and (cadence or costs)  # a build has no cadence: its test
     asked = (_BACKTEST_SAID.search(low) or built_held) and not _WEIGHT_STRATEGY.search(low)
@@ -308,8 +309,9 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     performed = held_so and (scheduled or (how and (cadence or costs or (past and not replayed))))
     made = capital and not replayed and _MONEY_MADE_OR_LOST.search(low) and (subject or held)
     built = [m for m in intent.methods if m not in ("frontier", "equal_weight")]
-    built_past = built and HAVE_DONE_ASKED.search(low) and not _WEIGHT_STRATEGY.search(low)
-    if (asked and (cadence or subject)) or performed or made or (built_past and not replayed):
+    done = HAVE_DONE_ASKED.search(low) and not _WEIGHT_STRATEGY.search(low) and not replayed
+    named = intent.tickers and not intent.methods and intent.intent != "search_strategy"
+    if (asked and (cadence or subject)) or performed or made or (done and (built or named)):
         years = ("by_year",) if "by_year" in measures_named(low) else ()  # "... each year"
         return _base(
             "backtest_weights", intent, weights=intent.weights, rebalance=cadence, cost_bps=costs,

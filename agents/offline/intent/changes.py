@@ -178,6 +178,13 @@ def _criterion(low: str) -> Criterion | None:
     return None
 
 
+_SUM_ASKED = patterns.compile(
+    r"^\W*(?:and\s+|so\s+)?(?:what|how\s+much)\s+(?:would|will|is|was|does|did|do)\s+"
+    r"(?:that|it|this|they|those|the\s+(?:costs?|fees|gains?|losses|result|returns?))\b"
+    r"[^?.!;]{0,40}?\b(?:on|with|for|of)\s+(?:a\s+)?\$?\d"
+)
+"""The conversation's latest result asked again as a sum of money ("what would that be on $1m?",
+"how much did the costs come to on $1m?"): its request with that capital."""
 _QUESTION = patterns.compile(
     r"^(?!(?:what|how)\s+would\s+(?:change|happen|it\s+look)\s+if\b)"  # "... if I dropped KO?"
     r"(?:what|how|which|when|why|where|who)(?:'s|\s+(?:is|was|are|were|did|does|do|would|will"
@@ -398,11 +405,12 @@ def read_change(intent: Intent) -> Change | None:
         return None
     horizon = _horizon(intent, low)
     hedge_cost = bool(HEDGE_OUTCOME_ASKED.search(low))  # "what would the hedge have cost in 2022?"
-    if _QUESTION.search(low) and horizon is None and not hedge_cost:
+    sum_asked = _SUM_ASKED.search(low) is not None and capital_named(low) is not None
+    if _QUESTION.search(low) and horizon is None and not hedge_cost and not sum_asked:
         return None  # "what was the worst day in 2020?": a question of its own
     criterion = _criterion(low)
     said = low if criterion is None else low.replace(criterion.words.removeprefix("the "), " ")
-    said = ANY_METHOD_PATTERN.sub(" ", said)  # "min vol", "max sharpe" name methods, not measures
+    said = _SUM_ASKED.sub(" ", ANY_METHOD_PATTERN.sub(" ", said))  # a method, a sum: no measure
     methods = [m for m in intent.methods if m != "frontier"]
     change = Change(
         intent=intent,
@@ -448,7 +456,7 @@ def read_change(intent: Intent) -> Change | None:
     other_ask = not hedge_cost and _other_ask(said, intent.tickers if swaps_subject else ())
     if not changes or len(methods) > 1 or other_ask or (measures_named(said) and not hedge_cost):
         return None
-    if intent.intent in _CHANGED_BY or _CUE.search(low) or hedge_cost:
+    if intent.intent in _CHANGED_BY or _CUE.search(low) or hedge_cost or sum_asked:
         return change  # "what did the hedge cost in 2022?": the hedged backtest, over 2022
     if (change.level is not None or change.horizon is not None) and intent.intent == "risk_report":
         return change  # "cvar 99?": the thread's risk measure at another level

@@ -20,7 +20,7 @@ from agents.offline.intent.stress_reading import (
     market_move_named,
     past_downturns_asked,
 )
-from agents.offline.intent.trading_terms import rate_rise_supposed
+from agents.offline.intent.trading_terms import cadence_named, cost_bps, rate_rise_supposed
 from settings import patterns
 
 PORTFOLIO_ID = patterns.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
@@ -253,6 +253,11 @@ _HOW_HELD = patterns.compile(
 )
 """How given weights are held: a rebalancing cadence or trading costs ("60/40 AAPL KO rebalanced
 quarterly with 10bps costs": a backtest of those weights, not a strategy search)."""
+_REWEIGHTED = patterns.compile(
+    r"\b(?:re-?balanc\w*|re-?optimi[sz]\w*|optimi[sz]\w*|re-?weight\w*)\b"
+)
+"""Given weights to be set anew, with no cadence or costs said ("rebalance 60% AAPL 40% KO", "how
+should I rebalance 50/50 AAPL KO?"): a portfolio built on their stocks, set beside them."""
 _WOULD = patterns.compile(
     r"\b(?:if|would|will|could|might|should|hold(?:s|ing)? up|fare|survive|stress\w*)\b"
 )
@@ -351,6 +356,8 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["risk_report"] += 1.0
     if slots["weights"] and _HOW_HELD.search(low) and not _SEARCH_NAMED.search(low):
         scores["backtest"] += 3.0  # the weights given, held as said: how they did
+    if slots["weights"] and _REWEIGHTED.search(low) and not (cadence_named(low) or cost_bps(low)):
+        scores["optimize_portfolio"] += 5.0  # "rebalance 60% AAPL 40% KO": new weights for them
     if TURNOVER_ASKED.search(low) and _HOW_HELD.search(low) and not _SEARCH_NAMED.search(low):
         scores["backtest"] += 3.0  # "what's the turnover if I rebalance monthly?": held so
     if slots["weights"] and _SHARPE.search(low):

@@ -128,10 +128,11 @@ _OPEN_AFTER = patterns.compile(
 
 
 _WORTH_NOW = patterns.compile(
-    r"\b(?:worth|be|have\s+(?:grown|become|turned)|grown|turned\s+into)\b[^.?!;]*?"
+    r"\b(?:worth|be|have(?:\s+(?:grown|become|turned))?|grown|turned\s+into)\b[^.?!;]*?"
     r"\b(?:now|today|to\s?day|currently|by\s+now|these\s+days)\b"
 )
-"""A sum's worth asked as of now ("how much would $100k in AAPL in 2010 be worth now?"): the
+"""A sum's worth asked as of now ("how much would $100k in AAPL in 2010 be worth now?", "...
+in 2019, how much would I have now?"): the
 year it went in starts the window, which runs to the end of the data."""
 
 

@@ -46,7 +46,8 @@ _HOLDING = (
 _EVERY = (
     rf"(?:(?:any one|any single|any|each|every|a single|one|single|per|all|all the|all of the"
     rf"|each of the)\s+"
-    rf"(?:single\s+)?{_HOLDING}\b|each one\b|every one\b|each of them\b|all of them\b)"
+    rf"(?:single\s+)?{_HOLDING}\b|each one\b|every one\b|each of them\b|all of them\b"
+    r"|any (?:single )?one\b(?!\s+(?:sector|industry|group|of)\b))"
 )
 _EACH = r"(?:(?:in\s+|on\s+|for\s+)?each\b|apiece\b|a (?:name|stock|position|holding)\b)"
 _ABOVE = (

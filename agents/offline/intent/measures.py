@@ -52,9 +52,11 @@ MONEY_MADE_OR_LOST = (
     r"|\bhow much would\b[^?.!;]{0,80}?\b(?:have been|be|grown to|turned into)\b(?: worth\b)?"
     r"|\bwhat would\b[^?.!;]{0,60}?\bhave (?:made|earned|gained|returned|lost|grown to"
     r"|turned into|become)\b"
+    r"|\bhow much (?:would|will|do|did) (?:i|we|you) (?:have|own|hold)\b[^?.!;]*?"
+    r"\b(?:now|today|by now|these days|at the end)\b"
 )
 """What a holding made or lost over a past window ("how much did AAPL lose in 2022", "how much
-would I have made holding KO since 2015"): its total return (a loss that may still happen, "how
+would I have made holding KO since 2015", "... in 2019, how much would I have now?"): its total return (a loss that may still happen, "how
 much would I lose if ...", is a stress test)."""
 _MOVED_BEYOND = patterns.compile(
     r"\bhow (?:many|often)\b(?!\s+(?:of\s+(?:the|them|these|those)\s+)?(?:\w+\s+)?(?:stocks|names"
@@ -126,6 +128,8 @@ _MEASURES: dict[str, str] = {
     r"(?<!adjusted )(?<!adjusted-)(?<!active )return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone|fared?)\b"
     r"|\b(?:ytd|year[\s-]to[\s-]date)\b(?!\s+(?:vol\w*|sharpe|draw\w*|beta|corr\w*|risk))"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b"
+    r"|\b(?:grew|grown|grow)\b(?!\s+(?:to|into)\b)|\b(?:most|least|highest|lowest|biggest|smallest"
+    r"|strongest|weakest|fastest|slowest)\s+(?:price\s+)?growth\b(?!\s+(?:stocks?|names|rate))"
     r"|" + MONEY_MADE_OR_LOST,
     "by_month": r"\bmonthly\s+(?:returns?|performance|numbers|figures|table)\b|\b(?:returns?"
     r"|performance)\s+(?:by|each|every|per|for\s+each)\s+(?:calendar\s+)?month\b"

@@ -6,8 +6,9 @@ owner's Alpaca keys are configured, after approval), instruments the market data
 a price (it gives the spread of outcomes of scenario paths instead), judging valuation (the
 data holds prices only: no earnings, book values or dividends) and option strategies other than
 the protection it models (covered calls, straddles, condors: it holds protective puts, put
-spreads and collars on a strategy, and prices one option), and style groups (value, growth,
-dividend or size: the data holds prices and sectors only)."""
+spreads and collars on a strategy, and prices one option), style groups (value, growth,
+dividend or size: the data holds prices and sectors only) and a cash holding's size (the data
+holds no cash or bond rates: it points to volatility targeting and stress tests)."""
 
 from __future__ import annotations
 
@@ -125,6 +126,27 @@ STYLE_REPLY = (
     "computed."
 )
 
+_CASH_SIZED = patterns.compile(
+    r"\bhow much cash\s+(?:should|do|must|to)\s+(?:i|we)?\s*(?:hold|keep|have)\b"
+    r"|\b(?:what|which)\s+(?:share|percentage|proportion|part|fraction)\s+(?:of\s+\w+\s+)?"
+    r"(?:should|do|would)\s+(?:i|we)\s+(?:hold|keep|have)\s+in\s+cash\b"
+    r"|\bhow much\s+(?:should|do)\s+(?:i|we)\s+(?:hold|keep|have)\s+in\s+cash\b"
+    r"|\b(?:right|ideal|optimal|best)\s+(?:cash\s+(?:allocation|level|buffer|weight|holding)"
+    r"|amount of cash)\b"
+)
+"""A cash holding to be sized ("how much cash should I hold?", "what percentage should I keep in
+cash?", "the right cash allocation"); with stocks or a number said ("how much cash should I hold
+to keep vol under 10% with AAPL and MSFT?") it is a volatility-targeting search, not this."""
+_NUMBER = patterns.compile(r"\d")
+CASH_REPLY = (
+    "I can't size a cash holding for you: the market data holds stocks only, with no cash, bond "
+    "or deposit rates, and the right cash share depends on your needs and horizon. What I can "
+    "show: a volatility-targeting strategy scales its stocks to a target volatility and holds the "
+    "rest in cash (for example 'search a 10% target-vol strategy on AAPL, KO and JNJ'), and a "
+    "stress test says how far a portfolio would fall (for example 'stress test 60% AAPL 40% KO "
+    "in the covid crash'), which is what a cash buffer would have to cover. Nothing was computed."
+)
+
 _BROKER = patterns.compile(_BROKERS)
 _INSTRUMENT = patterns.compile(rf"\b(?:{_INSTRUMENTS})\b")
 
@@ -152,6 +174,8 @@ def out_of_scope(text: str, tickers: Sequence[str] = ()) -> str | None:
     if (style := _STYLE.search(low)) is not None and not _MEANING.search(low):
         word = style.group(1) or "cap"
         return STYLE_REPLY.format(style=_STYLE_NAMES.get(word, "company size"))
+    if _CASH_SIZED.search(low) and not tickers and not _NUMBER.search(low):  # no vol target
+        return CASH_REPLY  # "what's the right cash allocation?" asks for a size
     if (strategy := _OPTION_STRATEGY.search(low)) is not None and not _MEANING.search(low):
         kind = " ".join(strategy.group(0).replace("-", " ").split()).removesuffix("s")
         return OPTION_STRATEGY_REPLY.format(strategy=kind)
