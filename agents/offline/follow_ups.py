@@ -477,6 +477,10 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
         said.append(f"in {', '.join(change.scenarios)} instead of {scenarios_before}")
 
 
+_BACKTESTS = ("backtest_weights", "backtest_strategy")
+_BACKTEST_ASKED = patterns.compile(r"\bback[\s-]?test", re.IGNORECASE)
+"""A backtest asked: of the latest request only when that was one ("and backtest it since 2020"
+after a build is the build's backtest)."""
 _WHY_ALONE = patterns.compile(r"^\W*(?:(?:and|so|but|ok(?:ay)?)\W+)*(?:why|how come)\b", re.I)
 """A "why?" answered from the results with nothing computed: the question before it is the one
 a follow-up naming other stocks asks again ("how did XOM do in 2022?", "why?", "and CVX?")."""
@@ -498,6 +502,12 @@ def thread_edit(inp: PolicyInput) -> Edit | None:
             return None
         back = 1
     requests = thread_requests(inp)[:back]
+    if (
+        requests
+        and requests[0].tool not in _BACKTESTS
+        and _BACKTEST_ASKED.search(change.intent.text)
+    ):
+        return None  # "and backtest it since 2020" after a build: its backtest, not a rebuild
     for request in requests:
         edit = _apply(Edit(request, change), inp)
         if edit is not None:

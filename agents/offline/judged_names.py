@@ -84,13 +84,20 @@ _RANKED_SHOWN = patterns.compile(
 """A whole ranking an answer showed ("By total return, highest first: RRC 166.1%, PFE 66.70%,
 ..., MRK 1.75% (highest RRC, lowest MRK).")."""
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5}
+_OWN_RANKING = patterns.compile(
+    r"\s*(?:stocks?\s+|names\s+|ones\s+)?(?:by\b|in\s+\d{4}|of\s+(?:the\s+)?(?:\d{4}|year|decade)"
+    r"|during\b|over\s+the\b|performers|winners|losers|gainers|(?:best|worst)\b)"
+)
+"""A ranking of its own said after "the top 3" ("the top 3 by Sharpe in 2019", "the top 3
+performers of 2020"): ranked afresh (`agents.offline.ranked_picks`), not read off the one shown."""
 
 
 def _ranked_end(named: re.Match[str], answer: str) -> list[str]:
     """The names at the end `named` ("the top 3": the 3 highest) of the whole ranking `answer`
-    showed, from that end; [] when it showed none, or fewer names than asked."""
+    showed, from that end; [] when it showed none, fewer names than asked, or the message says a
+    ranking of its own after it (`_OWN_RANKING`)."""
     ranked = _RANKED_SHOWN.search(answer)
-    if ranked is None:
+    if ranked is None or _OWN_RANKING.match(named.string, named.end()):
         return []
     names = _NAME_SHOWN.findall(ranked["names"])
     if ranked["end"] != _ENDS[named[1].lower()]:

@@ -22,7 +22,7 @@ from agents.offline.intent.bars import Bar, bar_said
 from agents.offline.intent.beta_to import PAIRS_ASKED, beta_to, correlated_to
 from agents.offline.intent.classify import BUILD_ASKED
 from agents.offline.intent.coverage import covered_group, names_covered, sectors_asked
-from agents.offline.intent.dates import rolling_sessions
+from agents.offline.intent.dates import HAD_HELD, rolling_sessions
 from agents.offline.intent.episodes import EPISODE_PATTERNS as _EPISODES
 from agents.offline.intent.held import HELD_NAMED, asks_made
 from agents.offline.intent.index_alone import INDEX_NAMED, index_alone_measures
@@ -309,7 +309,8 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     performed = held_so and (scheduled or (how and (cadence or costs or (past and not replayed))))
     made = capital and not replayed and _MONEY_MADE_OR_LOST.search(low) and (subject or held)
     built = [m for m in intent.methods if m not in ("frontier", "equal_weight")]
-    done = HAVE_DONE_ASKED.search(low) and not _WEIGHT_STRATEGY.search(low) and not replayed
+    done = (HAVE_DONE_ASKED.search(low) or HAD_HELD.search(low)) and not replayed
+    done = done and not _WEIGHT_STRATEGY.search(low)
     named = intent.tickers and not intent.methods and intent.intent != "search_strategy"
     if (asked and (cadence or subject)) or performed or made or (done and (built or named)):
         years = ("by_year",) if "by_year" in measures_named(low) else ()  # "... each year"

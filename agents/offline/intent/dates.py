@@ -136,6 +136,14 @@ in 2019, how much would I have now?"): the
 year it went in starts the window, which runs to the end of the data."""
 
 
+HAD_HELD = patterns.compile(
+    r"\b(?:if|what if)\s+(?:i|we|you)(?:\s+had|'d)\s+(?:bought|invested|put|held|owned|kept|gone"
+    r"\s+into)\b|\bhad\s+(?:i|we|you)\s+(?:bought|invested|put|held|owned|kept)\b"
+)
+"""A holding supposed in the past ("what if I had bought AMD in 2019?", "had we held JPM since
+2020"): from the year it went in to the end of the data, as a sum's worth now is; no stress."""
+
+
 def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
     """The start and end dates named ("since 2018" -> start 2018-01-01; "2015-2019" ->
     2015-01-01 to 2019-12-31; "in 2020" -> the year)."""
@@ -160,7 +168,7 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
             if ends:  # its last quarter, from an earlier date said if one was
                 start, end = start or f"{year}-{first}", f"{year}-{last}"
             else:  # its first quarter, to a later date said if one is, or now if asked
-                now = _WORTH_NOW.search(scan.low, match.end()) is not None
+                now = _WORTH_NOW.search(scan.low, match.end()) or HAD_HELD.search(scan.low)
                 start, end = f"{year}-{first}", end if nxt or now else f"{year}-{last}"
         elif (named := _NAMED_BOUND.search(before)) is not None:
             if named.group("bound") == "end":
@@ -179,6 +187,7 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
                 _THE_YEAR.search(before)
                 and not _OPEN_AFTER.match(scan.low, match.end())
                 and not _WORTH_NOW.search(scan.low, match.end())
+                and not HAD_HELD.search(scan.low)
             ):
                 end = hi
                 if hi < lo:  # "in mid 2012"

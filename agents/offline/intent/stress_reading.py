@@ -315,7 +315,9 @@ def episodes_named(low: str, stress: bool) -> tuple[str, ...]:
 
 STRESS = patterns.compile(
     r"\bstress(?:[\s-]?test\w*)?\b|\bwhat (?:would|will|could|happens|if)\b(?!"
-    r"[^.?!]*\bhave\s+(?:returned|made|earned|gained|yielded|grown)\b)|\bwhat'?s the (?:impact|hit)"
+    r"[^.?!]*\bhave\s+(?:returned|made|earned|gained|yielded|grown)\b"
+    r"|\s+(?:i|we|you)(?:\s+had|'d)\s+(?:bought|invested|put|held|owned|kept)\b)"
+    r"|\bwhat'?s the (?:impact|hit)"
     r"|\bwhat (?:does|do|did)\b.*\bdo to\b|\bin (?:dollars|\$|usd|money|cash)\b"
     r"|\bhow (?:would|will) (?:it|my|the|this|that|our)\b.*\b(?:do|fare|hold up|perform|survive)"
     r"|\bhow much (?:would|could|will|do) (?:i|we|it)\b(?! have\b).*\blos[es]\b|\bimpact of\b"
