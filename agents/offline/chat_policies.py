@@ -94,6 +94,7 @@ from agents.offline.search_drafts import (
     revises_search,
     states_search_change,
 )
+from agents.offline.sector_shares import sector_share_route
 from agents.offline.thread_runs import finished_run, run_is_latest, run_is_latest_portfolio_work
 from agents.offline.thread_usual import usual_asked
 from agents.offline.weight_explanations import asks_why_weights, portfolio_to_explain
@@ -177,8 +178,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         return forced_call(inp, {"agent": "market_analysis", "reason": reason})
     if (routed := _meaning_route(inp, intent)) is not None:
         return routed  # "what is a Sharpe ratio?", "what does that mean?"
-    if (routed := _why_weights_route(inp, intent)) is not None:
-        return routed  # "why is KO weighted so heavily?" after a build
+    if (routed := _why_weights_route(inp, intent) or sector_share_route(inp, intent)) is not None:
+        return routed  # "why is KO weighted so heavily?" after a build; "how much is in tech?"
     if about_stratigos(intent):
         if inp.must_call_tool:
             return forced_call(

@@ -1,0 +1,98 @@
+"""A sector's share of a portfolio ("how much of 50% AAPL 30% MSFT 20% KO is in tech?", "what's
+the energy weight of ...?", "how much of it is in tech?" after a build, "how much of my
+portfolio is in tech?" with none held: which one, then the holdings given): the sector's weights
+added up and the share of the portfolio's volatility they carry. Before, the sector's stocks were
+built into a portfolio of their own (or an HRP portfolio of the weights' stocks), or the market
+was read. The risk share is checked against a plain reference: w_i (Cov w)_i / w'Cov w from
+pandas."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.offline.chat_intent import WHICH_PORTFOLIO
+from graphs.chat import ChatSession
+from quant import load_sp500_prices
+from settings import Settings
+from tests.support.chat_answers import built_portfolio, turn_calls
+
+PRICES = load_sp500_prices()
+SECTORS = {"tech": {"AAPL", "AMD", "MSFT"}, "energy": {"CVX", "RRC", "XOM"}}
+NAMES = ("AAPL", "MSFT", "AMD", "XOM", "CVX", "KO", "JNJ", "JPM")
+ASKS = (
+    "how much of {w} is in {s}?",
+    "what's the {s} weight of {w}?",
+    "what share of {w} is in {s}?",
+)
+
+
+def _risk_shares(weights: dict[str, float], start: str, end: str) -> dict[str, float]:
+    names = list(weights)
+    first = PRICES.index[PRICES.index.get_loc(start) - 1]
+    covariance = PRICES[names].loc[first:end].pct_change().iloc[1:].cov().to_numpy()
+    w = np.array([weights[n] for n in names])
+    parts = w * (covariance @ w) / (w @ covariance @ w)
+    return dict(zip(names, parts, strict=True))
+
+
+def _said(reply: str, sector: str) -> tuple[float, float, str, str]:
+    said = re.search(
+        rf"{sector.capitalize()} \([^)]*\) is ([\d.]+)% of .+? and carries ([\d.]+)% of its "
+        r"volatility .*?from (\S+) to (\S+)\.(?:\s|$)",
+        reply,
+    )
+    assert said is not None, reply
+    return float(said[1]) / 100, float(said[2]) / 100, said[3], said[4]
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=4, unique=True),
+    cuts=st.lists(st.integers(1, 9), min_size=4, max_size=4),
+    sector=st.sampled_from(sorted(SECTORS)),
+    ask=st.sampled_from(ASKS),
+)
+def test_a_sector_s_share_of_weights_given_is_their_sum_and_risk(
+    names: list[str], cuts: list[int], sector: str, ask: str
+) -> None:
+    parts = cuts[: len(names)]
+    shares = [round(100 * p / sum(parts)) for p in parts]
+    shares[-1] = 100 - sum(shares[:-1])
+    if min(shares) <= 0:
+        return
+    weights = {n: s / 100 for n, s in zip(names, shares, strict=True)}
+    said = " ".join(f"{s}% {n}" for n, s in zip(names, shares, strict=True))
+    session = ChatSession(f"share-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls, _ = turn_calls(session, ask.format(w=said, s=sector))
+    assert [(c["name"], c["args"].get("weights")) for c in calls] == [
+        ("portfolio_risk_report", weights)
+    ], (reply, calls)
+    inside = [n for n in names if n in SECTORS[sector]]
+    if not inside:
+        assert reply.startswith(f"None of the portfolio given is in {sector}"), reply
+        return
+    weight, risk, start, end = _said(reply, sector)
+    assert abs(weight - sum(weights[n] for n in inside)) <= 0.0006, reply
+    reference = _risk_shares(weights, start, end)
+    assert abs(risk - sum(reference[n] for n in inside)) <= 0.0006, (reply, reference)
+
+
+def test_my_portfolio_s_share_is_asked_about_then_read_and_a_build_s_is_its_own() -> None:
+    session = ChatSession(f"share-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls, _ = turn_calls(session, "how much of my portfolio is in tech?")
+    assert reply == WHICH_PORTFOLIO and calls == [], (reply, calls)
+    reply, calls, _ = turn_calls(session, "50% AAPL 30% MSFT 20% KO")
+    assert [c["args"].get("weights") for c in calls] == [{"AAPL": 0.5, "MSFT": 0.3, "KO": 0.2}]
+    assert _said(reply, "tech")[0] == 0.8, reply
+    other = ChatSession(f"share-{uuid.uuid4().hex}", settings=Settings())
+    built, _, _ = turn_calls(other, "build an HRP portfolio of AAPL, MSFT, KO and XOM")
+    portfolio, weights = built_portfolio(built)
+    reply, calls, _ = turn_calls(other, "how much of it is in tech?")
+    assert [c["args"].get("portfolio_id") for c in calls] == [portfolio], calls
+    assert abs(_said(reply, "tech")[0] - weights["AAPL"] - weights["MSFT"]) <= 0.0011, reply
+    assert "AMD not held" in reply and "Not used" not in reply, reply
