@@ -59,6 +59,7 @@ from agents.offline.portfolio_builds import (
     describe_portfolio,
     equal_weights,
 )
+from agents.offline.stock_hedges import hedge_note
 from agents.offline.what_if_weights import YOUR_PORTFOLIO, added_name, given_name, with_added
 from settings import patterns
 
@@ -102,6 +103,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         if failed is not None:
             return reply(failed)
         answer = ANSWERS[ask.kind](done[-1].data, ask) + _in_sample_note(inp, done[-1])
+        answer += hedge_note(user_texts(inp)[0], done[-1].data)  # "is KO a good hedge for AAPL?"
         answer = _build_asked(inp, intent) + answer
         return reply(answer + _other_windows_note(inp, intent, done[-1]) + _build_notes(inp))
     if ask.kind == "coverage":  # "which banks do you have?", "is AAPL in the data?"

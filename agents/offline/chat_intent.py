@@ -32,6 +32,7 @@ from agents.offline.intent.held import HELD_NOUN
 from agents.offline.judged_names import judged_name, names_in_place, referred_names
 from agents.offline.policies import PolicyInput, truncated
 from agents.offline.ranked_picks import picked_in_place
+from agents.offline.stock_hedges import stock_hedge_restated
 from agents.offline.thread_cadence import cadence_again
 from agents.offline.thread_ends import other_end_again
 from agents.offline.thread_judged import held_in_report, judged_again
@@ -272,6 +273,7 @@ def intent_of(inp: PolicyInput) -> Intent:
     while "KO in 2020: which were riskier than it?" is not of AMD)."""
     text, texts = user_text(inp), user_texts(inp)
     again = versus_again(text, texts) or other_end_again(text, texts) or cadence_again(text, texts)
+    again = again or stock_hedge_restated(text)  # "is KO a good hedge for AAPL?": correlated?
     text = again or without_why(text) or text  # "... in 2022 and why?": the question first
     if shown_before(inp) is None:  # "build a portfolio of the top 5 stocks by Sharpe in 2021"
         text = picked_in_place(inp, text, known_tickers())
