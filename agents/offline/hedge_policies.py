@@ -15,7 +15,7 @@ from typing import Any
 
 from agents.offline.chat_intent import WHICH_ASKED, WHICH_PORTFOLIO
 from agents.offline.intent import Intent
-from agents.offline.rebuilt_unheld import MINE
+from agents.offline.rebuilt_unheld import mine_unsaid
 
 FORMS = ["none", "put", "put_spread", "collar"]
 """Kinds compared when the user asks which form to take ("none": is it worth paying at all?)."""
@@ -40,8 +40,7 @@ def hedge_question(intent: Intent, held: bool = True) -> str | None:
     protects "my portfolio" with none `held` in the conversation and no stocks named ("hedge my
     portfolio" first), which portfolio too."""
     asked = _hedge_question(intent)
-    mine = intent.hedge is not None and MINE.search(intent.text.lower()) is not None
-    if held or intent.tickers or intent.portfolio_ids or not mine:
+    if intent.hedge is None or not mine_unsaid(intent, held):
         return asked  # "hedge my strategy": a search over the data's stocks
     if asked is None:
         return WHICH_PORTFOLIO

@@ -10,9 +10,9 @@ from agents.offline.chat_intent import WHICH_PORTFOLIO
 from agents.offline.intent import Intent
 from settings import patterns
 
-__all__ = ["MINE", "rebuild_question"]
+__all__ = ["mine_unsaid", "rebuild_question"]
 
-MINE = patterns.compile(r"\b(?:my|our)\s+(?:portfolio|holdings|book|positions|stocks)\b")
+_MINE = patterns.compile(r"\b(?:my|our)\s+(?:portfolio|holdings|book|positions|stocks)\b")
 """The user's own holdings said without naming them ("my portfolio", "our book")."""
 _REBUILT = patterns.compile(
     r"\b(?:re-?balanc\w*|re-?optimi[sz]\w*|optimi[sz]\w*|re-?weight\w*|improve|tweak)\b"
@@ -20,10 +20,17 @@ _REBUILT = patterns.compile(
 """Verbs that set a portfolio held anew ("rebalance", "optimise", "reweight", "improve")."""
 
 
+def mine_unsaid(intent: Intent, held: bool) -> bool:
+    """Whether the message works on the user's own holdings ("my portfolio", "our book") with
+    none `held` in the conversation and no stocks, sector or portfolio named: which ones is for
+    the user to say (a rebuild's question here, a hedge's in `hedge_policies`)."""
+    if held or intent.tickers or intent.sectors or intent.portfolio_ids or intent.all_tickers:
+        return False
+    return _MINE.search(intent.text.lower()) is not None
+
+
 def rebuild_question(intent: Intent, held: bool) -> str | None:
     """`WHICH_PORTFOLIO` when the message asks to set "my portfolio" anew with none `held` in
     the conversation and no stocks, sector or portfolio named; None otherwise."""
-    if held or intent.tickers or intent.sectors or intent.portfolio_ids or intent.all_tickers:
-        return None
-    low = intent.text.lower()
-    return WHICH_PORTFOLIO if MINE.search(low) and _REBUILT.search(low) else None
+    rebuilt = _REBUILT.search(intent.text.lower()) is not None
+    return WHICH_PORTFOLIO if rebuilt and mine_unsaid(intent, held) else None

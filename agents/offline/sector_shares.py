@@ -25,15 +25,18 @@ __all__ = ["sector_asked", "sector_share_chat", "sector_share_route"]
 _SHARE_IN = patterns.compile(
     r"\b(?:how\s+much|what\s+(?:share|part|percentage|fraction|proportion))\s+of\b[^?.!;]{0,80}?"
     r"\b(?:is|was|sits)\s+(?:invested\s+)?(?:in|allocated\s+to|exposed\s+to)\s+(?:the\s+)?"
-    r"(?P<group>[a-z&][a-z& -]{1,30}?)(?:\s+(?:stocks|names|sector|shares))?\s*[?.!]*$"
+    r"(?P<group>[a-z&][a-z& -]{1,30}?)(?:\s+(?:stocks|names|sector|shares))?\s*(?:[?.!]|$)"
 )
 """A sector's share of a portfolio asked ("how much of my portfolio is in tech?", "what share
 of it is in energy?")."""
 _WEIGHT_NAMED = patterns.compile(
-    r"\bwhat(?:'s|\s+is)\s+(?:the|my|its|our|their)\s+(?P<group>[a-z&][a-z& ]{1,30}?)\s+"
+    r"\bwhat(?:'s|s|\s+is)\s+(?:the|my|its|our|their)\s+(?P<group>[a-z&][a-z& ]{1,30}?)\s+"
     r"(?:weight|weighting|share|allocation|exposure)\b"
+    r"|\b(?:weight|weighting|share|allocation|exposure)\s+(?:of|to)\s+(?:the\s+)?"
+    r"(?P<of>[a-z&][a-z& ]{1,30}?)\s+(?:in|of)\b"
 )
-"""A sector's weight named ("what's the tech weight of 50% AAPL 30% MSFT 20% KO?")."""
+"""A sector's weight named ("what's the tech weight of 50% AAPL 30% MSFT 20% KO?", "the
+weighting of energy in 30/30/40 XOM CVX KO")."""
 
 
 def sector_asked(intent: Intent) -> tuple[str, list[str]] | None:
@@ -43,7 +46,7 @@ def sector_asked(intent: Intent) -> tuple[str, list[str]] | None:
     asked = _SHARE_IN.search(low) or _WEIGHT_NAMED.search(low)
     if asked is None:
         return None
-    words = asked["group"].split()
+    words = (asked["group"] or asked.groupdict().get("of") or "").split()
     for term in (" ".join(words), words[-1] if words else "", words[0] if words else ""):
         if term and (stocks := sector_tickers([term])):
             return term, stocks

@@ -15,8 +15,8 @@ from settings import patterns
 __all__ = ["hedge_note", "stock_hedge_restated"]
 
 _STOCK_HEDGE = patterns.compile(
-    r"\b(?:is|would|does|could|will|can)\s+(?P<hedge>[a-z.]{1,6})\s+(?:be\s+)?(?:an?\s+)?"
-    r"(?:(?:good|decent|bad|poor|effective|useful|reasonable|real|natural)\s+)?hedges?\s+"
+    r"\b(?:is|would|does|could|will|can)\s+(?P<hedge>[a-z.]{1,6})\s+(?:be\s+)?(?:any\s+good\s+as\s+)?"
+    r"(?:an?\s+)?(?:(?:good|decent|bad|poor|effective|useful|reasonable|real|natural)\s+)?hedges?\s+"
     r"(?:for|against|to|on)?\s*(?:my\s+|our\s+|the\s+)?(?P<held>[a-z.]{1,6})\b"
     r"|\b(?:would|does|could|will|can)\s+(?P<hedge2>[a-z.]{1,6})\s+hedge\s+(?:my\s+|our\s+|the\s+)?"
     r"(?P<held2>[a-z.]{1,6})\b"

@@ -10,6 +10,7 @@ that moved with the index."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.messages import AIMessage
@@ -119,34 +120,40 @@ def _sectors(answer: str, results: list[ToolResult], message: str) -> str | None
     return " ".join(lines)
 
 
+def _measured(results: list[ToolResult]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(name, its statistics, the result) of each stock the answer's `asset_statistics` calls
+    measured, the first `MOST_NAMES` of each."""
+    for result in results:
+        data = result.data if isinstance(result.data, dict) else {}
+        if result.name == "asset_statistics" and data.get("assets"):
+            for name, stats in list(data["assets"].items())[:MOST_NAMES]:
+                yield name, stats, data
+
+
 def _stocks(results: list[ToolResult]) -> str | None:
     """Each stock's return the answer gave, with its best and worst month and day and its beta
     to the index beside the index's return; None when the answer measured no stock so."""
     lines = []
-    for result in results:
-        data = result.data if isinstance(result.data, dict) else {}
-        if result.name != "asset_statistics" or not data.get("assets"):
-            continue
+    for name, stats, data in _measured(results):
         index = data.get("index") or {}
-        for name, stats in list(data["assets"].items())[:MOST_NAMES]:
-            if "best_month" not in stats:
-                continue
-            line = (
-                f"{_owner(name)} total return of {pct(float(stats['cumulative_return']))} "
-                f"{_window(data)}: its best month {stats['best_month']['month']} "
-                f"({pct(float(stats['best_month']['return']))}), its worst "
-                f"{stats['worst_month']['month']} ({pct(float(stats['worst_month']['return']))}); "
-                f"its best day {stats['best_day']['date']} "
-                f"({pct(float(stats['best_day']['return']), 2)}), its worst "
-                f"{stats['worst_day']['date']} ({pct(float(stats['worst_day']['return']), 2)})"
+        if "best_month" not in stats:
+            continue
+        line = (
+            f"{_owner(name)} total return of {pct(float(stats['cumulative_return']))} "
+            f"{_window(data)}: its best month {stats['best_month']['month']} "
+            f"({pct(float(stats['best_month']['return']))}), its worst "
+            f"{stats['worst_month']['month']} ({pct(float(stats['worst_month']['return']))}); "
+            f"its best day {stats['best_day']['date']} "
+            f"({pct(float(stats['best_day']['return']), 2)}), its worst "
+            f"{stats['worst_day']['date']} ({pct(float(stats['worst_day']['return']), 2)})"
+        )
+        if stats.get("beta") is not None and index.get("cumulative_return") is not None:
+            line += (
+                f"; it moved with the S&P 500 index at a beta of {float(stats['beta']):.2f}, "
+                f"and the index returned {pct(float(index['cumulative_return']))} over the "
+                "same days"
             )
-            if stats.get("beta") is not None and index.get("cumulative_return") is not None:
-                line += (
-                    f"; it moved with the S&P 500 index at a beta of {float(stats['beta']):.2f}, "
-                    f"and the index returned {pct(float(index['cumulative_return']))} over the "
-                    "same days"
-                )
-            lines.append(line + ".")
+        lines.append(line + ".")
     return " ".join(lines) or None
 
 
@@ -156,26 +163,26 @@ def _volatilities(results: list[ToolResult]) -> str | None:
     a one-factor regression's R squared) and its largest daily moves; None when the answer
     measured no stock so."""
     lines = []
-    for result in results:
-        data = result.data if isinstance(result.data, dict) else {}
+    for name, stats, data in _measured(results):
         index = data.get("index") or {}
-        if result.name != "asset_statistics" or not data.get("assets"):
+        correlation, beta = stats.get("market_correlation"), stats.get("beta")
+        if (
+            correlation is None
+            or beta is None
+            or None in (index.get("volatility"), stats.get("best_day"))
+        ):
             continue
-        for name, stats in list(data["assets"].items())[:MOST_NAMES]:
-            correlation, beta = stats.get("market_correlation"), stats.get("beta")
-            if None in (correlation, beta, index.get("volatility"), stats.get("best_day")):
-                continue
-            shared = float(correlation) ** 2
-            lines.append(
-                f"{_owner(name)} volatility of {pct(float(stats['volatility']))} a year "
-                f"{_window(data)}: the S&P 500 index's was {pct(float(index['volatility']))} "
-                f"over the same days, and {name} moved with it at a beta of {float(beta):.2f} "
-                f"(correlation {float(correlation):.2f}), so about {shared:.0%} of its daily "
-                f"variance came with the index's moves and {1 - shared:.0%} was its own; its "
-                f"largest daily moves: {stats['best_day']['date']} "
-                f"({pct(float(stats['best_day']['return']), 2)}) and {stats['worst_day']['date']} "
-                f"({pct(float(stats['worst_day']['return']), 2)})."
-            )
+        shared = float(correlation) ** 2
+        lines.append(
+            f"{_owner(name)} volatility of {pct(float(stats['volatility']))} a year "
+            f"{_window(data)}: the S&P 500 index's was {pct(float(index['volatility']))} "
+            f"over the same days, and {name} moved with it at a beta of {float(beta):.2f} "
+            f"(correlation {float(correlation):.2f}), so about {shared:.0%} of its daily "
+            f"variance came with the index's moves and {1 - shared:.0%} was its own; its "
+            f"largest daily moves: {stats['best_day']['date']} "
+            f"({pct(float(stats['best_day']['return']), 2)}) and {stats['worst_day']['date']} "
+            f"({pct(float(stats['worst_day']['return']), 2)})."
+        )
     return " ".join(lines) or None
 
 

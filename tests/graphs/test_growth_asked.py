@@ -7,25 +7,17 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quant import load_sp500_prices
-from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread
+from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread, total_returns
 
-PRICES = load_sp500_prices()
 RANKED = (
     ("which stocks had the most growth in {y}?", "highest"),
     ("which stocks grew the most in {y}?", "highest"),
     ("which stock grew the least in {y}?", "lowest"),
     ("which stocks had the lowest growth in {y}?", "lowest"),
 )
-
-
-def _total_returns(year: int) -> pd.Series:
-    closes = PRICES.loc[PRICES.loc[: f"{year - 1}-12-31"].index[-1] : f"{year}-12-31"]
-    return closes.iloc[-1] / closes.iloc[0] - 1
 
 
 @settings(max_examples=6, deadline=None)
@@ -35,7 +27,7 @@ def test_the_stocks_are_ranked_by_their_total_return(ask: tuple[str, str], year:
     reply = answer_in_new_thread(words.format(y=year))
     ranked = re.search(rf"By total return, {end} first: ([A-Z]+) (-?[\d.]+)%", reply)
     assert ranked is not None, reply
-    returns = _total_returns(year)
+    returns = total_returns(year, f"{year}-12-31")
     expected = returns.idxmax() if end == "highest" else returns.idxmin()
     assert ranked[1] == expected, (reply, returns.sort_values())
     assert abs(float(ranked[2]) / 100 - returns[expected]) <= max(
@@ -49,5 +41,5 @@ def test_a_stock_s_growth_is_its_total_return(ticker: str, year: int) -> None:
     reply = answer_in_new_thread(f"how much did {ticker} grow in {year}?")
     said = re.search(rf"{ticker}: a total return of (-?[\d.]+)%", reply)
     assert said is not None, reply
-    expected = _total_returns(year)[ticker]
+    expected = total_returns(year, f"{year}-12-31")[ticker]
     assert abs(float(said[1]) / 100 - expected) <= max(6e-4, 6e-4 * abs(expected)), reply

@@ -13,17 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
-from quant import load_sp500_prices
 from settings import Settings
-from tests.support.chat_answers import STOCKS_ASKED, turn_calls
+from tests.support.chat_answers import STOCKS_ASKED, closes_from, total_returns, turn_calls
 
-PRICES = load_sp500_prices()
 ASKS = (
     "what if I had bought {t} in {y}?",
     "what if we had held {t} since {y}?",
     "what if I had invested in {t} in {y}?",
     "what if I'd bought {t} at the start of {y}?",
     "had I bought {t} in {y}, how would it have gone?",
+    "yo, if i'd put money in {t} back in {y} what would've happened",
 )
 
 
@@ -39,12 +38,11 @@ def test_a_holding_supposed_in_the_past_is_held_from_its_year_to_the_end(
     assert [(c["name"], c["args"]) for c in calls] == [
         ("backtest_weights", {"universe": [ticker], "start": f"{year}-01-01", "rebalance": "never"})
     ], (reply, calls)
-    closes = PRICES[ticker].loc[PRICES.loc[: f"{year - 1}-12-31"].index[-1] :]
-    expected = float(closes.iloc[-1] / closes.iloc[0] - 1)
+    expected = float(total_returns(year)[ticker])
     said = re.search(r"total return (-?[\d.]+)%", reply)
     assert said is not None, reply
     assert abs(float(said[1]) / 100 - expected) <= max(0.0006, abs(expected) * 6e-4), reply
-    assert f"to {closes.index[-1].date()}" in reply, reply
+    assert f"to {closes_from(year).index[-1].date()}" in reply, reply
 
 
 def test_a_move_supposed_stays_a_stress_test() -> None:

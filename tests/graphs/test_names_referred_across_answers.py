@@ -16,16 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
-from quant import load_sp500_prices
 from settings import Settings
-from tests.support.chat_answers import turn_calls
+from tests.support.chat_answers import closes_from, turn_calls
 
-PRICES = load_sp500_prices()
 MEASURES = {"return": "return", "volatility": "volatility"}
 
 
 def _measured(measure: str, year: int) -> pd.Series:
-    closes = PRICES.loc[PRICES.loc[: f"{year - 1}-12-31"].index[-1] : f"{year}-12-31"]
+    closes = closes_from(year, f"{year}-12-31")
     daily = closes.pct_change().iloc[1:]
     if measure == "return":
         return closes.iloc[-1] / closes.iloc[0] - 1

@@ -15,21 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphs.chat import ChatSession
-from quant import load_sp500_prices
 from settings import Settings
-from tests.support.chat_answers import STOCKS_ASKED, turn_calls
+from tests.support.chat_answers import STOCKS_ASKED, total_returns, turn_calls
 
-PRICES = load_sp500_prices()
 ASKS = (
     "backtest {t} since {y}",
     "how would {t} have done since {y}?",
     "how much would 10k in {t} have grown to since {y}?",
 )
-
-
-def _total_return(ticker: str, year: int) -> float:
-    closes = PRICES[ticker].loc[PRICES.loc[: f"{year - 1}-12-31"].index[-1] :]
-    return float(closes.iloc[-1] / closes.iloc[0] - 1)
 
 
 @settings(max_examples=6, deadline=None)
@@ -46,7 +39,7 @@ def test_one_stock_with_no_cadence_is_bought_once_and_held(
     assert "bought once and held" in reply and "rebalance" not in reply, reply
     said = re.search(r"total return (-?[\d.]+)%", reply)
     assert said is not None, reply
-    expected = _total_return(ticker, year)  # shown to 0.01 points, or 4 significant digits
+    expected = float(total_returns(year)[ticker])  # shown to 0.01 points, or 4 significant digits
     assert abs(float(said[1]) / 100 - expected) <= max(0.0006, abs(expected) * 6e-4), reply
 
 

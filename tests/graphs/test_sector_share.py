@@ -28,6 +28,8 @@ ASKS = (
     "how much of {w} is in {s}?",
     "what's the {s} weight of {w}?",
     "what share of {w} is in {s}?",
+    "whats the weighting of {s} in {w}",
+    "how much of {w} sits in {s}? thanks",
 )
 
 

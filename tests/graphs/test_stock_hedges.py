@@ -23,6 +23,7 @@ ASKS = (
     "would {h} hedge my {s}?",
     "is {h} a hedge against {s}?",
     "could {h} be an effective hedge for {s}?",
+    "hmm is {h} any good as a hedge against {s}",
 )
 
 

@@ -20,6 +20,7 @@ AGAIN = (
     "what would that be on {c}?",
     "how much did the costs come to on {c}?",
     "and what would it be with {c}?",
+    "what'd that be on {c}",
 )
 
 

@@ -12,10 +12,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quant.data import load_sp500_index, load_sp500_prices
-from tests.support.chat_answers import STOCKS_ASKED, answers_in_one_thread
+from quant.data import load_sp500_index
+from tests.support.chat_answers import STOCKS_ASKED, answers_in_one_thread, closes_from
 
-PRICES = load_sp500_prices()
 INDEX = load_sp500_index()
 
 
@@ -28,8 +27,9 @@ INDEX = load_sp500_index()
 def test_a_stock_s_volatility_is_set_beside_the_index_s(ticker: str, year: int, why: str) -> None:
     asked = f"what is the volatility of {ticker} in {year}?"
     reply = answers_in_one_thread(asked, why)[-1]
-    start = PRICES.loc[: f"{year - 1}-12-31"].index[-1]
-    stock = PRICES[ticker].loc[start : f"{year}-12-31"].pct_change().iloc[1:]
+    closes = closes_from(year, f"{year}-12-31")
+    start = closes.index[0]
+    stock = closes[ticker].pct_change().iloc[1:]
     index = INDEX.loc[start : f"{year}-12-31"].pct_change().iloc[1:]
     said = re.search(
         rf"{ticker}'s volatility of ([\d.]+)% a year from \S+ to \S+: the S&P 500 index's was "

@@ -7,12 +7,28 @@ import re
 import uuid
 from typing import Any
 
+import pandas as pd
+
 from graphs.chat import ChatSession
+from quant.data import sp500_prices
 from settings import Settings
 
 STOCKS_ASKED = ("AAPL", "MSFT", "KO", "PEP", "JNJ", "XOM", "JPM", "PG", "WMT", "CVX")
 """Stocks of the embedded data a property test of chat answers draws from: large, liquid,
 of several sectors."""
+
+
+def closes_from(year: int, end: str | None = None) -> pd.DataFrame:
+    """The embedded data's closes from the last close before `year` (a window's base, as the
+    tools count from it) to `end` (default: the end of the data)."""
+    prices = sp500_prices()
+    return prices.loc[prices.loc[: f"{year - 1}-12-31"].index[-1] : end]
+
+
+def total_returns(year: int, end: str | None = None) -> pd.Series:
+    """Each stock's total return over `closes_from(year, end)` (fractions)."""
+    closes = closes_from(year, end)
+    return closes.iloc[-1] / closes.iloc[0] - 1
 
 
 def answer_in_new_thread(text: str) -> str:

@@ -147,8 +147,9 @@ _ALL_HELD = patterns.compile(
 """Each holding asked about ("all the stocks we own"), with the portfolio as the subject."""
 _WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
-    r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b|" + WINNER_WORDS
-)  # a strategy's words, a search's winner's ("backtest the winner on JPM and XOM") among them
+    r"|\bputs\b|\bput\b(?!\s+(?:\S+\s+){0,2}?in(?:to)?\b)|\bcollars?\b|\bhedg\w*|\boptions?\b"
+    r"|\blookback\b|\bleverage\b|" + WINNER_WORDS
+)  # a strategy's words ("put money in" is no put option), a search's winner's among them
 _SUPPOSING = patterns.compile(r"\b(?:if|when|whenever|recessions?)\b")
 """An event supposed: a loss asked in it is no past return ("would banks lose if the fed hikes?")."""
 
@@ -290,11 +291,10 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     ("how would 40 AAPL / 60 WMT have performed since 2016 with quarterly rebalancing", "60/40 AAPL
     KO rebalanced quarterly", "what's the turnover if I rebalance monthly?"; given weights need no
     cadence: "how would 50% AAPL and 50% KO have done since 2018?"), a build said with a cadence
-    or costs ("build a portfolio of AAPL and KO rebalanced monthly"), or what a capital
-    would have made in them ("how much would I have made with $100k?"; episodes: stress), or how
-    a portfolio of a method would have done ("how would an HRP portfolio of the energy stocks
-    have done in 2020?": built, then backtested), or how stocks named would have done held ("how
-    would AAPL have done since 2012?": one stock bought and held, several at equal weights)."""
+    or costs, what a capital would have made in them ("how much would I have made with $100k?";
+    episodes: stress), how a method's portfolio would have done ("an HRP portfolio of the energy
+    stocks in 2020": built, then backtested), or how stocks named would have done held ("how
+    would AAPL have done since 2012?", "if I had bought AMD in 2019?": one whole, several equally)."""
     cadence, costs = cadence_named(low), cost_bps(low)
     built_held = BUILD_ASKED.search(low) and (cadence or costs)  # a build has no cadence: its test
     asked = (_BACKTEST_SAID.search(low) or built_held) and not _WEIGHT_STRATEGY.search(low)
@@ -309,10 +309,10 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     performed = held_so and (scheduled or (how and (cadence or costs or (past and not replayed))))
     made = capital and not replayed and _MONEY_MADE_OR_LOST.search(low) and (subject or held)
     built = [m for m in intent.methods if m not in ("frontier", "equal_weight")]
-    done = (HAVE_DONE_ASKED.search(low) or HAD_HELD.search(low)) and not replayed
-    done = done and not _WEIGHT_STRATEGY.search(low)
+    supposed = HAVE_DONE_ASKED.search(low) or HAD_HELD.search(low)  # "if I had bought ...?"
     named = intent.tickers and not intent.methods and intent.intent != "search_strategy"
-    if (asked and (cadence or subject)) or performed or made or (done and (built or named)):
+    done = supposed and not (replayed or _WEIGHT_STRATEGY.search(low)) and (built or named)
+    if (asked and (cadence or subject)) or performed or made or done:
         years = ("by_year",) if "by_year" in measures_named(low) else ()  # "... each year"
         return _base(
             "backtest_weights", intent, weights=intent.weights, rebalance=cadence, cost_bps=costs,

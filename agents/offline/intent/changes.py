@@ -179,7 +179,7 @@ def _criterion(low: str) -> Criterion | None:
 
 
 _SUM_ASKED = patterns.compile(
-    r"^\W*(?:and\s+|so\s+)?(?:what|how\s+much)\s+(?:would|will|is|was|does|did|do)\s+"
+    r"^\W*(?:and\s+|so\s+)?(?:what(?:'d|'s)?|how\s+much)\s+(?:(?:would|will|is|was|does|did|do)\s+)?"
     r"(?:that|it|this|they|those|the\s+(?:costs?|fees|gains?|losses|result|returns?))\b"
     r"[^?.!;]{0,40}?\b(?:on|with|for|of)\s+(?:a\s+)?\$?\d"
 )

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from agents.approval_words import decision_said
+from agents.offline.intent.dates import HAD_HELD
 from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.estimates import asks_estimate
 from agents.offline.intent.held import HELD_NAMED
@@ -356,6 +357,8 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["risk_report"] += 1.0
     if slots["weights"] and _HOW_HELD.search(low) and not _SEARCH_NAMED.search(low):
         scores["backtest"] += 3.0  # the weights given, held as said: how they did
+    if slots["tickers"] and HAD_HELD.search(low) and not _SEARCH_NAMED.search(low):
+        scores["backtest"] += 3.0  # "if I'd put money in MSFT in 2017, what would've happened?"
     if slots["weights"] and _REWEIGHTED.search(low) and not (cadence_named(low) or cost_bps(low)):
         scores["optimize_portfolio"] += 5.0  # "rebalance 60% AAPL 40% KO": new weights for them
     if TURNOVER_ASKED.search(low) and _HOW_HELD.search(low) and not _SEARCH_NAMED.search(low):

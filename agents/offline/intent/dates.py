@@ -136,9 +136,13 @@ in 2019, how much would I have now?"): the
 year it went in starts the window, which runs to the end of the data."""
 
 
+SUPPOSED_HOLDER = (
+    r"(?:i|we|you)(?:\s+had|'d)\s+(?:bought|invested|put|held|owned|kept|gone\s+into)\b"
+)
+"""Who is supposed to have held ("I had bought", "we'd held"), after "if": no stress asked."""
 HAD_HELD = patterns.compile(
-    r"\b(?:if|what if)\s+(?:i|we|you)(?:\s+had|'d)\s+(?:bought|invested|put|held|owned|kept|gone"
-    r"\s+into)\b|\bhad\s+(?:i|we|you)\s+(?:bought|invested|put|held|owned|kept)\b"
+    rf"\b(?:if|what if)\s+{SUPPOSED_HOLDER}"
+    r"|\bhad\s+(?:i|we|you)\s+(?:bought|invested|put|held|owned|kept)\b"
 )
 """A holding supposed in the past ("what if I had bought AMD in 2019?", "had we held JPM since
 2020"): from the year it went in to the end of the data, as a sum's worth now is; no stress."""

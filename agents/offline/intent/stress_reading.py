@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from agents.offline.intent.dates import SUPPOSED_HOLDER
 from agents.offline.intent.episodes import EPISODE_PATTERNS as _EPISODES
 from agents.offline.intent.episodes import EPISODE_WORDS
 from agents.offline.intent.rankings import HEAD_TO_HEAD
@@ -316,7 +317,7 @@ def episodes_named(low: str, stress: bool) -> tuple[str, ...]:
 STRESS = patterns.compile(
     r"\bstress(?:[\s-]?test\w*)?\b|\bwhat (?:would|will|could|happens|if)\b(?!"
     r"[^.?!]*\bhave\s+(?:returned|made|earned|gained|yielded|grown)\b"
-    r"|\s+(?:i|we|you)(?:\s+had|'d)\s+(?:bought|invested|put|held|owned|kept)\b)"
+    rf"|\s+{SUPPOSED_HOLDER})"
     r"|\bwhat'?s the (?:impact|hit)"
     r"|\bwhat (?:does|do|did)\b.*\bdo to\b|\bin (?:dollars|\$|usd|money|cash)\b"
     r"|\bhow (?:would|will) (?:it|my|the|this|that|our)\b.*\b(?:do|fare|hold up|perform|survive)"
