@@ -148,18 +148,21 @@ def deepest_drawdown(returns: pd.Series | np.ndarray) -> DrawdownEpisode:
 
 def _compounded(returns: pd.DataFrame | pd.Series, period: str) -> pd.DataFrame:
     """Each calendar `period`'s ("M" or "Y") compounded return per column over its days
-    present, indexed by the period's last date present."""
+    present, indexed by the period's last date present (periods in calendar order)."""
     frame = as_returns_frame(returns)
     index = pd.DatetimeIndex(frame.index)
     if len(index) == 0:
         raise DataError("no returns: no period to compound")
-    periods = index.to_period(period)
-    logs = pd.DataFrame(np.log1p(frame.to_numpy()), index=index, columns=frame.columns)
-    sums = logs.groupby(periods).sum()
-    last_dates = pd.Series(index, index=index).groupby(periods).max()
+    years = index.year.to_numpy(dtype=np.int64)
+    keys = years * 12 + index.month.to_numpy(dtype=np.int64) if period == "M" else years
+    order = np.lexsort((index.asi8, keys))  # by period, then date: a period's last row is its end
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    ends = np.r_[starts[1:], len(order)] - 1
+    logs = np.log1p(frame.to_numpy()[order])
     return pd.DataFrame(
-        np.expm1(sums.to_numpy()),
-        index=pd.DatetimeIndex(last_dates.loc[sums.index].to_numpy()),
+        np.expm1(np.add.reduceat(logs, starts, axis=0)),
+        index=pd.DatetimeIndex(index[order[ends]]),
         columns=frame.columns,
     )
 
