@@ -1,10 +1,13 @@
-"""A portfolio's share in a sector ("how much of my portfolio is in tech?", "what's the tech
-weight of 50% AAPL 30% MSFT 20% KO?", "how much of it is in energy?" after a build): its risk
-report (`portfolio_risk_report` of the weights given, else of the conversation's portfolio), led
-by the sector's stocks' weights added up and the share of the portfolio's volatility they carry
-(their risk contributions added up). With no portfolio in the conversation and none given, which
-one (`WHICH_PORTFOLIO`: the holdings given next are the ones read). Before, the sector's stocks
-were built into a portfolio of their own, or the market was read."""
+"""A portfolio's share in a sector, in named stocks or in cash ("how much of my portfolio is in
+tech?", "what's the tech weight of 50% AAPL 30% MSFT 20% KO?", "how much of it is in energy?"
+after a build, "how much of it is in MSFT and KO?", "how much of my portfolio is in cash?"): its
+risk report (`portfolio_risk_report` of the weights given, else of the conversation's
+portfolio), led by the stocks' weights added up and the share of the portfolio's volatility they
+carry (their risk contributions added up); for cash, what the weights leave uninvested (one less
+their sum, the report's `weights_sum`). With no portfolio in the conversation and none given,
+which one (`WHICH_PORTFOLIO`: the holdings given next are the ones read). Before, the stocks were
+built into a portfolio of their own (an HRP portfolio of all 20 for cash), or the market was
+read."""
 
 from __future__ import annotations
 
@@ -12,7 +15,12 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
-from agents.offline.chat_intent import WHICH_PORTFOLIO, earlier_results, last_subject
+from agents.offline.chat_intent import (
+    WHICH_PORTFOLIO,
+    earlier_results,
+    known_tickers,
+    last_subject,
+)
 from agents.offline.intent import Intent
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.policies import PolicyInput, ToolResult, forced_call, reply, tool_call
@@ -25,31 +33,44 @@ __all__ = ["sector_asked", "sector_share_chat", "sector_share_route"]
 _SHARE_IN = patterns.compile(
     r"\b(?:how\s+much|what\s+(?:share|part|percentage|fraction|proportion))\s+of\b[^?.!;]{0,80}?"
     r"\b(?:is|was|sits)\s+(?:invested\s+)?(?:in|allocated\s+to|exposed\s+to)\s+(?:the\s+)?"
-    r"(?P<group>[a-z&][a-z& -]{1,30}?)(?:\s+(?:stocks|names|sector|shares))?\s*(?:[?.!]|$)"
+    r"(?P<group>[a-z&][a-z&, -]{1,30}?)(?:\s+(?:stocks|names|sector|shares))?\s*(?:[?.!]|$)"
 )
-"""A sector's share of a portfolio asked ("how much of my portfolio is in tech?", "what share
-of it is in energy?")."""
+"""A sector's (stocks', cash's) share of a portfolio asked ("how much of my portfolio is in
+tech?", "what share of it is in energy?", "how much of it is in MSFT and KO?")."""
 _WEIGHT_NAMED = patterns.compile(
-    r"\bwhat(?:'s|s|\s+is)\s+(?:the|my|its|our|their)\s+(?P<group>[a-z&][a-z& ]{1,30}?)\s+"
+    r"\bwhat(?:'s|s|\s+is)\s+(?:the|my|its|our|their)\s+(?P<group>[a-z&][a-z&, ]{1,30}?)\s+"
     r"(?:weight|weighting|share|allocation|exposure)\b"
     r"|\b(?:weight|weighting|share|allocation|exposure)\s+(?:of|to)\s+(?:the\s+)?"
-    r"(?P<of>[a-z&][a-z& ]{1,30}?)\s+(?:in|of)\b"
+    r"(?P<of>[a-z&][a-z&, ]{1,30}?)\s+(?:in|of)\b"
 )
 """A sector's weight named ("what's the tech weight of 50% AAPL 30% MSFT 20% KO?", "the
 weighting of energy in 30/30/40 XOM CVX KO")."""
 
 
+CASH = "cash"
+"""The term of the share left uninvested."""
+_LIST_WORDS = frozenset({"and", "&", "or", "together", "both"})
+"""Words between the tickers of a list of stocks ("MSFT and KO")."""
+
+
 def sector_asked(intent: Intent) -> tuple[str, list[str]] | None:
-    """The sector term whose share of a portfolio the message asks and that sector's stocks;
+    """The group whose share of a portfolio the message asks, as (its term, its stocks): a
+    sector's term and its stocks, the tickers named (their list, upper case) or `CASH` with none;
     None when it asks no such thing."""
     low = intent.text.lower()
     asked = _SHARE_IN.search(low) or _WEIGHT_NAMED.search(low)
     if asked is None:
         return None
-    words = (asked["group"] or asked.groupdict().get("of") or "").split()
+    words = (asked["group"] or asked.groupdict().get("of") or "").replace(",", " ").split()
+    if words in (["cash"], ["uninvested"]):
+        return CASH, []
     for term in (" ".join(words), words[-1] if words else "", words[0] if words else ""):
         if term and (stocks := sector_tickers([term])):
             return term, stocks
+    named = [w.upper() for w in words if w not in _LIST_WORDS]
+    if named and all(ticker in known_tickers() for ticker in named):
+        stocks = list(dict.fromkeys(named))
+        return listed(stocks), stocks
     return None
 
 
@@ -109,32 +130,67 @@ def _built_weights(inp: PolicyInput, portfolio_id: str) -> dict[str, float]:
 def _share_sentence(
     asked: tuple[str, list[str]], report: ToolResult, weights: dict[str, float]
 ) -> str:
-    """The sector's stocks' weights (when known: given, or built here) and risk contributions
-    added up, each stock's after."""
+    """The group's stocks' weights (when known: given, or built here) and risk contributions
+    added up, each stock's after; for cash, what the weights leave uninvested."""
     term, stocks = asked
     data = report.data
     shares = {t: float(s) for t, s in (data.get("risk_contributions") or {}).items()}
     whose = (
         f"portfolio {data['portfolio_id']}" if data.get("portfolio_id") else "the portfolio given"
     )
+    if term == CASH:
+        return _cash_sentence(whose, float(data["weights_sum"]), weights or None)
     held = [t for t in sorted(shares, key=lambda t: -weights.get(t, shares[t])) if t in stocks]
+    sector = term != listed(stocks)
     if not held:
         held_now = [f"{t} {pct(float(w))}" for t, w in weights.items()]
         others = ", ".join(held_now) or listed(list(shares))
-        return f"None of {whose} is in {term} ({listed(stocks)}): it holds {others}."
+        what = f"{term} ({listed(stocks)})" if sector else term
+        return f"None of {whose} is in {what}, which it does not hold: it holds {others}."
     risk = sum(shares[t] for t in held)
     each = ", ".join(f"{t} {pct(float(weights[t]))}" if t in weights else t for t in held)
     if unheld := [t for t in stocks if t not in held]:
         each += f"; {listed(unheld)} not held"
+    together = "" if sector or len(held) == 1 else " together"
     weighed = (
-        f" is {pct(sum(float(weights[t]) for t in held))} of {whose} and"
+        f" {'are' if together else 'is'}{together} {pct(sum(float(weights[t]) for t in held))} "
+        f"of {whose} and"
         if all(t in weights for t in held)
         else f" in {whose}"
     )
     carried = ", ".join(f"{t} {pct(s)}" for t, s in sorted(shares.items(), key=lambda i: -i[1]))
+    subject = f"{term.capitalize()} ({each})" if sector else listed(held)
+    if not sector and unheld:
+        subject += f" ({listed(unheld)} not held)"
     return (
-        f"{term.capitalize()} ({each}){weighed} carries {pct(risk)} of its volatility (risk "
-        f"contributions, each holding's share of the portfolio's volatility: {carried}); its "
-        f"annualised volatility {pct(float(data['volatility']))}, from "
+        f"{subject}{weighed} carr{'y' if together else 'ies'} {pct(risk)} of its volatility "
+        f"(risk contributions, each holding's share of the portfolio's volatility: {carried}); "
+        f"its annualised volatility {pct(float(data['volatility']))}, from "
         f"{data['date_range']['start']} to {data['date_range']['end']}."
+    )
+
+
+def _cash_sentence(whose: str, weights_sum: float, weights: dict[str, float] | None) -> str:
+    """What the weights (adding up to `weights_sum`) leave in cash: one less their sum."""
+    holdings = (
+        ""
+        if weights is None
+        else " ("
+        + ", ".join(f"{t} {pct(float(w))}" for t, w in sorted(weights.items(), key=lambda i: -i[1]))
+        + ")"
+    )
+    left = 1.0 - weights_sum
+    if abs(left) < 5e-5:
+        return (
+            f"None of {whose} is in cash: it is fully invested, its weights{holdings} add up to "
+            f"{pct(weights_sum)}."
+        )
+    if left < 0:
+        return (
+            f"None of {whose} is in cash: its weights{holdings} add up to {pct(weights_sum)}, "
+            f"{pct(-left)} more than its capital (borrowed, or short positions)."
+        )
+    return (
+        f"{pct(left)} of {whose} is in cash: its weights{holdings} add up to "
+        f"{pct(weights_sum)}, and what they leave uninvested is cash."
     )

@@ -1,10 +1,11 @@
 """A sector's share of a portfolio ("how much of 50% AAPL 30% MSFT 20% KO is in tech?", "what's
 the energy weight of ...?", "how much of it is in tech?" after a build, "how much of my
 portfolio is in tech?" with none held: which one, then the holdings given): the sector's weights
-added up and the share of the portfolio's volatility they carry. Before, the sector's stocks were
-built into a portfolio of their own (or an HRP portfolio of the weights' stocks), or the market
-was read. The risk share is checked against a plain reference: w_i (Cov w)_i / w'Cov w from
-pandas."""
+added up and the share of the portfolio's volatility they carry; the same for stocks named ("how
+much of it is in MSFT and KO?"), and for cash what the weights leave uninvested. Before, the
+sector's stocks were built into a portfolio of their own (or an HRP portfolio of the weights'
+stocks; of all 20 for cash), or the market was read. The risk share is checked against a plain
+reference: w_i (Cov w)_i / w'Cov w from pandas."""
 
 from __future__ import annotations
 
@@ -43,13 +44,30 @@ def _risk_shares(weights: dict[str, float], start: str, end: str) -> dict[str, f
 
 
 def _said(reply: str, sector: str) -> tuple[float, float, str, str]:
+    subject = (
+        rf"{sector.capitalize()} \([^)]*\) is"
+        if sector in SECTORS
+        else rf"{sector}(?: \([^)]*not held\))? (?:are|is)"
+    )
     said = re.search(
-        rf"{sector.capitalize()} \([^)]*\) is ([\d.]+)% of .+? and carries ([\d.]+)% of its "
+        rf"{subject}(?: together)? ([\d.]+)% of .+? and carr(?:y|ies) ([\d.]+)% of its "
         r"volatility .*?from (\S+) to (\S+)\.(?:\s|$)",
         reply,
     )
     assert said is not None, reply
     return float(said[1]) / 100, float(said[2]) / 100, said[3], said[4]
+
+
+def _weights(names: list[str], cuts: list[int]) -> tuple[dict[str, float], str] | None:
+    """Whole-percent weights of `names` in the proportions `cuts` adding up to 100, and the
+    words that give them; None when a weight would round to 0."""
+    parts = cuts[: len(names)]
+    shares = [round(100 * p / sum(parts)) for p in parts]
+    shares[-1] = 100 - sum(shares[:-1])
+    if min(shares) <= 0:
+        return None
+    weights = {n: s / 100 for n, s in zip(names, shares, strict=True)}
+    return weights, " ".join(f"{s}% {n}" for n, s in zip(names, shares, strict=True))
 
 
 @settings(max_examples=6, deadline=None)
@@ -62,13 +80,10 @@ def _said(reply: str, sector: str) -> tuple[float, float, str, str]:
 def test_a_sector_s_share_of_weights_given_is_their_sum_and_risk(
     names: list[str], cuts: list[int], sector: str, ask: str
 ) -> None:
-    parts = cuts[: len(names)]
-    shares = [round(100 * p / sum(parts)) for p in parts]
-    shares[-1] = 100 - sum(shares[:-1])
-    if min(shares) <= 0:
+    given_weights = _weights(names, cuts)
+    if given_weights is None:
         return
-    weights = {n: s / 100 for n, s in zip(names, shares, strict=True)}
-    said = " ".join(f"{s}% {n}" for n, s in zip(names, shares, strict=True))
+    weights, said = given_weights
     session = ChatSession(f"share-{uuid.uuid4().hex}", settings=Settings())
     reply, calls, _ = turn_calls(session, ask.format(w=said, s=sector))
     assert [(c["name"], c["args"].get("weights")) for c in calls] == [
@@ -98,3 +113,84 @@ def test_my_portfolio_s_share_is_asked_about_then_read_and_a_build_s_is_its_own(
     assert [c["args"].get("portfolio_id") for c in calls] == [portfolio], calls
     assert abs(_said(reply, "tech")[0] - weights["AAPL"] - weights["MSFT"]) <= 0.0011, reply
     assert "AMD not held" in reply and "Not used" not in reply, reply
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=4, unique=True),
+    cuts=st.lists(st.integers(1, 9), min_size=4, max_size=4),
+    picked=st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True),
+    ask=st.sampled_from(ASKS),
+    joined=st.sampled_from((" and ", ", ", " & ")),
+)
+def test_named_stocks_share_of_weights_given_is_their_sum_and_risk(
+    names: list[str], cuts: list[int], picked: list[str], ask: str, joined: str
+) -> None:
+    given_weights = _weights(names, cuts)
+    if given_weights is None:
+        return
+    weights, said = given_weights
+    session = ChatSession(f"share-{uuid.uuid4().hex}", settings=Settings())
+    asked = (
+        joined.join(picked) if len(picked) < 3 else ", ".join(picked[:-1]) + " and " + picked[-1]
+    )
+    reply, calls, _ = turn_calls(session, ask.format(w=said, s=asked))
+    assert [(c["name"], c["args"].get("weights")) for c in calls] == [
+        ("portfolio_risk_report", weights)
+    ], (reply, calls)
+    inside = [n for n in picked if n in weights]
+    if not inside:
+        assert reply.startswith("None of the portfolio given is in "), reply
+        return
+    name = "(?:" + "|".join(inside) + ")"  # in the reply's order, by weight
+    weight, risk, start, end = _said(reply, rf"{name}(?:(?:, | and ){name})*")
+    assert abs(weight - sum(weights[n] for n in inside)) <= 0.0006, reply
+    reference = _risk_shares(weights, start, end)
+    assert abs(risk - sum(reference[n] for n in inside)) <= 0.0006, (reply, reference)
+    unheld = [n for n in picked if n not in weights]
+    assert ("not held" in reply) == bool(unheld), reply
+    if unheld:
+        assert f"({_listed(unheld)} not held)" in reply, reply
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=3, unique=True),
+    percents=st.lists(st.integers(5, 33), min_size=3, max_size=3),
+    whole=st.booleans(),
+    ask=st.sampled_from(ASKS[:3]),
+)
+def test_cash_is_what_the_weights_leave_uninvested(
+    names: list[str], percents: list[int], whole: bool, ask: str
+) -> None:
+    parts = percents[: len(names)]
+    if whole:  # fully invested: the last weight takes what the others leave
+        parts[-1] = 100 - sum(parts[:-1])
+    session = ChatSession(f"cash-{uuid.uuid4().hex}", settings=Settings())
+    said = " ".join(f"{p}% {n}" for n, p in zip(names, parts, strict=True))
+    reply, calls, _ = turn_calls(session, ask.format(w=said, s="cash"))
+    assert [c["name"] for c in calls] == ["portfolio_risk_report"], (reply, calls)
+    left = 100 - sum(parts)
+    if left > 0:
+        assert reply.startswith(f"{left:.1f}% of the portfolio given is in cash"), reply
+    else:
+        assert reply.startswith("None of the portfolio given is in cash: it is fully"), reply
+    assert f"add up to {sum(parts):.1f}%" in reply, reply
+
+
+def test_a_build_holds_no_cash_and_my_portfolio_s_cash_is_asked_about_first() -> None:
+    session = ChatSession(f"cash-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls, _ = turn_calls(session, "how much of my portfolio is in cash?")
+    assert reply == WHICH_PORTFOLIO and calls == [], (reply, calls)
+    reply, calls, _ = turn_calls(session, "60% AAPL 30% KO")
+    assert [c["args"].get("weights") for c in calls] == [{"AAPL": 0.6, "KO": 0.3}], calls
+    assert reply.startswith("10.0% of the portfolio given is in cash"), reply
+    built, _, _ = turn_calls(session, "build an HRP portfolio of AAPL, MSFT, KO and XOM")
+    portfolio, _ = built_portfolio(built)
+    reply, calls, _ = turn_calls(session, "how much of it is in cash?")
+    assert [c["args"].get("portfolio_id") for c in calls] == [portfolio], calls
+    assert reply.startswith(f"None of portfolio {portfolio} is in cash: it is fully invested")
