@@ -195,7 +195,8 @@ WEIGHT_LIMITS: list[tuple[re.Pattern[str], Reading]] = [
     # on every asset
     (patterns.compile(rf"{CAP}\s+{PCT}\s+(?:(?:max|maximum|cap|limit)\s+)?{SCOPE}"), ("cap",)),
     (patterns.compile(rf"{PCT}\s+(?:max(?:imum)?|cap|limit|position limit|per-name limit|ceiling)\b"
-                rf"(?:\s+{SCOPE})?"), ("cap",)),
+                r"(?!\s+(?:per|in any(?: one| single)?|on any|in each|each|every|a)\s+(?:sector|industry)\b)"
+                rf"(?:\s+{SCOPE})?"), ("cap",)),  # not "30% max per sector": every sector's
     (patterns.compile(r"\b(?:no|not any|not a)\s+(?:single\s+)?(?:stock|name|asset|position|holding|"
                 r"ticker|weight|company|one)s?\s+(?:weighs?\s+|is\s+|at\s+)?(?:above|over|"
                 r"bigger than|larger than|more than|greater than|exceeding|heavier than|"

@@ -15,6 +15,7 @@ from agents.offline.build_targets import (
     volatility_targeted,
 )
 from agents.offline.chat_intent import (
+    known_tickers,
     rate_args,
     revises_portfolio,
     thread_subject,
@@ -32,8 +33,9 @@ from agents.offline.intent.typos import normalised
 from agents.offline.method_names import method_name
 from agents.offline.policies import PolicyInput
 from agents.offline.statistic_words import pct
+from quant.classification import classify
 from services.formatting import count, listed
-from settings import patterns
+from settings import get_settings, patterns
 
 __all__ = [
     "build_against_index",
@@ -190,7 +192,22 @@ def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
     for name, limits in (("asset_limits", ask.asset_limits), ("sector_limits", ask.sector_limits)):
         if limits:
             args[name] = {key: {"min": low, "max": high} for key, (low, high) in limits.items()}
+    if ask.sector_cap is not None:
+        stocks = intent.tickers or _previous_build(inp, with_universe=True).get("universe", [])
+        capped = {s: {"min": 0.0, "max": ask.sector_cap} for s in _sectors(stocks)}
+        args["sector_limits"] = {**capped, **args.get("sector_limits", {})}
     return args
+
+
+def _sectors(tickers: Sequence[str]) -> list[str]:
+    """The sectors of `tickers` (of the data's default universe when none), each once, in the
+    order of their first stock (the configured classification)."""
+    from services.market_data.providers import DEFAULT_UNIVERSE_SIZE  # pandas: for this alone
+
+    path = get_settings().classification_file
+    names = list(tickers) or list(known_tickers()[:DEFAULT_UNIVERSE_SIZE])
+    found = (classify(t, path) for t in names)
+    return list(dict.fromkeys(c.sector for c in found if c is not None))
 
 
 def stated_capital(intent: Intent) -> float | None:
@@ -198,17 +215,14 @@ def stated_capital(intent: Intent) -> float | None:
     return capital_named(normalised(intent.text))
 
 
-def _previous_build(inp: PolicyInput) -> dict[str, Any]:
+def _previous_build(inp: PolicyInput, with_universe: bool = False) -> dict[str, Any]:
     """The window and limits of the conversation's latest `optimize_portfolio` call before
-    this turn (not its universe or method)."""
+    this turn (not its method; its universe too when `with_universe`)."""
     earlier = {call["id"] for call in inp.calls_this_turn()}
+    left_out = ("method",) if with_universe else ("universe", "method")
     for call in reversed(inp.tool_calls_made()):
         if call["name"] == "optimize_portfolio" and call["id"] not in earlier:
-            return {
-                key: value
-                for key, value in call["args"].items()
-                if key not in ("universe", "method")
-            }
+            return {key: value for key, value in call["args"].items() if key not in left_out}
     return {}
 
 
@@ -224,7 +238,8 @@ def default_method(intent: Intent) -> str:
         return "efficient_risk"
     if return_targeted(intent) is not None:
         return "efficient_return"
-    return "min_volatility" if intent.limits.sector_limits else "hrp"
+    grouped = intent.limits.sector_limits or intent.limits.sector_cap is not None
+    return "min_volatility" if grouped else "hrp"
 
 
 def limits_note(intent: Intent) -> str:

@@ -7,7 +7,9 @@
   every stock") and both ("each between 2% and 10%", "every weight between 5 and 30 percent",
   "at least 1% and at most 12% per stock");
 - limits on named assets and on sectors or industries (`targets`: "at least 40% JPM", "keep
-  financials under 15%", "cap LLY at 20%", "JNJ between 10% and 25%");
+  financials under 15%", "cap LLY at 20%", "JNJ between 10% and 25%"), and a cap on every sector
+  ("no more than 30% in any one sector", "max 25% per sector", "a 30% sector cap", "no sector
+  above 30%");
 - exclusions ("without XOM", "skip AMD", "ex-energy") and what a portfolio build keeps or
   cannot keep (`asks`: "long only", "no leverage"; "1.5x leverage", "benchmark SPY").
 
@@ -71,6 +73,8 @@ class LimitAsk:
 
     max_weight: float | None = None
     min_weight: float | None = None
+    sector_cap: float | None = None
+    """A cap on every sector's weights added up (the universe's sectors, each one)."""
     asset_limits: dict[str, tuple[float, float]] = field(default_factory=dict)
     sector_limits: dict[str, tuple[float, float]] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
@@ -90,6 +94,7 @@ class LimitAsk:
             (
                 self.max_weight is not None,
                 self.min_weight is not None,
+                self.sector_cap is not None,
                 self.asset_limits,
                 self.sector_limits,
                 self.excluded,
@@ -190,6 +195,43 @@ _RANGES_EVERY = patterns.compile_all(
 )
 
 
+_SECTOR_WORD = r"(?:sectors?|industry|industries)"
+_ANY_SECTOR = (
+    rf"(?:(?:in|on|to|for|of|across)\s+)?(?:any one|any single|any|each|every|a single|one|single"
+    rf"|per|a|the same)\s+{_SECTOR_WORD}\b"
+)
+_SECTOR_CAPS = patterns.compile_all(
+    rf"{CAP}\s*{PCT}\s*{_ANY_SECTOR}",
+    rf"{PCT}\s*(?:max(?:imum)?|cap|limit|ceiling)\s*{_ANY_SECTOR}",
+    rf"\b{_SECTOR_WORD}[\s-]+(?:cap|limit|max(?:imum)?|ceiling)s?\s*(?:of|at|=|:|to)?\s*{PCT}",
+    rf"{PCT}\s*{_SECTOR_WORD}[\s-]+(?:cap|limit|max(?:imum)?|ceiling)\b",
+    rf"\b(?:cap|limit|restrict|keep|hold)\s+(?:each|every|any|all|all the)\s+{_SECTOR_WORD}\s*"
+    rf"(?:weights?\s+)?(?:to|at|under|below|at most|within)\s*{PCT}",
+    rf"\bno\s+(?:single\s+|one\s+)?{_SECTOR_WORD}\s*(?:weight\s*)?(?:at\s+|is\s+)?{_ABOVE}\s*{PCT}",
+    rf"\b(?:each|every|any)\s+(?:single\s+)?{_SECTOR_WORD}\s*(?:(?:should|must|can|may)\s+be\s+|is\s+"
+    rf"|at\s+|stays?\s+)?{CAP}\s*{PCT}",
+)
+"""A cap on every sector ("no more than 30% in any one sector", "30% max per sector", "a 30%
+sector cap", "cap each sector at 25%", "no sector above 30%", "each sector at most 30%")."""
+
+
+_SECTOR_CAP_AFTER = patterns.compile(
+    rf"(?:\band|,)\s*{PCT}\s*(?:per|a|each|in any(?: one)?|in each)\s+{_SECTOR_WORD}\b"
+)
+"""A sector's cap said after a cap on every stock, the cap word shared ("max 20% per stock and
+35% per sector")."""
+
+
+def _sector_cap(scan: Scanner, patterns_said: Sequence[re.Pattern[str]]) -> float | None:
+    """The cap on every sector the message states by one of `patterns_said` (`_SECTOR_CAPS`
+    read first: its number is a sector's, never a stock's)."""
+    for pattern in patterns_said:
+        if (match := pattern.search(scan.free)) is not None and (value := _value(match)):
+            scan.consume(match)
+            return value
+    return None
+
+
 def _every_range(scan: Scanner, known: Sequence[str]) -> tuple[float, float] | None:
     """Both limits on every weight ("each between 2% and 10%"), as (floor, cap); not a first
     limit said of a named asset or sector ("jnj at least 9% and at most 30% per name": the
@@ -208,11 +250,14 @@ def _every_range(scan: Scanner, known: Sequence[str]) -> tuple[float, float] | N
 
 def read_limits(scan: Scanner, known: Sequence[str]) -> LimitAsk:
     """The limits of the message in `scan` (see the module docstring)."""
+    sector_cap = _sector_cap(scan, _SECTOR_CAPS)
     floor, cap = _every_range(scan, known) or (None, None)
     assets: Book = {}
     sectors: Book = {}
     ranges(scan, known, assets, sectors)
     cap = cap if cap is not None else _first(scan, _CAPS_EXPLICIT, known)
+    if cap is not None and sector_cap is None:
+        sector_cap = _sector_cap(scan, (_SECTOR_CAP_AFTER,))
     floor = floor if floor is not None else _first(scan, _FLOORS_EXPLICIT, known)
     targeted(scan, known, assets, sectors)
     cap = cap if cap is not None else _first(scan, _CAPS_BARE, known)
@@ -222,6 +267,7 @@ def read_limits(scan: Scanner, known: Sequence[str]) -> LimitAsk:
     return LimitAsk(
         max_weight=cap,
         min_weight=floor or None,
+        sector_cap=sector_cap,
         asset_limits=assets,
         sector_limits=sectors,
         excluded=excluded,
