@@ -49,18 +49,30 @@ weighting of energy in 30/30/40 XOM CVX KO")."""
 
 CASH = "cash"
 """The term of the share left uninvested."""
+CONCENTRATION = "concentration"
+"""The term of how concentrated a portfolio is (its largest positions)."""
+_CONCENTRATION_ASKED = patterns.compile(
+    r"\bhow\s+(?:concentrated|diversified|spread\s+out)\b|\bconcentration\s+(?:of|in)\b"
+    r"|\b(?:what(?:'s|s|\s+is|\s+are)|which\s+(?:is|are))\s+(?:the\s+|my\s+|its\s+|our\s+)?"
+    r"(?:biggest|largest|heaviest|top|main)\s+(?:\d+\s+)?(?:positions?|holdings?|weights?|names?"
+    r"|bets?)\b"
+)
+"""How concentrated a portfolio of weights given is asked ("how concentrated is 60% AAPL 20% MSFT
+20% KO?", "what's my biggest position in ...?"; of a build, "how concentrated is it?" is its risk
+contributions' reply and "what's the biggest position?" its largest holding's)."""
 _LIST_WORDS = frozenset({"and", "&", "or", "together", "both"})
 """Words between the tickers of a list of stocks ("MSFT and KO")."""
 
 
 def sector_asked(intent: Intent) -> tuple[str, list[str]] | None:
     """The group whose share of a portfolio the message asks, as (its term, its stocks): a
-    sector's term and its stocks, the tickers named (their list, upper case) or `CASH` with none;
-    None when it asks no such thing."""
+    sector's term and its stocks, the tickers named (their list, upper case), `CASH` or
+    `CONCENTRATION` (of weights given) with none; None when it asks no such thing."""
     low = intent.text.lower()
     asked = _SHARE_IN.search(low) or _WEIGHT_NAMED.search(low)
     if asked is None:
-        return None
+        given = bool(intent.weights) and "risk" not in low  # else the risk contributions' reply
+        return (CONCENTRATION, []) if given and _CONCENTRATION_ASKED.search(low) else None
     words = (asked["group"] or asked.groupdict().get("of") or "").replace(",", " ").split()
     if words in (["cash"], ["uninvested"]):
         return CASH, []
@@ -140,6 +152,8 @@ def _share_sentence(
     )
     if term == CASH:
         return _cash_sentence(whose, float(data["weights_sum"]), weights or None)
+    if term == CONCENTRATION:
+        return _concentration_sentence(whose, weights, shares)
     held = [t for t in sorted(shares, key=lambda t: -weights.get(t, shares[t])) if t in stocks]
     sector = term != listed(stocks)
     if not held:
@@ -193,4 +207,33 @@ def _cash_sentence(whose: str, weights_sum: float, weights: dict[str, float] | N
     return (
         f"{pct(left)} of {whose} is in cash: its weights{holdings} add up to "
         f"{pct(weights_sum)}, and what they leave uninvested is cash."
+    )
+
+
+def _concentration_sentence(whose: str, weights: dict[str, float], shares: dict[str, float]) -> str:
+    """How concentrated the portfolio is: its largest positions by weight (when known) and by
+    risk contribution, and its effective number of holdings (one over the sum of the squared
+    weights: the number of equal weights as concentrated)."""
+    by_risk = sorted(shares.items(), key=lambda i: -i[1])
+    risk = f"{by_risk[0][0]} carries the most of its volatility, {pct(by_risk[0][1])}"
+    if not weights:
+        return (
+            f"Of {whose}, {risk} (risk contributions: "
+            + ", ".join(f"{t} {pct(s)}" for t, s in by_risk)
+            + ")."
+        )
+    by_weight = sorted(weights.items(), key=lambda i: -i[1])
+    top = by_weight[: min(3, len(by_weight) - 1) or 1]
+    effective = 1.0 / sum(w * w for w in weights.values()) * sum(weights.values()) ** 2
+    return (
+        f"The largest position of {whose} is {by_weight[0][0]} at {pct(by_weight[0][1])}"
+        + (
+            f"; its top {len(top)} ({listed([t for t, _ in top])}) hold "
+            f"{pct(sum(w for _, w in top))}"
+            if len(top) > 1
+            else ""
+        )
+        + f". {risk}. Its effective number of holdings is {effective:.1f} of {len(weights)} "
+        f"(one over the sum of the squared weights, as shares of the invested total: the number "
+        f"of equal positions that would be as concentrated)."
     )

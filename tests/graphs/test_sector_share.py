@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 
 import numpy as np
 from hypothesis import given, settings
@@ -70,6 +71,24 @@ def _weights(names: list[str], cuts: list[int]) -> tuple[dict[str, float], str] 
     return weights, " ".join(f"{s}% {n}" for n, s in zip(names, shares, strict=True))
 
 
+def _asked_of_weights(
+    names: list[str], cuts: list[int], text: Callable[[str], str]
+) -> tuple[dict[str, float], str] | None:
+    """The weights of `names` in the proportions `cuts` (`_weights`) and the reply to `text` of
+    their words in a new thread, whose one call is their risk report; None when a weight would
+    round to 0."""
+    given_weights = _weights(names, cuts)
+    if given_weights is None:
+        return None
+    weights, said = given_weights
+    session = ChatSession(f"share-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls, _ = turn_calls(session, text(said))
+    assert [(c["name"], c["args"].get("weights")) for c in calls] == [
+        ("portfolio_risk_report", weights)
+    ], (reply, calls)
+    return weights, reply
+
+
 @settings(max_examples=6, deadline=None)
 @given(
     names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=4, unique=True),
@@ -80,15 +99,10 @@ def _weights(names: list[str], cuts: list[int]) -> tuple[dict[str, float], str] 
 def test_a_sector_s_share_of_weights_given_is_their_sum_and_risk(
     names: list[str], cuts: list[int], sector: str, ask: str
 ) -> None:
-    given_weights = _weights(names, cuts)
-    if given_weights is None:
+    answered = _asked_of_weights(names, cuts, lambda w: ask.format(w=w, s=sector))
+    if answered is None:
         return
-    weights, said = given_weights
-    session = ChatSession(f"share-{uuid.uuid4().hex}", settings=Settings())
-    reply, calls, _ = turn_calls(session, ask.format(w=said, s=sector))
-    assert [(c["name"], c["args"].get("weights")) for c in calls] == [
-        ("portfolio_risk_report", weights)
-    ], (reply, calls)
+    weights, reply = answered
     inside = [n for n in names if n in SECTORS[sector]]
     if not inside:
         assert reply.startswith(f"None of the portfolio given is in {sector}"), reply
@@ -126,18 +140,11 @@ def test_my_portfolio_s_share_is_asked_about_then_read_and_a_build_s_is_its_own(
 def test_named_stocks_share_of_weights_given_is_their_sum_and_risk(
     names: list[str], cuts: list[int], picked: list[str], ask: str, joined: str
 ) -> None:
-    given_weights = _weights(names, cuts)
-    if given_weights is None:
+    asked = joined.join(picked) if len(picked) < 3 else _listed(picked)
+    answered = _asked_of_weights(names, cuts, lambda w: ask.format(w=w, s=asked))
+    if answered is None:
         return
-    weights, said = given_weights
-    session = ChatSession(f"share-{uuid.uuid4().hex}", settings=Settings())
-    asked = (
-        joined.join(picked) if len(picked) < 3 else ", ".join(picked[:-1]) + " and " + picked[-1]
-    )
-    reply, calls, _ = turn_calls(session, ask.format(w=said, s=asked))
-    assert [(c["name"], c["args"].get("weights")) for c in calls] == [
-        ("portfolio_risk_report", weights)
-    ], (reply, calls)
+    weights, reply = answered
     inside = [n for n in picked if n in weights]
     if not inside:
         assert reply.startswith("None of the portfolio given is in "), reply
@@ -194,3 +201,37 @@ def test_a_build_holds_no_cash_and_my_portfolio_s_cash_is_asked_about_first() ->
     reply, calls, _ = turn_calls(session, "how much of it is in cash?")
     assert [c["args"].get("portfolio_id") for c in calls] == [portfolio], calls
     assert reply.startswith(f"None of portfolio {portfolio} is in cash: it is fully invested")
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=4, unique=True),
+    cuts=st.lists(st.integers(1, 9), min_size=4, max_size=4),
+    ask=st.sampled_from(
+        (
+            "how concentrated is {w}?",
+            "what's my biggest position in {w}?",
+            "which are the largest holdings of {w}?",
+            "how diversified is {w}",
+        )
+    ),
+)
+def test_how_concentrated_weights_given_are_is_their_largest_and_effective_number(
+    names: list[str], cuts: list[int], ask: str
+) -> None:
+    answered = _asked_of_weights(names, cuts, lambda w: ask.format(w=w))
+    if answered is None:
+        return
+    weights, reply = answered
+    largest = re.search(r"The largest position of the portfolio given is (\w+) at ([\d.]+)%", reply)
+    assert largest is not None, reply
+    assert weights[largest[1]] == max(weights.values()) == float(largest[2]) / 100, reply
+    effective = re.search(r"effective number of holdings is ([\d.]+) of (\d+)", reply)
+    assert effective is not None and int(effective[2]) == len(weights), reply
+    expected = 1 / sum(w * w for w in weights.values())
+    assert abs(float(effective[1]) - expected) <= 0.05 + 1e-9, (reply, expected)
+    riskiest = re.search(r"(\w+) carries the most of its volatility, ([\d.]+)%", reply)
+    assert riskiest is not None, reply
+    reference = _risk_shares(weights, "2018-01-02", "2022-12-28")
+    assert abs(float(riskiest[2]) / 100 - max(reference.values())) <= 0.0006, (reply, reference)
+    assert reference[riskiest[1]] == max(reference.values()), (reply, reference)
