@@ -6,6 +6,7 @@ this way (`agents.offline.chat_policies`, `agents.offline.analysis_policies`).""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from agents.offline.build_targets import (
@@ -33,7 +34,7 @@ from agents.offline.intent.typos import normalised
 from agents.offline.method_names import method_name
 from agents.offline.policies import PolicyInput
 from agents.offline.statistic_words import pct
-from quant.classification import classify
+from quant.classification import classify, matching
 from services.formatting import count, listed
 from settings import get_settings, patterns
 
@@ -194,9 +195,15 @@ def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
             args[name] = {key: {"min": low, "max": high} for key, (low, high) in limits.items()}
     if ask.sector_cap is not None:
         stocks = intent.tickers or _previous_build(inp, with_universe=True).get("universe", [])
-        capped = {s: {"min": 0.0, "max": ask.sector_cap} for s in _sectors(stocks)}
+        own = {c.sector for t in ask.sector_limits for c in matching(t, _classification_file())}
+        capped = {s: {"min": 0.0, "max": ask.sector_cap} for s in _sectors(stocks) if s not in own}
         args["sector_limits"] = {**capped, **args.get("sector_limits", {})}
     return args
+
+
+def _classification_file() -> Path | None:
+    """The configured classification file (None: the embedded classification alone)."""
+    return get_settings().classification_file
 
 
 def _sectors(tickers: Sequence[str]) -> list[str]:
@@ -204,9 +211,8 @@ def _sectors(tickers: Sequence[str]) -> list[str]:
     order of their first stock (the configured classification)."""
     from services.market_data.providers import DEFAULT_UNIVERSE_SIZE  # pandas: for this alone
 
-    path = get_settings().classification_file
     names = list(tickers) or list(known_tickers()[:DEFAULT_UNIVERSE_SIZE])
-    found = (classify(t, path) for t in names)
+    found = (classify(t, _classification_file()) for t in names)
     return list(dict.fromkeys(c.sector for c in found if c is not None))
 
 

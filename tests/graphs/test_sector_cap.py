@@ -73,3 +73,26 @@ def test_a_sector_cap_said_after_a_build_caps_that_build_s_sectors() -> None:
     }, calls
     _, weights = built_portfolio(reply)
     assert abs(weights["KO"] - 0.5) <= 0.0011 and "Not used" not in reply, reply
+
+
+@settings(max_examples=6, deadline=None)
+@given(own=st.integers(35, 60), cap=st.integers(25, 34))
+def test_a_sector_named_keeps_its_own_limit_beside_the_cap_on_the_others(
+    own: int, cap: int
+) -> None:
+    session = ChatSession(f"sector-cap-{uuid.uuid4().hex}", settings=Settings())
+    text = (
+        "build a min vol portfolio of AAPL, MSFT, XOM, KO and JNJ with at most "
+        f"{own}% in tech and {cap}% per sector"
+    )
+    reply, calls, _ = turn_calls(session, text)
+    limits = calls[-1]["args"]["sector_limits"]
+    others = {SECTOR[n] for n in ("XOM", "KO", "JNJ")}
+    assert limits == {
+        "tech": {"min": 0.0, "max": own / 100},
+        **{s: {"min": 0.0, "max": cap / 100} for s in others},
+    }, limits
+    _, weights = built_portfolio(reply)
+    assert weights["AAPL"] + weights["MSFT"] <= own / 100 + 0.0011, reply
+    assert all(weights[n] <= cap / 100 + 0.0006 for n in ("XOM", "KO", "JNJ")), reply
+    assert "Not used" not in reply, reply

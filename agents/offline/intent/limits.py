@@ -218,8 +218,8 @@ sector cap", "cap each sector at 25%", "no sector above 30%", "each sector at mo
 _SECTOR_CAP_AFTER = patterns.compile(
     rf"(?:\band|,)\s*{PCT}\s*(?:per|a|each|in any(?: one)?|in each)\s+{_SECTOR_WORD}\b"
 )
-"""A sector's cap said after a cap on every stock, the cap word shared ("max 20% per stock and
-35% per sector")."""
+"""A sector's cap said after a cap on every stock or on a sector, the cap word shared ("max 20%
+per stock and 35% per sector", "at most 40% in tech and 30% per sector": tech's is 40%)."""
 
 
 def _sector_cap(scan: Scanner, patterns_said: Sequence[re.Pattern[str]]) -> float | None:
@@ -260,6 +260,8 @@ def read_limits(scan: Scanner, known: Sequence[str]) -> LimitAsk:
         sector_cap = _sector_cap(scan, (_SECTOR_CAP_AFTER,))
     floor = floor if floor is not None else _first(scan, _FLOORS_EXPLICIT, known)
     targeted(scan, known, assets, sectors)
+    if sectors and sector_cap is None:  # "at most 40% in tech and 30% per sector"
+        sector_cap = _sector_cap(scan, (_SECTOR_CAP_AFTER,))
     cap = cap if cap is not None else _first(scan, _CAPS_BARE, known)
     floor = floor if floor is not None else _first(scan, _FLOORS_BARE, known)
     excluded, excluded_sectors = exclusions(scan, known)
