@@ -211,17 +211,12 @@ def _cash_sentence(whose: str, weights_sum: float, weights: dict[str, float] | N
 
 
 def _concentration_sentence(whose: str, weights: dict[str, float], shares: dict[str, float]) -> str:
-    """How concentrated the portfolio is: its largest positions by weight (when known) and by
-    risk contribution, and its effective number of holdings (one over the sum of the squared
-    weights: the number of equal weights as concentrated)."""
+    """How concentrated the portfolio of `weights` (given: never empty) is: its largest
+    positions by weight and by risk contribution (`shares`), and its effective number of
+    holdings (one over the sum of the squared weights: the number of equal weights as
+    concentrated)."""
     by_risk = sorted(shares.items(), key=lambda i: -i[1])
     risk = f"{by_risk[0][0]} carries the most of its volatility, {pct(by_risk[0][1])}"
-    if not weights:
-        return (
-            f"Of {whose}, {risk} (risk contributions: "
-            + ", ".join(f"{t} {pct(s)}" for t, s in by_risk)
-            + ")."
-        )
     by_weight = sorted(weights.items(), key=lambda i: -i[1])
     top = by_weight[: min(3, len(by_weight) - 1) or 1]
     effective = 1.0 / sum(w * w for w in weights.values()) * sum(weights.values()) ** 2
