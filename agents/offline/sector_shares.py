@@ -4,10 +4,12 @@ after a build, "how much of it is in MSFT and KO?", "how much of my portfolio is
 risk report (`portfolio_risk_report` of the weights given, else of the conversation's
 portfolio), led by the stocks' weights added up and the share of the portfolio's volatility they
 carry (their risk contributions added up); for cash, what the weights leave uninvested (one less
-their sum, the report's `weights_sum`). With no portfolio in the conversation and none given,
-which one (`WHICH_PORTFOLIO`: the holdings given next are the ones read). Before, the stocks were
-built into a portfolio of their own (an HRP portfolio of all 20 for cash), or the market was
-read."""
+their sum, the report's `weights_sum`); for how concentrated weights given are ("how
+concentrated is 60% AAPL 20% MSFT 20% KO?"), the largest positions, the largest risk
+contribution and the effective number of holdings. With no portfolio in the conversation and
+none given, which one (`WHICH_PORTFOLIO`: the holdings given next are the ones read). Before,
+the stocks were built into a portfolio of their own (an HRP portfolio of all 20 for cash), or
+the market was read."""
 
 from __future__ import annotations
 
