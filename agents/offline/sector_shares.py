@@ -33,12 +33,16 @@ from settings import patterns
 __all__ = ["sector_asked", "sector_share_chat", "sector_share_route"]
 
 _SHARE_IN = patterns.compile(
-    r"\b(?:how\s+much|what\s+(?:share|part|percentage|fraction|proportion))\s+of\b[^?.!;]{0,80}?"
-    r"\b(?:is|was|sits)\s+(?:invested\s+)?(?:in|allocated\s+to|exposed\s+to)\s+(?:the\s+)?"
-    r"(?P<group>[a-z&][a-z&, -]{1,30}?)(?:\s+(?:stocks|names|sector|shares))?\s*(?:[?.!]|$)"
+    r"\b(?:how\s+much|what\s+(?:share|part|percent(?:age)?|fraction|proportion))\s+of\b"
+    r"[^?.!;]{0,80}?\b(?:is|was|sits)\s+(?:(?:invested\s+)?(?:in|allocated\s+to|exposed\s+to)"
+    r"\s+)?(?:the\s+)?(?P<group>[a-z&][a-z&, -]{1,30}?)(?:\s+(?:stocks|names|sector|shares))?"
+    r"\s*(?:[?.!]|$)"
+    r"|\bhow\s+much\s+(?P<much>[a-z&][a-z&, ]{1,30}?)\s+(?:do\s+(?:i|we)|does\s+it)\s+(?:have|hold"
+    r"|own)\s+in\b"
 )
 """A sector's (stocks', cash's) share of a portfolio asked ("how much of my portfolio is in
-tech?", "what share of it is in energy?", "how much of it is in MSFT and KO?")."""
+tech?", "what share of it is in energy?", "how much of it is in MSFT and KO?", "what percent of
+... is tech?", "how much energy do I have in ...?")."""
 _WEIGHT_NAMED = patterns.compile(
     r"\bwhat(?:'s|s|\s+is)\s+(?:the|my|its|our|their)\s+(?P<group>[a-z&][a-z&, ]{1,30}?)\s+"
     r"(?:weight|weighting|share|allocation|exposure)\b"
@@ -55,6 +59,7 @@ CONCENTRATION = "concentration"
 """The term of how concentrated a portfolio is (its largest positions)."""
 _CONCENTRATION_ASKED = patterns.compile(
     r"\bhow\s+(?:concentrated|diversified|spread\s+out)\b|\bconcentration\s+(?:of|in)\b"
+    r"|\b(?:is|are)\b[^?.!;]{0,60}?\b(?:too\s+|overly\s+|very\s+)?(?:concentrated|diversified)\b"
     r"|\b(?:what(?:'s|s|\s+is|\s+are)|which\s+(?:is|are))\s+(?:the\s+|my\s+|its\s+|our\s+)?"
     r"(?:biggest|largest|heaviest|top|main)\s+(?:\d+\s+)?(?:positions?|holdings?|weights?|names?"
     r"|bets?)\b"
@@ -75,7 +80,9 @@ def sector_asked(intent: Intent) -> tuple[str, list[str]] | None:
     if asked is None:
         given = bool(intent.weights) and "risk" not in low  # else the risk contributions' reply
         return (CONCENTRATION, []) if given and _CONCENTRATION_ASKED.search(low) else None
-    words = (asked["group"] or asked.groupdict().get("of") or "").replace(",", " ").split()
+    group = asked.groupdict()
+    words = (group.get("group") or group.get("of") or group.get("much") or "").replace(",", " ")
+    words = words.split()
     if words in (["cash"], ["uninvested"]):
         return CASH, []
     for term in (" ".join(words), words[-1] if words else "", words[0] if words else ""):

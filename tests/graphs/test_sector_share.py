@@ -32,6 +32,8 @@ ASKS = (
     "what share of {w} is in {s}?",
     "whats the weighting of {s} in {w}",
     "how much of {w} sits in {s}? thanks",
+    "what percent of {w} is {s}?",
+    "how much {s} do I have in {w}?",
 )
 
 
@@ -213,6 +215,7 @@ def test_a_build_holds_no_cash_and_my_portfolio_s_cash_is_asked_about_first() ->
             "what's my biggest position in {w}?",
             "which are the largest holdings of {w}?",
             "how diversified is {w}",
+            "is {w} too concentrated?",
         )
     ),
 )
