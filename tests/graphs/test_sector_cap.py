@@ -29,6 +29,7 @@ CAPS = (
     ", max 20% per stock and {c}% per sector",
     "and cap each sector at {c}%",
     "with {c}% max per sector",
+    "and cap sectors at {c}pct",
 )
 METHODS = ("min variance", "max sharpe", "risk parity")
 

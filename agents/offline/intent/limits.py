@@ -205,14 +205,15 @@ _SECTOR_CAPS = patterns.compile_all(
     rf"{PCT}\s*(?:max(?:imum)?|cap|limit|ceiling)\s*{_ANY_SECTOR}",
     rf"\b{_SECTOR_WORD}[\s-]+(?:cap|limit|max(?:imum)?|ceiling)s?\s*(?:of|at|=|:|to)?\s*{PCT}",
     rf"{PCT}\s*{_SECTOR_WORD}[\s-]+(?:cap|limit|max(?:imum)?|ceiling)\b",
-    rf"\b(?:cap|limit|restrict|keep|hold)\s+(?:each|every|any|all|all the)\s+{_SECTOR_WORD}\s*"
+    rf"\b(?:cap|limit|restrict|keep|hold)\s+(?:(?:each|every|any|all|all the)\s+)?{_SECTOR_WORD}\s*"
     rf"(?:weights?\s+)?(?:to|at|under|below|at most|within)\s*{PCT}",
     rf"\bno\s+(?:single\s+|one\s+)?{_SECTOR_WORD}\s*(?:weight\s*)?(?:at\s+|is\s+)?{_ABOVE}\s*{PCT}",
     rf"\b(?:each|every|any)\s+(?:single\s+)?{_SECTOR_WORD}\s*(?:(?:should|must|can|may)\s+be\s+|is\s+"
     rf"|at\s+|stays?\s+)?{CAP}\s*{PCT}",
 )
 """A cap on every sector ("no more than 30% in any one sector", "30% max per sector", "a 30%
-sector cap", "cap each sector at 25%", "no sector above 30%", "each sector at most 30%")."""
+sector cap", "cap each sector at 25%", "cap sectors at 40%", "no sector above 30%", "each sector
+at most 30%")."""
 
 
 _SECTOR_CAP_AFTER = patterns.compile(
