@@ -6,14 +6,17 @@ portfolio), led by the stocks' weights added up and the share of the portfolio's
 carry (their risk contributions added up); for cash, what the weights leave uninvested (one less
 their sum, the report's `weights_sum`); for how concentrated weights given are ("how
 concentrated is 60% AAPL 20% MSFT 20% KO?"), the largest positions, the largest risk
-contribution and the effective number of holdings. With no portfolio in the conversation and
+contribution, the effective number of holdings and the UCITS 5/10/40 rule's judgment; for a
+quality with no one measure ("how much of my portfolio is safe?", "... risky?"), where its
+volatility sits: the holdings carrying less of it than their weight (a beta to the portfolio
+below 1) and those carrying more. With no portfolio in the conversation and
 none given, which one (`WHICH_PORTFOLIO`: the holdings given next are the ones read). Before,
 the stocks were built into a portfolio of their own (an HRP portfolio of all 20 for cash), or
 the market was read."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.messages import AIMessage
 
@@ -30,11 +33,12 @@ from agents.offline.statistic_words import pct
 from services.formatting import listed
 from settings import patterns
 
-__all__ = ["sector_asked", "sector_share_chat", "sector_share_route"]
+__all__ = ["ShareAsked", "sector_asked", "sector_share_chat", "sector_share_route"]
 
 _SHARE_IN = patterns.compile(
     r"\b(?:how\s+much|what\s+(?:share|part|percent(?:age)?|fraction|proportion))\s+of\b"
-    r"[^?.!;]{0,80}?\b(?:is|was|sits)\s+(?:(?:invested\s+)?(?:in|allocated\s+to|exposed\s+to)"
+    r"(?:[^?.!;]|(?<=\d)\.(?=\d)){0,80}?\b(?:is|was|sits)\s+"
+    r"(?:(?:invested\s+)?(?:in|allocated\s+to|exposed\s+to)"
     r"\s+)?(?:the\s+)?(?P<group>[a-z&][a-z&, -]{1,30}?)(?:\s+(?:stocks|names|sector|shares))?"
     r"\s*(?:[?.!]|$)"
     r"|\bhow\s+much\s+(?P<much>[a-z&][a-z&, ]{1,30}?)\s+(?:do\s+(?:i|we)|does\s+it)\s+(?:have|hold"
@@ -53,13 +57,16 @@ _WEIGHT_NAMED = patterns.compile(
 weighting of energy in 30/30/40 XOM CVX KO")."""
 
 
-CASH = "cash"
-"""The term of the share left uninvested."""
-CONCENTRATION = "concentration"
-"""The term of how concentrated a portfolio is (its largest positions)."""
+_CASH_ASKED = patterns.compile(
+    r"\b(?:how\s+much|what(?:'s|s|\s+is)\s+(?:the|my|its|our))\s+(?:cash|uninvested)\b"
+    r"(?:\s+(?:is|sits|position|share|weight|part|portion|left|there))*\s+(?:in|of)\b"
+)
+"""Cash asked with its own words first ("how much cash is in 45% MSFT 45% KO?", "whats the cash
+in ...")."""
 _CONCENTRATION_ASKED = patterns.compile(
     r"\bhow\s+(?:concentrated|diversified|spread\s+out)\b|\bconcentration\s+(?:of|in)\b"
-    r"|\b(?:is|are)\b[^?.!;]{0,60}?\b(?:too\s+|overly\s+|very\s+)?(?:concentrated|diversified)\b"
+    r"|\b(?:is|are)\b(?:[^?.!;]|(?<=\d)\.(?=\d)){0,60}?\b(?:too\s+|overly\s+|very\s+)?"
+    r"(?:concentrated|diversified)\b"
     r"|\b(?:what(?:'s|s|\s+is|\s+are)|which\s+(?:is|are))\s+(?:the\s+|my\s+|its\s+|our\s+)?"
     r"(?:biggest|largest|heaviest|top|main)\s+(?:\d+\s+)?(?:positions?|holdings?|weights?|names?"
     r"|bets?)\b"
@@ -69,29 +76,56 @@ _CONCENTRATION_ASKED = patterns.compile(
 contributions' reply and "what's the biggest position?" its largest holding's)."""
 _LIST_WORDS = frozenset({"and", "&", "or", "together", "both"})
 """Words between the tickers of a list of stocks ("MSFT and KO")."""
+_SAFE_WORDS = frozenset(
+    {"safe", "safer", "low risk", "low-risk", "stable", "conservative", "defensive"}
+)
+_RISKY_WORDS = frozenset(
+    {"risky", "riskier", "high risk", "high-risk", "speculative", "aggressive"}
+)
+"""Qualities of holdings asked as a share ("how much of my portfolio is safe?"): no one measure
+gives them; the reply says where the portfolio's volatility sits (`_quality_sentence`)."""
+UCITS_ONE = 0.10
+UCITS_LARGE = 0.05
+UCITS_LARGE_TOGETHER = 0.40
+"""The UCITS 5/10/40 diversification rule a concentration reply judges by: no holding above 10%
+of the portfolio, and the holdings above 5% at most 40% together."""
 
 
-def sector_asked(intent: Intent) -> tuple[str, list[str]] | None:
-    """The group whose share of a portfolio the message asks, as (its term, its stocks): a
-    sector's term and its stocks, the tickers named (their list, upper case), `CASH` or
-    `CONCENTRATION` (of weights given) with none; None when it asks no such thing."""
+class ShareAsked(NamedTuple):
+    """What share of a portfolio a message asks: `kind` one of "sector", "stocks", "cash",
+    "concentration", "quality"; `term` the words naming it (the sector's, the tickers listed, the
+    quality's: "safe"); `stocks` the tickers it covers (a sector's, the ones named)."""
+
+    kind: str
+    term: str
+    stocks: list[str]
+
+
+def sector_asked(intent: Intent) -> ShareAsked | None:
+    """The share of a portfolio the message asks (`ShareAsked`); None when it asks no such
+    thing. How concentrated a portfolio is, only of weights the message gives."""
     low = intent.text.lower()
     asked = _SHARE_IN.search(low) or _WEIGHT_NAMED.search(low)
     if asked is None:
+        if _CASH_ASKED.search(low):
+            return ShareAsked("cash", "cash", [])
         given = bool(intent.weights) and "risk" not in low  # else the risk contributions' reply
-        return (CONCENTRATION, []) if given and _CONCENTRATION_ASKED.search(low) else None
+        concentration = given and _CONCENTRATION_ASKED.search(low)
+        return ShareAsked("concentration", "concentration", []) if concentration else None
     group = asked.groupdict()
     words = (group.get("group") or group.get("of") or group.get("much") or "").replace(",", " ")
     words = words.split()
     if words in (["cash"], ["uninvested"]):
-        return CASH, []
+        return ShareAsked("cash", "cash", [])
+    if " ".join(words) in _SAFE_WORDS | _RISKY_WORDS:
+        return ShareAsked("quality", " ".join(words), [])
     for term in (" ".join(words), words[-1] if words else "", words[0] if words else ""):
         if term and (stocks := sector_tickers([term])):
-            return term, stocks
+            return ShareAsked("sector", term, stocks)
     named = [w.upper() for w in words if w not in _LIST_WORDS]
     if named and all(ticker in known_tickers() for ticker in named):
         stocks = list(dict.fromkeys(named))
-        return listed(stocks), stocks
+        return ShareAsked("stocks", listed(stocks), stocks)
     return None
 
 
@@ -148,23 +182,24 @@ def _built_weights(inp: PolicyInput, portfolio_id: str) -> dict[str, float]:
     return {}
 
 
-def _share_sentence(
-    asked: tuple[str, list[str]], report: ToolResult, weights: dict[str, float]
-) -> str:
+def _share_sentence(asked: ShareAsked, report: ToolResult, weights: dict[str, float]) -> str:
     """The group's stocks' weights (when known: given, or built here) and risk contributions
-    added up, each stock's after; for cash, what the weights leave uninvested."""
-    term, stocks = asked
+    added up, each stock's after; for cash, what the weights leave uninvested; for a quality,
+    where the portfolio's volatility sits."""
     data = report.data
     shares = {t: float(s) for t, s in (data.get("risk_contributions") or {}).items()}
     whose = (
         f"portfolio {data['portfolio_id']}" if data.get("portfolio_id") else "the portfolio given"
     )
-    if term == CASH:
+    if asked.kind == "cash":
         return _cash_sentence(whose, float(data["weights_sum"]), weights or None)
-    if term == CONCENTRATION:
+    if asked.kind == "concentration":
         return _concentration_sentence(whose, weights, shares)
+    if asked.kind == "quality":
+        return _quality_sentence(asked.term, whose, weights, shares, data)
+    term, stocks = asked.term, asked.stocks
     held = [t for t in sorted(shares, key=lambda t: -weights.get(t, shares[t])) if t in stocks]
-    sector = term != listed(stocks)
+    sector = asked.kind == "sector"
     if not held:
         held_now = [f"{t} {pct(float(w))}" for t, w in weights.items()]
         others = ", ".join(held_now) or listed(list(shares))
@@ -189,8 +224,76 @@ def _share_sentence(
         f"{subject}{weighed} carr{'y' if together else 'ies'} {pct(risk)} of its volatility "
         f"(risk contributions, each holding's share of the portfolio's volatility: {carried}); "
         f"its annualised volatility {pct(float(data['volatility']))}, from "
-        f"{data['date_range']['start']} to {data['date_range']['end']}."
+        f"{_volatility(data)}."
     )
+
+
+def _volatility(data: dict[str, Any]) -> str:
+    """The report's annualised volatility and the dates it was measured over."""
+    dates = data["date_range"]
+    return (
+        f"its annualised volatility {pct(float(data['volatility']))}, from {dates['start']} to "
+        f"{dates['end']}"
+    )
+
+
+def _quality_sentence(
+    word: str,
+    whose: str,
+    weights: dict[str, float],
+    shares: dict[str, float],
+    data: dict[str, Any],
+) -> str:
+    """Where the portfolio's volatility sits, for a quality asked ("safe", "risky"): the holdings
+    carrying less of it than their weight (a beta to the portfolio below 1) and those carrying
+    more, each with its weight and its risk contribution, and what is in cash; only the risk
+    contributions when the weights are not known (a saved portfolio)."""
+    lead = (
+        f'"{word.capitalize()}" is not one measure; what can be measured is where the risk of '
+        f"{whose} sits"
+    )
+    carried = ", ".join(f"{t} {pct(s)}" for t, s in sorted(shares.items(), key=lambda i: -i[1]))
+    if not weights:
+        return f"{lead}: each holding's share of its volatility is {carried}; {_volatility(data)}."
+    invested = sum(weights.values())
+    left = 1.0 - float(data.get("weights_sum", invested))
+    of_weight = "of the invested weight" if abs(left) > 5e-5 else "of the weight"
+
+    def group(names: list[str], how: str, beta: str) -> str:
+        if not names:
+            return f"No holding carries {how} of the portfolio's volatility than its weight"
+        each = ", ".join(
+            f"{t} ({pct(weights[t] / invested)} {of_weight}, {pct(shares[t])} of the volatility)"
+            for t in names
+        )
+        if len(names) == 1:
+            return (
+                f"The holding that carries {how} of the portfolio's volatility than its weight "
+                f"({beta}): "
+                f"{each}"
+            )
+        together = pct(sum(weights[t] for t in names))
+        return (
+            f"Holdings that carry {how} of the portfolio's volatility than their weight ({beta}), "
+            f"together "
+            f"{together} of the portfolio: {each}"
+        )
+
+    by_weight = sorted(weights, key=lambda t: -weights[t])
+    lower = [t for t in by_weight if t in shares and shares[t] < weights[t] / invested]
+    higher = [t for t in by_weight if t in shares and shares[t] > weights[t] / invested]
+    parts = [
+        group(
+            lower,
+            "less",
+            "a beta to the portfolio below 1: more of it would lower the portfolio's volatility",
+        ),
+        group(higher, "more", "a beta to the portfolio above 1"),
+    ]
+    if word not in _SAFE_WORDS:
+        parts.reverse()
+    cash = f" {pct(left)} of it is in cash, uninvested." if left > 5e-5 else ""
+    return f"{lead}. {parts[0]}. {parts[1]}. {_volatility(data).capitalize()}.{cash}"
 
 
 def _cash_sentence(whose: str, weights_sum: float, weights: dict[str, float] | None) -> str:
@@ -239,5 +342,28 @@ def _concentration_sentence(whose: str, weights: dict[str, float], shares: dict[
         )
         + f". {risk}. Its effective number of holdings is {effective:.1f} of {len(weights)} "
         f"(one over the sum of the squared weights, as shares of the invested total: the number "
-        f"of equal positions that would be as concentrated)."
+        f"of equal positions that would be as concentrated). {_ucits_judgment(weights)}"
     )
+
+
+def _ucits_judgment(weights: dict[str, float]) -> str:
+    """Whether `weights` (fractions of the portfolio) keep to the UCITS 5/10/40 rule, and which
+    holdings break it."""
+    rule = (
+        f"By the UCITS 5/10/40 diversification rule (no holding above {UCITS_ONE:.0%} of the "
+        f"portfolio, and the holdings above {UCITS_LARGE:.0%} at most {UCITS_LARGE_TOGETHER:.0%} "
+        "together)"
+    )
+    by_weight = sorted(weights.items(), key=lambda i: -i[1])
+    over = [f"{t} {pct(w)}" for t, w in by_weight if w > UCITS_ONE + 1e-12]
+    large = sum(w for _, w in by_weight if w > UCITS_LARGE + 1e-12)
+    if not over and large <= UCITS_LARGE_TOGETHER + 1e-12:
+        return f"{rule} it is diversified enough."
+    broken = (
+        [f"{', '.join(over)} {'is' if len(over) == 1 else 'are'} above {UCITS_ONE:.0%}"]
+        if over
+        else []
+    )
+    if large > UCITS_LARGE_TOGETHER + 1e-12:
+        broken.append(f"the holdings above {UCITS_LARGE:.0%} hold {pct(large)} together")
+    return f"{rule} it is too concentrated: {'; '.join(broken)}."

@@ -171,7 +171,9 @@ def _listed(names: list[str]) -> str:
     names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=3, unique=True),
     percents=st.lists(st.integers(5, 33), min_size=3, max_size=3),
     whole=st.booleans(),
-    ask=st.sampled_from(ASKS[:3]),
+    ask=st.sampled_from(
+        (*ASKS[:3], "how much cash is in {w}?", "whats the cash in {w}", "what is the cash of {w}")
+    ),
 )
 def test_cash_is_what_the_weights_leave_uninvested(
     names: list[str], percents: list[int], whole: bool, ask: str
@@ -238,3 +240,77 @@ def test_how_concentrated_weights_given_are_is_their_largest_and_effective_numbe
     reference = _risk_shares(weights, "2018-01-02", "2022-12-28")
     assert abs(float(riskiest[2]) / 100 - max(reference.values())) <= 0.0006, (reply, reference)
     assert reference[riskiest[1]] == max(reference.values()), (reply, reference)
+    rule = re.search(
+        r"\(no holding above 10% .*?\) it is (too concentrated|diversified enough)", reply
+    )
+    assert rule is not None, reply
+    kept = max(weights.values()) <= 0.10 and sum(w for w in weights.values() if w > 0.05) <= 0.40
+    assert (rule[1] == "diversified enough") == kept, reply
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=4, unique=True),
+    cuts=st.lists(st.integers(1, 9), min_size=4, max_size=4),
+    cash=st.sampled_from((0, 10)),
+    word=st.sampled_from(("safe", "risky", "low risk", "speculative", "defensive")),
+    ask=st.sampled_from(
+        ("how much of {w} is {q}?", "what share of {w} is {q}", "how much of {w} sits {q}?")
+    ),
+)
+def test_a_quality_s_share_is_where_the_volatility_sits_by_beta_to_the_portfolio(
+    names: list[str], cuts: list[int], cash: int, word: str, ask: str
+) -> None:
+    """ "How much of <weights> is safe?" has no one measure: the reply parts the holdings by
+    whether they carry less of the portfolio's volatility than their weight (a beta to it below
+    1) or more, checked against the reference risk shares; cash is said."""
+    given_weights = _weights(names, cuts)
+    if given_weights is None:
+        return
+    weights = {n: w * (100 - cash) / 100 for n, w in given_weights[0].items()}
+    said = " ".join(f"{round(100 * w, 2):g}% {n}" for n, w in weights.items())
+    if abs(sum(round(100 * w, 2) for w in weights.values()) - (100 - cash)) > 1e-6:
+        return
+    session = ChatSession(f"quality-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls, _ = turn_calls(session, ask.format(w=said, q=word))
+    assert [c["name"] for c in calls] == ["portfolio_risk_report"], (reply, calls)
+    assert reply.startswith(f'"{word.capitalize()}" is not one measure'), reply
+    reference = _risk_shares(weights, "2018-01-02", "2022-12-28")
+    invested = sum(weights.values())
+    for how, below in (("less", True), ("more", False)):
+        part = re.search(
+            rf"carr(?:y|ies) {how} of the portfolio's volatility than (?:their|its) weight "
+            r"\([^)]*\)(?:, together [\d.]+% of the portfolio)?: (.*?)\.(?: |$)",
+            reply,
+        )
+        listed_here = (
+            re.findall(r"(\w+) \(([\d.]+)% of the (?:invested )?weight, ([\d.]+)%", part[1])
+            if part
+            else []
+        )
+        gap = {n: reference[n] - weights[n] / invested for n in weights}
+        clear = {n for n in weights if abs(gap[n]) > 1e-9}  # a tie may fall on either side
+        expected = sorted(n for n in clear if (gap[n] < 0) == below)
+        if part is None:
+            assert f"No holding carries {how}" in reply and not expected, reply
+            continue
+        assert sorted(n for n, _, _ in listed_here if n in clear) == expected, (reply, reference)
+        for name, weight, share in listed_here:
+            assert abs(float(weight) / 100 - weights[name] / invested) <= 0.0006, reply
+            assert abs(float(share) / 100 - reference[name]) <= 0.0006, (reply, reference)
+    assert (f"{cash:.1f}% of it is in cash" in reply) == bool(cash), reply
+
+
+def test_my_portfolio_s_safe_share_is_asked_about_and_a_build_s_is_its_own() -> None:
+    session = ChatSession(f"quality-{uuid.uuid4().hex}", settings=Settings())
+    reply, calls, _ = turn_calls(session, "how much of my portfolio is safe?")
+    assert reply == WHICH_PORTFOLIO and calls == [], (reply, calls)
+    built, _, _ = turn_calls(session, "build an HRP portfolio of AAPL, MSFT, KO and XOM")
+    portfolio, _ = built_portfolio(built)
+    reply, calls, _ = turn_calls(session, "how much of it is risky?")
+    assert [c["args"].get("portfolio_id") for c in calls] == [portfolio], calls
+    assert reply.startswith(
+        f'"Risky" is not one measure; what can be measured is where the risk of portfolio '
+        f"{portfolio}"
+    ), reply
+    assert reply.index("carry more") < reply.index("less of the portfolio's"), reply
