@@ -51,11 +51,12 @@ _STRATEGY = patterns.compile(
 _SHORT_YEAR = patterns.compile(
     r"\b(since|from|in|after|before|until|till|through|to)\s+['\u2018\u2019](\d{2})\b"
     r"|\b(since|in)\s+(\d{2})"
-    r"(?=\s*(?:$|[?.!,;:)]|(?:onwards?|lol|pls|please|thanks|thx|vs\.?|versus|compared)\b))"
+    r"(?=\s*(?:$|[?!,;:)]|\.(?!\d)|(?:onwards?|lol|pls|please|thanks|thx|vs\.?|versus"
+    r"|compared)\b))"
 )
 """A year said by its last two digits after a window's word: "since '19", "from ‘08", or
 "since" or "in" and two digits that end the phrase ("since 08", "JPM's max dd in 20?", "since
-09 onwards", "since 08 lol"; not "in 10 days", "from 10 to 20%")."""
+09 onwards", "since 08 lol"; not "in 10 days", "from 10 to 20%", "in 29.7% MSFT")."""
 _WHAT_DID = patterns.compile(r"\b(?i:what) (did|has|have)\b(?=[^?.!;]{0,80}?\bdo(?:ne)?\b)")
 """How something did asked with "what" ("what did tech do in March 2020?", "what has KO done
 since 2015?"), read as "how did ... do"."""

@@ -63,6 +63,17 @@ _CASH_ASKED = patterns.compile(
 )
 """Cash asked with its own words first ("how much cash is in 45% MSFT 45% KO?", "whats the cash
 in ...")."""
+_TRIM_ASKED = patterns.compile(
+    r"\b(?:which|what)\b(?:\s+(?:one|ones|holdings?|stocks?|positions?|names?))?"
+    r"(?:\s+of\s+(?:my|the|its|our|these|them|it)(?:\s+(?:holdings|stocks|positions|names))?)?"
+    r"\s+(?:should|would|could|do|shall)\s+(?:i|we|you)\s+(?:trim|reduce|sell|scale\s+back"
+    r"|lighten|cut\s+back\s+on|pare\s+back)\b"
+)
+"""Which holdings to trim asked ("which of my holdings should I trim?", "what should I sell in
+40% AAPL 30% MSFT 30% KO?"): the same reply as a quality's, those carrying more of the
+portfolio's volatility than their weight first."""
+TRIM = "trim"
+"""The term of a question of which holdings to trim."""
 _CONCENTRATION_ASKED = patterns.compile(
     r"\bhow\s+(?:concentrated|diversified|spread\s+out)\b|\bconcentration\s+(?:of|in)\b"
     r"|\b(?:is|are)\b(?:[^?.!;]|(?<=\d)\.(?=\d)){0,60}?\b(?:too\s+|overly\s+|very\s+)?"
@@ -109,6 +120,8 @@ def sector_asked(intent: Intent) -> ShareAsked | None:
     if asked is None:
         if _CASH_ASKED.search(low):
             return ShareAsked("cash", "cash", [])
+        if _TRIM_ASKED.search(low):
+            return ShareAsked("quality", TRIM, [])
         given = bool(intent.weights) and "risk" not in low  # else the risk contributions' reply
         concentration = given and _CONCENTRATION_ASKED.search(low)
         return ShareAsked("concentration", "concentration", []) if concentration else None
@@ -223,7 +236,6 @@ def _share_sentence(asked: ShareAsked, report: ToolResult, weights: dict[str, fl
     return (
         f"{subject}{weighed} carr{'y' if together else 'ies'} {pct(risk)} of its volatility "
         f"(risk contributions, each holding's share of the portfolio's volatility: {carried}); "
-        f"its annualised volatility {pct(float(data['volatility']))}, from "
         f"{_volatility(data)}."
     )
 
@@ -249,8 +261,11 @@ def _quality_sentence(
     more, each with its weight and its risk contribution, and what is in cash; only the risk
     contributions when the weights are not known (a saved portfolio)."""
     lead = (
-        f'"{word.capitalize()}" is not one measure; what can be measured is where the risk of '
-        f"{whose} sits"
+        f"Which holdings to trim depends on what you want less of; to lower the risk of {whose}, "
+        "trim first those carrying more of its volatility than their weight"
+        if word == TRIM
+        else f'"{word.capitalize()}" is not one measure; what can be measured is where the risk '
+        f"of {whose} sits"
     )
     carried = ", ".join(f"{t} {pct(s)}" for t, s in sorted(shares.items(), key=lambda i: -i[1]))
     if not weights:
@@ -269,14 +284,12 @@ def _quality_sentence(
         if len(names) == 1:
             return (
                 f"The holding that carries {how} of the portfolio's volatility than its weight "
-                f"({beta}): "
-                f"{each}"
+                f"({beta.format(it='it')}): {each}"
             )
         together = pct(sum(weights[t] for t in names))
         return (
-            f"Holdings that carry {how} of the portfolio's volatility than their weight ({beta}), "
-            f"together "
-            f"{together} of the portfolio: {each}"
+            f"Holdings that carry {how} of the portfolio's volatility than their weight "
+            f"({beta.format(it='them')}), together {together} of the portfolio: {each}"
         )
 
     by_weight = sorted(weights, key=lambda t: -weights[t])
@@ -286,7 +299,7 @@ def _quality_sentence(
         group(
             lower,
             "less",
-            "a beta to the portfolio below 1: more of it would lower the portfolio's volatility",
+            "a beta to the portfolio below 1: more of {it} would lower the portfolio's volatility",
         ),
         group(higher, "more", "a beta to the portfolio above 1"),
     ]

@@ -58,6 +58,7 @@ def _said(reply: str, sector: str) -> tuple[float, float, str, str]:
         reply,
     )
     assert said is not None, reply
+    assert reply.count("annualised volatility") == 1, reply
     return float(said[1]) / 100, float(said[2]) / 100, said[3], said[4]
 
 
@@ -253,17 +254,33 @@ def test_how_concentrated_weights_given_are_is_their_largest_and_effective_numbe
     names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=4, unique=True),
     cuts=st.lists(st.integers(1, 9), min_size=4, max_size=4),
     cash=st.sampled_from((0, 10)),
-    word=st.sampled_from(("safe", "risky", "low risk", "speculative", "defensive")),
-    ask=st.sampled_from(
-        ("how much of {w} is {q}?", "what share of {w} is {q}", "how much of {w} sits {q}?")
+    word_and_ask=st.one_of(
+        st.tuples(
+            st.sampled_from(("safe", "risky", "low risk", "speculative", "defensive")),
+            st.sampled_from(
+                ("how much of {w} is {q}?", "what share of {w} is {q}", "how much of {w} sits {q}?")
+            ),
+        ),
+        st.tuples(
+            st.just("trim"),
+            st.sampled_from(
+                (
+                    "which of my holdings should I trim? {w}",
+                    "what should I sell in {w}?",
+                    "{w}: which positions should we reduce",
+                )
+            ),
+        ),
     ),
 )
 def test_a_quality_s_share_is_where_the_volatility_sits_by_beta_to_the_portfolio(
-    names: list[str], cuts: list[int], cash: int, word: str, ask: str
+    names: list[str], cuts: list[int], cash: int, word_and_ask: tuple[str, str]
 ) -> None:
-    """ "How much of <weights> is safe?" has no one measure: the reply parts the holdings by
-    whether they carry less of the portfolio's volatility than their weight (a beta to it below
-    1) or more, checked against the reference risk shares; cash is said."""
+    """ "How much of <weights> is safe?" has no one measure, and "which should I trim?" depends
+    on the goal: the reply parts the holdings by whether they carry less of the portfolio's
+    volatility than their weight (a beta to it below 1) or more (first for risky words and
+    trimming), checked against the reference risk shares; cash is said."""
+    word, ask = word_and_ask
     given_weights = _weights(names, cuts)
     if given_weights is None:
         return
@@ -274,7 +291,14 @@ def test_a_quality_s_share_is_where_the_volatility_sits_by_beta_to_the_portfolio
     session = ChatSession(f"quality-{uuid.uuid4().hex}", settings=Settings())
     reply, calls, _ = turn_calls(session, ask.format(w=said, q=word))
     assert [c["name"] for c in calls] == ["portfolio_risk_report"], (reply, calls)
-    assert reply.startswith(f'"{word.capitalize()}" is not one measure'), reply
+    if word == "trim":
+        assert reply.startswith("Which holdings to trim depends on what you want less of"), reply
+    else:
+        assert reply.startswith(f'"{word.capitalize()}" is not one measure'), reply
+    more_first = reply.index("more of the portfolio's volatility than") < reply.index(
+        "less of the portfolio's volatility than"
+    )
+    assert more_first == (word not in ("safe", "low risk", "defensive")), reply
     reference = _risk_shares(weights, "2018-01-02", "2022-12-28")
     invested = sum(weights.values())
     for how, below in (("less", True), ("more", False)):

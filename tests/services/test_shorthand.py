@@ -43,6 +43,25 @@ def test_shorthand_is_written_out(text: str, expanded: str) -> None:
     assert expand_shorthand(text) == expanded
 
 
+@given(
+    word=st.sampled_from(("in", "since")),
+    whole=st.integers(10, 99),
+    tenths=st.integers(0, 9),
+    end=st.sampled_from(("", ".", "?", " MSFT 40% KO?")),
+)
+def test_a_decimal_after_in_or_since_is_a_number_and_two_digits_ending_it_a_year(
+    word: str, whole: int, tenths: int, end: str
+) -> None:
+    """ "sell in 29.7% MSFT" keeps its weight (it was "in 2029.7%"); "max dd in 20." is 2020."""
+    weight = f"what should I sell {word} {whole}.{tenths}% MSFT{end}"
+    assert expand_shorthand(weight) == weight
+    if end in ("", ".", "?"):
+        year = 2000 + whole if whole <= 50 else 1900 + whole
+        assert expand_shorthand(f"max dd of JPM {word} {whole}{end}") == (
+            f"max dd of JPM {word} {year}{end}"
+        )
+
+
 @given(st.lists(st.sampled_from(["build", "min", "vol", "of", "AAPL", "KO", "20%", "since", "2019"])))  # fmt: skip
 def test_text_without_shorthand_is_unchanged(words: list[str]) -> None:
     text = " ".join(words)
