@@ -10,7 +10,8 @@ contribution, the effective number of holdings and the UCITS 5/10/40 rule's judg
 quality with no one measure ("how much of my portfolio is safe?", "... risky?"), where its
 volatility sits: the holdings carrying less of it than their weight (a beta to the portfolio
 below 1) and those carrying more. With no portfolio in the conversation and
-none given, which one (`WHICH_PORTFOLIO`: the holdings given next are the ones read). Before,
+none given, which one (`which_portfolio`: the holdings or a saved portfolio's name given next
+are read; with one saved, "my portfolio" is it). Before,
 the stocks were built into a portfolio of their own (an HRP portfolio of all 20 for cash), or
 the market was read."""
 
@@ -21,14 +22,17 @@ from typing import Any, NamedTuple
 from langchain_core.messages import AIMessage
 
 from agents.offline.chat_intent import (
-    WHICH_PORTFOLIO,
     earlier_results,
     known_tickers,
     last_subject,
+    only_saved_portfolio,
+    portfolio_label,
+    says_my_portfolio,
+    which_portfolio,
 )
 from agents.offline.intent import Intent
 from agents.offline.intent.targets import sector_tickers
-from agents.offline.policies import PolicyInput, ToolResult, forced_call, reply, tool_call
+from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
 from agents.offline.statistic_words import pct
 from services.formatting import listed
 from settings import patterns
@@ -64,10 +68,8 @@ _CASH_ASKED = patterns.compile(
 """Cash asked with its own words first ("how much cash is in 45% MSFT 45% KO?", "whats the cash
 in ...")."""
 _TRIM_ASKED = patterns.compile(
-    r"\b(?:which|what)\b(?:\s+(?:one|ones|holdings?|stocks?|positions?|names?))?"
-    r"(?:\s+of\s+(?:my|the|its|our|these|them|it)(?:\s+(?:holdings|stocks|positions|names))?)?"
-    r"\s+(?:should|would|could|do|shall)\s+(?:i|we|you)\s+(?:trim|reduce|sell|scale\s+back"
-    r"|lighten|cut\s+back\s+on|pare\s+back)\b"
+    r"\b(?:which|what)\b(?:[^?.!;]|(?<=\d)\.(?=\d)){0,60}?\b(?:should|would|could|do|shall)\s+"
+    r"(?:i|we|you)\s+(?:trim|reduce|sell|scale\s+back|lighten|cut\s+back\s+on|pare\s+back)\b"
 )
 """Which holdings to trim asked ("which of my holdings should I trim?", "what should I sell in
 40% AAPL 30% MSFT 30% KO?"): the same reply as a quality's, those carrying more of the
@@ -143,14 +145,20 @@ def sector_asked(intent: Intent) -> ShareAsked | None:
 
 
 def _portfolio(inp: PolicyInput, intent: Intent) -> dict[str, Any] | None:
-    """The portfolio whose share is asked: the weights the message gives, else the
-    conversation's portfolio (built last, or the weights an analysis used); None for none."""
+    """The portfolio whose share is asked: one named (by id, or a saved portfolio by its name),
+    else the weights the message gives, else the conversation's portfolio (built last, or the
+    weights an analysis used), else for "my portfolio" the one the owner saved when they saved
+    one; None for none."""
+    if intent.portfolio_ids:
+        return {"portfolio_id": intent.portfolio_ids[-1]}
     if intent.weights:
         return {"weights": dict(intent.weights)}
     subject = last_subject(inp) or {}
     for key in ("portfolio_id", "weights"):
         if subject.get(key):
             return {key: subject[key]}
+    if says_my_portfolio(inp) and (saved := only_saved_portfolio(inp)) is not None:
+        return {"portfolio_id": saved}
     return None
 
 
@@ -163,7 +171,7 @@ def sector_share_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         if inp.must_call_tool:
             reason = "which portfolio a sector's share is asked of"
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
-        return reply(WHICH_PORTFOLIO)
+        return reply(which_portfolio(inp))
     if inp.must_call_tool:
         reason = "a sector's share of a portfolio: its weights and its risk contributions"
         return forced_call(inp, {"agent": "risk_manager", "reason": reason})
@@ -182,7 +190,13 @@ def sector_share_chat(inp: PolicyInput, intent: Intent) -> AIMessage | None:
     if reports[-1].is_error or not isinstance(reports[-1].data, dict):
         return reply(f"The risk report failed: {reports[-1].reason}")
     weights = portfolio.get("weights") or _built_weights(inp, str(portfolio["portfolio_id"]))
-    return reply(_share_sentence(asked, reports[-1], weights))
+    data = reports[-1].data
+    whose = (
+        f"portfolio {portfolio_label(inp, str(data['portfolio_id']))}"
+        if data.get("portfolio_id")
+        else "the portfolio given"
+    )
+    return reply(_share_sentence(asked, data, weights, whose))
 
 
 def _built_weights(inp: PolicyInput, portfolio_id: str) -> dict[str, float]:
@@ -195,15 +209,13 @@ def _built_weights(inp: PolicyInput, portfolio_id: str) -> dict[str, float]:
     return {}
 
 
-def _share_sentence(asked: ShareAsked, report: ToolResult, weights: dict[str, float]) -> str:
+def _share_sentence(
+    asked: ShareAsked, data: dict[str, Any], weights: dict[str, float], whose: str
+) -> str:
     """The group's stocks' weights (when known: given, or built here) and risk contributions
     added up, each stock's after; for cash, what the weights leave uninvested; for a quality,
     where the portfolio's volatility sits."""
-    data = report.data
     shares = {t: float(s) for t, s in (data.get("risk_contributions") or {}).items()}
-    whose = (
-        f"portfolio {data['portfolio_id']}" if data.get("portfolio_id") else "the portfolio given"
-    )
     if asked.kind == "cash":
         return _cash_sentence(whose, float(data["weights_sum"]), weights or None)
     if asked.kind == "concentration":

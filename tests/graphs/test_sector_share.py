@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings
@@ -21,6 +22,8 @@ from agents.offline.chat_intent import WHICH_PORTFOLIO
 from graphs.chat import ChatSession
 from quant import load_sp500_prices
 from settings import Settings
+from store import Store
+from store.sqlite import SQLiteStore
 from tests.support.chat_answers import built_portfolio, turn_calls
 
 PRICES = load_sp500_prices()
@@ -266,6 +269,7 @@ def test_how_concentrated_weights_given_are_is_their_largest_and_effective_numbe
             st.sampled_from(
                 (
                     "which of my holdings should I trim? {w}",
+                    "which of the names in {w} should I trim",
                     "what should I sell in {w}?",
                     "{w}: which positions should we reduce",
                 )
@@ -338,3 +342,43 @@ def test_my_portfolio_s_safe_share_is_asked_about_and_a_build_s_is_its_own() -> 
         f"{portfolio}"
     ), reply
     assert reply.index("carry more") < reply.index("less of the portfolio's"), reply
+
+
+def test_a_saved_portfolio_s_share_is_the_one_saved_named_or_chosen(
+    offline_data_dir: Path, tmp_path: Path
+) -> None:
+    """With one portfolio saved, "my portfolio" is it; with several, the question back names
+    them and a name given answers it; a saved portfolio named in the question is measured. Each
+    share is its stocks' risk contributions against the reference (the weights saved)."""
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    core = {"KO": 0.5, "XOM": 0.3, "AAPL": 0.2}
+
+    def saved(owner: str, name: str, weights: dict[str, float]) -> str:
+        rows = [{"asset": t, "weight": w} for t, w in weights.items()]
+        return str(store.create_portfolio(owner, name, {"weights": rows}).id)
+
+    core_id = saved("alice", "Core", core)
+    alone = ChatSession("share-one-saved", settings=Settings(), owner="alice", store=store)
+    reply, calls, _ = turn_calls(alone, "how much of my portfolio is in energy?")
+    assert [c["args"].get("portfolio_id") for c in calls] == [core_id], (reply, calls)
+    risk = re.search(
+        rf"Energy \(XOM; [^)]*\) in portfolio Core \({core_id}\) carries ([\d.]+)%", reply
+    )
+    assert risk is not None, reply
+    reference = _risk_shares(core, *re.findall(r"from (\S+) to (\S+)\.", reply)[0])
+    assert abs(float(risk[1]) / 100 - reference["XOM"]) <= 0.0006, (reply, reference)
+    saved("alice", "Growth", {"AAPL": 0.6, "MSFT": 0.4})
+    several = ChatSession("share-two-saved", settings=Settings(), owner="alice", store=store)
+    reply, calls, _ = turn_calls(several, "how much of my portfolio is in cash?")
+    assert reply.startswith("Which portfolio: Core or Growth?") and calls == [], reply
+    reply, calls, _ = turn_calls(several, "Core")
+    assert [c["args"].get("portfolio_id") for c in calls] == [core_id], (reply, calls)
+    assert reply.startswith(f"None of portfolio Core ({core_id}) is in cash: it is fully"), reply
+    named = ChatSession("share-named", settings=Settings(), owner="alice", store=store)
+    reply, calls, _ = turn_calls(named, "how much of my Core portfolio is safe?")
+    assert [c["args"].get("portfolio_id") for c in calls] == [core_id], (reply, calls)
+    assert reply.startswith(f'"Safe" is not one measure; what can be measured is where the risk '
+                            f"of portfolio Core ({core_id}) sits"), reply  # fmt: skip
+    reply, calls, _ = turn_calls(named, "which of my Core holdings should I trim?")
+    assert [c["args"].get("portfolio_id") for c in calls] == [core_id], (reply, calls)
+    assert reply.startswith("Which holdings to trim depends on what you want less of"), reply
