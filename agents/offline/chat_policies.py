@@ -75,6 +75,7 @@ from agents.offline.portfolio_builds import (
     limits_note,
     weights_change,
 )
+from agents.offline.portfolio_saving import saving_route
 from agents.offline.proposal_questions import (
     asks_why,
     aspects_asked,
@@ -153,8 +154,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
-    if (routed := option_route(inp, intent)) is not None:
-        return routed  # "what does a 3-month 90% put on AAPL cost?": one option priced
+    if (routed := option_route(inp, intent) or saving_route(inp)) is not None:
+        return routed  # "what does a 3-month 90% put on AAPL cost?"; "save it as Core"
     if (routed := _proposal_route(inp, intent)) is not None:
         return routed  # "how long will that take?" while a search waits
     if (declined := out_of_scope(intent.text, intent.tickers)) is not None:
