@@ -34,8 +34,9 @@ from agents.offline.intent import Intent
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
 from agents.offline.statistic_words import pct
+from quant.classification import classify
 from services.formatting import listed
-from settings import patterns
+from settings import get_settings, patterns
 
 __all__ = ["ShareAsked", "sector_asked", "sector_share_chat", "sector_share_route"]
 
@@ -74,6 +75,15 @@ _TRIM_ASKED = patterns.compile(
 """Which holdings to trim asked ("which of my holdings should I trim?", "what should I sell in
 40% AAPL 30% MSFT 30% KO?"): the same reply as a quality's, those carrying more of the
 portfolio's volatility than their weight first."""
+_BREAKDOWN_ASKED = patterns.compile(
+    r"\bsector(?:al)?\s+(?:breakdown|split|mix|composition|exposures?|make[\s-]?up|weightings?)\b"
+    r"|\b(?:break\s*down|breakdown|split|mix|exposure|weights?)\s+(?:of\s+[^?.!;]{1,60}?\s+)?"
+    r"(?:by|per|across)\s+sectors?\b"
+    r"|\bwhich\s+sectors?\s+(?:dominates?|leads?|is\s+(?:the\s+)?(?:biggest|largest|heaviest))\b"
+    r"|\bwhat\s+sectors?\s+(?:am\s+i|are\s+we|is\s+it|does\s+it)\s+(?:in|exposed|hold)"
+)
+"""A portfolio's sectors asked ("what's the sector breakdown of ...?", "which sector dominates
+...?", "weights by sector" after a build): each sector's weight and risk contributions."""
 TRIM = "trim"
 """The term of a question of which holdings to trim."""
 _CONCENTRATION_ASKED = patterns.compile(
@@ -106,8 +116,9 @@ of the portfolio, and the holdings above 5% at most 40% together."""
 
 class ShareAsked(NamedTuple):
     """What share of a portfolio a message asks: `kind` one of "sector", "stocks", "cash",
-    "concentration", "quality"; `term` the words naming it (the sector's, the tickers listed, the
-    quality's: "safe"); `stocks` the tickers it covers (a sector's, the ones named)."""
+    "concentration", "quality", "sectors" (every sector held); `term` the words naming it (the
+    sector's, the tickers listed, the quality's: "safe"); `stocks` the tickers it covers (a
+    sector's, the ones named)."""
 
     kind: str
     term: str
@@ -124,6 +135,8 @@ def sector_asked(intent: Intent) -> ShareAsked | None:
             return ShareAsked("cash", "cash", [])
         if _TRIM_ASKED.search(low):
             return ShareAsked("quality", TRIM, [])
+        if _BREAKDOWN_ASKED.search(low):
+            return ShareAsked("sectors", "sectors", [])
         given = bool(intent.weights) and "risk" not in low  # else the risk contributions' reply
         concentration = given and _CONCENTRATION_ASKED.search(low)
         return ShareAsked("concentration", "concentration", []) if concentration else None
@@ -222,6 +235,8 @@ def _share_sentence(
         return _concentration_sentence(whose, weights, shares)
     if asked.kind == "quality":
         return _quality_sentence(asked.term, whose, weights, shares, data)
+    if asked.kind == "sectors":
+        return _breakdown_sentence(whose, weights, shares, data)
     term, stocks = asked.term, asked.stocks
     held = [t for t in sorted(shares, key=lambda t: -weights.get(t, shares[t])) if t in stocks]
     sector = asked.kind == "sector"
@@ -259,6 +274,43 @@ def _volatility(data: dict[str, Any]) -> str:
         f"its annualised volatility {pct(float(data['volatility']))}, from {dates['start']} to "
         f"{dates['end']}"
     )
+
+
+def _breakdown_sentence(
+    whose: str, weights: dict[str, float], shares: dict[str, float], data: dict[str, Any]
+) -> str:
+    """Each sector's weight (when the weights are known) and share of the portfolio's volatility
+    (its holdings' risk contributions added up), the heaviest first, by the configured
+    classification's GICS sectors."""
+    path = get_settings().classification_file
+    sectors: dict[str, list[str]] = {}
+    for ticker in sorted(shares, key=lambda t: -weights.get(t, shares[t])):
+        if weights and not weights.get(ticker):
+            continue  # held at 0
+        found = classify(ticker, path)
+        sectors.setdefault(found.sector if found else "Unclassified", []).append(ticker)
+
+    def weight(names: list[str]) -> float:
+        return sum(weights.get(t, 0.0) for t in names)
+
+    parts = []
+    for sector, names in sorted(
+        sectors.items(), key=lambda i: (-weight(i[1]), -sum(shares[t] for t in i[1]))
+    ):
+        risk = pct(sum(shares[t] for t in names))
+        if weights:
+            each = ", ".join(f"{t} {pct(weights[t])}" for t in names)
+            parts.append(f"{sector} {pct(weight(names))} ({each}), carrying {risk} of it")
+        else:
+            parts.append(f"{sector} ({', '.join(names)}) {risk}")
+    left = 1.0 - float(data.get("weights_sum", 1.0))
+    cash = f"; cash {pct(left)}" if weights and left > 5e-5 else ""
+    lead = (
+        f"By sector (GICS), {whose} holds (with each sector's share of its volatility)"
+        if weights
+        else f"By sector (GICS), the volatility of {whose} comes from"
+    )
+    return f"{lead}: {'; '.join(parts)}{cash}. {_volatility(data).capitalize()}."
 
 
 def _quality_sentence(

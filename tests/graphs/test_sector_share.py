@@ -9,6 +9,7 @@ reference: w_i (Cov w)_i / w'Cov w from pandas."""
 
 from __future__ import annotations
 
+import csv
 import re
 import uuid
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from settings import Settings
 from store import Store
 from store.sqlite import SQLiteStore
 from tests.support.chat_answers import built_portfolio, turn_calls
+
+CLASSIFICATION = Path(__file__).parents[2] / "quant" / "embedded_classification.csv"
 
 PRICES = load_sp500_prices()
 SECTORS = {"tech": {"AAPL", "AMD", "MSFT"}, "energy": {"CVX", "RRC", "XOM"}}
@@ -379,6 +382,53 @@ def test_a_saved_portfolio_s_share_is_the_one_saved_named_or_chosen(
     assert [c["args"].get("portfolio_id") for c in calls] == [core_id], (reply, calls)
     assert reply.startswith(f'"Safe" is not one measure; what can be measured is where the risk '
                             f"of portfolio Core ({core_id}) sits"), reply  # fmt: skip
+    reply, calls, _ = turn_calls(named, "what's the sector breakdown of my Core portfolio?")
+    assert [c["args"].get("portfolio_id") for c in calls] == [core_id], (reply, calls)
+    came = dict(re.findall(r"([A-Z][\w ]+?) \((\w+)\) [\d.]+%", reply))  # one stock a sector
+    assert reply.startswith(f"By sector (GICS), the volatility of portfolio Core ({core_id})")
+    assert {GICS[t]: t for t in core} == came, reply
     reply, calls, _ = turn_calls(named, "which of my Core holdings should I trim?")
     assert [c["args"].get("portfolio_id") for c in calls] == [core_id], (reply, calls)
     assert reply.startswith("Which holdings to trim depends on what you want less of"), reply
+
+
+with CLASSIFICATION.open(newline="") as _handle:  # the shipped file, read with csv
+    GICS = {row["ticker"]: row["sector"] for row in csv.DictReader(_handle)}
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=5, unique=True),
+    cuts=st.lists(st.integers(1, 9), min_size=5, max_size=5),
+    ask=st.sampled_from(
+        (
+            "what's the sector breakdown of {w}?",
+            "which sector dominates {w}?",
+            "{w}: weights by sector please",
+            "show me the sector exposures of {w}",
+        )
+    ),
+)
+def test_a_sector_breakdown_is_each_sector_s_weight_and_risk(
+    names: list[str], cuts: list[int], ask: str
+) -> None:
+    """Each sector of the shipped classification held, its weight (the holdings' weights added
+    up) and its share of the volatility (their reference risk shares added up), the heaviest
+    first, every holding in exactly one sector."""
+    answered = _asked_of_weights(names, cuts, lambda w: ask.format(w=w))
+    if answered is None:
+        return
+    weights, reply = answered
+    said = re.findall(r"([A-Z][\w ]+?) ([\d.]+)% \(([^)]*)\), carrying ([\d.]+)% of it", reply)
+    expected = {GICS[n] for n in weights}
+    assert {s for s, _, _, _ in said} == expected, reply
+    reference = _risk_shares(weights, "2018-01-02", "2022-12-28")
+    listed_names = [h.split()[0] for _, _, held, _ in said for h in held.split(", ")]
+    assert sorted(listed_names) == sorted(weights), reply
+    for sector, weight, held, risk in said:
+        inside = [n for n in weights if GICS[n] == sector]
+        assert sorted(h.split()[0] for h in held.split(", ")) == sorted(inside), reply
+        assert abs(float(weight) / 100 - sum(weights[n] for n in inside)) <= 0.0006, reply
+        assert abs(float(risk) / 100 - sum(reference[n] for n in inside)) <= 0.0006, reply
+    sector_weights = [float(w) for _, w, _, _ in said]
+    assert sector_weights == sorted(sector_weights, reverse=True), reply
