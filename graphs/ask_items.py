@@ -343,6 +343,7 @@ class _Scan:
                 self.items.append(AskItem("beta_to", self.said(m), against))
         for m in P.RATE_MOVE.finditer(self.view()):
             sign = -1.0 if P.DOWN.search(m.group(0)) else 1.0
+            sign *= 100.0 if m.group("pct") or m.group("pct2") else 1.0  # percent: in bps
             self.items.append(
                 AskItem("rate_move", self.said(m), sign * float(m.group("n") or m.group("n2")))
             )

@@ -251,12 +251,13 @@ _RATE_VERB = (r"(?:up|down|higher|lower|ris(?:e|es|ing|en)|rose|f[ae]ll(?:s|ing|
               r"|move\w*|shock(?:ed)?|hike\w*|cut\w*|[id]ecrease\w*|climb\w*|spike\w*|rais\w*|soar\w*|surg\w*)")  # fmt: skip
 RATE_MOVE = patterns.compile(
     rf"\b{_RATES}\s+(?:(?:go|going|goes|to go|that|went|were|are|have|had)\s+)?{_RATE_VERB}"
-    r"\s+(?:by\s+)?(?P<n>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b"
-    r"|(?<![\d.])(?P<n2>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)"
+    r"\s+(?:by\s+)?(?P<n>\d+(?:\.\d+)?)\s?(?:(?:bps?|basis points?)\b|(?P<pct>%|percent\b|pct\b))"
+    r"|(?<![\d.])(?P<n2>\d+(?:\.\d+)?)\s?(?:(?:bps?|basis points?)|(?P<pct2>%|percent|pct))"
+    r"\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)"
     r"\s+(?:hike|rise|shock|cut|move|increase|decrease)s?|hikes?)\b"
 )
-"""A move of interest rates ("rates up 200bps", "a 50bp rate hike"), in basis points: no
-tool models rates, so the reply says so."""
+"""A move of interest rates ("rates up 200bps", "a 50bp rate hike", "rates rose 1%": `pct`), in
+basis points or percent: no tool models rates, so the reply says so."""
 COST_BPS = patterns.compile(r"(?<![\d.])(?P<n>\d+(?:\.\d+)?)\s?(?:bps?|basis points?)\b")
 MONEY = patterns.compile(
     r"\$\s?(?P<n>\d[\d,]*(?:\.\d+)?)\s?(?P<u>k|mm|mn|m|bn|b|million|thousand|billion)?\b"

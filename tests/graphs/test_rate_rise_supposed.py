@@ -1,5 +1,5 @@
 """A rise of interest rates supposed ("what happens to a portfolio of AAPL, MSFT and KO if rates
-rise 100bps?", "what happens if rates rise 100bps?" after a build) is answered with what the
+rise 100bps?", "... if rates rose 1%?", "what happens if rates rise 100bps?" after a build) is answered with what the
 tools have: no rate model, so the reply says the move is not applied as such and replays the
 2022 rate shock on the portfolio instead (before: an HRP portfolio was built, or the chat asked
 what to do, the move said unused); a cut is not answered with a shock. The replayed loss is
@@ -29,7 +29,11 @@ RISES = (
     "what happens to a portfolio of {names} if rates rise {bps}bps?",
     "how would {names} do if the fed hikes {bps} bps?",
     "what if yields go up by {bps} basis points, for a portfolio of {names}?",
+    "how would {names} do if rates rose {pct}%?",
+    "what happens to {names} if interest rates go up {pct} percent?",
+    "{names}: what would a {pct}% rate hike do?",
 )
+"""A rise said in basis points or in percent (`pct`: the same rise, 1% = 100 bps)."""
 
 
 def _episode_return(weights: dict[str, float]) -> float:
@@ -55,11 +59,13 @@ def test_a_rise_of_rates_supposed_replays_the_2022_rate_shock_and_says_so(
     stocks: list[str], bps: int, said: str
 ) -> None:
     names = ", ".join(stocks[:-1]) + f" and {stocks[-1]}"
-    reply = answer_in_new_thread(said.format(names=names, bps=bps))
+    reply = answer_in_new_thread(said.format(names=names, bps=bps, pct=f"{bps / 100:g}"))
     assert f"No tool here models interest rates, so a {bps} bps rise is not applied" in reply
     assert "pf_" not in reply, reply  # nothing built
+    assert f"Not used: the +{bps} bps rate move" in reply, reply  # not a "percentage"
     weights = {t: 1 / len(stocks) for t in stocks}
-    assert abs(_replayed_loss(reply) - _episode_return(weights)) <= 0.0005 + 1e-9
+    # the tool's four significant digits (0.1805 of 0.18046), then the reply's 0.1% (18.1%)
+    assert abs(_replayed_loss(reply) - _episode_return(weights)) <= 0.0005 + 0.00005 + 1e-9
 
 
 def test_a_rise_of_rates_after_a_build_replays_the_shock_on_the_built_portfolio() -> None:

@@ -86,9 +86,9 @@ _RATE_RISE = patterns.compile(
     r"\b(?:rates?|yields?|the fed|treasur(?:y|ies))\s+(?:\w+\s+){0,2}?(?:rise|rises|rising|hike"
     r"|hikes|hiking|jump|jumps|spike|spikes|climb|climbs|go up|goes up|are up|up|increase|increases"
     r"|raise|raises|rose|risen|went up|jumped|spiked|climbed|increased|were raised|raised|hiked)"
-    r"\s+(?:by\s+)?" + NUM + r"\s*(?:bps|bp|basis points?|bips)\b"
-    r"|\b" + NUM + r"\s*(?:bps|bp|basis points?|bips)\s+(?:of\s+)?(?:(?:rate|rates|yield|fed)\s+)?"
-    r"(?:hikes?|rise|increase)"
+    r"\s+(?:by\s+)?" + NUM + r"\s*(?:(?:bps|bp|basis points?|bips)\b|(?P<pct>%|percent\b|pct\b))"
+    r"|\b" + NUM + r"\s*(?:bps|bp|basis points?|bips|(?P<pct2>%|percent|pct))\s+(?:of\s+)?"
+    r"(?:(?:rate|rates|yield|fed)\s+)?(?:hikes?|rise|increase)"
 )
 _SUPPOSED = patterns.compile(r"\b(?:if|when|suppose|supposing|imagine|assum\w+|would|happens?)\b")
 
@@ -96,8 +96,10 @@ _SUPPOSED = patterns.compile(r"\b(?:if|when|suppose|supposing|imagine|assum\w+|w
 def rate_rise_supposed(low: str) -> float | None:
     """The rise of interest rates a lower-cased message supposes, in basis points ("what happens
     if rates rise 100bps?", "what would happen if rates rose 200bps?", "a 50bp hike would do what
-    to it?"), else None (a cut, a move said with no supposition, or no move)."""
+    to it?", "what if interest rates go up 1%?": 100), else None (a cut, a move said with no
+    supposition, or no move)."""
     match = _RATE_RISE.search(low)
     if match is None or not _SUPPOSED.search(low):
         return None
-    return float(next(group for group in match.groups() if group))
+    said = float(match.group(1) or match.group(3))  # the number (groups 2 and 4: percent)
+    return said * 100.0 if match.group("pct") or match.group("pct2") else said
