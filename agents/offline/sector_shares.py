@@ -48,10 +48,11 @@ _SHARE_IN = patterns.compile(
     r"\s*(?:[?.!]|$)"
     r"|\bhow\s+much\s+(?P<much>[a-z&][a-z&, ]{1,30}?)\s+(?:do\s+(?:i|we)|does\s+it)\s+(?:have|hold"
     r"|own)\s+in\b"
+    r"|\bhow\s+much\s+(?P<exposure>[a-z&][a-z&, ]{1,30}?)\s+exposure\s+(?:do(?:es)?|is|has|have)\b"
 )
 """A sector's (stocks', cash's) share of a portfolio asked ("how much of my portfolio is in
 tech?", "what share of it is in energy?", "how much of it is in MSFT and KO?", "what percent of
-... is tech?", "how much energy do I have in ...?")."""
+... is tech?", "how much energy do I have in ...?", "how much tech exposure does ... have?")."""
 _WEIGHT_NAMED = patterns.compile(
     r"\bwhat(?:'s|s|\s+is)\s+(?:the|my|its|our|their)\s+(?P<group>[a-z&][a-z&, ]{1,30}?)\s+"
     r"(?:weight|weighting|share|allocation|exposure)\b"
@@ -141,7 +142,8 @@ def sector_asked(intent: Intent) -> ShareAsked | None:
         concentration = given and _CONCENTRATION_ASKED.search(low)
         return ShareAsked("concentration", "concentration", []) if concentration else None
     group = asked.groupdict()
-    words = (group.get("group") or group.get("of") or group.get("much") or "").replace(",", " ")
+    said = group.get("group") or group.get("of") or group.get("much") or group.get("exposure")
+    words = (said or "").replace(",", " ")
     words = words.split()
     if words in (["cash"], ["uninvested"]):
         return ShareAsked("cash", "cash", [])

@@ -40,6 +40,7 @@ ASKS = (
     "how much of {w} sits in {s}? thanks",
     "what percent of {w} is {s}?",
     "how much {s} do I have in {w}?",
+    "how much {s} exposure does {w} have?",
 )
 
 
