@@ -56,7 +56,9 @@ from agents.offline.weighted_adds import share_words
 from agents.offline.what_if_weights import GIVEN, YOUR_PORTFOLIO, added_name, given_name, with_added
 from services.formatting import count, listed
 
-__all__ = ["ANSWERS", "group_name", "groups_answer", "portfolio_called"]
+__all__ = [
+    "ANSWERS", "group_name", "groups_answer", "held_said", "portfolio_called", "window_said",
+]  # fmt: skip
 
 SCENARIO_NAMES = {
     "bull": "bull",
@@ -76,7 +78,7 @@ def _money(value: float) -> str:
     return f"{'-' if value < 0 else ''}{abs(value):,.0f}"
 
 
-def _window(data: dict[str, Any]) -> str:
+def window_said(data: dict[str, Any]) -> str:
     """ "from 2021-01-04 to 2022-12-28 (501 sessions, from the close of 2020-12-31; the market
     data ends on 2022-12-28)"."""
     window = data["window"]
@@ -93,7 +95,7 @@ def _weights(weights: dict[str, float], limit: int = 20) -> str:
     return shown + (f" and {len(ranked) - limit} more" if len(ranked) > limit else "")
 
 
-def _held(portfolio: dict[str, Any]) -> str:
+def held_said(portfolio: dict[str, Any]) -> str:
     """The weights the tool used, and how it took them when that is not plain (no weights
     given, or weights that do not sum to 100%: the tool's `note`)."""
     note = portfolio.get("note")
@@ -176,15 +178,15 @@ def statistics_answer(
     against |= {"months_asked": ask.months} if ask.months else {}  # "the 3 best months"
     if ask.index_alone and (index := data.get("index")):  # "the S&P's best month in 2020"
         return (
-            f"{INDEX_SUBJECT} {_window(data)}: "
+            f"{INDEX_SUBJECT} {window_said(data)}: "
             + "; ".join(PHRASES[m]({**index, **against}) for m in wanted)
             + "."
         )
-    parts = [f"Statistics {_window(data)}:"]
+    parts = [f"Statistics {window_said(data)}:"]
     portfolio = data.get("portfolio")
     if portfolio and wanted:
         line = "; ".join(PHRASES[m]({**portfolio, **against}) for m in wanted)
-        parts.append(f"{subject} ({_held(portfolio)}) had {line}.")
+        parts.append(f"{subject} ({held_said(portfolio)}) had {line}.")
     if portfolio and (bar := ask.ends.bar) is not None and not ask.ranked:
         held = {subject: portfolio, INDEX_NAME: data.get("index") or {}}
         said = beside_index_bar_line(held, INDEX_NAME, bar) if bar.beside_index else ""
@@ -288,7 +290,7 @@ def _groups_ranked(groups: list[tuple[str, dict[str, Any]]], ask: AnalysisAsk) -
         f"{n.title()}: {', '.join(sorted(d['portfolio']['weights']))}" for n, d in groups
     )
     return (
-        f"Each sector held at equal weights (rebalanced daily), {_window(first)}: {ordered} "
+        f"Each sector held at equal weights (rebalanced daily), {window_said(first)}: {ordered} "
         f"The sectors' stocks: {members}."
     )
 
@@ -309,7 +311,7 @@ def _sector_move_line(sector: dict[str, Any], data: dict[str, Any], who: str) ->
     return (
         f"A {size} (the equal-weight average of its {len(members)} stocks in the data: "
         f"{listed(members)}) through {through_betas(sector['per_asset'], 'that average')}, "
-        f"estimated {_window(data)}): {who} {loss_words(sector, _money)}."
+        f"estimated {window_said(data)}): {who} {loss_words(sector, _money)}."
     )
 
 
@@ -319,7 +321,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     capital = data.get("capital")
     on = f" on {_money(capital)} of capital" if capital else ""
     each = ask.ranked and len(portfolio["weights"]) > 1  # the stocks side by side, each alone
-    parts = [f"Stress test of {portfolio['name']} ({_held(portfolio)}){on}."]
+    parts = [f"Stress test of {portfolio['name']} ({held_said(portfolio)}){on}."]
     if ask.rate_rise is not None:
         parts.append(RATE_RISE_REPLAYED.format(bps=ask.rate_rise))
     who, bought = holder(portfolio["weights"])  # "KO loses 12.9%", "the portfolio loses ..."
@@ -335,7 +337,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             by_stock = {t: v["return"] for t, v in move["per_asset"].items()}
             parts.append(
                 f"A {size} through {through_betas(move['per_asset'])}, estimated "
-                f"{_window(data)}): "
+                f"{window_said(data)}): "
                 + (
                     ranked(by_stock, would=True, rise=move["move"] > 0)
                     if each
@@ -368,12 +370,12 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     scenarios = data.get("scenarios") or {}
     fitted = {name: row for name, row in scenarios.items() if isinstance(row, dict)}
     if each and any("per_asset" not in row for row in fitted.values()):
-        parts.append(f"The scenarios hold the stocks together ({_held(portfolio)}).")
+        parts.append(f"The scenarios hold the stocks together ({held_said(portfolio)}).")
     for name, row in fitted.items():
         case, sizes = SCENARIO_NAMES.get(name, name), (scenarios["horizon"], scenarios["n_paths"])
         parts.append(scenario_case(case, row, *sizes, each=each, money=_money, who=who))
     if fitted and "portfolio_return" not in (move or {}):  # episodes replay their own window
-        parts.append(f"History used {_window(data)}.")
+        parts.append(f"History used {window_said(data)}.")
     return " ".join(parts)
 
 
@@ -389,10 +391,10 @@ def loss_probability_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             f"{pct(row['prob_loss'])}; median return {pct(row['median_return'])})"
         )
     return (
-        f"Probability that {portfolio['name']} ({_held(portfolio)}) loses more "
+        f"Probability that {portfolio['name']} ({held_said(portfolio)}) loses more "
         f"than {_share(threshold)} over {horizon} sessions: " + "; ".join(lines) + f". From "
         f"{data['n_paths']} simulated paths per scenario drawn from the history "
-        f"{_window(data)}."
+        f"{window_said(data)}."
     )
 
 
@@ -403,8 +405,8 @@ def backtest_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     how = "bought once and held" if cadence == "never" else f"rebalanced {cadence}"
     costs = f"{data['cost_bps']:g} bps costs" if data["cost_bps"] else "no trading costs"
     text = (
-        f"Backtest of {_held(data['portfolio'])}, {how} with {costs}, "
-        f"{_window(data)}: total return {pct(data['total_return'])}, CAGR "
+        f"Backtest of {held_said(data['portfolio'])}, {how} with {costs}, "
+        f"{window_said(data)}: total return {pct(data['total_return'])}, CAGR "
         f"{pct(data['cagr'])}, volatility {pct(data['volatility'])}, Sharpe ratio "
         f"{data['sharpe']:.2f} (risk-free rate {data['risk_free_rate']:g}), "
         f"{drawdown_phrase(data)}"
@@ -514,7 +516,7 @@ def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     to the weights given says first what the addition does (`_addition_line`)."""
     level = _share(data["level"])
     rate = _share(data.get("risk_free_rate") or 0.0)
-    lines = [f"Compared {_window(data)}, in-sample:"]
+    lines = [f"Compared {window_said(data)}, in-sample:"]
     if ask.added and (added := _addition_line(data, ask)):
         lines.insert(0, added)  # the verdict, in the question's words
     elif ask.judged_on and (verdict := _verdict(data, ask.judged_on, level)):

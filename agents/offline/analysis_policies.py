@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage
 from agents.offline.analysis_answers import ANSWERS
 from agents.offline.analysis_routes import analysis_ask
 from agents.offline.analysis_slots import tool_slots
-from agents.offline.cadences_compared import cadence_calls, cadences_answer
+from agents.offline.cadences_compared import cadence_calls, cadences_answer, how_often_answer
 from agents.offline.chat_intent import (
     MAX_NAMED_PORTFOLIOS,
     earlier_results,
@@ -88,7 +88,7 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
         answers = [ANSWERS[ask.kind](r.data, ask) for r in done if not r.is_error]
         return reply("\n\n".join(answers + failures) + _build_notes(inp))
     if len(done) > 1 and ask.rebalances:  # "monthly vs buy and hold": a backtest a cadence
-        return reply(cadences_answer(done, ask) + _build_notes(inp))
+        return reply(_cadences_said(inp, ask, done))
     if len(done) > 1 and all(r.args.get("portfolio_id") for r in done):  # several named
         answers = [
             f"{portfolio_label(inp, r.args['portfolio_id'])}: "
@@ -328,6 +328,14 @@ def _picked_in_sample_note(inp: PolicyInput, done: ToolResult) -> str:
         f"hindsight, not a test of picking {'it' if len(picked) == 1 else 'them'} (ask for a "
         f"window after it: 'since {int(ranked['end'][:4]) + 1}')."
     )
+
+
+def _cadences_said(inp: PolicyInput, ask: AnalysisAsk, done: list[ToolResult]) -> str:
+    """The backtests at several cadences: how often to rebalance ("how often should I rebalance
+    it?"), with the in-sample note of a portfolio built here, or the cadences compared."""
+    if ask.how_often:
+        return how_often_answer(done, ask) + _in_sample_note(inp, done[0]) + _build_notes(inp)
+    return cadences_answer(done, ask) + _build_notes(inp)
 
 
 def _in_sample_note(inp: PolicyInput, done: ToolResult) -> str:

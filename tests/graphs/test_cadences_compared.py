@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quant import load_sp500_prices
 from tests.support.chat_answers import STOCKS_ASKED, answer_in_new_thread
+from tests.support.rebalancing import rebalanced_wealth, wealth_sharpe
 
 PRICES = load_sp500_prices()
 SAID = {
@@ -28,27 +28,6 @@ ASKS = (
     "compare {a} versus {b} of {w}% {s} {v}% {t} since {y}",
     "is {a} better than {b} for {w}% {s} {v}% {t} since {y}?",
 )
-_PERIODS = {"monthly": "M", "quarterly": "Q", "annually": "Y"}
-
-
-def _wealth(closes: pd.DataFrame, weights: np.ndarray, cadence: str) -> np.ndarray:
-    """Wealth of `weights` bought at the first close, traded back to them at the close of the
-    first session of each new period (not the first session, not the last); never: held."""
-    returns = closes.pct_change().iloc[1:]
-    periods = returns.index.to_period(_PERIODS.get(cadence, "Y"))
-    held, wealth = weights.astype(float).copy(), [1.0]
-    for row, day in enumerate(returns.to_numpy()):
-        held *= 1.0 + day
-        wealth.append(held.sum())
-        new = cadence != "never" and row > 0 and periods[row] != periods[row - 1]
-        if new and row + 1 < len(returns):
-            held = held.sum() * weights
-    return np.array(wealth)
-
-
-def _sharpe(wealth: np.ndarray) -> float:
-    daily = wealth[1:] / wealth[:-1] - 1.0
-    return float(daily.mean() / daily.std(ddof=1) * np.sqrt(252))
 
 
 @settings(max_examples=6, deadline=None)
@@ -74,10 +53,10 @@ def test_each_cadence_compared_is_backtested_and_judged(
     assert [name for name, _ in paragraphs] == [
         "bought once and held" if c == "never" else f"rebalanced {c}" for c in cadences
     ], reply
-    wealth = [_wealth(closes, weights, c) for c in cadences]
+    wealth = [rebalanced_wealth(closes, weights, c) for c in cadences]
     for (_, total), path in zip(paragraphs, wealth, strict=True):
         assert abs(float(total) / 100 - (path[-1] - 1.0)) <= 0.0006, (reply, path[-1])
-    sharpes = [_sharpe(path) for path in wealth]
+    sharpes = [wealth_sharpe(path) for path in wealth]
     if abs(sharpes[0] - sharpes[1]) > 0.002:  # the tool's four significant digits part them
         better = paragraphs[int(np.argmax(sharpes))][0]
         assert f"Better by the Sharpe ratio (return a year per unit of volatility, risk-free rate " \

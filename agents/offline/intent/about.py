@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from agents.offline.intent import Intent
 from agents.offline.intent.amounts import capital_named
+from agents.offline.intent.trading_terms import cadences_asked
 from settings import patterns
 
 __all__ = ["about_stratigos"]
@@ -47,6 +48,8 @@ _HOW_IT_WORKS = patterns.compile(
 )
 
 
+_RUNS_ON_ITS_OWN = patterns.compile(r"\b(?:deploy\w*|schedul\w*|paper|accounts?|brokers?)\b")
+"""Words of Stratigos's running of a portfolio: how often a deployment rebalances is its own."""
 _OWN_RECORDS = patterns.compile(
     r"\b(?:my|our) (?:deployments?|accounts?|ideas?|memor(?:y|ies)|profile)\b"
 )
@@ -65,6 +68,8 @@ def about_stratigos(intent: Intent) -> bool:
     )  # fmt: skip  # "how much did the costs come to on $1m?": a computation of that sum
     if subject or intent.intent in ("research", "save_idea", "propose_ideas", "estimate"):
         return False
+    if cadences_asked(low) and not _RUNS_ON_ITS_OWN.search(low):
+        return False  # "how often should I rebalance it with 10 bps costs?": backtested
     if _OWN_RECORDS.search(low):
         return False  # the owner's own: their deployments, ideas, memories are read elsewhere
     if _RUN_TALK.search(low):

@@ -1,14 +1,11 @@
 """The analysis questions a portfolio manager asks, read from a message: statistics over a window
-("correlation of AAPL and MSFT since 2021", "worst month of KO"), stress tests ("what would a
-20% market drop do to it?", "replay 2008 on my portfolio"), loss probabilities ("probability of
-losing more than 15% in bear?"), backtests of given weights ("backtest 60% AAPL 40% KO
-rebalanced monthly with 10 bps costs") and comparisons of portfolios ("compare HRP, risk parity
-and min-vol for AAPL MSFT JPM XOM").
+("worst month of KO"), stress tests ("replay 2008 on my portfolio"), loss probabilities
+("probability of losing more than 15% in bear?"), backtests of given weights ("backtest 60% AAPL
+40% KO rebalanced monthly") and comparisons of portfolios ("compare HRP and min-vol for AAPL MSFT").
 
 `read_analysis(intent, known)` returns an `AnalysisAsk` (the kind, the tool that answers it and
-the slots the message states) or None when the message is none of these. It reads the parsed
-`Intent` (tickers, dates, methods, scenarios, percentages) and the text itself, after fixing
-misspellings of its own words ("corelation", "probabilty", "bactest", "montly").
+the slots the message states) or None. It reads the parsed `Intent` and the text itself, after
+fixing misspellings of its own words ("corelation", "probabilty", "bactest", "montly").
 """
 
 from __future__ import annotations
@@ -72,8 +69,10 @@ from agents.offline.intent.stress_reading import (
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.intent.trading_terms import (
     cadence_named,
+    cadences_asked,
     cadences_compared,
     cost_bps,
+    how_often_asked,
     rate_rise_supposed,
 )
 from agents.offline.intent.typos import normalised
@@ -130,7 +129,7 @@ _NOT_STATISTICS = patterns.compile(
 )
 _EXPECTED_RETURN = patterns.compile(r"\bexpected return")
 """A return asked as expected: of stocks named, a forecast (not a statistic); of the portfolio
-the conversation holds, its return over the window it was estimated on (its build's figure)."""
+held, its return over its build's window (its build's figure); of weights given, over the window."""
 _SUBJECT = patterns.compile(
     r"\b(?:it|its|(?:this|that)(?!\s+(?:year|month|week|quarter|time)\b)|my|our|the same|those"
     r"|these|they|them|their|portfolio|allocation|holdings?)\b"
@@ -288,13 +287,12 @@ def _addition(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | 
 def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> AnalysisAsk | None:
     """A backtest of weights: asked as one ("backtest 60% AAPL 40% KO"), how given weights (the
     thread's portfolio when `held`) would have done, or their turnover, with a cadence or costs
-    ("how would 40 AAPL / 60 WMT have performed since 2016 with quarterly rebalancing", "60/40 AAPL
-    KO rebalanced quarterly", "what's the turnover if I rebalance monthly?"; given weights need no
-    cadence: "how would 50% AAPL and 50% KO have done since 2018?"), a build said with a cadence
-    or costs, what a capital would have made in them ("how much would I have made with $100k?";
-    episodes: stress), how a method's portfolio would have done ("an HRP portfolio of the energy
-    stocks in 2020": built, then backtested), or how stocks named would have done held ("how
-    would AAPL have done since 2012?", "if I had bought AMD in 2019?": one whole, several equally)."""
+    ("60/40 AAPL KO rebalanced quarterly", "what's the turnover if I rebalance monthly?"; given
+    weights need no cadence), a build said with a cadence or costs, what a capital would have made
+    in them ("how much would I have made with $100k?"; episodes: stress), how a method's portfolio
+    would have done ("an HRP portfolio of the energy stocks in 2020": built, then backtested), how
+    stocks named would have done held ("if I had bought AMD in 2019?": one whole, several
+    equally), or how often to rebalance ("how often should I rebalance it?": at each cadence)."""
     cadence, costs = cadence_named(low), cost_bps(low)
     built_held = BUILD_ASKED.search(low) and (cadence or costs)  # a build has no cadence: its test
     asked = (_BACKTEST_SAID.search(low) or built_held) and not _WEIGHT_STRATEGY.search(low)
@@ -312,11 +310,13 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     supposed = HAVE_DONE_ASKED.search(low) or HAD_HELD.search(low)  # "if I had bought ...?"
     named = intent.tickers and not intent.methods and intent.intent != "search_strategy"
     done = supposed and not (replayed or _WEIGHT_STRATEGY.search(low)) and (built or named)
-    if (asked and (cadence or subject)) or performed or made or done:
+    often = bool(cadences_asked(low)) and not _WEIGHT_STRATEGY.search(low)  # or which cadence
+    if (asked and (cadence or subject)) or performed or made or done or often:
         years = ("by_year",) if "by_year" in measures_named(low) else ()  # "... each year"
         return _base(
             "backtest_weights", intent, weights=intent.weights, rebalance=cadence, cost_bps=costs,
-            capital=capital, measures=years, rebalances=cadences_compared(low),
+            capital=capital, measures=years, how_often=often and how_often_asked(low),
+            rebalances=cadences_compared(low) or cadences_asked(low),
         )  # fmt: skip
     return None
 
@@ -363,8 +363,8 @@ def _statistics(
     sectors are ranked and none is named."""
     made = _MONEY_MADE_OR_LOST.search(low)  # "how much did AAPL make": no build
     builds = intent.intent == "optimize_portfolio" and _BUILD.search(low) and not made
-    if subject_in_thread and _of_held(intent, low):  # "what's its expected return?": the held
-        low = _EXPECTED_RETURN.sub("return", low)  # portfolio's return over its window
+    if intent.weights or (subject_in_thread and _of_held(intent, low)):  # "its expected return?",
+        low = _EXPECTED_RETURN.sub("return", low)  # of weights given: their return over a window
     if _NOT_STATISTICS.search(low) or builds:
         return None
     weights, pool = intent.weights, intent.tickers or (tuple(known) if intent.all_tickers else ())

@@ -59,7 +59,8 @@ class AnalysisAsk:
     `index_alone` the index asked of alone (`agents.offline.intent.index_alone`); `months` the
     best or worst months asked for by count ("the 3 best months of AAPL since 2020": 3);
     `rebalances` the cadences a backtest is run at, side by side ("monthly rebalancing vs buy
-    and hold": monthly, never)."""
+    and hold": monthly, never), `how_often` when the question is how often to rebalance ("how
+    often should I rebalance it?": `rebalances` the usual cadences)."""
 
     kind: AnalysisKind
     tool: str
@@ -95,3 +96,4 @@ class AnalysisAsk:
     index_alone: bool = False
     months: int | None = None
     rebalances: tuple[str, ...] = ()
+    how_often: bool = False

@@ -21,7 +21,12 @@ from agents.offline.intent.stress_reading import (
     market_move_named,
     past_downturns_asked,
 )
-from agents.offline.intent.trading_terms import cadence_named, cost_bps, rate_rise_supposed
+from agents.offline.intent.trading_terms import (
+    cadence_named,
+    cadences_asked,
+    cost_bps,
+    rate_rise_supposed,
+)
 from settings import patterns
 
 PORTFOLIO_ID = patterns.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
@@ -259,6 +264,17 @@ _REWEIGHTED = patterns.compile(
 )
 """Given weights to be set anew, with no cadence or costs said ("rebalance 60% AAPL 40% KO", "how
 should I rebalance 50/50 AAPL KO?"): a portfolio built on their stocks, set beside them."""
+
+
+def _strategy_said(slots: dict[str, Any]) -> bool:
+    """Whether a strategy's settings are named beside its rebalancing (a target volatility, a
+    weight rule, a hedge, another parameter): how often a strategy rebalances is searched."""
+    others = set(slots["parameters"]) - {"rebalance_every", "cost_bps"}
+    return bool(others or slots["weight_functions"] or slots["hedge"] is not None) or (
+        slots["target_vol"] is not None
+    )
+
+
 _WOULD = patterns.compile(
     r"\b(?:if|would|will|could|might|should|hold(?:s|ing)? up|fare|survive|stress\w*)\b"
 )
@@ -361,6 +377,8 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["backtest"] += 3.0  # "if I'd put money in MSFT in 2017, what would've happened?"
     if slots["weights"] and _REWEIGHTED.search(low) and not (cadence_named(low) or cost_bps(low)):
         scores["optimize_portfolio"] += 5.0  # "rebalance 60% AAPL 40% KO": new weights for them
+    if cadences_asked(low) and not (_SEARCH_NAMED.search(low) or _strategy_said(slots)):
+        scores["backtest"] += 6.0  # "how often should I rebalance it?": held at each cadence
     if TURNOVER_ASKED.search(low) and _HOW_HELD.search(low) and not _SEARCH_NAMED.search(low):
         scores["backtest"] += 3.0  # "what's the turnover if I rebalance monthly?": held so
     if slots["weights"] and _SHARPE.search(low):

@@ -7,7 +7,10 @@ from __future__ import annotations
 from agents.offline.intent.scanner import NUM, PCT
 from settings import patterns
 
-__all__ = ["RATE_MOVE", "cadence_named", "cadences_compared", "cost_bps", "rate_rise_supposed"]
+__all__ = [
+    "ASKED_CADENCES", "RATE_MOVE", "cadence_named", "cadences_asked", "cadences_compared",
+    "cost_bps", "how_often_asked", "rate_rise_supposed",
+]  # fmt: skip
 
 _CADENCES = tuple((patterns.compile(pattern), cadence) for pattern, cadence in (
     (r"\b(?:buy[\s-]and[\s-]hold|never rebalanc\w*|no rebalanc\w*|without rebalanc\w*|held|"
@@ -60,6 +63,33 @@ def cadences_compared(low: str) -> tuple[str, ...]:
         if (match := pattern.search(low)) is not None
     )
     return tuple(cadence for _, cadence in said) if len(said) > 1 else ()
+
+
+_HOW_OFTEN = patterns.compile(
+    r"\bhow (?:often|frequently)\b[^?.!;]*?\bre-?balanc\w*|\bwhen (?:should|do|would|must|to)"
+    r"\b[^?.!;]*?\bre-?balanc\w*|\bre-?balanc\w* (?:frequency|cadence|schedule|interval)\b"
+    r"|\b(?:frequency|cadence|schedule) (?:of|for) (?:the |its |my |our )?re-?balanc\w*"
+    r"|\b(?:best|optimal|ideal|right) (?:re-?balanc\w* )?(?:frequency|cadence)\b"
+)
+"""How often to rebalance asked ("how often should I rebalance it?", "what's the rebalancing
+frequency?", "when should we rebalance?"), without naming the cadences to set side by side."""
+ASKED_CADENCES = ("never", "monthly", "quarterly", "annually")
+"""The cadences a backtest sets side by side when how often to rebalance is asked without any
+named: from never trading back to the weights to the common calendar cadences."""
+_REBALANCING = patterns.compile(r"\bre-?balanc\w*")
+
+
+def how_often_asked(low: str) -> bool:
+    """Whether a lower-cased message asks how often to rebalance (`_HOW_OFTEN`)."""
+    return _HOW_OFTEN.search(low) is not None
+
+
+def cadences_asked(low: str) -> tuple[str, ...]:
+    """The cadences a question of how often to rebalance sets side by side: those it compares
+    ("should I rebalance monthly or quarterly?"), else `ASKED_CADENCES` when it asks how often
+    ("how often should I rebalance it?"); () when it asks neither."""
+    compared = cadences_compared(low) if _REBALANCING.search(low) else ()
+    return compared or (ASKED_CADENCES if how_often_asked(low) else ())
 
 
 RATE_MOVE = patterns.compile(
