@@ -3,8 +3,7 @@
 the reply as not used, with the reason.
 
 `unaccounted` lists the items no tool took and the reply does not name as not used, each with a
-short, exact reason (`graphs.ask_notes.not_used_sentence` says them in one sentence: "Not used:
-the 20% limit on tech (it was applied as a limit on every asset, not a group limit)."). Items
+short, exact reason (`graphs.ask_notes.not_used_sentence` says them in one sentence). Items
 carried from the thread's earlier request (a follow-up that leans on it: `carried`) are held to
 less: they count as accounted when the reply mentions them or no tool of the turn takes their
 kind.
@@ -29,7 +28,7 @@ from graphs.ask_notes import (
     scenario_stated,
 )
 from graphs.ask_vocabulary import Vocabulary
-from graphs.ask_weights_used import TOLERANCE, close, weights_used
+from graphs.ask_weights_used import TOLERANCE, cash_left, close, weights_used
 from quant.episodes import EPISODES
 from settings import patterns
 
@@ -318,9 +317,8 @@ def _window_used(item: AskItem, turn: Turn) -> str | None:
 
 
 def _replayed(day: Any, turn: Turn) -> bool:
-    """Whether a historical episode a stress test of the turn was asked to replay (by name, not
-    among the defaults) and did replay took place in the calendar years of ISO `day` ("how
-    would it have done in 2022?": the 2022 rate shock)."""
+    """Whether an episode a stress test of the turn was asked to replay (by name, not among the
+    defaults) and did replay took place in the calendar years of ISO `day` (2022: rate shock)."""
     for use in turn.uses:
         data = use.data if isinstance(use.data, dict) and use.name == "stress_test" else {}
         named = set(use.args.get("episodes") or [])
@@ -529,11 +527,13 @@ def why_unused(item: AskItem, turn: Turn, excluded: set[str]) -> str | None:
 
 def _percentage_used(item: AskItem, turn: Turn) -> str | None:
     """A percentage no phrasing read is used when some argument of the turn's calls holds it
-    (as a fraction or in percent, either sign)."""
+    (as a fraction or in percent, either sign), or the cash a call's weights leave is it."""
     value = abs(float(item.value))
     for inputs in turn.inputs:
         numbers = [v for v in inputs.flat.values() if isinstance(v, int | float)]
         if any(close(abs(v), value) or close(abs(v), 100 * value) for v in numbers):
+            return None
+        if cash_left(inputs, value):  # "what if I put 20% in cash?": weights adding up to 80%
             return None
     return "no tool of this turn was given it" if turn.uses else NOTHING_COMPUTED
 

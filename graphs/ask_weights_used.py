@@ -1,6 +1,8 @@
 """Whether the weights a message gives were used by a turn's tools: taken as given, held by a
 build at each weight, added to a name held, added beside weights given ("add 10% KO to 60%
-AAPL 40% MSFT"), or set beside a build on their stocks ("rebalance 60% AAPL 40% KO"); and how close a number used must be to the one asked."""
+AAPL 40% MSFT"), or set beside a build on their stocks ("rebalance 60% AAPL 40% KO"); the cash
+weights leave ("add 10% cash": weights adding up to 90%); and how close a number used must be to
+the one asked."""
 
 from __future__ import annotations
 
@@ -96,3 +98,11 @@ def weights_used(items: Sequence[AskItem], turn: TurnTaking) -> str | None:
     if tickers:
         return f"the tools ran on {', '.join(tickers[:12])} without these weights"
     return NOTHING_COMPUTED
+
+
+def cash_left(inputs: Inputs, share: float) -> bool:
+    """Whether the weights of a call leave `share` of the portfolio in cash (they add up to one
+    less it: "what if I put 20% in cash?")."""
+    weights = [v for k, v in inputs.flat.items() if k.startswith("weights.") and k.count(".") == 1]
+    numbers = [float(v) for v in weights if isinstance(v, int | float) and not isinstance(v, bool)]
+    return bool(numbers) and close(1.0 - sum(numbers), share, WEIGHT_TOLERANCE)

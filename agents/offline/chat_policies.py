@@ -41,6 +41,7 @@ from agents.offline.everything_excluded import everything_excluded
 from agents.offline.follow_ups import follow_up_route
 from agents.offline.guide_policies import glossary_chat, guide_chat
 from agents.offline.hedge_policies import hedge_question
+from agents.offline.held_changes import held_change_route
 from agents.offline.intent import Intent
 from agents.offline.intent.about import about_stratigos
 from agents.offline.intent.concepts import (
@@ -154,8 +155,9 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
-    if (routed := option_route(inp, intent) or saving_route(inp)) is not None:
-        return routed  # "what does a 3-month 90% put on AAPL cost?"; "save it as Core"
+    routed = option_route(inp, intent) or saving_route(inp) or held_change_route(inp)
+    if routed is not None:  # "what does a 3-month 90% put on AAPL cost?"; "save it as Core"
+        return routed  # "de-risk it", "add 10% cash" after a build
     if (routed := _proposal_route(inp, intent)) is not None:
         return routed  # "how long will that take?" while a search waits
     if (declined := out_of_scope(intent.text, intent.tickers)) is not None:

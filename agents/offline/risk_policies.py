@@ -53,7 +53,6 @@ from agents.offline.portfolio_builds import (
     limits_note,
     stated_capital,
 )
-from agents.offline.sector_shares import sector_share_chat
 from agents.offline.weight_explanations import (
     asks_why_weights,
     explain_weights,
@@ -350,8 +349,6 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     intent = intent_of(inp)
     calls = inp.calls_this_turn()
     methods = [m for m in intent.methods if m != "frontier"]
-    if (shared := sector_share_chat(inp, intent)) is not None:
-        return shared  # "how much of my portfolio is in tech?"
     explained = portfolio_to_explain(inp)
     if explained is not None and asks_why_weights(intent, explained):  # "why so much KO?"
         return explain_weights(inp, explained, intent)

@@ -87,6 +87,17 @@ _BREAKDOWN_ASKED = patterns.compile(
 ...?", "weights by sector" after a build): each sector's weight and risk contributions."""
 TRIM = "trim"
 """The term of a question of which holdings to trim."""
+LOWERS = "lowers"
+"""The term of a question of which holdings lower the portfolio's risk."""
+_LOWERS_ASKED = patterns.compile(
+    r"\b(?:which|what)\b(?:[^?.!;]|(?<=\d)\.(?=\d)){0,60}?(?<!\bhas )(?<!\bhad )(?<!\bhave )"
+    r"(?<!\bwith )(?<!\bthe )(?<!\ba )(?<!\bis )(?<!\bare )(?<!\bwas )\b(?:reduces?|lowers?"
+    r"|dampens?|diversif(?:y|ies))\s+"
+    r"(?:the\s+|its\s+|my\s+|our\s+)?(?:portfolio'?s?\s+)?(?:overall\s+)?(?:risk|volatility)\b"
+)
+"""Which holdings lower the risk asked ("which holdings reduce the risk?", "which of my holdings lower
+its volatility?"): the quality reply, those carrying less of it than their weight first; "lower"
+said of a risk ("which has lower risk, AAPL or KO?") is a comparison, not this."""
 _CONCENTRATION_ASKED = patterns.compile(
     r"\bhow\s+(?:concentrated|diversified|spread\s+out)\b|\bconcentration\s+(?:of|in)\b"
     r"|\b(?:is|are)\b(?:[^?.!;]|(?<=\d)\.(?=\d)){0,60}?\b(?:too\s+|overly\s+|very\s+)?"
@@ -134,8 +145,8 @@ def sector_asked(intent: Intent) -> ShareAsked | None:
     if asked is None:
         if _CASH_ASKED.search(low):
             return ShareAsked("cash", "cash", [])
-        if _TRIM_ASKED.search(low):
-            return ShareAsked("quality", TRIM, [])
+        if _TRIM_ASKED.search(low) or _LOWERS_ASKED.search(low):
+            return ShareAsked("quality", TRIM if _TRIM_ASKED.search(low) else LOWERS, [])
         if _BREAKDOWN_ASKED.search(low):
             return ShareAsked("sectors", "sectors", [])
         given = bool(intent.weights) and "risk" not in low  # else the risk contributions' reply
@@ -166,8 +177,8 @@ def _portfolio(inp: PolicyInput, intent: Intent) -> dict[str, Any] | None:
     one; None for none."""
     if intent.portfolio_ids:
         return {"portfolio_id": intent.portfolio_ids[-1]}
-    if intent.weights:
-        return {"weights": dict(intent.weights)}
+    if intent.weights or (one := _one_weight(intent)):
+        return {"weights": dict(intent.weights or one)}
     subject = last_subject(inp) or {}
     for key in ("portfolio_id", "weights"):
         if subject.get(key):
@@ -175,6 +186,17 @@ def _portfolio(inp: PolicyInput, intent: Intent) -> dict[str, Any] | None:
     if says_my_portfolio(inp) and (saved := only_saved_portfolio(inp)) is not None:
         return {"portfolio_id": saved}
     return None
+
+
+_ONE_WEIGHT = patterns.compile(r"(?<![\w.])(\d{1,3}(?:\.\d+)?)\s*%\s+(?:in\s+)?([a-z]{1,5})\b")
+
+
+def _one_weight(intent: Intent) -> dict[str, float]:
+    """One weight given alone, the rest in cash ("how much of 30% AAPL is in cash?": AAPL 30%);
+    empty when the message gives no such weight."""
+    said = _ONE_WEIGHT.search(intent.text.lower()) if len(intent.tickers) == 1 else None
+    share = float(said[1]) / 100 if said and said[2].upper() == intent.tickers[0] else 0.0
+    return {intent.tickers[0]: share} if 0.0 < share <= 1.0 else {}
 
 
 def sector_share_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
@@ -326,13 +348,13 @@ def _quality_sentence(
     carrying less of it than their weight (a beta to the portfolio below 1) and those carrying
     more, each with its weight and its risk contribution, and what is in cash; only the risk
     contributions when the weights are not known (a saved portfolio)."""
-    lead = (
-        f"Which holdings to trim depends on what you want less of; to lower the risk of {whose}, "
-        "trim first those carrying more of its volatility than their weight"
-        if word == TRIM
-        else f'"{word.capitalize()}" is not one measure; what can be measured is where the risk '
-        f"of {whose} sits"
-    )
+    lead = {
+        TRIM: f"Which holdings to trim depends on what you want less of; to lower the risk of "
+        f"{whose}, trim first those carrying more of its volatility than their weight",
+        LOWERS: f"The holdings that lower the risk of {whose} are those carrying less of its "
+        "volatility than their weight: adding to them, or trimming the others, lowers it",
+    }.get(word, f'"{word.capitalize()}" is not one measure; what can be measured is where the '
+               f"risk of {whose} sits")  # fmt: skip
     carried = ", ".join(f"{t} {pct(s)}" for t, s in sorted(shares.items(), key=lambda i: -i[1]))
     if not weights:
         return f"{lead}: each holding's share of its volatility is {carried}; {_volatility(data)}."
@@ -369,7 +391,7 @@ def _quality_sentence(
         ),
         group(higher, "more", "a beta to the portfolio above 1"),
     ]
-    if word not in _SAFE_WORDS:
+    if word not in _SAFE_WORDS and word != LOWERS:
         parts.reverse()
     cash = f" {pct(left)} of it is in cash, uninvested." if left > 5e-5 else ""
     return f"{lead}. {parts[0]}. {parts[1]}. {_volatility(data).capitalize()}.{cash}"

@@ -16,17 +16,20 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from agents.explanation import sensitivity_facts, template_explanation
 from agents.offline.analysis_policies import analysis_chat
-from agents.offline.chat_intent import known_tickers, shown_before, user_text
+from agents.offline.cash_what_if import cash_chat
+from agents.offline.chat_intent import intent_of, known_tickers, shown_before, user_text
 from agents.offline.chat_policies import explanation_chat, optimizer_chat
 from agents.offline.deployment_drafts import draft_deployment
 from agents.offline.drawdown_why import drawdown_why_chat
 from agents.offline.follow_ups import follow_up_chat
+from agents.offline.less_risk import less_risk_chat
 from agents.offline.market_policies import market_chat
 from agents.offline.option_quotes import option_chat
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
 from agents.offline.ranked_picks import ranked_chat
 from agents.offline.risk_policies import risk_chat
 from agents.offline.search_drafts import draft_search
+from agents.offline.sector_shares import sector_share_chat
 from agents.offline.thread_usual import usual_chat
 from agents.offline.why_too import WHY_NOT_SAID, without_why
 from agents.research_quotes import quoted_answer
@@ -146,7 +149,15 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
             return draft_deployment(inp)
         if inp.must_call_tool:
             return draft_search(inp)
-        return _chat(inp, lambda: follow_up_chat(inp) or analysis_chat(inp) or optimizer_chat(inp))
+        return _chat(
+            inp,
+            lambda: (
+                less_risk_chat(inp)
+                or follow_up_chat(inp)
+                or analysis_chat(inp)
+                or optimizer_chat(inp)
+            ),
+        )
     if not inp.must_call_tool:
         return reply("Planning the search.")
     if task.get("kind") == "review":
@@ -193,7 +204,9 @@ def risk_manager_policy(inp: PolicyInput) -> AIMessage:
             lambda: (
                 option_chat(inp)
                 or drawdown_why_chat(inp)
+                or cash_chat(inp)
                 or follow_up_chat(inp)
+                or sector_share_chat(inp, intent_of(inp))  # before an analysis, as routed
                 or analysis_chat(inp)
                 or risk_chat(inp)
             ),

@@ -31,6 +31,7 @@ ASKS = (
     "how concentrated is the risk in {p}?",
     "my portfolio is {p}. where is my risk coming from?",
     "I run a defensive book: {p}. How concentrated is my risk?",
+    "which holdings add the most risk in {p}?",
 )
 SHARE = re.compile(r"([A-Z]+) (\d+\.\d+)%")
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from agents.offline.chat_intent import WHICH_PORTFOLIO
@@ -176,13 +176,14 @@ def _listed(names: list[str]) -> str:
 
 @settings(max_examples=6, deadline=None)
 @given(
-    names=st.lists(st.sampled_from(NAMES), min_size=2, max_size=3, unique=True),
+    names=st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True),
     percents=st.lists(st.integers(5, 33), min_size=3, max_size=3),
     whole=st.booleans(),
     ask=st.sampled_from(
         (*ASKS[:3], "how much cash is in {w}?", "whats the cash in {w}", "what is the cash of {w}")
     ),
 )
+@example(names=["AAPL"], percents=[30, 5, 5], whole=False, ask="how much of {w} is in {s}?")
 def test_cash_is_what_the_weights_leave_uninvested(
     names: list[str], percents: list[int], whole: bool, ask: str
 ) -> None:
@@ -279,13 +280,23 @@ def test_how_concentrated_weights_given_are_is_their_largest_and_effective_numbe
                 )
             ),
         ),
+        st.tuples(
+            st.just("lowers"),
+            st.sampled_from(
+                (
+                    "which holdings reduce the risk of {w}?",
+                    "which of the names in {w} lower its volatility?",
+                    "{w}: what reduces the portfolio's risk",
+                )
+            ),
+        ),
     ),
 )
 def test_a_quality_s_share_is_where_the_volatility_sits_by_beta_to_the_portfolio(
     names: list[str], cuts: list[int], cash: int, word_and_ask: tuple[str, str]
 ) -> None:
-    """ "How much of <weights> is safe?" has no one measure, and "which should I trim?" depends
-    on the goal: the reply parts the holdings by whether they carry less of the portfolio's
+    """ "How much of <weights> is safe?" has no one measure, "which should I trim?" depends on
+    the goal, and "which holdings reduce the risk?" are the first group: the reply parts the holdings by whether they carry less of the portfolio's
     volatility than their weight (a beta to it below 1) or more (first for risky words and
     trimming), checked against the reference risk shares; cash is said."""
     word, ask = word_and_ask
@@ -301,12 +312,14 @@ def test_a_quality_s_share_is_where_the_volatility_sits_by_beta_to_the_portfolio
     assert [c["name"] for c in calls] == ["portfolio_risk_report"], (reply, calls)
     if word == "trim":
         assert reply.startswith("Which holdings to trim depends on what you want less of"), reply
+    elif word == "lowers":
+        assert reply.startswith("The holdings that lower the risk of"), reply
     else:
         assert reply.startswith(f'"{word.capitalize()}" is not one measure'), reply
     more_first = reply.index("more of the portfolio's volatility than") < reply.index(
         "less of the portfolio's volatility than"
     )
-    assert more_first == (word not in ("safe", "low risk", "defensive")), reply
+    assert more_first == (word not in ("safe", "low risk", "defensive", "lowers")), reply
     reference = _risk_shares(weights, "2018-01-02", "2022-12-28")
     invested = sum(weights.values())
     for how, below in (("less", True), ("more", False)):
@@ -433,3 +446,13 @@ def test_a_sector_breakdown_is_each_sector_s_weight_and_risk(
         assert abs(float(risk) / 100 - sum(reference[n] for n in inside)) <= 0.0006, reply
     sector_weights = [float(w) for _, w, _, _ in said]
     assert sector_weights == sorted(sector_weights, reverse=True), reply
+
+
+def test_which_holdings_lower_a_build_s_risk_is_its_split_by_beta() -> None:
+    """Asked of the build with no statistic's subject of its own ("which of my holdings lower its
+    volatility?"), the split, not the build's volatility (the risk manager heard the route)."""
+    session = ChatSession(f"lowers-{uuid.uuid4().hex}", settings=Settings())
+    turn_calls(session, "build an HRP portfolio of AAPL, MSFT, JNJ, KO")
+    reply, calls, _ = turn_calls(session, "which of my holdings lower its volatility?")
+    assert [c["name"] for c in calls] == ["portfolio_risk_report"], (reply, calls)
+    assert reply.startswith("The holdings that lower the risk of portfolio pf_"), reply

@@ -29,7 +29,7 @@ CONTRIBUTIONS_ASKED = patterns.compile(
     r"(?:risk|volatility)\b|\bcontribut\w* (?:the )?most(?: to (?:the |its |my |our )?(?:portfolio'?s? )?"
     r"(?:risk|volatility))?\s*[?.!]*$|\bdrives? (?:the |its |my |our )?risk\b"
     r"|\bbiggest (?:source of )?risk\b|\bwhere(?: is|'s| does) (?:the |its |my |our )?risk\b"
-    r"|\brisk concentration\b"
+    r"|\brisk concentration\b|\badds? (?:the )?most (?:to (?:the |its |my |our )?)?(?:risk|volatility)\b"
     r"|\bhow concentrated\b[^.?!;]{0,40}?\brisk\b|\bconcentrat\w* of (?:the |its |my |our )?risk\b"
     r"|\bhow concentrated (?:is|was|are) (?:it|that|this|(?:the|my|our) (?:portfolio|book|mix))\b"
     r"|\b(?:how much|what share|what part|what fraction) of (?:the |its |my |our )?(?:portfolio'?s? )?"
@@ -37,7 +37,8 @@ CONTRIBUTIONS_ASKED = patterns.compile(
 )
 """A question about where a portfolio's risk comes from ("risk contributions", "which holding
 drives the risk?", "what's my biggest risk?", "where is my risk coming from?", "how concentrated
-is my risk?", "which name contributes the most?", "how much of my risk comes from AAPL?"): each
+is my risk?", "which name contributes the most?", "how much of my risk comes from AAPL?", "which
+holdings add the most risk?"): each
 holding's share of its volatility. A
 risk report also gives them for "the riskiest holding" (a follow-up may drop it by that)."""
 
