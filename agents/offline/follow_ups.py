@@ -478,9 +478,11 @@ def _change_settings(change: Change, tool: str, args: dict[str, Any], said: list
 
 
 _BACKTESTS = ("backtest_weights", "backtest_strategy")
-_BACKTEST_ASKED = patterns.compile(r"\bback[\s-]?test", re.IGNORECASE)
-"""A backtest asked: of the latest request only when that was one ("and backtest it since 2020"
-after a build is the build's backtest)."""
+_BACKTEST_ASKED = patterns.compile(
+    r"\bback[\s-]?test|\b(?:would|might|could)\b.*\bhave (?:done|performed|fared)\b", re.I
+)
+"""A backtest asked: of the latest request only when that was one ("and backtest it since 2020",
+"and how would this have done in 2010?" after a build are the build's backtest)."""
 _WHY_ALONE = patterns.compile(r"^\W*(?:(?:and|so|but|ok(?:ay)?)\W+)*(?:why|how come)\b", re.I)
 """A "why?" answered from the results with nothing computed: the question before it is the one
 a follow-up naming other stocks asks again ("how did XOM do in 2022?", "why?", "and CVX?")."""

@@ -161,11 +161,13 @@ def test_what_the_last_answer_meant_is_the_glossary_of_its_words(offline_data_di
 def test_a_crisis_replayed_for_the_year_asked_uses_that_year(offline_data_dir: Path) -> None:
     session = ChatSession(f"ask-{uuid.uuid4().hex}", settings=Settings())
     session.send("build a min vol portfolio of the staples")
-    reply = session.send("how would it have done in 2008?").replies[-1]
+    reply = session.send("how would it have done during the 2008 crisis?").replies[-1]
     assert "The 2008 financial crisis (2007-10-09 to 2009-03-09)" in reply, reply
     assert "Not used" not in reply, reply
-    shock = session.send("how would it have done in 2022?").replies[-1]
+    shock = session.send("how would it have done in the 2022 rate shock?").replies[-1]
     assert "The 2022 rate shock" in shock and "Not used" not in shock, shock
+    year = session.send("how would it have done in 2008?").replies[-1]  # the calendar year, as
+    assert "from 2008-01-02 to 2008-12-31" in year and "Not used" not in year, year  # weights
     # the default crises replayed do not stand for a window asked of the betas
     vocab = vocabulary()
     message = [HumanMessage("stress test 50/50 AAPL MSFT with betas estimated from June 2022")]

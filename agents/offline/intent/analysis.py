@@ -301,7 +301,7 @@ def _backtest(intent: Intent, low: str, capital: float | None, held: bool) -> An
     weighted = intent.weights or (held and (_SUBJECT.search(low) or TURNOVER_ASKED.search(low)))
     how = PERFORMED_ASKED.search(low) or held_as_said or TURNOVER_ASKED.search(low)
     replayed = intent.episode is not None or episodes_named(low, False)  # named, not a year
-    past = intent.weights and HAVE_DONE_ASKED.search(low) and not _WEIGHT_STRATEGY.search(low)
+    past = weighted and HAVE_DONE_ASKED.search(low) and not _WEIGHT_STRATEGY.search(low)
     scheduled = bool(cadence or costs) and not _NOT_BACKTESTED.search(low)  # "KO and PEP's Sharpe
     held_so = weighted or (scheduled and _held_equal(intent, low))  # rebalanced monthly?"
     performed = held_so and (scheduled or (how and (cadence or costs or (past and not replayed))))

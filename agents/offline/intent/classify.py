@@ -167,7 +167,8 @@ _CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
         (
             r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|tail risk|risk report"
             r"|risk contributions?|how risky|risk profile|\brisk metrics\b|\bsortino\b|\bcalmar\b"
-            r"|\briskiness\b|\b(?:is|was|are|were)\b[^.?!;,]*\btoo risky\b|\b(?:is|was|are|were) (?:it"
+            r"|\briskiness\b|\bworst[\s-]case (?:loss|scenario|outcome|drawdown)\b|\bmost i could lose\b"
+            r"|\b(?:is|was|are|were)\b[^.?!;,]*\btoo risky\b|\b(?:is|was|are|were) (?:it"
             r"|this|that|they|(?:this|that|my|our|the) (?:portfolio|allocation|mix|book|holdings))"
             r"(?: (?:very|so|really|quite))? risky\b",
             3.0,

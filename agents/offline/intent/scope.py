@@ -60,6 +60,17 @@ VALUATION_REPLY = (
     "example 'how has {example} done since 2018?'), or whether its recent move is unusual for "
     "it. Nothing was computed."
 )
+_DIVIDENDS = patterns.compile(
+    r"\bdividends?\s+(?:yields?|income|payouts?|payments?|per share|growth|history|dates?)\b"
+    r"|\byields?\s+(?:of|on)\s+(?:the\s+)?dividends?\b|\bpayout ratio\b|\bex-?dividend\b"
+    r"|\b(?:how much|what)\b[^.?!]{0,40}\bpa(?:y|ys|id)\b[^.?!]{0,20}\bdividends?\b"
+)
+DIVIDENDS_REPLY = (
+    "I can't give dividends: the market data holds daily closing prices only, no dividend "
+    "records, so there is no yield, payout or income to read. With adjusted closes (the shipped "
+    "data's), the returns I give include the dividends reinvested (for example 'how has "
+    "{example} done since 2018?'). Nothing was computed."
+)
 
 _BROKERS = (
     r"interactive brokers|ibkr|\bib\b|schwab|fidelity|e\*?trade|robinhood|td ameritrade|vanguard"
@@ -153,7 +164,7 @@ _INSTRUMENT = patterns.compile(rf"\b(?:{_INSTRUMENTS})\b")
 
 def out_of_scope(text: str, tickers: Sequence[str] = ()) -> str | None:
     """The reply to an order, a live account at a broker Stratigos does not connect to, an
-    instrument its data does not hold, a price prediction, a valuation or an option strategy
+    instrument its data does not hold, dividends, a price prediction, a valuation or an option strategy
     it does not model asked in `text` (None
     for any other ask); `tickers`: the stocks of the data it names (the first is the example)."""
     low = " ".join(text.lower().split())
@@ -169,6 +180,8 @@ def out_of_scope(text: str, tickers: Sequence[str] = ()) -> str | None:
         return ORDER_REPLY
     if _VALUATION.search(low):
         return VALUATION_REPLY.format(example=tickers[0] if tickers else "MSFT")
+    if _DIVIDENDS.search(low):
+        return DIVIDENDS_REPLY.format(example=tickers[0] if tickers else "KO")
     if _PREDICTION.search(low):
         return PREDICTION_REPLY
     if (style := _STYLE.search(low)) is not None and not _MEANING.search(low):
