@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage
 from agents.offline.chat_intent import earlier_results, user_text
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
 from agents.offline.statistic_words import pct
+from agents.offline.thread_portfolios import built_weights
 from agents.offline.why_asked import WHY_ASKED
 from services.formatting import count, listed
 from settings import patterns
@@ -46,15 +47,6 @@ class Drawdown:
     recovery: str | None = None
 
 
-def _built_weights(inp: PolicyInput, portfolio_id: str) -> dict[str, float]:
-    """The weights the conversation built under `portfolio_id` ({} when none)."""
-    for name, _, data in earlier_results(inp):
-        built = isinstance(data, dict) and data.get("portfolio_id") == portfolio_id
-        if name == "optimize_portfolio" and built:
-            return {str(t): float(w) for t, w in (data.get("weights") or {}).items() if w}
-    return {}
-
-
 def drawdown_to_explain(inp: PolicyInput) -> Drawdown | None:
     """The drawdown the message asks why of: the latest result's, when it is a risk report or a
     backtest of weights with a drawdown; None when the message asks no such thing."""
@@ -67,7 +59,8 @@ def drawdown_to_explain(inp: PolicyInput) -> Drawdown | None:
         return None
     name, args, data = latest[0]
     if name == "portfolio_risk_report" and data.get("max_drawdown"):
-        weights = args.get("weights") or _built_weights(inp, str(args.get("portfolio_id") or ""))
+        built = built_weights(inp, str(args.get("portfolio_id") or ""))
+        weights = args.get("weights") or {t: w for t, w in built.items() if w}
         span = data.get("date_range") or {}
         if not weights or not span.get("start"):
             return None

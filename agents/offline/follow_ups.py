@@ -59,6 +59,7 @@ from agents.offline.portfolio_builds import (
 from agents.offline.risk_policies import risk_sentence
 from agents.offline.strategy_args import CADENCE_SESSIONS
 from agents.offline.thread_edits import Edit, ThreadRequest
+from agents.offline.thread_portfolios import built_weights
 from agents.offline.thread_usual import asks_usual
 from agents.offline.weight_splits import resplit, split_beside_build
 from agents.offline.weighted_adds import added_at, pin_added, share_words
@@ -201,22 +202,15 @@ def _names(request: ThreadRequest, inp: PolicyInput) -> tuple[list[str], dict[st
         weights = {str(k).upper(): float(v) for k, v in args["weights"].items()}
         return list(weights), weights
     if args.get("portfolio_id"):
-        weights = (data.get("portfolio") or {}).get("weights") or _built(inp, args["portfolio_id"])
+        weights = (data.get("portfolio") or {}).get("weights") or built_weights(
+            inp, args["portfolio_id"]
+        )
         return list(weights), dict(weights)
     if request.tool == "optimize_portfolio" and isinstance(data.get("weights"), dict):
         return list(args.get("universe") or data["weights"]), {}
     held = data.get("per_asset") or data.get("assets") or data.get("history", {}).get("universe")
     universe = args.get("universe") or list(held or {})
     return [str(t) for t in universe], {}
-
-
-def _built(inp: PolicyInput, portfolio_id: str) -> dict[str, float]:
-    for result in inp.tool_results():
-        data = result.data
-        built = result.name == "optimize_portfolio" and isinstance(data, dict)
-        if built and data.get("portfolio_id") == portfolio_id:
-            return {str(k): float(v) for k, v in data["weights"].items()}
-    return {}
 
 
 def _stats_args(request: ThreadRequest, names: list[str]) -> dict[str, Any]:
@@ -406,7 +400,7 @@ def _takes(change: Change, request: ThreadRequest, inp: PolicyInput) -> bool:
         return False
     pid = request.args.get("portfolio_id")
     adds = change.added and len(change.added) > len(change.dropped) and not change.added_weights
-    if adds and pid and _built(inp, pid):
+    if adds and pid and built_weights(inp, pid):
         return False  # "add XOM" after a stress test of a built portfolio: the build takes it
     if change.cadence and tool not in ("backtest_weights", *_STRATEGY_TOOLS):
         return False

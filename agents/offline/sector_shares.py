@@ -22,7 +22,6 @@ from typing import Any, NamedTuple
 from langchain_core.messages import AIMessage
 
 from agents.offline.chat_intent import (
-    earlier_results,
     known_tickers,
     last_subject,
     only_saved_portfolio,
@@ -34,6 +33,7 @@ from agents.offline.intent import Intent
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
 from agents.offline.statistic_words import pct
+from agents.offline.thread_portfolios import built_weights
 from quant.classification import classify
 from services.formatting import listed
 from settings import get_settings, patterns
@@ -226,7 +226,7 @@ def sector_share_chat(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         return reply("", tool_call("portfolio_risk_report", {**portfolio, "level": 0.95}))
     if reports[-1].is_error or not isinstance(reports[-1].data, dict):
         return reply(f"The risk report failed: {reports[-1].reason}")
-    weights = portfolio.get("weights") or _built_weights(inp, str(portfolio["portfolio_id"]))
+    weights = portfolio.get("weights") or built_weights(inp, str(portfolio["portfolio_id"]))
     data = reports[-1].data
     whose = (
         f"portfolio {portfolio_label(inp, str(data['portfolio_id']))}"
@@ -234,16 +234,6 @@ def sector_share_chat(inp: PolicyInput, intent: Intent) -> AIMessage | None:
         else "the portfolio given"
     )
     return reply(_share_sentence(asked, data, weights, whose))
-
-
-def _built_weights(inp: PolicyInput, portfolio_id: str) -> dict[str, float]:
-    """The weights of the portfolio `portfolio_id` as the conversation built it ({} when it was
-    not built here: a saved portfolio)."""
-    for name, _, data in earlier_results(inp):
-        built = name == "optimize_portfolio" and isinstance(data, dict)
-        if built and data.get("portfolio_id") == portfolio_id:
-            return dict(data.get("weights") or {})
-    return {}
 
 
 def _share_sentence(
