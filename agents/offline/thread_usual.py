@@ -1,5 +1,5 @@
 """Whether a figure just given is usual ("is that higher than usual?", "is that normal?", "is
-that unusually high?"), asked right after a pair's correlation or a stock's volatility, Sharpe
+that unusually high?", or "why so low?", which prices cannot answer), asked right after a pair's correlation or a stock's volatility, Sharpe
 ratio, beta or return (its CAGR) over a window: the same names over all the market data, with
 every one-year window of it (`asset_statistics` with `rolling_sessions` 252), and the figure set
 beside the whole history's value and the one-year windows' mean and range. "Usual" is said by that definition: higher than
@@ -39,12 +39,23 @@ _USUAL = patterns.compile(
 )
 """A question whether a figure is usual ("is that higher than usual?", "is that normal?", "was
 that high for them?", "is that unusually low?")."""
+_WHY_SO = patterns.compile(
+    r"^\W*(?:(?:and|but|so|ok(?:ay)?)\W+)?(?:why|how come)\b(?:\s+(?:is|was|are|were))?"
+    r"(?:\s+(?:it|that|this|they|those|these|the\s+\w+))?\s+(?:so|that|this)\s+(?:low|high"
+    r"|calm|volatile|big|small|weak|strong|negative|positive)\W*$"
+)
+"""Why a figure just given is so low or high, asked alone ("why so low?", "how come it was so
+high?"): prices hold no reasons, so the figure is set beside its history, said so first."""
+WHY_LEAD = (
+    "The market data holds prices, not the reasons behind them, so it cannot say why; what it "
+    "can say is how the figure sits in its own history."
+)
 
 
 def asks_usual(text: str) -> bool:
     """Whether a message asks if a figure is usual (its turn's call reads the figure's history:
     no request of the user's that a follow-up such as "and since 08?" changes)."""
-    return bool(_USUAL.search(text.lower()))
+    return bool(_USUAL.search(text.lower()) or _WHY_SO.search(text.lower()))
 
 
 @dataclass(frozen=True)
@@ -148,7 +159,8 @@ def usual_chat(inp: PolicyInput) -> AIMessage | None:
             f"them (for example the correlation of {' and '.join(usual.names[:2])} over the same "
             "window), then whether that is usual."
         )
-    return reply(" ".join(_lines(usual, history)))
+    lead = [WHY_LEAD] if _WHY_SO.search(user_texts(inp)[0].lower()) else []
+    return reply(" ".join([*lead, *_lines(usual, history)]))
 
 
 _VERDICTS = {

@@ -14,6 +14,7 @@ import pandas as pd
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from agents.offline.thread_usual import WHY_LEAD
 from quant import load_sp500_prices
 from quant.data import sp500_index_returns
 from tests.support.chat_answers import STOCKS_ASKED, answers_in_one_thread
@@ -134,6 +135,26 @@ def test_a_stock_s_volatility_is_set_beside_its_history(
     line = LINE.match(reply)
     assert line is not None, reply
     assert line[1] == stock and line[3].startswith(f"{year}-01-0"), reply
+    _check(line, "volatility", (RETURNS[stock],))
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    stock=st.sampled_from(STOCKS_ASKED),
+    year=st.integers(min_value=2000, max_value=2022),
+    why=st.sampled_from(
+        ("why so low?", "why so high?", "and why is it so volatile?", "how come it was that calm")
+    ),
+)
+def test_why_a_volatility_is_so_low_is_said_unknowable_then_set_beside_its_history(
+    stock: str, year: int, why: str
+) -> None:
+    """Prices hold no reasons: the reply says so, then sets the figure beside its history
+    (before: that no strategy search had finished, and what else to ask)."""
+    _, reply = answers_in_one_thread(f"how volatile was {stock} in {year}?", why)
+    assert reply.startswith(WHY_LEAD + " "), reply
+    line = LINE.match(reply.removeprefix(WHY_LEAD + " "))
+    assert line is not None and line[1] == stock, reply
     _check(line, "volatility", (RETURNS[stock],))
 
 
