@@ -30,6 +30,7 @@ from agents.offline.chat_intent import (
     which_portfolio,
 )
 from agents.offline.intent import Intent
+from agents.offline.intent.measures import CONTRIBUTIONS_ASKED
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
 from agents.offline.statistic_words import pct
@@ -107,8 +108,12 @@ _CONCENTRATION_ASKED = patterns.compile(
     r"|bets?)\b"
 )
 """How concentrated a portfolio of weights given is asked ("how concentrated is 60% AAPL 20% MSFT
-20% KO?", "what's my biggest position in ...?"; of a build, "how concentrated is it?" is its risk
-contributions' reply and "what's the biggest position?" its largest holding's)."""
+20% KO?", "what's my biggest position in ...?", "is it diversified enough?" after a build; of a
+build, "how concentrated is it?" is its risk contributions' reply and "what's the biggest
+position?" its largest holding's)."""
+_HELD_NAMED = patterns.compile(r"\b(?:it|this|that|(?:the|my|our)\s+(?:portfolio|book|mix))\b")
+"""The conversation's portfolio named ("is it diversified enough?", "is the portfolio too
+concentrated?"): how concentrated it is judged, unless its risk's concentration is asked."""
 _LIST_WORDS = frozenset({"and", "&", "or", "together", "both"})
 """Words between the tickers of a list of stocks ("MSFT and KO")."""
 _SAFE_WORDS = frozenset(
@@ -149,7 +154,8 @@ def sector_asked(intent: Intent) -> ShareAsked | None:
             return ShareAsked("quality", TRIM if _TRIM_ASKED.search(low) else LOWERS, [])
         if _BREAKDOWN_ASKED.search(low):
             return ShareAsked("sectors", "sectors", [])
-        given = bool(intent.weights) and "risk" not in low  # else the risk contributions' reply
+        held = _HELD_NAMED.search(low) and not CONTRIBUTIONS_ASKED.search(low)  # "is it
+        given = bool(intent.weights or held) and "risk" not in low  # diversified enough?"
         concentration = given and _CONCENTRATION_ASKED.search(low)
         return ShareAsked("concentration", "concentration", []) if concentration else None
     group = asked.groupdict()

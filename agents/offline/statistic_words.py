@@ -397,10 +397,11 @@ def beside_pivot(named: dict[str, dict[str, Any]], pivot: str, wanted: list[str]
             (other,) = (n for n in known if n != pivot)
             side = "higher" if known[other] > known[pivot] else "lower"
             side = "the same" if known[other] == known[pivot] else f"a {side}"
-            return (
+            said = (
                 f"{other} had {side} {words} than {pivot}: {text(known[other])} against "
                 f"{text(known[pivot])}."
             )
+            return said[:1].upper() + said[1:]  # "The portfolio had ...": a sentence's start
         order = sorted(known, key=lambda n: -known[n])
         higher = [n for n in order if known[n] > known[pivot]]
         lower = [n for n in order if known[n] < known[pivot]]

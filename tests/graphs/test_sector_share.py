@@ -456,3 +456,42 @@ def test_which_holdings_lower_a_build_s_risk_is_its_split_by_beta() -> None:
     reply, calls, _ = turn_calls(session, "which of my holdings lower its volatility?")
     assert [c["name"] for c in calls] == ["portfolio_risk_report"], (reply, calls)
     assert reply.startswith("The holdings that lower the risk of portfolio pf_"), reply
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(NAMES), min_size=3, max_size=5, unique=True),
+    ask=st.sampled_from(
+        (
+            "is it diversified enough?",
+            "is the portfolio too concentrated?",
+            "how diversified is it?",
+        )
+    ),
+)
+def test_whether_a_build_is_diversified_is_judged_by_its_weights(
+    names: list[str], ask: str
+) -> None:
+    """Of the build (before: a market read, or the build again), its largest position, effective
+    number of holdings and the UCITS judgment, on the weights the build holds; "how concentrated
+    is it?" stays its risk contributions."""
+    session = ChatSession(f"diversified-{uuid.uuid4().hex}", settings=Settings())
+    built, _, _ = turn_calls(session, f"build an HRP portfolio of {', '.join(names)}")
+    portfolio_id, weights = built_portfolio(built)
+    reply, calls, _ = turn_calls(session, ask)
+    assert [c["name"] for c in calls] == ["portfolio_risk_report"], (reply, calls)
+    largest = re.search(rf"The largest position of portfolio {portfolio_id} is (\w+) at", reply)
+    assert largest is not None and weights[largest[1]] == max(weights.values()), reply
+    effective = re.search(r"effective number of holdings is ([\d.]+) of (\d+)", reply)
+    expected = 1 / sum(w * w for w in weights.values())  # weights as the reply rounds them
+    assert effective is not None and abs(float(effective[1]) - expected) <= 0.06, reply
+    assert "it is too concentrated" in reply, reply  # a handful of names: above 10% each
+    contributions, _, _ = turn_calls(session, "how concentrated is it?")
+    assert contributions.startswith(f"{portfolio_id}: Risk contributions"), contributions
+
+
+def test_the_portfolio_beside_the_index_starts_its_sentence() -> None:
+    session = ChatSession(f"beside-{uuid.uuid4().hex}", settings=Settings())
+    turn_calls(session, "build an HRP portfolio of AAPL, MSFT, JNJ, KO")
+    reply, _, _ = turn_calls(session, "is it more volatile than the S&P?")
+    assert "The portfolio had a lower volatility than the S&P 500 index" in reply, reply
