@@ -159,7 +159,7 @@ def test_a_group_s_acronym_is_answered_with_the_stocks_the_data_holds(
     """ "FAANG" was offered "AAPL, GE, PG" as the closest tickers; it names a group of stocks,
     and the reply says which of them the data holds."""
     from agents.offline.chat_intent import known_tickers
-    from agents.offline.chat_policies import STOCK_GROUPS
+    from agents.offline.unknown_tickers import STOCK_GROUPS
 
     reply = (
         ChatSession(f"group-{group}", settings=Settings()).send(text.format(g=group)).replies[-1]
