@@ -35,6 +35,7 @@ from agents.offline.deployment_drafts import (
     asks_schedule,
     reads_deployment_change,
 )
+from agents.offline.deployment_status import deployment_status_route
 from agents.offline.drawdown_why import drawdown_to_explain
 from agents.offline.estimate_policies import estimate_chat
 from agents.offline.everything_excluded import everything_excluded
@@ -156,9 +157,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
-    routed = option_route(inp, intent) or saving_route(inp) or held_change_route(inp)
-    if routed is not None:  # "what does a 3-month 90% put on AAPL cost?"; "save it as Core"
-        return routed  # "de-risk it", "add 10% cash" after a build
+    if (routed := _own_route(inp, intent)) is not None:
+        return routed  # "what does a 3-month 90% put on AAPL cost?", "save it as Core", ...
     if (routed := _proposal_route(inp, intent)) is not None:
         return routed  # "how long will that take?" while a search waits
     if (declined := out_of_scope(intent.text, intent.tickers)) is not None:
@@ -223,6 +223,18 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     if intent.intent == "unclear":
         return reply(clarifying_question(intent))
     return reply(HELP)
+
+
+def _own_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
+    """The route (or the answer) of an ask a reading of its own takes before any other: an
+    option's price, a portfolio to save, a change of the portfolio held ("de-risk it", "add 10%
+    cash" after a build), how a deployment is doing; None for any other message."""
+    return (
+        option_route(inp, intent)
+        or saving_route(inp)
+        or held_change_route(inp)
+        or deployment_status_route(inp)
+    )
 
 
 def _question_back_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
