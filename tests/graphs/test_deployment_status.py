@@ -61,8 +61,15 @@ def test_with_no_deployment_in_the_conversation_it_says_where_they_are_listed() 
     assert reply.startswith("The chat has no tool that reads") and "stratigos deploy list" in reply
 
 
-def test_how_is_it_doing_of_a_build_is_not_a_deployment_s() -> None:
+def test_how_is_it_doing_of_a_build_is_its_return_not_a_deployment_s() -> None:
+    """Of a build, "how is it doing?" is the portfolio's return over its window, and "lately"
+    over the last 63 sessions (before: a market read of its stocks)."""
     session = ChatSession(f"status-{uuid.uuid4().hex}", settings=Settings())
-    turn_calls(session, "build an HRP portfolio of AAPL, MSFT, JNJ, KO")
-    reply, _, _ = turn_calls(session, "how is it doing?")
-    assert "deploy" not in reply.lower(), reply
+    built, _, _ = turn_calls(session, "build an HRP portfolio of AAPL, MSFT, JNJ, KO")
+    portfolio_id = built.split("(")[1].split(")")[0]
+    for text, start in (("how is it doing?", "2018-01-02"), ("how has it been doing lately?", "")):
+        reply, calls, _ = turn_calls(session, text)
+        assert [c["args"].get("portfolio_id") for c in calls] == [portfolio_id], (reply, calls)
+        assert reply.startswith(f"Statistics from {start}") and "the portfolio (" in reply, reply
+        assert "had a total return of" in reply and "deploy" not in reply.lower(), reply
+    assert "(63 sessions," in reply, reply

@@ -127,6 +127,8 @@ _MEASURES: dict[str, str] = {
     # a risk-adjusted return is a Sharpe ratio, not a return
     "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
     r"(?<!adjusted )(?<!adjusted-)(?<!active )return(?:s|ed)?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone|fared?)\b"
+    r"|\bhow(?:'s|\s+is|\s+has)\s+(?:it|this|that|(?:the|my|our)\s+(?:portfolio|book|mix))\s+"
+    r"(?:been\s+)?(?:doing|faring)\b"
     r"|\b(?:ytd|year[\s-]to[\s-]date)\b(?!\s+(?:vol\w*|sharpe|draw\w*|beta|corr\w*|risk))"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b"
     r"|\b(?:grew|grown|grow)\b(?!\s+(?:to|into)\b)|\b(?:most|least|highest|lowest|biggest|smallest"
