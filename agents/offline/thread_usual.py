@@ -45,7 +45,8 @@ _WHY_SO = patterns.compile(
     r"|calm|volatile|big|small|weak|strong|negative|positive)\W*$"
 )
 """Why a figure just given is so low or high, asked alone ("why so low?", "how come it was so
-high?"): prices hold no reasons, so the figure is set beside its history, said so first."""
+high?") after a market read: prices hold no reasons, so the figure is set beside its history,
+said so first (after a stock's statistics, `why_asked` sets it beside the index's)."""
 WHY_LEAD = (
     "The market data holds prices, not the reasons behind them, so it cannot say why; what it "
     "can say is how the figure sits in its own history."
@@ -130,6 +131,8 @@ def usual_asked(inp: PolicyInput) -> Usual | None:
     read = {"asset_statistics": True, "market_statistics": measure == "volatility"}
     if not read.get(result.name):
         return None
+    if _WHY_SO.search(texts[0].lower()) and result.name != "market_statistics":
+        return None  # "why so low?" after statistics: the index's share of it (`why_asked`)
     values, window = _figures(result.name, result.data, measure)
     given = {str(key): float(value) for key, value in values.items() if value is not None}
     names = tuple(dict.fromkeys(name for key in given for name in key.split("/")))
