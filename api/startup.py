@@ -14,7 +14,8 @@ in the background) before any request reaches it. Meanwhile:
   is then served by it, so no request fails or finds no route because the app is still loading.
 
 Once the app has started, every request goes to it, the health routes included. A server
-stopped while it loads stops at once (the loading thread is abandoned). When loading or
+stopped while it loads stops once the import under way has ended, without starting the app (a
+process that exits while a thread runs an extension's import may abort at finalization). When loading or
 starting the app fails, the error is logged, `on_failure` is called (the server stops: see
 `api.server`) and waiting and later requests get 503.
 """
@@ -48,6 +49,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Any]
 LIVE_PATH = "/v1/health/live"
 READY_PATH = "/v1/health"
 STORE_CHECK_TIMEOUT_S = 10.0
+LOAD_JOIN_SECONDS = 60.0
+"""How long a server stopped while it loads waits for the import under way to end, seconds."""
 """How long a starting server's readiness waits for the store to answer."""
 
 
@@ -95,19 +98,22 @@ class StartingApp:
 
     async def _serve_lifespan(self, receive: Receive, send: Send) -> None:
         """uvicorn's start-up completes at once (loading goes on in the background). Its
-        shutdown abandons an app still being imported (the loading thread is a daemon: a server
-        stopped while it loads stops at once) or shuts the loaded app down."""
+        shutdown abandons an app still being imported, once the import under way has ended (an
+        interpreter that finalizes while a thread runs an extension's import may abort), or
+        shuts the loaded app down."""
         await receive()  # lifespan.startup
         cap_malloc_arenas()  # before the loading thread and the app's threads start (api.memory)
         loaded: asyncio.Future[ASGIApp] = asyncio.get_running_loop().create_future()
-        threading.Thread(
+        loader = threading.Thread(
             target=self._load_into, args=(loaded,), name="app-loader", daemon=True
-        ).start()
+        )
+        loader.start()
         starting = asyncio.create_task(self._start(loaded))
         await send({"type": "lifespan.startup.complete"})
         await receive()  # lifespan.shutdown
         loaded.cancel()  # no effect once loaded: an app being started is then waited for
         await asyncio.wait({starting})
+        await asyncio.to_thread(loader.join, LOAD_JOIN_SECONDS)  # the app is never started
         try:
             if self._lifespan is not None:
                 await self._lifespan.shutdown()
