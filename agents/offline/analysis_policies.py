@@ -334,7 +334,7 @@ def _cadences_said(inp: PolicyInput, ask: AnalysisAsk, done: list[ToolResult]) -
     """The backtests at several cadences: how often to rebalance ("how often should I rebalance
     it?"), with the in-sample note of a portfolio built here, or the cadences compared."""
     if ask.how_often:
-        return how_often_answer(done, ask) + _in_sample_note(inp, done[0]) + _build_notes(inp)
+        return how_often_answer(done) + _in_sample_note(inp, done[0]) + _build_notes(inp)
     return cadences_answer(done, ask) + _build_notes(inp)
 
 

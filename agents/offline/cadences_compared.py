@@ -51,7 +51,7 @@ def cadences_answer(done: Sequence[ToolResult], ask: AnalysisAsk) -> str:
 _SHARPE_DEFINITION = "return a year per unit of volatility, risk-free rate 0"
 
 
-def how_often_answer(done: Sequence[ToolResult], ask: AnalysisAsk) -> str:
+def how_often_answer(done: Sequence[ToolResult]) -> str:
     """How often to rebalance, answered from a backtest at each cadence (the same weights,
     window and costs): the best by the Sharpe ratio with its definition and how far apart the
     cadences are on it, then each cadence's CAGR, volatility, Sharpe ratio, deepest drawdown,
