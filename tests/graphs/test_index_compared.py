@@ -605,3 +605,49 @@ def test_a_stock_compared_to_the_index_is_its_return_beside_the_index_s(
     assert abs(float(said[1]) / 100 - ours) < 0.0006 * (1 + abs(ours)), reply
     assert abs(float(said[2]) / 100 - theirs) < 0.0006, reply
     assert "market is in a" not in reply, reply
+
+
+DRAWDOWN_ASKS = (
+    "what's the max drawdown of {s} vs the market{y}?",
+    "what's the volatility and max drawdown of {s} against the index{y}?",
+    "how deep was the drawdown of {s} compared with the S&P 500{y}?",
+    "max drawdown and volatility of {s} versus the s&p 500{y}",
+)
+
+
+@SETTINGS
+@given(
+    ask=st.sampled_from(DRAWDOWN_ASKS),
+    tickers=st.lists(
+        st.sampled_from(["AMD", "AAPL", "KO", "XOM", "JNJ"]), min_size=1, max_size=2, unique=True
+    ),
+    weighted=st.booleans(),
+    year=st.none() | st.integers(2008, 2022),
+)
+@example(ask=DRAWDOWN_ASKS[1], tickers=["AAPL"], weighted=False, year=None)
+@example(ask=DRAWDOWN_ASKS[3], tickers=["AAPL", "KO"], weighted=True, year=2020)
+def test_a_drawdown_asked_against_the_index_sets_the_index_beside_it(
+    offline_data_dir: Path, ask: str, tickers: list[str], weighted: bool, year: int | None
+) -> None:
+    """A maximum drawdown asked of stocks, or of weights given, against the index is ranked with
+    the index's (before: the drawdown was left out beside a volatility, or the index was left out
+    of a risk report of the names alone, with nothing said of either)."""
+    weights = dict(zip(tickers, (60, 40) if len(tickers) == 2 else (100,), strict=True))
+    subject = (
+        " ".join(f"{w}% {t}" for t, w in weights.items()) if weighted else " and ".join(tickers)
+    )
+    text = ask.format(s=subject, y=f" in {year}" if year else "")
+    reply = answer_in_new_thread(text)
+    series = _expected(tickers, year)
+    if weighted:
+        held = pd.DataFrame({t: series.pop(t) for t in tickers}) @ pd.Series(weights) / 100
+        series = {"the portfolio": held, INDEX_NAME: series[INDEX_NAME]}
+    deepest = {n: 100 * deepest_fall((1 + r).cumprod()) for n, r in series.items()}
+    line = re.search(r"By maximum drawdown, highest first: (.+?) \(highest", reply)
+    assert line is not None, (text, reply)
+    shown = dict(item.rsplit(" ", 1) for item in line.group(1).split(", "))
+    assert set(shown) == set(deepest), (text, reply)
+    for name, value in deepest.items():  # one decimal of the tool's four significant digits
+        assert abs(float(shown[name].rstrip("%")) - value) <= 0.0551, (name, value, text, reply)
+    assert ("By volatility, highest first" in reply) == ("volatility" in ask), (text, reply)
+    assert "VaR" not in reply and "Not used" not in reply, (text, reply)
