@@ -32,6 +32,7 @@ from agents.offline.intent.measures import (
     PERFORMED_ASKED,
     TURNOVER_ASKED,
     VOLATILE_SAID,
+    drawdown_added,
     measures_named,
     set_beside,
 )
@@ -380,9 +381,8 @@ def _statistics(
     if ranked and not measures and _moved(intent, low):  # "which fell the most in 2022?"
         measures = ("return",)
     sectors = sectors_asked(intent, low, known) if ranked else ()  # "which sector did best?"
-    index_named = bool(INDEX_NAMED.search(low))  # "AAPL's volatility and drawdown vs the index"
-    if (ranked or index_named) and "drawdown_dates" not in measures and DRAWDOWN_ASKED.search(low):
-        measures += ("drawdown_dates",)  # "the worst drawdown among the energy stocks"
+    index_named = bool(INDEX_NAMED.search(low))
+    measures = drawdown_added(measures, low, ranked or index_named)  # "KO's beta and drawdown"
     held = bool(_SUBJECT.search(low))  # "is it riskier than the market?": the portfolio
     beside_index = index_named and bool(intent.tickers or held or ranked)
     pivot = None if index_named else ranking_pivot(intent.tickers, low, set_beside(measures, low))

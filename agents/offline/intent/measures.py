@@ -17,6 +17,7 @@ __all__ = [
     "ORDERED_BY",
     "PERFORMED_ASKED",
     "VOLATILE_SAID",
+    "drawdown_added",
     "measures_named",
     "set_beside",
 ]
@@ -149,6 +150,19 @@ _MEASURES: dict[str, str] = {
 _MEASURE_PATTERNS = {name: patterns.compile(text) for name, text in _MEASURES.items()}
 DRAWDOWN_ASKED = patterns.compile(r"\bdraw[\s-]?downs?\b|\bm?dd\b")
 """A drawdown named ("drawdown", "draw-downs", "mdd"), with or without its dates asked."""
+
+
+def drawdown_added(measures: tuple[str, ...], low: str, compared: bool) -> tuple[str, ...]:
+    """`measures` with the maximum drawdown and its dates when the lower-cased message `low`
+    names a drawdown beside them ("the beta and max drawdown of KO") or names one in a ranking or
+    against the index (`compared`: "the worst drawdown among the energy stocks", "the max
+    drawdown of AAPL vs the market"); a drawdown alone or beside the volatility is otherwise the
+    risk report's, which gives both."""
+    named = "drawdown_dates" not in measures and bool(DRAWDOWN_ASKED.search(low))
+    named = named and (compared or bool(set(measures) - {"volatility"}))
+    return (*measures, "drawdown_dates") if named else measures
+
+
 OF_EACH_STOCK = frozenset({"sortino_ratio", "downside_deviation", "skewness", "kurtosis"})
 """Measures asked of named stocks that are each stock's ("the Sortino ratio of AAPL and KO"),
 where a risk report would measure them held together."""
