@@ -30,6 +30,7 @@ from agents.offline.chat_intent import (
     which_portfolio,
 )
 from agents.offline.intent import Intent
+from agents.offline.intent.held import HELD_NAMED
 from agents.offline.intent.measures import CONTRIBUTIONS_ASKED
 from agents.offline.intent.targets import sector_tickers
 from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
@@ -111,7 +112,7 @@ _CONCENTRATION_ASKED = patterns.compile(
 20% KO?", "what's my biggest position in ...?", "is it diversified enough?" after a build; of a
 build, "how concentrated is it?" is its risk contributions' reply and "what's the biggest
 position?" its largest holding's)."""
-_HELD_NAMED = patterns.compile(r"\b(?:it|this|that|(?:the|my|our)\s+(?:portfolio|book|mix))\b")
+_HELD_NAMED = patterns.compile(rf"\b(?:it|this|that)\b|{HELD_NAMED.pattern}")
 """The conversation's portfolio named ("is it diversified enough?", "is the portfolio too
 concentrated?"): how concentrated it is judged, unless its risk's concentration is asked."""
 _LIST_WORDS = frozenset({"and", "&", "or", "together", "both"})

@@ -158,8 +158,8 @@ def drawdown_added(measures: tuple[str, ...], low: str, compared: bool) -> tuple
     against the index (`compared`: "the worst drawdown among the energy stocks", "the max
     drawdown of AAPL vs the market"); a drawdown alone or beside the volatility is otherwise the
     risk report's, which gives both."""
-    named = "drawdown_dates" not in measures and bool(DRAWDOWN_ASKED.search(low))
-    named = named and (compared or bool(set(measures) - {"volatility"}))
+    beside = compared or bool(set(measures) - {"volatility"})
+    named = beside and "drawdown_dates" not in measures and DRAWDOWN_ASKED.search(low)
     return (*measures, "drawdown_dates") if named else measures
 
 
